@@ -1,0 +1,18 @@
+//! The audit log: who did what to which record, when and from where. Every write that matters calls
+//! [`record`] inside its own transaction, so the change and its audit row commit or fail together.
+
+pub mod handlers;
+pub mod model;
+pub mod repo;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::state::AppState;
+
+pub use model::{Actor, AuditEntry};
+pub use repo::record;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/admin/audit", get(handlers::list))
+}

@@ -1,0 +1,116 @@
+use crate::db::Timestamp;
+use crate::staff::model::StaffUser;
+use crate::text_enum;
+
+text_enum! {
+    pub enum ActorKind {
+        Staff => "staff",
+        Patient => "patient",
+        System => "system",
+        Anonymous => "anonymous",
+    }
+}
+
+/// Who acted, and from which address.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub kind: ActorKind,
+    pub id: Option<i64>,
+    pub label: String,
+    pub ip: Option<String>,
+}
+
+impl Actor {
+    pub fn staff(user: &StaffUser, ip: &str) -> Self {
+        Actor::staff_account(user.id, &user.username, ip)
+    }
+
+    /// A staff member known by id and username (at login, before the session exists).
+    pub fn staff_account(id: i64, username: &str, ip: &str) -> Self {
+        Actor { kind: ActorKind::Staff, id: Some(id), label: username.to_owned(), ip: Some(ip.to_owned()) }
+    }
+
+    /// The command line or a background job.
+    pub fn system(label: &str) -> Self {
+        Actor { kind: ActorKind::System, id: None, label: label.to_owned(), ip: None }
+    }
+
+    /// Someone not logged in, named by what they typed (cut short: it is untrusted input).
+    pub fn anonymous(claimed: &str, ip: &str) -> Self {
+        Actor {
+            kind: ActorKind::Anonymous,
+            id: None,
+            label: claimed.chars().take(64).collect(),
+            ip: Some(ip.to_owned()),
+        }
+    }
+}
+
+/// What happened. `action` is a dotted name such as `staff.create` or `auth.login`.
+#[derive(Clone, Debug)]
+pub struct AuditEntry {
+    pub action: &'static str,
+    pub record_type: Option<&'static str>,
+    pub record_id: Option<i64>,
+    pub patient_id: Option<i64>,
+    pub detail: String,
+}
+
+impl AuditEntry {
+    pub fn new(action: &'static str) -> Self {
+        AuditEntry { action, record_type: None, record_id: None, patient_id: None, detail: String::new() }
+    }
+
+    pub fn record(mut self, record_type: &'static str, id: i64) -> Self {
+        self.record_type = Some(record_type);
+        self.record_id = Some(id);
+        self
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
+    }
+}
+
+/// One row of the log as the admin reads it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: Timestamp,
+    pub actor_kind: ActorKind,
+    pub actor_label: String,
+    pub action: String,
+    pub record_type: Option<String>,
+    pub record_id: Option<i64>,
+    pub ip: Option<String>,
+    pub detail: String,
+}
+
+impl AuditRow {
+    pub fn record_label(&self) -> String {
+        match (&self.record_type, self.record_id) {
+            (Some(kind), Some(id)) => format!("{kind} #{id}"),
+            (Some(kind), None) => kind.clone(),
+            _ => String::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anonymous_labels_are_cut_short() {
+        let actor = Actor::anonymous(&"x".repeat(500), "127.0.0.1");
+        assert_eq!(actor.label.len(), 64);
+        assert_eq!(actor.kind, ActorKind::Anonymous);
+    }
+
+    #[test]
+    fn entry_builder_sets_record() {
+        let e = AuditEntry::new("staff.create").record("staff", 7).detail("role doctor");
+        assert_eq!((e.record_type, e.record_id, e.detail.as_str()), (Some("staff"), Some(7), "role doctor"));
+    }
+}

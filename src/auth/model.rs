@@ -1,0 +1,56 @@
+//! The rules of logging in: failed-login throttling per identifier and per client address. Failures
+//! are rows in the database (see `repo`), so every instance of a multi-instance clinic sees the same counts.
+
+use crate::db::Timestamp;
+
+pub const WINDOW_MINUTES: i64 = 15;
+/// Failures of one identifier within the window before it is refused.
+pub const MAX_PER_IDENTIFIER: i64 = 5;
+/// Failures from one address within the window (a whole lab of students may share one address).
+pub const MAX_PER_IP: i64 = 50;
+
+/// The failures counted against a login attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Failures {
+    pub by_identifier: i64,
+    pub by_ip: i64,
+    /// The oldest failure inside the window that counts towards a block.
+    pub oldest: Option<Timestamp>,
+}
+
+/// When a block ends: the oldest counted failure leaves the window. `None` when not blocked.
+pub fn blocked_until(failures: Failures) -> Option<Timestamp> {
+    let blocked = failures.by_identifier >= MAX_PER_IDENTIFIER || failures.by_ip >= MAX_PER_IP;
+    blocked.then(|| Timestamp(failures.oldest.map_or(0, |t| t.0) + WINDOW_MINUTES * 60_000))
+}
+
+/// Whole minutes to wait, rounded up, never less than one.
+pub fn minutes_to_wait(until: Timestamp, now: Timestamp) -> i64 {
+    ((until.0 - now.0 + 59_999) / 60_000).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn below_the_limits_is_not_blocked() {
+        let f = Failures { by_identifier: MAX_PER_IDENTIFIER - 1, by_ip: MAX_PER_IP - 1, oldest: None };
+        assert_eq!(blocked_until(f), None);
+    }
+
+    #[test]
+    fn a_block_lasts_until_the_counted_failure_leaves_the_window() {
+        let f = Failures { by_identifier: MAX_PER_IDENTIFIER, by_ip: 0, oldest: Some(Timestamp(1_000_000)) };
+        assert_eq!(blocked_until(f), Some(Timestamp(1_000_000 + WINDOW_MINUTES * 60_000)));
+        let f = Failures { by_identifier: 0, by_ip: MAX_PER_IP, oldest: Some(Timestamp(0)) };
+        assert!(blocked_until(f).is_some());
+    }
+
+    #[test]
+    fn waits_round_up_to_minutes() {
+        assert_eq!(minutes_to_wait(Timestamp(60_000), Timestamp(0)), 1);
+        assert_eq!(minutes_to_wait(Timestamp(60_001), Timestamp(0)), 2);
+        assert_eq!(minutes_to_wait(Timestamp(0), Timestamp(5)), 1);
+    }
+}

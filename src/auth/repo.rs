@@ -1,0 +1,60 @@
+//! All SQL of logging in: the failed-login rows behind throttling.
+
+use super::model::{Failures, MAX_PER_IDENTIFIER, MAX_PER_IP, WINDOW_MINUTES};
+use crate::db::{Db, Timestamp};
+
+pub async fn count(db: &Db, identifier: &str, ip: &str, now: Timestamp) -> Result<Failures, sqlx::Error> {
+    let since = now.minus_minutes(WINDOW_MINUTES);
+    let by_identifier: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failure WHERE identifier = $1 AND at > $2")
+        .bind(identifier)
+        .bind(since)
+        .fetch_one(db.pool())
+        .await?;
+    let by_ip: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failure WHERE ip = $1 AND at > $2")
+        .bind(ip)
+        .bind(since)
+        .fetch_one(db.pool())
+        .await?;
+    // A block lifts when fewer than MAX failures remain in the window: when the MAXth newest leaves it.
+    let oldest: Option<Timestamp> = if by_identifier >= MAX_PER_IDENTIFIER {
+        nth_newest(db, "identifier", identifier, since, MAX_PER_IDENTIFIER).await?
+    } else if by_ip >= MAX_PER_IP {
+        nth_newest(db, "ip", ip, since, MAX_PER_IP).await?
+    } else {
+        None
+    };
+    Ok(Failures { by_identifier, by_ip, oldest })
+}
+
+/// The time of the `n`th most recent failure for this key: once it leaves the window, fewer than `n` remain.
+async fn nth_newest(db: &Db, column: &str, key: &str, since: Timestamp, n: i64) -> Result<Option<Timestamp>, sqlx::Error> {
+    let column = if column == "ip" { "ip" } else { "identifier" };
+    sqlx::query_scalar(&format!(
+        "SELECT at FROM login_failure WHERE {column} = $1 AND at > $2 ORDER BY at DESC LIMIT 1 OFFSET $3"
+    ))
+    .bind(key)
+    .bind(since)
+    .bind(n - 1)
+    .fetch_optional(db.pool())
+    .await
+}
+
+pub async fn record_failure(conn: &mut sqlx::AnyConnection, identifier: &str, ip: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO login_failure (identifier, ip, at) VALUES ($1, $2, $3)")
+        .bind(identifier)
+        .bind(ip)
+        .bind(Timestamp::now())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A successful login forgets the identifier's failures and prunes rows that left the window long ago.
+pub async fn clear(conn: &mut sqlx::AnyConnection, identifier: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_failure WHERE identifier = $1 OR at < $2")
+        .bind(identifier)
+        .bind(Timestamp::now().minus_minutes(WINDOW_MINUTES * 4))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! Command line and environment configuration.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+use crate::staff::model::Role;
+
+#[derive(Parser, Debug)]
+#[command(name = "sickbay", version, about = "Sickbay: clinic management for a campus clinic")]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// Database URL: sqlite://FILE (created when missing) or postgres://USER@HOST/DB.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://sickbay.db", global = true)]
+    pub database_url: String,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Migrate the database, then serve the web application (the default).
+    Serve(ServeArgs),
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Take a consistent online copy of a SQLite database into FILE.
+    Backup {
+        /// Where to write the copy; it must not exist yet.
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a staff account. Prints a generated password unless --password-stdin is given.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// One of: admin, doctor, pharmacist, lab, reception.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// The person's full name.
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// Read the password from the first line of standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    text.parse::<Role>().map_err(|_| {
+        let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        format!("unknown role {text:?}; use one of: {}", roles.join(", "))
+    })
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SICKBAY_BIND", default_value = "127.0.0.1:3000")]
+    pub bind: SocketAddr,
+
+    /// Mark the session cookie Secure (set this when the clinic serves Sickbay over https).
+    #[arg(long, env = "SICKBAY_SECURE_COOKIES", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub secure_cookies: bool,
+
+    /// Take the client address from X-Forwarded-For (only behind a reverse proxy you run).
+    #[arg(long, env = "SICKBAY_TRUST_PROXY", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub trust_proxy: bool,
+
+    /// Minutes of inactivity after which a session ends.
+    #[arg(long, env = "SICKBAY_SESSION_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub session_idle_minutes: u32,
+
+    /// Folder of static files (defaults to ./static, or the one beside the source tree).
+    #[arg(long, env = "SICKBAY_STATIC_DIR")]
+    pub static_dir: Option<PathBuf>,
+}
+
+/// The running application's configuration, independent of how it was given.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub secure_cookies: bool,
+    pub trust_proxy: bool,
+    pub session_idle: Duration,
+    pub static_dir: PathBuf,
+}
+
+impl Config {
+    pub fn from_args(args: &ServeArgs) -> Self {
+        Config {
+            secure_cookies: args.secure_cookies,
+            trust_proxy: args.trust_proxy,
+            session_idle: Duration::from_secs(u64::from(args.session_idle_minutes) * 60),
+            static_dir: args.static_dir.clone().unwrap_or_else(default_static_dir),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            secure_cookies: false,
+            trust_proxy: false,
+            session_idle: Duration::from_secs(30 * 60),
+            static_dir: default_static_dir(),
+        }
+    }
+}
+
+fn default_static_dir() -> PathBuf {
+    let local = PathBuf::from("static");
+    if local.join("app.css").exists() {
+        local
+    } else {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static")
+    }
+}

@@ -1,0 +1,287 @@
+//! Storage types that both backends carry through sqlx's `Any` driver (DESIGN.md, "One binary, two
+//! databases"): instants as unix milliseconds, calendar dates as `YYYY-MM-DD` text, money as integer
+//! minor units, flags as 0/1 and enums as text.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyTypeInfo;
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::{Any, Database, Decode, Encode, Type};
+
+/// An instant, stored as unix milliseconds (UTC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, sqlx::Type, Serialize, Deserialize)]
+#[sqlx(transparent)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Timestamp(Utc::now().timestamp_millis())
+    }
+
+    pub fn millis(self) -> i64 {
+        self.0
+    }
+
+    pub fn minus_minutes(self, minutes: i64) -> Self {
+        Timestamp(self.0 - minutes * 60_000)
+    }
+
+    pub fn to_utc(self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(self.0).unwrap_or(DateTime::UNIX_EPOCH)
+    }
+
+    /// `2026-11-22 14:05` in the given zone.
+    pub fn format_in<Tz: TimeZone>(self, zone: &Tz) -> String
+    where
+        Tz::Offset: fmt::Display,
+    {
+        self.to_utc().with_timezone(zone).format("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
+/// A calendar date in the clinic's time zone, stored as `YYYY-MM-DD` text so that both backends sort and
+/// group it the same way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Date(pub NaiveDate);
+
+impl Date {
+    pub fn parse(text: &str) -> Result<Self, InvalidValue> {
+        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            .map(Date)
+            .map_err(|_| InvalidValue(format!("{text:?} is not a date in the form YYYY-MM-DD")))
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%d"))
+    }
+}
+
+impl Type<Any> for Date {
+    fn type_info() -> AnyTypeInfo {
+        <String as Type<Any>>::type_info()
+    }
+}
+
+impl<'q> Encode<'q, Any> for Date {
+    fn encode_by_ref(&self, buf: &mut <Any as Database>::ArgumentBuffer<'q>) -> Result<IsNull, BoxDynError> {
+        <String as Encode<'q, Any>>::encode(self.to_string(), buf)
+    }
+}
+
+impl<'r> Decode<'r, Any> for Date {
+    fn decode(value: <Any as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        let text = <String as Decode<'r, Any>>::decode(value)?;
+        Ok(Date::parse(&text)?)
+    }
+}
+
+/// An amount of money in the currency's minor unit (kobo, cents). Never a float.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, sqlx::Type, Serialize, Deserialize)]
+#[sqlx(transparent)]
+pub struct Money(pub i64);
+
+impl Money {
+    /// Parses an amount typed in major units (`1,250.50`) for a currency with `minor_digits` decimals.
+    pub fn parse_major(text: &str, minor_digits: u32) -> Result<Self, InvalidValue> {
+        let invalid = || InvalidValue(format!("{text:?} is not an amount of money"));
+        let cleaned: String = text.trim().chars().filter(|c| *c != ',' && *c != '_').collect();
+        let (negative, digits) = match cleaned.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, cleaned.as_str()),
+        };
+        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+        let all_digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+        if whole.is_empty() && fraction.is_empty()
+            || !all_digits(whole)
+            || !all_digits(fraction)
+            || fraction.len() > minor_digits as usize
+        {
+            return Err(invalid());
+        }
+        let scale = 10_i64.pow(minor_digits);
+        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| invalid())? };
+        let padded = format!("{fraction:0<width$}", width = minor_digits as usize);
+        let fraction: i64 = if padded.is_empty() { 0 } else { padded.parse().map_err(|_| invalid())? };
+        let minor = whole
+            .checked_mul(scale)
+            .and_then(|w| w.checked_add(fraction))
+            .ok_or_else(invalid)?;
+        Ok(Money(if negative { -minor } else { minor }))
+    }
+
+    /// `1,250.50` for a currency with two decimals (the symbol is added by the caller).
+    pub fn format_major(self, minor_digits: u32) -> String {
+        let scale = 10_i64.pow(minor_digits);
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        let whole = abs / scale as u64;
+        let fraction = abs % scale as u64;
+        let grouped = group_thousands(whole);
+        if minor_digits == 0 {
+            format!("{sign}{grouped}")
+        } else {
+            format!("{sign}{grouped}.{fraction:0width$}", width = minor_digits as usize)
+        }
+    }
+}
+
+fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A yes/no column, stored as 0 or 1 (neither backend's boolean survives the `Any` driver unchanged).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flag(pub bool);
+
+impl From<Flag> for bool {
+    fn from(flag: Flag) -> bool {
+        flag.0
+    }
+}
+
+impl Type<Any> for Flag {
+    fn type_info() -> AnyTypeInfo {
+        <i64 as Type<Any>>::type_info()
+    }
+}
+
+impl<'q> Encode<'q, Any> for Flag {
+    fn encode_by_ref(&self, buf: &mut <Any as Database>::ArgumentBuffer<'q>) -> Result<IsNull, BoxDynError> {
+        <i64 as Encode<'q, Any>>::encode(i64::from(self.0), buf)
+    }
+}
+
+impl<'r> Decode<'r, Any> for Flag {
+    fn decode(value: <Any as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(Flag(<i64 as Decode<'r, Any>>::decode(value)? != 0))
+    }
+}
+
+/// A value that does not parse: the message says what was wrong, in words a user can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidValue(pub String);
+
+/// Declares a text enum: the Rust enum, `as_str`/`FromStr`/`Display`, serde names, and the sqlx
+/// `Any` conversions so it binds and decodes directly in queries.
+#[macro_export]
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+        $vis enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::db::types::InvalidValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err($crate::db::types::InvalidValue(format!(
+                        "{other:?} is not a valid {}",
+                        stringify!($name).to_lowercase()
+                    ))),
+                }
+            }
+        }
+
+        impl ::sqlx::Type<::sqlx::Any> for $name {
+            fn type_info() -> ::sqlx::any::AnyTypeInfo {
+                <String as ::sqlx::Type<::sqlx::Any>>::type_info()
+            }
+        }
+
+        impl<'q> ::sqlx::Encode<'q, ::sqlx::Any> for $name {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <::sqlx::Any as ::sqlx::Database>::ArgumentBuffer<'q>,
+            ) -> Result<::sqlx::encode::IsNull, ::sqlx::error::BoxDynError> {
+                <&str as ::sqlx::Encode<'q, ::sqlx::Any>>::encode(self.as_str(), buf)
+            }
+        }
+
+        impl<'r> ::sqlx::Decode<'r, ::sqlx::Any> for $name {
+            fn decode(
+                value: <::sqlx::Any as ::sqlx::Database>::ValueRef<'r>,
+            ) -> Result<Self, ::sqlx::error::BoxDynError> {
+                let text = <String as ::sqlx::Decode<'r, ::sqlx::Any>>::decode(value)?;
+                Ok(text.parse::<$name>()?)
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_parses_major_units() {
+        assert_eq!(Money::parse_major("1,250.50", 2), Ok(Money(125_050)));
+        assert_eq!(Money::parse_major("12", 2), Ok(Money(1_200)));
+        assert_eq!(Money::parse_major(".5", 2), Ok(Money(50)));
+        assert_eq!(Money::parse_major("-3.07", 2), Ok(Money(-307)));
+        assert_eq!(Money::parse_major("500", 0), Ok(Money(500)));
+    }
+
+    #[test]
+    fn money_rejects_junk_and_overflow() {
+        for bad in ["", "abc", "1.234", "1.2.3", "--1", "1e5", "99999999999999999999", "."] {
+            assert!(Money::parse_major(bad, 2).is_err(), "{bad:?} should be rejected");
+        }
+        assert!(Money::parse_major("1.5", 0).is_err());
+    }
+
+    #[test]
+    fn money_formats_with_grouping() {
+        assert_eq!(Money(125_050).format_major(2), "1,250.50");
+        assert_eq!(Money(5).format_major(2), "0.05");
+        assert_eq!(Money(-100_000_000).format_major(2), "-1,000,000.00");
+        assert_eq!(Money(1500).format_major(0), "1,500");
+    }
+
+    #[test]
+    fn date_round_trips_as_iso_text() {
+        let d = Date::parse("2026-02-28").unwrap();
+        assert_eq!(d.to_string(), "2026-02-28");
+        assert!(Date::parse("2026-02-30").is_err());
+        assert!(Date::parse("28/02/2026").is_err());
+    }
+
+    #[test]
+    fn timestamp_formats_in_zone() {
+        let t = Timestamp(1_764_000_000_000); // 2025-11-24 16:00 UTC
+        assert_eq!(t.format_in(&chrono_tz::Africa::Lagos), "2025-11-24 17:00");
+        assert_eq!(t.minus_minutes(60).millis(), 1_764_000_000_000 - 3_600_000);
+    }
+}

@@ -1,0 +1,18 @@
+//! `/` and each role's home page.
+
+pub mod handlers;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(handlers::root))
+        .route("/admin", get(handlers::admin))
+        .route("/doctor", get(handlers::doctor))
+        .route("/pharmacy", get(handlers::pharmacist))
+        .route("/lab", get(handlers::lab))
+        .route("/reception", get(handlers::reception))
+}

@@ -1,0 +1,106 @@
+//! Sickbay: clinic management for a campus clinic. `app(state)` builds the whole web application, so
+//! tests and the binary serve the same thing.
+
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod home;
+pub mod settings;
+pub mod staff;
+pub mod state;
+pub mod web;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Router, middleware};
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+pub use state::AppState;
+
+/// The largest request body accepted anywhere (forms are far smaller; uploads come with later issues).
+const BODY_LIMIT: usize = 2 * 1024 * 1024;
+pub const SESSION_COOKIE: &str = "sickbay_session";
+
+pub fn app(state: AppState) -> Router {
+    let public = Router::new()
+        .route("/healthz", get(health))
+        .merge(auth::public_router())
+        .merge(web::static_files(&state));
+
+    let logged_in = Router::new()
+        .merge(home::router())
+        .merge(auth::router())
+        .merge(staff::router())
+        .merge(audit::router())
+        .fallback(web::pages::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), web::extract::require_login));
+
+    let idle = time::Duration::seconds(i64::try_from(state.config.session_idle.as_secs()).unwrap_or(1800));
+    let sessions = SessionManagerLayer::new(state.sessions.clone())
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(idle));
+
+    let router = Router::new()
+        .merge(public)
+        .merge(logged_in)
+        .layer(middleware::from_fn(web::csrf::verify))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(state.clone(), web::pages::render_error_pages))
+        .layer(sessions)
+        .layer(CompressionLayer::new());
+    web::security_headers(router).layer(TraceLayer::new_for_http()).with_state(state)
+}
+
+/// `GET /healthz`: 200 `ok` when the database answers, 503 otherwise.
+async fn health(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    if state.db.ping().await {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+    }
+}
+
+/// Serves the application on `listener` until `state.shutdown` is cancelled, then lets open requests
+/// finish. Background jobs run beside it and stop with it.
+pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
+    spawn_session_cleanup(&state);
+    let shutdown = state.shutdown.clone();
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await?;
+    Ok(())
+}
+
+fn spawn_session_cleanup(state: &AppState) {
+    let store = state.sessions.clone();
+    let shutdown = state.shutdown.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = every.tick() => {
+                    if let Err(err) = store.delete_expired().await {
+                        tracing::warn!(error = %err, "could not delete expired sessions");
+                    }
+                }
+            }
+        }
+    });
+}

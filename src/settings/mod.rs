@@ -1,0 +1,39 @@
+//! The clinic's configuration: `setting` rows (key, value), read once and cached. The admin settings page
+//! (patients issue) writes through `save`, which refreshes the cache.
+
+pub mod model;
+pub mod repo;
+
+use std::sync::{Arc, RwLock};
+
+use crate::db::Db;
+
+pub use model::Settings;
+
+/// The current settings, shared by all requests. Reads are a clone of an `Arc`.
+#[derive(Clone, Debug)]
+pub struct SettingsCache(Arc<RwLock<Arc<Settings>>>);
+
+impl SettingsCache {
+    pub async fn load(db: &Db) -> anyhow::Result<Self> {
+        let settings = Settings::from_pairs(repo::load_all(db).await?);
+        Ok(SettingsCache(Arc::new(RwLock::new(Arc::new(settings)))))
+    }
+
+    pub fn get(&self) -> Arc<Settings> {
+        match self.0.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Re-reads the settings from the database (after a change).
+    pub async fn refresh(&self, db: &Db) -> anyhow::Result<()> {
+        let settings = Arc::new(Settings::from_pairs(repo::load_all(db).await?));
+        match self.0.write() {
+            Ok(mut guard) => *guard = settings,
+            Err(poisoned) => *poisoned.into_inner() = settings,
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,266 @@
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use super::model::{NewStaff, Role, StaffAccount, StaffDetails};
+use super::service::{self, StaffError};
+use super::repo;
+use crate::audit::Actor;
+use crate::auth::password;
+use crate::db::Timestamp;
+use crate::state::AppState;
+use crate::web::extract::{Admins, ClientIp, Staff};
+use crate::web::form::{FieldErrors, Form};
+use crate::web::htmx::HxRequest;
+use crate::web::layout::{FlashKind, Layout, flash};
+use crate::web::paging::{ListQuery, Paging};
+use crate::web::{AppError, AppResult, IdPath};
+
+const REVEAL_KEY: &str = "revealed_password";
+
+/// A generated password, kept in the session between the POST that made it and the one page that shows it.
+#[derive(Serialize, Deserialize)]
+struct RevealedPassword {
+    staff_id: i64,
+    password: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/list.html", blocks = ["results"])]
+pub struct ListPage {
+    layout: Layout,
+    search: String,
+    accounts: Vec<StaffAccount>,
+    paging: Paging,
+}
+
+impl ListPage {
+    fn page_link(&self, page: &i64) -> String {
+        let q: String = form_urlencoded::byte_serialize(self.search.as_bytes()).collect();
+        format!("/admin/staff?q={q}&page={page}")
+    }
+}
+
+pub async fn list(
+    _admin: Staff<Admins>,
+    State(state): State<AppState>,
+    hx: HxRequest,
+    layout: Layout,
+    Query(query): Query<ListQuery>,
+) -> AppResult<Response> {
+    let search = query.search();
+    let page = query.page();
+    let (accounts, total) = repo::search(&state.db, &search, page).await?;
+    let list = ListPage { layout, search, accounts, paging: Paging::new(page, total) };
+    if hx.0 { Ok(Html(list.as_results().render()?).into_response()) } else { Ok(list.into_response()) }
+}
+
+/// The create form, as typed.
+#[derive(Debug, Default, Deserialize)]
+pub struct StaffForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    full_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/new.html")]
+pub struct NewPage {
+    layout: Layout,
+    form: StaffForm,
+    errors: FieldErrors,
+    roles: &'static [Role],
+}
+
+pub async fn new_form(_admin: Staff<Admins>, layout: Layout) -> NewPage {
+    NewPage { layout, form: StaffForm::default(), errors: FieldErrors::default(), roles: Role::ALL }
+}
+
+pub async fn create(
+    admin: Staff<Admins>,
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<StaffForm>,
+) -> AppResult<Response> {
+    let invalid = |layout, form, errors| {
+        (StatusCode::UNPROCESSABLE_ENTITY, NewPage { layout, form, errors, roles: Role::ALL }).into_response()
+    };
+    let new = match NewStaff::validate(&form.username, &form.full_name, &form.email, &form.role) {
+        Ok(new) => new,
+        Err(errors) => return Ok(invalid(layout, form, errors)),
+    };
+    let generated = password::generate();
+    let actor = Actor::staff(&admin, &ip);
+    match service::create(&state.db, &actor, &new, &generated, true).await {
+        Ok(id) => {
+            session.insert(REVEAL_KEY, RevealedPassword { staff_id: id, password: generated }).await?;
+            flash(&session, FlashKind::Success, format!("Account {} created.", new.username.as_str())).await?;
+            Ok(Redirect::to(&format!("/admin/staff/{id}")).into_response())
+        }
+        Err(StaffError::UsernameTaken(name)) => {
+            let mut errors = FieldErrors::default();
+            errors.add("username", format!("The username {name:?} is already taken."));
+            Ok(invalid(layout, form, errors))
+        }
+        Err(err) => Err(staff_error(err)),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/show.html")]
+pub struct ShowPage {
+    layout: Layout,
+    account: StaffAccount,
+    form: StaffForm,
+    errors: FieldErrors,
+    roles: &'static [Role],
+    revealed_password: Option<String>,
+    is_self: bool,
+    created: String,
+}
+
+impl ShowPage {
+    fn new(layout: Layout, account: StaffAccount, state: &AppState, admin_id: i64) -> Self {
+        let form = StaffForm {
+            username: account.username.clone(),
+            full_name: account.full_name.clone(),
+            email: account.email.clone().unwrap_or_default(),
+            role: account.role.as_str().to_owned(),
+        };
+        let created = account.created_at.format_in(&state.settings.get().time_zone);
+        let is_self = account.id == admin_id;
+        ShowPage {
+            layout,
+            account,
+            form,
+            errors: FieldErrors::default(),
+            roles: Role::ALL,
+            revealed_password: None,
+            is_self,
+            created,
+        }
+    }
+}
+
+pub async fn show(
+    admin: Staff<Admins>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    session: Session,
+    layout: Layout,
+) -> AppResult<ShowPage> {
+    let account = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let mut page = ShowPage::new(layout, account, &state, admin.id);
+    if let Some(revealed) = session.remove::<RevealedPassword>(REVEAL_KEY).await? {
+        if revealed.staff_id == id {
+            page.revealed_password = Some(revealed.password);
+        }
+    }
+    Ok(page)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EditForm {
+    #[serde(default)]
+    full_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+    /// The `updated_at` the form was loaded with, to refuse a stale edit.
+    version: i64,
+}
+
+pub async fn update(
+    admin: Staff<Admins>,
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    IdPath(id): IdPath,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<EditForm>,
+) -> AppResult<Response> {
+    let account = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let details = match StaffDetails::validate(&form.full_name, &form.email, &form.role) {
+        Ok(details) => details,
+        Err(errors) => {
+            let mut page = ShowPage::new(layout, account, &state, admin.id);
+            page.form = StaffForm { username: page.form.username, full_name: form.full_name, email: form.email, role: form.role };
+            page.errors = errors;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let actor = Actor::staff(&admin, &ip);
+    service::update(&state.db, &actor, id, Timestamp(form.version), &details).await.map_err(staff_error)?;
+    flash(&session, FlashKind::Success, "Changes saved.").await?;
+    Ok(Redirect::to(&format!("/admin/staff/{id}")).into_response())
+}
+
+pub async fn deactivate(
+    admin: Staff<Admins>,
+    state: State<AppState>,
+    ip: ClientIp,
+    id: IdPath,
+    session: Session,
+) -> AppResult<Redirect> {
+    change_active(admin, state, ip, id, session, false).await
+}
+
+pub async fn reactivate(
+    admin: Staff<Admins>,
+    state: State<AppState>,
+    ip: ClientIp,
+    id: IdPath,
+    session: Session,
+) -> AppResult<Redirect> {
+    change_active(admin, state, ip, id, session, true).await
+}
+
+async fn change_active(
+    admin: Staff<Admins>,
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    IdPath(id): IdPath,
+    session: Session,
+    active: bool,
+) -> AppResult<Redirect> {
+    let actor = Actor::staff(&admin, &ip);
+    service::set_active(&state.db, &actor, id, active).await.map_err(staff_error)?;
+    let message = if active { "Account reactivated." } else { "Account deactivated; its sessions have ended." };
+    flash(&session, FlashKind::Success, message).await?;
+    Ok(Redirect::to(&format!("/admin/staff/{id}")))
+}
+
+pub async fn reset_password(
+    admin: Staff<Admins>,
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    IdPath(id): IdPath,
+    session: Session,
+) -> AppResult<Redirect> {
+    let generated = password::generate();
+    let actor = Actor::staff(&admin, &ip);
+    service::reset_password(&state.db, &actor, id, &generated).await.map_err(staff_error)?;
+    session.insert(REVEAL_KEY, RevealedPassword { staff_id: id, password: generated }).await?;
+    flash(&session, FlashKind::Success, "Password reset. The account must choose a new one at next login.").await?;
+    Ok(Redirect::to(&format!("/admin/staff/{id}")))
+}
+
+fn staff_error(err: StaffError) -> AppError {
+    match err {
+        StaffError::NotFound => AppError::NotFound,
+        StaffError::Stale | StaffError::LastAdmin | StaffError::UsernameTaken(_) => AppError::Conflict(err.to_string()),
+        StaffError::Internal(err) => AppError::Internal(err),
+    }
+}

@@ -1,0 +1,21 @@
+//! Staff accounts: the admin's pages to list, create, edit, deactivate and reset them.
+
+pub mod handlers;
+pub mod model;
+pub mod repo;
+pub mod service;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/staff", get(handlers::list).post(handlers::create))
+        .route("/admin/staff/new", get(handlers::new_form))
+        .route("/admin/staff/{id}", get(handlers::show).post(handlers::update))
+        .route("/admin/staff/{id}/deactivate", post(handlers::deactivate))
+        .route("/admin/staff/{id}/reactivate", post(handlers::reactivate))
+        .route("/admin/staff/{id}/reset-password", post(handlers::reset_password))
+}

@@ -1,0 +1,259 @@
+//! Staff accounts: roles, the rules for usernames, names and emails, and the last-admin rule.
+
+use crate::db::Timestamp;
+use crate::db::types::InvalidValue;
+use crate::text_enum;
+use crate::web::form::FieldErrors;
+
+text_enum! {
+    pub enum Role {
+        Admin => "admin",
+        Doctor => "doctor",
+        Pharmacist => "pharmacist",
+        Lab => "lab",
+        Reception => "reception",
+    }
+}
+
+impl Role {
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Administrator",
+            Role::Doctor => "Doctor",
+            Role::Pharmacist => "Pharmacist",
+            Role::Lab => "Lab attendant",
+            Role::Reception => "Reception",
+        }
+    }
+
+    /// Where the role lands after login.
+    pub fn home_path(self) -> &'static str {
+        match self {
+            Role::Admin => "/admin",
+            Role::Doctor => "/doctor",
+            Role::Pharmacist => "/pharmacy",
+            Role::Lab => "/lab",
+            Role::Reception => "/reception",
+        }
+    }
+}
+
+/// The logged-in staff member, as the session resolves them on each request.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct StaffUser {
+    pub id: i64,
+    pub username: String,
+    pub full_name: String,
+    pub role: Role,
+    #[sqlx(try_from = "crate::db::Flag")]
+    pub must_change_password: bool,
+    #[sqlx(try_from = "crate::db::Flag")]
+    pub active: bool,
+    pub session_version: i64,
+}
+
+/// A staff account as the admin pages show it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct StaffAccount {
+    pub id: i64,
+    pub username: String,
+    pub full_name: String,
+    pub email: Option<String>,
+    pub role: Role,
+    #[sqlx(try_from = "crate::db::Flag")]
+    pub must_change_password: bool,
+    #[sqlx(try_from = "crate::db::Flag")]
+    pub active: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl StaffAccount {
+    pub fn email_or_dash(&self) -> &str {
+        self.email.as_deref().unwrap_or("—")
+    }
+}
+
+/// A login name: 3 to 32 of `a-z 0-9 . _ -`, starting with a letter or digit, stored in lower case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(text: &str) -> Result<Self, InvalidValue> {
+        let name = text.trim().to_lowercase();
+        let len = name.chars().count();
+        if !(3..=32).contains(&len) {
+            return Err(InvalidValue("A username has 3 to 32 characters.".into()));
+        }
+        if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')) {
+            return Err(InvalidValue("Use only letters, digits, dots, dashes and underscores.".into()));
+        }
+        if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return Err(InvalidValue("A username starts with a letter or a digit.".into()));
+        }
+        Ok(Username(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+pub fn parse_full_name(text: &str) -> Result<String, InvalidValue> {
+    let name = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match name.chars().count() {
+        0 => Err(InvalidValue("Enter the person's name.".into())),
+        1..=100 => Ok(name),
+        _ => Err(InvalidValue("A name has at most 100 characters.".into())),
+    }
+}
+
+/// An optional email address: empty means none.
+pub fn parse_email(text: &str) -> Result<Option<String>, InvalidValue> {
+    let email = text.trim();
+    if email.is_empty() {
+        return Ok(None);
+    }
+    let bad = || InvalidValue("Enter an email address like name@example.org, or leave it empty.".into());
+    let (local, domain) = email.split_once('@').ok_or_else(bad)?;
+    let plausible = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if plausible { Ok(Some(email.to_lowercase())) } else { Err(bad()) }
+}
+
+pub fn parse_role(text: &str) -> Result<Role, InvalidValue> {
+    text.parse::<Role>().map_err(|_| InvalidValue("Choose a role.".into()))
+}
+
+/// A new account, validated.
+#[derive(Clone, Debug)]
+pub struct NewStaff {
+    pub username: Username,
+    pub full_name: String,
+    pub email: Option<String>,
+    pub role: Role,
+}
+
+/// The editable details of an account, validated.
+#[derive(Clone, Debug)]
+pub struct StaffDetails {
+    pub full_name: String,
+    pub email: Option<String>,
+    pub role: Role,
+}
+
+impl StaffDetails {
+    pub fn validate(full_name: &str, email: &str, role: &str) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let full_name = errors.check("full_name", parse_full_name(full_name));
+        let email = errors.check("email", parse_email(email));
+        let role = errors.check("role", parse_role(role));
+        match (full_name, email, role) {
+            (Some(full_name), Some(email), Some(role)) => Ok(StaffDetails { full_name, email, role }),
+            _ => Err(errors),
+        }
+    }
+}
+
+impl NewStaff {
+    pub fn validate(username: &str, full_name: &str, email: &str, role: &str) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let username = errors.check("username", Username::parse(username));
+        let details = StaffDetails::validate(full_name, email, role);
+        match (username, details) {
+            (Some(username), Ok(d)) => {
+                Ok(NewStaff { username, full_name: d.full_name, email: d.email, role: d.role })
+            }
+            (_, Err(detail_errors)) => {
+                for field in ["full_name", "email", "role"] {
+                    if let Some(message) = detail_errors.get(field) {
+                        errors.add(field, message);
+                    }
+                }
+                Err(errors)
+            }
+            (None, Ok(_)) => Err(errors),
+        }
+    }
+}
+
+/// Whether a change to an account takes away an active administrator.
+pub fn removes_an_admin(before: &StaffAccount, role_after: Role, active_after: bool) -> bool {
+    before.active && before.role == Role::Admin && (role_after != Role::Admin || !active_after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_normalised_and_checked() {
+        assert_eq!(Username::parse("  Dr.Ade_1 ").unwrap().as_str(), "dr.ade_1");
+        for bad in ["ab", "", "has space", "-lead", "ünï", &"a".repeat(33), "semi;colon"] {
+            assert!(Username::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn names_collapse_spaces_and_have_limits() {
+        assert_eq!(parse_full_name("  Ada   Obi ").unwrap(), "Ada Obi");
+        assert!(parse_full_name("   ").is_err());
+        assert!(parse_full_name(&"n".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn emails_are_optional_but_plausible() {
+        assert_eq!(parse_email("").unwrap(), None);
+        assert_eq!(parse_email(" Ada@Clinic.EDU ").unwrap().as_deref(), Some("ada@clinic.edu"));
+        for bad in ["ada", "ada@", "@x.org", "ada@host", "a b@x.org", "a@b@c.org", "a@.org", "a@x."] {
+            assert!(parse_email(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn new_staff_reports_every_bad_field() {
+        let errors = NewStaff::validate("x", "", "nope", "chef").unwrap_err();
+        for field in ["username", "full_name", "email", "role"] {
+            assert!(errors.get(field).is_some(), "{field}");
+        }
+        let ok = NewStaff::validate("nurse.joy", "Joy Ade", "", "reception").unwrap();
+        assert_eq!(ok.role, Role::Reception);
+        assert_eq!(ok.email, None);
+    }
+
+    fn account(role: Role, active: bool) -> StaffAccount {
+        StaffAccount {
+            id: 1,
+            username: "a".into(),
+            full_name: "A".into(),
+            email: None,
+            role,
+            must_change_password: false,
+            active,
+            created_at: Timestamp(0),
+            updated_at: Timestamp(0),
+        }
+    }
+
+    #[test]
+    fn demoting_or_deactivating_an_active_admin_removes_one() {
+        assert!(removes_an_admin(&account(Role::Admin, true), Role::Doctor, true));
+        assert!(removes_an_admin(&account(Role::Admin, true), Role::Admin, false));
+        assert!(!removes_an_admin(&account(Role::Admin, true), Role::Admin, true));
+        assert!(!removes_an_admin(&account(Role::Admin, false), Role::Doctor, false));
+        assert!(!removes_an_admin(&account(Role::Doctor, true), Role::Doctor, false));
+    }
+
+    #[test]
+    fn every_role_has_a_home() {
+        for role in Role::ALL {
+            assert!(role.home_path().starts_with('/'));
+            assert_eq!(role.as_str().parse::<Role>().unwrap(), *role);
+        }
+    }
+}

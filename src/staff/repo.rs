@@ -1,0 +1,188 @@
+//! All SQL of staff accounts.
+
+use super::model::{NewStaff, Role, StaffAccount, StaffDetails, StaffUser};
+use crate::db::{Db, Flag, Timestamp, Tx};
+use crate::web::paging::{PageRequest, like_pattern};
+
+const ACCOUNT_COLUMNS: &str =
+    "id, username, full_name, email, role, must_change_password, active, created_at, updated_at";
+
+pub async fn find_session_user(db: &Db, id: i64) -> Result<Option<StaffUser>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, username, full_name, role, must_change_password, active, session_version
+         FROM staff WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await
+}
+
+/// What login needs to check a password.
+#[derive(Debug, sqlx::FromRow)]
+pub struct LoginRecord {
+    pub id: i64,
+    pub password_hash: String,
+    #[sqlx(try_from = "Flag")]
+    pub active: bool,
+    pub session_version: i64,
+    pub role: Role,
+    #[sqlx(try_from = "Flag")]
+    pub must_change_password: bool,
+}
+
+pub async fn find_for_login(db: &Db, username: &str) -> Result<Option<LoginRecord>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, password_hash, active, session_version, role, must_change_password
+         FROM staff WHERE username = $1",
+    )
+    .bind(username)
+    .fetch_optional(db.pool())
+    .await
+}
+
+pub async fn password_hash(db: &Db, id: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT password_hash FROM staff WHERE id = $1").bind(id).fetch_optional(db.pool()).await
+}
+
+pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM staff").fetch_one(db.pool()).await
+}
+
+/// Inserts an account; a taken username surfaces as a unique violation.
+pub async fn insert(tx: &mut Tx, new: &NewStaff, password_hash: &str, must_change: bool) -> Result<i64, sqlx::Error> {
+    let now = Timestamp::now();
+    sqlx::query_scalar(
+        "INSERT INTO staff (username, full_name, email, role, password_hash, must_change_password, active,
+                            session_version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 1, 1, $7, $7)
+         RETURNING id",
+    )
+    .bind(new.username.as_str())
+    .bind(&new.full_name)
+    .bind(new.email.as_deref())
+    .bind(new.role)
+    .bind(password_hash)
+    .bind(Flag(must_change))
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Option<StaffAccount>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM staff WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await
+}
+
+/// The account as it is inside the caller's transaction.
+pub async fn get_in(tx: &mut Tx, id: i64) -> Result<Option<StaffAccount>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM staff WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// One page of accounts whose username, name or email contains `search`, with the total that match.
+pub async fn search(db: &Db, search: &str, page: PageRequest) -> Result<(Vec<StaffAccount>, i64), sqlx::Error> {
+    let pattern = like_pattern(search);
+    let filter = "LOWER(username) LIKE $1 ESCAPE '\\' OR LOWER(full_name) LIKE $1 ESCAPE '\\' \
+                  OR LOWER(COALESCE(email, '')) LIKE $1 ESCAPE '\\'";
+    let rows = sqlx::query_as(&format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM staff WHERE {filter} ORDER BY active DESC, full_name, id LIMIT $2 OFFSET $3"
+    ))
+    .bind(&pattern)
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(db.pool())
+    .await?;
+    let total = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM staff WHERE {filter}"))
+        .bind(&pattern)
+        .fetch_one(db.pool())
+        .await?;
+    Ok((rows, total))
+}
+
+/// Updates name, email and role if the row still has `seen_updated_at`; answers whether it did.
+pub async fn update_details(
+    tx: &mut Tx,
+    id: i64,
+    seen_updated_at: Timestamp,
+    details: &StaffDetails,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE staff SET full_name = $1, email = $2, role = $3, updated_at = $4
+         WHERE id = $5 AND updated_at = $6",
+    )
+    .bind(&details.full_name)
+    .bind(details.email.as_deref())
+    .bind(details.role)
+    .bind(next_update_time(seen_updated_at))
+    .bind(id)
+    .bind(seen_updated_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Activates or deactivates. Deactivating also ends the account's sessions (their version no longer matches).
+pub async fn set_active(tx: &mut Tx, id: i64, active: bool) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE staff SET active = $1, session_version = session_version + $2, updated_at = $3
+         WHERE id = $4 AND active <> $1",
+    )
+    .bind(Flag(active))
+    .bind(if active { 0_i64 } else { 1_i64 })
+    .bind(Timestamp::now())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Sets a new password hash and ends every existing session of the account; returns the new session version.
+pub async fn set_password(tx: &mut Tx, id: i64, hash: &str, must_change: bool) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE staff SET password_hash = $1, must_change_password = $2, session_version = session_version + 1,
+                          updated_at = $3
+         WHERE id = $4
+         RETURNING session_version",
+    )
+    .bind(hash)
+    .bind(Flag(must_change))
+    .bind(Timestamp::now())
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Locks the rows of the active admins until the transaction ends, so two concurrent changes can't each
+/// remove "the other" last admin. (SQLite's `BEGIN IMMEDIATE` already serialises writers.)
+pub async fn lock_active_admins(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE staff SET updated_at = updated_at WHERE role = 'admin' AND active = 1")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn count_active_admins_except(tx: &mut Tx, id: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM staff WHERE role = 'admin' AND active = 1 AND id <> $1")
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await
+}
+
+/// Edits must change `updated_at`, or a form loaded in the same millisecond would not look stale.
+fn next_update_time(seen: Timestamp) -> Timestamp {
+    Timestamp::now().max(Timestamp(seen.0 + 1))
+}
+
+/// Active accounts per role, in the order of `Role::ALL`.
+pub async fn count_active_by_role(db: &Db) -> Result<Vec<(Role, i64)>, sqlx::Error> {
+    let rows: Vec<(Role, i64)> =
+        sqlx::query_as("SELECT role, COUNT(*) FROM staff WHERE active = 1 GROUP BY role").fetch_all(db.pool()).await?;
+    Ok(Role::ALL
+        .iter()
+        .map(|role| (*role, rows.iter().find(|(r, _)| r == role).map_or(0, |(_, n)| *n)))
+        .collect())
+}

@@ -1,0 +1,35 @@
+//! Shared application state.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::db::sessions::SessionBackend;
+use crate::settings::SettingsCache;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub sessions: SessionBackend,
+    pub settings: SettingsCache,
+    pub config: Arc<Config>,
+    /// Cancelled when the server shuts down; long-lived responses (event streams) end on it.
+    pub shutdown: CancellationToken,
+}
+
+impl AppState {
+    /// Opens the session store and loads the settings for an already migrated database.
+    pub async fn new(db: Db, config: Config) -> anyhow::Result<Self> {
+        let sessions = SessionBackend::open(&db).await?;
+        let settings = SettingsCache::load(&db).await?;
+        Ok(AppState {
+            db,
+            sessions,
+            settings,
+            config: Arc::new(config),
+            shutdown: CancellationToken::new(),
+        })
+    }
+}

@@ -1,0 +1,129 @@
+//! The one error type handlers return. It turns into a status and an [`ErrorPage`] description;
+//! `render_error_pages` (in `web::pages`) turns that into the HTML page or htmx fragment, so the
+//! markup lives in one template.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the form's security token is missing or out of date")]
+    Csrf,
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after_secs: u64 },
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        AppError::Internal(err.into())
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(err: askama::Error) -> Self {
+        AppError::Internal(anyhow::anyhow!("template: {err}"))
+    }
+}
+
+impl From<tower_sessions::session::Error> for AppError {
+    fn from(err: tower_sessions::session::Error) -> Self {
+        AppError::Internal(anyhow::anyhow!("session: {err}"))
+    }
+}
+
+/// What the error page shows. Attached to error responses as an extension.
+#[derive(Clone, Debug)]
+pub struct ErrorPage {
+    pub status: StatusCode,
+    pub title: &'static str,
+    pub message: String,
+    /// For internal errors: the id under which the details were logged.
+    pub reference: Option<String>,
+}
+
+impl ErrorPage {
+    /// A generic page for an error status that no handler described (405, 413 from a layer, ...).
+    pub fn for_status(status: StatusCode) -> Self {
+        let message = match status {
+            StatusCode::METHOD_NOT_ALLOWED => "That address does not accept this kind of request.".to_owned(),
+            StatusCode::PAYLOAD_TOO_LARGE => "What you sent is too large.".to_owned(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "The form was sent in a format Sickbay does not read.".to_owned(),
+            s if s.is_server_error() => "Something went wrong on our side. Please try again.".to_owned(),
+            _ => "The request could not be handled.".to_owned(),
+        };
+        ErrorPage { status, title: status.canonical_reason().unwrap_or("Error"), message, reference: None }
+    }
+}
+
+impl AppError {
+    fn page(self) -> ErrorPage {
+        let (status, title, message) = match self {
+            AppError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "There is nothing at this address, or it is not yours to see.".to_owned(),
+            ),
+            AppError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "Not allowed",
+                "Your account does not have access to this page.".to_owned(),
+            ),
+            AppError::BadRequest(message) => (StatusCode::BAD_REQUEST, "Check the request", message),
+            AppError::Conflict(message) => (StatusCode::CONFLICT, "Changed in the meantime", message),
+            AppError::Csrf => (
+                StatusCode::FORBIDDEN,
+                "Form expired",
+                "This form is out of date or was not sent from Sickbay. Reload the page and try again.".to_owned(),
+            ),
+            AppError::PayloadTooLarge(message) => (StatusCode::PAYLOAD_TOO_LARGE, "Too large", message),
+            AppError::TooManyRequests { message, .. } => (StatusCode::TOO_MANY_REQUESTS, "Please wait", message),
+            AppError::Internal(err) => {
+                let reference = reference_id();
+                tracing::error!(reference = %reference, error = ?err, "internal error");
+                return ErrorPage {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    title: "Something went wrong",
+                    message: "Something went wrong on our side. Please try again; if it keeps happening, give \
+                              this reference to your administrator."
+                        .to_owned(),
+                    reference: Some(reference),
+                };
+            }
+        };
+        ErrorPage { status, title, message, reference: None }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let retry_after = match &self {
+            AppError::TooManyRequests { retry_after_secs, .. } => Some(*retry_after_secs),
+            _ => None,
+        };
+        let page = self.page();
+        let mut response = (page.status, page.message.clone()).into_response();
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response.extensions_mut().insert(page);
+        response
+    }
+}
+
+fn reference_id() -> String {
+    format!("{:08x}", rand::random::<u32>())
+}

@@ -1,0 +1,204 @@
+//! Who is asking: the session's principal, the `require_login` middleware that resolves it against the
+//! database on every request, and typed extractors for the current user, role guards and client IP.
+
+use std::marker::PhantomData;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use super::error::AppError;
+use super::htmx::{HxRequest, redirect};
+use crate::staff::model::{Role, StaffUser};
+use crate::staff::repo as staff_repo;
+use crate::state::AppState;
+
+/// What the session remembers about who logged in. The role and the rest are read from the database on
+/// each request, so a change of role or a deactivation takes effect at once.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub enum Principal {
+    /// `version` must match the account's `session_version`; bumping it ends every session of the account.
+    Staff { id: i64, version: i64 },
+}
+
+pub const PRINCIPAL_KEY: &str = "principal";
+
+/// Paths a user who must change their password may still reach.
+const ALLOWED_BEFORE_PASSWORD_CHANGE: &[&str] = &["/account/password", "/logout"];
+
+/// The logged-in user of this request, put in the request extensions by [`require_login`].
+#[derive(Clone, Debug)]
+pub enum CurrentUser {
+    Staff(StaffUser),
+}
+
+impl CurrentUser {
+    pub fn display_name(&self) -> &str {
+        match self {
+            CurrentUser::Staff(user) => &user.full_name,
+        }
+    }
+
+    pub fn home_path(&self) -> &'static str {
+        match self {
+            CurrentUser::Staff(user) => user.role.home_path(),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<CurrentUser>()
+            .cloned()
+            .ok_or_else(|| redirect(HxRequest::from_headers(&parts.headers), "/login"))
+    }
+}
+
+/// A set of roles allowed to use a handler.
+pub trait RoleSet: Send + Sync + 'static {
+    const ROLES: &'static [Role];
+}
+
+macro_rules! role_sets {
+    ($($(#[$doc:meta])* $name:ident => [$($role:ident),+];)+) => {
+        $($(#[$doc])* pub struct $name; impl RoleSet for $name { const ROLES: &'static [Role] = &[$(Role::$role),+]; })+
+    };
+}
+
+role_sets! {
+    Admins => [Admin];
+    Doctors => [Doctor];
+    Pharmacists => [Pharmacist];
+    LabStaff => [Lab];
+    ReceptionStaff => [Reception];
+    /// Any staff role.
+    AnyStaff => [Admin, Doctor, Pharmacist, Lab, Reception];
+}
+
+/// A staff user whose role is in `R`; anyone else gets 403.
+pub struct Staff<R: RoleSet> {
+    pub user: StaffUser,
+    _roles: PhantomData<R>,
+}
+
+impl<R: RoleSet> std::ops::Deref for Staff<R> {
+    type Target = StaffUser;
+    fn deref(&self) -> &StaffUser {
+        &self.user
+    }
+}
+
+impl<S: Send + Sync, R: RoleSet> FromRequestParts<S> for Staff<R> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match CurrentUser::from_request_parts(parts, state).await? {
+            CurrentUser::Staff(user) if R::ROLES.contains(&user.role) => Ok(Staff { user, _roles: PhantomData }),
+            _ => Err(AppError::Forbidden.into_response()),
+        }
+    }
+}
+
+/// The client's address: the socket peer, or the first `X-Forwarded-For` hop when the clinic runs
+/// Sickbay behind its own proxy and said so (`--trust-proxy`).
+#[derive(Clone, Debug)]
+pub struct ClientIp(pub String);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if state.config.trust_proxy {
+            let forwarded = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.trim().parse::<IpAddr>().ok());
+            if let Some(ip) = forwarded {
+                return Ok(ClientIp(ip.to_string()));
+            }
+        }
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string());
+        Ok(ClientIp(peer.unwrap_or_else(|| "unknown".to_owned())))
+    }
+}
+
+/// Middleware for every page that needs a login: resolves the session's principal to a current,
+/// active account, or sends the browser to the login page.
+pub async fn require_login(
+    State(state): State<AppState>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let hx = HxRequest::from_headers(request.headers());
+    let principal = match session.get::<Principal>(PRINCIPAL_KEY).await {
+        Ok(principal) => principal,
+        Err(err) => return AppError::from(err).into_response(),
+    };
+    let Some(Principal::Staff { id, version }) = principal else {
+        return redirect(hx, &login_path(&request));
+    };
+    let user = match staff_repo::find_session_user(&state.db, id).await {
+        Ok(Some(user)) if user.active && user.session_version == version => user,
+        Ok(_) => {
+            // Deactivated, password reset elsewhere, or deleted: this session is over.
+            if let Err(err) = session.flush().await {
+                return AppError::from(err).into_response();
+            }
+            return redirect(hx, "/login?ended=1");
+        }
+        Err(err) => return AppError::from(err).into_response(),
+    };
+    if user.must_change_password && !ALLOWED_BEFORE_PASSWORD_CHANGE.contains(&request.uri().path()) {
+        return redirect(hx, "/account/password");
+    }
+    let current = CurrentUser::Staff(user);
+    request.extensions_mut().insert(current.clone());
+    let mut response = next.run(request).await;
+    // The error-page renderer runs outside this layer and shows the user's menu from this.
+    response.extensions_mut().insert(current);
+    response
+}
+
+/// `/login`, remembering where a plain page request was going.
+fn login_path(request: &Request) -> String {
+    let is_page = request.method() == axum::http::Method::GET && !HxRequest::from_headers(request.headers()).0;
+    match request.uri().path_and_query() {
+        Some(target) if is_page && target.as_str() != "/" => {
+            format!("/login?next={}", form_urlencoded::byte_serialize(target.as_str().as_bytes()).collect::<String>())
+        }
+        _ => "/login".to_owned(),
+    }
+}
+
+/// A local path to return to after login, or `None` for anything that could leave the site.
+pub fn safe_next(next: Option<&str>) -> Option<String> {
+    let next = next?.trim();
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.contains("://");
+    local.then(|| next.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_must_stay_on_site() {
+        assert_eq!(safe_next(Some("/admin/staff?page=2")).as_deref(), Some("/admin/staff?page=2"));
+        assert_eq!(safe_next(Some("//evil.example")), None);
+        assert_eq!(safe_next(Some("https://evil.example")), None);
+        assert_eq!(safe_next(Some("/\\evil.example")), None);
+        assert_eq!(safe_next(Some("admin")), None);
+        assert_eq!(safe_next(None), None);
+    }
+}

@@ -1,0 +1,145 @@
+//! What every full page shows around its content: the clinic's name, the user and their menu, the CSRF
+//! token for forms, and a one-time flash message.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use super::csrf;
+use super::error::AppError;
+use super::extract::CurrentUser;
+use crate::staff::model::Role;
+use crate::state::AppState;
+
+const FLASH_KEY: &str = "flash";
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub enum FlashKind {
+    Success,
+    Error,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Flash {
+    pub kind: FlashKind,
+    pub message: String,
+}
+
+impl Flash {
+    pub fn css_class(&self) -> &'static str {
+        match self.kind {
+            FlashKind::Success => "flash flash-success",
+            FlashKind::Error => "flash flash-error",
+        }
+    }
+}
+
+/// Leaves a message for the next page this session renders.
+pub async fn flash(session: &Session, kind: FlashKind, message: impl Into<String>) -> Result<(), AppError> {
+    session.insert(FLASH_KEY, Flash { kind, message: message.into() }).await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug)]
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Layout {
+    pub clinic_name: String,
+    pub user_name: Option<String>,
+    pub role_label: Option<&'static str>,
+    pub home_path: &'static str,
+    pub nav: Vec<NavLink>,
+    pub csrf_token: String,
+    pub flash: Option<Flash>,
+}
+
+impl Layout {
+    pub async fn build(
+        state: &AppState,
+        session: &Session,
+        user: Option<&CurrentUser>,
+        path: &str,
+    ) -> Result<Self, AppError> {
+        let csrf_token = csrf::token(session).await?;
+        let flash = session.remove::<Flash>(FLASH_KEY).await?;
+        let (user_name, role_label, home_path, nav) = match user {
+            Some(CurrentUser::Staff(staff)) => (
+                Some(staff.full_name.clone()),
+                Some(staff.role.label()),
+                staff.role.home_path(),
+                nav_for(staff.role, path),
+            ),
+            None => (None, None, "/", Vec::new()),
+        };
+        Ok(Layout {
+            clinic_name: state.settings.get().clinic_name.clone(),
+            user_name,
+            role_label,
+            home_path,
+            nav,
+            csrf_token,
+            flash,
+        })
+    }
+}
+
+/// The menu of each role: only pages that exist.
+fn nav_for(role: Role, path: &str) -> Vec<NavLink> {
+    let links: &[(&'static str, &'static str)] = match role {
+        Role::Admin => &[("/admin", "Home"), ("/admin/staff", "Staff"), ("/admin/audit", "Audit log")],
+        other => &[(other.home_path(), "Home")],
+    };
+    links
+        .iter()
+        .map(|&(href, label)| NavLink { href, label, current: is_current(href, path) })
+        .collect()
+}
+
+/// A section is current for its own path and the pages below it; a home page only for itself.
+fn is_current(href: &str, path: &str) -> bool {
+    path == href || (href.matches('/').count() > 1 && path.starts_with(href) && path[href.len()..].starts_with('/'))
+}
+
+impl FromRequestParts<AppState> for Layout {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let session = parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("session layer missing")).into_response())?;
+        let user = parts.extensions.get::<CurrentUser>();
+        Layout::build(state, &session, user, parts.uri.path()).await.map_err(IntoResponse::into_response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nav_marks_the_current_section() {
+        let nav = nav_for(Role::Admin, "/admin/staff/4");
+        let current: Vec<&str> = nav.iter().filter(|l| l.current).map(|l| l.label).collect();
+        assert_eq!(current, ["Staff"]);
+        let nav = nav_for(Role::Admin, "/admin");
+        let current: Vec<&str> = nav.iter().filter(|l| l.current).map(|l| l.label).collect();
+        assert_eq!(current, ["Home"]);
+    }
+
+    #[test]
+    fn other_roles_see_their_home() {
+        let nav = nav_for(Role::Pharmacist, "/pharmacy");
+        assert_eq!(nav.len(), 1);
+        assert_eq!(nav[0].href, "/pharmacy");
+        assert!(nav[0].current);
+    }
+}

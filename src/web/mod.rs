@@ -1,0 +1,82 @@
+//! Cross-cutting web code: errors, extractors, CSRF, layout, htmx helpers, security headers, static files.
+
+pub mod csrf;
+pub mod error;
+pub mod extract;
+pub mod form;
+pub mod htmx;
+pub mod layout;
+pub mod pages;
+pub mod paging;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use tower::ServiceBuilder;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::state::AppState;
+
+pub use error::{AppError, AppResult};
+
+/// No inline script or style anywhere: htmx's indicator styles are turned off in the htmx-config meta tag,
+/// and its configuration is read from that tag rather than from a script.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; \
+    form-action 'self'; frame-ancestors 'none'";
+
+/// The headers every response carries. Each is set only when the handler did not set its own.
+pub fn security_headers<S>(router: Router<S>) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let headers: [(HeaderName, &'static str); 6] = [
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=()"),
+        // Pages hold one user's data: neither shared caches nor the back button after logout may keep them.
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    let router = headers.into_iter().fold(router, |router, (name, value)| {
+        router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)))
+    });
+    // A page is either whole or an htmx fragment depending on this header; compression adds its own Vary.
+    router.layer(SetResponseHeaderLayer::appending(header::VARY, HeaderValue::from_static("HX-Request")))
+}
+
+/// `/static`: vendored files carry their version in the name and are cached for a year; the app's own
+/// files for an hour.
+pub fn static_files(state: &AppState) -> Router<AppState> {
+    let dir = &state.config.static_dir;
+    let cache = |value: &'static str| {
+        SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static(value))
+    };
+    Router::new()
+        .nest_service(
+            "/static/vendor",
+            ServiceBuilder::new()
+                .layer(cache("public, max-age=31536000, immutable"))
+                .service(ServeDir::new(dir.join("vendor"))),
+        )
+        .nest_service(
+            "/static",
+            ServiceBuilder::new().layer(cache("public, max-age=3600")).service(ServeDir::new(dir)),
+        )
+}
+
+/// The numeric id in a path such as `/admin/staff/{id}`. Anything else is a 404, like an id that
+/// does not exist.
+pub struct IdPath(pub i64);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdPath {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, AppError> {
+        match axum::extract::Path::<i64>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(id)) if id > 0 => Ok(IdPath(id)),
+            _ => Err(AppError::NotFound),
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! Error pages: every error response (from a handler's [`AppError`], or a bare status from axum or a
+//! layer) becomes the error page, or for htmx a fragment swapped into the page's message area.
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use tower_sessions::Session;
+
+use super::error::{AppError, ErrorPage};
+use super::extract::CurrentUser;
+use super::htmx::HxRequest;
+use super::layout::Layout;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "error.html", blocks = ["message"])]
+struct ErrorTemplate {
+    layout: Layout,
+    page: ErrorPage,
+}
+
+/// The fallback of the logged-in part of the site.
+pub async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+pub async fn render_error_pages(
+    State(state): State<AppState>,
+    session: Session,
+    request: Request,
+    next: Next,
+) -> Response {
+    let hx = HxRequest::from_headers(request.headers());
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let status = response.status();
+    if !status.is_client_error() && !status.is_server_error() {
+        return response;
+    }
+    let page = match response.extensions().get::<ErrorPage>() {
+        Some(page) => page.clone(),
+        None if is_html(&response) => return response,
+        None => ErrorPage::for_status(status),
+    };
+    let user = response.extensions().get::<CurrentUser>().cloned();
+    let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
+    let rendered = match Layout::build(&state, &session, user.as_ref(), &path).await {
+        Ok(layout) => {
+            let template = ErrorTemplate { layout, page };
+            if hx.0 { template.as_message().render() } else { template.render() }
+        }
+        Err(err) => {
+            tracing::error!(error = ?err, "could not build the layout of an error page");
+            Ok(format!("<h1>{}</h1>", status.canonical_reason().unwrap_or("Error")))
+        }
+    };
+    let mut out = match rendered {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "could not render an error page");
+            (status, Body::from(status.canonical_reason().unwrap_or("Error"))).into_response()
+        }
+    };
+    if let Some(value) = retry_after {
+        out.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    if hx.0 {
+        // htmx swaps error responses (see the htmx-config meta tag) into the message area, not the
+        // element that asked.
+        out.headers_mut().insert("hx-retarget", HeaderValue::from_static("#messages"));
+        out.headers_mut().insert("hx-reswap", HeaderValue::from_static("innerHTML"));
+    }
+    out
+}
+
+fn is_html(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
+}
+
+impl ErrorPage {
+    pub fn status_code(&self) -> u16 {
+        self.status.as_u16()
+    }
+
+    pub fn is_forbidden(&self) -> bool {
+        self.status == StatusCode::FORBIDDEN
+    }
+}

@@ -1,0 +1,107 @@
+//! Page numbers for long lists.
+
+use serde::Deserialize;
+
+pub const PAGE_SIZE: i64 = 25;
+
+/// The `?page=` of a list (1-based). Anything unreadable or out of range is page 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageRequest(pub i64);
+
+impl PageRequest {
+    pub fn from_query(raw: Option<&str>) -> Self {
+        let n = raw.and_then(|s| s.trim().parse::<i64>().ok()).filter(|n| (1..=1_000_000).contains(n));
+        PageRequest(n.unwrap_or(1))
+    }
+
+    pub fn offset(self) -> i64 {
+        (self.0 - 1) * PAGE_SIZE
+    }
+
+    pub fn limit(self) -> i64 {
+        PAGE_SIZE
+    }
+}
+
+/// Where a page sits among all pages of a list, for the "previous / next" links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Paging {
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+}
+
+impl Paging {
+    pub fn new(request: PageRequest, total: i64) -> Self {
+        let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+        Paging { page: request.0, pages, total }
+    }
+
+    pub fn previous(&self) -> Option<i64> {
+        (self.page > 1).then(|| (self.page - 1).min(self.pages))
+    }
+
+    pub fn next(&self) -> Option<i64> {
+        (self.page < self.pages).then_some(self.page + 1)
+    }
+}
+
+/// The common query string of a paged, searchable list.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    pub q: Option<String>,
+    pub page: Option<String>,
+}
+
+impl ListQuery {
+    pub fn search(&self) -> String {
+        self.q.as_deref().unwrap_or("").trim().chars().take(100).collect()
+    }
+
+    pub fn page(&self) -> PageRequest {
+        PageRequest::from_query(self.page.as_deref())
+    }
+}
+
+/// `%text%` for a case-insensitive `LIKE ... ESCAPE '\'`, with the user's own wildcards escaped.
+pub fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_page_numbers_mean_page_one() {
+        for raw in [None, Some(""), Some("abc"), Some("0"), Some("-3"), Some("99999999999")] {
+            assert_eq!(PageRequest::from_query(raw), PageRequest(1), "{raw:?}");
+        }
+        assert_eq!(PageRequest::from_query(Some(" 3 ")).offset(), 2 * PAGE_SIZE);
+    }
+
+    #[test]
+    fn paging_links() {
+        let p = Paging::new(PageRequest(1), 0);
+        assert_eq!((p.pages, p.previous(), p.next()), (1, None, None));
+        let p = Paging::new(PageRequest(2), PAGE_SIZE * 2 + 1);
+        assert_eq!((p.pages, p.previous(), p.next()), (3, Some(1), Some(3)));
+        let p = Paging::new(PageRequest(9), PAGE_SIZE);
+        assert_eq!((p.previous(), p.next()), (Some(1), None));
+    }
+
+    #[test]
+    fn like_escapes_wildcards() {
+        assert_eq!(like_pattern("Ada_B%"), "%ada\\_b\\%%");
+        assert_eq!(like_pattern(""), "%%");
+    }
+}
