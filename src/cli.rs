@@ -22,8 +22,22 @@ pub async fn run(cli: Cli) -> ExitCode {
         None => serve(&cli.database_url, &cli.serve).await,
         Some(Command::Serve(args)) => serve(&cli.database_url, &args).await,
         Some(Command::Migrate) => migrate(&cli.database_url).await,
-        Some(Command::User(UserCommand::Add { username, role, name, email, password_stdin })) => {
-            add_user(&cli.database_url, &username, role, &name, email.as_deref(), password_stdin).await
+        Some(Command::User(UserCommand::Add {
+            username,
+            role,
+            name,
+            email,
+            password_stdin,
+        })) => {
+            add_user(
+                &cli.database_url,
+                &username,
+                role,
+                &name,
+                email.as_deref(),
+                password_stdin,
+            )
+            .await
         }
         Some(Command::Backup { file }) => backup(&cli.database_url, &file).await,
     };
@@ -69,7 +83,9 @@ async fn serve(url: &str, args: &ServeArgs) -> Result<(), CliError> {
         println!("This password is shown only once; you will be asked to change it when you first log in.");
     }
     let state = AppState::new(db, Config::from_args(args)).await?;
-    let listener = TcpListener::bind(args.bind).await.with_context(|| format!("could not listen on {}", args.bind))?;
+    let listener = TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("could not listen on {}", args.bind))?;
     tracing::info!("Sickbay is serving on http://{}", args.bind);
     let shutdown = state.shutdown.clone();
     tokio::spawn(async move {
@@ -149,7 +165,10 @@ async fn add_user(
     })?;
     let (password, generated) = if password_stdin {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
         let password = line.trim_end_matches(['\r', '\n']).to_owned();
         password::check_new(&password, new.username.as_str())
             .map_err(|err| CliError::Refused(format!("password: {err}")))?;
@@ -160,14 +179,20 @@ async fn add_user(
     let db = open_migrated(url).await?;
     match service::create(&db, &Actor::system("command line"), &new, &password, generated).await {
         Ok(id) => {
-            println!("Created {} account {:?} (id {id}).", new.role.label(), new.username.as_str());
+            println!(
+                "Created {} account {:?} (id {id}).",
+                new.role.label(),
+                new.username.as_str()
+            );
             if generated {
                 println!("password: {password}");
                 println!("This password is shown only once and must be changed at first login.");
             }
             Ok(())
         }
-        Err(StaffError::UsernameTaken(name)) => Err(CliError::Failed(anyhow::anyhow!("the username {name:?} is already taken"))),
+        Err(StaffError::UsernameTaken(name)) => Err(CliError::Failed(anyhow::anyhow!(
+            "the username {name:?} is already taken"
+        ))),
         Err(err) => Err(CliError::Failed(anyhow::anyhow!(err))),
     }
 }
@@ -181,11 +206,24 @@ async fn backup(url: &str, file: &Path) -> Result<(), CliError> {
         ));
     }
     if file.exists() {
-        return Err(CliError::Refused(format!("{} already exists; choose a new file name", file.display())));
+        return Err(CliError::Refused(format!(
+            "{} already exists; choose a new file name",
+            file.display()
+        )));
     }
-    let target = file.to_str().ok_or_else(|| CliError::Refused("the backup path must be valid UTF-8".into()))?;
+    let target = file
+        .to_str()
+        .ok_or_else(|| CliError::Refused("the backup path must be valid UTF-8".into()))?;
     // VACUUM INTO writes a consistent copy while the clinic keeps working.
-    sqlx::query("VACUUM INTO $1").bind(target).execute(db.pool()).await.context("copying the database")?;
-    println!("Copied {} to {}.", sqlite_path(db.url()).unwrap_or("the database"), file.display());
+    sqlx::query("VACUUM INTO $1")
+        .bind(target)
+        .execute(db.pool())
+        .await
+        .context("copying the database")?;
+    println!(
+        "Copied {} to {}.",
+        sqlite_path(db.url()).unwrap_or("the database"),
+        file.display()
+    );
     Ok(())
 }

@@ -45,7 +45,10 @@ pub fn app(state: AppState) -> Router {
         .merge(staff::router())
         .merge(audit::router())
         .fallback(web::pages::not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), web::extract::require_login));
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            web::extract::require_login,
+        ));
 
     let idle = time::Duration::seconds(i64::try_from(state.config.session_idle.as_secs()).unwrap_or(1800));
     let sessions = SessionManagerLayer::new(state.sessions.clone())
@@ -61,10 +64,15 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(web::csrf::verify))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(middleware::from_fn_with_state(state.clone(), web::pages::render_error_pages))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            web::pages::render_error_pages,
+        ))
         .layer(sessions)
         .layer(CompressionLayer::new());
-    web::security_headers(router).layer(TraceLayer::new_for_http()).with_state(state)
+    web::security_headers(router)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
 }
 
 /// `GET /healthz`: 200 `ok` when the database answers, 503 otherwise.

@@ -34,5 +34,10 @@ pub async fn list(
 ) -> AppResult<AuditPage> {
     let page = query.page();
     let (rows, total) = repo::list(&state.db, page).await?;
-    Ok(AuditPage { layout, rows, paging: Paging::new(page, total), settings: state.settings.get() })
+    Ok(AuditPage {
+        layout,
+        rows,
+        paging: Paging::new(page, total),
+        settings: state.settings.get(),
+    })
 }

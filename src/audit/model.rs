@@ -27,12 +27,22 @@ impl Actor {
 
     /// A staff member known by id and username (at login, before the session exists).
     pub fn staff_account(id: i64, username: &str, ip: &str) -> Self {
-        Actor { kind: ActorKind::Staff, id: Some(id), label: username.to_owned(), ip: Some(ip.to_owned()) }
+        Actor {
+            kind: ActorKind::Staff,
+            id: Some(id),
+            label: username.to_owned(),
+            ip: Some(ip.to_owned()),
+        }
     }
 
     /// The command line or a background job.
     pub fn system(label: &str) -> Self {
-        Actor { kind: ActorKind::System, id: None, label: label.to_owned(), ip: None }
+        Actor {
+            kind: ActorKind::System,
+            id: None,
+            label: label.to_owned(),
+            ip: None,
+        }
     }
 
     /// Someone not logged in, named by what they typed (cut short: it is untrusted input).
@@ -58,7 +68,13 @@ pub struct AuditEntry {
 
 impl AuditEntry {
     pub fn new(action: &'static str) -> Self {
-        AuditEntry { action, record_type: None, record_id: None, patient_id: None, detail: String::new() }
+        AuditEntry {
+            action,
+            record_type: None,
+            record_id: None,
+            patient_id: None,
+            detail: String::new(),
+        }
     }
 
     pub fn record(mut self, record_type: &'static str, id: i64) -> Self {
@@ -111,6 +127,9 @@ mod tests {
     #[test]
     fn entry_builder_sets_record() {
         let e = AuditEntry::new("staff.create").record("staff", 7).detail("role doctor");
-        assert_eq!((e.record_type, e.record_id, e.detail.as_str()), (Some("staff"), Some(7), "role doctor"));
+        assert_eq!(
+            (e.record_type, e.record_id, e.detail.as_str()),
+            (Some("staff"), Some(7), "role doctor")
+        );
     }
 }

@@ -35,6 +35,8 @@ pub async fn list(db: &Db, page: PageRequest) -> Result<(Vec<AuditRow>, i64), sq
     .bind(page.offset())
     .fetch_all(db.pool())
     .await?;
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_event").fetch_one(db.pool()).await?;
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_event")
+        .fetch_one(db.pool())
+        .await?;
     Ok((rows, total))
 }

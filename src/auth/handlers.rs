@@ -49,7 +49,14 @@ pub async fn login_form(session: Session, layout: Layout, Query(query): Query<Lo
         None
     };
     let next = safe_next(query.next.as_deref()).unwrap_or_default();
-    Ok(LoginPage { layout, identifier: String::new(), next, error: None, notice }.into_response())
+    Ok(LoginPage {
+        layout,
+        identifier: String::new(),
+        next,
+        error: None,
+        notice,
+    }
+    .into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,11 +79,21 @@ pub async fn login(
     let identifier = form.identifier.trim().to_lowercase();
     let next = safe_next(Some(&form.next)).unwrap_or_default();
     let page = |layout, status: StatusCode, error: String| {
-        let page = LoginPage { layout, identifier: form.identifier.trim().to_owned(), next: next.clone(), error: Some(error), notice: None };
+        let page = LoginPage {
+            layout,
+            identifier: form.identifier.trim().to_owned(),
+            next: next.clone(),
+            error: Some(error),
+            notice: None,
+        };
         (status, page).into_response()
     };
     if identifier.is_empty() || form.password.is_empty() {
-        return Ok(page(layout, StatusCode::UNPROCESSABLE_ENTITY, "Enter your username and your password.".into()));
+        return Ok(page(
+            layout,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Enter your username and your password.".into(),
+        ));
     }
     let now = Timestamp::now();
     let failures: Failures = repo::count(&state.db, &identifier, &ip, now).await?;
@@ -87,7 +104,10 @@ pub async fn login(
             if minutes == 1 { "" } else { "s" }
         );
         let mut response = page(layout, StatusCode::TOO_MANY_REQUESTS, message);
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from((until.0 - now.0).max(1000) / 1000));
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from((until.0 - now.0).max(1000) / 1000),
+        );
         return Ok(response);
     }
     let record = staff_repo::find_for_login(&state.db, &identifier).await?;
@@ -96,7 +116,12 @@ pub async fn login(
     let Some(account) = account else {
         let mut tx = state.db.begin_write().await?;
         repo::record_failure(&mut tx, &identifier, &ip).await?;
-        audit::record(&mut tx, &Actor::anonymous(&identifier, &ip), AuditEntry::new("auth.login_failed")).await?;
+        audit::record(
+            &mut tx,
+            &Actor::anonymous(&identifier, &ip),
+            AuditEntry::new("auth.login_failed"),
+        )
+        .await?;
         tx.commit().await?;
         return Ok(page(layout, StatusCode::UNAUTHORIZED, BAD_CREDENTIALS.into()));
     };
@@ -104,12 +129,25 @@ pub async fn login(
     let actor = Actor::staff_account(account.id, &identifier, &ip);
     let mut tx = state.db.begin_write().await?;
     repo::clear(&mut tx, &identifier).await?;
-    audit::record(&mut tx, &actor, AuditEntry::new("auth.login").record("staff", account.id)).await?;
+    audit::record(
+        &mut tx,
+        &actor,
+        AuditEntry::new("auth.login").record("staff", account.id),
+    )
+    .await?;
     tx.commit().await?;
 
     // A new session id at login, so an id planted before it is worthless after it.
     session.cycle_id().await?;
-    session.insert(PRINCIPAL_KEY, Principal::Staff { id: account.id, version: account.session_version }).await?;
+    session
+        .insert(
+            PRINCIPAL_KEY,
+            Principal::Staff {
+                id: account.id,
+                version: account.session_version,
+            },
+        )
+        .await?;
     csrf::rotate(&session).await?;
     let target = if account.must_change_password {
         "/account/password".to_owned()
@@ -129,7 +167,12 @@ pub async fn logout(
 ) -> AppResult<Redirect> {
     let CurrentUser::Staff(staff) = &user;
     let mut tx = state.db.begin_write().await?;
-    audit::record(&mut tx, &Actor::staff(staff, &ip), AuditEntry::new("auth.logout").record("staff", staff.id)).await?;
+    audit::record(
+        &mut tx,
+        &Actor::staff(staff, &ip),
+        AuditEntry::new("auth.logout").record("staff", staff.id),
+    )
+    .await?;
     tx.commit().await?;
     session.flush().await?;
     Ok(Redirect::to("/login?logged_out=1"))
@@ -144,7 +187,11 @@ pub struct PasswordPage {
 }
 
 pub async fn password_form(user: Staff<AnyStaff>, layout: Layout) -> PasswordPage {
-    PasswordPage { layout, forced: user.must_change_password, errors: FieldErrors::default() }
+    PasswordPage {
+        layout,
+        forced: user.must_change_password,
+        errors: FieldErrors::default(),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,20 +225,28 @@ pub async fn change_password(
         errors.add("confirm_password", "The two new passwords are not the same.");
     }
     if !errors.is_empty() {
-        let page = PasswordPage { layout, forced: user.must_change_password, errors };
+        let page = PasswordPage {
+            layout,
+            forced: user.must_change_password,
+            errors,
+        };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
 
     let hash = password::hash(&form.new_password).await?;
     let mut tx = state.db.begin_write().await?;
-    let version = staff_repo::set_password(&mut tx, user.id, &hash, false).await?.ok_or(crate::web::AppError::NotFound)?;
+    let version = staff_repo::set_password(&mut tx, user.id, &hash, false)
+        .await?
+        .ok_or(crate::web::AppError::NotFound)?;
     let entry = AuditEntry::new("auth.password_change").record("staff", user.id);
     audit::record(&mut tx, &Actor::staff(&user, &ip), entry).await?;
     tx.commit().await?;
 
     // Other sessions of this account ended with the version bump; this one carries on with the new version.
     session.cycle_id().await?;
-    session.insert(PRINCIPAL_KEY, Principal::Staff { id: user.id, version }).await?;
+    session
+        .insert(PRINCIPAL_KEY, Principal::Staff { id: user.id, version })
+        .await?;
     flash(&session, FlashKind::Success, "Your password has been changed.").await?;
     Ok(Redirect::to(user.role.home_path()).into_response())
 }

@@ -17,7 +17,8 @@ pub fn public_router() -> Router<AppState> {
 
 /// Pages of a logged-in user.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/logout", post(handlers::logout))
-        .route("/account/password", get(handlers::password_form).post(handlers::change_password))
+    Router::new().route("/logout", post(handlers::logout)).route(
+        "/account/password",
+        get(handlers::password_form).post(handlers::change_password),
+    )
 }

@@ -35,15 +35,27 @@ mod tests {
 
     #[test]
     fn below_the_limits_is_not_blocked() {
-        let f = Failures { by_identifier: MAX_PER_IDENTIFIER - 1, by_ip: MAX_PER_IP - 1, oldest: None };
+        let f = Failures {
+            by_identifier: MAX_PER_IDENTIFIER - 1,
+            by_ip: MAX_PER_IP - 1,
+            oldest: None,
+        };
         assert_eq!(blocked_until(f), None);
     }
 
     #[test]
     fn a_block_lasts_until_the_counted_failure_leaves_the_window() {
-        let f = Failures { by_identifier: MAX_PER_IDENTIFIER, by_ip: 0, oldest: Some(Timestamp(1_000_000)) };
+        let f = Failures {
+            by_identifier: MAX_PER_IDENTIFIER,
+            by_ip: 0,
+            oldest: Some(Timestamp(1_000_000)),
+        };
         assert_eq!(blocked_until(f), Some(Timestamp(1_000_000 + WINDOW_MINUTES * 60_000)));
-        let f = Failures { by_identifier: 0, by_ip: MAX_PER_IP, oldest: Some(Timestamp(0)) };
+        let f = Failures {
+            by_identifier: 0,
+            by_ip: MAX_PER_IP,
+            oldest: Some(Timestamp(0)),
+        };
         assert!(blocked_until(f).is_some());
     }
 

@@ -15,7 +15,9 @@ pub const MAX_LENGTH: usize = 128;
 /// Hashes a password with argon2id's default parameters, in a blocking thread.
 pub async fn hash(password: &str) -> anyhow::Result<String> {
     let password = password.to_owned();
-    tokio::task::spawn_blocking(move || hash_blocking(&password)).await.context("hashing task")?
+    tokio::task::spawn_blocking(move || hash_blocking(&password))
+        .await
+        .context("hashing task")?
 }
 
 fn hash_blocking(password: &str) -> anyhow::Result<String> {
@@ -35,7 +37,9 @@ pub async fn verify(password: &str, stored: Option<String>) -> anyhow::Result<bo
             Some(hash) => hash,
             None => dummy_hash()?.to_owned(),
         };
-        let matches = Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok();
+        let matches = Argon2::default()
+            .verify_password(password.as_bytes(), hash.as_str())
+            .is_ok();
         Ok(known && matches)
     })
     .await
@@ -55,7 +59,9 @@ fn dummy_hash() -> anyhow::Result<&'static str> {
 pub fn generate() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng();
-    (0..16).filter_map(|_| ALPHABET.choose(&mut rng).map(|&b| b as char)).collect()
+    (0..16)
+        .filter_map(|_| ALPHABET.choose(&mut rng).map(|&b| b as char))
+        .collect()
 }
 
 /// The rule for a password a person chooses.

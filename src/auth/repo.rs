@@ -23,11 +23,21 @@ pub async fn count(db: &Db, identifier: &str, ip: &str, now: Timestamp) -> Resul
     } else {
         None
     };
-    Ok(Failures { by_identifier, by_ip, oldest })
+    Ok(Failures {
+        by_identifier,
+        by_ip,
+        oldest,
+    })
 }
 
 /// The time of the `n`th most recent failure for this key: once it leaves the window, fewer than `n` remain.
-async fn nth_newest(db: &Db, column: &str, key: &str, since: Timestamp, n: i64) -> Result<Option<Timestamp>, sqlx::Error> {
+async fn nth_newest(
+    db: &Db,
+    column: &str,
+    key: &str,
+    since: Timestamp,
+    n: i64,
+) -> Result<Option<Timestamp>, sqlx::Error> {
     let column = if column == "ip" { "ip" } else { "identifier" };
     sqlx::query_scalar(&format!(
         "SELECT at FROM login_failure WHERE {column} = $1 AND at > $2 ORDER BY at DESC LIMIT 1 OFFSET $3"

@@ -176,7 +176,10 @@ mod tests {
             sqlite_url_creating_file("sqlite://a.db?cache=shared"),
             "sqlite://a.db?cache=shared&mode=rwc"
         );
-        assert_eq!(sqlite_url_creating_file("sqlite://a.db?mode=ro"), "sqlite://a.db?mode=ro");
+        assert_eq!(
+            sqlite_url_creating_file("sqlite://a.db?mode=ro"),
+            "sqlite://a.db?mode=ro"
+        );
     }
 
     #[test]

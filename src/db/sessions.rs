@@ -30,7 +30,10 @@ impl SessionBackend {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(10));
-                let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(options)
+                    .await?;
                 let store = SqliteStore::new(pool);
                 store.migrate().await.context("creating the session table")?;
                 SessionBackend::Sqlite(store)

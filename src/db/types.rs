@@ -104,9 +104,17 @@ impl Money {
             return Err(invalid());
         }
         let scale = 10_i64.pow(minor_digits);
-        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| invalid())? };
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| invalid())?
+        };
         let padded = format!("{fraction:0<width$}", width = minor_digits as usize);
-        let fraction: i64 = if padded.is_empty() { 0 } else { padded.parse().map_err(|_| invalid())? };
+        let fraction: i64 = if padded.is_empty() {
+            0
+        } else {
+            padded.parse().map_err(|_| invalid())?
+        };
         let minor = whole
             .checked_mul(scale)
             .and_then(|w| w.checked_add(fraction))
@@ -134,7 +142,7 @@ fn group_thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -59,7 +59,11 @@ pub struct StaffHome {
 }
 
 fn staff_home(user: StaffUser, state: &AppState, layout: Layout) -> StaffHome {
-    StaffHome { layout, user, today: today_label(&state.settings.get()) }
+    StaffHome {
+        layout,
+        user,
+        today: today_label(&state.settings.get()),
+    }
 }
 
 pub async fn doctor(user: Staff<Doctors>, State(state): State<AppState>, layout: Layout) -> StaffHome {

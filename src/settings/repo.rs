@@ -1,7 +1,9 @@
 use crate::db::{Db, Timestamp, Tx};
 
 pub async fn load_all(db: &Db) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT key, value FROM setting").fetch_all(db.pool()).await
+    sqlx::query_as("SELECT key, value FROM setting")
+        .fetch_all(db.pool())
+        .await
 }
 
 /// Inserts or replaces one setting inside the caller's transaction.

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use super::model::{NewStaff, Role, StaffAccount, StaffDetails};
-use super::service::{self, StaffError};
 use super::repo;
+use super::service::{self, StaffError};
 use crate::audit::Actor;
 use crate::auth::password;
 use crate::db::Timestamp;
@@ -55,8 +55,17 @@ pub async fn list(
     let search = query.search();
     let page = query.page();
     let (accounts, total) = repo::search(&state.db, &search, page).await?;
-    let list = ListPage { layout, search, accounts, paging: Paging::new(page, total) };
-    if hx.0 { Ok(Html(list.as_results().render()?).into_response()) } else { Ok(list.into_response()) }
+    let list = ListPage {
+        layout,
+        search,
+        accounts,
+        paging: Paging::new(page, total),
+    };
+    if hx.0 {
+        Ok(Html(list.as_results().render()?).into_response())
+    } else {
+        Ok(list.into_response())
+    }
 }
 
 /// The create form, as typed.
@@ -82,7 +91,12 @@ pub struct NewPage {
 }
 
 pub async fn new_form(_admin: Staff<Admins>, layout: Layout) -> NewPage {
-    NewPage { layout, form: StaffForm::default(), errors: FieldErrors::default(), roles: Role::ALL }
+    NewPage {
+        layout,
+        form: StaffForm::default(),
+        errors: FieldErrors::default(),
+        roles: Role::ALL,
+    }
 }
 
 pub async fn create(
@@ -94,7 +108,16 @@ pub async fn create(
     Form(form): Form<StaffForm>,
 ) -> AppResult<Response> {
     let invalid = |layout, form, errors| {
-        (StatusCode::UNPROCESSABLE_ENTITY, NewPage { layout, form, errors, roles: Role::ALL }).into_response()
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            NewPage {
+                layout,
+                form,
+                errors,
+                roles: Role::ALL,
+            },
+        )
+            .into_response()
     };
     let new = match NewStaff::validate(&form.username, &form.full_name, &form.email, &form.role) {
         Ok(new) => new,
@@ -104,8 +127,21 @@ pub async fn create(
     let actor = Actor::staff(&admin, &ip);
     match service::create(&state.db, &actor, &new, &generated, true).await {
         Ok(id) => {
-            session.insert(REVEAL_KEY, RevealedPassword { staff_id: id, password: generated }).await?;
-            flash(&session, FlashKind::Success, format!("Account {} created.", new.username.as_str())).await?;
+            session
+                .insert(
+                    REVEAL_KEY,
+                    RevealedPassword {
+                        staff_id: id,
+                        password: generated,
+                    },
+                )
+                .await?;
+            flash(
+                &session,
+                FlashKind::Success,
+                format!("Account {} created.", new.username.as_str()),
+            )
+            .await?;
             Ok(Redirect::to(&format!("/admin/staff/{id}")).into_response())
         }
         Err(StaffError::UsernameTaken(name)) => {
@@ -162,10 +198,10 @@ pub async fn show(
 ) -> AppResult<ShowPage> {
     let account = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let mut page = ShowPage::new(layout, account, &state, admin.id);
-    if let Some(revealed) = session.remove::<RevealedPassword>(REVEAL_KEY).await? {
-        if revealed.staff_id == id {
-            page.revealed_password = Some(revealed.password);
-        }
+    if let Some(revealed) = session.remove::<RevealedPassword>(REVEAL_KEY).await?
+        && revealed.staff_id == id
+    {
+        page.revealed_password = Some(revealed.password);
     }
     Ok(page)
 }
@@ -196,13 +232,20 @@ pub async fn update(
         Ok(details) => details,
         Err(errors) => {
             let mut page = ShowPage::new(layout, account, &state, admin.id);
-            page.form = StaffForm { username: page.form.username, full_name: form.full_name, email: form.email, role: form.role };
+            page.form = StaffForm {
+                username: page.form.username,
+                full_name: form.full_name,
+                email: form.email,
+                role: form.role,
+            };
             page.errors = errors;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
     let actor = Actor::staff(&admin, &ip);
-    service::update(&state.db, &actor, id, Timestamp(form.version), &details).await.map_err(staff_error)?;
+    service::update(&state.db, &actor, id, Timestamp(form.version), &details)
+        .await
+        .map_err(staff_error)?;
     flash(&session, FlashKind::Success, "Changes saved.").await?;
     Ok(Redirect::to(&format!("/admin/staff/{id}")).into_response())
 }
@@ -236,8 +279,14 @@ async fn change_active(
     active: bool,
 ) -> AppResult<Redirect> {
     let actor = Actor::staff(&admin, &ip);
-    service::set_active(&state.db, &actor, id, active).await.map_err(staff_error)?;
-    let message = if active { "Account reactivated." } else { "Account deactivated; its sessions have ended." };
+    service::set_active(&state.db, &actor, id, active)
+        .await
+        .map_err(staff_error)?;
+    let message = if active {
+        "Account reactivated."
+    } else {
+        "Account deactivated; its sessions have ended."
+    };
     flash(&session, FlashKind::Success, message).await?;
     Ok(Redirect::to(&format!("/admin/staff/{id}")))
 }
@@ -251,9 +300,24 @@ pub async fn reset_password(
 ) -> AppResult<Redirect> {
     let generated = password::generate();
     let actor = Actor::staff(&admin, &ip);
-    service::reset_password(&state.db, &actor, id, &generated).await.map_err(staff_error)?;
-    session.insert(REVEAL_KEY, RevealedPassword { staff_id: id, password: generated }).await?;
-    flash(&session, FlashKind::Success, "Password reset. The account must choose a new one at next login.").await?;
+    service::reset_password(&state.db, &actor, id, &generated)
+        .await
+        .map_err(staff_error)?;
+    session
+        .insert(
+            REVEAL_KEY,
+            RevealedPassword {
+                staff_id: id,
+                password: generated,
+            },
+        )
+        .await?;
+    flash(
+        &session,
+        FlashKind::Success,
+        "Password reset. The account must choose a new one at next login.",
+    )
+    .await?;
     Ok(Redirect::to(&format!("/admin/staff/{id}")))
 }
 

@@ -85,8 +85,13 @@ impl Username {
         if !(3..=32).contains(&len) {
             return Err(InvalidValue("A username has 3 to 32 characters.".into()));
         }
-        if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')) {
-            return Err(InvalidValue("Use only letters, digits, dots, dashes and underscores.".into()));
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        {
+            return Err(InvalidValue(
+                "Use only letters, digits, dots, dashes and underscores.".into(),
+            ));
         }
         if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
             return Err(InvalidValue("A username starts with a letter or a digit.".into()));
@@ -123,7 +128,11 @@ pub fn parse_email(text: &str) -> Result<Option<String>, InvalidValue> {
         && !domain.contains('@')
         && email.len() <= 254
         && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if plausible { Ok(Some(email.to_lowercase())) } else { Err(bad()) }
+    if plausible {
+        Ok(Some(email.to_lowercase()))
+    } else {
+        Err(bad())
+    }
 }
 
 pub fn parse_role(text: &str) -> Result<Role, InvalidValue> {
@@ -166,9 +175,12 @@ impl NewStaff {
         let username = errors.check("username", Username::parse(username));
         let details = StaffDetails::validate(full_name, email, role);
         match (username, details) {
-            (Some(username), Ok(d)) => {
-                Ok(NewStaff { username, full_name: d.full_name, email: d.email, role: d.role })
-            }
+            (Some(username), Ok(d)) => Ok(NewStaff {
+                username,
+                full_name: d.full_name,
+                email: d.email,
+                role: d.role,
+            }),
             (_, Err(detail_errors)) => {
                 for field in ["full_name", "email", "role"] {
                     if let Some(message) = detail_errors.get(field) {
@@ -209,8 +221,20 @@ mod tests {
     #[test]
     fn emails_are_optional_but_plausible() {
         assert_eq!(parse_email("").unwrap(), None);
-        assert_eq!(parse_email(" Ada@Clinic.EDU ").unwrap().as_deref(), Some("ada@clinic.edu"));
-        for bad in ["ada", "ada@", "@x.org", "ada@host", "a b@x.org", "a@b@c.org", "a@.org", "a@x."] {
+        assert_eq!(
+            parse_email(" Ada@Clinic.EDU ").unwrap().as_deref(),
+            Some("ada@clinic.edu")
+        );
+        for bad in [
+            "ada",
+            "ada@",
+            "@x.org",
+            "ada@host",
+            "a b@x.org",
+            "a@b@c.org",
+            "a@.org",
+            "a@x.",
+        ] {
             assert!(parse_email(bad).is_err(), "{bad:?}");
         }
     }

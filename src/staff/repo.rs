@@ -41,11 +41,16 @@ pub async fn find_for_login(db: &Db, username: &str) -> Result<Option<LoginRecor
 }
 
 pub async fn password_hash(db: &Db, id: i64) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT password_hash FROM staff WHERE id = $1").bind(id).fetch_optional(db.pool()).await
+    sqlx::query_scalar("SELECT password_hash FROM staff WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await
 }
 
 pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM staff").fetch_one(db.pool()).await
+    sqlx::query_scalar("SELECT COUNT(*) FROM staff")
+        .fetch_one(db.pool())
+        .await
 }
 
 /// Inserts an account; a taken username surfaces as a unique violation.
@@ -179,8 +184,9 @@ fn next_update_time(seen: Timestamp) -> Timestamp {
 
 /// Active accounts per role, in the order of `Role::ALL`.
 pub async fn count_active_by_role(db: &Db) -> Result<Vec<(Role, i64)>, sqlx::Error> {
-    let rows: Vec<(Role, i64)> =
-        sqlx::query_as("SELECT role, COUNT(*) FROM staff WHERE active = 1 GROUP BY role").fetch_all(db.pool()).await?;
+    let rows: Vec<(Role, i64)> = sqlx::query_as("SELECT role, COUNT(*) FROM staff WHERE active = 1 GROUP BY role")
+        .fetch_all(db.pool())
+        .await?;
     Ok(Role::ALL
         .iter()
         .map(|role| (*role, rows.iter().find(|(r, _)| r == role).map_or(0, |(_, n)| *n)))

@@ -42,7 +42,12 @@ pub async fn create(
         Err(err) => return Err(err.into()),
     };
     let detail = format!("username {}, role {}", new.username.as_str(), new.role);
-    audit::record(&mut tx, actor, AuditEntry::new("staff.create").record("staff", id).detail(detail)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        AuditEntry::new("staff.create").record("staff", id).detail(detail),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -65,7 +70,12 @@ pub async fn update(
         return Err(StaffError::Stale);
     }
     let detail = describe_changes(&before, details);
-    audit::record(&mut tx, actor, AuditEntry::new("staff.update").record("staff", id).detail(detail)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        AuditEntry::new("staff.update").record("staff", id).detail(detail),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -90,7 +100,12 @@ pub async fn reset_password(db: &Db, actor: &Actor, id: i64, new_password: &str)
     if repo::set_password(&mut tx, id, &hash, true).await?.is_none() {
         return Err(StaffError::NotFound);
     }
-    audit::record(&mut tx, actor, AuditEntry::new("staff.reset_password").record("staff", id)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        AuditEntry::new("staff.reset_password").record("staff", id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -121,10 +136,18 @@ fn describe_changes(before: &StaffAccount, after: &StaffDetails) -> String {
         changes.push(format!("name {:?} -> {:?}", before.full_name, after.full_name));
     }
     if before.email != after.email {
-        changes.push(format!("email {:?} -> {:?}", before.email.as_deref().unwrap_or(""), after.email.as_deref().unwrap_or("")));
+        changes.push(format!(
+            "email {:?} -> {:?}",
+            before.email.as_deref().unwrap_or(""),
+            after.email.as_deref().unwrap_or("")
+        ));
     }
     if before.role != after.role {
         changes.push(format!("role {} -> {}", before.role, after.role));
     }
-    if changes.is_empty() { "no changes".to_owned() } else { changes.join("; ") }
+    if changes.is_empty() {
+        "no changes".to_owned()
+    } else {
+        changes.join("; ")
+    }
 }

@@ -66,7 +66,9 @@ pub async fn verify(session: Session, request: Request, next: Next) -> Response 
         Ok(bytes) => bytes,
         Err(_) => return AppError::PayloadTooLarge("The form is larger than Sickbay accepts.".into()).into_response(),
     };
-    let sent = form_urlencoded::parse(&bytes).find(|(key, _)| key == FIELD).map(|(_, value)| value.into_owned());
+    let sent = form_urlencoded::parse(&bytes)
+        .find(|(key, _)| key == FIELD)
+        .map(|(_, value)| value.into_owned());
     match sent {
         Some(sent) if constant_time_eq(sent.as_bytes(), expected.as_bytes()) => {
             next.run(Request::from_parts(parts, Body::from(bytes))).await

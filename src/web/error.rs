@@ -65,7 +65,12 @@ impl ErrorPage {
             s if s.is_server_error() => "Something went wrong on our side. Please try again.".to_owned(),
             _ => "The request could not be handled.".to_owned(),
         };
-        ErrorPage { status, title: status.canonical_reason().unwrap_or("Error"), message, reference: None }
+        ErrorPage {
+            status,
+            title: status.canonical_reason().unwrap_or("Error"),
+            message,
+            reference: None,
+        }
     }
 }
 
@@ -104,7 +109,12 @@ impl AppError {
                 };
             }
         };
-        ErrorPage { status, title, message, reference: None }
+        ErrorPage {
+            status,
+            title,
+            message,
+            reference: None,
+        }
     }
 }
 
@@ -117,7 +127,9 @@ impl IntoResponse for AppError {
         let page = self.page();
         let mut response = (page.status, page.message.clone()).into_response();
         if let Some(secs) = retry_after {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response.extensions_mut().insert(page);
         response

@@ -101,7 +101,10 @@ impl<S: Send + Sync, R: RoleSet> FromRequestParts<S> for Staff<R> {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match CurrentUser::from_request_parts(parts, state).await? {
-            CurrentUser::Staff(user) if R::ROLES.contains(&user.role) => Ok(Staff { user, _roles: PhantomData }),
+            CurrentUser::Staff(user) if R::ROLES.contains(&user.role) => Ok(Staff {
+                user,
+                _roles: PhantomData,
+            }),
             _ => Err(AppError::Forbidden.into_response()),
         }
     }
@@ -127,7 +130,10 @@ impl FromRequestParts<AppState> for ClientIp {
                 return Ok(ClientIp(ip.to_string()));
             }
         }
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string());
         Ok(ClientIp(peer.unwrap_or_else(|| "unknown".to_owned())))
     }
 }
@@ -175,7 +181,10 @@ fn login_path(request: &Request) -> String {
     let is_page = request.method() == axum::http::Method::GET && !HxRequest::from_headers(request.headers()).0;
     match request.uri().path_and_query() {
         Some(target) if is_page && target.as_str() != "/" => {
-            format!("/login?next={}", form_urlencoded::byte_serialize(target.as_str().as_bytes()).collect::<String>())
+            format!(
+                "/login?next={}",
+                form_urlencoded::byte_serialize(target.as_str().as_bytes()).collect::<String>()
+            )
         }
         _ => "/login".to_owned(),
     }
@@ -194,7 +203,10 @@ mod tests {
 
     #[test]
     fn next_must_stay_on_site() {
-        assert_eq!(safe_next(Some("/admin/staff?page=2")).as_deref(), Some("/admin/staff?page=2"));
+        assert_eq!(
+            safe_next(Some("/admin/staff?page=2")).as_deref(),
+            Some("/admin/staff?page=2")
+        );
         assert_eq!(safe_next(Some("//evil.example")), None);
         assert_eq!(safe_next(Some("https://evil.example")), None);
         assert_eq!(safe_next(Some("/\\evil.example")), None);

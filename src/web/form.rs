@@ -20,9 +20,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Form<T> {
             Ok(axum::Form(value)) => Ok(Form(value)),
             Err(FormRejection::FailedToDeserializeForm(err)) => Err(bad_form(err.body_text())),
             Err(FormRejection::FailedToDeserializeFormBody(err)) => Err(bad_form(err.body_text())),
-            Err(err) if err.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(AppError::PayloadTooLarge("The form is larger than Sickbay accepts.".into()))
-            }
+            Err(err) if err.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::PayloadTooLarge(
+                "The form is larger than Sickbay accepts.".into(),
+            )),
             Err(err) => Err(AppError::BadRequest(err.body_text())),
         }
     }

@@ -38,7 +38,15 @@ impl Flash {
 
 /// Leaves a message for the next page this session renders.
 pub async fn flash(session: &Session, kind: FlashKind, message: impl Into<String>) -> Result<(), AppError> {
-    session.insert(FLASH_KEY, Flash { kind, message: message.into() }).await?;
+    session
+        .insert(
+            FLASH_KEY,
+            Flash {
+                kind,
+                message: message.into(),
+            },
+        )
+        .await?;
     Ok(())
 }
 
@@ -93,12 +101,20 @@ impl Layout {
 /// The menu of each role: only pages that exist.
 fn nav_for(role: Role, path: &str) -> Vec<NavLink> {
     let links: &[(&'static str, &'static str)] = match role {
-        Role::Admin => &[("/admin", "Home"), ("/admin/staff", "Staff"), ("/admin/audit", "Audit log")],
+        Role::Admin => &[
+            ("/admin", "Home"),
+            ("/admin/staff", "Staff"),
+            ("/admin/audit", "Audit log"),
+        ],
         other => &[(other.home_path(), "Home")],
     };
     links
         .iter()
-        .map(|&(href, label)| NavLink { href, label, current: is_current(href, path) })
+        .map(|&(href, label)| NavLink {
+            href,
+            label,
+            current: is_current(href, path),
+        })
         .collect()
 }
 
@@ -117,7 +133,9 @@ impl FromRequestParts<AppState> for Layout {
             .cloned()
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("session layer missing")).into_response())?;
         let user = parts.extensions.get::<CurrentUser>();
-        Layout::build(state, &session, user, parts.uri.path()).await.map_err(IntoResponse::into_response)
+        Layout::build(state, &session, user, parts.uri.path())
+            .await
+            .map_err(IntoResponse::into_response)
     }
 }
 

@@ -35,15 +35,24 @@ where
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "same-origin"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=()"),
+        (
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=()",
+        ),
         // Pages hold one user's data: neither shared caches nor the back button after logout may keep them.
         (header::CACHE_CONTROL, "no-store"),
     ];
     let router = headers.into_iter().fold(router, |router, (name, value)| {
-        router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)))
+        router.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ))
     });
     // A page is either whole or an htmx fragment depending on this header; compression adds its own Vary.
-    router.layer(SetResponseHeaderLayer::appending(header::VARY, HeaderValue::from_static("HX-Request")))
+    router.layer(SetResponseHeaderLayer::appending(
+        header::VARY,
+        HeaderValue::from_static("HX-Request"),
+    ))
 }
 
 /// `/static`: vendored files carry their version in the name and are cached for a year; the app's own
@@ -62,7 +71,9 @@ pub fn static_files(state: &AppState) -> Router<AppState> {
         )
         .nest_service(
             "/static",
-            ServiceBuilder::new().layer(cache("public, max-age=3600")).service(ServeDir::new(dir)),
+            ServiceBuilder::new()
+                .layer(cache("public, max-age=3600"))
+                .service(ServeDir::new(dir)),
         )
 }
 

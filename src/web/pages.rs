@@ -50,7 +50,11 @@ pub async fn render_error_pages(
     let rendered = match Layout::build(&state, &session, user.as_ref(), &path).await {
         Ok(layout) => {
             let template = ErrorTemplate { layout, page };
-            if hx.0 { template.as_message().render() } else { template.render() }
+            if hx.0 {
+                template.as_message().render()
+            } else {
+                template.render()
+            }
         }
         Err(err) => {
             tracing::error!(error = ?err, "could not build the layout of an error page");
@@ -70,8 +74,10 @@ pub async fn render_error_pages(
     if hx.0 {
         // htmx swaps error responses (see the htmx-config meta tag) into the message area, not the
         // element that asked.
-        out.headers_mut().insert("hx-retarget", HeaderValue::from_static("#messages"));
-        out.headers_mut().insert("hx-reswap", HeaderValue::from_static("innerHTML"));
+        out.headers_mut()
+            .insert("hx-retarget", HeaderValue::from_static("#messages"));
+        out.headers_mut()
+            .insert("hx-reswap", HeaderValue::from_static("innerHTML"));
     }
     out
 }

@@ -10,7 +10,9 @@ pub struct PageRequest(pub i64);
 
 impl PageRequest {
     pub fn from_query(raw: Option<&str>) -> Self {
-        let n = raw.and_then(|s| s.trim().parse::<i64>().ok()).filter(|n| (1..=1_000_000).contains(n));
+        let n = raw
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .filter(|n| (1..=1_000_000).contains(n));
         PageRequest(n.unwrap_or(1))
     }
 
@@ -34,7 +36,11 @@ pub struct Paging {
 impl Paging {
     pub fn new(request: PageRequest, total: i64) -> Self {
         let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-        Paging { page: request.0, pages, total }
+        Paging {
+            page: request.0,
+            pages,
+            total,
+        }
     }
 
     pub fn previous(&self) -> Option<i64> {

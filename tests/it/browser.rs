@@ -1,0 +1,251 @@
+//! Browser tests in headless Chromium (Debian's chromium and chromium-driver), at a desktop size and a
+//! 360 px phone size. Screenshots go to test-artifacts/screenshots/.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::support::{ADMIN_PASSWORD, TestApp, on_both_databases, skip};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+    label: String,
+}
+
+impl Browser {
+    /// Starts chromedriver and a Chromium session at `width`x`height`, or says loudly why it can't.
+    pub async fn start(width: u32, height: u32, label: &str) -> Option<Browser> {
+        if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
+            skip(
+                "browser tests",
+                "chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)",
+            );
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let profile = tempfile::tempdir().expect("profile dir");
+        // Headless Chromium won't make a window narrower than 500 px; a phone's viewport is emulated instead.
+        let phone = width < 500;
+        let mut capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--hide-scrollbars",
+                    format!("--window-size={width},{height}"),
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }
+        });
+        if phone {
+            capabilities["goog:chromeOptions"]["mobileEmulation"] =
+                json!({"deviceMetrics": {"width": width, "height": height, "pixelRatio": 1.0, "touch": true}});
+        }
+        let capabilities = capabilities.as_object().cloned().expect("object");
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last_error = String::new();
+        for _ in 0..50 {
+            match ClientBuilder::rustls()
+                .expect("tls")
+                .capabilities(capabilities.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => {
+                    return Some(Browser {
+                        client,
+                        driver,
+                        _profile: profile,
+                        label: label.to_owned(),
+                    });
+                }
+                Err(err) => last_error = err.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("could not start a Chromium session: {last_error}");
+    }
+
+    pub async fn goto(&self, app: &TestApp, path: &str) {
+        self.client.goto(&app.url(path)).await.expect("goto");
+    }
+
+    pub async fn fill(&self, css: &str, text: &str) {
+        let field = self.client.wait().for_element(Locator::Css(css)).await.expect(css);
+        field.clear().await.expect("clear");
+        field.send_keys(text).await.expect("type");
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.client
+            .wait()
+            .for_element(Locator::Css(css))
+            .await
+            .expect(css)
+            .click()
+            .await
+            .expect("click");
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.client
+            .wait()
+            .for_element(Locator::Css(css))
+            .await
+            .expect(css)
+            .text()
+            .await
+            .expect("text")
+    }
+
+    pub async fn path(&self) -> String {
+        let url = self.client.current_url().await.expect("url");
+        match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        }
+    }
+
+    /// Waits until the page's path is `path` (after a form post and redirect).
+    pub async fn wait_for_path(&self, path: &str) {
+        for _ in 0..100 {
+            if self.path().await == path {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("expected to reach {path}, still on {}", self.path().await);
+    }
+
+    /// Saves a screenshot as test-artifacts/screenshots/<label>-<name>.png.
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test-artifacts/screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        std::fs::write(dir.join(format!("{}-{name}.png", self.label)), png).expect("write screenshot");
+    }
+
+    /// The document's width against the window's: a page that fits has no horizontal scroll.
+    pub async fn fits_width(&self) -> bool {
+        let fits = self
+            .client
+            .execute(
+                "return document.documentElement.scrollWidth <= window.innerWidth;",
+                vec![],
+            )
+            .await
+            .expect("script");
+        fits.as_bool().unwrap_or(false)
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+on_both_databases!(admin_creates_a_doctor_who_logs_in_on_phone_and_desktop);
+
+async fn admin_creates_a_doctor_who_logs_in_on_phone_and_desktop(app: TestApp) {
+    let backend = format!("{:?}", app.db().backend()).to_lowercase();
+    for (width, height, size) in [(360, 740, "phone"), (1280, 900, "desktop")] {
+        let Some(browser) = Browser::start(width, height, &format!("{backend}-{size}")).await else {
+            return;
+        };
+        create_doctor_then_log_in_as_them(&app, &browser, size).await;
+        browser.close().await;
+    }
+}
+
+async fn create_doctor_then_log_in_as_them(app: &TestApp, b: &Browser, size: &str) {
+    b.goto(app, "/admin").await;
+    b.wait_for_path("/login?next=%2Fadmin").await;
+    b.screenshot("01-login").await;
+    assert!(b.fits_width().await, "login page fits the width");
+    b.fill("#identifier", "admin").await;
+    b.fill("#password", ADMIN_PASSWORD).await;
+    b.click("form[action='/login'] button[type=submit]").await;
+    b.wait_for_path("/admin").await;
+    assert_eq!(b.text("h1").await, "Good day, Ada Admin");
+    b.screenshot("02-admin-home").await;
+    assert!(b.fits_width().await, "admin home fits the width");
+
+    let username = format!("dr.ngozi.{size}");
+    b.goto(app, "/admin/staff/new").await;
+    b.fill("#username", &username).await;
+    b.fill("#full_name", &format!("Dr Ngozi Eze {size}")).await;
+    b.fill("#email", &format!("ngozi.{size}@clinic.edu")).await;
+    b.click("#role option[value=doctor]").await;
+    b.screenshot("03-new-doctor-form").await;
+    b.click("form[action='/admin/staff'] button[type=submit]").await;
+    let password = b.text("#revealed-password").await;
+    assert_eq!(password.len(), 16, "one-time password shown");
+    b.screenshot("04-doctor-created").await;
+    assert!(b.fits_width().await, "account page fits the width");
+
+    // As-you-type search (htmx) finds the new account without a reload.
+    b.goto(app, "/admin/staff").await;
+    b.fill("#staff-search", &format!("ngozi eze {size}")[6..]).await;
+    for _ in 0..100 {
+        let rows = b
+            .client
+            .find_all(Locator::Css("#results tbody tr"))
+            .await
+            .expect("rows");
+        if rows.len() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(b.text("#results tbody tr td:nth-child(2)").await, username);
+    assert!(
+        b.path().await.starts_with("/admin/staff?q="),
+        "the search is in the address bar"
+    );
+    b.screenshot("05-staff-search").await;
+
+    // Log out through the user menu.
+    b.click(".user-menu summary").await;
+    b.click(".logout-form button").await;
+    b.wait_for_path("/login?logged_out=1").await;
+    assert_eq!(b.text(".flash-success").await, "You have logged out.");
+
+    b.fill("#identifier", &username).await;
+    b.fill("#password", &password).await;
+    b.click("form[action='/login'] button[type=submit]").await;
+    b.wait_for_path("/account/password").await;
+    b.screenshot("06-must-change-password").await;
+    let mine = "ngozi's own passphrase";
+    b.fill("#current_password", &password).await;
+    b.fill("#new_password", mine).await;
+    b.fill("#confirm_password", mine).await;
+    b.click("form[action='/account/password'] button[type=submit]").await;
+    b.wait_for_path("/doctor").await;
+    assert_eq!(b.text("h1").await, format!("Good day, Dr Ngozi Eze {size}"));
+    b.screenshot("07-doctor-home").await;
+    assert!(b.fits_width().await, "doctor home fits the width");
+    // Leave logged out for the next size.
+    b.click(".user-menu summary").await;
+    b.click(".logout-form button").await;
+    b.wait_for_path("/login?logged_out=1").await;
+}

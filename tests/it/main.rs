@@ -1,0 +1,11 @@
+//! Integration tests: the real app over HTTP, on SQLite and (with TEST_POSTGRES_URL) on PostgreSQL.
+//! One test binary, so the crate is linked once.
+
+mod support;
+
+mod auth;
+mod browser;
+mod cli;
+mod security;
+mod staff;
+mod storage;

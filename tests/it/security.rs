@@ -1,0 +1,299 @@
+//! Route protection, CSRF, headers and cookies, error pages, limits, health.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use sickbay::config::Config;
+use sickbay::staff::model::Role;
+
+use crate::support::{ADMIN_PASSWORD, TestApp, on_both_databases};
+
+on_both_databases!(
+    admin_pages_refuse_other_roles_and_anonymous_users,
+    csrf_token_is_required_on_every_state_change,
+    security_headers_and_cookie_flags,
+    unknown_pages_are_404_for_users_and_login_for_strangers,
+    htmx_requests_get_hx_redirect_and_fragments,
+    oversized_bodies_are_refused,
+    health_reports_the_database,
+    idle_sessions_expire,
+);
+
+/// Every admin route, as (method, path).
+const ADMIN_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/admin"),
+    ("GET", "/admin/staff"),
+    ("GET", "/admin/staff/new"),
+    ("POST", "/admin/staff"),
+    ("GET", "/admin/staff/1"),
+    ("POST", "/admin/staff/1"),
+    ("POST", "/admin/staff/1/deactivate"),
+    ("POST", "/admin/staff/1/reactivate"),
+    ("POST", "/admin/staff/1/reset-password"),
+    ("GET", "/admin/audit"),
+];
+
+async fn admin_pages_refuse_other_roles_and_anonymous_users(app: TestApp) {
+    for role in [Role::Doctor, Role::Pharmacist, Role::Lab, Role::Reception] {
+        let client = app.login_as(&format!("x.{}", role.as_str()), role).await;
+        for (method, path) in ADMIN_ROUTES {
+            let page = match *method {
+                "GET" => client.get(path).await,
+                _ => {
+                    client
+                        .post(path, &[("full_name", "Mallory"), ("role", "admin"), ("version", "0")])
+                        .await
+                }
+            };
+            assert_eq!(page.status, StatusCode::FORBIDDEN, "{role} {method} {path}");
+            assert_eq!(page.text("h1"), "Not allowed");
+        }
+    }
+    // Nothing was changed by the refused posts.
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM staff WHERE full_name = 'Mallory'")
+            .await,
+        0
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM staff WHERE active = 0").await, 0);
+
+    let stranger = app.client();
+    for (method, path) in ADMIN_ROUTES {
+        let page = match *method {
+            "GET" => stranger.get(path).await,
+            _ => stranger.post(path, &[]).await,
+        };
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "anonymous {method} {path}");
+        assert!(
+            page.location().unwrap_or_default().starts_with("/login"),
+            "{method} {path}"
+        );
+    }
+}
+
+async fn csrf_token_is_required_on_every_state_change(app: TestApp) {
+    let admin = app.admin().await;
+    let fields = [
+        ("username", "csrf.victim"),
+        ("full_name", "Victim"),
+        ("email", ""),
+        ("role", "admin"),
+    ];
+    let missing = admin.post_raw("/admin/staff", &fields).await;
+    missing.assert_status(StatusCode::FORBIDDEN);
+    assert_eq!(missing.text("h1"), "Form expired");
+    let mut wrong = fields.to_vec();
+    wrong.push(("csrf_token", "0000"));
+    admin
+        .post_raw("/admin/staff", &wrong)
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    admin
+        .post_with_headers("/admin/staff", &fields, &[("x-csrf-token", "nope")])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    // JSON or other bodies can't smuggle a request past the check.
+    admin
+        .post_body("/admin/staff", "application/json", b"{}".to_vec())
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM staff WHERE username = 'csrf.victim'")
+            .await,
+        0
+    );
+    // Logout needs it too, and so does login.
+    admin
+        .post_raw("/logout", &[])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    admin.get("/admin").await.assert_status(StatusCode::OK);
+    let stranger = app.client();
+    stranger
+        .post_raw("/login", &[("identifier", "admin"), ("password", ADMIN_PASSWORD)])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+
+    // The header htmx sends works as well as the field.
+    let token = admin.csrf_token().await;
+    admin
+        .post_with_headers("/admin/staff", &fields, &[("x-csrf-token", token.as_str())])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    // The token from before login is useless after it (it rotates).
+    let client = app.client();
+    client.get("/login").await;
+    let before = client.csrf_token().await;
+    client.login_ok("admin", ADMIN_PASSWORD).await;
+    let after = client.csrf_token().await;
+    assert_ne!(before, after);
+    client
+        .post_raw("/logout", &[("csrf_token", before.as_str())])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+}
+
+async fn security_headers_and_cookie_flags(app: TestApp) {
+    let client = app.client();
+    let page = client.get("/login").await;
+    for (name, expected) in [
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "same-origin"),
+        ("x-frame-options", "DENY"),
+        ("cache-control", "no-store"),
+    ] {
+        assert_eq!(page.header(name), Some(expected), "{name}");
+    }
+    let csp = page.header("content-security-policy").expect("CSP");
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    let vary: Vec<&str> = page
+        .headers
+        .get_all("vary")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    assert!(vary.iter().any(|v| v.contains("HX-Request")), "{vary:?}");
+    // No inline script or style anywhere in the page.
+    assert!(!page.has("script:not([src])"), "inline script");
+    assert!(!page.has("[style]"), "inline style");
+
+    let cookie = page.header("set-cookie").expect("session cookie");
+    assert!(cookie.starts_with("sickbay_session="), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Secure"), "plain http by default: {cookie}");
+
+    // Behind https, the cookie is Secure.
+    let config = Config {
+        secure_cookies: true,
+        ..Config::default()
+    };
+    let secure = TestApp::sqlite_with(config).await;
+    let page = secure.client().get("/login").await;
+    assert!(page.header("set-cookie").is_some_and(|c| c.contains("Secure")));
+
+    // Static files are cached: vendored ones for good.
+    let htmx = client.get("/static/vendor/htmx-2.0.11.min.js").await;
+    htmx.assert_status(StatusCode::OK);
+    assert_eq!(
+        htmx.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    let css = client.get_with("/static/app.css", &[("accept-encoding", "gzip")]).await;
+    assert_eq!(css.header("cache-control"), Some("public, max-age=3600"));
+    assert_eq!(css.header("content-encoding"), Some("gzip"));
+}
+
+async fn unknown_pages_are_404_for_users_and_login_for_strangers(app: TestApp) {
+    let stranger = app.client();
+    stranger
+        .get("/no/such/page")
+        .await
+        .assert_redirect("/login?next=%2Fno%2Fsuch%2Fpage");
+    let admin = app.admin().await;
+    let page = admin.get("/no/such/page").await;
+    page.assert_status(StatusCode::NOT_FOUND);
+    assert_eq!(page.text("h1"), "Not found");
+    // The error page still has the user's menu.
+    assert_eq!(page.text(".user-menu summary"), "Ada Admin");
+    admin
+        .get("/admin/staff/999999")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    admin
+        .get("/admin/staff/not-a-number")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    admin.get("/admin/staff/-1").await.assert_status(StatusCode::NOT_FOUND);
+    // A wrong method is a 405 page, not a crash.
+    let page = admin.post("/admin/audit", &[]).await;
+    page.assert_status(StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(page.text("h1"), "Method Not Allowed");
+}
+
+async fn htmx_requests_get_hx_redirect_and_fragments(app: TestApp) {
+    let stranger = app.client();
+    let page = stranger.get_with("/admin/staff", &[("hx-request", "true")]).await;
+    page.assert_status(StatusCode::OK);
+    assert_eq!(page.header("hx-redirect"), Some("/login"));
+
+    let admin = app.admin().await;
+    let fragment = admin.get_with("/admin/staff?q=ada", &[("hx-request", "true")]).await;
+    fragment.assert_status(StatusCode::OK);
+    assert!(!fragment.body.contains("<html"), "a fragment, not a page");
+    assert_eq!(fragment.texts("tbody tr td:first-child"), ["Ada Admin"]);
+    // A history restore wants the whole page.
+    let whole = admin
+        .get_with(
+            "/admin/staff",
+            &[("hx-request", "true"), ("hx-history-restore-request", "true")],
+        )
+        .await;
+    assert!(whole.body.contains("<html"));
+
+    // Errors for htmx are a fragment aimed at the message area.
+    let doctor = app.login_as("doc", Role::Doctor).await;
+    let error = doctor.get_with("/admin/staff", &[("hx-request", "true")]).await;
+    error.assert_status(StatusCode::FORBIDDEN);
+    assert_eq!(error.header("hx-retarget"), Some("#messages"));
+    assert!(!error.body.contains("<html"));
+    assert!(error.text(".flash-error").contains("does not have access"));
+}
+
+async fn oversized_bodies_are_refused(app: TestApp) {
+    let admin = app.admin().await;
+    let token = admin.csrf_token().await;
+    let huge = format!("csrf_token={token}&full_name={}", "x".repeat(3 * 1024 * 1024));
+    let page = admin
+        .post_body("/admin/staff", "application/x-www-form-urlencoded", huge.into_bytes())
+        .await;
+    page.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(app.count("SELECT COUNT(*) FROM staff").await, 1);
+}
+
+async fn health_reports_the_database(app: TestApp) {
+    let client = app.client();
+    let page = client.get("/healthz").await;
+    page.assert_status(StatusCode::OK);
+    assert_eq!(page.body, "ok");
+    app.db().close().await;
+    let page = client.get("/healthz").await;
+    page.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+}
+
+async fn idle_sessions_expire(app: TestApp) {
+    // A second server on the same database, with a two-second idle limit.
+    let mut state = app.state.clone();
+    state.config = std::sync::Arc::new(Config {
+        session_idle: Duration::from_secs(2),
+        ..Config::default()
+    });
+    state.shutdown = tokio_util::sync::CancellationToken::new();
+    let short = TestApp::serve(state).await;
+    let client = short.admin().await;
+    client.get("/admin").await.assert_status(StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // Activity keeps it alive...
+    client.get("/admin").await.assert_status(StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    client.get("/admin").await.assert_status(StatusCode::OK);
+    // ...idleness ends it.
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    client.get("/admin").await.assert_redirect("/login?next=%2Fadmin");
+}
+
+on_both_databases!(shutdown_is_graceful_and_prompt);
+
+async fn shutdown_is_graceful_and_prompt(mut app: TestApp) {
+    let client = app.admin().await;
+    client.get("/admin").await.assert_status(StatusCode::OK);
+    // Within the harness's ten seconds, with a logged-in session open.
+    app.shutdown().await;
+    assert!(reqwest::get(app.url("/healthz")).await.is_err(), "no longer listening");
+}

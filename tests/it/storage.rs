@@ -1,0 +1,146 @@
+//! The storage types and the write transaction, on both databases.
+
+use sickbay::db::types::{Date, Flag, Money, Timestamp};
+use sickbay::staff::model::Role;
+
+use crate::support::{TestApp, on_both_databases};
+
+on_both_databases!(
+    storage_types_round_trip,
+    concurrent_read_then_write_transactions_do_not_fail,
+    migrations_are_idempotent
+);
+
+async fn storage_types_round_trip(app: TestApp) {
+    let pool = app.db().pool();
+    sqlx::query("CREATE TABLE roundtrip (id BIGINT NOT NULL, at BIGINT NOT NULL, day TEXT NOT NULL, amount BIGINT NOT NULL, role TEXT NOT NULL, flag BIGINT NOT NULL, note TEXT)")
+        .execute(pool)
+        .await
+        .unwrap();
+    let samples = [
+        (
+            1_i64,
+            Timestamp(1_764_000_000_123),
+            Date::parse("2026-02-28").unwrap(),
+            Money(125_050),
+            Role::Pharmacist,
+            Flag(true),
+            Some("Ọ̀nà, 診療所 & <tags>"),
+        ),
+        (
+            2,
+            Timestamp(i64::MAX),
+            Date::parse("1999-12-31").unwrap(),
+            Money(-1),
+            Role::Admin,
+            Flag(false),
+            None,
+        ),
+        (
+            3,
+            Timestamp(0),
+            Date::parse("2000-01-01").unwrap(),
+            Money(i64::MIN),
+            Role::Lab,
+            Flag(true),
+            Some(""),
+        ),
+    ];
+    for (id, at, day, amount, role, flag, note) in &samples {
+        sqlx::query(
+            "INSERT INTO roundtrip (id, at, day, amount, role, flag, note) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id)
+        .bind(at)
+        .bind(day)
+        .bind(amount)
+        .bind(role)
+        .bind(flag)
+        .bind(note)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    type Row = (i64, Timestamp, Date, Money, Role, Flag, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as("SELECT id, at, day, amount, role, flag, note FROM roundtrip ORDER BY id")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    for (row, sample) in rows.iter().zip(samples.iter()) {
+        assert_eq!(row.0, sample.0);
+        assert_eq!(row.1, sample.1);
+        assert_eq!(row.2, sample.2);
+        assert_eq!(row.3, sample.3);
+        assert_eq!(row.4, sample.4);
+        assert_eq!(row.5, sample.5);
+        assert_eq!(row.6.as_deref(), sample.6);
+    }
+    // Dates sort and filter as text the same way on both backends.
+    let days: Vec<Date> = sqlx::query_scalar("SELECT day FROM roundtrip WHERE day >= $1 ORDER BY day")
+        .bind(Date::parse("2000-01-01").unwrap())
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        days.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["2000-01-01", "2026-02-28"]
+    );
+    // Sums of money stay integers on Postgres too when cast.
+    let total: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM roundtrip WHERE id < 3")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(total, 125_049);
+    // A stored value that is not a known enum variant is an error, not a panic.
+    sqlx::query("UPDATE roundtrip SET role = 'wizard' WHERE id = 1")
+        .execute(pool)
+        .await
+        .unwrap();
+    let bad: Result<Role, _> = sqlx::query_scalar("SELECT role FROM roundtrip WHERE id = 1")
+        .fetch_one(pool)
+        .await;
+    assert!(bad.is_err());
+}
+
+async fn concurrent_read_then_write_transactions_do_not_fail(app: TestApp) {
+    // 40 transactions that each read a counter then write it back: with BEGIN IMMEDIATE on SQLite (and
+    // the row lock taken by the first UPDATE on Postgres) none fails with "database is locked" and
+    // none of the increments is lost.
+    let pool = app.db().pool();
+    sqlx::query("CREATE TABLE counter (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO counter (id, n) VALUES (1, 0)")
+        .execute(pool)
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..40 {
+        let db = app.db().clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tx = db.begin_write().await?;
+            sqlx::query("UPDATE counter SET n = n WHERE id = 1")
+                .execute(&mut *tx)
+                .await?;
+            let n: i64 = sqlx::query_scalar("SELECT n FROM counter WHERE id = 1")
+                .fetch_one(&mut *tx)
+                .await?;
+            tokio::task::yield_now().await;
+            sqlx::query("UPDATE counter SET n = $1 WHERE id = 1")
+                .bind(n + 1)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().expect("transaction");
+    }
+    assert_eq!(app.count("SELECT n FROM counter WHERE id = 1").await, 40);
+}
+
+async fn migrations_are_idempotent(app: TestApp) {
+    app.db().migrate().await.expect("second migration run is a no-op");
+    assert_eq!(app.count("SELECT COUNT(*) FROM staff").await, 1);
+}

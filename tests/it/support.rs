@@ -1,0 +1,457 @@
+//! The test harness: the real app on port 0 against a fresh database (a temp SQLite file, or a fresh
+//! PostgreSQL database per test when TEST_POSTGRES_URL is set), and a client that behaves like a browser
+//! without JavaScript: a cookie jar, real forms, their CSRF token, no automatic redirects.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::cookie::{CookieStore, Jar};
+use reqwest::header::{HeaderMap, LOCATION};
+use scraper::{Html, Selector};
+use sickbay::audit::Actor;
+use sickbay::config::Config;
+use sickbay::db::Db;
+use sickbay::staff::model::{NewStaff, Role};
+use sickbay::staff::service;
+use sickbay::state::AppState;
+use tokio::task::JoinHandle;
+
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+pub const PASSWORD: &str = "a good long password";
+
+/// Runs `async fn NAME(app: TestApp)` on SQLite and on PostgreSQL, as tests `NAME::sqlite` and `NAME::postgres`.
+macro_rules! on_both_databases {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn sqlite() {
+                    super::$name($crate::support::TestApp::sqlite().await).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn postgres() {
+                    if let Some(app) = $crate::support::TestApp::postgres().await {
+                        super::$name(app).await;
+                    }
+                }
+            }
+        )+
+    };
+}
+pub(crate) use on_both_databases;
+
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Says on the real stderr (not the captured test output) that something was skipped; fails under CI.
+pub fn skip(what: &str, why: &str) {
+    assert!(!in_ci(), "{what} cannot be skipped in CI: {why}");
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = writeln!(std::io::stderr(), "\n*** SKIPPED: {what}: {why} ***\n");
+    });
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    server: Option<JoinHandle<()>>,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<PostgresDatabase>,
+}
+
+impl TestApp {
+    pub async fn sqlite() -> Self {
+        Self::sqlite_with(Config::default()).await
+    }
+
+    pub async fn sqlite_with(config: Config) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("sickbay.db").display());
+        let mut app = Self::start(&url, config).await;
+        app._dir = Some(dir);
+        app
+    }
+
+    /// A fresh PostgreSQL database, or `None` (said loudly) when TEST_POSTGRES_URL is not set.
+    pub async fn postgres() -> Option<Self> {
+        Self::postgres_with(Config::default()).await
+    }
+
+    pub async fn postgres_with(config: Config) -> Option<Self> {
+        let database = PostgresDatabase::create().await?;
+        let mut app = Self::start(&database.url, config).await;
+        app.postgres = Some(database);
+        Some(app)
+    }
+
+    async fn start(url: &str, config: Config) -> Self {
+        let db = Db::connect(url).await.expect("connect");
+        db.migrate().await.expect("migrate");
+        create_staff_in(&db, "admin", "Ada Admin", Role::Admin, ADMIN_PASSWORD, false).await;
+        let state = AppState::new(db, config).await.expect("state");
+        Self::serve(state).await
+    }
+
+    /// Serves another instance of the same database (a second app server behind a load balancer).
+    pub async fn serve(state: AppState) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server_state = state.clone();
+        let server = tokio::spawn(async move {
+            sickbay::serve(listener, server_state).await.expect("server");
+        });
+        TestApp {
+            addr,
+            state,
+            server: Some(server),
+            _dir: None,
+            postgres: None,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(self.addr)
+    }
+
+    /// A client logged in as the built-in admin.
+    pub async fn admin(&self) -> Client {
+        let client = self.client();
+        client.login_ok("admin", ADMIN_PASSWORD).await;
+        client
+    }
+
+    /// Creates a staff account directly (not through the UI) and returns its id.
+    pub async fn create_staff(&self, username: &str, role: Role, must_change: bool) -> i64 {
+        create_staff_in(
+            self.db(),
+            username,
+            &format!("Test {username}"),
+            role,
+            PASSWORD,
+            must_change,
+        )
+        .await
+    }
+
+    /// A client logged in as a new account of `role`.
+    pub async fn login_as(&self, username: &str, role: Role) -> Client {
+        self.create_staff(username, role, false).await;
+        let client = self.client();
+        client.login_ok(username, PASSWORD).await;
+        client
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(self.db().pool())
+            .await
+            .expect("count query")
+    }
+
+    /// Stops the server and waits for it to finish (graceful shutdown).
+    pub async fn shutdown(&mut self) {
+        self.state.shutdown.cancel();
+        if let Some(server) = self.server.take() {
+            tokio::time::timeout(Duration::from_secs(10), server)
+                .await
+                .expect("server stops in time")
+                .expect("join");
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.state.shutdown.cancel();
+    }
+}
+
+pub async fn create_staff_in(
+    db: &Db,
+    username: &str,
+    name: &str,
+    role: Role,
+    password: &str,
+    must_change: bool,
+) -> i64 {
+    let new = NewStaff::validate(username, name, "", role.as_str()).expect("valid staff");
+    service::create(db, &Actor::system("test"), &new, password, must_change)
+        .await
+        .expect("create staff")
+}
+
+/// A database of its own on the server at TEST_POSTGRES_URL, dropped when the test ends.
+struct PostgresDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PostgresDatabase {
+    async fn create() -> Option<Self> {
+        let Ok(admin_url) = std::env::var("TEST_POSTGRES_URL") else {
+            skip(
+                "PostgreSQL tests",
+                "TEST_POSTGRES_URL is not set; these tests ran on SQLite only",
+            );
+            return None;
+        };
+        let name = format!("sickbay_test_{}", uuid::Uuid::new_v4().simple());
+        let mut url = url::Url::parse(&admin_url).expect("TEST_POSTGRES_URL is a URL");
+        url.set_path(&format!("/{name}"));
+        let admin = sqlx::PgPool::connect(&admin_url)
+            .await
+            .expect("connect to TEST_POSTGRES_URL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .expect("create test database");
+        admin.close().await;
+        Some(PostgresDatabase {
+            admin_url,
+            name,
+            url: url.to_string(),
+        })
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs inside the test's runtime, which can't block on a future: use a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            runtime.block_on(async {
+                if let Ok(admin) = sqlx::PgPool::connect(&admin_url).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&admin)
+                        .await;
+                    admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A response, read.
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn html(&self) -> Html {
+        Html::parse_document(&self.body)
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get(LOCATION).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The text of every element matching `selector`, whitespace collapsed.
+    pub fn texts(&self, selector: &str) -> Vec<String> {
+        let selector = Selector::parse(selector).expect("selector");
+        self.html()
+            .select(&selector)
+            .map(|e| {
+                e.text()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    }
+
+    pub fn text(&self, selector: &str) -> String {
+        self.texts(selector)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no {selector} in:\n{}", self.body))
+    }
+
+    pub fn has(&self, selector: &str) -> bool {
+        !self.texts(selector).is_empty()
+    }
+
+    pub fn attr(&self, selector: &str, attr: &str) -> Option<String> {
+        let selector = Selector::parse(selector).expect("selector");
+        self.html()
+            .select(&selector)
+            .next()
+            .and_then(|e| e.value().attr(attr).map(str::to_owned))
+    }
+
+    #[track_caller]
+    pub fn assert_status(&self, status: StatusCode) -> &Self {
+        assert_eq!(self.status, status, "body:\n{}", self.body);
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_redirect(&self, to: &str) -> &Self {
+        assert_eq!(self.status, StatusCode::SEE_OTHER, "body:\n{}", self.body);
+        assert_eq!(self.location(), Some(to));
+        self
+    }
+}
+
+/// A browser without JavaScript: cookies, forms with their CSRF token, and redirects left to the test.
+#[derive(Clone)]
+pub struct Client {
+    pub addr: SocketAddr,
+    pub jar: Arc<Jar>,
+    http: reqwest::Client,
+    csrf: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl Client {
+    pub fn new(addr: SocketAddr) -> Self {
+        Self::with_jar(addr, Arc::new(Jar::default()))
+    }
+
+    pub fn with_jar(addr: SocketAddr, jar: Arc<Jar>) -> Self {
+        let http = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client");
+        Client {
+            addr,
+            jar,
+            http,
+            csrf: Arc::new(std::sync::Mutex::new(None)),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// The raw `Cookie` header this client would send.
+    pub fn cookie_header(&self) -> String {
+        let url = reqwest::Url::parse(&self.url("/")).expect("url");
+        self.jar
+            .cookies(&url)
+            .and_then(|v| v.to_str().ok().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    async fn read(&self, response: reqwest::Response) -> Page {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.text().await.expect("body");
+        let page = Page { status, headers, body };
+        if let Some(token) = page.attr("input[name=csrf_token]", "value") {
+            *self.csrf.lock().expect("lock") = Some(token);
+        }
+        page
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        let response = self.http.get(self.url(path)).send().await.expect("GET");
+        self.read(response).await
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Page {
+        let mut request = self.http.get(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.read(request.send().await.expect("GET")).await
+    }
+
+    /// The CSRF token of this session, fetching a page to learn it when needed.
+    pub async fn csrf_token(&self) -> String {
+        if let Some(token) = self.csrf.lock().expect("lock").clone() {
+            return token;
+        }
+        // /login shows the token to a visitor; a logged-in user is redirected, and finds it on their password page.
+        for path in ["/login", "/account/password"] {
+            self.get(path).await;
+            if let Some(token) = self.csrf.lock().expect("lock").clone() {
+                return token;
+            }
+        }
+        panic!("no page showed a CSRF token")
+    }
+
+    /// Posts a form with this session's CSRF token added.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let token = self.csrf_token().await;
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf_token", &token));
+        self.post_raw(path, &all).await
+    }
+
+    /// Posts exactly these fields (no token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let response = self.http.post(self.url(path)).form(fields).send().await.expect("POST");
+        self.read(response).await
+    }
+
+    pub async fn post_with_headers(&self, path: &str, fields: &[(&str, &str)], headers: &[(&str, &str)]) -> Page {
+        let mut request = self.http.post(self.url(path)).form(fields);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.read(request.send().await.expect("POST")).await
+    }
+
+    pub async fn post_body(&self, path: &str, content_type: &str, body: Vec<u8>) -> Page {
+        let response = self
+            .http
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        self.read(response).await
+    }
+
+    pub async fn login(&self, identifier: &str, password: &str) -> Page {
+        self.get("/login").await;
+        let page = self
+            .post("/login", &[("identifier", identifier), ("password", password)])
+            .await;
+        if page.status == StatusCode::SEE_OTHER {
+            // The token rotates at login; learn the new one when next needed.
+            *self.csrf.lock().expect("lock") = None;
+        }
+        page
+    }
+
+    pub async fn login_ok(&self, identifier: &str, password: &str) {
+        let page = self.login(identifier, password).await;
+        assert_eq!(
+            page.status,
+            StatusCode::SEE_OTHER,
+            "login as {identifier} failed:\n{}",
+            page.body
+        );
+    }
+}
