@@ -1,6 +1,7 @@
 //! Sickbay: clinic management for a campus clinic. `app(state)` builds the whole web application, so
 //! tests and the binary serve the same thing.
 
+pub mod academic;
 pub mod audit;
 pub mod auth;
 pub mod cli;
@@ -44,6 +45,8 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::router())
         .merge(staff::router())
         .merge(audit::router())
+        .merge(academic::router())
+        .merge(settings::router())
         .fallback(web::pages::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -4,11 +4,19 @@
 pub mod model;
 pub mod repo;
 
+use axum::Router;
+
 use std::sync::{Arc, RwLock};
 
 use crate::db::Db;
+use crate::state::AppState;
 
 pub use model::Settings;
+
+/// The admin's settings page.
+pub fn router() -> Router<AppState> {
+    Router::new()
+}
 
 /// The current settings, shared by all requests. Reads are a clone of an `Arc`.
 #[derive(Clone, Debug)]
