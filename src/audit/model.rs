@@ -1,4 +1,5 @@
 use crate::db::Timestamp;
+use crate::patients::model::PatientUser;
 use crate::staff::model::StaffUser;
 use crate::text_enum;
 
@@ -31,6 +32,20 @@ impl Actor {
             kind: ActorKind::Staff,
             id: Some(id),
             label: username.to_owned(),
+            ip: Some(ip.to_owned()),
+        }
+    }
+
+    pub fn patient(user: &PatientUser, ip: &str) -> Self {
+        Actor::patient_account(user.id, &user.clinic_number, ip)
+    }
+
+    /// A patient known by id and number (at login, before the session exists).
+    pub fn patient_account(id: i64, number: &str, ip: &str) -> Self {
+        Actor {
+            kind: ActorKind::Patient,
+            id: Some(id),
+            label: number.to_owned(),
             ip: Some(ip.to_owned()),
         }
     }
@@ -80,6 +95,12 @@ impl AuditEntry {
     pub fn record(mut self, record_type: &'static str, id: i64) -> Self {
         self.record_type = Some(record_type);
         self.record_id = Some(id);
+        self
+    }
+
+    /// The patient whose record this is about (for "who looked at this patient's chart").
+    pub fn patient(mut self, id: i64) -> Self {
+        self.patient_id = Some(id);
         self
     }
 

@@ -10,11 +10,13 @@ use super::model::{self, Failures};
 use super::{password, repo};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::db::Timestamp;
+use crate::patients::model::looks_like_clinic_number;
+use crate::patients::repo as patient_repo;
 use crate::staff::repo as staff_repo;
 use crate::state::AppState;
 use crate::web::AppResult;
 use crate::web::csrf;
-use crate::web::extract::{AnyStaff, ClientIp, CurrentUser, PRINCIPAL_KEY, Principal, Staff, safe_next};
+use crate::web::extract::{ClientIp, CurrentUser, PRINCIPAL_KEY, Principal, safe_next};
 use crate::web::form::{FieldErrors, Form};
 use crate::web::layout::{FlashKind, Layout, flash};
 
@@ -28,6 +30,8 @@ pub struct LoginPage {
     next: String,
     error: Option<String>,
     notice: Option<&'static str>,
+    /// Students may register themselves (a clinic setting).
+    registration_open: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -37,7 +41,12 @@ pub struct LoginQuery {
     logged_out: Option<String>,
 }
 
-pub async fn login_form(session: Session, layout: Layout, Query(query): Query<LoginQuery>) -> AppResult<Response> {
+pub async fn login_form(
+    State(state): State<AppState>,
+    session: Session,
+    layout: Layout,
+    Query(query): Query<LoginQuery>,
+) -> AppResult<Response> {
     if session.get::<Principal>(PRINCIPAL_KEY).await?.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
@@ -55,6 +64,7 @@ pub async fn login_form(session: Session, layout: Layout, Query(query): Query<Lo
         next,
         error: None,
         notice,
+        registration_open: state.settings.get().self_registration,
     }
     .into_response())
 }
@@ -85,6 +95,7 @@ pub async fn login(
             next: next.clone(),
             error: Some(error),
             notice: None,
+            registration_open: state.settings.get().self_registration,
         };
         (status, page).into_response()
     };
@@ -92,7 +103,7 @@ pub async fn login(
         return Ok(page(
             layout,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "Enter your username and your password.".into(),
+            "Enter your username or number, and your password.".into(),
         ));
     }
     let now = Timestamp::now();
@@ -110,10 +121,9 @@ pub async fn login(
         );
         return Ok(response);
     }
-    let record = staff_repo::find_for_login(&state.db, &identifier).await?;
-    let matches = password::verify(&form.password, record.as_ref().map(|r| r.password_hash.clone())).await?;
-    let account = record.filter(|r| matches && r.active);
-    let Some(account) = account else {
+    let found = find_account(&state, &form.identifier).await?;
+    let matches = password::verify(&form.password, found.as_ref().and_then(|a| a.password_hash.clone())).await?;
+    let Some(account) = found.filter(|a| matches && a.active) else {
         let mut tx = state.db.begin_write().await?;
         repo::record_failure(&mut tx, &identifier, &ip).await?;
         audit::record(
@@ -126,37 +136,89 @@ pub async fn login(
         return Ok(page(layout, StatusCode::UNAUTHORIZED, BAD_CREDENTIALS.into()));
     };
 
-    let actor = Actor::staff_account(account.id, &identifier, &ip);
     let mut tx = state.db.begin_write().await?;
     repo::clear(&mut tx, &identifier).await?;
+    let (record_type, id) = account.record();
     audit::record(
         &mut tx,
-        &actor,
-        AuditEntry::new("auth.login").record("staff", account.id),
+        &account.actor(&ip),
+        AuditEntry::new("auth.login").record(record_type, id),
     )
     .await?;
     tx.commit().await?;
 
     // A new session id at login, so an id planted before it is worthless after it.
     session.cycle_id().await?;
-    session
-        .insert(
-            PRINCIPAL_KEY,
-            Principal::Staff {
-                id: account.id,
-                version: account.session_version,
-            },
-        )
-        .await?;
+    session.insert(PRINCIPAL_KEY, account.principal).await?;
     csrf::rotate(&session).await?;
     let target = if account.must_change_password {
         "/account/password".to_owned()
     } else if !next.is_empty() {
         next
     } else {
-        account.role.home_path().to_owned()
+        account.home.to_owned()
     };
     Ok(Redirect::to(&target).into_response())
+}
+
+/// A staff account or a patient's portal account, as login sees it.
+struct LoginAccount {
+    principal: Principal,
+    label: String,
+    password_hash: Option<String>,
+    active: bool,
+    must_change_password: bool,
+    home: &'static str,
+}
+
+impl LoginAccount {
+    fn record(&self) -> (&'static str, i64) {
+        match self.principal {
+            Principal::Staff { id, .. } => ("staff", id),
+            Principal::Patient { id, .. } => ("patient", id),
+        }
+    }
+
+    fn actor(&self, ip: &str) -> Actor {
+        match self.principal {
+            Principal::Staff { id, .. } => Actor::staff_account(id, &self.label, ip),
+            Principal::Patient { id, .. } => Actor::patient_account(id, &self.label, ip),
+        }
+    }
+}
+
+/// Staff log in with their username, students with their matric number, any patient with their clinic number.
+async fn find_account(state: &AppState, identifier: &str) -> Result<Option<LoginAccount>, sqlx::Error> {
+    let identifier = identifier.trim();
+    if !looks_like_clinic_number(identifier)
+        && let Some(staff) = staff_repo::find_for_login(&state.db, &identifier.to_lowercase()).await?
+    {
+        return Ok(Some(LoginAccount {
+            principal: Principal::Staff {
+                id: staff.id,
+                version: staff.session_version,
+            },
+            label: identifier.to_lowercase(),
+            password_hash: Some(staff.password_hash),
+            active: staff.active,
+            must_change_password: staff.must_change_password,
+            home: staff.role.home_path(),
+        }));
+    }
+    let number = identifier.to_uppercase();
+    Ok(patient_repo::find_for_login(&state.db, &number)
+        .await?
+        .map(|patient| LoginAccount {
+            principal: Principal::Patient {
+                id: patient.id,
+                version: patient.session_version,
+            },
+            label: number,
+            password_hash: patient.password_hash,
+            active: patient.active,
+            must_change_password: patient.must_change_password,
+            home: "/me",
+        }))
 }
 
 pub async fn logout(
@@ -165,12 +227,15 @@ pub async fn logout(
     ClientIp(ip): ClientIp,
     session: Session,
 ) -> AppResult<Redirect> {
-    let CurrentUser::Staff(staff) = &user;
+    let (record_type, id) = match user.principal() {
+        Principal::Staff { id, .. } => ("staff", id),
+        Principal::Patient { id, .. } => ("patient", id),
+    };
     let mut tx = state.db.begin_write().await?;
     audit::record(
         &mut tx,
-        &Actor::staff(staff, &ip),
-        AuditEntry::new("auth.logout").record("staff", staff.id),
+        &user.actor(&ip),
+        AuditEntry::new("auth.logout").record(record_type, id),
     )
     .await?;
     tx.commit().await?;
@@ -186,11 +251,18 @@ pub struct PasswordPage {
     errors: FieldErrors,
 }
 
-pub async fn password_form(user: Staff<AnyStaff>, layout: Layout) -> PasswordPage {
+pub async fn password_form(user: CurrentUser, layout: Layout) -> PasswordPage {
     PasswordPage {
         layout,
-        forced: user.must_change_password,
+        forced: user_must_change(&user),
         errors: FieldErrors::default(),
+    }
+}
+
+fn user_must_change(user: &CurrentUser) -> bool {
+    match user {
+        CurrentUser::Staff(staff) => staff.must_change_password,
+        CurrentUser::Patient(patient) => patient.must_change_password,
     }
 }
 
@@ -204,20 +276,30 @@ pub struct PasswordForm {
     confirm_password: String,
 }
 
+/// Any logged-in user (staff or patient) changes their own password here.
 pub async fn change_password(
-    user: Staff<AnyStaff>,
+    user: CurrentUser,
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     session: Session,
     layout: Layout,
     Form(form): Form<PasswordForm>,
 ) -> AppResult<Response> {
+    let (stored, login_name) = match &user {
+        CurrentUser::Staff(staff) => (
+            staff_repo::password_hash(&state.db, staff.id).await?,
+            staff.username.clone(),
+        ),
+        CurrentUser::Patient(patient) => (
+            patient_repo::password_hash(&state.db, patient.id).await?,
+            patient.login_name().to_owned(),
+        ),
+    };
     let mut errors = FieldErrors::default();
-    let stored = staff_repo::password_hash(&state.db, user.id).await?;
     if !password::verify(&form.current_password, stored).await? {
         errors.add("current_password", "This is not your current password.");
     }
-    errors.check("new_password", password::check_new(&form.new_password, &user.username));
+    errors.check("new_password", password::check_new(&form.new_password, &login_name));
     if form.new_password == form.current_password {
         errors.add("new_password", "Choose a password different from the current one.");
     }
@@ -227,7 +309,7 @@ pub async fn change_password(
     if !errors.is_empty() {
         let page = PasswordPage {
             layout,
-            forced: user.must_change_password,
+            forced: user_must_change(&user),
             errors,
         };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
@@ -235,18 +317,26 @@ pub async fn change_password(
 
     let hash = password::hash(&form.new_password).await?;
     let mut tx = state.db.begin_write().await?;
-    let version = staff_repo::set_password(&mut tx, user.id, &hash, false)
-        .await?
-        .ok_or(crate::web::AppError::NotFound)?;
-    let entry = AuditEntry::new("auth.password_change").record("staff", user.id);
-    audit::record(&mut tx, &Actor::staff(&user, &ip), entry).await?;
+    let principal = match user.principal() {
+        Principal::Staff { id, .. } => staff_repo::set_password(&mut tx, id, &hash, false)
+            .await?
+            .map(|version| (Principal::Staff { id, version }, "staff", id)),
+        Principal::Patient { id, .. } => patient_repo::set_password(&mut tx, id, &hash, false)
+            .await?
+            .map(|version| (Principal::Patient { id, version }, "patient", id)),
+    };
+    let (principal, record_type, id) = principal.ok_or(crate::web::AppError::NotFound)?;
+    audit::record(
+        &mut tx,
+        &user.actor(&ip),
+        AuditEntry::new("auth.password_change").record(record_type, id),
+    )
+    .await?;
     tx.commit().await?;
 
     // Other sessions of this account ended with the version bump; this one carries on with the new version.
     session.cycle_id().await?;
-    session
-        .insert(PRINCIPAL_KEY, Principal::Staff { id: user.id, version })
-        .await?;
+    session.insert(PRINCIPAL_KEY, principal).await?;
     flash(&session, FlashKind::Success, "Your password has been changed.").await?;
-    Ok(Redirect::to(user.role.home_path()).into_response())
+    Ok(Redirect::to(user.home_path()).into_response())
 }

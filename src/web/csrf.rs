@@ -15,6 +15,8 @@ pub const HEADER: &str = "x-csrf-token";
 const SESSION_KEY: &str = "csrf";
 /// Forms are small; anything larger is refused before it is buffered.
 pub const FORM_LIMIT: usize = 256 * 1024;
+/// The largest upload (a CSV of students); no request body may be larger.
+pub const UPLOAD_LIMIT: usize = 25 * 1024 * 1024;
 
 /// The session's token, created on first use.
 pub async fn token(session: &Session) -> Result<String, AppError> {
@@ -53,28 +55,50 @@ pub async fn verify(session: Session, request: Request, next: Next) -> Response 
             AppError::Csrf.into_response()
         };
     }
-    let is_form = request
+    let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or("")
+        .to_owned();
+    let (limit, multipart_boundary) = if content_type.starts_with("application/x-www-form-urlencoded") {
+        (FORM_LIMIT, None)
+    } else if let Ok(boundary) = multer::parse_boundary(&content_type) {
+        (UPLOAD_LIMIT, Some(boundary))
+    } else {
         return AppError::Csrf.into_response();
-    }
-    let (parts, body) = request.into_parts();
-    let bytes = match to_bytes(body, FORM_LIMIT).await {
-        Ok(bytes) => bytes,
-        Err(_) => return AppError::PayloadTooLarge("The form is larger than Sickbay accepts.".into()).into_response(),
     };
-    let sent = form_urlencoded::parse(&bytes)
-        .find(|(key, _)| key == FIELD)
-        .map(|(_, value)| value.into_owned());
+    let (parts, body) = request.into_parts();
+    let bytes = match to_bytes(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return AppError::PayloadTooLarge("What you sent is larger than Sickbay accepts.".into()).into_response();
+        }
+    };
+    let sent = match multipart_boundary {
+        None => form_urlencoded::parse(&bytes)
+            .find(|(key, _)| key == FIELD)
+            .map(|(_, value)| value.into_owned()),
+        Some(boundary) => multipart_field(bytes.clone(), boundary).await,
+    };
     match sent {
         Some(sent) if constant_time_eq(sent.as_bytes(), expected.as_bytes()) => {
             next.run(Request::from_parts(parts, Body::from(bytes))).await
         }
         _ => AppError::Csrf.into_response(),
     }
+}
+
+/// The token field of a multipart body (file uploads).
+async fn multipart_field(bytes: axum::body::Bytes, boundary: String) -> Option<String> {
+    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(bytes) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some(FIELD) {
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 /// Compares without stopping at the first difference, so the time taken says nothing about the token.

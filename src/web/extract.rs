@@ -13,6 +13,9 @@ use tower_sessions::Session;
 
 use super::error::AppError;
 use super::htmx::{HxRequest, redirect};
+use crate::audit::Actor;
+use crate::patients::model::PatientUser;
+use crate::patients::repo as patient_repo;
 use crate::staff::model::{Role, StaffUser};
 use crate::staff::repo as staff_repo;
 use crate::state::AppState;
@@ -22,7 +25,14 @@ use crate::state::AppState;
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub enum Principal {
     /// `version` must match the account's `session_version`; bumping it ends every session of the account.
-    Staff { id: i64, version: i64 },
+    Staff {
+        id: i64,
+        version: i64,
+    },
+    Patient {
+        id: i64,
+        version: i64,
+    },
 }
 
 pub const PRINCIPAL_KEY: &str = "principal";
@@ -34,18 +44,50 @@ const ALLOWED_BEFORE_PASSWORD_CHANGE: &[&str] = &["/account/password", "/logout"
 #[derive(Clone, Debug)]
 pub enum CurrentUser {
     Staff(StaffUser),
+    Patient(PatientUser),
 }
 
 impl CurrentUser {
-    pub fn display_name(&self) -> &str {
+    pub fn display_name(&self) -> String {
         match self {
-            CurrentUser::Staff(user) => &user.full_name,
+            CurrentUser::Staff(user) => user.full_name.clone(),
+            CurrentUser::Patient(user) => user.full_name(),
         }
     }
 
     pub fn home_path(&self) -> &'static str {
         match self {
             CurrentUser::Staff(user) => user.role.home_path(),
+            CurrentUser::Patient(_) => "/me",
+        }
+    }
+
+    fn must_change_password(&self) -> bool {
+        match self {
+            CurrentUser::Staff(user) => user.must_change_password,
+            CurrentUser::Patient(user) => user.must_change_password,
+        }
+    }
+
+    /// The principal the session holds for this user, with their current session version.
+    pub fn principal(&self) -> Principal {
+        match self {
+            CurrentUser::Staff(user) => Principal::Staff {
+                id: user.id,
+                version: user.session_version,
+            },
+            CurrentUser::Patient(user) => Principal::Patient {
+                id: user.id,
+                version: user.session_version,
+            },
+        }
+    }
+
+    /// Who to write in the audit log.
+    pub fn actor(&self, ip: &str) -> Actor {
+        match self {
+            CurrentUser::Staff(user) => Actor::staff(user, ip),
+            CurrentUser::Patient(user) => Actor::patient(user, ip),
         }
     }
 }
@@ -81,6 +123,27 @@ role_sets! {
     ReceptionStaff => [Reception];
     /// Any staff role.
     AnyStaff => [Admin, Doctor, Pharmacist, Lab, Reception];
+}
+
+/// A logged-in patient, on their own portal pages; staff get 403.
+pub struct PortalUser(pub PatientUser);
+
+impl std::ops::Deref for PortalUser {
+    type Target = PatientUser;
+    fn deref(&self) -> &PatientUser {
+        &self.0
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PortalUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match CurrentUser::from_request_parts(parts, state).await? {
+            CurrentUser::Patient(user) => Ok(PortalUser(user)),
+            CurrentUser::Staff(_) => Err(AppError::Forbidden.into_response()),
+        }
+    }
 }
 
 /// A staff user whose role is in `R`; anyone else gets 403.
@@ -151,12 +214,12 @@ pub async fn require_login(
         Ok(principal) => principal,
         Err(err) => return AppError::from(err).into_response(),
     };
-    let Some(Principal::Staff { id, version }) = principal else {
+    let Some(principal) = principal else {
         return redirect(hx, &login_path(&request));
     };
-    let user = match staff_repo::find_session_user(&state.db, id).await {
-        Ok(Some(user)) if user.active && user.session_version == version => user,
-        Ok(_) => {
+    let current = match resolve(&state, principal).await {
+        Ok(Some(current)) => current,
+        Ok(None) => {
             // Deactivated, password reset elsewhere, or deleted: this session is over.
             if let Err(err) = session.flush().await {
                 return AppError::from(err).into_response();
@@ -165,15 +228,28 @@ pub async fn require_login(
         }
         Err(err) => return AppError::from(err).into_response(),
     };
-    if user.must_change_password && !ALLOWED_BEFORE_PASSWORD_CHANGE.contains(&request.uri().path()) {
+    if current.must_change_password() && !ALLOWED_BEFORE_PASSWORD_CHANGE.contains(&request.uri().path()) {
         return redirect(hx, "/account/password");
     }
-    let current = CurrentUser::Staff(user);
     request.extensions_mut().insert(current.clone());
     let mut response = next.run(request).await;
     // The error-page renderer runs outside this layer and shows the user's menu from this.
     response.extensions_mut().insert(current);
     response
+}
+
+/// The active account behind a principal whose session version is still current.
+async fn resolve(state: &AppState, principal: Principal) -> Result<Option<CurrentUser>, sqlx::Error> {
+    Ok(match principal {
+        Principal::Staff { id, version } => staff_repo::find_session_user(&state.db, id)
+            .await?
+            .filter(|user| user.active && user.session_version == version)
+            .map(CurrentUser::Staff),
+        Principal::Patient { id, version } => patient_repo::find_session_user(&state.db, id)
+            .await?
+            .filter(|user| user.active && user.session_version == version)
+            .map(CurrentUser::Patient),
+    })
 }
 
 /// `/login`, remembering where a plain page request was going.

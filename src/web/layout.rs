@@ -84,6 +84,9 @@ impl Layout {
                 staff.role.home_path(),
                 nav_for(staff.role, path),
             ),
+            Some(CurrentUser::Patient(patient)) => {
+                (Some(patient.full_name()), Some("Patient"), "/me", patient_nav(path))
+            }
             None => (None, None, "/", Vec::new()),
         };
         Ok(Layout {
@@ -103,24 +106,51 @@ fn nav_for(role: Role, path: &str) -> Vec<NavLink> {
     let links: &[(&'static str, &'static str)] = match role {
         Role::Admin => &[
             ("/admin", "Home"),
+            ("/patients", "Patients"),
             ("/admin/staff", "Staff"),
+            ("/admin/academic", "Academic"),
+            ("/admin/import", "Import"),
+            ("/admin/settings", "Settings"),
             ("/admin/audit", "Audit log"),
         ],
-        other => &[(other.home_path(), "Home")],
+        Role::Reception => &[
+            ("/reception", "Home"),
+            ("/patients", "Patients"),
+            ("/patients/new", "Register"),
+        ],
+        other => &[(other.home_path(), "Home"), ("/patients", "Patients")],
     };
+    mark_current(links, path)
+}
+
+fn patient_nav(path: &str) -> Vec<NavLink> {
+    mark_current(
+        &[
+            ("/me", "Home"),
+            ("/me/card", "Clinic card"),
+            ("/me/profile", "My details"),
+        ],
+        path,
+    )
+}
+
+/// The current link is the longest one that is the path or a folder above it: on `/admin/staff/4` that is
+/// "Staff", not "Home" (`/admin`).
+fn mark_current(links: &[(&'static str, &'static str)], path: &str) -> Vec<NavLink> {
+    let covers = |href: &str| path == href || path.strip_prefix(href).is_some_and(|rest| rest.starts_with('/'));
+    let current = links
+        .iter()
+        .map(|(href, _)| *href)
+        .filter(|href| covers(href))
+        .max_by_key(|href| href.len());
     links
         .iter()
         .map(|&(href, label)| NavLink {
             href,
             label,
-            current: is_current(href, path),
+            current: Some(href) == current,
         })
         .collect()
-}
-
-/// A section is current for its own path and the pages below it; a home page only for itself.
-fn is_current(href: &str, path: &str) -> bool {
-    path == href || (href.matches('/').count() > 1 && path.starts_with(href) && path[href.len()..].starts_with('/'))
 }
 
 impl FromRequestParts<AppState> for Layout {
@@ -151,13 +181,20 @@ mod tests {
         let nav = nav_for(Role::Admin, "/admin");
         let current: Vec<&str> = nav.iter().filter(|l| l.current).map(|l| l.label).collect();
         assert_eq!(current, ["Home"]);
+        let nav = nav_for(Role::Reception, "/patients/new");
+        let current: Vec<&str> = nav.iter().filter(|l| l.current).map(|l| l.label).collect();
+        assert_eq!(current, ["Register"]);
+        let nav = nav_for(Role::Reception, "/patients/12");
+        let current: Vec<&str> = nav.iter().filter(|l| l.current).map(|l| l.label).collect();
+        assert_eq!(current, ["Patients"]);
     }
 
     #[test]
     fn other_roles_see_their_home() {
         let nav = nav_for(Role::Pharmacist, "/pharmacy");
-        assert_eq!(nav.len(), 1);
+        assert_eq!(nav.len(), 2);
         assert_eq!(nav[0].href, "/pharmacy");
         assert!(nav[0].current);
+        assert!(!nav[1].current);
     }
 }

@@ -258,7 +258,10 @@ async fn empty_login_form_is_refused_with_a_message(app: TestApp) {
     let client = app.client();
     let page = client.login("", "").await;
     page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(page.text("#login-error"), "Enter your username and your password.");
+    assert_eq!(
+        page.text("#login-error"),
+        "Enter your username or number, and your password."
+    );
     // A form with fields missing entirely is a 4xx too, never a 500.
     client.get("/login").await;
     let token = client.csrf_token().await;

@@ -402,6 +402,9 @@ async fn two_admins_removing_each_other_at_once_leave_one(app: TestApp) {
         client_a.login_ok(&format!("adm.a{round}"), PASSWORD).await;
         let client_b = app.client();
         client_b.login_ok(&format!("adm.b{round}"), PASSWORD).await;
+        // Learn both tokens first: once one deactivation lands, the other admin's session may be over.
+        client_a.csrf_token().await;
+        client_b.csrf_token().await;
         let (path_a, path_b) = (
             format!("/admin/staff/{a}/deactivate"),
             format!("/admin/staff/{b}/deactivate"),

@@ -155,6 +155,16 @@ impl TestApp {
         client
     }
 
+    /// Stores a clinic setting and refreshes the cache, as the settings page does.
+    pub async fn set_setting(&self, key: &str, value: &str) {
+        let mut tx = self.db().begin_write().await.expect("tx");
+        sickbay::settings::repo::save(&mut tx, key, value)
+            .await
+            .expect("save setting");
+        tx.commit().await.expect("commit");
+        self.state.settings.refresh(self.db()).await.expect("refresh settings");
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql)
             .fetch_one(self.db().pool())
@@ -419,6 +429,26 @@ impl Client {
             request = request.header(*name, *value);
         }
         self.read(request.send().await.expect("POST")).await
+    }
+
+    /// Posts a multipart form with one file field, adding the CSRF token as a field unless `with_token` is false.
+    pub async fn post_file(&self, path: &str, field: &str, file_name: &str, bytes: Vec<u8>, with_token: bool) -> Page {
+        let mut form = reqwest::multipart::Form::new();
+        if with_token {
+            form = form.text("csrf_token", self.csrf_token().await);
+        }
+        form = form.part(
+            field.to_owned(),
+            reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned()),
+        );
+        let response = self
+            .http
+            .post(self.url(path))
+            .multipart(form)
+            .send()
+            .await
+            .expect("POST");
+        self.read(response).await
     }
 
     pub async fn post_body(&self, path: &str, content_type: &str, body: Vec<u8>) -> Page {

@@ -1,0 +1,464 @@
+//! Staff pages: search, register, profile, edit, approve, reset password, card, photo.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Bytes;
+use axum::extract::{Multipart, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use super::model::{BloodGroup, Genotype, Patient, PatientForm, PatientKind, PatientSummary, Sex, search_terms};
+use super::repo::{self, PortalAccess};
+use super::service::{self, PatientError};
+use crate::academic::model::AcademicOptions;
+use crate::academic::repo as academic_repo;
+use crate::audit::Actor;
+use crate::auth::password;
+use crate::db::Timestamp;
+use crate::staff::model::Role;
+use crate::state::AppState;
+use crate::web::extract::{Admins, AnyStaff, ClientIp, RoleSet, Staff};
+use crate::web::form::{FieldErrors, Form};
+use crate::web::htmx::HxRequest;
+use crate::web::layout::{FlashKind, Layout, flash};
+use crate::web::{AppError, AppResult, IdPath};
+
+/// Who registers and edits patients: the admin and reception.
+pub struct Registrars;
+impl RoleSet for Registrars {
+    const ROLES: &'static [Role] = &[Role::Admin, Role::Reception];
+}
+
+const REVEAL_KEY: &str = "revealed_patient_password";
+
+#[derive(Serialize, Deserialize)]
+struct RevealedPassword {
+    patient_id: i64,
+    password: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "patients/search.html", blocks = ["results"])]
+pub struct SearchPage {
+    layout: Layout,
+    query: String,
+    results: Vec<PatientSummary>,
+    can_register: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+}
+
+pub async fn search(
+    user: Staff<AnyStaff>,
+    State(state): State<AppState>,
+    hx: HxRequest,
+    layout: Layout,
+    Query(query): Query<SearchQuery>,
+) -> AppResult<Response> {
+    let query: String = query.q.unwrap_or_default().trim().chars().take(100).collect();
+    let results = repo::search(&state.db, &search_terms(&query), &query).await?;
+    let page = SearchPage {
+        layout,
+        query,
+        results,
+        can_register: Registrars::ROLES.contains(&user.role),
+    };
+    if hx.0 {
+        Ok(Html(page.as_results().render()?).into_response())
+    } else {
+        Ok(page.into_response())
+    }
+}
+
+/// The registration and edit form, with its choices.
+#[derive(Template, WebTemplate)]
+#[template(path = "patients/form.html")]
+pub struct FormPage {
+    layout: Layout,
+    /// `None` when registering a new patient.
+    patient: Option<Patient>,
+    form: PatientForm,
+    errors: FieldErrors,
+    duplicates: Vec<PatientSummary>,
+    academic: AcademicOptions,
+    kinds: &'static [PatientKind],
+    sexes: &'static [Sex],
+    blood_groups: &'static [BloodGroup],
+    genotypes: &'static [Genotype],
+}
+
+impl FormPage {
+    fn new(layout: Layout, patient: Option<Patient>, form: PatientForm, academic: AcademicOptions) -> Self {
+        FormPage {
+            layout,
+            patient,
+            form,
+            errors: FieldErrors::default(),
+            duplicates: Vec::new(),
+            academic,
+            kinds: PatientKind::ALL,
+            sexes: Sex::ALL,
+            blood_groups: BloodGroup::ALL,
+            genotypes: Genotype::ALL,
+        }
+    }
+
+    fn action(&self) -> String {
+        self.patient
+            .as_ref()
+            .map_or_else(|| "/patients".to_owned(), |p| format!("/patients/{}/edit", p.id))
+    }
+
+    /// Whether an option is the chosen one (`selected`), or offered at all: inactive choices are offered only
+    /// when the record already has them.
+    fn chosen(&self, value: &str, id: &i64) -> bool {
+        value == id.to_string()
+    }
+}
+
+pub async fn new_form(_user: Staff<Registrars>, State(state): State<AppState>, layout: Layout) -> AppResult<FormPage> {
+    let academic = academic_repo::options(&state.db).await?;
+    let form = PatientForm {
+        kind: PatientKind::Student.as_str().to_owned(),
+        ..PatientForm::default()
+    };
+    Ok(FormPage::new(layout, None, form, academic))
+}
+
+pub async fn create(
+    user: Staff<Registrars>,
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<PatientForm>,
+) -> AppResult<Response> {
+    let settings = state.settings.get();
+    let academic = academic_repo::options(&state.db).await?;
+    let details = match form.validate(&settings.matric_regex(), &academic, settings.today(), [None; 4]) {
+        Ok(details) => details,
+        Err(errors) => {
+            return Ok(invalid(FormPage {
+                errors,
+                ..FormPage::new(layout, None, form, academic)
+            }));
+        }
+    };
+    if form.not_a_duplicate.is_empty() {
+        let duplicates = repo::possible_duplicates(
+            &state.db,
+            &details.first_name,
+            &details.surname,
+            details.date_of_birth,
+            details.phone.as_deref(),
+            None,
+        )
+        .await?;
+        if !duplicates.is_empty() {
+            let page = FormPage {
+                duplicates,
+                ..FormPage::new(layout, None, form, academic)
+            };
+            return Ok((StatusCode::CONFLICT, page).into_response());
+        }
+    }
+    let actor = Actor::staff(&user, &ip);
+    let portal = PortalAccess {
+        password_hash: None,
+        must_change_password: false,
+        approved: true,
+    };
+    let year = chrono::Datelike::year(&settings.today());
+    match service::register(&state.db, &actor, &details, portal, year).await {
+        Ok((id, number)) => {
+            flash(
+                &session,
+                FlashKind::Success,
+                format!("Registered {} {} as {number}.", details.first_name, details.surname),
+            )
+            .await?;
+            Ok(Redirect::to(&format!("/patients/{id}")).into_response())
+        }
+        Err(PatientError::MatricTaken(matric)) => {
+            let mut errors = FieldErrors::default();
+            errors.add(
+                "matric_number",
+                format!("The matric number {matric} is already on record."),
+            );
+            Ok(invalid(FormPage {
+                errors,
+                ..FormPage::new(layout, None, form, academic)
+            }))
+        }
+        Err(err) => Err(patient_error(err)),
+    }
+}
+
+fn invalid(page: FormPage) -> Response {
+    (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "patients/profile.html")]
+pub struct ProfilePage {
+    layout: Layout,
+    patient: Patient,
+    academic: AcademicOptions,
+    age: Option<u32>,
+    registered: String,
+    can_edit: bool,
+    can_reset_password: bool,
+    revealed_password: Option<String>,
+}
+
+pub async fn profile(
+    user: Staff<AnyStaff>,
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    IdPath(id): IdPath,
+    session: Session,
+    layout: Layout,
+) -> AppResult<ProfilePage> {
+    let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    service::record_view(&state.db, &Actor::staff(&user, &ip), id, "patient.view").await?;
+    let settings = state.settings.get();
+    let academic = academic_repo::options(&state.db).await?;
+    let mut revealed_password = None;
+    if let Some(revealed) = session.remove::<RevealedPassword>(REVEAL_KEY).await?
+        && revealed.patient_id == id
+    {
+        revealed_password = Some(revealed.password);
+    }
+    Ok(ProfilePage {
+        layout,
+        age: patient.age_on(settings.today()),
+        registered: patient.created_at.format_in(&settings.time_zone),
+        patient,
+        academic,
+        can_edit: Registrars::ROLES.contains(&user.role),
+        can_reset_password: user.role == Role::Admin,
+        revealed_password,
+    })
+}
+
+pub async fn edit_form(
+    _user: Staff<Registrars>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    layout: Layout,
+) -> AppResult<FormPage> {
+    let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let academic = academic_repo::options(&state.db).await?;
+    let form = patient.to_form();
+    Ok(FormPage::new(layout, Some(patient), form, academic))
+}
+
+pub async fn update(
+    user: Staff<Registrars>,
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    IdPath(id): IdPath,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<PatientForm>,
+) -> AppResult<Response> {
+    let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let seen =
+        form.version.trim().parse::<i64>().map(Timestamp).map_err(|_| {
+            AppError::BadRequest("The form is missing its version; reload the page and try again.".into())
+        })?;
+    let settings = state.settings.get();
+    let academic = academic_repo::options(&state.db).await?;
+    let keep = [
+        patient.faculty_id,
+        patient.department_id,
+        patient.level_id,
+        patient.session_id,
+    ];
+    let details = match form.validate(&settings.matric_regex(), &academic, settings.today(), keep) {
+        Ok(details) => details,
+        Err(errors) => {
+            return Ok(invalid(FormPage {
+                errors,
+                ..FormPage::new(layout, Some(patient), form, academic)
+            }));
+        }
+    };
+    match service::update(&state.db, &Actor::staff(&user, &ip), id, seen, &details).await {
+        Ok(()) => {
+            flash(&session, FlashKind::Success, "Changes saved.").await?;
+            Ok(Redirect::to(&format!("/patients/{id}")).into_response())
+        }
+        Err(PatientError::MatricTaken(matric)) => {
+            let mut errors = FieldErrors::default();
+            errors.add(
+                "matric_number",
+                format!("The matric number {matric} is already on record."),
+            );
+            Ok(invalid(FormPage {
+                errors,
+                ..FormPage::new(layout, Some(patient), form, academic)
+            }))
+        }
+        Err(err) => Err(patient_error(err)),
+    }
+}
+
+pub async fn approve(
+    user: Staff<Registrars>,
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    IdPath(id): IdPath,
+    session: Session,
+) -> AppResult<Redirect> {
+    repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    service::approve(&state.db, &Actor::staff(&user, &ip), id)
+        .await
+        .map_err(patient_error)?;
+    flash(&session, FlashKind::Success, "Portal access approved.").await?;
+    Ok(Redirect::to(&format!("/patients/{id}")))
+}
+
+/// Sets up or resets portal access: a generated password, shown once, to be changed at first login.
+pub async fn reset_password(
+    admin: Staff<Admins>,
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    IdPath(id): IdPath,
+    session: Session,
+) -> AppResult<Redirect> {
+    let generated = password::generate();
+    service::reset_password(&state.db, &Actor::staff(&admin, &ip), id, &generated)
+        .await
+        .map_err(patient_error)?;
+    session
+        .insert(
+            REVEAL_KEY,
+            RevealedPassword {
+                patient_id: id,
+                password: generated,
+            },
+        )
+        .await?;
+    flash(
+        &session,
+        FlashKind::Success,
+        "New portal password set. The patient must change it at first login.",
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/patients/{id}")))
+}
+
+/// The clinic card as staff see it (to print one for a patient).
+pub async fn card(
+    user: Staff<AnyStaff>,
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    IdPath(id): IdPath,
+    layout: Layout,
+) -> AppResult<super::portal::CardPage> {
+    let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    service::record_view(&state.db, &Actor::staff(&user, &ip), id, "patient.view_card").await?;
+    Ok(super::portal::CardPage::new(
+        layout,
+        patient,
+        &state.settings.get(),
+        format!("/patients/{id}"),
+    ))
+}
+
+pub async fn qr(_user: Staff<AnyStaff>, State(state): State<AppState>, IdPath(id): IdPath) -> AppResult<Response> {
+    let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    super::portal::qr_response(&patient.clinic_number)
+}
+
+pub async fn photo(_user: Staff<AnyStaff>, State(state): State<AppState>, IdPath(id): IdPath) -> AppResult<Response> {
+    photo_response(&state, id).await
+}
+
+/// The stored photo with its type; 404 when there is none.
+pub async fn photo_response(state: &AppState, id: i64) -> AppResult<Response> {
+    let (mime, data) = repo::photo(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let mut response = Bytes::from(data).into_response();
+    let content_type = HeaderValue::from_str(&mime).map_err(|err| AppError::Internal(err.into()))?;
+    response.headers_mut().insert(header::CONTENT_TYPE, content_type);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok(response)
+}
+
+const PHOTO_LIMIT: usize = 1024 * 1024;
+
+/// A JPEG or PNG photo of at most 1 MiB, recognised by its first bytes (not the name the browser sent).
+pub async fn upload_photo(
+    user: Staff<Registrars>,
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    IdPath(id): IdPath,
+    session: Session,
+    mut multipart: Multipart,
+) -> AppResult<Redirect> {
+    let mut upload = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|err| AppError::BadRequest(err.body_text()))?
+    {
+        if field.name() == Some("photo") {
+            upload = Some(
+                field
+                    .bytes()
+                    .await
+                    .map_err(|err| AppError::BadRequest(err.body_text()))?,
+            );
+        }
+    }
+    let data = upload
+        .filter(|d| !d.is_empty())
+        .ok_or_else(|| AppError::BadRequest("Choose a photo to upload.".into()))?;
+    if data.len() > PHOTO_LIMIT {
+        return Err(AppError::PayloadTooLarge("A photo may be at most 1 MB.".into()));
+    }
+    let mime =
+        image_type(&data).ok_or_else(|| AppError::BadRequest("The photo must be a JPEG or PNG image.".into()))?;
+    service::save_photo(&state.db, &Actor::staff(&user, &ip), id, mime, &data)
+        .await
+        .map_err(patient_error)?;
+    flash(&session, FlashKind::Success, "Photo saved.").await?;
+    Ok(Redirect::to(&format!("/patients/{id}")))
+}
+
+fn image_type(data: &[u8]) -> Option<&'static str> {
+    if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else {
+        None
+    }
+}
+
+pub fn patient_error(err: PatientError) -> AppError {
+    match err {
+        PatientError::NotFound => AppError::NotFound,
+        PatientError::Stale | PatientError::MatricTaken(_) => AppError::Conflict(err.to_string()),
+        PatientError::Internal(err) => AppError::Internal(err),
+    }
+}
+
+impl ProfilePage {
+    fn portal_status(&self) -> &'static str {
+        match (self.patient.has_password, self.patient.approved) {
+            (false, _) => "No portal access yet",
+            (true, false) => "Registered online; waiting for approval",
+            (true, true) if self.patient.must_change_password => "Must choose a new password at next login",
+            (true, true) => "Active",
+        }
+    }
+}

@@ -1,0 +1,869 @@
+//! Patients: the kinds of patient, the rules for their numbers, names and contact details, the search
+//! text, and duplicate detection. Pure functions, unit-tested; SQL lives in `repo`.
+
+use chrono::NaiveDate;
+use regex::Regex;
+
+use crate::academic::model::AcademicOptions;
+use crate::db::types::InvalidValue;
+use crate::db::{Date, Flag, Timestamp};
+use crate::staff::model::parse_email;
+use crate::text_enum;
+use crate::web::form::FieldErrors;
+
+text_enum! {
+    pub enum PatientKind {
+        Student => "student",
+        Staff => "staff",
+        Dependant => "dependant",
+        Visitor => "visitor",
+    }
+}
+
+impl PatientKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            PatientKind::Student => "Student",
+            PatientKind::Staff => "Staff member",
+            PatientKind::Dependant => "Dependant",
+            PatientKind::Visitor => "Visitor",
+        }
+    }
+}
+
+text_enum! {
+    pub enum Sex {
+        Female => "female",
+        Male => "male",
+    }
+}
+
+impl Sex {
+    pub fn label(self) -> &'static str {
+        match self {
+            Sex::Female => "Female",
+            Sex::Male => "Male",
+        }
+    }
+}
+
+text_enum! {
+    pub enum BloodGroup {
+        APos => "A+", ANeg => "A-", BPos => "B+", BNeg => "B-", AbPos => "AB+", AbNeg => "AB-", OPos => "O+", ONeg => "O-",
+    }
+}
+
+text_enum! {
+    pub enum Genotype {
+        AA => "AA", AS => "AS", AC => "AC", SS => "SS", SC => "SC", CC => "CC",
+    }
+}
+
+/// A matric number: trimmed and upper-cased, 4 to 20 characters with at least one digit, matching the
+/// clinic's pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MatricNumber(String);
+
+impl MatricNumber {
+    pub fn parse(text: &str, pattern: &Regex) -> Result<Self, InvalidValue> {
+        let matric = text.trim().to_uppercase();
+        if matric.is_empty() {
+            return Err(InvalidValue("Enter the matric number.".into()));
+        }
+        let length = matric.chars().count();
+        if !(4..=20).contains(&length) || !matric.chars().any(|c| c.is_ascii_digit()) || !pattern.is_match(&matric) {
+            return Err(InvalidValue(format!(
+                "{matric:?} is not a matric number in this university's format."
+            )));
+        }
+        Ok(MatricNumber(matric))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// `SB-2026-00042`: the year of registration and its running number.
+pub fn clinic_number(year: i32, sequence: i64) -> String {
+    format!("SB-{year}-{sequence:05}")
+}
+
+pub fn clinic_number_sequence(year: i32) -> String {
+    format!("clinic_number:{year}")
+}
+
+/// Whether text looks like a clinic number (for telling login identifiers apart).
+pub fn looks_like_clinic_number(text: &str) -> bool {
+    let upper = text.trim().to_uppercase();
+    let mut parts = upper.split('-');
+    matches!(
+        (parts.next(), parts.next(), parts.next(), parts.next()),
+        (Some("SB"), Some(year), Some(n), None)
+            if year.len() == 4 && year.chars().all(|c| c.is_ascii_digit()) && !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())
+    )
+}
+
+/// A phone number as typed, kept readable: `+` and digits only, 7 to 15 digits. Empty means none.
+pub fn parse_phone(text: &str) -> Result<Option<String>, InvalidValue> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    let bad =
+        || InvalidValue("Enter a phone number of 7 to 15 digits, e.g. 0803 123 4567 or +234 803 123 4567.".into());
+    let allowed = trimmed
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'));
+    let plus = trimmed.starts_with('+');
+    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
+    if !allowed || trimmed[1..].contains('+') || !(7..=15).contains(&digits.len()) {
+        return Err(bad());
+    }
+    Ok(Some(if plus { format!("+{digits}") } else { digits }))
+}
+
+/// One name: collapsed spaces, 1 to `max` characters (0 allowed when `optional`).
+pub fn parse_name(text: &str, what: &str, max: usize, optional: bool) -> Result<String, InvalidValue> {
+    let name = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let length = name.chars().count();
+    if length == 0 && !optional {
+        return Err(InvalidValue(format!("Enter the {what}.")));
+    }
+    if length > max {
+        return Err(InvalidValue(format!("The {what} has at most {max} characters.")));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(InvalidValue(format!(
+            "The {what} contains characters that can't be stored."
+        )));
+    }
+    Ok(name)
+}
+
+/// Free text such as allergies or an address: at most `max` characters, line breaks allowed.
+pub fn parse_note(text: &str, what: &str, max: usize) -> Result<String, InvalidValue> {
+    let note = text.trim().replace("\r\n", "\n");
+    if note.chars().count() > max {
+        return Err(InvalidValue(format!("The {what} has at most {max} characters.")));
+    }
+    Ok(note)
+}
+
+/// A date of birth: a real date, not in the future, not before 1900.
+pub fn parse_date_of_birth(text: &str, today: NaiveDate) -> Result<Date, InvalidValue> {
+    if text.trim().is_empty() {
+        return Err(InvalidValue("Enter the date of birth.".into()));
+    }
+    let date = Date::parse(text)?;
+    let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
+    if date.0 > today || date.0 < earliest {
+        return Err(InvalidValue("The date of birth must be between 1900 and today.".into()));
+    }
+    Ok(date)
+}
+
+fn parse_optional<T: std::str::FromStr>(text: &str, what: &str) -> Result<Option<T>, InvalidValue> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse::<T>()
+        .map(Some)
+        .map_err(|_| InvalidValue(format!("Choose a {what} from the list.")))
+}
+
+fn parse_id(text: &str) -> Option<i64> {
+    text.trim().parse::<i64>().ok().filter(|id| *id > 0)
+}
+
+/// The patient form as typed (staff registration and edit). Every field is text, so a bad value is
+/// reported beside its field rather than failing the whole request.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct PatientForm {
+    pub kind: String,
+    pub matric_number: String,
+    pub first_name: String,
+    pub surname: String,
+    pub other_names: String,
+    pub sex: String,
+    pub date_of_birth: String,
+    pub phone: String,
+    pub email: String,
+    pub address: String,
+    pub emergency_name: String,
+    pub emergency_phone: String,
+    pub emergency_relationship: String,
+    pub blood_group: String,
+    pub genotype: String,
+    pub allergies: String,
+    pub chronic_conditions: String,
+    pub faculty_id: String,
+    pub department_id: String,
+    pub level_id: String,
+    pub session_id: String,
+    /// Ticked when staff confirm the patient is not one of the possible duplicates shown.
+    pub not_a_duplicate: String,
+    /// `updated_at` of the record the edit form was loaded from.
+    pub version: String,
+}
+
+/// A validated patient record (without its numbers and portal fields).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PatientDetails {
+    pub kind: PatientKind,
+    pub matric_number: Option<MatricNumber>,
+    pub first_name: String,
+    pub surname: String,
+    pub other_names: String,
+    pub sex: Option<Sex>,
+    pub date_of_birth: Option<Date>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: String,
+    pub emergency_name: String,
+    pub emergency_phone: String,
+    pub emergency_relationship: String,
+    pub blood_group: Option<BloodGroup>,
+    pub genotype: Option<Genotype>,
+    pub allergies: String,
+    pub chronic_conditions: String,
+    pub faculty_id: Option<i64>,
+    pub department_id: Option<i64>,
+    pub level_id: Option<i64>,
+    pub session_id: Option<i64>,
+}
+
+impl PatientForm {
+    /// Checks every field. `academic` holds the choices; `keep` are ids the record already points at,
+    /// which stay valid even if deactivated since.
+    pub fn validate(
+        &self,
+        matric_pattern: &Regex,
+        academic: &AcademicOptions,
+        today: NaiveDate,
+        keep: [Option<i64>; 4],
+    ) -> Result<PatientDetails, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let kind = e.check(
+            "kind",
+            self.kind
+                .parse::<PatientKind>()
+                .map_err(|_| InvalidValue("Choose the kind of patient.".into())),
+        );
+        let matric_number = match (kind, self.matric_number.trim().is_empty()) {
+            (Some(PatientKind::Student), _) => e
+                .check(
+                    "matric_number",
+                    MatricNumber::parse(&self.matric_number, matric_pattern),
+                )
+                .map(Some),
+            (_, true) => Some(None),
+            (_, false) => {
+                e.add("matric_number", "Only students have a matric number.");
+                None
+            }
+        };
+        let first_name = e.check("first_name", parse_name(&self.first_name, "first name", 60, false));
+        let surname = e.check("surname", parse_name(&self.surname, "surname", 60, false));
+        let other_names = e.check("other_names", parse_name(&self.other_names, "other names", 100, true));
+        let sex = e.check(
+            "sex",
+            self.sex
+                .parse::<Sex>()
+                .map_err(|_| InvalidValue("Choose female or male.".into())),
+        );
+        let date_of_birth = e.check("date_of_birth", parse_date_of_birth(&self.date_of_birth, today));
+        let phone = e.check("phone", parse_phone(&self.phone));
+        let email = e.check("email", parse_email(&self.email));
+        let address = e.check("address", parse_note(&self.address, "address", 300));
+        let emergency_name = e.check(
+            "emergency_name",
+            parse_name(&self.emergency_name, "contact's name", 100, true),
+        );
+        let emergency_phone = e
+            .check("emergency_phone", parse_phone(&self.emergency_phone))
+            .map(Option::unwrap_or_default);
+        let emergency_relationship = e.check(
+            "emergency_relationship",
+            parse_name(&self.emergency_relationship, "relationship", 40, true),
+        );
+        let blood_group = e.check(
+            "blood_group",
+            parse_optional::<BloodGroup>(&self.blood_group, "blood group"),
+        );
+        let genotype = e.check("genotype", parse_optional::<Genotype>(&self.genotype, "genotype"));
+        let allergies = e.check("allergies", parse_note(&self.allergies, "allergies", 1000));
+        let chronic_conditions = e.check(
+            "chronic_conditions",
+            parse_note(&self.chronic_conditions, "chronic conditions", 1000),
+        );
+        let [faculty_id, department_id, level_id, session_id] = self.academic_ids(kind, academic, keep, &mut e);
+        if !e.is_empty() {
+            return Err(e);
+        }
+        match (
+            kind,
+            matric_number,
+            first_name,
+            surname,
+            other_names,
+            sex,
+            date_of_birth,
+            phone,
+            email,
+        ) {
+            (
+                Some(kind),
+                Some(matric_number),
+                Some(first_name),
+                Some(surname),
+                Some(other_names),
+                Some(sex),
+                Some(date_of_birth),
+                Some(phone),
+                Some(email),
+            ) => Ok(PatientDetails {
+                kind,
+                matric_number,
+                first_name,
+                surname,
+                other_names,
+                sex: Some(sex),
+                date_of_birth: Some(date_of_birth),
+                phone,
+                email,
+                address: address.unwrap_or_default(),
+                emergency_name: emergency_name.unwrap_or_default(),
+                emergency_phone: emergency_phone.unwrap_or_default(),
+                emergency_relationship: emergency_relationship.unwrap_or_default(),
+                blood_group: blood_group.flatten(),
+                genotype: genotype.flatten(),
+                allergies: allergies.unwrap_or_default(),
+                chronic_conditions: chronic_conditions.unwrap_or_default(),
+                faculty_id,
+                department_id,
+                level_id,
+                session_id,
+            }),
+            _ => Err(e),
+        }
+    }
+
+    /// Faculty, department, level and session: only for students, each one that exists and is offered (or
+    /// already on the record), and the department inside the faculty.
+    fn academic_ids(
+        &self,
+        kind: Option<PatientKind>,
+        academic: &AcademicOptions,
+        keep: [Option<i64>; 4],
+        e: &mut FieldErrors,
+    ) -> [Option<i64>; 4] {
+        if kind != Some(PatientKind::Student) {
+            return [None; 4];
+        }
+        let usable = |id: i64, active: Option<bool>, kept: Option<i64>| active == Some(true) || kept == Some(id);
+        let faculty = parse_id(&self.faculty_id);
+        let department = parse_id(&self.department_id);
+        let level = parse_id(&self.level_id);
+        let session = parse_id(&self.session_id);
+        let check = |e: &mut FieldErrors,
+                     field: &'static str,
+                     raw: &str,
+                     id: Option<i64>,
+                     active: Option<bool>,
+                     kept: Option<i64>,
+                     what: &str| {
+            match id {
+                None if raw.trim().is_empty() => None,
+                Some(id) if usable(id, active, kept) => Some(id),
+                _ => {
+                    e.add(field, format!("Choose a {what} from the list."));
+                    None
+                }
+            }
+        };
+        let faculty_active = faculty
+            .and_then(|id| academic.faculties.iter().find(|f| f.id == id))
+            .map(|f| f.active);
+        let department_row = department.and_then(|id| academic.departments.iter().find(|d| d.id == id));
+        let level_active = level
+            .and_then(|id| academic.levels.iter().find(|l| l.id == id))
+            .map(|l| l.active);
+        let session_active = session
+            .and_then(|id| academic.sessions.iter().find(|s| s.id == id))
+            .map(|s| s.active);
+        let faculty = check(
+            e,
+            "faculty_id",
+            &self.faculty_id,
+            faculty,
+            faculty_active,
+            keep[0],
+            "faculty",
+        );
+        let department = check(
+            e,
+            "department_id",
+            &self.department_id,
+            department,
+            department_row.map(|d| d.active),
+            keep[1],
+            "department",
+        );
+        if let (Some(_), Some(row)) = (department, department_row)
+            && faculty != Some(row.faculty_id)
+        {
+            e.add("department_id", "This department is not in the chosen faculty.");
+        }
+        let level = check(e, "level_id", &self.level_id, level, level_active, keep[2], "level");
+        let session = check(
+            e,
+            "session_id",
+            &self.session_id,
+            session,
+            session_active,
+            keep[3],
+            "session",
+        );
+        [faculty, department, level, session]
+    }
+}
+
+/// The lower-case text searched as staff type: names, numbers and phone digits.
+pub fn search_text(
+    first_name: &str,
+    surname: &str,
+    other_names: &str,
+    matric: Option<&str>,
+    clinic: &str,
+    phone: Option<&str>,
+) -> String {
+    let phone_digits: String = phone.unwrap_or("").chars().filter(char::is_ascii_digit).collect();
+    [
+        first_name,
+        surname,
+        other_names,
+        matric.unwrap_or(""),
+        clinic,
+        &phone_digits,
+    ]
+    .iter()
+    .filter(|part| !part.is_empty())
+    .map(|part| part.to_lowercase())
+    .collect::<Vec<_>>()
+    .join(" ")
+}
+
+/// The words of a search, each to be found in the search text: lower-cased, at most five, and for a phone
+/// number typed in local form (`0803...`) without its leading zeros so it also finds `+234803...`.
+pub fn search_terms(query: &str) -> Vec<String> {
+    query
+        .split_whitespace()
+        .take(5)
+        .map(|word| {
+            let word = word.to_lowercase();
+            if word.len() >= 7 && word.chars().all(|c| c.is_ascii_digit() || c == '+') {
+                word.trim_start_matches(['+', '0']).to_owned()
+            } else {
+                word
+            }
+        })
+        .filter(|word| !word.is_empty())
+        .collect()
+}
+
+/// A patient as the session resolves them on each request.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PatientUser {
+    pub id: i64,
+    pub clinic_number: String,
+    pub matric_number: Option<String>,
+    pub first_name: String,
+    pub surname: String,
+    #[sqlx(try_from = "Flag")]
+    pub must_change_password: bool,
+    #[sqlx(try_from = "Flag")]
+    pub approved: bool,
+    #[sqlx(try_from = "Flag")]
+    pub active: bool,
+    pub session_version: i64,
+}
+
+impl PatientUser {
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.surname)
+    }
+
+    /// What they log in with, for the rule that a password must not contain it.
+    pub fn login_name(&self) -> &str {
+        self.matric_number.as_deref().unwrap_or(&self.clinic_number)
+    }
+}
+
+/// A whole patient record.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Patient {
+    pub id: i64,
+    pub clinic_number: String,
+    pub kind: PatientKind,
+    pub matric_number: Option<String>,
+    pub first_name: String,
+    pub surname: String,
+    pub other_names: String,
+    pub sex: Option<Sex>,
+    pub date_of_birth: Option<Date>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: String,
+    pub emergency_name: String,
+    pub emergency_phone: String,
+    pub emergency_relationship: String,
+    pub blood_group: Option<BloodGroup>,
+    pub genotype: Option<Genotype>,
+    pub allergies: String,
+    pub chronic_conditions: String,
+    pub faculty_id: Option<i64>,
+    pub department_id: Option<i64>,
+    pub level_id: Option<i64>,
+    pub session_id: Option<i64>,
+    #[sqlx(try_from = "Flag")]
+    pub has_password: bool,
+    #[sqlx(try_from = "Flag")]
+    pub must_change_password: bool,
+    #[sqlx(try_from = "Flag")]
+    pub approved: bool,
+    #[sqlx(try_from = "Flag")]
+    pub active: bool,
+    #[sqlx(try_from = "Flag")]
+    pub has_photo: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Patient {
+    pub fn full_name(&self) -> String {
+        [
+            self.first_name.as_str(),
+            self.other_names.as_str(),
+            self.surname.as_str(),
+        ]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
+    }
+
+    /// Age in whole years on `today`.
+    pub fn age_on(&self, today: NaiveDate) -> Option<u32> {
+        self.date_of_birth.and_then(|dob| today.years_since(dob.0))
+    }
+
+    /// Faculty, department, level and session by name, for the ones the record has.
+    pub fn studies(&self, academic: &AcademicOptions) -> Vec<(&'static str, String)> {
+        [
+            ("Faculty", academic.faculty_name(self.faculty_id)),
+            ("Department", academic.department_name(self.department_id)),
+            ("Level", academic.level_name(self.level_id)),
+            ("Session", academic.session_name(self.session_id)),
+        ]
+        .into_iter()
+        .filter_map(|(label, name)| name.map(|name| (label, name.to_owned())))
+        .collect()
+    }
+
+    /// The form pre-filled with this record, for editing.
+    pub fn to_form(&self) -> PatientForm {
+        let id = |id: Option<i64>| id.map(|v| v.to_string()).unwrap_or_default();
+        PatientForm {
+            kind: self.kind.as_str().to_owned(),
+            matric_number: self.matric_number.clone().unwrap_or_default(),
+            first_name: self.first_name.clone(),
+            surname: self.surname.clone(),
+            other_names: self.other_names.clone(),
+            sex: self.sex.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            date_of_birth: self.date_of_birth.map(|d| d.to_string()).unwrap_or_default(),
+            phone: self.phone.clone().unwrap_or_default(),
+            email: self.email.clone().unwrap_or_default(),
+            address: self.address.clone(),
+            emergency_name: self.emergency_name.clone(),
+            emergency_phone: self.emergency_phone.clone(),
+            emergency_relationship: self.emergency_relationship.clone(),
+            blood_group: self.blood_group.map(|b| b.as_str().to_owned()).unwrap_or_default(),
+            genotype: self.genotype.map(|g| g.as_str().to_owned()).unwrap_or_default(),
+            allergies: self.allergies.clone(),
+            chronic_conditions: self.chronic_conditions.clone(),
+            faculty_id: id(self.faculty_id),
+            department_id: id(self.department_id),
+            level_id: id(self.level_id),
+            session_id: id(self.session_id),
+            not_a_duplicate: String::new(),
+            version: self.updated_at.millis().to_string(),
+        }
+    }
+}
+
+/// A row of search results or a possible duplicate.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PatientSummary {
+    pub id: i64,
+    pub clinic_number: String,
+    pub matric_number: Option<String>,
+    pub first_name: String,
+    pub surname: String,
+    pub other_names: String,
+    pub date_of_birth: Option<Date>,
+    pub phone: Option<String>,
+    pub kind: PatientKind,
+    #[sqlx(try_from = "Flag")]
+    pub active: bool,
+}
+
+impl PatientSummary {
+    pub fn full_name(&self) -> String {
+        [
+            self.surname.as_str(),
+            self.first_name.as_str(),
+            self.other_names.as_str(),
+        ]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
+    }
+}
+
+/// What a patient may change about themselves on the portal: how to reach them.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ContactForm {
+    pub phone: String,
+    pub email: String,
+    pub emergency_name: String,
+    pub emergency_phone: String,
+    pub emergency_relationship: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContactDetails {
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub emergency_name: String,
+    pub emergency_phone: String,
+    pub emergency_relationship: String,
+}
+
+impl ContactForm {
+    pub fn validate(&self) -> Result<ContactDetails, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let phone = e.check("phone", parse_phone(&self.phone));
+        let email = e.check("email", parse_email(&self.email));
+        let emergency_name = e.check(
+            "emergency_name",
+            parse_name(&self.emergency_name, "contact's name", 100, true),
+        );
+        let emergency_phone = e.check("emergency_phone", parse_phone(&self.emergency_phone));
+        let emergency_relationship = e.check(
+            "emergency_relationship",
+            parse_name(&self.emergency_relationship, "relationship", 40, true),
+        );
+        match (phone, email, emergency_name, emergency_phone, emergency_relationship) {
+            (Some(phone), Some(email), Some(emergency_name), Some(emergency_phone), Some(emergency_relationship)) => {
+                Ok(ContactDetails {
+                    phone,
+                    email,
+                    emergency_name,
+                    emergency_phone: emergency_phone.unwrap_or_default(),
+                    emergency_relationship,
+                })
+            }
+            _ => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::academic::model::{Department, Faculty};
+    use crate::settings::model::DEFAULT_MATRIC_PATTERN;
+
+    fn pattern() -> Regex {
+        Regex::new(DEFAULT_MATRIC_PATTERN).unwrap()
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
+    }
+
+    #[test]
+    fn matric_numbers_are_upper_cased_and_checked() {
+        assert_eq!(
+            MatricNumber::parse(" csc/19/1234 ", &pattern()).unwrap().as_str(),
+            "CSC/19/1234"
+        );
+        for bad in ["", "abc", "CSC//19", "ABCDEFGH", &"1".repeat(21), "19 01 22"] {
+            assert!(MatricNumber::parse(bad, &pattern()).is_err(), "{bad:?}");
+        }
+        let strict = Regex::new(r"^\d{9}$").unwrap();
+        assert!(MatricNumber::parse("190401001", &strict).is_ok());
+        assert!(MatricNumber::parse("U2019/1", &strict).is_err());
+    }
+
+    #[test]
+    fn clinic_numbers_are_readable_and_recognised() {
+        assert_eq!(clinic_number(2026, 42), "SB-2026-00042");
+        assert_eq!(clinic_number(2026, 123_456), "SB-2026-123456");
+        assert!(looks_like_clinic_number("sb-2026-00042"));
+        assert!(!looks_like_clinic_number("SB-26-1"));
+        assert!(!looks_like_clinic_number("CSC/19/1234"));
+        assert!(!looks_like_clinic_number("SB-2026-"));
+    }
+
+    #[test]
+    fn phones_keep_plus_and_digits() {
+        assert_eq!(parse_phone(" 0803 123 4567 ").unwrap().as_deref(), Some("08031234567"));
+        assert_eq!(
+            parse_phone("+234 (803) 123-4567").unwrap().as_deref(),
+            Some("+2348031234567")
+        );
+        assert_eq!(parse_phone("").unwrap(), None);
+        for bad in ["12345", "0803-CALL-ME", "1+2345678", &"9".repeat(16)] {
+            assert!(parse_phone(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn dates_of_birth_are_in_range() {
+        assert!(parse_date_of_birth("2004-05-06", today()).is_ok());
+        assert!(parse_date_of_birth("2027-01-01", today()).is_err());
+        assert!(parse_date_of_birth("1899-12-31", today()).is_err());
+        assert!(parse_date_of_birth("06/05/2004", today()).is_err());
+        assert!(parse_date_of_birth("", today()).is_err());
+    }
+
+    #[test]
+    fn search_finds_names_numbers_and_local_phones() {
+        let text = search_text(
+            "Ada",
+            "Obi",
+            "Chioma",
+            Some("CSC/19/1234"),
+            "SB-2026-00001",
+            Some("+2348031234567"),
+        );
+        assert_eq!(text, "ada obi chioma csc/19/1234 sb-2026-00001 2348031234567");
+        let terms = search_terms("OBI  ada 08031234567 x y z");
+        assert_eq!(terms, ["obi", "ada", "8031234567", "x", "y"]);
+        assert!(terms[..3].iter().all(|t| text.contains(t.as_str())));
+    }
+
+    fn academic() -> AcademicOptions {
+        AcademicOptions {
+            faculties: vec![
+                Faculty {
+                    id: 1,
+                    name: "Science".into(),
+                    code: "SCI".into(),
+                    active: true,
+                },
+                Faculty {
+                    id: 2,
+                    name: "Arts".into(),
+                    code: "ART".into(),
+                    active: false,
+                },
+            ],
+            departments: vec![Department {
+                id: 10,
+                faculty_id: 1,
+                name: "Physics".into(),
+                code: "PHY".into(),
+                active: true,
+            }],
+            levels: vec![],
+            sessions: vec![],
+        }
+    }
+
+    fn student_form() -> PatientForm {
+        PatientForm {
+            kind: "student".into(),
+            matric_number: "phy/20/0001".into(),
+            first_name: "Ada".into(),
+            surname: "Obi".into(),
+            sex: "female".into(),
+            date_of_birth: "2004-05-06".into(),
+            faculty_id: "1".into(),
+            department_id: "10".into(),
+            ..PatientForm::default()
+        }
+    }
+
+    #[test]
+    fn a_complete_student_validates() {
+        let details = student_form()
+            .validate(&pattern(), &academic(), today(), [None; 4])
+            .unwrap();
+        assert_eq!(details.matric_number.unwrap().as_str(), "PHY/20/0001");
+        assert_eq!((details.faculty_id, details.department_id), (Some(1), Some(10)));
+    }
+
+    #[test]
+    fn every_bad_field_is_reported() {
+        let form = PatientForm {
+            kind: "alien".into(),
+            sex: "x".into(),
+            phone: "12".into(),
+            blood_group: "Z".into(),
+            ..PatientForm::default()
+        };
+        let errors = form.validate(&pattern(), &academic(), today(), [None; 4]).unwrap_err();
+        for field in [
+            "kind",
+            "first_name",
+            "surname",
+            "sex",
+            "date_of_birth",
+            "phone",
+            "blood_group",
+        ] {
+            assert!(errors.get(field).is_some(), "{field}");
+        }
+    }
+
+    #[test]
+    fn academic_choices_must_exist_be_active_and_match() {
+        let mut form = student_form();
+        form.faculty_id = "2".into();
+        let errors = form.validate(&pattern(), &academic(), today(), [None; 4]).unwrap_err();
+        assert!(errors.get("faculty_id").is_some(), "deactivated faculty");
+        assert!(
+            form.validate(&pattern(), &academic(), today(), [Some(2), None, None, None])
+                .is_err(),
+            "department outside faculty"
+        );
+        form.faculty_id = "99".into();
+        assert!(
+            form.validate(&pattern(), &academic(), today(), [None; 4])
+                .unwrap_err()
+                .get("faculty_id")
+                .is_some()
+        );
+        let mut visitor = student_form();
+        visitor.kind = "visitor".into();
+        assert_eq!(
+            visitor
+                .validate(&pattern(), &academic(), today(), [None; 4])
+                .unwrap_err()
+                .get("matric_number"),
+            Some("Only students have a matric number.")
+        );
+        visitor.matric_number.clear();
+        let details = visitor.validate(&pattern(), &academic(), today(), [None; 4]).unwrap();
+        assert_eq!(details.faculty_id, None, "academic data only for students");
+    }
+}

@@ -1,0 +1,363 @@
+//! The patient's own pages (phone first): home, contact details, clinic card; and self-registration.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use qrcode::QrCode;
+use qrcode::render::svg;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::handlers::{patient_error, photo_response};
+use super::model::{ContactForm, MatricNumber, Patient, PatientDetails, PatientKind, parse_name};
+use super::repo::{self, PortalAccess};
+use super::service::{self, PatientError};
+use crate::academic::model::AcademicOptions;
+use crate::academic::repo as academic_repo;
+use crate::audit::Actor;
+use crate::auth::password;
+use crate::db::Date;
+use crate::settings::Settings;
+use crate::staff::model::parse_email;
+use crate::state::AppState;
+use crate::web::csrf;
+use crate::web::extract::{ClientIp, PRINCIPAL_KEY, PortalUser, Principal};
+use crate::web::form::{FieldErrors, Form};
+use crate::web::layout::{FlashKind, Layout, flash};
+use crate::web::{AppError, AppResult};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/me", get(home))
+        .route("/me/profile", get(profile_form).post(update_profile))
+        .route("/me/card", get(my_card))
+        .route("/me/card/qr.svg", get(my_qr))
+        .route("/me/photo", get(my_photo))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "portal/home.html")]
+pub struct HomePage {
+    layout: Layout,
+    patient: Patient,
+}
+
+async fn load_own(state: &AppState, user: &PortalUser) -> AppResult<Patient> {
+    repo::get(&state.db, user.id).await?.ok_or(AppError::NotFound)
+}
+
+pub async fn home(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<HomePage> {
+    Ok(HomePage {
+        layout,
+        patient: load_own(&state, &user).await?,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "portal/profile.html")]
+pub struct ProfilePage {
+    layout: Layout,
+    patient: Patient,
+    academic: AcademicOptions,
+    form: ContactForm,
+    errors: FieldErrors,
+}
+
+impl ProfilePage {
+    fn new(layout: Layout, patient: Patient, academic: AcademicOptions) -> Self {
+        let form = ContactForm {
+            phone: patient.phone.clone().unwrap_or_default(),
+            email: patient.email.clone().unwrap_or_default(),
+            emergency_name: patient.emergency_name.clone(),
+            emergency_phone: patient.emergency_phone.clone(),
+            emergency_relationship: patient.emergency_relationship.clone(),
+        };
+        ProfilePage {
+            layout,
+            patient,
+            academic,
+            form,
+            errors: FieldErrors::default(),
+        }
+    }
+}
+
+pub async fn profile_form(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<ProfilePage> {
+    let patient = load_own(&state, &user).await?;
+    Ok(ProfilePage::new(
+        layout,
+        patient,
+        academic_repo::options(&state.db).await?,
+    ))
+}
+
+/// Only contact details can change here; any other field sent is ignored (the form type has no place for it).
+pub async fn update_profile(
+    user: PortalUser,
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<ContactForm>,
+) -> AppResult<Response> {
+    let contact = match form.validate() {
+        Ok(contact) => contact,
+        Err(errors) => {
+            let patient = load_own(&state, &user).await?;
+            let page = ProfilePage {
+                form,
+                errors,
+                ..ProfilePage::new(layout, patient, academic_repo::options(&state.db).await?)
+            };
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    service::update_contact(&state.db, &Actor::patient(&user, &ip), user.id, &contact)
+        .await
+        .map_err(patient_error)?;
+    flash(&session, FlashKind::Success, "Your details have been saved.").await?;
+    Ok(Redirect::to("/me/profile").into_response())
+}
+
+/// The digital clinic card, for the patient's phone or for printing.
+#[derive(Template, WebTemplate)]
+#[template(path = "portal/card.html")]
+pub struct CardPage {
+    layout: Layout,
+    patient: Patient,
+    clinic_address: String,
+    qr_src: String,
+    photo_src: Option<String>,
+    back: String,
+}
+
+impl CardPage {
+    /// `base` is where the card's QR code and photo are served from: `/me` or `/patients/{id}`.
+    pub fn new(layout: Layout, patient: Patient, settings: &Settings, base: String) -> Self {
+        let (qr_src, photo_src) = if base == "/me" {
+            (
+                "/me/card/qr.svg".to_owned(),
+                patient.has_photo.then(|| "/me/photo".to_owned()),
+            )
+        } else {
+            (
+                format!("{base}/qr.svg"),
+                patient.has_photo.then(|| format!("{base}/photo")),
+            )
+        };
+        CardPage {
+            layout,
+            patient,
+            clinic_address: settings.clinic_address.clone(),
+            qr_src,
+            photo_src,
+            back: base,
+        }
+    }
+}
+
+pub async fn my_card(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<CardPage> {
+    let patient = load_own(&state, &user).await?;
+    Ok(CardPage::new(layout, patient, &state.settings.get(), "/me".to_owned()))
+}
+
+pub async fn my_qr(user: PortalUser) -> AppResult<Response> {
+    qr_response(&user.clinic_number)
+}
+
+pub async fn my_photo(user: PortalUser, State(state): State<AppState>) -> AppResult<Response> {
+    photo_response(&state, user.id).await
+}
+
+/// The clinic number as a QR code, an SVG drawn on the server.
+pub fn qr_response(clinic_number: &str) -> AppResult<Response> {
+    let code = QrCode::new(clinic_number.as_bytes()).map_err(|err| AppError::Internal(anyhow::anyhow!("qr: {err}")))?;
+    let image = code
+        .render::<svg::Color<'_>>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build();
+    let mut response = image.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+    Ok(response)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "portal/register.html")]
+pub struct RegisterPage {
+    layout: Layout,
+    form: RegisterForm,
+    errors: FieldErrors,
+    approval_required: bool,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RegisterForm {
+    matric_number: String,
+    first_name: String,
+    surname: String,
+    email: String,
+    password: String,
+    confirm_password: String,
+}
+
+fn registration_open(settings: &Settings) -> AppResult<()> {
+    if settings.self_registration {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+pub async fn register_form(State(state): State<AppState>, layout: Layout) -> AppResult<RegisterPage> {
+    let settings = state.settings.get();
+    registration_open(&settings)?;
+    Ok(RegisterPage {
+        layout,
+        form: RegisterForm::default(),
+        errors: FieldErrors::default(),
+        approval_required: settings.approval_required,
+    })
+}
+
+/// A student creates their own record and portal account, then is logged in. A matric number already on
+/// record (for example from an import) can't be claimed here: knowing someone's matric number is not
+/// proof of being them, so such students get their first password from the clinic.
+pub async fn register(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<RegisterForm>,
+) -> AppResult<Response> {
+    let settings = state.settings.get();
+    registration_open(&settings)?;
+    let approval_required = settings.approval_required;
+    let invalid = |layout, form, errors| {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            RegisterPage {
+                layout,
+                form,
+                errors,
+                approval_required,
+            },
+        )
+            .into_response()
+    };
+    let (details, errors) = validate_registration(&form, &settings);
+    let Some(details) = details.filter(|_| errors.is_empty()) else {
+        return Ok(invalid(
+            layout,
+            RegisterForm {
+                password: String::new(),
+                confirm_password: String::new(),
+                ..form
+            },
+            errors,
+        ));
+    };
+    let hash = password::hash(&form.password).await?;
+    let portal = PortalAccess {
+        password_hash: Some(&hash),
+        must_change_password: false,
+        approved: !approval_required,
+    };
+    let matric = details
+        .matric_number
+        .as_ref()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_default();
+    let year = chrono::Datelike::year(&settings.today());
+    let actor = Actor::anonymous(&matric, &ip);
+    match service::register(&state.db, &actor, &details, portal, year).await {
+        Ok((id, _)) => {
+            let version = repo::find_session_user(&state.db, id)
+                .await?
+                .map_or(1, |u| u.session_version);
+            session.cycle_id().await?;
+            session
+                .insert(PRINCIPAL_KEY, Principal::Patient { id, version })
+                .await?;
+            csrf::rotate(&session).await?;
+            let message = if approval_required {
+                "Welcome! Your account waits for the clinic's approval before you can book."
+            } else {
+                "Welcome! Your account is ready."
+            };
+            flash(&session, FlashKind::Success, message).await?;
+            Ok(Redirect::to("/me").into_response())
+        }
+        Err(PatientError::MatricTaken(matric)) => {
+            let mut errors = FieldErrors::default();
+            errors.add(
+                "matric_number",
+                format!("{matric} is already on record. Ask the clinic's reception to set up your portal access."),
+            );
+            let form = RegisterForm {
+                password: String::new(),
+                confirm_password: String::new(),
+                ..form
+            };
+            Ok(invalid(layout, form, errors))
+        }
+        Err(err) => Err(patient_error(err)),
+    }
+}
+
+fn validate_registration(form: &RegisterForm, settings: &Settings) -> (Option<PatientDetails>, FieldErrors) {
+    let mut e = FieldErrors::default();
+    let matric = e.check(
+        "matric_number",
+        MatricNumber::parse(&form.matric_number, &settings.matric_regex()),
+    );
+    let first_name = e.check("first_name", parse_name(&form.first_name, "first name", 60, false));
+    let surname = e.check("surname", parse_name(&form.surname, "surname", 60, false));
+    let email = e.check("email", parse_email(&form.email)).flatten();
+    if email.is_none() && e.get("email").is_none() {
+        e.add("email", "Enter your email address.");
+    }
+    if let Some(matric) = &matric {
+        e.check("password", password::check_new(&form.password, matric.as_str()));
+    }
+    if form.password != form.confirm_password {
+        e.add("confirm_password", "The two passwords are not the same.");
+    }
+    let details = match (matric, first_name, surname, email) {
+        (Some(matric), Some(first_name), Some(surname), Some(email)) => Some(PatientDetails {
+            kind: PatientKind::Student,
+            matric_number: Some(matric),
+            first_name,
+            surname,
+            other_names: String::new(),
+            sex: None,
+            date_of_birth: None::<Date>,
+            phone: None,
+            email: Some(email),
+            address: String::new(),
+            emergency_name: String::new(),
+            emergency_phone: String::new(),
+            emergency_relationship: String::new(),
+            blood_group: None,
+            genotype: None,
+            allergies: String::new(),
+            chronic_conditions: String::new(),
+            faculty_id: None,
+            department_id: None,
+            level_id: None,
+            session_id: None,
+        }),
+        _ => None,
+    };
+    (details, e)
+}

@@ -1,0 +1,341 @@
+//! All SQL of patients.
+
+use super::model::{ContactDetails, MatricNumber, Patient, PatientDetails, PatientSummary, PatientUser, search_text};
+use crate::db::{Date, Db, Flag, Timestamp, Tx};
+
+const PATIENT_COLUMNS: &str = "p.id, p.clinic_number, p.kind, p.matric_number, p.first_name, p.surname, p.other_names,
+    p.sex, p.date_of_birth, p.phone, p.email, p.address, p.emergency_name, p.emergency_phone,
+    p.emergency_relationship, p.blood_group, p.genotype, p.allergies, p.chronic_conditions, p.faculty_id,
+    p.department_id, p.level_id, p.session_id,
+    CAST(CASE WHEN p.password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password, p.must_change_password, p.approved,
+    p.active, CAST(CASE WHEN ph.patient_id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_photo, p.created_at, p.updated_at";
+
+const SUMMARY_COLUMNS: &str =
+    "id, clinic_number, matric_number, first_name, surname, other_names, date_of_birth, phone, kind, active";
+
+/// Advances a named sequence and returns its new value, in the caller's transaction: gap-free as long as
+/// the transaction commits (a rolled-back one gives its number back).
+pub async fn next_in_sequence(tx: &mut Tx, name: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO sequence_counter (name, value) VALUES ($1, 1)
+         ON CONFLICT (name) DO UPDATE SET value = sequence_counter.value + 1
+         RETURNING value",
+    )
+    .bind(name)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// The portal fields of a new record.
+pub struct PortalAccess<'a> {
+    pub password_hash: Option<&'a str>,
+    pub must_change_password: bool,
+    pub approved: bool,
+}
+
+pub async fn insert(
+    tx: &mut Tx,
+    clinic_number: &str,
+    d: &PatientDetails,
+    portal: PortalAccess<'_>,
+) -> Result<i64, sqlx::Error> {
+    let now = Timestamp::now();
+    let matric = d.matric_number.as_ref().map(MatricNumber::as_str);
+    let search = search_text(
+        &d.first_name,
+        &d.surname,
+        &d.other_names,
+        matric,
+        clinic_number,
+        d.phone.as_deref(),
+    );
+    sqlx::query_scalar(
+        "INSERT INTO patient (clinic_number, kind, matric_number, first_name, surname, other_names, sex, date_of_birth,
+             phone, email, address, emergency_name, emergency_phone, emergency_relationship, blood_group, genotype,
+             allergies, chronic_conditions, faculty_id, department_id, level_id, session_id, password_hash,
+             must_change_password, approved, active, session_version, search_text, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
+                 $23, $24, $25, 1, 1, $26, $27, $27)
+         RETURNING id",
+    )
+    .bind(clinic_number)
+    .bind(d.kind)
+    .bind(matric)
+    .bind(&d.first_name)
+    .bind(&d.surname)
+    .bind(&d.other_names)
+    .bind(d.sex)
+    .bind(d.date_of_birth)
+    .bind(d.phone.as_deref())
+    .bind(d.email.as_deref())
+    .bind(&d.address)
+    .bind(&d.emergency_name)
+    .bind(&d.emergency_phone)
+    .bind(&d.emergency_relationship)
+    .bind(d.blood_group)
+    .bind(d.genotype)
+    .bind(&d.allergies)
+    .bind(&d.chronic_conditions)
+    .bind(d.faculty_id)
+    .bind(d.department_id)
+    .bind(d.level_id)
+    .bind(d.session_id)
+    .bind(portal.password_hash)
+    .bind(Flag(portal.must_change_password))
+    .bind(Flag(portal.approved))
+    .bind(search)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Replaces the details of a record still at `seen_updated_at`; answers whether it did.
+pub async fn update(
+    tx: &mut Tx,
+    id: i64,
+    clinic_number: &str,
+    seen_updated_at: Timestamp,
+    d: &PatientDetails,
+) -> Result<bool, sqlx::Error> {
+    let matric = d.matric_number.as_ref().map(MatricNumber::as_str);
+    let search = search_text(
+        &d.first_name,
+        &d.surname,
+        &d.other_names,
+        matric,
+        clinic_number,
+        d.phone.as_deref(),
+    );
+    let done = sqlx::query(
+        "UPDATE patient SET kind = $1, matric_number = $2, first_name = $3, surname = $4, other_names = $5, sex = $6,
+             date_of_birth = $7, phone = $8, email = $9, address = $10, emergency_name = $11, emergency_phone = $12,
+             emergency_relationship = $13, blood_group = $14, genotype = $15, allergies = $16,
+             chronic_conditions = $17, faculty_id = $18, department_id = $19, level_id = $20, session_id = $21,
+             search_text = $22, updated_at = $23
+         WHERE id = $24 AND updated_at = $25",
+    )
+    .bind(d.kind)
+    .bind(matric)
+    .bind(&d.first_name)
+    .bind(&d.surname)
+    .bind(&d.other_names)
+    .bind(d.sex)
+    .bind(d.date_of_birth)
+    .bind(d.phone.as_deref())
+    .bind(d.email.as_deref())
+    .bind(&d.address)
+    .bind(&d.emergency_name)
+    .bind(&d.emergency_phone)
+    .bind(&d.emergency_relationship)
+    .bind(d.blood_group)
+    .bind(d.genotype)
+    .bind(&d.allergies)
+    .bind(&d.chronic_conditions)
+    .bind(d.faculty_id)
+    .bind(d.department_id)
+    .bind(d.level_id)
+    .bind(d.session_id)
+    .bind(search)
+    .bind(Timestamp::now().max(Timestamp(seen_updated_at.0 + 1)))
+    .bind(id)
+    .bind(seen_updated_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The portal's contact details (phone, email, emergency contact); the search text follows the phone.
+pub async fn update_contact(tx: &mut Tx, id: i64, c: &ContactDetails) -> Result<bool, sqlx::Error> {
+    let Some(p) = get_in(tx, id).await? else {
+        return Ok(false);
+    };
+    let search = search_text(
+        &p.first_name,
+        &p.surname,
+        &p.other_names,
+        p.matric_number.as_deref(),
+        &p.clinic_number,
+        c.phone.as_deref(),
+    );
+    let done = sqlx::query(
+        "UPDATE patient SET phone = $1, email = $2, emergency_name = $3, emergency_phone = $4,
+             emergency_relationship = $5, search_text = $6, updated_at = $7
+         WHERE id = $8",
+    )
+    .bind(c.phone.as_deref())
+    .bind(c.email.as_deref())
+    .bind(&c.emergency_name)
+    .bind(&c.emergency_phone)
+    .bind(&c.emergency_relationship)
+    .bind(search)
+    .bind(Timestamp::now())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Option<Patient>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {PATIENT_COLUMNS} FROM patient p LEFT JOIN patient_photo ph ON ph.patient_id = p.id WHERE p.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await
+}
+
+pub async fn get_in(tx: &mut Tx, id: i64) -> Result<Option<Patient>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {PATIENT_COLUMNS} FROM patient p LEFT JOIN patient_photo ph ON ph.patient_id = p.id WHERE p.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+pub async fn find_session_user(db: &Db, id: i64) -> Result<Option<PatientUser>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, clinic_number, matric_number, first_name, surname, must_change_password, approved, active,
+                session_version
+         FROM patient WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await
+}
+
+/// What login needs to check a patient's password, found by matric or clinic number (upper-cased).
+#[derive(Debug, sqlx::FromRow)]
+pub struct PatientLogin {
+    pub id: i64,
+    pub password_hash: Option<String>,
+    #[sqlx(try_from = "Flag")]
+    pub active: bool,
+    #[sqlx(try_from = "Flag")]
+    pub must_change_password: bool,
+    pub session_version: i64,
+}
+
+pub async fn find_for_login(db: &Db, number: &str) -> Result<Option<PatientLogin>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, password_hash, active, must_change_password, session_version FROM patient
+         WHERE matric_number = $1 OR clinic_number = $1 ORDER BY id LIMIT 1",
+    )
+    .bind(number)
+    .fetch_optional(db.pool())
+    .await
+}
+
+pub async fn password_hash(db: &Db, id: i64) -> Result<Option<String>, sqlx::Error> {
+    let hash: Option<Option<String>> = sqlx::query_scalar("SELECT password_hash FROM patient WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(hash.flatten())
+}
+
+/// Sets a new password and ends every session of the patient; returns the new session version.
+pub async fn set_password(tx: &mut Tx, id: i64, hash: &str, must_change: bool) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE patient SET password_hash = $1, must_change_password = $2, session_version = session_version + 1,
+                            updated_at = $3
+         WHERE id = $4
+         RETURNING session_version",
+    )
+    .bind(hash)
+    .bind(Flag(must_change))
+    .bind(Timestamp::now())
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+pub async fn approve(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE patient SET approved = 1, updated_at = $1 WHERE id = $2 AND approved = 0")
+        .bind(Timestamp::now())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Up to 20 patients whose search text holds every term, exact number matches first.
+pub async fn search(db: &Db, terms: &[String], exact: &str) -> Result<Vec<PatientSummary>, sqlx::Error> {
+    if terms.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Placeholders $2.. hold the terms; $1 is the exact number.
+    let filter: Vec<String> = (0..terms.len())
+        .map(|i| format!("search_text LIKE ${} ESCAPE '\\'", i + 2))
+        .collect();
+    let sql = format!(
+        "SELECT {SUMMARY_COLUMNS} FROM patient WHERE {}
+         ORDER BY CASE WHEN clinic_number = $1 OR matric_number = $1 THEN 0 ELSE 1 END, surname, first_name, id
+         LIMIT 20",
+        filter.join(" AND ")
+    );
+    let mut query = sqlx::query_as::<_, PatientSummary>(&sql).bind(exact.trim().to_uppercase());
+    for term in terms {
+        query = query.bind(crate::web::paging::like_pattern(term));
+    }
+    query.fetch_all(db.pool()).await
+}
+
+/// Patients who may be the same person: same name and date of birth, or same phone.
+pub async fn possible_duplicates(
+    db: &Db,
+    first_name: &str,
+    surname: &str,
+    date_of_birth: Option<Date>,
+    phone: Option<&str>,
+    except: Option<i64>,
+) -> Result<Vec<PatientSummary>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {SUMMARY_COLUMNS} FROM patient
+         WHERE id <> $5 AND ((LOWER(surname) = LOWER($1) AND LOWER(first_name) = LOWER($2) AND date_of_birth = $3)
+                             OR (phone IS NOT NULL AND phone = $4))
+         ORDER BY id LIMIT 10"
+    ))
+    .bind(surname)
+    .bind(first_name)
+    .bind(date_of_birth)
+    .bind(phone)
+    .bind(except.unwrap_or(0))
+    .fetch_all(db.pool())
+    .await
+}
+
+pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM patient")
+        .fetch_one(db.pool())
+        .await
+}
+
+pub async fn pending_approval(db: &Db) -> Result<Vec<PatientSummary>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {SUMMARY_COLUMNS} FROM patient WHERE approved = 0 AND active = 1 ORDER BY id LIMIT 50"
+    ))
+    .fetch_all(db.pool())
+    .await
+}
+
+pub async fn photo(db: &Db, id: i64) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
+    sqlx::query_as("SELECT mime, data FROM patient_photo WHERE patient_id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await
+}
+
+pub async fn save_photo(tx: &mut Tx, id: i64, mime: &str, data: &[u8]) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO patient_photo (patient_id, mime, data, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (patient_id) DO UPDATE SET mime = excluded.mime, data = excluded.data, updated_at = excluded.updated_at",
+    )
+    .bind(id)
+    .bind(mime)
+    .bind(data)
+    .bind(Timestamp::now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! Changes to patient records, each one transaction with its audit row.
+
+use super::model::{ContactDetails, PatientDetails, clinic_number, clinic_number_sequence};
+use super::repo::{self, PortalAccess};
+use crate::audit::{self, Actor, AuditEntry};
+use crate::auth::password;
+use crate::db::{Db, Timestamp, Tx, is_unique_violation};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PatientError {
+    #[error("The matric number {0} is already on record.")]
+    MatricTaken(String),
+    #[error("No such patient.")]
+    NotFound,
+    #[error("This record was changed by someone else while you were editing it. Reload it and try again.")]
+    Stale,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for PatientError {
+    fn from(err: sqlx::Error) -> Self {
+        PatientError::Internal(err.into())
+    }
+}
+
+/// Creates a patient with the next clinic number of `year`. Returns (id, clinic number).
+pub async fn register(
+    db: &Db,
+    actor: &Actor,
+    details: &PatientDetails,
+    portal: PortalAccess<'_>,
+    year: i32,
+) -> Result<(i64, String), PatientError> {
+    let mut tx = db.begin_write().await?;
+    let result = insert_in(&mut tx, details, portal, year).await?;
+    let entry = AuditEntry::new("patient.create")
+        .record("patient", result.0)
+        .patient(result.0)
+        .detail(&result.1);
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(result)
+}
+
+/// Numbers and inserts a patient inside the caller's transaction (also used by the import).
+pub async fn insert_in(
+    tx: &mut Tx,
+    details: &PatientDetails,
+    portal: PortalAccess<'_>,
+    year: i32,
+) -> Result<(i64, String), PatientError> {
+    let sequence = repo::next_in_sequence(tx, &clinic_number_sequence(year)).await?;
+    let number = clinic_number(year, sequence);
+    match repo::insert(tx, &number, details, portal).await {
+        Ok(id) => Ok((id, number)),
+        Err(err) if is_unique_violation(&err) => Err(taken(details)),
+        Err(err) => Err(err.into()),
+    }
+}
+
+fn taken(details: &PatientDetails) -> PatientError {
+    PatientError::MatricTaken(
+        details
+            .matric_number
+            .as_ref()
+            .map(|m| m.as_str().to_owned())
+            .unwrap_or_default(),
+    )
+}
+
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    seen: Timestamp,
+    details: &PatientDetails,
+) -> Result<(), PatientError> {
+    let mut tx = db.begin_write().await?;
+    let before = repo::get_in(&mut tx, id).await?.ok_or(PatientError::NotFound)?;
+    if before.updated_at != seen {
+        return Err(PatientError::Stale);
+    }
+    match repo::update(&mut tx, id, &before.clinic_number, seen, details).await {
+        Ok(true) => {}
+        Ok(false) => return Err(PatientError::Stale),
+        Err(err) if is_unique_violation(&err) => return Err(taken(details)),
+        Err(err) => return Err(err.into()),
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        AuditEntry::new("patient.update").record("patient", id).patient(id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn update_contact(db: &Db, actor: &Actor, id: i64, contact: &ContactDetails) -> Result<(), PatientError> {
+    let mut tx = db.begin_write().await?;
+    if !repo::update_contact(&mut tx, id, contact).await? {
+        return Err(PatientError::NotFound);
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        AuditEntry::new("patient.update_contact")
+            .record("patient", id)
+            .patient(id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Gives the patient a new portal password that must be changed at first login, ending their sessions.
+pub async fn reset_password(db: &Db, actor: &Actor, id: i64, new_password: &str) -> Result<(), PatientError> {
+    let hash = password::hash(new_password).await?;
+    let mut tx = db.begin_write().await?;
+    if repo::set_password(&mut tx, id, &hash, true).await?.is_none() {
+        return Err(PatientError::NotFound);
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        AuditEntry::new("patient.reset_password")
+            .record("patient", id)
+            .patient(id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn approve(db: &Db, actor: &Actor, id: i64) -> Result<(), PatientError> {
+    let mut tx = db.begin_write().await?;
+    if repo::approve(&mut tx, id).await? {
+        audit::record(
+            &mut tx,
+            actor,
+            AuditEntry::new("patient.approve").record("patient", id).patient(id),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Writes "who looked at whom": every view of a patient's record by staff.
+pub async fn record_view(db: &Db, actor: &Actor, id: i64, what: &'static str) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    audit::record(&mut tx, actor, AuditEntry::new(what).record("patient", id).patient(id)).await?;
+    tx.commit().await
+}
+
+pub async fn save_photo(db: &Db, actor: &Actor, id: i64, mime: &str, data: &[u8]) -> Result<(), PatientError> {
+    let mut tx = db.begin_write().await?;
+    if repo::get_in(&mut tx, id).await?.is_none() {
+        return Err(PatientError::NotFound);
+    }
+    repo::save_photo(&mut tx, id, mime, data).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        AuditEntry::new("patient.photo").record("patient", id).patient(id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
