@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::audit::Actor;
 use crate::auth::password;
-use crate::config::{Cli, Command, Config, ServeArgs, UserCommand};
+use crate::config::{Cli, Command, Config, ImportCommand, ServeArgs, UserCommand};
 use crate::db::{Backend, Db, sqlite_path};
 use crate::staff::model::{NewStaff, Role};
 use crate::staff::service::{self, StaffError};
@@ -40,6 +40,11 @@ pub async fn run(cli: Cli) -> ExitCode {
             .await
         }
         Some(Command::Backup { file }) => backup(&cli.database_url, &file).await,
+        Some(Command::Import(ImportCommand::Students {
+            file,
+            create_missing,
+            report,
+        })) => import_students(&cli.database_url, &file, create_missing, report).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -225,5 +230,49 @@ async fn backup(url: &str, file: &Path) -> Result<(), CliError> {
         sqlite_path(db.url()).unwrap_or("the database"),
         file.display()
     );
+    Ok(())
+}
+
+async fn import_students(
+    url: &str,
+    file: &Path,
+    create_missing: bool,
+    report: Option<std::path::PathBuf>,
+) -> Result<(), CliError> {
+    use crate::import::service::{self as import, FileError, ImportOptions};
+    let bytes =
+        std::fs::read(file).map_err(|err| CliError::Refused(format!("cannot read {}: {err}", file.display())))?;
+    let text = import::decode(&bytes).map_err(|err| CliError::Refused(err.to_string()))?;
+    let db = open_migrated(url).await?;
+    let settings =
+        crate::settings::Settings::from_pairs(crate::settings::repo::load_all(&db).await.context("reading settings")?);
+    let options = ImportOptions {
+        create_missing,
+        pattern: settings.matric_regex(),
+        today: settings.today(),
+    };
+    let outcome = match import::run(&db, &Actor::system("command line import"), None, &text, &options).await {
+        Ok(outcome) => outcome,
+        Err(err) => {
+            return Err(match err.downcast::<FileError>() {
+                Ok(file_error) => CliError::Refused(file_error.to_string()),
+                Err(err) => CliError::Failed(err),
+            });
+        }
+    };
+    let c = &outcome.counts;
+    println!(
+        "{} rows: {} created, {} updated, {} unchanged, {} rejected.",
+        c.processed, c.created, c.updated, c.unchanged, c.rejected
+    );
+    if !outcome.rejections.is_empty() {
+        let report = report.unwrap_or_else(|| {
+            let mut name = file.as_os_str().to_owned();
+            name.push(".rejected.csv");
+            name.into()
+        });
+        std::fs::write(&report, outcome.report()).with_context(|| format!("writing {}", report.display()))?;
+        println!("Rejected rows and their reasons: {}", report.display());
+    }
     Ok(())
 }

@@ -33,10 +33,28 @@ pub enum Command {
     /// Manage staff accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Import records from a file.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Take a consistent online copy of a SQLite database into FILE.
     Backup {
         /// Where to write the copy; it must not exist yet.
         file: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Import or update students from a CSV file (see the README for its columns). Prints the counts and
+    /// writes the rejected rows with their reasons to a report file.
+    Students {
+        file: PathBuf,
+        /// Create faculties, departments and levels the file names that don't exist yet.
+        #[arg(long)]
+        create_missing: bool,
+        /// Where to write the rejected rows (default: FILE with `.rejected.csv` added).
+        #[arg(long)]
+        report: Option<PathBuf>,
     },
 }
 

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod home;
+pub mod import;
 pub mod patients;
 pub mod settings;
 pub mod staff;
@@ -47,6 +48,7 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::router())
         .merge(staff::router())
         .merge(patients::router())
+        .merge(import::router())
         .merge(audit::router())
         .merge(academic::router())
         .merge(settings::router())
@@ -93,6 +95,8 @@ async fn health(State(state): State<AppState>) -> (StatusCode, &'static str) {
 /// Serves the application on `listener` until `state.shutdown` is cancelled, then lets open requests
 /// finish. Background jobs run beside it and stop with it.
 pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
+    // An import that no instance has advanced for two minutes was cut off by a restart.
+    import::repo::fail_abandoned(&state.db, 2).await?;
     spawn_session_cleanup(&state);
     let shutdown = state.shutdown.clone();
     axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())

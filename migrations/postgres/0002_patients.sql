@@ -117,7 +117,9 @@ CREATE TABLE import_job (
     rejected       BIGINT  NOT NULL DEFAULT 0,
     report         TEXT    NOT NULL DEFAULT '',
     error          TEXT    NOT NULL DEFAULT '',
-    created_by     BIGINT  NOT NULL REFERENCES staff (id),
+    -- The admin who uploaded it; none for the command line.
+    created_by     BIGINT  REFERENCES staff (id),
     created_at     BIGINT  NOT NULL,
+    progressed_at  BIGINT  NOT NULL,
     finished_at    BIGINT
 );

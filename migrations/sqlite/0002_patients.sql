@@ -117,7 +117,9 @@ CREATE TABLE import_job (
     rejected       INTEGER NOT NULL DEFAULT 0,
     report         TEXT    NOT NULL DEFAULT '',
     error          TEXT    NOT NULL DEFAULT '',
-    created_by     INTEGER NOT NULL REFERENCES staff (id),
+    -- The admin who uploaded it; none for the command line.
+    created_by     INTEGER REFERENCES staff (id),
     created_at     INTEGER NOT NULL,
+    progressed_at  INTEGER NOT NULL,
     finished_at    INTEGER
 );

@@ -33,12 +33,14 @@ pub struct PortalAccess<'a> {
     pub approved: bool,
 }
 
+/// Inserts a patient; `None` when the matric number is already on record (checked by the unique index,
+/// so two registrations racing for one matric number can't both succeed).
 pub async fn insert(
     tx: &mut Tx,
     clinic_number: &str,
     d: &PatientDetails,
     portal: PortalAccess<'_>,
-) -> Result<i64, sqlx::Error> {
+) -> Result<Option<i64>, sqlx::Error> {
     let now = Timestamp::now();
     let matric = d.matric_number.as_ref().map(MatricNumber::as_str);
     let search = search_text(
@@ -56,6 +58,7 @@ pub async fn insert(
              must_change_password, approved, active, session_version, search_text, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
                  $23, $24, $25, 1, 1, $26, $27, $27)
+         ON CONFLICT (matric_number) DO NOTHING
          RETURNING id",
     )
     .bind(clinic_number)
@@ -85,7 +88,7 @@ pub async fn insert(
     .bind(Flag(portal.approved))
     .bind(search)
     .bind(now)
-    .fetch_one(&mut **tx)
+    .fetch_optional(&mut **tx)
     .await
 }
 

@@ -52,10 +52,9 @@ pub async fn insert_in(
 ) -> Result<(i64, String), PatientError> {
     let sequence = repo::next_in_sequence(tx, &clinic_number_sequence(year)).await?;
     let number = clinic_number(year, sequence);
-    match repo::insert(tx, &number, details, portal).await {
-        Ok(id) => Ok((id, number)),
-        Err(err) if is_unique_violation(&err) => Err(taken(details)),
-        Err(err) => Err(err.into()),
+    match repo::insert(tx, &number, details, portal).await? {
+        Some(id) => Ok((id, number)),
+        None => Err(taken(details)),
     }
 }
 

@@ -258,3 +258,53 @@ fn first_start_creates_an_admin_with_a_printed_password() {
         assert_eq!(flags, ("admin".to_owned(), 1));
     });
 }
+
+#[test]
+fn import_students_prints_counts_and_writes_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("import.db").display());
+    let file = dir.path().join("students.csv");
+    std::fs::write(
+        &file,
+        "matric_number,first_name,surname,faculty,department,level\n\
+         CSC/22/0001,Ada,Obi,Science,Computer Science,100L\n\
+         CSC/22/0002,Bola,,Science,Computer Science,100L\n\
+         CSC/22/0003,Chidi,Eze,Science,Computer Science,100L\n",
+    )
+    .unwrap();
+    let refused = sickbay(&["import", "students", file.to_str().unwrap()], &url, None);
+    assert!(refused.status.success(), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stdout).contains("3 rows: 0 created, 0 updated, 0 unchanged, 3 rejected."),
+        "{}",
+        text(&refused.stdout)
+    );
+
+    let out = sickbay(
+        &["import", "students", file.to_str().unwrap(), "--create-missing"],
+        &url,
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("3 rows: 2 created, 0 updated, 0 unchanged, 1 rejected."),
+        "{stdout}"
+    );
+    let report = std::fs::read_to_string(dir.path().join("students.csv.rejected.csv")).unwrap();
+    assert!(report.contains("3,CSC/22/0002,Enter the surname."), "{report}");
+
+    let again = sickbay(&["import", "students", file.to_str().unwrap()], &url, None);
+    assert!(
+        text(&again.stdout).contains("0 created, 0 updated, 2 unchanged, 1 rejected"),
+        "{}",
+        text(&again.stdout)
+    );
+
+    let missing = sickbay(&["import", "students", "/no/such/file.csv"], &url, None);
+    assert_eq!(missing.status.code(), Some(2));
+    std::fs::write(&file, "name\nAda\n").unwrap();
+    let bad = sickbay(&["import", "students", file.to_str().unwrap()], &url, None);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("lacks the columns"), "{}", text(&bad.stderr));
+}

@@ -6,6 +6,7 @@ mod support;
 mod auth;
 mod browser;
 mod cli;
+mod import;
 mod patients;
 mod security;
 mod staff;

@@ -1,0 +1,428 @@
+//! The student CSV: its columns, how a header maps to them, and the checks on each row. Pure functions.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use regex::Regex;
+
+use crate::db::Date;
+use crate::patients::model::{MatricNumber, Sex, parse_date_of_birth, parse_name, parse_phone};
+use crate::staff::model::parse_email;
+
+/// The columns Sickbay reads, in the order of the sample file.
+pub const COLUMNS: [&str; 11] = [
+    "matric_number",
+    "first_name",
+    "surname",
+    "other_names",
+    "sex",
+    "date_of_birth",
+    "email",
+    "phone",
+    "faculty",
+    "department",
+    "level",
+];
+pub const REQUIRED: [&str; 3] = ["matric_number", "first_name", "surname"];
+/// More rows than a university has students in one faculty import is a mistake, not a file to read.
+pub const MAX_ROWS: usize = 100_000;
+
+/// Where each known column is in the file, and what else the header held.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HeaderMap {
+    pub positions: HashMap<&'static str, usize>,
+    pub missing: Vec<&'static str>,
+    pub unknown: Vec<String>,
+}
+
+impl HeaderMap {
+    /// Header names are matched ignoring case, spaces and a `(YYYY-MM-DD)` note.
+    pub fn from_header<'a>(header: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut map = HeaderMap::default();
+        for (index, raw) in header.into_iter().enumerate() {
+            let name = raw
+                .trim()
+                .trim_start_matches('\u{feff}')
+                .split('(')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_lowercase()
+                .replace([' ', '-'], "_");
+            match COLUMNS.iter().find(|c| **c == name) {
+                Some(column) if !map.positions.contains_key(column) => {
+                    map.positions.insert(column, index);
+                }
+                _ if !raw.trim().is_empty() => map.unknown.push(raw.trim().to_owned()),
+                _ => {}
+            }
+        }
+        map.missing = REQUIRED
+            .iter()
+            .copied()
+            .filter(|c| !map.positions.contains_key(c))
+            .collect();
+        map
+    }
+
+    pub fn is_usable(&self) -> bool {
+        self.missing.is_empty()
+    }
+
+    pub fn has(&self, column: &str) -> bool {
+        self.positions.contains_key(column)
+    }
+
+    fn get<'r>(&self, record: &'r csv::StringRecord, column: &str) -> &'r str {
+        self.positions
+            .get(column)
+            .and_then(|&i| record.get(i))
+            .unwrap_or("")
+            .trim()
+    }
+
+    /// Each known column with whether the file has it, for the preview.
+    pub fn columns(&self) -> Vec<(&'static str, bool, bool)> {
+        COLUMNS
+            .iter()
+            .map(|c| (*c, self.has(c), REQUIRED.contains(c)))
+            .collect()
+    }
+}
+
+/// One valid row. `faculty`, `department` and `level` are names or codes, matched in the database.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StudentRow {
+    pub line: u64,
+    pub matric: MatricNumber,
+    pub first_name: String,
+    pub surname: String,
+    pub other_names: String,
+    pub sex: Option<Sex>,
+    pub date_of_birth: Option<Date>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub faculty: String,
+    pub department: String,
+    pub level: String,
+}
+
+/// The fields of an existing student that an import may change.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct ExistingStudent {
+    pub id: i64,
+    pub clinic_number: String,
+    pub matric_number: String,
+    pub first_name: String,
+    pub surname: String,
+    pub other_names: String,
+    pub sex: Option<Sex>,
+    pub date_of_birth: Option<Date>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub faculty_id: Option<i64>,
+    pub department_id: Option<i64>,
+    pub level_id: Option<i64>,
+}
+
+impl ExistingStudent {
+    /// The record after the row's values: names always; other fields only where the file gives a value, so an
+    /// empty cell never wipes what the clinic knows.
+    pub fn merged(
+        &self,
+        row: &StudentRow,
+        faculty_id: Option<i64>,
+        department_id: Option<i64>,
+        level_id: Option<i64>,
+    ) -> Self {
+        ExistingStudent {
+            first_name: row.first_name.clone(),
+            surname: row.surname.clone(),
+            other_names: if row.other_names.is_empty() {
+                self.other_names.clone()
+            } else {
+                row.other_names.clone()
+            },
+            sex: row.sex.or(self.sex),
+            date_of_birth: row.date_of_birth.or(self.date_of_birth),
+            email: row.email.clone().or_else(|| self.email.clone()),
+            phone: row.phone.clone().or_else(|| self.phone.clone()),
+            faculty_id: faculty_id.or(self.faculty_id),
+            department_id: department_id.or(self.department_id),
+            level_id: level_id.or(self.level_id),
+            ..self.clone()
+        }
+    }
+}
+
+/// A row that was not imported, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    pub line: u64,
+    pub matric: String,
+    pub reason: String,
+}
+
+/// Checks one data row. `line` is its line in the file (the header is line 1).
+pub fn parse_row(
+    map: &HeaderMap,
+    record: &csv::StringRecord,
+    line: u64,
+    pattern: &Regex,
+    today: NaiveDate,
+) -> Result<StudentRow, Rejection> {
+    let raw_matric = map.get(record, "matric_number");
+    let reject = |reason: String| Rejection {
+        line,
+        matric: raw_matric.to_owned(),
+        reason,
+    };
+    let matric = MatricNumber::parse(raw_matric, pattern).map_err(|e| reject(format!("matric_number: {e}")))?;
+    let first_name =
+        parse_name(map.get(record, "first_name"), "first name", 60, false).map_err(|e| reject(e.to_string()))?;
+    let surname = parse_name(map.get(record, "surname"), "surname", 60, false).map_err(|e| reject(e.to_string()))?;
+    let other_names =
+        parse_name(map.get(record, "other_names"), "other names", 100, true).map_err(|e| reject(e.to_string()))?;
+    let sex = parse_sex(map.get(record, "sex")).map_err(reject)?;
+    let dob = map.get(record, "date_of_birth");
+    let date_of_birth = if dob.is_empty() {
+        None
+    } else {
+        Some(parse_date_of_birth(dob, today).map_err(|e| reject(format!("date_of_birth: {e}")))?)
+    };
+    let email = parse_email(map.get(record, "email"))
+        .map_err(|_| reject(format!("bad email {:?}", map.get(record, "email"))))?;
+    let phone = parse_phone(map.get(record, "phone"))
+        .map_err(|_| reject(format!("bad phone {:?}", map.get(record, "phone"))))?;
+    let faculty = map.get(record, "faculty").to_owned();
+    let department = map.get(record, "department").to_owned();
+    if !department.is_empty() && faculty.is_empty() {
+        return Err(reject("a department needs its faculty".into()));
+    }
+    Ok(StudentRow {
+        line,
+        matric,
+        first_name,
+        surname,
+        other_names,
+        sex,
+        date_of_birth,
+        email,
+        phone,
+        faculty,
+        department,
+        level: map.get(record, "level").to_owned(),
+    })
+}
+
+fn parse_sex(text: &str) -> Result<Option<Sex>, String> {
+    match text.to_lowercase().as_str() {
+        "" => Ok(None),
+        "f" | "female" => Ok(Some(Sex::Female)),
+        "m" | "male" => Ok(Some(Sex::Male)),
+        other => Err(format!("sex must be F or M, not {other:?}")),
+    }
+}
+
+/// The report of rejected rows, as CSV: `line,matric_number,reason`.
+pub fn rejection_report(rejections: &[Rejection]) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let _ = writer.write_record(["line", "matric_number", "reason"]);
+    for r in rejections {
+        let _ = writer.write_record([r.line.to_string().as_str(), r.matric.as_str(), r.reason.as_str()]);
+    }
+    String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// A sort order for a level created by an import: the number in its name (`300L` → 300), or 0.
+pub fn level_sort_order(name: &str) -> i64 {
+    let digits: String = name.chars().filter(char::is_ascii_digit).take(4).collect();
+    digits.parse().unwrap_or(0)
+}
+
+/// A code for a faculty or department created by an import: its initials in upper case (`Social Sciences`
+/// → `SS`), or the first letters of a one-word name, at most 16 characters.
+pub fn code_for(name: &str) -> String {
+    let words: Vec<&str> = name
+        .split_whitespace()
+        .filter(|w| !matches!(w.to_lowercase().as_str(), "of" | "and" | "the" | "&"))
+        .collect();
+    let code: String = if words.len() > 1 {
+        words
+            .iter()
+            .filter_map(|w| w.chars().find(char::is_ascii_alphanumeric))
+            .collect()
+    } else {
+        name.chars().filter(char::is_ascii_alphanumeric).take(4).collect()
+    };
+    let code = code.to_uppercase();
+    if code.is_empty() {
+        "X".to_owned()
+    } else {
+        code.chars().take(16).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::model::DEFAULT_MATRIC_PATTERN;
+
+    fn record(fields: &[&str]) -> csv::StringRecord {
+        csv::StringRecord::from(fields.to_vec())
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
+    }
+
+    #[test]
+    fn header_in_any_order_and_case() {
+        let map = HeaderMap::from_header([
+            "\u{feff}Surname",
+            "FIRST NAME",
+            "matric_number",
+            "date_of_birth (YYYY-MM-DD)",
+            "shoe size",
+        ]);
+        assert!(map.is_usable());
+        assert_eq!(map.positions["surname"], 0);
+        assert_eq!(map.positions["first_name"], 1);
+        assert_eq!(map.positions["date_of_birth"], 3);
+        assert_eq!(map.unknown, ["shoe size"]);
+        let bad = HeaderMap::from_header(["name", "email"]);
+        assert_eq!(bad.missing, ["matric_number", "first_name", "surname"]);
+    }
+
+    #[test]
+    fn rows_are_checked_field_by_field() {
+        let map = HeaderMap::from_header(COLUMNS);
+        let re = Regex::new(DEFAULT_MATRIC_PATTERN).unwrap();
+        let ok = record(&[
+            "csc/19/1",
+            "Ada",
+            "Obi",
+            "",
+            "F",
+            "2004-05-06",
+            "ada@x.edu",
+            "0803 123 4567",
+            "Science",
+            "CSC",
+            "100L",
+        ]);
+        let row = parse_row(&map, &ok, 2, &re, today()).unwrap();
+        assert_eq!(row.matric.as_str(), "CSC/19/1");
+        assert_eq!(row.sex, Some(Sex::Female));
+        assert_eq!(row.phone.as_deref(), Some("08031234567"));
+        let cases = [
+            (["", "Ada", "Obi", "", "", "", "", "", "", "", ""], "matric_number"),
+            (["CSC/19/2", "", "Obi", "", "", "", "", "", "", "", ""], "first name"),
+            (["CSC/19/3", "Ada", "Obi", "", "X", "", "", "", "", "", ""], "sex"),
+            (
+                ["CSC/19/4", "Ada", "Obi", "", "", "06/05/2004", "", "", "", "", ""],
+                "date_of_birth",
+            ),
+            (
+                ["CSC/19/5", "Ada", "Obi", "", "", "", "not-an-email", "", "", "", ""],
+                "bad email",
+            ),
+            (
+                ["CSC/19/6", "Ada", "Obi", "", "", "", "", "12", "", "", ""],
+                "bad phone",
+            ),
+            (
+                ["CSC/19/7", "Ada", "Obi", "", "", "", "", "", "", "CSC", ""],
+                "needs its faculty",
+            ),
+        ];
+        for (fields, reason) in cases {
+            let err = parse_row(&map, &record(&fields), 7, &re, today()).unwrap_err();
+            assert!(err.reason.contains(reason), "{reason}: {}", err.reason);
+            assert_eq!(err.line, 7);
+        }
+    }
+
+    #[test]
+    fn missing_optional_columns_are_empty() {
+        let map = HeaderMap::from_header(["matric_number", "first_name", "surname"]);
+        let row = parse_row(
+            &map,
+            &record(&["CSC/19/1", "Ada", "Obi"]),
+            2,
+            &Regex::new(DEFAULT_MATRIC_PATTERN).unwrap(),
+            today(),
+        )
+        .unwrap();
+        assert_eq!((row.email, row.faculty.as_str()), (None, ""));
+    }
+
+    #[test]
+    fn merging_keeps_known_values_for_empty_cells() {
+        let existing = ExistingStudent {
+            id: 1,
+            clinic_number: "SB-2026-00001".into(),
+            matric_number: "CSC/19/1".into(),
+            first_name: "Ada".into(),
+            surname: "Obi".into(),
+            other_names: "Chioma".into(),
+            sex: Some(Sex::Female),
+            date_of_birth: None,
+            email: Some("old@x.edu".into()),
+            phone: Some("0803".into()),
+            faculty_id: Some(1),
+            department_id: Some(2),
+            level_id: Some(3),
+        };
+        let map = HeaderMap::from_header(COLUMNS);
+        let re = Regex::new(DEFAULT_MATRIC_PATTERN).unwrap();
+        let row = parse_row(
+            &map,
+            &record(&["CSC/19/1", "Ada", "Obi", "", "", "2004-01-02", "", "", "", "", ""]),
+            2,
+            &re,
+            today(),
+        )
+        .unwrap();
+        let merged = existing.merged(&row, None, None, Some(4));
+        assert_eq!(merged.other_names, "Chioma");
+        assert_eq!(merged.email.as_deref(), Some("old@x.edu"));
+        assert_eq!(merged.date_of_birth, Date::parse("2004-01-02").ok());
+        assert_eq!((merged.faculty_id, merged.level_id), (Some(1), Some(4)));
+        assert_eq!(
+            existing.merged(
+                &parse_row(
+                    &map,
+                    &record(&["CSC/19/1", "Ada", "Obi", "", "", "", "", "", "", "", ""]),
+                    2,
+                    &re,
+                    today()
+                )
+                .unwrap(),
+                None,
+                None,
+                None
+            ),
+            existing
+        );
+    }
+
+    #[test]
+    fn report_is_csv_with_quoting() {
+        let report = rejection_report(&[Rejection {
+            line: 3,
+            matric: "A,B".into(),
+            reason: "bad \"x\"".into(),
+        }]);
+        assert_eq!(report, "line,matric_number,reason\n3,\"A,B\",\"bad \"\"x\"\"\"\n");
+    }
+
+    #[test]
+    fn created_records_get_codes_and_orders() {
+        assert_eq!(code_for("Faculty of Social Sciences"), "FSS");
+        assert_eq!(code_for("Engineering"), "ENGI");
+        assert_eq!(code_for("  "), "X");
+        assert_eq!(level_sort_order("300L"), 300);
+        assert_eq!(level_sort_order("PG"), 0);
+    }
+}

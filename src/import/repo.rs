@@ -1,0 +1,225 @@
+//! All SQL of imports: the job rows, and reading and updating the students a file names.
+
+use super::model::ExistingStudent;
+use crate::db::{Db, Flag, Timestamp, Tx};
+use crate::patients::model::search_text;
+use crate::text_enum;
+
+text_enum! {
+    pub enum JobStatus {
+        Previewed => "previewed",
+        Running => "running",
+        Done => "done",
+        Failed => "failed",
+    }
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ImportJob {
+    pub id: i64,
+    pub status: JobStatus,
+    pub file_name: String,
+    #[sqlx(try_from = "Flag")]
+    pub create_missing: bool,
+    pub total: i64,
+    pub processed: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub rejected: i64,
+    pub error: String,
+    pub created_at: Timestamp,
+}
+
+impl ImportJob {
+    pub fn percent(&self) -> i64 {
+        if self.total == 0 {
+            100
+        } else {
+            self.processed * 100 / self.total
+        }
+    }
+
+    pub fn is_finished(&self) -> bool {
+        matches!(self.status, JobStatus::Done | JobStatus::Failed)
+    }
+}
+
+const JOB_COLUMNS: &str =
+    "id, status, file_name, create_missing, total, processed, created, updated, unchanged, rejected, error, created_at";
+
+pub async fn create_job(
+    db: &Db,
+    file_name: &str,
+    content: &str,
+    total: i64,
+    created_by: Option<i64>,
+) -> Result<i64, sqlx::Error> {
+    let now = Timestamp::now();
+    sqlx::query_scalar(
+        "INSERT INTO import_job (status, file_name, content, total, created_by, created_at, progressed_at)
+         VALUES ('previewed', $1, $2, $3, $4, $5, $5) RETURNING id",
+    )
+    .bind(file_name)
+    .bind(content)
+    .bind(total)
+    .bind(created_by)
+    .bind(now)
+    .fetch_one(db.pool())
+    .await
+}
+
+pub async fn job(db: &Db, id: i64) -> Result<Option<ImportJob>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM import_job WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await
+}
+
+pub async fn recent_jobs(db: &Db) -> Result<Vec<ImportJob>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {JOB_COLUMNS} FROM import_job ORDER BY id DESC LIMIT 10"
+    ))
+    .fetch_all(db.pool())
+    .await
+}
+
+pub async fn content(db: &Db, id: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT content FROM import_job WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await
+}
+
+pub async fn report(db: &Db, id: i64) -> Result<Option<(String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT file_name, report FROM import_job WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await
+}
+
+/// Moves a previewed job to running; only one caller can, so a double click starts it once.
+pub async fn claim(db: &Db, id: i64, create_missing: bool) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE import_job SET status = 'running', create_missing = $1, progressed_at = $2
+         WHERE id = $3 AND status = 'previewed'",
+    )
+    .bind(Flag(create_missing))
+    .bind(Timestamp::now())
+    .bind(id)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The running counts, written in the transaction of the batch they count.
+pub struct Counts {
+    pub processed: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub rejected: i64,
+}
+
+pub async fn save_progress(tx: &mut Tx, id: i64, c: &Counts) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE import_job SET processed = $1, created = $2, updated = $3, unchanged = $4, rejected = $5,
+             progressed_at = $6 WHERE id = $7",
+    )
+    .bind(c.processed)
+    .bind(c.created)
+    .bind(c.updated)
+    .bind(c.unchanged)
+    .bind(c.rejected)
+    .bind(Timestamp::now())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn finish(db: &Db, id: i64, status: JobStatus, report: &str, error: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE import_job SET status = $1, report = $2, error = $3, finished_at = $4 WHERE id = $5")
+        .bind(status)
+        .bind(report)
+        .bind(error)
+        .bind(Timestamp::now())
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Jobs left running by an instance that stopped: no progress for `minutes`.
+pub async fn fail_abandoned(db: &Db, minutes: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE import_job SET status = 'failed', finished_at = $1,
+             error = 'The import stopped when Sickbay was restarted. Upload the file again: rows already imported are not duplicated.'
+         WHERE status = 'running' AND progressed_at < $2",
+    )
+    .bind(Timestamp::now())
+    .bind(Timestamp::now().minus_minutes(minutes))
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// The students among `matrics` already on record.
+pub async fn existing(tx: &mut Tx, matrics: &[&str]) -> Result<Vec<ExistingStudent>, sqlx::Error> {
+    if matrics.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=matrics.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT id, clinic_number, matric_number, first_name, surname, other_names, sex, date_of_birth, email, phone,
+                faculty_id, department_id, level_id
+         FROM patient WHERE matric_number IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, ExistingStudent>(&sql);
+    for matric in matrics {
+        query = query.bind(*matric);
+    }
+    query.fetch_all(&mut **tx).await
+}
+
+pub async fn update_student(tx: &mut Tx, s: &ExistingStudent) -> Result<(), sqlx::Error> {
+    let search = search_text(
+        &s.first_name,
+        &s.surname,
+        &s.other_names,
+        Some(&s.matric_number),
+        &s.clinic_number,
+        s.phone.as_deref(),
+    );
+    sqlx::query(
+        "UPDATE patient SET first_name = $1, surname = $2, other_names = $3, sex = $4, date_of_birth = $5, email = $6,
+             phone = $7, faculty_id = $8, department_id = $9, level_id = $10, search_text = $11, updated_at = $12
+         WHERE id = $13",
+    )
+    .bind(&s.first_name)
+    .bind(&s.surname)
+    .bind(&s.other_names)
+    .bind(s.sex)
+    .bind(s.date_of_birth)
+    .bind(s.email.as_deref())
+    .bind(s.phone.as_deref())
+    .bind(s.faculty_id)
+    .bind(s.department_id)
+    .bind(s.level_id)
+    .bind(search)
+    .bind(Timestamp::now())
+    .bind(s.id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn code_taken(tx: &mut Tx, table: &str, code: &str) -> Result<bool, sqlx::Error> {
+    let table = if table == "faculty" { "faculty" } else { "department" };
+    let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE LOWER(code) = LOWER($1)"))
+        .bind(code)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(n > 0)
+}
