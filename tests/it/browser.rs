@@ -164,7 +164,11 @@ impl Browser {
     }
 }
 
-on_both_databases!(admin_creates_a_doctor_who_logs_in_on_phone_and_desktop);
+on_both_databases!(
+    admin_creates_a_doctor_who_logs_in_on_phone_and_desktop,
+    student_registers_and_shows_the_clinic_card_on_a_phone,
+    reception_finds_a_patient_by_typing_part_of_a_name,
+);
 
 async fn admin_creates_a_doctor_who_logs_in_on_phone_and_desktop(app: TestApp) {
     let backend = format!("{:?}", app.db().backend()).to_lowercase();
@@ -248,4 +252,98 @@ async fn create_doctor_then_log_in_as_them(app: &TestApp, b: &Browser, size: &st
     b.click(".user-menu summary").await;
     b.click(".logout-form button").await;
     b.wait_for_path("/login?logged_out=1").await;
+}
+
+async fn student_registers_and_shows_the_clinic_card_on_a_phone(app: TestApp) {
+    app.set_setting("self_registration", "1").await;
+    let backend = format!("{:?}", app.db().backend()).to_lowercase();
+    let Some(b) = Browser::start(360, 740, &format!("{backend}-phone")).await else {
+        return;
+    };
+    b.goto(&app, "/login").await;
+    b.click("a[href='/register']").await;
+    b.wait_for_path("/register").await;
+    b.fill("#matric_number", "csc/22/0042").await;
+    b.fill("#first_name", "Adaeze").await;
+    b.fill("#surname", "Okafor").await;
+    b.fill("#email", "adaeze@students.example.edu").await;
+    b.fill("#password", "adaeze's passphrase").await;
+    b.fill("#confirm_password", "adaeze's passphrase").await;
+    b.screenshot("10-register").await;
+    assert!(b.fits_width().await, "register page fits the width");
+    b.click("form[action='/register'] button[type=submit]").await;
+    b.wait_for_path("/me").await;
+    assert_eq!(b.text("h1").await, "Hello, Adaeze");
+    b.screenshot("11-portal-home").await;
+    b.click("a.tile[href='/me/card']").await;
+    b.wait_for_path("/me/card").await;
+    assert!(b.text("#card-clinic-number").await.starts_with("SB-"));
+    assert_eq!(b.text("#card-matric").await, "CSC/22/0042");
+    // The QR code is an image that loaded (same-origin SVG, allowed by the CSP).
+    let loaded = b
+        .client
+        .execute(
+            "const i = document.querySelector('.clinic-card-qr'); return i.complete && i.naturalWidth > 0;",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(loaded.as_bool(), Some(true), "QR code loaded");
+    assert!(b.fits_width().await, "card fits the width");
+    b.screenshot("12-clinic-card").await;
+    b.close().await;
+}
+
+async fn reception_finds_a_patient_by_typing_part_of_a_name(app: TestApp) {
+    let csv = "matric_number,first_name,surname\nCSC/22/0001,Adaeze,Okafor\nCSC/22/0002,Tunde,Bakare\nCSC/22/0003,Okon,Effiong\n";
+    let options = sickbay::import::service::ImportOptions {
+        create_missing: false,
+        pattern: app.state.settings.get().matric_regex(),
+        today: app.state.settings.get().today(),
+    };
+    sickbay::import::service::run(app.db(), &sickbay::audit::Actor::system("test"), None, csv, &options)
+        .await
+        .unwrap();
+    app.create_staff("front.desk", sickbay::staff::model::Role::Reception, false)
+        .await;
+    let backend = format!("{:?}", app.db().backend()).to_lowercase();
+    for (width, height, size) in [(1280, 900, "desktop"), (360, 740, "phone")] {
+        let Some(b) = Browser::start(width, height, &format!("{backend}-{size}")).await else {
+            return;
+        };
+        b.goto(&app, "/login").await;
+        b.fill("#identifier", "front.desk").await;
+        b.fill("#password", crate::support::PASSWORD).await;
+        b.click("form[action='/login'] button[type=submit]").await;
+        b.wait_for_path("/reception").await;
+        b.click(".section-nav a[href='/patients']").await;
+        b.wait_for_path("/patients").await;
+        b.fill("#patient-search", "oka").await;
+        let mut names = Vec::new();
+        for _ in 0..100 {
+            names = b
+                .client
+                .find_all(Locator::Css(".result-list li strong"))
+                .await
+                .expect("results");
+            if names.len() == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(names.len(), 1, "one match for 'oka'");
+        assert_eq!(b.text(".result-list li strong").await, "Okafor Adaeze");
+        b.screenshot("13-patient-search").await;
+        b.click(".result-list li a").await;
+        for _ in 0..100 {
+            if b.path().await.starts_with("/patients/") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(b.text("h1").await, "Adaeze Okafor");
+        assert!(b.fits_width().await, "profile fits the width");
+        b.screenshot("14-patient-profile").await;
+        b.close().await;
+    }
 }
