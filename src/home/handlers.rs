@@ -5,6 +5,8 @@ use axum::response::Redirect;
 
 use crate::audit::model::AuditRow;
 use crate::audit::repo as audit_repo;
+use crate::patients::model::PatientSummary;
+use crate::patients::repo as patient_repo;
 use crate::staff::model::{Role, StaffUser};
 use crate::state::AppState;
 use crate::web::AppResult;
@@ -78,8 +80,29 @@ pub async fn lab(user: Staff<LabStaff>, State(state): State<AppState>, layout: L
     staff_home(user.user, &state, layout)
 }
 
-pub async fn reception(user: Staff<ReceptionStaff>, State(state): State<AppState>, layout: Layout) -> StaffHome {
-    staff_home(user.user, &state, layout)
+/// Reception's home: finding and registering patients, and the students waiting for approval.
+#[derive(Template, WebTemplate)]
+#[template(path = "home/reception.html")]
+pub struct ReceptionHome {
+    layout: Layout,
+    user: StaffUser,
+    today: String,
+    pending: Vec<PatientSummary>,
+    patients: i64,
+}
+
+pub async fn reception(
+    user: Staff<ReceptionStaff>,
+    State(state): State<AppState>,
+    layout: Layout,
+) -> AppResult<ReceptionHome> {
+    Ok(ReceptionHome {
+        layout,
+        user: user.user,
+        today: today_label(&state.settings.get()),
+        pending: patient_repo::pending_approval(&state.db).await?,
+        patients: patient_repo::count(&state.db).await?,
+    })
 }
 
 fn today_label(settings: &crate::settings::Settings) -> String {

@@ -609,8 +609,10 @@ async fn self_registration_follows_the_settings(app: TestApp) {
         .count("SELECT id FROM patient WHERE matric_number = 'ENG/21/0042'")
         .await;
 
-    // Staff approve.
+    // Staff approve, from the list on reception's home page.
     let reception = app.login_as("desk", Role::Reception).await;
+    let home = reception.get("/reception").await;
+    assert_eq!(home.texts("#pending li strong"), ["Eze Chidi"]);
     let profile = reception.get(&format!("/patients/{id}")).await;
     assert_eq!(
         profile.text("#portal-status"),
