@@ -104,6 +104,8 @@ fn nav_for(role: Role, path: &str) -> Vec<NavLink> {
         Role::Admin => &[
             ("/admin", "Home"),
             ("/admin/staff", "Staff"),
+            ("/admin/academic", "Academic data"),
+            ("/admin/settings", "Settings"),
             ("/admin/audit", "Audit log"),
         ],
         other => &[(other.home_path(), "Home")],
