@@ -148,16 +148,12 @@ impl IndexPage {
     /// Departments ordered by their faculty's name, then their own.
     fn departments(&self) -> Vec<&Department> {
         let mut departments: Vec<&Department> = self.options.departments.iter().collect();
-        departments.sort_by(|a, b| {
-            (self.faculty_of(a), &a.name).cmp(&(self.faculty_of(b), &b.name))
-        });
+        departments.sort_by(|a, b| (self.faculty_of(a), &a.name).cmp(&(self.faculty_of(b), &b.name)));
         departments
     }
 
     fn faculty_of(&self, department: &Department) -> &str {
-        self.options
-            .faculty_name(Some(department.faculty_id))
-            .unwrap_or("—")
+        self.options.faculty_name(Some(department.faculty_id)).unwrap_or("—")
     }
 }
 
@@ -298,9 +294,10 @@ impl RecordHead {
     }
 
     pub fn used_by(&self) -> String {
-        self.usage
-            .describe()
-            .map_or_else(|| "Nothing uses it yet; it can be deleted.".to_owned(), |users| format!("Used by {users}."))
+        self.usage.describe().map_or_else(
+            || "Nothing uses it yet; it can be deleted.".to_owned(),
+            |users| format!("Used by {users}."),
+        )
     }
 }
 

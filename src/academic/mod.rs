@@ -35,7 +35,10 @@ pub fn router() -> Router<AppState> {
             "/admin/academic/sessions/{id}",
             get(handlers::show_session).post(handlers::update_session),
         )
-        .route("/admin/academic/sessions/{id}/make-current", post(handlers::make_current))
+        .route(
+            "/admin/academic/sessions/{id}/make-current",
+            post(handlers::make_current),
+        )
         .merge(state_changes::<Faculties>())
         .merge(state_changes::<Departments>())
         .merge(state_changes::<Levels>())

@@ -222,7 +222,9 @@ pub fn parse_code(text: &str) -> Result<String, InvalidValue> {
         return Err(InvalidValue("Enter a code.".into()));
     }
     if code.len() > 16 || !code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
-        return Err(InvalidValue("A code is 1 to 16 letters A-Z and digits, e.g. CSC.".into()));
+        return Err(InvalidValue(
+            "A code is 1 to 16 letters A-Z and digits, e.g. CSC.".into(),
+        ));
     }
     Ok(code)
 }
@@ -420,7 +422,16 @@ mod tests {
     #[test]
     fn session_names_are_consecutive_years() {
         assert_eq!(parse_session_name(" 2025/2026 ").unwrap(), "2025/2026");
-        for bad in ["2025/2027", "2026/2025", "2025-2026", "25/26", "2025/2026/2027", "", "abcd/abce", "+202/2025"] {
+        for bad in [
+            "2025/2027",
+            "2026/2025",
+            "2025-2026",
+            "25/26",
+            "2025/2026/2027",
+            "",
+            "abcd/abce",
+            "+202/2025",
+        ] {
             assert!(parse_session_name(bad).is_err(), "{bad:?}");
         }
     }

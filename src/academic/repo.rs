@@ -194,15 +194,21 @@ pub async fn insert_session(tx: &mut Tx, session: &SessionInput) -> Result<i64, 
 }
 
 /// The updates below change a row only if it still has `seen` as its `updated_at`, and answer whether they did.
-pub async fn update_faculty(tx: &mut Tx, id: i64, seen: Timestamp, faculty: &FacultyInput) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE faculty SET name = $1, code = $2, updated_at = $3 WHERE id = $4 AND updated_at = $5")
-        .bind(&faculty.name)
-        .bind(&faculty.code)
-        .bind(seen.now_after())
-        .bind(id)
-        .bind(seen)
-        .execute(&mut **tx)
-        .await?;
+pub async fn update_faculty(
+    tx: &mut Tx,
+    id: i64,
+    seen: Timestamp,
+    faculty: &FacultyInput,
+) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE faculty SET name = $1, code = $2, updated_at = $3 WHERE id = $4 AND updated_at = $5")
+            .bind(&faculty.name)
+            .bind(&faculty.code)
+            .bind(seen.now_after())
+            .bind(id)
+            .bind(seen)
+            .execute(&mut **tx)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -312,7 +318,11 @@ pub async fn usage(conn: &mut AnyConnection, kind: Kind, id: i64) -> Result<Usag
 
 /// Deletes the record; the current session is never deleted. Answers whether a row went.
 pub async fn delete(tx: &mut Tx, kind: Kind, id: i64) -> Result<bool, sqlx::Error> {
-    let keep_current = if kind == Kind::Session { " AND is_current = 0" } else { "" };
+    let keep_current = if kind == Kind::Session {
+        " AND is_current = 0"
+    } else {
+        ""
+    };
     let done = sqlx::query(&format!("DELETE FROM {} WHERE id = $1{keep_current}", kind.table()))
         .bind(id)
         .execute(&mut **tx)

@@ -77,21 +77,39 @@ pub async fn create_faculty(db: &Db, actor: &Actor, faculty: &FacultyInput) -> R
     let mut tx = db.begin_write().await?;
     let id = unique(repo::insert_faculty(&mut tx, &faculty.name, &faculty.code).await)?;
     let detail = format!("name {:?}, code {}", faculty.name, faculty.code);
-    audit(&mut tx, actor, Kind::Faculty.actions().create, Kind::Faculty, id, detail).await?;
+    audit(
+        &mut tx,
+        actor,
+        Kind::Faculty.actions().create,
+        Kind::Faculty,
+        id,
+        detail,
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
 
 pub async fn update_faculty(db: &Db, actor: &Actor, id: i64, seen: Timestamp, faculty: &FacultyInput) -> Result<()> {
     let mut tx = db.begin_write().await?;
-    let before = repo::get_faculty_in(&mut tx, id).await?.ok_or(AcademicError::NotFound)?;
+    let before = repo::get_faculty_in(&mut tx, id)
+        .await?
+        .ok_or(AcademicError::NotFound)?;
     check_version(seen, before.updated_at)?;
     updated(unique(repo::update_faculty(&mut tx, id, seen, faculty).await)?)?;
     let detail = describe_changes(&[
         ("name", before.record.name, faculty.name.clone()),
         ("code", before.record.code, faculty.code.clone()),
     ]);
-    audit(&mut tx, actor, Kind::Faculty.actions().update, Kind::Faculty, id, detail).await?;
+    audit(
+        &mut tx,
+        actor,
+        Kind::Faculty.actions().update,
+        Kind::Faculty,
+        id,
+        detail,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -126,7 +144,15 @@ pub async fn create_department(db: &Db, actor: &Actor, department: &DepartmentIn
         "name {:?}, code {}, faculty #{}",
         department.name, department.code, department.faculty_id
     );
-    audit(&mut tx, actor, Kind::Department.actions().create, Kind::Department, id, detail).await?;
+    audit(
+        &mut tx,
+        actor,
+        Kind::Department.actions().create,
+        Kind::Department,
+        id,
+        detail,
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -139,10 +165,14 @@ pub async fn update_department(
     department: &DepartmentInput,
 ) -> Result<()> {
     let mut tx = db.begin_write().await?;
-    let before = repo::get_department_in(&mut tx, id).await?.ok_or(AcademicError::NotFound)?;
+    let before = repo::get_department_in(&mut tx, id)
+        .await?
+        .ok_or(AcademicError::NotFound)?;
     check_version(seen, before.updated_at)?;
     check_faculty(&mut tx, department.faculty_id, Some(before.record.faculty_id)).await?;
-    updated(department_write(repo::update_department(&mut tx, id, seen, department).await)?)?;
+    updated(department_write(
+        repo::update_department(&mut tx, id, seen, department).await,
+    )?)?;
     let detail = describe_changes(&[
         (
             "faculty",
@@ -152,7 +182,15 @@ pub async fn update_department(
         ("name", before.record.name, department.name.clone()),
         ("code", before.record.code, department.code.clone()),
     ]);
-    audit(&mut tx, actor, Kind::Department.actions().update, Kind::Department, id, detail).await?;
+    audit(
+        &mut tx,
+        actor,
+        Kind::Department.actions().update,
+        Kind::Department,
+        id,
+        detail,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -187,18 +225,25 @@ pub async fn update_level(db: &Db, actor: &Actor, id: i64, seen: Timestamp, leve
 pub async fn create_session(db: &Db, actor: &Actor, session: &SessionInput) -> Result<i64> {
     let mut tx = db.begin_write().await?;
     let id = unique(repo::insert_session(&mut tx, session).await)?;
-    let detail = format!(
-        "name {}, {} to {}",
-        session.name, session.starts_on, session.ends_on
-    );
-    audit(&mut tx, actor, Kind::Session.actions().create, Kind::Session, id, detail).await?;
+    let detail = format!("name {}, {} to {}", session.name, session.starts_on, session.ends_on);
+    audit(
+        &mut tx,
+        actor,
+        Kind::Session.actions().create,
+        Kind::Session,
+        id,
+        detail,
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
 
 pub async fn update_session(db: &Db, actor: &Actor, id: i64, seen: Timestamp, session: &SessionInput) -> Result<()> {
     let mut tx = db.begin_write().await?;
-    let before = repo::get_session_in(&mut tx, id).await?.ok_or(AcademicError::NotFound)?;
+    let before = repo::get_session_in(&mut tx, id)
+        .await?
+        .ok_or(AcademicError::NotFound)?;
     check_version(seen, before.updated_at)?;
     updated(unique(repo::update_session(&mut tx, id, seen, session).await)?)?;
     let detail = describe_changes(&[
@@ -208,19 +253,22 @@ pub async fn update_session(db: &Db, actor: &Actor, id: i64, seen: Timestamp, se
             before.record.starts_on.to_string(),
             session.starts_on.to_string(),
         ),
-        (
-            "ends",
-            before.record.ends_on.to_string(),
-            session.ends_on.to_string(),
-        ),
+        ("ends", before.record.ends_on.to_string(), session.ends_on.to_string()),
     ]);
-    audit(&mut tx, actor, Kind::Session.actions().update, Kind::Session, id, detail).await?;
+    audit(
+        &mut tx,
+        actor,
+        Kind::Session.actions().update,
+        Kind::Session,
+        id,
+        detail,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
-const CURRENT_SESSION_STAYS: &str =
-    "This is the current session; make another session current first.";
+const CURRENT_SESSION_STAYS: &str = "This is the current session; make another session current first.";
 
 /// Deactivates (no longer offered in forms; patients keep it) or reactivates. Doing what is already done is a no-op.
 pub async fn set_active(db: &Db, actor: &Actor, kind: Kind, id: i64, active: bool) -> Result<()> {
@@ -282,7 +330,10 @@ pub async fn delete(db: &Db, actor: &Actor, kind: Kind, id: i64) -> Result<Strin
 /// Makes an active session the current one, in place of the old.
 pub async fn make_current(db: &Db, actor: &Actor, id: i64) -> Result<()> {
     let mut tx = db.begin_write().await?;
-    let session = repo::get_session_in(&mut tx, id).await?.ok_or(AcademicError::NotFound)?.record;
+    let session = repo::get_session_in(&mut tx, id)
+        .await?
+        .ok_or(AcademicError::NotFound)?
+        .record;
     if session.is_current {
         return Ok(());
     }

@@ -146,9 +146,11 @@ mod tests {
 
     #[test]
     fn pairs_round_trip() {
-        let mut s = Settings::default();
-        s.self_registration = true;
-        s.clinic_address = "Block C, Main Campus".into();
+        let s = Settings {
+            self_registration: true,
+            clinic_address: "Block C, Main Campus".into(),
+            ..Settings::default()
+        };
         let pairs = s.to_pairs().into_iter().map(|(k, v)| (k.to_owned(), v));
         assert_eq!(Settings::from_pairs(pairs), s);
     }

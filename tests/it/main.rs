@@ -3,9 +3,11 @@
 
 mod support;
 
+mod academic;
 mod auth;
 mod browser;
 mod cli;
 mod security;
+mod settings;
 mod staff;
 mod storage;
