@@ -3,7 +3,8 @@
 use reqwest::StatusCode;
 use sickbay::staff::model::Role;
 
-use crate::support::{Client, Page, TestApp, on_both_databases};
+use crate::browser::Browser;
+use crate::support::{ADMIN_PASSWORD, Client, Page, TestApp, on_both_databases};
 
 on_both_databases!(
     faculties_are_created_listed_and_edited,
@@ -16,6 +17,7 @@ on_both_databases!(
     stale_edits_are_refused,
     every_academic_route_is_for_admins_only,
     academic_changes_are_audited,
+    academic_and_settings_pages_fit_a_phone,
 );
 
 const INDEX: &str = "/admin/academic";
@@ -904,4 +906,54 @@ async fn academic_changes_are_audited(app: TestApp) {
             .await,
         0
     );
+}
+
+/// The academic and settings pages in a real browser, at a phone's 360 px and at a desktop's width.
+async fn academic_and_settings_pages_fit_a_phone(app: TestApp) {
+    let admin = app.admin().await;
+    let science = faculty_ok(&app, &admin, "Faculty of Physical and Mathematical Sciences", "FPMS").await;
+    let physics = department_ok(&app, &admin, science, "Industrial Physics and Electronics", "IPE").await;
+    level_ok(&app, &admin, "100L", "100").await;
+    let session = session_ok(&app, &admin, "2025/2026").await;
+    session_ok(&app, &admin, "2024/2025").await;
+    admin
+        .post(&format!("/admin/academic/sessions/{session}/make-current"), &[])
+        .await
+        .assert_redirect(INDEX);
+    let backend = format!("{:?}", app.db().backend()).to_lowercase();
+    for (width, height, size) in [(360, 740, "phone"), (1280, 900, "desktop")] {
+        let Some(b) = Browser::start(width, height, &format!("{backend}-{size}")).await else {
+            return;
+        };
+        b.goto(&app, "/login").await;
+        b.fill("#identifier", "admin").await;
+        b.fill("#password", ADMIN_PASSWORD).await;
+        b.click("form[action='/login'] button[type=submit]").await;
+        b.wait_for_path("/admin").await;
+
+        b.goto(&app, INDEX).await;
+        assert_eq!(b.text("h1").await, "Academic data");
+        b.screenshot("10-academic").await;
+        assert!(b.fits_width().await, "academic page fits at {size}");
+        // An add form with a mistake, sent by a real browser.
+        b.fill("#level-name", "200L").await;
+        b.fill("#level-sort_order", "5000").await;
+        b.click("form[action^='/admin/academic/levels'] button[type=submit]")
+            .await;
+        assert_eq!(
+            b.text("#level-sort_order-error").await,
+            "Enter a whole number from 0 to 1000."
+        );
+        b.screenshot("11-academic-error").await;
+        assert!(b.fits_width().await, "academic page with errors fits at {size}");
+
+        b.goto(&app, &format!("/admin/academic/departments/{physics}")).await;
+        b.screenshot("12-department").await;
+        assert!(b.fits_width().await, "department page fits at {size}");
+
+        b.goto(&app, "/admin/settings").await;
+        b.screenshot("13-settings").await;
+        assert!(b.fits_width().await, "settings page fits at {size}");
+        b.close().await;
+    }
 }
