@@ -35,6 +35,8 @@ pub use state::AppState;
 /// The largest request body a handler reads unless its route allows more (forms are far smaller).
 const BODY_LIMIT: usize = 2 * 1024 * 1024;
 pub const SESSION_COOKIE: &str = "sickbay_session";
+/// How often each instance re-reads the settings.
+const SETTINGS_REFRESH: Duration = Duration::from_secs(30);
 
 pub fn app(state: AppState) -> Router {
     let public = Router::new()
@@ -98,6 +100,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
     // An import that no instance has advanced for two minutes was cut off by a restart.
     import::repo::fail_abandoned(&state.db, 2).await?;
     spawn_session_cleanup(&state);
+    spawn_settings_refresh(&state);
     let shutdown = state.shutdown.clone();
     axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
@@ -116,6 +119,27 @@ fn spawn_session_cleanup(state: &AppState) {
                 _ = every.tick() => {
                     if let Err(err) = store.delete_expired().await {
                         tracing::warn!(error = %err, "could not delete expired sessions");
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Re-reads the settings now and then, so that a change saved on another instance of the same database
+/// reaches this one too (the instance that saved refreshes at once).
+fn spawn_settings_refresh(state: &AppState) {
+    let (settings, db) = (state.settings.clone(), state.db.clone());
+    let shutdown = state.shutdown.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(SETTINGS_REFRESH);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = every.tick() => {
+                    if let Err(err) = settings.refresh(&db).await {
+                        tracing::warn!(error = %err, "could not refresh the settings");
                     }
                 }
             }

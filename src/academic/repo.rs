@@ -1,7 +1,12 @@
 //! All SQL of academic data.
 
-use super::model::{AcademicOptions, AcademicSession, Department, Faculty, Level};
-use crate::db::{Db, Timestamp, Tx};
+use super::model::{
+    AcademicOptions, AcademicSession, Department, DepartmentInput, Faculty, FacultyInput, Kind, Level, LevelInput,
+    SessionInput, Usage, Versioned,
+};
+use sqlx::AnyConnection;
+
+use crate::db::{Db, Flag, Timestamp, Tx};
 
 /// Every faculty, department, level and session (active and not: a patient may point at a deactivated one,
 /// and its name must still show). Forms offer only the active ones.
@@ -101,4 +106,245 @@ pub async fn insert_level(tx: &mut Tx, name: &str, sort_order: i64) -> Result<i6
     .bind(now)
     .fetch_one(&mut **tx)
     .await
+}
+
+const FACULTY_COLUMNS: &str = "id, name, code, active, updated_at";
+const DEPARTMENT_COLUMNS: &str = "id, faculty_id, name, code, active, updated_at";
+const LEVEL_COLUMNS: &str = "id, name, sort_order, active, updated_at";
+const SESSION_COLUMNS: &str = "id, name, starts_on, ends_on, is_current, active, updated_at";
+
+pub async fn get_faculty(db: &Db, id: i64) -> Result<Option<Versioned<Faculty>>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {FACULTY_COLUMNS} FROM faculty WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await
+}
+
+pub async fn get_department(db: &Db, id: i64) -> Result<Option<Versioned<Department>>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {DEPARTMENT_COLUMNS} FROM department WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await
+}
+
+pub async fn get_level(db: &Db, id: i64) -> Result<Option<Versioned<Level>>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {LEVEL_COLUMNS} FROM level WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await
+}
+
+pub async fn get_session(db: &Db, id: i64) -> Result<Option<Versioned<AcademicSession>>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {SESSION_COLUMNS} FROM academic_session WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await
+}
+
+/// The faculty as it is inside the caller's transaction.
+pub async fn get_faculty_in(tx: &mut Tx, id: i64) -> Result<Option<Versioned<Faculty>>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {FACULTY_COLUMNS} FROM faculty WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+pub async fn get_department_in(tx: &mut Tx, id: i64) -> Result<Option<Versioned<Department>>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {DEPARTMENT_COLUMNS} FROM department WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+pub async fn get_level_in(tx: &mut Tx, id: i64) -> Result<Option<Versioned<Level>>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {LEVEL_COLUMNS} FROM level WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+pub async fn get_session_in(tx: &mut Tx, id: i64) -> Result<Option<Versioned<AcademicSession>>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {SESSION_COLUMNS} FROM academic_session WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// Whether the faculty is active, or `None` when there is no such faculty.
+pub async fn faculty_active(tx: &mut Tx, id: i64) -> Result<Option<bool>, sqlx::Error> {
+    let active: Option<Flag> = sqlx::query_scalar("SELECT active FROM faculty WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(active.map(bool::from))
+}
+
+pub async fn insert_session(tx: &mut Tx, session: &SessionInput) -> Result<i64, sqlx::Error> {
+    let now = Timestamp::now();
+    sqlx::query_scalar(
+        "INSERT INTO academic_session (name, starts_on, ends_on, is_current, active, created_at, updated_at)
+         VALUES ($1, $2, $3, 0, 1, $4, $4) RETURNING id",
+    )
+    .bind(&session.name)
+    .bind(session.starts_on)
+    .bind(session.ends_on)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// The updates below change a row only if it still has `seen` as its `updated_at`, and answer whether they did.
+pub async fn update_faculty(
+    tx: &mut Tx,
+    id: i64,
+    seen: Timestamp,
+    faculty: &FacultyInput,
+) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE faculty SET name = $1, code = $2, updated_at = $3 WHERE id = $4 AND updated_at = $5")
+            .bind(&faculty.name)
+            .bind(&faculty.code)
+            .bind(seen.now_after())
+            .bind(id)
+            .bind(seen)
+            .execute(&mut **tx)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn update_department(
+    tx: &mut Tx,
+    id: i64,
+    seen: Timestamp,
+    department: &DepartmentInput,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE department SET faculty_id = $1, name = $2, code = $3, updated_at = $4
+         WHERE id = $5 AND updated_at = $6",
+    )
+    .bind(department.faculty_id)
+    .bind(&department.name)
+    .bind(&department.code)
+    .bind(seen.now_after())
+    .bind(id)
+    .bind(seen)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn update_level(tx: &mut Tx, id: i64, seen: Timestamp, level: &LevelInput) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE level SET name = $1, sort_order = $2, updated_at = $3 WHERE id = $4 AND updated_at = $5")
+            .bind(&level.name)
+            .bind(level.sort_order)
+            .bind(seen.now_after())
+            .bind(id)
+            .bind(seen)
+            .execute(&mut **tx)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn update_session(
+    tx: &mut Tx,
+    id: i64,
+    seen: Timestamp,
+    session: &SessionInput,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE academic_session SET name = $1, starts_on = $2, ends_on = $3, updated_at = $4
+         WHERE id = $5 AND updated_at = $6",
+    )
+    .bind(&session.name)
+    .bind(session.starts_on)
+    .bind(session.ends_on)
+    .bind(seen.now_after())
+    .bind(id)
+    .bind(seen)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The name of a record of any kind and whether it is active, inside the caller's transaction.
+pub async fn name_and_active(tx: &mut Tx, kind: Kind, id: i64) -> Result<Option<(String, bool)>, sqlx::Error> {
+    let row: Option<(String, Flag)> =
+        sqlx::query_as(&format!("SELECT name, active FROM {} WHERE id = $1", kind.table()))
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(row.map(|(name, active)| (name, active.0)))
+}
+
+/// Activates or deactivates; answers whether anything changed. The current session is never deactivated.
+pub async fn set_active(tx: &mut Tx, kind: Kind, id: i64, active: bool) -> Result<bool, sqlx::Error> {
+    let keep_current = if kind == Kind::Session && !active {
+        " AND is_current = 0"
+    } else {
+        ""
+    };
+    let done = sqlx::query(&format!(
+        "UPDATE {} SET active = $1, updated_at = $2 WHERE id = $3 AND active <> $1{keep_current}",
+        kind.table()
+    ))
+    .bind(Flag(active))
+    .bind(Timestamp::now())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// How many patients (and, for a faculty, departments) point at the record.
+pub async fn usage(conn: &mut AnyConnection, kind: Kind, id: i64) -> Result<Usage, sqlx::Error> {
+    let patients = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM patient WHERE {} = $1",
+        kind.patient_column()
+    ))
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let departments = if kind == Kind::Faculty {
+        sqlx::query_scalar("SELECT COUNT(*) FROM department WHERE faculty_id = $1")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?
+    } else {
+        0
+    };
+    Ok(Usage { patients, departments })
+}
+
+/// Deletes the record; the current session is never deleted. Answers whether a row went.
+pub async fn delete(tx: &mut Tx, kind: Kind, id: i64) -> Result<bool, sqlx::Error> {
+    let keep_current = if kind == Kind::Session {
+        " AND is_current = 0"
+    } else {
+        ""
+    };
+    let done = sqlx::query(&format!("DELETE FROM {} WHERE id = $1{keep_current}", kind.table()))
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Makes the active session `id` the current one, clearing the old first (the partial unique index allows
+/// only one current row at any moment). Answers whether the session was made current.
+pub async fn make_current(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
+    let now = Timestamp::now();
+    sqlx::query("UPDATE academic_session SET is_current = 0, updated_at = $1 WHERE is_current = 1 AND id <> $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let done = sqlx::query(
+        "UPDATE academic_session SET is_current = 1, updated_at = $1 WHERE id = $2 AND active = 1 AND is_current = 0",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -158,6 +158,30 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
+/// Whether a database error is a foreign-key violation (the same answer on both backends).
+pub fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_foreign_key_violation())
+}
+
+/// The name of the unique index a unique violation broke, so the message can go beside the right field.
+/// PostgreSQL names it as the constraint; SQLite only in the message, as
+/// `UNIQUE constraint failed: index 'faculty_name_key'` (for indexes over expressions such as `LOWER(name)`).
+pub fn violated_unique_index(err: &sqlx::Error) -> Option<String> {
+    let sqlx::Error::Database(db) = err else {
+        return None;
+    };
+    if !db.is_unique_violation() {
+        return None;
+    }
+    if let Some(name) = db.constraint() {
+        return Some(name.to_owned());
+    }
+    let message = db.message();
+    let start = message.find("index '")? + "index '".len();
+    let len = message[start..].find('\'')?;
+    Some(message[start..start + len].to_owned())
+}
+
 impl FromStr for Backend {
     type Err = anyhow::Error;
     fn from_str(s: &str) -> anyhow::Result<Self> {

@@ -21,6 +21,12 @@ impl Timestamp {
         Timestamp(Utc::now().timestamp_millis())
     }
 
+    /// The `updated_at` for an edit of a row last changed at `self`: now, but always later than `self`,
+    /// so a form loaded in the same millisecond as the edit still looks stale afterwards.
+    pub fn now_after(self) -> Self {
+        Timestamp::now().max(Timestamp(self.0 + 1))
+    }
+
     pub fn millis(self) -> i64 {
         self.0
     }

@@ -1,10 +1,13 @@
 //! The clinic's configuration: `setting` rows (key, value), read once and cached. The admin settings page
-//! (patients issue) writes through `save`, which refreshes the cache.
+//! writes through `repo::save` and then refreshes the cache; every instance also refreshes it periodically
+//! (see `serve`), so a change made on one instance reaches the others.
 
+pub mod handlers;
 pub mod model;
 pub mod repo;
 
 use axum::Router;
+use axum::routing::get;
 
 use std::sync::{Arc, RwLock};
 
@@ -15,7 +18,7 @@ pub use model::Settings;
 
 /// The admin's settings page.
 pub fn router() -> Router<AppState> {
-    Router::new()
+    Router::new().route(handlers::PATH, get(handlers::show).post(handlers::update))
 }
 
 /// The current settings, shared by all requests. Reads are a clone of an `Arc`.

@@ -1,7 +1,9 @@
 use chrono_tz::Tz;
 use regex::Regex;
+use serde::Deserialize;
 
 use crate::db::types::InvalidValue;
+use crate::web::form::FieldErrors;
 
 /// Every setting the clinic can change, with its default.
 #[derive(Clone, Debug, PartialEq)]
@@ -111,6 +113,138 @@ pub fn parse_matric_pattern(text: &str) -> Result<Regex, InvalidValue> {
     Regex::new(text).map_err(|_| InvalidValue("This is not a valid regular expression.".into()))
 }
 
+/// The settings form, as typed. A checkbox is sent only when ticked.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct SettingsForm {
+    #[serde(default)]
+    pub clinic_name: String,
+    #[serde(default)]
+    pub clinic_address: String,
+    #[serde(default)]
+    pub time_zone: String,
+    #[serde(default)]
+    pub currency_code: String,
+    #[serde(default)]
+    pub currency_minor_digits: String,
+    pub self_registration: Option<String>,
+    pub approval_required: Option<String>,
+    #[serde(default)]
+    pub matric_pattern: String,
+}
+
+impl From<&Settings> for SettingsForm {
+    fn from(settings: &Settings) -> Self {
+        let ticked = |on: bool| on.then(|| "1".to_owned());
+        SettingsForm {
+            clinic_name: settings.clinic_name.clone(),
+            clinic_address: settings.clinic_address.clone(),
+            time_zone: settings.time_zone.name().to_owned(),
+            currency_code: settings.currency_code.clone(),
+            currency_minor_digits: settings.currency_minor_digits.to_string(),
+            self_registration: ticked(settings.self_registration),
+            approval_required: ticked(settings.approval_required),
+            matric_pattern: settings.matric_pattern.clone(),
+        }
+    }
+}
+
+impl SettingsForm {
+    pub fn self_registration(&self) -> bool {
+        self.self_registration.is_some()
+    }
+
+    pub fn approval_required(&self) -> bool {
+        self.approval_required.is_some()
+    }
+
+    /// The settings this form asks for, or a message beside each bad field.
+    pub fn validate(&self) -> Result<Settings, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let clinic_name = errors.check("clinic_name", parse_clinic_name(&self.clinic_name));
+        let clinic_address = errors.check("clinic_address", parse_clinic_address(&self.clinic_address));
+        let time_zone = errors.check("time_zone", parse_time_zone(&self.time_zone));
+        let currency_code = errors.check("currency_code", parse_currency_code(&self.currency_code));
+        let currency_minor_digits =
+            errors.check("currency_minor_digits", parse_minor_digits(&self.currency_minor_digits));
+        let matric_pattern = errors.check("matric_pattern", parse_matric_pattern(&self.matric_pattern));
+        match (
+            clinic_name,
+            clinic_address,
+            time_zone,
+            currency_code,
+            currency_minor_digits,
+            matric_pattern,
+        ) {
+            (Some(clinic_name), Some(clinic_address), Some(time_zone), Some(currency_code), Some(digits), Some(_)) => {
+                Ok(Settings {
+                    clinic_name,
+                    clinic_address,
+                    time_zone,
+                    currency_code,
+                    currency_minor_digits: digits,
+                    self_registration: self.self_registration(),
+                    approval_required: self.approval_required(),
+                    matric_pattern: self.matric_pattern.trim().to_owned(),
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+pub fn parse_clinic_name(text: &str) -> Result<String, InvalidValue> {
+    let name = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match name.chars().count() {
+        0 => Err(InvalidValue("Enter the clinic's name.".into())),
+        1..=100 => Ok(name),
+        _ => Err(InvalidValue("The name has at most 100 characters.".into())),
+    }
+}
+
+pub fn parse_clinic_address(text: &str) -> Result<String, InvalidValue> {
+    let address = text.trim().replace("\r\n", "\n");
+    if address.chars().count() > 500 {
+        Err(InvalidValue("The address has at most 500 characters.".into()))
+    } else {
+        Ok(address)
+    }
+}
+
+pub fn parse_time_zone(text: &str) -> Result<Tz, InvalidValue> {
+    text.trim()
+        .parse::<Tz>()
+        .map_err(|_| InvalidValue("Choose a time zone from the list.".into()))
+}
+
+/// An ISO 4217 code such as NGN or USD: three letters, stored in upper case.
+pub fn parse_currency_code(text: &str) -> Result<String, InvalidValue> {
+    let code = text.trim().to_ascii_uppercase();
+    if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(code)
+    } else {
+        Err(InvalidValue("Enter a three-letter currency code, e.g. NGN.".into()))
+    }
+}
+
+/// How many decimals the currency has: 0 to 4.
+pub fn parse_minor_digits(text: &str) -> Result<u32, InvalidValue> {
+    match text.trim().parse::<u32>() {
+        Ok(digits @ 0..=4) => Ok(digits),
+        _ => Err(InvalidValue("Enter a whole number from 0 to 4.".into())),
+    }
+}
+
+/// The keys whose stored value differs between `before` and `after`, in the order of `to_pairs`.
+pub fn changed_keys(before: &Settings, after: &Settings) -> Vec<&'static str> {
+    before
+        .to_pairs()
+        .into_iter()
+        .zip(after.to_pairs())
+        .filter(|((_, old), (_, new))| old != new)
+        .map(|((key, _), _)| key)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +298,74 @@ mod tests {
         for bad in ["", "CSC//19", "/19/1234", "19 01", "abc/1"] {
             assert!(!re.is_match(bad), "{bad}");
         }
+    }
+
+    fn form() -> SettingsForm {
+        SettingsForm::from(&Settings::default())
+    }
+
+    #[test]
+    fn a_form_of_the_current_settings_validates_to_them() {
+        assert_eq!(form().validate().unwrap(), Settings::default());
+        let mut typed = form();
+        typed.clinic_name = "  Unity   Health ".into();
+        typed.currency_code = " ghs ".into();
+        typed.self_registration = Some("1".into());
+        typed.approval_required = None;
+        let settings = typed.validate().unwrap();
+        assert_eq!(settings.clinic_name, "Unity Health");
+        assert_eq!(settings.currency_code, "GHS");
+        assert!(settings.self_registration && !settings.approval_required);
+    }
+
+    #[test]
+    fn every_bad_field_gets_a_message() {
+        let typed = SettingsForm {
+            clinic_name: " ".into(),
+            clinic_address: "x".repeat(501),
+            time_zone: "Mars/Olympus".into(),
+            currency_code: "NAIRA".into(),
+            currency_minor_digits: "5".into(),
+            self_registration: None,
+            approval_required: None,
+            matric_pattern: "([unclosed".into(),
+        };
+        let errors = typed.validate().unwrap_err();
+        for field in [
+            "clinic_name",
+            "clinic_address",
+            "time_zone",
+            "currency_code",
+            "currency_minor_digits",
+            "matric_pattern",
+        ] {
+            assert!(errors.get(field).is_some(), "{field}");
+        }
+    }
+
+    #[test]
+    fn currency_codes_and_digits() {
+        assert_eq!(parse_currency_code("usd").unwrap(), "USD");
+        for bad in ["", "US", "USDT", "U5D", "ÉUR"] {
+            assert!(parse_currency_code(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(parse_minor_digits(" 0 ").unwrap(), 0);
+        for bad in ["", "-1", "5", "two", "2.0"] {
+            assert!(parse_minor_digits(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(parse_time_zone("Europe/London").unwrap(), chrono_tz::Europe::London);
+        assert!(parse_time_zone("").is_err());
+    }
+
+    #[test]
+    fn changed_keys_lists_only_changes() {
+        let before = Settings::default();
+        assert!(changed_keys(&before, &before).is_empty());
+        let after = Settings {
+            clinic_name: "Other".into(),
+            self_registration: true,
+            ..Settings::default()
+        };
+        assert_eq!(changed_keys(&before, &after), [CLINIC_NAME, SELF_REGISTRATION]);
     }
 }

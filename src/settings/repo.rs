@@ -19,3 +19,10 @@ pub async fn save(tx: &mut Tx, key: &str, value: &str) -> Result<(), sqlx::Error
     .await?;
     Ok(())
 }
+
+/// Every stored setting, as it is inside the caller's transaction.
+pub async fn load_all_in(tx: &mut Tx) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT key, value FROM setting")
+        .fetch_all(&mut **tx)
+        .await
+}

@@ -3,11 +3,13 @@
 
 mod support;
 
+mod academic;
 mod auth;
 mod browser;
 mod cli;
 mod import;
 mod patients;
 mod security;
+mod settings;
 mod staff;
 mod storage;

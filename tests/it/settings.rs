@@ -1,0 +1,212 @@
+//! The admin's clinic settings page.
+
+use reqwest::StatusCode;
+use sickbay::staff::model::Role;
+use sickbay::state::AppState;
+
+use crate::support::{Client, Page, TestApp, on_both_databases};
+
+on_both_databases!(
+    saving_changes_the_header_and_persists,
+    invalid_values_are_refused_and_nothing_is_saved,
+    settings_are_for_admins_only,
+    another_instance_sees_the_change_after_a_refresh,
+);
+
+const PATH: &str = "/admin/settings";
+
+/// A complete, valid form; tests change what they need.
+fn valid_form() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("clinic_name", "  Unity   Health Centre "),
+        ("clinic_address", "Block C, Main Campus"),
+        ("time_zone", "Europe/London"),
+        ("currency_code", "ghs"),
+        ("currency_minor_digits", "0"),
+        ("self_registration", "1"),
+        ("matric_pattern", r"^\d{9}$"),
+    ]
+}
+
+fn with(field: &'static str, value: &'static str) -> Vec<(&'static str, &'static str)> {
+    let mut form: Vec<_> = valid_form().into_iter().filter(|(name, _)| *name != field).collect();
+    form.push((field, value));
+    form
+}
+
+async fn stored(app: &TestApp, key: &str) -> Option<String> {
+    sqlx::query_scalar("SELECT value FROM setting WHERE key = $1")
+        .bind(key)
+        .fetch_optional(app.db().pool())
+        .await
+        .expect("setting")
+}
+
+async fn save(admin: &Client, form: &[(&str, &str)]) -> Page {
+    admin.post(PATH, form).await
+}
+
+async fn saving_changes_the_header_and_persists(app: TestApp) {
+    let admin = app.admin().await;
+    let page = admin.get(PATH).await;
+    page.assert_status(StatusCode::OK);
+    assert_eq!(page.text(".brand"), "Sickbay Clinic");
+    assert_eq!(page.attr("#clinic_name", "value").as_deref(), Some("Sickbay Clinic"));
+    assert_eq!(page.text("#time_zone option[selected]"), "Africa/Lagos");
+    assert!(page.texts("#time_zone option").len() > 400);
+    assert!(page.has("#approval_required[checked]"));
+    assert!(!page.has("#self_registration[checked]"));
+    assert!(
+        page.text("#matric_pattern-help")
+            .contains("^[A-Z0-9]+([/-][A-Z0-9]+)*$")
+    );
+
+    save(&admin, &valid_form()).await.assert_redirect(PATH);
+    let page = admin.get(PATH).await;
+    assert_eq!(page.text(".flash-success"), "Settings saved.");
+    assert_eq!(page.text(".brand"), "Unity Health Centre");
+    assert_eq!(page.text("#time_zone option[selected]"), "Europe/London");
+    assert_eq!(page.attr("#currency_code", "value").as_deref(), Some("GHS"));
+    assert!(page.has("#self_registration[checked]"));
+    // An unticked checkbox is not sent, and means "no".
+    assert!(!page.has("#approval_required[checked]"));
+    // Other pages show the new name too.
+    assert_eq!(admin.get("/admin").await.text(".brand"), "Unity Health Centre");
+
+    assert_eq!(
+        stored(&app, "clinic_name").await.as_deref(),
+        Some("Unity Health Centre")
+    );
+    assert_eq!(stored(&app, "time_zone").await.as_deref(), Some("Europe/London"));
+    assert_eq!(stored(&app, "currency_code").await.as_deref(), Some("GHS"));
+    assert_eq!(stored(&app, "currency_minor_digits").await.as_deref(), Some("0"));
+    assert_eq!(stored(&app, "self_registration").await.as_deref(), Some("1"));
+    assert_eq!(stored(&app, "approval_required").await.as_deref(), Some("0"));
+    assert_eq!(stored(&app, "matric_pattern").await.as_deref(), Some(r"^\d{9}$"));
+    let settings = app.state.settings.get();
+    assert_eq!(settings.time_zone, chrono_tz::Europe::London);
+    assert!(settings.matric_regex().is_match("190401001"));
+
+    // One audit row per save, naming the keys that changed.
+    let rows: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT actor_label, detail, ip FROM audit_event WHERE action = 'settings.update'")
+            .fetch_all(app.db().pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        rows,
+        [(
+            "admin".to_owned(),
+            "changed: clinic_name, clinic_address, time_zone, currency_code, currency_minor_digits, \
+             self_registration, approval_required, matric_pattern"
+                .to_owned(),
+            Some("127.0.0.1".to_owned())
+        )]
+    );
+    save(&admin, &with("clinic_name", "Unity Clinic"))
+        .await
+        .assert_redirect(PATH);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'settings.update' AND detail = 'changed: clinic_name'"
+        )
+        .await,
+        1
+    );
+    save(&admin, &with("clinic_name", "Unity Clinic"))
+        .await
+        .assert_redirect(PATH);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'settings.update' AND detail = 'no changes'")
+            .await,
+        1
+    );
+}
+
+async fn invalid_values_are_refused_and_nothing_is_saved(app: TestApp) {
+    let admin = app.admin().await;
+    let huge = "x".repeat(5000);
+    let cases: Vec<(&str, &str, &str)> = vec![
+        (
+            "matric_pattern",
+            "([unclosed",
+            "This is not a valid regular expression.",
+        ),
+        ("matric_pattern", "", "Enter a pattern of 1 to 200 characters."),
+        ("time_zone", "Mars/Olympus", "Choose a time zone from the list."),
+        ("time_zone", "", "Choose a time zone from the list."),
+        (
+            "currency_code",
+            "NAIRA",
+            "Enter a three-letter currency code, e.g. NGN.",
+        ),
+        ("currency_code", "N1R", "Enter a three-letter currency code, e.g. NGN."),
+        ("currency_minor_digits", "5", "Enter a whole number from 0 to 4."),
+        ("currency_minor_digits", "two", "Enter a whole number from 0 to 4."),
+        ("clinic_name", "   ", "Enter the clinic's name."),
+        ("clinic_name", &huge, "The name has at most 100 characters."),
+        ("clinic_address", &huge, "The address has at most 500 characters."),
+    ];
+    for (field, value, message) in cases {
+        let mut form: Vec<(&str, &str)> = valid_form().into_iter().filter(|(name, _)| *name != field).collect();
+        form.push((field, value));
+        let page = save(&admin, &form).await;
+        page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(page.text(&format!("#{field}-error")), message, "{field} {value:?}");
+        assert_eq!(
+            page.attr(&format!("#{field}"), "aria-invalid").as_deref(),
+            Some("true"),
+            "{field}"
+        );
+        // What was typed is kept.
+        if field == "matric_pattern" || field == "currency_code" {
+            assert_eq!(page.attr(&format!("#{field}"), "value").as_deref(), Some(value));
+        }
+        assert_eq!(page.text(".brand"), "Sickbay Clinic");
+    }
+    // Missing fields entirely: messages, not a crash.
+    let page = save(&admin, &[]).await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.has("#clinic_name-error") && page.has("#time_zone-error") && page.has("#matric_pattern-error"));
+
+    assert_eq!(app.count("SELECT COUNT(*) FROM setting").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'settings.update'")
+            .await,
+        0
+    );
+    assert_eq!(app.state.settings.get().clinic_name, "Sickbay Clinic");
+}
+
+async fn settings_are_for_admins_only(app: TestApp) {
+    for role in [Role::Doctor, Role::Pharmacist, Role::Lab, Role::Reception] {
+        let client = app.login_as(&format!("x.{}", role.as_str()), role).await;
+        let page = client.get(PATH).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{role} GET");
+        assert_eq!(page.text("h1"), "Not allowed");
+        let page = client.post(PATH, &valid_form()).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{role} POST");
+    }
+    let stranger = app.client();
+    for page in [stranger.get(PATH).await, stranger.post(PATH, &valid_form()).await] {
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert!(page.location().unwrap_or_default().starts_with("/login"));
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM setting").await, 0);
+}
+
+async fn another_instance_sees_the_change_after_a_refresh(app: TestApp) {
+    // A second app server on the same database, with its own settings cache.
+    let other = TestApp::serve(
+        AppState::new(app.db().clone(), sickbay::config::Config::default())
+            .await
+            .expect("state"),
+    )
+    .await;
+    let admin = app.admin().await;
+    save(&admin, &valid_form()).await.assert_redirect(PATH);
+    // The periodic refresh (every 30 s in `serve`) is what brings it; here it is called directly.
+    other.state.settings.refresh(other.db()).await.expect("refresh");
+    let elsewhere = other.admin().await;
+    assert_eq!(elsewhere.get("/admin").await.text(".brand"), "Unity Health Centre");
+}
