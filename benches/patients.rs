@@ -63,7 +63,7 @@ fn row(i: usize) -> String {
         "\nU{}/{:07},{first},{surname},{other},{},2004-01-{:02},s{i}@students.example.edu,080{:08},{faculty},{department},{}00L",
         2019 + i % 6,
         i,
-        if i % 2 == 0 { "F" } else { "M" },
+        if i.is_multiple_of(2) { "F" } else { "M" },
         1 + i % 28,
         30_000_000 + i,
         1 + i % 5
