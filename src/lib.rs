@@ -10,6 +10,7 @@ pub mod db;
 pub mod home;
 pub mod import;
 pub mod patients;
+pub mod scheduling;
 pub mod settings;
 pub mod staff;
 pub mod state;
@@ -100,6 +101,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
     // An import that no instance has advanced for two minutes was cut off by a restart.
     import::repo::fail_abandoned(&state.db, 2).await?;
     spawn_session_cleanup(&state);
+    spawn_scheduling_jobs(&state);
     spawn_settings_refresh(&state);
     let shutdown = state.shutdown.clone();
     axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
@@ -141,6 +143,33 @@ fn spawn_settings_refresh(state: &AppState) {
                     if let Err(err) = settings.refresh(&db).await {
                         tracing::warn!(error = %err, "could not refresh the settings");
                     }
+                }
+            }
+        }
+    });
+}
+
+/// Slot generation (at start, then hourly, so the booking horizon moves with the days) and no-show marking
+/// (every minute). Both are idempotent, so several instances may run them at once.
+fn spawn_scheduling_jobs(state: &AppState) {
+    let (db, settings, shutdown) = (state.db.clone(), state.settings.clone(), state.shutdown.clone());
+    tokio::spawn(async move {
+        let mut minute = tokio::time::interval(Duration::from_secs(60));
+        let mut ticks: u64 = 0;
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = minute.tick() => {
+                    let current = settings.get();
+                    if ticks % 60 == 0
+                        && let Err(err) = scheduling::service::generate_slots(&db, &current, None).await
+                    {
+                        tracing::warn!(error = %err, "slot generation failed");
+                    }
+                    if let Err(err) = scheduling::service::mark_no_shows(&db, current.no_show_grace_minutes).await {
+                        tracing::warn!(error = %err, "marking no-shows failed");
+                    }
+                    ticks += 1;
                 }
             }
         }

@@ -19,6 +19,18 @@ pub struct Settings {
     pub approval_required: bool,
     /// The pattern a matric number (upper-cased) must match.
     pub matric_pattern: String,
+    /// How many days ahead slots exist and may be booked.
+    pub booking_horizon_days: i64,
+    /// How long before a slot starts a patient may still book it.
+    pub booking_min_notice_minutes: i64,
+    /// How many upcoming bookings one patient may hold.
+    pub booking_max_future: i64,
+    /// At most one live booking per patient per day.
+    pub booking_one_per_day: bool,
+    /// Until how long before the start a patient may cancel or move a booking.
+    pub cancel_cutoff_minutes: i64,
+    /// How long after a slot ends an unchecked booking becomes a no-show.
+    pub no_show_grace_minutes: i64,
 }
 
 /// Letters and digits in groups joined by `/` or `-`, such as `U2019/3012345`, `CSC/19/1234` or `190401001`.
@@ -35,6 +47,12 @@ impl Default for Settings {
             self_registration: false,
             approval_required: true,
             matric_pattern: DEFAULT_MATRIC_PATTERN.to_owned(),
+            booking_horizon_days: 14,
+            booking_min_notice_minutes: 60,
+            booking_max_future: 3,
+            booking_one_per_day: true,
+            cancel_cutoff_minutes: 120,
+            no_show_grace_minutes: 30,
         }
     }
 }
@@ -47,6 +65,24 @@ pub const CURRENCY_MINOR_DIGITS: &str = "currency_minor_digits";
 pub const SELF_REGISTRATION: &str = "self_registration";
 pub const APPROVAL_REQUIRED: &str = "approval_required";
 pub const MATRIC_PATTERN: &str = "matric_pattern";
+pub const BOOKING_HORIZON_DAYS: &str = "booking_horizon_days";
+pub const BOOKING_MIN_NOTICE_MINUTES: &str = "booking_min_notice_minutes";
+pub const BOOKING_MAX_FUTURE: &str = "booking_max_future";
+pub const BOOKING_ONE_PER_DAY: &str = "booking_one_per_day";
+pub const CANCEL_CUTOFF_MINUTES: &str = "cancel_cutoff_minutes";
+pub const NO_SHOW_GRACE_MINUTES: &str = "no_show_grace_minutes";
+
+/// The range each numeric booking setting may take.
+pub fn booking_limits(key: &str) -> Option<std::ops::RangeInclusive<i64>> {
+    match key {
+        BOOKING_HORIZON_DAYS => Some(1..=90),
+        BOOKING_MIN_NOTICE_MINUTES => Some(0..=10_080),
+        BOOKING_MAX_FUTURE => Some(1..=50),
+        CANCEL_CUTOFF_MINUTES => Some(0..=10_080),
+        NO_SHOW_GRACE_MINUTES => Some(0..=1_440),
+        _ => None,
+    }
+}
 
 impl Settings {
     /// Builds settings from stored pairs; unknown keys and unreadable values fall back to the default,
@@ -71,6 +107,16 @@ impl Settings {
                 SELF_REGISTRATION => settings.self_registration = value == "1",
                 APPROVAL_REQUIRED => settings.approval_required = value == "1",
                 MATRIC_PATTERN if parse_matric_pattern(&value).is_ok() => settings.matric_pattern = value,
+                BOOKING_ONE_PER_DAY => settings.booking_one_per_day = value == "1",
+                key if booking_limits(key).is_some() => {
+                    let in_range = value
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|n| booking_limits(key).is_some_and(|r| r.contains(n)));
+                    if let Some(n) = in_range {
+                        *settings.booking_number_mut(key) = n;
+                    }
+                }
                 _ => {}
             }
         }
@@ -89,7 +135,33 @@ impl Settings {
             (SELF_REGISTRATION, flag(self.self_registration)),
             (APPROVAL_REQUIRED, flag(self.approval_required)),
             (MATRIC_PATTERN, self.matric_pattern.clone()),
+            (BOOKING_HORIZON_DAYS, self.booking_horizon_days.to_string()),
+            (BOOKING_MIN_NOTICE_MINUTES, self.booking_min_notice_minutes.to_string()),
+            (BOOKING_MAX_FUTURE, self.booking_max_future.to_string()),
+            (BOOKING_ONE_PER_DAY, flag(self.booking_one_per_day)),
+            (CANCEL_CUTOFF_MINUTES, self.cancel_cutoff_minutes.to_string()),
+            (NO_SHOW_GRACE_MINUTES, self.no_show_grace_minutes.to_string()),
         ]
+    }
+
+    fn booking_number_mut(&mut self, key: &str) -> &mut i64 {
+        match key {
+            BOOKING_HORIZON_DAYS => &mut self.booking_horizon_days,
+            BOOKING_MIN_NOTICE_MINUTES => &mut self.booking_min_notice_minutes,
+            BOOKING_MAX_FUTURE => &mut self.booking_max_future,
+            CANCEL_CUTOFF_MINUTES => &mut self.cancel_cutoff_minutes,
+            _ => &mut self.no_show_grace_minutes,
+        }
+    }
+
+    pub fn booking_rules(&self) -> crate::scheduling::model::BookingRules {
+        crate::scheduling::model::BookingRules {
+            horizon_days: self.booking_horizon_days,
+            min_notice_minutes: self.booking_min_notice_minutes,
+            max_future: self.booking_max_future,
+            one_per_day: self.booking_one_per_day,
+            cancel_cutoff_minutes: self.cancel_cutoff_minutes,
+        }
     }
 
     pub fn today(&self) -> chrono::NaiveDate {
@@ -130,6 +202,17 @@ pub struct SettingsForm {
     pub approval_required: Option<String>,
     #[serde(default)]
     pub matric_pattern: String,
+    #[serde(default)]
+    pub booking_horizon_days: String,
+    #[serde(default)]
+    pub booking_min_notice_minutes: String,
+    #[serde(default)]
+    pub booking_max_future: String,
+    pub booking_one_per_day: Option<String>,
+    #[serde(default)]
+    pub cancel_cutoff_minutes: String,
+    #[serde(default)]
+    pub no_show_grace_minutes: String,
 }
 
 impl From<&Settings> for SettingsForm {
@@ -144,6 +227,12 @@ impl From<&Settings> for SettingsForm {
             self_registration: ticked(settings.self_registration),
             approval_required: ticked(settings.approval_required),
             matric_pattern: settings.matric_pattern.clone(),
+            booking_horizon_days: settings.booking_horizon_days.to_string(),
+            booking_min_notice_minutes: settings.booking_min_notice_minutes.to_string(),
+            booking_max_future: settings.booking_max_future.to_string(),
+            booking_one_per_day: ticked(settings.booking_one_per_day),
+            cancel_cutoff_minutes: settings.cancel_cutoff_minutes.to_string(),
+            no_show_grace_minutes: settings.no_show_grace_minutes.to_string(),
         }
     }
 }
@@ -167,6 +256,17 @@ impl SettingsForm {
         let currency_minor_digits =
             errors.check("currency_minor_digits", parse_minor_digits(&self.currency_minor_digits));
         let matric_pattern = errors.check("matric_pattern", parse_matric_pattern(&self.matric_pattern));
+        let mut number = |key: &'static str, text: &str| errors.check(key, parse_booking_number(key, text));
+        let horizon = number(BOOKING_HORIZON_DAYS, &self.booking_horizon_days);
+        let notice = number(BOOKING_MIN_NOTICE_MINUTES, &self.booking_min_notice_minutes);
+        let max_future = number(BOOKING_MAX_FUTURE, &self.booking_max_future);
+        let cutoff = number(CANCEL_CUTOFF_MINUTES, &self.cancel_cutoff_minutes);
+        let grace = number(NO_SHOW_GRACE_MINUTES, &self.no_show_grace_minutes);
+        let (Some(horizon), Some(notice), Some(max_future), Some(cutoff), Some(grace)) =
+            (horizon, notice, max_future, cutoff, grace)
+        else {
+            return Err(errors);
+        };
         match (
             clinic_name,
             clinic_address,
@@ -185,11 +285,33 @@ impl SettingsForm {
                     self_registration: self.self_registration(),
                     approval_required: self.approval_required(),
                     matric_pattern: self.matric_pattern.trim().to_owned(),
+                    booking_horizon_days: horizon,
+                    booking_min_notice_minutes: notice,
+                    booking_max_future: max_future,
+                    booking_one_per_day: self.booking_one_per_day.is_some(),
+                    cancel_cutoff_minutes: cutoff,
+                    no_show_grace_minutes: grace,
                 })
             }
             _ => Err(errors),
         }
     }
+}
+
+/// A whole number inside the range `booking_limits` gives for `key`.
+pub fn parse_booking_number(key: &str, text: &str) -> Result<i64, InvalidValue> {
+    let range = booking_limits(key).unwrap_or(0..=0);
+    text.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            InvalidValue(format!(
+                "Enter a whole number from {} to {}.",
+                range.start(),
+                range.end()
+            ))
+        })
 }
 
 pub fn parse_clinic_name(text: &str) -> Result<String, InvalidValue> {
@@ -329,8 +451,23 @@ mod tests {
             self_registration: None,
             approval_required: None,
             matric_pattern: "([unclosed".into(),
+            booking_horizon_days: "0".into(),
+            booking_min_notice_minutes: "x".into(),
+            booking_max_future: "51".into(),
+            booking_one_per_day: None,
+            cancel_cutoff_minutes: "-1".into(),
+            no_show_grace_minutes: "".into(),
         };
         let errors = typed.validate().unwrap_err();
+        for field in [
+            BOOKING_HORIZON_DAYS,
+            BOOKING_MIN_NOTICE_MINUTES,
+            BOOKING_MAX_FUTURE,
+            CANCEL_CUTOFF_MINUTES,
+            NO_SHOW_GRACE_MINUTES,
+        ] {
+            assert!(errors.get(field).is_some(), "{field}");
+        }
         for field in [
             "clinic_name",
             "clinic_address",

@@ -25,6 +25,12 @@ fn valid_form() -> Vec<(&'static str, &'static str)> {
         ("currency_minor_digits", "0"),
         ("self_registration", "1"),
         ("matric_pattern", r"^\d{9}$"),
+        ("booking_horizon_days", "14"),
+        ("booking_min_notice_minutes", "60"),
+        ("booking_max_future", "3"),
+        ("booking_one_per_day", "1"),
+        ("cancel_cutoff_minutes", "120"),
+        ("no_show_grace_minutes", "30"),
     ]
 }
 
@@ -146,6 +152,10 @@ async fn invalid_values_are_refused_and_nothing_is_saved(app: TestApp) {
         ("clinic_name", "   ", "Enter the clinic's name."),
         ("clinic_name", &huge, "The name has at most 100 characters."),
         ("clinic_address", &huge, "The address has at most 500 characters."),
+        ("booking_horizon_days", "0", "Enter a whole number from 1 to 90."),
+        ("booking_max_future", "many", "Enter a whole number from 1 to 50."),
+        ("cancel_cutoff_minutes", "-5", "Enter a whole number from 0 to 10080."),
+        ("no_show_grace_minutes", "99999", "Enter a whole number from 0 to 1440."),
     ];
     for (field, value, message) in cases {
         let mut form: Vec<(&str, &str)> = valid_form().into_iter().filter(|(name, _)| *name != field).collect();

@@ -1,0 +1,630 @@
+//! Scheduling rules as plain functions: weekly hours and their overlaps, slot generation from them (in the
+//! clinic's time zone, DST included), and the booking and cancellation rules.
+
+use std::collections::HashSet;
+
+use chrono::{Datelike, Duration as Days, NaiveDate, NaiveTime, TimeZone};
+use chrono_tz::Tz;
+
+use crate::db::types::InvalidValue;
+use crate::db::{Date, Flag, Timestamp};
+use crate::text_enum;
+use crate::web::form::FieldErrors;
+
+text_enum! {
+    pub enum AppointmentStatus {
+        Booked => "booked",
+        CheckedIn => "checked_in",
+        InConsultation => "in_consultation",
+        Completed => "completed",
+        Cancelled => "cancelled",
+        NoShow => "no_show",
+    }
+}
+
+impl AppointmentStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            AppointmentStatus::Booked => "Booked",
+            AppointmentStatus::CheckedIn => "Checked in",
+            AppointmentStatus::InConsultation => "In consultation",
+            AppointmentStatus::Completed => "Completed",
+            AppointmentStatus::Cancelled => "Cancelled",
+            AppointmentStatus::NoShow => "No-show",
+        }
+    }
+
+    /// A live booking holds its seat.
+    pub fn is_live(self) -> bool {
+        matches!(
+            self,
+            AppointmentStatus::Booked | AppointmentStatus::CheckedIn | AppointmentStatus::InConsultation
+        )
+    }
+}
+
+pub const WEEKDAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+/// A doctor's weekly hours on one weekday.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct Availability {
+    pub id: i64,
+    pub doctor_id: i64,
+    /// ISO weekday, 1 = Monday.
+    pub weekday: i64,
+    pub start_minute: i64,
+    pub end_minute: i64,
+    pub slot_minutes: i64,
+    pub capacity: i64,
+    pub valid_from: Date,
+    pub valid_until: Option<Date>,
+    #[sqlx(try_from = "Flag")]
+    pub active: bool,
+}
+
+impl Availability {
+    pub fn weekday_name(&self) -> &'static str {
+        WEEKDAYS.get((self.weekday - 1) as usize).copied().unwrap_or("?")
+    }
+
+    pub fn hours(&self) -> String {
+        format!("{}–{}", clock(self.start_minute), clock(self.end_minute))
+    }
+
+    fn applies_on(&self, day: NaiveDate) -> bool {
+        self.active
+            && i64::from(day.weekday().number_from_monday()) == self.weekday
+            && day >= self.valid_from.0
+            && self.valid_until.is_none_or(|until| day <= until.0)
+    }
+
+    /// Whether two sets of hours of one doctor can both apply at the same moment.
+    pub fn overlaps(&self, other: &Availability) -> bool {
+        let periods_meet = self.valid_until.is_none_or(|until| until >= other.valid_from)
+            && other.valid_until.is_none_or(|until| until >= self.valid_from);
+        self.doctor_id == other.doctor_id
+            && self.weekday == other.weekday
+            && self.start_minute < other.end_minute
+            && other.start_minute < self.end_minute
+            && periods_meet
+    }
+}
+
+/// `09:30` for 570 minutes.
+pub fn clock(minutes: i64) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+fn parse_clock(text: &str, what: &str) -> Result<i64, InvalidValue> {
+    let bad = || InvalidValue(format!("Enter the {what} as HH:MM, e.g. 09:00."));
+    let (h, m) = text.trim().split_once(':').ok_or_else(bad)?;
+    let (h, m): (i64, i64) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if (0..=24).contains(&h) && (0..60).contains(&m) && h * 60 + m <= 1440 {
+        Ok(h * 60 + m)
+    } else {
+        Err(bad())
+    }
+}
+
+/// The hours form as typed.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct AvailabilityForm {
+    pub doctor_id: String,
+    pub weekday: String,
+    pub start: String,
+    pub end: String,
+    pub slot_minutes: String,
+    pub capacity: String,
+    pub valid_from: String,
+    pub valid_until: String,
+}
+
+impl AvailabilityForm {
+    /// Checks the form; `doctor_id` is decided by the caller (a doctor sets only their own hours).
+    pub fn validate(&self, doctor_id: i64, today: NaiveDate) -> Result<Availability, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let weekday = e.check(
+            "weekday",
+            self.weekday
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|d| (1..=7).contains(d))
+                .ok_or(InvalidValue("Choose a day of the week.".into())),
+        );
+        let start = e.check("start", parse_clock(&self.start, "start time"));
+        let end = e.check("end", parse_clock(&self.end, "end time"));
+        let slot_minutes = e.check(
+            "slot_minutes",
+            self.slot_minutes
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|m| (5..=240).contains(m))
+                .ok_or(InvalidValue("A slot lasts 5 to 240 minutes.".into())),
+        );
+        let capacity = e.check(
+            "capacity",
+            match self.capacity.trim() {
+                "" => Ok(1),
+                text => text
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|c| (1..=100).contains(c))
+                    .ok_or(InvalidValue("Seats per slot: 1 to 100.".into())),
+            },
+        );
+        let valid_from = e.check(
+            "valid_from",
+            match self.valid_from.trim() {
+                "" => Ok(Date(today)),
+                text => Date::parse(text),
+            },
+        );
+        let valid_until = e.check(
+            "valid_until",
+            match self.valid_until.trim() {
+                "" => Ok(None),
+                text => Date::parse(text).map(Some),
+            },
+        );
+        if let (Some(start), Some(end)) = (start, end)
+            && end <= start
+        {
+            e.add("end", "The end time must be after the start time.");
+        }
+        if let (Some(start), Some(end), Some(minutes)) = (start, end, slot_minutes)
+            && end > start
+            && end - start < minutes
+        {
+            e.add("slot_minutes", "The hours are shorter than one slot.");
+        }
+        if let (Some(from), Some(Some(until))) = (valid_from, valid_until)
+            && until < from
+        {
+            e.add("valid_until", "“Until” must not be before “from”.");
+        }
+        match (weekday, start, end, slot_minutes, capacity, valid_from, valid_until) {
+            (
+                Some(weekday),
+                Some(start_minute),
+                Some(end_minute),
+                Some(slot_minutes),
+                Some(capacity),
+                Some(valid_from),
+                Some(valid_until),
+            ) if e.is_empty() => Ok(Availability {
+                id: 0,
+                doctor_id,
+                weekday,
+                start_minute,
+                end_minute,
+                slot_minutes,
+                capacity,
+                valid_from,
+                valid_until,
+                active: true,
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+/// A slot that the hours call for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SlotSpec {
+    pub doctor_id: i64,
+    pub day: Date,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub capacity: i64,
+}
+
+/// Closed days: `(day, None)` for the whole clinic, `(day, Some(doctor))` for a doctor's leave.
+pub type Closures = HashSet<(NaiveDate, Option<i64>)>;
+
+/// Every slot the hours call for on the days `from..=to`: whole slots only (never past the end of the hours),
+/// none on closed days or a doctor's leave. Local times that don't exist (a DST spring-forward gap) have no slot;
+/// an ambiguous one (fall-back) takes its first occurrence.
+pub fn generate(
+    hours: &[Availability],
+    closures: &Closures,
+    from: NaiveDate,
+    to: NaiveDate,
+    zone: Tz,
+) -> Vec<SlotSpec> {
+    let mut slots = Vec::new();
+    let mut day = from;
+    while day <= to {
+        let clinic_closed = closures.contains(&(day, None));
+        for h in hours.iter().filter(|h| h.applies_on(day)) {
+            if clinic_closed || closures.contains(&(day, Some(h.doctor_id))) {
+                continue;
+            }
+            let mut start = h.start_minute;
+            while start + h.slot_minutes <= h.end_minute {
+                if let (Some(starts_at), Some(ends_at)) =
+                    (instant(zone, day, start), instant(zone, day, start + h.slot_minutes))
+                    && starts_at < ends_at
+                {
+                    slots.push(SlotSpec {
+                        doctor_id: h.doctor_id,
+                        day: Date(day),
+                        starts_at,
+                        ends_at,
+                        capacity: h.capacity,
+                    });
+                }
+                start += h.slot_minutes;
+            }
+        }
+        day += Days::days(1);
+    }
+    slots
+}
+
+/// The instant of `minutes` after midnight of `day` in `zone`.
+fn instant(zone: Tz, day: NaiveDate, minutes: i64) -> Option<Timestamp> {
+    let (day, minutes) = if minutes == 1440 {
+        (day + Days::days(1), 0)
+    } else {
+        (day, minutes)
+    };
+    let time = NaiveTime::from_hms_opt((minutes / 60) as u32, (minutes % 60) as u32, 0)?;
+    zone.from_local_datetime(&day.and_time(time))
+        .earliest()
+        .map(|t| Timestamp(t.timestamp_millis()))
+}
+
+/// The clinic's booking rules (settings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BookingRules {
+    pub horizon_days: i64,
+    pub min_notice_minutes: i64,
+    pub max_future: i64,
+    pub one_per_day: bool,
+    pub cancel_cutoff_minutes: i64,
+}
+
+/// What the patient already holds, for checking a new booking.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Holdings {
+    pub live_future: i64,
+    pub live_that_day: i64,
+}
+
+/// Why a booking is refused, in the patient's words.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("This slot has already started or is too soon to book; choose a later one.")]
+    TooSoon,
+    #[error("You can book at most {0} days ahead.")]
+    TooFarAhead(i64),
+    #[error("You already have a booking on that day.")]
+    OnePerDay,
+    #[error("You already have {0} upcoming bookings, the most allowed. Cancel one to book another.")]
+    TooMany(i64),
+    #[error("This slot just filled up. Please choose another.")]
+    Full,
+    #[error("This slot is not available.")]
+    Unavailable,
+    #[error("You have already booked this slot.")]
+    AlreadyBooked,
+    #[error("Your account is waiting for the clinic's approval; you can book once it is approved.")]
+    NotApproved,
+}
+
+/// The rules a patient's booking must meet (staff may override them with a reason).
+pub fn check_booking(
+    rules: &BookingRules,
+    now: Timestamp,
+    slot_start: Timestamp,
+    holdings: Holdings,
+) -> Result<(), Refusal> {
+    if slot_start.0 < now.0 + rules.min_notice_minutes * 60_000 {
+        return Err(Refusal::TooSoon);
+    }
+    if slot_start.0 > now.0 + (rules.horizon_days + 1) * 86_400_000 {
+        return Err(Refusal::TooFarAhead(rules.horizon_days));
+    }
+    if rules.one_per_day && holdings.live_that_day > 0 {
+        return Err(Refusal::OnePerDay);
+    }
+    if holdings.live_future >= rules.max_future {
+        return Err(Refusal::TooMany(rules.max_future));
+    }
+    Ok(())
+}
+
+/// A patient may cancel or move a booking until `cancel_cutoff_minutes` before it starts.
+pub fn patient_may_change(rules: &BookingRules, now: Timestamp, slot_start: Timestamp) -> bool {
+    now.0 <= slot_start.0 - rules.cancel_cutoff_minutes * 60_000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hours(weekday: i64, start: i64, end: i64, minutes: i64) -> Availability {
+        Availability {
+            id: 1,
+            doctor_id: 7,
+            weekday,
+            start_minute: start,
+            end_minute: end,
+            slot_minutes: minutes,
+            capacity: 2,
+            valid_from: Date::parse("2026-01-01").unwrap(),
+            valid_until: None,
+            active: true,
+        }
+    }
+
+    fn day(text: &str) -> NaiveDate {
+        Date::parse(text).unwrap().0
+    }
+
+    #[test]
+    fn slots_never_run_past_the_end_of_the_hours() {
+        // 09:00–10:50 in 30-minute slots: 09:00, 09:30, 10:00 — not 10:30 (it would end at 11:00).
+        let monday = day("2026-11-23");
+        let slots = generate(
+            &[hours(1, 540, 650, 30)],
+            &Closures::new(),
+            monday,
+            monday,
+            chrono_tz::UTC,
+        );
+        let starts: Vec<String> = slots.iter().map(|s| s.starts_at.format_in(&chrono_tz::UTC)).collect();
+        assert_eq!(starts, ["2026-11-23 09:00", "2026-11-23 09:30", "2026-11-23 10:00"]);
+        assert!(
+            slots
+                .iter()
+                .all(|s| s.capacity == 2 && s.ends_at.0 - s.starts_at.0 == 30 * 60_000)
+        );
+    }
+
+    #[test]
+    fn only_matching_weekdays_inside_the_validity_period() {
+        let mut h = hours(3, 600, 660, 60); // Wednesdays 10:00–11:00
+        h.valid_from = Date::parse("2026-11-25").unwrap();
+        h.valid_until = Some(Date::parse("2026-12-02").unwrap());
+        let slots = generate(
+            &[h],
+            &Closures::new(),
+            day("2026-11-16"),
+            day("2026-12-20"),
+            chrono_tz::UTC,
+        );
+        let days: Vec<String> = slots.iter().map(|s| s.day.to_string()).collect();
+        assert_eq!(days, ["2026-11-25", "2026-12-02"]);
+    }
+
+    #[test]
+    fn closures_and_leave_remove_a_day() {
+        let mut other = hours(1, 540, 600, 60);
+        other.doctor_id = 8;
+        let monday = day("2026-11-23");
+        let mut closures = Closures::new();
+        closures.insert((monday, Some(7)));
+        let slots = generate(
+            &[hours(1, 540, 600, 60), other.clone()],
+            &closures,
+            monday,
+            monday,
+            chrono_tz::UTC,
+        );
+        assert_eq!(
+            slots.iter().map(|s| s.doctor_id).collect::<Vec<_>>(),
+            [8],
+            "doctor 7 on leave"
+        );
+        closures.insert((monday, None));
+        assert!(
+            generate(&[other], &closures, monday, monday, chrono_tz::UTC).is_empty(),
+            "clinic closed"
+        );
+    }
+
+    #[test]
+    fn times_are_local_to_the_clinic() {
+        // 09:00 in Lagos (UTC+1) is 08:00 UTC.
+        let monday = day("2026-11-23");
+        let slots = generate(
+            &[hours(1, 540, 570, 30)],
+            &Closures::new(),
+            monday,
+            monday,
+            chrono_tz::Africa::Lagos,
+        );
+        assert_eq!(slots[0].starts_at.format_in(&chrono_tz::UTC), "2026-11-23 08:00");
+        assert_eq!(
+            slots[0].starts_at.format_in(&chrono_tz::Africa::Lagos),
+            "2026-11-23 09:00"
+        );
+    }
+
+    #[test]
+    fn daylight_saving_gaps_and_overlaps() {
+        let london = chrono_tz::Europe::London;
+        // 29 March 2026: clocks go from 01:00 to 02:00. Sunday hours 00:30–02:30 in 30-minute slots.
+        let spring = day("2026-03-29");
+        let slots = generate(&[hours(7, 30, 150, 30)], &Closures::new(), spring, spring, london);
+        let starts: Vec<String> = slots.iter().map(|s| s.starts_at.format_in(&london)).collect();
+        // 01:00 and 01:30 don't exist; 00:30 ends at the non-existent 01:00 so it is dropped too.
+        assert_eq!(starts, ["2026-03-29 02:00"]);
+        assert!(slots.iter().all(|s| s.ends_at.0 - s.starts_at.0 == 30 * 60_000));
+        // 25 October 2026: 01:00–02:00 happens twice; the slot takes the first.
+        let autumn = day("2026-10-25");
+        let slots = generate(&[hours(7, 60, 120, 60)], &Closures::new(), autumn, autumn, london);
+        assert_eq!(slots.len(), 1);
+        assert_eq!(slots[0].starts_at.format_in(&chrono_tz::UTC), "2026-10-25 00:00");
+    }
+
+    #[test]
+    fn a_day_can_end_at_midnight() {
+        let monday = day("2026-11-23");
+        let slots = generate(
+            &[hours(1, 1380, 1440, 60)],
+            &Closures::new(),
+            monday,
+            monday,
+            chrono_tz::UTC,
+        );
+        assert_eq!(slots[0].ends_at.format_in(&chrono_tz::UTC), "2026-11-24 00:00");
+    }
+
+    #[test]
+    fn overlapping_hours_are_detected() {
+        let a = hours(1, 540, 720, 30);
+        assert!(a.overlaps(&hours(1, 700, 800, 30)));
+        assert!(!a.overlaps(&hours(1, 720, 800, 30)), "back to back is fine");
+        assert!(!a.overlaps(&hours(2, 540, 720, 30)), "another weekday");
+        let mut later = hours(1, 540, 720, 30);
+        later.valid_from = Date::parse("2027-01-01").unwrap();
+        let mut ended = a.clone();
+        ended.valid_until = Some(Date::parse("2026-12-31").unwrap());
+        assert!(!ended.overlaps(&later), "periods that don't meet");
+        assert!(a.overlaps(&later), "open-ended meets later");
+        let mut other_doctor = hours(1, 540, 720, 30);
+        other_doctor.doctor_id = 9;
+        assert!(!a.overlaps(&other_doctor));
+    }
+
+    #[test]
+    fn the_hours_form_is_checked() {
+        let today = day("2026-11-22");
+        let form = AvailabilityForm {
+            weekday: "1".into(),
+            start: "09:00".into(),
+            end: "12:00".into(),
+            slot_minutes: "20".into(),
+            ..Default::default()
+        };
+        let h = form.validate(7, today).unwrap();
+        assert_eq!(
+            (h.start_minute, h.end_minute, h.capacity, h.valid_from.0),
+            (540, 720, 1, today)
+        );
+        let bad = AvailabilityForm {
+            weekday: "8".into(),
+            start: "9am".into(),
+            end: "25:00".into(),
+            slot_minutes: "3".into(),
+            capacity: "0".into(),
+            valid_from: "x".into(),
+            ..Default::default()
+        };
+        let errors = bad.validate(7, today).unwrap_err();
+        for field in ["weekday", "start", "end", "slot_minutes", "capacity", "valid_from"] {
+            assert!(errors.get(field).is_some(), "{field}");
+        }
+        let backwards = AvailabilityForm {
+            weekday: "1".into(),
+            start: "12:00".into(),
+            end: "09:00".into(),
+            slot_minutes: "20".into(),
+            ..Default::default()
+        };
+        assert!(backwards.validate(7, today).unwrap_err().get("end").is_some());
+        let short = AvailabilityForm {
+            weekday: "1".into(),
+            start: "09:00".into(),
+            end: "09:10".into(),
+            slot_minutes: "20".into(),
+            ..Default::default()
+        };
+        assert!(short.validate(7, today).unwrap_err().get("slot_minutes").is_some());
+    }
+
+    fn rules() -> BookingRules {
+        BookingRules {
+            horizon_days: 14,
+            min_notice_minutes: 60,
+            max_future: 3,
+            one_per_day: true,
+            cancel_cutoff_minutes: 120,
+        }
+    }
+
+    #[test]
+    fn booking_rules() {
+        let now = Timestamp(1_000_000_000_000);
+        let hour = 3_600_000;
+        assert_eq!(
+            check_booking(&rules(), now, Timestamp(now.0 + 30 * 60_000), Holdings::default()),
+            Err(Refusal::TooSoon)
+        );
+        assert_eq!(
+            check_booking(&rules(), now, Timestamp(now.0 + 16 * 24 * hour), Holdings::default()),
+            Err(Refusal::TooFarAhead(14))
+        );
+        let later = Timestamp(now.0 + 2 * hour);
+        assert_eq!(check_booking(&rules(), now, later, Holdings::default()), Ok(()));
+        assert_eq!(
+            check_booking(
+                &rules(),
+                now,
+                later,
+                Holdings {
+                    live_future: 1,
+                    live_that_day: 1
+                }
+            ),
+            Err(Refusal::OnePerDay)
+        );
+        assert_eq!(
+            check_booking(
+                &rules(),
+                now,
+                later,
+                Holdings {
+                    live_future: 3,
+                    live_that_day: 0
+                }
+            ),
+            Err(Refusal::TooMany(3))
+        );
+        let relaxed = BookingRules {
+            one_per_day: false,
+            ..rules()
+        };
+        assert_eq!(
+            check_booking(
+                &relaxed,
+                now,
+                later,
+                Holdings {
+                    live_future: 1,
+                    live_that_day: 1
+                }
+            ),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn cancellation_cutoff() {
+        let start = Timestamp(10_000_000_000);
+        assert!(patient_may_change(&rules(), Timestamp(start.0 - 3 * 3_600_000), start));
+        assert!(patient_may_change(&rules(), Timestamp(start.0 - 2 * 3_600_000), start));
+        assert!(!patient_may_change(&rules(), Timestamp(start.0 - 3_600_000), start));
+    }
+
+    #[test]
+    fn clock_text() {
+        assert_eq!(clock(570), "09:30");
+        assert_eq!(parse_clock("9:05", "start").unwrap(), 545);
+        assert_eq!(parse_clock("24:00", "end").unwrap(), 1440);
+        assert!(parse_clock("24:30", "end").is_err());
+    }
+}

@@ -1,0 +1,623 @@
+//! All SQL of scheduling: hours, closures, slots, appointments, the waitlist and notifications.
+
+use super::model::{AppointmentStatus, Availability, Closures, SlotSpec};
+use crate::db::{Date, Db, Flag, Timestamp, Tx};
+
+// ---- hours -------------------------------------------------------------------------------------------
+
+const AVAILABILITY_COLUMNS: &str =
+    "id, doctor_id, weekday, start_minute, end_minute, slot_minutes, capacity, valid_from, valid_until, active";
+
+pub async fn hours_of(db: &Db, doctor_id: i64) -> Result<Vec<Availability>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {AVAILABILITY_COLUMNS} FROM availability WHERE doctor_id = $1 ORDER BY active DESC, weekday, start_minute"
+    ))
+    .bind(doctor_id)
+    .fetch_all(db.pool())
+    .await
+}
+
+pub async fn active_hours_in(tx: &mut Tx, doctor_id: i64) -> Result<Vec<Availability>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {AVAILABILITY_COLUMNS} FROM availability WHERE doctor_id = $1 AND active = 1"
+    ))
+    .bind(doctor_id)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+pub async fn all_active_hours(tx: &mut Tx) -> Result<Vec<Availability>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {AVAILABILITY_COLUMNS} FROM availability a WHERE active = 1
+         AND EXISTS (SELECT 1 FROM staff s WHERE s.id = a.doctor_id AND s.active = 1 AND s.role = 'doctor')"
+    ))
+    .fetch_all(&mut **tx)
+    .await
+}
+
+pub async fn hours(db: &Db, id: i64) -> Result<Option<Availability>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {AVAILABILITY_COLUMNS} FROM availability WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await
+}
+
+pub async fn insert_hours(tx: &mut Tx, a: &Availability) -> Result<i64, sqlx::Error> {
+    let now = Timestamp::now();
+    sqlx::query_scalar(
+        "INSERT INTO availability (doctor_id, weekday, start_minute, end_minute, slot_minutes, capacity, valid_from,
+             valid_until, active, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9) RETURNING id",
+    )
+    .bind(a.doctor_id)
+    .bind(a.weekday)
+    .bind(a.start_minute)
+    .bind(a.end_minute)
+    .bind(a.slot_minutes)
+    .bind(a.capacity)
+    .bind(a.valid_from)
+    .bind(a.valid_until)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub async fn deactivate_hours(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE availability SET active = 0, updated_at = $1 WHERE id = $2 AND active = 1")
+        .bind(Timestamp::now())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Serialises changes to one doctor's hours and slots (their staff row is locked until the transaction ends).
+pub async fn lock_doctor(tx: &mut Tx, doctor_id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE staff SET updated_at = updated_at WHERE id = $1 AND role = 'doctor'")
+        .bind(doctor_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Active doctors, for choosing whose hours or schedule to see.
+pub async fn doctors(db: &Db) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, full_name FROM staff WHERE role = 'doctor' AND active = 1 ORDER BY full_name")
+        .fetch_all(db.pool())
+        .await
+}
+
+// ---- closures ----------------------------------------------------------------------------------------
+
+pub async fn closures_between(tx: &mut Tx, from: Date, to: Date) -> Result<Closures, sqlx::Error> {
+    let rows: Vec<(Date, Option<i64>)> =
+        sqlx::query_as("SELECT day, doctor_id FROM closure WHERE day >= $1 AND day <= $2")
+            .bind(from)
+            .bind(to)
+            .fetch_all(&mut **tx)
+            .await?;
+    Ok(rows.into_iter().map(|(day, doctor)| (day.0, doctor)).collect())
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Closure {
+    pub id: i64,
+    pub day: Date,
+    pub doctor_id: Option<i64>,
+    pub doctor_name: Option<String>,
+    pub reason: String,
+}
+
+pub async fn upcoming_closures(db: &Db, from: Date) -> Result<Vec<Closure>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.id, c.day, c.doctor_id, s.full_name AS doctor_name, c.reason FROM closure c
+         LEFT JOIN staff s ON s.id = c.doctor_id WHERE c.day >= $1 ORDER BY c.day, c.id",
+    )
+    .bind(from)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// Adds a closure; `false` when that day is already closed for the same scope.
+pub async fn insert_closure(
+    tx: &mut Tx,
+    day: Date,
+    doctor_id: Option<i64>,
+    reason: &str,
+    by: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO closure (day, doctor_id, reason, created_by, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(day)
+    .bind(doctor_id)
+    .bind(reason)
+    .bind(by)
+    .bind(Timestamp::now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn delete_closure(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM closure WHERE id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+// ---- slots -------------------------------------------------------------------------------------------
+
+/// Inserts the slots that don't exist yet; returns how many were new.
+pub async fn insert_slots(tx: &mut Tx, specs: &[SlotSpec]) -> Result<u64, sqlx::Error> {
+    let now = Timestamp::now();
+    let mut created = 0;
+    for spec in specs {
+        created += sqlx::query(
+            "INSERT INTO slot (doctor_id, day, starts_at, ends_at, capacity, booked, blocked, created_at)
+             VALUES ($1, $2, $3, $4, $5, 0, 0, $6) ON CONFLICT (doctor_id, starts_at) DO NOTHING",
+        )
+        .bind(spec.doctor_id)
+        .bind(spec.day)
+        .bind(spec.starts_at)
+        .bind(spec.ends_at)
+        .bind(spec.capacity)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    }
+    Ok(created)
+}
+
+/// A slot as stored.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct Slot {
+    pub id: i64,
+    pub doctor_id: i64,
+    pub day: Date,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub capacity: i64,
+    pub booked: i64,
+    #[sqlx(try_from = "Flag")]
+    pub blocked: bool,
+    pub block_reason: String,
+    /// Appointments ever made on it (cancelled ones too).
+    pub history: i64,
+}
+
+impl Slot {
+    pub fn spec(&self) -> SlotSpec {
+        SlotSpec {
+            doctor_id: self.doctor_id,
+            day: self.day,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            capacity: self.capacity,
+        }
+    }
+}
+
+const SLOT_COLUMNS: &str = "sl.id, sl.doctor_id, sl.day, sl.starts_at, sl.ends_at, sl.capacity, sl.booked, sl.blocked,
+    sl.block_reason, (SELECT COUNT(*) FROM appointment a WHERE a.slot_id = sl.id) AS history";
+
+/// Slots that start after `now`, of one doctor or of all.
+pub async fn future_slots(tx: &mut Tx, doctor_id: Option<i64>, now: Timestamp) -> Result<Vec<Slot>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {SLOT_COLUMNS} FROM slot sl WHERE sl.starts_at > $1 AND ($2 = 0 OR sl.doctor_id = $2) ORDER BY sl.starts_at"
+    ))
+    .bind(now)
+    .bind(doctor_id.unwrap_or(0))
+    .fetch_all(&mut **tx)
+    .await
+}
+
+pub async fn slot(db: &Db, id: i64) -> Result<Option<Slot>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {SLOT_COLUMNS} FROM slot sl WHERE sl.id = $1"))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await
+}
+
+pub async fn slot_in(tx: &mut Tx, id: i64) -> Result<Option<Slot>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {SLOT_COLUMNS} FROM slot sl WHERE sl.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+pub async fn delete_slot(tx: &mut Tx, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM slot WHERE id = $1 AND booked = 0")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_blocked(tx: &mut Tx, id: i64, blocked: bool, reason: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE slot SET blocked = $1, block_reason = $2 WHERE id = $3")
+        .bind(Flag(blocked))
+        .bind(reason)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Past slots nobody ever booked are of no use.
+pub async fn delete_unused_past_slots(tx: &mut Tx, now: Timestamp) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "DELETE FROM slot WHERE ends_at < $1 AND booked = 0
+         AND NOT EXISTS (SELECT 1 FROM appointment a WHERE a.slot_id = slot.id)",
+    )
+    .bind(now)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
+}
+
+/// An open slot as a patient chooses it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct OpenSlot {
+    pub id: i64,
+    pub doctor_id: i64,
+    pub doctor_name: String,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub seats_left: i64,
+}
+
+/// The bookable slots of a day (not blocked, not full, starting after `not_before`).
+pub async fn open_slots(
+    db: &Db,
+    day: Date,
+    doctor_id: Option<i64>,
+    not_before: Timestamp,
+) -> Result<Vec<OpenSlot>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT sl.id, sl.doctor_id, s.full_name AS doctor_name, sl.starts_at, sl.ends_at,
+                sl.capacity - sl.booked AS seats_left
+         FROM slot sl JOIN staff s ON s.id = sl.doctor_id
+         WHERE sl.day = $1 AND sl.blocked = 0 AND sl.booked < sl.capacity AND sl.starts_at >= $2
+           AND ($3 = 0 OR sl.doctor_id = $3) AND s.active = 1
+         ORDER BY sl.starts_at, s.full_name",
+    )
+    .bind(day)
+    .bind(not_before)
+    .bind(doctor_id.unwrap_or(0))
+    .fetch_all(db.pool())
+    .await
+}
+
+/// Whether a day has slots at all (so "full" can be told apart from "no clinic that day").
+pub async fn day_has_slots(db: &Db, day: Date, doctor_id: Option<i64>) -> Result<bool, sqlx::Error> {
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM slot WHERE day = $1 AND blocked = 0 AND ($2 = 0 OR doctor_id = $2)")
+            .bind(day)
+            .bind(doctor_id.unwrap_or(0))
+            .fetch_one(db.pool())
+            .await?;
+    Ok(n > 0)
+}
+
+// ---- appointments ------------------------------------------------------------------------------------
+
+/// Takes a seat if one is left: the one atomic step that makes overbooking impossible.
+pub async fn take_seat(tx: &mut Tx, slot_id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE slot SET booked = booked + 1 WHERE id = $1 AND booked < capacity AND blocked = 0")
+        .bind(slot_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn release_seat(tx: &mut Tx, slot_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE slot SET booked = booked - 1 WHERE id = $1 AND booked > 0")
+        .bind(slot_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Serialises one patient's bookings, so the per-day and per-patient limits hold under concurrent requests.
+pub async fn lock_patient(tx: &mut Tx, patient_id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE patient SET session_version = session_version WHERE id = $1 AND active = 1")
+        .bind(patient_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn patient_approved(tx: &mut Tx, patient_id: i64) -> Result<bool, sqlx::Error> {
+    let approved: Option<Flag> = sqlx::query_scalar("SELECT approved FROM patient WHERE id = $1")
+        .bind(patient_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(approved.is_some_and(|f| f.0))
+}
+
+/// Live bookings of a patient from `now` on, and on `day`.
+pub async fn holdings(tx: &mut Tx, patient_id: i64, day: Date, now: Timestamp) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN sl.ends_at > $2 THEN 1 ELSE 0 END), 0) AS BIGINT),
+                CAST(COALESCE(SUM(CASE WHEN a.day = $3 THEN 1 ELSE 0 END), 0) AS BIGINT)
+         FROM appointment a JOIN slot sl ON sl.id = a.slot_id
+         WHERE a.patient_id = $1 AND a.status IN ('booked', 'checked_in', 'in_consultation')",
+    )
+    .bind(patient_id)
+    .bind(now)
+    .bind(day)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub struct NewAppointment<'a> {
+    pub patient_id: i64,
+    pub slot_id: i64,
+    pub day: Date,
+    pub reason: &'a str,
+    pub booked_by_staff_id: Option<i64>,
+    pub override_reason: &'a str,
+}
+
+/// Inserts a booking; a unique violation means the patient already holds this slot.
+pub async fn insert_appointment(tx: &mut Tx, a: &NewAppointment<'_>) -> Result<i64, sqlx::Error> {
+    let now = Timestamp::now();
+    sqlx::query_scalar(
+        "INSERT INTO appointment (patient_id, slot_id, day, status, reason, booked_by_staff_id, override_reason,
+             created_at, updated_at)
+         VALUES ($1, $2, $3, 'booked', $4, $5, $6, $7, $7) RETURNING id",
+    )
+    .bind(a.patient_id)
+    .bind(a.slot_id)
+    .bind(a.day)
+    .bind(a.reason)
+    .bind(a.booked_by_staff_id)
+    .bind(a.override_reason)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// An appointment with its slot and doctor, for lists.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AppointmentView {
+    pub id: i64,
+    pub patient_id: i64,
+    pub patient_name: String,
+    pub clinic_number: String,
+    pub slot_id: i64,
+    pub doctor_id: i64,
+    pub doctor_name: String,
+    pub day: Date,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub status: AppointmentStatus,
+    pub reason: String,
+    pub cancel_reason: String,
+    pub override_reason: String,
+}
+
+const APPOINTMENT_COLUMNS: &str =
+    "a.id, a.patient_id, p.first_name || ' ' || p.surname AS patient_name, p.clinic_number,
+    a.slot_id, sl.doctor_id, s.full_name AS doctor_name, a.day, sl.starts_at, sl.ends_at, a.status, a.reason,
+    a.cancel_reason, a.override_reason";
+const APPOINTMENT_FROM: &str = "FROM appointment a JOIN slot sl ON sl.id = a.slot_id JOIN staff s ON s.id = sl.doctor_id JOIN patient p ON p.id = a.patient_id";
+
+pub async fn appointments_of_patient(db: &Db, patient_id: i64) -> Result<Vec<AppointmentView>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM} WHERE a.patient_id = $1 ORDER BY sl.starts_at DESC LIMIT 100"
+    ))
+    .bind(patient_id)
+    .fetch_all(db.pool())
+    .await
+}
+
+pub async fn appointment(db: &Db, id: i64) -> Result<Option<AppointmentView>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM} WHERE a.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await
+}
+
+pub async fn appointment_in(tx: &mut Tx, id: i64) -> Result<Option<AppointmentView>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM} WHERE a.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// The appointments in a doctor's slots between two days (all doctors with `None`).
+pub async fn appointments_between(
+    db: &Db,
+    doctor_id: Option<i64>,
+    from: Date,
+    to: Date,
+) -> Result<Vec<AppointmentView>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM}
+         WHERE a.day >= $1 AND a.day <= $2 AND ($3 = 0 OR sl.doctor_id = $3) ORDER BY sl.starts_at, a.id"
+    ))
+    .bind(from)
+    .bind(to)
+    .bind(doctor_id.unwrap_or(0))
+    .fetch_all(db.pool())
+    .await
+}
+
+/// The live bookings on a slot (to report when a slot or day is taken away).
+pub async fn live_on_slot(tx: &mut Tx, slot_id: i64) -> Result<Vec<AppointmentView>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM}
+         WHERE a.slot_id = $1 AND a.status IN ('booked', 'checked_in', 'in_consultation') ORDER BY a.id"
+    ))
+    .bind(slot_id)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// Moves an appointment from one status to another; only one caller can win.
+pub async fn change_status(
+    tx: &mut Tx,
+    id: i64,
+    from: AppointmentStatus,
+    to: AppointmentStatus,
+    cancel_reason: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE appointment SET status = $1, cancel_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5",
+    )
+    .bind(to)
+    .bind(cancel_reason)
+    .bind(Timestamp::now())
+    .bind(id)
+    .bind(from)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks as no-shows the bookings whose slot ended before `cutoff` without a check-in; returns them.
+pub async fn mark_no_shows(tx: &mut Tx, cutoff: Timestamp) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE appointment SET status = 'no_show', updated_at = $1
+         WHERE status = 'booked' AND slot_id IN (SELECT id FROM slot WHERE ends_at < $2)
+         RETURNING id, patient_id",
+    )
+    .bind(Timestamp::now())
+    .bind(cutoff)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+// ---- waitlist and notifications ----------------------------------------------------------------------
+
+/// Joins a day's waitlist; `false` when already on it.
+pub async fn join_waitlist(tx: &mut Tx, patient_id: i64, day: Date) -> Result<bool, sqlx::Error> {
+    let now = Timestamp::now();
+    let done = sqlx::query(
+        "INSERT INTO waitlist_entry (patient_id, day, status, created_at, updated_at) VALUES ($1, $2, 'waiting', $3, $3)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(patient_id)
+    .bind(day)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn leave_waitlist(tx: &mut Tx, patient_id: i64, id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE waitlist_entry SET status = 'cancelled', updated_at = $1
+         WHERE id = $2 AND patient_id = $3 AND status IN ('waiting', 'offered')",
+    )
+    .bind(Timestamp::now())
+    .bind(id)
+    .bind(patient_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Offers a freed seat to the first patient waiting for that day; returns who, if anyone.
+pub async fn offer_to_first_waiting(tx: &mut Tx, day: Date, slot_id: i64) -> Result<Option<i64>, sqlx::Error> {
+    let first: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT id, patient_id FROM waitlist_entry WHERE day = $1 AND status = 'waiting' ORDER BY id LIMIT 1",
+    )
+    .bind(day)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((entry, patient)) = first else { return Ok(None) };
+    let done = sqlx::query(
+        "UPDATE waitlist_entry SET status = 'offered', offered_slot_id = $1, updated_at = $2 WHERE id = $3 AND status = 'waiting'",
+    )
+    .bind(slot_id)
+    .bind(Timestamp::now())
+    .bind(entry)
+    .execute(&mut **tx)
+    .await?;
+    Ok((done.rows_affected() == 1).then_some(patient))
+}
+
+/// The patient's entries for a day once they have booked it.
+pub async fn settle_waitlist(tx: &mut Tx, patient_id: i64, day: Date) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE waitlist_entry SET status = 'accepted', updated_at = $1
+         WHERE patient_id = $2 AND day = $3 AND status IN ('waiting', 'offered')",
+    )
+    .bind(Timestamp::now())
+    .bind(patient_id)
+    .bind(day)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct WaitlistEntry {
+    pub id: i64,
+    pub day: Date,
+    pub status: String,
+    pub offered_slot_id: Option<i64>,
+}
+
+pub async fn waitlist_of(db: &Db, patient_id: i64, from: Date) -> Result<Vec<WaitlistEntry>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, day, status, offered_slot_id FROM waitlist_entry
+         WHERE patient_id = $1 AND day >= $2 AND status IN ('waiting', 'offered') ORDER BY day",
+    )
+    .bind(patient_id)
+    .bind(from)
+    .fetch_all(db.pool())
+    .await
+}
+
+pub async fn notify(tx: &mut Tx, patient_id: i64, message: &str, link: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO notification (patient_id, message, link, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(patient_id)
+        .bind(message)
+        .bind(link)
+        .bind(Timestamp::now())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Notification {
+    pub id: i64,
+    pub message: String,
+    pub link: String,
+    pub created_at: Timestamp,
+}
+
+pub async fn unread_notifications(db: &Db, patient_id: i64) -> Result<Vec<Notification>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, message, link, created_at FROM notification WHERE patient_id = $1 AND read_at IS NULL ORDER BY id DESC LIMIT 20",
+    )
+    .bind(patient_id)
+    .fetch_all(db.pool())
+    .await
+}
+
+pub async fn mark_read(db: &Db, patient_id: i64, id: i64) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE notification SET read_at = $1 WHERE id = $2 AND patient_id = $3 AND read_at IS NULL")
+            .bind(Timestamp::now())
+            .bind(id)
+            .bind(patient_id)
+            .execute(db.pool())
+            .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -1,0 +1,392 @@
+//! Scheduling operations, each one transaction with its audit row: generating slots from hours, booking,
+//! cancelling, rescheduling, blocking, no-shows and the waitlist.
+
+use std::collections::HashSet;
+
+use chrono::Duration as Days;
+
+use super::model::{
+    AppointmentStatus, Availability, BookingRules, Holdings, Refusal, check_booking, generate, patient_may_change,
+};
+use super::repo::{self, AppointmentView, NewAppointment};
+use crate::audit::{self, Actor, AuditEntry};
+use crate::db::{Date, Db, Timestamp, Tx, is_unique_violation};
+use crate::settings::Settings;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BookingError {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("No such slot or appointment.")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for BookingError {
+    fn from(err: sqlx::Error) -> Self {
+        BookingError::Internal(err.into())
+    }
+}
+
+/// What a generation run did; `orphans` are booked slots that the hours no longer call for, kept and listed
+/// so the clinic can contact the patients.
+#[derive(Debug, Default)]
+pub struct Generated {
+    pub created: u64,
+    pub removed: u64,
+    pub orphans: Vec<AppointmentView>,
+}
+
+/// Brings the slots of the coming `booking_horizon_days` in line with the hours and closures (of one doctor,
+/// or all). Safe to run often and on several instances at once: inserts are idempotent and removals only
+/// touch slots nobody holds.
+pub async fn generate_slots(db: &Db, settings: &Settings, doctor_id: Option<i64>) -> Result<Generated, sqlx::Error> {
+    let today = settings.today();
+    let until = today + Days::days(settings.booking_horizon_days);
+    let now = Timestamp::now();
+    let mut tx = db.begin_write().await?;
+    let hours: Vec<Availability> = match doctor_id {
+        Some(id) => repo::active_hours_in(&mut tx, id).await?,
+        None => repo::all_active_hours(&mut tx).await?,
+    };
+    let closures = repo::closures_between(&mut tx, Date(today), Date(until)).await?;
+    let specs: Vec<_> = generate(&hours, &closures, today, until, settings.time_zone)
+        .into_iter()
+        .filter(|s| s.starts_at > now)
+        .collect();
+    let mut report = Generated {
+        created: repo::insert_slots(&mut tx, &specs).await?,
+        ..Generated::default()
+    };
+    let wanted: HashSet<_> = specs.into_iter().collect();
+    for slot in repo::future_slots(&mut tx, doctor_id, now).await? {
+        if wanted.contains(&slot.spec()) {
+            continue;
+        }
+        if slot.booked > 0 {
+            report.orphans.extend(repo::live_on_slot(&mut tx, slot.id).await?);
+        } else if slot.history > 0 {
+            // Cancelled bookings point at it: keep it for the record, but nobody can book it.
+            if !slot.blocked {
+                repo::set_blocked(&mut tx, slot.id, true, "No longer in the doctor's hours").await?;
+                report.removed += 1;
+            }
+        } else {
+            repo::delete_slot(&mut tx, slot.id).await?;
+            report.removed += 1;
+        }
+    }
+    if doctor_id.is_none() {
+        report.removed += repo::delete_unused_past_slots(&mut tx, now).await?;
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// Who is booking, and whether the rules apply to them.
+pub enum Booker<'a> {
+    /// The patient themselves: every rule applies.
+    Patient,
+    /// Staff booking for a patient: the rules apply unless they give a reason to override them.
+    Staff {
+        staff_id: i64,
+        override_reason: Option<&'a str>,
+    },
+}
+
+/// Books a seat in a slot for a patient. One transaction: the patient's row is locked (their limits hold under
+/// concurrent requests), the seat is taken with a conditional update (the slot can't be overbooked), the
+/// appointment is inserted (a unique index stops a second live booking of the same slot), and audited.
+pub async fn book(
+    db: &Db,
+    actor: &Actor,
+    rules: &BookingRules,
+    patient_id: i64,
+    slot_id: i64,
+    reason: &str,
+    booker: Booker<'_>,
+) -> Result<i64, BookingError> {
+    let mut tx = db.begin_write().await?;
+    let id = book_in(&mut tx, rules, patient_id, slot_id, reason, &booker).await?;
+    let mut entry = AuditEntry::new("appointment.book")
+        .record("appointment", id)
+        .patient(patient_id);
+    if let Booker::Staff {
+        override_reason: Some(why),
+        ..
+    } = booker
+    {
+        entry = entry.detail(format!("rules overridden: {why}"));
+    }
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn book_in(
+    tx: &mut Tx,
+    rules: &BookingRules,
+    patient_id: i64,
+    slot_id: i64,
+    reason: &str,
+    booker: &Booker<'_>,
+) -> Result<i64, BookingError> {
+    if !repo::lock_patient(tx, patient_id).await? {
+        return Err(BookingError::NotFound);
+    }
+    let slot = repo::slot_in(tx, slot_id).await?.ok_or(BookingError::NotFound)?;
+    let now = Timestamp::now();
+    if slot.blocked || slot.starts_at <= now {
+        return Err(Refusal::Unavailable.into());
+    }
+    let overridden = matches!(
+        booker,
+        Booker::Staff {
+            override_reason: Some(_),
+            ..
+        }
+    );
+    if !overridden {
+        if matches!(booker, Booker::Patient) && !repo::patient_approved(tx, patient_id).await? {
+            return Err(Refusal::NotApproved.into());
+        }
+        let (live_future, live_that_day) = repo::holdings(tx, patient_id, slot.day, now).await?;
+        check_booking(
+            rules,
+            now,
+            slot.starts_at,
+            Holdings {
+                live_future,
+                live_that_day,
+            },
+        )?;
+    }
+    if !repo::take_seat(tx, slot_id).await? {
+        return Err(Refusal::Full.into());
+    }
+    let (staff_id, override_reason) = match booker {
+        Booker::Patient => (None, ""),
+        Booker::Staff {
+            staff_id,
+            override_reason,
+        } => (Some(*staff_id), override_reason.unwrap_or("")),
+    };
+    let new = NewAppointment {
+        patient_id,
+        slot_id,
+        day: slot.day,
+        reason,
+        booked_by_staff_id: staff_id,
+        override_reason,
+    };
+    let id = match repo::insert_appointment(tx, &new).await {
+        Ok(id) => id,
+        Err(err) if is_unique_violation(&err) => return Err(Refusal::AlreadyBooked.into()),
+        Err(err) => return Err(err.into()),
+    };
+    repo::settle_waitlist(tx, patient_id, slot.day).await?;
+    Ok(id)
+}
+
+/// Who is cancelling.
+pub enum Canceller<'a> {
+    /// The patient, on their own booking, before the cutoff.
+    Patient(i64),
+    /// Staff, with a reason.
+    Staff(&'a str),
+}
+
+/// Cancels a live booking, frees its seat at once and offers it to the first patient on the day's waitlist.
+pub async fn cancel(
+    db: &Db,
+    actor: &Actor,
+    rules: &BookingRules,
+    id: i64,
+    by: Canceller<'_>,
+) -> Result<(), BookingError> {
+    let mut tx = db.begin_write().await?;
+    let appointment = cancel_in(&mut tx, rules, id, &by).await?;
+    let detail = match by {
+        Canceller::Patient(_) => "by the patient".to_owned(),
+        Canceller::Staff(reason) => format!("by staff: {reason}"),
+    };
+    let entry = AuditEntry::new("appointment.cancel")
+        .record("appointment", id)
+        .patient(appointment.patient_id)
+        .detail(detail);
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn cancel_in(
+    tx: &mut Tx,
+    rules: &BookingRules,
+    id: i64,
+    by: &Canceller<'_>,
+) -> Result<AppointmentView, BookingError> {
+    let appointment = repo::appointment_in(tx, id).await?.ok_or(BookingError::NotFound)?;
+    let reason = match by {
+        Canceller::Patient(patient_id) => {
+            // Someone else's booking looks the same as one that doesn't exist.
+            if appointment.patient_id != *patient_id {
+                return Err(BookingError::NotFound);
+            }
+            if !patient_may_change(rules, Timestamp::now(), appointment.starts_at) {
+                return Err(BookingError::Conflict(format!(
+                    "Bookings can be changed online until {} minutes before they start; please call the clinic.",
+                    rules.cancel_cutoff_minutes
+                )));
+            }
+            ""
+        }
+        Canceller::Staff(reason) => reason,
+    };
+    if !repo::change_status(tx, id, AppointmentStatus::Booked, AppointmentStatus::Cancelled, reason).await? {
+        return Err(BookingError::Conflict(
+            "Only a booking that hasn't started can be cancelled; this one is not.".into(),
+        ));
+    }
+    repo::release_seat(tx, appointment.slot_id).await?;
+    offer_freed_seat(tx, &appointment).await?;
+    Ok(appointment)
+}
+
+/// Tells the first patient waiting for the day that a seat is free (an in-app notification).
+async fn offer_freed_seat(tx: &mut Tx, freed: &AppointmentView) -> Result<(), sqlx::Error> {
+    if freed.starts_at <= Timestamp::now() {
+        return Ok(());
+    }
+    if let Some(patient) = repo::offer_to_first_waiting(tx, freed.day, freed.slot_id).await? {
+        let message = format!(
+            "A place has come free on {} with {}. Book it before someone else does.",
+            freed.day, freed.doctor_name
+        );
+        repo::notify(tx, patient, &message, &format!("/me/book?day={}", freed.day)).await?;
+    }
+    Ok(())
+}
+
+/// Moves the patient's booking to another slot in one transaction: if the new slot can't be had, the old
+/// booking stays as it was.
+pub async fn reschedule(
+    db: &Db,
+    actor: &Actor,
+    rules: &BookingRules,
+    patient_id: i64,
+    id: i64,
+    new_slot_id: i64,
+) -> Result<i64, BookingError> {
+    let mut tx = db.begin_write().await?;
+    let old = cancel_in(&mut tx, rules, id, &Canceller::Patient(patient_id)).await?;
+    let new_id = book_in(&mut tx, rules, patient_id, new_slot_id, &old.reason, &Booker::Patient).await?;
+    let entry = AuditEntry::new("appointment.reschedule")
+        .record("appointment", new_id)
+        .patient(patient_id)
+        .detail(format!("from appointment {id}"));
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(new_id)
+}
+
+/// Blocks or unblocks a slot. Blocking never cancels bookings: it returns the live ones so staff can act.
+pub async fn set_blocked(
+    db: &Db,
+    actor: &Actor,
+    slot_id: i64,
+    blocked: bool,
+    reason: &str,
+) -> Result<Vec<AppointmentView>, BookingError> {
+    let mut tx = db.begin_write().await?;
+    if !repo::set_blocked(&mut tx, slot_id, blocked, reason).await? {
+        return Err(BookingError::NotFound);
+    }
+    let live = repo::live_on_slot(&mut tx, slot_id).await?;
+    let action = if blocked { "slot.block" } else { "slot.unblock" };
+    audit::record(
+        &mut tx,
+        actor,
+        AuditEntry::new(action).record("slot", slot_id).detail(reason),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(live)
+}
+
+/// Marks bookings as no-shows once their slot ended `grace_minutes` ago without a check-in. Idempotent.
+pub async fn mark_no_shows(db: &Db, grace_minutes: i64) -> Result<usize, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let marked = repo::mark_no_shows(&mut tx, Timestamp::now().minus_minutes(grace_minutes)).await?;
+    let actor = Actor::system("no-show job");
+    for (id, patient) in &marked {
+        audit::record(
+            &mut tx,
+            &actor,
+            AuditEntry::new("appointment.no_show")
+                .record("appointment", *id)
+                .patient(*patient),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(marked.len())
+}
+
+/// Staff correct a wrong no-show or completed mark (back to booked or checked in), audited.
+pub async fn correct_status(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    to: AppointmentStatus,
+    why: &str,
+) -> Result<(), BookingError> {
+    let mut tx = db.begin_write().await?;
+    let appointment = repo::appointment_in(&mut tx, id).await?.ok_or(BookingError::NotFound)?;
+    let allowed = matches!(
+        (appointment.status, to),
+        (
+            AppointmentStatus::NoShow,
+            AppointmentStatus::Booked | AppointmentStatus::CheckedIn
+        ) | (AppointmentStatus::Completed, AppointmentStatus::CheckedIn)
+    );
+    if !allowed || !repo::change_status(&mut tx, id, appointment.status, to, "").await? {
+        return Err(BookingError::Conflict(format!(
+            "A {} booking can't be changed to {}.",
+            appointment.status.label(),
+            to.label()
+        )));
+    }
+    let detail = format!("{} -> {}: {why}", appointment.status, to);
+    audit::record(
+        &mut tx,
+        actor,
+        AuditEntry::new("appointment.correct")
+            .record("appointment", id)
+            .patient(appointment.patient_id)
+            .detail(detail),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Joins the waitlist of a day.
+pub async fn join_waitlist(db: &Db, actor: &Actor, patient_id: i64, day: Date) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let joined = repo::join_waitlist(&mut tx, patient_id, day).await?;
+    if joined {
+        audit::record(
+            &mut tx,
+            actor,
+            AuditEntry::new("waitlist.join")
+                .patient(patient_id)
+                .detail(day.to_string()),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(joined)
+}
