@@ -17,6 +17,7 @@ use crate::academic::repo as academic_repo;
 use crate::audit::Actor;
 use crate::auth::password;
 use crate::db::Timestamp;
+use crate::scheduling::repo::{self as schedule_repo, AppointmentView};
 use crate::staff::model::Role;
 use crate::state::AppState;
 use crate::web::extract::{Admins, AnyStaff, ClientIp, RoleSet, Staff};
@@ -214,6 +215,8 @@ pub struct ProfilePage {
     can_edit: bool,
     can_reset_password: bool,
     revealed_password: Option<String>,
+    appointments: Vec<AppointmentView>,
+    zone: chrono_tz::Tz,
 }
 
 pub async fn profile(
@@ -243,6 +246,8 @@ pub async fn profile(
         can_edit: Registrars::ROLES.contains(&user.role),
         can_reset_password: user.role == Role::Admin,
         revealed_password,
+        appointments: schedule_repo::appointments_of_patient(&state.db, id).await?,
+        zone: settings.time_zone,
     })
 }
 
@@ -453,6 +458,10 @@ pub fn patient_error(err: PatientError) -> AppError {
 }
 
 impl ProfilePage {
+    fn when(&self, a: &AppointmentView) -> String {
+        crate::scheduling::picker::when(a.starts_at, self.zone)
+    }
+
     fn portal_status(&self) -> &'static str {
         match (self.patient.has_password, self.patient.approved) {
             (false, _) => "No portal access yet",

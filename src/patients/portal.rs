@@ -21,6 +21,8 @@ use crate::academic::repo as academic_repo;
 use crate::audit::Actor;
 use crate::auth::password;
 use crate::db::Date;
+use crate::scheduling::picker::when;
+use crate::scheduling::repo::{self as schedule_repo, Notification};
 use crate::settings::Settings;
 use crate::staff::model::parse_email;
 use crate::state::AppState;
@@ -44,6 +46,9 @@ pub fn router() -> Router<AppState> {
 pub struct HomePage {
     layout: Layout,
     patient: Patient,
+    notifications: Vec<Notification>,
+    /// The next live booking: when, and with whom.
+    next: Option<(String, String)>,
 }
 
 async fn load_own(state: &AppState, user: &PortalUser) -> AppResult<Patient> {
@@ -51,9 +56,19 @@ async fn load_own(state: &AppState, user: &PortalUser) -> AppResult<Patient> {
 }
 
 pub async fn home(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<HomePage> {
+    let now = crate::db::Timestamp::now();
+    let zone = state.settings.get().time_zone;
+    let next = schedule_repo::appointments_of_patient(&state.db, user.id)
+        .await?
+        .into_iter()
+        .filter(|a| a.status.is_live() && a.ends_at > now)
+        .min_by_key(|a| a.starts_at)
+        .map(|a| (when(a.starts_at, zone), a.doctor_name));
     Ok(HomePage {
         layout,
         patient: load_own(&state, &user).await?,
+        notifications: schedule_repo::unread_notifications(&state.db, user.id).await?,
+        next,
     })
 }
 

@@ -1,6 +1,28 @@
 //! Scheduling and booking: doctors' weekly hours, generated slots, closures and blocks, booking by patients
 //! and reception, cancellation and rescheduling, no-shows, the waitlist, and doctors' schedules.
 
+pub mod booking;
 pub mod model;
+pub mod picker;
+pub mod portal;
 pub mod repo;
 pub mod service;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+/// Booking: the patient's own pages under /me, and reception booking for a patient.
+pub fn booking_router() -> Router<AppState> {
+    Router::new()
+        .route("/me/book", get(portal::book_form))
+        .route("/me/appointments", get(portal::mine).post(portal::book))
+        .route("/me/appointments/{id}/cancel", post(portal::cancel))
+        .route("/me/appointments/{id}/reschedule", post(portal::reschedule))
+        .route("/me/waitlist", post(portal::join_waitlist))
+        .route("/me/waitlist/{id}/leave", post(portal::leave_waitlist))
+        .route("/me/notifications/{id}/read", post(portal::read_notification))
+        .route("/patients/{id}/book", get(booking::book_form))
+        .route("/patients/{id}/appointments", post(booking::book))
+}

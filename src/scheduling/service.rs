@@ -21,6 +21,9 @@ pub enum BookingError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// Input the form should not have sent (no slot chosen, a reason too long).
+    #[error("{0}")]
+    Invalid(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }

@@ -127,8 +127,9 @@ fn patient_nav(path: &str) -> Vec<NavLink> {
     mark_current(
         &[
             ("/me", "Home"),
-            ("/me/card", "Clinic card"),
-            ("/me/profile", "My details"),
+            ("/me/book", "Book"),
+            ("/me/appointments", "Appointments"),
+            ("/me/card", "Card"),
         ],
         path,
     )

@@ -5,6 +5,7 @@ mod support;
 
 mod academic;
 mod auth;
+mod booking;
 mod browser;
 mod cli;
 mod import;

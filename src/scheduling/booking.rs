@@ -1,0 +1,113 @@
+//! Reception (and the admin) booking for a patient: the same picker, the same rules, which they may set
+//! aside by giving a reason that goes into the audit log.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+
+use super::picker::{self, PickerQuery};
+use super::portal::{BookForm, BookPage, booked_message, picker_response, refusal_status};
+use super::service::{self, Booker, BookingError};
+use crate::audit::Actor;
+use crate::patients::handlers::Registrars;
+use crate::patients::repo as patient_repo;
+use crate::state::AppState;
+use crate::web::extract::{ClientIp, Staff};
+use crate::web::form::Form;
+use crate::web::htmx::HxRequest;
+use crate::web::layout::{FlashKind, Layout, flash};
+use crate::web::{AppError, AppResult, IdPath};
+
+async fn page_for(
+    state: &AppState,
+    layout: Layout,
+    patient_id: i64,
+    query: &PickerQuery,
+    error: Option<String>,
+    reason: String,
+) -> AppResult<BookPage> {
+    let patient = patient_repo::get(&state.db, patient_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let picker = picker::load(&state.db, &state.settings.get(), query).await?;
+    Ok(BookPage {
+        layout,
+        picker,
+        action: format!("/patients/{patient_id}/appointments"),
+        base: format!("/patients/{patient_id}/book"),
+        for_patient: Some(format!("{} ({})", patient.full_name(), patient.clinic_number)),
+        reschedule: None,
+        error,
+        reason,
+    })
+}
+
+pub async fn book_form(
+    _user: Staff<Registrars>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    hx: HxRequest,
+    layout: Layout,
+    Query(query): Query<PickerQuery>,
+) -> AppResult<Response> {
+    let page = page_for(&state, layout, id, &query, None, String::new()).await?;
+    picker_response(page, hx, StatusCode::OK)
+}
+
+pub async fn book(
+    user: Staff<Registrars>,
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    IdPath(id): IdPath,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<BookForm>,
+) -> AppResult<Response> {
+    let override_reason = form.override_reason.split_whitespace().collect::<Vec<_>>().join(" ");
+    let rules = state.settings.get().booking_rules();
+    let attempt = match (form.slot(), form.reason()) {
+        (None, _) => Err(BookingError::Invalid("Choose a time first.".into())),
+        (_, Err(message)) => Err(BookingError::Invalid(message)),
+        (_, Ok(_)) if override_reason.chars().count() > 300 => Err(BookingError::Invalid(
+            "Keep the override reason to 300 characters.".into(),
+        )),
+        (Some(slot_id), Ok(reason)) => {
+            let overriding = (!override_reason.is_empty()).then_some(override_reason.as_str());
+            let booker = Booker::Staff {
+                staff_id: user.id,
+                override_reason: overriding,
+            };
+            service::book(
+                &state.db,
+                &Actor::staff(&user, &ip),
+                &rules,
+                id,
+                slot_id,
+                &reason,
+                booker,
+            )
+            .await
+        }
+    };
+    match attempt {
+        Ok(appointment) => {
+            flash(&session, FlashKind::Success, booked_message(&state, appointment).await?).await?;
+            Ok(Redirect::to(&format!("/patients/{id}")).into_response())
+        }
+        Err(BookingError::Internal(err)) => Err(AppError::Internal(err)),
+        Err(BookingError::NotFound) => Err(AppError::NotFound),
+        Err(err) => {
+            let status = refusal_status(&err);
+            let hint = match &err {
+                BookingError::Refused(_) if override_reason.is_empty() => {
+                    " To book anyway, give a reason to override the rules."
+                }
+                _ => "",
+            };
+            let message = format!("{err}{hint}");
+            let page = page_for(&state, layout, id, &form.query(), Some(message), form.reason.clone()).await?;
+            Ok((status, page).into_response())
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! The patient's booking pages (phone first): choose a day and a slot, book, see and cancel or move bookings,
+//! join a full day's waitlist, read notifications.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::model::{AppointmentStatus, Refusal, patient_may_change};
+use super::picker::{self, PickerQuery, SlotPicker, when};
+use super::repo::{self, AppointmentView, WaitlistEntry};
+use super::service::{self, Booker, BookingError, Canceller};
+use crate::audit::Actor;
+use crate::db::{Date, Timestamp};
+use crate::state::AppState;
+use crate::web::extract::{ClientIp, PortalUser};
+use crate::web::form::Form;
+use crate::web::htmx::HxRequest;
+use crate::web::layout::{FlashKind, Layout, flash};
+use crate::web::{AppError, AppResult, IdPath};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "booking/book.html", blocks = ["slots"])]
+pub struct BookPage {
+    pub layout: Layout,
+    pub picker: SlotPicker,
+    /// Where the chosen slot is posted.
+    pub action: String,
+    /// The page itself, for the day and doctor links.
+    pub base: String,
+    /// Reception booking for a patient: their name, and the override field.
+    pub for_patient: Option<String>,
+    pub reschedule: Option<i64>,
+    pub error: Option<String>,
+    pub reason: String,
+}
+
+impl BookPage {
+    fn day_link(&self, day: &str) -> String {
+        let mut link = format!("{}?day={day}", self.base);
+        if let Some(doctor) = self.picker.doctor {
+            link.push_str(&format!("&doctor={doctor}"));
+        }
+        if let Some(id) = self.reschedule {
+            link.push_str(&format!("&reschedule={id}"));
+        }
+        link
+    }
+}
+
+/// Renders the picker page or, for htmx, its slot list.
+pub fn picker_response(page: BookPage, hx: HxRequest, status: StatusCode) -> AppResult<Response> {
+    if hx.0 && page.error.is_none() {
+        return Ok((status, Html(page.as_slots().render()?)).into_response());
+    }
+    Ok((status, page).into_response())
+}
+
+pub async fn book_form(
+    user: PortalUser,
+    State(state): State<AppState>,
+    hx: HxRequest,
+    layout: Layout,
+    Query(query): Query<PickerQuery>,
+) -> AppResult<Response> {
+    let page = my_book_page(&state, layout, &query, &user, None, String::new()).await?;
+    picker_response(page, hx, StatusCode::OK)
+}
+
+async fn my_book_page(
+    state: &AppState,
+    layout: Layout,
+    query: &PickerQuery,
+    user: &PortalUser,
+    error: Option<String>,
+    reason: String,
+) -> AppResult<BookPage> {
+    let picker = picker::load(&state.db, &state.settings.get(), query).await?;
+    let reschedule = query.reschedule();
+    let action = match reschedule {
+        Some(id) => format!("/me/appointments/{id}/reschedule"),
+        None => "/me/appointments".to_owned(),
+    };
+    let error = error.or_else(|| (!user.approved).then(|| Refusal::NotApproved.to_string()));
+    Ok(BookPage {
+        layout,
+        picker,
+        action,
+        base: "/me/book".into(),
+        for_patient: None,
+        reschedule,
+        error,
+        reason,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct BookForm {
+    #[serde(default)]
+    pub slot_id: String,
+    #[serde(default)]
+    pub reason: String,
+    /// Reception only: why the booking rules are set aside.
+    #[serde(default)]
+    pub override_reason: String,
+    /// The day and doctor the form was on, to show it again after a refusal.
+    #[serde(default)]
+    pub day: String,
+    #[serde(default)]
+    pub doctor: String,
+}
+
+impl BookForm {
+    pub fn slot(&self) -> Option<i64> {
+        self.slot_id.trim().parse().ok().filter(|id| *id > 0)
+    }
+
+    pub fn reason(&self) -> Result<String, String> {
+        let reason = self.reason.split_whitespace().collect::<Vec<_>>().join(" ");
+        if reason.chars().count() > 300 {
+            Err("Keep the reason to 300 characters.".into())
+        } else {
+            Ok(reason)
+        }
+    }
+
+    pub fn query(&self) -> PickerQuery {
+        PickerQuery {
+            day: Some(self.day.clone()),
+            doctor: Some(self.doctor.clone()),
+            reschedule: None,
+        }
+    }
+}
+
+/// The status a refusal is answered with: a slot that filled up or was taken is a conflict; a broken rule
+/// is input the clinic won't accept.
+pub fn refusal_status(err: &BookingError) -> StatusCode {
+    match err {
+        BookingError::Refused(Refusal::Full | Refusal::AlreadyBooked | Refusal::Unavailable)
+        | BookingError::Conflict(_) => StatusCode::CONFLICT,
+        BookingError::NotFound => StatusCode::NOT_FOUND,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+pub async fn book(
+    user: PortalUser,
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<BookForm>,
+) -> AppResult<Response> {
+    let rules = state.settings.get().booking_rules();
+    let attempt = match (form.slot(), form.reason()) {
+        (None, _) => Err(BookingError::Invalid("Choose a time first.".into())),
+        (_, Err(message)) => Err(BookingError::Invalid(message)),
+        (Some(slot_id), Ok(reason)) => {
+            service::book(
+                &state.db,
+                &Actor::patient(&user, &ip),
+                &rules,
+                user.id,
+                slot_id,
+                &reason,
+                Booker::Patient,
+            )
+            .await
+        }
+    };
+    match attempt {
+        Ok(id) => {
+            flash(&session, FlashKind::Success, booked_message(&state, id).await?).await?;
+            Ok(Redirect::to("/me/appointments").into_response())
+        }
+        Err(BookingError::Internal(err)) => Err(AppError::Internal(err)),
+        Err(err) => {
+            let status = refusal_status(&err);
+            let page = my_book_page(
+                &state,
+                layout,
+                &form.query(),
+                &user,
+                Some(err.to_string()),
+                form.reason.clone(),
+            )
+            .await?;
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+pub async fn booked_message(state: &AppState, id: i64) -> AppResult<String> {
+    let zone = state.settings.get().time_zone;
+    let appointment = repo::appointment(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    Ok(format!(
+        "Booked: {} with {}.",
+        when(appointment.starts_at, zone),
+        appointment.doctor_name
+    ))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "booking/mine.html")]
+pub struct MinePage {
+    layout: Layout,
+    upcoming: Vec<AppointmentView>,
+    past: Vec<AppointmentView>,
+    waitlist: Vec<WaitlistEntry>,
+    zone: chrono_tz::Tz,
+    cutoff_minutes: i64,
+    now: Timestamp,
+}
+
+impl MinePage {
+    fn when(&self, a: &AppointmentView) -> String {
+        when(a.starts_at, self.zone)
+    }
+
+    fn can_change(&self, a: &AppointmentView) -> bool {
+        let rules = super::model::BookingRules {
+            horizon_days: 0,
+            min_notice_minutes: 0,
+            max_future: 0,
+            one_per_day: false,
+            cancel_cutoff_minutes: self.cutoff_minutes,
+        };
+        a.status == AppointmentStatus::Booked && patient_may_change(&rules, self.now, a.starts_at)
+    }
+}
+
+pub async fn mine(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<MinePage> {
+    let settings = state.settings.get();
+    let now = Timestamp::now();
+    let (upcoming, past): (Vec<_>, Vec<_>) = repo::appointments_of_patient(&state.db, user.id)
+        .await?
+        .into_iter()
+        .partition(|a| a.status.is_live() && a.ends_at > now);
+    let mut upcoming = upcoming;
+    upcoming.reverse();
+    Ok(MinePage {
+        layout,
+        upcoming,
+        past,
+        waitlist: repo::waitlist_of(&state.db, user.id, Date(settings.today())).await?,
+        zone: settings.time_zone,
+        cutoff_minutes: settings.cancel_cutoff_minutes,
+        now,
+    })
+}
+
+pub async fn cancel(
+    user: PortalUser,
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    IdPath(id): IdPath,
+    session: Session,
+) -> AppResult<Redirect> {
+    let rules = state.settings.get().booking_rules();
+    service::cancel(
+        &state.db,
+        &Actor::patient(&user, &ip),
+        &rules,
+        id,
+        Canceller::Patient(user.id),
+    )
+    .await
+    .map_err(booking_error)?;
+    flash(&session, FlashKind::Success, "Your booking is cancelled.").await?;
+    Ok(Redirect::to("/me/appointments"))
+}
+
+pub async fn reschedule(
+    user: PortalUser,
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    IdPath(id): IdPath,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<BookForm>,
+) -> AppResult<Response> {
+    let rules = state.settings.get().booking_rules();
+    let Some(slot_id) = form.slot() else {
+        return Err(AppError::BadRequest("Choose the new time.".into()));
+    };
+    match service::reschedule(&state.db, &Actor::patient(&user, &ip), &rules, user.id, id, slot_id).await {
+        Ok(new_id) => {
+            flash(
+                &session,
+                FlashKind::Success,
+                format!("Moved. {}", booked_message(&state, new_id).await?),
+            )
+            .await?;
+            Ok(Redirect::to("/me/appointments").into_response())
+        }
+        Err(BookingError::Internal(err)) => Err(AppError::Internal(err)),
+        Err(BookingError::NotFound) => Err(AppError::NotFound),
+        Err(err) => {
+            let status = refusal_status(&err);
+            let query = PickerQuery {
+                reschedule: Some(id.to_string()),
+                ..form.query()
+            };
+            let page = my_book_page(&state, layout, &query, &user, Some(err.to_string()), String::new()).await?;
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct WaitlistForm {
+    #[serde(default)]
+    day: String,
+}
+
+pub async fn join_waitlist(
+    user: PortalUser,
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    Form(form): Form<WaitlistForm>,
+) -> AppResult<Redirect> {
+    let settings = state.settings.get();
+    let day = Date::parse(&form.day).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let last = settings.today() + chrono::Duration::days(settings.booking_horizon_days);
+    if day.0 < settings.today() || day.0 > last {
+        return Err(AppError::BadRequest(
+            "You can only wait for a day that can be booked.".into(),
+        ));
+    }
+    let message = if service::join_waitlist(&state.db, &Actor::patient(&user, &ip), user.id, day).await? {
+        format!("You are on the waitlist for {day}. We'll tell you here if a place comes free.")
+    } else {
+        format!("You are already on the waitlist for {day}.")
+    };
+    flash(&session, FlashKind::Success, message).await?;
+    Ok(Redirect::to("/me/appointments"))
+}
+
+pub async fn leave_waitlist(
+    user: PortalUser,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    session: Session,
+) -> AppResult<Redirect> {
+    let mut tx = state.db.begin_write().await?;
+    let left = repo::leave_waitlist(&mut tx, user.id, id).await?;
+    tx.commit().await?;
+    if !left {
+        return Err(AppError::NotFound);
+    }
+    flash(&session, FlashKind::Success, "You have left the waitlist.").await?;
+    Ok(Redirect::to("/me/appointments"))
+}
+
+pub async fn read_notification(
+    user: PortalUser,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+) -> AppResult<Redirect> {
+    if !repo::mark_read(&state.db, user.id, id).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(Redirect::to("/me"))
+}
+
+pub fn booking_error(err: BookingError) -> AppError {
+    match err {
+        BookingError::NotFound => AppError::NotFound,
+        BookingError::Internal(err) => AppError::Internal(err),
+        BookingError::Conflict(message) => AppError::Conflict(message),
+        BookingError::Invalid(message) => AppError::BadRequest(message),
+        BookingError::Refused(refusal) => AppError::Conflict(refusal.to_string()),
+    }
+}

@@ -1,0 +1,662 @@
+//! Booking: slots generated from hours, patients booking on the portal, the rules, cancelling, moving,
+//! reception booking with overrides, the waitlist, no-shows, and races on the last seats.
+
+use std::sync::Arc;
+
+use chrono::Duration as Days;
+use reqwest::StatusCode;
+use sickbay::audit::Actor;
+use sickbay::db::{Date, Timestamp};
+use sickbay::patients::model::{MatricNumber, PatientDetails, PatientKind};
+use sickbay::patients::repo::PortalAccess;
+use sickbay::scheduling::model::Availability;
+use sickbay::scheduling::{repo as schedule_repo, service as schedule};
+use sickbay::staff::model::Role;
+
+use crate::support::{Client, TestApp, on_both_databases};
+
+on_both_databases!(
+    slots_are_generated_from_hours_idempotently,
+    a_student_books_sees_and_cancels,
+    booking_rules_are_enforced_with_clear_messages,
+    patients_cannot_touch_each_others_bookings,
+    a_booking_can_be_moved_to_another_slot,
+    reception_books_for_a_patient_and_may_override_with_a_reason,
+    a_full_day_has_a_waitlist_that_is_offered_freed_seats,
+    unchecked_bookings_become_no_shows,
+    booking_pages_check_who_is_asking,
+    two_hundred_students_race_for_ten_seats,
+    one_student_submitting_twenty_times_books_once,
+);
+
+const STUDENT_PASSWORD: &str = "student passphrase";
+
+async fn doctor(app: &TestApp, username: &str) -> i64 {
+    app.create_staff(username, Role::Doctor, false).await
+}
+
+/// A slot starting `minutes_from_now` from now, straight into the table.
+async fn slot(app: &TestApp, doctor: i64, capacity: i64, minutes_from_now: i64) -> i64 {
+    let starts = Timestamp(Timestamp::now().0 + minutes_from_now * 60_000);
+    let zone = app.state.settings.get().time_zone;
+    let day = Date(starts.to_utc().with_timezone(&zone).date_naive());
+    sqlx::query_scalar(
+        "INSERT INTO slot (doctor_id, day, starts_at, ends_at, capacity, booked, blocked, created_at)
+         VALUES ($1, $2, $3, $4, $5, 0, 0, $3) RETURNING id",
+    )
+    .bind(doctor)
+    .bind(day)
+    .bind(starts)
+    .bind(Timestamp(starts.0 + 30 * 60_000))
+    .bind(capacity)
+    .fetch_one(app.db().pool())
+    .await
+    .expect("slot")
+}
+
+/// Students with a portal password, all sharing one hash (hashing 200 passwords would only slow the test).
+async fn students(app: &TestApp, count: usize, approved: bool) -> Vec<i64> {
+    let hash = sickbay::auth::password::hash(STUDENT_PASSWORD).await.unwrap();
+    let pattern = app.state.settings.get().matric_regex();
+    let mut ids = Vec::new();
+    for i in 0..count {
+        let details = PatientDetails {
+            kind: PatientKind::Student,
+            matric_number: Some(MatricNumber::parse(&format!("BK/26/{i:04}"), &pattern).unwrap()),
+            first_name: format!("Student{i}"),
+            surname: "Booker".into(),
+            other_names: String::new(),
+            sex: None,
+            date_of_birth: None,
+            phone: None,
+            email: None,
+            address: String::new(),
+            emergency_name: String::new(),
+            emergency_phone: String::new(),
+            emergency_relationship: String::new(),
+            blood_group: None,
+            genotype: None,
+            allergies: String::new(),
+            chronic_conditions: String::new(),
+            faculty_id: None,
+            department_id: None,
+            level_id: None,
+            session_id: None,
+        };
+        let portal = PortalAccess {
+            password_hash: Some(&hash),
+            must_change_password: false,
+            approved,
+        };
+        let (id, _) = sickbay::patients::service::register(app.db(), &Actor::system("test"), &details, portal, 2026)
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    ids
+}
+
+async fn student_client(app: &TestApp, index: usize) -> Client {
+    let client = app.client();
+    client.login_ok(&format!("BK/26/{index:04}"), STUDENT_PASSWORD).await;
+    client
+}
+
+async fn book(client: &Client, slot: i64) -> crate::support::Page {
+    client
+        .post(
+            "/me/appointments",
+            &[("slot_id", &slot.to_string()), ("reason", "Headache")],
+        )
+        .await
+}
+
+async fn booked(app: &TestApp, slot: i64) -> i64 {
+    app.count(&format!("SELECT booked FROM slot WHERE id = {slot}")).await
+}
+
+async fn slots_are_generated_from_hours_idempotently(app: TestApp) {
+    let doc = doctor(&app, "dr.hours").await;
+    let settings = app.state.settings.get();
+    let mut tx = app.db().begin_write().await.unwrap();
+    for weekday in 1..=7 {
+        let hours = Availability {
+            id: 0,
+            doctor_id: doc,
+            weekday,
+            start_minute: 9 * 60,
+            end_minute: 12 * 60 + 10,
+            slot_minutes: 30,
+            capacity: 2,
+            valid_from: Date(settings.today()),
+            valid_until: None,
+            active: true,
+        };
+        schedule_repo::insert_hours(&mut tx, &hours).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let first = schedule::generate_slots(app.db(), &settings, None).await.unwrap();
+    // Six whole 30-minute slots fit in 09:00–12:10, every day of the horizon (today's may have passed).
+    let tomorrow = Date(settings.today() + Days::days(1));
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM slot WHERE day = '{tomorrow}'"))
+            .await,
+        6
+    );
+    let last = Date(settings.today() + Days::days(settings.booking_horizon_days));
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM slot WHERE day > '{last}'"))
+            .await,
+        0
+    );
+    assert!(first.created >= 6 * 14);
+    let again = schedule::generate_slots(app.db(), &settings, None).await.unwrap();
+    assert_eq!((again.created, again.removed), (0, 0), "idempotent");
+    // The patient's picker shows tomorrow's slots with their seats.
+    let ids = students(&app, 1, true).await;
+    assert_eq!(ids.len(), 1);
+    let student = student_client(&app, 0).await;
+    let page = student.get(&format!("/me/book?day={tomorrow}")).await;
+    page.assert_status(StatusCode::OK);
+    assert_eq!(page.texts(".slot-choice").len(), 6);
+    assert!(page.text(".slot-seats").starts_with("2 places left"));
+}
+
+async fn a_student_books_sees_and_cancels(app: TestApp) {
+    let doc = doctor(&app, "dr.ngozi").await;
+    let s = slot(&app, doc, 3, 24 * 60).await;
+    students(&app, 1, true).await;
+    let student = student_client(&app, 0).await;
+    let page = book(&student, s).await;
+    page.assert_redirect("/me/appointments");
+    assert_eq!(booked(&app, s).await, 1);
+    let mine = student.get("/me/appointments").await;
+    assert!(mine.text(".flash-success").starts_with("Booked:"));
+    let upcoming = mine.text("#upcoming li");
+    assert!(
+        upcoming.contains("Test dr.ngozi") && upcoming.contains("Booked") && upcoming.contains("Headache"),
+        "{upcoming}"
+    );
+    let home = student.get("/me").await;
+    assert!(home.text("#next-appointment").contains("Test dr.ngozi"));
+    // Cancel: the seat is free at once.
+    let cancel = mine.attr("#upcoming form", "action").expect("cancel form");
+    student.post(&cancel, &[]).await.assert_redirect("/me/appointments");
+    assert_eq!(booked(&app, s).await, 0);
+    let mine = student.get("/me/appointments").await;
+    assert!(mine.has("#no-upcoming"));
+    assert!(mine.text("#past").contains("Cancelled"));
+    // Cancelling again is a clear conflict, and frees nothing more.
+    student.post(&cancel, &[]).await.assert_status(StatusCode::CONFLICT);
+    assert_eq!(booked(&app, s).await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action IN ('appointment.book', 'appointment.cancel')")
+            .await,
+        2
+    );
+}
+
+async fn booking_rules_are_enforced_with_clear_messages(app: TestApp) {
+    let doc = doctor(&app, "dr.rules").await;
+    students(&app, 2, true).await;
+    let student = student_client(&app, 0).await;
+    let soon = slot(&app, doc, 1, 30).await;
+    let page = book(&student, soon).await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text("#booking-error").contains("too soon"));
+    let far = slot(&app, doc, 1, 20 * 24 * 60).await;
+    assert!(
+        book(&student, far)
+            .await
+            .text("#booking-error")
+            .contains("at most 14 days ahead")
+    );
+    // One per day.
+    let morning = slot(&app, doc, 5, 2 * 24 * 60).await;
+    let afternoon = slot(&app, doc, 5, 2 * 24 * 60 + 60).await;
+    book(&student, morning).await.assert_redirect("/me/appointments");
+    let page = book(&student, afternoon).await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(page.text("#booking-error"), "You already have a booking on that day.");
+    // At most N upcoming.
+    app.set_setting("booking_max_future", "1").await;
+    let other_day = slot(&app, doc, 5, 3 * 24 * 60).await;
+    assert!(
+        book(&student, other_day)
+            .await
+            .text("#booking-error")
+            .contains("1 upcoming bookings, the most allowed")
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM appointment").await, 1);
+    // Not yet approved: no booking.
+    sqlx::query("UPDATE patient SET approved = 0 WHERE matric_number = 'BK/26/0001'")
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    let pending = student_client(&app, 1).await;
+    let page = book(&pending, other_day).await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text("#booking-error").contains("approval"));
+    // Bad input: not a slot, an unknown slot, a reason too long; a blocked or past slot.
+    book(&student, 0).await.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    student
+        .post("/me/appointments", &[("slot_id", "abc")])
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    student
+        .post("/me/appointments", &[("slot_id", "999999")])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    let long = "x".repeat(400);
+    student
+        .post(
+            "/me/appointments",
+            &[("slot_id", &other_day.to_string()), ("reason", &long)],
+        )
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let past = slot(&app, doc, 1, -120).await;
+    book(&student, past).await.assert_status(StatusCode::CONFLICT);
+}
+
+async fn patients_cannot_touch_each_others_bookings(app: TestApp) {
+    let doc = doctor(&app, "dr.private").await;
+    let s = slot(&app, doc, 2, 24 * 60).await;
+    students(&app, 2, true).await;
+    let alice = student_client(&app, 0).await;
+    let bob = student_client(&app, 1).await;
+    book(&alice, s).await.assert_redirect("/me/appointments");
+    let id = app.count("SELECT id FROM appointment").await;
+    bob.post(&format!("/me/appointments/{id}/cancel"), &[])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    bob.post(
+        &format!("/me/appointments/{id}/reschedule"),
+        &[("slot_id", &s.to_string())],
+    )
+    .await
+    .assert_status(StatusCode::NOT_FOUND);
+    assert!(bob.get("/me/appointments").await.has("#no-upcoming"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM appointment WHERE status = 'booked'")
+            .await,
+        1
+    );
+    // Too close to the start, even the owner can't cancel online.
+    let soon = slot(&app, doc, 2, 90).await;
+    book(&bob, soon).await.assert_redirect("/me/appointments");
+    let bobs = app
+        .count(&format!("SELECT id FROM appointment WHERE slot_id = {soon}"))
+        .await;
+    let page = bob.post(&format!("/me/appointments/{bobs}/cancel"), &[]).await;
+    page.assert_status(StatusCode::CONFLICT);
+    assert!(page.text(".flash-error").contains("120 minutes before"));
+}
+
+async fn a_booking_can_be_moved_to_another_slot(app: TestApp) {
+    let doc = doctor(&app, "dr.move").await;
+    let first = slot(&app, doc, 1, 24 * 60).await;
+    let second = slot(&app, doc, 1, 24 * 60 + 60).await;
+    let full = slot(&app, doc, 1, 24 * 60 + 120).await;
+    students(&app, 2, true).await;
+    let student = student_client(&app, 0).await;
+    let other = student_client(&app, 1).await;
+    book(&other, full).await.assert_redirect("/me/appointments");
+    book(&student, first).await.assert_redirect("/me/appointments");
+    let id = app
+        .count(&format!("SELECT id FROM appointment WHERE slot_id = {first}"))
+        .await;
+    // Moving to a full slot fails and keeps the old booking.
+    let page = student
+        .post(
+            &format!("/me/appointments/{id}/reschedule"),
+            &[("slot_id", &full.to_string())],
+        )
+        .await;
+    page.assert_status(StatusCode::CONFLICT);
+    assert!(page.text("#booking-error").contains("just filled up"));
+    assert_eq!((booked(&app, first).await, booked(&app, full).await), (1, 1));
+    student
+        .post(
+            &format!("/me/appointments/{id}/reschedule"),
+            &[("slot_id", &second.to_string())],
+        )
+        .await
+        .assert_redirect("/me/appointments");
+    assert_eq!((booked(&app, first).await, booked(&app, second).await), (0, 1));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM appointment WHERE status = 'booked'")
+            .await,
+        2
+    );
+}
+
+async fn reception_books_for_a_patient_and_may_override_with_a_reason(app: TestApp) {
+    let doc = doctor(&app, "dr.desk").await;
+    let soon = slot(&app, doc, 1, 20).await;
+    let ids = students(&app, 1, true).await;
+    let reception = app.login_as("desk", Role::Reception).await;
+    let page = reception.get(&format!("/patients/{}/book", ids[0])).await;
+    page.assert_status(StatusCode::OK);
+    assert!(page.text("#booking-for").contains("Student0 Booker"));
+    let path = format!("/patients/{}/appointments", ids[0]);
+    let refused = reception.post(&path, &[("slot_id", &soon.to_string())]).await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text("#booking-error").contains("give a reason to override"));
+    reception
+        .post(
+            &path,
+            &[
+                ("slot_id", &soon.to_string()),
+                ("override_reason", "Emergency follow-up"),
+            ],
+        )
+        .await
+        .assert_redirect(&format!("/patients/{}", ids[0]));
+    let detail: String = sqlx::query_scalar("SELECT detail FROM audit_event WHERE action = 'appointment.book'")
+        .fetch_one(app.db().pool())
+        .await
+        .unwrap();
+    assert_eq!(detail, "rules overridden: Emergency follow-up");
+    let profile = reception.get(&format!("/patients/{}", ids[0])).await;
+    assert!(profile.text("#patient-appointments").contains("Test dr.desk"));
+    // Even an override can't overbook a full slot.
+    let ids2 = students_extra(&app).await;
+    let page = reception
+        .post(
+            &format!("/patients/{ids2}/appointments"),
+            &[("slot_id", &soon.to_string()), ("override_reason", "Please")],
+        )
+        .await;
+    page.assert_status(StatusCode::CONFLICT);
+    assert_eq!(booked(&app, soon).await, 1);
+}
+
+/// A visitor without portal access.
+async fn students_extra(app: &TestApp) -> i64 {
+    let details = PatientDetails {
+        kind: PatientKind::Visitor,
+        matric_number: None,
+        first_name: "Walk".into(),
+        surname: "In".into(),
+        other_names: String::new(),
+        sex: None,
+        date_of_birth: None,
+        phone: None,
+        email: None,
+        address: String::new(),
+        emergency_name: String::new(),
+        emergency_phone: String::new(),
+        emergency_relationship: String::new(),
+        blood_group: None,
+        genotype: None,
+        allergies: String::new(),
+        chronic_conditions: String::new(),
+        faculty_id: None,
+        department_id: None,
+        level_id: None,
+        session_id: None,
+    };
+    let portal = PortalAccess {
+        password_hash: None,
+        must_change_password: false,
+        approved: true,
+    };
+    sickbay::patients::service::register(app.db(), &Actor::system("test"), &details, portal, 2026)
+        .await
+        .unwrap()
+        .0
+}
+
+async fn a_full_day_has_a_waitlist_that_is_offered_freed_seats(app: TestApp) {
+    let doc = doctor(&app, "dr.full").await;
+    let s = slot(&app, doc, 1, 2 * 24 * 60).await;
+    let day: String = sqlx::query_scalar(&format!("SELECT day FROM slot WHERE id = {s}"))
+        .fetch_one(app.db().pool())
+        .await
+        .unwrap();
+    students(&app, 2, true).await;
+    let first = student_client(&app, 0).await;
+    let second = student_client(&app, 1).await;
+    book(&first, s).await.assert_redirect("/me/appointments");
+    let page = second.get(&format!("/me/book?day={day}")).await;
+    assert!(page.has("#day-full"));
+    second
+        .post("/me/waitlist", &[("day", &day)])
+        .await
+        .assert_redirect("/me/appointments");
+    second
+        .post("/me/waitlist", &[("day", &day)])
+        .await
+        .assert_redirect("/me/appointments");
+    assert!(
+        second
+            .get("/me/appointments")
+            .await
+            .text(".flash-success")
+            .contains("already on the waitlist")
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM waitlist_entry").await, 1);
+    second
+        .post("/me/waitlist", &[("day", "1999-01-01")])
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    // A cancellation offers the seat to the first waiting.
+    let id = app.count("SELECT id FROM appointment").await;
+    first
+        .post(&format!("/me/appointments/{id}/cancel"), &[])
+        .await
+        .assert_redirect("/me/appointments");
+    let home = second.get("/me").await;
+    assert!(
+        home.text("#notifications").contains("A place has come free"),
+        "{}",
+        home.body
+    );
+    assert!(
+        second
+            .get("/me/appointments")
+            .await
+            .text("#waitlist")
+            .contains("book it now")
+    );
+    book(&second, s).await.assert_redirect("/me/appointments");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM waitlist_entry WHERE status = 'accepted'")
+            .await,
+        1
+    );
+    let note = home.attr("#notifications form", "action").unwrap();
+    second.post(&note, &[]).await.assert_redirect("/me");
+    assert!(!second.get("/me").await.has("#notifications"));
+    // Someone else's notification is not theirs to dismiss.
+    first.post(&note, &[]).await.assert_status(StatusCode::NOT_FOUND);
+}
+
+async fn unchecked_bookings_become_no_shows(app: TestApp) {
+    let doc = doctor(&app, "dr.late").await;
+    let ids = students(&app, 1, true).await;
+    let past = slot(&app, doc, 1, -120).await;
+    let future = slot(&app, doc, 1, 24 * 60).await;
+    for s in [past, future] {
+        sqlx::query("INSERT INTO appointment (patient_id, slot_id, day, status, created_at, updated_at) SELECT $1, id, day, 'booked', 0, 0 FROM slot WHERE id = $2")
+            .bind(ids[0])
+            .bind(s)
+            .execute(app.db().pool())
+            .await
+            .unwrap();
+    }
+    assert_eq!(schedule::mark_no_shows(app.db(), 30).await.unwrap(), 1);
+    assert_eq!(schedule::mark_no_shows(app.db(), 30).await.unwrap(), 0, "idempotent");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM appointment WHERE slot_id = {past} AND status = 'no_show'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM appointment WHERE slot_id = {future} AND status = 'booked'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'appointment.no_show'")
+            .await,
+        1
+    );
+    // Staff correct a wrong mark, audited.
+    let id = app
+        .count(&format!("SELECT id FROM appointment WHERE slot_id = {past}"))
+        .await;
+    let admin_id = app.count("SELECT id FROM staff WHERE username = 'admin'").await;
+    let actor = Actor::staff_account(admin_id, "admin", "127.0.0.1");
+    schedule::correct_status(
+        app.db(),
+        &actor,
+        id,
+        sickbay::scheduling::model::AppointmentStatus::CheckedIn,
+        "arrived late",
+    )
+    .await
+    .unwrap();
+    assert!(
+        schedule::correct_status(
+            app.db(),
+            &actor,
+            id,
+            sickbay::scheduling::model::AppointmentStatus::CheckedIn,
+            "again"
+        )
+        .await
+        .is_err()
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'appointment.correct'")
+            .await,
+        1
+    );
+}
+
+async fn booking_pages_check_who_is_asking(app: TestApp) {
+    let ids = students(&app, 1, true).await;
+    let staff = app.admin().await;
+    for path in ["/me/book", "/me/appointments"] {
+        staff.get(path).await.assert_status(StatusCode::FORBIDDEN);
+    }
+    staff
+        .post("/me/appointments", &[("slot_id", "1")])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    let student = student_client(&app, 0).await;
+    student
+        .get(&format!("/patients/{}/book", ids[0]))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    student
+        .post(&format!("/patients/{}/appointments", ids[0]), &[("slot_id", "1")])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    let doctor_client = app.login_as("dr.nobook", Role::Doctor).await;
+    doctor_client
+        .get(&format!("/patients/{}/book", ids[0]))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    let stranger = app.client();
+    assert!(
+        stranger
+            .get("/me/book")
+            .await
+            .location()
+            .unwrap_or_default()
+            .starts_with("/login")
+    );
+    staff
+        .get("/patients/999999/book")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    // A day outside the horizon falls back to today; junk is ignored.
+    student
+        .get("/me/book?day=2999-01-01&doctor=abc")
+        .await
+        .assert_status(StatusCode::OK);
+    // The htmx request gets just the slot list.
+    let fragment = student.get_with("/me/book", &[("hx-request", "true")]).await;
+    assert!(!fragment.body.contains("<html") && fragment.has("#slots-heading"));
+}
+
+async fn two_hundred_students_race_for_ten_seats(app: TestApp) {
+    let doc = doctor(&app, "dr.popular").await;
+    let s = slot(&app, doc, 10, 24 * 60).await;
+    students(&app, 200, true).await;
+    let mut clients = Vec::new();
+    for i in 0..200 {
+        clients.push(student_client(&app, i).await);
+    }
+    // Learn every token first, then fire all the bookings at once.
+    for client in &clients {
+        client.csrf_token().await;
+    }
+    let barrier = Arc::new(tokio::sync::Barrier::new(clients.len()));
+    let mut tasks = Vec::new();
+    for client in clients {
+        let barrier = barrier.clone();
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let page = book(&client, s).await;
+            (
+                page.status,
+                page.has("#booking-error").then(|| page.text("#booking-error")),
+            )
+        }));
+    }
+    let mut won = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            (StatusCode::SEE_OTHER, _) => won += 1,
+            (StatusCode::CONFLICT, Some(message)) => {
+                assert_eq!(message, "This slot just filled up. Please choose another.")
+            }
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert_eq!(won, 10);
+    assert_eq!(booked(&app, s).await, 10);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM appointment WHERE slot_id = {s} AND status = 'booked'"
+        ))
+        .await,
+        10
+    );
+}
+
+async fn one_student_submitting_twenty_times_books_once(app: TestApp) {
+    let doc = doctor(&app, "dr.double").await;
+    let s = slot(&app, doc, 10, 24 * 60).await;
+    students(&app, 1, true).await;
+    let student = student_client(&app, 0).await;
+    student.csrf_token().await;
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let student = student.clone();
+        tasks.push(tokio::spawn(async move { book(&student, s).await.status }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::SEE_OTHER).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| s.is_redirection() || s.is_client_error()),
+        "{statuses:?}"
+    );
+    assert_eq!(booked(&app, s).await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM appointment").await, 1);
+}
