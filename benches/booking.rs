@@ -49,11 +49,16 @@ fn student(i: usize) -> anyhow::Result<PatientDetails> {
 
 async fn seed(db: &Db) -> anyhow::Result<Vec<i64>> {
     let actor = Actor::system("benchmark");
-    let new = NewStaff::validate("dr.bench", "Dr Bench", "", Role::Doctor.as_str()).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let new =
+        NewStaff::validate("dr.bench", "Dr Bench", "", Role::Doctor.as_str()).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let doctor = sickbay::staff::service::create(db, &actor, &new, PASSWORD, false).await?;
     let hash = sickbay::auth::password::hash(PASSWORD).await?;
     for i in 0..CLIENTS * BOOKINGS_PER_CLIENT {
-        let portal = PortalAccess { password_hash: Some(&hash), must_change_password: false, approved: true };
+        let portal = PortalAccess {
+            password_hash: Some(&hash),
+            must_change_password: false,
+            approved: true,
+        };
         sickbay::patients::service::register(db, &actor, &student(i)?, portal, 2026).await?;
     }
     let mut slots = Vec::new();
@@ -79,12 +84,30 @@ async fn seed(db: &Db) -> anyhow::Result<Vec<i64>> {
 }
 
 async fn login(addr: std::net::SocketAddr, matric: &str) -> anyhow::Result<(reqwest::Client, String)> {
-    let client = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build()?;
-    let token_of = |html: &str| html.split("name=\"csrf_token\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or("").to_owned();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let token_of = |html: &str| {
+        html.split("name=\"csrf_token\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap_or("")
+            .to_owned()
+    };
     let page = client.get(format!("http://{addr}/login")).send().await?.text().await?;
     let token = token_of(&page);
-    client.post(format!("http://{addr}/login")).form(&[("identifier", matric), ("password", PASSWORD), ("csrf_token", &token)]).send().await?;
-    let page = client.get(format!("http://{addr}/me/book")).send().await?.text().await?;
+    client
+        .post(format!("http://{addr}/login"))
+        .form(&[("identifier", matric), ("password", PASSWORD), ("csrf_token", &token)])
+        .send()
+        .await?;
+    let page = client
+        .get(format!("http://{addr}/me/book"))
+        .send()
+        .await?
+        .text()
+        .await?;
     Ok((client, token_of(&page)))
 }
 
@@ -126,7 +149,11 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
                 let t = Instant::now();
                 let response = client
                     .post(format!("http://{addr}/me/appointments"))
-                    .form(&[("slot_id", slot.to_string()), ("reason", "benchmark".into()), ("csrf_token", token.clone())])
+                    .form(&[
+                        ("slot_id", slot.to_string()),
+                        ("reason", "benchmark".into()),
+                        ("csrf_token", token.clone()),
+                    ])
                     .send()
                     .await;
                 let status = response.map(|r| r.status().as_u16()).unwrap_or(0);
@@ -155,7 +182,12 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
         elapsed.as_secs_f64(),
         latencies.len() as f64 / elapsed.as_secs_f64()
     );
-    println!("  latency p50={:.2} ms  p99={:.2} ms  max={:.2} ms", pct(&latencies, 0.5), pct(&latencies, 0.99), pct(&latencies, 1.0));
+    println!(
+        "  latency p50={:.2} ms  p99={:.2} ms  max={:.2} ms",
+        pct(&latencies, 0.5),
+        pct(&latencies, 0.99),
+        pct(&latencies, 1.0)
+    );
     println!("  answers: {booked} booked, {full} refused as full, {other} other");
     let overbooked: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM slot s WHERE s.booked > s.capacity
@@ -163,8 +195,13 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
     )
     .fetch_one(db.pool())
     .await?;
-    let seats: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(SUM(booked), 0) AS BIGINT) FROM slot").fetch_one(db.pool()).await?;
-    println!("  seats taken: {seats} of {}; slots overbooked or miscounted: {overbooked}", SLOTS as i64 * CAPACITY);
+    let seats: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(SUM(booked), 0) AS BIGINT) FROM slot")
+        .fetch_one(db.pool())
+        .await?;
+    println!(
+        "  seats taken: {seats} of {}; slots overbooked or miscounted: {overbooked}",
+        SLOTS as i64 * CAPACITY
+    );
     anyhow::ensure!(overbooked == 0 && seats == booked, "booking counts do not add up");
     shutdown.cancel();
     db.close().await;
@@ -184,7 +221,9 @@ fn main() -> anyhow::Result<()> {
                 let mut url = url::Url::parse(&admin_url)?;
                 url.set_path(&format!("/{name}"));
                 let result = bench(url.as_str(), "PostgreSQL").await;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&admin)
+                    .await?;
                 result?;
             }
             Err(_) => println!("\n(PostgreSQL skipped: set TEST_POSTGRES_URL to measure it too)"),

@@ -79,8 +79,6 @@ CREATE TABLE patient (
     approved                BIGINT  NOT NULL DEFAULT 1 CHECK (approved IN (0, 1)),
     active                  BIGINT  NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
     session_version         BIGINT  NOT NULL DEFAULT 1,
-    -- Lower-case names, numbers and phone digits, for as-you-type search.
-    search_text             TEXT    NOT NULL,
     created_at              BIGINT  NOT NULL,
     updated_at              BIGINT  NOT NULL
 );
@@ -88,6 +86,16 @@ CREATE UNIQUE INDEX patient_clinic_number_key ON patient (clinic_number);
 CREATE UNIQUE INDEX patient_matric_number_key ON patient (matric_number);
 CREATE INDEX patient_phone ON patient (phone);
 CREATE INDEX patient_name_dob ON patient (LOWER(surname), LOWER(first_name), date_of_birth);
+
+-- As-you-type search: every name word, number and number part of a patient, in lower case and letters and
+-- digits only. A search term matches a token it begins (a range scan on the primary key); every term must
+-- match for a patient to be found.
+CREATE TABLE patient_search_token (
+    token      TEXT COLLATE "C"    NOT NULL,
+    patient_id BIGINT  NOT NULL REFERENCES patient (id),
+    PRIMARY KEY (token, patient_id)
+);
+CREATE INDEX patient_search_token_patient ON patient_search_token (patient_id);
 
 CREATE TABLE patient_photo (
     patient_id BIGINT  PRIMARY KEY REFERENCES patient (id),

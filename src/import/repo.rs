@@ -2,7 +2,7 @@
 
 use super::model::ExistingStudent;
 use crate::db::{Db, Flag, Timestamp, Tx};
-use crate::patients::model::search_text;
+use crate::patients::repo::save_search_tokens;
 use crate::text_enum;
 
 text_enum! {
@@ -184,18 +184,10 @@ pub async fn existing(tx: &mut Tx, matrics: &[&str]) -> Result<Vec<ExistingStude
 }
 
 pub async fn update_student(tx: &mut Tx, s: &ExistingStudent) -> Result<(), sqlx::Error> {
-    let search = search_text(
-        &s.first_name,
-        &s.surname,
-        &s.other_names,
-        Some(&s.matric_number),
-        &s.clinic_number,
-        s.phone.as_deref(),
-    );
     sqlx::query(
         "UPDATE patient SET first_name = $1, surname = $2, other_names = $3, sex = $4, date_of_birth = $5, email = $6,
-             phone = $7, faculty_id = $8, department_id = $9, level_id = $10, search_text = $11, updated_at = $12
-         WHERE id = $13",
+             phone = $7, faculty_id = $8, department_id = $9, level_id = $10, updated_at = $11
+         WHERE id = $12",
     )
     .bind(&s.first_name)
     .bind(&s.surname)
@@ -207,12 +199,22 @@ pub async fn update_student(tx: &mut Tx, s: &ExistingStudent) -> Result<(), sqlx
     .bind(s.faculty_id)
     .bind(s.department_id)
     .bind(s.level_id)
-    .bind(search)
     .bind(Timestamp::now())
     .bind(s.id)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    let matric = Some(s.matric_number.as_str());
+    save_search_tokens(
+        tx,
+        s.id,
+        &s.first_name,
+        &s.surname,
+        &s.other_names,
+        matric,
+        &s.clinic_number,
+        s.phone.as_deref(),
+    )
+    .await
 }
 
 pub async fn code_taken(tx: &mut Tx, table: &str, code: &str) -> Result<bool, sqlx::Error> {

@@ -431,47 +431,73 @@ impl PatientForm {
     }
 }
 
-/// The lower-case text searched as staff type: names, numbers and phone digits.
-pub fn search_text(
+/// The search tokens of a patient: each word of their names, their matric and clinic numbers whole and in
+/// parts, the clinic number's running number without its zeros, and the last ten digits of their phone (so
+/// `0803…` finds `+234803…`). Lower case, letters and digits only.
+pub fn search_tokens(
     first_name: &str,
     surname: &str,
     other_names: &str,
     matric: Option<&str>,
     clinic: &str,
     phone: Option<&str>,
-) -> String {
-    let phone_digits: String = phone.unwrap_or("").chars().filter(char::is_ascii_digit).collect();
-    [
-        first_name,
-        surname,
-        other_names,
-        matric.unwrap_or(""),
-        clinic,
-        &phone_digits,
-    ]
-    .iter()
-    .filter(|part| !part.is_empty())
-    .map(|part| part.to_lowercase())
-    .collect::<Vec<_>>()
-    .join(" ")
+) -> Vec<String> {
+    let mut tokens: Vec<String> = Vec::new();
+    for name in [first_name, surname, other_names] {
+        tokens.extend(words(name));
+    }
+    for number in [matric.unwrap_or(""), clinic] {
+        tokens.push(squeeze(number));
+        tokens.extend(words(number));
+    }
+    if let Some(running) = clinic.rsplit('-').next() {
+        tokens.push(running.trim_start_matches('0').to_owned());
+    }
+    let digits: String = phone.unwrap_or("").chars().filter(char::is_ascii_digit).collect();
+    tokens.push(digits[digits.len().saturating_sub(10)..].to_owned());
+    tokens.retain(|t| !t.is_empty());
+    tokens.sort();
+    tokens.dedup();
+    tokens
 }
 
-/// The words of a search, each to be found in the search text: lower-cased, at most five, and for a phone
-/// number typed in local form (`0803...`) without its leading zeros so it also finds `+234803...`.
-pub fn search_terms(query: &str) -> Vec<String> {
-    query
-        .split_whitespace()
-        .take(5)
-        .map(|word| {
-            let word = word.to_lowercase();
-            if word.len() >= 7 && word.chars().all(|c| c.is_ascii_digit() || c == '+') {
-                word.trim_start_matches(['+', '0']).to_owned()
-            } else {
-                word
-            }
-        })
-        .filter(|word| !word.is_empty())
+/// Lower-case letters and digits of `text`, everything else dropped.
+fn squeeze(text: &str) -> String {
+    text.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
         .collect()
+}
+
+/// The parts of `text` between anything that is not a letter or digit, squeezed.
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .map(squeeze)
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// The terms of a search, each the beginning of some token: at most five words, split and squeezed like
+/// tokens (`CSC/19/1234` is `csc`, `19` and `1234`, all of which the student's tokens have). A query
+/// that is all digits (a phone number, spaces allowed) is one term without its leading zeros or country code
+/// prefix, to match the last ten digits kept for phones.
+pub fn search_terms(query: &str) -> Vec<String> {
+    let digits: String = query.chars().filter(char::is_ascii_digit).collect();
+    let phone_like = digits.len() >= 7 && query.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
+    if phone_like {
+        return vec![
+            digits[digits.len().saturating_sub(10)..]
+                .trim_start_matches('0')
+                .to_owned(),
+        ];
+    }
+    words(query).into_iter().take(5).collect()
+}
+
+/// The token range a term matches: from the term itself up to (not including) the term followed by `{`, which
+/// sorts after every letter and digit byte-wise (the token column compares byte-wise on both databases).
+pub fn prefix_range(term: &str) -> (String, String) {
+    (term.to_owned(), format!("{term}{{"))
 }
 
 /// A patient as the session resolves them on each request.
@@ -747,18 +773,44 @@ mod tests {
 
     #[test]
     fn search_finds_names_numbers_and_local_phones() {
-        let text = search_text(
+        let tokens = search_tokens(
             "Ada",
-            "Obi",
+            "Obi-Eze",
             "Chioma",
             Some("CSC/19/1234"),
             "SB-2026-00001",
             Some("+2348031234567"),
         );
-        assert_eq!(text, "ada obi chioma csc/19/1234 sb-2026-00001 2348031234567");
-        let terms = search_terms("OBI  ada 08031234567 x y z");
-        assert_eq!(terms, ["obi", "ada", "8031234567", "x", "y"]);
-        assert!(terms[..3].iter().all(|t| text.contains(t.as_str())));
+        for token in [
+            "ada",
+            "obi",
+            "eze",
+            "chioma",
+            "csc191234",
+            "csc",
+            "19",
+            "1234",
+            "sb202600001",
+            "00001",
+            "1",
+            "8031234567",
+        ] {
+            assert!(tokens.contains(&token.to_owned()), "{token} in {tokens:?}");
+        }
+        assert_eq!(search_terms("OBI  ada x y z w"), ["obi", "ada", "x", "y", "z"]);
+        assert_eq!(search_terms("0803 123 4567"), ["8031234567"]);
+        assert_eq!(search_terms("+234 803 123 4567"), ["8031234567"]);
+        assert_eq!(search_terms("csc/19/1234"), ["csc", "19", "1234"]);
+        assert_eq!(search_terms("Obi-Eze"), ["obi", "eze"]);
+        assert_eq!(search_terms(" %_ "), Vec::<String>::new());
+        let matches = |term: &str| {
+            let (low, high) = prefix_range(term);
+            tokens.iter().any(|t| *t >= low && *t < high)
+        };
+        for term in search_terms("chi ob 08031234567 CSC/19/1234 sb-2026-00001 1234") {
+            assert!(matches(&term), "{term}");
+        }
+        assert!(!matches("hioma"), "terms match the start of a word");
     }
 
     fn academic() -> AcademicOptions {

@@ -1,6 +1,8 @@
 //! All SQL of patients.
 
-use super::model::{ContactDetails, MatricNumber, Patient, PatientDetails, PatientSummary, PatientUser, search_text};
+use super::model::{
+    ContactDetails, MatricNumber, Patient, PatientDetails, PatientSummary, PatientUser, prefix_range, search_tokens,
+};
 use crate::db::{Date, Db, Flag, Timestamp, Tx};
 
 const PATIENT_COLUMNS: &str = "p.id, p.clinic_number, p.kind, p.matric_number, p.first_name, p.surname, p.other_names,
@@ -43,21 +45,13 @@ pub async fn insert(
 ) -> Result<Option<i64>, sqlx::Error> {
     let now = Timestamp::now();
     let matric = d.matric_number.as_ref().map(MatricNumber::as_str);
-    let search = search_text(
-        &d.first_name,
-        &d.surname,
-        &d.other_names,
-        matric,
-        clinic_number,
-        d.phone.as_deref(),
-    );
-    sqlx::query_scalar(
+    let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO patient (clinic_number, kind, matric_number, first_name, surname, other_names, sex, date_of_birth,
              phone, email, address, emergency_name, emergency_phone, emergency_relationship, blood_group, genotype,
              allergies, chronic_conditions, faculty_id, department_id, level_id, session_id, password_hash,
-             must_change_password, approved, active, session_version, search_text, created_at, updated_at)
+             must_change_password, approved, active, session_version, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
-                 $23, $24, $25, 1, 1, $26, $27, $27)
+                 $23, $24, $25, 1, 1, $26, $26)
          ON CONFLICT (matric_number) DO NOTHING
          RETURNING id",
     )
@@ -86,10 +80,23 @@ pub async fn insert(
     .bind(portal.password_hash)
     .bind(Flag(portal.must_change_password))
     .bind(Flag(portal.approved))
-    .bind(search)
     .bind(now)
     .fetch_optional(&mut **tx)
-    .await
+    .await?;
+    if let Some(id) = id {
+        save_search_tokens(
+            tx,
+            id,
+            &d.first_name,
+            &d.surname,
+            &d.other_names,
+            matric,
+            clinic_number,
+            d.phone.as_deref(),
+        )
+        .await?;
+    }
+    Ok(id)
 }
 
 /// Replaces the details of a record still at `seen_updated_at`; answers whether it did.
@@ -101,21 +108,13 @@ pub async fn update(
     d: &PatientDetails,
 ) -> Result<bool, sqlx::Error> {
     let matric = d.matric_number.as_ref().map(MatricNumber::as_str);
-    let search = search_text(
-        &d.first_name,
-        &d.surname,
-        &d.other_names,
-        matric,
-        clinic_number,
-        d.phone.as_deref(),
-    );
     let done = sqlx::query(
         "UPDATE patient SET kind = $1, matric_number = $2, first_name = $3, surname = $4, other_names = $5, sex = $6,
              date_of_birth = $7, phone = $8, email = $9, address = $10, emergency_name = $11, emergency_phone = $12,
              emergency_relationship = $13, blood_group = $14, genotype = $15, allergies = $16,
              chronic_conditions = $17, faculty_id = $18, department_id = $19, level_id = $20, session_id = $21,
-             search_text = $22, updated_at = $23
-         WHERE id = $24 AND updated_at = $25",
+             updated_at = $22
+         WHERE id = $23 AND updated_at = $24",
     )
     .bind(d.kind)
     .bind(matric)
@@ -138,44 +137,93 @@ pub async fn update(
     .bind(d.department_id)
     .bind(d.level_id)
     .bind(d.session_id)
-    .bind(search)
     .bind(Timestamp::now().max(Timestamp(seen_updated_at.0 + 1)))
     .bind(id)
     .bind(seen_updated_at)
     .execute(&mut **tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    save_search_tokens(
+        tx,
+        id,
+        &d.first_name,
+        &d.surname,
+        &d.other_names,
+        matric,
+        clinic_number,
+        d.phone.as_deref(),
+    )
+    .await?;
+    Ok(true)
 }
 
-/// The portal's contact details (phone, email, emergency contact); the search text follows the phone.
+/// The portal's contact details (phone, email, emergency contact); the search tokens follow the phone.
 pub async fn update_contact(tx: &mut Tx, id: i64, c: &ContactDetails) -> Result<bool, sqlx::Error> {
     let Some(p) = get_in(tx, id).await? else {
         return Ok(false);
     };
-    let search = search_text(
-        &p.first_name,
-        &p.surname,
-        &p.other_names,
-        p.matric_number.as_deref(),
-        &p.clinic_number,
-        c.phone.as_deref(),
-    );
     let done = sqlx::query(
         "UPDATE patient SET phone = $1, email = $2, emergency_name = $3, emergency_phone = $4,
-             emergency_relationship = $5, search_text = $6, updated_at = $7
-         WHERE id = $8",
+             emergency_relationship = $5, updated_at = $6
+         WHERE id = $7",
     )
     .bind(c.phone.as_deref())
     .bind(c.email.as_deref())
     .bind(&c.emergency_name)
     .bind(&c.emergency_phone)
     .bind(&c.emergency_relationship)
-    .bind(search)
     .bind(Timestamp::now())
     .bind(id)
     .execute(&mut **tx)
     .await?;
+    let matric = p.matric_number.as_deref();
+    save_search_tokens(
+        tx,
+        id,
+        &p.first_name,
+        &p.surname,
+        &p.other_names,
+        matric,
+        &p.clinic_number,
+        c.phone.as_deref(),
+    )
+    .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Replaces a patient's search tokens (after any change to names, numbers or phone).
+#[allow(clippy::too_many_arguments)]
+pub async fn save_search_tokens(
+    tx: &mut Tx,
+    id: i64,
+    first_name: &str,
+    surname: &str,
+    other_names: &str,
+    matric: Option<&str>,
+    clinic_number: &str,
+    phone: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let tokens = search_tokens(first_name, surname, other_names, matric, clinic_number, phone);
+    sqlx::query("DELETE FROM patient_search_token WHERE patient_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    if tokens.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..tokens.len()).map(|i| format!("(${}, $1)", i + 2)).collect();
+    let sql = format!(
+        "INSERT INTO patient_search_token (token, patient_id) VALUES {}",
+        values.join(", ")
+    );
+    let mut query = sqlx::query(&sql).bind(id);
+    for token in &tokens {
+        query = query.bind(token);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<Patient>, sqlx::Error> {
@@ -262,14 +310,20 @@ pub async fn approve(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Up to 20 patients whose search text holds every term, exact number matches first.
+/// Up to 20 patients with, for every term, a search token that begins with it; exact number matches first.
 pub async fn search(db: &Db, terms: &[String], exact: &str) -> Result<Vec<PatientSummary>, sqlx::Error> {
     if terms.is_empty() {
         return Ok(Vec::new());
     }
-    // Placeholders $2.. hold the terms; $1 is the exact number.
+    // $1 is the exact number; each term takes the pair of bounds $2k, $2k+1.
     let filter: Vec<String> = (0..terms.len())
-        .map(|i| format!("search_text LIKE ${} ESCAPE '\\'", i + 2))
+        .map(|i| {
+            format!(
+                "id IN (SELECT patient_id FROM patient_search_token WHERE token >= ${} AND token < ${})",
+                2 * i + 2,
+                2 * i + 3
+            )
+        })
         .collect();
     let sql = format!(
         "SELECT {SUMMARY_COLUMNS} FROM patient WHERE {}
@@ -279,7 +333,8 @@ pub async fn search(db: &Db, terms: &[String], exact: &str) -> Result<Vec<Patien
     );
     let mut query = sqlx::query_as::<_, PatientSummary>(&sql).bind(exact.trim().to_uppercase());
     for term in terms {
-        query = query.bind(crate::web::paging::like_pattern(term));
+        let (low, high) = prefix_range(term);
+        query = query.bind(low).bind(high);
     }
     query.fetch_all(db.pool()).await
 }

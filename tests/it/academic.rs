@@ -105,9 +105,9 @@ async fn insert_student(
     session: Option<i64>,
 ) {
     sqlx::query(
-        "INSERT INTO patient (clinic_number, kind, first_name, surname, search_text, created_at, updated_at,
+        "INSERT INTO patient (clinic_number, kind, first_name, surname, created_at, updated_at,
                               faculty_id, department_id, level_id, session_id)
-         VALUES ($1, 'student', 'Ada', 'Obi', '', 0, 0, $2, $3, $4, $5)",
+         VALUES ($1, 'student', 'Ada', 'Obi', 0, 0, $2, $3, $4, $5)",
     )
     .bind(number)
     .bind(faculty)
