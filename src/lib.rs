@@ -162,7 +162,7 @@ fn spawn_scheduling_jobs(state: &AppState) {
                 _ = shutdown.cancelled() => break,
                 _ = minute.tick() => {
                     let current = settings.get();
-                    if ticks % 60 == 0
+                    if ticks.is_multiple_of(60)
                         && let Err(err) = scheduling::service::generate_slots(&db, &current, None).await
                     {
                         tracing::warn!(error = %err, "slot generation failed");

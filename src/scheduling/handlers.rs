@@ -647,13 +647,18 @@ impl SchedulePage {
     }
 }
 
+/// Which doctor, day and view a schedule page shows.
+struct Shown {
+    doctor: Option<(i64, String)>,
+    day: NaiveDate,
+    view: ScheduleView,
+}
+
 async fn schedule_page(
     state: &AppState,
     user: StaffUser,
     layout: Layout,
-    doctor: Option<(i64, String)>,
-    day: NaiveDate,
-    view: ScheduleView,
+    Shown { doctor, day, view }: Shown,
     report: Option<ChangeReport>,
     problem: Problem,
 ) -> AppResult<SchedulePage> {
@@ -701,7 +706,15 @@ pub async fn schedule(
     };
     let view = ScheduleView::parse(Some(query.view.as_str()));
     let report = ChangeReport::take(&session).await?;
-    schedule_page(&state, user.user, layout, doctor, day, view, report, Problem::default()).await
+    schedule_page(
+        &state,
+        user.user,
+        layout,
+        Shown { doctor, day, view },
+        report,
+        Problem::default(),
+    )
+    .await
 }
 
 /// The schedule page of a slot's day again, with a message beside the form that failed.
@@ -718,7 +731,19 @@ async fn schedule_again(
         .into_iter()
         .find(|(d, _)| *d == doctor_id)
         .or_else(|| Some((doctor_id, String::new())));
-    let page = schedule_page(state, user, layout, doctor, day.0, ScheduleView::Day, None, problem).await?;
+    let page = schedule_page(
+        state,
+        user,
+        layout,
+        Shown {
+            doctor,
+            day: day.0,
+            view: ScheduleView::Day,
+        },
+        None,
+        problem,
+    )
+    .await?;
     Ok(invalid(page))
 }
 
