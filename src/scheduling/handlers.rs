@@ -216,6 +216,14 @@ impl HoursPage {
         self.doctor.as_ref().is_some_and(|(d, _)| d == id)
     }
 
+    /// The doctor chosen in the add form: the one typed, or else the one shown.
+    fn is_form_doctor(&self, id: &i64) -> bool {
+        match self.form.doctor_id.trim() {
+            "" => self.is_doctor(id),
+            typed => typed == id.to_string(),
+        }
+    }
+
     fn is_weekday(&self, index: &usize) -> bool {
         self.form.weekday.trim() == (index + 1).to_string()
     }
