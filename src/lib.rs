@@ -56,6 +56,7 @@ pub fn app(state: AppState) -> Router {
         .merge(audit::router())
         .merge(academic::router())
         .merge(settings::router())
+        .merge(scheduling::router())
         .fallback(web::pages::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -5,8 +5,10 @@ use axum::response::Redirect;
 
 use crate::audit::model::AuditRow;
 use crate::audit::repo as audit_repo;
+use crate::db::Date;
 use crate::patients::model::PatientSummary;
 use crate::patients::repo as patient_repo;
+use crate::scheduling::repo::{self as scheduling_repo, AppointmentView};
 use crate::staff::model::{Role, StaffUser};
 use crate::state::AppState;
 use crate::web::AppResult;
@@ -68,8 +70,38 @@ fn staff_home(user: StaffUser, state: &AppState, layout: Layout) -> StaffHome {
     }
 }
 
-pub async fn doctor(user: Staff<Doctors>, State(state): State<AppState>, layout: Layout) -> StaffHome {
-    staff_home(user.user, &state, layout)
+/// The doctor's home: today's appointments in their slots.
+#[derive(Template, WebTemplate)]
+#[template(path = "home/doctor.html")]
+pub struct DoctorHome {
+    layout: Layout,
+    user: StaffUser,
+    today: String,
+    appointments: Vec<AppointmentView>,
+    time_zone: chrono_tz::Tz,
+}
+
+impl DoctorHome {
+    fn time(&self, a: &AppointmentView) -> String {
+        a.starts_at
+            .to_utc()
+            .with_timezone(&self.time_zone)
+            .format("%H:%M")
+            .to_string()
+    }
+}
+
+pub async fn doctor(user: Staff<Doctors>, State(state): State<AppState>, layout: Layout) -> AppResult<DoctorHome> {
+    let settings = state.settings.get();
+    let today = Date(settings.today());
+    let appointments = scheduling_repo::appointments_between(&state.db, Some(user.id), today, today).await?;
+    Ok(DoctorHome {
+        layout,
+        user: user.user,
+        today: today_label(&settings),
+        appointments,
+        time_zone: settings.time_zone,
+    })
 }
 
 pub async fn pharmacist(user: Staff<Pharmacists>, State(state): State<AppState>, layout: Layout) -> StaffHome {

@@ -485,13 +485,26 @@ pub fn search_terms(query: &str) -> Vec<String> {
     let digits: String = query.chars().filter(char::is_ascii_digit).collect();
     let phone_like = digits.len() >= 7 && query.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
     if phone_like {
-        return vec![
-            digits[digits.len().saturating_sub(10)..]
-                .trim_start_matches('0')
-                .to_owned(),
-        ];
+        return vec![phone_term(&digits)];
     }
-    words(query).into_iter().take(5).collect()
+    words(query)
+        .into_iter()
+        .map(|w| {
+            if w.len() >= 7 && w.chars().all(|c| c.is_ascii_digit()) {
+                phone_term(&w)
+            } else {
+                w
+            }
+        })
+        .take(5)
+        .collect()
+}
+
+/// A phone number as searched: its last ten digits without leading zeros (`08031234567` → `8031234567`).
+fn phone_term(digits: &str) -> String {
+    digits[digits.len().saturating_sub(10)..]
+        .trim_start_matches('0')
+        .to_owned()
 }
 
 /// The token range a term matches: from the term itself up to (not including) the term followed by `{`, which

@@ -2,6 +2,7 @@
 //! and reception, cancellation and rescheduling, no-shows, the waitlist, and doctors' schedules.
 
 pub mod booking;
+pub mod handlers;
 pub mod model;
 pub mod picker;
 pub mod portal;
@@ -25,4 +26,21 @@ pub fn booking_router() -> Router<AppState> {
         .route("/me/notifications/{id}/read", post(portal::read_notification))
         .route("/patients/{id}/book", get(booking::book_form))
         .route("/patients/{id}/appointments", post(booking::book))
+}
+
+/// Staff pages: hours, closures, blocking slots, the doctor's schedule, cancelling and correcting bookings.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/schedule", get(handlers::schedule))
+        .route("/schedule/hours", get(handlers::hours).post(handlers::add_hours))
+        .route("/schedule/hours/{id}/remove", post(handlers::remove_hours))
+        .route(
+            "/schedule/closures",
+            get(handlers::closures).post(handlers::add_closure),
+        )
+        .route("/schedule/closures/{id}/remove", post(handlers::remove_closure))
+        .route("/schedule/slots/{id}/block", post(handlers::block_slot))
+        .route("/schedule/slots/{id}/unblock", post(handlers::unblock_slot))
+        .route("/appointments/{id}/cancel", post(handlers::cancel))
+        .route("/appointments/{id}/correct", post(handlers::correct))
 }

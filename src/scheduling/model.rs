@@ -98,6 +98,120 @@ impl Availability {
     }
 }
 
+/// The first of `existing` that overlaps `new`, to name it in the message that refuses `new`.
+pub fn first_overlap<'a>(existing: &'a [Availability], new: &Availability) -> Option<&'a Availability> {
+    existing.iter().find(|h| h.active && h.id != new.id && h.overlaps(new))
+}
+
+impl Availability {
+    /// "Monday 09:00–12:00", with the validity period when it is limited.
+    pub fn describe(&self) -> String {
+        let mut text = format!("{} {}", self.weekday_name(), self.hours());
+        if let Some(until) = self.valid_until {
+            text.push_str(&format!(" ({} to {until})", self.valid_from));
+        }
+        text
+    }
+}
+
+/// The closure form as typed.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ClosureForm {
+    pub day: String,
+    pub doctor_id: String,
+    pub reason: String,
+}
+
+/// A checked closure: `doctor_id` `None` closes the whole clinic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewClosure {
+    pub day: Date,
+    pub doctor_id: Option<i64>,
+    pub reason: String,
+}
+
+pub const REASON_MAX: usize = 200;
+
+/// A reason staff must give (for a closure, a block, a cancellation or a correction): required, at most
+/// [`REASON_MAX`] characters, whitespace collapsed.
+pub fn parse_reason(text: &str) -> Result<String, InvalidValue> {
+    let reason = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if reason.is_empty() {
+        Err(InvalidValue("Give a reason.".into()))
+    } else if reason.chars().count() > REASON_MAX {
+        Err(InvalidValue(format!("At most {REASON_MAX} characters.")))
+    } else {
+        Ok(reason)
+    }
+}
+
+impl ClosureForm {
+    /// Checks the form; `doctor_id` is decided by the caller (a doctor closes only their own days), `None`
+    /// for the whole clinic.
+    pub fn validate(&self, doctor_id: Option<i64>, today: NaiveDate) -> Result<NewClosure, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let day = e.check(
+            "day",
+            Date::parse(self.day.trim()).and_then(|day| {
+                if day.0 < today {
+                    Err(InvalidValue("Choose today or a later day.".into()))
+                } else {
+                    Ok(day)
+                }
+            }),
+        );
+        let reason = e.check("reason", parse_reason(&self.reason));
+        match (day, reason) {
+            (Some(day), Some(reason)) if e.is_empty() => Ok(NewClosure { day, doctor_id, reason }),
+            _ => Err(e),
+        }
+    }
+}
+
+/// Whether the schedule shows one day or the week around it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScheduleView {
+    Day,
+    Week,
+}
+
+impl ScheduleView {
+    pub fn parse(text: Option<&str>) -> Self {
+        match text {
+            Some("week") => ScheduleView::Week,
+            _ => ScheduleView::Day,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScheduleView::Day => "day",
+            ScheduleView::Week => "week",
+        }
+    }
+
+    /// The days shown for `day`: itself, or Monday to Sunday of its week.
+    pub fn days(self, day: NaiveDate) -> (NaiveDate, NaiveDate) {
+        match self {
+            ScheduleView::Day => (day, day),
+            ScheduleView::Week => {
+                let monday = day - Days::days(i64::from(day.weekday().num_days_from_monday()));
+                (monday, monday + Days::days(6))
+            }
+        }
+    }
+
+    /// The day the previous and next links go to.
+    pub fn step(self, day: NaiveDate) -> (NaiveDate, NaiveDate) {
+        let n = match self {
+            ScheduleView::Day => 1,
+            ScheduleView::Week => 7,
+        };
+        (day - Days::days(n), day + Days::days(n))
+    }
+}
+
 /// `09:30` for 570 minutes.
 pub fn clock(minutes: i64) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
@@ -618,6 +732,70 @@ mod tests {
         assert!(patient_may_change(&rules(), Timestamp(start.0 - 3 * 3_600_000), start));
         assert!(patient_may_change(&rules(), Timestamp(start.0 - 2 * 3_600_000), start));
         assert!(!patient_may_change(&rules(), Timestamp(start.0 - 3_600_000), start));
+    }
+
+    #[test]
+    fn the_first_clashing_hours_are_named() {
+        let mut existing = hours(1, 540, 720, 30);
+        existing.id = 3;
+        let new = hours(1, 700, 800, 30);
+        let clash = first_overlap(std::slice::from_ref(&existing), &Availability { id: 0, ..new });
+        assert_eq!(clash.map(Availability::describe).as_deref(), Some("Monday 09:00–12:00"));
+        let mut inactive = existing.clone();
+        inactive.active = false;
+        assert!(first_overlap(&[inactive], &hours(1, 700, 800, 30)).is_none());
+        let mut limited = existing;
+        limited.valid_until = Some(Date::parse("2026-12-31").unwrap());
+        assert_eq!(limited.describe(), "Monday 09:00–12:00 (2026-01-01 to 2026-12-31)");
+    }
+
+    #[test]
+    fn the_closure_form_is_checked() {
+        let today = day("2026-11-22");
+        let ok = ClosureForm {
+            day: "2026-11-22".into(),
+            reason: "  Public   holiday ".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            ok.validate(Some(4), today).unwrap(),
+            NewClosure {
+                day: Date(today),
+                doctor_id: Some(4),
+                reason: "Public holiday".into()
+            }
+        );
+        let past = ClosureForm {
+            day: "2026-11-21".into(),
+            reason: "x".repeat(201),
+            ..Default::default()
+        };
+        let errors = past.validate(None, today).unwrap_err();
+        assert!(errors.get("day").is_some() && errors.get("reason").is_some());
+        let junk = ClosureForm {
+            day: "tomorrow".into(),
+            reason: " ".into(),
+            ..Default::default()
+        };
+        let errors = junk.validate(None, today).unwrap_err();
+        assert!(errors.get("day").is_some() && errors.get("reason").is_some());
+        assert!(parse_reason(&"é".repeat(200)).is_ok());
+    }
+
+    #[test]
+    fn schedule_views_cover_a_day_or_its_week() {
+        let wednesday = day("2026-11-25");
+        assert_eq!(ScheduleView::parse(Some("day")).days(wednesday), (wednesday, wednesday));
+        assert_eq!(
+            ScheduleView::parse(Some("week")).days(wednesday),
+            (day("2026-11-23"), day("2026-11-29"))
+        );
+        assert_eq!(ScheduleView::parse(Some("x")), ScheduleView::Day);
+        assert_eq!(
+            ScheduleView::Week.step(wednesday),
+            (day("2026-11-18"), day("2026-12-02"))
+        );
+        assert_eq!(ScheduleView::Day.step(wednesday).1, day("2026-11-26"));
     }
 
     #[test]

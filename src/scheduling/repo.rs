@@ -142,6 +142,16 @@ pub async fn insert_closure(
     Ok(done.rows_affected() == 1)
 }
 
+pub async fn closure(db: &Db, id: i64) -> Result<Option<Closure>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.id, c.day, c.doctor_id, s.full_name AS doctor_name, c.reason FROM closure c
+         LEFT JOIN staff s ON s.id = c.doctor_id WHERE c.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await
+}
+
 pub async fn delete_closure(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
     Ok(sqlx::query("DELETE FROM closure WHERE id = $1")
         .bind(id)
@@ -230,6 +240,18 @@ pub async fn slot_in(tx: &mut Tx, id: i64) -> Result<Option<Slot>, sqlx::Error> 
         .bind(id)
         .fetch_optional(&mut **tx)
         .await
+}
+
+/// A doctor's slots on the days `from..=to`, in time order.
+pub async fn slots_between(db: &Db, doctor_id: i64, from: Date, to: Date) -> Result<Vec<Slot>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {SLOT_COLUMNS} FROM slot sl WHERE sl.doctor_id = $1 AND sl.day >= $2 AND sl.day <= $3 ORDER BY sl.starts_at"
+    ))
+    .bind(doctor_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(db.pool())
+    .await
 }
 
 pub async fn delete_slot(tx: &mut Tx, id: i64) -> Result<(), sqlx::Error> {

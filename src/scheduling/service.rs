@@ -6,9 +6,10 @@ use std::collections::HashSet;
 use chrono::Duration as Days;
 
 use super::model::{
-    AppointmentStatus, Availability, BookingRules, Holdings, Refusal, check_booking, generate, patient_may_change,
+    AppointmentStatus, Availability, BookingRules, Holdings, NewClosure, Refusal, check_booking, first_overlap,
+    generate, patient_may_change,
 };
-use super::repo::{self, AppointmentView, NewAppointment};
+use super::repo::{self, AppointmentView, Closure, NewAppointment};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::db::{Date, Db, Timestamp, Tx, is_unique_violation};
 use crate::settings::Settings;
@@ -392,4 +393,93 @@ pub async fn join_waitlist(db: &Db, actor: &Actor, patient_id: i64, day: Date) -
     }
     tx.commit().await?;
     Ok(joined)
+}
+
+/// Adds weekly hours to a doctor's. One transaction: the doctor is locked (two clerks can't add clashing
+/// hours at once), hours that overlap active ones are refused naming the clash, and the change is audited.
+/// Slots follow with [`generate_slots`].
+pub async fn add_hours(db: &Db, actor: &Actor, hours: &Availability) -> Result<i64, BookingError> {
+    let mut tx = db.begin_write().await?;
+    if !repo::lock_doctor(&mut tx, hours.doctor_id).await? {
+        return Err(BookingError::NotFound);
+    }
+    let existing = repo::active_hours_in(&mut tx, hours.doctor_id).await?;
+    if let Some(clash) = first_overlap(&existing, hours) {
+        return Err(BookingError::Conflict(format!(
+            "These hours overlap {}.",
+            clash.describe()
+        )));
+    }
+    let id = repo::insert_hours(&mut tx, hours).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        AuditEntry::new("availability.create")
+            .record("availability", id)
+            .detail(format!("doctor {}: {}", hours.doctor_id, hours.describe())),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Ends weekly hours (they stay on record, inactive). Slots follow with [`generate_slots`].
+pub async fn remove_hours(db: &Db, actor: &Actor, hours: &Availability) -> Result<(), BookingError> {
+    let mut tx = db.begin_write().await?;
+    repo::lock_doctor(&mut tx, hours.doctor_id).await?;
+    if !repo::deactivate_hours(&mut tx, hours.id).await? {
+        return Err(BookingError::NotFound);
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        AuditEntry::new("availability.remove")
+            .record("availability", hours.id)
+            .detail(format!("doctor {}: {}", hours.doctor_id, hours.describe())),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Closes a day for the clinic or a doctor; a second closure of the same day and scope is a conflict.
+pub async fn add_closure(db: &Db, actor: &Actor, closure: &NewClosure, by: i64) -> Result<(), BookingError> {
+    let mut tx = db.begin_write().await?;
+    if !repo::insert_closure(&mut tx, closure.day, closure.doctor_id, &closure.reason, by).await? {
+        return Err(BookingError::Conflict(match closure.doctor_id {
+            None => format!("The clinic is already closed on {}.", closure.day),
+            Some(_) => format!("This doctor is already on leave on {}.", closure.day),
+        }));
+    }
+    let scope = closure
+        .doctor_id
+        .map_or_else(|| "clinic".to_owned(), |id| format!("doctor {id}"));
+    audit::record(
+        &mut tx,
+        actor,
+        AuditEntry::new("closure.create").detail(format!("{} {scope}: {}", closure.day, closure.reason)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn remove_closure(db: &Db, actor: &Actor, closure: &Closure) -> Result<(), BookingError> {
+    let mut tx = db.begin_write().await?;
+    if !repo::delete_closure(&mut tx, closure.id).await? {
+        return Err(BookingError::NotFound);
+    }
+    let scope = closure
+        .doctor_id
+        .map_or_else(|| "clinic".to_owned(), |id| format!("doctor {id}"));
+    audit::record(
+        &mut tx,
+        actor,
+        AuditEntry::new("closure.remove")
+            .record("closure", closure.id)
+            .detail(format!("{} {scope}: {}", closure.day, closure.reason)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

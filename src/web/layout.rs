@@ -108,6 +108,8 @@ fn nav_for(role: Role, path: &str) -> Vec<NavLink> {
             ("/admin", "Home"),
             ("/patients", "Patients"),
             ("/admin/staff", "Staff"),
+            ("/schedule", "Schedule"),
+            ("/schedule/closures", "Closures"),
             ("/admin/academic", "Academic"),
             ("/admin/import", "Import"),
             ("/admin/settings", "Settings"),
@@ -117,6 +119,14 @@ fn nav_for(role: Role, path: &str) -> Vec<NavLink> {
             ("/reception", "Home"),
             ("/patients", "Patients"),
             ("/patients/new", "Register"),
+            ("/schedule", "Schedule"),
+            ("/schedule/closures", "Closures"),
+        ],
+        Role::Doctor => &[
+            ("/doctor", "Home"),
+            ("/patients", "Patients"),
+            ("/schedule", "Schedule"),
+            ("/schedule/hours", "Hours"),
         ],
         other => &[(other.home_path(), "Home"), ("/patients", "Patients")],
     };
@@ -188,6 +198,12 @@ mod tests {
         let nav = nav_for(Role::Reception, "/patients/12");
         let current: Vec<&str> = nav.iter().filter(|l| l.current).map(|l| l.label).collect();
         assert_eq!(current, ["Patients"]);
+        let nav = nav_for(Role::Doctor, "/schedule/hours");
+        let current: Vec<&str> = nav.iter().filter(|l| l.current).map(|l| l.label).collect();
+        assert_eq!(current, ["Hours"]);
+        let nav = nav_for(Role::Reception, "/schedule");
+        let current: Vec<&str> = nav.iter().filter(|l| l.current).map(|l| l.label).collect();
+        assert_eq!(current, ["Schedule"]);
     }
 
     #[test]

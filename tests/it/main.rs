@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod import;
 mod patients;
+mod schedule;
 mod security;
 mod settings;
 mod staff;

@@ -1,0 +1,823 @@
+//! Scheduling, staff side: weekly hours and the slots they generate, closures and leave, blocking slots,
+//! the doctor's day and week, staff cancelling and correcting bookings, and who may do each.
+
+use chrono::{Duration, NaiveDate};
+use reqwest::StatusCode;
+use sickbay::audit::Actor;
+use sickbay::db::Date;
+use sickbay::scheduling::model::Refusal;
+use sickbay::scheduling::service::{self, Booker, BookingError};
+use sickbay::staff::model::Role;
+
+use crate::support::{Client, PASSWORD, TestApp, on_both_databases};
+
+on_both_databases!(
+    hours_are_added_and_generate_slots_for_the_horizon,
+    overlapping_hours_are_refused_and_bad_input_kept,
+    removing_hours_keeps_and_lists_booked_slots,
+    closures_remove_a_days_slots_and_list_bookings,
+    blocking_a_booked_slot_keeps_the_booking,
+    schedule_shows_the_day_and_week_and_staff_cancel_and_correct,
+    every_route_checks_who_is_asking,
+);
+
+fn today(app: &TestApp) -> NaiveDate {
+    app.state.settings.get().today()
+}
+
+/// A doctor account and a client logged in as them.
+async fn doctor(app: &TestApp, username: &str) -> (i64, Client) {
+    let id = app.create_staff(username, Role::Doctor, false).await;
+    let client = app.client();
+    client.login_ok(username, PASSWORD).await;
+    (id, client)
+}
+
+fn hours_form<'a>(weekday: &'a str, start: &'a str, end: &'a str, minutes: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("weekday", weekday),
+        ("start", start),
+        ("end", end),
+        ("slot_minutes", minutes),
+        ("capacity", "2"),
+    ]
+}
+
+/// The same hours on every weekday, so that there are slots tomorrow whatever day today is.
+async fn every_day(client: &Client, doctor_id: Option<i64>, start: &str, end: &str, minutes: &str) {
+    let id = doctor_id.map(|d| d.to_string()).unwrap_or_default();
+    for weekday in 1..=7 {
+        let weekday = weekday.to_string();
+        let mut form = hours_form(&weekday, start, end, minutes);
+        form.push(("doctor_id", &id));
+        let page = client.post("/schedule/hours", &form).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    }
+}
+
+async fn patient(app: &TestApp, number: &str, first: &str) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO patient (clinic_number, kind, first_name, surname, search_text, created_at, updated_at)
+         VALUES ($1, 'visitor', $2, 'Obi', '', 0, 0) RETURNING id",
+    )
+    .bind(number)
+    .bind(first)
+    .fetch_one(app.db().pool())
+    .await
+    .expect("insert patient")
+}
+
+async fn book(app: &TestApp, patient_id: i64, slot_id: i64) -> Result<i64, BookingError> {
+    let admin_id = app.count("SELECT id FROM staff WHERE username = 'admin'").await;
+    service::book(
+        app.db(),
+        &Actor::system("test"),
+        &app.state.settings.get().booking_rules(),
+        patient_id,
+        slot_id,
+        "Headache",
+        Booker::Staff {
+            staff_id: admin_id,
+            override_reason: Some("test"),
+        },
+    )
+    .await
+}
+
+/// The first slot of a doctor on a day.
+async fn first_slot(app: &TestApp, doctor_id: i64, day: NaiveDate) -> i64 {
+    sqlx::query_scalar("SELECT id FROM slot WHERE doctor_id = $1 AND day = $2 ORDER BY starts_at LIMIT 1")
+        .bind(doctor_id)
+        .bind(Date(day))
+        .fetch_one(app.db().pool())
+        .await
+        .expect("a slot that day")
+}
+
+async fn slots_on(app: &TestApp, doctor_id: i64, day: NaiveDate) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM slot WHERE doctor_id = $1 AND day = $2 AND blocked = 0")
+        .bind(doctor_id)
+        .bind(Date(day))
+        .fetch_one(app.db().pool())
+        .await
+        .expect("count")
+}
+
+async fn audits(app: &TestApp, action: &str) -> i64 {
+    app.count(&format!("SELECT COUNT(*) FROM audit_event WHERE action = '{action}'"))
+        .await
+}
+
+async fn hours_are_added_and_generate_slots_for_the_horizon(app: TestApp) {
+    let (id, doc) = doctor(&app, "dr.ada").await;
+    let page = doc.get("/schedule/hours").await;
+    page.assert_status(StatusCode::OK);
+    assert_eq!(page.text("#hours-heading"), "Hours");
+    // 09:00–10:50 in 30-minute slots: 09:00, 09:30, 10:00 (never 10:30, which would end after 10:50).
+    every_day(&doc, None, "09:00", "10:50", "30").await;
+    let page = doc.get("/schedule/hours").await;
+    assert_eq!(page.texts("#hours tbody tr").len(), 7);
+    assert!(
+        page.text(".flash-success")
+            .starts_with("Hours added: Sunday 09:00–10:50")
+    );
+    assert_eq!(
+        page.text("#slot-counts"),
+        format!("{} slots added, 0 removed.", count_added_last(&app, id).await)
+    );
+    assert_eq!(audits(&app, "availability.create").await, 7);
+
+    let horizon = app.state.settings.get().booking_horizon_days;
+    let today = today(&app);
+    let after_today: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM slot WHERE doctor_id = $1 AND day > $2")
+        .bind(id)
+        .bind(Date(today))
+        .fetch_one(app.db().pool())
+        .await
+        .unwrap();
+    assert_eq!(after_today, 3 * horizon, "three slots a day up to the horizon");
+    let beyond: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM slot WHERE day > $1")
+        .bind(Date(today + Duration::days(horizon)))
+        .fetch_one(app.db().pool())
+        .await
+        .unwrap();
+    assert_eq!(beyond, 0);
+    let longest: i64 = app.count("SELECT MAX(ends_at - starts_at) FROM slot").await;
+    assert_eq!(longest, 30 * 60_000);
+    assert_eq!(app.count("SELECT MAX(capacity) FROM slot").await, 2);
+
+    // Generating again creates nothing new.
+    let total = app.count("SELECT COUNT(*) FROM slot").await;
+    let again = service::generate_slots(app.db(), &app.state.settings.get(), Some(id))
+        .await
+        .unwrap();
+    assert_eq!((again.created, again.removed), (0, 0));
+    assert_eq!(app.count("SELECT COUNT(*) FROM slot").await, total);
+
+    // The admin adds hours for a doctor by naming them; back to back with existing hours is fine.
+    let admin = app.admin().await;
+    let page = admin.get(&format!("/schedule/hours?doctor={id}")).await;
+    assert_eq!(page.texts("#hours tbody tr").len(), 7);
+    let doctor_id = id.to_string();
+    let mut form = hours_form("1", "10:50", "11:50", "60");
+    form.push(("doctor_id", &doctor_id));
+    admin
+        .post("/schedule/hours", &form)
+        .await
+        .assert_redirect(&format!("/schedule/hours?doctor={id}"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM availability WHERE active = 1").await, 8);
+}
+
+/// Slots the last change added, as reported (the sunday hours add the slots of the Sundays in the horizon).
+async fn count_added_last(app: &TestApp, doctor_id: i64) -> i64 {
+    let today = today(app);
+    let horizon = app.state.settings.get().booking_horizon_days;
+    let now = sickbay::db::Timestamp::now();
+    let rows: Vec<(Date, i64)> = sqlx::query_as("SELECT day, starts_at FROM slot WHERE doctor_id = $1")
+        .bind(doctor_id)
+        .fetch_all(app.db().pool())
+        .await
+        .unwrap();
+    rows.iter()
+        .filter(|(day, starts)| {
+            use chrono::Datelike;
+            day.0.weekday() == chrono::Weekday::Sun && day.0 <= today + Duration::days(horizon) && *starts > now.0
+        })
+        .count() as i64
+}
+
+async fn overlapping_hours_are_refused_and_bad_input_kept(app: TestApp) {
+    let (id, doc) = doctor(&app, "dr.bola").await;
+    doc.post("/schedule/hours", &hours_form("1", "09:00", "12:00", "20"))
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+
+    let page = doc
+        .post("/schedule/hours", &hours_form("1", "11:00", "13:00", "20"))
+        .await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(page.text("#overlap-error"), "These hours overlap Monday 09:00–12:00.");
+    assert_eq!(page.attr("#start", "value").as_deref(), Some("11:00"));
+
+    // A later validity period still meets open-ended hours; one that ended before doesn't.
+    let mut later = hours_form("1", "08:00", "10:00", "20");
+    later.push(("valid_from", "2099-01-01"));
+    let page = doc.post("/schedule/hours", &later).await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text("#overlap-error").contains("Monday 09:00–12:00"));
+
+    // Back to back is fine, and so is another weekday.
+    doc.post("/schedule/hours", &hours_form("1", "12:00", "13:00", "20"))
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    doc.post("/schedule/hours", &hours_form("2", "09:00", "12:00", "20"))
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+
+    // Limited periods that don't meet can share the time.
+    let mut first = hours_form("3", "09:00", "12:00", "20");
+    first.extend([("valid_from", "2099-01-01"), ("valid_until", "2099-01-31")]);
+    doc.post("/schedule/hours", &first)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let mut second = hours_form("3", "09:00", "12:00", "20");
+    second.push(("valid_from", "2099-02-01"));
+    doc.post("/schedule/hours", &second)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let mut clash = hours_form("3", "10:00", "11:00", "20");
+    clash.extend([("valid_from", "2099-01-20"), ("valid_until", "2099-02-05")]);
+    let page = doc.post("/schedule/hours", &clash).await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text("#overlap-error").contains("Wednesday 09:00–12:00"));
+
+    // Every bad field gets its message, and the input is kept.
+    let page = doc
+        .post(
+            "/schedule/hours",
+            &[
+                ("weekday", "9"),
+                ("start", "9am"),
+                ("end", "25:00"),
+                ("slot_minutes", "2"),
+                ("capacity", "0"),
+                ("valid_from", "soon"),
+                ("valid_until", "x"),
+            ],
+        )
+        .await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    for field in [
+        "weekday",
+        "start",
+        "end",
+        "slot_minutes",
+        "capacity",
+        "valid_from",
+        "valid_until",
+    ] {
+        assert!(page.has(&format!("#{field}-error")), "{field}");
+    }
+    assert_eq!(page.attr("#start", "value").as_deref(), Some("9am"));
+    let page = doc
+        .post("/schedule/hours", &hours_form("1", "14:00", "13:00", "20"))
+        .await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.has("#end-error"));
+
+    // The admin must name an active doctor.
+    let admin = app.admin().await;
+    let pharmacist = app.create_staff("pharm", Role::Pharmacist, false).await.to_string();
+    for bad in ["", "abc", "99999", pharmacist.as_str()] {
+        let mut form = hours_form("4", "09:00", "10:00", "30");
+        form.push(("doctor_id", bad));
+        let page = admin.post("/schedule/hours", &form).await;
+        page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(page.text("#doctor_id-error"), "Choose a doctor.");
+    }
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM availability WHERE doctor_id = {id}"))
+            .await,
+        5
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM availability").await, 5);
+}
+
+async fn removing_hours_keeps_and_lists_booked_slots(app: TestApp) {
+    let (id, doc) = doctor(&app, "dr.chi").await;
+    every_day(&doc, None, "09:00", "10:00", "30").await;
+    let tomorrow = today(&app) + Duration::days(1);
+    let slot = first_slot(&app, id, tomorrow).await;
+    let p = patient(&app, "SB-1", "Kemi").await;
+    book(&app, p, slot).await.expect("booked");
+
+    let weekday = chrono::Datelike::weekday(&tomorrow).number_from_monday();
+    let hours_id: i64 = sqlx::query_scalar("SELECT id FROM availability WHERE doctor_id = $1 AND weekday = $2")
+        .bind(id)
+        .bind(i64::from(weekday))
+        .fetch_one(app.db().pool())
+        .await
+        .unwrap();
+    let before = app.count("SELECT COUNT(*) FROM slot").await;
+    doc.post(&format!("/schedule/hours/{hours_id}/remove"), &[])
+        .await
+        .assert_redirect("/schedule/hours");
+    let page = doc.get("/schedule/hours").await;
+    assert!(page.text(".flash-success").starts_with("Hours removed:"));
+    let removed = before - app.count("SELECT COUNT(*) FROM slot").await;
+    assert!(removed > 0);
+    assert_eq!(page.text("#slot-counts"), format!("0 slots added, {removed} removed."));
+    let rows = page.texts("#affected tbody tr");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].starts_with("Kemi Obi SB-1"), "{rows:?}");
+    assert!(rows[0].contains(&format!("{tomorrow} 09:00")), "{rows:?}");
+    // The booked slot stays, and so does its booking; the other future slots of that weekday are gone.
+    assert_eq!(
+        app.count(&format!("SELECT booked FROM slot WHERE id = {slot}")).await,
+        1
+    );
+    assert_eq!(slots_on(&app, id, tomorrow).await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM appointment WHERE status = 'booked'")
+            .await,
+        1
+    );
+    assert_eq!(audits(&app, "availability.remove").await, 1);
+    assert_eq!(
+        app.count(&format!("SELECT active FROM availability WHERE id = {hours_id}"))
+            .await,
+        0
+    );
+    // Removing again changes nothing and says so.
+    doc.post(&format!("/schedule/hours/{hours_id}/remove"), &[])
+        .await
+        .assert_redirect("/schedule/hours");
+    assert_eq!(audits(&app, "availability.remove").await, 1);
+}
+
+async fn closures_remove_a_days_slots_and_list_bookings(app: TestApp) {
+    let (ada, ada_client) = doctor(&app, "dr.ada").await;
+    let (bola, bola_client) = doctor(&app, "dr.bola").await;
+    every_day(&ada_client, None, "09:00", "10:00", "30").await;
+    every_day(&bola_client, None, "09:00", "10:00", "30").await;
+    let day = today(&app) + Duration::days(2);
+    let slot = first_slot(&app, ada, day).await;
+    let p = patient(&app, "SB-2", "Tolu").await;
+    let booking = book(&app, p, slot).await.unwrap();
+    assert_eq!(
+        (slots_on(&app, ada, day).await, slots_on(&app, bola, day).await),
+        (2, 2)
+    );
+
+    // The doctor's leave touches only that doctor.
+    let reception = app.login_as("front", Role::Reception).await;
+    let bola_id = bola.to_string();
+    let day_text = day.to_string();
+    reception
+        .post(
+            "/schedule/closures",
+            &[("day", &day_text), ("doctor_id", &bola_id), ("reason", "Conference")],
+        )
+        .await
+        .assert_redirect("/schedule/closures");
+    assert_eq!(
+        (slots_on(&app, ada, day).await, slots_on(&app, bola, day).await),
+        (2, 0)
+    );
+    let page = reception.get("/schedule/closures").await;
+    assert_eq!(page.text("#slot-counts"), "0 slots added, 2 removed.");
+    assert!(page.texts("#closures tbody tr")[0].contains("Test dr.bola (leave) Conference"));
+
+    // A duplicate is refused with a message; bad input too.
+    let page = reception
+        .post(
+            "/schedule/closures",
+            &[("day", &day_text), ("doctor_id", &bola_id), ("reason", "Again")],
+        )
+        .await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text("#day-error").contains("already on leave"));
+    let yesterday = (today(&app) - Duration::days(1)).to_string();
+    let page = reception
+        .post("/schedule/closures", &[("day", &yesterday), ("reason", "")])
+        .await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.has("#day-error") && page.has("#reason-error"));
+    let long = "x".repeat(201);
+    let page = reception
+        .post(
+            "/schedule/closures",
+            &[("day", "2099-13-01"), ("doctor_id", "777"), ("reason", &long)],
+        )
+        .await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.has("#day-error") && page.has("#reason-error") && page.has("#doctor_id-error"));
+
+    // A clinic-wide closure removes the day's unbooked slots and lists the booked one, kept.
+    let admin = app.admin().await;
+    admin
+        .post(
+            "/schedule/closures",
+            &[("day", &day_text), ("reason", "Public holiday")],
+        )
+        .await
+        .assert_redirect("/schedule/closures");
+    let page = admin.get("/schedule/closures").await;
+    assert_eq!(page.text("#slot-counts"), "0 slots added, 1 removed.");
+    let rows = page.texts("#affected tbody tr");
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].starts_with("Tolu Obi SB-2"), "{rows:?}");
+    assert_eq!(slots_on(&app, ada, day).await, 1);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM appointment WHERE id = {booking} AND status = 'booked'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(audits(&app, "closure.create").await, 2);
+
+    // Removing the closure brings the slots back.
+    let closure = app.count("SELECT id FROM closure WHERE doctor_id IS NULL").await;
+    admin
+        .post(&format!("/schedule/closures/{closure}/remove"), &[])
+        .await
+        .assert_redirect("/schedule/closures");
+    assert_eq!(slots_on(&app, ada, day).await, 2);
+    assert_eq!(slots_on(&app, bola, day).await, 0, "still on leave");
+    let leave = app.count("SELECT id FROM closure").await;
+    // A doctor can't remove someone else's leave; Bola can remove their own.
+    ada_client
+        .post(&format!("/schedule/closures/{leave}/remove"), &[])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    bola_client
+        .post(&format!("/schedule/closures/{leave}/remove"), &[])
+        .await
+        .assert_redirect("/schedule/closures");
+    assert_eq!(slots_on(&app, bola, day).await, 2);
+    assert_eq!(audits(&app, "closure.remove").await, 2);
+
+    // A doctor's own leave: whatever doctor they name, it is theirs.
+    let ada_id = ada.to_string();
+    ada_client
+        .post(
+            "/schedule/closures",
+            &[("day", &day_text), ("doctor_id", &bola_id), ("reason", "Leave")],
+        )
+        .await
+        .assert_redirect("/schedule/closures");
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM closure WHERE doctor_id = {ada_id}"))
+            .await,
+        1
+    );
+    assert_eq!(slots_on(&app, bola, day).await, 2);
+    admin
+        .post("/schedule/closures/99999/remove", &[])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+}
+
+async fn blocking_a_booked_slot_keeps_the_booking(app: TestApp) {
+    let (id, doc) = doctor(&app, "dr.ada").await;
+    every_day(&doc, None, "09:00", "10:00", "30").await;
+    let tomorrow = today(&app) + Duration::days(1);
+    let slot = first_slot(&app, id, tomorrow).await;
+    let p = patient(&app, "SB-3", "Ngozi").await;
+    book(&app, p, slot).await.unwrap();
+
+    let page = doc
+        .post(&format!("/schedule/slots/{slot}/block"), &[("reason", " ")])
+        .await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(page.text(&format!("#block-{slot}-error")), "Give a reason.");
+    assert_eq!(
+        app.count(&format!("SELECT blocked FROM slot WHERE id = {slot}")).await,
+        0
+    );
+
+    doc.post(&format!("/schedule/slots/{slot}/block"), &[("reason", "Ward round")])
+        .await
+        .assert_redirect(&format!("/schedule?day={tomorrow}"));
+    let page = doc.get(&format!("/schedule?day={tomorrow}")).await;
+    let rows = page.texts("#affected tbody tr");
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].starts_with("Ngozi Obi SB-3"));
+    assert!(page.text(&format!("#slot-{slot} .blocked")).contains("Ward round"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM appointment WHERE status = 'booked'")
+            .await,
+        1
+    );
+    let other = patient(&app, "SB-4", "Emeka").await;
+    assert!(matches!(
+        book(&app, other, slot).await,
+        Err(BookingError::Refused(Refusal::Unavailable))
+    ));
+    assert_eq!(audits(&app, "slot.block").await, 1);
+
+    // Reception unblocks; the slot is bookable again.
+    let reception = app.login_as("front", Role::Reception).await;
+    reception
+        .post(&format!("/schedule/slots/{slot}/unblock"), &[])
+        .await
+        .assert_redirect(&format!("/schedule?doctor={id}&day={tomorrow}"));
+    book(&app, other, slot).await.expect("bookable again");
+    assert_eq!(audits(&app, "slot.unblock").await, 1);
+}
+
+async fn schedule_shows_the_day_and_week_and_staff_cancel_and_correct(app: TestApp) {
+    let (id, doc) = doctor(&app, "dr.ada").await;
+    every_day(&doc, None, "09:00", "10:00", "30").await;
+    let tomorrow = today(&app) + Duration::days(1);
+    let slot = first_slot(&app, id, tomorrow).await;
+    let kemi = patient(&app, "SB-5", "Kemi").await;
+    let tolu = patient(&app, "SB-6", "Tolu").await;
+    let first = book(&app, kemi, slot).await.unwrap();
+    let second = book(&app, tolu, slot).await.unwrap();
+
+    let page = doc.get(&format!("/schedule?day={tomorrow}&view=day")).await;
+    page.assert_status(StatusCode::OK);
+    assert_eq!(page.texts("#slots > li").len(), 2);
+    assert!(page.text(&format!("#slot-{slot} .seats")).starts_with("2/2"));
+    let listed = page.texts(&format!("#slot-{slot} .appointment > a"));
+    assert_eq!(listed, ["Kemi Obi", "Tolu Obi"]);
+    assert_eq!(
+        page.attr(&format!("#appointment-{first} a"), "href").as_deref(),
+        Some(format!("/patients/{kemi}").as_str())
+    );
+    assert_eq!(page.text(&format!("#appointment-{first} .status")), "Booked");
+    assert_eq!(
+        page.text(&format!("#appointment-{first} .appointment-reason")),
+        "Headache"
+    );
+    assert_eq!(page.texts("#slots strong")[0], "09:00–09:30", "clinic time");
+    let next_day = tomorrow + Duration::days(1);
+    assert_eq!(
+        page.attr("a[rel=next]", "href").as_deref(),
+        Some(format!("/schedule?day={next_day}&view=day").as_str())
+    );
+
+    let week = doc.get(&format!("/schedule?day={tomorrow}&view=week")).await;
+    week.assert_status(StatusCode::OK);
+    assert_eq!(week.texts("#week section").len(), 7);
+    let appointments = week.texts("#week .week-appointments li");
+    assert_eq!(appointments.len(), 2);
+    assert!(
+        appointments[0].contains("09:00–09:30 Kemi Obi Booked"),
+        "{appointments:?}"
+    );
+
+    // The doctor's home lists today's appointments (none today).
+    let home = doc.get("/doctor").await;
+    home.assert_status(StatusCode::OK);
+    assert_eq!(home.text("#today-heading"), "Today's appointments");
+
+    // Reception cancels one with a reason: the seat is free again, and it is audited.
+    let reception = app.login_as("front", Role::Reception).await;
+    let page = reception.get(&format!("/schedule?doctor={id}&day={tomorrow}")).await;
+    assert_eq!(page.texts(&format!("#slot-{slot} .appointment > a")).len(), 2);
+    let page = reception
+        .post(&format!("/appointments/{first}/cancel"), &[("reason", "")])
+        .await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(page.text(&format!("#cancel-{first}-error")), "Give a reason.");
+    reception
+        .post(
+            &format!("/appointments/{first}/cancel"),
+            &[("reason", "Patient phoned")],
+        )
+        .await
+        .assert_redirect(&format!("/schedule?doctor={id}&day={tomorrow}"));
+    assert_eq!(
+        app.count(&format!("SELECT booked FROM slot WHERE id = {slot}")).await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'appointment.cancel' AND detail = 'by staff: Patient phoned'")
+            .await,
+        1
+    );
+    let page = reception.get(&format!("/schedule?doctor={id}&day={tomorrow}")).await;
+    assert_eq!(page.text(&format!("#appointment-{first} .status")), "Cancelled");
+    // Cancelling twice is a conflict, not a second release.
+    reception
+        .post(&format!("/appointments/{first}/cancel"), &[("reason", "Again")])
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    assert_eq!(
+        app.count(&format!("SELECT booked FROM slot WHERE id = {slot}")).await,
+        1
+    );
+
+    // A no-show is corrected by reception, audited; a doctor can't correct.
+    sqlx::query("UPDATE appointment SET status = 'no_show' WHERE id = $1")
+        .bind(second)
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    doc.post(
+        &format!("/appointments/{second}/correct"),
+        &[("to", "checked_in"), ("reason", "Was here")],
+    )
+    .await
+    .assert_status(StatusCode::FORBIDDEN);
+    let page = reception
+        .post(
+            &format!("/appointments/{second}/correct"),
+            &[("to", "cancelled"), ("reason", "x")],
+        )
+        .await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.has(&format!("#correct-{second}-error")));
+    reception
+        .post(
+            &format!("/appointments/{second}/correct"),
+            &[("to", "checked_in"), ("reason", "Was at the desk")],
+        )
+        .await
+        .assert_redirect(&format!("/schedule?doctor={id}&day={tomorrow}"));
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM appointment WHERE id = {second} AND status = 'checked_in'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'appointment.correct' AND detail LIKE 'no_show -> checked_in:%'")
+            .await,
+        1
+    );
+    // Correcting a booking that isn't a no-show is a conflict.
+    reception
+        .post(
+            &format!("/appointments/{second}/correct"),
+            &[("to", "booked"), ("reason", "again")],
+        )
+        .await
+        .assert_status(StatusCode::CONFLICT);
+
+    // Bad query values are not 500s.
+    doc.get("/schedule?day=not-a-day")
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    reception
+        .get("/schedule?doctor=abc")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    reception
+        .get("/schedule?doctor=99999")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+}
+
+async fn every_route_checks_who_is_asking(app: TestApp) {
+    let (ada, ada_client) = doctor(&app, "dr.ada").await;
+    let (bola, bola_client) = doctor(&app, "dr.bola").await;
+    every_day(&ada_client, None, "09:00", "10:00", "30").await;
+    every_day(&bola_client, None, "09:00", "10:00", "30").await;
+    let tomorrow = today(&app) + Duration::days(1);
+    let bola_slot = first_slot(&app, bola, tomorrow).await;
+    let p = patient(&app, "SB-7", "Ife").await;
+    let bola_booking = book(&app, p, bola_slot).await.unwrap();
+    let bola_hours = app
+        .count(&format!("SELECT MIN(id) FROM availability WHERE doctor_id = {bola}"))
+        .await;
+    let admin = app.admin().await;
+    admin
+        .post(
+            "/schedule/closures",
+            &[
+                ("day", &(today(&app) + Duration::days(3)).to_string()),
+                ("doctor_id", &bola.to_string()),
+                ("reason", "Leave"),
+            ],
+        )
+        .await
+        .assert_redirect("/schedule/closures");
+    let bola_leave = app.count("SELECT id FROM closure").await;
+
+    // A patient with portal access, logged in.
+    let portal_hash = sickbay::auth::password::hash(PASSWORD).await.unwrap();
+    sqlx::query("UPDATE patient SET password_hash = $1 WHERE id = $2")
+        .bind(portal_hash)
+        .bind(p)
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    let patient_client = app.client();
+    patient_client.login_ok("SB-7", PASSWORD).await;
+
+    let pharmacist = app.login_as("pharm", Role::Pharmacist).await;
+    let lab = app.login_as("lab", Role::Lab).await;
+    let reception = app.login_as("front", Role::Reception).await;
+    let anonymous = app.client();
+
+    let gets = ["/schedule", "/schedule/hours", "/schedule/closures"];
+    let posts = [
+        "/schedule/hours".to_owned(),
+        format!("/schedule/hours/{bola_hours}/remove"),
+        "/schedule/closures".to_owned(),
+        format!("/schedule/closures/{bola_leave}/remove"),
+        format!("/schedule/slots/{bola_slot}/block"),
+        format!("/schedule/slots/{bola_slot}/unblock"),
+        format!("/appointments/{bola_booking}/cancel"),
+        format!("/appointments/{bola_booking}/correct"),
+    ];
+    let fields = [("reason", "No"), ("to", "booked"), ("day", "2099-01-01")];
+    for client in [&pharmacist, &lab, &patient_client] {
+        for path in gets {
+            client.get(path).await.assert_status(StatusCode::FORBIDDEN);
+        }
+        for path in &posts {
+            client.post(path, &fields).await.assert_status(StatusCode::FORBIDDEN);
+        }
+    }
+    for path in gets {
+        let page = anonymous.get(path).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert!(page.location().unwrap().starts_with("/login"), "{path}");
+    }
+    for path in &posts {
+        let page = anonymous.post(path, &fields).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}: {}", page.body);
+        assert!(page.location().unwrap().starts_with("/login"), "{path}");
+    }
+    // Reception doesn't set hours.
+    reception
+        .get("/schedule/hours")
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    reception
+        .post("/schedule/hours", &hours_form("1", "13:00", "14:00", "30"))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+
+    // A doctor can't see or touch another doctor's hours, slots, leave or appointments.
+    ada_client
+        .get(&format!("/schedule?doctor={bola}"))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    ada_client
+        .get(&format!("/schedule/hours?doctor={bola}"))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    for path in [
+        format!("/schedule/hours/{bola_hours}/remove"),
+        format!("/schedule/closures/{bola_leave}/remove"),
+        format!("/schedule/slots/{bola_slot}/block"),
+        format!("/schedule/slots/{bola_slot}/unblock"),
+        format!("/appointments/{bola_booking}/cancel"),
+    ] {
+        ada_client
+            .post(&path, &[("reason", "Mine now")])
+            .await
+            .assert_status(StatusCode::NOT_FOUND);
+    }
+    // Whatever doctor_id a doctor sends, the hours are their own.
+    let bola_id = bola.to_string();
+    let mut form = hours_form("1", "13:00", "14:00", "30");
+    form.push(("doctor_id", &bola_id));
+    ada_client
+        .post("/schedule/hours", &form)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM availability WHERE doctor_id = {ada} AND start_minute = 780"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM availability WHERE doctor_id = {bola}"))
+            .await,
+        7
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM availability WHERE doctor_id = {bola} AND active = 1"
+        ))
+        .await,
+        7
+    );
+    assert_eq!(
+        app.count(&format!("SELECT blocked FROM slot WHERE id = {bola_slot}"))
+            .await,
+        0
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM appointment WHERE id = {bola_booking} AND status = 'booked'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM closure").await, 1);
+    // Bola's own schedule lists it; the doctor query naming themselves is fine.
+    let page = bola_client
+        .get(&format!("/schedule?doctor={bola}&day={tomorrow}"))
+        .await;
+    page.assert_status(StatusCode::OK);
+    assert_eq!(page.texts(".appointment > a"), ["Ife Obi"]);
+
+    // Bad ids are 404s.
+    for path in [
+        "/schedule/hours/0/remove",
+        "/schedule/hours/abc/remove",
+        "/schedule/hours/99999/remove",
+        "/schedule/closures/99999/remove",
+        "/schedule/slots/99999/block",
+        "/schedule/slots/-1/unblock",
+        "/appointments/99999/cancel",
+        "/appointments/x/correct",
+    ] {
+        admin.post(path, &fields).await.assert_status(StatusCode::NOT_FOUND);
+    }
+    admin
+        .get("/schedule/hours?doctor=99999")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+}
