@@ -11,6 +11,7 @@ use sickbay::config::Config;
 use sickbay::db::{Date, Db, Timestamp};
 use sickbay::patients::model::{MatricNumber, PatientDetails, PatientKind};
 use sickbay::patients::repo::PortalAccess;
+use sickbay::scheduling::model::Availability;
 use sickbay::staff::model::{NewStaff, Role};
 use sickbay::state::AppState;
 
@@ -61,25 +62,33 @@ async fn seed(db: &Db) -> anyhow::Result<Vec<i64>> {
         };
         sickbay::patients::service::register(db, &actor, &student(i)?, portal, 2026).await?;
     }
-    let mut slots = Vec::new();
-    let start = Timestamp::now().0 + 2 * 86_400_000;
-    for i in 0..SLOTS as i64 {
-        let starts = Timestamp(start + i * 20 * 60_000);
-        let day = Date(starts.to_utc().date_naive());
-        slots.push(
-            sqlx::query_scalar(
-                "INSERT INTO slot (doctor_id, day, starts_at, ends_at, capacity, booked, blocked, created_at)
-                 VALUES ($1, $2, $3, $4, $5, 0, 0, $3) RETURNING id",
-            )
-            .bind(doctor)
-            .bind(day)
-            .bind(starts)
-            .bind(Timestamp(starts.0 + 20 * 60_000))
-            .bind(CAPACITY)
-            .fetch_one(db.pool())
-            .await?,
-        );
+    // Hours on every day, 08:00–18:00 in 20-minute slots of 5 seats, generated the way the app does it.
+    let settings = sickbay::settings::Settings::from_pairs(sickbay::settings::repo::load_all(db).await?);
+    let mut tx = db.begin_write().await?;
+    for weekday in 1..=7 {
+        let hours = Availability {
+            id: 0,
+            doctor_id: doctor,
+            weekday,
+            start_minute: 8 * 60,
+            end_minute: 18 * 60,
+            slot_minutes: 20,
+            capacity: CAPACITY,
+            valid_from: Date(settings.today()),
+            valid_until: None,
+            active: true,
+        };
+        sickbay::scheduling::repo::insert_hours(&mut tx, &hours).await?;
     }
+    tx.commit().await?;
+    sickbay::scheduling::service::generate_slots(db, &settings, None).await?;
+    let from = Timestamp::now().0 + 86_400_000;
+    let slots: Vec<i64> = sqlx::query_scalar("SELECT id FROM slot WHERE starts_at > $1 ORDER BY starts_at LIMIT $2")
+        .bind(Timestamp(from))
+        .bind(SLOTS as i64)
+        .fetch_all(db.pool())
+        .await?;
+    anyhow::ensure!(slots.len() == SLOTS, "only {} slots were generated", slots.len());
     Ok(slots)
 }
 
@@ -164,13 +173,17 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
     }
     let mut latencies = Vec::new();
     let (mut booked, mut full, mut other) = (0, 0, 0);
+    let mut other_statuses = std::collections::BTreeMap::new();
     for task in tasks {
         for (latency, status) in task.await? {
             latencies.push(latency);
             match status {
                 303 => booked += 1,
                 409 => full += 1,
-                _ => other += 1,
+                status => {
+                    other += 1;
+                    *other_statuses.entry(status).or_insert(0) += 1;
+                }
             }
         }
     }
@@ -188,7 +201,7 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
         pct(&latencies, 0.99),
         pct(&latencies, 1.0)
     );
-    println!("  answers: {booked} booked, {full} refused as full, {other} other");
+    println!("  answers: {booked} booked, {full} refused as full, {other} other {other_statuses:?}");
     let overbooked: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM slot s WHERE s.booked > s.capacity
             OR s.booked <> (SELECT COUNT(*) FROM appointment a WHERE a.slot_id = s.id AND a.status = 'booked')",

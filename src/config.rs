@@ -106,6 +106,11 @@ pub struct ServeArgs {
     /// Folder of static files (defaults to ./static, or the one beside the source tree).
     #[arg(long, env = "SICKBAY_STATIC_DIR")]
     pub static_dir: Option<PathBuf>,
+
+    /// Don't run the background jobs (slot generation, no-shows, session cleanup) in this instance. They are
+    /// safe to run on every instance; this is for an instance that should only serve pages.
+    #[arg(long, env = "SICKBAY_NO_BACKGROUND_JOBS", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub no_background_jobs: bool,
 }
 
 /// The running application's configuration, independent of how it was given.
@@ -115,6 +120,8 @@ pub struct Config {
     pub trust_proxy: bool,
     pub session_idle: Duration,
     pub static_dir: PathBuf,
+    /// Run slot generation, no-show marking and session cleanup in this instance.
+    pub background_jobs: bool,
 }
 
 impl Config {
@@ -124,6 +131,7 @@ impl Config {
             trust_proxy: args.trust_proxy,
             session_idle: Duration::from_secs(u64::from(args.session_idle_minutes) * 60),
             static_dir: args.static_dir.clone().unwrap_or_else(default_static_dir),
+            background_jobs: !args.no_background_jobs,
         }
     }
 }
@@ -135,6 +143,7 @@ impl Default for Config {
             trust_proxy: false,
             session_idle: Duration::from_secs(30 * 60),
             static_dir: default_static_dir(),
+            background_jobs: true,
         }
     }
 }

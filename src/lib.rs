@@ -102,8 +102,10 @@ async fn health(State(state): State<AppState>) -> (StatusCode, &'static str) {
 pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
     // An import that no instance has advanced for two minutes was cut off by a restart.
     import::repo::fail_abandoned(&state.db, 2).await?;
-    spawn_session_cleanup(&state);
-    spawn_scheduling_jobs(&state);
+    if state.config.background_jobs {
+        spawn_session_cleanup(&state);
+        spawn_scheduling_jobs(&state);
+    }
     spawn_settings_refresh(&state);
     let shutdown = state.shutdown.clone();
     axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())

@@ -172,7 +172,7 @@ async fn security_headers_and_cookie_flags(app: TestApp) {
     // Behind https, the cookie is Secure.
     let config = Config {
         secure_cookies: true,
-        ..Config::default()
+        ..crate::support::test_config()
     };
     let secure = TestApp::sqlite_with(config).await;
     let page = secure.client().get("/login").await;
@@ -272,7 +272,7 @@ async fn idle_sessions_expire(app: TestApp) {
     let mut state = app.state.clone();
     state.config = std::sync::Arc::new(Config {
         session_idle: Duration::from_secs(2),
-        ..Config::default()
+        ..crate::support::test_config()
     });
     state.shutdown = tokio_util::sync::CancellationToken::new();
     let short = TestApp::serve(state).await;

@@ -208,7 +208,7 @@ async fn settings_are_for_admins_only(app: TestApp) {
 async fn another_instance_sees_the_change_after_a_refresh(app: TestApp) {
     // A second app server on the same database, with its own settings cache.
     let other = TestApp::serve(
-        AppState::new(app.db().clone(), sickbay::config::Config::default())
+        AppState::new(app.db().clone(), crate::support::test_config())
             .await
             .expect("state"),
     )

@@ -67,7 +67,7 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn sqlite() -> Self {
-        Self::sqlite_with(Config::default()).await
+        Self::sqlite_with(test_config()).await
     }
 
     pub async fn sqlite_with(config: Config) -> Self {
@@ -80,7 +80,7 @@ impl TestApp {
 
     /// A fresh PostgreSQL database, or `None` (said loudly) when TEST_POSTGRES_URL is not set.
     pub async fn postgres() -> Option<Self> {
-        Self::postgres_with(Config::default()).await
+        Self::postgres_with(test_config()).await
     }
 
     pub async fn postgres_with(config: Config) -> Option<Self> {
@@ -187,6 +187,15 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.state.shutdown.cancel();
+    }
+}
+
+/// The app as tests run it: background jobs off, so a test's own slots aren't reconciled away under it (tests
+/// call the jobs' functions directly when they want them).
+pub fn test_config() -> Config {
+    Config {
+        background_jobs: false,
+        ..Config::default()
     }
 }
 
