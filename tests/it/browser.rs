@@ -168,6 +168,7 @@ on_both_databases!(
     admin_creates_a_doctor_who_logs_in_on_phone_and_desktop,
     student_registers_and_shows_the_clinic_card_on_a_phone,
     reception_finds_a_patient_by_typing_part_of_a_name,
+    a_student_books_sees_and_cancels_on_a_phone,
 );
 
 async fn admin_creates_a_doctor_who_logs_in_on_phone_and_desktop(app: TestApp) {
@@ -346,4 +347,82 @@ async fn reception_finds_a_patient_by_typing_part_of_a_name(app: TestApp) {
         b.screenshot("14-patient-profile").await;
         b.close().await;
     }
+}
+
+async fn a_student_books_sees_and_cancels_on_a_phone(app: TestApp) {
+    use sickbay::scheduling::model::Availability;
+    let settings = app.state.settings.get();
+    let doctor = app
+        .create_staff("dr.okoro", sickbay::staff::model::Role::Doctor, false)
+        .await;
+    let mut tx = app.db().begin_write().await.unwrap();
+    for weekday in 1..=7 {
+        let hours = Availability {
+            id: 0,
+            doctor_id: doctor,
+            weekday,
+            start_minute: 9 * 60,
+            end_minute: 11 * 60,
+            slot_minutes: 30,
+            capacity: 2,
+            valid_from: sickbay::db::Date(settings.today()),
+            valid_until: None,
+            active: true,
+        };
+        sickbay::scheduling::repo::insert_hours(&mut tx, &hours).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    sickbay::scheduling::service::generate_slots(app.db(), &settings, None)
+        .await
+        .unwrap();
+    app.set_setting("self_registration", "1").await;
+    app.set_setting("approval_required", "0").await;
+    let tomorrow = (settings.today() + chrono::Duration::days(1)).to_string();
+
+    let backend = format!("{:?}", app.db().backend()).to_lowercase();
+    let Some(b) = Browser::start(360, 740, &format!("{backend}-phone")).await else {
+        return;
+    };
+    b.goto(&app, "/register").await;
+    b.fill("#matric_number", "MED/23/0007").await;
+    b.fill("#first_name", "Kelechi").await;
+    b.fill("#surname", "Obi").await;
+    b.fill("#email", "kelechi@students.example.edu").await;
+    b.fill("#password", "kelechi's passphrase").await;
+    b.fill("#confirm_password", "kelechi's passphrase").await;
+    b.click("form[action='/register'] button[type=submit]").await;
+    b.wait_for_path("/me").await;
+    b.click("a.tile[href='/me/book']").await;
+    b.wait_for_path("/me/book").await;
+    b.click(&format!(".day-chips a[href='/me/book?day={tomorrow}']")).await;
+    b.wait_for_path(&format!("/me/book?day={tomorrow}")).await;
+    b.click(".slot-choice input").await;
+    b.fill("#reason", "Sore throat").await;
+    assert!(b.fits_width().await, "booking page fits the width");
+    b.screenshot("15-book").await;
+    b.click(".slot-form button[type=submit]").await;
+    b.wait_for_path("/me/appointments").await;
+    assert!(b.text(".flash-success").await.starts_with("Booked:"));
+    let upcoming = b.text("#upcoming li").await;
+    assert!(
+        upcoming.contains("Test dr.okoro") && upcoming.contains("Sore throat"),
+        "{upcoming}"
+    );
+    assert!(b.fits_width().await, "appointments fit the width");
+    b.screenshot("16-my-appointments").await;
+    b.click("#upcoming form button").await;
+    for _ in 0..100 {
+        if b.client.find(Locator::Css("#no-upcoming")).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(b.text(".flash-success").await, "Your booking is cancelled.");
+    b.screenshot("17-cancelled").await;
+    assert_eq!(
+        app.count("SELECT CAST(COALESCE(SUM(booked), 0) AS BIGINT) FROM slot")
+            .await,
+        0
+    );
+    b.close().await;
 }

@@ -57,8 +57,8 @@ async fn every_day(client: &Client, doctor_id: Option<i64>, start: &str, end: &s
 
 async fn patient(app: &TestApp, number: &str, first: &str) -> i64 {
     sqlx::query_scalar(
-        "INSERT INTO patient (clinic_number, kind, first_name, surname, search_text, created_at, updated_at)
-         VALUES ($1, 'visitor', $2, 'Obi', '', 0, 0) RETURNING id",
+        "INSERT INTO patient (clinic_number, kind, first_name, surname, created_at, updated_at)
+         VALUES ($1, 'visitor', $2, 'Obi', 0, 0) RETURNING id",
     )
     .bind(number)
     .bind(first)
