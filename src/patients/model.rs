@@ -432,7 +432,7 @@ impl PatientForm {
 }
 
 /// The search tokens of a patient: each word of their names, their matric and clinic numbers whole and in
-/// parts, the clinic number's running number without its zeros, and the last ten digits of their phone (so
+/// parts (with and without leading zeros), and the last ten digits of their phone (so
 /// `0803…` finds `+234803…`). Lower case, letters and digits only.
 pub fn search_tokens(
     first_name: &str,
@@ -448,10 +448,11 @@ pub fn search_tokens(
     }
     for number in [matric.unwrap_or(""), clinic] {
         tokens.push(squeeze(number));
-        tokens.extend(words(number));
-    }
-    if let Some(running) = clinic.rsplit('-').next() {
-        tokens.push(running.trim_start_matches('0').to_owned());
+        for part in words(number) {
+            // Typed numbers lose their leading zeros (see `search_terms`), so keep the part both ways.
+            tokens.push(part.trim_start_matches('0').to_owned());
+            tokens.push(part);
+        }
     }
     let digits: String = phone.unwrap_or("").chars().filter(char::is_ascii_digit).collect();
     tokens.push(digits[digits.len().saturating_sub(10)..].to_owned());
@@ -820,7 +821,7 @@ mod tests {
             let (low, high) = prefix_range(term);
             tokens.iter().any(|t| *t >= low && *t < high)
         };
-        for term in search_terms("chi ob 08031234567 CSC/19/1234 sb-2026-00001 1234") {
+        for term in search_terms("chi ob 08031234567 CSC/19/1234 sb-2026-00001 1234 0000001") {
             assert!(matches(&term), "{term}");
         }
         assert!(!matches("hioma"), "terms match the start of a word");

@@ -84,17 +84,15 @@ pub async fn insert(
     .fetch_optional(&mut **tx)
     .await?;
     if let Some(id) = id {
-        save_search_tokens(
-            tx,
-            id,
+        let tokens = search_tokens(
             &d.first_name,
             &d.surname,
             &d.other_names,
             matric,
             clinic_number,
             d.phone.as_deref(),
-        )
-        .await?;
+        );
+        insert_search_tokens(tx, id, &tokens).await?;
     }
     Ok(id)
 }
@@ -210,6 +208,11 @@ pub async fn save_search_tokens(
         .bind(id)
         .execute(&mut **tx)
         .await?;
+    insert_search_tokens(tx, id, &tokens).await
+}
+
+/// Adds search tokens to a patient that has none yet (a new record).
+pub async fn insert_search_tokens(tx: &mut Tx, id: i64, tokens: &[String]) -> Result<(), sqlx::Error> {
     if tokens.is_empty() {
         return Ok(());
     }
@@ -219,7 +222,7 @@ pub async fn save_search_tokens(
         values.join(", ")
     );
     let mut query = sqlx::query(&sql).bind(id);
-    for token in &tokens {
+    for token in tokens {
         query = query.bind(token);
     }
     query.execute(&mut **tx).await?;

@@ -410,6 +410,25 @@ async fn a_student_books_sees_and_cancels_on_a_phone(app: TestApp) {
     );
     assert!(b.fits_width().await, "appointments fit the width");
     b.screenshot("16-my-appointments").await;
+
+    // The doctor sees the booking in their day and week schedule, on a phone too.
+    let Some(d) = Browser::start(360, 740, &format!("{backend}-phone-doctor")).await else {
+        return;
+    };
+    d.goto(&app, "/login").await;
+    d.fill("#identifier", "dr.okoro").await;
+    d.fill("#password", crate::support::PASSWORD).await;
+    d.click("form[action='/login'] button[type=submit]").await;
+    d.wait_for_path("/doctor").await;
+    for view in ["day", "week"] {
+        d.goto(&app, &format!("/schedule?day={tomorrow}&view={view}")).await;
+        let page = d.client.source().await.expect("source");
+        assert!(page.contains("Kelechi"), "the booking is on the {view} view");
+        assert!(d.fits_width().await, "the {view} view fits the width");
+        d.screenshot(&format!("18-doctor-schedule-{view}")).await;
+    }
+    d.close().await;
+
     b.click("#upcoming form button").await;
     for _ in 0..100 {
         if b.client.find(Locator::Css("#no-upcoming")).await.is_ok() {
