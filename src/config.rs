@@ -11,7 +11,6 @@ use crate::staff::model::Role;
 
 #[derive(Parser, Debug)]
 #[command(name = "sickbay", version, about = "Sickbay: clinic management for a campus clinic")]
-#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     /// Database URL: sqlite://FILE (created when missing) or postgres://USER@HOST/DB.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://sickbay.db", global = true)]

@@ -189,6 +189,10 @@ pub async fn run(
         tx.commit().await?;
     }
     rejections.sort_by_key(|r| r.line);
+    if counts.created + counts.updated > 0 {
+        // A large import changes the tables' shape; fresh statistics keep the search plans good.
+        sqlx::query("ANALYZE").execute(db.pool()).await?;
+    }
     Ok(Outcome { counts, rejections })
 }
 

@@ -308,3 +308,21 @@ fn import_students_prints_counts_and_writes_the_report() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("lacks the columns"), "{}", text(&bad.stderr));
 }
+
+#[test]
+fn database_url_flag_goes_before_or_after_the_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("flag.db").display());
+    for args in [
+        vec!["--database-url", url.as_str(), "migrate"],
+        vec!["migrate", "--database-url", url.as_str()],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_sickbay"))
+            .args(&args)
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    }
+    assert!(dir.path().join("flag.db").exists());
+}
