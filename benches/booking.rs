@@ -24,27 +24,8 @@ const PASSWORD: &str = "benchmark passphrase";
 fn student(i: usize) -> anyhow::Result<PatientDetails> {
     let pattern = sickbay::settings::Settings::default().matric_regex();
     Ok(PatientDetails {
-        kind: PatientKind::Student,
         matric_number: Some(MatricNumber::parse(&format!("BN/26/{i:04}"), &pattern)?),
-        first_name: format!("Bench{i}"),
-        surname: "Student".into(),
-        other_names: String::new(),
-        sex: None,
-        date_of_birth: None,
-        phone: None,
-        email: None,
-        address: String::new(),
-        emergency_name: String::new(),
-        emergency_phone: String::new(),
-        emergency_relationship: String::new(),
-        blood_group: None,
-        genotype: None,
-        allergies: String::new(),
-        chronic_conditions: String::new(),
-        faculty_id: None,
-        department_id: None,
-        level_id: None,
-        session_id: None,
+        ..PatientDetails::new(PatientKind::Student, format!("Bench{i}"), "Student".into())
     })
 }
 

@@ -242,27 +242,16 @@ async fn import_row(
         return Ok(Ok(RowResult::Updated));
     }
     let details = PatientDetails {
-        kind: PatientKind::Student,
         matric_number: Some(row.matric.clone()),
-        first_name: row.first_name.clone(),
-        surname: row.surname.clone(),
         other_names: row.other_names.clone(),
         sex: row.sex,
         date_of_birth: row.date_of_birth,
         phone: row.phone.clone(),
         email: row.email.clone(),
-        address: String::new(),
-        emergency_name: String::new(),
-        emergency_phone: String::new(),
-        emergency_relationship: String::new(),
-        blood_group: None,
-        genotype: None,
-        allergies: String::new(),
-        chronic_conditions: String::new(),
         faculty_id: faculty,
         department_id: department,
         level_id: level,
-        session_id: None,
+        ..PatientDetails::new(PatientKind::Student, row.first_name.clone(), row.surname.clone())
     };
     // Imported students have no portal password: the clinic gives each a one-time one (see the README).
     let portal = PortalAccess {

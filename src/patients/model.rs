@@ -235,6 +235,36 @@ pub struct PatientDetails {
     pub session_id: Option<i64>,
 }
 
+impl PatientDetails {
+    /// A record with just a kind and a name; every other field empty (for self-registration and imports,
+    /// which fill in what they know with struct-update syntax).
+    pub fn new(kind: PatientKind, first_name: String, surname: String) -> Self {
+        PatientDetails {
+            kind,
+            matric_number: None,
+            first_name,
+            surname,
+            other_names: String::new(),
+            sex: None,
+            date_of_birth: None,
+            phone: None,
+            email: None,
+            address: String::new(),
+            emergency_name: String::new(),
+            emergency_phone: String::new(),
+            emergency_relationship: String::new(),
+            blood_group: None,
+            genotype: None,
+            allergies: String::new(),
+            chronic_conditions: String::new(),
+            faculty_id: None,
+            department_id: None,
+            level_id: None,
+            session_id: None,
+        }
+    }
+}
+
 impl PatientForm {
     /// Checks every field. `academic` holds the choices; `keep` are ids the record already points at,
     /// which stay valid even if deactivated since.

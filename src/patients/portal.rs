@@ -20,7 +20,6 @@ use crate::academic::model::AcademicOptions;
 use crate::academic::repo as academic_repo;
 use crate::audit::Actor;
 use crate::auth::password;
-use crate::db::Date;
 use crate::scheduling::picker::when;
 use crate::scheduling::repo::{self as schedule_repo, Notification};
 use crate::settings::Settings;
@@ -350,27 +349,9 @@ fn validate_registration(form: &RegisterForm, settings: &Settings) -> (Option<Pa
     }
     let details = match (matric, first_name, surname, email) {
         (Some(matric), Some(first_name), Some(surname), Some(email)) => Some(PatientDetails {
-            kind: PatientKind::Student,
             matric_number: Some(matric),
-            first_name,
-            surname,
-            other_names: String::new(),
-            sex: None,
-            date_of_birth: None::<Date>,
-            phone: None,
             email: Some(email),
-            address: String::new(),
-            emergency_name: String::new(),
-            emergency_phone: String::new(),
-            emergency_relationship: String::new(),
-            blood_group: None,
-            genotype: None,
-            allergies: String::new(),
-            chronic_conditions: String::new(),
-            faculty_id: None,
-            department_id: None,
-            level_id: None,
-            session_id: None,
+            ..PatientDetails::new(PatientKind::Student, first_name, surname)
         }),
         _ => None,
     };

@@ -320,6 +320,17 @@ pub async fn search(db: &Db, terms: &[String], exact: &str) -> Result<Vec<Patien
     if terms.is_empty() {
         return Ok(Vec::new());
     }
+    // A whole matric or clinic number (scanned from a card, or typed in full) is one unique-index lookup.
+    let exact = exact.trim().to_uppercase();
+    let found: Vec<PatientSummary> = sqlx::query_as(&format!(
+        "SELECT {SUMMARY_COLUMNS} FROM patient WHERE matric_number = $1 OR clinic_number = $1"
+    ))
+    .bind(&exact)
+    .fetch_all(db.pool())
+    .await?;
+    if !found.is_empty() {
+        return Ok(found);
+    }
     // $1 is the exact number; term k takes the bounds $2k+2 and $2k+3.
     let ranges: Vec<String> = (0..terms.len())
         .map(|i| {
@@ -340,7 +351,7 @@ pub async fn search(db: &Db, terms: &[String], exact: &str) -> Result<Vec<Patien
          ORDER BY CASE WHEN clinic_number = $1 OR matric_number = $1 THEN 0 ELSE 1 END, surname, first_name, id
          LIMIT 20"
     );
-    let mut query = sqlx::query_as::<_, PatientSummary>(&sql).bind(exact.trim().to_uppercase());
+    let mut query = sqlx::query_as::<_, PatientSummary>(&sql).bind(exact);
     for term in terms {
         let (low, high) = prefix_range(term);
         query = query.bind(low).bind(high);

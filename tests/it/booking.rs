@@ -61,27 +61,8 @@ async fn students(app: &TestApp, count: usize, approved: bool) -> Vec<i64> {
     let mut ids = Vec::new();
     for i in 0..count {
         let details = PatientDetails {
-            kind: PatientKind::Student,
             matric_number: Some(MatricNumber::parse(&format!("BK/26/{i:04}"), &pattern).unwrap()),
-            first_name: format!("Student{i}"),
-            surname: "Booker".into(),
-            other_names: String::new(),
-            sex: None,
-            date_of_birth: None,
-            phone: None,
-            email: None,
-            address: String::new(),
-            emergency_name: String::new(),
-            emergency_phone: String::new(),
-            emergency_relationship: String::new(),
-            blood_group: None,
-            genotype: None,
-            allergies: String::new(),
-            chronic_conditions: String::new(),
-            faculty_id: None,
-            department_id: None,
-            level_id: None,
-            session_id: None,
+            ..PatientDetails::new(PatientKind::Student, format!("Student{i}"), "Booker".into())
         };
         let portal = PortalAccess {
             password_hash: Some(&hash),
@@ -374,29 +355,7 @@ async fn reception_books_for_a_patient_and_may_override_with_a_reason(app: TestA
 
 /// A visitor without portal access.
 async fn students_extra(app: &TestApp) -> i64 {
-    let details = PatientDetails {
-        kind: PatientKind::Visitor,
-        matric_number: None,
-        first_name: "Walk".into(),
-        surname: "In".into(),
-        other_names: String::new(),
-        sex: None,
-        date_of_birth: None,
-        phone: None,
-        email: None,
-        address: String::new(),
-        emergency_name: String::new(),
-        emergency_phone: String::new(),
-        emergency_relationship: String::new(),
-        blood_group: None,
-        genotype: None,
-        allergies: String::new(),
-        chronic_conditions: String::new(),
-        faculty_id: None,
-        department_id: None,
-        level_id: None,
-        session_id: None,
-    };
+    let details = PatientDetails::new(PatientKind::Visitor, "Walk".into(), "In".into());
     let portal = PortalAccess {
         password_hash: None,
         must_change_password: false,
