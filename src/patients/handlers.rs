@@ -252,12 +252,14 @@ pub async fn profile(
 }
 
 pub async fn edit_form(
-    _user: Staff<Registrars>,
+    user: Staff<Registrars>,
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     layout: Layout,
 ) -> AppResult<FormPage> {
     let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    service::record_view(&state.db, &Actor::staff(&user, &ip), id, "patient.view_edit").await?;
     let academic = academic_repo::options(&state.db).await?;
     let form = patient.to_form();
     Ok(FormPage::new(layout, Some(patient), form, academic))

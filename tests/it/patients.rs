@@ -394,6 +394,7 @@ async fn every_look_at_a_record_is_audited(app: TestApp) {
     doctor.get(&format!("/patients/{id}")).await;
     doctor.get(&format!("/patients/{id}")).await;
     doctor.get(&format!("/patients/{id}/card")).await;
+    admin.get(&format!("/patients/{id}/edit")).await;
     let rows: Vec<(String, String, Option<i64>)> = sqlx::query_as(
         "SELECT action, actor_label, patient_id FROM audit_event WHERE patient_id IS NOT NULL ORDER BY id",
     )
@@ -402,6 +403,10 @@ async fn every_look_at_a_record_is_audited(app: TestApp) {
     .unwrap();
     let doctor_views: Vec<&str> = rows.iter().filter(|r| r.1 == "dr.who").map(|r| r.0.as_str()).collect();
     assert_eq!(doctor_views, ["patient.view", "patient.view", "patient.view_card"]);
+    assert!(
+        rows.iter().any(|r| r.0 == "patient.view_edit" && r.1 == "admin"),
+        "the edit form is a view too"
+    );
     assert!(rows.iter().all(|r| r.2 == Some(id)));
     assert_eq!(rows[0].0, "patient.create");
 }
