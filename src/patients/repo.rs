@@ -135,7 +135,7 @@ pub async fn update(
     .bind(d.department_id)
     .bind(d.level_id)
     .bind(d.session_id)
-    .bind(Timestamp::now().max(Timestamp(seen_updated_at.0 + 1)))
+    .bind(seen_updated_at.now_after())
     .bind(id)
     .bind(seen_updated_at)
     .execute(&mut **tx)

@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::model::{AppointmentStatus, Refusal, patient_may_change};
+use super::model::{AppointmentStatus, BookingRules, Refusal, patient_may_change};
 use super::picker::{self, PickerQuery, SlotPicker, when};
 use super::repo::{self, AppointmentView, WaitlistEntry};
 use super::service::{self, Booker, BookingError, Canceller};
@@ -212,7 +212,7 @@ pub struct MinePage {
     past: Vec<AppointmentView>,
     waitlist: Vec<WaitlistEntry>,
     zone: chrono_tz::Tz,
-    cutoff_minutes: i64,
+    rules: BookingRules,
     now: Timestamp,
 }
 
@@ -222,14 +222,7 @@ impl MinePage {
     }
 
     fn can_change(&self, a: &AppointmentView) -> bool {
-        let rules = super::model::BookingRules {
-            horizon_days: 0,
-            min_notice_minutes: 0,
-            max_future: 0,
-            one_per_day: false,
-            cancel_cutoff_minutes: self.cutoff_minutes,
-        };
-        a.status == AppointmentStatus::Booked && patient_may_change(&rules, self.now, a.starts_at)
+        a.status == AppointmentStatus::Booked && patient_may_change(&self.rules, self.now, a.starts_at)
     }
 }
 
@@ -248,7 +241,7 @@ pub async fn mine(user: PortalUser, State(state): State<AppState>, layout: Layou
         past,
         waitlist: repo::waitlist_of(&state.db, user.id, Date(settings.today())).await?,
         zone: settings.time_zone,
-        cutoff_minutes: settings.cancel_cutoff_minutes,
+        rules: settings.booking_rules(),
         now,
     })
 }

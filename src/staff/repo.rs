@@ -122,7 +122,7 @@ pub async fn update_details(
     .bind(&details.full_name)
     .bind(details.email.as_deref())
     .bind(details.role)
-    .bind(next_update_time(seen_updated_at))
+    .bind(seen_updated_at.now_after())
     .bind(id)
     .bind(seen_updated_at)
     .execute(&mut **tx)
@@ -175,11 +175,6 @@ pub async fn count_active_admins_except(tx: &mut Tx, id: i64) -> Result<i64, sql
         .bind(id)
         .fetch_one(&mut **tx)
         .await
-}
-
-/// Edits must change `updated_at`, or a form loaded in the same millisecond would not look stale.
-fn next_update_time(seen: Timestamp) -> Timestamp {
-    Timestamp::now().max(Timestamp(seen.0 + 1))
 }
 
 /// Active accounts per role, in the order of `Role::ALL`.
