@@ -10,6 +10,7 @@ pub mod db;
 pub mod home;
 pub mod import;
 pub mod patients;
+pub mod queue;
 pub mod scheduling;
 pub mod settings;
 pub mod staff;
@@ -44,6 +45,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(health))
         .merge(auth::public_router())
         .merge(patients::public_router())
+        .merge(queue::public_router())
         .merge(web::static_files(&state));
 
     let logged_in = Router::new()
@@ -57,6 +59,7 @@ pub fn app(state: AppState) -> Router {
         .merge(academic::router())
         .merge(settings::router())
         .merge(scheduling::router())
+        .merge(queue::router())
         .fallback(web::pages::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -107,6 +110,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
         spawn_scheduling_jobs(&state);
     }
     spawn_settings_refresh(&state);
+    state.events.spawn_listener(&state.db, state.shutdown.clone());
     let shutdown = state.shutdown.clone();
     axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
@@ -153,10 +157,11 @@ fn spawn_settings_refresh(state: &AppState) {
     });
 }
 
-/// Slot generation (at start, then hourly, so the booking horizon moves with the days) and no-show marking
-/// (every minute). Both are idempotent, so several instances may run them at once.
+/// Slot generation (at start, then hourly, so the booking horizon moves with the days), no-show marking and
+/// closing tickets left open on earlier days (every minute). Both are idempotent, so several instances may run them at once.
 fn spawn_scheduling_jobs(state: &AppState) {
     let (db, settings, shutdown) = (state.db.clone(), state.settings.clone(), state.shutdown.clone());
+    let events = state.events.clone();
     tokio::spawn(async move {
         let mut minute = tokio::time::interval(Duration::from_secs(60));
         let mut ticks: u64 = 0;
@@ -172,6 +177,11 @@ fn spawn_scheduling_jobs(state: &AppState) {
                     }
                     if let Err(err) = scheduling::service::mark_no_shows(&db, current.no_show_grace_minutes).await {
                         tracing::warn!(error = %err, "marking no-shows failed");
+                    }
+                    match queue::service::close_stale_tickets(&db, db::Date(current.today())).await {
+                        Ok(0) => {}
+                        Ok(_) => events.publish(&db, db::events::Event::Queue { call: None }).await,
+                        Err(err) => tracing::warn!(error = %err, "closing yesterday's tickets failed"),
                     }
                     ticks += 1;
                 }

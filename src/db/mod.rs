@@ -1,6 +1,7 @@
 //! The database: one `AnyPool` whose backend is chosen by the URL scheme, the two migrators, and the
 //! storage types that both backends can carry.
 
+pub mod events;
 pub mod sessions;
 pub mod types;
 

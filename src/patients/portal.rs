@@ -48,6 +48,8 @@ pub struct HomePage {
     notifications: Vec<Notification>,
     /// The next live booking: when, and with whom.
     next: Option<(String, String)>,
+    /// The code of the patient's open queue ticket.
+    ticket: Option<String>,
 }
 
 async fn load_own(state: &AppState, user: &PortalUser) -> AppResult<Patient> {
@@ -68,7 +70,14 @@ pub async fn home(user: PortalUser, State(state): State<AppState>, layout: Layou
         patient: load_own(&state, &user).await?,
         notifications: schedule_repo::unread_notifications(&state.db, user.id).await?,
         next,
+        ticket: open_ticket_code(&state, user.id).await?,
     })
+}
+
+async fn open_ticket_code(state: &AppState, patient_id: i64) -> AppResult<Option<String>> {
+    let mut conn = state.db.pool().acquire().await?;
+    let ticket = crate::queue::repo::open_ticket_of(&mut conn, patient_id).await?;
+    Ok(ticket.map(|t| t.code))
 }
 
 #[derive(Template, WebTemplate)]

@@ -31,6 +31,8 @@ pub struct Settings {
     pub cancel_cutoff_minutes: i64,
     /// How long after a slot ends an unchecked booking becomes a no-show.
     pub no_show_grace_minutes: i64,
+    /// How many waiting patients a skipped ticket goes back behind.
+    pub queue_skip_places: i64,
 }
 
 /// Letters and digits in groups joined by `/` or `-`, such as `U2019/3012345`, `CSC/19/1234` or `190401001`.
@@ -53,6 +55,7 @@ impl Default for Settings {
             booking_one_per_day: true,
             cancel_cutoff_minutes: 120,
             no_show_grace_minutes: 30,
+            queue_skip_places: 3,
         }
     }
 }
@@ -71,6 +74,7 @@ pub const BOOKING_MAX_FUTURE: &str = "booking_max_future";
 pub const BOOKING_ONE_PER_DAY: &str = "booking_one_per_day";
 pub const CANCEL_CUTOFF_MINUTES: &str = "cancel_cutoff_minutes";
 pub const NO_SHOW_GRACE_MINUTES: &str = "no_show_grace_minutes";
+pub const QUEUE_SKIP_PLACES: &str = "queue_skip_places";
 
 /// The range each numeric booking setting may take.
 pub fn booking_limits(key: &str) -> Option<std::ops::RangeInclusive<i64>> {
@@ -80,6 +84,7 @@ pub fn booking_limits(key: &str) -> Option<std::ops::RangeInclusive<i64>> {
         BOOKING_MAX_FUTURE => Some(1..=50),
         CANCEL_CUTOFF_MINUTES => Some(0..=10_080),
         NO_SHOW_GRACE_MINUTES => Some(0..=1_440),
+        QUEUE_SKIP_PLACES => Some(1..=20),
         _ => None,
     }
 }
@@ -141,6 +146,7 @@ impl Settings {
             (BOOKING_ONE_PER_DAY, flag(self.booking_one_per_day)),
             (CANCEL_CUTOFF_MINUTES, self.cancel_cutoff_minutes.to_string()),
             (NO_SHOW_GRACE_MINUTES, self.no_show_grace_minutes.to_string()),
+            (QUEUE_SKIP_PLACES, self.queue_skip_places.to_string()),
         ]
     }
 
@@ -150,6 +156,7 @@ impl Settings {
             BOOKING_MIN_NOTICE_MINUTES => &mut self.booking_min_notice_minutes,
             BOOKING_MAX_FUTURE => &mut self.booking_max_future,
             CANCEL_CUTOFF_MINUTES => &mut self.cancel_cutoff_minutes,
+            QUEUE_SKIP_PLACES => &mut self.queue_skip_places,
             _ => &mut self.no_show_grace_minutes,
         }
     }
@@ -213,6 +220,8 @@ pub struct SettingsForm {
     pub cancel_cutoff_minutes: String,
     #[serde(default)]
     pub no_show_grace_minutes: String,
+    #[serde(default)]
+    pub queue_skip_places: String,
 }
 
 impl From<&Settings> for SettingsForm {
@@ -233,6 +242,7 @@ impl From<&Settings> for SettingsForm {
             booking_one_per_day: ticked(settings.booking_one_per_day),
             cancel_cutoff_minutes: settings.cancel_cutoff_minutes.to_string(),
             no_show_grace_minutes: settings.no_show_grace_minutes.to_string(),
+            queue_skip_places: settings.queue_skip_places.to_string(),
         }
     }
 }
@@ -262,8 +272,9 @@ impl SettingsForm {
         let max_future = number(BOOKING_MAX_FUTURE, &self.booking_max_future);
         let cutoff = number(CANCEL_CUTOFF_MINUTES, &self.cancel_cutoff_minutes);
         let grace = number(NO_SHOW_GRACE_MINUTES, &self.no_show_grace_minutes);
-        let (Some(horizon), Some(notice), Some(max_future), Some(cutoff), Some(grace)) =
-            (horizon, notice, max_future, cutoff, grace)
+        let skip_places = number(QUEUE_SKIP_PLACES, &self.queue_skip_places);
+        let (Some(horizon), Some(notice), Some(max_future), Some(cutoff), Some(grace), Some(skip_places)) =
+            (horizon, notice, max_future, cutoff, grace, skip_places)
         else {
             return Err(errors);
         };
@@ -291,6 +302,7 @@ impl SettingsForm {
                     booking_one_per_day: self.booking_one_per_day.is_some(),
                     cancel_cutoff_minutes: cutoff,
                     no_show_grace_minutes: grace,
+                    queue_skip_places: skip_places,
                 })
             }
             _ => Err(errors),
@@ -457,6 +469,7 @@ mod tests {
             booking_one_per_day: None,
             cancel_cutoff_minutes: "-1".into(),
             no_show_grace_minutes: "".into(),
+            queue_skip_places: "21".into(),
         };
         let errors = typed.validate().unwrap_err();
         for field in [
@@ -465,6 +478,7 @@ mod tests {
             BOOKING_MAX_FUTURE,
             CANCEL_CUTOFF_MINUTES,
             NO_SHOW_GRACE_MINUTES,
+            QUEUE_SKIP_PLACES,
         ] {
             assert!(errors.get(field).is_some(), "{field}");
         }

@@ -121,6 +121,10 @@ role_sets! {
     Pharmacists => [Pharmacist];
     LabStaff => [Lab];
     ReceptionStaff => [Reception];
+    /// The front desk: reception, and admins standing in for it.
+    FrontDesk => [Reception, Admin];
+    /// Everyone who runs the queue.
+    QueueStaff => [Doctor, Reception, Admin];
     /// Any staff role.
     AnyStaff => [Admin, Doctor, Pharmacist, Lab, Reception];
 }

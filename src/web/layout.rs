@@ -106,10 +106,12 @@ fn nav_for(role: Role, path: &str) -> Vec<NavLink> {
     let links: &[(&'static str, &'static str)] = match role {
         Role::Admin => &[
             ("/admin", "Home"),
+            ("/queue", "Queue"),
             ("/patients", "Patients"),
             ("/admin/staff", "Staff"),
             ("/schedule", "Schedule"),
             ("/schedule/closures", "Closures"),
+            ("/admin/rooms", "Rooms"),
             ("/admin/academic", "Academic"),
             ("/admin/import", "Import"),
             ("/admin/settings", "Settings"),
@@ -117,6 +119,7 @@ fn nav_for(role: Role, path: &str) -> Vec<NavLink> {
         ],
         Role::Reception => &[
             ("/reception", "Home"),
+            ("/queue", "Queue"),
             ("/patients", "Patients"),
             ("/patients/new", "Register"),
             ("/schedule", "Schedule"),
@@ -124,6 +127,7 @@ fn nav_for(role: Role, path: &str) -> Vec<NavLink> {
         ],
         Role::Doctor => &[
             ("/doctor", "Home"),
+            ("/queue/doctor", "Queue"),
             ("/patients", "Patients"),
             ("/schedule", "Schedule"),
             ("/schedule/hours", "Hours"),
@@ -137,6 +141,7 @@ fn patient_nav(path: &str) -> Vec<NavLink> {
     mark_current(
         &[
             ("/me", "Home"),
+            ("/me/queue", "Queue"),
             ("/me/book", "Book"),
             ("/me/appointments", "Appointments"),
             ("/me/card", "Card"),

@@ -6,6 +6,7 @@ pub mod extract;
 pub mod form;
 pub mod htmx;
 pub mod layout;
+pub mod live;
 pub mod pages;
 pub mod paging;
 

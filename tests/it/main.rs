@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod import;
 mod patients;
+mod queue;
 mod schedule;
 mod security;
 mod settings;

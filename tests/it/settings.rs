@@ -31,6 +31,7 @@ fn valid_form() -> Vec<(&'static str, &'static str)> {
         ("booking_one_per_day", "1"),
         ("cancel_cutoff_minutes", "120"),
         ("no_show_grace_minutes", "30"),
+        ("queue_skip_places", "3"),
     ]
 }
 
@@ -156,6 +157,7 @@ async fn invalid_values_are_refused_and_nothing_is_saved(app: TestApp) {
         ("booking_max_future", "many", "Enter a whole number from 1 to 50."),
         ("cancel_cutoff_minutes", "-5", "Enter a whole number from 0 to 10080."),
         ("no_show_grace_minutes", "99999", "Enter a whole number from 0 to 1440."),
+        ("queue_skip_places", "0", "Enter a whole number from 1 to 20."),
     ];
     for (field, value, message) in cases {
         let mut form: Vec<(&str, &str)> = valid_form().into_iter().filter(|(name, _)| *name != field).collect();

@@ -494,3 +494,87 @@ impl Client {
         );
     }
 }
+
+/// A server-sent event stream read as a browser's EventSource would: one event at a time, by name.
+pub struct EventStream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+/// One server-sent event.
+#[derive(Debug, Clone)]
+pub struct ServerEvent {
+    pub name: String,
+    pub data: String,
+}
+
+impl EventStream {
+    /// Opens `path` with this client's cookies; panics unless it answers 200 with an event stream.
+    pub async fn open(client: &Client, path: &str) -> EventStream {
+        let response = client
+            .http
+            .get(client.url(path))
+            .header("accept", "text/event-stream")
+            .send()
+            .await
+            .expect("GET event stream");
+        assert_eq!(response.status(), StatusCode::OK, "event stream {path}");
+        let kind = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(kind.starts_with("text/event-stream"), "{path} answered {kind}");
+        EventStream {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event (keep-alive comments skipped), or `None` when the stream ended or `wait` passed.
+    pub async fn next(&mut self, wait: Duration) -> Option<ServerEvent> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                if let Some(event) = parse_event(&block) {
+                    return Some(event);
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk()).await.ok()?;
+            match chunk {
+                Ok(Some(bytes)) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
+                _ => return None,
+            }
+        }
+    }
+
+    /// Reads events until one named `name` whose data satisfies `wanted` arrives (or `wait` passes).
+    pub async fn until(&mut self, name: &str, wait: Duration, wanted: impl Fn(&str) -> bool) -> Option<ServerEvent> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let event = self.next(left).await?;
+            if event.name == name && wanted(&event.data) {
+                return Some(event);
+            }
+        }
+    }
+}
+
+fn parse_event(block: &str) -> Option<ServerEvent> {
+    let (mut name, mut data) = (String::from("message"), Vec::new());
+    for line in block.lines() {
+        if let Some(value) = line.strip_prefix("event:") {
+            name = value.trim_start().to_owned();
+        } else if let Some(value) = line.strip_prefix("data:") {
+            data.push(value.strip_prefix(' ').unwrap_or(value).to_owned());
+        }
+    }
+    (!data.is_empty()).then(|| ServerEvent {
+        name,
+        data: data.join("\n"),
+    })
+}

@@ -1,0 +1,196 @@
+//! The waiting-room display (`/display`, no login): ticket codes and rooms, never names, pushed over SSE the
+//! moment a doctor calls. The patient's own place (`/me/queue`) is pushed the same way.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::model::{TicketStatus, spoken_code};
+use super::repo;
+use super::views::{DisplayFilter, Place, Snapshot, Tiles};
+use crate::db::events::{Call, Event};
+use crate::db::{Date, Timestamp};
+use crate::scheduling::picker::time_of;
+use crate::state::AppState;
+use crate::web::extract::PortalUser;
+use crate::web::layout::Layout;
+use crate::web::live::{self, Frame};
+use crate::web::{AppError, AppResult};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DisplayQuery {
+    room: Option<String>,
+    doctor: Option<String>,
+}
+
+impl DisplayQuery {
+    /// The filter asked for; an id that isn't a room or doctor is a 404, so the set of filters (and of shared
+    /// fragments) stays as small as the clinic.
+    async fn filter(&self, state: &AppState) -> AppResult<(DisplayFilter, Option<String>)> {
+        let id = |text: &str| {
+            text.trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or(AppError::NotFound)
+        };
+        match (self.room.as_deref(), self.doctor.as_deref()) {
+            (Some(room), _) if !room.is_empty() => {
+                let room = repo::room(&state.db, id(room)?).await?.ok_or(AppError::NotFound)?;
+                Ok((DisplayFilter::Room(room.id), Some(room.name)))
+            }
+            (_, Some(doctor)) if !doctor.is_empty() => {
+                let doctor = id(doctor)?;
+                let name = crate::scheduling::repo::doctors(&state.db)
+                    .await?
+                    .into_iter()
+                    .find(|(d, _)| *d == doctor)
+                    .ok_or(AppError::NotFound)?
+                    .1;
+                Ok((DisplayFilter::Doctor(doctor), Some(name)))
+            }
+            _ => Ok((DisplayFilter::All, None)),
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "queue/display.html")]
+pub struct DisplayPage {
+    clinic_name: String,
+    time_zone: String,
+    heading: Option<String>,
+    events_url: String,
+    tiles: String,
+}
+
+#[derive(Template)]
+#[template(path = "queue/_tiles.html")]
+struct TilesFragment {
+    tiles: Tiles,
+    /// When this state was sent, in the clinic's time: the display shows it when the connection drops.
+    updated: String,
+}
+
+/// A call to announce: the display shows it briefly, plays a chime and says it.
+#[derive(Template)]
+#[template(path = "queue/_call.html")]
+struct CallFragment<'a> {
+    call: &'a Call,
+    say: String,
+}
+
+async fn tiles(state: &AppState, filter: DisplayFilter, seq: u64) -> AppResult<std::sync::Arc<str>> {
+    let key = filter.key();
+    let stream_state = state.clone();
+    state
+        .renders
+        .get_or_compute(&key, seq, || async move {
+            let snapshot = Snapshot::shared(&stream_state, seq).await?;
+            let fragment = TilesFragment {
+                tiles: snapshot.tiles(filter),
+                updated: time_of(Timestamp::now(), stream_state.settings.get().time_zone),
+            };
+            Ok(std::sync::Arc::from(fragment.render()?))
+        })
+        .await
+}
+
+pub async fn page(State(state): State<AppState>, Query(query): Query<DisplayQuery>) -> AppResult<DisplayPage> {
+    let (filter, heading) = query.filter(&state).await?;
+    let settings = state.settings.get();
+    let snapshot = Snapshot::load(&state.db, Date(settings.today())).await?;
+    let fragment = TilesFragment {
+        tiles: snapshot.tiles(filter),
+        updated: time_of(Timestamp::now(), settings.time_zone),
+    };
+    Ok(DisplayPage {
+        clinic_name: settings.clinic_name.clone(),
+        time_zone: settings.time_zone.name().to_owned(),
+        heading,
+        events_url: format!("/display/events{}", filter.query()),
+        tiles: fragment.render()?,
+    })
+}
+
+pub async fn events(State(state): State<AppState>, Query(query): Query<DisplayQuery>) -> AppResult<Response> {
+    let (filter, _) = query.filter(&state).await?;
+    let stream_state = state.clone();
+    Ok(live::stream(&state, Event::touches_queues, move |delivered| {
+        let state = stream_state.clone();
+        async move {
+            let seq = delivered.as_ref().map_or_else(|| state.events.last_seq(), |d| d.seq);
+            let mut frames = vec![Frame::new("tiles", tiles(&state, filter, seq).await?)];
+            if let Some(Event::Queue { call: Some(call) }) = delivered.as_ref().map(|d| &d.event)
+                && filter.shows_call(call.room_id, call.doctor_id)
+            {
+                let say = format!("Ticket {}, {}", spoken_code(&call.code), call.room_name);
+                frames.push(Frame::new("call", CallFragment { call, say }.render()?));
+            }
+            Ok(frames)
+        }
+    })
+    .into_response())
+}
+
+// ---- the patient's place ------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "queue/place.html")]
+pub struct PlacePage {
+    layout: Layout,
+    live: String,
+}
+
+#[derive(Template)]
+#[template(path = "queue/_place.html")]
+struct PlaceFragment {
+    place: Option<Place>,
+    updated: String,
+}
+
+impl PlaceFragment {
+    fn is(&self, status: &str) -> bool {
+        self.place.as_ref().is_some_and(|p| p.status.as_str() == status)
+    }
+
+    fn is_next(&self) -> bool {
+        self.place
+            .as_ref()
+            .is_some_and(|p| p.status == TicketStatus::Waiting && p.ahead == 0)
+    }
+}
+
+fn place_fragment(state: &AppState, snapshot: &Snapshot, patient_id: i64) -> AppResult<String> {
+    let fragment = PlaceFragment {
+        place: snapshot.place(patient_id),
+        updated: time_of(Timestamp::now(), state.settings.get().time_zone),
+    };
+    Ok(fragment.render()?)
+}
+
+pub async fn my_place(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<PlacePage> {
+    let snapshot = Snapshot::load(&state.db, Date(state.settings.get().today())).await?;
+    Ok(PlacePage {
+        live: place_fragment(&state, &snapshot, user.id)?,
+        layout,
+    })
+}
+
+pub async fn my_place_events(user: PortalUser, State(state): State<AppState>) -> AppResult<Response> {
+    let (stream_state, patient_id) = (state.clone(), user.id);
+    Ok(live::stream(&state, Event::touches_queues, move |delivered| {
+        let state = stream_state.clone();
+        async move {
+            let seq = delivered.map_or_else(|| state.events.last_seq(), |d| d.seq);
+            let snapshot = Snapshot::shared(&state, seq).await?;
+            Ok(vec![Frame::new(
+                "place",
+                place_fragment(&state, &snapshot, patient_id)?,
+            )])
+        }
+    })
+    .into_response())
+}

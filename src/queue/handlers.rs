@@ -1,0 +1,624 @@
+//! The staff side of the queue: reception's board (check-in, walk-ins, every queue with its controls, the
+//! day's statistics), the doctor's queue, ticket moves, where doctors work today, and the rooms.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::model::{Move, Priority};
+use super::repo::{self, Assignment, Room};
+use super::service::{self, MoveRequest, QueueError, RoomForm, SaveRoomError, Target, WalkInPatient};
+use super::views::{Column, DoctorView, Snapshot};
+use crate::db::events::{Call, Event};
+use crate::db::{Date, Timestamp};
+use crate::patients::model::{MatricNumber, PatientDetails, PatientKind, Sex, parse_name, parse_phone, search_terms};
+use crate::patients::repo as patient_repo;
+use crate::scheduling::model::AppointmentStatus;
+use crate::scheduling::picker::time_of;
+use crate::scheduling::repo::{self as scheduling_repo, AppointmentView};
+use crate::staff::model::{Role, StaffUser};
+use crate::state::AppState;
+use crate::web::csrf;
+use crate::web::extract::{Admins, ClientIp, Doctors, FrontDesk, QueueStaff, Staff};
+use crate::web::form::{FieldErrors, Form};
+use crate::web::htmx::{HxRequest, redirect};
+use crate::web::layout::{FlashKind, Layout, flash};
+use crate::web::live::{self, Frame};
+use crate::web::{AppError, AppResult, IdPath};
+
+// ---- reception's board --------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "queue/board.html")]
+pub struct BoardPage {
+    layout: Layout,
+    live: String,
+    doctors: Vec<(i64, String)>,
+    form: WalkInForm,
+    errors: FieldErrors,
+}
+
+impl BoardPage {
+    fn queue_selected(&self, value: &str) -> bool {
+        self.form.queue == value
+    }
+}
+
+/// The live part of the board, re-rendered on every change.
+#[derive(Template)]
+#[template(path = "queue/_board.html")]
+pub struct BoardFragment {
+    csrf_token: String,
+    notice: Option<String>,
+    columns: Vec<Column>,
+    due: Vec<AppointmentView>,
+    doctors: Vec<(i64, String)>,
+    rooms: Vec<Room>,
+    assignments: Vec<Assignment>,
+    time_zone: chrono_tz::Tz,
+}
+
+impl BoardFragment {
+    fn time(&self, at: &Timestamp) -> String {
+        time_of(*at, self.time_zone)
+    }
+
+    fn works_in(&self, doctor_id: &i64, room_id: &i64) -> bool {
+        self.assignments
+            .iter()
+            .any(|a| a.doctor_id == *doctor_id && a.room_id == *room_id)
+    }
+
+    fn priorities(&self) -> &'static [Priority] {
+        Priority::ALL
+    }
+}
+
+async fn board_fragment(
+    state: &AppState,
+    snapshot: &Snapshot,
+    csrf_token: String,
+    notice: Option<String>,
+) -> AppResult<String> {
+    let zone = state.settings.get().time_zone;
+    let due = scheduling_repo::appointments_between(&state.db, None, snapshot.day, snapshot.day)
+        .await?
+        .into_iter()
+        .filter(|a| a.status == AppointmentStatus::Booked)
+        .collect();
+    let fragment = BoardFragment {
+        csrf_token,
+        notice,
+        columns: snapshot.columns(Timestamp::now(), zone),
+        due,
+        doctors: scheduling_repo::doctors(&state.db).await?,
+        rooms: active_rooms(state).await?,
+        assignments: snapshot.assignments.clone(),
+        time_zone: zone,
+    };
+    Ok(fragment.render()?)
+}
+
+async fn active_rooms(state: &AppState) -> AppResult<Vec<Room>> {
+    Ok(repo::rooms(&state.db)
+        .await?
+        .into_iter()
+        .filter(|r| r.active.0)
+        .collect())
+}
+
+fn today(state: &AppState) -> Date {
+    Date(state.settings.get().today())
+}
+
+pub async fn board(_user: Staff<FrontDesk>, State(state): State<AppState>, layout: Layout) -> AppResult<BoardPage> {
+    board_page(&state, layout, WalkInForm::default(), FieldErrors::default()).await
+}
+
+async fn board_page(state: &AppState, layout: Layout, form: WalkInForm, errors: FieldErrors) -> AppResult<BoardPage> {
+    let snapshot = Snapshot::load(&state.db, today(state)).await?;
+    Ok(BoardPage {
+        live: board_fragment(state, &snapshot, layout.csrf_token.clone(), None).await?,
+        doctors: scheduling_repo::doctors(&state.db).await?,
+        layout,
+        form,
+        errors,
+    })
+}
+
+pub async fn board_events(
+    _user: Staff<FrontDesk>,
+    State(state): State<AppState>,
+    session: Session,
+) -> AppResult<Response> {
+    let csrf_token = csrf::token(&session).await?;
+    let stream_state = state.clone();
+    Ok(live::stream(&state, Event::touches_queues, move |delivered| {
+        let (state, csrf_token) = (stream_state.clone(), csrf_token.clone());
+        async move {
+            let seq = delivered.map_or_else(|| state.events.last_seq(), |d| d.seq);
+            let snapshot = Snapshot::shared(&state, seq).await?;
+            Ok(vec![Frame::new(
+                "board",
+                board_fragment(&state, &snapshot, csrf_token, None).await?,
+            )])
+        }
+    })
+    .into_response())
+}
+
+// ---- the doctor's queue -------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "queue/doctor.html")]
+pub struct DoctorPage {
+    layout: Layout,
+    live: String,
+}
+
+#[derive(Template)]
+#[template(path = "queue/_doctor.html")]
+pub struct DoctorFragment {
+    csrf_token: String,
+    notice: Option<String>,
+    view: DoctorView,
+    room: Option<Assignment>,
+    rooms: Vec<Room>,
+    doctors: Vec<(i64, String)>,
+    doctor_id: i64,
+}
+
+async fn doctor_fragment(
+    state: &AppState,
+    snapshot: &Snapshot,
+    doctor_id: i64,
+    csrf_token: String,
+    notice: Option<String>,
+) -> AppResult<String> {
+    let zone = state.settings.get().time_zone;
+    let fragment = DoctorFragment {
+        csrf_token,
+        notice,
+        view: snapshot.doctor_view(doctor_id, Timestamp::now(), zone),
+        room: snapshot.room_of(doctor_id).cloned(),
+        rooms: active_rooms(state).await?,
+        doctors: scheduling_repo::doctors(&state.db).await?,
+        doctor_id,
+    };
+    Ok(fragment.render()?)
+}
+
+pub async fn doctor(user: Staff<Doctors>, State(state): State<AppState>, layout: Layout) -> AppResult<DoctorPage> {
+    let snapshot = Snapshot::load(&state.db, today(&state)).await?;
+    Ok(DoctorPage {
+        live: doctor_fragment(&state, &snapshot, user.id, layout.csrf_token.clone(), None).await?,
+        layout,
+    })
+}
+
+pub async fn doctor_events(
+    user: Staff<Doctors>,
+    State(state): State<AppState>,
+    session: Session,
+) -> AppResult<Response> {
+    let csrf_token = csrf::token(&session).await?;
+    let (stream_state, doctor_id) = (state.clone(), user.id);
+    Ok(live::stream(&state, Event::touches_queues, move |delivered| {
+        let (state, csrf_token) = (stream_state.clone(), csrf_token.clone());
+        async move {
+            let seq = delivered.map_or_else(|| state.events.last_seq(), |d| d.seq);
+            let snapshot = Snapshot::shared(&state, seq).await?;
+            let html = doctor_fragment(&state, &snapshot, doctor_id, csrf_token, None).await?;
+            Ok(vec![Frame::new("queue", html)])
+        }
+    })
+    .into_response())
+}
+
+// ---- changes ------------------------------------------------------------------------------------------
+
+/// After a change committed: tell every screen, then answer the one who made it with their refreshed queue
+/// (htmx) or a message on their page.
+async fn changed(
+    state: &AppState,
+    session: &Session,
+    user: &StaffUser,
+    hx: HxRequest,
+    notice: String,
+    call: Option<Call>,
+) -> AppResult<Response> {
+    state.events.publish(&state.db, Event::Queue { call }).await;
+    let back = match user.role {
+        Role::Doctor => "/queue/doctor",
+        _ => "/queue",
+    };
+    if !hx.0 {
+        flash(session, FlashKind::Success, notice).await?;
+        return Ok(redirect(hx, back));
+    }
+    let snapshot = Snapshot::load(&state.db, today(state)).await?;
+    let csrf_token = csrf::token(session).await?;
+    let html = match user.role {
+        Role::Doctor => doctor_fragment(state, &snapshot, user.id, csrf_token, Some(notice)).await?,
+        _ => board_fragment(state, &snapshot, csrf_token, Some(notice)).await?,
+    };
+    Ok(Html(html).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CheckInForm {
+    #[serde(default)]
+    appointment_id: String,
+    #[serde(default)]
+    priority: String,
+}
+
+fn parse_priority(text: &str) -> AppResult<Priority> {
+    match text.trim() {
+        "" => Ok(Priority::Normal),
+        text => text
+            .parse()
+            .map_err(|_| AppError::BadRequest("Choose emergency, urgent or normal.".into())),
+    }
+}
+
+fn parse_id(text: &str, what: &str) -> AppResult<i64> {
+    text.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| AppError::BadRequest(format!("Choose {what}.")))
+}
+
+pub async fn check_in(
+    user: Staff<FrontDesk>,
+    State(state): State<AppState>,
+    session: Session,
+    hx: HxRequest,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<CheckInForm>,
+) -> AppResult<Response> {
+    let appointment_id = parse_id(&form.appointment_id, "an appointment")?;
+    let priority = parse_priority(&form.priority)?;
+    let actor = crate::audit::Actor::staff(&user, &ip);
+    let issued = service::check_in(&state.db, &actor, user.id, appointment_id, priority, today(&state)).await?;
+    let notice = format!("Checked in with ticket {}.", issued.code);
+    changed(&state, &session, &user, hx, notice, None).await
+}
+
+/// The walk-in form: an existing patient by number, or a new one with a few details.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct WalkInForm {
+    /// `existing` or `new`.
+    #[serde(default)]
+    pub who: String,
+    #[serde(default)]
+    pub number: String,
+    #[serde(default)]
+    pub first_name: String,
+    #[serde(default)]
+    pub surname: String,
+    #[serde(default)]
+    pub matric_number: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub sex: String,
+    /// `general` or a doctor's id.
+    #[serde(default)]
+    pub queue: String,
+    #[serde(default)]
+    pub priority: String,
+}
+
+impl WalkInForm {
+    fn target(&self) -> Result<Option<i64>, String> {
+        match self.queue.trim() {
+            "" | "general" => Ok(None),
+            id => id
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| "Choose a doctor or the general queue.".to_owned()),
+        }
+    }
+
+    /// The details of a new patient, or a message beside each bad field.
+    fn new_patient(&self, matric_pattern: &regex::Regex, errors: &mut FieldErrors) -> Option<PatientDetails> {
+        let first_name = errors.check("first_name", parse_name(&self.first_name, "first name", 60, false));
+        let surname = errors.check("surname", parse_name(&self.surname, "surname", 60, false));
+        let phone = errors.check("phone", parse_phone(&self.phone));
+        let matric = match self.matric_number.trim() {
+            "" => Some(None),
+            text => errors.check("matric_number", MatricNumber::parse(text, matric_pattern).map(Some)),
+        };
+        let sex = match self.sex.trim() {
+            "" => Some(None),
+            text => errors.check("sex", text.parse::<Sex>().map(Some)),
+        };
+        match (first_name, surname, phone, matric, sex) {
+            (Some(first_name), Some(surname), Some(phone), Some(matric), Some(sex)) => {
+                let kind = if matric.is_some() {
+                    PatientKind::Student
+                } else {
+                    PatientKind::Visitor
+                };
+                Some(PatientDetails {
+                    matric_number: matric,
+                    phone,
+                    sex,
+                    ..PatientDetails::new(kind, first_name, surname)
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+pub async fn walk_in(
+    user: Staff<FrontDesk>,
+    State(state): State<AppState>,
+    session: Session,
+    layout: Layout,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<WalkInForm>,
+) -> AppResult<Response> {
+    let mut errors = FieldErrors::default();
+    let doctor_id = errors.check("queue", form.target());
+    let priority = errors.check("priority", parse_priority(&form.priority));
+    let patient = match form.who.as_str() {
+        "new" => form
+            .new_patient(&state.settings.get().matric_regex(), &mut errors)
+            .map(|details| WalkInPatient::New(Box::new(details))),
+        _ => find_by_number(&state, &form.number, &mut errors).await?,
+    };
+    let (Some(patient), Some(doctor_id), Some(priority), true) = (patient, doctor_id, priority, errors.is_empty())
+    else {
+        return invalid_walk_in(&state, layout, form, errors).await;
+    };
+    let actor = crate::audit::Actor::staff(&user, &ip);
+    match service::walk_in(&state.db, &actor, user.id, patient, doctor_id, priority, today(&state)).await {
+        Ok(issued) => {
+            let notice = format!("Walk-in added with ticket {}.", issued.code);
+            changed(&state, &session, &user, HxRequest(false), notice, None).await
+        }
+        Err(QueueError::Conflict(message) | QueueError::Invalid(message)) => {
+            errors.add(if form.who == "new" { "surname" } else { "number" }, message);
+            invalid_walk_in(&state, layout, form, errors).await
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+async fn invalid_walk_in(
+    state: &AppState,
+    layout: Layout,
+    form: WalkInForm,
+    errors: FieldErrors,
+) -> AppResult<Response> {
+    let page = board_page(state, layout, form, errors).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+/// The one patient whose whole clinic or matric number was typed.
+async fn find_by_number(state: &AppState, number: &str, errors: &mut FieldErrors) -> AppResult<Option<WalkInPatient>> {
+    let typed = number.trim().to_uppercase();
+    if typed.is_empty() {
+        errors.add("number", "Enter the patient's clinic or matric number.");
+        return Ok(None);
+    }
+    let found = patient_repo::search(&state.db, &search_terms(&typed), &typed).await?;
+    let exact = found.into_iter().find(|p| {
+        p.active && (p.clinic_number == typed || p.matric_number.as_deref().is_some_and(|m| m.to_uppercase() == typed))
+    });
+    match exact {
+        Some(patient) => Ok(Some(WalkInPatient::Existing(patient.id))),
+        None => {
+            errors.add(
+                "number",
+                "No active patient has this clinic or matric number. Register them as new.",
+            );
+            Ok(None)
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CallNextForm {
+    /// Reception calls for a doctor; a doctor calls for themselves.
+    #[serde(default)]
+    doctor_id: String,
+    /// The calls the page knew of: a second click of the same page is refused instead of calling two.
+    #[serde(default)]
+    calls_made: String,
+}
+
+pub async fn call_next(
+    user: Staff<QueueStaff>,
+    State(state): State<AppState>,
+    session: Session,
+    hx: HxRequest,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<CallNextForm>,
+) -> AppResult<Response> {
+    let doctor_id = match (user.role, form.doctor_id.trim()) {
+        (Role::Doctor, "") => user.id,
+        (Role::Doctor, id) if id.parse() == Ok(user.id) => user.id,
+        (Role::Doctor, _) => return Err(AppError::Forbidden),
+        (_, id) => parse_id(id, "a doctor")?,
+    };
+    let expected = match form.calls_made.trim() {
+        "" => None,
+        text => Some(
+            text.parse::<i64>()
+                .map_err(|_| AppError::BadRequest("Reload the page.".into()))?,
+        ),
+    };
+    let actor = crate::audit::Actor::staff(&user, &ip);
+    let called = service::call_next(&state.db, &actor, doctor_id, today(&state), expected).await?;
+    let notice = match &called {
+        Some(call) => format!("Called {} to {}.", call.code, call.room_name),
+        None => "Nobody is waiting.".to_owned(),
+    };
+    changed(&state, &session, &user, hx, notice, called).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MoveForm {
+    /// For a transfer: `general` or a doctor's id.
+    #[serde(default)]
+    to: String,
+}
+
+pub async fn move_ticket(
+    user: Staff<QueueStaff>,
+    State(state): State<AppState>,
+    session: Session,
+    hx: HxRequest,
+    ClientIp(ip): ClientIp,
+    Path((id, action)): Path<(String, String)>,
+    Form(form): Form<MoveForm>,
+) -> AppResult<Response> {
+    let ticket_id = id.parse::<i64>().ok().filter(|id| *id > 0).ok_or(AppError::NotFound)?;
+    let mv = Move::from_path(&action).ok_or(AppError::NotFound)?;
+    if mv == Move::Cancel && user.role == Role::Doctor {
+        return Err(AppError::Forbidden);
+    }
+    let transfer_to = match form.to.trim() {
+        "" => None,
+        "general" => Some(Target::General),
+        id => Some(Target::Doctor(parse_id(id, "a doctor")?)),
+    };
+    let request = MoveRequest {
+        ticket_id,
+        mv,
+        doctor_only: (user.role == Role::Doctor).then_some(user.id),
+        transfer_to,
+        skip_places: state.settings.get().queue_skip_places,
+    };
+    let actor = crate::audit::Actor::staff(&user, &ip);
+    let moved = service::move_ticket(&state.db, &actor, &request).await?;
+    let notice = mv.done_message(&moved.code);
+    changed(&state, &session, &user, hx, notice, moved.call).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RoomChoice {
+    #[serde(default)]
+    room_id: String,
+    /// Reception and admins choose for a doctor.
+    #[serde(default)]
+    doctor_id: String,
+}
+
+pub async fn choose_room(
+    user: Staff<QueueStaff>,
+    State(state): State<AppState>,
+    session: Session,
+    hx: HxRequest,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<RoomChoice>,
+) -> AppResult<Response> {
+    let doctor_id = match user.role {
+        Role::Doctor => user.id,
+        _ => parse_id(&form.doctor_id, "a doctor")?,
+    };
+    let room_id = parse_id(&form.room_id, "a room")?;
+    let actor = crate::audit::Actor::staff(&user, &ip);
+    service::assign_room(&state.db, &actor, today(&state), doctor_id, room_id).await?;
+    changed(&state, &session, &user, hx, "Room saved for today.".into(), None).await
+}
+
+// ---- rooms --------------------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "queue/rooms.html")]
+pub struct RoomsPage {
+    layout: Layout,
+    rooms: Vec<Room>,
+    form: RoomForm,
+    errors: FieldErrors,
+    /// The room whose edit failed, with its form and errors.
+    editing: Option<(i64, RoomForm, FieldErrors)>,
+}
+
+impl RoomsPage {
+    fn edit_error(&self, id: &i64, field: &str) -> Option<&str> {
+        match &self.editing {
+            Some((editing, _, errors)) if editing == id => errors.get(field),
+            _ => None,
+        }
+    }
+}
+
+pub async fn rooms(_admin: Staff<Admins>, State(state): State<AppState>, layout: Layout) -> AppResult<RoomsPage> {
+    Ok(RoomsPage {
+        layout,
+        rooms: repo::rooms(&state.db).await?,
+        form: RoomForm::default(),
+        errors: FieldErrors::default(),
+        editing: None,
+    })
+}
+
+pub async fn add_room(
+    admin: Staff<Admins>,
+    State(state): State<AppState>,
+    session: Session,
+    layout: Layout,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<RoomForm>,
+) -> AppResult<Response> {
+    let actor = crate::audit::Actor::staff(&admin, &ip);
+    match service::save_room(&state.db, &actor, None, &form).await {
+        Ok(_) => {
+            flash(&session, FlashKind::Success, "Room added.").await?;
+            Ok(redirect(HxRequest(false), "/admin/rooms"))
+        }
+        Err(SaveRoomError::Invalid(errors)) => {
+            let page = RoomsPage {
+                layout,
+                rooms: repo::rooms(&state.db).await?,
+                form,
+                errors,
+                editing: None,
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(SaveRoomError::Queue(err)) => Err(err.into()),
+    }
+}
+
+pub async fn update_room(
+    admin: Staff<Admins>,
+    State(state): State<AppState>,
+    session: Session,
+    layout: Layout,
+    ClientIp(ip): ClientIp,
+    IdPath(id): IdPath,
+    Form(form): Form<RoomForm>,
+) -> AppResult<Response> {
+    repo::room(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let actor = crate::audit::Actor::staff(&admin, &ip);
+    match service::save_room(&state.db, &actor, Some(id), &form).await {
+        Ok(_) => {
+            state.events.publish(&state.db, Event::Queue { call: None }).await;
+            flash(&session, FlashKind::Success, "Room saved.").await?;
+            Ok(redirect(HxRequest(false), "/admin/rooms"))
+        }
+        Err(SaveRoomError::Invalid(errors)) => {
+            let page = RoomsPage {
+                layout,
+                rooms: repo::rooms(&state.db).await?,
+                form: RoomForm::default(),
+                errors: FieldErrors::default(),
+                editing: Some((id, form, errors)),
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(SaveRoomError::Queue(err)) => Err(err.into()),
+    }
+}

@@ -1,0 +1,39 @@
+//! The live queue: check-in and walk-ins issue tickets, doctors call the next one to their room, reception's
+//! board and the doctor's queue change live, the waiting-room display announces calls, and a patient follows
+//! their own place on their phone.
+
+pub mod display;
+pub mod handlers;
+pub mod model;
+pub mod repo;
+pub mod service;
+pub mod views;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+/// The waiting-room display: no login.
+pub fn public_router() -> Router<AppState> {
+    Router::new()
+        .route("/display", get(display::page))
+        .route("/display/events", get(display::events))
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/queue", get(handlers::board))
+        .route("/queue/events", get(handlers::board_events))
+        .route("/queue/doctor", get(handlers::doctor))
+        .route("/queue/doctor/events", get(handlers::doctor_events))
+        .route("/queue/check-ins", post(handlers::check_in))
+        .route("/queue/walk-ins", post(handlers::walk_in))
+        .route("/queue/call-next", post(handlers::call_next))
+        .route("/queue/room", post(handlers::choose_room))
+        .route("/queue/tickets/{id}/{action}", post(handlers::move_ticket))
+        .route("/admin/rooms", get(handlers::rooms).post(handlers::add_room))
+        .route("/admin/rooms/{id}", post(handlers::update_room))
+        .route("/me/queue", get(display::my_place))
+        .route("/me/queue/events", get(display::my_place_events))
+}

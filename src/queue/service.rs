@@ -1,0 +1,539 @@
+//! Queue operations, each one transaction with its audit row: check-in, walk-ins, call next, the moves of a
+//! ticket, rooms and where doctors work. Callers publish the change after these return (after commit).
+
+use super::model::{
+    GENERAL_PREFIX, Move, Priority, TicketStatus, order_after_skip, parse_room_code, parse_room_name, ticket_code,
+    ticket_sequence,
+};
+use super::repo::{self, MoveFields, NewTicket, Ticket};
+use crate::audit::{self, Actor, AuditEntry};
+use crate::db::events::Call;
+use crate::db::{Date, Db, Timestamp, Tx, is_unique_violation, violated_unique_index};
+use crate::patients::model::PatientDetails;
+use crate::patients::repo::{PortalAccess, next_in_sequence};
+use crate::patients::service::{PatientError, insert_in};
+use crate::scheduling::model::AppointmentStatus;
+use crate::scheduling::repo as scheduling_repo;
+use crate::web::AppError;
+use crate::web::form::FieldErrors;
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("No such ticket, appointment, patient, doctor or room.")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    /// Someone else changed it first, or the form was stale.
+    #[error("{0}")]
+    Conflict(String),
+    /// A request the clinic's rules refuse.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for QueueError {
+    fn from(err: sqlx::Error) -> Self {
+        QueueError::Internal(err.into())
+    }
+}
+
+impl From<PatientError> for QueueError {
+    fn from(err: PatientError) -> Self {
+        match err {
+            PatientError::MatricTaken(_) | PatientError::Stale => QueueError::Conflict(err.to_string()),
+            PatientError::NotFound => QueueError::NotFound,
+            PatientError::Internal(err) => QueueError::Internal(err),
+        }
+    }
+}
+
+impl From<QueueError> for AppError {
+    fn from(err: QueueError) -> Self {
+        match err {
+            QueueError::NotFound => AppError::NotFound,
+            QueueError::Forbidden => AppError::Forbidden,
+            QueueError::Conflict(message) => AppError::Conflict(message),
+            QueueError::Invalid(message) => AppError::BadRequest(message),
+            QueueError::Internal(err) => AppError::Internal(err),
+        }
+    }
+}
+
+/// A ticket just issued.
+#[derive(Clone, Debug)]
+pub struct Issued {
+    pub id: i64,
+    pub code: String,
+    pub patient_id: i64,
+}
+
+/// Checks in a patient for today's appointment: the ticket joins the appointment's doctor's queue, placed at
+/// the appointment's time.
+pub async fn check_in(
+    db: &Db,
+    actor: &Actor,
+    staff_id: i64,
+    appointment_id: i64,
+    priority: Priority,
+    today: Date,
+) -> Result<Issued, QueueError> {
+    let mut tx = db.begin_write().await?;
+    let appointment = scheduling_repo::appointment_in(&mut tx, appointment_id)
+        .await?
+        .ok_or(QueueError::NotFound)?;
+    if appointment.day != today {
+        return Err(QueueError::Invalid(format!(
+            "This appointment is on {}, not today; only today's appointments can be checked in.",
+            appointment.day
+        )));
+    }
+    if appointment.status != AppointmentStatus::Booked {
+        return Err(QueueError::Conflict(format!(
+            "This appointment is {}, so it can't be checked in.",
+            appointment.status.label().to_lowercase()
+        )));
+    }
+    let new = Waiting {
+        patient_id: appointment.patient_id,
+        appointment_id: Some(appointment.id),
+        doctor_id: Some(appointment.doctor_id),
+        priority,
+        order_at: appointment.starts_at,
+        staff_id,
+    };
+    let issued = issue(&mut tx, today, &new).await?;
+    if !scheduling_repo::change_status(
+        &mut tx,
+        appointment.id,
+        AppointmentStatus::Booked,
+        AppointmentStatus::CheckedIn,
+        "",
+    )
+    .await?
+    {
+        return Err(QueueError::Conflict(
+            "This appointment was just checked in by someone else.".into(),
+        ));
+    }
+    let entry = AuditEntry::new("ticket.check_in")
+        .record("ticket", issued.id)
+        .patient(issued.patient_id)
+        .detail(format!("{} for appointment {}", issued.code, appointment.id));
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(issued)
+}
+
+/// Who a walk-in is.
+pub enum WalkInPatient {
+    Existing(i64),
+    /// Registered on the spot with a few details; numbered like any other record.
+    New(Box<PatientDetails>),
+}
+
+/// Adds a walk-in to a doctor's queue or to the general queue (`doctor_id` None), placed at their arrival.
+pub async fn walk_in(
+    db: &Db,
+    actor: &Actor,
+    staff_id: i64,
+    patient: WalkInPatient,
+    doctor_id: Option<i64>,
+    priority: Priority,
+    today: Date,
+) -> Result<Issued, QueueError> {
+    let mut tx = db.begin_write().await?;
+    if let Some(id) = doctor_id
+        && !repo::is_active_doctor(&mut tx, id).await?
+    {
+        return Err(QueueError::Invalid(
+            "Choose a doctor who is working, or the general queue.".into(),
+        ));
+    }
+    let patient_id = match patient {
+        WalkInPatient::Existing(id) => {
+            if !scheduling_repo::lock_patient(&mut tx, id).await? {
+                return Err(QueueError::NotFound);
+            }
+            id
+        }
+        WalkInPatient::New(details) => {
+            let year = today.0.format("%Y").to_string().parse().unwrap_or(2000);
+            let portal = PortalAccess {
+                password_hash: None,
+                must_change_password: false,
+                approved: true,
+            };
+            let (id, number) = insert_in(&mut tx, &details, portal, year).await?;
+            let entry = AuditEntry::new("patient.create")
+                .record("patient", id)
+                .patient(id)
+                .detail(format!("{number} (walk-in)"));
+            audit::record(&mut tx, actor, entry).await?;
+            id
+        }
+    };
+    let new = Waiting {
+        patient_id,
+        appointment_id: None,
+        doctor_id,
+        priority,
+        order_at: Timestamp::now(),
+        staff_id,
+    };
+    let issued = issue(&mut tx, today, &new).await?;
+    let entry = AuditEntry::new("ticket.walk_in")
+        .record("ticket", issued.id)
+        .patient(patient_id)
+        .detail(issued.code.clone());
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(issued)
+}
+
+struct Waiting {
+    patient_id: i64,
+    appointment_id: Option<i64>,
+    doctor_id: Option<i64>,
+    priority: Priority,
+    order_at: Timestamp,
+    staff_id: i64,
+}
+
+/// Numbers and inserts a waiting ticket. The code's prefix is the room of the doctor (or the general
+/// queue's), and its number comes from the day's counter for that prefix, advanced atomically.
+async fn issue(tx: &mut Tx, today: Date, new: &Waiting) -> Result<Issued, QueueError> {
+    repo::close_stale(tx, today, Some(new.patient_id)).await?;
+    if let Some(open) = repo::open_ticket_of(tx, new.patient_id).await? {
+        return Err(already_holds(&open));
+    }
+    let prefix = match new.doctor_id {
+        Some(doctor_id) => repo::assignment_of(tx, today, doctor_id).await?.map(|a| a.room_code),
+        None => None,
+    }
+    .unwrap_or_else(|| GENERAL_PREFIX.to_owned());
+    let number = next_in_sequence(tx, &ticket_sequence(&today.to_string(), &prefix)).await?;
+    let code = ticket_code(&prefix, number);
+    let ticket = NewTicket {
+        day: today,
+        code: &code,
+        patient_id: new.patient_id,
+        appointment_id: new.appointment_id,
+        doctor_id: new.doctor_id,
+        priority: new.priority,
+        order_at: new.order_at,
+        created_by: new.staff_id,
+    };
+    match repo::insert_ticket(tx, &ticket).await {
+        Ok(id) => Ok(Issued {
+            id,
+            code,
+            patient_id: new.patient_id,
+        }),
+        Err(err) if is_unique_violation(&err) => Err(QueueError::Conflict(
+            "This patient was given a ticket a moment ago; the queue has been refreshed.".into(),
+        )),
+        Err(err) => Err(err.into()),
+    }
+}
+
+fn already_holds(open: &Ticket) -> QueueError {
+    QueueError::Conflict(format!(
+        "{} already holds ticket {} ({}). A patient can hold one open ticket at a time.",
+        open.patient_name,
+        open.code,
+        open.status.label().to_lowercase()
+    ))
+}
+
+/// Calls the next waiting ticket of a doctor's queue (or the general queue) to the doctor's room. Two doctors
+/// or two clicks never get the same ticket: the claim is a conditional update only one caller wins, and a
+/// loser takes the next one. `expected_calls` (sent by the doctor's form) refuses a stale second click.
+/// `None` when nobody is waiting.
+pub async fn call_next(
+    db: &Db,
+    actor: &Actor,
+    doctor_id: i64,
+    today: Date,
+    expected_calls: Option<i64>,
+) -> Result<Option<Call>, QueueError> {
+    let mut tx = db.begin_write().await?;
+    // One doctor's calls one at a time (on PostgreSQL too), so the stale-click check below holds.
+    if !scheduling_repo::lock_doctor(&mut tx, doctor_id).await? {
+        return Err(QueueError::NotFound);
+    }
+    let room = repo::assignment_of(&mut tx, today, doctor_id).await?.ok_or_else(|| {
+        QueueError::Invalid("Choose the room you are working in today before calling patients.".into())
+    })?;
+    if let Some(expected) = expected_calls
+        && repo::calls_made(&mut tx, today, doctor_id).await? != expected
+    {
+        return Err(QueueError::Conflict(
+            "A patient was just called from this queue (a second click or another window); the queue has been \
+             refreshed."
+                .into(),
+        ));
+    }
+    let called = loop {
+        let Some(id) = repo::next_waiting(&mut tx, today, doctor_id).await? else {
+            return Ok(None);
+        };
+        if repo::claim_for_call(&mut tx, id, doctor_id, room.room_id).await? {
+            break repo::ticket_in(&mut tx, id).await?.ok_or(QueueError::NotFound)?;
+        }
+    };
+    let entry = AuditEntry::new("ticket.call")
+        .record("ticket", called.id)
+        .patient(called.patient_id)
+        .detail(format!("{} to {}", called.code, room.room_name));
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(Some(Call {
+        ticket_id: called.id,
+        code: called.code,
+        room_id: room.room_id,
+        room_name: room.room_name,
+        doctor_id,
+        calls: called.calls,
+    }))
+}
+
+/// Where a ticket is transferred to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    General,
+    Doctor(i64),
+}
+
+/// A move as asked for.
+pub struct MoveRequest {
+    pub ticket_id: i64,
+    pub mv: Move,
+    /// For a doctor: their id; they may only move tickets in their own queue.
+    pub doctor_only: Option<i64>,
+    pub transfer_to: Option<Target>,
+    pub skip_places: i64,
+}
+
+/// What a move did: the ticket's code and, for a recall, the call to announce.
+pub struct Moved {
+    pub code: String,
+    pub call: Option<Call>,
+}
+
+pub async fn move_ticket(db: &Db, actor: &Actor, request: &MoveRequest) -> Result<Moved, QueueError> {
+    let mut tx = db.begin_write().await?;
+    let ticket = repo::ticket_in(&mut tx, request.ticket_id)
+        .await?
+        .ok_or(QueueError::NotFound)?;
+    if let Some(doctor) = request.doctor_only
+        && ticket.doctor_id != Some(doctor)
+    {
+        return Err(QueueError::Forbidden);
+    }
+    let mv = request.mv;
+    if !mv.allowed_from().contains(&ticket.status) {
+        return Err(QueueError::Conflict(mv.refusal(&ticket.code, ticket.status)));
+    }
+    let (fields, detail) = move_fields(&mut tx, &ticket, request).await?;
+    if !repo::move_ticket(&mut tx, ticket.id, mv.allowed_from(), mv.result(), &fields).await? {
+        let now = repo::ticket_in(&mut tx, ticket.id).await?.ok_or(QueueError::NotFound)?;
+        return Err(QueueError::Conflict(mv.refusal(&ticket.code, now.status)));
+    }
+    if let Some(appointment_id) = ticket.appointment_id {
+        sync_appointment(&mut tx, appointment_id, mv).await?;
+    }
+    let mut entry = AuditEntry::new(mv.audit_action())
+        .record("ticket", ticket.id)
+        .patient(ticket.patient_id);
+    entry = entry.detail(match detail {
+        Some(detail) => format!("{} {detail}", ticket.code),
+        None => ticket.code.clone(),
+    });
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    let call = match (mv, ticket.room_id, ticket.room_name, ticket.doctor_id) {
+        (Move::Recall, Some(room_id), Some(room_name), Some(doctor_id)) => Some(Call {
+            ticket_id: ticket.id,
+            code: ticket.code.clone(),
+            room_id,
+            room_name,
+            doctor_id,
+            calls: ticket.calls + 1,
+        }),
+        _ => None,
+    };
+    Ok(Moved {
+        code: ticket.code,
+        call,
+    })
+}
+
+/// The columns a move sets besides the status, and what the audit row adds.
+async fn move_fields(
+    tx: &mut Tx,
+    ticket: &Ticket,
+    request: &MoveRequest,
+) -> Result<(MoveFields, Option<String>), QueueError> {
+    let mut fields = MoveFields::default();
+    let mut detail = None;
+    match request.mv {
+        Move::Recall => fields.called_again = true,
+        Move::Start => fields.started = true,
+        Move::Complete | Move::NoShow | Move::Cancel => fields.finished = true,
+        Move::Skip => {
+            let waiting = repo::waiting_in_order(tx, ticket.day).await?;
+            let places = usize::try_from(request.skip_places).unwrap_or(1);
+            fields.order_at = Some(Timestamp(order_after_skip(&waiting, &ticket.queued(), places)));
+            fields.skipped = true;
+        }
+        Move::Transfer => {
+            let target = request
+                .transfer_to
+                .ok_or_else(|| QueueError::Invalid("Choose the queue to transfer the ticket to.".into()))?;
+            let doctor_id = match target {
+                Target::General => None,
+                Target::Doctor(id) => {
+                    if !repo::is_active_doctor(tx, id).await? {
+                        return Err(QueueError::Invalid("Choose a doctor who is working.".into()));
+                    }
+                    Some(id)
+                }
+            };
+            if doctor_id == ticket.doctor_id && ticket.status == TicketStatus::Waiting {
+                return Err(QueueError::Invalid("The ticket is already in that queue.".into()));
+            }
+            fields.doctor_id = Some(doctor_id);
+            detail = Some(match doctor_id {
+                Some(id) => format!("to doctor {id}"),
+                None => "to the general queue".to_owned(),
+            });
+        }
+    }
+    Ok((fields, detail))
+}
+
+/// Keeps the appointment's status in step with its ticket. A mismatch (the appointment was corrected by
+/// hand meanwhile) is left alone.
+async fn sync_appointment(tx: &mut Tx, appointment_id: i64, mv: Move) -> Result<(), sqlx::Error> {
+    use AppointmentStatus::*;
+    let (from, to) = match mv {
+        Move::Start => (CheckedIn, InConsultation),
+        Move::Complete => (InConsultation, Completed),
+        Move::NoShow => (CheckedIn, NoShow),
+        Move::Cancel => (CheckedIn, Booked),
+        Move::Recall | Move::Skip | Move::Transfer => return Ok(()),
+    };
+    scheduling_repo::change_status(tx, appointment_id, from, to, "").await?;
+    Ok(())
+}
+
+/// Puts a doctor in a room for today.
+pub async fn assign_room(db: &Db, actor: &Actor, today: Date, doctor_id: i64, room_id: i64) -> Result<(), QueueError> {
+    let mut tx = db.begin_write().await?;
+    if !repo::is_active_doctor(&mut tx, doctor_id).await? {
+        return Err(QueueError::NotFound);
+    }
+    if !repo::is_active_room(&mut tx, room_id).await? {
+        return Err(QueueError::Invalid("Choose one of the clinic's rooms.".into()));
+    }
+    match repo::assign_room(&mut tx, today, doctor_id, room_id).await {
+        Ok(()) => {}
+        Err(err) if is_unique_violation(&err) => {
+            return Err(QueueError::Conflict(
+                "Another doctor is working in that room today. Choose another room.".into(),
+            ));
+        }
+        Err(err) => return Err(err.into()),
+    }
+    let entry = AuditEntry::new("room.assign")
+        .record("room", room_id)
+        .detail(format!("doctor {doctor_id} on {today}"));
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A room's fields as typed.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct RoomForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub code: String,
+    /// Sent by the edit form's checkbox when ticked.
+    pub active: Option<String>,
+}
+
+impl RoomForm {
+    pub fn validate(&self) -> Result<(String, String), FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let name = errors.check("name", parse_room_name(&self.name));
+        let code = errors.check("code", parse_room_code(&self.code));
+        match (name, code) {
+            (Some(name), Some(code)) => Ok((name, code)),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Adds a room (`None` for a new one) or changes one. The unique indexes decide whether a name or code is
+/// taken, so two admins adding the same room at once can't both succeed.
+pub async fn save_room(db: &Db, actor: &Actor, id: Option<i64>, form: &RoomForm) -> Result<i64, SaveRoomError> {
+    let (name, code) = form.validate().map_err(SaveRoomError::Invalid)?;
+    let mut tx = db.begin_write().await.map_err(QueueError::from)?;
+    let is_new = id.is_none();
+    let saved = match id {
+        None => repo::insert_room(&mut tx, &name, &code).await.map(Some),
+        Some(id) => repo::update_room(&mut tx, id, &name, &code, form.active.is_some())
+            .await
+            .map(|found| found.then_some(id)),
+    };
+    let id = match saved {
+        Ok(Some(id)) => id,
+        Ok(None) => return Err(QueueError::NotFound.into()),
+        Err(err) => {
+            return Err(taken_room_field(&err).map_or_else(|| QueueError::from(err).into(), SaveRoomError::Invalid));
+        }
+    };
+    let (action, state) = match (is_new, form.active.is_some()) {
+        (true, _) => ("room.create", ""),
+        (false, true) => ("room.update", ""),
+        (false, false) => ("room.update", ", inactive"),
+    };
+    let entry = AuditEntry::new(action)
+        .record("room", id)
+        .detail(format!("{name} ({code}){state}"));
+    audit::record(&mut tx, actor, entry).await.map_err(QueueError::from)?;
+    tx.commit().await.map_err(QueueError::from)?;
+    Ok(id)
+}
+
+fn taken_room_field(err: &sqlx::Error) -> Option<FieldErrors> {
+    // SQLite names a plain column's constraint only in its message ("UNIQUE constraint failed: room.code").
+    let index = violated_unique_index(err).or_else(|| is_unique_violation(err).then(|| err.to_string()))?;
+    let mut errors = FieldErrors::default();
+    if index.contains("name") {
+        errors.add("name", "Another room already has this name.");
+    } else {
+        errors.add("code", "Another room already uses this prefix.");
+    }
+    Some(errors)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveRoomError {
+    #[error("the form has errors")]
+    Invalid(FieldErrors),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+/// Closes tickets left open on earlier days (the end-of-day sweep; check-in also does it for its patient).
+pub async fn close_stale_tickets(db: &Db, today: Date) -> Result<u64, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let closed = repo::close_stale(&mut tx, today, None).await?;
+    tx.commit().await?;
+    Ok(closed)
+}

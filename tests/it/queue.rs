@@ -1,0 +1,1119 @@
+//! The live queue: tickets and their numbering, priority order, call next under races, the moves and who may
+//! make them, the patient's place, the waiting-room display and its event stream, and fan-out between two
+//! instances on one PostgreSQL database.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use sickbay::audit::Actor;
+use sickbay::db::events::Event;
+use sickbay::db::{Date, Db, Timestamp};
+use sickbay::patients::model::{MatricNumber, PatientDetails, PatientKind};
+use sickbay::patients::repo::PortalAccess;
+use sickbay::staff::model::Role;
+use sickbay::state::AppState;
+
+use crate::support::{Client, EventStream, PASSWORD, Page, TestApp, on_both_databases, test_config};
+
+on_both_databases!(
+    tickets_are_numbered_per_day_and_prefix,
+    a_patient_holds_one_open_ticket_and_an_appointment_one_ticket,
+    call_next_follows_priority_then_the_one_clock,
+    a_skipped_ticket_goes_back_behind_the_next_few,
+    two_doctors_racing_call_each_ticket_once,
+    a_double_clicked_call_next_calls_one_patient,
+    moves_follow_the_lifecycle_and_keep_the_appointment_in_step,
+    queue_routes_check_role_and_ownership,
+    walk_ins_register_new_patients_or_refuse_cleanly,
+    rooms_are_managed_by_admins_with_clear_messages,
+    the_patient_sees_only_their_own_place,
+    the_display_shows_codes_and_rooms_never_names,
+    event_streams_push_changes_and_resend_everything_on_reconnect,
+    the_board_shows_the_days_statistics,
+    yesterdays_open_tickets_are_closed,
+    event_streams_end_when_the_server_stops,
+);
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// Reception, two doctors each working in a room (A: Room 1, B: Room 2).
+struct Clinic {
+    reception: Client,
+    doctor_a: (i64, Client),
+    doctor_b: (i64, Client),
+    room_a: i64,
+}
+
+async fn clinic(app: &TestApp) -> Clinic {
+    let admin = app.admin().await;
+    let room_a = add_room(app, &admin, "Room 1", "A").await;
+    let room_b = add_room(app, &admin, "Room 2", "B").await;
+    let reception = app.login_as("frontdesk", Role::Reception).await;
+    let doctor_a = doctor(app, "dr.adeyemi").await;
+    let doctor_b = doctor(app, "dr.bello").await;
+    for (room, doctor) in [(room_a, &doctor_a), (room_b, &doctor_b)] {
+        doctor
+            .1
+            .post("/queue/room", &[("room_id", &room.to_string())])
+            .await
+            .assert_redirect("/queue/doctor");
+    }
+    Clinic {
+        reception,
+        doctor_a,
+        doctor_b,
+        room_a,
+    }
+}
+
+async fn doctor(app: &TestApp, username: &str) -> (i64, Client) {
+    let id = app.create_staff(username, Role::Doctor, false).await;
+    let client = app.client();
+    client.login_ok(username, PASSWORD).await;
+    (id, client)
+}
+
+async fn add_room(app: &TestApp, admin: &Client, name: &str, code: &str) -> i64 {
+    admin
+        .post("/admin/rooms", &[("name", name), ("code", code)])
+        .await
+        .assert_redirect("/admin/rooms");
+    app.count(&format!("SELECT id FROM room WHERE code = '{}'", code.to_uppercase()))
+        .await
+}
+
+/// Patients with a portal password (one shared hash), matric numbers QU/26/0000, QU/26/0001, ...
+async fn patients(app: &TestApp, first_names: &[&str]) -> Vec<i64> {
+    let hash = sickbay::auth::password::hash(PASSWORD).await.unwrap();
+    let pattern = app.state.settings.get().matric_regex();
+    let mut ids = Vec::new();
+    for (i, first) in first_names.iter().enumerate() {
+        let details = PatientDetails {
+            matric_number: Some(MatricNumber::parse(&format!("QU/26/{i:04}"), &pattern).unwrap()),
+            ..PatientDetails::new(PatientKind::Student, (*first).to_owned(), "Queue".into())
+        };
+        let portal = PortalAccess {
+            password_hash: Some(&hash),
+            must_change_password: false,
+            approved: true,
+        };
+        let (id, _) = sickbay::patients::service::register(app.db(), &Actor::system("test"), &details, portal, 2026)
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    ids
+}
+
+async fn patient_client(app: &TestApp, index: usize) -> Client {
+    let client = app.client();
+    client.login_ok(&format!("QU/26/{index:04}"), PASSWORD).await;
+    client
+}
+
+fn matric(index: usize) -> String {
+    format!("QU/26/{index:04}")
+}
+
+async fn walk_in(reception: &Client, index: usize, queue: &str, priority: &str) -> Page {
+    reception
+        .post(
+            "/queue/walk-ins",
+            &[
+                ("who", "existing"),
+                ("number", &matric(index)),
+                ("queue", queue),
+                ("priority", priority),
+            ],
+        )
+        .await
+}
+
+async fn ticket_of(app: &TestApp, patient: i64) -> (i64, String) {
+    sqlx::query_as("SELECT id, code FROM ticket WHERE patient_id = $1 ORDER BY id DESC LIMIT 1")
+        .bind(patient)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("ticket")
+}
+
+async fn status_of(app: &TestApp, ticket: i64) -> String {
+    sqlx::query_scalar("SELECT status FROM ticket WHERE id = $1")
+        .bind(ticket)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("status")
+}
+
+/// A booked appointment today for `patient` with `doctor`, starting `minutes` after midnight-ish ordering.
+async fn appointment_today(app: &TestApp, patient: i64, doctor: i64, starts_at: Timestamp) -> i64 {
+    let day = Date(app.state.settings.get().today());
+    let slot: i64 = sqlx::query_scalar(
+        "INSERT INTO slot (doctor_id, day, starts_at, ends_at, capacity, booked, blocked, created_at)
+         VALUES ($1, $2, $3, $4, 5, 1, 0, $3) RETURNING id",
+    )
+    .bind(doctor)
+    .bind(day)
+    .bind(starts_at)
+    .bind(Timestamp(starts_at.0 + 20 * 60_000))
+    .fetch_one(app.db().pool())
+    .await
+    .expect("slot");
+    sqlx::query_scalar(
+        "INSERT INTO appointment (patient_id, slot_id, day, status, created_at, updated_at)
+         VALUES ($1, $2, $3, 'booked', $4, $4) RETURNING id",
+    )
+    .bind(patient)
+    .bind(slot)
+    .bind(day)
+    .bind(Timestamp::now())
+    .fetch_one(app.db().pool())
+    .await
+    .expect("appointment")
+}
+
+async fn call_next(doctor: &Client) -> Page {
+    doctor.post("/queue/call-next", &[]).await
+}
+
+/// Presses "call next" as htmx does and reads the code called from the refreshed queue's message.
+async fn called_code(doctor: &Client) -> Option<String> {
+    let token = doctor.csrf_token().await;
+    let page = doctor
+        .post_with_headers("/queue/call-next", &[("csrf_token", &token)], &[("HX-Request", "true")])
+        .await;
+    page.assert_status(StatusCode::OK);
+    let notice = page.text("#queue-notice");
+    notice
+        .strip_prefix("Called ")
+        .and_then(|rest| rest.split(' ').next())
+        .map(str::to_owned)
+}
+
+async fn tickets_are_numbered_per_day_and_prefix(app: TestApp) {
+    let c = clinic(&app).await;
+    let ids = patients(&app, &["Ada", "Bola", "Chidi", "Dayo", "Efe"]).await;
+    // Yesterday's counter for the same prefix does not carry over.
+    let yesterday = Date(app.state.settings.get().today() - chrono::Duration::days(1));
+    sqlx::query("INSERT INTO sequence_counter (name, value) VALUES ($1, 41)")
+        .bind(format!("ticket:{yesterday}:A"))
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    let a = c.doctor_a.0.to_string();
+    let b = c.doctor_b.0.to_string();
+    walk_in(&c.reception, 0, &a, "normal").await.assert_redirect("/queue");
+    walk_in(&c.reception, 1, &a, "normal").await.assert_redirect("/queue");
+    walk_in(&c.reception, 2, "general", "normal")
+        .await
+        .assert_redirect("/queue");
+    walk_in(&c.reception, 3, &b, "normal").await.assert_redirect("/queue");
+    // A doctor without a room today: the general prefix.
+    let (c_id, _) = doctor(&app, "dr.chukwu").await;
+    walk_in(&c.reception, 4, &c_id.to_string(), "normal")
+        .await
+        .assert_redirect("/queue");
+    let mut codes = Vec::new();
+    for id in &ids {
+        codes.push(ticket_of(&app, *id).await.1);
+    }
+    assert_eq!(codes, ["A-001", "A-002", "G-001", "B-001", "G-002"]);
+    let page = c.reception.get("/queue").await;
+    page.assert_status(StatusCode::OK);
+    assert_eq!(
+        page.texts(&format!("#queue-doctor-{a} .ticket-code")),
+        ["A-001", "A-002"]
+    );
+}
+
+async fn a_patient_holds_one_open_ticket_and_an_appointment_one_ticket(app: TestApp) {
+    let c = clinic(&app).await;
+    let ids = patients(&app, &["Ada", "Bola"]).await;
+    walk_in(&c.reception, 0, "general", "normal")
+        .await
+        .assert_redirect("/queue");
+    let again = walk_in(&c.reception, 0, "general", "urgent").await;
+    again.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        again.text("#number-error").contains("already holds ticket G-001"),
+        "{}",
+        again.text("#number-error")
+    );
+    // Her appointment can't be checked in while she holds a ticket.
+    let appointment = appointment_today(&app, ids[0], c.doctor_a.0, Timestamp::now()).await;
+    let refused = c
+        .reception
+        .post("/queue/check-ins", &[("appointment_id", &appointment.to_string())])
+        .await;
+    refused.assert_status(StatusCode::CONFLICT);
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM ticket WHERE patient_id = {}", ids[0]))
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM appointment WHERE id = {appointment} AND status = 'booked'"
+        ))
+        .await,
+        1,
+        "nothing half-written"
+    );
+    // Bola's appointment: checked in once; a second (double) submit is refused, with one ticket.
+    let hers = appointment_today(&app, ids[1], c.doctor_a.0, Timestamp::now()).await;
+    let fields = [("appointment_id", hers.to_string()), ("priority", "urgent".to_owned())];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (first, second) = tokio::join!(
+        c.reception.post("/queue/check-ins", &fields),
+        c.reception.post("/queue/check-ins", &fields)
+    );
+    let mut statuses = [first.status, second.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::CONFLICT]);
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM ticket WHERE patient_id = {}", ids[1]))
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM appointment WHERE id = {hers} AND status = 'checked_in'"
+        ))
+        .await,
+        1
+    );
+    // Another day's appointment is refused with a reason.
+    sqlx::query("UPDATE appointment SET day = '2099-01-01' WHERE id = $1")
+        .bind(appointment)
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    let other_day = c
+        .reception
+        .post("/queue/check-ins", &[("appointment_id", &appointment.to_string())])
+        .await;
+    other_day.assert_status(StatusCode::BAD_REQUEST);
+    assert!(other_day.body.contains("not today"));
+    // Once her visit is over, Ada can get a new ticket.
+    assert_eq!(called_code(&c.doctor_a.1).await.as_deref(), Some("A-001"));
+    let (bola_ticket, _) = ticket_of(&app, ids[1]).await;
+    assert_eq!(status_of(&app, bola_ticket).await, "called");
+    let (ada_ticket, _) = ticket_of(&app, ids[0]).await;
+    c.reception
+        .post(&format!("/queue/tickets/{ada_ticket}/cancel"), &[])
+        .await
+        .assert_redirect("/queue");
+    walk_in(&c.reception, 0, "general", "normal")
+        .await
+        .assert_redirect("/queue");
+    assert_eq!(ticket_of(&app, ids[0]).await.1, "G-002");
+}
+
+async fn call_next_follows_priority_then_the_one_clock(app: TestApp) {
+    let c = clinic(&app).await;
+    let ids = patients(&app, &["Walkin", "Booked", "Urgent", "Emergency", "Late"]).await;
+    let a = c.doctor_a.0.to_string();
+    let now = Timestamp::now();
+    // A walk-in arrives now; a patient booked for an hour ago checks in after her: the booking keeps its place.
+    walk_in(&c.reception, 0, &a, "normal").await.assert_redirect("/queue");
+    let early = appointment_today(&app, ids[1], c.doctor_a.0, Timestamp(now.0 - 3_600_000)).await;
+    c.reception
+        .post("/queue/check-ins", &[("appointment_id", &early.to_string())])
+        .await
+        .assert_redirect("/queue");
+    // Booked for an hour from now: placed at that time, after later walk-ins.
+    let late = appointment_today(&app, ids[4], c.doctor_a.0, Timestamp(now.0 + 3_600_000)).await;
+    c.reception
+        .post("/queue/check-ins", &[("appointment_id", &late.to_string())])
+        .await
+        .assert_redirect("/queue");
+    walk_in(&c.reception, 2, "general", "urgent")
+        .await
+        .assert_redirect("/queue");
+    walk_in(&c.reception, 3, &a, "emergency")
+        .await
+        .assert_redirect("/queue");
+    let mut order = Vec::new();
+    while let Some(code) = called_code(&c.doctor_a.1).await {
+        if order.contains(&code) {
+            break;
+        }
+        order.push(code);
+    }
+    // Emergency, urgent (general queue), the early booking, the walk-in, the late booking.
+    assert_eq!(order, ["A-004", "G-001", "A-002", "A-001", "A-003"]);
+    let empty = call_next(&c.doctor_a.1).await;
+    empty.assert_redirect("/queue/doctor");
+    let page = c.doctor_a.1.get("/queue/doctor").await;
+    assert_eq!(page.text(".flash"), "Nobody is waiting.");
+    // The rule is written on the pages.
+    assert!(page.text(".queue-rule").contains("emergencies first"));
+}
+
+async fn a_skipped_ticket_goes_back_behind_the_next_few(app: TestApp) {
+    app.set_setting("queue_skip_places", "2").await;
+    let c = clinic(&app).await;
+    patients(&app, &["P0", "P1", "P2", "P3", "P4"]).await;
+    let a = c.doctor_a.0.to_string();
+    for i in 0..5 {
+        walk_in(&c.reception, i, &a, "normal").await.assert_redirect("/queue");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(called_code(&c.doctor_a.1).await.as_deref(), Some("A-001"));
+    let first: i64 = app.count("SELECT id FROM ticket WHERE code = 'A-001'").await;
+    c.doctor_a
+        .1
+        .post(&format!("/queue/tickets/{first}/skip"), &[])
+        .await
+        .assert_redirect("/queue/doctor");
+    assert_eq!(status_of(&app, first).await, "waiting");
+    let mut order = Vec::new();
+    for _ in 0..5 {
+        order.push(called_code(&c.doctor_a.1).await.unwrap());
+    }
+    assert_eq!(order, ["A-002", "A-003", "A-001", "A-004", "A-005"]);
+    assert_eq!(
+        app.count(&format!("SELECT skips FROM ticket WHERE id = {first}")).await,
+        1
+    );
+}
+
+async fn two_doctors_racing_call_each_ticket_once(app: TestApp) {
+    let c = clinic(&app).await;
+    let names: Vec<String> = (0..50).map(|i| format!("Racer{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let ids = patients(&app, &names).await;
+    // Fifty tickets in the general queue, issued straight through the service (the race is on the calls).
+    let day = Date(app.state.settings.get().today());
+    let reception_id = app.count("SELECT id FROM staff WHERE username = 'frontdesk'").await;
+    for id in &ids {
+        sickbay::queue::service::walk_in(
+            app.db(),
+            &Actor::system("test"),
+            reception_id,
+            sickbay::queue::service::WalkInPatient::Existing(*id),
+            None,
+            sickbay::queue::model::Priority::Normal,
+            day,
+        )
+        .await
+        .unwrap();
+    }
+    let mut calls = Vec::new();
+    for _ in 0..50 {
+        for doctor in [&c.doctor_a.1, &c.doctor_b.1] {
+            let doctor = doctor.clone();
+            calls.push(tokio::spawn(async move { call_next(&doctor).await.status }));
+        }
+    }
+    for call in calls {
+        assert_eq!(call.await.unwrap(), StatusCode::SEE_OTHER);
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM ticket WHERE status = 'called'").await,
+        50
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM ticket WHERE calls = 1").await,
+        50,
+        "nobody called twice"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'ticket.call'")
+            .await,
+        50
+    );
+    let a = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM ticket WHERE doctor_id = {}",
+            c.doctor_a.0
+        ))
+        .await;
+    let b = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM ticket WHERE doctor_id = {}",
+            c.doctor_b.0
+        ))
+        .await;
+    assert_eq!(a + b, 50);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM ticket t JOIN room r ON r.id = t.room_id AND (r.code = 'A' OR r.code = 'B')")
+            .await,
+        50,
+        "every call went to the caller's room"
+    );
+}
+
+async fn a_double_clicked_call_next_calls_one_patient(app: TestApp) {
+    let c = clinic(&app).await;
+    patients(&app, &["One", "Two", "Three"]).await;
+    for i in 0..3 {
+        walk_in(&c.reception, i, "general", "normal")
+            .await
+            .assert_redirect("/queue");
+    }
+    // The doctor's page says how many calls it knew of; both clicks send the same number.
+    let page = c.doctor_a.1.get("/queue/doctor").await;
+    let known = page.attr(".call-next-form input[name=calls_made]", "value").unwrap();
+    assert_eq!(known, "0");
+    let fields = [("calls_made", known.as_str())];
+    let (first, second) = tokio::join!(
+        c.doctor_a.1.post("/queue/call-next", &fields),
+        c.doctor_a.1.post("/queue/call-next", &fields)
+    );
+    let mut statuses = [first.status, second.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::CONFLICT]);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM ticket WHERE status = 'called'").await,
+        1
+    );
+    // An htmx click gets the refreshed queue with a message.
+    let page = c.doctor_a.1.get("/queue/doctor").await;
+    let known = page.attr(".call-next-form input[name=calls_made]", "value").unwrap();
+    let token = c.doctor_a.1.csrf_token().await;
+    let fragment = c
+        .doctor_a
+        .1
+        .post_with_headers(
+            "/queue/call-next",
+            &[("calls_made", &known), ("csrf_token", &token)],
+            &[("HX-Request", "true")],
+        )
+        .await;
+    fragment.assert_status(StatusCode::OK);
+    assert_eq!(fragment.text("#queue-notice"), "Called G-002 to Room 1.");
+    assert!(!fragment.body.contains("<html"), "a fragment, not a page");
+}
+
+async fn moves_follow_the_lifecycle_and_keep_the_appointment_in_step(app: TestApp) {
+    let c = clinic(&app).await;
+    let ids = patients(&app, &["Ada", "Bola", "Chidi"]).await;
+    let appointment = appointment_today(&app, ids[0], c.doctor_a.0, Timestamp::now()).await;
+    c.reception
+        .post("/queue/check-ins", &[("appointment_id", &appointment.to_string())])
+        .await
+        .assert_redirect("/queue");
+    let (ticket, code) = ticket_of(&app, ids[0]).await;
+    assert_eq!(code, "A-001");
+    let doctor = &c.doctor_a.1;
+    let post =
+        |action: &'static str| async move { doctor.post(&format!("/queue/tickets/{ticket}/{action}"), &[]).await };
+    // Completing a ticket that is only waiting: refused, with what it is now.
+    let stale = post("complete").await;
+    stale.assert_status(StatusCode::CONFLICT);
+    assert_eq!(
+        stale.text("[role=alert]"),
+        "Ticket A-001 is waiting now, so it can't be completed. The queue has been refreshed."
+    );
+    assert_eq!(called_code(doctor).await.as_deref(), Some("A-001"));
+    post("recall").await.assert_redirect("/queue/doctor");
+    assert_eq!(
+        app.count(&format!("SELECT calls FROM ticket WHERE id = {ticket}"))
+            .await,
+        2
+    );
+    post("start").await.assert_redirect("/queue/doctor");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM appointment WHERE id = {appointment} AND status = 'in_consultation'"
+        ))
+        .await,
+        1
+    );
+    post("recall").await.assert_status(StatusCode::CONFLICT);
+    post("complete").await.assert_redirect("/queue/doctor");
+    assert_eq!(status_of(&app, ticket).await, "completed");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM appointment WHERE id = {appointment} AND status = 'completed'"
+        ))
+        .await,
+        1
+    );
+    post("complete").await.assert_status(StatusCode::CONFLICT);
+    // Transfer: from doctor A's queue to B's, then to the general queue; no-show.
+    walk_in(&c.reception, 1, &c.doctor_a.0.to_string(), "normal")
+        .await
+        .assert_redirect("/queue");
+    let (bola, _) = ticket_of(&app, ids[1]).await;
+    c.doctor_a
+        .1
+        .post(
+            &format!("/queue/tickets/{bola}/transfer"),
+            &[("to", &c.doctor_b.0.to_string())],
+        )
+        .await
+        .assert_redirect("/queue/doctor");
+    assert_eq!(
+        app.count(&format!("SELECT doctor_id FROM ticket WHERE id = {bola}"))
+            .await,
+        c.doctor_b.0
+    );
+    // Now it is B's: A may no longer move it.
+    c.doctor_a
+        .1
+        .post(&format!("/queue/tickets/{bola}/no-show"), &[])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    c.reception
+        .post(&format!("/queue/tickets/{bola}/transfer"), &[("to", "general")])
+        .await
+        .assert_redirect("/queue");
+    c.reception
+        .post(&format!("/queue/tickets/{bola}/transfer"), &[("to", "general")])
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    c.reception
+        .post(&format!("/queue/tickets/{bola}/transfer"), &[("to", "99999")])
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    c.reception
+        .post(&format!("/queue/tickets/{bola}/transfer"), &[("to", "<b>")])
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    c.reception
+        .post(&format!("/queue/tickets/{bola}/no-show"), &[])
+        .await
+        .assert_redirect("/queue");
+    assert_eq!(status_of(&app, bola).await, "no_show");
+    // Unknown moves and ids are 404s.
+    c.reception
+        .post(&format!("/queue/tickets/{bola}/delete"), &[])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    c.reception
+        .post("/queue/tickets/999999/skip", &[])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    c.reception
+        .post("/queue/tickets/abc/skip", &[])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    let audited = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM audit_event WHERE record_type = 'ticket' AND record_id = {ticket}"
+        ))
+        .await;
+    assert_eq!(
+        audited, 5,
+        "check-in, call, recall, start and complete, each audited; refusals are not"
+    );
+}
+
+async fn queue_routes_check_role_and_ownership(app: TestApp) {
+    let c = clinic(&app).await;
+    patients(&app, &["Ada", "Bola"]).await;
+    walk_in(&c.reception, 0, &c.doctor_a.0.to_string(), "normal")
+        .await
+        .assert_redirect("/queue");
+    let ticket = app.count("SELECT id FROM ticket LIMIT 1").await;
+    let pharmacist = app.login_as("pharma", Role::Pharmacist).await;
+    let patient = patient_client(&app, 1).await;
+    for client in [&pharmacist, &patient] {
+        for path in [
+            "/queue",
+            "/queue/events",
+            "/queue/doctor",
+            "/queue/doctor/events",
+            "/admin/rooms",
+        ] {
+            client.get(path).await.assert_status(StatusCode::FORBIDDEN);
+        }
+        for path in [
+            "/queue/call-next".to_owned(),
+            "/queue/check-ins".to_owned(),
+            "/queue/walk-ins".to_owned(),
+            "/queue/room".to_owned(),
+            format!("/queue/tickets/{ticket}/skip"),
+        ] {
+            client
+                .post(&path, &[("doctor_id", &c.doctor_a.0.to_string()), ("room_id", "1")])
+                .await
+                .assert_status(StatusCode::FORBIDDEN);
+        }
+    }
+    // Doctors: their own queue only; no board, no check-in, no cancelling, no calling for a colleague.
+    let (a, doctor_a) = (&c.doctor_a.0, &c.doctor_a.1);
+    doctor_a.get("/queue").await.assert_status(StatusCode::FORBIDDEN);
+    doctor_a
+        .post("/queue/walk-ins", &[])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    doctor_a
+        .post(&format!("/queue/tickets/{ticket}/cancel"), &[])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    doctor_a
+        .post("/queue/call-next", &[("doctor_id", &c.doctor_b.0.to_string())])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    c.doctor_b
+        .1
+        .post(&format!("/queue/tickets/{ticket}/skip"), &[])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    assert_eq!(status_of(&app, ticket).await, "waiting", "nothing changed");
+    doctor_a
+        .post("/queue/call-next", &[("doctor_id", &a.to_string())])
+        .await
+        .assert_redirect("/queue/doctor");
+    // Reception calls for a doctor; the patient's place page is for patients.
+    c.reception.get("/me/queue").await.assert_status(StatusCode::FORBIDDEN);
+    c.reception
+        .get("/admin/rooms")
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    // Anonymous: sent to log in; and without a CSRF token nothing happens.
+    let anonymous = app.client();
+    anonymous.get("/queue").await.assert_redirect("/login?next=%2Fqueue");
+    anonymous
+        .get("/me/queue/events")
+        .await
+        .assert_redirect("/login?next=%2Fme%2Fqueue%2Fevents");
+    c.reception
+        .post_raw(&format!("/queue/tickets/{ticket}/no-show"), &[])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    assert_eq!(status_of(&app, ticket).await, "called");
+    // Rooms: a doctor may only choose for themselves; bad ids are refused.
+    doctor_a
+        .post("/queue/room", &[("room_id", "x")])
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    doctor_a
+        .post("/queue/room", &[("room_id", "99999")])
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    doctor_a
+        .post(
+            "/queue/room",
+            &[
+                ("room_id", &c.room_a.to_string()),
+                ("doctor_id", &c.doctor_b.0.to_string()),
+            ],
+        )
+        .await
+        .assert_redirect("/queue/doctor");
+    // Room 1 is A's: B can't take it the same day.
+    c.doctor_b
+        .1
+        .post("/queue/room", &[("room_id", &c.room_a.to_string())])
+        .await
+        .assert_status(StatusCode::CONFLICT);
+}
+
+async fn walk_ins_register_new_patients_or_refuse_cleanly(app: TestApp) {
+    let c = clinic(&app).await;
+    let before = app.count("SELECT COUNT(*) FROM patient").await;
+    let bad = c
+        .reception
+        .post(
+            "/queue/walk-ins",
+            &[
+                ("who", "new"),
+                ("first_name", " "),
+                ("surname", &"x".repeat(200)),
+                ("phone", "12"),
+                ("matric_number", "not a matric!"),
+                ("sex", "other"),
+                ("queue", "seven"),
+                ("priority", "soon"),
+            ],
+        )
+        .await;
+    bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    for field in ["first_name", "surname", "phone", "matric_number"] {
+        assert!(bad.has(&format!("#{field}-error")), "{field} has a message");
+    }
+    assert!(bad.body.contains("Choose a doctor or the general queue."));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM patient").await,
+        before,
+        "nothing written"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM ticket").await, 0);
+    // The typed values come back.
+    assert_eq!(bad.attr("input[name=phone]", "value").as_deref(), Some("12"));
+    let unknown = c
+        .reception
+        .post(
+            "/queue/walk-ins",
+            &[("who", "existing"), ("number", "SB-1999-00001"), ("queue", "general")],
+        )
+        .await;
+    unknown.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unknown.text("#number-error").contains("No active patient"));
+    let ok = c
+        .reception
+        .post(
+            "/queue/walk-ins",
+            &[
+                ("who", "new"),
+                ("first_name", "Zainab"),
+                ("surname", "Walker"),
+                ("phone", "08031234567"),
+                ("queue", &c.doctor_b.0.to_string()),
+                ("priority", "urgent"),
+            ],
+        )
+        .await;
+    ok.assert_redirect("/queue");
+    assert_eq!(app.count("SELECT COUNT(*) FROM patient").await, before + 1);
+    let board = c.reception.get("/queue").await;
+    assert!(board.text(".flash").contains("Walk-in added with ticket B-001."));
+    let line = board.text(&format!("#queue-doctor-{} .ticket", c.doctor_b.0));
+    assert!(line.contains("Zainab Walker") && line.contains("Urgent"), "{line}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action IN ('patient.create', 'ticket.walk_in')")
+            .await,
+        2
+    );
+    // Found by clinic number too.
+    let number: String = sqlx::query_scalar("SELECT clinic_number FROM patient WHERE surname = 'Walker'")
+        .fetch_one(app.db().pool())
+        .await
+        .unwrap();
+    let twice = c
+        .reception
+        .post(
+            "/queue/walk-ins",
+            &[
+                ("who", "existing"),
+                ("number", &number.to_lowercase()),
+                ("queue", "general"),
+            ],
+        )
+        .await;
+    twice.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(twice.text("#number-error").contains("already holds ticket B-001"));
+}
+
+async fn rooms_are_managed_by_admins_with_clear_messages(app: TestApp) {
+    let admin = app.admin().await;
+    let room = add_room(&app, &admin, "Room 3", "c").await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM room WHERE code = 'C'").await,
+        1,
+        "upper-cased"
+    );
+    let taken = admin.post("/admin/rooms", &[("name", "room 3"), ("code", "D")]).await;
+    taken.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(taken.text("#name-error"), "Another room already has this name.");
+    let code = admin.post("/admin/rooms", &[("name", "Room 4"), ("code", "C")]).await;
+    assert_eq!(code.text("#code-error"), "Another room already uses this prefix.");
+    let general = admin.post("/admin/rooms", &[("name", "Room 5"), ("code", "G")]).await;
+    assert!(general.text("#code-error").contains("general queue"));
+    let bad = admin.post("/admin/rooms", &[("name", ""), ("code", "12")]).await;
+    bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.has("#name-error") && bad.has("#code-error"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM room").await, 1);
+    // Rename and take out of use.
+    admin
+        .post(
+            &format!("/admin/rooms/{room}"),
+            &[("name", "Room Three"), ("code", "C")],
+        )
+        .await
+        .assert_redirect("/admin/rooms");
+    let page = admin.get("/admin/rooms").await;
+    assert_eq!(
+        page.attr(&format!("#name-{room}"), "value").as_deref(),
+        Some("Room Three")
+    );
+    assert!(!page.has(&format!("#room-{room} input[name=active][checked]")));
+    admin
+        .post("/admin/rooms/99999", &[("name", "X"), ("code", "X")])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    // An inactive room can't be chosen.
+    let (_, doctor) = doctor(&app, "dr.rooms").await;
+    doctor
+        .post("/queue/room", &[("room_id", &room.to_string())])
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action LIKE 'room.%'")
+            .await,
+        2
+    );
+}
+
+async fn the_patient_sees_only_their_own_place(app: TestApp) {
+    let c = clinic(&app).await;
+    let ids = patients(&app, &["Ada", "Bola", "Chidi"]).await;
+    let a = c.doctor_a.0.to_string();
+    let chidi = patient_client(&app, 2).await;
+    let none = chidi.get("/me/queue").await;
+    none.assert_status(StatusCode::OK);
+    assert!(none.has("#no-ticket"));
+    for i in 0..3 {
+        walk_in(&c.reception, i, &a, "normal").await.assert_redirect("/queue");
+    }
+    let page = chidi.get("/me/queue").await;
+    assert_eq!(page.text("#my-ticket"), "A-003");
+    assert_eq!(page.text("#place-ahead"), "2");
+    // No slots and no consultations yet: 15 minutes each.
+    assert!(
+        page.text("#place-wait").starts_with("About 30 min"),
+        "{}",
+        page.text("#place-wait")
+    );
+    assert!(
+        !page.body.contains("A-001") && !page.body.contains("Ada"),
+        "nobody else's ticket or name"
+    );
+    called_code(&c.doctor_a.1).await;
+    called_code(&c.doctor_a.1).await;
+    let next = chidi.get("/me/queue").await;
+    assert_eq!(next.text("#place-now"), "You're next");
+    called_code(&c.doctor_a.1).await;
+    let called = chidi.get("/me/queue").await;
+    assert_eq!(called.text("#place-now"), "It's your turn!");
+    assert_eq!(called.text("#place-room"), "Go to Room 1");
+    // The home page points to it.
+    let home = chidi.get("/me").await;
+    assert_eq!(home.text("#my-queue-ticket"), "A-003");
+    assert_eq!(ids.len(), 3);
+}
+
+async fn the_display_shows_codes_and_rooms_never_names(app: TestApp) {
+    let c = clinic(&app).await;
+    let evil = "<script>alert('x')</script>";
+    patients(&app, &[evil, "Quiet"]).await;
+    walk_in(&c.reception, 0, &c.doctor_a.0.to_string(), "normal")
+        .await
+        .assert_redirect("/queue");
+    walk_in(&c.reception, 1, "general", "normal")
+        .await
+        .assert_redirect("/queue");
+    // Reception's board shows the name, escaped.
+    let board = c.reception.get("/queue").await;
+    assert!(board.texts(".ticket").concat().contains(evil));
+    assert!(!board.body.contains(evil), "escaped");
+    called_code(&c.doctor_a.1).await;
+    let anonymous = app.client();
+    for path in [
+        "/display".to_owned(),
+        format!("/display?room={}", c.room_a),
+        format!("/display?doctor={}", c.doctor_a.0),
+    ] {
+        let page = anonymous.get(&path).await;
+        page.assert_status(StatusCode::OK);
+        assert!(
+            !page.body.contains("script>alert") && !page.body.contains("alert("),
+            "{path} shows no name"
+        );
+        assert!(!page.body.contains("Quiet"), "{path} shows no other name");
+        assert_eq!(page.texts(".tile-call .tile-code"), ["A-001"], "{path}");
+        assert_eq!(page.texts(".tile-call .tile-room"), ["Room 1"], "{path}");
+    }
+    let all = anonymous.get("/display").await;
+    assert_eq!(all.texts(".tile-next .tile-code"), ["G-001"]);
+    assert!(!all.has("input"), "no forms on the public display");
+    // The event stream doesn't carry names either.
+    let mut stream = EventStream::open(&anonymous, "/display/events").await;
+    let first = stream.next(WAIT).await.expect("full state");
+    assert_eq!(first.name, "tiles");
+    assert!(first.data.contains("A-001") && !first.data.contains("alert") && !first.data.contains("Quiet"));
+    called_code(&c.doctor_b.1).await;
+    let call = stream.until("call", WAIT, |_| true).await.expect("call announced");
+    assert!(call.data.contains("Ticket G 1, Room 2"), "{}", call.data);
+    assert!(!call.data.contains("Quiet"));
+    // Unknown filters are 404s, not a new stream per made-up id.
+    for path in [
+        "/display?room=99999",
+        "/display?doctor=1",
+        "/display?room=abc",
+        "/display/events?room=-1",
+    ] {
+        anonymous.get(path).await.assert_status(StatusCode::NOT_FOUND);
+    }
+}
+
+async fn event_streams_push_changes_and_resend_everything_on_reconnect(app: TestApp) {
+    let c = clinic(&app).await;
+    patients(&app, &["Ada", "Bola"]).await;
+    walk_in(&c.reception, 0, &c.doctor_a.0.to_string(), "normal")
+        .await
+        .assert_redirect("/queue");
+    walk_in(&c.reception, 1, &c.doctor_a.0.to_string(), "normal")
+        .await
+        .assert_redirect("/queue");
+    let anonymous = app.client();
+    let mut display = EventStream::open(&anonymous, &format!("/display/events?room={}", c.room_a)).await;
+    let bola = patient_client(&app, 1).await;
+    let mut place = EventStream::open(&bola, "/me/queue/events").await;
+    let mut board = EventStream::open(&c.reception, "/queue/events").await;
+    let mut mine = EventStream::open(&c.doctor_a.1, "/queue/doctor/events").await;
+    // The full state first.
+    let first = display.next(WAIT).await.unwrap();
+    assert!(first.data.contains("Please wait to be called"));
+    let first_place = place.next(WAIT).await.unwrap();
+    assert_eq!(first_place.name, "place");
+    assert!(
+        first_place.data.contains(">1</strong> person ahead"),
+        "{}",
+        first_place.data
+    );
+    assert_eq!(board.next(WAIT).await.unwrap().name, "board");
+    assert_eq!(mine.next(WAIT).await.unwrap().name, "queue");
+    // A call reaches every stream.
+    called_code(&c.doctor_a.1).await;
+    let tiles = display
+        .until("tiles", WAIT, |d| d.contains("tile-call"))
+        .await
+        .expect("tiles update");
+    assert!(tiles.data.contains("A-001"));
+    let call = display.until("call", WAIT, |_| true).await.expect("call");
+    assert!(call.data.contains("data-say=\"Ticket A 1, Room 1\""), "{}", call.data);
+    let next = place.until("place", WAIT, |d| d.contains("You're next")).await;
+    assert!(next.is_some(), "the patient's phone updates");
+    assert!(
+        board
+            .until("board", WAIT, |d| d.contains("ticket-called"))
+            .await
+            .is_some()
+    );
+    assert!(
+        mine.until("queue", WAIT, |d| d.contains("current-tickets"))
+            .await
+            .is_some()
+    );
+    // A reconnecting display gets everything at once, and no replayed announcement.
+    drop(display);
+    let mut again = EventStream::open(&anonymous, &format!("/display/events?room={}", c.room_a)).await;
+    let state = again.next(WAIT).await.unwrap();
+    assert_eq!(state.name, "tiles");
+    assert!(state.data.contains("A-001") && state.data.contains("A-002"));
+    assert!(
+        again.next(Duration::from_millis(300)).await.is_none(),
+        "nothing else until a change"
+    );
+    // A recall is announced again.
+    let first_ticket = app.count("SELECT id FROM ticket WHERE code = 'A-001'").await;
+    c.doctor_a
+        .1
+        .post(&format!("/queue/tickets/{first_ticket}/recall"), &[])
+        .await
+        .assert_redirect("/queue/doctor");
+    let recall = again.until("call", WAIT, |_| true).await.expect("recall announced");
+    assert!(recall.data.contains(&format!("data-call=\"{first_ticket}-2\"")));
+}
+
+async fn the_board_shows_the_days_statistics(app: TestApp) {
+    let c = clinic(&app).await;
+    patients(&app, &["Ada", "Bola", "Chidi"]).await;
+    let a = c.doctor_a.0.to_string();
+    for i in 0..3 {
+        walk_in(&c.reception, i, &a, "normal").await.assert_redirect("/queue");
+    }
+    called_code(&c.doctor_a.1).await;
+    let first = app.count("SELECT id FROM ticket WHERE code = 'A-001'").await;
+    for action in ["start", "complete"] {
+        c.doctor_a
+            .1
+            .post(&format!("/queue/tickets/{first}/{action}"), &[])
+            .await
+            .assert_redirect("/queue/doctor");
+    }
+    called_code(&c.doctor_a.1).await;
+    let second = app.count("SELECT id FROM ticket WHERE code = 'A-002'").await;
+    c.doctor_a
+        .1
+        .post(&format!("/queue/tickets/{second}/no-show"), &[])
+        .await
+        .assert_redirect("/queue/doctor");
+    let board = c.reception.get("/queue").await;
+    let stats = board.text(&format!("#queue-doctor-{a} .queue-stats"));
+    assert!(stats.starts_with("1 waiting · 1 served · 1 no-show"), "{stats}");
+    assert!(
+        stats.contains("median wait 0 min") && stats.contains("median consultation 0 min"),
+        "{stats}"
+    );
+    let mine = c.doctor_a.1.get("/queue/doctor").await;
+    assert!(mine.text("#my-stats").starts_with("Today: 1 seen · 1 no-show"));
+}
+
+async fn yesterdays_open_tickets_are_closed(app: TestApp) {
+    let c = clinic(&app).await;
+    let ids = patients(&app, &["Ada"]).await;
+    walk_in(&c.reception, 0, "general", "normal")
+        .await
+        .assert_redirect("/queue");
+    let (ticket, _) = ticket_of(&app, ids[0]).await;
+    sqlx::query("UPDATE ticket SET day = '2000-01-01' WHERE id = $1")
+        .bind(ticket)
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    // Her new ticket today closes yesterday's.
+    walk_in(&c.reception, 0, "general", "normal")
+        .await
+        .assert_redirect("/queue");
+    assert_eq!(status_of(&app, ticket).await, "no_show");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM ticket WHERE status = 'waiting'").await,
+        1
+    );
+    // And the job closes everyone else's.
+    sqlx::query("UPDATE ticket SET day = '2000-01-01' WHERE status = 'waiting'")
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    let today = Date(app.state.settings.get().today());
+    assert_eq!(
+        sickbay::queue::service::close_stale_tickets(app.db(), today)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM ticket WHERE status = 'waiting'").await,
+        0
+    );
+}
+
+async fn event_streams_end_when_the_server_stops(mut app: TestApp) {
+    let anonymous = app.client();
+    let mut stream = EventStream::open(&anonymous, "/display/events").await;
+    assert!(stream.next(WAIT).await.is_some());
+    app.shutdown().await;
+    assert!(stream.next(WAIT).await.is_none(), "the stream ended");
+}
+
+/// Two instances on one PostgreSQL database: a call made on A reaches a display connected to B.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_call_on_one_instance_reaches_a_display_on_another() {
+    let Some(a) = TestApp::postgres().await else {
+        return;
+    };
+    let db_b = Db::connect(a.db().url()).await.expect("second pool");
+    let b = TestApp::serve(AppState::new(db_b, test_config()).await.expect("state")).await;
+    let c = clinic(&a).await;
+    patients(&a, &["Ada"]).await;
+    walk_in(&c.reception, 0, "general", "normal")
+        .await
+        .assert_redirect("/queue");
+    let mut display = EventStream::open(&b.client(), "/display/events").await;
+    let first = display.next(WAIT).await.unwrap();
+    assert!(first.data.contains("G-001"), "B reads the shared database");
+    // Wait until B listens: A publishes until B's display hears of it.
+    let mut listening = false;
+    for _ in 0..40 {
+        a.state.events.publish(a.db(), Event::Queue { call: None }).await;
+        if display.next(Duration::from_millis(250)).await.is_some() {
+            listening = true;
+            break;
+        }
+    }
+    assert!(listening, "instance B never heard from A");
+    called_code(&c.doctor_a.1).await;
+    let tiles = display.until("tiles", WAIT, |d| d.contains("tile-call")).await;
+    assert!(
+        tiles.is_some_and(|t| t.data.contains("G-001")),
+        "B's display shows the call"
+    );
+    let call = display.until("call", WAIT, |_| true).await.expect("the call reached B");
+    assert!(call.data.contains("Ticket G 1, Room 1"), "{}", call.data);
+}
