@@ -142,6 +142,7 @@ pub async fn events(State(state): State<AppState>, Query(query): Query<DisplayQu
 pub struct PlacePage {
     layout: Layout,
     live: String,
+    time_zone: &'static str,
 }
 
 #[derive(Template)]
@@ -175,6 +176,7 @@ pub async fn my_place(user: PortalUser, State(state): State<AppState>, layout: L
     let snapshot = Snapshot::load(&state.db, Date(state.settings.get().today())).await?;
     Ok(PlacePage {
         live: place_fragment(&state, &snapshot, user.id)?,
+        time_zone: state.settings.get().time_zone.name(),
         layout,
     })
 }

@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::model::{Move, Priority};
+use super::model::{DayStats, Move, Priority};
 use super::repo::{self, Assignment, Room};
 use super::service::{self, MoveRequest, QueueError, RoomForm, SaveRoomError, Target, WalkInPatient};
 use super::views::{Column, DoctorView, Snapshot};
@@ -37,6 +37,7 @@ use crate::web::{AppError, AppResult, IdPath};
 pub struct BoardPage {
     layout: Layout,
     live: String,
+    time_zone: &'static str,
     doctors: Vec<(i64, String)>,
     form: WalkInForm,
     errors: FieldErrors,
@@ -53,8 +54,9 @@ impl BoardPage {
 #[template(path = "queue/_board.html")]
 pub struct BoardFragment {
     csrf_token: String,
-    notice: Option<String>,
     columns: Vec<Column>,
+    /// The whole clinic's day.
+    totals: DayStats,
     due: Vec<AppointmentView>,
     doctors: Vec<(i64, String)>,
     rooms: Vec<Room>,
@@ -78,12 +80,7 @@ impl BoardFragment {
     }
 }
 
-async fn board_fragment(
-    state: &AppState,
-    snapshot: &Snapshot,
-    csrf_token: String,
-    notice: Option<String>,
-) -> AppResult<String> {
+async fn board_fragment(state: &AppState, snapshot: &Snapshot, csrf_token: String) -> AppResult<String> {
     let zone = state.settings.get().time_zone;
     let due = scheduling_repo::appointments_between(&state.db, None, snapshot.day, snapshot.day)
         .await?
@@ -92,8 +89,8 @@ async fn board_fragment(
         .collect();
     let fragment = BoardFragment {
         csrf_token,
-        notice,
         columns: snapshot.columns(Timestamp::now(), zone),
+        totals: snapshot.totals(),
         due,
         doctors: scheduling_repo::doctors(&state.db).await?,
         rooms: active_rooms(state).await?,
@@ -122,7 +119,8 @@ pub async fn board(_user: Staff<FrontDesk>, State(state): State<AppState>, layou
 async fn board_page(state: &AppState, layout: Layout, form: WalkInForm, errors: FieldErrors) -> AppResult<BoardPage> {
     let snapshot = Snapshot::load(&state.db, today(state)).await?;
     Ok(BoardPage {
-        live: board_fragment(state, &snapshot, layout.csrf_token.clone(), None).await?,
+        live: board_fragment(state, &snapshot, layout.csrf_token.clone()).await?,
+        time_zone: state.settings.get().time_zone.name(),
         doctors: scheduling_repo::doctors(&state.db).await?,
         layout,
         form,
@@ -144,7 +142,7 @@ pub async fn board_events(
             let snapshot = Snapshot::shared(&state, seq).await?;
             Ok(vec![Frame::new(
                 "board",
-                board_fragment(&state, &snapshot, csrf_token, None).await?,
+                board_fragment(&state, &snapshot, csrf_token).await?,
             )])
         }
     })
@@ -158,13 +156,13 @@ pub async fn board_events(
 pub struct DoctorPage {
     layout: Layout,
     live: String,
+    time_zone: &'static str,
 }
 
 #[derive(Template)]
 #[template(path = "queue/_doctor.html")]
 pub struct DoctorFragment {
     csrf_token: String,
-    notice: Option<String>,
     view: DoctorView,
     room: Option<Assignment>,
     rooms: Vec<Room>,
@@ -177,12 +175,10 @@ async fn doctor_fragment(
     snapshot: &Snapshot,
     doctor_id: i64,
     csrf_token: String,
-    notice: Option<String>,
 ) -> AppResult<String> {
     let zone = state.settings.get().time_zone;
     let fragment = DoctorFragment {
         csrf_token,
-        notice,
         view: snapshot.doctor_view(doctor_id, Timestamp::now(), zone),
         room: snapshot.room_of(doctor_id).cloned(),
         rooms: active_rooms(state).await?,
@@ -195,7 +191,8 @@ async fn doctor_fragment(
 pub async fn doctor(user: Staff<Doctors>, State(state): State<AppState>, layout: Layout) -> AppResult<DoctorPage> {
     let snapshot = Snapshot::load(&state.db, today(&state)).await?;
     Ok(DoctorPage {
-        live: doctor_fragment(&state, &snapshot, user.id, layout.csrf_token.clone(), None).await?,
+        live: doctor_fragment(&state, &snapshot, user.id, layout.csrf_token.clone()).await?,
+        time_zone: state.settings.get().time_zone.name(),
         layout,
     })
 }
@@ -212,7 +209,7 @@ pub async fn doctor_events(
         async move {
             let seq = delivered.map_or_else(|| state.events.last_seq(), |d| d.seq);
             let snapshot = Snapshot::shared(&state, seq).await?;
-            let html = doctor_fragment(&state, &snapshot, doctor_id, csrf_token, None).await?;
+            let html = doctor_fragment(&state, &snapshot, doctor_id, csrf_token).await?;
             Ok(vec![Frame::new("queue", html)])
         }
     })
@@ -243,10 +240,18 @@ async fn changed(
     let snapshot = Snapshot::load(&state.db, today(state)).await?;
     let csrf_token = csrf::token(session).await?;
     let html = match user.role {
-        Role::Doctor => doctor_fragment(state, &snapshot, user.id, csrf_token, Some(notice)).await?,
-        _ => board_fragment(state, &snapshot, csrf_token, Some(notice)).await?,
+        Role::Doctor => doctor_fragment(state, &snapshot, user.id, csrf_token).await?,
+        _ => board_fragment(state, &snapshot, csrf_token).await?,
     };
-    Ok(Html(html).into_response())
+    let notice = Notice { message: notice }.render()?;
+    Ok(Html(format!("{html}{notice}")).into_response())
+}
+
+/// The message of an htmx change, swapped out of band into the page's messages.
+#[derive(Template)]
+#[template(path = "queue/_notice.html")]
+struct Notice {
+    message: String,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -168,6 +168,11 @@ impl Snapshot {
         }
     }
 
+    /// The whole clinic's day so far.
+    pub fn totals(&self) -> DayStats {
+        DayStats::of(self.tickets.iter().map(Ticket::times).collect::<Vec<_>>().iter())
+    }
+
     /// A doctor's own view: their tickets in the room (called, with them) and what "call next" will take from,
     /// their queue and the general queue, in order.
     pub fn doctor_view(&self, doctor_id: i64, now: Timestamp, zone: Tz) -> DoctorView {

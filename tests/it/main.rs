@@ -11,6 +11,7 @@ mod cli;
 mod import;
 mod patients;
 mod queue;
+mod queue_browser;
 mod schedule;
 mod security;
 mod settings;

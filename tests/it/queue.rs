@@ -37,14 +37,14 @@ on_both_databases!(
 const WAIT: Duration = Duration::from_secs(10);
 
 /// Reception, two doctors each working in a room (A: Room 1, B: Room 2).
-struct Clinic {
-    reception: Client,
-    doctor_a: (i64, Client),
-    doctor_b: (i64, Client),
-    room_a: i64,
+pub(crate) struct Clinic {
+    pub reception: Client,
+    pub doctor_a: (i64, Client),
+    pub doctor_b: (i64, Client),
+    pub room_a: i64,
 }
 
-async fn clinic(app: &TestApp) -> Clinic {
+pub(crate) async fn clinic(app: &TestApp) -> Clinic {
     let admin = app.admin().await;
     let room_a = add_room(app, &admin, "Room 1", "A").await;
     let room_b = add_room(app, &admin, "Room 2", "B").await;
@@ -66,14 +66,14 @@ async fn clinic(app: &TestApp) -> Clinic {
     }
 }
 
-async fn doctor(app: &TestApp, username: &str) -> (i64, Client) {
+pub(crate) async fn doctor(app: &TestApp, username: &str) -> (i64, Client) {
     let id = app.create_staff(username, Role::Doctor, false).await;
     let client = app.client();
     client.login_ok(username, PASSWORD).await;
     (id, client)
 }
 
-async fn add_room(app: &TestApp, admin: &Client, name: &str, code: &str) -> i64 {
+pub(crate) async fn add_room(app: &TestApp, admin: &Client, name: &str, code: &str) -> i64 {
     admin
         .post("/admin/rooms", &[("name", name), ("code", code)])
         .await
@@ -83,7 +83,7 @@ async fn add_room(app: &TestApp, admin: &Client, name: &str, code: &str) -> i64 
 }
 
 /// Patients with a portal password (one shared hash), matric numbers QU/26/0000, QU/26/0001, ...
-async fn patients(app: &TestApp, first_names: &[&str]) -> Vec<i64> {
+pub(crate) async fn patients(app: &TestApp, first_names: &[&str]) -> Vec<i64> {
     let hash = sickbay::auth::password::hash(PASSWORD).await.unwrap();
     let pattern = app.state.settings.get().matric_regex();
     let mut ids = Vec::new();
@@ -105,17 +105,17 @@ async fn patients(app: &TestApp, first_names: &[&str]) -> Vec<i64> {
     ids
 }
 
-async fn patient_client(app: &TestApp, index: usize) -> Client {
+pub(crate) async fn patient_client(app: &TestApp, index: usize) -> Client {
     let client = app.client();
     client.login_ok(&format!("QU/26/{index:04}"), PASSWORD).await;
     client
 }
 
-fn matric(index: usize) -> String {
+pub(crate) fn matric(index: usize) -> String {
     format!("QU/26/{index:04}")
 }
 
-async fn walk_in(reception: &Client, index: usize, queue: &str, priority: &str) -> Page {
+pub(crate) async fn walk_in(reception: &Client, index: usize, queue: &str, priority: &str) -> Page {
     reception
         .post(
             "/queue/walk-ins",
@@ -177,7 +177,7 @@ async fn call_next(doctor: &Client) -> Page {
 }
 
 /// Presses "call next" as htmx does and reads the code called from the refreshed queue's message.
-async fn called_code(doctor: &Client) -> Option<String> {
+pub(crate) async fn called_code(doctor: &Client) -> Option<String> {
     let token = doctor.csrf_token().await;
     let page = doctor
         .post_with_headers("/queue/call-next", &[("csrf_token", &token)], &[("HX-Request", "true")])
@@ -1030,6 +1030,11 @@ async fn the_board_shows_the_days_statistics(app: TestApp) {
     assert!(
         stats.contains("median wait 0 min") && stats.contains("median consultation 0 min"),
         "{stats}"
+    );
+    assert!(
+        board
+            .text("#day-totals")
+            .starts_with("Today: 1 waiting · 1 served · 1 no-show")
     );
     let mine = c.doctor_a.1.get("/queue/doctor").await;
     assert!(mine.text("#my-stats").starts_with("Today: 1 seen · 1 no-show"));

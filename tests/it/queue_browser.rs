@@ -1,0 +1,182 @@
+//! The live queue in headless Chromium: the waiting-room display and a student's phone change without a
+//! reload when the doctor presses "Call next" on their own screen.
+
+use std::time::Duration;
+
+use crate::browser::Browser;
+use crate::queue::{clinic, patients, walk_in};
+use crate::support::{PASSWORD, TestApp, on_both_databases};
+
+on_both_databases!(the_display_and_the_phone_follow_the_doctors_call);
+
+/// Polls until `css` holds `expected` (a page updated by a server push, not by navigation).
+async fn wait_for_text(b: &Browser, css: &str, expected: &str) {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(element) = b.client.find(fantoccini::Locator::Css(css)).await {
+            last = element.text().await.unwrap_or_default();
+            if last.contains(expected) {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} never showed {expected:?}; last {last:?}");
+}
+
+/// Clicks `css` in a live region, finding it again if a server push replaced it between finding and clicking.
+async fn click_live(b: &Browser, css: &str) {
+    let mut last = String::new();
+    for _ in 0..50 {
+        match b.client.find(fantoccini::Locator::Css(css)).await {
+            Ok(element) => match element.click().await {
+                Ok(_) => return,
+                Err(err) => last = err.to_string(),
+            },
+            Err(err) => last = err.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("could not click {css}: {last}");
+}
+
+/// Marks the page, so that a reload (which would clear the mark) can be told from a live update.
+async fn mark(b: &Browser) {
+    b.client
+        .execute("window.sickbayMark = 'still the same page'; return true;", vec![])
+        .await
+        .expect("mark");
+}
+
+async fn still_marked(b: &Browser) -> bool {
+    let mark = b
+        .client
+        .execute("return window.sickbayMark || null;", vec![])
+        .await
+        .expect("read mark");
+    mark.as_str() == Some("still the same page")
+}
+
+async fn log_in(b: &Browser, app: &TestApp, who: &str, to: &str) {
+    b.goto(app, "/login").await;
+    b.fill("#identifier", who).await;
+    b.fill("#password", PASSWORD).await;
+    b.click("form[action='/login'] button[type=submit]").await;
+    b.wait_for_path(to).await;
+}
+
+async fn the_display_and_the_phone_follow_the_doctors_call(app: TestApp) {
+    let c = clinic(&app).await;
+    patients(&app, &["Amaka", "Tunde"]).await;
+    let a = c.doctor_a.0.to_string();
+    walk_in(&c.reception, 0, &a, "normal").await.assert_redirect("/queue");
+    walk_in(&c.reception, 1, &a, "urgent").await.assert_redirect("/queue");
+    let backend = format!("{:?}", app.db().backend()).to_lowercase();
+
+    // The TV in the waiting room.
+    let Some(tv) = Browser::start(1920, 1080, &format!("{backend}-tv")).await else {
+        return;
+    };
+    tv.goto(&app, "/display").await;
+    wait_for_text(&tv, ".display-connection", "Live").await;
+    wait_for_text(&tv, ".tiles-next", "A-002").await;
+    assert_eq!(
+        tv.text(".display-calling .display-empty").await,
+        "Please wait to be called."
+    );
+    tv.click("#enable-sound").await;
+    mark(&tv).await;
+    tv.screenshot("30-display-before").await;
+
+    // Amaka follows her place on her phone: Tunde is urgent, so he goes first.
+    let Some(phone) = Browser::start(360, 740, &format!("{backend}-phone-queue")).await else {
+        return;
+    };
+    log_in(&phone, &app, "QU/26/0000", "/me").await;
+    assert_eq!(phone.text("#my-queue-ticket").await, "A-001");
+    phone.click("a.queue-card").await;
+    phone.wait_for_path("/me/queue").await;
+    wait_for_text(&phone, "#place-ahead", "1").await;
+    assert!(phone.fits_width().await, "the place fits a phone");
+    mark(&phone).await;
+    phone.screenshot("31-place-before").await;
+
+    // The doctor presses "Call next" on their own screen.
+    let Some(doctor) = Browser::start(1280, 900, &format!("{backend}-desktop-doctor")).await else {
+        return;
+    };
+    log_in(&doctor, &app, "dr.adeyemi", "/doctor").await;
+    doctor.click("a[href='/queue/doctor']").await;
+    doctor.wait_for_path("/queue/doctor").await;
+    click_live(&doctor, "#call-next").await;
+    wait_for_text(&doctor, "#queue-notice", "Called A-002 to Room 1.").await;
+    doctor.screenshot("32-doctor-called").await;
+
+    // The TV shows the call without a reload, and announces it.
+    wait_for_text(&tv, ".tile-call .tile-code", "A-002").await;
+    assert_eq!(tv.text(".tile-call .tile-room").await, "Room 1");
+    wait_for_text(&tv, "#announce", "A-002").await;
+    let say = tv
+        .client
+        .find(fantoccini::Locator::Css("#announce [data-say]"))
+        .await
+        .expect("announcement")
+        .attr("data-say")
+        .await
+        .expect("attr");
+    assert_eq!(say.as_deref(), Some("Ticket A 2, Room 1"));
+    assert!(
+        still_marked(&tv).await,
+        "the display was updated in place, not reloaded"
+    );
+    let body_class = tv
+        .client
+        .execute("return document.body.className;", vec![])
+        .await
+        .unwrap();
+    assert!(body_class.as_str().unwrap_or_default().contains("sound-on"));
+    tv.screenshot("33-display-after").await;
+
+    // Amaka's phone says she is next, then sends her to the room.
+    wait_for_text(&phone, "#place-now", "You're next").await;
+    assert!(still_marked(&phone).await, "the phone was updated in place");
+    phone.screenshot("34-place-next").await;
+    click_live(&doctor, ".ticket-called form[action$='/start'] button").await;
+    wait_for_text(&doctor, "#queue-notice", "started").await;
+    doctor
+        .click(".ticket-with_doctor form[action$='/complete'] button")
+        .await;
+    wait_for_text(&doctor, "#queue-notice", "completed").await;
+    click_live(&doctor, "#call-next").await;
+    wait_for_text(&phone, "#place-room", "Go to Room 1").await;
+    assert!(phone.fits_width().await);
+    phone.screenshot("35-place-called").await;
+    wait_for_text(&tv, ".tile-call .tile-code", "A-001").await;
+    doctor.screenshot("36-doctor-queue").await;
+
+    // Reception's board, live too.
+    let Some(desk) = Browser::start(1280, 900, &format!("{backend}-desktop-reception")).await else {
+        return;
+    };
+    log_in(&desk, &app, "frontdesk", "/reception").await;
+    desk.goto(&app, "/queue").await;
+    wait_for_text(&desk, "#board-status", "Live").await;
+    assert!(
+        desk.text(&format!("#queue-doctor-{a} .queue-stats"))
+            .await
+            .contains("1 served")
+    );
+    desk.screenshot("37-reception-board").await;
+
+    // The display on a phone-sized screen still fits.
+    let Some(small) = Browser::start(360, 740, &format!("{backend}-phone-display")).await else {
+        return;
+    };
+    small.goto(&app, "/display").await;
+    wait_for_text(&small, ".tile-call .tile-code", "A-001").await;
+    assert!(small.fits_width().await, "the display fits a phone");
+    small.screenshot("38-display").await;
+    for browser in [tv, phone, doctor, desk, small] {
+        browser.close().await;
+    }
+}
