@@ -4,6 +4,8 @@
 //!
 //! Run: `cargo bench --bench booking` (add TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres).
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use sickbay::audit::Actor;
@@ -203,25 +205,5 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(async {
-        let dir = tempfile::tempdir()?;
-        bench(&format!("sqlite://{}", dir.path().join("bench.db").display()), "SQLite").await?;
-        match std::env::var("TEST_POSTGRES_URL") {
-            Ok(admin_url) => {
-                let name = format!("sickbay_bench_booking_{}", std::process::id());
-                let admin = sqlx::PgPool::connect(&admin_url).await?;
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await?;
-                let mut url = url::Url::parse(&admin_url)?;
-                url.set_path(&format!("/{name}"));
-                let result = bench(url.as_str(), "PostgreSQL").await;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&admin)
-                    .await?;
-                result?;
-            }
-            Err(_) => println!("\n(PostgreSQL skipped: set TEST_POSTGRES_URL to measure it too)"),
-        }
-        Ok(())
-    })
+    common::on_both_databases("booking", |url, backend| async move { bench(&url, backend).await })
 }

@@ -1,9 +1,11 @@
-//! Live queue benchmark: 500 waiting-room displays and phones subscribed to the event stream, a doctor calling
+//! Live queue benchmark: 500 subscribers to the waiting-room display's event stream, a doctor calling
 //! the next ticket over HTTP, and the time until every subscriber has received the call (p50, p99, max over
 //! all deliveries, and the slowest subscriber of each call), plus the memory the subscribers cost. On SQLite
 //! and (when TEST_POSTGRES_URL is set) on PostgreSQL. Asserts nothing about time.
 //!
 //! Run: `cargo bench --bench queue` (add TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres).
+
+mod common;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -228,25 +230,5 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(async {
-        let dir = tempfile::tempdir()?;
-        bench(&format!("sqlite://{}", dir.path().join("bench.db").display()), "SQLite").await?;
-        match std::env::var("TEST_POSTGRES_URL") {
-            Ok(admin_url) => {
-                let name = format!("sickbay_bench_queue_{}", std::process::id());
-                let admin = sqlx::PgPool::connect(&admin_url).await?;
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await?;
-                let mut url = url::Url::parse(&admin_url)?;
-                url.set_path(&format!("/{name}"));
-                let result = bench(url.as_str(), "PostgreSQL").await;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&admin)
-                    .await?;
-                result?;
-            }
-            Err(_) => println!("\n(PostgreSQL skipped: set TEST_POSTGRES_URL to measure it too)"),
-        }
-        Ok(())
-    })
+    common::on_both_databases("queue", |url, backend| async move { bench(&url, backend).await })
 }

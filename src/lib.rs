@@ -136,22 +136,27 @@ fn spawn_session_cleanup(state: &AppState) {
     });
 }
 
-/// Re-reads the settings now and then, so that a change saved on another instance of the same database
-/// reaches this one too (the instance that saved refreshes at once).
+/// Re-reads the settings when another instance says they changed (an event), and now and then in case such
+/// an event was missed (the instance that saved refreshes at once).
 fn spawn_settings_refresh(state: &AppState) {
     let (settings, db) = (state.settings.clone(), state.db.clone());
     let shutdown = state.shutdown.clone();
+    let mut events = state.events.subscribe();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(SETTINGS_REFRESH);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tokio::select! {
+            let refresh = tokio::select! {
                 _ = shutdown.cancelled() => break,
-                _ = every.tick() => {
-                    if let Err(err) = settings.refresh(&db).await {
-                        tracing::warn!(error = %err, "could not refresh the settings");
-                    }
-                }
+                _ = every.tick() => true,
+                received = events.recv() => match received {
+                    Ok(delivered) => matches!(delivered.event, db::events::Event::Settings | db::events::Event::Resync),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => true,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                },
+            };
+            if refresh && let Err(err) = settings.refresh(&db).await {
+                tracing::warn!(error = %err, "could not refresh the settings");
             }
         }
     });

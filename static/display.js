@@ -5,8 +5,8 @@
   "use strict";
   var body = document.body;
   var zone = body.getAttribute("data-time-zone") || undefined;
-  var clockFormat = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", timeZone: zone });
-  var secondsFormat = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: zone });
+  var clockFormat = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: zone });
+  var secondsFormat = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZone: zone });
   var audio = null;
   var announced = {};
 

@@ -6,7 +6,7 @@
   // Times in the clinic's zone (the status element says which), like every other time on the page.
   function clock(status) {
     var zone = (status && status.getAttribute("data-time-zone")) || undefined;
-    return new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: zone })
+    return new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZone: zone })
       .format(new Date());
   }
   function statusFor(element) {

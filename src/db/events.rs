@@ -25,6 +25,8 @@ const CAPACITY: usize = 1024;
 pub enum Event {
     /// Some queue changed; `call` is set when a ticket was called (or called again) to a room.
     Queue { call: Option<Call> },
+    /// The clinic's settings changed: every instance re-reads them.
+    Settings,
     /// This instance may have missed events (its LISTEN connection dropped): every stream re-reads.
     Resync,
 }
@@ -44,7 +46,7 @@ pub struct Call {
 impl Event {
     /// Whether a stream showing queues must re-render.
     pub fn touches_queues(&self) -> bool {
-        matches!(self, Event::Queue { .. } | Event::Resync)
+        matches!(self, Event::Queue { .. } | Event::Resync | Event::Settings)
     }
 }
 

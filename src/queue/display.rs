@@ -70,8 +70,6 @@ pub struct DisplayPage {
 #[template(path = "queue/_tiles.html")]
 struct TilesFragment {
     tiles: Tiles,
-    /// When this state was sent, in the clinic's time: the display shows it when the connection drops.
-    updated: String,
 }
 
 /// A call to announce: the display shows it briefly, plays a chime and says it.
@@ -91,7 +89,6 @@ async fn tiles(state: &AppState, filter: DisplayFilter, seq: u64) -> AppResult<s
             let snapshot = Snapshot::shared(&stream_state, seq).await?;
             let fragment = TilesFragment {
                 tiles: snapshot.tiles(filter),
-                updated: time_of(Timestamp::now(), stream_state.settings.get().time_zone),
             };
             Ok(std::sync::Arc::from(fragment.render()?))
         })
@@ -104,7 +101,6 @@ pub async fn page(State(state): State<AppState>, Query(query): Query<DisplayQuer
     let snapshot = Snapshot::load(&state.db, Date(settings.today())).await?;
     let fragment = TilesFragment {
         tiles: snapshot.tiles(filter),
-        updated: time_of(Timestamp::now(), settings.time_zone),
     };
     Ok(DisplayPage {
         clinic_name: settings.clinic_name.clone(),

@@ -10,6 +10,7 @@ use super::model::{DEFAULT_MATRIC_PATTERN, Settings, SettingsForm, changed_keys}
 use super::repo;
 use crate::audit::{self, Actor, AuditEntry};
 use crate::db::Db;
+use crate::db::events::Event;
 use crate::state::AppState;
 use crate::web::AppResult;
 use crate::web::extract::{Admins, ClientIp, Staff};
@@ -62,6 +63,8 @@ pub async fn update(
     };
     save(&state.db, &Actor::staff(&admin, &ip), &settings).await?;
     state.settings.refresh(&state.db).await?;
+    // The other instances re-read them now too (and the live pages show the new clinic name and clock).
+    state.events.publish(&state.db, Event::Settings).await;
     flash(&session, FlashKind::Success, "Settings saved.").await?;
     Ok(Redirect::to(PATH).into_response())
 }

@@ -1,6 +1,7 @@
 //! The clinic's configuration: `setting` rows (key, value), read once and cached. The admin settings page
-//! writes through `repo::save` and then refreshes the cache; every instance also refreshes it periodically
-//! (see `serve`), so a change made on one instance reaches the others.
+//! writes through `repo::save`, refreshes the cache and publishes `Event::Settings`, on which the other
+//! instances refresh theirs; every instance also refreshes it periodically (see `serve`) in case an event
+//! was missed.
 
 pub mod handlers;
 pub mod model;

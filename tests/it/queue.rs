@@ -1121,4 +1121,16 @@ async fn a_call_on_one_instance_reaches_a_display_on_another() {
     );
     let call = display.until("call", WAIT, |_| true).await.expect("the call reached B");
     assert!(call.data.contains("Ticket G 1, Room 1"), "{}", call.data);
+    // A settings change saved on A is re-read by B at once, not at its next periodic refresh.
+    a.set_setting("clinic_name", "Unity Health Centre").await;
+    a.state.events.publish(a.db(), Event::Settings).await;
+    let mut renamed = false;
+    for _ in 0..50 {
+        if b.state.settings.get().clinic_name == "Unity Health Centre" {
+            renamed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(renamed, "instance B re-read the settings");
 }

@@ -5,9 +5,15 @@ use std::time::Duration;
 
 use crate::browser::Browser;
 use crate::queue::{clinic, patients, walk_in};
-use crate::support::{PASSWORD, TestApp, on_both_databases};
+use sickbay::db::Db;
+use sickbay::state::AppState;
 
-on_both_databases!(the_display_and_the_phone_follow_the_doctors_call);
+use crate::support::{PASSWORD, TestApp, on_both_databases, test_config};
+
+on_both_databases!(
+    the_display_and_the_phone_follow_the_doctors_call,
+    the_display_shows_a_lost_connection_and_catches_up_after_a_restart,
+);
 
 /// Polls until `css` holds `expected` (a page updated by a server push, not by navigation).
 async fn wait_for_text(b: &Browser, css: &str, expected: &str) {
@@ -179,4 +185,43 @@ async fn the_display_and_the_phone_follow_the_doctors_call(app: TestApp) {
     for browser in [tv, phone, doctor, desk, small] {
         browser.close().await;
     }
+}
+
+async fn the_display_shows_a_lost_connection_and_catches_up_after_a_restart(mut app: TestApp) {
+    let c = clinic(&app).await;
+    patients(&app, &["Ngozi"]).await;
+    walk_in(&c.reception, 0, "general", "normal")
+        .await
+        .assert_redirect("/queue");
+    let backend = format!("{:?}", app.db().backend()).to_lowercase();
+    let Some(tv) = Browser::start(1280, 720, &format!("{backend}-tv-restart")).await else {
+        return;
+    };
+    tv.goto(&app, "/display").await;
+    wait_for_text(&tv, ".tiles-next", "G-001").await;
+    wait_for_text(&tv, ".display-connection", "Live").await;
+    mark(&tv).await;
+
+    // The server stops: the screen says it is reconnecting, with the time of the last update.
+    let (addr, url) = (app.addr, app.db().url().to_owned());
+    app.shutdown().await;
+    wait_for_text(&tv, ".display-connection", "Reconnecting").await;
+    assert!(
+        !tv.text("#updated").await.is_empty(),
+        "the last update's time stays on screen"
+    );
+    tv.screenshot("39-display-reconnecting").await;
+
+    // Meanwhile a doctor on another instance calls the ticket (the queue lives in the database).
+    let db = Db::connect(&url).await.expect("reconnect to the database");
+    let restarted = TestApp::serve_on(addr, AppState::new(db, test_config()).await.expect("state")).await;
+    crate::queue::called_code(&c.doctor_a.1).await;
+
+    // The display reconnects by itself and gets the whole current state, without a reload.
+    wait_for_text(&tv, ".tile-call .tile-code", "G-001").await;
+    wait_for_text(&tv, ".display-connection", "Live").await;
+    assert!(still_marked(&tv).await, "caught up in place, not reloaded");
+    tv.screenshot("40-display-caught-up").await;
+    tv.close().await;
+    drop(restarted);
 }

@@ -100,7 +100,12 @@ impl TestApp {
 
     /// Serves another instance of the same database (a second app server behind a load balancer).
     pub async fn serve(state: AppState) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        Self::serve_on("127.0.0.1:0".parse().expect("address"), state).await
+    }
+
+    /// Serves on a given address (a restarted server taking its predecessor's place).
+    pub async fn serve_on(addr: SocketAddr, state: AppState) -> Self {
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let server_state = state.clone();
         let server = tokio::spawn(async move {
