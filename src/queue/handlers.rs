@@ -492,10 +492,11 @@ pub async fn move_ticket(
     if mv == Move::Cancel && user.role == Role::Doctor {
         return Err(AppError::Forbidden);
     }
-    let transfer_to = match form.to.trim() {
-        "" => None,
-        "general" => Some(Target::General),
-        id => Some(Target::Doctor(parse_id(id, "a doctor")?)),
+    let transfer_to = match (mv, form.to.trim()) {
+        (Move::Transfer, "general") => Some(Target::General),
+        (Move::Transfer, "") => None,
+        (Move::Transfer, id) => Some(Target::Doctor(parse_id(id, "a doctor")?)),
+        _ => None,
     };
     let request = MoveRequest {
         ticket_id,

@@ -292,7 +292,7 @@ pub struct DayStats {
 }
 
 impl DayStats {
-    pub fn of<'a>(tickets: impl IntoIterator<Item = &'a TicketTimes>) -> DayStats {
+    pub fn of(tickets: impl IntoIterator<Item = TicketTimes>) -> DayStats {
         let (mut stats, mut waits, mut consultations) = (DayStats::default(), Vec::new(), Vec::new());
         for t in tickets {
             match t.status {
@@ -454,10 +454,10 @@ mod tests {
             t(TicketStatus::Waiting, None, None, None),
             t(TicketStatus::WithDoctor, at(40), at(41), None),
         ];
-        let stats = DayStats::of(&tickets);
+        let stats = DayStats::of(tickets);
         assert_eq!((stats.served, stats.waiting, stats.no_shows), (2, 1, 1));
         assert_eq!(stats.median_wait_minutes, Some(25));
         assert_eq!(stats.median_consultation_minutes, Some(8));
-        assert_eq!(DayStats::of(&[]), DayStats::default());
+        assert_eq!(DayStats::of([]), DayStats::default());
     }
 }

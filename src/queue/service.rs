@@ -159,7 +159,7 @@ pub async fn walk_in(
             id
         }
         WalkInPatient::New(details) => {
-            let year = today.0.format("%Y").to_string().parse().unwrap_or(2000);
+            let year = chrono::Datelike::year(&today.0);
             let portal = PortalAccess {
                 password_hash: None,
                 must_change_password: false,

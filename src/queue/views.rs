@@ -163,14 +163,14 @@ impl Snapshot {
             title,
             room: doctor_id.and_then(|id| self.room_of(id)).map(|a| a.room_name.clone()),
             lines: open.into_iter().map(|t| Line::new(t, now, zone)).collect(),
-            stats: DayStats::of(mine.iter().map(|t| t.times()).collect::<Vec<_>>().iter()),
+            stats: DayStats::of(mine.iter().map(|t| t.times())),
             calls_made: i64::try_from(mine.iter().filter(|t| t.called_at.is_some()).count()).unwrap_or(0),
         }
     }
 
     /// The whole clinic's day so far.
     pub fn totals(&self) -> DayStats {
-        DayStats::of(self.tickets.iter().map(Ticket::times).collect::<Vec<_>>().iter())
+        DayStats::of(self.tickets.iter().map(Ticket::times))
     }
 
     /// A doctor's own view: their tickets in the room (called, with them) and what "call next" will take from,
