@@ -217,6 +217,10 @@ pub struct ProfilePage {
     revealed_password: Option<String>,
     appointments: Vec<AppointmentView>,
     zone: chrono_tz::Tz,
+    /// The patient's open queue ticket: its code and status.
+    ticket: Option<(String, &'static str)>,
+    /// For reception: the queues a walk-in can join.
+    doctors: Vec<(i64, String)>,
 }
 
 pub async fn profile(
@@ -231,6 +235,16 @@ pub async fn profile(
     service::record_view(&state.db, &Actor::staff(&user, &ip), id, "patient.view").await?;
     let settings = state.settings.get();
     let academic = academic_repo::options(&state.db).await?;
+    let can_edit = Registrars::ROLES.contains(&user.role);
+    let mut conn = state.db.pool().acquire().await?;
+    let ticket = crate::queue::repo::open_ticket_of(&mut conn, id)
+        .await?
+        .map(|t| (t.code, t.status.label()));
+    drop(conn);
+    let doctors = match can_edit {
+        true => schedule_repo::doctors(&state.db).await?,
+        false => Vec::new(),
+    };
     let mut revealed_password = None;
     if let Some(revealed) = session.remove::<RevealedPassword>(REVEAL_KEY).await?
         && revealed.patient_id == id
@@ -243,11 +257,13 @@ pub async fn profile(
         registered: patient.created_at.format_in(&settings.time_zone),
         patient,
         academic,
-        can_edit: Registrars::ROLES.contains(&user.role),
+        can_edit,
         can_reset_password: user.role == Role::Admin,
         revealed_password,
         appointments: schedule_repo::appointments_of_patient(&state.db, id).await?,
         zone: settings.time_zone,
+        ticket,
+        doctors,
     })
 }
 

@@ -25,6 +25,7 @@ on_both_databases!(
     moves_follow_the_lifecycle_and_keep_the_appointment_in_step,
     queue_routes_check_role_and_ownership,
     walk_ins_register_new_patients_or_refuse_cleanly,
+    reception_adds_a_patient_to_the_queue_from_their_record,
     rooms_are_managed_by_admins_with_clear_messages,
     the_patient_sees_only_their_own_place,
     the_display_shows_codes_and_rooms_never_names,
@@ -1133,4 +1134,34 @@ async fn a_call_on_one_instance_reaches_a_display_on_another() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(renamed, "instance B re-read the settings");
+}
+
+async fn reception_adds_a_patient_to_the_queue_from_their_record(app: TestApp) {
+    let c = clinic(&app).await;
+    let ids = patients(&app, &["Ada"]).await;
+    let profile = c.reception.get(&format!("/patients/{}", ids[0])).await;
+    profile.assert_status(StatusCode::OK);
+    let number = profile
+        .attr("#add-to-queue input[name=number]", "value")
+        .expect("the form");
+    let doctor = c.doctor_b.0.to_string();
+    assert!(profile.has(&format!("#add-to-queue option[value='{doctor}']")));
+    c.reception
+        .post(
+            "/queue/walk-ins",
+            &[
+                ("who", "existing"),
+                ("number", &number),
+                ("queue", &doctor),
+                ("priority", "urgent"),
+            ],
+        )
+        .await
+        .assert_redirect("/queue");
+    let again = c.reception.get(&format!("/patients/{}", ids[0])).await;
+    assert!(!again.has("#add-to-queue"));
+    assert!(again.text("#open-ticket").contains("B-001 (waiting)"));
+    // Doctors read the record but don't get the form.
+    let seen = c.doctor_a.1.get(&format!("/patients/{}", ids[0])).await;
+    assert!(seen.has("#open-ticket") && !seen.has("#add-to-queue"));
 }
