@@ -163,7 +163,8 @@ fn spawn_settings_refresh(state: &AppState) {
 }
 
 /// Slot generation (at start, then hourly, so the booking horizon moves with the days), no-show marking and
-/// closing tickets left open on earlier days (every minute). Both are idempotent, so several instances may run them at once.
+/// closing tickets left open on earlier days (every minute). All are idempotent, so several instances may run
+/// them at once.
 fn spawn_scheduling_jobs(state: &AppState) {
     let (db, settings, shutdown) = (state.db.clone(), state.settings.clone(), state.shutdown.clone());
     let events = state.events.clone();

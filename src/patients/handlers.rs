@@ -20,17 +20,11 @@ use crate::db::Timestamp;
 use crate::scheduling::repo::{self as schedule_repo, AppointmentView};
 use crate::staff::model::Role;
 use crate::state::AppState;
-use crate::web::extract::{Admins, AnyStaff, ClientIp, RoleSet, Staff};
+use crate::web::extract::{Admins, AnyStaff, ClientIp, FrontDesk, RoleSet, Staff};
 use crate::web::form::{FieldErrors, Form};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
-
-/// Who registers and edits patients: the admin and reception.
-pub struct Registrars;
-impl RoleSet for Registrars {
-    const ROLES: &'static [Role] = &[Role::Admin, Role::Reception];
-}
 
 const REVEAL_KEY: &str = "revealed_patient_password";
 
@@ -67,7 +61,7 @@ pub async fn search(
         layout,
         query,
         results,
-        can_register: Registrars::ROLES.contains(&user.role),
+        can_register: FrontDesk::ROLES.contains(&user.role),
     };
     if hx.0 {
         Ok(Html(page.as_results().render()?).into_response())
@@ -122,7 +116,7 @@ impl FormPage {
     }
 }
 
-pub async fn new_form(_user: Staff<Registrars>, State(state): State<AppState>, layout: Layout) -> AppResult<FormPage> {
+pub async fn new_form(_user: Staff<FrontDesk>, State(state): State<AppState>, layout: Layout) -> AppResult<FormPage> {
     let academic = academic_repo::options(&state.db).await?;
     let form = PatientForm {
         kind: PatientKind::Student.as_str().to_owned(),
@@ -132,7 +126,7 @@ pub async fn new_form(_user: Staff<Registrars>, State(state): State<AppState>, l
 }
 
 pub async fn create(
-    user: Staff<Registrars>,
+    user: Staff<FrontDesk>,
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     session: Session,
@@ -235,7 +229,7 @@ pub async fn profile(
     service::record_view(&state.db, &Actor::staff(&user, &ip), id, "patient.view").await?;
     let settings = state.settings.get();
     let academic = academic_repo::options(&state.db).await?;
-    let can_edit = Registrars::ROLES.contains(&user.role);
+    let can_edit = FrontDesk::ROLES.contains(&user.role);
     let mut conn = state.db.pool().acquire().await?;
     let ticket = crate::queue::repo::open_ticket_of(&mut conn, id)
         .await?
@@ -268,7 +262,7 @@ pub async fn profile(
 }
 
 pub async fn edit_form(
-    user: Staff<Registrars>,
+    user: Staff<FrontDesk>,
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
@@ -282,7 +276,7 @@ pub async fn edit_form(
 }
 
 pub async fn update(
-    user: Staff<Registrars>,
+    user: Staff<FrontDesk>,
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
@@ -333,7 +327,7 @@ pub async fn update(
 }
 
 pub async fn approve(
-    user: Staff<Registrars>,
+    user: Staff<FrontDesk>,
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
@@ -420,7 +414,7 @@ const PHOTO_LIMIT: usize = 1024 * 1024;
 
 /// A JPEG or PNG photo of at most 1 MiB, recognised by its first bytes (not the name the browser sent).
 pub async fn upload_photo(
-    user: Staff<Registrars>,
+    user: Staff<FrontDesk>,
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     IdPath(id): IdPath,

@@ -23,7 +23,7 @@ use crate::scheduling::repo::{self as scheduling_repo, AppointmentView};
 use crate::staff::model::{Role, StaffUser};
 use crate::state::AppState;
 use crate::web::csrf;
-use crate::web::extract::{Admins, ClientIp, Doctors, FrontDesk, QueueStaff, Staff};
+use crate::web::extract::{Admins, ClientIp, Doctors, FrontDesk, FrontDeskAndDoctors, Staff};
 use crate::web::form::{FieldErrors, Form};
 use crate::web::htmx::{HxRequest, redirect};
 use crate::web::layout::{FlashKind, Layout, flash};
@@ -442,7 +442,7 @@ pub struct CallNextForm {
 }
 
 pub async fn call_next(
-    user: Staff<QueueStaff>,
+    user: Staff<FrontDeskAndDoctors>,
     State(state): State<AppState>,
     session: Session,
     hx: HxRequest,
@@ -479,7 +479,7 @@ pub struct MoveForm {
 }
 
 pub async fn move_ticket(
-    user: Staff<QueueStaff>,
+    user: Staff<FrontDeskAndDoctors>,
     State(state): State<AppState>,
     session: Session,
     hx: HxRequest,
@@ -521,7 +521,7 @@ pub struct RoomChoice {
 }
 
 pub async fn choose_room(
-    user: Staff<QueueStaff>,
+    user: Staff<FrontDeskAndDoctors>,
     State(state): State<AppState>,
     session: Session,
     hx: HxRequest,

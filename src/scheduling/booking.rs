@@ -10,10 +10,9 @@ use super::picker::{self, PickerQuery};
 use super::portal::{BookForm, BookPage, booked_message, picker_response, refusal_status};
 use super::service::{self, Booker, BookingError};
 use crate::audit::Actor;
-use crate::patients::handlers::Registrars;
 use crate::patients::repo as patient_repo;
 use crate::state::AppState;
-use crate::web::extract::{ClientIp, Staff};
+use crate::web::extract::{ClientIp, FrontDesk, Staff};
 use crate::web::form::Form;
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
@@ -44,7 +43,7 @@ async fn page_for(
 }
 
 pub async fn book_form(
-    _user: Staff<Registrars>,
+    _user: Staff<FrontDesk>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     hx: HxRequest,
@@ -56,7 +55,7 @@ pub async fn book_form(
 }
 
 pub async fn book(
-    user: Staff<Registrars>,
+    user: Staff<FrontDesk>,
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     IdPath(id): IdPath,

@@ -24,7 +24,7 @@ use crate::db::{Date, Timestamp};
 use crate::settings::Settings;
 use crate::staff::model::{Role, StaffUser};
 use crate::state::AppState;
-use crate::web::extract::{ClientIp, RoleSet, Staff};
+use crate::web::extract::{ClientIp, FrontDesk, FrontDeskAndDoctors, RoleSet, Staff};
 use crate::web::form::{FieldErrors, Form};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
@@ -33,18 +33,6 @@ use crate::web::{AppError, AppResult, IdPath};
 pub struct HoursEditors;
 impl RoleSet for HoursEditors {
     const ROLES: &'static [Role] = &[Role::Admin, Role::Doctor];
-}
-
-/// Who sees schedules, closes days, blocks slots and cancels bookings (a doctor only their own).
-pub struct Schedulers;
-impl RoleSet for Schedulers {
-    const ROLES: &'static [Role] = &[Role::Admin, Role::Reception, Role::Doctor];
-}
-
-/// Who corrects a no-show or completed mark: the admin and reception.
-pub struct FrontDesk;
-impl RoleSet for FrontDesk {
-    const ROLES: &'static [Role] = &[Role::Admin, Role::Reception];
 }
 
 // ---- the report of a change, shown once on the next page ------------------------------------------------
@@ -420,7 +408,7 @@ impl ClosuresPage {
 }
 
 pub async fn closures(
-    user: Staff<Schedulers>,
+    user: Staff<FrontDeskAndDoctors>,
     State(state): State<AppState>,
     session: Session,
     layout: Layout,
@@ -438,7 +426,7 @@ pub async fn closures(
 }
 
 pub async fn add_closure(
-    user: Staff<Schedulers>,
+    user: Staff<FrontDeskAndDoctors>,
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     session: Session,
@@ -494,7 +482,7 @@ pub async fn add_closure(
 }
 
 pub async fn remove_closure(
-    user: Staff<Schedulers>,
+    user: Staff<FrontDeskAndDoctors>,
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
@@ -693,7 +681,7 @@ async fn schedule_page(
 }
 
 pub async fn schedule(
-    user: Staff<Schedulers>,
+    user: Staff<FrontDeskAndDoctors>,
     State(state): State<AppState>,
     session: Session,
     layout: Layout,
@@ -771,7 +759,7 @@ async fn slot_for(state: &AppState, user: &StaffUser, id: i64) -> AppResult<Slot
 }
 
 pub async fn block_slot(
-    user: Staff<Schedulers>,
+    user: Staff<FrontDeskAndDoctors>,
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
@@ -808,7 +796,7 @@ pub async fn block_slot(
 }
 
 pub async fn unblock_slot(
-    user: Staff<Schedulers>,
+    user: Staff<FrontDeskAndDoctors>,
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
@@ -840,7 +828,7 @@ async fn appointment_for(state: &AppState, user: &StaffUser, id: i64) -> AppResu
 }
 
 pub async fn cancel(
-    user: Staff<Schedulers>,
+    user: Staff<FrontDeskAndDoctors>,
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     IdPath(id): IdPath,

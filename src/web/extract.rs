@@ -121,10 +121,11 @@ role_sets! {
     Pharmacists => [Pharmacist];
     LabStaff => [Lab];
     ReceptionStaff => [Reception];
-    /// The front desk: reception, and admins standing in for it.
+    /// The front desk: reception, and admins standing in for it (they register patients, book, run the queue).
     FrontDesk => [Reception, Admin];
-    /// Everyone who runs the queue.
-    QueueStaff => [Doctor, Reception, Admin];
+    /// The front desk and doctors: who sees schedules, closes days, blocks slots and runs the queue (a doctor
+    /// only their own).
+    FrontDeskAndDoctors => [Admin, Reception, Doctor];
     /// Any staff role.
     AnyStaff => [Admin, Doctor, Pharmacist, Lab, Reception];
 }
