@@ -54,6 +54,21 @@ async fn slot(app: &TestApp, doctor: i64, capacity: i64, minutes_from_now: i64) 
     .expect("slot")
 }
 
+/// Minutes from now until `hour`:00 in the clinic's zone, `days` days from today (so that two slots made
+/// with it fall on the same clinic day whatever the time the test runs).
+fn minutes_until(app: &TestApp, days: i64, hour: u32) -> i64 {
+    use chrono::TimeZone;
+    let settings = app.state.settings.get();
+    let day = settings.today() + Days::days(days);
+    let local = day.and_hms_opt(hour, 0, 0).expect("a time of day");
+    let at = settings
+        .time_zone
+        .from_local_datetime(&local)
+        .earliest()
+        .expect("a real local time");
+    (at.timestamp_millis() - Timestamp::now().0) / 60_000
+}
+
 /// Students with a portal password, all sharing one hash (hashing 200 passwords would only slow the test).
 async fn students(app: &TestApp, count: usize, approved: bool) -> Vec<i64> {
     let hash = sickbay::auth::password::hash(STUDENT_PASSWORD).await.unwrap();
@@ -193,8 +208,8 @@ async fn booking_rules_are_enforced_with_clear_messages(app: TestApp) {
             .contains("at most 14 days ahead")
     );
     // One per day.
-    let morning = slot(&app, doc, 5, 2 * 24 * 60).await;
-    let afternoon = slot(&app, doc, 5, 2 * 24 * 60 + 60).await;
+    let morning = slot(&app, doc, 5, minutes_until(&app, 2, 10)).await;
+    let afternoon = slot(&app, doc, 5, minutes_until(&app, 2, 15)).await;
     book(&student, morning).await.assert_redirect("/me/appointments");
     let page = book(&student, afternoon).await;
     page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
