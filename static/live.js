@@ -23,6 +23,33 @@
     last = clock(status);
     if (status) { status.textContent = "Live · updated " + last; status.classList.remove("live-lost"); }
   });
+  // A push never redraws a form control the user is in the middle of (a half-chosen "Transfer to…", a
+  // button being pressed): the newest state waits until focus leaves the live region, then is swapped in. A
+  // swap of the region by the user's own request makes it unnecessary.
+  var pending = null;
+  function busyIn(region) {
+    var active = document.activeElement;
+    return active && active !== region && region.contains(active) && active.matches("select, input, textarea, button");
+  }
+  document.addEventListener("htmx:sseBeforeMessage", function (event) {
+    if (busyIn(event.target)) {
+      event.preventDefault();
+      pending = { region: event.target, html: event.detail.data };
+    }
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (pending && event.detail && event.detail.target === pending.region) { pending = null; }
+  });
+  document.addEventListener("focusout", function () {
+    if (!pending) { return; }
+    setTimeout(function () {
+      if (pending && !busyIn(pending.region)) {
+        var update = pending;
+        pending = null;
+        htmx.swap(update.region, update.html, { swapStyle: "innerHTML" });
+      }
+    }, 0);
+  });
   document.addEventListener("htmx:sseError", function (event) {
     var status = statusFor(event.target);
     if (status) {

@@ -13,6 +13,7 @@ use crate::support::{PASSWORD, TestApp, on_both_databases, test_config};
 on_both_databases!(
     the_display_and_the_phone_follow_the_doctors_call,
     the_display_shows_a_lost_connection_and_catches_up_after_a_restart,
+    a_push_waits_while_reception_is_choosing,
 );
 
 /// Polls until `css` holds `expected` (a page updated by a server push, not by navigation).
@@ -218,4 +219,59 @@ async fn the_display_shows_a_lost_connection_and_catches_up_after_a_restart(mut 
     tv.screenshot("40-display-caught-up").await;
     tv.close().await;
     drop(restarted);
+}
+
+async fn a_push_waits_while_reception_is_choosing(app: TestApp) {
+    let c = clinic(&app).await;
+    patients(&app, &["Ngozi", "Obinna"]).await;
+    walk_in(&c.reception, 0, "general", "normal")
+        .await
+        .assert_redirect("/queue");
+    let ticket = app.count("SELECT id FROM ticket").await;
+    let backend = format!("{:?}", app.db().backend()).to_lowercase();
+    let Some(desk) = Browser::start(1280, 900, &format!("{backend}-desktop-choosing")).await else {
+        return;
+    };
+    log_in(&desk, &app, "frontdesk", "/reception").await;
+    desk.goto(&app, "/queue").await;
+    // The stream's first message (the full state) has been swapped in.
+    wait_for_text(&desk, "#board-status", "updated").await;
+    // Half-way through a transfer...
+    let select = desk
+        .client
+        .find(fantoccini::Locator::Css(&format!("#transfer-{ticket}")))
+        .await
+        .expect("transfer menu");
+    select.select_by_value(&c.doctor_b.0.to_string()).await.expect("choose");
+    // ...another desk adds a walk-in: the board doesn't redraw under the open choice.
+    walk_in(&c.reception, 1, "general", "normal")
+        .await
+        .assert_redirect("/queue");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let chosen = desk
+        .client
+        .execute(
+            &format!("return document.getElementById('transfer-{ticket}').value;"),
+            vec![],
+        )
+        .await
+        .expect("value");
+    assert_eq!(
+        chosen.as_str(),
+        Some(c.doctor_b.0.to_string().as_str()),
+        "the choice was kept"
+    );
+    let shown = desk
+        .client
+        .execute(
+            "return document.querySelectorAll('#queue-general .ticket').length;",
+            vec![],
+        )
+        .await
+        .expect("count");
+    assert_eq!(shown.as_i64(), Some(1), "the update waits");
+    // Done choosing (focus leaves): the update lands.
+    desk.click("h1").await;
+    wait_for_text(&desk, "#queue-general", "G-002").await;
+    desk.close().await;
 }
