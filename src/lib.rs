@@ -181,13 +181,17 @@ fn spawn_scheduling_jobs(state: &AppState) {
                     {
                         tracing::warn!(error = %err, "slot generation failed");
                     }
-                    if let Err(err) = scheduling::service::mark_no_shows(&db, current.no_show_grace_minutes).await {
+                    let no_shows = scheduling::service::mark_no_shows(&db, current.no_show_grace_minutes).await;
+                    let closed = queue::service::close_stale_tickets(&db, db::Date(current.today())).await;
+                    if let Err(err) = &no_shows {
                         tracing::warn!(error = %err, "marking no-shows failed");
                     }
-                    match queue::service::close_stale_tickets(&db, db::Date(current.today())).await {
-                        Ok(0) => {}
-                        Ok(_) => events.publish(&db, db::events::Event::Queue { call: None }).await,
-                        Err(err) => tracing::warn!(error = %err, "closing yesterday's tickets failed"),
+                    if let Err(err) = &closed {
+                        tracing::warn!(error = %err, "closing yesterday's tickets failed");
+                    }
+                    // Reception's check-in list and the boards change with either.
+                    if matches!(no_shows, Ok(1..)) || matches!(closed, Ok(1..)) {
+                        events.publish(&db, db::events::Event::Queue { call: None }).await;
                     }
                     ticks += 1;
                 }
