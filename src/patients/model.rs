@@ -9,7 +9,7 @@ use crate::db::types::InvalidValue;
 use crate::db::{Date, Flag, Timestamp};
 use crate::staff::model::parse_email;
 use crate::text_enum;
-use crate::web::form::FieldErrors;
+use crate::web::form::{FieldErrors, parse_id};
 
 text_enum! {
     pub enum PatientKind {
@@ -171,10 +171,6 @@ fn parse_optional<T: std::str::FromStr>(text: &str, what: &str) -> Result<Option
     text.parse::<T>()
         .map(Some)
         .map_err(|_| InvalidValue(format!("Choose a {what} from the list.")))
-}
-
-fn parse_id(text: &str) -> Option<i64> {
-    text.trim().parse::<i64>().ok().filter(|id| *id > 0)
 }
 
 /// The patient form as typed (staff registration and edit). Every field is text, so a bad value is

@@ -15,6 +15,7 @@ use crate::db::{Date, Timestamp};
 use crate::scheduling::picker::time_of;
 use crate::state::AppState;
 use crate::web::extract::PortalUser;
+use crate::web::form::parse_id;
 use crate::web::layout::Layout;
 use crate::web::live::{self, Frame};
 use crate::web::{AppError, AppResult};
@@ -29,13 +30,7 @@ impl DisplayQuery {
     /// The filter asked for; an id that isn't a room or doctor is a 404, so the set of filters (and of shared
     /// fragments) stays as small as the clinic.
     async fn filter(&self, state: &AppState) -> AppResult<(DisplayFilter, Option<String>)> {
-        let id = |text: &str| {
-            text.trim()
-                .parse::<i64>()
-                .ok()
-                .filter(|id| *id > 0)
-                .ok_or(AppError::NotFound)
-        };
+        let id = |text: &str| parse_id(text).ok_or(AppError::NotFound);
         match (self.room.as_deref(), self.doctor.as_deref()) {
             (Some(room), _) if !room.is_empty() => {
                 let room = repo::room(&state.db, id(room)?).await?.ok_or(AppError::NotFound)?;

@@ -24,7 +24,7 @@ use crate::staff::model::{Role, StaffUser};
 use crate::state::AppState;
 use crate::web::csrf;
 use crate::web::extract::{Admins, ClientIp, Doctors, FrontDesk, FrontDeskAndDoctors, Staff};
-use crate::web::form::{FieldErrors, Form};
+use crate::web::form::{FieldErrors, Form, parse_id};
 use crate::web::htmx::{HxRequest, redirect};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live::{self, Frame};
@@ -271,12 +271,8 @@ fn parse_priority(text: &str) -> AppResult<Priority> {
     }
 }
 
-fn parse_id(text: &str, what: &str) -> AppResult<i64> {
-    text.trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| AppError::BadRequest(format!("Choose {what}.")))
+fn required_id(text: &str, what: &str) -> AppResult<i64> {
+    parse_id(text).ok_or_else(|| AppError::BadRequest(format!("Choose {what}.")))
 }
 
 pub async fn check_in(
@@ -287,7 +283,7 @@ pub async fn check_in(
     ClientIp(ip): ClientIp,
     Form(form): Form<CheckInForm>,
 ) -> AppResult<Response> {
-    let appointment_id = parse_id(&form.appointment_id, "an appointment")?;
+    let appointment_id = required_id(&form.appointment_id, "an appointment")?;
     let priority = parse_priority(&form.priority)?;
     let actor = crate::audit::Actor::staff(&user, &ip);
     let issued = service::check_in(&state.db, &actor, user.id, appointment_id, priority, today(&state)).await?;
@@ -453,7 +449,7 @@ pub async fn call_next(
         (Role::Doctor, "") => user.id,
         (Role::Doctor, id) if id.parse() == Ok(user.id) => user.id,
         (Role::Doctor, _) => return Err(AppError::Forbidden),
-        (_, id) => parse_id(id, "a doctor")?,
+        (_, id) => required_id(id, "a doctor")?,
     };
     let expected = match form.calls_made.trim() {
         "" => None,
@@ -487,7 +483,7 @@ pub async fn move_ticket(
     Path((id, action)): Path<(String, String)>,
     Form(form): Form<MoveForm>,
 ) -> AppResult<Response> {
-    let ticket_id = id.parse::<i64>().ok().filter(|id| *id > 0).ok_or(AppError::NotFound)?;
+    let ticket_id = parse_id(&id).ok_or(AppError::NotFound)?;
     let mv = Move::from_path(&action).ok_or(AppError::NotFound)?;
     if mv == Move::Cancel && user.role == Role::Doctor {
         return Err(AppError::Forbidden);
@@ -495,7 +491,7 @@ pub async fn move_ticket(
     let transfer_to = match (mv, form.to.trim()) {
         (Move::Transfer, "general") => Some(Target::General),
         (Move::Transfer, "") => None,
-        (Move::Transfer, id) => Some(Target::Doctor(parse_id(id, "a doctor")?)),
+        (Move::Transfer, id) => Some(Target::Doctor(required_id(id, "a doctor")?)),
         _ => None,
     };
     let request = MoveRequest {
@@ -530,9 +526,9 @@ pub async fn choose_room(
 ) -> AppResult<Response> {
     let doctor_id = match user.role {
         Role::Doctor => user.id,
-        _ => parse_id(&form.doctor_id, "a doctor")?,
+        _ => required_id(&form.doctor_id, "a doctor")?,
     };
-    let room_id = parse_id(&form.room_id, "a room")?;
+    let room_id = required_id(&form.room_id, "a room")?;
     let actor = crate::audit::Actor::staff(&user, &ip);
     service::assign_room(&state.db, &actor, today(&state), doctor_id, room_id).await?;
     changed(&state, &session, &user, hx, "Room saved for today.".into(), None).await

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::repo::{self, OpenSlot};
 use crate::db::{Date, Db, Timestamp};
 use crate::settings::Settings;
+use crate::web::form::parse_id;
 
 /// `?day=YYYY-MM-DD&doctor=ID` as typed; anything unreadable means "the first bookable day" / "any doctor".
 #[derive(Debug, Default, Deserialize)]
@@ -18,17 +19,11 @@ pub struct PickerQuery {
 
 impl PickerQuery {
     pub fn doctor(&self) -> Option<i64> {
-        self.doctor
-            .as_deref()
-            .and_then(|d| d.trim().parse().ok())
-            .filter(|id| *id > 0)
+        self.doctor.as_deref().and_then(parse_id)
     }
 
     pub fn reschedule(&self) -> Option<i64> {
-        self.reschedule
-            .as_deref()
-            .and_then(|d| d.trim().parse().ok())
-            .filter(|id| *id > 0)
+        self.reschedule.as_deref().and_then(parse_id)
     }
 }
 

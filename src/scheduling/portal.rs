@@ -17,7 +17,7 @@ use crate::audit::Actor;
 use crate::db::{Date, Timestamp};
 use crate::state::AppState;
 use crate::web::extract::{ClientIp, PortalUser};
-use crate::web::form::Form;
+use crate::web::form::{Form, parse_id};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
@@ -115,7 +115,7 @@ pub struct BookForm {
 
 impl BookForm {
     pub fn slot(&self) -> Option<i64> {
-        self.slot_id.trim().parse().ok().filter(|id| *id > 0)
+        parse_id(&self.slot_id)
     }
 
     pub fn reason(&self) -> Result<String, String> {

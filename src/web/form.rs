@@ -32,6 +32,11 @@ fn bad_form(detail: String) -> AppError {
     AppError::BadRequest(format!("The form is incomplete or has a bad value. {detail}"))
 }
 
+/// A record's id as typed in a form or query: a positive whole number, or nothing.
+pub fn parse_id(text: &str) -> Option<i64> {
+    text.trim().parse::<i64>().ok().filter(|id| *id > 0)
+}
+
 /// Messages keyed by field name, shown beside the fields of a re-rendered form.
 #[derive(Clone, Debug, Default)]
 pub struct FieldErrors(BTreeMap<&'static str, String>);
