@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use sickbay::audit::Actor;
 use sickbay::config::Config;
@@ -75,38 +75,6 @@ async fn seed(db: &Db) -> anyhow::Result<Vec<i64>> {
     Ok(slots)
 }
 
-async fn login(addr: std::net::SocketAddr, matric: &str) -> anyhow::Result<(reqwest::Client, String)> {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let token_of = |html: &str| {
-        html.split("name=\"csrf_token\" value=\"")
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .unwrap_or("")
-            .to_owned()
-    };
-    let page = client.get(format!("http://{addr}/login")).send().await?.text().await?;
-    let token = token_of(&page);
-    client
-        .post(format!("http://{addr}/login"))
-        .form(&[("identifier", matric), ("password", PASSWORD), ("csrf_token", &token)])
-        .send()
-        .await?;
-    let page = client
-        .get(format!("http://{addr}/me/book"))
-        .send()
-        .await?
-        .text()
-        .await?;
-    Ok((client, token_of(&page)))
-}
-
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3
-}
-
 async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
     println!("\n== {backend}");
     let db = Db::connect(url).await?;
@@ -127,7 +95,7 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
     // Each client logs in as a different student for each booking, spreading over all slots so many collide.
     let mut sessions = Vec::new();
     for i in 0..CLIENTS * BOOKINGS_PER_CLIENT {
-        sessions.push(login(addr, &format!("BN/26/{i:04}")).await?);
+        sessions.push(common::log_in(addr, &format!("BN/26/{i:04}"), PASSWORD, "/me/book").await?);
     }
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -180,9 +148,9 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
     );
     println!(
         "  latency p50={:.2} ms  p99={:.2} ms  max={:.2} ms",
-        pct(&latencies, 0.5),
-        pct(&latencies, 0.99),
-        pct(&latencies, 1.0)
+        common::percentile_ms(&latencies, 0.5),
+        common::percentile_ms(&latencies, 0.99),
+        common::percentile_ms(&latencies, 1.0)
     );
     println!("  answers: {booked} booked, {full} refused as full, {other} other {other_statuses:?}");
     let overbooked: i64 = sqlx::query_scalar(

@@ -83,17 +83,13 @@ fn csv(range: std::ops::Range<usize>) -> String {
     text
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
 fn report(label: &str, mut samples: Vec<Duration>) {
     samples.sort();
     println!(
         "  {label:<34} n={:<4} p50={:>7.2} ms  p95={:>7.2} ms  max={:>7.2} ms",
         samples.len(),
-        percentile(&samples, 0.5).as_secs_f64() * 1e3,
-        percentile(&samples, 0.95).as_secs_f64() * 1e3,
+        common::percentile_ms(&samples, 0.5),
+        common::percentile_ms(&samples, 0.95),
         samples.last().map_or(0.0, |d| d.as_secs_f64() * 1e3),
     );
 }
@@ -163,25 +159,7 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
     let shutdown = state.shutdown.clone();
     tokio::spawn(sickbay::serve(listener, state));
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let login_page = client.get(format!("http://{addr}/login")).send().await?.text().await?;
-    let token = login_page
-        .split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap_or("");
-    client
-        .post(format!("http://{addr}/login"))
-        .form(&[
-            ("identifier", "bench.admin"),
-            ("password", "benchmark password"),
-            ("csrf_token", token),
-        ])
-        .send()
-        .await?;
+    let (client, _) = common::log_in(addr, "bench.admin", "benchmark password", "/patients").await?;
     let mut samples = Vec::new();
     for (_, query) in &queries {
         let started = Instant::now();

@@ -65,37 +65,6 @@ async fn seed(db: &Db) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn doctor_session(addr: SocketAddr) -> anyhow::Result<(reqwest::Client, String)> {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let token_of = |page: &str| {
-        page.split("name=\"csrf_token\" value=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .map(str::to_owned)
-            .unwrap_or_default()
-    };
-    let login = client.get(format!("http://{addr}/login")).send().await?.text().await?;
-    client
-        .post(format!("http://{addr}/login"))
-        .form(&[
-            ("identifier", "dr.queue"),
-            ("password", PASSWORD),
-            ("csrf_token", &token_of(&login)),
-        ])
-        .send()
-        .await?;
-    let page = client
-        .get(format!("http://{addr}/queue/doctor"))
-        .send()
-        .await?
-        .text()
-        .await?;
-    Ok((client, token_of(&page)))
-}
-
 /// One display: reads its event stream and reports each announced call (by its `data-call` key) as it arrives.
 async fn subscribe(addr: SocketAddr, ready: mpsc::Sender<()>, calls: mpsc::UnboundedSender<(String, Instant)>) {
     let Ok(mut response) = reqwest::get(format!("http://{addr}/display/events")).await else {
@@ -135,10 +104,6 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3
-}
-
 async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
     println!("\n== {backend}");
     let db = Db::connect(url).await?;
@@ -149,7 +114,7 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let shutdown = state.shutdown.clone();
     tokio::spawn(sickbay::serve(listener, state));
-    let (doctor, token) = doctor_session(addr).await?;
+    let (doctor, token) = common::log_in(addr, "dr.queue", PASSWORD, "/queue/doctor").await?;
 
     let before = rss_kib();
     let (ready_tx, mut ready_rx) = mpsc::channel(SUBSCRIBERS);
@@ -209,20 +174,20 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
     call_latencies.sort();
     println!(
         "  {CALLS} calls; \"call next\" request p50={:.2} ms p99={:.2} ms",
-        pct(&call_latencies, 0.5),
-        pct(&call_latencies, 0.99)
+        common::percentile_ms(&call_latencies, 0.5),
+        common::percentile_ms(&call_latencies, 0.99)
     );
     println!(
         "  from pressing \"call next\" to a subscriber receiving it ({} deliveries): p50={:.2} ms  p99={:.2} ms  max={:.2} ms",
         deliveries.len(),
-        pct(&deliveries, 0.5),
-        pct(&deliveries, 0.99),
-        pct(&deliveries, 1.0)
+        common::percentile_ms(&deliveries, 0.5),
+        common::percentile_ms(&deliveries, 0.99),
+        common::percentile_ms(&deliveries, 1.0)
     );
     println!(
         "  until all {SUBSCRIBERS} had it, per call: p50={:.2} ms  max={:.2} ms",
-        pct(&slowest, 0.5),
-        pct(&slowest, 1.0)
+        common::percentile_ms(&slowest, 0.5),
+        common::percentile_ms(&slowest, 1.0)
     );
     shutdown.cancel();
     db.close().await;

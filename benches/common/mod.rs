@@ -31,3 +31,42 @@ where
         result
     })
 }
+
+/// Logs in through the login form and opens `page`; returns the session's client and the CSRF token that page
+/// carries (for the forms the benchmark posts).
+pub async fn log_in(
+    addr: std::net::SocketAddr,
+    identifier: &str,
+    password: &str,
+    page: &str,
+) -> anyhow::Result<(reqwest::Client, String)> {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let login = client.get(format!("http://{addr}/login")).send().await?.text().await?;
+    client
+        .post(format!("http://{addr}/login"))
+        .form(&[
+            ("identifier", identifier),
+            ("password", password),
+            ("csrf_token", &csrf_token(&login)),
+        ])
+        .send()
+        .await?;
+    let html = client.get(format!("http://{addr}{page}")).send().await?.text().await?;
+    Ok((client, csrf_token(&html)))
+}
+
+fn csrf_token(html: &str) -> String {
+    html.split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The `p` quantile (0 to 1) of sorted samples, in milliseconds.
+pub fn percentile_ms(sorted: &[std::time::Duration], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3
+}
