@@ -237,7 +237,8 @@ async fn changed(
         flash(session, FlashKind::Success, notice).await?;
         return Ok(redirect(hx, back));
     }
-    let snapshot = Snapshot::load(&state.db, today(state)).await?;
+    // The same read of the queue the open screens are making for this change, not another one.
+    let snapshot = Snapshot::shared(state, state.events.last_seq()).await?;
     let csrf_token = csrf::token(session).await?;
     let html = match user.role {
         Role::Doctor => doctor_fragment(state, &snapshot, user.id, csrf_token).await?,
