@@ -15,6 +15,7 @@ pub mod scheduling;
 pub mod settings;
 pub mod staff;
 pub mod state;
+pub mod validation;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -25,6 +26,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Router, middleware};
 use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
@@ -80,6 +82,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(web::csrf::verify))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(web::csrf::UPLOAD_LIMIT))
+        .layer(CatchPanicLayer::custom(web::pages::panic_response))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             web::pages::render_error_pages,

@@ -1,6 +1,6 @@
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::State;
 
 use super::model::AuditRow;
 use super::repo;
@@ -8,6 +8,7 @@ use crate::settings::Settings;
 use crate::state::AppState;
 use crate::web::AppResult;
 use crate::web::extract::{Admins, Staff};
+use crate::web::form::Query;
 use crate::web::layout::Layout;
 use crate::web::paging::{ListQuery, Paging};
 

@@ -1,6 +1,6 @@
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -17,7 +17,7 @@ use crate::state::AppState;
 use crate::web::AppResult;
 use crate::web::csrf;
 use crate::web::extract::{ClientIp, CurrentUser, PRINCIPAL_KEY, Principal, safe_next};
-use crate::web::form::{FieldErrors, Form};
+use crate::web::form::{FieldErrors, Form, Query};
 use crate::web::layout::{FlashKind, Layout, flash};
 
 const BAD_CREDENTIALS: &str = "That username or password is not right.";

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyTypeInfo;
 use sqlx::encode::IsNull;
@@ -54,10 +54,31 @@ impl Timestamp {
 pub struct Date(pub NaiveDate);
 
 impl Date {
+    /// The years a date may fall in: enough for any date of birth and any plan, and far enough from chrono's
+    /// limits that adding days or weeks to a parsed date can't overflow.
+    pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2199;
+
     pub fn parse(text: &str) -> Result<Self, InvalidValue> {
-        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-            .map(Date)
-            .map_err(|_| InvalidValue(format!("{text:?} is not a date in the form YYYY-MM-DD")))
+        let text = text.trim();
+        // chrono's `%Y` also takes signs and more than four digits (`+262142-12-31`).
+        let shaped = text.len() == 10 && text.bytes().enumerate().all(|(i, b)| matches!(i, 4 | 7) == (b == b'-'));
+        let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .filter(|_| shaped)
+            .ok_or_else(|| InvalidValue(format!("{text:?} is not a date in the form YYYY-MM-DD")))?;
+        if !Self::YEARS.contains(&date.year()) {
+            return Err(InvalidValue(format!(
+                "{text} is out of range: give a date between {} and {}",
+                Self::YEARS.start(),
+                Self::YEARS.end()
+            )));
+        }
+        Ok(Date(date))
+    }
+
+    /// `days` later (or earlier when negative); the same date if that would leave chrono's calendar.
+    pub fn add_days(date: NaiveDate, days: i64) -> NaiveDate {
+        date.checked_add_signed(chrono::Duration::days(days)).unwrap_or(date)
     }
 }
 
@@ -290,6 +311,19 @@ mod tests {
         assert_eq!(d.to_string(), "2026-02-28");
         assert!(Date::parse("2026-02-30").is_err());
         assert!(Date::parse("28/02/2026").is_err());
+        for out_of_range in [
+            "+262142-12-31",
+            "262142-12-31",
+            "-0001-01-01",
+            "1899-12-31",
+            "2200-01-01",
+            "2026-2-28",
+        ] {
+            assert!(Date::parse(out_of_range).is_err(), "{out_of_range}");
+        }
+        assert!(Date::parse(" 1900-01-01 ").is_ok());
+        assert_eq!(Date::add_days(NaiveDate::MAX, 7), NaiveDate::MAX);
+        assert_eq!(Date::add_days(d.0, -28).to_string(), "2026-01-31");
     }
 
     #[test]

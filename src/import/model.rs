@@ -8,6 +8,7 @@ use regex::Regex;
 use crate::db::Date;
 use crate::patients::model::{MatricNumber, Sex, parse_date_of_birth, parse_name, parse_phone};
 use crate::staff::model::parse_email;
+use crate::validation;
 
 /// The columns Sickbay reads, in the order of the sample file.
 pub const COLUMNS: [&str; 11] = [
@@ -30,6 +31,8 @@ pub const MAX_ROWS: usize = 100_000;
 /// Where each known column is in the file, and what else the header held.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeaderMap {
+    /// The header as the file has it, for the report of rejected rows.
+    pub names: Vec<String>,
     pub positions: HashMap<&'static str, usize>,
     pub missing: Vec<&'static str>,
     pub unknown: Vec<String>,
@@ -40,6 +43,7 @@ impl HeaderMap {
     pub fn from_header<'a>(header: impl IntoIterator<Item = &'a str>) -> Self {
         let mut map = HeaderMap::default();
         for (index, raw) in header.into_iter().enumerate() {
+            map.names.push(raw.trim().trim_start_matches('\u{feff}').to_owned());
             let name = raw
                 .trim()
                 .trim_start_matches('\u{feff}')
@@ -81,6 +85,19 @@ impl HeaderMap {
             .trim()
     }
 
+    /// Why a row can't be stored because of a character in one of its cells, any column (the text rule of
+    /// every form, applied per cell so that one bad cell rejects its row and not the file).
+    fn forbidden_cell(&self, record: &csv::StringRecord) -> Option<String> {
+        record.iter().enumerate().find_map(|(index, cell)| {
+            let c = validation::forbidden_character(cell, false)?;
+            let column = self
+                .names
+                .get(index)
+                .map_or_else(|| format!("column {}", index + 1), String::clone);
+            Some(validation::forbidden_message(&column, c))
+        })
+    }
+
     /// Each known column with whether the file has it, for the preview.
     pub fn columns(&self) -> Vec<(&'static str, bool, bool)> {
         COLUMNS
@@ -105,6 +122,8 @@ pub struct StudentRow {
     pub faculty: String,
     pub department: String,
     pub level: String,
+    /// The row as the file has it, for the report if the database refuses it.
+    pub cells: Vec<String>,
 }
 
 /// The fields of an existing student that an import may change.
@@ -161,6 +180,8 @@ pub struct Rejection {
     pub line: u64,
     pub matric: String,
     pub reason: String,
+    /// The row as the file has it, so the report can be fixed and imported again.
+    pub cells: Vec<String>,
 }
 
 /// Checks one data row. `line` is its line in the file (the header is line 1).
@@ -172,11 +193,16 @@ pub fn parse_row(
     today: NaiveDate,
 ) -> Result<StudentRow, Rejection> {
     let raw_matric = map.get(record, "matric_number");
+    let cells: Vec<String> = record.iter().map(str::to_owned).collect();
     let reject = |reason: String| Rejection {
         line,
         matric: raw_matric.to_owned(),
         reason,
+        cells: cells.clone(),
     };
+    if let Some(reason) = map.forbidden_cell(record) {
+        return Err(reject(reason));
+    }
     let matric = MatricNumber::parse(raw_matric, pattern).map_err(|e| reject(format!("matric_number: {e}")))?;
     let first_name =
         parse_name(map.get(record, "first_name"), "first name", 60, false).map_err(|e| reject(e.to_string()))?;
@@ -212,6 +238,7 @@ pub fn parse_row(
         faculty,
         department,
         level: map.get(record, "level").to_owned(),
+        cells,
     })
 }
 
@@ -224,14 +251,37 @@ fn parse_sex(text: &str) -> Result<Option<Sex>, String> {
     }
 }
 
-/// The report of rejected rows, as CSV: `line,matric_number,reason`.
-pub fn rejection_report(rejections: &[Rejection]) -> String {
+/// The report of rejected rows, as CSV: the file's own columns, so it can be corrected and imported again,
+/// then the reason.
+pub fn rejection_report(header: &[String], rejections: &[Rejection]) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let _ = writer.write_record(["line", "matric_number", "reason"]);
+    let _ = writer.write_record(header.iter().map(String::as_str).chain(["reason"]));
     for r in rejections {
-        let _ = writer.write_record([r.line.to_string().as_str(), r.matric.as_str(), r.reason.as_str()]);
+        let mut row: Vec<&str> = r.cells.iter().map(String::as_str).collect();
+        row.resize(header.len(), "");
+        let _ = writer.write_record(row.into_iter().chain([r.reason.as_str()]));
     }
     String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// The field separator of a CSV file: spreadsheets set to a language with a decimal comma save with `;`, some
+/// with tabs. Whichever of the three is most frequent outside quotes in the header line; `,` when none is.
+pub fn delimiter(text: &str) -> u8 {
+    let header = text.lines().find(|line| !line.trim().is_empty()).unwrap_or("");
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
+    let mut quoted = false;
+    for byte in header.bytes() {
+        if byte == b'"' {
+            quoted = !quoted;
+        } else if !quoted && let Some(count) = counts.iter_mut().find(|(d, _)| *d == byte) {
+            count.1 += 1;
+        }
+    }
+    counts
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .max_by_key(|(d, n)| (*n, *d == b','))
+        .map_or(b',', |(d, _)| *d)
 }
 
 /// A sort order for a level created by an import: the number in its name (`300L` → 300), or 0.
@@ -408,13 +458,55 @@ mod tests {
     }
 
     #[test]
-    fn report_is_csv_with_quoting() {
-        let report = rejection_report(&[Rejection {
-            line: 3,
-            matric: "A,B".into(),
-            reason: "bad \"x\"".into(),
-        }]);
-        assert_eq!(report, "line,matric_number,reason\n3,\"A,B\",\"bad \"\"x\"\"\"\n");
+    fn report_keeps_the_files_columns_then_the_reason() {
+        let header = vec![
+            "Matric Number".to_owned(),
+            "first_name".to_owned(),
+            "surname".to_owned(),
+        ];
+        let report = rejection_report(
+            &header,
+            &[Rejection {
+                line: 3,
+                matric: "A,B".into(),
+                reason: "bad \"x\"".into(),
+                cells: vec!["A,B".into(), "Ada".into()],
+            }],
+        );
+        assert_eq!(
+            report,
+            "Matric Number,first_name,surname,reason\n\"A,B\",Ada,,\"bad \"\"x\"\"\"\n"
+        );
+    }
+
+    #[test]
+    fn delimiters_are_detected_from_the_header() {
+        assert_eq!(delimiter("matric_number,first_name,surname\n"), b',');
+        assert_eq!(delimiter("\nmatric_number;first_name;surname\nA;B;C"), b';');
+        assert_eq!(delimiter("matric_number\tfirst_name\tsurname"), b'\t');
+        assert_eq!(delimiter("\"surname; or family name\",first_name,matric_number"), b',');
+        assert_eq!(delimiter("matric_number"), b',');
+    }
+
+    #[test]
+    fn a_control_character_in_any_cell_rejects_the_row() {
+        let map = HeaderMap::from_header(["matric_number", "first_name", "surname", "faculty", "notes"]);
+        let re = Regex::new(DEFAULT_MATRIC_PATTERN).unwrap();
+        for (index, cell, column) in [
+            (3, "Sci\0ence", "faculty"),
+            (4, "x\u{1b}y", "notes"),
+            (1, "A\nda", "first_name"),
+        ] {
+            let mut fields = vec!["CSC/19/0001", "Ada", "Obi", "Science", ""];
+            fields[index] = cell;
+            let rejection = parse_row(&map, &record(&fields), 2, &re, today()).unwrap_err();
+            assert!(
+                rejection.reason.starts_with(&format!("{column} contains")),
+                "{}",
+                rejection.reason
+            );
+            assert_eq!(rejection.cells, fields);
+        }
     }
 
     #[test]

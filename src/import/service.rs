@@ -7,7 +7,7 @@ use chrono::{Datelike, NaiveDate};
 use regex::Regex;
 
 use super::model::{
-    ExistingStudent, HeaderMap, MAX_ROWS, Rejection, StudentRow, code_for, level_sort_order, parse_row,
+    ExistingStudent, HeaderMap, MAX_ROWS, Rejection, StudentRow, code_for, delimiter, level_sort_order, parse_row,
     rejection_report,
 };
 use super::repo::{self, Counts, JobStatus};
@@ -17,6 +17,7 @@ use crate::db::{Db, Tx};
 use crate::patients::model::{PatientDetails, PatientKind};
 use crate::patients::repo::PortalAccess;
 use crate::patients::service::{self as patient_service, PatientError};
+use crate::validation;
 
 const BATCH: usize = 500;
 
@@ -50,8 +51,11 @@ impl ParsedFile {
     }
 }
 
+/// The file as text. A NUL byte becomes [`validation::UNREADABLE`]: the file's text is stored until the import
+/// runs and PostgreSQL can't store NUL, and the row holding it is rejected by the text rule all the same.
 pub fn decode(bytes: &[u8]) -> Result<String, FileError> {
     let text = String::from_utf8(bytes.to_vec()).map_err(|_| FileError::NotText)?;
+    let text = text.replace('\0', &validation::UNREADABLE.to_string());
     if text.trim().is_empty() {
         Err(FileError::Empty)
     } else {
@@ -62,6 +66,7 @@ pub fn decode(bytes: &[u8]) -> Result<String, FileError> {
 /// Reads and checks every row; a matric number seen twice is rejected the second time.
 pub fn parse_file(text: &str, pattern: &Regex, today: NaiveDate) -> Result<ParsedFile, FileError> {
     let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter(text))
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
@@ -91,6 +96,7 @@ pub fn parse_file(text: &str, pattern: &Regex, today: NaiveDate) -> Result<Parse
                     line,
                     matric: row.matric.as_str().to_owned(),
                     reason: format!("the same matric number is on line {first}"),
+                    cells: row.cells,
                 }),
                 None => rows.push(row),
             },
@@ -117,11 +123,13 @@ pub struct ImportOptions {
 pub struct Outcome {
     pub counts: Counts,
     pub rejections: Vec<Rejection>,
+    /// The file's header, the first row of the report.
+    pub header: Vec<String>,
 }
 
 impl Outcome {
     pub fn report(&self) -> String {
-        rejection_report(&self.rejections)
+        rejection_report(&self.header, &self.rejections)
     }
 }
 
@@ -133,7 +141,7 @@ pub async fn run(
     text: &str,
     options: &ImportOptions,
 ) -> anyhow::Result<Outcome> {
-    let parsed = parse_file(text, &options.pattern, options.today)?;
+    let mut parsed = parse_file(text, &options.pattern, options.today)?;
     let mut counts = Counts {
         processed: 0,
         created: 0,
@@ -142,7 +150,7 @@ pub async fn run(
         rejected: parsed.rejections.len() as i64,
     };
     counts.processed = counts.rejected;
-    let mut rejections = parsed.rejections;
+    let mut rejections = std::mem::take(&mut parsed.rejections);
     let mut resolver = Resolver {
         create_missing: options.create_missing,
         ..Resolver::default()
@@ -168,6 +176,7 @@ pub async fn run(
                         line: row.line,
                         matric: row.matric.as_str().to_owned(),
                         reason,
+                        cells: row.cells.clone(),
                     });
                 }
             }
@@ -193,7 +202,11 @@ pub async fn run(
         // A large import changes the tables' shape; fresh statistics keep the search plans good.
         sqlx::query("ANALYZE").execute(db.pool()).await?;
     }
-    Ok(Outcome { counts, rejections })
+    Ok(Outcome {
+        counts,
+        rejections,
+        header: parsed.header.names,
+    })
 }
 
 /// Runs a job to the end, recording success or failure on it.

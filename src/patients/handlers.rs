@@ -3,7 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
@@ -21,7 +21,7 @@ use crate::scheduling::repo::{self as schedule_repo, AppointmentView};
 use crate::staff::model::Role;
 use crate::state::AppState;
 use crate::web::extract::{Admins, AnyStaff, ClientIp, FrontDesk, RoleSet, Staff};
-use crate::web::form::{FieldErrors, Form};
+use crate::web::form::{FieldErrors, Form, Query};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};

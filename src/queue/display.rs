@@ -3,7 +3,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -15,7 +15,7 @@ use crate::db::{Date, Timestamp};
 use crate::scheduling::picker::time_of;
 use crate::state::AppState;
 use crate::web::extract::PortalUser;
-use crate::web::form::parse_id;
+use crate::web::form::{Query, parse_id};
 use crate::web::layout::Layout;
 use crate::web::live::{self, Frame};
 use crate::web::{AppError, AppResult};

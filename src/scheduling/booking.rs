@@ -1,7 +1,7 @@
 //! Reception (and the admin) booking for a patient: the same picker, the same rules, which they may set
 //! aside by giving a reason that goes into the audit log.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
@@ -13,7 +13,7 @@ use crate::audit::Actor;
 use crate::patients::repo as patient_repo;
 use crate::state::AppState;
 use crate::web::extract::{ClientIp, FrontDesk, Staff};
-use crate::web::form::Form;
+use crate::web::form::{Form, Query};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
@@ -25,7 +25,7 @@ use crate::settings::Settings;
 use crate::staff::model::{Role, StaffUser};
 use crate::state::AppState;
 use crate::web::extract::{ClientIp, FrontDesk, FrontDeskAndDoctors, RoleSet, Staff};
-use crate::web::form::{FieldErrors, Form};
+use crate::web::form::{FieldErrors, Form, Query};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
 

@@ -196,8 +196,8 @@ impl ScheduleView {
         match self {
             ScheduleView::Day => (day, day),
             ScheduleView::Week => {
-                let monday = day - Days::days(i64::from(day.weekday().num_days_from_monday()));
-                (monday, monday + Days::days(6))
+                let monday = Date::add_days(day, -i64::from(day.weekday().num_days_from_monday()));
+                (monday, Date::add_days(monday, 6))
             }
         }
     }
@@ -208,7 +208,7 @@ impl ScheduleView {
             ScheduleView::Day => 1,
             ScheduleView::Week => 7,
         };
-        (day - Days::days(n), day + Days::days(n))
+        (Date::add_days(day, -n), Date::add_days(day, n))
     }
 }
 

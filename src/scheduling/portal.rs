@@ -3,7 +3,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -17,7 +17,7 @@ use crate::audit::Actor;
 use crate::db::{Date, Timestamp};
 use crate::state::AppState;
 use crate::web::extract::{ClientIp, PortalUser};
-use crate::web::form::{Form, parse_id};
+use crate::web::form::{Form, Query, parse_id};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};

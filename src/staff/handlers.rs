@@ -1,6 +1,6 @@
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,7 @@ use crate::auth::password;
 use crate::db::Timestamp;
 use crate::state::AppState;
 use crate::web::extract::{Admins, ClientIp, Staff};
-use crate::web::form::{FieldErrors, Form};
+use crate::web::form::{FieldErrors, Form, Query};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::paging::{ListQuery, Paging};

@@ -271,11 +271,15 @@ fn login_path(request: &Request) -> String {
     }
 }
 
-/// A local path to return to after login, or `None` for anything that could leave the site.
+/// A local path to return to after login, or `None` for anything that could leave the site: one leading
+/// `/` not followed by `/` or `\`, and no whitespace or control character anywhere (browsers drop tabs and
+/// newlines from URLs, so `/\t/evil.example` would become `//evil.example`).
 pub fn safe_next(next: Option<&str>) -> Option<String> {
-    let next = next?.trim();
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.contains("://");
-    local.then(|| next.to_owned())
+    let next = next?;
+    let after_slash = next.strip_prefix('/')?;
+    let leaves_site = after_slash.starts_with(['/', '\\']) || next.contains('\\') || next.contains("://");
+    let unsafe_char = next.chars().any(|c| c.is_whitespace() || c.is_control());
+    (!leaves_site && !unsafe_char).then(|| next.to_owned())
 }
 
 #[cfg(test)]
@@ -293,5 +297,16 @@ mod tests {
         assert_eq!(safe_next(Some("/\\evil.example")), None);
         assert_eq!(safe_next(Some("admin")), None);
         assert_eq!(safe_next(None), None);
+        for hostile in [
+            "/\t/evil.example/",
+            "/\n/x",
+            "/\r\n/x",
+            "/ /evil",
+            " /admin",
+            "/a\u{7f}b",
+            "/\u{a0}/x",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), None, "{hostile:?}");
+        }
     }
 }

@@ -3,29 +3,62 @@
 
 use std::collections::BTreeMap;
 
+use axum::body::{Body, to_bytes};
 use axum::extract::rejection::FormRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
+use super::csrf::FORM_LIMIT;
 use super::error::AppError;
+use crate::validation;
 
-/// `axum::Form`, but a malformed body is an [`AppError::BadRequest`] with a readable message.
+/// `axum::Form`, but a malformed body is an [`AppError::BadRequest`] with a readable message, and text
+/// breaking the rule of [`crate::validation`] (control characters; line breaks outside multi-line fields) is
+/// refused here, before any handler sees it.
 pub struct Form<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Form<T> {
     type Rejection = AppError;
 
+    #[allow(clippy::disallowed_types)] // the one place that wraps it
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Form::<T>::from_request(request, state).await {
+        let (parts, body) = request.into_parts();
+        let bytes = to_bytes(body, FORM_LIMIT).await.map_err(|_| too_large())?;
+        check_text(&bytes)?;
+        check_text(parts.uri.query().unwrap_or_default().as_bytes())?;
+        match axum::Form::<T>::from_request(Request::from_parts(parts, Body::from(bytes)), state).await {
             Ok(axum::Form(value)) => Ok(Form(value)),
             Err(FormRejection::FailedToDeserializeForm(err)) => Err(bad_form(err.body_text())),
             Err(FormRejection::FailedToDeserializeFormBody(err)) => Err(bad_form(err.body_text())),
-            Err(err) if err.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::PayloadTooLarge(
-                "The form is larger than Sickbay accepts.".into(),
-            )),
+            Err(err) if err.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(too_large()),
             Err(err) => Err(AppError::BadRequest(err.body_text())),
         }
     }
+}
+
+/// `axum::extract::Query` with the same text rule as [`Form`] (searches and filters are typed text too).
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = AppError;
+
+    #[allow(clippy::disallowed_types)] // the one place that wraps it
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        check_text(parts.uri.query().unwrap_or_default().as_bytes())?;
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(err) => Err(bad_form(err.body_text())),
+        }
+    }
+}
+
+fn check_text(urlencoded: &[u8]) -> Result<(), AppError> {
+    validation::check_urlencoded(urlencoded).map_err(AppError::BadRequest)
+}
+
+fn too_large() -> AppError {
+    AppError::PayloadTooLarge("The form is larger than Sickbay accepts.".into())
 }
 
 fn bad_form(detail: String) -> AppError {

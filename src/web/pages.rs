@@ -99,3 +99,54 @@ impl ErrorPage {
         self.status == StatusCode::FORBIDDEN
     }
 }
+
+/// A handler that panicked: the 500 page with a reference id, the panic's message in the log under that id,
+/// instead of a dropped connection.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic without a message");
+    AppError::Internal(anyhow::anyhow!("a handler panicked: {message}")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::routing::get;
+    use tower::ServiceExt;
+    use tower_http::catch_panic::CatchPanicLayer;
+
+    use super::*;
+
+    async fn boom() -> &'static str {
+        panic!("date arithmetic overflowed")
+    }
+
+    async fn formatted_boom() -> &'static str {
+        panic!("{} went wrong", "formatting")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_the_500_page_with_a_reference() {
+        let app = Router::new()
+            .route("/boom", get(boom))
+            .route("/fmt", get(formatted_boom))
+            .layer(CatchPanicLayer::custom(panic_response));
+        for path in ["/boom", "/fmt"] {
+            let request = Request::builder().uri(path).body(Body::empty()).expect("request");
+            let response = app
+                .clone()
+                .oneshot(request)
+                .await
+                .expect("a response, not a dropped connection");
+            assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            let page = response
+                .extensions()
+                .get::<ErrorPage>()
+                .expect("the error page description");
+            assert!(page.reference.as_deref().is_some_and(|r| r.len() == 8), "{page:?}");
+        }
+    }
+}

@@ -252,6 +252,29 @@ async fn login_returns_to_the_page_asked_for_but_never_off_site(app: TestApp) {
         )
         .await;
     page.assert_redirect("/admin");
+
+    // Browsers drop tabs and newlines from a Location, so these would lead off site or break the response.
+    for hostile in [
+        "/\t/evil.example/",
+        "/\n/x",
+        "/\r\n/x",
+        "/\\evil.example",
+        "/ /evil.example",
+    ] {
+        let client = app.client();
+        client.get("/login").await;
+        let page = client
+            .post(
+                "/login",
+                &[("identifier", "admin"), ("password", ADMIN_PASSWORD), ("next", hostile)],
+            )
+            .await;
+        page.assert_redirect("/admin");
+    }
+    // A crafted link still shows the login form, without the hostile target.
+    let page = app.client().get("/login?next=%2F%09%2Fevil.example%2F").await;
+    page.assert_status(StatusCode::OK);
+    assert_eq!(page.attr("input[name=next]", "value").as_deref(), Some(""));
 }
 
 async fn empty_login_form_is_refused_with_a_message(app: TestApp) {

@@ -15,6 +15,7 @@ on_both_databases!(
     unusable_files_are_refused_with_a_reason,
     import_pages_are_for_admins_only,
     a_thousand_rows_import_with_progress,
+    control_characters_reject_their_row_and_semicolons_are_read,
 );
 
 const HEADER: &str =
@@ -110,18 +111,32 @@ async fn import_keeps_good_rows_and_reports_bad_ones(app: TestApp) {
             .unwrap_or_default()
             .contains("attachment")
     );
+    // The file's own columns, then the reason: fix the cells and upload the report again.
     let lines: Vec<&str> = report.body.lines().collect();
-    assert_eq!(lines[0], "line,matric_number,reason");
+    assert_eq!(lines[0], format!("{HEADER},reason"));
     assert_eq!(lines.len(), 6, "{}", report.body);
-    assert!(lines[1].starts_with("3,CSC/22/0002,\"bad email"), "{}", lines[1]);
-    assert!(lines[2].starts_with("4,,matric_number"), "{}", lines[2]);
     assert!(
-        lines[3].starts_with("5,,sex must be F or M") || lines[3].contains("sex must be F or M"),
+        lines[1].starts_with("CSC/22/0002,Tunde,Bakare,,M,2003-11-02,not-an-email,,Science,CSC,300L,\"bad email"),
         "{}",
-        lines[3]
+        lines[1]
     );
+    assert!(lines[2].starts_with(",No,Matric,,,,,,,,,matric_number"), "{}", lines[2]);
+    assert!(lines[3].contains("sex must be F or M"), "{}", lines[3]);
+    assert!(lines[4].starts_with("csc/22/0001,Again,Okafor"), "{}", lines[4]);
     assert!(lines[4].contains("the same matric number is on line 2"), "{}", lines[4]);
+    assert!(
+        lines[5].starts_with("CSC/22/0005,Ruth,Adeyemi,,F,,,,Science,Geology,300L,"),
+        "{}",
+        lines[5]
+    );
     assert!(lines[5].contains("unknown department \"\"Geology\"\""), "{}", lines[5]);
+    let again = upload(&admin, &report.body).await;
+    let preview = admin.get(&again).await;
+    assert!(
+        preview.text("#preview-summary").starts_with("5 rows"),
+        "{}",
+        preview.text("#preview-summary")
+    );
 
     // Starting it again (a double click or a replayed form) does nothing more.
     admin.post(&format!("{job}/start"), &[]).await.assert_redirect(&job);
@@ -313,4 +328,49 @@ async fn a_thousand_rows_import_with_progress(app: TestApp) {
         .await;
     assert!(!fragment.body.contains("<html"));
     assert!(fragment.has("#import-counts"));
+}
+
+/// A NUL byte once failed the whole upload on PostgreSQL; now it rejects its row, with the reason, and the rest
+/// is imported. A file saved with `;` between fields (spreadsheets set to a decimal comma) is read as such.
+async fn control_characters_reject_their_row_and_semicolons_are_read(app: TestApp) {
+    science(&app).await;
+    let admin = app.admin().await;
+    let csv = format!(
+        "{}\n\
+         CSC/22/0001;Adaeze;Okafor;;F;;;;Science;;\n\
+         CSC/22/0002;Tu\0nde;Bakare;;M;;;;;;\n\
+         CSC/22/0003;Hauwa;Abdullahi;;F;;;;Sci\u{1b}ence;;\n\
+         CSC/22/0004;Emeka;Nwosu;;M;;;;;;300L\n",
+        HEADER.replace(',', ";")
+    );
+    let job = upload(&admin, &csv).await;
+    let preview = admin.get(&job).await;
+    assert!(
+        preview
+            .text("#preview-summary")
+            .starts_with("4 rows: 2 look right, 2 will be rejected"),
+        "{}",
+        preview.text("#preview-summary")
+    );
+    let done = run(&admin, &job, false).await;
+    assert_eq!(
+        done.text("#import-counts"),
+        "4 of 4 rows (100%): 2 created, 0 updated, 0 unchanged, 2 rejected."
+    );
+    let report = admin
+        .get(&done.attr("#rejects-link", "href").expect("report link"))
+        .await;
+    let lines: Vec<&str> = report.body.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", report.body);
+    assert!(
+        lines[1].contains("first_name contains an unreadable character (such as NUL)"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].contains("faculty contains a control character (U+001B)"),
+        "{}",
+        lines[2]
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM patient").await, 2);
 }

@@ -19,6 +19,7 @@ on_both_databases!(
     blocking_a_booked_slot_keeps_the_booking,
     schedule_shows_the_day_and_week_and_staff_cancel_and_correct,
     every_route_checks_who_is_asking,
+    impossible_days_are_refused_with_a_message,
 );
 
 fn today(app: &TestApp) -> NaiveDate {
@@ -820,4 +821,36 @@ async fn every_route_checks_who_is_asking(app: TestApp) {
         .get("/schedule/hours?doctor=99999")
         .await
         .assert_status(StatusCode::NOT_FOUND);
+}
+
+/// Days far outside any calendar a clinic uses once panicked in the week arithmetic and dropped the connection.
+async fn impossible_days_are_refused_with_a_message(app: TestApp) {
+    let (_, doctor) = doctor(&app, "dr.range").await;
+    for day in [
+        "%2B262142-12-31",
+        "262142-12-31",
+        "-0001-01-01",
+        "1066-10-14",
+        "9999-12-31",
+        "2026-13-01",
+    ] {
+        for view in ["day", "week"] {
+            let page = doctor.get(&format!("/schedule?day={day}&view={view}")).await;
+            page.assert_status(StatusCode::BAD_REQUEST);
+            assert!(
+                page.text("main").contains("date"),
+                "{day} {view}: {}",
+                page.text("main")
+            );
+        }
+    }
+    // The edges of the accepted range still work, in both views.
+    for day in ["1900-01-01", "2199-12-31"] {
+        for view in ["day", "week"] {
+            doctor
+                .get(&format!("/schedule?day={day}&view={view}"))
+                .await
+                .assert_status(StatusCode::OK);
+        }
+    }
 }

@@ -17,6 +17,7 @@ on_both_databases!(
     oversized_bodies_are_refused,
     health_reports_the_database,
     idle_sessions_expire,
+    control_characters_are_refused_in_every_text_field,
 );
 
 /// Every admin route, as (method, path).
@@ -296,4 +297,96 @@ async fn shutdown_is_graceful_and_prompt(mut app: TestApp) {
     // Within the harness's ten seconds, with a logged-in session open.
     app.shutdown().await;
     assert!(reqwest::get(app.url("/healthz")).await.is_err(), "no longer listening");
+}
+
+/// Tables a refused form could have written to.
+const WRITTEN_TABLES: &[&str] = &[
+    "staff",
+    "patient",
+    "faculty",
+    "department",
+    "level",
+    "academic_session",
+    "room",
+    "closure",
+    "availability",
+    "appointment",
+    "ticket",
+    "setting",
+];
+
+async fn row_counts(app: &TestApp) -> Vec<i64> {
+    let mut counts = Vec::new();
+    for table in WRITTEN_TABLES {
+        counts.push(app.count(&format!("SELECT COUNT(*) FROM {table}")).await);
+    }
+    counts
+}
+
+/// A NUL once answered 500 on PostgreSQL (and was stored on SQLite). Every form and query refuses control
+/// characters with a 400 naming the field, before anything is written; multi-line fields keep line breaks.
+async fn control_characters_are_refused_in_every_text_field(app: TestApp) {
+    let admin = app.admin().await;
+    let before = row_counts(&app).await;
+    let posts: &[(&str, &str)] = &[
+        ("/patients", "address"),
+        ("/patients", "allergies"),
+        ("/patients", "chronic_conditions"),
+        ("/patients", "first_name"),
+        ("/patients/1/edit", "address"),
+        ("/patients/1/appointments", "reason"),
+        ("/patients/1/appointments", "override_reason"),
+        ("/queue/walk-ins", "number"),
+        ("/queue/walk-ins", "first_name"),
+        ("/schedule/closures", "reason"),
+        ("/schedule/slots/1/block", "reason"),
+        ("/appointments/1/cancel", "reason"),
+        ("/admin/rooms", "name"),
+        ("/admin/rooms/1", "name"),
+        ("/admin/academic/faculties", "name"),
+        ("/admin/academic/departments", "name"),
+        ("/admin/academic/levels", "name"),
+        ("/admin/academic/sessions", "name"),
+        ("/admin/settings", "clinic_name"),
+        ("/admin/settings", "clinic_address"),
+        ("/admin/staff", "full_name"),
+        ("/admin/staff/1", "full_name"),
+    ];
+    for (path, field) in posts {
+        for bad in ["a\0b", "\u{1b}[2J", "x\u{7}"] {
+            let page = admin.post(path, &[(field, bad), ("version", "0")]).await;
+            assert_eq!(
+                page.status,
+                StatusCode::BAD_REQUEST,
+                "{path} {field} {bad:?}: {}",
+                page.body
+            );
+            assert!(
+                page.text("main").contains("can't be stored"),
+                "{path} {field}: {}",
+                page.text("main")
+            );
+        }
+    }
+    for path in [
+        "/patients?q=ad%00e",
+        "/admin/staff?q=%00",
+        "/admin/audit?q=%1B",
+        "/schedule?day=%00",
+    ] {
+        let page = admin.get(path).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{path}");
+    }
+    // A one-line field refuses a line break even where a textarea would take it.
+    let page = admin.post("/admin/rooms", &[("name", "Room\n1"), ("code", "R")]).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.text("main").contains("a line break"));
+    assert_eq!(row_counts(&app).await, before, "a refused form wrote something");
+
+    // Before any login: the identifier of the login form.
+    let stranger = app.client();
+    stranger.get("/login").await;
+    let page = stranger.login("adm\0in", ADMIN_PASSWORD).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.text("main").contains("“Identifier” contains a NUL character"));
 }

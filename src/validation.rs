@@ -1,0 +1,135 @@
+//! Rules for text that comes from outside (forms, queries, uploaded files), shared by the web edge and the
+//! importers so that one rule decides what text Sickbay stores.
+//!
+//! PostgreSQL refuses NUL in text and SQLite would store it; other control characters (escape sequences,
+//! a newline in a name) corrupt lists, CSV exports and printed cards. So text may hold no control
+//! character, except line breaks and tabs in the fields that are written on several lines.
+
+/// Form fields whose text may span lines (the textareas); every other field holds one line. A unit test
+/// checks that every textarea in `templates/` is listed here.
+pub const MULTI_LINE_FIELDS: &[&str] = &["address", "allergies", "chronic_conditions", "clinic_address", "reason"];
+
+/// Fields that are neither stored nor shown, whose own parser decides what to do with any text: the page to
+/// return to after login (`web::extract::safe_next` sends anything odd to the user's home, so a crafted link
+/// still lets the user log in).
+const UNCHECKED_FIELDS: &[&str] = &["next"];
+
+pub fn is_multi_line(field: &str) -> bool {
+    MULTI_LINE_FIELDS.contains(&field)
+}
+
+/// What stands for a byte that could not be read as text (browsers and decoders put it in place of broken
+/// bytes; imported files put it in place of NUL, which PostgreSQL can't store even inside a file's text).
+pub const UNREADABLE: char = '\u{FFFD}';
+
+/// The first character `text` may not hold, if any.
+pub fn forbidden_character(text: &str, multi_line: bool) -> Option<char> {
+    text.chars()
+        .find(|&c| (c.is_control() && !(multi_line && matches!(c, '\n' | '\r' | '\t'))) || c == UNREADABLE)
+}
+
+/// Why `what` (a field's or column's name) is refused because of `c`, in words that say how to fix it.
+pub fn forbidden_message(what: &str, c: char) -> String {
+    let character = match c {
+        '\n' | '\r' => "a line break".to_owned(),
+        '\t' => "a tab".to_owned(),
+        '\0' => "a NUL character".to_owned(),
+        UNREADABLE => "an unreadable character (such as NUL)".to_owned(),
+        other => format!("a control character (U+{:04X})", u32::from(other)),
+    };
+    format!("{what} contains {character}, which can't be stored there. Remove it and try again.")
+}
+
+/// `chronic_conditions` → `Chronic conditions`, for messages about a field whose label the edge doesn't know.
+pub fn field_label(field: &str) -> String {
+    let spaced = field.replace('_', " ");
+    let mut chars = spaced.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Checks every value of a URL-encoded form or query: the message for the first field that breaks the rule.
+pub fn check_urlencoded(bytes: &[u8]) -> Result<(), String> {
+    for (field, value) in form_urlencoded::parse(bytes) {
+        if UNCHECKED_FIELDS.contains(&field.as_ref()) {
+            continue;
+        }
+        if let Some(c) = forbidden_character(&value, is_multi_line(&field)) {
+            return Err(forbidden_message(&format!("“{}”", field_label(&field)), c));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_fields_refuse_every_control_character() {
+        for bad in ["a\0b", "a\nb", "a\rb", "a\tb", "\u{1b}[31m", "x\u{7f}", "x\u{85}"] {
+            assert!(forbidden_character(bad, false).is_some(), "{bad:?}");
+        }
+        assert_eq!(forbidden_character("Adéwálé Ọ̀ṣun, 12 Road", false), None);
+    }
+
+    #[test]
+    fn multi_line_fields_allow_line_breaks_and_tabs_only() {
+        assert_eq!(forbidden_character("line one\r\nline\ttwo\n", true), None);
+        assert_eq!(forbidden_character("a\0b", true), Some('\0'));
+        assert_eq!(forbidden_character("a\u{1b}b", true), Some('\u{1b}'));
+        assert_eq!(forbidden_character("a\u{fffd}b", true), Some(UNREADABLE));
+    }
+
+    #[test]
+    fn urlencoded_values_are_checked_by_field() {
+        assert_eq!(check_urlencoded(b"address=line+1%0D%0Aline+2&first_name=Ada"), Ok(()));
+        assert_eq!(
+            check_urlencoded(b"first_name=A%00da").unwrap_err(),
+            "“First name” contains a NUL character, which can't be stored there. Remove it and try again."
+        );
+        assert!(
+            check_urlencoded(b"surname=Bello%0Ax")
+                .unwrap_err()
+                .contains("a line break")
+        );
+        assert!(check_urlencoded(b"q=%1B").unwrap_err().contains("U+001B"));
+        assert_eq!(check_urlencoded(b"next=%2F%09%2Fevil.example"), Ok(()));
+    }
+
+    #[test]
+    fn labels_read_as_words() {
+        assert_eq!(field_label("chronic_conditions"), "Chronic conditions");
+        assert_eq!(field_label(""), "");
+    }
+
+    /// Every textarea in the templates is a multi-line field here, or a line break typed in it would be refused.
+    #[test]
+    fn every_textarea_is_a_multi_line_field() {
+        let pattern = regex::Regex::new(r#"<textarea[^>]*\bname="([a-z_]+)"|m::textarea\("([a-z_]+)""#).expect("regex");
+        let mut stack = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/templates"
+        ))];
+        let mut seen = 0;
+        while let Some(path) = stack.pop() {
+            if path.is_dir() {
+                stack.extend(
+                    std::fs::read_dir(&path)
+                        .expect("templates")
+                        .map(|e| e.expect("entry").path()),
+                );
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("template");
+            for found in pattern.captures_iter(&text) {
+                let name = found.get(1).or(found.get(2)).expect("a name").as_str();
+                assert!(is_multi_line(name), "{name} in {} is a textarea", path.display());
+                seen += 1;
+            }
+        }
+        assert!(seen >= 4, "found only {seen} textareas");
+    }
+}
