@@ -15,19 +15,6 @@ const PATIENT_COLUMNS: &str = "p.id, p.clinic_number, p.kind, p.matric_number, p
 const SUMMARY_COLUMNS: &str =
     "id, clinic_number, matric_number, first_name, surname, other_names, date_of_birth, phone, kind, active";
 
-/// Advances a named sequence and returns its new value, in the caller's transaction: gap-free as long as
-/// the transaction commits (a rolled-back one gives its number back).
-pub async fn next_in_sequence(tx: &mut Tx, name: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "INSERT INTO sequence_counter (name, value) VALUES ($1, 1)
-         ON CONFLICT (name) DO UPDATE SET value = sequence_counter.value + 1
-         RETURNING value",
-    )
-    .bind(name)
-    .fetch_one(&mut **tx)
-    .await
-}
-
 /// The portal fields of a new record.
 pub struct PortalAccess<'a> {
     pub password_hash: Option<&'a str>,

@@ -50,7 +50,7 @@ pub async fn insert_in(
     portal: PortalAccess<'_>,
     year: i32,
 ) -> Result<(i64, String), PatientError> {
-    let sequence = repo::next_in_sequence(tx, &clinic_number_sequence(year)).await?;
+    let sequence = crate::db::sequence::next(tx, &clinic_number_sequence(year)).await?;
     let number = clinic_number(year, sequence);
     match repo::insert(tx, &number, details, portal).await? {
         Some(id) => Ok((id, number)),

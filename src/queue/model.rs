@@ -165,6 +165,22 @@ pub fn ticket_sequence(day: &str, prefix: &str) -> String {
     format!("ticket:{day}:{prefix}")
 }
 
+/// The counter of a doctor's calls on a day. Every "call next" advances it, so a form that carries the value
+/// it showed can be refused when another call came first, whatever happened to the tickets in between.
+pub fn calls_sequence(day: &str, doctor_id: i64) -> String {
+    format!("{}{doctor_id}", calls_prefix(day))
+}
+
+/// The start of the names of a day's call counters.
+pub fn calls_prefix(day: &str) -> String {
+    format!("calls:{day}:")
+}
+
+/// The doctor whose counter `name` is, for a name that starts with `calls_prefix(day)`.
+pub fn calls_doctor(name: &str, day: &str) -> Option<i64> {
+    name.strip_prefix(&calls_prefix(day))?.parse().ok()
+}
+
 /// How a code is read out: `A-012` → `A 12`.
 pub fn spoken_code(code: &str) -> String {
     match code.split_once('-') {
@@ -339,6 +355,9 @@ mod tests {
         assert_eq!(spoken_code("A-012"), "A 12");
         assert_eq!(spoken_code("G-100"), "G 100");
         assert_eq!(ticket_sequence("2026-11-22", "A"), "ticket:2026-11-22:A");
+        let calls = calls_sequence("2026-11-22", 7);
+        assert_eq!(calls_doctor(&calls, "2026-11-22"), Some(7));
+        assert_eq!(calls_doctor(&calls, "2026-11-23"), None);
     }
 
     #[test]

@@ -303,12 +303,12 @@ pub async fn claim_for_call(tx: &mut Tx, id: i64, doctor_id: i64, room_id: i64) 
     Ok(done.rows_affected() == 1)
 }
 
-/// How many tickets a doctor has called today: the form's guard against a double-clicked "call next".
-pub async fn calls_made(conn: &mut AnyConnection, day: Date, doctor_id: i64) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM ticket WHERE day = $1 AND doctor_id = $2 AND called_at IS NOT NULL")
+/// The code of the ticket a doctor has called and not yet started, if any.
+pub async fn called_by(tx: &mut Tx, day: Date, doctor_id: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT code FROM ticket WHERE day = $1 AND doctor_id = $2 AND status = 'called' LIMIT 1")
         .bind(day)
         .bind(doctor_id)
-        .fetch_one(conn)
+        .fetch_optional(&mut **tx)
         .await
 }
 

@@ -2,6 +2,7 @@
 //! ticket, rooms and where doctors work. Callers publish the change after these return (after commit).
 
 use super::model::{
+    calls_sequence,
     GENERAL_PREFIX, Move, Priority, TicketStatus, order_after_skip, parse_room_code, parse_room_name, ticket_code,
     ticket_sequence,
 };
@@ -10,7 +11,8 @@ use crate::audit::{self, Actor, AuditEntry};
 use crate::db::events::Call;
 use crate::db::{Date, Db, Timestamp, Tx, is_unique_violation, violated_unique_index};
 use crate::patients::model::PatientDetails;
-use crate::patients::repo::{PortalAccess, next_in_sequence};
+use crate::db::sequence;
+use crate::patients::repo::PortalAccess;
 use crate::patients::service::{PatientError, insert_in};
 use crate::scheduling::model::AppointmentStatus;
 use crate::scheduling::repo as scheduling_repo;
@@ -213,7 +215,7 @@ async fn issue(tx: &mut Tx, today: Date, new: &Waiting) -> Result<Issued, QueueE
         None => None,
     }
     .unwrap_or_else(|| GENERAL_PREFIX.to_owned());
-    let number = next_in_sequence(tx, &ticket_sequence(&today.to_string(), &prefix)).await?;
+    let number = sequence::next(tx, &ticket_sequence(&today.to_string(), &prefix)).await?;
     let code = ticket_code(&prefix, number);
     let ticket = NewTicket {
         day: today,
@@ -249,8 +251,9 @@ fn already_holds(open: &Ticket) -> QueueError {
 
 /// Calls the next waiting ticket of a doctor's queue (or the general queue) to the doctor's room. Two doctors
 /// or two clicks never get the same ticket: the claim is a conditional update only one caller wins, and a
-/// loser takes the next one. `expected_calls` (sent by the doctor's form) refuses a stale second click.
-/// `None` when nobody is waiting.
+/// loser takes the next one. `expected_calls` (the doctor's call counter as the form showed it) refuses a stale
+/// second click; a doctor whose last call hasn't come in yet can't call another to the same room. `None` when
+/// nobody is waiting (and nothing is counted).
 pub async fn call_next(
     db: &Db,
     actor: &Actor,
@@ -266,9 +269,15 @@ pub async fn call_next(
     let room = repo::assignment_of(&mut tx, today, doctor_id).await?.ok_or_else(|| {
         QueueError::Invalid("Choose the room you are working in today before calling patients.".into())
     })?;
-    if let Some(expected) = expected_calls
-        && repo::calls_made(&mut tx, today, doctor_id).await? != expected
-    {
+    if let Some(waiting) = repo::called_by(&mut tx, today, doctor_id).await? {
+        return Err(QueueError::Conflict(format!(
+            "{waiting} is still called to {}. Start, call again, skip or mark them no-show before calling the next \
+             patient.",
+            room.room_name
+        )));
+    }
+    let calls = sequence::next(&mut tx, &calls_sequence(&today.to_string(), doctor_id)).await?;
+    if expected_calls.is_some_and(|expected| calls != expected + 1) {
         return Err(QueueError::Conflict(
             "A patient was just called from this queue (a second click or another window); the queue has been \
              refreshed."

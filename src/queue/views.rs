@@ -8,10 +8,10 @@ use std::sync::Arc;
 use chrono_tz::Tz;
 
 use super::model::{
-    DayStats, Priority, Queued, TicketStatus, estimated_wait_minutes, minutes, places_ahead, rolling_median,
+    DayStats, Priority, Queued, TicketStatus, calls_doctor, calls_prefix, estimated_wait_minutes, minutes, places_ahead, rolling_median,
 };
 use super::repo::{self, Assignment, Ticket};
-use crate::db::{Date, Db, Timestamp};
+use crate::db::{Date, Db, Timestamp, sequence};
 use crate::scheduling::picker::time_of;
 use crate::state::AppState;
 use crate::web::AppResult;
@@ -24,6 +24,17 @@ pub struct Snapshot {
     pub assignments: Vec<Assignment>,
     /// Each doctor's slot length that day, in minutes.
     pub slot_minutes: HashMap<i64, i64>,
+    /// Each doctor's call counter that day (see `model::calls_sequence`).
+    pub calls: HashMap<i64, i64>,
+}
+
+async fn calls_by_doctor(db: &Db, day: Date) -> AppResult<HashMap<i64, i64>> {
+    let day = day.to_string();
+    let counters = sequence::with_prefix(db, &calls_prefix(&day)).await?;
+    Ok(counters
+        .into_iter()
+        .filter_map(|(name, value)| Some((calls_doctor(&name, &day)?, value)))
+        .collect())
 }
 
 impl Snapshot {
@@ -33,6 +44,7 @@ impl Snapshot {
             tickets: repo::day_tickets(db, day).await?,
             assignments: repo::assignments(db, day).await?,
             slot_minutes: repo::slot_minutes_by_doctor(db, day).await?.into_iter().collect(),
+            calls: calls_by_doctor(db, day).await?,
         })
     }
 
@@ -164,7 +176,7 @@ impl Snapshot {
             room: doctor_id.and_then(|id| self.room_of(id)).map(|a| a.room_name.clone()),
             lines: open.into_iter().map(|t| Line::new(t, now, zone)).collect(),
             stats: DayStats::of(mine.iter().map(|t| t.times())),
-            calls_made: i64::try_from(mine.iter().filter(|t| t.called_at.is_some()).count()).unwrap_or(0),
+            calls_made: doctor_id.and_then(|id| self.calls.get(&id)).copied().unwrap_or(0),
         }
     }
 
@@ -191,11 +203,17 @@ impl Snapshot {
             .map(|t| Line::new(t, now, zone))
             .collect();
         let column = self.column(Some(doctor_id), String::new(), now, zone);
+        let awaited = self
+            .tickets
+            .iter()
+            .find(|t| t.doctor_id == Some(doctor_id) && t.status == TicketStatus::Called)
+            .map(|t| t.code.clone());
         DoctorView {
             current,
             waiting,
             stats: column.stats,
             calls_made: column.calls_made,
+            awaited,
         }
     }
 
@@ -219,6 +237,10 @@ impl Snapshot {
             .filter(shown)
             .collect();
         calling.sort_by_key(|t| std::cmp::Reverse(t.last_called_at));
+        // One current call per room: "call next" refuses a second while one is called, and this holds the
+        // display to it even for tickets called before that rule.
+        let mut rooms_shown = std::collections::HashSet::new();
+        calling.retain(|t| rooms_shown.insert(t.room_id));
         let next = self
             .tickets
             .iter()
@@ -286,6 +308,8 @@ impl Snapshot {
 
 pub struct DoctorView {
     pub current: Vec<Line>,
+    /// The ticket called and not yet started: "call next" waits for it (one current call per room).
+    pub awaited: Option<String>,
     pub waiting: Vec<Line>,
     pub stats: DayStats,
     pub calls_made: i64,

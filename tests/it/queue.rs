@@ -23,6 +23,8 @@ on_both_databases!(
     two_doctors_racing_call_each_ticket_once,
     a_double_clicked_call_next_calls_one_patient,
     moves_follow_the_lifecycle_and_keep_the_appointment_in_step,
+    the_call_guard_is_exact_after_skips_recalls_and_transfers,
+    a_doctor_calls_one_patient_at_a_time_to_a_room,
     queue_routes_check_role_and_ownership,
     walk_ins_register_new_patients_or_refuse_cleanly,
     reception_adds_a_patient_to_the_queue_from_their_record,
@@ -191,6 +193,15 @@ pub(crate) async fn called_code(doctor: &Client) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Starts and completes the ticket `code`, so that its doctor may call the next patient.
+pub(crate) async fn see_through(app: &TestApp, doctor: &Client, code: &str) {
+    let id = app.count(&format!("SELECT id FROM ticket WHERE code = '{code}'")).await;
+    for action in ["start", "complete"] {
+        let page = doctor.post(&format!("/queue/tickets/{id}/{action}"), &[]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{action} {code}: {}", page.body);
+    }
+}
+
 async fn tickets_are_numbered_per_day_and_prefix(app: TestApp) {
     let c = clinic(&app).await;
     let ids = patients(&app, &["Ada", "Bola", "Chidi", "Dayo", "Efe"]).await;
@@ -336,9 +347,7 @@ async fn call_next_follows_priority_then_the_one_clock(app: TestApp) {
         .assert_redirect("/queue");
     let mut order = Vec::new();
     while let Some(code) = called_code(&c.doctor_a.1).await {
-        if order.contains(&code) {
-            break;
-        }
+        see_through(&app, &c.doctor_a.1, &code).await;
         order.push(code);
     }
     // Emergency, urgent (general queue), the early booking, the walk-in, the late booking.
@@ -370,7 +379,9 @@ async fn a_skipped_ticket_goes_back_behind_the_next_few(app: TestApp) {
     assert_eq!(status_of(&app, first).await, "waiting");
     let mut order = Vec::new();
     for _ in 0..5 {
-        order.push(called_code(&c.doctor_a.1).await.unwrap());
+        let code = called_code(&c.doctor_a.1).await.unwrap();
+        see_through(&app, &c.doctor_a.1, &code).await;
+        order.push(code);
     }
     assert_eq!(order, ["A-002", "A-003", "A-001", "A-004", "A-005"]);
     assert_eq!(
@@ -400,18 +411,22 @@ async fn two_doctors_racing_call_each_ticket_once(app: TestApp) {
         .await
         .unwrap();
     }
-    let mut calls = Vec::new();
-    for _ in 0..50 {
+    // Twenty-five workers per doctor press "call next" at once, over and over; whoever gets a patient sees them
+    // through, the others are told the doctor's last call is still open and try again.
+    let mut workers = Vec::new();
+    for _ in 0..25 {
         for doctor in [&c.doctor_a.1, &c.doctor_b.1] {
-            let doctor = doctor.clone();
-            calls.push(tokio::spawn(async move { call_next(&doctor).await.status }));
+            let (doctor, app_db) = (doctor.clone(), app.db().clone());
+            workers.push(tokio::spawn(async move { race_calls(&doctor, &app_db).await }));
         }
     }
-    for call in calls {
-        assert_eq!(call.await.unwrap(), StatusCode::SEE_OTHER);
+    let mut won = 0;
+    for worker in workers {
+        won += worker.await.unwrap();
     }
+    assert_eq!(won, 50, "fifty calls answered with a patient");
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM ticket WHERE status = 'called'").await,
+        app.count("SELECT COUNT(*) FROM ticket WHERE status = 'completed'").await,
         50
     );
     assert_eq!(
@@ -445,6 +460,41 @@ async fn two_doctors_racing_call_each_ticket_once(app: TestApp) {
     );
 }
 
+/// Calls next until nobody is waiting, seeing each patient it gets through; the number of patients it called.
+async fn race_calls(doctor: &Client, db: &sickbay::db::Db) -> usize {
+    let mut called = 0;
+    for _ in 0..2000 {
+        let token = doctor.csrf_token().await;
+        let page = doctor
+            .post_with_headers("/queue/call-next", &[("csrf_token", &token)], &[("HX-Request", "true")])
+            .await;
+        if page.status == StatusCode::CONFLICT {
+            tokio::time::sleep(Duration::from_millis(3)).await;
+            continue;
+        }
+        page.assert_status(StatusCode::OK);
+        let notice = page.text("#queue-notice");
+        if notice == "Nobody is waiting." {
+            return called;
+        }
+        let code = notice
+            .strip_prefix("Called ")
+            .and_then(|rest| rest.split(' ').next())
+            .expect("a called code");
+        called += 1;
+        let id: i64 = sqlx::query_scalar("SELECT id FROM ticket WHERE code = $1")
+            .bind(code)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        for action in ["start", "complete"] {
+            let page = doctor.post(&format!("/queue/tickets/{id}/{action}"), &[]).await;
+            assert_eq!(page.status, StatusCode::SEE_OTHER, "{action}: {}", page.body);
+        }
+    }
+    panic!("the queue never emptied");
+}
+
 async fn a_double_clicked_call_next_calls_one_patient(app: TestApp) {
     let c = clinic(&app).await;
     patients(&app, &["One", "Two", "Three"]).await;
@@ -470,6 +520,11 @@ async fn a_double_clicked_call_next_calls_one_patient(app: TestApp) {
         1
     );
     // An htmx click gets the refreshed queue with a message.
+    c.doctor_a
+        .1
+        .post(&format!("/queue/tickets/{}/start", app.count("SELECT id FROM ticket WHERE status = 'called'").await), &[])
+        .await
+        .assert_redirect("/queue/doctor");
     let page = c.doctor_a.1.get("/queue/doctor").await;
     let known = page.attr(".call-next-form input[name=calls_made]", "value").unwrap();
     let token = c.doctor_a.1.csrf_token().await;
@@ -864,8 +919,10 @@ async fn the_patient_sees_only_their_own_place(app: TestApp) {
         !page.body.contains("A-001") && !page.body.contains("Ada"),
         "nobody else's ticket or name"
     );
-    called_code(&c.doctor_a.1).await;
-    called_code(&c.doctor_a.1).await;
+    for code in ["A-001", "A-002"] {
+        assert_eq!(called_code(&c.doctor_a.1).await.as_deref(), Some(code));
+        see_through(&app, &c.doctor_a.1, code).await;
+    }
     let next = chidi.get("/me/queue").await;
     assert_eq!(next.text("#place-now"), "You're next");
     called_code(&c.doctor_a.1).await;
@@ -1164,4 +1221,89 @@ async fn reception_adds_a_patient_to_the_queue_from_their_record(app: TestApp) {
     // Doctors read the record but don't get the form.
     let seen = c.doctor_a.1.get(&format!("/patients/{}", ids[0])).await;
     assert!(seen.has("#open-ticket") && !seen.has("#add-to-queue"));
+}
+
+/// The call counter the doctor's page shows, as its form sends it.
+async fn known_calls(doctor: &Client) -> String {
+    let page = doctor.get("/queue/doctor").await;
+    page.attr(".call-next-form input[name=calls_made]", "value").expect("the call-next form")
+}
+
+/// Posts "call next" twice with what the page showed: one call, one 409, whatever came before.
+async fn double_post_calls_once(app: &TestApp, doctor: &Client) -> String {
+    let known = known_calls(doctor).await;
+    let fields = [("calls_made", known.as_str())];
+    let (first, second) = tokio::join!(doctor.post("/queue/call-next", &fields), doctor.post("/queue/call-next", &fields));
+    let mut statuses = [first.status, second.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::CONFLICT], "after {known} calls");
+    let called: Vec<String> = sqlx::query_scalar("SELECT code FROM ticket WHERE status = 'called'")
+        .fetch_all(app.db().pool())
+        .await
+        .unwrap();
+    assert_eq!(called.len(), 1, "{called:?}");
+    called[0].clone()
+}
+
+/// A skip, a recall or a transfer once shifted the count the double-click guard compared, so a double post
+/// called two patients. The guard is now a counter every call advances.
+async fn the_call_guard_is_exact_after_skips_recalls_and_transfers(app: TestApp) {
+    let c = clinic(&app).await;
+    patients(&app, &["W1", "W2", "W3", "W4", "W5"]).await;
+    let (a, doctor) = (c.doctor_a.0.to_string(), &c.doctor_a.1);
+    walk_in(&c.reception, 0, &a, "normal").await.assert_redirect("/queue");
+    assert_eq!(double_post_calls_once(&app, doctor).await, "A-001");
+    // Skip W1, a walk-in W2: the double post calls one of them.
+    let w1 = app.count("SELECT id FROM ticket WHERE code = 'A-001'").await;
+    doctor.post(&format!("/queue/tickets/{w1}/skip"), &[]).await.assert_redirect("/queue/doctor");
+    walk_in(&c.reception, 1, &a, "normal").await.assert_redirect("/queue");
+    let called = double_post_calls_once(&app, doctor).await;
+    // Call it again (a recall), then see it through: the double post still calls one.
+    let id = app.count(&format!("SELECT id FROM ticket WHERE code = '{called}'")).await;
+    doctor.post(&format!("/queue/tickets/{id}/recall"), &[]).await.assert_redirect("/queue/doctor");
+    see_through(&app, doctor, &called).await;
+    walk_in(&c.reception, 2, &a, "normal").await.assert_redirect("/queue");
+    let called = double_post_calls_once(&app, doctor).await;
+    // Transfer the called ticket to the other doctor, then double post again.
+    let id = app.count(&format!("SELECT id FROM ticket WHERE code = '{called}'")).await;
+    let b = c.doctor_b.0.to_string();
+    c.reception
+        .post(&format!("/queue/tickets/{id}/transfer"), &[("to", b.as_str())])
+        .await
+        .assert_redirect("/queue");
+    walk_in(&c.reception, 3, &a, "normal").await.assert_redirect("/queue");
+    double_post_calls_once(&app, doctor).await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'ticket.call'").await,
+        4,
+        "four calls, one per double post"
+    );
+}
+
+/// "Call next" while the last patient called is still on their way once sent two patients to one room.
+async fn a_doctor_calls_one_patient_at_a_time_to_a_room(app: TestApp) {
+    let c = clinic(&app).await;
+    patients(&app, &["Ada", "Bola"]).await;
+    let a = c.doctor_a.0.to_string();
+    for i in 0..2 {
+        walk_in(&c.reception, i, &a, "normal").await.assert_redirect("/queue");
+    }
+    assert_eq!(called_code(&c.doctor_a.1).await.as_deref(), Some("A-001"));
+    for caller in [&c.doctor_a.1, &c.reception] {
+        let refused = caller.post("/queue/call-next", &[("doctor_id", a.as_str())]).await;
+        refused.assert_status(StatusCode::CONFLICT);
+        assert!(refused.text("main").contains("A-001 is still called to Room 1"), "{}", refused.text("main"));
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM ticket WHERE status = 'called'").await, 1);
+    let page = c.doctor_a.1.get("/queue/doctor").await;
+    assert!(page.has("#call-next[disabled]"));
+    assert!(page.text("#call-next-hint").starts_with("A-001 is on their way"));
+    let display = app.client().get("/display").await;
+    assert_eq!(display.texts(".tiles-calling .tile-code"), ["A-001"]);
+    // Started (or skipped, or a no-show), the room is free for the next call.
+    let first = app.count("SELECT id FROM ticket WHERE code = 'A-001'").await;
+    c.doctor_a.1.post(&format!("/queue/tickets/{first}/start"), &[]).await.assert_redirect("/queue/doctor");
+    assert_eq!(called_code(&c.doctor_a.1).await.as_deref(), Some("A-002"));
+    let display = app.client().get("/display").await;
+    assert_eq!(display.texts(".tiles-calling .tile-code"), ["A-002"]);
 }
