@@ -109,11 +109,7 @@ pub async fn login(
     let now = Timestamp::now();
     let failures: Failures = repo::count(&state.db, &identifier, &ip, now).await?;
     if let Some(until) = model::blocked_until(failures) {
-        let minutes = model::minutes_to_wait(until, now);
-        let message = format!(
-            "Too many failed attempts. Wait {minutes} minute{} before trying again.",
-            if minutes == 1 { "" } else { "s" }
-        );
+        let message = model::wait_message("Too many failed attempts.", until, now);
         let mut response = page(layout, StatusCode::TOO_MANY_REQUESTS, message);
         response.headers_mut().insert(
             header::RETRY_AFTER,

@@ -8,7 +8,9 @@ pub mod repo;
 use axum::Router;
 use axum::routing::{get, post};
 
+use crate::db::{Db, Timestamp};
 use crate::state::AppState;
+use crate::web::AppError;
 
 /// Pages reachable without a login.
 pub fn public_router() -> Router<AppState> {
@@ -21,4 +23,20 @@ pub fn router() -> Router<AppState> {
         "/account/password",
         get(handlers::password_form).post(handlers::change_password),
     )
+}
+
+/// Refuses a self-registration from an address that registered too often in the last minutes (each creates a
+/// record and costs a password hash), or counts this one.
+pub async fn throttle_registration(db: &Db, ip: &str) -> Result<(), AppError> {
+    let now = Timestamp::now();
+    if let Some(oldest) = repo::registration_limit_reached(db, ip, now).await? {
+        let until = Timestamp(oldest.0 + model::WINDOW_MINUTES * 60_000);
+        return Err(AppError::TooManyRequests {
+            message: model::wait_message("Too many registrations from this network.", until, now),
+            retry_after_secs: u64::try_from((until.0 - now.0).max(1000) / 1000).unwrap_or(1),
+        });
+    }
+    let mut conn = db.pool().acquire().await?;
+    repo::record_failure(&mut conn, model::REGISTRATION_KEY, ip).await?;
+    Ok(())
 }

@@ -9,6 +9,11 @@ pub const MAX_PER_IDENTIFIER: i64 = 5;
 /// Failures from one address within the window (a whole lab of students may share one address).
 pub const MAX_PER_IP: i64 = 50;
 
+/// Self-registrations from one address within the window: each creates a record and costs a password hash. They
+/// are kept beside the failed logins under this key, which no account can have as its identifier.
+pub const REGISTRATION_KEY: &str = "#registration";
+pub const MAX_REGISTRATIONS_PER_IP: i64 = 10;
+
 /// The failures counted against a login attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Failures {
@@ -22,6 +27,15 @@ pub struct Failures {
 pub fn blocked_until(failures: Failures) -> Option<Timestamp> {
     let blocked = failures.by_identifier >= MAX_PER_IDENTIFIER || failures.by_ip >= MAX_PER_IP;
     blocked.then(|| Timestamp(failures.oldest.map_or(0, |t| t.0) + WINDOW_MINUTES * 60_000))
+}
+
+/// The message for someone who must wait until `until`.
+pub fn wait_message(what: &str, until: Timestamp, now: Timestamp) -> String {
+    let minutes = minutes_to_wait(until, now);
+    format!(
+        "{what} Wait {minutes} minute{} before trying again.",
+        if minutes == 1 { "" } else { "s" }
+    )
 }
 
 /// Whole minutes to wait, rounded up, never less than one.

@@ -1,6 +1,8 @@
 //! All SQL of logging in: the failed-login rows behind throttling.
 
-use super::model::{Failures, MAX_PER_IDENTIFIER, MAX_PER_IP, WINDOW_MINUTES};
+use super::model::{
+    Failures, MAX_PER_IDENTIFIER, MAX_PER_IP, MAX_REGISTRATIONS_PER_IP, REGISTRATION_KEY, WINDOW_MINUTES,
+};
 use crate::db::{Db, Timestamp};
 
 pub async fn count(db: &Db, identifier: &str, ip: &str, now: Timestamp) -> Result<Failures, sqlx::Error> {
@@ -67,4 +69,18 @@ pub async fn clear(conn: &mut sqlx::AnyConnection, identifier: &str) -> Result<(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// The time of the oldest self-registration from `ip` that keeps the address at its limit, if it is at it: the
+/// block lifts when that one leaves the window.
+pub async fn registration_limit_reached(db: &Db, ip: &str, now: Timestamp) -> Result<Option<Timestamp>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT at FROM login_failure WHERE identifier = $1 AND ip = $2 AND at > $3 ORDER BY at DESC LIMIT 1 OFFSET $4",
+    )
+    .bind(REGISTRATION_KEY)
+    .bind(ip)
+    .bind(now.minus_minutes(WINDOW_MINUTES))
+    .bind(MAX_REGISTRATIONS_PER_IP - 1)
+    .fetch_optional(db.pool())
+    .await
 }

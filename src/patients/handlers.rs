@@ -215,6 +215,8 @@ pub struct ProfilePage {
     ticket: Option<(String, &'static str)>,
     /// For reception: the queues a walk-in can join.
     doctors: Vec<(i64, String)>,
+    /// The queue page of the viewer's role, if it has one.
+    queue_link: Option<&'static str>,
 }
 
 pub async fn profile(
@@ -258,6 +260,7 @@ pub async fn profile(
         zone: settings.time_zone,
         ticket,
         doctors,
+        queue_link: user.role.queue_path(),
     })
 }
 
@@ -389,13 +392,26 @@ pub async fn card(
     ))
 }
 
-pub async fn qr(_user: Staff<AnyStaff>, State(state): State<AppState>, IdPath(id): IdPath) -> AppResult<Response> {
+pub async fn qr(
+    user: Staff<AnyStaff>,
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    IdPath(id): IdPath,
+) -> AppResult<Response> {
     let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    service::record_view(&state.db, &Actor::staff(&user, &ip), id, "patient.view_qr").await?;
     super::portal::qr_response(&patient.clinic_number)
 }
 
-pub async fn photo(_user: Staff<AnyStaff>, State(state): State<AppState>, IdPath(id): IdPath) -> AppResult<Response> {
-    photo_response(&state, id).await
+pub async fn photo(
+    user: Staff<AnyStaff>,
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    IdPath(id): IdPath,
+) -> AppResult<Response> {
+    let response = photo_response(&state, id).await?;
+    service::record_view(&state.db, &Actor::staff(&user, &ip), id, "patient.view_photo").await?;
+    Ok(response)
 }
 
 /// The stored photo with its type; 404 when there is none.

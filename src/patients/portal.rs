@@ -290,6 +290,7 @@ pub async fn register(
             errors,
         ));
     };
+    crate::auth::throttle_registration(&state.db, &ip).await?;
     let hash = password::hash(&form.password).await?;
     let portal = PortalAccess {
         password_hash: Some(&hash),

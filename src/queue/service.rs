@@ -2,16 +2,15 @@
 //! ticket, rooms and where doctors work. Callers publish the change after these return (after commit).
 
 use super::model::{
-    calls_sequence,
-    GENERAL_PREFIX, Move, Priority, TicketStatus, order_after_skip, parse_room_code, parse_room_name, ticket_code,
-    ticket_sequence,
+    GENERAL_PREFIX, Move, Priority, TicketStatus, calls_sequence, order_after_skip, parse_room_code, parse_room_name,
+    ticket_code, ticket_sequence,
 };
 use super::repo::{self, MoveFields, NewTicket, Ticket};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::db::events::Call;
+use crate::db::sequence;
 use crate::db::{Date, Db, Timestamp, Tx, is_unique_violation, violated_unique_index};
 use crate::patients::model::PatientDetails;
-use crate::db::sequence;
 use crate::patients::repo::PortalAccess;
 use crate::patients::service::{PatientError, insert_in};
 use crate::scheduling::model::AppointmentStatus;

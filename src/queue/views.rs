@@ -8,7 +8,8 @@ use std::sync::Arc;
 use chrono_tz::Tz;
 
 use super::model::{
-    DayStats, Priority, Queued, TicketStatus, calls_doctor, calls_prefix, estimated_wait_minutes, minutes, places_ahead, rolling_median,
+    DayStats, Priority, Queued, TicketStatus, calls_doctor, calls_prefix, estimated_wait_minutes, minutes,
+    places_ahead, rolling_median,
 };
 use super::repo::{self, Assignment, Ticket};
 use crate::db::{Date, Db, Timestamp, sequence};

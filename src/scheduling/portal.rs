@@ -78,8 +78,13 @@ async fn my_book_page(
     error: Option<String>,
     reason: String,
 ) -> AppResult<BookPage> {
-    let picker = picker::load(&state.db, &state.settings.get(), query).await?;
     let reschedule = query.reschedule();
+    if let Some(id) = reschedule {
+        service::own_booking(&state.db, user.id, id)
+            .await
+            .map_err(booking_error)?;
+    }
+    let picker = picker::load(&state.db, &state.settings.get(), query).await?;
     let action = match reschedule {
         Some(id) => format!("/me/appointments/{id}/reschedule"),
         None => "/me/appointments".to_owned(),

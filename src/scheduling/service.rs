@@ -296,6 +296,15 @@ pub async fn reschedule(
     Ok(new_id)
 }
 
+/// A patient's own booking that hasn't started yet, the one a "move your booking" page is for. Someone else's
+/// booking looks the same as one that doesn't exist.
+pub async fn own_booking(db: &Db, patient_id: i64, id: i64) -> Result<AppointmentView, BookingError> {
+    repo::appointment(db, id)
+        .await?
+        .filter(|a| a.patient_id == patient_id && a.status == AppointmentStatus::Booked)
+        .ok_or(BookingError::NotFound)
+}
+
 /// Blocks or unblocks a slot. Blocking never cancels bookings: it returns the live ones so staff can act.
 pub async fn set_blocked(
     db: &Db,

@@ -36,6 +36,15 @@ impl Role {
             Role::Reception => "/reception",
         }
     }
+
+    /// The queue page the role works from, if it has one.
+    pub fn queue_path(self) -> Option<&'static str> {
+        match self {
+            Role::Admin | Role::Reception => Some("/queue"),
+            Role::Doctor => Some("/queue/doctor"),
+            Role::Pharmacist | Role::Lab => None,
+        }
+    }
 }
 
 /// The logged-in staff member, as the session resolves them on each request.

@@ -272,6 +272,16 @@ async fn patients_cannot_touch_each_others_bookings(app: TestApp) {
     )
     .await
     .assert_status(StatusCode::NOT_FOUND);
+    // Nor is the "move your booking" page shown for someone else's booking, or for an id that doesn't exist.
+    for target in [id.to_string(), "999999".to_owned()] {
+        bob.get(&format!("/me/book?reschedule={target}"))
+            .await
+            .assert_status(StatusCode::NOT_FOUND);
+    }
+    alice
+        .get(&format!("/me/book?reschedule={id}"))
+        .await
+        .assert_status(StatusCode::OK);
     assert!(bob.get("/me/appointments").await.has("#no-upcoming"));
     assert_eq!(
         app.count("SELECT COUNT(*) FROM appointment WHERE status = 'booked'")

@@ -18,6 +18,7 @@ on_both_databases!(
     portal_access_set_up_by_the_admin,
     patients_see_only_their_own_records,
     self_registration_follows_the_settings,
+    self_registration_is_throttled_per_address,
     photos_upload_as_jpeg_or_png_only,
 );
 
@@ -693,4 +694,58 @@ async fn photos_upload_as_jpeg_or_png_only(app: TestApp) {
         .post_file("/patients/999999/photo", "photo", "me.png", PNG.to_vec(), true)
         .await
         .assert_status(StatusCode::NOT_FOUND);
+    // Looking at the photo or the QR code is a look at the record: audited, with who, for whom.
+    doctor.get(&path).await.assert_status(StatusCode::OK);
+    doctor
+        .get(&format!("/patients/{id}/qr.svg"))
+        .await
+        .assert_status(StatusCode::OK);
+    let doctor_id = app.count("SELECT id FROM staff WHERE username = 'doc'").await;
+    let seen: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_event WHERE actor_kind = 'staff' AND actor_id = $1 AND patient_id = $2 ORDER BY id",
+    )
+    .bind(doctor_id)
+    .bind(id)
+    .fetch_all(app.db().pool())
+    .await
+    .unwrap();
+    assert_eq!(seen, ["patient.view_photo", "patient.view_qr"]);
+}
+
+/// Each self-registration creates a record and costs a password hash: ten from one address in the window, then
+/// a 429 that says how long to wait, and nothing more is created.
+async fn self_registration_is_throttled_per_address(app: TestApp) {
+    app.set_setting("self_registration", "1").await;
+    for i in 0..12 {
+        let client = app.client();
+        client.get("/register").await;
+        let matric = format!("ENG/21/{i:04}");
+        let page = client
+            .post(
+                "/register",
+                &[
+                    ("matric_number", matric.as_str()),
+                    ("first_name", "Chidi"),
+                    ("surname", "Eze"),
+                    ("email", "chidi@students.example.edu"),
+                    ("password", "chidi's passphrase"),
+                    ("confirm_password", "chidi's passphrase"),
+                ],
+            )
+            .await;
+        if i < 10 {
+            page.assert_redirect("/me");
+        } else {
+            page.assert_status(StatusCode::TOO_MANY_REQUESTS);
+            assert!(
+                page.text("main").contains("Too many registrations"),
+                "{}",
+                page.text("main")
+            );
+            assert!(page.header("retry-after").is_some());
+        }
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM patient").await, 10);
+    // Logging in from that address is not affected.
+    app.admin().await.get("/admin").await.assert_status(StatusCode::OK);
 }

@@ -426,7 +426,8 @@ async fn two_doctors_racing_call_each_ticket_once(app: TestApp) {
     }
     assert_eq!(won, 50, "fifty calls answered with a patient");
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM ticket WHERE status = 'completed'").await,
+        app.count("SELECT COUNT(*) FROM ticket WHERE status = 'completed'")
+            .await,
         50
     );
     assert_eq!(
@@ -522,7 +523,13 @@ async fn a_double_clicked_call_next_calls_one_patient(app: TestApp) {
     // An htmx click gets the refreshed queue with a message.
     c.doctor_a
         .1
-        .post(&format!("/queue/tickets/{}/start", app.count("SELECT id FROM ticket WHERE status = 'called'").await), &[])
+        .post(
+            &format!(
+                "/queue/tickets/{}/start",
+                app.count("SELECT id FROM ticket WHERE status = 'called'").await
+            ),
+            &[],
+        )
         .await
         .assert_redirect("/queue/doctor");
     let page = c.doctor_a.1.get("/queue/doctor").await;
@@ -1226,17 +1233,25 @@ async fn reception_adds_a_patient_to_the_queue_from_their_record(app: TestApp) {
 /// The call counter the doctor's page shows, as its form sends it.
 async fn known_calls(doctor: &Client) -> String {
     let page = doctor.get("/queue/doctor").await;
-    page.attr(".call-next-form input[name=calls_made]", "value").expect("the call-next form")
+    page.attr(".call-next-form input[name=calls_made]", "value")
+        .expect("the call-next form")
 }
 
 /// Posts "call next" twice with what the page showed: one call, one 409, whatever came before.
 async fn double_post_calls_once(app: &TestApp, doctor: &Client) -> String {
     let known = known_calls(doctor).await;
     let fields = [("calls_made", known.as_str())];
-    let (first, second) = tokio::join!(doctor.post("/queue/call-next", &fields), doctor.post("/queue/call-next", &fields));
+    let (first, second) = tokio::join!(
+        doctor.post("/queue/call-next", &fields),
+        doctor.post("/queue/call-next", &fields)
+    );
     let mut statuses = [first.status, second.status];
     statuses.sort();
-    assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::CONFLICT], "after {known} calls");
+    assert_eq!(
+        statuses,
+        [StatusCode::SEE_OTHER, StatusCode::CONFLICT],
+        "after {known} calls"
+    );
     let called: Vec<String> = sqlx::query_scalar("SELECT code FROM ticket WHERE status = 'called'")
         .fetch_all(app.db().pool())
         .await
@@ -1255,17 +1270,27 @@ async fn the_call_guard_is_exact_after_skips_recalls_and_transfers(app: TestApp)
     assert_eq!(double_post_calls_once(&app, doctor).await, "A-001");
     // Skip W1, a walk-in W2: the double post calls one of them.
     let w1 = app.count("SELECT id FROM ticket WHERE code = 'A-001'").await;
-    doctor.post(&format!("/queue/tickets/{w1}/skip"), &[]).await.assert_redirect("/queue/doctor");
+    doctor
+        .post(&format!("/queue/tickets/{w1}/skip"), &[])
+        .await
+        .assert_redirect("/queue/doctor");
     walk_in(&c.reception, 1, &a, "normal").await.assert_redirect("/queue");
     let called = double_post_calls_once(&app, doctor).await;
     // Call it again (a recall), then see it through: the double post still calls one.
-    let id = app.count(&format!("SELECT id FROM ticket WHERE code = '{called}'")).await;
-    doctor.post(&format!("/queue/tickets/{id}/recall"), &[]).await.assert_redirect("/queue/doctor");
+    let id = app
+        .count(&format!("SELECT id FROM ticket WHERE code = '{called}'"))
+        .await;
+    doctor
+        .post(&format!("/queue/tickets/{id}/recall"), &[])
+        .await
+        .assert_redirect("/queue/doctor");
     see_through(&app, doctor, &called).await;
     walk_in(&c.reception, 2, &a, "normal").await.assert_redirect("/queue");
     let called = double_post_calls_once(&app, doctor).await;
     // Transfer the called ticket to the other doctor, then double post again.
-    let id = app.count(&format!("SELECT id FROM ticket WHERE code = '{called}'")).await;
+    let id = app
+        .count(&format!("SELECT id FROM ticket WHERE code = '{called}'"))
+        .await;
     let b = c.doctor_b.0.to_string();
     c.reception
         .post(&format!("/queue/tickets/{id}/transfer"), &[("to", b.as_str())])
@@ -1274,7 +1299,8 @@ async fn the_call_guard_is_exact_after_skips_recalls_and_transfers(app: TestApp)
     walk_in(&c.reception, 3, &a, "normal").await.assert_redirect("/queue");
     double_post_calls_once(&app, doctor).await;
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'ticket.call'").await,
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'ticket.call'")
+            .await,
         4,
         "four calls, one per double post"
     );
@@ -1292,9 +1318,16 @@ async fn a_doctor_calls_one_patient_at_a_time_to_a_room(app: TestApp) {
     for caller in [&c.doctor_a.1, &c.reception] {
         let refused = caller.post("/queue/call-next", &[("doctor_id", a.as_str())]).await;
         refused.assert_status(StatusCode::CONFLICT);
-        assert!(refused.text("main").contains("A-001 is still called to Room 1"), "{}", refused.text("main"));
+        assert!(
+            refused.text("main").contains("A-001 is still called to Room 1"),
+            "{}",
+            refused.text("main")
+        );
     }
-    assert_eq!(app.count("SELECT COUNT(*) FROM ticket WHERE status = 'called'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM ticket WHERE status = 'called'").await,
+        1
+    );
     let page = c.doctor_a.1.get("/queue/doctor").await;
     assert!(page.has("#call-next[disabled]"));
     assert!(page.text("#call-next-hint").starts_with("A-001 is on their way"));
@@ -1302,7 +1335,11 @@ async fn a_doctor_calls_one_patient_at_a_time_to_a_room(app: TestApp) {
     assert_eq!(display.texts(".tiles-calling .tile-code"), ["A-001"]);
     // Started (or skipped, or a no-show), the room is free for the next call.
     let first = app.count("SELECT id FROM ticket WHERE code = 'A-001'").await;
-    c.doctor_a.1.post(&format!("/queue/tickets/{first}/start"), &[]).await.assert_redirect("/queue/doctor");
+    c.doctor_a
+        .1
+        .post(&format!("/queue/tickets/{first}/start"), &[])
+        .await
+        .assert_redirect("/queue/doctor");
     assert_eq!(called_code(&c.doctor_a.1).await.as_deref(), Some("A-002"));
     let display = app.client().get("/display").await;
     assert_eq!(display.texts(".tiles-calling .tile-code"), ["A-002"]);

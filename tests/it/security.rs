@@ -18,6 +18,7 @@ on_both_databases!(
     health_reports_the_database,
     idle_sessions_expire,
     control_characters_are_refused_in_every_text_field,
+    no_role_is_shown_a_link_it_cannot_open,
 );
 
 /// Every admin route, as (method, path).
@@ -389,4 +390,66 @@ async fn control_characters_are_refused_in_every_text_field(app: TestApp) {
     let page = stranger.login("adm\0in", ADMIN_PASSWORD).await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
     assert!(page.text("main").contains("“Identifier” contains a NUL character"));
+}
+
+/// Follows every same-site link a user is shown, from their home page, and returns the links that answered
+/// 403 (with the page that showed them) or an error.
+async fn refused_links(client: &crate::support::Client, home: &str) -> Vec<String> {
+    let mut seen = std::collections::HashSet::from([home.to_owned()]);
+    let mut queue = std::collections::VecDeque::from([(home.to_owned(), String::new())]);
+    let mut refused = Vec::new();
+    while let Some((path, from)) = queue.pop_front() {
+        if seen.len() > 400 {
+            break;
+        }
+        let page = client.get(&path).await;
+        if page.status == StatusCode::FORBIDDEN || page.status.is_server_error() {
+            refused.push(format!("{path} ({}) linked from {from}", page.status));
+            continue;
+        }
+        if page.status != StatusCode::OK || !page.header("content-type").unwrap_or("").starts_with("text/html") {
+            continue;
+        }
+        for href in page
+            .html()
+            .select(&scraper::Selector::parse("a[href]").unwrap())
+            .filter_map(|a| a.value().attr("href"))
+        {
+            let href = href.split('#').next().unwrap_or("").to_owned();
+            // Same site only; logging out ends the crawl, event streams never end.
+            let skip =
+                !href.starts_with('/') || href.starts_with("//") || href == "/logout" || href.contains("/events");
+            if !skip && seen.insert(href.clone()) {
+                queue.push_back((href, path.clone()));
+            }
+        }
+    }
+    refused
+}
+
+/// A doctor's view of a patient once offered "Open the queue" (reception's board, 403 for doctors); pharmacists
+/// and lab attendants got the same. Every role crawls what it is shown: nothing answers 403.
+async fn no_role_is_shown_a_link_it_cannot_open(app: TestApp) {
+    let clinic = crate::queue::clinic(&app).await;
+    crate::queue::patients(&app, &["Ada", "Bola"]).await;
+    let a = clinic.doctor_a.0.to_string();
+    crate::queue::walk_in(&clinic.reception, 0, &a, "normal")
+        .await
+        .assert_redirect("/queue");
+    let mut users = vec![
+        ("admin", app.admin().await, "/admin"),
+        ("reception", clinic.reception, "/reception"),
+        ("doctor", clinic.doctor_a.1, "/doctor"),
+        ("pharmacist", app.login_as("pharm", Role::Pharmacist).await, "/pharmacy"),
+        ("lab", app.login_as("lab", Role::Lab).await, "/lab"),
+        ("patient", crate::queue::patient_client(&app, 0).await, "/me"),
+    ];
+    for (who, client, home) in users.drain(..) {
+        let refused = refused_links(&client, home).await;
+        assert!(refused.is_empty(), "{who} is shown links it can't open: {refused:#?}");
+        if who != "patient" {
+            // The patient with a ticket today, whose profile offers the queue.
+            assert!(refused_links(&client, "/patients/1").await.is_empty(), "{who}");
+        }
+    }
 }
