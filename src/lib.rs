@@ -108,6 +108,9 @@ async fn health(State(state): State<AppState>) -> (StatusCode, &'static str) {
 pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
     // An import that no instance has advanced for two minutes was cut off by a restart.
     import::repo::fail_abandoned(&state.db, 2).await?;
+    if let Some(patients) = patients::service::refresh_search_tokens(&state.db).await? {
+        tracing::info!(patients, "search tokens made again for the current search rules");
+    }
     if state.config.background_jobs {
         spawn_session_cleanup(&state);
         spawn_scheduling_jobs(&state);

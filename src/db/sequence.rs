@@ -23,3 +23,19 @@ pub async fn with_prefix(db: &super::Db, prefix: &str) -> Result<Vec<(String, i6
         .fetch_all(db.pool())
         .await
 }
+
+/// Raises the counter `name` to `value` if it is lower (a new counter starts at 0); `true` for the one caller that
+/// raised it. A claim for once-only work (a data upgrade after a new version of a rule) that several instances
+/// may attempt at the same time: the others wait on the row and then find it raised.
+pub async fn claim(tx: &mut Tx, name: &str, value: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query("INSERT INTO sequence_counter (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING")
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+    let raised = sqlx::query("UPDATE sequence_counter SET value = $1 WHERE name = $2 AND value < $1")
+        .bind(value)
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+    Ok(raised.rows_affected() == 1)
+}

@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::model::{BloodGroup, Genotype, Patient, PatientForm, PatientKind, PatientSummary, Sex, search_terms};
+use super::model::{BloodGroup, Genotype, Patient, PatientForm, PatientKind, PatientSummary, Sex};
 use super::repo::{self, PortalAccess};
 use super::service::{self, PatientError};
 use crate::academic::model::AcademicOptions;
@@ -56,7 +56,7 @@ pub async fn search(
     Query(query): Query<SearchQuery>,
 ) -> AppResult<Response> {
     let query: String = query.q.unwrap_or_default().trim().chars().take(100).collect();
-    let results = repo::search(&state.db, &search_terms(&query), &query).await?;
+    let results = service::find(&state.db, &query).await?;
     let page = SearchPage {
         layout,
         query,

@@ -3,6 +3,8 @@
 
 use chrono::NaiveDate;
 use regex::Regex;
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
 
 use crate::academic::model::AcademicOptions;
 use crate::db::types::InvalidValue;
@@ -459,7 +461,7 @@ impl PatientForm {
 
 /// The search tokens of a patient: each word of their names, their matric and clinic numbers whole and in
 /// parts (with and without leading zeros), and the last ten digits of their phone (so
-/// `0803…` finds `+234803…`). Lower case, letters and digits only.
+/// `0803…` finds `+234803…`). Folded (see [`fold`]), letters and digits only.
 pub fn search_tokens(
     first_name: &str,
     surname: &str,
@@ -488,19 +490,27 @@ pub fn search_tokens(
     tokens
 }
 
-/// Lower-case letters and digits of `text`, everything else dropped.
-fn squeeze(text: &str) -> String {
-    text.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
+/// What search tokens are made of: `text` in lower case with accents and other combining marks dropped, so
+/// "Adéwálé Ọ̀ṣun" is "adewale osun" (decomposed with NFD, then the marks left out). Letters of other scripts
+/// stay as they are.
+pub fn fold(text: &str) -> String {
+    text.nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
         .collect()
 }
 
-/// The parts of `text` between anything that is not a letter or digit, squeezed.
+/// The letters and digits of `text`, folded, everything else dropped.
+fn squeeze(text: &str) -> String {
+    fold(text).chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+/// The parts of `text` between anything that is not a letter or digit, folded.
 fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_ascii_alphanumeric())
-        .map(squeeze)
+    fold(text)
+        .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
+        .map(str::to_owned)
         .collect()
 }
 
@@ -534,11 +544,15 @@ fn phone_term(digits: &str) -> String {
         .to_owned()
 }
 
-/// The token range a term matches: from the term itself up to (not including) the term followed by `{`, which
-/// sorts after every letter and digit byte-wise (the token column compares byte-wise on both databases).
+/// The token range a term matches: from the term itself up to (not including) the term followed by the last
+/// Unicode character, which sorts after every character a token holds byte-wise (the token column compares
+/// byte-wise on both databases).
 pub fn prefix_range(term: &str) -> (String, String) {
-    (term.to_owned(), format!("{term}{{"))
+    (term.to_owned(), format!("{term}{}", char::MAX))
 }
+
+/// The version of the rules above. Raised whenever they change, so existing tokens are made again once at start.
+pub const SEARCH_TOKENS_VERSION: i64 = 2;
 
 /// A patient as the session resolves them on each request.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -851,6 +865,31 @@ mod tests {
             assert!(matches(&term), "{term}");
         }
         assert!(!matches("hioma"), "terms match the start of a word");
+    }
+
+    #[test]
+    fn search_ignores_accents_and_keeps_other_scripts() {
+        assert_eq!(fold("Adéwálé Ọ̀ṣun"), "adewale osun");
+        let tokens = search_tokens("Adéwálé", "Ọ̀ṣun", "Zoë Núñez 李", None, "SB-2026-00002", None);
+        let matches = |query: &str| {
+            search_terms(query).iter().all(|term| {
+                let (low, high) = prefix_range(term);
+                tokens.iter().any(|t| *t >= low && *t < high)
+            })
+        };
+        for query in [
+            "adewale",
+            "osun",
+            "ADEWALE OSUN",
+            "Ọ̀ṣun",
+            "ade os",
+            "zoe",
+            "nunez",
+            "李",
+        ] {
+            assert!(matches(query), "{query} in {tokens:?}");
+        }
+        assert!(!matches("adewalex"));
     }
 
     fn academic() -> AcademicOptions {

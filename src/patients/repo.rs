@@ -198,6 +198,31 @@ pub async fn save_search_tokens(
     insert_search_tokens(tx, id, &tokens).await
 }
 
+/// Makes every patient's search tokens again, from their current details.
+pub async fn rebuild_search_tokens(tx: &mut Tx) -> Result<u64, sqlx::Error> {
+    type Searchable = (i64, String, String, String, Option<String>, String, Option<String>);
+    let patients: Vec<Searchable> = sqlx::query_as(
+        "SELECT id, first_name, surname, other_names, matric_number, clinic_number, phone FROM patient ORDER BY id",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM patient_search_token")
+        .execute(&mut **tx)
+        .await?;
+    for (id, first_name, surname, other_names, matric, clinic_number, phone) in &patients {
+        let tokens = search_tokens(
+            first_name,
+            surname,
+            other_names,
+            matric.as_deref(),
+            clinic_number,
+            phone.as_deref(),
+        );
+        insert_search_tokens(tx, *id, &tokens).await?;
+    }
+    Ok(patients.len() as u64)
+}
+
 /// Adds search tokens to a patient that has none yet (a new record).
 pub async fn insert_search_tokens(tx: &mut Tx, id: i64, tokens: &[String]) -> Result<(), sqlx::Error> {
     if tokens.is_empty() {

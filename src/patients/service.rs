@@ -168,3 +168,22 @@ pub async fn save_photo(db: &Db, actor: &Actor, id: i64, mime: &str, data: &[u8]
     tx.commit().await?;
     Ok(())
 }
+
+/// Makes every patient's search tokens again when the rules that make them changed since (see
+/// `model::SEARCH_TOKENS_VERSION`): once, by whichever instance claims it first, in one transaction, so an
+/// interrupted rebuild is redone at the next start.
+pub async fn refresh_search_tokens(db: &Db) -> Result<Option<u64>, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    if !crate::db::sequence::claim(&mut tx, "search_tokens_version", super::model::SEARCH_TOKENS_VERSION).await? {
+        return Ok(None);
+    }
+    let rebuilt = repo::rebuild_search_tokens(&mut tx).await?;
+    tx.commit().await?;
+    Ok(Some(rebuilt))
+}
+
+/// The patients a typed search finds: a whole clinic or matric number exactly, else everyone whose tokens start
+/// with each word (names folded, so accents don't matter).
+pub async fn find(db: &Db, query: &str) -> Result<Vec<super::model::PatientSummary>, sqlx::Error> {
+    repo::search(db, &super::model::search_terms(query), query).await
+}

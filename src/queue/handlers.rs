@@ -15,8 +15,8 @@ use super::service::{self, MoveRequest, QueueError, RoomForm, SaveRoomError, Tar
 use super::views::{Column, DoctorView, Snapshot};
 use crate::db::events::{Call, Event};
 use crate::db::{Date, Timestamp};
-use crate::patients::model::{MatricNumber, PatientDetails, PatientKind, Sex, parse_name, parse_phone, search_terms};
-use crate::patients::repo as patient_repo;
+use crate::patients::model::{MatricNumber, PatientDetails, PatientKind, PatientSummary, Sex, parse_name, parse_phone};
+use crate::patients::service as patient_service;
 use crate::scheduling::model::AppointmentStatus;
 use crate::scheduling::picker::time_of;
 use crate::scheduling::repo::{self as scheduling_repo, AppointmentView};
@@ -24,7 +24,7 @@ use crate::staff::model::{Role, StaffUser};
 use crate::state::AppState;
 use crate::web::csrf;
 use crate::web::extract::{Admins, ClientIp, Doctors, FrontDesk, FrontDeskAndDoctors, Staff};
-use crate::web::form::{FieldErrors, Form, parse_id};
+use crate::web::form::{FieldErrors, Form, Query, parse_id};
 use crate::web::htmx::{HxRequest, redirect};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live::{self, Frame};
@@ -300,6 +300,9 @@ pub struct WalkInForm {
     pub who: String,
     #[serde(default)]
     pub number: String,
+    /// The clinic number of a patient chosen from the matches shown as the name was typed.
+    #[serde(default)]
+    pub patient: String,
     #[serde(default)]
     pub first_name: String,
     #[serde(default)]
@@ -375,7 +378,7 @@ pub async fn walk_in(
         "new" => form
             .new_patient(&state.settings.get().matric_regex(), &mut errors)
             .map(|details| WalkInPatient::New(Box::new(details))),
-        _ => find_by_number(&state, &form.number, &mut errors).await?,
+        _ => find_registered(&state, &form, &mut errors).await?,
     };
     let (Some(patient), Some(doctor_id), Some(priority), true) = (patient, doctor_id, priority, errors.is_empty())
     else {
@@ -405,27 +408,96 @@ async fn invalid_walk_in(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
-/// The one patient whose whole clinic or matric number was typed.
-async fn find_by_number(state: &AppState, number: &str, errors: &mut FieldErrors) -> AppResult<Option<WalkInPatient>> {
-    let typed = number.trim().to_uppercase();
+/// The registered patient a walk-in is for: the one chosen from the matches, the one whose whole clinic or matric
+/// number was typed, or the only active patient whose name matches what was typed.
+async fn find_registered(
+    state: &AppState,
+    form: &WalkInForm,
+    errors: &mut FieldErrors,
+) -> AppResult<Option<WalkInPatient>> {
+    let typed = if form.patient.trim().is_empty() {
+        form.number.trim()
+    } else {
+        form.patient.trim()
+    };
     if typed.is_empty() {
-        errors.add("number", "Enter the patient's clinic or matric number.");
+        errors.add("number", "Enter the patient's name, clinic number or matric number.");
         return Ok(None);
     }
-    let found = patient_repo::search(&state.db, &search_terms(&typed), &typed).await?;
-    let exact = found.into_iter().find(|p| {
-        p.active && (p.clinic_number == typed || p.matric_number.as_deref().is_some_and(|m| m.to_uppercase() == typed))
-    });
-    match exact {
-        Some(patient) => Ok(Some(WalkInPatient::Existing(patient.id))),
-        None => {
+    let found: Vec<PatientSummary> = patient_service::find(&state.db, typed)
+        .await?
+        .into_iter()
+        .filter(|p| p.active)
+        .collect();
+    let upper = typed.to_uppercase();
+    let exact = found
+        .iter()
+        .find(|p| p.clinic_number == upper || p.matric_number.as_deref().is_some_and(|m| m.to_uppercase() == upper));
+    match (exact, found.as_slice()) {
+        (Some(patient), _) | (None, [patient]) => Ok(Some(WalkInPatient::Existing(patient.id))),
+        (None, []) => {
             errors.add(
                 "number",
-                "No active patient has this clinic or matric number. Register them as new.",
+                format!("No active patient matches “{typed}”. Register them as new."),
             );
             Ok(None)
         }
+        (None, several) => {
+            errors.add("number", several_match(typed, several));
+            Ok(None)
+        }
     }
+}
+
+/// What to say when a typed name fits several patients: who they are, so the clerk can type a number.
+fn several_match(typed: &str, several: &[PatientSummary]) -> String {
+    let shown: Vec<String> = several
+        .iter()
+        .take(MATCHES_SHOWN)
+        .map(|p| format!("{} ({})", p.full_name(), p.clinic_number))
+        .collect();
+    let more = if several.len() > MATCHES_SHOWN { ", …" } else { "" };
+    format!(
+        "{} patients match “{typed}”: {}{more}. Type their clinic number, or more of the name.",
+        several.len(),
+        shown.join(", ")
+    )
+}
+
+const MATCHES_SHOWN: usize = 8;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MatchesQuery {
+    #[serde(default)]
+    number: String,
+}
+
+/// The registered patients matching what is typed in the walk-in form, as buttons that add the one chosen.
+#[derive(Template, WebTemplate)]
+#[template(path = "queue/_walk_in_matches.html")]
+pub struct WalkInMatches {
+    typed: String,
+    matches: Vec<PatientSummary>,
+    more: bool,
+}
+
+pub async fn walk_in_matches(
+    _user: Staff<FrontDesk>,
+    State(state): State<AppState>,
+    Query(query): Query<MatchesQuery>,
+) -> AppResult<WalkInMatches> {
+    let typed: String = query.number.trim().chars().take(100).collect();
+    let mut matches: Vec<PatientSummary> = match typed.chars().count() {
+        0 | 1 => Vec::new(),
+        _ => patient_service::find(&state.db, &typed)
+            .await?
+            .into_iter()
+            .filter(|p| p.active)
+            .collect(),
+    };
+    let more = matches.len() > MATCHES_SHOWN;
+    matches.truncate(MATCHES_SHOWN);
+    Ok(WalkInMatches { typed, matches, more })
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/queue/doctor/events", get(handlers::doctor_events))
         .route("/queue/check-ins", post(handlers::check_in))
         .route("/queue/walk-ins", post(handlers::walk_in))
+        .route("/queue/walk-ins/matches", get(handlers::walk_in_matches))
         .route("/queue/call-next", post(handlers::call_next))
         .route("/queue/room", post(handlers::choose_room))
         .route("/queue/tickets/{id}/{action}", post(handlers::move_ticket))

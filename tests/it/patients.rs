@@ -19,6 +19,8 @@ on_both_databases!(
     patients_see_only_their_own_records,
     self_registration_follows_the_settings,
     self_registration_is_throttled_per_address,
+    search_ignores_accents,
+    search_tokens_are_made_again_when_the_rules_change,
     photos_upload_as_jpeg_or_png_only,
 );
 
@@ -748,4 +750,77 @@ async fn self_registration_is_throttled_per_address(app: TestApp) {
     assert_eq!(app.count("SELECT COUNT(*) FROM patient").await, 10);
     // Logging in from that address is not affected.
     app.admin().await.get("/admin").await.assert_status(StatusCode::OK);
+}
+
+/// "adewale" and "osun" find "Adéwálé Ọ̀ṣun"; so does the name typed with its accents.
+async fn search_ignores_accents(app: TestApp) {
+    let admin = app.admin().await;
+    register(&admin, &student_fields("CSC/19/1234", "Adéwálé", "Ọ̀ṣun")).await;
+    register(
+        &admin,
+        &with(
+            student_fields("CSC/19/5678", "Adebayo", "Olusegun"),
+            "phone",
+            "08055550000",
+        ),
+    )
+    .await;
+    for (query, expected) in [
+        ("adewale", vec!["Ọ̀ṣun Adéwálé"]),
+        ("osun", vec!["Ọ̀ṣun Adéwálé"]),
+        ("OSUN adew", vec!["Ọ̀ṣun Adéwálé"]),
+        ("Adéwálé Ọ̀ṣun", vec!["Ọ̀ṣun Adéwálé"]),
+        ("ade", vec!["Olusegun Adebayo", "Ọ̀ṣun Adéwálé"]),
+    ] {
+        let page = admin.get(&format!("/patients?q={}", urlencode(query))).await;
+        let mut found = page.texts(".result-list li strong");
+        found.sort();
+        assert_eq!(found, expected, "{query}");
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// Tokens made under the old rules (accented letters split words apart) are made again once, at the next start.
+async fn search_tokens_are_made_again_when_the_rules_change(app: TestApp) {
+    let admin = app.admin().await;
+    let id = register(&admin, &student_fields("CSC/19/1234", "Adéwálé", "Ọ̀ṣun")).await;
+    // As an older version left them: no token for the whole folded name.
+    sqlx::query("DELETE FROM patient_search_token WHERE patient_id = $1")
+        .bind(id)
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO patient_search_token (token, patient_id) VALUES ('ad', $1), ('w', $1)")
+        .bind(id)
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE sequence_counter SET value = 1 WHERE name = 'search_tokens_version'")
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    assert!(
+        admin
+            .get("/patients?q=adewale")
+            .await
+            .texts(".result-list li strong")
+            .is_empty()
+    );
+    let service = sickbay::patients::service::refresh_search_tokens;
+    let (first, second) = tokio::join!(service(app.db()), service(app.db()));
+    let mut rebuilt = [first.unwrap(), second.unwrap()];
+    rebuilt.sort();
+    assert_eq!(
+        rebuilt,
+        [None, Some(1)],
+        "one instance rebuilds, the other finds it done"
+    );
+    assert_eq!(
+        admin.get("/patients?q=adewale").await.texts(".result-list li strong"),
+        ["Ọ̀ṣun Adéwálé"]
+    );
+    assert_eq!(service(app.db()).await.unwrap(), None, "once");
 }

@@ -25,6 +25,7 @@ on_both_databases!(
     moves_follow_the_lifecycle_and_keep_the_appointment_in_step,
     the_call_guard_is_exact_after_skips_recalls_and_transfers,
     a_doctor_calls_one_patient_at_a_time_to_a_room,
+    a_walk_in_is_found_by_name_as_it_is_typed,
     queue_routes_check_role_and_ownership,
     walk_ins_register_new_patients_or_refuse_cleanly,
     reception_adds_a_patient_to_the_queue_from_their_record,
@@ -1343,4 +1344,77 @@ async fn a_doctor_calls_one_patient_at_a_time_to_a_room(app: TestApp) {
     assert_eq!(called_code(&c.doctor_a.1).await.as_deref(), Some("A-002"));
     let display = app.client().get("/display").await;
     assert_eq!(display.texts(".tiles-calling .tile-code"), ["A-002"]);
+}
+
+/// Reception types a name in the walk-in form: the matches appear as they type (a fragment for htmx), choosing
+/// one adds them; a name that fits one patient adds them directly, several are listed in the message.
+async fn a_walk_in_is_found_by_name_as_it_is_typed(app: TestApp) {
+    let c = clinic(&app).await;
+    patients(&app, &["Adéwálé", "Adebayo", "Chidi"]).await;
+    let matches = c
+        .reception
+        .get_with("/queue/walk-ins/matches?number=ade", &[("HX-Request", "true")])
+        .await;
+    matches.assert_status(StatusCode::OK);
+    assert_eq!(
+        matches.texts(".walk-in-matches .person-name"),
+        ["Queue Adebayo", "Queue Adéwálé"]
+    );
+    let chosen = matches
+        .attr(".walk-in-matches button[name=patient]", "value")
+        .expect("a button per match");
+    // Choosing a match sends its clinic number, whatever was typed.
+    c.reception
+        .post(
+            "/queue/walk-ins",
+            &[
+                ("who", "existing"),
+                ("number", "ade"),
+                ("patient", chosen.as_str()),
+                ("queue", "general"),
+                ("priority", "normal"),
+            ],
+        )
+        .await
+        .assert_redirect("/queue");
+    // Without JavaScript: a name that fits one patient is enough; one that fits several lists them.
+    let form = |number: &'static str| {
+        [
+            ("who", "existing"),
+            ("number", number),
+            ("queue", "general"),
+            ("priority", "normal"),
+        ]
+    };
+    c.reception
+        .post("/queue/walk-ins", &form("chidi"))
+        .await
+        .assert_redirect("/queue");
+    let several = c.reception.post("/queue/walk-ins", &form("queue")).await;
+    several.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        several.text("#number-error").starts_with("3 patients match “queue”"),
+        "{}",
+        several.text("#number-error")
+    );
+    let nobody = c.reception.post("/queue/walk-ins", &form("zzz")).await;
+    assert!(nobody.text("#number-error").contains("No active patient matches “zzz”"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM ticket").await, 2);
+    // Only the front desk looks patients up here.
+    for role in [Role::Doctor, Role::Pharmacist, Role::Lab] {
+        let other = app.login_as(&format!("lookup.{}", role.as_str()), role).await;
+        other
+            .get("/queue/walk-ins/matches?number=ade")
+            .await
+            .assert_status(StatusCode::FORBIDDEN);
+    }
+    let student = patient_client(&app, 2).await;
+    student
+        .get("/queue/walk-ins/matches?number=ade")
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    app.client()
+        .get("/queue/walk-ins/matches?number=ade")
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
 }
