@@ -98,13 +98,16 @@ pub async fn book(
         Err(BookingError::NotFound) => Err(AppError::NotFound),
         Err(err) => {
             let status = refusal_status(&err);
-            let hint = match &err {
-                BookingError::Refused(_) if override_reason.is_empty() => {
-                    " To book anyway, give a reason to override the rules."
+            let message = match &err {
+                BookingError::Refused(refusal) if override_reason.is_empty() => {
+                    format!(
+                        "{} To book anyway, give a reason to override the rules.",
+                        refusal.to_staff()
+                    )
                 }
-                _ => "",
+                BookingError::Refused(refusal) => refusal.to_staff(),
+                other => other.to_string(),
             };
-            let message = format!("{err}{hint}");
             let page = page_for(&state, layout, id, &form.query(), Some(message), form.reason.clone()).await?;
             Ok((status, page).into_response())
         }

@@ -437,6 +437,24 @@ pub enum Refusal {
     NotApproved,
 }
 
+impl Refusal {
+    /// The refusal in the words of staff booking for the patient.
+    pub fn to_staff(&self) -> String {
+        match self {
+            Refusal::TooFarAhead(days) => format!("Patients can book at most {days} days ahead."),
+            Refusal::OnePerDay => "The patient already has a booking on that day.".into(),
+            Refusal::TooMany(most) => {
+                format!("The patient already has {most} upcoming bookings, the most allowed.")
+            }
+            Refusal::AlreadyBooked => "The patient has already booked this slot.".into(),
+            Refusal::NotApproved => {
+                "The patient's account is waiting for approval; approve it on their record first.".into()
+            }
+            Refusal::TooSoon | Refusal::Full | Refusal::Unavailable => self.to_string(),
+        }
+    }
+}
+
 /// The rules a patient's booking must meet (staff may override them with a reason).
 pub fn check_booking(
     rules: &BookingRules,
@@ -467,6 +485,27 @@ pub fn patient_may_change(rules: &BookingRules, now: Timestamp, slot_start: Time
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn staff_are_told_about_the_patient_not_themselves() {
+        for refusal in [
+            Refusal::TooSoon,
+            Refusal::TooFarAhead(14),
+            Refusal::OnePerDay,
+            Refusal::TooMany(3),
+            Refusal::Full,
+            Refusal::Unavailable,
+            Refusal::AlreadyBooked,
+            Refusal::NotApproved,
+        ] {
+            let words = refusal.to_staff();
+            assert!(!words.contains("You ") && !words.contains("Your "), "{words}");
+        }
+        assert_eq!(
+            Refusal::OnePerDay.to_staff(),
+            "The patient already has a booking on that day."
+        );
+    }
 
     fn hours(weekday: i64, start: i64, end: i64, minutes: i64) -> Availability {
         Availability {

@@ -214,6 +214,8 @@ pub async fn booked_message(state: &AppState, id: i64) -> AppResult<String> {
 pub struct MinePage {
     layout: Layout,
     upcoming: Vec<AppointmentView>,
+    /// Cancelled bookings of days still to come.
+    cancelled: Vec<AppointmentView>,
     past: Vec<AppointmentView>,
     waitlist: Vec<WaitlistEntry>,
     zone: chrono_tz::Tz,
@@ -234,15 +236,21 @@ impl MinePage {
 pub async fn mine(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<MinePage> {
     let settings = state.settings.get();
     let now = Timestamp::now();
-    let (upcoming, past): (Vec<_>, Vec<_>) = repo::appointments_of_patient(&state.db, user.id)
+    let (upcoming, others): (Vec<_>, Vec<_>) = repo::appointments_of_patient(&state.db, user.id)
         .await?
         .into_iter()
         .partition(|a| a.status.is_live() && a.ends_at > now);
-    let mut upcoming = upcoming;
+    // A booking cancelled for a day still to come is not "earlier".
+    let (cancelled, past): (Vec<_>, Vec<_>) = others
+        .into_iter()
+        .partition(|a| a.status == AppointmentStatus::Cancelled && a.starts_at > now);
+    let (mut upcoming, mut cancelled) = (upcoming, cancelled);
     upcoming.reverse();
+    cancelled.reverse();
     Ok(MinePage {
         layout,
         upcoming,
+        cancelled,
         past,
         waitlist: repo::waitlist_of(&state.db, user.id, Date(settings.today())).await?,
         zone: settings.time_zone,
