@@ -603,6 +603,11 @@ async fn self_registration_follows_the_settings(app: TestApp) {
     let form = student.get("/register").await;
     form.assert_status(StatusCode::OK);
     assert!(form.has(".flash-info"), "approval notice");
+    // The password rules are shown before any mistake, in the same words as on the change-password page.
+    assert!(
+        form.text("#password-help")
+            .starts_with("At least 10 characters, not containing your username")
+    );
 
     let fields = |matric: &str| {
         vec![
@@ -732,6 +737,19 @@ async fn photos_upload_as_jpeg_or_png_only(app: TestApp) {
     .await
     .unwrap();
     assert_eq!(seen, ["patient.view_photo", "patient.view_qr"]);
+    // The admin reads it in words, with the patient named and linked.
+    let log = app.admin().await.get("/admin/audit").await;
+    let actions = log.texts("tbody tr td:nth-child(3)");
+    assert!(
+        actions.contains(&"Looked at a patient's QR code".to_owned()),
+        "{actions:?}"
+    );
+    assert!(actions.iter().all(|a| !a.contains('.')), "no raw codes: {actions:?}");
+    let patient = log.text(&format!("tbody tr td:nth-child(4) a[href='/patients/{id}']"));
+    assert!(
+        patient.starts_with("Obi Ada (SB-") || patient.contains("(SB-"),
+        "{patient}"
+    );
 }
 
 /// Each self-registration creates a record and costs a password hash: ten from one address in the window, then
