@@ -29,7 +29,10 @@ async fn page_for(
     let patient = patient_repo::get(&state.db, patient_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let picker = picker::load(&state.db, &state.settings.get(), query).await?;
+    let settings = state.settings.get();
+    let picker = picker::load(&state.db, &settings, query).await?;
+    // Staff book whether or not the patient is approved; the other rules they may override with a reason.
+    let barrier = picker::barrier(&state.db, &settings.booking_rules(), patient_id, true, &picker).await?;
     Ok(BookPage {
         layout,
         picker,
@@ -38,6 +41,8 @@ async fn page_for(
         for_patient: Some(format!("{} ({})", patient.full_name(), patient.clinic_number)),
         reschedule: None,
         error,
+        notice: barrier.map(|b| b.refusal.for_staff()),
+        can_submit: true,
         reason,
     })
 }

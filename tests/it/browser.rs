@@ -394,9 +394,20 @@ async fn a_student_books_sees_and_cancels_on_a_phone(app: TestApp) {
     b.wait_for_path("/me").await;
     b.click("a.tile[href='/me/book']").await;
     b.wait_for_path("/me/book").await;
-    b.click(&format!(".day-chips a[href='/me/book?day={tomorrow}']")).await;
-    b.wait_for_path(&format!("/me/book?day={tomorrow}")).await;
-    b.click(".slot-choice input").await;
+    // The days are one radio group; choosing one swaps in its times and puts it in the address bar.
+    b.click(&format!("label.day-chip[for='day-{tomorrow}']")).await;
+    for _ in 0..100 {
+        if b.path().await.contains(&format!("day={tomorrow}")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        b.path().await.contains(&format!("day={tomorrow}")),
+        "{}",
+        b.path().await
+    );
+    b.click(".slot-choice").await;
     b.fill("#reason", "Sore throat").await;
     assert!(b.fits_width().await, "booking page fits the width");
     b.screenshot("15-book").await;
