@@ -317,7 +317,13 @@ async fn reception_finds_a_patient_by_typing_part_of_a_name(app: TestApp) {
         b.fill("#password", crate::support::PASSWORD).await;
         b.click("form[action='/login'] button[type=submit]").await;
         b.wait_for_path("/reception").await;
-        b.click(".section-nav a[href='/patients']").await;
+        // On a phone the sections are behind the menu button.
+        if size == "phone" {
+            b.click(".nav-menu summary").await;
+            b.click(".nav-menu a[href='/patients']").await;
+        } else {
+            b.click(".section-nav a[href='/patients']").await;
+        }
         b.wait_for_path("/patients").await;
         b.fill("#patient-search", "oka").await;
         let mut names = Vec::new();

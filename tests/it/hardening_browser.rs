@@ -187,6 +187,49 @@ async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
     );
     assert_fits(&phone, "the booking page with a time chosen").await;
     phone.screenshot("51-book-chosen").await;
+
+    // The first time of the first doctor, thousands of pixels above the end of the form: the bar comes along.
+    js(
+        &phone,
+        "document.querySelector('.slot-choice').scrollIntoView({block: 'center'}); return true;",
+    )
+    .await;
+    phone.click(".slot-group .slot-choice").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let first = js(
+        &phone,
+        "const r = document.getElementById('book-bar').getBoundingClientRect();
+         const tabs = document.querySelector('.tab-bar').getBoundingClientRect();
+         const form = document.querySelector('.slot-form').getBoundingClientRect();
+         return { top: r.top, bottom: r.bottom, tabs: tabs.top, formBottom: form.bottom,
+                  summary: document.getElementById('book-summary').textContent };",
+    )
+    .await;
+    assert!(
+        first["formBottom"].as_f64().unwrap_or(0.0) > 1500.0,
+        "the end of the form is far below: {first}"
+    );
+    assert!(
+        first["top"].as_f64().unwrap_or(-1.0) >= 0.0
+            && first["bottom"].as_f64().unwrap_or(f64::MAX) <= first["tabs"].as_f64().unwrap_or(0.0) + 1.0,
+        "the book bar sticks above the tab bar: {first}"
+    );
+    assert!(
+        first["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("· Test dr.bello"),
+        "{first}"
+    );
+    phone.screenshot("51b-book-first-chosen").await;
+    js(
+        &phone,
+        &format!("{last}.scrollIntoView({{block: 'center'}}); return true;"),
+    )
+    .await;
+    phone
+        .click(".slot-group:last-of-type .slot-period:last-of-type .slot-choice:last-of-type")
+        .await;
     phone.click("#book-bar button[type=submit]").await;
     phone.wait_for_path("/me/appointments").await;
     assert!(phone.text(".flash-success").await.starts_with("Booked:"));
@@ -259,12 +302,10 @@ async fn the_phone_shell_stays_on_one_line_and_nothing_overflows(app: TestApp) {
         let header = js(
             &b,
             "const h = document.querySelector('.site-header').getBoundingClientRect().height;
-             const menu = document.querySelector('.nav-menu');
-             const sections = document.querySelector('.section-nav');
-             const shown = e => !!e && getComputedStyle(e).display !== 'none' && e.getBoundingClientRect().height > 0;
-             const parts = [...document.querySelectorAll('.site-header nav:first-child, .site-header nav:first-child > ul, .site-header nav:first-child > ul > li, .site-header summary')]
-               .map(e => e.tagName + '.' + e.className + ':' + Math.round(e.getBoundingClientRect().height) + '@' + Math.round(e.getBoundingClientRect().top));
-             return { height: h, menu: shown(menu), sections: shown(sections), parts: parts };",
+             const summary = document.querySelector('.nav-menu > summary');
+             const link = document.querySelector('.section-nav a[href=\"/patients\"]');
+             const shown = e => !!e && e.checkVisibility() && e.getBoundingClientRect().height > 0;
+             return { height: h, menu: shown(summary), sections: shown(link) };",
         )
         .await;
         b.screenshot("60-staff-header").await;
@@ -274,14 +315,16 @@ async fn the_phone_shell_stays_on_one_line_and_nothing_overflows(app: TestApp) {
                 "the staff header is one line on a phone: {header}"
             );
             assert_eq!(header["menu"], true, "a menu button on a phone: {header}");
+            assert_eq!(header["sections"], false, "the sections wait behind it: {header}");
             b.click(".nav-menu summary").await;
             let link = js(
                 &b,
                 "const a = document.querySelector('.nav-menu a[href=\"/patients\"]');
-                 return !!a && a.getBoundingClientRect().height > 0;",
+                 const r = a.getBoundingClientRect();
+                 return a.checkVisibility() && r.height >= 44 && r.right <= window.innerWidth;",
             )
             .await;
-            assert_eq!(link, true, "the menu opens on the sections");
+            assert_eq!(link, true, "the menu opens on the sections, big enough to tap");
             b.screenshot("60-staff-menu-open").await;
             b.click(".nav-menu summary").await;
         } else {
@@ -290,6 +333,10 @@ async fn the_phone_shell_stays_on_one_line_and_nothing_overflows(app: TestApp) {
                 "the sections are shown on a desktop: {header}"
             );
             assert_eq!(header["menu"], false, "no menu button on a desktop: {header}");
+            assert!(
+                header["height"].as_f64().unwrap_or(999.0) < 120.0,
+                "the desktop header stays compact: {header}"
+            );
         }
         assert_fits(&b, "the admin's home").await;
 
