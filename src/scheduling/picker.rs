@@ -1,7 +1,7 @@
 //! The slot picker shared by the patient's booking page and reception's: the days that can be booked, the
 //! doctors, and a day's open slots.
 
-use chrono::{Duration as Days, NaiveDate, Timelike};
+use chrono::{Datelike, Duration as Days, NaiveDate, Timelike};
 use serde::Deserialize;
 
 use super::model::{BookingRules, Refusal, booking_barrier};
@@ -51,9 +51,15 @@ pub struct DayChoice {
     pub label: String,
     pub seats: DaySeats,
     pub current: bool,
+    on: NaiveDate,
 }
 
 impl DayChoice {
+    /// The column of a calendar week (Monday first) the chip sits in, so the days line up by weekday.
+    pub fn weekday_column(&self) -> u32 {
+        self.on.weekday().number_from_monday()
+    }
+
     pub fn seats_text(&self) -> String {
         match self.seats {
             DaySeats::Closed => "Closed".into(),
@@ -184,17 +190,16 @@ pub async fn barrier(
 pub async fn load(db: &Db, settings: &Settings, query: &PickerQuery) -> Result<SlotPicker, sqlx::Error> {
     let today = settings.today();
     let last = today + Days::days(settings.booking_horizon_days);
-    let shown_last = today + Days::days(settings.booking_horizon_days.min(13));
     let doctor = query.doctor();
     let not_before = Timestamp::now();
-    let seats = repo::seats_by_day(db, Date(today), Date(shown_last), doctor, not_before).await?;
+    let seats = repo::seats_by_day(db, Date(today), Date(last), doctor, not_before).await?;
     let asked = query.day.as_deref().and_then(|d| Date::parse(d).ok()).map(|d| d.0);
     let day = asked
         .filter(|d| *d >= today && *d <= last)
         .or_else(|| seats.iter().find(|s| s.free > 0).map(|s| s.day.0))
         .unwrap_or(today);
     let open: Vec<OpenSlot> = repo::open_slots(db, Date(day), doctor, not_before).await?;
-    let days = (0..=settings.booking_horizon_days.min(13))
+    let days = (0..=settings.booking_horizon_days)
         .map(|offset| today + Days::days(offset))
         .map(|d| day_choice(d, &seats, d == day))
         .collect();
@@ -224,6 +229,7 @@ fn day_choice(day: NaiveDate, seats: &[repo::DaySeats], current: bool) -> DayCho
             Some(_) => DaySeats::Full,
         },
         current,
+        on: day,
     }
 }
 
@@ -312,34 +318,26 @@ mod tests {
             open(5, 3, "Dr Bello", 17, 30),
         ];
         let groups = group(slots, chrono_tz::Africa::Lagos);
-        let shape: Vec<(String, Vec<(&str, Vec<String>)>)> = groups
+        // "Doctor: Period times; Period times", one line per doctor.
+        let shape: Vec<String> = groups
             .iter()
             .map(|g| {
-                let periods = g
+                let periods: Vec<String> = g
                     .periods
                     .iter()
-                    .map(|p| (p.label, p.slots.iter().map(|s| s.time.clone()).collect()))
+                    .map(|p| {
+                        let times: Vec<&str> = p.slots.iter().map(|s| s.time.as_str()).collect();
+                        format!("{} {}", p.label, times.join(" "))
+                    })
                     .collect();
-                (g.doctor_name.clone(), periods)
+                format!("{}: {}", g.doctor_name, periods.join("; "))
             })
             .collect();
         assert_eq!(
             shape,
-            vec![
-                (
-                    "Dr Bello".to_owned(),
-                    vec![
-                        ("Morning", vec!["09:40".to_owned()]),
-                        ("Evening", vec!["17:30".to_owned()])
-                    ]
-                ),
-                (
-                    "Dr Okafor".to_owned(),
-                    vec![
-                        ("Morning", vec!["09:40".to_owned(), "11:50".to_owned()]),
-                        ("Afternoon", vec!["12:00".to_owned()])
-                    ]
-                ),
+            [
+                "Dr Bello: Morning 09:40; Evening 17:30",
+                "Dr Okafor: Morning 09:40 11:50; Afternoon 12:00"
             ]
         );
         assert_eq!(groups[0].periods[0].slots[0].summary(), "09:40 · Dr Bello");
@@ -360,6 +358,7 @@ mod tests {
             ("Full".into(), "day-full", true)
         );
         assert_eq!((full.weekday.as_str(), full.date.as_str()), ("Tue", "24"));
+        assert_eq!(full.weekday_column(), 2);
         let closed = day_choice(day.succ_opt().unwrap(), &seats, false);
         assert_eq!((closed.seats_text(), closed.selectable()), ("Closed".into(), false));
         assert!(day_choice(day.succ_opt().unwrap(), &seats, true).selectable());

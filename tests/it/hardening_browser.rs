@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use fantoccini::actions::InputSource;
 use serde_json::Value;
 use sickbay::db::Date;
 use sickbay::scheduling::model::Availability;
@@ -119,6 +120,33 @@ async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
         .text(&format!("label.day-chip:has(input[value='{tomorrow}'])"))
         .await;
     assert!(chip.contains("free"), "the day says it has free places: {chip:?}");
+
+    // The keyboard: the days are one Tab stop, and an arrow key moves to the next day (its times swap in, the
+    // focus stays on the days).
+    let day_after = (app.state.settings.get().today() + chrono::Duration::days(2)).to_string();
+    js(
+        &phone,
+        &format!("document.getElementById('day-{tomorrow}').focus(); return true;"),
+    )
+    .await;
+    let right = fantoccini::actions::KeyActions::new("keyboard".into())
+        .then(fantoccini::actions::KeyAction::Down { value: '\u{E014}' })
+        .then(fantoccini::actions::KeyAction::Up { value: '\u{E014}' });
+    phone.client.perform_actions(right).await.expect("arrow key");
+    for _ in 0..100 {
+        if phone.path().await.contains(&format!("day={day_after}")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let focus = js(
+        &phone,
+        "return [document.activeElement.id, document.getElementById('slots-heading').textContent];",
+    )
+    .await;
+    assert_eq!(focus[0].as_str(), Some(format!("day-{day_after}").as_str()), "{focus}");
+    phone.goto(&app, &format!("/me/book?day={tomorrow}")).await;
 
     // The slots: per doctor, by morning and afternoon, as a grid of big enough time buttons.
     let slots = js(
