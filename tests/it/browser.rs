@@ -413,6 +413,14 @@ async fn a_student_books_sees_and_cancels_on_a_phone(app: TestApp) {
         "{}",
         b.path().await
     );
+    // Clear of the tab bar fixed at the bottom of the screen.
+    b.client
+        .execute(
+            "document.querySelector('.slot-choice').scrollIntoView({block: 'center'}); return true;",
+            vec![],
+        )
+        .await
+        .expect("scroll");
     b.click(".slot-choice").await;
     b.fill("#reason", "Sore throat").await;
     assert!(b.fits_width().await, "booking page fits the width");
