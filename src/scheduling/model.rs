@@ -471,10 +471,19 @@ pub fn check_booking(
     if rules.one_per_day && holdings.live_that_day > 0 {
         return Err(Refusal::OnePerDay);
     }
-    if holdings.live_future >= rules.max_future {
-        return Err(Refusal::TooMany(rules.max_future));
+    match booking_barrier(rules, true, holdings.live_future) {
+        Some(refusal) => Err(refusal),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// What stops a patient booking any slot at all, so the booking page can say it before they choose: waiting
+/// for the clinic's approval, or already holding the most upcoming bookings allowed.
+pub fn booking_barrier(rules: &BookingRules, approved: bool, live_future: i64) -> Option<Refusal> {
+    if !approved {
+        return Some(Refusal::NotApproved);
+    }
+    (live_future >= rules.max_future).then_some(Refusal::TooMany(rules.max_future))
 }
 
 /// A patient may cancel or move a booking until `cancel_cutoff_minutes` before it starts.
@@ -763,6 +772,14 @@ mod tests {
             ),
             Ok(())
         );
+    }
+
+    #[test]
+    fn what_stops_any_booking_is_known_before_choosing() {
+        assert_eq!(booking_barrier(&rules(), false, 0), Some(Refusal::NotApproved));
+        assert_eq!(booking_barrier(&rules(), true, 2), None);
+        assert_eq!(booking_barrier(&rules(), true, 3), Some(Refusal::TooMany(3)));
+        assert_eq!(booking_barrier(&rules(), false, 3), Some(Refusal::NotApproved));
     }
 
     #[test]

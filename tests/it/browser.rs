@@ -370,7 +370,13 @@ async fn reception_finds_a_patient_by_typing_part_of_a_name(app: TestApp) {
         b.fill("#password", crate::support::PASSWORD).await;
         b.click("form[action='/login'] button[type=submit]").await;
         b.wait_for_path("/reception").await;
-        b.click(".section-nav a[href='/patients']").await;
+        // On a phone the sections are behind the menu button.
+        if size == "phone" {
+            b.click(".nav-menu summary").await;
+            b.click(".nav-menu a[href='/patients']").await;
+        } else {
+            b.click(".section-nav a[href='/patients']").await;
+        }
         b.wait_for_path("/patients").await;
         b.fill("#patient-search", "oka").await;
         let mut names = Vec::new();
@@ -447,9 +453,28 @@ async fn a_student_books_sees_and_cancels_on_a_phone(app: TestApp) {
     b.wait_for_path("/me").await;
     b.click("a.tile[href='/me/book']").await;
     b.wait_for_path("/me/book").await;
-    b.click(&format!(".day-chips a[href='/me/book?day={tomorrow}']")).await;
-    b.wait_for_path(&format!("/me/book?day={tomorrow}")).await;
-    b.click(".slot-choice input").await;
+    // The days are one radio group; choosing one swaps in its times and puts it in the address bar.
+    b.click(&format!("label.day-chip[for='day-{tomorrow}']")).await;
+    for _ in 0..100 {
+        if b.path().await.contains(&format!("day={tomorrow}")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        b.path().await.contains(&format!("day={tomorrow}")),
+        "{}",
+        b.path().await
+    );
+    // Clear of the tab bar fixed at the bottom of the screen.
+    b.client
+        .execute(
+            "document.querySelector('.slot-choice').scrollIntoView({block: 'center'}); return true;",
+            vec![],
+        )
+        .await
+        .expect("scroll");
+    b.click(".slot-choice").await;
     b.fill("#reason", "Sore throat").await;
     assert!(b.fits_width().await, "booking page fits the width");
     b.screenshot("15-book").await;

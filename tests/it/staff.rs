@@ -477,7 +477,7 @@ async fn staff_changes_are_audited(app: TestApp) {
     let shown = log.texts("tbody tr td:nth-child(3)");
     for action in actions {
         let words = sickbay::audit::model::describe_action(action);
-        assert!(shown.iter().any(|s| *s == words), "{words} not in {shown:?}");
+        assert!(shown.contains(&words), "{words} not in {shown:?}");
     }
     // Records open from the log.
     assert!(log.has("tbody a[href^='/admin/staff/']"));
