@@ -409,31 +409,11 @@ async fn reception_finds_a_patient_by_typing_part_of_a_name(app: TestApp) {
 }
 
 async fn a_student_books_sees_and_cancels_on_a_phone(app: TestApp) {
-    use sickbay::scheduling::model::Availability;
     let settings = app.state.settings.get();
     let doctor = app
         .create_staff("dr.okoro", sickbay::staff::model::Role::Doctor, false)
         .await;
-    let mut tx = app.db().begin_write().await.unwrap();
-    for weekday in 1..=7 {
-        let hours = Availability {
-            id: 0,
-            doctor_id: doctor,
-            weekday,
-            start_minute: 9 * 60,
-            end_minute: 11 * 60,
-            slot_minutes: 30,
-            capacity: 2,
-            valid_from: sickbay::db::Date(settings.today()),
-            valid_until: None,
-            active: true,
-        };
-        sickbay::scheduling::repo::insert_hours(&mut tx, &hours).await.unwrap();
-    }
-    tx.commit().await.unwrap();
-    sickbay::scheduling::service::generate_slots(app.db(), &settings, None)
-        .await
-        .unwrap();
+    crate::support::hours_every_day(&app, doctor, 9 * 60, 11 * 60, 30, 2).await;
     app.set_setting("self_registration", "1").await;
     app.set_setting("approval_required", "0").await;
     let tomorrow = (settings.today() + chrono::Duration::days(1)).to_string();

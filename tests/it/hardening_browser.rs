@@ -6,8 +6,6 @@ use std::time::Duration;
 
 use fantoccini::actions::InputSource;
 use serde_json::Value;
-use sickbay::db::Date;
-use sickbay::scheduling::model::Availability;
 
 use crate::browser::Browser;
 use crate::queue::{add_room, called_code, clinic, doctor, patients, walk_in};
@@ -48,27 +46,7 @@ async fn log_out(b: &Browser) {
 
 /// Weekly hours every day, `from`..`to` o'clock, ten-minute slots with two seats, and the slots generated.
 async fn hours_every_day(app: &TestApp, doctor: i64, from: i64, to: i64) {
-    let settings = app.state.settings.get();
-    let mut tx = app.db().begin_write().await.unwrap();
-    for weekday in 1..=7 {
-        let hours = Availability {
-            id: 0,
-            doctor_id: doctor,
-            weekday,
-            start_minute: from * 60,
-            end_minute: to * 60,
-            slot_minutes: 10,
-            capacity: 2,
-            valid_from: Date(settings.today()),
-            valid_until: None,
-            active: true,
-        };
-        sickbay::scheduling::repo::insert_hours(&mut tx, &hours).await.unwrap();
-    }
-    tx.commit().await.unwrap();
-    sickbay::scheduling::service::generate_slots(app.db(), &settings, None)
-        .await
-        .unwrap();
+    crate::support::hours_every_day(app, doctor, from * 60, to * 60, 10, 2).await;
 }
 
 /// The page scrolls only down: the document is no wider than the window, and the window is as wide as the

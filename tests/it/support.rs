@@ -583,3 +583,31 @@ fn parse_event(block: &str) -> Option<ServerEvent> {
         data: data.join("\n"),
     })
 }
+
+/// A doctor's weekly hours on every day of the week, `from`..`to` (minutes after midnight), in slots of
+/// `slot_minutes` with `capacity` seats, valid from today; the slots are generated at once.
+pub async fn hours_every_day(app: &TestApp, doctor: i64, from: i64, to: i64, slot_minutes: i64, capacity: i64) {
+    let settings = app.state.settings.get();
+    let mut tx = app.db().begin_write().await.expect("tx");
+    for weekday in 1..=7 {
+        let hours = sickbay::scheduling::model::Availability {
+            id: 0,
+            doctor_id: doctor,
+            weekday,
+            start_minute: from,
+            end_minute: to,
+            slot_minutes,
+            capacity,
+            valid_from: sickbay::db::Date(settings.today()),
+            valid_until: None,
+            active: true,
+        };
+        sickbay::scheduling::repo::insert_hours(&mut tx, &hours)
+            .await
+            .expect("hours");
+    }
+    tx.commit().await.expect("commit");
+    sickbay::scheduling::service::generate_slots(app.db(), &settings, None)
+        .await
+        .expect("slots");
+}
