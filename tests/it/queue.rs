@@ -1360,6 +1360,12 @@ async fn a_doctor_calls_one_patient_at_a_time_to_a_room(app: TestApp) {
     assert_eq!(called_code(&c.doctor_a.1).await.as_deref(), Some("A-002"));
     let display = app.client().get("/display").await;
     assert_eq!(display.texts(".tiles-calling .tile-code"), ["A-002"]);
+    // A doctor without a room is told to choose one, not to press a button that can't be pressed.
+    let (_, roomless) = doctor(&app, "dr.roomless").await;
+    let page = roomless.get("/queue/doctor").await;
+    assert!(page.has("#call-next[disabled]"));
+    assert_eq!(page.text("#call-next-hint"), "Choose your room above, then you can call patients.");
+    assert_eq!(page.text("#nobody-called"), "Nobody called.");
 }
 
 /// Reception types a name in the walk-in form: the matches appear as they type (a fragment for htmx), choosing
