@@ -25,6 +25,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Router, middleware};
+use db::jobs::Job;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -112,8 +113,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
         tracing::info!(patients, "search tokens made again for the current search rules");
     }
     if state.config.background_jobs {
-        spawn_session_cleanup(&state);
-        spawn_scheduling_jobs(&state);
+        db::jobs::spawn(state.db.clone(), background_jobs(&state), state.shutdown.clone());
     }
     spawn_settings_refresh(&state);
     state.events.spawn_listener(&state.db, state.shutdown.clone());
@@ -122,24 +122,6 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await?;
     Ok(())
-}
-
-fn spawn_session_cleanup(state: &AppState) {
-    let store = state.sessions.clone();
-    let shutdown = state.shutdown.clone();
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(600));
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => break,
-                _ = every.tick() => {
-                    if let Err(err) = store.delete_expired().await {
-                        tracing::warn!(error = %err, "could not delete expired sessions");
-                    }
-                }
-            }
-        }
-    });
 }
 
 /// Re-reads the settings when another instance says they changed (an event), and now and then in case such
@@ -168,40 +150,48 @@ fn spawn_settings_refresh(state: &AppState) {
     });
 }
 
-/// Slot generation (at start, then hourly, so the booking horizon moves with the days), no-show marking and
-/// closing tickets left open on earlier days (every minute). All are idempotent, so several instances may run
-/// them at once.
-fn spawn_scheduling_jobs(state: &AppState) {
-    let (db, settings, shutdown) = (state.db.clone(), state.settings.clone(), state.shutdown.clone());
-    let events = state.events.clone();
-    tokio::spawn(async move {
-        let mut minute = tokio::time::interval(Duration::from_secs(60));
-        let mut ticks: u64 = 0;
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => break,
-                _ = minute.tick() => {
-                    let current = settings.get();
-                    if ticks.is_multiple_of(60)
-                        && let Err(err) = scheduling::service::generate_slots(&db, &current, None).await
-                    {
-                        tracing::warn!(error = %err, "slot generation failed");
-                    }
-                    let no_shows = scheduling::service::mark_no_shows(&db, current.no_show_grace_minutes).await;
-                    let closed = queue::service::close_stale_tickets(&db, db::Date(current.today())).await;
-                    if let Err(err) = &no_shows {
-                        tracing::warn!(error = %err, "marking no-shows failed");
-                    }
-                    if let Err(err) = &closed {
-                        tracing::warn!(error = %err, "closing yesterday's tickets failed");
-                    }
-                    // Reception's check-in list and the boards change with either.
-                    if matches!(no_shows, Ok(1..)) || matches!(closed, Ok(1..)) {
-                        events.publish(&db, db::events::Event::Queue { call: None }).await;
-                    }
-                    ticks += 1;
-                }
+/// The clinic's background jobs, each claimed in the database before it runs (see `db::jobs`), so several
+/// instances may run the same list. All are idempotent.
+fn background_jobs(state: &AppState) -> Vec<Job> {
+    let (db, settings, events, sessions) = (
+        state.db.clone(),
+        state.settings.clone(),
+        state.events.clone(),
+        state.sessions.clone(),
+    );
+    let (slots_db, slots_settings) = (db.clone(), settings.clone());
+    let (no_show_db, no_show_settings, no_show_events) = (db.clone(), settings.clone(), events.clone());
+    vec![
+        Job::new("expired_sessions", Duration::from_secs(600), move || {
+            let sessions = sessions.clone();
+            async move { Ok(sessions.delete_expired().await?) }
+        }),
+        // The booking horizon moves with the days.
+        Job::new("slot_generation", Duration::from_secs(3600), move || {
+            let (db, current) = (slots_db.clone(), slots_settings.get());
+            async move {
+                scheduling::service::generate_slots(&db, &current, None).await?;
+                Ok(())
             }
-        }
-    });
+        }),
+        Job::new("no_shows", Duration::from_secs(60), move || {
+            let (db, current, events) = (no_show_db.clone(), no_show_settings.get(), no_show_events.clone());
+            async move {
+                // Reception's check-in list and the boards change with it.
+                if scheduling::service::mark_no_shows(&db, current.no_show_grace_minutes).await? > 0 {
+                    events.publish(&db, db::events::Event::Queue { call: None }).await;
+                }
+                Ok(())
+            }
+        }),
+        Job::new("stale_tickets", Duration::from_secs(60), move || {
+            let (db, today, events) = (db.clone(), db::Date(settings.get().today()), events.clone());
+            async move {
+                if queue::service::close_stale_tickets(&db, today).await? > 0 {
+                    events.publish(&db, db::events::Event::Queue { call: None }).await;
+                }
+                Ok(())
+            }
+        }),
+    ]
 }

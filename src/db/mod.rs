@@ -2,6 +2,7 @@
 //! storage types that both backends can carry.
 
 pub mod events;
+pub mod jobs;
 pub mod sequence;
 pub mod sessions;
 pub mod types;

@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod hardening_browser;
 mod import;
+mod jobs;
 mod patients;
 mod queue;
 mod queue_browser;

@@ -1364,7 +1364,10 @@ async fn a_doctor_calls_one_patient_at_a_time_to_a_room(app: TestApp) {
     let (_, roomless) = doctor(&app, "dr.roomless").await;
     let page = roomless.get("/queue/doctor").await;
     assert!(page.has("#call-next[disabled]"));
-    assert_eq!(page.text("#call-next-hint"), "Choose your room above, then you can call patients.");
+    assert_eq!(
+        page.text("#call-next-hint"),
+        "Choose your room above, then you can call patients."
+    );
     assert_eq!(page.text("#nobody-called"), "Nobody called.");
 }
 
