@@ -144,3 +144,92 @@ async fn migrations_are_idempotent(app: TestApp) {
     app.db().migrate().await.expect("second migration run is a no-op");
     assert_eq!(app.count("SELECT COUNT(*) FROM staff").await, 1);
 }
+
+/// Tables (with their columns and whether each may be empty) and indexes, as a database holds them after the
+/// migrations, leaving out the bookkeeping of sqlx and of the session store.
+#[derive(Debug, PartialEq, Eq)]
+struct Schema {
+    columns: std::collections::BTreeSet<(String, String, bool)>,
+    indexes: std::collections::BTreeSet<String>,
+}
+
+async fn sqlite_schema(app: &TestApp) -> Schema {
+    let pool = app.db().pool();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' \
+         AND name <> 'tower_sessions'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut columns = std::collections::BTreeSet::new();
+    for table in tables {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
+            "SELECT name, \"notnull\", pk FROM pragma_table_info('{table}')"
+        ))
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        for (column, not_null, pk) in rows {
+            columns.insert((table.clone(), column, not_null == 1 || pk > 0));
+        }
+    }
+    let indexes = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name <> 'tower_sessions'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    Schema { columns, indexes }
+}
+
+async fn postgres_schema(app: &TestApp) -> Schema {
+    let pool = app.db().pool();
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text, is_nullable::text FROM information_schema.columns \
+         WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let columns = rows
+        .into_iter()
+        .map(|(table, column, nullable)| (table, column, nullable == "NO"))
+        .collect();
+    let indexes = sqlx::query_scalar(
+        "SELECT indexname::text FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT LIKE '%_pkey' \
+         AND tablename NOT LIKE '_sqlx%'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    Schema { columns, indexes }
+}
+
+/// The two sets of migrations are written by hand side by side; they must build the same tables, columns,
+/// nullability and named indexes, or a feature that works on one database breaks on the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_and_postgres_migrations_build_the_same_schema() {
+    let sqlite = TestApp::sqlite().await;
+    let Some(postgres) = TestApp::postgres().await else {
+        return;
+    };
+    let (lite, pg) = (sqlite_schema(&sqlite).await, postgres_schema(&postgres).await);
+    assert!(lite.columns.len() > 100, "{} columns", lite.columns.len());
+    let only_sqlite: Vec<_> = lite.columns.difference(&pg.columns).collect();
+    let only_postgres: Vec<_> = pg.columns.difference(&lite.columns).collect();
+    assert!(
+        only_sqlite.is_empty() && only_postgres.is_empty(),
+        "columns only on SQLite: {only_sqlite:#?}\ncolumns only on PostgreSQL: {only_postgres:#?}"
+    );
+    let only_sqlite: Vec<_> = lite.indexes.difference(&pg.indexes).collect();
+    let only_postgres: Vec<_> = pg.indexes.difference(&lite.indexes).collect();
+    assert!(
+        only_sqlite.is_empty() && only_postgres.is_empty(),
+        "indexes only on SQLite: {only_sqlite:?}; only on PostgreSQL: {only_postgres:?}"
+    );
+}
