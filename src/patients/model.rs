@@ -765,6 +765,207 @@ impl ContactForm {
     }
 }
 
+// == Portal password sheet ==
+
+/// The most students one sheet of one-time portal passwords is for (hashing each takes a moment, and a sheet
+/// is printed and handed out by hand).
+pub const SHEET_CAP: usize = 200;
+
+/// The selection page's filter: which students the sheet is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SheetFilter {
+    pub faculty_id: Option<i64>,
+    pub department_id: Option<i64>,
+    pub level_id: Option<i64>,
+    /// Only students who have no portal password yet (the default).
+    pub without_access: bool,
+}
+
+/// The filter as the page's GET form sends it. An unticked box sends nothing, so `filtered` (a hidden field)
+/// tells "unticked" from "first visit", where "only those without portal access" is on.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct SheetFilterQuery {
+    #[serde(default)]
+    pub faculty: String,
+    #[serde(default)]
+    pub department: String,
+    #[serde(default)]
+    pub level: String,
+    #[serde(default)]
+    pub without_access: String,
+    #[serde(default)]
+    pub filtered: String,
+}
+
+impl SheetFilterQuery {
+    /// The filter the issue form carries along (hidden fields), so a refused form shows the same students.
+    pub fn from_fields(fields: &[(String, String)]) -> Self {
+        let mut query = SheetFilterQuery::default();
+        for (name, value) in fields {
+            let slot = match name.as_str() {
+                "faculty" => &mut query.faculty,
+                "department" => &mut query.department,
+                "level" => &mut query.level,
+                "without_access" => &mut query.without_access,
+                "filtered" => &mut query.filtered,
+                _ => continue,
+            };
+            value.clone_into(slot);
+        }
+        query
+    }
+
+    pub fn filter(&self) -> SheetFilter {
+        SheetFilter {
+            faculty_id: parse_id(&self.faculty),
+            department_id: parse_id(&self.department),
+            level_id: parse_id(&self.level),
+            without_access: self.filtered.is_empty() || !self.without_access.is_empty(),
+        }
+    }
+}
+
+/// A student as the selection page lists them and the sheet prints them.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SheetStudent {
+    pub id: i64,
+    pub clinic_number: String,
+    pub matric_number: Option<String>,
+    pub first_name: String,
+    pub surname: String,
+    pub other_names: String,
+    pub kind: PatientKind,
+    #[sqlx(try_from = "Flag")]
+    pub active: bool,
+    #[sqlx(try_from = "Flag")]
+    pub has_password: bool,
+}
+
+impl SheetStudent {
+    /// Surname first, for lists sorted by surname.
+    pub fn list_name(&self) -> String {
+        join_names(&[&self.surname, &self.first_name, &self.other_names])
+    }
+
+    /// As the student writes it, for their slip.
+    pub fn full_name(&self) -> String {
+        join_names(&[&self.first_name, &self.other_names, &self.surname])
+    }
+
+    /// Who can get a one-time password on a sheet: an active student with a matric number to log in with.
+    pub fn eligible(&self) -> bool {
+        self.kind == PatientKind::Student && self.active && self.matric_number.is_some()
+    }
+}
+
+fn join_names(parts: &[&str]) -> String {
+    parts.iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(" ")
+}
+
+/// The issue form: the ticked students, the form's one-time token, and whether staff confirmed replacing
+/// existing passwords.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SheetRequest {
+    pub ids: Vec<i64>,
+    pub batch: String,
+    pub replace: bool,
+}
+
+/// The length of a sheet form's one-time token (a generated password: letters and digits).
+pub const BATCH_TOKEN_LENGTH: usize = 16;
+
+impl SheetRequest {
+    /// The ticked ids that are ids at all, to tick them again on a refused form.
+    pub fn ticked(fields: &[(String, String)]) -> Vec<i64> {
+        fields
+            .iter()
+            .filter(|(name, _)| name == "id")
+            .filter_map(|(_, value)| parse_id(value))
+            .collect()
+    }
+
+    /// Reads the posted fields (`id` repeated once per ticked student). `Err` says what is wrong.
+    pub fn parse(fields: &[(String, String)]) -> Result<Self, String> {
+        let mut ids = Vec::new();
+        let mut batch = String::new();
+        let mut replace = false;
+        for (name, value) in fields {
+            match name.as_str() {
+                "id" => {
+                    let id = parse_id(value).ok_or_else(|| format!("“{value}” is not a patient's id."))?;
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+                "batch" => batch = value.trim().to_owned(),
+                "replace" => replace = !value.is_empty(),
+                _ => {}
+            }
+        }
+        if batch.len() != BATCH_TOKEN_LENGTH || !batch.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err("The form is missing its one-time token. Open the selection page again.".into());
+        }
+        if ids.is_empty() {
+            return Err("Tick at least one student.".into());
+        }
+        if ids.len() > SHEET_CAP {
+            return Err(format!("One sheet is for at most {SHEET_CAP} students; tick fewer."));
+        }
+        Ok(SheetRequest { ids, batch, replace })
+    }
+}
+
+/// Why a sheet can't be issued for the chosen students as asked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SheetRefusal {
+    /// Some ids are not (or no longer) active students with a matric number: what they are, for the message.
+    NotStudents(Vec<String>),
+    /// Some already have a password, and staff did not confirm replacing it: how many.
+    NeedsConfirmation(usize),
+}
+
+impl std::fmt::Display for SheetRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SheetRefusal::NotStudents(who) => write!(
+                f,
+                "Nothing was issued: {} of the chosen records {} not an active student with a matric number ({}).",
+                who.len(),
+                if who.len() == 1 { "is" } else { "are" },
+                who.join(", ")
+            ),
+            SheetRefusal::NeedsConfirmation(n) => write!(
+                f,
+                "This replaces the passwords of {n} {} who {} one.",
+                if *n == 1 { "student" } else { "students" },
+                if *n == 1 { "has" } else { "have" }
+            ),
+        }
+    }
+}
+
+/// The rule for a sheet: every chosen id is an eligible student (all or nothing), and existing passwords are
+/// replaced only when staff confirmed it.
+pub fn check_sheet(request: &SheetRequest, found: &[SheetStudent]) -> Result<(), SheetRefusal> {
+    let not_students: Vec<String> = request
+        .ids
+        .iter()
+        .filter_map(|id| match found.iter().find(|s| s.id == *id) {
+            None => Some(format!("no patient has the id {id}")),
+            Some(s) if !s.eligible() => Some(format!("{} ({})", s.full_name(), s.clinic_number)),
+            Some(_) => None,
+        })
+        .collect();
+    if !not_students.is_empty() {
+        return Err(SheetRefusal::NotStudents(not_students));
+    }
+    let with_password = found.iter().filter(|s| s.has_password).count();
+    if with_password > 0 && !request.replace {
+        return Err(SheetRefusal::NeedsConfirmation(with_password));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
