@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod import;
 mod patients;
+mod portal_sheet;
 mod queue;
 mod queue_browser;
 mod schedule;
