@@ -13,6 +13,8 @@
   function update() {
     var ticked = picks.filter(function (p) { return p.checked; }).length;
     if (count) { count.textContent = String(ticked); }
+    var noun = document.getElementById("issue-noun");
+    if (noun) { noun.textContent = ticked === 1 ? "student" : "students"; }
     if (all) {
       all.checked = ticked === picks.length;
       all.indeterminate = ticked > 0 && ticked < picks.length;

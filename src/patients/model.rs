@@ -859,7 +859,12 @@ impl SheetStudent {
 }
 
 fn join_names(parts: &[&str]) -> String {
-    parts.iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(" ")
+    parts
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The issue form: the ticked students, the form's one-time token, and whether staff confirmed replacing
@@ -936,7 +941,8 @@ impl std::fmt::Display for SheetRefusal {
             ),
             SheetRefusal::NeedsConfirmation(n) => write!(
                 f,
-                "This replaces the passwords of {n} {} who {} one.",
+                "This replaces the passwords of {n} {} who {} one. To go on, tick the box that says so above \
+                 the button, or untick them.",
                 if *n == 1 { "student" } else { "students" },
                 if *n == 1 { "has" } else { "have" }
             ),
@@ -959,7 +965,10 @@ pub fn check_sheet(request: &SheetRequest, found: &[SheetStudent]) -> Result<(),
     if !not_students.is_empty() {
         return Err(SheetRefusal::NotStudents(not_students));
     }
-    let with_password = found.iter().filter(|s| s.has_password).count();
+    let with_password = found
+        .iter()
+        .filter(|s| s.has_password && request.ids.contains(&s.id))
+        .count();
     if with_password > 0 && !request.replace {
         return Err(SheetRefusal::NeedsConfirmation(with_password));
     }
@@ -1197,5 +1206,127 @@ mod tests {
         visitor.matric_number.clear();
         let details = visitor.validate(&pattern(), &academic(), today(), [None; 4]).unwrap();
         assert_eq!(details.faculty_id, None, "academic data only for students");
+    }
+
+    fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    const TOKEN: &str = "abcdefghijkmnpqr";
+
+    #[test]
+    fn the_sheet_filter_starts_with_only_students_without_access() {
+        let fresh = SheetFilterQuery::default().filter();
+        assert!(fresh.without_access);
+        assert_eq!(
+            (fresh.faculty_id, fresh.department_id, fresh.level_id),
+            (None, None, None)
+        );
+        let unticked = SheetFilterQuery::from_fields(&fields(&[("filtered", "1"), ("faculty", "3"), ("level", "x")]));
+        assert_eq!(
+            unticked.filter(),
+            SheetFilter {
+                faculty_id: Some(3),
+                department_id: None,
+                level_id: None,
+                without_access: false,
+            }
+        );
+        let ticked = SheetFilterQuery::from_fields(&fields(&[("filtered", "1"), ("without_access", "1")]));
+        assert!(ticked.filter().without_access);
+    }
+
+    #[test]
+    fn a_sheet_request_needs_ids_a_token_and_at_most_a_sheet() {
+        let request =
+            SheetRequest::parse(&fields(&[("id", "4"), ("id", " 2 "), ("id", "4"), ("batch", TOKEN)])).unwrap();
+        assert_eq!(request.ids, [4, 2], "duplicates once");
+        assert!(!request.replace);
+        assert!(
+            SheetRequest::parse(&fields(&[("id", "4"), ("batch", TOKEN), ("replace", "1")]))
+                .unwrap()
+                .replace
+        );
+        for bad in ["x", "0", "-1", "1.5", "99999999999999999999"] {
+            let err = SheetRequest::parse(&fields(&[("id", bad), ("batch", TOKEN)])).unwrap_err();
+            assert!(err.contains("not a patient's id"), "{bad}: {err}");
+        }
+        assert_eq!(
+            SheetRequest::parse(&fields(&[("batch", TOKEN)])).unwrap_err(),
+            "Tick at least one student."
+        );
+        for token in ["", "short", "abcdefghijkmnpq!", "abcdefghijkmnpqrs"] {
+            assert!(
+                SheetRequest::parse(&fields(&[("id", "1"), ("batch", token)])).is_err(),
+                "{token}"
+            );
+        }
+        let mut many: Vec<(String, String)> = (1..=SHEET_CAP as i64 + 1)
+            .map(|i| ("id".into(), i.to_string()))
+            .collect();
+        many.push(("batch".into(), TOKEN.into()));
+        assert!(SheetRequest::parse(&many).unwrap_err().contains("at most 200"));
+        many.remove(0);
+        assert_eq!(SheetRequest::parse(&many).unwrap().ids.len(), SHEET_CAP);
+        assert_eq!(
+            SheetRequest::ticked(&fields(&[("id", "3"), ("id", "x"), ("batch", "1")])),
+            [3]
+        );
+    }
+
+    fn student(id: i64, has_password: bool) -> SheetStudent {
+        SheetStudent {
+            id,
+            clinic_number: format!("SB-2026-{id:05}"),
+            matric_number: Some(format!("SCI/20/{id:04}")),
+            first_name: "Ada".into(),
+            surname: "Obi".into(),
+            other_names: String::new(),
+            kind: PatientKind::Student,
+            active: true,
+            has_password,
+        }
+    }
+
+    #[test]
+    fn a_sheet_is_for_active_students_only_and_replaces_passwords_when_confirmed() {
+        let request = |ids: &[i64], replace| SheetRequest {
+            ids: ids.to_vec(),
+            batch: TOKEN.into(),
+            replace,
+        };
+        let found = vec![student(1, false), student(2, true)];
+        assert_eq!(check_sheet(&request(&[1], false), &found), Ok(()));
+        assert_eq!(
+            check_sheet(&request(&[1, 2], false), &found),
+            Err(SheetRefusal::NeedsConfirmation(1))
+        );
+        assert_eq!(check_sheet(&request(&[1, 2], true), &found), Ok(()));
+        let missing = check_sheet(&request(&[1, 9], true), &found).unwrap_err();
+        assert_eq!(
+            missing,
+            SheetRefusal::NotStudents(vec!["no patient has the id 9".into()])
+        );
+        let mut visitor = student(3, false);
+        visitor.kind = PatientKind::Visitor;
+        let mut inactive = student(4, false);
+        inactive.active = false;
+        let mut no_matric = student(5, false);
+        no_matric.matric_number = None;
+        let found = vec![student(1, false), visitor, inactive, no_matric];
+        let Err(SheetRefusal::NotStudents(who)) = check_sheet(&request(&[1, 3, 4, 5], true), &found) else {
+            panic!("refused");
+        };
+        assert_eq!(who.len(), 3);
+        assert_eq!(
+            SheetRefusal::NotStudents(who).to_string(),
+            "Nothing was issued: 3 of the chosen records are not an active student with a matric number \
+             (Ada Obi (SB-2026-00003), Ada Obi (SB-2026-00004), Ada Obi (SB-2026-00005))."
+        );
+        assert_eq!(
+            SheetRefusal::NeedsConfirmation(2).to_string(),
+            "This replaces the passwords of 2 students who have one. To go on, tick the box that says so above \
+             the button, or untick them."
+        );
     }
 }

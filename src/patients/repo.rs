@@ -470,9 +470,8 @@ pub async fn sheet_candidates(
         count = count.bind(*value);
     }
     let total = count.fetch_one(db.pool()).await?;
-    let list_sql = format!(
-        "SELECT {SHEET_COLUMNS} FROM patient WHERE {condition} ORDER BY surname, first_name, id LIMIT {limit}"
-    );
+    let list_sql =
+        format!("SELECT {SHEET_COLUMNS} FROM patient WHERE {condition} ORDER BY surname, first_name, id LIMIT {limit}");
     let mut list = sqlx::query_as::<_, SheetStudent>(&list_sql);
     for value in &values {
         list = list.bind(*value);

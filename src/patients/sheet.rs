@@ -113,7 +113,15 @@ pub async fn issue(
         Ok(request) => request,
         Err(message) => {
             let ticked = SheetRequest::ticked(&fields);
-            return refused(&state, layout, filter, ticked, StatusCode::UNPROCESSABLE_ENTITY, message).await;
+            return refused(
+                &state,
+                layout,
+                filter,
+                ticked,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                message,
+            )
+            .await;
         }
     };
     let status = match service::issue_sheet(&state.db, &Actor::staff(&user, &ip), &request).await {

@@ -11,6 +11,7 @@ mod cli;
 mod import;
 mod patients;
 mod portal_sheet;
+mod portal_sheet_browser;
 mod queue;
 mod queue_browser;
 mod schedule;

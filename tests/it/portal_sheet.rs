@@ -110,7 +110,8 @@ fn slips(page: &Page) -> Vec<(String, String, String)> {
 }
 
 async fn with_password(app: &TestApp) -> i64 {
-    app.count("SELECT COUNT(*) FROM patient WHERE password_hash IS NOT NULL").await
+    app.count("SELECT COUNT(*) FROM patient WHERE password_hash IS NOT NULL")
+        .await
 }
 
 async fn sheet_audits(app: &TestApp) -> i64 {
@@ -180,7 +181,8 @@ async fn portal_sheet_filter_finds_the_right_students(app: TestApp) {
         .await;
     assert_eq!(listed(&page), ["SCI/20/0003", "ART/20/0001", "SCI/20/0001"]);
     assert_eq!(
-        page.attr(&format!("#level option[value='{first_year}']"), "selected").as_deref(),
+        page.attr(&format!("#level option[value='{first_year}']"), "selected")
+            .as_deref(),
         Some("")
     );
 
@@ -199,7 +201,9 @@ async fn portal_sheet_filter_finds_the_right_students(app: TestApp) {
     // Nobody matches: said so, and no form to issue an empty sheet.
     let history = id_of(&app, "department", "History").await;
     let page = reception
-        .get(&format!("{PAGE}?filtered=1&without_access=1&faculty={science}&department={history}"))
+        .get(&format!(
+            "{PAGE}?filtered=1&without_access=1&faculty={science}&department={history}"
+        ))
         .await;
     assert_eq!(page.text("#matching-count"), "0");
     assert!(page.has("#no-students") && !page.has("#sheet-form"));
@@ -245,14 +249,17 @@ async fn portal_sheet_issues_passwords_that_log_students_in(app: TestApp) {
     for password in &passwords {
         assert_eq!(password.len(), 16);
         assert_eq!(
-            app.count(&format!("SELECT COUNT(*) FROM patient WHERE password_hash LIKE '%{password}%'"))
-                .await,
+            app.count(&format!(
+                "SELECT COUNT(*) FROM patient WHERE password_hash LIKE '%{password}%'"
+            ))
+            .await,
             0
         );
     }
     assert_eq!(with_password(&app).await, 3);
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM patient WHERE must_change_password = 1").await,
+        app.count("SELECT COUNT(*) FROM patient WHERE must_change_password = 1")
+            .await,
         3
     );
     assert_eq!(
@@ -312,7 +319,10 @@ async fn portal_sheet_is_all_or_nothing(app: TestApp) {
     let refused = post(&admin, &ticking(&fields, &[ada, visitor, bola])).await;
     refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     let message = refused.text("#sheet-message [role=alert]");
-    assert!(message.starts_with("Nothing was issued: 1 of the chosen records is not"), "{message}");
+    assert!(
+        message.starts_with("Nothing was issued: 1 of the chosen records is not"),
+        "{message}"
+    );
     assert!(message.contains("Vic Visitor (SB-2026-09999)"), "{message}");
     assert_eq!(refused.attr(&format!("#pick-{ada}"), "checked").as_deref(), Some(""));
     let dayo = patient_id(&app, "ART/20/0001").await;
@@ -340,11 +350,18 @@ async fn portal_sheet_is_all_or_nothing(app: TestApp) {
     let page = post(&admin, &ticking(&fields, &[])).await;
     page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(page.text("#sheet-message"), "Tick at least one student.");
-    let no_token: Vec<(String, String)> = ticking(&fields, &[ada]).into_iter().filter(|(k, _)| k != "batch").collect();
-    post(&admin, &no_token).await.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let no_token: Vec<(String, String)> = ticking(&fields, &[ada])
+        .into_iter()
+        .filter(|(k, _)| k != "batch")
+        .collect();
+    post(&admin, &no_token)
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     let mut forged = ticking(&no_token, &[ada]);
     forged.push(("batch".to_owned(), "x' OR 1=1 --".to_owned()));
-    post(&admin, &forged).await.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    post(&admin, &forged)
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     // Without the CSRF token: refused before anything.
     let raw: Vec<(&str, &str)> = vec![("id", "1"), ("batch", "abcdefghijkmnpqr")];
     assert_eq!(admin.post_raw(PAGE, &raw).await.status, StatusCode::FORBIDDEN);
@@ -369,9 +386,10 @@ async fn portal_sheet_replaces_passwords_only_when_confirmed(app: TestApp) {
     // Posting them anyway (a form from before, a crafted post) without confirming: refused, nothing written.
     let refused = post(&reception, &ticking(&form_fields(&page), &[ada, chidi])).await;
     refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(
-        refused.text("#sheet-message"),
-        "This replaces the passwords of 1 student who has one."
+    assert!(
+        refused
+            .text("#sheet-message")
+            .starts_with("This replaces the passwords of 1 student who has one. To go on, tick the box")
     );
     assert_eq!(with_password(&app).await, 1);
     assert_one_time_login(&app, "SCI/20/0001", &old).await;
@@ -386,7 +404,10 @@ async fn portal_sheet_replaces_passwords_only_when_confirmed(app: TestApp) {
     let slips = slips(&sheet);
     assert_eq!(slips.len(), 2);
     let student = app.client();
-    assert_eq!(student.login("SCI/20/0001", &old).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        student.login("SCI/20/0001", &old).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     for (matric, _, password) in &slips {
         assert_one_time_login(&app, matric, password).await;
     }
@@ -421,18 +442,27 @@ async fn portal_sheet_refuses_a_replayed_form(app: TestApp) {
         assert_one_time_login(&app, &matric, &password).await;
     }
 
-    // Two presses at once (a double click without JavaScript): one sheet, one refusal.
-    let page = reception.get(PAGE).await;
+    // Two presses at once (a double click without JavaScript), confirmed to replace, so that only the form's
+    // one-time token can stop the second: one sheet, one refusal saying why.
+    let page = reception.get(&format!("{PAGE}?filtered=1")).await;
     let chidi = patient_id(&app, "SCI/20/0003").await;
-    let fields = ticking(&form_fields(&page), &[chidi]);
+    let mut fields = ticking(&form_fields(&page), &[chidi, ada]);
+    fields.push(("replace".to_owned(), "1".to_owned()));
     let (a, b) = tokio::join!(post(&reception, &fields), post(&reception, &fields));
     let mut statuses = [a.status, b.status];
     statuses.sort();
     assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+    let refusal = if a.status == StatusCode::CONFLICT { &a } else { &b };
+    assert!(
+        refusal
+            .text("#sheet-message")
+            .starts_with("These passwords were already issued")
+    );
     let sheet = if a.status == StatusCode::OK { a } else { b };
-    let (matric, _, password) = slips(&sheet).remove(0);
-    assert_one_time_login(&app, &matric, &password).await;
-    assert_eq!(sheet_audits(&app).await, 3);
+    for (matric, _, password) in slips(&sheet) {
+        assert_one_time_login(&app, &matric, &password).await;
+    }
+    assert_eq!(sheet_audits(&app).await, 4);
 }
 
 async fn portal_sheet_is_for_the_front_desk_only(app: TestApp) {
@@ -468,7 +498,14 @@ async fn portal_sheet_is_for_the_front_desk_only(app: TestApp) {
     post(&student, &fields).await.assert_status(StatusCode::FORBIDDEN);
     // Strangers go to the login page.
     let stranger = app.client();
-    assert!(stranger.get(PAGE).await.location().unwrap_or_default().starts_with("/login"));
+    assert!(
+        stranger
+            .get(PAGE)
+            .await
+            .location()
+            .unwrap_or_default()
+            .starts_with("/login")
+    );
     let token_less: Vec<(&str, &str)> = vec![("id", "1")];
     let page = stranger.post_raw(PAGE, &token_less).await;
     assert!(
@@ -495,9 +532,14 @@ async fn portal_sheet_refuses_control_characters(app: TestApp) {
     let mut nul_id = ticking(&form, &[ada]);
     nul_id.push(("id".to_owned(), format!("{ada}\u{0}")));
     post(&reception, &nul_id).await.assert_status(StatusCode::BAD_REQUEST);
-    let mut bell_token: Vec<(String, String)> = ticking(&form, &[ada]).into_iter().filter(|(k, _)| k != "batch").collect();
+    let mut bell_token: Vec<(String, String)> = ticking(&form, &[ada])
+        .into_iter()
+        .filter(|(k, _)| k != "batch")
+        .collect();
     bell_token.push(("batch".to_owned(), "abcdefghijkmnpq\u{7}".to_owned()));
-    post(&reception, &bell_token).await.assert_status(StatusCode::BAD_REQUEST);
+    post(&reception, &bell_token)
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
     assert_eq!(with_password(&app).await, 0);
 }
 
@@ -511,7 +553,10 @@ async fn portal_sheet_caps_one_batch(app: TestApp) {
     let page = admin.get(PAGE).await;
     assert_eq!(page.text("#matching-count"), "205");
     assert_eq!(listed(&page).len(), 200);
-    assert!(page.text("#cap-note").starts_with("One sheet is for at most 200 students"));
+    assert!(
+        page.text("#cap-note")
+            .starts_with("One sheet is for at most 200 students")
+    );
     assert_eq!(page.text("#issue-button"), "Issue one-time passwords for 200 students");
     // 201 ids in one post: refused before any hashing.
     let all: Vec<i64> = sqlx::query_scalar("SELECT id FROM patient ORDER BY id")
