@@ -570,4 +570,15 @@ async fn portal_sheet_caps_one_batch(app: TestApp) {
         "One sheet is for at most 200 students; tick fewer."
     );
     assert_eq!(with_password(&app).await, 0);
+    // A full sheet, as the page offers it: 200 slips in one go, and the 5 left are listed next.
+    let started = std::time::Instant::now();
+    let sheet = post(&admin, &form_fields(&page)).await;
+    sheet.assert_status(StatusCode::OK);
+    eprintln!("a sheet of 200 took {:?}", started.elapsed());
+    assert_eq!(slips(&sheet).len(), 200);
+    assert_eq!(with_password(&app).await, 200);
+    assert_eq!(sheet_audits(&app).await, 200);
+    let next = admin.get(PAGE).await;
+    assert_eq!(next.text("#matching-count"), "5");
+    assert!(!next.has("#cap-note"));
 }

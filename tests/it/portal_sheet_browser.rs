@@ -107,6 +107,10 @@ CSC/22/0005,Musa,Garba,Science,Computer Science,100L
     assert_eq!(passwords[0].text().await.expect("text").len(), 16);
     assert!(b.fits_width().await, "the sheet fits 1366 px");
     b.screenshot("41-portal-sheet-screen").await;
+    // The Print button opens the browser's print dialog (stubbed here: headless Chromium has none).
+    script(&b, "window.print = () => { window.printed = true; }; return null;").await;
+    b.click("#print-sheet").await;
+    assert_eq!(script(&b, "return window.printed === true;").await, json!(true));
 
     // As printed: no navigation, no toolbar, black on white, dashed slips two to a row.
     b.client
