@@ -112,34 +112,36 @@ pub async fn issue(
     let request = match SheetRequest::parse(&fields) {
         Ok(request) => request,
         Err(message) => {
-            let ticked = SheetRequest::ticked(&fields);
-            return refused(
-                &state,
-                layout,
-                filter,
-                ticked,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                message,
-            )
-            .await;
+            let answer = (StatusCode::UNPROCESSABLE_ENTITY, message);
+            return refused(&state, layout, filter, SheetRequest::ticked(&fields), answer).await;
         }
     };
-    let status = match service::issue_sheet(&state.db, &Actor::staff(&user, &ip), &request).await {
-        Ok(slips) => return Ok(sheet_response(&state, layout, &headers, slips)),
-        Err(SheetError::Internal(err)) => return Err(AppError::Internal(err)),
-        Err(err @ SheetError::Refused(_)) => (StatusCode::UNPROCESSABLE_ENTITY, err),
-        Err(err) => (StatusCode::CONFLICT, err),
-    };
-    refused(&state, layout, filter, request.ids, status.0, status.1.to_string()).await
+    match service::issue_sheet(&state.db, &Actor::staff(&user, &ip), &request).await {
+        Ok(slips) => Ok(sheet_response(&state, layout, &headers, slips)),
+        Err(SheetError::Internal(err)) => Err(AppError::Internal(err)),
+        Err(err) => {
+            let answer = (status_of(&err), err.to_string());
+            refused(&state, layout, filter, request.ids, answer).await
+        }
+    }
 }
 
+/// A refused selection (422) or a form that can't be used again (409).
+fn status_of(err: &SheetError) -> StatusCode {
+    match err {
+        SheetError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        SheetError::AlreadyIssued | SheetError::Changed => StatusCode::CONFLICT,
+        SheetError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The selection page again, with the message beside the button and the ticks as they were.
 async fn refused(
     state: &AppState,
     layout: Layout,
     filter: SheetFilter,
     ticked: Vec<i64>,
-    status: StatusCode,
-    message: String,
+    (status, message): (StatusCode, String),
 ) -> AppResult<Response> {
     let page = SelectionPage {
         ticked: Some(ticked),
