@@ -1,10 +1,7 @@
-// The portal password sheet: the Print button, "tick all", the count on the issue button, and one press only.
+// Choosing students for the portal password sheet: "tick all", the count on the issue button, one press only.
+// (The sheet's Print button is print.js's.)
 (function () {
   "use strict";
-  var print = document.getElementById("print-sheet");
-  if (print) {
-    print.addEventListener("click", function () { window.print(); });
-  }
   var form = document.getElementById("sheet-form");
   if (!form) { return; }
   var picks = Array.prototype.slice.call(form.querySelectorAll("input.pick"));

@@ -211,7 +211,7 @@ pub fn parse_name(text: &str) -> Result<String, InvalidValue> {
     match name.chars().count() {
         0 => Err(InvalidValue("Enter a name.".into())),
         1..=100 => Ok(name),
-        _ => Err(InvalidValue("A name has at most 100 characters.".into())),
+        _ => Err(InvalidValue("Keep the name to 100 characters or fewer.".into())),
     }
 }
 

@@ -28,8 +28,10 @@ pub async fn record(conn: &mut AnyConnection, actor: &Actor, entry: AuditEntry) 
 
 pub async fn list(db: &Db, page: PageRequest) -> Result<(Vec<AuditRow>, i64), sqlx::Error> {
     let rows = sqlx::query_as::<_, AuditRow>(
-        "SELECT id, at, actor_kind, actor_label, action, record_type, record_id, ip, detail
-         FROM audit_event ORDER BY id DESC LIMIT $1 OFFSET $2",
+        "SELECT a.id, a.at, a.actor_kind, a.actor_label, a.action, a.record_type, a.record_id, a.patient_id,
+                p.first_name || ' ' || p.surname || ' (' || p.clinic_number || ')' AS patient_label, a.ip, a.detail
+         FROM audit_event a LEFT JOIN patient p ON p.id = a.patient_id
+         ORDER BY a.id DESC LIMIT $1 OFFSET $2",
     )
     .bind(page.limit())
     .bind(page.offset())

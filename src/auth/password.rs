@@ -64,6 +64,14 @@ pub fn generate() -> String {
         .collect()
 }
 
+/// The rule below in words, shown beside every field where a person chooses a password, before any mistake.
+pub fn rules() -> String {
+    format!(
+        "At least {MIN_LENGTH} characters, not containing your username or number. A short sentence is easy to \
+         remember and hard to guess."
+    )
+}
+
 /// The rule for a password a person chooses.
 pub fn check_new(password: &str, username: &str) -> Result<(), InvalidValue> {
     let length = password.chars().count();

@@ -76,6 +76,16 @@ impl Date {
         Ok(Date(date))
     }
 
+    /// The day as people say it: `Sat 28 Nov`.
+    pub fn short_label(&self) -> String {
+        self.0.format("%a %-d %b").to_string()
+    }
+
+    /// The day in full: `28 February 2026` (dates of birth, where the weekday means nothing).
+    pub fn long_label(&self) -> String {
+        self.0.format("%-d %B %Y").to_string()
+    }
+
     /// `days` later (or earlier when negative); the same date if that would leave chrono's calendar.
     pub fn add_days(date: NaiveDate, days: i64) -> NaiveDate {
         date.checked_add_signed(chrono::Duration::days(days)).unwrap_or(date)
@@ -324,6 +334,8 @@ mod tests {
         assert!(Date::parse(" 1900-01-01 ").is_ok());
         assert_eq!(Date::add_days(NaiveDate::MAX, 7), NaiveDate::MAX);
         assert_eq!(Date::add_days(d.0, -28).to_string(), "2026-01-31");
+        assert_eq!(d.short_label(), "Sat 28 Feb");
+        assert_eq!(d.long_label(), "28 February 2026");
     }
 
     #[test]

@@ -18,9 +18,8 @@ use crate::audit::Actor;
 use crate::auth::password;
 use crate::db::Timestamp;
 use crate::scheduling::repo::{self as schedule_repo, AppointmentView};
-use crate::staff::model::Role;
 use crate::state::AppState;
-use crate::web::extract::{Admins, AnyStaff, ClientIp, FrontDesk, RoleSet, Staff};
+use crate::web::extract::{AnyStaff, ClientIp, FrontDesk, RoleSet, Staff};
 use crate::web::form::{FieldErrors, Form, Query};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
@@ -254,7 +253,7 @@ pub async fn profile(
         patient,
         academic,
         can_edit,
-        can_reset_password: user.role == Role::Admin,
+        can_reset_password: FrontDesk::ROLES.contains(&user.role),
         revealed_password,
         appointments: schedule_repo::appointments_of_patient(&state.db, id).await?,
         zone: settings.time_zone,
@@ -346,7 +345,7 @@ pub async fn approve(
 
 /// Sets up or resets portal access: a generated password, shown once, to be changed at first login.
 pub async fn reset_password(
-    admin: Staff<Admins>,
+    admin: Staff<FrontDesk>,
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     IdPath(id): IdPath,

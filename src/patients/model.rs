@@ -133,7 +133,7 @@ pub fn parse_name(text: &str, what: &str, max: usize, optional: bool) -> Result<
         return Err(InvalidValue(format!("Enter the {what}.")));
     }
     if length > max {
-        return Err(InvalidValue(format!("The {what} has at most {max} characters.")));
+        return Err(InvalidValue(format!("Keep the {what} to {max} characters or fewer.")));
     }
     if name.chars().any(char::is_control) {
         return Err(InvalidValue(format!(
@@ -147,7 +147,7 @@ pub fn parse_name(text: &str, what: &str, max: usize, optional: bool) -> Result<
 pub fn parse_note(text: &str, what: &str, max: usize) -> Result<String, InvalidValue> {
     let note = text.trim().replace("\r\n", "\n");
     if note.chars().count() > max {
-        return Err(InvalidValue(format!("The {what} has at most {max} characters.")));
+        return Err(InvalidValue(format!("Keep the {what} to {max} characters or fewer.")));
     }
     Ok(note)
 }

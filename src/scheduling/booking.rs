@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
+use super::model::Refusal;
 use super::picker::{self, PickerQuery};
 use super::portal::{BookForm, BookPage, booked_message, picker_response, refusal_status};
 use super::service::{self, Booker, BookingError};
@@ -29,7 +30,10 @@ async fn page_for(
     let patient = patient_repo::get(&state.db, patient_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let picker = picker::load(&state.db, &state.settings.get(), query).await?;
+    let settings = state.settings.get();
+    let picker = picker::load(&state.db, &settings, query).await?;
+    // Staff book whether or not the patient is approved; the other rules they may override with a reason.
+    let barrier = picker::barrier(&state.db, &settings.booking_rules(), patient_id, true, &picker).await?;
     Ok(BookPage {
         layout,
         picker,
@@ -38,6 +42,8 @@ async fn page_for(
         for_patient: Some(format!("{} ({})", patient.full_name(), patient.clinic_number)),
         reschedule: None,
         error,
+        notice: barrier.map(|b| with_override_hint(&b.refusal)),
+        can_submit: true,
         reason,
     })
 }
@@ -98,15 +104,21 @@ pub async fn book(
         Err(BookingError::NotFound) => Err(AppError::NotFound),
         Err(err) => {
             let status = refusal_status(&err);
-            let hint = match &err {
-                BookingError::Refused(_) if override_reason.is_empty() => {
-                    " To book anyway, give a reason to override the rules."
-                }
-                _ => "",
+            let message = match &err {
+                BookingError::Refused(refusal) if override_reason.is_empty() => with_override_hint(refusal),
+                BookingError::Refused(refusal) => refusal.to_staff(),
+                other => other.to_string(),
             };
-            let message = format!("{err}{hint}");
             let page = page_for(&state, layout, id, &form.query(), Some(message), form.reason.clone()).await?;
             Ok((status, page).into_response())
         }
     }
+}
+
+/// A refusal as reception reads it, with the way round it.
+fn with_override_hint(refusal: &Refusal) -> String {
+    format!(
+        "{} To book anyway, give a reason to override the rules.",
+        refusal.to_staff()
+    )
 }

@@ -437,6 +437,24 @@ pub enum Refusal {
     NotApproved,
 }
 
+impl Refusal {
+    /// The refusal in the words of staff booking for the patient.
+    pub fn to_staff(&self) -> String {
+        match self {
+            Refusal::TooFarAhead(days) => format!("Patients can book at most {days} days ahead."),
+            Refusal::OnePerDay => "The patient already has a booking on that day.".into(),
+            Refusal::TooMany(most) => {
+                format!("The patient already has {most} upcoming bookings, the most allowed.")
+            }
+            Refusal::AlreadyBooked => "The patient has already booked this slot.".into(),
+            Refusal::NotApproved => {
+                "The patient's account is waiting for approval; approve it on their record first.".into()
+            }
+            Refusal::TooSoon | Refusal::Full | Refusal::Unavailable => self.to_string(),
+        }
+    }
+}
+
 /// The rules a patient's booking must meet (staff may override them with a reason).
 pub fn check_booking(
     rules: &BookingRules,
@@ -453,10 +471,19 @@ pub fn check_booking(
     if rules.one_per_day && holdings.live_that_day > 0 {
         return Err(Refusal::OnePerDay);
     }
-    if holdings.live_future >= rules.max_future {
-        return Err(Refusal::TooMany(rules.max_future));
+    match booking_barrier(rules, true, holdings.live_future) {
+        Some(refusal) => Err(refusal),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// What stops a patient booking any slot at all, so the booking page can say it before they choose: waiting
+/// for the clinic's approval, or already holding the most upcoming bookings allowed.
+pub fn booking_barrier(rules: &BookingRules, approved: bool, live_future: i64) -> Option<Refusal> {
+    if !approved {
+        return Some(Refusal::NotApproved);
+    }
+    (live_future >= rules.max_future).then_some(Refusal::TooMany(rules.max_future))
 }
 
 /// A patient may cancel or move a booking until `cancel_cutoff_minutes` before it starts.
@@ -467,6 +494,27 @@ pub fn patient_may_change(rules: &BookingRules, now: Timestamp, slot_start: Time
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn staff_are_told_about_the_patient_not_themselves() {
+        for refusal in [
+            Refusal::TooSoon,
+            Refusal::TooFarAhead(14),
+            Refusal::OnePerDay,
+            Refusal::TooMany(3),
+            Refusal::Full,
+            Refusal::Unavailable,
+            Refusal::AlreadyBooked,
+            Refusal::NotApproved,
+        ] {
+            let words = refusal.to_staff();
+            assert!(!words.contains("You ") && !words.contains("Your "), "{words}");
+        }
+        assert_eq!(
+            Refusal::OnePerDay.to_staff(),
+            "The patient already has a booking on that day."
+        );
+    }
 
     fn hours(weekday: i64, start: i64, end: i64, minutes: i64) -> Availability {
         Availability {
@@ -724,6 +772,14 @@ mod tests {
             ),
             Ok(())
         );
+    }
+
+    #[test]
+    fn what_stops_any_booking_is_known_before_choosing() {
+        assert_eq!(booking_barrier(&rules(), false, 0), Some(Refusal::NotApproved));
+        assert_eq!(booking_barrier(&rules(), true, 2), None);
+        assert_eq!(booking_barrier(&rules(), true, 3), Some(Refusal::TooMany(3)));
+        assert_eq!(booking_barrier(&rules(), false, 3), Some(Refusal::NotApproved));
     }
 
     #[test]

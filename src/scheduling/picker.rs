@@ -1,20 +1,24 @@
 //! The slot picker shared by the patient's booking page and reception's: the days that can be booked, the
 //! doctors, and a day's open slots.
 
-use chrono::{Duration as Days, NaiveDate};
+use chrono::{Datelike, Duration as Days, NaiveDate, Timelike};
 use serde::Deserialize;
 
+use super::model::{BookingRules, Refusal, booking_barrier};
 use super::repo::{self, OpenSlot};
 use crate::db::{Date, Db, Timestamp};
 use crate::settings::Settings;
 use crate::web::form::parse_id;
 
-/// `?day=YYYY-MM-DD&doctor=ID` as typed; anything unreadable means "the first bookable day" / "any doctor".
+/// `?day=YYYY-MM-DD&doctor=ID` as typed; anything unreadable means "the first day with free places" / "any
+/// doctor". `slot` is the time chosen before a refused booking, shown chosen again.
 #[derive(Debug, Default, Deserialize)]
 pub struct PickerQuery {
     pub day: Option<String>,
     pub doctor: Option<String>,
     pub reschedule: Option<String>,
+    #[serde(default)]
+    pub slot: Option<String>,
 }
 
 impl PickerQuery {
@@ -27,85 +31,254 @@ impl PickerQuery {
     }
 }
 
+/// How a day looks at a glance: no clinic, every seat taken, or this many free.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DaySeats {
+    Closed,
+    Full,
+    Free(i64),
+}
+
+/// One chip of the day chooser.
 pub struct DayChoice {
+    /// `YYYY-MM-DD`, the value sent.
     pub day: String,
+    /// `Tue`
+    pub weekday: String,
+    /// `24`
+    pub date: String,
+    /// `Tuesday 24 November`, its name for screen readers.
     pub label: String,
+    pub seats: DaySeats,
     pub current: bool,
+    on: NaiveDate,
+}
+
+impl DayChoice {
+    /// The column of a calendar week (Monday first) the chip sits in, so the days line up by weekday.
+    pub fn weekday_column(&self) -> u32 {
+        self.on.weekday().number_from_monday()
+    }
+
+    pub fn seats_text(&self) -> String {
+        match self.seats {
+            DaySeats::Closed => "Closed".into(),
+            DaySeats::Full => "Full".into(),
+            DaySeats::Free(n) => format!("{n} free"),
+        }
+    }
+
+    pub fn css_class(&self) -> &'static str {
+        match self.seats {
+            DaySeats::Closed => "day-closed",
+            DaySeats::Full => "day-full",
+            DaySeats::Free(_) => "day-free",
+        }
+    }
+
+    /// A closed day has nothing to show (unless it is the one shown), so arrow keys skip it.
+    pub fn selectable(&self) -> bool {
+        self.current || self.seats != DaySeats::Closed
+    }
 }
 
 pub struct SlotChoice {
     pub id: i64,
+    /// `09:40`
     pub time: String,
+    /// `09:50`
+    pub ends: String,
     pub doctor_name: String,
     pub seats_left: i64,
+    /// Minutes after midnight in the clinic's zone, for morning / afternoon.
+    minute: u32,
 }
 
-/// Everything the picker shows for one day.
+impl SlotChoice {
+    pub fn seats_text(&self) -> String {
+        match self.seats_left {
+            1 => "1 place left".into(),
+            n => format!("{n} places left"),
+        }
+    }
+
+    /// `09:40 · Dr Bello`: what the book bar says once it is chosen.
+    pub fn summary(&self) -> String {
+        format!("{} · {}", self.time, self.doctor_name)
+    }
+}
+
+/// Part of a doctor's day: "Morning", "Afternoon" or "Evening", with its times in order.
+pub struct Period {
+    pub label: &'static str,
+    pub slots: Vec<SlotChoice>,
+}
+
+/// One doctor's open times on the day.
+pub struct DoctorSlots {
+    pub doctor_name: String,
+    pub periods: Vec<Period>,
+}
+
+/// Everything the picker shows for one day: one view model for the patient's page and reception's.
 pub struct SlotPicker {
     pub day: String,
+    date: Date,
     pub day_label: String,
-    pub first_day: String,
-    pub last_day: String,
     pub days: Vec<DayChoice>,
     pub doctors: Vec<(i64, String)>,
     pub doctor: Option<i64>,
-    pub slots: Vec<SlotChoice>,
+    pub groups: Vec<DoctorSlots>,
     /// The day has clinic hours (so no open slot means "full", not "closed").
     pub day_has_slots: bool,
+    pub chosen: Option<i64>,
 }
 
 impl SlotPicker {
     pub fn is_full(&self) -> bool {
-        self.day_has_slots && self.slots.is_empty()
+        self.day_has_slots && self.groups.is_empty()
     }
 
     pub fn doctor_selected(&self, id: &i64) -> bool {
         self.doctor == Some(*id)
     }
+
+    pub fn is_chosen(&self, id: &i64) -> bool {
+        self.chosen == Some(*id)
+    }
+
+    /// The book bar's text: the chosen time, if one is.
+    pub fn chosen_summary(&self) -> Option<String> {
+        self.groups
+            .iter()
+            .flat_map(|g| &g.periods)
+            .flat_map(|p| &p.slots)
+            .find(|s| self.chosen == Some(s.id))
+            .map(SlotChoice::summary)
+    }
 }
 
-/// The picker for the asked day, clamped to today .. today + horizon.
+/// Why a patient can't book, said before they choose: `blocks_all` when no slot can be booked at all
+/// (waiting for approval, or at the limit of upcoming bookings), else only the day shown (one a day).
+pub struct Barrier {
+    pub refusal: Refusal,
+    pub blocks_all: bool,
+}
+
+pub async fn barrier(
+    db: &Db,
+    rules: &BookingRules,
+    patient_id: i64,
+    approved: bool,
+    picker: &SlotPicker,
+) -> Result<Option<Barrier>, sqlx::Error> {
+    let (live_future, live_that_day) = repo::holdings(db.pool(), patient_id, picker.date, Timestamp::now()).await?;
+    if let Some(refusal) = booking_barrier(rules, approved, live_future) {
+        return Ok(Some(Barrier {
+            refusal,
+            blocks_all: true,
+        }));
+    }
+    Ok((rules.one_per_day && live_that_day > 0).then_some(Barrier {
+        refusal: Refusal::OnePerDay,
+        blocks_all: false,
+    }))
+}
+
+/// The picker for the asked day, clamped to today .. today + horizon; without one, the first day with free
+/// places.
 pub async fn load(db: &Db, settings: &Settings, query: &PickerQuery) -> Result<SlotPicker, sqlx::Error> {
     let today = settings.today();
     let last = today + Days::days(settings.booking_horizon_days);
-    let asked = query.day.as_deref().and_then(|d| Date::parse(d).ok()).map(|d| d.0);
-    let day = asked.filter(|d| *d >= today && *d <= last).unwrap_or(today);
     let doctor = query.doctor();
     let not_before = Timestamp::now();
+    let seats = repo::seats_by_day(db, Date(today), Date(last), doctor, not_before).await?;
+    let asked = query.day.as_deref().and_then(|d| Date::parse(d).ok()).map(|d| d.0);
+    let day = asked
+        .filter(|d| *d >= today && *d <= last)
+        .or_else(|| seats.iter().find(|s| s.free > 0).map(|s| s.day.0))
+        .unwrap_or(today);
     let open: Vec<OpenSlot> = repo::open_slots(db, Date(day), doctor, not_before).await?;
-    let zone = settings.time_zone;
-    let slots = open
-        .into_iter()
-        .map(|s| SlotChoice {
-            id: s.id,
-            time: format!("{}–{}", time_of(s.starts_at, zone), time_of(s.ends_at, zone)),
-            doctor_name: s.doctor_name,
-            seats_left: s.seats_left,
-        })
-        .collect();
-    let days = (0..=settings.booking_horizon_days.min(13))
+    let days = (0..=settings.booking_horizon_days)
         .map(|offset| today + Days::days(offset))
-        .map(|d| DayChoice {
-            day: d.to_string(),
-            label: short_label(d),
-            current: d == day,
-        })
+        .map(|d| day_choice(d, &seats, d == day))
         .collect();
     Ok(SlotPicker {
         day: day.to_string(),
+        date: Date(day),
         day_label: day.format("%A %-d %B").to_string(),
-        first_day: today.to_string(),
-        last_day: last.to_string(),
         days,
         doctors: repo::doctors(db).await?,
         doctor,
-        slots,
-        day_has_slots: repo::day_has_slots(db, Date(day), doctor).await?,
+        groups: group(open, settings.time_zone),
+        day_has_slots: seats.iter().any(|s| s.day.0 == day && s.slots > 0),
+        chosen: query.slot.as_deref().and_then(parse_id),
     })
 }
 
-fn short_label(day: NaiveDate) -> String {
-    day.format("%a %-d").to_string()
+fn day_choice(day: NaiveDate, seats: &[repo::DaySeats], current: bool) -> DayChoice {
+    let found = seats.iter().find(|s| s.day.0 == day);
+    DayChoice {
+        day: day.to_string(),
+        weekday: day.format("%a").to_string(),
+        date: day.format("%-d").to_string(),
+        label: day.format("%A %-d %B").to_string(),
+        seats: match found {
+            None => DaySeats::Closed,
+            Some(s) if s.free > 0 => DaySeats::Free(s.free),
+            Some(_) => DaySeats::Full,
+        },
+        current,
+        on: day,
+    }
+}
+
+/// "Morning" before noon, "Afternoon" until 17:00, then "Evening".
+fn period_of(minute: u32) -> &'static str {
+    match minute {
+        0..720 => "Morning",
+        720..1020 => "Afternoon",
+        _ => "Evening",
+    }
+}
+
+/// Open slots (in time order) grouped per doctor (by name), then by part of the day.
+fn group(open: Vec<OpenSlot>, zone: chrono_tz::Tz) -> Vec<DoctorSlots> {
+    let mut groups: Vec<(i64, DoctorSlots)> = Vec::new();
+    for s in open {
+        let local = s.starts_at.to_utc().with_timezone(&zone);
+        let choice = SlotChoice {
+            id: s.id,
+            time: time_of(s.starts_at, zone),
+            ends: time_of(s.ends_at, zone),
+            doctor_name: s.doctor_name,
+            seats_left: s.seats_left,
+            minute: local.hour() * 60 + local.minute(),
+        };
+        let index = match groups.iter().position(|(id, _)| *id == s.doctor_id) {
+            Some(index) => index,
+            None => {
+                let slots = DoctorSlots {
+                    doctor_name: choice.doctor_name.clone(),
+                    periods: Vec::new(),
+                };
+                groups.push((s.doctor_id, slots));
+                groups.len() - 1
+            }
+        };
+        let periods = &mut groups[index].1.periods;
+        let label = period_of(choice.minute);
+        match periods.last_mut() {
+            Some(period) if period.label == label => period.slots.push(choice),
+            _ => periods.push(Period {
+                label,
+                slots: vec![choice],
+            }),
+        }
+    }
+    let mut groups: Vec<DoctorSlots> = groups.into_iter().map(|(_, g)| g).collect();
+    groups.sort_by(|a, b| a.doctor_name.cmp(&b.doctor_name));
+    groups
 }
 
 /// `09:30` in the clinic's zone.
@@ -116,4 +289,88 @@ pub fn time_of(at: Timestamp, zone: chrono_tz::Tz) -> String {
 /// `Tue 24 Nov, 09:30` in the clinic's zone.
 pub fn when(at: Timestamp, zone: chrono_tz::Tz) -> String {
     at.to_utc().with_timezone(&zone).format("%a %-d %b, %H:%M").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(id: i64, doctor_id: i64, name: &str, hour: i64, minute: i64) -> OpenSlot {
+        // 2026-06-01 in Lagos (UTC+1, no daylight saving).
+        let at = Timestamp(1_780_268_400_000 + (hour * 60 + minute) * 60_000);
+        OpenSlot {
+            id,
+            doctor_id,
+            doctor_name: name.into(),
+            starts_at: at,
+            ends_at: Timestamp(at.0 + 10 * 60_000),
+            seats_left: 2,
+        }
+    }
+
+    #[test]
+    fn slots_are_grouped_per_doctor_then_morning_afternoon_evening() {
+        let slots = vec![
+            open(1, 7, "Dr Okafor", 9, 40),
+            open(2, 3, "Dr Bello", 9, 40),
+            open(3, 7, "Dr Okafor", 11, 50),
+            open(4, 7, "Dr Okafor", 12, 0),
+            open(5, 3, "Dr Bello", 17, 30),
+        ];
+        let groups = group(slots, chrono_tz::Africa::Lagos);
+        // "Doctor: Period times; Period times", one line per doctor.
+        let shape: Vec<String> = groups
+            .iter()
+            .map(|g| {
+                let periods: Vec<String> = g
+                    .periods
+                    .iter()
+                    .map(|p| {
+                        let times: Vec<&str> = p.slots.iter().map(|s| s.time.as_str()).collect();
+                        format!("{} {}", p.label, times.join(" "))
+                    })
+                    .collect();
+                format!("{}: {}", g.doctor_name, periods.join("; "))
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                "Dr Bello: Morning 09:40; Evening 17:30",
+                "Dr Okafor: Morning 09:40 11:50; Afternoon 12:00"
+            ]
+        );
+        assert_eq!(groups[0].periods[0].slots[0].summary(), "09:40 · Dr Bello");
+        assert_eq!(groups[0].periods[0].slots[0].seats_text(), "2 places left");
+    }
+
+    #[test]
+    fn days_say_at_a_glance_whether_they_have_free_places() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let seats = vec![repo::DaySeats {
+            day: Date(day),
+            slots: 4,
+            free: 0,
+        }];
+        let full = day_choice(day, &seats, false);
+        assert_eq!(
+            (full.seats_text(), full.css_class(), full.selectable()),
+            ("Full".into(), "day-full", true)
+        );
+        assert_eq!((full.weekday.as_str(), full.date.as_str()), ("Tue", "24"));
+        assert_eq!(full.weekday_column(), 2);
+        let closed = day_choice(day.succ_opt().unwrap(), &seats, false);
+        assert_eq!((closed.seats_text(), closed.selectable()), ("Closed".into(), false));
+        assert!(day_choice(day.succ_opt().unwrap(), &seats, true).selectable());
+        let free = day_choice(
+            day,
+            &[repo::DaySeats {
+                day: Date(day),
+                slots: 4,
+                free: 7,
+            }],
+            false,
+        );
+        assert_eq!(free.seats_text(), "7 free");
+    }
 }

@@ -23,7 +23,7 @@ use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
 
 #[derive(Template, WebTemplate)]
-#[template(path = "booking/book.html", blocks = ["slots"])]
+#[template(path = "booking/book.html", blocks = ["picker"])]
 pub struct BookPage {
     pub layout: Layout,
     pub picker: SlotPicker,
@@ -35,26 +35,17 @@ pub struct BookPage {
     pub for_patient: Option<String>,
     pub reschedule: Option<i64>,
     pub error: Option<String>,
+    /// Said before choosing: why this patient can't book (yet), or not on this day.
+    pub notice: Option<String>,
+    /// False when no slot can be booked at all (the patient is told why in `notice`).
+    pub can_submit: bool,
     pub reason: String,
 }
 
-impl BookPage {
-    fn day_link(&self, day: &str) -> String {
-        let mut link = format!("{}?day={day}", self.base);
-        if let Some(doctor) = self.picker.doctor {
-            link.push_str(&format!("&doctor={doctor}"));
-        }
-        if let Some(id) = self.reschedule {
-            link.push_str(&format!("&reschedule={id}"));
-        }
-        link
-    }
-}
-
-/// Renders the picker page or, for htmx, its slot list.
+/// Renders the picker page or, for htmx, the picker alone (days and slots).
 pub fn picker_response(page: BookPage, hx: HxRequest, status: StatusCode) -> AppResult<Response> {
     if hx.0 && page.error.is_none() {
-        return Ok((status, Html(page.as_slots().render()?)).into_response());
+        return Ok((status, Html(page.as_picker().render()?)).into_response());
     }
     Ok((status, page).into_response())
 }
@@ -84,12 +75,18 @@ async fn my_book_page(
             .await
             .map_err(booking_error)?;
     }
-    let picker = picker::load(&state.db, &state.settings.get(), query).await?;
+    let settings = state.settings.get();
+    let picker = picker::load(&state.db, &settings, query).await?;
     let action = match reschedule {
         Some(id) => format!("/me/appointments/{id}/reschedule"),
         None => "/me/appointments".to_owned(),
     };
-    let error = error.or_else(|| (!user.approved).then(|| Refusal::NotApproved.to_string()));
+    // Moving a booking keeps the count and may stay on its day: only a new booking meets these rules.
+    let barrier = match reschedule {
+        Some(_) => None,
+        None => picker::barrier(&state.db, &settings.booking_rules(), user.id, user.approved, &picker).await?,
+    };
+    let notice = barrier.as_ref().map(|b| b.refusal.to_string());
     Ok(BookPage {
         layout,
         picker,
@@ -97,7 +94,9 @@ async fn my_book_page(
         base: "/me/book".into(),
         for_patient: None,
         reschedule,
+        notice: notice.filter(|n| Some(n) != error.as_ref()),
         error,
+        can_submit: !barrier.is_some_and(|b| b.blocks_all),
         reason,
     })
 }
@@ -137,6 +136,7 @@ impl BookForm {
             day: Some(self.day.clone()),
             doctor: Some(self.doctor.clone()),
             reschedule: None,
+            slot: Some(self.slot_id.clone()),
         }
     }
 }
@@ -214,6 +214,8 @@ pub async fn booked_message(state: &AppState, id: i64) -> AppResult<String> {
 pub struct MinePage {
     layout: Layout,
     upcoming: Vec<AppointmentView>,
+    /// Cancelled bookings of days still to come.
+    cancelled: Vec<AppointmentView>,
     past: Vec<AppointmentView>,
     waitlist: Vec<WaitlistEntry>,
     zone: chrono_tz::Tz,
@@ -234,15 +236,21 @@ impl MinePage {
 pub async fn mine(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<MinePage> {
     let settings = state.settings.get();
     let now = Timestamp::now();
-    let (upcoming, past): (Vec<_>, Vec<_>) = repo::appointments_of_patient(&state.db, user.id)
+    let (upcoming, others): (Vec<_>, Vec<_>) = repo::appointments_of_patient(&state.db, user.id)
         .await?
         .into_iter()
         .partition(|a| a.status.is_live() && a.ends_at > now);
-    let mut upcoming = upcoming;
+    // A booking cancelled for a day still to come is not "earlier".
+    let (cancelled, past): (Vec<_>, Vec<_>) = others
+        .into_iter()
+        .partition(|a| a.status == AppointmentStatus::Cancelled && a.starts_at > now);
+    let (mut upcoming, mut cancelled) = (upcoming, cancelled);
     upcoming.reverse();
+    cancelled.reverse();
     Ok(MinePage {
         layout,
         upcoming,
+        cancelled,
         past,
         waitlist: repo::waitlist_of(&state.db, user.id, Date(settings.today())).await?,
         zone: settings.time_zone,

@@ -317,15 +317,36 @@ pub async fn open_slots(
     .await
 }
 
-/// Whether a day has slots at all (so "full" can be told apart from "no clinic that day").
-pub async fn day_has_slots(db: &Db, day: Date, doctor_id: Option<i64>) -> Result<bool, sqlx::Error> {
-    let n: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM slot WHERE day = $1 AND blocked = 0 AND ($2 = 0 OR doctor_id = $2)")
-            .bind(day)
-            .bind(doctor_id.unwrap_or(0))
-            .fetch_one(db.pool())
-            .await?;
-    Ok(n > 0)
+/// Seats at a glance for the days `from`..=`to`: per day with slots, how many slots it has (not blocked, an active
+/// doctor) and how many seats are free in those not yet started (`not_before`). Days without a row have no slots.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DaySeats {
+    pub day: Date,
+    pub slots: i64,
+    pub free: i64,
+}
+
+pub async fn seats_by_day(
+    db: &Db,
+    from: Date,
+    to: Date,
+    doctor_id: Option<i64>,
+    not_before: Timestamp,
+) -> Result<Vec<DaySeats>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT sl.day, COUNT(*) AS slots,
+                CAST(COALESCE(SUM(CASE WHEN sl.starts_at >= $3 AND sl.booked < sl.capacity
+                                       THEN sl.capacity - sl.booked ELSE 0 END), 0) AS BIGINT) AS free
+         FROM slot sl JOIN staff s ON s.id = sl.doctor_id
+         WHERE sl.day >= $1 AND sl.day <= $2 AND sl.blocked = 0 AND ($4 = 0 OR sl.doctor_id = $4) AND s.active = 1
+         GROUP BY sl.day",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(not_before)
+    .bind(doctor_id.unwrap_or(0))
+    .fetch_all(db.pool())
+    .await
 }
 
 // ---- appointments ------------------------------------------------------------------------------------
@@ -364,8 +385,12 @@ pub async fn patient_approved(tx: &mut Tx, patient_id: i64) -> Result<bool, sqlx
     Ok(approved.is_some_and(|f| f.0))
 }
 
-/// Live bookings of a patient from `now` on, and on `day`.
-pub async fn holdings(tx: &mut Tx, patient_id: i64, day: Date, now: Timestamp) -> Result<(i64, i64), sqlx::Error> {
+/// Live bookings of a patient from `now` on, and on `day`; in a booking's transaction, or on the pool to tell a
+/// patient before they choose.
+pub async fn holdings<'e, E>(executor: E, patient_id: i64, day: Date, now: Timestamp) -> Result<(i64, i64), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     sqlx::query_as(
         "SELECT CAST(COALESCE(SUM(CASE WHEN sl.ends_at > $2 THEN 1 ELSE 0 END), 0) AS BIGINT),
                 CAST(COALESCE(SUM(CASE WHEN a.day = $3 THEN 1 ELSE 0 END), 0) AS BIGINT)
@@ -375,7 +400,7 @@ pub async fn holdings(tx: &mut Tx, patient_id: i64, day: Date, now: Timestamp) -
     .bind(patient_id)
     .bind(now)
     .bind(day)
-    .fetch_one(&mut **tx)
+    .fetch_one(executor)
     .await
 }
 

@@ -331,14 +331,14 @@ pub fn parse_clinic_name(text: &str) -> Result<String, InvalidValue> {
     match name.chars().count() {
         0 => Err(InvalidValue("Enter the clinic's name.".into())),
         1..=100 => Ok(name),
-        _ => Err(InvalidValue("The name has at most 100 characters.".into())),
+        _ => Err(InvalidValue("Keep the name to 100 characters or fewer.".into())),
     }
 }
 
 pub fn parse_clinic_address(text: &str) -> Result<String, InvalidValue> {
     let address = text.trim().replace("\r\n", "\n");
     if address.chars().count() > 500 {
-        Err(InvalidValue("The address has at most 500 characters.".into()))
+        Err(InvalidValue("Keep the address to 500 characters or fewer.".into()))
     } else {
         Ok(address)
     }

@@ -118,7 +118,7 @@ pub fn parse_full_name(text: &str) -> Result<String, InvalidValue> {
     match name.chars().count() {
         0 => Err(InvalidValue("Enter the person's name.".into())),
         1..=100 => Ok(name),
-        _ => Err(InvalidValue("A name has at most 100 characters.".into())),
+        _ => Err(InvalidValue("Keep the name to 100 characters or fewer.".into())),
     }
 }
 

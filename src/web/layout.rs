@@ -63,7 +63,10 @@ pub struct Layout {
     pub user_name: Option<String>,
     pub role_label: Option<&'static str>,
     pub home_path: &'static str,
+    /// Staff sections: a row under the header on a desktop, a menu button on a phone.
     pub nav: Vec<NavLink>,
+    /// Patients' tab bar at the bottom of the screen.
+    pub tabs: Vec<NavLink>,
     pub csrf_token: String,
     pub flash: Option<Flash>,
 }
@@ -77,17 +80,22 @@ impl Layout {
     ) -> Result<Self, AppError> {
         let csrf_token = csrf::token(session).await?;
         let flash = session.remove::<Flash>(FLASH_KEY).await?;
-        let (user_name, role_label, home_path, nav) = match user {
+        let (user_name, role_label, home_path, nav, tabs) = match user {
             Some(CurrentUser::Staff(staff)) => (
                 Some(staff.full_name.clone()),
                 Some(staff.role.label()),
                 staff.role.home_path(),
                 nav_for(staff.role, path),
+                Vec::new(),
             ),
-            Some(CurrentUser::Patient(patient)) => {
-                (Some(patient.full_name()), Some("Patient"), "/me", patient_nav(path))
-            }
-            None => (None, None, "/", Vec::new()),
+            Some(CurrentUser::Patient(patient)) => (
+                Some(patient.full_name()),
+                Some("Patient"),
+                "/me",
+                Vec::new(),
+                patient_tabs(path),
+            ),
+            None => (None, None, "/", Vec::new(), Vec::new()),
         };
         Ok(Layout {
             clinic_name: state.settings.get().clinic_name.clone(),
@@ -95,6 +103,7 @@ impl Layout {
             role_label,
             home_path,
             nav,
+            tabs,
             csrf_token,
             flash,
         })
@@ -137,16 +146,22 @@ fn nav_for(role: Role, path: &str) -> Vec<NavLink> {
     mark_current(links, path)
 }
 
-fn patient_nav(path: &str) -> Vec<NavLink> {
+/// The patients' tab bar: what they come for, in reach of the thumb. Their bookings (`/me/appointments`) are
+/// part of "Book".
+fn patient_tabs(path: &str) -> Vec<NavLink> {
+    let section = if path == "/me/appointments" || path.starts_with("/me/appointments/") {
+        "/me/book"
+    } else {
+        path
+    };
     mark_current(
         &[
             ("/me", "Home"),
-            ("/me/queue", "Queue"),
             ("/me/book", "Book"),
-            ("/me/appointments", "Appointments"),
+            ("/me/queue", "Queue"),
             ("/me/card", "Card"),
         ],
-        path,
+        section,
     )
 }
 
@@ -209,6 +224,25 @@ mod tests {
         let nav = nav_for(Role::Reception, "/schedule");
         let current: Vec<&str> = nav.iter().filter(|l| l.current).map(|l| l.label).collect();
         assert_eq!(current, ["Schedule"]);
+    }
+
+    #[test]
+    fn patients_tabs_mark_where_they_are() {
+        let current = |path: &str| -> Vec<&str> {
+            patient_tabs(path)
+                .iter()
+                .filter(|l| l.current)
+                .map(|l| l.label)
+                .collect()
+        };
+        assert_eq!(current("/me"), ["Home"]);
+        assert_eq!(current("/me/book"), ["Book"]);
+        assert_eq!(current("/me/appointments"), ["Book"]);
+        assert_eq!(current("/me/queue"), ["Queue"]);
+        assert_eq!(current("/me/card"), ["Card"]);
+        assert_eq!(current("/me/profile"), ["Home"]);
+        let hrefs: Vec<&str> = patient_tabs("/me").iter().map(|l| l.href).collect();
+        assert_eq!(hrefs, ["/me", "/me/book", "/me/queue", "/me/card"]);
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub mod paging;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
 use tower::ServiceBuilder;
-use tower_http::services::ServeDir;
+use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::state::AppState;
@@ -64,6 +64,13 @@ pub fn static_files(state: &AppState) -> Router<AppState> {
         SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static(value))
     };
     Router::new()
+        // Browsers ask for it at the root whatever the page says.
+        .route_service(
+            "/favicon.ico",
+            ServiceBuilder::new()
+                .layer(cache("public, max-age=86400"))
+                .service(ServeFile::new(dir.join("favicon.ico"))),
+        )
         .nest_service(
             "/static/vendor",
             ServiceBuilder::new()

@@ -359,7 +359,10 @@ async fn bad_input_gets_messages_or_4xx_never_500(app: TestApp) {
     let huge = "x".repeat(5000);
     let page = add_faculty(&admin, &huge, &huge).await;
     page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(page.text("#faculty-name-error"), "A name has at most 100 characters.");
+    assert_eq!(
+        page.text("#faculty-name-error"),
+        "Keep the name to 100 characters or fewer."
+    );
     assert!(page.has("#faculty-code-error"));
     let page = add_faculty(&admin, "Science", "SC-1").await;
     page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);

@@ -324,6 +324,6 @@ async fn logins_and_failures_are_audited(app: TestApp) {
     let log = admin.get("/admin/audit").await;
     log.assert_status(StatusCode::OK);
     let rows = log.texts("tbody tr td:nth-child(3)");
-    assert!(rows.contains(&"auth.login_failed".to_owned()), "{rows:?}");
-    assert!(rows.contains(&"auth.logout".to_owned()), "{rows:?}");
+    assert!(rows.contains(&"Failed to log in".to_owned()), "{rows:?}");
+    assert!(rows.contains(&"Logged out".to_owned()), "{rows:?}");
 }

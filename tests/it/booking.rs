@@ -27,9 +27,11 @@ on_both_databases!(
     booking_pages_check_who_is_asking,
     two_hundred_students_race_for_ten_seats,
     one_student_submitting_twenty_times_books_once,
+    a_student_who_cannot_book_is_told_before_choosing,
+    reception_books_with_the_same_picker_as_the_patient,
 );
 
-const STUDENT_PASSWORD: &str = "student passphrase";
+pub(crate) const STUDENT_PASSWORD: &str = "student passphrase";
 
 async fn doctor(app: &TestApp, username: &str) -> i64 {
     app.create_staff(username, Role::Doctor, false).await
@@ -37,7 +39,31 @@ async fn doctor(app: &TestApp, username: &str) -> i64 {
 
 /// A slot starting `minutes_from_now` from now, straight into the table.
 async fn slot(app: &TestApp, doctor: i64, capacity: i64, minutes_from_now: i64) -> i64 {
-    let starts = Timestamp(Timestamp::now().0 + minutes_from_now * 60_000);
+    slot_starting(
+        app,
+        doctor,
+        capacity,
+        Timestamp(Timestamp::now().0 + minutes_from_now * 60_000),
+    )
+    .await
+}
+
+/// A slot at `hour`:00 in the clinic's zone, `days` days from today.
+async fn slot_at(app: &TestApp, doctor: i64, capacity: i64, days: i64, hour: u32) -> i64 {
+    use chrono::TimeZone;
+    let settings = app.state.settings.get();
+    let local = (settings.today() + Days::days(days))
+        .and_hms_opt(hour, 0, 0)
+        .expect("a time of day");
+    let at = settings
+        .time_zone
+        .from_local_datetime(&local)
+        .earliest()
+        .expect("a real local time");
+    slot_starting(app, doctor, capacity, Timestamp(at.timestamp_millis())).await
+}
+
+async fn slot_starting(app: &TestApp, doctor: i64, capacity: i64, starts: Timestamp) -> i64 {
     let zone = app.state.settings.get().time_zone;
     let day = Date(starts.to_utc().with_timezone(&zone).date_naive());
     sqlx::query_scalar(
@@ -70,7 +96,7 @@ fn minutes_until(app: &TestApp, days: i64, hour: u32) -> i64 {
 }
 
 /// Students with a portal password, all sharing one hash (hashing 200 passwords would only slow the test).
-async fn students(app: &TestApp, count: usize, approved: bool) -> Vec<i64> {
+pub(crate) async fn students(app: &TestApp, count: usize, approved: bool) -> Vec<i64> {
     let hash = sickbay::auth::password::hash(STUDENT_PASSWORD).await.unwrap();
     let pattern = app.state.settings.get().matric_regex();
     let mut ids = Vec::new();
@@ -181,7 +207,9 @@ async fn a_student_books_sees_and_cancels(app: TestApp) {
     assert_eq!(booked(&app, s).await, 0);
     let mine = student.get("/me/appointments").await;
     assert!(mine.has("#no-upcoming"));
-    assert!(mine.text("#past").contains("Cancelled"));
+    // A cancelled booking of a day still to come is listed as cancelled, not under "Earlier".
+    assert!(mine.text("#cancelled").contains("Cancelled"));
+    assert!(!mine.has("#past"));
     // Cancelling again is a clear conflict, and frees nothing more.
     student.post(&cancel, &[]).await.assert_status(StatusCode::CONFLICT);
     assert_eq!(booked(&app, s).await, 0);
@@ -437,13 +465,10 @@ async fn a_full_day_has_a_waitlist_that_is_offered_freed_seats(app: TestApp) {
         "{}",
         home.body
     );
-    assert!(
-        second
-            .get("/me/appointments")
-            .await
-            .text("#waitlist")
-            .contains("book it now")
-    );
+    let waitlist = second.get("/me/appointments").await.text("#waitlist");
+    assert!(waitlist.contains("book it now"), "{waitlist}");
+    // The day as people say it, never ISO.
+    assert!(!waitlist.chars().any(|c| c == '-'), "{waitlist}");
     book(&second, s).await.assert_redirect("/me/appointments");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM waitlist_entry WHERE status = 'accepted'")
@@ -643,4 +668,134 @@ async fn one_student_submitting_twenty_times_books_once(app: TestApp) {
     );
     assert_eq!(booked(&app, s).await, 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM appointment").await, 1);
+}
+
+fn day_from_today(app: &TestApp, days: i64) -> String {
+    (app.state.settings.get().today() + Days::days(days)).to_string()
+}
+
+fn values(page: &crate::support::Page, selector: &str) -> Vec<String> {
+    let selector = scraper::Selector::parse(selector).expect("selector");
+    page.html()
+        .select(&selector)
+        .filter_map(|e| e.value().attr("value").map(str::to_owned))
+        .collect()
+}
+
+async fn a_student_who_cannot_book_is_told_before_choosing(app: TestApp) {
+    let doc = doctor(&app, "dr.told").await;
+    let first = slot(&app, doc, 3, minutes_until(&app, 2, 10)).await;
+    slot(&app, doc, 3, minutes_until(&app, 3, 10)).await;
+    let ids = students(&app, 2, true).await;
+    sqlx::query("UPDATE patient SET approved = 0 WHERE matric_number = 'BK/26/0001'")
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    // Waiting for approval: said at the top, before any choice, and the Book button is off.
+    let pending = student_client(&app, 1).await;
+    let page = pending.get("/me/book").await;
+    page.assert_status(StatusCode::OK);
+    assert!(
+        page.text("#booking-blocked")
+            .contains("waiting for the clinic's approval")
+    );
+    assert!(!page.has("#booking-error"), "told, not scolded");
+    assert!(page.has(".slot-choice"), "the times can still be seen");
+    assert!(page.has("#book-bar button[type=submit][disabled]"));
+    // Approved, with room for more: nothing to say.
+    let student = student_client(&app, 0).await;
+    let page = student.get("/me/book").await;
+    assert!(!page.has("#booking-blocked"), "{}", page.body);
+    assert!(page.has("#book-bar button[type=submit]:not([disabled])"));
+    // At the limit of upcoming bookings: said on every day, before choosing.
+    app.set_setting("booking_max_future", "1").await;
+    book(&student, first).await.assert_redirect("/me/appointments");
+    let page = student.get(&format!("/me/book?day={}", day_from_today(&app, 3))).await;
+    assert!(
+        page.text("#booking-blocked")
+            .contains("You already have 1 upcoming bookings, the most allowed")
+    );
+    assert!(page.has("#booking-blocked a[href='/me/appointments']"));
+    assert!(page.has("#book-bar button[type=submit][disabled]"));
+    // Reception sees why in its own words, and may still book by giving a reason.
+    let reception = app.login_as("desk.told", Role::Reception).await;
+    let page = reception
+        .get(&format!("/patients/{}/book?day={}", ids[0], day_from_today(&app, 3)))
+        .await;
+    assert_eq!(
+        page.text("#booking-blocked"),
+        "The patient already has 1 upcoming bookings, the most allowed. To book anyway, give a reason to override the rules."
+    );
+    assert!(page.has("#book-bar button[type=submit]:not([disabled])"));
+    // Moving a booking is not a new one: no limit to tell about.
+    let id = app.count("SELECT id FROM appointment").await;
+    let page = student
+        .get(&format!("/me/book?day={}&reschedule={id}", day_from_today(&app, 3)))
+        .await;
+    assert!(!page.has("#booking-blocked"), "{}", page.body);
+}
+
+async fn reception_books_with_the_same_picker_as_the_patient(app: TestApp) {
+    let adaeze = doctor(&app, "dr.adaeze").await;
+    let bello = doctor(&app, "dr.bello").await;
+    let morning = slot_at(&app, adaeze, 2, 2, 9).await;
+    slot_at(&app, adaeze, 2, 2, 10).await;
+    slot_at(&app, bello, 2, 2, 14).await;
+    let day = day_from_today(&app, 2);
+    let ids = students(&app, 1, true).await;
+    let student = student_client(&app, 0).await;
+    let reception = app.login_as("desk.same", Role::Reception).await;
+    let mine = student.get(&format!("/me/book?day={day}")).await;
+    let theirs = reception.get(&format!("/patients/{}/book?day={day}", ids[0])).await;
+    for page in [&mine, &theirs] {
+        page.assert_status(StatusCode::OK);
+        // The days: one radio group, each day saying whether it has free places.
+        assert!(values(page, "input[type=radio][name=day]").len() >= 7);
+        assert_eq!(
+            values(page, "input[type=radio][name=day][checked]"),
+            std::slice::from_ref(&day)
+        );
+        assert_eq!(
+            page.text(&format!("label.day-chip[for='day-{day}']"))
+                .split(' ')
+                .next_back(),
+            Some("free")
+        );
+        // The times: per doctor, by morning and afternoon, one radio group, and the book bar.
+        assert_eq!(page.texts(".slot-group h3"), ["Test dr.adaeze", "Test dr.bello"]);
+        assert_eq!(page.texts(".slot-period h4"), ["Morning", "Afternoon"]);
+        assert_eq!(page.texts(".slot-choice .slot-time"), ["09:00", "10:00", "14:00"]);
+        assert_eq!(
+            page.attr("input[name=slot_id]", "data-summary").as_deref(),
+            Some("09:00 · Test dr.adaeze")
+        );
+        assert!(page.has(".slot-form #book-bar button[type=submit]"));
+    }
+    assert_eq!(
+        values(&mine, "input[name=slot_id]"),
+        values(&theirs, "input[name=slot_id]")
+    );
+    assert_eq!(mine.attr(".slot-form", "action").as_deref(), Some("/me/appointments"));
+    let action = theirs.attr(".slot-form", "action").expect("reception's form");
+    assert_eq!(action, format!("/patients/{}/appointments", ids[0]));
+    assert!(theirs.has("#override_reason") && !mine.has("#override_reason"));
+    // Reception books through it like the patient would.
+    reception
+        .post(
+            &action,
+            &[("slot_id", &morning.to_string()), ("day", &day), ("doctor", "")],
+        )
+        .await
+        .assert_redirect(&format!("/patients/{}", ids[0]));
+    assert_eq!(booked(&app, morning).await, 1);
+    // A refused choice comes back chosen, with the bar naming it.
+    let refused = student
+        .post(
+            "/me/appointments",
+            &[("slot_id", &morning.to_string()), ("day", &day), ("doctor", "")],
+        )
+        .await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(values(&refused, "input[name=slot_id][checked]"), [morning.to_string()]);
+    assert_eq!(refused.text("#book-summary"), "09:00 · Test dr.adaeze");
 }

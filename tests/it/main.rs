@@ -8,6 +8,7 @@ mod auth;
 mod booking;
 mod browser;
 mod cli;
+mod hardening_browser;
 mod import;
 mod patients;
 mod portal_sheet;

@@ -206,7 +206,7 @@ async fn registration_reports_bad_fields_and_taken_matric_numbers(app: TestApp) 
     page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         page.text("#allergies-error"),
-        "The allergies has at most 1000 characters."
+        "Keep the allergies to 1000 characters or fewer."
     );
 
     register(&admin, &student_fields("PHY/20/0001", "Ada", "Obi")).await;
@@ -355,20 +355,30 @@ async fn staff_roles_and_patients_get_what_they_may(app: TestApp) {
                 .assert_status(StatusCode::FORBIDDEN);
         }
     }
-    // Reception edits but does not reset passwords (an admin's job).
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM patient WHERE password_hash IS NOT NULL")
+            .await,
+        0
+    );
+    // Reception edits and sets up portal access (self-registering students are sent to reception for it).
     let reception = app.login_as("desk", Role::Reception).await;
     reception
         .get(&format!("{profile}/edit"))
         .await
         .assert_status(StatusCode::OK);
+    assert!(reception.get(&profile).await.has("form[action$='/reset-password']"));
     reception
         .post(&format!("{profile}/reset-password"), &[])
         .await
-        .assert_status(StatusCode::FORBIDDEN);
+        .assert_redirect(&profile);
+    assert_eq!(
+        reception.get(&profile).await.text("#revealed-password").len(),
+        sickbay::auth::password::generate().len()
+    );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM patient WHERE password_hash IS NOT NULL")
             .await,
-        0
+        1
     );
     // Strangers go to the login page.
     let stranger = app.client();
@@ -496,6 +506,16 @@ async fn portal_access_set_up_by_the_admin(app: TestApp) {
     let number = card.text("#card-clinic-number");
     assert!(number.starts_with("SB-"));
     assert_eq!(card.text("#card-matric"), "PHY/20/0001");
+    assert_eq!(card.texts("h1"), ["Clinic card"]);
+    assert!(
+        card.has("button[data-print][hidden]"),
+        "a Print button, shown by the script"
+    );
+    let print_script = student.get("/static/print.js").await;
+    print_script.assert_status(StatusCode::OK);
+    assert!(print_script.body.contains("window.print()"));
+    let profile = student.get("/me/profile").await;
+    assert!(!profile.text("main").contains("2004-05-06") && profile.text("main").contains("6 May 2004"));
     let qr = student.get("/me/card/qr.svg").await;
     qr.assert_status(StatusCode::OK);
     assert_eq!(qr.header("content-type"), Some("image/svg+xml"));
@@ -583,6 +603,11 @@ async fn self_registration_follows_the_settings(app: TestApp) {
     let form = student.get("/register").await;
     form.assert_status(StatusCode::OK);
     assert!(form.has(".flash-info"), "approval notice");
+    // The password rules are shown before any mistake, in the same words as on the change-password page.
+    assert!(
+        form.text("#password-help")
+            .starts_with("At least 10 characters, not containing your username")
+    );
 
     let fields = |matric: &str| {
         vec![
@@ -712,6 +737,19 @@ async fn photos_upload_as_jpeg_or_png_only(app: TestApp) {
     .await
     .unwrap();
     assert_eq!(seen, ["patient.view_photo", "patient.view_qr"]);
+    // The admin reads it in words, with the patient named and linked.
+    let log = app.admin().await.get("/admin/audit").await;
+    let actions = log.texts("tbody tr td:nth-child(3)");
+    assert!(
+        actions.contains(&"Looked at a patient's QR code".to_owned()),
+        "{actions:?}"
+    );
+    assert!(actions.iter().all(|a| !a.contains('.')), "no raw codes: {actions:?}");
+    let patient = log.text(&format!("tbody tr td:nth-child(4) a[href='/patients/{id}']"));
+    assert!(
+        patient.starts_with("Obi Ada (SB-") || patient.contains("(SB-"),
+        "{patient}"
+    );
 }
 
 /// Each self-registration creates a record and costs a password hash: ten from one address in the window, then

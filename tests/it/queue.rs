@@ -886,6 +886,15 @@ async fn rooms_are_managed_by_admins_with_clear_messages(app: TestApp) {
         Some("Room Three")
     );
     assert!(!page.has(&format!("#room-{room} input[name=active][checked]")));
+    // Each row's cells sit under the table's four headers, the fields tied to the row's form.
+    assert_eq!(page.texts("#rooms thead th").len(), 4);
+    assert_eq!(page.texts(&format!("#room-{room} td")).len(), 4);
+    for field in ["name", "code", "active"] {
+        let selector = format!("#room-{room} input[name={field}]");
+        assert_eq!(page.attr(&selector, "form"), Some(format!("room-form-{room}")), "{field}");
+    }
+    // The add form's placeholder is the attribute written in the template, not escaped text.
+    assert_eq!(page.attr("#add-room input[name=name]", "placeholder").as_deref(), Some("Room 3"));
     admin
         .post("/admin/rooms/99999", &[("name", "X"), ("code", "X")])
         .await

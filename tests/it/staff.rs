@@ -476,6 +476,9 @@ async fn staff_changes_are_audited(app: TestApp) {
     let log = admin.get("/admin/audit").await;
     let shown = log.texts("tbody tr td:nth-child(3)");
     for action in actions {
-        assert!(shown.iter().any(|s| s == action), "{action} not in {shown:?}");
+        let words = sickbay::audit::model::describe_action(action);
+        assert!(shown.contains(&words), "{words} not in {shown:?}");
     }
+    // Records open from the log.
+    assert!(log.has("tbody a[href^='/admin/staff/']"));
 }
