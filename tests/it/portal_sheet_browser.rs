@@ -142,4 +142,27 @@ CSC/22/0005,Musa,Garba,Science,Computer Science,100L
     assert_eq!(printed["columns"], json!(2), "{printed}");
     b.screenshot("42-portal-sheet-print").await;
     b.close().await;
+
+    // On a phone: the page and the sheet fit the width (the table scrolls in its own box).
+    let Some(b) = Browser::start(360, 740, &format!("{backend}-phone")).await else {
+        return;
+    };
+    b.goto(&app, "/login").await;
+    b.fill("#identifier", "front.desk").await;
+    b.fill("#password", PASSWORD).await;
+    b.click("form[action='/login'] button[type=submit]").await;
+    b.wait_for_path("/reception").await;
+    b.goto(&app, "/patients/portal-access").await;
+    assert_eq!(b.text("#matching-count").await, "1", "only Okon is left");
+    assert!(b.fits_width().await, "the selection page fits a phone");
+    b.screenshot("40-portal-sheet-selection").await;
+    b.click("#issue-button").await;
+    b.client
+        .wait()
+        .for_element(Locator::Css(".sheet-slip"))
+        .await
+        .expect("the sheet");
+    assert!(b.fits_width().await, "the sheet fits a phone");
+    b.screenshot("41-portal-sheet-screen").await;
+    b.close().await;
 }
