@@ -13,6 +13,7 @@ on_both_databases!(
     portal_sheet_is_all_or_nothing,
     portal_sheet_replaces_passwords_only_when_confirmed,
     portal_sheet_refuses_a_replayed_form,
+    portal_sheet_refuses_a_student_changed_meanwhile,
     portal_sheet_is_for_the_front_desk_only,
     portal_sheet_refuses_control_characters,
     portal_sheet_caps_one_batch,
@@ -463,6 +464,39 @@ async fn portal_sheet_refuses_a_replayed_form(app: TestApp) {
         assert_one_time_login(&app, &matric, &password).await;
     }
     assert_eq!(sheet_audits(&app).await, 4);
+}
+
+/// A student given a password elsewhere between the page's checks and its transaction (here by a transaction
+/// the test holds open while the request runs): the conditional update notices, and the whole sheet is refused.
+async fn portal_sheet_refuses_a_student_changed_meanwhile(app: TestApp) {
+    import_students(&app, STUDENTS).await;
+    let reception = app.login_as("front.desk", Role::Reception).await;
+    let ada = patient_id(&app, "SCI/20/0001").await;
+    let chidi = patient_id(&app, "SCI/20/0003").await;
+    let fields = ticking(&form_fields(&reception.get(PAGE).await), &[ada, chidi]);
+    let audits = sheet_audits(&app).await;
+    let mut tx = app.db().begin_write().await.unwrap();
+    sqlx::query("UPDATE patient SET password_hash = 'set elsewhere' WHERE id = $1")
+        .bind(ada)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let (answer, ()) = tokio::join!(post(&reception, &fields), async {
+        // Long enough for the request to check the students and hash their passwords; it then waits for this
+        // transaction (SQLite's write lock, PostgreSQL's row lock).
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        tx.commit().await.unwrap();
+    });
+    answer.assert_status(StatusCode::CONFLICT);
+    assert!(
+        answer
+            .text("#sheet-message")
+            .starts_with("Nothing was issued: one of the chosen students was changed meanwhile"),
+        "{}",
+        answer.body
+    );
+    assert_eq!(with_password(&app).await, 1, "only the one set elsewhere");
+    assert_eq!(sheet_audits(&app).await, audits);
 }
 
 async fn portal_sheet_is_for_the_front_desk_only(app: TestApp) {
