@@ -221,9 +221,10 @@ pub struct Slip {
     pub password: String,
 }
 
-/// The claim that makes a sheet's form usable once.
+/// The claim that makes a sheet's form usable once (a row of `sequence_counter`; no `_` or `%` in the name, so
+/// `sequence::with_prefix` finds exactly it).
 fn sheet_claim(batch: &str) -> String {
-    format!("portal_sheet:{batch}")
+    format!("portal-sheet:{batch}")
 }
 
 /// Gives each chosen student a fresh one-time password that must be changed at first login (the rule of
