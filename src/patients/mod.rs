@@ -6,6 +6,7 @@ pub mod model;
 pub mod portal;
 pub mod repo;
 pub mod service;
+pub mod sheet;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -17,6 +18,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/patients", get(handlers::search).post(handlers::create))
         .route("/patients/new", get(handlers::new_form))
+        .route("/patients/portal-access", get(sheet::selection).post(sheet::issue))
         .route("/patients/{id}", get(handlers::profile))
         .route("/patients/{id}/edit", get(handlers::edit_form).post(handlers::update))
         .route("/patients/{id}/approve", post(handlers::approve))

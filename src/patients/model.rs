@@ -765,6 +765,216 @@ impl ContactForm {
     }
 }
 
+// == Portal password sheet ==
+
+/// The most students one sheet of one-time portal passwords is for (hashing each takes a moment, and a sheet
+/// is printed and handed out by hand).
+pub const SHEET_CAP: usize = 200;
+
+/// The selection page's filter: which students the sheet is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SheetFilter {
+    pub faculty_id: Option<i64>,
+    pub department_id: Option<i64>,
+    pub level_id: Option<i64>,
+    /// Only students who have no portal password yet (the default).
+    pub without_access: bool,
+}
+
+/// The filter as the page's GET form sends it. An unticked box sends nothing, so `filtered` (a hidden field)
+/// tells "unticked" from "first visit", where "only those without portal access" is on.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct SheetFilterQuery {
+    #[serde(default)]
+    pub faculty: String,
+    #[serde(default)]
+    pub department: String,
+    #[serde(default)]
+    pub level: String,
+    #[serde(default)]
+    pub without_access: String,
+    #[serde(default)]
+    pub filtered: String,
+}
+
+impl SheetFilterQuery {
+    /// The filter the issue form carries along (hidden fields), so a refused form shows the same students.
+    pub fn from_fields(fields: &[(String, String)]) -> Self {
+        let mut query = SheetFilterQuery::default();
+        for (name, value) in fields {
+            let slot = match name.as_str() {
+                "faculty" => &mut query.faculty,
+                "department" => &mut query.department,
+                "level" => &mut query.level,
+                "without_access" => &mut query.without_access,
+                "filtered" => &mut query.filtered,
+                _ => continue,
+            };
+            value.clone_into(slot);
+        }
+        query
+    }
+
+    pub fn filter(&self) -> SheetFilter {
+        SheetFilter {
+            faculty_id: parse_id(&self.faculty),
+            department_id: parse_id(&self.department),
+            level_id: parse_id(&self.level),
+            without_access: self.filtered.is_empty() || !self.without_access.is_empty(),
+        }
+    }
+}
+
+/// A student as the selection page lists them and the sheet prints them.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SheetStudent {
+    pub id: i64,
+    pub clinic_number: String,
+    pub matric_number: Option<String>,
+    pub first_name: String,
+    pub surname: String,
+    pub other_names: String,
+    pub kind: PatientKind,
+    #[sqlx(try_from = "Flag")]
+    pub active: bool,
+    #[sqlx(try_from = "Flag")]
+    pub has_password: bool,
+}
+
+impl SheetStudent {
+    /// Surname first, for lists sorted by surname.
+    pub fn list_name(&self) -> String {
+        join_names(&[&self.surname, &self.first_name, &self.other_names])
+    }
+
+    /// As the student writes it, for their slip.
+    pub fn full_name(&self) -> String {
+        join_names(&[&self.first_name, &self.other_names, &self.surname])
+    }
+
+    /// Who can get a one-time password on a sheet: an active student with a matric number to log in with.
+    pub fn eligible(&self) -> bool {
+        self.kind == PatientKind::Student && self.active && self.matric_number.is_some()
+    }
+}
+
+fn join_names(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The issue form: the ticked students, the form's one-time token, and whether staff confirmed replacing
+/// existing passwords.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SheetRequest {
+    pub ids: Vec<i64>,
+    pub batch: String,
+    pub replace: bool,
+}
+
+/// The length of a sheet form's one-time token (a generated password: letters and digits).
+pub const BATCH_TOKEN_LENGTH: usize = 16;
+
+impl SheetRequest {
+    /// The ticked ids that are ids at all, to tick them again on a refused form.
+    pub fn ticked(fields: &[(String, String)]) -> Vec<i64> {
+        fields
+            .iter()
+            .filter(|(name, _)| name == "id")
+            .filter_map(|(_, value)| parse_id(value))
+            .collect()
+    }
+
+    /// Reads the posted fields (`id` repeated once per ticked student). `Err` says what is wrong.
+    pub fn parse(fields: &[(String, String)]) -> Result<Self, String> {
+        let mut ids = Vec::new();
+        let mut batch = String::new();
+        let mut replace = false;
+        for (name, value) in fields {
+            match name.as_str() {
+                "id" => {
+                    let id = parse_id(value).ok_or_else(|| format!("“{value}” is not a patient's id."))?;
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+                "batch" => batch = value.trim().to_owned(),
+                "replace" => replace = !value.is_empty(),
+                _ => {}
+            }
+        }
+        if batch.len() != BATCH_TOKEN_LENGTH || !batch.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err("The form is missing its one-time token. Open the selection page again.".into());
+        }
+        if ids.is_empty() {
+            return Err("Tick at least one student.".into());
+        }
+        if ids.len() > SHEET_CAP {
+            return Err(format!("One sheet is for at most {SHEET_CAP} students; tick fewer."));
+        }
+        Ok(SheetRequest { ids, batch, replace })
+    }
+}
+
+/// Why a sheet can't be issued for the chosen students as asked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SheetRefusal {
+    /// Some ids are not (or no longer) active students with a matric number: what they are, for the message.
+    NotStudents(Vec<String>),
+    /// Some already have a password, and staff did not confirm replacing it: how many.
+    NeedsConfirmation(usize),
+}
+
+impl std::fmt::Display for SheetRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SheetRefusal::NotStudents(who) => write!(
+                f,
+                "Nothing was issued: {} of the chosen records {} not an active student with a matric number ({}).",
+                who.len(),
+                if who.len() == 1 { "is" } else { "are" },
+                who.join(", ")
+            ),
+            SheetRefusal::NeedsConfirmation(n) => write!(
+                f,
+                "This replaces the passwords of {n} {} who {} one. To go on, tick the box that says so above \
+                 the button, or untick them.",
+                if *n == 1 { "student" } else { "students" },
+                if *n == 1 { "has" } else { "have" }
+            ),
+        }
+    }
+}
+
+/// The rule for a sheet: every chosen id is an eligible student (all or nothing), and existing passwords are
+/// replaced only when staff confirmed it.
+pub fn check_sheet(request: &SheetRequest, found: &[SheetStudent]) -> Result<(), SheetRefusal> {
+    let not_students: Vec<String> = request
+        .ids
+        .iter()
+        .filter_map(|id| match found.iter().find(|s| s.id == *id) {
+            None => Some(format!("no patient has the id {id}")),
+            Some(s) if !s.eligible() => Some(format!("{} ({})", s.full_name(), s.clinic_number)),
+            Some(_) => None,
+        })
+        .collect();
+    if !not_students.is_empty() {
+        return Err(SheetRefusal::NotStudents(not_students));
+    }
+    let with_password = found
+        .iter()
+        .filter(|s| s.has_password && request.ids.contains(&s.id))
+        .count();
+    if with_password > 0 && !request.replace {
+        return Err(SheetRefusal::NeedsConfirmation(with_password));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -996,5 +1206,127 @@ mod tests {
         visitor.matric_number.clear();
         let details = visitor.validate(&pattern(), &academic(), today(), [None; 4]).unwrap();
         assert_eq!(details.faculty_id, None, "academic data only for students");
+    }
+
+    fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    const TOKEN: &str = "abcdefghijkmnpqr";
+
+    #[test]
+    fn the_sheet_filter_starts_with_only_students_without_access() {
+        let fresh = SheetFilterQuery::default().filter();
+        assert!(fresh.without_access);
+        assert_eq!(
+            (fresh.faculty_id, fresh.department_id, fresh.level_id),
+            (None, None, None)
+        );
+        let unticked = SheetFilterQuery::from_fields(&fields(&[("filtered", "1"), ("faculty", "3"), ("level", "x")]));
+        assert_eq!(
+            unticked.filter(),
+            SheetFilter {
+                faculty_id: Some(3),
+                department_id: None,
+                level_id: None,
+                without_access: false,
+            }
+        );
+        let ticked = SheetFilterQuery::from_fields(&fields(&[("filtered", "1"), ("without_access", "1")]));
+        assert!(ticked.filter().without_access);
+    }
+
+    #[test]
+    fn a_sheet_request_needs_ids_a_token_and_at_most_a_sheet() {
+        let request =
+            SheetRequest::parse(&fields(&[("id", "4"), ("id", " 2 "), ("id", "4"), ("batch", TOKEN)])).unwrap();
+        assert_eq!(request.ids, [4, 2], "duplicates once");
+        assert!(!request.replace);
+        assert!(
+            SheetRequest::parse(&fields(&[("id", "4"), ("batch", TOKEN), ("replace", "1")]))
+                .unwrap()
+                .replace
+        );
+        for bad in ["x", "0", "-1", "1.5", "99999999999999999999"] {
+            let err = SheetRequest::parse(&fields(&[("id", bad), ("batch", TOKEN)])).unwrap_err();
+            assert!(err.contains("not a patient's id"), "{bad}: {err}");
+        }
+        assert_eq!(
+            SheetRequest::parse(&fields(&[("batch", TOKEN)])).unwrap_err(),
+            "Tick at least one student."
+        );
+        for token in ["", "short", "abcdefghijkmnpq!", "abcdefghijkmnpqrs"] {
+            assert!(
+                SheetRequest::parse(&fields(&[("id", "1"), ("batch", token)])).is_err(),
+                "{token}"
+            );
+        }
+        let mut many: Vec<(String, String)> = (1..=SHEET_CAP as i64 + 1)
+            .map(|i| ("id".into(), i.to_string()))
+            .collect();
+        many.push(("batch".into(), TOKEN.into()));
+        assert!(SheetRequest::parse(&many).unwrap_err().contains("at most 200"));
+        many.remove(0);
+        assert_eq!(SheetRequest::parse(&many).unwrap().ids.len(), SHEET_CAP);
+        assert_eq!(
+            SheetRequest::ticked(&fields(&[("id", "3"), ("id", "x"), ("batch", "1")])),
+            [3]
+        );
+    }
+
+    fn student(id: i64, has_password: bool) -> SheetStudent {
+        SheetStudent {
+            id,
+            clinic_number: format!("SB-2026-{id:05}"),
+            matric_number: Some(format!("SCI/20/{id:04}")),
+            first_name: "Ada".into(),
+            surname: "Obi".into(),
+            other_names: String::new(),
+            kind: PatientKind::Student,
+            active: true,
+            has_password,
+        }
+    }
+
+    #[test]
+    fn a_sheet_is_for_active_students_only_and_replaces_passwords_when_confirmed() {
+        let request = |ids: &[i64], replace| SheetRequest {
+            ids: ids.to_vec(),
+            batch: TOKEN.into(),
+            replace,
+        };
+        let found = vec![student(1, false), student(2, true)];
+        assert_eq!(check_sheet(&request(&[1], false), &found), Ok(()));
+        assert_eq!(
+            check_sheet(&request(&[1, 2], false), &found),
+            Err(SheetRefusal::NeedsConfirmation(1))
+        );
+        assert_eq!(check_sheet(&request(&[1, 2], true), &found), Ok(()));
+        let missing = check_sheet(&request(&[1, 9], true), &found).unwrap_err();
+        assert_eq!(
+            missing,
+            SheetRefusal::NotStudents(vec!["no patient has the id 9".into()])
+        );
+        let mut visitor = student(3, false);
+        visitor.kind = PatientKind::Visitor;
+        let mut inactive = student(4, false);
+        inactive.active = false;
+        let mut no_matric = student(5, false);
+        no_matric.matric_number = None;
+        let found = vec![student(1, false), visitor, inactive, no_matric];
+        let Err(SheetRefusal::NotStudents(who)) = check_sheet(&request(&[1, 3, 4, 5], true), &found) else {
+            panic!("refused");
+        };
+        assert_eq!(who.len(), 3);
+        assert_eq!(
+            SheetRefusal::NotStudents(who).to_string(),
+            "Nothing was issued: 3 of the chosen records are not an active student with a matric number \
+             (Ada Obi (SB-2026-00003), Ada Obi (SB-2026-00004), Ada Obi (SB-2026-00005))."
+        );
+        assert_eq!(
+            SheetRefusal::NeedsConfirmation(2).to_string(),
+            "This replaces the passwords of 2 students who have one. To go on, tick the box that says so above \
+             the button, or untick them."
+        );
     }
 }

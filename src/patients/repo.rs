@@ -1,7 +1,8 @@
 //! All SQL of patients.
 
 use super::model::{
-    ContactDetails, MatricNumber, Patient, PatientDetails, PatientSummary, PatientUser, prefix_range, search_tokens,
+    ContactDetails, MatricNumber, Patient, PatientDetails, PatientSummary, PatientUser, SheetFilter, SheetStudent,
+    prefix_range, search_tokens,
 };
 use crate::db::{Date, Db, Flag, Timestamp, Tx};
 
@@ -428,4 +429,88 @@ pub async fn save_photo(tx: &mut Tx, id: i64, mime: &str, data: &[u8]) -> Result
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+// == Portal password sheet ==
+
+const SHEET_COLUMNS: &str = "id, clinic_number, matric_number, first_name, surname, other_names, kind, active,
+    CAST(CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password";
+
+/// The `WHERE` of the sheet's filter: active students with a matric number, then the filter's own conditions
+/// with their values from `$1` on.
+fn sheet_where(filter: &SheetFilter) -> (String, Vec<i64>) {
+    let mut sql = "kind = 'student' AND active = 1 AND matric_number IS NOT NULL".to_owned();
+    let mut values = Vec::new();
+    for (column, value) in [
+        ("faculty_id", filter.faculty_id),
+        ("department_id", filter.department_id),
+        ("level_id", filter.level_id),
+    ] {
+        if let Some(value) = value {
+            values.push(value);
+            sql.push_str(&format!(" AND {column} = ${}", values.len()));
+        }
+    }
+    if filter.without_access {
+        sql.push_str(" AND password_hash IS NULL");
+    }
+    (sql, values)
+}
+
+/// How many students the filter finds, and the first `limit` of them by name.
+pub async fn sheet_candidates(
+    db: &Db,
+    filter: &SheetFilter,
+    limit: i64,
+) -> Result<(i64, Vec<SheetStudent>), sqlx::Error> {
+    let (condition, values) = sheet_where(filter);
+    let count_sql = format!("SELECT COUNT(*) FROM patient WHERE {condition}");
+    let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+    for value in &values {
+        count = count.bind(*value);
+    }
+    let total = count.fetch_one(db.pool()).await?;
+    let list_sql =
+        format!("SELECT {SHEET_COLUMNS} FROM patient WHERE {condition} ORDER BY surname, first_name, id LIMIT {limit}");
+    let mut list = sqlx::query_as::<_, SheetStudent>(&list_sql);
+    for value in &values {
+        list = list.bind(*value);
+    }
+    Ok((total, list.fetch_all(db.pool()).await?))
+}
+
+/// The patients with these ids (any kind), for checking a sheet's selection and printing it.
+pub async fn sheet_students(db: &Db, ids: &[i64]) -> Result<Vec<SheetStudent>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT {SHEET_COLUMNS} FROM patient WHERE id IN ({}) ORDER BY surname, first_name, id",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, SheetStudent>(&sql);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query.fetch_all(db.pool()).await
+}
+
+/// The sheet's variant of [`set_password`]: a new one-time password for a student that must be changed at first
+/// login, ending their sessions, only while they are still an active student and (unless `replace`) still have
+/// no password. Answers whether it did, so a record changed since the check fails the whole sheet.
+pub async fn issue_password(tx: &mut Tx, id: i64, hash: &str, replace: bool) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE patient SET password_hash = $1, must_change_password = 1, session_version = session_version + 1,
+                            updated_at = $2
+         WHERE id = $3 AND kind = 'student' AND active = 1 AND matric_number IS NOT NULL
+           AND (password_hash IS NULL OR $4 = 1)",
+    )
+    .bind(hash)
+    .bind(Timestamp::now())
+    .bind(id)
+    .bind(Flag(replace))
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -187,3 +187,90 @@ pub async fn refresh_search_tokens(db: &Db) -> Result<Option<u64>, sqlx::Error> 
 pub async fn find(db: &Db, query: &str) -> Result<Vec<super::model::PatientSummary>, sqlx::Error> {
     repo::search(db, &super::model::search_terms(query), query).await
 }
+
+// == Portal password sheet ==
+
+/// Why a sheet was not issued.
+#[derive(Debug, thiserror::Error)]
+pub enum SheetError {
+    #[error("{0}")]
+    Refused(super::model::SheetRefusal),
+    #[error(
+        "These passwords were already issued: the same form was sent twice. The sheet from the first press is \
+         the one whose passwords work. If it was lost, choose the students again and issue new ones."
+    )]
+    AlreadyIssued,
+    #[error(
+        "Nothing was issued: one of the chosen students was changed meanwhile (given a password, or no longer an \
+         active student). Choose the students again."
+    )]
+    Changed,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for SheetError {
+    fn from(err: sqlx::Error) -> Self {
+        SheetError::Internal(err.into())
+    }
+}
+
+/// One slip of a sheet: the student and their one-time password, which exists only in this value.
+pub struct Slip {
+    pub student: super::model::SheetStudent,
+    pub password: String,
+}
+
+/// The claim that makes a sheet's form usable once (a row of `sequence_counter`; no `_` or `%` in the name, so
+/// `sequence::with_prefix` finds exactly it).
+fn sheet_claim(batch: &str) -> String {
+    format!("portal-sheet:{batch}")
+}
+
+/// Gives each chosen student a fresh one-time password that must be changed at first login (the rule of
+/// [`reset_password`]), all in one transaction with one audit row each, or nothing. The form's token is claimed
+/// in the same transaction, so the same form sent twice (a replay, a double click) issues one sheet.
+pub async fn issue_sheet(
+    db: &Db,
+    actor: &Actor,
+    request: &super::model::SheetRequest,
+) -> Result<Vec<Slip>, SheetError> {
+    use futures_util::stream::{self, StreamExt, TryStreamExt};
+
+    if !crate::db::sequence::with_prefix(db, &sheet_claim(&request.batch))
+        .await?
+        .is_empty()
+    {
+        return Err(SheetError::AlreadyIssued);
+    }
+    let students = repo::sheet_students(db, &request.ids).await?;
+    super::model::check_sheet(request, &students).map_err(SheetError::Refused)?;
+    // Argon2 on two blocking threads at a time: fast enough for a full sheet, without starving the server.
+    let slips: Vec<(Slip, String)> = stream::iter(students)
+        .map(|student| async move {
+            let password = password::generate();
+            let hash = password::hash(&password).await?;
+            Ok::<_, anyhow::Error>((Slip { student, password }, hash))
+        })
+        .buffered(2)
+        .try_collect()
+        .await?;
+    let mut tx = db.begin_write().await?;
+    if !crate::db::sequence::claim(&mut tx, &sheet_claim(&request.batch), 1).await? {
+        return Err(SheetError::AlreadyIssued);
+    }
+    let detail = format!("one-time password sheet {}", request.batch);
+    for (slip, hash) in &slips {
+        let id = slip.student.id;
+        if !repo::issue_password(&mut tx, id, hash, request.replace).await? {
+            return Err(SheetError::Changed);
+        }
+        let entry = AuditEntry::new("patient.reset_password")
+            .record("patient", id)
+            .patient(id)
+            .detail(&detail);
+        audit::record(&mut tx, actor, entry).await?;
+    }
+    tx.commit().await?;
+    Ok(slips.into_iter().map(|(slip, _)| slip).collect())
+}

@@ -12,6 +12,8 @@ mod hardening_browser;
 mod import;
 mod jobs;
 mod patients;
+mod portal_sheet;
+mod portal_sheet_browser;
 mod queue;
 mod queue_browser;
 mod schedule;

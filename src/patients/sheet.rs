@@ -1,0 +1,173 @@
+//! The printable sheet of one-time portal passwords: staff choose students (by faculty, department, level, and
+//! by default only those without portal access yet) and print a slip with a fresh password for each.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::model::{SHEET_CAP, SheetFilter, SheetFilterQuery, SheetRequest, SheetStudent};
+use super::repo;
+use super::service::{self, SheetError, Slip};
+use crate::academic::model::{AcademicOptions, Department};
+use crate::academic::repo as academic_repo;
+use crate::audit::Actor;
+use crate::auth::password;
+use crate::state::AppState;
+use crate::web::extract::{ClientIp, FrontDesk, Staff};
+use crate::web::form::{Form, Query};
+use crate::web::layout::Layout;
+use crate::web::{AppError, AppResult};
+
+/// The selection page: the filter, the matching students (at most one sheet's worth) with a tick each.
+#[derive(Template, WebTemplate)]
+#[template(path = "patients/portal_access.html")]
+pub struct SelectionPage {
+    layout: Layout,
+    filter: SheetFilter,
+    academic: AcademicOptions,
+    total: i64,
+    students: Vec<SheetStudent>,
+    /// The ticked ids; `None` ticks every listed student (a fresh page).
+    ticked: Option<Vec<i64>>,
+    /// The form's one-time token.
+    batch: String,
+    cap: usize,
+    message: Option<String>,
+}
+
+impl SelectionPage {
+    async fn load(state: &AppState, layout: Layout, filter: SheetFilter) -> AppResult<Self> {
+        let (total, students) = repo::sheet_candidates(&state.db, &filter, SHEET_CAP as i64).await?;
+        Ok(SelectionPage {
+            layout,
+            filter,
+            academic: academic_repo::options(&state.db).await?,
+            total,
+            students,
+            ticked: None,
+            batch: password::generate(),
+            cap: SHEET_CAP,
+            message: None,
+        })
+    }
+
+    fn is_ticked(&self, id: &i64) -> bool {
+        self.ticked.as_ref().is_none_or(|ids| ids.contains(id))
+    }
+
+    fn chosen(&self, id: &Option<i64>, option: &i64) -> bool {
+        *id == Some(*option)
+    }
+
+    /// A department with its faculty, as names repeat across faculties.
+    fn department_label(&self, department: &Department) -> String {
+        match self.academic.faculty_name(Some(department.faculty_id)) {
+            Some(faculty) => format!("{} ({faculty})", department.name),
+            None => department.name.clone(),
+        }
+    }
+
+    fn ticked_count(&self) -> usize {
+        self.students.iter().filter(|s| self.is_ticked(&s.id)).count()
+    }
+
+    /// How many listed students already have a password (replaced only when staff confirm).
+    fn with_password(&self) -> usize {
+        self.students.iter().filter(|s| s.has_password).count()
+    }
+}
+
+pub async fn selection(
+    _user: Staff<FrontDesk>,
+    State(state): State<AppState>,
+    layout: Layout,
+    Query(query): Query<SheetFilterQuery>,
+) -> AppResult<SelectionPage> {
+    SelectionPage::load(&state, layout, query.filter()).await
+}
+
+/// The printed sheet: the clinic, the date and one slip per student.
+#[derive(Template, WebTemplate)]
+#[template(path = "patients/portal_sheet.html")]
+pub struct SheetPage {
+    layout: Layout,
+    clinic_address: String,
+    date: String,
+    login_at: String,
+    slips: Vec<Slip>,
+}
+
+/// Issues the sheet, or answers the selection page again with what was wrong and the same ticks.
+pub async fn issue(
+    user: Staff<FrontDesk>,
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    layout: Layout,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let filter = SheetFilterQuery::from_fields(&fields).filter();
+    let request = match SheetRequest::parse(&fields) {
+        Ok(request) => request,
+        Err(message) => {
+            let answer = (StatusCode::UNPROCESSABLE_ENTITY, message);
+            return refused(&state, layout, filter, SheetRequest::ticked(&fields), answer).await;
+        }
+    };
+    match service::issue_sheet(&state.db, &Actor::staff(&user, &ip), &request).await {
+        Ok(slips) => Ok(sheet_response(&state, layout, &headers, slips)),
+        Err(SheetError::Internal(err)) => Err(AppError::Internal(err)),
+        Err(err) => {
+            let answer = (status_of(&err), err.to_string());
+            refused(&state, layout, filter, request.ids, answer).await
+        }
+    }
+}
+
+/// A refused selection (422) or a form that can't be used again (409).
+fn status_of(err: &SheetError) -> StatusCode {
+    match err {
+        SheetError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        SheetError::AlreadyIssued | SheetError::Changed => StatusCode::CONFLICT,
+        SheetError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The selection page again, with the message beside the button and the ticks as they were.
+async fn refused(
+    state: &AppState,
+    layout: Layout,
+    filter: SheetFilter,
+    ticked: Vec<i64>,
+    (status, message): (StatusCode, String),
+) -> AppResult<Response> {
+    let page = SelectionPage {
+        ticked: Some(ticked),
+        message: Some(message),
+        ..SelectionPage::load(state, layout, filter).await?
+    };
+    Ok((status, page).into_response())
+}
+
+fn sheet_response(state: &AppState, layout: Layout, headers: &HeaderMap, slips: Vec<Slip>) -> Response {
+    let settings = state.settings.get();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("this clinic's Sickbay");
+    let page = SheetPage {
+        layout,
+        clinic_address: settings.clinic_address.clone(),
+        date: settings.today().format("%A %-d %B %Y").to_string(),
+        login_at: format!("{host}/login"),
+        slips,
+    };
+    let mut response = page.into_response();
+    // The passwords exist only in this response: no cache keeps them.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
