@@ -2,6 +2,7 @@
 //! storage types that both backends can carry.
 
 pub mod events;
+pub mod once;
 pub mod sessions;
 pub mod types;
 

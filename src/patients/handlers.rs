@@ -9,7 +9,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::model::{BloodGroup, Genotype, Patient, PatientForm, PatientKind, PatientSummary, Sex, search_terms};
+use super::model::{
+    BloodGroup, Genotype, Patient, PatientDetails, PatientForm, PatientKind, PatientSummary, Sex, search_terms,
+};
 use super::repo::{self, PortalAccess};
 use super::service::{self, PatientError};
 use crate::academic::model::AcademicOptions;
@@ -21,7 +23,8 @@ use crate::scheduling::repo::{self as schedule_repo, AppointmentView};
 use crate::staff::model::Role;
 use crate::state::AppState;
 use crate::web::extract::{Admins, AnyStaff, ClientIp, FrontDesk, RoleSet, Staff};
-use crate::web::form::{FieldErrors, Form};
+use crate::db::once::FormKey;
+use crate::web::form::{FieldErrors, Form, form_key};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
@@ -120,6 +123,7 @@ pub async fn new_form(_user: Staff<FrontDesk>, State(state): State<AppState>, la
     let academic = academic_repo::options(&state.db).await?;
     let form = PatientForm {
         kind: PatientKind::Student.as_str().to_owned(),
+        form_id: FormKey::mint().to_string(),
         ..PatientForm::default()
     };
     Ok(FormPage::new(layout, None, form, academic))
@@ -133,6 +137,7 @@ pub async fn create(
     layout: Layout,
     Form(form): Form<PatientForm>,
 ) -> AppResult<Response> {
+    let actor = Actor::staff(&user, &ip).with_form(form_key(&form.form_id)?);
     let settings = state.settings.get();
     let academic = academic_repo::options(&state.db).await?;
     let details = match form.validate(&settings.matric_regex(), &academic, settings.today(), [None; 4]) {
@@ -154,6 +159,11 @@ pub async fn create(
             None,
         )
         .await?;
+        // The same form sent twice: the first one's patient is not a duplicate of itself. Asked after the
+        // search, so a patient the search found is one whose form id is committed with it.
+        if let Some(registered) = service::registered_by_form(&state.db, &actor).await.map_err(patient_error)? {
+            return registered_answer(&session, &details, registered).await;
+        }
         if !duplicates.is_empty() {
             let page = FormPage {
                 duplicates,
@@ -162,7 +172,6 @@ pub async fn create(
             return Ok((StatusCode::CONFLICT, page).into_response());
         }
     }
-    let actor = Actor::staff(&user, &ip);
     let portal = PortalAccess {
         password_hash: None,
         must_change_password: false,
@@ -170,15 +179,7 @@ pub async fn create(
     };
     let year = chrono::Datelike::year(&settings.today());
     match service::register(&state.db, &actor, &details, portal, year).await {
-        Ok((id, number)) => {
-            flash(
-                &session,
-                FlashKind::Success,
-                format!("Registered {} {} as {number}.", details.first_name, details.surname),
-            )
-            .await?;
-            Ok(Redirect::to(&format!("/patients/{id}")).into_response())
-        }
+        Ok(registered) => registered_answer(&session, &details, registered).await,
         Err(PatientError::MatricTaken(matric)) => {
             let mut errors = FieldErrors::default();
             errors.add(
@@ -192,6 +193,13 @@ pub async fn create(
         }
         Err(err) => Err(patient_error(err)),
     }
+}
+
+/// The answer to a registration, the first time and when the same form comes again.
+async fn registered_answer(session: &Session, details: &PatientDetails, (id, number): (i64, String)) -> AppResult<Response> {
+    let message = format!("Registered {} {} as {number}.", details.first_name, details.surname);
+    flash(session, FlashKind::Success, message).await?;
+    Ok(Redirect::to(&format!("/patients/{id}")).into_response())
 }
 
 fn invalid(page: FormPage) -> Response {

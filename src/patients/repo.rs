@@ -417,3 +417,12 @@ pub async fn save_photo(tx: &mut Tx, id: i64, mime: &str, data: &[u8]) -> Result
     .await?;
     Ok(())
 }
+
+/// A patient's clinic number, inside a transaction.
+pub async fn clinic_number_in(tx: &mut Tx, id: i64) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT clinic_number FROM patient WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.map(|(number,)| number))
+}

@@ -8,6 +8,7 @@ use super::model::{
 use super::repo::{self, MoveFields, NewTicket, Ticket};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::db::events::Call;
+use crate::db::once::Claim;
 use crate::db::{Date, Db, Timestamp, Tx, is_unique_violation, violated_unique_index};
 use crate::patients::model::PatientDetails;
 use crate::patients::repo::{PortalAccess, next_in_sequence};
@@ -133,7 +134,12 @@ pub enum WalkInPatient {
     New(Box<PatientDetails>),
 }
 
+/// The action under which the walk-in forms claim their one-time ids.
+const WALK_IN: &str = "ticket.walk_in";
+
 /// Adds a walk-in to a doctor's queue or to the general queue (`doctor_id` None), placed at their arrival.
+/// The same form sent again answers with the ticket it issued.
+
 pub async fn walk_in(
     db: &Db,
     actor: &Actor,
@@ -144,6 +150,14 @@ pub async fn walk_in(
     today: Date,
 ) -> Result<Issued, QueueError> {
     let mut tx = db.begin_write().await?;
+    if let Claim::Done(ticket_id) = actor.claim_form(&mut tx, WALK_IN).await? {
+        let ticket = repo::ticket_in(&mut tx, ticket_id).await?.ok_or(QueueError::NotFound)?;
+        return Ok(Issued {
+            id: ticket.id,
+            code: ticket.code,
+            patient_id: ticket.patient_id,
+        });
+    }
     if let Some(id) = doctor_id
         && !repo::is_active_doctor(&mut tx, id).await?
     {
@@ -188,6 +202,7 @@ pub async fn walk_in(
         .patient(patient_id)
         .detail(issued.code.clone());
     audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, WALK_IN, issued.id).await?;
     tx.commit().await?;
     Ok(issued)
 }

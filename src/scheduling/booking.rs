@@ -13,7 +13,8 @@ use crate::audit::Actor;
 use crate::patients::repo as patient_repo;
 use crate::state::AppState;
 use crate::web::extract::{ClientIp, FrontDesk, Staff};
-use crate::web::form::Form;
+use crate::db::once::FormKey;
+use crate::web::form::{Form, form_key};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
@@ -39,6 +40,7 @@ async fn page_for(
         reschedule: None,
         error,
         reason,
+        form_id: FormKey::mint(),
     })
 }
 
@@ -79,7 +81,7 @@ pub async fn book(
             };
             service::book(
                 &state.db,
-                &Actor::staff(&user, &ip),
+                &Actor::staff(&user, &ip).with_form(form_key(&form.form_id)?),
                 &rules,
                 id,
                 slot_id,

@@ -17,7 +17,8 @@ use crate::audit::Actor;
 use crate::db::{Date, Timestamp};
 use crate::state::AppState;
 use crate::web::extract::{ClientIp, PortalUser};
-use crate::web::form::{Form, parse_id};
+use crate::db::once::FormKey;
+use crate::web::form::{Form, form_key, parse_id};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
@@ -36,6 +37,8 @@ pub struct BookPage {
     pub reschedule: Option<i64>,
     pub error: Option<String>,
     pub reason: String,
+    /// The slot form's one-time id (`db::once`): a double tap on "Book" books once.
+    pub form_id: FormKey,
 }
 
 impl BookPage {
@@ -94,6 +97,7 @@ async fn my_book_page(
         reschedule,
         error,
         reason,
+        form_id: FormKey::mint(),
     })
 }
 
@@ -111,6 +115,8 @@ pub struct BookForm {
     pub day: String,
     #[serde(default)]
     pub doctor: String,
+    #[serde(default)]
+    pub form_id: String,
 }
 
 impl BookForm {
@@ -156,13 +162,14 @@ pub async fn book(
     Form(form): Form<BookForm>,
 ) -> AppResult<Response> {
     let rules = state.settings.get().booking_rules();
+    let actor = Actor::patient(&user, &ip).with_form(form_key(&form.form_id)?);
     let attempt = match (form.slot(), form.reason()) {
         (None, _) => Err(BookingError::Invalid("Choose a time first.".into())),
         (_, Err(message)) => Err(BookingError::Invalid(message)),
         (Some(slot_id), Ok(reason)) => {
             service::book(
                 &state.db,
-                &Actor::patient(&user, &ip),
+                &actor,
                 &rules,
                 user.id,
                 slot_id,
@@ -280,7 +287,8 @@ pub async fn reschedule(
     let Some(slot_id) = form.slot() else {
         return Err(AppError::BadRequest("Choose the new time.".into()));
     };
-    match service::reschedule(&state.db, &Actor::patient(&user, &ip), &rules, user.id, id, slot_id).await {
+    let actor = Actor::patient(&user, &ip).with_form(form_key(&form.form_id)?);
+    match service::reschedule(&state.db, &actor, &rules, user.id, id, slot_id).await {
         Ok(new_id) => {
             flash(
                 &session,

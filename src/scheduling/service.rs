@@ -11,6 +11,7 @@ use super::model::{
 };
 use super::repo::{self, AppointmentView, Closure, NewAppointment};
 use crate::audit::{self, Actor, AuditEntry};
+use crate::db::once::Claim;
 use crate::db::{Date, Db, Timestamp, Tx, is_unique_violation};
 use crate::settings::Settings;
 
@@ -90,6 +91,10 @@ pub async fn generate_slots(db: &Db, settings: &Settings, doctor_id: Option<i64>
     Ok(report)
 }
 
+/// The actions under which booking forms claim their one-time ids.
+const BOOK: &str = "appointment.book";
+const RESCHEDULE: &str = "appointment.reschedule";
+
 /// Who is booking, and whether the rules apply to them.
 pub enum Booker<'a> {
     /// The patient themselves: every rule applies.
@@ -114,6 +119,9 @@ pub async fn book(
     booker: Booker<'_>,
 ) -> Result<i64, BookingError> {
     let mut tx = db.begin_write().await?;
+    if let Claim::Done(id) = actor.claim_form(&mut tx, BOOK).await? {
+        return Ok(id);
+    }
     let id = book_in(&mut tx, rules, patient_id, slot_id, reason, &booker).await?;
     let mut entry = AuditEntry::new("appointment.book")
         .record("appointment", id)
@@ -126,6 +134,7 @@ pub async fn book(
         entry = entry.detail(format!("rules overridden: {why}"));
     }
     audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, BOOK, id).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -285,6 +294,9 @@ pub async fn reschedule(
     new_slot_id: i64,
 ) -> Result<i64, BookingError> {
     let mut tx = db.begin_write().await?;
+    if let Claim::Done(new_id) = actor.claim_form(&mut tx, RESCHEDULE).await? {
+        return Ok(new_id);
+    }
     let old = cancel_in(&mut tx, rules, id, &Canceller::Patient(patient_id)).await?;
     let new_id = book_in(&mut tx, rules, patient_id, new_slot_id, &old.reason, &Booker::Patient).await?;
     let entry = AuditEntry::new("appointment.reschedule")
@@ -292,6 +304,7 @@ pub async fn reschedule(
         .patient(patient_id)
         .detail(format!("from appointment {id}"));
     audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, RESCHEDULE, new_id).await?;
     tx.commit().await?;
     Ok(new_id)
 }

@@ -12,9 +12,10 @@ use super::service::{self, StaffError};
 use crate::audit::Actor;
 use crate::auth::password;
 use crate::db::Timestamp;
+use crate::db::once::FormKey;
 use crate::state::AppState;
 use crate::web::extract::{Admins, ClientIp, Staff};
-use crate::web::form::{FieldErrors, Form};
+use crate::web::form::{FieldErrors, Form, form_key};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::paging::{ListQuery, Paging};
@@ -79,6 +80,9 @@ pub struct StaffForm {
     email: String,
     #[serde(default)]
     role: String,
+    /// The new-account form's one-time id (`db::once`).
+    #[serde(default)]
+    form_id: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -93,7 +97,10 @@ pub struct NewPage {
 pub async fn new_form(_admin: Staff<Admins>, layout: Layout) -> NewPage {
     NewPage {
         layout,
-        form: StaffForm::default(),
+        form: StaffForm {
+            form_id: FormKey::mint().to_string(),
+            ..StaffForm::default()
+        },
         errors: FieldErrors::default(),
         roles: Role::ALL,
     }
@@ -124,9 +131,11 @@ pub async fn create(
         Err(errors) => return Ok(invalid(layout, form, errors)),
     };
     let generated = password::generate();
-    let actor = Actor::staff(&admin, &ip);
-    match service::create(&state.db, &actor, &new, &generated, true).await {
-        Ok(id) => {
+    let actor = Actor::staff(&admin, &ip).with_form(form_key(&form.form_id)?);
+    match service::create_from_form(&state.db, &actor, &new, &generated, true).await {
+        // The same form sent again: the account exists, and the one-time password shown is the first one.
+        Ok((id, false)) => Ok(Redirect::to(&format!("/admin/staff/{id}")).into_response()),
+        Ok((id, true)) => {
             session
                 .insert(
                     REVEAL_KEY,
@@ -173,6 +182,7 @@ impl ShowPage {
             full_name: account.full_name.clone(),
             email: account.email.clone().unwrap_or_default(),
             role: account.role.as_str().to_owned(),
+            form_id: String::new(),
         };
         let created = account.created_at.format_in(&state.settings.get().time_zone);
         let is_self = account.id == admin_id;
@@ -237,6 +247,7 @@ pub async fn update(
                 full_name: form.full_name,
                 email: form.email,
                 role: form.role,
+                form_id: String::new(),
             };
             page.errors = errors;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
