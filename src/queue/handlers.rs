@@ -10,7 +10,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::model::{DayStats, Move, Priority};
-use super::repo::{self, Assignment, Room};
+use super::repo::{self, Assignment, Room, Ticket};
 use super::service::{self, MoveRequest, QueueError, RoomForm, SaveRoomError, Target, WalkInPatient};
 use super::views::{Column, DoctorView, Snapshot};
 use crate::db::events::{Call, Event};
@@ -22,6 +22,7 @@ use crate::scheduling::picker::time_of;
 use crate::scheduling::repo::{self as scheduling_repo, AppointmentView};
 use crate::staff::model::{Role, StaffUser};
 use crate::state::AppState;
+use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::csrf;
 use crate::web::extract::{Admins, ClientIp, Doctors, FrontDesk, FrontDeskAndDoctors, Staff};
 use crate::db::once::FormKey;
@@ -573,6 +574,55 @@ pub async fn move_ticket(
     let moved = service::move_ticket(&state.db, &actor, &request).await?;
     let notice = mv.done_message(&moved.code);
     changed(&state, &session, &user, hx, notice, moved.call, None).await
+}
+
+impl Ticket {
+    /// What staff are asked before taking the ticket out of the queue: "no-show", or "cancel" (the patient left).
+    pub fn confirm_move(&self, action: &str) -> Confirmation {
+        let (code, name) = (&self.code, &self.patient_name);
+        let (question, detail, button) = match action {
+            "no-show" => (
+                format!("Mark {code} as a no-show?"),
+                format!("{name} ({code}) leaves the queue, recorded as not there when called."),
+                format!("Mark {code} as no-show"),
+            ),
+            _ => (
+                format!("Did {code} leave?"),
+                format!("{name} ({code}) leaves the queue without being seen, and the ticket is closed."),
+                format!("Mark {code} as left"),
+            ),
+        };
+        Confirmation {
+            action: format!("/queue/tickets/{}/{action}", self.id),
+            question,
+            detail,
+            button,
+        }
+    }
+}
+
+/// The confirmation page of a no-show or "left", for browsers without JavaScript.
+pub async fn confirm_move(
+    user: Staff<FrontDeskAndDoctors>,
+    State(state): State<AppState>,
+    Path((id, action)): Path<(String, String)>,
+    layout: Layout,
+) -> AppResult<ConfirmPage> {
+    let ticket_id = parse_id(&id).ok_or(AppError::NotFound)?;
+    let mv = Move::from_path(&action)
+        .filter(|mv| matches!(mv, Move::NoShow | Move::Cancel))
+        .ok_or(AppError::NotFound)?;
+    if mv == Move::Cancel && user.role == Role::Doctor {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = state.db.pool().begin().await?;
+    let ticket = repo::ticket_in(&mut tx, ticket_id).await?.ok_or(AppError::NotFound)?;
+    tx.rollback().await?;
+    let back = match user.role {
+        Role::Doctor => "/queue/doctor",
+        _ => "/queue",
+    };
+    Ok(ConfirmPage::new(layout, ticket.confirm_move(&action), back))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -16,6 +16,7 @@ use super::service::{self, Booker, BookingError, Canceller};
 use crate::audit::Actor;
 use crate::db::{Date, Timestamp};
 use crate::state::AppState;
+use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::extract::{ClientIp, PortalUser};
 use crate::db::once::FormKey;
 use crate::web::form::{Form, form_key, parse_id};
@@ -231,6 +232,40 @@ impl MinePage {
     fn can_change(&self, a: &AppointmentView) -> bool {
         a.status == AppointmentStatus::Booked && patient_may_change(&self.rules, self.now, a.starts_at)
     }
+
+    fn cancel_confirmation(&self, a: &AppointmentView) -> Confirmation {
+        cancel_confirmation(a, self.zone)
+    }
+}
+
+/// What a patient is asked before cancelling a booking.
+fn cancel_confirmation(a: &AppointmentView, zone: chrono_tz::Tz) -> Confirmation {
+    let time = picker::time_of(a.starts_at, zone);
+    Confirmation {
+        action: format!("/me/appointments/{}/cancel", a.id),
+        question: format!("Cancel your {time} booking?"),
+        detail: format!(
+            "{} with {}. Your place goes to someone else; to come, you would book again.",
+            when(a.starts_at, zone),
+            a.doctor_name
+        ),
+        button: format!("Cancel the {time} booking"),
+    }
+}
+
+/// The confirmation page of a cancellation, for browsers without JavaScript.
+pub async fn confirm_cancel(
+    user: PortalUser,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    layout: Layout,
+) -> AppResult<ConfirmPage> {
+    let appointment = repo::appointment(&state.db, id)
+        .await?
+        .filter(|a| a.patient_id == user.id && a.status == AppointmentStatus::Booked)
+        .ok_or(AppError::NotFound)?;
+    let confirmation = cancel_confirmation(&appointment, state.settings.get().time_zone);
+    Ok(ConfirmPage::new(layout, confirmation, "/me/appointments"))
 }
 
 pub async fn mine(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<MinePage> {

@@ -14,6 +14,7 @@ use crate::auth::password;
 use crate::db::Timestamp;
 use crate::db::once::FormKey;
 use crate::state::AppState;
+use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::extract::{Admins, ClientIp, Staff};
 use crate::web::form::{FieldErrors, Form, form_key};
 use crate::web::htmx::HxRequest;
@@ -197,6 +198,63 @@ impl ShowPage {
             created,
         }
     }
+}
+
+impl ShowPage {
+    fn deactivate_confirmation(&self) -> Confirmation {
+        deactivate_confirmation(&self.account)
+    }
+
+    fn reset_confirmation(&self) -> Confirmation {
+        reset_confirmation(&self.account)
+    }
+}
+
+/// What the admin is asked before deactivating an account.
+fn deactivate_confirmation(account: &StaffAccount) -> Confirmation {
+    let name = &account.full_name;
+    Confirmation {
+        action: format!("/admin/staff/{}/deactivate", account.id),
+        question: format!("Deactivate {name}?"),
+        detail: format!(
+            "{name} is logged out at once and can't log in until an administrator reactivates the account. \
+             Their records stay."
+        ),
+        button: format!("Deactivate {name}"),
+    }
+}
+
+/// What the admin is asked before resetting an account's password.
+fn reset_confirmation(account: &StaffAccount) -> Confirmation {
+    let name = &account.full_name;
+    Confirmation {
+        action: format!("/admin/staff/{}/reset-password", account.id),
+        question: format!("Reset the password of {name}?"),
+        detail: format!(
+            "{name}'s current password stops working. Sickbay shows you a one-time password to give them; \
+             they choose a new one when they log in."
+        ),
+        button: format!("Reset {name}'s password"),
+    }
+}
+
+/// The confirmation pages of deactivating and resetting, for browsers without JavaScript.
+pub async fn confirm_deactivate(_admin: Staff<Admins>, state: State<AppState>, id: IdPath, layout: Layout) -> AppResult<ConfirmPage> {
+    confirm(state, id, layout, deactivate_confirmation).await
+}
+
+pub async fn confirm_reset_password(_admin: Staff<Admins>, state: State<AppState>, id: IdPath, layout: Layout) -> AppResult<ConfirmPage> {
+    confirm(state, id, layout, reset_confirmation).await
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    layout: Layout,
+    confirmation: fn(&StaffAccount) -> Confirmation,
+) -> AppResult<ConfirmPage> {
+    let account = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    Ok(ConfirmPage::new(layout, confirmation(&account), format!("/admin/staff/{id}")))
 }
 
 pub async fn show(

@@ -1,5 +1,6 @@
 //! Cross-cutting web code: errors, extractors, CSRF, layout, htmx helpers, security headers, static files.
 
+pub mod confirm;
 pub mod csrf;
 pub mod error;
 pub mod extract;
