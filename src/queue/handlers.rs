@@ -130,11 +130,7 @@ const WALK_IN_EXISTING: Place = Place::new("walk-in-existing", "/queue");
 const WALK_IN_NEW: Place = Place::new("walk-in-new", "/queue");
 
 pub async fn board(_user: Staff<FrontDesk>, State(state): State<AppState>, layout: Layout) -> AppResult<BoardPage> {
-    let form = WalkInForm {
-        form_id: FormKey::mint().to_string(),
-        ..WalkInForm::default()
-    };
-    board_page(&state, layout, form, FieldErrors::default()).await
+    board_page(&state, layout, WalkInForm::fresh(), FieldErrors::default()).await
 }
 
 async fn board_page(state: &AppState, layout: Layout, form: WalkInForm, errors: FieldErrors) -> AppResult<BoardPage> {
@@ -285,16 +281,29 @@ async fn refreshed_queue(state: &AppState, session: &Session, user: &StaffUser) 
     }
 }
 
-/// A change the service refused, told in the region of the part acted on: 409 when the queue changed under
-/// the user, 422 for a request the rules refuse.
-async fn refused(session: &Session, hx: HxRequest, place: Place, err: QueueError) -> AppResult<Response> {
+/// A change on the board the service refused, told in the region of the part acted on (htmx), or on the
+/// board re-rendered with it there: 409 when the queue changed under the user, 400 for a request the rules
+/// refuse, 404 for a record that is gone.
+async fn refused(
+    state: &AppState,
+    session: &Session,
+    mut layout: Layout,
+    hx: HxRequest,
+    place: Place,
+    err: QueueError,
+) -> AppResult<Response> {
     let status = match &err {
         QueueError::Conflict(_) => StatusCode::CONFLICT,
-        QueueError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        QueueError::Invalid(_) => StatusCode::BAD_REQUEST,
         QueueError::NotFound => StatusCode::NOT_FOUND,
         QueueError::Forbidden | QueueError::Internal(_) => return Err(err.into()),
     };
-    feedback::answer(session, hx, place, status, (FlashKind::Error, err.to_string()), None).await
+    if hx.0 {
+        return feedback::answer(session, hx, place, status, (FlashKind::Error, err.to_string()), None).await;
+    }
+    layout.show_in(place, FlashKind::Error, err.to_string());
+    let page = board_page(state, layout, WalkInForm::fresh(), FieldErrors::default()).await?;
+    Ok((status, page).into_response())
 }
 
 /// The message of an htmx change, swapped out of band into the page's messages.
@@ -329,6 +338,7 @@ pub async fn check_in(
     user: Staff<FrontDesk>,
     State(state): State<AppState>,
     session: Session,
+    layout: Layout,
     hx: HxRequest,
     ClientIp(ip): ClientIp,
     Form(form): Form<CheckInForm>,
@@ -341,7 +351,7 @@ pub async fn check_in(
             let notice = format!("Checked in with ticket {}.", issued.code);
             changed(&state, &session, &user, hx, notice, None, Some(CHECK_IN)).await
         }
-        Err(err) => refused(&session, hx, CHECK_IN, err).await,
+        Err(err) => refused(&state, &session, layout, hx, CHECK_IN, err).await,
     }
 }
 
@@ -374,6 +384,14 @@ pub struct WalkInForm {
 }
 
 impl WalkInForm {
+    /// An empty form with a new one-time id.
+    fn fresh() -> Self {
+        WalkInForm {
+            form_id: FormKey::mint().to_string(),
+            ..WalkInForm::default()
+        }
+    }
+
     /// The form's part of the board: the registered patient's form or the new patient's.
     fn place(&self) -> Place {
         match self.who.as_str() {

@@ -2,9 +2,11 @@
 //! the walk-in forms, ...) has a message region, and the answer to a form lands there, scrolled into view and
 //! announced, with or without JavaScript.
 //!
-//! - Plain request: the message waits in the session for that region ([`flash_in`]) and the browser goes
-//!   back to the page at the part's anchor (`/queue#check-in`), so it opens where the message is. A re-rendered
-//!   form (422) sets [`Layout::region_flash`] itself and is posted to an action with the same anchor.
+//! - Plain request: the form posts to an action with the part's anchor (`/queue/check-ins#check-in`); the
+//!   message waits in the session for that region ([`flash_in`]) and the answer redirects to the page, which
+//!   the browser opens at the same anchor (a redirect without a fragment keeps the request's, RFC 9110
+//!   10.2.2), so it opens where the message is. A re-rendered form (422) shows the message itself
+//!   ([`Layout::show_in`]) and opens at that anchor too.
 //! - htmx: the region is swapped in out of band (`_messages.html`), beside the main swap or instead of it;
 //!   static/forms.js scrolls a region that received a message into view.
 //!
@@ -20,8 +22,8 @@ use super::error::AppResult;
 use super::htmx::{HxRequest, redirect};
 use super::layout::{Flash, FlashKind, Layout, flash_in};
 
-/// A part of a page with its own message region: the region's name (also the part's element id, the
-/// anchor a plain request is sent back to) and the page it is on.
+/// A part of a page with its own message region: the region's name (also the part's element id and the
+/// anchor its forms post to) and the page it is on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Place {
     pub region: &'static str,
@@ -31,11 +33,6 @@ pub struct Place {
 impl Place {
     pub const fn new(region: &'static str, page: &'static str) -> Self {
         Place { region, page }
-    }
-
-    /// The page, opened at this part.
-    pub fn anchor(&self) -> String {
-        format!("{}#{}", self.page, self.region)
     }
 }
 
@@ -59,7 +56,7 @@ pub fn out_of_band(place: Place, kind: FlashKind, message: &str) -> AppResult<St
 
 /// Answers a form with a message in the region of `place`. htmx: `status`, the `main` swap (the acted-on
 /// part refreshed; nothing is swapped but the region when `None`) and the region out of band. A plain request:
-/// the message in the session and a redirect to the page at the place's anchor.
+/// the message in the session and a redirect to the page (opened at the anchor the form posted to).
 pub async fn answer(
     session: &Session,
     hx: HxRequest,
@@ -70,7 +67,7 @@ pub async fn answer(
 ) -> AppResult<Response> {
     if !hx.0 {
         flash_in(session, place.region, kind, message).await?;
-        return Ok(redirect(hx, &place.anchor()));
+        return Ok(redirect(hx, place.page));
     }
     let region = out_of_band(place, kind, &message)?;
     let mut response = (status, Html(format!("{}{region}", main.as_deref().unwrap_or("")))).into_response();
