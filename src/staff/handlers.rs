@@ -134,8 +134,12 @@ pub async fn create(
     let generated = password::generate();
     let actor = Actor::staff(&admin, &ip).with_form(form_key(&form.form_id)?);
     match service::create_from_form(&state.db, &actor, &new, &generated, true).await {
-        // The same form sent again: the account exists, and the one-time password shown is the first one.
-        Ok((id, false)) => Ok(Redirect::to(&format!("/admin/staff/{id}")).into_response()),
+        // The same form sent again: the same account and message; the one-time password shown is the first
+        // one, still waiting in the session.
+        Ok((id, false)) => {
+            flash(&session, FlashKind::Success, created_message(&new)).await?;
+            Ok(Redirect::to(&format!("/admin/staff/{id}")).into_response())
+        }
         Ok((id, true)) => {
             session
                 .insert(
@@ -146,12 +150,7 @@ pub async fn create(
                     },
                 )
                 .await?;
-            flash(
-                &session,
-                FlashKind::Success,
-                format!("Account {} created.", new.username.as_str()),
-            )
-            .await?;
+            flash(&session, FlashKind::Success, created_message(&new)).await?;
             Ok(Redirect::to(&format!("/admin/staff/{id}")).into_response())
         }
         Err(StaffError::UsernameTaken(name)) => {
@@ -161,6 +160,10 @@ pub async fn create(
         }
         Err(err) => Err(staff_error(err)),
     }
+}
+
+fn created_message(new: &NewStaff) -> String {
+    format!("Account {} created.", new.username.as_str())
 }
 
 #[derive(Template, WebTemplate)]

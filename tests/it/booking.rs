@@ -29,14 +29,14 @@ on_both_databases!(
     one_student_submitting_twenty_times_books_once,
 );
 
-const STUDENT_PASSWORD: &str = "student passphrase";
+pub(crate) const STUDENT_PASSWORD: &str = "student passphrase";
 
-async fn doctor(app: &TestApp, username: &str) -> i64 {
+pub(crate) async fn doctor(app: &TestApp, username: &str) -> i64 {
     app.create_staff(username, Role::Doctor, false).await
 }
 
 /// A slot starting `minutes_from_now` from now, straight into the table.
-async fn slot(app: &TestApp, doctor: i64, capacity: i64, minutes_from_now: i64) -> i64 {
+pub(crate) async fn slot(app: &TestApp, doctor: i64, capacity: i64, minutes_from_now: i64) -> i64 {
     let starts = Timestamp(Timestamp::now().0 + minutes_from_now * 60_000);
     let zone = app.state.settings.get().time_zone;
     let day = Date(starts.to_utc().with_timezone(&zone).date_naive());
@@ -70,7 +70,7 @@ fn minutes_until(app: &TestApp, days: i64, hour: u32) -> i64 {
 }
 
 /// Students with a portal password, all sharing one hash (hashing 200 passwords would only slow the test).
-async fn students(app: &TestApp, count: usize, approved: bool) -> Vec<i64> {
+pub(crate) async fn students(app: &TestApp, count: usize, approved: bool) -> Vec<i64> {
     let hash = sickbay::auth::password::hash(STUDENT_PASSWORD).await.unwrap();
     let pattern = app.state.settings.get().matric_regex();
     let mut ids = Vec::new();
@@ -92,13 +92,13 @@ async fn students(app: &TestApp, count: usize, approved: bool) -> Vec<i64> {
     ids
 }
 
-async fn student_client(app: &TestApp, index: usize) -> Client {
+pub(crate) async fn student_client(app: &TestApp, index: usize) -> Client {
     let client = app.client();
     client.login_ok(&format!("BK/26/{index:04}"), STUDENT_PASSWORD).await;
     client
 }
 
-async fn book(client: &Client, slot: i64) -> crate::support::Page {
+pub(crate) async fn book(client: &Client, slot: i64) -> crate::support::Page {
     client
         .post(
             "/me/appointments",

@@ -8,6 +8,7 @@ mod auth;
 mod booking;
 mod browser;
 mod cli;
+mod feedback;
 mod import;
 mod patients;
 mod queue;
