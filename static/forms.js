@@ -80,7 +80,10 @@
     var form = event.detail.elt.closest && event.detail.elt.closest("form[data-confirm]");
     if (!form) { return; }
     event.preventDefault();
-    ask(form, function () { event.detail.issueRequest(true); });
+    // A server push may have redrawn the form while the dialog was open: then post it the plain way.
+    ask(form, function () {
+      if (document.body.contains(form)) { event.detail.issueRequest(true); } else { post(form); }
+    });
   });
 
   // ---- 2. One submission at a time ------------------------------------------------------------------------
@@ -128,8 +131,10 @@
   // Fired on what was swapped into the region (or on the region itself).
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     var region = event.target && event.target.closest ? event.target.closest(".messages") : null;
-    if (region && region.textContent.trim()) {
-      region.scrollIntoView({ block: "nearest" });
+    if (!region || !region.textContent.trim()) { return; }
+    var box = region.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) {
+      region.scrollIntoView({ block: "center" });
     }
   });
 })();

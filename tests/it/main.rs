@@ -9,6 +9,7 @@ mod booking;
 mod browser;
 mod cli;
 mod feedback;
+mod feedback_browser;
 mod import;
 mod patients;
 mod queue;
