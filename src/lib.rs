@@ -118,8 +118,10 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
     Ok(())
 }
 
+/// Deletes expired sessions, and one-time form ids old enough that no open form still carries them.
 fn spawn_session_cleanup(state: &AppState) {
     let store = state.sessions.clone();
+    let db = state.db.clone();
     let shutdown = state.shutdown.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(600));
@@ -130,11 +132,17 @@ fn spawn_session_cleanup(state: &AppState) {
                     if let Err(err) = store.delete_expired().await {
                         tracing::warn!(error = %err, "could not delete expired sessions");
                     }
+                    if let Err(err) = db::once::forget_older_than(&db, FORM_ID_DAYS).await {
+                        tracing::warn!(error = %err, "could not delete old form ids");
+                    }
                 }
             }
         }
     });
 }
+
+/// How long a one-time form id answers for its record: a form left open longer creates anew.
+const FORM_ID_DAYS: i64 = 7;
 
 /// Re-reads the settings when another instance says they changed (an event), and now and then in case such
 /// an event was missed (the instance that saved refreshes at once).

@@ -19,11 +19,11 @@ use crate::academic::repo as academic_repo;
 use crate::audit::Actor;
 use crate::auth::password;
 use crate::db::Timestamp;
+use crate::db::once::FormKey;
 use crate::scheduling::repo::{self as schedule_repo, AppointmentView};
 use crate::staff::model::Role;
 use crate::state::AppState;
 use crate::web::extract::{Admins, AnyStaff, ClientIp, FrontDesk, RoleSet, Staff};
-use crate::db::once::FormKey;
 use crate::web::form::{FieldErrors, Form, form_key};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
@@ -161,7 +161,10 @@ pub async fn create(
         .await?;
         // The same form sent twice: the first one's patient is not a duplicate of itself. Asked after the
         // search, so a patient the search found is one whose form id is committed with it.
-        if let Some(registered) = service::registered_by_form(&state.db, &actor).await.map_err(patient_error)? {
+        if let Some(registered) = service::registered_by_form(&state.db, &actor)
+            .await
+            .map_err(patient_error)?
+        {
             return registered_answer(&session, &details, registered).await;
         }
         if !duplicates.is_empty() {
@@ -196,7 +199,11 @@ pub async fn create(
 }
 
 /// The answer to a registration, the first time and when the same form comes again.
-async fn registered_answer(session: &Session, details: &PatientDetails, (id, number): (i64, String)) -> AppResult<Response> {
+async fn registered_answer(
+    session: &Session,
+    details: &PatientDetails,
+    (id, number): (i64, String),
+) -> AppResult<Response> {
     let message = format!("Registered {} {} as {number}.", details.first_name, details.surname);
     flash(session, FlashKind::Success, message).await?;
     Ok(Redirect::to(&format!("/patients/{id}")).into_response())
@@ -221,8 +228,9 @@ pub struct ProfilePage {
     zone: chrono_tz::Tz,
     /// The patient's open queue ticket: its code and status.
     ticket: Option<(String, &'static str)>,
-    /// For reception: the queues a walk-in can join.
+    /// For reception: the queues a walk-in can join, and the walk-in form's one-time id.
     doctors: Vec<(i64, String)>,
+    walk_in_form_id: FormKey,
 }
 
 pub async fn profile(
@@ -266,6 +274,7 @@ pub async fn profile(
         zone: settings.time_zone,
         ticket,
         doctors,
+        walk_in_form_id: FormKey::mint(),
     })
 }
 

@@ -38,7 +38,9 @@ pub async fn register(
 ) -> Result<(i64, String), PatientError> {
     let mut tx = db.begin_write().await?;
     if let Claim::Done(id) = actor.claim_form(&mut tx, REGISTER).await? {
-        let number = repo::clinic_number_in(&mut tx, id).await?.ok_or(PatientError::NotFound)?;
+        let number = repo::clinic_number_in(&mut tx, id)
+            .await?
+            .ok_or(PatientError::NotFound)?;
         return Ok((id, number));
     }
     let result = insert_in(&mut tx, details, portal, year).await?;

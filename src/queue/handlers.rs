@@ -14,6 +14,7 @@ use super::repo::{self, Assignment, Room, Ticket};
 use super::service::{self, MoveRequest, QueueError, RoomForm, SaveRoomError, Target, WalkInPatient};
 use super::views::{Column, DoctorView, Snapshot};
 use crate::db::events::{Call, Event};
+use crate::db::once::FormKey;
 use crate::db::{Date, Timestamp};
 use crate::patients::model::{MatricNumber, PatientDetails, PatientKind, Sex, parse_name, parse_phone, search_terms};
 use crate::patients::repo as patient_repo;
@@ -25,7 +26,6 @@ use crate::state::AppState;
 use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::csrf;
 use crate::web::extract::{Admins, ClientIp, Doctors, FrontDesk, FrontDeskAndDoctors, Staff};
-use crate::db::once::FormKey;
 use crate::web::feedback::{self, Place};
 use crate::web::form::{FieldErrors, Form, form_key, parse_id};
 use crate::web::htmx::{HxRequest, redirect};
@@ -258,7 +258,9 @@ async fn changed(
         _ => "/queue",
     };
     match (place, html) {
-        (Some(place), html) => feedback::answer(session, hx, place, StatusCode::OK, (FlashKind::Success, notice), html).await,
+        (Some(place), html) => {
+            feedback::answer(session, hx, place, StatusCode::OK, (FlashKind::Success, notice), html).await
+        }
         (None, None) => {
             flash(session, FlashKind::Success, notice).await?;
             Ok(redirect(hx, back))
@@ -467,7 +469,16 @@ pub async fn walk_in(
     match service::walk_in(&state.db, &actor, user.id, patient, doctor_id, priority, today(&state)).await {
         Ok(issued) => {
             let notice = format!("Walk-in added with ticket {}.", issued.code);
-            changed(&state, &session, &user, HxRequest(false), notice, None, Some(form.place())).await
+            changed(
+                &state,
+                &session,
+                &user,
+                HxRequest(false),
+                notice,
+                None,
+                Some(form.place()),
+            )
+            .await
         }
         Err(QueueError::Conflict(message) | QueueError::Invalid(message)) => {
             errors.add(if form.who == "new" { "surname" } else { "number" }, message);
@@ -696,7 +707,10 @@ pub async fn rooms(_admin: Staff<Admins>, State(state): State<AppState>, layout:
     Ok(RoomsPage {
         layout,
         rooms: repo::rooms(&state.db).await?,
-        form: RoomForm::default(),
+        form: RoomForm {
+            form_id: FormKey::mint().to_string(),
+            ..RoomForm::default()
+        },
         errors: FieldErrors::default(),
         editing: None,
     })
@@ -710,7 +724,7 @@ pub async fn add_room(
     ClientIp(ip): ClientIp,
     Form(form): Form<RoomForm>,
 ) -> AppResult<Response> {
-    let actor = crate::audit::Actor::staff(&admin, &ip);
+    let actor = crate::audit::Actor::staff(&admin, &ip).with_form(form_key(&form.form_id)?);
     match service::save_room(&state.db, &actor, None, &form).await {
         Ok(_) => {
             flash(&session, FlashKind::Success, "Room added.").await?;

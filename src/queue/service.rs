@@ -139,7 +139,6 @@ const WALK_IN: &str = "ticket.walk_in";
 
 /// Adds a walk-in to a doctor's queue or to the general queue (`doctor_id` None), placed at their arrival.
 /// The same form sent again answers with the ticket it issued.
-
 pub async fn walk_in(
     db: &Db,
     actor: &Actor,
@@ -479,6 +478,9 @@ pub struct RoomForm {
     pub code: String,
     /// Sent by the edit form's checkbox when ticked.
     pub active: Option<String>,
+    /// The add form's one-time id (`db::once`).
+    #[serde(default)]
+    pub form_id: String,
 }
 
 impl RoomForm {
@@ -493,12 +495,17 @@ impl RoomForm {
     }
 }
 
+const ADD_ROOM: &str = "room.create";
+
 /// Adds a room (`None` for a new one) or changes one. The unique indexes decide whether a name or code is
 /// taken, so two admins adding the same room at once can't both succeed.
 pub async fn save_room(db: &Db, actor: &Actor, id: Option<i64>, form: &RoomForm) -> Result<i64, SaveRoomError> {
     let (name, code) = form.validate().map_err(SaveRoomError::Invalid)?;
     let mut tx = db.begin_write().await.map_err(QueueError::from)?;
     let is_new = id.is_none();
+    if is_new && let Claim::Done(id) = actor.claim_form(&mut tx, ADD_ROOM).await.map_err(QueueError::from)? {
+        return Ok(id);
+    }
     let saved = match id {
         None => repo::insert_room(&mut tx, &name, &code).await.map(Some),
         Some(id) => repo::update_room(&mut tx, id, &name, &code, form.active.is_some())
@@ -521,6 +528,12 @@ pub async fn save_room(db: &Db, actor: &Actor, id: Option<i64>, form: &RoomForm)
         .record("room", id)
         .detail(format!("{name} ({code}){state}"));
     audit::record(&mut tx, actor, entry).await.map_err(QueueError::from)?;
+    if is_new {
+        actor
+            .complete_form(&mut tx, ADD_ROOM, id)
+            .await
+            .map_err(QueueError::from)?;
+    }
     tx.commit().await.map_err(QueueError::from)?;
     Ok(id)
 }

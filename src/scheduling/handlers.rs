@@ -20,13 +20,14 @@ use super::portal::booking_error;
 use super::repo::{self, AppointmentView, Closure, Slot};
 use super::service::{self, BookingError, Generated};
 use crate::audit::Actor;
+use crate::db::once::FormKey;
 use crate::db::{Date, Timestamp};
 use crate::settings::Settings;
 use crate::staff::model::{Role, StaffUser};
 use crate::state::AppState;
 use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::extract::{ClientIp, FrontDesk, FrontDeskAndDoctors, RoleSet, Staff};
-use crate::web::form::{FieldErrors, Form};
+use crate::web::form::{FieldErrors, Form, form_key};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
 
@@ -236,6 +237,7 @@ pub async fn hours(
     let form = AvailabilityForm {
         slot_minutes: "15".into(),
         capacity: "1".into(),
+        form_id: FormKey::mint().to_string(),
         ..AvailabilityForm::default()
     };
     let report = ChangeReport::take(&session).await?;
@@ -268,7 +270,8 @@ pub async fn add_hours(
             return hours_form_again(&state, &user, layout, doctor_id, form, errors).await;
         }
     };
-    match service::add_hours(&state.db, &Actor::staff(&user, &ip), &hours).await {
+    let actor = Actor::staff(&user, &ip).with_form(form_key(&form.form_id)?);
+    match service::add_hours(&state.db, &actor, &hours).await {
         Ok(_) => {}
         Err(BookingError::Conflict(message)) => {
             errors.add("overlap", message);
@@ -355,7 +358,11 @@ pub async fn confirm_remove_hours(
         _ => scheduling_doctor_name(&state, hours.doctor_id).await?,
     };
     let confirmation = remove_confirmation(&hours, doctor.as_deref());
-    Ok(ConfirmPage::new(layout, confirmation, hours_path(&user, hours.doctor_id)))
+    Ok(ConfirmPage::new(
+        layout,
+        confirmation,
+        hours_path(&user, hours.doctor_id),
+    ))
 }
 
 async fn scheduling_doctor_name(state: &AppState, doctor_id: i64) -> AppResult<Option<String>> {

@@ -240,6 +240,8 @@ pub struct AvailabilityForm {
     pub capacity: String,
     pub valid_from: String,
     pub valid_until: String,
+    /// The form's one-time id (`db::once`).
+    pub form_id: String,
 }
 
 impl AvailabilityForm {

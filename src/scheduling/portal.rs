@@ -14,11 +14,11 @@ use super::picker::{self, PickerQuery, SlotPicker, when};
 use super::repo::{self, AppointmentView, WaitlistEntry};
 use super::service::{self, Booker, BookingError, Canceller};
 use crate::audit::Actor;
+use crate::db::once::FormKey;
 use crate::db::{Date, Timestamp};
 use crate::state::AppState;
 use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::extract::{ClientIp, PortalUser};
-use crate::db::once::FormKey;
 use crate::web::form::{Form, form_key, parse_id};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
@@ -168,16 +168,7 @@ pub async fn book(
         (None, _) => Err(BookingError::Invalid("Choose a time first.".into())),
         (_, Err(message)) => Err(BookingError::Invalid(message)),
         (Some(slot_id), Ok(reason)) => {
-            service::book(
-                &state.db,
-                &actor,
-                &rules,
-                user.id,
-                slot_id,
-                &reason,
-                Booker::Patient,
-            )
-            .await
+            service::book(&state.db, &actor, &rules, user.id, slot_id, &reason, Booker::Patient).await
         }
     };
     match attempt {

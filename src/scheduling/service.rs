@@ -94,6 +94,7 @@ pub async fn generate_slots(db: &Db, settings: &Settings, doctor_id: Option<i64>
 /// The actions under which booking forms claim their one-time ids.
 const BOOK: &str = "appointment.book";
 const RESCHEDULE: &str = "appointment.reschedule";
+const ADD_HOURS: &str = "availability.create";
 
 /// Who is booking, and whether the rules apply to them.
 pub enum Booker<'a> {
@@ -413,6 +414,9 @@ pub async fn join_waitlist(db: &Db, actor: &Actor, patient_id: i64, day: Date) -
 /// Slots follow with [`generate_slots`].
 pub async fn add_hours(db: &Db, actor: &Actor, hours: &Availability) -> Result<i64, BookingError> {
     let mut tx = db.begin_write().await?;
+    if let Claim::Done(id) = actor.claim_form(&mut tx, ADD_HOURS).await? {
+        return Ok(id);
+    }
     if !repo::lock_doctor(&mut tx, hours.doctor_id).await? {
         return Err(BookingError::NotFound);
     }
@@ -432,6 +436,7 @@ pub async fn add_hours(db: &Db, actor: &Actor, hours: &Availability) -> Result<i
             .detail(format!("doctor {}: {}", hours.doctor_id, hours.describe())),
     )
     .await?;
+    actor.complete_form(&mut tx, ADD_HOURS, id).await?;
     tx.commit().await?;
     Ok(id)
 }

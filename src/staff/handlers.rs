@@ -242,11 +242,21 @@ fn reset_confirmation(account: &StaffAccount) -> Confirmation {
 }
 
 /// The confirmation pages of deactivating and resetting, for browsers without JavaScript.
-pub async fn confirm_deactivate(_admin: Staff<Admins>, state: State<AppState>, id: IdPath, layout: Layout) -> AppResult<ConfirmPage> {
+pub async fn confirm_deactivate(
+    _admin: Staff<Admins>,
+    state: State<AppState>,
+    id: IdPath,
+    layout: Layout,
+) -> AppResult<ConfirmPage> {
     confirm(state, id, layout, deactivate_confirmation).await
 }
 
-pub async fn confirm_reset_password(_admin: Staff<Admins>, state: State<AppState>, id: IdPath, layout: Layout) -> AppResult<ConfirmPage> {
+pub async fn confirm_reset_password(
+    _admin: Staff<Admins>,
+    state: State<AppState>,
+    id: IdPath,
+    layout: Layout,
+) -> AppResult<ConfirmPage> {
     confirm(state, id, layout, reset_confirmation).await
 }
 
@@ -257,7 +267,11 @@ async fn confirm(
     confirmation: fn(&StaffAccount) -> Confirmation,
 ) -> AppResult<ConfirmPage> {
     let account = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    Ok(ConfirmPage::new(layout, confirmation(&account), format!("/admin/staff/{id}")))
+    Ok(ConfirmPage::new(
+        layout,
+        confirmation(&account),
+        format!("/admin/staff/{id}"),
+    ))
 }
 
 pub async fn show(

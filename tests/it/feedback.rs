@@ -16,6 +16,7 @@ on_both_databases!(
     a_registration_form_sent_twice_registers_once,
     a_booking_form_sent_twice_books_once,
     walk_in_and_staff_forms_sent_twice_create_once,
+    hours_and_room_forms_sent_twice_create_once,
     destructive_actions_ask_first_and_name_the_action,
 );
 
@@ -36,8 +37,12 @@ async fn hx_post(client: &Client, path: &str, fields: &[(&str, &str)]) -> Page {
 async fn a_failed_check_in_is_told_in_the_check_in_list(app: TestApp) {
     let c = clinic(&app).await;
     let ids = patients(&app, &["Ada", "Bola", "Chidi"]).await;
-    walk_in(&c.reception, 0, "general", "normal").await.assert_redirect("/queue");
-    let ada = appointment_today(&app, ids[0], c.doctor_a.0, Timestamp::now()).await.to_string();
+    walk_in(&c.reception, 0, "general", "normal")
+        .await
+        .assert_redirect("/queue");
+    let ada = appointment_today(&app, ids[0], c.doctor_a.0, Timestamp::now())
+        .await
+        .to_string();
 
     // The check-in list has its own message region, and its forms post to its anchor.
     let board = c.reception.get("/queue").await;
@@ -68,10 +73,15 @@ async fn a_failed_check_in_is_told_in_the_check_in_list(app: TestApp) {
         hx.attr("#check-in-messages", "hx-swap-oob").as_deref(),
         Some("innerHTML")
     );
-    assert!(hx.text("#check-in-messages [role=alert]").contains("already holds ticket G-001"));
+    assert!(
+        hx.text("#check-in-messages [role=alert]")
+            .contains("already holds ticket G-001")
+    );
 
     // A check-in that works: the refreshed board and its message in the same region.
-    let bola = appointment_today(&app, ids[1], c.doctor_a.0, Timestamp::now()).await.to_string();
+    let bola = appointment_today(&app, ids[1], c.doctor_a.0, Timestamp::now())
+        .await
+        .to_string();
     let ok = hx_post(&c.reception, "/queue/check-ins", &[("appointment_id", &bola)]).await;
     ok.assert_status(StatusCode::OK);
     assert!(ok.has(".queue-columns"));
@@ -80,13 +90,18 @@ async fn a_failed_check_in_is_told_in_the_check_in_list(app: TestApp) {
         "Checked in with ticket A-001."
     );
     // Without JavaScript: back to the board (at the anchor the form posted to), the message in the list.
-    let chidi = appointment_today(&app, ids[2], c.doctor_a.0, Timestamp::now()).await.to_string();
+    let chidi = appointment_today(&app, ids[2], c.doctor_a.0, Timestamp::now())
+        .await
+        .to_string();
     c.reception
         .post("/queue/check-ins", &[("appointment_id", &chidi)])
         .await
         .assert_redirect("/queue");
     let board = c.reception.get("/queue").await;
-    assert_eq!(board.text("#check-in-messages [role=status]"), "Checked in with ticket A-002.");
+    assert_eq!(
+        board.text("#check-in-messages [role=status]"),
+        "Checked in with ticket A-002."
+    );
     assert_eq!(board.text("#messages"), "");
 }
 
@@ -117,7 +132,8 @@ async fn a_failed_walk_in_is_told_beside_its_form(app: TestApp) {
     assert!(!beside.is_empty());
     assert!(bad.has("#surname[aria-invalid=true]"));
     assert!(
-        bad.text("form#walk-in-new #walk-in-new-messages [role=alert]").contains(&beside),
+        bad.text("form#walk-in-new #walk-in-new-messages [role=alert]")
+            .contains(&beside),
         "{}",
         bad.body
     );
@@ -128,7 +144,10 @@ async fn a_failed_walk_in_is_told_beside_its_form(app: TestApp) {
     assert_eq!(form_id(&bad, "form#walk-in-new"), key);
 
     fields[2] = ("surname", "Walker");
-    c.reception.post("/queue/walk-ins", &fields).await.assert_redirect("/queue");
+    c.reception
+        .post("/queue/walk-ins", &fields)
+        .await
+        .assert_redirect("/queue");
     let board = c.reception.get("/queue").await;
     assert_eq!(
         board.text("#walk-in-new-messages [role=status]"),
@@ -219,9 +238,19 @@ async fn a_booking_form_sent_twice_books_once(app: TestApp) {
     let page = student.get(&format!("/me/book?day={day}")).await;
     let key = form_id(&page, "form.slot-form");
     let slot_text = slot.to_string();
-    let fields = [("slot_id", slot_text.as_str()), ("reason", "Cough"), ("form_id", key.as_str())];
-    student.post("/me/appointments", &fields).await.assert_redirect("/me/appointments");
-    student.post("/me/appointments", &fields).await.assert_redirect("/me/appointments");
+    let fields = [
+        ("slot_id", slot_text.as_str()),
+        ("reason", "Cough"),
+        ("form_id", key.as_str()),
+    ];
+    student
+        .post("/me/appointments", &fields)
+        .await
+        .assert_redirect("/me/appointments");
+    student
+        .post("/me/appointments", &fields)
+        .await
+        .assert_redirect("/me/appointments");
     assert_eq!(app.count(&appointments(ids[0])).await, 1);
     let mine = student.get("/me/appointments").await;
     assert!(mine.text(".flash-success").starts_with("Booked: "), "{}", mine.body);
@@ -231,7 +260,11 @@ async fn a_booking_form_sent_twice_books_once(app: TestApp) {
     let student = student_client(&app, 1).await;
     let page = student.get(&format!("/me/book?day={day}")).await;
     let key = form_id(&page, "form.slot-form");
-    let fields = [("slot_id", slot_text.as_str()), ("reason", ""), ("form_id", key.as_str())];
+    let fields = [
+        ("slot_id", slot_text.as_str()),
+        ("reason", ""),
+        ("form_id", key.as_str()),
+    ];
     let (a, b) = tokio::join!(
         student.post("/me/appointments", &fields),
         student.post("/me/appointments", &fields)
@@ -242,9 +275,7 @@ async fn a_booking_form_sent_twice_books_once(app: TestApp) {
 
     // Reception booking for a patient, at the same moment.
     let reception = app.login_as("desk", Role::Reception).await;
-    let page = reception
-        .get(&format!("/patients/{}/book?day={day}", ids[2]))
-        .await;
+    let page = reception.get(&format!("/patients/{}/book?day={day}", ids[2])).await;
     let key = form_id(&page, "form.slot-form");
     let fields = [("slot_id", slot_text.as_str()), ("form_id", key.as_str())];
     let path = format!("/patients/{}/appointments", ids[2]);
@@ -298,8 +329,14 @@ async fn walk_in_and_staff_forms_sent_twice_create_once(app: TestApp) {
         ("form_id", key.as_str()),
     ];
     let patients_before = app.count("SELECT COUNT(*) FROM patient").await;
-    c.reception.post("/queue/walk-ins", &fields).await.assert_redirect("/queue");
-    c.reception.post("/queue/walk-ins", &fields).await.assert_redirect("/queue");
+    c.reception
+        .post("/queue/walk-ins", &fields)
+        .await
+        .assert_redirect("/queue");
+    c.reception
+        .post("/queue/walk-ins", &fields)
+        .await
+        .assert_redirect("/queue");
     assert_eq!(app.count("SELECT COUNT(*) FROM patient").await, patients_before + 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM ticket").await, 2);
 
@@ -332,9 +369,48 @@ async fn walk_in_and_staff_forms_sent_twice_create_once(app: TestApp) {
     a.assert_status(StatusCode::SEE_OTHER);
     assert_eq!(a.location(), b.location());
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM staff WHERE username IN ('dr.okafor', 'dr.eze')").await,
+        app.count("SELECT COUNT(*) FROM staff WHERE username IN ('dr.okafor', 'dr.eze')")
+            .await,
         2
     );
+}
+
+async fn hours_and_room_forms_sent_twice_create_once(app: TestApp) {
+    // Hours sent twice at once: one row, not "These hours overlap".
+    let (_, doctor) = crate::queue::doctor(&app, "dr.hours").await;
+    let page = doctor.get("/schedule/hours").await;
+    let key = form_id(&page, "form[action='/schedule/hours']");
+    let fields = [
+        ("weekday", "2"),
+        ("start", "09:00"),
+        ("end", "12:00"),
+        ("slot_minutes", "20"),
+        ("capacity", "2"),
+        ("form_id", key.as_str()),
+    ];
+    let (a, b) = tokio::join!(
+        doctor.post("/schedule/hours", &fields),
+        doctor.post("/schedule/hours", &fields)
+    );
+    a.assert_redirect("/schedule/hours");
+    b.assert_redirect("/schedule/hours");
+    assert_eq!(app.count("SELECT COUNT(*) FROM availability").await, 1);
+    assert!(!doctor.get("/schedule/hours").await.has(".field-error"));
+
+    // A room sent again: one room, not "this code is taken".
+    let admin = app.admin().await;
+    let page = admin.get("/admin/rooms").await;
+    let key = form_id(&page, "form#add-room");
+    let fields = [("name", "Room 9"), ("code", "Z"), ("form_id", key.as_str())];
+    admin
+        .post("/admin/rooms", &fields)
+        .await
+        .assert_redirect("/admin/rooms");
+    admin
+        .post("/admin/rooms", &fields)
+        .await
+        .assert_redirect("/admin/rooms");
+    assert_eq!(app.count("SELECT COUNT(*) FROM room").await, 1);
 }
 
 async fn destructive_actions_ask_first_and_name_the_action(app: TestApp) {
@@ -358,7 +434,10 @@ async fn destructive_actions_ask_first_and_name_the_action(app: TestApp) {
     page.assert_status(StatusCode::OK);
     assert_eq!(page.text("#confirm-submit"), button);
     assert_eq!(page.attr("form.confirm-actions", "method").as_deref(), Some("post"));
-    assert_eq!(page.attr("form.confirm-actions", "action").as_deref(), Some(action.as_str()));
+    assert_eq!(
+        page.attr("form.confirm-actions", "action").as_deref(),
+        Some(action.as_str())
+    );
     assert_eq!(page.attr("#confirm-back", "href").as_deref(), Some("/me/appointments"));
     let live = format!("SELECT COUNT(*) FROM appointment WHERE id = {appointment} AND status = 'booked'");
     assert_eq!(app.count(&live).await, 1);
@@ -383,26 +462,36 @@ async fn destructive_actions_ask_first_and_name_the_action(app: TestApp) {
     let deactivate = format!("/admin/staff/{id}/deactivate");
     let reset = format!("/admin/staff/{id}/reset-password");
     assert_eq!(
-        show.attr(&format!("form[method=get][action='{deactivate}']"), "data-confirm").as_deref(),
+        show.attr(&format!("form[method=get][action='{deactivate}']"), "data-confirm")
+            .as_deref(),
         Some("Deactivate Ada Bello")
     );
     assert_eq!(
-        show.attr(&format!("form[method=get][action='{reset}']"), "data-confirm").as_deref(),
+        show.attr(&format!("form[method=get][action='{reset}']"), "data-confirm")
+            .as_deref(),
         Some("Reset Ada Bello's password")
     );
     let page = admin.get(&deactivate).await;
     assert_eq!(page.text("#confirm-submit"), "Deactivate Ada Bello");
     assert_eq!(page.text("h1"), "Deactivate Ada Bello?");
-    assert_eq!(admin.get(&reset).await.text("#confirm-submit"), "Reset Ada Bello's password");
+    assert_eq!(
+        admin.get(&reset).await.text("#confirm-submit"),
+        "Reset Ada Bello's password"
+    );
     let active = format!("SELECT active FROM staff WHERE id = {id}");
     assert_eq!(app.count(&active).await, 1);
-    admin.post(&deactivate, &[]).await.assert_redirect(&format!("/admin/staff/{id}"));
+    admin
+        .post(&deactivate, &[])
+        .await
+        .assert_redirect(&format!("/admin/staff/{id}"));
     assert_eq!(app.count(&active).await, 0);
 
     // Reception's "No-show" and "Left", through htmx once confirmed; the doctor has no "Left".
     let c = clinic(&app).await;
     let ids = patients(&app, &["Ada"]).await;
-    walk_in(&c.reception, 0, "general", "normal").await.assert_redirect("/queue");
+    walk_in(&c.reception, 0, "general", "normal")
+        .await
+        .assert_redirect("/queue");
     let ticket = app
         .count(&format!("SELECT id FROM ticket WHERE patient_id = {}", ids[0]))
         .await;
@@ -445,12 +534,16 @@ async fn destructive_actions_ask_first_and_name_the_action(app: TestApp) {
     let path = format!("/schedule/hours/{hours}/remove");
     let page = hours_doctor.get("/schedule/hours").await;
     assert_eq!(
-        page.attr(&format!("form[method=get][action='{path}']"), "data-confirm").as_deref(),
+        page.attr(&format!("form[method=get][action='{path}']"), "data-confirm")
+            .as_deref(),
         Some("Remove Monday 09:00–12:00")
     );
     let confirm = hours_doctor.get(&path).await;
     assert_eq!(confirm.text("#confirm-submit"), "Remove Monday 09:00–12:00");
-    assert_eq!(confirm.attr("#confirm-back", "href").as_deref(), Some("/schedule/hours"));
+    assert_eq!(
+        confirm.attr("#confirm-back", "href").as_deref(),
+        Some("/schedule/hours")
+    );
     admin.get(&path).await.assert_status(StatusCode::OK);
     c.reception.get(&path).await.assert_status(StatusCode::FORBIDDEN);
 }

@@ -87,11 +87,15 @@ async fn announced(b: &Browser, css: &str) -> (String, String) {
 async fn messages_appear_where_reception_acted(app: TestApp) {
     let c = clinic(&app).await;
     // A long board: eight patients waiting, so the check-in list and the walk-in forms are far down the page.
-    let names = ["Ada", "Bola", "Chidi", "Dayo", "Efe", "Femi", "Gozie", "Hauwa", "Ife", "Jide"];
+    let names = [
+        "Ada", "Bola", "Chidi", "Dayo", "Efe", "Femi", "Gozie", "Hauwa", "Ife", "Jide",
+    ];
     let ids = patients(&app, &names).await;
     let queues = [c.doctor_a.0.to_string(), c.doctor_b.0.to_string(), "general".to_owned()];
     for i in 0..8 {
-        walk_in(&c.reception, i, &queues[i % 3], "normal").await.assert_redirect("/queue");
+        walk_in(&c.reception, i, &queues[i % 3], "normal")
+            .await
+            .assert_redirect("/queue");
     }
     // Ada already holds a ticket, so her appointment's check-in fails.
     let ada = appointment_today(&app, ids[0], c.doctor_a.0, Timestamp::now()).await;
@@ -156,11 +160,7 @@ async fn click_live(b: &Browser, css: &str) {
 
 /// Clicks the button `css` twice in a row, as a double click does.
 async fn double_click(b: &Browser, css: &str) {
-    b.client
-        .wait()
-        .for_element(Locator::Css(css))
-        .await
-        .expect(css);
+    b.client.wait().for_element(Locator::Css(css)).await.expect(css);
     run(
         b,
         "const button = document.querySelector(arguments[0]); button.click(); button.click(); return true;",
@@ -170,7 +170,8 @@ async fn double_click(b: &Browser, css: &str) {
 }
 
 async fn a_double_click_registers_and_books_once(app: TestApp) {
-    app.create_staff("desk", sickbay::staff::model::Role::Reception, false).await;
+    app.create_staff("desk", sickbay::staff::model::Role::Reception, false)
+        .await;
     let doc = booking::doctor(&app, "dr.double").await;
     let slot = booking::slot(&app, doc, 5, 24 * 60).await;
     let day: String = sqlx::query_scalar("SELECT day FROM slot WHERE id = $1")
@@ -229,16 +230,22 @@ async fn a_double_click_registers_and_books_once(app: TestApp) {
 }
 
 async fn dialog_open(b: &Browser) -> bool {
-    run(b, "const d = document.getElementById('confirm-dialog'); return !!(d && d.open);", vec![])
-        .await
-        .as_bool()
-        .unwrap_or(false)
+    run(
+        b,
+        "const d = document.getElementById('confirm-dialog'); return !!(d && d.open);",
+        vec![],
+    )
+    .await
+    .as_bool()
+    .unwrap_or(false)
 }
 
 async fn destructive_actions_ask_in_a_dialog_that_names_them(app: TestApp) {
     let c = clinic(&app).await;
     let ids = patients(&app, &["Ada"]).await;
-    walk_in(&c.reception, 0, "general", "normal").await.assert_redirect("/queue");
+    walk_in(&c.reception, 0, "general", "normal")
+        .await
+        .assert_redirect("/queue");
     let ticket = app
         .count(&format!("SELECT id FROM ticket WHERE patient_id = {}", ids[0]))
         .await;
@@ -252,15 +259,16 @@ async fn destructive_actions_ask_in_a_dialog_that_names_them(app: TestApp) {
         // A student cancelling a booking: the dialog names it; going back keeps it.
         log_in(&b, &app, &format!("BK/26/{index:04}"), STUDENT_PASSWORD, "/me").await;
         let student = app.client();
-        student
-            .login_ok(&format!("BK/26/{index:04}"), STUDENT_PASSWORD)
-            .await;
+        student.login_ok(&format!("BK/26/{index:04}"), STUDENT_PASSWORD).await;
         booking::book(&student, slot).await.assert_redirect("/me/appointments");
         b.goto(&app, "/me/appointments").await;
         b.click("#upcoming .confirm-form button[type=submit]").await;
         assert!(dialog_open(&b).await, "{size}: the dialog opened");
         let words = b.text("#confirm-ok").await;
-        assert!(words.starts_with("Cancel the ") && words.ends_with(" booking"), "{words}");
+        assert!(
+            words.starts_with("Cancel the ") && words.ends_with(" booking"),
+            "{words}"
+        );
         b.screenshot("44-cancel-dialog").await;
         b.click("#confirm-cancel").await;
         assert!(!dialog_open(&b).await);
