@@ -158,15 +158,52 @@ async fn click_live(b: &Browser, css: &str) {
     panic!("could not click {css}: {last}");
 }
 
-/// Clicks the button `css` twice in a row, as a double click does.
+/// Chromium's network emulation (a chromedriver command): every answer takes `latency_ms` to come back, like
+/// a slow clinic connection, so a second click lands while the first request is in flight.
+#[derive(Debug)]
+struct SlowNetwork {
+    latency_ms: u64,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for SlowNetwork {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/chromium/network_conditions",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _url: &url::Url) -> (axum::http::Method, Option<String>) {
+        let conditions = json!({"network_conditions": {
+            "offline": false, "latency": self.latency_ms,
+            "download_throughput": 1_000_000, "upload_throughput": 1_000_000,
+        }});
+        (axum::http::Method::POST, Some(conditions.to_string()))
+    }
+}
+
+/// Clicks the button `css` twice, the second time while the first request is in flight (on a slow network),
+/// as an impatient double click does.
 async fn double_click(b: &Browser, css: &str) {
     b.client.wait().for_element(Locator::Css(css)).await.expect(css);
+    b.client
+        .issue_cmd(SlowNetwork { latency_ms: 1500 })
+        .await
+        .expect("slow network");
     run(
         b,
-        "const button = document.querySelector(arguments[0]); button.click(); button.click(); return true;",
+        "const button = document.querySelector(arguments[0]);
+         button.click(); setTimeout(() => button.click(), 300); return true;",
         vec![json!(css)],
     )
     .await;
+}
+
+async fn fast_network(b: &Browser) {
+    b.client
+        .issue_cmd(SlowNetwork { latency_ms: 0 })
+        .await
+        .expect("fast network");
 }
 
 async fn a_double_click_registers_and_books_once(app: TestApp) {
@@ -206,6 +243,7 @@ async fn a_double_click_registers_and_books_once(app: TestApp) {
         assert_eq!(found, 1, "{size}: one record");
         assert!(b.client.find(Locator::Css("#duplicates")).await.is_err());
         b.screenshot("42-registered-once").await;
+        fast_network(&b).await;
 
         // A student books with a double tap on "Book".
         b.client.delete_all_cookies().await.expect("log out");
@@ -225,6 +263,7 @@ async fn a_double_click_registers_and_books_once(app: TestApp) {
         assert_eq!(mine, 1, "{size}: one booking");
         assert!(b.fits_width().await);
         b.screenshot("43-booked-once").await;
+        fast_network(&b).await;
         b.close().await;
     }
 }
