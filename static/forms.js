@@ -97,7 +97,7 @@
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (form.method === "dialog") { return; }
+    if (form.method === "dialog" || (form.target && form.target !== "_self")) { return; }
     if (form.hasAttribute("data-submitting")) { event.preventDefault(); return; }
     if (event.defaultPrevented) { return; } // htmx sends it (see below), or the dialog asks first
     form.setAttribute("data-submitting", "");
