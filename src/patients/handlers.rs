@@ -159,15 +159,15 @@ pub async fn create(
             None,
         )
         .await?;
-        // The same form sent twice: the first one's patient is not a duplicate of itself. Asked after the
-        // search, so a patient the search found is one whose form id is committed with it.
-        if let Some(registered) = service::registered_by_form(&state.db, &actor)
-            .await
-            .map_err(patient_error)?
-        {
-            return registered_answer(&session, &details, registered).await;
-        }
         if !duplicates.is_empty() {
+            // The same form sent twice: the first one's patient is not a duplicate of itself. Asked after the
+            // search, so a patient the search found is one whose form id is committed with it.
+            if let Some(registered) = service::registered_by_form(&state.db, &actor)
+                .await
+                .map_err(patient_error)?
+            {
+                return registered_answer(&session, &details, registered).await;
+            }
             let page = FormPage {
                 duplicates,
                 ..FormPage::new(layout, None, form, academic)
