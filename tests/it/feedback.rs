@@ -16,7 +16,7 @@ on_both_databases!(
     a_registration_form_sent_twice_registers_once,
     a_booking_form_sent_twice_books_once,
     walk_in_and_staff_forms_sent_twice_create_once,
-    hours_and_room_forms_sent_twice_create_once,
+    hours_room_and_faculty_forms_sent_twice_create_once,
     destructive_actions_ask_first_and_name_the_action,
 );
 
@@ -375,7 +375,7 @@ async fn walk_in_and_staff_forms_sent_twice_create_once(app: TestApp) {
     );
 }
 
-async fn hours_and_room_forms_sent_twice_create_once(app: TestApp) {
+async fn hours_room_and_faculty_forms_sent_twice_create_once(app: TestApp) {
     // Hours sent twice at once: one row, not "These hours overlap".
     let (_, doctor) = crate::queue::doctor(&app, "dr.hours").await;
     let page = doctor.get("/schedule/hours").await;
@@ -411,6 +411,18 @@ async fn hours_and_room_forms_sent_twice_create_once(app: TestApp) {
         .await
         .assert_redirect("/admin/rooms");
     assert_eq!(app.count("SELECT COUNT(*) FROM room").await, 1);
+
+    // A faculty sent twice at once: one faculty, not "this name is taken".
+    let page = admin.get("/admin/academic").await;
+    let key = form_id(&page, "form[action='/admin/academic/faculties#faculties']");
+    let fields = [("name", "Science"), ("code", "SCI"), ("form_id", key.as_str())];
+    let (a, b) = tokio::join!(
+        admin.post("/admin/academic/faculties", &fields),
+        admin.post("/admin/academic/faculties", &fields)
+    );
+    a.assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(a.location(), b.location());
+    assert_eq!(app.count("SELECT COUNT(*) FROM faculty").await, 1);
 }
 
 async fn destructive_actions_ask_first_and_name_the_action(app: TestApp) {
