@@ -472,7 +472,10 @@ pub async fn closures(
         &state,
         user.user,
         layout,
-        ClosureForm::default(),
+        ClosureForm {
+            form_id: FormKey::mint().to_string(),
+            ..ClosureForm::default()
+        },
         FieldErrors::default(),
         report,
     )
@@ -517,7 +520,8 @@ pub async fn add_closure(
             return Ok(invalid(page));
         }
     };
-    match service::add_closure(&state.db, &Actor::staff(&user, &ip), &closure, user.id).await {
+    let actor = Actor::staff(&user, &ip).with_form(form_key(&form.form_id)?);
+    match service::add_closure(&state.db, &actor, &closure, user.id).await {
         Ok(()) => {}
         Err(BookingError::Conflict(message)) => {
             errors.add("day", message);

@@ -121,6 +121,8 @@ pub struct ClosureForm {
     pub day: String,
     pub doctor_id: String,
     pub reason: String,
+    /// The form's one-time id (`db::once`).
+    pub form_id: String,
 }
 
 /// A checked closure: `doctor_id` `None` closes the whole clinic.

@@ -95,6 +95,7 @@ pub async fn generate_slots(db: &Db, settings: &Settings, doctor_id: Option<i64>
 const BOOK: &str = "appointment.book";
 const RESCHEDULE: &str = "appointment.reschedule";
 const ADD_HOURS: &str = "availability.create";
+const ADD_CLOSURE: &str = "closure.create";
 
 /// Who is booking, and whether the rules apply to them.
 pub enum Booker<'a> {
@@ -463,21 +464,25 @@ pub async fn remove_hours(db: &Db, actor: &Actor, hours: &Availability) -> Resul
 /// Closes a day for the clinic or a doctor; a second closure of the same day and scope is a conflict.
 pub async fn add_closure(db: &Db, actor: &Actor, closure: &NewClosure, by: i64) -> Result<(), BookingError> {
     let mut tx = db.begin_write().await?;
-    if !repo::insert_closure(&mut tx, closure.day, closure.doctor_id, &closure.reason, by).await? {
+    if let Claim::Done(_) = actor.claim_form(&mut tx, ADD_CLOSURE).await? {
+        return Ok(());
+    }
+    let Some(id) = repo::insert_closure(&mut tx, closure.day, closure.doctor_id, &closure.reason, by).await? else {
         return Err(BookingError::Conflict(match closure.doctor_id {
             None => format!("The clinic is already closed on {}.", closure.day),
             Some(_) => format!("This doctor is already on leave on {}.", closure.day),
         }));
-    }
+    };
     let scope = closure
         .doctor_id
         .map_or_else(|| "clinic".to_owned(), |id| format!("doctor {id}"));
     audit::record(
         &mut tx,
         actor,
-        AuditEntry::new("closure.create").detail(format!("{} {scope}: {}", closure.day, closure.reason)),
+        AuditEntry::new(ADD_CLOSURE).detail(format!("{} {scope}: {}", closure.day, closure.reason)),
     )
     .await?;
+    actor.complete_form(&mut tx, ADD_CLOSURE, id).await?;
     tx.commit().await?;
     Ok(())
 }

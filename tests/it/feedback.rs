@@ -423,6 +423,25 @@ async fn hours_room_and_faculty_forms_sent_twice_create_once(app: TestApp) {
     a.assert_status(StatusCode::SEE_OTHER);
     assert_eq!(a.location(), b.location());
     assert_eq!(app.count("SELECT COUNT(*) FROM faculty").await, 1);
+
+    // A closed day sent again: one closure, not "The clinic is already closed".
+    let page = admin.get("/schedule/closures").await;
+    let key = form_id(&page, "form[action='/schedule/closures']");
+    let day = (app.state.settings.get().today() + chrono::Duration::days(20)).to_string();
+    let fields = [
+        ("day", day.as_str()),
+        ("reason", "Staff training"),
+        ("form_id", key.as_str()),
+    ];
+    admin
+        .post("/schedule/closures", &fields)
+        .await
+        .assert_redirect("/schedule/closures");
+    admin
+        .post("/schedule/closures", &fields)
+        .await
+        .assert_redirect("/schedule/closures");
+    assert_eq!(app.count("SELECT COUNT(*) FROM closure").await, 1);
 }
 
 async fn destructive_actions_ask_first_and_name_the_action(app: TestApp) {
