@@ -36,6 +36,7 @@ async fn seed(db: &Db) -> anyhow::Result<()> {
         name: "Room 1".into(),
         code: "A".into(),
         active: None,
+        form_id: String::new(),
     };
     let room = queue::save_room(db, &actor, None, &form)
         .await

@@ -124,6 +124,9 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
     Ok(())
 }
 
+/// How long a one-time form id answers for its record: a form left open longer creates anew.
+const FORM_ID_DAYS: i64 = 7;
+
 /// Re-reads the settings when another instance says they changed (an event), and now and then in case such
 /// an event was missed (the instance that saved refreshes at once).
 fn spawn_settings_refresh(state: &AppState) {
@@ -159,12 +162,20 @@ fn background_jobs(state: &AppState) -> Vec<Job> {
         state.events.clone(),
         state.sessions.clone(),
     );
-    let (slots_db, slots_settings) = (db.clone(), settings.clone());
+    let (slots_db, slots_settings, forms_db) = (db.clone(), settings.clone(), db.clone());
     let (no_show_db, no_show_settings, no_show_events) = (db.clone(), settings.clone(), events.clone());
     vec![
         Job::new("expired_sessions", Duration::from_secs(600), move || {
             let sessions = sessions.clone();
             async move { Ok(sessions.delete_expired().await?) }
+        }),
+        // One-time form ids old enough that no open form still carries them.
+        Job::new("old_form_ids", Duration::from_secs(3600), move || {
+            let db = forms_db.clone();
+            async move {
+                db::once::forget_older_than(&db, FORM_ID_DAYS).await?;
+                Ok(())
+            }
         }),
         // The booking horizon moves with the days.
         Job::new("slot_generation", Duration::from_secs(3600), move || {

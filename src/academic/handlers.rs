@@ -13,10 +13,11 @@ use super::model::{
 use super::repo;
 use super::service::{self, AcademicError};
 use crate::audit::Actor;
+use crate::db::once::FormKey;
 use crate::db::{Db, Timestamp};
 use crate::state::AppState;
 use crate::web::extract::{Admins, ClientIp, Staff};
-use crate::web::form::{FieldErrors, Form};
+use crate::web::form::{FieldErrors, Form, form_key};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
 
@@ -48,6 +49,9 @@ pub struct FacultyForm {
     #[serde(default)]
     code: String,
     version: Option<i64>,
+    /// The add form's one-time id (`db::once`).
+    #[serde(default)]
+    form_id: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -59,6 +63,9 @@ pub struct DepartmentForm {
     #[serde(default)]
     code: String,
     version: Option<i64>,
+    /// The add form's one-time id (`db::once`).
+    #[serde(default)]
+    form_id: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -68,6 +75,9 @@ pub struct LevelForm {
     #[serde(default)]
     sort_order: String,
     version: Option<i64>,
+    /// The add form's one-time id (`db::once`).
+    #[serde(default)]
+    form_id: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -79,6 +89,9 @@ pub struct SessionForm {
     #[serde(default)]
     ends_on: String,
     version: Option<i64>,
+    /// The add form's one-time id (`db::once`).
+    #[serde(default)]
+    form_id: String,
 }
 
 /// The `updated_at` an edit form was loaded with, to refuse a stale edit.
@@ -125,6 +138,8 @@ pub struct IndexPage {
     level_errors: FieldErrors,
     session_form: SessionForm,
     session_errors: FieldErrors,
+    /// The add forms' one-time id (each form claims it for its own action).
+    form_id: FormKey,
 }
 
 impl IndexPage {
@@ -142,6 +157,7 @@ impl IndexPage {
             level_errors: FieldErrors::default(),
             session_form: SessionForm::default(),
             session_errors: FieldErrors::default(),
+            form_id: FormKey::mint(),
         })
     }
 
@@ -192,9 +208,13 @@ pub async fn create_faculty(
     Form(form): Form<FacultyForm>,
 ) -> AppResult<Response> {
     let result = match FacultyInput::validate(&form.name, &form.code) {
-        Ok(faculty) => service::create_faculty(&state.db, &Actor::staff(&admin, &ip), &faculty)
-            .await
-            .map(|_| format!("Faculty {} added.", faculty.name)),
+        Ok(faculty) => service::create_faculty(
+            &state.db,
+            &Actor::staff(&admin, &ip).with_form(form_key(&form.form_id)?),
+            &faculty,
+        )
+        .await
+        .map(|_| format!("Faculty {} added.", faculty.name)),
         Err(errors) => Err(AcademicError::Invalid(errors)),
     };
     after_create(&state, &session, layout, result, |page, errors| {
@@ -213,9 +233,13 @@ pub async fn create_department(
     Form(form): Form<DepartmentForm>,
 ) -> AppResult<Response> {
     let result = match DepartmentInput::validate(&form.faculty_id, &form.name, &form.code) {
-        Ok(department) => service::create_department(&state.db, &Actor::staff(&admin, &ip), &department)
-            .await
-            .map(|_| format!("Department {} added.", department.name)),
+        Ok(department) => service::create_department(
+            &state.db,
+            &Actor::staff(&admin, &ip).with_form(form_key(&form.form_id)?),
+            &department,
+        )
+        .await
+        .map(|_| format!("Department {} added.", department.name)),
         Err(errors) => Err(AcademicError::Invalid(errors)),
     };
     after_create(&state, &session, layout, result, |page, errors| {
@@ -234,9 +258,13 @@ pub async fn create_level(
     Form(form): Form<LevelForm>,
 ) -> AppResult<Response> {
     let result = match LevelInput::validate(&form.name, &form.sort_order) {
-        Ok(level) => service::create_level(&state.db, &Actor::staff(&admin, &ip), &level)
-            .await
-            .map(|_| format!("Level {} added.", level.name)),
+        Ok(level) => service::create_level(
+            &state.db,
+            &Actor::staff(&admin, &ip).with_form(form_key(&form.form_id)?),
+            &level,
+        )
+        .await
+        .map(|_| format!("Level {} added.", level.name)),
         Err(errors) => Err(AcademicError::Invalid(errors)),
     };
     after_create(&state, &session, layout, result, |page, errors| {
@@ -255,9 +283,13 @@ pub async fn create_session(
     Form(form): Form<SessionForm>,
 ) -> AppResult<Response> {
     let result = match SessionInput::validate(&form.name, &form.starts_on, &form.ends_on) {
-        Ok(input) => service::create_session(&state.db, &Actor::staff(&admin, &ip), &input)
-            .await
-            .map(|_| format!("Session {} added.", input.name)),
+        Ok(input) => service::create_session(
+            &state.db,
+            &Actor::staff(&admin, &ip).with_form(form_key(&form.form_id)?),
+            &input,
+        )
+        .await
+        .map(|_| format!("Session {} added.", input.name)),
         Err(errors) => Err(AcademicError::Invalid(errors)),
     };
     after_create(&state, &session, layout, result, |page, errors| {
@@ -322,6 +354,7 @@ impl FacultyPage {
                 name: faculty.name.clone(),
                 code: faculty.code.clone(),
                 version: None,
+                form_id: String::new(),
             },
             faculty,
             errors: FieldErrors::default(),
@@ -401,6 +434,7 @@ impl DepartmentPage {
                 name: department.name.clone(),
                 code: department.code.clone(),
                 version: None,
+                form_id: String::new(),
             },
             department,
             errors: FieldErrors::default(),
@@ -467,6 +501,7 @@ impl LevelPage {
                 name: level.name.clone(),
                 sort_order: level.sort_order.to_string(),
                 version: None,
+                form_id: String::new(),
             },
             level,
             errors: FieldErrors::default(),
@@ -532,6 +567,7 @@ impl SessionPage {
                 starts_on: session.starts_on.to_string(),
                 ends_on: session.ends_on.to_string(),
                 version: None,
+                form_id: String::new(),
             },
             session,
             errors: FieldErrors::default(),

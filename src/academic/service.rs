@@ -6,6 +6,7 @@ use super::model::{
 };
 use super::repo;
 use crate::audit::{self, Actor, AuditEntry};
+use crate::db::once::Claim;
 use crate::db::{Db, Timestamp, Tx, is_foreign_key_violation, violated_unique_index};
 use crate::web::form::FieldErrors;
 
@@ -75,6 +76,9 @@ fn updated(done: bool) -> Result<()> {
 
 pub async fn create_faculty(db: &Db, actor: &Actor, faculty: &FacultyInput) -> Result<i64> {
     let mut tx = db.begin_write().await?;
+    if let Claim::Done(id) = actor.claim_form(&mut tx, Kind::Faculty.actions().create).await? {
+        return Ok(id);
+    }
     let id = unique(repo::insert_faculty(&mut tx, &faculty.name, &faculty.code).await)?;
     let detail = format!("name {:?}, code {}", faculty.name, faculty.code);
     audit(
@@ -86,6 +90,7 @@ pub async fn create_faculty(db: &Db, actor: &Actor, faculty: &FacultyInput) -> R
         detail,
     )
     .await?;
+    actor.complete_form(&mut tx, Kind::Faculty.actions().create, id).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -136,6 +141,9 @@ fn department_write<T>(result: std::result::Result<T, sqlx::Error>) -> Result<T>
 
 pub async fn create_department(db: &Db, actor: &Actor, department: &DepartmentInput) -> Result<i64> {
     let mut tx = db.begin_write().await?;
+    if let Claim::Done(id) = actor.claim_form(&mut tx, Kind::Department.actions().create).await? {
+        return Ok(id);
+    }
     check_faculty(&mut tx, department.faculty_id, None).await?;
     let id = department_write(
         repo::insert_department(&mut tx, department.faculty_id, &department.name, &department.code).await,
@@ -153,6 +161,9 @@ pub async fn create_department(db: &Db, actor: &Actor, department: &DepartmentIn
         detail,
     )
     .await?;
+    actor
+        .complete_form(&mut tx, Kind::Department.actions().create, id)
+        .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -197,9 +208,13 @@ pub async fn update_department(
 
 pub async fn create_level(db: &Db, actor: &Actor, level: &LevelInput) -> Result<i64> {
     let mut tx = db.begin_write().await?;
+    if let Claim::Done(id) = actor.claim_form(&mut tx, Kind::Level.actions().create).await? {
+        return Ok(id);
+    }
     let id = unique(repo::insert_level(&mut tx, &level.name, level.sort_order).await)?;
     let detail = format!("name {:?}, sort order {}", level.name, level.sort_order);
     audit(&mut tx, actor, Kind::Level.actions().create, Kind::Level, id, detail).await?;
+    actor.complete_form(&mut tx, Kind::Level.actions().create, id).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -224,6 +239,9 @@ pub async fn update_level(db: &Db, actor: &Actor, id: i64, seen: Timestamp, leve
 
 pub async fn create_session(db: &Db, actor: &Actor, session: &SessionInput) -> Result<i64> {
     let mut tx = db.begin_write().await?;
+    if let Claim::Done(id) = actor.claim_form(&mut tx, Kind::Session.actions().create).await? {
+        return Ok(id);
+    }
     let id = unique(repo::insert_session(&mut tx, session).await)?;
     let detail = format!("name {}, {} to {}", session.name, session.starts_on, session.ends_on);
     audit(
@@ -235,6 +253,7 @@ pub async fn create_session(db: &Db, actor: &Actor, session: &SessionInput) -> R
         detail,
     )
     .await?;
+    actor.complete_form(&mut tx, Kind::Session.actions().create, id).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -1,4 +1,5 @@
-use crate::db::Timestamp;
+use crate::db::once::{self, Claim, FormKey};
+use crate::db::{Db, Timestamp, Tx};
 use crate::patients::model::PatientUser;
 use crate::staff::model::StaffUser;
 use crate::text_enum;
@@ -12,13 +13,15 @@ text_enum! {
     }
 }
 
-/// Who acted, and from which address.
+/// Who acted, from which address, and with which form.
 #[derive(Clone, Debug)]
 pub struct Actor {
     pub kind: ActorKind,
     pub id: Option<i64>,
     pub label: String,
     pub ip: Option<String>,
+    /// The one-time id of the form this request sent, when it came from a creating form (see `db::once`).
+    pub form: Option<FormKey>,
 }
 
 impl Actor {
@@ -33,6 +36,7 @@ impl Actor {
             id: Some(id),
             label: username.to_owned(),
             ip: Some(ip.to_owned()),
+            form: None,
         }
     }
 
@@ -47,6 +51,7 @@ impl Actor {
             id: Some(id),
             label: number.to_owned(),
             ip: Some(ip.to_owned()),
+            form: None,
         }
     }
 
@@ -57,6 +62,36 @@ impl Actor {
             id: None,
             label: label.to_owned(),
             ip: None,
+            form: None,
+        }
+    }
+
+    /// The same actor, sending the form with this one-time id.
+    pub fn with_form(self, form: Option<FormKey>) -> Self {
+        Actor { form, ..self }
+    }
+
+    /// Claims this request's form id for `action` inside the creating transaction: `Claim::Done(id)` when the
+    /// same form already created record `id` (answer with it), `Claim::First` otherwise (go on and create).
+    pub async fn claim_form(&self, tx: &mut Tx, action: &str) -> Result<Claim, sqlx::Error> {
+        once::claim(tx, self.form.as_ref(), action, &self.key()).await
+    }
+
+    /// Records the record this request's form created, in the creating transaction, before it commits.
+    pub async fn complete_form(&self, tx: &mut Tx, action: &str, record_id: i64) -> Result<(), sqlx::Error> {
+        once::complete(tx, self.form.as_ref(), action, &self.key(), record_id).await
+    }
+
+    /// The record this request's form already created for `action`, if it did (outside a transaction).
+    pub async fn recorded_form(&self, db: &Db, action: &str) -> Result<Option<i64>, sqlx::Error> {
+        once::recorded(db, self.form.as_ref(), action, &self.key()).await
+    }
+
+    /// The actor as one word: `staff:3`, `patient:12`, `system:command line`.
+    fn key(&self) -> String {
+        match self.id {
+            Some(id) => format!("{}:{id}", self.kind.as_str()),
+            None => format!("{}:{}", self.kind.as_str(), self.label),
         }
     }
 
@@ -67,6 +102,7 @@ impl Actor {
             id: None,
             label: claimed.chars().take(64).collect(),
             ip: Some(ip.to_owned()),
+            form: None,
         }
     }
 }

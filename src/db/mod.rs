@@ -3,6 +3,7 @@
 
 pub mod events;
 pub mod jobs;
+pub mod once;
 pub mod sequence;
 pub mod sessions;
 pub mod types;

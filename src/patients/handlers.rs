@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::model::{BloodGroup, Genotype, Patient, PatientForm, PatientKind, PatientSummary, Sex};
+use super::model::{BloodGroup, Genotype, Patient, PatientDetails, PatientForm, PatientKind, PatientSummary, Sex};
 use super::repo::{self, PortalAccess};
 use super::service::{self, PatientError};
 use crate::academic::model::AcademicOptions;
@@ -17,10 +17,11 @@ use crate::academic::repo as academic_repo;
 use crate::audit::Actor;
 use crate::auth::password;
 use crate::db::Timestamp;
+use crate::db::once::FormKey;
 use crate::scheduling::repo::{self as schedule_repo, AppointmentView};
 use crate::state::AppState;
 use crate::web::extract::{AnyStaff, ClientIp, FrontDesk, RoleSet, Staff};
-use crate::web::form::{FieldErrors, Form, Query};
+use crate::web::form::{FieldErrors, Form, Query, form_key};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
@@ -119,6 +120,7 @@ pub async fn new_form(_user: Staff<FrontDesk>, State(state): State<AppState>, la
     let academic = academic_repo::options(&state.db).await?;
     let form = PatientForm {
         kind: PatientKind::Student.as_str().to_owned(),
+        form_id: FormKey::mint().to_string(),
         ..PatientForm::default()
     };
     Ok(FormPage::new(layout, None, form, academic))
@@ -132,6 +134,7 @@ pub async fn create(
     layout: Layout,
     Form(form): Form<PatientForm>,
 ) -> AppResult<Response> {
+    let actor = Actor::staff(&user, &ip).with_form(form_key(&form.form_id)?);
     let settings = state.settings.get();
     let academic = academic_repo::options(&state.db).await?;
     let details = match form.validate(&settings.matric_regex(), &academic, settings.today(), [None; 4]) {
@@ -154,6 +157,14 @@ pub async fn create(
         )
         .await?;
         if !duplicates.is_empty() {
+            // The same form sent twice: the first one's patient is not a duplicate of itself. Asked after the
+            // search, so a patient the search found is one whose form id is committed with it.
+            if let Some(registered) = service::registered_by_form(&state.db, &actor)
+                .await
+                .map_err(patient_error)?
+            {
+                return registered_answer(&session, &details, registered).await;
+            }
             let page = FormPage {
                 duplicates,
                 ..FormPage::new(layout, None, form, academic)
@@ -161,7 +172,6 @@ pub async fn create(
             return Ok((StatusCode::CONFLICT, page).into_response());
         }
     }
-    let actor = Actor::staff(&user, &ip);
     let portal = PortalAccess {
         password_hash: None,
         must_change_password: false,
@@ -169,15 +179,7 @@ pub async fn create(
     };
     let year = chrono::Datelike::year(&settings.today());
     match service::register(&state.db, &actor, &details, portal, year).await {
-        Ok((id, number)) => {
-            flash(
-                &session,
-                FlashKind::Success,
-                format!("Registered {} {} as {number}.", details.first_name, details.surname),
-            )
-            .await?;
-            Ok(Redirect::to(&format!("/patients/{id}")).into_response())
-        }
+        Ok(registered) => registered_answer(&session, &details, registered).await,
         Err(PatientError::MatricTaken(matric)) => {
             let mut errors = FieldErrors::default();
             errors.add(
@@ -191,6 +193,17 @@ pub async fn create(
         }
         Err(err) => Err(patient_error(err)),
     }
+}
+
+/// The answer to a registration, the first time and when the same form comes again.
+async fn registered_answer(
+    session: &Session,
+    details: &PatientDetails,
+    (id, number): (i64, String),
+) -> AppResult<Response> {
+    let message = format!("Registered {} {} as {number}.", details.first_name, details.surname);
+    flash(session, FlashKind::Success, message).await?;
+    Ok(Redirect::to(&format!("/patients/{id}")).into_response())
 }
 
 fn invalid(page: FormPage) -> Response {
@@ -212,10 +225,11 @@ pub struct ProfilePage {
     zone: chrono_tz::Tz,
     /// The patient's open queue ticket: its code and status.
     ticket: Option<(String, &'static str)>,
-    /// For reception: the queues a walk-in can join.
+    /// For reception: the queues a walk-in can join, and the walk-in form's one-time id.
     doctors: Vec<(i64, String)>,
     /// The queue page of the viewer's role, if it has one.
     queue_link: Option<&'static str>,
+    walk_in_form_id: FormKey,
 }
 
 pub async fn profile(
@@ -260,6 +274,7 @@ pub async fn profile(
         ticket,
         doctors,
         queue_link: user.role.queue_path(),
+        walk_in_form_id: FormKey::mint(),
     })
 }
 

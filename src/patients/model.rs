@@ -205,6 +205,8 @@ pub struct PatientForm {
     pub not_a_duplicate: String,
     /// `updated_at` of the record the edit form was loaded from.
     pub version: String,
+    /// The registration form's one-time id (`db::once`).
+    pub form_id: String,
 }
 
 /// A validated patient record (without its numbers and portal fields).
@@ -681,6 +683,7 @@ impl Patient {
             session_id: id(self.session_id),
             not_a_duplicate: String::new(),
             version: self.updated_at.millis().to_string(),
+            form_id: String::new(),
         }
     }
 }

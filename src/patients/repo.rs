@@ -514,3 +514,12 @@ pub async fn issue_password(tx: &mut Tx, id: i64, hash: &str, replace: bool) -> 
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// A patient's clinic number, inside a transaction.
+pub async fn clinic_number_in(tx: &mut Tx, id: i64) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT clinic_number FROM patient WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.map(|(number,)| number))
+}

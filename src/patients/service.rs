@@ -4,6 +4,7 @@ use super::model::{ContactDetails, PatientDetails, clinic_number, clinic_number_
 use super::repo::{self, PortalAccess};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::password;
+use crate::db::once::Claim;
 use crate::db::{Db, Timestamp, Tx, is_unique_violation};
 
 #[derive(Debug, thiserror::Error)]
@@ -24,7 +25,10 @@ impl From<sqlx::Error> for PatientError {
     }
 }
 
-/// Creates a patient with the next clinic number of `year`. Returns (id, clinic number).
+const REGISTER: &str = "patient.register";
+
+/// Creates a patient with the next clinic number of `year`. Returns (id, clinic number); the same form sent
+/// again returns the patient it registered.
 pub async fn register(
     db: &Db,
     actor: &Actor,
@@ -33,14 +37,32 @@ pub async fn register(
     year: i32,
 ) -> Result<(i64, String), PatientError> {
     let mut tx = db.begin_write().await?;
+    if let Claim::Done(id) = actor.claim_form(&mut tx, REGISTER).await? {
+        let number = repo::clinic_number_in(&mut tx, id)
+            .await?
+            .ok_or(PatientError::NotFound)?;
+        return Ok((id, number));
+    }
     let result = insert_in(&mut tx, details, portal, year).await?;
     let entry = AuditEntry::new("patient.create")
         .record("patient", result.0)
         .patient(result.0)
         .detail(&result.1);
     audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, REGISTER, result.0).await?;
     tx.commit().await?;
     Ok(result)
+}
+
+/// The patient this actor's registration form already registered (id, clinic number), if it did.
+pub async fn registered_by_form(db: &Db, actor: &Actor) -> Result<Option<(i64, String)>, PatientError> {
+    let Some(id) = actor.recorded_form(db, REGISTER).await? else {
+        return Ok(None);
+    };
+    let mut tx = db.pool().begin().await?;
+    let number = repo::clinic_number_in(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(number.map(|number| (id, number)))
 }
 
 /// Numbers and inserts a patient inside the caller's transaction (also used by the import).

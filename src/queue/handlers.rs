@@ -10,10 +10,11 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::model::{DayStats, Move, Priority};
-use super::repo::{self, Assignment, Room};
+use super::repo::{self, Assignment, Room, Ticket};
 use super::service::{self, MoveRequest, QueueError, RoomForm, SaveRoomError, Target, WalkInPatient};
 use super::views::{Column, DoctorView, Snapshot};
 use crate::db::events::{Call, Event};
+use crate::db::once::FormKey;
 use crate::db::{Date, Timestamp};
 use crate::patients::model::{MatricNumber, PatientDetails, PatientKind, PatientSummary, Sex, parse_name, parse_phone};
 use crate::patients::service as patient_service;
@@ -22,11 +23,13 @@ use crate::scheduling::picker::time_of;
 use crate::scheduling::repo::{self as scheduling_repo, AppointmentView};
 use crate::staff::model::{Role, StaffUser};
 use crate::state::AppState;
+use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::csrf;
 use crate::web::extract::{Admins, ClientIp, Doctors, FrontDesk, FrontDeskAndDoctors, Staff};
-use crate::web::form::{FieldErrors, Form, Query, parse_id};
+use crate::web::feedback::{self, Place};
+use crate::web::form::{FieldErrors, Form, Query, form_key, parse_id};
 use crate::web::htmx::{HxRequest, redirect};
-use crate::web::layout::{FlashKind, Layout, flash};
+use crate::web::layout::{Flash, FlashKind, Layout, flash};
 use crate::web::live::{self, Frame};
 use crate::web::{AppError, AppResult, IdPath};
 
@@ -54,6 +57,9 @@ impl BoardPage {
 #[template(path = "queue/_board.html")]
 pub struct BoardFragment {
     csrf_token: String,
+    /// A message for the check-in list's region (a plain request's answer); pushes render it empty and the
+    /// browser keeps what it shows (`hx-preserve`).
+    check_in_flash: Option<Flash>,
     columns: Vec<Column>,
     /// The whole clinic's day.
     totals: DayStats,
@@ -80,7 +86,12 @@ impl BoardFragment {
     }
 }
 
-async fn board_fragment(state: &AppState, snapshot: &Snapshot, csrf_token: String) -> AppResult<String> {
+async fn board_fragment(
+    state: &AppState,
+    snapshot: &Snapshot,
+    csrf_token: String,
+    check_in_flash: Option<Flash>,
+) -> AppResult<String> {
     let zone = state.settings.get().time_zone;
     let due = scheduling_repo::appointments_between(&state.db, None, snapshot.day, snapshot.day)
         .await?
@@ -89,6 +100,7 @@ async fn board_fragment(state: &AppState, snapshot: &Snapshot, csrf_token: Strin
         .collect();
     let fragment = BoardFragment {
         csrf_token,
+        check_in_flash,
         columns: snapshot.columns(Timestamp::now(), zone),
         totals: snapshot.totals(),
         due,
@@ -112,14 +124,20 @@ fn today(state: &AppState) -> Date {
     Date(state.settings.get().today())
 }
 
+/// The parts of the board with their own message regions.
+const CHECK_IN: Place = Place::new("check-in", "/queue");
+const WALK_IN_EXISTING: Place = Place::new("walk-in-existing", "/queue");
+const WALK_IN_NEW: Place = Place::new("walk-in-new", "/queue");
+
 pub async fn board(_user: Staff<FrontDesk>, State(state): State<AppState>, layout: Layout) -> AppResult<BoardPage> {
-    board_page(&state, layout, WalkInForm::default(), FieldErrors::default()).await
+    board_page(&state, layout, WalkInForm::fresh(), FieldErrors::default()).await
 }
 
 async fn board_page(state: &AppState, layout: Layout, form: WalkInForm, errors: FieldErrors) -> AppResult<BoardPage> {
     let snapshot = Snapshot::load(&state.db, today(state)).await?;
+    let check_in_flash = layout.flash_for(CHECK_IN.region).cloned();
     Ok(BoardPage {
-        live: board_fragment(state, &snapshot, layout.csrf_token.clone()).await?,
+        live: board_fragment(state, &snapshot, layout.csrf_token.clone(), check_in_flash).await?,
         time_zone: state.settings.get().time_zone.name(),
         doctors: scheduling_repo::doctors(&state.db).await?,
         layout,
@@ -142,7 +160,7 @@ pub async fn board_events(
             let snapshot = Snapshot::shared(&state, seq).await?;
             Ok(vec![Frame::new(
                 "board",
-                board_fragment(&state, &snapshot, csrf_token).await?,
+                board_fragment(&state, &snapshot, csrf_token, None).await?,
             )])
         }
     })
@@ -219,7 +237,8 @@ pub async fn doctor_events(
 // ---- changes ------------------------------------------------------------------------------------------
 
 /// After a change committed: tell every screen, then answer the one who made it with their refreshed queue
-/// (htmx) or a message on their page.
+/// (htmx) or a message on their page: in the message region of `place`, the part they acted on, or at the
+/// top of the page.
 async fn changed(
     state: &AppState,
     session: &Session,
@@ -227,25 +246,66 @@ async fn changed(
     hx: HxRequest,
     notice: String,
     call: Option<Call>,
+    place: Option<Place>,
 ) -> AppResult<Response> {
     state.events.publish(&state.db, Event::Queue { call }).await;
+    let html = match hx.0 {
+        true => Some(refreshed_queue(state, session, user).await?),
+        false => None,
+    };
     let back = match user.role {
         Role::Doctor => "/queue/doctor",
         _ => "/queue",
     };
-    if !hx.0 {
-        flash(session, FlashKind::Success, notice).await?;
-        return Ok(redirect(hx, back));
+    match (place, html) {
+        (Some(place), html) => {
+            feedback::answer(session, hx, place, StatusCode::OK, (FlashKind::Success, notice), html).await
+        }
+        (None, None) => {
+            flash(session, FlashKind::Success, notice).await?;
+            Ok(redirect(hx, back))
+        }
+        (None, Some(html)) => {
+            let notice = Notice { message: notice }.render()?;
+            Ok(Html(format!("{html}{notice}")).into_response())
+        }
     }
-    // The same read of the queue the open screens are making for this change, not another one.
+}
+
+/// The user's queue (the board or the doctor's), from the same read the open screens are making for the change
+/// just published, not another one.
+async fn refreshed_queue(state: &AppState, session: &Session, user: &StaffUser) -> AppResult<String> {
     let snapshot = Snapshot::shared(state, state.events.last_seq()).await?;
     let csrf_token = csrf::token(session).await?;
-    let html = match user.role {
-        Role::Doctor => doctor_fragment(state, &snapshot, user.id, csrf_token).await?,
-        _ => board_fragment(state, &snapshot, csrf_token).await?,
+    match user.role {
+        Role::Doctor => doctor_fragment(state, &snapshot, user.id, csrf_token).await,
+        _ => board_fragment(state, &snapshot, csrf_token, None).await,
+    }
+}
+
+/// A change on the board the service refused, told in the region of the part acted on (htmx), or on the
+/// board re-rendered with it there: 409 when the queue changed under the user, 400 for a request the rules
+/// refuse, 404 for a record that is gone.
+async fn refused(
+    state: &AppState,
+    session: &Session,
+    mut layout: Layout,
+    hx: HxRequest,
+    place: Place,
+    err: QueueError,
+) -> AppResult<Response> {
+    let status = match &err {
+        QueueError::Conflict(_) => StatusCode::CONFLICT,
+        QueueError::Invalid(_) => StatusCode::BAD_REQUEST,
+        QueueError::NotFound => StatusCode::NOT_FOUND,
+        QueueError::Forbidden | QueueError::Internal(_) => return Err(err.into()),
     };
-    let notice = Notice { message: notice }.render()?;
-    Ok(Html(format!("{html}{notice}")).into_response())
+    if hx.0 {
+        return feedback::answer(session, hx, place, status, (FlashKind::Error, err.to_string()), None).await;
+    }
+    layout.show_in(place, FlashKind::Error, err.to_string());
+    let page = board_page(state, layout, WalkInForm::fresh(), FieldErrors::default()).await?;
+    Ok((status, page).into_response())
 }
 
 /// The message of an htmx change, swapped out of band into the page's messages.
@@ -280,6 +340,7 @@ pub async fn check_in(
     user: Staff<FrontDesk>,
     State(state): State<AppState>,
     session: Session,
+    layout: Layout,
     hx: HxRequest,
     ClientIp(ip): ClientIp,
     Form(form): Form<CheckInForm>,
@@ -287,9 +348,13 @@ pub async fn check_in(
     let appointment_id = required_id(&form.appointment_id, "an appointment")?;
     let priority = parse_priority(&form.priority)?;
     let actor = crate::audit::Actor::staff(&user, &ip);
-    let issued = service::check_in(&state.db, &actor, user.id, appointment_id, priority, today(&state)).await?;
-    let notice = format!("Checked in with ticket {}.", issued.code);
-    changed(&state, &session, &user, hx, notice, None).await
+    match service::check_in(&state.db, &actor, user.id, appointment_id, priority, today(&state)).await {
+        Ok(issued) => {
+            let notice = format!("Checked in with ticket {}.", issued.code);
+            changed(&state, &session, &user, hx, notice, None, Some(CHECK_IN)).await
+        }
+        Err(err) => refused(&state, &session, layout, hx, CHECK_IN, err).await,
+    }
 }
 
 /// The walk-in form: an existing patient by number, or a new one with a few details.
@@ -318,9 +383,28 @@ pub struct WalkInForm {
     pub queue: String,
     #[serde(default)]
     pub priority: String,
+    /// The form's one-time id (`db::once`): sent twice, it adds one walk-in.
+    #[serde(default)]
+    pub form_id: String,
 }
 
 impl WalkInForm {
+    /// An empty form with a new one-time id.
+    fn fresh() -> Self {
+        WalkInForm {
+            form_id: FormKey::mint().to_string(),
+            ..WalkInForm::default()
+        }
+    }
+
+    /// The form's part of the board: the registered patient's form or the new patient's.
+    fn place(&self) -> Place {
+        match self.who.as_str() {
+            "new" => WALK_IN_NEW,
+            _ => WALK_IN_EXISTING,
+        }
+    }
+
     fn target(&self) -> Result<Option<i64>, String> {
         match self.queue.trim() {
             "" | "general" => Ok(None),
@@ -384,11 +468,20 @@ pub async fn walk_in(
     else {
         return invalid_walk_in(&state, layout, form, errors).await;
     };
-    let actor = crate::audit::Actor::staff(&user, &ip);
+    let actor = crate::audit::Actor::staff(&user, &ip).with_form(form_key(&form.form_id)?);
     match service::walk_in(&state.db, &actor, user.id, patient, doctor_id, priority, today(&state)).await {
         Ok(issued) => {
             let notice = format!("Walk-in added with ticket {}.", issued.code);
-            changed(&state, &session, &user, HxRequest(false), notice, None).await
+            changed(
+                &state,
+                &session,
+                &user,
+                HxRequest(false),
+                notice,
+                None,
+                Some(form.place()),
+            )
+            .await
         }
         Err(QueueError::Conflict(message) | QueueError::Invalid(message)) => {
             errors.add(if form.who == "new" { "surname" } else { "number" }, message);
@@ -398,12 +491,16 @@ pub async fn walk_in(
     }
 }
 
+/// The board again with the walk-in form as typed, a message beside each bad field, and their summary in the
+/// form's message region, where the page opens (the form posts to its own anchor).
 async fn invalid_walk_in(
     state: &AppState,
-    layout: Layout,
+    mut layout: Layout,
     form: WalkInForm,
     errors: FieldErrors,
 ) -> AppResult<Response> {
+    let summary = format!("Not added yet. {}", errors.messages().collect::<Vec<_>>().join(" "));
+    layout.show_in(form.place(), FlashKind::Error, summary);
     let page = board_page(state, layout, form, errors).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
@@ -537,7 +634,7 @@ pub async fn call_next(
         Some(call) => format!("Called {} to {}.", call.code, call.room_name),
         None => "Nobody is waiting.".to_owned(),
     };
-    changed(&state, &session, &user, hx, notice, called).await
+    changed(&state, &session, &user, hx, notice, called, None).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -577,7 +674,56 @@ pub async fn move_ticket(
     let actor = crate::audit::Actor::staff(&user, &ip);
     let moved = service::move_ticket(&state.db, &actor, &request).await?;
     let notice = mv.done_message(&moved.code);
-    changed(&state, &session, &user, hx, notice, moved.call).await
+    changed(&state, &session, &user, hx, notice, moved.call, None).await
+}
+
+impl Ticket {
+    /// What staff are asked before taking the ticket out of the queue: "no-show", or "cancel" (the patient left).
+    pub fn confirm_move(&self, action: &str) -> Confirmation {
+        let (code, name) = (&self.code, &self.patient_name);
+        let (question, detail, button) = match action {
+            "no-show" => (
+                format!("Mark {code} as a no-show?"),
+                format!("{name} ({code}) leaves the queue, recorded as not there when called."),
+                format!("Mark {code} as no-show"),
+            ),
+            _ => (
+                format!("Did {code} leave?"),
+                format!("{name} ({code}) leaves the queue without being seen, and the ticket is closed."),
+                format!("Mark {code} as left"),
+            ),
+        };
+        Confirmation {
+            action: format!("/queue/tickets/{}/{action}", self.id),
+            question,
+            detail,
+            button,
+        }
+    }
+}
+
+/// The confirmation page of a no-show or "left", for browsers without JavaScript.
+pub async fn confirm_move(
+    user: Staff<FrontDeskAndDoctors>,
+    State(state): State<AppState>,
+    Path((id, action)): Path<(String, String)>,
+    layout: Layout,
+) -> AppResult<ConfirmPage> {
+    let ticket_id = parse_id(&id).ok_or(AppError::NotFound)?;
+    let mv = Move::from_path(&action)
+        .filter(|mv| matches!(mv, Move::NoShow | Move::Cancel))
+        .ok_or(AppError::NotFound)?;
+    if mv == Move::Cancel && user.role == Role::Doctor {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = state.db.pool().begin().await?;
+    let ticket = repo::ticket_in(&mut tx, ticket_id).await?.ok_or(AppError::NotFound)?;
+    tx.rollback().await?;
+    let back = match user.role {
+        Role::Doctor => "/queue/doctor",
+        _ => "/queue",
+    };
+    Ok(ConfirmPage::new(layout, ticket.confirm_move(&action), back))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -604,7 +750,7 @@ pub async fn choose_room(
     let room_id = required_id(&form.room_id, "a room")?;
     let actor = crate::audit::Actor::staff(&user, &ip);
     service::assign_room(&state.db, &actor, today(&state), doctor_id, room_id).await?;
-    changed(&state, &session, &user, hx, "Room saved for today.".into(), None).await
+    changed(&state, &session, &user, hx, "Room saved for today.".into(), None, None).await
 }
 
 // ---- rooms --------------------------------------------------------------------------------------------
@@ -633,7 +779,10 @@ pub async fn rooms(_admin: Staff<Admins>, State(state): State<AppState>, layout:
     Ok(RoomsPage {
         layout,
         rooms: repo::rooms(&state.db).await?,
-        form: RoomForm::default(),
+        form: RoomForm {
+            form_id: FormKey::mint().to_string(),
+            ..RoomForm::default()
+        },
         errors: FieldErrors::default(),
         editing: None,
     })
@@ -647,7 +796,7 @@ pub async fn add_room(
     ClientIp(ip): ClientIp,
     Form(form): Form<RoomForm>,
 ) -> AppResult<Response> {
-    let actor = crate::audit::Actor::staff(&admin, &ip);
+    let actor = crate::audit::Actor::staff(&admin, &ip).with_form(form_key(&form.form_id)?);
     match service::save_room(&state.db, &actor, None, &form).await {
         Ok(_) => {
             flash(&session, FlashKind::Success, "Room added.").await?;

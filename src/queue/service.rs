@@ -8,6 +8,7 @@ use super::model::{
 use super::repo::{self, MoveFields, NewTicket, Ticket};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::db::events::Call;
+use crate::db::once::Claim;
 use crate::db::sequence;
 use crate::db::{Date, Db, Timestamp, Tx, is_unique_violation, violated_unique_index};
 use crate::patients::model::PatientDetails;
@@ -134,7 +135,11 @@ pub enum WalkInPatient {
     New(Box<PatientDetails>),
 }
 
+/// The action under which the walk-in forms claim their one-time ids.
+const WALK_IN: &str = "ticket.walk_in";
+
 /// Adds a walk-in to a doctor's queue or to the general queue (`doctor_id` None), placed at their arrival.
+/// The same form sent again answers with the ticket it issued.
 pub async fn walk_in(
     db: &Db,
     actor: &Actor,
@@ -145,6 +150,14 @@ pub async fn walk_in(
     today: Date,
 ) -> Result<Issued, QueueError> {
     let mut tx = db.begin_write().await?;
+    if let Claim::Done(ticket_id) = actor.claim_form(&mut tx, WALK_IN).await? {
+        let ticket = repo::ticket_in(&mut tx, ticket_id).await?.ok_or(QueueError::NotFound)?;
+        return Ok(Issued {
+            id: ticket.id,
+            code: ticket.code,
+            patient_id: ticket.patient_id,
+        });
+    }
     if let Some(id) = doctor_id
         && !repo::is_active_doctor(&mut tx, id).await?
     {
@@ -189,6 +202,7 @@ pub async fn walk_in(
         .patient(patient_id)
         .detail(issued.code.clone());
     audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, WALK_IN, issued.id).await?;
     tx.commit().await?;
     Ok(issued)
 }
@@ -472,6 +486,9 @@ pub struct RoomForm {
     pub code: String,
     /// Sent by the edit form's checkbox when ticked.
     pub active: Option<String>,
+    /// The add form's one-time id (`db::once`).
+    #[serde(default)]
+    pub form_id: String,
 }
 
 impl RoomForm {
@@ -486,12 +503,17 @@ impl RoomForm {
     }
 }
 
+const ADD_ROOM: &str = "room.create";
+
 /// Adds a room (`None` for a new one) or changes one. The unique indexes decide whether a name or code is
 /// taken, so two admins adding the same room at once can't both succeed.
 pub async fn save_room(db: &Db, actor: &Actor, id: Option<i64>, form: &RoomForm) -> Result<i64, SaveRoomError> {
     let (name, code) = form.validate().map_err(SaveRoomError::Invalid)?;
     let mut tx = db.begin_write().await.map_err(QueueError::from)?;
     let is_new = id.is_none();
+    if is_new && let Claim::Done(id) = actor.claim_form(&mut tx, ADD_ROOM).await.map_err(QueueError::from)? {
+        return Ok(id);
+    }
     let saved = match id {
         None => repo::insert_room(&mut tx, &name, &code).await.map(Some),
         Some(id) => repo::update_room(&mut tx, id, &name, &code, form.active.is_some())
@@ -514,6 +536,12 @@ pub async fn save_room(db: &Db, actor: &Actor, id: Option<i64>, form: &RoomForm)
         .record("room", id)
         .detail(format!("{name} ({code}){state}"));
     audit::record(&mut tx, actor, entry).await.map_err(QueueError::from)?;
+    if is_new {
+        actor
+            .complete_form(&mut tx, ADD_ROOM, id)
+            .await
+            .map_err(QueueError::from)?;
+    }
     tx.commit().await.map_err(QueueError::from)?;
     Ok(id)
 }

@@ -11,10 +11,11 @@ use super::picker::{self, PickerQuery};
 use super::portal::{BookForm, BookPage, booked_message, picker_response, refusal_status};
 use super::service::{self, Booker, BookingError};
 use crate::audit::Actor;
+use crate::db::once::FormKey;
 use crate::patients::repo as patient_repo;
 use crate::state::AppState;
 use crate::web::extract::{ClientIp, FrontDesk, Staff};
-use crate::web::form::{Form, Query};
+use crate::web::form::{Form, Query, form_key};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
@@ -45,6 +46,7 @@ async fn page_for(
         notice: barrier.map(|b| with_override_hint(&b.refusal)),
         can_submit: true,
         reason,
+        form_id: FormKey::mint(),
     })
 }
 
@@ -85,7 +87,7 @@ pub async fn book(
             };
             service::book(
                 &state.db,
-                &Actor::staff(&user, &ip),
+                &Actor::staff(&user, &ip).with_form(form_key(&form.form_id)?),
                 &rules,
                 id,
                 slot_id,

@@ -20,12 +20,14 @@ use super::portal::booking_error;
 use super::repo::{self, AppointmentView, Closure, Slot};
 use super::service::{self, BookingError, Generated};
 use crate::audit::Actor;
+use crate::db::once::FormKey;
 use crate::db::{Date, Timestamp};
 use crate::settings::Settings;
 use crate::staff::model::{Role, StaffUser};
 use crate::state::AppState;
+use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::extract::{ClientIp, FrontDesk, FrontDeskAndDoctors, RoleSet, Staff};
-use crate::web::form::{FieldErrors, Form, Query};
+use crate::web::form::{FieldErrors, Form, Query, form_key};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
 
@@ -235,6 +237,7 @@ pub async fn hours(
     let form = AvailabilityForm {
         slot_minutes: "15".into(),
         capacity: "1".into(),
+        form_id: FormKey::mint().to_string(),
         ..AvailabilityForm::default()
     };
     let report = ChangeReport::take(&session).await?;
@@ -267,7 +270,8 @@ pub async fn add_hours(
             return hours_form_again(&state, &user, layout, doctor_id, form, errors).await;
         }
     };
-    match service::add_hours(&state.db, &Actor::staff(&user, &ip), &hours).await {
+    let actor = Actor::staff(&user, &ip).with_form(form_key(&form.form_id)?);
+    match service::add_hours(&state.db, &actor, &hours).await {
         Ok(_) => {}
         Err(BookingError::Conflict(message)) => {
             errors.add("overlap", message);
@@ -317,6 +321,56 @@ async fn hours_form_again(
     };
     let page = HoursPage::build(state, user, layout, doctor, form, errors, None).await?;
     Ok(invalid(page))
+}
+
+impl HoursPage {
+    fn remove_confirmation(&self, hours: &Availability) -> Confirmation {
+        remove_confirmation(hours, self.doctor.as_ref().map(|(_, name)| name.as_str()))
+    }
+}
+
+/// What is asked before removing hours.
+fn remove_confirmation(hours: &Availability, doctor: Option<&str>) -> Confirmation {
+    let whose = doctor.map(|name| format!(" of {name}")).unwrap_or_default();
+    Confirmation {
+        action: format!("/schedule/hours/{}/remove", hours.id),
+        question: format!("Remove the hours{whose}: {}?", hours.describe()),
+        detail: "Future slots nobody booked are removed at once. Booked ones are kept and listed, so the clinic \
+                 can call the patients."
+            .to_owned(),
+        button: format!("Remove {} {}", hours.weekday_name(), hours.hours()),
+    }
+}
+
+/// The confirmation page of removing hours, for browsers without JavaScript.
+pub async fn confirm_remove_hours(
+    user: Staff<HoursEditors>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    layout: Layout,
+) -> AppResult<ConfirmPage> {
+    let hours = repo::hours(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    if (user.role == Role::Doctor && hours.doctor_id != user.id) || !hours.active {
+        return Err(AppError::NotFound);
+    }
+    let doctor = match user.role {
+        Role::Doctor => None,
+        _ => scheduling_doctor_name(&state, hours.doctor_id).await?,
+    };
+    let confirmation = remove_confirmation(&hours, doctor.as_deref());
+    Ok(ConfirmPage::new(
+        layout,
+        confirmation,
+        hours_path(&user, hours.doctor_id),
+    ))
+}
+
+async fn scheduling_doctor_name(state: &AppState, doctor_id: i64) -> AppResult<Option<String>> {
+    Ok(repo::doctors(&state.db)
+        .await?
+        .into_iter()
+        .find(|(id, _)| *id == doctor_id)
+        .map(|(_, name)| name))
 }
 
 pub async fn remove_hours(
@@ -418,7 +472,10 @@ pub async fn closures(
         &state,
         user.user,
         layout,
-        ClosureForm::default(),
+        ClosureForm {
+            form_id: FormKey::mint().to_string(),
+            ..ClosureForm::default()
+        },
         FieldErrors::default(),
         report,
     )
@@ -463,7 +520,8 @@ pub async fn add_closure(
             return Ok(invalid(page));
         }
     };
-    match service::add_closure(&state.db, &Actor::staff(&user, &ip), &closure, user.id).await {
+    let actor = Actor::staff(&user, &ip).with_form(form_key(&form.form_id)?);
+    match service::add_closure(&state.db, &actor, &closure, user.id).await {
         Ok(()) => {}
         Err(BookingError::Conflict(message)) => {
             errors.add("day", message);

@@ -19,7 +19,10 @@ pub fn booking_router() -> Router<AppState> {
     Router::new()
         .route("/me/book", get(portal::book_form))
         .route("/me/appointments", get(portal::mine).post(portal::book))
-        .route("/me/appointments/{id}/cancel", post(portal::cancel))
+        .route(
+            "/me/appointments/{id}/cancel",
+            get(portal::confirm_cancel).post(portal::cancel),
+        )
         .route("/me/appointments/{id}/reschedule", post(portal::reschedule))
         .route("/me/waitlist", post(portal::join_waitlist))
         .route("/me/waitlist/{id}/leave", post(portal::leave_waitlist))
@@ -33,7 +36,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/schedule", get(handlers::schedule))
         .route("/schedule/hours", get(handlers::hours).post(handlers::add_hours))
-        .route("/schedule/hours/{id}/remove", post(handlers::remove_hours))
+        .route(
+            "/schedule/hours/{id}/remove",
+            get(handlers::confirm_remove_hours).post(handlers::remove_hours),
+        )
         .route(
             "/schedule/closures",
             get(handlers::closures).post(handlers::add_closure),

@@ -121,6 +121,8 @@ pub struct ClosureForm {
     pub day: String,
     pub doctor_id: String,
     pub reason: String,
+    /// The form's one-time id (`db::once`).
+    pub form_id: String,
 }
 
 /// A checked closure: `doctor_id` `None` closes the whole clinic.
@@ -240,6 +242,8 @@ pub struct AvailabilityForm {
     pub capacity: String,
     pub valid_from: String,
     pub valid_until: String,
+    /// The form's one-time id (`db::once`).
+    pub form_id: String,
 }
 
 impl AvailabilityForm {

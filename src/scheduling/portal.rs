@@ -14,10 +14,12 @@ use super::picker::{self, PickerQuery, SlotPicker, when};
 use super::repo::{self, AppointmentView, WaitlistEntry};
 use super::service::{self, Booker, BookingError, Canceller};
 use crate::audit::Actor;
+use crate::db::once::FormKey;
 use crate::db::{Date, Timestamp};
 use crate::state::AppState;
+use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::extract::{ClientIp, PortalUser};
-use crate::web::form::{Form, Query, parse_id};
+use crate::web::form::{Form, Query, form_key, parse_id};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
@@ -40,6 +42,8 @@ pub struct BookPage {
     /// False when no slot can be booked at all (the patient is told why in `notice`).
     pub can_submit: bool,
     pub reason: String,
+    /// The slot form's one-time id (`db::once`): a double tap on "Book" books once.
+    pub form_id: FormKey,
 }
 
 /// Renders the picker page or, for htmx, the picker alone (days and slots).
@@ -98,6 +102,7 @@ async fn my_book_page(
         error,
         can_submit: !barrier.is_some_and(|b| b.blocks_all),
         reason,
+        form_id: FormKey::mint(),
     })
 }
 
@@ -115,6 +120,8 @@ pub struct BookForm {
     pub day: String,
     #[serde(default)]
     pub doctor: String,
+    #[serde(default)]
+    pub form_id: String,
 }
 
 impl BookForm {
@@ -161,20 +168,12 @@ pub async fn book(
     Form(form): Form<BookForm>,
 ) -> AppResult<Response> {
     let rules = state.settings.get().booking_rules();
+    let actor = Actor::patient(&user, &ip).with_form(form_key(&form.form_id)?);
     let attempt = match (form.slot(), form.reason()) {
         (None, _) => Err(BookingError::Invalid("Choose a time first.".into())),
         (_, Err(message)) => Err(BookingError::Invalid(message)),
         (Some(slot_id), Ok(reason)) => {
-            service::book(
-                &state.db,
-                &Actor::patient(&user, &ip),
-                &rules,
-                user.id,
-                slot_id,
-                &reason,
-                Booker::Patient,
-            )
-            .await
+            service::book(&state.db, &actor, &rules, user.id, slot_id, &reason, Booker::Patient).await
         }
     };
     match attempt {
@@ -231,6 +230,40 @@ impl MinePage {
     fn can_change(&self, a: &AppointmentView) -> bool {
         a.status == AppointmentStatus::Booked && patient_may_change(&self.rules, self.now, a.starts_at)
     }
+
+    fn cancel_confirmation(&self, a: &AppointmentView) -> Confirmation {
+        cancel_confirmation(a, self.zone)
+    }
+}
+
+/// What a patient is asked before cancelling a booking.
+fn cancel_confirmation(a: &AppointmentView, zone: chrono_tz::Tz) -> Confirmation {
+    let time = picker::time_of(a.starts_at, zone);
+    Confirmation {
+        action: format!("/me/appointments/{}/cancel", a.id),
+        question: format!("Cancel your {time} booking?"),
+        detail: format!(
+            "{} with {}. Your place goes to someone else; to come, you would book again.",
+            when(a.starts_at, zone),
+            a.doctor_name
+        ),
+        button: format!("Cancel the {time} booking"),
+    }
+}
+
+/// The confirmation page of a cancellation, for browsers without JavaScript.
+pub async fn confirm_cancel(
+    user: PortalUser,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    layout: Layout,
+) -> AppResult<ConfirmPage> {
+    let appointment = repo::appointment(&state.db, id)
+        .await?
+        .filter(|a| a.patient_id == user.id && a.status == AppointmentStatus::Booked)
+        .ok_or(AppError::NotFound)?;
+    let confirmation = cancel_confirmation(&appointment, state.settings.get().time_zone);
+    Ok(ConfirmPage::new(layout, confirmation, "/me/appointments"))
 }
 
 pub async fn mine(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<MinePage> {
@@ -293,7 +326,8 @@ pub async fn reschedule(
     let Some(slot_id) = form.slot() else {
         return Err(AppError::BadRequest("Choose the new time.".into()));
     };
-    match service::reschedule(&state.db, &Actor::patient(&user, &ip), &rules, user.id, id, slot_id).await {
+    let actor = Actor::patient(&user, &ip).with_form(form_key(&form.form_id)?);
+    match service::reschedule(&state.db, &actor, &rules, user.id, id, slot_id).await {
         Ok(new_id) => {
             flash(
                 &session,

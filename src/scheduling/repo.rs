@@ -127,19 +127,18 @@ pub async fn insert_closure(
     doctor_id: Option<i64>,
     reason: &str,
     by: i64,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
         "INSERT INTO closure (day, doctor_id, reason, created_by, created_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT DO NOTHING",
+         ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind(day)
     .bind(doctor_id)
     .bind(reason)
     .bind(by)
     .bind(Timestamp::now())
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .fetch_optional(&mut **tx)
+    .await
 }
 
 pub async fn closure(db: &Db, id: i64) -> Result<Option<Closure>, sqlx::Error> {

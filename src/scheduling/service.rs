@@ -11,6 +11,7 @@ use super::model::{
 };
 use super::repo::{self, AppointmentView, Closure, NewAppointment};
 use crate::audit::{self, Actor, AuditEntry};
+use crate::db::once::Claim;
 use crate::db::{Date, Db, Timestamp, Tx, is_unique_violation};
 use crate::settings::Settings;
 
@@ -90,6 +91,12 @@ pub async fn generate_slots(db: &Db, settings: &Settings, doctor_id: Option<i64>
     Ok(report)
 }
 
+/// The actions under which booking forms claim their one-time ids.
+const BOOK: &str = "appointment.book";
+const RESCHEDULE: &str = "appointment.reschedule";
+const ADD_HOURS: &str = "availability.create";
+const ADD_CLOSURE: &str = "closure.create";
+
 /// Who is booking, and whether the rules apply to them.
 pub enum Booker<'a> {
     /// The patient themselves: every rule applies.
@@ -114,6 +121,9 @@ pub async fn book(
     booker: Booker<'_>,
 ) -> Result<i64, BookingError> {
     let mut tx = db.begin_write().await?;
+    if let Claim::Done(id) = actor.claim_form(&mut tx, BOOK).await? {
+        return Ok(id);
+    }
     let id = book_in(&mut tx, rules, patient_id, slot_id, reason, &booker).await?;
     let mut entry = AuditEntry::new("appointment.book")
         .record("appointment", id)
@@ -126,6 +136,7 @@ pub async fn book(
         entry = entry.detail(format!("rules overridden: {why}"));
     }
     audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, BOOK, id).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -285,6 +296,9 @@ pub async fn reschedule(
     new_slot_id: i64,
 ) -> Result<i64, BookingError> {
     let mut tx = db.begin_write().await?;
+    if let Claim::Done(new_id) = actor.claim_form(&mut tx, RESCHEDULE).await? {
+        return Ok(new_id);
+    }
     let old = cancel_in(&mut tx, rules, id, &Canceller::Patient(patient_id)).await?;
     let new_id = book_in(&mut tx, rules, patient_id, new_slot_id, &old.reason, &Booker::Patient).await?;
     let entry = AuditEntry::new("appointment.reschedule")
@@ -292,6 +306,7 @@ pub async fn reschedule(
         .patient(patient_id)
         .detail(format!("from appointment {id}"));
     audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, RESCHEDULE, new_id).await?;
     tx.commit().await?;
     Ok(new_id)
 }
@@ -409,6 +424,9 @@ pub async fn join_waitlist(db: &Db, actor: &Actor, patient_id: i64, day: Date) -
 /// Slots follow with [`generate_slots`].
 pub async fn add_hours(db: &Db, actor: &Actor, hours: &Availability) -> Result<i64, BookingError> {
     let mut tx = db.begin_write().await?;
+    if let Claim::Done(id) = actor.claim_form(&mut tx, ADD_HOURS).await? {
+        return Ok(id);
+    }
     if !repo::lock_doctor(&mut tx, hours.doctor_id).await? {
         return Err(BookingError::NotFound);
     }
@@ -428,6 +446,7 @@ pub async fn add_hours(db: &Db, actor: &Actor, hours: &Availability) -> Result<i
             .detail(format!("doctor {}: {}", hours.doctor_id, hours.describe())),
     )
     .await?;
+    actor.complete_form(&mut tx, ADD_HOURS, id).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -454,21 +473,25 @@ pub async fn remove_hours(db: &Db, actor: &Actor, hours: &Availability) -> Resul
 /// Closes a day for the clinic or a doctor; a second closure of the same day and scope is a conflict.
 pub async fn add_closure(db: &Db, actor: &Actor, closure: &NewClosure, by: i64) -> Result<(), BookingError> {
     let mut tx = db.begin_write().await?;
-    if !repo::insert_closure(&mut tx, closure.day, closure.doctor_id, &closure.reason, by).await? {
+    if let Claim::Done(_) = actor.claim_form(&mut tx, ADD_CLOSURE).await? {
+        return Ok(());
+    }
+    let Some(id) = repo::insert_closure(&mut tx, closure.day, closure.doctor_id, &closure.reason, by).await? else {
         return Err(BookingError::Conflict(match closure.doctor_id {
             None => format!("The clinic is already closed on {}.", closure.day),
             Some(_) => format!("This doctor is already on leave on {}.", closure.day),
         }));
-    }
+    };
     let scope = closure
         .doctor_id
         .map_or_else(|| "clinic".to_owned(), |id| format!("doctor {id}"));
     audit::record(
         &mut tx,
         actor,
-        AuditEntry::new("closure.create").detail(format!("{} {scope}: {}", closure.day, closure.reason)),
+        AuditEntry::new(ADD_CLOSURE).detail(format!("{} {scope}: {}", closure.day, closure.reason)),
     )
     .await?;
+    actor.complete_form(&mut tx, ADD_CLOSURE, id).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -12,9 +12,11 @@ use super::service::{self, StaffError};
 use crate::audit::Actor;
 use crate::auth::password;
 use crate::db::Timestamp;
+use crate::db::once::FormKey;
 use crate::state::AppState;
+use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::extract::{Admins, ClientIp, Staff};
-use crate::web::form::{FieldErrors, Form, Query};
+use crate::web::form::{FieldErrors, Form, Query, form_key};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::paging::{ListQuery, Paging};
@@ -79,6 +81,9 @@ pub struct StaffForm {
     email: String,
     #[serde(default)]
     role: String,
+    /// The new-account form's one-time id (`db::once`).
+    #[serde(default)]
+    form_id: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -93,7 +98,10 @@ pub struct NewPage {
 pub async fn new_form(_admin: Staff<Admins>, layout: Layout) -> NewPage {
     NewPage {
         layout,
-        form: StaffForm::default(),
+        form: StaffForm {
+            form_id: FormKey::mint().to_string(),
+            ..StaffForm::default()
+        },
         errors: FieldErrors::default(),
         roles: Role::ALL,
     }
@@ -124,9 +132,15 @@ pub async fn create(
         Err(errors) => return Ok(invalid(layout, form, errors)),
     };
     let generated = password::generate();
-    let actor = Actor::staff(&admin, &ip);
-    match service::create(&state.db, &actor, &new, &generated, true).await {
-        Ok(id) => {
+    let actor = Actor::staff(&admin, &ip).with_form(form_key(&form.form_id)?);
+    match service::create_from_form(&state.db, &actor, &new, &generated, true).await {
+        // The same form sent again: the same account and message; the one-time password shown is the first
+        // one, still waiting in the session.
+        Ok((id, false)) => {
+            flash(&session, FlashKind::Success, created_message(&new)).await?;
+            Ok(Redirect::to(&format!("/admin/staff/{id}")).into_response())
+        }
+        Ok((id, true)) => {
             session
                 .insert(
                     REVEAL_KEY,
@@ -136,12 +150,7 @@ pub async fn create(
                     },
                 )
                 .await?;
-            flash(
-                &session,
-                FlashKind::Success,
-                format!("Account {} created.", new.username.as_str()),
-            )
-            .await?;
+            flash(&session, FlashKind::Success, created_message(&new)).await?;
             Ok(Redirect::to(&format!("/admin/staff/{id}")).into_response())
         }
         Err(StaffError::UsernameTaken(name)) => {
@@ -151,6 +160,10 @@ pub async fn create(
         }
         Err(err) => Err(staff_error(err)),
     }
+}
+
+fn created_message(new: &NewStaff) -> String {
+    format!("Account {} created.", new.username.as_str())
 }
 
 #[derive(Template, WebTemplate)]
@@ -173,6 +186,7 @@ impl ShowPage {
             full_name: account.full_name.clone(),
             email: account.email.clone().unwrap_or_default(),
             role: account.role.as_str().to_owned(),
+            form_id: String::new(),
         };
         let created = account.created_at.format_in(&state.settings.get().time_zone);
         let is_self = account.id == admin_id;
@@ -187,6 +201,77 @@ impl ShowPage {
             created,
         }
     }
+}
+
+impl ShowPage {
+    fn deactivate_confirmation(&self) -> Confirmation {
+        deactivate_confirmation(&self.account)
+    }
+
+    fn reset_confirmation(&self) -> Confirmation {
+        reset_confirmation(&self.account)
+    }
+}
+
+/// What the admin is asked before deactivating an account.
+fn deactivate_confirmation(account: &StaffAccount) -> Confirmation {
+    let name = &account.full_name;
+    Confirmation {
+        action: format!("/admin/staff/{}/deactivate", account.id),
+        question: format!("Deactivate {name}?"),
+        detail: format!(
+            "{name} is logged out at once and can't log in until an administrator reactivates the account. \
+             Their records stay."
+        ),
+        button: format!("Deactivate {name}"),
+    }
+}
+
+/// What the admin is asked before resetting an account's password.
+fn reset_confirmation(account: &StaffAccount) -> Confirmation {
+    let name = &account.full_name;
+    Confirmation {
+        action: format!("/admin/staff/{}/reset-password", account.id),
+        question: format!("Reset the password of {name}?"),
+        detail: format!(
+            "{name}'s current password stops working. Sickbay shows you a one-time password to give them; \
+             they choose a new one when they log in."
+        ),
+        button: format!("Reset {name}'s password"),
+    }
+}
+
+/// The confirmation pages of deactivating and resetting, for browsers without JavaScript.
+pub async fn confirm_deactivate(
+    _admin: Staff<Admins>,
+    state: State<AppState>,
+    id: IdPath,
+    layout: Layout,
+) -> AppResult<ConfirmPage> {
+    confirm(state, id, layout, deactivate_confirmation).await
+}
+
+pub async fn confirm_reset_password(
+    _admin: Staff<Admins>,
+    state: State<AppState>,
+    id: IdPath,
+    layout: Layout,
+) -> AppResult<ConfirmPage> {
+    confirm(state, id, layout, reset_confirmation).await
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    layout: Layout,
+    confirmation: fn(&StaffAccount) -> Confirmation,
+) -> AppResult<ConfirmPage> {
+    let account = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    Ok(ConfirmPage::new(
+        layout,
+        confirmation(&account),
+        format!("/admin/staff/{id}"),
+    ))
 }
 
 pub async fn show(
@@ -237,6 +322,7 @@ pub async fn update(
                 full_name: form.full_name,
                 email: form.email,
                 role: form.role,
+                form_id: String::new(),
             };
             page.errors = errors;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());

@@ -15,7 +15,13 @@ pub fn router() -> Router<AppState> {
         .route("/admin/staff", get(handlers::list).post(handlers::create))
         .route("/admin/staff/new", get(handlers::new_form))
         .route("/admin/staff/{id}", get(handlers::show).post(handlers::update))
-        .route("/admin/staff/{id}/deactivate", post(handlers::deactivate))
+        .route(
+            "/admin/staff/{id}/deactivate",
+            get(handlers::confirm_deactivate).post(handlers::deactivate),
+        )
         .route("/admin/staff/{id}/reactivate", post(handlers::reactivate))
-        .route("/admin/staff/{id}/reset-password", post(handlers::reset_password))
+        .route(
+            "/admin/staff/{id}/reset-password",
+            get(handlers::confirm_reset_password).post(handlers::reset_password),
+        )
 }

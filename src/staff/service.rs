@@ -4,6 +4,7 @@ use super::model::{NewStaff, StaffAccount, StaffDetails, removes_an_admin};
 use super::repo;
 use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::password;
+use crate::db::once::Claim;
 use crate::db::{Db, Tx, is_unique_violation};
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +27,8 @@ impl From<sqlx::Error> for StaffError {
     }
 }
 
+const CREATE: &str = "staff.create";
+
 /// Creates an account with `password`. Returns its id.
 pub async fn create(
     db: &Db,
@@ -34,8 +37,23 @@ pub async fn create(
     password: &str,
     must_change: bool,
 ) -> Result<i64, StaffError> {
+    Ok(create_from_form(db, actor, new, password, must_change).await?.0)
+}
+
+/// Creates an account with `password`, once per form: returns its id and whether this request created it
+/// (false when the same form had created it already: then `password` was not used).
+pub async fn create_from_form(
+    db: &Db,
+    actor: &Actor,
+    new: &NewStaff,
+    password: &str,
+    must_change: bool,
+) -> Result<(i64, bool), StaffError> {
     let hash = password::hash(password).await?;
     let mut tx = db.begin_write().await?;
+    if let Claim::Done(id) = actor.claim_form(&mut tx, CREATE).await? {
+        return Ok((id, false));
+    }
     let id = match repo::insert(&mut tx, new, &hash, must_change).await {
         Ok(id) => id,
         Err(err) if is_unique_violation(&err) => return Err(StaffError::UsernameTaken(new.username.as_str().into())),
@@ -45,11 +63,12 @@ pub async fn create(
     audit::record(
         &mut tx,
         actor,
-        AuditEntry::new("staff.create").record("staff", id).detail(detail),
+        AuditEntry::new(CREATE).record("staff", id).detail(detail),
     )
     .await?;
+    actor.complete_form(&mut tx, CREATE, id).await?;
     tx.commit().await?;
-    Ok(id)
+    Ok((id, true))
 }
 
 /// Changes name, email and role, refusing a stale form and the demotion of the last admin.

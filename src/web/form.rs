@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::csrf::FORM_LIMIT;
 use super::error::AppError;
+use crate::db::once::FormKey;
 use crate::validation;
 
 /// `axum::Form`, but a malformed body is an [`AppError::BadRequest`] with a readable message, and text
@@ -65,6 +66,12 @@ fn bad_form(detail: String) -> AppError {
     AppError::BadRequest(format!("The form is incomplete or has a bad value. {detail}"))
 }
 
+/// The one-time id a creating form sent back (see `db::once`): `None` when the form had none, a 400 when it
+/// is not one Sickbay made.
+pub fn form_key(text: &str) -> Result<Option<FormKey>, AppError> {
+    FormKey::parse(text).map_err(|err| AppError::BadRequest(err.to_string()))
+}
+
 /// A record's id as typed in a form or query: a positive whole number, or nothing.
 pub fn parse_id(text: &str) -> Option<i64> {
     text.trim().parse::<i64>().ok().filter(|id| *id > 0)
@@ -85,6 +92,11 @@ impl FieldErrors {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// Every message, in the order of the field names.
+    pub fn messages(&self) -> impl Iterator<Item = &str> {
+        self.0.values().map(String::as_str)
     }
 
     /// Turns `Err` into a message on `field` and gives back the value when there was one.

@@ -25,27 +25,58 @@ pub enum FlashKind {
 pub struct Flash {
     pub kind: FlashKind,
     pub message: String,
+    /// The message region it belongs in (`web::feedback`); `None`: the page's messages at the top.
+    #[serde(default)]
+    pub region: Option<String>,
 }
 
 impl Flash {
+    pub fn new(kind: FlashKind, message: impl Into<String>) -> Self {
+        Flash {
+            kind,
+            message: message.into(),
+            region: None,
+        }
+    }
+
+    pub fn in_region(self, region: &str) -> Self {
+        Flash {
+            region: Some(region.to_owned()),
+            ..self
+        }
+    }
+
     pub fn css_class(&self) -> &'static str {
         match self.kind {
             FlashKind::Success => "flash flash-success",
             FlashKind::Error => "flash flash-error",
         }
     }
+
+    /// Errors interrupt (`alert`); other messages wait their turn (`status`).
+    pub fn role(&self) -> &'static str {
+        match self.kind {
+            FlashKind::Success => "status",
+            FlashKind::Error => "alert",
+        }
+    }
 }
 
 /// Leaves a message for the next page this session renders.
 pub async fn flash(session: &Session, kind: FlashKind, message: impl Into<String>) -> Result<(), AppError> {
+    session.insert(FLASH_KEY, Flash::new(kind, message)).await?;
+    Ok(())
+}
+
+/// Leaves a message for the message region `region` of the next page this session renders.
+pub async fn flash_in(
+    session: &Session,
+    region: &str,
+    kind: FlashKind,
+    message: impl Into<String>,
+) -> Result<(), AppError> {
     session
-        .insert(
-            FLASH_KEY,
-            Flash {
-                kind,
-                message: message.into(),
-            },
-        )
+        .insert(FLASH_KEY, Flash::new(kind, message).in_region(region))
         .await?;
     Ok(())
 }
@@ -68,7 +99,10 @@ pub struct Layout {
     /// Patients' tab bar at the bottom of the screen.
     pub tabs: Vec<NavLink>,
     pub csrf_token: String,
+    /// The message for the top of the page.
     pub flash: Option<Flash>,
+    /// A message for one of the page's message regions (`web::feedback`).
+    pub region_flash: Option<Flash>,
 }
 
 impl Layout {
@@ -79,7 +113,10 @@ impl Layout {
         path: &str,
     ) -> Result<Self, AppError> {
         let csrf_token = csrf::token(session).await?;
-        let flash = session.remove::<Flash>(FLASH_KEY).await?;
+        let (flash, region_flash) = match session.remove::<Flash>(FLASH_KEY).await? {
+            Some(flash) if flash.region.is_some() => (None, Some(flash)),
+            flash => (flash, None),
+        };
         let (user_name, role_label, home_path, nav, tabs) = match user {
             Some(CurrentUser::Staff(staff)) => (
                 Some(staff.full_name.clone()),
@@ -106,6 +143,7 @@ impl Layout {
             tabs,
             csrf_token,
             flash,
+            region_flash,
         })
     }
 }

@@ -1,8 +1,10 @@
 //! Cross-cutting web code: errors, extractors, CSRF, layout, htmx helpers, security headers, static files.
 
+pub mod confirm;
 pub mod csrf;
 pub mod error;
 pub mod extract;
+pub mod feedback;
 pub mod form;
 pub mod htmx;
 pub mod layout;

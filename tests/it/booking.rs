@@ -33,12 +33,12 @@ on_both_databases!(
 
 pub(crate) const STUDENT_PASSWORD: &str = "student passphrase";
 
-async fn doctor(app: &TestApp, username: &str) -> i64 {
+pub(crate) async fn doctor(app: &TestApp, username: &str) -> i64 {
     app.create_staff(username, Role::Doctor, false).await
 }
 
 /// A slot starting `minutes_from_now` from now, straight into the table.
-async fn slot(app: &TestApp, doctor: i64, capacity: i64, minutes_from_now: i64) -> i64 {
+pub(crate) async fn slot(app: &TestApp, doctor: i64, capacity: i64, minutes_from_now: i64) -> i64 {
     slot_starting(
         app,
         doctor,
@@ -118,13 +118,13 @@ pub(crate) async fn students(app: &TestApp, count: usize, approved: bool) -> Vec
     ids
 }
 
-async fn student_client(app: &TestApp, index: usize) -> Client {
+pub(crate) async fn student_client(app: &TestApp, index: usize) -> Client {
     let client = app.client();
     client.login_ok(&format!("BK/26/{index:04}"), STUDENT_PASSWORD).await;
     client
 }
 
-async fn book(client: &Client, slot: i64) -> crate::support::Page {
+pub(crate) async fn book(client: &Client, slot: i64) -> crate::support::Page {
     client
         .post(
             "/me/appointments",

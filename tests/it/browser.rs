@@ -487,7 +487,10 @@ async fn a_student_books_sees_and_cancels_on_a_phone(app: TestApp) {
     }
     d.close().await;
 
+    // Cancelling asks first, in a dialog whose button names the booking.
     b.click("#upcoming form button").await;
+    assert!(b.text("#confirm-ok").await.starts_with("Cancel the "));
+    b.click("#confirm-ok").await;
     for _ in 0..100 {
         if b.client.find(Locator::Css("#no-upcoming")).await.is_ok() {
             break;

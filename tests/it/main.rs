@@ -8,6 +8,8 @@ mod auth;
 mod booking;
 mod browser;
 mod cli;
+mod feedback;
+mod feedback_browser;
 mod hardening_browser;
 mod import;
 mod jobs;

@@ -150,7 +150,7 @@ async fn status_of(app: &TestApp, ticket: i64) -> String {
 }
 
 /// A booked appointment today for `patient` with `doctor`, starting `minutes` after midnight-ish ordering.
-async fn appointment_today(app: &TestApp, patient: i64, doctor: i64, starts_at: Timestamp) -> i64 {
+pub(crate) async fn appointment_today(app: &TestApp, patient: i64, doctor: i64, starts_at: Timestamp) -> i64 {
     let day = Date(app.state.settings.get().today());
     let slot: i64 = sqlx::query_scalar(
         "INSERT INTO slot (doctor_id, day, starts_at, ends_at, capacity, booked, blocked, created_at)

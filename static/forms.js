@@ -1,0 +1,140 @@
+// How every form behaves with JavaScript (the CSP forbids inline script, so it lives here, loaded by base.html):
+// 1. Destructive actions ask first. A form marked by the `confirm` macro (data-confirm = the confirm button's
+//    words) opens one shared <dialog>; without JavaScript the same form GETs its confirmation page instead.
+// 2. One submission at a time: a form's submit buttons are disabled (and show that they are busy) while its
+//    request is in flight, for plain forms and htmx forms alike; a second click does nothing.
+// 3. A message region (web::feedback) that receives a message through htmx is scrolled into view.
+(function () {
+  "use strict";
+
+  // ---- 1. Confirmation ------------------------------------------------------------------------------------
+  var dialog = null;
+  var proceed = null;
+
+  function element(tag, attributes, text) {
+    var node = document.createElement(tag);
+    Object.keys(attributes).forEach(function (name) { node.setAttribute(name, attributes[name]); });
+    if (text) { node.textContent = text; }
+    return node;
+  }
+
+  function confirmDialog() {
+    if (dialog) { return dialog; }
+    dialog = element("dialog", { id: "confirm-dialog", "aria-labelledby": "confirm-question", "aria-describedby": "confirm-detail" });
+    var article = element("article", {});
+    var footer = element("footer", { "class": "confirm-actions" });
+    var back = element("button", { type: "button", "class": "secondary", id: "confirm-cancel" }, "Go back");
+    var ok = element("button", { type: "button", id: "confirm-ok" });
+    back.addEventListener("click", function () { dialog.close(); });
+    ok.addEventListener("click", function () {
+      var go = proceed;
+      proceed = null;
+      dialog.close();
+      if (go) { go(); }
+    });
+    dialog.addEventListener("close", function () { proceed = null; });
+    footer.append(back, ok);
+    article.append(element("h2", { id: "confirm-question" }), element("p", { id: "confirm-detail" }), footer);
+    dialog.append(article);
+    document.body.append(dialog);
+    return dialog;
+  }
+
+  function ask(form, then) {
+    var d = confirmDialog();
+    d.querySelector("#confirm-question").textContent = form.getAttribute("data-confirm-question") || "Are you sure?";
+    d.querySelector("#confirm-detail").textContent = form.getAttribute("data-confirm-detail") || "";
+    d.querySelector("#confirm-ok").textContent = form.getAttribute("data-confirm");
+    d.querySelector("#confirm-ok").className = form.getAttribute("data-confirm-class") || "";
+    proceed = then;
+    d.showModal();
+    d.querySelector("#confirm-cancel").focus();
+  }
+
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"] || "";
+    } catch (e) {
+      return "";
+    }
+  }
+
+  // The confirmed action of a plain form: the POST its confirmation page would send.
+  function post(form) {
+    var real = element("form", { method: "post", action: form.getAttribute("action"), hidden: "" });
+    real.append(element("input", { type: "hidden", name: "csrf_token", value: csrfToken() }));
+    document.body.append(real);
+    busy(form, true);
+    real.submit();
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches("form[data-confirm]") || form.hasAttribute("hx-post")) { return; }
+    event.preventDefault();
+    if (!form.hasAttribute("data-submitting")) { ask(form, function () { post(form); }); }
+  });
+
+  // htmx asks before every request; a form marked for confirmation waits for the dialog.
+  document.addEventListener("htmx:confirm", function (event) {
+    var form = event.detail.elt.closest && event.detail.elt.closest("form[data-confirm]");
+    if (!form) { return; }
+    event.preventDefault();
+    // A server push may have redrawn the form while the dialog was open: then post it the plain way.
+    ask(form, function () {
+      if (document.body.contains(form)) { event.detail.issueRequest(true); } else { post(form); }
+    });
+  });
+
+  // ---- 2. One submission at a time ------------------------------------------------------------------------
+  function busy(form, on) {
+    form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]").forEach(function (button) {
+      button.disabled = on;
+      if (on) { button.setAttribute("aria-busy", "true"); } else { button.removeAttribute("aria-busy"); }
+    });
+    if (on) { form.setAttribute("data-submitting", ""); } else { form.removeAttribute("data-submitting"); }
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.method === "dialog" || (form.target && form.target !== "_self")) { return; }
+    if (form.hasAttribute("data-submitting")) { event.preventDefault(); return; }
+    if (event.defaultPrevented) { return; } // htmx sends it (see below), or the dialog asks first
+    form.setAttribute("data-submitting", "");
+    // Disabled once the browser has read the form, so the clicked button's own name and value are still sent;
+    // released after a while in case the answer was a download that left the page as it was.
+    window.setTimeout(function () { busy(form, true); }, 0);
+    window.setTimeout(function () { busy(form, false); }, 15000);
+  });
+
+  function requestForm(event) {
+    var elt = event.detail && event.detail.elt;
+    return elt && elt.closest ? elt.closest("form") : null;
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = requestForm(event);
+    if (form && form.hasAttribute("data-submitting")) { event.preventDefault(); return; }
+    if (form && form.matches("[hx-post]")) { busy(form, true); }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = requestForm(event);
+    if (form) { busy(form, false); }
+  });
+  // Back to a page kept in the browser's cache: its forms can be sent again.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      document.querySelectorAll("form[data-submitting]").forEach(function (form) { busy(form, false); });
+    }
+  });
+
+  // ---- 3. Messages where the user acted -------------------------------------------------------------------
+  // Fired on what was swapped into the region (or on the region itself).
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var region = event.target && event.target.closest ? event.target.closest(".messages") : null;
+    if (!region || !region.textContent.trim()) { return; }
+    var box = region.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) {
+      region.scrollIntoView({ block: "center" });
+    }
+  });
+})();

@@ -1,0 +1,351 @@
+//! Feedback and safety of forms in headless Chromium, at a phone (360x740) and a desktop (1366x900) size:
+//! a failed check-in's and walk-in's message is on screen and announced; a double click on "Register patient"
+//! and on "Book" creates one record and shows one clear result; destructive actions ask in a dialog whose
+//! button names the action, and going back changes nothing. Screenshots: test-artifacts/screenshots/.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use serde_json::{Value, json};
+use sickbay::db::Timestamp;
+
+use crate::booking::{self, STUDENT_PASSWORD, students};
+use crate::browser::Browser;
+use crate::queue::{appointment_today, clinic, patients, walk_in};
+use crate::support::{PASSWORD, TestApp, on_both_databases};
+
+on_both_databases!(
+    messages_appear_where_reception_acted,
+    a_double_click_registers_and_books_once,
+    destructive_actions_ask_in_a_dialog_that_names_them,
+);
+
+const SIZES: [(u32, u32, &str); 2] = [(360, 740, "phone"), (1366, 900, "desktop")];
+
+fn backend(app: &TestApp) -> String {
+    format!("{:?}", app.db().backend()).to_lowercase()
+}
+
+async fn log_in(b: &Browser, app: &TestApp, who: &str, password: &str, to: &str) {
+    b.goto(app, "/login").await;
+    b.fill("#identifier", who).await;
+    b.fill("#password", password).await;
+    b.click("form[action='/login'] button[type=submit]").await;
+    b.wait_for_path(to).await;
+}
+
+/// Runs `script` with `args` and returns its value.
+async fn run(b: &Browser, script: &str, args: Vec<Value>) -> Value {
+    b.client.execute(script, args).await.expect("script")
+}
+
+/// Waits until `css` exists and has text.
+async fn wait_for(b: &Browser, css: &str) -> String {
+    for _ in 0..100 {
+        if let Ok(element) = b.client.find(Locator::Css(css)).await {
+            let text = element.text().await.unwrap_or_default();
+            if !text.trim().is_empty() {
+                return text;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} never appeared on {}", b.path().await);
+}
+
+/// Whether the element `css` is wholly inside the viewport (and visible), with its box for the message.
+async fn on_screen(b: &Browser, css: &str) -> (bool, String) {
+    let answer = run(
+        b,
+        "const e = document.querySelector(arguments[0]); if (!e) { return [false, 'missing']; }
+         const r = e.getBoundingClientRect();
+         const inside = r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight && r.left >= 0
+           && r.right <= window.innerWidth;
+         return [inside, `top ${Math.round(r.top)} bottom ${Math.round(r.bottom)} of ${window.innerHeight}`];",
+        vec![json!(css)],
+    )
+    .await;
+    (answer[0].as_bool().unwrap_or(false), answer[1].to_string())
+}
+
+/// The `aria-live` of the closest live region around `css`, and the message's role.
+async fn announced(b: &Browser, css: &str) -> (String, String) {
+    let answer = run(
+        b,
+        "const e = document.querySelector(arguments[0]);
+         const live = e && e.closest('[aria-live]');
+         return [live ? live.getAttribute('aria-live') : '', e ? (e.getAttribute('role') || '') : ''];",
+        vec![json!(css)],
+    )
+    .await;
+    (
+        answer[0].as_str().unwrap_or("").to_owned(),
+        answer[1].as_str().unwrap_or("").to_owned(),
+    )
+}
+
+async fn messages_appear_where_reception_acted(app: TestApp) {
+    let c = clinic(&app).await;
+    // A long board: eight patients waiting, so the check-in list and the walk-in forms are far down the page.
+    let names = [
+        "Ada", "Bola", "Chidi", "Dayo", "Efe", "Femi", "Gozie", "Hauwa", "Ife", "Jide",
+    ];
+    let ids = patients(&app, &names).await;
+    let queues = [c.doctor_a.0.to_string(), c.doctor_b.0.to_string(), "general".to_owned()];
+    for i in 0..8 {
+        walk_in(&c.reception, i, &queues[i % 3], "normal")
+            .await
+            .assert_redirect("/queue");
+    }
+    // Ada already holds a ticket, so her appointment's check-in fails.
+    let ada = appointment_today(&app, ids[0], c.doctor_a.0, Timestamp::now()).await;
+    for (width, height, size) in SIZES {
+        let Some(b) = Browser::start(width, height, &format!("{}-{size}-feedback", backend(&app))).await else {
+            return;
+        };
+        log_in(&b, &app, "frontdesk", PASSWORD, "/reception").await;
+        b.goto(&app, "/queue").await;
+        wait_live(&b, "#board-status").await;
+        click_live(&b, &format!("#due-{ada} button[type=submit]")).await;
+        let alert = "#check-in-messages [role=alert]";
+        assert!(wait_for(&b, alert).await.contains("already holds ticket"));
+        let (inside, place) = on_screen(&b, alert).await;
+        assert!(inside, "{size}: the failed check-in's message is on screen ({place})");
+        assert_eq!(announced(&b, alert).await, ("polite".to_owned(), "alert".to_owned()));
+        assert_eq!(b.path().await, "/queue", "answered in place, by htmx");
+        b.screenshot("40-check-in-refused").await;
+
+        // A walk-in with a missing surname: the page comes back at the form, with the message on screen.
+        b.goto(&app, "/queue").await;
+        b.fill("#walk-in-new #first_name", "Zainab").await;
+        b.click("#walk-in-new button[type=submit]").await;
+        b.wait_for_path("/queue/walk-ins").await;
+        let alert = "#walk-in-new-messages [role=alert]";
+        assert!(wait_for(&b, alert).await.contains("surname"));
+        let (inside, place) = on_screen(&b, alert).await;
+        assert!(inside, "{size}: the failed walk-in's message is on screen ({place})");
+        assert_eq!(announced(&b, alert).await, ("polite".to_owned(), "alert".to_owned()));
+        assert!(b.fits_width().await);
+        b.screenshot("41-walk-in-refused").await;
+        b.close().await;
+    }
+}
+
+/// Waits until the live page's first push arrived (its status says when it was updated).
+async fn wait_live(b: &Browser, status: &str) {
+    for _ in 0..100 {
+        if b.text(status).await.contains("updated") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{status} never went live");
+}
+
+/// Clicks `css` in a live region, finding it again if a server push replaced it between finding and clicking.
+async fn click_live(b: &Browser, css: &str) {
+    let mut last = String::new();
+    for _ in 0..50 {
+        match b.client.find(Locator::Css(css)).await {
+            Ok(element) => match element.click().await {
+                Ok(_) => return,
+                Err(err) => last = err.to_string(),
+            },
+            Err(err) => last = err.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("could not click {css}: {last}");
+}
+
+/// Chromium's network emulation (a chromedriver command): every answer takes `latency_ms` to come back, like
+/// a slow clinic connection, so a second click lands while the first request is in flight.
+#[derive(Debug)]
+struct SlowNetwork {
+    latency_ms: u64,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for SlowNetwork {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/chromium/network_conditions",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _url: &url::Url) -> (axum::http::Method, Option<String>) {
+        let conditions = json!({"network_conditions": {
+            "offline": false, "latency": self.latency_ms,
+            "download_throughput": 1_000_000, "upload_throughput": 1_000_000,
+        }});
+        (axum::http::Method::POST, Some(conditions.to_string()))
+    }
+}
+
+/// Clicks the button `css` twice, the second time while the first request is in flight (on a slow network),
+/// as an impatient double click does.
+async fn double_click(b: &Browser, css: &str) {
+    b.client.wait().for_element(Locator::Css(css)).await.expect(css);
+    b.client
+        .issue_cmd(SlowNetwork { latency_ms: 1500 })
+        .await
+        .expect("slow network");
+    run(
+        b,
+        "const button = document.querySelector(arguments[0]);
+         button.click(); setTimeout(() => button.click(), 300); return true;",
+        vec![json!(css)],
+    )
+    .await;
+}
+
+async fn fast_network(b: &Browser) {
+    b.client
+        .issue_cmd(SlowNetwork { latency_ms: 0 })
+        .await
+        .expect("fast network");
+}
+
+async fn a_double_click_registers_and_books_once(app: TestApp) {
+    app.create_staff("desk", sickbay::staff::model::Role::Reception, false)
+        .await;
+    let doc = booking::doctor(&app, "dr.double").await;
+    let slot = booking::slot(&app, doc, 5, 24 * 60).await;
+    let day: String = sqlx::query_scalar("SELECT day FROM slot WHERE id = $1")
+        .bind(slot)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("day");
+    students(&app, 2, true).await;
+    for (index, (width, height, size)) in SIZES.into_iter().enumerate() {
+        let Some(b) = Browser::start(width, height, &format!("{}-{size}-double", backend(&app))).await else {
+            return;
+        };
+        // Reception registers a visitor with a double click on "Register patient".
+        log_in(&b, &app, "desk", PASSWORD, "/reception").await;
+        b.goto(&app, "/patients/new").await;
+        let surname = format!("Doubleclick{index}");
+        run(
+            &b,
+            "const set = (id, v) => { document.getElementById(id).value = v; };
+             set('kind', 'visitor'); set('first_name', 'Ngozi'); set('surname', arguments[0]);
+             set('sex', 'female'); set('date_of_birth', '1990-05-06'); return true;",
+            vec![json!(surname)],
+        )
+        .await;
+        double_click(&b, "form.patient-form button[type=submit]").await;
+        let shown = wait_for(&b, ".flash-success").await;
+        assert!(shown.starts_with(&format!("Registered Ngozi {surname} as ")), "{shown}");
+        assert!(b.path().await.starts_with("/patients/"));
+        let found = app
+            .count(&format!("SELECT COUNT(*) FROM patient WHERE surname = '{surname}'"))
+            .await;
+        assert_eq!(found, 1, "{size}: one record");
+        assert!(b.client.find(Locator::Css("#duplicates")).await.is_err());
+        b.screenshot("42-registered-once").await;
+        fast_network(&b).await;
+
+        // A student books with a double tap on "Book".
+        b.client.delete_all_cookies().await.expect("log out");
+        log_in(&b, &app, &format!("BK/26/{index:04}"), STUDENT_PASSWORD, "/me").await;
+        b.goto(&app, &format!("/me/book?day={day}")).await;
+        b.click(&format!("input[name=slot_id][value='{slot}']")).await;
+        double_click(&b, "form.slot-form button[type=submit]").await;
+        b.wait_for_path("/me/appointments").await;
+        assert!(wait_for(&b, ".flash-success").await.starts_with("Booked: "));
+        assert!(b.client.find(Locator::Css(".flash-error")).await.is_err());
+        let mine = app
+            .count(&format!(
+                "SELECT COUNT(*) FROM appointment a JOIN patient p ON p.id = a.patient_id
+                 WHERE p.matric_number = 'BK/26/{index:04}'"
+            ))
+            .await;
+        assert_eq!(mine, 1, "{size}: one booking");
+        assert!(b.fits_width().await);
+        b.screenshot("43-booked-once").await;
+        fast_network(&b).await;
+        b.close().await;
+    }
+}
+
+async fn dialog_open(b: &Browser) -> bool {
+    run(
+        b,
+        "const d = document.getElementById('confirm-dialog'); return !!(d && d.open);",
+        vec![],
+    )
+    .await
+    .as_bool()
+    .unwrap_or(false)
+}
+
+async fn destructive_actions_ask_in_a_dialog_that_names_them(app: TestApp) {
+    let c = clinic(&app).await;
+    let ids = patients(&app, &["Ada"]).await;
+    walk_in(&c.reception, 0, "general", "normal")
+        .await
+        .assert_redirect("/queue");
+    let ticket = app
+        .count(&format!("SELECT id FROM ticket WHERE patient_id = {}", ids[0]))
+        .await;
+    let doc = booking::doctor(&app, "dr.cancel").await;
+    let slot = booking::slot(&app, doc, 5, 24 * 60).await;
+    students(&app, 2, true).await;
+    for (index, (width, height, size)) in SIZES.into_iter().enumerate() {
+        let Some(b) = Browser::start(width, height, &format!("{}-{size}-confirm", backend(&app))).await else {
+            return;
+        };
+        // A student cancelling a booking: the dialog names it; going back keeps it.
+        log_in(&b, &app, &format!("BK/26/{index:04}"), STUDENT_PASSWORD, "/me").await;
+        let student = app.client();
+        student.login_ok(&format!("BK/26/{index:04}"), STUDENT_PASSWORD).await;
+        booking::book(&student, slot).await.assert_redirect("/me/appointments");
+        b.goto(&app, "/me/appointments").await;
+        b.click("#upcoming .confirm-form button[type=submit]").await;
+        assert!(dialog_open(&b).await, "{size}: the dialog opened");
+        let words = b.text("#confirm-ok").await;
+        assert!(
+            words.starts_with("Cancel the ") && words.ends_with(" booking"),
+            "{words}"
+        );
+        b.screenshot("44-cancel-dialog").await;
+        b.click("#confirm-cancel").await;
+        assert!(!dialog_open(&b).await);
+        let live = format!(
+            "SELECT COUNT(*) FROM appointment a JOIN patient p ON p.id = a.patient_id
+             WHERE p.matric_number = 'BK/26/{index:04}' AND a.status = 'booked'"
+        );
+        assert_eq!(app.count(&live).await, 1, "going back changes nothing");
+        b.click("#upcoming .confirm-form button[type=submit]").await;
+        b.click("#confirm-ok").await;
+        assert_eq!(wait_for(&b, ".flash-success").await, "Your booking is cancelled.");
+        assert_eq!(app.count(&live).await, 0);
+        b.close().await;
+
+        // Reception's "No-show" on the board, confirmed through htmx.
+        if index == 1 {
+            let Some(b) = Browser::start(width, height, &format!("{}-{size}-confirm-queue", backend(&app))).await
+            else {
+                return;
+            };
+            log_in(&b, &app, "frontdesk", PASSWORD, "/reception").await;
+            b.goto(&app, "/queue").await;
+            wait_live(&b, "#board-status").await;
+            let button = format!("#ticket-{ticket} form[action$='/no-show'] button");
+            click_live(&b, &button).await;
+            assert!(dialog_open(&b).await);
+            assert_eq!(b.text("#confirm-ok").await, "Mark G-001 as no-show");
+            b.screenshot("45-no-show-dialog").await;
+            b.click("#confirm-cancel").await;
+            let waiting = format!("SELECT COUNT(*) FROM ticket WHERE id = {ticket} AND status = 'waiting'");
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert_eq!(app.count(&waiting).await, 1, "going back changes nothing");
+            click_live(&b, &button).await;
+            b.click("#confirm-ok").await;
+            assert!(wait_for(&b, "#queue-notice").await.contains("G-001"));
+            assert_eq!(app.count(&waiting).await, 0);
+            b.screenshot("46-no-show-done").await;
+            b.close().await;
+        }
+    }
+}
