@@ -7,6 +7,7 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
 use crate::academic::model::AcademicOptions;
+use crate::db::once::{FIELD as FORM_FIELD, FormKey};
 use crate::db::types::InvalidValue;
 use crate::db::{Date, Flag, Timestamp};
 use crate::staff::model::parse_email;
@@ -870,17 +871,15 @@ fn join_names(parts: &[&str]) -> String {
         .join(" ")
 }
 
-/// The issue form: the ticked students, the form's one-time token, and whether staff confirmed replacing
-/// existing passwords.
+/// The issue form: the ticked students, the form's one-time id (the shared guard of `db::once`; required here,
+/// since a sheet issued twice would make the first one's passwords useless), and whether staff confirmed
+/// replacing existing passwords.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SheetRequest {
     pub ids: Vec<i64>,
-    pub batch: String,
+    pub form: FormKey,
     pub replace: bool,
 }
-
-/// The length of a sheet form's one-time token (a generated password: letters and digits).
-pub const BATCH_TOKEN_LENGTH: usize = 16;
 
 impl SheetRequest {
     /// The ticked ids that are ids at all, to tick them again on a refused form.
@@ -895,7 +894,7 @@ impl SheetRequest {
     /// Reads the posted fields (`id` repeated once per ticked student). `Err` says what is wrong.
     pub fn parse(fields: &[(String, String)]) -> Result<Self, String> {
         let mut ids = Vec::new();
-        let mut batch = String::new();
+        let mut form = None;
         let mut replace = false;
         for (name, value) in fields {
             match name.as_str() {
@@ -905,21 +904,21 @@ impl SheetRequest {
                         ids.push(id);
                     }
                 }
-                "batch" => batch = value.trim().to_owned(),
+                FORM_FIELD => form = FormKey::parse(value).ok().flatten(),
                 "replace" => replace = !value.is_empty(),
                 _ => {}
             }
         }
-        if batch.len() != BATCH_TOKEN_LENGTH || !batch.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err("The form is missing its one-time token. Open the selection page again.".into());
-        }
+        let Some(form) = form else {
+            return Err("The form is missing its one-time id. Open the selection page again.".into());
+        };
         if ids.is_empty() {
             return Err("Tick at least one student.".into());
         }
         if ids.len() > SHEET_CAP {
             return Err(format!("One sheet is for at most {SHEET_CAP} students; tick fewer."));
         }
-        Ok(SheetRequest { ids, batch, replace })
+        Ok(SheetRequest { ids, form, replace })
     }
 }
 
@@ -1215,7 +1214,7 @@ mod tests {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
-    const TOKEN: &str = "abcdefghijkmnpqr";
+    const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 
     #[test]
     fn the_sheet_filter_starts_with_only_students_without_access() {
@@ -1242,37 +1241,42 @@ mod tests {
     #[test]
     fn a_sheet_request_needs_ids_a_token_and_at_most_a_sheet() {
         let request =
-            SheetRequest::parse(&fields(&[("id", "4"), ("id", " 2 "), ("id", "4"), ("batch", TOKEN)])).unwrap();
+            SheetRequest::parse(&fields(&[("id", "4"), ("id", " 2 "), ("id", "4"), ("form_id", TOKEN)])).unwrap();
         assert_eq!(request.ids, [4, 2], "duplicates once");
         assert!(!request.replace);
         assert!(
-            SheetRequest::parse(&fields(&[("id", "4"), ("batch", TOKEN), ("replace", "1")]))
+            SheetRequest::parse(&fields(&[("id", "4"), ("form_id", TOKEN), ("replace", "1")]))
                 .unwrap()
                 .replace
         );
         for bad in ["x", "0", "-1", "1.5", "99999999999999999999"] {
-            let err = SheetRequest::parse(&fields(&[("id", bad), ("batch", TOKEN)])).unwrap_err();
+            let err = SheetRequest::parse(&fields(&[("id", bad), ("form_id", TOKEN)])).unwrap_err();
             assert!(err.contains("not a patient's id"), "{bad}: {err}");
         }
         assert_eq!(
-            SheetRequest::parse(&fields(&[("batch", TOKEN)])).unwrap_err(),
+            SheetRequest::parse(&fields(&[("form_id", TOKEN)])).unwrap_err(),
             "Tick at least one student."
         );
-        for token in ["", "short", "abcdefghijkmnpq!", "abcdefghijkmnpqrs"] {
+        for token in [
+            "",
+            "short",
+            "0123456789abcdef0123456789abcdeg",
+            "0123456789abcdef0123456789abcdef0",
+        ] {
             assert!(
-                SheetRequest::parse(&fields(&[("id", "1"), ("batch", token)])).is_err(),
+                SheetRequest::parse(&fields(&[("id", "1"), ("form_id", token)])).is_err(),
                 "{token}"
             );
         }
         let mut many: Vec<(String, String)> = (1..=SHEET_CAP as i64 + 1)
             .map(|i| ("id".into(), i.to_string()))
             .collect();
-        many.push(("batch".into(), TOKEN.into()));
+        many.push(("form_id".into(), TOKEN.into()));
         assert!(SheetRequest::parse(&many).unwrap_err().contains("at most 200"));
         many.remove(0);
         assert_eq!(SheetRequest::parse(&many).unwrap().ids.len(), SHEET_CAP);
         assert_eq!(
-            SheetRequest::ticked(&fields(&[("id", "3"), ("id", "x"), ("batch", "1")])),
+            SheetRequest::ticked(&fields(&[("id", "3"), ("id", "x"), ("form_id", "1")])),
             [3]
         );
     }
@@ -1295,7 +1299,7 @@ mod tests {
     fn a_sheet_is_for_active_students_only_and_replaces_passwords_when_confirmed() {
         let request = |ids: &[i64], replace| SheetRequest {
             ids: ids.to_vec(),
-            batch: TOKEN.into(),
+            form: FormKey::parse(TOKEN).unwrap().unwrap(),
             replace,
         };
         let found = vec![student(1, false), student(2, true)];

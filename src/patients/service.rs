@@ -243,15 +243,12 @@ pub struct Slip {
     pub password: String,
 }
 
-/// The claim that makes a sheet's form usable once (a row of `sequence_counter`; no `_` or `%` in the name, so
-/// `sequence::with_prefix` finds exactly it).
-fn sheet_claim(batch: &str) -> String {
-    format!("portal-sheet:{batch}")
-}
+/// The action a sheet's form id is claimed for.
+const SHEET_ACTION: &str = "patient.portal_sheet";
 
 /// Gives each chosen student a fresh one-time password that must be changed at first login (the rule of
-/// [`reset_password`]), all in one transaction with one audit row each, or nothing. The form's token is claimed
-/// in the same transaction, so the same form sent twice (a replay, a double click) issues one sheet.
+/// [`reset_password`]), all in one transaction with one audit row each, or nothing. The form's one-time id is
+/// claimed in the same transaction, so the same form sent twice (a replay, a double click) issues one sheet.
 pub async fn issue_sheet(
     db: &Db,
     actor: &Actor,
@@ -259,10 +256,9 @@ pub async fn issue_sheet(
 ) -> Result<Vec<Slip>, SheetError> {
     use futures_util::stream::{self, StreamExt, TryStreamExt};
 
-    if !crate::db::sequence::with_prefix(db, &sheet_claim(&request.batch))
-        .await?
-        .is_empty()
-    {
+    let actor = actor.clone().with_form(Some(request.form.clone()));
+    // Checked before the passwords are hashed (seconds for a full sheet), and claimed again in the transaction.
+    if actor.recorded_form(db, SHEET_ACTION).await?.is_some() {
         return Err(SheetError::AlreadyIssued);
     }
     let students = repo::sheet_students(db, &request.ids).await?;
@@ -278,10 +274,10 @@ pub async fn issue_sheet(
         .try_collect()
         .await?;
     let mut tx = db.begin_write().await?;
-    if !crate::db::sequence::claim(&mut tx, &sheet_claim(&request.batch), 1).await? {
+    if let Claim::Done(_) = actor.claim_form(&mut tx, SHEET_ACTION).await? {
         return Err(SheetError::AlreadyIssued);
     }
-    let detail = format!("one-time password sheet {}", request.batch);
+    let detail = format!("one-time password sheet of {} students", slips.len());
     for (slip, hash) in &slips {
         let id = slip.student.id;
         if !repo::issue_password(&mut tx, id, hash, request.replace).await? {
@@ -291,8 +287,10 @@ pub async fn issue_sheet(
             .record("patient", id)
             .patient(id)
             .detail(&detail);
-        audit::record(&mut tx, actor, entry).await?;
+        audit::record(&mut tx, &actor, entry).await?;
     }
+    // The "record" a sheet created is its number of slips: nothing is answered with it, a replay is refused.
+    actor.complete_form(&mut tx, SHEET_ACTION, slips.len() as i64).await?;
     tx.commit().await?;
     Ok(slips.into_iter().map(|(slip, _)| slip).collect())
 }

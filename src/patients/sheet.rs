@@ -13,7 +13,7 @@ use super::service::{self, SheetError, Slip};
 use crate::academic::model::{AcademicOptions, Department};
 use crate::academic::repo as academic_repo;
 use crate::audit::Actor;
-use crate::auth::password;
+use crate::db::once::FormKey;
 use crate::state::AppState;
 use crate::web::extract::{ClientIp, FrontDesk, Staff};
 use crate::web::form::{Form, Query};
@@ -31,8 +31,8 @@ pub struct SelectionPage {
     students: Vec<SheetStudent>,
     /// The ticked ids; `None` ticks every listed student (a fresh page).
     ticked: Option<Vec<i64>>,
-    /// The form's one-time token.
-    batch: String,
+    /// The form's one-time id.
+    form_id: FormKey,
     cap: usize,
     message: Option<String>,
 }
@@ -47,7 +47,7 @@ impl SelectionPage {
             total,
             students,
             ticked: None,
-            batch: password::generate(),
+            form_id: FormKey::mint(),
             cap: SHEET_CAP,
             message: None,
         })

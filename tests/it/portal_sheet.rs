@@ -353,18 +353,18 @@ async fn portal_sheet_is_all_or_nothing(app: TestApp) {
     assert_eq!(page.text("#sheet-message"), "Tick at least one student.");
     let no_token: Vec<(String, String)> = ticking(&fields, &[ada])
         .into_iter()
-        .filter(|(k, _)| k != "batch")
+        .filter(|(k, _)| k != "form_id")
         .collect();
     post(&admin, &no_token)
         .await
         .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     let mut forged = ticking(&no_token, &[ada]);
-    forged.push(("batch".to_owned(), "x' OR 1=1 --".to_owned()));
+    forged.push(("form_id".to_owned(), "x' OR 1=1 --".to_owned()));
     post(&admin, &forged)
         .await
         .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     // Without the CSRF token: refused before anything.
-    let raw: Vec<(&str, &str)> = vec![("id", "1"), ("batch", "abcdefghijkmnpqr")];
+    let raw: Vec<(&str, &str)> = vec![("id", "1"), ("form_id", "0123456789abcdef0123456789abcdef")];
     assert_eq!(admin.post_raw(PAGE, &raw).await.status, StatusCode::FORBIDDEN);
 
     assert_eq!(with_password(&app).await, 0, "nothing written");
@@ -568,9 +568,9 @@ async fn portal_sheet_refuses_control_characters(app: TestApp) {
     post(&reception, &nul_id).await.assert_status(StatusCode::BAD_REQUEST);
     let mut bell_token: Vec<(String, String)> = ticking(&form, &[ada])
         .into_iter()
-        .filter(|(k, _)| k != "batch")
+        .filter(|(k, _)| k != "form_id")
         .collect();
-    bell_token.push(("batch".to_owned(), "abcdefghijkmnpq\u{7}".to_owned()));
+    bell_token.push(("form_id".to_owned(), "0123456789abcdef0123456789abcde\u{7}".to_owned()));
     post(&reception, &bell_token)
         .await
         .assert_status(StatusCode::BAD_REQUEST);
