@@ -106,6 +106,36 @@ impl Browser {
             .expect("click");
     }
 
+    /// Scrolls `css` to the middle of the screen, then clicks it: on a patient's page the tab bar fixed at the
+    /// bottom of the screen would take a click that WebDriver aims at the screen's lower edge.
+    pub async fn click_in_view(&self, css: &str) {
+        let element = self.client.wait().for_element(Locator::Css(css)).await.expect(css);
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'}); return true;",
+                vec![serde_json::to_value(&element).expect("element")],
+            )
+            .await
+            .expect("scroll");
+        element.click().await.expect("click");
+    }
+
+    /// Clicks `css` in a live region, finding it again if a server push replaced it between finding and clicking.
+    pub async fn click_live(&self, css: &str) {
+        let mut last = String::new();
+        for _ in 0..50 {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(element) => match element.click().await {
+                    Ok(_) => return,
+                    Err(err) => last = err.to_string(),
+                },
+                Err(err) => last = err.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("could not click {css}: {last}");
+    }
+
     pub async fn text(&self, css: &str) -> String {
         self.client
             .wait()
@@ -350,14 +380,7 @@ async fn student_registers_and_shows_the_clinic_card_on_a_phone(app: TestApp) {
 
 async fn reception_finds_a_patient_by_typing_part_of_a_name(app: TestApp) {
     let csv = "matric_number,first_name,surname\nCSC/22/0001,Adaeze,Okafor\nCSC/22/0002,Tunde,Bakare\nCSC/22/0003,Okon,Effiong\n";
-    let options = sickbay::import::service::ImportOptions {
-        create_missing: false,
-        pattern: app.state.settings.get().matric_regex(),
-        today: app.state.settings.get().today(),
-    };
-    sickbay::import::service::run(app.db(), &sickbay::audit::Actor::system("test"), None, csv, &options)
-        .await
-        .unwrap();
+    crate::support::import_students(&app, csv).await;
     app.create_staff("front.desk", sickbay::staff::model::Role::Reception, false)
         .await;
     let backend = format!("{:?}", app.db().backend()).to_lowercase();
@@ -446,15 +469,7 @@ async fn a_student_books_sees_and_cancels_on_a_phone(app: TestApp) {
         "{}",
         b.path().await
     );
-    // Clear of the tab bar fixed at the bottom of the screen.
-    b.client
-        .execute(
-            "document.querySelector('.slot-choice').scrollIntoView({block: 'center'}); return true;",
-            vec![],
-        )
-        .await
-        .expect("scroll");
-    b.click(".slot-choice").await;
+    b.click_in_view(".slot-choice").await;
     b.fill("#reason", "Sore throat").await;
     assert!(b.fits_width().await, "booking page fits the width");
     b.screenshot("15-book").await;

@@ -106,7 +106,7 @@ async fn messages_appear_where_reception_acted(app: TestApp) {
         log_in(&b, &app, "frontdesk", PASSWORD, "/reception").await;
         b.goto(&app, "/queue").await;
         wait_live(&b, "#board-status").await;
-        click_live(&b, &format!("#due-{ada} button[type=submit]")).await;
+        b.click_live(&format!("#due-{ada} button[type=submit]")).await;
         let alert = "#check-in-messages [role=alert]";
         assert!(wait_for(&b, alert).await.contains("already holds ticket"));
         let (inside, place) = on_screen(&b, alert).await;
@@ -140,22 +140,6 @@ async fn wait_live(b: &Browser, status: &str) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("{status} never went live");
-}
-
-/// Clicks `css` in a live region, finding it again if a server push replaced it between finding and clicking.
-async fn click_live(b: &Browser, css: &str) {
-    let mut last = String::new();
-    for _ in 0..50 {
-        match b.client.find(Locator::Css(css)).await {
-            Ok(element) => match element.click().await {
-                Ok(_) => return,
-                Err(err) => last = err.to_string(),
-            },
-            Err(err) => last = err.to_string(),
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("could not click {css}: {last}");
 }
 
 /// Chromium's network emulation (a chromedriver command): every answer takes `latency_ms` to come back, like
@@ -249,7 +233,7 @@ async fn a_double_click_registers_and_books_once(app: TestApp) {
         b.client.delete_all_cookies().await.expect("log out");
         log_in(&b, &app, &format!("BK/26/{index:04}"), STUDENT_PASSWORD, "/me").await;
         b.goto(&app, &format!("/me/book?day={day}")).await;
-        b.click(&format!("input[name=slot_id][value='{slot}']")).await;
+        b.click_in_view(&format!("input[name=slot_id][value='{slot}']")).await;
         double_click(&b, "form.slot-form button[type=submit]").await;
         b.wait_for_path("/me/appointments").await;
         assert!(wait_for(&b, ".flash-success").await.starts_with("Booked: "));
@@ -332,7 +316,7 @@ async fn destructive_actions_ask_in_a_dialog_that_names_them(app: TestApp) {
             b.goto(&app, "/queue").await;
             wait_live(&b, "#board-status").await;
             let button = format!("#ticket-{ticket} form[action$='/no-show'] button");
-            click_live(&b, &button).await;
+            b.click_live(&button).await;
             assert!(dialog_open(&b).await);
             assert_eq!(b.text("#confirm-ok").await, "Mark G-001 as no-show");
             b.screenshot("45-no-show-dialog").await;
@@ -340,7 +324,7 @@ async fn destructive_actions_ask_in_a_dialog_that_names_them(app: TestApp) {
             let waiting = format!("SELECT COUNT(*) FROM ticket WHERE id = {ticket} AND status = 'waiting'");
             tokio::time::sleep(Duration::from_millis(300)).await;
             assert_eq!(app.count(&waiting).await, 1, "going back changes nothing");
-            click_live(&b, &button).await;
+            b.click_live(&button).await;
             b.click("#confirm-ok").await;
             assert!(wait_for(&b, "#queue-notice").await.contains("G-001"));
             assert_eq!(app.count(&waiting).await, 0);

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use scraper::Selector;
 use sickbay::staff::model::Role;
 
-use crate::support::{Client, Page, TestApp, on_both_databases};
+use crate::support::{Client, Page, TestApp, import_students, on_both_databases};
 
 on_both_databases!(
     portal_sheet_filter_finds_the_right_students,
@@ -29,18 +29,6 @@ SCI/20/0003,Chidi,Eze,Science,Chemistry,100L
 ART/20/0001,Dayo,Lawal,Arts,History,100L
 ART/20/0002,Efe,Okoro,Arts,History,200L
 ";
-
-async fn import_students(app: &TestApp, csv: &str) {
-    let options = sickbay::import::service::ImportOptions {
-        create_missing: true,
-        pattern: app.state.settings.get().matric_regex(),
-        today: app.state.settings.get().today(),
-    };
-    let outcome = sickbay::import::service::run(app.db(), &sickbay::audit::Actor::system("test"), None, csv, &options)
-        .await
-        .unwrap();
-    assert_eq!(outcome.counts.rejected, 0, "{:?}", outcome.rejections);
-}
 
 async fn id_of(app: &TestApp, table: &str, name: &str) -> i64 {
     sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE name = $1"))

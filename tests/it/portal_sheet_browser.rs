@@ -45,14 +45,7 @@ CSC/22/0003,Okon,Effiong,Science,Computer Science,100L
 CSC/22/0004,Ọlábísí,Adéwálé-Ọ̀ṣúnkọ̀yà,Science,Computer Science,100L
 CSC/22/0005,Musa,Garba,Science,Computer Science,100L
 ";
-    let options = sickbay::import::service::ImportOptions {
-        create_missing: true,
-        pattern: app.state.settings.get().matric_regex(),
-        today: app.state.settings.get().today(),
-    };
-    sickbay::import::service::run(app.db(), &sickbay::audit::Actor::system("test"), None, csv, &options)
-        .await
-        .unwrap();
+    crate::support::import_students(&app, csv).await;
     app.create_staff("front.desk", sickbay::staff::model::Role::Reception, false)
         .await;
     let backend = format!("{:?}", app.db().backend()).to_lowercase();

@@ -31,22 +31,6 @@ async fn wait_for_text(b: &Browser, css: &str, expected: &str) {
     panic!("{css} never showed {expected:?}; last {last:?}");
 }
 
-/// Clicks `css` in a live region, finding it again if a server push replaced it between finding and clicking.
-async fn click_live(b: &Browser, css: &str) {
-    let mut last = String::new();
-    for _ in 0..50 {
-        match b.client.find(fantoccini::Locator::Css(css)).await {
-            Ok(element) => match element.click().await {
-                Ok(_) => return,
-                Err(err) => last = err.to_string(),
-            },
-            Err(err) => last = err.to_string(),
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("could not click {css}: {last}");
-}
-
 /// Marks the page, so that a reload (which would clear the mark) can be told from a live update.
 async fn mark(b: &Browser) {
     b.client
@@ -112,7 +96,7 @@ async fn the_display_and_the_phone_follow_the_doctors_call(app: TestApp) {
     log_in(&doctor, &app, "dr.adeyemi", "/doctor").await;
     doctor.click("a[href='/queue/doctor']").await;
     doctor.wait_for_path("/queue/doctor").await;
-    click_live(&doctor, "#call-next").await;
+    doctor.click_live("#call-next").await;
     wait_for_text(&doctor, "#queue-notice", "Called A-002 to Room 1.").await;
     doctor.screenshot("32-doctor-called").await;
 
@@ -146,13 +130,13 @@ async fn the_display_and_the_phone_follow_the_doctors_call(app: TestApp) {
     wait_for_text(&phone, "#place-now", "You're next").await;
     assert!(still_marked(&phone).await, "the phone was updated in place");
     phone.screenshot("34-place-next").await;
-    click_live(&doctor, ".ticket-called form[action$='/start'] button").await;
+    doctor.click_live(".ticket-called form[action$='/start'] button").await;
     wait_for_text(&doctor, "#queue-notice", "started").await;
     doctor
         .click(".ticket-with_doctor form[action$='/complete'] button")
         .await;
     wait_for_text(&doctor, "#queue-notice", "completed").await;
-    click_live(&doctor, "#call-next").await;
+    doctor.click_live("#call-next").await;
     wait_for_text(&phone, "#place-room", "Go to Room 1").await;
     assert!(phone.fits_width().await);
     phone.screenshot("35-place-called").await;

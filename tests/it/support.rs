@@ -611,3 +611,17 @@ pub async fn hours_every_day(app: &TestApp, doctor: i64, from: i64, to: i64, slo
         .await
         .expect("slots");
 }
+
+/// Imports students from CSV text straight through the import service (creating missing faculties,
+/// departments and levels), and checks that no row was rejected.
+pub async fn import_students(app: &TestApp, csv: &str) {
+    let options = sickbay::import::service::ImportOptions {
+        create_missing: true,
+        pattern: app.state.settings.get().matric_regex(),
+        today: app.state.settings.get().today(),
+    };
+    let outcome = sickbay::import::service::run(app.db(), &Actor::system("test"), None, csv, &options)
+        .await
+        .expect("import");
+    assert_eq!(outcome.counts.rejected, 0, "{:?}", outcome.rejections);
+}
