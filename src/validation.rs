@@ -22,10 +22,14 @@ pub fn is_multi_line(field: &str) -> bool {
 /// bytes; imported files put it in place of NUL, which PostgreSQL can't store even inside a file's text).
 pub const UNREADABLE: char = '\u{FFFD}';
 
+/// Whether text may not hold `c`.
+pub fn is_forbidden(c: char, multi_line: bool) -> bool {
+    (c.is_control() && !(multi_line && matches!(c, '\n' | '\r' | '\t'))) || c == UNREADABLE
+}
+
 /// The first character `text` may not hold, if any.
 pub fn forbidden_character(text: &str, multi_line: bool) -> Option<char> {
-    text.chars()
-        .find(|&c| (c.is_control() && !(multi_line && matches!(c, '\n' | '\r' | '\t'))) || c == UNREADABLE)
+    text.chars().find(|&c| is_forbidden(c, multi_line))
 }
 
 /// Why `what` (a field's or column's name) is refused because of `c`, in words that say how to fix it.

@@ -54,7 +54,7 @@ pub async fn upload(
                 .file_name()
                 .unwrap_or("students.csv")
                 .chars()
-                .filter(|c| crate::validation::forbidden_character(&c.to_string(), false).is_none())
+                .filter(|c| !crate::validation::is_forbidden(*c, false))
                 .take(100)
                 .collect::<String>();
             let bytes = field.bytes().await.map_err(|e| AppError::BadRequest(e.body_text()))?;
