@@ -106,6 +106,15 @@ impl Browser {
             .expect("click");
     }
 
+    /// Logs in through the login form as `who` and waits for the page it leads to.
+    pub async fn log_in(&self, app: &TestApp, who: &str, password: &str, to: &str) {
+        self.goto(app, "/login").await;
+        self.fill("#identifier", who).await;
+        self.fill("#password", password).await;
+        self.click("form[action='/login'] button[type=submit]").await;
+        self.wait_for_path(to).await;
+    }
+
     /// Scrolls `css` to the middle of the screen, then clicks it: on a patient's page the tab bar fixed at the
     /// bottom of the screen would take a click that WebDriver aims at the screen's lower edge.
     pub async fn click_in_view(&self, css: &str) {

@@ -26,14 +26,6 @@ fn backend(app: &TestApp) -> String {
     format!("{:?}", app.db().backend()).to_lowercase()
 }
 
-async fn log_in(b: &Browser, app: &TestApp, who: &str, password: &str, to: &str) {
-    b.goto(app, "/login").await;
-    b.fill("#identifier", who).await;
-    b.fill("#password", password).await;
-    b.click("form[action='/login'] button[type=submit]").await;
-    b.wait_for_path(to).await;
-}
-
 /// Runs `script` with `args` and returns its value.
 async fn run(b: &Browser, script: &str, args: Vec<Value>) -> Value {
     b.client.execute(script, args).await.expect("script")
@@ -103,7 +95,7 @@ async fn messages_appear_where_reception_acted(app: TestApp) {
         let Some(b) = Browser::start(width, height, &format!("{}-{size}-feedback", backend(&app))).await else {
             return;
         };
-        log_in(&b, &app, "frontdesk", PASSWORD, "/reception").await;
+        b.log_in(&app, "frontdesk", PASSWORD, "/reception").await;
         b.goto(&app, "/queue").await;
         wait_live(&b, "#board-status").await;
         b.click_live(&format!("#due-{ada} button[type=submit]")).await;
@@ -206,7 +198,7 @@ async fn a_double_click_registers_and_books_once(app: TestApp) {
             return;
         };
         // Reception registers a visitor with a double click on "Register patient".
-        log_in(&b, &app, "desk", PASSWORD, "/reception").await;
+        b.log_in(&app, "desk", PASSWORD, "/reception").await;
         b.goto(&app, "/patients/new").await;
         let surname = format!("Doubleclick{index}");
         run(
@@ -231,7 +223,8 @@ async fn a_double_click_registers_and_books_once(app: TestApp) {
 
         // A student books with a double tap on "Book".
         b.client.delete_all_cookies().await.expect("log out");
-        log_in(&b, &app, &format!("BK/26/{index:04}"), STUDENT_PASSWORD, "/me").await;
+        b.log_in(&app, &format!("BK/26/{index:04}"), STUDENT_PASSWORD, "/me")
+            .await;
         b.goto(&app, &format!("/me/book?day={day}")).await;
         b.click_in_view(&format!("input[name=slot_id][value='{slot}']")).await;
         double_click(&b, "form.slot-form button[type=submit]").await;
@@ -280,7 +273,8 @@ async fn destructive_actions_ask_in_a_dialog_that_names_them(app: TestApp) {
             return;
         };
         // A student cancelling a booking: the dialog names it; going back keeps it.
-        log_in(&b, &app, &format!("BK/26/{index:04}"), STUDENT_PASSWORD, "/me").await;
+        b.log_in(&app, &format!("BK/26/{index:04}"), STUDENT_PASSWORD, "/me")
+            .await;
         let student = app.client();
         student.login_ok(&format!("BK/26/{index:04}"), STUDENT_PASSWORD).await;
         booking::book(&student, slot).await.assert_redirect("/me/appointments");
@@ -312,7 +306,7 @@ async fn destructive_actions_ask_in_a_dialog_that_names_them(app: TestApp) {
             else {
                 return;
             };
-            log_in(&b, &app, "frontdesk", PASSWORD, "/reception").await;
+            b.log_in(&app, "frontdesk", PASSWORD, "/reception").await;
             b.goto(&app, "/queue").await;
             wait_live(&b, "#board-status").await;
             let button = format!("#ticket-{ticket} form[action$='/no-show'] button");

@@ -28,14 +28,6 @@ async fn js(b: &Browser, script: &str) -> Value {
     b.client.execute(script, vec![]).await.expect(script)
 }
 
-async fn log_in(b: &Browser, app: &TestApp, who: &str, password: &str, to: &str) {
-    b.goto(app, "/login").await;
-    b.fill("#identifier", who).await;
-    b.fill("#password", password).await;
-    b.click("form[action='/login'] button[type=submit]").await;
-    b.wait_for_path(to).await;
-}
-
 async fn log_out(b: &Browser) {
     b.client
         .execute("document.querySelector('.logout-form').submit(); return true;", vec![])
@@ -81,7 +73,9 @@ async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
     let Some(phone) = Browser::start(360, 740, &format!("{backend}-phone-hardening")).await else {
         return;
     };
-    log_in(&phone, &app, "BK/26/0000", crate::booking::STUDENT_PASSWORD, "/me").await;
+    phone
+        .log_in(&app, "BK/26/0000", crate::booking::STUDENT_PASSWORD, "/me")
+        .await;
     phone.goto(&app, &format!("/me/book?day={tomorrow}")).await;
     assert_fits(&phone, 360, "the booking page").await;
     phone.screenshot("50-book-top").await;
@@ -256,7 +250,7 @@ async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
     };
     app.create_staff("front.desk", sickbay::staff::model::Role::Reception, false)
         .await;
-    log_in(&desk, &app, "front.desk", PASSWORD, "/reception").await;
+    desk.log_in(&app, "front.desk", PASSWORD, "/reception").await;
     desk.goto(&app, &format!("/patients/{}/book?day={tomorrow}", ids[0]))
         .await;
     let height = js(&desk, "return document.documentElement.scrollHeight;").await;
@@ -276,7 +270,8 @@ async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
     .await;
     desk.screenshot("52b-reception-book-slots").await;
     log_out(&desk).await;
-    log_in(&desk, &app, "BK/26/0000", crate::booking::STUDENT_PASSWORD, "/me").await;
+    desk.log_in(&app, "BK/26/0000", crate::booking::STUDENT_PASSWORD, "/me")
+        .await;
     desk.goto(&app, &format!("/me/book?day={tomorrow}")).await;
     let height = js(&desk, "return document.documentElement.scrollHeight;").await;
     assert!(
@@ -313,7 +308,7 @@ async fn the_phone_shell_stays_on_one_line_and_nothing_overflows(app: TestApp) {
             return;
         };
         let phone = width < 768;
-        log_in(&b, &app, "admin", ADMIN_PASSWORD, "/admin").await;
+        b.log_in(&app, "admin", ADMIN_PASSWORD, "/admin").await;
         let header = js(
             &b,
             "const h = document.querySelector('.site-header').getBoundingClientRect().height;
@@ -374,7 +369,7 @@ async fn the_phone_shell_stays_on_one_line_and_nothing_overflows(app: TestApp) {
         b.screenshot("63-hours").await;
         log_out(&b).await;
 
-        log_in(&b, &app, "dr.wing", PASSWORD, "/doctor").await;
+        b.log_in(&app, "dr.wing", PASSWORD, "/doctor").await;
         b.goto(&app, "/queue/doctor").await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_fits(&b, width, "the doctor's queue with a long room name").await;
@@ -422,7 +417,7 @@ async fn the_phone_shell_stays_on_one_line_and_nothing_overflows(app: TestApp) {
         b.screenshot("65-display-long-room").await;
 
         // A patient: a short header and the tab bar at the bottom, the current tab marked.
-        log_in(&b, &app, "QU/26/0001", PASSWORD, "/me").await;
+        b.log_in(&app, "QU/26/0001", PASSWORD, "/me").await;
         for (path, current) in [("/me", "/me"), ("/me/book", "/me/book"), ("/me/queue", "/me/queue")] {
             b.goto(&app, path).await;
             let bar = js(

@@ -48,14 +48,6 @@ async fn still_marked(b: &Browser) -> bool {
     mark.as_str() == Some("still the same page")
 }
 
-async fn log_in(b: &Browser, app: &TestApp, who: &str, to: &str) {
-    b.goto(app, "/login").await;
-    b.fill("#identifier", who).await;
-    b.fill("#password", PASSWORD).await;
-    b.click("form[action='/login'] button[type=submit]").await;
-    b.wait_for_path(to).await;
-}
-
 async fn the_display_and_the_phone_follow_the_doctors_call(app: TestApp) {
     let c = clinic(&app).await;
     patients(&app, &["Amaka", "Tunde"]).await;
@@ -80,7 +72,7 @@ async fn the_display_and_the_phone_follow_the_doctors_call(app: TestApp) {
     let Some(phone) = Browser::start(360, 740, &format!("{backend}-phone-queue")).await else {
         return;
     };
-    log_in(&phone, &app, "QU/26/0000", "/me").await;
+    phone.log_in(&app, "QU/26/0000", PASSWORD, "/me").await;
     assert_eq!(phone.text("#my-queue-ticket").await, "A-001");
     phone.click("a.queue-card").await;
     phone.wait_for_path("/me/queue").await;
@@ -93,7 +85,7 @@ async fn the_display_and_the_phone_follow_the_doctors_call(app: TestApp) {
     let Some(doctor) = Browser::start(1280, 900, &format!("{backend}-desktop-doctor")).await else {
         return;
     };
-    log_in(&doctor, &app, "dr.adeyemi", "/doctor").await;
+    doctor.log_in(&app, "dr.adeyemi", PASSWORD, "/doctor").await;
     doctor.click("a[href='/queue/doctor']").await;
     doctor.wait_for_path("/queue/doctor").await;
     doctor.click_live("#call-next").await;
@@ -147,7 +139,7 @@ async fn the_display_and_the_phone_follow_the_doctors_call(app: TestApp) {
     let Some(desk) = Browser::start(1280, 900, &format!("{backend}-desktop-reception")).await else {
         return;
     };
-    log_in(&desk, &app, "frontdesk", "/reception").await;
+    desk.log_in(&app, "frontdesk", PASSWORD, "/reception").await;
     desk.goto(&app, "/queue").await;
     wait_for_text(&desk, "#board-status", "Live").await;
     wait_for_text(&desk, &format!("#queue-doctor-{a} .queue-stats"), "1 served").await;
@@ -216,7 +208,7 @@ async fn a_push_waits_while_reception_is_choosing(app: TestApp) {
     let Some(desk) = Browser::start(1280, 900, &format!("{backend}-desktop-choosing")).await else {
         return;
     };
-    log_in(&desk, &app, "frontdesk", "/reception").await;
+    desk.log_in(&app, "frontdesk", PASSWORD, "/reception").await;
     desk.goto(&app, "/queue").await;
     // The stream's first message (the full state) has been swapped in.
     wait_for_text(&desk, "#board-status", "updated").await;
