@@ -39,12 +39,6 @@ impl FormKey {
         }
     }
 
-    /// The id a form sent back, or a fresh one: what a re-rendered form carries on (the same id, since nothing
-    /// was created under it) or a new form starts with.
-    pub fn carry_on(text: &str) -> Self {
-        FormKey::parse(text).ok().flatten().unwrap_or_else(FormKey::mint)
-    }
-
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -159,7 +153,6 @@ mod tests {
         let (a, b) = (FormKey::mint(), FormKey::mint());
         assert_ne!(a, b);
         assert_eq!(FormKey::parse(a.as_str()).ok().flatten(), Some(a.clone()));
-        assert_eq!(FormKey::carry_on(a.as_str()), a);
     }
 
     #[test]
@@ -169,6 +162,5 @@ mod tests {
         assert!(FormKey::parse("xyz").is_err());
         assert!(FormKey::parse(&"A".repeat(32)).is_err());
         assert!(FormKey::parse(&"a".repeat(33)).is_err());
-        assert_ne!(FormKey::carry_on("nonsense").as_str(), "nonsense");
     }
 }

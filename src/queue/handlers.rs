@@ -521,11 +521,7 @@ async fn find_registered(
         errors.add("number", "Enter the patient's name, clinic number or matric number.");
         return Ok(None);
     }
-    let found: Vec<PatientSummary> = patient_service::find(&state.db, typed)
-        .await?
-        .into_iter()
-        .filter(|p| p.active)
-        .collect();
+    let found = active_matches(state, typed).await?;
     let upper = typed.to_uppercase();
     let exact = found
         .iter()
@@ -544,6 +540,12 @@ async fn find_registered(
             Ok(None)
         }
     }
+}
+
+/// The active patients a walk-in search finds (only they can join the queue).
+async fn active_matches(state: &AppState, typed: &str) -> AppResult<Vec<PatientSummary>> {
+    let found = patient_service::find(&state.db, typed).await?;
+    Ok(found.into_iter().filter(|p| p.active).collect())
 }
 
 /// What to say when a typed name fits several patients: who they are, so the clerk can type a number.
@@ -586,11 +588,7 @@ pub async fn walk_in_matches(
     let typed: String = query.number.trim().chars().take(100).collect();
     let mut matches: Vec<PatientSummary> = match typed.chars().count() {
         0 | 1 => Vec::new(),
-        _ => patient_service::find(&state.db, &typed)
-            .await?
-            .into_iter()
-            .filter(|p| p.active)
-            .collect(),
+        _ => active_matches(&state, &typed).await?,
     };
     let more = matches.len() > MATCHES_SHOWN;
     matches.truncate(MATCHES_SHOWN);
