@@ -8,13 +8,14 @@ mod common;
 
 use std::time::Instant;
 
-use sickbay::audit::Actor;
 use sickbay::config::Config;
 use sickbay::db::{Date, Db, Timestamp};
+use sickbay::identity::Actor;
+use sickbay::identity::Role;
 use sickbay::patients::model::{MatricNumber, PatientDetails, PatientKind};
 use sickbay::patients::repo::PortalAccess;
 use sickbay::scheduling::model::Availability;
-use sickbay::staff::model::{NewStaff, Role};
+use sickbay::staff::model::NewStaff;
 use sickbay::state::AppState;
 
 const CLIENTS: usize = 16;

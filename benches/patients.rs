@@ -9,13 +9,14 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use sickbay::audit::Actor;
 use sickbay::config::Config;
 use sickbay::db::Db;
+use sickbay::identity::Actor;
+use sickbay::identity::Role;
 use sickbay::import::service::{self as import, ImportOptions};
 use sickbay::patients::model::search_terms;
 use sickbay::patients::repo as patient_repo;
-use sickbay::staff::model::{NewStaff, Role};
+use sickbay::staff::model::NewStaff;
 use sickbay::state::AppState;
 
 const FIRST: [&str; 20] = [

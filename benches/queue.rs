@@ -11,14 +11,15 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use sickbay::audit::Actor;
 use sickbay::config::Config;
 use sickbay::db::{Date, Db};
+use sickbay::identity::Actor;
+use sickbay::identity::Role;
 use sickbay::patients::model::{PatientDetails, PatientKind};
 use sickbay::patients::repo::PortalAccess;
 use sickbay::queue::model::Priority;
 use sickbay::queue::service::{self as queue, RoomForm, WalkInPatient};
-use sickbay::staff::model::{NewStaff, Role};
+use sickbay::staff::model::NewStaff;
 use sickbay::state::AppState;
 use tokio::sync::mpsc;
 

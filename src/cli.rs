@@ -7,11 +7,12 @@ use std::process::ExitCode;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::audit::Actor;
 use crate::auth::password;
 use crate::config::{Cli, Command, Config, ImportCommand, ServeArgs, UserCommand};
 use crate::db::{Backend, Db, sqlite_path};
-use crate::staff::model::{NewStaff, Role};
+use crate::identity::Actor;
+use crate::identity::Role;
+use crate::staff::model::NewStaff;
 use crate::staff::service::{self, StaffError};
 use crate::state::AppState;
 

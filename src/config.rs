@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Args, Parser, Subcommand};
 
-use crate::staff::model::Role;
+use crate::identity::Role;
 
 #[derive(Parser, Debug)]
 #[command(name = "sickbay", version, about = "Sickbay: clinic management for a campus clinic")]

@@ -8,9 +8,8 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::db::events::EventHub;
 use crate::db::sessions::SessionBackend;
-use crate::queue::views::Snapshot;
+use crate::queue::LiveCaches;
 use crate::settings::SettingsCache;
-use crate::web::live::Shared;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -22,10 +21,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// What changed, for the live pages' event streams (across instances on PostgreSQL).
     pub events: EventHub,
-    /// Today's queue, read once per change for every open live page.
-    pub snapshots: Shared<Arc<Snapshot>>,
-    /// Display fragments, rendered once per change for every screen showing the same filter.
-    pub renders: Shared<Arc<str>>,
+    /// The queue's live pages' work, done once per change for every open screen.
+    pub queue: LiveCaches,
 }
 
 impl AppState {
@@ -40,8 +37,7 @@ impl AppState {
             config: Arc::new(config),
             shutdown: CancellationToken::new(),
             events: EventHub::default(),
-            snapshots: Shared::default(),
-            renders: Shared::default(),
+            queue: LiveCaches::default(),
         })
     }
 }

@@ -5,6 +5,8 @@
 //! a newline in a name) corrupt lists, CSV exports and printed cards. So text may hold no control
 //! character, except line breaks and tabs in the fields that are written on several lines.
 
+use std::collections::BTreeMap;
+
 /// Form fields whose text may span lines (the textareas); every other field holds one line. A unit test
 /// checks that every textarea in `templates/` is listed here.
 pub const MULTI_LINE_FIELDS: &[&str] = &["address", "allergies", "chronic_conditions", "clinic_address", "reason"];
@@ -67,9 +69,60 @@ pub fn check_urlencoded(bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// A record's id as typed in a form or query: a positive whole number, or nothing.
+pub fn parse_id(text: &str) -> Option<i64> {
+    text.trim().parse::<i64>().ok().filter(|id| *id > 0)
+}
+
+/// Messages keyed by field name, shown beside the fields of a re-rendered form.
+#[derive(Clone, Debug, Default)]
+pub struct FieldErrors(BTreeMap<&'static str, String>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.entry(field).or_insert_with(|| message.into());
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.get(field).map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Every message, in the order of the field names.
+    pub fn messages(&self) -> impl Iterator<Item = &str> {
+        self.0.values().map(String::as_str)
+    }
+
+    /// Turns `Err` into a message on `field` and gives back the value when there was one.
+    pub fn check<T, E: std::fmt::Display>(&mut self, field: &'static str, result: Result<T, E>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(err) => {
+                self.add(field, err.to_string());
+                None
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_message_per_field_wins() {
+        let mut errors = FieldErrors::default();
+        assert!(errors.is_empty());
+        errors.add("name", "required");
+        errors.add("name", "too long");
+        assert_eq!(errors.get("name"), Some("required"));
+        assert_eq!(errors.check::<i32, _>("age", Err("not a number")), None);
+        assert_eq!(errors.get("age"), Some("not a number"));
+        assert_eq!(errors.check::<_, String>("x", Ok(3)), Some(3));
+    }
 
     #[test]
     fn one_line_fields_refuse_every_control_character() {

@@ -12,12 +12,12 @@ use super::model::{
 };
 use super::repo;
 use super::service::{self, AcademicError};
-use crate::audit::Actor;
 use crate::db::once::FormKey;
 use crate::db::{Db, Timestamp};
 use crate::state::AppState;
-use crate::web::extract::{Admins, ClientIp, Staff};
-use crate::web::form::{FieldErrors, Form, form_key};
+use crate::validation::FieldErrors;
+use crate::web::extract::{Admins, Staff};
+use crate::web::form::Form;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
 
@@ -202,19 +202,14 @@ async fn after_create(
 pub async fn create_faculty(
     admin: Staff<Admins>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     session: Session,
     layout: Layout,
     Form(form): Form<FacultyForm>,
 ) -> AppResult<Response> {
     let result = match FacultyInput::validate(&form.name, &form.code) {
-        Ok(faculty) => service::create_faculty(
-            &state.db,
-            &Actor::staff(&admin, &ip).with_form(form_key(&form.form_id)?),
-            &faculty,
-        )
-        .await
-        .map(|_| format!("Faculty {} added.", faculty.name)),
+        Ok(faculty) => service::create_faculty(&state.db, &admin.actor_with_form(&form.form_id)?, &faculty)
+            .await
+            .map(|_| format!("Faculty {} added.", faculty.name)),
         Err(errors) => Err(AcademicError::Invalid(errors)),
     };
     after_create(&state, &session, layout, result, |page, errors| {
@@ -227,19 +222,14 @@ pub async fn create_faculty(
 pub async fn create_department(
     admin: Staff<Admins>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     session: Session,
     layout: Layout,
     Form(form): Form<DepartmentForm>,
 ) -> AppResult<Response> {
     let result = match DepartmentInput::validate(&form.faculty_id, &form.name, &form.code) {
-        Ok(department) => service::create_department(
-            &state.db,
-            &Actor::staff(&admin, &ip).with_form(form_key(&form.form_id)?),
-            &department,
-        )
-        .await
-        .map(|_| format!("Department {} added.", department.name)),
+        Ok(department) => service::create_department(&state.db, &admin.actor_with_form(&form.form_id)?, &department)
+            .await
+            .map(|_| format!("Department {} added.", department.name)),
         Err(errors) => Err(AcademicError::Invalid(errors)),
     };
     after_create(&state, &session, layout, result, |page, errors| {
@@ -252,19 +242,14 @@ pub async fn create_department(
 pub async fn create_level(
     admin: Staff<Admins>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     session: Session,
     layout: Layout,
     Form(form): Form<LevelForm>,
 ) -> AppResult<Response> {
     let result = match LevelInput::validate(&form.name, &form.sort_order) {
-        Ok(level) => service::create_level(
-            &state.db,
-            &Actor::staff(&admin, &ip).with_form(form_key(&form.form_id)?),
-            &level,
-        )
-        .await
-        .map(|_| format!("Level {} added.", level.name)),
+        Ok(level) => service::create_level(&state.db, &admin.actor_with_form(&form.form_id)?, &level)
+            .await
+            .map(|_| format!("Level {} added.", level.name)),
         Err(errors) => Err(AcademicError::Invalid(errors)),
     };
     after_create(&state, &session, layout, result, |page, errors| {
@@ -277,19 +262,14 @@ pub async fn create_level(
 pub async fn create_session(
     admin: Staff<Admins>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     session: Session,
     layout: Layout,
     Form(form): Form<SessionForm>,
 ) -> AppResult<Response> {
     let result = match SessionInput::validate(&form.name, &form.starts_on, &form.ends_on) {
-        Ok(input) => service::create_session(
-            &state.db,
-            &Actor::staff(&admin, &ip).with_form(form_key(&form.form_id)?),
-            &input,
-        )
-        .await
-        .map(|_| format!("Session {} added.", input.name)),
+        Ok(input) => service::create_session(&state.db, &admin.actor_with_form(&form.form_id)?, &input)
+            .await
+            .map(|_| format!("Session {} added.", input.name)),
         Err(errors) => Err(AcademicError::Invalid(errors)),
     };
     after_create(&state, &session, layout, result, |page, errors| {
@@ -380,7 +360,6 @@ async fn saved(session: &Session, kind: Kind) -> AppResult<Response> {
 pub async fn update_faculty(
     admin: Staff<Admins>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
     layout: Layout,
@@ -388,7 +367,7 @@ pub async fn update_faculty(
 ) -> AppResult<Response> {
     let seen = seen_version(form.version)?;
     let result = match FacultyInput::validate(&form.name, &form.code) {
-        Ok(faculty) => service::update_faculty(&state.db, &Actor::staff(&admin, &ip), id, seen, &faculty).await,
+        Ok(faculty) => service::update_faculty(&state.db, &admin.actor, id, seen, &faculty).await,
         Err(errors) => Err(AcademicError::Invalid(errors)),
     };
     match result {
@@ -454,7 +433,6 @@ pub async fn show_department(
 pub async fn update_department(
     admin: Staff<Admins>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
     layout: Layout,
@@ -462,9 +440,7 @@ pub async fn update_department(
 ) -> AppResult<Response> {
     let seen = seen_version(form.version)?;
     let result = match DepartmentInput::validate(&form.faculty_id, &form.name, &form.code) {
-        Ok(department) => {
-            service::update_department(&state.db, &Actor::staff(&admin, &ip), id, seen, &department).await
-        }
+        Ok(department) => service::update_department(&state.db, &admin.actor, id, seen, &department).await,
         Err(errors) => Err(AcademicError::Invalid(errors)),
     };
     match result {
@@ -521,7 +497,6 @@ pub async fn show_level(
 pub async fn update_level(
     admin: Staff<Admins>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
     layout: Layout,
@@ -529,7 +504,7 @@ pub async fn update_level(
 ) -> AppResult<Response> {
     let seen = seen_version(form.version)?;
     let result = match LevelInput::validate(&form.name, &form.sort_order) {
-        Ok(level) => service::update_level(&state.db, &Actor::staff(&admin, &ip), id, seen, &level).await,
+        Ok(level) => service::update_level(&state.db, &admin.actor, id, seen, &level).await,
         Err(errors) => Err(AcademicError::Invalid(errors)),
     };
     match result {
@@ -587,7 +562,6 @@ pub async fn show_session(
 pub async fn update_session(
     admin: Staff<Admins>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
     layout: Layout,
@@ -595,7 +569,7 @@ pub async fn update_session(
 ) -> AppResult<Response> {
     let seen = seen_version(form.version)?;
     let result = match SessionInput::validate(&form.name, &form.starts_on, &form.ends_on) {
-        Ok(input) => service::update_session(&state.db, &Actor::staff(&admin, &ip), id, seen, &input).await,
+        Ok(input) => service::update_session(&state.db, &admin.actor, id, seen, &input).await,
         Err(errors) => Err(AcademicError::Invalid(errors)),
     };
     match result {
@@ -614,33 +588,30 @@ pub async fn update_session(
 pub async fn deactivate<K: KindOf>(
     admin: Staff<Admins>,
     state: State<AppState>,
-    ip: ClientIp,
     id: IdPath,
     session: Session,
 ) -> AppResult<Redirect> {
-    change_active(admin, state, ip, id, session, K::KIND, false).await
+    change_active(admin, state, id, session, K::KIND, false).await
 }
 
 pub async fn reactivate<K: KindOf>(
     admin: Staff<Admins>,
     state: State<AppState>,
-    ip: ClientIp,
     id: IdPath,
     session: Session,
 ) -> AppResult<Redirect> {
-    change_active(admin, state, ip, id, session, K::KIND, true).await
+    change_active(admin, state, id, session, K::KIND, true).await
 }
 
 async fn change_active(
     admin: Staff<Admins>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
     kind: Kind,
     active: bool,
 ) -> AppResult<Redirect> {
-    service::set_active(&state.db, &Actor::staff(&admin, &ip), kind, id, active)
+    service::set_active(&state.db, &admin.actor, kind, id, active)
         .await
         .map_err(academic_error)?;
     let message = if active {
@@ -658,11 +629,10 @@ async fn change_active(
 pub async fn delete<K: KindOf>(
     admin: Staff<Admins>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
 ) -> AppResult<Redirect> {
-    let name = service::delete(&state.db, &Actor::staff(&admin, &ip), K::KIND, id)
+    let name = service::delete(&state.db, &admin.actor, K::KIND, id)
         .await
         .map_err(academic_error)?;
     flash(
@@ -677,11 +647,10 @@ pub async fn delete<K: KindOf>(
 pub async fn make_current(
     admin: Staff<Admins>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
 ) -> AppResult<Redirect> {
-    service::make_current(&state.db, &Actor::staff(&admin, &ip), id)
+    service::make_current(&state.db, &admin.actor, id)
         .await
         .map_err(academic_error)?;
     flash(&session, FlashKind::Success, "Current session changed.").await?;

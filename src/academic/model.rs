@@ -2,7 +2,7 @@
 
 use crate::db::types::InvalidValue;
 use crate::db::{Date, Flag, Timestamp};
-use crate::web::form::FieldErrors;
+use crate::validation::FieldErrors;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Faculty {

@@ -5,10 +5,11 @@ use super::model::{
     duplicate_message,
 };
 use super::repo;
-use crate::audit::{self, Actor, AuditEntry};
+use crate::audit::{self, AuditEntry};
 use crate::db::once::Claim;
 use crate::db::{Db, Timestamp, Tx, is_foreign_key_violation, violated_unique_index};
-use crate::web::form::FieldErrors;
+use crate::identity::Actor;
+use crate::validation::FieldErrors;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AcademicError {

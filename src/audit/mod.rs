@@ -10,7 +10,7 @@ use axum::routing::get;
 
 use crate::state::AppState;
 
-pub use model::{Actor, AuditEntry};
+pub use model::AuditEntry;
 pub use repo::record;
 
 pub fn router() -> Router<AppState> {

@@ -1,7 +1,8 @@
 use sqlx::AnyConnection;
 
-use super::model::{Actor, AuditEntry, AuditRow};
+use super::model::{AuditEntry, AuditRow};
 use crate::db::{Db, Timestamp};
+use crate::identity::Actor;
 use crate::web::paging::PageRequest;
 
 /// Writes one audit row on the caller's connection (normally inside the transaction of the change).

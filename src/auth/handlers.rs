@@ -8,16 +8,19 @@ use tower_sessions::Session;
 
 use super::model::{self, Failures};
 use super::{password, repo};
-use crate::audit::{self, Actor, AuditEntry};
+use crate::audit::{self, AuditEntry};
 use crate::db::Timestamp;
+use crate::identity::Actor;
+use crate::identity::{CurrentUser, PRINCIPAL_KEY, Principal};
 use crate::patients::model::looks_like_clinic_number;
 use crate::patients::repo as patient_repo;
 use crate::staff::repo as staff_repo;
 use crate::state::AppState;
+use crate::validation::FieldErrors;
 use crate::web::AppResult;
 use crate::web::csrf;
-use crate::web::extract::{ClientIp, CurrentUser, PRINCIPAL_KEY, Principal, safe_next};
-use crate::web::form::{FieldErrors, Form, Query};
+use crate::web::extract::{ClientIp, safe_next};
+use crate::web::form::{Form, Query};
 use crate::web::layout::{FlashKind, Layout, flash};
 
 const BAD_CREDENTIALS: &str = "That username or password is not right.";

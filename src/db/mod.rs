@@ -15,7 +15,7 @@ use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Transaction};
 
-pub use types::{Date, Flag, Money, Timestamp};
+pub use types::{Currency, Date, Flag, Money, Timestamp};
 
 /// A write transaction on either backend.
 pub type Tx = Transaction<'static, Any>;

@@ -175,6 +175,19 @@ impl Money {
     }
 }
 
+/// How the clinic writes money: its currency code and the digits after the point.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Currency {
+    pub code: String,
+    pub minor_digits: u32,
+}
+
+impl Currency {
+    pub fn format(&self, amount: Money) -> String {
+        format!("{} {}", self.code, amount.format_major(self.minor_digits))
+    }
+}
+
 fn group_thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);

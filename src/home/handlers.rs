@@ -6,13 +6,14 @@ use axum::response::Redirect;
 use crate::audit::model::AuditRow;
 use crate::audit::repo as audit_repo;
 use crate::db::Date;
+use crate::identity::CurrentUser;
+use crate::identity::{Role, StaffUser};
 use crate::patients::model::PatientSummary;
 use crate::patients::repo as patient_repo;
 use crate::scheduling::repo::{self as scheduling_repo, AppointmentView};
-use crate::staff::model::{Role, StaffUser};
 use crate::state::AppState;
 use crate::web::AppResult;
-use crate::web::extract::{Admins, CurrentUser, Doctors, LabStaff, Pharmacists, ReceptionStaff, Staff};
+use crate::web::extract::{Admins, Doctors, LabStaff, Pharmacists, ReceptionStaff, Staff};
 use crate::web::layout::Layout;
 use crate::web::paging::PageRequest;
 

@@ -9,9 +9,8 @@ use tower_sessions::Session;
 use super::model::{HeaderMap, Rejection, StudentRow};
 use super::repo::{self, ImportJob, JobStatus};
 use super::service::{self, FileError, ImportOptions};
-use crate::audit::Actor;
 use crate::state::AppState;
-use crate::web::extract::{Admins, ClientIp, Staff};
+use crate::web::extract::{Admins, Staff};
 use crate::web::form::Form;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
@@ -173,7 +172,6 @@ pub struct StartForm {
 pub async fn start(
     admin: Staff<Admins>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
     Form(form): Form<StartForm>,
@@ -187,7 +185,7 @@ pub async fn start(
             pattern: settings.matric_regex(),
             today: settings.today(),
         };
-        let actor = Actor::staff(&admin, &ip);
+        let actor = admin.actor.clone();
         let db = state.db.clone();
         tokio::spawn(async move {
             if let Err(err) = service::run_job(&db, &actor, id, &options).await {

@@ -12,8 +12,9 @@ use super::model::{
 };
 use super::repo::{self, Counts, JobStatus};
 use crate::academic::repo as academic_repo;
-use crate::audit::{self, Actor, AuditEntry};
+use crate::audit::{self, AuditEntry};
 use crate::db::{Db, Tx};
+use crate::identity::Actor;
 use crate::patients::model::{PatientDetails, PatientKind};
 use crate::patients::repo::PortalAccess;
 use crate::patients::service::{self as patient_service, PatientError};

@@ -14,14 +14,14 @@ use super::repo::{self, PortalAccess};
 use super::service::{self, PatientError};
 use crate::academic::model::AcademicOptions;
 use crate::academic::repo as academic_repo;
-use crate::audit::Actor;
 use crate::auth::password;
 use crate::db::Timestamp;
 use crate::db::once::FormKey;
 use crate::scheduling::repo::{self as schedule_repo, AppointmentView};
 use crate::state::AppState;
-use crate::web::extract::{AnyStaff, ClientIp, FrontDesk, RoleSet, Staff};
-use crate::web::form::{FieldErrors, Form, Query, form_key};
+use crate::validation::FieldErrors;
+use crate::web::extract::{AnyStaff, FrontDesk, RoleSet, Staff};
+use crate::web::form::{Form, Query};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
@@ -129,12 +129,11 @@ pub async fn new_form(_user: Staff<FrontDesk>, State(state): State<AppState>, la
 pub async fn create(
     user: Staff<FrontDesk>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     session: Session,
     layout: Layout,
     Form(form): Form<PatientForm>,
 ) -> AppResult<Response> {
-    let actor = Actor::staff(&user, &ip).with_form(form_key(&form.form_id)?);
+    let actor = user.actor_with_form(&form.form_id)?;
     let settings = state.settings.get();
     let academic = academic_repo::options(&state.db).await?;
     let details = match form.validate(&settings.matric_regex(), &academic, settings.today(), [None; 4]) {
@@ -235,13 +234,12 @@ pub struct ProfilePage {
 pub async fn profile(
     user: Staff<AnyStaff>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
     layout: Layout,
 ) -> AppResult<ProfilePage> {
     let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    service::record_view(&state.db, &Actor::staff(&user, &ip), id, "patient.view").await?;
+    service::record_view(&state.db, &user.actor, id, "patient.view").await?;
     let settings = state.settings.get();
     let academic = academic_repo::options(&state.db).await?;
     let can_edit = FrontDesk::ROLES.contains(&user.role);
@@ -281,12 +279,11 @@ pub async fn profile(
 pub async fn edit_form(
     user: Staff<FrontDesk>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     layout: Layout,
 ) -> AppResult<FormPage> {
     let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    service::record_view(&state.db, &Actor::staff(&user, &ip), id, "patient.view_edit").await?;
+    service::record_view(&state.db, &user.actor, id, "patient.view_edit").await?;
     let academic = academic_repo::options(&state.db).await?;
     let form = patient.to_form();
     Ok(FormPage::new(layout, Some(patient), form, academic))
@@ -295,7 +292,6 @@ pub async fn edit_form(
 pub async fn update(
     user: Staff<FrontDesk>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
     layout: Layout,
@@ -323,7 +319,7 @@ pub async fn update(
             }));
         }
     };
-    match service::update(&state.db, &Actor::staff(&user, &ip), id, seen, &details).await {
+    match service::update(&state.db, &user.actor, id, seen, &details).await {
         Ok(()) => {
             flash(&session, FlashKind::Success, "Changes saved.").await?;
             Ok(Redirect::to(&format!("/patients/{id}")).into_response())
@@ -346,12 +342,11 @@ pub async fn update(
 pub async fn approve(
     user: Staff<FrontDesk>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
 ) -> AppResult<Redirect> {
     repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    service::approve(&state.db, &Actor::staff(&user, &ip), id)
+    service::approve(&state.db, &user.actor, id)
         .await
         .map_err(patient_error)?;
     flash(&session, FlashKind::Success, "Portal access approved.").await?;
@@ -362,12 +357,11 @@ pub async fn approve(
 pub async fn reset_password(
     admin: Staff<FrontDesk>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
 ) -> AppResult<Redirect> {
     let generated = password::generate();
-    service::reset_password(&state.db, &Actor::staff(&admin, &ip), id, &generated)
+    service::reset_password(&state.db, &admin.actor, id, &generated)
         .await
         .map_err(patient_error)?;
     session
@@ -392,12 +386,11 @@ pub async fn reset_password(
 pub async fn card(
     user: Staff<AnyStaff>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     layout: Layout,
 ) -> AppResult<super::portal::CardPage> {
     let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    service::record_view(&state.db, &Actor::staff(&user, &ip), id, "patient.view_card").await?;
+    service::record_view(&state.db, &user.actor, id, "patient.view_card").await?;
     Ok(super::portal::CardPage::new(
         layout,
         patient,
@@ -406,25 +399,15 @@ pub async fn card(
     ))
 }
 
-pub async fn qr(
-    user: Staff<AnyStaff>,
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    IdPath(id): IdPath,
-) -> AppResult<Response> {
+pub async fn qr(user: Staff<AnyStaff>, State(state): State<AppState>, IdPath(id): IdPath) -> AppResult<Response> {
     let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    service::record_view(&state.db, &Actor::staff(&user, &ip), id, "patient.view_qr").await?;
+    service::record_view(&state.db, &user.actor, id, "patient.view_qr").await?;
     super::portal::qr_response(&patient.clinic_number)
 }
 
-pub async fn photo(
-    user: Staff<AnyStaff>,
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    IdPath(id): IdPath,
-) -> AppResult<Response> {
+pub async fn photo(user: Staff<AnyStaff>, State(state): State<AppState>, IdPath(id): IdPath) -> AppResult<Response> {
     let response = photo_response(&state, id).await?;
-    service::record_view(&state.db, &Actor::staff(&user, &ip), id, "patient.view_photo").await?;
+    service::record_view(&state.db, &user.actor, id, "patient.view_photo").await?;
     Ok(response)
 }
 
@@ -446,7 +429,6 @@ const PHOTO_LIMIT: usize = 1024 * 1024;
 pub async fn upload_photo(
     user: Staff<FrontDesk>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
     mut multipart: Multipart,
@@ -474,7 +456,7 @@ pub async fn upload_photo(
     }
     let mime =
         image_type(&data).ok_or_else(|| AppError::BadRequest("The photo must be a JPEG or PNG image.".into()))?;
-    service::save_photo(&state.db, &Actor::staff(&user, &ip), id, mime, &data)
+    service::save_photo(&state.db, &user.actor, id, mime, &data)
         .await
         .map_err(patient_error)?;
     flash(&session, FlashKind::Success, "Photo saved.").await?;

@@ -10,9 +10,10 @@ use crate::academic::model::AcademicOptions;
 use crate::db::once::{FIELD as FORM_FIELD, FormKey};
 use crate::db::types::InvalidValue;
 use crate::db::{Date, Flag, Timestamp};
+use crate::identity;
 use crate::staff::model::parse_email;
 use crate::text_enum;
-use crate::web::form::{FieldErrors, parse_id};
+use crate::validation::{FieldErrors, parse_id};
 
 text_enum! {
     pub enum PatientKind {
@@ -557,34 +558,6 @@ pub fn prefix_range(term: &str) -> (String, String) {
 /// The version of the rules above. Raised whenever they change, so existing tokens are made again once at start.
 pub const SEARCH_TOKENS_VERSION: i64 = 2;
 
-/// A patient as the session resolves them on each request.
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct PatientUser {
-    pub id: i64,
-    pub clinic_number: String,
-    pub matric_number: Option<String>,
-    pub first_name: String,
-    pub surname: String,
-    #[sqlx(try_from = "Flag")]
-    pub must_change_password: bool,
-    #[sqlx(try_from = "Flag")]
-    pub approved: bool,
-    #[sqlx(try_from = "Flag")]
-    pub active: bool,
-    pub session_version: i64,
-}
-
-impl PatientUser {
-    pub fn full_name(&self) -> String {
-        format!("{} {}", self.first_name, self.surname)
-    }
-
-    /// What they log in with, for the rule that a password must not contain it.
-    pub fn login_name(&self) -> &str {
-        self.matric_number.as_deref().unwrap_or(&self.clinic_number)
-    }
-}
-
 /// A whole patient record.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Patient {
@@ -627,16 +600,7 @@ pub struct Patient {
 
 impl Patient {
     pub fn full_name(&self) -> String {
-        [
-            self.first_name.as_str(),
-            self.other_names.as_str(),
-            self.surname.as_str(),
-        ]
-        .iter()
-        .filter(|s| !s.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" ")
+        identity::full_name(&self.first_name, &self.other_names, &self.surname)
     }
 
     /// Age in whole years on `today`.
@@ -706,17 +670,9 @@ pub struct PatientSummary {
 }
 
 impl PatientSummary {
-    pub fn full_name(&self) -> String {
-        [
-            self.surname.as_str(),
-            self.first_name.as_str(),
-            self.other_names.as_str(),
-        ]
-        .iter()
-        .filter(|s| !s.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" ")
+    /// Surname first: search results and lists are sorted by surname.
+    pub fn list_name(&self) -> String {
+        identity::list_name(&self.first_name, &self.other_names, &self.surname)
     }
 }
 
@@ -846,29 +802,18 @@ pub struct SheetStudent {
 }
 
 impl SheetStudent {
-    /// Surname first, for lists sorted by surname.
     pub fn list_name(&self) -> String {
-        join_names(&[&self.surname, &self.first_name, &self.other_names])
+        identity::list_name(&self.first_name, &self.other_names, &self.surname)
     }
 
-    /// As the student writes it, for their slip.
     pub fn full_name(&self) -> String {
-        join_names(&[&self.first_name, &self.other_names, &self.surname])
+        identity::full_name(&self.first_name, &self.other_names, &self.surname)
     }
 
     /// Who can get a one-time password on a sheet: an active student with a matric number to log in with.
     pub fn eligible(&self) -> bool {
         self.kind == PatientKind::Student && self.active && self.matric_number.is_some()
     }
-}
-
-fn join_names(parts: &[&str]) -> String {
-    parts
-        .iter()
-        .filter(|s| !s.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// The issue form: the ticked students, the form's one-time id (the shared guard of `db::once`; required here,

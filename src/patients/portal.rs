@@ -18,16 +18,18 @@ use super::repo::{self, PortalAccess};
 use super::service::{self, PatientError};
 use crate::academic::model::AcademicOptions;
 use crate::academic::repo as academic_repo;
-use crate::audit::Actor;
 use crate::auth::password;
+use crate::identity::Actor;
+use crate::identity::{PRINCIPAL_KEY, Principal};
 use crate::scheduling::picker::when;
 use crate::scheduling::repo::{self as schedule_repo, Notification};
 use crate::settings::Settings;
 use crate::staff::model::parse_email;
 use crate::state::AppState;
+use crate::validation::FieldErrors;
 use crate::web::csrf;
-use crate::web::extract::{ClientIp, PRINCIPAL_KEY, PortalUser, Principal};
-use crate::web::form::{FieldErrors, Form};
+use crate::web::extract::{ClientIp, PortalUser};
+use crate::web::form::Form;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult};
 
@@ -122,7 +124,6 @@ pub async fn profile_form(user: PortalUser, State(state): State<AppState>, layou
 pub async fn update_profile(
     user: PortalUser,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     session: Session,
     layout: Layout,
     Form(form): Form<ContactForm>,
@@ -139,7 +140,7 @@ pub async fn update_profile(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    service::update_contact(&state.db, &Actor::patient(&user, &ip), user.id, &contact)
+    service::update_contact(&state.db, &user.actor, user.id, &contact)
         .await
         .map_err(patient_error)?;
     flash(&session, FlashKind::Success, "Your details have been saved.").await?;
@@ -306,7 +307,7 @@ pub async fn register(
     let actor = Actor::anonymous(&matric, &ip);
     match service::register(&state.db, &actor, &details, portal, year).await {
         Ok((id, _)) => {
-            let version = repo::find_session_user(&state.db, id)
+            let version = crate::identity::repo::find_patient(&state.db, id)
                 .await?
                 .map_or(1, |u| u.session_version);
             session.cycle_id().await?;

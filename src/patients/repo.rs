@@ -1,8 +1,8 @@
 //! All SQL of patients.
 
 use super::model::{
-    ContactDetails, MatricNumber, Patient, PatientDetails, PatientSummary, PatientUser, SheetFilter, SheetStudent,
-    prefix_range, search_tokens,
+    ContactDetails, MatricNumber, Patient, PatientDetails, PatientSummary, SheetFilter, SheetStudent, prefix_range,
+    search_tokens,
 };
 use crate::db::{Date, Db, Flag, Timestamp, Tx};
 
@@ -257,17 +257,6 @@ pub async fn get_in(tx: &mut Tx, id: i64) -> Result<Option<Patient>, sqlx::Error
     ))
     .bind(id)
     .fetch_optional(&mut **tx)
-    .await
-}
-
-pub async fn find_session_user(db: &Db, id: i64) -> Result<Option<PatientUser>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, clinic_number, matric_number, first_name, surname, must_change_password, approved, active,
-                session_version
-         FROM patient WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(db.pool())
     .await
 }
 

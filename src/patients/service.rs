@@ -2,10 +2,11 @@
 
 use super::model::{ContactDetails, PatientDetails, clinic_number, clinic_number_sequence};
 use super::repo::{self, PortalAccess};
-use crate::audit::{self, Actor, AuditEntry};
+use crate::audit::{self, AuditEntry};
 use crate::auth::password;
 use crate::db::once::Claim;
 use crate::db::{Db, Timestamp, Tx, is_unique_violation};
+use crate::identity::Actor;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PatientError {

@@ -12,10 +12,9 @@ use super::repo;
 use super::service::{self, SheetError, Slip};
 use crate::academic::model::{AcademicOptions, Department};
 use crate::academic::repo as academic_repo;
-use crate::audit::Actor;
 use crate::db::once::FormKey;
 use crate::state::AppState;
-use crate::web::extract::{ClientIp, FrontDesk, Staff};
+use crate::web::extract::{FrontDesk, Staff};
 use crate::web::form::{Form, Query};
 use crate::web::layout::Layout;
 use crate::web::{AppError, AppResult};
@@ -103,7 +102,6 @@ pub struct SheetPage {
 pub async fn issue(
     user: Staff<FrontDesk>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     layout: Layout,
     Form(fields): Form<Vec<(String, String)>>,
@@ -116,7 +114,7 @@ pub async fn issue(
             return refused(&state, layout, filter, SheetRequest::ticked(&fields), answer).await;
         }
     };
-    match service::issue_sheet(&state.db, &Actor::staff(&user, &ip), &request).await {
+    match service::issue_sheet(&state.db, &user.actor, &request).await {
         Ok(slips) => Ok(sheet_response(&state, layout, &headers, slips)),
         Err(SheetError::Internal(err)) => Err(AppError::Internal(err)),
         Err(err) => {

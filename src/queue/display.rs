@@ -14,8 +14,9 @@ use crate::db::events::{Call, Event};
 use crate::db::{Date, Timestamp};
 use crate::scheduling::picker::time_of;
 use crate::state::AppState;
+use crate::validation::parse_id;
 use crate::web::extract::PortalUser;
-use crate::web::form::{Query, parse_id};
+use crate::web::form::Query;
 use crate::web::layout::Layout;
 use crate::web::live::{self, Frame};
 use crate::web::{AppError, AppResult};
@@ -79,6 +80,7 @@ async fn tiles(state: &AppState, filter: DisplayFilter, seq: u64) -> AppResult<s
     let key = filter.key();
     let stream_state = state.clone();
     state
+        .queue
         .renders
         .get_or_compute(&key, seq, || async move {
             let snapshot = Snapshot::shared(&stream_state, seq).await?;

@@ -16,18 +16,19 @@ use super::views::{Column, DoctorView, Snapshot};
 use crate::db::events::{Call, Event};
 use crate::db::once::FormKey;
 use crate::db::{Date, Timestamp};
+use crate::identity::{Role, StaffUser};
 use crate::patients::model::{MatricNumber, PatientDetails, PatientKind, PatientSummary, Sex, parse_name, parse_phone};
 use crate::patients::service as patient_service;
 use crate::scheduling::model::AppointmentStatus;
 use crate::scheduling::picker::time_of;
 use crate::scheduling::repo::{self as scheduling_repo, AppointmentView};
-use crate::staff::model::{Role, StaffUser};
 use crate::state::AppState;
+use crate::validation::{FieldErrors, parse_id};
 use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::csrf;
-use crate::web::extract::{Admins, ClientIp, Doctors, FrontDesk, FrontDeskAndDoctors, Staff};
+use crate::web::extract::{Admins, Doctors, FrontDesk, FrontDeskAndDoctors, Staff};
 use crate::web::feedback::{self, Place};
-use crate::web::form::{FieldErrors, Form, Query, form_key, parse_id};
+use crate::web::form::{Form, Query};
 use crate::web::htmx::{HxRequest, redirect};
 use crate::web::layout::{Flash, FlashKind, Layout, flash};
 use crate::web::live::{self, Frame};
@@ -342,13 +343,12 @@ pub async fn check_in(
     session: Session,
     layout: Layout,
     hx: HxRequest,
-    ClientIp(ip): ClientIp,
     Form(form): Form<CheckInForm>,
 ) -> AppResult<Response> {
     let appointment_id = required_id(&form.appointment_id, "an appointment")?;
     let priority = parse_priority(&form.priority)?;
-    let actor = crate::audit::Actor::staff(&user, &ip);
-    match service::check_in(&state.db, &actor, user.id, appointment_id, priority, today(&state)).await {
+    let actor = &user.actor;
+    match service::check_in(&state.db, actor, user.id, appointment_id, priority, today(&state)).await {
         Ok(issued) => {
             let notice = format!("Checked in with ticket {}.", issued.code);
             changed(&state, &session, &user, hx, notice, None, Some(CHECK_IN)).await
@@ -452,7 +452,6 @@ pub async fn walk_in(
     State(state): State<AppState>,
     session: Session,
     layout: Layout,
-    ClientIp(ip): ClientIp,
     Form(form): Form<WalkInForm>,
 ) -> AppResult<Response> {
     let mut errors = FieldErrors::default();
@@ -468,7 +467,7 @@ pub async fn walk_in(
     else {
         return invalid_walk_in(&state, layout, form, errors).await;
     };
-    let actor = crate::audit::Actor::staff(&user, &ip).with_form(form_key(&form.form_id)?);
+    let actor = user.actor_with_form(&form.form_id)?;
     match service::walk_in(&state.db, &actor, user.id, patient, doctor_id, priority, today(&state)).await {
         Ok(issued) => {
             let notice = format!("Walk-in added with ticket {}.", issued.code);
@@ -553,7 +552,7 @@ fn several_match(typed: &str, several: &[PatientSummary]) -> String {
     let shown: Vec<String> = several
         .iter()
         .take(MATCHES_SHOWN)
-        .map(|p| format!("{} ({})", p.full_name(), p.clinic_number))
+        .map(|p| format!("{} ({})", p.list_name(), p.clinic_number))
         .collect();
     let more = if several.len() > MATCHES_SHOWN { ", …" } else { "" };
     format!(
@@ -610,7 +609,6 @@ pub async fn call_next(
     State(state): State<AppState>,
     session: Session,
     hx: HxRequest,
-    ClientIp(ip): ClientIp,
     Form(form): Form<CallNextForm>,
 ) -> AppResult<Response> {
     let doctor_id = match (user.role, form.doctor_id.trim()) {
@@ -626,8 +624,8 @@ pub async fn call_next(
                 .map_err(|_| AppError::BadRequest("Reload the page.".into()))?,
         ),
     };
-    let actor = crate::audit::Actor::staff(&user, &ip);
-    let called = service::call_next(&state.db, &actor, doctor_id, today(&state), expected).await?;
+    let actor = &user.actor;
+    let called = service::call_next(&state.db, actor, doctor_id, today(&state), expected).await?;
     let notice = match &called {
         Some(call) => format!("Called {} to {}.", call.code, call.room_name),
         None => "Nobody is waiting.".to_owned(),
@@ -647,7 +645,6 @@ pub async fn move_ticket(
     State(state): State<AppState>,
     session: Session,
     hx: HxRequest,
-    ClientIp(ip): ClientIp,
     Path((id, action)): Path<(String, String)>,
     Form(form): Form<MoveForm>,
 ) -> AppResult<Response> {
@@ -669,8 +666,8 @@ pub async fn move_ticket(
         transfer_to,
         skip_places: state.settings.get().queue_skip_places,
     };
-    let actor = crate::audit::Actor::staff(&user, &ip);
-    let moved = service::move_ticket(&state.db, &actor, &request).await?;
+    let actor = &user.actor;
+    let moved = service::move_ticket(&state.db, actor, &request).await?;
     let notice = mv.done_message(&moved.code);
     changed(&state, &session, &user, hx, notice, moved.call, None).await
 }
@@ -738,7 +735,6 @@ pub async fn choose_room(
     State(state): State<AppState>,
     session: Session,
     hx: HxRequest,
-    ClientIp(ip): ClientIp,
     Form(form): Form<RoomChoice>,
 ) -> AppResult<Response> {
     let doctor_id = match user.role {
@@ -746,8 +742,8 @@ pub async fn choose_room(
         _ => required_id(&form.doctor_id, "a doctor")?,
     };
     let room_id = required_id(&form.room_id, "a room")?;
-    let actor = crate::audit::Actor::staff(&user, &ip);
-    service::assign_room(&state.db, &actor, today(&state), doctor_id, room_id).await?;
+    let actor = &user.actor;
+    service::assign_room(&state.db, actor, today(&state), doctor_id, room_id).await?;
     changed(&state, &session, &user, hx, "Room saved for today.".into(), None, None).await
 }
 
@@ -791,10 +787,9 @@ pub async fn add_room(
     State(state): State<AppState>,
     session: Session,
     layout: Layout,
-    ClientIp(ip): ClientIp,
     Form(form): Form<RoomForm>,
 ) -> AppResult<Response> {
-    let actor = crate::audit::Actor::staff(&admin, &ip).with_form(form_key(&form.form_id)?);
+    let actor = admin.actor_with_form(&form.form_id)?;
     match service::save_room(&state.db, &actor, None, &form).await {
         Ok(_) => {
             flash(&session, FlashKind::Success, "Room added.").await?;
@@ -819,13 +814,12 @@ pub async fn update_room(
     State(state): State<AppState>,
     session: Session,
     layout: Layout,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     Form(form): Form<RoomForm>,
 ) -> AppResult<Response> {
     repo::room(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let actor = crate::audit::Actor::staff(&admin, &ip);
-    match service::save_room(&state.db, &actor, Some(id), &form).await {
+    let actor = &admin.actor;
+    match service::save_room(&state.db, actor, Some(id), &form).await {
         Ok(_) => {
             state.events.publish(&state.db, Event::Queue { call: None }).await;
             flash(&session, FlashKind::Success, "Room saved.").await?;

@@ -9,10 +9,21 @@ pub mod repo;
 pub mod service;
 pub mod views;
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::routing::{get, post};
 
 use crate::state::AppState;
+use crate::web::live::Shared;
+
+/// What the live pages compute once per queue change and share: today's queue read from the database, and
+/// the display's rendered tiles per filter.
+#[derive(Clone, Default)]
+pub struct LiveCaches {
+    snapshots: Shared<Arc<views::Snapshot>>,
+    renders: Shared<Arc<str>>,
+}
 
 /// The waiting-room display: no login.
 pub fn public_router() -> Router<AppState> {

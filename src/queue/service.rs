@@ -6,18 +6,19 @@ use super::model::{
     ticket_code, ticket_sequence,
 };
 use super::repo::{self, MoveFields, NewTicket, Ticket};
-use crate::audit::{self, Actor, AuditEntry};
+use crate::audit::{self, AuditEntry};
 use crate::db::events::Call;
 use crate::db::once::Claim;
 use crate::db::sequence;
 use crate::db::{Date, Db, Timestamp, Tx, is_unique_violation, violated_unique_index};
+use crate::identity::Actor;
 use crate::patients::model::PatientDetails;
 use crate::patients::repo::PortalAccess;
 use crate::patients::service::{PatientError, insert_in};
 use crate::scheduling::model::AppointmentStatus;
 use crate::scheduling::repo as scheduling_repo;
+use crate::validation::FieldErrors;
 use crate::web::AppError;
-use crate::web::form::FieldErrors;
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {

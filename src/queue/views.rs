@@ -54,6 +54,7 @@ impl Snapshot {
         let day = Date(state.settings.get().today());
         let db = state.db.clone();
         state
+            .queue
             .snapshots
             .get_or_compute(&day.to_string(), seq, || async move {
                 Snapshot::load(&db, day).await.map(Arc::new)

@@ -10,12 +10,11 @@ use super::model::Refusal;
 use super::picker::{self, PickerQuery};
 use super::portal::{BookForm, BookPage, booked_message, picker_response, refusal_status};
 use super::service::{self, Booker, BookingError};
-use crate::audit::Actor;
 use crate::db::once::FormKey;
 use crate::patients::repo as patient_repo;
 use crate::state::AppState;
-use crate::web::extract::{ClientIp, FrontDesk, Staff};
-use crate::web::form::{Form, Query, form_key};
+use crate::web::extract::{FrontDesk, Staff};
+use crate::web::form::{Form, Query};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
@@ -65,7 +64,6 @@ pub async fn book_form(
 pub async fn book(
     user: Staff<FrontDesk>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
     layout: Layout,
@@ -87,7 +85,7 @@ pub async fn book(
             };
             service::book(
                 &state.db,
-                &Actor::staff(&user, &ip).with_form(form_key(&form.form_id)?),
+                &user.actor_with_form(&form.form_id)?,
                 &rules,
                 id,
                 slot_id,

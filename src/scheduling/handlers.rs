@@ -19,15 +19,15 @@ use super::model::{
 use super::portal::booking_error;
 use super::repo::{self, AppointmentView, Closure, Slot};
 use super::service::{self, BookingError, Generated};
-use crate::audit::Actor;
 use crate::db::once::FormKey;
 use crate::db::{Date, Timestamp};
+use crate::identity::{Role, StaffUser};
 use crate::settings::Settings;
-use crate::staff::model::{Role, StaffUser};
 use crate::state::AppState;
+use crate::validation::FieldErrors;
 use crate::web::confirm::{ConfirmPage, Confirmation};
-use crate::web::extract::{ClientIp, FrontDesk, FrontDeskAndDoctors, RoleSet, Staff};
-use crate::web::form::{FieldErrors, Form, Query, form_key};
+use crate::web::extract::{FrontDesk, FrontDeskAndDoctors, RoleSet, Staff};
+use crate::web::form::{Form, Query};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
 
@@ -247,7 +247,6 @@ pub async fn hours(
 pub async fn add_hours(
     user: Staff<HoursEditors>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     session: Session,
     layout: Layout,
     Form(form): Form<AvailabilityForm>,
@@ -270,7 +269,7 @@ pub async fn add_hours(
             return hours_form_again(&state, &user, layout, doctor_id, form, errors).await;
         }
     };
-    let actor = Actor::staff(&user, &ip).with_form(form_key(&form.form_id)?);
+    let actor = user.actor_with_form(&form.form_id)?;
     match service::add_hours(&state.db, &actor, &hours).await {
         Ok(_) => {}
         Err(BookingError::Conflict(message)) => {
@@ -376,7 +375,6 @@ async fn scheduling_doctor_name(state: &AppState, doctor_id: i64) -> AppResult<O
 pub async fn remove_hours(
     user: Staff<HoursEditors>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
 ) -> AppResult<Redirect> {
@@ -385,7 +383,7 @@ pub async fn remove_hours(
         return Err(AppError::NotFound);
     }
     if hours.active {
-        match service::remove_hours(&state.db, &Actor::staff(&user, &ip), &hours).await {
+        match service::remove_hours(&state.db, &user.actor, &hours).await {
             Ok(()) | Err(BookingError::NotFound) => {}
             Err(err) => return Err(booking_error(err)),
         }
@@ -485,7 +483,6 @@ pub async fn closures(
 pub async fn add_closure(
     user: Staff<FrontDeskAndDoctors>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     session: Session,
     layout: Layout,
     Form(form): Form<ClosureForm>,
@@ -520,7 +517,7 @@ pub async fn add_closure(
             return Ok(invalid(page));
         }
     };
-    let actor = Actor::staff(&user, &ip).with_form(form_key(&form.form_id)?);
+    let actor = user.actor_with_form(&form.form_id)?;
     match service::add_closure(&state.db, &actor, &closure, user.id).await {
         Ok(()) => {}
         Err(BookingError::Conflict(message)) => {
@@ -542,7 +539,6 @@ pub async fn add_closure(
 pub async fn remove_closure(
     user: Staff<FrontDeskAndDoctors>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
 ) -> AppResult<Redirect> {
@@ -550,7 +546,7 @@ pub async fn remove_closure(
     if user.role == Role::Doctor && closure.doctor_id != Some(user.id) {
         return Err(AppError::NotFound);
     }
-    service::remove_closure(&state.db, &Actor::staff(&user, &ip), &closure)
+    service::remove_closure(&state.db, &user.actor, &closure)
         .await
         .map_err(booking_error)?;
     regenerate(&state, &session, closure.doctor_id).await?;
@@ -819,7 +815,6 @@ async fn slot_for(state: &AppState, user: &StaffUser, id: i64) -> AppResult<Slot
 pub async fn block_slot(
     user: Staff<FrontDeskAndDoctors>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
     layout: Layout,
@@ -836,7 +831,7 @@ pub async fn block_slot(
             return schedule_again(&state, user.user, layout, slot.doctor_id, slot.day, problem).await;
         }
     };
-    let live = service::set_blocked(&state.db, &Actor::staff(&user, &ip), id, true, &reason)
+    let live = service::set_blocked(&state.db, &user.actor, id, true, &reason)
         .await
         .map_err(booking_error)?;
     let zone = state.settings.get().time_zone;
@@ -856,12 +851,11 @@ pub async fn block_slot(
 pub async fn unblock_slot(
     user: Staff<FrontDeskAndDoctors>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
 ) -> AppResult<Redirect> {
     let slot = slot_for(&state, &user, id).await?;
-    service::set_blocked(&state.db, &Actor::staff(&user, &ip), id, false, "")
+    service::set_blocked(&state.db, &user.actor, id, false, "")
         .await
         .map_err(booking_error)?;
     let zone = state.settings.get().time_zone;
@@ -888,7 +882,6 @@ async fn appointment_for(state: &AppState, user: &StaffUser, id: i64) -> AppResu
 pub async fn cancel(
     user: Staff<FrontDeskAndDoctors>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
     layout: Layout,
@@ -916,7 +909,7 @@ pub async fn cancel(
     let settings = state.settings.get();
     service::cancel(
         &state.db,
-        &Actor::staff(&user, &ip),
+        &user.actor,
         &settings.booking_rules(),
         id,
         service::Canceller::Staff(&reason),
@@ -947,7 +940,6 @@ pub struct CorrectForm {
 pub async fn correct(
     user: Staff<FrontDesk>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
     layout: Layout,
@@ -982,7 +974,7 @@ pub async fn correct(
             .await;
         }
     };
-    service::correct_status(&state.db, &Actor::staff(&user, &ip), id, to, &reason)
+    service::correct_status(&state.db, &user.actor, id, to, &reason)
         .await
         .map_err(booking_error)?;
     flash(

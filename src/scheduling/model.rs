@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use crate::db::types::InvalidValue;
 use crate::db::{Date, Flag, Timestamp};
 use crate::text_enum;
-use crate::web::form::FieldErrors;
+use crate::validation::FieldErrors;
 
 text_enum! {
     pub enum AppointmentStatus {

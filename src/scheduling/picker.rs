@@ -8,7 +8,7 @@ use super::model::{BookingRules, Refusal, booking_barrier};
 use super::repo::{self, OpenSlot};
 use crate::db::{Date, Db, Timestamp};
 use crate::settings::Settings;
-use crate::web::form::parse_id;
+use crate::validation::parse_id;
 
 /// `?day=YYYY-MM-DD&doctor=ID` as typed; anything unreadable means "the first day with free places" / "any
 /// doctor". `slot` is the time chosen before a refused booking, shown chosen again.

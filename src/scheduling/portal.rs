@@ -13,13 +13,13 @@ use super::model::{AppointmentStatus, BookingRules, Refusal, patient_may_change}
 use super::picker::{self, PickerQuery, SlotPicker, when};
 use super::repo::{self, AppointmentView, WaitlistEntry};
 use super::service::{self, Booker, BookingError, Canceller};
-use crate::audit::Actor;
 use crate::db::once::FormKey;
 use crate::db::{Date, Timestamp};
 use crate::state::AppState;
+use crate::validation::parse_id;
 use crate::web::confirm::{ConfirmPage, Confirmation};
-use crate::web::extract::{ClientIp, PortalUser};
-use crate::web::form::{Form, Query, form_key, parse_id};
+use crate::web::extract::PortalUser;
+use crate::web::form::{Form, Query};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
@@ -162,13 +162,12 @@ pub fn refusal_status(err: &BookingError) -> StatusCode {
 pub async fn book(
     user: PortalUser,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     session: Session,
     layout: Layout,
     Form(form): Form<BookForm>,
 ) -> AppResult<Response> {
     let rules = state.settings.get().booking_rules();
-    let actor = Actor::patient(&user, &ip).with_form(form_key(&form.form_id)?);
+    let actor = user.actor_with_form(&form.form_id)?;
     let attempt = match (form.slot(), form.reason()) {
         (None, _) => Err(BookingError::Invalid("Choose a time first.".into())),
         (_, Err(message)) => Err(BookingError::Invalid(message)),
@@ -295,20 +294,13 @@ pub async fn mine(user: PortalUser, State(state): State<AppState>, layout: Layou
 pub async fn cancel(
     user: PortalUser,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
 ) -> AppResult<Redirect> {
     let rules = state.settings.get().booking_rules();
-    service::cancel(
-        &state.db,
-        &Actor::patient(&user, &ip),
-        &rules,
-        id,
-        Canceller::Patient(user.id),
-    )
-    .await
-    .map_err(booking_error)?;
+    service::cancel(&state.db, &user.actor, &rules, id, Canceller::Patient(user.id))
+        .await
+        .map_err(booking_error)?;
     flash(&session, FlashKind::Success, "Your booking is cancelled.").await?;
     Ok(Redirect::to("/me/appointments"))
 }
@@ -316,7 +308,6 @@ pub async fn cancel(
 pub async fn reschedule(
     user: PortalUser,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
     layout: Layout,
@@ -326,7 +317,7 @@ pub async fn reschedule(
     let Some(slot_id) = form.slot() else {
         return Err(AppError::BadRequest("Choose the new time.".into()));
     };
-    let actor = Actor::patient(&user, &ip).with_form(form_key(&form.form_id)?);
+    let actor = user.actor_with_form(&form.form_id)?;
     match service::reschedule(&state.db, &actor, &rules, user.id, id, slot_id).await {
         Ok(new_id) => {
             flash(
@@ -360,7 +351,6 @@ pub struct WaitlistForm {
 pub async fn join_waitlist(
     user: PortalUser,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     session: Session,
     Form(form): Form<WaitlistForm>,
 ) -> AppResult<Redirect> {
@@ -372,7 +362,7 @@ pub async fn join_waitlist(
             "You can only wait for a day that can be booked.".into(),
         ));
     }
-    let message = if service::join_waitlist(&state.db, &Actor::patient(&user, &ip), user.id, day).await? {
+    let message = if service::join_waitlist(&state.db, &user.actor, user.id, day).await? {
         format!("You are on the waitlist for {day}. We'll tell you here if a place comes free.")
     } else {
         format!("You are already on the waitlist for {day}.")

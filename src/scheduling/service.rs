@@ -10,9 +10,10 @@ use super::model::{
     generate, patient_may_change,
 };
 use super::repo::{self, AppointmentView, Closure, NewAppointment};
-use crate::audit::{self, Actor, AuditEntry};
+use crate::audit::{self, AuditEntry};
 use crate::db::once::Claim;
 use crate::db::{Date, Db, Timestamp, Tx, is_unique_violation};
+use crate::identity::Actor;
 use crate::settings::Settings;
 
 #[derive(Debug, thiserror::Error)]

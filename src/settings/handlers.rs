@@ -8,13 +8,15 @@ use tower_sessions::Session;
 
 use super::model::{DEFAULT_MATRIC_PATTERN, Settings, SettingsForm, changed_keys};
 use super::repo;
-use crate::audit::{self, Actor, AuditEntry};
+use crate::audit::{self, AuditEntry};
 use crate::db::Db;
 use crate::db::events::Event;
+use crate::identity::Actor;
 use crate::state::AppState;
+use crate::validation::FieldErrors;
 use crate::web::AppResult;
-use crate::web::extract::{Admins, ClientIp, Staff};
-use crate::web::form::{FieldErrors, Form};
+use crate::web::extract::{Admins, Staff};
+use crate::web::form::Form;
 use crate::web::layout::{FlashKind, Layout, flash};
 
 pub const PATH: &str = "/admin/settings";
@@ -49,7 +51,6 @@ pub async fn show(_admin: Staff<Admins>, State(state): State<AppState>, layout: 
 pub async fn update(
     admin: Staff<Admins>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     session: Session,
     layout: Layout,
     Form(form): Form<SettingsForm>,
@@ -61,7 +62,7 @@ pub async fn update(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    save(&state.db, &Actor::staff(&admin, &ip), &settings).await?;
+    save(&state.db, &admin.actor, &settings).await?;
     state.settings.refresh(&state.db).await?;
     // The other instances re-read them now too (and the live pages show the new clinic name and clock).
     state.events.publish(&state.db, Event::Settings).await;

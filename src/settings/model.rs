@@ -3,7 +3,7 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::db::types::InvalidValue;
-use crate::web::form::FieldErrors;
+use crate::validation::FieldErrors;
 
 /// Every setting the clinic can change, with its default.
 #[derive(Clone, Debug, PartialEq)]
@@ -173,6 +173,14 @@ impl Settings {
 
     pub fn today(&self) -> chrono::NaiveDate {
         chrono::Utc::now().with_timezone(&self.time_zone).date_naive()
+    }
+
+    /// The clinic's currency, for the money filter.
+    pub fn currency(&self) -> crate::db::Currency {
+        crate::db::Currency {
+            code: self.currency_code.clone(),
+            minor_digits: self.currency_minor_digits,
+        }
     }
 
     /// The compiled matric pattern (a stored pattern was checked when saved; the default always compiles).

@@ -6,17 +6,18 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::model::{NewStaff, Role, StaffAccount, StaffDetails};
+use super::model::{NewStaff, StaffAccount, StaffDetails};
 use super::repo;
 use super::service::{self, StaffError};
-use crate::audit::Actor;
 use crate::auth::password;
 use crate::db::Timestamp;
 use crate::db::once::FormKey;
+use crate::identity::Role;
 use crate::state::AppState;
+use crate::validation::FieldErrors;
 use crate::web::confirm::{ConfirmPage, Confirmation};
-use crate::web::extract::{Admins, ClientIp, Staff};
-use crate::web::form::{FieldErrors, Form, Query, form_key};
+use crate::web::extract::{Admins, Staff};
+use crate::web::form::{Form, Query};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::paging::{ListQuery, Paging};
@@ -110,7 +111,6 @@ pub async fn new_form(_admin: Staff<Admins>, layout: Layout) -> NewPage {
 pub async fn create(
     admin: Staff<Admins>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     session: Session,
     layout: Layout,
     Form(form): Form<StaffForm>,
@@ -132,7 +132,7 @@ pub async fn create(
         Err(errors) => return Ok(invalid(layout, form, errors)),
     };
     let generated = password::generate();
-    let actor = Actor::staff(&admin, &ip).with_form(form_key(&form.form_id)?);
+    let actor = admin.actor_with_form(&form.form_id)?;
     match service::create_from_form(&state.db, &actor, &new, &generated, true).await {
         // The same form sent again: the same account and message; the one-time password shown is the first
         // one, still waiting in the session.
@@ -306,7 +306,6 @@ pub struct EditForm {
 pub async fn update(
     admin: Staff<Admins>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
     layout: Layout,
@@ -328,8 +327,8 @@ pub async fn update(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let actor = Actor::staff(&admin, &ip);
-    service::update(&state.db, &actor, id, Timestamp(form.version), &details)
+    let actor = &admin.actor;
+    service::update(&state.db, actor, id, Timestamp(form.version), &details)
         .await
         .map_err(staff_error)?;
     flash(&session, FlashKind::Success, "Changes saved.").await?;
@@ -339,33 +338,30 @@ pub async fn update(
 pub async fn deactivate(
     admin: Staff<Admins>,
     state: State<AppState>,
-    ip: ClientIp,
     id: IdPath,
     session: Session,
 ) -> AppResult<Redirect> {
-    change_active(admin, state, ip, id, session, false).await
+    change_active(admin, state, id, session, false).await
 }
 
 pub async fn reactivate(
     admin: Staff<Admins>,
     state: State<AppState>,
-    ip: ClientIp,
     id: IdPath,
     session: Session,
 ) -> AppResult<Redirect> {
-    change_active(admin, state, ip, id, session, true).await
+    change_active(admin, state, id, session, true).await
 }
 
 async fn change_active(
     admin: Staff<Admins>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
     active: bool,
 ) -> AppResult<Redirect> {
-    let actor = Actor::staff(&admin, &ip);
-    service::set_active(&state.db, &actor, id, active)
+    let actor = &admin.actor;
+    service::set_active(&state.db, actor, id, active)
         .await
         .map_err(staff_error)?;
     let message = if active {
@@ -380,13 +376,12 @@ async fn change_active(
 pub async fn reset_password(
     admin: Staff<Admins>,
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     IdPath(id): IdPath,
     session: Session,
 ) -> AppResult<Redirect> {
     let generated = password::generate();
-    let actor = Actor::staff(&admin, &ip);
-    service::reset_password(&state.db, &actor, id, &generated)
+    let actor = &admin.actor;
+    service::reset_password(&state.db, actor, id, &generated)
         .await
         .map_err(staff_error)?;
     session

@@ -2,64 +2,8 @@
 
 use crate::db::Timestamp;
 use crate::db::types::InvalidValue;
-use crate::text_enum;
-use crate::web::form::FieldErrors;
-
-text_enum! {
-    pub enum Role {
-        Admin => "admin",
-        Doctor => "doctor",
-        Pharmacist => "pharmacist",
-        Lab => "lab",
-        Reception => "reception",
-    }
-}
-
-impl Role {
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Admin => "Administrator",
-            Role::Doctor => "Doctor",
-            Role::Pharmacist => "Pharmacist",
-            Role::Lab => "Lab attendant",
-            Role::Reception => "Reception",
-        }
-    }
-
-    /// Where the role lands after login.
-    pub fn home_path(self) -> &'static str {
-        match self {
-            Role::Admin => "/admin",
-            Role::Doctor => "/doctor",
-            Role::Pharmacist => "/pharmacy",
-            Role::Lab => "/lab",
-            Role::Reception => "/reception",
-        }
-    }
-
-    /// The queue page the role works from, if it has one.
-    pub fn queue_path(self) -> Option<&'static str> {
-        match self {
-            Role::Admin | Role::Reception => Some("/queue"),
-            Role::Doctor => Some("/queue/doctor"),
-            Role::Pharmacist | Role::Lab => None,
-        }
-    }
-}
-
-/// The logged-in staff member, as the session resolves them on each request.
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct StaffUser {
-    pub id: i64,
-    pub username: String,
-    pub full_name: String,
-    pub role: Role,
-    #[sqlx(try_from = "crate::db::Flag")]
-    pub must_change_password: bool,
-    #[sqlx(try_from = "crate::db::Flag")]
-    pub active: bool,
-    pub session_version: i64,
-}
+use crate::identity::Role;
+use crate::validation::FieldErrors;
 
 /// A staff account as the admin pages show it.
 #[derive(Clone, Debug, sqlx::FromRow)]

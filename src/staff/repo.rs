@@ -1,21 +1,12 @@
 //! All SQL of staff accounts.
 
-use super::model::{NewStaff, Role, StaffAccount, StaffDetails, StaffUser};
+use super::model::{NewStaff, StaffAccount, StaffDetails};
 use crate::db::{Db, Flag, Timestamp, Tx};
+use crate::identity::Role;
 use crate::web::paging::{PageRequest, like_pattern};
 
 const ACCOUNT_COLUMNS: &str =
     "id, username, full_name, email, role, must_change_password, active, created_at, updated_at";
-
-pub async fn find_session_user(db: &Db, id: i64) -> Result<Option<StaffUser>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, username, full_name, role, must_change_password, active, session_version
-         FROM staff WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(db.pool())
-    .await
-}
 
 /// What login needs to check a password.
 #[derive(Debug, sqlx::FromRow)]

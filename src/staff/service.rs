@@ -2,10 +2,11 @@
 
 use super::model::{NewStaff, StaffAccount, StaffDetails, removes_an_admin};
 use super::repo;
-use crate::audit::{self, Actor, AuditEntry};
+use crate::audit::{self, AuditEntry};
 use crate::auth::password;
 use crate::db::once::Claim;
 use crate::db::{Db, Tx, is_unique_violation};
+use crate::identity::Actor;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StaffError {
@@ -136,7 +137,7 @@ async fn load(tx: &mut Tx, id: i64) -> Result<StaffAccount, StaffError> {
 async fn guard_last_admin(
     tx: &mut Tx,
     before: &StaffAccount,
-    role_after: crate::staff::model::Role,
+    role_after: crate::identity::Role,
     active_after: bool,
 ) -> Result<(), StaffError> {
     if !removes_an_admin(before, role_after, active_after) {

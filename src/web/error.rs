@@ -5,6 +5,9 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::error::ServiceError;
+use crate::validation::FieldErrors;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("not found")]
@@ -15,6 +18,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("{0}")]
     Conflict(String),
+    /// A form with messages beside its fields that no handler re-rendered: the messages, as a 422.
+    #[error("the form has errors")]
+    Invalid(FieldErrors),
     #[error("the form's security token is missing or out of date")]
     Csrf,
     #[error("{0}")]
@@ -30,6 +36,20 @@ pub type AppResult<T> = Result<T, AppError>;
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
         AppError::Internal(err.into())
+    }
+}
+
+/// The one conversion of a service's error into a web answer.
+impl From<ServiceError> for AppError {
+    fn from(err: ServiceError) -> Self {
+        match err {
+            ServiceError::NotFound => AppError::NotFound,
+            ServiceError::Forbidden => AppError::Forbidden,
+            ServiceError::Stale | ServiceError::Conflict(_) => AppError::Conflict(err.to_string()),
+            ServiceError::Refused(message) => AppError::BadRequest(message),
+            ServiceError::Invalid(errors) => AppError::Invalid(errors),
+            ServiceError::Internal(err) => AppError::Internal(err),
+        }
     }
 }
 
@@ -89,6 +109,11 @@ impl AppError {
             ),
             AppError::BadRequest(message) => (StatusCode::BAD_REQUEST, "Check the request", message),
             AppError::Conflict(message) => (StatusCode::CONFLICT, "Changed in the meantime", message),
+            AppError::Invalid(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Check the form",
+                errors.messages().collect::<Vec<_>>().join(" "),
+            ),
             AppError::Csrf => (
                 StatusCode::FORBIDDEN,
                 "Form expired",

@@ -8,89 +8,18 @@ use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use super::error::AppError;
+use super::form::form_key;
 use super::htmx::{HxRequest, redirect};
-use crate::audit::Actor;
-use crate::patients::model::PatientUser;
-use crate::patients::repo as patient_repo;
-use crate::staff::model::{Role, StaffUser};
-use crate::staff::repo as staff_repo;
+use crate::identity::{
+    Actor, CurrentUser, DoctorScope, PRINCIPAL_KEY, PatientUser, Principal, Role, StaffUser, repo as identity_repo,
+};
 use crate::state::AppState;
-
-/// What the session remembers about who logged in. The role and the rest are read from the database on
-/// each request, so a change of role or a deactivation takes effect at once.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub enum Principal {
-    /// `version` must match the account's `session_version`; bumping it ends every session of the account.
-    Staff {
-        id: i64,
-        version: i64,
-    },
-    Patient {
-        id: i64,
-        version: i64,
-    },
-}
-
-pub const PRINCIPAL_KEY: &str = "principal";
 
 /// Paths a user who must change their password may still reach.
 const ALLOWED_BEFORE_PASSWORD_CHANGE: &[&str] = &["/account/password", "/logout"];
-
-/// The logged-in user of this request, put in the request extensions by [`require_login`].
-#[derive(Clone, Debug)]
-pub enum CurrentUser {
-    Staff(StaffUser),
-    Patient(PatientUser),
-}
-
-impl CurrentUser {
-    pub fn display_name(&self) -> String {
-        match self {
-            CurrentUser::Staff(user) => user.full_name.clone(),
-            CurrentUser::Patient(user) => user.full_name(),
-        }
-    }
-
-    pub fn home_path(&self) -> &'static str {
-        match self {
-            CurrentUser::Staff(user) => user.role.home_path(),
-            CurrentUser::Patient(_) => "/me",
-        }
-    }
-
-    fn must_change_password(&self) -> bool {
-        match self {
-            CurrentUser::Staff(user) => user.must_change_password,
-            CurrentUser::Patient(user) => user.must_change_password,
-        }
-    }
-
-    /// The principal the session holds for this user, with their current session version.
-    pub fn principal(&self) -> Principal {
-        match self {
-            CurrentUser::Staff(user) => Principal::Staff {
-                id: user.id,
-                version: user.session_version,
-            },
-            CurrentUser::Patient(user) => Principal::Patient {
-                id: user.id,
-                version: user.session_version,
-            },
-        }
-    }
-
-    /// Who to write in the audit log.
-    pub fn actor(&self, ip: &str) -> Actor {
-        match self {
-            CurrentUser::Staff(user) => Actor::staff(user, ip),
-            CurrentUser::Patient(user) => Actor::patient(user, ip),
-        }
-    }
-}
 
 impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     type Rejection = Response;
@@ -130,31 +59,61 @@ role_sets! {
     AnyStaff => [Admin, Doctor, Pharmacist, Lab, Reception];
 }
 
-/// A logged-in patient, on their own portal pages; staff get 403.
-pub struct PortalUser(pub PatientUser);
+/// A logged-in patient, on their own portal pages, with their audit `Actor`; staff get 403.
+pub struct PortalUser {
+    pub user: PatientUser,
+    pub actor: Actor,
+}
 
 impl std::ops::Deref for PortalUser {
     type Target = PatientUser;
     fn deref(&self) -> &PatientUser {
-        &self.0
+        &self.user
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for PortalUser {
+impl PortalUser {
+    /// The actor sending a creating form with this one-time id (see `db::once`).
+    pub fn actor_with_form(&self, form_id: &str) -> Result<Actor, AppError> {
+        Ok(self.actor.clone().with_form(form_key(form_id)?))
+    }
+}
+
+impl FromRequestParts<AppState> for PortalUser {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ClientIp(ip) = ClientIp::from_request_parts(parts, state)
+            .await
+            .unwrap_or_else(|never| match never {});
         match CurrentUser::from_request_parts(parts, state).await? {
-            CurrentUser::Patient(user) => Ok(PortalUser(user)),
+            CurrentUser::Patient(user) => Ok(PortalUser {
+                actor: Actor::patient(&user, &ip),
+                user,
+            }),
             CurrentUser::Staff(_) => Err(AppError::Forbidden.into_response()),
         }
     }
 }
 
-/// A staff user whose role is in `R`; anyone else gets 403.
+/// A staff user whose role is in `R`, with their audit `Actor`; anyone else gets 403.
 pub struct Staff<R: RoleSet> {
     pub user: StaffUser,
+    /// Who to write in the audit log for what this request does.
+    pub actor: Actor,
     _roles: PhantomData<R>,
+}
+
+impl<R: RoleSet> Staff<R> {
+    /// The actor sending a creating form with this one-time id (see `db::once`).
+    pub fn actor_with_form(&self, form_id: &str) -> Result<Actor, AppError> {
+        Ok(self.actor.clone().with_form(form_key(form_id)?))
+    }
+
+    /// Whose records this user works on: a doctor their own, everyone else any doctor's.
+    pub fn scope(&self) -> DoctorScope {
+        DoctorScope::of(&self.user)
+    }
 }
 
 impl<R: RoleSet> std::ops::Deref for Staff<R> {
@@ -164,12 +123,16 @@ impl<R: RoleSet> std::ops::Deref for Staff<R> {
     }
 }
 
-impl<S: Send + Sync, R: RoleSet> FromRequestParts<S> for Staff<R> {
+impl<R: RoleSet> FromRequestParts<AppState> for Staff<R> {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ClientIp(ip) = ClientIp::from_request_parts(parts, state)
+            .await
+            .unwrap_or_else(|never| match never {});
         match CurrentUser::from_request_parts(parts, state).await? {
             CurrentUser::Staff(user) if R::ROLES.contains(&user.role) => Ok(Staff {
+                actor: Actor::staff(&user, &ip),
                 user,
                 _roles: PhantomData,
             }),
@@ -246,11 +209,11 @@ pub async fn require_login(
 /// The active account behind a principal whose session version is still current.
 async fn resolve(state: &AppState, principal: Principal) -> Result<Option<CurrentUser>, sqlx::Error> {
     Ok(match principal {
-        Principal::Staff { id, version } => staff_repo::find_session_user(&state.db, id)
+        Principal::Staff { id, version } => identity_repo::find_staff(&state.db, id)
             .await?
             .filter(|user| user.active && user.session_version == version)
             .map(CurrentUser::Staff),
-        Principal::Patient { id, version } => patient_repo::find_session_user(&state.db, id)
+        Principal::Patient { id, version } => identity_repo::find_patient(&state.db, id)
             .await?
             .filter(|user| user.active && user.session_version == version)
             .map(CurrentUser::Patient),

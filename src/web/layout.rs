@@ -4,13 +4,15 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use super::csrf;
 use super::error::AppError;
-use super::extract::CurrentUser;
-use crate::staff::model::Role;
+use crate::db::Currency;
+use crate::identity::CurrentUser;
+use crate::identity::Role;
 use crate::state::AppState;
 
 const FLASH_KEY: &str = "flash";
@@ -103,6 +105,9 @@ pub struct Layout {
     pub flash: Option<Flash>,
     /// A message for one of the page's message regions (`web::feedback`).
     pub region_flash: Option<Flash>,
+    /// The clinic's time zone and currency, for the formatting filters (`web::filters`).
+    pub zone: Tz,
+    pub currency: Currency,
 }
 
 impl Layout {
@@ -134,8 +139,9 @@ impl Layout {
             ),
             None => (None, None, "/", Vec::new(), Vec::new()),
         };
+        let settings = state.settings.get();
         Ok(Layout {
-            clinic_name: state.settings.get().clinic_name.clone(),
+            clinic_name: settings.clinic_name.clone(),
             user_name,
             role_label,
             home_path,
@@ -144,6 +150,8 @@ impl Layout {
             csrf_token,
             flash,
             region_flash,
+            zone: settings.time_zone,
+            currency: settings.currency(),
         })
     }
 }

@@ -5,6 +5,7 @@ pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod feedback;
+pub mod filters;
 pub mod form;
 pub mod htmx;
 pub mod layout;

@@ -10,9 +10,9 @@ use axum::response::{Html, IntoResponse, Response};
 use tower_sessions::Session;
 
 use super::error::{AppError, ErrorPage};
-use super::extract::CurrentUser;
 use super::htmx::HxRequest;
 use super::layout::Layout;
+use crate::identity::CurrentUser;
 use crate::state::AppState;
 
 #[derive(Template)]

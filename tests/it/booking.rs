@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use chrono::Duration as Days;
 use reqwest::StatusCode;
-use sickbay::audit::Actor;
 use sickbay::db::{Date, Timestamp};
+use sickbay::identity::Actor;
+use sickbay::identity::Role;
 use sickbay::patients::model::{MatricNumber, PatientDetails, PatientKind};
 use sickbay::patients::repo::PortalAccess;
 use sickbay::scheduling::model::Availability;
 use sickbay::scheduling::{repo as schedule_repo, service as schedule};
-use sickbay::staff::model::Role;
 
 use crate::support::{Client, TestApp, on_both_databases};
 

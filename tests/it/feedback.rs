@@ -4,7 +4,7 @@
 
 use reqwest::StatusCode;
 use sickbay::db::Timestamp;
-use sickbay::staff::model::Role;
+use sickbay::identity::Role;
 
 use crate::booking::{self, student_client, students};
 use crate::queue::{appointment_today, clinic, patients, walk_in};

@@ -183,7 +183,7 @@ async fn fast_network(b: &Browser) {
 }
 
 async fn a_double_click_registers_and_books_once(app: TestApp) {
-    app.create_staff("desk", sickbay::staff::model::Role::Reception, false)
+    app.create_staff("desk", sickbay::identity::Role::Reception, false)
         .await;
     let doc = booking::doctor(&app, "dr.double").await;
     let slot = booking::slot(&app, doc, 5, 24 * 60).await;

@@ -58,10 +58,10 @@ async fn assert_fits(b: &Browser, width: u32, what: &str) {
 
 async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
     let bello = app
-        .create_staff("dr.bello", sickbay::staff::model::Role::Doctor, false)
+        .create_staff("dr.bello", sickbay::identity::Role::Doctor, false)
         .await;
     let okafor = app
-        .create_staff("dr.okafor", sickbay::staff::model::Role::Doctor, false)
+        .create_staff("dr.okafor", sickbay::identity::Role::Doctor, false)
         .await;
     for doctor in [bello, okafor] {
         hours_every_day(&app, doctor, 8, 16).await;
@@ -248,7 +248,7 @@ async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
     let Some(desk) = Browser::start(1366, 900, &format!("{backend}-desktop-hardening")).await else {
         return;
     };
-    app.create_staff("front.desk", sickbay::staff::model::Role::Reception, false)
+    app.create_staff("front.desk", sickbay::identity::Role::Reception, false)
         .await;
     desk.log_in(&app, "front.desk", PASSWORD, "/reception").await;
     desk.goto(&app, &format!("/patients/{}/book?day={tomorrow}", ids[0]))

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use sickbay::academic::repo as academic_repo;
-use sickbay::staff::model::Role;
+use sickbay::identity::Role;
 
 use crate::support::{Client, Page, TestApp, on_both_databases};
 

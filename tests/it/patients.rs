@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 use sickbay::academic::repo as academic_repo;
-use sickbay::staff::model::Role;
+use sickbay::identity::Role;
 
 use crate::support::{Client, Page, TestApp, on_both_databases};
 

@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 use scraper::Selector;
-use sickbay::staff::model::Role;
+use sickbay::identity::Role;
 
 use crate::support::{Client, Page, TestApp, import_students, on_both_databases};
 

@@ -5,12 +5,12 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use sickbay::audit::Actor;
 use sickbay::db::events::Event;
 use sickbay::db::{Date, Db, Timestamp};
+use sickbay::identity::Actor;
+use sickbay::identity::Role;
 use sickbay::patients::model::{MatricNumber, PatientDetails, PatientKind};
 use sickbay::patients::repo::PortalAccess;
-use sickbay::staff::model::Role;
 use sickbay::state::AppState;
 
 use crate::support::{Client, EventStream, PASSWORD, Page, TestApp, on_both_databases, test_config};

@@ -3,11 +3,11 @@
 
 use chrono::{Duration, NaiveDate};
 use reqwest::StatusCode;
-use sickbay::audit::Actor;
 use sickbay::db::Date;
+use sickbay::identity::Actor;
+use sickbay::identity::Role;
 use sickbay::scheduling::model::Refusal;
 use sickbay::scheduling::service::{self, Booker, BookingError};
-use sickbay::staff::model::Role;
 
 use crate::support::{Client, PASSWORD, TestApp, on_both_databases};
 

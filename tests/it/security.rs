@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use sickbay::config::Config;
-use sickbay::staff::model::Role;
+use sickbay::identity::Role;
 
 use crate::support::{ADMIN_PASSWORD, TestApp, on_both_databases};
 

@@ -1,7 +1,7 @@
 //! The admin's clinic settings page.
 
 use reqwest::StatusCode;
-use sickbay::staff::model::Role;
+use sickbay::identity::Role;
 use sickbay::state::AppState;
 
 use crate::support::{Client, Page, TestApp, on_both_databases};

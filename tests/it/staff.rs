@@ -1,7 +1,7 @@
 //! The admin's staff account pages.
 
 use reqwest::StatusCode;
-use sickbay::staff::model::Role;
+use sickbay::identity::Role;
 
 use crate::support::{Client, PASSWORD, TestApp, on_both_databases};
 

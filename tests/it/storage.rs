@@ -1,7 +1,7 @@
 //! The storage types and the write transaction, on both databases.
 
 use sickbay::db::types::{Date, Flag, Money, Timestamp};
-use sickbay::staff::model::Role;
+use sickbay::identity::Role;
 
 use crate::support::{TestApp, on_both_databases};
 

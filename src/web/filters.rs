@@ -1,0 +1,155 @@
+//! The one place where times, days and money become text: askama filters every template uses, in the
+//! clinic's time zone and currency. A module with templates brings them in with `use crate::web::filters;`.
+//!
+//! `{{ at|clock(zone) }}` 14:05 · `{{ at|datetime(zone) }}` Mon 3 Nov, 14:05 · `{{ day|day }}` Mon 3 Nov ·
+//! `{{ day|long_day }}` Monday 3 November 2026 · `{{ amount|money(currency) }}` NGN 1,250.00
+
+use std::borrow::Borrow;
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+
+use crate::db::{Currency, Date, Money, Timestamp};
+
+/// A calendar day, whether stored as a [`Date`] or at hand as chrono's.
+pub trait Day {
+    fn naive(&self) -> NaiveDate;
+}
+
+impl Day for Date {
+    fn naive(&self) -> NaiveDate {
+        self.0
+    }
+}
+
+impl Day for NaiveDate {
+    fn naive(&self) -> NaiveDate {
+        *self
+    }
+}
+
+impl<T: Day + ?Sized> Day for &T {
+    fn naive(&self) -> NaiveDate {
+        (**self).naive()
+    }
+}
+
+/// `14:05`: the clock time of an instant in the zone.
+pub fn clock_of(at: Timestamp, zone: Tz) -> String {
+    at.to_utc().with_timezone(&zone).format("%H:%M").to_string()
+}
+
+/// `Mon 3 Nov, 14:05`.
+pub fn datetime_of(at: Timestamp, zone: Tz) -> String {
+    at.to_utc().with_timezone(&zone).format("%a %-d %b, %H:%M").to_string()
+}
+
+/// `Mon 3 Nov`.
+pub fn day_of(day: &impl Day) -> String {
+    day.naive().format("%a %-d %b").to_string()
+}
+
+/// `Monday 3 November 2026`.
+pub fn long_day_of(day: &impl Day) -> String {
+    day.naive().format("%A %-d %B %Y").to_string()
+}
+
+/// The minutes after midnight of a time of day (a doctor's hours) as `08:30`.
+pub fn minutes_of(minutes: i64) -> String {
+    format!("{:02}:{:02}", minutes.div_euclid(60), minutes.rem_euclid(60))
+}
+
+/// Instants as askama gives them to a filter: by value or behind references.
+pub trait Instant {
+    fn timestamp(&self) -> Timestamp;
+}
+
+impl Instant for Timestamp {
+    fn timestamp(&self) -> Timestamp {
+        *self
+    }
+}
+
+impl<T: Instant + ?Sized> Instant for &T {
+    fn timestamp(&self) -> Timestamp {
+        (**self).timestamp()
+    }
+}
+
+#[askama::filter_fn]
+pub fn clock<Z: Borrow<Tz>>(at: impl Instant, _: &dyn askama::Values, zone: Z) -> askama::Result<String> {
+    Ok(clock_of(at.timestamp(), *zone.borrow()))
+}
+
+#[askama::filter_fn]
+pub fn datetime<Z: Borrow<Tz>>(at: impl Instant, _: &dyn askama::Values, zone: Z) -> askama::Result<String> {
+    Ok(datetime_of(at.timestamp(), *zone.borrow()))
+}
+
+#[askama::filter_fn]
+pub fn day(day: impl Day, _: &dyn askama::Values) -> askama::Result<String> {
+    Ok(day_of(&day))
+}
+
+#[askama::filter_fn]
+pub fn long_day(day: impl Day, _: &dyn askama::Values) -> askama::Result<String> {
+    Ok(long_day_of(&day))
+}
+
+#[askama::filter_fn]
+pub fn minutes(minutes: impl Borrow<i64>, _: &dyn askama::Values) -> askama::Result<String> {
+    Ok(minutes_of(*minutes.borrow()))
+}
+
+#[askama::filter_fn]
+pub fn money<C: Borrow<Currency>>(
+    amount: impl Borrow<Money>,
+    _: &dyn askama::Values,
+    currency: C,
+) -> askama::Result<String> {
+    Ok(currency.borrow().format(*amount.borrow()))
+}
+
+#[cfg(test)]
+mod tests {
+    use askama::Template;
+
+    use super::*;
+    use crate::web::filters;
+
+    #[derive(Template)]
+    #[template(
+        source = "{{ at|clock(zone) }}|{{ at|datetime(zone) }}|{{ day|day }}|{{ day|long_day }}|{{ 510|minutes }}|{{ fee|money(currency) }}",
+        ext = "html"
+    )]
+    struct Sample {
+        at: Timestamp,
+        zone: Tz,
+        day: Date,
+        fee: Money,
+        currency: Currency,
+    }
+
+    #[test]
+    fn every_filter_formats_in_the_clinics_zone_and_currency() {
+        let at = Timestamp(
+            chrono::DateTime::parse_from_rfc3339("2026-11-23T13:05:00Z")
+                .expect("time")
+                .timestamp_millis(),
+        );
+        let sample = Sample {
+            at,
+            zone: chrono_tz::Africa::Lagos,
+            day: Date::parse("2026-11-23").expect("date"),
+            fee: Money(125_050),
+            currency: Currency {
+                code: "NGN".into(),
+                minor_digits: 2,
+            },
+        };
+        assert_eq!(
+            sample.render().expect("render"),
+            "14:05|Mon 23 Nov, 14:05|Mon 23 Nov|Monday 23 November 2026|08:30|NGN 1,250.50"
+        );
+    }
+}
