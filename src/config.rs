@@ -102,7 +102,8 @@ pub struct ServeArgs {
     #[arg(long, env = "SICKBAY_SESSION_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1440))]
     pub session_idle_minutes: u32,
 
-    /// Folder of static files (defaults to ./static, or the one beside the source tree).
+    /// For development: serve the CSS and JavaScript from this folder (the repository's static/), read on every
+    /// request, instead of the copies built into the binary, so edits show without rebuilding.
     #[arg(long, env = "SICKBAY_STATIC_DIR")]
     pub static_dir: Option<PathBuf>,
 
@@ -118,7 +119,8 @@ pub struct Config {
     pub secure_cookies: bool,
     pub trust_proxy: bool,
     pub session_idle: Duration,
-    pub static_dir: PathBuf,
+    /// Serve static files from this folder instead of the built-in ones (development only).
+    pub static_dir: Option<PathBuf>,
     /// Run slot generation, no-show marking and session cleanup in this instance.
     pub background_jobs: bool,
 }
@@ -129,7 +131,7 @@ impl Config {
             secure_cookies: args.secure_cookies,
             trust_proxy: args.trust_proxy,
             session_idle: Duration::from_secs(u64::from(args.session_idle_minutes) * 60),
-            static_dir: args.static_dir.clone().unwrap_or_else(default_static_dir),
+            static_dir: args.static_dir.clone(),
             background_jobs: !args.no_background_jobs,
         }
     }
@@ -141,17 +143,8 @@ impl Default for Config {
             secure_cookies: false,
             trust_proxy: false,
             session_idle: Duration::from_secs(30 * 60),
-            static_dir: default_static_dir(),
+            static_dir: None,
             background_jobs: true,
         }
-    }
-}
-
-fn default_static_dir() -> PathBuf {
-    let local = PathBuf::from("static");
-    if local.join("app.css").exists() {
-        local
-    } else {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static")
     }
 }

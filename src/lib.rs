@@ -51,7 +51,7 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::public_router())
         .merge(patients::public_router())
         .merge(queue::public_router())
-        .merge(web::static_files(&state));
+        .merge(web::assets::router());
 
     let logged_in = Router::new()
         .merge(home::router())

@@ -1,5 +1,6 @@
 //! Cross-cutting web code: errors, extractors, CSRF, layout, htmx helpers, security headers, static files.
 
+pub mod assets;
 pub mod confirm;
 pub mod csrf;
 pub mod error;
@@ -15,11 +16,7 @@ pub mod paging;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
-use tower::ServiceBuilder;
-use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
-
-use crate::state::AppState;
 
 pub use error::{AppError, AppResult};
 
@@ -57,35 +54,6 @@ where
         header::VARY,
         HeaderValue::from_static("HX-Request"),
     ))
-}
-
-/// `/static`: vendored files carry their version in the name and are cached for a year; the app's own
-/// files for an hour.
-pub fn static_files(state: &AppState) -> Router<AppState> {
-    let dir = &state.config.static_dir;
-    let cache = |value: &'static str| {
-        SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static(value))
-    };
-    Router::new()
-        // Browsers ask for it at the root whatever the page says.
-        .route_service(
-            "/favicon.ico",
-            ServiceBuilder::new()
-                .layer(cache("public, max-age=86400"))
-                .service(ServeFile::new(dir.join("favicon.ico"))),
-        )
-        .nest_service(
-            "/static/vendor",
-            ServiceBuilder::new()
-                .layer(cache("public, max-age=31536000, immutable"))
-                .service(ServeDir::new(dir.join("vendor"))),
-        )
-        .nest_service(
-            "/static",
-            ServiceBuilder::new()
-                .layer(cache("public, max-age=3600"))
-                .service(ServeDir::new(dir)),
-        )
 }
 
 /// The numeric id in a path such as `/admin/staff/{id}`. Anything else is a 404, like an id that

@@ -22,4 +22,5 @@ mod schedule;
 mod security;
 mod settings;
 mod staff;
+mod static_files;
 mod storage;
