@@ -18,6 +18,7 @@ use crate::auth::password;
 use crate::db::Timestamp;
 use crate::db::once::FormKey;
 use crate::scheduling::repo::{self as schedule_repo, AppointmentView};
+use crate::staff::model::Doctor;
 use crate::state::AppState;
 use crate::validation::FieldErrors;
 use crate::web::extract::{AnyStaff, FrontDesk, RoleSet, Staff};
@@ -225,7 +226,7 @@ pub struct ProfilePage {
     /// The patient's open queue ticket: its code and status.
     ticket: Option<(String, &'static str)>,
     /// For reception: the queues a walk-in can join, and the walk-in form's one-time id.
-    doctors: Vec<(i64, String)>,
+    doctors: Vec<Doctor>,
     /// The queue page of the viewer's role, if it has one.
     queue_link: Option<&'static str>,
     walk_in_form_id: FormKey,
@@ -249,7 +250,7 @@ pub async fn profile(
         .map(|t| (t.code, t.status.label()));
     drop(conn);
     let doctors = match can_edit {
-        true => schedule_repo::doctors(&state.db).await?,
+        true => crate::staff::service::active_doctors(&state.db).await?,
         false => Vec::new(),
     };
     let mut revealed_password = None;

@@ -512,3 +512,20 @@ pub async fn clinic_number_in(tx: &mut Tx, id: i64) -> Result<Option<String>, sq
         .await?;
     Ok(row.map(|(number,)| number))
 }
+
+/// Serialises one patient's bookings, so the per-day and per-patient limits hold under concurrent requests.
+pub async fn lock_patient(tx: &mut Tx, patient_id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE patient SET session_version = session_version WHERE id = $1 AND active = 1")
+        .bind(patient_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn patient_approved(tx: &mut Tx, patient_id: i64) -> Result<bool, sqlx::Error> {
+    let approved: Option<Flag> = sqlx::query_scalar("SELECT approved FROM patient WHERE id = $1")
+        .bind(patient_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(approved.is_some_and(|f| f.0))
+}

@@ -295,3 +295,16 @@ pub async fn issue_sheet(
     tx.commit().await?;
     Ok(slips.into_iter().map(|(slip, _)| slip).collect())
 }
+
+// == For other features ==
+
+/// Serialises one patient's bookings and tickets: their row stays locked until `tx` ends. `false` when the
+/// patient does not exist or is inactive.
+pub async fn lock_active(tx: &mut Tx, patient_id: i64) -> Result<bool, sqlx::Error> {
+    repo::lock_patient(tx, patient_id).await
+}
+
+/// Whether the clinic approved the patient's account (self-registered students wait for it).
+pub async fn is_approved(tx: &mut Tx, patient_id: i64) -> Result<bool, sqlx::Error> {
+    repo::patient_approved(tx, patient_id).await
+}

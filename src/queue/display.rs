@@ -39,12 +39,12 @@ impl DisplayQuery {
             }
             (_, Some(doctor)) if !doctor.is_empty() => {
                 let doctor = id(doctor)?;
-                let name = crate::scheduling::repo::doctors(&state.db)
+                let name = crate::staff::service::active_doctors(&state.db)
                     .await?
                     .into_iter()
-                    .find(|(d, _)| *d == doctor)
+                    .find(|d| d.id == doctor)
                     .ok_or(AppError::NotFound)?
-                    .1;
+                    .full_name;
                 Ok((DisplayFilter::Doctor(doctor), Some(name)))
             }
             _ => Ok((DisplayFilter::All, None)),

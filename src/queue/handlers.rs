@@ -22,6 +22,7 @@ use crate::patients::service as patient_service;
 use crate::scheduling::model::AppointmentStatus;
 use crate::scheduling::picker::time_of;
 use crate::scheduling::repo::{self as scheduling_repo, AppointmentView};
+use crate::staff::model::Doctor;
 use crate::state::AppState;
 use crate::validation::{FieldErrors, parse_id};
 use crate::web::confirm::{ConfirmPage, Confirmation};
@@ -42,7 +43,7 @@ pub struct BoardPage {
     layout: Layout,
     live: String,
     time_zone: &'static str,
-    doctors: Vec<(i64, String)>,
+    doctors: Vec<Doctor>,
     form: WalkInForm,
     errors: FieldErrors,
 }
@@ -65,7 +66,7 @@ pub struct BoardFragment {
     /// The whole clinic's day.
     totals: DayStats,
     due: Vec<AppointmentView>,
-    doctors: Vec<(i64, String)>,
+    doctors: Vec<Doctor>,
     rooms: Vec<Room>,
     assignments: Vec<Assignment>,
     time_zone: chrono_tz::Tz,
@@ -105,7 +106,7 @@ async fn board_fragment(
         columns: snapshot.columns(Timestamp::now(), zone),
         totals: snapshot.totals(),
         due,
-        doctors: scheduling_repo::doctors(&state.db).await?,
+        doctors: crate::staff::service::active_doctors(&state.db).await?,
         rooms: active_rooms(state).await?,
         assignments: snapshot.assignments.clone(),
         time_zone: zone,
@@ -140,7 +141,7 @@ async fn board_page(state: &AppState, layout: Layout, form: WalkInForm, errors: 
     Ok(BoardPage {
         live: board_fragment(state, &snapshot, layout.csrf_token.clone(), check_in_flash).await?,
         time_zone: state.settings.get().time_zone.name(),
-        doctors: scheduling_repo::doctors(&state.db).await?,
+        doctors: crate::staff::service::active_doctors(&state.db).await?,
         layout,
         form,
         errors,
@@ -185,7 +186,7 @@ pub struct DoctorFragment {
     view: DoctorView,
     room: Option<Assignment>,
     rooms: Vec<Room>,
-    doctors: Vec<(i64, String)>,
+    doctors: Vec<Doctor>,
     doctor_id: i64,
 }
 
@@ -201,7 +202,7 @@ async fn doctor_fragment(
         view: snapshot.doctor_view(doctor_id, Timestamp::now(), zone),
         room: snapshot.room_of(doctor_id).cloned(),
         rooms: active_rooms(state).await?,
-        doctors: scheduling_repo::doctors(&state.db).await?,
+        doctors: crate::staff::service::active_doctors(&state.db).await?,
         doctor_id,
     };
     Ok(fragment.render()?)

@@ -168,7 +168,7 @@ pub async fn walk_in(
     }
     let patient_id = match patient {
         WalkInPatient::Existing(id) => {
-            if !scheduling_repo::lock_patient(&mut tx, id).await? {
+            if !crate::patients::service::lock_active(&mut tx, id).await? {
                 return Err(QueueError::NotFound);
             }
             id
@@ -277,7 +277,7 @@ pub async fn call_next(
 ) -> Result<Option<Call>, QueueError> {
     let mut tx = db.begin_write().await?;
     // One doctor's calls one at a time (on PostgreSQL too), so the stale-click check below holds.
-    if !scheduling_repo::lock_doctor(&mut tx, doctor_id).await? {
+    if !crate::staff::service::lock_doctor(&mut tx, doctor_id).await? {
         return Err(QueueError::NotFound);
     }
     let room = repo::assignment_of(&mut tx, today, doctor_id).await?.ok_or_else(|| {

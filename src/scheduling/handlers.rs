@@ -23,6 +23,7 @@ use crate::db::once::FormKey;
 use crate::db::{Date, Timestamp};
 use crate::identity::{Role, StaffUser};
 use crate::settings::Settings;
+use crate::staff::model::Doctor;
 use crate::state::AppState;
 use crate::validation::FieldErrors;
 use crate::web::confirm::{ConfirmPage, Confirmation};
@@ -118,32 +119,35 @@ pub struct ScheduleQuery {
 
 /// The doctor a page is about: a doctor is always themselves (asking for someone else is refused); other
 /// staff name one (an unknown id is a 404) or get the first active doctor.
-async fn chosen_doctor(state: &AppState, user: &StaffUser, asked: &str) -> AppResult<Option<(i64, String)>> {
+async fn chosen_doctor(state: &AppState, user: &StaffUser, asked: &str) -> AppResult<Option<Doctor>> {
     let asked = asked.trim();
     if user.role == Role::Doctor {
         if !asked.is_empty() && asked != user.id.to_string() {
             return Err(AppError::Forbidden);
         }
-        return Ok(Some((user.id, user.full_name.clone())));
+        return Ok(Some(Doctor {
+            id: user.id,
+            full_name: user.full_name.clone(),
+        }));
     }
-    let doctors = repo::doctors(&state.db).await?;
+    let doctors = crate::staff::service::active_doctors(&state.db).await?;
     if asked.is_empty() {
         return Ok(doctors.into_iter().next());
     }
     let id: i64 = asked.parse().map_err(|_| AppError::NotFound)?;
     doctors
         .into_iter()
-        .find(|(d, _)| *d == id)
+        .find(|d| d.id == id)
         .map(Some)
         .ok_or(AppError::NotFound)
 }
 
 /// The doctor a form names, for staff who may act for any doctor: an active doctor, or a message.
-fn named_doctor(doctors: &[(i64, String)], text: &str) -> Result<i64, &'static str> {
+fn named_doctor(doctors: &[Doctor], text: &str) -> Result<i64, &'static str> {
     text.trim()
         .parse::<i64>()
         .ok()
-        .filter(|id| doctors.iter().any(|(d, _)| d == id))
+        .filter(|id| doctors.iter().any(|d| d.id == *id))
         .ok_or("Choose a doctor.")
 }
 
@@ -154,8 +158,8 @@ fn named_doctor(doctors: &[(i64, String)], text: &str) -> Result<i64, &'static s
 pub struct HoursPage {
     layout: Layout,
     /// Listed for the admin to choose from; empty for a doctor.
-    doctors: Vec<(i64, String)>,
-    doctor: Option<(i64, String)>,
+    doctors: Vec<Doctor>,
+    doctor: Option<Doctor>,
     hours: Vec<Availability>,
     form: AvailabilityForm,
     errors: FieldErrors,
@@ -168,7 +172,7 @@ impl HoursPage {
         state: &AppState,
         user: &StaffUser,
         layout: Layout,
-        doctor: Option<(i64, String)>,
+        doctor: Option<Doctor>,
         form: AvailabilityForm,
         errors: FieldErrors,
         report: Option<ChangeReport>,
@@ -176,10 +180,10 @@ impl HoursPage {
         let doctors = if user.role == Role::Doctor {
             Vec::new()
         } else {
-            repo::doctors(&state.db).await?
+            crate::staff::service::active_doctors(&state.db).await?
         };
         let hours = match &doctor {
-            Some((id, _)) => repo::hours_of(&state.db, *id).await?,
+            Some(doctor) => repo::hours_of(&state.db, doctor.id).await?,
             None => Vec::new(),
         };
         Ok(HoursPage {
@@ -195,7 +199,7 @@ impl HoursPage {
     }
 
     fn is_doctor(&self, id: &i64) -> bool {
-        self.doctor.as_ref().is_some_and(|(d, _)| d == id)
+        self.doctor.as_ref().is_some_and(|d| d.id == *id)
     }
 
     /// The doctor chosen in the add form: the one typed, or else the one shown.
@@ -212,7 +216,7 @@ impl HoursPage {
 
     fn doctor_query(&self) -> String {
         match (&self.doctor, self.doctors.is_empty()) {
-            (Some((id, _)), false) => format!("?doctor={id}"),
+            (Some(doctor), false) => format!("?doctor={}", doctor.id),
             _ => String::new(),
         }
     }
@@ -256,7 +260,7 @@ pub async fn add_hours(
     let doctor_id = if user.role == Role::Doctor {
         Some(user.id)
     } else {
-        let doctors = repo::doctors(&state.db).await?;
+        let doctors = crate::staff::service::active_doctors(&state.db).await?;
         errors.check("doctor_id", named_doctor(&doctors, &form.doctor_id))
     };
     let checked = form.validate(doctor_id.unwrap_or(0), settings.today());
@@ -314,8 +318,14 @@ async fn hours_form_again(
     errors: FieldErrors,
 ) -> AppResult<Response> {
     let doctor = match doctor_id {
-        Some(id) if user.role == Role::Doctor => Some((id, user.full_name.clone())),
-        Some(id) => repo::doctors(&state.db).await?.into_iter().find(|(d, _)| *d == id),
+        Some(id) if user.role == Role::Doctor => Some(Doctor {
+            id,
+            full_name: user.full_name.clone(),
+        }),
+        Some(id) => crate::staff::service::active_doctors(&state.db)
+            .await?
+            .into_iter()
+            .find(|d| d.id == id),
         None => None,
     };
     let page = HoursPage::build(state, user, layout, doctor, form, errors, None).await?;
@@ -324,7 +334,7 @@ async fn hours_form_again(
 
 impl HoursPage {
     fn remove_confirmation(&self, hours: &Availability) -> Confirmation {
-        remove_confirmation(hours, self.doctor.as_ref().map(|(_, name)| name.as_str()))
+        remove_confirmation(hours, self.doctor.as_ref().map(|d| d.full_name.as_str()))
     }
 }
 
@@ -365,11 +375,11 @@ pub async fn confirm_remove_hours(
 }
 
 async fn scheduling_doctor_name(state: &AppState, doctor_id: i64) -> AppResult<Option<String>> {
-    Ok(repo::doctors(&state.db)
+    Ok(crate::staff::service::active_doctors(&state.db)
         .await?
         .into_iter()
-        .find(|(id, _)| *id == doctor_id)
-        .map(|(_, name)| name))
+        .find(|d| d.id == doctor_id)
+        .map(|d| d.full_name))
 }
 
 pub async fn remove_hours(
@@ -408,7 +418,7 @@ pub struct ClosuresPage {
     layout: Layout,
     user: StaffUser,
     /// For choosing whose leave; empty for a doctor, who closes only their own days.
-    doctors: Vec<(i64, String)>,
+    doctors: Vec<Doctor>,
     closures: Vec<Closure>,
     form: ClosureForm,
     errors: FieldErrors,
@@ -432,7 +442,7 @@ impl ClosuresPage {
             closures.retain(|c| c.doctor_id.is_none_or(|d| d == user.id));
             Vec::new()
         } else {
-            repo::doctors(&state.db).await?
+            crate::staff::service::active_doctors(&state.db).await?
         };
         Ok(ClosuresPage {
             layout,
@@ -494,7 +504,7 @@ pub async fn add_closure(
     } else if form.doctor_id.trim().is_empty() {
         None
     } else {
-        let doctors = repo::doctors(&state.db).await?;
+        let doctors = crate::staff::service::active_doctors(&state.db).await?;
         match named_doctor(&doctors, &form.doctor_id) {
             Ok(id) => Some(id),
             Err(message) => {
@@ -640,8 +650,8 @@ pub struct Problem {
 pub struct SchedulePage {
     layout: Layout,
     user: StaffUser,
-    doctors: Vec<(i64, String)>,
-    doctor: Option<(i64, String)>,
+    doctors: Vec<Doctor>,
+    doctor: Option<Doctor>,
     view: ScheduleView,
     day: Date,
     previous: Date,
@@ -653,13 +663,13 @@ pub struct SchedulePage {
 
 impl SchedulePage {
     fn is_doctor(&self, id: &i64) -> bool {
-        self.doctor.as_ref().is_some_and(|(d, _)| d == id)
+        self.doctor.as_ref().is_some_and(|d| d.id == *id)
     }
 
     fn link(&self, day: &Date, view: &str) -> String {
         match &self.doctor {
-            Some((id, _)) if self.user.role != Role::Doctor => {
-                format!("/schedule?doctor={id}&day={day}&view={view}")
+            Some(doctor) if self.user.role != Role::Doctor => {
+                format!("/schedule?doctor={}&day={day}&view={view}", doctor.id)
             }
             _ => format!("/schedule?day={day}&view={view}"),
         }
@@ -691,7 +701,7 @@ impl SchedulePage {
 
 /// Which doctor, day and view a schedule page shows.
 struct Shown {
-    doctor: Option<(i64, String)>,
+    doctor: Option<Doctor>,
     day: NaiveDate,
     view: ScheduleView,
 }
@@ -707,16 +717,16 @@ async fn schedule_page(
     let settings: std::sync::Arc<Settings> = state.settings.get();
     let (from, to) = view.days(day);
     let (slots, appointments) = match &doctor {
-        Some((id, _)) => (
-            repo::slots_between(&state.db, *id, Date(from), Date(to)).await?,
-            repo::appointments_between(&state.db, Some(*id), Date(from), Date(to)).await?,
+        Some(doctor) => (
+            repo::slots_between(&state.db, doctor.id, Date(from), Date(to)).await?,
+            repo::appointments_between(&state.db, Some(doctor.id), Date(from), Date(to)).await?,
         ),
         None => (Vec::new(), Vec::new()),
     };
     let doctors = if user.role == Role::Doctor {
         Vec::new()
     } else {
-        repo::doctors(&state.db).await?
+        crate::staff::service::active_doctors(&state.db).await?
     };
     let (previous, next) = view.step(day);
     Ok(SchedulePage {
@@ -768,11 +778,16 @@ async fn schedule_again(
     day: Date,
     problem: Problem,
 ) -> AppResult<Response> {
-    let doctor = repo::doctors(&state.db)
+    let doctor = crate::staff::service::active_doctors(&state.db)
         .await?
         .into_iter()
-        .find(|(d, _)| *d == doctor_id)
-        .or_else(|| Some((doctor_id, String::new())));
+        .find(|d| d.id == doctor_id)
+        .or_else(|| {
+            Some(Doctor {
+                id: doctor_id,
+                full_name: String::new(),
+            })
+        });
     let page = schedule_page(
         state,
         user,

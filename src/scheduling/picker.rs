@@ -8,6 +8,7 @@ use super::model::{BookingRules, Refusal, booking_barrier};
 use super::repo::{self, OpenSlot};
 use crate::db::{Date, Db, Timestamp};
 use crate::settings::Settings;
+use crate::staff::model::Doctor;
 use crate::validation::parse_id;
 
 /// `?day=YYYY-MM-DD&doctor=ID` as typed; anything unreadable means "the first day with free places" / "any
@@ -126,7 +127,7 @@ pub struct SlotPicker {
     date: Date,
     pub day_label: String,
     pub days: Vec<DayChoice>,
-    pub doctors: Vec<(i64, String)>,
+    pub doctors: Vec<Doctor>,
     pub doctor: Option<i64>,
     pub groups: Vec<DoctorSlots>,
     /// The day has clinic hours (so no open slot means "full", not "closed").
@@ -208,7 +209,7 @@ pub async fn load(db: &Db, settings: &Settings, query: &PickerQuery) -> Result<S
         date: Date(day),
         day_label: day.format("%A %-d %B").to_string(),
         days,
-        doctors: repo::doctors(db).await?,
+        doctors: crate::staff::service::active_doctors(db).await?,
         doctor,
         groups: group(open, settings.time_zone),
         day_has_slots: seats.iter().any(|s| s.day.0 == day && s.slots > 0),

@@ -73,22 +73,6 @@ pub async fn deactivate_hours(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error>
     Ok(done.rows_affected() == 1)
 }
 
-/// Serialises changes to one doctor's hours and slots (their staff row is locked until the transaction ends).
-pub async fn lock_doctor(tx: &mut Tx, doctor_id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE staff SET updated_at = updated_at WHERE id = $1 AND role = 'doctor'")
-        .bind(doctor_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Active doctors, for choosing whose hours or schedule to see.
-pub async fn doctors(db: &Db) -> Result<Vec<(i64, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT id, full_name FROM staff WHERE role = 'doctor' AND active = 1 ORDER BY full_name")
-        .fetch_all(db.pool())
-        .await
-}
-
 // ---- closures ----------------------------------------------------------------------------------------
 
 pub async fn closures_between(tx: &mut Tx, from: Date, to: Date) -> Result<Closures, sqlx::Error> {
@@ -365,23 +349,6 @@ pub async fn release_seat(tx: &mut Tx, slot_id: i64) -> Result<(), sqlx::Error> 
         .execute(&mut **tx)
         .await?;
     Ok(())
-}
-
-/// Serialises one patient's bookings, so the per-day and per-patient limits hold under concurrent requests.
-pub async fn lock_patient(tx: &mut Tx, patient_id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE patient SET session_version = session_version WHERE id = $1 AND active = 1")
-        .bind(patient_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-pub async fn patient_approved(tx: &mut Tx, patient_id: i64) -> Result<bool, sqlx::Error> {
-    let approved: Option<Flag> = sqlx::query_scalar("SELECT approved FROM patient WHERE id = $1")
-        .bind(patient_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    Ok(approved.is_some_and(|f| f.0))
 }
 
 /// Live bookings of a patient from `now` on, and on `day`; in a booking's transaction, or on the pool to tell a

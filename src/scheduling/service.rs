@@ -150,7 +150,7 @@ async fn book_in(
     reason: &str,
     booker: &Booker<'_>,
 ) -> Result<i64, BookingError> {
-    if !repo::lock_patient(tx, patient_id).await? {
+    if !crate::patients::service::lock_active(tx, patient_id).await? {
         return Err(BookingError::NotFound);
     }
     let slot = repo::slot_in(tx, slot_id).await?.ok_or(BookingError::NotFound)?;
@@ -166,7 +166,7 @@ async fn book_in(
         }
     );
     if !overridden {
-        if matches!(booker, Booker::Patient) && !repo::patient_approved(tx, patient_id).await? {
+        if matches!(booker, Booker::Patient) && !crate::patients::service::is_approved(tx, patient_id).await? {
             return Err(Refusal::NotApproved.into());
         }
         let (live_future, live_that_day) = repo::holdings(&mut **tx, patient_id, slot.day, now).await?;
@@ -428,7 +428,7 @@ pub async fn add_hours(db: &Db, actor: &Actor, hours: &Availability) -> Result<i
     if let Claim::Done(id) = actor.claim_form(&mut tx, ADD_HOURS).await? {
         return Ok(id);
     }
-    if !repo::lock_doctor(&mut tx, hours.doctor_id).await? {
+    if !crate::staff::service::lock_doctor(&mut tx, hours.doctor_id).await? {
         return Err(BookingError::NotFound);
     }
     let existing = repo::active_hours_in(&mut tx, hours.doctor_id).await?;
@@ -455,7 +455,7 @@ pub async fn add_hours(db: &Db, actor: &Actor, hours: &Availability) -> Result<i
 /// Ends weekly hours (they stay on record, inactive). Slots follow with [`generate_slots`].
 pub async fn remove_hours(db: &Db, actor: &Actor, hours: &Availability) -> Result<(), BookingError> {
     let mut tx = db.begin_write().await?;
-    repo::lock_doctor(&mut tx, hours.doctor_id).await?;
+    crate::staff::service::lock_doctor(&mut tx, hours.doctor_id).await?;
     if !repo::deactivate_hours(&mut tx, hours.id).await? {
         return Err(BookingError::NotFound);
     }

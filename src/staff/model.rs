@@ -5,6 +5,13 @@ use crate::db::types::InvalidValue;
 use crate::identity::Role;
 use crate::validation::FieldErrors;
 
+/// An active doctor, as lists to choose from show them.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Doctor {
+    pub id: i64,
+    pub full_name: String,
+}
+
 /// A staff account as the admin pages show it.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct StaffAccount {

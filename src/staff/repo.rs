@@ -1,6 +1,6 @@
 //! All SQL of staff accounts.
 
-use super::model::{NewStaff, StaffAccount, StaffDetails};
+use super::model::{Doctor, NewStaff, StaffAccount, StaffDetails};
 use crate::db::{Db, Flag, Timestamp, Tx};
 use crate::identity::Role;
 use crate::web::paging::{PageRequest, like_pattern};
@@ -177,4 +177,19 @@ pub async fn count_active_by_role(db: &Db) -> Result<Vec<(Role, i64)>, sqlx::Err
         .iter()
         .map(|role| (*role, rows.iter().find(|(r, _)| r == role).map_or(0, |(_, n)| *n)))
         .collect())
+}
+
+/// Serialises changes to one doctor's hours and slots (their staff row is locked until the transaction ends).
+pub async fn lock_doctor(tx: &mut Tx, doctor_id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE staff SET updated_at = updated_at WHERE id = $1 AND role = 'doctor'")
+        .bind(doctor_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn active_doctors(db: &Db) -> Result<Vec<Doctor>, sqlx::Error> {
+    sqlx::query_as("SELECT id, full_name FROM staff WHERE role = 'doctor' AND active = 1 ORDER BY full_name")
+        .fetch_all(db.pool())
+        .await
 }

@@ -1,6 +1,6 @@
 //! Changes to staff accounts, each one transaction with its audit row. Used by the admin pages and the CLI.
 
-use super::model::{NewStaff, StaffAccount, StaffDetails, removes_an_admin};
+use super::model::{Doctor, NewStaff, StaffAccount, StaffDetails, removes_an_admin};
 use super::repo;
 use crate::audit::{self, AuditEntry};
 use crate::auth::password;
@@ -170,4 +170,17 @@ fn describe_changes(before: &StaffAccount, after: &StaffDetails) -> String {
     } else {
         changes.join("; ")
     }
+}
+
+// == For other features ==
+
+/// Active doctors by name, for choosing whose hours, schedule or queue to see.
+pub async fn active_doctors(db: &Db) -> Result<Vec<Doctor>, sqlx::Error> {
+    repo::active_doctors(db).await
+}
+
+/// Serialises changes to one doctor's hours, slots and queue: their staff row stays locked until `tx` ends.
+/// `false` when there is no such doctor.
+pub async fn lock_doctor(tx: &mut Tx, doctor_id: i64) -> Result<bool, sqlx::Error> {
+    repo::lock_doctor(tx, doctor_id).await
 }
