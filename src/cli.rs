@@ -10,10 +10,11 @@ use tokio::net::TcpListener;
 use crate::auth::password;
 use crate::config::{Cli, Command, Config, ImportCommand, ServeArgs, UserCommand};
 use crate::db::{Backend, Db, sqlite_path};
+use crate::error::ServiceError;
 use crate::identity::Actor;
 use crate::identity::Role;
 use crate::staff::model::NewStaff;
-use crate::staff::service::{self, StaffError};
+use crate::staff::service;
 use crate::state::AppState;
 
 /// Runs the command line and turns the outcome into the process's exit status: 0 on success, 1 when
@@ -108,7 +109,7 @@ async fn serve(url: &str, args: &ServeArgs) -> Result<(), CliError> {
 /// On an empty database, creates `admin` with a random password that must be changed at first login,
 /// and returns that password.
 pub async fn bootstrap_admin(db: &Db) -> anyhow::Result<Option<String>> {
-    if crate::staff::repo::count(db).await? > 0 {
+    if service::count(db).await? > 0 {
         return Ok(None);
     }
     let new = NewStaff::validate("admin", "Administrator", "", "admin").map_err(|_| anyhow::anyhow!("bad admin"))?;
@@ -116,7 +117,7 @@ pub async fn bootstrap_admin(db: &Db) -> anyhow::Result<Option<String>> {
     match service::create(db, &Actor::system("first start"), &new, &password, true).await {
         Ok(_) => Ok(Some(password)),
         // Another instance starting at the same moment created it first.
-        Err(StaffError::UsernameTaken(_)) => Ok(None),
+        Err(ServiceError::Invalid(_)) => Ok(None),
         Err(err) => Err(anyhow::anyhow!(err)),
     }
 }
@@ -196,8 +197,9 @@ async fn add_user(
             }
             Ok(())
         }
-        Err(StaffError::UsernameTaken(name)) => Err(CliError::Failed(anyhow::anyhow!(
-            "the username {name:?} is already taken"
+        Err(ServiceError::Invalid(errors)) => Err(CliError::Failed(anyhow::anyhow!(
+            "{}",
+            errors.messages().collect::<Vec<_>>().join(" ")
         ))),
         Err(err) => Err(CliError::Failed(anyhow::anyhow!(err))),
     }
@@ -245,8 +247,10 @@ async fn import_students(
         std::fs::read(file).map_err(|err| CliError::Refused(format!("cannot read {}: {err}", file.display())))?;
     let text = import::decode(&bytes).map_err(|err| CliError::Refused(err.to_string()))?;
     let db = open_migrated(url).await?;
-    let settings =
-        crate::settings::Settings::from_pairs(crate::settings::repo::load_all(&db).await.context("reading settings")?);
+    let settings = crate::settings::SettingsCache::load(&db)
+        .await
+        .context("reading settings")?
+        .get();
     let options = ImportOptions {
         create_missing,
         pattern: settings.matric_regex(),

@@ -1,7 +1,6 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -11,13 +10,14 @@ use super::model::{
     SessionInput, Usage,
 };
 use super::repo;
-use super::service::{self, AcademicError};
+use super::service;
 use crate::db::once::FormKey;
 use crate::db::{Db, Timestamp};
+use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::validation::FieldErrors;
 use crate::web::extract::{Admins, Staff};
-use crate::web::form::Form;
+use crate::web::form::{Form, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
 
@@ -101,19 +101,6 @@ fn seen_version(version: Option<i64>) -> AppResult<Timestamp> {
         .ok_or_else(|| AppError::BadRequest("The form is incomplete: it has no version. Reload the page.".into()))
 }
 
-fn academic_error(err: AcademicError) -> AppError {
-    match err {
-        AcademicError::NotFound => AppError::NotFound,
-        AcademicError::Stale | AcademicError::Refused(_) => AppError::Conflict(err.to_string()),
-        AcademicError::Invalid(_) => AppError::BadRequest("The form has errors.".into()),
-        AcademicError::Internal(err) => AppError::Internal(err),
-    }
-}
-
-fn unprocessable(page: impl IntoResponse) -> Response {
-    (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
-}
-
 /// Active faculties for a department's faculty list, plus the department's own one when it is deactivated.
 fn faculty_choices(options: &AcademicOptions, keep: Option<i64>) -> Vec<Faculty> {
     options
@@ -182,7 +169,7 @@ async fn after_create(
     state: &AppState,
     session: &Session,
     layout: Layout,
-    result: Result<String, AcademicError>,
+    result: Result<String, ServiceError>,
     show_errors: impl FnOnce(&mut IndexPage, FieldErrors),
 ) -> AppResult<Response> {
     match result {
@@ -190,12 +177,12 @@ async fn after_create(
             flash(session, FlashKind::Success, message).await?;
             Ok(Redirect::to(INDEX_PATH).into_response())
         }
-        Err(AcademicError::Invalid(errors)) => {
+        Err(ServiceError::Invalid(errors)) => {
             let mut page = IndexPage::load(&state.db, layout).await?;
             show_errors(&mut page, errors);
-            Ok(unprocessable(page))
+            Ok(invalid(page))
         }
-        Err(err) => Err(academic_error(err)),
+        Err(err) => Err(err.into()),
     }
 }
 
@@ -210,7 +197,7 @@ pub async fn create_faculty(
         Ok(faculty) => service::create_faculty(&state.db, &admin.actor_with_form(&form.form_id)?, &faculty)
             .await
             .map(|_| format!("Faculty {} added.", faculty.name)),
-        Err(errors) => Err(AcademicError::Invalid(errors)),
+        Err(errors) => Err(ServiceError::Invalid(errors)),
     };
     after_create(&state, &session, layout, result, |page, errors| {
         page.faculty_form = form;
@@ -230,7 +217,7 @@ pub async fn create_department(
         Ok(department) => service::create_department(&state.db, &admin.actor_with_form(&form.form_id)?, &department)
             .await
             .map(|_| format!("Department {} added.", department.name)),
-        Err(errors) => Err(AcademicError::Invalid(errors)),
+        Err(errors) => Err(ServiceError::Invalid(errors)),
     };
     after_create(&state, &session, layout, result, |page, errors| {
         page.department_form = form;
@@ -250,7 +237,7 @@ pub async fn create_level(
         Ok(level) => service::create_level(&state.db, &admin.actor_with_form(&form.form_id)?, &level)
             .await
             .map(|_| format!("Level {} added.", level.name)),
-        Err(errors) => Err(AcademicError::Invalid(errors)),
+        Err(errors) => Err(ServiceError::Invalid(errors)),
     };
     after_create(&state, &session, layout, result, |page, errors| {
         page.level_form = form;
@@ -270,7 +257,7 @@ pub async fn create_session(
         Ok(input) => service::create_session(&state.db, &admin.actor_with_form(&form.form_id)?, &input)
             .await
             .map(|_| format!("Session {} added.", input.name)),
-        Err(errors) => Err(AcademicError::Invalid(errors)),
+        Err(errors) => Err(ServiceError::Invalid(errors)),
     };
     after_create(&state, &session, layout, result, |page, errors| {
         page.session_form = form;
@@ -368,18 +355,18 @@ pub async fn update_faculty(
     let seen = seen_version(form.version)?;
     let result = match FacultyInput::validate(&form.name, &form.code) {
         Ok(faculty) => service::update_faculty(&state.db, &admin.actor, id, seen, &faculty).await,
-        Err(errors) => Err(AcademicError::Invalid(errors)),
+        Err(errors) => Err(ServiceError::Invalid(errors)),
     };
     match result {
         Ok(()) => saved(&session, Kind::Faculty).await,
-        Err(AcademicError::Invalid(errors)) => {
+        Err(ServiceError::Invalid(errors)) => {
             let mut page = FacultyPage::load(&state.db, layout, id).await?;
             page.head.version = seen;
             page.form = form;
             page.errors = errors;
-            Ok(unprocessable(page))
+            Ok(invalid(page))
         }
-        Err(err) => Err(academic_error(err)),
+        Err(err) => Err(err.into()),
     }
 }
 
@@ -441,18 +428,18 @@ pub async fn update_department(
     let seen = seen_version(form.version)?;
     let result = match DepartmentInput::validate(&form.faculty_id, &form.name, &form.code) {
         Ok(department) => service::update_department(&state.db, &admin.actor, id, seen, &department).await,
-        Err(errors) => Err(AcademicError::Invalid(errors)),
+        Err(errors) => Err(ServiceError::Invalid(errors)),
     };
     match result {
         Ok(()) => saved(&session, Kind::Department).await,
-        Err(AcademicError::Invalid(errors)) => {
+        Err(ServiceError::Invalid(errors)) => {
             let mut page = DepartmentPage::load(&state.db, layout, id).await?;
             page.head.version = seen;
             page.form = form;
             page.errors = errors;
-            Ok(unprocessable(page))
+            Ok(invalid(page))
         }
-        Err(err) => Err(academic_error(err)),
+        Err(err) => Err(err.into()),
     }
 }
 
@@ -505,18 +492,18 @@ pub async fn update_level(
     let seen = seen_version(form.version)?;
     let result = match LevelInput::validate(&form.name, &form.sort_order) {
         Ok(level) => service::update_level(&state.db, &admin.actor, id, seen, &level).await,
-        Err(errors) => Err(AcademicError::Invalid(errors)),
+        Err(errors) => Err(ServiceError::Invalid(errors)),
     };
     match result {
         Ok(()) => saved(&session, Kind::Level).await,
-        Err(AcademicError::Invalid(errors)) => {
+        Err(ServiceError::Invalid(errors)) => {
             let mut page = LevelPage::load(&state.db, layout, id).await?;
             page.head.version = seen;
             page.form = form;
             page.errors = errors;
-            Ok(unprocessable(page))
+            Ok(invalid(page))
         }
-        Err(err) => Err(academic_error(err)),
+        Err(err) => Err(err.into()),
     }
 }
 
@@ -570,18 +557,18 @@ pub async fn update_session(
     let seen = seen_version(form.version)?;
     let result = match SessionInput::validate(&form.name, &form.starts_on, &form.ends_on) {
         Ok(input) => service::update_session(&state.db, &admin.actor, id, seen, &input).await,
-        Err(errors) => Err(AcademicError::Invalid(errors)),
+        Err(errors) => Err(ServiceError::Invalid(errors)),
     };
     match result {
         Ok(()) => saved(&session, Kind::Session).await,
-        Err(AcademicError::Invalid(errors)) => {
+        Err(ServiceError::Invalid(errors)) => {
             let mut page = SessionPage::load(&state.db, layout, id).await?;
             page.head.version = seen;
             page.form = form;
             page.errors = errors;
-            Ok(unprocessable(page))
+            Ok(invalid(page))
         }
-        Err(err) => Err(academic_error(err)),
+        Err(err) => Err(err.into()),
     }
 }
 
@@ -611,9 +598,7 @@ async fn change_active(
     kind: Kind,
     active: bool,
 ) -> AppResult<Redirect> {
-    service::set_active(&state.db, &admin.actor, kind, id, active)
-        .await
-        .map_err(academic_error)?;
+    service::set_active(&state.db, &admin.actor, kind, id, active).await?;
     let message = if active {
         format!("{} reactivated.", kind.label())
     } else {
@@ -632,9 +617,7 @@ pub async fn delete<K: KindOf>(
     IdPath(id): IdPath,
     session: Session,
 ) -> AppResult<Redirect> {
-    let name = service::delete(&state.db, &admin.actor, K::KIND, id)
-        .await
-        .map_err(academic_error)?;
+    let name = service::delete(&state.db, &admin.actor, K::KIND, id).await?;
     flash(
         &session,
         FlashKind::Success,
@@ -650,9 +633,7 @@ pub async fn make_current(
     IdPath(id): IdPath,
     session: Session,
 ) -> AppResult<Redirect> {
-    service::make_current(&state.db, &admin.actor, id)
-        .await
-        .map_err(academic_error)?;
+    service::make_current(&state.db, &admin.actor, id).await?;
     flash(&session, FlashKind::Success, "Current session changed.").await?;
     Ok(Redirect::to(INDEX_PATH))
 }

@@ -8,48 +8,20 @@ use super::repo;
 use crate::audit::{self, AuditEntry};
 use crate::db::once::Claim;
 use crate::db::{Db, Timestamp, Tx, is_foreign_key_violation, violated_unique_index};
+use crate::error::{ServiceError, ServiceResult};
 use crate::identity::Actor;
-use crate::validation::FieldErrors;
 
-#[derive(Debug, thiserror::Error)]
-pub enum AcademicError {
-    #[error("No such record.")]
-    NotFound,
-    #[error("This record was changed by someone else while you were editing it. Reload it and try again.")]
-    Stale,
-    /// Refused for a reason the admin can act on (in use, the current session, ...).
-    #[error("{0}")]
-    Refused(String),
-    /// Messages beside fields of the form: a duplicate name or code, a faculty that does not exist.
-    #[error("the form has errors")]
-    Invalid(FieldErrors),
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-}
-
-impl From<sqlx::Error> for AcademicError {
-    fn from(err: sqlx::Error) -> Self {
-        AcademicError::Internal(err.into())
-    }
-}
-
-type Result<T> = std::result::Result<T, AcademicError>;
+type Result<T> = ServiceResult<T>;
 
 /// A write whose unique violations become a message beside the field of the broken index.
 fn unique<T>(result: std::result::Result<T, sqlx::Error>) -> Result<T> {
     result.map_err(|err| match violated_unique_index(&err) {
         Some(index) => {
             let (field, message) = duplicate_message(&index);
-            field_error(field, message)
+            ServiceError::field(field, message)
         }
         None => err.into(),
     })
-}
-
-fn field_error(field: &'static str, message: &str) -> AcademicError {
-    let mut errors = FieldErrors::default();
-    errors.add(field, message);
-    AcademicError::Invalid(errors)
 }
 
 async fn audit(tx: &mut Tx, actor: &Actor, action: &'static str, kind: Kind, id: i64, detail: String) -> Result<()> {
@@ -66,13 +38,13 @@ fn check_version(seen: Timestamp, updated_at: Timestamp) -> Result<()> {
     if seen == updated_at {
         Ok(())
     } else {
-        Err(AcademicError::Stale)
+        Err(ServiceError::Stale)
     }
 }
 
 /// Whether a conditional update changed its row; a row that didn't change was edited in the meantime.
 fn updated(done: bool) -> Result<()> {
-    if done { Ok(()) } else { Err(AcademicError::Stale) }
+    if done { Ok(()) } else { Err(ServiceError::Stale) }
 }
 
 pub async fn create_faculty(db: &Db, actor: &Actor, faculty: &FacultyInput) -> Result<i64> {
@@ -98,9 +70,7 @@ pub async fn create_faculty(db: &Db, actor: &Actor, faculty: &FacultyInput) -> R
 
 pub async fn update_faculty(db: &Db, actor: &Actor, id: i64, seen: Timestamp, faculty: &FacultyInput) -> Result<()> {
     let mut tx = db.begin_write().await?;
-    let before = repo::get_faculty_in(&mut tx, id)
-        .await?
-        .ok_or(AcademicError::NotFound)?;
+    let before = repo::get_faculty_in(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
     check_version(seen, before.updated_at)?;
     updated(unique(repo::update_faculty(&mut tx, id, seen, faculty).await)?)?;
     let detail = describe_changes(&[
@@ -123,8 +93,8 @@ pub async fn update_faculty(db: &Db, actor: &Actor, id: i64, seen: Timestamp, fa
 /// Refuses a faculty that does not exist, or a deactivated one unless the department is already in it.
 async fn check_faculty(tx: &mut Tx, faculty_id: i64, current: Option<i64>) -> Result<()> {
     match repo::faculty_active(tx, faculty_id).await? {
-        None => Err(field_error("faculty_id", CHOOSE_A_FACULTY)),
-        Some(false) if current != Some(faculty_id) => Err(field_error(
+        None => Err(ServiceError::field("faculty_id", CHOOSE_A_FACULTY)),
+        Some(false) if current != Some(faculty_id) => Err(ServiceError::field(
             "faculty_id",
             "That faculty is deactivated; choose an active one.",
         )),
@@ -135,7 +105,7 @@ async fn check_faculty(tx: &mut Tx, faculty_id: i64, current: Option<i64>) -> Re
 /// Writes to a department, where a foreign-key violation means its faculty was deleted meanwhile.
 fn department_write<T>(result: std::result::Result<T, sqlx::Error>) -> Result<T> {
     match result {
-        Err(err) if is_foreign_key_violation(&err) => Err(field_error("faculty_id", CHOOSE_A_FACULTY)),
+        Err(err) if is_foreign_key_violation(&err) => Err(ServiceError::field("faculty_id", CHOOSE_A_FACULTY)),
         other => unique(other),
     }
 }
@@ -179,7 +149,7 @@ pub async fn update_department(
     let mut tx = db.begin_write().await?;
     let before = repo::get_department_in(&mut tx, id)
         .await?
-        .ok_or(AcademicError::NotFound)?;
+        .ok_or(ServiceError::NotFound)?;
     check_version(seen, before.updated_at)?;
     check_faculty(&mut tx, department.faculty_id, Some(before.record.faculty_id)).await?;
     updated(department_write(
@@ -222,7 +192,7 @@ pub async fn create_level(db: &Db, actor: &Actor, level: &LevelInput) -> Result<
 
 pub async fn update_level(db: &Db, actor: &Actor, id: i64, seen: Timestamp, level: &LevelInput) -> Result<()> {
     let mut tx = db.begin_write().await?;
-    let before = repo::get_level_in(&mut tx, id).await?.ok_or(AcademicError::NotFound)?;
+    let before = repo::get_level_in(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
     check_version(seen, before.updated_at)?;
     updated(unique(repo::update_level(&mut tx, id, seen, level).await)?)?;
     let detail = describe_changes(&[
@@ -261,9 +231,7 @@ pub async fn create_session(db: &Db, actor: &Actor, session: &SessionInput) -> R
 
 pub async fn update_session(db: &Db, actor: &Actor, id: i64, seen: Timestamp, session: &SessionInput) -> Result<()> {
     let mut tx = db.begin_write().await?;
-    let before = repo::get_session_in(&mut tx, id)
-        .await?
-        .ok_or(AcademicError::NotFound)?;
+    let before = repo::get_session_in(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
     check_version(seen, before.updated_at)?;
     updated(unique(repo::update_session(&mut tx, id, seen, session).await)?)?;
     let detail = describe_changes(&[
@@ -295,12 +263,12 @@ pub async fn set_active(db: &Db, actor: &Actor, kind: Kind, id: i64, active: boo
     let mut tx = db.begin_write().await?;
     let (name, was_active) = repo::name_and_active(&mut tx, kind, id)
         .await?
-        .ok_or(AcademicError::NotFound)?;
+        .ok_or(ServiceError::NotFound)?;
     if was_active == active {
         return Ok(());
     }
     if !active && kind == Kind::Session && is_current_session(&mut tx, id).await? {
-        return Err(AcademicError::Refused(CURRENT_SESSION_STAYS.into()));
+        return Err(ServiceError::Conflict(CURRENT_SESSION_STAYS.into()));
     }
     if !repo::set_active(&mut tx, kind, id, active).await? {
         // Changed by someone else since it was read: their change stands.
@@ -323,20 +291,20 @@ pub async fn delete(db: &Db, actor: &Actor, kind: Kind, id: i64) -> Result<Strin
     let mut tx = db.begin_write().await?;
     let (name, _) = repo::name_and_active(&mut tx, kind, id)
         .await?
-        .ok_or(AcademicError::NotFound)?;
+        .ok_or(ServiceError::NotFound)?;
     if kind == Kind::Session && is_current_session(&mut tx, id).await? {
-        return Err(AcademicError::Refused(CURRENT_SESSION_STAYS.into()));
+        return Err(ServiceError::Conflict(CURRENT_SESSION_STAYS.into()));
     }
     if let Some(refusal) = repo::usage(&mut tx, kind, id).await?.refusal(&name) {
-        return Err(AcademicError::Refused(refusal));
+        return Err(ServiceError::Conflict(refusal));
     }
     match repo::delete(&mut tx, kind, id).await {
         Ok(true) => {}
         // Made current, or deleted, since it was read.
-        Ok(false) => return Err(AcademicError::Stale),
+        Ok(false) => return Err(ServiceError::Stale),
         // A patient or department that arrived after the count above.
         Err(err) if is_foreign_key_violation(&err) => {
-            return Err(AcademicError::Refused(format!(
+            return Err(ServiceError::Conflict(format!(
                 "{name} is in use; deactivate it instead."
             )));
         }
@@ -352,22 +320,22 @@ pub async fn make_current(db: &Db, actor: &Actor, id: i64) -> Result<()> {
     let mut tx = db.begin_write().await?;
     let session = repo::get_session_in(&mut tx, id)
         .await?
-        .ok_or(AcademicError::NotFound)?
+        .ok_or(ServiceError::NotFound)?
         .record;
     if session.is_current {
         return Ok(());
     }
     if !session.active {
-        return Err(AcademicError::Refused(
+        return Err(ServiceError::Conflict(
             "This session is deactivated; reactivate it before making it current.".into(),
         ));
     }
     let previous = repo::current_session(&mut tx).await?;
     match repo::make_current(&mut tx, id).await {
         Ok(true) => {}
-        Ok(false) => return Err(AcademicError::Stale),
+        Ok(false) => return Err(ServiceError::Stale),
         // Another admin made a different session current at the same moment.
-        Err(err) if violated_unique_index(&err).is_some() => return Err(AcademicError::Stale),
+        Err(err) if violated_unique_index(&err).is_some() => return Err(ServiceError::Stale),
         Err(err) => return Err(err.into()),
     }
     let detail = match previous {
@@ -384,4 +352,47 @@ pub async fn make_current(db: &Db, actor: &Actor, id: i64) -> Result<()> {
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+// == For other features ==
+
+/// Every faculty, department, level and session, for forms that choose among them.
+pub async fn options(db: &Db) -> std::result::Result<super::model::AcademicOptions, sqlx::Error> {
+    repo::options(db).await
+}
+
+/// Lookups and inserts inside another feature's transaction (the student importer resolves names to ids and,
+/// when asked, adds what is missing).
+pub mod within {
+    use super::repo;
+    use crate::academic::model::{Department, Faculty, Level};
+    use crate::db::Tx;
+
+    pub async fn find_faculty(tx: &mut Tx, name_or_code: &str) -> Result<Option<Faculty>, sqlx::Error> {
+        repo::find_faculty(tx, name_or_code).await
+    }
+
+    pub async fn find_department(
+        tx: &mut Tx,
+        faculty_id: i64,
+        name_or_code: &str,
+    ) -> Result<Option<Department>, sqlx::Error> {
+        repo::find_department(tx, faculty_id, name_or_code).await
+    }
+
+    pub async fn find_level(tx: &mut Tx, name: &str) -> Result<Option<Level>, sqlx::Error> {
+        repo::find_level(tx, name).await
+    }
+
+    pub async fn add_faculty(tx: &mut Tx, name: &str, code: &str) -> Result<i64, sqlx::Error> {
+        repo::insert_faculty(tx, name, code).await
+    }
+
+    pub async fn add_department(tx: &mut Tx, faculty_id: i64, name: &str, code: &str) -> Result<i64, sqlx::Error> {
+        repo::insert_department(tx, faculty_id, name, code).await
+    }
+
+    pub async fn add_level(tx: &mut Tx, name: &str, sort_order: i64) -> Result<i64, sqlx::Error> {
+        repo::insert_level(tx, name, sort_order).await
+    }
 }

@@ -4,10 +4,10 @@ use axum::extract::State;
 
 use super::model::AuditRow;
 use super::repo;
-use crate::settings::Settings;
 use crate::state::AppState;
 use crate::web::AppResult;
 use crate::web::extract::{Admins, Staff};
+use crate::web::filters;
 use crate::web::form::Query;
 use crate::web::layout::Layout;
 use crate::web::paging::{ListQuery, Paging};
@@ -18,13 +18,6 @@ pub struct AuditPage {
     layout: Layout,
     rows: Vec<AuditRow>,
     paging: Paging,
-    settings: std::sync::Arc<Settings>,
-}
-
-impl AuditPage {
-    fn when(&self, row: &AuditRow) -> String {
-        row.at.format_in(&self.settings.time_zone)
-    }
 }
 
 pub async fn list(
@@ -39,6 +32,5 @@ pub async fn list(
         layout,
         rows,
         paging: Paging::new(page, total),
-        settings: state.settings.get(),
     })
 }

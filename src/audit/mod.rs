@@ -13,6 +13,13 @@ use crate::state::AppState;
 pub use model::AuditEntry;
 pub use repo::record;
 
+/// The latest `count` entries of the log, newest first.
+pub async fn recent(db: &crate::db::Db, count: usize) -> Result<Vec<model::AuditRow>, sqlx::Error> {
+    let (mut rows, _) = repo::list(db, crate::web::paging::PageRequest(1)).await?;
+    rows.truncate(count);
+    Ok(rows)
+}
+
 pub fn router() -> Router<AppState> {
     Router::new().route("/admin/audit", get(handlers::list))
 }

@@ -10,17 +10,14 @@ use super::model::{self, Failures};
 use super::{password, repo};
 use crate::audit::{self, AuditEntry};
 use crate::db::Timestamp;
-use crate::identity::Actor;
-use crate::identity::{CurrentUser, PRINCIPAL_KEY, Principal};
+use crate::identity::{Actor, CurrentUser, PRINCIPAL_KEY, Principal, repo as identity_repo};
 use crate::patients::model::looks_like_clinic_number;
-use crate::patients::repo as patient_repo;
-use crate::staff::repo as staff_repo;
 use crate::state::AppState;
 use crate::validation::FieldErrors;
 use crate::web::AppResult;
 use crate::web::csrf;
 use crate::web::extract::{ClientIp, safe_next};
-use crate::web::form::{Form, Query};
+use crate::web::form::{Form, Query, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 
 const BAD_CREDENTIALS: &str = "That username or password is not right.";
@@ -190,7 +187,7 @@ impl LoginAccount {
 async fn find_account(state: &AppState, identifier: &str) -> Result<Option<LoginAccount>, sqlx::Error> {
     let identifier = identifier.trim();
     if !looks_like_clinic_number(identifier)
-        && let Some(staff) = staff_repo::find_for_login(&state.db, &identifier.to_lowercase()).await?
+        && let Some(staff) = identity_repo::staff_login(&state.db, &identifier.to_lowercase()).await?
     {
         return Ok(Some(LoginAccount {
             principal: Principal::Staff {
@@ -205,7 +202,7 @@ async fn find_account(state: &AppState, identifier: &str) -> Result<Option<Login
         }));
     }
     let number = identifier.to_uppercase();
-    Ok(patient_repo::find_for_login(&state.db, &number)
+    Ok(identity_repo::patient_login(&state.db, &number)
         .await?
         .map(|patient| LoginAccount {
             principal: Principal::Patient {
@@ -286,11 +283,11 @@ pub async fn change_password(
 ) -> AppResult<Response> {
     let (stored, login_name) = match &user {
         CurrentUser::Staff(staff) => (
-            staff_repo::password_hash(&state.db, staff.id).await?,
+            identity_repo::staff_password_hash(&state.db, staff.id).await?,
             staff.username.clone(),
         ),
         CurrentUser::Patient(patient) => (
-            patient_repo::password_hash(&state.db, patient.id).await?,
+            identity_repo::patient_password_hash(&state.db, patient.id).await?,
             patient.login_name().to_owned(),
         ),
     };
@@ -311,16 +308,16 @@ pub async fn change_password(
             forced: user_must_change(&user),
             errors,
         };
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        return Ok(invalid(page));
     }
 
     let hash = password::hash(&form.new_password).await?;
     let mut tx = state.db.begin_write().await?;
     let principal = match user.principal() {
-        Principal::Staff { id, .. } => staff_repo::set_password(&mut tx, id, &hash, false)
+        Principal::Staff { id, .. } => identity_repo::set_staff_password(&mut tx, id, &hash, false)
             .await?
             .map(|version| (Principal::Staff { id, version }, "staff", id)),
-        Principal::Patient { id, .. } => patient_repo::set_password(&mut tx, id, &hash, false)
+        Principal::Patient { id, .. } => identity_repo::set_patient_password(&mut tx, id, &hash, false)
             .await?
             .map(|version| (Principal::Patient { id, version }, "patient", id)),
     };

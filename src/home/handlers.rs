@@ -4,18 +4,16 @@ use axum::extract::State;
 use axum::response::Redirect;
 
 use crate::audit::model::AuditRow;
-use crate::audit::repo as audit_repo;
 use crate::db::Date;
 use crate::identity::CurrentUser;
 use crate::identity::{Role, StaffUser};
 use crate::patients::model::PatientSummary;
-use crate::patients::repo as patient_repo;
 use crate::scheduling::repo::{self as scheduling_repo, AppointmentView};
 use crate::state::AppState;
 use crate::web::AppResult;
 use crate::web::extract::{Admins, Doctors, LabStaff, Pharmacists, ReceptionStaff, Staff};
+use crate::web::filters;
 use crate::web::layout::Layout;
-use crate::web::paging::PageRequest;
 
 /// Sends each user to the home page of their role.
 pub async fn root(user: CurrentUser) -> Redirect {
@@ -27,30 +25,21 @@ pub async fn root(user: CurrentUser) -> Redirect {
 pub struct AdminHome {
     layout: Layout,
     user: StaffUser,
-    today: String,
+    today: Date,
     role_counts: Vec<(Role, i64)>,
     recent: Vec<AuditRow>,
-    time_zone: chrono_tz::Tz,
-}
-
-impl AdminHome {
-    fn when(&self, row: &AuditRow) -> String {
-        row.at.format_in(&self.time_zone)
-    }
 }
 
 pub async fn admin(admin: Staff<Admins>, State(state): State<AppState>, layout: Layout) -> AppResult<AdminHome> {
     let settings = state.settings.get();
-    let role_counts = crate::staff::repo::count_active_by_role(&state.db).await?;
-    let (mut recent, _) = audit_repo::list(&state.db, PageRequest(1)).await?;
-    recent.truncate(8);
+    let role_counts = crate::staff::service::count_active_by_role(&state.db).await?;
+    let recent = crate::audit::recent(&state.db, 8).await?;
     Ok(AdminHome {
         layout,
         user: admin.user,
-        today: today_label(&settings),
+        today: Date(settings.today()),
         role_counts,
         recent,
-        time_zone: settings.time_zone,
     })
 }
 
@@ -60,14 +49,14 @@ pub async fn admin(admin: Staff<Admins>, State(state): State<AppState>, layout: 
 pub struct StaffHome {
     layout: Layout,
     user: StaffUser,
-    today: String,
+    today: Date,
 }
 
 fn staff_home(user: StaffUser, state: &AppState, layout: Layout) -> StaffHome {
     StaffHome {
         layout,
         user,
-        today: today_label(&state.settings.get()),
+        today: Date(state.settings.get().today()),
     }
 }
 
@@ -77,19 +66,8 @@ fn staff_home(user: StaffUser, state: &AppState, layout: Layout) -> StaffHome {
 pub struct DoctorHome {
     layout: Layout,
     user: StaffUser,
-    today: String,
+    today: Date,
     appointments: Vec<AppointmentView>,
-    time_zone: chrono_tz::Tz,
-}
-
-impl DoctorHome {
-    fn time(&self, a: &AppointmentView) -> String {
-        a.starts_at
-            .to_utc()
-            .with_timezone(&self.time_zone)
-            .format("%H:%M")
-            .to_string()
-    }
 }
 
 pub async fn doctor(user: Staff<Doctors>, State(state): State<AppState>, layout: Layout) -> AppResult<DoctorHome> {
@@ -99,9 +77,8 @@ pub async fn doctor(user: Staff<Doctors>, State(state): State<AppState>, layout:
     Ok(DoctorHome {
         layout,
         user: user.user,
-        today: today_label(&settings),
+        today: Date(settings.today()),
         appointments,
-        time_zone: settings.time_zone,
     })
 }
 
@@ -119,7 +96,7 @@ pub async fn lab(user: Staff<LabStaff>, State(state): State<AppState>, layout: L
 pub struct ReceptionHome {
     layout: Layout,
     user: StaffUser,
-    today: String,
+    today: Date,
     pending: Vec<PatientSummary>,
     patients: i64,
 }
@@ -132,12 +109,8 @@ pub async fn reception(
     Ok(ReceptionHome {
         layout,
         user: user.user,
-        today: today_label(&state.settings.get()),
-        pending: patient_repo::pending_approval(&state.db).await?,
-        patients: patient_repo::count(&state.db).await?,
+        today: Date(state.settings.get().today()),
+        pending: crate::patients::service::pending_approval(&state.db).await?,
+        patients: crate::patients::service::count(&state.db).await?,
     })
-}
-
-fn today_label(settings: &crate::settings::Settings) -> String {
-    settings.today().format("%A %-d %B %Y").to_string()
 }

@@ -1,7 +1,8 @@
-//! The accounts a session resolves to, read on every request.
+//! The accounts a session resolves to (read on every request) and their credentials: what login checks and
+//! what a password change writes.
 
-use super::{PatientUser, StaffUser};
-use crate::db::Db;
+use super::{PatientUser, Role, StaffUser};
+use crate::db::{Db, Flag, Timestamp, Tx};
 
 pub async fn find_staff(db: &Db, id: i64) -> Result<Option<StaffUser>, sqlx::Error> {
     sqlx::query_as(
@@ -21,5 +22,107 @@ pub async fn find_patient(db: &Db, id: i64) -> Result<Option<PatientUser>, sqlx:
     )
     .bind(id)
     .fetch_optional(db.pool())
+    .await
+}
+
+/// What login needs to check a password.
+#[derive(Debug, sqlx::FromRow)]
+pub struct StaffLogin {
+    pub id: i64,
+    pub password_hash: String,
+    #[sqlx(try_from = "Flag")]
+    pub active: bool,
+    pub session_version: i64,
+    pub role: Role,
+    #[sqlx(try_from = "Flag")]
+    pub must_change_password: bool,
+}
+
+pub async fn staff_login(db: &Db, username: &str) -> Result<Option<StaffLogin>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, password_hash, active, session_version, role, must_change_password
+         FROM staff WHERE username = $1",
+    )
+    .bind(username)
+    .fetch_optional(db.pool())
+    .await
+}
+
+pub async fn staff_password_hash(db: &Db, id: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT password_hash FROM staff WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await
+}
+
+/// Sets a new password hash and ends every existing session of the account; returns the new session version.
+pub async fn set_staff_password(
+    tx: &mut Tx,
+    id: i64,
+    hash: &str,
+    must_change: bool,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE staff SET password_hash = $1, must_change_password = $2, session_version = session_version + 1,
+                          updated_at = $3
+         WHERE id = $4
+         RETURNING session_version",
+    )
+    .bind(hash)
+    .bind(Flag(must_change))
+    .bind(Timestamp::now())
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// What login needs to check a patient's password, found by matric or clinic number (upper-cased).
+#[derive(Debug, sqlx::FromRow)]
+pub struct PatientLogin {
+    pub id: i64,
+    pub password_hash: Option<String>,
+    #[sqlx(try_from = "Flag")]
+    pub active: bool,
+    #[sqlx(try_from = "Flag")]
+    pub must_change_password: bool,
+    pub session_version: i64,
+}
+
+pub async fn patient_login(db: &Db, number: &str) -> Result<Option<PatientLogin>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, password_hash, active, must_change_password, session_version FROM patient
+         WHERE matric_number = $1 OR clinic_number = $1 ORDER BY id LIMIT 1",
+    )
+    .bind(number)
+    .fetch_optional(db.pool())
+    .await
+}
+
+pub async fn patient_password_hash(db: &Db, id: i64) -> Result<Option<String>, sqlx::Error> {
+    let hash: Option<Option<String>> = sqlx::query_scalar("SELECT password_hash FROM patient WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(hash.flatten())
+}
+
+/// Sets a new password and ends every session of the patient; returns the new session version.
+pub async fn set_patient_password(
+    tx: &mut Tx,
+    id: i64,
+    hash: &str,
+    must_change: bool,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE patient SET password_hash = $1, must_change_password = $2, session_version = session_version + 1,
+                            updated_at = $3
+         WHERE id = $4
+         RETURNING session_version",
+    )
+    .bind(hash)
+    .bind(Flag(must_change))
+    .bind(Timestamp::now())
+    .bind(id)
+    .fetch_optional(&mut **tx)
     .await
 }

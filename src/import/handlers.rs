@@ -1,7 +1,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Multipart, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -11,7 +11,7 @@ use super::repo::{self, ImportJob, JobStatus};
 use super::service::{self, FileError, ImportOptions};
 use crate::state::AppState;
 use crate::web::extract::{Admins, Staff};
-use crate::web::form::Form;
+use crate::web::form::{Form, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
 
@@ -61,15 +61,11 @@ pub async fn upload(
         }
     }
     let refuse = |layout, jobs, message: String| {
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            IndexPage {
-                layout,
-                jobs,
-                error: Some(message),
-            },
-        )
-            .into_response()
+        invalid(IndexPage {
+            layout,
+            jobs,
+            error: Some(message),
+        })
     };
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         return Ok(refuse(

@@ -11,13 +11,14 @@ use super::model::{
     rejection_report,
 };
 use super::repo::{self, Counts, JobStatus};
-use crate::academic::repo as academic_repo;
+use crate::academic::service::within as academic;
 use crate::audit::{self, AuditEntry};
 use crate::db::{Db, Tx};
+use crate::error::ServiceError;
 use crate::identity::Actor;
 use crate::patients::model::{PatientDetails, PatientKind};
 use crate::patients::repo::PortalAccess;
-use crate::patients::service::{self as patient_service, PatientError};
+use crate::patients::service as patient_service;
 use crate::validation;
 
 const BATCH: usize = 500;
@@ -275,7 +276,7 @@ async fn import_row(
     };
     match patient_service::insert_in(tx, &details, portal, year).await {
         Ok(_) => Ok(Ok(RowResult::Created)),
-        Err(PatientError::MatricTaken(_)) => Ok(Err("this matric number was registered while the import ran".into())),
+        Err(ServiceError::Invalid(_)) => Ok(Err("this matric number was registered while the import ran".into())),
         Err(err) => Err(anyhow::anyhow!(err)),
     }
 }
@@ -321,11 +322,11 @@ impl Resolver {
         if let Some(id) = self.faculties.get(&key) {
             return Ok(Ok(Some(*id)));
         }
-        let id = match academic_repo::find_faculty(tx, name).await? {
+        let id = match academic::find_faculty(tx, name).await? {
             Some(faculty) => faculty.id,
             None if self.create_missing => {
                 let code = self.free_code(tx, "faculty", name).await?;
-                academic_repo::insert_faculty(tx, name, &code).await?
+                academic::add_faculty(tx, name, &code).await?
             }
             None => return Ok(Err(format!("unknown faculty {name:?}"))),
         };
@@ -338,11 +339,11 @@ impl Resolver {
         if let Some(id) = self.departments.get(&key) {
             return Ok(Ok(*id));
         }
-        let id = match academic_repo::find_department(tx, faculty, name).await? {
+        let id = match academic::find_department(tx, faculty, name).await? {
             Some(department) => department.id,
             None if self.create_missing => {
                 let code = self.free_code(tx, "department", name).await?;
-                academic_repo::insert_department(tx, faculty, name, &code).await?
+                academic::add_department(tx, faculty, name, &code).await?
             }
             None => return Ok(Err(format!("unknown department {name:?} in that faculty"))),
         };
@@ -358,9 +359,9 @@ impl Resolver {
         if let Some(id) = self.levels.get(&key) {
             return Ok(Ok(Some(*id)));
         }
-        let id = match academic_repo::find_level(tx, name).await? {
+        let id = match academic::find_level(tx, name).await? {
             Some(level) => level.id,
-            None if self.create_missing => academic_repo::insert_level(tx, name, level_sort_order(name)).await?,
+            None if self.create_missing => academic::add_level(tx, name, level_sort_order(name)).await?,
             None => return Ok(Err(format!("unknown level {name:?}"))),
         };
         self.levels.insert(key, id);

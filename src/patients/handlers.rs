@@ -11,18 +11,19 @@ use tower_sessions::Session;
 
 use super::model::{BloodGroup, Genotype, Patient, PatientDetails, PatientForm, PatientKind, PatientSummary, Sex};
 use super::repo::{self, PortalAccess};
-use super::service::{self, PatientError};
+use super::service;
 use crate::academic::model::AcademicOptions;
-use crate::academic::repo as academic_repo;
 use crate::auth::password;
 use crate::db::Timestamp;
 use crate::db::once::FormKey;
+use crate::error::ServiceError;
 use crate::scheduling::repo::{self as schedule_repo, AppointmentView};
 use crate::staff::model::Doctor;
 use crate::state::AppState;
 use crate::validation::FieldErrors;
 use crate::web::extract::{AnyStaff, FrontDesk, RoleSet, Staff};
-use crate::web::form::{Form, Query};
+use crate::web::filters;
+use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
@@ -118,7 +119,7 @@ impl FormPage {
 }
 
 pub async fn new_form(_user: Staff<FrontDesk>, State(state): State<AppState>, layout: Layout) -> AppResult<FormPage> {
-    let academic = academic_repo::options(&state.db).await?;
+    let academic = crate::academic::service::options(&state.db).await?;
     let form = PatientForm {
         kind: PatientKind::Student.as_str().to_owned(),
         form_id: FormKey::mint().to_string(),
@@ -136,7 +137,7 @@ pub async fn create(
 ) -> AppResult<Response> {
     let actor = user.actor_with_form(&form.form_id)?;
     let settings = state.settings.get();
-    let academic = academic_repo::options(&state.db).await?;
+    let academic = crate::academic::service::options(&state.db).await?;
     let details = match form.validate(&settings.matric_regex(), &academic, settings.today(), [None; 4]) {
         Ok(details) => details,
         Err(errors) => {
@@ -159,10 +160,7 @@ pub async fn create(
         if !duplicates.is_empty() {
             // The same form sent twice: the first one's patient is not a duplicate of itself. Asked after the
             // search, so a patient the search found is one whose form id is committed with it.
-            if let Some(registered) = service::registered_by_form(&state.db, &actor)
-                .await
-                .map_err(patient_error)?
-            {
+            if let Some(registered) = service::registered_by_form(&state.db, &actor).await? {
                 return registered_answer(&session, &details, registered).await;
             }
             let page = FormPage {
@@ -180,18 +178,11 @@ pub async fn create(
     let year = chrono::Datelike::year(&settings.today());
     match service::register(&state.db, &actor, &details, portal, year).await {
         Ok(registered) => registered_answer(&session, &details, registered).await,
-        Err(PatientError::MatricTaken(matric)) => {
-            let mut errors = FieldErrors::default();
-            errors.add(
-                "matric_number",
-                format!("The matric number {matric} is already on record."),
-            );
-            Ok(invalid(FormPage {
-                errors,
-                ..FormPage::new(layout, None, form, academic)
-            }))
-        }
-        Err(err) => Err(patient_error(err)),
+        Err(ServiceError::Invalid(errors)) => Ok(invalid(FormPage {
+            errors,
+            ..FormPage::new(layout, None, form, academic)
+        })),
+        Err(err) => Err(err.into()),
     }
 }
 
@@ -206,10 +197,6 @@ async fn registered_answer(
     Ok(Redirect::to(&format!("/patients/{id}")).into_response())
 }
 
-fn invalid(page: FormPage) -> Response {
-    (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "patients/profile.html")]
 pub struct ProfilePage {
@@ -217,12 +204,10 @@ pub struct ProfilePage {
     patient: Patient,
     academic: AcademicOptions,
     age: Option<u32>,
-    registered: String,
     can_edit: bool,
     can_reset_password: bool,
     revealed_password: Option<String>,
     appointments: Vec<AppointmentView>,
-    zone: chrono_tz::Tz,
     /// The patient's open queue ticket: its code and status.
     ticket: Option<(String, &'static str)>,
     /// For reception: the queues a walk-in can join, and the walk-in form's one-time id.
@@ -242,13 +227,11 @@ pub async fn profile(
     let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     service::record_view(&state.db, &user.actor, id, "patient.view").await?;
     let settings = state.settings.get();
-    let academic = academic_repo::options(&state.db).await?;
+    let academic = crate::academic::service::options(&state.db).await?;
     let can_edit = FrontDesk::ROLES.contains(&user.role);
-    let mut conn = state.db.pool().acquire().await?;
-    let ticket = crate::queue::repo::open_ticket_of(&mut conn, id)
+    let ticket = crate::queue::open_ticket_of(&state.db, id)
         .await?
         .map(|t| (t.code, t.status.label()));
-    drop(conn);
     let doctors = match can_edit {
         true => crate::staff::service::active_doctors(&state.db).await?,
         false => Vec::new(),
@@ -262,14 +245,12 @@ pub async fn profile(
     Ok(ProfilePage {
         layout,
         age: patient.age_on(settings.today()),
-        registered: patient.created_at.format_in(&settings.time_zone),
         patient,
         academic,
         can_edit,
         can_reset_password: FrontDesk::ROLES.contains(&user.role),
         revealed_password,
         appointments: schedule_repo::appointments_of_patient(&state.db, id).await?,
-        zone: settings.time_zone,
         ticket,
         doctors,
         queue_link: user.role.queue_path(),
@@ -285,7 +266,7 @@ pub async fn edit_form(
 ) -> AppResult<FormPage> {
     let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     service::record_view(&state.db, &user.actor, id, "patient.view_edit").await?;
-    let academic = academic_repo::options(&state.db).await?;
+    let academic = crate::academic::service::options(&state.db).await?;
     let form = patient.to_form();
     Ok(FormPage::new(layout, Some(patient), form, academic))
 }
@@ -304,7 +285,7 @@ pub async fn update(
             AppError::BadRequest("The form is missing its version; reload the page and try again.".into())
         })?;
     let settings = state.settings.get();
-    let academic = academic_repo::options(&state.db).await?;
+    let academic = crate::academic::service::options(&state.db).await?;
     let keep = [
         patient.faculty_id,
         patient.department_id,
@@ -325,18 +306,11 @@ pub async fn update(
             flash(&session, FlashKind::Success, "Changes saved.").await?;
             Ok(Redirect::to(&format!("/patients/{id}")).into_response())
         }
-        Err(PatientError::MatricTaken(matric)) => {
-            let mut errors = FieldErrors::default();
-            errors.add(
-                "matric_number",
-                format!("The matric number {matric} is already on record."),
-            );
-            Ok(invalid(FormPage {
-                errors,
-                ..FormPage::new(layout, Some(patient), form, academic)
-            }))
-        }
-        Err(err) => Err(patient_error(err)),
+        Err(ServiceError::Invalid(errors)) => Ok(invalid(FormPage {
+            errors,
+            ..FormPage::new(layout, Some(patient), form, academic)
+        })),
+        Err(err) => Err(err.into()),
     }
 }
 
@@ -347,9 +321,7 @@ pub async fn approve(
     session: Session,
 ) -> AppResult<Redirect> {
     repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    service::approve(&state.db, &user.actor, id)
-        .await
-        .map_err(patient_error)?;
+    service::approve(&state.db, &user.actor, id).await?;
     flash(&session, FlashKind::Success, "Portal access approved.").await?;
     Ok(Redirect::to(&format!("/patients/{id}")))
 }
@@ -362,9 +334,7 @@ pub async fn reset_password(
     session: Session,
 ) -> AppResult<Redirect> {
     let generated = password::generate();
-    service::reset_password(&state.db, &admin.actor, id, &generated)
-        .await
-        .map_err(patient_error)?;
+    service::reset_password(&state.db, &admin.actor, id, &generated).await?;
     session
         .insert(
             REVEAL_KEY,
@@ -457,9 +427,7 @@ pub async fn upload_photo(
     }
     let mime =
         image_type(&data).ok_or_else(|| AppError::BadRequest("The photo must be a JPEG or PNG image.".into()))?;
-    service::save_photo(&state.db, &user.actor, id, mime, &data)
-        .await
-        .map_err(patient_error)?;
+    service::save_photo(&state.db, &user.actor, id, mime, &data).await?;
     flash(&session, FlashKind::Success, "Photo saved.").await?;
     Ok(Redirect::to(&format!("/patients/{id}")))
 }
@@ -474,19 +442,7 @@ fn image_type(data: &[u8]) -> Option<&'static str> {
     }
 }
 
-pub fn patient_error(err: PatientError) -> AppError {
-    match err {
-        PatientError::NotFound => AppError::NotFound,
-        PatientError::Stale | PatientError::MatricTaken(_) => AppError::Conflict(err.to_string()),
-        PatientError::Internal(err) => AppError::Internal(err),
-    }
-}
-
 impl ProfilePage {
-    fn when(&self, a: &AppointmentView) -> String {
-        crate::scheduling::picker::when(a.starts_at, self.zone)
-    }
-
     fn portal_status(&self) -> &'static str {
         match (self.patient.has_password, self.patient.approved) {
             (false, _) => "No portal access yet",

@@ -4,7 +4,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use qrcode::QrCode;
@@ -12,13 +12,13 @@ use qrcode::render::svg;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::handlers::{patient_error, photo_response};
+use super::handlers::photo_response;
 use super::model::{ContactForm, MatricNumber, Patient, PatientDetails, PatientKind, parse_name};
 use super::repo::{self, PortalAccess};
-use super::service::{self, PatientError};
+use super::service::{self, MATRIC_FIELD};
 use crate::academic::model::AcademicOptions;
-use crate::academic::repo as academic_repo;
 use crate::auth::password;
+use crate::error::ServiceError;
 use crate::identity::Actor;
 use crate::identity::{PRINCIPAL_KEY, Principal};
 use crate::scheduling::picker::when;
@@ -29,7 +29,7 @@ use crate::state::AppState;
 use crate::validation::FieldErrors;
 use crate::web::csrf;
 use crate::web::extract::{ClientIp, PortalUser};
-use crate::web::form::Form;
+use crate::web::form::{Form, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult};
 
@@ -77,8 +77,7 @@ pub async fn home(user: PortalUser, State(state): State<AppState>, layout: Layou
 }
 
 async fn open_ticket_code(state: &AppState, patient_id: i64) -> AppResult<Option<String>> {
-    let mut conn = state.db.pool().acquire().await?;
-    let ticket = crate::queue::repo::open_ticket_of(&mut conn, patient_id).await?;
+    let ticket = crate::queue::open_ticket_of(&state.db, patient_id).await?;
     Ok(ticket.map(|t| t.code))
 }
 
@@ -116,7 +115,7 @@ pub async fn profile_form(user: PortalUser, State(state): State<AppState>, layou
     Ok(ProfilePage::new(
         layout,
         patient,
-        academic_repo::options(&state.db).await?,
+        crate::academic::service::options(&state.db).await?,
     ))
 }
 
@@ -135,14 +134,12 @@ pub async fn update_profile(
             let page = ProfilePage {
                 form,
                 errors,
-                ..ProfilePage::new(layout, patient, academic_repo::options(&state.db).await?)
+                ..ProfilePage::new(layout, patient, crate::academic::service::options(&state.db).await?)
             };
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            return Ok(invalid(page));
         }
     };
-    service::update_contact(&state.db, &user.actor, user.id, &contact)
-        .await
-        .map_err(patient_error)?;
+    service::update_contact(&state.db, &user.actor, user.id, &contact).await?;
     flash(&session, FlashKind::Success, "Your details have been saved.").await?;
     Ok(Redirect::to("/me/profile").into_response())
 }
@@ -267,21 +264,17 @@ pub async fn register(
     let settings = state.settings.get();
     registration_open(&settings)?;
     let approval_required = settings.approval_required;
-    let invalid = |layout, form, errors| {
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            RegisterPage {
-                layout,
-                form,
-                errors,
-                approval_required,
-            },
-        )
-            .into_response()
+    let form_again = |layout, form, errors| {
+        invalid(RegisterPage {
+            layout,
+            form,
+            errors,
+            approval_required,
+        })
     };
     let (details, errors) = validate_registration(&form, &settings);
     let Some(details) = details.filter(|_| errors.is_empty()) else {
-        return Ok(invalid(
+        return Ok(form_again(
             layout,
             RegisterForm {
                 password: String::new(),
@@ -323,10 +316,10 @@ pub async fn register(
             flash(&session, FlashKind::Success, message).await?;
             Ok(Redirect::to("/me").into_response())
         }
-        Err(PatientError::MatricTaken(matric)) => {
+        Err(ServiceError::Invalid(taken)) if taken.get(MATRIC_FIELD).is_some() => {
             let mut errors = FieldErrors::default();
             errors.add(
-                "matric_number",
+                MATRIC_FIELD,
                 format!("{matric} is already on record. Ask the clinic's reception to set up your portal access."),
             );
             let form = RegisterForm {
@@ -334,9 +327,9 @@ pub async fn register(
                 confirm_password: String::new(),
                 ..form
             };
-            Ok(invalid(layout, form, errors))
+            Ok(form_again(layout, form, errors))
         }
-        Err(err) => Err(patient_error(err)),
+        Err(err) => Err(err.into()),
     }
 }
 

@@ -260,52 +260,6 @@ pub async fn get_in(tx: &mut Tx, id: i64) -> Result<Option<Patient>, sqlx::Error
     .await
 }
 
-/// What login needs to check a patient's password, found by matric or clinic number (upper-cased).
-#[derive(Debug, sqlx::FromRow)]
-pub struct PatientLogin {
-    pub id: i64,
-    pub password_hash: Option<String>,
-    #[sqlx(try_from = "Flag")]
-    pub active: bool,
-    #[sqlx(try_from = "Flag")]
-    pub must_change_password: bool,
-    pub session_version: i64,
-}
-
-pub async fn find_for_login(db: &Db, number: &str) -> Result<Option<PatientLogin>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, password_hash, active, must_change_password, session_version FROM patient
-         WHERE matric_number = $1 OR clinic_number = $1 ORDER BY id LIMIT 1",
-    )
-    .bind(number)
-    .fetch_optional(db.pool())
-    .await
-}
-
-pub async fn password_hash(db: &Db, id: i64) -> Result<Option<String>, sqlx::Error> {
-    let hash: Option<Option<String>> = sqlx::query_scalar("SELECT password_hash FROM patient WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(hash.flatten())
-}
-
-/// Sets a new password and ends every session of the patient; returns the new session version.
-pub async fn set_password(tx: &mut Tx, id: i64, hash: &str, must_change: bool) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "UPDATE patient SET password_hash = $1, must_change_password = $2, session_version = session_version + 1,
-                            updated_at = $3
-         WHERE id = $4
-         RETURNING session_version",
-    )
-    .bind(hash)
-    .bind(Flag(must_change))
-    .bind(Timestamp::now())
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await
-}
-
 pub async fn approve(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("UPDATE patient SET approved = 1, updated_at = $1 WHERE id = $2 AND approved = 0")
         .bind(Timestamp::now())

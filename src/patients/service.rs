@@ -6,25 +6,8 @@ use crate::audit::{self, AuditEntry};
 use crate::auth::password;
 use crate::db::once::Claim;
 use crate::db::{Db, Timestamp, Tx, is_unique_violation};
+use crate::error::ServiceError;
 use crate::identity::Actor;
-
-#[derive(Debug, thiserror::Error)]
-pub enum PatientError {
-    #[error("The matric number {0} is already on record.")]
-    MatricTaken(String),
-    #[error("No such patient.")]
-    NotFound,
-    #[error("This record was changed by someone else while you were editing it. Reload it and try again.")]
-    Stale,
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-}
-
-impl From<sqlx::Error> for PatientError {
-    fn from(err: sqlx::Error) -> Self {
-        PatientError::Internal(err.into())
-    }
-}
 
 const REGISTER: &str = "patient.register";
 
@@ -36,12 +19,12 @@ pub async fn register(
     details: &PatientDetails,
     portal: PortalAccess<'_>,
     year: i32,
-) -> Result<(i64, String), PatientError> {
+) -> Result<(i64, String), ServiceError> {
     let mut tx = db.begin_write().await?;
     if let Claim::Done(id) = actor.claim_form(&mut tx, REGISTER).await? {
         let number = repo::clinic_number_in(&mut tx, id)
             .await?
-            .ok_or(PatientError::NotFound)?;
+            .ok_or(ServiceError::NotFound)?;
         return Ok((id, number));
     }
     let result = insert_in(&mut tx, details, portal, year).await?;
@@ -56,7 +39,7 @@ pub async fn register(
 }
 
 /// The patient this actor's registration form already registered (id, clinic number), if it did.
-pub async fn registered_by_form(db: &Db, actor: &Actor) -> Result<Option<(i64, String)>, PatientError> {
+pub async fn registered_by_form(db: &Db, actor: &Actor) -> Result<Option<(i64, String)>, ServiceError> {
     let Some(id) = actor.recorded_form(db, REGISTER).await? else {
         return Ok(None);
     };
@@ -72,7 +55,7 @@ pub async fn insert_in(
     details: &PatientDetails,
     portal: PortalAccess<'_>,
     year: i32,
-) -> Result<(i64, String), PatientError> {
+) -> Result<(i64, String), ServiceError> {
     let sequence = crate::db::sequence::next(tx, &clinic_number_sequence(year)).await?;
     let number = clinic_number(year, sequence);
     match repo::insert(tx, &number, details, portal).await? {
@@ -81,13 +64,14 @@ pub async fn insert_in(
     }
 }
 
-fn taken(details: &PatientDetails) -> PatientError {
-    PatientError::MatricTaken(
-        details
-            .matric_number
-            .as_ref()
-            .map(|m| m.as_str().to_owned())
-            .unwrap_or_default(),
+/// The message beside the matric number field of a form whose number another patient has.
+pub const MATRIC_FIELD: &str = "matric_number";
+
+fn taken(details: &PatientDetails) -> ServiceError {
+    let matric = details.matric_number.as_ref().map(|m| m.as_str()).unwrap_or_default();
+    ServiceError::field(
+        MATRIC_FIELD,
+        format!("The matric number {matric} is already on record."),
     )
 }
 
@@ -97,15 +81,15 @@ pub async fn update(
     id: i64,
     seen: Timestamp,
     details: &PatientDetails,
-) -> Result<(), PatientError> {
+) -> Result<(), ServiceError> {
     let mut tx = db.begin_write().await?;
-    let before = repo::get_in(&mut tx, id).await?.ok_or(PatientError::NotFound)?;
+    let before = repo::get_in(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
     if before.updated_at != seen {
-        return Err(PatientError::Stale);
+        return Err(ServiceError::Stale);
     }
     match repo::update(&mut tx, id, &before.clinic_number, seen, details).await {
         Ok(true) => {}
-        Ok(false) => return Err(PatientError::Stale),
+        Ok(false) => return Err(ServiceError::Stale),
         Err(err) if is_unique_violation(&err) => return Err(taken(details)),
         Err(err) => return Err(err.into()),
     }
@@ -119,10 +103,10 @@ pub async fn update(
     Ok(())
 }
 
-pub async fn update_contact(db: &Db, actor: &Actor, id: i64, contact: &ContactDetails) -> Result<(), PatientError> {
+pub async fn update_contact(db: &Db, actor: &Actor, id: i64, contact: &ContactDetails) -> Result<(), ServiceError> {
     let mut tx = db.begin_write().await?;
     if !repo::update_contact(&mut tx, id, contact).await? {
-        return Err(PatientError::NotFound);
+        return Err(ServiceError::NotFound);
     }
     audit::record(
         &mut tx,
@@ -137,11 +121,14 @@ pub async fn update_contact(db: &Db, actor: &Actor, id: i64, contact: &ContactDe
 }
 
 /// Gives the patient a new portal password that must be changed at first login, ending their sessions.
-pub async fn reset_password(db: &Db, actor: &Actor, id: i64, new_password: &str) -> Result<(), PatientError> {
+pub async fn reset_password(db: &Db, actor: &Actor, id: i64, new_password: &str) -> Result<(), ServiceError> {
     let hash = password::hash(new_password).await?;
     let mut tx = db.begin_write().await?;
-    if repo::set_password(&mut tx, id, &hash, true).await?.is_none() {
-        return Err(PatientError::NotFound);
+    if crate::identity::repo::set_patient_password(&mut tx, id, &hash, true)
+        .await?
+        .is_none()
+    {
+        return Err(ServiceError::NotFound);
     }
     audit::record(
         &mut tx,
@@ -155,7 +142,7 @@ pub async fn reset_password(db: &Db, actor: &Actor, id: i64, new_password: &str)
     Ok(())
 }
 
-pub async fn approve(db: &Db, actor: &Actor, id: i64) -> Result<(), PatientError> {
+pub async fn approve(db: &Db, actor: &Actor, id: i64) -> Result<(), ServiceError> {
     let mut tx = db.begin_write().await?;
     if repo::approve(&mut tx, id).await? {
         audit::record(
@@ -176,10 +163,10 @@ pub async fn record_view(db: &Db, actor: &Actor, id: i64, what: &'static str) ->
     tx.commit().await
 }
 
-pub async fn save_photo(db: &Db, actor: &Actor, id: i64, mime: &str, data: &[u8]) -> Result<(), PatientError> {
+pub async fn save_photo(db: &Db, actor: &Actor, id: i64, mime: &str, data: &[u8]) -> Result<(), ServiceError> {
     let mut tx = db.begin_write().await?;
     if repo::get_in(&mut tx, id).await?.is_none() {
-        return Err(PatientError::NotFound);
+        return Err(ServiceError::NotFound);
     }
     repo::save_photo(&mut tx, id, mime, data).await?;
     audit::record(
@@ -213,30 +200,10 @@ pub async fn find(db: &Db, query: &str) -> Result<Vec<super::model::PatientSumma
 
 // == Portal password sheet ==
 
-/// Why a sheet was not issued.
-#[derive(Debug, thiserror::Error)]
-pub enum SheetError {
-    #[error("{0}")]
-    Refused(super::model::SheetRefusal),
-    #[error(
-        "These passwords were already issued: the same form was sent twice. The sheet from the first press is \
-         the one whose passwords work. If it was lost, choose the students again and issue new ones."
-    )]
-    AlreadyIssued,
-    #[error(
-        "Nothing was issued: one of the chosen students was changed meanwhile (given a password, or no longer an \
-         active student). Choose the students again."
-    )]
-    Changed,
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-}
-
-impl From<sqlx::Error> for SheetError {
-    fn from(err: sqlx::Error) -> Self {
-        SheetError::Internal(err.into())
-    }
-}
+const ALREADY_ISSUED: &str = "These passwords were already issued: the same form was sent twice. The sheet from the \
+    first press is the one whose passwords work. If it was lost, choose the students again and issue new ones.";
+const STUDENT_CHANGED: &str = "Nothing was issued: one of the chosen students was changed meanwhile (given a \
+    password, or no longer an active student). Choose the students again.";
 
 /// One slip of a sheet: the student and their one-time password, which exists only in this value.
 pub struct Slip {
@@ -254,16 +221,16 @@ pub async fn issue_sheet(
     db: &Db,
     actor: &Actor,
     request: &super::model::SheetRequest,
-) -> Result<Vec<Slip>, SheetError> {
+) -> Result<Vec<Slip>, ServiceError> {
     use futures_util::stream::{self, StreamExt, TryStreamExt};
 
     let actor = actor.clone().with_form(Some(request.form.clone()));
     // Checked before the passwords are hashed (seconds for a full sheet), and claimed again in the transaction.
     if actor.recorded_form(db, SHEET_ACTION).await?.is_some() {
-        return Err(SheetError::AlreadyIssued);
+        return Err(ServiceError::Conflict(ALREADY_ISSUED.into()));
     }
     let students = repo::sheet_students(db, &request.ids).await?;
-    super::model::check_sheet(request, &students).map_err(SheetError::Refused)?;
+    super::model::check_sheet(request, &students).map_err(|refusal| ServiceError::Refused(refusal.to_string()))?;
     // Argon2 on two blocking threads at a time: fast enough for a full sheet, without starving the server.
     let slips: Vec<(Slip, String)> = stream::iter(students)
         .map(|student| async move {
@@ -276,13 +243,13 @@ pub async fn issue_sheet(
         .await?;
     let mut tx = db.begin_write().await?;
     if let Claim::Done(_) = actor.claim_form(&mut tx, SHEET_ACTION).await? {
-        return Err(SheetError::AlreadyIssued);
+        return Err(ServiceError::Conflict(ALREADY_ISSUED.into()));
     }
     let detail = format!("one-time password sheet of {} students", slips.len());
     for (slip, hash) in &slips {
         let id = slip.student.id;
         if !repo::issue_password(&mut tx, id, hash, request.replace).await? {
-            return Err(SheetError::Changed);
+            return Err(ServiceError::Conflict(STUDENT_CHANGED.into()));
         }
         let entry = AuditEntry::new("patient.reset_password")
             .record("patient", id)
@@ -307,4 +274,14 @@ pub async fn lock_active(tx: &mut Tx, patient_id: i64) -> Result<bool, sqlx::Err
 /// Whether the clinic approved the patient's account (self-registered students wait for it).
 pub async fn is_approved(tx: &mut Tx, patient_id: i64) -> Result<bool, sqlx::Error> {
     repo::patient_approved(tx, patient_id).await
+}
+
+/// How many patients are on record.
+pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
+    repo::count(db).await
+}
+
+/// Self-registered students waiting for the clinic's approval.
+pub async fn pending_approval(db: &Db) -> Result<Vec<super::model::PatientSummary>, sqlx::Error> {
+    repo::pending_approval(db).await
 }

@@ -9,15 +9,17 @@ use axum::response::{IntoResponse, Response};
 
 use super::model::{SHEET_CAP, SheetFilter, SheetFilterQuery, SheetRequest, SheetStudent};
 use super::repo;
-use super::service::{self, SheetError, Slip};
+use super::service::{self, Slip};
 use crate::academic::model::{AcademicOptions, Department};
-use crate::academic::repo as academic_repo;
+use crate::db::Date;
 use crate::db::once::FormKey;
+use crate::error::ServiceError;
 use crate::state::AppState;
+use crate::web::AppResult;
 use crate::web::extract::{FrontDesk, Staff};
+use crate::web::filters;
 use crate::web::form::{Form, Query};
 use crate::web::layout::Layout;
-use crate::web::{AppError, AppResult};
 
 /// The selection page: the filter, the matching students (at most one sheet's worth) with a tick each.
 #[derive(Template, WebTemplate)]
@@ -42,7 +44,7 @@ impl SelectionPage {
         Ok(SelectionPage {
             layout,
             filter,
-            academic: academic_repo::options(&state.db).await?,
+            academic: crate::academic::service::options(&state.db).await?,
             total,
             students,
             ticked: None,
@@ -93,7 +95,7 @@ pub async fn selection(
 pub struct SheetPage {
     layout: Layout,
     clinic_address: String,
-    date: String,
+    date: Date,
     login_at: String,
     slips: Vec<Slip>,
 }
@@ -116,20 +118,16 @@ pub async fn issue(
     };
     match service::issue_sheet(&state.db, &user.actor, &request).await {
         Ok(slips) => Ok(sheet_response(&state, layout, &headers, slips)),
-        Err(SheetError::Internal(err)) => Err(AppError::Internal(err)),
-        Err(err) => {
-            let answer = (status_of(&err), err.to_string());
+        // A refused selection (422) or a form that can't be used again (409): the page again, with why.
+        Err(ServiceError::Refused(message)) => {
+            let answer = (StatusCode::UNPROCESSABLE_ENTITY, message);
             refused(&state, layout, filter, request.ids, answer).await
         }
-    }
-}
-
-/// A refused selection (422) or a form that can't be used again (409).
-fn status_of(err: &SheetError) -> StatusCode {
-    match err {
-        SheetError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        SheetError::AlreadyIssued | SheetError::Changed => StatusCode::CONFLICT,
-        SheetError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        Err(ServiceError::Conflict(message)) => {
+            let answer = (StatusCode::CONFLICT, message);
+            refused(&state, layout, filter, request.ids, answer).await
+        }
+        Err(err) => Err(err.into()),
     }
 }
 
@@ -158,7 +156,7 @@ fn sheet_response(state: &AppState, layout: Layout, headers: &HeaderMap, slips: 
     let page = SheetPage {
         layout,
         clinic_address: settings.clinic_address.clone(),
-        date: settings.today().format("%A %-d %B %Y").to_string(),
+        date: Date(settings.today()),
         login_at: format!("{host}/login"),
         slips,
     };

@@ -52,3 +52,9 @@ pub fn router() -> Router<AppState> {
         .route("/me/queue", get(display::my_place))
         .route("/me/queue/events", get(display::my_place_events))
 }
+
+/// The patient's open ticket today or earlier (waiting, called or with the doctor), for their record's page.
+pub async fn open_ticket_of(db: &crate::db::Db, patient_id: i64) -> Result<Option<repo::Ticket>, sqlx::Error> {
+    let mut conn = db.pool().acquire().await?;
+    repo::open_ticket_of(&mut conn, patient_id).await
+}

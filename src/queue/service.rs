@@ -11,10 +11,11 @@ use crate::db::events::Call;
 use crate::db::once::Claim;
 use crate::db::sequence;
 use crate::db::{Date, Db, Timestamp, Tx, is_unique_violation, violated_unique_index};
+use crate::error::ServiceError;
 use crate::identity::Actor;
 use crate::patients::model::PatientDetails;
 use crate::patients::repo::PortalAccess;
-use crate::patients::service::{PatientError, insert_in};
+use crate::patients::service::insert_in;
 use crate::scheduling::model::AppointmentStatus;
 use crate::scheduling::repo as scheduling_repo;
 use crate::validation::FieldErrors;
@@ -42,12 +43,15 @@ impl From<sqlx::Error> for QueueError {
     }
 }
 
-impl From<PatientError> for QueueError {
-    fn from(err: PatientError) -> Self {
+impl From<ServiceError> for QueueError {
+    fn from(err: ServiceError) -> Self {
         match err {
-            PatientError::MatricTaken(_) | PatientError::Stale => QueueError::Conflict(err.to_string()),
-            PatientError::NotFound => QueueError::NotFound,
-            PatientError::Internal(err) => QueueError::Internal(err),
+            ServiceError::Invalid(errors) => QueueError::Conflict(errors.messages().collect::<Vec<_>>().join(" ")),
+            ServiceError::Stale | ServiceError::Conflict(_) => QueueError::Conflict(err.to_string()),
+            ServiceError::Refused(message) => QueueError::Invalid(message),
+            ServiceError::NotFound => QueueError::NotFound,
+            ServiceError::Forbidden => QueueError::Forbidden,
+            ServiceError::Internal(err) => QueueError::Internal(err),
         }
     }
 }

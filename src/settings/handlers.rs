@@ -1,7 +1,6 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono_tz::{TZ_VARIANTS, Tz};
 use tower_sessions::Session;
@@ -16,7 +15,7 @@ use crate::state::AppState;
 use crate::validation::FieldErrors;
 use crate::web::AppResult;
 use crate::web::extract::{Admins, Staff};
-use crate::web::form::Form;
+use crate::web::form::{Form, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 
 pub const PATH: &str = "/admin/settings";
@@ -59,7 +58,7 @@ pub async fn update(
         Ok(settings) => settings,
         Err(errors) => {
             let page = SettingsPage::new(layout, form, errors);
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            return Ok(invalid(page));
         }
     };
     save(&state.db, &admin.actor, &settings).await?;

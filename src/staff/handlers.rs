@@ -1,23 +1,24 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use super::model::{NewStaff, StaffAccount, StaffDetails};
 use super::repo;
-use super::service::{self, StaffError};
+use super::service;
 use crate::auth::password;
 use crate::db::Timestamp;
 use crate::db::once::FormKey;
+use crate::error::ServiceError;
 use crate::identity::Role;
 use crate::state::AppState;
 use crate::validation::FieldErrors;
 use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::extract::{Admins, Staff};
-use crate::web::form::{Form, Query};
+use crate::web::filters;
+use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::paging::{ListQuery, Paging};
@@ -115,21 +116,17 @@ pub async fn create(
     layout: Layout,
     Form(form): Form<StaffForm>,
 ) -> AppResult<Response> {
-    let invalid = |layout, form, errors| {
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            NewPage {
-                layout,
-                form,
-                errors,
-                roles: Role::ALL,
-            },
-        )
-            .into_response()
+    let form_again = |layout, form, errors| {
+        invalid(NewPage {
+            layout,
+            form,
+            errors,
+            roles: Role::ALL,
+        })
     };
     let new = match NewStaff::validate(&form.username, &form.full_name, &form.email, &form.role) {
         Ok(new) => new,
-        Err(errors) => return Ok(invalid(layout, form, errors)),
+        Err(errors) => return Ok(form_again(layout, form, errors)),
     };
     let generated = password::generate();
     let actor = admin.actor_with_form(&form.form_id)?;
@@ -153,12 +150,8 @@ pub async fn create(
             flash(&session, FlashKind::Success, created_message(&new)).await?;
             Ok(Redirect::to(&format!("/admin/staff/{id}")).into_response())
         }
-        Err(StaffError::UsernameTaken(name)) => {
-            let mut errors = FieldErrors::default();
-            errors.add("username", format!("The username {name:?} is already taken."));
-            Ok(invalid(layout, form, errors))
-        }
-        Err(err) => Err(staff_error(err)),
+        Err(ServiceError::Invalid(errors)) => Ok(form_again(layout, form, errors)),
+        Err(err) => Err(err.into()),
     }
 }
 
@@ -176,11 +169,10 @@ pub struct ShowPage {
     roles: &'static [Role],
     revealed_password: Option<String>,
     is_self: bool,
-    created: String,
 }
 
 impl ShowPage {
-    fn new(layout: Layout, account: StaffAccount, state: &AppState, admin_id: i64) -> Self {
+    fn new(layout: Layout, account: StaffAccount, admin_id: i64) -> Self {
         let form = StaffForm {
             username: account.username.clone(),
             full_name: account.full_name.clone(),
@@ -188,7 +180,6 @@ impl ShowPage {
             role: account.role.as_str().to_owned(),
             form_id: String::new(),
         };
-        let created = account.created_at.format_in(&state.settings.get().time_zone);
         let is_self = account.id == admin_id;
         ShowPage {
             layout,
@@ -198,7 +189,6 @@ impl ShowPage {
             roles: Role::ALL,
             revealed_password: None,
             is_self,
-            created,
         }
     }
 }
@@ -282,7 +272,7 @@ pub async fn show(
     layout: Layout,
 ) -> AppResult<ShowPage> {
     let account = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let mut page = ShowPage::new(layout, account, &state, admin.id);
+    let mut page = ShowPage::new(layout, account, admin.id);
     if let Some(revealed) = session.remove::<RevealedPassword>(REVEAL_KEY).await?
         && revealed.staff_id == id
     {
@@ -315,7 +305,7 @@ pub async fn update(
     let details = match StaffDetails::validate(&form.full_name, &form.email, &form.role) {
         Ok(details) => details,
         Err(errors) => {
-            let mut page = ShowPage::new(layout, account, &state, admin.id);
+            let mut page = ShowPage::new(layout, account, admin.id);
             page.form = StaffForm {
                 username: page.form.username,
                 full_name: form.full_name,
@@ -324,13 +314,11 @@ pub async fn update(
                 form_id: String::new(),
             };
             page.errors = errors;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            return Ok(invalid(page));
         }
     };
     let actor = &admin.actor;
-    service::update(&state.db, actor, id, Timestamp(form.version), &details)
-        .await
-        .map_err(staff_error)?;
+    service::update(&state.db, actor, id, Timestamp(form.version), &details).await?;
     flash(&session, FlashKind::Success, "Changes saved.").await?;
     Ok(Redirect::to(&format!("/admin/staff/{id}")).into_response())
 }
@@ -361,9 +349,7 @@ async fn change_active(
     active: bool,
 ) -> AppResult<Redirect> {
     let actor = &admin.actor;
-    service::set_active(&state.db, actor, id, active)
-        .await
-        .map_err(staff_error)?;
+    service::set_active(&state.db, actor, id, active).await?;
     let message = if active {
         "Account reactivated."
     } else {
@@ -381,9 +367,7 @@ pub async fn reset_password(
 ) -> AppResult<Redirect> {
     let generated = password::generate();
     let actor = &admin.actor;
-    service::reset_password(&state.db, actor, id, &generated)
-        .await
-        .map_err(staff_error)?;
+    service::reset_password(&state.db, actor, id, &generated).await?;
     session
         .insert(
             REVEAL_KEY,
@@ -400,12 +384,4 @@ pub async fn reset_password(
     )
     .await?;
     Ok(Redirect::to(&format!("/admin/staff/{id}")))
-}
-
-fn staff_error(err: StaffError) -> AppError {
-    match err {
-        StaffError::NotFound => AppError::NotFound,
-        StaffError::Stale | StaffError::LastAdmin | StaffError::UsernameTaken(_) => AppError::Conflict(err.to_string()),
-        StaffError::Internal(err) => AppError::Internal(err),
-    }
 }

@@ -8,36 +8,6 @@ use crate::web::paging::{PageRequest, like_pattern};
 const ACCOUNT_COLUMNS: &str =
     "id, username, full_name, email, role, must_change_password, active, created_at, updated_at";
 
-/// What login needs to check a password.
-#[derive(Debug, sqlx::FromRow)]
-pub struct LoginRecord {
-    pub id: i64,
-    pub password_hash: String,
-    #[sqlx(try_from = "Flag")]
-    pub active: bool,
-    pub session_version: i64,
-    pub role: Role,
-    #[sqlx(try_from = "Flag")]
-    pub must_change_password: bool,
-}
-
-pub async fn find_for_login(db: &Db, username: &str) -> Result<Option<LoginRecord>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, password_hash, active, session_version, role, must_change_password
-         FROM staff WHERE username = $1",
-    )
-    .bind(username)
-    .fetch_optional(db.pool())
-    .await
-}
-
-pub async fn password_hash(db: &Db, id: i64) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT password_hash FROM staff WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await
-}
-
 pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM staff")
         .fetch_one(db.pool())
@@ -134,22 +104,6 @@ pub async fn set_active(tx: &mut Tx, id: i64, active: bool) -> Result<bool, sqlx
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
-}
-
-/// Sets a new password hash and ends every existing session of the account; returns the new session version.
-pub async fn set_password(tx: &mut Tx, id: i64, hash: &str, must_change: bool) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "UPDATE staff SET password_hash = $1, must_change_password = $2, session_version = session_version + 1,
-                          updated_at = $3
-         WHERE id = $4
-         RETURNING session_version",
-    )
-    .bind(hash)
-    .bind(Flag(must_change))
-    .bind(Timestamp::now())
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await
 }
 
 /// Locks the rows of the active admins until the transaction ends, so two concurrent changes can't each

@@ -6,27 +6,10 @@ use crate::audit::{self, AuditEntry};
 use crate::auth::password;
 use crate::db::once::Claim;
 use crate::db::{Db, Tx, is_unique_violation};
+use crate::error::ServiceError;
 use crate::identity::Actor;
 
-#[derive(Debug, thiserror::Error)]
-pub enum StaffError {
-    #[error("The username {0:?} is already taken.")]
-    UsernameTaken(String),
-    #[error("No such staff account.")]
-    NotFound,
-    #[error("This account was changed by someone else while you were editing it. Reload it and try again.")]
-    Stale,
-    #[error("This is the last active administrator; make another administrator first.")]
-    LastAdmin,
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-}
-
-impl From<sqlx::Error> for StaffError {
-    fn from(err: sqlx::Error) -> Self {
-        StaffError::Internal(err.into())
-    }
-}
+const LAST_ADMIN: &str = "This is the last active administrator; make another administrator first.";
 
 const CREATE: &str = "staff.create";
 
@@ -37,7 +20,7 @@ pub async fn create(
     new: &NewStaff,
     password: &str,
     must_change: bool,
-) -> Result<i64, StaffError> {
+) -> Result<i64, ServiceError> {
     Ok(create_from_form(db, actor, new, password, must_change).await?.0)
 }
 
@@ -49,7 +32,7 @@ pub async fn create_from_form(
     new: &NewStaff,
     password: &str,
     must_change: bool,
-) -> Result<(i64, bool), StaffError> {
+) -> Result<(i64, bool), ServiceError> {
     let hash = password::hash(password).await?;
     let mut tx = db.begin_write().await?;
     if let Claim::Done(id) = actor.claim_form(&mut tx, CREATE).await? {
@@ -57,7 +40,7 @@ pub async fn create_from_form(
     }
     let id = match repo::insert(&mut tx, new, &hash, must_change).await {
         Ok(id) => id,
-        Err(err) if is_unique_violation(&err) => return Err(StaffError::UsernameTaken(new.username.as_str().into())),
+        Err(err) if is_unique_violation(&err) => return Err(username_taken(new.username.as_str())),
         Err(err) => return Err(err.into()),
     };
     let detail = format!("username {}, role {}", new.username.as_str(), new.role);
@@ -79,15 +62,15 @@ pub async fn update(
     id: i64,
     seen: crate::db::Timestamp,
     details: &StaffDetails,
-) -> Result<(), StaffError> {
+) -> Result<(), ServiceError> {
     let mut tx = db.begin_write().await?;
     let before = load(&mut tx, id).await?;
     if before.updated_at != seen {
-        return Err(StaffError::Stale);
+        return Err(ServiceError::Stale);
     }
     guard_last_admin(&mut tx, &before, details.role, before.active).await?;
     if !repo::update_details(&mut tx, id, seen, details).await? {
-        return Err(StaffError::Stale);
+        return Err(ServiceError::Stale);
     }
     let detail = describe_changes(&before, details);
     audit::record(
@@ -101,7 +84,7 @@ pub async fn update(
 }
 
 /// Deactivates (ending the account's sessions) or reactivates. Doing what is already done is a no-op.
-pub async fn set_active(db: &Db, actor: &Actor, id: i64, active: bool) -> Result<(), StaffError> {
+pub async fn set_active(db: &Db, actor: &Actor, id: i64, active: bool) -> Result<(), ServiceError> {
     let mut tx = db.begin_write().await?;
     let before = load(&mut tx, id).await?;
     guard_last_admin(&mut tx, &before, before.role, active).await?;
@@ -114,11 +97,14 @@ pub async fn set_active(db: &Db, actor: &Actor, id: i64, active: bool) -> Result
 }
 
 /// Gives the account a new password that must be changed at next login, ending its sessions.
-pub async fn reset_password(db: &Db, actor: &Actor, id: i64, new_password: &str) -> Result<(), StaffError> {
+pub async fn reset_password(db: &Db, actor: &Actor, id: i64, new_password: &str) -> Result<(), ServiceError> {
     let hash = password::hash(new_password).await?;
     let mut tx = db.begin_write().await?;
-    if repo::set_password(&mut tx, id, &hash, true).await?.is_none() {
-        return Err(StaffError::NotFound);
+    if crate::identity::repo::set_staff_password(&mut tx, id, &hash, true)
+        .await?
+        .is_none()
+    {
+        return Err(ServiceError::NotFound);
     }
     audit::record(
         &mut tx,
@@ -130,8 +116,8 @@ pub async fn reset_password(db: &Db, actor: &Actor, id: i64, new_password: &str)
     Ok(())
 }
 
-async fn load(tx: &mut Tx, id: i64) -> Result<StaffAccount, StaffError> {
-    repo::get_in(tx, id).await?.ok_or(StaffError::NotFound)
+async fn load(tx: &mut Tx, id: i64) -> Result<StaffAccount, ServiceError> {
+    repo::get_in(tx, id).await?.ok_or(ServiceError::NotFound)
 }
 
 async fn guard_last_admin(
@@ -139,13 +125,13 @@ async fn guard_last_admin(
     before: &StaffAccount,
     role_after: crate::identity::Role,
     active_after: bool,
-) -> Result<(), StaffError> {
+) -> Result<(), ServiceError> {
     if !removes_an_admin(before, role_after, active_after) {
         return Ok(());
     }
     repo::lock_active_admins(tx).await?;
     if repo::count_active_admins_except(tx, before.id).await? == 0 {
-        return Err(StaffError::LastAdmin);
+        return Err(ServiceError::Conflict(LAST_ADMIN.into()));
     }
     Ok(())
 }
@@ -183,4 +169,21 @@ pub async fn active_doctors(db: &Db) -> Result<Vec<Doctor>, sqlx::Error> {
 /// `false` when there is no such doctor.
 pub async fn lock_doctor(tx: &mut Tx, doctor_id: i64) -> Result<bool, sqlx::Error> {
     repo::lock_doctor(tx, doctor_id).await
+}
+
+/// The form field a taken username is reported on.
+pub const USERNAME_FIELD: &str = "username";
+
+fn username_taken(username: &str) -> ServiceError {
+    ServiceError::field(USERNAME_FIELD, format!("The username {username:?} is already taken."))
+}
+
+/// How many staff accounts exist (none on a database that was just created).
+pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
+    repo::count(db).await
+}
+
+/// Active accounts per role, for the admin's home page.
+pub async fn count_active_by_role(db: &Db) -> Result<Vec<(crate::identity::Role, i64)>, sqlx::Error> {
+    repo::count_active_by_role(db).await
 }

@@ -1,7 +1,8 @@
 //! The one place where times, days and money become text: askama filters every template uses, in the
 //! clinic's time zone and currency. A module with templates brings them in with `use crate::web::filters;`.
 //!
-//! `{{ at|clock(zone) }}` 14:05 · `{{ at|datetime(zone) }}` Mon 3 Nov, 14:05 · `{{ day|day }}` Mon 3 Nov ·
+//! `{{ at|clock(zone) }}` 14:05 · `{{ at|datetime(zone) }}` Mon 3 Nov, 14:05 · `{{ at|stamp(zone) }}`
+//! 2026-11-03 14:05 · `{{ day|day }}` Mon 3 Nov ·
 //! `{{ day|long_day }}` Monday 3 November 2026 · `{{ amount|money(currency) }}` NGN 1,250.00
 
 use std::borrow::Borrow;
@@ -42,6 +43,11 @@ pub fn clock_of(at: Timestamp, zone: Tz) -> String {
 /// `Mon 3 Nov, 14:05`.
 pub fn datetime_of(at: Timestamp, zone: Tz) -> String {
     at.to_utc().with_timezone(&zone).format("%a %-d %b, %H:%M").to_string()
+}
+
+/// `2026-11-03 14:05`: when a record was made, sortable and unambiguous (audit log, accounts).
+pub fn stamp_of(at: Timestamp, zone: Tz) -> String {
+    at.to_utc().with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// `Mon 3 Nov`.
@@ -87,6 +93,11 @@ pub fn datetime<Z: Borrow<Tz>>(at: impl Instant, _: &dyn askama::Values, zone: Z
 }
 
 #[askama::filter_fn]
+pub fn stamp<Z: Borrow<Tz>>(at: impl Instant, _: &dyn askama::Values, zone: Z) -> askama::Result<String> {
+    Ok(stamp_of(at.timestamp(), *zone.borrow()))
+}
+
+#[askama::filter_fn]
 pub fn day(day: impl Day, _: &dyn askama::Values) -> askama::Result<String> {
     Ok(day_of(&day))
 }
@@ -119,7 +130,7 @@ mod tests {
 
     #[derive(Template)]
     #[template(
-        source = "{{ at|clock(zone) }}|{{ at|datetime(zone) }}|{{ day|day }}|{{ day|long_day }}|{{ 510|minutes }}|{{ fee|money(currency) }}",
+        source = "{{ at|clock(zone) }}|{{ at|datetime(zone) }}|{{ at|stamp(zone) }}|{{ day|day }}|{{ day|long_day }}|{{ 510|minutes }}|{{ fee|money(currency) }}",
         ext = "html"
     )]
     struct Sample {
@@ -149,7 +160,7 @@ mod tests {
         };
         assert_eq!(
             sample.render().expect("render"),
-            "14:05|Mon 23 Nov, 14:05|Mon 23 Nov|Monday 23 November 2026|08:30|NGN 1,250.50"
+            "14:05|Mon 23 Nov, 14:05|2026-11-23 14:05|Mon 23 Nov|Monday 23 November 2026|08:30|NGN 1,250.50"
         );
     }
 }
