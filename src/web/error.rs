@@ -71,7 +71,8 @@ pub struct ErrorPage {
     pub status: StatusCode,
     pub title: &'static str,
     pub message: String,
-    /// For internal errors: the id under which the details were logged.
+    /// For internal errors: the request's id, under which the details were logged (set by the error-page
+    /// renderer, which sees the request).
     pub reference: Option<String>,
 }
 
@@ -122,15 +123,15 @@ impl AppError {
             AppError::PayloadTooLarge(message) => (StatusCode::PAYLOAD_TOO_LARGE, "Too large", message),
             AppError::TooManyRequests { message, .. } => (StatusCode::TOO_MANY_REQUESTS, "Please wait", message),
             AppError::Internal(err) => {
-                let reference = reference_id();
-                tracing::error!(reference = %reference, error = ?err, "internal error");
+                // Logged in the request's span, so the line carries the request id the page shows.
+                tracing::error!(error = ?err, "internal error");
                 return ErrorPage {
                     status: StatusCode::INTERNAL_SERVER_ERROR,
                     title: "Something went wrong",
                     message: "Something went wrong on our side. Please try again; if it keeps happening, give \
                               this reference to your administrator."
                         .to_owned(),
-                    reference: Some(reference),
+                    reference: None,
                 };
             }
         };
@@ -159,8 +160,4 @@ impl IntoResponse for AppError {
         response.extensions_mut().insert(page);
         response
     }
-}
-
-fn reference_id() -> String {
-    format!("{:08x}", rand::random::<u32>())
 }

@@ -13,6 +13,7 @@ pub mod layout;
 pub mod live;
 pub mod pages;
 pub mod paging;
+pub mod request_id;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};

@@ -19,6 +19,7 @@ on_both_databases!(
     idle_sessions_expire,
     control_characters_are_refused_in_every_text_field,
     no_role_is_shown_a_link_it_cannot_open,
+    a_server_error_shows_the_request_id_as_its_reference,
 );
 
 /// Every admin route, as (method, path).
@@ -455,4 +456,27 @@ async fn no_role_is_shown_a_link_it_cannot_open(app: TestApp) {
             assert!(refused_links(&client, "/patients/1").await.is_empty(), "{who}");
         }
     }
+}
+
+/// Every response carries its request's id (kept from a proxy that set one); a 500 page gives it as the
+/// reference to quote, which is the id on the log lines of that request.
+async fn a_server_error_shows_the_request_id_as_its_reference(app: TestApp) {
+    let admin = app.admin().await;
+    let page = admin.get("/admin/audit").await;
+    page.assert_status(StatusCode::OK);
+    let id = page.header("x-request-id").expect("a request id").to_owned();
+    assert_eq!(id.len(), 8, "{id}");
+    let kept = admin.get_with("/admin/audit", &[("x-request-id", "proxy-42")]).await;
+    assert_eq!(kept.header("x-request-id"), Some("proxy-42"));
+
+    // A table gone from under the app: the database error becomes the 500 page, never its details.
+    sqlx::query("DROP TABLE audit_event")
+        .execute(app.db().pool())
+        .await
+        .expect("drop");
+    let broken = admin.get("/admin/audit").await;
+    broken.assert_status(StatusCode::INTERNAL_SERVER_ERROR);
+    let id = broken.header("x-request-id").expect("a request id").to_owned();
+    assert_eq!(broken.text("main code"), id);
+    assert!(!broken.text("main").contains("audit_event"), "{}", broken.text("main"));
 }
