@@ -29,6 +29,7 @@ use crate::state::AppState;
 use crate::validation::FieldErrors;
 use crate::web::csrf;
 use crate::web::extract::{ClientIp, PortalUser};
+use crate::web::filters;
 use crate::web::form::{Form, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult};

@@ -3,7 +3,7 @@
 //!
 //! `{{ at|clock(zone) }}` 14:05 · `{{ at|datetime(zone) }}` Mon 3 Nov, 14:05 · `{{ at|stamp(zone) }}`
 //! 2026-11-03 14:05 · `{{ day|day }}` Mon 3 Nov ·
-//! `{{ day|long_day }}` Monday 3 November 2026 · `{{ amount|money(currency) }}` NGN 1,250.00
+//! `{{ day|full_date }}` 3 November 2026 · `{{ day|long_day }}` Monday 3 November 2026 · `{{ amount|money(currency) }}` NGN 1,250.00
 
 use std::borrow::Borrow;
 
@@ -55,6 +55,11 @@ pub fn day_of(day: &impl Day) -> String {
     day.naive().format("%a %-d %b").to_string()
 }
 
+/// `3 November 2026`: a date without its weekday (a date of birth).
+pub fn full_date_of(day: &impl Day) -> String {
+    day.naive().format("%-d %B %Y").to_string()
+}
+
 /// `Monday 3 November 2026`.
 pub fn long_day_of(day: &impl Day) -> String {
     day.naive().format("%A %-d %B %Y").to_string()
@@ -103,6 +108,11 @@ pub fn day(day: impl Day, _: &dyn askama::Values) -> askama::Result<String> {
 }
 
 #[askama::filter_fn]
+pub fn full_date(day: impl Day, _: &dyn askama::Values) -> askama::Result<String> {
+    Ok(full_date_of(&day))
+}
+
+#[askama::filter_fn]
 pub fn long_day(day: impl Day, _: &dyn askama::Values) -> askama::Result<String> {
     Ok(long_day_of(&day))
 }
@@ -130,7 +140,7 @@ mod tests {
 
     #[derive(Template)]
     #[template(
-        source = "{{ at|clock(zone) }}|{{ at|datetime(zone) }}|{{ at|stamp(zone) }}|{{ day|day }}|{{ day|long_day }}|{{ 510|minutes }}|{{ fee|money(currency) }}",
+        source = "{{ at|clock(zone) }}|{{ at|datetime(zone) }}|{{ at|stamp(zone) }}|{{ day|day }}|{{ day|full_date }}|{{ day|long_day }}|{{ 510|minutes }}|{{ fee|money(currency) }}",
         ext = "html"
     )]
     struct Sample {
@@ -160,7 +170,7 @@ mod tests {
         };
         assert_eq!(
             sample.render().expect("render"),
-            "14:05|Mon 23 Nov, 14:05|2026-11-23 14:05|Mon 23 Nov|Monday 23 November 2026|08:30|NGN 1,250.50"
+            "14:05|Mon 23 Nov, 14:05|2026-11-23 14:05|Mon 23 Nov|23 November 2026|Monday 23 November 2026|08:30|NGN 1,250.50"
         );
     }
 }
