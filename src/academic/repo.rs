@@ -4,7 +4,6 @@ use super::model::{
     AcademicOptions, AcademicSession, Department, DepartmentInput, Faculty, FacultyInput, Kind, Level, LevelInput,
     SessionInput, Usage, Versioned,
 };
-use sqlx::AnyConnection;
 
 use crate::db::{Db, Flag, Timestamp, Tx};
 
@@ -297,18 +296,18 @@ pub async fn set_active(tx: &mut Tx, kind: Kind, id: i64, active: bool) -> Resul
 }
 
 /// How many patients (and, for a faculty, departments) point at the record.
-pub async fn usage(conn: &mut AnyConnection, kind: Kind, id: i64) -> Result<Usage, sqlx::Error> {
+pub async fn usage(tx: &mut Tx, kind: Kind, id: i64) -> Result<Usage, sqlx::Error> {
     let patients = sqlx::query_scalar(&format!(
         "SELECT COUNT(*) FROM patient WHERE {} = $1",
         kind.patient_column()
     ))
     .bind(id)
-    .fetch_one(&mut *conn)
+    .fetch_one(&mut **tx)
     .await?;
     let departments = if kind == Kind::Faculty {
         sqlx::query_scalar("SELECT COUNT(*) FROM department WHERE faculty_id = $1")
             .bind(id)
-            .fetch_one(&mut *conn)
+            .fetch_one(&mut **tx)
             .await?
     } else {
         0

@@ -36,7 +36,8 @@ pub async fn throttle_registration(db: &Db, ip: &str) -> Result<(), AppError> {
             retry_after_secs: u64::try_from((until.0 - now.0).max(1000) / 1000).unwrap_or(1),
         });
     }
-    let mut conn = db.pool().acquire().await?;
-    repo::record_failure(&mut conn, model::REGISTRATION_KEY, ip).await?;
+    let mut tx = db.begin_write().await?;
+    repo::record_failure(&mut tx, model::REGISTRATION_KEY, ip).await?;
+    tx.commit().await?;
     Ok(())
 }

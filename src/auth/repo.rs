@@ -3,7 +3,7 @@
 use super::model::{
     Failures, MAX_PER_IDENTIFIER, MAX_PER_IP, MAX_REGISTRATIONS_PER_IP, REGISTRATION_KEY, WINDOW_MINUTES,
 };
-use crate::db::{Db, Timestamp};
+use crate::db::{Db, Timestamp, Tx};
 
 pub async fn count(db: &Db, identifier: &str, ip: &str, now: Timestamp) -> Result<Failures, sqlx::Error> {
     let since = now.minus_minutes(WINDOW_MINUTES);
@@ -51,22 +51,22 @@ async fn nth_newest(
     .await
 }
 
-pub async fn record_failure(conn: &mut sqlx::AnyConnection, identifier: &str, ip: &str) -> Result<(), sqlx::Error> {
+pub async fn record_failure(tx: &mut Tx, identifier: &str, ip: &str) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO login_failure (identifier, ip, at) VALUES ($1, $2, $3)")
         .bind(identifier)
         .bind(ip)
         .bind(Timestamp::now())
-        .execute(conn)
+        .execute(&mut **tx)
         .await?;
     Ok(())
 }
 
 /// A successful login forgets the identifier's failures and prunes rows that left the window long ago.
-pub async fn clear(conn: &mut sqlx::AnyConnection, identifier: &str) -> Result<(), sqlx::Error> {
+pub async fn clear(tx: &mut Tx, identifier: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM login_failure WHERE identifier = $1 OR at < $2")
         .bind(identifier)
         .bind(Timestamp::now().minus_minutes(WINDOW_MINUTES * 4))
-        .execute(conn)
+        .execute(&mut **tx)
         .await?;
     Ok(())
 }
