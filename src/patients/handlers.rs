@@ -17,7 +17,7 @@ use crate::academic::repo as academic_repo;
 use crate::auth::password;
 use crate::db::Timestamp;
 use crate::db::once::FormKey;
-use crate::scheduling::repo::{self as schedule_repo, AppointmentView};
+use crate::scheduling::model::AppointmentView;
 use crate::staff::model::Doctor;
 use crate::state::AppState;
 use crate::validation::FieldErrors;
@@ -268,7 +268,7 @@ pub async fn profile(
         can_edit,
         can_reset_password: FrontDesk::ROLES.contains(&user.role),
         revealed_password,
-        appointments: schedule_repo::appointments_of_patient(&state.db, id).await?,
+        appointments: crate::scheduling::service::appointments_of_patient(&state.db, id).await?,
         zone: settings.time_zone,
         ticket,
         doctors,
@@ -484,7 +484,7 @@ pub fn patient_error(err: PatientError) -> AppError {
 
 impl ProfilePage {
     fn when(&self, a: &AppointmentView) -> String {
-        crate::scheduling::picker::when(a.starts_at, self.zone)
+        crate::web::filters::datetime_of(a.starts_at, self.zone)
     }
 
     fn portal_status(&self) -> &'static str {

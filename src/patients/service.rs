@@ -308,3 +308,8 @@ pub async fn lock_active(tx: &mut Tx, patient_id: i64) -> Result<bool, sqlx::Err
 pub async fn is_approved(tx: &mut Tx, patient_id: i64) -> Result<bool, sqlx::Error> {
     repo::patient_approved(tx, patient_id).await
 }
+
+/// A patient's record, to name them (reception booking for a patient).
+pub async fn get(db: &Db, patient_id: i64) -> Result<Option<super::model::Patient>, sqlx::Error> {
+    repo::get(db, patient_id).await
+}
