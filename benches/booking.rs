@@ -14,7 +14,7 @@ use sickbay::identity::Actor;
 use sickbay::identity::Role;
 use sickbay::patients::model::{MatricNumber, PatientDetails, PatientKind};
 use sickbay::patients::repo::PortalAccess;
-use sickbay::scheduling::model::Availability;
+use sickbay::scheduling::model::Hours;
 use sickbay::staff::model::NewStaff;
 use sickbay::state::AppState;
 
@@ -50,7 +50,7 @@ async fn seed(db: &Db) -> anyhow::Result<Vec<i64>> {
     let settings = sickbay::settings::Settings::from_pairs(sickbay::settings::repo::load_all(db).await?);
     let mut tx = db.begin_write().await?;
     for weekday in 1..=7 {
-        let hours = Availability {
+        let hours = Hours {
             id: 0,
             doctor_id: doctor,
             weekday,

@@ -11,6 +11,7 @@ pub mod error;
 pub mod home;
 pub mod identity;
 pub mod import;
+pub mod notify;
 pub mod patients;
 pub mod queue;
 pub mod scheduling;

@@ -96,6 +96,14 @@ impl FieldErrors {
         self.0.values().map(String::as_str)
     }
 
+    /// These messages and those of `other` (the first message of a field wins).
+    pub fn merged(mut self, other: FieldErrors) -> FieldErrors {
+        for (field, message) in other.0 {
+            self.add(field, message);
+        }
+        self
+    }
+
     /// Turns `Err` into a message on `field` and gives back the value when there was one.
     pub fn check<T, E: std::fmt::Display>(&mut self, field: &'static str, result: Result<T, E>) -> Option<T> {
         match result {

@@ -17,7 +17,7 @@ use crate::auth::password;
 use crate::db::Timestamp;
 use crate::db::once::FormKey;
 use crate::error::ServiceError;
-use crate::scheduling::repo::{self as schedule_repo, AppointmentView};
+use crate::scheduling::model::AppointmentView;
 use crate::staff::model::Doctor;
 use crate::state::AppState;
 use crate::validation::FieldErrors;
@@ -250,7 +250,7 @@ pub async fn profile(
         can_edit,
         can_reset_password: FrontDesk::ROLES.contains(&user.role),
         revealed_password,
-        appointments: schedule_repo::appointments_of_patient(&state.db, id).await?,
+        appointments: crate::scheduling::service::appointments_of_patient(&state.db, id).await?,
         ticket,
         doctors,
         queue_link: user.role.queue_path(),

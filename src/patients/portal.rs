@@ -21,8 +21,7 @@ use crate::auth::password;
 use crate::error::ServiceError;
 use crate::identity::Actor;
 use crate::identity::{PRINCIPAL_KEY, Principal};
-use crate::scheduling::picker::when;
-use crate::scheduling::repo::{self as schedule_repo, Notification};
+use crate::notify::Notification;
 use crate::settings::Settings;
 use crate::staff::model::parse_email;
 use crate::state::AppState;
@@ -62,16 +61,16 @@ async fn load_own(state: &AppState, user: &PortalUser) -> AppResult<Patient> {
 pub async fn home(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<HomePage> {
     let now = crate::db::Timestamp::now();
     let zone = state.settings.get().time_zone;
-    let next = schedule_repo::appointments_of_patient(&state.db, user.id)
+    let next = crate::scheduling::service::appointments_of_patient(&state.db, user.id)
         .await?
         .into_iter()
         .filter(|a| a.status.is_live() && a.ends_at > now)
         .min_by_key(|a| a.starts_at)
-        .map(|a| (when(a.starts_at, zone), a.doctor_name));
+        .map(|a| (crate::web::filters::datetime_of(a.starts_at, zone), a.doctor_name));
     Ok(HomePage {
         layout,
         patient: load_own(&state, &user).await?,
-        notifications: schedule_repo::unread_notifications(&state.db, user.id).await?,
+        notifications: crate::notify::unread(&state.db, user.id).await?,
         next,
         ticket: open_ticket_code(&state, user.id).await?,
     })

@@ -285,3 +285,8 @@ pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
 pub async fn pending_approval(db: &Db) -> Result<Vec<super::model::PatientSummary>, sqlx::Error> {
     repo::pending_approval(db).await
 }
+
+/// A patient's record, to name them (reception booking for a patient).
+pub async fn get(db: &Db, patient_id: i64) -> Result<Option<super::model::Patient>, sqlx::Error> {
+    repo::get(db, patient_id).await
+}

@@ -8,10 +8,11 @@ use tower_sessions::Session;
 
 use super::model::Refusal;
 use super::picker::{self, PickerQuery};
-use super::portal::{BookForm, BookPage, booked_message, picker_response, refusal_status};
+use super::portal::{BookForm, BookPage, booked_message, message, picker_response, status_again};
 use super::service::{self, Booker, BookingError};
 use crate::db::once::FormKey;
-use crate::patients::repo as patient_repo;
+use crate::error::ServiceError;
+use crate::identity::Actor;
 use crate::state::AppState;
 use crate::web::extract::{FrontDesk, Staff};
 use crate::web::form::{Form, Query};
@@ -27,7 +28,7 @@ async fn page_for(
     error: Option<String>,
     reason: String,
 ) -> AppResult<BookPage> {
-    let patient = patient_repo::get(&state.db, patient_id)
+    let patient = crate::patients::service::get(&state.db, patient_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let settings = state.settings.get();
@@ -70,49 +71,46 @@ pub async fn book(
     Form(form): Form<BookForm>,
 ) -> AppResult<Response> {
     let override_reason = form.override_reason.split_whitespace().collect::<Vec<_>>().join(" ");
-    let rules = state.settings.get().booking_rules();
-    let attempt = match (form.slot(), form.reason()) {
-        (None, _) => Err(BookingError::Invalid("Choose a time first.".into())),
-        (_, Err(message)) => Err(BookingError::Invalid(message)),
-        (_, Ok(_)) if override_reason.chars().count() > 300 => Err(BookingError::Invalid(
-            "Keep the override reason to 300 characters.".into(),
-        )),
-        (Some(slot_id), Ok(reason)) => {
-            let overriding = (!override_reason.is_empty()).then_some(override_reason.as_str());
-            let booker = Booker::Staff {
-                staff_id: user.id,
-                override_reason: overriding,
-            };
-            service::book(
-                &state.db,
-                &user.actor_with_form(&form.form_id)?,
-                &rules,
-                id,
-                slot_id,
-                &reason,
-                booker,
-            )
-            .await
-        }
-    };
-    match attempt {
+    let actor = user.actor_with_form(&form.form_id)?;
+    let err = match book_for(&state, &actor, user.id, id, &form, &override_reason).await {
         Ok(appointment) => {
             flash(&session, FlashKind::Success, booked_message(&state, appointment).await?).await?;
-            Ok(Redirect::to(&format!("/patients/{id}")).into_response())
+            return Ok(Redirect::to(&format!("/patients/{id}")).into_response());
         }
-        Err(BookingError::Internal(err)) => Err(AppError::Internal(err)),
-        Err(BookingError::NotFound) => Err(AppError::NotFound),
-        Err(err) => {
-            let status = refusal_status(&err);
-            let message = match &err {
-                BookingError::Refused(refusal) if override_reason.is_empty() => with_override_hint(refusal),
-                BookingError::Refused(refusal) => refusal.to_staff(),
-                other => other.to_string(),
-            };
-            let page = page_for(&state, layout, id, &form.query(), Some(message), form.reason.clone()).await?;
-            Ok((status, page).into_response())
-        }
+        Err(err) => err,
+    };
+    let Some(status) = status_again(&err) else {
+        return Err(err.into());
+    };
+    let message = match &err {
+        BookingError::Refused(refusal) if override_reason.is_empty() => with_override_hint(refusal),
+        BookingError::Refused(refusal) => refusal.to_staff(),
+        other => message(other),
+    };
+    let page = page_for(&state, layout, id, &form.query(), Some(message), form.reason.clone()).await?;
+    Ok((status, page).into_response())
+}
+
+/// Books for the patient, the rules set aside when reception gives a reason.
+async fn book_for(
+    state: &AppState,
+    actor: &Actor,
+    staff_id: i64,
+    patient_id: i64,
+    form: &BookForm,
+    override_reason: &str,
+) -> Result<i64, BookingError> {
+    let (slot_id, reason) = (form.chosen_slot()?, form.reason()?);
+    if override_reason.chars().count() > 300 {
+        let message = "Keep the override reason to 300 characters.";
+        return Err(ServiceError::field("override_reason", message).into());
     }
+    let booker = Booker::Staff {
+        staff_id,
+        override_reason: (!override_reason.is_empty()).then_some(override_reason),
+    };
+    let rules = state.settings.get().booking_rules();
+    service::book(&state.db, actor, &rules, patient_id, slot_id, &reason, booker).await
 }
 
 /// A refusal as reception reads it, with the way round it.

@@ -1,34 +1,34 @@
 //! Staff pages of scheduling: doctors' weekly hours, closures and leave, blocking slots, the doctor's day and
-//! week, and staff cancelling or correcting appointments.
+//! week, and staff cancelling or correcting appointments. Whose records a user works on is their
+//! [`DoctorScope`]: a doctor their own, the admin and reception any doctor's.
 
 use std::collections::HashMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use super::model::{
-    AppointmentStatus, Availability, AvailabilityForm, ClosureForm, ScheduleView, WEEKDAYS, parse_reason,
+    Action, AppointmentStatus, AppointmentView, CORRECTED_TO, ClosureForm, Hours, HoursForm, ScheduleView, WEEKDAYS,
+    parse_reason,
 };
-use super::portal::booking_error;
-use super::repo::{self, AppointmentView, Closure, Slot};
-use super::service::{self, BookingError, Generated};
+use super::repo::{Closure, DayCounts, Slot};
+use super::service::{self, Generated, ScheduleData};
 use crate::db::once::FormKey;
 use crate::db::{Date, Timestamp};
-use crate::identity::{Role, StaffUser};
-use crate::settings::Settings;
+use crate::error::ServiceError;
+use crate::identity::{DoctorScope, Role, StaffUser};
 use crate::staff::model::Doctor;
 use crate::state::AppState;
 use crate::validation::FieldErrors;
 use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::extract::{FrontDesk, FrontDeskAndDoctors, RoleSet, Staff};
-use crate::web::form::{Form, Query};
+use crate::web::filters::{self, datetime_of};
+use crate::web::form::{Form, Query, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
 
@@ -50,8 +50,8 @@ pub struct Affected {
     pub patient_name: String,
     pub clinic_number: String,
     pub doctor_name: String,
-    pub when: String,
-    pub status: String,
+    pub starts_at: Timestamp,
+    pub status: AppointmentStatus,
 }
 
 /// What a change to hours, closures or a slot did.
@@ -63,25 +63,23 @@ pub struct ChangeReport {
 }
 
 impl ChangeReport {
-    fn new(slots: Option<(u64, u64)>, bookings: &[AppointmentView], zone: &Tz) -> Self {
-        ChangeReport {
-            slots,
-            affected: bookings
-                .iter()
-                .map(|a| Affected {
-                    patient_id: a.patient_id,
-                    patient_name: a.patient_name.clone(),
-                    clinic_number: a.clinic_number.clone(),
-                    doctor_name: a.doctor_name.clone(),
-                    when: a.starts_at.format_in(zone),
-                    status: a.status.label().to_owned(),
-                })
-                .collect(),
-        }
+    fn new(slots: Option<(u64, u64)>, bookings: &[AppointmentView]) -> Self {
+        let affected = bookings
+            .iter()
+            .map(|a| Affected {
+                patient_id: a.patient_id,
+                patient_name: a.patient_name.clone(),
+                clinic_number: a.clinic_number.clone(),
+                doctor_name: a.doctor_name.clone(),
+                starts_at: a.starts_at,
+                status: a.status,
+            })
+            .collect();
+        ChangeReport { slots, affected }
     }
 
-    fn generated(report: &Generated, zone: &Tz) -> Self {
-        Self::new(Some((report.created, report.removed)), &report.orphans, zone)
+    fn generated(report: &Generated) -> Self {
+        Self::new(Some((report.created, report.removed)), &report.orphans)
     }
 
     async fn keep(self, session: &Session) -> AppResult<()> {
@@ -96,15 +94,8 @@ impl ChangeReport {
 
 /// Regenerates a doctor's slots (or everyone's) and keeps the report for the next page.
 async fn regenerate(state: &AppState, session: &Session, doctor_id: Option<i64>) -> AppResult<()> {
-    let settings = state.settings.get();
-    let generated = service::generate_slots(&state.db, &settings, doctor_id).await?;
-    ChangeReport::generated(&generated, &settings.time_zone)
-        .keep(session)
-        .await
-}
-
-fn invalid(page: impl IntoResponse) -> Response {
-    (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+    let generated = service::generate_slots(&state.db, &state.settings.get(), doctor_id).await?;
+    ChangeReport::generated(&generated).keep(session).await
 }
 
 // ---- choosing the doctor ------------------------------------------------------------------------------
@@ -119,27 +110,42 @@ pub struct ScheduleQuery {
 
 /// The doctor a page is about: a doctor is always themselves (asking for someone else is refused); other
 /// staff name one (an unknown id is a 404) or get the first active doctor.
-async fn chosen_doctor(state: &AppState, user: &StaffUser, asked: &str) -> AppResult<Option<Doctor>> {
-    let asked = asked.trim();
-    if user.role == Role::Doctor {
-        if !asked.is_empty() && asked != user.id.to_string() {
-            return Err(AppError::Forbidden);
-        }
+async fn chosen_doctor(
+    state: &AppState,
+    user: &StaffUser,
+    scope: DoctorScope,
+    asked: &str,
+) -> AppResult<Option<Doctor>> {
+    let asked = match asked.trim() {
+        "" => None,
+        text => Some(text.parse::<i64>().map_err(|_| AppError::NotFound)?),
+    };
+    if asked.is_some_and(|id| !scope.covers(id)) {
+        return Err(AppError::Forbidden);
+    }
+    if let Some(own) = scope.own() {
         return Ok(Some(Doctor {
-            id: user.id,
+            id: own,
             full_name: user.full_name.clone(),
         }));
     }
     let doctors = crate::staff::service::active_doctors(&state.db).await?;
-    if asked.is_empty() {
-        return Ok(doctors.into_iter().next());
+    match asked {
+        None => Ok(doctors.into_iter().next()),
+        Some(id) => doctors
+            .into_iter()
+            .find(|d| d.id == id)
+            .map(Some)
+            .ok_or(AppError::NotFound),
     }
-    let id: i64 = asked.parse().map_err(|_| AppError::NotFound)?;
-    doctors
-        .into_iter()
-        .find(|d| d.id == id)
-        .map(Some)
-        .ok_or(AppError::NotFound)
+}
+
+/// The doctors a user may choose between: none for a doctor (they see their own), every active one otherwise.
+async fn doctors_to_choose(state: &AppState, scope: DoctorScope) -> AppResult<Vec<Doctor>> {
+    match scope.own() {
+        Some(_) => Ok(Vec::new()),
+        None => Ok(crate::staff::service::active_doctors(&state.db).await?),
+    }
 }
 
 /// The doctor a form names, for staff who may act for any doctor: an active doctor, or a message.
@@ -151,6 +157,16 @@ fn named_doctor(doctors: &[Doctor], text: &str) -> Result<i64, &'static str> {
         .ok_or("Choose a doctor.")
 }
 
+/// A page's address with the doctor named when the user may choose one (a doctor's pages are their own).
+fn with_doctor(scope: DoctorScope, path: &str, doctor_id: i64, rest: &str) -> String {
+    match scope.own() {
+        Some(_) if rest.is_empty() => path.to_owned(),
+        Some(_) => format!("{path}?{rest}"),
+        None if rest.is_empty() => format!("{path}?doctor={doctor_id}"),
+        None => format!("{path}?doctor={doctor_id}&{rest}"),
+    }
+}
+
 // ---- weekly hours -------------------------------------------------------------------------------------
 
 #[derive(Template, WebTemplate)]
@@ -160,8 +176,8 @@ pub struct HoursPage {
     /// Listed for the admin to choose from; empty for a doctor.
     doctors: Vec<Doctor>,
     doctor: Option<Doctor>,
-    hours: Vec<Availability>,
-    form: AvailabilityForm,
+    hours: Vec<Hours>,
+    form: HoursForm,
     errors: FieldErrors,
     report: Option<ChangeReport>,
     weekdays: &'static [&'static str],
@@ -170,30 +186,24 @@ pub struct HoursPage {
 impl HoursPage {
     async fn build(
         state: &AppState,
-        user: &StaffUser,
+        scope: DoctorScope,
         layout: Layout,
         doctor: Option<Doctor>,
-        form: AvailabilityForm,
+        form: HoursForm,
         errors: FieldErrors,
-        report: Option<ChangeReport>,
     ) -> AppResult<Self> {
-        let doctors = if user.role == Role::Doctor {
-            Vec::new()
-        } else {
-            crate::staff::service::active_doctors(&state.db).await?
-        };
         let hours = match &doctor {
-            Some(doctor) => repo::hours_of(&state.db, doctor.id).await?,
+            Some(doctor) => service::hours_of(&state.db, doctor.id).await?,
             None => Vec::new(),
         };
         Ok(HoursPage {
             layout,
-            doctors,
+            doctors: doctors_to_choose(state, scope).await?,
             doctor,
             hours,
             form,
             errors,
-            report,
+            report: None,
             weekdays: &WEEKDAYS,
         })
     }
@@ -220,14 +230,14 @@ impl HoursPage {
             _ => String::new(),
         }
     }
+
+    fn remove_confirmation(&self, hours: &Hours) -> Confirmation {
+        remove_confirmation(hours, self.doctor.as_ref().map(|d| d.full_name.as_str()))
+    }
 }
 
-fn hours_path(user: &StaffUser, doctor_id: i64) -> String {
-    if user.role == Role::Doctor {
-        "/schedule/hours".to_owned()
-    } else {
-        format!("/schedule/hours?doctor={doctor_id}")
-    }
+fn hours_path(scope: DoctorScope, doctor_id: i64) -> String {
+    with_doctor(scope, "/schedule/hours", doctor_id, "")
 }
 
 pub async fn hours(
@@ -237,15 +247,16 @@ pub async fn hours(
     layout: Layout,
     Query(query): Query<ScheduleQuery>,
 ) -> AppResult<HoursPage> {
-    let doctor = chosen_doctor(&state, &user, &query.doctor).await?;
-    let form = AvailabilityForm {
+    let doctor = chosen_doctor(&state, &user, user.scope(), &query.doctor).await?;
+    let form = HoursForm {
         slot_minutes: "15".into(),
         capacity: "1".into(),
         form_id: FormKey::mint().to_string(),
-        ..AvailabilityForm::default()
+        ..HoursForm::default()
     };
-    let report = ChangeReport::take(&session).await?;
-    HoursPage::build(&state, &user, layout, doctor, form, FieldErrors::default(), report).await
+    let mut page = HoursPage::build(&state, user.scope(), layout, doctor, form, FieldErrors::default()).await?;
+    page.report = ChangeReport::take(&session).await?;
+    Ok(page)
 }
 
 pub async fn add_hours(
@@ -253,93 +264,76 @@ pub async fn add_hours(
     State(state): State<AppState>,
     session: Session,
     layout: Layout,
-    Form(form): Form<AvailabilityForm>,
+    Form(form): Form<HoursForm>,
 ) -> AppResult<Response> {
-    let settings = state.settings.get();
-    let mut errors = FieldErrors::default();
-    let doctor_id = if user.role == Role::Doctor {
-        Some(user.id)
-    } else {
-        let doctors = crate::staff::service::active_doctors(&state.db).await?;
-        errors.check("doctor_id", named_doctor(&doctors, &form.doctor_id))
+    let (doctor_id, checked) = check_hours(&state, user.scope(), &form).await?;
+    let added = match checked {
+        Ok(hours) => service::add_hours(&state.db, &user.actor_with_form(&form.form_id)?, &hours)
+            .await
+            .map(|_| hours),
+        Err(errors) => Err(ServiceError::Invalid(errors)),
     };
-    let checked = form.validate(doctor_id.unwrap_or(0), settings.today());
-    let hours = match (doctor_id, checked) {
-        (Some(_), Ok(hours)) => hours,
-        (_, result) => {
-            if let Err(more) = result {
-                errors = merge(errors, more);
-            }
+    let hours = match added {
+        Ok(hours) => hours,
+        Err(ServiceError::Invalid(errors)) => {
             return hours_form_again(&state, &user, layout, doctor_id, form, errors).await;
         }
+        Err(err) => return Err(err.into()),
     };
-    let actor = user.actor_with_form(&form.form_id)?;
-    match service::add_hours(&state.db, &actor, &hours).await {
-        Ok(_) => {}
-        Err(BookingError::Conflict(message)) => {
-            errors.add("overlap", message);
-            return hours_form_again(&state, &user, layout, doctor_id, form, errors).await;
-        }
-        Err(err) => return Err(booking_error(err)),
-    }
     regenerate(&state, &session, Some(hours.doctor_id)).await?;
-    flash(
-        &session,
-        FlashKind::Success,
-        format!("Hours added: {}.", hours.describe()),
-    )
-    .await?;
-    Ok(Redirect::to(&hours_path(&user, hours.doctor_id)).into_response())
+    let message = format!("Hours added: {}.", hours.describe());
+    flash(&session, FlashKind::Success, message).await?;
+    Ok(Redirect::to(&hours_path(user.scope(), hours.doctor_id)).into_response())
 }
 
-fn merge(mut into: FieldErrors, from: FieldErrors) -> FieldErrors {
-    for field in [
-        "weekday",
-        "start",
-        "end",
-        "slot_minutes",
-        "capacity",
-        "valid_from",
-        "valid_until",
-    ] {
-        if let Some(message) = from.get(field) {
-            into.add(field, message.to_owned());
+/// The hours form checked, for the doctor it is for: a doctor's own, or the one the admin names.
+async fn check_hours(
+    state: &AppState,
+    scope: DoctorScope,
+    form: &HoursForm,
+) -> AppResult<(Option<i64>, Result<Hours, FieldErrors>)> {
+    let mut errors = FieldErrors::default();
+    let doctor_id = match scope.own() {
+        Some(own) => Some(own),
+        None => {
+            let doctors = crate::staff::service::active_doctors(&state.db).await?;
+            errors.check("doctor_id", named_doctor(&doctors, &form.doctor_id))
         }
-    }
-    into
+    };
+    let checked = match (
+        doctor_id,
+        form.validate(doctor_id.unwrap_or(0), state.settings.get().today()),
+    ) {
+        (Some(_), Ok(hours)) => Ok(hours),
+        (_, Ok(_)) => Err(errors),
+        (_, Err(more)) => Err(errors.merged(more)),
+    };
+    Ok((doctor_id, checked))
 }
 
 async fn hours_form_again(
     state: &AppState,
-    user: &StaffUser,
+    user: &Staff<HoursEditors>,
     layout: Layout,
     doctor_id: Option<i64>,
-    form: AvailabilityForm,
+    form: HoursForm,
     errors: FieldErrors,
 ) -> AppResult<Response> {
     let doctor = match doctor_id {
-        Some(id) if user.role == Role::Doctor => Some(Doctor {
-            id,
-            full_name: user.full_name.clone(),
-        }),
-        Some(id) => crate::staff::service::active_doctors(&state.db)
-            .await?
-            .into_iter()
-            .find(|d| d.id == id),
+        Some(id) => chosen_doctor(state, user, user.scope(), &id.to_string()).await?,
         None => None,
     };
-    let page = HoursPage::build(state, user, layout, doctor, form, errors, None).await?;
+    let page = HoursPage::build(state, user.scope(), layout, doctor, form, errors).await?;
     Ok(invalid(page))
 }
 
-impl HoursPage {
-    fn remove_confirmation(&self, hours: &Availability) -> Confirmation {
-        remove_confirmation(hours, self.doctor.as_ref().map(|d| d.full_name.as_str()))
-    }
+async fn doctor_name(state: &AppState, doctor_id: i64) -> AppResult<Option<String>> {
+    let doctors = crate::staff::service::active_doctors(&state.db).await?;
+    Ok(doctors.into_iter().find(|d| d.id == doctor_id).map(|d| d.full_name))
 }
 
 /// What is asked before removing hours.
-fn remove_confirmation(hours: &Availability, doctor: Option<&str>) -> Confirmation {
+fn remove_confirmation(hours: &Hours, doctor: Option<&str>) -> Confirmation {
     let whose = doctor.map(|name| format!(" of {name}")).unwrap_or_default();
     Confirmation {
         action: format!("/schedule/hours/{}/remove", hours.id),
@@ -347,7 +341,7 @@ fn remove_confirmation(hours: &Availability, doctor: Option<&str>) -> Confirmati
         detail: "Future slots nobody booked are removed at once. Booked ones are kept and listed, so the clinic \
                  can call the patients."
             .to_owned(),
-        button: format!("Remove {} {}", hours.weekday_name(), hours.hours()),
+        button: format!("Remove {} {}", hours.weekday_name(), hours.times()),
     }
 }
 
@@ -358,28 +352,21 @@ pub async fn confirm_remove_hours(
     IdPath(id): IdPath,
     layout: Layout,
 ) -> AppResult<ConfirmPage> {
-    let hours = repo::hours(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    if (user.role == Role::Doctor && hours.doctor_id != user.id) || !hours.active {
+    let hours = service::hours(&state.db, user.scope(), id).await?;
+    if !hours.active {
         return Err(AppError::NotFound);
     }
-    let doctor = match user.role {
-        Role::Doctor => None,
-        _ => scheduling_doctor_name(&state, hours.doctor_id).await?,
+    // A doctor's own hours don't need their name.
+    let doctor = match user.scope().own() {
+        Some(_) => None,
+        None => doctor_name(&state, hours.doctor_id).await?,
     };
     let confirmation = remove_confirmation(&hours, doctor.as_deref());
     Ok(ConfirmPage::new(
         layout,
         confirmation,
-        hours_path(&user, hours.doctor_id),
+        hours_path(user.scope(), hours.doctor_id),
     ))
-}
-
-async fn scheduling_doctor_name(state: &AppState, doctor_id: i64) -> AppResult<Option<String>> {
-    Ok(crate::staff::service::active_doctors(&state.db)
-        .await?
-        .into_iter()
-        .find(|d| d.id == doctor_id)
-        .map(|d| d.full_name))
 }
 
 pub async fn remove_hours(
@@ -388,26 +375,16 @@ pub async fn remove_hours(
     IdPath(id): IdPath,
     session: Session,
 ) -> AppResult<Redirect> {
-    let hours = repo::hours(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    if user.role == Role::Doctor && hours.doctor_id != user.id {
-        return Err(AppError::NotFound);
-    }
-    if hours.active {
-        match service::remove_hours(&state.db, &user.actor, &hours).await {
-            Ok(()) | Err(BookingError::NotFound) => {}
-            Err(err) => return Err(booking_error(err)),
-        }
-        flash(
-            &session,
-            FlashKind::Success,
-            format!("Hours removed: {}.", hours.describe()),
-        )
-        .await?;
+    let hours = service::hours(&state.db, user.scope(), id).await?;
+    let removed = hours.active && service::remove_hours(&state.db, &user.actor, &hours).await?;
+    let message = if removed {
+        format!("Hours removed: {}.", hours.describe())
     } else {
-        flash(&session, FlashKind::Success, "These hours were already removed.").await?;
-    }
+        "These hours were already removed.".to_owned()
+    };
+    flash(&session, FlashKind::Success, message).await?;
     regenerate(&state, &session, Some(hours.doctor_id)).await?;
-    Ok(Redirect::to(&hours_path(&user, hours.doctor_id)))
+    Ok(Redirect::to(&hours_path(user.scope(), hours.doctor_id)))
 }
 
 // ---- closures and leave -------------------------------------------------------------------------------
@@ -416,48 +393,39 @@ pub async fn remove_hours(
 #[template(path = "schedule/closures.html")]
 pub struct ClosuresPage {
     layout: Layout,
-    user: StaffUser,
+    scope: DoctorScope,
     /// For choosing whose leave; empty for a doctor, who closes only their own days.
     doctors: Vec<Doctor>,
     closures: Vec<Closure>,
     form: ClosureForm,
     errors: FieldErrors,
     report: Option<ChangeReport>,
-    today: String,
+    today: NaiveDate,
 }
 
 impl ClosuresPage {
     async fn build(
         state: &AppState,
-        user: StaffUser,
+        scope: DoctorScope,
         layout: Layout,
         form: ClosureForm,
         errors: FieldErrors,
-        report: Option<ChangeReport>,
     ) -> AppResult<Self> {
         let today = state.settings.get().today();
-        let mut closures = repo::upcoming_closures(&state.db, Date(today)).await?;
-        let doctors = if user.role == Role::Doctor {
-            // A doctor sees the clinic's closures and their own leave.
-            closures.retain(|c| c.doctor_id.is_none_or(|d| d == user.id));
-            Vec::new()
-        } else {
-            crate::staff::service::active_doctors(&state.db).await?
-        };
         Ok(ClosuresPage {
             layout,
-            user,
-            doctors,
-            closures,
+            scope,
+            doctors: doctors_to_choose(state, scope).await?,
+            closures: service::upcoming_closures(&state.db, scope, Date(today)).await?,
             form,
             errors,
-            report,
-            today: today.to_string(),
+            report: None,
+            today,
         })
     }
 
     fn may_remove(&self, closure: &Closure) -> bool {
-        self.user.role != Role::Doctor || closure.doctor_id == Some(self.user.id)
+        self.scope.covers_maybe(closure.doctor_id)
     }
 
     fn is_doctor(&self, id: &i64) -> bool {
@@ -475,19 +443,13 @@ pub async fn closures(
     session: Session,
     layout: Layout,
 ) -> AppResult<ClosuresPage> {
-    let report = ChangeReport::take(&session).await?;
-    ClosuresPage::build(
-        &state,
-        user.user,
-        layout,
-        ClosureForm {
-            form_id: FormKey::mint().to_string(),
-            ..ClosureForm::default()
-        },
-        FieldErrors::default(),
-        report,
-    )
-    .await
+    let form = ClosureForm {
+        form_id: FormKey::mint().to_string(),
+        ..ClosureForm::default()
+    };
+    let mut page = ClosuresPage::build(&state, user.scope(), layout, form, FieldErrors::default()).await?;
+    page.report = ChangeReport::take(&session).await?;
+    Ok(page)
 }
 
 pub async fn add_closure(
@@ -497,53 +459,50 @@ pub async fn add_closure(
     layout: Layout,
     Form(form): Form<ClosureForm>,
 ) -> AppResult<Response> {
-    let settings = state.settings.get();
-    let mut errors = FieldErrors::default();
-    let doctor_id = if user.role == Role::Doctor {
-        Some(user.id)
-    } else if form.doctor_id.trim().is_empty() {
-        None
-    } else {
-        let doctors = crate::staff::service::active_doctors(&state.db).await?;
-        match named_doctor(&doctors, &form.doctor_id) {
-            Ok(id) => Some(id),
-            Err(message) => {
-                errors.add("doctor_id", message);
-                None
-            }
-        }
+    let added = match check_closure(&state, user.scope(), &form).await? {
+        Ok(closure) => service::add_closure(&state.db, &user.actor_with_form(&form.form_id)?, &closure, user.id)
+            .await
+            .map(|()| closure),
+        Err(errors) => Err(ServiceError::Invalid(errors)),
     };
-    let closure = match form.validate(doctor_id, settings.today()) {
-        Ok(closure) if errors.is_empty() => closure,
-        result => {
-            if let Err(more) = result {
-                for field in ["day", "reason"] {
-                    if let Some(message) = more.get(field) {
-                        errors.add(field, message.to_owned());
-                    }
-                }
-            }
-            let page = ClosuresPage::build(&state, user.user, layout, form, errors, None).await?;
+    let closure = match added {
+        Ok(closure) => closure,
+        Err(ServiceError::Invalid(errors)) => {
+            let page = ClosuresPage::build(&state, user.scope(), layout, form, errors).await?;
             return Ok(invalid(page));
         }
+        Err(err) => return Err(err.into()),
     };
-    let actor = user.actor_with_form(&form.form_id)?;
-    match service::add_closure(&state.db, &actor, &closure, user.id).await {
-        Ok(()) => {}
-        Err(BookingError::Conflict(message)) => {
-            errors.add("day", message);
-            let page = ClosuresPage::build(&state, user.user, layout, form, errors, None).await?;
-            return Ok(invalid(page));
-        }
-        Err(err) => return Err(booking_error(err)),
-    }
     regenerate(&state, &session, closure.doctor_id).await?;
-    let what = match closure.doctor_id {
-        None => "Clinic closed",
-        Some(_) => "Leave added",
+    let what = if closure.doctor_id.is_none() {
+        "Clinic closed"
+    } else {
+        "Leave added"
     };
     flash(&session, FlashKind::Success, format!("{what} on {}.", closure.day)).await?;
     Ok(Redirect::to("/schedule/closures").into_response())
+}
+
+/// The closure form checked: a doctor closes only their own days; others the clinic's or a named doctor's.
+async fn check_closure(
+    state: &AppState,
+    scope: DoctorScope,
+    form: &ClosureForm,
+) -> AppResult<Result<super::model::NewClosure, FieldErrors>> {
+    let mut errors = FieldErrors::default();
+    let doctor_id = match (scope.own(), form.doctor_id.trim()) {
+        (Some(own), _) => Some(own),
+        (None, "") => None,
+        (None, text) => {
+            let doctors = crate::staff::service::active_doctors(&state.db).await?;
+            errors.check("doctor_id", named_doctor(&doctors, text))
+        }
+    };
+    Ok(match form.validate(doctor_id, state.settings.get().today()) {
+        Ok(closure) if errors.is_empty() => Ok(closure),
+        Ok(_) => Err(errors),
+        Err(more) => Err(errors.merged(more)),
+    })
 }
 
 pub async fn remove_closure(
@@ -552,13 +511,8 @@ pub async fn remove_closure(
     IdPath(id): IdPath,
     session: Session,
 ) -> AppResult<Redirect> {
-    let closure = repo::closure(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    if user.role == Role::Doctor && closure.doctor_id != Some(user.id) {
-        return Err(AppError::NotFound);
-    }
-    service::remove_closure(&state.db, &user.actor, &closure)
-        .await
-        .map_err(booking_error)?;
+    let closure = service::closure(&state.db, user.scope(), id).await?;
+    service::remove_closure(&state.db, &user.actor, &closure).await?;
     regenerate(&state, &session, closure.doctor_id).await?;
     flash(&session, FlashKind::Success, format!("Reopened {}.", closure.day)).await?;
     Ok(Redirect::to("/schedule/closures"))
@@ -566,90 +520,74 @@ pub async fn remove_closure(
 
 // ---- the doctor's schedule ----------------------------------------------------------------------------
 
-/// One slot of the schedule with the appointments made on it.
+/// One slot of the day view with the appointments made on it.
 pub struct SlotRow {
     pub slot: Slot,
-    pub time: String,
     pub appointments: Vec<AppointmentView>,
 }
 
-/// One day of the schedule.
+/// One day of the schedule: its counts (from the database), and the slot rows (day view) or the
+/// appointments (week view).
 pub struct ScheduleDay {
     pub day: Date,
-    pub label: String,
+    pub counts: DayCounts,
     pub slots: Vec<SlotRow>,
-    pub booked: i64,
-    pub capacity: i64,
+    pub appointments: Vec<AppointmentView>,
+    pub appointment_count: usize,
 }
 
-impl ScheduleDay {
-    pub fn appointments(&self) -> impl Iterator<Item = (&SlotRow, &AppointmentView)> {
-        self.slots
-            .iter()
-            .flat_map(|row| row.appointments.iter().map(move |a| (row, a)))
-    }
-
-    pub fn appointment_count(&self) -> usize {
-        self.appointments().count()
-    }
-}
-
-fn time_of(at: Timestamp, zone: &Tz) -> String {
-    at.to_utc().with_timezone(zone).format("%H:%M").to_string()
-}
-
-/// Groups slots and their appointments by day, in time order.
-fn schedule_days(
-    from: NaiveDate,
-    to: NaiveDate,
-    slots: Vec<Slot>,
-    appointments: Vec<AppointmentView>,
-    zone: &Tz,
-) -> Vec<ScheduleDay> {
-    let mut by_slot: HashMap<i64, Vec<AppointmentView>> = HashMap::new();
-    for a in appointments {
-        by_slot.entry(a.slot_id).or_default().push(a);
-    }
+/// Puts the counts, slots and appointments of the days `from..=to` together, in time order.
+fn schedule_days(from: NaiveDate, to: NaiveDate, data: ScheduleData) -> Vec<ScheduleDay> {
+    let mut counts: HashMap<Date, DayCounts> = data.counts.into_iter().map(|c| (c.day, c)).collect();
     let mut days: Vec<ScheduleDay> = from
         .iter_days()
         .take_while(|d| *d <= to)
         .map(|d| ScheduleDay {
             day: Date(d),
-            label: d.format("%A %-d %B").to_string(),
+            counts: counts.remove(&Date(d)).unwrap_or_else(|| DayCounts::none(Date(d))),
             slots: Vec::new(),
-            booked: 0,
-            capacity: 0,
+            appointments: Vec::new(),
+            appointment_count: 0,
         })
         .collect();
-    for slot in slots {
+    let mut by_slot: HashMap<i64, Vec<AppointmentView>> = HashMap::new();
+    let with_slots = !data.slots.is_empty();
+    for a in data.appointments {
+        let Some(day) = days.iter_mut().find(|d| d.day == a.day) else {
+            continue;
+        };
+        day.appointment_count += 1;
+        if with_slots {
+            by_slot.entry(a.slot_id).or_default().push(a);
+        } else {
+            day.appointments.push(a);
+        }
+    }
+    for slot in data.slots {
         let Some(day) = days.iter_mut().find(|d| d.day == slot.day) else {
             continue;
         };
-        day.booked += slot.booked;
-        if !slot.blocked {
-            day.capacity += slot.capacity;
-        }
-        day.slots.push(SlotRow {
-            time: format!("{}–{}", time_of(slot.starts_at, zone), time_of(slot.ends_at, zone)),
-            appointments: by_slot.remove(&slot.id).unwrap_or_default(),
-            slot,
-        });
+        let appointments = by_slot.remove(&slot.id).unwrap_or_default();
+        day.slots.push(SlotRow { slot, appointments });
     }
     days
 }
 
-/// A message beside one of the many small forms of the schedule (`block-7`, `cancel-12`, ...).
+/// A message beside one of the forms of the schedule (`block-7`, `cancel-12`, `correct-12`) and the reason
+/// that was typed.
 #[derive(Clone, Debug, Default)]
 pub struct Problem {
     pub target: String,
     pub message: String,
+    pub reason: String,
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "schedule/day.html")]
 pub struct SchedulePage {
     layout: Layout,
-    user: StaffUser,
+    scope: DoctorScope,
+    may_correct: bool,
     doctors: Vec<Doctor>,
     doctor: Option<Doctor>,
     view: ScheduleView,
@@ -667,35 +605,31 @@ impl SchedulePage {
     }
 
     fn link(&self, day: &Date, view: &str) -> String {
+        let rest = format!("day={day}&view={view}");
         match &self.doctor {
-            Some(doctor) if self.user.role != Role::Doctor => {
-                format!("/schedule?doctor={}&day={day}&view={view}", doctor.id)
-            }
-            _ => format!("/schedule?day={day}&view={view}"),
+            Some(doctor) => with_doctor(self.scope, "/schedule", doctor.id, &rest),
+            None => format!("/schedule?{rest}"),
         }
     }
 
-    fn may_correct(&self) -> bool {
-        FrontDesk::ROLES.contains(&self.user.role)
+    /// The first day shown (the Monday of a week).
+    fn first_day(&self) -> Date {
+        self.days.first().map_or(self.day, |d| d.day)
     }
 
-    fn is_live(&self, a: &AppointmentView) -> bool {
-        a.status.is_live()
+    fn is_week(&self) -> bool {
+        self.view == ScheduleView::Week
     }
 
-    fn is_correctable(&self, a: &AppointmentView) -> bool {
-        matches!(a.status, AppointmentStatus::NoShow | AppointmentStatus::Completed)
+    /// The message of the correction form of this appointment, if it failed.
+    fn correct_problem(&self, id: &i64) -> Option<&str> {
+        (self.problem.target == format!("correct-{id}")).then_some(self.problem.message.as_str())
     }
 
-    fn problem_for(&self, target: &str) -> Option<&str> {
-        (self.problem.target == target).then_some(self.problem.message.as_str())
-    }
-
-    fn title(&self) -> String {
-        match self.view {
-            ScheduleView::Day => self.days.first().map_or_else(String::new, |d| d.label.clone()),
-            ScheduleView::Week => format!("Week of {}", self.days.first().map_or("", |d| d.label.as_str())),
-        }
+    /// The message of the shared reason field (blocking a slot, cancelling a booking), if one failed.
+    fn reason_problem(&self) -> Option<&str> {
+        let shared = self.problem.target.starts_with("block-") || self.problem.target.starts_with("cancel-");
+        shared.then_some(self.problem.message.as_str())
     }
 }
 
@@ -708,38 +642,30 @@ struct Shown {
 
 async fn schedule_page(
     state: &AppState,
-    user: StaffUser,
+    user: &StaffUser,
     layout: Layout,
     Shown { doctor, day, view }: Shown,
-    report: Option<ChangeReport>,
     problem: Problem,
 ) -> AppResult<SchedulePage> {
-    let settings: std::sync::Arc<Settings> = state.settings.get();
     let (from, to) = view.days(day);
-    let (slots, appointments) = match &doctor {
-        Some(doctor) => (
-            repo::slots_between(&state.db, doctor.id, Date(from), Date(to)).await?,
-            repo::appointments_between(&state.db, Some(doctor.id), Date(from), Date(to)).await?,
-        ),
-        None => (Vec::new(), Vec::new()),
-    };
-    let doctors = if user.role == Role::Doctor {
-        Vec::new()
-    } else {
-        crate::staff::service::active_doctors(&state.db).await?
+    let data = match &doctor {
+        Some(d) => service::schedule(&state.db, d.id, Date(from), Date(to), view == ScheduleView::Day).await?,
+        None => ScheduleData::default(),
     };
     let (previous, next) = view.step(day);
+    let scope = DoctorScope::of(user);
     Ok(SchedulePage {
         layout,
-        user,
-        doctors,
+        scope,
+        may_correct: FrontDesk::ROLES.contains(&user.role),
+        doctors: doctors_to_choose(state, scope).await?,
         doctor,
         view,
         day: Date(day),
         previous: Date(previous),
         next: Date(next),
-        days: schedule_days(from, to, slots, appointments, &settings.time_zone),
-        report,
+        days: schedule_days(from, to, data),
+        report: None,
         problem,
     })
 }
@@ -751,65 +677,43 @@ pub async fn schedule(
     layout: Layout,
     Query(query): Query<ScheduleQuery>,
 ) -> AppResult<SchedulePage> {
-    let doctor = chosen_doctor(&state, &user, &query.doctor).await?;
+    let doctor = chosen_doctor(&state, &user, user.scope(), &query.doctor).await?;
     let day = match query.day.trim() {
         "" => state.settings.get().today(),
         text => Date::parse(text).map_err(|err| AppError::BadRequest(err.0))?.0,
     };
     let view = ScheduleView::parse(Some(query.view.as_str()));
-    let report = ChangeReport::take(&session).await?;
-    schedule_page(
-        &state,
-        user.user,
-        layout,
-        Shown { doctor, day, view },
-        report,
-        Problem::default(),
-    )
-    .await
+    let shown = Shown { doctor, day, view };
+    let mut page = schedule_page(&state, &user, layout, shown, Problem::default()).await?;
+    page.report = ChangeReport::take(&session).await?;
+    Ok(page)
 }
 
 /// The schedule page of a slot's day again, with a message beside the form that failed.
 async fn schedule_again(
     state: &AppState,
-    user: StaffUser,
+    user: &StaffUser,
     layout: Layout,
-    doctor_id: i64,
-    day: Date,
+    (doctor_id, day): (i64, Date),
     problem: Problem,
 ) -> AppResult<Response> {
-    let doctor = crate::staff::service::active_doctors(&state.db)
-        .await?
-        .into_iter()
-        .find(|d| d.id == doctor_id)
-        .or_else(|| {
-            Some(Doctor {
-                id: doctor_id,
-                full_name: String::new(),
-            })
-        });
-    let page = schedule_page(
-        state,
-        user,
-        layout,
-        Shown {
-            doctor,
-            day: day.0,
-            view: ScheduleView::Day,
-        },
-        None,
-        problem,
-    )
-    .await?;
-    Ok(invalid(page))
+    let doctor = chosen_doctor(state, user, DoctorScope::of(user), &doctor_id.to_string())
+        .await
+        .unwrap_or(None)
+        .or(Some(Doctor {
+            id: doctor_id,
+            full_name: String::new(),
+        }));
+    let shown = Shown {
+        doctor,
+        day: day.0,
+        view: ScheduleView::Day,
+    };
+    Ok(invalid(schedule_page(state, user, layout, shown, problem).await?))
 }
 
-fn day_path(user: &StaffUser, doctor_id: i64, day: Date) -> String {
-    if user.role == Role::Doctor {
-        format!("/schedule?day={day}")
-    } else {
-        format!("/schedule?doctor={doctor_id}&day={day}")
-    }
+fn day_path(scope: DoctorScope, doctor_id: i64, day: Date) -> String {
+    with_doctor(scope, "/schedule", doctor_id, &format!("day={day}"))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -818,13 +722,13 @@ pub struct ReasonForm {
     reason: String,
 }
 
-/// A slot that this user may block: any for the admin and reception, their own for a doctor.
-async fn slot_for(state: &AppState, user: &StaffUser, id: i64) -> AppResult<Slot> {
-    let slot = repo::slot(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    if user.role == Role::Doctor && slot.doctor_id != user.id {
-        return Err(AppError::NotFound);
-    }
-    Ok(slot)
+/// The reason a form gave, or the problem to show beside the form `target`.
+fn reason_of(text: &str, target: String) -> Result<String, Problem> {
+    parse_reason(text).map_err(|err| Problem {
+        target,
+        message: err.0,
+        reason: text.to_owned(),
+    })
 }
 
 pub async fn block_slot(
@@ -835,32 +739,21 @@ pub async fn block_slot(
     layout: Layout,
     Form(form): Form<ReasonForm>,
 ) -> AppResult<Response> {
-    let slot = slot_for(&state, &user, id).await?;
-    let reason = match parse_reason(&form.reason) {
+    let slot = service::slot(&state.db, user.scope(), id).await?;
+    let reason = match reason_of(&form.reason, format!("block-{id}")) {
         Ok(reason) => reason,
-        Err(err) => {
-            let problem = Problem {
-                target: format!("block-{id}"),
-                message: err.0,
-            };
-            return schedule_again(&state, user.user, layout, slot.doctor_id, slot.day, problem).await;
-        }
+        Err(problem) => return schedule_again(&state, &user, layout, (slot.doctor_id, slot.day), problem).await,
     };
-    let live = service::set_blocked(&state.db, &user.actor, id, true, &reason)
-        .await
-        .map_err(booking_error)?;
-    let zone = state.settings.get().time_zone;
-    ChangeReport::new(None, &live, &zone).keep(&session).await?;
+    let live = service::set_blocked(&state.db, &user.actor, user.scope(), id, true, &reason).await?;
+    ChangeReport::new(None, &live).keep(&session).await?;
+    let when = datetime_of(slot.starts_at, state.settings.get().time_zone);
     let message = if live.is_empty() {
-        format!("Slot {} blocked.", slot.starts_at.format_in(&zone))
+        format!("Slot {when} blocked.")
     } else {
-        format!(
-            "Slot {} blocked. Its bookings were kept: contact the patients listed below.",
-            slot.starts_at.format_in(&zone)
-        )
+        format!("Slot {when} blocked. Its bookings were kept: contact the patients listed below.")
     };
     flash(&session, FlashKind::Success, message).await?;
-    Ok(Redirect::to(&day_path(&user, slot.doctor_id, slot.day)).into_response())
+    Ok(Redirect::to(&day_path(user.scope(), slot.doctor_id, slot.day)).into_response())
 }
 
 pub async fn unblock_slot(
@@ -869,30 +762,14 @@ pub async fn unblock_slot(
     IdPath(id): IdPath,
     session: Session,
 ) -> AppResult<Redirect> {
-    let slot = slot_for(&state, &user, id).await?;
-    service::set_blocked(&state.db, &user.actor, id, false, "")
-        .await
-        .map_err(booking_error)?;
-    let zone = state.settings.get().time_zone;
-    flash(
-        &session,
-        FlashKind::Success,
-        format!("Slot {} open again.", slot.starts_at.format_in(&zone)),
-    )
-    .await?;
-    Ok(Redirect::to(&day_path(&user, slot.doctor_id, slot.day)))
+    let slot = service::slot(&state.db, user.scope(), id).await?;
+    service::set_blocked(&state.db, &user.actor, user.scope(), id, false, "").await?;
+    let when = datetime_of(slot.starts_at, state.settings.get().time_zone);
+    flash(&session, FlashKind::Success, format!("Slot {when} open again.")).await?;
+    Ok(Redirect::to(&day_path(user.scope(), slot.doctor_id, slot.day)))
 }
 
 // ---- staff changing appointments ----------------------------------------------------------------------
-
-/// An appointment this user may act on: any for the admin and reception, those in their own slots for a doctor.
-async fn appointment_for(state: &AppState, user: &StaffUser, id: i64) -> AppResult<AppointmentView> {
-    let appointment = repo::appointment(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    if user.role == Role::Doctor && appointment.doctor_id != user.id {
-        return Err(AppError::NotFound);
-    }
-    Ok(appointment)
-}
 
 pub async fn cancel(
     user: Staff<FrontDeskAndDoctors>,
@@ -902,47 +779,23 @@ pub async fn cancel(
     layout: Layout,
     Form(form): Form<ReasonForm>,
 ) -> AppResult<Response> {
-    let appointment = appointment_for(&state, &user, id).await?;
-    let reason = match parse_reason(&form.reason) {
+    let appointment = service::appointment(&state.db, user.scope(), id).await?;
+    let shown_again = (appointment.doctor_id, appointment.day);
+    let reason = match reason_of(&form.reason, format!("cancel-{id}")) {
         Ok(reason) => reason,
-        Err(err) => {
-            let problem = Problem {
-                target: format!("cancel-{id}"),
-                message: err.0,
-            };
-            return schedule_again(
-                &state,
-                user.user,
-                layout,
-                appointment.doctor_id,
-                appointment.day,
-                problem,
-            )
-            .await;
-        }
+        Err(problem) => return schedule_again(&state, &user, layout, shown_again, problem).await,
     };
     let settings = state.settings.get();
-    service::cancel(
-        &state.db,
-        &user.actor,
-        &settings.booking_rules(),
-        id,
-        service::Canceller::Staff(&reason),
-    )
-    .await
-    .map_err(booking_error)?;
-    flash(
-        &session,
-        FlashKind::Success,
-        format!(
-            "Cancelled the booking of {} ({}) at {}.",
-            appointment.patient_name,
-            appointment.clinic_number,
-            appointment.starts_at.format_in(&settings.time_zone)
-        ),
-    )
-    .await?;
-    Ok(Redirect::to(&day_path(&user, appointment.doctor_id, appointment.day)).into_response())
+    let by = service::Canceller::Staff {
+        scope: user.scope(),
+        reason: &reason,
+    };
+    service::cancel(&state.db, &user.actor, &settings.booking_rules(), id, by).await?;
+    let (name, number) = (&appointment.patient_name, &appointment.clinic_number);
+    let when = datetime_of(appointment.starts_at, settings.time_zone);
+    let message = format!("Cancelled the booking of {name} ({number}) at {when}.");
+    flash(&session, FlashKind::Success, message).await?;
+    Ok(Redirect::to(&day_path(user.scope(), appointment.doctor_id, appointment.day)).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -950,6 +803,25 @@ pub async fn cancel(
 pub struct CorrectForm {
     to: String,
     reason: String,
+}
+
+impl CorrectForm {
+    /// The status asked for (one a correction can lead to) and the reason, or the problem to show.
+    fn check(&self, id: i64) -> Result<(AppointmentStatus, String), Problem> {
+        let problem = |message: String| Problem {
+            target: format!("correct-{id}"),
+            message,
+            reason: self.reason.clone(),
+        };
+        let to = self
+            .to
+            .parse::<AppointmentStatus>()
+            .ok()
+            .filter(|s| CORRECTED_TO.contains(s));
+        let to = to.ok_or_else(|| problem("Choose booked or checked in.".to_owned()))?;
+        let reason = parse_reason(&self.reason).map_err(|err| problem(err.0))?;
+        Ok((to, reason))
+    }
 }
 
 pub async fn correct(
@@ -960,47 +832,17 @@ pub async fn correct(
     layout: Layout,
     Form(form): Form<CorrectForm>,
 ) -> AppResult<Response> {
-    let appointment = appointment_for(&state, &user, id).await?;
-    let to = form
-        .to
-        .parse::<AppointmentStatus>()
-        .ok()
-        .filter(|s| matches!(s, AppointmentStatus::Booked | AppointmentStatus::CheckedIn));
-    let checked = match (to, parse_reason(&form.reason)) {
-        (Some(to), Ok(reason)) => Ok((to, reason)),
-        (None, _) => Err("Choose booked or checked in.".to_owned()),
-        (_, Err(err)) => Err(err.0),
-    };
-    let (to, reason) = match checked {
+    let appointment = service::appointment(&state.db, user.scope(), id).await?;
+    let (to, reason) = match form.check(id) {
         Ok(checked) => checked,
-        Err(message) => {
-            let problem = Problem {
-                target: format!("correct-{id}"),
-                message,
-            };
-            return schedule_again(
-                &state,
-                user.user,
-                layout,
-                appointment.doctor_id,
-                appointment.day,
-                problem,
-            )
-            .await;
+        Err(problem) => {
+            let shown_again = (appointment.doctor_id, appointment.day);
+            return schedule_again(&state, &user, layout, shown_again, problem).await;
         }
     };
-    service::correct_status(&state.db, &user.actor, id, to, &reason)
-        .await
-        .map_err(booking_error)?;
-    flash(
-        &session,
-        FlashKind::Success,
-        format!(
-            "The booking of {} is now {}.",
-            appointment.patient_name,
-            to.label().to_lowercase()
-        ),
-    )
-    .await?;
-    Ok(Redirect::to(&day_path(&user, appointment.doctor_id, appointment.day)).into_response())
+    service::correct_status(&state.db, &user.actor, user.scope(), id, to, &reason).await?;
+    let status = to.label().to_lowercase();
+    let message = format!("The booking of {} is now {status}.", appointment.patient_name);
+    flash(&session, FlashKind::Success, message).await?;
+    Ok(Redirect::to(&day_path(user.scope(), appointment.doctor_id, appointment.day)).into_response())
 }

@@ -50,3 +50,13 @@ pub fn router() -> Router<AppState> {
         .route("/appointments/{id}/cancel", post(handlers::cancel))
         .route("/appointments/{id}/correct", post(handlers::correct))
 }
+
+/// A refusal is a conflict in the patient's words; the rest is the service error's one conversion.
+impl From<service::BookingError> for crate::web::AppError {
+    fn from(err: service::BookingError) -> Self {
+        match err {
+            service::BookingError::Refused(refusal) => crate::error::ServiceError::Conflict(refusal.to_string()).into(),
+            service::BookingError::Service(err) => err.into(),
+        }
+    }
+}

@@ -10,6 +10,7 @@ use crate::db::types::InvalidValue;
 use crate::db::{Date, Flag, Timestamp};
 use crate::text_enum;
 use crate::validation::FieldErrors;
+use crate::web::filters::minutes_of;
 
 text_enum! {
     pub enum AppointmentStatus {
@@ -41,6 +42,105 @@ impl AppointmentStatus {
             AppointmentStatus::Booked | AppointmentStatus::CheckedIn | AppointmentStatus::InConsultation
         )
     }
+
+    /// What staff may correct a wrong mark to: a no-show who did come, or a visit marked completed too early.
+    /// The one rule for the form, the schedule page and the service.
+    pub fn corrections(self) -> &'static [AppointmentStatus] {
+        match self {
+            AppointmentStatus::NoShow => &[AppointmentStatus::Booked, AppointmentStatus::CheckedIn],
+            AppointmentStatus::Completed => &[AppointmentStatus::CheckedIn],
+            _ => &[],
+        }
+    }
+
+    pub fn may_correct_to(self, to: AppointmentStatus) -> bool {
+        self.corrections().contains(&to)
+    }
+
+    /// Whether the appointment allows `action` in this status.
+    pub fn can(self, action: Action) -> bool {
+        match action {
+            Action::Cancel => self == AppointmentStatus::Booked,
+            Action::Correct => !self.corrections().is_empty(),
+        }
+    }
+}
+
+/// What can be done to an appointment (see [`AppointmentStatus::can`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Cancel it (by the patient before the cutoff, or by staff with a reason), freeing its seat.
+    Cancel,
+    /// Correct a wrong mark (see [`AppointmentStatus::corrections`]).
+    Correct,
+}
+
+/// Every status some correction leads to: what the correction form may send.
+pub const CORRECTED_TO: [AppointmentStatus; 2] = [AppointmentStatus::Booked, AppointmentStatus::CheckedIn];
+
+/// An appointment with its slot and doctor, for lists.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AppointmentView {
+    pub id: i64,
+    pub patient_id: i64,
+    pub patient_name: String,
+    pub clinic_number: String,
+    pub slot_id: i64,
+    pub doctor_id: i64,
+    pub doctor_name: String,
+    pub day: Date,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub status: AppointmentStatus,
+    pub reason: String,
+    pub cancel_reason: String,
+    pub override_reason: String,
+}
+
+impl AppointmentView {
+    /// Whether this appointment allows `action` now.
+    pub fn can(&self, action: Action) -> bool {
+        self.status.can(action)
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.status.is_live()
+    }
+}
+
+text_enum! {
+    pub enum WaitlistStatus {
+        Waiting => "waiting",
+        Offered => "offered",
+        Accepted => "accepted",
+        Cancelled => "cancelled",
+    }
+}
+
+/// What a patient can do with their place on a day's waitlist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitlistAction {
+    /// Book the place that came free.
+    BookOffer,
+    Leave,
+}
+
+/// A patient's place on a day's waitlist.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct WaitlistEntry {
+    pub id: i64,
+    pub day: Date,
+    pub status: WaitlistStatus,
+    pub offered_slot_id: Option<i64>,
+}
+
+impl WaitlistEntry {
+    pub fn can(&self, action: WaitlistAction) -> bool {
+        match action {
+            WaitlistAction::BookOffer => self.status == WaitlistStatus::Offered,
+            WaitlistAction::Leave => matches!(self.status, WaitlistStatus::Waiting | WaitlistStatus::Offered),
+        }
+    }
 }
 
 pub const WEEKDAYS: [&str; 7] = [
@@ -55,7 +155,7 @@ pub const WEEKDAYS: [&str; 7] = [
 
 /// A doctor's weekly hours on one weekday.
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
-pub struct Availability {
+pub struct Hours {
     pub id: i64,
     pub doctor_id: i64,
     /// ISO weekday, 1 = Monday.
@@ -70,13 +170,14 @@ pub struct Availability {
     pub active: bool,
 }
 
-impl Availability {
+impl Hours {
     pub fn weekday_name(&self) -> &'static str {
         WEEKDAYS.get((self.weekday - 1) as usize).copied().unwrap_or("?")
     }
 
-    pub fn hours(&self) -> String {
-        format!("{}–{}", clock(self.start_minute), clock(self.end_minute))
+    /// `09:00–12:00`, for messages and the audit log (templates use the `minutes` filter).
+    pub fn times(&self) -> String {
+        format!("{}–{}", minutes_of(self.start_minute), minutes_of(self.end_minute))
     }
 
     fn applies_on(&self, day: NaiveDate) -> bool {
@@ -87,7 +188,7 @@ impl Availability {
     }
 
     /// Whether two sets of hours of one doctor can both apply at the same moment.
-    pub fn overlaps(&self, other: &Availability) -> bool {
+    pub fn overlaps(&self, other: &Hours) -> bool {
         let periods_meet = self.valid_until.is_none_or(|until| until >= other.valid_from)
             && other.valid_until.is_none_or(|until| until >= self.valid_from);
         self.doctor_id == other.doctor_id
@@ -99,14 +200,14 @@ impl Availability {
 }
 
 /// The first of `existing` that overlaps `new`, to name it in the message that refuses `new`.
-pub fn first_overlap<'a>(existing: &'a [Availability], new: &Availability) -> Option<&'a Availability> {
+pub fn first_overlap<'a>(existing: &'a [Hours], new: &Hours) -> Option<&'a Hours> {
     existing.iter().find(|h| h.active && h.id != new.id && h.overlaps(new))
 }
 
-impl Availability {
+impl Hours {
     /// "Monday 09:00–12:00", with the validity period when it is limited.
     pub fn describe(&self) -> String {
-        let mut text = format!("{} {}", self.weekday_name(), self.hours());
+        let mut text = format!("{} {}", self.weekday_name(), self.times());
         if let Some(until) = self.valid_until {
             text.push_str(&format!(" ({} to {until})", self.valid_from));
         }
@@ -214,11 +315,6 @@ impl ScheduleView {
     }
 }
 
-/// `09:30` for 570 minutes.
-pub fn clock(minutes: i64) -> String {
-    format!("{:02}:{:02}", minutes / 60, minutes % 60)
-}
-
 fn parse_clock(text: &str, what: &str) -> Result<i64, InvalidValue> {
     let bad = || InvalidValue(format!("Enter the {what} as HH:MM, e.g. 09:00."));
     let (h, m) = text.trim().split_once(':').ok_or_else(bad)?;
@@ -233,7 +329,7 @@ fn parse_clock(text: &str, what: &str) -> Result<i64, InvalidValue> {
 /// The hours form as typed.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 #[serde(default)]
-pub struct AvailabilityForm {
+pub struct HoursForm {
     pub doctor_id: String,
     pub weekday: String,
     pub start: String,
@@ -246,9 +342,9 @@ pub struct AvailabilityForm {
     pub form_id: String,
 }
 
-impl AvailabilityForm {
+impl HoursForm {
     /// Checks the form; `doctor_id` is decided by the caller (a doctor sets only their own hours).
-    pub fn validate(&self, doctor_id: i64, today: NaiveDate) -> Result<Availability, FieldErrors> {
+    pub fn validate(&self, doctor_id: i64, today: NaiveDate) -> Result<Hours, FieldErrors> {
         let mut e = FieldErrors::default();
         let weekday = e.check(
             "weekday",
@@ -320,7 +416,7 @@ impl AvailabilityForm {
                 Some(capacity),
                 Some(valid_from),
                 Some(valid_until),
-            ) if e.is_empty() => Ok(Availability {
+            ) if e.is_empty() => Ok(Hours {
                 id: 0,
                 doctor_id,
                 weekday,
@@ -353,13 +449,7 @@ pub type Closures = HashSet<(NaiveDate, Option<i64>)>;
 /// Every slot the hours call for on the days `from..=to`: whole slots only (never past the end of the hours),
 /// none on closed days or a doctor's leave. Local times that don't exist (a DST spring-forward gap) have no slot;
 /// an ambiguous one (fall-back) takes its first occurrence.
-pub fn generate(
-    hours: &[Availability],
-    closures: &Closures,
-    from: NaiveDate,
-    to: NaiveDate,
-    zone: Tz,
-) -> Vec<SlotSpec> {
+pub fn generate(hours: &[Hours], closures: &Closures, from: NaiveDate, to: NaiveDate, zone: Tz) -> Vec<SlotSpec> {
     let mut slots = Vec::new();
     let mut day = from;
     while day <= to {
@@ -499,6 +589,54 @@ pub fn patient_may_change(rules: &BookingRules, now: Timestamp, slot_start: Time
 mod tests {
     use super::*;
 
+    /// `2026-11-23 09:00`: an instant as the tests read it.
+    fn local(at: Timestamp, zone: Tz) -> String {
+        at.to_utc().with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
+    }
+
+    #[test]
+    fn only_a_booking_that_has_not_started_can_be_cancelled() {
+        for status in AppointmentStatus::ALL {
+            assert_eq!(
+                status.can(Action::Cancel),
+                *status == AppointmentStatus::Booked,
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn wrong_marks_are_corrected_in_one_direction_only() {
+        use AppointmentStatus::*;
+        assert!(NoShow.may_correct_to(Booked) && NoShow.may_correct_to(CheckedIn));
+        assert!(Completed.may_correct_to(CheckedIn) && !Completed.may_correct_to(Booked));
+        for status in [Booked, CheckedIn, InConsultation, Cancelled] {
+            assert!(!status.can(Action::Correct), "{status}");
+            assert!(CORRECTED_TO.iter().all(|to| !status.may_correct_to(*to)), "{status}");
+        }
+        assert!(NoShow.can(Action::Correct) && Completed.can(Action::Correct));
+        assert!(!NoShow.may_correct_to(Cancelled) && !NoShow.may_correct_to(NoShow));
+        // Every correction leads somewhere the form offers.
+        for status in AppointmentStatus::ALL {
+            assert!(status.corrections().iter().all(|to| CORRECTED_TO.contains(to)));
+        }
+    }
+
+    #[test]
+    fn a_waitlist_place_can_be_booked_only_once_offered() {
+        let entry = |status| WaitlistEntry {
+            id: 1,
+            day: Date::parse("2026-11-23").unwrap(),
+            status,
+            offered_slot_id: None,
+        };
+        assert!(entry(WaitlistStatus::Offered).can(WaitlistAction::BookOffer));
+        assert!(!entry(WaitlistStatus::Waiting).can(WaitlistAction::BookOffer));
+        assert!(entry(WaitlistStatus::Waiting).can(WaitlistAction::Leave));
+        assert!(!entry(WaitlistStatus::Accepted).can(WaitlistAction::Leave));
+        assert!(!entry(WaitlistStatus::Cancelled).can(WaitlistAction::Leave));
+    }
+
     #[test]
     fn staff_are_told_about_the_patient_not_themselves() {
         for refusal in [
@@ -520,8 +658,8 @@ mod tests {
         );
     }
 
-    fn hours(weekday: i64, start: i64, end: i64, minutes: i64) -> Availability {
-        Availability {
+    fn hours(weekday: i64, start: i64, end: i64, minutes: i64) -> Hours {
+        Hours {
             id: 1,
             doctor_id: 7,
             weekday,
@@ -550,7 +688,7 @@ mod tests {
             monday,
             chrono_tz::UTC,
         );
-        let starts: Vec<String> = slots.iter().map(|s| s.starts_at.format_in(&chrono_tz::UTC)).collect();
+        let starts: Vec<String> = slots.iter().map(|s| local(s.starts_at, chrono_tz::UTC)).collect();
         assert_eq!(starts, ["2026-11-23 09:00", "2026-11-23 09:30", "2026-11-23 10:00"]);
         assert!(
             slots
@@ -612,11 +750,8 @@ mod tests {
             monday,
             chrono_tz::Africa::Lagos,
         );
-        assert_eq!(slots[0].starts_at.format_in(&chrono_tz::UTC), "2026-11-23 08:00");
-        assert_eq!(
-            slots[0].starts_at.format_in(&chrono_tz::Africa::Lagos),
-            "2026-11-23 09:00"
-        );
+        assert_eq!(local(slots[0].starts_at, chrono_tz::UTC), "2026-11-23 08:00");
+        assert_eq!(local(slots[0].starts_at, chrono_tz::Africa::Lagos), "2026-11-23 09:00");
     }
 
     #[test]
@@ -625,7 +760,7 @@ mod tests {
         // 29 March 2026: clocks go from 01:00 to 02:00. Sunday hours 00:30–02:30 in 30-minute slots.
         let spring = day("2026-03-29");
         let slots = generate(&[hours(7, 30, 150, 30)], &Closures::new(), spring, spring, london);
-        let starts: Vec<String> = slots.iter().map(|s| s.starts_at.format_in(&london)).collect();
+        let starts: Vec<String> = slots.iter().map(|s| local(s.starts_at, london)).collect();
         // 01:00 and 01:30 don't exist; 00:30 ends at the non-existent 01:00 so it is dropped too.
         assert_eq!(starts, ["2026-03-29 02:00"]);
         assert!(slots.iter().all(|s| s.ends_at.0 - s.starts_at.0 == 30 * 60_000));
@@ -633,7 +768,7 @@ mod tests {
         let autumn = day("2026-10-25");
         let slots = generate(&[hours(7, 60, 120, 60)], &Closures::new(), autumn, autumn, london);
         assert_eq!(slots.len(), 1);
-        assert_eq!(slots[0].starts_at.format_in(&chrono_tz::UTC), "2026-10-25 00:00");
+        assert_eq!(local(slots[0].starts_at, chrono_tz::UTC), "2026-10-25 00:00");
     }
 
     #[test]
@@ -646,7 +781,7 @@ mod tests {
             monday,
             chrono_tz::UTC,
         );
-        assert_eq!(slots[0].ends_at.format_in(&chrono_tz::UTC), "2026-11-24 00:00");
+        assert_eq!(local(slots[0].ends_at, chrono_tz::UTC), "2026-11-24 00:00");
     }
 
     #[test]
@@ -669,7 +804,7 @@ mod tests {
     #[test]
     fn the_hours_form_is_checked() {
         let today = day("2026-11-22");
-        let form = AvailabilityForm {
+        let form = HoursForm {
             weekday: "1".into(),
             start: "09:00".into(),
             end: "12:00".into(),
@@ -681,7 +816,7 @@ mod tests {
             (h.start_minute, h.end_minute, h.capacity, h.valid_from.0),
             (540, 720, 1, today)
         );
-        let bad = AvailabilityForm {
+        let bad = HoursForm {
             weekday: "8".into(),
             start: "9am".into(),
             end: "25:00".into(),
@@ -694,7 +829,7 @@ mod tests {
         for field in ["weekday", "start", "end", "slot_minutes", "capacity", "valid_from"] {
             assert!(errors.get(field).is_some(), "{field}");
         }
-        let backwards = AvailabilityForm {
+        let backwards = HoursForm {
             weekday: "1".into(),
             start: "12:00".into(),
             end: "09:00".into(),
@@ -702,7 +837,7 @@ mod tests {
             ..Default::default()
         };
         assert!(backwards.validate(7, today).unwrap_err().get("end").is_some());
-        let short = AvailabilityForm {
+        let short = HoursForm {
             weekday: "1".into(),
             start: "09:00".into(),
             end: "09:10".into(),
@@ -799,8 +934,8 @@ mod tests {
         let mut existing = hours(1, 540, 720, 30);
         existing.id = 3;
         let new = hours(1, 700, 800, 30);
-        let clash = first_overlap(std::slice::from_ref(&existing), &Availability { id: 0, ..new });
-        assert_eq!(clash.map(Availability::describe).as_deref(), Some("Monday 09:00–12:00"));
+        let clash = first_overlap(std::slice::from_ref(&existing), &Hours { id: 0, ..new });
+        assert_eq!(clash.map(Hours::describe).as_deref(), Some("Monday 09:00–12:00"));
         let mut inactive = existing.clone();
         inactive.active = false;
         assert!(first_overlap(&[inactive], &hours(1, 700, 800, 30)).is_none());
@@ -860,7 +995,6 @@ mod tests {
 
     #[test]
     fn clock_text() {
-        assert_eq!(clock(570), "09:30");
         assert_eq!(parse_clock("9:05", "start").unwrap(), 545);
         assert_eq!(parse_clock("24:00", "end").unwrap(), 1440);
         assert!(parse_clock("24:30", "end").is_err());

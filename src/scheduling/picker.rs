@@ -1,7 +1,7 @@
 //! The slot picker shared by the patient's booking page and reception's: the days that can be booked, the
 //! doctors, and a day's open slots.
 
-use chrono::{Datelike, Duration as Days, NaiveDate, Timelike};
+use chrono::{Datelike, Duration as Days, NaiveDate, Timelike, Weekday};
 use serde::Deserialize;
 
 use super::model::{BookingRules, Refusal, booking_barrier};
@@ -40,22 +40,25 @@ pub enum DaySeats {
     Free(i64),
 }
 
-/// One chip of the day chooser.
+/// One chip of the day chooser (the template names the day with the `day` filters).
 pub struct DayChoice {
-    /// `YYYY-MM-DD`, the value sent.
-    pub day: String,
-    /// `Tue`
-    pub weekday: String,
-    /// `24`
-    pub date: String,
-    /// `Tuesday 24 November`, its name for screen readers.
-    pub label: String,
+    /// The day; as `YYYY-MM-DD`, the value sent.
+    pub on: NaiveDate,
     pub seats: DaySeats,
     pub current: bool,
-    on: NaiveDate,
 }
 
 impl DayChoice {
+    /// `Tue` when shown.
+    pub fn weekday(&self) -> Weekday {
+        self.on.weekday()
+    }
+
+    /// The day of the month: `24`.
+    pub fn date(&self) -> u32 {
+        self.on.day()
+    }
+
     /// The column of a calendar week (Monday first) the chip sits in, so the days line up by weekday.
     pub fn weekday_column(&self) -> u32 {
         self.on.weekday().number_from_monday()
@@ -85,10 +88,8 @@ impl DayChoice {
 
 pub struct SlotChoice {
     pub id: i64,
-    /// `09:40`
-    pub time: String,
-    /// `09:50`
-    pub ends: String,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
     pub doctor_name: String,
     pub seats_left: i64,
     /// Minutes after midnight in the clinic's zone, for morning / afternoon.
@@ -101,11 +102,6 @@ impl SlotChoice {
             1 => "1 place left".into(),
             n => format!("{n} places left"),
         }
-    }
-
-    /// `09:40 · Dr Bello`: what the book bar says once it is chosen.
-    pub fn summary(&self) -> String {
-        format!("{} · {}", self.time, self.doctor_name)
     }
 }
 
@@ -123,9 +119,8 @@ pub struct DoctorSlots {
 
 /// Everything the picker shows for one day: one view model for the patient's page and reception's.
 pub struct SlotPicker {
-    pub day: String,
-    date: Date,
-    pub day_label: String,
+    /// The day shown.
+    pub date: Date,
     pub days: Vec<DayChoice>,
     pub doctors: Vec<Doctor>,
     pub doctor: Option<i64>,
@@ -148,14 +143,13 @@ impl SlotPicker {
         self.chosen == Some(*id)
     }
 
-    /// The book bar's text: the chosen time, if one is.
-    pub fn chosen_summary(&self) -> Option<String> {
+    /// The time chosen before a refused booking, for the book bar.
+    pub fn chosen(&self) -> Option<&SlotChoice> {
         self.groups
             .iter()
             .flat_map(|g| &g.periods)
             .flat_map(|p| &p.slots)
             .find(|s| self.chosen == Some(s.id))
-            .map(SlotChoice::summary)
     }
 }
 
@@ -205,9 +199,7 @@ pub async fn load(db: &Db, settings: &Settings, query: &PickerQuery) -> Result<S
         .map(|d| day_choice(d, &seats, d == day))
         .collect();
     Ok(SlotPicker {
-        day: day.to_string(),
         date: Date(day),
-        day_label: day.format("%A %-d %B").to_string(),
         days,
         doctors: crate::staff::service::active_doctors(db).await?,
         doctor,
@@ -220,17 +212,13 @@ pub async fn load(db: &Db, settings: &Settings, query: &PickerQuery) -> Result<S
 fn day_choice(day: NaiveDate, seats: &[repo::DaySeats], current: bool) -> DayChoice {
     let found = seats.iter().find(|s| s.day.0 == day);
     DayChoice {
-        day: day.to_string(),
-        weekday: day.format("%a").to_string(),
-        date: day.format("%-d").to_string(),
-        label: day.format("%A %-d %B").to_string(),
+        on: day,
         seats: match found {
             None => DaySeats::Closed,
             Some(s) if s.free > 0 => DaySeats::Free(s.free),
             Some(_) => DaySeats::Full,
         },
         current,
-        on: day,
     }
 }
 
@@ -250,8 +238,8 @@ fn group(open: Vec<OpenSlot>, zone: chrono_tz::Tz) -> Vec<DoctorSlots> {
         let local = s.starts_at.to_utc().with_timezone(&zone);
         let choice = SlotChoice {
             id: s.id,
-            time: time_of(s.starts_at, zone),
-            ends: time_of(s.ends_at, zone),
+            starts_at: s.starts_at,
+            ends_at: s.ends_at,
             doctor_name: s.doctor_name,
             seats_left: s.seats_left,
             minute: local.hour() * 60 + local.minute(),
@@ -282,15 +270,9 @@ fn group(open: Vec<OpenSlot>, zone: chrono_tz::Tz) -> Vec<DoctorSlots> {
     groups
 }
 
-/// `09:30` in the clinic's zone.
-pub fn time_of(at: Timestamp, zone: chrono_tz::Tz) -> String {
-    at.to_utc().with_timezone(&zone).format("%H:%M").to_string()
-}
-
-/// `Tue 24 Nov, 09:30` in the clinic's zone.
-pub fn when(at: Timestamp, zone: chrono_tz::Tz) -> String {
-    at.to_utc().with_timezone(&zone).format("%a %-d %b, %H:%M").to_string()
-}
+/// Kept only until the queue (`src/queue/`) formats its times with the `clock` filter; scheduling doesn't use
+/// it. Remove it then.
+pub use crate::web::filters::clock_of as time_of;
 
 #[cfg(test)]
 mod tests {
@@ -327,7 +309,11 @@ mod tests {
                     .periods
                     .iter()
                     .map(|p| {
-                        let times: Vec<&str> = p.slots.iter().map(|s| s.time.as_str()).collect();
+                        let times: Vec<String> = p
+                            .slots
+                            .iter()
+                            .map(|s| crate::web::filters::clock_of(s.starts_at, chrono_tz::Africa::Lagos))
+                            .collect();
                         format!("{} {}", p.label, times.join(" "))
                     })
                     .collect();
@@ -341,7 +327,6 @@ mod tests {
                 "Dr Okafor: Morning 09:40 11:50; Afternoon 12:00"
             ]
         );
-        assert_eq!(groups[0].periods[0].slots[0].summary(), "09:40 · Dr Bello");
         assert_eq!(groups[0].periods[0].slots[0].seats_text(), "2 places left");
     }
 
@@ -358,7 +343,7 @@ mod tests {
             (full.seats_text(), full.css_class(), full.selectable()),
             ("Full".into(), "day-full", true)
         );
-        assert_eq!((full.weekday.as_str(), full.date.as_str()), ("Tue", "24"));
+        assert_eq!((full.weekday().to_string(), full.date()), ("Tue".to_owned(), 24));
         assert_eq!(full.weekday_column(), 2);
         let closed = day_choice(day.succ_opt().unwrap(), &seats, false);
         assert_eq!((closed.seats_text(), closed.selectable()), ("Closed".into(), false));

@@ -9,16 +9,21 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::model::{AppointmentStatus, BookingRules, Refusal, patient_may_change};
-use super::picker::{self, PickerQuery, SlotPicker, when};
-use super::repo::{self, AppointmentView, WaitlistEntry};
+use super::model::{
+    Action, AppointmentStatus, AppointmentView, BookingRules, Refusal, WaitlistAction, WaitlistEntry,
+    patient_may_change,
+};
+use super::picker::{self, PickerQuery, SlotPicker};
 use super::service::{self, Booker, BookingError, Canceller};
 use crate::db::once::FormKey;
 use crate::db::{Date, Timestamp};
+use crate::error::{ServiceError, ServiceResult};
+use crate::identity::{Actor, DoctorScope};
 use crate::state::AppState;
 use crate::validation::parse_id;
 use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::extract::PortalUser;
+use crate::web::filters::{self, clock_of, datetime_of};
 use crate::web::form::{Form, Query};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
@@ -75,9 +80,7 @@ async fn my_book_page(
 ) -> AppResult<BookPage> {
     let reschedule = query.reschedule();
     if let Some(id) = reschedule {
-        service::own_booking(&state.db, user.id, id)
-            .await
-            .map_err(booking_error)?;
+        service::own_booking(&state.db, user.id, id).await?;
     }
     let settings = state.settings.get();
     let picker = picker::load(&state.db, &settings, query).await?;
@@ -129,10 +132,16 @@ impl BookForm {
         parse_id(&self.slot_id)
     }
 
-    pub fn reason(&self) -> Result<String, String> {
+    /// The slot chosen, or a message that one must be.
+    pub fn chosen_slot(&self) -> ServiceResult<i64> {
+        self.slot()
+            .ok_or_else(|| ServiceError::field("slot_id", "Choose a time first."))
+    }
+
+    pub fn reason(&self) -> ServiceResult<String> {
         let reason = self.reason.split_whitespace().collect::<Vec<_>>().join(" ");
         if reason.chars().count() > 300 {
-            Err("Keep the reason to 300 characters.".into())
+            Err(ServiceError::field("reason", "Keep the reason to 300 characters."))
         } else {
             Ok(reason)
         }
@@ -148,14 +157,25 @@ impl BookForm {
     }
 }
 
-/// The status a refusal is answered with: a slot that filled up or was taken is a conflict; a broken rule
-/// is input the clinic won't accept.
-pub fn refusal_status(err: &BookingError) -> StatusCode {
+/// The status the booking page is shown again with after a failed booking: a slot that filled up or was taken
+/// is a conflict, a broken rule or a bad form is input the clinic won't accept. `None` for what the page can't
+/// help with (not found, internal errors): those answer on their own.
+pub fn status_again(err: &BookingError) -> Option<StatusCode> {
     match err {
         BookingError::Refused(Refusal::Full | Refusal::AlreadyBooked | Refusal::Unavailable)
-        | BookingError::Conflict(_) => StatusCode::CONFLICT,
-        BookingError::NotFound => StatusCode::NOT_FOUND,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
+        | BookingError::Service(ServiceError::Conflict(_) | ServiceError::Stale) => Some(StatusCode::CONFLICT),
+        BookingError::Refused(_) | BookingError::Service(ServiceError::Invalid(_) | ServiceError::Refused(_)) => {
+            Some(StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        BookingError::Service(ServiceError::NotFound | ServiceError::Forbidden | ServiceError::Internal(_)) => None,
+    }
+}
+
+/// What the booking page says about a failed booking, in the patient's words.
+pub fn message(err: &BookingError) -> String {
+    match err {
+        BookingError::Service(ServiceError::Invalid(errors)) => errors.messages().collect::<Vec<_>>().join(" "),
+        other => other.to_string(),
     }
 }
 
@@ -166,43 +186,41 @@ pub async fn book(
     layout: Layout,
     Form(form): Form<BookForm>,
 ) -> AppResult<Response> {
-    let rules = state.settings.get().booking_rules();
     let actor = user.actor_with_form(&form.form_id)?;
-    let attempt = match (form.slot(), form.reason()) {
-        (None, _) => Err(BookingError::Invalid("Choose a time first.".into())),
-        (_, Err(message)) => Err(BookingError::Invalid(message)),
-        (Some(slot_id), Ok(reason)) => {
-            service::book(&state.db, &actor, &rules, user.id, slot_id, &reason, Booker::Patient).await
-        }
-    };
-    match attempt {
+    let err = match book_mine(&state, &actor, user.id, &form).await {
         Ok(id) => {
             flash(&session, FlashKind::Success, booked_message(&state, id).await?).await?;
-            Ok(Redirect::to("/me/appointments").into_response())
+            return Ok(Redirect::to("/me/appointments").into_response());
         }
-        Err(BookingError::Internal(err)) => Err(AppError::Internal(err)),
-        Err(err) => {
-            let status = refusal_status(&err);
-            let page = my_book_page(
-                &state,
-                layout,
-                &form.query(),
-                &user,
-                Some(err.to_string()),
-                form.reason.clone(),
-            )
-            .await?;
-            Ok((status, page).into_response())
-        }
-    }
+        Err(err) => err,
+    };
+    let Some(status) = status_again(&err) else {
+        return Err(err.into());
+    };
+    let page = my_book_page(
+        &state,
+        layout,
+        &form.query(),
+        &user,
+        Some(message(&err)),
+        form.reason.clone(),
+    )
+    .await?;
+    Ok((status, page).into_response())
+}
+
+async fn book_mine(state: &AppState, actor: &Actor, patient_id: i64, form: &BookForm) -> Result<i64, BookingError> {
+    let (slot_id, reason) = (form.chosen_slot()?, form.reason()?);
+    let rules = state.settings.get().booking_rules();
+    service::book(&state.db, actor, &rules, patient_id, slot_id, &reason, Booker::Patient).await
 }
 
 pub async fn booked_message(state: &AppState, id: i64) -> AppResult<String> {
     let zone = state.settings.get().time_zone;
-    let appointment = repo::appointment(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let appointment = service::appointment(&state.db, DoctorScope::Any, id).await?;
     Ok(format!(
         "Booked: {} with {}.",
-        when(appointment.starts_at, zone),
+        datetime_of(appointment.starts_at, zone),
         appointment.doctor_name
     ))
 }
@@ -222,12 +240,9 @@ pub struct MinePage {
 }
 
 impl MinePage {
-    fn when(&self, a: &AppointmentView) -> String {
-        when(a.starts_at, self.zone)
-    }
-
+    /// Whether the patient may still cancel or move it online (before the cutoff).
     fn can_change(&self, a: &AppointmentView) -> bool {
-        a.status == AppointmentStatus::Booked && patient_may_change(&self.rules, self.now, a.starts_at)
+        a.can(Action::Cancel) && patient_may_change(&self.rules, self.now, a.starts_at)
     }
 
     fn cancel_confirmation(&self, a: &AppointmentView) -> Confirmation {
@@ -237,13 +252,13 @@ impl MinePage {
 
 /// What a patient is asked before cancelling a booking.
 fn cancel_confirmation(a: &AppointmentView, zone: chrono_tz::Tz) -> Confirmation {
-    let time = picker::time_of(a.starts_at, zone);
+    let time = clock_of(a.starts_at, zone);
     Confirmation {
         action: format!("/me/appointments/{}/cancel", a.id),
         question: format!("Cancel your {time} booking?"),
         detail: format!(
             "{} with {}. Your place goes to someone else; to come, you would book again.",
-            when(a.starts_at, zone),
+            datetime_of(a.starts_at, zone),
             a.doctor_name
         ),
         button: format!("Cancel the {time} booking"),
@@ -257,10 +272,7 @@ pub async fn confirm_cancel(
     IdPath(id): IdPath,
     layout: Layout,
 ) -> AppResult<ConfirmPage> {
-    let appointment = repo::appointment(&state.db, id)
-        .await?
-        .filter(|a| a.patient_id == user.id && a.status == AppointmentStatus::Booked)
-        .ok_or(AppError::NotFound)?;
+    let appointment = service::own_booking(&state.db, user.id, id).await?;
     let confirmation = cancel_confirmation(&appointment, state.settings.get().time_zone);
     Ok(ConfirmPage::new(layout, confirmation, "/me/appointments"))
 }
@@ -268,7 +280,7 @@ pub async fn confirm_cancel(
 pub async fn mine(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<MinePage> {
     let settings = state.settings.get();
     let now = Timestamp::now();
-    let (upcoming, others): (Vec<_>, Vec<_>) = repo::appointments_of_patient(&state.db, user.id)
+    let (upcoming, others): (Vec<_>, Vec<_>) = service::appointments_of_patient(&state.db, user.id)
         .await?
         .into_iter()
         .partition(|a| a.status.is_live() && a.ends_at > now);
@@ -284,7 +296,7 @@ pub async fn mine(user: PortalUser, State(state): State<AppState>, layout: Layou
         upcoming,
         cancelled,
         past,
-        waitlist: repo::waitlist_of(&state.db, user.id, Date(settings.today())).await?,
+        waitlist: service::waitlist_of(&state.db, user.id, Date(settings.today())).await?,
         zone: settings.time_zone,
         rules: settings.booking_rules(),
         now,
@@ -298,9 +310,7 @@ pub async fn cancel(
     session: Session,
 ) -> AppResult<Redirect> {
     let rules = state.settings.get().booking_rules();
-    service::cancel(&state.db, &user.actor, &rules, id, Canceller::Patient(user.id))
-        .await
-        .map_err(booking_error)?;
+    service::cancel(&state.db, &user.actor, &rules, id, Canceller::Patient(user.id)).await?;
     flash(&session, FlashKind::Success, "Your booking is cancelled.").await?;
     Ok(Redirect::to("/me/appointments"))
 }
@@ -313,33 +323,28 @@ pub async fn reschedule(
     layout: Layout,
     Form(form): Form<BookForm>,
 ) -> AppResult<Response> {
-    let rules = state.settings.get().booking_rules();
     let Some(slot_id) = form.slot() else {
         return Err(AppError::BadRequest("Choose the new time.".into()));
     };
+    let rules = state.settings.get().booking_rules();
     let actor = user.actor_with_form(&form.form_id)?;
-    match service::reschedule(&state.db, &actor, &rules, user.id, id, slot_id).await {
+    let err = match service::reschedule(&state.db, &actor, &rules, user.id, id, slot_id).await {
         Ok(new_id) => {
-            flash(
-                &session,
-                FlashKind::Success,
-                format!("Moved. {}", booked_message(&state, new_id).await?),
-            )
-            .await?;
-            Ok(Redirect::to("/me/appointments").into_response())
+            let message = format!("Moved. {}", booked_message(&state, new_id).await?);
+            flash(&session, FlashKind::Success, message).await?;
+            return Ok(Redirect::to("/me/appointments").into_response());
         }
-        Err(BookingError::Internal(err)) => Err(AppError::Internal(err)),
-        Err(BookingError::NotFound) => Err(AppError::NotFound),
-        Err(err) => {
-            let status = refusal_status(&err);
-            let query = PickerQuery {
-                reschedule: Some(id.to_string()),
-                ..form.query()
-            };
-            let page = my_book_page(&state, layout, &query, &user, Some(err.to_string()), String::new()).await?;
-            Ok((status, page).into_response())
-        }
-    }
+        Err(err) => err,
+    };
+    let Some(status) = status_again(&err) else {
+        return Err(err.into());
+    };
+    let query = PickerQuery {
+        reschedule: Some(id.to_string()),
+        ..form.query()
+    };
+    let page = my_book_page(&state, layout, &query, &user, Some(message(&err)), String::new()).await?;
+    Ok((status, page).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -377,12 +382,7 @@ pub async fn leave_waitlist(
     IdPath(id): IdPath,
     session: Session,
 ) -> AppResult<Redirect> {
-    let mut tx = state.db.begin_write().await?;
-    let left = repo::leave_waitlist(&mut tx, user.id, id).await?;
-    tx.commit().await?;
-    if !left {
-        return Err(AppError::NotFound);
-    }
+    service::leave_waitlist(&state.db, &user.actor, user.id, id).await?;
     flash(&session, FlashKind::Success, "You have left the waitlist.").await?;
     Ok(Redirect::to("/me/appointments"))
 }
@@ -392,18 +392,8 @@ pub async fn read_notification(
     State(state): State<AppState>,
     IdPath(id): IdPath,
 ) -> AppResult<Redirect> {
-    if !repo::mark_read(&state.db, user.id, id).await? {
+    if !crate::notify::mark_read(&state.db, user.id, id).await? {
         return Err(AppError::NotFound);
     }
     Ok(Redirect::to("/me"))
-}
-
-pub fn booking_error(err: BookingError) -> AppError {
-    match err {
-        BookingError::NotFound => AppError::NotFound,
-        BookingError::Internal(err) => AppError::Internal(err),
-        BookingError::Conflict(message) => AppError::Conflict(message),
-        BookingError::Invalid(message) => AppError::BadRequest(message),
-        BookingError::Refused(refusal) => AppError::Conflict(refusal.to_string()),
-    }
 }

@@ -1,53 +1,52 @@
-//! All SQL of scheduling: hours, closures, slots, appointments, the waitlist and notifications.
+//! All SQL of scheduling: hours, closures, slots, appointments and the waitlist.
 
-use super::model::{AppointmentStatus, Availability, Closures, SlotSpec};
+pub use super::model::AppointmentView;
+use super::model::{AppointmentStatus, Closures, Hours, SlotSpec, WaitlistEntry};
 use crate::db::{Date, Db, Flag, Timestamp, Tx};
 
 // ---- hours -------------------------------------------------------------------------------------------
 
-const AVAILABILITY_COLUMNS: &str =
+const HOURS_COLUMNS: &str =
     "id, doctor_id, weekday, start_minute, end_minute, slot_minutes, capacity, valid_from, valid_until, active";
 
-pub async fn hours_of(db: &Db, doctor_id: i64) -> Result<Vec<Availability>, sqlx::Error> {
+pub async fn hours_of(db: &Db, doctor_id: i64) -> Result<Vec<Hours>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {AVAILABILITY_COLUMNS} FROM availability WHERE doctor_id = $1 ORDER BY active DESC, weekday, start_minute"
+        "SELECT {HOURS_COLUMNS} FROM doctor_hours WHERE doctor_id = $1 ORDER BY active DESC, weekday, start_minute"
     ))
     .bind(doctor_id)
     .fetch_all(db.pool())
     .await
 }
 
-pub async fn active_hours_in(tx: &mut Tx, doctor_id: i64) -> Result<Vec<Availability>, sqlx::Error> {
+pub async fn active_hours_in(tx: &mut Tx, doctor_id: i64) -> Result<Vec<Hours>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {AVAILABILITY_COLUMNS} FROM availability WHERE doctor_id = $1 AND active = 1"
+        "SELECT {HOURS_COLUMNS} FROM doctor_hours WHERE doctor_id = $1 AND active = 1"
     ))
     .bind(doctor_id)
     .fetch_all(&mut **tx)
     .await
 }
 
-pub async fn all_active_hours(tx: &mut Tx) -> Result<Vec<Availability>, sqlx::Error> {
+pub async fn all_active_hours(tx: &mut Tx) -> Result<Vec<Hours>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {AVAILABILITY_COLUMNS} FROM availability a WHERE active = 1
+        "SELECT {HOURS_COLUMNS} FROM doctor_hours a WHERE active = 1
          AND EXISTS (SELECT 1 FROM staff s WHERE s.id = a.doctor_id AND s.active = 1 AND s.role = 'doctor')"
     ))
     .fetch_all(&mut **tx)
     .await
 }
 
-pub async fn hours(db: &Db, id: i64) -> Result<Option<Availability>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {AVAILABILITY_COLUMNS} FROM availability WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(db.pool())
-    .await
+pub async fn hours(db: &Db, id: i64) -> Result<Option<Hours>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {HOURS_COLUMNS} FROM doctor_hours WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await
 }
 
-pub async fn insert_hours(tx: &mut Tx, a: &Availability) -> Result<i64, sqlx::Error> {
+pub async fn insert_hours(tx: &mut Tx, a: &Hours) -> Result<i64, sqlx::Error> {
     let now = Timestamp::now();
     sqlx::query_scalar(
-        "INSERT INTO availability (doctor_id, weekday, start_minute, end_minute, slot_minutes, capacity, valid_from,
+        "INSERT INTO doctor_hours (doctor_id, weekday, start_minute, end_minute, slot_minutes, capacity, valid_from,
              valid_until, active, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9) RETURNING id",
     )
@@ -65,7 +64,7 @@ pub async fn insert_hours(tx: &mut Tx, a: &Availability) -> Result<i64, sqlx::Er
 }
 
 pub async fn deactivate_hours(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE availability SET active = 0, updated_at = $1 WHERE id = $2 AND active = 1")
+    let done = sqlx::query("UPDATE doctor_hours SET active = 0, updated_at = $1 WHERE id = $2 AND active = 1")
         .bind(Timestamp::now())
         .bind(id)
         .execute(&mut **tx)
@@ -181,7 +180,13 @@ pub struct Slot {
     #[sqlx(try_from = "Flag")]
     pub blocked: bool,
     pub block_reason: String,
-    /// Appointments ever made on it (cancelled ones too).
+}
+
+/// A slot with the number of appointments ever made on it (cancelled ones too), for slot generation.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SlotUse {
+    #[sqlx(flatten)]
+    pub slot: Slot,
     pub history: i64,
 }
 
@@ -197,13 +202,14 @@ impl Slot {
     }
 }
 
-const SLOT_COLUMNS: &str = "sl.id, sl.doctor_id, sl.day, sl.starts_at, sl.ends_at, sl.capacity, sl.booked, sl.blocked,
-    sl.block_reason, (SELECT COUNT(*) FROM appointment a WHERE a.slot_id = sl.id) AS history";
+const SLOT_COLUMNS: &str =
+    "sl.id, sl.doctor_id, sl.day, sl.starts_at, sl.ends_at, sl.capacity, sl.booked, sl.blocked, sl.block_reason";
 
-/// Slots that start after `now`, of one doctor or of all.
-pub async fn future_slots(tx: &mut Tx, doctor_id: Option<i64>, now: Timestamp) -> Result<Vec<Slot>, sqlx::Error> {
+/// Slots that start after `now`, of one doctor or of all, with their appointment counts.
+pub async fn future_slots(tx: &mut Tx, doctor_id: Option<i64>, now: Timestamp) -> Result<Vec<SlotUse>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {SLOT_COLUMNS} FROM slot sl WHERE sl.starts_at > $1 AND ($2 = 0 OR sl.doctor_id = $2) ORDER BY sl.starts_at"
+        "SELECT {SLOT_COLUMNS}, COUNT(a.id) AS history FROM slot sl LEFT JOIN appointment a ON a.slot_id = sl.id
+         WHERE sl.starts_at > $1 AND ($2 = 0 OR sl.doctor_id = $2) GROUP BY sl.id ORDER BY sl.starts_at"
     ))
     .bind(now)
     .bind(doctor_id.unwrap_or(0))
@@ -223,6 +229,41 @@ pub async fn slot_in(tx: &mut Tx, id: i64) -> Result<Option<Slot>, sqlx::Error> 
         .bind(id)
         .fetch_optional(&mut **tx)
         .await
+}
+
+/// A doctor's slots on a day at a glance: how many, seats booked, seats offered (in slots not blocked).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DayCounts {
+    pub day: Date,
+    pub slots: i64,
+    pub booked: i64,
+    pub capacity: i64,
+}
+
+impl DayCounts {
+    /// A day without slots.
+    pub fn none(day: Date) -> Self {
+        DayCounts {
+            day,
+            slots: 0,
+            booked: 0,
+            capacity: 0,
+        }
+    }
+}
+
+/// [`DayCounts`] of a doctor's days `from..=to` that have slots, counted in the database.
+pub async fn day_counts(db: &Db, doctor_id: i64, from: Date, to: Date) -> Result<Vec<DayCounts>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT day, COUNT(*) AS slots, CAST(COALESCE(SUM(booked), 0) AS BIGINT) AS booked,
+                CAST(COALESCE(SUM(CASE WHEN blocked = 0 THEN capacity ELSE 0 END), 0) AS BIGINT) AS capacity
+         FROM slot WHERE doctor_id = $1 AND day >= $2 AND day <= $3 GROUP BY day",
+    )
+    .bind(doctor_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(db.pool())
+    .await
 }
 
 /// A doctor's slots on the days `from..=to`, in time order.
@@ -398,25 +439,6 @@ pub async fn insert_appointment(tx: &mut Tx, a: &NewAppointment<'_>) -> Result<i
     .await
 }
 
-/// An appointment with its slot and doctor, for lists.
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct AppointmentView {
-    pub id: i64,
-    pub patient_id: i64,
-    pub patient_name: String,
-    pub clinic_number: String,
-    pub slot_id: i64,
-    pub doctor_id: i64,
-    pub doctor_name: String,
-    pub day: Date,
-    pub starts_at: Timestamp,
-    pub ends_at: Timestamp,
-    pub status: AppointmentStatus,
-    pub reason: String,
-    pub cancel_reason: String,
-    pub override_reason: String,
-}
-
 const APPOINTMENT_COLUMNS: &str =
     "a.id, a.patient_id, p.first_name || ' ' || p.surname AS patient_name, p.clinic_number,
     a.slot_id, sl.doctor_id, s.full_name AS doctor_name, a.day, sl.starts_at, sl.ends_at, a.status, a.reason,
@@ -513,7 +535,7 @@ pub async fn mark_no_shows(tx: &mut Tx, cutoff: Timestamp) -> Result<Vec<(i64, i
     .await
 }
 
-// ---- waitlist and notifications ----------------------------------------------------------------------
+// ---- waitlist --------------------------------------------------------------------------------------
 
 /// Joins a day's waitlist; `false` when already on it.
 pub async fn join_waitlist(tx: &mut Tx, patient_id: i64, day: Date) -> Result<bool, sqlx::Error> {
@@ -577,14 +599,6 @@ pub async fn settle_waitlist(tx: &mut Tx, patient_id: i64, day: Date) -> Result<
     Ok(())
 }
 
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct WaitlistEntry {
-    pub id: i64,
-    pub day: Date,
-    pub status: String,
-    pub offered_slot_id: Option<i64>,
-}
-
 pub async fn waitlist_of(db: &Db, patient_id: i64, from: Date) -> Result<Vec<WaitlistEntry>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, day, status, offered_slot_id FROM waitlist_entry
@@ -594,43 +608,4 @@ pub async fn waitlist_of(db: &Db, patient_id: i64, from: Date) -> Result<Vec<Wai
     .bind(from)
     .fetch_all(db.pool())
     .await
-}
-
-pub async fn notify(tx: &mut Tx, patient_id: i64, message: &str, link: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO notification (patient_id, message, link, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(patient_id)
-        .bind(message)
-        .bind(link)
-        .bind(Timestamp::now())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct Notification {
-    pub id: i64,
-    pub message: String,
-    pub link: String,
-    pub created_at: Timestamp,
-}
-
-pub async fn unread_notifications(db: &Db, patient_id: i64) -> Result<Vec<Notification>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, message, link, created_at FROM notification WHERE patient_id = $1 AND read_at IS NULL ORDER BY id DESC LIMIT 20",
-    )
-    .bind(patient_id)
-    .fetch_all(db.pool())
-    .await
-}
-
-pub async fn mark_read(db: &Db, patient_id: i64, id: i64) -> Result<bool, sqlx::Error> {
-    let done =
-        sqlx::query("UPDATE notification SET read_at = $1 WHERE id = $2 AND patient_id = $3 AND read_at IS NULL")
-            .bind(Timestamp::now())
-            .bind(id)
-            .bind(patient_id)
-            .execute(db.pool())
-            .await?;
-    Ok(done.rows_affected() == 1)
 }

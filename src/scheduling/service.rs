@@ -6,34 +6,30 @@ use std::collections::HashSet;
 use chrono::Duration as Days;
 
 use super::model::{
-    AppointmentStatus, Availability, BookingRules, Holdings, NewClosure, Refusal, check_booking, first_overlap,
-    generate, patient_may_change,
+    Action, AppointmentStatus, AppointmentView, BookingRules, Holdings, Hours, NewClosure, Refusal, WaitlistEntry,
+    check_booking, first_overlap, generate, patient_may_change,
 };
-use super::repo::{self, AppointmentView, Closure, NewAppointment};
+use super::repo::{self, Closure, DayCounts, NewAppointment, Slot};
 use crate::audit::{self, AuditEntry};
 use crate::db::once::Claim;
 use crate::db::{Date, Db, Timestamp, Tx, is_unique_violation};
-use crate::identity::Actor;
+use crate::error::{ServiceError, ServiceResult};
+use crate::identity::{Actor, DoctorScope};
 use crate::settings::Settings;
 
+/// A booking that failed: refused by the clinic's rules (the booking page says why and stays open), or any
+/// other service error.
 #[derive(Debug, thiserror::Error)]
 pub enum BookingError {
     #[error(transparent)]
     Refused(#[from] Refusal),
-    #[error("No such slot or appointment.")]
-    NotFound,
-    #[error("{0}")]
-    Conflict(String),
-    /// Input the form should not have sent (no slot chosen, a reason too long).
-    #[error("{0}")]
-    Invalid(String),
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Service(#[from] ServiceError),
 }
 
 impl From<sqlx::Error> for BookingError {
     fn from(err: sqlx::Error) -> Self {
-        BookingError::Internal(err.into())
+        BookingError::Service(err.into())
     }
 }
 
@@ -54,7 +50,7 @@ pub async fn generate_slots(db: &Db, settings: &Settings, doctor_id: Option<i64>
     let until = today + Days::days(settings.booking_horizon_days);
     let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
-    let hours: Vec<Availability> = match doctor_id {
+    let hours: Vec<Hours> = match doctor_id {
         Some(id) => repo::active_hours_in(&mut tx, id).await?,
         None => repo::all_active_hours(&mut tx).await?,
     };
@@ -68,13 +64,13 @@ pub async fn generate_slots(db: &Db, settings: &Settings, doctor_id: Option<i64>
         ..Generated::default()
     };
     let wanted: HashSet<_> = specs.into_iter().collect();
-    for slot in repo::future_slots(&mut tx, doctor_id, now).await? {
+    for repo::SlotUse { slot, history } in repo::future_slots(&mut tx, doctor_id, now).await? {
         if wanted.contains(&slot.spec()) {
             continue;
         }
         if slot.booked > 0 {
             report.orphans.extend(repo::live_on_slot(&mut tx, slot.id).await?);
-        } else if slot.history > 0 {
+        } else if history > 0 {
             // Cancelled bookings point at it: keep it for the record, but nobody can book it.
             if !slot.blocked {
                 repo::set_blocked(&mut tx, slot.id, true, "No longer in the doctor's hours").await?;
@@ -95,7 +91,7 @@ pub async fn generate_slots(db: &Db, settings: &Settings, doctor_id: Option<i64>
 /// The actions under which booking forms claim their one-time ids.
 const BOOK: &str = "appointment.book";
 const RESCHEDULE: &str = "appointment.reschedule";
-const ADD_HOURS: &str = "availability.create";
+const ADD_HOURS: &str = "hours.create";
 const ADD_CLOSURE: &str = "closure.create";
 
 /// Who is booking, and whether the rules apply to them.
@@ -151,9 +147,9 @@ async fn book_in(
     booker: &Booker<'_>,
 ) -> Result<i64, BookingError> {
     if !crate::patients::service::lock_active(tx, patient_id).await? {
-        return Err(BookingError::NotFound);
+        return Err(ServiceError::NotFound.into());
     }
-    let slot = repo::slot_in(tx, slot_id).await?.ok_or(BookingError::NotFound)?;
+    let slot = repo::slot_in(tx, slot_id).await?.ok_or(ServiceError::NotFound)?;
     let now = Timestamp::now();
     if slot.blocked || slot.starts_at <= now {
         return Err(Refusal::Unavailable.into());
@@ -211,23 +207,17 @@ async fn book_in(
 pub enum Canceller<'a> {
     /// The patient, on their own booking, before the cutoff.
     Patient(i64),
-    /// Staff, with a reason.
-    Staff(&'a str),
+    /// Staff, with a reason, on a booking within their scope (a doctor's own slots).
+    Staff { scope: DoctorScope, reason: &'a str },
 }
 
 /// Cancels a live booking, frees its seat at once and offers it to the first patient on the day's waitlist.
-pub async fn cancel(
-    db: &Db,
-    actor: &Actor,
-    rules: &BookingRules,
-    id: i64,
-    by: Canceller<'_>,
-) -> Result<(), BookingError> {
+pub async fn cancel(db: &Db, actor: &Actor, rules: &BookingRules, id: i64, by: Canceller<'_>) -> ServiceResult<()> {
     let mut tx = db.begin_write().await?;
     let appointment = cancel_in(&mut tx, rules, id, &by).await?;
     let detail = match by {
         Canceller::Patient(_) => "by the patient".to_owned(),
-        Canceller::Staff(reason) => format!("by staff: {reason}"),
+        Canceller::Staff { reason, .. } => format!("by staff: {reason}"),
     };
     let entry = AuditEntry::new("appointment.cancel")
         .record("appointment", id)
@@ -238,31 +228,33 @@ pub async fn cancel(
     Ok(())
 }
 
-async fn cancel_in(
-    tx: &mut Tx,
-    rules: &BookingRules,
-    id: i64,
-    by: &Canceller<'_>,
-) -> Result<AppointmentView, BookingError> {
-    let appointment = repo::appointment_in(tx, id).await?.ok_or(BookingError::NotFound)?;
+async fn cancel_in(tx: &mut Tx, rules: &BookingRules, id: i64, by: &Canceller<'_>) -> ServiceResult<AppointmentView> {
+    let appointment = repo::appointment_in(tx, id).await?.ok_or(ServiceError::NotFound)?;
     let reason = match by {
         Canceller::Patient(patient_id) => {
             // Someone else's booking looks the same as one that doesn't exist.
             if appointment.patient_id != *patient_id {
-                return Err(BookingError::NotFound);
+                return Err(ServiceError::NotFound);
             }
             if !patient_may_change(rules, Timestamp::now(), appointment.starts_at) {
-                return Err(BookingError::Conflict(format!(
+                return Err(ServiceError::Conflict(format!(
                     "Bookings can be changed online until {} minutes before they start; please call the clinic.",
                     rules.cancel_cutoff_minutes
                 )));
             }
             ""
         }
-        Canceller::Staff(reason) => reason,
+        Canceller::Staff { scope, reason } => {
+            if !scope.covers(appointment.doctor_id) {
+                return Err(ServiceError::NotFound);
+            }
+            reason
+        }
     };
-    if !repo::change_status(tx, id, AppointmentStatus::Booked, AppointmentStatus::Cancelled, reason).await? {
-        return Err(BookingError::Conflict(
+    let cancelled = appointment.can(Action::Cancel)
+        && repo::change_status(tx, id, AppointmentStatus::Booked, AppointmentStatus::Cancelled, reason).await?;
+    if !cancelled {
+        return Err(ServiceError::Conflict(
             "Only a booking that hasn't started can be cancelled; this one is not.".into(),
         ));
     }
@@ -281,7 +273,7 @@ async fn offer_freed_seat(tx: &mut Tx, freed: &AppointmentView) -> Result<(), sq
             "A place has come free on {} with {}. Book it before someone else does.",
             freed.day, freed.doctor_name
         );
-        repo::notify(tx, patient, &message, &format!("/me/book?day={}", freed.day)).await?;
+        crate::notify::notify(tx, patient, &message, &format!("/me/book?day={}", freed.day)).await?;
     }
     Ok(())
 }
@@ -314,24 +306,29 @@ pub async fn reschedule(
 
 /// A patient's own booking that hasn't started yet, the one a "move your booking" page is for. Someone else's
 /// booking looks the same as one that doesn't exist.
-pub async fn own_booking(db: &Db, patient_id: i64, id: i64) -> Result<AppointmentView, BookingError> {
+pub async fn own_booking(db: &Db, patient_id: i64, id: i64) -> ServiceResult<AppointmentView> {
     repo::appointment(db, id)
         .await?
-        .filter(|a| a.patient_id == patient_id && a.status == AppointmentStatus::Booked)
-        .ok_or(BookingError::NotFound)
+        .filter(|a| a.patient_id == patient_id && a.can(Action::Cancel))
+        .ok_or(ServiceError::NotFound)
 }
 
-/// Blocks or unblocks a slot. Blocking never cancels bookings: it returns the live ones so staff can act.
+/// Blocks or unblocks a slot within the scope. Blocking never cancels bookings: it returns the live ones so
+/// staff can act.
 pub async fn set_blocked(
     db: &Db,
     actor: &Actor,
+    scope: DoctorScope,
     slot_id: i64,
     blocked: bool,
     reason: &str,
-) -> Result<Vec<AppointmentView>, BookingError> {
+) -> ServiceResult<Vec<AppointmentView>> {
     let mut tx = db.begin_write().await?;
-    if !repo::set_blocked(&mut tx, slot_id, blocked, reason).await? {
-        return Err(BookingError::NotFound);
+    let slot = repo::slot_in(&mut tx, slot_id).await?;
+    if !slot.is_some_and(|slot| scope.covers(slot.doctor_id))
+        || !repo::set_blocked(&mut tx, slot_id, blocked, reason).await?
+    {
+        return Err(ServiceError::NotFound);
     }
     let live = repo::live_on_slot(&mut tx, slot_id).await?;
     let action = if blocked { "slot.block" } else { "slot.unblock" };
@@ -364,25 +361,24 @@ pub async fn mark_no_shows(db: &Db, grace_minutes: i64) -> Result<usize, sqlx::E
     Ok(marked.len())
 }
 
-/// Staff correct a wrong no-show or completed mark (back to booked or checked in), audited.
+/// Staff correct a wrong mark (see [`AppointmentStatus::corrections`]) of an appointment within their scope,
+/// audited.
 pub async fn correct_status(
     db: &Db,
     actor: &Actor,
+    scope: DoctorScope,
     id: i64,
     to: AppointmentStatus,
     why: &str,
-) -> Result<(), BookingError> {
+) -> ServiceResult<()> {
     let mut tx = db.begin_write().await?;
-    let appointment = repo::appointment_in(&mut tx, id).await?.ok_or(BookingError::NotFound)?;
-    let allowed = matches!(
-        (appointment.status, to),
-        (
-            AppointmentStatus::NoShow,
-            AppointmentStatus::Booked | AppointmentStatus::CheckedIn
-        ) | (AppointmentStatus::Completed, AppointmentStatus::CheckedIn)
-    );
+    let appointment = repo::appointment_in(&mut tx, id)
+        .await?
+        .filter(|a| scope.covers(a.doctor_id))
+        .ok_or(ServiceError::NotFound)?;
+    let allowed = appointment.status.may_correct_to(to);
     if !allowed || !repo::change_status(&mut tx, id, appointment.status, to, "").await? {
-        return Err(BookingError::Conflict(format!(
+        return Err(ServiceError::Conflict(format!(
             "A {} booking can't be changed to {}.",
             appointment.status.label(),
             to.label()
@@ -423,28 +419,30 @@ pub async fn join_waitlist(db: &Db, actor: &Actor, patient_id: i64, day: Date) -
 /// Adds weekly hours to a doctor's. One transaction: the doctor is locked (two clerks can't add clashing
 /// hours at once), hours that overlap active ones are refused naming the clash, and the change is audited.
 /// Slots follow with [`generate_slots`].
-pub async fn add_hours(db: &Db, actor: &Actor, hours: &Availability) -> Result<i64, BookingError> {
+pub async fn add_hours(db: &Db, actor: &Actor, hours: &Hours) -> ServiceResult<i64> {
     let mut tx = db.begin_write().await?;
     if let Claim::Done(id) = actor.claim_form(&mut tx, ADD_HOURS).await? {
         return Ok(id);
     }
     if !crate::staff::service::lock_doctor(&mut tx, hours.doctor_id).await? {
-        return Err(BookingError::NotFound);
+        return Err(ServiceError::NotFound);
     }
     let existing = repo::active_hours_in(&mut tx, hours.doctor_id).await?;
     if let Some(clash) = first_overlap(&existing, hours) {
-        return Err(BookingError::Conflict(format!(
-            "These hours overlap {}.",
-            clash.describe()
-        )));
+        return Err(ServiceError::field(
+            "overlap",
+            format!("These hours overlap {}.", clash.describe()),
+        ));
     }
     let id = repo::insert_hours(&mut tx, hours).await?;
     audit::record(
         &mut tx,
         actor,
-        AuditEntry::new("availability.create")
-            .record("availability", id)
-            .detail(format!("doctor {}: {}", hours.doctor_id, hours.describe())),
+        AuditEntry::new(ADD_HOURS).record("hours", id).detail(format!(
+            "doctor {}: {}",
+            hours.doctor_id,
+            hours.describe()
+        )),
     )
     .await?;
     actor.complete_form(&mut tx, ADD_HOURS, id).await?;
@@ -452,36 +450,38 @@ pub async fn add_hours(db: &Db, actor: &Actor, hours: &Availability) -> Result<i
     Ok(id)
 }
 
-/// Ends weekly hours (they stay on record, inactive). Slots follow with [`generate_slots`].
-pub async fn remove_hours(db: &Db, actor: &Actor, hours: &Availability) -> Result<(), BookingError> {
+/// Ends weekly hours (they stay on record, inactive); `false` when they had already ended. Slots follow with
+/// [`generate_slots`].
+pub async fn remove_hours(db: &Db, actor: &Actor, hours: &Hours) -> ServiceResult<bool> {
     let mut tx = db.begin_write().await?;
     crate::staff::service::lock_doctor(&mut tx, hours.doctor_id).await?;
     if !repo::deactivate_hours(&mut tx, hours.id).await? {
-        return Err(BookingError::NotFound);
+        return Ok(false);
     }
     audit::record(
         &mut tx,
         actor,
-        AuditEntry::new("availability.remove")
-            .record("availability", hours.id)
+        AuditEntry::new("hours.remove")
+            .record("hours", hours.id)
             .detail(format!("doctor {}: {}", hours.doctor_id, hours.describe())),
     )
     .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(true)
 }
 
 /// Closes a day for the clinic or a doctor; a second closure of the same day and scope is a conflict.
-pub async fn add_closure(db: &Db, actor: &Actor, closure: &NewClosure, by: i64) -> Result<(), BookingError> {
+pub async fn add_closure(db: &Db, actor: &Actor, closure: &NewClosure, by: i64) -> ServiceResult<()> {
     let mut tx = db.begin_write().await?;
     if let Claim::Done(_) = actor.claim_form(&mut tx, ADD_CLOSURE).await? {
         return Ok(());
     }
     let Some(id) = repo::insert_closure(&mut tx, closure.day, closure.doctor_id, &closure.reason, by).await? else {
-        return Err(BookingError::Conflict(match closure.doctor_id {
+        let message = match closure.doctor_id {
             None => format!("The clinic is already closed on {}.", closure.day),
             Some(_) => format!("This doctor is already on leave on {}.", closure.day),
-        }));
+        };
+        return Err(ServiceError::field("day", message));
     };
     let scope = closure
         .doctor_id
@@ -497,10 +497,10 @@ pub async fn add_closure(db: &Db, actor: &Actor, closure: &NewClosure, by: i64) 
     Ok(())
 }
 
-pub async fn remove_closure(db: &Db, actor: &Actor, closure: &Closure) -> Result<(), BookingError> {
+pub async fn remove_closure(db: &Db, actor: &Actor, closure: &Closure) -> ServiceResult<()> {
     let mut tx = db.begin_write().await?;
     if !repo::delete_closure(&mut tx, closure.id).await? {
-        return Err(BookingError::NotFound);
+        return Err(ServiceError::NotFound);
     }
     let scope = closure
         .doctor_id
@@ -515,4 +515,125 @@ pub async fn remove_closure(db: &Db, actor: &Actor, closure: &Closure) -> Result
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Takes the patient off a day's waitlist; someone else's entry, or one already settled, is not found.
+pub async fn leave_waitlist(db: &Db, actor: &Actor, patient_id: i64, id: i64) -> ServiceResult<()> {
+    let mut tx = db.begin_write().await?;
+    if !repo::leave_waitlist(&mut tx, patient_id, id).await? {
+        return Err(ServiceError::NotFound);
+    }
+    let entry = AuditEntry::new("waitlist.leave")
+        .record("waitlist_entry", id)
+        .patient(patient_id);
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The patient's places on waitlists from `from` on.
+pub async fn waitlist_of(db: &Db, patient_id: i64, from: Date) -> Result<Vec<WaitlistEntry>, sqlx::Error> {
+    repo::waitlist_of(db, patient_id, from).await
+}
+
+// ---- reading, within a scope ------------------------------------------------------------------------------
+
+/// Weekly hours within the scope (a doctor's own), or not found.
+pub async fn hours(db: &Db, scope: DoctorScope, id: i64) -> ServiceResult<Hours> {
+    repo::hours(db, id)
+        .await?
+        .filter(|h| scope.covers(h.doctor_id))
+        .ok_or(ServiceError::NotFound)
+}
+
+/// The active hours of a doctor, newest rules first.
+pub async fn hours_of(db: &Db, doctor_id: i64) -> Result<Vec<Hours>, sqlx::Error> {
+    repo::hours_of(db, doctor_id).await
+}
+
+/// A slot within the scope, or not found.
+pub async fn slot(db: &Db, scope: DoctorScope, id: i64) -> ServiceResult<Slot> {
+    repo::slot(db, id)
+        .await?
+        .filter(|s| scope.covers(s.doctor_id))
+        .ok_or(ServiceError::NotFound)
+}
+
+/// An appointment in a slot within the scope, or not found.
+pub async fn appointment(db: &Db, scope: DoctorScope, id: i64) -> ServiceResult<AppointmentView> {
+    repo::appointment(db, id)
+        .await?
+        .filter(|a| scope.covers(a.doctor_id))
+        .ok_or(ServiceError::NotFound)
+}
+
+/// A closure within the scope (a doctor: their own leave, not the clinic's days), or not found.
+pub async fn closure(db: &Db, scope: DoctorScope, id: i64) -> ServiceResult<Closure> {
+    repo::closure(db, id)
+        .await?
+        .filter(|c| scope.covers_maybe(c.doctor_id))
+        .ok_or(ServiceError::NotFound)
+}
+
+/// Closures and leave from `from` on that the scope sees: a doctor the clinic's and their own.
+pub async fn upcoming_closures(db: &Db, scope: DoctorScope, from: Date) -> Result<Vec<Closure>, sqlx::Error> {
+    let mut closures = repo::upcoming_closures(db, from).await?;
+    closures.retain(|c| c.doctor_id.is_none_or(|d| scope.covers(d)));
+    Ok(closures)
+}
+
+/// What a doctor's schedule shows for the days `from..=to`: the counts per day (from the database), the
+/// slots themselves only when `with_slots` (the day view), and the appointments.
+#[derive(Default)]
+pub struct ScheduleData {
+    pub counts: Vec<DayCounts>,
+    pub slots: Vec<Slot>,
+    pub appointments: Vec<AppointmentView>,
+}
+
+pub async fn schedule(db: &Db, doctor_id: i64, from: Date, to: Date, with_slots: bool) -> ServiceResult<ScheduleData> {
+    let slots = if with_slots {
+        repo::slots_between(db, doctor_id, from, to).await?
+    } else {
+        Vec::new()
+    };
+    Ok(ScheduleData {
+        counts: repo::day_counts(db, doctor_id, from, to).await?,
+        slots,
+        appointments: repo::appointments_between(db, Some(doctor_id), from, to).await?,
+    })
+}
+
+// ---- for other features -------------------------------------------------------------------------------
+
+/// A patient's appointments, newest first (at most 100): their record and their portal.
+pub async fn appointments_of_patient(db: &Db, patient_id: i64) -> Result<Vec<AppointmentView>, sqlx::Error> {
+    repo::appointments_of_patient(db, patient_id).await
+}
+
+/// The appointments on the days `from..=to`, of one doctor or (with `None`) all: the queue's and the home
+/// page's lists of who is due.
+pub async fn appointments_between(
+    db: &Db,
+    doctor_id: Option<i64>,
+    from: Date,
+    to: Date,
+) -> Result<Vec<AppointmentView>, sqlx::Error> {
+    repo::appointments_between(db, doctor_id, from, to).await
+}
+
+/// An appointment, in the caller's transaction (the queue checking a patient in).
+pub async fn appointment_in(tx: &mut Tx, id: i64) -> Result<Option<AppointmentView>, sqlx::Error> {
+    repo::appointment_in(tx, id).await
+}
+
+/// Moves an appointment from one status to another in the caller's transaction (the queue: checked in, in
+/// consultation, completed); `false` when it was no longer in `from` (someone else moved it first).
+pub async fn change_status(
+    tx: &mut Tx,
+    id: i64,
+    from: AppointmentStatus,
+    to: AppointmentStatus,
+) -> Result<bool, sqlx::Error> {
+    repo::change_status(tx, id, from, to, "").await
 }

@@ -10,7 +10,7 @@ use sickbay::identity::Actor;
 use sickbay::identity::Role;
 use sickbay::patients::model::{MatricNumber, PatientDetails, PatientKind};
 use sickbay::patients::repo::PortalAccess;
-use sickbay::scheduling::model::Availability;
+use sickbay::scheduling::model::Hours;
 use sickbay::scheduling::{repo as schedule_repo, service as schedule};
 
 use crate::support::{Client, TestApp, on_both_databases};
@@ -142,7 +142,7 @@ async fn slots_are_generated_from_hours_idempotently(app: TestApp) {
     let settings = app.state.settings.get();
     let mut tx = app.db().begin_write().await.unwrap();
     for weekday in 1..=7 {
-        let hours = Availability {
+        let hours = Hours {
             id: 0,
             doctor_id: doc,
             weekday,
@@ -525,6 +525,7 @@ async fn unchecked_bookings_become_no_shows(app: TestApp) {
     schedule::correct_status(
         app.db(),
         &actor,
+        sickbay::identity::DoctorScope::Any,
         id,
         sickbay::scheduling::model::AppointmentStatus::CheckedIn,
         "arrived late",
@@ -535,6 +536,7 @@ async fn unchecked_bookings_become_no_shows(app: TestApp) {
         schedule::correct_status(
             app.db(),
             &actor,
+            sickbay::identity::DoctorScope::Any,
             id,
             sickbay::scheduling::model::AppointmentStatus::CheckedIn,
             "again"

@@ -394,7 +394,7 @@ async fn hours_room_and_faculty_forms_sent_twice_create_once(app: TestApp) {
     );
     a.assert_redirect("/schedule/hours");
     b.assert_redirect("/schedule/hours");
-    assert_eq!(app.count("SELECT COUNT(*) FROM availability").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM doctor_hours").await, 1);
     assert!(!doctor.get("/schedule/hours").await.has(".field-error"));
 
     // A room sent again: one room, not "this code is taken".
@@ -561,7 +561,7 @@ async fn destructive_actions_ask_first_and_name_the_action(app: TestApp) {
         )
         .await
         .assert_status(StatusCode::SEE_OTHER);
-    let hours = app.count("SELECT MAX(id) FROM availability").await;
+    let hours = app.count("SELECT MAX(id) FROM doctor_hours").await;
     let path = format!("/schedule/hours/{hours}/remove");
     let page = hours_doctor.get("/schedule/hours").await;
     assert_eq!(

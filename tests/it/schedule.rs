@@ -20,6 +20,9 @@ on_both_databases!(
     schedule_shows_the_day_and_week_and_staff_cancel_and_correct,
     every_route_checks_who_is_asking,
     impossible_days_are_refused_with_a_message,
+    the_week_counts_are_the_days_slots,
+    a_doctor_sees_and_changes_only_their_own_day,
+    the_day_view_shares_one_action_form_and_stays_lean,
 );
 
 fn today(app: &TestApp) -> NaiveDate {
@@ -126,7 +129,7 @@ async fn hours_are_added_and_generate_slots_for_the_horizon(app: TestApp) {
         page.text("#slot-counts"),
         format!("{} slots added, 0 removed.", count_added_last(&app, id).await)
     );
-    assert_eq!(audits(&app, "availability.create").await, 7);
+    assert_eq!(audits(&app, "hours.create").await, 7);
 
     let horizon = app.state.settings.get().booking_horizon_days;
     let today = today(&app);
@@ -166,7 +169,7 @@ async fn hours_are_added_and_generate_slots_for_the_horizon(app: TestApp) {
         .post("/schedule/hours", &form)
         .await
         .assert_redirect(&format!("/schedule/hours?doctor={id}"));
-    assert_eq!(app.count("SELECT COUNT(*) FROM availability WHERE active = 1").await, 8);
+    assert_eq!(app.count("SELECT COUNT(*) FROM doctor_hours WHERE active = 1").await, 8);
 }
 
 /// Slots the last change added, as reported (the sunday hours add the slots of the Sundays in the horizon).
@@ -277,11 +280,11 @@ async fn overlapping_hours_are_refused_and_bad_input_kept(app: TestApp) {
         assert_eq!(page.text("#doctor_id-error"), "Choose a doctor.");
     }
     assert_eq!(
-        app.count(&format!("SELECT COUNT(*) FROM availability WHERE doctor_id = {id}"))
+        app.count(&format!("SELECT COUNT(*) FROM doctor_hours WHERE doctor_id = {id}"))
             .await,
         5
     );
-    assert_eq!(app.count("SELECT COUNT(*) FROM availability").await, 5);
+    assert_eq!(app.count("SELECT COUNT(*) FROM doctor_hours").await, 5);
 }
 
 async fn removing_hours_keeps_and_lists_booked_slots(app: TestApp) {
@@ -293,7 +296,7 @@ async fn removing_hours_keeps_and_lists_booked_slots(app: TestApp) {
     book(&app, p, slot).await.expect("booked");
 
     let weekday = chrono::Datelike::weekday(&tomorrow).number_from_monday();
-    let hours_id: i64 = sqlx::query_scalar("SELECT id FROM availability WHERE doctor_id = $1 AND weekday = $2")
+    let hours_id: i64 = sqlx::query_scalar("SELECT id FROM doctor_hours WHERE doctor_id = $1 AND weekday = $2")
         .bind(id)
         .bind(i64::from(weekday))
         .fetch_one(app.db().pool())
@@ -311,7 +314,8 @@ async fn removing_hours_keeps_and_lists_booked_slots(app: TestApp) {
     let rows = page.texts("#affected tbody tr");
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert!(rows[0].starts_with("Kemi Obi SB-1"), "{rows:?}");
-    assert!(rows[0].contains(&format!("{tomorrow} 09:00")), "{rows:?}");
+    let when = format!("{}, 09:00", sickbay::web::filters::day_of(&tomorrow));
+    assert!(rows[0].contains(&when), "{rows:?}");
     // The booked slot stays, and so does its booking; the other future slots of that weekday are gone.
     assert_eq!(
         app.count(&format!("SELECT booked FROM slot WHERE id = {slot}")).await,
@@ -323,9 +327,9 @@ async fn removing_hours_keeps_and_lists_booked_slots(app: TestApp) {
             .await,
         1
     );
-    assert_eq!(audits(&app, "availability.remove").await, 1);
+    assert_eq!(audits(&app, "hours.remove").await, 1);
     assert_eq!(
-        app.count(&format!("SELECT active FROM availability WHERE id = {hours_id}"))
+        app.count(&format!("SELECT active FROM doctor_hours WHERE id = {hours_id}"))
             .await,
         0
     );
@@ -333,7 +337,7 @@ async fn removing_hours_keeps_and_lists_booked_slots(app: TestApp) {
     doc.post(&format!("/schedule/hours/{hours_id}/remove"), &[])
         .await
         .assert_redirect("/schedule/hours");
-    assert_eq!(audits(&app, "availability.remove").await, 1);
+    assert_eq!(audits(&app, "hours.remove").await, 1);
 }
 
 async fn closures_remove_a_days_slots_and_list_bookings(app: TestApp) {
@@ -664,7 +668,7 @@ async fn every_route_checks_who_is_asking(app: TestApp) {
     let p = patient(&app, "SB-7", "Ife").await;
     let bola_booking = book(&app, p, bola_slot).await.unwrap();
     let bola_hours = app
-        .count(&format!("SELECT MIN(id) FROM availability WHERE doctor_id = {bola}"))
+        .count(&format!("SELECT MIN(id) FROM doctor_hours WHERE doctor_id = {bola}"))
         .await;
     let admin = app.admin().await;
     admin
@@ -767,19 +771,19 @@ async fn every_route_checks_who_is_asking(app: TestApp) {
         .assert_status(StatusCode::SEE_OTHER);
     assert_eq!(
         app.count(&format!(
-            "SELECT COUNT(*) FROM availability WHERE doctor_id = {ada} AND start_minute = 780"
+            "SELECT COUNT(*) FROM doctor_hours WHERE doctor_id = {ada} AND start_minute = 780"
         ))
         .await,
         1
     );
     assert_eq!(
-        app.count(&format!("SELECT COUNT(*) FROM availability WHERE doctor_id = {bola}"))
+        app.count(&format!("SELECT COUNT(*) FROM doctor_hours WHERE doctor_id = {bola}"))
             .await,
         7
     );
     assert_eq!(
         app.count(&format!(
-            "SELECT COUNT(*) FROM availability WHERE doctor_id = {bola} AND active = 1"
+            "SELECT COUNT(*) FROM doctor_hours WHERE doctor_id = {bola} AND active = 1"
         ))
         .await,
         7
@@ -853,4 +857,173 @@ async fn impossible_days_are_refused_with_a_message(app: TestApp) {
                 .assert_status(StatusCode::OK);
         }
     }
+}
+
+/// The week view's daily counts come from one aggregate query; they must say what the slots say.
+async fn the_week_counts_are_the_days_slots(app: TestApp) {
+    let (id, doc) = doctor(&app, "dr.week").await;
+    every_day(&doc, None, "09:00", "11:00", "20").await;
+    let day = today(&app) + Duration::days(8);
+    let slot = first_slot(&app, id, day).await;
+    let p = patient(&app, "SB-20", "Ada").await;
+    book(&app, p, slot).await.unwrap();
+    let blocked = first_slot(&app, id, day + Duration::days(1)).await;
+    doc.post(&format!("/schedule/slots/{blocked}/block"), &[("reason", "Ward round")])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+
+    let week = doc.get(&format!("/schedule?day={day}&view=week")).await;
+    week.assert_status(StatusCode::OK);
+    let (monday, _) = sickbay::scheduling::model::ScheduleView::Week.days(day);
+    for offset in 0..7 {
+        let d = monday + Duration::days(offset);
+        let (slots, booked, capacity): (i64, i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(booked), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(CASE WHEN blocked = 0 THEN capacity ELSE 0 END), 0) AS BIGINT)
+             FROM slot WHERE doctor_id = $1 AND day = $2",
+        )
+        .bind(id)
+        .bind(Date(d))
+        .fetch_one(app.db().pool())
+        .await
+        .unwrap();
+        let shown = week.text(&format!("section[aria-labelledby='day-{d}'] .day-counts"));
+        if slots == 0 {
+            assert!(
+                week.text(&format!("section[aria-labelledby='day-{d}']"))
+                    .contains("No slots.")
+            );
+        } else {
+            assert_eq!(shown, format!("{slots} slots · {booked}/{capacity} booked"), "{d}");
+        }
+    }
+    assert_eq!(week.texts("#week .week-appointments li").len(), 1);
+    // The day view says the same of its day.
+    let page = doc.get(&format!("/schedule?day={day}")).await;
+    assert_eq!(page.texts("#slots > li").len() as i64, slots_on(&app, id, day).await);
+    assert!(
+        page.text(".day-counts")
+            .starts_with("6 slots · 1/12 seats booked · 1 appointment")
+    );
+}
+
+/// `?doctor=` never widens a doctor's view, and the service itself refuses another doctor's records.
+async fn a_doctor_sees_and_changes_only_their_own_day(app: TestApp) {
+    let (ada, ada_client) = doctor(&app, "dr.ada").await;
+    let (bola, bola_client) = doctor(&app, "dr.bola").await;
+    every_day(&ada_client, None, "09:00", "10:00", "30").await;
+    every_day(&bola_client, None, "09:00", "10:00", "30").await;
+    let tomorrow = today(&app) + Duration::days(1);
+    let p = patient(&app, "SB-21", "Ife").await;
+    let bola_slot = first_slot(&app, bola, tomorrow).await;
+    let booking = book(&app, p, bola_slot).await.unwrap();
+    for view in ["day", "week"] {
+        ada_client
+            .get(&format!("/schedule?doctor={bola}&day={tomorrow}&view={view}"))
+            .await
+            .assert_status(StatusCode::FORBIDDEN);
+        let own = ada_client.get(&format!("/schedule?day={tomorrow}&view={view}")).await;
+        own.assert_status(StatusCode::OK);
+        assert!(!own.body.contains("Ife Obi"), "{view}: another doctor's patient");
+    }
+    let asked = ada_client.get(&format!("/schedule?doctor={ada}&day={tomorrow}")).await;
+    asked.assert_status(StatusCode::OK);
+    assert!(!asked.has("#pick-doctor"), "a doctor has no one to choose");
+    let reception = app.login_as("front", Role::Reception).await;
+    let page = reception.get(&format!("/schedule?doctor={bola}&day={tomorrow}")).await;
+    assert_eq!(page.texts(".appointment > a"), ["Ife Obi"]);
+    assert!(page.has("#pick-doctor"));
+
+    let actor = Actor::system("test");
+    let rules = app.state.settings.get().booking_rules();
+    let own_scope = sickbay::identity::DoctorScope::Own(ada);
+    let refused = service::set_blocked(app.db(), &actor, own_scope, bola_slot, true, "Mine").await;
+    assert!(matches!(refused, Err(sickbay::error::ServiceError::NotFound)));
+    let by = service::Canceller::Staff {
+        scope: own_scope,
+        reason: "Mine",
+    };
+    let refused = service::cancel(app.db(), &actor, &rules, booking, by).await;
+    assert!(matches!(refused, Err(sickbay::error::ServiceError::NotFound)));
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM appointment WHERE id = {booking} AND status = 'booked'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count(&format!("SELECT blocked FROM slot WHERE id = {bola_slot}"))
+            .await,
+        0
+    );
+}
+
+/// The rows of the day view name their slot or booking in the buttons of one shared form, so a long day is a
+/// few hundred bytes per slot, and blocking and cancelling still work as plain form posts.
+async fn the_day_view_shares_one_action_form_and_stays_lean(app: TestApp) {
+    let (id, doc) = doctor(&app, "dr.lean").await;
+    every_day(&doc, None, "08:00", "18:00", "5").await;
+    let day = today(&app) + Duration::days(2);
+    let mut booked = Vec::new();
+    for (i, name) in ["Ada", "Bola", "Chi", "Dayo"].into_iter().enumerate() {
+        let p = patient(&app, &format!("SB-3{i}"), name).await;
+        let slot: i64 = sqlx::query_scalar(
+            "SELECT id FROM slot WHERE doctor_id = $1 AND day = $2 ORDER BY starts_at LIMIT 1 OFFSET $3",
+        )
+        .bind(id)
+        .bind(Date(day))
+        .bind(i as i64 * 10)
+        .fetch_one(app.db().pool())
+        .await
+        .unwrap();
+        booked.push((slot, book(&app, p, slot).await.unwrap()));
+    }
+    let page = doc.get(&format!("/schedule?day={day}")).await;
+    let rows = page.texts("#slots > li").len();
+    assert_eq!(rows, 120);
+    assert_eq!(page.texts("form#act").len(), 1, "one shared form");
+    assert_eq!(page.texts("button[form=act]").len(), rows + booked.len());
+    let (slot, appointment) = booked[0];
+    assert_eq!(
+        page.attr(&format!("#slot-{slot} > button[form=act]"), "formaction")
+            .as_deref(),
+        Some(format!("/schedule/slots/{slot}/block").as_str())
+    );
+    assert_eq!(
+        page.attr(&format!("#appointment-{appointment} button[form=act]"), "formaction")
+            .as_deref(),
+        Some(format!("/appointments/{appointment}/cancel").as_str())
+    );
+    let list = page
+        .body
+        .split("<ol class=\"slot-list\" id=\"slots\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</ol>").next())
+        .expect("the slot list");
+    let per_row = list.len() / rows;
+    assert!(per_row <= 300, "{per_row} bytes of HTML per slot row");
+
+    // The shared form as a browser sends it: the row's button posts the reason typed once.
+    let blocked = doc
+        .post(&format!("/schedule/slots/{slot}/block"), &[("reason", "Ward round")])
+        .await;
+    blocked.assert_redirect(&format!("/schedule?day={day}"));
+    let page = doc.get(&format!("/schedule?day={day}")).await;
+    assert!(page.text(&format!("#slot-{slot} .blocked")).contains("Ward round"));
+    assert_eq!(
+        page.attr(&format!("#slot-{slot} > button[form=act]"), "formaction")
+            .as_deref(),
+        Some(format!("/schedule/slots/{slot}/unblock").as_str())
+    );
+    // A missing reason is said beside the shared field, which points at its message.
+    let again = doc
+        .post(&format!("/appointments/{appointment}/cancel"), &[("reason", "  ")])
+        .await;
+    again.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(again.text(&format!("#cancel-{appointment}-error")), "Give a reason.");
+    assert_eq!(
+        again.attr("#act-reason", "aria-describedby").as_deref(),
+        Some(format!("cancel-{appointment}-error").as_str())
+    );
 }

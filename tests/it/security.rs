@@ -314,7 +314,7 @@ const WRITTEN_TABLES: &[&str] = &[
     "academic_session",
     "room",
     "closure",
-    "availability",
+    "doctor_hours",
     "appointment",
     "ticket",
     "setting",

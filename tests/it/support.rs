@@ -591,7 +591,7 @@ pub async fn hours_every_day(app: &TestApp, doctor: i64, from: i64, to: i64, slo
     let settings = app.state.settings.get();
     let mut tx = app.db().begin_write().await.expect("tx");
     for weekday in 1..=7 {
-        let hours = sickbay::scheduling::model::Availability {
+        let hours = sickbay::scheduling::model::Hours {
             id: 0,
             doctor_id: doctor,
             weekday,
