@@ -8,7 +8,7 @@ use crate::db::Date;
 use crate::identity::CurrentUser;
 use crate::identity::{Role, StaffUser};
 use crate::patients::model::PatientSummary;
-use crate::scheduling::repo::{self as scheduling_repo, AppointmentView};
+use crate::scheduling::model::AppointmentView;
 use crate::state::AppState;
 use crate::web::AppResult;
 use crate::web::extract::{Admins, Doctors, LabStaff, Pharmacists, ReceptionStaff, Staff};
@@ -73,7 +73,7 @@ pub struct DoctorHome {
 pub async fn doctor(user: Staff<Doctors>, State(state): State<AppState>, layout: Layout) -> AppResult<DoctorHome> {
     let settings = state.settings.get();
     let today = Date(settings.today());
-    let appointments = scheduling_repo::appointments_between(&state.db, Some(user.id), today, today).await?;
+    let appointments = crate::scheduling::service::appointments_between(&state.db, Some(user.id), today, today).await?;
     Ok(DoctorHome {
         layout,
         user: user.user,
