@@ -1,6 +1,7 @@
 // Live pages (reception's board, the doctor's queue, a patient's place): says whether the page is live, and
 // when it last heard from the server, so a dropped connection is visible. htmx's sse extension reconnects by
-// itself, and the server sends the whole current state on every (re)connection.
+// itself, and the server sends the whole current state on every (re)connection, then only what changed
+// (out-of-band swaps of single tickets and headings).
 (function () {
   "use strict";
   // Times in the clinic's zone (the status element says which), like every other time on the page.
@@ -9,8 +10,12 @@
     return new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZone: zone })
       .format(new Date());
   }
+  function streamOf(element) {
+    return element && element.closest ? element.closest("[sse-connect]") : null;
+  }
   function statusFor(element) {
-    var id = element && element.getAttribute && element.getAttribute("data-live-status");
+    var stream = streamOf(element);
+    var id = stream && stream.getAttribute("data-live-status");
     return id ? document.getElementById(id) : null;
   }
   var last = "";
@@ -19,36 +24,10 @@
     if (status) { status.textContent = "Live"; status.classList.remove("live-lost"); }
   });
   document.addEventListener("htmx:sseMessage", function (event) {
-    var status = statusFor(event.target.closest ? event.target.closest("[data-live-status]") : null);
+    var status = statusFor(event.target);
     last = clock(status);
     if (status) { status.textContent = "Live · updated " + last; status.classList.remove("live-lost"); }
-  });
-  // A push never redraws a form control the user is in the middle of (a half-chosen "Transfer to…", a
-  // button being pressed): the newest state waits until focus leaves the live region, then is swapped in. A
-  // swap of the region by the user's own request makes it unnecessary.
-  var pending = null;
-  function busyIn(region) {
-    var active = document.activeElement;
-    return active && active !== region && region.contains(active) && active.matches("select, input, textarea, button");
-  }
-  document.addEventListener("htmx:sseBeforeMessage", function (event) {
-    if (busyIn(event.target)) {
-      event.preventDefault();
-      pending = { region: event.target, html: event.detail.data };
-    }
-  });
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    if (pending && event.detail && event.detail.target === pending.region) { pending = null; }
-  });
-  document.addEventListener("focusout", function () {
-    if (!pending) { return; }
-    setTimeout(function () {
-      if (pending && !busyIn(pending.region)) {
-        var update = pending;
-        pending = null;
-        htmx.swap(update.region, update.html, { swapStyle: "innerHTML" });
-      }
-    }, 0);
+    waited();
   });
   document.addEventListener("htmx:sseError", function (event) {
     var status = statusFor(event.target);
@@ -56,5 +35,68 @@
       status.textContent = "Reconnecting…" + (last ? " last update " + last : "");
       status.classList.add("live-lost");
     }
+  });
+
+  // A push never redraws a form control the user is in the middle of (a half-chosen priority, a button being
+  // pressed): pushes wait, in order, until focus leaves the live part of the page, then are swapped in. A whole
+  // state makes the changes before it unnecessary.
+  var pending = [];
+  function busyIn(stream) {
+    var active = document.activeElement;
+    return stream && active && active !== stream && stream.contains(active) && active.matches("select, input, textarea, button");
+  }
+  document.addEventListener("htmx:sseBeforeMessage", function (event) {
+    var stream = streamOf(event.target);
+    if (!busyIn(stream)) { return; }
+    event.preventDefault();
+    var style = event.target.getAttribute("hx-swap") || "innerHTML";
+    if (style === "innerHTML") { pending = []; }
+    pending.push({ stream: stream, target: event.target, html: event.detail.data, style: style });
+  });
+  document.addEventListener("focusout", function () {
+    if (!pending.length) { return; }
+    setTimeout(function () {
+      if (!pending.length || busyIn(pending[0].stream)) { return; }
+      var updates = pending;
+      pending = [];
+      updates.forEach(function (update) { htmx.swap(update.target, update.html, { swapStyle: update.style }); });
+      waited();
+    }, 0);
+  });
+
+  // "waiting 12 min", counted here from the check-in time, so a ticket's markup stays the same as time passes.
+  function waited() {
+    var now = Date.now();
+    document.querySelectorAll(".waited[data-since]").forEach(function (span) {
+      var minutes = Math.max(0, Math.round((now - Number(span.getAttribute("data-since"))) / 60000));
+      var text = " · waiting " + minutes + " min";
+      if (span.textContent !== text) { span.textContent = text; }
+    });
+  }
+  waited();
+  setInterval(waited, 30000);
+  document.addEventListener("htmx:afterSettle", waited);
+
+  // A ticket's actions: its page, shown in the one dialog of the page instead of opening it.
+  function dialog() { return document.getElementById("ticket-dialog"); }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a.ticket-menu") : null;
+    var box = dialog();
+    if (!link || !box || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) { return; }
+    event.preventDefault();
+    htmx.ajax("GET", link.getAttribute("href"), { target: "#ticket-dialog-body", swap: "innerHTML" }).then(function () {
+      if (!box.open) { box.showModal(); }
+      var first = box.querySelector("#ticket-dialog-body button");
+      if (first) { first.focus(); }
+    });
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.id === "ticket-dialog-close") { dialog().close(); }
+  });
+  // A move sent from the dialog closes it: its message shows on the page, and the push redraws the ticket.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var box = dialog();
+    var verb = event.detail && event.detail.requestConfig && event.detail.requestConfig.verb;
+    if (box && box.open && verb === "post" && box.contains(event.detail.elt)) { box.close(); }
   });
 })();

@@ -3,19 +3,23 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use std::sync::Arc;
+use std::time::Duration;
+
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::model::{TicketStatus, spoken_code};
+use super::board::MAX_AGE;
+use super::model::spoken_code;
 use super::repo;
 use super::views::{DisplayFilter, Place, Snapshot, Tiles};
+use crate::db::Timestamp;
 use crate::db::events::{Call, Event};
-use crate::db::{Date, Timestamp};
-use crate::scheduling::picker::time_of;
 use crate::state::AppState;
 use crate::validation::parse_id;
 use crate::web::extract::PortalUser;
+use crate::web::filters;
 use crate::web::form::Query;
 use crate::web::layout::Layout;
 use crate::web::live::{self, Frame};
@@ -59,7 +63,7 @@ pub struct DisplayPage {
     time_zone: String,
     heading: Option<String>,
     events_url: String,
-    tiles: String,
+    tiles: Arc<str>,
 }
 
 #[derive(Template)]
@@ -76,35 +80,34 @@ struct CallFragment<'a> {
     say: String,
 }
 
-async fn tiles(state: &AppState, filter: DisplayFilter, seq: u64) -> AppResult<std::sync::Arc<str>> {
+/// The tiles of a display as of event `seq`, rendered once for every display showing them; `max_age` for a
+/// page view (see `board::MAX_AGE`).
+async fn tiles(state: &AppState, filter: DisplayFilter, seq: u64, max_age: Option<Duration>) -> AppResult<Arc<str>> {
     let key = filter.key();
-    let stream_state = state.clone();
-    state
-        .queue
-        .renders
-        .get_or_compute(&key, seq, || async move {
-            let snapshot = Snapshot::shared(&stream_state, seq).await?;
-            let fragment = TilesFragment {
-                tiles: snapshot.tiles(filter),
-            };
-            Ok(std::sync::Arc::from(fragment.render()?))
-        })
-        .await
+    let render_state = state.clone();
+    let render = || async move {
+        let snapshot = Snapshot::fresh(&render_state, seq).await?;
+        let fragment = TilesFragment {
+            tiles: snapshot.tiles(filter),
+        };
+        Ok(Arc::from(fragment.render()?))
+    };
+    match max_age {
+        Some(max_age) => state.queue.renders.get_within(&key, seq, max_age, render).await,
+        None => state.queue.renders.get_or_compute(&key, seq, render).await,
+    }
 }
 
 pub async fn page(State(state): State<AppState>, Query(query): Query<DisplayQuery>) -> AppResult<DisplayPage> {
     let (filter, heading) = query.filter(&state).await?;
     let settings = state.settings.get();
-    let snapshot = Snapshot::load(&state.db, Date(settings.today())).await?;
-    let fragment = TilesFragment {
-        tiles: snapshot.tiles(filter),
-    };
+    let tiles = tiles(&state, filter, state.events.last_seq(), Some(MAX_AGE)).await?;
     Ok(DisplayPage {
         clinic_name: settings.clinic_name.clone(),
         time_zone: settings.time_zone.name().to_owned(),
         heading,
         events_url: format!("/display/events{}", filter.query()),
-        tiles: fragment.render()?,
+        tiles,
     })
 }
 
@@ -115,7 +118,7 @@ pub async fn events(State(state): State<AppState>, Query(query): Query<DisplayQu
         let state = stream_state.clone();
         async move {
             let seq = delivered.as_ref().map_or_else(|| state.events.last_seq(), |d| d.seq);
-            let mut frames = vec![Frame::new("tiles", tiles(&state, filter, seq).await?)];
+            let mut frames = vec![Frame::new("tiles", tiles(&state, filter, seq, None).await?)];
             if let Some(Event::Queue { call: Some(call) }) = delivered.as_ref().map(|d| &d.event)
                 && filter.shows_call(call.room_id, call.doctor_id)
             {
@@ -142,31 +145,21 @@ pub struct PlacePage {
 #[template(path = "queue/_place.html")]
 struct PlaceFragment {
     place: Option<Place>,
-    updated: String,
-}
-
-impl PlaceFragment {
-    fn is(&self, status: &str) -> bool {
-        self.place.as_ref().is_some_and(|p| p.status.as_str() == status)
-    }
-
-    fn is_next(&self) -> bool {
-        self.place
-            .as_ref()
-            .is_some_and(|p| p.status == TicketStatus::Waiting && p.ahead == 0)
-    }
+    updated: Timestamp,
+    zone: chrono_tz::Tz,
 }
 
 fn place_fragment(state: &AppState, snapshot: &Snapshot, patient_id: i64) -> AppResult<String> {
     let fragment = PlaceFragment {
         place: snapshot.place(patient_id),
-        updated: time_of(Timestamp::now(), state.settings.get().time_zone),
+        updated: Timestamp::now(),
+        zone: state.settings.get().time_zone,
     };
     Ok(fragment.render()?)
 }
 
 pub async fn my_place(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<PlacePage> {
-    let snapshot = Snapshot::load(&state.db, Date(state.settings.get().today())).await?;
+    let snapshot = Snapshot::fresh(&state, state.events.last_seq()).await?;
     Ok(PlacePage {
         live: place_fragment(&state, &snapshot, user.id)?,
         time_zone: state.settings.get().time_zone.name(),

@@ -4,35 +4,33 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::model::{DayStats, Move, Priority};
-use super::repo::{self, Assignment, Room, Ticket};
-use super::service::{self, MoveRequest, QueueError, RoomForm, SaveRoomError, Target, WalkInPatient};
-use super::views::{Column, DoctorView, Snapshot};
+use super::appointments;
+use super::board::{Board, DoctorBoard, TicketMenu};
+use super::model::{Move, Priority};
+use super::repo::{self, Room, Ticket};
+use super::service::{self, MoveRequest, RoomForm, Target, WalkInPatient};
+use crate::db::Date;
 use crate::db::events::{Call, Event};
 use crate::db::once::FormKey;
-use crate::db::{Date, Timestamp};
-use crate::identity::{Role, StaffUser};
+use crate::error::ServiceError;
+use crate::identity::{DoctorScope, StaffUser};
 use crate::patients::model::{MatricNumber, PatientDetails, PatientKind, PatientSummary, Sex, parse_name, parse_phone};
 use crate::patients::service as patient_service;
-use crate::scheduling::model::AppointmentStatus;
-use crate::scheduling::picker::time_of;
-use crate::scheduling::repo::{self as scheduling_repo, AppointmentView};
 use crate::staff::model::Doctor;
 use crate::state::AppState;
 use crate::validation::{FieldErrors, parse_id};
 use crate::web::confirm::{ConfirmPage, Confirmation};
-use crate::web::csrf;
 use crate::web::extract::{Admins, Doctors, FrontDesk, FrontDeskAndDoctors, Staff};
 use crate::web::feedback::{self, Place};
-use crate::web::form::{Form, Query};
+use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::{HxRequest, redirect};
-use crate::web::layout::{Flash, FlashKind, Layout, flash};
-use crate::web::live::{self, Frame};
+use crate::web::layout::{FlashKind, Layout, flash};
+use crate::web::live;
 use crate::web::{AppError, AppResult, IdPath};
 
 // ---- reception's board --------------------------------------------------------------------------------
@@ -54,74 +52,6 @@ impl BoardPage {
     }
 }
 
-/// The live part of the board, re-rendered on every change.
-#[derive(Template)]
-#[template(path = "queue/_board.html")]
-pub struct BoardFragment {
-    csrf_token: String,
-    /// A message for the check-in list's region (a plain request's answer); pushes render it empty and the
-    /// browser keeps what it shows (`hx-preserve`).
-    check_in_flash: Option<Flash>,
-    columns: Vec<Column>,
-    /// The whole clinic's day.
-    totals: DayStats,
-    due: Vec<AppointmentView>,
-    doctors: Vec<Doctor>,
-    rooms: Vec<Room>,
-    assignments: Vec<Assignment>,
-    time_zone: chrono_tz::Tz,
-}
-
-impl BoardFragment {
-    fn time(&self, at: &Timestamp) -> String {
-        time_of(*at, self.time_zone)
-    }
-
-    fn works_in(&self, doctor_id: &i64, room_id: &i64) -> bool {
-        self.assignments
-            .iter()
-            .any(|a| a.doctor_id == *doctor_id && a.room_id == *room_id)
-    }
-
-    fn priorities(&self) -> &'static [Priority] {
-        Priority::ALL
-    }
-}
-
-async fn board_fragment(
-    state: &AppState,
-    snapshot: &Snapshot,
-    csrf_token: String,
-    check_in_flash: Option<Flash>,
-) -> AppResult<String> {
-    let zone = state.settings.get().time_zone;
-    let due = scheduling_repo::appointments_between(&state.db, None, snapshot.day, snapshot.day)
-        .await?
-        .into_iter()
-        .filter(|a| a.status == AppointmentStatus::Booked)
-        .collect();
-    let fragment = BoardFragment {
-        csrf_token,
-        check_in_flash,
-        columns: snapshot.columns(Timestamp::now(), zone),
-        totals: snapshot.totals(),
-        due,
-        doctors: crate::staff::service::active_doctors(&state.db).await?,
-        rooms: active_rooms(state).await?,
-        assignments: snapshot.assignments.clone(),
-        time_zone: zone,
-    };
-    Ok(fragment.render()?)
-}
-
-async fn active_rooms(state: &AppState) -> AppResult<Vec<Room>> {
-    Ok(repo::rooms(&state.db)
-        .await?
-        .into_iter()
-        .filter(|r| r.active.0)
-        .collect())
-}
-
 fn today(state: &AppState) -> Date {
     Date(state.settings.get().today())
 }
@@ -136,37 +66,26 @@ pub async fn board(_user: Staff<FrontDesk>, State(state): State<AppState>, layou
 }
 
 async fn board_page(state: &AppState, layout: Layout, form: WalkInForm, errors: FieldErrors) -> AppResult<BoardPage> {
-    let snapshot = Snapshot::load(&state.db, today(state)).await?;
-    let check_in_flash = layout.flash_for(CHECK_IN.region).cloned();
+    let board = Board::current(state).await?;
+    let desk = board.desk_with(appointments::due(&state.db, today(state)).await?);
+    let live = board.render(&desk, Some(&layout.csrf_token), layout.flash_for(CHECK_IN.region))?;
     Ok(BoardPage {
-        live: board_fragment(state, &snapshot, layout.csrf_token.clone(), check_in_flash).await?,
+        live,
         time_zone: state.settings.get().time_zone.name(),
-        doctors: crate::staff::service::active_doctors(&state.db).await?,
+        doctors: desk.doctors,
         layout,
         form,
         errors,
     })
 }
 
-pub async fn board_events(
-    _user: Staff<FrontDesk>,
-    State(state): State<AppState>,
-    session: Session,
-) -> AppResult<Response> {
-    let csrf_token = csrf::token(&session).await?;
-    let stream_state = state.clone();
-    Ok(live::stream(&state, Event::touches_queues, move |delivered| {
-        let (state, csrf_token) = (stream_state.clone(), csrf_token.clone());
-        async move {
-            let seq = delivered.map_or_else(|| state.events.last_seq(), |d| d.seq);
-            let snapshot = Snapshot::shared(&state, seq).await?;
-            Ok(vec![Frame::new(
-                "board",
-                board_fragment(&state, &snapshot, csrf_token, None).await?,
-            )])
-        }
+pub async fn board_events(_user: Staff<FrontDesk>, State(state): State<AppState>) -> Response {
+    let load_state = state.clone();
+    live::patched(&state, "board", move |seq| {
+        let state = load_state.clone();
+        async move { Board::shared(&state, seq).await }
     })
-    .into_response())
+    .into_response()
 }
 
 // ---- the doctor's queue -------------------------------------------------------------------------------
@@ -179,68 +98,37 @@ pub struct DoctorPage {
     time_zone: &'static str,
 }
 
-#[derive(Template)]
-#[template(path = "queue/_doctor.html")]
-pub struct DoctorFragment {
-    csrf_token: String,
-    view: DoctorView,
-    room: Option<Assignment>,
-    rooms: Vec<Room>,
-    doctors: Vec<Doctor>,
-    doctor_id: i64,
-}
-
-async fn doctor_fragment(
-    state: &AppState,
-    snapshot: &Snapshot,
-    doctor_id: i64,
-    csrf_token: String,
-) -> AppResult<String> {
-    let zone = state.settings.get().time_zone;
-    let fragment = DoctorFragment {
-        csrf_token,
-        view: snapshot.doctor_view(doctor_id, Timestamp::now(), zone),
-        room: snapshot.room_of(doctor_id).cloned(),
-        rooms: active_rooms(state).await?,
-        doctors: crate::staff::service::active_doctors(&state.db).await?,
-        doctor_id,
-    };
-    Ok(fragment.render()?)
-}
-
 pub async fn doctor(user: Staff<Doctors>, State(state): State<AppState>, layout: Layout) -> AppResult<DoctorPage> {
-    let snapshot = Snapshot::load(&state.db, today(&state)).await?;
+    let board = DoctorBoard::current(&state, user.id).await?;
     Ok(DoctorPage {
-        live: doctor_fragment(&state, &snapshot, user.id, layout.csrf_token.clone()).await?,
+        live: board.render(Some(&layout.csrf_token))?,
         time_zone: state.settings.get().time_zone.name(),
         layout,
     })
 }
 
-pub async fn doctor_events(
-    user: Staff<Doctors>,
-    State(state): State<AppState>,
-    session: Session,
-) -> AppResult<Response> {
-    let csrf_token = csrf::token(&session).await?;
-    let (stream_state, doctor_id) = (state.clone(), user.id);
-    Ok(live::stream(&state, Event::touches_queues, move |delivered| {
-        let (state, csrf_token) = (stream_state.clone(), csrf_token.clone());
-        async move {
-            let seq = delivered.map_or_else(|| state.events.last_seq(), |d| d.seq);
-            let snapshot = Snapshot::shared(&state, seq).await?;
-            let html = doctor_fragment(&state, &snapshot, doctor_id, csrf_token).await?;
-            Ok(vec![Frame::new("queue", html)])
-        }
+pub async fn doctor_events(user: Staff<Doctors>, State(state): State<AppState>) -> Response {
+    let (load_state, doctor_id) = (state.clone(), user.id);
+    live::patched(&state, "queue", move |seq| {
+        let state = load_state.clone();
+        async move { DoctorBoard::shared(&state, doctor_id, seq).await }
     })
-    .into_response())
+    .into_response()
+}
+
+/// The queue page of this user: the doctor's own, or reception's board.
+fn queue_page(user: &StaffUser) -> &'static str {
+    match DoctorScope::of(user) {
+        DoctorScope::Own(_) => "/queue/doctor",
+        DoctorScope::Any => "/queue",
+    }
 }
 
 // ---- changes ------------------------------------------------------------------------------------------
 
-/// After a change committed: tell every screen, then answer the one who made it with their refreshed queue
-/// (htmx) or a message on their page: in the message region of `place`, the part they acted on, or at the
-/// top of the page.
+/// After a change committed: tell every screen (the user's own included: the push redraws what changed),
+/// then answer the one who made it with a message: in the message region of `place`, the part they acted on,
+/// or at the top of the page.
 async fn changed(
     state: &AppState,
     session: &Session,
@@ -251,37 +139,21 @@ async fn changed(
     place: Option<Place>,
 ) -> AppResult<Response> {
     state.events.publish(&state.db, Event::Queue { call }).await;
-    let html = match hx.0 {
-        true => Some(refreshed_queue(state, session, user).await?),
-        false => None,
-    };
-    let back = match user.role {
-        Role::Doctor => "/queue/doctor",
-        _ => "/queue",
-    };
-    match (place, html) {
-        (Some(place), html) => {
-            feedback::answer(session, hx, place, StatusCode::OK, (FlashKind::Success, notice), html).await
+    match (place, hx.0) {
+        (Some(place), _) => {
+            feedback::answer(session, hx, place, StatusCode::OK, (FlashKind::Success, notice), None).await
         }
-        (None, None) => {
+        (None, false) => {
             flash(session, FlashKind::Success, notice).await?;
-            Ok(redirect(hx, back))
+            Ok(redirect(hx, queue_page(user)))
         }
-        (None, Some(html)) => {
-            let notice = Notice { message: notice }.render()?;
-            Ok(Html(format!("{html}{notice}")).into_response())
+        (None, true) => {
+            let mut response = Html(Notice { message: notice }.render()?).into_response();
+            response
+                .headers_mut()
+                .insert("hx-reswap", HeaderValue::from_static("none"));
+            Ok(response)
         }
-    }
-}
-
-/// The user's queue (the board or the doctor's), from the same read the open screens are making for the change
-/// just published, not another one.
-async fn refreshed_queue(state: &AppState, session: &Session, user: &StaffUser) -> AppResult<String> {
-    let snapshot = Snapshot::shared(state, state.events.last_seq()).await?;
-    let csrf_token = csrf::token(session).await?;
-    match user.role {
-        Role::Doctor => doctor_fragment(state, &snapshot, user.id, csrf_token).await,
-        _ => board_fragment(state, &snapshot, csrf_token, None).await,
     }
 }
 
@@ -294,13 +166,13 @@ async fn refused(
     mut layout: Layout,
     hx: HxRequest,
     place: Place,
-    err: QueueError,
+    err: ServiceError,
 ) -> AppResult<Response> {
     let status = match &err {
-        QueueError::Conflict(_) => StatusCode::CONFLICT,
-        QueueError::Invalid(_) => StatusCode::BAD_REQUEST,
-        QueueError::NotFound => StatusCode::NOT_FOUND,
-        QueueError::Forbidden | QueueError::Internal(_) => return Err(err.into()),
+        ServiceError::Stale | ServiceError::Conflict(_) => StatusCode::CONFLICT,
+        ServiceError::Refused(_) => StatusCode::BAD_REQUEST,
+        ServiceError::NotFound => StatusCode::NOT_FOUND,
+        ServiceError::Forbidden | ServiceError::Invalid(_) | ServiceError::Internal(_) => return Err(err.into()),
     };
     if hx.0 {
         return feedback::answer(session, hx, place, status, (FlashKind::Error, err.to_string()), None).await;
@@ -458,12 +330,7 @@ pub async fn walk_in(
     let mut errors = FieldErrors::default();
     let doctor_id = errors.check("queue", form.target());
     let priority = errors.check("priority", parse_priority(&form.priority));
-    let patient = match form.who.as_str() {
-        "new" => form
-            .new_patient(&state.settings.get().matric_regex(), &mut errors)
-            .map(|details| WalkInPatient::New(Box::new(details))),
-        _ => find_registered(&state, &form, &mut errors).await?,
-    };
+    let patient = walk_in_patient(&state, &form, &mut errors).await?;
     let (Some(patient), Some(doctor_id), Some(priority), true) = (patient, doctor_id, priority, errors.is_empty())
     else {
         return invalid_walk_in(&state, layout, form, errors).await;
@@ -472,23 +339,31 @@ pub async fn walk_in(
     match service::walk_in(&state.db, &actor, user.id, patient, doctor_id, priority, today(&state)).await {
         Ok(issued) => {
             let notice = format!("Walk-in added with ticket {}.", issued.code);
-            changed(
-                &state,
-                &session,
-                &user,
-                HxRequest(false),
-                notice,
-                None,
-                Some(form.place()),
-            )
-            .await
+            let place = Some(form.place());
+            changed(&state, &session, &user, HxRequest(false), notice, None, place).await
         }
-        Err(QueueError::Conflict(message) | QueueError::Invalid(message)) => {
+        Err(ServiceError::Conflict(message) | ServiceError::Refused(message)) => {
             errors.add(if form.who == "new" { "surname" } else { "number" }, message);
             invalid_walk_in(&state, layout, form, errors).await
         }
+        // A matric number registered meanwhile: the message beside it.
+        Err(ServiceError::Invalid(taken)) => invalid_walk_in(&state, layout, form, taken).await,
         Err(err) => Err(err.into()),
     }
+}
+
+/// Who the walk-in form is for: a new patient's details, or the registered patient it names.
+async fn walk_in_patient(
+    state: &AppState,
+    form: &WalkInForm,
+    errors: &mut FieldErrors,
+) -> AppResult<Option<WalkInPatient>> {
+    Ok(match form.who.as_str() {
+        "new" => form
+            .new_patient(&state.settings.get().matric_regex(), errors)
+            .map(|details| WalkInPatient::New(Box::new(details))),
+        _ => find_registered(state, form, errors).await?,
+    })
 }
 
 /// The board again with the walk-in form as typed, a message beside each bad field, and their summary in the
@@ -501,8 +376,7 @@ async fn invalid_walk_in(
 ) -> AppResult<Response> {
     let summary = format!("Not added yet. {}", errors.messages().collect::<Vec<_>>().join(" "));
     layout.show_in(form.place(), FlashKind::Error, summary);
-    let page = board_page(state, layout, form, errors).await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    Ok(invalid(board_page(state, layout, form, errors).await?))
 }
 
 /// The registered patient a walk-in is for: the one chosen from the matches, the one whose whole clinic or matric
@@ -605,6 +479,21 @@ pub struct CallNextForm {
     calls_made: String,
 }
 
+/// The doctor whose queue a form acts on: a doctor their own (another's id is refused), anyone else the one
+/// the form names.
+fn chosen_doctor(scope: DoctorScope, asked: &str) -> AppResult<i64> {
+    let asked = match asked.trim() {
+        "" => None,
+        text => Some(required_id(text, "a doctor")?),
+    };
+    if asked.is_some_and(|id| !scope.covers(id)) {
+        return Err(AppError::Forbidden);
+    }
+    scope
+        .choose(asked)
+        .ok_or_else(|| AppError::BadRequest("Choose a doctor.".into()))
+}
+
 pub async fn call_next(
     user: Staff<FrontDeskAndDoctors>,
     State(state): State<AppState>,
@@ -612,12 +501,7 @@ pub async fn call_next(
     hx: HxRequest,
     Form(form): Form<CallNextForm>,
 ) -> AppResult<Response> {
-    let doctor_id = match (user.role, form.doctor_id.trim()) {
-        (Role::Doctor, "") => user.id,
-        (Role::Doctor, id) if id.parse() == Ok(user.id) => user.id,
-        (Role::Doctor, _) => return Err(AppError::Forbidden),
-        (_, id) => required_id(id, "a doctor")?,
-    };
+    let doctor_id = chosen_doctor(user.scope(), &form.doctor_id)?;
     let expected = match form.calls_made.trim() {
         "" => None,
         text => Some(
@@ -625,8 +509,7 @@ pub async fn call_next(
                 .map_err(|_| AppError::BadRequest("Reload the page.".into()))?,
         ),
     };
-    let actor = &user.actor;
-    let called = service::call_next(&state.db, actor, doctor_id, today(&state), expected).await?;
+    let called = service::call_next(&state.db, &user.actor, doctor_id, today(&state), expected).await?;
     let notice = match &called {
         Some(call) => format!("Called {} to {}.", call.code, call.room_name),
         None => "Nobody is waiting.".to_owned(),
@@ -641,6 +524,26 @@ pub struct MoveForm {
     to: String,
 }
 
+/// The move named in the address, if this user may make it: reception only marks that a patient left.
+fn permitted_move(scope: DoctorScope, action: &str) -> AppResult<Move> {
+    let mv = Move::from_path(action).ok_or(AppError::NotFound)?;
+    match (mv, scope) {
+        (Move::Cancel, DoctorScope::Own(_)) => Err(AppError::Forbidden),
+        _ => Ok(mv),
+    }
+}
+
+fn transfer_target(mv: Move, to: &str) -> AppResult<Option<Target>> {
+    if mv != Move::Transfer {
+        return Ok(None);
+    }
+    Ok(match to.trim() {
+        "" => None,
+        "general" => Some(Target::General),
+        id => Some(Target::Doctor(required_id(id, "a doctor")?)),
+    })
+}
+
 pub async fn move_ticket(
     user: Staff<FrontDeskAndDoctors>,
     State(state): State<AppState>,
@@ -650,35 +553,25 @@ pub async fn move_ticket(
     Form(form): Form<MoveForm>,
 ) -> AppResult<Response> {
     let ticket_id = parse_id(&id).ok_or(AppError::NotFound)?;
-    let mv = Move::from_path(&action).ok_or(AppError::NotFound)?;
-    if mv == Move::Cancel && user.role == Role::Doctor {
-        return Err(AppError::Forbidden);
-    }
-    let transfer_to = match (mv, form.to.trim()) {
-        (Move::Transfer, "general") => Some(Target::General),
-        (Move::Transfer, "") => None,
-        (Move::Transfer, id) => Some(Target::Doctor(required_id(id, "a doctor")?)),
-        _ => None,
-    };
+    let mv = permitted_move(user.scope(), &action)?;
     let request = MoveRequest {
         ticket_id,
         mv,
-        doctor_only: (user.role == Role::Doctor).then_some(user.id),
-        transfer_to,
+        scope: user.scope(),
+        transfer_to: transfer_target(mv, &form.to)?,
         skip_places: state.settings.get().queue_skip_places,
     };
-    let actor = &user.actor;
-    let moved = service::move_ticket(&state.db, actor, &request).await?;
+    let moved = service::move_ticket(&state.db, &user.actor, &request).await?;
     let notice = mv.done_message(&moved.code);
     changed(&state, &session, &user, hx, notice, moved.call, None).await
 }
 
 impl Ticket {
-    /// What staff are asked before taking the ticket out of the queue: "no-show", or "cancel" (the patient left).
-    pub fn confirm_move(&self, action: &str) -> Confirmation {
+    /// What staff are asked before taking the ticket out of the queue: a no-show, or "left" (the patient left).
+    pub fn confirm_move(&self, mv: Move) -> Confirmation {
         let (code, name) = (&self.code, &self.patient_name);
-        let (question, detail, button) = match action {
-            "no-show" => (
+        let (question, detail, button) = match mv {
+            Move::NoShow => (
                 format!("Mark {code} as a no-show?"),
                 format!("{name} ({code}) leaves the queue, recorded as not there when called."),
                 format!("Mark {code} as no-show"),
@@ -690,12 +583,21 @@ impl Ticket {
             ),
         };
         Confirmation {
-            action: format!("/queue/tickets/{}/{action}", self.id),
+            action: format!("/queue/tickets/{}/{}", self.id, mv.path()),
             question,
             detail,
             button,
         }
     }
+}
+
+/// A ticket this user may act on (a doctor: one in their own queue), read outside any change.
+async fn ticket_for(state: &AppState, scope: DoctorScope, ticket_id: i64) -> AppResult<Ticket> {
+    let ticket = service::ticket(&state.db, ticket_id).await?.ok_or(AppError::NotFound)?;
+    if !scope.covers_maybe(ticket.doctor_id) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(ticket)
 }
 
 /// The confirmation page of a no-show or "left", for browsers without JavaScript.
@@ -706,20 +608,53 @@ pub async fn confirm_move(
     layout: Layout,
 ) -> AppResult<ConfirmPage> {
     let ticket_id = parse_id(&id).ok_or(AppError::NotFound)?;
-    let mv = Move::from_path(&action)
-        .filter(|mv| matches!(mv, Move::NoShow | Move::Cancel))
-        .ok_or(AppError::NotFound)?;
-    if mv == Move::Cancel && user.role == Role::Doctor {
-        return Err(AppError::Forbidden);
+    let mv = permitted_move(user.scope(), &action)?;
+    if !matches!(mv, Move::NoShow | Move::Cancel) {
+        return Err(AppError::NotFound);
     }
-    let mut tx = state.db.pool().begin().await?;
-    let ticket = repo::ticket_in(&mut tx, ticket_id).await?.ok_or(AppError::NotFound)?;
-    tx.rollback().await?;
-    let back = match user.role {
-        Role::Doctor => "/queue/doctor",
-        _ => "/queue",
-    };
-    Ok(ConfirmPage::new(layout, ticket.confirm_move(&action), back))
+    let ticket = ticket_for(&state, user.scope(), ticket_id).await?;
+    Ok(ConfirmPage::new(layout, ticket.confirm_move(mv), queue_page(&user)))
+}
+
+/// A ticket's page: what it is and the moves it allows. Without JavaScript the board's "Actions" link opens it;
+/// with it, its fragment fills the board's dialog.
+#[derive(Template, WebTemplate)]
+#[template(path = "queue/ticket.html")]
+pub struct TicketPage {
+    layout: Layout,
+    code: String,
+    menu: String,
+    back: &'static str,
+}
+
+pub async fn ticket(
+    user: Staff<FrontDeskAndDoctors>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    hx: HxRequest,
+    layout: Layout,
+) -> AppResult<Response> {
+    let ticket = ticket_for(&state, user.scope(), id).await?;
+    let doctors = crate::staff::service::active_doctors(&state.db).await?;
+    let menu = TicketMenu {
+        t: &ticket,
+        zone: state.settings.get().time_zone,
+        doctors: &doctors,
+        can_cancel: user.scope() == DoctorScope::Any,
+        csrf_token: Some(&layout.csrf_token),
+    }
+    .render()?;
+    if hx.0 {
+        return Ok(Html(menu).into_response());
+    }
+    let (code, back) = (ticket.code.clone(), queue_page(&user));
+    Ok(TicketPage {
+        layout,
+        code,
+        menu,
+        back,
+    }
+    .into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -738,13 +673,13 @@ pub async fn choose_room(
     hx: HxRequest,
     Form(form): Form<RoomChoice>,
 ) -> AppResult<Response> {
-    let doctor_id = match user.role {
-        Role::Doctor => user.id,
-        _ => required_id(&form.doctor_id, "a doctor")?,
+    // A doctor chooses their own room, whatever the form says.
+    let doctor_id = match user.scope() {
+        DoctorScope::Own(id) => id,
+        DoctorScope::Any => required_id(&form.doctor_id, "a doctor")?,
     };
     let room_id = required_id(&form.room_id, "a room")?;
-    let actor = &user.actor;
-    service::assign_room(&state.db, actor, today(&state), doctor_id, room_id).await?;
+    service::assign_room(&state.db, &user.actor, today(&state), doctor_id, room_id).await?;
     changed(&state, &session, &user, hx, "Room saved for today.".into(), None, None).await
 }
 
@@ -793,10 +728,11 @@ pub async fn add_room(
     let actor = admin.actor_with_form(&form.form_id)?;
     match service::save_room(&state.db, &actor, None, &form).await {
         Ok(_) => {
+            state.events.publish(&state.db, Event::Queue { call: None }).await;
             flash(&session, FlashKind::Success, "Room added.").await?;
             Ok(redirect(HxRequest(false), "/admin/rooms"))
         }
-        Err(SaveRoomError::Invalid(errors)) => {
+        Err(ServiceError::Invalid(errors)) => {
             let page = RoomsPage {
                 layout,
                 rooms: repo::rooms(&state.db).await?,
@@ -804,9 +740,9 @@ pub async fn add_room(
                 errors,
                 editing: None,
             };
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            Ok(invalid(page))
         }
-        Err(SaveRoomError::Queue(err)) => Err(err.into()),
+        Err(err) => Err(err.into()),
     }
 }
 
@@ -826,7 +762,7 @@ pub async fn update_room(
             flash(&session, FlashKind::Success, "Room saved.").await?;
             Ok(redirect(HxRequest(false), "/admin/rooms"))
         }
-        Err(SaveRoomError::Invalid(errors)) => {
+        Err(ServiceError::Invalid(errors)) => {
             let page = RoomsPage {
                 layout,
                 rooms: repo::rooms(&state.db).await?,
@@ -834,8 +770,8 @@ pub async fn update_room(
                 errors: FieldErrors::default(),
                 editing: Some((id, form, errors)),
             };
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            Ok(invalid(page))
         }
-        Err(SaveRoomError::Queue(err)) => Err(err.into()),
+        Err(err) => Err(err.into()),
     }
 }

@@ -2,6 +2,8 @@
 //! board and the doctor's queue change live, the waiting-room display announces calls, and a patient follows
 //! their own place on their phone.
 
+pub mod appointments;
+pub mod board;
 pub mod display;
 pub mod handlers;
 pub mod model;
@@ -17,12 +19,14 @@ use axum::routing::{get, post};
 use crate::state::AppState;
 use crate::web::live::Shared;
 
-/// What the live pages compute once per queue change and share: today's queue read from the database, and
-/// the display's rendered tiles per filter.
+/// What the live pages compute once per queue change and share: today's queue read from the database, the
+/// display's rendered tiles per filter, and reception's board and each doctor's queue rendered ticket by ticket.
 #[derive(Clone, Default)]
 pub struct LiveCaches {
     snapshots: Shared<Arc<views::Snapshot>>,
     renders: Shared<Arc<str>>,
+    boards: Shared<Arc<board::Board>>,
+    doctor_boards: Shared<Arc<board::DoctorBoard>>,
 }
 
 /// The waiting-room display: no login.
@@ -43,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .route("/queue/walk-ins/matches", get(handlers::walk_in_matches))
         .route("/queue/call-next", post(handlers::call_next))
         .route("/queue/room", post(handlers::choose_room))
+        .route("/queue/tickets/{id}", get(handlers::ticket))
         .route(
             "/queue/tickets/{id}/{action}",
             get(handlers::confirm_move).post(handlers::move_ticket),

@@ -93,6 +93,24 @@ impl Move {
         })
     }
 
+    /// The last part of the move's address: `/queue/tickets/7/no-show`.
+    pub fn path(self) -> &'static str {
+        match self {
+            Move::Recall => "recall",
+            Move::Skip => "skip",
+            Move::Start => "start",
+            Move::Complete => "complete",
+            Move::NoShow => "no-show",
+            Move::Cancel => "cancel",
+            Move::Transfer => "transfer",
+        }
+    }
+
+    /// Whether a ticket that is `status` may make this move.
+    pub fn allowed(self, status: TicketStatus) -> bool {
+        self.allowed_from().contains(&status)
+    }
+
     /// What the page says after the move.
     pub fn done_message(self, code: &str) -> String {
         format!("Ticket {code} {}.", self.past_tense())
@@ -400,6 +418,8 @@ mod tests {
             "Ticket A-001 is done now, so it can't be started. The queue has been refreshed."
         );
         assert_eq!(Move::from_path("no-show"), Some(Move::NoShow));
+        assert_eq!(Move::from_path(Move::NoShow.path()), Some(Move::NoShow));
+        assert!(Move::Start.allowed(TicketStatus::Called) && !Move::Start.allowed(TicketStatus::Waiting));
         assert_eq!(Move::from_path("delete"), None);
         assert_eq!(Move::Skip.done_message("A-002"), "Ticket A-002 skipped.");
     }

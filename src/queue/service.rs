@@ -1,6 +1,7 @@
 //! Queue operations, each one transaction with its audit row: check-in, walk-ins, call next, the moves of a
 //! ticket, rooms and where doctors work. Callers publish the change after these return (after commit).
 
+use super::appointments;
 use super::model::{
     GENERAL_PREFIX, Move, Priority, TicketStatus, calls_sequence, order_after_skip, parse_room_code, parse_room_name,
     ticket_code, ticket_sequence,
@@ -12,61 +13,12 @@ use crate::db::once::Claim;
 use crate::db::sequence;
 use crate::db::{Date, Db, Timestamp, Tx, is_unique_violation, violated_unique_index};
 use crate::error::ServiceError;
-use crate::identity::Actor;
+use crate::identity::{Actor, DoctorScope};
 use crate::patients::model::PatientDetails;
 use crate::patients::repo::PortalAccess;
 use crate::patients::service::insert_in;
 use crate::scheduling::model::AppointmentStatus;
-use crate::scheduling::repo as scheduling_repo;
 use crate::validation::FieldErrors;
-use crate::web::AppError;
-
-#[derive(Debug, thiserror::Error)]
-pub enum QueueError {
-    #[error("No such ticket, appointment, patient, doctor or room.")]
-    NotFound,
-    #[error("forbidden")]
-    Forbidden,
-    /// Someone else changed it first, or the form was stale.
-    #[error("{0}")]
-    Conflict(String),
-    /// A request the clinic's rules refuse.
-    #[error("{0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-}
-
-impl From<sqlx::Error> for QueueError {
-    fn from(err: sqlx::Error) -> Self {
-        QueueError::Internal(err.into())
-    }
-}
-
-impl From<ServiceError> for QueueError {
-    fn from(err: ServiceError) -> Self {
-        match err {
-            ServiceError::Invalid(errors) => QueueError::Conflict(errors.messages().collect::<Vec<_>>().join(" ")),
-            ServiceError::Stale | ServiceError::Conflict(_) => QueueError::Conflict(err.to_string()),
-            ServiceError::Refused(message) => QueueError::Invalid(message),
-            ServiceError::NotFound => QueueError::NotFound,
-            ServiceError::Forbidden => QueueError::Forbidden,
-            ServiceError::Internal(err) => QueueError::Internal(err),
-        }
-    }
-}
-
-impl From<QueueError> for AppError {
-    fn from(err: QueueError) -> Self {
-        match err {
-            QueueError::NotFound => AppError::NotFound,
-            QueueError::Forbidden => AppError::Forbidden,
-            QueueError::Conflict(message) => AppError::Conflict(message),
-            QueueError::Invalid(message) => AppError::BadRequest(message),
-            QueueError::Internal(err) => AppError::Internal(err),
-        }
-    }
-}
 
 /// A ticket just issued.
 #[derive(Clone, Debug)]
@@ -85,19 +37,19 @@ pub async fn check_in(
     appointment_id: i64,
     priority: Priority,
     today: Date,
-) -> Result<Issued, QueueError> {
+) -> Result<Issued, ServiceError> {
     let mut tx = db.begin_write().await?;
-    let appointment = scheduling_repo::appointment_in(&mut tx, appointment_id)
+    let appointment = appointments::appointment_in(&mut tx, appointment_id)
         .await?
-        .ok_or(QueueError::NotFound)?;
+        .ok_or(ServiceError::NotFound)?;
     if appointment.day != today {
-        return Err(QueueError::Invalid(format!(
+        return Err(ServiceError::Refused(format!(
             "This appointment is on {}, not today; only today's appointments can be checked in.",
             appointment.day
         )));
     }
     if appointment.status != AppointmentStatus::Booked {
-        return Err(QueueError::Conflict(format!(
+        return Err(ServiceError::Conflict(format!(
             "This appointment is {}, so it can't be checked in.",
             appointment.status.label().to_lowercase()
         )));
@@ -111,16 +63,15 @@ pub async fn check_in(
         staff_id,
     };
     let issued = issue(&mut tx, today, &new).await?;
-    if !scheduling_repo::change_status(
+    if !appointments::change_status(
         &mut tx,
         appointment.id,
         AppointmentStatus::Booked,
         AppointmentStatus::CheckedIn,
-        "",
     )
     .await?
     {
-        return Err(QueueError::Conflict(
+        return Err(ServiceError::Conflict(
             "This appointment was just checked in by someone else.".into(),
         ));
     }
@@ -153,10 +104,12 @@ pub async fn walk_in(
     doctor_id: Option<i64>,
     priority: Priority,
     today: Date,
-) -> Result<Issued, QueueError> {
+) -> Result<Issued, ServiceError> {
     let mut tx = db.begin_write().await?;
     if let Claim::Done(ticket_id) = actor.claim_form(&mut tx, WALK_IN).await? {
-        let ticket = repo::ticket_in(&mut tx, ticket_id).await?.ok_or(QueueError::NotFound)?;
+        let ticket = repo::ticket_in(&mut tx, ticket_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
         return Ok(Issued {
             id: ticket.id,
             code: ticket.code,
@@ -166,14 +119,14 @@ pub async fn walk_in(
     if let Some(id) = doctor_id
         && !repo::is_active_doctor(&mut tx, id).await?
     {
-        return Err(QueueError::Invalid(
+        return Err(ServiceError::Refused(
             "Choose a doctor who is working, or the general queue.".into(),
         ));
     }
     let patient_id = match patient {
         WalkInPatient::Existing(id) => {
             if !crate::patients::service::lock_active(&mut tx, id).await? {
-                return Err(QueueError::NotFound);
+                return Err(ServiceError::NotFound);
             }
             id
         }
@@ -223,7 +176,7 @@ struct Waiting {
 
 /// Numbers and inserts a waiting ticket. The code's prefix is the room of the doctor (or the general
 /// queue's), and its number comes from the day's counter for that prefix, advanced atomically.
-async fn issue(tx: &mut Tx, today: Date, new: &Waiting) -> Result<Issued, QueueError> {
+async fn issue(tx: &mut Tx, today: Date, new: &Waiting) -> Result<Issued, ServiceError> {
     repo::close_stale(tx, today, Some(new.patient_id)).await?;
     if let Some(open) = repo::open_ticket_of(tx, new.patient_id).await? {
         return Err(already_holds(&open));
@@ -251,15 +204,15 @@ async fn issue(tx: &mut Tx, today: Date, new: &Waiting) -> Result<Issued, QueueE
             code,
             patient_id: new.patient_id,
         }),
-        Err(err) if is_unique_violation(&err) => Err(QueueError::Conflict(
+        Err(err) if is_unique_violation(&err) => Err(ServiceError::Conflict(
             "This patient was given a ticket a moment ago; the queue has been refreshed.".into(),
         )),
         Err(err) => Err(err.into()),
     }
 }
 
-fn already_holds(open: &Ticket) -> QueueError {
-    QueueError::Conflict(format!(
+fn already_holds(open: &Ticket) -> ServiceError {
+    ServiceError::Conflict(format!(
         "{} already holds ticket {} ({}). A patient can hold one open ticket at a time.",
         open.patient_name,
         open.code,
@@ -278,17 +231,17 @@ pub async fn call_next(
     doctor_id: i64,
     today: Date,
     expected_calls: Option<i64>,
-) -> Result<Option<Call>, QueueError> {
+) -> Result<Option<Call>, ServiceError> {
     let mut tx = db.begin_write().await?;
     // One doctor's calls one at a time (on PostgreSQL too), so the stale-click check below holds.
     if !crate::staff::service::lock_doctor(&mut tx, doctor_id).await? {
-        return Err(QueueError::NotFound);
+        return Err(ServiceError::NotFound);
     }
     let room = repo::assignment_of(&mut tx, today, doctor_id).await?.ok_or_else(|| {
-        QueueError::Invalid("Choose the room you are working in today before calling patients.".into())
+        ServiceError::Refused("Choose the room you are working in today before calling patients.".into())
     })?;
     if let Some(waiting) = repo::called_by(&mut tx, today, doctor_id).await? {
-        return Err(QueueError::Conflict(format!(
+        return Err(ServiceError::Conflict(format!(
             "{waiting} is still called to {}. Start, call again, skip or mark them no-show before calling the next \
              patient.",
             room.room_name
@@ -296,7 +249,7 @@ pub async fn call_next(
     }
     let calls = sequence::next(&mut tx, &calls_sequence(&today.to_string(), doctor_id)).await?;
     if expected_calls.is_some_and(|expected| calls != expected + 1) {
-        return Err(QueueError::Conflict(
+        return Err(ServiceError::Conflict(
             "A patient was just called from this queue (a second click or another window); the queue has been \
              refreshed."
                 .into(),
@@ -307,7 +260,7 @@ pub async fn call_next(
             return Ok(None);
         };
         if repo::claim_for_call(&mut tx, id, doctor_id, room.room_id).await? {
-            break repo::ticket_in(&mut tx, id).await?.ok_or(QueueError::NotFound)?;
+            break repo::ticket_in(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
         }
     };
     let entry = AuditEntry::new("ticket.call")
@@ -337,8 +290,8 @@ pub enum Target {
 pub struct MoveRequest {
     pub ticket_id: i64,
     pub mv: Move,
-    /// For a doctor: their id; they may only move tickets in their own queue.
-    pub doctor_only: Option<i64>,
+    /// Whose tickets the user may move: a doctor only those in their own queue.
+    pub scope: DoctorScope,
     pub transfer_to: Option<Target>,
     pub skip_places: i64,
 }
@@ -349,24 +302,24 @@ pub struct Moved {
     pub call: Option<Call>,
 }
 
-pub async fn move_ticket(db: &Db, actor: &Actor, request: &MoveRequest) -> Result<Moved, QueueError> {
+pub async fn move_ticket(db: &Db, actor: &Actor, request: &MoveRequest) -> Result<Moved, ServiceError> {
     let mut tx = db.begin_write().await?;
     let ticket = repo::ticket_in(&mut tx, request.ticket_id)
         .await?
-        .ok_or(QueueError::NotFound)?;
-    if let Some(doctor) = request.doctor_only
-        && ticket.doctor_id != Some(doctor)
-    {
-        return Err(QueueError::Forbidden);
+        .ok_or(ServiceError::NotFound)?;
+    if !request.scope.covers_maybe(ticket.doctor_id) {
+        return Err(ServiceError::Forbidden);
     }
     let mv = request.mv;
-    if !mv.allowed_from().contains(&ticket.status) {
-        return Err(QueueError::Conflict(mv.refusal(&ticket.code, ticket.status)));
+    if !ticket.can(mv) {
+        return Err(ServiceError::Conflict(mv.refusal(&ticket.code, ticket.status)));
     }
     let (fields, detail) = move_fields(&mut tx, &ticket, request).await?;
     if !repo::move_ticket(&mut tx, ticket.id, mv.allowed_from(), mv.result(), &fields).await? {
-        let now = repo::ticket_in(&mut tx, ticket.id).await?.ok_or(QueueError::NotFound)?;
-        return Err(QueueError::Conflict(mv.refusal(&ticket.code, now.status)));
+        let now = repo::ticket_in(&mut tx, ticket.id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        return Err(ServiceError::Conflict(mv.refusal(&ticket.code, now.status)));
     }
     if let Some(appointment_id) = ticket.appointment_id {
         sync_appointment(&mut tx, appointment_id, mv).await?;
@@ -402,7 +355,7 @@ async fn move_fields(
     tx: &mut Tx,
     ticket: &Ticket,
     request: &MoveRequest,
-) -> Result<(MoveFields, Option<String>), QueueError> {
+) -> Result<(MoveFields, Option<String>), ServiceError> {
     let mut fields = MoveFields::default();
     let mut detail = None;
     match request.mv {
@@ -418,18 +371,18 @@ async fn move_fields(
         Move::Transfer => {
             let target = request
                 .transfer_to
-                .ok_or_else(|| QueueError::Invalid("Choose the queue to transfer the ticket to.".into()))?;
+                .ok_or_else(|| ServiceError::Refused("Choose the queue to transfer the ticket to.".into()))?;
             let doctor_id = match target {
                 Target::General => None,
                 Target::Doctor(id) => {
                     if !repo::is_active_doctor(tx, id).await? {
-                        return Err(QueueError::Invalid("Choose a doctor who is working.".into()));
+                        return Err(ServiceError::Refused("Choose a doctor who is working.".into()));
                     }
                     Some(id)
                 }
             };
             if doctor_id == ticket.doctor_id && ticket.status == TicketStatus::Waiting {
-                return Err(QueueError::Invalid("The ticket is already in that queue.".into()));
+                return Err(ServiceError::Refused("The ticket is already in that queue.".into()));
             }
             fields.doctor_id = Some(doctor_id);
             detail = Some(match doctor_id {
@@ -452,23 +405,29 @@ async fn sync_appointment(tx: &mut Tx, appointment_id: i64, mv: Move) -> Result<
         Move::Cancel => (CheckedIn, Booked),
         Move::Recall | Move::Skip | Move::Transfer => return Ok(()),
     };
-    scheduling_repo::change_status(tx, appointment_id, from, to, "").await?;
+    appointments::change_status(tx, appointment_id, from, to).await?;
     Ok(())
 }
 
 /// Puts a doctor in a room for today.
-pub async fn assign_room(db: &Db, actor: &Actor, today: Date, doctor_id: i64, room_id: i64) -> Result<(), QueueError> {
+pub async fn assign_room(
+    db: &Db,
+    actor: &Actor,
+    today: Date,
+    doctor_id: i64,
+    room_id: i64,
+) -> Result<(), ServiceError> {
     let mut tx = db.begin_write().await?;
     if !repo::is_active_doctor(&mut tx, doctor_id).await? {
-        return Err(QueueError::NotFound);
+        return Err(ServiceError::NotFound);
     }
     if !repo::is_active_room(&mut tx, room_id).await? {
-        return Err(QueueError::Invalid("Choose one of the clinic's rooms.".into()));
+        return Err(ServiceError::Refused("Choose one of the clinic's rooms.".into()));
     }
     match repo::assign_room(&mut tx, today, doctor_id, room_id).await {
         Ok(()) => {}
         Err(err) if is_unique_violation(&err) => {
-            return Err(QueueError::Conflict(
+            return Err(ServiceError::Conflict(
                 "Another doctor is working in that room today. Choose another room.".into(),
             ));
         }
@@ -512,11 +471,11 @@ const ADD_ROOM: &str = "room.create";
 
 /// Adds a room (`None` for a new one) or changes one. The unique indexes decide whether a name or code is
 /// taken, so two admins adding the same room at once can't both succeed.
-pub async fn save_room(db: &Db, actor: &Actor, id: Option<i64>, form: &RoomForm) -> Result<i64, SaveRoomError> {
-    let (name, code) = form.validate().map_err(SaveRoomError::Invalid)?;
-    let mut tx = db.begin_write().await.map_err(QueueError::from)?;
+pub async fn save_room(db: &Db, actor: &Actor, id: Option<i64>, form: &RoomForm) -> Result<i64, ServiceError> {
+    let (name, code) = form.validate().map_err(ServiceError::Invalid)?;
+    let mut tx = db.begin_write().await?;
     let is_new = id.is_none();
-    if is_new && let Claim::Done(id) = actor.claim_form(&mut tx, ADD_ROOM).await.map_err(QueueError::from)? {
+    if is_new && let Claim::Done(id) = actor.claim_form(&mut tx, ADD_ROOM).await? {
         return Ok(id);
     }
     let saved = match id {
@@ -527,9 +486,9 @@ pub async fn save_room(db: &Db, actor: &Actor, id: Option<i64>, form: &RoomForm)
     };
     let id = match saved {
         Ok(Some(id)) => id,
-        Ok(None) => return Err(QueueError::NotFound.into()),
+        Ok(None) => return Err(ServiceError::NotFound),
         Err(err) => {
-            return Err(taken_room_field(&err).map_or_else(|| QueueError::from(err).into(), SaveRoomError::Invalid));
+            return Err(taken_room_field(&err).map_or_else(|| ServiceError::from(err), ServiceError::Invalid));
         }
     };
     let (action, state) = match (is_new, form.active.is_some()) {
@@ -540,14 +499,11 @@ pub async fn save_room(db: &Db, actor: &Actor, id: Option<i64>, form: &RoomForm)
     let entry = AuditEntry::new(action)
         .record("room", id)
         .detail(format!("{name} ({code}){state}"));
-    audit::record(&mut tx, actor, entry).await.map_err(QueueError::from)?;
+    audit::record(&mut tx, actor, entry).await?;
     if is_new {
-        actor
-            .complete_form(&mut tx, ADD_ROOM, id)
-            .await
-            .map_err(QueueError::from)?;
+        actor.complete_form(&mut tx, ADD_ROOM, id).await?;
     }
-    tx.commit().await.map_err(QueueError::from)?;
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -563,12 +519,9 @@ fn taken_room_field(err: &sqlx::Error) -> Option<FieldErrors> {
     Some(errors)
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum SaveRoomError {
-    #[error("the form has errors")]
-    Invalid(FieldErrors),
-    #[error(transparent)]
-    Queue(#[from] QueueError),
+/// One ticket, read outside any change (a page about it).
+pub async fn ticket(db: &Db, id: i64) -> Result<Option<Ticket>, ServiceError> {
+    Ok(repo::ticket(db, id).await?)
 }
 
 /// Closes tickets left open on earlier days (the end-of-day sweep; check-in also does it for its patient).

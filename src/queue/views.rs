@@ -5,15 +5,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono_tz::Tz;
-
 use super::model::{
-    DayStats, Priority, Queued, TicketStatus, calls_doctor, calls_prefix, estimated_wait_minutes, minutes,
-    places_ahead, rolling_median,
+    DayStats, Move, Priority, Queued, TicketStatus, calls_doctor, calls_prefix, estimated_wait_minutes, places_ahead,
+    rolling_median,
 };
 use super::repo::{self, Assignment, Ticket};
-use crate::db::{Date, Db, Timestamp, sequence};
-use crate::scheduling::picker::time_of;
+use crate::db::{Date, Db, sequence};
 use crate::state::AppState;
 use crate::web::AppResult;
 
@@ -62,6 +59,19 @@ impl Snapshot {
             .await
     }
 
+    /// The snapshot of today for a page view: the shared one, unless it is older than `board::MAX_AGE`.
+    pub async fn fresh(state: &AppState, seq: u64) -> AppResult<Arc<Snapshot>> {
+        let day = Date(state.settings.get().today());
+        let db = state.db.clone();
+        let load = || async move { Snapshot::load(&db, day).await.map(Arc::new) };
+        let max_age = super::board::MAX_AGE;
+        state
+            .queue
+            .snapshots
+            .get_within(&day.to_string(), seq, max_age, load)
+            .await
+    }
+
     pub fn room_of(&self, doctor_id: i64) -> Option<&Assignment> {
         self.assignments.iter().find(|a| a.doctor_id == doctor_id)
     }
@@ -104,27 +114,14 @@ impl Snapshot {
     }
 }
 
-/// A ticket as a board lists it.
-pub struct Line {
-    pub ticket: Ticket,
-    /// Minutes since check-in, for open tickets.
-    pub waiting_minutes: i64,
-    pub appointment_time: Option<String>,
-    pub checked_in: String,
-}
-
-impl Line {
-    fn new(ticket: &Ticket, now: Timestamp, zone: Tz) -> Line {
-        Line {
-            ticket: ticket.clone(),
-            waiting_minutes: minutes(now.0 - ticket.checked_in_at.0).max(0),
-            appointment_time: ticket.appointment_at.map(|at| time_of(at, zone)),
-            checked_in: time_of(ticket.checked_in_at, zone),
-        }
+impl Ticket {
+    /// Whether the ticket, in its status now, allows the move: what templates ask instead of reading the status.
+    pub fn can(&self, mv: Move) -> bool {
+        mv.allowed(self.status)
     }
 
     pub fn priority_class(&self) -> &'static str {
-        match self.ticket.priority {
+        match self.priority {
             Priority::Emergency => "priority priority-emergency",
             Priority::Urgent => "priority priority-urgent",
             Priority::Normal => "priority",
@@ -138,7 +135,7 @@ pub struct Column {
     pub title: String,
     pub room: Option<String>,
     /// With the doctor and called first, then waiting in queue order.
-    pub lines: Vec<Line>,
+    pub tickets: Vec<Ticket>,
     pub stats: DayStats,
     pub calls_made: i64,
 }
@@ -154,15 +151,15 @@ impl Column {
 
 impl Snapshot {
     /// Reception's board: the general queue, then each doctor's.
-    pub fn columns(&self, now: Timestamp, zone: Tz) -> Vec<Column> {
-        let mut columns = vec![self.column(None, "General queue".to_owned(), now, zone)];
+    pub fn columns(&self) -> Vec<Column> {
+        let mut columns = vec![self.column(None, "General queue".to_owned())];
         for (id, name) in self.doctors() {
-            columns.push(self.column(Some(id), name, now, zone));
+            columns.push(self.column(Some(id), name));
         }
         columns
     }
 
-    pub fn column(&self, doctor_id: Option<i64>, title: String, now: Timestamp, zone: Tz) -> Column {
+    pub fn column(&self, doctor_id: Option<i64>, title: String) -> Column {
         let mine: Vec<&Ticket> = self.tickets.iter().filter(|t| t.doctor_id == doctor_id).collect();
         let rank = |t: &&Ticket| match t.status {
             TicketStatus::WithDoctor => 0,
@@ -176,7 +173,7 @@ impl Snapshot {
             doctor_id,
             title,
             room: doctor_id.and_then(|id| self.room_of(id)).map(|a| a.room_name.clone()),
-            lines: open.into_iter().map(|t| Line::new(t, now, zone)).collect(),
+            tickets: open.into_iter().cloned().collect(),
             stats: DayStats::of(mine.iter().map(|t| t.times())),
             calls_made: doctor_id.and_then(|id| self.calls.get(&id)).copied().unwrap_or(0),
         }
@@ -189,22 +186,21 @@ impl Snapshot {
 
     /// A doctor's own view: their tickets in the room (called, with them) and what "call next" will take from,
     /// their queue and the general queue, in order.
-    pub fn doctor_view(&self, doctor_id: i64, now: Timestamp, zone: Tz) -> DoctorView {
+    pub fn doctor_view(&self, doctor_id: i64) -> DoctorView {
         let current = self
             .tickets
             .iter()
             .filter(|t| {
                 t.doctor_id == Some(doctor_id) && matches!(t.status, TicketStatus::Called | TicketStatus::WithDoctor)
             })
-            .map(|t| Line::new(t, now, zone))
+            .cloned()
             .collect();
-        let waiting = self
+        let waiting: Vec<&Ticket> = self
             .tickets
             .iter()
             .filter(|t| t.status == TicketStatus::Waiting && (t.doctor_id == Some(doctor_id) || t.doctor_id.is_none()))
-            .map(|t| Line::new(t, now, zone))
             .collect();
-        let column = self.column(Some(doctor_id), String::new(), now, zone);
+        let column = self.column(Some(doctor_id), String::new());
         let awaited = self
             .tickets
             .iter()
@@ -212,7 +208,8 @@ impl Snapshot {
             .map(|t| t.code.clone());
         DoctorView {
             current,
-            waiting,
+            waiting_total: waiting.len(),
+            waiting: waiting.into_iter().take(WAITING_SHOWN).cloned().collect(),
             stats: column.stats,
             calls_made: column.calls_made,
             awaited,
@@ -309,13 +306,26 @@ impl Snapshot {
 }
 
 pub struct DoctorView {
-    pub current: Vec<Line>,
+    pub current: Vec<Ticket>,
     /// The ticket called and not yet started: "call next" waits for it (one current call per room).
     pub awaited: Option<String>,
-    pub waiting: Vec<Line>,
+    /// The first [`WAITING_SHOWN`] tickets "call next" takes from, in order.
+    pub waiting: Vec<Ticket>,
+    /// How many wait in all.
+    pub waiting_total: usize,
     pub stats: DayStats,
     pub calls_made: i64,
 }
+
+impl DoctorView {
+    /// How many wait after the ones shown.
+    pub fn waiting_more(&self) -> usize {
+        self.waiting_total - self.waiting.len()
+    }
+}
+
+/// How many waiting tickets the doctor's page lists: the next ones matter, the long tail is a count.
+pub const WAITING_SHOWN: usize = 50;
 
 /// How many tickets the display shows as called now, and as next.
 const CALLING_TILES: usize = 4;
@@ -369,6 +379,25 @@ pub struct Tiles {
     pub next: Vec<Tile>,
 }
 
+impl Place {
+    pub fn is_called(&self) -> bool {
+        self.status == TicketStatus::Called
+    }
+
+    pub fn is_with_doctor(&self) -> bool {
+        self.status == TicketStatus::WithDoctor
+    }
+
+    pub fn is_waiting(&self) -> bool {
+        self.status == TicketStatus::Waiting
+    }
+
+    /// Waiting with nobody ahead.
+    pub fn is_next(&self) -> bool {
+        self.is_waiting() && self.ahead == 0
+    }
+}
+
 /// A patient's own ticket.
 pub struct Place {
     pub code: String,
@@ -377,4 +406,185 @@ pub struct Place {
     pub wait_minutes: i64,
     pub room: Option<String>,
     pub doctor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::db::Timestamp;
+
+    fn day() -> Date {
+        Date(NaiveDate::from_ymd_opt(2026, 11, 23).unwrap())
+    }
+
+    /// A ticket of doctor `doctor` (the general queue with `None`), in queue order by `id`.
+    fn ticket(id: i64, doctor: Option<i64>, status: TicketStatus) -> Ticket {
+        let minute = |m: i64| Timestamp(1_700_000_000_000 + m * 60_000);
+        let room = doctor.filter(|_| matches!(status, TicketStatus::Called | TicketStatus::WithDoctor));
+        Ticket {
+            id,
+            day: day(),
+            code: format!("X-{id:03}"),
+            patient_id: 100 + id,
+            patient_name: format!("Patient {id}"),
+            clinic_number: format!("CL{id}"),
+            appointment_id: None,
+            appointment_at: None,
+            doctor_id: doctor,
+            doctor_name: doctor.map(|d| match d {
+                7 => "Dr Zed".to_owned(),
+                8 => "Dr Abe".to_owned(),
+                _ => format!("Dr {d}"),
+            }),
+            room_id: room,
+            room_name: room.map(|r| format!("Room {r}")),
+            priority: Priority::Normal,
+            order_at: minute(id),
+            status,
+            skips: 0,
+            calls: i64::from(status != TicketStatus::Waiting),
+            checked_in_at: minute(id),
+            called_at: (status != TicketStatus::Waiting).then(|| minute(id + 5)),
+            last_called_at: (status != TicketStatus::Waiting).then(|| minute(id + 5)),
+            started_at: None,
+            finished_at: None,
+        }
+    }
+
+    fn assignment(doctor_id: i64, name: &str, room_id: i64) -> Assignment {
+        Assignment {
+            doctor_id,
+            doctor_name: name.into(),
+            room_id,
+            room_name: format!("Room {room_id}"),
+            room_code: "A".into(),
+        }
+    }
+
+    fn snapshot(tickets: Vec<Ticket>) -> Snapshot {
+        Snapshot {
+            day: day(),
+            tickets,
+            assignments: vec![assignment(7, "Dr Zed", 1), assignment(8, "Dr Abe", 2)],
+            slot_minutes: HashMap::from([(7, 20)]),
+            calls: HashMap::from([(7, 3)]),
+        }
+    }
+
+    fn codes(tickets: &[Ticket]) -> Vec<i64> {
+        tickets.iter().map(|t| t.id).collect()
+    }
+
+    #[test]
+    fn the_board_has_the_general_queue_then_each_doctor_by_name() {
+        use TicketStatus::*;
+        let s = snapshot(vec![
+            ticket(1, Some(7), Waiting),
+            ticket(2, None, Waiting),
+            ticket(3, Some(7), Called),
+            ticket(4, Some(7), Completed),
+            ticket(5, Some(7), WithDoctor),
+            ticket(6, Some(9), Waiting),
+        ]);
+        let columns = s.columns();
+        let titles: Vec<&str> = columns.iter().map(|c| c.title.as_str()).collect();
+        // Doctor 9 has no room but a ticket; names sort the doctors ("Dr 9" < "Dr Abe" < "Dr Zed").
+        assert_eq!(titles, ["General queue", "Dr 9", "Dr Abe", "Dr Zed"]);
+        assert_eq!(columns[0].dom_id(), "queue-general");
+        let zed = &columns[3];
+        assert_eq!(zed.dom_id(), "queue-doctor-7");
+        // With the doctor, then called, then waiting; closed tickets only count.
+        assert_eq!(codes(&zed.tickets), [5, 3, 1]);
+        assert_eq!((zed.stats.served, zed.stats.waiting), (1, 1));
+        assert_eq!((zed.room.as_deref(), zed.calls_made), (Some("Room 1"), 3));
+        assert_eq!(s.totals().waiting, 3);
+    }
+
+    #[test]
+    fn a_doctor_sees_their_room_and_what_call_next_takes_from() {
+        use TicketStatus::*;
+        let mut tickets = vec![ticket(1, Some(7), Called), ticket(2, Some(8), Waiting)];
+        tickets.extend(
+            (10..10 + WAITING_SHOWN as i64 + 5).map(|id| ticket(id, if id % 2 == 0 { Some(7) } else { None }, Waiting)),
+        );
+        let view = snapshot(tickets).doctor_view(7);
+        assert_eq!(codes(&view.current), [1]);
+        assert_eq!(view.awaited.as_deref(), Some("X-001"));
+        // Their queue and the general one, not another doctor's; the first few listed, the rest counted.
+        assert!(view.waiting.iter().all(|t| t.doctor_id != Some(8)));
+        assert_eq!(view.waiting.len(), WAITING_SHOWN);
+        assert_eq!((view.waiting_total, view.waiting_more()), (WAITING_SHOWN + 5, 5));
+        assert_eq!(view.waiting[0].id, 10);
+        assert_eq!(view.calls_made, 3);
+    }
+
+    #[test]
+    fn displays_show_one_call_per_room_and_the_next_few() {
+        use TicketStatus::*;
+        let mut older = ticket(1, Some(7), Called);
+        older.last_called_at = Some(Timestamp(1));
+        let s = snapshot(vec![
+            older,
+            ticket(2, Some(7), Called),
+            ticket(3, Some(8), Called),
+            ticket(4, None, Waiting),
+            ticket(5, Some(8), Waiting),
+        ]);
+        let all = s.tiles(DisplayFilter::All);
+        let calling: Vec<&str> = all.calling.iter().map(|t| t.code.as_str()).collect();
+        assert_eq!(calling.len(), 2, "one call per room: {calling:?}");
+        assert!(calling.contains(&"X-002") && !calling.contains(&"X-001"));
+        assert_eq!(
+            all.next.iter().map(|t| t.code.as_str()).collect::<Vec<_>>(),
+            ["X-004", "X-005"]
+        );
+        assert_eq!(
+            all.next[1].room.as_deref(),
+            Some("Room 2"),
+            "a doctor's ticket shows their room"
+        );
+        let room = s.tiles(DisplayFilter::Room(2));
+        assert_eq!(
+            room.calling.iter().map(|t| t.code.as_str()).collect::<Vec<_>>(),
+            ["X-003"]
+        );
+        assert_eq!(room.next.iter().map(|t| t.code.as_str()).collect::<Vec<_>>(), ["X-005"]);
+        assert_eq!(s.tiles(DisplayFilter::Doctor(9)).next.len(), 0);
+        assert!(DisplayFilter::Room(2).shows_call(2, 7) && !DisplayFilter::Doctor(8).shows_call(2, 7));
+        assert_eq!(
+            (DisplayFilter::Room(2).key(), DisplayFilter::Doctor(3).query()),
+            ("room-2".into(), "?doctor=3".into())
+        );
+        assert_eq!(DisplayFilter::All.query(), "");
+    }
+
+    #[test]
+    fn a_patient_sees_their_place_and_wait() {
+        use TicketStatus::*;
+        let s = snapshot(vec![
+            ticket(1, None, Waiting),
+            ticket(2, Some(7), Waiting),
+            ticket(3, Some(7), WithDoctor),
+            ticket(4, Some(7), Waiting),
+        ]);
+        let place = s.place(104).expect("a ticket");
+        // The general ticket and the doctor's earlier one are ahead, and the doctor is busy: 3 × 20 min slots.
+        assert_eq!((place.ahead, place.wait_minutes), (2, 60));
+        assert_eq!(place.room.as_deref(), Some("Room 1"));
+        assert!(place.is_waiting() && !place.is_next());
+        assert!(s.place(101).unwrap().is_next());
+        assert!(s.place(103).unwrap().is_with_doctor());
+        assert!(s.place(999).is_none());
+    }
+
+    #[test]
+    fn tickets_answer_what_they_allow() {
+        let called = ticket(1, Some(7), TicketStatus::Called);
+        assert!(called.can(Move::Start) && called.can(Move::Recall) && !called.can(Move::Complete));
+        let waiting = ticket(2, None, TicketStatus::Waiting);
+        assert!(waiting.can(Move::Transfer) && !waiting.can(Move::Start));
+        assert_eq!(waiting.priority_class(), "priority");
+    }
 }

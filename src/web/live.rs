@@ -1,12 +1,13 @@
 //! Server-sent event streams for htmx's sse extension: a stream sends the full current state when it opens
-//! (so a reconnecting screen misses nothing), then again after every event it cares about, and ends when the
-//! server shuts down.
+//! (so a reconnecting screen misses nothing), then after every event it cares about either the state again (a
+//! small page: the display, a patient's place) or only what changed ([`patched`]: a long board), and ends when
+//! the server shuts down.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::stream::{self, Stream, StreamExt};
@@ -109,11 +110,197 @@ where
     Some((frames, sub))
 }
 
+/// The name of the event that carries a change to a [`patched`] page.
+pub const CHANGE: &str = "change";
+
+/// A live page that a push can change part by part.
+pub trait LivePage: Send + Sync + 'static {
+    fn parts(&self) -> &Parts;
+    /// The whole live region, for a screen that has nothing yet or whose layout changed.
+    fn full(&self) -> AppResult<String>;
+}
+
+/// The event stream of a page cut into [`Parts`]: the whole region first (as the event `full`), then after
+/// each change only the parts that differ from what this stream sent last, as out-of-band swaps in one
+/// [`CHANGE`] event. Each stream keeps what it sent, so a screen is patched from exactly the state it shows,
+/// whatever events it missed (a lagging stream, another instance's changes, a listener that reconnected); a
+/// new connection (a reload, a reconnect) starts again from the whole region.
+pub fn patched<T, L, Fut>(
+    state: &AppState,
+    full: &'static str,
+    mut load: L,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<T, L, Fut>>
+where
+    T: LivePage,
+    L: FnMut(u64) -> Fut + Send + 'static,
+    Fut: Future<Output = AppResult<Arc<T>>> + Send + 'static,
+{
+    let shown: Arc<Mutex<Option<Arc<T>>>> = Arc::default();
+    let events = state.events.clone();
+    stream(state, Event::touches_queues, move |delivered| {
+        let seq = delivered.map_or_else(|| events.last_seq(), |d| d.seq);
+        let (page, shown) = (load(seq), shown.clone());
+        async move {
+            let page = page.await?;
+            let before = shown.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+            let frame = match before.and_then(|before| before.parts().patch_to(page.parts())) {
+                None => Some(Frame::new(full, page.full()?)),
+                Some(patch) if patch.is_empty() => None,
+                Some(patch) => Some(Frame::new(CHANGE, patch)),
+            };
+            *shown.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(page);
+            Ok(frame.into_iter().collect())
+        }
+    })
+}
+
+/// A live page as the pieces a push replaces: elements replaced whole, and lists whose items come, go, move
+/// and change one at a time. Every piece's HTML has one root element carrying the piece's id.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Parts {
+    /// (element id, HTML).
+    pub units: Vec<(String, Arc<str>)>,
+    pub lists: Vec<List>,
+}
+
+/// A list on a live page: the container's id and its items in order, each (element id, HTML).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct List {
+    pub id: String,
+    pub items: Vec<(String, Arc<str>)>,
+}
+
+impl Parts {
+    /// The HTML of the unit `id`, empty when there is none.
+    pub fn unit(&self, id: &str) -> &str {
+        self.units
+            .iter()
+            .find(|(unit, _)| unit == id)
+            .map_or("", |(_, html)| html)
+    }
+
+    /// The items of the list `id`, concatenated.
+    pub fn list_html(&self, id: &str) -> String {
+        let items = self
+            .lists
+            .iter()
+            .find(|list| list.id == id)
+            .map(|list| list.items.as_slice());
+        items
+            .unwrap_or_default()
+            .iter()
+            .map(|(_, html)| html.as_ref())
+            .collect()
+    }
+
+    /// The out-of-band swaps (htmx `hx-swap-oob`) that turn a screen showing `self` into one showing `next`:
+    /// empty when nothing changed, `None` when the layout changed (other units or lists) and only the whole
+    /// region will do.
+    pub fn patch_to(&self, next: &Parts) -> Option<String> {
+        let ids = |parts: &Parts| -> Vec<String> {
+            let units = parts.units.iter().map(|(id, _)| id.clone());
+            units.chain(parts.lists.iter().map(|list| list.id.clone())).collect()
+        };
+        if ids(self) != ids(next) {
+            return None;
+        }
+        let mut patch = String::new();
+        for ((_, before), (_, after)) in self.units.iter().zip(&next.units) {
+            if before != after {
+                patch.push_str(&replacing(after));
+            }
+        }
+        for (before, after) in self.lists.iter().zip(&next.lists) {
+            patch.push_str(&list_patch(before, after));
+        }
+        Some(patch)
+    }
+}
+
+/// The swaps that turn the list `before` into `after`: the items that stay in the same order (the longest
+/// such run) stay, the others are taken out and put in again behind their new predecessor, and changed
+/// items are replaced. An item put in is removed first, so a swap that arrives twice adds it once.
+fn list_patch(before: &List, after: &List) -> String {
+    let old: HashMap<&str, usize> = before
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, (id, _))| (id.as_str(), i))
+        .collect();
+    let positions: Vec<Option<usize>> = after
+        .items
+        .iter()
+        .map(|(id, _)| old.get(id.as_str()).copied())
+        .collect();
+    let kept = longest_increasing(&positions);
+    let new: std::collections::HashSet<&str> = after.items.iter().map(|(id, _)| id.as_str()).collect();
+    let mut patch = String::new();
+    for (id, _) in &before.items {
+        if !new.contains(id.as_str()) {
+            patch.push_str(&format!(r#"<template hx-swap-oob="delete:#{id}"></template>"#));
+        }
+    }
+    let mut previous: Option<&str> = None;
+    for (i, (id, html)) in after.items.iter().enumerate() {
+        if kept[i] {
+            if positions[i].is_some_and(|at| before.items[at].1 != *html) {
+                patch.push_str(&replacing(html));
+            }
+        } else {
+            let place = match previous {
+                Some(previous) => format!("afterend:#{previous}"),
+                None => format!("afterbegin:#{}", after.id),
+            };
+            patch.push_str(&format!(
+                r#"<template hx-swap-oob="delete:#{id}"></template><template hx-swap-oob="{place}">{html}</template>"#
+            ));
+        }
+        previous = Some(id);
+    }
+    patch
+}
+
+/// Which of `positions` (an item's place in the old list, `None` for a new item) belong to a longest strictly
+/// increasing run: the items that can stay where they are.
+fn longest_increasing(positions: &[Option<usize>]) -> Vec<bool> {
+    // Patience sorting: `tails[k]` is the index of the smallest last element of a run of length k + 1.
+    let mut tails: Vec<usize> = Vec::new();
+    let mut before: Vec<Option<usize>> = vec![None; positions.len()];
+    for (i, position) in positions.iter().enumerate() {
+        let Some(position) = position else { continue };
+        let k = tails.partition_point(|&t| positions[t].is_some_and(|p| p < *position));
+        before[i] = k.checked_sub(1).map(|k| tails[k]);
+        if k == tails.len() {
+            tails.push(i);
+        } else {
+            tails[k] = i;
+        }
+    }
+    let mut kept = vec![false; positions.len()];
+    let mut at = tails.last().copied();
+    while let Some(i) = at {
+        kept[i] = true;
+        at = before[i];
+    }
+    kept
+}
+
+/// `html` marked to replace the element with its id.
+fn replacing(html: &str) -> String {
+    let html = html.trim_start();
+    let name_end = html
+        .char_indices()
+        .skip(1)
+        .find(|(_, c)| c.is_ascii_whitespace() || *c == '>' || *c == '/')
+        .map_or(html.len(), |(i, _)| i);
+    format!(r#"{} hx-swap-oob="true"{}"#, &html[..name_end], &html[name_end..])
+}
+
 /// Work done once per event and shared by every stream that needs it: hundreds of phones and screens on one
 /// waiting room's queue cost one read of the queue per change, not hundreds.
 pub struct Shared<T>(Arc<Mutex<HashMap<String, Computed<T>>>>);
 
-type Computed<T> = (u64, Arc<OnceCell<T>>);
+type Computed<T> = (u64, Instant, Arc<OnceCell<T>>);
 
 impl<T> Clone for Shared<T> {
     fn clone(&self) -> Self {
@@ -136,17 +323,29 @@ impl<T: Clone> Shared<T> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = AppResult<T>>,
     {
-        let cell = self.cell(key, seq);
+        let cell = self.cell(key, seq, None);
         Ok(cell.get_or_try_init(compute).await?.clone())
     }
 
-    fn cell(&self, key: &str, seq: u64) -> Arc<OnceCell<T>> {
+    /// Like [`Shared::get_or_compute`], but computed again when the value is older than `max_age` even without
+    /// a newer event: pages read this way show changes that no event announces (a patient's corrected name)
+    /// within `max_age`, and stay right while this instance's events from other instances are interrupted.
+    pub async fn get_within<F, Fut>(&self, key: &str, seq: u64, max_age: Duration, compute: F) -> AppResult<T>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = AppResult<T>>,
+    {
+        let cell = self.cell(key, seq, Some(max_age));
+        Ok(cell.get_or_try_init(compute).await?.clone())
+    }
+
+    fn cell(&self, key: &str, seq: u64, max_age: Option<Duration>) -> Arc<OnceCell<T>> {
         let mut map = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         match map.get(key) {
-            Some((held, cell)) if *held >= seq => cell.clone(),
+            Some((held, at, cell)) if *held >= seq && max_age.is_none_or(|age| at.elapsed() <= age) => cell.clone(),
             _ => {
                 let cell = Arc::new(OnceCell::new());
-                map.insert(key.to_owned(), (seq, cell.clone()));
+                map.insert(key.to_owned(), (seq, Instant::now(), cell.clone()));
                 cell
             }
         }
@@ -183,5 +382,76 @@ mod tests {
             "room"
         );
         assert_eq!(count.load(Ordering::SeqCst), 3);
+    }
+
+    fn list(items: &[(&str, &str)]) -> Parts {
+        Parts {
+            units: vec![("head".into(), Arc::from(r#"<p id="head">3 waiting</p>"#))],
+            lists: vec![List {
+                id: "queue".into(),
+                items: items
+                    .iter()
+                    .map(|(id, html)| ((*id).to_owned(), Arc::from(*html)))
+                    .collect(),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_patch_carries_only_what_changed() {
+        let a = r#"<li id="t-1">A</li>"#;
+        let b = r#"<li id="t-2">B</li>"#;
+        let c = r#"<li id="t-3">C</li>"#;
+        let before = list(&[("t-1", a), ("t-2", b), ("t-3", c)]);
+        assert_eq!(before.patch_to(&before).as_deref(), Some(""));
+        // One item changed: only it, replacing itself.
+        let changed = list(&[("t-1", a), ("t-2", r#"<li id="t-2">B called</li>"#), ("t-3", c)]);
+        assert_eq!(
+            before.patch_to(&changed).unwrap(),
+            r#"<li hx-swap-oob="true" id="t-2">B called</li>"#
+        );
+        // One gone, one new at the front.
+        let d = r#"<li id="t-4">D</li>"#;
+        let after = list(&[("t-4", d), ("t-1", a), ("t-3", c)]);
+        assert_eq!(
+            before.patch_to(&after).unwrap(),
+            format!(
+                r#"<template hx-swap-oob="delete:#t-2"></template><template hx-swap-oob="delete:#t-4"></template><template hx-swap-oob="afterbegin:#queue">{d}</template>"#
+            )
+        );
+        // One moved back (a skip): taken out and put in behind its new predecessor; the others stay.
+        let skipped = list(&[("t-2", b), ("t-3", c), ("t-1", a)]);
+        assert_eq!(
+            before.patch_to(&skipped).unwrap(),
+            format!(
+                r#"<template hx-swap-oob="delete:#t-1"></template><template hx-swap-oob="afterend:#t-3">{a}</template>"#
+            )
+        );
+        // A changed unit is replaced; another layout is a full render.
+        let mut head = before.clone();
+        head.units[0].1 = Arc::from(r#"<p id="head">2 waiting</p>"#);
+        assert_eq!(
+            before.patch_to(&head).unwrap(),
+            r#"<p hx-swap-oob="true" id="head">2 waiting</p>"#
+        );
+        let mut other = before.clone();
+        other.lists[0].id = "general".into();
+        assert_eq!(before.patch_to(&other), None);
+    }
+
+    #[test]
+    fn the_longest_run_in_order_stays() {
+        assert_eq!(
+            longest_increasing(&[Some(1), Some(2), None, Some(0), Some(3)]),
+            [true, true, false, false, true]
+        );
+        assert_eq!(longest_increasing(&[]), Vec::<bool>::new());
+        assert_eq!(
+            longest_increasing(&[Some(2), Some(1), Some(0)])
+                .iter()
+                .filter(|k| **k)
+                .count(),
+            1
+        );
     }
 }

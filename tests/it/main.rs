@@ -18,6 +18,7 @@ mod portal_sheet;
 mod portal_sheet_browser;
 mod queue;
 mod queue_browser;
+mod queue_figures;
 mod schedule;
 mod security;
 mod settings;

@@ -1051,17 +1051,21 @@ async fn event_streams_push_changes_and_resend_everything_on_reconnect(app: Test
     assert!(call.data.contains("data-say=\"Ticket A 1, Room 1\""), "{}", call.data);
     let next = place.until("place", WAIT, |d| d.contains("You're next")).await;
     assert!(next.is_some(), "the patient's phone updates");
+    // Boards get only what changed: the called ticket and the headings, out of band.
+    let change = board
+        .until("change", WAIT, |d| d.contains("ticket-called"))
+        .await
+        .expect("the board's change");
     assert!(
-        board
-            .until("board", WAIT, |d| d.contains("ticket-called"))
-            .await
-            .is_some()
+        change.data.contains("hx-swap-oob") && !change.data.contains("A-002"),
+        "{}",
+        change.data
     );
-    assert!(
-        mine.until("queue", WAIT, |d| d.contains("current-tickets"))
-            .await
-            .is_some()
-    );
+    let change = mine
+        .until("change", WAIT, |d| d.contains("current-tickets"))
+        .await
+        .expect("the doctor's change");
+    assert!(change.data.contains("hx-swap-oob"), "{}", change.data);
     // A reconnecting display gets everything at once, and no replayed announcement.
     drop(display);
     let mut again = EventStream::open(&anonymous, &format!("/display/events?room={}", c.room_a)).await;

@@ -1,0 +1,492 @@
+//! The two long live pages, reception's board and the doctor's queue, as [`Parts`]: every ticket rendered
+//! once per change (and at most every [`MAX_AGE`] for pages) and shared by every screen and page view, so a
+//! push carries only the tickets and headings that changed (`web::live::patched`).
+//!
+//! Pushed parts carry no CSRF token (htmx sends it as a header); the pages rendered for a request put it in
+//! their forms, so they work as plain forms without JavaScript.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use askama::Template;
+use chrono_tz::Tz;
+
+use super::appointments::{self, AppointmentView};
+use super::model::{DayStats, Move, Priority};
+use super::repo::{self, Assignment, Room, Ticket};
+use super::views::{Column, DoctorView, Snapshot};
+use crate::db::{Date, Db};
+use crate::staff::model::Doctor;
+use crate::state::AppState;
+use crate::web::AppResult;
+use crate::web::filters;
+use crate::web::layout::Flash;
+use crate::web::live::{List, LivePage, Parts};
+
+/// How stale a page may be when no event told of a change (one that no event announces, or while this
+/// instance's events from the others are interrupted).
+pub const MAX_AGE: Duration = Duration::from_secs(2);
+
+/// One ticket on a list.
+#[derive(Template)]
+#[template(path = "queue/_ticket.html")]
+struct TicketRow<'a> {
+    t: &'a Ticket,
+    zone: Tz,
+    /// Reception's board (with the status and clinic number), or the doctor's waiting list.
+    board: bool,
+    /// Whether the user may move it (an "Actions" link).
+    menu: bool,
+}
+
+fn row(t: &Ticket, zone: Tz, board: bool, menu: bool) -> AppResult<(String, Arc<str>)> {
+    let html = TicketRow { t, zone, board, menu }.render()?;
+    Ok((format!("ticket-{}", t.id), Arc::from(html)))
+}
+
+// ---- reception's board ----------------------------------------------------------------------------------
+
+/// What the board shows beside the queues, read from other tables once per change (and at most every
+/// [`MAX_AGE`]); a page view reads the check-in list again, since a booking announces no change to the queue.
+pub struct Desk {
+    pub due: Vec<AppointmentView>,
+    pub rooms: Vec<Room>,
+    pub doctors: Vec<Doctor>,
+}
+
+impl Desk {
+    pub async fn load(db: &Db, day: Date) -> AppResult<Desk> {
+        Ok(Desk {
+            due: appointments::due(db, day).await?,
+            rooms: active_rooms(db).await?,
+            doctors: crate::staff::service::active_doctors(db).await?,
+        })
+    }
+}
+
+pub async fn active_rooms(db: &Db) -> AppResult<Vec<Room>> {
+    Ok(repo::rooms(db).await?.into_iter().filter(|r| r.active.0).collect())
+}
+
+/// Reception's board as of one change.
+pub struct Board {
+    zone: Tz,
+    columns: Vec<Column>,
+    assignments: Vec<Assignment>,
+    desk: Desk,
+    parts: Parts,
+}
+
+impl Board {
+    /// The board as of event `seq`, built once for every stream that asks.
+    pub async fn shared(state: &AppState, seq: u64) -> AppResult<Arc<Board>> {
+        let build_state = state.clone();
+        let build = || async move { Board::load(&build_state, seq).await.map(Arc::new) };
+        state.queue.boards.get_or_compute("board", seq, build).await
+    }
+
+    /// The board for a page view: the shared one, unless it is older than [`MAX_AGE`].
+    pub async fn current(state: &AppState) -> AppResult<Arc<Board>> {
+        let (build_state, seq) = (state.clone(), state.events.last_seq());
+        let build = || async move { Board::load(&build_state, seq).await.map(Arc::new) };
+        state.queue.boards.get_within("board", seq, MAX_AGE, build).await
+    }
+
+    async fn load(state: &AppState, seq: u64) -> AppResult<Board> {
+        let snapshot = Snapshot::fresh(state, seq).await?;
+        let desk = Desk::load(&state.db, snapshot.day).await?;
+        Board::build(&snapshot, desk, state.settings.get().time_zone)
+    }
+
+    fn build(snapshot: &Snapshot, desk: Desk, zone: Tz) -> AppResult<Board> {
+        let mut board = Board {
+            zone,
+            columns: snapshot.columns(),
+            assignments: snapshot.assignments.clone(),
+            desk,
+            parts: Parts::default(),
+        };
+        let totals = Totals {
+            totals: snapshot.totals(),
+        };
+        let mut units = vec![("day-totals".to_owned(), Arc::from(totals.render()?))];
+        let mut lists = Vec::new();
+        for column in &board.columns {
+            units.push((
+                format!("{}-head", column.dom_id()),
+                Arc::from(board.head(column, None)?),
+            ));
+            let rows = column.tickets.iter().map(|t| row(t, zone, true, true));
+            lists.push(List {
+                id: list_id(column),
+                items: rows.collect::<AppResult<_>>()?,
+            });
+        }
+        units.push(("nothing-due".to_owned(), Arc::from(board.due_note(&board.desk)?)));
+        units.push((
+            "room-assignments-box".to_owned(),
+            Arc::from(board.rooms(&board.desk, None)?),
+        ));
+        let due = board.desk.due.iter().map(|a| {
+            let html = board.due_row(a, None)?;
+            Ok((format!("due-{}", a.id), Arc::from(html)))
+        });
+        lists.push(List {
+            id: "due-list".to_owned(),
+            items: due.collect::<AppResult<_>>()?,
+        });
+        board.parts = Parts { units, lists };
+        Ok(board)
+    }
+
+    /// The board's rooms and doctors with a freshly read check-in list, for a page view.
+    pub fn desk_with(&self, due: Vec<AppointmentView>) -> Desk {
+        Desk {
+            due,
+            rooms: self.desk.rooms.clone(),
+            doctors: self.desk.doctors.clone(),
+        }
+    }
+
+    /// The whole live region: for a page view with the user's token and fresh `desk`, for a push without.
+    pub fn render(&self, desk: &Desk, csrf_token: Option<&str>, check_in_flash: Option<&Flash>) -> AppResult<String> {
+        let fragment = BoardFragment {
+            board: self,
+            desk,
+            csrf_token,
+            check_in_flash,
+        };
+        Ok(fragment.render()?)
+    }
+
+    fn head(&self, column: &Column, csrf_token: Option<&str>) -> AppResult<String> {
+        Ok(ColumnHead { column, csrf_token }.render()?)
+    }
+
+    fn due_row(&self, a: &AppointmentView, csrf_token: Option<&str>) -> AppResult<String> {
+        let zone = self.zone;
+        Ok(DueRow { a, zone, csrf_token }.render()?)
+    }
+
+    fn due_note(&self, desk: &Desk) -> AppResult<String> {
+        Ok(DueNote {
+            empty: desk.due.is_empty(),
+        }
+        .render()?)
+    }
+
+    fn rooms(&self, desk: &Desk, csrf_token: Option<&str>) -> AppResult<String> {
+        let table = RoomsTable {
+            rooms: &desk.rooms,
+            doctors: &desk.doctors,
+            assignments: &self.assignments,
+            csrf_token,
+        };
+        Ok(table.render()?)
+    }
+}
+
+impl LivePage for Board {
+    fn parts(&self) -> &Parts {
+        &self.parts
+    }
+
+    fn full(&self) -> AppResult<String> {
+        self.render(&self.desk, None, None)
+    }
+}
+
+fn list_id(column: &Column) -> String {
+    format!("{}-list", column.dom_id())
+}
+
+#[derive(Template)]
+#[template(path = "queue/_board.html")]
+struct BoardFragment<'a> {
+    board: &'a Board,
+    desk: &'a Desk,
+    csrf_token: Option<&'a str>,
+    /// A message for the check-in list's region (a plain request's answer); pushes render it empty and the
+    /// browser keeps what it shows (`hx-preserve`).
+    check_in_flash: Option<&'a Flash>,
+}
+
+impl BoardFragment<'_> {
+    fn head(&self, column: &Column) -> AppResult<String> {
+        self.board.head(column, self.csrf_token)
+    }
+
+    fn list_id(&self, column: &Column) -> String {
+        list_id(column)
+    }
+
+    fn due_row(&self, a: &AppointmentView) -> AppResult<String> {
+        self.board.due_row(a, self.csrf_token)
+    }
+
+    fn due_note(&self) -> AppResult<String> {
+        self.board.due_note(self.desk)
+    }
+
+    fn rooms(&self) -> AppResult<String> {
+        self.board.rooms(self.desk, self.csrf_token)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "queue/_totals.html")]
+struct Totals {
+    totals: DayStats,
+}
+
+#[derive(Template)]
+#[template(path = "queue/_column_head.html")]
+struct ColumnHead<'a> {
+    column: &'a Column,
+    csrf_token: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "queue/_due_row.html")]
+struct DueRow<'a> {
+    a: &'a AppointmentView,
+    zone: Tz,
+    csrf_token: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "queue/_due_note.html")]
+struct DueNote {
+    empty: bool,
+}
+
+#[derive(Template)]
+#[template(path = "queue/_rooms_table.html")]
+struct RoomsTable<'a> {
+    rooms: &'a [Room],
+    doctors: &'a [Doctor],
+    assignments: &'a [Assignment],
+    csrf_token: Option<&'a str>,
+}
+
+impl RoomsTable<'_> {
+    fn works_in(&self, doctor_id: &i64, room_id: &i64) -> bool {
+        self.assignments
+            .iter()
+            .any(|a| a.doctor_id == *doctor_id && a.room_id == *room_id)
+    }
+}
+
+// ---- the doctor's queue -----------------------------------------------------------------------------------
+
+/// What the doctor's page shows beside the queue: the rooms to choose from and the doctors to transfer to.
+struct Office {
+    pub rooms: Vec<Room>,
+    pub doctors: Vec<Doctor>,
+}
+
+impl Office {
+    async fn load(db: &Db) -> AppResult<Office> {
+        Ok(Office {
+            rooms: active_rooms(db).await?,
+            doctors: crate::staff::service::active_doctors(db).await?,
+        })
+    }
+}
+
+/// One doctor's queue as of one change.
+pub struct DoctorBoard {
+    zone: Tz,
+    view: DoctorView,
+    room: Option<Assignment>,
+    office: Office,
+    parts: Parts,
+}
+
+impl DoctorBoard {
+    /// The doctor's queue as of event `seq`, built once for all their screens.
+    pub async fn shared(state: &AppState, doctor_id: i64, seq: u64) -> AppResult<Arc<DoctorBoard>> {
+        let build_state = state.clone();
+        let build = || async move { DoctorBoard::load(&build_state, doctor_id, seq).await.map(Arc::new) };
+        let key = format!("doctor-{doctor_id}");
+        state.queue.doctor_boards.get_or_compute(&key, seq, build).await
+    }
+
+    /// The doctor's queue for a page view: the shared one, unless it is older than [`MAX_AGE`].
+    pub async fn current(state: &AppState, doctor_id: i64) -> AppResult<Arc<DoctorBoard>> {
+        let (build_state, seq) = (state.clone(), state.events.last_seq());
+        let build = || async move { DoctorBoard::load(&build_state, doctor_id, seq).await.map(Arc::new) };
+        let key = format!("doctor-{doctor_id}");
+        state.queue.doctor_boards.get_within(&key, seq, MAX_AGE, build).await
+    }
+
+    async fn load(state: &AppState, doctor_id: i64, seq: u64) -> AppResult<DoctorBoard> {
+        let snapshot = Snapshot::fresh(state, seq).await?;
+        let office = Office::load(&state.db).await?;
+        DoctorBoard::build(&snapshot, doctor_id, office, state.settings.get().time_zone)
+    }
+
+    fn build(snapshot: &Snapshot, doctor_id: i64, office: Office, zone: Tz) -> AppResult<DoctorBoard> {
+        let mut board = DoctorBoard {
+            zone,
+            view: snapshot.doctor_view(doctor_id),
+            room: snapshot.room_of(doctor_id).cloned(),
+            office,
+            parts: Parts::default(),
+        };
+        let fragment = board.fragment(&board.office, None);
+        let note = WaitingNote {
+            empty: board.view.waiting.is_empty(),
+        };
+        let more = WaitingMore {
+            more: board.view.waiting_more(),
+        };
+        let units = vec![
+            ("my-room".to_owned(), Arc::from(fragment.room_form()?)),
+            ("call-next-box".to_owned(), Arc::from(fragment.call_next()?)),
+            ("current".to_owned(), Arc::from(fragment.current()?)),
+            ("nobody-waiting".to_owned(), Arc::from(note.render()?)),
+            ("waiting-more".to_owned(), Arc::from(more.render()?)),
+            (
+                "my-stats".to_owned(),
+                Arc::from(DoctorStats { view: &board.view }.render()?),
+            ),
+        ];
+        let rows = board
+            .view
+            .waiting
+            .iter()
+            .map(|t| row(t, zone, false, t.is_in_queue_of(&doctor_id)));
+        let lists = vec![List {
+            id: "waiting-tickets".to_owned(),
+            items: rows.collect::<AppResult<_>>()?,
+        }];
+        board.parts = Parts { units, lists };
+        Ok(board)
+    }
+
+    fn fragment<'a>(&'a self, office: &'a Office, csrf_token: Option<&'a str>) -> DoctorFragment<'a> {
+        DoctorFragment {
+            board: self,
+            office,
+            csrf_token,
+        }
+    }
+
+    /// The whole live region: for a page view with the user's token, for a push without.
+    pub fn render(&self, csrf_token: Option<&str>) -> AppResult<String> {
+        Ok(self.fragment(&self.office, csrf_token).render()?)
+    }
+}
+
+impl LivePage for DoctorBoard {
+    fn parts(&self) -> &Parts {
+        &self.parts
+    }
+
+    fn full(&self) -> AppResult<String> {
+        self.render(None)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "queue/_doctor.html")]
+struct DoctorFragment<'a> {
+    board: &'a DoctorBoard,
+    office: &'a Office,
+    csrf_token: Option<&'a str>,
+}
+
+impl DoctorFragment<'_> {
+    fn room_form(&self) -> AppResult<String> {
+        let form = DoctorRoom {
+            rooms: &self.office.rooms,
+            room: self.board.room.as_ref(),
+            csrf_token: self.csrf_token,
+        };
+        Ok(form.render()?)
+    }
+
+    fn call_next(&self) -> AppResult<String> {
+        let form = DoctorCall {
+            view: &self.board.view,
+            has_room: self.board.room.is_some(),
+            csrf_token: self.csrf_token,
+        };
+        Ok(form.render()?)
+    }
+
+    fn current(&self) -> AppResult<String> {
+        let section = DoctorCurrent {
+            view: &self.board.view,
+            has_room: self.board.room.is_some(),
+            doctors: &self.office.doctors,
+            zone: self.board.zone,
+            csrf_token: self.csrf_token,
+        };
+        Ok(section.render()?)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "queue/_doctor_room.html")]
+struct DoctorRoom<'a> {
+    rooms: &'a [Room],
+    room: Option<&'a Assignment>,
+    csrf_token: Option<&'a str>,
+}
+
+impl DoctorRoom<'_> {
+    fn is_mine(&self, room_id: &i64) -> bool {
+        self.room.is_some_and(|a| a.room_id == *room_id)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "queue/_doctor_call.html")]
+struct DoctorCall<'a> {
+    view: &'a DoctorView,
+    has_room: bool,
+    csrf_token: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "queue/_doctor_current.html")]
+struct DoctorCurrent<'a> {
+    view: &'a DoctorView,
+    has_room: bool,
+    doctors: &'a [Doctor],
+    zone: Tz,
+    csrf_token: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "queue/_doctor_stats.html")]
+struct DoctorStats<'a> {
+    view: &'a DoctorView,
+}
+
+#[derive(Template)]
+#[template(path = "queue/_waiting_note.html")]
+struct WaitingNote {
+    empty: bool,
+}
+
+#[derive(Template)]
+#[template(path = "queue/_waiting_more.html")]
+struct WaitingMore {
+    more: usize,
+}
+
+// ---- one ticket's actions ---------------------------------------------------------------------------------
+
+/// A ticket and the moves it allows, for the user asking.
+#[derive(Template)]
+#[template(path = "queue/_ticket_menu.html")]
+pub struct TicketMenu<'a> {
+    pub t: &'a Ticket,
+    pub zone: Tz,
+    pub doctors: &'a [Doctor],
+    pub can_cancel: bool,
+    pub csrf_token: Option<&'a str>,
+}
