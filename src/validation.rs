@@ -78,6 +78,9 @@ pub fn parse_id(text: &str) -> Option<i64> {
 #[derive(Clone, Debug, Default)]
 pub struct FieldErrors(BTreeMap<&'static str, String>);
 
+/// No messages: for fields of forms that report their error elsewhere (the login form, uploads).
+pub const NO_ERRORS: FieldErrors = FieldErrors(BTreeMap::new());
+
 impl FieldErrors {
     pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
         self.0.entry(field).or_insert_with(|| message.into());
@@ -173,7 +176,9 @@ mod tests {
     /// Every textarea in the templates is a multi-line field here, or a line break typed in it would be refused.
     #[test]
     fn every_textarea_is_a_multi_line_field() {
-        let pattern = regex::Regex::new(r#"<textarea[^>]*\bname="([a-z_]+)"|m::textarea\("([a-z_]+)""#).expect("regex");
+        let pattern =
+            regex::Regex::new(r#"<textarea[^>]*\bname="([a-z_]+)"|m::field\(name = "([a-z_]+)"[^%]*kind = "textarea""#)
+                .expect("regex");
         let mut stack = vec![std::path::PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/templates"

@@ -34,6 +34,22 @@ pub struct LoginPage {
     registration_open: bool,
 }
 
+impl LoginPage {
+    /// The identifier field: marked wrong and described by the message after a failed attempt, else focused.
+    fn identifier_attributes(&self) -> &'static str {
+        if self.error.is_some() {
+            r#"autocapitalize="none" spellcheck="false" aria-invalid="true" aria-describedby="login-error""#
+        } else {
+            r#"autocapitalize="none" spellcheck="false" autofocus"#
+        }
+    }
+
+    /// After a failed attempt the identifier is usually right, so the password field takes the focus.
+    fn password_attributes(&self) -> &'static str {
+        if self.error.is_some() { "autofocus" } else { "" }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct LoginQuery {
     next: Option<String>,

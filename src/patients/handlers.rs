@@ -451,4 +451,12 @@ impl ProfilePage {
             (true, true) => "Active",
         }
     }
+
+    fn photo_label(&self) -> &'static str {
+        if self.patient.has_photo {
+            "Replace the photo (JPEG or PNG, up to 1 MB)"
+        } else {
+            "Add a photo (JPEG or PNG, up to 1 MB)"
+        }
+    }
 }

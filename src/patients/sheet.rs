@@ -78,6 +78,19 @@ impl SelectionPage {
     fn with_password(&self) -> usize {
         self.students.iter().filter(|s| s.has_password).count()
     }
+
+    /// The box staff tick to confirm that the sheet replaces passwords students already have.
+    fn replace_label(&self) -> String {
+        match self.with_password() {
+            1 => "This replaces the passwords of 1 student who has one: their current passwords stop working and \
+                  they are logged out."
+                .to_owned(),
+            n => format!(
+                "This replaces the passwords of {n} students who have one: their current passwords stop working \
+                 and they are logged out."
+            ),
+        }
+    }
 }
 
 pub async fn selection(

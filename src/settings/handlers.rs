@@ -42,6 +42,17 @@ impl SettingsPage {
     }
 }
 
+impl SettingsPage {
+    fn matric_help(&self) -> String {
+        format!(
+            "A regular expression that matric numbers (in upper case) must match. The default, {}, accepts groups \
+             of letters and digits joined by / or -, such as U2019/3012345, CSC/19/1234 or 190401001. For nine \
+             digits only: ^\\d{{9}}$; for CSC/19/1234 only: ^[A-Z]{{3}}/\\d{{2}}/\\d{{4}}$.",
+            self.default_pattern
+        )
+    }
+}
+
 pub async fn show(_admin: Staff<Admins>, State(state): State<AppState>, layout: Layout) -> SettingsPage {
     let form = SettingsForm::from(state.settings.get().as_ref());
     SettingsPage::new(layout, form, FieldErrors::default())

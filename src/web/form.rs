@@ -77,3 +77,35 @@ pub fn invalid(page: impl IntoResponse) -> Response {
 pub fn form_key(text: &str) -> Result<Option<FormKey>, AppError> {
     FormKey::parse(text).map_err(|err| AppError::BadRequest(err.to_string()))
 }
+
+/// The id of a form field (the `field` macro of `templates/macros.html`): its name, or `prefix-name` where
+/// several forms on one page have a field of that name.
+pub fn field_id(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}-{name}")
+    }
+}
+
+/// The `aria-describedby` of a field: its help, then its error message, each only when shown.
+pub fn described_by(id: &str, has_help: bool, has_error: bool) -> String {
+    let help = has_help.then(|| format!("{id}-help"));
+    let error = has_error.then(|| format!("{id}-error"));
+    help.into_iter().chain(error).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_ids_and_their_descriptions() {
+        assert_eq!(field_id("", "name"), "name");
+        assert_eq!(field_id("faculty", "name"), "faculty-name");
+        assert_eq!(described_by("code", false, false), "");
+        assert_eq!(described_by("code", true, false), "code-help");
+        assert_eq!(described_by("code", false, true), "code-error");
+        assert_eq!(described_by("code", true, true), "code-help code-error");
+    }
+}
