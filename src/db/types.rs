@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyTypeInfo;
 use sqlx::encode::IsNull;
@@ -38,14 +38,6 @@ impl Timestamp {
     pub fn to_utc(self) -> DateTime<Utc> {
         DateTime::from_timestamp_millis(self.0).unwrap_or(DateTime::UNIX_EPOCH)
     }
-
-    /// `2026-11-22 14:05` in the given zone.
-    pub fn format_in<Tz: TimeZone>(self, zone: &Tz) -> String
-    where
-        Tz::Offset: fmt::Display,
-    {
-        self.to_utc().with_timezone(zone).format("%Y-%m-%d %H:%M").to_string()
-    }
 }
 
 /// A calendar date in the clinic's time zone, stored as `YYYY-MM-DD` text so that both backends sort and
@@ -74,16 +66,6 @@ impl Date {
             )));
         }
         Ok(Date(date))
-    }
-
-    /// The day as people say it: `Sat 28 Nov`.
-    pub fn short_label(&self) -> String {
-        self.0.format("%a %-d %b").to_string()
-    }
-
-    /// The day in full: `28 February 2026` (dates of birth, where the weekday means nothing).
-    pub fn long_label(&self) -> String {
-        self.0.format("%-d %B %Y").to_string()
     }
 
     /// `days` later (or earlier when negative); the same date if that would leave chrono's calendar.
@@ -347,14 +329,11 @@ mod tests {
         assert!(Date::parse(" 1900-01-01 ").is_ok());
         assert_eq!(Date::add_days(NaiveDate::MAX, 7), NaiveDate::MAX);
         assert_eq!(Date::add_days(d.0, -28).to_string(), "2026-01-31");
-        assert_eq!(d.short_label(), "Sat 28 Feb");
-        assert_eq!(d.long_label(), "28 February 2026");
     }
 
     #[test]
-    fn timestamp_formats_in_zone() {
+    fn timestamp_steps_back_in_minutes() {
         let t = Timestamp(1_764_000_000_000); // 2025-11-24 16:00 UTC
-        assert_eq!(t.format_in(&chrono_tz::Africa::Lagos), "2025-11-24 17:00");
         assert_eq!(t.minus_minutes(60).millis(), 1_764_000_000_000 - 3_600_000);
     }
 }

@@ -11,11 +11,12 @@ use std::time::Duration;
 use askama::Template;
 use chrono_tz::Tz;
 
-use super::appointments::{self, AppointmentView};
+use super::appointments;
 use super::model::{DayStats, Move, Priority};
 use super::repo::{self, Assignment, Room, Ticket};
 use super::views::{Column, DoctorView, Snapshot};
 use crate::db::{Date, Db};
+use crate::scheduling::model::AppointmentView;
 use crate::staff::model::Doctor;
 use crate::state::AppState;
 use crate::web::AppResult;

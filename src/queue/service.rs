@@ -1,7 +1,6 @@
 //! Queue operations, each one transaction with its audit row: check-in, walk-ins, call next, the moves of a
 //! ticket, rooms and where doctors work. Callers publish the change after these return (after commit).
 
-use super::appointments;
 use super::model::{
     GENERAL_PREFIX, Move, Priority, TicketStatus, calls_sequence, order_after_skip, parse_room_code, parse_room_name,
     ticket_code, ticket_sequence,
@@ -18,6 +17,7 @@ use crate::patients::model::PatientDetails;
 use crate::patients::repo::PortalAccess;
 use crate::patients::service::insert_in;
 use crate::scheduling::model::AppointmentStatus;
+use crate::scheduling::service as scheduling;
 use crate::validation::FieldErrors;
 
 /// A ticket just issued.
@@ -39,7 +39,7 @@ pub async fn check_in(
     today: Date,
 ) -> Result<Issued, ServiceError> {
     let mut tx = db.begin_write().await?;
-    let appointment = appointments::appointment_in(&mut tx, appointment_id)
+    let appointment = scheduling::appointment_in(&mut tx, appointment_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     if appointment.day != today {
@@ -63,7 +63,7 @@ pub async fn check_in(
         staff_id,
     };
     let issued = issue(&mut tx, today, &new).await?;
-    if !appointments::change_status(
+    if !scheduling::change_status(
         &mut tx,
         appointment.id,
         AppointmentStatus::Booked,
@@ -405,7 +405,7 @@ async fn sync_appointment(tx: &mut Tx, appointment_id: i64, mv: Move) -> Result<
         Move::Cancel => (CheckedIn, Booked),
         Move::Recall | Move::Skip | Move::Transfer => return Ok(()),
     };
-    appointments::change_status(tx, appointment_id, from, to).await?;
+    scheduling::change_status(tx, appointment_id, from, to).await?;
     Ok(())
 }
 

@@ -270,10 +270,6 @@ fn group(open: Vec<OpenSlot>, zone: chrono_tz::Tz) -> Vec<DoctorSlots> {
     groups
 }
 
-/// Kept only until the queue (`src/queue/`) formats its times with the `clock` filter; scheduling doesn't use
-/// it. Remove it then.
-pub use crate::web::filters::clock_of as time_of;
-
 #[cfg(test)]
 mod tests {
     use super::*;
