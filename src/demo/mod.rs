@@ -9,7 +9,7 @@ pub mod model;
 pub mod repo;
 
 use std::collections::{BTreeMap, HashSet};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::{Duration as Days, NaiveDate};
@@ -73,6 +73,36 @@ pub async fn run(db: &Db, options: &Options) -> Result<Demo, DemoError> {
     // first start after the demo would make every patient's tokens again.
     patients::refresh_search_tokens(db).await?;
     let settings = SettingsCache::load(db).await?.get();
+    let started = Instant::now();
+    let (filling, hours, students) = set_up(db, options, &settings).await?;
+    progress(started, "the university, its staff and students");
+    let today = filling.calendar.today;
+    let mut ledger = Ledger::new(filling.people.len(), today, settings.booking_max_future);
+    let today_bookings = filling.history(&hours, &mut ledger).await?;
+    // The services below query tables that just grew by thousands of rows: fresh statistics first.
+    repo::analyze(db).await?;
+    progress(started, "the history");
+    let ahead = filling.bookings_ahead(&mut ledger).await?;
+    progress(started, "the bookings ahead");
+    let waiting = Queue::new(&filling).run(&today_bookings, &mut ledger).await?;
+    progress(started, "today's queue");
+    Ok(Demo {
+        logins: logins(&students, waiting, &ahead, &filling.staffing),
+        counts: repo::counts(db, Date(filling.calendar.today)).await?,
+    })
+}
+
+fn progress(started: Instant, done: &str) {
+    tracing::info!("demo: {done} after {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// The university's data, the staff with their rooms and hours, the closed days and the students. Returns
+/// the clinic so far, the doctors' hours and the students as the model made them.
+async fn set_up<'a>(
+    db: &'a Db,
+    options: &Options,
+    settings: &'a Settings,
+) -> anyhow::Result<(Filling<'a>, Vec<Availability>, Vec<Student>)> {
     let scale = options.size.scale();
     let calendar = Calendar::new(settings.today(), &scale);
     let hash = password::hash(PASSWORD).await?;
@@ -83,27 +113,19 @@ pub async fn run(db: &Db, options: &Options) -> Result<Demo, DemoError> {
     close_holidays(db, &setup, &calendar, admin_id, &staffing).await?;
     let students = model::students(options.seed, scale.students, calendar.today);
     let people = match options.size {
-        Size::Small => register_students(db, &setup, &students, &ids, &settings, &hash).await?,
-        Size::Large => insert_students(db, &setup, &students, &ids, &settings, &hash).await?,
+        Size::Small => register_students(db, &setup, &students, &ids, settings, &hash).await?,
+        Size::Large => insert_students(db, &setup, &students, &ids, settings, &hash).await?,
     };
-    let mut ledger = Ledger::new(people.len(), calendar.today, settings.booking_max_future);
     let filling = Filling {
         db,
         seed: options.seed,
-        settings: &settings,
+        settings,
         calendar,
         scale,
         staffing,
         people,
     };
-    let today_bookings = filling.history(&hours, &mut ledger).await?;
-    let ahead = filling.bookings_ahead(&mut ledger).await?;
-    let waiting = Queue::new(&filling).run(&today_bookings, &mut ledger).await?;
-    repo::analyze(db).await?;
-    Ok(Demo {
-        logins: logins(&students, waiting, &ahead, &filling.staffing),
-        counts: repo::counts(db, Date(calendar.today)).await?,
-    })
+    Ok((filling, hours, students))
 }
 
 /// The clinic while the demo fills it.
@@ -123,10 +145,8 @@ async fn refuse_unless_empty(db: &Db) -> Result<(), DemoError> {
         return Ok(());
     }
     Err(DemoError::NotEmpty(format!(
-        "the database at {} is not empty ({patients} patients, {staff} staff accounts, {appointments} \
-         appointments); the demo fills only an empty database. Give it a new one with --database-url, e.g. \
-         sqlite://demo.db",
-        redact(db.url())
+        "this database is not empty ({patients} patients, {staff} staff accounts, {appointments} appointments); \
+         the demo fills only an empty database. Give it a new one with --database-url, e.g. sqlite://demo.db"
     )))
 }
 
@@ -527,7 +547,7 @@ impl<'a> Queue<'a> {
     }
 
     /// Checks in the doctor's first `count` bookings of today; a doctor with fewer (on a day off, a weekend)
-    /// gets walk-ins instead. Returns the tickets of booked patients with the patient's index.
+    /// gets walk-ins instead. Returns the tickets with their patient's index.
     async fn check_in(
         &mut self,
         rng: &mut StdRng,
@@ -563,30 +583,37 @@ impl<'a> Queue<'a> {
                 priority: Priority::Normal,
                 new_patient: false,
             };
-            self.walk_in(rng, ledger, arrival).await?;
+            tickets.extend(self.walk_in(rng, ledger, arrival).await?);
         }
         Ok(tickets)
     }
 
-    async fn walk_in(&mut self, rng: &mut StdRng, ledger: &mut Ledger, arrival: WalkIn) -> anyhow::Result<()> {
-        let patient = if arrival.new_patient {
+    /// Adds a walk-in; returns the ticket and the patient's index (none for a patient registered at the desk).
+    async fn walk_in(
+        &mut self,
+        rng: &mut StdRng,
+        ledger: &mut Ledger,
+        arrival: WalkIn,
+    ) -> anyhow::Result<Option<(i64, usize)>> {
+        let (patient, index) = if arrival.new_patient {
             let (first, surname, phone) = model::VISITOR;
-            WalkInPatient::New(Box::new(PatientDetails {
+            let details = PatientDetails {
                 phone: Some(phone.to_owned()),
                 ..PatientDetails::new(PatientKind::Visitor, first.to_owned(), surname.to_owned())
-            }))
+            };
+            (WalkInPatient::New(Box::new(details)), None)
         } else {
             let index = ledger
                 .draw(rng, self.today.0)
                 .context("no student is free to walk in today")?;
-            WalkInPatient::Existing(self.people[index].id)
+            (WalkInPatient::Existing(self.people[index].id), Some(index))
         };
         let doctor_id = arrival
             .doctor
             .and_then(|i| self.staffing.doctors.get(i))
             .map(|d| d.person.id);
         let reception = &self.staffing.reception;
-        queue::walk_in(
+        let issued = queue::walk_in(
             self.db,
             &reception.as_staff(),
             reception.id,
@@ -596,7 +623,7 @@ impl<'a> Queue<'a> {
             self.today,
         )
         .await?;
-        Ok(())
+        Ok(index.map(|index| (issued.id, index)))
     }
 
     /// The doctor's morning so far: consultations completed, patients who did not come, and the last call.
