@@ -457,177 +457,46 @@ pub fn staff_email(username: &str) -> String {
 
 // ---- students ----------------------------------------------------------------------------------------
 
-/// Given names and surnames of one of Nigeria's large language groups, so a student's names go together.
+/// Given names and surnames of one of Nigeria's large language groups (each list separated by spaces), so a
+/// student's names go together.
 struct Names {
     weight: u32,
-    female: &'static [&'static str],
-    male: &'static [&'static str],
-    surnames: &'static [&'static str],
+    female: &'static str,
+    male: &'static str,
+    surnames: &'static str,
 }
 
 const NAMES: [Names; 4] = [
     Names {
         weight: 35,
-        female: &[
-            "Folake",
-            "Adebimpe",
-            "Temitope",
-            "Oluwaseun",
-            "Funmilayo",
-            "Yetunde",
-            "Bukola",
-            "Titilayo",
-            "Damilola",
-            "Omotola",
-            "Adenike",
-            "Morenike",
-            "Kehinde",
-            "Abimbola",
-            "Ayomide",
-            "Moyosore",
-            "Tolulope",
-            "Oreoluwa",
-        ],
-        male: &[
-            "Adewale",
-            "Olumide",
-            "Babatunde",
-            "Oluwaseyi",
-            "Ayodeji",
-            "Olamide",
-            "Temidayo",
-            "Kayode",
-            "Segun",
-            "Femi",
-            "Gbenga",
-            "Ifeoluwa",
-            "Opeyemi",
-            "Damilare",
-            "Oluwatobi",
-            "Akinwale",
-            "Taiwo",
-        ],
-        surnames: &[
-            "Adeyemi", "Ogunleye", "Olaniyan", "Ogundipe", "Adeleke", "Akinola", "Oyelaran", "Balogun", "Ojo",
-            "Afolabi", "Ayodele", "Okunola", "Oladipo", "Ajayi", "Salami", "Oyewole", "Adekunle", "Ogunbiyi",
-        ],
+        female: "Folake Adebimpe Temitope Oluwaseun Funmilayo Yetunde Bukola Titilayo Damilola Omotola Adenike \
+            Morenike Kehinde Abimbola Ayomide Moyosore Tolulope Oreoluwa",
+        male: "Adewale Olumide Babatunde Oluwaseyi Ayodeji Olamide Temidayo Kayode Segun Femi Gbenga Ifeoluwa \
+            Opeyemi Damilare Oluwatobi Akinwale Taiwo",
+        surnames: "Adeyemi Ogunleye Olaniyan Ogundipe Adeleke Akinola Oyelaran Balogun Ojo Afolabi Ayodele Okunola \
+            Oladipo Ajayi Salami Oyewole Adekunle Ogunbiyi",
     },
     Names {
         weight: 30,
-        female: &[
-            "Chiamaka",
-            "Ngozi",
-            "Adaeze",
-            "Chinonso",
-            "Obiageli",
-            "Ifeoma",
-            "Nneka",
-            "Chioma",
-            "Amarachi",
-            "Onyinyechi",
-            "Ebere",
-            "Kosisochukwu",
-            "Chidinma",
-            "Uchenna",
-            "Somtochukwu",
-        ],
-        male: &[
-            "Chinedu",
-            "Emeka",
-            "Obinna",
-            "Ikechukwu",
-            "Chukwuemeka",
-            "Nnamdi",
-            "Chidi",
-            "Uchechukwu",
-            "Tochukwu",
-            "Kelechi",
-            "Ebuka",
-            "Chibuzor",
-            "Arinze",
-            "Kenechukwu",
-        ],
-        surnames: &[
-            "Okafor",
-            "Okonkwo",
-            "Eze",
-            "Nwosu",
-            "Obi",
-            "Chukwu",
-            "Okeke",
-            "Nwachukwu",
-            "Umeh",
-            "Ibe",
-            "Anyanwu",
-            "Onuoha",
-            "Agu",
-            "Nnadi",
-            "Okoro",
-            "Uzor",
-            "Obiora",
-            "Ugwu",
-        ],
+        female: "Chiamaka Ngozi Adaeze Chinonso Obiageli Ifeoma Nneka Chioma Amarachi Onyinyechi Ebere Kosisochukwu \
+            Chidinma Uchenna Somtochukwu",
+        male: "Chinedu Emeka Obinna Ikechukwu Chukwuemeka Nnamdi Chidi Uchechukwu Tochukwu Kelechi Ebuka Chibuzor \
+            Arinze Kenechukwu",
+        surnames: "Okafor Okonkwo Eze Nwosu Obi Chukwu Okeke Nwachukwu Umeh Ibe Anyanwu Onuoha Agu Nnadi Okoro Uzor \
+            Obiora Ugwu",
     },
     Names {
         weight: 20,
-        female: &[
-            "Aisha", "Fatima", "Zainab", "Hauwa", "Maryam", "Amina", "Halima", "Khadija", "Hadiza", "Rukayya",
-            "Safiya", "Bilkisu",
-        ],
-        male: &[
-            "Abdullahi",
-            "Ibrahim",
-            "Musa",
-            "Usman",
-            "Aliyu",
-            "Yusuf",
-            "Sani",
-            "Bashir",
-            "Umar",
-            "Mustapha",
-            "Suleiman",
-            "Abubakar",
-            "Kabiru",
-        ],
-        surnames: &[
-            "Bello", "Abubakar", "Mohammed", "Danjuma", "Lawal", "Garba", "Aliyu", "Yakubu", "Shehu", "Adamu", "Usman",
-            "Tanko", "Bala", "Idris",
-        ],
+        female: "Aisha Fatima Zainab Hauwa Maryam Amina Halima Khadija Hadiza Rukayya Safiya Bilkisu",
+        male: "Abdullahi Ibrahim Musa Usman Aliyu Yusuf Sani Bashir Umar Mustapha Suleiman Abubakar Kabiru",
+        surnames: "Bello Abubakar Mohammed Danjuma Lawal Garba Aliyu Yakubu Shehu Adamu Usman Tanko Bala Idris",
     },
     Names {
         weight: 15,
-        female: &[
-            "Ese", "Efe", "Blessing", "Grace", "Favour", "Precious", "Ekaette", "Idara", "Nengi", "Tamuno", "Itoro",
-        ],
-        male: &[
-            "Oghenekaro",
-            "Tamunoemi",
-            "Ekemini",
-            "Ubong",
-            "Edidiong",
-            "Samuel",
-            "Daniel",
-            "Emmanuel",
-            "Victor",
-            "Osaro",
-            "Efosa",
-        ],
-        surnames: &[
-            "Etim",
-            "Bassey",
-            "Okon",
-            "Effiong",
-            "Akpan",
-            "Ekpo",
-            "Edet",
-            "Ogbeide",
-            "Omoregie",
-            "Eromosele",
-            "Briggs",
-            "Amadi",
-            "Oghene",
-            "Igbinedion",
-        ],
+        female: "Ese Efe Blessing Grace Favour Precious Ekaette Idara Nengi Tamuno Itoro",
+        male: "Oghenekaro Tamunoemi Ekemini Ubong Edidiong Samuel Daniel Emmanuel Victor Osaro Efosa",
+        surnames: "Etim Bassey Okon Effiong Akpan Ekpo Edet Ogbeide Omoregie Eromosele Briggs Amadi Oghene \
+            Igbinedion",
     },
 ];
 
@@ -656,10 +525,8 @@ const HALLS: &[&str] = &[
     "Biobaku Hall",
 ];
 
-const PHONE_PREFIXES: &[&str] = &[
-    "0803", "0806", "0813", "0816", "0703", "0706", "0810", "0814", "0903", "0805", "0807", "0815", "0905", "0802",
-    "0808", "0812", "0701", "0902", "0809", "0817", "0818", "0909",
-];
+const PHONE_PREFIXES: &str =
+    "0803 0806 0813 0816 0703 0706 0810 0814 0903 0805 0807 0815 0905 0802 0808 0812 0701 0902 0809 0817 0818 0909";
 
 const ALLERGIES: &[&str] = &[
     "Penicillin",
@@ -720,12 +587,15 @@ pub fn students(seed: u64, count: usize, today: NaiveDate) -> Vec<Student> {
 fn student(rng: &mut StdRng, session_year: i32) -> Student {
     let names = weighted(rng, &NAMES, |n| n.weight);
     let sex = if rng.random_bool(0.5) { Sex::Female } else { Sex::Male };
-    let given = if sex == Sex::Female { names.female } else { names.male };
-    let (given_name, family_name) = (pick(rng, given), pick(rng, names.surnames));
+    let given: Vec<&str> = if sex == Sex::Female { names.female } else { names.male }
+        .split_whitespace()
+        .collect();
+    let surnames: Vec<&str> = names.surnames.split_whitespace().collect();
+    let (given_name, family_name) = (pick(rng, &given), pick(rng, &surnames));
     let first_name = spelled(rng, given_name);
     let surname = spelled(rng, family_name);
     let other_names = if rng.random_bool(0.6) {
-        pick(rng, given).to_owned()
+        pick(rng, &given).to_owned()
     } else {
         String::new()
     };
@@ -855,7 +725,8 @@ fn spelled(rng: &mut StdRng, name: &str) -> String {
 }
 
 fn phone(rng: &mut StdRng) -> String {
-    format!("{}{:07}", pick(rng, PHONE_PREFIXES), rng.random_range(0..10_000_000))
+    let prefixes: Vec<&str> = PHONE_PREFIXES.split_whitespace().collect();
+    format!("{}{:07}", pick(rng, &prefixes), rng.random_range(0..10_000_000))
 }
 
 fn pick<T: Copy>(rng: &mut StdRng, items: &[T]) -> T {
