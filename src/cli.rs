@@ -1,4 +1,4 @@
-//! The subcommands: serve (the default), migrate, user add, backup.
+//! The subcommands: serve (the default), migrate, user add, import, demo, backup.
 
 use std::io::BufRead;
 use std::path::Path;
@@ -41,6 +41,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             )
             .await
         }
+        Some(Command::Demo { size, seed }) => demo(&cli.database_url, size, seed).await,
         Some(Command::Backup { file }) => backup(&cli.database_url, &file).await,
         Some(Command::Import(ImportCommand::Students {
             file,
@@ -202,6 +203,25 @@ async fn add_user(
             errors.messages().collect::<Vec<_>>().join(" ")
         ))),
         Err(err) => Err(CliError::Failed(anyhow::anyhow!(err))),
+    }
+}
+
+/// Migrates the database, fills it with the demo clinic unless it holds one already, and prints the logins.
+async fn demo(url: &str, size: crate::demo::Size, seed: u64) -> Result<(), CliError> {
+    use crate::demo::{self, DemoError, Options};
+    let started = std::time::Instant::now();
+    let db = open_migrated(url).await?;
+    let result = demo::run(&db, &Options { size, seed }).await;
+    db.close().await;
+    match result {
+        Ok(made) => {
+            print!("{}", made.report(url, started.elapsed()));
+            Ok(())
+        }
+        Err(DemoError::NotEmpty(message)) => Err(CliError::Refused(message)),
+        Err(DemoError::Failed(err)) => Err(CliError::Failed(
+            err.context("the demo stopped half-way; give it a new, empty database"),
+        )),
     }
 }
 

@@ -7,13 +7,17 @@ use std::time::Duration;
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Args, Parser, Subcommand};
 
+use crate::demo::{DEFAULT_SEED, Size};
 use crate::identity::Role;
+
+/// Where Sickbay keeps its data unless told otherwise.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://sickbay.db";
 
 #[derive(Parser, Debug)]
 #[command(name = "sickbay", version, about = "Sickbay: clinic management for a campus clinic")]
 pub struct Cli {
     /// Database URL: sqlite://FILE (created when missing) or postgres://USER@HOST/DB.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://sickbay.db", global = true)]
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
 
     #[command(subcommand)]
@@ -35,6 +39,15 @@ pub enum Command {
     /// Import records from a file.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Fill an empty database with a realistic demo clinic and print its logins.
+    Demo {
+        /// small: 500 students and two weeks of bookings; large: 50,000 students and a year of history.
+        #[arg(long, default_value = "small", value_parser = parse_size)]
+        size: Size,
+        /// Seed of the random choices: the same seed on the same day makes the same clinic.
+        #[arg(long, default_value_t = DEFAULT_SEED)]
+        seed: u64,
+    },
     /// Take a consistent online copy of a SQLite database into FILE.
     Backup {
         /// Where to write the copy; it must not exist yet.
@@ -82,6 +95,10 @@ fn parse_role(text: &str) -> Result<Role, String> {
         let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
         format!("unknown role {text:?}; use one of: {}", roles.join(", "))
     })
+}
+
+fn parse_size(text: &str) -> Result<Size, String> {
+    text.parse::<Size>().map_err(|err| err.0)
 }
 
 #[derive(Args, Debug, Clone)]

@@ -4,7 +4,7 @@ use std::process::{Command, Output, Stdio};
 
 use crate::support::skip;
 
-fn sickbay(args: &[&str], database_url: &str, stdin: Option<&str>) -> Output {
+pub(crate) fn sickbay(args: &[&str], database_url: &str, stdin: Option<&str>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sickbay"));
     command
         .args(args)
@@ -25,7 +25,7 @@ fn sickbay(args: &[&str], database_url: &str, stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("wait")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 

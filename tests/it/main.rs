@@ -8,6 +8,7 @@ mod auth;
 mod booking;
 mod browser;
 mod cli;
+mod demo;
 mod feedback;
 mod feedback_browser;
 mod hardening_browser;

@@ -24,23 +24,30 @@ pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 pub const PASSWORD: &str = "a good long password";
 
 /// Runs `async fn NAME(app: TestApp)` on SQLite and on PostgreSQL, as tests `NAME::sqlite` and `NAME::postgres`.
+/// With `empty:` first, the app serves a database with no accounts at all (not even the built-in admin).
 macro_rules! on_both_databases {
-    ($($name:ident),+ $(,)?) => {
+    (empty: $($name:ident),+ $(,)?) => {
+        $crate::support::on_both_databases!(@with sqlite_empty, postgres_empty; $($name),+);
+    };
+    (@with $sqlite:ident, $postgres:ident; $($name:ident),+) => {
         $(
             mod $name {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn sqlite() {
-                    super::$name($crate::support::TestApp::sqlite().await).await;
+                    super::$name($crate::support::TestApp::$sqlite().await).await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn postgres() {
-                    if let Some(app) = $crate::support::TestApp::postgres().await {
+                    if let Some(app) = $crate::support::TestApp::$postgres().await {
                         super::$name(app).await;
                     }
                 }
             }
         )+
+    };
+    ($($name:ident),+ $(,)?) => {
+        $crate::support::on_both_databases!(@with sqlite, postgres; $($name),+);
     };
 }
 pub(crate) use on_both_databases;
@@ -72,9 +79,18 @@ impl TestApp {
     }
 
     pub async fn sqlite_with(config: Config) -> Self {
+        Self::sqlite_start(config, true).await
+    }
+
+    /// On a migrated SQLite database without any account.
+    pub async fn sqlite_empty() -> Self {
+        Self::sqlite_start(test_config(), false).await
+    }
+
+    async fn sqlite_start(config: Config, with_admin: bool) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("sickbay.db").display());
-        let mut app = Self::start(&url, config).await;
+        let mut app = Self::start(&url, config, with_admin).await;
         app._dir = Some(dir);
         app
     }
@@ -85,16 +101,35 @@ impl TestApp {
     }
 
     pub async fn postgres_with(config: Config) -> Option<Self> {
+        Self::postgres_start(config, true).await
+    }
+
+    /// On a migrated PostgreSQL database without any account, or `None` as [`TestApp::postgres`].
+    pub async fn postgres_empty() -> Option<Self> {
+        Self::postgres_start(test_config(), false).await
+    }
+
+    async fn postgres_start(config: Config, with_admin: bool) -> Option<Self> {
         let database = PostgresDatabase::create().await?;
-        let mut app = Self::start(&database.url, config).await;
+        let mut app = Self::start(&database.url, config, with_admin).await;
         app.postgres = Some(database);
         Some(app)
     }
 
-    async fn start(url: &str, config: Config) -> Self {
+    /// Another app on a fresh database without any account, of the same kind as this one's.
+    pub async fn empty_like(&self) -> TestApp {
+        match self.postgres {
+            Some(_) => Self::postgres_empty().await.expect("PostgreSQL is there"),
+            None => Self::sqlite_empty().await,
+        }
+    }
+
+    async fn start(url: &str, config: Config, with_admin: bool) -> Self {
         let db = Db::connect(url).await.expect("connect");
         db.migrate().await.expect("migrate");
-        create_staff_in(&db, "admin", "Ada Admin", Role::Admin, ADMIN_PASSWORD, false).await;
+        if with_admin {
+            create_staff_in(&db, "admin", "Ada Admin", Role::Admin, ADMIN_PASSWORD, false).await;
+        }
         let state = AppState::new(db, config).await.expect("state");
         Self::serve(state).await
     }

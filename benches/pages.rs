@@ -1,0 +1,606 @@
+//! Page benchmark: seeds the demo clinic at its large size (50,000 students, a year of history), adds a doctor's
+//! day of 250 slots and 500 tickets waiting on reception's board, serves the app in-process, and measures every
+//! main page with 16 concurrent keep-alive clients for a few seconds each: requests per second, the ratio to
+//! `/healthz` measured in the same run, HTML bytes per response (uncompressed) and per row where a page is a
+//! list, each against its target. Then the bytes one queue change costs every open board (and display). On
+//! SQLite and (when TEST_POSTGRES_URL is set) on PostgreSQL. Asserts nothing about time; exits non-zero if a
+//! page answers anything but 200.
+//!
+//! Run: `cargo bench --bench pages`. PAGES_SECONDS sets the seconds per page (default 2); the clients ask for
+//! compressed responses as browsers do (`PAGES_ENCODING=identity` measures without compression).
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::Datelike;
+use sickbay::config::Config;
+use sickbay::db::{Date, Db};
+use sickbay::demo::{self, DEFAULT_SEED, Options, Size};
+use sickbay::identity::Actor;
+use sickbay::identity::Role;
+use sickbay::queue::model::Priority;
+use sickbay::queue::service::{self as queue, WalkInPatient};
+use sickbay::scheduling::model::Hours;
+use sickbay::scheduling::service::{self as scheduling, Booker};
+use sickbay::settings::{Settings, SettingsCache};
+use sickbay::staff::model::NewStaff;
+use sickbay::state::AppState;
+
+const CLIENTS: usize = 16;
+const DAY_SLOTS: i64 = 250;
+const WAITING_TICKETS: usize = 500;
+/// Answers that were not 200, over both databases.
+static FAILURES: AtomicUsize = AtomicUsize::new(0);
+
+/// What a page is held to: its share of `/healthz`'s requests per second, and the bytes of one row of its list.
+#[derive(Clone, Copy)]
+enum Target {
+    None,
+    Ratio(f64),
+    RatioAndRow {
+        ratio: f64,
+        row_bytes: f64,
+        row: &'static str,
+    },
+}
+
+/// Who opens a page.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Nobody,
+    Admin,
+    Reception,
+    Doctor,
+    LongDayDoctor,
+    Pharmacist,
+    Lab,
+    Student,
+}
+
+struct Page {
+    name: &'static str,
+    path: String,
+    who: Who,
+    target: Target,
+    /// The page's bytes before its rows were added, and how many were added (for the bytes per row).
+    rows: Option<(usize, usize)>,
+}
+
+struct Clinic {
+    admin: String,
+    reception: String,
+    doctor: String,
+    pharmacist: String,
+    lab: String,
+    student: String,
+    student_id: i64,
+    long_day_doctor: (i64, String),
+    long_day: Date,
+    faculty_id: i64,
+    first_doctor_id: i64,
+}
+
+struct Measured {
+    per_second: f64,
+    /// The 99th percentile of the response times under load, in milliseconds.
+    p99_ms: f64,
+    bytes: usize,
+    sent_bytes: f64,
+    not_ok: Option<u16>,
+}
+
+fn seconds_per_page() -> Duration {
+    let seconds = std::env::var("PAGES_SECONDS")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| *s > 0.0)
+        .unwrap_or(2.0);
+    Duration::from_secs_f64(seconds)
+}
+
+fn encoding() -> String {
+    std::env::var("PAGES_ENCODING").unwrap_or_else(|_| "gzip, deflate, br".to_owned())
+}
+
+async fn seed(db: &Db) -> anyhow::Result<Clinic> {
+    let started = Instant::now();
+    let made = demo::run(
+        db,
+        &Options {
+            size: Size::Large,
+            seed: DEFAULT_SEED,
+        },
+    )
+    .await?;
+    let c = &made.counts;
+    println!(
+        "  demo --size large: {:.1} s ({} students, {} appointments, {} audit rows)",
+        started.elapsed().as_secs_f64(),
+        c.students,
+        c.past + c.today + c.ahead,
+        c.audit
+    );
+    let login = |role: &str| {
+        made.logins
+            .iter()
+            .find(|l| l.role == role)
+            .map(|l| l.login.clone())
+            .with_context(|| format!("no {role} login"))
+    };
+    let student = login("Student")?;
+    let student_id = id_of(db, "SELECT id FROM patient WHERE matric_number = $1", &student).await?;
+    let settings = SettingsCache::load(db).await?.get();
+    let long_day = Date(settings.today() + chrono::Duration::days(1));
+    Ok(Clinic {
+        admin: login(Role::Admin.label())?,
+        reception: login(Role::Reception.label())?,
+        doctor: login(Role::Doctor.label())?,
+        pharmacist: login(Role::Pharmacist.label())?,
+        lab: login(Role::Lab.label())?,
+        long_day_doctor: (long_day_doctor(db).await?, "dr.okoro".to_owned()),
+        student_id,
+        student,
+        long_day,
+        faculty_id: sqlx::query_scalar("SELECT MIN(id) FROM faculty")
+            .fetch_one(db.pool())
+            .await?,
+        first_doctor_id: id_of(db, "SELECT id FROM staff WHERE username = $1", "dr.adebayo").await?,
+    })
+}
+
+async fn id_of(db: &Db, sql: &str, bind: &str) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar(sql).bind(bind).fetch_one(db.pool()).await?)
+}
+
+/// A seventh doctor who will have a day of 250 short slots tomorrow (added after the baseline is measured).
+async fn long_day_doctor(db: &Db) -> anyhow::Result<i64> {
+    let new = NewStaff::validate("dr.okoro", "Dr Ngozi Okoro", "", Role::Doctor.as_str())
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let hash = sickbay::auth::password::hash(demo::model::PASSWORD).await?;
+    Ok(sickbay::staff::service::create_with_hash(db, &Actor::system("benchmark"), &new, &hash, false).await?)
+}
+
+/// Tomorrow from 03:00 to 23:50 in 5-minute slots (250), every other one booked by reception.
+async fn long_day(db: &Db, settings: &Settings, clinic: &Clinic, patients: &[i64]) -> anyhow::Result<i64> {
+    let actor = Actor::system("benchmark");
+    let hours = Hours {
+        id: 0,
+        doctor_id: clinic.long_day_doctor.0,
+        weekday: i64::from(clinic.long_day.0.weekday().number_from_monday()),
+        start_minute: 3 * 60,
+        end_minute: 3 * 60 + DAY_SLOTS * 5,
+        slot_minutes: 5,
+        capacity: 1,
+        valid_from: Date(settings.today()),
+        valid_until: None,
+        active: true,
+    };
+    scheduling::add_hours(db, &actor, &hours).await?;
+    scheduling::generate_slots(db, settings, Some(clinic.long_day_doctor.0)).await?;
+    let slots: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM slot WHERE doctor_id = $1 AND day = $2 ORDER BY starts_at")
+            .bind(clinic.long_day_doctor.0)
+            .bind(clinic.long_day)
+            .fetch_all(db.pool())
+            .await?;
+    let reception: i64 = id_of(db, "SELECT id FROM staff WHERE username = $1", &clinic.reception).await?;
+    let rules = settings.booking_rules();
+    for (slot, patient) in slots.iter().step_by(2).zip(patients) {
+        let booker = Booker::Staff {
+            staff_id: reception,
+            override_reason: Some("benchmark"),
+        };
+        scheduling::book(db, &actor, &rules, *patient, *slot, "Check-up", booker).await?;
+    }
+    Ok(slots.len() as i64)
+}
+
+/// 500 walk-ins waiting today, spread over the doctors' queues and the general queue.
+async fn waiting_tickets(db: &Db, settings: &Settings, clinic: &Clinic, patients: &[i64]) -> anyhow::Result<()> {
+    let actor = Actor::system("benchmark");
+    let reception: i64 = id_of(db, "SELECT id FROM staff WHERE username = $1", &clinic.reception).await?;
+    let doctors: Vec<i64> = sqlx::query_scalar("SELECT id FROM staff WHERE role = 'doctor' AND username <> 'dr.okoro'")
+        .fetch_all(db.pool())
+        .await?;
+    let today = Date(settings.today());
+    for (i, patient) in patients.iter().enumerate() {
+        let doctor = doctors.get(i % (doctors.len() + 1)).copied();
+        let who = WalkInPatient::Existing(*patient);
+        queue::walk_in(db, &actor, reception, who, doctor, Priority::Normal, today).await?;
+    }
+    Ok(())
+}
+
+/// Students without a ticket today, for the extra bookings and tickets.
+async fn free_students(db: &Db, today: Date, count: usize) -> anyhow::Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM patient WHERE kind = 'student' AND id NOT IN (SELECT patient_id FROM ticket WHERE day = $1)
+         ORDER BY id DESC LIMIT $2",
+    )
+    .bind(today)
+    .bind(count as i64)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+fn day_view(clinic: &Clinic) -> String {
+    format!("/schedule?day={}", clinic.long_day)
+}
+
+fn pages(clinic: &Clinic) -> Vec<Page> {
+    let page = |name, path: String, who, target| Page {
+        name,
+        path,
+        who,
+        target,
+        rows: None,
+    };
+    let usual = Target::Ratio(0.20);
+    let student = clinic.student_id;
+    vec![
+        page("health check", "/healthz".into(), Who::Nobody, Target::None),
+        page("admin home", "/admin".into(), Who::Admin, usual),
+        page("reception home", "/reception".into(), Who::Reception, usual),
+        page("doctor home", "/doctor".into(), Who::Doctor, usual),
+        page("pharmacist home", "/pharmacy".into(), Who::Pharmacist, usual),
+        page("lab home", "/lab".into(), Who::Lab, usual),
+        page("staff list", "/admin/staff".into(), Who::Admin, usual),
+        page("patient search, empty", "/patients".into(), Who::Reception, usual),
+        page(
+            "patient search, \"okafor\"",
+            "/patients?q=okafor".into(),
+            Who::Reception,
+            usual,
+        ),
+        page("patient profile", format!("/patients/{student}"), Who::Reception, usual),
+        page("import", "/admin/import".into(), Who::Admin, usual),
+        page("academic data", "/admin/academic".into(), Who::Admin, usual),
+        page(
+            "a faculty",
+            format!("/admin/academic/faculties/{}", clinic.faculty_id),
+            Who::Admin,
+            usual,
+        ),
+        page("settings", "/admin/settings".into(), Who::Admin, usual),
+        page("audit log", "/admin/audit".into(), Who::Admin, usual),
+        page(
+            "day schedule, 250 slots",
+            day_view(clinic),
+            Who::LongDayDoctor,
+            Target::RatioAndRow {
+                ratio: 0.15,
+                row_bytes: 300.0,
+                row: "slot",
+            },
+        ),
+        page(
+            "week schedule",
+            "/schedule?view=week".into(),
+            Who::Doctor,
+            Target::Ratio(0.25),
+        ),
+        page(
+            "booking for a patient",
+            format!("/patients/{student}/book"),
+            Who::Reception,
+            usual,
+        ),
+        page(
+            "reception board, 500 waiting",
+            "/queue".into(),
+            Who::Reception,
+            Target::RatioAndRow {
+                ratio: 0.10,
+                row_bytes: 500.0,
+                row: "ticket",
+            },
+        ),
+        page("doctor's queue", "/queue/doctor".into(), Who::Doctor, usual),
+        page("waiting-room display", "/display".into(), Who::Nobody, usual),
+        page("student home", "/me".into(), Who::Student, usual),
+        page("student booking", "/me/book".into(), Who::Student, usual),
+        page("student appointments", "/me/appointments".into(), Who::Student, usual),
+        page("student place in queue", "/me/queue".into(), Who::Student, usual),
+        page("student clinic card", "/me/card".into(), Who::Student, usual),
+    ]
+}
+
+/// One logged-in client per role, shared by the 16 concurrent tasks (each on a keep-alive connection of its own).
+struct Sessions {
+    nobody: reqwest::Client,
+    admin: reqwest::Client,
+    reception: (reqwest::Client, String),
+    doctor: reqwest::Client,
+    long_day_doctor: reqwest::Client,
+    pharmacist: reqwest::Client,
+    lab: reqwest::Client,
+    student: reqwest::Client,
+}
+
+impl Sessions {
+    async fn open(addr: std::net::SocketAddr, clinic: &Clinic) -> anyhow::Result<Self> {
+        let password = demo::model::PASSWORD;
+        Ok(Sessions {
+            nobody: reqwest::Client::new(),
+            admin: common::log_in(addr, &clinic.admin, password, "/admin").await?.0,
+            reception: common::log_in(addr, &clinic.reception, password, "/queue").await?,
+            doctor: common::log_in(addr, &clinic.doctor, password, "/doctor").await?.0,
+            long_day_doctor: common::log_in(addr, &clinic.long_day_doctor.1, password, "/doctor")
+                .await?
+                .0,
+            pharmacist: common::log_in(addr, &clinic.pharmacist, password, "/pharmacy").await?.0,
+            lab: common::log_in(addr, &clinic.lab, password, "/lab").await?.0,
+            student: common::log_in(addr, &clinic.student, password, "/me").await?.0,
+        })
+    }
+
+    fn of(&self, who: Who) -> &reqwest::Client {
+        match who {
+            Who::Nobody => &self.nobody,
+            Who::Admin => &self.admin,
+            Who::Reception => &self.reception.0,
+            Who::Doctor => &self.doctor,
+            Who::LongDayDoctor => &self.long_day_doctor,
+            Who::Pharmacist => &self.pharmacist,
+            Who::Lab => &self.lab,
+            Who::Student => &self.student,
+        }
+    }
+}
+
+/// One uncompressed response: its status and size.
+async fn fetch(client: &reqwest::Client, url: &str) -> anyhow::Result<(u16, usize)> {
+    let response = client.get(url).send().await?;
+    let status = response.status().as_u16();
+    Ok((status, response.bytes().await?.len()))
+}
+
+/// `CLIENTS` tasks requesting `url` back to back for `time`.
+async fn measure(client: &reqwest::Client, url: &str, time: Duration) -> anyhow::Result<Measured> {
+    let (status, bytes) = fetch(client, url).await?;
+    let warm_until = Instant::now() + Duration::from_millis(200);
+    while Instant::now() < warm_until {
+        fetch(client, url).await?;
+    }
+    let started = Instant::now();
+    let until = started + time;
+    let mut tasks = Vec::new();
+    for _ in 0..CLIENTS {
+        let (client, url, encoding) = (client.clone(), url.to_owned(), encoding());
+        tasks.push(tokio::spawn(async move {
+            let (mut times, mut sent, mut not_ok) = (Vec::new(), 0_usize, None);
+            while Instant::now() < until {
+                let asked = Instant::now();
+                let response = client.get(&url).header("accept-encoding", &encoding).send().await?;
+                if response.status() != reqwest::StatusCode::OK {
+                    not_ok = Some(response.status().as_u16());
+                }
+                sent += response.bytes().await?.len();
+                times.push(asked.elapsed());
+            }
+            Ok::<_, reqwest::Error>((times, sent, not_ok))
+        }));
+    }
+    let (mut times, mut sent, mut not_ok) = (Vec::new(), 0, (status != 200).then_some(status));
+    for task in tasks {
+        let (task_times, s, bad) = task.await??;
+        times.extend(task_times);
+        sent += s;
+        not_ok = not_ok.or(bad);
+    }
+    let count = times.len();
+    times.sort();
+    Ok(Measured {
+        per_second: count as f64 / started.elapsed().as_secs_f64(),
+        p99_ms: if times.is_empty() {
+            0.0
+        } else {
+            common::percentile_ms(&times, 0.99)
+        },
+        bytes,
+        sent_bytes: sent as f64 / count.max(1) as f64,
+        not_ok,
+    })
+}
+
+fn verdict(page: &Page, measured: &Measured, health: f64) -> (String, String, String) {
+    let ratio = measured.per_second / health;
+    let row = page
+        .rows
+        .map(|(before, rows)| (measured.bytes as f64 - before as f64) / rows.max(1) as f64);
+    let mark = |ok: bool| if ok { "ok" } else { "BELOW" };
+    match (page.target, row) {
+        (Target::None, _) => (String::new(), String::new(), String::new()),
+        (Target::Ratio(target), _) => (
+            format!(">={:.0} %", target * 100.0),
+            String::new(),
+            mark(ratio >= target).to_owned(),
+        ),
+        (
+            Target::RatioAndRow {
+                ratio: target,
+                row_bytes,
+                row: name,
+            },
+            Some(per_row),
+        ) => {
+            let bytes_ok = if per_row <= row_bytes { "ok" } else { "OVER" };
+            (
+                format!(">={:.0} %, <={row_bytes:.0} B/{name}", target * 100.0),
+                format!("{per_row:.0} B/{name}"),
+                format!("{}, bytes {bytes_ok}", mark(ratio >= target)),
+            )
+        }
+        (Target::RatioAndRow { ratio: target, .. }, None) => (
+            format!(">={:.0} %", target * 100.0),
+            String::new(),
+            mark(ratio >= target).to_owned(),
+        ),
+    }
+}
+
+async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
+    println!("\n== {backend}");
+    let db = Db::connect(url).await?;
+    db.migrate().await?;
+    let clinic = seed(&db).await?;
+    let settings = SettingsCache::load(&db).await?.get();
+    let config = Config {
+        background_jobs: false,
+        ..Config::default()
+    };
+    let state = AppState::new(db.clone(), config).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let shutdown = state.shutdown.clone();
+    tokio::spawn(sickbay::serve(listener, state));
+    let sessions = Sessions::open(addr, &clinic).await?;
+
+    let mut pages = pages(&clinic);
+    let base = |path: &str| format!("http://{addr}{path}");
+    let extras = Instant::now();
+    let day_view = day_view(&clinic);
+    let before_day = fetch(sessions.of(Who::LongDayDoctor), &base(&day_view)).await?.1;
+    let before_board = fetch(sessions.of(Who::Reception), &base("/queue")).await?.1;
+    let today = Date(settings.today());
+    let patients = free_students(&db, today, WAITING_TICKETS + DAY_SLOTS as usize).await?;
+    let (for_tickets, for_bookings) = patients.split_at(WAITING_TICKETS.min(patients.len()));
+    let slots = long_day(&db, &settings, &clinic, for_bookings).await?;
+    waiting_tickets(&db, &settings, &clinic, for_tickets).await?;
+    println!(
+        "  added a day of {slots} slots (half booked) and {} waiting tickets in {:.1} s",
+        for_tickets.len(),
+        extras.elapsed().as_secs_f64()
+    );
+    for page in &mut pages {
+        page.rows = match page.path.as_str() {
+            "/queue" => Some((before_board, for_tickets.len())),
+            path if path == day_view => Some((before_day, slots as usize)),
+            _ => None,
+        };
+    }
+
+    let time = seconds_per_page();
+    println!(
+        "  {CLIENTS} clients, {:.1} s a page, accept-encoding {:?}\n",
+        time.as_secs_f64(),
+        encoding()
+    );
+    println!(
+        "  {:<30} {:>8} {:>9} {:>8} {:>10} {:>9} {:>11}  {:<24} verdict",
+        "page", "req/s", "/healthz", "p99 ms", "HTML B", "sent B", "per row", "target"
+    );
+    let mut health = 0.0;
+    for page in &pages {
+        let measured = measure(sessions.of(page.who), &base(&page.path), time).await?;
+        if page.path == "/healthz" {
+            health = measured.per_second;
+        }
+        let (target, per_row, verdict) = verdict(page, &measured, health);
+        let verdict = match measured.not_ok {
+            Some(status) => {
+                FAILURES.fetch_add(1, Ordering::SeqCst);
+                format!("ANSWERED {status}")
+            }
+            None => verdict,
+        };
+        println!(
+            "  {:<30} {:>8.0} {:>8.1}% {:>8.1} {:>10} {:>9.0} {:>11}  {:<24} {verdict}",
+            page.name,
+            measured.per_second,
+            measured.per_second / health * 100.0,
+            measured.p99_ms,
+            measured.bytes,
+            measured.sent_bytes,
+            per_row,
+            target
+        );
+    }
+    live_change(addr, &sessions, clinic.first_doctor_id).await?;
+    shutdown.cancel();
+    db.close().await;
+    Ok(())
+}
+
+/// Opens reception's board stream and a display's, calls the next patient once, and counts the bytes each
+/// stream received for that one change.
+async fn live_change(addr: std::net::SocketAddr, sessions: &Sessions, doctor_id: i64) -> anyhow::Result<()> {
+    let mut board = Stream::open(sessions.of(Who::Reception), &format!("http://{addr}/queue/events")).await?;
+    let mut display = Stream::open(sessions.of(Who::Nobody), &format!("http://{addr}/display/events")).await?;
+    let (reception, token) = &sessions.reception;
+    let called = reception
+        .post(format!("http://{addr}/queue/call-next"))
+        .form(&[("doctor_id", doctor_id.to_string()), ("csrf_token", token.clone())])
+        .send()
+        .await?;
+    if called.status() != reqwest::StatusCode::SEE_OTHER {
+        FAILURES.fetch_add(1, Ordering::SeqCst);
+        println!("\n  call next answered {}", called.status());
+        return Ok(());
+    }
+    let (board_events, board_bytes) = board.change().await?;
+    let (display_events, display_bytes) = display.change().await?;
+    println!(
+        "\n  one \"call next\": each open board receives {board_bytes} bytes in {board_events} event(s); each \
+         display {display_bytes} bytes in {display_events} event(s)"
+    );
+    Ok(())
+}
+
+/// A server-sent event stream, read raw.
+struct Stream {
+    response: reqwest::Response,
+}
+
+impl Stream {
+    /// Opens the stream and reads its first event (the full state).
+    async fn open(client: &reqwest::Client, url: &str) -> anyhow::Result<Self> {
+        let response = client.get(url).header("accept", "text/event-stream").send().await?;
+        anyhow::ensure!(
+            response.status() == reqwest::StatusCode::OK,
+            "{url} answered {}",
+            response.status()
+        );
+        let mut stream = Stream { response };
+        let mut opening = String::new();
+        while !opening.contains("\n\n") {
+            let chunk = tokio::time::timeout(Duration::from_secs(30), stream.response.chunk())
+                .await?
+                .with_context(|| format!("{url} ended"))?
+                .with_context(|| format!("{url} ended"))?;
+            opening.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        Ok(stream)
+    }
+
+    /// The events and bytes that arrive for one change: everything until the stream has been quiet for a
+    /// second after its first complete event.
+    async fn change(&mut self) -> anyhow::Result<(usize, usize)> {
+        let mut received = String::new();
+        let mut wait = Duration::from_secs(30);
+        loop {
+            match tokio::time::timeout(wait, self.response.chunk()).await {
+                Ok(chunk) => match chunk? {
+                    Some(bytes) => received.push_str(&String::from_utf8_lossy(&bytes)),
+                    None => break,
+                },
+                Err(_) => break,
+            }
+            if received.contains("\n\n") {
+                wait = Duration::from_secs(1);
+            }
+        }
+        let events = received.matches("\nevent:").count() + usize::from(received.starts_with("event:"));
+        Ok((events, received.len()))
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    common::on_both_databases("pages", |url, backend| async move { bench(&url, backend).await })?;
+    let failures = FAILURES.load(Ordering::SeqCst);
+    anyhow::ensure!(failures == 0, "{failures} page(s) answered something other than 200");
+    Ok(())
+}

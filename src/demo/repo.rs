@@ -1,0 +1,485 @@
+//! The demo's own SQL. A year of a large clinic's history is about a million rows: through the features'
+//! services that is a transaction per row and many minutes, so the history (and the large size's patients)
+//! goes in as multi-row INSERTs in batches inside one transaction. That speed is the only reason this file
+//! writes other features' tables; everything done "today" goes through their services.
+
+use std::fmt::Write as _;
+
+use sqlx::Any;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+
+use super::model::{AppointmentRow, AssignmentRow, AuditRow, FirstIds, OpenSlot, SlotRow, TicketRow};
+use crate::db::{Backend, Date, Db, Flag, Timestamp, Tx, sequence};
+use crate::patients::model::{MatricNumber, PatientDetails, search_tokens};
+use crate::queue::model::TicketStatus;
+
+/// The parameters of one multi-row INSERT: SQLite allows 32,766, PostgreSQL 65,535.
+const PARAMETERS_PER_STATEMENT: usize = 32_766;
+
+type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
+
+/// A row of a multi-row INSERT: its table, its columns, and its values bound in that order.
+trait Insert {
+    const TABLE: &'static str;
+    const COLUMNS: &'static [&'static str];
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q>;
+}
+
+async fn insert_all<R: Insert>(tx: &mut Tx, backend: Backend, rows: &[R]) -> Result<(), sqlx::Error> {
+    for batch in rows.chunks(rows_per_statement(R::COLUMNS.len())) {
+        let sql = insert_sql(backend, R::TABLE, R::COLUMNS, batch.len());
+        let query = batch.iter().fold(sqlx::query(&sql), |query, row| row.bind(query));
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+fn rows_per_statement(columns: usize) -> usize {
+    (PARAMETERS_PER_STATEMENT / columns.max(1)).max(1)
+}
+
+/// `INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4), ...` for `rows` rows. SQLite gets anonymous `?`
+/// placeholders instead: it finds a numbered one by its name with a linear search, so binding n of them costs
+/// n² (a statement of 30,000 takes seconds), while `?` binds by position.
+fn insert_sql(backend: Backend, table: &str, columns: &[&str], rows: usize) -> String {
+    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns.len() {
+            let separator = if column == 0 { "" } else { ", " };
+            let _ = match backend {
+                Backend::Sqlite => write!(sql, "{separator}?"),
+                Backend::Postgres => write!(sql, "{separator}${}", row * columns.len() + column + 1),
+            };
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// How many patients, staff accounts and appointments the database holds.
+pub async fn contents(db: &Db) -> Result<(i64, i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM patient), (SELECT COUNT(*) FROM staff), (SELECT COUNT(*) FROM appointment)",
+    )
+    .fetch_one(db.pool())
+    .await
+}
+
+/// The ids the history's slots, appointments and tickets start from.
+pub async fn first_ids(db: &Db) -> Result<FirstIds, sqlx::Error> {
+    Ok(FirstIds {
+        slot: next_id(db, "slot").await?,
+        appointment: next_id(db, "appointment").await?,
+        ticket: next_id(db, "ticket").await?,
+    })
+}
+
+pub async fn next_id(db: &Db, table: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(&format!("SELECT CAST(COALESCE(MAX(id), 0) + 1 AS BIGINT) FROM {table}"))
+        .fetch_one(db.pool())
+        .await
+}
+
+/// Rows inserted with ids of their own leave a PostgreSQL identity behind; moves it past them, so the
+/// services' next inserts don't collide (SQLite's AUTOINCREMENT follows by itself).
+async fn follow_ids(tx: &mut Tx, backend: Backend, table: &str) -> Result<(), sqlx::Error> {
+    if backend == Backend::Postgres {
+        sqlx::query(&format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+        ))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Writes the history in one transaction.
+pub async fn insert_history(
+    db: &Db,
+    slots: &[SlotRow],
+    appointments: &[AppointmentRow],
+    tickets: &[TicketRow],
+    assignments: &[AssignmentRow],
+    audit: &[AuditRow],
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    insert_all(&mut tx, db.backend(), slots).await?;
+    insert_all(&mut tx, db.backend(), appointments).await?;
+    insert_all(&mut tx, db.backend(), assignments).await?;
+    insert_all(&mut tx, db.backend(), tickets).await?;
+    insert_all(&mut tx, db.backend(), audit).await?;
+    for table in ["slot", "appointment", "ticket"] {
+        follow_ids(&mut tx, db.backend(), table).await?;
+    }
+    tx.commit().await
+}
+
+/// A patient of the large size, numbered by the demo.
+pub struct NewPatient<'a> {
+    pub id: i64,
+    pub clinic_number: String,
+    pub details: PatientDetails,
+    pub password_hash: &'a str,
+    pub created_at: Timestamp,
+}
+
+/// Writes patients with their search tokens and audit rows, and raises each clinic-number counter to the
+/// highest number given (`counters`: sequence name, value), in one transaction.
+pub async fn insert_patients(
+    db: &Db,
+    patients: &[NewPatient<'_>],
+    audit: &[AuditRow],
+    counters: &[(String, i64)],
+) -> Result<(), sqlx::Error> {
+    let tokens: Vec<Token> = patients.iter().flat_map(Token::all_of).collect();
+    let mut tx = db.begin_write().await?;
+    insert_all(&mut tx, db.backend(), patients).await?;
+    insert_all(&mut tx, db.backend(), &tokens).await?;
+    insert_all(&mut tx, db.backend(), audit).await?;
+    follow_ids(&mut tx, db.backend(), "patient").await?;
+    for (name, value) in counters {
+        sequence::claim(&mut tx, name, *value).await?;
+    }
+    tx.commit().await
+}
+
+struct Token {
+    token: String,
+    patient_id: i64,
+}
+
+impl Token {
+    fn all_of(p: &NewPatient<'_>) -> Vec<Token> {
+        let d = &p.details;
+        search_tokens(
+            &d.first_name,
+            &d.surname,
+            &d.other_names,
+            d.matric_number.as_ref().map(MatricNumber::as_str),
+            &p.clinic_number,
+            d.phone.as_deref(),
+        )
+        .into_iter()
+        .map(|token| Token {
+            token,
+            patient_id: p.id,
+        })
+        .collect()
+    }
+}
+
+/// The slots from `from` to `to` with seats left, in time order.
+pub async fn open_slots(db: &Db, from: Date, to: Date) -> Result<Vec<OpenSlot>, sqlx::Error> {
+    let rows: Vec<(i64, Date, i64)> = sqlx::query_as(
+        "SELECT id, day, capacity - booked FROM slot
+         WHERE day >= $1 AND day <= $2 AND blocked = 0 AND booked < capacity
+         ORDER BY starts_at, doctor_id",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, day, seats)| OpenSlot { id, day: day.0, seats })
+        .collect())
+}
+
+/// Fresh statistics after a large fill, so the query planners know the tables' sizes.
+pub async fn analyze(db: &Db) -> Result<(), sqlx::Error> {
+    sqlx::query("ANALYZE").execute(db.pool()).await?;
+    Ok(())
+}
+
+/// How much the demo made.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub students: i64,
+    pub staff: i64,
+    pub past: i64,
+    pub today: i64,
+    pub ahead: i64,
+    pub tickets_today: i64,
+    pub audit: i64,
+}
+
+pub async fn counts(db: &Db, today: Date) -> Result<Counts, sqlx::Error> {
+    let (students, staff, past, on_day, ahead, tickets_today, audit) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM patient WHERE kind = 'student'), (SELECT COUNT(*) FROM staff),
+                (SELECT COUNT(*) FROM appointment WHERE day < $1), (SELECT COUNT(*) FROM appointment WHERE day = $1),
+                (SELECT COUNT(*) FROM appointment WHERE day > $1), (SELECT COUNT(*) FROM ticket WHERE day = $1),
+                (SELECT COUNT(*) FROM audit_event)",
+    )
+    .bind(today)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(Counts {
+        students,
+        staff,
+        past,
+        today: on_day,
+        ahead,
+        tickets_today,
+        audit,
+    })
+}
+
+// ---- the rows ----------------------------------------------------------------------------------------------
+
+/// When the slot job made a past slot: as the booking horizon (14 days by default) reached it.
+const SLOT_MADE_BEFORE: i64 = 14 * 24 * 3_600_000;
+
+impl Insert for SlotRow {
+    const TABLE: &'static str = "slot";
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "doctor_id",
+        "day",
+        "starts_at",
+        "ends_at",
+        "capacity",
+        "booked",
+        "created_at",
+    ];
+
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        let s = &self.spec;
+        query
+            .bind(self.id)
+            .bind(s.doctor_id)
+            .bind(s.day)
+            .bind(s.starts_at)
+            .bind(s.ends_at)
+            .bind(s.capacity)
+            .bind(self.booked)
+            .bind(Timestamp(s.starts_at.0 - SLOT_MADE_BEFORE))
+    }
+}
+
+impl Insert for AppointmentRow {
+    const TABLE: &'static str = "appointment";
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "patient_id",
+        "slot_id",
+        "day",
+        "status",
+        "reason",
+        "booked_by_staff_id",
+        "cancel_reason",
+        "created_at",
+        "updated_at",
+    ];
+
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        query
+            .bind(self.id)
+            .bind(self.patient_id)
+            .bind(self.slot_id)
+            .bind(self.day)
+            .bind(self.status)
+            .bind(self.reason)
+            .bind(self.booked_by_staff_id)
+            .bind(self.cancel_reason)
+            .bind(self.created_at)
+            .bind(self.updated_at)
+    }
+}
+
+impl Insert for TicketRow {
+    const TABLE: &'static str = "ticket";
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "day",
+        "code",
+        "patient_id",
+        "appointment_id",
+        "doctor_id",
+        "room_id",
+        "priority",
+        "order_at",
+        "status",
+        "calls",
+        "checked_in_at",
+        "called_at",
+        "last_called_at",
+        "started_at",
+        "finished_at",
+        "created_by",
+        "updated_at",
+    ];
+
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        query
+            .bind(self.id)
+            .bind(self.day)
+            .bind(self.code.as_str())
+            .bind(self.patient_id)
+            .bind(self.appointment_id)
+            .bind(self.doctor_id)
+            .bind(self.room_id)
+            .bind(self.priority)
+            .bind(self.order_at)
+            .bind(TicketStatus::Completed)
+            .bind(1_i64)
+            .bind(self.checked_in_at)
+            .bind(self.called_at)
+            .bind(self.called_at)
+            .bind(self.started_at)
+            .bind(self.finished_at)
+            .bind(self.created_by)
+            .bind(self.finished_at)
+    }
+}
+
+impl Insert for AssignmentRow {
+    const TABLE: &'static str = "room_assignment";
+    const COLUMNS: &'static [&'static str] = &["day", "doctor_id", "room_id", "created_at"];
+
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        query
+            .bind(self.day)
+            .bind(self.doctor_id)
+            .bind(self.room_id)
+            .bind(self.created_at)
+    }
+}
+
+impl Insert for AuditRow {
+    const TABLE: &'static str = "audit_event";
+    const COLUMNS: &'static [&'static str] = &[
+        "at",
+        "actor_kind",
+        "actor_id",
+        "actor_label",
+        "action",
+        "record_type",
+        "record_id",
+        "patient_id",
+        "ip",
+        "detail",
+    ];
+
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        let (actor, entry) = (&self.actor, &self.entry);
+        query
+            .bind(self.at)
+            .bind(actor.kind)
+            .bind(actor.id)
+            .bind(actor.label.as_str())
+            .bind(entry.action)
+            .bind(entry.record_type)
+            .bind(entry.record_id)
+            .bind(entry.patient_id)
+            .bind(actor.ip.as_deref())
+            .bind(entry.detail.as_str())
+    }
+}
+
+impl Insert for NewPatient<'_> {
+    const TABLE: &'static str = "patient";
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "clinic_number",
+        "kind",
+        "matric_number",
+        "first_name",
+        "surname",
+        "other_names",
+        "sex",
+        "date_of_birth",
+        "phone",
+        "email",
+        "address",
+        "emergency_name",
+        "emergency_phone",
+        "emergency_relationship",
+        "blood_group",
+        "genotype",
+        "allergies",
+        "chronic_conditions",
+        "faculty_id",
+        "department_id",
+        "level_id",
+        "session_id",
+        "password_hash",
+        "must_change_password",
+        "approved",
+        "created_at",
+        "updated_at",
+    ];
+
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        let d = &self.details;
+        query
+            .bind(self.id)
+            .bind(self.clinic_number.as_str())
+            .bind(d.kind)
+            .bind(d.matric_number.as_ref().map(MatricNumber::as_str))
+            .bind(d.first_name.as_str())
+            .bind(d.surname.as_str())
+            .bind(d.other_names.as_str())
+            .bind(d.sex)
+            .bind(d.date_of_birth)
+            .bind(d.phone.as_deref())
+            .bind(d.email.as_deref())
+            .bind(d.address.as_str())
+            .bind(d.emergency_name.as_str())
+            .bind(d.emergency_phone.as_str())
+            .bind(d.emergency_relationship.as_str())
+            .bind(d.blood_group)
+            .bind(d.genotype)
+            .bind(d.allergies.as_str())
+            .bind(d.chronic_conditions.as_str())
+            .bind(d.faculty_id)
+            .bind(d.department_id)
+            .bind(d.level_id)
+            .bind(d.session_id)
+            .bind(self.password_hash)
+            .bind(Flag(false))
+            .bind(Flag(true))
+            .bind(self.created_at)
+            .bind(self.created_at)
+    }
+}
+
+impl Insert for Token {
+    const TABLE: &'static str = "patient_search_token";
+    const COLUMNS: &'static [&'static str] = &["token", "patient_id"];
+
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        query.bind(self.token.as_str()).bind(self.patient_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_statements_number_their_parameters_row_by_row() {
+        assert_eq!(
+            insert_sql(Backend::Postgres, "t", &["a", "b"], 2),
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
+        );
+        assert_eq!(
+            insert_sql(Backend::Sqlite, "t", &["a", "b"], 2),
+            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)"
+        );
+        assert_eq!(
+            insert_sql(Backend::Postgres, "t", &["a"], 1),
+            "INSERT INTO t (a) VALUES ($1)"
+        );
+    }
+
+    #[test]
+    fn a_batch_fills_its_parameters_within_sqlites_limit() {
+        for columns in [1, 2, 10, 18, 28] {
+            let rows = rows_per_statement(columns);
+            assert!(rows * columns <= 32_766 && (rows + 1) * columns > 32_766);
+        }
+        assert_eq!(rows_per_statement(0), 32_766);
+    }
+}

@@ -1,0 +1,194 @@
+//! `sickbay demo`: it fills an empty database with a whole clinic, the same one for the same seed, refuses a
+//! database that holds a clinic, and the logins it prints open each role's home page.
+
+use std::process::Output;
+
+use reqwest::StatusCode;
+use sickbay::demo::{self, DEFAULT_SEED, DemoError, Options, Size};
+
+use crate::cli::{sickbay, text};
+use crate::support::{TestApp, on_both_databases};
+
+on_both_databases!(
+    empty: the_demo_fills_an_empty_database_with_a_clinic_at_work,
+    the_same_seed_makes_the_same_clinic,
+    the_printed_logins_open_each_home_page,
+);
+on_both_databases!(the_demo_refuses_a_database_that_holds_a_clinic);
+
+const SMALL: Options = Options {
+    size: Size::Small,
+    seed: DEFAULT_SEED,
+};
+
+async fn rows<T>(app: &TestApp, sql: &str) -> Vec<T>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    sqlx::query_as(sql).fetch_all(app.db().pool()).await.expect(sql)
+}
+
+async fn the_demo_fills_an_empty_database_with_a_clinic_at_work(app: TestApp) {
+    let made = demo::run(app.db(), &SMALL).await.expect("demo");
+
+    let roles: Vec<(String, i64)> = rows(&app, "SELECT role, COUNT(*) FROM staff GROUP BY role ORDER BY role").await;
+    let roles: Vec<(&str, i64)> = roles.iter().map(|(r, n)| (r.as_str(), *n)).collect();
+    assert_eq!(
+        roles,
+        [
+            ("admin", 1),
+            ("doctor", 6),
+            ("lab", 1),
+            ("pharmacist", 1),
+            ("reception", 1)
+        ]
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM staff WHERE must_change_password = 1")
+            .await,
+        0
+    );
+    let students = "SELECT COUNT(*) FROM patient WHERE kind = 'student' AND matric_number IS NOT NULL
+        AND faculty_id IS NOT NULL AND department_id IS NOT NULL AND level_id IS NOT NULL AND session_id IS NOT NULL
+        AND password_hash IS NOT NULL AND must_change_password = 0";
+    assert_eq!(app.count(students).await, 500);
+    assert_eq!(made.counts.students, 500);
+    for table in ["faculty", "department", "level", "academic_session", "room"] {
+        assert!(app.count(&format!("SELECT COUNT(*) FROM {table}")).await > 2, "{table}");
+    }
+    let doctors_with_hours = "SELECT COUNT(DISTINCT doctor_id) FROM availability WHERE active = 1";
+    assert_eq!(app.count(doctors_with_hours).await, 6);
+
+    let today = sickbay::db::Date(app.state.settings.get().today()).to_string();
+    let statuses =
+        |when: &str| format!("SELECT DISTINCT status FROM appointment WHERE day {when} '{today}' ORDER BY status");
+    let past: Vec<(String,)> = rows(&app, &statuses("<")).await;
+    assert_eq!(
+        past,
+        [("cancelled".into(),), ("completed".into(),), ("no_show".into(),)]
+    );
+    let ahead: Vec<(String,)> = rows(&app, &statuses(">")).await;
+    assert!(ahead.contains(&("booked".into(),)), "{ahead:?}");
+    let generated_ahead = format!("SELECT COUNT(*) FROM slot WHERE day > '{today}' AND booked = 0");
+    assert!(
+        app.count(&generated_ahead).await > 100,
+        "free slots were generated ahead"
+    );
+
+    let queue: Vec<(String,)> = rows(
+        &app,
+        &format!("SELECT DISTINCT status FROM ticket WHERE day = '{today}' ORDER BY status"),
+    )
+    .await;
+    let queue: Vec<&str> = queue.iter().map(|(s,)| s.as_str()).collect();
+    assert_eq!(queue, ["called", "completed", "no_show", "waiting", "with_doctor"]);
+    let doctors_at_work = format!("SELECT COUNT(DISTINCT doctor_id) FROM ticket WHERE day = '{today}'");
+    assert_eq!(app.count(&doctors_at_work).await, 6);
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM room_assignment WHERE day = '{today}'"))
+            .await,
+        6
+    );
+    let past_visits = format!("SELECT COUNT(*) FROM ticket WHERE day < '{today}' AND status = 'completed'");
+    assert!(app.count(&past_visits).await > 0);
+
+    let audited = "SELECT COUNT(DISTINCT action) FROM audit_event WHERE action IN
+        ('patient.create', 'appointment.book', 'appointment.cancel', 'ticket.check_in', 'ticket.call', 'ticket.complete')";
+    assert_eq!(app.count(audited).await, 6);
+    assert_eq!(made.logins.len(), 12, "{:?}", made.logins);
+}
+
+/// The rows that make the clinic what it is, in a form that doesn't depend on when the demo ran.
+async fn clinic_rows(app: &TestApp) -> Vec<Vec<String>> {
+    let queries = [
+        "SELECT username || ' ' || role || ' ' || full_name FROM staff ORDER BY id",
+        "SELECT clinic_number || ' ' || matric_number || ' ' || first_name || ' ' || surname || ' ' || phone
+         FROM patient WHERE kind = 'student' ORDER BY id",
+        "SELECT p.clinic_number || ' ' || st.username || ' ' || CAST(s.starts_at AS TEXT) || ' ' || a.status
+         FROM appointment a JOIN patient p ON p.id = a.patient_id JOIN slot s ON s.id = a.slot_id
+         JOIN staff st ON st.id = s.doctor_id ORDER BY a.id",
+        "SELECT t.day || ' ' || t.code || ' ' || t.status || ' ' || p.clinic_number
+         FROM ticket t JOIN patient p ON p.id = t.patient_id ORDER BY t.id",
+    ];
+    let mut all = Vec::new();
+    for sql in queries {
+        let found: Vec<(String,)> = rows(app, sql).await;
+        all.push(found.into_iter().map(|(row,)| row).collect());
+    }
+    all
+}
+
+async fn the_same_seed_makes_the_same_clinic(app: TestApp) {
+    let other = app.empty_like().await;
+    demo::run(app.db(), &SMALL).await.expect("demo");
+    demo::run(other.db(), &SMALL).await.expect("demo again");
+    let (first, second) = (clinic_rows(&app).await, clinic_rows(&other).await);
+    for (a, b) in first.iter().zip(&second) {
+        assert!(!a.is_empty());
+        assert_eq!(a, b);
+    }
+}
+
+async fn the_demo_refuses_a_database_that_holds_a_clinic(app: TestApp) {
+    let refused = demo::run(app.db(), &SMALL).await;
+    assert!(matches!(refused, Err(DemoError::NotEmpty(_))), "{refused:?}");
+    let out = run_binary(&app, &["demo"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("not empty"), "{}", text(&out.stderr));
+    assert_eq!(app.count("SELECT COUNT(*) FROM patient").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM staff").await, 1);
+}
+
+async fn run_binary(app: &TestApp, args: &[&str]) -> Output {
+    let (url, args): (String, Vec<String>) = (app.db().url().to_owned(), args.iter().map(|a| a.to_string()).collect());
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        sickbay(&args, &url, None)
+    })
+    .await
+    .expect("sickbay ran")
+}
+
+/// The login table's rows: (login, password), from the header line to the first empty line.
+fn printed_logins(stdout: &str) -> Vec<(String, String)> {
+    stdout
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("login "))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            Some((words.next()?.to_owned(), words.next()?.to_owned()))
+        })
+        .collect()
+}
+
+async fn the_printed_logins_open_each_home_page(app: TestApp) {
+    let out = run_binary(&app, &["demo", "--seed", "7"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let logins = printed_logins(&stdout);
+    assert_eq!(logins.len(), 12, "{stdout}");
+    let find = |prefix: &str| {
+        logins
+            .iter()
+            .find(|(login, _)| login.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} login in {stdout}"))
+    };
+    let student = logins.iter().find(|(login, _)| login.contains('/')).expect("a student");
+    for ((login, password), home) in [(find("admin"), "/admin"), (find("dr."), "/doctor"), (student, "/me")] {
+        let client = app.client();
+        client.login(login, password).await.assert_redirect(home);
+        let page = client.get(home).await;
+        page.assert_status(StatusCode::OK);
+        assert!(
+            !page.has("input[name=new_password]"),
+            "{login} is asked to change the password"
+        );
+    }
+    assert!(stdout.contains("sickbay --database-url"), "{stdout}");
+    // `sickbay` on the filled database serves it without making an administrator of its own.
+    assert_eq!(sickbay::cli::bootstrap_admin(app.db()).await.expect("bootstrap"), None);
+    let again = run_binary(&app, &["demo"]).await;
+    assert_eq!(again.status.code(), Some(2));
+}
