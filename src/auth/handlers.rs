@@ -80,7 +80,7 @@ pub async fn login_form(
         next,
         error: None,
         notice,
-        registration_open: state.settings.get().self_registration,
+        registration_open: state.settings.get().registration.self_registration,
     }
     .into_response())
 }
@@ -111,7 +111,7 @@ pub async fn login(
             next: next.clone(),
             error: Some(error),
             notice: None,
-            registration_open: state.settings.get().self_registration,
+            registration_open: state.settings.get().registration.self_registration,
         };
         (status, page).into_response()
     };

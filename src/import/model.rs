@@ -316,7 +316,7 @@ pub fn code_for(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::model::DEFAULT_MATRIC_PATTERN;
+    use crate::patients::settings::DEFAULT_MATRIC_PATTERN;
 
     fn record(fields: &[&str]) -> csv::StringRecord {
         csv::StringRecord::from(fields.to_vec())

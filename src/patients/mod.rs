@@ -6,6 +6,7 @@ pub mod model;
 pub mod portal;
 pub mod repo;
 pub mod service;
+pub mod settings;
 pub mod sheet;
 
 use axum::Router;

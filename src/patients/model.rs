@@ -926,7 +926,7 @@ pub fn check_sheet(request: &SheetRequest, found: &[SheetStudent]) -> Result<(),
 mod tests {
     use super::*;
     use crate::academic::model::{Department, Faculty};
-    use crate::settings::model::DEFAULT_MATRIC_PATTERN;
+    use crate::patients::settings::DEFAULT_MATRIC_PATTERN;
 
     fn pattern() -> Regex {
         Regex::new(DEFAULT_MATRIC_PATTERN).unwrap()

@@ -173,7 +173,7 @@ impl CardPage {
         CardPage {
             layout,
             patient,
-            clinic_address: settings.clinic_address.clone(),
+            clinic_address: settings.clinic.address.clone(),
             qr_src,
             photo_src,
             back: base,
@@ -233,7 +233,7 @@ pub struct RegisterForm {
 }
 
 fn registration_open(settings: &Settings) -> AppResult<()> {
-    if settings.self_registration {
+    if settings.registration.self_registration {
         Ok(())
     } else {
         Err(AppError::NotFound)
@@ -247,7 +247,7 @@ pub async fn register_form(State(state): State<AppState>, layout: Layout) -> App
         layout,
         form: RegisterForm::default(),
         errors: FieldErrors::default(),
-        approval_required: settings.approval_required,
+        approval_required: settings.registration.approval_required,
     })
 }
 
@@ -263,7 +263,7 @@ pub async fn register(
 ) -> AppResult<Response> {
     let settings = state.settings.get();
     registration_open(&settings)?;
-    let approval_required = settings.approval_required;
+    let approval_required = settings.registration.approval_required;
     let form_again = |layout, form, errors| {
         invalid(RegisterPage {
             layout,

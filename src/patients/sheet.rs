@@ -168,7 +168,7 @@ fn sheet_response(state: &AppState, layout: Layout, headers: &HeaderMap, slips: 
         .unwrap_or("this clinic's Sickbay");
     let page = SheetPage {
         layout,
-        clinic_address: settings.clinic_address.clone(),
+        clinic_address: settings.clinic.address.clone(),
         date: Date(settings.today()),
         login_at: format!("{host}/login"),
         slips,

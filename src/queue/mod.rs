@@ -9,6 +9,7 @@ pub mod handlers;
 pub mod model;
 pub mod repo;
 pub mod service;
+pub mod settings;
 pub mod views;
 
 use std::sync::Arc;

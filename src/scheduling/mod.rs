@@ -8,6 +8,7 @@ pub mod picker;
 pub mod portal;
 pub mod repo;
 pub mod service;
+pub mod settings;
 
 use axum::Router;
 use axum::routing::{get, post};

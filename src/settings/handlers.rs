@@ -2,11 +2,11 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono_tz::{TZ_VARIANTS, Tz};
 use tower_sessions::Session;
 
-use super::model::{DEFAULT_MATRIC_PATTERN, Settings, SettingsForm, changed_keys};
+use super::model::{Settings, changed_keys, fieldsets};
 use super::repo;
+use super::section::{Fieldset, Values};
 use crate::audit::{self, AuditEntry};
 use crate::db::Db;
 use crate::db::events::Event;
@@ -24,38 +24,23 @@ pub const PATH: &str = "/admin/settings";
 #[template(path = "settings/edit.html")]
 pub struct SettingsPage {
     layout: Layout,
-    form: SettingsForm,
+    /// Each feature's fieldset, showing the stored settings or what the admin typed.
+    fieldsets: Vec<Fieldset>,
     errors: FieldErrors,
-    zones: &'static [Tz],
-    default_pattern: &'static str,
 }
 
 impl SettingsPage {
-    fn new(layout: Layout, form: SettingsForm, errors: FieldErrors) -> Self {
+    fn new(layout: Layout, form: &Values, errors: FieldErrors) -> Self {
         SettingsPage {
             layout,
-            form,
+            fieldsets: fieldsets(form),
             errors,
-            zones: &TZ_VARIANTS,
-            default_pattern: DEFAULT_MATRIC_PATTERN,
         }
     }
 }
 
-impl SettingsPage {
-    fn matric_help(&self) -> String {
-        format!(
-            "A regular expression that matric numbers (in upper case) must match. The default, {}, accepts groups \
-             of letters and digits joined by / or -, such as U2019/3012345, CSC/19/1234 or 190401001. For nine \
-             digits only: ^\\d{{9}}$; for CSC/19/1234 only: ^[A-Z]{{3}}/\\d{{2}}/\\d{{4}}$.",
-            self.default_pattern
-        )
-    }
-}
-
 pub async fn show(_admin: Staff<Admins>, State(state): State<AppState>, layout: Layout) -> SettingsPage {
-    let form = SettingsForm::from(state.settings.get().as_ref());
-    SettingsPage::new(layout, form, FieldErrors::default())
+    SettingsPage::new(layout, &state.settings.get().to_form(), FieldErrors::default())
 }
 
 pub async fn update(
@@ -63,14 +48,12 @@ pub async fn update(
     State(state): State<AppState>,
     session: Session,
     layout: Layout,
-    Form(form): Form<SettingsForm>,
+    Form(form): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let settings = match form.validate() {
+    let form: Values = form.into_iter().filter(|(key, _)| key != "csrf_token").collect();
+    let settings = match Settings::from_form(&form) {
         Ok(settings) => settings,
-        Err(errors) => {
-            let page = SettingsPage::new(layout, form, errors);
-            return Ok(invalid(page));
-        }
+        Err(errors) => return Ok(invalid(SettingsPage::new(layout, &form, errors))),
     };
     save(&state.db, &admin.actor, &settings).await?;
     state.settings.refresh(&state.db).await?;

@@ -3,9 +3,11 @@
 //! instances refresh theirs; every instance also refreshes it periodically (see `serve`) in case an event
 //! was missed.
 
+pub mod clinic;
 pub mod handlers;
 pub mod model;
 pub mod repo;
+pub mod section;
 
 use axum::Router;
 use axum::routing::get;
@@ -27,8 +29,13 @@ pub fn router() -> Router<AppState> {
 pub struct SettingsCache(Arc<RwLock<Arc<Settings>>>);
 
 impl SettingsCache {
+    /// Reads the settings at start, with a warning for each stored key that no feature owns (it is ignored).
     pub async fn load(db: &Db) -> anyhow::Result<Self> {
-        let settings = Settings::from_pairs(repo::load_all(db).await?);
+        let pairs = repo::load_all(db).await?;
+        for key in model::unknown_keys(pairs.iter().map(|(key, _)| key.as_str())) {
+            tracing::warn!(key, "ignoring a stored setting that no feature owns");
+        }
+        let settings = Settings::from_pairs(pairs);
         Ok(SettingsCache(Arc::new(RwLock::new(Arc::new(settings)))))
     }
 

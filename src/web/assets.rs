@@ -270,6 +270,18 @@ mod tests {
         assert_eq!(ASSETS.files.len(), on_disk.len());
     }
 
+    /// An unclosed block (an `@media print {` missing its `}`) silently moves every later rule into it.
+    #[test]
+    fn every_block_of_the_stylesheet_is_closed() {
+        let css = std::fs::read_to_string(Path::new(STATIC_DIR).join("app.css")).expect("app.css");
+        let mut depth = 0i64;
+        for (number, line) in css.lines().enumerate() {
+            depth += line.matches('{').count() as i64 - line.matches('}').count() as i64;
+            assert!(depth >= 0, "app.css line {}: a `}}` closes nothing", number + 1);
+        }
+        assert_eq!(depth, 0, "app.css ends inside a block");
+    }
+
     #[test]
     fn content_types_name_the_charset_of_text() {
         let types: Vec<(&str, &str)> = ["app.css", "forms.js", "favicon.ico"]

@@ -141,7 +141,7 @@ impl Layout {
         };
         let settings = state.settings.get();
         Ok(Layout {
-            clinic_name: settings.clinic_name.clone(),
+            clinic_name: settings.clinic.name.clone(),
             user_name,
             role_label,
             home_path,
@@ -150,7 +150,7 @@ impl Layout {
             csrf_token,
             flash,
             region_flash,
-            zone: settings.time_zone,
+            zone: settings.clinic.time_zone,
             currency: settings.currency(),
         })
     }

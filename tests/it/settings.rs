@@ -11,6 +11,7 @@ on_both_databases!(
     invalid_values_are_refused_and_nothing_is_saved,
     settings_are_for_admins_only,
     another_instance_sees_the_change_after_a_refresh,
+    an_unknown_stored_key_changes_nothing,
 );
 
 const PATH: &str = "/admin/settings";
@@ -91,7 +92,7 @@ async fn saving_changes_the_header_and_persists(app: TestApp) {
     assert_eq!(stored(&app, "approval_required").await.as_deref(), Some("0"));
     assert_eq!(stored(&app, "matric_pattern").await.as_deref(), Some(r"^\d{9}$"));
     let settings = app.state.settings.get();
-    assert_eq!(settings.time_zone, chrono_tz::Europe::London);
+    assert_eq!(settings.clinic.time_zone, chrono_tz::Europe::London);
     assert!(settings.matric_regex().is_match("190401001"));
 
     // One audit row per save, naming the keys that changed.
@@ -187,7 +188,7 @@ async fn invalid_values_are_refused_and_nothing_is_saved(app: TestApp) {
             .await,
         0
     );
-    assert_eq!(app.state.settings.get().clinic_name, "Sickbay Clinic");
+    assert_eq!(app.state.settings.get().clinic.name, "Sickbay Clinic");
 }
 
 async fn settings_are_for_admins_only(app: TestApp) {
@@ -221,4 +222,26 @@ async fn another_instance_sees_the_change_after_a_refresh(app: TestApp) {
     other.state.settings.refresh(other.db()).await.expect("refresh");
     let elsewhere = other.admin().await;
     assert_eq!(elsewhere.get("/admin").await.text(".brand"), "Unity Health Centre");
+}
+
+async fn an_unknown_stored_key_changes_nothing(app: TestApp) {
+    let before = app.state.settings.get();
+    // Numbers under keys no feature owns (a typo, a key of another version) land in no setting.
+    app.set_setting("no_show_grace", "5").await;
+    app.set_setting("booking_horizon", "2").await;
+    app.set_setting("queue_skip", "9").await;
+    assert_eq!(*app.state.settings.get(), *before);
+    // A fresh start reads them past too (and only warns).
+    let other = AppState::new(app.db().clone(), crate::support::test_config())
+        .await
+        .expect("state");
+    assert_eq!(*other.settings.get(), *before);
+    // Saving the page writes only the known keys and leaves the unknown rows alone.
+    let admin = app.admin().await;
+    save(&admin, &valid_form()).await.assert_redirect(PATH);
+    assert_eq!(stored(&app, "no_show_grace").await.as_deref(), Some("5"));
+    let settings = app.state.settings.get();
+    assert_eq!(settings.booking.no_show_grace_minutes, 30);
+    assert_eq!(settings.booking.horizon_days, 14);
+    assert_eq!(settings.queue.skip_places, 3);
 }

@@ -1,0 +1,177 @@
+//! The registration settings: whether students may create their own portal account, whether staff approve
+//! it first, and the pattern a matric number must match.
+
+use regex::Regex;
+
+use crate::db::types::InvalidValue;
+use crate::settings::section::{Field, Flag, Section, Text, Values};
+use crate::validation::FieldErrors;
+
+/// Letters and digits in groups joined by `/` or `-`, such as `U2019/3012345`, `CSC/19/1234` or `190401001`.
+pub const DEFAULT_MATRIC_PATTERN: &str = r"^[A-Z0-9]+([/-][A-Z0-9]+)*$";
+
+pub const SELF_REGISTRATION: Flag = Flag {
+    key: "self_registration",
+    label: "Students may create their own portal account",
+    default: false,
+};
+pub const APPROVAL_REQUIRED: Flag = Flag {
+    key: "approval_required",
+    label: "Self-registered students wait for staff approval before they can book",
+    default: true,
+};
+pub const MATRIC_PATTERN: Text<String> = Text {
+    key: "matric_pattern",
+    parse: |text| parse_matric_pattern(text).map(|_| text.trim().to_owned()),
+    show: String::clone,
+    default: || DEFAULT_MATRIC_PATTERN.to_owned(),
+    look: || Field {
+        label: "Matric number pattern",
+        help: "A regular expression that matric numbers (in upper case) must match. The default, \
+               ^[A-Z0-9]+([/-][A-Z0-9]+)*$, accepts groups of letters and digits joined by / or -, such as \
+               U2019/3012345, CSC/19/1234 or 190401001. For nine digits only: ^\\d{9}$; for CSC/19/1234 only: \
+               ^[A-Z]{3}/\\d{2}/\\d{4}$.",
+        kind: "text",
+        required: true,
+        maxlength: 200,
+        extra: "spellcheck=false autocapitalize=none class=monospace".to_owned(),
+        wide: true,
+        ..Field::default()
+    },
+};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegistrationSettings {
+    /// Students may create their own portal account on /register.
+    pub self_registration: bool,
+    /// Self-registered students wait for a staff member's approval before they can book.
+    pub approval_required: bool,
+    /// The pattern a matric number (upper-cased) must match.
+    pub matric_pattern: String,
+}
+
+impl Default for RegistrationSettings {
+    fn default() -> Self {
+        RegistrationSettings::from_stored(&Values::new())
+    }
+}
+
+impl RegistrationSettings {
+    /// The compiled matric pattern (a stored pattern was checked when read; the default always compiles).
+    pub fn matric_regex(&self) -> Regex {
+        parse_matric_pattern(&self.matric_pattern)
+            .or_else(|_| parse_matric_pattern(DEFAULT_MATRIC_PATTERN))
+            .unwrap_or_else(|_| Regex::new("^$").expect("trivial regex"))
+    }
+}
+
+/// A matric pattern as the admin types it: a regular expression of at most 200 characters that compiles.
+pub fn parse_matric_pattern(text: &str) -> Result<Regex, InvalidValue> {
+    let text = text.trim();
+    if text.is_empty() || text.len() > 200 {
+        return Err(InvalidValue("Enter a pattern of 1 to 200 characters.".into()));
+    }
+    Regex::new(text).map_err(|_| InvalidValue("This is not a valid regular expression.".into()))
+}
+
+impl Section for RegistrationSettings {
+    const TITLE: &'static str = "Student registration";
+
+    fn from_stored(stored: &Values) -> Self {
+        RegistrationSettings {
+            self_registration: SELF_REGISTRATION.read(stored),
+            approval_required: APPROVAL_REQUIRED.read(stored),
+            matric_pattern: MATRIC_PATTERN.read(stored),
+        }
+    }
+
+    fn from_form(form: &Values, errors: &mut FieldErrors) -> Option<Self> {
+        Some(RegistrationSettings {
+            self_registration: SELF_REGISTRATION.typed(form),
+            approval_required: APPROVAL_REQUIRED.typed(form),
+            matric_pattern: MATRIC_PATTERN.typed(form, errors)?,
+        })
+    }
+
+    fn to_stored(&self) -> Vec<(&'static str, String)> {
+        vec![
+            SELF_REGISTRATION.pair(self.self_registration),
+            APPROVAL_REQUIRED.pair(self.approval_required),
+            MATRIC_PATTERN.pair(&self.matric_pattern),
+        ]
+    }
+
+    fn fields(form: &Values) -> Vec<Field> {
+        vec![
+            SELF_REGISTRATION.field(form),
+            APPROVAL_REQUIRED.field(form),
+            MATRIC_PATTERN.field(form),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(pairs: &[(&str, &str)]) -> Values {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn defaults_and_stored_values() {
+        let s = RegistrationSettings::default();
+        assert!(!s.self_registration && s.approval_required);
+        assert_eq!(s.matric_pattern, DEFAULT_MATRIC_PATTERN);
+        let s =
+            RegistrationSettings::from_stored(&stored(&[("self_registration", "1"), ("matric_pattern", r"^\d{9}$")]));
+        assert!(s.self_registration);
+        assert!(s.matric_regex().is_match("190401001"));
+    }
+
+    #[test]
+    fn a_bad_stored_pattern_keeps_the_default() {
+        for bad in ["([unclosed", "", "   "] {
+            let s = RegistrationSettings::from_stored(&stored(&[("matric_pattern", bad)]));
+            assert_eq!(s.matric_pattern, DEFAULT_MATRIC_PATTERN, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_form_refuses_a_bad_pattern_and_reads_unticked_boxes_as_no() {
+        let mut errors = FieldErrors::default();
+        let form = stored(&[("matric_pattern", " ^\\d{9}$ ")]);
+        let s = RegistrationSettings::from_form(&form, &mut errors).expect("valid");
+        assert_eq!(s.matric_pattern, r"^\d{9}$");
+        assert!(!s.self_registration && !s.approval_required);
+        assert_eq!(
+            RegistrationSettings::from_form(&stored(&[("matric_pattern", "(")]), &mut errors),
+            None
+        );
+        assert_eq!(
+            errors.get("matric_pattern"),
+            Some("This is not a valid regular expression.")
+        );
+    }
+
+    #[test]
+    fn the_help_shows_the_default_pattern() {
+        assert!(
+            MATRIC_PATTERN
+                .field(&Values::new())
+                .help
+                .contains(DEFAULT_MATRIC_PATTERN)
+        );
+    }
+
+    #[test]
+    fn default_matric_pattern_accepts_common_formats() {
+        let re = RegistrationSettings::default().matric_regex();
+        for ok in ["U2019/3012345", "CSC/19/1234", "190401001", "2019-241234"] {
+            assert!(re.is_match(ok), "{ok}");
+        }
+        for bad in ["", "CSC//19", "/19/1234", "19 01", "abc/1"] {
+            assert!(!re.is_match(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! The clinic's own settings: its name and address, its time zone and its currency.
+
+use chrono_tz::{TZ_VARIANTS, Tz};
+
+use super::section::{Field, Section, Text, Values};
+use crate::db::types::InvalidValue;
+use crate::validation::FieldErrors;
+
+pub const NAME: Text<String> = Text {
+    key: "clinic_name",
+    parse: parse_clinic_name,
+    show: String::clone,
+    default: || "Sickbay Clinic".to_owned(),
+    look: || Field {
+        label: "Clinic name",
+        kind: "text",
+        required: true,
+        maxlength: 100,
+        extra: "autocomplete=organization".to_owned(),
+        wide: true,
+        ..Field::default()
+    },
+};
+pub const ADDRESS: Text<String> = Text {
+    key: "clinic_address",
+    parse: parse_clinic_address,
+    show: String::clone,
+    default: String::new,
+    look: || Field {
+        label: "Address",
+        hint: "(optional; shown on receipts and cards)",
+        kind: "textarea",
+        maxlength: 500,
+        wide: true,
+        ..Field::default()
+    },
+};
+pub const TIME_ZONE: Text<Tz> = Text {
+    key: "time_zone",
+    parse: parse_time_zone,
+    show: |zone| zone.name().to_owned(),
+    default: || chrono_tz::Africa::Lagos,
+    look: || Field {
+        label: "Time zone",
+        help: "Dates and times are shown in this zone.",
+        kind: "select",
+        required: true,
+        options: TZ_VARIANTS.iter().map(|zone| zone.name()).collect(),
+        wide: true,
+        ..Field::default()
+    },
+};
+pub const CURRENCY_CODE: Text<String> = Text {
+    key: "currency_code",
+    parse: parse_currency_code,
+    show: String::clone,
+    default: || "NGN".to_owned(),
+    look: || Field {
+        label: "Currency code",
+        help: "Three letters, e.g. NGN, GHS, USD.",
+        kind: "text",
+        required: true,
+        maxlength: 3,
+        extra: "autocapitalize=characters spellcheck=false".to_owned(),
+        ..Field::default()
+    },
+};
+pub const CURRENCY_MINOR_DIGITS: Text<u32> = Text {
+    key: "currency_minor_digits",
+    parse: parse_minor_digits,
+    show: u32::to_string,
+    default: || 2,
+    look: || Field {
+        label: "Decimal places",
+        help: "0 to 4; 2 for kobo or cents.",
+        kind: "number",
+        required: true,
+        extra: "min=0 max=4 step=1".to_owned(),
+        ..Field::default()
+    },
+};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClinicSettings {
+    pub name: String,
+    pub address: String,
+    pub time_zone: Tz,
+    pub currency_code: String,
+    pub currency_minor_digits: u32,
+}
+
+impl Default for ClinicSettings {
+    fn default() -> Self {
+        ClinicSettings::from_stored(&Values::new())
+    }
+}
+
+impl Section for ClinicSettings {
+    const TITLE: &'static str = "The clinic";
+
+    fn from_stored(stored: &Values) -> Self {
+        ClinicSettings {
+            name: NAME.read(stored),
+            address: ADDRESS.read(stored),
+            time_zone: TIME_ZONE.read(stored),
+            currency_code: CURRENCY_CODE.read(stored),
+            currency_minor_digits: CURRENCY_MINOR_DIGITS.read(stored),
+        }
+    }
+
+    fn from_form(form: &Values, errors: &mut FieldErrors) -> Option<Self> {
+        let name = NAME.typed(form, errors);
+        let address = ADDRESS.typed(form, errors);
+        let time_zone = TIME_ZONE.typed(form, errors);
+        let currency_code = CURRENCY_CODE.typed(form, errors);
+        let currency_minor_digits = CURRENCY_MINOR_DIGITS.typed(form, errors);
+        Some(ClinicSettings {
+            name: name?,
+            address: address?,
+            time_zone: time_zone?,
+            currency_code: currency_code?,
+            currency_minor_digits: currency_minor_digits?,
+        })
+    }
+
+    fn to_stored(&self) -> Vec<(&'static str, String)> {
+        vec![
+            NAME.pair(&self.name),
+            ADDRESS.pair(&self.address),
+            TIME_ZONE.pair(&self.time_zone),
+            CURRENCY_CODE.pair(&self.currency_code),
+            CURRENCY_MINOR_DIGITS.pair(&self.currency_minor_digits),
+        ]
+    }
+
+    fn fields(form: &Values) -> Vec<Field> {
+        vec![
+            NAME.field(form),
+            ADDRESS.field(form),
+            TIME_ZONE.field(form),
+            CURRENCY_CODE.field(form),
+            CURRENCY_MINOR_DIGITS.field(form),
+        ]
+    }
+}
+
+pub fn parse_clinic_name(text: &str) -> Result<String, InvalidValue> {
+    let name = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match name.chars().count() {
+        0 => Err(InvalidValue("Enter the clinic's name.".into())),
+        1..=100 => Ok(name),
+        _ => Err(InvalidValue("Keep the name to 100 characters or fewer.".into())),
+    }
+}
+
+pub fn parse_clinic_address(text: &str) -> Result<String, InvalidValue> {
+    let address = text.trim().replace("\r\n", "\n");
+    if address.chars().count() > 500 {
+        Err(InvalidValue("Keep the address to 500 characters or fewer.".into()))
+    } else {
+        Ok(address)
+    }
+}
+
+pub fn parse_time_zone(text: &str) -> Result<Tz, InvalidValue> {
+    text.trim()
+        .parse::<Tz>()
+        .map_err(|_| InvalidValue("Choose a time zone from the list.".into()))
+}
+
+/// An ISO 4217 code such as NGN or USD: three letters, stored in upper case.
+pub fn parse_currency_code(text: &str) -> Result<String, InvalidValue> {
+    let code = text.trim().to_ascii_uppercase();
+    if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(code)
+    } else {
+        Err(InvalidValue("Enter a three-letter currency code, e.g. NGN.".into()))
+    }
+}
+
+/// How many decimals the currency has: 0 to 4.
+pub fn parse_minor_digits(text: &str) -> Result<u32, InvalidValue> {
+    match text.trim().parse::<u32>() {
+        Ok(digits @ 0..=4) => Ok(digits),
+        _ => Err(InvalidValue("Enter a whole number from 0 to 4.".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(pairs: &[(&str, &str)]) -> Values {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn stored_values_override_defaults_and_bad_ones_keep_them() {
+        let s = ClinicSettings::from_stored(&stored(&[
+            ("clinic_name", "Unity Health Centre"),
+            ("time_zone", "Europe/London"),
+            ("currency_minor_digits", "0"),
+        ]));
+        assert_eq!(s.name, "Unity Health Centre");
+        assert_eq!(s.time_zone, chrono_tz::Europe::London);
+        assert_eq!(s.currency_minor_digits, 0);
+        assert_eq!(s.currency_code, "NGN");
+        let s = ClinicSettings::from_stored(&stored(&[
+            ("time_zone", "Mars/Olympus"),
+            ("currency_minor_digits", "9"),
+            ("clinic_name", "  "),
+            ("currency_code", "naira"),
+        ]));
+        assert_eq!(s, ClinicSettings::default());
+    }
+
+    #[test]
+    fn currency_codes_and_digits() {
+        assert_eq!(parse_currency_code("usd").unwrap(), "USD");
+        for bad in ["", "US", "USDT", "U5D", "ÉUR"] {
+            assert!(parse_currency_code(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(parse_minor_digits(" 0 ").unwrap(), 0);
+        for bad in ["", "-1", "5", "two", "2.0"] {
+            assert!(parse_minor_digits(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(parse_time_zone("Europe/London").unwrap(), chrono_tz::Europe::London);
+        assert!(parse_time_zone("").is_err());
+    }
+
+    #[test]
+    fn the_form_normalises_and_reports_every_bad_field() {
+        let mut errors = FieldErrors::default();
+        let typed = stored(&[
+            ("clinic_name", "  Unity   Health "),
+            ("time_zone", "Africa/Accra"),
+            ("currency_code", " ghs "),
+            ("currency_minor_digits", "2"),
+        ]);
+        let s = ClinicSettings::from_form(&typed, &mut errors).expect("valid");
+        assert_eq!((s.name.as_str(), s.currency_code.as_str()), ("Unity Health", "GHS"));
+        let bad = stored(&[("clinic_address", &"x".repeat(501))]);
+        assert_eq!(ClinicSettings::from_form(&bad, &mut errors), None);
+        for key in ClinicSettings::keys() {
+            assert!(errors.get(key).is_some(), "{key}");
+        }
+    }
+}
