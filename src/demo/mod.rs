@@ -79,7 +79,7 @@ pub async fn run(db: &Db, options: &Options) -> Result<Demo, DemoError> {
     let (filling, hours, students) = set_up(db, options, &settings).await?;
     progress(started, "the university, its staff and students");
     let today = filling.calendar.today;
-    let mut ledger = Ledger::new(filling.people.len(), today, settings.booking_max_future);
+    let mut ledger = Ledger::new(filling.people.len(), today, settings.booking.max_future);
     let today_bookings = filling.history(&hours, &mut ledger).await?;
     // The services below query tables that just grew by thousands of rows: fresh statistics first.
     repo::analyze(db).await?;
