@@ -37,13 +37,13 @@
     }
   });
 
-  // A push never redraws a form control the user is in the middle of (a half-chosen priority, a button being
-  // pressed): pushes wait, in order, until focus leaves the live part of the page, then are swapped in. A whole
-  // state makes the changes before it unnecessary.
+  // A push never redraws a form control the user is in the middle of (a half-chosen priority or room): pushes
+  // wait, in order, until focus leaves the live part of the page, then are swapped in. A whole state makes the
+  // changes before it unnecessary. (A button keeps focus after its click; its own change must show at once.)
   var pending = [];
   function busyIn(stream) {
     var active = document.activeElement;
-    return stream && active && active !== stream && stream.contains(active) && active.matches("select, input, textarea, button");
+    return stream && active && active !== stream && stream.contains(active) && active.matches("select, input, textarea");
   }
   document.addEventListener("htmx:sseBeforeMessage", function (event) {
     var stream = streamOf(event.target);

@@ -79,11 +79,13 @@ pub struct Board {
 }
 
 impl Board {
-    /// The board as of event `seq`, built once for every stream that asks.
-    pub async fn shared(state: &AppState, seq: u64) -> AppResult<Arc<Board>> {
+    /// The board as of event `seq`, built once for every stream that asks (and again when older than
+    /// [`MAX_AGE`], or for a screen that opens: `fresh`).
+    pub async fn shared(state: &AppState, seq: u64, fresh: bool) -> AppResult<Arc<Board>> {
         let build_state = state.clone();
         let build = || async move { Board::load(&build_state, seq).await.map(Arc::new) };
-        state.queue.boards.get_or_compute("board", seq, build).await
+        let max_age = if fresh { Duration::ZERO } else { MAX_AGE };
+        state.queue.boards.get_within("board", seq, max_age, build).await
     }
 
     /// The board for a page view: the shared one, unless it is older than [`MAX_AGE`].
@@ -305,12 +307,14 @@ pub struct DoctorBoard {
 }
 
 impl DoctorBoard {
-    /// The doctor's queue as of event `seq`, built once for all their screens.
-    pub async fn shared(state: &AppState, doctor_id: i64, seq: u64) -> AppResult<Arc<DoctorBoard>> {
+    /// The doctor's queue as of event `seq`, built once for all their screens (and again when older than
+    /// [`MAX_AGE`], or for a screen that opens: `fresh`).
+    pub async fn shared(state: &AppState, doctor_id: i64, seq: u64, fresh: bool) -> AppResult<Arc<DoctorBoard>> {
         let build_state = state.clone();
         let build = || async move { DoctorBoard::load(&build_state, doctor_id, seq).await.map(Arc::new) };
         let key = format!("doctor-{doctor_id}");
-        state.queue.doctor_boards.get_or_compute(&key, seq, build).await
+        let max_age = if fresh { Duration::ZERO } else { MAX_AGE };
+        state.queue.doctor_boards.get_within(&key, seq, max_age, build).await
     }
 
     /// The doctor's queue for a page view: the shared one, unless it is older than [`MAX_AGE`].

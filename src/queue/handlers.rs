@@ -81,9 +81,9 @@ async fn board_page(state: &AppState, layout: Layout, form: WalkInForm, errors: 
 
 pub async fn board_events(_user: Staff<FrontDesk>, State(state): State<AppState>) -> Response {
     let load_state = state.clone();
-    live::patched(&state, "board", move |seq| {
+    live::patched(&state, "board", move |seq, fresh| {
         let state = load_state.clone();
-        async move { Board::shared(&state, seq).await }
+        async move { Board::shared(&state, seq, fresh).await }
     })
     .into_response()
 }
@@ -109,9 +109,9 @@ pub async fn doctor(user: Staff<Doctors>, State(state): State<AppState>, layout:
 
 pub async fn doctor_events(user: Staff<Doctors>, State(state): State<AppState>) -> Response {
     let (load_state, doctor_id) = (state.clone(), user.id);
-    live::patched(&state, "queue", move |seq| {
+    live::patched(&state, "queue", move |seq, fresh| {
         let state = load_state.clone();
-        async move { DoctorBoard::shared(&state, doctor_id, seq).await }
+        async move { DoctorBoard::shared(&state, doctor_id, seq, fresh).await }
     })
     .into_response()
 }

@@ -120,7 +120,8 @@ pub trait LivePage: Send + Sync + 'static {
     fn full(&self) -> AppResult<String>;
 }
 
-/// The event stream of a page cut into [`Parts`]: the whole region first (as the event `full`), then after
+/// The event stream of a page cut into [`Parts`]: the whole region first (as the event `full`; `load` is
+/// asked for a fresh read then), then after
 /// each change only the parts that differ from what this stream sent last, as out-of-band swaps in one
 /// [`CHANGE`] event. Each stream keeps what it sent, so a screen is patched from exactly the state it shows,
 /// whatever events it missed (a lagging stream, another instance's changes, a listener that reconnected); a
@@ -132,14 +133,16 @@ pub fn patched<T, L, Fut>(
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<T, L, Fut>>
 where
     T: LivePage,
-    L: FnMut(u64) -> Fut + Send + 'static,
+    L: FnMut(u64, bool) -> Fut + Send + 'static,
     Fut: Future<Output = AppResult<Arc<T>>> + Send + 'static,
 {
     let shown: Arc<Mutex<Option<Arc<T>>>> = Arc::default();
     let events = state.events.clone();
     stream(state, Event::touches_queues, move |delivered| {
         let seq = delivered.map_or_else(|| events.last_seq(), |d| d.seq);
-        let (page, shown) = (load(seq), shown.clone());
+        // A screen that opens reads afresh: it replaces the page just rendered, which was.
+        let opening = shown.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).is_none();
+        let (page, shown) = (load(seq, opening), shown.clone());
         async move {
             let page = page.await?;
             let before = shown.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
@@ -204,23 +207,28 @@ impl Parts {
         if ids(self) != ids(next) {
             return None;
         }
-        let mut patch = String::new();
+        // Items taken out first and put in last: an item moving between lists, or between a list and a unit (a
+        // called ticket leaving the waiting list for "in your room"), keeps one id on the page throughout.
+        let (mut removed, mut added) = (String::new(), String::new());
+        for (before, after) in self.lists.iter().zip(&next.lists) {
+            list_patch(before, after, &mut removed, &mut added);
+        }
+        let mut patch = removed;
         for ((_, before), (_, after)) in self.units.iter().zip(&next.units) {
             if before != after {
                 patch.push_str(&replacing(after));
             }
         }
-        for (before, after) in self.lists.iter().zip(&next.lists) {
-            patch.push_str(&list_patch(before, after));
-        }
+        patch.push_str(&added);
         Some(patch)
     }
 }
 
 /// The swaps that turn the list `before` into `after`: the items that stay in the same order (the longest
-/// such run) stay, the others are taken out and put in again behind their new predecessor, and changed
-/// items are replaced. An item put in is removed first, so a swap that arrives twice adds it once.
-fn list_patch(before: &List, after: &List) -> String {
+/// such run) stay, the others are taken out (`removed`) and put in again behind their new predecessor
+/// (`added`), and changed items are replaced. An item put in is removed first, so a swap that arrives twice
+/// adds it once.
+fn list_patch(before: &List, after: &List, removed: &mut String, added: &mut String) {
     let old: HashMap<&str, usize> = before
         .items
         .iter()
@@ -234,30 +242,35 @@ fn list_patch(before: &List, after: &List) -> String {
         .collect();
     let kept = longest_increasing(&positions);
     let new: std::collections::HashSet<&str> = after.items.iter().map(|(id, _)| id.as_str()).collect();
-    let mut patch = String::new();
     for (id, _) in &before.items {
         if !new.contains(id.as_str()) {
-            patch.push_str(&format!(r#"<template hx-swap-oob="delete:#{id}"></template>"#));
+            removed.push_str(&format!(r#"<template hx-swap-oob="delete:#{id}"></template>"#));
         }
     }
     let mut previous: Option<&str> = None;
     for (i, (id, html)) in after.items.iter().enumerate() {
         if kept[i] {
             if positions[i].is_some_and(|at| before.items[at].1 != *html) {
-                patch.push_str(&replacing(html));
+                added.push_str(&replacing(html));
             }
         } else {
             let place = match previous {
                 Some(previous) => format!("afterend:#{previous}"),
                 None => format!("afterbegin:#{}", after.id),
             };
-            patch.push_str(&format!(
-                r#"<template hx-swap-oob="delete:#{id}"></template><template hx-swap-oob="{place}">{html}</template>"#
+            // htmx puts in the wrapper's children (a template's would be hidden in its content); table rows
+            // parse only inside a table section.
+            let wrapper = if html.trim_start().starts_with("<tr") {
+                "tbody"
+            } else {
+                "div"
+            };
+            added.push_str(&format!(
+                r#"<template hx-swap-oob="delete:#{id}"></template><{wrapper} hx-swap-oob="{place}">{html}</{wrapper}>"#
             ));
         }
         previous = Some(id);
     }
-    patch
 }
 
 /// Which of `positions` (an item's place in the old list, `None` for a new item) belong to a longest strictly
@@ -416,16 +429,14 @@ mod tests {
         assert_eq!(
             before.patch_to(&after).unwrap(),
             format!(
-                r#"<template hx-swap-oob="delete:#t-2"></template><template hx-swap-oob="delete:#t-4"></template><template hx-swap-oob="afterbegin:#queue">{d}</template>"#
+                r#"<template hx-swap-oob="delete:#t-2"></template><template hx-swap-oob="delete:#t-4"></template><div hx-swap-oob="afterbegin:#queue">{d}</div>"#
             )
         );
         // One moved back (a skip): taken out and put in behind its new predecessor; the others stay.
         let skipped = list(&[("t-2", b), ("t-3", c), ("t-1", a)]);
         assert_eq!(
             before.patch_to(&skipped).unwrap(),
-            format!(
-                r#"<template hx-swap-oob="delete:#t-1"></template><template hx-swap-oob="afterend:#t-3">{a}</template>"#
-            )
+            format!(r#"<template hx-swap-oob="delete:#t-1"></template><div hx-swap-oob="afterend:#t-3">{a}</div>"#)
         );
         // A changed unit is replaced; another layout is a full render.
         let mut head = before.clone();

@@ -78,13 +78,25 @@ async fn a_failed_check_in_is_told_in_the_check_in_list(app: TestApp) {
             .contains("already holds ticket G-001")
     );
 
-    // A check-in that works: the refreshed board and its message in the same region.
+    // A check-in that works: its message in the same region, and the board's push brings the new ticket (to
+    // this screen too) and takes the appointment off the list.
     let bola = appointment_today(&app, ids[1], c.doctor_a.0, Timestamp::now())
         .await
         .to_string();
+    let mut board = crate::support::EventStream::open(&c.reception, "/queue/events").await;
+    let wait = std::time::Duration::from_secs(10);
+    board.next(wait).await.expect("the whole board");
     let ok = hx_post(&c.reception, "/queue/check-ins", &[("appointment_id", &bola)]).await;
     ok.assert_status(StatusCode::OK);
-    assert!(ok.has(".queue-columns"));
+    let pushed = board
+        .until("change", wait, |d| d.contains("A-001"))
+        .await
+        .expect("the board's push");
+    assert!(
+        pushed.data.contains(&format!(r#"hx-swap-oob="delete:#due-{bola}""#)),
+        "{}",
+        pushed.data
+    );
     assert_eq!(
         ok.text("#check-in-messages[hx-swap-oob] [role=status]"),
         "Checked in with ticket A-001."
@@ -526,12 +538,13 @@ async fn destructive_actions_ask_first_and_name_the_action(app: TestApp) {
     let ticket = app
         .count(&format!("SELECT id FROM ticket WHERE patient_id = {}", ids[0]))
         .await;
-    let board = c.reception.get("/queue").await;
+    // The ticket's actions (its page, or the board's dialog).
+    let menu = c.reception.get(&format!("/queue/tickets/{ticket}")).await;
     for (action, words) in [("no-show", "Mark G-001 as no-show"), ("cancel", "Mark G-001 as left")] {
         let path = format!("/queue/tickets/{ticket}/{action}");
-        let form = format!("#ticket-{ticket} form[method=get][action='{path}']");
-        assert_eq!(board.attr(&form, "data-confirm").as_deref(), Some(words));
-        assert_eq!(board.attr(&form, "hx-post").as_deref(), Some(path.as_str()));
+        let form = format!("#ticket-menu-{ticket} form[method=get][action='{path}']");
+        assert_eq!(menu.attr(&form, "data-confirm").as_deref(), Some(words));
+        assert_eq!(menu.attr(&form, "hx-post").as_deref(), Some(path.as_str()));
         assert_eq!(c.reception.get(&path).await.text("#confirm-submit"), words);
     }
     let doctor = &c.doctor_a.1;

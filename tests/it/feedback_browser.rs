@@ -309,7 +309,9 @@ async fn destructive_actions_ask_in_a_dialog_that_names_them(app: TestApp) {
             b.log_in(&app, "frontdesk", PASSWORD, "/reception").await;
             b.goto(&app, "/queue").await;
             wait_live(&b, "#board-status").await;
-            let button = format!("#ticket-{ticket} form[action$='/no-show'] button");
+            // The ticket's actions open in the board's one dialog.
+            b.click_live(&format!("#ticket-{ticket} a.ticket-menu")).await;
+            let button = format!("#ticket-dialog form[action='/queue/tickets/{ticket}/no-show'] button");
             b.click_live(&button).await;
             assert!(dialog_open(&b).await);
             assert_eq!(b.text("#confirm-ok").await, "Mark G-001 as no-show");

@@ -36,6 +36,8 @@ on_both_databases!(
     the_board_shows_the_days_statistics,
     yesterdays_open_tickets_are_closed,
     event_streams_end_when_the_server_stops,
+    a_change_pushes_only_the_changed_ticket_and_a_reconnect_gets_the_whole_board,
+    a_tickets_actions_act_on_that_ticket_for_those_who_may,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -1446,4 +1448,153 @@ async fn a_walk_in_is_found_by_name_as_it_is_typed(app: TestApp) {
         .get("/queue/walk-ins/matches?number=ade")
         .await
         .assert_status(StatusCode::SEE_OTHER);
+}
+
+async fn a_change_pushes_only_the_changed_ticket_and_a_reconnect_gets_the_whole_board(app: TestApp) {
+    let c = clinic(&app).await;
+    let names: Vec<String> = (0..21).map(|i| format!("Lean{i}")).collect();
+    patients(&app, &names.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    for i in 0..20 {
+        walk_in(&c.reception, i, "general", "normal")
+            .await
+            .assert_redirect("/queue");
+    }
+    // Each ticket is a lean row: no forms or token of its own, one link to its actions.
+    let page = c.reception.get("/queue").await;
+    let selector = scraper::Selector::parse("#queue-general li.ticket").unwrap();
+    let rows: Vec<String> = page.html().select(&selector).map(|li| li.html()).collect();
+    assert_eq!(rows.len(), 20);
+    for row in &rows {
+        assert!(row.len() <= 500, "{} bytes: {row}", row.len());
+        assert!(!row.contains("<form") && !row.contains("csrf"), "{row}");
+    }
+    let last = app.count("SELECT id FROM ticket WHERE code = 'G-020'").await;
+    assert_eq!(
+        page.attr(&format!("#ticket-{last} a.ticket-menu"), "href"),
+        Some(format!("/queue/tickets/{last}"))
+    );
+    let mut board = EventStream::open(&c.reception, "/queue/events").await;
+    let first = board.next(WAIT).await.expect("the whole board");
+    assert_eq!(first.name, "board");
+    assert!(first.data.contains("G-001") && first.data.contains("G-020"));
+    // A new ticket: only it (placed after the last one) and the headings it changes.
+    walk_in(&c.reception, 20, "general", "normal")
+        .await
+        .assert_redirect("/queue");
+    let change = board
+        .until("change", WAIT, |d| d.contains("G-021"))
+        .await
+        .expect("the new ticket pushed");
+    assert!(
+        change.data.len() < 3_000,
+        "{} bytes: {}",
+        change.data.len(),
+        change.data
+    );
+    assert!(!change.data.contains("G-001"), "only what changed: {}", change.data);
+    assert!(
+        change
+            .data
+            .contains(&format!(r#"hx-swap-oob="afterend:#ticket-{last}""#))
+    );
+    assert!(
+        board.next(Duration::from_millis(300)).await.is_none(),
+        "one event per change"
+    );
+    // A call: the called ticket replaces itself.
+    let first_id = app.count("SELECT id FROM ticket WHERE code = 'G-001'").await;
+    called_code(&c.doctor_a.1).await.expect("a call");
+    let change = board
+        .until("change", WAIT, |d| d.contains("ticket-called"))
+        .await
+        .expect("the call pushed");
+    assert!(
+        change.data.len() < 3_000 && !change.data.contains("G-002"),
+        "{}",
+        change.data
+    );
+    assert!(
+        change
+            .data
+            .contains(&format!(r#"hx-swap-oob="delete:#ticket-{first_id}""#))
+    );
+    // Reconnecting (a reload, a dropped connection): the whole board again, as it is now.
+    drop(board);
+    let mut again = EventStream::open(&c.reception, "/queue/events").await;
+    let state = again.next(WAIT).await.expect("the whole board");
+    assert_eq!(state.name, "board");
+    assert!(state.data.contains("G-002") && state.data.contains("G-021") && state.data.contains("ticket-called"));
+}
+
+async fn a_tickets_actions_act_on_that_ticket_for_those_who_may(app: TestApp) {
+    let c = clinic(&app).await;
+    let ids = patients(&app, &["Ada", "Bola", "Chidi"]).await;
+    let a = c.doctor_a.0.to_string();
+    for (index, queue) in [(0, a.as_str()), (1, a.as_str()), (2, "general")] {
+        walk_in(&c.reception, index, queue, "normal")
+            .await
+            .assert_redirect("/queue");
+    }
+    let (ada, _) = ticket_of(&app, ids[0]).await;
+    let (bola, bola_code) = ticket_of(&app, ids[1]).await;
+    let (chidi, _) = ticket_of(&app, ids[2]).await;
+    // Reception's page of Bola's ticket: her moves, each posting to her ticket, with the token for plain forms.
+    let path = format!("/queue/tickets/{bola}");
+    let page = c.reception.get(&path).await;
+    page.assert_status(StatusCode::OK);
+    assert_eq!(page.text("h1"), format!("Ticket {bola_code}"));
+    let selector = scraper::Selector::parse(".ticket-actions form").unwrap();
+    let actions: Vec<String> = page
+        .html()
+        .select(&selector)
+        .filter_map(|f| f.value().attr("action").map(str::to_owned))
+        .collect();
+    let ends = ["skip", "no-show", "cancel", "transfer"];
+    assert_eq!(actions.len(), ends.len(), "{actions:?}");
+    for (action, end) in actions.iter().zip(ends) {
+        assert_eq!(action, &format!("/queue/tickets/{bola}/{end}"));
+    }
+    assert!(page.has(&format!(
+        "form[action='/queue/tickets/{bola}/skip'] input[name=csrf_token]"
+    )));
+    assert!(page.has(&format!("#transfer-{bola} option[value='{}']", c.doctor_b.0)));
+    // With htmx, the same actions without the page around them (for the board's dialog).
+    let fragment = c.reception.get_with(&path, &[("HX-Request", "true")]).await;
+    assert!(!fragment.body.contains("<html") && fragment.has(&format!("form[action='/queue/tickets/{bola}/skip']")));
+    // Its skip moves Bola's ticket and no other.
+    c.reception
+        .post(&format!("/queue/tickets/{bola}/skip"), &[])
+        .await
+        .assert_redirect("/queue");
+    let skips = |id: i64| format!("SELECT skips FROM ticket WHERE id = {id}");
+    assert_eq!((app.count(&skips(bola)).await, app.count(&skips(ada)).await), (1, 0));
+    // A doctor: their own tickets, without "left"; not another doctor's, nor the general queue's.
+    let mine = c.doctor_a.1.get(&path).await;
+    mine.assert_status(StatusCode::OK);
+    assert!(mine.has(&format!("form[action='/queue/tickets/{bola}/skip']")));
+    assert!(!mine.has(&format!("form[action='/queue/tickets/{bola}/cancel']")));
+    c.doctor_b.1.get(&path).await.assert_status(StatusCode::FORBIDDEN);
+    c.doctor_a
+        .1
+        .get(&format!("/queue/tickets/{chidi}"))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    c.doctor_b
+        .1
+        .get(&format!("/queue/tickets/{bola}/no-show"))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    // Other roles and patients: not at all; unknown tickets: not found.
+    let pharmacist = app.login_as("pharma", Role::Pharmacist).await;
+    let patient = patient_client(&app, 1).await;
+    for client in [&pharmacist, &patient] {
+        client.get(&path).await.assert_status(StatusCode::FORBIDDEN);
+    }
+    for missing in ["/queue/tickets/999999", "/queue/tickets/abc"] {
+        c.reception.get(missing).await.assert_status(StatusCode::NOT_FOUND);
+    }
+    // The doctor's waiting list links only their own tickets to actions.
+    let queue = c.doctor_a.1.get("/queue/doctor").await;
+    assert!(queue.has(&format!("#ticket-{ada} a.ticket-menu")));
+    assert!(queue.has(&format!("#ticket-{chidi}")) && !queue.has(&format!("#ticket-{chidi} a.ticket-menu")));
 }

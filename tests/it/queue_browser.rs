@@ -199,7 +199,7 @@ async fn the_display_shows_a_lost_connection_and_catches_up_after_a_restart(mut 
 
 async fn a_push_waits_while_reception_is_choosing(app: TestApp) {
     let c = clinic(&app).await;
-    patients(&app, &["Ngozi", "Obinna"]).await;
+    patients(&app, &["Ngozi", "Obinna", "Emeka"]).await;
     walk_in(&c.reception, 0, "general", "normal")
         .await
         .assert_redirect("/queue");
@@ -212,18 +212,20 @@ async fn a_push_waits_while_reception_is_choosing(app: TestApp) {
     desk.goto(&app, "/queue").await;
     // The stream's first message (the full state) has been swapped in.
     wait_for_text(&desk, "#board-status", "updated").await;
-    // Half-way through a transfer...
+    // Half-way through a transfer, in the ticket's actions (the board's dialog)...
+    desk.click_live(&format!("#ticket-{ticket} a.ticket-menu")).await;
     let select = desk
         .client
-        .find(fantoccini::Locator::Css(&format!("#transfer-{ticket}")))
+        .wait()
+        .for_element(fantoccini::Locator::Css(&format!("#ticket-dialog #transfer-{ticket}")))
         .await
         .expect("transfer menu");
     select.select_by_value(&c.doctor_b.0.to_string()).await.expect("choose");
-    // ...another desk adds a walk-in: the board doesn't redraw under the open choice.
+    // ...another desk adds a walk-in: the push adds the ticket to the board and leaves the choice alone.
     walk_in(&c.reception, 1, "general", "normal")
         .await
         .assert_redirect("/queue");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    wait_for_text(&desk, "#queue-general", "G-002").await;
     let chosen = desk
         .client
         .execute(
@@ -237,6 +239,30 @@ async fn a_push_waits_while_reception_is_choosing(app: TestApp) {
         Some(c.doctor_b.0.to_string().as_str()),
         "the choice was kept"
     );
+    desk.screenshot("41-ticket-actions").await;
+    // The move goes to the chosen ticket; the dialog closes and the push moves the ticket.
+    desk.click(&format!("#ticket-dialog #transfer-{ticket} ~ button")).await;
+    wait_for_text(&desk, "#queue-notice", "transferred").await;
+    wait_for_text(&desk, &format!("#queue-doctor-{}", c.doctor_b.0), "G-001").await;
+    let open = desk
+        .client
+        .execute("return document.getElementById('ticket-dialog').open;", vec![])
+        .await
+        .expect("dialog");
+    assert_eq!(open.as_bool(), Some(false), "the dialog closed");
+    // A push still waits while a choice on the board itself is open (a doctor's room, a check-in's priority):
+    // the room menu focused, another walk-in arrives.
+    desk.client
+        .execute(
+            &format!("document.getElementById('room-{}').focus(); return true;", c.doctor_a.0),
+            vec![],
+        )
+        .await
+        .expect("focus");
+    walk_in(&c.reception, 2, "general", "normal")
+        .await
+        .assert_redirect("/queue");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let shown = desk
         .client
         .execute(
@@ -246,8 +272,8 @@ async fn a_push_waits_while_reception_is_choosing(app: TestApp) {
         .await
         .expect("count");
     assert_eq!(shown.as_i64(), Some(1), "the update waits");
-    // Done choosing (focus leaves): the update lands.
+    // Done (focus leaves): the update lands.
     desk.click("h1").await;
-    wait_for_text(&desk, "#queue-general", "G-002").await;
+    wait_for_text(&desk, "#queue-general", "G-003").await;
     desk.close().await;
 }
