@@ -10,6 +10,7 @@ use super::model::{self, Failures};
 use super::{password, repo};
 use crate::audit::{self, AuditEntry};
 use crate::db::Timestamp;
+use crate::identity::repo::Account;
 use crate::identity::{Actor, CurrentUser, PRINCIPAL_KEY, Principal, repo as identity_repo};
 use crate::patients::model::looks_like_clinic_number;
 use crate::state::AppState;
@@ -299,11 +300,11 @@ pub async fn change_password(
 ) -> AppResult<Response> {
     let (stored, login_name) = match &user {
         CurrentUser::Staff(staff) => (
-            identity_repo::staff_password_hash(&state.db, staff.id).await?,
+            identity_repo::password_hash(&state.db, Account::Staff(staff.id)).await?,
             staff.username.clone(),
         ),
         CurrentUser::Patient(patient) => (
-            identity_repo::patient_password_hash(&state.db, patient.id).await?,
+            identity_repo::password_hash(&state.db, Account::Patient(patient.id)).await?,
             patient.login_name().to_owned(),
         ),
     };
@@ -330,10 +331,10 @@ pub async fn change_password(
     let hash = password::hash(&form.new_password).await?;
     let mut tx = state.db.begin_write().await?;
     let principal = match user.principal() {
-        Principal::Staff { id, .. } => identity_repo::set_staff_password(&mut tx, id, &hash, false)
+        Principal::Staff { id, .. } => identity_repo::set_password(&mut tx, Account::Staff(id), &hash, false)
             .await?
             .map(|version| (Principal::Staff { id, version }, "staff", id)),
-        Principal::Patient { id, .. } => identity_repo::set_patient_password(&mut tx, id, &hash, false)
+        Principal::Patient { id, .. } => identity_repo::set_password(&mut tx, Account::Patient(id), &hash, false)
             .await?
             .map(|version| (Principal::Patient { id, version }, "patient", id)),
     };

@@ -246,7 +246,7 @@ async fn weekly_hours(db: &Db, actor: &Actor, staffing: &Staffing, from: NaiveDa
     for (spec, doctor) in DOCTORS.iter().zip(&staffing.doctors) {
         for hours in spec.hours {
             for weekday in hours.weekdays {
-                let mut availability = Hours {
+                let mut weekly = Hours {
                     id: 0,
                     doctor_id: doctor.person.id,
                     weekday: *weekday,
@@ -258,8 +258,8 @@ async fn weekly_hours(db: &Db, actor: &Actor, staffing: &Staffing, from: NaiveDa
                     valid_until: None,
                     active: true,
                 };
-                availability.id = scheduling::add_hours(db, actor, &availability).await?;
-                all.push(availability);
+                weekly.id = scheduling::add_hours(db, actor, &weekly).await?;
+                all.push(weekly);
             }
         }
     }

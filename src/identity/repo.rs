@@ -48,34 +48,6 @@ pub async fn staff_login(db: &Db, username: &str) -> Result<Option<StaffLogin>, 
     .await
 }
 
-pub async fn staff_password_hash(db: &Db, id: i64) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT password_hash FROM staff WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await
-}
-
-/// Sets a new password hash and ends every existing session of the account; returns the new session version.
-pub async fn set_staff_password(
-    tx: &mut Tx,
-    id: i64,
-    hash: &str,
-    must_change: bool,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "UPDATE staff SET password_hash = $1, must_change_password = $2, session_version = session_version + 1,
-                          updated_at = $3
-         WHERE id = $4
-         RETURNING session_version",
-    )
-    .bind(hash)
-    .bind(Flag(must_change))
-    .bind(Timestamp::now())
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await
-}
-
 /// What login needs to check a patient's password, found by matric or clinic number (upper-cased).
 #[derive(Debug, sqlx::FromRow)]
 pub struct PatientLogin {
@@ -98,31 +70,56 @@ pub async fn patient_login(db: &Db, number: &str) -> Result<Option<PatientLogin>
     .await
 }
 
-pub async fn patient_password_hash(db: &Db, id: i64) -> Result<Option<String>, sqlx::Error> {
-    let hash: Option<Option<String>> = sqlx::query_scalar("SELECT password_hash FROM patient WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
+/// An account whose credentials are read or changed: the table is chosen by the kind, never by input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Account {
+    Staff(i64),
+    Patient(i64),
+}
+
+impl Account {
+    fn table(self) -> &'static str {
+        match self {
+            Account::Staff(_) => "staff",
+            Account::Patient(_) => "patient",
+        }
+    }
+
+    fn id(self) -> i64 {
+        match self {
+            Account::Staff(id) | Account::Patient(id) => id,
+        }
+    }
+}
+
+/// The account's password hash (a patient without portal access has none).
+pub async fn password_hash(db: &Db, account: Account) -> Result<Option<String>, sqlx::Error> {
+    let hash: Option<Option<String>> =
+        sqlx::query_scalar(&format!("SELECT password_hash FROM {} WHERE id = $1", account.table()))
+            .bind(account.id())
+            .fetch_optional(db.pool())
+            .await?;
     Ok(hash.flatten())
 }
 
-/// Sets a new password and ends every session of the patient; returns the new session version.
-pub async fn set_patient_password(
+/// Sets a new password hash and ends every existing session of the account; returns the new session version.
+pub async fn set_password(
     tx: &mut Tx,
-    id: i64,
+    account: Account,
     hash: &str,
     must_change: bool,
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "UPDATE patient SET password_hash = $1, must_change_password = $2, session_version = session_version + 1,
-                            updated_at = $3
+    sqlx::query_scalar(&format!(
+        "UPDATE {} SET password_hash = $1, must_change_password = $2, session_version = session_version + 1,
+                       updated_at = $3
          WHERE id = $4
          RETURNING session_version",
-    )
+        account.table()
+    ))
     .bind(hash)
     .bind(Flag(must_change))
     .bind(Timestamp::now())
-    .bind(id)
+    .bind(account.id())
     .fetch_optional(&mut **tx)
     .await
 }

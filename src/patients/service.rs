@@ -8,6 +8,7 @@ use crate::db::once::Claim;
 use crate::db::{Db, Timestamp, Tx, is_unique_violation};
 use crate::error::ServiceError;
 use crate::identity::Actor;
+use crate::identity::repo::Account;
 
 const REGISTER: &str = "patient.register";
 
@@ -124,7 +125,7 @@ pub async fn update_contact(db: &Db, actor: &Actor, id: i64, contact: &ContactDe
 pub async fn reset_password(db: &Db, actor: &Actor, id: i64, new_password: &str) -> Result<(), ServiceError> {
     let hash = password::hash(new_password).await?;
     let mut tx = db.begin_write().await?;
-    if crate::identity::repo::set_patient_password(&mut tx, id, &hash, true)
+    if crate::identity::repo::set_password(&mut tx, Account::Patient(id), &hash, true)
         .await?
         .is_none()
     {

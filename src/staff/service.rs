@@ -8,6 +8,7 @@ use crate::db::once::Claim;
 use crate::db::{Db, Tx, is_unique_violation};
 use crate::error::ServiceError;
 use crate::identity::Actor;
+use crate::identity::repo::Account;
 
 const LAST_ADMIN: &str = "This is the last active administrator; make another administrator first.";
 
@@ -122,7 +123,7 @@ pub async fn set_active(db: &Db, actor: &Actor, id: i64, active: bool) -> Result
 pub async fn reset_password(db: &Db, actor: &Actor, id: i64, new_password: &str) -> Result<(), ServiceError> {
     let hash = password::hash(new_password).await?;
     let mut tx = db.begin_write().await?;
-    if crate::identity::repo::set_staff_password(&mut tx, id, &hash, true)
+    if crate::identity::repo::set_password(&mut tx, Account::Staff(id), &hash, true)
         .await?
         .is_none()
     {

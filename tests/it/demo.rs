@@ -56,7 +56,7 @@ async fn the_demo_fills_an_empty_database_with_a_clinic_at_work(app: TestApp) {
     for table in ["faculty", "department", "level", "academic_session", "room"] {
         assert!(app.count(&format!("SELECT COUNT(*) FROM {table}")).await > 2, "{table}");
     }
-    let doctors_with_hours = "SELECT COUNT(DISTINCT doctor_id) FROM availability WHERE active = 1";
+    let doctors_with_hours = "SELECT COUNT(DISTINCT doctor_id) FROM doctor_hours WHERE active = 1";
     assert_eq!(app.count(doctors_with_hours).await, 6);
 
     let today = sickbay::db::Date(app.state.settings.get().today()).to_string();
