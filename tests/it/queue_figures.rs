@@ -60,7 +60,14 @@ async fn figures(app: TestApp) {
     let board = rate(&app, &c, "/queue").await;
     let mine = rate(&app, &c, "/queue/doctor").await;
     let display = rate(&app, &c, "/display").await;
-    for (name, value) in [("board", board), ("doctor's queue", mine), ("display", display)] {
+    let plain = rate(&app, &c, "/account/password").await;
+    let pages = [
+        ("board", board),
+        ("doctor's queue", mine),
+        ("display", display),
+        ("a plain staff page for comparison (/account/password)", plain),
+    ];
+    for (name, value) in pages {
         println!(
             "{name}: {value:.0} req/s = {:.1} % of /healthz ({healthz:.0} req/s)",
             100.0 * value / healthz
