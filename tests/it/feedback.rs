@@ -535,9 +535,7 @@ async fn destructive_actions_ask_first_and_name_the_action(app: TestApp) {
     walk_in(&c.reception, 0, "general", "normal")
         .await
         .assert_redirect("/queue");
-    let ticket = app
-        .count(&format!("SELECT id FROM ticket WHERE patient_id = {}", ids[0]))
-        .await;
+    let (ticket, _) = crate::queue::ticket_of(&app, ids[0]).await;
     // The ticket's actions (its page, or the board's dialog).
     let menu = c.reception.get(&format!("/queue/tickets/{ticket}")).await;
     for (action, words) in [("no-show", "Mark G-001 as no-show"), ("cancel", "Mark G-001 as left")] {

@@ -262,9 +262,7 @@ async fn destructive_actions_ask_in_a_dialog_that_names_them(app: TestApp) {
     walk_in(&c.reception, 0, "general", "normal")
         .await
         .assert_redirect("/queue");
-    let ticket = app
-        .count(&format!("SELECT id FROM ticket WHERE patient_id = {}", ids[0]))
-        .await;
+    let (ticket, _) = crate::queue::ticket_of(&app, ids[0]).await;
     let doc = booking::doctor(&app, "dr.cancel").await;
     let slot = booking::slot(&app, doc, 5, 24 * 60).await;
     students(&app, 2, true).await;

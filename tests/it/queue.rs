@@ -135,7 +135,7 @@ pub(crate) async fn walk_in(reception: &Client, index: usize, queue: &str, prior
         .await
 }
 
-async fn ticket_of(app: &TestApp, patient: i64) -> (i64, String) {
+pub(crate) async fn ticket_of(app: &TestApp, patient: i64) -> (i64, String) {
     sqlx::query_as("SELECT id, code FROM ticket WHERE patient_id = $1 ORDER BY id DESC LIMIT 1")
         .bind(patient)
         .fetch_one(app.db().pool())
