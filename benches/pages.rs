@@ -7,7 +7,8 @@
 //! page answers anything but 200.
 //!
 //! Run: `cargo bench --bench pages`. PAGES_SECONDS sets the seconds per page (default 2); the clients ask for
-//! compressed responses as browsers do (`PAGES_ENCODING=identity` measures without compression).
+//! compressed responses as browsers do (`PAGES_ENCODING=identity` measures without compression); `PAGES_ONLY=week,day`
+//! measures only the pages whose names contain one of the words.
 
 mod common;
 
@@ -99,6 +100,16 @@ fn seconds_per_page() -> Duration {
         .filter(|s| *s > 0.0)
         .unwrap_or(2.0);
     Duration::from_secs_f64(seconds)
+}
+
+/// `PAGES_ONLY=week,day` measures only the pages whose names contain one of these words (and `/healthz`).
+fn chosen(page: &Page) -> bool {
+    match std::env::var("PAGES_ONLY") {
+        Ok(only) if !only.trim().is_empty() => {
+            page.path == "/healthz" || only.split(',').any(|word| page.name.contains(word.trim()))
+        }
+        _ => true,
+    }
 }
 
 fn encoding() -> String {
@@ -494,7 +505,7 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
         "page", "req/s", "/healthz", "p99 ms", "HTML B", "sent B", "per row", "target"
     );
     let mut health = 0.0;
-    for page in &pages {
+    for page in pages.iter().filter(|page| chosen(page)) {
         let measured = measure(sessions.of(page.who), &base(&page.path), time).await?;
         if page.path == "/healthz" {
             health = measured.per_second;

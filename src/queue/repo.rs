@@ -388,24 +388,25 @@ pub async fn move_ticket(
 /// Closes a patient's tickets left open on earlier days (the clinic closed before they were seen), so they
 /// don't hold the one-open-ticket place forever. Returns how many.
 pub async fn close_stale(tx: &mut Tx, today: Date, patient_id: Option<i64>) -> Result<u64, sqlx::Error> {
-    let now = Timestamp::now();
-    let mut closed = 0;
-    for (from, to, stamp) in [
-        ("('waiting', 'called')", "no_show", ""),
-        ("('with_doctor')", "completed", ", finished_at = $1"),
-    ] {
-        let done = sqlx::query(&format!(
-            "UPDATE ticket SET status = '{to}', updated_at = $1{stamp}
-             WHERE day < $2 AND status IN {from} AND ($3 = 0 OR patient_id = $3)"
-        ))
-        .bind(now)
-        .bind(today)
-        .bind(patient_id.unwrap_or(0))
-        .execute(&mut **tx)
-        .await?;
-        closed += done.rows_affected();
-    }
-    Ok(closed)
+    // The status list is the one of the partial index `ticket_open_patient_key`, so that a check-in looks at
+    // the patient's open ticket only, not at every past ticket.
+    let whose = match patient_id {
+        Some(_) => "patient_id = $3",
+        None => "$3 = 0",
+    };
+    let done = sqlx::query(&format!(
+        "UPDATE ticket SET
+            status = CASE WHEN status = 'with_doctor' THEN 'completed' ELSE 'no_show' END,
+            finished_at = CASE WHEN status = 'with_doctor' THEN $1 ELSE finished_at END,
+            updated_at = $1
+         WHERE {whose} AND status IN ('waiting', 'called', 'with_doctor') AND day < $2"
+    ))
+    .bind(Timestamp::now())
+    .bind(today)
+    .bind(patient_id.unwrap_or(0))
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Each doctor's slot length on a day, in minutes (for estimating waits before any consultation is done).

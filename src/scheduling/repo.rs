@@ -479,13 +479,17 @@ pub async fn appointments_between(
     from: Date,
     to: Date,
 ) -> Result<Vec<AppointmentView>, sqlx::Error> {
+    // One doctor's: through their slots (index `slot_doctor_day`); everyone's: through `appointment_day`.
+    let (which, id) = match doctor_id {
+        Some(id) => ("sl.doctor_id = $3 AND sl.day >= $1 AND sl.day <= $2", id),
+        None => ("a.day >= $1 AND a.day <= $2 AND $3 = 0", 0),
+    };
     sqlx::query_as(&format!(
-        "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM}
-         WHERE a.day >= $1 AND a.day <= $2 AND ($3 = 0 OR sl.doctor_id = $3) ORDER BY sl.starts_at, a.id"
+        "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM} WHERE {which} ORDER BY sl.starts_at, a.id"
     ))
     .bind(from)
     .bind(to)
-    .bind(doctor_id.unwrap_or(0))
+    .bind(id)
     .fetch_all(db.pool())
     .await
 }
