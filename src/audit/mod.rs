@@ -15,9 +15,7 @@ pub use repo::record;
 
 /// The latest `count` entries of the log, newest first.
 pub async fn recent(db: &crate::db::Db, count: usize) -> Result<Vec<model::AuditRow>, sqlx::Error> {
-    let (mut rows, _) = repo::list(db, crate::web::paging::PageRequest(1)).await?;
-    rows.truncate(count);
-    Ok(rows)
+    repo::list(db, None, i64::try_from(count).unwrap_or(i64::MAX)).await
 }
 
 pub fn router() -> Router<AppState> {

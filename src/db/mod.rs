@@ -127,6 +127,12 @@ const SQLITE_PRAGMAS: &[&str] = &[
     "PRAGMA synchronous = NORMAL",
     "PRAGMA foreign_keys = ON",
     "PRAGMA busy_timeout = 10000",
+    // Reads go through the operating system's page cache by memory mapping instead of a read() and a copy per
+    // page, and each connection keeps more pages of its own: a list over a year of rows no longer pays a system
+    // call per page.
+    "PRAGMA mmap_size = 268435456",
+    "PRAGMA cache_size = -16000",
+    "PRAGMA temp_store = MEMORY",
 ];
 
 /// `sqlite://file.db` opens read-write but fails when the file is missing; `mode=rwc` creates it.

@@ -98,7 +98,6 @@ pub struct ReceptionHome {
     user: StaffUser,
     today: Date,
     pending: Vec<PatientSummary>,
-    patients: i64,
 }
 
 pub async fn reception(
@@ -111,6 +110,5 @@ pub async fn reception(
         user: user.user,
         today: Date(state.settings.get().today()),
         pending: crate::patients::service::pending_approval(&state.db).await?,
-        patients: crate::patients::service::count(&state.db).await?,
     })
 }

@@ -339,12 +339,6 @@ pub async fn possible_duplicates(
     .await
 }
 
-pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM patient")
-        .fetch_one(db.pool())
-        .await
-}
-
 pub async fn pending_approval(db: &Db) -> Result<Vec<PatientSummary>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {SUMMARY_COLUMNS} FROM patient WHERE approved = 0 AND active = 1 ORDER BY id LIMIT 50"

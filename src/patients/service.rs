@@ -277,11 +277,6 @@ pub async fn is_approved(tx: &mut Tx, patient_id: i64) -> Result<bool, sqlx::Err
     repo::patient_approved(tx, patient_id).await
 }
 
-/// How many patients are on record.
-pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
-    repo::count(db).await
-}
-
 /// Self-registered students waiting for the clinic's approval.
 pub async fn pending_approval(db: &Db) -> Result<Vec<super::model::PatientSummary>, sqlx::Error> {
     repo::pending_approval(db).await

@@ -6,9 +6,5 @@ use crate::scheduling::model::{AppointmentStatus, AppointmentView};
 
 /// Today's booked appointments, not yet checked in: reception's check-in list.
 pub async fn due(db: &Db, day: Date) -> Result<Vec<AppointmentView>, sqlx::Error> {
-    let all = crate::scheduling::service::appointments_between(db, None, day, day).await?;
-    Ok(all
-        .into_iter()
-        .filter(|a| a.status == AppointmentStatus::Booked)
-        .collect())
+    crate::scheduling::service::appointments_on(db, day, AppointmentStatus::Booked).await
 }

@@ -494,6 +494,21 @@ pub async fn appointments_between(
     .await
 }
 
+/// Every doctor's appointments on a day in one status, in time order (index `appointment_day`).
+pub async fn appointments_on(
+    db: &Db,
+    day: Date,
+    status: AppointmentStatus,
+) -> Result<Vec<AppointmentView>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM} WHERE a.day = $1 AND a.status = $2 ORDER BY sl.starts_at, a.id"
+    ))
+    .bind(day)
+    .bind(status)
+    .fetch_all(db.pool())
+    .await
+}
+
 /// The live bookings on a slot (to report when a slot or day is taken away).
 pub async fn live_on_slot(tx: &mut Tx, slot_id: i64) -> Result<Vec<AppointmentView>, sqlx::Error> {
     sqlx::query_as(&format!(

@@ -622,6 +622,15 @@ pub async fn appointments_between(
     repo::appointments_between(db, doctor_id, from, to).await
 }
 
+/// Every doctor's appointments on a day in one status, in time order: reception's list of who is due.
+pub async fn appointments_on(
+    db: &Db,
+    day: Date,
+    status: AppointmentStatus,
+) -> Result<Vec<AppointmentView>, sqlx::Error> {
+    repo::appointments_on(db, day, status).await
+}
+
 /// An appointment, in the caller's transaction (the queue checking a patient in).
 pub async fn appointment_in(tx: &mut Tx, id: i64) -> Result<Option<AppointmentView>, sqlx::Error> {
     repo::appointment_in(tx, id).await
