@@ -16,6 +16,7 @@ on_both_databases!(
     login_returns_to_the_page_asked_for_but_never_off_site,
     empty_login_form_is_refused_with_a_message,
     logins_and_failures_are_audited,
+    the_audit_log_pages_back_to_the_first_entry,
 );
 
 async fn each_role_logs_in_to_its_own_home(app: TestApp) {
@@ -326,4 +327,33 @@ async fn logins_and_failures_are_audited(app: TestApp) {
     let rows = log.texts("tbody tr td:nth-child(3)");
     assert!(rows.contains(&"Failed to log in".to_owned()), "{rows:?}");
     assert!(rows.contains(&"Logged out".to_owned()), "{rows:?}");
+}
+
+/// The log is paged by entry, newest first: following "Older" from the first page reaches every entry once.
+async fn the_audit_log_pages_back_to_the_first_entry(app: TestApp) {
+    let admin = app.admin().await;
+    for _ in 0..30 {
+        app.client().login("nobody", "wrong password").await;
+    }
+    let total = app.count("SELECT COUNT(*) FROM audit_event").await;
+    let (mut seen, mut path, mut pages) = (Vec::new(), "/admin/audit".to_owned(), 0);
+    loop {
+        let page = admin.get(&path).await;
+        page.assert_status(StatusCode::OK);
+        pages += 1;
+        seen.extend(page.texts("tbody tr td:first-child"));
+        assert_eq!(
+            page.has("a[href='/admin/audit']"),
+            pages > 1,
+            "a way back to the newest"
+        );
+        match page.attr("a[rel=next]", "href") {
+            Some(older) => path = older,
+            None => break,
+        }
+    }
+    assert!(pages >= 2, "{total} entries on {pages} page(s)");
+    assert_eq!(seen.len() as i64, total, "every entry once");
+    // An unreadable cursor is the first page, not an error.
+    admin.get("/admin/audit?before=abc").await.assert_status(StatusCode::OK);
 }
