@@ -16,8 +16,7 @@ use crate::audit::{self, AuditEntry};
 use crate::db::{Db, Tx};
 use crate::error::ServiceError;
 use crate::identity::Actor;
-use crate::patients::model::{PatientDetails, PatientKind};
-use crate::patients::repo::PortalAccess;
+use crate::patients::model::{PatientDetails, PatientKind, PortalAccess};
 use crate::patients::service as patient_service;
 use crate::validation;
 

@@ -267,6 +267,14 @@ impl PatientDetails {
     }
 }
 
+/// The portal fields of a new record: its password (a hash, or none yet), whether it must be changed at
+/// first login, and whether the clinic approved the account.
+pub struct PortalAccess<'a> {
+    pub password_hash: Option<&'a str>,
+    pub must_change_password: bool,
+    pub approved: bool,
+}
+
 impl PatientForm {
     /// Checks every field. `academic` holds the choices; `keep` are ids the record already points at,
     /// which stay valid even if deactivated since.

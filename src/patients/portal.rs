@@ -13,8 +13,8 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::handlers::photo_response;
-use super::model::{ContactForm, MatricNumber, Patient, PatientDetails, PatientKind, parse_name};
-use super::repo::{self, PortalAccess};
+use super::model::{ContactForm, MatricNumber, Patient, PatientDetails, PatientKind, PortalAccess, parse_name};
+use super::repo;
 use super::service::{self, MATRIC_FIELD};
 use crate::academic::model::AcademicOptions;
 use crate::auth::password;

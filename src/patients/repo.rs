@@ -1,8 +1,8 @@
 //! All SQL of patients.
 
 use super::model::{
-    ContactDetails, MatricNumber, Patient, PatientDetails, PatientSummary, SheetFilter, SheetStudent, prefix_range,
-    search_tokens,
+    ContactDetails, MatricNumber, Patient, PatientDetails, PatientSummary, PortalAccess, SheetFilter, SheetStudent,
+    prefix_range, search_tokens,
 };
 use crate::db::{Date, Db, Flag, Timestamp, Tx};
 
@@ -15,13 +15,6 @@ const PATIENT_COLUMNS: &str = "p.id, p.clinic_number, p.kind, p.matric_number, p
 
 const SUMMARY_COLUMNS: &str =
     "id, clinic_number, matric_number, first_name, surname, other_names, date_of_birth, phone, kind, active";
-
-/// The portal fields of a new record.
-pub struct PortalAccess<'a> {
-    pub password_hash: Option<&'a str>,
-    pub must_change_password: bool,
-    pub approved: bool,
-}
 
 /// Inserts a patient; `None` when the matric number is already on record (checked by the unique index,
 /// so two registrations racing for one matric number can't both succeed).

@@ -1,7 +1,7 @@
 //! Changes to patient records, each one transaction with its audit row.
 
-use super::model::{ContactDetails, PatientDetails, clinic_number, clinic_number_sequence};
-use super::repo::{self, PortalAccess};
+use super::model::{ContactDetails, PatientDetails, PortalAccess, clinic_number, clinic_number_sequence};
+use super::repo;
 use crate::audit::{self, AuditEntry};
 use crate::auth::password;
 use crate::db::once::Claim;

@@ -8,8 +8,7 @@ use reqwest::StatusCode;
 use sickbay::db::{Date, Timestamp};
 use sickbay::identity::Actor;
 use sickbay::identity::Role;
-use sickbay::patients::model::{MatricNumber, PatientDetails, PatientKind};
-use sickbay::patients::repo::PortalAccess;
+use sickbay::patients::model::{MatricNumber, PatientDetails, PatientKind, PortalAccess};
 use sickbay::scheduling::model::Hours;
 use sickbay::scheduling::{repo as schedule_repo, service as schedule};
 

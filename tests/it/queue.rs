@@ -9,8 +9,7 @@ use sickbay::db::events::Event;
 use sickbay::db::{Date, Db, Timestamp};
 use sickbay::identity::Actor;
 use sickbay::identity::Role;
-use sickbay::patients::model::{MatricNumber, PatientDetails, PatientKind};
-use sickbay::patients::repo::PortalAccess;
+use sickbay::patients::model::{MatricNumber, PatientDetails, PatientKind, PortalAccess};
 use sickbay::state::AppState;
 
 use crate::support::{Client, EventStream, PASSWORD, Page, TestApp, on_both_databases, test_config};
