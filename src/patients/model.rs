@@ -275,6 +275,25 @@ pub struct PortalAccess<'a> {
     pub approved: bool,
 }
 
+/// The fields of a student's record that the student import reads and may change, with the numbers that
+/// name the student.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct StudentRecord {
+    pub id: i64,
+    pub clinic_number: String,
+    pub matric_number: String,
+    pub first_name: String,
+    pub surname: String,
+    pub other_names: String,
+    pub sex: Option<Sex>,
+    pub date_of_birth: Option<Date>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub faculty_id: Option<i64>,
+    pub department_id: Option<i64>,
+    pub level_id: Option<i64>,
+}
+
 impl PatientForm {
     /// Checks every field. `academic` holds the choices; `keep` are ids the record already points at,
     /// which stay valid even if deactivated since.
