@@ -417,7 +417,7 @@ impl Filling<'_> {
             .into_iter()
             .map(|(day, _)| (day, None))
             .collect();
-        let specs = generate(hours, &holidays, from, today, self.settings.time_zone);
+        let specs = generate(hours, &holidays, from, today, self.settings.clinic.time_zone);
         let first = repo::first_ids(self.db).await?;
         let mut rng = model::rng(self.seed, Stream::History);
         let plan = model::plan_history(&mut rng, &specs, self.clinic(), ledger, first);

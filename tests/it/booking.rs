@@ -55,6 +55,7 @@ async fn slot_at(app: &TestApp, doctor: i64, capacity: i64, days: i64, hour: u32
         .and_hms_opt(hour, 0, 0)
         .expect("a time of day");
     let at = settings
+        .clinic
         .time_zone
         .from_local_datetime(&local)
         .earliest()
@@ -63,7 +64,7 @@ async fn slot_at(app: &TestApp, doctor: i64, capacity: i64, days: i64, hour: u32
 }
 
 async fn slot_starting(app: &TestApp, doctor: i64, capacity: i64, starts: Timestamp) -> i64 {
-    let zone = app.state.settings.get().time_zone;
+    let zone = app.state.settings.get().clinic.time_zone;
     let day = Date(starts.to_utc().with_timezone(&zone).date_naive());
     sqlx::query_scalar(
         "INSERT INTO slot (doctor_id, day, starts_at, ends_at, capacity, booked, blocked, created_at)
@@ -87,6 +88,7 @@ fn minutes_until(app: &TestApp, days: i64, hour: u32) -> i64 {
     let day = settings.today() + Days::days(days);
     let local = day.and_hms_opt(hour, 0, 0).expect("a time of day");
     let at = settings
+        .clinic
         .time_zone
         .from_local_datetime(&local)
         .earliest()
@@ -164,7 +166,7 @@ async fn slots_are_generated_from_hours_idempotently(app: TestApp) {
             .await,
         6
     );
-    let last = Date(settings.today() + Days::days(settings.booking_horizon_days));
+    let last = Date(settings.today() + Days::days(settings.booking.horizon_days));
     assert_eq!(
         app.count(&format!("SELECT COUNT(*) FROM slot WHERE day > '{last}'"))
             .await,

@@ -1213,7 +1213,7 @@ async fn a_call_on_one_instance_reaches_a_display_on_another() {
     a.state.events.publish(a.db(), Event::Settings).await;
     let mut renamed = false;
     for _ in 0..50 {
-        if b.state.settings.get().clinic_name == "Unity Health Centre" {
+        if b.state.settings.get().clinic.name == "Unity Health Centre" {
             renamed = true;
             break;
         }

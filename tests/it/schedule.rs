@@ -131,7 +131,7 @@ async fn hours_are_added_and_generate_slots_for_the_horizon(app: TestApp) {
     );
     assert_eq!(audits(&app, "hours.create").await, 7);
 
-    let horizon = app.state.settings.get().booking_horizon_days;
+    let horizon = app.state.settings.get().booking.horizon_days;
     let today = today(&app);
     let after_today: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM slot WHERE doctor_id = $1 AND day > $2")
         .bind(id)
@@ -175,7 +175,7 @@ async fn hours_are_added_and_generate_slots_for_the_horizon(app: TestApp) {
 /// Slots the last change added, as reported (the sunday hours add the slots of the Sundays in the horizon).
 async fn count_added_last(app: &TestApp, doctor_id: i64) -> i64 {
     let today = today(app);
-    let horizon = app.state.settings.get().booking_horizon_days;
+    let horizon = app.state.settings.get().booking.horizon_days;
     let now = sickbay::db::Timestamp::now();
     let rows: Vec<(Date, i64)> = sqlx::query_as("SELECT day, starts_at FROM slot WHERE doctor_id = $1")
         .bind(doctor_id)
