@@ -9,7 +9,7 @@ use sickbay::db::{Date, Timestamp};
 use sickbay::identity::Actor;
 use sickbay::identity::Role;
 use sickbay::scheduling::model::Hours;
-use sickbay::scheduling::{repo as schedule_repo, service as schedule};
+use sickbay::scheduling::service as schedule;
 
 use crate::support::{Client, Students, TestApp, appointment_on, doctor, on_both_databases, slot, slot_in, visitor};
 
@@ -77,7 +77,6 @@ async fn booked(app: &TestApp, slot: i64) -> i64 {
 async fn slots_are_generated_from_hours_idempotently(app: TestApp) {
     let (doc, _) = doctor(&app, "dr.hours").await;
     let settings = app.state.settings.get();
-    let mut tx = app.db().begin_write().await.unwrap();
     for weekday in 1..=7 {
         let hours = Hours {
             id: 0,
@@ -91,9 +90,10 @@ async fn slots_are_generated_from_hours_idempotently(app: TestApp) {
             valid_until: None,
             active: true,
         };
-        schedule_repo::insert_hours(&mut tx, &hours).await.unwrap();
+        schedule::add_hours(app.db(), &Actor::system("test"), &hours)
+            .await
+            .unwrap();
     }
-    tx.commit().await.unwrap();
     let first = schedule::generate_slots(app.db(), &settings, None).await.unwrap();
     // Six whole 30-minute slots fit in 09:00–12:10, every day of the horizon (today's may have passed).
     let tomorrow = Date(settings.today() + Days::days(1));

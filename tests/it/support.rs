@@ -625,7 +625,6 @@ fn parse_event(block: &str) -> Option<ServerEvent> {
 /// `slot_minutes` with `capacity` seats, valid from today; the slots are generated at once.
 pub async fn hours_every_day(app: &TestApp, doctor: i64, from: i64, to: i64, slot_minutes: i64, capacity: i64) {
     let settings = app.state.settings.get();
-    let mut tx = app.db().begin_write().await.expect("tx");
     for weekday in 1..=7 {
         let hours = sickbay::scheduling::model::Hours {
             id: 0,
@@ -639,11 +638,10 @@ pub async fn hours_every_day(app: &TestApp, doctor: i64, from: i64, to: i64, slo
             valid_until: None,
             active: true,
         };
-        sickbay::scheduling::repo::insert_hours(&mut tx, &hours)
+        sickbay::scheduling::service::add_hours(app.db(), &Actor::system("test"), &hours)
             .await
             .expect("hours");
     }
-    tx.commit().await.expect("commit");
     sickbay::scheduling::service::generate_slots(app.db(), &settings, None)
         .await
         .expect("slots");
