@@ -12,8 +12,7 @@ use sickbay::config::Config;
 use sickbay::db::{Date, Db, Timestamp};
 use sickbay::identity::Actor;
 use sickbay::identity::Role;
-use sickbay::patients::model::{MatricNumber, PatientDetails, PatientKind};
-use sickbay::patients::repo::PortalAccess;
+use sickbay::patients::model::{MatricNumber, PatientDetails, PatientKind, PortalAccess};
 use sickbay::scheduling::model::Hours;
 use sickbay::staff::model::NewStaff;
 use sickbay::state::AppState;
@@ -48,7 +47,6 @@ async fn seed(db: &Db) -> anyhow::Result<Vec<i64>> {
     }
     // Hours on every day, 08:00–18:00 in 20-minute slots of 5 seats, generated the way the app does it.
     let settings = sickbay::settings::Settings::from_pairs(sickbay::settings::repo::load_all(db).await?);
-    let mut tx = db.begin_write().await?;
     for weekday in 1..=7 {
         let hours = Hours {
             id: 0,
@@ -62,9 +60,8 @@ async fn seed(db: &Db) -> anyhow::Result<Vec<i64>> {
             valid_until: None,
             active: true,
         };
-        sickbay::scheduling::repo::insert_hours(&mut tx, &hours).await?;
+        sickbay::scheduling::service::add_hours(db, &actor, &hours).await?;
     }
-    tx.commit().await?;
     sickbay::scheduling::service::generate_slots(db, &settings, None).await?;
     let from = Timestamp::now().0 + 86_400_000;
     let slots: Vec<i64> = sqlx::query_scalar("SELECT id FROM slot WHERE starts_at > $1 ORDER BY starts_at LIMIT $2")

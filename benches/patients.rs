@@ -14,8 +14,7 @@ use sickbay::db::Db;
 use sickbay::identity::Actor;
 use sickbay::identity::Role;
 use sickbay::import::service::{self as import, ImportOptions};
-use sickbay::patients::model::search_terms;
-use sickbay::patients::repo as patient_repo;
+use sickbay::patients::service as patients;
 use sickbay::staff::model::NewStaff;
 use sickbay::state::AppState;
 
@@ -136,17 +135,17 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     import::run(&db, &actor, None, &csv(20_000..50_000), &options).await?;
-    println!("  patients in the database: {}", patient_repo::count(&db).await?);
+    println!("  patients in the database: {}", patients::count(&db).await?);
 
     let queries = queries();
     let mut by_kind: std::collections::BTreeMap<&str, Vec<Duration>> = Default::default();
     for (kind, query) in &queries {
         let started = Instant::now();
-        let results = patient_repo::search(&db, &search_terms(query), query).await?;
+        let results = patients::find(&db, query).await?;
         by_kind.entry(kind).or_default().push(started.elapsed());
         assert!(!results.is_empty(), "{query:?} found nobody");
     }
-    println!("  search in the repository (50,000 patients):");
+    println!("  search through patients::service::find (50,000 patients):");
     for (kind, samples) in by_kind {
         report(kind, samples);
     }

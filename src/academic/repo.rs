@@ -107,6 +107,22 @@ pub async fn insert_level(tx: &mut Tx, name: &str, sort_order: i64) -> Result<i6
     .await
 }
 
+/// Whether a faculty or a department (as `kind` says) already has `code`, ignoring case. Levels and sessions
+/// have no code, so none is taken.
+pub async fn code_taken(tx: &mut Tx, kind: Kind, code: &str) -> Result<bool, sqlx::Error> {
+    if !matches!(kind, Kind::Faculty | Kind::Department) {
+        return Ok(false);
+    }
+    let n: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM {} WHERE LOWER(code) = LOWER($1)",
+        kind.table()
+    ))
+    .bind(code)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(n > 0)
+}
+
 const FACULTY_COLUMNS: &str = "id, name, code, active, updated_at";
 const DEPARTMENT_COLUMNS: &str = "id, faculty_id, name, code, active, updated_at";
 const LEVEL_COLUMNS: &str = "id, name, sort_order, active, updated_at";

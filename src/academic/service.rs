@@ -365,7 +365,7 @@ pub async fn options(db: &Db) -> std::result::Result<super::model::AcademicOptio
 /// when asked, adds what is missing).
 pub mod within {
     use super::repo;
-    use crate::academic::model::{Department, Faculty, Level};
+    use crate::academic::model::{Department, Faculty, Kind, Level};
     use crate::db::Tx;
 
     pub async fn find_faculty(tx: &mut Tx, name_or_code: &str) -> Result<Option<Faculty>, sqlx::Error> {
@@ -382,6 +382,11 @@ pub mod within {
 
     pub async fn find_level(tx: &mut Tx, name: &str) -> Result<Option<Level>, sqlx::Error> {
         repo::find_level(tx, name).await
+    }
+
+    /// Whether a faculty or department (`kind`) already has `code`, ignoring case: a new one needs another.
+    pub async fn code_taken(tx: &mut Tx, kind: Kind, code: &str) -> Result<bool, sqlx::Error> {
+        repo::code_taken(tx, kind, code).await
     }
 
     pub async fn add_faculty(tx: &mut Tx, name: &str, code: &str) -> Result<i64, sqlx::Error> {

@@ -23,8 +23,7 @@ use crate::db::events::Call;
 use crate::db::{Date, Db, Timestamp, redact};
 use crate::identity::Actor;
 use crate::identity::Role;
-use crate::patients::model::{PatientDetails, PatientKind, clinic_number, clinic_number_sequence};
-use crate::patients::repo::PortalAccess;
+use crate::patients::model::{PatientDetails, PatientKind, PortalAccess, clinic_number, clinic_number_sequence};
 use crate::patients::service as patients;
 use crate::queue::model::{Move, Priority};
 use crate::queue::service::{self as queue, MoveRequest, RoomForm, WalkInPatient};
@@ -418,7 +417,7 @@ impl Filling<'_> {
             .into_iter()
             .map(|(day, _)| (day, None))
             .collect();
-        let specs = generate(hours, &holidays, from, today, self.settings.time_zone);
+        let specs = generate(hours, &holidays, from, today, self.settings.clinic.time_zone);
         let first = repo::first_ids(self.db).await?;
         let mut rng = model::rng(self.seed, Stream::History);
         let plan = model::plan_history(&mut rng, &specs, self.clinic(), ledger, first);

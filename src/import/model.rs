@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use regex::Regex;
 
 use crate::db::Date;
-use crate::patients::model::{MatricNumber, Sex, parse_date_of_birth, parse_name, parse_phone};
+use crate::patients::model::{MatricNumber, Sex, StudentRecord, parse_date_of_birth, parse_name, parse_phone};
 use crate::staff::model::parse_email;
 use crate::validation;
 
@@ -126,51 +126,31 @@ pub struct StudentRow {
     pub cells: Vec<String>,
 }
 
-/// The fields of an existing student that an import may change.
-#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
-pub struct ExistingStudent {
-    pub id: i64,
-    pub clinic_number: String,
-    pub matric_number: String,
-    pub first_name: String,
-    pub surname: String,
-    pub other_names: String,
-    pub sex: Option<Sex>,
-    pub date_of_birth: Option<Date>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub faculty_id: Option<i64>,
-    pub department_id: Option<i64>,
-    pub level_id: Option<i64>,
-}
-
-impl ExistingStudent {
-    /// The record after the row's values: names always; other fields only where the file gives a value, so an
-    /// empty cell never wipes what the clinic knows.
-    pub fn merged(
-        &self,
-        row: &StudentRow,
-        faculty_id: Option<i64>,
-        department_id: Option<i64>,
-        level_id: Option<i64>,
-    ) -> Self {
-        ExistingStudent {
-            first_name: row.first_name.clone(),
-            surname: row.surname.clone(),
-            other_names: if row.other_names.is_empty() {
-                self.other_names.clone()
-            } else {
-                row.other_names.clone()
-            },
-            sex: row.sex.or(self.sex),
-            date_of_birth: row.date_of_birth.or(self.date_of_birth),
-            email: row.email.clone().or_else(|| self.email.clone()),
-            phone: row.phone.clone().or_else(|| self.phone.clone()),
-            faculty_id: faculty_id.or(self.faculty_id),
-            department_id: department_id.or(self.department_id),
-            level_id: level_id.or(self.level_id),
-            ..self.clone()
-        }
+/// The student's record after the row's values: names always; other fields only where the file gives a
+/// value, so an empty cell never wipes what the clinic knows.
+pub fn merged(
+    existing: &StudentRecord,
+    row: &StudentRow,
+    faculty_id: Option<i64>,
+    department_id: Option<i64>,
+    level_id: Option<i64>,
+) -> StudentRecord {
+    StudentRecord {
+        first_name: row.first_name.clone(),
+        surname: row.surname.clone(),
+        other_names: if row.other_names.is_empty() {
+            existing.other_names.clone()
+        } else {
+            row.other_names.clone()
+        },
+        sex: row.sex.or(existing.sex),
+        date_of_birth: row.date_of_birth.or(existing.date_of_birth),
+        email: row.email.clone().or_else(|| existing.email.clone()),
+        phone: row.phone.clone().or_else(|| existing.phone.clone()),
+        faculty_id: faculty_id.or(existing.faculty_id),
+        department_id: department_id.or(existing.department_id),
+        level_id: level_id.or(existing.level_id),
+        ..existing.clone()
     }
 }
 
@@ -409,7 +389,7 @@ mod tests {
 
     #[test]
     fn merging_keeps_known_values_for_empty_cells() {
-        let existing = ExistingStudent {
+        let existing = StudentRecord {
             id: 1,
             clinic_number: "SB-2026-00001".into(),
             matric_number: "CSC/19/1".into(),
@@ -434,13 +414,14 @@ mod tests {
             today(),
         )
         .unwrap();
-        let merged = existing.merged(&row, None, None, Some(4));
-        assert_eq!(merged.other_names, "Chioma");
-        assert_eq!(merged.email.as_deref(), Some("old@x.edu"));
-        assert_eq!(merged.date_of_birth, Date::parse("2004-01-02").ok());
-        assert_eq!((merged.faculty_id, merged.level_id), (Some(1), Some(4)));
+        let after = merged(&existing, &row, None, None, Some(4));
+        assert_eq!(after.other_names, "Chioma");
+        assert_eq!(after.email.as_deref(), Some("old@x.edu"));
+        assert_eq!(after.date_of_birth, Date::parse("2004-01-02").ok());
+        assert_eq!((after.faculty_id, after.level_id), (Some(1), Some(4)));
         assert_eq!(
-            existing.merged(
+            merged(
+                &existing,
                 &parse_row(
                     &map,
                     &record(&["CSC/19/1", "Ada", "Obi", "", "", "", "", "", "", "", ""]),

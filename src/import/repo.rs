@@ -1,8 +1,6 @@
-//! All SQL of imports: the job rows, and reading and updating the students a file names.
+//! All SQL of imports: the job rows (students are read and changed through `patients::service`).
 
-use super::model::ExistingStudent;
 use crate::db::{Db, Flag, Timestamp, Tx};
-use crate::patients::repo::save_search_tokens;
 use crate::text_enum;
 
 text_enum! {
@@ -162,66 +160,4 @@ pub async fn fail_abandoned(db: &Db, minutes: i64) -> Result<u64, sqlx::Error> {
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected())
-}
-
-/// The students among `matrics` already on record.
-pub async fn existing(tx: &mut Tx, matrics: &[&str]) -> Result<Vec<ExistingStudent>, sqlx::Error> {
-    if matrics.is_empty() {
-        return Ok(Vec::new());
-    }
-    let placeholders: Vec<String> = (1..=matrics.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "SELECT id, clinic_number, matric_number, first_name, surname, other_names, sex, date_of_birth, email, phone,
-                faculty_id, department_id, level_id
-         FROM patient WHERE matric_number IN ({})",
-        placeholders.join(", ")
-    );
-    let mut query = sqlx::query_as::<_, ExistingStudent>(&sql);
-    for matric in matrics {
-        query = query.bind(*matric);
-    }
-    query.fetch_all(&mut **tx).await
-}
-
-pub async fn update_student(tx: &mut Tx, s: &ExistingStudent) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE patient SET first_name = $1, surname = $2, other_names = $3, sex = $4, date_of_birth = $5, email = $6,
-             phone = $7, faculty_id = $8, department_id = $9, level_id = $10, updated_at = $11
-         WHERE id = $12",
-    )
-    .bind(&s.first_name)
-    .bind(&s.surname)
-    .bind(&s.other_names)
-    .bind(s.sex)
-    .bind(s.date_of_birth)
-    .bind(s.email.as_deref())
-    .bind(s.phone.as_deref())
-    .bind(s.faculty_id)
-    .bind(s.department_id)
-    .bind(s.level_id)
-    .bind(Timestamp::now())
-    .bind(s.id)
-    .execute(&mut **tx)
-    .await?;
-    let matric = Some(s.matric_number.as_str());
-    save_search_tokens(
-        tx,
-        s.id,
-        &s.first_name,
-        &s.surname,
-        &s.other_names,
-        matric,
-        &s.clinic_number,
-        s.phone.as_deref(),
-    )
-    .await
-}
-
-pub async fn code_taken(tx: &mut Tx, table: &str, code: &str) -> Result<bool, sqlx::Error> {
-    let table = if table == "faculty" { "faculty" } else { "department" };
-    let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE LOWER(code) = LOWER($1)"))
-        .bind(code)
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(n > 0)
 }

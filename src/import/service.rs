@@ -7,17 +7,17 @@ use chrono::{Datelike, NaiveDate};
 use regex::Regex;
 
 use super::model::{
-    ExistingStudent, HeaderMap, MAX_ROWS, Rejection, StudentRow, code_for, delimiter, level_sort_order, parse_row,
+    HeaderMap, MAX_ROWS, Rejection, StudentRow, code_for, delimiter, level_sort_order, merged, parse_row,
     rejection_report,
 };
 use super::repo::{self, Counts, JobStatus};
+use crate::academic::model::Kind;
 use crate::academic::service::within as academic;
 use crate::audit::{self, AuditEntry};
 use crate::db::{Db, Tx};
 use crate::error::ServiceError;
 use crate::identity::Actor;
-use crate::patients::model::{PatientDetails, PatientKind};
-use crate::patients::repo::PortalAccess;
+use crate::patients::model::{PatientDetails, PatientKind, PortalAccess, StudentRecord};
 use crate::patients::service as patient_service;
 use crate::validation;
 
@@ -162,7 +162,7 @@ pub async fn run(
         let mut tx = db.begin_write().await?;
         let before = (counts.created, counts.updated);
         let matrics: Vec<&str> = batch.iter().map(|r| r.matric.as_str()).collect();
-        let existing: HashMap<String, _> = repo::existing(&mut tx, &matrics)
+        let existing: HashMap<String, _> = patient_service::students_by_matric_in(&mut tx, &matrics)
             .await?
             .into_iter()
             .map(|s| (s.matric_number.clone(), s))
@@ -241,7 +241,7 @@ async fn import_row(
     tx: &mut Tx,
     resolver: &mut Resolver,
     row: &StudentRow,
-    existing: Option<&ExistingStudent>,
+    existing: Option<&StudentRecord>,
     year: i32,
 ) -> anyhow::Result<Result<RowResult, String>> {
     let (faculty, department, level) = match resolver.resolve(tx, row).await? {
@@ -249,11 +249,11 @@ async fn import_row(
         Err(reason) => return Ok(Err(reason)),
     };
     if let Some(existing) = existing {
-        let merged = existing.merged(row, faculty, department, level);
-        if &merged == existing {
+        let changed = merged(existing, row, faculty, department, level);
+        if &changed == existing {
             return Ok(Ok(RowResult::Unchanged));
         }
-        repo::update_student(tx, &merged).await?;
+        patient_service::update_student_in(tx, &changed).await?;
         return Ok(Ok(RowResult::Updated));
     }
     let details = PatientDetails {
@@ -325,7 +325,7 @@ impl Resolver {
         let id = match academic::find_faculty(tx, name).await? {
             Some(faculty) => faculty.id,
             None if self.create_missing => {
-                let code = self.free_code(tx, "faculty", name).await?;
+                let code = self.free_code(tx, Kind::Faculty, name).await?;
                 academic::add_faculty(tx, name, &code).await?
             }
             None => return Ok(Err(format!("unknown faculty {name:?}"))),
@@ -342,7 +342,7 @@ impl Resolver {
         let id = match academic::find_department(tx, faculty, name).await? {
             Some(department) => department.id,
             None if self.create_missing => {
-                let code = self.free_code(tx, "department", name).await?;
+                let code = self.free_code(tx, Kind::Department, name).await?;
                 academic::add_department(tx, faculty, name, &code).await?
             }
             None => return Ok(Err(format!("unknown department {name:?} in that faculty"))),
@@ -369,12 +369,13 @@ impl Resolver {
     }
 
     /// A code for a new faculty or department that no other one has: its initials, then with 2, 3, ...
-    async fn free_code(&mut self, tx: &mut Tx, table: &str, name: &str) -> Result<String, sqlx::Error> {
+    async fn free_code(&mut self, tx: &mut Tx, kind: Kind, name: &str) -> Result<String, sqlx::Error> {
         let base = code_for(name);
         let mut candidate = base.clone();
         let mut n = 1;
+        let table = kind.table();
         while self.codes_used.contains(&format!("{table}:{candidate}"))
-            || repo::code_taken(tx, table, &candidate).await?
+            || academic::code_taken(tx, kind, &candidate).await?
         {
             n += 1;
             candidate = format!("{}{n}", base.chars().take(14).collect::<String>());

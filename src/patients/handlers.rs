@@ -9,8 +9,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::model::{BloodGroup, Genotype, Patient, PatientDetails, PatientForm, PatientKind, PatientSummary, Sex};
-use super::repo::{self, PortalAccess};
+use super::model::{
+    BloodGroup, Genotype, Patient, PatientDetails, PatientForm, PatientKind, PatientSummary, PortalAccess, Sex,
+};
+use super::repo;
 use super::service;
 use crate::academic::model::AcademicOptions;
 use crate::auth::password;

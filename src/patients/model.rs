@@ -267,6 +267,33 @@ impl PatientDetails {
     }
 }
 
+/// The portal fields of a new record: its password (a hash, or none yet), whether it must be changed at
+/// first login, and whether the clinic approved the account.
+pub struct PortalAccess<'a> {
+    pub password_hash: Option<&'a str>,
+    pub must_change_password: bool,
+    pub approved: bool,
+}
+
+/// The fields of a student's record that the student import reads and may change, with the numbers that
+/// name the student.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct StudentRecord {
+    pub id: i64,
+    pub clinic_number: String,
+    pub matric_number: String,
+    pub first_name: String,
+    pub surname: String,
+    pub other_names: String,
+    pub sex: Option<Sex>,
+    pub date_of_birth: Option<Date>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub faculty_id: Option<i64>,
+    pub department_id: Option<i64>,
+    pub level_id: Option<i64>,
+}
+
 impl PatientForm {
     /// Checks every field. `academic` holds the choices; `keep` are ids the record already points at,
     /// which stay valid even if deactivated since.

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::handlers::photo_response;
-use super::model::{ContactForm, MatricNumber, Patient, PatientDetails, PatientKind, parse_name};
-use super::repo::{self, PortalAccess};
+use super::model::{ContactForm, MatricNumber, Patient, PatientDetails, PatientKind, PortalAccess, parse_name};
+use super::repo;
 use super::service::{self, MATRIC_FIELD};
 use crate::academic::model::AcademicOptions;
 use crate::auth::password;
@@ -60,7 +60,7 @@ async fn load_own(state: &AppState, user: &PortalUser) -> AppResult<Patient> {
 
 pub async fn home(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<HomePage> {
     let now = crate::db::Timestamp::now();
-    let zone = state.settings.get().time_zone;
+    let zone = state.settings.get().clinic.time_zone;
     let next = crate::scheduling::service::appointments_of_patient(&state.db, user.id)
         .await?
         .into_iter()

@@ -1,8 +1,8 @@
 //! All SQL of patients.
 
 use super::model::{
-    ContactDetails, MatricNumber, Patient, PatientDetails, PatientSummary, SheetFilter, SheetStudent, prefix_range,
-    search_tokens,
+    ContactDetails, MatricNumber, Patient, PatientDetails, PatientSummary, PortalAccess, SheetFilter, SheetStudent,
+    StudentRecord, prefix_range, search_tokens,
 };
 use crate::db::{Date, Db, Flag, Timestamp, Tx};
 
@@ -15,13 +15,6 @@ const PATIENT_COLUMNS: &str = "p.id, p.clinic_number, p.kind, p.matric_number, p
 
 const SUMMARY_COLUMNS: &str =
     "id, clinic_number, matric_number, first_name, surname, other_names, date_of_birth, phone, kind, active";
-
-/// The portal fields of a new record.
-pub struct PortalAccess<'a> {
-    pub password_hash: Option<&'a str>,
-    pub must_change_password: bool,
-    pub approved: bool,
-}
 
 /// Inserts a patient; `None` when the matric number is already on record (checked by the unique index,
 /// so two registrations racing for one matric number can't both succeed).
@@ -177,6 +170,59 @@ pub async fn update_contact(tx: &mut Tx, id: i64, c: &ContactDetails) -> Result<
     )
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The students among `matrics` already on record.
+pub async fn students_by_matric(tx: &mut Tx, matrics: &[&str]) -> Result<Vec<StudentRecord>, sqlx::Error> {
+    if matrics.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=matrics.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT id, clinic_number, matric_number, first_name, surname, other_names, sex, date_of_birth, email, phone,
+                faculty_id, department_id, level_id
+         FROM patient WHERE matric_number IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, StudentRecord>(&sql);
+    for matric in matrics {
+        query = query.bind(*matric);
+    }
+    query.fetch_all(&mut **tx).await
+}
+
+/// Writes a student's record as the import changed it; the search tokens follow the names and phone.
+pub async fn update_student(tx: &mut Tx, s: &StudentRecord) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE patient SET first_name = $1, surname = $2, other_names = $3, sex = $4, date_of_birth = $5, email = $6,
+             phone = $7, faculty_id = $8, department_id = $9, level_id = $10, updated_at = $11
+         WHERE id = $12",
+    )
+    .bind(&s.first_name)
+    .bind(&s.surname)
+    .bind(&s.other_names)
+    .bind(s.sex)
+    .bind(s.date_of_birth)
+    .bind(s.email.as_deref())
+    .bind(s.phone.as_deref())
+    .bind(s.faculty_id)
+    .bind(s.department_id)
+    .bind(s.level_id)
+    .bind(Timestamp::now())
+    .bind(s.id)
+    .execute(&mut **tx)
+    .await?;
+    save_search_tokens(
+        tx,
+        s.id,
+        &s.first_name,
+        &s.surname,
+        &s.other_names,
+        Some(s.matric_number.as_str()),
+        &s.clinic_number,
+        s.phone.as_deref(),
+    )
+    .await
 }
 
 /// Replaces a patient's search tokens (after any change to names, numbers or phone).

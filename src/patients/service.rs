@@ -1,7 +1,7 @@
 //! Changes to patient records, each one transaction with its audit row.
 
-use super::model::{ContactDetails, PatientDetails, clinic_number, clinic_number_sequence};
-use super::repo::{self, PortalAccess};
+use super::model::{ContactDetails, PatientDetails, PortalAccess, clinic_number, clinic_number_sequence};
+use super::repo;
 use crate::audit::{self, AuditEntry};
 use crate::auth::password;
 use crate::db::once::Claim;
@@ -270,6 +270,20 @@ pub async fn issue_sheet(
 /// patient does not exist or is inactive.
 pub async fn lock_active(tx: &mut Tx, patient_id: i64) -> Result<bool, sqlx::Error> {
     repo::lock_patient(tx, patient_id).await
+}
+
+/// The students among `matrics` already on record, read inside the caller's transaction (the student import).
+pub async fn students_by_matric_in(
+    tx: &mut Tx,
+    matrics: &[&str],
+) -> Result<Vec<super::model::StudentRecord>, sqlx::Error> {
+    repo::students_by_matric(tx, matrics).await
+}
+
+/// Writes a student's record as the import changed it, inside the caller's transaction (so the import stays
+/// all or nothing per batch); the search tokens follow.
+pub async fn update_student_in(tx: &mut Tx, student: &super::model::StudentRecord) -> Result<(), sqlx::Error> {
+    repo::update_student(tx, student).await
 }
 
 /// Whether the clinic approved the patient's account (self-registered students wait for it).

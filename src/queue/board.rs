@@ -98,7 +98,7 @@ impl Board {
     async fn load(state: &AppState, seq: u64) -> AppResult<Board> {
         let snapshot = Snapshot::fresh(state, seq).await?;
         let desk = Desk::load(&state.db, snapshot.day).await?;
-        Board::build(&snapshot, desk, state.settings.get().time_zone)
+        Board::build(&snapshot, desk, state.settings.get().clinic.time_zone)
     }
 
     fn build(snapshot: &Snapshot, desk: Desk, zone: Tz) -> AppResult<Board> {
@@ -328,7 +328,7 @@ impl DoctorBoard {
     async fn load(state: &AppState, doctor_id: i64, seq: u64) -> AppResult<DoctorBoard> {
         let snapshot = Snapshot::fresh(state, seq).await?;
         let office = Office::load(&state.db).await?;
-        DoctorBoard::build(&snapshot, doctor_id, office, state.settings.get().time_zone)
+        DoctorBoard::build(&snapshot, doctor_id, office, state.settings.get().clinic.time_zone)
     }
 
     fn build(snapshot: &Snapshot, doctor_id: i64, office: Office, zone: Tz) -> AppResult<DoctorBoard> {

@@ -103,8 +103,8 @@ pub async fn page(State(state): State<AppState>, Query(query): Query<DisplayQuer
     let settings = state.settings.get();
     let tiles = tiles(&state, filter, state.events.last_seq(), Some(MAX_AGE)).await?;
     Ok(DisplayPage {
-        clinic_name: settings.clinic_name.clone(),
-        time_zone: settings.time_zone.name().to_owned(),
+        clinic_name: settings.clinic.name.clone(),
+        time_zone: settings.clinic.time_zone.name().to_owned(),
         heading,
         events_url: format!("/display/events{}", filter.query()),
         tiles,
@@ -153,7 +153,7 @@ fn place_fragment(state: &AppState, snapshot: &Snapshot, patient_id: i64) -> App
     let fragment = PlaceFragment {
         place: snapshot.place(patient_id),
         updated: Timestamp::now(),
-        zone: state.settings.get().time_zone,
+        zone: state.settings.get().clinic.time_zone,
     };
     Ok(fragment.render()?)
 }
@@ -162,7 +162,7 @@ pub async fn my_place(user: PortalUser, State(state): State<AppState>, layout: L
     let snapshot = Snapshot::fresh(&state, state.events.last_seq()).await?;
     Ok(PlacePage {
         live: place_fragment(&state, &snapshot, user.id)?,
-        time_zone: state.settings.get().time_zone.name(),
+        time_zone: state.settings.get().clinic.time_zone.name(),
         layout,
     })
 }

@@ -71,7 +71,7 @@ async fn board_page(state: &AppState, layout: Layout, form: WalkInForm, errors: 
     let live = board.render(&desk, Some(&layout.csrf_token), layout.flash_for(CHECK_IN.region))?;
     Ok(BoardPage {
         live,
-        time_zone: state.settings.get().time_zone.name(),
+        time_zone: state.settings.get().clinic.time_zone.name(),
         doctors: desk.doctors,
         layout,
         form,
@@ -102,7 +102,7 @@ pub async fn doctor(user: Staff<Doctors>, State(state): State<AppState>, layout:
     let board = DoctorBoard::current(&state, user.id).await?;
     Ok(DoctorPage {
         live: board.render(Some(&layout.csrf_token))?,
-        time_zone: state.settings.get().time_zone.name(),
+        time_zone: state.settings.get().clinic.time_zone.name(),
         layout,
     })
 }
@@ -559,7 +559,7 @@ pub async fn move_ticket(
         mv,
         scope: user.scope(),
         transfer_to: transfer_target(mv, &form.to)?,
-        skip_places: state.settings.get().queue_skip_places,
+        skip_places: state.settings.get().queue.skip_places,
     };
     let moved = service::move_ticket(&state.db, &user.actor, &request).await?;
     let notice = mv.done_message(&moved.code);
@@ -638,7 +638,7 @@ pub async fn ticket(
     let doctors = crate::staff::service::active_doctors(&state.db).await?;
     let menu = TicketMenu {
         t: &ticket,
-        zone: state.settings.get().time_zone,
+        zone: state.settings.get().clinic.time_zone,
         doctors: &doctors,
         can_cancel: user.scope() == DoctorScope::Any,
         csrf_token: Some(&layout.csrf_token),

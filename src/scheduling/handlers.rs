@@ -746,7 +746,7 @@ pub async fn block_slot(
     };
     let live = service::set_blocked(&state.db, &user.actor, user.scope(), id, true, &reason).await?;
     ChangeReport::new(None, &live).keep(&session).await?;
-    let when = datetime_of(slot.starts_at, state.settings.get().time_zone);
+    let when = datetime_of(slot.starts_at, state.settings.get().clinic.time_zone);
     let message = if live.is_empty() {
         format!("Slot {when} blocked.")
     } else {
@@ -764,7 +764,7 @@ pub async fn unblock_slot(
 ) -> AppResult<Redirect> {
     let slot = service::slot(&state.db, user.scope(), id).await?;
     service::set_blocked(&state.db, &user.actor, user.scope(), id, false, "").await?;
-    let when = datetime_of(slot.starts_at, state.settings.get().time_zone);
+    let when = datetime_of(slot.starts_at, state.settings.get().clinic.time_zone);
     flash(&session, FlashKind::Success, format!("Slot {when} open again.")).await?;
     Ok(Redirect::to(&day_path(user.scope(), slot.doctor_id, slot.day)))
 }
@@ -792,7 +792,7 @@ pub async fn cancel(
     };
     service::cancel(&state.db, &user.actor, &settings.booking_rules(), id, by).await?;
     let (name, number) = (&appointment.patient_name, &appointment.clinic_number);
-    let when = datetime_of(appointment.starts_at, settings.time_zone);
+    let when = datetime_of(appointment.starts_at, settings.clinic.time_zone);
     let message = format!("Cancelled the booking of {name} ({number}) at {when}.");
     flash(&session, FlashKind::Success, message).await?;
     Ok(Redirect::to(&day_path(user.scope(), appointment.doctor_id, appointment.day)).into_response())

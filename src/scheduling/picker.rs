@@ -184,7 +184,7 @@ pub async fn barrier(
 /// places.
 pub async fn load(db: &Db, settings: &Settings, query: &PickerQuery) -> Result<SlotPicker, sqlx::Error> {
     let today = settings.today();
-    let last = today + Days::days(settings.booking_horizon_days);
+    let last = today + Days::days(settings.booking.horizon_days);
     let doctor = query.doctor();
     let not_before = Timestamp::now();
     let seats = repo::seats_by_day(db, Date(today), Date(last), doctor, not_before).await?;
@@ -194,7 +194,7 @@ pub async fn load(db: &Db, settings: &Settings, query: &PickerQuery) -> Result<S
         .or_else(|| seats.iter().find(|s| s.free > 0).map(|s| s.day.0))
         .unwrap_or(today);
     let open: Vec<OpenSlot> = repo::open_slots(db, Date(day), doctor, not_before).await?;
-    let days = (0..=settings.booking_horizon_days)
+    let days = (0..=settings.booking.horizon_days)
         .map(|offset| today + Days::days(offset))
         .map(|d| day_choice(d, &seats, d == day))
         .collect();
@@ -203,7 +203,7 @@ pub async fn load(db: &Db, settings: &Settings, query: &PickerQuery) -> Result<S
         days,
         doctors: crate::staff::service::active_doctors(db).await?,
         doctor,
-        groups: group(open, settings.time_zone),
+        groups: group(open, settings.clinic.time_zone),
         day_has_slots: seats.iter().any(|s| s.day.0 == day && s.slots > 0),
         chosen: query.slot.as_deref().and_then(parse_id),
     })

@@ -216,7 +216,7 @@ async fn book_mine(state: &AppState, actor: &Actor, patient_id: i64, form: &Book
 }
 
 pub async fn booked_message(state: &AppState, id: i64) -> AppResult<String> {
-    let zone = state.settings.get().time_zone;
+    let zone = state.settings.get().clinic.time_zone;
     let appointment = service::appointment(&state.db, DoctorScope::Any, id).await?;
     Ok(format!(
         "Booked: {} with {}.",
@@ -273,7 +273,7 @@ pub async fn confirm_cancel(
     layout: Layout,
 ) -> AppResult<ConfirmPage> {
     let appointment = service::own_booking(&state.db, user.id, id).await?;
-    let confirmation = cancel_confirmation(&appointment, state.settings.get().time_zone);
+    let confirmation = cancel_confirmation(&appointment, state.settings.get().clinic.time_zone);
     Ok(ConfirmPage::new(layout, confirmation, "/me/appointments"))
 }
 
@@ -297,7 +297,7 @@ pub async fn mine(user: PortalUser, State(state): State<AppState>, layout: Layou
         cancelled,
         past,
         waitlist: service::waitlist_of(&state.db, user.id, Date(settings.today())).await?,
-        zone: settings.time_zone,
+        zone: settings.clinic.time_zone,
         rules: settings.booking_rules(),
         now,
     })
@@ -361,7 +361,7 @@ pub async fn join_waitlist(
 ) -> AppResult<Redirect> {
     let settings = state.settings.get();
     let day = Date::parse(&form.day).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let last = settings.today() + chrono::Duration::days(settings.booking_horizon_days);
+    let last = settings.today() + chrono::Duration::days(settings.booking.horizon_days);
     if day.0 < settings.today() || day.0 > last {
         return Err(AppError::BadRequest(
             "You can only wait for a day that can be booked.".into(),

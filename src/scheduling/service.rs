@@ -47,7 +47,7 @@ pub struct Generated {
 /// touch slots nobody holds.
 pub async fn generate_slots(db: &Db, settings: &Settings, doctor_id: Option<i64>) -> Result<Generated, sqlx::Error> {
     let today = settings.today();
-    let until = today + Days::days(settings.booking_horizon_days);
+    let until = today + Days::days(settings.booking.horizon_days);
     let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
     let hours: Vec<Hours> = match doctor_id {
@@ -55,7 +55,7 @@ pub async fn generate_slots(db: &Db, settings: &Settings, doctor_id: Option<i64>
         None => repo::all_active_hours(&mut tx).await?,
     };
     let closures = repo::closures_between(&mut tx, Date(today), Date(until)).await?;
-    let specs: Vec<_> = generate(&hours, &closures, today, until, settings.time_zone)
+    let specs: Vec<_> = generate(&hours, &closures, today, until, settings.clinic.time_zone)
         .into_iter()
         .filter(|s| s.starts_at > now)
         .collect();

@@ -1,6 +1,5 @@
 //! All the clinic's settings, composed of the sections each feature owns.
 
-use chrono_tz::Tz;
 use regex::Regex;
 
 use super::clinic::ClinicSettings;
@@ -13,60 +12,25 @@ use crate::validation::FieldErrors;
 pub use crate::patients::settings::{DEFAULT_MATRIC_PATTERN, parse_matric_pattern};
 
 /// Every setting the clinic can change, by the feature that owns it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Settings {
     pub clinic: ClinicSettings,
     pub registration: RegistrationSettings,
     pub booking: BookingSettings,
     pub queue: QueueSettings,
-    /// Copies of `clinic.time_zone`, `clinic.name`, `booking.horizon_days` and `queue.skip_places` for the
-    /// code in scheduling/ and queue/ that still reads them as fields; set only by `Settings::new`.
-    pub time_zone: Tz,
-    pub clinic_name: String,
-    pub booking_horizon_days: i64,
-    pub queue_skip_places: i64,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings::new(
-            ClinicSettings::default(),
-            RegistrationSettings::default(),
-            BookingSettings::default(),
-            QueueSettings::default(),
-        )
-    }
 }
 
 impl Settings {
-    pub fn new(
-        clinic: ClinicSettings,
-        registration: RegistrationSettings,
-        booking: BookingSettings,
-        queue: QueueSettings,
-    ) -> Self {
-        Settings {
-            time_zone: clinic.time_zone,
-            clinic_name: clinic.name.clone(),
-            booking_horizon_days: booking.horizon_days,
-            queue_skip_places: queue.skip_places,
-            clinic,
-            registration,
-            booking,
-            queue,
-        }
-    }
-
     /// Builds settings from stored pairs; a missing or unreadable value is its default, so a bad row never
     /// stops the clinic from opening. Keys no section owns are ignored (see `unknown_keys`).
     pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
         let stored: Values = pairs.into_iter().collect();
-        Settings::new(
-            ClinicSettings::from_stored(&stored),
-            RegistrationSettings::from_stored(&stored),
-            BookingSettings::from_stored(&stored),
-            QueueSettings::from_stored(&stored),
-        )
+        Settings {
+            clinic: ClinicSettings::from_stored(&stored),
+            registration: RegistrationSettings::from_stored(&stored),
+            booking: BookingSettings::from_stored(&stored),
+            queue: QueueSettings::from_stored(&stored),
+        }
     }
 
     /// The stored form of every setting, for saving, section by section.
@@ -86,9 +50,12 @@ impl Settings {
         let booking = BookingSettings::from_form(form, &mut errors);
         let queue = QueueSettings::from_form(form, &mut errors);
         match (clinic, registration, booking, queue) {
-            (Some(clinic), Some(registration), Some(booking), Some(queue)) if errors.is_empty() => {
-                Ok(Settings::new(clinic, registration, booking, queue))
-            }
+            (Some(clinic), Some(registration), Some(booking), Some(queue)) if errors.is_empty() => Ok(Settings {
+                clinic,
+                registration,
+                booking,
+                queue,
+            }),
             _ => Err(errors),
         }
     }
@@ -218,7 +185,7 @@ mod tests {
             ("queue_skip_places", "5"),
         ]));
         assert_eq!(s.booking.max_future, 9);
-        assert_eq!(s.queue_skip_places, 5);
+        assert_eq!(s.queue.skip_places, 5);
         let again = s.to_pairs().into_iter().map(|(k, v)| (k.to_owned(), v));
         assert_eq!(Settings::from_pairs(again), s);
     }

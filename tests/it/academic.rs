@@ -928,11 +928,7 @@ async fn academic_and_settings_pages_fit_a_phone(app: TestApp) {
         let Some(b) = Browser::start(width, height, &format!("{backend}-{size}")).await else {
             return;
         };
-        b.goto(&app, "/login").await;
-        b.fill("#identifier", "admin").await;
-        b.fill("#password", ADMIN_PASSWORD).await;
-        b.click("form[action='/login'] button[type=submit]").await;
-        b.wait_for_path("/admin").await;
+        b.log_in(&app, "admin", ADMIN_PASSWORD, "/admin").await;
 
         b.goto(&app, INDEX).await;
         assert_eq!(b.text("h1").await, "Academic data");

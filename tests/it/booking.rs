@@ -8,12 +8,10 @@ use reqwest::StatusCode;
 use sickbay::db::{Date, Timestamp};
 use sickbay::identity::Actor;
 use sickbay::identity::Role;
-use sickbay::patients::model::{MatricNumber, PatientDetails, PatientKind};
-use sickbay::patients::repo::PortalAccess;
 use sickbay::scheduling::model::Hours;
-use sickbay::scheduling::{repo as schedule_repo, service as schedule};
+use sickbay::scheduling::service as schedule;
 
-use crate::support::{Client, TestApp, on_both_databases};
+use crate::support::{Client, Students, TestApp, appointment_on, doctor, on_both_databases, slot, slot_in, visitor};
 
 on_both_databases!(
     slots_are_generated_from_hours_idempotently,
@@ -31,97 +29,36 @@ on_both_databases!(
     reception_books_with_the_same_picker_as_the_patient,
 );
 
-pub(crate) const STUDENT_PASSWORD: &str = "student passphrase";
-
-pub(crate) async fn doctor(app: &TestApp, username: &str) -> i64 {
-    app.create_staff(username, Role::Doctor, false).await
-}
-
-/// A slot starting `minutes_from_now` from now, straight into the table.
-pub(crate) async fn slot(app: &TestApp, doctor: i64, capacity: i64, minutes_from_now: i64) -> i64 {
-    slot_starting(
-        app,
-        doctor,
-        capacity,
-        Timestamp(Timestamp::now().0 + minutes_from_now * 60_000),
-    )
-    .await
-}
+/// Students of the booking tests: BK/26/0000, BK/26/0001, ...; and students waiting for the clinic's approval,
+/// BP/26/0000, ...
+const STUDENTS: Students = Students::new("BK", "Booker");
+const WAITING: Students = Students::new("BP", "Booker").pending();
 
 /// A slot at `hour`:00 in the clinic's zone, `days` days from today.
 async fn slot_at(app: &TestApp, doctor: i64, capacity: i64, days: i64, hour: u32) -> i64 {
+    slot(app, doctor, capacity, local_time(app, days, hour)).await
+}
+
+/// Minutes from now until `hour`:00 in the clinic's zone, `days` days from today (so that two slots made
+/// with it fall on the same clinic day whatever the time the test runs).
+fn minutes_until(app: &TestApp, days: i64, hour: u32) -> i64 {
+    (local_time(app, days, hour).0 - Timestamp::now().0) / 60_000
+}
+
+/// `hour`:00 in the clinic's zone, `days` days from today.
+fn local_time(app: &TestApp, days: i64, hour: u32) -> Timestamp {
     use chrono::TimeZone;
     let settings = app.state.settings.get();
     let local = (settings.today() + Days::days(days))
         .and_hms_opt(hour, 0, 0)
         .expect("a time of day");
     let at = settings
+        .clinic
         .time_zone
         .from_local_datetime(&local)
         .earliest()
         .expect("a real local time");
-    slot_starting(app, doctor, capacity, Timestamp(at.timestamp_millis())).await
-}
-
-async fn slot_starting(app: &TestApp, doctor: i64, capacity: i64, starts: Timestamp) -> i64 {
-    let zone = app.state.settings.get().time_zone;
-    let day = Date(starts.to_utc().with_timezone(&zone).date_naive());
-    sqlx::query_scalar(
-        "INSERT INTO slot (doctor_id, day, starts_at, ends_at, capacity, booked, blocked, created_at)
-         VALUES ($1, $2, $3, $4, $5, 0, 0, $3) RETURNING id",
-    )
-    .bind(doctor)
-    .bind(day)
-    .bind(starts)
-    .bind(Timestamp(starts.0 + 30 * 60_000))
-    .bind(capacity)
-    .fetch_one(app.db().pool())
-    .await
-    .expect("slot")
-}
-
-/// Minutes from now until `hour`:00 in the clinic's zone, `days` days from today (so that two slots made
-/// with it fall on the same clinic day whatever the time the test runs).
-fn minutes_until(app: &TestApp, days: i64, hour: u32) -> i64 {
-    use chrono::TimeZone;
-    let settings = app.state.settings.get();
-    let day = settings.today() + Days::days(days);
-    let local = day.and_hms_opt(hour, 0, 0).expect("a time of day");
-    let at = settings
-        .time_zone
-        .from_local_datetime(&local)
-        .earliest()
-        .expect("a real local time");
-    (at.timestamp_millis() - Timestamp::now().0) / 60_000
-}
-
-/// Students with a portal password, all sharing one hash (hashing 200 passwords would only slow the test).
-pub(crate) async fn students(app: &TestApp, count: usize, approved: bool) -> Vec<i64> {
-    let hash = sickbay::auth::password::hash(STUDENT_PASSWORD).await.unwrap();
-    let pattern = app.state.settings.get().matric_regex();
-    let mut ids = Vec::new();
-    for i in 0..count {
-        let details = PatientDetails {
-            matric_number: Some(MatricNumber::parse(&format!("BK/26/{i:04}"), &pattern).unwrap()),
-            ..PatientDetails::new(PatientKind::Student, format!("Student{i}"), "Booker".into())
-        };
-        let portal = PortalAccess {
-            password_hash: Some(&hash),
-            must_change_password: false,
-            approved,
-        };
-        let (id, _) = sickbay::patients::service::register(app.db(), &Actor::system("test"), &details, portal, 2026)
-            .await
-            .unwrap();
-        ids.push(id);
-    }
-    ids
-}
-
-pub(crate) async fn student_client(app: &TestApp, index: usize) -> Client {
-    let client = app.client();
-    client.login_ok(&format!("BK/26/{index:04}"), STUDENT_PASSWORD).await;
-    client
+    Timestamp(at.timestamp_millis())
 }
 
 pub(crate) async fn book(client: &Client, slot: i64) -> crate::support::Page {
@@ -138,9 +75,8 @@ async fn booked(app: &TestApp, slot: i64) -> i64 {
 }
 
 async fn slots_are_generated_from_hours_idempotently(app: TestApp) {
-    let doc = doctor(&app, "dr.hours").await;
+    let (doc, _) = doctor(&app, "dr.hours").await;
     let settings = app.state.settings.get();
-    let mut tx = app.db().begin_write().await.unwrap();
     for weekday in 1..=7 {
         let hours = Hours {
             id: 0,
@@ -154,9 +90,10 @@ async fn slots_are_generated_from_hours_idempotently(app: TestApp) {
             valid_until: None,
             active: true,
         };
-        schedule_repo::insert_hours(&mut tx, &hours).await.unwrap();
+        schedule::add_hours(app.db(), &Actor::system("test"), &hours)
+            .await
+            .unwrap();
     }
-    tx.commit().await.unwrap();
     let first = schedule::generate_slots(app.db(), &settings, None).await.unwrap();
     // Six whole 30-minute slots fit in 09:00–12:10, every day of the horizon (today's may have passed).
     let tomorrow = Date(settings.today() + Days::days(1));
@@ -165,7 +102,7 @@ async fn slots_are_generated_from_hours_idempotently(app: TestApp) {
             .await,
         6
     );
-    let last = Date(settings.today() + Days::days(settings.booking_horizon_days));
+    let last = Date(settings.today() + Days::days(settings.booking.horizon_days));
     assert_eq!(
         app.count(&format!("SELECT COUNT(*) FROM slot WHERE day > '{last}'"))
             .await,
@@ -175,9 +112,9 @@ async fn slots_are_generated_from_hours_idempotently(app: TestApp) {
     let again = schedule::generate_slots(app.db(), &settings, None).await.unwrap();
     assert_eq!((again.created, again.removed), (0, 0), "idempotent");
     // The patient's picker shows tomorrow's slots with their seats.
-    let ids = students(&app, 1, true).await;
+    let ids = STUDENTS.numbered(&app, 1).await;
     assert_eq!(ids.len(), 1);
-    let student = student_client(&app, 0).await;
+    let student = STUDENTS.client(&app, 0).await;
     let page = student.get(&format!("/me/book?day={tomorrow}")).await;
     page.assert_status(StatusCode::OK);
     assert_eq!(page.texts(".slot-choice").len(), 6);
@@ -185,10 +122,10 @@ async fn slots_are_generated_from_hours_idempotently(app: TestApp) {
 }
 
 async fn a_student_books_sees_and_cancels(app: TestApp) {
-    let doc = doctor(&app, "dr.ngozi").await;
-    let s = slot(&app, doc, 3, 24 * 60).await;
-    students(&app, 1, true).await;
-    let student = student_client(&app, 0).await;
+    let (doc, _) = doctor(&app, "dr.ngozi").await;
+    let s = slot_in(&app, doc, 3, 24 * 60).await;
+    STUDENTS.numbered(&app, 1).await;
+    let student = STUDENTS.client(&app, 0).await;
     let page = book(&student, s).await;
     page.assert_redirect("/me/appointments");
     assert_eq!(booked(&app, s).await, 1);
@@ -221,14 +158,15 @@ async fn a_student_books_sees_and_cancels(app: TestApp) {
 }
 
 async fn booking_rules_are_enforced_with_clear_messages(app: TestApp) {
-    let doc = doctor(&app, "dr.rules").await;
-    students(&app, 2, true).await;
-    let student = student_client(&app, 0).await;
-    let soon = slot(&app, doc, 1, 30).await;
+    let (doc, _) = doctor(&app, "dr.rules").await;
+    STUDENTS.numbered(&app, 1).await;
+    WAITING.numbered(&app, 1).await;
+    let student = STUDENTS.client(&app, 0).await;
+    let soon = slot_in(&app, doc, 1, 30).await;
     let page = book(&student, soon).await;
     page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.text("#booking-error").contains("too soon"));
-    let far = slot(&app, doc, 1, 20 * 24 * 60).await;
+    let far = slot_in(&app, doc, 1, 20 * 24 * 60).await;
     assert!(
         book(&student, far)
             .await
@@ -236,15 +174,15 @@ async fn booking_rules_are_enforced_with_clear_messages(app: TestApp) {
             .contains("at most 14 days ahead")
     );
     // One per day.
-    let morning = slot(&app, doc, 5, minutes_until(&app, 2, 10)).await;
-    let afternoon = slot(&app, doc, 5, minutes_until(&app, 2, 15)).await;
+    let morning = slot_in(&app, doc, 5, minutes_until(&app, 2, 10)).await;
+    let afternoon = slot_in(&app, doc, 5, minutes_until(&app, 2, 15)).await;
     book(&student, morning).await.assert_redirect("/me/appointments");
     let page = book(&student, afternoon).await;
     page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(page.text("#booking-error"), "You already have a booking on that day.");
     // At most N upcoming.
     app.set_setting("booking_max_future", "1").await;
-    let other_day = slot(&app, doc, 5, 3 * 24 * 60).await;
+    let other_day = slot_in(&app, doc, 5, 3 * 24 * 60).await;
     assert!(
         book(&student, other_day)
             .await
@@ -253,11 +191,7 @@ async fn booking_rules_are_enforced_with_clear_messages(app: TestApp) {
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM appointment").await, 1);
     // Not yet approved: no booking.
-    sqlx::query("UPDATE patient SET approved = 0 WHERE matric_number = 'BK/26/0001'")
-        .execute(app.db().pool())
-        .await
-        .unwrap();
-    let pending = student_client(&app, 1).await;
+    let pending = WAITING.client(&app, 0).await;
     let page = book(&pending, other_day).await;
     page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.text("#booking-error").contains("approval"));
@@ -279,16 +213,16 @@ async fn booking_rules_are_enforced_with_clear_messages(app: TestApp) {
         )
         .await
         .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-    let past = slot(&app, doc, 1, -120).await;
+    let past = slot_in(&app, doc, 1, -120).await;
     book(&student, past).await.assert_status(StatusCode::CONFLICT);
 }
 
 async fn patients_cannot_touch_each_others_bookings(app: TestApp) {
-    let doc = doctor(&app, "dr.private").await;
-    let s = slot(&app, doc, 2, 24 * 60).await;
-    students(&app, 2, true).await;
-    let alice = student_client(&app, 0).await;
-    let bob = student_client(&app, 1).await;
+    let (doc, _) = doctor(&app, "dr.private").await;
+    let s = slot_in(&app, doc, 2, 24 * 60).await;
+    STUDENTS.numbered(&app, 2).await;
+    let alice = STUDENTS.client(&app, 0).await;
+    let bob = STUDENTS.client(&app, 1).await;
     book(&alice, s).await.assert_redirect("/me/appointments");
     let id = app.count("SELECT id FROM appointment").await;
     bob.post(&format!("/me/appointments/{id}/cancel"), &[])
@@ -317,7 +251,7 @@ async fn patients_cannot_touch_each_others_bookings(app: TestApp) {
         1
     );
     // Too close to the start, even the owner can't cancel online.
-    let soon = slot(&app, doc, 2, 90).await;
+    let soon = slot_in(&app, doc, 2, 90).await;
     book(&bob, soon).await.assert_redirect("/me/appointments");
     let bobs = app
         .count(&format!("SELECT id FROM appointment WHERE slot_id = {soon}"))
@@ -328,13 +262,13 @@ async fn patients_cannot_touch_each_others_bookings(app: TestApp) {
 }
 
 async fn a_booking_can_be_moved_to_another_slot(app: TestApp) {
-    let doc = doctor(&app, "dr.move").await;
-    let first = slot(&app, doc, 1, 24 * 60).await;
-    let second = slot(&app, doc, 1, 24 * 60 + 60).await;
-    let full = slot(&app, doc, 1, 24 * 60 + 120).await;
-    students(&app, 2, true).await;
-    let student = student_client(&app, 0).await;
-    let other = student_client(&app, 1).await;
+    let (doc, _) = doctor(&app, "dr.move").await;
+    let first = slot_in(&app, doc, 1, 24 * 60).await;
+    let second = slot_in(&app, doc, 1, 24 * 60 + 60).await;
+    let full = slot_in(&app, doc, 1, 24 * 60 + 120).await;
+    STUDENTS.numbered(&app, 2).await;
+    let student = STUDENTS.client(&app, 0).await;
+    let other = STUDENTS.client(&app, 1).await;
     book(&other, full).await.assert_redirect("/me/appointments");
     book(&student, first).await.assert_redirect("/me/appointments");
     let id = app
@@ -366,9 +300,9 @@ async fn a_booking_can_be_moved_to_another_slot(app: TestApp) {
 }
 
 async fn reception_books_for_a_patient_and_may_override_with_a_reason(app: TestApp) {
-    let doc = doctor(&app, "dr.desk").await;
-    let soon = slot(&app, doc, 1, 20).await;
-    let ids = students(&app, 1, true).await;
+    let (doc, _) = doctor(&app, "dr.desk").await;
+    let soon = slot_in(&app, doc, 1, 20).await;
+    let ids = STUDENTS.numbered(&app, 1).await;
     let reception = app.login_as("desk", Role::Reception).await;
     let page = reception.get(&format!("/patients/{}/book", ids[0])).await;
     page.assert_status(StatusCode::OK);
@@ -395,7 +329,7 @@ async fn reception_books_for_a_patient_and_may_override_with_a_reason(app: TestA
     let profile = reception.get(&format!("/patients/{}", ids[0])).await;
     assert!(profile.text("#patient-appointments").contains("Test dr.desk"));
     // Even an override can't overbook a full slot.
-    let ids2 = students_extra(&app).await;
+    let (ids2, _) = visitor(&app, "Walk", "In").await;
     let page = reception
         .post(
             &format!("/patients/{ids2}/appointments"),
@@ -406,30 +340,16 @@ async fn reception_books_for_a_patient_and_may_override_with_a_reason(app: TestA
     assert_eq!(booked(&app, soon).await, 1);
 }
 
-/// A visitor without portal access.
-async fn students_extra(app: &TestApp) -> i64 {
-    let details = PatientDetails::new(PatientKind::Visitor, "Walk".into(), "In".into());
-    let portal = PortalAccess {
-        password_hash: None,
-        must_change_password: false,
-        approved: true,
-    };
-    sickbay::patients::service::register(app.db(), &Actor::system("test"), &details, portal, 2026)
-        .await
-        .unwrap()
-        .0
-}
-
 async fn a_full_day_has_a_waitlist_that_is_offered_freed_seats(app: TestApp) {
-    let doc = doctor(&app, "dr.full").await;
-    let s = slot(&app, doc, 1, 2 * 24 * 60).await;
+    let (doc, _) = doctor(&app, "dr.full").await;
+    let s = slot_in(&app, doc, 1, 2 * 24 * 60).await;
     let day: String = sqlx::query_scalar(&format!("SELECT day FROM slot WHERE id = {s}"))
         .fetch_one(app.db().pool())
         .await
         .unwrap();
-    students(&app, 2, true).await;
-    let first = student_client(&app, 0).await;
-    let second = student_client(&app, 1).await;
+    STUDENTS.numbered(&app, 2).await;
+    let first = STUDENTS.client(&app, 0).await;
+    let second = STUDENTS.client(&app, 1).await;
     book(&first, s).await.assert_redirect("/me/appointments");
     let page = second.get(&format!("/me/book?day={day}")).await;
     assert!(page.has("#day-full"));
@@ -483,17 +403,12 @@ async fn a_full_day_has_a_waitlist_that_is_offered_freed_seats(app: TestApp) {
 }
 
 async fn unchecked_bookings_become_no_shows(app: TestApp) {
-    let doc = doctor(&app, "dr.late").await;
-    let ids = students(&app, 1, true).await;
-    let past = slot(&app, doc, 1, -120).await;
-    let future = slot(&app, doc, 1, 24 * 60).await;
+    let (doc, _) = doctor(&app, "dr.late").await;
+    let ids = STUDENTS.numbered(&app, 1).await;
+    let past = slot_in(&app, doc, 1, -120).await;
+    let future = slot_in(&app, doc, 1, 24 * 60).await;
     for s in [past, future] {
-        sqlx::query("INSERT INTO appointment (patient_id, slot_id, day, status, created_at, updated_at) SELECT $1, id, day, 'booked', 0, 0 FROM slot WHERE id = $2")
-            .bind(ids[0])
-            .bind(s)
-            .execute(app.db().pool())
-            .await
-            .unwrap();
+        appointment_on(&app, ids[0], s).await;
     }
     assert_eq!(schedule::mark_no_shows(app.db(), 30).await.unwrap(), 1);
     assert_eq!(schedule::mark_no_shows(app.db(), 30).await.unwrap(), 0, "idempotent");
@@ -552,7 +467,7 @@ async fn unchecked_bookings_become_no_shows(app: TestApp) {
 }
 
 async fn booking_pages_check_who_is_asking(app: TestApp) {
-    let ids = students(&app, 1, true).await;
+    let ids = STUDENTS.numbered(&app, 1).await;
     let staff = app.admin().await;
     for path in ["/me/book", "/me/appointments"] {
         staff.get(path).await.assert_status(StatusCode::FORBIDDEN);
@@ -561,7 +476,7 @@ async fn booking_pages_check_who_is_asking(app: TestApp) {
         .post("/me/appointments", &[("slot_id", "1")])
         .await
         .assert_status(StatusCode::FORBIDDEN);
-    let student = student_client(&app, 0).await;
+    let student = STUDENTS.client(&app, 0).await;
     student
         .get(&format!("/patients/{}/book", ids[0]))
         .await
@@ -599,12 +514,12 @@ async fn booking_pages_check_who_is_asking(app: TestApp) {
 }
 
 async fn two_hundred_students_race_for_ten_seats(app: TestApp) {
-    let doc = doctor(&app, "dr.popular").await;
-    let s = slot(&app, doc, 10, 24 * 60).await;
-    students(&app, 200, true).await;
+    let (doc, _) = doctor(&app, "dr.popular").await;
+    let s = slot_in(&app, doc, 10, 24 * 60).await;
+    STUDENTS.numbered(&app, 200).await;
     let mut clients = Vec::new();
     for i in 0..200 {
-        clients.push(student_client(&app, i).await);
+        clients.push(STUDENTS.client(&app, i).await);
     }
     // Learn every token first, then fire all the bookings at once.
     for client in &clients {
@@ -645,10 +560,10 @@ async fn two_hundred_students_race_for_ten_seats(app: TestApp) {
 }
 
 async fn one_student_submitting_twenty_times_books_once(app: TestApp) {
-    let doc = doctor(&app, "dr.double").await;
-    let s = slot(&app, doc, 10, 24 * 60).await;
-    students(&app, 1, true).await;
-    let student = student_client(&app, 0).await;
+    let (doc, _) = doctor(&app, "dr.double").await;
+    let s = slot_in(&app, doc, 10, 24 * 60).await;
+    STUDENTS.numbered(&app, 1).await;
+    let student = STUDENTS.client(&app, 0).await;
     student.csrf_token().await;
     let mut tasks = Vec::new();
     for _ in 0..20 {
@@ -685,16 +600,13 @@ fn values(page: &crate::support::Page, selector: &str) -> Vec<String> {
 }
 
 async fn a_student_who_cannot_book_is_told_before_choosing(app: TestApp) {
-    let doc = doctor(&app, "dr.told").await;
-    let first = slot(&app, doc, 3, minutes_until(&app, 2, 10)).await;
-    slot(&app, doc, 3, minutes_until(&app, 3, 10)).await;
-    let ids = students(&app, 2, true).await;
-    sqlx::query("UPDATE patient SET approved = 0 WHERE matric_number = 'BK/26/0001'")
-        .execute(app.db().pool())
-        .await
-        .unwrap();
+    let (doc, _) = doctor(&app, "dr.told").await;
+    let first = slot_in(&app, doc, 3, minutes_until(&app, 2, 10)).await;
+    slot_in(&app, doc, 3, minutes_until(&app, 3, 10)).await;
+    let ids = STUDENTS.numbered(&app, 1).await;
+    WAITING.numbered(&app, 1).await;
     // Waiting for approval: said at the top, before any choice, and the Book button is off.
-    let pending = student_client(&app, 1).await;
+    let pending = WAITING.client(&app, 0).await;
     let page = pending.get("/me/book").await;
     page.assert_status(StatusCode::OK);
     assert!(
@@ -705,7 +617,7 @@ async fn a_student_who_cannot_book_is_told_before_choosing(app: TestApp) {
     assert!(page.has(".slot-choice"), "the times can still be seen");
     assert!(page.has("#book-bar button[type=submit][disabled]"));
     // Approved, with room for more: nothing to say.
-    let student = student_client(&app, 0).await;
+    let student = STUDENTS.client(&app, 0).await;
     let page = student.get("/me/book").await;
     assert!(!page.has("#booking-blocked"), "{}", page.body);
     assert!(page.has("#book-bar button[type=submit]:not([disabled])"));
@@ -738,14 +650,14 @@ async fn a_student_who_cannot_book_is_told_before_choosing(app: TestApp) {
 }
 
 async fn reception_books_with_the_same_picker_as_the_patient(app: TestApp) {
-    let adaeze = doctor(&app, "dr.adaeze").await;
-    let bello = doctor(&app, "dr.bello").await;
+    let (adaeze, _) = doctor(&app, "dr.adaeze").await;
+    let (bello, _) = doctor(&app, "dr.bello").await;
     let morning = slot_at(&app, adaeze, 2, 2, 9).await;
     slot_at(&app, adaeze, 2, 2, 10).await;
     slot_at(&app, bello, 2, 2, 14).await;
     let day = day_from_today(&app, 2);
-    let ids = students(&app, 1, true).await;
-    let student = student_client(&app, 0).await;
+    let ids = STUDENTS.numbered(&app, 1).await;
+    let student = STUDENTS.client(&app, 0).await;
     let reception = app.login_as("desk.same", Role::Reception).await;
     let mine = student.get(&format!("/me/book?day={day}")).await;
     let theirs = reception.get(&format!("/patients/{}/book?day={day}", ids[0])).await;

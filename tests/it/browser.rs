@@ -397,11 +397,8 @@ async fn reception_finds_a_patient_by_typing_part_of_a_name(app: TestApp) {
         let Some(b) = Browser::start(width, height, &format!("{backend}-{size}")).await else {
             return;
         };
-        b.goto(&app, "/login").await;
-        b.fill("#identifier", "front.desk").await;
-        b.fill("#password", crate::support::PASSWORD).await;
-        b.click("form[action='/login'] button[type=submit]").await;
-        b.wait_for_path("/reception").await;
+        b.log_in(&app, "front.desk", crate::support::PASSWORD, "/reception")
+            .await;
         // On a phone the sections are behind the menu button.
         if size == "phone" {
             b.click(".nav-menu summary").await;
@@ -497,11 +494,7 @@ async fn a_student_books_sees_and_cancels_on_a_phone(app: TestApp) {
     let Some(d) = Browser::start(360, 740, &format!("{backend}-phone-doctor")).await else {
         return;
     };
-    d.goto(&app, "/login").await;
-    d.fill("#identifier", "dr.okoro").await;
-    d.fill("#password", crate::support::PASSWORD).await;
-    d.click("form[action='/login'] button[type=submit]").await;
-    d.wait_for_path("/doctor").await;
+    d.log_in(&app, "dr.okoro", crate::support::PASSWORD, "/doctor").await;
     for view in ["day", "week"] {
         d.goto(&app, &format!("/schedule?day={tomorrow}&view={view}")).await;
         let page = d.client.source().await.expect("source");

@@ -6,9 +6,9 @@ use reqwest::StatusCode;
 use sickbay::db::Timestamp;
 use sickbay::identity::Role;
 
-use crate::booking::{self, student_client, students};
-use crate::queue::{appointment_today, clinic, patients, walk_in};
-use crate::support::{Client, Page, TestApp, on_both_databases};
+use crate::booking;
+use crate::queue::{PATIENTS, walk_in};
+use crate::support::{Client, Page, Students, TestApp, appointment_today, clinic, doctor, on_both_databases, slot_in};
 
 on_both_databases!(
     a_failed_check_in_is_told_in_the_check_in_list,
@@ -19,6 +19,9 @@ on_both_databases!(
     hours_room_and_faculty_forms_sent_twice_create_once,
     destructive_actions_ask_first_and_name_the_action,
 );
+
+/// The students who book: BK/26/0000, BK/26/0001, ...
+const STUDENTS: Students = Students::new("BK", "Booker");
 
 /// The one-time id of the form `form` on `page`.
 fn form_id(page: &Page, form: &str) -> String {
@@ -36,7 +39,7 @@ async fn hx_post(client: &Client, path: &str, fields: &[(&str, &str)]) -> Page {
 
 async fn a_failed_check_in_is_told_in_the_check_in_list(app: TestApp) {
     let c = clinic(&app).await;
-    let ids = patients(&app, &["Ada", "Bola", "Chidi"]).await;
+    let ids = PATIENTS.named(&app, &["Ada", "Bola", "Chidi"]).await;
     walk_in(&c.reception, 0, "general", "normal")
         .await
         .assert_redirect("/queue");
@@ -238,15 +241,15 @@ async fn slot_day(app: &TestApp, slot: i64) -> String {
 }
 
 async fn a_booking_form_sent_twice_books_once(app: TestApp) {
-    let doc = booking::doctor(&app, "dr.twice").await;
-    let slot = booking::slot(&app, doc, 5, 24 * 60).await;
+    let (doc, _) = doctor(&app, "dr.twice").await;
+    let slot = slot_in(&app, doc, 5, 24 * 60).await;
     let day = slot_day(&app, slot).await;
-    let ids = students(&app, 3, true).await;
+    let ids = STUDENTS.numbered(&app, 3).await;
     let appointments = |patient: i64| format!("SELECT COUNT(*) FROM appointment WHERE patient_id = {patient}");
 
     // A student's double tap, one after the other: both answers say "Booked", never "You already have a
     // booking on that day".
-    let student = student_client(&app, 0).await;
+    let student = STUDENTS.client(&app, 0).await;
     let page = student.get(&format!("/me/book?day={day}")).await;
     let key = form_id(&page, "form.slot-form");
     let slot_text = slot.to_string();
@@ -269,7 +272,7 @@ async fn a_booking_form_sent_twice_books_once(app: TestApp) {
     assert!(!mine.has(".flash-error"));
 
     // At the same moment.
-    let student = student_client(&app, 1).await;
+    let student = STUDENTS.client(&app, 1).await;
     let page = student.get(&format!("/me/book?day={day}")).await;
     let key = form_id(&page, "form.slot-form");
     let fields = [
@@ -304,10 +307,10 @@ async fn a_booking_form_sent_twice_books_once(app: TestApp) {
 async fn walk_in_and_staff_forms_sent_twice_create_once(app: TestApp) {
     // A walk-in for a registered patient, sent twice at once: one ticket, both answers back to the board.
     let c = clinic(&app).await;
-    let ids = patients(&app, &["Ada"]).await;
+    let ids = PATIENTS.named(&app, &["Ada"]).await;
     let board = c.reception.get("/queue").await;
     let key = form_id(&board, "form#walk-in-existing");
-    let number = crate::queue::matric(0);
+    let number = PATIENTS.matric(0);
     let fields = [
         ("who", "existing"),
         ("number", number.as_str()),
@@ -389,7 +392,7 @@ async fn walk_in_and_staff_forms_sent_twice_create_once(app: TestApp) {
 
 async fn hours_room_and_faculty_forms_sent_twice_create_once(app: TestApp) {
     // Hours sent twice at once: one row, not "These hours overlap".
-    let (_, doctor) = crate::queue::doctor(&app, "dr.hours").await;
+    let (_, doctor) = doctor(&app, "dr.hours").await;
     let page = doctor.get("/schedule/hours").await;
     let key = form_id(&page, "form[action='/schedule/hours']");
     let fields = [
@@ -458,10 +461,10 @@ async fn hours_room_and_faculty_forms_sent_twice_create_once(app: TestApp) {
 
 async fn destructive_actions_ask_first_and_name_the_action(app: TestApp) {
     // A student cancelling a booking.
-    let doc = booking::doctor(&app, "dr.ask").await;
-    let slot = booking::slot(&app, doc, 5, 24 * 60).await;
-    students(&app, 2, true).await;
-    let student = student_client(&app, 0).await;
+    let (doc, _) = doctor(&app, "dr.ask").await;
+    let slot = slot_in(&app, doc, 5, 24 * 60).await;
+    STUDENTS.numbered(&app, 2).await;
+    let student = STUDENTS.client(&app, 0).await;
     booking::book(&student, slot).await.assert_redirect("/me/appointments");
     let appointment = app.count("SELECT id FROM appointment").await;
     let action = format!("/me/appointments/{appointment}/cancel");
@@ -487,7 +490,8 @@ async fn destructive_actions_ask_first_and_name_the_action(app: TestApp) {
     student.post(&action, &[]).await.assert_redirect("/me/appointments");
     assert_eq!(app.count(&live).await, 0);
     // Someone else's booking has no confirmation page either.
-    student_client(&app, 1)
+    STUDENTS
+        .client(&app, 1)
         .await
         .get(&action)
         .await
@@ -531,7 +535,7 @@ async fn destructive_actions_ask_first_and_name_the_action(app: TestApp) {
 
     // Reception's "No-show" and "Left", through htmx once confirmed; the doctor has no "Left".
     let c = clinic(&app).await;
-    let ids = patients(&app, &["Ada"]).await;
+    let ids = PATIENTS.named(&app, &["Ada"]).await;
     walk_in(&c.reception, 0, "general", "normal")
         .await
         .assert_redirect("/queue");
@@ -545,12 +549,12 @@ async fn destructive_actions_ask_first_and_name_the_action(app: TestApp) {
         assert_eq!(menu.attr(&form, "hx-post").as_deref(), Some(path.as_str()));
         assert_eq!(c.reception.get(&path).await.text("#confirm-submit"), words);
     }
-    let doctor = &c.doctor_a.1;
-    doctor
+    let doctor_a = &c.doctor_a.1;
+    doctor_a
         .get(&format!("/queue/tickets/{ticket}/cancel"))
         .await
         .assert_status(StatusCode::FORBIDDEN);
-    doctor
+    doctor_a
         .get(&format!("/queue/tickets/{ticket}/start"))
         .await
         .assert_status(StatusCode::NOT_FOUND);
@@ -558,7 +562,7 @@ async fn destructive_actions_ask_first_and_name_the_action(app: TestApp) {
     assert_eq!(app.count(&status).await, 1, "asking changes nothing");
 
     // Removing a doctor's hours.
-    let (_, hours_doctor) = crate::queue::doctor(&app, "dr.hours").await;
+    let (_, hours_doctor) = doctor(&app, "dr.hours").await;
     hours_doctor
         .post(
             "/schedule/hours",

@@ -9,16 +9,21 @@ use fantoccini::Locator;
 use serde_json::{Value, json};
 use sickbay::db::Timestamp;
 
-use crate::booking::{self, STUDENT_PASSWORD, students};
+use crate::booking;
 use crate::browser::Browser;
-use crate::queue::{appointment_today, clinic, patients, walk_in};
-use crate::support::{PASSWORD, TestApp, on_both_databases};
+use crate::queue::{PATIENTS, walk_in};
+use crate::support::{
+    PASSWORD, STUDENT_PASSWORD, Students, TestApp, appointment_today, clinic, doctor, on_both_databases, slot_in,
+};
 
 on_both_databases!(
     messages_appear_where_reception_acted,
     a_double_click_registers_and_books_once,
     destructive_actions_ask_in_a_dialog_that_names_them,
 );
+
+/// The students who book: BK/26/0000, BK/26/0001, ...
+const STUDENTS: Students = Students::new("BK", "Booker");
 
 const SIZES: [(u32, u32, &str); 2] = [(360, 740, "phone"), (1366, 900, "desktop")];
 
@@ -82,7 +87,7 @@ async fn messages_appear_where_reception_acted(app: TestApp) {
     let names = [
         "Ada", "Bola", "Chidi", "Dayo", "Efe", "Femi", "Gozie", "Hauwa", "Ife", "Jide",
     ];
-    let ids = patients(&app, &names).await;
+    let ids = PATIENTS.named(&app, &names).await;
     let queues = [c.doctor_a.0.to_string(), c.doctor_b.0.to_string(), "general".to_owned()];
     for i in 0..8 {
         walk_in(&c.reception, i, &queues[i % 3], "normal")
@@ -185,14 +190,14 @@ async fn fast_network(b: &Browser) {
 async fn a_double_click_registers_and_books_once(app: TestApp) {
     app.create_staff("desk", sickbay::identity::Role::Reception, false)
         .await;
-    let doc = booking::doctor(&app, "dr.double").await;
-    let slot = booking::slot(&app, doc, 5, 24 * 60).await;
+    let (doc, _) = doctor(&app, "dr.double").await;
+    let slot = slot_in(&app, doc, 5, 24 * 60).await;
     let day: String = sqlx::query_scalar("SELECT day FROM slot WHERE id = $1")
         .bind(slot)
         .fetch_one(app.db().pool())
         .await
         .expect("day");
-    students(&app, 2, true).await;
+    STUDENTS.numbered(&app, 2).await;
     for (index, (width, height, size)) in SIZES.into_iter().enumerate() {
         let Some(b) = Browser::start(width, height, &format!("{}-{size}-double", backend(&app))).await else {
             return;
@@ -223,8 +228,7 @@ async fn a_double_click_registers_and_books_once(app: TestApp) {
 
         // A student books with a double tap on "Book".
         b.client.delete_all_cookies().await.expect("log out");
-        b.log_in(&app, &format!("BK/26/{index:04}"), STUDENT_PASSWORD, "/me")
-            .await;
+        b.log_in(&app, &STUDENTS.matric(index), STUDENT_PASSWORD, "/me").await;
         b.goto(&app, &format!("/me/book?day={day}")).await;
         b.click_in_view(&format!("input[name=slot_id][value='{slot}']")).await;
         double_click(&b, "form.slot-form button[type=submit]").await;
@@ -234,7 +238,8 @@ async fn a_double_click_registers_and_books_once(app: TestApp) {
         let mine = app
             .count(&format!(
                 "SELECT COUNT(*) FROM appointment a JOIN patient p ON p.id = a.patient_id
-                 WHERE p.matric_number = 'BK/26/{index:04}'"
+                 WHERE p.matric_number = '{}'",
+                STUDENTS.matric(index)
             ))
             .await;
         assert_eq!(mine, 1, "{size}: one booking");
@@ -258,23 +263,22 @@ async fn dialog_open(b: &Browser) -> bool {
 
 async fn destructive_actions_ask_in_a_dialog_that_names_them(app: TestApp) {
     let c = clinic(&app).await;
-    let ids = patients(&app, &["Ada"]).await;
+    let ids = PATIENTS.named(&app, &["Ada"]).await;
     walk_in(&c.reception, 0, "general", "normal")
         .await
         .assert_redirect("/queue");
     let (ticket, _) = crate::queue::ticket_of(&app, ids[0]).await;
-    let doc = booking::doctor(&app, "dr.cancel").await;
-    let slot = booking::slot(&app, doc, 5, 24 * 60).await;
-    students(&app, 2, true).await;
+    let (doc, _) = doctor(&app, "dr.cancel").await;
+    let slot = slot_in(&app, doc, 5, 24 * 60).await;
+    STUDENTS.numbered(&app, 2).await;
     for (index, (width, height, size)) in SIZES.into_iter().enumerate() {
         let Some(b) = Browser::start(width, height, &format!("{}-{size}-confirm", backend(&app))).await else {
             return;
         };
         // A student cancelling a booking: the dialog names it; going back keeps it.
-        b.log_in(&app, &format!("BK/26/{index:04}"), STUDENT_PASSWORD, "/me")
-            .await;
+        b.log_in(&app, &STUDENTS.matric(index), STUDENT_PASSWORD, "/me").await;
         let student = app.client();
-        student.login_ok(&format!("BK/26/{index:04}"), STUDENT_PASSWORD).await;
+        student.login_ok(&STUDENTS.matric(index), STUDENT_PASSWORD).await;
         booking::book(&student, slot).await.assert_redirect("/me/appointments");
         b.goto(&app, "/me/appointments").await;
         b.click("#upcoming .confirm-form button[type=submit]").await;
@@ -289,7 +293,8 @@ async fn destructive_actions_ask_in_a_dialog_that_names_them(app: TestApp) {
         assert!(!dialog_open(&b).await);
         let live = format!(
             "SELECT COUNT(*) FROM appointment a JOIN patient p ON p.id = a.patient_id
-             WHERE p.matric_number = 'BK/26/{index:04}' AND a.status = 'booked'"
+             WHERE p.matric_number = '{}' AND a.status = 'booked'",
+            STUDENTS.matric(index)
         );
         assert_eq!(app.count(&live).await, 1, "going back changes nothing");
         b.click("#upcoming .confirm-form button[type=submit]").await;

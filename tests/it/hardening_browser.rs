@@ -8,13 +8,18 @@ use fantoccini::actions::InputSource;
 use serde_json::Value;
 
 use crate::browser::Browser;
-use crate::queue::{add_room, called_code, clinic, doctor, patients, walk_in};
-use crate::support::{ADMIN_PASSWORD, PASSWORD, TestApp, on_both_databases};
+use crate::queue::{PATIENTS, called_code, walk_in};
+use crate::support::{
+    ADMIN_PASSWORD, PASSWORD, STUDENT_PASSWORD, Students, TestApp, add_room, clinic, doctor_in_room, on_both_databases,
+};
 
 on_both_databases!(
     the_booking_picker_is_compact_and_keeps_book_in_reach,
     the_phone_shell_stays_on_one_line_and_nothing_overflows,
 );
+
+/// The student who books: BK/26/0000.
+const STUDENTS: Students = Students::new("BK", "Booker");
 
 /// 40 characters, the longest room name allowed.
 const LONG_ROOM: &str = "Consulting Room Twelve, East Wing Annex";
@@ -66,16 +71,14 @@ async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
     for doctor in [bello, okafor] {
         hours_every_day(&app, doctor, 8, 16).await;
     }
-    let ids = crate::booking::students(&app, 1, true).await;
+    let ids = STUDENTS.numbered(&app, 1).await;
     let tomorrow = (app.state.settings.get().today() + chrono::Duration::days(1)).to_string();
     let backend = format!("{:?}", app.db().backend()).to_lowercase();
 
     let Some(phone) = Browser::start(360, 740, &format!("{backend}-phone-hardening")).await else {
         return;
     };
-    phone
-        .log_in(&app, "BK/26/0000", crate::booking::STUDENT_PASSWORD, "/me")
-        .await;
+    phone.log_in(&app, &STUDENTS.matric(0), STUDENT_PASSWORD, "/me").await;
     phone.goto(&app, &format!("/me/book?day={tomorrow}")).await;
     assert_fits(&phone, 360, "the booking page").await;
     phone.screenshot("50-book-top").await;
@@ -270,8 +273,7 @@ async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
     .await;
     desk.screenshot("52b-reception-book-slots").await;
     log_out(&desk).await;
-    desk.log_in(&app, "BK/26/0000", crate::booking::STUDENT_PASSWORD, "/me")
-        .await;
+    desk.log_in(&app, &STUDENTS.matric(0), STUDENT_PASSWORD, "/me").await;
     desk.goto(&app, &format!("/me/book?day={tomorrow}")).await;
     let height = js(&desk, "return document.documentElement.scrollHeight;").await;
     assert!(
@@ -286,14 +288,10 @@ async fn the_phone_shell_stays_on_one_line_and_nothing_overflows(app: TestApp) {
     let c = clinic(&app).await;
     let admin = app.admin().await;
     let room = add_room(&app, &admin, LONG_ROOM, "C").await;
-    let (wing, wing_client) = doctor(&app, "dr.wing").await;
-    wing_client
-        .post("/queue/room", &[("room_id", &room.to_string())])
-        .await
-        .assert_redirect("/queue/doctor");
+    let (wing, wing_client) = doctor_in_room(&app, "dr.wing", room).await;
     hours_every_day(&app, wing, 9, 11).await;
     let name = long_name();
-    let ids = patients(&app, &[&name, "Tunde", "Amaka"]).await;
+    let ids = PATIENTS.named(&app, &[&name, "Tunde", "Amaka"]).await;
     for index in 0..3 {
         walk_in(&c.reception, index, &wing.to_string(), "normal")
             .await
@@ -417,7 +415,7 @@ async fn the_phone_shell_stays_on_one_line_and_nothing_overflows(app: TestApp) {
         b.screenshot("65-display-long-room").await;
 
         // A patient: a short header and the tab bar at the bottom, the current tab marked.
-        b.log_in(&app, "QU/26/0001", PASSWORD, "/me").await;
+        b.log_in(&app, &PATIENTS.matric(1), STUDENT_PASSWORD, "/me").await;
         for (path, current) in [("/me", "/me"), ("/me/book", "/me/book"), ("/me/queue", "/me/queue")] {
             b.goto(&app, path).await;
             let bar = js(

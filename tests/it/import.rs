@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use sickbay::academic::repo as academic_repo;
+use sickbay::academic::service::within as academic_records;
 use sickbay::identity::Role;
 
 use crate::support::{Client, Page, TestApp, on_both_databases};
@@ -23,11 +23,11 @@ const HEADER: &str =
 
 async fn science(app: &TestApp) {
     let mut tx = app.db().begin_write().await.unwrap();
-    let science = academic_repo::insert_faculty(&mut tx, "Science", "SCI").await.unwrap();
-    academic_repo::insert_department(&mut tx, science, "Computer Science", "CSC")
+    let science = academic_records::add_faculty(&mut tx, "Science", "SCI").await.unwrap();
+    academic_records::add_department(&mut tx, science, "Computer Science", "CSC")
         .await
         .unwrap();
-    academic_repo::insert_level(&mut tx, "300L", 300).await.unwrap();
+    academic_records::add_level(&mut tx, "300L", 300).await.unwrap();
     tx.commit().await.unwrap();
 }
 

@@ -2,7 +2,7 @@
 //! portal and clinic card, self-registration, photos.
 
 use reqwest::StatusCode;
-use sickbay::academic::repo as academic_repo;
+use sickbay::academic::service::within as academic_records;
 use sickbay::identity::Role;
 
 use crate::support::{Client, Page, TestApp, on_both_databases};
@@ -33,11 +33,11 @@ struct Academic {
 
 async fn academic(app: &TestApp) -> Academic {
     let mut tx = app.db().begin_write().await.unwrap();
-    let faculty = academic_repo::insert_faculty(&mut tx, "Science", "SCI").await.unwrap();
-    let department = academic_repo::insert_department(&mut tx, faculty, "Physics", "PHY")
+    let faculty = academic_records::add_faculty(&mut tx, "Science", "SCI").await.unwrap();
+    let department = academic_records::add_department(&mut tx, faculty, "Physics", "PHY")
         .await
         .unwrap();
-    let level = academic_repo::insert_level(&mut tx, "200L", 200).await.unwrap();
+    let level = academic_records::add_level(&mut tx, "200L", 200).await.unwrap();
     tx.commit().await.unwrap();
     sqlx::query(
         "INSERT INTO academic_session (name, starts_on, ends_on, is_current, active, created_at, updated_at)

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use scraper::Selector;
 use sickbay::identity::Role;
 
-use crate::support::{Client, Page, TestApp, import_students, on_both_databases};
+use crate::support::{Client, Page, TestApp, import_students, on_both_databases, visitor};
 
 on_both_databases!(
     portal_sheet_filter_finds_the_right_students,
@@ -130,13 +130,7 @@ async fn set_up_one(app: &TestApp, id: i64) -> String {
 
 async fn portal_sheet_filter_finds_the_right_students(app: TestApp) {
     import_students(&app, STUDENTS).await;
-    let visitor_id: i64 = sqlx::query_scalar(
-        "INSERT INTO patient (clinic_number, kind, first_name, surname, created_at, updated_at)
-         VALUES ('SB-2026-09999', 'visitor', 'Vic', 'Visitor', 0, 0) RETURNING id",
-    )
-    .fetch_one(app.db().pool())
-    .await
-    .unwrap();
+    let (visitor_id, _) = visitor(&app, "Vic", "Visitor").await;
     assert!(visitor_id > 0);
     sqlx::query("UPDATE patient SET active = 0 WHERE matric_number = 'ART/20/0002'")
         .execute(app.db().pool())
@@ -290,13 +284,7 @@ async fn portal_sheet_issues_passwords_that_log_students_in(app: TestApp) {
 
 async fn portal_sheet_is_all_or_nothing(app: TestApp) {
     import_students(&app, STUDENTS).await;
-    let visitor: i64 = sqlx::query_scalar(
-        "INSERT INTO patient (clinic_number, kind, first_name, surname, created_at, updated_at)
-         VALUES ('SB-2026-09999', 'visitor', 'Vic', 'Visitor', 0, 0) RETURNING id",
-    )
-    .fetch_one(app.db().pool())
-    .await
-    .unwrap();
+    let (vic, vic_number) = visitor(&app, "Vic", "Visitor").await;
     let admin = app.admin().await;
     let page = admin.get(PAGE).await;
     let fields = form_fields(&page);
@@ -305,14 +293,14 @@ async fn portal_sheet_is_all_or_nothing(app: TestApp) {
     let audits = sheet_audits(&app).await;
 
     // A visitor among students: nothing at all is written, the page says who, and the ticks stay.
-    let refused = post(&admin, &ticking(&fields, &[ada, visitor, bola])).await;
+    let refused = post(&admin, &ticking(&fields, &[ada, vic, bola])).await;
     refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     let message = refused.text("#sheet-message [role=alert]");
     assert!(
         message.starts_with("Nothing was issued: 1 of the chosen records is not"),
         "{message}"
     );
-    assert!(message.contains("Vic Visitor (SB-2026-09999)"), "{message}");
+    assert!(message.contains(&format!("Vic Visitor ({vic_number})")), "{message}");
     assert_eq!(refused.attr(&format!("#pick-{ada}"), "checked").as_deref(), Some(""));
     let dayo = patient_id(&app, "ART/20/0001").await;
     assert!(refused.attr(&format!("#pick-{dayo}"), "checked").is_none());

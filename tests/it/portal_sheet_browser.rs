@@ -52,11 +52,7 @@ CSC/22/0005,Musa,Garba,Science,Computer Science,100L
     let Some(b) = Browser::start(1366, 900, &format!("{backend}-desktop")).await else {
         return;
     };
-    b.goto(&app, "/login").await;
-    b.fill("#identifier", "front.desk").await;
-    b.fill("#password", PASSWORD).await;
-    b.click("form[action='/login'] button[type=submit]").await;
-    b.wait_for_path("/reception").await;
+    b.log_in(&app, "front.desk", PASSWORD, "/reception").await;
     b.goto(&app, "/patients").await;
     b.click("#portal-sheet-link").await;
     b.wait_for_path("/patients/portal-access").await;
@@ -140,11 +136,7 @@ CSC/22/0005,Musa,Garba,Science,Computer Science,100L
     let Some(b) = Browser::start(360, 740, &format!("{backend}-phone")).await else {
         return;
     };
-    b.goto(&app, "/login").await;
-    b.fill("#identifier", "front.desk").await;
-    b.fill("#password", PASSWORD).await;
-    b.click("form[action='/login'] button[type=submit]").await;
-    b.wait_for_path("/reception").await;
+    b.log_in(&app, "front.desk", PASSWORD, "/reception").await;
     b.goto(&app, "/patients/portal-access").await;
     assert_eq!(b.text("#matching-count").await, "1", "only Okon is left");
     assert!(b.fits_width().await, "the selection page fits a phone");

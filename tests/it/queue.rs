@@ -9,11 +9,12 @@ use sickbay::db::events::Event;
 use sickbay::db::{Date, Db, Timestamp};
 use sickbay::identity::Actor;
 use sickbay::identity::Role;
-use sickbay::patients::model::{MatricNumber, PatientDetails, PatientKind};
-use sickbay::patients::repo::PortalAccess;
 use sickbay::state::AppState;
 
-use crate::support::{Client, EventStream, PASSWORD, Page, TestApp, on_both_databases, test_config};
+use crate::support::{
+    Client, EventStream, Page, Students, TestApp, add_room, appointment_today, clinic, doctor, on_both_databases,
+    test_config,
+};
 
 on_both_databases!(
     tickets_are_numbered_per_day_and_prefix,
@@ -42,92 +43,17 @@ on_both_databases!(
 
 const WAIT: Duration = Duration::from_secs(10);
 
-/// Reception, two doctors each working in a room (A: Room 1, B: Room 2).
-pub(crate) struct Clinic {
-    pub reception: Client,
-    pub doctor_a: (i64, Client),
-    pub doctor_b: (i64, Client),
-    pub room_a: i64,
-}
+/// The patients of the queue tests: QU/26/0000, QU/26/0001, ...
+pub(crate) const PATIENTS: Students = Students::new("QU", "Queue");
 
-pub(crate) async fn clinic(app: &TestApp) -> Clinic {
-    let admin = app.admin().await;
-    let room_a = add_room(app, &admin, "Room 1", "A").await;
-    let room_b = add_room(app, &admin, "Room 2", "B").await;
-    let reception = app.login_as("frontdesk", Role::Reception).await;
-    let doctor_a = doctor(app, "dr.adeyemi").await;
-    let doctor_b = doctor(app, "dr.bello").await;
-    for (room, doctor) in [(room_a, &doctor_a), (room_b, &doctor_b)] {
-        doctor
-            .1
-            .post("/queue/room", &[("room_id", &room.to_string())])
-            .await
-            .assert_redirect("/queue/doctor");
-    }
-    Clinic {
-        reception,
-        doctor_a,
-        doctor_b,
-        room_a,
-    }
-}
-
-pub(crate) async fn doctor(app: &TestApp, username: &str) -> (i64, Client) {
-    let id = app.create_staff(username, Role::Doctor, false).await;
-    let client = app.client();
-    client.login_ok(username, PASSWORD).await;
-    (id, client)
-}
-
-pub(crate) async fn add_room(app: &TestApp, admin: &Client, name: &str, code: &str) -> i64 {
-    admin
-        .post("/admin/rooms", &[("name", name), ("code", code)])
-        .await
-        .assert_redirect("/admin/rooms");
-    app.count(&format!("SELECT id FROM room WHERE code = '{}'", code.to_uppercase()))
-        .await
-}
-
-/// Patients with a portal password (one shared hash), matric numbers QU/26/0000, QU/26/0001, ...
-pub(crate) async fn patients(app: &TestApp, first_names: &[&str]) -> Vec<i64> {
-    let hash = sickbay::auth::password::hash(PASSWORD).await.unwrap();
-    let pattern = app.state.settings.get().matric_regex();
-    let mut ids = Vec::new();
-    for (i, first) in first_names.iter().enumerate() {
-        let details = PatientDetails {
-            matric_number: Some(MatricNumber::parse(&format!("QU/26/{i:04}"), &pattern).unwrap()),
-            ..PatientDetails::new(PatientKind::Student, (*first).to_owned(), "Queue".into())
-        };
-        let portal = PortalAccess {
-            password_hash: Some(&hash),
-            must_change_password: false,
-            approved: true,
-        };
-        let (id, _) = sickbay::patients::service::register(app.db(), &Actor::system("test"), &details, portal, 2026)
-            .await
-            .unwrap();
-        ids.push(id);
-    }
-    ids
-}
-
-pub(crate) async fn patient_client(app: &TestApp, index: usize) -> Client {
-    let client = app.client();
-    client.login_ok(&format!("QU/26/{index:04}"), PASSWORD).await;
-    client
-}
-
-pub(crate) fn matric(index: usize) -> String {
-    format!("QU/26/{index:04}")
-}
-
+/// Reception adds the `index`th of [`PATIENTS`] to `queue` (a doctor's id, or "general").
 pub(crate) async fn walk_in(reception: &Client, index: usize, queue: &str, priority: &str) -> Page {
     reception
         .post(
             "/queue/walk-ins",
             &[
                 ("who", "existing"),
-                ("number", &matric(index)),
+                ("number", &PATIENTS.matric(index)),
                 ("queue", queue),
                 ("priority", priority),
             ],
@@ -149,33 +75,6 @@ async fn status_of(app: &TestApp, ticket: i64) -> String {
         .fetch_one(app.db().pool())
         .await
         .expect("status")
-}
-
-/// A booked appointment today for `patient` with `doctor`, starting `minutes` after midnight-ish ordering.
-pub(crate) async fn appointment_today(app: &TestApp, patient: i64, doctor: i64, starts_at: Timestamp) -> i64 {
-    let day = Date(app.state.settings.get().today());
-    let slot: i64 = sqlx::query_scalar(
-        "INSERT INTO slot (doctor_id, day, starts_at, ends_at, capacity, booked, blocked, created_at)
-         VALUES ($1, $2, $3, $4, 5, 1, 0, $3) RETURNING id",
-    )
-    .bind(doctor)
-    .bind(day)
-    .bind(starts_at)
-    .bind(Timestamp(starts_at.0 + 20 * 60_000))
-    .fetch_one(app.db().pool())
-    .await
-    .expect("slot");
-    sqlx::query_scalar(
-        "INSERT INTO appointment (patient_id, slot_id, day, status, created_at, updated_at)
-         VALUES ($1, $2, $3, 'booked', $4, $4) RETURNING id",
-    )
-    .bind(patient)
-    .bind(slot)
-    .bind(day)
-    .bind(Timestamp::now())
-    .fetch_one(app.db().pool())
-    .await
-    .expect("appointment")
 }
 
 async fn call_next(doctor: &Client) -> Page {
@@ -207,7 +106,7 @@ pub(crate) async fn see_through(app: &TestApp, doctor: &Client, code: &str) {
 
 async fn tickets_are_numbered_per_day_and_prefix(app: TestApp) {
     let c = clinic(&app).await;
-    let ids = patients(&app, &["Ada", "Bola", "Chidi", "Dayo", "Efe"]).await;
+    let ids = PATIENTS.named(&app, &["Ada", "Bola", "Chidi", "Dayo", "Efe"]).await;
     // Yesterday's counter for the same prefix does not carry over.
     let yesterday = Date(app.state.settings.get().today() - chrono::Duration::days(1));
     sqlx::query("INSERT INTO sequence_counter (name, value) VALUES ($1, 41)")
@@ -243,7 +142,7 @@ async fn tickets_are_numbered_per_day_and_prefix(app: TestApp) {
 
 async fn a_patient_holds_one_open_ticket_and_an_appointment_one_ticket(app: TestApp) {
     let c = clinic(&app).await;
-    let ids = patients(&app, &["Ada", "Bola"]).await;
+    let ids = PATIENTS.named(&app, &["Ada", "Bola"]).await;
     walk_in(&c.reception, 0, "general", "normal")
         .await
         .assert_redirect("/queue");
@@ -326,7 +225,9 @@ async fn a_patient_holds_one_open_ticket_and_an_appointment_one_ticket(app: Test
 
 async fn call_next_follows_priority_then_the_one_clock(app: TestApp) {
     let c = clinic(&app).await;
-    let ids = patients(&app, &["Walkin", "Booked", "Urgent", "Emergency", "Late"]).await;
+    let ids = PATIENTS
+        .named(&app, &["Walkin", "Booked", "Urgent", "Emergency", "Late"])
+        .await;
     let a = c.doctor_a.0.to_string();
     let now = Timestamp::now();
     // A walk-in arrives now; a patient booked for an hour ago checks in after her: the booking keeps its place.
@@ -366,7 +267,7 @@ async fn call_next_follows_priority_then_the_one_clock(app: TestApp) {
 async fn a_skipped_ticket_goes_back_behind_the_next_few(app: TestApp) {
     app.set_setting("queue_skip_places", "2").await;
     let c = clinic(&app).await;
-    patients(&app, &["P0", "P1", "P2", "P3", "P4"]).await;
+    PATIENTS.named(&app, &["P0", "P1", "P2", "P3", "P4"]).await;
     let a = c.doctor_a.0.to_string();
     for i in 0..5 {
         walk_in(&c.reception, i, &a, "normal").await.assert_redirect("/queue");
@@ -397,7 +298,7 @@ async fn two_doctors_racing_call_each_ticket_once(app: TestApp) {
     let c = clinic(&app).await;
     let names: Vec<String> = (0..50).map(|i| format!("Racer{i}")).collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let ids = patients(&app, &names).await;
+    let ids = PATIENTS.named(&app, &names).await;
     // Fifty tickets in the general queue, issued straight through the service (the race is on the calls).
     let day = Date(app.state.settings.get().today());
     let reception_id = app.count("SELECT id FROM staff WHERE username = 'frontdesk'").await;
@@ -501,7 +402,7 @@ async fn race_calls(doctor: &Client, db: &sickbay::db::Db) -> usize {
 
 async fn a_double_clicked_call_next_calls_one_patient(app: TestApp) {
     let c = clinic(&app).await;
-    patients(&app, &["One", "Two", "Three"]).await;
+    PATIENTS.named(&app, &["One", "Two", "Three"]).await;
     for i in 0..3 {
         walk_in(&c.reception, i, "general", "normal")
             .await
@@ -554,7 +455,7 @@ async fn a_double_clicked_call_next_calls_one_patient(app: TestApp) {
 
 async fn moves_follow_the_lifecycle_and_keep_the_appointment_in_step(app: TestApp) {
     let c = clinic(&app).await;
-    let ids = patients(&app, &["Ada", "Bola", "Chidi"]).await;
+    let ids = PATIENTS.named(&app, &["Ada", "Bola", "Chidi"]).await;
     let appointment = appointment_today(&app, ids[0], c.doctor_a.0, Timestamp::now()).await;
     c.reception
         .post("/queue/check-ins", &[("appointment_id", &appointment.to_string())])
@@ -669,13 +570,13 @@ async fn moves_follow_the_lifecycle_and_keep_the_appointment_in_step(app: TestAp
 
 async fn queue_routes_check_role_and_ownership(app: TestApp) {
     let c = clinic(&app).await;
-    patients(&app, &["Ada", "Bola"]).await;
+    PATIENTS.named(&app, &["Ada", "Bola"]).await;
     walk_in(&c.reception, 0, &c.doctor_a.0.to_string(), "normal")
         .await
         .assert_redirect("/queue");
     let ticket = app.count("SELECT id FROM ticket LIMIT 1").await;
     let pharmacist = app.login_as("pharma", Role::Pharmacist).await;
-    let patient = patient_client(&app, 1).await;
+    let patient = PATIENTS.client(&app, 1).await;
     for client in [&pharmacist, &patient] {
         for path in [
             "/queue",
@@ -923,9 +824,9 @@ async fn rooms_are_managed_by_admins_with_clear_messages(app: TestApp) {
 
 async fn the_patient_sees_only_their_own_place(app: TestApp) {
     let c = clinic(&app).await;
-    let ids = patients(&app, &["Ada", "Bola", "Chidi"]).await;
+    let ids = PATIENTS.named(&app, &["Ada", "Bola", "Chidi"]).await;
     let a = c.doctor_a.0.to_string();
-    let chidi = patient_client(&app, 2).await;
+    let chidi = PATIENTS.client(&app, 2).await;
     let none = chidi.get("/me/queue").await;
     none.assert_status(StatusCode::OK);
     assert!(none.has("#no-ticket"));
@@ -964,7 +865,7 @@ async fn the_patient_sees_only_their_own_place(app: TestApp) {
 async fn the_display_shows_codes_and_rooms_never_names(app: TestApp) {
     let c = clinic(&app).await;
     let evil = "<script>alert('x')</script>";
-    patients(&app, &[evil, "Quiet"]).await;
+    PATIENTS.named(&app, &[evil, "Quiet"]).await;
     walk_in(&c.reception, 0, &c.doctor_a.0.to_string(), "normal")
         .await
         .assert_redirect("/queue");
@@ -1017,7 +918,7 @@ async fn the_display_shows_codes_and_rooms_never_names(app: TestApp) {
 
 async fn event_streams_push_changes_and_resend_everything_on_reconnect(app: TestApp) {
     let c = clinic(&app).await;
-    patients(&app, &["Ada", "Bola"]).await;
+    PATIENTS.named(&app, &["Ada", "Bola"]).await;
     walk_in(&c.reception, 0, &c.doctor_a.0.to_string(), "normal")
         .await
         .assert_redirect("/queue");
@@ -1026,7 +927,7 @@ async fn event_streams_push_changes_and_resend_everything_on_reconnect(app: Test
         .assert_redirect("/queue");
     let anonymous = app.client();
     let mut display = EventStream::open(&anonymous, &format!("/display/events?room={}", c.room_a)).await;
-    let bola = patient_client(&app, 1).await;
+    let bola = PATIENTS.client(&app, 1).await;
     let mut place = EventStream::open(&bola, "/me/queue/events").await;
     let mut board = EventStream::open(&c.reception, "/queue/events").await;
     let mut mine = EventStream::open(&c.doctor_a.1, "/queue/doctor/events").await;
@@ -1091,7 +992,7 @@ async fn event_streams_push_changes_and_resend_everything_on_reconnect(app: Test
 
 async fn the_board_shows_the_days_statistics(app: TestApp) {
     let c = clinic(&app).await;
-    patients(&app, &["Ada", "Bola", "Chidi"]).await;
+    PATIENTS.named(&app, &["Ada", "Bola", "Chidi"]).await;
     let a = c.doctor_a.0.to_string();
     for i in 0..3 {
         walk_in(&c.reception, i, &a, "normal").await.assert_redirect("/queue");
@@ -1130,7 +1031,7 @@ async fn the_board_shows_the_days_statistics(app: TestApp) {
 
 async fn yesterdays_open_tickets_are_closed(app: TestApp) {
     let c = clinic(&app).await;
-    let ids = patients(&app, &["Ada"]).await;
+    let ids = PATIENTS.named(&app, &["Ada"]).await;
     walk_in(&c.reception, 0, "general", "normal")
         .await
         .assert_redirect("/queue");
@@ -1184,7 +1085,7 @@ async fn a_call_on_one_instance_reaches_a_display_on_another() {
     let db_b = Db::connect(a.db().url()).await.expect("second pool");
     let b = TestApp::serve(AppState::new(db_b, test_config()).await.expect("state")).await;
     let c = clinic(&a).await;
-    patients(&a, &["Ada"]).await;
+    PATIENTS.named(&a, &["Ada"]).await;
     walk_in(&c.reception, 0, "general", "normal")
         .await
         .assert_redirect("/queue");
@@ -1214,7 +1115,7 @@ async fn a_call_on_one_instance_reaches_a_display_on_another() {
     a.state.events.publish(a.db(), Event::Settings).await;
     let mut renamed = false;
     for _ in 0..50 {
-        if b.state.settings.get().clinic_name == "Unity Health Centre" {
+        if b.state.settings.get().clinic.name == "Unity Health Centre" {
             renamed = true;
             break;
         }
@@ -1225,7 +1126,7 @@ async fn a_call_on_one_instance_reaches_a_display_on_another() {
 
 async fn reception_adds_a_patient_to_the_queue_from_their_record(app: TestApp) {
     let c = clinic(&app).await;
-    let ids = patients(&app, &["Ada"]).await;
+    let ids = PATIENTS.named(&app, &["Ada"]).await;
     let profile = c.reception.get(&format!("/patients/{}", ids[0])).await;
     profile.assert_status(StatusCode::OK);
     let number = profile
@@ -1287,7 +1188,7 @@ async fn double_post_calls_once(app: &TestApp, doctor: &Client) -> String {
 /// called two patients. The guard is now a counter every call advances.
 async fn the_call_guard_is_exact_after_skips_recalls_and_transfers(app: TestApp) {
     let c = clinic(&app).await;
-    patients(&app, &["W1", "W2", "W3", "W4", "W5"]).await;
+    PATIENTS.named(&app, &["W1", "W2", "W3", "W4", "W5"]).await;
     let (a, doctor) = (c.doctor_a.0.to_string(), &c.doctor_a.1);
     walk_in(&c.reception, 0, &a, "normal").await.assert_redirect("/queue");
     assert_eq!(double_post_calls_once(&app, doctor).await, "A-001");
@@ -1332,7 +1233,7 @@ async fn the_call_guard_is_exact_after_skips_recalls_and_transfers(app: TestApp)
 /// "Call next" while the last patient called is still on their way once sent two patients to one room.
 async fn a_doctor_calls_one_patient_at_a_time_to_a_room(app: TestApp) {
     let c = clinic(&app).await;
-    patients(&app, &["Ada", "Bola"]).await;
+    PATIENTS.named(&app, &["Ada", "Bola"]).await;
     let a = c.doctor_a.0.to_string();
     for i in 0..2 {
         walk_in(&c.reception, i, &a, "normal").await.assert_redirect("/queue");
@@ -1381,7 +1282,7 @@ async fn a_doctor_calls_one_patient_at_a_time_to_a_room(app: TestApp) {
 /// one adds them; a name that fits one patient adds them directly, several are listed in the message.
 async fn a_walk_in_is_found_by_name_as_it_is_typed(app: TestApp) {
     let c = clinic(&app).await;
-    patients(&app, &["Adéwálé", "Adebayo", "Chidi"]).await;
+    PATIENTS.named(&app, &["Adéwálé", "Adebayo", "Chidi"]).await;
     let matches = c
         .reception
         .get_with("/queue/walk-ins/matches?number=ade", &[("HX-Request", "true")])
@@ -1439,7 +1340,7 @@ async fn a_walk_in_is_found_by_name_as_it_is_typed(app: TestApp) {
             .await
             .assert_status(StatusCode::FORBIDDEN);
     }
-    let student = patient_client(&app, 2).await;
+    let student = PATIENTS.client(&app, 2).await;
     student
         .get("/queue/walk-ins/matches?number=ade")
         .await
@@ -1453,7 +1354,9 @@ async fn a_walk_in_is_found_by_name_as_it_is_typed(app: TestApp) {
 async fn a_change_pushes_only_the_changed_ticket_and_a_reconnect_gets_the_whole_board(app: TestApp) {
     let c = clinic(&app).await;
     let names: Vec<String> = (0..21).map(|i| format!("Lean{i}")).collect();
-    patients(&app, &names.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    PATIENTS
+        .named(&app, &names.iter().map(String::as_str).collect::<Vec<_>>())
+        .await;
     for i in 0..20 {
         walk_in(&c.reception, i, "general", "normal")
             .await
@@ -1528,7 +1431,7 @@ async fn a_change_pushes_only_the_changed_ticket_and_a_reconnect_gets_the_whole_
 
 async fn a_tickets_actions_act_on_that_ticket_for_those_who_may(app: TestApp) {
     let c = clinic(&app).await;
-    let ids = patients(&app, &["Ada", "Bola", "Chidi"]).await;
+    let ids = PATIENTS.named(&app, &["Ada", "Bola", "Chidi"]).await;
     let a = c.doctor_a.0.to_string();
     for (index, queue) in [(0, a.as_str()), (1, a.as_str()), (2, "general")] {
         walk_in(&c.reception, index, queue, "normal")
@@ -1586,7 +1489,7 @@ async fn a_tickets_actions_act_on_that_ticket_for_those_who_may(app: TestApp) {
         .assert_status(StatusCode::FORBIDDEN);
     // Other roles and patients: not at all; unknown tickets: not found.
     let pharmacist = app.login_as("pharma", Role::Pharmacist).await;
-    let patient = patient_client(&app, 1).await;
+    let patient = PATIENTS.client(&app, 1).await;
     for client in [&pharmacist, &patient] {
         client.get(&path).await.assert_status(StatusCode::FORBIDDEN);
     }

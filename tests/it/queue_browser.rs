@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 use crate::browser::Browser;
-use crate::queue::{clinic, patients, walk_in};
+use crate::queue::{PATIENTS, walk_in};
 use sickbay::db::Db;
 use sickbay::state::AppState;
 
-use crate::support::{PASSWORD, TestApp, on_both_databases, test_config};
+use crate::support::{PASSWORD, STUDENT_PASSWORD, TestApp, clinic, on_both_databases, test_config};
 
 on_both_databases!(
     the_display_and_the_phone_follow_the_doctors_call,
@@ -50,7 +50,7 @@ async fn still_marked(b: &Browser) -> bool {
 
 async fn the_display_and_the_phone_follow_the_doctors_call(app: TestApp) {
     let c = clinic(&app).await;
-    patients(&app, &["Amaka", "Tunde"]).await;
+    PATIENTS.named(&app, &["Amaka", "Tunde"]).await;
     let a = c.doctor_a.0.to_string();
     walk_in(&c.reception, 0, &a, "normal").await.assert_redirect("/queue");
     walk_in(&c.reception, 1, &a, "urgent").await.assert_redirect("/queue");
@@ -72,7 +72,7 @@ async fn the_display_and_the_phone_follow_the_doctors_call(app: TestApp) {
     let Some(phone) = Browser::start(360, 740, &format!("{backend}-phone-queue")).await else {
         return;
     };
-    phone.log_in(&app, "QU/26/0000", PASSWORD, "/me").await;
+    phone.log_in(&app, &PATIENTS.matric(0), STUDENT_PASSWORD, "/me").await;
     assert_eq!(phone.text("#my-queue-ticket").await, "A-001");
     phone.click("a.queue-card").await;
     phone.wait_for_path("/me/queue").await;
@@ -160,7 +160,7 @@ async fn the_display_and_the_phone_follow_the_doctors_call(app: TestApp) {
 
 async fn the_display_shows_a_lost_connection_and_catches_up_after_a_restart(mut app: TestApp) {
     let c = clinic(&app).await;
-    patients(&app, &["Ngozi"]).await;
+    PATIENTS.named(&app, &["Ngozi"]).await;
     walk_in(&c.reception, 0, "general", "normal")
         .await
         .assert_redirect("/queue");
@@ -199,7 +199,7 @@ async fn the_display_shows_a_lost_connection_and_catches_up_after_a_restart(mut 
 
 async fn a_push_waits_while_reception_is_choosing(app: TestApp) {
     let c = clinic(&app).await;
-    patients(&app, &["Ngozi", "Obinna", "Emeka"]).await;
+    PATIENTS.named(&app, &["Ngozi", "Obinna", "Emeka"]).await;
     walk_in(&c.reception, 0, "general", "normal")
         .await
         .assert_redirect("/queue");

@@ -15,8 +15,8 @@ use sickbay::identity::Actor;
 use sickbay::queue::model::Priority;
 use sickbay::queue::service::{self, WalkInPatient};
 
-use crate::queue::{Clinic, called_code, clinic, patients, walk_in};
-use crate::support::{EventStream, TestApp};
+use crate::queue::{PATIENTS, called_code, walk_in};
+use crate::support::{Clinic, EventStream, TestApp, clinic};
 
 const TICKETS: usize = 500;
 const CLIENTS: usize = 16;
@@ -79,7 +79,7 @@ async fn figures(app: TestApp) {
 async fn seed(app: &TestApp, c: &Clinic) {
     let names: Vec<String> = (0..TICKETS + 3).map(|i| format!("Patient{i}")).collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let ids = patients(app, &names).await;
+    let ids = PATIENTS.named(app, &names).await;
     let reception = app.count("SELECT id FROM staff WHERE username = 'frontdesk'").await;
     let day = Date(app.state.settings.get().today());
     for (i, id) in ids.iter().take(TICKETS).enumerate() {

@@ -9,7 +9,7 @@ use sickbay::identity::Role;
 use sickbay::scheduling::model::Refusal;
 use sickbay::scheduling::service::{self, Booker, BookingError};
 
-use crate::support::{Client, PASSWORD, TestApp, on_both_databases};
+use crate::support::{Client, PASSWORD, TestApp, doctor, on_both_databases, visitor};
 
 on_both_databases!(
     hours_are_added_and_generate_slots_for_the_horizon,
@@ -27,14 +27,6 @@ on_both_databases!(
 
 fn today(app: &TestApp) -> NaiveDate {
     app.state.settings.get().today()
-}
-
-/// A doctor account and a client logged in as them.
-async fn doctor(app: &TestApp, username: &str) -> (i64, Client) {
-    let id = app.create_staff(username, Role::Doctor, false).await;
-    let client = app.client();
-    client.login_ok(username, PASSWORD).await;
-    (id, client)
 }
 
 fn hours_form<'a>(weekday: &'a str, start: &'a str, end: &'a str, minutes: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -57,18 +49,6 @@ async fn every_day(client: &Client, doctor_id: Option<i64>, start: &str, end: &s
         let page = client.post("/schedule/hours", &form).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     }
-}
-
-async fn patient(app: &TestApp, number: &str, first: &str) -> i64 {
-    sqlx::query_scalar(
-        "INSERT INTO patient (clinic_number, kind, first_name, surname, created_at, updated_at)
-         VALUES ($1, 'visitor', $2, 'Obi', 0, 0) RETURNING id",
-    )
-    .bind(number)
-    .bind(first)
-    .fetch_one(app.db().pool())
-    .await
-    .expect("insert patient")
 }
 
 async fn book(app: &TestApp, patient_id: i64, slot_id: i64) -> Result<i64, BookingError> {
@@ -131,7 +111,7 @@ async fn hours_are_added_and_generate_slots_for_the_horizon(app: TestApp) {
     );
     assert_eq!(audits(&app, "hours.create").await, 7);
 
-    let horizon = app.state.settings.get().booking_horizon_days;
+    let horizon = app.state.settings.get().booking.horizon_days;
     let today = today(&app);
     let after_today: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM slot WHERE doctor_id = $1 AND day > $2")
         .bind(id)
@@ -175,7 +155,7 @@ async fn hours_are_added_and_generate_slots_for_the_horizon(app: TestApp) {
 /// Slots the last change added, as reported (the sunday hours add the slots of the Sundays in the horizon).
 async fn count_added_last(app: &TestApp, doctor_id: i64) -> i64 {
     let today = today(app);
-    let horizon = app.state.settings.get().booking_horizon_days;
+    let horizon = app.state.settings.get().booking.horizon_days;
     let now = sickbay::db::Timestamp::now();
     let rows: Vec<(Date, i64)> = sqlx::query_as("SELECT day, starts_at FROM slot WHERE doctor_id = $1")
         .bind(doctor_id)
@@ -292,7 +272,7 @@ async fn removing_hours_keeps_and_lists_booked_slots(app: TestApp) {
     every_day(&doc, None, "09:00", "10:00", "30").await;
     let tomorrow = today(&app) + Duration::days(1);
     let slot = first_slot(&app, id, tomorrow).await;
-    let p = patient(&app, "SB-1", "Kemi").await;
+    let (p, number) = visitor(&app, "Kemi", "Obi").await;
     book(&app, p, slot).await.expect("booked");
 
     let weekday = chrono::Datelike::weekday(&tomorrow).number_from_monday();
@@ -313,7 +293,7 @@ async fn removing_hours_keeps_and_lists_booked_slots(app: TestApp) {
     assert_eq!(page.text("#slot-counts"), format!("0 slots added, {removed} removed."));
     let rows = page.texts("#affected tbody tr");
     assert_eq!(rows.len(), 1, "{rows:?}");
-    assert!(rows[0].starts_with("Kemi Obi SB-1"), "{rows:?}");
+    assert!(rows[0].starts_with(&format!("Kemi Obi {number}")), "{rows:?}");
     let when = format!("{}, 09:00", sickbay::web::filters::day_of(&tomorrow));
     assert!(rows[0].contains(&when), "{rows:?}");
     // The booked slot stays, and so does its booking; the other future slots of that weekday are gone.
@@ -347,7 +327,7 @@ async fn closures_remove_a_days_slots_and_list_bookings(app: TestApp) {
     every_day(&bola_client, None, "09:00", "10:00", "30").await;
     let day = today(&app) + Duration::days(2);
     let slot = first_slot(&app, ada, day).await;
-    let p = patient(&app, "SB-2", "Tolu").await;
+    let (p, number) = visitor(&app, "Tolu", "Obi").await;
     let booking = book(&app, p, slot).await.unwrap();
     assert_eq!(
         (slots_on(&app, ada, day).await, slots_on(&app, bola, day).await),
@@ -411,7 +391,7 @@ async fn closures_remove_a_days_slots_and_list_bookings(app: TestApp) {
     assert_eq!(page.text("#slot-counts"), "0 slots added, 1 removed.");
     let rows = page.texts("#affected tbody tr");
     assert_eq!(rows.len(), 1);
-    assert!(rows[0].starts_with("Tolu Obi SB-2"), "{rows:?}");
+    assert!(rows[0].starts_with(&format!("Tolu Obi {number}")), "{rows:?}");
     assert_eq!(slots_on(&app, ada, day).await, 1);
     assert_eq!(
         app.count(&format!(
@@ -469,7 +449,7 @@ async fn blocking_a_booked_slot_keeps_the_booking(app: TestApp) {
     every_day(&doc, None, "09:00", "10:00", "30").await;
     let tomorrow = today(&app) + Duration::days(1);
     let slot = first_slot(&app, id, tomorrow).await;
-    let p = patient(&app, "SB-3", "Ngozi").await;
+    let (p, number) = visitor(&app, "Ngozi", "Obi").await;
     book(&app, p, slot).await.unwrap();
 
     let page = doc
@@ -488,14 +468,14 @@ async fn blocking_a_booked_slot_keeps_the_booking(app: TestApp) {
     let page = doc.get(&format!("/schedule?day={tomorrow}")).await;
     let rows = page.texts("#affected tbody tr");
     assert_eq!(rows.len(), 1);
-    assert!(rows[0].starts_with("Ngozi Obi SB-3"));
+    assert!(rows[0].starts_with(&format!("Ngozi Obi {number}")));
     assert!(page.text(&format!("#slot-{slot} .blocked")).contains("Ward round"));
     assert_eq!(
         app.count("SELECT COUNT(*) FROM appointment WHERE status = 'booked'")
             .await,
         1
     );
-    let other = patient(&app, "SB-4", "Emeka").await;
+    let (other, _) = visitor(&app, "Emeka", "Obi").await;
     assert!(matches!(
         book(&app, other, slot).await,
         Err(BookingError::Refused(Refusal::Unavailable))
@@ -517,8 +497,8 @@ async fn schedule_shows_the_day_and_week_and_staff_cancel_and_correct(app: TestA
     every_day(&doc, None, "09:00", "10:00", "30").await;
     let tomorrow = today(&app) + Duration::days(1);
     let slot = first_slot(&app, id, tomorrow).await;
-    let kemi = patient(&app, "SB-5", "Kemi").await;
-    let tolu = patient(&app, "SB-6", "Tolu").await;
+    let (kemi, _) = visitor(&app, "Kemi", "Obi").await;
+    let (tolu, _) = visitor(&app, "Tolu", "Obi").await;
     let first = book(&app, kemi, slot).await.unwrap();
     let second = book(&app, tolu, slot).await.unwrap();
 
@@ -662,7 +642,7 @@ async fn every_route_checks_who_is_asking(app: TestApp) {
     every_day(&bola_client, None, "09:00", "10:00", "30").await;
     let tomorrow = today(&app) + Duration::days(1);
     let bola_slot = first_slot(&app, bola, tomorrow).await;
-    let p = patient(&app, "SB-7", "Ife").await;
+    let (p, number) = visitor(&app, "Ife", "Obi").await;
     let bola_booking = book(&app, p, bola_slot).await.unwrap();
     let bola_hours = app
         .count(&format!("SELECT MIN(id) FROM doctor_hours WHERE doctor_id = {bola}"))
@@ -690,7 +670,7 @@ async fn every_route_checks_who_is_asking(app: TestApp) {
         .await
         .unwrap();
     let patient_client = app.client();
-    patient_client.login_ok("SB-7", PASSWORD).await;
+    patient_client.login_ok(&number, PASSWORD).await;
 
     let pharmacist = app.login_as("pharm", Role::Pharmacist).await;
     let lab = app.login_as("lab", Role::Lab).await;
@@ -862,7 +842,7 @@ async fn the_week_counts_are_the_days_slots(app: TestApp) {
     every_day(&doc, None, "09:00", "11:00", "20").await;
     let day = today(&app) + Duration::days(8);
     let slot = first_slot(&app, id, day).await;
-    let p = patient(&app, "SB-20", "Ada").await;
+    let (p, _) = visitor(&app, "Ada", "Obi").await;
     book(&app, p, slot).await.unwrap();
     let blocked = first_slot(&app, id, day + Duration::days(1)).await;
     doc.post(&format!("/schedule/slots/{blocked}/block"), &[("reason", "Ward round")])
@@ -911,7 +891,7 @@ async fn a_doctor_sees_and_changes_only_their_own_day(app: TestApp) {
     every_day(&ada_client, None, "09:00", "10:00", "30").await;
     every_day(&bola_client, None, "09:00", "10:00", "30").await;
     let tomorrow = today(&app) + Duration::days(1);
-    let p = patient(&app, "SB-21", "Ife").await;
+    let (p, _) = visitor(&app, "Ife", "Obi").await;
     let bola_slot = first_slot(&app, bola, tomorrow).await;
     let booking = book(&app, p, bola_slot).await.unwrap();
     for view in ["day", "week"] {
@@ -964,7 +944,7 @@ async fn the_day_view_shares_one_action_form_and_stays_lean(app: TestApp) {
     let day = today(&app) + Duration::days(2);
     let mut booked = Vec::new();
     for (i, name) in ["Ada", "Bola", "Chi", "Dayo"].into_iter().enumerate() {
-        let p = patient(&app, &format!("SB-3{i}"), name).await;
+        let (p, _) = visitor(&app, name, "Obi").await;
         let slot: i64 = sqlx::query_scalar(
             "SELECT id FROM slot WHERE doctor_id = $1 AND day = $2 ORDER BY starts_at LIMIT 1 OFFSET $3",
         )

@@ -434,8 +434,8 @@ async fn refused_links(client: &crate::support::Client, home: &str) -> Vec<Strin
 /// A doctor's view of a patient once offered "Open the queue" (reception's board, 403 for doctors); pharmacists
 /// and lab attendants got the same. Every role crawls what it is shown: nothing answers 403.
 async fn no_role_is_shown_a_link_it_cannot_open(app: TestApp) {
-    let clinic = crate::queue::clinic(&app).await;
-    crate::queue::patients(&app, &["Ada", "Bola"]).await;
+    let clinic = crate::support::clinic(&app).await;
+    crate::queue::PATIENTS.named(&app, &["Ada", "Bola"]).await;
     let a = clinic.doctor_a.0.to_string();
     crate::queue::walk_in(&clinic.reception, 0, &a, "normal")
         .await
@@ -446,7 +446,7 @@ async fn no_role_is_shown_a_link_it_cannot_open(app: TestApp) {
         ("doctor", clinic.doctor_a.1, "/doctor"),
         ("pharmacist", app.login_as("pharm", Role::Pharmacist).await, "/pharmacy"),
         ("lab", app.login_as("lab", Role::Lab).await, "/lab"),
-        ("patient", crate::queue::patient_client(&app, 0).await, "/me"),
+        ("patient", crate::queue::PATIENTS.client(&app, 0).await, "/me"),
     ];
     for (who, client, home) in users.drain(..) {
         let refused = refused_links(&client, home).await;

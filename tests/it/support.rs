@@ -12,9 +12,10 @@ use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderMap, LOCATION};
 use scraper::{Html, Selector};
 use sickbay::config::Config;
-use sickbay::db::Db;
+use sickbay::db::{Date, Db, Timestamp};
 use sickbay::identity::Actor;
 use sickbay::identity::Role;
+use sickbay::patients::model::{MatricNumber, PatientDetails, PatientKind, PortalAccess};
 use sickbay::staff::model::NewStaff;
 use sickbay::staff::service;
 use sickbay::state::AppState;
@@ -624,7 +625,6 @@ fn parse_event(block: &str) -> Option<ServerEvent> {
 /// `slot_minutes` with `capacity` seats, valid from today; the slots are generated at once.
 pub async fn hours_every_day(app: &TestApp, doctor: i64, from: i64, to: i64, slot_minutes: i64, capacity: i64) {
     let settings = app.state.settings.get();
-    let mut tx = app.db().begin_write().await.expect("tx");
     for weekday in 1..=7 {
         let hours = sickbay::scheduling::model::Hours {
             id: 0,
@@ -638,11 +638,10 @@ pub async fn hours_every_day(app: &TestApp, doctor: i64, from: i64, to: i64, slo
             valid_until: None,
             active: true,
         };
-        sickbay::scheduling::repo::insert_hours(&mut tx, &hours)
+        sickbay::scheduling::service::add_hours(app.db(), &Actor::system("test"), &hours)
             .await
             .expect("hours");
     }
-    tx.commit().await.expect("commit");
     sickbay::scheduling::service::generate_slots(app.db(), &settings, None)
         .await
         .expect("slots");
@@ -660,4 +659,211 @@ pub async fn import_students(app: &TestApp, csv: &str) {
         .await
         .expect("import");
     assert_eq!(outcome.counts.rejected, 0, "{:?}", outcome.rejections);
+}
+
+// == Fixtures: people, rooms, slots and bookings, made through the services wherever the test can ==
+
+/// The portal password of every student that [`Students`] registers.
+pub const STUDENT_PASSWORD: &str = "student passphrase";
+
+/// The year of the clinic numbers that fixtures' patients get.
+const FIXTURE_YEAR: i32 = 2026;
+
+/// Students with a portal password, registered through `patients::service::register`, all sharing one hash
+/// (hashing hundreds of passwords would only slow the tests). Their matric numbers are `PREFIX/26/0000`,
+/// `PREFIX/26/0001`, ... in the order of each call's names, so two groups of one test need two prefixes.
+#[derive(Clone, Copy, Debug)]
+pub struct Students {
+    prefix: &'static str,
+    surname: &'static str,
+    approved: bool,
+}
+
+impl Students {
+    /// Approved students named `... surname`, with matric numbers under `prefix`.
+    pub const fn new(prefix: &'static str, surname: &'static str) -> Self {
+        Students {
+            prefix,
+            surname,
+            approved: true,
+        }
+    }
+
+    /// The same students, waiting for the clinic's approval.
+    pub const fn pending(self) -> Self {
+        Students {
+            approved: false,
+            ..self
+        }
+    }
+
+    /// The matric number of the `index`th student (from 0).
+    pub fn matric(&self, index: usize) -> String {
+        format!("{}/26/{index:04}", self.prefix)
+    }
+
+    /// One student for each first name, in order; their ids.
+    pub async fn named(&self, app: &TestApp, first_names: &[&str]) -> Vec<i64> {
+        self.register(app, first_names.iter().map(|name| (*name).to_owned()))
+            .await
+    }
+
+    /// `count` students, first named `Student0`, `Student1`, ...; their ids.
+    pub async fn numbered(&self, app: &TestApp, count: usize) -> Vec<i64> {
+        self.register(app, (0..count).map(|i| format!("Student{i}"))).await
+    }
+
+    async fn register(&self, app: &TestApp, first_names: impl Iterator<Item = String>) -> Vec<i64> {
+        let hash = sickbay::auth::password::hash(STUDENT_PASSWORD).await.expect("hash");
+        let pattern = app.state.settings.get().matric_regex();
+        let mut ids = Vec::new();
+        for (index, first_name) in first_names.enumerate() {
+            let matric = MatricNumber::parse(&self.matric(index), &pattern).expect("a matric number");
+            let details = PatientDetails {
+                matric_number: Some(matric),
+                ..PatientDetails::new(PatientKind::Student, first_name, self.surname.to_owned())
+            };
+            let portal = PortalAccess {
+                password_hash: Some(&hash),
+                must_change_password: false,
+                approved: self.approved,
+            };
+            ids.push(register(app, &details, portal).await.0);
+        }
+        ids
+    }
+
+    /// A client logged in as the `index`th student.
+    pub async fn client(&self, app: &TestApp, index: usize) -> Client {
+        let client = app.client();
+        client.login_ok(&self.matric(index), STUDENT_PASSWORD).await;
+        client
+    }
+}
+
+/// A visitor (no matric number, no portal password) registered through `patients::service::register`:
+/// their id and clinic number.
+pub async fn visitor(app: &TestApp, first_name: &str, surname: &str) -> (i64, String) {
+    let details = PatientDetails::new(PatientKind::Visitor, first_name.to_owned(), surname.to_owned());
+    let portal = PortalAccess {
+        password_hash: None,
+        must_change_password: false,
+        approved: true,
+    };
+    register(app, &details, portal).await
+}
+
+async fn register(app: &TestApp, details: &PatientDetails, portal: PortalAccess<'_>) -> (i64, String) {
+    sickbay::patients::service::register(app.db(), &Actor::system("test"), details, portal, FIXTURE_YEAR)
+        .await
+        .expect("register a patient")
+}
+
+/// A doctor account and a client logged in as them.
+pub async fn doctor(app: &TestApp, username: &str) -> (i64, Client) {
+    let id = app.create_staff(username, Role::Doctor, false).await;
+    let client = app.client();
+    client.login_ok(username, PASSWORD).await;
+    (id, client)
+}
+
+/// Adds a room on the admin's rooms page; its id.
+pub async fn add_room(app: &TestApp, admin: &Client, name: &str, code: &str) -> i64 {
+    admin
+        .post("/admin/rooms", &[("name", name), ("code", code)])
+        .await
+        .assert_redirect("/admin/rooms");
+    app.count(&format!("SELECT id FROM room WHERE code = '{}'", code.to_uppercase()))
+        .await
+}
+
+/// A doctor (as [`doctor`]) who chose to work in `room` today.
+pub async fn doctor_in_room(app: &TestApp, username: &str, room: i64) -> (i64, Client) {
+    let (id, client) = doctor(app, username).await;
+    client
+        .post("/queue/room", &[("room_id", &room.to_string())])
+        .await
+        .assert_redirect("/queue/doctor");
+    (id, client)
+}
+
+/// Reception, and two doctors each working in a room (A: Room 1, B: Room 2).
+pub struct Clinic {
+    pub reception: Client,
+    pub doctor_a: (i64, Client),
+    pub doctor_b: (i64, Client),
+    pub room_a: i64,
+}
+
+pub async fn clinic(app: &TestApp) -> Clinic {
+    let admin = app.admin().await;
+    let room_a = add_room(app, &admin, "Room 1", "A").await;
+    let room_b = add_room(app, &admin, "Room 2", "B").await;
+    let reception = app.login_as("frontdesk", Role::Reception).await;
+    let doctor_a = doctor_in_room(app, "dr.adeyemi", room_a).await;
+    let doctor_b = doctor_in_room(app, "dr.bello", room_b).await;
+    Clinic {
+        reception,
+        doctor_a,
+        doctor_b,
+        room_a,
+    }
+}
+
+/// A 30-minute slot of `doctor` with `capacity` seats starting at `starts`, on the clinic day it falls on,
+/// straight into the table: tests need slots in the past, too soon or too far ahead to book, which no hours
+/// would make.
+pub async fn slot(app: &TestApp, doctor: i64, capacity: i64, starts: Timestamp) -> i64 {
+    let zone = app.state.settings.get().clinic.time_zone;
+    let day = Date(starts.to_utc().with_timezone(&zone).date_naive());
+    insert_slot(app, doctor, day, starts, 30, capacity).await
+}
+
+/// A slot as [`slot`], starting `minutes` from now (before now when negative).
+pub async fn slot_in(app: &TestApp, doctor: i64, capacity: i64, minutes: i64) -> i64 {
+    slot(app, doctor, capacity, Timestamp(Timestamp::now().0 + minutes * 60_000)).await
+}
+
+async fn insert_slot(app: &TestApp, doctor: i64, day: Date, starts: Timestamp, minutes: i64, capacity: i64) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO slot (doctor_id, day, starts_at, ends_at, capacity, booked, blocked, created_at)
+         VALUES ($1, $2, $3, $4, $5, 0, 0, $3) RETURNING id",
+    )
+    .bind(doctor)
+    .bind(day)
+    .bind(starts)
+    .bind(Timestamp(starts.0 + minutes * 60_000))
+    .bind(capacity)
+    .fetch_one(app.db().pool())
+    .await
+    .expect("slot")
+}
+
+/// A booking of `patient` on `slot`, taking one of its seats, straight into the tables (the booking rules
+/// would refuse a slot in the past); the appointment's id.
+pub async fn appointment_on(app: &TestApp, patient: i64, slot: i64) -> i64 {
+    let seats = sqlx::query("UPDATE slot SET booked = booked + 1 WHERE id = $1 AND booked < capacity")
+        .bind(slot)
+        .execute(app.db().pool())
+        .await
+        .expect("take a seat");
+    assert_eq!(seats.rows_affected(), 1, "slot {slot} has a free seat");
+    sqlx::query_scalar(
+        "INSERT INTO appointment (patient_id, slot_id, day, status, created_at, updated_at)
+         SELECT $1, id, day, 'booked', $3, $3 FROM slot WHERE id = $2 RETURNING id",
+    )
+    .bind(patient)
+    .bind(slot)
+    .bind(Timestamp::now())
+    .fetch_one(app.db().pool())
+    .await
+    .expect("appointment")
+}
+
+/// A booked appointment of `patient` with `doctor` today at `starts` (a 20-minute slot of five seats of its
+/// own, dated today even when `starts` is not), to be checked in; the appointment's id.
+pub async fn appointment_today(app: &TestApp, patient: i64, doctor: i64, starts: Timestamp) -> i64 {
+    let today = Date(app.state.settings.get().today());
+    let slot = insert_slot(app, doctor, today, starts, 20, 5).await;
+    appointment_on(app, patient, slot).await
 }
