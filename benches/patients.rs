@@ -135,7 +135,9 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     import::run(&db, &actor, None, &csv(20_000..50_000), &options).await?;
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM patient").fetch_one(db.pool()).await?;
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM patient")
+        .fetch_one(db.pool())
+        .await?;
     println!("  patients in the database: {count}");
 
     let queries = queries();

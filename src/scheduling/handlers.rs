@@ -527,13 +527,13 @@ pub struct SlotRow {
 }
 
 /// One day of the schedule: its counts (from the database), and the slot rows (day view) or the
-/// appointments (week view).
+/// appointments counted by status (week view).
 pub struct ScheduleDay {
     pub day: Date,
     pub counts: DayCounts,
     pub slots: Vec<SlotRow>,
-    pub appointments: Vec<AppointmentView>,
-    pub appointment_count: usize,
+    pub statuses: Vec<(AppointmentStatus, i64)>,
+    pub appointment_count: i64,
 }
 
 /// Puts the counts, slots and appointments of the days `from..=to` together, in time order.
@@ -546,22 +546,25 @@ fn schedule_days(from: NaiveDate, to: NaiveDate, data: ScheduleData) -> Vec<Sche
             day: Date(d),
             counts: counts.remove(&Date(d)).unwrap_or_else(|| DayCounts::none(Date(d))),
             slots: Vec::new(),
-            appointments: Vec::new(),
+            statuses: Vec::new(),
             appointment_count: 0,
         })
         .collect();
     let mut by_slot: HashMap<i64, Vec<AppointmentView>> = HashMap::new();
-    let with_slots = !data.slots.is_empty();
     for a in data.appointments {
-        let Some(day) = days.iter_mut().find(|d| d.day == a.day) else {
-            continue;
-        };
-        day.appointment_count += 1;
-        if with_slots {
+        if let Some(day) = days.iter_mut().find(|d| d.day == a.day) {
+            day.appointment_count += 1;
             by_slot.entry(a.slot_id).or_default().push(a);
-        } else {
-            day.appointments.push(a);
         }
+    }
+    for count in data.statuses {
+        if let Some(day) = days.iter_mut().find(|d| d.day == count.day) {
+            day.appointment_count += count.count;
+            day.statuses.push((count.status, count.count));
+        }
+    }
+    for day in &mut days {
+        day.statuses.sort_by_key(|(status, _)| status.position());
     }
     for slot in data.slots {
         let Some(day) = days.iter_mut().find(|d| d.day == slot.day) else {

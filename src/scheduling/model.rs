@@ -35,6 +35,18 @@ impl AppointmentStatus {
         }
     }
 
+    /// Where the status comes in a list of counts: the day's course, then the bookings that fell through.
+    pub fn position(self) -> u8 {
+        match self {
+            AppointmentStatus::Booked => 0,
+            AppointmentStatus::CheckedIn => 1,
+            AppointmentStatus::InConsultation => 2,
+            AppointmentStatus::Completed => 3,
+            AppointmentStatus::NoShow => 4,
+            AppointmentStatus::Cancelled => 5,
+        }
+    }
+
     /// A live booking holds its seat.
     pub fn is_live(self) -> bool {
         matches!(

@@ -9,7 +9,7 @@ use super::model::{
     Action, AppointmentStatus, AppointmentView, BookingRules, Holdings, Hours, NewClosure, Refusal, WaitlistEntry,
     check_booking, first_overlap, generate, patient_may_change,
 };
-use super::repo::{self, Closure, DayCounts, NewAppointment, Slot};
+use super::repo::{self, Closure, DayCounts, NewAppointment, Slot, StatusCount};
 use crate::audit::{self, AuditEntry};
 use crate::db::once::Claim;
 use crate::db::{Date, Db, Timestamp, Tx, is_unique_violation};
@@ -582,25 +582,32 @@ pub async fn upcoming_closures(db: &Db, scope: DoctorScope, from: Date) -> Resul
     Ok(closures)
 }
 
-/// What a doctor's schedule shows for the days `from..=to`: the counts per day (from the database), the
-/// slots themselves only when `with_slots` (the day view), and the appointments.
+/// What a doctor's schedule shows for the days `from..=to`: the counts per day (from the database), and the
+/// slots with their appointments (the day view) or the appointments counted by status (the week view).
 #[derive(Default)]
 pub struct ScheduleData {
     pub counts: Vec<DayCounts>,
     pub slots: Vec<Slot>,
     pub appointments: Vec<AppointmentView>,
+    pub statuses: Vec<StatusCount>,
 }
 
+/// A doctor's days `from..=to`: the slot counts, and either every slot with its appointments (a day) or the
+/// appointments counted by status (a week: seven glances, not hundreds of rows).
 pub async fn schedule(db: &Db, doctor_id: i64, from: Date, to: Date, with_slots: bool) -> ServiceResult<ScheduleData> {
-    let slots = if with_slots {
-        repo::slots_between(db, doctor_id, from, to).await?
-    } else {
-        Vec::new()
-    };
+    let counts = repo::day_counts(db, doctor_id, from, to).await?;
+    if !with_slots {
+        return Ok(ScheduleData {
+            counts,
+            statuses: repo::status_counts(db, doctor_id, from, to).await?,
+            ..ScheduleData::default()
+        });
+    }
     Ok(ScheduleData {
-        counts: repo::day_counts(db, doctor_id, from, to).await?,
-        slots,
+        counts,
+        slots: repo::slots_between(db, doctor_id, from, to).await?,
         appointments: repo::appointments_between(db, Some(doctor_id), from, to).await?,
+        statuses: Vec::new(),
     })
 }
 
