@@ -187,9 +187,14 @@ pub async fn open_slots(db: &Db, from: Date, to: Date) -> Result<Vec<OpenSlot>, 
         .collect())
 }
 
-/// Fresh statistics after a large fill, so the query planners know the tables' sizes.
+/// Fresh statistics after a large fill, so the query planners know the tables' sizes; on PostgreSQL also the
+/// visibility map that autovacuum would build a little later, so counts can be read from indexes at once.
 pub async fn analyze(db: &Db) -> Result<(), sqlx::Error> {
-    sqlx::query("ANALYZE").execute(db.pool()).await?;
+    let statement = match db.backend() {
+        crate::db::Backend::Sqlite => "ANALYZE",
+        crate::db::Backend::Postgres => "VACUUM ANALYZE",
+    };
+    sqlx::query(statement).execute(db.pool()).await?;
     Ok(())
 }
 
