@@ -3,8 +3,9 @@
 //!
 //! Sessions expire after a time without activity, so tower-sessions saves the session on every request to
 //! push its expiry forward: a database write for every page a user opens. The store skips that write when the
-//! session's data is what this instance last wrote and the expiry moved by less than [`TOUCH_INTERVAL`]; the
-//! stored expiry then lags the true one by at most that interval (a session may end up to a minute early).
+//! session's data is what this instance last wrote and the expiry moved by less than [`TOUCH_INTERVAL`] (or a
+//! tenth of a shorter idle time); the stored expiry then lags the true one by at most that (a session may end
+//! up to a minute early).
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -59,9 +60,11 @@ impl Written {
         }
     }
 
-    /// Whether writing `next` after `self` would only push the expiry forward by less than the interval.
-    fn makes_unneeded(self, next: Written) -> bool {
-        self.data == next.data && next.expiry >= self.expiry && next.expiry - self.expiry < TOUCH_INTERVAL
+    /// Whether writing `next` (at `now`) after `self` would only push the expiry forward by less than the
+    /// interval, or than a tenth of the idle time for a clinic that sets it below ten minutes.
+    fn makes_unneeded(self, next: Written, now: time::OffsetDateTime) -> bool {
+        let interval = TOUCH_INTERVAL.min((next.expiry - now) / 10);
+        self.data == next.data && next.expiry >= self.expiry && next.expiry - self.expiry < interval
     }
 }
 
@@ -136,9 +139,10 @@ impl SessionStore for SessionBackend {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let next = Written::of(record);
+        let now = time::OffsetDateTime::now_utc();
         if self
             .last_written(&record.id)
-            .is_some_and(|last| last.makes_unneeded(next))
+            .is_some_and(|last| last.makes_unneeded(next, now))
         {
             return Ok(());
         }
@@ -191,17 +195,31 @@ mod tests {
         }
     }
 
+    fn at(seconds: i64) -> time::OffsetDateTime {
+        time::OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(seconds)
+    }
+
     #[test]
     fn an_unchanged_session_is_written_again_only_when_its_expiry_moved_a_minute() {
-        let last = Written::of(&record(&[("a", 1), ("b", 2)], 1_000));
-        assert!(last.makes_unneeded(Written::of(&record(&[("b", 2), ("a", 1)], 1_059))));
-        assert!(!last.makes_unneeded(Written::of(&record(&[("a", 1), ("b", 2)], 1_060))));
+        // Thirty minutes of idle time: the expiry is written again once it has moved a minute.
+        let last = Written::of(&record(&[("a", 1), ("b", 2)], 1_800));
+        let now = at(60);
+        assert!(last.makes_unneeded(Written::of(&record(&[("b", 2), ("a", 1)], 1_859)), now));
+        assert!(!last.makes_unneeded(Written::of(&record(&[("a", 1), ("b", 2)], 1_860)), now));
+    }
+
+    #[test]
+    fn a_short_idle_time_is_kept_to_a_tenth() {
+        // Twenty seconds of idle time: written again after two seconds, not after a minute.
+        let last = Written::of(&record(&[("a", 1)], 20));
+        assert!(last.makes_unneeded(Written::of(&record(&[("a", 1)], 21)), at(1)));
+        assert!(!last.makes_unneeded(Written::of(&record(&[("a", 1)], 22)), at(2)));
     }
 
     #[test]
     fn a_changed_or_shortened_session_is_always_written() {
         let last = Written::of(&record(&[("a", 1)], 1_000));
-        assert!(!last.makes_unneeded(Written::of(&record(&[("a", 2)], 1_001))));
-        assert!(!last.makes_unneeded(Written::of(&record(&[("a", 1)], 999))));
+        assert!(!last.makes_unneeded(Written::of(&record(&[("a", 2)], 1_001)), at(0)));
+        assert!(!last.makes_unneeded(Written::of(&record(&[("a", 1)], 999)), at(0)));
     }
 }
