@@ -73,7 +73,7 @@ pub struct DoctorHome {
 pub async fn doctor(user: Staff<Doctors>, State(state): State<AppState>, layout: Layout) -> AppResult<DoctorHome> {
     let settings = state.settings.get();
     let today = Date(settings.today());
-    let appointments = crate::scheduling::service::appointments_between(&state.db, Some(user.id), today, today).await?;
+    let appointments = crate::scheduling::service::appointments_between(&state.db, user.id, today, today).await?;
     Ok(DoctorHome {
         layout,
         user: user.user,

@@ -493,24 +493,20 @@ pub async fn appointment_in(tx: &mut Tx, id: i64) -> Result<Option<AppointmentVi
     .await
 }
 
-/// The appointments in a doctor's slots between two days (all doctors with `None`).
+/// The appointments in a doctor's slots between two days, read through their slots (index `slot_doctor_day`).
 pub async fn appointments_between(
     db: &Db,
-    doctor_id: Option<i64>,
+    doctor_id: i64,
     from: Date,
     to: Date,
 ) -> Result<Vec<AppointmentView>, sqlx::Error> {
-    // One doctor's: through their slots (index `slot_doctor_day`); everyone's: through `appointment_day`.
-    let (which, id) = match doctor_id {
-        Some(id) => ("sl.doctor_id = $3 AND sl.day >= $1 AND sl.day <= $2", id),
-        None => ("a.day >= $1 AND a.day <= $2 AND $3 = 0", 0),
-    };
     sqlx::query_as(&format!(
-        "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM} WHERE {which} ORDER BY sl.starts_at, a.id"
+        "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM}
+         WHERE sl.doctor_id = $1 AND sl.day >= $2 AND sl.day <= $3 ORDER BY sl.starts_at, a.id"
     ))
+    .bind(doctor_id)
     .bind(from)
     .bind(to)
-    .bind(id)
     .fetch_all(db.pool())
     .await
 }

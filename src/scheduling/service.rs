@@ -606,7 +606,7 @@ pub async fn schedule(db: &Db, doctor_id: i64, from: Date, to: Date, with_slots:
     Ok(ScheduleData {
         counts,
         slots: repo::slots_between(db, doctor_id, from, to).await?,
-        appointments: repo::appointments_between(db, Some(doctor_id), from, to).await?,
+        appointments: repo::appointments_between(db, doctor_id, from, to).await?,
         statuses: Vec::new(),
     })
 }
@@ -618,11 +618,10 @@ pub async fn appointments_of_patient(db: &Db, patient_id: i64) -> Result<Vec<App
     repo::appointments_of_patient(db, patient_id).await
 }
 
-/// The appointments on the days `from..=to`, of one doctor or (with `None`) all: the queue's and the home
-/// page's lists of who is due.
+/// A doctor's appointments on the days `from..=to`, in time order: the doctor's home page.
 pub async fn appointments_between(
     db: &Db,
-    doctor_id: Option<i64>,
+    doctor_id: i64,
     from: Date,
     to: Date,
 ) -> Result<Vec<AppointmentView>, sqlx::Error> {
