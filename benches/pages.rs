@@ -33,6 +33,8 @@ use sickbay::state::AppState;
 const CLIENTS: usize = 16;
 const DAY_SLOTS: i64 = 250;
 const WAITING_TICKETS: usize = 500;
+/// Lab orders waiting on the lab's worklist.
+const LAB_ORDERS: usize = 200;
 /// Answers that were not 200, over both databases.
 static FAILURES: AtomicUsize = AtomicUsize::new(0);
 
@@ -82,6 +84,8 @@ struct Clinic {
     long_day: Date,
     faculty_id: i64,
     first_doctor_id: i64,
+    /// The doctor's open visit with the student, who has 50 earlier visits.
+    consultation: i64,
 }
 
 struct Measured {
@@ -145,10 +149,13 @@ async fn seed(db: &Db) -> anyhow::Result<Clinic> {
     let student_id = id_of(db, "SELECT id FROM patient WHERE matric_number = $1", &student).await?;
     let settings = SettingsCache::load(db).await?.get();
     let long_day = Date(settings.today() + chrono::Duration::days(1));
+    let doctor = login(Role::Doctor.label())?;
+    let consultation = long_history(db, &doctor, student_id, Date(settings.today())).await?;
     Ok(Clinic {
+        consultation,
         admin: login(Role::Admin.label())?,
         reception: login(Role::Reception.label())?,
-        doctor: login(Role::Doctor.label())?,
+        doctor,
         pharmacist: login(Role::Pharmacist.label())?,
         lab: login(Role::Lab.label())?,
         long_day_doctor: (long_day_doctor(db).await?, "dr.okoro".to_owned()),
@@ -160,6 +167,68 @@ async fn seed(db: &Db) -> anyhow::Result<Clinic> {
             .await?,
         first_doctor_id: id_of(db, "SELECT id FROM staff WHERE username = $1", "dr.adebayo").await?,
     })
+}
+
+/// 50 completed visits of the student with the doctor, each with vitals, a complaint and a diagnosis, then the
+/// doctor's open visit with them: the consultation screen of a patient with a long history.
+async fn long_history(db: &Db, doctor: &str, student_id: i64, today: Date) -> anyhow::Result<i64> {
+    let doctor_id = id_of(db, "SELECT id FROM staff WHERE username = $1", doctor).await?;
+    let user = sickbay::identity::StaffUser {
+        id: doctor_id,
+        username: doctor.to_owned(),
+        full_name: doctor.to_owned(),
+        role: Role::Doctor,
+        must_change_password: false,
+        active: true,
+        session_version: 1,
+    };
+    let actor = Actor::system("benchmark");
+    for days_ago in (1..=50).rev() {
+        let day = Date(today.0 - chrono::Duration::days(days_ago * 7));
+        let started = sickbay::db::Timestamp::now().0 - days_ago * 7 * 86_400_000;
+        let visit: i64 = sqlx::query_scalar(
+            "INSERT INTO visit (patient_id, doctor_id, day, status, started_at, completed_at, updated_at)
+             VALUES ($1, $2, $3, 'completed', $4, $4, $4) RETURNING id",
+        )
+        .bind(student_id)
+        .bind(doctor_id)
+        .bind(day)
+        .bind(started)
+        .fetch_one(db.pool())
+        .await?;
+        sqlx::query(
+            "INSERT INTO diagnosis (visit_id, patient_id, doctor_id, code, description, recorded_at)
+             VALUES ($1, $2, $3, 'B54', 'Unspecified malaria', $4)",
+        )
+        .bind(visit)
+        .bind(student_id)
+        .bind(doctor_id)
+        .bind(started)
+        .execute(db.pool())
+        .await?;
+        sqlx::query(
+            "INSERT INTO vitals (patient_id, visit_id, systolic, diastolic, temperature_tenths, pulse, recorded_by,
+                                 recorded_at)
+             VALUES ($1, $2, 120, 80, 372, 80, $3, $4)",
+        )
+        .bind(student_id)
+        .bind(visit)
+        .bind(doctor_id)
+        .bind(started)
+        .execute(db.pool())
+        .await?;
+        sqlx::query(
+            "INSERT INTO clinical_note (visit_id, kind, body, author_id, written_at)
+             VALUES ($1, 'complaint', 'Fever and headache.', $2, $3)",
+        )
+        .bind(visit)
+        .bind(doctor_id)
+        .bind(started)
+        .execute(db.pool())
+        .await?;
+    }
+    let opened = sickbay::consult::service::start_for_patient(db, &user, &actor, student_id, today).await?;
+    Ok(opened.visit_id)
 }
 
 async fn id_of(db: &Db, sql: &str, bind: &str) -> anyhow::Result<i64> {
@@ -225,6 +294,45 @@ async fn waiting_tickets(db: &Db, settings: &Settings, clinic: &Clinic, patients
     Ok(())
 }
 
+/// 200 lab orders waiting for the lab, each in an open visit of its own with the first doctor, oldest first
+/// (straight into the tables, as the demo's history goes in).
+async fn lab_orders(db: &Db, settings: &Settings, clinic: &Clinic, patients: &[i64]) -> anyhow::Result<usize> {
+    let tests: Vec<i64> = sqlx::query_scalar("SELECT id FROM lab_test WHERE active = 1 ORDER BY id")
+        .fetch_all(db.pool())
+        .await?;
+    anyhow::ensure!(!tests.is_empty(), "the demo has no lab tests");
+    let today = Date(settings.today());
+    let now = sickbay::db::Timestamp::now().0;
+    let doctor = clinic.first_doctor_id;
+    let mut tx = db.begin_write().await?;
+    for (i, patient) in patients.iter().enumerate() {
+        let at = sickbay::db::Timestamp(now - (patients.len() - i) as i64 * 60_000);
+        let visit: i64 = sqlx::query_scalar(
+            "INSERT INTO visit (patient_id, doctor_id, day, status, started_at, updated_at)
+             VALUES ($1, $2, $3, 'open', $4, $4) RETURNING id",
+        )
+        .bind(patient)
+        .bind(doctor)
+        .bind(today)
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO lab_order (visit_id, patient_id, test_id, status, note, ordered_by, ordered_at, updated_at)
+             VALUES ($1, $2, $3, 'ordered', '', $4, $5, $5)",
+        )
+        .bind(visit)
+        .bind(patient)
+        .bind(tests[i % tests.len()])
+        .bind(doctor)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(patients.len())
+}
+
 /// Students without a ticket today, for the extra bookings and tickets.
 async fn free_students(db: &Db, today: Date, count: usize) -> anyhow::Result<Vec<i64>> {
     Ok(sqlx::query_scalar(
@@ -257,6 +365,19 @@ fn pages(clinic: &Clinic) -> Vec<Page> {
         page("reception home", "/reception".into(), Who::Reception, usual),
         page("doctor home", "/doctor".into(), Who::Doctor, usual),
         page("pharmacist home", "/pharmacy".into(), Who::Pharmacist, usual),
+        page("drug catalogue", "/pharmacy/drugs".into(), Who::Pharmacist, usual),
+        page(
+            "drug catalogue, \"amox\"",
+            "/pharmacy/drugs?q=amox".into(),
+            Who::Pharmacist,
+            usual,
+        ),
+        page(
+            "pharmacy prescriptions",
+            "/pharmacy/prescriptions".into(),
+            Who::Pharmacist,
+            usual,
+        ),
         page("lab home", "/lab".into(), Who::Lab, usual),
         page("staff list", "/admin/staff".into(), Who::Admin, usual),
         page("patient search, empty", "/patients".into(), Who::Reception, usual),
@@ -277,6 +398,14 @@ fn pages(clinic: &Clinic) -> Vec<Page> {
         ),
         page("settings", "/admin/settings".into(), Who::Admin, usual),
         page("audit log", "/admin/audit".into(), Who::Admin, usual),
+        page("procedure catalogue", "/admin/procedures".into(), Who::Admin, usual),
+        page(
+            "patient documents",
+            format!("/patients/{student}/documents"),
+            Who::Doctor,
+            usual,
+        ),
+        page("doctor's profile", "/account/profile".into(), Who::Doctor, usual),
         page(
             "day schedule, 250 slots",
             day_view(clinic),
@@ -316,6 +445,20 @@ fn pages(clinic: &Clinic) -> Vec<Page> {
         page("student appointments", "/me/appointments".into(), Who::Student, usual),
         page("student place in queue", "/me/queue".into(), Who::Student, usual),
         page("student clinic card", "/me/card".into(), Who::Student, usual),
+        page(
+            "consultation, 50 earlier visits",
+            format!("/visits/{}", clinic.consultation),
+            Who::Doctor,
+            usual,
+        ),
+        page(
+            "patient chart, 50 visits",
+            format!("/patients/{student}/chart"),
+            Who::Doctor,
+            usual,
+        ),
+        page("student visits", "/me/visits".into(), Who::Student, usual),
+        page("student documents", "/me/documents".into(), Who::Student, usual),
     ]
 }
 
@@ -476,19 +619,23 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
     let day_view = day_view(&clinic);
     let before_day = fetch(sessions.of(Who::LongDayDoctor), &base(&day_view)).await?.1;
     let before_board = fetch(sessions.of(Who::Reception), &base("/queue")).await?.1;
+    let before_lab = fetch(sessions.of(Who::Lab), &base("/lab")).await?.1;
     let today = Date(settings.today());
     let patients = free_students(&db, today, WAITING_TICKETS + DAY_SLOTS as usize).await?;
     let (for_tickets, for_bookings) = patients.split_at(WAITING_TICKETS.min(patients.len()));
     let slots = long_day(&db, &settings, &clinic, for_bookings).await?;
     waiting_tickets(&db, &settings, &clinic, for_tickets).await?;
+    let for_lab = free_students(&db, today, LAB_ORDERS).await?;
+    let orders = lab_orders(&db, &settings, &clinic, &for_lab).await?;
     println!(
-        "  added a day of {slots} slots (half booked) and {} waiting tickets in {:.1} s",
+        "  added a day of {slots} slots (half booked), {} waiting tickets and {orders} lab orders in {:.1} s",
         for_tickets.len(),
         extras.elapsed().as_secs_f64()
     );
     for page in &mut pages {
         page.rows = match page.path.as_str() {
             "/queue" => Some((before_board, for_tickets.len())),
+            "/lab" => Some((before_lab, orders)),
             path if path == day_view => Some((before_day, slots as usize)),
             _ => None,
         };

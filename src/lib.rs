@@ -6,14 +6,20 @@ pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod consult;
 pub mod db;
 pub mod demo;
+pub mod documents;
 pub mod error;
 pub mod home;
 pub mod identity;
 pub mod import;
+pub mod lab;
 pub mod notify;
 pub mod patients;
+pub mod pharmacy;
+pub mod prescriptions;
+pub mod procedures;
 pub mod queue;
 pub mod scheduling;
 pub mod settings;
@@ -68,6 +74,12 @@ pub fn app(state: AppState) -> Router {
         .merge(settings::router())
         .merge(scheduling::router())
         .merge(queue::router())
+        .merge(consult::router())
+        .merge(lab::router())
+        .merge(pharmacy::router())
+        .merge(prescriptions::router())
+        .merge(procedures::router())
+        .merge(documents::router())
         .fallback(web::pages::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -125,6 +137,8 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
         db::jobs::spawn(state.db.clone(), background_jobs(&state), state.shutdown.clone());
     }
     spawn_settings_refresh(&state);
+    // Read the bundled ICD-10 list now rather than on the first doctor's keystroke.
+    tokio::task::spawn_blocking(consult::icd::load);
     state.events.spawn_listener(&state.db, state.shutdown.clone());
     let shutdown = state.shutdown.clone();
     axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())

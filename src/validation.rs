@@ -9,7 +9,20 @@ use std::collections::BTreeMap;
 
 /// Form fields whose text may span lines (the textareas); every other field holds one line. A unit test
 /// checks that every textarea in `templates/` is listed here.
-pub const MULTI_LINE_FIELDS: &[&str] = &["address", "allergies", "chronic_conditions", "clinic_address", "reason"];
+pub const MULTI_LINE_FIELDS: &[&str] = &[
+    "address",
+    "allergies",
+    "allergy_reason",
+    "body",
+    "chronic_conditions",
+    "clinic_address",
+    "comment",
+    "instructions",
+    "note",
+    "notes",
+    "profile_note",
+    "reason",
+];
 
 /// Fields that are neither stored nor shown, whose own parser decides what to do with any text: the page to
 /// return to after login (`web::extract::safe_next` sends anything odd to the user's home, so a crafted link
@@ -54,6 +67,29 @@ pub fn field_label(field: &str) -> String {
         .next()
         .map(|first| first.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
+}
+
+/// A decimal number typed with at most `digits` decimals (`1,250.5`, `-3`, `.5`), as an integer of its
+/// smallest unit (`parse_scaled("36.8", 1) == Some(368)`); commas and underscores group thousands.
+pub fn parse_scaled(text: &str, digits: u32) -> Option<i64> {
+    let cleaned: String = text.trim().chars().filter(|c| *c != ',' && *c != '_').collect();
+    let (negative, number) = match cleaned.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, cleaned.as_str()),
+    };
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    let all_digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    if whole.is_empty() && fraction.is_empty() || !all_digits(whole) || !all_digits(fraction) {
+        return None;
+    }
+    if fraction.len() > digits as usize {
+        return None;
+    }
+    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let padded = format!("{fraction:0<width$}", width = digits as usize);
+    let fraction: i64 = if padded.is_empty() { 0 } else { padded.parse().ok()? };
+    let scaled = whole.checked_mul(10_i64.checked_pow(digits)?)?.checked_add(fraction)?;
+    Some(if negative { -scaled } else { scaled })
 }
 
 /// Checks every value of a URL-encoded form or query: the message for the first field that breaks the rule.
@@ -133,6 +169,17 @@ mod tests {
         assert_eq!(errors.check::<i32, _>("age", Err("not a number")), None);
         assert_eq!(errors.get("age"), Some("not a number"));
         assert_eq!(errors.check::<_, String>("x", Ok(3)), Some(3));
+    }
+
+    #[test]
+    fn scaled_decimals_keep_their_digits() {
+        assert_eq!(parse_scaled("36.8", 1), Some(368));
+        assert_eq!(parse_scaled(" 70 ", 1), Some(700));
+        assert_eq!(parse_scaled(".5", 1), Some(5));
+        assert_eq!(parse_scaled("-1,250.50", 2), Some(-125_050));
+        for bad in ["", ".", "36.85", "3a", "1e3", "--1", "99999999999999999999"] {
+            assert_eq!(parse_scaled(bad, 1), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -4,6 +4,9 @@
 // 2. One submission at a time: a form's submit buttons are disabled (and show that they are busy) while its
 //    request is in flight, for plain forms and htmx forms alike; a second click does nothing.
 // 3. A message region (web::feedback) that receives a message through htmx is scrolled into view.
+// 4. Notes being typed (textarea[data-draft]) are also kept in this browser, so text survives an expired session
+//    or a lost connection; the server keeps its own draft as they type (hx-post on the textarea).
+// 5. Ctrl+Enter (or Cmd+Enter) in a text box sends its form, so notes are signed without the mouse.
 (function () {
   "use strict";
 
@@ -107,9 +110,12 @@
     window.setTimeout(function () { busy(form, false); }, 15000);
   });
 
+  // The form a request submits: not one whose field makes a request of its own while the user types (a draft
+  // being saved, a search as you type), which must neither wait for nor block the form's own submission.
   function requestForm(event) {
     var elt = event.detail && event.detail.elt;
-    return elt && elt.closest ? elt.closest("form") : null;
+    if (!elt || !elt.closest || (elt.matches && elt.matches("input, textarea, select"))) { return null; }
+    return elt.closest("form");
   }
   document.addEventListener("htmx:beforeRequest", function (event) {
     var form = requestForm(event);
@@ -135,6 +141,72 @@
     var box = region.getBoundingClientRect();
     if (box.top < 0 || box.bottom > window.innerHeight) {
       region.scrollIntoView({ block: "center" });
+    }
+  });
+
+  // ---- 4. Drafts kept in the browser ------------------------------------------------------------------------
+  function draftKey(box) {
+    var form = box.closest("form");
+    return "sickbay-draft:" + (form ? form.getAttribute("action") : "") + ":" + box.name;
+  }
+  // Whether the text was signed already: it is one of the notes shown beside its box.
+  function signed(box, text) {
+    var place = box.closest(".note-kind, section");
+    if (!place) { return false; }
+    return Array.prototype.some.call(place.querySelectorAll("blockquote.note p"), function (p) {
+      return p.textContent.trim() === text.trim();
+    });
+  }
+  function restoreDrafts(root) {
+    (root || document).querySelectorAll("textarea[data-draft]").forEach(function (box) {
+      var kept = null;
+      try { kept = window.localStorage.getItem(draftKey(box)); } catch (e) { return; }
+      if (kept && signed(box, kept)) {
+        try { window.localStorage.removeItem(draftKey(box)); } catch (e) { /* nothing kept */ }
+        return;
+      }
+      if (kept && !box.value.trim()) {
+        box.value = kept;
+        var note = element("small", { "class": "draft-state" }, "Restored from this browser: not signed yet.");
+        box.insertAdjacentElement("afterend", note);
+        box.dispatchEvent(new Event("input", { bubbles: true }));
+      }
+    });
+  }
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("textarea[data-draft]")) { return; }
+    try {
+      if (box.value.trim()) { window.localStorage.setItem(draftKey(box), box.value); }
+      else { window.localStorage.removeItem(draftKey(box)); }
+    } catch (e) { /* storage full or disabled: the server's draft still holds it */ }
+  });
+  // A note signed (the server answered the form itself, without sending the browser to the login page) is no
+  // longer a draft.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    var xhr = event.detail && event.detail.xhr;
+    if (!elt || !elt.matches || !elt.matches("form") || !event.detail.successful) { return; }
+    if (xhr && xhr.getResponseHeader("HX-Redirect")) { return; }
+    elt.querySelectorAll("textarea[data-draft]").forEach(function (box) {
+      try { window.localStorage.removeItem(draftKey(box)); } catch (e) { /* nothing kept */ }
+    });
+  });
+  document.addEventListener("htmx:afterSettle", function (event) { restoreDrafts(event.target); });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { restoreDrafts(document); });
+  } else {
+    restoreDrafts(document);
+  }
+
+  // ---- 5. Ctrl+Enter sends a text box's form ---------------------------------------------------------------
+  document.addEventListener("keydown", function (event) {
+    var box = event.target;
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey) || !box.matches || !box.matches("textarea")) { return; }
+    var form = box.closest("form");
+    if (form && form.requestSubmit) {
+      event.preventDefault();
+      form.requestSubmit();
     }
   });
 })();

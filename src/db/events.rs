@@ -27,6 +27,9 @@ pub enum Event {
     Queue { call: Option<Call> },
     /// The clinic's settings changed: every instance re-reads them.
     Settings,
+    /// A lab order of this visit was placed, cancelled, resulted or released (the lab's worklist and the
+    /// visit's lab section re-read).
+    Lab { visit_id: i64 },
     /// This instance may have missed events (its LISTEN connection dropped): every stream re-reads.
     Resync,
 }
@@ -47,6 +50,11 @@ impl Event {
     /// Whether a stream showing queues must re-render.
     pub fn touches_queues(&self) -> bool {
         matches!(self, Event::Queue { .. } | Event::Resync | Event::Settings)
+    }
+
+    /// Whether a stream showing lab orders must re-render.
+    pub fn touches_lab(&self) -> bool {
+        matches!(self, Event::Lab { .. } | Event::Resync)
     }
 }
 

@@ -107,38 +107,9 @@ pub struct Money(pub i64);
 impl Money {
     /// Parses an amount typed in major units (`1,250.50`) for a currency with `minor_digits` decimals.
     pub fn parse_major(text: &str, minor_digits: u32) -> Result<Self, InvalidValue> {
-        let invalid = || InvalidValue(format!("{text:?} is not an amount of money"));
-        let cleaned: String = text.trim().chars().filter(|c| *c != ',' && *c != '_').collect();
-        let (negative, digits) = match cleaned.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, cleaned.as_str()),
-        };
-        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-        let all_digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-        if whole.is_empty() && fraction.is_empty()
-            || !all_digits(whole)
-            || !all_digits(fraction)
-            || fraction.len() > minor_digits as usize
-        {
-            return Err(invalid());
-        }
-        let scale = 10_i64.pow(minor_digits);
-        let whole: i64 = if whole.is_empty() {
-            0
-        } else {
-            whole.parse().map_err(|_| invalid())?
-        };
-        let padded = format!("{fraction:0<width$}", width = minor_digits as usize);
-        let fraction: i64 = if padded.is_empty() {
-            0
-        } else {
-            padded.parse().map_err(|_| invalid())?
-        };
-        let minor = whole
-            .checked_mul(scale)
-            .and_then(|w| w.checked_add(fraction))
-            .ok_or_else(invalid)?;
-        Ok(Money(if negative { -minor } else { minor }))
+        crate::validation::parse_scaled(text, minor_digits)
+            .map(Money)
+            .ok_or_else(|| InvalidValue(format!("{text:?} is not an amount of money")))
     }
 
     /// `1,250.50` for a currency with two decimals (the symbol is added by the caller).

@@ -5,6 +5,8 @@
 //! work go through the features' services, which keep their rules and write their audit rows; the history
 //! goes in as bulk rows (`repo`).
 
+pub mod drugs;
+mod lab;
 pub mod model;
 pub mod repo;
 
@@ -19,10 +21,11 @@ use crate::academic::model::{DepartmentInput, FacultyInput, LevelInput, SessionI
 use crate::academic::service as academic;
 use crate::audit::{self, AuditEntry};
 use crate::auth::password;
+use crate::consult::service as consult;
 use crate::db::events::Call;
 use crate::db::{Date, Db, Timestamp, redact};
-use crate::identity::Actor;
 use crate::identity::Role;
+use crate::identity::{Actor, StaffUser};
 use crate::patients::model::{PatientDetails, PatientKind, PortalAccess, clinic_number, clinic_number_sequence};
 use crate::patients::service as patients;
 use crate::queue::model::{Move, Priority};
@@ -80,6 +83,7 @@ pub async fn run(db: &Db, options: &Options) -> Result<Demo, DemoError> {
     let today = filling.calendar.today;
     let mut ledger = Ledger::new(filling.people.len(), today, settings.booking.max_future);
     let today_bookings = filling.history(&hours, &mut ledger).await?;
+    repo::visits_from_history(db, Date(today)).await?;
     // The services below query tables that just grew by thousands of rows: fresh statistics first.
     repo::analyze(db).await?;
     progress(started, "the history");
@@ -110,8 +114,11 @@ async fn set_up<'a>(
     let setup = Actor::system("demo");
     let ids = academic_data(db, &setup, calendar.today).await?;
     let (staffing, admin_id) = staff_and_rooms(db, &setup, &hash).await?;
+    lab::catalogue(db, &setup, settings.currency().minor_digits).await?;
+    procedures_and_profiles(db, &setup, &staffing, settings).await?;
     let hours = weekly_hours(db, &setup, &staffing, calendar.history_from).await?;
     close_holidays(db, &setup, &calendar, admin_id, &staffing).await?;
+    drugs::catalogue(db, &setup, calendar.today, settings.clinic.currency_minor_digits).await?;
     let students = model::students(options.seed, scale.students, calendar.today);
     let people = match options.size {
         Size::Small => register_students(db, &setup, &students, &ids, settings, &hash).await?,
@@ -224,6 +231,31 @@ async fn staff_and_rooms(db: &Db, actor: &Actor, hash: &str) -> anyhow::Result<(
         ip: model::desk_ip(RECEPTIONIST),
     };
     Ok((Staffing { reception, doctors }, ids[0]))
+}
+
+/// The procedure catalogue with its prices, and each doctor's profile (issue 11: procedures and profiles).
+async fn procedures_and_profiles(
+    db: &Db,
+    actor: &Actor,
+    staffing: &Staffing,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    let digits = settings.currency().minor_digits;
+    for (name, price) in model::PROCEDURES {
+        let input = crate::procedures::model::ProcedureInput::validate(name, price, true, digits)
+            .map_err(|e| invalid("procedure", e))?;
+        crate::procedures::service::create_type(db, actor, &input)
+            .await
+            .map_err(|e| anyhow::anyhow!("adding the procedure {name}: {e}"))?;
+    }
+    for (doctor, (specialty, qualifications, note)) in staffing.doctors.iter().zip(model::PROFILES) {
+        let input = crate::staff::model::ProfileInput::validate(specialty, qualifications, note)
+            .map_err(|e| invalid("doctor's profile", e))?;
+        staff::update_profile(db, actor, doctor.person.id, &input)
+            .await
+            .map_err(|e| anyhow::anyhow!("the profile of {}: {e}", doctor.person.label))?;
+    }
+    Ok(())
 }
 
 async fn create_staff(
@@ -658,15 +690,36 @@ impl<'a> Queue<'a> {
         Ok(call)
     }
 
+    /// Starts or completes a called patient's consultation as the doctor does: through the visit.
     async fn make(&self, doctor: &Doctor, call: &Call, mv: Move) -> anyhow::Result<()> {
-        let request = MoveRequest {
-            ticket_id: call.ticket_id,
-            mv,
-            scope: crate::identity::DoctorScope::Own(doctor.person.id),
-            transfer_to: None,
-            skip_places: 0,
+        let actor = doctor.person.as_staff();
+        let user = StaffUser {
+            id: doctor.person.id,
+            username: doctor.person.label.clone(),
+            full_name: doctor.person.label.clone(),
+            role: Role::Doctor,
+            must_change_password: false,
+            active: true,
+            session_version: 1,
         };
-        queue::move_ticket(self.db, &doctor.person.as_staff(), &request).await?;
+        match mv {
+            Move::Start => {
+                consult::start_ticket(self.db, &user, &actor, call.ticket_id, self.today).await?;
+            }
+            Move::Complete => {
+                consult::complete_ticket(self.db, &user, &actor, call.ticket_id).await?;
+            }
+            _ => {
+                let request = MoveRequest {
+                    ticket_id: call.ticket_id,
+                    mv,
+                    scope: crate::identity::DoctorScope::Own(doctor.person.id),
+                    transfer_to: None,
+                    skip_places: 0,
+                };
+                queue::move_ticket(self.db, &actor, &request).await?;
+            }
+        }
         Ok(())
     }
 }

@@ -397,6 +397,50 @@ const fn hours(weekdays: &'static [i64], start: i64, end: i64, slot_minutes: i64
     }
 }
 
+/// The clinic's procedures and their prices, in the clinic's currency's major unit.
+pub const PROCEDURES: [(&str, &str); 10] = [
+    ("Wound dressing", "1500"),
+    ("Injection (intramuscular)", "500"),
+    ("Suturing of a laceration", "5000"),
+    ("Nebulisation", "2500"),
+    ("Incision and drainage of an abscess", "7500"),
+    ("Ear syringing", "3000"),
+    ("Removal of sutures", "1000"),
+    ("Intravenous cannulation", "2000"),
+    ("Urinary catheterisation", "4000"),
+    ("Foreign body removal (eye, ear or nose)", "3500"),
+];
+
+/// The doctors' profiles (specialty, qualifications, a note for patients), in the order of [`DOCTORS`].
+pub const PROFILES: [(&str, &str, &str); 6] = [
+    (
+        "Family medicine",
+        "MBBS (Ibadan), FWACP",
+        "Sees students for everyday illness, check-ups and long-term conditions.",
+    ),
+    (
+        "Internal medicine",
+        "MBBS (Nsukka), FMCP",
+        "Hypertension, diabetes and asthma reviews.",
+    ),
+    (
+        "Obstetrics and gynaecology",
+        "MBBS (ABU Zaria), FWACS",
+        "Women's health, family planning and antenatal booking.",
+    ),
+    (
+        "General practice",
+        "MBBS (Lagos)",
+        "Minor procedures: wound care, sutures, abscesses.",
+    ),
+    (
+        "Psychiatry",
+        "MBBS (Benin), FMCPsych",
+        "Stress, sleep, low mood and exam anxiety, in confidence.",
+    ),
+    ("General practice", "MBBS (Ilorin), MPH", ""),
+];
+
 /// Six doctors, each in a room of their own, most of them every weekday with a break for lunch; two keep a
 /// Saturday morning clinic, one takes two patients per slot, one works three days a week.
 pub const DOCTORS: [DoctorSpec; 6] = [

@@ -116,6 +116,109 @@ pub async fn insert_history(
     tx.commit().await
 }
 
+/// The consultations of the history: a completed visit for every completed past ticket, each with a set of
+/// vitals, the patient's complaint and a diagnosis from a spread of what a campus clinic sees, written in bulk
+/// from the tickets (the visit's id picks the diagnosis, so the demo stays deterministic).
+pub async fn visits_from_history(db: &Db, today: Date) -> Result<u64, sqlx::Error> {
+    const DIAGNOSES: [(&str, &str, &str); 10] = [
+        (
+            "B54",
+            "Unspecified malaria",
+            "Fever, chills and body aches for three days.",
+        ),
+        (
+            "J06.9",
+            "Acute upper respiratory infection, unspecified",
+            "Sore throat, cough and a runny nose.",
+        ),
+        (
+            "A09",
+            "Infectious gastroenteritis and colitis, unspecified",
+            "Stomach cramps and loose stools since yesterday.",
+        ),
+        (
+            "K30",
+            "Functional dyspepsia",
+            "Burning pain in the upper belly after meals.",
+        ),
+        (
+            "R51.9",
+            "Headache, unspecified",
+            "Headaches in the afternoons during exams.",
+        ),
+        (
+            "A01.00",
+            "Typhoid fever, unspecified",
+            "High fever for a week and poor appetite.",
+        ),
+        (
+            "J02.9",
+            "Acute pharyngitis, unspecified",
+            "Painful swallowing for two days.",
+        ),
+        ("L30.9", "Dermatitis, unspecified", "Itchy rash on both forearms."),
+        (
+            "N39.0",
+            "Urinary tract infection, site not specified",
+            "Burning when passing urine.",
+        ),
+        (
+            "F43.9",
+            "Reaction to severe stress, unspecified",
+            "Poor sleep and worry before exams.",
+        ),
+    ];
+    let case = |column: usize| {
+        let arms: String = DIAGNOSES
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let text = [d.0, d.1, d.2][column].replace('\'', "''");
+                format!(" WHEN {i} THEN '{text}'")
+            })
+            .collect();
+        format!("CASE v.id % 10{arms} END")
+    };
+    let mut tx = db.begin_write().await?;
+    let visits = sqlx::query(
+        "INSERT INTO visit (patient_id, doctor_id, ticket_id, appointment_id, day, status, started_at, completed_at,
+                            updated_at)
+         SELECT patient_id, doctor_id, id, appointment_id, day, 'completed', started_at, finished_at, finished_at
+         FROM ticket
+         WHERE status = 'completed' AND day < $1 AND doctor_id IS NOT NULL AND started_at IS NOT NULL
+               AND finished_at IS NOT NULL",
+    )
+    .bind(today)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let statements = [
+        format!(
+            "INSERT INTO diagnosis (visit_id, patient_id, doctor_id, code, description, recorded_at)
+             SELECT v.id, v.patient_id, v.doctor_id, {}, {}, v.started_at + 600000 FROM visit v",
+            case(0),
+            case(1)
+        ),
+        format!(
+            "INSERT INTO clinical_note (visit_id, kind, body, author_id, written_at)
+             SELECT v.id, 'complaint', {}, v.doctor_id, v.started_at + 60000 FROM visit v",
+            case(2)
+        ),
+        "INSERT INTO vitals (patient_id, visit_id, systolic, diastolic, temperature_tenths, pulse, respiratory_rate,
+                             spo2, weight_tenths, height_mm, recorded_by, recorded_at)
+         SELECT v.patient_id, v.id, 100 + v.id % 45, 62 + v.id % 30, 361 + v.id % 25, 60 + v.id % 45,
+                13 + v.id % 8, 94 + v.id % 7, 480 + v.patient_id % 450, 1520 + v.patient_id % 380, v.doctor_id,
+                v.started_at + 120000
+         FROM visit v"
+            .to_owned(),
+    ];
+    for statement in statements {
+        sqlx::query(&statement).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(visits)
+}
+
 /// A patient of the large size, numbered by the demo.
 pub struct NewPatient<'a> {
     pub id: i64,

@@ -8,10 +8,10 @@ use crate::db::Date;
 use crate::identity::CurrentUser;
 use crate::identity::{Role, StaffUser};
 use crate::patients::model::PatientSummary;
-use crate::scheduling::model::AppointmentView;
+use crate::scheduling::model::{Action, AppointmentView};
 use crate::state::AppState;
 use crate::web::AppResult;
-use crate::web::extract::{Admins, Doctors, LabStaff, Pharmacists, ReceptionStaff, Staff};
+use crate::web::extract::{Admins, Doctors, Pharmacists, ReceptionStaff, Staff};
 use crate::web::filters;
 use crate::web::layout::Layout;
 
@@ -68,25 +68,25 @@ pub struct DoctorHome {
     user: StaffUser,
     today: Date,
     appointments: Vec<AppointmentView>,
+    /// Visits the doctor has not completed yet, oldest first.
+    open_visits: Vec<crate::consult::model::VisitLine>,
 }
 
 pub async fn doctor(user: Staff<Doctors>, State(state): State<AppState>, layout: Layout) -> AppResult<DoctorHome> {
     let settings = state.settings.get();
     let today = Date(settings.today());
     let appointments = crate::scheduling::service::appointments_between(&state.db, user.id, today, today).await?;
+    let open_visits = crate::consult::service::open_visits_of_doctor(&state.db, user.id).await?;
     Ok(DoctorHome {
         layout,
         user: user.user,
         today: Date(settings.today()),
         appointments,
+        open_visits,
     })
 }
 
 pub async fn pharmacist(user: Staff<Pharmacists>, State(state): State<AppState>, layout: Layout) -> StaffHome {
-    staff_home(user.user, &state, layout)
-}
-
-pub async fn lab(user: Staff<LabStaff>, State(state): State<AppState>, layout: Layout) -> StaffHome {
     staff_home(user.user, &state, layout)
 }
 

@@ -1,4 +1,4 @@
-//! `/` and each role's home page.
+//! `/` and each role's home page (the lab's is its worklist, `lab::handlers::worklist`).
 
 pub mod handlers;
 
@@ -13,6 +13,5 @@ pub fn router() -> Router<AppState> {
         .route("/admin", get(handlers::admin))
         .route("/doctor", get(handlers::doctor))
         .route("/pharmacy", get(handlers::pharmacist))
-        .route("/lab", get(handlers::lab))
         .route("/reception", get(handlers::reception))
 }

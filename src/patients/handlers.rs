@@ -23,7 +23,7 @@ use crate::scheduling::model::AppointmentView;
 use crate::staff::model::Doctor;
 use crate::state::AppState;
 use crate::validation::FieldErrors;
-use crate::web::extract::{AnyStaff, FrontDesk, RoleSet, Staff};
+use crate::web::extract::{AnyStaff, Clinicians, FrontDesk, RoleSet, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::HxRequest;
@@ -217,6 +217,13 @@ pub struct ProfilePage {
     /// The queue page of the viewer's role, if it has one.
     queue_link: Option<&'static str>,
     walk_in_form_id: FormKey,
+    /// For doctors and admins: the patient's latest visits; `can_start_visit` for doctors ("New visit").
+    visits: Vec<crate::consult::model::VisitLine>,
+    can_start_visit: bool,
+    /// The patient's documents, for the roles that read them.
+    documents_link: Option<String>,
+    /// For the lab, doctors and admins: the link to the patient's health records.
+    show_health_records: bool,
 }
 
 pub async fn profile(
@@ -244,7 +251,10 @@ pub async fn profile(
     {
         revealed_password = Some(revealed.password);
     }
+    let patient_active = patient.active;
     Ok(ProfilePage {
+        documents_link: crate::documents::patient_link(user.role, id),
+        show_health_records: crate::lab::service::may_read_health_records(&user),
         layout,
         age: patient.age_on(settings.today()),
         patient,
@@ -257,6 +267,11 @@ pub async fn profile(
         doctors,
         queue_link: user.role.queue_path(),
         walk_in_form_id: FormKey::mint(),
+        visits: match Clinicians::ROLES.contains(&user.role) {
+            true => crate::consult::service::visits_of_patient(&state.db, id, 10).await?,
+            false => Vec::new(),
+        },
+        can_start_visit: user.role == crate::identity::Role::Doctor && patient_active,
     })
 }
 

@@ -129,7 +129,7 @@ fn queue_page(user: &StaffUser) -> &'static str {
 /// After a change committed: tell every screen (the user's own included: the push redraws what changed),
 /// then answer the one who made it with a message: in the message region of `place`, the part they acted on,
 /// or at the top of the page.
-async fn changed(
+pub async fn changed(
     state: &AppState,
     session: &Session,
     user: &StaffUser,

@@ -249,6 +249,13 @@ pub async fn ticket_in(tx: &mut Tx, id: i64) -> Result<Option<Ticket>, sqlx::Err
         .await
 }
 
+pub async fn ticket_of_appointment_in(tx: &mut Tx, appointment_id: i64) -> Result<Option<Ticket>, sqlx::Error> {
+    sqlx::query_as(&format!("{TICKET_SELECT} WHERE t.appointment_id = $1"))
+        .bind(appointment_id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
 /// The patient's open ticket, if any: only ever their own, by the query.
 pub async fn open_ticket_of(conn: &mut AnyConnection, patient_id: i64) -> Result<Option<Ticket>, sqlx::Error> {
     sqlx::query_as(&format!(

@@ -303,7 +303,15 @@ pub struct Moved {
 
 pub async fn move_ticket(db: &Db, actor: &Actor, request: &MoveRequest) -> Result<Moved, ServiceError> {
     let mut tx = db.begin_write().await?;
-    let ticket = repo::ticket_in(&mut tx, request.ticket_id)
+    let (_, moved) = move_in(&mut tx, actor, request).await?;
+    tx.commit().await?;
+    Ok(moved)
+}
+
+/// Makes a move inside the caller's transaction (a visit starts and completes with its ticket): the ticket as
+/// it was before the move, and what the move did.
+pub async fn move_in(tx: &mut Tx, actor: &Actor, request: &MoveRequest) -> Result<(Ticket, Moved), ServiceError> {
+    let ticket = repo::ticket_in(tx, request.ticket_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     if !request.scope.covers_maybe(ticket.doctor_id) {
@@ -313,15 +321,13 @@ pub async fn move_ticket(db: &Db, actor: &Actor, request: &MoveRequest) -> Resul
     if !ticket.can(mv) {
         return Err(ServiceError::Conflict(mv.refusal(&ticket.code, ticket.status)));
     }
-    let (fields, detail) = move_fields(&mut tx, &ticket, request).await?;
-    if !repo::move_ticket(&mut tx, ticket.id, mv.allowed_from(), mv.result(), &fields).await? {
-        let now = repo::ticket_in(&mut tx, ticket.id)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
+    let (fields, detail) = move_fields(tx, &ticket, request).await?;
+    if !repo::move_ticket(tx, ticket.id, mv.allowed_from(), mv.result(), &fields).await? {
+        let now = repo::ticket_in(tx, ticket.id).await?.ok_or(ServiceError::NotFound)?;
         return Err(ServiceError::Conflict(mv.refusal(&ticket.code, now.status)));
     }
     if let Some(appointment_id) = ticket.appointment_id {
-        sync_appointment(&mut tx, appointment_id, mv).await?;
+        sync_appointment(tx, appointment_id, mv).await?;
     }
     let mut entry = AuditEntry::new(mv.audit_action())
         .record("ticket", ticket.id)
@@ -330,9 +336,8 @@ pub async fn move_ticket(db: &Db, actor: &Actor, request: &MoveRequest) -> Resul
         Some(detail) => format!("{} {detail}", ticket.code),
         None => ticket.code.clone(),
     });
-    audit::record(&mut tx, actor, entry).await?;
-    tx.commit().await?;
-    let call = match (mv, ticket.room_id, ticket.room_name, ticket.doctor_id) {
+    audit::record(tx, actor, entry).await?;
+    let call = match (mv, ticket.room_id, ticket.room_name.clone(), ticket.doctor_id) {
         (Move::Recall, Some(room_id), Some(room_name), Some(doctor_id)) => Some(Call {
             ticket_id: ticket.id,
             code: ticket.code.clone(),
@@ -343,10 +348,11 @@ pub async fn move_ticket(db: &Db, actor: &Actor, request: &MoveRequest) -> Resul
         }),
         _ => None,
     };
-    Ok(Moved {
-        code: ticket.code,
+    let moved = Moved {
+        code: ticket.code.clone(),
         call,
-    })
+    };
+    Ok((ticket, moved))
 }
 
 /// The columns a move sets besides the status, and what the audit row adds.
@@ -516,6 +522,30 @@ fn taken_room_field(err: &sqlx::Error) -> Option<FieldErrors> {
         errors.add("code", "Another room already uses this prefix.");
     }
     Some(errors)
+}
+
+/// The ticket of an appointment (check-in issued it), read inside a change.
+pub async fn ticket_of_appointment_in(tx: &mut Tx, appointment_id: i64) -> Result<Option<Ticket>, ServiceError> {
+    Ok(repo::ticket_of_appointment_in(tx, appointment_id).await?)
+}
+
+/// Takes a waiting ticket straight to its doctor, who fetches the patient in person: called to the doctor's
+/// room without an announcement. The caller starts it in the same transaction.
+pub async fn fetch_in(tx: &mut Tx, doctor_id: i64, ticket_id: i64, today: Date) -> Result<(), ServiceError> {
+    let room = repo::assignment_of(tx, today, doctor_id).await?.ok_or_else(|| {
+        ServiceError::Refused("Choose the room you are working in today before starting a consultation.".into())
+    })?;
+    if !repo::claim_for_call(tx, ticket_id, doctor_id, room.room_id).await? {
+        return Err(ServiceError::Conflict(
+            "This patient's ticket was just called or moved; open the queue to see where it is.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// One ticket, read inside a change.
+pub async fn ticket_in(tx: &mut Tx, id: i64) -> Result<Option<Ticket>, ServiceError> {
+    Ok(repo::ticket_in(tx, id).await?)
 }
 
 /// One ticket, read outside any change (a page about it).

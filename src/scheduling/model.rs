@@ -74,6 +74,7 @@ impl AppointmentStatus {
         match action {
             Action::Cancel => self == AppointmentStatus::Booked,
             Action::Correct => !self.corrections().is_empty(),
+            Action::Start => self == AppointmentStatus::CheckedIn,
         }
     }
 }
@@ -85,6 +86,8 @@ pub enum Action {
     Cancel,
     /// Correct a wrong mark (see [`AppointmentStatus::corrections`]).
     Correct,
+    /// The doctor starts the consultation of a checked-in patient (their ticket goes straight to the doctor).
+    Start,
 }
 
 /// Every status some correction leads to: what the correction form may send.

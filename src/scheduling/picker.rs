@@ -8,7 +8,7 @@ use super::model::{BookingRules, Refusal, booking_barrier};
 use super::repo::{self, OpenSlot};
 use crate::db::{Date, Db, Timestamp};
 use crate::settings::Settings;
-use crate::staff::model::Doctor;
+use crate::staff::model::DoctorProfile;
 use crate::validation::parse_id;
 
 /// `?day=YYYY-MM-DD&doctor=ID` as typed; anything unreadable means "the first day with free places" / "any
@@ -113,6 +113,7 @@ pub struct Period {
 
 /// One doctor's open times on the day.
 pub struct DoctorSlots {
+    pub doctor_id: i64,
     pub doctor_name: String,
     pub periods: Vec<Period>,
 }
@@ -122,7 +123,8 @@ pub struct SlotPicker {
     /// The day shown.
     pub date: Date,
     pub days: Vec<DayChoice>,
-    pub doctors: Vec<Doctor>,
+    /// The doctors to choose from, with what patients read of them.
+    pub doctors: Vec<DoctorProfile>,
     pub doctor: Option<i64>,
     pub groups: Vec<DoctorSlots>,
     /// The day has clinic hours (so no open slot means "full", not "closed").
@@ -137,6 +139,16 @@ impl SlotPicker {
 
     pub fn doctor_selected(&self, id: &i64) -> bool {
         self.doctor == Some(*id)
+    }
+
+    /// A doctor's profile, when it says anything.
+    pub fn profile(&self, doctor_id: &i64) -> Option<&DoctorProfile> {
+        self.doctors.iter().find(|d| d.id == *doctor_id && !d.is_empty())
+    }
+
+    /// The profile of the doctor chosen in the list, shown under it.
+    pub fn chosen_profile(&self) -> Option<&DoctorProfile> {
+        self.profile(&self.doctor?)
     }
 
     pub fn is_chosen(&self, id: &i64) -> bool {
@@ -201,7 +213,7 @@ pub async fn load(db: &Db, settings: &Settings, query: &PickerQuery) -> Result<S
     Ok(SlotPicker {
         date: Date(day),
         days,
-        doctors: crate::staff::service::active_doctors(db).await?,
+        doctors: crate::staff::service::doctor_profiles(db).await?,
         doctor,
         groups: group(open, settings.clinic.time_zone),
         day_has_slots: seats.iter().any(|s| s.day.0 == day && s.slots > 0),
@@ -248,6 +260,7 @@ fn group(open: Vec<OpenSlot>, zone: chrono_tz::Tz) -> Vec<DoctorSlots> {
             Some(index) => index,
             None => {
                 let slots = DoctorSlots {
+                    doctor_id: s.doctor_id,
                     doctor_name: choice.doctor_name.clone(),
                     periods: Vec::new(),
                 };

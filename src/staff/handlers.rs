@@ -5,7 +5,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::model::{NewStaff, StaffAccount, StaffDetails};
+use super::model::{DoctorProfile, NewStaff, ProfileInput, StaffAccount, StaffDetails};
 use super::repo;
 use super::service;
 use crate::auth::password;
@@ -16,7 +16,7 @@ use crate::identity::Role;
 use crate::state::AppState;
 use crate::validation::FieldErrors;
 use crate::web::confirm::{ConfirmPage, Confirmation};
-use crate::web::extract::{Admins, Staff};
+use crate::web::extract::{Admins, Doctors, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::HxRequest;
@@ -169,6 +169,9 @@ pub struct ShowPage {
     roles: &'static [Role],
     revealed_password: Option<String>,
     is_self: bool,
+    /// A doctor's profile form (none for other roles).
+    profile: Option<ProfileForm>,
+    profile_errors: FieldErrors,
 }
 
 impl ShowPage {
@@ -189,7 +192,17 @@ impl ShowPage {
             roles: Role::ALL,
             revealed_password: None,
             is_self,
+            profile: None,
+            profile_errors: FieldErrors::default(),
         }
+    }
+
+    /// The page with the account's profile form, for a doctor.
+    async fn with_profile(mut self, state: &AppState) -> AppResult<Self> {
+        self.profile = crate::staff::service::profile(&state.db, self.account.id)
+            .await?
+            .map(|p| ProfileForm::from(&p));
+        Ok(self)
     }
 }
 
@@ -272,7 +285,7 @@ pub async fn show(
     layout: Layout,
 ) -> AppResult<ShowPage> {
     let account = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let mut page = ShowPage::new(layout, account, admin.id);
+    let mut page = ShowPage::new(layout, account, admin.id).with_profile(&state).await?;
     if let Some(revealed) = session.remove::<RevealedPassword>(REVEAL_KEY).await?
         && revealed.staff_id == id
     {
@@ -305,7 +318,7 @@ pub async fn update(
     let details = match StaffDetails::validate(&form.full_name, &form.email, &form.role) {
         Ok(details) => details,
         Err(errors) => {
-            let mut page = ShowPage::new(layout, account, admin.id);
+            let mut page = ShowPage::new(layout, account, admin.id).with_profile(&state).await?;
             page.form = StaffForm {
                 username: page.form.username,
                 full_name: form.full_name,
@@ -384,4 +397,114 @@ pub async fn reset_password(
     )
     .await?;
     Ok(Redirect::to(&format!("/admin/staff/{id}")))
+}
+
+/// A doctor's profile as typed: what patients read when they pick a doctor.
+#[derive(Debug, Default, Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    specialty: String,
+    #[serde(default)]
+    qualifications: String,
+    #[serde(default)]
+    profile_note: String,
+}
+
+impl From<&DoctorProfile> for ProfileForm {
+    fn from(p: &DoctorProfile) -> Self {
+        ProfileForm {
+            specialty: p.specialty.clone(),
+            qualifications: p.qualifications.clone(),
+            profile_note: p.profile_note.clone(),
+        }
+    }
+}
+
+impl ProfileForm {
+    fn validate(&self) -> Result<ProfileInput, FieldErrors> {
+        ProfileInput::validate(&self.specialty, &self.qualifications, &self.profile_note)
+    }
+}
+
+/// The admin edits a doctor's profile from the account's page.
+pub async fn update_profile(
+    admin: Staff<Admins>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<ProfileForm>,
+) -> AppResult<Response> {
+    let account = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let result = match form.validate() {
+        Ok(input) => service::update_profile(&state.db, &admin.actor, id, &input).await,
+        Err(errors) => Err(ServiceError::Invalid(errors)),
+    };
+    match result {
+        Ok(()) => {
+            flash(&session, FlashKind::Success, "Profile saved.").await?;
+            Ok(Redirect::to(&format!("/admin/staff/{id}#profile")).into_response())
+        }
+        Err(ServiceError::Invalid(errors)) => {
+            let mut page = ShowPage::new(layout, account, admin.id);
+            page.profile = Some(form);
+            page.profile_errors = errors;
+            Ok(invalid(page))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/profile.html")]
+pub struct OwnProfilePage {
+    layout: Layout,
+    profile: ProfileForm,
+    profile_errors: FieldErrors,
+}
+
+/// A doctor's own profile.
+pub async fn own_profile(
+    doctor: Staff<Doctors>,
+    State(state): State<AppState>,
+    layout: Layout,
+) -> AppResult<OwnProfilePage> {
+    let profile = service::profile(&state.db, doctor.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(OwnProfilePage {
+        layout,
+        profile: ProfileForm::from(&profile),
+        profile_errors: FieldErrors::default(),
+    })
+}
+
+pub async fn update_own_profile(
+    doctor: Staff<Doctors>,
+    State(state): State<AppState>,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<ProfileForm>,
+) -> AppResult<Response> {
+    let result = match form.validate() {
+        Ok(input) => service::update_profile(&state.db, &doctor.actor, doctor.id, &input).await,
+        Err(errors) => Err(ServiceError::Invalid(errors)),
+    };
+    match result {
+        Ok(()) => {
+            flash(
+                &session,
+                FlashKind::Success,
+                "Your profile is saved. Patients see it when they choose a doctor.",
+            )
+            .await?;
+            Ok(Redirect::to("/account/profile").into_response())
+        }
+        Err(ServiceError::Invalid(profile_errors)) => Ok(invalid(OwnProfilePage {
+            layout,
+            profile: form,
+            profile_errors,
+        })),
+        Err(err) => Err(err.into()),
+    }
 }

@@ -20,6 +20,11 @@ pub fn router() -> Router<AppState> {
             get(handlers::confirm_deactivate).post(handlers::deactivate),
         )
         .route("/admin/staff/{id}/reactivate", post(handlers::reactivate))
+        .route("/admin/staff/{id}/profile", post(handlers::update_profile))
+        .route(
+            "/account/profile",
+            get(handlers::own_profile).post(handlers::update_own_profile),
+        )
         .route(
             "/admin/staff/{id}/reset-password",
             get(handlers::confirm_reset_password).post(handlers::reset_password),

@@ -154,6 +154,90 @@ impl NewStaff {
     }
 }
 
+/// A doctor's profile, shown to patients when they pick a doctor.
+#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct DoctorProfile {
+    pub id: i64,
+    pub full_name: String,
+    pub specialty: String,
+    pub qualifications: String,
+    pub profile_note: String,
+}
+
+impl DoctorProfile {
+    /// The one line a patient reads beside the name: the specialty and the qualifications, as given.
+    pub fn summary(&self) -> String {
+        [self.specialty.as_str(), self.qualifications.as_str()]
+            .into_iter()
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.specialty.is_empty() && self.qualifications.is_empty() && self.profile_note.is_empty()
+    }
+}
+
+pub const SPECIALTY_MAX_CHARS: usize = 80;
+pub const QUALIFICATIONS_MAX_CHARS: usize = 120;
+pub const PROFILE_NOTE_MAX_CHARS: usize = 300;
+
+/// A doctor's profile as the form sent it, validated: all three parts optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProfileInput {
+    pub specialty: String,
+    pub qualifications: String,
+    pub profile_note: String,
+}
+
+impl ProfileInput {
+    pub fn validate(specialty: &str, qualifications: &str, profile_note: &str) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let specialty = errors.check(
+            "specialty",
+            profile_line("The specialty", specialty, SPECIALTY_MAX_CHARS),
+        );
+        let qualifications = errors.check(
+            "qualifications",
+            profile_line("The qualifications", qualifications, QUALIFICATIONS_MAX_CHARS),
+        );
+        let profile_note = errors.check("profile_note", profile_note_text(profile_note));
+        match (specialty, qualifications, profile_note) {
+            (Some(specialty), Some(qualifications), Some(profile_note)) => Ok(ProfileInput {
+                specialty,
+                qualifications,
+                profile_note,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+fn profile_line(what: &str, text: &str, max: usize) -> Result<String, InvalidValue> {
+    if let Some(c) = crate::validation::forbidden_character(text, false) {
+        return Err(InvalidValue(crate::validation::forbidden_message(what, c)));
+    }
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() > max {
+        return Err(InvalidValue(format!("Keep it to {max} characters or fewer.")));
+    }
+    Ok(line)
+}
+
+fn profile_note_text(text: &str) -> Result<String, InvalidValue> {
+    let note = text.trim();
+    if let Some(c) = crate::validation::forbidden_character(note, true) {
+        return Err(InvalidValue(crate::validation::forbidden_message("The note", c)));
+    }
+    if note.chars().count() > PROFILE_NOTE_MAX_CHARS {
+        return Err(InvalidValue(format!(
+            "Keep the note short: {PROFILE_NOTE_MAX_CHARS} characters or fewer."
+        )));
+    }
+    Ok(note.to_owned())
+}
+
 /// Whether a change to an account takes away an active administrator.
 pub fn removes_an_admin(before: &StaffAccount, role_after: Role, active_after: bool) -> bool {
     before.active && before.role == Role::Admin && (role_after != Role::Admin || !active_after)
@@ -231,6 +315,30 @@ mod tests {
         assert!(!removes_an_admin(&account(Role::Admin, true), Role::Admin, true));
         assert!(!removes_an_admin(&account(Role::Admin, false), Role::Doctor, false));
         assert!(!removes_an_admin(&account(Role::Doctor, true), Role::Doctor, false));
+    }
+
+    #[test]
+    fn profiles_are_short_and_optional() {
+        let ok =
+            ProfileInput::validate(" Family   medicine ", "MBBS, FWACP", "Sees students\nwith asthma").expect("valid");
+        assert_eq!(ok.specialty, "Family medicine");
+        assert_eq!(ok.profile_note, "Sees students\nwith asthma");
+        assert_eq!(
+            ProfileInput::validate("", "", "").expect("empty"),
+            ProfileInput::default()
+        );
+        let errors = ProfileInput::validate(&"s".repeat(81), "a\nb", &"n".repeat(301)).expect_err("invalid");
+        for field in ["specialty", "qualifications", "profile_note"] {
+            assert!(errors.get(field).is_some(), "{field}");
+        }
+        let profile = DoctorProfile {
+            specialty: "Paediatrics".into(),
+            qualifications: "MBBS".into(),
+            ..DoctorProfile::default()
+        };
+        assert_eq!(profile.summary(), "Paediatrics · MBBS");
+        assert_eq!(DoctorProfile::default().summary(), "");
+        assert!(DoctorProfile::default().is_empty());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! All SQL of staff accounts.
 
-use super::model::{Doctor, NewStaff, StaffAccount, StaffDetails};
+use super::model::{Doctor, DoctorProfile, NewStaff, ProfileInput, StaffAccount, StaffDetails};
 use crate::db::{Db, Flag, Timestamp, Tx};
 use crate::identity::Role;
 use crate::web::paging::{PageRequest, like_pattern};
@@ -146,4 +146,39 @@ pub async fn active_doctors(db: &Db) -> Result<Vec<Doctor>, sqlx::Error> {
     sqlx::query_as("SELECT id, full_name FROM staff WHERE role = 'doctor' AND active = 1 ORDER BY full_name")
         .fetch_all(db.pool())
         .await
+}
+
+const PROFILE_COLUMNS: &str = "id, full_name, specialty, qualifications, profile_note";
+
+/// A doctor's profile (any account that is not a doctor's has none).
+pub async fn profile(db: &Db, id: i64) -> Result<Option<DoctorProfile>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {PROFILE_COLUMNS} FROM staff WHERE id = $1 AND role = 'doctor'"
+    ))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await
+}
+
+/// The active doctors' profiles, by name.
+pub async fn doctor_profiles(db: &Db) -> Result<Vec<DoctorProfile>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {PROFILE_COLUMNS} FROM staff WHERE role = 'doctor' AND active = 1 ORDER BY full_name"
+    ))
+    .fetch_all(db.pool())
+    .await
+}
+
+/// Changes a doctor's profile; answers whether the account is a doctor's.
+pub async fn update_profile(tx: &mut Tx, id: i64, input: &ProfileInput) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE staff SET specialty = $1, qualifications = $2, profile_note = $3 WHERE id = $4 AND role = 'doctor'",
+    )
+    .bind(&input.specialty)
+    .bind(&input.qualifications)
+    .bind(&input.profile_note)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

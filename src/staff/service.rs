@@ -1,6 +1,6 @@
 //! Changes to staff accounts, each one transaction with its audit row. Used by the admin pages and the CLI.
 
-use super::model::{Doctor, NewStaff, StaffAccount, StaffDetails, removes_an_admin};
+use super::model::{Doctor, DoctorProfile, NewStaff, ProfileInput, StaffAccount, StaffDetails, removes_an_admin};
 use super::repo;
 use crate::audit::{self, AuditEntry};
 use crate::auth::password;
@@ -209,4 +209,34 @@ pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
 /// Active accounts per role, for the admin's home page.
 pub async fn count_active_by_role(db: &Db) -> Result<Vec<(crate::identity::Role, i64)>, sqlx::Error> {
     repo::count_active_by_role(db).await
+}
+
+/// A doctor's profile; none for an account that is not a doctor's.
+pub async fn profile(db: &Db, doctor_id: i64) -> Result<Option<DoctorProfile>, sqlx::Error> {
+    repo::profile(db, doctor_id).await
+}
+
+/// The active doctors with their profiles, by name (the booking pages show them).
+pub async fn doctor_profiles(db: &Db) -> Result<Vec<DoctorProfile>, sqlx::Error> {
+    repo::doctor_profiles(db).await
+}
+
+/// Changes a doctor's profile (the doctor's own, or an admin's edit); NotFound for an account that is not a
+/// doctor's.
+pub async fn update_profile(db: &Db, actor: &Actor, doctor_id: i64, input: &ProfileInput) -> Result<(), ServiceError> {
+    let mut tx = db.begin_write().await?;
+    if !repo::update_profile(&mut tx, doctor_id, input).await? {
+        return Err(ServiceError::NotFound);
+    }
+    let entry = AuditEntry::new("staff.profile").record("staff", doctor_id).detail(
+        DoctorProfile {
+            specialty: input.specialty.clone(),
+            qualifications: input.qualifications.clone(),
+            ..DoctorProfile::default()
+        }
+        .summary(),
+    );
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -55,6 +55,8 @@ role_sets! {
     /// The front desk and doctors: who sees schedules, closes days, blocks slots and runs the queue (a doctor
     /// only their own).
     FrontDeskAndDoctors => [Admin, Reception, Doctor];
+    /// Who reads and writes consultations: doctors (a doctor writes only their own visits) and admins.
+    Clinicians => [Doctor, Admin];
     /// Any staff role.
     AnyStaff => [Admin, Doctor, Pharmacist, Lab, Reception];
 }

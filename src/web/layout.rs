@@ -186,6 +186,13 @@ fn nav_for(role: Role, path: &str) -> Vec<NavLink> {
             ("/patients", "Patients"),
             ("/schedule", "Schedule"),
             ("/schedule/hours", "Hours"),
+            ("/account/profile", "Profile"),
+        ],
+        Role::Pharmacist => &[
+            ("/pharmacy", "Home"),
+            ("/pharmacy/prescriptions", "Prescriptions"),
+            ("/pharmacy/drugs", "Drugs"),
+            ("/patients", "Patients"),
         ],
         other => &[(other.home_path(), "Home"), ("/patients", "Patients")],
     };
@@ -205,6 +212,7 @@ fn patient_tabs(path: &str) -> Vec<NavLink> {
             ("/me", "Home"),
             ("/me/book", "Book"),
             ("/me/queue", "Queue"),
+            ("/me/visits", "Visits"),
             ("/me/card", "Card"),
         ],
         section,
@@ -286,17 +294,21 @@ mod tests {
         assert_eq!(current("/me/appointments"), ["Book"]);
         assert_eq!(current("/me/queue"), ["Queue"]);
         assert_eq!(current("/me/card"), ["Card"]);
+        assert_eq!(current("/me/visits/3"), ["Visits"]);
         assert_eq!(current("/me/profile"), ["Home"]);
         let hrefs: Vec<&str> = patient_tabs("/me").iter().map(|l| l.href).collect();
-        assert_eq!(hrefs, ["/me", "/me/book", "/me/queue", "/me/card"]);
+        assert_eq!(hrefs, ["/me", "/me/book", "/me/queue", "/me/visits", "/me/card"]);
     }
 
     #[test]
     fn other_roles_see_their_home() {
-        let nav = nav_for(Role::Pharmacist, "/pharmacy");
+        let nav = nav_for(Role::Lab, "/lab");
         assert_eq!(nav.len(), 2);
-        assert_eq!(nav[0].href, "/pharmacy");
+        assert_eq!(nav[0].href, "/lab");
         assert!(nav[0].current);
         assert!(!nav[1].current);
+        let nav = nav_for(Role::Pharmacist, "/pharmacy/drugs/3");
+        let current: Vec<&str> = nav.iter().filter(|l| l.current).map(|l| l.label).collect();
+        assert_eq!(current, ["Drugs"]);
     }
 }

@@ -554,10 +554,11 @@ async fn destructive_actions_ask_first_and_name_the_action(app: TestApp) {
         .get(&format!("/queue/tickets/{ticket}/cancel"))
         .await
         .assert_status(StatusCode::FORBIDDEN);
+    // Starting asks nothing: it is a POST only (it opens the visit).
     doctor_a
         .get(&format!("/queue/tickets/{ticket}/start"))
         .await
-        .assert_status(StatusCode::NOT_FOUND);
+        .assert_status(StatusCode::METHOD_NOT_ALLOWED);
     let status = format!("SELECT COUNT(*) FROM ticket WHERE id = {ticket} AND status = 'waiting'");
     assert_eq!(app.count(&status).await, 1, "asking changes nothing");
 

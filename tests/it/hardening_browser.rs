@@ -416,7 +416,12 @@ async fn the_phone_shell_stays_on_one_line_and_nothing_overflows(app: TestApp) {
 
         // A patient: a short header and the tab bar at the bottom, the current tab marked.
         b.log_in(&app, &PATIENTS.matric(1), STUDENT_PASSWORD, "/me").await;
-        for (path, current) in [("/me", "/me"), ("/me/book", "/me/book"), ("/me/queue", "/me/queue")] {
+        for (path, current) in [
+            ("/me", "/me"),
+            ("/me/book", "/me/book"),
+            ("/me/queue", "/me/queue"),
+            ("/me/visits", "/me/visits"),
+        ] {
             b.goto(&app, path).await;
             let bar = js(
                 &b,
@@ -439,7 +444,7 @@ async fn the_phone_shell_stays_on_one_line_and_nothing_overflows(app: TestApp) {
             );
             assert_eq!(
                 bar["links"],
-                serde_json::json!(["/me", "/me/book", "/me/queue", "/me/card"]),
+                serde_json::json!(["/me", "/me/book", "/me/queue", "/me/visits", "/me/card"]),
                 "{path}: {bar}"
             );
             assert_eq!(bar["current"], serde_json::json!([current]), "{path}: {bar}");

@@ -435,7 +435,7 @@ async fn a_double_clicked_call_next_calls_one_patient(app: TestApp) {
             &[],
         )
         .await
-        .assert_redirect("/queue/doctor");
+        .assert_redirect_to_visit();
     let page = c.doctor_a.1.get("/queue/doctor").await;
     let known = page.attr(".call-next-form input[name=calls_made]", "value").unwrap();
     let token = c.doctor_a.1.csrf_token().await;
@@ -480,7 +480,7 @@ async fn moves_follow_the_lifecycle_and_keep_the_appointment_in_step(app: TestAp
             .await,
         2
     );
-    post("start").await.assert_redirect("/queue/doctor");
+    post("start").await.assert_redirect_to_visit();
     assert_eq!(
         app.count(&format!(
             "SELECT COUNT(*) FROM appointment WHERE id = {appointment} AND status = 'in_consultation'"
@@ -999,13 +999,15 @@ async fn the_board_shows_the_days_statistics(app: TestApp) {
     }
     called_code(&c.doctor_a.1).await;
     let first = app.count("SELECT id FROM ticket WHERE code = 'A-001'").await;
-    for action in ["start", "complete"] {
-        c.doctor_a
-            .1
-            .post(&format!("/queue/tickets/{first}/{action}"), &[])
-            .await
-            .assert_redirect("/queue/doctor");
-    }
+    let doctor = &c.doctor_a.1;
+    doctor
+        .post(&format!("/queue/tickets/{first}/start"), &[])
+        .await
+        .assert_redirect_to_visit();
+    doctor
+        .post(&format!("/queue/tickets/{first}/complete"), &[])
+        .await
+        .assert_redirect("/queue/doctor");
     called_code(&c.doctor_a.1).await;
     let second = app.count("SELECT id FROM ticket WHERE code = 'A-002'").await;
     c.doctor_a
@@ -1263,7 +1265,7 @@ async fn a_doctor_calls_one_patient_at_a_time_to_a_room(app: TestApp) {
         .1
         .post(&format!("/queue/tickets/{first}/start"), &[])
         .await
-        .assert_redirect("/queue/doctor");
+        .assert_redirect_to_visit();
     assert_eq!(called_code(&c.doctor_a.1).await.as_deref(), Some("A-002"));
     let display = app.client().get("/display").await;
     assert_eq!(display.texts(".tiles-calling .tile-code"), ["A-002"]);

@@ -17,7 +17,7 @@ on_both_databases!(
 );
 
 /// Polls until `css` holds `expected` (a page updated by a server push, not by navigation).
-async fn wait_for_text(b: &Browser, css: &str, expected: &str) {
+pub(crate) async fn wait_for_text(b: &Browser, css: &str, expected: &str) {
     let mut last = String::new();
     for _ in 0..100 {
         if let Ok(element) = b.client.find(fantoccini::Locator::Css(css)).await {
@@ -32,14 +32,14 @@ async fn wait_for_text(b: &Browser, css: &str, expected: &str) {
 }
 
 /// Marks the page, so that a reload (which would clear the mark) can be told from a live update.
-async fn mark(b: &Browser) {
+pub(crate) async fn mark(b: &Browser) {
     b.client
         .execute("window.sickbayMark = 'still the same page'; return true;", vec![])
         .await
         .expect("mark");
 }
 
-async fn still_marked(b: &Browser) -> bool {
+pub(crate) async fn still_marked(b: &Browser) -> bool {
     let mark = b
         .client
         .execute("return window.sickbayMark || null;", vec![])
@@ -122,12 +122,11 @@ async fn the_display_and_the_phone_follow_the_doctors_call(app: TestApp) {
     wait_for_text(&phone, "#place-now", "You're next").await;
     assert!(still_marked(&phone).await, "the phone was updated in place");
     phone.screenshot("34-place-next").await;
+    // Starting opens the visit's consultation screen; completing it brings the doctor back to the queue.
     doctor.click_live(".ticket-called form[action$='/start'] button").await;
-    wait_for_text(&doctor, "#queue-notice", "started").await;
-    doctor
-        .click(".ticket-with_doctor form[action$='/complete'] button")
-        .await;
-    wait_for_text(&doctor, "#queue-notice", "completed").await;
+    wait_for_text(&doctor, "h1", "Tunde").await;
+    doctor.click("#complete-visit").await;
+    wait_for_text(&doctor, ".flash", "The visit is completed.").await;
     doctor.click_live("#call-next").await;
     wait_for_text(&phone, "#place-room", "Go to Room 1").await;
     assert!(phone.fits_width().await);

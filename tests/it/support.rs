@@ -378,6 +378,16 @@ impl Page {
         assert_eq!(self.location(), Some(to));
         self
     }
+
+    /// Asserts a redirect to a visit's consultation screen (`/visits/N`), and gives N.
+    pub fn assert_redirect_to_visit(&self) -> i64 {
+        assert_eq!(self.status, StatusCode::SEE_OTHER, "body:\n{}", self.body);
+        let location = self.location().unwrap_or_default();
+        location
+            .strip_prefix("/visits/")
+            .and_then(|id| id.parse().ok())
+            .unwrap_or_else(|| panic!("a redirect to a visit, not {location:?}"))
+    }
 }
 
 /// A browser without JavaScript: cookies, forms with their CSRF token, and redirects left to the test.
@@ -866,4 +876,12 @@ pub async fn appointment_today(app: &TestApp, patient: i64, doctor: i64, starts:
     let today = Date(app.state.settings.get().today());
     let slot = insert_slot(app, doctor, today, starts, 20, 5).await;
     appointment_on(app, patient, slot).await
+}
+
+/// A doctor's "New visit" on a patient's record: the id of the open visit it leads to.
+pub async fn new_visit(doctor: &Client, patient: i64) -> i64 {
+    doctor
+        .post(&format!("/patients/{patient}/visits"), &[])
+        .await
+        .assert_redirect_to_visit()
 }

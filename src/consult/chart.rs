@@ -1,0 +1,190 @@
+//! The patient's chart: one timeline of their visits with everything recorded in them, for doctors and
+//! admins (every read audited), and the patient's own visits in plain words on their phone.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+
+use super::handlers::take;
+use super::model::{NoteKind, Recorded, Shown, VisitLine};
+use super::repo::{self, Diagnosis, Note};
+use super::service;
+use crate::db::{Date, Db, Timestamp};
+use crate::error::ServiceError;
+use crate::lab::service::HealthRecord;
+use crate::patients::model::Patient;
+use crate::state::AppState;
+use crate::web::extract::{Clinicians, PortalUser, Staff};
+use crate::web::filters;
+use crate::web::layout::Layout;
+use crate::web::{AppError, AppResult, IdPath};
+
+/// How many visits the chart shows.
+const CHART_VISITS: i64 = 100;
+
+/// A visit with what was recorded in it.
+pub struct ChartVisit {
+    pub visit: VisitLine,
+    pub vitals: Vec<Recorded>,
+    pub notes: Vec<Note>,
+    pub diagnoses: Vec<Diagnosis>,
+    pub prescriptions: Vec<crate::prescriptions::model::Item>,
+    /// Lab orders: every one for staff, only released results for the patient.
+    pub orders: Vec<crate::lab::model::OrderView>,
+    pub procedures: Vec<crate::procedures::model::VisitProcedure>,
+}
+
+/// One entry of the chart's timeline: a visit with its records, or a health screening by the lab.
+pub enum ChartEntry {
+    Visit(Box<ChartVisit>),
+    Screening(HealthRecord),
+}
+
+impl ChartEntry {
+    /// When it happened: the day first, then the instant within it.
+    fn when(&self) -> (Date, Timestamp) {
+        match self {
+            ChartEntry::Visit(c) => (c.visit.day, c.visit.started_at),
+            ChartEntry::Screening(h) => (h.record.day, h.record.recorded_at),
+        }
+    }
+}
+
+/// Visits and screenings as one timeline, newest first.
+fn timeline(visits: Vec<ChartVisit>, screenings: Vec<HealthRecord>) -> Vec<ChartEntry> {
+    let mut entries: Vec<ChartEntry> = visits
+        .into_iter()
+        .map(|v| ChartEntry::Visit(Box::new(v)))
+        .chain(screenings.into_iter().map(ChartEntry::Screening))
+        .collect();
+    entries.sort_by_key(|e| std::cmp::Reverse(e.when()));
+    entries
+}
+
+/// Who the chart is gathered for: staff read everything, the patient what is theirs to read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    Staff,
+    Patient,
+}
+
+impl ChartVisit {
+    pub fn readings(&self, recorded: &Recorded) -> Vec<Shown> {
+        recorded.vitals.shown()
+    }
+
+    /// The notes in the order the consultation writes them: complaints, history, examination, plan, addenda.
+    pub fn notes_in_order(&self) -> Vec<&Note> {
+        let rank = |kind: NoteKind| match kind {
+            NoteKind::Complaint => 0,
+            NoteKind::History => 1,
+            NoteKind::Examination => 2,
+            NoteKind::Plan => 3,
+            NoteKind::Addendum => 4,
+        };
+        let mut notes: Vec<&Note> = self.notes.iter().collect();
+        notes.sort_by_key(|n| (rank(n.kind), n.written_at.0, n.id));
+        notes
+    }
+}
+
+/// The visits with their records, newest first, each gathered by one query per kind of record.
+async fn gather(db: &Db, visits: Vec<VisitLine>, reader: Reader) -> Result<Vec<ChartVisit>, ServiceError> {
+    let ids: Vec<i64> = visits.iter().map(|v| v.id).collect();
+    let mut vitals = repo::vitals_of_visits(db, &ids).await?;
+    let mut notes = match reader {
+        Reader::Staff => repo::notes_of_visits(db, &ids).await?,
+        Reader::Patient => Vec::new(),
+    };
+    let mut diagnoses = repo::diagnoses_of_visits(db, &ids).await?;
+    let mut prescriptions = crate::prescriptions::service::items_of_visits(db, &ids).await?;
+    let mut orders = crate::lab::service::orders_of_visits(db, &ids, reader == Reader::Patient).await?;
+    let mut procedures = crate::procedures::service::of_visits(db, &ids).await?;
+    Ok(visits
+        .into_iter()
+        .map(|visit| {
+            let id = visit.id;
+            ChartVisit {
+                vitals: take(&mut vitals, |r| r.visit_id == Some(id)),
+                notes: take(&mut notes, |n| n.visit_id == id),
+                diagnoses: take(&mut diagnoses, |d| d.visit_id == id),
+                prescriptions: take(&mut prescriptions, |p| p.visit_id == id),
+                orders: take(&mut orders, |o| o.visit_id == id),
+                procedures: take(&mut procedures, |p| p.visit_id == id),
+                visit,
+            }
+        })
+        .collect())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "consult/chart.html")]
+pub struct ChartPage {
+    layout: Layout,
+    patient: Patient,
+    age: Option<u32>,
+    entries: Vec<ChartEntry>,
+    documents: Vec<crate::documents::model::DocumentMeta>,
+}
+
+/// The chart of a patient for doctors and admins; the read is audited.
+pub async fn chart(
+    user: Staff<Clinicians>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    layout: Layout,
+) -> AppResult<ChartPage> {
+    let patient = crate::patients::service::get(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    service::record_read(&state.db, &user.actor, "chart.view", ("patient", id), id).await?;
+    let lines = repo::visits_of_patient(&state.db, id, CHART_VISITS).await?;
+    Ok(ChartPage {
+        age: patient.age_on(state.settings.get().today()),
+        entries: timeline(
+            gather(&state.db, lines, Reader::Staff).await?,
+            crate::lab::service::health_records_of(&state.db, id).await?,
+        ),
+        documents: crate::documents::service::of_patient(&state.db, id).await?,
+        patient,
+        layout,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "consult/my_visits.html")]
+pub struct MyVisitsPage {
+    layout: Layout,
+    visits: Vec<ChartVisit>,
+}
+
+/// The patient's own visits on their phone: when, with whom, and what was found.
+pub async fn my_visits(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<MyVisitsPage> {
+    let lines = repo::visits_of_patient(&state.db, user.id, CHART_VISITS).await?;
+    Ok(MyVisitsPage {
+        visits: gather(&state.db, lines, Reader::Patient).await?,
+        layout,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "consult/my_visit.html")]
+pub struct MyVisitPage {
+    layout: Layout,
+    v: ChartVisit,
+}
+
+/// One of the patient's own visits in plain words (no clinical notes); someone else's is not found.
+pub async fn my_visit(
+    user: PortalUser,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    layout: Layout,
+) -> AppResult<MyVisitPage> {
+    let line = repo::own_visit(&state.db, user.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut visits = gather(&state.db, vec![line], Reader::Patient).await?;
+    let v = visits.pop().ok_or(AppError::NotFound)?;
+    Ok(MyVisitPage { layout, v })
+}

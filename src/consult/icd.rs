@@ -1,0 +1,141 @@
+//! The ICD-10-CM code list bundled in the binary (`data/icd10cm-2026.tsv`), searched as the doctor types.
+
+use std::sync::LazyLock;
+
+use crate::patients::model::fold;
+use crate::validation::{FieldErrors, forbidden_character, forbidden_message};
+
+const LIST: &str = include_str!("../../data/icd10cm-2026.tsv");
+
+/// The most a search answers with.
+pub const MAX_MATCHES: usize = 20;
+/// The longest diagnosis text, in characters.
+pub const DESCRIPTION_MAX_CHARS: usize = 300;
+
+pub struct Code {
+    pub code: &'static str,
+    pub description: &'static str,
+    /// The description folded for search (lower case, no diacritics).
+    folded: String,
+}
+
+/// The list, sorted by code for lookups.
+static CODES: LazyLock<Vec<Code>> = LazyLock::new(|| {
+    let mut codes: Vec<Code> = LIST
+        .lines()
+        .filter_map(|line| line.split_once('\t'))
+        .map(|(code, description)| Code {
+            code,
+            description,
+            folded: fold(description),
+        })
+        .collect();
+    codes.sort_by(|a, b| a.code.cmp(b.code));
+    codes
+});
+
+/// Reads and indexes the list (once; later calls return at once).
+pub fn load() {
+    LazyLock::force(&CODES);
+}
+
+/// The code's description, if the code is in the list.
+pub fn describe(code: &str) -> Option<&'static str> {
+    let codes = &*CODES;
+    codes
+        .binary_search_by(|c| c.code.cmp(code))
+        .ok()
+        .map(|i| codes[i].description)
+}
+
+/// Codes that start with the query (`J45`, `j45.9`), or whose description holds every word of it, shortest
+/// description first (the general code before its refinements).
+pub fn search(query: &str) -> Vec<&'static Code> {
+    let query = query.trim();
+    if query.chars().count() < 2 {
+        return Vec::new();
+    }
+    let upper = query.to_uppercase();
+    let words: Vec<String> = fold(query).split_whitespace().map(str::to_owned).collect();
+    let mut found: Vec<&Code> = CODES
+        .iter()
+        .filter(|c| c.code.starts_with(&upper) || words.iter().all(|w| c.folded.contains(w.as_str())))
+        .take(2_000)
+        .collect();
+    found.sort_by_key(|c| (!c.code.starts_with(&upper), c.description.len(), c.code));
+    found.truncate(MAX_MATCHES);
+    found
+}
+
+/// A diagnosis as typed: a known code or none, and a one-line description (the code's own when left empty).
+pub fn validate(code: Option<&str>, description: &str) -> Result<(Option<String>, String), FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let code = code.map(|c| c.trim().to_uppercase()).filter(|c| !c.is_empty());
+    let known = code.as_deref().map(|c| (c, describe(c)));
+    if let Some((typed, None)) = known {
+        errors.add(
+            "code",
+            format!("{typed} is not an ICD-10-CM code. Pick one from the list, or leave it empty."),
+        );
+    }
+    let mut description = description.trim().to_owned();
+    if description.is_empty()
+        && let Some((_, Some(own))) = known
+    {
+        description = own.to_owned();
+    }
+    if description.is_empty() {
+        errors.add("description", "Write the diagnosis, or pick a code.");
+    } else if description.chars().count() > DESCRIPTION_MAX_CHARS {
+        errors.add(
+            "description",
+            format!("A diagnosis holds at most {DESCRIPTION_MAX_CHARS} characters."),
+        );
+    } else if let Some(c) = forbidden_character(&description, false) {
+        errors.add("description", forbidden_message("The diagnosis", c));
+    }
+    match errors.is_empty() {
+        true => Ok((code, description)),
+        false => Err(errors),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bundled_list_is_read_whole_and_looked_up_by_code() {
+        assert!(CODES.len() > 40_000);
+        assert!(CODES.windows(2).all(|w| w[0].code < w[1].code));
+        assert_eq!(describe("B54"), Some("Unspecified malaria"));
+        assert_eq!(describe("Z99.99"), None);
+    }
+
+    #[test]
+    fn search_finds_by_code_prefix_and_by_words() {
+        let by_code = search("b54");
+        assert_eq!(by_code[0].code, "B54");
+        let by_words = search("malaria unspecified");
+        assert!(
+            by_words.iter().any(|c| c.code == "B54"),
+            "{:?}",
+            by_words.iter().map(|c| c.code).collect::<Vec<_>>()
+        );
+        assert!(search("typhoid").iter().any(|c| c.code.starts_with("A01")));
+        assert!(search("x").is_empty());
+        assert!(search("zzzzqqq").is_empty());
+    }
+
+    #[test]
+    fn a_diagnosis_needs_a_known_code_or_text() {
+        assert_eq!(
+            validate(Some("b54"), "").unwrap(),
+            (Some("B54".into()), "Unspecified malaria".into())
+        );
+        assert_eq!(validate(None, " Malaria ").unwrap(), (None, "Malaria".into()));
+        assert!(validate(Some("Q99.999"), "x").unwrap_err().get("code").is_some());
+        assert!(validate(None, "").unwrap_err().get("description").is_some());
+        assert!(validate(None, "a\nb").unwrap_err().get("description").is_some());
+    }
+}

@@ -1,0 +1,627 @@
+//! Visits and what a consultation records, as rules: who may read and write a visit, the kinds of notes, and
+//! vital signs with their possible and usual ranges.
+
+use serde::Deserialize;
+
+use crate::db::{Date, Timestamp};
+use crate::identity::{Role, StaffUser};
+use crate::text_enum;
+use crate::validation::{FieldErrors, forbidden_character, forbidden_message, parse_scaled};
+
+text_enum! {
+    pub enum VisitStatus {
+        Open => "open",
+        Completed => "completed",
+    }
+}
+
+impl VisitStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            VisitStatus::Open => "Open",
+            VisitStatus::Completed => "Completed",
+        }
+    }
+}
+
+/// A visit as the consultation and its sections see it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Visit {
+    pub id: i64,
+    pub patient_id: i64,
+    pub doctor_id: i64,
+    pub doctor_name: String,
+    pub ticket_id: Option<i64>,
+    pub appointment_id: Option<i64>,
+    pub day: Date,
+    pub status: VisitStatus,
+    pub started_at: Timestamp,
+    pub completed_at: Option<Timestamp>,
+}
+
+/// What a staff member may do with a visit's clinical record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Read the whole record (doctors and admins).
+    Read,
+    /// Write notes, diagnoses, prescriptions and orders, and complete it: the visit's doctor or an admin, while
+    /// it is open.
+    Write,
+    /// Record vitals: the visit's doctor, an admin or a lab attendant, while it is open.
+    Vitals,
+    /// Sign an addendum: the visit's doctor or an admin, once it is completed.
+    Amend,
+}
+
+impl Visit {
+    pub fn is_open(&self) -> bool {
+        self.status == VisitStatus::Open
+    }
+
+    /// Whether `user` may do `access` to this visit now.
+    pub fn allows(&self, user: &StaffUser, access: Access) -> bool {
+        let own_or_admin = user.role == Role::Admin || (user.role == Role::Doctor && user.id == self.doctor_id);
+        match access {
+            Access::Read => matches!(user.role, Role::Admin | Role::Doctor),
+            Access::Write => own_or_admin && self.is_open(),
+            Access::Vitals => (own_or_admin || user.role == Role::Lab) && self.is_open(),
+            Access::Amend => own_or_admin && !self.is_open(),
+        }
+    }
+
+    /// Why `access` is refused, in words for the user.
+    pub fn refusal(&self, access: Access) -> &'static str {
+        match (access, self.is_open()) {
+            (Access::Amend, true) => "An addendum is written once the visit is completed; add a note instead.",
+            (_, false) => "This visit is completed and can't be changed. Write an addendum to correct it.",
+            _ => "Only the visit's doctor (or an admin) can change this visit.",
+        }
+    }
+}
+
+text_enum! {
+    pub enum NoteKind {
+        Complaint => "complaint",
+        History => "history",
+        Examination => "examination",
+        Plan => "plan",
+        Addendum => "addendum",
+    }
+}
+
+impl NoteKind {
+    /// The kinds written while the visit is open, in the order the page shows them.
+    pub const OPEN: [NoteKind; 4] = [
+        NoteKind::Complaint,
+        NoteKind::History,
+        NoteKind::Examination,
+        NoteKind::Plan,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            NoteKind::Complaint => "Complaints",
+            NoteKind::History => "History",
+            NoteKind::Examination => "Examination",
+            NoteKind::Plan => "Plan",
+            NoteKind::Addendum => "Addendum",
+        }
+    }
+
+    pub fn from_path(text: &str) -> Option<NoteKind> {
+        text.parse().ok()
+    }
+}
+
+/// The longest note or draft, in characters.
+pub const NOTE_MAX_CHARS: usize = 20_000;
+
+/// A note's text as typed: line breaks allowed, not empty, not huge.
+pub fn parse_note(body: &str) -> Result<String, String> {
+    let body = body.trim();
+    if body.is_empty() {
+        return Err("Write the note before saving it.".into());
+    }
+    parse_draft(body)
+}
+
+/// A draft may be empty (the doctor cleared the box), but is otherwise held to a note's rules.
+pub fn parse_draft(body: &str) -> Result<String, String> {
+    if body.chars().count() > NOTE_MAX_CHARS {
+        return Err(format!("A note holds at most {NOTE_MAX_CHARS} characters."));
+    }
+    if let Some(c) = forbidden_character(body, true) {
+        return Err(forbidden_message("The note", c));
+    }
+    Ok(body.to_owned())
+}
+
+/// Whether a reading is below, within or above its usual range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reading {
+    Low,
+    Usual,
+    High,
+}
+
+impl Reading {
+    fn of(value: i64, usual: (i64, i64)) -> Reading {
+        if value < usual.0 {
+            Reading::Low
+        } else if value > usual.1 {
+            Reading::High
+        } else {
+            Reading::Usual
+        }
+    }
+
+    pub fn is_abnormal(self) -> bool {
+        self != Reading::Usual
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Reading::Low => "low",
+            Reading::Usual => "",
+            Reading::High => "high",
+        }
+    }
+}
+
+/// One set of vital signs, in stored units: tenths of a degree Celsius, tenths of a kilogram, millimetres.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct Vitals {
+    pub systolic: Option<i64>,
+    pub diastolic: Option<i64>,
+    pub temperature_tenths: Option<i64>,
+    pub pulse: Option<i64>,
+    pub respiratory_rate: Option<i64>,
+    pub spo2: Option<i64>,
+    pub weight_tenths: Option<i64>,
+    pub height_mm: Option<i64>,
+}
+
+/// A vital sign: its field, label, unit, stored scale (decimals), the values a living patient can have, and
+/// the usual adult range.
+struct Sign {
+    field: &'static str,
+    label: &'static str,
+    unit: &'static str,
+    decimals: u32,
+    possible: (i64, i64),
+    usual: (i64, i64),
+}
+
+const SYSTOLIC: Sign = Sign {
+    field: "systolic",
+    label: "Systolic pressure",
+    unit: "mmHg",
+    decimals: 0,
+    possible: (50, 300),
+    usual: (90, 139),
+};
+const DIASTOLIC: Sign = Sign {
+    field: "diastolic",
+    label: "Diastolic pressure",
+    unit: "mmHg",
+    decimals: 0,
+    possible: (20, 200),
+    usual: (60, 89),
+};
+const TEMPERATURE: Sign = Sign {
+    field: "temperature",
+    label: "Temperature",
+    unit: "°C",
+    decimals: 1,
+    possible: (250, 450),
+    usual: (355, 374),
+};
+const PULSE: Sign = Sign {
+    field: "pulse",
+    label: "Pulse",
+    unit: "beats/min",
+    decimals: 0,
+    possible: (20, 250),
+    usual: (60, 100),
+};
+const RESPIRATORY_RATE: Sign = Sign {
+    field: "respiratory_rate",
+    label: "Respiratory rate",
+    unit: "breaths/min",
+    decimals: 0,
+    possible: (4, 80),
+    usual: (12, 20),
+};
+const SPO2: Sign = Sign {
+    field: "spo2",
+    label: "SpO2",
+    unit: "%",
+    decimals: 0,
+    possible: (50, 100),
+    usual: (95, 100),
+};
+const WEIGHT: Sign = Sign {
+    field: "weight",
+    label: "Weight",
+    unit: "kg",
+    decimals: 1,
+    possible: (5, 4000),
+    usual: (5, 4000),
+};
+const HEIGHT: Sign = Sign {
+    field: "height",
+    label: "Height",
+    unit: "cm",
+    decimals: 1,
+    possible: (300, 2500),
+    usual: (300, 2500),
+};
+
+impl Sign {
+    /// The value typed in the sign's unit, in stored units (a height typed in cm is stored in mm).
+    fn parse(&self, text: &str, errors: &mut FieldErrors) -> Option<i64> {
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        let Some(value) = parse_scaled(text, self.decimals) else {
+            let example = if self.decimals == 0 {
+                "a whole number"
+            } else {
+                "a number such as 36.8"
+            };
+            errors.add(self.field, format!("{} is {example} in {}.", self.label, self.unit));
+            return None;
+        };
+        if value < self.possible.0 || value > self.possible.1 {
+            errors.add(
+                self.field,
+                format!(
+                    "{} must be between {} and {} {}; check the reading.",
+                    self.label,
+                    scaled(self.possible.0, self.decimals),
+                    scaled(self.possible.1, self.decimals),
+                    self.unit
+                ),
+            );
+            return None;
+        }
+        Some(value)
+    }
+}
+
+/// `368` with one decimal → `36.8`.
+fn scaled(value: i64, decimals: u32) -> String {
+    match decimals {
+        0 => value.to_string(),
+        _ => {
+            let scale = 10_i64.pow(decimals);
+            format!(
+                "{}.{:0width$}",
+                value / scale,
+                (value % scale).abs(),
+                width = decimals as usize
+            )
+        }
+    }
+}
+
+/// The vitals form as typed.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct VitalsForm {
+    #[serde(default)]
+    pub systolic: String,
+    #[serde(default)]
+    pub diastolic: String,
+    #[serde(default)]
+    pub temperature: String,
+    #[serde(default)]
+    pub pulse: String,
+    #[serde(default)]
+    pub respiratory_rate: String,
+    #[serde(default)]
+    pub spo2: String,
+    #[serde(default)]
+    pub weight: String,
+    #[serde(default)]
+    pub height: String,
+}
+
+impl VitalsForm {
+    /// The readings, refusing impossible values, half a blood pressure, a diastolic above the systolic, and an
+    /// empty form.
+    pub fn validate(&self) -> Result<Vitals, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let vitals = Vitals {
+            systolic: SYSTOLIC.parse(&self.systolic, &mut errors),
+            diastolic: DIASTOLIC.parse(&self.diastolic, &mut errors),
+            temperature_tenths: TEMPERATURE.parse(&self.temperature, &mut errors),
+            pulse: PULSE.parse(&self.pulse, &mut errors),
+            respiratory_rate: RESPIRATORY_RATE.parse(&self.respiratory_rate, &mut errors),
+            spo2: SPO2.parse(&self.spo2, &mut errors),
+            weight_tenths: WEIGHT.parse(&self.weight, &mut errors),
+            // Typed in centimetres with one decimal: tenths of a centimetre are millimetres.
+            height_mm: HEIGHT.parse(&self.height, &mut errors),
+        };
+        match (vitals.systolic, vitals.diastolic) {
+            (Some(_), None) if self.diastolic.trim().is_empty() => {
+                errors.add("diastolic", "Give both numbers of the blood pressure.")
+            }
+            (None, Some(_)) if self.systolic.trim().is_empty() => {
+                errors.add("systolic", "Give both numbers of the blood pressure.")
+            }
+            (Some(high), Some(low)) if low >= high => {
+                errors.add("diastolic", "The diastolic pressure must be below the systolic.")
+            }
+            _ => {}
+        }
+        if errors.is_empty() && vitals == Vitals::default() {
+            errors.add("systolic", "Record at least one reading.");
+        }
+        if errors.is_empty() { Ok(vitals) } else { Err(errors) }
+    }
+}
+
+/// One reading as shown: its label, value with unit, and whether it is outside the usual range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shown {
+    pub label: &'static str,
+    pub value: String,
+    pub reading: Reading,
+}
+
+impl Vitals {
+    /// Body-mass index in tenths (`224` is 22.4), from weight and height.
+    pub fn bmi_tenths(&self) -> Option<i64> {
+        let (weight, height) = (self.weight_tenths?, self.height_mm?);
+        // kg / m² = (weight / 10) / (height / 1000)² = weight * 100_000 / height²; tenths of it, rounded.
+        let squared = height.checked_mul(height)?;
+        (squared > 0).then(|| (weight * 1_000_000 + squared / 2) / squared)
+    }
+
+    /// The readings present, in the page's order, with blood pressure as one reading.
+    pub fn shown(&self) -> Vec<Shown> {
+        let mut shown = Vec::new();
+        if let (Some(high), Some(low)) = (self.systolic, self.diastolic) {
+            let reading = match (Reading::of(high, SYSTOLIC.usual), Reading::of(low, DIASTOLIC.usual)) {
+                (Reading::High, _) | (_, Reading::High) => Reading::High,
+                (Reading::Low, _) | (_, Reading::Low) => Reading::Low,
+                _ => Reading::Usual,
+            };
+            shown.push(Shown {
+                label: "Blood pressure",
+                value: format!("{high}/{low} mmHg"),
+                reading,
+            });
+        }
+        let one = |sign: &Sign, value: Option<i64>, shown: &mut Vec<Shown>| {
+            if let Some(value) = value {
+                shown.push(Shown {
+                    label: sign.label,
+                    value: format!("{} {}", scaled(value, sign.decimals), sign.unit),
+                    reading: Reading::of(value, sign.usual),
+                });
+            }
+        };
+        one(&TEMPERATURE, self.temperature_tenths, &mut shown);
+        one(&PULSE, self.pulse, &mut shown);
+        one(&RESPIRATORY_RATE, self.respiratory_rate, &mut shown);
+        one(&SPO2, self.spo2, &mut shown);
+        one(&WEIGHT, self.weight_tenths, &mut shown);
+        if let Some(height) = self.height_mm {
+            shown.push(Shown {
+                label: HEIGHT.label,
+                value: format!("{} cm", scaled(height, 1)),
+                reading: Reading::Usual,
+            });
+        }
+        if let Some(bmi) = self.bmi_tenths() {
+            shown.push(Shown {
+                label: "BMI",
+                value: scaled(bmi, 1),
+                reading: Reading::of(bmi, (185, 249)),
+            });
+        }
+        shown
+    }
+}
+
+/// A small line chart of a series of readings, oldest first, as an SVG path within `width` x `height`:
+/// the points scaled between the series' own lowest and highest values. None with fewer than two readings.
+pub fn trend_path(values: &[i64], width: i64, height: i64) -> Option<String> {
+    if values.len() < 2 {
+        return None;
+    }
+    let (low, high) = values
+        .iter()
+        .fold((i64::MAX, i64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    let span = (high - low).max(1);
+    let step = width as f64 / (values.len() - 1) as f64;
+    let points: Vec<String> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let x = step * i as f64;
+            let y = height as f64 - 2.0 - ((v - low) as f64 / span as f64) * (height as f64 - 4.0);
+            format!("{}{x:.1},{y:.1}", if i == 0 { "M" } else { "L" })
+        })
+        .collect();
+    Some(points.join(" "))
+}
+
+/// A visit in a list (a patient's past visits, a doctor's open ones).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct VisitLine {
+    pub id: i64,
+    pub patient_id: i64,
+    pub patient_name: String,
+    pub doctor_name: String,
+    pub day: Date,
+    pub status: VisitStatus,
+    pub started_at: Timestamp,
+}
+
+/// A set of vitals as recorded.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Recorded {
+    pub id: i64,
+    pub visit_id: Option<i64>,
+    pub health_record_id: Option<i64>,
+    #[sqlx(flatten)]
+    pub vitals: Vitals,
+    pub recorded_by: String,
+    pub recorded_at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> VitalsForm {
+        let mut form = VitalsForm::default();
+        for (field, value) in pairs {
+            let value = (*value).to_owned();
+            match *field {
+                "systolic" => form.systolic = value,
+                "diastolic" => form.diastolic = value,
+                "temperature" => form.temperature = value,
+                "pulse" => form.pulse = value,
+                "respiratory_rate" => form.respiratory_rate = value,
+                "spo2" => form.spo2 = value,
+                "weight" => form.weight = value,
+                "height" => form.height = value,
+                other => panic!("no field {other}"),
+            }
+        }
+        form
+    }
+
+    #[test]
+    fn vitals_are_stored_in_small_units() {
+        let vitals = form(&[
+            ("systolic", "120"),
+            ("diastolic", "80"),
+            ("temperature", "36.8"),
+            ("weight", "70"),
+            ("height", "175.5"),
+        ])
+        .validate()
+        .unwrap();
+        assert_eq!(vitals.temperature_tenths, Some(368));
+        assert_eq!(vitals.weight_tenths, Some(700));
+        assert_eq!(vitals.height_mm, Some(1755));
+        // 70 / 1.755^2 = 22.73
+        assert_eq!(vitals.bmi_tenths(), Some(227));
+    }
+
+    #[test]
+    fn impossible_readings_are_refused_with_a_message() {
+        for (field, value) in [
+            ("temperature", "50"),
+            ("temperature", "20.0"),
+            ("temperature", "36.85"),
+            ("systolic", "400"),
+            ("pulse", "fast"),
+            ("spo2", "101"),
+            ("height", "0"),
+        ] {
+            let mut pairs = vec![(field, value)];
+            if field == "systolic" {
+                pairs.push(("diastolic", "80"));
+            }
+            let errors = form(&pairs).validate().unwrap_err();
+            assert!(errors.get(field).is_some(), "{field}={value}");
+        }
+    }
+
+    #[test]
+    fn blood_pressure_needs_both_numbers_in_order() {
+        let errors = form(&[("systolic", "120")]).validate().unwrap_err();
+        assert_eq!(
+            errors.get("diastolic"),
+            Some("Give both numbers of the blood pressure.")
+        );
+        let errors = form(&[("systolic", "80"), ("diastolic", "120")])
+            .validate()
+            .unwrap_err();
+        assert!(errors.get("diastolic").is_some());
+        let errors = form(&[]).validate().unwrap_err();
+        assert_eq!(errors.get("systolic"), Some("Record at least one reading."));
+    }
+
+    #[test]
+    fn readings_outside_the_usual_range_are_flagged() {
+        let vitals = form(&[
+            ("systolic", "160"),
+            ("diastolic", "95"),
+            ("temperature", "38.5"),
+            ("pulse", "72"),
+            ("spo2", "91"),
+        ])
+        .validate()
+        .unwrap();
+        let shown = vitals.shown();
+        let reading = |label: &str| shown.iter().find(|s| s.label == label).unwrap().reading;
+        assert_eq!(reading("Blood pressure"), Reading::High);
+        assert_eq!(reading("Temperature"), Reading::High);
+        assert_eq!(reading("Pulse"), Reading::Usual);
+        assert_eq!(reading("SpO2"), Reading::Low);
+        assert_eq!(shown[1].value, "38.5 °C");
+    }
+
+    #[test]
+    fn a_trend_needs_two_readings_and_spans_the_box() {
+        assert_eq!(trend_path(&[370], 100, 20), None);
+        let path = trend_path(&[360, 380, 370], 100, 20).unwrap();
+        assert_eq!(path, "M0.0,18.0 L50.0,2.0 L100.0,10.0");
+    }
+
+    #[test]
+    fn notes_keep_line_breaks_and_refuse_control_characters() {
+        assert_eq!(parse_note("  cough\nfor 3 days \n").unwrap(), "cough\nfor 3 days");
+        assert!(parse_note("   ").is_err());
+        assert!(parse_note("bad\u{1b}[31m").is_err());
+        assert_eq!(parse_draft("").unwrap(), "");
+    }
+
+    fn user(id: i64, role: Role) -> StaffUser {
+        StaffUser {
+            id,
+            username: "u".into(),
+            full_name: "U".into(),
+            role,
+            must_change_password: false,
+            active: true,
+            session_version: 1,
+        }
+    }
+
+    #[test]
+    fn only_the_visits_doctor_or_an_admin_writes_and_only_while_open() {
+        let mut visit = Visit {
+            id: 1,
+            patient_id: 2,
+            doctor_id: 10,
+            doctor_name: "Dr".into(),
+            ticket_id: None,
+            appointment_id: None,
+            day: Date::parse("2026-11-23").unwrap(),
+            status: VisitStatus::Open,
+            started_at: Timestamp(0),
+            completed_at: None,
+        };
+        assert!(visit.allows(&user(10, Role::Doctor), Access::Write));
+        assert!(visit.allows(&user(1, Role::Admin), Access::Write));
+        assert!(!visit.allows(&user(11, Role::Doctor), Access::Write));
+        assert!(visit.allows(&user(11, Role::Doctor), Access::Read));
+        assert!(visit.allows(&user(5, Role::Lab), Access::Vitals));
+        assert!(!visit.allows(&user(5, Role::Lab), Access::Read));
+        assert!(!visit.allows(&user(6, Role::Pharmacist), Access::Read));
+        assert!(!visit.allows(&user(10, Role::Doctor), Access::Amend));
+        visit.status = VisitStatus::Completed;
+        assert!(!visit.allows(&user(10, Role::Doctor), Access::Write));
+        assert!(!visit.allows(&user(5, Role::Lab), Access::Vitals));
+        assert!(visit.allows(&user(10, Role::Doctor), Access::Amend));
+        assert!(!visit.allows(&user(11, Role::Doctor), Access::Amend));
+    }
+}

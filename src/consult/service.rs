@@ -1,0 +1,458 @@
+//! Visit operations, each one transaction with its audit row: opening a visit with its ticket's start, from a
+//! patient's record, completing it with its ticket and appointment, and what is recorded in it. The other
+//! clinical features (prescriptions, lab orders, procedures, documents) check a visit through `visit_for`
+//! and `writable_visit_in`.
+
+use super::model::{Access, NoteKind, Recorded, Visit, VisitLine, VitalsForm, parse_draft, parse_note};
+use super::repo::{self, NewVisit};
+use crate::audit::{self, AuditEntry};
+use crate::db::{Date, Db, Tx, is_unique_violation};
+use crate::error::ServiceError;
+use crate::identity::{Actor, Role, StaffUser};
+use crate::queue::model::{Move, TicketStatus};
+use crate::queue::service::{self as queue, MoveRequest};
+use crate::scheduling::model::AppointmentStatus;
+
+/// The visit, if `user` may have `access` to it now: NotFound, Forbidden, or a Conflict that says why (a
+/// completed visit, say).
+pub async fn visit_for(db: &Db, user: &StaffUser, visit_id: i64, access: Access) -> Result<Visit, ServiceError> {
+    let visit = repo::visit(db, visit_id).await?.ok_or(ServiceError::NotFound)?;
+    allowed(visit, user, access)
+}
+
+/// The same check inside a change, with the visit's row locked until the change commits, so the visit can't
+/// be completed halfway through it.
+pub async fn writable_visit_in(
+    tx: &mut Tx,
+    user: &StaffUser,
+    visit_id: i64,
+    access: Access,
+) -> Result<Visit, ServiceError> {
+    repo::lock_visit(tx, visit_id).await?;
+    let visit = repo::visit_in(tx, visit_id).await?.ok_or(ServiceError::NotFound)?;
+    allowed(visit, user, access)
+}
+
+fn allowed(visit: Visit, user: &StaffUser, access: Access) -> Result<Visit, ServiceError> {
+    if visit.allows(user, access) {
+        return Ok(visit);
+    }
+    let may_ever = match access {
+        Access::Read => false,
+        Access::Vitals => user.role == Role::Lab || visit.allows_author(user),
+        Access::Write | Access::Amend => visit.allows_author(user),
+    };
+    match may_ever {
+        true => Err(ServiceError::Conflict(visit.refusal(access).to_owned())),
+        false => Err(ServiceError::Forbidden),
+    }
+}
+
+impl Visit {
+    /// Whether `user` is the visit's doctor or an admin (who may write it in the right state).
+    fn allows_author(&self, user: &StaffUser) -> bool {
+        user.role == Role::Admin || (user.role == Role::Doctor && user.id == self.doctor_id)
+    }
+}
+
+/// A visit just opened (or the open one it continues).
+#[derive(Clone, Copy, Debug)]
+pub struct Opened {
+    pub visit_id: i64,
+}
+
+/// A ticket started, and its visit.
+#[derive(Clone, Debug)]
+pub struct StartedTicket {
+    pub visit_id: i64,
+    pub ticket_code: String,
+}
+
+/// Starts a called ticket and opens its visit with the ticket's doctor, in one transaction.
+pub async fn start_ticket(
+    db: &Db,
+    user: &StaffUser,
+    actor: &Actor,
+    ticket_id: i64,
+    today: Date,
+) -> Result<StartedTicket, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let started = start_in(&mut tx, user, actor, ticket_id, today).await?;
+    tx.commit().await?;
+    Ok(started)
+}
+
+/// Starts the consultation of a checked-in appointment: the doctor fetches the patient in person, so a ticket
+/// still waiting goes straight to the doctor, and the visit opens, in one transaction.
+pub async fn start_appointment(
+    db: &Db,
+    user: &StaffUser,
+    actor: &Actor,
+    appointment_id: i64,
+    today: Date,
+) -> Result<StartedTicket, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let appointment = crate::scheduling::service::appointment_in(&mut tx, appointment_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if !crate::identity::DoctorScope::of(user).covers(appointment.doctor_id) || user.role != Role::Doctor {
+        return Err(ServiceError::Forbidden);
+    }
+    if !appointment.can(crate::scheduling::model::Action::Start) {
+        return Err(ServiceError::Conflict(format!(
+            "This appointment is {}: only a checked-in patient's consultation can be started.",
+            appointment.status.label().to_lowercase()
+        )));
+    }
+    let ticket = queue::ticket_of_appointment_in(&mut tx, appointment_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if ticket.status == TicketStatus::Waiting {
+        queue::fetch_in(&mut tx, appointment.doctor_id, ticket.id, today).await?;
+    }
+    let started = start_in(&mut tx, user, actor, ticket.id, today).await?;
+    tx.commit().await?;
+    Ok(started)
+}
+
+async fn start_in(
+    tx: &mut Tx,
+    user: &StaffUser,
+    actor: &Actor,
+    ticket_id: i64,
+    today: Date,
+) -> Result<StartedTicket, ServiceError> {
+    let request = MoveRequest {
+        ticket_id,
+        mv: Move::Start,
+        scope: crate::identity::DoctorScope::of(user),
+        transfer_to: None,
+        skip_places: 0,
+    };
+    let (ticket, _) = queue::move_in(tx, actor, &request).await?;
+    let doctor_id = ticket
+        .doctor_id
+        .ok_or_else(|| ServiceError::Refused("Call the ticket to a doctor before starting it.".into()))?;
+    let new = NewVisit {
+        patient_id: ticket.patient_id,
+        doctor_id,
+        ticket_id: Some(ticket.id),
+        appointment_id: ticket.appointment_id,
+        day: today,
+    };
+    let opened = open_in(tx, actor, &new).await?;
+    Ok(StartedTicket {
+        visit_id: opened.visit_id,
+        ticket_code: ticket.code,
+    })
+}
+
+/// Opens a visit of the doctor with a patient from the patient's record (no ticket), or returns the one
+/// already open, so a second click opens nothing more.
+pub async fn start_for_patient(
+    db: &Db,
+    user: &StaffUser,
+    actor: &Actor,
+    patient_id: i64,
+    today: Date,
+) -> Result<Opened, ServiceError> {
+    if user.role != Role::Doctor {
+        return Err(ServiceError::Forbidden);
+    }
+    let mut tx = db.begin_write().await?;
+    if !crate::patients::service::lock_active(&mut tx, patient_id).await? {
+        return Err(ServiceError::NotFound);
+    }
+    let new = NewVisit {
+        patient_id,
+        doctor_id: user.id,
+        ticket_id: None,
+        appointment_id: None,
+        day: today,
+    };
+    let opened = open_in(&mut tx, actor, &new).await?;
+    tx.commit().await?;
+    Ok(opened)
+}
+
+/// Inserts the visit, or continues the open visit the doctor already has with the patient (giving it the
+/// ticket when it has none).
+async fn open_in(tx: &mut Tx, actor: &Actor, new: &NewVisit) -> Result<Opened, ServiceError> {
+    if let Some(open) = repo::open_visit_in(tx, new.patient_id, new.doctor_id).await? {
+        if let Some(ticket_id) = new.ticket_id
+            && !repo::attach_ticket(tx, open.id, ticket_id, new.appointment_id).await?
+        {
+            return Err(ServiceError::Conflict(
+                "This patient already has an open visit with this doctor for another ticket. Complete it first.".into(),
+            ));
+        }
+        return Ok(Opened { visit_id: open.id });
+    }
+    let visit_id = match repo::insert_visit(tx, new).await {
+        Ok(id) => id,
+        Err(err) if is_unique_violation(&err) => {
+            return Err(ServiceError::Conflict(
+                "This visit was opened a moment ago; open it from the queue.".into(),
+            ));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let entry = AuditEntry::new("visit.open")
+        .record("visit", visit_id)
+        .patient(new.patient_id);
+    audit::record(tx, actor, entry).await?;
+    Ok(Opened { visit_id })
+}
+
+/// Completes a visit and, with it, its ticket and appointment. A second click is told the visit is
+/// completed, and nothing more changes.
+pub async fn complete(db: &Db, user: &StaffUser, actor: &Actor, visit_id: i64) -> Result<Visit, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let visit = writable_visit_in(&mut tx, user, visit_id, Access::Write).await?;
+    complete_in(&mut tx, actor, &visit).await?;
+    tx.commit().await?;
+    Ok(visit)
+}
+
+/// Completes the visit of a ticket the doctor is seeing (the queue's "Complete"). A ticket started before
+/// visits existed has none, and is completed alone.
+pub async fn complete_ticket(db: &Db, user: &StaffUser, actor: &Actor, ticket_id: i64) -> Result<String, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let ticket = queue::ticket_in(&mut tx, ticket_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let code = ticket.code.clone();
+    match repo::visit_of_ticket_in(&mut tx, ticket_id).await? {
+        Some(visit) => {
+            let visit = writable_visit_in(&mut tx, user, visit.id, Access::Write).await?;
+            complete_in(&mut tx, actor, &visit).await?;
+        }
+        None => {
+            let request = MoveRequest {
+                ticket_id,
+                mv: Move::Complete,
+                scope: crate::identity::DoctorScope::of(user),
+                transfer_to: None,
+                skip_places: 0,
+            };
+            queue::move_in(&mut tx, actor, &request).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(code)
+}
+
+async fn complete_in(tx: &mut Tx, actor: &Actor, visit: &Visit) -> Result<(), ServiceError> {
+    if !repo::complete_visit(tx, visit.id).await? {
+        return Err(ServiceError::Conflict("This visit was completed a moment ago.".into()));
+    }
+    match (visit.ticket_id, visit.appointment_id) {
+        (Some(ticket_id), _) => {
+            let ticket = queue::ticket_in(tx, ticket_id).await?.ok_or(ServiceError::NotFound)?;
+            if ticket.status == TicketStatus::WithDoctor {
+                let request = MoveRequest {
+                    ticket_id,
+                    mv: Move::Complete,
+                    scope: crate::identity::DoctorScope::Any,
+                    transfer_to: None,
+                    skip_places: 0,
+                };
+                queue::move_in(tx, actor, &request).await?;
+            }
+        }
+        (None, Some(appointment_id)) => {
+            crate::scheduling::service::change_status(
+                tx,
+                appointment_id,
+                AppointmentStatus::InConsultation,
+                AppointmentStatus::Completed,
+            )
+            .await?;
+        }
+        (None, None) => {}
+    }
+    let entry = AuditEntry::new("visit.complete")
+        .record("visit", visit.id)
+        .patient(visit.patient_id);
+    audit::record(tx, actor, entry).await?;
+    Ok(())
+}
+
+/// Records a set of vitals in an open visit (its doctor, an admin or a lab attendant).
+pub async fn record_vitals(
+    db: &Db,
+    user: &StaffUser,
+    actor: &Actor,
+    visit_id: i64,
+    form: &VitalsForm,
+) -> Result<(), ServiceError> {
+    let vitals = form.validate().map_err(ServiceError::Invalid)?;
+    let mut tx = db.begin_write().await?;
+    let visit = writable_visit_in(&mut tx, user, visit_id, Access::Vitals).await?;
+    let id = repo::insert_vitals(&mut tx, visit.patient_id, Some(visit.id), None, &vitals, user.id).await?;
+    let entry = AuditEntry::new("visit.vitals")
+        .record("vitals", id)
+        .patient(visit.patient_id);
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Signs a note of `kind` (an addendum once the visit is completed, the other kinds while it is open) and
+/// forgets its draft.
+pub async fn write_note(
+    db: &Db,
+    user: &StaffUser,
+    actor: &Actor,
+    visit_id: i64,
+    kind: NoteKind,
+    body: &str,
+) -> Result<(), ServiceError> {
+    let body = parse_note(body).map_err(|message| ServiceError::field("body", message))?;
+    let access = match kind {
+        NoteKind::Addendum => Access::Amend,
+        _ => Access::Write,
+    };
+    let mut tx = db.begin_write().await?;
+    let visit = writable_visit_in(&mut tx, user, visit_id, access).await?;
+    let id = repo::insert_note(&mut tx, visit.id, kind, &body, user.id).await?;
+    repo::delete_draft(&mut tx, visit.id, user.id, kind).await?;
+    let action = match kind {
+        NoteKind::Addendum => "visit.addendum",
+        _ => "visit.note",
+    };
+    let entry = AuditEntry::new(action)
+        .record("clinical_note", id)
+        .patient(visit.patient_id)
+        .detail(kind.label());
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Keeps what the author is typing (not audited: nothing is signed until the note is saved).
+pub async fn save_draft(
+    db: &Db,
+    user: &StaffUser,
+    visit_id: i64,
+    kind: NoteKind,
+    body: &str,
+) -> Result<(), ServiceError> {
+    let body = parse_draft(body).map_err(|message| ServiceError::field("body", message))?;
+    let access = match kind {
+        NoteKind::Addendum => Access::Amend,
+        _ => Access::Write,
+    };
+    let mut tx = db.begin_write().await?;
+    let visit = writable_visit_in(&mut tx, user, visit_id, access).await?;
+    // A save sent just before the note was signed may arrive after it: it is not a draft any more.
+    if repo::is_signed(&mut tx, visit.id, user.id, kind, &body).await? {
+        return Ok(());
+    }
+    repo::save_draft(&mut tx, visit.id, user.id, kind, &body).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records a diagnosis: free text, with an ICD-10-CM code from the bundled list or none. Only doctors
+/// diagnose.
+pub async fn add_diagnosis(
+    db: &Db,
+    user: &StaffUser,
+    actor: &Actor,
+    visit_id: i64,
+    code: Option<&str>,
+    description: &str,
+) -> Result<(), ServiceError> {
+    let (code, description) = super::icd::validate(code, description).map_err(ServiceError::Invalid)?;
+    let mut tx = db.begin_write().await?;
+    let visit = writable_visit_in(&mut tx, user, visit_id, Access::Write).await?;
+    let id = repo::insert_diagnosis(&mut tx, &visit, code.as_deref(), &description, visit.doctor_id).await?;
+    let entry = AuditEntry::new("visit.diagnosis")
+        .record("diagnosis", id)
+        .patient(visit.patient_id)
+        .detail(match &code {
+            Some(code) => format!("{code} {description}"),
+            None => description.clone(),
+        });
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn remove_diagnosis(
+    db: &Db,
+    user: &StaffUser,
+    actor: &Actor,
+    visit_id: i64,
+    diagnosis_id: i64,
+) -> Result<(), ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let visit = writable_visit_in(&mut tx, user, visit_id, Access::Write).await?;
+    if !repo::delete_diagnosis(&mut tx, visit.id, diagnosis_id).await? {
+        return Err(ServiceError::NotFound);
+    }
+    let entry = AuditEntry::new("visit.diagnosis_remove")
+        .record("diagnosis", diagnosis_id)
+        .patient(visit.patient_id);
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Writes the audit row of a staff member reading a visit's record or a chart.
+pub async fn record_read(
+    db: &Db,
+    actor: &Actor,
+    action: &'static str,
+    record: (&'static str, i64),
+    patient_id: i64,
+) -> Result<(), ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let entry = AuditEntry::new(action).record(record.0, record.1).patient(patient_id);
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The patient's latest visits, newest first (for their record's page and the chart).
+pub async fn visits_of_patient(db: &Db, patient_id: i64, limit: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
+    repo::visits_of_patient(db, patient_id, limit).await
+}
+
+/// The doctor's visits not completed yet, oldest first (their home page).
+pub async fn open_visits_of_doctor(db: &Db, doctor_id: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
+    repo::open_visits_of_doctor(db, doctor_id).await
+}
+
+/// The open visits of every doctor, oldest first, at most `limit`.
+pub async fn open_visits(db: &Db, limit: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
+    repo::open_visits(db, limit).await
+}
+
+/// The visit a ticket opened, if any (the queue's link to the consultation screen).
+pub async fn visit_of_ticket(db: &Db, ticket_id: i64) -> Result<Option<i64>, sqlx::Error> {
+    repo::visit_of_ticket(db, ticket_id).await
+}
+
+/// Records the vitals of a health record (the lab's screening of a patient) inside the lab's transaction
+/// that writes the record; the lab audits the record as a whole.
+pub async fn record_health_vitals_in(
+    tx: &mut Tx,
+    patient_id: i64,
+    health_record_id: i64,
+    vitals: &super::model::Vitals,
+    staff_id: i64,
+) -> Result<i64, ServiceError> {
+    Ok(repo::insert_vitals(tx, patient_id, None, Some(health_record_id), vitals, staff_id).await?)
+}
+
+/// The vitals recorded with these health records, oldest first.
+pub async fn vitals_of_health_records(db: &Db, ids: &[i64]) -> Result<Vec<Recorded>, ServiceError> {
+    Ok(repo::vitals_of_health_records(db, ids).await?)
+}
+
+/// The latest vitals of a visit's patient, newest first, for the lab's page beside a visit.
+pub async fn vitals_of_patient(db: &Db, patient_id: i64, limit: i64) -> Result<Vec<Recorded>, ServiceError> {
+    Ok(repo::vitals_of_patient(db, patient_id, limit).await?)
+}

@@ -1,0 +1,37 @@
+//! Documents attached to a patient's chart or a visit (an outside lab report, a referral letter, a scan): PDF,
+//! JPEG or PNG up to 10 MB, told by their content, served only to those who may read them (doctors, lab
+//! attendants and admins; the patient their own), every reading audited.
+
+pub mod handlers;
+pub mod model;
+pub mod repo;
+pub mod service;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+use model::MAX_REQUEST_BYTES;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/patients/{id}/documents",
+            get(handlers::patient_page)
+                .post(handlers::upload_for_patient)
+                .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES)),
+        )
+        .route(
+            "/visits/{id}/documents",
+            post(handlers::upload_for_visit).layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES)),
+        )
+        .route("/documents/{id}", get(handlers::view))
+        .route("/me/documents", get(handlers::mine))
+        .route("/me/documents/{id}", get(handlers::my_document))
+}
+
+/// Where a member of staff finds a patient's documents, if their role reads documents (for the record page).
+pub fn patient_link(role: crate::identity::Role, patient_id: i64) -> Option<String> {
+    model::staff_may_use(role).then(|| format!("/patients/{patient_id}/documents"))
+}

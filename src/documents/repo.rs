@@ -1,0 +1,83 @@
+//! All SQL of documents. Lists read the details only; the content is read one document at a time.
+
+use super::model::{DocumentKind, DocumentMeta};
+use crate::db::{Db, Timestamp, Tx};
+
+const META_COLUMNS: &str = "d.id, d.patient_id, d.visit_id, d.title, d.mime, d.size,
+    s.full_name AS uploaded_by_name, d.uploaded_at";
+
+pub struct NewDocument<'a> {
+    pub patient_id: i64,
+    pub visit_id: Option<i64>,
+    pub title: &'a str,
+    pub kind: DocumentKind,
+    pub data: &'a [u8],
+    pub uploaded_by: i64,
+}
+
+pub async fn insert(tx: &mut Tx, new: &NewDocument<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO document (patient_id, visit_id, title, mime, size, data, uploaded_by, uploaded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(new.patient_id)
+    .bind(new.visit_id)
+    .bind(new.title)
+    .bind(new.kind)
+    .bind(i64::try_from(new.data.len()).unwrap_or(i64::MAX))
+    .bind(new.data.to_vec())
+    .bind(new.uploaded_by)
+    .bind(Timestamp::now())
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// A patient's documents, newest first.
+pub async fn of_patient(db: &Db, patient_id: i64) -> Result<Vec<DocumentMeta>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {META_COLUMNS} FROM document d JOIN staff s ON s.id = d.uploaded_by
+         WHERE d.patient_id = $1 ORDER BY d.uploaded_at DESC, d.id DESC"
+    ))
+    .bind(patient_id)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// The documents attached to a visit, newest first.
+pub async fn of_visit(db: &Db, visit_id: i64) -> Result<Vec<DocumentMeta>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {META_COLUMNS} FROM document d JOIN staff s ON s.id = d.uploaded_by
+         WHERE d.visit_id = $1 ORDER BY d.uploaded_at DESC, d.id DESC"
+    ))
+    .bind(visit_id)
+    .fetch_all(db.pool())
+    .await
+}
+
+pub async fn meta(db: &Db, id: i64) -> Result<Option<DocumentMeta>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {META_COLUMNS} FROM document d JOIN staff s ON s.id = d.uploaded_by WHERE d.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await
+}
+
+/// The patient's document `id` (none when it is someone else's), for the patient's own portal.
+pub async fn meta_of_patient(db: &Db, id: i64, patient_id: i64) -> Result<Option<DocumentMeta>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {META_COLUMNS} FROM document d JOIN staff s ON s.id = d.uploaded_by
+         WHERE d.id = $1 AND d.patient_id = $2"
+    ))
+    .bind(id)
+    .bind(patient_id)
+    .fetch_optional(db.pool())
+    .await
+}
+
+pub async fn content(db: &Db, id: i64) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT data FROM document WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await
+}

@@ -1,0 +1,839 @@
+//! The lab's pages: the test catalogue (admins), the lab section of a visit and its live stream (doctors),
+//! the worklist and an order's page with its result, release and vitals (lab attendants), and a patient's
+//! health records. Every form works as a plain POST and redirect; htmx makes the visit's section swap in place.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use chrono_tz::Tz;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::model::{HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderView, Outcome, Range, ResultForm, age};
+use super::repo::{OrderDetail, WorkItem};
+use super::service::{self, HealthRecord};
+use super::{LabDesk, LabReaders};
+use crate::consult::model::{Access, Recorded, Shown, Visit, VisitLine, VitalsForm};
+use crate::db::Date;
+use crate::db::events::Event;
+use crate::db::once::FormKey;
+use crate::error::ServiceError;
+use crate::identity::StaffUser;
+use crate::patients::model::Patient;
+use crate::state::AppState;
+use crate::validation::{FieldErrors, parse_id};
+use crate::web::confirm::{ConfirmPage, Confirmation};
+use crate::web::extract::{Admins, Clinicians, Staff};
+use crate::web::filters;
+use crate::web::form::{Form, Query, invalid};
+use crate::web::htmx::{HxRequest, redirect};
+use crate::web::layout::{FlashKind, Layout, flash};
+use crate::web::live::{self, Frame};
+use crate::web::{AppError, AppResult, IdPath};
+
+// ---- the catalogue --------------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "lab/tests.html")]
+pub struct TestsPage {
+    layout: Layout,
+    tests: Vec<LabTest>,
+    form: LabTestForm,
+    errors: FieldErrors,
+}
+
+pub async fn tests(_admin: Staff<Admins>, State(state): State<AppState>, layout: Layout) -> AppResult<TestsPage> {
+    Ok(TestsPage {
+        layout,
+        tests: service::tests(&state.db).await?,
+        form: LabTestForm {
+            form_id: FormKey::mint().to_string(),
+            active: Some("1".into()),
+            ..LabTestForm::default()
+        },
+        errors: FieldErrors::default(),
+    })
+}
+
+pub async fn add_test(
+    admin: Staff<Admins>,
+    State(state): State<AppState>,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<LabTestForm>,
+) -> AppResult<Response> {
+    let actor = admin.actor_with_form(&form.form_id)?;
+    let digits = state.settings.get().currency().minor_digits;
+    match service::save_test(&state.db, &actor, None, &form, digits).await {
+        Ok(_) => {
+            flash(&session, FlashKind::Success, format!("{} added.", form.name.trim())).await?;
+            Ok(redirect(HxRequest(false), "/admin/lab-tests"))
+        }
+        Err(ServiceError::Invalid(errors)) => Ok(invalid(TestsPage {
+            layout,
+            tests: service::tests(&state.db).await?,
+            form,
+            errors,
+        })),
+        Err(err) => Err(err.into()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "lab/test_edit.html")]
+pub struct TestEditPage {
+    layout: Layout,
+    id: i64,
+    form: LabTestForm,
+    errors: FieldErrors,
+}
+
+pub async fn edit_test(
+    _admin: Staff<Admins>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    layout: Layout,
+) -> AppResult<TestEditPage> {
+    let test = service::test(&state.db, id).await?;
+    let digits = state.settings.get().currency().minor_digits;
+    Ok(TestEditPage {
+        layout,
+        id,
+        form: LabTestForm::of(&test, digits),
+        errors: FieldErrors::default(),
+    })
+}
+
+pub async fn update_test(
+    admin: Staff<Admins>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<LabTestForm>,
+) -> AppResult<Response> {
+    let digits = state.settings.get().currency().minor_digits;
+    match service::save_test(&state.db, &admin.actor, Some(id), &form, digits).await {
+        Ok(_) => {
+            flash(&session, FlashKind::Success, format!("{} saved.", form.name.trim())).await?;
+            Ok(redirect(HxRequest(false), "/admin/lab-tests"))
+        }
+        Err(ServiceError::Invalid(errors)) => Ok(invalid(TestEditPage {
+            layout,
+            id,
+            form,
+            errors,
+        })),
+        Err(err) => Err(err.into()),
+    }
+}
+
+// ---- the lab section of a visit -------------------------------------------------------------------------
+
+/// The lab orders of a visit as its consultation screen shows them, with the order form for its doctor.
+pub struct LabSection {
+    pub visit_id: i64,
+    pub orders: Vec<OrderView>,
+    /// The tests that may be ordered now (offered, and not ordered in this visit already).
+    pub tests: Vec<LabTest>,
+    pub can_order: bool,
+    pub csrf_token: String,
+    pub zone: Tz,
+    pub errors: FieldErrors,
+    pub note: String,
+    pub chosen: Vec<i64>,
+}
+
+impl LabSection {
+    pub fn is_chosen(&self, test: &LabTest) -> bool {
+        self.chosen.contains(&test.id)
+    }
+
+    pub fn may_cancel(&self, order: &OrderView) -> bool {
+        self.can_order && order.can(OrderMove::Cancel)
+    }
+
+    pub fn cancel_confirmation(&self, order: &OrderView) -> Confirmation {
+        Confirmation {
+            action: format!("/visits/{}/lab/orders/{}/cancel", self.visit_id, order.id),
+            question: format!("Cancel the {} order?", order.test_name),
+            detail: "The lab will no longer see it on its worklist. You can order the test again later.".into(),
+            button: format!("Cancel {}", order.test_name),
+        }
+    }
+
+    pub fn range_label(&self, order: &OrderView) -> String {
+        order.range().label()
+    }
+
+    pub fn order_error(&self) -> Option<&str> {
+        self.errors.get("test_id")
+    }
+}
+
+/// The visit's lab section for `user` (the consultation screen's `load_page` calls this).
+pub async fn visit_section(
+    state: &AppState,
+    user: &StaffUser,
+    visit: &Visit,
+    csrf_token: &str,
+) -> AppResult<LabSection> {
+    load_section(
+        state,
+        user,
+        visit,
+        csrf_token.to_owned(),
+        FieldErrors::default(),
+        Default::default(),
+    )
+    .await
+}
+
+async fn load_section(
+    state: &AppState,
+    user: &StaffUser,
+    visit: &Visit,
+    csrf_token: String,
+    errors: FieldErrors,
+    attempt: (String, Vec<i64>),
+) -> AppResult<LabSection> {
+    let orders = service::visit_orders(&state.db, visit.id).await?;
+    let can_order = visit.allows(user, Access::Write);
+    let tests = match can_order {
+        true => service::active_tests(&state.db)
+            .await?
+            .into_iter()
+            .filter(|t| !orders.iter().any(|o| o.test_id == t.id))
+            .collect(),
+        false => Vec::new(),
+    };
+    Ok(LabSection {
+        visit_id: visit.id,
+        orders,
+        tests,
+        can_order,
+        csrf_token,
+        zone: state.settings.get().clinic.time_zone,
+        errors,
+        note: attempt.0,
+        chosen: attempt.1,
+    })
+}
+
+/// The lab section alone on a page: what an htmx order form swaps its section from, and what a refused
+/// order form shows without JavaScript (with its messages, 422).
+#[derive(Template, WebTemplate)]
+#[template(path = "lab/visit_orders.html")]
+pub struct VisitOrdersPage {
+    layout: Layout,
+    patient: Patient,
+    lab: LabSection,
+}
+
+/// The list of the section, pushed live to the visit's screen.
+#[derive(Template)]
+#[template(path = "lab/_visit_order_list.html")]
+struct OrderList<'a> {
+    lab: &'a LabSection,
+}
+
+async fn section_page(
+    state: &AppState,
+    user: &StaffUser,
+    layout: Layout,
+    visit_id: i64,
+    errors: FieldErrors,
+    attempt: (String, Vec<i64>),
+) -> AppResult<VisitOrdersPage> {
+    let visit = crate::consult::service::visit_for(&state.db, user, visit_id, Access::Read).await?;
+    let patient = crate::patients::service::get(&state.db, visit.patient_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let lab = load_section(state, user, &visit, layout.csrf_token.clone(), errors, attempt).await?;
+    Ok(VisitOrdersPage { layout, patient, lab })
+}
+
+/// Orders tests in a visit: the form's `test_id` fields (one per test ticked) and its note.
+pub async fn order(
+    user: Staff<Clinicians>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    hx: HxRequest,
+    layout: Layout,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let mut note = String::new();
+    let mut chosen = Vec::new();
+    for (name, value) in pairs {
+        match name.as_str() {
+            "test_id" => chosen.push(parse_id(&value).ok_or(AppError::BadRequest("No such test.".into()))?),
+            "note" => note = value,
+            _ => {}
+        }
+    }
+    let result = service::order_tests(&state.db, &user, &user.actor, id, &chosen, &note).await;
+    match result {
+        Ok(_) => {
+            state.events.publish(&state.db, Event::Lab { visit_id: id }).await;
+            if hx.0 {
+                let page = section_page(&state, &user, layout, id, FieldErrors::default(), Default::default()).await?;
+                return Ok(page.into_response());
+            }
+            Ok(redirect(hx, &format!("/visits/{id}#lab")))
+        }
+        Err(ServiceError::Invalid(errors)) => Ok(invalid(
+            section_page(&state, &user, layout, id, errors, (note, chosen)).await?,
+        )),
+        Err(err) => Err(err.into()),
+    }
+}
+
+fn visit_and_order(id: &str, order: &str) -> AppResult<(i64, i64)> {
+    let id = parse_id(id).ok_or(AppError::NotFound)?;
+    let order = parse_id(order).ok_or(AppError::NotFound)?;
+    Ok((id, order))
+}
+
+/// The confirmation page of cancelling an order, for browsers without JavaScript.
+pub async fn confirm_cancel(
+    user: Staff<Clinicians>,
+    State(state): State<AppState>,
+    Path((id, order)): Path<(String, String)>,
+    layout: Layout,
+) -> AppResult<Response> {
+    let (id, order_id) = visit_and_order(&id, &order)?;
+    let visit = crate::consult::service::visit_for(&state.db, &user, id, Access::Write).await?;
+    let section = load_section(
+        &state,
+        &user,
+        &visit,
+        String::new(),
+        FieldErrors::default(),
+        Default::default(),
+    )
+    .await?;
+    let order = section
+        .orders
+        .iter()
+        .find(|o| o.id == order_id)
+        .ok_or(AppError::NotFound)?;
+    let page = ConfirmPage::new(layout, section.cancel_confirmation(order), format!("/visits/{id}#lab"));
+    Ok(page.into_response())
+}
+
+pub async fn cancel(
+    user: Staff<Clinicians>,
+    State(state): State<AppState>,
+    Path((id, order)): Path<(String, String)>,
+    session: Session,
+    hx: HxRequest,
+) -> AppResult<Response> {
+    let (id, order_id) = visit_and_order(&id, &order)?;
+    service::cancel_order(&state.db, &user, &user.actor, id, order_id).await?;
+    state.events.publish(&state.db, Event::Lab { visit_id: id }).await;
+    flash(&session, FlashKind::Success, "The lab order is cancelled.").await?;
+    Ok(redirect(hx, &format!("/visits/{id}#lab")))
+}
+
+/// The visit's lab orders, live: the list again whenever the lab (or the doctor) changes one of its orders.
+/// Only those who may read the visit connect.
+pub async fn visit_events(
+    user: Staff<Clinicians>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    session: Session,
+) -> AppResult<Response> {
+    crate::consult::service::visit_for(&state.db, &user, id, Access::Read).await?;
+    let csrf_token = crate::web::csrf::token(&session).await?;
+    let (stream_state, user) = (state.clone(), user.user);
+    Ok(live::stream(&state, Event::touches_lab, move |delivered| {
+        let (state, user, csrf_token) = (stream_state.clone(), user.clone(), csrf_token.clone());
+        async move {
+            if let Some(delivered) = &delivered
+                && let Event::Lab { visit_id } = delivered.event
+                && visit_id != id
+            {
+                return Ok(Vec::new());
+            }
+            let visit = crate::consult::service::visit_for(&state.db, &user, id, Access::Read).await?;
+            let section = load_section(
+                &state,
+                &user,
+                &visit,
+                csrf_token,
+                FieldErrors::default(),
+                Default::default(),
+            )
+            .await?;
+            Ok(vec![Frame::new("lab-orders", OrderList { lab: &section }.render()?)])
+        }
+    })
+    .into_response())
+}
+
+// ---- the worklist ---------------------------------------------------------------------------------------
+
+/// A worklist row as shown: the order with the patient's age on today.
+pub struct WorkRow {
+    pub item: WorkItem,
+    pub age: Option<u32>,
+}
+
+fn rows(items: Vec<WorkItem>, today: Date) -> Vec<WorkRow> {
+    items
+        .into_iter()
+        .map(|item| WorkRow {
+            age: age(item.date_of_birth, today.0),
+            item,
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "lab/_worklist_rows.html")]
+struct WorklistRows<'a> {
+    rows: &'a [WorkRow],
+    zone: Tz,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "lab/worklist.html")]
+pub struct WorklistPage {
+    layout: Layout,
+    user: StaffUser,
+    today: Date,
+    rows_html: String,
+    time_zone: &'static str,
+    /// Patients with a doctor now, whose vitals the lab may take.
+    open_visits: Vec<VisitLine>,
+}
+
+/// How many open visits the worklist lists for vitals.
+const OPEN_VISITS: i64 = 50;
+
+/// The lab attendant's home: the orders waiting for the lab, oldest first, live.
+pub async fn worklist(user: Staff<LabDesk>, State(state): State<AppState>, layout: Layout) -> AppResult<WorklistPage> {
+    let settings = state.settings.get();
+    let today = Date(settings.today());
+    let rows = rows(service::worklist(&state.db, &user).await?, today);
+    let rows_html = WorklistRows {
+        rows: &rows,
+        zone: settings.clinic.time_zone,
+    }
+    .render()?;
+    Ok(WorklistPage {
+        layout,
+        user: user.user,
+        today,
+        rows_html,
+        time_zone: settings.clinic.time_zone.name(),
+        open_visits: crate::consult::service::open_visits(&state.db, OPEN_VISITS).await?,
+    })
+}
+
+pub async fn worklist_events(user: Staff<LabDesk>, State(state): State<AppState>) -> Response {
+    let (stream_state, user) = (state.clone(), user.user);
+    live::stream(&state, Event::touches_lab, move |_| {
+        let (state, user) = (stream_state.clone(), user.clone());
+        async move {
+            let settings = state.settings.get();
+            let rows = rows(service::worklist(&state.db, &user).await?, Date(settings.today()));
+            let html = WorklistRows {
+                rows: &rows,
+                zone: settings.clinic.time_zone,
+            }
+            .render()?;
+            Ok(vec![Frame::new("worklist", html)])
+        }
+    })
+    .into_response()
+}
+
+// ---- an order's page ------------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "lab/order.html")]
+pub struct OrderPage {
+    layout: Layout,
+    order: OrderDetail,
+    patient: Patient,
+    age: Option<u32>,
+    /// The range the result will be read against (the patient's sex's).
+    expected: Range,
+    test: LabTest,
+    form: ResultForm,
+    errors: FieldErrors,
+    visit_open: bool,
+    vitals: Option<Recorded>,
+    vitals_form: VitalsForm,
+    vitals_errors: FieldErrors,
+}
+
+impl OrderPage {
+    pub fn can(&self, mv: OrderMove) -> bool {
+        self.order.view.can(mv)
+    }
+
+    pub fn vitals_open(&self) -> bool {
+        self.visit_open
+    }
+
+    pub fn vitals_action(&self) -> String {
+        format!("/lab/orders/{}/vitals", self.order.view.id)
+    }
+
+    /// What the value field's help says: the unit, and the range the value will be read against.
+    pub fn value_help(&self) -> String {
+        let unit = match self.test.unit.is_empty() {
+            true => String::new(),
+            false => format!(" in {}", self.test.unit),
+        };
+        match self.expected.is_empty() {
+            true => format!("A number{unit}. No range applies (the patient's sex is not recorded)."),
+            false => format!(
+                "A number{unit}. Read against {} for the patient's sex.",
+                self.expected.label()
+            ),
+        }
+    }
+
+    pub fn abnormal_checked(&self) -> bool {
+        self.form.abnormal.is_some()
+    }
+}
+
+async fn order_page(
+    state: &AppState,
+    user: &StaffUser,
+    layout: Layout,
+    order_id: i64,
+    attempt: Option<(ResultForm, FieldErrors)>,
+    vitals_attempt: Option<(VitalsForm, FieldErrors)>,
+) -> AppResult<OrderPage> {
+    let db = &state.db;
+    let order = service::order_for_lab(db, user, order_id).await?;
+    let patient = crate::patients::service::get(db, order.patient_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let test = service::test(db, order.view.test_id).await?;
+    let visit_open = crate::consult::service::visit_for(db, user, order.view.visit_id, Access::Vitals)
+        .await
+        .is_ok();
+    let vitals = crate::consult::service::vitals_of_patient(db, patient.id, 1)
+        .await?
+        .into_iter()
+        .next();
+    let (form, errors) = attempt.unwrap_or_else(|| {
+        let form = ResultForm {
+            value: order.view.result_value.clone().unwrap_or_default(),
+            comment: order.view.result_comment.clone(),
+            abnormal: (order.view.flag == Some(super::model::ResultFlag::Abnormal)).then(|| "1".into()),
+        };
+        (form, FieldErrors::default())
+    });
+    let (vitals_form, vitals_errors) = vitals_attempt.unwrap_or_default();
+    Ok(OrderPage {
+        age: patient.age_on(state.settings.get().today()),
+        expected: test.range_for(patient.sex),
+        layout,
+        order,
+        patient,
+        test,
+        form,
+        errors,
+        visit_open,
+        vitals,
+        vitals_form,
+        vitals_errors,
+    })
+}
+
+pub async fn order_detail(
+    user: Staff<LabDesk>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    layout: Layout,
+) -> AppResult<OrderPage> {
+    order_page(&state, &user, layout, id, None, None).await
+}
+
+pub async fn record_result(
+    user: Staff<LabDesk>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<ResultForm>,
+) -> AppResult<Response> {
+    match service::record_result(&state.db, &user, &user.actor, id, &form).await {
+        Ok(visit_id) => {
+            state.events.publish(&state.db, Event::Lab { visit_id }).await;
+            flash(
+                &session,
+                FlashKind::Success,
+                "Result saved. Check it, then release it to the patient.",
+            )
+            .await?;
+            Ok(redirect(HxRequest(false), &format!("/lab/orders/{id}")))
+        }
+        Err(ServiceError::Invalid(errors)) => Ok(invalid(
+            order_page(&state, &user, layout, id, Some((form, errors)), None).await?,
+        )),
+        Err(err) => Err(err.into()),
+    }
+}
+
+pub async fn release(
+    user: Staff<LabDesk>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    session: Session,
+) -> AppResult<Response> {
+    let released = service::release(&state.db, &user, &user.actor, id).await?;
+    let message = match released.changed {
+        true => {
+            state
+                .events
+                .publish(
+                    &state.db,
+                    Event::Lab {
+                        visit_id: released.visit_id,
+                    },
+                )
+                .await;
+            "Released: the patient can now see this result."
+        }
+        false => "This result was already released.",
+    };
+    flash(&session, FlashKind::Success, message).await?;
+    Ok(redirect(HxRequest(false), &format!("/lab/orders/{id}")))
+}
+
+/// Vitals taken by the lab attendant for the order's visit (while it is open).
+pub async fn record_vitals(
+    user: Staff<LabDesk>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<VitalsForm>,
+) -> AppResult<Response> {
+    let order = service::order_for_lab(&state.db, &user, id).await?;
+    match crate::consult::service::record_vitals(&state.db, &user, &user.actor, order.view.visit_id, &form).await {
+        Ok(()) => {
+            flash(&session, FlashKind::Success, "Vitals saved.").await?;
+            Ok(redirect(HxRequest(false), &format!("/lab/orders/{id}#vitals")))
+        }
+        Err(ServiceError::Invalid(errors)) => Ok(invalid(
+            order_page(&state, &user, layout, id, None, Some((form, errors))).await?,
+        )),
+        Err(err) => Err(err.into()),
+    }
+}
+
+// ---- vitals for an open visit ----------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "lab/visit_vitals.html")]
+pub struct VisitVitalsPage {
+    layout: Layout,
+    visit: Visit,
+    patient: Patient,
+    age: Option<u32>,
+    vitals: Option<Recorded>,
+    f: VitalsForm,
+    errors: FieldErrors,
+}
+
+impl VisitVitalsPage {
+    pub fn vitals_open(&self) -> bool {
+        self.visit.is_open()
+    }
+
+    pub fn vitals_action(&self) -> String {
+        format!("/lab/visits/{}/vitals", self.visit.id)
+    }
+}
+
+async fn visit_vitals_page(
+    state: &AppState,
+    user: &StaffUser,
+    layout: Layout,
+    visit_id: i64,
+    attempt: Option<(VitalsForm, FieldErrors)>,
+) -> AppResult<VisitVitalsPage> {
+    let db = &state.db;
+    let visit = crate::consult::service::visit_for(db, user, visit_id, Access::Vitals).await?;
+    let patient = crate::patients::service::get(db, visit.patient_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let vitals = crate::consult::service::vitals_of_patient(db, patient.id, 1)
+        .await?
+        .into_iter()
+        .next();
+    let (f, errors) = attempt.unwrap_or_default();
+    Ok(VisitVitalsPage {
+        age: patient.age_on(state.settings.get().today()),
+        layout,
+        visit,
+        patient,
+        vitals,
+        f,
+        errors,
+    })
+}
+
+/// The form for a patient's vitals while they are with a doctor (no lab order needed).
+pub async fn visit_vitals(
+    user: Staff<LabDesk>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    layout: Layout,
+) -> AppResult<VisitVitalsPage> {
+    visit_vitals_page(&state, &user, layout, id, None).await
+}
+
+/// Vitals taken by the lab attendant for an open visit.
+pub async fn record_visit_vitals(
+    user: Staff<LabDesk>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<VitalsForm>,
+) -> AppResult<Response> {
+    match crate::consult::service::record_vitals(&state.db, &user, &user.actor, id, &form).await {
+        Ok(()) => {
+            flash(&session, FlashKind::Success, "Vitals saved.").await?;
+            Ok(redirect(HxRequest(false), &format!("/lab/visits/{id}/vitals#vitals")))
+        }
+        Err(ServiceError::Invalid(errors)) => Ok(invalid(
+            visit_vitals_page(&state, &user, layout, id, Some((form, errors))).await?,
+        )),
+        Err(err) => Err(err.into()),
+    }
+}
+
+// ---- health records -------------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "lab/health_records.html")]
+pub struct HealthRecordsPage {
+    layout: Layout,
+    patient: Patient,
+    records: Vec<HealthRecord>,
+    can_add: bool,
+    form: HealthRecordForm,
+    errors: FieldErrors,
+}
+
+impl HealthRecordsPage {
+    pub fn readings(&self, recorded: &Recorded) -> Vec<Shown> {
+        recorded.vitals.shown()
+    }
+
+    pub fn outcomes(&self) -> &'static [Outcome] {
+        Outcome::ALL
+    }
+
+    pub fn is_outcome(&self, outcome: &Outcome) -> bool {
+        self.form.outcome == outcome.as_str()
+    }
+}
+
+async fn health_records_page(
+    state: &AppState,
+    user: &StaffUser,
+    layout: Layout,
+    patient_id: i64,
+    attempt: Option<(HealthRecordForm, FieldErrors)>,
+) -> AppResult<HealthRecordsPage> {
+    let patient = crate::patients::service::get(&state.db, patient_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (form, errors) = attempt.unwrap_or_else(|| {
+        let form = HealthRecordForm {
+            form_id: FormKey::mint().to_string(),
+            ..HealthRecordForm::default()
+        };
+        (form, FieldErrors::default())
+    });
+    Ok(HealthRecordsPage {
+        layout,
+        records: service::health_records_of(&state.db, patient.id).await?,
+        can_add: service::is_lab(user) && patient.active,
+        patient,
+        form,
+        errors,
+    })
+}
+
+/// A patient's screening records: the lab keeps them, doctors and admins read them.
+pub async fn health_records(
+    user: Staff<LabReaders>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    layout: Layout,
+) -> AppResult<HealthRecordsPage> {
+    let page = health_records_page(&state, &user, layout, id, None).await?;
+    service::record_health_records_read(&state.db, &user.actor, id).await?;
+    Ok(page)
+}
+
+pub async fn add_health_record(
+    user: Staff<LabDesk>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<HealthRecordForm>,
+) -> AppResult<Response> {
+    let actor = user.actor_with_form(&form.form_id)?;
+    let today = Date(state.settings.get().today());
+    match service::add_health_record(&state.db, &user, &actor, id, &form, today).await {
+        Ok(_) => {
+            flash(&session, FlashKind::Success, "Health record saved.").await?;
+            Ok(redirect(HxRequest(false), &format!("/patients/{id}/health-records")))
+        }
+        Err(ServiceError::Invalid(errors)) => Ok(invalid(
+            health_records_page(&state, &user, layout, id, Some((form, errors))).await?,
+        )),
+        Err(err) => Err(err.into()),
+    }
+}
+
+// ---- finding a patient for a screening ------------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FindQuery {
+    #[serde(default)]
+    q: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "lab/patients.html")]
+pub struct FindPage {
+    layout: Layout,
+    query: String,
+    found: Vec<crate::patients::model::PatientSummary>,
+}
+
+/// The lab's search for a patient to screen: by name, clinic or matric number.
+pub async fn find_patient(
+    _user: Staff<LabDesk>,
+    State(state): State<AppState>,
+    Query(query): Query<FindQuery>,
+    layout: Layout,
+) -> AppResult<FindPage> {
+    let q = query.q.trim().to_owned();
+    let found = match q.chars().count() {
+        0 => Vec::new(),
+        _ => crate::patients::service::find(&state.db, &q).await?,
+    };
+    Ok(FindPage {
+        layout,
+        query: q,
+        found,
+    })
+}

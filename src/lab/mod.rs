@@ -1,0 +1,60 @@
+//! The lab: a test catalogue (admins), orders placed in a visit by its doctor, the lab attendant's live
+//! worklist where results are recorded, flagged against their range and released to the patient, vitals taken
+//! for a visit, and the health records (screenings) the lab keeps. Results show live on the doctor's open
+//! visit. Lab attendants never see clinical notes or diagnoses.
+
+pub mod handlers;
+pub mod model;
+pub mod repo;
+pub mod service;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+pub use handlers::{LabSection, visit_section};
+
+use crate::identity::Role;
+use crate::state::AppState;
+use crate::web::extract::RoleSet;
+
+/// Who works the lab's pages: lab attendants, and admins looking in.
+pub struct LabDesk;
+impl RoleSet for LabDesk {
+    const ROLES: &'static [Role] = &[Role::Lab, Role::Admin];
+}
+
+/// Who reads health records: the lab that keeps them, doctors and admins.
+pub struct LabReaders;
+impl RoleSet for LabReaders {
+    const ROLES: &'static [Role] = &[Role::Lab, Role::Doctor, Role::Admin];
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/lab-tests", get(handlers::tests).post(handlers::add_test))
+        .route(
+            "/admin/lab-tests/{id}",
+            get(handlers::edit_test).post(handlers::update_test),
+        )
+        .route("/visits/{id}/lab/orders", post(handlers::order))
+        .route(
+            "/visits/{id}/lab/orders/{order}/cancel",
+            get(handlers::confirm_cancel).post(handlers::cancel),
+        )
+        .route("/visits/{id}/lab/events", get(handlers::visit_events))
+        .route("/lab", get(handlers::worklist))
+        .route("/lab/events", get(handlers::worklist_events))
+        .route("/lab/patients", get(handlers::find_patient))
+        .route("/lab/orders/{id}", get(handlers::order_detail))
+        .route("/lab/orders/{id}/result", post(handlers::record_result))
+        .route("/lab/orders/{id}/release", post(handlers::release))
+        .route("/lab/orders/{id}/vitals", post(handlers::record_vitals))
+        .route(
+            "/lab/visits/{id}/vitals",
+            get(handlers::visit_vitals).post(handlers::record_visit_vitals),
+        )
+        .route(
+            "/patients/{id}/health-records",
+            get(handlers::health_records).post(handlers::add_health_record),
+        )
+}

@@ -1,0 +1,855 @@
+//! The lab's rules: the test catalogue and its ranges by sex, the life of an order (ordered, resulted,
+//! released, or cancelled before a result), the flag a result gets from its range, and the screening record
+//! a lab attendant keeps for a student.
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::db::{Date, Money, Timestamp};
+use crate::patients::model::Sex;
+use crate::text_enum;
+use crate::validation::{FieldErrors, forbidden_character, forbidden_message};
+
+/// The longest test name, specimen, unit, result value and eye reading, in characters.
+pub const NAME_MAX: usize = 80;
+pub const SPECIMEN_MAX: usize = 40;
+pub const UNIT_MAX: usize = 20;
+pub const VALUE_MAX: usize = 60;
+pub const EYE_MAX: usize = 12;
+/// The longest comment, order note or screening note.
+pub const TEXT_MAX: usize = 2_000;
+/// The largest value a range bound may take (ranges are read as decimals, never money).
+const BOUND_MAX: f64 = 1.0e9;
+
+/// A test of the catalogue.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct LabTest {
+    pub id: i64,
+    pub name: String,
+    pub specimen: String,
+    pub unit: String,
+    pub male_low: Option<f64>,
+    pub male_high: Option<f64>,
+    pub female_low: Option<f64>,
+    pub female_high: Option<f64>,
+    pub price: Money,
+    #[sqlx(try_from = "crate::db::Flag")]
+    pub active: bool,
+}
+
+/// A usual range: either bound may be open ("< 5.6").
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Range {
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+}
+
+impl Range {
+    pub fn is_empty(&self) -> bool {
+        self.low.is_none() && self.high.is_none()
+    }
+
+    /// `13.0–17.0`, `< 5.6`, `> 40`, or empty.
+    pub fn label(&self) -> String {
+        match (self.low, self.high) {
+            (Some(low), Some(high)) => format!("{}–{}", number(low), number(high)),
+            (Some(low), None) => format!("≥ {}", number(low)),
+            (None, Some(high)) => format!("≤ {}", number(high)),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// A decimal as people write it: `13.5`, `150`, never `150.0` or `1e2`.
+pub fn number(value: f64) -> String {
+    let text = format!("{value:.6}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" { "0".to_owned() } else { text.to_owned() }
+}
+
+impl LabTest {
+    pub fn male(&self) -> Range {
+        Range {
+            low: self.male_low,
+            high: self.male_high,
+        }
+    }
+
+    pub fn female(&self) -> Range {
+        Range {
+            low: self.female_low,
+            high: self.female_high,
+        }
+    }
+
+    /// Whether the test is read against a range (its result is a number), rather than in words.
+    pub fn is_numeric(&self) -> bool {
+        !self.male().is_empty() || !self.female().is_empty()
+    }
+
+    /// The range a patient's result is read against: their sex's, or, when their sex is not recorded, the one
+    /// range both sexes share (none when they differ).
+    pub fn range_for(&self, sex: Option<Sex>) -> Range {
+        match sex {
+            Some(Sex::Male) => self.male(),
+            Some(Sex::Female) => self.female(),
+            None if self.male() == self.female() => self.male(),
+            None => Range::default(),
+        }
+    }
+}
+
+/// The catalogue form as typed (add and edit).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct LabTestForm {
+    #[serde(default)]
+    pub form_id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub specimen: String,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub male_low: String,
+    #[serde(default)]
+    pub male_high: String,
+    #[serde(default)]
+    pub female_low: String,
+    #[serde(default)]
+    pub female_high: String,
+    #[serde(default)]
+    pub price: String,
+    #[serde(default)]
+    pub active: Option<String>,
+}
+
+/// A catalogue test as it will be stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestDetails {
+    pub name: String,
+    pub specimen: String,
+    pub unit: String,
+    pub male: Range,
+    pub female: Range,
+    pub price: Money,
+    pub active: bool,
+}
+
+impl LabTestForm {
+    /// The form of an existing test, for its edit page.
+    pub fn of(test: &LabTest, minor_digits: u32) -> Self {
+        let bound = |value: Option<f64>| value.map(number).unwrap_or_default();
+        LabTestForm {
+            form_id: String::new(),
+            name: test.name.clone(),
+            specimen: test.specimen.clone(),
+            unit: test.unit.clone(),
+            male_low: bound(test.male_low),
+            male_high: bound(test.male_high),
+            female_low: bound(test.female_low),
+            female_high: bound(test.female_high),
+            price: test.price.format_major(minor_digits).replace(',', ""),
+            active: test.active.then(|| "1".to_owned()),
+        }
+    }
+
+    /// The test, or a message beside each bad field. `minor_digits` is the clinic currency's.
+    pub fn validate(&self, minor_digits: u32) -> Result<TestDetails, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let name = errors.check("name", one_line(&self.name, "The name", NAME_MAX, true));
+        let specimen = errors.check("specimen", one_line(&self.specimen, "The specimen", SPECIMEN_MAX, true));
+        let unit = errors.check("unit", one_line(&self.unit, "The unit", UNIT_MAX, false));
+        let male = range(&self.male_low, &self.male_high, ("male_low", "male_high"), &mut errors);
+        let female = range(
+            &self.female_low,
+            &self.female_high,
+            ("female_low", "female_high"),
+            &mut errors,
+        );
+        let price = match self.price.trim() {
+            "" => Some(Money(0)),
+            text => match Money::parse_major(text, minor_digits) {
+                Ok(price) if price.0 >= 0 && price.0 <= 1_000_000_000_000 => Some(price),
+                Ok(_) => {
+                    errors.add("price", "The price can't be negative or that large.");
+                    None
+                }
+                Err(_) => {
+                    let example = if minor_digits == 0 { "2500" } else { "2500.00" };
+                    errors.add("price", format!("Write the price as an amount, such as {example}."));
+                    None
+                }
+            },
+        };
+        match (name, specimen, unit, male, female, price) {
+            (Some(name), Some(specimen), Some(unit), Some(male), Some(female), Some(price)) if errors.is_empty() => {
+                Ok(TestDetails {
+                    name,
+                    specimen,
+                    unit,
+                    male,
+                    female,
+                    price,
+                    active: self.active.is_some(),
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A line of text: trimmed, without control characters, at most `max` characters; empty only when not
+/// `required`.
+pub fn one_line(text: &str, what: &str, max: usize, required: bool) -> Result<String, String> {
+    let text = text.trim();
+    if text.is_empty() && required {
+        return Err(format!("{what} is required."));
+    }
+    if text.chars().count() > max {
+        return Err(format!("{what} holds at most {max} characters."));
+    }
+    if let Some(c) = forbidden_character(text, false) {
+        return Err(forbidden_message(what, c));
+    }
+    Ok(text.to_owned())
+}
+
+/// Text on several lines (a comment, a note): may be empty.
+pub fn multi_line(text: &str, what: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.chars().count() > TEXT_MAX {
+        return Err(format!("{what} holds at most {TEXT_MAX} characters."));
+    }
+    if let Some(c) = forbidden_character(text, true) {
+        return Err(forbidden_message(what, c));
+    }
+    Ok(text.to_owned())
+}
+
+/// A decimal typed in a form: `13.5`, `-2`, `0.25` (a comma as the decimal point is accepted).
+pub fn parse_decimal(text: &str) -> Option<f64> {
+    let text = text.trim().replace(',', ".");
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(&text);
+    let valid = !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && digits.chars().filter(|c| *c == '.').count() <= 1
+        && digits.chars().any(|c| c.is_ascii_digit());
+    if !valid {
+        return None;
+    }
+    text.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+fn bound(text: &str, field: &'static str, errors: &mut FieldErrors) -> Result<Option<f64>, ()> {
+    match text.trim() {
+        "" => Ok(None),
+        text => match parse_decimal(text) {
+            Some(value) if value.abs() <= BOUND_MAX => Ok(Some(value)),
+            Some(_) => {
+                errors.add(field, "That number is too large for a range.");
+                Err(())
+            }
+            None => {
+                errors.add(field, "Write a number, such as 13.5 (or leave it empty).");
+                Err(())
+            }
+        },
+    }
+}
+
+fn range(low: &str, high: &str, fields: (&'static str, &'static str), errors: &mut FieldErrors) -> Option<Range> {
+    let low = bound(low, fields.0, errors);
+    let high = bound(high, fields.1, errors);
+    let (Ok(low), Ok(high)) = (low, high) else {
+        return None;
+    };
+    if let (Some(l), Some(h)) = (low, high)
+        && l > h
+    {
+        errors.add(fields.1, "The high end of the range must not be below the low end.");
+        return None;
+    }
+    Some(Range { low, high })
+}
+
+text_enum! {
+    pub enum OrderStatus {
+        Ordered => "ordered",
+        Resulted => "resulted",
+        Released => "released",
+        Cancelled => "cancelled",
+    }
+}
+
+/// What may be done to an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderMove {
+    /// The doctor takes it back (no result yet).
+    Cancel,
+    /// The lab records its result, or corrects it before release.
+    Record,
+    /// The lab releases the result to the patient.
+    Release,
+}
+
+impl OrderStatus {
+    pub fn can(self, mv: OrderMove) -> bool {
+        match mv {
+            OrderMove::Cancel => self == OrderStatus::Ordered,
+            OrderMove::Record => matches!(self, OrderStatus::Ordered | OrderStatus::Resulted),
+            OrderMove::Release => self == OrderStatus::Resulted,
+        }
+    }
+
+    /// Whether the order has a result to show.
+    pub fn has_result(self) -> bool {
+        matches!(self, OrderStatus::Resulted | OrderStatus::Released)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OrderStatus::Ordered => "Ordered",
+            OrderStatus::Resulted => "Resulted, not released",
+            OrderStatus::Released => "Released",
+            OrderStatus::Cancelled => "Cancelled",
+        }
+    }
+
+    /// The badge's class (its colour; the word is the label).
+    pub fn badge(self) -> &'static str {
+        match self {
+            OrderStatus::Ordered => "badge badge-waiting",
+            OrderStatus::Resulted => "badge badge-called",
+            OrderStatus::Released => "badge badge-done",
+            OrderStatus::Cancelled => "badge badge-cancelled",
+        }
+    }
+}
+
+text_enum! {
+    /// How a result reads against its range.
+    pub enum ResultFlag {
+        Low => "low",
+        Normal => "normal",
+        High => "high",
+        Abnormal => "abnormal",
+    }
+}
+
+impl ResultFlag {
+    pub fn label(self) -> &'static str {
+        match self {
+            ResultFlag::Low => "Low",
+            ResultFlag::Normal => "Normal",
+            ResultFlag::High => "High",
+            ResultFlag::Abnormal => "Abnormal",
+        }
+    }
+
+    pub fn is_abnormal(self) -> bool {
+        self != ResultFlag::Normal
+    }
+}
+
+/// The flag of a result: a number is low, normal or high against its range (no flag without a range); a value
+/// in words gets none, unless the attendant marked it abnormal.
+pub fn flag(value: &ResultValue, range: Range, marked_abnormal: bool) -> Option<ResultFlag> {
+    match value {
+        ResultValue::Number(n) => {
+            if range.is_empty() {
+                return marked_abnormal.then_some(ResultFlag::Abnormal);
+            }
+            if range.low.is_some_and(|low| *n < low) {
+                Some(ResultFlag::Low)
+            } else if range.high.is_some_and(|high| *n > high) {
+                Some(ResultFlag::High)
+            } else {
+                Some(ResultFlag::Normal)
+            }
+        }
+        ResultValue::Text(_) => marked_abnormal.then_some(ResultFlag::Abnormal),
+    }
+}
+
+/// A result as typed: a number for a test read against a range, words ("negative", "O+") otherwise.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ResultValue {
+    Number(f64),
+    Text(String),
+}
+
+impl ResultValue {
+    /// What is stored: the number as people write it, or the words.
+    pub fn stored(&self) -> String {
+        match self {
+            ResultValue::Number(n) => number(*n),
+            ResultValue::Text(text) => text.clone(),
+        }
+    }
+}
+
+/// The result form as typed.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ResultForm {
+    #[serde(default)]
+    pub value: String,
+    #[serde(default)]
+    pub comment: String,
+    #[serde(default)]
+    pub abnormal: Option<String>,
+}
+
+/// A result ready to store: its value, the unit and range copied from the catalogue, the flag and comment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResultDetails {
+    pub value: String,
+    pub unit: String,
+    pub range: Range,
+    pub flag: Option<ResultFlag>,
+    pub comment: String,
+}
+
+impl ResultForm {
+    /// The result of `test` for a patient of `sex`, or messages beside the fields.
+    pub fn validate(&self, test: &LabTest, sex: Option<Sex>) -> Result<ResultDetails, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let value = match one_line(&self.value, "The result", VALUE_MAX, true) {
+            Err(message) => {
+                errors.add("value", message);
+                None
+            }
+            Ok(text) if test.is_numeric() => match parse_decimal(&text) {
+                Some(n) if n.abs() <= BOUND_MAX => Some(ResultValue::Number(n)),
+                _ => {
+                    errors.add("value", format!("{} is read as a number, such as 13.5.", test.name));
+                    None
+                }
+            },
+            Ok(text) => Some(ResultValue::Text(text)),
+        };
+        let comment = errors.check("comment", multi_line(&self.comment, "The comment"));
+        match (value, comment) {
+            (Some(value), Some(comment)) => {
+                let range = test.range_for(sex);
+                Ok(ResultDetails {
+                    flag: flag(&value, range, self.abnormal.is_some()),
+                    value: value.stored(),
+                    unit: test.unit.clone(),
+                    range,
+                    comment,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+/// An order as the visit's lab section and the patient's chart show it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct OrderView {
+    pub id: i64,
+    pub visit_id: i64,
+    pub test_id: i64,
+    pub test_name: String,
+    pub specimen: String,
+    pub status: OrderStatus,
+    pub note: String,
+    pub ordered_at: Timestamp,
+    pub result_value: Option<String>,
+    pub result_unit: Option<String>,
+    pub range_low: Option<f64>,
+    pub range_high: Option<f64>,
+    pub flag: Option<ResultFlag>,
+    pub result_comment: String,
+    pub resulted_at: Option<Timestamp>,
+    pub released_at: Option<Timestamp>,
+}
+
+impl OrderView {
+    pub fn range(&self) -> Range {
+        Range {
+            low: self.range_low,
+            high: self.range_high,
+        }
+    }
+
+    pub fn can(&self, mv: OrderMove) -> bool {
+        self.status.can(mv)
+    }
+
+    /// The value with its unit: `14.2 g/dL`, `Negative`.
+    pub fn value_with_unit(&self) -> String {
+        match (&self.result_value, self.result_unit.as_deref()) {
+            (Some(value), Some(unit)) if !unit.is_empty() => format!("{value} {unit}"),
+            (Some(value), _) => value.clone(),
+            (None, _) => String::new(),
+        }
+    }
+
+    pub fn is_abnormal(&self) -> bool {
+        self.flag.is_some_and(ResultFlag::is_abnormal)
+    }
+}
+
+/// Age in whole years on `today`, from a date of birth.
+pub fn age(date_of_birth: Option<Date>, today: NaiveDate) -> Option<u32> {
+    date_of_birth.and_then(|dob| today.years_since(dob.0))
+}
+
+text_enum! {
+    /// The outcome of a screening.
+    pub enum Outcome {
+        Fit => "fit",
+        NotFit => "not_fit",
+    }
+}
+
+impl Outcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Fit => "Fit",
+            Outcome::NotFit => "Not fit",
+        }
+    }
+
+    pub fn badge(self) -> &'static str {
+        match self {
+            Outcome::Fit => "badge badge-done",
+            Outcome::NotFit => "badge badge-cancelled",
+        }
+    }
+}
+
+/// The screening form as typed: the vitals (the consultation's fields), the eye test, notes and outcome.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct HealthRecordForm {
+    #[serde(default)]
+    pub form_id: String,
+    #[serde(default)]
+    pub systolic: String,
+    #[serde(default)]
+    pub diastolic: String,
+    #[serde(default)]
+    pub temperature: String,
+    #[serde(default)]
+    pub pulse: String,
+    #[serde(default)]
+    pub respiratory_rate: String,
+    #[serde(default)]
+    pub spo2: String,
+    #[serde(default)]
+    pub weight: String,
+    #[serde(default)]
+    pub height: String,
+    #[serde(default)]
+    pub eye_left: String,
+    #[serde(default)]
+    pub eye_right: String,
+    #[serde(default)]
+    pub notes: String,
+    #[serde(default)]
+    pub outcome: String,
+}
+
+/// A screening ready to store; its vitals are optional (a screening may record none).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScreeningDetails {
+    pub vitals: Option<crate::consult::model::Vitals>,
+    pub eye_left: String,
+    pub eye_right: String,
+    pub notes: String,
+    pub outcome: Outcome,
+}
+
+impl HealthRecordForm {
+    pub fn vitals_form(&self) -> crate::consult::model::VitalsForm {
+        crate::consult::model::VitalsForm {
+            systolic: self.systolic.clone(),
+            diastolic: self.diastolic.clone(),
+            temperature: self.temperature.clone(),
+            pulse: self.pulse.clone(),
+            respiratory_rate: self.respiratory_rate.clone(),
+            spo2: self.spo2.clone(),
+            weight: self.weight.clone(),
+            height: self.height.clone(),
+        }
+    }
+
+    pub fn validate(&self) -> Result<ScreeningDetails, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let form = self.vitals_form();
+        let any_vitals = [
+            &form.systolic,
+            &form.diastolic,
+            &form.temperature,
+            &form.pulse,
+            &form.respiratory_rate,
+            &form.spo2,
+            &form.weight,
+            &form.height,
+        ]
+        .iter()
+        .any(|text| !text.trim().is_empty());
+        let vitals = match any_vitals {
+            false => Some(None),
+            true => match form.validate() {
+                Ok(vitals) => Some(Some(vitals)),
+                Err(vitals_errors) => {
+                    errors = errors.merged(vitals_errors);
+                    None
+                }
+            },
+        };
+        let eye_left = errors.check("eye_left", eye(&self.eye_left, "The left eye's reading"));
+        let eye_right = errors.check("eye_right", eye(&self.eye_right, "The right eye's reading"));
+        let notes = errors.check("notes", multi_line(&self.notes, "The notes"));
+        let outcome = match self.outcome.trim().parse::<Outcome>() {
+            Ok(outcome) => Some(outcome),
+            Err(_) => {
+                errors.add("outcome", "Choose the outcome: fit or not fit.");
+                None
+            }
+        };
+        match (vitals, eye_left, eye_right, notes, outcome) {
+            (Some(vitals), Some(eye_left), Some(eye_right), Some(notes), Some(outcome)) if errors.is_empty() => {
+                Ok(ScreeningDetails {
+                    vitals,
+                    eye_left,
+                    eye_right,
+                    notes,
+                    outcome,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A visual acuity as written on the chart: `6/6`, `6/12`, `20/20`, `CF` (empty when not tested).
+fn eye(text: &str, what: &str) -> Result<String, String> {
+    let text = one_line(text, what, EYE_MAX, false)?;
+    let fine = text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | ' ' | '-' | '+'));
+    if !fine {
+        return Err(format!("{what} is written like 6/6 or 6/12."));
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn test(male: (Option<f64>, Option<f64>), female: (Option<f64>, Option<f64>)) -> LabTest {
+        LabTest {
+            id: 1,
+            name: "Haemoglobin".into(),
+            specimen: "Blood".into(),
+            unit: "g/dL".into(),
+            male_low: male.0,
+            male_high: male.1,
+            female_low: female.0,
+            female_high: female.1,
+            price: Money(150_000),
+            active: true,
+        }
+    }
+
+    fn catalogue_form(pairs: &[(&str, &str)]) -> LabTestForm {
+        let mut form = LabTestForm {
+            name: "Haemoglobin".into(),
+            specimen: "Blood".into(),
+            unit: "g/dL".into(),
+            price: "1500".into(),
+            ..LabTestForm::default()
+        };
+        for (field, value) in pairs {
+            let value = (*value).to_owned();
+            match *field {
+                "name" => form.name = value,
+                "specimen" => form.specimen = value,
+                "male_low" => form.male_low = value,
+                "male_high" => form.male_high = value,
+                "female_low" => form.female_low = value,
+                "female_high" => form.female_high = value,
+                "price" => form.price = value,
+                other => panic!("no field {other}"),
+            }
+        }
+        form
+    }
+
+    #[test]
+    fn a_catalogue_test_has_a_name_a_specimen_ranges_in_order_and_a_price() {
+        let details = catalogue_form(&[
+            ("male_low", "13"),
+            ("male_high", "17.5"),
+            ("female_low", "12"),
+            ("female_high", "15,5"),
+            ("price", "1,500.50"),
+        ])
+        .validate(2)
+        .unwrap();
+        assert_eq!(
+            details.male,
+            Range {
+                low: Some(13.0),
+                high: Some(17.5)
+            }
+        );
+        assert_eq!(details.female.high, Some(15.5));
+        assert_eq!(details.price, Money(150_050));
+        assert!(!details.active);
+
+        let errors = catalogue_form(&[("name", " "), ("specimen", ""), ("male_low", "abc"), ("price", "-5")])
+            .validate(2)
+            .unwrap_err();
+        assert_eq!(errors.get("name"), Some("The name is required."));
+        assert_eq!(errors.get("specimen"), Some("The specimen is required."));
+        assert!(errors.get("male_low").is_some());
+        assert!(errors.get("price").is_some());
+
+        let errors = catalogue_form(&[("female_low", "16"), ("female_high", "12")])
+            .validate(2)
+            .unwrap_err();
+        assert_eq!(
+            errors.get("female_high"),
+            Some("The high end of the range must not be below the low end.")
+        );
+        // A price with more decimals than the currency has is refused.
+        assert!(catalogue_form(&[("price", "10.5")]).validate(0).is_err());
+    }
+
+    #[test]
+    fn decimals_are_read_strictly() {
+        assert_eq!(parse_decimal("13.5"), Some(13.5));
+        assert_eq!(parse_decimal(" -2 "), Some(-2.0));
+        assert_eq!(parse_decimal("0,25"), Some(0.25));
+        for bad in ["", "1e3", "NaN", "inf", "1.2.3", ".", "12a", "--1"] {
+            assert_eq!(parse_decimal(bad), None, "{bad}");
+        }
+        assert_eq!(number(13.0), "13");
+        assert_eq!(number(13.50), "13.5");
+        assert_eq!(number(0.001), "0.001");
+    }
+
+    #[test]
+    fn a_number_is_flagged_against_its_range() {
+        let range = Range {
+            low: Some(13.0),
+            high: Some(17.0),
+        };
+        assert_eq!(flag(&ResultValue::Number(12.9), range, false), Some(ResultFlag::Low));
+        assert_eq!(flag(&ResultValue::Number(13.0), range, false), Some(ResultFlag::Normal));
+        assert_eq!(flag(&ResultValue::Number(17.0), range, false), Some(ResultFlag::Normal));
+        assert_eq!(flag(&ResultValue::Number(17.1), range, false), Some(ResultFlag::High));
+        // Open-ended ranges.
+        let below = Range {
+            low: None,
+            high: Some(5.6),
+        };
+        assert_eq!(flag(&ResultValue::Number(7.0), below, false), Some(ResultFlag::High));
+        assert_eq!(flag(&ResultValue::Number(-1.0), below, false), Some(ResultFlag::Normal));
+        // Words get no flag unless marked abnormal.
+        let words = ResultValue::Text("Negative".into());
+        assert_eq!(flag(&words, Range::default(), false), None);
+        assert_eq!(
+            flag(&ResultValue::Text("Positive".into()), Range::default(), true),
+            Some(ResultFlag::Abnormal)
+        );
+    }
+
+    #[test]
+    fn the_range_follows_the_patients_sex() {
+        let hb = test((Some(13.0), Some(17.0)), (Some(12.0), Some(15.0)));
+        assert_eq!(hb.range_for(Some(Sex::Male)).low, Some(13.0));
+        assert_eq!(hb.range_for(Some(Sex::Female)).high, Some(15.0));
+        assert!(hb.range_for(None).is_empty());
+        let sugar = test((Some(3.9), Some(5.6)), (Some(3.9), Some(5.6)));
+        assert_eq!(sugar.range_for(None).high, Some(5.6));
+
+        let result = ResultForm {
+            value: "12.5".into(),
+            comment: "Repeat in a month.".into(),
+            abnormal: None,
+        }
+        .validate(&hb, Some(Sex::Male))
+        .unwrap();
+        assert_eq!(result.flag, Some(ResultFlag::Low));
+        assert_eq!(result.unit, "g/dL");
+        assert_eq!(result.range.label(), "13–17");
+        let female = ResultForm {
+            value: "12.5".into(),
+            ..ResultForm::default()
+        }
+        .validate(&hb, Some(Sex::Female))
+        .unwrap();
+        assert_eq!(female.flag, Some(ResultFlag::Normal));
+        // A test with a range takes a number.
+        let errors = ResultForm {
+            value: "low".into(),
+            ..ResultForm::default()
+        }
+        .validate(&hb, Some(Sex::Male))
+        .unwrap_err();
+        assert!(errors.get("value").is_some());
+        let errors = ResultForm::default().validate(&hb, None).unwrap_err();
+        assert_eq!(errors.get("value"), Some("The result is required."));
+        // A test read in words takes words.
+        let malaria = test((None, None), (None, None));
+        let words = ResultForm {
+            value: "Parasites seen (++)".into(),
+            abnormal: Some("1".into()),
+            ..ResultForm::default()
+        }
+        .validate(&malaria, Some(Sex::Male))
+        .unwrap();
+        assert_eq!(words.flag, Some(ResultFlag::Abnormal));
+        assert_eq!(words.value, "Parasites seen (++)");
+    }
+
+    #[test]
+    fn an_order_moves_forward_only() {
+        use OrderMove::*;
+        use OrderStatus::*;
+        assert!(Ordered.can(Cancel) && Ordered.can(Record) && !Ordered.can(Release));
+        assert!(!Resulted.can(Cancel) && Resulted.can(Record) && Resulted.can(Release));
+        assert!(!Released.can(Cancel) && !Released.can(Record) && !Released.can(Release));
+        assert!(!Cancelled.can(Cancel) && !Cancelled.can(Record) && !Cancelled.can(Release));
+    }
+
+    #[test]
+    fn a_screening_needs_an_outcome_and_takes_vitals_when_given() {
+        let form = HealthRecordForm {
+            eye_left: "6/6".into(),
+            eye_right: "6/12".into(),
+            outcome: "not_fit".into(),
+            ..HealthRecordForm::default()
+        };
+        let details = form.validate().unwrap();
+        assert_eq!(details.outcome, Outcome::NotFit);
+        assert_eq!(details.vitals, None);
+
+        let form = HealthRecordForm {
+            temperature: "36.6".into(),
+            weight: "61.5".into(),
+            outcome: "fit".into(),
+            ..HealthRecordForm::default()
+        };
+        let vitals = form.validate().unwrap().vitals.unwrap();
+        assert_eq!(vitals.temperature_tenths, Some(366));
+
+        let form = HealthRecordForm {
+            temperature: "60".into(),
+            eye_left: "<b>".into(),
+            outcome: "maybe".into(),
+            ..HealthRecordForm::default()
+        };
+        let errors = form.validate().unwrap_err();
+        assert!(errors.get("temperature").is_some());
+        assert!(errors.get("eye_left").is_some());
+        assert_eq!(errors.get("outcome"), Some("Choose the outcome: fit or not fit."));
+    }
+}

@@ -1,0 +1,301 @@
+//! The SQL of the lab: the test catalogue, orders and their results, the worklist and health records.
+
+use super::model::{LabTest, OrderStatus, OrderView, Outcome, ResultDetails, TestDetails};
+use crate::db::{Date, Db, Flag, Timestamp, Tx};
+use crate::patients::model::Sex;
+
+const TEST_SELECT: &str = "SELECT id, name, specimen, unit, male_low, male_high, female_low, female_high, price, active
+     FROM lab_test";
+
+/// The catalogue, by name (active and inactive).
+pub async fn tests(db: &Db) -> Result<Vec<LabTest>, sqlx::Error> {
+    sqlx::query_as(&format!("{TEST_SELECT} ORDER BY LOWER(name), id"))
+        .fetch_all(db.pool())
+        .await
+}
+
+/// The tests a doctor may order, by name.
+pub async fn active_tests(db: &Db) -> Result<Vec<LabTest>, sqlx::Error> {
+    sqlx::query_as(&format!("{TEST_SELECT} WHERE active = 1 ORDER BY LOWER(name), id"))
+        .fetch_all(db.pool())
+        .await
+}
+
+pub async fn test(db: &Db, id: i64) -> Result<Option<LabTest>, sqlx::Error> {
+    sqlx::query_as(&format!("{TEST_SELECT} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await
+}
+
+pub async fn test_in(tx: &mut Tx, id: i64) -> Result<Option<LabTest>, sqlx::Error> {
+    sqlx::query_as(&format!("{TEST_SELECT} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+pub async fn insert_test(tx: &mut Tx, test: &TestDetails) -> Result<i64, sqlx::Error> {
+    let now = Timestamp::now();
+    sqlx::query_scalar(
+        "INSERT INTO lab_test (name, specimen, unit, male_low, male_high, female_low, female_high, price, active,
+                               created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+    )
+    .bind(&test.name)
+    .bind(&test.specimen)
+    .bind(&test.unit)
+    .bind(test.male.low)
+    .bind(test.male.high)
+    .bind(test.female.low)
+    .bind(test.female.high)
+    .bind(test.price)
+    .bind(Flag(test.active))
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Changes a test; false when there is none with this id.
+pub async fn update_test(tx: &mut Tx, id: i64, test: &TestDetails) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE lab_test SET name = $2, specimen = $3, unit = $4, male_low = $5, male_high = $6, female_low = $7,
+                female_high = $8, price = $9, active = $10, updated_at = $11
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&test.name)
+    .bind(&test.specimen)
+    .bind(&test.unit)
+    .bind(test.male.low)
+    .bind(test.male.high)
+    .bind(test.female.low)
+    .bind(test.female.high)
+    .bind(test.price)
+    .bind(Flag(test.active))
+    .bind(Timestamp::now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn insert_order(
+    tx: &mut Tx,
+    visit_id: i64,
+    patient_id: i64,
+    test_id: i64,
+    note: &str,
+    ordered_by: i64,
+) -> Result<i64, sqlx::Error> {
+    let now = Timestamp::now();
+    sqlx::query_scalar(
+        "INSERT INTO lab_order (visit_id, patient_id, test_id, status, note, ordered_by, ordered_at, updated_at)
+         VALUES ($1, $2, $3, 'ordered', $4, $5, $6, $6) RETURNING id",
+    )
+    .bind(visit_id)
+    .bind(patient_id)
+    .bind(test_id)
+    .bind(note)
+    .bind(ordered_by)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Cancels an order of the visit that has no result yet; false when it has one (or is not the visit's).
+pub async fn cancel_order(tx: &mut Tx, visit_id: i64, order_id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE lab_order SET status = 'cancelled', updated_at = $3 WHERE id = $1 AND visit_id = $2
+         AND status = 'ordered'",
+    )
+    .bind(order_id)
+    .bind(visit_id)
+    .bind(Timestamp::now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+const VIEW_SELECT: &str = "SELECT o.id, o.visit_id, o.test_id, t.name AS test_name, t.specimen, o.status, o.note,
+        o.ordered_at, o.result_value, o.result_unit, o.range_low, o.range_high, o.flag, o.result_comment,
+        o.resulted_at, o.released_at
+     FROM lab_order o JOIN lab_test t ON t.id = o.test_id";
+
+/// The live orders of these visits (not cancelled), oldest first; only released ones when `released_only`.
+pub async fn orders_of_visits(db: &Db, visit_ids: &[i64], released_only: bool) -> Result<Vec<OrderView>, sqlx::Error> {
+    if visit_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Ids written into SQL as a list: they are integers, so nothing can be injected.
+    let list = visit_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let status = match released_only {
+        true => "o.status = 'released'",
+        false => "o.status <> 'cancelled'",
+    };
+    sqlx::query_as(&format!(
+        "{VIEW_SELECT} WHERE o.visit_id IN ({list}) AND {status} ORDER BY o.ordered_at, o.id"
+    ))
+    .fetch_all(db.pool())
+    .await
+}
+
+/// A row of the lab's worklist: lean, one query with its joins.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct WorkItem {
+    pub id: i64,
+    pub status: OrderStatus,
+    pub ordered_at: Timestamp,
+    pub patient_name: String,
+    pub clinic_number: String,
+    pub sex: Option<Sex>,
+    pub date_of_birth: Option<Date>,
+    pub test_name: String,
+    pub specimen: String,
+    pub doctor_name: String,
+}
+
+/// The orders waiting for the lab (no result, or a result not released), oldest first.
+pub async fn worklist(db: &Db, limit: i64) -> Result<Vec<WorkItem>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT o.id, o.status, o.ordered_at, p.first_name || ' ' || p.surname AS patient_name, p.clinic_number,
+                p.sex, p.date_of_birth, t.name AS test_name, t.specimen, s.full_name AS doctor_name
+         FROM lab_order o
+         JOIN patient p ON p.id = o.patient_id
+         JOIN lab_test t ON t.id = o.test_id
+         JOIN staff s ON s.id = o.ordered_by
+         WHERE o.status IN ('ordered', 'resulted')
+         ORDER BY o.ordered_at, o.id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// An order as the lab's page for it shows it: the order, its test, its patient and ordering doctor.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct OrderDetail {
+    #[sqlx(flatten)]
+    pub view: OrderView,
+    pub patient_id: i64,
+    pub doctor_name: String,
+    pub resulted_by: Option<String>,
+    pub released_by: Option<String>,
+}
+
+const DETAIL_SELECT: &str = "SELECT o.id, o.visit_id, o.test_id, t.name AS test_name, t.specimen, o.status, o.note,
+        o.ordered_at, o.result_value, o.result_unit, o.range_low, o.range_high, o.flag, o.result_comment,
+        o.resulted_at, o.released_at, o.patient_id, s.full_name AS doctor_name, r.full_name AS resulted_by,
+        l.full_name AS released_by
+     FROM lab_order o JOIN lab_test t ON t.id = o.test_id JOIN staff s ON s.id = o.ordered_by
+     LEFT JOIN staff r ON r.id = o.resulted_by LEFT JOIN staff l ON l.id = o.released_by";
+
+pub async fn order(db: &Db, id: i64) -> Result<Option<OrderDetail>, sqlx::Error> {
+    sqlx::query_as(&format!("{DETAIL_SELECT} WHERE o.id = $1"))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await
+}
+
+pub async fn order_in(tx: &mut Tx, id: i64) -> Result<Option<OrderDetail>, sqlx::Error> {
+    sqlx::query_as(&format!("{DETAIL_SELECT} WHERE o.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// Records (or corrects) an order's result while it is not released: false when it was released or cancelled
+/// meanwhile.
+pub async fn record_result(
+    tx: &mut Tx,
+    order_id: i64,
+    result: &ResultDetails,
+    staff_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let now = Timestamp::now();
+    let done = sqlx::query(
+        "UPDATE lab_order SET status = 'resulted', result_value = $2, result_unit = $3, range_low = $4,
+                range_high = $5, flag = $6, result_comment = $7, resulted_by = $8, resulted_at = $9, updated_at = $9
+         WHERE id = $1 AND status IN ('ordered', 'resulted')",
+    )
+    .bind(order_id)
+    .bind(&result.value)
+    .bind(&result.unit)
+    .bind(result.range.low)
+    .bind(result.range.high)
+    .bind(result.flag)
+    .bind(&result.comment)
+    .bind(staff_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Releases a resulted order to the patient; false when it was not resulted (released already, say).
+pub async fn release(tx: &mut Tx, order_id: i64, staff_id: i64) -> Result<bool, sqlx::Error> {
+    let now = Timestamp::now();
+    let done = sqlx::query(
+        "UPDATE lab_order SET status = 'released', released_by = $2, released_at = $3, updated_at = $3
+         WHERE id = $1 AND status = 'resulted'",
+    )
+    .bind(order_id)
+    .bind(staff_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub struct NewHealthRecord<'a> {
+    pub patient_id: i64,
+    pub day: Date,
+    pub eye_left: &'a str,
+    pub eye_right: &'a str,
+    pub notes: &'a str,
+    pub outcome: Outcome,
+    pub recorded_by: i64,
+}
+
+pub async fn insert_health_record(tx: &mut Tx, record: &NewHealthRecord<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO health_record (patient_id, day, eye_left, eye_right, notes, outcome, recorded_by, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(record.patient_id)
+    .bind(record.day)
+    .bind(record.eye_left)
+    .bind(record.eye_right)
+    .bind(record.notes)
+    .bind(record.outcome)
+    .bind(record.recorded_by)
+    .bind(Timestamp::now())
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// A screening record as stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct HealthRecordRow {
+    pub id: i64,
+    pub patient_id: i64,
+    pub day: Date,
+    pub eye_left: String,
+    pub eye_right: String,
+    pub notes: String,
+    pub outcome: Outcome,
+    pub recorded_by: String,
+    pub recorded_at: Timestamp,
+}
+
+/// A patient's screening records, newest first.
+pub async fn health_records(db: &Db, patient_id: i64) -> Result<Vec<HealthRecordRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT h.id, h.patient_id, h.day, h.eye_left, h.eye_right, h.notes, h.outcome,
+                s.full_name AS recorded_by, h.recorded_at
+         FROM health_record h JOIN staff s ON s.id = h.recorded_by
+         WHERE h.patient_id = $1 ORDER BY h.recorded_at DESC, h.id DESC",
+    )
+    .bind(patient_id)
+    .fetch_all(db.pool())
+    .await
+}

@@ -1,0 +1,377 @@
+//! The lab's operations, each one transaction with its audit row: the catalogue (admins), orders placed and
+//! cancelled in a visit (its doctor), results recorded, corrected and released (lab attendants), and health
+//! records. The patient's chart reads orders and health records through `orders_of_visits` and
+//! `health_records_of`.
+
+use super::model::{HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderView, ResultForm, multi_line};
+use super::repo::{self, HealthRecordRow, NewHealthRecord, OrderDetail, WorkItem};
+use crate::audit::{self, AuditEntry};
+use crate::consult::model::Access;
+use crate::consult::model::Recorded;
+use crate::consult::service::writable_visit_in;
+use crate::db::once::Claim;
+use crate::db::{Date, Db, is_unique_violation};
+use crate::error::ServiceError;
+use crate::identity::{Actor, Role, StaffUser};
+use crate::validation::FieldErrors;
+
+/// The one-time form id actions of the creating forms.
+const ADD_TEST: &str = "lab_test.create";
+const ADD_HEALTH_RECORD: &str = "health_record.create";
+/// The most orders the worklist shows at once (oldest first; the rest follow as these are done).
+pub const WORKLIST_LIMIT: i64 = 500;
+
+/// Whether `user` works in the lab (or is an admin looking in).
+pub fn is_lab(user: &StaffUser) -> bool {
+    matches!(user.role, Role::Lab | Role::Admin)
+}
+
+fn lab_only(user: &StaffUser) -> Result<(), ServiceError> {
+    match is_lab(user) {
+        true => Ok(()),
+        false => Err(ServiceError::Forbidden),
+    }
+}
+
+// ---- the catalogue --------------------------------------------------------------------------------------
+
+pub async fn tests(db: &Db) -> Result<Vec<LabTest>, ServiceError> {
+    Ok(repo::tests(db).await?)
+}
+
+pub async fn active_tests(db: &Db) -> Result<Vec<LabTest>, ServiceError> {
+    Ok(repo::active_tests(db).await?)
+}
+
+pub async fn test(db: &Db, id: i64) -> Result<LabTest, ServiceError> {
+    repo::test(db, id).await?.ok_or(ServiceError::NotFound)
+}
+
+/// Adds a test (`id` none; a repeated form answers with the test it added) or changes one.
+pub async fn save_test(
+    db: &Db,
+    actor: &Actor,
+    id: Option<i64>,
+    form: &LabTestForm,
+    minor_digits: u32,
+) -> Result<i64, ServiceError> {
+    let details = form.validate(minor_digits).map_err(ServiceError::Invalid)?;
+    let mut tx = db.begin_write().await?;
+    if id.is_none()
+        && let Claim::Done(id) = actor.claim_form(&mut tx, ADD_TEST).await?
+    {
+        return Ok(id);
+    }
+    let saved = match id {
+        None => repo::insert_test(&mut tx, &details).await.map(Some),
+        Some(id) => repo::update_test(&mut tx, id, &details)
+            .await
+            .map(|found| found.then_some(id)),
+    };
+    let saved_id = match saved {
+        Ok(Some(saved_id)) => saved_id,
+        Ok(None) => return Err(ServiceError::NotFound),
+        Err(err) if is_unique_violation(&err) => {
+            return Err(ServiceError::field(
+                "name",
+                "Another test already has this name. Choose another, or edit that one.",
+            ));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let action = match id {
+        None => "lab_test.create",
+        Some(_) => "lab_test.update",
+    };
+    let state = if details.active { "" } else { ", not offered" };
+    let entry = AuditEntry::new(action)
+        .record("lab_test", saved_id)
+        .detail(format!("{} ({}){state}", details.name, details.specimen));
+    audit::record(&mut tx, actor, entry).await?;
+    if id.is_none() {
+        actor.complete_form(&mut tx, ADD_TEST, saved_id).await?;
+    }
+    tx.commit().await?;
+    Ok(saved_id)
+}
+
+// ---- orders in a visit ----------------------------------------------------------------------------------
+
+/// Orders `test_ids` in a visit (its doctor, or an admin, while it is open), with one note for all of them.
+/// A test already ordered in the visit, or no longer offered, is refused with a message.
+pub async fn order_tests(
+    db: &Db,
+    user: &StaffUser,
+    actor: &Actor,
+    visit_id: i64,
+    test_ids: &[i64],
+    note: &str,
+) -> Result<Vec<i64>, ServiceError> {
+    let mut errors = FieldErrors::default();
+    let note = errors.check("note", multi_line(note, "The note"));
+    if test_ids.is_empty() {
+        errors.add("test_id", "Choose at least one test to order.");
+    }
+    let mut tx = db.begin_write().await?;
+    let visit = writable_visit_in(&mut tx, user, visit_id, Access::Write).await?;
+    let (Some(note), true) = (note, errors.is_empty()) else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    let mut ids = Vec::new();
+    let mut seen = Vec::new();
+    for test_id in test_ids {
+        if seen.contains(test_id) {
+            continue;
+        }
+        seen.push(*test_id);
+        let test = match repo::test_in(&mut tx, *test_id).await? {
+            Some(test) if test.active => test,
+            _ => {
+                return Err(ServiceError::field(
+                    "test_id",
+                    "One of the tests chosen is no longer offered. Reload the page and choose again.",
+                ));
+            }
+        };
+        let id = match repo::insert_order(&mut tx, visit.id, visit.patient_id, test.id, &note, user.id).await {
+            Ok(id) => id,
+            Err(err) if is_unique_violation(&err) => {
+                return Err(ServiceError::field(
+                    "test_id",
+                    format!("{} is already ordered in this visit.", test.name),
+                ));
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let entry = AuditEntry::new("lab_order.create")
+            .record("lab_order", id)
+            .patient(visit.patient_id)
+            .detail(test.name.clone());
+        audit::record(&mut tx, actor, entry).await?;
+        ids.push(id);
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// Takes back an order that has no result yet (the visit's doctor, or an admin, while it is open).
+pub async fn cancel_order(
+    db: &Db,
+    user: &StaffUser,
+    actor: &Actor,
+    visit_id: i64,
+    order_id: i64,
+) -> Result<(), ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let visit = writable_visit_in(&mut tx, user, visit_id, Access::Write).await?;
+    let order = repo::order_in(&mut tx, order_id)
+        .await?
+        .filter(|o| o.view.visit_id == visit.id)
+        .ok_or(ServiceError::NotFound)?;
+    if !order.view.can(OrderMove::Cancel) || !repo::cancel_order(&mut tx, visit.id, order_id).await? {
+        return Err(ServiceError::Conflict(
+            "This order has a result (or was cancelled) and can't be cancelled.".into(),
+        ));
+    }
+    let entry = AuditEntry::new("lab_order.cancel")
+        .record("lab_order", order_id)
+        .patient(visit.patient_id)
+        .detail(order.view.test_name);
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The live orders of a visit, oldest first (for its lab section).
+pub async fn visit_orders(db: &Db, visit_id: i64) -> Result<Vec<OrderView>, ServiceError> {
+    Ok(repo::orders_of_visits(db, &[visit_id], false).await?)
+}
+
+/// The orders of these visits with their results, for a patient's chart: never cancelled ones, and only
+/// released ones when `released_only` (what a patient may read).
+pub async fn orders_of_visits(db: &Db, visit_ids: &[i64], released_only: bool) -> Result<Vec<OrderView>, ServiceError> {
+    Ok(repo::orders_of_visits(db, visit_ids, released_only).await?)
+}
+
+// ---- the lab's work -------------------------------------------------------------------------------------
+
+/// The orders waiting for the lab, oldest first.
+pub async fn worklist(db: &Db, user: &StaffUser) -> Result<Vec<WorkItem>, ServiceError> {
+    lab_only(user)?;
+    Ok(repo::worklist(db, WORKLIST_LIMIT).await?)
+}
+
+/// An order, for the lab's page of it.
+pub async fn order_for_lab(db: &Db, user: &StaffUser, order_id: i64) -> Result<OrderDetail, ServiceError> {
+    lab_only(user)?;
+    repo::order(db, order_id).await?.ok_or(ServiceError::NotFound)
+}
+
+/// Records an order's result, or corrects it before it is released: the unit and the range (by the patient's
+/// sex) are copied from the catalogue, and the flag is computed from them. Returns the order's visit.
+pub async fn record_result(
+    db: &Db,
+    user: &StaffUser,
+    actor: &Actor,
+    order_id: i64,
+    form: &ResultForm,
+) -> Result<i64, ServiceError> {
+    lab_only(user)?;
+    let order = repo::order(db, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let patient = crate::patients::service::get(db, order.patient_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let mut tx = db.begin_write().await?;
+    let order = repo::order_in(&mut tx, order_id).await?.ok_or(ServiceError::NotFound)?;
+    if !order.view.can(OrderMove::Record) {
+        return Err(ServiceError::Conflict(released_or_cancelled(&order)));
+    }
+    let test = repo::test_in(&mut tx, order.view.test_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let result = form.validate(&test, patient.sex).map_err(ServiceError::Invalid)?;
+    if !repo::record_result(&mut tx, order_id, &result, user.id).await? {
+        return Err(ServiceError::Conflict(released_or_cancelled(&order)));
+    }
+    let flag = result.flag.map(|f| format!(" ({})", f.label())).unwrap_or_default();
+    let (action, detail) = match &order.view.result_value {
+        Some(before) => (
+            "lab_order.correct",
+            format!("{}: {before} → {}{flag}", test.name, result.value),
+        ),
+        None => ("lab_order.result", format!("{}: {}{flag}", test.name, result.value)),
+    };
+    let entry = AuditEntry::new(action)
+        .record("lab_order", order_id)
+        .patient(order.patient_id)
+        .detail(detail);
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(order.view.visit_id)
+}
+
+fn released_or_cancelled(order: &OrderDetail) -> String {
+    match order.view.status.has_result() {
+        true => "This result is released to the patient and can't be changed.".into(),
+        false => "This order was cancelled by the doctor.".into(),
+    }
+}
+
+/// What a release did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Released {
+    pub visit_id: i64,
+    /// False when the result was released already (a second click): nothing changed.
+    pub changed: bool,
+}
+
+/// Releases a result to the patient. Releasing it again changes nothing.
+pub async fn release(db: &Db, user: &StaffUser, actor: &Actor, order_id: i64) -> Result<Released, ServiceError> {
+    lab_only(user)?;
+    let mut tx = db.begin_write().await?;
+    let order = repo::order_in(&mut tx, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let visit_id = order.view.visit_id;
+    if !repo::release(&mut tx, order_id, user.id).await? {
+        return match order.view.status {
+            super::model::OrderStatus::Released => Ok(Released {
+                visit_id,
+                changed: false,
+            }),
+            super::model::OrderStatus::Cancelled => Err(ServiceError::Conflict(released_or_cancelled(&order))),
+            _ => Err(ServiceError::Conflict("Record the result before releasing it.".into())),
+        };
+    }
+    let entry = AuditEntry::new("lab_order.release")
+        .record("lab_order", order_id)
+        .patient(order.patient_id)
+        .detail(order.view.test_name);
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(Released {
+        visit_id,
+        changed: true,
+    })
+}
+
+// ---- health records -------------------------------------------------------------------------------------
+
+/// A screening record with the vitals taken with it.
+#[derive(Clone, Debug)]
+pub struct HealthRecord {
+    pub record: HealthRecordRow,
+    pub vitals: Option<Recorded>,
+}
+
+/// Who may read a patient's health records: the lab, doctors and admins.
+pub fn may_read_health_records(user: &StaffUser) -> bool {
+    matches!(user.role, Role::Lab | Role::Doctor | Role::Admin)
+}
+
+/// A patient's screening records, newest first, each with its vitals (for the chart and the lab's page).
+pub async fn health_records_of(db: &Db, patient_id: i64) -> Result<Vec<HealthRecord>, ServiceError> {
+    let rows = repo::health_records(db, patient_id).await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut vitals = crate::consult::service::vitals_of_health_records(db, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|record| {
+            let at = vitals.iter().position(|v| v.health_record_id == Some(record.id));
+            HealthRecord {
+                vitals: at.map(|at| vitals.swap_remove(at)),
+                record,
+            }
+        })
+        .collect())
+}
+
+/// Adds a screening record (a lab attendant, or an admin) with its vitals, once per form.
+pub async fn add_health_record(
+    db: &Db,
+    user: &StaffUser,
+    actor: &Actor,
+    patient_id: i64,
+    form: &HealthRecordForm,
+    today: Date,
+) -> Result<i64, ServiceError> {
+    lab_only(user)?;
+    let details = form.validate().map_err(ServiceError::Invalid)?;
+    let mut tx = db.begin_write().await?;
+    if let Claim::Done(id) = actor.claim_form(&mut tx, ADD_HEALTH_RECORD).await? {
+        return Ok(id);
+    }
+    if !crate::patients::service::lock_active(&mut tx, patient_id).await? {
+        return Err(ServiceError::NotFound);
+    }
+    let new = NewHealthRecord {
+        patient_id,
+        day: today,
+        eye_left: &details.eye_left,
+        eye_right: &details.eye_right,
+        notes: &details.notes,
+        outcome: details.outcome,
+        recorded_by: user.id,
+    };
+    let id = repo::insert_health_record(&mut tx, &new).await?;
+    if let Some(vitals) = &details.vitals {
+        crate::consult::service::record_health_vitals_in(&mut tx, patient_id, id, vitals, user.id).await?;
+    }
+    let entry = AuditEntry::new("health_record.create")
+        .record("health_record", id)
+        .patient(patient_id)
+        .detail(details.outcome.label());
+    audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, ADD_HEALTH_RECORD, id).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The audit row of someone reading a patient's health records.
+pub async fn record_health_records_read(db: &Db, actor: &Actor, patient_id: i64) -> Result<(), ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let entry = AuditEntry::new("health_record.view")
+        .record("patient", patient_id)
+        .patient(patient_id);
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,203 @@
+//! The catalogue's pages: the list with search as you type and stock on hand, and the add and edit forms.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+
+use super::PharmacyStaff;
+use super::model::{Drug, DrugForm, DrugFormInput, DrugStock};
+use super::service;
+use crate::db::once::FormKey;
+use crate::db::{Date, Timestamp};
+use crate::error::ServiceError;
+use crate::state::AppState;
+use crate::validation::FieldErrors;
+use crate::web::extract::Staff;
+use crate::web::filters;
+use crate::web::form::{Form, Query, invalid};
+use crate::web::htmx::HxRequest;
+use crate::web::layout::{FlashKind, Layout, flash};
+use crate::web::paging::{ListQuery, Paging};
+use crate::web::{AppError, AppResult, IdPath};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pharmacy/drugs.html", blocks = ["results"])]
+pub struct DrugsPage {
+    layout: Layout,
+    search: String,
+    drugs: Vec<DrugStock>,
+    paging: Paging,
+    today: Date,
+}
+
+impl DrugsPage {
+    fn page_link(&self, page: &i64) -> String {
+        let q: String = form_urlencoded::byte_serialize(self.search.as_bytes()).collect();
+        format!("/pharmacy/drugs?q={q}&page={page}")
+    }
+}
+
+/// The catalogue (pharmacists and admins): with htmx, only the results for what is typed.
+pub async fn list(
+    _user: Staff<PharmacyStaff>,
+    State(state): State<AppState>,
+    hx: HxRequest,
+    layout: Layout,
+    Query(query): Query<ListQuery>,
+) -> AppResult<Response> {
+    let search = query.search();
+    let page = query.page();
+    let today = Date(state.settings.get().today());
+    let (drugs, total) = service::catalogue(&state.db, &search, today, page).await?;
+    let list = DrugsPage {
+        layout,
+        search,
+        drugs,
+        paging: Paging::new(page, total),
+        today,
+    };
+    if hx.0 {
+        Ok(Html(list.as_results().render()?).into_response())
+    } else {
+        Ok(list.into_response())
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pharmacy/drug_form.html")]
+pub struct DrugPage {
+    layout: Layout,
+    /// The entry being edited; none on the add form.
+    drug: Option<Drug>,
+    form: DrugFormInput,
+    errors: FieldErrors,
+    forms: &'static [DrugForm],
+}
+
+impl DrugPage {
+    fn action(&self) -> String {
+        match &self.drug {
+            Some(drug) => format!("/pharmacy/drugs/{}", drug.id),
+            None => "/pharmacy/drugs".to_owned(),
+        }
+    }
+
+    fn heading(&self) -> String {
+        match &self.drug {
+            Some(drug) => format!("Edit {}", drug.label()),
+            None => "Add a drug or supply".to_owned(),
+        }
+    }
+
+    fn is_chosen(&self, form: &DrugForm) -> bool {
+        self.form.form == form.as_str()
+    }
+
+    fn currency_hint(&self) -> String {
+        format!("({})", self.layout.currency.code)
+    }
+}
+
+pub async fn new_form(_user: Staff<PharmacyStaff>, layout: Layout) -> DrugPage {
+    DrugPage {
+        layout,
+        drug: None,
+        form: DrugFormInput {
+            form_id: FormKey::mint().to_string(),
+            active: Some("1".to_owned()),
+            ..DrugFormInput::default()
+        },
+        errors: FieldErrors::default(),
+        forms: DrugForm::ALL,
+    }
+}
+
+pub async fn create(
+    user: Staff<PharmacyStaff>,
+    State(state): State<AppState>,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<DrugFormInput>,
+) -> AppResult<Response> {
+    let digits = layout.currency.minor_digits;
+    let result = match form.validate(digits) {
+        Ok(drug) => service::create_drug(&state.db, &user.actor_with_form(&form.form_id)?, &drug)
+            .await
+            .map(|_| drug),
+        Err(errors) => Err(ServiceError::Invalid(errors)),
+    };
+    match result {
+        Ok(drug) => {
+            flash(
+                &session,
+                FlashKind::Success,
+                format!("{} is in the catalogue.", drug.label()),
+            )
+            .await?;
+            let q: String = form_urlencoded::byte_serialize(drug.name.as_bytes()).collect();
+            Ok(Redirect::to(&format!("/pharmacy/drugs?q={q}")).into_response())
+        }
+        Err(ServiceError::Invalid(errors)) => Ok(invalid(DrugPage {
+            layout,
+            drug: None,
+            form,
+            errors,
+            forms: DrugForm::ALL,
+        })),
+        Err(err) => Err(err.into()),
+    }
+}
+
+pub async fn edit_form(
+    _user: Staff<PharmacyStaff>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    layout: Layout,
+) -> AppResult<DrugPage> {
+    let drug = service::drug(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    Ok(DrugPage {
+        form: DrugFormInput::of(&drug, layout.currency.minor_digits),
+        layout,
+        drug: Some(drug),
+        errors: FieldErrors::default(),
+        forms: DrugForm::ALL,
+    })
+}
+
+pub async fn update(
+    user: Staff<PharmacyStaff>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<DrugFormInput>,
+) -> AppResult<Response> {
+    let drug = service::drug(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let seen =
+        form.version.trim().parse::<i64>().map(Timestamp).map_err(|_| {
+            AppError::BadRequest("The form is missing its version. Reload the page and try again.".into())
+        })?;
+    let result = match form.validate(layout.currency.minor_digits) {
+        Ok(input) => service::update_drug(&state.db, &user.actor, id, seen, &input)
+            .await
+            .map(|_| input),
+        Err(errors) => Err(ServiceError::Invalid(errors)),
+    };
+    match result {
+        Ok(input) => {
+            flash(&session, FlashKind::Success, format!("{} is saved.", input.label())).await?;
+            let q: String = form_urlencoded::byte_serialize(input.name.as_bytes()).collect();
+            Ok(Redirect::to(&format!("/pharmacy/drugs?q={q}")).into_response())
+        }
+        Err(ServiceError::Invalid(errors)) => Ok(invalid(DrugPage {
+            layout,
+            drug: Some(drug),
+            form,
+            errors,
+            forms: DrugForm::ALL,
+        })),
+        Err(err) => Err(err.into()),
+    }
+}

@@ -1,0 +1,417 @@
+//! The drug catalogue as rules: the forms a drug comes in, what a catalogue entry must hold, and how stock on
+//! hand compares with the reorder level.
+
+use serde::Deserialize;
+
+use crate::db::{Flag, Money, Timestamp};
+use crate::text_enum;
+use crate::validation::{FieldErrors, forbidden_character, forbidden_message};
+
+text_enum! {
+    /// What a drug comes as (the CHECK list of `drug.form`).
+    pub enum DrugForm {
+        Tablet => "tablet",
+        Capsule => "capsule",
+        Syrup => "syrup",
+        Suspension => "suspension",
+        Injection => "injection",
+        Infusion => "infusion",
+        Cream => "cream",
+        Ointment => "ointment",
+        Drops => "drops",
+        Inhaler => "inhaler",
+        Suppository => "suppository",
+        Consumable => "consumable",
+        Other => "other",
+    }
+}
+
+impl DrugForm {
+    pub fn label(self) -> &'static str {
+        match self {
+            DrugForm::Tablet => "Tablet",
+            DrugForm::Capsule => "Capsule",
+            DrugForm::Syrup => "Syrup",
+            DrugForm::Suspension => "Suspension",
+            DrugForm::Injection => "Injection",
+            DrugForm::Infusion => "Infusion",
+            DrugForm::Cream => "Cream",
+            DrugForm::Ointment => "Ointment",
+            DrugForm::Drops => "Drops",
+            DrugForm::Inhaler => "Inhaler",
+            DrugForm::Suppository => "Suppository",
+            DrugForm::Consumable => "Consumable (not a drug)",
+            DrugForm::Other => "Other",
+        }
+    }
+
+    /// The word written after a drug's name and strength ("Amoxicillin 500 mg capsule").
+    pub fn word(self) -> &'static str {
+        match self {
+            DrugForm::Consumable => "",
+            other => other.as_str(),
+        }
+    }
+}
+
+/// A catalogue entry.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Drug {
+    pub id: i64,
+    pub name: String,
+    pub generic_name: String,
+    pub form: DrugForm,
+    pub strength: String,
+    pub unit: String,
+    pub unit_price: Money,
+    pub reorder_level: i64,
+    pub active: Flag,
+    pub updated_at: Timestamp,
+}
+
+impl Drug {
+    pub fn is_active(&self) -> bool {
+        self.active.0
+    }
+
+    /// "Amoxicillin 500 mg capsule".
+    pub fn label(&self) -> String {
+        label(&self.name, &self.strength, self.form)
+    }
+}
+
+/// A drug's name, strength and form in one line.
+pub fn label(name: &str, strength: &str, form: DrugForm) -> String {
+    [name, strength, form.word()]
+        .iter()
+        .filter(|part| !part.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A catalogue entry with its stock on hand (units in batches that have not expired).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DrugStock {
+    pub id: i64,
+    pub name: String,
+    pub generic_name: String,
+    pub form: DrugForm,
+    pub strength: String,
+    pub unit: String,
+    pub unit_price: Money,
+    pub reorder_level: i64,
+    pub active: Flag,
+    pub on_hand: i64,
+}
+
+impl DrugStock {
+    pub fn label(&self) -> String {
+        label(&self.name, &self.strength, self.form)
+    }
+
+    pub fn stock(&self) -> StockLevel {
+        StockLevel::of(self.on_hand, self.reorder_level)
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.active.0
+    }
+}
+
+/// How stock on hand stands against the reorder level: a badge with a word, never colour alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StockLevel {
+    Out,
+    Low,
+    Enough,
+}
+
+impl StockLevel {
+    /// Out at zero; low at or below the reorder level.
+    pub fn of(on_hand: i64, reorder_level: i64) -> StockLevel {
+        if on_hand <= 0 {
+            StockLevel::Out
+        } else if on_hand <= reorder_level {
+            StockLevel::Low
+        } else {
+            StockLevel::Enough
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StockLevel::Out => "out of stock",
+            StockLevel::Low => "low",
+            StockLevel::Enough => "",
+        }
+    }
+
+    pub fn is_short(self) -> bool {
+        self != StockLevel::Enough
+    }
+
+    pub fn css_class(self) -> &'static str {
+        match self {
+            StockLevel::Out => "badge stock-out",
+            StockLevel::Low => "badge stock-low",
+            StockLevel::Enough => "badge",
+        }
+    }
+}
+
+/// The longest name, generic name, strength and unit.
+pub const NAME_MAX: usize = 120;
+pub const SHORT_MAX: usize = 40;
+/// The highest reorder level (units).
+pub const REORDER_MAX: i64 = 1_000_000;
+/// The highest unit price, in minor units (a million in major units at two decimals).
+pub const PRICE_MAX: i64 = 100_000_000;
+
+/// The add and edit form, as typed.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct DrugFormInput {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub generic_name: String,
+    #[serde(default)]
+    pub form: String,
+    #[serde(default)]
+    pub strength: String,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub unit_price: String,
+    #[serde(default)]
+    pub reorder_level: String,
+    /// A ticked checkbox sends "1"; an unticked one sends nothing.
+    #[serde(default)]
+    pub active: Option<String>,
+    /// The add form's one-time id (`db::once`).
+    #[serde(default)]
+    pub form_id: String,
+    /// The edit form's version (`updated_at` when it was loaded).
+    #[serde(default)]
+    pub version: String,
+}
+
+impl DrugFormInput {
+    /// The form filled in from a drug, for editing.
+    pub fn of(drug: &Drug, minor_digits: u32) -> Self {
+        DrugFormInput {
+            name: drug.name.clone(),
+            generic_name: drug.generic_name.clone(),
+            form: drug.form.as_str().to_owned(),
+            strength: drug.strength.clone(),
+            unit: drug.unit.clone(),
+            unit_price: drug.unit_price.format_major(minor_digits),
+            reorder_level: drug.reorder_level.to_string(),
+            active: drug.active.0.then(|| "1".to_owned()),
+            form_id: String::new(),
+            version: drug.updated_at.millis().to_string(),
+        }
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.active.is_some()
+    }
+
+    /// The values to store, or a message beside each bad field.
+    pub fn validate(&self, minor_digits: u32) -> Result<DrugInput, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let name = e.check("name", text(&self.name, "The name", NAME_MAX, true));
+        let generic_name = e.check(
+            "generic_name",
+            text(&self.generic_name, "The generic name", NAME_MAX, false),
+        );
+        let form = e.check(
+            "form",
+            self.form
+                .trim()
+                .parse::<DrugForm>()
+                .map_err(|_| "Choose the form the drug comes in.".to_owned()),
+        );
+        let strength = e.check("strength", text(&self.strength, "The strength", SHORT_MAX, false));
+        let unit = e.check("unit", text(&self.unit, "The unit", SHORT_MAX, false));
+        let unit_price = e.check("unit_price", price(&self.unit_price, minor_digits));
+        let reorder_level = e.check("reorder_level", count(&self.reorder_level));
+        match (name, generic_name, form, strength, unit, unit_price, reorder_level) {
+            (
+                Some(name),
+                Some(generic_name),
+                Some(form),
+                Some(strength),
+                Some(unit),
+                Some(unit_price),
+                Some(reorder_level),
+            ) if e.is_empty() => Ok(DrugInput {
+                name,
+                generic_name,
+                form,
+                strength,
+                unit,
+                unit_price,
+                reorder_level,
+                active: self.is_active(),
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+/// A catalogue entry to store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DrugInput {
+    pub name: String,
+    pub generic_name: String,
+    pub form: DrugForm,
+    pub strength: String,
+    pub unit: String,
+    pub unit_price: Money,
+    pub reorder_level: i64,
+    pub active: bool,
+}
+
+impl DrugInput {
+    pub fn label(&self) -> String {
+        label(&self.name, &self.strength, self.form)
+    }
+}
+
+/// One line of text: spaces collapsed, at most `max` characters, required or not.
+fn text(value: &str, what: &str, max: usize, required: bool) -> Result<String, String> {
+    let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+    if required && value.is_empty() {
+        return Err(format!("{what} is needed."));
+    }
+    if value.chars().count() > max {
+        return Err(format!("{what} holds at most {max} characters."));
+    }
+    if let Some(c) = forbidden_character(&value, false) {
+        return Err(forbidden_message(what, c));
+    }
+    Ok(value)
+}
+
+fn price(value: &str, minor_digits: u32) -> Result<Money, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(Money(0));
+    }
+    match Money::parse_major(value, minor_digits) {
+        Ok(Money(amount)) if (0..=PRICE_MAX).contains(&amount) => Ok(Money(amount)),
+        Ok(_) => Err("Give a price of zero or more, up to 1,000,000.".into()),
+        Err(_) => Err(format!(
+            "Give the price as a number such as 250{}.",
+            if minor_digits > 0 { ".00" } else { "" }
+        )),
+    }
+}
+
+fn count(value: &str) -> Result<i64, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(0);
+    }
+    match value.parse::<i64>() {
+        Ok(n) if (0..=REORDER_MAX).contains(&n) => Ok(n),
+        _ => Err("Give the reorder level as a whole number of units, 0 or more.".into()),
+    }
+}
+
+/// The message beside the name when the catalogue already holds the drug (the `drug_key` unique index).
+pub fn duplicate_message(drug: &DrugInput) -> String {
+    format!(
+        "{} is already in the catalogue (same name, form and strength). Edit that entry instead.",
+        drug.label()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form() -> DrugFormInput {
+        DrugFormInput {
+            name: "  Amoxicillin ".into(),
+            generic_name: "amoxicillin".into(),
+            form: "capsule".into(),
+            strength: "500  mg".into(),
+            unit: "capsule".into(),
+            unit_price: "1,250.50".into(),
+            reorder_level: "40".into(),
+            active: Some("1".into()),
+            ..DrugFormInput::default()
+        }
+    }
+
+    #[test]
+    fn a_good_entry_is_cleaned() {
+        let drug = form().validate(2).expect("valid");
+        assert_eq!(drug.name, "Amoxicillin");
+        assert_eq!(drug.strength, "500 mg");
+        assert_eq!(drug.unit_price, Money(125_050));
+        assert_eq!(drug.reorder_level, 40);
+        assert!(drug.active);
+        assert_eq!(drug.label(), "Amoxicillin 500 mg capsule");
+    }
+
+    #[test]
+    fn bad_entries_get_a_message_per_field() {
+        let bad = DrugFormInput {
+            name: " ".into(),
+            form: "pill".into(),
+            unit_price: "-3".into(),
+            reorder_level: "many".into(),
+            strength: "x".repeat(41),
+            ..DrugFormInput::default()
+        };
+        let errors = bad.validate(2).expect_err("invalid");
+        for field in ["name", "form", "unit_price", "reorder_level", "strength"] {
+            assert!(errors.get(field).is_some(), "{field}");
+        }
+        let bad = DrugFormInput {
+            unit_price: "1.234".into(),
+            ..form()
+        };
+        assert!(bad.validate(2).expect_err("three decimals").get("unit_price").is_some());
+        let bad = DrugFormInput {
+            unit_price: "99999999999".into(),
+            ..form()
+        };
+        assert!(bad.validate(2).is_err());
+    }
+
+    #[test]
+    fn empty_price_and_level_mean_zero() {
+        let drug = DrugFormInput {
+            unit_price: String::new(),
+            reorder_level: String::new(),
+            active: None,
+            ..form()
+        }
+        .validate(2)
+        .expect("valid");
+        assert_eq!((drug.unit_price, drug.reorder_level, drug.active), (Money(0), 0, false));
+    }
+
+    #[test]
+    fn stock_levels() {
+        assert_eq!(StockLevel::of(0, 10), StockLevel::Out);
+        assert_eq!(StockLevel::of(10, 10), StockLevel::Low);
+        assert_eq!(StockLevel::of(11, 10), StockLevel::Enough);
+        assert_eq!(StockLevel::of(1, 0), StockLevel::Enough);
+        assert!(StockLevel::Low.is_short());
+    }
+
+    #[test]
+    fn labels_leave_out_what_is_missing() {
+        assert_eq!(label("Gloves", "", DrugForm::Consumable), "Gloves");
+        assert_eq!(label("ORS", "", DrugForm::Other), "ORS other");
+        assert_eq!(
+            label("Salbutamol", "100 mcg", DrugForm::Inhaler),
+            "Salbutamol 100 mcg inhaler"
+        );
+    }
+}

@@ -1,0 +1,450 @@
+//! The prescription section of the consultation screen, its drug search and quantity suggestion, the
+//! printable prescription (staff and the patient's own), and the pharmacy's list.
+//!
+//! The section is a plain form that redirects back to the visit; with htmx it answers with the section alone,
+//! swapped in place, and a refused form shows its messages beside its fields (422). Without JavaScript a
+//! refused form, a drug search or a suggestion comes back as a page of its own holding the section.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Response};
+use tower_sessions::Session;
+
+use super::model::{Frequency, Item, ItemForm, Prescription, Route, allergy_match, suggest_quantity};
+use super::repo::Listed;
+use super::service;
+use crate::consult::model::{Access, Visit};
+use crate::db::Date;
+use crate::db::once::FormKey;
+use crate::error::ServiceError;
+use crate::identity::{Role, StaffUser};
+use crate::pharmacy::PharmacyStaff;
+use crate::pharmacy::model::{DrugStock, StockLevel};
+use crate::state::AppState;
+use crate::validation::{FieldErrors, parse_id};
+use crate::web::extract::{Doctors, PortalUser, RoleSet, Staff};
+use crate::web::filters;
+use crate::web::form::{Form, Query, invalid};
+use crate::web::htmx::{HxRequest, redirect};
+use crate::web::layout::{FlashKind, Layout, flash};
+use crate::web::paging::{ListQuery, Paging};
+use crate::web::{AppError, AppResult, IdPath};
+
+/// Who reads prescriptions: doctors, admins and pharmacists (pharmacists never see notes or diagnoses).
+pub struct PrescriptionReaders;
+
+impl RoleSet for PrescriptionReaders {
+    const ROLES: &'static [Role] = &[Role::Doctor, Role::Admin, Role::Pharmacist];
+}
+
+/// A drug offered by the search, with its stock and whether it matches the patient's allergies.
+pub struct Match {
+    pub drug: DrugStock,
+    pub allergy: Option<String>,
+    /// The drug the form has picked.
+    pub chosen: bool,
+}
+
+impl Match {
+    pub fn stock(&self) -> StockLevel {
+        self.drug.stock()
+    }
+}
+
+/// An item on the prescription, with the drug's stock today.
+pub struct ItemLine {
+    pub item: Item,
+    pub on_hand: i64,
+}
+
+/// The prescription section of the consultation screen (`VisitPage.prescriptions`).
+pub struct Section {
+    pub visit_id: i64,
+    /// Whether this user may add and remove items now (the visit's doctor, while the visit is open).
+    pub can_prescribe: bool,
+    pub items: Vec<ItemLine>,
+    pub form: ItemForm,
+    pub errors: FieldErrors,
+    pub matches: Vec<Match>,
+    /// What was just done, for the section's message region.
+    pub notice: Option<String>,
+    pub routes: &'static [Route],
+    pub frequencies: &'static [Frequency],
+}
+
+impl Section {
+    pub fn searched(&self) -> bool {
+        !self.form.drug_q.trim().is_empty()
+    }
+
+    pub fn is_route(&self, route: &Route) -> bool {
+        self.form.chosen_route() == Some(*route)
+    }
+
+    pub fn is_frequency(&self, frequency: &Frequency) -> bool {
+        self.form.chosen_frequency() == Some(*frequency)
+    }
+
+    /// The allergy warning of a refused item: the acknowledgement is asked for while there is one.
+    pub fn allergy_warning(&self) -> Option<&str> {
+        self.errors.get("allergy_ack")
+    }
+
+    pub fn asks_acknowledgement(&self) -> bool {
+        self.allergy_warning().is_some() || self.form.acknowledged()
+    }
+
+    pub fn has_items(&self) -> bool {
+        !self.items.is_empty()
+    }
+
+    pub fn stock_of(&self, line: &ItemLine) -> StockLevel {
+        StockLevel::of(line.on_hand, 0)
+    }
+
+    /// The search's attributes (written here, never user data).
+    pub fn search_attributes(&self) -> String {
+        format!(
+            "hx-get=\"/visits/{}/prescription/drugs\" hx-trigger=\"input changed delay:250ms, search\" \
+             hx-target=\"#drug-matches\" hx-sync=\"this:replace\" hx-include=\"#prescription-form [name='drug_id']:checked\"",
+            self.visit_id
+        )
+    }
+}
+
+/// The section for the consultation screen of `visit`, as `user` sees it.
+pub async fn section(state: &AppState, user: &StaffUser, visit: &Visit) -> AppResult<Section> {
+    load(state, user, visit, fresh_form(), FieldErrors::default(), None).await
+}
+
+fn fresh_form() -> ItemForm {
+    ItemForm {
+        form_id: FormKey::mint().to_string(),
+        ..ItemForm::default()
+    }
+}
+
+fn today(state: &AppState) -> Date {
+    Date(state.settings.get().today())
+}
+
+async fn load(
+    state: &AppState,
+    user: &StaffUser,
+    visit: &Visit,
+    form: ItemForm,
+    errors: FieldErrors,
+    notice: Option<String>,
+) -> AppResult<Section> {
+    let db = &state.db;
+    let today = today(state);
+    let items = service::items_of_visits(db, &[visit.id]).await?;
+    let ids: Vec<i64> = items.iter().map(|i| i.drug_id).collect();
+    let stock = crate::pharmacy::service::stock_on_hand(db, &ids, today).await?;
+    let items = items
+        .into_iter()
+        .map(|item| ItemLine {
+            on_hand: stock.get(&item.drug_id).copied().unwrap_or(0),
+            item,
+        })
+        .collect();
+    let can_prescribe = visit.allows(user, Access::Write) && user.role == Role::Doctor;
+    let matches = match can_prescribe && (!form.drug_q.trim().is_empty() || form.drug_id().is_some()) {
+        true => matches(state, visit, &form.drug_q, form.drug_id()).await?,
+        false => Vec::new(),
+    };
+    Ok(Section {
+        visit_id: visit.id,
+        can_prescribe,
+        items,
+        form,
+        errors,
+        matches,
+        notice,
+        routes: Route::ALL,
+        frequencies: Frequency::ALL,
+    })
+}
+
+/// The drugs matching `text` (and the one already chosen, first), each with its stock and allergy match.
+async fn matches(state: &AppState, visit: &Visit, text: &str, chosen: Option<i64>) -> AppResult<Vec<Match>> {
+    let db = &state.db;
+    let today = today(state);
+    let mut drugs = crate::pharmacy::service::search_drugs(db, text, today).await?;
+    if let Some(id) = chosen
+        && !drugs.iter().any(|d| d.id == id)
+    {
+        let mut picked = crate::pharmacy::service::drugs_with_stock(db, &[id], today).await?;
+        picked.retain(DrugStock::is_active);
+        picked.append(&mut drugs);
+        drugs = picked;
+    }
+    let allergies = crate::patients::service::get(db, visit.patient_id)
+        .await?
+        .map(|p| p.allergies)
+        .unwrap_or_default();
+    Ok(drugs
+        .into_iter()
+        .map(|drug| Match {
+            allergy: allergy_match(&allergies, &drug.name, &drug.generic_name),
+            chosen: Some(drug.id) == chosen,
+            drug,
+        })
+        .collect())
+}
+
+/// The section on a page of its own (a refused form, a search or a suggestion without JavaScript), or
+/// alone for htmx.
+#[derive(Template, WebTemplate)]
+#[template(path = "prescriptions/section.html", blocks = ["section"])]
+pub struct SectionPage {
+    pub layout: Layout,
+    pub prescriptions: Section,
+}
+
+fn answer(hx: HxRequest, page: SectionPage) -> AppResult<Response> {
+    if hx.0 {
+        Ok(Html(page.as_section().render()?).into_response())
+    } else {
+        Ok(page.into_response())
+    }
+}
+
+/// Adds an item (the visit's doctor, while the visit is open).
+pub async fn add_item(
+    user: Staff<Doctors>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    session: Session,
+    hx: HxRequest,
+    layout: Layout,
+    Form(form): Form<ItemForm>,
+) -> AppResult<Response> {
+    let actor = user.actor_with_form(&form.form_id)?;
+    match service::add_item(&state.db, &user, &actor, id, &form).await {
+        Ok(item_id) => {
+            let notice = added_notice(&state, id, item_id).await?;
+            if !hx.0 {
+                flash(&session, FlashKind::Success, notice).await?;
+                return Ok(redirect(hx, &format!("/visits/{id}#prescriptions")));
+            }
+            let visit = crate::consult::service::visit_for(&state.db, &user, id, Access::Read).await?;
+            let section = load(
+                &state,
+                &user,
+                &visit,
+                fresh_form(),
+                FieldErrors::default(),
+                Some(notice),
+            )
+            .await?;
+            answer(
+                hx,
+                SectionPage {
+                    layout,
+                    prescriptions: section,
+                },
+            )
+        }
+        Err(ServiceError::Invalid(errors)) => {
+            let visit = crate::consult::service::visit_for(&state.db, &user, id, Access::Read).await?;
+            let section = load(&state, &user, &visit, form, errors, None).await?;
+            let page = answer(
+                hx,
+                SectionPage {
+                    layout,
+                    prescriptions: section,
+                },
+            )?;
+            Ok(invalid(page))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+async fn added_notice(state: &AppState, visit_id: i64, item_id: i64) -> AppResult<String> {
+    let items = service::items_of_visits(&state.db, &[visit_id]).await?;
+    Ok(match items.iter().find(|i| i.id == item_id) {
+        Some(item) => format!("{} added: {}.", item.drug_label(), item.how_to_take()),
+        None => "The item is added.".to_owned(),
+    })
+}
+
+/// "Find" and "Suggest": the form again with the drugs matching what is typed and the quantity worked out
+/// from the dose, frequency and duration. Nothing is written.
+pub async fn draft(
+    user: Staff<Doctors>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    hx: HxRequest,
+    layout: Layout,
+    Form(mut form): Form<ItemForm>,
+) -> AppResult<Response> {
+    let visit = service::prescribable_visit(&state.db, &user, id).await?;
+    let mut errors = FieldErrors::default();
+    let drug = match form.drug_id() {
+        Some(drug_id) => crate::pharmacy::service::drug(&state.db, drug_id).await?,
+        None => None,
+    };
+    if let (Some(drug), Some(frequency), Some(days)) = (&drug, form.chosen_frequency(), form.days()) {
+        match suggest_quantity(&form.dose, &drug.strength, frequency, days) {
+            Some(quantity) => form.quantity = quantity.min(super::model::QUANTITY_MAX).to_string(),
+            None => errors.add(
+                "quantity",
+                "No quantity to suggest for this dose and frequency: give it yourself.",
+            ),
+        }
+    } else if !form.dose.trim().is_empty() || !form.frequency.is_empty() {
+        errors.add(
+            "quantity",
+            "Pick the drug, the dose, how often and for how many days, then press Suggest.",
+        );
+    }
+    let section = load(&state, &user, &visit, form, errors, None).await?;
+    answer(
+        hx,
+        SectionPage {
+            layout,
+            prescriptions: section,
+        },
+    )
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct DrugQuery {
+    #[serde(default)]
+    drug_q: String,
+    #[serde(default)]
+    drug_id: String,
+}
+
+#[derive(Template)]
+#[template(path = "prescriptions/_drugs.html")]
+struct DrugMatches {
+    matches: Vec<Match>,
+    searched: bool,
+}
+
+/// The drugs matching what is typed, with stock and allergy matches, as choices (the visit's doctor).
+pub async fn search_drugs(
+    user: Staff<Doctors>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    Query(query): Query<DrugQuery>,
+) -> AppResult<Response> {
+    let visit = service::prescribable_visit(&state.db, &user, id).await?;
+    let chosen = parse_id(query.drug_id.trim());
+    let page = DrugMatches {
+        matches: matches(&state, &visit, &query.drug_q, chosen).await?,
+        searched: !query.drug_q.trim().is_empty(),
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+/// Takes an item off the prescription (the visit's doctor, while the visit is open).
+pub async fn remove_item(
+    user: Staff<Doctors>,
+    State(state): State<AppState>,
+    Path((id, item)): Path<(String, String)>,
+    session: Session,
+    hx: HxRequest,
+    layout: Layout,
+) -> AppResult<Response> {
+    let id = parse_id(&id).ok_or(AppError::NotFound)?;
+    let item = parse_id(&item).ok_or(AppError::NotFound)?;
+    let removed = service::remove_item(&state.db, &user, &user.actor, id, item).await?;
+    let notice = format!("{} is taken off the prescription.", removed.drug_label());
+    if !hx.0 {
+        flash(&session, FlashKind::Success, notice).await?;
+        return Ok(redirect(hx, &format!("/visits/{id}#prescriptions")));
+    }
+    let visit = crate::consult::service::visit_for(&state.db, &user, id, Access::Read).await?;
+    let section = load(
+        &state,
+        &user,
+        &visit,
+        fresh_form(),
+        FieldErrors::default(),
+        Some(notice),
+    )
+    .await?;
+    answer(
+        hx,
+        SectionPage {
+            layout,
+            prescriptions: section,
+        },
+    )
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "prescriptions/print.html")]
+pub struct PrintPage {
+    layout: Layout,
+    prescription: Prescription,
+    items: Vec<Item>,
+    clinic_address: String,
+    /// Where "Back" goes.
+    back: String,
+}
+
+/// The printable prescription (doctors, admins, pharmacists).
+pub async fn print(
+    user: Staff<PrescriptionReaders>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    layout: Layout,
+) -> AppResult<PrintPage> {
+    let printable = service::printable(&state.db, &user.actor, id).await?;
+    let back = match user.role {
+        Role::Pharmacist => "/pharmacy/prescriptions".to_owned(),
+        _ => format!("/visits/{id}"),
+    };
+    Ok(print_page(&state, layout, printable, back))
+}
+
+/// The patient's own prescription, to read on the phone or print; 404 for anyone else's.
+pub async fn mine(
+    user: PortalUser,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    layout: Layout,
+) -> AppResult<PrintPage> {
+    let printable = service::printable_for_patient(&state.db, &user.actor, user.id, id).await?;
+    Ok(print_page(&state, layout, printable, "/me".to_owned()))
+}
+
+fn print_page(state: &AppState, layout: Layout, printable: service::Printable, back: String) -> PrintPage {
+    PrintPage {
+        layout,
+        prescription: printable.prescription,
+        items: printable.items,
+        clinic_address: state.settings.get().clinic.address.clone(),
+        back,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pharmacy/prescriptions.html")]
+pub struct ListPage {
+    layout: Layout,
+    prescriptions: Vec<Listed>,
+    paging: Paging,
+}
+
+/// The pharmacy's list of prescriptions: pending first, newest first.
+pub async fn list(
+    _user: Staff<PharmacyStaff>,
+    State(state): State<AppState>,
+    layout: Layout,
+    Query(query): Query<ListQuery>,
+) -> AppResult<ListPage> {
+    let page = query.page();
+    let (prescriptions, total) = service::list(&state.db, page).await?;
+    Ok(ListPage {
+        layout,
+        prescriptions,
+        paging: Paging::new(page, total),
+    })
+}

@@ -1,0 +1,177 @@
+//! All SQL of prescriptions and their items.
+
+use super::model::{Item, NewItem, Prescription, PrescriptionStatus};
+use crate::db::{Db, Timestamp, Tx};
+use crate::web::paging::PageRequest;
+
+const ITEM_SELECT: &str = "SELECT i.id, i.prescription_id, p.visit_id, i.drug_id, d.name AS drug_name, d.strength,
+        d.form, i.dose, i.route, i.frequency, i.duration_days, i.quantity, i.instructions, i.allergy_override,
+        i.dispensed_quantity, i.created_at
+     FROM prescription_item i JOIN prescription p ON p.id = i.prescription_id JOIN drug d ON d.id = i.drug_id";
+
+const PRESCRIPTION_SELECT: &str = "SELECT p.id, p.visit_id, p.patient_id,
+        pt.first_name || ' ' || pt.surname AS patient_name, pt.clinic_number, s.full_name AS doctor_name,
+        p.status, v.day, p.created_at
+     FROM prescription p JOIN visit v ON v.id = p.visit_id JOIN patient pt ON pt.id = p.patient_id
+     JOIN staff s ON s.id = p.doctor_id";
+
+/// The id of the visit's prescription, if it has one.
+pub async fn prescription_id_in(tx: &mut Tx, visit_id: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM prescription WHERE visit_id = $1")
+        .bind(visit_id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+pub async fn insert_prescription(
+    tx: &mut Tx,
+    visit_id: i64,
+    patient_id: i64,
+    doctor_id: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO prescription (visit_id, patient_id, doctor_id, status, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+    )
+    .bind(visit_id)
+    .bind(patient_id)
+    .bind(doctor_id)
+    .bind(PrescriptionStatus::Pending)
+    .bind(Timestamp::now())
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub async fn insert_item(tx: &mut Tx, prescription_id: i64, item: &NewItem) -> Result<i64, sqlx::Error> {
+    let now = Timestamp::now();
+    let id = sqlx::query_scalar(
+        "INSERT INTO prescription_item (prescription_id, drug_id, dose, route, frequency, duration_days, quantity,
+                                        instructions, allergy_override, dispensed_quantity, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10) RETURNING id",
+    )
+    .bind(prescription_id)
+    .bind(item.drug_id)
+    .bind(&item.dose)
+    .bind(item.route)
+    .bind(item.frequency)
+    .bind(item.duration_days)
+    .bind(item.quantity)
+    .bind(&item.instructions)
+    .bind(item.allergy_reason.as_deref())
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    touch(tx, prescription_id, now).await?;
+    Ok(id)
+}
+
+/// Takes an item off the visit's prescription while none of it was given; false when there is no such
+/// item (or it was dispensed).
+pub async fn delete_item(tx: &mut Tx, visit_id: i64, item_id: i64) -> Result<Option<i64>, sqlx::Error> {
+    let prescription: Option<i64> = sqlx::query_scalar(
+        "SELECT i.prescription_id FROM prescription_item i JOIN prescription p ON p.id = i.prescription_id
+         WHERE i.id = $1 AND p.visit_id = $2 AND i.dispensed_quantity = 0",
+    )
+    .bind(item_id)
+    .bind(visit_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(prescription_id) = prescription else {
+        return Ok(None);
+    };
+    sqlx::query("DELETE FROM prescription_item WHERE id = $1 AND dispensed_quantity = 0")
+        .bind(item_id)
+        .execute(&mut **tx)
+        .await?;
+    touch(tx, prescription_id, Timestamp::now()).await?;
+    Ok(Some(prescription_id))
+}
+
+async fn touch(tx: &mut Tx, prescription_id: i64, now: Timestamp) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE prescription SET updated_at = $2 WHERE id = $1")
+        .bind(prescription_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The items of the prescriptions of `visit_ids`, in the order they were written.
+pub async fn items_of_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<Item>, sqlx::Error> {
+    if visit_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = id_list(visit_ids);
+    sqlx::query_as(&format!(
+        "{ITEM_SELECT} WHERE p.visit_id IN ({list}) ORDER BY p.visit_id, i.id"
+    ))
+    .fetch_all(db.pool())
+    .await
+}
+
+pub async fn item_in(tx: &mut Tx, item_id: i64) -> Result<Option<Item>, sqlx::Error> {
+    sqlx::query_as(&format!("{ITEM_SELECT} WHERE i.id = $1"))
+        .bind(item_id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// The visit's prescription with its heading, if it has one.
+pub async fn of_visit(db: &Db, visit_id: i64) -> Result<Option<Prescription>, sqlx::Error> {
+    sqlx::query_as(&format!("{PRESCRIPTION_SELECT} WHERE p.visit_id = $1"))
+        .bind(visit_id)
+        .fetch_optional(db.pool())
+        .await
+}
+
+/// The visit's prescription if it is the patient's own.
+pub async fn of_visit_of_patient(db: &Db, visit_id: i64, patient_id: i64) -> Result<Option<Prescription>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{PRESCRIPTION_SELECT} WHERE p.visit_id = $1 AND p.patient_id = $2"
+    ))
+    .bind(visit_id)
+    .bind(patient_id)
+    .fetch_optional(db.pool())
+    .await
+}
+
+/// A prescription in the pharmacy's list.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Listed {
+    pub visit_id: i64,
+    pub patient_name: String,
+    pub clinic_number: String,
+    pub doctor_name: String,
+    pub status: PrescriptionStatus,
+    pub created_at: Timestamp,
+    pub items: i64,
+}
+
+/// One page of prescriptions with at least one item, pending first, newest first, and how many there are.
+pub async fn list(db: &Db, page: PageRequest) -> Result<(Vec<Listed>, i64), sqlx::Error> {
+    let rows = sqlx::query_as(
+        "SELECT p.visit_id, pt.first_name || ' ' || pt.surname AS patient_name, pt.clinic_number,
+                s.full_name AS doctor_name, p.status, p.created_at, COUNT(i.id) AS items
+         FROM prescription p JOIN prescription_item i ON i.prescription_id = p.id
+         JOIN patient pt ON pt.id = p.patient_id JOIN staff s ON s.id = p.doctor_id
+         GROUP BY p.id, p.visit_id, pt.first_name, pt.surname, pt.clinic_number, s.full_name, p.status, p.created_at
+         ORDER BY CASE WHEN p.status = 'pending' THEN 0 ELSE 1 END, p.created_at DESC, p.id DESC
+         LIMIT $1 OFFSET $2",
+    )
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(db.pool())
+    .await?;
+    let total = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM prescription p
+         WHERE EXISTS (SELECT 1 FROM prescription_item i WHERE i.prescription_id = p.id)",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    Ok((rows, total))
+}
+
+/// Ids written into SQL as a list: they are integers, so nothing can be injected.
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}

@@ -1,0 +1,204 @@
+//! Prescribing, each change one transaction with its audit row: items are added by the visit's doctor while
+//! the visit is open (the prescription is created with the first), checked against the drug catalogue and
+//! the patient's recorded allergies; and the reads of the print page, the pharmacy's list and the chart.
+
+use super::model::{Item, ItemForm, Prescription, allergy_match, how_to_take};
+use super::repo::{self, Listed};
+use crate::audit::{self, AuditEntry};
+use crate::consult::model::{Access, Visit};
+use crate::consult::service::{visit_for, writable_visit_in};
+use crate::db::Db;
+use crate::db::once::Claim;
+use crate::error::ServiceError;
+use crate::identity::{Actor, Role, StaffUser};
+use crate::validation::FieldErrors;
+use crate::web::paging::PageRequest;
+
+/// The action a one-time form id is claimed for when adding an item.
+const ADD_ITEM: &str = "prescription.item_add";
+
+/// The visit, if `user` is a doctor who may prescribe in it now (its own doctor, while it is open); an admin
+/// may write notes but never prescribes.
+pub async fn prescribable_visit(db: &Db, user: &StaffUser, visit_id: i64) -> Result<Visit, ServiceError> {
+    let visit = visit_for(db, user, visit_id, Access::Write).await?;
+    if user.role != Role::Doctor {
+        return Err(ServiceError::Forbidden);
+    }
+    Ok(visit)
+}
+
+/// Why the drug of `drug_id` can't be prescribed in words for the drug field, or the drug.
+async fn prescribable_drug(db: &Db, drug_id: i64) -> Result<crate::pharmacy::model::Drug, ServiceError> {
+    match crate::pharmacy::service::drug(db, drug_id).await? {
+        Some(drug) if drug.is_active() => Ok(drug),
+        Some(drug) => Err(ServiceError::field(
+            "drug_id",
+            format!("{} is no longer prescribed here. Choose another drug.", drug.label()),
+        )),
+        None => Err(ServiceError::field(
+            "drug_id",
+            "That drug is not in the catalogue. Type part of its name and pick it from the list.",
+        )),
+    }
+}
+
+/// Adds an item to the visit's prescription (creating the prescription with its first item) and answers the
+/// item's id. A drug matching the patient's recorded allergies needs the doctor's acknowledgement and
+/// reason, which are stored with the item and audited. The same form sent twice adds one item.
+pub async fn add_item(
+    db: &Db,
+    user: &StaffUser,
+    actor: &Actor,
+    visit_id: i64,
+    form: &ItemForm,
+) -> Result<i64, ServiceError> {
+    let visit = prescribable_visit(db, user, visit_id).await?;
+    if let Some(id) = actor.recorded_form(db, ADD_ITEM).await? {
+        return Ok(id);
+    }
+    let mut item = form.validate().map_err(ServiceError::Invalid)?;
+    let drug = prescribable_drug(db, item.drug_id).await?;
+    let patient = crate::patients::service::get(db, visit.patient_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let allergy = allergy_match(&patient.allergies, &drug.name, &drug.generic_name);
+    match (&allergy, &item.allergy_reason) {
+        (Some(warning), None) => {
+            let mut errors = FieldErrors::default();
+            errors.add("allergy_ack", warning.clone());
+            let how = match form.acknowledged() {
+                true => "Write why you prescribe it anyway.",
+                false => "To prescribe it anyway, tick the box and write why.",
+            };
+            errors.add("allergy_reason", how);
+            return Err(ServiceError::Invalid(errors));
+        }
+        (None, Some(_)) => item.allergy_reason = None,
+        _ => {}
+    }
+
+    let mut tx = db.begin_write().await?;
+    if let Claim::Done(id) = actor.claim_form(&mut tx, ADD_ITEM).await? {
+        return Ok(id);
+    }
+    let visit = writable_visit_in(&mut tx, user, visit.id, Access::Write).await?;
+    match crate::pharmacy::service::drug_in(&mut tx, drug.id).await? {
+        Some(now) if now.is_active() => {}
+        _ => {
+            return Err(ServiceError::Conflict(format!(
+                "{} was just taken out of the catalogue.",
+                drug.label()
+            )));
+        }
+    }
+    let prescription_id = match repo::prescription_id_in(&mut tx, visit.id).await? {
+        Some(id) => id,
+        None => repo::insert_prescription(&mut tx, visit.id, visit.patient_id, visit.doctor_id).await?,
+    };
+    let id = repo::insert_item(&mut tx, prescription_id, &item).await?;
+    let how = how_to_take(
+        &item.dose,
+        item.route,
+        item.frequency,
+        item.duration_days,
+        item.quantity,
+    );
+    let entry = AuditEntry::new(ADD_ITEM)
+        .record("prescription_item", id)
+        .patient(visit.patient_id)
+        .detail(format!("{}: {how}", drug.label()));
+    audit::record(&mut tx, actor, entry).await?;
+    if let (Some(warning), Some(reason)) = (&allergy, &item.allergy_reason) {
+        let entry = AuditEntry::new("prescription.allergy_override")
+            .record("prescription_item", id)
+            .patient(visit.patient_id)
+            .detail(format!("{warning} Reason given: {reason}"));
+        audit::record(&mut tx, actor, entry).await?;
+    }
+    actor.complete_form(&mut tx, ADD_ITEM, id).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Takes an item off the visit's prescription while the visit is open (its doctor).
+pub async fn remove_item(
+    db: &Db,
+    user: &StaffUser,
+    actor: &Actor,
+    visit_id: i64,
+    item_id: i64,
+) -> Result<Item, ServiceError> {
+    if user.role != Role::Doctor {
+        return Err(ServiceError::Forbidden);
+    }
+    let mut tx = db.begin_write().await?;
+    let visit = writable_visit_in(&mut tx, user, visit_id, Access::Write).await?;
+    let item = repo::item_in(&mut tx, item_id)
+        .await?
+        .filter(|item| item.visit_id == visit.id)
+        .ok_or(ServiceError::NotFound)?;
+    if repo::delete_item(&mut tx, visit.id, item_id).await?.is_none() {
+        return Err(ServiceError::Conflict(
+            "Some of this item was already given by the pharmacy, so it stays on the prescription.".into(),
+        ));
+    }
+    let entry = AuditEntry::new("prescription.item_remove")
+        .record("prescription_item", item_id)
+        .patient(visit.patient_id)
+        .detail(item.drug_label());
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(item)
+}
+
+/// The prescription items of the visits of `visit_ids`, with their drug, in the order written (for the
+/// consultation and the patient's chart; the caller has checked the reader may see these visits).
+pub async fn items_of_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<Item>, ServiceError> {
+    Ok(repo::items_of_visits(db, visit_ids).await?)
+}
+
+/// A prescription with its items, to print or read.
+pub struct Printable {
+    pub prescription: Prescription,
+    pub items: Vec<Item>,
+}
+
+/// The visit's prescription for a staff member who may read prescriptions (doctors, admins and
+/// pharmacists: the handler checks the role), audited as read. NotFound when the visit has none (or an
+/// empty one).
+pub async fn printable(db: &Db, actor: &Actor, visit_id: i64) -> Result<Printable, ServiceError> {
+    let prescription = repo::of_visit(db, visit_id).await?.ok_or(ServiceError::NotFound)?;
+    read(db, actor, prescription).await
+}
+
+/// The prescription of one of the patient's own visits; NotFound for anyone else's.
+pub async fn printable_for_patient(
+    db: &Db,
+    actor: &Actor,
+    patient_id: i64,
+    visit_id: i64,
+) -> Result<Printable, ServiceError> {
+    let prescription = repo::of_visit_of_patient(db, visit_id, patient_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    read(db, actor, prescription).await
+}
+
+async fn read(db: &Db, actor: &Actor, prescription: Prescription) -> Result<Printable, ServiceError> {
+    let items = repo::items_of_visits(db, &[prescription.visit_id]).await?;
+    if items.is_empty() {
+        return Err(ServiceError::NotFound);
+    }
+    let mut tx = db.begin_write().await?;
+    let entry = AuditEntry::new("prescription.view")
+        .record("prescription", prescription.id)
+        .patient(prescription.patient_id);
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(Printable { prescription, items })
+}
+
+/// The pharmacy's list: one page of prescriptions, pending first, newest first, and how many there are.
+pub async fn list(db: &Db, page: PageRequest) -> Result<(Vec<Listed>, i64), ServiceError> {
+    Ok(repo::list(db, page).await?)
+}

@@ -1,0 +1,308 @@
+//! The admin's procedure catalogue, and the consultation screen's procedures section. The section is a plain
+//! form that redirects back to the visit (its message in the section's region); with htmx it answers with the
+//! section alone and the message out of band, and a refused form shows its messages beside its fields (422).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::model::{ProcedureInput, ProcedureType, VisitProcedures};
+use super::service;
+use crate::consult::model::Access;
+use crate::db::Timestamp;
+use crate::db::once::FormKey;
+use crate::error::ServiceError;
+use crate::identity::StaffUser;
+use crate::state::AppState;
+use crate::validation::{FieldErrors, parse_id};
+use crate::web::extract::{Admins, Clinicians, Staff};
+use crate::web::feedback::{Place, out_of_band};
+use crate::web::filters;
+use crate::web::form::{Form, invalid};
+use crate::web::htmx::HxRequest;
+use crate::web::layout::{FlashKind, Layout, flash, flash_in};
+use crate::web::{AppError, AppResult, IdPath};
+
+/// The section's message region (and its element id and anchor).
+pub const REGION: &str = "procedures";
+
+/// The catalogue form, as typed.
+#[derive(Debug, Default, Deserialize)]
+pub struct TypeForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    price: String,
+    /// The checkbox: sent only when ticked.
+    #[serde(default)]
+    active: Option<String>,
+    #[serde(default)]
+    form_id: String,
+    /// The `updated_at` an edit form was loaded with.
+    #[serde(default)]
+    version: Option<i64>,
+}
+
+impl TypeForm {
+    fn is_active(&self) -> bool {
+        self.active.is_some()
+    }
+
+    fn input(&self, minor_digits: u32) -> Result<ProcedureInput, FieldErrors> {
+        ProcedureInput::validate(&self.name, &self.price, self.is_active(), minor_digits)
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "procedures/catalogue.html")]
+pub struct CataloguePage {
+    layout: Layout,
+    types: Vec<ProcedureType>,
+    form: TypeForm,
+    errors: FieldErrors,
+}
+
+fn fresh_form() -> TypeForm {
+    TypeForm {
+        form_id: FormKey::mint().to_string(),
+        active: Some("1".into()),
+        ..TypeForm::default()
+    }
+}
+
+/// The catalogue and the form that adds to it.
+pub async fn catalogue(
+    _admin: Staff<Admins>,
+    State(state): State<AppState>,
+    layout: Layout,
+) -> AppResult<CataloguePage> {
+    Ok(CataloguePage {
+        layout,
+        types: service::types(&state.db).await?,
+        form: fresh_form(),
+        errors: FieldErrors::default(),
+    })
+}
+
+pub async fn create(
+    admin: Staff<Admins>,
+    State(state): State<AppState>,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<TypeForm>,
+) -> AppResult<Response> {
+    let digits = layout.currency.minor_digits;
+    let result = match form.input(digits) {
+        Ok(input) => {
+            let actor = admin.actor_with_form(&form.form_id)?;
+            service::create_type(&state.db, &actor, &input).await.map(|_| input)
+        }
+        Err(errors) => Err(ServiceError::Invalid(errors)),
+    };
+    match result {
+        Ok(input) => {
+            flash(
+                &session,
+                FlashKind::Success,
+                format!("{} added to the catalogue.", input.name),
+            )
+            .await?;
+            Ok(Redirect::to("/admin/procedures").into_response())
+        }
+        Err(ServiceError::Invalid(errors)) => Ok(invalid(CataloguePage {
+            layout,
+            types: service::types(&state.db).await?,
+            form,
+            errors,
+        })),
+        Err(err) => Err(err.into()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "procedures/edit.html")]
+pub struct EditPage {
+    layout: Layout,
+    kind: ProcedureType,
+    form: TypeForm,
+    errors: FieldErrors,
+}
+
+pub async fn edit_form(
+    _admin: Staff<Admins>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    layout: Layout,
+) -> AppResult<EditPage> {
+    let kind = service::get_type(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let form = TypeForm {
+        name: kind.name.clone(),
+        price: kind.price.format_major(layout.currency.minor_digits),
+        active: kind.active.then(|| "1".to_owned()),
+        form_id: String::new(),
+        version: Some(kind.updated_at.millis()),
+    };
+    Ok(EditPage {
+        layout,
+        kind,
+        form,
+        errors: FieldErrors::default(),
+    })
+}
+
+pub async fn update(
+    admin: Staff<Admins>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<TypeForm>,
+) -> AppResult<Response> {
+    let kind = service::get_type(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let seen = Timestamp(form.version.unwrap_or(kind.updated_at.millis()));
+    let result = match form.input(layout.currency.minor_digits) {
+        Ok(input) => service::update_type(&state.db, &admin.actor, id, seen, &input)
+            .await
+            .map(|()| input),
+        Err(errors) => Err(ServiceError::Invalid(errors)),
+    };
+    match result {
+        Ok(input) => {
+            flash(&session, FlashKind::Success, format!("{} saved.", input.name)).await?;
+            Ok(Redirect::to("/admin/procedures").into_response())
+        }
+        Err(ServiceError::Invalid(errors)) => Ok(invalid(EditPage {
+            layout,
+            kind,
+            form,
+            errors,
+        })),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The section alone, for htmx.
+#[derive(Template, WebTemplate)]
+#[template(path = "procedures/section.html")]
+pub struct SectionFragment {
+    layout: Layout,
+    procedures: VisitProcedures,
+}
+
+/// The section on a page of its own: a refused form without JavaScript.
+#[derive(Template, WebTemplate)]
+#[template(path = "procedures/visit_form.html")]
+pub struct SectionPage {
+    layout: Layout,
+    procedures: VisitProcedures,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RecordForm {
+    #[serde(default)]
+    procedure_type_id: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Records a procedure in the visit (its doctor or an admin, while it is open).
+pub async fn record(
+    user: Staff<Clinicians>,
+    State(state): State<AppState>,
+    IdPath(visit_id): IdPath,
+    session: Session,
+    hx: HxRequest,
+    layout: Layout,
+    Form(form): Form<RecordForm>,
+) -> AppResult<Response> {
+    let chosen = parse_id(&form.procedure_type_id);
+    let result = service::record(&state.db, &user, &user.actor, visit_id, chosen, &form.note).await;
+    let result = match result {
+        Ok(_) => Ok("Procedure recorded.".to_owned()),
+        Err(err) => Err(err),
+    };
+    answered(
+        &state,
+        &user,
+        &session,
+        layout,
+        hx,
+        visit_id,
+        result,
+        (chosen, form.note),
+    )
+    .await
+}
+
+pub async fn remove(
+    user: Staff<Clinicians>,
+    State(state): State<AppState>,
+    Path((visit_id, id)): Path<(String, String)>,
+    session: Session,
+    hx: HxRequest,
+    layout: Layout,
+) -> AppResult<Response> {
+    let visit_id = parse_id(&visit_id).ok_or(AppError::NotFound)?;
+    let id = parse_id(&id).ok_or(AppError::NotFound)?;
+    let result = service::remove(&state.db, &user, &user.actor, visit_id, id)
+        .await
+        .map(|name| format!("{name} removed."));
+    answered(
+        &state,
+        &user,
+        &session,
+        layout,
+        hx,
+        visit_id,
+        result,
+        (None, String::new()),
+    )
+    .await
+}
+
+/// Answers the section's forms: the section with the message (htmx), or back to the visit; a refused form
+/// again with its messages (422).
+#[allow(clippy::too_many_arguments)]
+async fn answered(
+    state: &AppState,
+    user: &StaffUser,
+    session: &Session,
+    layout: Layout,
+    hx: HxRequest,
+    visit_id: i64,
+    result: Result<String, ServiceError>,
+    (chosen, note): (Option<i64>, String),
+) -> AppResult<Response> {
+    let errors = match result {
+        Ok(message) if !hx.0 => {
+            flash_in(session, REGION, FlashKind::Success, message).await?;
+            return Ok(Redirect::to(&format!("/visits/{visit_id}#{REGION}")).into_response());
+        }
+        Ok(message) => {
+            let procedures = section(state, user, visit_id).await?;
+            let main = SectionFragment { layout, procedures }.render()?;
+            let region = out_of_band(Place::new(REGION, ""), FlashKind::Success, &message)?;
+            return Ok(Html(format!("{main}{region}")).into_response());
+        }
+        Err(ServiceError::Invalid(errors)) => errors,
+        Err(err) => return Err(err.into()),
+    };
+    let mut procedures = section(state, user, visit_id).await?;
+    procedures.errors = errors;
+    procedures.chosen = chosen;
+    procedures.note = note;
+    let page = match hx.0 {
+        true => SectionFragment { layout, procedures }.render()?,
+        false => SectionPage { layout, procedures }.render()?,
+    };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
+}
+
+async fn section(state: &AppState, user: &StaffUser, visit_id: i64) -> AppResult<VisitProcedures> {
+    let visit = crate::consult::service::visit_for(&state.db, user, visit_id, Access::Read).await?;
+    Ok(service::section(&state.db, user, &visit).await?)
+}

@@ -1,0 +1,166 @@
+//! Procedure operations, each one transaction with its audit row: the admin's catalogue, and procedures
+//! recorded in (and removed from) an open visit by its doctor or an admin. `of_visits` is the public read for
+//! the chart; billing reads the prices from the catalogue.
+
+use super::model::{ProcedureInput, ProcedureType, VisitProcedure, VisitProcedures, parse_note};
+use super::repo;
+use crate::audit::{self, AuditEntry};
+use crate::consult::model::{Access, Visit};
+use crate::consult::service::writable_visit_in;
+use crate::db::once::Claim;
+use crate::db::{Db, Timestamp, Tx, is_unique_violation};
+use crate::error::ServiceError;
+use crate::identity::{Actor, StaffUser};
+use crate::validation::FieldErrors;
+
+const CREATE: &str = "procedure_type.create";
+
+fn name_taken(name: &str) -> ServiceError {
+    ServiceError::field(
+        "name",
+        format!("There is already a procedure called {name:?} (names are compared in any case)."),
+    )
+}
+
+/// Adds a catalogue entry, once per form: its id.
+pub async fn create_type(db: &Db, actor: &Actor, input: &ProcedureInput) -> Result<i64, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    if let Claim::Done(id) = actor.claim_form(&mut tx, CREATE).await? {
+        return Ok(id);
+    }
+    let id = match repo::insert_type(&mut tx, input).await {
+        Ok(id) => id,
+        Err(err) if is_unique_violation(&err) => return Err(name_taken(&input.name)),
+        Err(err) => return Err(err.into()),
+    };
+    let entry = AuditEntry::new(CREATE)
+        .record("procedure_type", id)
+        .detail(describe(input));
+    audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, CREATE, id).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Changes a catalogue entry, refusing a stale form. Procedures already recorded keep their entry.
+pub async fn update_type(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    seen: Timestamp,
+    input: &ProcedureInput,
+) -> Result<(), ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let before = repo::get_type_in(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+    if before.updated_at != seen {
+        return Err(ServiceError::Stale);
+    }
+    match repo::update_type(&mut tx, id, seen, input).await {
+        Ok(true) => {}
+        Ok(false) => return Err(ServiceError::Stale),
+        Err(err) if is_unique_violation(&err) => return Err(name_taken(&input.name)),
+        Err(err) => return Err(err.into()),
+    }
+    let entry = AuditEntry::new("procedure_type.update")
+        .record("procedure_type", id)
+        .detail(describe(input));
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn describe(input: &ProcedureInput) -> String {
+    let state = if input.active { "active" } else { "inactive" };
+    format!("{}, price {} (minor units), {state}", input.name, input.price.0)
+}
+
+pub async fn types(db: &Db) -> Result<Vec<ProcedureType>, sqlx::Error> {
+    repo::types(db).await
+}
+
+pub async fn get_type(db: &Db, id: i64) -> Result<Option<ProcedureType>, sqlx::Error> {
+    repo::get_type(db, id).await
+}
+
+/// Records a procedure from the active catalogue in an open visit: its doctor or an admin.
+pub async fn record(
+    db: &Db,
+    user: &StaffUser,
+    actor: &Actor,
+    visit_id: i64,
+    procedure_type_id: Option<i64>,
+    note: &str,
+) -> Result<i64, ServiceError> {
+    let mut errors = FieldErrors::default();
+    let note = errors.check("note", parse_note(note));
+    if procedure_type_id.is_none() {
+        errors.add("procedure_type_id", "Choose the procedure that was done.");
+    }
+    let (Some(note), Some(type_id), true) = (note, procedure_type_id, errors.is_empty()) else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    let mut tx = db.begin_write().await?;
+    let visit = writable_visit_in(&mut tx, user, visit_id, Access::Write).await?;
+    let kind = match repo::get_type_in(&mut tx, type_id).await? {
+        Some(kind) if kind.active => kind,
+        _ => {
+            return Err(ServiceError::field(
+                "procedure_type_id",
+                "That procedure is not in the catalogue (any more). Choose another.",
+            ));
+        }
+    };
+    let id = repo::insert_done(&mut tx, visit.id, kind.id, &note, user.id).await?;
+    let entry = AuditEntry::new("procedure.record")
+        .record("visit_procedure", id)
+        .patient(visit.patient_id)
+        .detail(kind.name);
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Removes a procedure recorded by mistake, while the visit is open: its doctor or an admin.
+pub async fn remove(db: &Db, user: &StaffUser, actor: &Actor, visit_id: i64, id: i64) -> Result<String, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let visit = writable_visit_in(&mut tx, user, visit_id, Access::Write).await?;
+    let done = repo::done_in(&mut tx, visit.id, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    remove_in(&mut tx, actor, &visit, &done).await?;
+    tx.commit().await?;
+    Ok(done.name)
+}
+
+async fn remove_in(tx: &mut Tx, actor: &Actor, visit: &Visit, done: &VisitProcedure) -> Result<(), ServiceError> {
+    if !repo::delete_done(tx, visit.id, done.id).await? {
+        return Err(ServiceError::NotFound);
+    }
+    let entry = AuditEntry::new("procedure.remove")
+        .record("visit_procedure", done.id)
+        .patient(visit.patient_id)
+        .detail(done.name.clone());
+    audit::record(tx, actor, entry).await?;
+    Ok(())
+}
+
+/// The procedures done in these visits (for the chart and the consultation screen), in the order done.
+pub async fn of_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<VisitProcedure>, sqlx::Error> {
+    repo::done_in_visits(db, visit_ids).await
+}
+
+/// The consultation screen's section for `user`.
+pub async fn section(db: &Db, user: &StaffUser, visit: &Visit) -> Result<VisitProcedures, sqlx::Error> {
+    let can_record = visit.allows(user, Access::Write);
+    let catalogue = match can_record {
+        true => repo::active_types(db).await?,
+        false => Vec::new(),
+    };
+    Ok(VisitProcedures {
+        visit_id: visit.id,
+        done: repo::done_in_visits(db, &[visit.id]).await?,
+        catalogue,
+        can_record,
+        ..VisitProcedures::default()
+    })
+}

@@ -1,0 +1,553 @@
+//! Consultations: a visit opens with its ticket's start and completes it, the consultation screen's sections
+//! save and refuse bad input, drafts come back, a completed visit takes only addenda, and each role reads and
+//! writes only its share.
+
+use reqwest::StatusCode;
+use sickbay::db::Timestamp;
+use sickbay::identity::Role;
+
+use crate::queue::{called_code, ticket_of};
+use crate::support::{Students, TestApp, appointment_today, clinic, doctor, new_visit, on_both_databases};
+
+on_both_databases!(
+    starting_a_ticket_opens_its_visit_and_completing_the_visit_completes_ticket_and_appointment,
+    a_double_clicked_complete_completes_once,
+    only_the_visits_doctor_writes_and_other_roles_read_no_more_than_their_share,
+    vitals_refuse_impossible_values_and_flag_unusual_ones,
+    notes_are_signed_and_drafts_come_back,
+    diagnoses_take_a_known_code_or_words,
+    a_completed_visit_takes_only_addenda,
+    new_visit_from_the_record_opens_one_visit,
+    the_chart_shows_everything_to_doctors_and_the_patient_their_own_in_plain_words,
+    a_checked_in_appointment_starts_from_the_doctors_home,
+);
+
+const PATIENTS: Students = Students::new("CO", "Consult");
+
+async fn status(app: &TestApp, table: &str, id: i64) -> String {
+    sqlx::query_scalar(&format!("SELECT status FROM {table} WHERE id = $1"))
+        .bind(id)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("a status")
+}
+
+async fn starting_a_ticket_opens_its_visit_and_completing_the_visit_completes_ticket_and_appointment(app: TestApp) {
+    let c = clinic(&app).await;
+    let ids = PATIENTS.named(&app, &["Amaka"]).await;
+    let appointment = appointment_today(&app, ids[0], c.doctor_a.0, Timestamp::now()).await;
+    c.reception
+        .post("/queue/check-ins", &[("appointment_id", &appointment.to_string())])
+        .await
+        .assert_redirect("/queue");
+    let (ticket, _) = ticket_of(&app, ids[0]).await;
+    let doctor = &c.doctor_a.1;
+    assert_eq!(called_code(doctor).await.as_deref(), Some("A-001"));
+    let visit = doctor
+        .post(&format!("/queue/tickets/{ticket}/start"), &[])
+        .await
+        .assert_redirect_to_visit();
+    assert_eq!(status(&app, "ticket", ticket).await, "with_doctor");
+    assert_eq!(status(&app, "appointment", appointment).await, "in_consultation");
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM visit WHERE id = {visit} AND ticket_id = {ticket} AND appointment_id = {appointment} AND status = 'open'")).await,
+        1
+    );
+    let page = doctor.get(&format!("/visits/{visit}")).await;
+    page.assert_status(StatusCode::OK);
+    assert!(page.text("h1").contains("Amaka"));
+    assert!(page.has("#complete-visit"));
+    // Another doctor can't start a ticket of doctor A's queue, nor open a second visit for it.
+    doctor
+        .post(&format!("/queue/tickets/{ticket}/start"), &[])
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    doctor
+        .post(&format!("/visits/{visit}/complete"), &[])
+        .await
+        .assert_redirect("/queue/doctor");
+    assert_eq!(status(&app, "visit", visit).await, "completed");
+    assert_eq!(status(&app, "ticket", ticket).await, "completed");
+    assert_eq!(status(&app, "appointment", appointment).await, "completed");
+    assert_eq!(app.count("SELECT COUNT(*) FROM visit").await, 1);
+    // The queue's "Complete" on a ticket completes its visit the same way.
+    c.reception
+        .post(
+            "/queue/walk-ins",
+            &[
+                ("who", "existing"),
+                ("number", &PATIENTS.matric(0)),
+                ("queue", &c.doctor_a.0.to_string()),
+                ("priority", "normal"),
+            ],
+        )
+        .await
+        .assert_redirect("/queue");
+    let (second, _) = ticket_of(&app, ids[0]).await;
+    assert_eq!(called_code(doctor).await.as_deref(), Some("A-002"));
+    let visit = doctor
+        .post(&format!("/queue/tickets/{second}/start"), &[])
+        .await
+        .assert_redirect_to_visit();
+    doctor
+        .post(&format!("/queue/tickets/{second}/complete"), &[])
+        .await
+        .assert_redirect("/queue/doctor");
+    assert_eq!(status(&app, "visit", visit).await, "completed");
+    assert_eq!(status(&app, "ticket", second).await, "completed");
+}
+
+async fn a_double_clicked_complete_completes_once(app: TestApp) {
+    let (_, doctor) = doctor(&app, "dr.double").await;
+    let ids = PATIENTS.named(&app, &["Bola"]).await;
+    let visit = new_visit(&doctor, ids[0]).await;
+    let path = format!("/visits/{visit}/complete");
+    let (first, second) = tokio::join!(doctor.post(&path, &[]), doctor.post(&path, &[]));
+    let mut statuses = [first.status, second.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::CONFLICT]);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'visit.complete'")
+            .await,
+        1
+    );
+    let again = doctor.post(&path, &[]).await;
+    again.assert_status(StatusCode::CONFLICT);
+    assert!(again.text("[role=alert]").contains("completed"), "{}", again.body);
+}
+
+async fn only_the_visits_doctor_writes_and_other_roles_read_no_more_than_their_share(app: TestApp) {
+    let (_, own) = doctor(&app, "dr.own").await;
+    let (_, other) = doctor(&app, "dr.other").await;
+    let ids = PATIENTS.named(&app, &["Chidi", "Dayo"]).await;
+    let visit = new_visit(&own, ids[0]).await;
+    own.post(
+        &format!("/visits/{visit}/notes/history"),
+        &[("body", "Cough for a week")],
+    )
+    .await
+    .assert_redirect(&format!("/visits/{visit}#notes"));
+    // Another doctor reads the visit (doctors read any chart) but writes nothing in it.
+    let page = other.get(&format!("/visits/{visit}")).await;
+    page.assert_status(StatusCode::OK);
+    assert!(!page.has("#complete-visit"));
+    assert!(!page.has("#vitals form"));
+    for (path, fields) in [
+        (format!("/visits/{visit}/vitals"), vec![("pulse", "80")]),
+        (format!("/visits/{visit}/notes/plan"), vec![("body", "not mine")]),
+        (format!("/visits/{visit}/drafts/plan"), vec![("body", "not mine")]),
+        (format!("/visits/{visit}/diagnoses"), vec![("description", "Malaria")]),
+        (format!("/visits/{visit}/complete"), vec![]),
+    ] {
+        other.post(&path, &fields).await.assert_status(StatusCode::FORBIDDEN);
+    }
+    // Lab, pharmacy and reception never open the consultation screen (it holds the notes); patients neither.
+    for role in [Role::Lab, Role::Pharmacist, Role::Reception] {
+        let client = app.login_as(&format!("{role:?}").to_lowercase(), role).await;
+        client
+            .get(&format!("/visits/{visit}"))
+            .await
+            .assert_status(StatusCode::FORBIDDEN);
+        client
+            .post(&format!("/visits/{visit}/notes/plan"), &[("body", "x")])
+            .await
+            .assert_status(StatusCode::FORBIDDEN);
+        client
+            .post(&format!("/patients/{}/visits", ids[1]), &[])
+            .await
+            .assert_status(StatusCode::FORBIDDEN);
+    }
+    let student = PATIENTS.client(&app, 0).await;
+    assert_ne!(student.get(&format!("/visits/{visit}")).await.status, StatusCode::OK);
+    // An admin writes notes in an open visit but does not diagnose; an unknown visit is 404.
+    let admin = app.admin().await;
+    admin
+        .post(&format!("/visits/{visit}/notes/plan"), &[("body", "Admin's note")])
+        .await
+        .assert_redirect(&format!("/visits/{visit}#notes"));
+    admin
+        .post(&format!("/visits/{visit}/diagnoses"), &[("description", "Malaria")])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    own.get("/visits/999999").await.assert_status(StatusCode::NOT_FOUND);
+    own.get("/visits/abc").await.assert_status(StatusCode::NOT_FOUND);
+    // Every staff read of the visit is audited.
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'visit.view'")
+            .await
+            >= 1
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM clinical_note").await, 2);
+}
+
+async fn vitals_refuse_impossible_values_and_flag_unusual_ones(app: TestApp) {
+    let (_, doctor) = doctor(&app, "dr.vitals").await;
+    let ids = PATIENTS.named(&app, &["Efe"]).await;
+    let visit = new_visit(&doctor, ids[0]).await;
+    let path = format!("/visits/{visit}/vitals");
+    let bad = doctor.post(&path, &[("temperature", "50"), ("systolic", "120")]).await;
+    bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text("#temperature-error").contains("between 25.0 and 45.0"));
+    assert_eq!(bad.text("#diastolic-error"), "Give both numbers of the blood pressure.");
+    assert_eq!(
+        bad.attr("#temperature", "value").as_deref(),
+        Some("50"),
+        "what was typed is kept"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM vitals").await, 0);
+    doctor
+        .post(&path, &[("bogus", "1")])
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    doctor
+        .post(
+            &path,
+            &[
+                ("systolic", "150"),
+                ("diastolic", "95"),
+                ("temperature", "38.4"),
+                ("pulse", "88"),
+                ("weight", "70"),
+                ("height", "175"),
+            ],
+        )
+        .await
+        .assert_redirect(&format!("/visits/{visit}#vitals"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM vitals WHERE temperature_tenths = 384 AND height_mm = 1750")
+            .await,
+        1
+    );
+    let page = doctor.get(&format!("/visits/{visit}")).await;
+    let abnormal = page.texts("#latest-vitals li.abnormal");
+    assert!(
+        abnormal.iter().any(|t| t.contains("150/95 mmHg") && t.contains("high")),
+        "{abnormal:?}"
+    );
+    assert!(abnormal.iter().any(|t| t.contains("38.4 °C")), "{abnormal:?}");
+    assert!(
+        page.texts("#latest-vitals li")
+            .iter()
+            .any(|t| t.contains("BMI") && t.contains("22.9"))
+    );
+    // A second reading draws a trend.
+    doctor.post(&path, &[("temperature", "37.2")]).await;
+    let page = doctor.get(&format!("/visits/{visit}")).await;
+    assert!(page.has(".trends svg path"));
+    // htmx gets the page with the section to swap, and the 422 too.
+    let token = doctor.csrf_token().await;
+    let fragment = doctor
+        .post_with_headers(
+            &path,
+            &[("pulse", "600"), ("csrf_token", &token)],
+            &[("HX-Request", "true")],
+        )
+        .await;
+    fragment.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(fragment.has("#vitals #pulse-error"));
+}
+
+async fn notes_are_signed_and_drafts_come_back(app: TestApp) {
+    let (_, doctor) = doctor(&app, "dr.notes").await;
+    let ids = PATIENTS.named(&app, &["Funmi"]).await;
+    let visit = new_visit(&doctor, ids[0]).await;
+    // A draft is kept as the doctor types, and restored when the page is opened again.
+    doctor
+        .post(
+            &format!("/visits/{visit}/drafts/examination"),
+            &[("body", "Chest clear,\nno")],
+        )
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    let page = doctor.get(&format!("/visits/{visit}")).await;
+    assert_eq!(page.text("#examination-body"), "Chest clear, no");
+    assert!(page.has("#note-examination .draft-state"));
+    // Signing it keeps the note with its author and forgets the draft.
+    doctor
+        .post(
+            &format!("/visits/{visit}/notes/examination"),
+            &[("body", "Chest clear,\nno crackles")],
+        )
+        .await
+        .assert_redirect(&format!("/visits/{visit}#notes"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM note_draft").await, 0);
+    let page = doctor.get(&format!("/visits/{visit}")).await;
+    assert!(page.text("#note-examination blockquote").contains("no crackles"));
+    assert!(page.text("#note-examination footer").contains("dr.notes"));
+    assert_eq!(page.text("#examination-body"), "");
+    // An empty note, a control character, an unknown kind.
+    let empty = doctor
+        .post(&format!("/visits/{visit}/notes/plan"), &[("body", "  ")])
+        .await;
+    empty.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(empty.text("#plan-body-error"), "Write the note before saving it.");
+    doctor
+        .post(&format!("/visits/{visit}/notes/plan"), &[("body", "bad\u{1b}")])
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    doctor
+        .post(&format!("/visits/{visit}/notes/gossip"), &[("body", "x")])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    let huge = "x".repeat(20_001);
+    doctor
+        .post(&format!("/visits/{visit}/drafts/plan"), &[("body", &huge)])
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    // A draft of someone else's is not shown to another author.
+    let admin = app.admin().await;
+    admin
+        .post(&format!("/visits/{visit}/drafts/plan"), &[("body", "admin's words")])
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    assert_eq!(doctor.get(&format!("/visits/{visit}")).await.text("#plan-body"), "");
+}
+
+async fn diagnoses_take_a_known_code_or_words(app: TestApp) {
+    let (_, doctor) = doctor(&app, "dr.dx").await;
+    let ids = PATIENTS.named(&app, &["Gbenga", "Hauwa"]).await;
+    let visit = new_visit(&doctor, ids[0]).await;
+    let matches = doctor.get("/diagnoses/codes?description=malaria").await;
+    matches.assert_status(StatusCode::OK);
+    assert!(matches.has("button[name=picked][value=B54]"), "{}", matches.body);
+    let path = format!("/visits/{visit}/diagnoses");
+    doctor
+        .post(&path, &[("picked", "B54"), ("description", "malaria")])
+        .await
+        .assert_redirect(&format!("/visits/{visit}#diagnoses"));
+    doctor
+        .post(&path, &[("description", "Exam stress")])
+        .await
+        .assert_redirect(&format!("/visits/{visit}#diagnoses"));
+    let unknown = doctor.post(&path, &[("code", "Q99.999"), ("description", "x")]).await;
+    unknown.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unknown.text("#code-error").contains("not an ICD-10-CM code"));
+    let empty = doctor.post(&path, &[("description", "")]).await;
+    empty.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("SELECT COUNT(*) FROM diagnosis").await, 2);
+    let page = doctor.get(&format!("/visits/{visit}")).await;
+    assert_eq!(page.texts("#diagnosis-list li code"), ["B54"]);
+    assert!(page.text("#diagnosis-list").contains("Unspecified malaria"));
+    // The doctor's frequent diagnoses are offered first next time.
+    let other = new_visit(&doctor, ids[1]).await;
+    let page = doctor.get(&format!("/visits/{other}")).await;
+    assert!(page.has("button[name=favourite][value='B54|Unspecified malaria']"));
+    doctor
+        .post(
+            &format!("/visits/{other}/diagnoses"),
+            &[("favourite", "B54|Unspecified malaria")],
+        )
+        .await
+        .assert_redirect(&format!("/visits/{other}#diagnoses"));
+    // Removing: only the visit's own diagnoses.
+    let id = app
+        .count(&format!(
+            "SELECT id FROM diagnosis WHERE visit_id = {visit} AND code IS NULL"
+        ))
+        .await;
+    doctor
+        .post(&format!("/visits/{other}/diagnoses/{id}/remove"), &[])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    doctor
+        .post(&format!("/visits/{visit}/diagnoses/{id}/remove"), &[])
+        .await
+        .assert_redirect(&format!("/visits/{visit}#diagnoses"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM diagnosis").await, 2);
+    // Reception can't search codes.
+    let reception = app.login_as("desk", Role::Reception).await;
+    reception
+        .get("/diagnoses/codes?description=malaria")
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+}
+
+async fn a_completed_visit_takes_only_addenda(app: TestApp) {
+    let (_, doctor) = doctor(&app, "dr.amend").await;
+    let (_, other) = crate::support::doctor(&app, "dr.notmine").await;
+    let ids = PATIENTS.named(&app, &["Ife"]).await;
+    let visit = new_visit(&doctor, ids[0]).await;
+    doctor
+        .post(&format!("/visits/{visit}/notes/plan"), &[("body", "Rest")])
+        .await;
+    // An addendum is for a completed visit.
+    doctor
+        .post(&format!("/visits/{visit}/notes/addendum"), &[("body", "early")])
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    doctor
+        .post(&format!("/visits/{visit}/complete"), &[])
+        .await
+        .assert_redirect("/queue/doctor");
+    for (path, fields) in [
+        (format!("/visits/{visit}/vitals"), vec![("pulse", "80")]),
+        (format!("/visits/{visit}/notes/plan"), vec![("body", "changed my mind")]),
+        (format!("/visits/{visit}/diagnoses"), vec![("description", "Malaria")]),
+    ] {
+        let refused = doctor.post(&path, &fields).await;
+        refused.assert_status(StatusCode::CONFLICT);
+        assert!(refused.text("[role=alert]").contains("addendum"), "{}", refused.body);
+    }
+    other
+        .post(&format!("/visits/{visit}/notes/addendum"), &[("body", "not mine")])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    doctor
+        .post(
+            &format!("/visits/{visit}/notes/addendum"),
+            &[("body", "Also: return in a week")],
+        )
+        .await
+        .assert_redirect(&format!("/visits/{visit}#addenda"));
+    let page = doctor.get(&format!("/visits/{visit}")).await;
+    assert!(page.text("#addenda blockquote").contains("return in a week"));
+    assert!(
+        page.text("#note-plan blockquote").contains("Rest"),
+        "the original is kept"
+    );
+    assert!(!page.has("#complete-visit"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'visit.addendum'")
+            .await,
+        1
+    );
+}
+
+async fn new_visit_from_the_record_opens_one_visit(app: TestApp) {
+    let (_, doctor) = doctor(&app, "dr.record").await;
+    let ids = PATIENTS.named(&app, &["Jide"]).await;
+    let first = new_visit(&doctor, ids[0]).await;
+    assert_eq!(
+        new_visit(&doctor, ids[0]).await,
+        first,
+        "a second click opens the same visit"
+    );
+    let path = format!("/patients/{}/visits", ids[0]);
+    let (a, b) = tokio::join!(doctor.post(&path, &[]), doctor.post(&path, &[]));
+    assert_eq!(
+        (a.assert_redirect_to_visit(), b.assert_redirect_to_visit()),
+        (first, first)
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM visit").await, 1);
+    doctor
+        .post("/patients/999999/visits", &[])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    let profile = doctor.get(&format!("/patients/{}", ids[0])).await;
+    assert!(
+        profile.has(&format!("a[href='/visits/{first}']")),
+        "the record links to the open visit"
+    );
+}
+
+async fn the_chart_shows_everything_to_doctors_and_the_patient_their_own_in_plain_words(app: TestApp) {
+    let (_, doctor) = doctor(&app, "dr.chart").await;
+    let ids = PATIENTS.named(&app, &["Kemi", "Lanre"]).await;
+    let visit = new_visit(&doctor, ids[0]).await;
+    doctor
+        .post(&format!("/visits/{visit}/vitals"), &[("temperature", "38.9")])
+        .await;
+    doctor
+        .post(
+            &format!("/visits/{visit}/notes/examination"),
+            &[("body", "Private examination note")],
+        )
+        .await;
+    doctor
+        .post(&format!("/visits/{visit}/diagnoses"), &[("picked", "B54")])
+        .await;
+    doctor
+        .post(&format!("/visits/{visit}/complete"), &[])
+        .await
+        .assert_redirect("/queue/doctor");
+    let other_visit = new_visit(&doctor, ids[1]).await;
+
+    let chart = doctor.get(&format!("/patients/{}/chart", ids[0])).await;
+    chart.assert_status(StatusCode::OK);
+    assert_eq!(chart.texts("#chart-timeline > li").len(), 1);
+    let entry = chart.text("#chart-timeline");
+    assert!(
+        entry.contains("Unspecified malaria")
+            && entry.contains("38.9 °C")
+            && entry.contains("Private examination note")
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'chart.view' AND patient_id = {}",
+            ids[0]
+        ))
+        .await,
+        1
+    );
+    for role in [Role::Lab, Role::Pharmacist, Role::Reception] {
+        let client = app.login_as(&format!("chart-{role:?}").to_lowercase(), role).await;
+        client
+            .get(&format!("/patients/{}/chart", ids[0]))
+            .await
+            .assert_status(StatusCode::FORBIDDEN);
+    }
+
+    // Kemi reads her visit on her phone: what was found and measured, not the doctor's notes.
+    let kemi = PATIENTS.client(&app, 0).await;
+    let list = kemi.get("/me/visits").await;
+    list.assert_status(StatusCode::OK);
+    assert!(list.text("#my-visits").contains("Unspecified malaria"));
+    let page = kemi.get(&format!("/me/visits/{visit}")).await;
+    page.assert_status(StatusCode::OK);
+    assert_eq!(page.texts("#my-diagnoses li"), ["Unspecified malaria"]);
+    assert!(page.text("#my-vitals").contains("38.9 °C"));
+    assert!(!page.body.contains("Private examination note"));
+    // Someone else's visit is not found; staff can't use the patient's pages.
+    kemi.get(&format!("/me/visits/{other_visit}"))
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    assert!(!kemi.get("/me/visits").await.body.contains("Lanre"));
+    assert_ne!(doctor.get("/me/visits").await.status, StatusCode::OK);
+}
+
+async fn a_checked_in_appointment_starts_from_the_doctors_home(app: TestApp) {
+    let c = clinic(&app).await;
+    let ids = PATIENTS.named(&app, &["Musa", "Ngozi"]).await;
+    let checked_in = appointment_today(&app, ids[0], c.doctor_a.0, Timestamp::now()).await;
+    let booked = appointment_today(&app, ids[1], c.doctor_a.0, Timestamp::now()).await;
+    c.reception
+        .post("/queue/check-ins", &[("appointment_id", &checked_in.to_string())])
+        .await
+        .assert_redirect("/queue");
+    let doctor = &c.doctor_a.1;
+    let home = doctor.get("/doctor").await;
+    assert!(home.has(&format!("form[action='/appointments/{checked_in}/start']")));
+    assert!(!home.has(&format!("form[action='/appointments/{booked}/start']")));
+    // Not a checked-in patient, not their appointment, not a doctor.
+    doctor
+        .post(&format!("/appointments/{booked}/start"), &[])
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    c.doctor_b
+        .1
+        .post(&format!("/appointments/{checked_in}/start"), &[])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    c.reception
+        .post(&format!("/appointments/{checked_in}/start"), &[])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    let visit = doctor
+        .post(&format!("/appointments/{checked_in}/start"), &[])
+        .await
+        .assert_redirect_to_visit();
+    let (ticket, _) = ticket_of(&app, ids[0]).await;
+    assert_eq!(status(&app, "ticket", ticket).await, "with_doctor");
+    assert_eq!(status(&app, "appointment", checked_in).await, "in_consultation");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM visit WHERE id = {visit} AND appointment_id = {checked_in}"
+        ))
+        .await,
+        1
+    );
+    doctor
+        .post(&format!("/appointments/{checked_in}/start"), &[])
+        .await
+        .assert_status(StatusCode::CONFLICT);
+}

@@ -1,0 +1,944 @@
+//! The lab: the test catalogue (admins), orders in a visit (its doctor only), the lab's worklist, results
+//! flagged against the range of the patient's sex, release (once), vitals from the lab, health records, the
+//! live streams, and what a lab attendant and a patient may never see.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use sickbay::identity::Role;
+
+use crate::support::{Client, EventStream, Page, Students, TestApp, doctor, on_both_databases};
+
+on_both_databases!(
+    the_catalogue_is_kept_by_admins_with_clear_messages,
+    only_the_visits_doctor_orders_and_cancels_while_it_is_open,
+    the_lab_records_flags_corrects_and_releases_results_once,
+    a_patient_reads_only_released_results,
+    lab_attendants_never_see_the_consultation,
+    every_lab_route_refuses_the_wrong_roles,
+    the_lab_records_vitals_of_an_open_visit,
+    the_lab_takes_vitals_of_a_patient_with_a_doctor_without_an_order,
+    health_records_are_kept_by_the_lab_and_read_by_doctors,
+    results_and_orders_are_pushed_live,
+);
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// The patients of the lab tests: LB/26/0000, ...
+pub(crate) const PATIENTS: Students = Students::new("LB", "Labtest");
+
+/// Adds a test on the admin's page with these fields over the defaults (a blood test with a range).
+pub(crate) async fn add_test(admin: &Client, fields: &[(&str, &str)]) -> Page {
+    let mut all: Vec<(&str, &str)> = vec![
+        ("name", "Haemoglobin"),
+        ("specimen", "Blood"),
+        ("unit", "g/dL"),
+        ("male_low", "13"),
+        ("male_high", "17"),
+        ("female_low", "12"),
+        ("female_high", "15"),
+        ("price", "1500"),
+        ("active", "1"),
+    ];
+    for (name, value) in fields {
+        match all.iter_mut().find(|(n, _)| n == name) {
+            Some(pair) => pair.1 = value,
+            None => all.push((name, value)),
+        }
+    }
+    admin.post("/admin/lab-tests", &all).await
+}
+
+async fn test_id(app: &TestApp, name: &str) -> i64 {
+    sqlx::query_scalar("SELECT id FROM lab_test WHERE name = $1")
+        .bind(name)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("lab test")
+}
+
+/// The doctor's "New visit" on the patient's record; the visit's id.
+pub(crate) async fn open_visit(doctor: &Client, patient: i64) -> i64 {
+    let page = doctor.post(&format!("/patients/{patient}/visits"), &[]).await;
+    let location = page.location().expect("a redirect to the visit").to_owned();
+    location
+        .strip_prefix("/visits/")
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("not a visit: {location}"))
+}
+
+async fn order_ids(app: &TestApp, visit: i64) -> Vec<i64> {
+    sqlx::query_scalar("SELECT id FROM lab_order WHERE visit_id = $1 AND status <> 'cancelled' ORDER BY id")
+        .bind(visit)
+        .fetch_all(app.db().pool())
+        .await
+        .expect("orders")
+}
+
+async fn order_status(app: &TestApp, order: i64) -> String {
+    sqlx::query_scalar("SELECT status FROM lab_order WHERE id = $1")
+        .bind(order)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("status")
+}
+
+/// An admin with a catalogue (haemoglobin with ranges by sex, malaria parasite read in words), a doctor with
+/// an open visit of a male patient, and a lab attendant.
+pub(crate) struct Lab {
+    pub admin: Client,
+    pub doctor: (i64, Client),
+    pub lab: Client,
+    pub patient: i64,
+    pub visit: i64,
+    pub hb: i64,
+    pub mp: i64,
+}
+
+pub(crate) async fn lab(app: &TestApp) -> Lab {
+    let admin = app.admin().await;
+    add_test(&admin, &[]).await.assert_redirect("/admin/lab-tests");
+    add_test(
+        &admin,
+        &[
+            ("name", "Malaria parasite"),
+            ("specimen", "Blood film"),
+            ("unit", ""),
+            ("male_low", ""),
+            ("male_high", ""),
+            ("female_low", ""),
+            ("female_high", ""),
+            ("price", "1000"),
+        ],
+    )
+    .await
+    .assert_redirect("/admin/lab-tests");
+    let patient = PATIENTS.named(app, &["Tunde"]).await[0];
+    sqlx::query("UPDATE patient SET sex = 'male' WHERE id = $1")
+        .bind(patient)
+        .execute(app.db().pool())
+        .await
+        .expect("sex");
+    let doctor = doctor(app, "dr.okafor").await;
+    let visit = open_visit(&doctor.1, patient).await;
+    Lab {
+        admin,
+        doctor,
+        lab: app.login_as("lab.ade", Role::Lab).await,
+        patient,
+        visit,
+        hb: test_id(app, "Haemoglobin").await,
+        mp: test_id(app, "Malaria parasite").await,
+    }
+}
+
+/// The doctor orders both tests of the catalogue; the orders' ids (haemoglobin, malaria).
+async fn order_both(app: &TestApp, l: &Lab) -> (i64, i64) {
+    let (hb, mp) = (l.hb.to_string(), l.mp.to_string());
+    l.doctor
+        .1
+        .post(
+            &format!("/visits/{}/lab/orders", l.visit),
+            &[("test_id", &hb), ("test_id", &mp), ("note", "Fever for 3 days")],
+        )
+        .await
+        .assert_redirect(&format!("/visits/{}#lab", l.visit));
+    let ids = order_ids(app, l.visit).await;
+    assert_eq!(ids.len(), 2);
+    (ids[0], ids[1])
+}
+
+async fn the_catalogue_is_kept_by_admins_with_clear_messages(app: TestApp) {
+    let admin = app.admin().await;
+    let page = admin.get("/admin/lab-tests").await;
+    page.assert_status(StatusCode::OK);
+    assert!(page.has("#no-tests"));
+    let form_id = page
+        .attr("#add-lab-test input[name=form_id]", "value")
+        .expect("form id");
+    // The same form sent twice adds one test.
+    for _ in 0..2 {
+        add_test(&admin, &[("form_id", &form_id), ("price", "1,500.50")])
+            .await
+            .assert_redirect("/admin/lab-tests");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM lab_test").await, 1);
+    assert_eq!(app.count("SELECT price FROM lab_test").await, 150_050);
+    let page = admin.get("/admin/lab-tests").await;
+    assert_eq!(page.text("#lab-tests tbody th"), "Haemoglobin");
+    assert!(page.text("#lab-tests tbody").contains("13–17"));
+
+    // A name taken in another case, bad ranges and a bad price: 422 with a message beside each field.
+    let refused = add_test(&admin, &[("name", "HAEMOGLOBIN")]).await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text("#name-error")
+            .contains("Another test already has this name")
+    );
+    assert_eq!(refused.attr("#name", "value").as_deref(), Some("HAEMOGLOBIN"));
+    let refused = add_test(
+        &admin,
+        &[
+            ("name", "Platelets"),
+            ("specimen", ""),
+            ("male_low", "abc"),
+            ("female_low", "20"),
+            ("female_high", "10"),
+            ("price", "12.345"),
+        ],
+    )
+    .await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.text("#specimen-error"), "The specimen is required.");
+    assert!(refused.text("#male_low-error").contains("Write a number"));
+    assert_eq!(
+        refused.text("#female_high-error"),
+        "The high end of the range must not be below the low end."
+    );
+    assert!(refused.text("#price-error").contains("Write the price as an amount"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM lab_test").await, 1);
+
+    // Editing: the form shows the test; a bad change is refused, a good one saved (and audited).
+    let id = test_id(&app, "Haemoglobin").await;
+    let page = admin.get(&format!("/admin/lab-tests/{id}")).await;
+    page.assert_status(StatusCode::OK);
+    assert_eq!(page.attr("#male_high", "value").as_deref(), Some("17"));
+    assert_eq!(page.attr("#price", "value").as_deref(), Some("1500.50"));
+    let path = format!("/admin/lab-tests/{id}");
+    let edit = |fields: Vec<(&'static str, &'static str)>| {
+        let admin = &admin;
+        let path = path.clone();
+        async move { admin.post(&path, &fields).await }
+    };
+    edit(vec![("name", "Hb"), ("specimen", "Blood"), ("male_low", "x")])
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    edit(vec![
+        ("name", "Hb"),
+        ("specimen", "Blood (EDTA)"),
+        ("unit", "g/dL"),
+        ("male_low", "13.5"),
+        ("price", "2000"),
+    ])
+    .await
+    .assert_redirect("/admin/lab-tests");
+    let (name, low, high, active): (String, Option<f64>, Option<f64>, i64) =
+        sqlx::query_as("SELECT name, male_low, male_high, active FROM lab_test WHERE id = $1")
+            .bind(id)
+            .fetch_one(app.db().pool())
+            .await
+            .unwrap();
+    assert_eq!((name.as_str(), low, high, active), ("Hb", Some(13.5), None, 0));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_test.update'")
+            .await,
+        1
+    );
+    admin
+        .get("/admin/lab-tests/999")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    admin
+        .post("/admin/lab-tests/999", &[("name", "X"), ("specimen", "Y")])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+}
+
+async fn only_the_visits_doctor_orders_and_cancels_while_it_is_open(app: TestApp) {
+    let l = lab(&app).await;
+    let visit_path = format!("/visits/{}", l.visit);
+    let page = l.doctor.1.get(&visit_path).await;
+    page.assert_status(StatusCode::OK);
+    assert!(page.has("#lab #no-lab-orders"));
+    assert_eq!(page.texts("#lab-tests label").len(), 2);
+    assert_eq!(
+        page.attr("#lab-orders", "sse-connect"),
+        Some(format!("/visits/{}/lab/events", l.visit))
+    );
+
+    // Nothing chosen: a message beside the tests.
+    let orders = format!("/visits/{}/lab/orders", l.visit);
+    let refused = l.doctor.1.post(&orders, &[("note", "x")]).await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.text("#test_id-error"), "Choose at least one test to order.");
+    assert_eq!(refused.text("#lab-note"), "x");
+
+    let hb = l.hb.to_string();
+    // Another doctor, the pharmacist and the lab may not order in this visit.
+    let (_, other) = doctor(&app, "dr.bello").await;
+    other
+        .post(&orders, &[("test_id", &hb)])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    let pharmacist = app.login_as("pharm", Role::Pharmacist).await;
+    pharmacist
+        .post(&orders, &[("test_id", &hb)])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    l.lab
+        .post(&orders, &[("test_id", &hb)])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    assert_eq!(order_ids(&app, l.visit).await.len(), 0);
+    // An unknown test id is refused, not a 500.
+    l.doctor
+        .1
+        .post(&orders, &[("test_id", "999")])
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    l.doctor
+        .1
+        .post(&orders, &[("test_id", "abc")])
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+
+    let (hb_order, _) = order_both(&app, &l).await;
+    let page = l.doctor.1.get(&visit_path).await;
+    assert_eq!(page.texts("#lab-order-list > li").len(), 2);
+    assert!(page.text("#lab-order-list").contains("Fever for 3 days"));
+    // Both tests are ordered: nothing left to tick.
+    assert!(page.has("#no-tests"));
+    // A test ordered already is refused with its name.
+    let refused = l.doctor.1.post(&orders, &[("test_id", &hb)]).await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        refused.text("#test_id-error"),
+        "Haemoglobin is already ordered in this visit."
+    );
+    let hb_cancel = format!("/visits/{}/lab/orders/{hb_order}/cancel", l.visit);
+    // Cancelling asks first (the page without JavaScript), then cancels; the test may then be ordered again.
+    let confirm = l.doctor.1.get(&hb_cancel).await;
+    confirm.assert_status(StatusCode::OK);
+    assert_eq!(confirm.text("#confirm-submit"), "Cancel Haemoglobin");
+    other.post(&hb_cancel, &[]).await.assert_status(StatusCode::FORBIDDEN);
+    l.doctor
+        .1
+        .post(&hb_cancel, &[])
+        .await
+        .assert_redirect(&format!("{visit_path}#lab"));
+    assert_eq!(order_status(&app, hb_order).await, "cancelled");
+    l.doctor
+        .1
+        .post(&hb_cancel, &[])
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    // With htmx an order answers the section to swap in.
+    let token = l.doctor.1.csrf_token().await;
+    let again = l
+        .doctor
+        .1
+        .post_with_headers(
+            &orders,
+            &[("test_id", &hb)],
+            &[("hx-request", "true"), ("x-csrf-token", &token)],
+        )
+        .await;
+    again.assert_status(StatusCode::OK);
+    assert_eq!(again.texts("#lab #lab-order-list > li").len(), 2);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.create'")
+            .await,
+        3
+    );
+    // An order that is not the visit's: none there.
+    l.doctor
+        .1
+        .post(&format!("/visits/{}/lab/orders/999/cancel", l.visit), &[])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+
+    // A completed visit takes no more orders.
+    l.doctor
+        .1
+        .post(&format!("{visit_path}/complete"), &[])
+        .await
+        .assert_redirect("/queue/doctor");
+    let late = l.doctor.1.post(&orders, &[("test_id", &l.mp.to_string())]).await;
+    late.assert_status(StatusCode::CONFLICT);
+    let page = l.doctor.1.get(&visit_path).await;
+    assert!(!page.has("#lab form.lab-order-form"));
+    assert!(!page.has("#lab .confirm-form"));
+}
+
+async fn the_lab_records_flags_corrects_and_releases_results_once(app: TestApp) {
+    let l = lab(&app).await;
+    let (hb, mp) = order_both(&app, &l).await;
+    // The worklist: oldest first, with the patient, sex, test, specimen and doctor.
+    let page = l.lab.get("/lab").await;
+    page.assert_status(StatusCode::OK);
+    let rows = page.texts("#worklist-rows tr");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows[0].contains("Tunde Labtest") && rows[0].contains("Haemoglobin") && rows[0].contains("Male"));
+    assert!(
+        rows[0].contains("Blood") && rows[0].contains("Test dr.okafor"),
+        "{}",
+        rows[0]
+    );
+    assert!(rows[1].contains("Malaria parasite"));
+
+    let path = format!("/lab/orders/{hb}");
+    let page = l.lab.get(&path).await;
+    page.assert_status(StatusCode::OK);
+    assert!(
+        page.text("#value-help").contains("13–17"),
+        "{}",
+        page.text("#value-help")
+    );
+    assert!(page.text("#order-note").contains("Fever for 3 days"));
+    assert!(!page.has("#release-form"));
+    // Words for a test read as a number: refused with a message.
+    let refused = l.lab.post(&format!("{path}/result"), &[("value", "low")]).await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        refused.text("#value-error"),
+        "Haemoglobin is read as a number, such as 13.5."
+    );
+    // Releasing before a result: refused.
+    l.lab
+        .post(&format!("{path}/release"), &[])
+        .await
+        .assert_status(StatusCode::CONFLICT);
+
+    l.lab
+        .post(
+            &format!("{path}/result"),
+            &[("value", "12.1"), ("comment", "Repeat in a month")],
+        )
+        .await
+        .assert_redirect(&path);
+    let (status, value, unit, low, high, flag): (String, String, String, f64, f64, String) = sqlx::query_as(
+        "SELECT status, result_value, result_unit, range_low, range_high, flag FROM lab_order WHERE id = $1",
+    )
+    .bind(hb)
+    .fetch_one(app.db().pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        (status.as_str(), value.as_str(), unit.as_str(), low, high, flag.as_str()),
+        ("resulted", "12.1", "g/dL", 13.0, 17.0, "low")
+    );
+    let page = l.lab.get(&path).await;
+    assert_eq!(page.text("#current-result .lab-flag"), "Low");
+    // A correction before release is allowed, and audited as one.
+    l.lab
+        .post(&format!("{path}/result"), &[("value", "14.0")])
+        .await
+        .assert_redirect(&path);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM lab_order WHERE flag = 'normal' AND result_value = '14'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.correct'")
+            .await,
+        1
+    );
+    // Words, marked abnormal.
+    l.lab
+        .post(
+            &format!("/lab/orders/{mp}/result"),
+            &[("value", "Parasites seen (++)"), ("abnormal", "1")],
+        )
+        .await
+        .assert_redirect(&format!("/lab/orders/{mp}"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM lab_order WHERE flag = 'abnormal' AND result_unit = ''")
+            .await,
+        1
+    );
+    // The doctor's visit shows both results with their flags.
+    let visit = l.doctor.1.get(&format!("/visits/{}", l.visit)).await;
+    let list = visit.text("#lab-order-list");
+    assert!(list.contains("14 g/dL") && list.contains("Normal"), "{list}");
+    assert!(
+        list.contains("Parasites seen (++)") && list.contains("Abnormal"),
+        "{list}"
+    );
+
+    // Release: once. A second release changes nothing; the result is then read-only.
+    let page = l.lab.get(&path).await;
+    assert!(page.has("#release-form"));
+    l.lab.post(&format!("{path}/release"), &[]).await.assert_redirect(&path);
+    assert_eq!(order_status(&app, hb).await, "released");
+    let released_at = app
+        .count(&format!("SELECT released_at FROM lab_order WHERE id = {hb}"))
+        .await;
+    l.lab.post(&format!("{path}/release"), &[]).await.assert_redirect(&path);
+    assert_eq!(
+        app.count(&format!("SELECT released_at FROM lab_order WHERE id = {hb}"))
+            .await,
+        released_at
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.release'")
+            .await,
+        1
+    );
+    let page = l.lab.get(&path).await;
+    assert!(page.text("#messages").contains("already released"));
+    assert!(!page.has("#result-form") && !page.has("#release-form"));
+    l.lab
+        .post(&format!("{path}/result"), &[("value", "15")])
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    // The worklist keeps what is not released yet.
+    let rows = l.lab.get("/lab").await.texts("#worklist-rows tr");
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].contains("Malaria parasite") && rows[0].contains("Resulted"));
+    l.lab.get("/lab/orders/999").await.assert_status(StatusCode::NOT_FOUND);
+}
+
+async fn a_patient_reads_only_released_results(app: TestApp) {
+    let l = lab(&app).await;
+    let (hb, mp) = order_both(&app, &l).await;
+    let db = app.db();
+    let visits = [l.visit];
+    let only_released = |released: bool| async move {
+        sickbay::lab::service::orders_of_visits(db, &visits, released)
+            .await
+            .expect("orders")
+    };
+    assert!(only_released(true).await.is_empty());
+    l.lab
+        .post(&format!("/lab/orders/{hb}/result"), &[("value", "18")])
+        .await
+        .assert_redirect(&format!("/lab/orders/{hb}"));
+    l.lab
+        .post(&format!("/lab/orders/{mp}/result"), &[("value", "Negative")])
+        .await
+        .assert_redirect(&format!("/lab/orders/{mp}"));
+    // Resulted but not released: the patient sees nothing yet; the doctor sees both.
+    assert!(only_released(true).await.is_empty());
+    assert_eq!(only_released(false).await.len(), 2);
+    l.lab
+        .post(&format!("/lab/orders/{hb}/release"), &[])
+        .await
+        .assert_redirect(&format!("/lab/orders/{hb}"));
+    let seen = only_released(true).await;
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].test_name, "Haemoglobin");
+    assert_eq!(seen[0].value_with_unit(), "18 g/dL");
+    assert_eq!(seen[0].flag.map(|f| f.label()), Some("High"));
+    assert_eq!(seen[0].range().label(), "13–17");
+    // On the patient's phone: the released result in plain words, not the one still waiting for release.
+    let patient = PATIENTS.client(&app, 0).await;
+    let page = patient.get(&format!("/me/visits/{}", l.visit)).await;
+    page.assert_status(StatusCode::OK);
+    assert_eq!(page.texts("#my-results li").len(), 1);
+    assert!(
+        page.text("#my-results").contains("18 g/dL, outside the usual range"),
+        "{}",
+        page.text("#my-results")
+    );
+    assert!(
+        !page.body.contains("Negative"),
+        "an unreleased result stays with the lab"
+    );
+    // A patient can't reach the lab's pages or the visit's stream.
+    for path in [
+        format!("/lab/orders/{mp}"),
+        format!("/visits/{}/lab/events", l.visit),
+        format!("/patients/{}/health-records", l.patient),
+        "/lab".to_owned(),
+    ] {
+        patient.get(&path).await.assert_status(StatusCode::FORBIDDEN);
+    }
+}
+
+async fn lab_attendants_never_see_the_consultation(app: TestApp) {
+    let l = lab(&app).await;
+    let (hb, _) = order_both(&app, &l).await;
+    l.doctor
+        .1
+        .post(
+            &format!("/visits/{}/notes/complaint", l.visit),
+            &[("body", "Confidential complaint text")],
+        )
+        .await
+        .assert_redirect(&format!("/visits/{}#notes", l.visit));
+    l.doctor
+        .1
+        .post(
+            &format!("/visits/{}/diagnoses", l.visit),
+            &[("description", "Secret diagnosis words")],
+        )
+        .await;
+    l.lab
+        .get(&format!("/visits/{}", l.visit))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    l.lab
+        .get(&format!("/visits/{}/lab/events", l.visit))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    for path in [
+        format!("/lab/orders/{hb}"),
+        "/lab".to_owned(),
+        format!("/patients/{}/health-records", l.patient),
+    ] {
+        let page = l.lab.get(&path).await;
+        page.assert_status(StatusCode::OK);
+        let html = page.html().html();
+        assert!(!html.contains("Confidential complaint"), "{path}");
+        assert!(!html.contains("Secret diagnosis"), "{path}");
+    }
+}
+
+async fn every_lab_route_refuses_the_wrong_roles(app: TestApp) {
+    let l = lab(&app).await;
+    let (hb, _) = order_both(&app, &l).await;
+    let reception = app.login_as("desk", Role::Reception).await;
+    let pharmacist = app.login_as("pharm", Role::Pharmacist).await;
+    let patient = PATIENTS.client(&app, 0).await;
+    let v = l.visit;
+    let p = l.patient;
+    let gets = [
+        (
+            "/admin/lab-tests".to_owned(),
+            vec![&l.lab, &l.doctor.1, &reception, &pharmacist, &patient],
+        ),
+        (
+            format!("/admin/lab-tests/{}", l.hb),
+            vec![&l.lab, &l.doctor.1, &reception, &pharmacist, &patient],
+        ),
+        (
+            format!("/visits/{v}/lab/events"),
+            vec![&l.lab, &reception, &pharmacist, &patient],
+        ),
+        (
+            format!("/visits/{v}/lab/orders/{hb}/cancel"),
+            vec![&l.lab, &reception, &pharmacist, &patient],
+        ),
+        ("/lab".to_owned(), vec![&l.doctor.1, &reception, &pharmacist, &patient]),
+        (
+            "/lab/events".to_owned(),
+            vec![&l.doctor.1, &reception, &pharmacist, &patient],
+        ),
+        (
+            "/lab/patients?q=Tunde".to_owned(),
+            vec![&l.doctor.1, &reception, &pharmacist, &patient],
+        ),
+        (
+            format!("/lab/orders/{hb}"),
+            vec![&l.doctor.1, &reception, &pharmacist, &patient],
+        ),
+        (
+            format!("/patients/{p}/health-records"),
+            vec![&reception, &pharmacist, &patient],
+        ),
+        (
+            format!("/lab/visits/{v}/vitals"),
+            vec![&l.doctor.1, &reception, &pharmacist, &patient],
+        ),
+    ];
+    for (path, refused) in &gets {
+        for client in refused {
+            client.get(path).await.assert_status(StatusCode::FORBIDDEN);
+        }
+    }
+    let posts = [
+        (
+            "/admin/lab-tests".to_owned(),
+            vec![&l.lab, &l.doctor.1, &reception, &pharmacist, &patient],
+        ),
+        (
+            format!("/admin/lab-tests/{}", l.hb),
+            vec![&l.lab, &l.doctor.1, &reception, &pharmacist, &patient],
+        ),
+        (
+            format!("/visits/{v}/lab/orders"),
+            vec![&l.lab, &reception, &pharmacist, &patient],
+        ),
+        (
+            format!("/visits/{v}/lab/orders/{hb}/cancel"),
+            vec![&l.lab, &reception, &pharmacist, &patient],
+        ),
+        (
+            format!("/lab/orders/{hb}/result"),
+            vec![&l.doctor.1, &reception, &pharmacist, &patient],
+        ),
+        (
+            format!("/lab/orders/{hb}/release"),
+            vec![&l.doctor.1, &reception, &pharmacist, &patient],
+        ),
+        (
+            format!("/lab/orders/{hb}/vitals"),
+            vec![&l.doctor.1, &reception, &pharmacist, &patient],
+        ),
+        (
+            format!("/patients/{p}/health-records"),
+            vec![&l.doctor.1, &reception, &pharmacist, &patient],
+        ),
+        (
+            format!("/lab/visits/{v}/vitals"),
+            vec![&l.doctor.1, &reception, &pharmacist, &patient],
+        ),
+    ];
+    for (path, refused) in &posts {
+        for client in refused {
+            client
+                .post(
+                    path,
+                    &[("value", "1"), ("name", "X"), ("outcome", "fit"), ("test_id", "1")],
+                )
+                .await
+                .assert_status(StatusCode::FORBIDDEN);
+        }
+    }
+    // Nothing changed.
+    assert_eq!(order_status(&app, hb).await, "ordered");
+    assert_eq!(app.count("SELECT COUNT(*) FROM vitals").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM health_record").await, 0);
+    // Logged out: to the login page.
+    let anonymous = app.client();
+    let page = anonymous.get("/lab").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    // The admin may look at the lab's pages.
+    l.admin.get("/lab").await.assert_status(StatusCode::OK);
+    l.admin
+        .get(&format!("/lab/orders/{hb}"))
+        .await
+        .assert_status(StatusCode::OK);
+}
+
+async fn the_lab_records_vitals_of_an_open_visit(app: TestApp) {
+    let l = lab(&app).await;
+    let (hb, _) = order_both(&app, &l).await;
+    let path = format!("/lab/orders/{hb}");
+    let refused = l.lab.post(&format!("{path}/vitals"), &[("temperature", "60")]).await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text("#temperature-error")
+            .contains("Temperature must be between")
+    );
+    assert_eq!(refused.attr("#temperature", "value").as_deref(), Some("60"));
+    l.lab
+        .post(&format!("{path}/vitals"), &[("temperature", "38.5"), ("pulse", "88")])
+        .await
+        .assert_redirect(&format!("{path}#vitals"));
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM vitals WHERE visit_id = {} AND temperature_tenths = 385",
+            l.visit
+        ))
+        .await,
+        1
+    );
+    let page = l.lab.get(&path).await;
+    assert!(page.text("#latest-vitals").contains("38.5 °C"));
+    // The doctor sees them in the visit.
+    let visit = l.doctor.1.get(&format!("/visits/{}", l.visit)).await;
+    assert!(visit.text("#latest-vitals").contains("38.5 °C"));
+    // Once the visit is completed the lab can't add vitals to it.
+    l.doctor
+        .1
+        .post(&format!("/visits/{}/complete", l.visit), &[])
+        .await
+        .assert_redirect("/queue/doctor");
+    l.lab
+        .post(&format!("{path}/vitals"), &[("pulse", "80")])
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    assert!(!l.lab.get(&path).await.has("#vitals-form"));
+}
+
+/// A patient with a doctor has their vitals taken by the lab from the worklist, with no lab order.
+async fn the_lab_takes_vitals_of_a_patient_with_a_doctor_without_an_order(app: TestApp) {
+    let l = lab(&app).await;
+    let path = format!("/lab/visits/{}/vitals", l.visit);
+    let worklist = l.lab.get("/lab").await;
+    assert_eq!(worklist.attr("#open-visits a", "href"), Some(path.clone()));
+    assert!(worklist.text("#open-visits").contains("Tunde"));
+
+    let page = l.lab.get(&path).await;
+    page.assert_status(StatusCode::OK);
+    assert!(page.has("#vitals-form"));
+    assert!(page.text("h1").contains("Tunde"));
+    assert!(
+        !page.has("#notes") && !page.has("#diagnoses"),
+        "no clinical record on the lab's page"
+    );
+
+    let refused = l.lab.post(&path, &[("systolic", "80"), ("diastolic", "120")]).await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!refused.text("#diastolic-error").is_empty());
+    assert_eq!(refused.attr("#systolic", "value").as_deref(), Some("80"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM vitals").await, 0);
+
+    l.lab
+        .post(&path, &[("systolic", "124"), ("diastolic", "82"), ("spo2", "97")])
+        .await
+        .assert_redirect(&format!("{path}#vitals"));
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM vitals WHERE visit_id = {} AND systolic = 124",
+            l.visit
+        ))
+        .await,
+        1
+    );
+    assert!(l.lab.get(&path).await.text("#latest-vitals").contains("124/82 mmHg"));
+    let visit = l.doctor.1.get(&format!("/visits/{}", l.visit)).await;
+    assert!(visit.text("#latest-vitals").contains("124/82 mmHg"));
+
+    // No such visit; a completed visit takes no more vitals and leaves the list.
+    l.lab
+        .get("/lab/visits/999999/vitals")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    l.doctor
+        .1
+        .post(&format!("/visits/{}/complete", l.visit), &[])
+        .await
+        .assert_redirect("/queue/doctor");
+    l.lab
+        .post(&path, &[("pulse", "80")])
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    assert_eq!(app.count("SELECT COUNT(*) FROM vitals").await, 1);
+    assert!(!l.lab.get("/lab").await.has("#open-visits a"));
+}
+
+async fn health_records_are_kept_by_the_lab_and_read_by_doctors(app: TestApp) {
+    let l = lab(&app).await;
+    let path = format!("/patients/{}/health-records", l.patient);
+    let page = l.lab.get(&path).await;
+    page.assert_status(StatusCode::OK);
+    assert!(page.has("#no-health-records"));
+    let form_id = page
+        .attr("#health-record-form input[name=form_id]", "value")
+        .expect("form id");
+    // No outcome, a bad reading and a bad eye test: messages beside each, what was typed kept.
+    let refused = l
+        .lab
+        .post(
+            &path,
+            &[("systolic", "120"), ("eye_left", "<6/6>"), ("notes", "Wears glasses")],
+        )
+        .await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.text("#outcome-error"), "Choose the outcome: fit or not fit.");
+    assert_eq!(
+        refused.text("#diastolic-error"),
+        "Give both numbers of the blood pressure."
+    );
+    assert!(refused.has("#eye_left-error"));
+    assert_eq!(refused.text("#notes"), "Wears glasses");
+    assert_eq!(app.count("SELECT COUNT(*) FROM health_record").await, 0);
+
+    // Fit, with vitals and the eye test; the same form twice saves once.
+    let fit = [
+        ("form_id", form_id.as_str()),
+        ("systolic", "118"),
+        ("diastolic", "76"),
+        ("weight", "64.5"),
+        ("height", "172"),
+        ("eye_left", "6/6"),
+        ("eye_right", "6/9"),
+        ("notes", "Fit for sports.\nNo complaints."),
+        ("outcome", "fit"),
+    ];
+    for _ in 0..2 {
+        l.lab.post(&path, &fit).await.assert_redirect(&path);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM health_record").await, 1);
+    l.lab
+        .post(
+            &path,
+            &[
+                ("outcome", "not_fit"),
+                ("eye_left", "6/60"),
+                ("notes", "Refer to the eye clinic"),
+            ],
+        )
+        .await
+        .assert_redirect(&path);
+    let page = l.lab.get(&path).await;
+    let records = page.texts("#health-records > li");
+    assert_eq!(records.len(), 2);
+    assert!(records.iter().any(|r| r.contains("Not fit") && r.contains("6/60")));
+    assert!(
+        records
+            .iter()
+            .any(|r| r.contains("Fit") && r.contains("118/76 mmHg") && r.contains("6/9"))
+    );
+
+    // Doctors and admins read them (without the form); others may not.
+    let page = l.doctor.1.get(&path).await;
+    page.assert_status(StatusCode::OK);
+    assert_eq!(page.texts("#health-records > li").len(), 2);
+    assert!(!page.has("#health-record-form"));
+    l.admin.get(&path).await.assert_status(StatusCode::OK);
+    l.lab
+        .get("/patients/999/health-records")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    l.lab
+        .post("/patients/999/health-records", &[("outcome", "fit")])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+
+    // The doctor's chart has the screenings in one timeline with the visit, newest first.
+    let chart = l.doctor.1.get(&format!("/patients/{}/chart", l.patient)).await;
+    chart.assert_status(StatusCode::OK);
+    assert!(chart.text("title").starts_with("Chart · "), "{}", chart.text("title"));
+    let entries = chart.texts("#chart-timeline > li");
+    assert_eq!(entries.len(), 3, "{entries:?}");
+    assert_eq!(chart.texts("#chart-timeline > li.timeline-screening").len(), 2);
+    assert!(entries[0].contains("Not fit") && entries[0].contains("Refer to the eye clinic"));
+    assert!(entries[1].contains("118/76 mmHg") && entries[1].contains("6/9"));
+
+    // The chart's function: newest first, each with its vitals.
+    let records = sickbay::lab::service::health_records_of(app.db(), l.patient)
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0].record.outcome, sickbay::lab::model::Outcome::NotFit);
+    assert!(records[0].vitals.is_none());
+    let vitals = records[1].vitals.as_ref().expect("vitals");
+    assert_eq!(vitals.vitals.weight_tenths, Some(645));
+    assert_eq!(records[1].record.notes, "Fit for sports.\nNo complaints.");
+    // The lab finds a patient to screen by name.
+    let found = l.lab.get("/lab/patients?q=tunde").await;
+    assert_eq!(found.attr("#found-patients a", "href"), Some(path.clone()));
+}
+
+async fn results_and_orders_are_pushed_live(app: TestApp) {
+    let l = lab(&app).await;
+    let mut visit = EventStream::open(&l.doctor.1, &format!("/visits/{}/lab/events", l.visit)).await;
+    let mut worklist = EventStream::open(&l.lab, "/lab/events").await;
+    // The whole state first.
+    let first = visit.next(WAIT).await.expect("the visit's orders");
+    assert_eq!(first.name, "lab-orders");
+    assert!(first.data.contains("No lab tests ordered"));
+    let first = worklist.next(WAIT).await.expect("the worklist");
+    assert_eq!(first.name, "worklist");
+    assert!(first.data.contains("No orders waiting"));
+
+    let (hb, _) = order_both(&app, &l).await;
+    worklist
+        .until("worklist", WAIT, |html| {
+            html.contains("Haemoglobin") && html.contains("Malaria parasite")
+        })
+        .await
+        .expect("the new orders on the worklist");
+    visit
+        .until("lab-orders", WAIT, |html| html.contains("Haemoglobin"))
+        .await
+        .expect("the orders on the visit");
+
+    l.lab
+        .post(&format!("/lab/orders/{hb}/result"), &[("value", "11.2")])
+        .await
+        .assert_redirect(&format!("/lab/orders/{hb}"));
+    let pushed = visit
+        .until("lab-orders", WAIT, |html| html.contains("11.2 g/dL"))
+        .await
+        .expect("the result on the visit");
+    assert!(pushed.data.contains("Low"));
+    // The pushed list carries the doctor's token for its cancel forms (the malaria order has no result).
+    assert!(pushed.data.contains("confirm-form"));
+}

@@ -1,0 +1,106 @@
+//! The lab in headless Chromium: the doctor orders tests on the consultation screen (swapped in place), the
+//! lab attendant finds them on the live worklist and records a result, and the doctor's open visit shows it
+//! without a reload.
+
+use std::time::Duration;
+
+use crate::browser::Browser;
+use crate::lab::lab;
+use crate::support::{PASSWORD, TestApp, on_both_databases};
+
+on_both_databases!(a_result_recorded_by_the_lab_appears_on_the_doctors_open_visit);
+
+/// Polls until `css` holds `expected` (a page updated by a server push, not by navigation).
+async fn wait_for_text(b: &Browser, css: &str, expected: &str) {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(element) = b.client.find(fantoccini::Locator::Css(css)).await {
+            last = element.text().await.unwrap_or_default();
+            if last.contains(expected) {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} never showed {expected:?}; last {last:?}");
+}
+
+async fn mark(b: &Browser) {
+    b.client
+        .execute("window.sickbayMark = 'still the same page'; return true;", vec![])
+        .await
+        .expect("mark");
+}
+
+async fn still_marked(b: &Browser) -> bool {
+    let mark = b
+        .client
+        .execute("return window.sickbayMark || null;", vec![])
+        .await
+        .expect("read mark");
+    mark.as_str() == Some("still the same page")
+}
+
+async fn a_result_recorded_by_the_lab_appears_on_the_doctors_open_visit(app: TestApp) {
+    let l = lab(&app).await;
+    let backend = format!("{:?}", app.db().backend()).to_lowercase();
+    let visit_path = format!("/visits/{}", l.visit);
+
+    // The doctor's consultation screen: order haemoglobin with a note; the section swaps in place.
+    let Some(doctor) = Browser::start(1366, 900, &format!("{backend}-lab-doctor")).await else {
+        return;
+    };
+    doctor.log_in(&app, "dr.okafor", PASSWORD, "/doctor").await;
+    doctor.goto(&app, &visit_path).await;
+    mark(&doctor).await;
+    doctor.click(&format!("#lab-tests input[value='{}']", l.hb)).await;
+    doctor.fill("#lab-note", "Looks pale").await;
+    doctor.click("form.lab-order-form button[type=submit]").await;
+    wait_for_text(&doctor, "#lab-order-list", "Haemoglobin").await;
+    assert!(still_marked(&doctor).await, "the order swapped in place");
+    assert_eq!(doctor.path().await, visit_path);
+
+    // The lab attendant's worklist shows it; the result is recorded on the order's page.
+    let Some(lab) = Browser::start(1366, 900, &format!("{backend}-lab-attendant")).await else {
+        return;
+    };
+    lab.log_in(&app, "lab.ade", PASSWORD, "/lab").await;
+    wait_for_text(&lab, "#worklist-rows", "Haemoglobin").await;
+    wait_for_text(&lab, "#worklist-status", "Live").await;
+    lab.screenshot("50-lab-worklist").await;
+    lab.click("#worklist-rows a").await;
+    wait_for_text(&lab, "h1", "Haemoglobin for Tunde Labtest").await;
+    lab.fill("#value", "11.4").await;
+    lab.fill("#comment", "Microcytic picture").await;
+    lab.screenshot("51-lab-order").await;
+    lab.click("#result-form button[type=submit]").await;
+    wait_for_text(&lab, "#current-result", "11.4 g/dL").await;
+
+    // The doctor's open visit shows it, flagged, without a reload.
+    wait_for_text(&doctor, "#lab-order-list", "11.4 g/dL").await;
+    wait_for_text(&doctor, "#lab-order-list .lab-flag", "Low").await;
+    assert!(still_marked(&doctor).await, "the result arrived live, not by a reload");
+    doctor.click_in_view("#lab-heading").await;
+    doctor.screenshot("52-lab-visit-live-result").await;
+
+    // Released: the worklist no longer holds it.
+    lab.click("#release-form button[type=submit]").await;
+    wait_for_text(&lab, "#messages", "Released").await;
+    lab.goto(&app, "/lab").await;
+    wait_for_text(&lab, "#worklist-rows", "No orders waiting").await;
+    wait_for_text(&doctor, "#lab-order-list", "Released").await;
+
+    // A screening of the same patient, kept in their health records.
+    lab.goto(&app, &format!("/patients/{}/health-records", l.patient)).await;
+    lab.fill("#systolic", "118").await;
+    lab.fill("#diastolic", "76").await;
+    lab.fill("#eye_left", "6/6").await;
+    lab.fill("#eye_right", "6/9").await;
+    lab.fill("#notes", "Fit for sports.").await;
+    lab.click_in_view("#outcome input[value='fit']").await;
+    lab.click_in_view("#health-record-form button[type=submit]").await;
+    wait_for_text(&lab, "#health-records", "118/76 mmHg").await;
+    lab.screenshot("53-lab-health-records").await;
+    lab.close().await;
+    doctor.close().await;
+}
