@@ -36,7 +36,7 @@ pub struct ChartVisit {
 
 /// One entry of the chart's timeline: a visit with its records, or a health screening by the lab.
 pub enum ChartEntry {
-    Visit(Box<ChartVisit>),
+    Visit(ChartVisit),
     Screening(HealthRecord),
 }
 
@@ -54,7 +54,7 @@ impl ChartEntry {
 fn timeline(visits: Vec<ChartVisit>, screenings: Vec<HealthRecord>) -> Vec<ChartEntry> {
     let mut entries: Vec<ChartEntry> = visits
         .into_iter()
-        .map(|v| ChartEntry::Visit(Box::new(v)))
+        .map(ChartEntry::Visit)
         .chain(screenings.into_iter().map(ChartEntry::Screening))
         .collect();
     entries.sort_by_key(|e| std::cmp::Reverse(e.when()));

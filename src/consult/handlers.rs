@@ -142,6 +142,10 @@ impl VisitPage {
     pub fn addendum_text(&self) -> &str {
         self.note_text(&NoteKind::Addendum)
     }
+
+    pub fn addendum_kind(&self) -> &'static NoteKind {
+        &NoteKind::Addendum
+    }
 }
 
 /// The consultation screen: doctors and admins (a doctor sees any visit; writes only their own open one).

@@ -392,6 +392,14 @@ async fn a_completed_visit_takes_only_addenda(app: TestApp) {
         .post(&format!("/visits/{visit}/notes/addendum"), &[("body", "not mine")])
         .await
         .assert_status(StatusCode::FORBIDDEN);
+    // The addendum's box keeps a draft like the notes do.
+    doctor
+        .post(&format!("/visits/{visit}/drafts/addendum"), &[("body", "Also: ret")])
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    let page = doctor.get(&format!("/visits/{visit}")).await;
+    assert_eq!(page.text("#addendum-body"), "Also: ret");
+    assert!(page.attr("#addendum-body", "data-draft").is_some());
     doctor
         .post(
             &format!("/visits/{visit}/notes/addendum"),
@@ -399,6 +407,7 @@ async fn a_completed_visit_takes_only_addenda(app: TestApp) {
         )
         .await
         .assert_redirect(&format!("/visits/{visit}#addenda"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM note_draft").await, 0);
     let page = doctor.get(&format!("/visits/{visit}")).await;
     assert!(page.text("#addenda blockquote").contains("return in a week"));
     assert!(

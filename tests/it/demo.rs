@@ -91,6 +91,22 @@ async fn the_demo_fills_an_empty_database_with_a_clinic_at_work(app: TestApp) {
     );
     let past_visits = format!("SELECT COUNT(*) FROM ticket WHERE day < '{today}' AND status = 'completed'");
     assert!(app.count(&past_visits).await > 0);
+    // Each past visit has its record; some have a released result, read by the lab attendant.
+    let visits = format!("SELECT COUNT(*) FROM visit WHERE status = 'completed' AND day < '{today}'");
+    let visits = app.count(&visits).await;
+    assert_eq!(visits, app.count(&past_visits).await);
+    for record in ["diagnosis", "vitals"] {
+        let recorded = format!(
+            "SELECT COUNT(DISTINCT r.visit_id) FROM {record} r JOIN visit v ON v.id = r.visit_id
+             WHERE v.day < '{today}'"
+        );
+        assert_eq!(app.count(&recorded).await, visits, "{record}");
+    }
+    let released = "SELECT COUNT(*) FROM lab_order o JOIN staff s ON s.id = o.resulted_by
+        WHERE o.status = 'released' AND s.role = 'lab'";
+    assert!(app.count(released).await > 0);
+    assert!(app.count("SELECT COUNT(*) FROM drug").await > 20);
+    assert!(app.count("SELECT COUNT(*) FROM procedure_type").await > 0);
 
     let audited = "SELECT COUNT(DISTINCT action) FROM audit_event WHERE action IN
         ('patient.create', 'appointment.book', 'appointment.cancel', 'ticket.check_in', 'ticket.call', 'ticket.complete')";
