@@ -91,7 +91,7 @@ CREATE TABLE diagnosis (
     recorded_at BIGINT NOT NULL
 );
 CREATE INDEX diagnosis_visit ON diagnosis (visit_id);
-CREATE INDEX diagnosis_doctor ON diagnosis (doctor_id, code, description);
+CREATE INDEX diagnosis_doctor ON diagnosis (doctor_id, recorded_at, code, description);
 
 -- The drug and supply catalogue (the pharmacy owns it) and its stock in batches.
 CREATE TABLE drug (

@@ -151,20 +151,33 @@ pub async fn chart(
     })
 }
 
+/// A visit in the patient's list: when, with whom, and what was found.
+pub struct VisitSummary {
+    pub visit: VisitLine,
+    pub diagnoses: Vec<Diagnosis>,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "consult/my_visits.html")]
 pub struct MyVisitsPage {
     layout: Layout,
-    visits: Vec<ChartVisit>,
+    visits: Vec<VisitSummary>,
 }
 
-/// The patient's own visits on their phone: when, with whom, and what was found.
+/// The patient's own visits on their phone: when, with whom, and what was found (the rest is on each visit's
+/// page).
 pub async fn my_visits(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<MyVisitsPage> {
     let lines = repo::visits_of_patient(&state.db, user.id, CHART_VISITS).await?;
-    Ok(MyVisitsPage {
-        visits: gather(&state.db, lines, Reader::Patient).await?,
-        layout,
-    })
+    let ids: Vec<i64> = lines.iter().map(|v| v.id).collect();
+    let mut diagnoses = repo::diagnoses_of_visits(&state.db, &ids).await?;
+    let visits = lines
+        .into_iter()
+        .map(|visit| VisitSummary {
+            diagnoses: take(&mut diagnoses, |d| d.visit_id == visit.id),
+            visit,
+        })
+        .collect();
+    Ok(MyVisitsPage { visits, layout })
 }
 
 #[derive(Template, WebTemplate)]

@@ -364,17 +364,24 @@ pub async fn diagnoses_of_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<Diagn
     .await
 }
 
-/// The doctor's most used diagnoses, most used first.
+/// How many of a doctor's latest diagnoses their favourites are counted from: what they diagnose these weeks,
+/// and a bounded read however long they have worked here.
+const FAVOURITES_FROM: i64 = 300;
+
+/// The diagnoses the doctor used most among their latest, most used first.
 pub async fn favourite_diagnoses(
     db: &Db,
     doctor_id: i64,
     limit: i64,
 ) -> Result<Vec<(Option<String>, String)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT code, description FROM diagnosis WHERE doctor_id = $1
-         GROUP BY code, description ORDER BY COUNT(*) DESC, description LIMIT $2",
+        "SELECT code, description FROM (
+             SELECT code, description FROM diagnosis WHERE doctor_id = $1 ORDER BY recorded_at DESC LIMIT $2
+         ) recent
+         GROUP BY code, description ORDER BY COUNT(*) DESC, description LIMIT $3",
     )
     .bind(doctor_id)
+    .bind(FAVOURITES_FROM)
     .bind(limit)
     .fetch_all(db.pool())
     .await

@@ -394,6 +394,8 @@ fn rows(items: Vec<WorkItem>, today: Date) -> Vec<WorkRow> {
 #[template(path = "lab/_worklist_rows.html")]
 struct WorklistRows<'a> {
     rows: &'a [WorkRow],
+    /// Orders waiting beyond the rows shown.
+    more: i64,
     zone: Tz,
 }
 
@@ -415,18 +417,11 @@ const OPEN_VISITS: i64 = 50;
 /// The lab attendant's home: the orders waiting for the lab, oldest first, live.
 pub async fn worklist(user: Staff<LabDesk>, State(state): State<AppState>, layout: Layout) -> AppResult<WorklistPage> {
     let settings = state.settings.get();
-    let today = Date(settings.today());
-    let rows = rows(service::worklist(&state.db, &user).await?, today);
-    let rows_html = WorklistRows {
-        rows: &rows,
-        zone: settings.clinic.time_zone,
-    }
-    .render()?;
     Ok(WorklistPage {
         layout,
+        today: Date(settings.today()),
+        rows_html: worklist_rows(&state, &user).await?,
         user: user.user,
-        today,
-        rows_html,
         time_zone: settings.clinic.time_zone.name(),
         open_visits: crate::consult::service::open_visits(&state.db, OPEN_VISITS).await?,
     })
@@ -436,18 +431,23 @@ pub async fn worklist_events(user: Staff<LabDesk>, State(state): State<AppState>
     let (stream_state, user) = (state.clone(), user.user);
     live::stream(&state, Event::touches_lab, move |_| {
         let (state, user) = (stream_state.clone(), user.clone());
-        async move {
-            let settings = state.settings.get();
-            let rows = rows(service::worklist(&state.db, &user).await?, Date(settings.today()));
-            let html = WorklistRows {
-                rows: &rows,
-                zone: settings.clinic.time_zone,
-            }
-            .render()?;
-            Ok(vec![Frame::new("worklist", html)])
-        }
+        async move { Ok(vec![Frame::new("worklist", worklist_rows(&state, &user).await?)]) }
     })
     .into_response()
+}
+
+/// The worklist's rows as the page shows them and its stream pushes them.
+async fn worklist_rows(state: &AppState, user: &StaffUser) -> AppResult<String> {
+    let settings = state.settings.get();
+    let worklist = service::worklist(&state.db, user).await?;
+    let more = worklist.waiting - worklist.items.len() as i64;
+    let rows = rows(worklist.items, Date(settings.today()));
+    Ok(WorklistRows {
+        rows: &rows,
+        more,
+        zone: settings.clinic.time_zone,
+    }
+    .render()?)
 }
 
 // ---- an order's page ------------------------------------------------------------------------------------

@@ -171,6 +171,13 @@ pub async fn worklist(db: &Db, limit: i64) -> Result<Vec<WorkItem>, sqlx::Error>
     .await
 }
 
+/// How many orders wait for the lab (to be taken, or resulted and not yet released).
+pub async fn waiting_count(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM lab_order WHERE status IN ('ordered', 'resulted')")
+        .fetch_one(db.pool())
+        .await
+}
+
 /// An order as the lab's page for it shows it: the order, its test, its patient and ordering doctor.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct OrderDetail {

@@ -19,7 +19,7 @@ use crate::validation::FieldErrors;
 const ADD_TEST: &str = "lab_test.create";
 const ADD_HEALTH_RECORD: &str = "health_record.create";
 /// The most orders the worklist shows at once (oldest first; the rest follow as these are done).
-pub const WORKLIST_LIMIT: i64 = 500;
+pub const WORKLIST_LIMIT: i64 = 40;
 
 /// Whether `user` works in the lab (or is an admin looking in).
 pub fn is_lab(user: &StaffUser) -> bool {
@@ -195,10 +195,19 @@ pub async fn orders_of_visits(db: &Db, visit_ids: &[i64], released_only: bool) -
 
 // ---- the lab's work -------------------------------------------------------------------------------------
 
-/// The orders waiting for the lab, oldest first.
-pub async fn worklist(db: &Db, user: &StaffUser) -> Result<Vec<WorkItem>, ServiceError> {
+/// The oldest orders waiting for the lab, and how many are waiting in all.
+pub struct Worklist {
+    pub items: Vec<WorkItem>,
+    pub waiting: i64,
+}
+
+/// The orders waiting for the lab, oldest first: the first `WORKLIST_LIMIT` of them and the count of all.
+pub async fn worklist(db: &Db, user: &StaffUser) -> Result<Worklist, ServiceError> {
     lab_only(user)?;
-    Ok(repo::worklist(db, WORKLIST_LIMIT).await?)
+    Ok(Worklist {
+        items: repo::worklist(db, WORKLIST_LIMIT).await?,
+        waiting: repo::waiting_count(db).await?,
+    })
 }
 
 /// An order, for the lab's page of it.

@@ -225,27 +225,7 @@ pub async fn add_item(
     match service::add_item(&state.db, &user, &actor, id, &form).await {
         Ok(item_id) => {
             let notice = added_notice(&state, id, item_id).await?;
-            if !hx.0 {
-                flash(&session, FlashKind::Success, notice).await?;
-                return Ok(redirect(hx, &format!("/visits/{id}#prescriptions")));
-            }
-            let visit = crate::consult::service::visit_for(&state.db, &user, id, Access::Read).await?;
-            let section = load(
-                &state,
-                &user,
-                &visit,
-                fresh_form(),
-                FieldErrors::default(),
-                Some(notice),
-            )
-            .await?;
-            answer(
-                hx,
-                SectionPage {
-                    layout,
-                    prescriptions: section,
-                },
-            )
+            changed(&state, &user, id, session, hx, layout, notice).await
         }
         Err(ServiceError::Invalid(errors)) => {
             let visit = crate::consult::service::visit_for(&state.db, &user, id, Access::Read).await?;
@@ -355,20 +335,26 @@ pub async fn remove_item(
     let item = parse_id(&item).ok_or(AppError::NotFound)?;
     let removed = service::remove_item(&state.db, &user, &user.actor, id, item).await?;
     let notice = format!("{} is taken off the prescription.", removed.drug_label());
+    changed(&state, &user, id, session, hx, layout, notice).await
+}
+
+/// The answer to a change of the prescription: the section again with `notice` and a fresh form (htmx), or
+/// the notice as a flash and back to the visit.
+async fn changed(
+    state: &AppState,
+    user: &StaffUser,
+    visit_id: i64,
+    session: Session,
+    hx: HxRequest,
+    layout: Layout,
+    notice: String,
+) -> AppResult<Response> {
     if !hx.0 {
         flash(&session, FlashKind::Success, notice).await?;
-        return Ok(redirect(hx, &format!("/visits/{id}#prescriptions")));
+        return Ok(redirect(hx, &format!("/visits/{visit_id}#prescriptions")));
     }
-    let visit = crate::consult::service::visit_for(&state.db, &user, id, Access::Read).await?;
-    let section = load(
-        &state,
-        &user,
-        &visit,
-        fresh_form(),
-        FieldErrors::default(),
-        Some(notice),
-    )
-    .await?;
+    let visit = crate::consult::service::visit_for(&state.db, user, visit_id, Access::Read).await?;
+    let section = load(state, user, &visit, fresh_form(), FieldErrors::default(), Some(notice)).await?;
     answer(
         hx,
         SectionPage {

@@ -20,6 +20,7 @@ on_both_databases!(
     the_lab_takes_vitals_of_a_patient_with_a_doctor_without_an_order,
     health_records_are_kept_by_the_lab_and_read_by_doctors,
     results_and_orders_are_pushed_live,
+    the_worklist_shows_the_oldest_orders_and_counts_the_rest,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -941,4 +942,44 @@ async fn results_and_orders_are_pushed_live(app: TestApp) {
     assert!(pushed.data.contains("Low"));
     // The pushed list carries the doctor's token for its cancel forms (the malaria order has no result).
     assert!(pushed.data.contains("confirm-form"));
+}
+
+/// With more orders waiting than the worklist shows, it shows the oldest and says how many more wait.
+async fn the_worklist_shows_the_oldest_orders_and_counts_the_rest(app: TestApp) {
+    let l = lab(&app).await;
+    let shown = sickbay::lab::service::WORKLIST_LIMIT;
+    let doctor = l.doctor.0;
+    for n in 0..shown + 5 {
+        let test: i64 = sqlx::query_scalar(
+            "INSERT INTO lab_test (name, specimen, created_at, updated_at) VALUES ($1, 'Blood', 0, 0) RETURNING id",
+        )
+        .bind(format!("Test {n:03}"))
+        .fetch_one(app.db().pool())
+        .await
+        .expect("test");
+        sqlx::query(
+            "INSERT INTO lab_order (visit_id, patient_id, test_id, status, ordered_by, ordered_at, updated_at)
+             VALUES ($1, $2, $3, 'ordered', $4, $5, $5)",
+        )
+        .bind(l.visit)
+        .bind(l.patient)
+        .bind(test)
+        .bind(doctor)
+        .bind(1_000 + n)
+        .execute(app.db().pool())
+        .await
+        .expect("order");
+    }
+    let page = l.lab.get("/lab").await;
+    let rows = page.texts("#worklist-rows tr[id^=work-]");
+    assert_eq!(rows.len() as i64, shown);
+    assert!(rows[0].contains("Test 000"), "oldest first: {}", rows[0]);
+    assert!(page.text("#worklist-more").starts_with("5 more waiting"));
+    // Fewer waiting than fit: no such line.
+    sqlx::query("UPDATE lab_order SET status = 'cancelled' WHERE ordered_at >= $1")
+        .bind(1_000 + shown)
+        .execute(app.db().pool())
+        .await
+        .expect("cancel");
+    assert!(!l.lab.get("/lab").await.has("#worklist-more"));
 }
