@@ -358,13 +358,13 @@ pub const STAFF: [StaffSpec; 4] = [
         username: "tunde.bakare",
         full_name: "Tunde Bakare",
         role: Role::Pharmacist,
-        try_this: "find a patient, read their profile (/patients)",
+        try_this: "the drug catalogue and stock (/pharmacy/drugs), prescriptions (/pharmacy/prescriptions)",
     },
     StaffSpec {
         username: "halima.yusuf",
         full_name: "Halima Yusuf",
         role: Role::Lab,
-        try_this: "find a patient, read their profile (/patients)",
+        try_this: "the live worklist: record and release results, take vitals (/lab)",
     },
 ];
 

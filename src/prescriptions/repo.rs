@@ -148,15 +148,19 @@ pub struct Listed {
 }
 
 /// One page of prescriptions with at least one item, pending first, newest first, and how many there are.
+/// The page is chosen among the prescriptions before anything is joined to it (joined first, SQLite read every
+/// patient to find the few with a prescription); only its rows count their items.
 pub async fn list(db: &Db, page: PageRequest) -> Result<(Vec<Listed>, i64), sqlx::Error> {
     let rows = sqlx::query_as(
         "SELECT p.visit_id, pt.first_name || ' ' || pt.surname AS patient_name, pt.clinic_number,
-                s.full_name AS doctor_name, p.status, p.created_at, COUNT(i.id) AS items
-         FROM prescription p JOIN prescription_item i ON i.prescription_id = p.id
+                s.full_name AS doctor_name, p.status, p.created_at,
+                (SELECT COUNT(*) FROM prescription_item i WHERE i.prescription_id = p.id) AS items
+         FROM (SELECT x.id, x.visit_id, x.patient_id, x.doctor_id, x.status, x.created_at FROM prescription x
+               WHERE EXISTS (SELECT 1 FROM prescription_item i WHERE i.prescription_id = x.id)
+               ORDER BY CASE WHEN x.status = 'pending' THEN 0 ELSE 1 END, x.created_at DESC, x.id DESC
+               LIMIT $1 OFFSET $2) p
          JOIN patient pt ON pt.id = p.patient_id JOIN staff s ON s.id = p.doctor_id
-         GROUP BY p.id, p.visit_id, pt.first_name, pt.surname, pt.clinic_number, s.full_name, p.status, p.created_at
-         ORDER BY CASE WHEN p.status = 'pending' THEN 0 ELSE 1 END, p.created_at DESC, p.id DESC
-         LIMIT $1 OFFSET $2",
+         ORDER BY CASE WHEN p.status = 'pending' THEN 0 ELSE 1 END, p.created_at DESC, p.id DESC",
     )
     .bind(page.limit())
     .bind(page.offset())
