@@ -1,6 +1,6 @@
 //! The lab in headless Chromium: the doctor orders tests on the consultation screen (swapped in place), the
 //! lab attendant finds them on the live worklist and records a result, and the doctor's open visit shows it
-//! without a reload.
+//! without a reload; the lab takes the vitals of the patient still with the doctor.
 
 use std::time::Duration;
 
@@ -89,6 +89,16 @@ async fn a_result_recorded_by_the_lab_appears_on_the_doctors_open_visit(app: Tes
     lab.goto(&app, "/lab").await;
     wait_for_text(&lab, "#worklist-rows", "No orders waiting").await;
     wait_for_text(&doctor, "#lab-order-list", "Released").await;
+
+    // The patient is still with the doctor: the lab takes their vitals from the worklist, with no order.
+    lab.click_in_view("#open-visits a").await;
+    wait_for_text(&lab, "h1", "Vitals for Tunde Labtest").await;
+    lab.fill("#temperature", "37.9").await;
+    lab.fill("#pulse", "96").await;
+    lab.click_in_view("#vitals-form button[type=submit]").await;
+    wait_for_text(&lab, "#latest-vitals", "37.9 °C").await;
+    assert!(lab.fits_width().await, "the vitals page fits the width");
+    lab.screenshot("52b-lab-visit-vitals").await;
 
     // A screening of the same patient, kept in their health records.
     lab.goto(&app, &format!("/patients/{}/health-records", l.patient)).await;
