@@ -61,8 +61,12 @@ pub fn forbidden_message(what: &str, c: char) -> String {
 
 /// `chronic_conditions` → `Chronic conditions`, for messages about a field whose label the edge doesn't know.
 pub fn field_label(field: &str) -> String {
-    let spaced = field.replace('_', " ");
-    let mut chars = spaced.chars();
+    capitalized(&field.replace('_', " "))
+}
+
+/// The text with its first letter in upper case: `by mouth` → `By mouth`.
+pub fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
     chars
         .next()
         .map(|first| first.to_uppercase().chain(chars).collect())
@@ -169,6 +173,13 @@ mod tests {
         assert_eq!(errors.check::<i32, _>("age", Err("not a number")), None);
         assert_eq!(errors.get("age"), Some("not a number"));
         assert_eq!(errors.check::<_, String>("x", Ok(3)), Some(3));
+    }
+
+    #[test]
+    fn capitalized_raises_the_first_letter_only() {
+        assert_eq!(capitalized("by mouth (oral)"), "By mouth (oral)");
+        assert_eq!(capitalized("ọ̀ṣun"), "Ọ̀ṣun");
+        assert_eq!(capitalized(""), "");
     }
 
     #[test]

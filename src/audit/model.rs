@@ -221,12 +221,7 @@ fn academic_action(action: &str) -> Option<String> {
 
 /// An action this version does not know (written by a newer one): its name in words, never a code.
 fn unknown_action(action: &str) -> String {
-    let words = action.replace(['.', '_'], " ");
-    let mut chars = words.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+    crate::validation::capitalized(&action.replace(['.', '_'], " "))
 }
 
 #[cfg(test)]

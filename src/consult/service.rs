@@ -452,7 +452,7 @@ pub async fn vitals_of_health_records(db: &Db, ids: &[i64]) -> Result<Vec<Record
     Ok(repo::vitals_of_health_records(db, ids).await?)
 }
 
-/// The latest vitals of a visit's patient, newest first, for the lab's page beside a visit.
-pub async fn vitals_of_patient(db: &Db, patient_id: i64, limit: i64) -> Result<Vec<Recorded>, ServiceError> {
-    Ok(repo::vitals_of_patient(db, patient_id, limit).await?)
+/// The patient's latest vitals, if any were recorded (the lab's pages beside a visit).
+pub async fn latest_vitals(db: &Db, patient_id: i64) -> Result<Option<Recorded>, ServiceError> {
+    Ok(repo::vitals_of_patient(db, patient_id, 1).await?.into_iter().next())
 }

@@ -520,10 +520,7 @@ async fn order_page(
     let visit_open = crate::consult::service::visit_for(db, user, order.view.visit_id, Access::Vitals)
         .await
         .is_ok();
-    let vitals = crate::consult::service::vitals_of_patient(db, patient.id, 1)
-        .await?
-        .into_iter()
-        .next();
+    let vitals = crate::consult::service::latest_vitals(db, patient.id).await?;
     let (form, errors) = attempt.unwrap_or_else(|| {
         let form = ResultForm {
             value: order.view.result_value.clone().unwrap_or_default(),
@@ -668,10 +665,7 @@ async fn visit_vitals_page(
     let patient = crate::patients::service::get(db, visit.patient_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let vitals = crate::consult::service::vitals_of_patient(db, patient.id, 1)
-        .await?
-        .into_iter()
-        .next();
+    let vitals = crate::consult::service::latest_vitals(db, patient.id).await?;
     let (f, errors) = attempt.unwrap_or_default();
     Ok(VisitVitalsPage {
         age: patient.age_on(state.settings.get().today()),

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::db::{Date, Timestamp};
 use crate::text_enum;
-use crate::validation::{FieldErrors, forbidden_character, forbidden_message};
+use crate::validation::{FieldErrors, capitalized, forbidden_character, forbidden_message};
 
 text_enum! {
     /// How a drug is given (the CHECK list of `prescription_item.route`).
@@ -46,12 +46,7 @@ impl Route {
 
     /// The choice in the form: "By mouth (oral)".
     pub fn label(self) -> String {
-        let words = self.words();
-        let mut chars = words.chars();
-        let capital: String = chars
-            .next()
-            .map(|c| c.to_uppercase().chain(chars).collect())
-            .unwrap_or_default();
+        let capital = capitalized(self.words());
         match self {
             Route::Iv | Route::Im | Route::Sc => capital,
             other => format!("{capital} ({})", other.as_str()),
@@ -89,12 +84,7 @@ impl Frequency {
 
     /// The choice in the form: "Three times a day (tds)".
     pub fn label(self) -> String {
-        let words = self.words();
-        let mut chars = words.chars();
-        let capital: String = chars
-            .next()
-            .map(|c| c.to_uppercase().chain(chars).collect())
-            .unwrap_or_default();
+        let capital = capitalized(self.words());
         format!("{capital} ({})", self.as_str())
     }
 
