@@ -26,6 +26,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Today in the clinic's time zone.
+    pub fn today(&self) -> crate::db::Date {
+        crate::db::Date(self.settings.get().today())
+    }
+
     /// Opens the session store and loads the settings for an already migrated database.
     pub async fn new(db: Db, config: Config) -> anyhow::Result<Self> {
         let sessions = SessionBackend::open(&db).await?;

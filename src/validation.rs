@@ -59,6 +59,22 @@ pub fn forbidden_message(what: &str, c: char) -> String {
     format!("{what} contains {character}, which can't be stored there. Remove it and try again.")
 }
 
+/// A line of text: trimmed, without control characters, at most `max` characters; empty only when not
+/// `required`.
+pub fn one_line(text: &str, what: &str, max: usize, required: bool) -> Result<String, String> {
+    let text = text.trim();
+    if text.is_empty() && required {
+        return Err(format!("{what} is required."));
+    }
+    if text.chars().count() > max {
+        return Err(format!("{what} holds at most {max} characters."));
+    }
+    if let Some(c) = forbidden_character(text, false) {
+        return Err(forbidden_message(what, c));
+    }
+    Ok(text.to_owned())
+}
+
 /// `chronic_conditions` → `Chronic conditions`, for messages about a field whose label the edge doesn't know.
 pub fn field_label(field: &str) -> String {
     capitalized(&field.replace('_', " "))

@@ -278,7 +278,7 @@ pub struct RecordHead {
 impl RecordHead {
     async fn load(db: &Db, kind: Kind, id: i64, active: bool, version: Timestamp) -> AppResult<Self> {
         // A read-only transaction: `usage` also runs inside the delete's.
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_read().await?;
         let usage = repo::usage(&mut tx, kind, id).await?;
         Ok(RecordHead {
             kind,

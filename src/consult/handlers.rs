@@ -12,7 +12,6 @@ use super::icd;
 use super::model::{Access, NoteKind, Recorded, Shown, Visit, VisitLine, VitalsForm, trend_path};
 use super::repo::{self, Diagnosis, Draft, Note};
 use super::service;
-use crate::db::Date;
 use crate::db::events::Event;
 use crate::error::ServiceError;
 use crate::identity::Role;
@@ -491,7 +490,7 @@ pub async fn start_ticket(
     session: Session,
     hx: HxRequest,
 ) -> AppResult<Response> {
-    let today = Date(state.settings.get().today());
+    let today = state.today();
     let opened = service::start_ticket(&state.db, &user, &user.actor, id, today).await?;
     if user.role == Role::Doctor {
         state.events.publish(&state.db, Event::Queue { call: None }).await;
@@ -521,7 +520,7 @@ pub async fn start_appointment(
     IdPath(id): IdPath,
     hx: HxRequest,
 ) -> AppResult<Response> {
-    let today = Date(state.settings.get().today());
+    let today = state.today();
     let started = service::start_appointment(&state.db, &user, &user.actor, id, today).await?;
     state.events.publish(&state.db, Event::Queue { call: None }).await;
     Ok(redirect(hx, &format!("/visits/{}", started.visit_id)))
@@ -534,7 +533,7 @@ pub async fn start_for_patient(
     IdPath(patient_id): IdPath,
     hx: HxRequest,
 ) -> AppResult<Response> {
-    let today = Date(state.settings.get().today());
+    let today = state.today();
     let opened = service::start_for_patient(&state.db, &user, &user.actor, patient_id, today).await?;
     Ok(redirect(hx, &format!("/visits/{}", opened.visit_id)))
 }

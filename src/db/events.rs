@@ -30,6 +30,8 @@ pub enum Event {
     /// A lab order of this visit was placed, cancelled, resulted or released (the lab's worklist and the
     /// visit's lab section re-read).
     Lab { visit_id: i64 },
+    /// A prescription was written, changed, dispensed or refused (the pharmacy's worklist re-reads).
+    Pharmacy,
     /// This instance may have missed events (its LISTEN connection dropped): every stream re-reads.
     Resync,
 }
@@ -50,6 +52,11 @@ impl Event {
     /// Whether a stream showing queues must re-render.
     pub fn touches_queues(&self) -> bool {
         matches!(self, Event::Queue { .. } | Event::Resync | Event::Settings)
+    }
+
+    /// Whether a stream showing the pharmacy's worklist must re-render.
+    pub fn touches_pharmacy(&self) -> bool {
+        matches!(self, Event::Pharmacy | Event::Resync)
     }
 
     /// Whether a stream showing lab orders must re-render.

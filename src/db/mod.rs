@@ -8,17 +8,47 @@ pub mod sequence;
 pub mod sessions;
 pub mod types;
 
+use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{Any, AnyPool, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use types::{Currency, Date, Flag, Money, Timestamp};
 
-/// A write transaction on either backend.
-pub type Tx = Transaction<'static, Any>;
+/// A transaction on either backend. It dereferences to the connection (`&mut **tx` in repos). On SQLite a write
+/// transaction also holds the process's write lock until it ends (see [`Db::begin_write`]).
+pub struct Tx {
+    inner: Transaction<'static, Any>,
+    _writer: Option<OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.inner.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.inner.rollback().await
+    }
+}
+
+impl Deref for Tx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.inner
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -44,6 +74,7 @@ pub struct Db {
     pool: AnyPool,
     backend: Backend,
     url: String,
+    writer: Arc<Mutex<()>>,
 }
 
 impl Db {
@@ -60,7 +91,10 @@ impl Db {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,
             })
-            .acquire_timeout(Duration::from_secs(30));
+            .acquire_timeout(Duration::from_secs(30))
+            // A ping before every checkout is a round trip (to SQLite's worker thread, or over the network) on every
+            // query; a connection that broke fails its query and is dropped instead.
+            .test_before_acquire(false);
         let options = match backend {
             Backend::Sqlite => options.after_connect(|conn, _meta| {
                 Box::pin(async move {
@@ -77,7 +111,12 @@ impl Db {
             .connect(&url)
             .await
             .with_context(|| format!("could not open the database at {}", redact(&url)))?;
-        Ok(Db { pool, backend, url })
+        Ok(Db {
+            pool,
+            backend,
+            url,
+            writer: Arc::default(),
+        })
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -103,13 +142,30 @@ impl Db {
     }
 
     /// Begins a transaction that will write. On SQLite it takes the write lock up front
-    /// (`BEGIN IMMEDIATE`), so a read followed by a write inside it waits on the busy timeout
-    /// instead of failing with SQLITE_BUSY when another writer got in between.
+    /// (`BEGIN IMMEDIATE`), so a read followed by a write inside it can't fail with SQLITE_BUSY when another
+    /// writer got in between. Writers of this process first queue on an async lock: SQLite's busy handler
+    /// waits by sleeping 1, 2, 5, 10... ms between tries, so sixteen writers contending through it spent most
+    /// of their time asleep; the busy timeout remains for other processes (a backup, the CLI).
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+            Backend::Sqlite => {
+                let writer = Arc::clone(&self.writer).lock_owned().await;
+                let inner = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                Ok(Tx {
+                    inner,
+                    _writer: Some(writer),
+                })
+            }
+            Backend::Postgres => self.begin_read().await,
         }
+    }
+
+    /// Begins a transaction for reads that must see one snapshot.
+    pub async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
+        Ok(Tx {
+            inner: self.pool.begin().await?,
+            _writer: None,
+        })
     }
 
     /// Answers whether the database responds to a trivial query.

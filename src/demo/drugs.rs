@@ -7,8 +7,9 @@ use chrono::NaiveDate;
 
 use crate::db::{Date, Db, Money};
 use crate::identity::Actor;
+use crate::pharmacy::model::stock::Receipt;
 use crate::pharmacy::model::{DrugForm, DrugInput};
-use crate::pharmacy::service::{self as pharmacy, DemoBatch};
+use crate::pharmacy::service as pharmacy;
 
 /// Name, generic name, form, strength, unit, unit price (major units), reorder level.
 type Entry = (
@@ -283,6 +284,19 @@ fn batches(index: usize) -> Vec<(i64, i64)> {
     }
 }
 
+const SUPPLIERS: [&str; 3] = ["Emzor Pharmaceuticals", "Fidson Healthcare", "May & Baker"];
+
+/// The shelf the demo keeps a drug on, by its form (a stock count goes shelf by shelf).
+fn shelf_of(form: DrugForm) -> &'static str {
+    match form {
+        DrugForm::Tablet | DrugForm::Capsule => "A: tablets and capsules",
+        DrugForm::Syrup | DrugForm::Suspension | DrugForm::Drops => "B: liquids",
+        DrugForm::Injection | DrugForm::Infusion => "C: injections",
+        DrugForm::Consumable => "D: supplies",
+        _ => "E: creams, inhalers and others",
+    }
+}
+
 /// Fills the catalogue; how many entries it made.
 pub async fn catalogue(db: &Db, actor: &Actor, today: NaiveDate, currency_digits: u32) -> anyhow::Result<usize> {
     let scale = 10_i64.pow(currency_digits);
@@ -295,21 +309,22 @@ pub async fn catalogue(db: &Db, actor: &Actor, today: NaiveDate, currency_digits
             unit: (*unit).to_owned(),
             unit_price: Money(price * scale),
             reorder_level: *reorder,
+            shelf: shelf_of(*form).to_owned(),
             active: true,
         };
         let id = pharmacy::create_drug(db, actor, &drug)
             .await
             .with_context(|| format!("demo drug {}", drug.label()))?;
         for (number, (tenths, days)) in batches(index).into_iter().enumerate() {
-            let batch = DemoBatch {
-                drug_id: id,
+            let batch = Receipt {
                 batch_number: format!("D{:03}-{}", index + 1, number + 1),
                 quantity: (reorder * tenths / 10).max(1),
                 expires_on: Date(Date::add_days(today, days)),
                 received_on: Date(Date::add_days(today, -60 - number as i64 * 30)),
                 cost_price: Money(price * scale * 7 / 10),
+                supplier: SUPPLIERS[index % SUPPLIERS.len()].to_owned(),
             };
-            pharmacy::receive_batch_for_demo(db, actor, &batch)
+            pharmacy::receive(db, actor, id, &batch)
                 .await
                 .with_context(|| format!("demo batch of {}", drug.label()))?;
         }

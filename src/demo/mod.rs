@@ -8,6 +8,7 @@
 pub mod drugs;
 mod lab;
 pub mod model;
+mod pharmacy;
 pub mod repo;
 
 use std::collections::{BTreeMap, HashSet};
@@ -24,8 +25,8 @@ use crate::auth::password;
 use crate::consult::service as consult;
 use crate::db::events::Call;
 use crate::db::{Date, Db, Timestamp, redact};
+use crate::identity::Actor;
 use crate::identity::Role;
-use crate::identity::{Actor, StaffUser};
 use crate::patients::model::{PatientDetails, PatientKind, PortalAccess, clinic_number, clinic_number_sequence};
 use crate::patients::service as patients;
 use crate::queue::model::{Move, Priority};
@@ -37,7 +38,7 @@ use crate::staff::model::NewStaff;
 use crate::staff::service as staff;
 use model::{
     AcademicIds, AheadBooking, Calendar, DOCTORS, Doctor, EARLY_WALK_INS, LATE_WALK_INS, LastCall, Ledger, Login,
-    PASSWORD, Person, RECEPTIONIST, STAFF, Scale, Staffing, Stream, Student, TODAY, WalkIn,
+    PASSWORD, PHARMACIST, Person, RECEPTIONIST, STAFF, Scale, Staffing, Stream, Student, TODAY, WalkIn,
 };
 
 pub use model::{DEFAULT_SEED, Size};
@@ -90,7 +91,12 @@ pub async fn run(db: &Db, options: &Options) -> Result<Demo, DemoError> {
     let ahead = filling.bookings_ahead(&mut ledger).await?;
     progress(started, "the bookings ahead");
     let waiting = Queue::new(&filling).run(&today_bookings, &mut ledger).await?;
-    progress(started, "today's queue");
+    let shelf = crate::pharmacy::dispense::Shelf {
+        today: Date(today),
+        min_shelf_days: settings.pharmacy.min_shelf_days,
+    };
+    pharmacy::dispense_today(db, &filling.staffing.pharmacist, shelf).await?;
+    progress(started, "today's queue and pharmacy");
     Ok(Demo {
         logins: logins(&students, waiting, &ahead, &filling.staffing),
         counts: repo::counts(db, Date(filling.calendar.today)).await?,
@@ -119,6 +125,7 @@ async fn set_up<'a>(
     let hours = weekly_hours(db, &setup, &staffing, calendar.history_from).await?;
     close_holidays(db, &setup, &calendar, admin_id, &staffing).await?;
     drugs::catalogue(db, &setup, calendar.today, settings.clinic.currency_minor_digits).await?;
+    pharmacy::procedure_supplies(db, &setup, Date(calendar.today)).await?;
     let students = model::students(options.seed, scale.students, calendar.today);
     let people = match options.size {
         Size::Small => register_students(db, &setup, &students, &ids, settings, &hash).await?,
@@ -230,7 +237,19 @@ async fn staff_and_rooms(db: &Db, actor: &Actor, hash: &str) -> anyhow::Result<(
         label: STAFF[RECEPTIONIST].username.to_owned(),
         ip: model::desk_ip(RECEPTIONIST),
     };
-    Ok((Staffing { reception, doctors }, ids[0]))
+    let pharmacist = Person {
+        id: ids[PHARMACIST],
+        label: STAFF[PHARMACIST].username.to_owned(),
+        ip: model::desk_ip(PHARMACIST),
+    };
+    Ok((
+        Staffing {
+            reception,
+            pharmacist,
+            doctors,
+        },
+        ids[0],
+    ))
 }
 
 /// The procedure catalogue with its prices, and each doctor's profile (issue 11: procedures and profiles).
@@ -527,6 +546,8 @@ struct Queue<'a> {
     people: &'a [Person],
     /// Tickets called so far.
     called: HashSet<i64>,
+    /// Prescriptions written so far.
+    prescribed: usize,
 }
 
 impl<'a> Queue<'a> {
@@ -538,6 +559,7 @@ impl<'a> Queue<'a> {
             staffing: &filling.staffing,
             people: &filling.people,
             called: HashSet::new(),
+            prescribed: 0,
         }
     }
 
@@ -658,7 +680,9 @@ impl<'a> Queue<'a> {
     async fn see_patients(&mut self, doctor: &Doctor, day: model::DoctorDay) -> anyhow::Result<()> {
         for _ in 0..day.completed {
             if let Some(call) = self.call_next(doctor).await? {
-                self.make(doctor, &call, Move::Start).await?;
+                let visit = self.start(doctor, &call).await?;
+                pharmacy::prescribe(self.db, &doctor.person, visit, self.prescribed, self.today).await?;
+                self.prescribed += 1;
                 self.make(doctor, &call, Move::Complete).await?;
             }
         }
@@ -690,21 +714,21 @@ impl<'a> Queue<'a> {
         Ok(call)
     }
 
+    /// Starts a called patient's consultation as the doctor does; the visit's id.
+    async fn start(&self, doctor: &Doctor, call: &Call) -> anyhow::Result<i64> {
+        let user = doctor.person.as_user(Role::Doctor);
+        let started =
+            consult::start_ticket(self.db, &user, &doctor.person.as_staff(), call.ticket_id, self.today).await?;
+        Ok(started.visit_id)
+    }
+
     /// Starts or completes a called patient's consultation as the doctor does: through the visit.
     async fn make(&self, doctor: &Doctor, call: &Call, mv: Move) -> anyhow::Result<()> {
         let actor = doctor.person.as_staff();
-        let user = StaffUser {
-            id: doctor.person.id,
-            username: doctor.person.label.clone(),
-            full_name: doctor.person.label.clone(),
-            role: Role::Doctor,
-            must_change_password: false,
-            active: true,
-            session_version: 1,
-        };
+        let user = doctor.person.as_user(Role::Doctor);
         match mv {
             Move::Start => {
-                consult::start_ticket(self.db, &user, &actor, call.ticket_id, self.today).await?;
+                self.start(doctor, call).await?;
             }
             Move::Complete => {
                 consult::complete_ticket(self.db, &user, &actor, call.ticket_id).await?;

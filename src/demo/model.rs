@@ -28,6 +28,8 @@ pub const DEFAULT_SEED: u64 = 1948;
 pub const PASSWORD: &str = "sickbay-demo";
 /// The staff member who cancels, books for patients, checks in and adds walk-ins in the history.
 pub const RECEPTIONIST: usize = 1;
+/// `STAFF[PHARMACIST]` dispenses.
+pub const PHARMACIST: usize = 2;
 
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 60 * MINUTE;
@@ -358,7 +360,7 @@ pub const STAFF: [StaffSpec; 4] = [
         username: "tunde.bakare",
         full_name: "Tunde Bakare",
         role: Role::Pharmacist,
-        try_this: "the drug catalogue and stock (/pharmacy/drugs), prescriptions (/pharmacy/prescriptions)",
+        try_this: "alerts (/pharmacy), prescriptions to dispense (/pharmacy/prescriptions), stock and counts",
     },
     StaffSpec {
         username: "halima.yusuf",
@@ -808,6 +810,19 @@ pub struct Person {
 }
 
 impl Person {
+    /// The staff member as the services see a logged-in user.
+    pub fn as_user(&self, role: Role) -> crate::identity::StaffUser {
+        crate::identity::StaffUser {
+            id: self.id,
+            username: self.label.clone(),
+            full_name: self.label.clone(),
+            role,
+            must_change_password: false,
+            active: true,
+            session_version: 1,
+        }
+    }
+
     pub fn as_staff(&self) -> Actor {
         Actor::staff_account(self.id, &self.label, &self.ip)
     }
@@ -838,6 +853,7 @@ pub struct Doctor {
 #[derive(Clone, Debug)]
 pub struct Staffing {
     pub reception: Person,
+    pub pharmacist: Person,
     pub doctors: Vec<Doctor>,
 }
 

@@ -11,7 +11,7 @@ use crate::patients::model::PatientSummary;
 use crate::scheduling::model::{Action, AppointmentView};
 use crate::state::AppState;
 use crate::web::AppResult;
-use crate::web::extract::{Admins, Doctors, Pharmacists, ReceptionStaff, Staff};
+use crate::web::extract::{Admins, Doctors, ReceptionStaff, Staff};
 use crate::web::filters;
 use crate::web::layout::Layout;
 
@@ -43,23 +43,6 @@ pub async fn admin(admin: Staff<Admins>, State(state): State<AppState>, layout: 
     })
 }
 
-/// The home of a role whose own features arrive with later issues: who you are, today's date, your account.
-#[derive(Template, WebTemplate)]
-#[template(path = "home/staff.html")]
-pub struct StaffHome {
-    layout: Layout,
-    user: StaffUser,
-    today: Date,
-}
-
-fn staff_home(user: StaffUser, state: &AppState, layout: Layout) -> StaffHome {
-    StaffHome {
-        layout,
-        user,
-        today: Date(state.settings.get().today()),
-    }
-}
-
 /// The doctor's home: today's appointments in their slots.
 #[derive(Template, WebTemplate)]
 #[template(path = "home/doctor.html")]
@@ -86,10 +69,6 @@ pub async fn doctor(user: Staff<Doctors>, State(state): State<AppState>, layout:
     })
 }
 
-pub async fn pharmacist(user: Staff<Pharmacists>, State(state): State<AppState>, layout: Layout) -> StaffHome {
-    staff_home(user.user, &state, layout)
-}
-
 /// Reception's home: finding and registering patients, and the students waiting for approval.
 #[derive(Template, WebTemplate)]
 #[template(path = "home/reception.html")]
@@ -108,7 +87,7 @@ pub async fn reception(
     Ok(ReceptionHome {
         layout,
         user: user.user,
-        today: Date(state.settings.get().today()),
+        today: state.today(),
         pending: crate::patients::service::pending_approval(&state.db).await?,
     })
 }

@@ -12,6 +12,6 @@ pub fn router() -> Router<AppState> {
         .route("/", get(handlers::root))
         .route("/admin", get(handlers::admin))
         .route("/doctor", get(handlers::doctor))
-        .route("/pharmacy", get(handlers::pharmacist))
+        .route("/pharmacy", get(crate::pharmacy::stock_pages::home))
         .route("/reception", get(handlers::reception))
 }

@@ -1,7 +1,6 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Multipart, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -13,7 +12,7 @@ use crate::state::AppState;
 use crate::web::extract::{Admins, Staff};
 use crate::web::form::{Form, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
-use crate::web::{AppError, AppResult, IdPath};
+use crate::web::{AppError, AppResult, IdPath, csv_download};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "import/index.html")]
@@ -200,18 +199,6 @@ pub async fn rejects(_admin: Staff<Admins>, State(state): State<AppState>, IdPat
         .trim_end_matches(".csv")
         .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_");
     Ok(csv_download(&format!("{stem}-rejected.csv"), report))
-}
-
-fn csv_download(file_name: &str, body: String) -> Response {
-    let mut response = body.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
-        response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
 }
 
 impl From<FileError> for AppError {

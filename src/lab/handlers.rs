@@ -784,7 +784,7 @@ pub async fn add_health_record(
     Form(form): Form<HealthRecordForm>,
 ) -> AppResult<Response> {
     let actor = user.actor_with_form(&form.form_id)?;
-    let today = Date(state.settings.get().today());
+    let today = state.today();
     match service::add_health_record(&state.db, &user, &actor, id, &form, today).await {
         Ok(_) => {
             flash(&session, FlashKind::Success, "Health record saved.").await?;

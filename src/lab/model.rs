@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::db::{Date, Money, Timestamp};
 use crate::patients::model::Sex;
 use crate::text_enum;
-use crate::validation::{FieldErrors, forbidden_character, forbidden_message};
+use crate::validation::{FieldErrors, forbidden_character, forbidden_message, one_line};
 
 /// The longest test name, specimen, unit, result value and eye reading, in characters.
 pub const NAME_MAX: usize = 80;
@@ -197,22 +197,6 @@ impl LabTestForm {
             _ => Err(errors),
         }
     }
-}
-
-/// A line of text: trimmed, without control characters, at most `max` characters; empty only when not
-/// `required`.
-pub fn one_line(text: &str, what: &str, max: usize, required: bool) -> Result<String, String> {
-    let text = text.trim();
-    if text.is_empty() && required {
-        return Err(format!("{what} is required."));
-    }
-    if text.chars().count() > max {
-        return Err(format!("{what} holds at most {max} characters."));
-    }
-    if let Some(c) = forbidden_character(text, false) {
-        return Err(forbidden_message(what, c));
-    }
-    Ok(text.to_owned())
 }
 
 /// Text on several lines (a comment, a note): may be empty.

@@ -44,7 +44,7 @@ pub async fn registered_by_form(db: &Db, actor: &Actor) -> Result<Option<(i64, S
     let Some(id) = actor.recorded_form(db, REGISTER).await? else {
         return Ok(None);
     };
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_read().await?;
     let number = repo::clinic_number_in(&mut tx, id).await?;
     tx.commit().await?;
     Ok(number.map(|number| (id, number)))

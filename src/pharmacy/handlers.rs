@@ -49,7 +49,7 @@ pub async fn list(
 ) -> AppResult<Response> {
     let search = query.search();
     let page = query.page();
-    let today = Date(state.settings.get().today());
+    let today = state.today();
     let (drugs, total) = service::catalogue(&state.db, &search, today, page).await?;
     let list = DrugsPage {
         layout,

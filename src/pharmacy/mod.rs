@@ -1,19 +1,24 @@
-//! The pharmacy: the drug and supply catalogue with its stock on hand. Receiving batches, dispensing and the
-//! stock ledger come later; the prescriptions the pharmacy serves are in `prescriptions`.
+//! The pharmacy: the drug and supply catalogue, stock in batches received and adjusted through one ledger,
+//! stock counts shelf by shelf, expiry write-offs, the prescription worklist, dispensing by earliest expiry,
+//! and the pharmacist's alerts. The prescriptions it serves are written in `prescriptions`.
 
+pub mod dispense;
+pub mod dispense_pages;
 pub mod handlers;
 pub mod model;
 pub mod repo;
 pub mod service;
+pub mod settings;
+pub mod stock_pages;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::identity::Role;
 use crate::state::AppState;
 use crate::web::extract::RoleSet;
 
-/// Who keeps the catalogue: pharmacists, and admins standing in for them.
+/// Who keeps the catalogue and the stock and dispenses: pharmacists, and admins standing in for them.
 pub struct PharmacyStaff;
 
 impl RoleSet for PharmacyStaff {
@@ -25,4 +30,29 @@ pub fn router() -> Router<AppState> {
         .route("/pharmacy/drugs", get(handlers::list).post(handlers::create))
         .route("/pharmacy/drugs/new", get(handlers::new_form))
         .route("/pharmacy/drugs/{id}", get(handlers::edit_form).post(handlers::update))
+        .route("/pharmacy/drugs/{id}/stock", get(stock_pages::stock))
+        .route("/pharmacy/drugs/{id}/ledger.csv", get(stock_pages::ledger_csv))
+        .route("/pharmacy/drugs/{id}/batches", post(stock_pages::receive))
+        .route(
+            "/pharmacy/batches/{id}/adjust",
+            get(stock_pages::adjust_form).post(stock_pages::adjust),
+        )
+        .route("/pharmacy/batches/{id}/write-off", post(stock_pages::write_off))
+        .route(
+            "/pharmacy/counts",
+            get(stock_pages::count_sheet).post(stock_pages::record_count),
+        )
+        .route("/pharmacy/prescriptions", get(dispense_pages::worklist))
+        .route("/pharmacy/events", get(dispense_pages::worklist_events))
+        .route("/pharmacy/prescriptions/{id}", get(dispense_pages::dispense_page))
+        .route("/pharmacy/prescriptions/{id}/dispense", post(dispense_pages::dispense))
+        .route("/pharmacy/prescriptions/{id}/refuse", post(dispense_pages::refuse_all))
+        .route(
+            "/pharmacy/prescriptions/{id}/items/{item}/refuse",
+            post(dispense_pages::refuse_item),
+        )
+        .route(
+            "/pharmacy/prescriptions/{id}/items/{item}/label",
+            get(dispense_pages::label),
+        )
 }

@@ -1,11 +1,16 @@
 //! The drug catalogue as rules: the forms a drug comes in, what a catalogue entry must hold, and how stock on
 //! hand compares with the reorder level.
 
+pub mod allocation;
+pub mod stock;
+
 use serde::Deserialize;
 
-use crate::db::{Flag, Money, Timestamp};
+use crate::db::{Date, Flag, Money, Timestamp};
 use crate::text_enum;
-use crate::validation::{FieldErrors, forbidden_character, forbidden_message};
+use crate::validation::{FieldErrors, one_line};
+
+use self::stock::{AdjustReason, MovementKind};
 
 text_enum! {
     /// What a drug comes as (the CHECK list of `drug.form`).
@@ -66,6 +71,7 @@ pub struct Drug {
     pub unit_price: Money,
     pub reorder_level: i64,
     pub active: Flag,
+    pub shelf: String,
     pub updated_at: Timestamp,
 }
 
@@ -185,6 +191,8 @@ pub struct DrugFormInput {
     pub unit_price: String,
     #[serde(default)]
     pub reorder_level: String,
+    #[serde(default)]
+    pub shelf: String,
     /// A ticked checkbox sends "1"; an unticked one sends nothing.
     #[serde(default)]
     pub active: Option<String>,
@@ -207,6 +215,7 @@ impl DrugFormInput {
             unit: drug.unit.clone(),
             unit_price: drug.unit_price.format_major(minor_digits),
             reorder_level: drug.reorder_level.to_string(),
+            shelf: drug.shelf.clone(),
             active: drug.active.0.then(|| "1".to_owned()),
             form_id: String::new(),
             version: drug.updated_at.millis().to_string(),
@@ -236,7 +245,17 @@ impl DrugFormInput {
         let unit = e.check("unit", text(&self.unit, "The unit", SHORT_MAX, false));
         let unit_price = e.check("unit_price", price(&self.unit_price, minor_digits));
         let reorder_level = e.check("reorder_level", count(&self.reorder_level));
-        match (name, generic_name, form, strength, unit, unit_price, reorder_level) {
+        let shelf = e.check("shelf", text(&self.shelf, "The shelf", SHORT_MAX, false));
+        match (
+            name,
+            generic_name,
+            form,
+            strength,
+            unit,
+            unit_price,
+            reorder_level,
+            shelf,
+        ) {
             (
                 Some(name),
                 Some(generic_name),
@@ -245,6 +264,7 @@ impl DrugFormInput {
                 Some(unit),
                 Some(unit_price),
                 Some(reorder_level),
+                Some(shelf),
             ) if e.is_empty() => Ok(DrugInput {
                 name,
                 generic_name,
@@ -253,6 +273,7 @@ impl DrugFormInput {
                 unit,
                 unit_price,
                 reorder_level,
+                shelf,
                 active: self.is_active(),
             }),
             _ => Err(e),
@@ -270,6 +291,8 @@ pub struct DrugInput {
     pub unit: String,
     pub unit_price: Money,
     pub reorder_level: i64,
+    /// Where it is kept (a stock count goes shelf by shelf); empty when not said.
+    pub shelf: String,
     pub active: bool,
 }
 
@@ -279,19 +302,14 @@ impl DrugInput {
     }
 }
 
-/// One line of text: spaces collapsed, at most `max` characters, required or not.
+/// One line of text with its spaces collapsed.
 fn text(value: &str, what: &str, max: usize, required: bool) -> Result<String, String> {
-    let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
-    if required && value.is_empty() {
-        return Err(format!("{what} is needed."));
-    }
-    if value.chars().count() > max {
-        return Err(format!("{what} holds at most {max} characters."));
-    }
-    if let Some(c) = forbidden_character(&value, false) {
-        return Err(forbidden_message(what, c));
-    }
-    Ok(value)
+    one_line(
+        &value.split_whitespace().collect::<Vec<_>>().join(" "),
+        what,
+        max,
+        required,
+    )
 }
 
 fn price(value: &str, minor_digits: u32) -> Result<Money, String> {
@@ -326,6 +344,70 @@ pub fn duplicate_message(drug: &DrugInput) -> String {
         "{} is already in the catalogue (same name, form and strength). Edit that entry instead.",
         drug.label()
     )
+}
+
+/// A batch with its drug, as the stock pages list it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct BatchLine {
+    pub id: i64,
+    pub drug_id: i64,
+    pub drug_name: String,
+    pub strength: String,
+    pub form: DrugForm,
+    pub shelf: String,
+    pub batch_number: String,
+    pub quantity: i64,
+    pub expires_on: Date,
+    pub cost_price: Money,
+    pub supplier: String,
+    pub received_on: Date,
+}
+
+impl BatchLine {
+    pub fn drug_label(&self) -> String {
+        label(&self.drug_name, &self.strength, self.form)
+    }
+
+    pub fn has_expired(&self, today: &Date) -> bool {
+        self.expires_on < *today
+    }
+
+    /// "within 30 days" and so on, for a batch that has not expired yet.
+    pub fn expiry_window(&self, today: &Date) -> Option<i64> {
+        stock::expiry_window(self.expires_on, *today)
+    }
+}
+
+/// A row of a drug's stock ledger.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct MovementRow {
+    pub id: i64,
+    pub batch_id: i64,
+    pub batch_number: String,
+    pub kind: MovementKind,
+    /// An adjustment's reason as stored ('' for other movements).
+    pub reason: String,
+    pub quantity: i64,
+    pub balance: i64,
+    pub note: String,
+    pub staff_name: Option<String>,
+    pub at: Timestamp,
+    pub day: Date,
+}
+
+impl MovementRow {
+    pub fn reason_label(&self) -> &'static str {
+        self.reason.parse::<AdjustReason>().map_or("", AdjustReason::label)
+    }
+
+    /// The change with its sign: "+200", "-12".
+    pub fn change(&self) -> String {
+        format!("{:+}", self.quantity)
+    }
+
+    pub fn by(&self) -> &str {
+        self.staff_name.as_deref().unwrap_or("Sickbay")
+    }
 }
 
 #[cfg(test)]

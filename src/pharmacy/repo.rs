@@ -1,12 +1,13 @@
 //! All SQL of the drug catalogue and its stock. Stock on hand is the sum of the batches that have not
 //! expired on the day given (bound from Rust, never the database's clock), grouped in SQL.
 
-use super::model::{Drug, DrugInput, DrugStock};
+use super::model::allocation::BatchStock;
+use super::model::stock::{AdjustReason, MovementKind};
+use super::model::{BatchLine, Drug, DrugInput, DrugStock, MovementRow};
 use crate::db::{Date, Db, Flag, Money, Timestamp, Tx};
 use crate::web::paging::{PageRequest, like_pattern};
 
-const DRUG_COLUMNS: &str =
-    "d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price, d.reorder_level, d.active, d.updated_at";
+const DRUG_COLUMNS: &str = "d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price, d.reorder_level, d.active, d.shelf, d.updated_at";
 
 /// A drug with its stock on hand: `$1` is the day, batches expiring before it don't count.
 const STOCK_SELECT: &str = "SELECT d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price,
@@ -106,9 +107,9 @@ pub async fn stock_on_hand(db: &Db, ids: &[i64], today: Date) -> Result<Vec<(i64
 
 pub async fn insert(tx: &mut Tx, drug: &DrugInput) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "INSERT INTO drug (name, generic_name, form, strength, unit, unit_price, reorder_level, active, created_at,
-                           updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
+        "INSERT INTO drug (name, generic_name, form, strength, unit, unit_price, reorder_level, active, shelf,
+                           created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9) RETURNING id",
     )
     .bind(&drug.name)
     .bind(&drug.generic_name)
@@ -119,6 +120,7 @@ pub async fn insert(tx: &mut Tx, drug: &DrugInput) -> Result<i64, sqlx::Error> {
     .bind(drug.reorder_level)
     .bind(Flag(drug.active))
     .bind(Timestamp::now())
+    .bind(&drug.shelf)
     .fetch_one(&mut **tx)
     .await
 }
@@ -127,7 +129,7 @@ pub async fn insert(tx: &mut Tx, drug: &DrugInput) -> Result<i64, sqlx::Error> {
 pub async fn update(tx: &mut Tx, id: i64, seen: Timestamp, drug: &DrugInput) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE drug SET name = $3, generic_name = $4, form = $5, strength = $6, unit = $7, unit_price = $8,
-                reorder_level = $9, active = $10, updated_at = $11
+                reorder_level = $9, active = $10, updated_at = $11, shelf = $12
          WHERE id = $1 AND updated_at = $2",
     )
     .bind(id)
@@ -141,6 +143,7 @@ pub async fn update(tx: &mut Tx, id: i64, seen: Timestamp, drug: &DrugInput) -> 
     .bind(drug.reorder_level)
     .bind(Flag(drug.active))
     .bind(seen.now_after())
+    .bind(&drug.shelf)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -184,4 +187,327 @@ pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
 /// Ids written into SQL as a list: they are integers, so nothing can be injected.
 fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+// ---- batches and the stock ledger ------------------------------------------------------------------------
+
+/// The batches of `drug_ids` still holding units, inside the caller's change.
+pub async fn batches_of_drugs_in(tx: &mut Tx, drug_ids: &[i64]) -> Result<Vec<BatchStock>, sqlx::Error> {
+    if drug_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(&format!(
+        "SELECT id, drug_id, batch_number, expires_on, quantity FROM drug_batch
+         WHERE drug_id IN ({}) AND quantity > 0 ORDER BY expires_on, id",
+        id_list(drug_ids)
+    ))
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// The batches of `drug_ids` still holding units.
+pub async fn batches_of_drugs(db: &Db, drug_ids: &[i64]) -> Result<Vec<BatchStock>, sqlx::Error> {
+    if drug_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(&format!(
+        "SELECT id, drug_id, batch_number, expires_on, quantity FROM drug_batch
+         WHERE drug_id IN ({}) AND quantity > 0 ORDER BY expires_on, id",
+        id_list(drug_ids)
+    ))
+    .fetch_all(db.pool())
+    .await
+}
+
+/// Takes `units` from a batch that holds them and expires on `usable_from` or later; its quantity after, or
+/// none when it no longer can give them.
+pub async fn take(tx: &mut Tx, batch_id: i64, units: i64, usable_from: Date) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE drug_batch SET quantity = quantity - $2
+         WHERE id = $1 AND quantity >= $2 AND expires_on >= $3 RETURNING quantity",
+    )
+    .bind(batch_id)
+    .bind(units)
+    .bind(usable_from)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Changes a batch that still holds `seen` units by `change`; its quantity after, or none when it changed
+/// meanwhile (or would fall below zero).
+pub async fn change_from(tx: &mut Tx, batch_id: i64, seen: i64, change: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE drug_batch SET quantity = quantity + $3
+         WHERE id = $1 AND quantity = $2 AND quantity + $3 >= 0 RETURNING quantity",
+    )
+    .bind(batch_id)
+    .bind(seen)
+    .bind(change)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Empties a batch that expired before `today` and still holds `seen` units; whether it did.
+pub async fn empty_expired(tx: &mut Tx, batch_id: i64, seen: i64, today: Date) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE drug_batch SET quantity = 0 WHERE id = $1 AND quantity = $2 AND quantity > 0 AND expires_on < $3",
+    )
+    .bind(batch_id)
+    .bind(seen)
+    .bind(today)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A row of the ledger to write.
+pub struct NewMovement<'a> {
+    pub batch_id: i64,
+    pub drug_id: i64,
+    pub kind: MovementKind,
+    pub reason: Option<AdjustReason>,
+    pub quantity: i64,
+    pub balance: i64,
+    pub note: &'a str,
+    pub dispensation_item_id: Option<i64>,
+    pub visit_procedure_id: Option<i64>,
+    pub staff_id: Option<i64>,
+    pub at: Timestamp,
+    pub day: Date,
+}
+
+pub async fn insert_movement(tx: &mut Tx, m: &NewMovement<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO stock_movement (batch_id, drug_id, kind, reason, quantity, balance, note, dispensation_item_id,
+                                     visit_procedure_id, staff_id, at, day)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+    )
+    .bind(m.batch_id)
+    .bind(m.drug_id)
+    .bind(m.kind)
+    .bind(m.reason.map_or("", AdjustReason::as_str))
+    .bind(m.quantity)
+    .bind(m.balance)
+    .bind(m.note)
+    .bind(m.dispensation_item_id)
+    .bind(m.visit_procedure_id)
+    .bind(m.staff_id)
+    .bind(m.at)
+    .bind(m.day)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub async fn insert_dispensation(
+    tx: &mut Tx,
+    prescription_id: i64,
+    pharmacist_id: i64,
+    at: Timestamp,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO dispensation (prescription_id, pharmacist_id, dispensed_at) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(prescription_id)
+    .bind(pharmacist_id)
+    .bind(at)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub async fn insert_dispensation_item(
+    tx: &mut Tx,
+    dispensation_id: i64,
+    item_id: i64,
+    batch_id: i64,
+    units: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO dispensation_item (dispensation_id, prescription_item_id, batch_id, quantity)
+         VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(dispensation_id)
+    .bind(item_id)
+    .bind(batch_id)
+    .bind(units)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+const BATCH_SELECT: &str = "SELECT b.id, b.drug_id, d.name AS drug_name, d.strength, d.form, d.shelf,
+        b.batch_number, b.quantity, b.expires_on, b.cost_price, b.supplier, b.received_on
+     FROM drug_batch b JOIN drug d ON d.id = b.drug_id";
+
+pub async fn batch(db: &Db, id: i64) -> Result<Option<BatchLine>, sqlx::Error> {
+    sqlx::query_as(&format!("{BATCH_SELECT} WHERE b.id = $1"))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await
+}
+
+pub async fn batch_in(tx: &mut Tx, id: i64) -> Result<Option<BatchLine>, sqlx::Error> {
+    sqlx::query_as(&format!("{BATCH_SELECT} WHERE b.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// A drug's batches holding units, earliest expiry first.
+pub async fn batches_of_drug(db: &Db, drug_id: i64) -> Result<Vec<BatchLine>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{BATCH_SELECT} WHERE b.drug_id = $1 AND b.quantity > 0 ORDER BY b.expires_on, b.id"
+    ))
+    .bind(drug_id)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// Batches holding units that expire from `from` through `until`, earliest first, at most `limit`.
+pub async fn expiring(db: &Db, from: Date, until: Date, limit: i64) -> Result<Vec<BatchLine>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{BATCH_SELECT} WHERE b.quantity > 0 AND b.expires_on >= $1 AND b.expires_on <= $2
+         ORDER BY b.expires_on, b.id LIMIT $3"
+    ))
+    .bind(from)
+    .bind(until)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// The batches of the drugs on `shelf` holding units, by drug and expiry.
+pub async fn on_shelf(db: &Db, shelf: &str) -> Result<Vec<BatchLine>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{BATCH_SELECT} WHERE d.shelf = $1 AND b.quantity > 0 ORDER BY LOWER(d.name), d.strength, b.expires_on, b.id"
+    ))
+    .bind(shelf)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// The shelves drugs are kept on, with how many drugs each holds.
+pub async fn shelves(db: &Db) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT shelf, COUNT(*) FROM drug WHERE active = 1 GROUP BY shelf ORDER BY shelf")
+        .fetch_all(db.pool())
+        .await
+}
+
+/// Active drugs at or below their reorder level on `today` (none in stock included), emptiest first.
+pub async fn low_stock(db: &Db, today: Date, limit: i64) -> Result<Vec<DrugStock>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{STOCK_SELECT} WHERE d.active = 1 {STOCK_GROUP}
+         HAVING CAST(COALESCE(SUM(b.quantity), 0) AS BIGINT) <= d.reorder_level
+         ORDER BY CAST(COALESCE(SUM(b.quantity), 0) AS BIGINT), LOWER(d.name), d.id LIMIT $2"
+    ))
+    .bind(today)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// Units of each drug that left the shelf for patients (dispensed or used in procedures) since `since`.
+pub async fn used_since(db: &Db, since: Timestamp) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT drug_id, CAST(-SUM(quantity) AS BIGINT) FROM stock_movement
+         WHERE kind IN ('dispense', 'supply') AND at >= $1 GROUP BY drug_id",
+    )
+    .bind(since)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// Which movements of a drug's ledger to show.
+#[derive(Clone, Debug, Default)]
+pub struct LedgerFilter {
+    pub kind: Option<MovementKind>,
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+}
+
+const MOVEMENT_SELECT: &str = "SELECT m.id, m.batch_id, b.batch_number, m.kind, m.reason, m.quantity, m.balance,
+        m.note, s.full_name AS staff_name, m.at, m.day
+     FROM stock_movement m JOIN drug_batch b ON b.id = m.batch_id LEFT JOIN staff s ON s.id = m.staff_id";
+
+/// `m.drug_id = $1` and the filter's conditions on `$2`, `$3`, `$4` (a missing one matches everything).
+const MOVEMENT_FILTER: &str = "m.drug_id = $1 AND ($2 = '' OR m.kind = $2) AND ($3 = '' OR m.day >= $3)
+     AND ($4 = '' OR m.day <= $4)";
+
+fn filter_values(filter: &LedgerFilter) -> (&'static str, String, String) {
+    (
+        filter.kind.map_or("", MovementKind::as_str),
+        filter.from.map_or_else(String::new, |day| day.to_string()),
+        filter.to.map_or_else(String::new, |day| day.to_string()),
+    )
+}
+
+/// One page of a drug's ledger, newest first, and how many movements match.
+pub async fn ledger(
+    db: &Db,
+    drug_id: i64,
+    filter: &LedgerFilter,
+    page: PageRequest,
+) -> Result<(Vec<MovementRow>, i64), sqlx::Error> {
+    let (kind, from, to) = filter_values(filter);
+    let rows = sqlx::query_as(&format!(
+        "{MOVEMENT_SELECT} WHERE {MOVEMENT_FILTER} ORDER BY m.id DESC LIMIT $5 OFFSET $6"
+    ))
+    .bind(drug_id)
+    .bind(kind)
+    .bind(&from)
+    .bind(&to)
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(db.pool())
+    .await?;
+    let total = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM stock_movement m WHERE {MOVEMENT_FILTER}"
+    ))
+    .bind(drug_id)
+    .bind(kind)
+    .bind(&from)
+    .bind(&to)
+    .fetch_one(db.pool())
+    .await?;
+    Ok((rows, total))
+}
+
+/// A drug's whole ledger as filtered, oldest first (for the CSV export).
+pub async fn ledger_all(db: &Db, drug_id: i64, filter: &LedgerFilter) -> Result<Vec<MovementRow>, sqlx::Error> {
+    let (kind, from, to) = filter_values(filter);
+    sqlx::query_as(&format!("{MOVEMENT_SELECT} WHERE {MOVEMENT_FILTER} ORDER BY m.id"))
+        .bind(drug_id)
+        .bind(kind)
+        .bind(&from)
+        .bind(&to)
+        .fetch_all(db.pool())
+        .await
+}
+
+/// Active drugs that procedures use up: consumables, injections and infusions, by name.
+pub async fn procedure_supplies(db: &Db) -> Result<Vec<Drug>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {DRUG_COLUMNS} FROM drug d WHERE d.active = 1 AND d.form IN ('consumable', 'injection', 'infusion')
+         ORDER BY LOWER(d.name), d.strength, d.id"
+    ))
+    .fetch_all(db.pool())
+    .await
+}
+
+/// What a procedure took from each batch and has not given back: (batch, drug, units).
+pub async fn supplied_for_in(tx: &mut Tx, visit_procedure_id: i64) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT batch_id, drug_id, CAST(-SUM(quantity) AS BIGINT) FROM stock_movement
+         WHERE visit_procedure_id = $1 AND kind = 'supply' GROUP BY batch_id, drug_id ORDER BY batch_id",
+    )
+    .bind(visit_procedure_id)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// Puts `units` back into a batch; its quantity after.
+pub async fn put_back(tx: &mut Tx, batch_id: i64, units: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("UPDATE drug_batch SET quantity = quantity + $2 WHERE id = $1 RETURNING quantity")
+        .bind(batch_id)
+        .bind(units)
+        .fetch_one(&mut **tx)
+        .await
 }

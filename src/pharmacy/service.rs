@@ -3,13 +3,15 @@
 
 use std::collections::HashMap;
 
-use super::model::{Drug, DrugInput, DrugStock, duplicate_message};
-use super::repo::{self, NewBatch};
+use super::model::allocation::{Request, plan, usable_from};
+use super::model::stock::{AdjustReason, Adjustment, EXPIRY_WINDOWS, MovementKind, Receipt, days_left, rate_since};
+use super::model::{BatchLine, Drug, DrugInput, DrugStock, MovementRow, duplicate_message};
+use super::repo::{self, LedgerFilter, NewBatch, NewMovement};
 use crate::audit::{self, AuditEntry};
 use crate::db::once::Claim;
-use crate::db::{Date, Db, Money, Timestamp, Tx, violated_unique_index};
+use crate::db::{Date, Db, Timestamp, Tx, violated_unique_index};
 use crate::error::ServiceError;
-use crate::identity::Actor;
+use crate::identity::{Actor, ActorKind};
 use crate::web::paging::PageRequest;
 
 /// How many drugs the prescription form's search offers.
@@ -128,48 +130,383 @@ pub async fn drugs_with_stock(db: &Db, ids: &[i64], today: Date) -> Result<Vec<D
     Ok(repo::with_stock(db, ids, today).await?)
 }
 
-/// A batch put into stock, for the demo and tests (receiving stock through the pharmacy's own pages comes
-/// with dispensing and the ledger).
-#[derive(Clone, Debug)]
-pub struct DemoBatch {
-    pub drug_id: i64,
-    pub batch_number: String,
-    pub quantity: i64,
-    pub expires_on: Date,
-    pub received_on: Date,
-    pub cost_price: Money,
+/// How many entries the catalogue holds (the demo fills an empty one only).
+pub async fn count(db: &Db) -> Result<i64, ServiceError> {
+    Ok(repo::count(db).await?)
 }
 
-/// Puts a batch into stock, audited as received.
-pub async fn receive_batch_for_demo(db: &Db, actor: &Actor, batch: &DemoBatch) -> Result<i64, ServiceError> {
-    if batch.quantity < 0 || batch.cost_price.0 < 0 {
-        return Err(ServiceError::Refused(
-            "A batch holds zero or more units at a price of zero or more.".into(),
-        ));
-    }
-    let mut tx = db.begin_write().await?;
-    let new = NewBatch {
+// ---- receiving, adjusting, counting and writing off -----------------------------------------------------
+
+/// The staff member an actor stands for in the ledger (none for Sickbay itself).
+fn staff_id(actor: &Actor) -> Option<i64> {
+    (actor.kind == ActorKind::Staff).then_some(actor.id).flatten()
+}
+
+/// A ledger row for a change of `change` units leaving `balance` in the batch, now.
+fn movement<'a>(
+    batch: &BatchLine,
+    kind: MovementKind,
+    change: i64,
+    balance: i64,
+    actor: &Actor,
+    today: Date,
+) -> NewMovement<'a> {
+    NewMovement {
+        batch_id: batch.id,
         drug_id: batch.drug_id,
-        batch_number: &batch.batch_number,
-        quantity: batch.quantity,
-        expires_on: batch.expires_on,
-        cost_price: batch.cost_price,
-        supplier: "",
-        received_on: batch.received_on,
+        kind,
+        reason: None,
+        quantity: change,
+        balance,
+        note: "",
+        dispensation_item_id: None,
+        visit_procedure_id: None,
+        staff_id: staff_id(actor),
+        at: Timestamp::now(),
+        day: today,
+    }
+}
+
+/// Receives a batch of a drug into stock with its `receipt` ledger row; the same form sent twice receives it
+/// once. The form has refused an expiry in the past.
+pub async fn receive(db: &Db, actor: &Actor, drug_id: i64, receipt: &Receipt) -> Result<i64, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    if let Claim::Done(id) = actor.claim_form(&mut tx, RECEIVE).await? {
+        return Ok(id);
+    }
+    let drug = repo::get_in(&mut tx, drug_id).await?.ok_or(ServiceError::NotFound)?;
+    let new = NewBatch {
+        drug_id,
+        batch_number: &receipt.batch_number,
+        quantity: receipt.quantity,
+        expires_on: receipt.expires_on,
+        cost_price: receipt.cost_price,
+        supplier: &receipt.supplier,
+        received_on: receipt.received_on,
     };
     let id = repo::insert_batch(&mut tx, &new).await?;
-    let entry = AuditEntry::new("drug.batch_receive")
-        .record("drug_batch", id)
-        .detail(format!(
-            "batch {} of drug {}: {} units, expires {}",
-            batch.batch_number, batch.drug_id, batch.quantity, batch.expires_on
-        ));
+    let batch = repo::batch_in(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let receipt_row = NewMovement {
+        note: &receipt.supplier,
+        ..movement(
+            &batch,
+            MovementKind::Receipt,
+            receipt.quantity,
+            receipt.quantity,
+            actor,
+            receipt.received_on,
+        )
+    };
+    repo::insert_movement(&mut tx, &receipt_row).await?;
+    let entry = AuditEntry::new(RECEIVE).record("drug_batch", id).detail(format!(
+        "{} batch {}: {} units, expires {}",
+        drug.label(),
+        receipt.batch_number,
+        receipt.quantity,
+        receipt.expires_on
+    ));
     audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, RECEIVE, id).await?;
     tx.commit().await?;
     Ok(id)
 }
 
-/// How many entries the catalogue holds (the demo fills an empty one only).
-pub async fn count(db: &Db) -> Result<i64, ServiceError> {
-    Ok(repo::count(db).await?)
+/// The action a receipt's one-time form id is claimed for.
+const RECEIVE: &str = "drug.batch_receive";
+
+pub async fn batch(db: &Db, id: i64) -> Result<Option<BatchLine>, ServiceError> {
+    Ok(repo::batch(db, id).await?)
+}
+
+/// Adjusts a batch seen holding `seen` units; Stale when it changed since.
+pub async fn adjust(
+    db: &Db,
+    actor: &Actor,
+    batch_id: i64,
+    seen: i64,
+    adjustment: &Adjustment,
+    today: Date,
+) -> Result<BatchLine, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let batch = repo::batch_in(&mut tx, batch_id).await?.ok_or(ServiceError::NotFound)?;
+    let balance = repo::change_from(&mut tx, batch_id, seen, adjustment.change)
+        .await?
+        .ok_or(ServiceError::Stale)?;
+    let row = NewMovement {
+        reason: Some(adjustment.reason),
+        note: &adjustment.note,
+        ..movement(
+            &batch,
+            MovementKind::Adjustment,
+            adjustment.change,
+            balance,
+            actor,
+            today,
+        )
+    };
+    repo::insert_movement(&mut tx, &row).await?;
+    let entry = AuditEntry::new("drug.batch_adjust")
+        .record("drug_batch", batch_id)
+        .detail(format!(
+            "{} batch {}: {:+} ({}) {}",
+            batch.drug_label(),
+            batch.batch_number,
+            adjustment.change,
+            adjustment.reason.label(),
+            adjustment.note
+        ));
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(batch)
+}
+
+/// Writes off what an expired batch still holds (`seen` units when the page was loaded).
+pub async fn write_off(
+    db: &Db,
+    actor: &Actor,
+    batch_id: i64,
+    seen: i64,
+    today: Date,
+) -> Result<BatchLine, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let batch = repo::batch_in(&mut tx, batch_id).await?.ok_or(ServiceError::NotFound)?;
+    if !batch.has_expired(&today) {
+        return Err(ServiceError::Conflict(format!(
+            "Batch {} has not expired: adjust it instead if units are damaged or missing.",
+            batch.batch_number
+        )));
+    }
+    if !repo::empty_expired(&mut tx, batch_id, seen, today).await? {
+        return Err(ServiceError::Conflict(format!(
+            "Batch {} changed since the page was loaded (or was written off already).",
+            batch.batch_number
+        )));
+    }
+    repo::insert_movement(
+        &mut tx,
+        &movement(&batch, MovementKind::WriteOff, -seen, 0, actor, today),
+    )
+    .await?;
+    let entry = AuditEntry::new("drug.batch_write_off")
+        .record("drug_batch", batch_id)
+        .detail(format!(
+            "{} batch {}: {seen} expired units written off",
+            batch.drug_label(),
+            batch.batch_number
+        ));
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(batch)
+}
+
+/// One batch's line of a stock count: the quantity the sheet showed, and what was counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Counted {
+    pub batch_id: i64,
+    pub seen: i64,
+    pub counted: i64,
+}
+
+/// Records a count: each difference becomes an adjustment with the reason "count", all or nothing; Stale
+/// when a counted batch changed since the sheet was loaded. Answers how many batches were corrected.
+pub async fn record_count(
+    db: &Db,
+    actor: &Actor,
+    shelf: &str,
+    counts: &[Counted],
+    today: Date,
+) -> Result<usize, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let mut corrected = Vec::new();
+    for count in counts {
+        let batch = repo::batch_in(&mut tx, count.batch_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        if batch.quantity != count.seen {
+            return Err(ServiceError::Conflict(format!(
+                "Batch {} of {} changed while you counted (it holds {} now). Count it again.",
+                batch.batch_number,
+                batch.drug_label(),
+                batch.quantity
+            )));
+        }
+        let change = count.counted - count.seen;
+        if change == 0 {
+            continue;
+        }
+        let balance = repo::change_from(&mut tx, batch.id, count.seen, change)
+            .await?
+            .ok_or(ServiceError::Stale)?;
+        let row = NewMovement {
+            reason: Some(AdjustReason::Count),
+            ..movement(&batch, MovementKind::Adjustment, change, balance, actor, today)
+        };
+        repo::insert_movement(&mut tx, &row).await?;
+        corrected.push(format!("{} {}: {change:+}", batch.drug_label(), batch.batch_number));
+    }
+    let shelf_name = if shelf.is_empty() { "no shelf" } else { shelf };
+    let entry = AuditEntry::new("drug.stock_count").detail(format!(
+        "shelf {shelf_name}: {} batches counted, {} corrected{}{}",
+        counts.len(),
+        corrected.len(),
+        if corrected.is_empty() { "" } else { ": " },
+        corrected.join("; ")
+    ));
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(corrected.len())
+}
+
+// ---- supplies used by procedures ----------------------------------------------------------------------
+
+/// Takes a procedure's `supplies` ((drug, units) each) off the shelf, earliest expiry first, as
+/// `supply` rows of the ledger, inside the caller's change (the procedure is recorded in it). The procedure
+/// was done whatever the stock says, so a shortage is not refused: what there is is taken, and the answer
+/// says what was missing.
+pub async fn use_supplies_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    visit_procedure_id: i64,
+    supplies: &[(i64, i64)],
+    today: Date,
+) -> Result<Vec<String>, ServiceError> {
+    let drug_ids: Vec<i64> = supplies.iter().map(|(drug, _)| *drug).collect();
+    let batches = repo::batches_of_drugs_in(tx, &drug_ids).await?;
+    let requests: Vec<Request> = supplies
+        .iter()
+        .map(|(drug_id, quantity)| Request {
+            key: *drug_id,
+            drug_id: *drug_id,
+            quantity: *quantity,
+        })
+        .collect();
+    let from = usable_from(today, 0);
+    let mut missing = Vec::new();
+    for (drug_id, allocation) in plan(&requests, &batches, from) {
+        for take in &allocation.takes {
+            let batch = repo::batch_in(tx, take.batch_id).await?.ok_or(ServiceError::NotFound)?;
+            let balance = repo::take(tx, take.batch_id, take.quantity, from)
+                .await?
+                .ok_or_else(|| ServiceError::Conflict("The stock changed meanwhile. Try again.".into()))?;
+            let row = NewMovement {
+                visit_procedure_id: Some(visit_procedure_id),
+                ..movement(&batch, MovementKind::Supply, -take.quantity, balance, actor, today)
+            };
+            repo::insert_movement(tx, &row).await?;
+        }
+        if allocation.short > 0 {
+            let label = repo::get_in(tx, drug_id)
+                .await?
+                .map_or_else(String::new, |drug| drug.label());
+            missing.push(format!("{} {label}", allocation.short));
+        }
+    }
+    Ok(missing)
+}
+
+/// Puts back on the shelf the supplies a procedure recorded by mistake took, inside the caller's change (the
+/// procedure is removed in it), as `supply` rows of their own.
+pub async fn return_supplies_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    visit_procedure_id: i64,
+    today: Date,
+) -> Result<(), ServiceError> {
+    for (batch_id, _, units) in repo::supplied_for_in(tx, visit_procedure_id).await? {
+        if units <= 0 {
+            continue;
+        }
+        let batch = repo::batch_in(tx, batch_id).await?.ok_or(ServiceError::NotFound)?;
+        let balance = repo::put_back(tx, batch_id, units).await?;
+        let row = NewMovement {
+            visit_procedure_id: Some(visit_procedure_id),
+            note: "procedure removed",
+            ..movement(&batch, MovementKind::Supply, units, balance, actor, today)
+        };
+        repo::insert_movement(tx, &row).await?;
+    }
+    Ok(())
+}
+
+// ---- the pharmacist's home: trouble coming ---------------------------------------------------------------
+
+/// How many rows each alert shows at most.
+pub const ALERT_ROWS: i64 = 50;
+
+/// What the pharmacist should act on.
+pub struct Alerts {
+    /// Active drugs at or below their reorder level, none in stock included.
+    pub low: Vec<DrugStock>,
+    /// Batches holding units that expire within the longest window, earliest first.
+    pub expiring: Vec<BatchLine>,
+    /// Expired batches still holding units.
+    pub expired: Vec<BatchLine>,
+    /// Drugs used in the last days of the rate, with their stock and the days it lasts, fewest days first.
+    pub running_out: Vec<(DrugStock, i64)>,
+}
+
+pub async fn alerts(db: &Db, today: Date, now: Timestamp) -> Result<Alerts, ServiceError> {
+    let low = repo::low_stock(db, today, ALERT_ROWS).await?;
+    let last_window = *EXPIRY_WINDOWS.last().unwrap_or(&90);
+    let expiring = repo::expiring(db, today, Date(Date::add_days(today.0, last_window)), ALERT_ROWS).await?;
+    let expired = repo::expiring(
+        db,
+        Date(Date::add_days(today.0, -3650)),
+        Date(Date::add_days(today.0, -1)),
+        ALERT_ROWS,
+    )
+    .await?;
+    let used = repo::used_since(db, rate_since(now)).await?;
+    let ids: Vec<i64> = used.iter().map(|(drug, _)| *drug).collect();
+    let stock = repo::with_stock(db, &ids, today).await?;
+    let mut running_out: Vec<(DrugStock, i64)> = stock
+        .into_iter()
+        .filter_map(|drug| {
+            let units = used
+                .iter()
+                .find(|(id, _)| *id == drug.id)
+                .map_or(0, |(_, units)| *units);
+            days_left(drug.on_hand, units).map(|days| (drug, days))
+        })
+        .collect();
+    running_out.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.name.cmp(&b.0.name)));
+    running_out.truncate(ALERT_ROWS as usize);
+    Ok(Alerts {
+        low,
+        expiring,
+        expired,
+        running_out,
+    })
+}
+
+// ---- a drug's stock page, the ledger, the count sheet ----------------------------------------------------
+
+pub async fn batches_of_drug(db: &Db, drug_id: i64) -> Result<Vec<BatchLine>, ServiceError> {
+    Ok(repo::batches_of_drug(db, drug_id).await?)
+}
+
+pub async fn ledger(
+    db: &Db,
+    drug_id: i64,
+    filter: &LedgerFilter,
+    page: PageRequest,
+) -> Result<(Vec<MovementRow>, i64), ServiceError> {
+    Ok(repo::ledger(db, drug_id, filter, page).await?)
+}
+
+pub async fn ledger_all(db: &Db, drug_id: i64, filter: &LedgerFilter) -> Result<Vec<MovementRow>, ServiceError> {
+    Ok(repo::ledger_all(db, drug_id, filter).await?)
+}
+
+pub async fn shelves(db: &Db) -> Result<Vec<(String, i64)>, ServiceError> {
+    Ok(repo::shelves(db).await?)
+}
+
+pub async fn on_shelf(db: &Db, shelf: &str) -> Result<Vec<BatchLine>, ServiceError> {
+    Ok(repo::on_shelf(db, shelf).await?)
+}
+
+/// Active drugs and supplies that a procedure may use up (consumables, injections, infusions), by name.
+pub async fn procedure_supplies(db: &Db) -> Result<Vec<Drug>, ServiceError> {
+    Ok(repo::procedure_supplies(db).await?)
 }

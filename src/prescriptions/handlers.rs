@@ -16,10 +16,10 @@ use super::repo::Listed;
 use super::service;
 use crate::consult::model::{Access, Visit};
 use crate::db::Date;
+use crate::db::events::Event;
 use crate::db::once::FormKey;
 use crate::error::ServiceError;
 use crate::identity::{Role, StaffUser};
-use crate::pharmacy::PharmacyStaff;
 use crate::pharmacy::model::{DrugStock, StockLevel};
 use crate::state::AppState;
 use crate::validation::{FieldErrors, parse_id};
@@ -28,7 +28,7 @@ use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::{HxRequest, redirect};
 use crate::web::layout::{FlashKind, Layout, flash};
-use crate::web::paging::{ListQuery, Paging};
+use crate::web::paging::{PageRequest, Paging};
 use crate::web::{AppError, AppResult, IdPath};
 
 /// Who reads prescriptions: doctors, admins and pharmacists (pharmacists never see notes or diagnoses).
@@ -126,7 +126,7 @@ fn fresh_form() -> ItemForm {
 }
 
 fn today(state: &AppState) -> Date {
-    Date(state.settings.get().today())
+    state.today()
 }
 
 async fn load(
@@ -349,6 +349,7 @@ async fn changed(
     layout: Layout,
     notice: String,
 ) -> AppResult<Response> {
+    state.events.publish(&state.db, Event::Pharmacy).await;
     if !hx.0 {
         flash(&session, FlashKind::Success, notice).await?;
         return Ok(redirect(hx, &format!("/visits/{visit_id}#prescriptions")));
@@ -419,14 +420,8 @@ pub struct ListPage {
     paging: Paging,
 }
 
-/// The pharmacy's list of prescriptions: pending first, newest first.
-pub async fn list(
-    _user: Staff<PharmacyStaff>,
-    State(state): State<AppState>,
-    layout: Layout,
-    Query(query): Query<ListQuery>,
-) -> AppResult<ListPage> {
-    let page = query.page();
+/// Every prescription, pending first, newest first (the pharmacy's worklist shows this page for `?all=1`).
+pub async fn all_prescriptions(state: &AppState, layout: Layout, page: PageRequest) -> AppResult<ListPage> {
     let (prescriptions, total) = service::list(&state.db, page).await?;
     Ok(ListPage {
         layout,

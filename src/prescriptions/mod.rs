@@ -23,5 +23,4 @@ pub fn router() -> Router<AppState> {
         .route("/visits/{id}/prescription/draft", post(handlers::draft))
         .route("/visits/{id}/prescription/drugs", get(handlers::search_drugs))
         .route("/me/visits/{id}/prescription", get(handlers::mine))
-        .route("/pharmacy/prescriptions", get(handlers::list))
 }

@@ -568,6 +568,8 @@ pub struct Item {
     pub instructions: String,
     pub allergy_override: Option<String>,
     pub dispensed_quantity: i64,
+    /// Why the pharmacy will not give (the rest of) it.
+    pub refusal: Option<String>,
     pub created_at: Timestamp,
 }
 
@@ -588,9 +590,88 @@ impl Item {
         )
     }
 
-    /// An item can be taken off the prescription until the pharmacy gives any of it.
+    /// An item can be taken off the prescription until the pharmacy gives or refuses any of it.
     pub fn can_remove(&self) -> bool {
-        self.dispensed_quantity == 0
+        self.dispensed_quantity == 0 && self.refusal.is_none()
+    }
+
+    pub fn progress(&self) -> ItemProgress {
+        ItemProgress::of(self.quantity, self.dispensed_quantity, self.refusal.is_some())
+    }
+
+    /// Units still to give: none once it is all given or the pharmacy refused the rest.
+    pub fn owed(&self) -> i64 {
+        self.progress().owed()
+    }
+}
+
+/// Where an item stands at the pharmacy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ItemProgress {
+    Waiting {
+        owed: i64,
+    },
+    Partly {
+        given: i64,
+        owed: i64,
+    },
+    Dispensed,
+    /// Refused after `given` units (none for a refusal of the whole item).
+    Refused {
+        given: i64,
+    },
+}
+
+impl ItemProgress {
+    pub fn of(quantity: i64, dispensed: i64, refused: bool) -> ItemProgress {
+        let owed = (quantity - dispensed).max(0);
+        match (refused, dispensed, owed) {
+            (true, given, _) => ItemProgress::Refused { given },
+            (false, _, 0) => ItemProgress::Dispensed,
+            (false, 0, owed) => ItemProgress::Waiting { owed },
+            (false, given, owed) => ItemProgress::Partly { given, owed },
+        }
+    }
+
+    pub fn owed(self) -> i64 {
+        match self {
+            ItemProgress::Waiting { owed } | ItemProgress::Partly { owed, .. } => owed,
+            ItemProgress::Dispensed | ItemProgress::Refused { .. } => 0,
+        }
+    }
+
+    /// Whether the pharmacy may still give or refuse some of it.
+    pub fn is_open(self) -> bool {
+        self.owed() > 0
+    }
+
+    /// In words, for the pharmacist and the patient.
+    pub fn label(self) -> String {
+        match self {
+            ItemProgress::Waiting { .. } => "Waiting at the pharmacy".to_owned(),
+            ItemProgress::Partly { given, owed } => format!("Partly dispensed: {given} given, {owed} still owed"),
+            ItemProgress::Dispensed => "Dispensed".to_owned(),
+            ItemProgress::Refused { given: 0 } => "Not given".to_owned(),
+            ItemProgress::Refused { given } => format!("{given} given, the rest not given"),
+        }
+    }
+}
+
+/// A prescription's status from its items' progress: dispensed once nothing is owed and something was given,
+/// refused when nothing was given and nothing is owed, partly dispensed while something given leaves more
+/// owed, pending otherwise (a prescription without items is pending).
+pub fn status_of(items: &[ItemProgress]) -> PrescriptionStatus {
+    let owed = items.iter().any(|item| item.is_open());
+    let given = items.iter().any(|item| {
+        matches!(item, ItemProgress::Dispensed | ItemProgress::Partly { .. })
+            || matches!(item, ItemProgress::Refused { given } if *given > 0)
+    });
+    match (owed, given) {
+        (true, true) => PrescriptionStatus::PartlyDispensed,
+        (true, false) => PrescriptionStatus::Pending,
+        (false, true) => PrescriptionStatus::Dispensed,
+        (false, false) if items.is_empty() => PrescriptionStatus::Pending,
+        (false, false) => PrescriptionStatus::Refused,
     }
 }
 
@@ -611,6 +692,32 @@ pub struct Prescription {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn item_progress_and_prescription_status() {
+        use ItemProgress as P;
+        assert_eq!(P::of(10, 0, false), P::Waiting { owed: 10 });
+        assert_eq!(P::of(10, 4, false), P::Partly { given: 4, owed: 6 });
+        assert_eq!(P::of(10, 10, false), P::Dispensed);
+        assert_eq!(P::of(10, 4, true), P::Refused { given: 4 });
+        assert_eq!(P::of(10, 4, true).owed(), 0);
+        assert_eq!(status_of(&[]), PrescriptionStatus::Pending);
+        assert_eq!(
+            status_of(&[P::Waiting { owed: 2 }, P::Dispensed]),
+            PrescriptionStatus::PartlyDispensed
+        );
+        assert_eq!(
+            status_of(&[P::Refused { given: 0 }, P::Dispensed]),
+            PrescriptionStatus::Dispensed
+        );
+        assert_eq!(
+            status_of(&[P::Refused { given: 0 }, P::Waiting { owed: 1 }]),
+            PrescriptionStatus::Pending
+        );
+        assert_eq!(status_of(&[P::Refused { given: 0 }]), PrescriptionStatus::Refused);
+        assert_eq!(status_of(&[P::Refused { given: 3 }]), PrescriptionStatus::Dispensed);
+        assert!(P::Partly { given: 1, owed: 2 }.label().contains("2 still owed"));
+    }
 
     #[test]
     fn units_per_dose_counts_units_and_strengths() {

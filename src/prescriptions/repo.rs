@@ -1,12 +1,12 @@
 //! All SQL of prescriptions and their items.
 
-use super::model::{Item, NewItem, Prescription, PrescriptionStatus};
+use super::model::{Item, ItemProgress, NewItem, Prescription, PrescriptionStatus, status_of};
 use crate::db::{Db, Timestamp, Tx};
 use crate::web::paging::PageRequest;
 
 const ITEM_SELECT: &str = "SELECT i.id, i.prescription_id, p.visit_id, i.drug_id, d.name AS drug_name, d.strength,
         d.form, i.dose, i.route, i.frequency, i.duration_days, i.quantity, i.instructions, i.allergy_override,
-        i.dispensed_quantity, i.created_at
+        i.dispensed_quantity, i.refusal, i.created_at
      FROM prescription_item i JOIN prescription p ON p.id = i.prescription_id JOIN drug d ON d.id = i.drug_id";
 
 const PRESCRIPTION_SELECT: &str = "SELECT p.id, p.visit_id, p.patient_id,
@@ -65,12 +65,122 @@ pub async fn insert_item(tx: &mut Tx, prescription_id: i64, item: &NewItem) -> R
     Ok(id)
 }
 
+/// The items of a prescription inside the caller's change, in the order written.
+pub async fn items_of_prescription_in(tx: &mut Tx, prescription_id: i64) -> Result<Vec<Item>, sqlx::Error> {
+    sqlx::query_as(&format!("{ITEM_SELECT} WHERE i.prescription_id = $1 ORDER BY i.id"))
+        .bind(prescription_id)
+        .fetch_all(&mut **tx)
+        .await
+}
+
+/// The items of the prescriptions of `ids`, in the order written.
+pub async fn items_of_prescriptions(db: &Db, ids: &[i64]) -> Result<Vec<Item>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = id_list(ids);
+    sqlx::query_as(&format!(
+        "{ITEM_SELECT} WHERE i.prescription_id IN ({list}) ORDER BY i.prescription_id, i.id"
+    ))
+    .fetch_all(db.pool())
+    .await
+}
+
+/// Counts `units` more of the item as given, if that many are still owed and it was not refused.
+pub async fn give(tx: &mut Tx, item_id: i64, units: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE prescription_item SET dispensed_quantity = dispensed_quantity + $2
+         WHERE id = $1 AND refusal IS NULL AND dispensed_quantity + $2 <= quantity",
+    )
+    .bind(item_id)
+    .bind(units)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Refuses what is still owed of the item, if anything is and it was not refused already.
+pub async fn refuse(tx: &mut Tx, item_id: i64, reason: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE prescription_item SET refusal = $2
+         WHERE id = $1 AND refusal IS NULL AND dispensed_quantity < quantity",
+    )
+    .bind(item_id)
+    .bind(reason)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Sets the prescription's status from its items and answers it.
+pub async fn refresh_status(tx: &mut Tx, prescription_id: i64) -> Result<PrescriptionStatus, sqlx::Error> {
+    let rows: Vec<(i64, i64, Option<String>)> = sqlx::query_as(
+        "SELECT quantity, dispensed_quantity, refusal FROM prescription_item WHERE prescription_id = $1",
+    )
+    .bind(prescription_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let progress: Vec<ItemProgress> = rows
+        .iter()
+        .map(|(quantity, given, refusal)| ItemProgress::of(*quantity, *given, refusal.is_some()))
+        .collect();
+    let status = status_of(&progress);
+    sqlx::query("UPDATE prescription SET status = $2, updated_at = $3 WHERE id = $1")
+        .bind(prescription_id)
+        .bind(status)
+        .bind(Timestamp::now())
+        .execute(&mut **tx)
+        .await?;
+    Ok(status)
+}
+
+/// The prescription with its heading.
+pub async fn get(db: &Db, id: i64) -> Result<Option<Prescription>, sqlx::Error> {
+    sqlx::query_as(&format!("{PRESCRIPTION_SELECT} WHERE p.id = $1"))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await
+}
+
+pub async fn get_in(tx: &mut Tx, id: i64) -> Result<Option<Prescription>, sqlx::Error> {
+    sqlx::query_as(&format!("{PRESCRIPTION_SELECT} WHERE p.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// The pharmacy's worklist: prescriptions with something still owed (pending or partly dispensed), oldest
+/// first, at most `limit`, and how many there are.
+pub async fn open(db: &Db, limit: i64) -> Result<(Vec<Prescription>, i64), sqlx::Error> {
+    let rows = sqlx::query_as(
+        "SELECT p.id, p.visit_id, p.patient_id, pt.first_name || ' ' || pt.surname AS patient_name,
+                pt.clinic_number, s.full_name AS doctor_name, p.status, v.day, p.created_at
+         FROM (SELECT x.id, x.visit_id, x.patient_id, x.doctor_id, x.status, x.created_at FROM prescription x
+               WHERE x.status IN ('pending', 'partly_dispensed')
+                 AND EXISTS (SELECT 1 FROM prescription_item i WHERE i.prescription_id = x.id)
+               ORDER BY x.created_at, x.id LIMIT $1) p
+         JOIN visit v ON v.id = p.visit_id JOIN patient pt ON pt.id = p.patient_id
+         JOIN staff s ON s.id = p.doctor_id
+         ORDER BY p.created_at, p.id",
+    )
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    let total = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM prescription x WHERE x.status IN ('pending', 'partly_dispensed')
+           AND EXISTS (SELECT 1 FROM prescription_item i WHERE i.prescription_id = x.id)",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    Ok((rows, total))
+}
+
 /// Takes an item off the visit's prescription while none of it was given; false when there is no such
 /// item (or it was dispensed).
 pub async fn delete_item(tx: &mut Tx, visit_id: i64, item_id: i64) -> Result<Option<i64>, sqlx::Error> {
     let prescription: Option<i64> = sqlx::query_scalar(
         "SELECT i.prescription_id FROM prescription_item i JOIN prescription p ON p.id = i.prescription_id
-         WHERE i.id = $1 AND p.visit_id = $2 AND i.dispensed_quantity = 0",
+         WHERE i.id = $1 AND p.visit_id = $2 AND i.dispensed_quantity = 0 AND i.refusal IS NULL",
     )
     .bind(item_id)
     .bind(visit_id)
@@ -79,7 +189,7 @@ pub async fn delete_item(tx: &mut Tx, visit_id: i64, item_id: i64) -> Result<Opt
     let Some(prescription_id) = prescription else {
         return Ok(None);
     };
-    sqlx::query("DELETE FROM prescription_item WHERE id = $1 AND dispensed_quantity = 0")
+    sqlx::query("DELETE FROM prescription_item WHERE id = $1 AND dispensed_quantity = 0 AND refusal IS NULL")
         .bind(item_id)
         .execute(&mut **tx)
         .await?;

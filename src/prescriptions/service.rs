@@ -2,13 +2,13 @@
 //! the visit is open (the prescription is created with the first), checked against the drug catalogue and
 //! the patient's recorded allergies; and the reads of the print page, the pharmacy's list and the chart.
 
-use super::model::{Item, ItemForm, Prescription, allergy_match, how_to_take};
+use super::model::{Item, ItemForm, Prescription, PrescriptionStatus, allergy_match, how_to_take};
 use super::repo::{self, Listed};
 use crate::audit::{self, AuditEntry};
 use crate::consult::model::{Access, Visit};
 use crate::consult::service::{visit_for, writable_visit_in};
-use crate::db::Db;
 use crate::db::once::Claim;
+use crate::db::{Db, Tx};
 use crate::error::ServiceError;
 use crate::identity::{Actor, Role, StaffUser};
 use crate::validation::FieldErrors;
@@ -96,6 +96,7 @@ pub async fn add_item(
         None => repo::insert_prescription(&mut tx, visit.id, visit.patient_id, visit.doctor_id).await?,
     };
     let id = repo::insert_item(&mut tx, prescription_id, &item).await?;
+    repo::refresh_status(&mut tx, prescription_id).await?;
     let how = how_to_take(
         &item.dose,
         item.route,
@@ -137,11 +138,12 @@ pub async fn remove_item(
         .await?
         .filter(|item| item.visit_id == visit.id)
         .ok_or(ServiceError::NotFound)?;
-    if repo::delete_item(&mut tx, visit.id, item_id).await?.is_none() {
+    let Some(prescription_id) = repo::delete_item(&mut tx, visit.id, item_id).await? else {
         return Err(ServiceError::Conflict(
-            "Some of this item was already given by the pharmacy, so it stays on the prescription.".into(),
+            "The pharmacy already gave or refused some of this item, so it stays on the prescription.".into(),
         ));
-    }
+    };
+    repo::refresh_status(&mut tx, prescription_id).await?;
     let entry = AuditEntry::new("prescription.item_remove")
         .record("prescription_item", item_id)
         .patient(visit.patient_id)
@@ -201,4 +203,46 @@ async fn read(db: &Db, actor: &Actor, prescription: Prescription) -> Result<Prin
 /// The pharmacy's list: one page of prescriptions, pending first, newest first, and how many there are.
 pub async fn list(db: &Db, page: PageRequest) -> Result<(Vec<Listed>, i64), ServiceError> {
     Ok(repo::list(db, page).await?)
+}
+
+// ---- for the pharmacy: reading and dispensing inside its changes --------------------------------------
+
+/// A prescription's heading by its id.
+pub async fn prescription(db: &Db, id: i64) -> Result<Option<Prescription>, ServiceError> {
+    Ok(repo::get(db, id).await?)
+}
+
+pub async fn prescription_in(tx: &mut Tx, id: i64) -> Result<Option<Prescription>, ServiceError> {
+    Ok(repo::get_in(tx, id).await?)
+}
+
+/// The items of a prescription inside the caller's change.
+pub async fn items_in(tx: &mut Tx, prescription_id: i64) -> Result<Vec<Item>, ServiceError> {
+    Ok(repo::items_of_prescription_in(tx, prescription_id).await?)
+}
+
+/// The items of the prescriptions of `ids`, in the order written.
+pub async fn items_of_prescriptions(db: &Db, ids: &[i64]) -> Result<Vec<Item>, ServiceError> {
+    Ok(repo::items_of_prescriptions(db, ids).await?)
+}
+
+/// Counts `units` of the item as given; false when that many are no longer owed (given or refused by
+/// someone else meanwhile).
+pub async fn give_in(tx: &mut Tx, item_id: i64, units: i64) -> Result<bool, ServiceError> {
+    Ok(repo::give(tx, item_id, units).await?)
+}
+
+/// Refuses what is still owed of the item; false when nothing is owed any more.
+pub async fn refuse_in(tx: &mut Tx, item_id: i64, reason: &str) -> Result<bool, ServiceError> {
+    Ok(repo::refuse(tx, item_id, reason).await?)
+}
+
+/// Sets the prescription's status from its items.
+pub async fn refresh_status_in(tx: &mut Tx, prescription_id: i64) -> Result<PrescriptionStatus, ServiceError> {
+    Ok(repo::refresh_status(tx, prescription_id).await?)
+}
+
+/// The prescriptions with something still owed, oldest first, at most `limit`, and how many there are.
+pub async fn open_prescriptions(db: &Db, limit: i64) -> Result<(Vec<Prescription>, i64), ServiceError> {
+    Ok(repo::open(db, limit).await?)
 }

@@ -11,12 +11,13 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::model::{ProcedureInput, ProcedureType, VisitProcedures};
-use super::service;
+use super::service::{self, Supply};
 use crate::consult::model::Access;
 use crate::db::Timestamp;
 use crate::db::once::FormKey;
 use crate::error::ServiceError;
 use crate::identity::StaffUser;
+use crate::pharmacy::model::Drug;
 use crate::state::AppState;
 use crate::validation::{FieldErrors, parse_id};
 use crate::web::extract::{Admins, Clinicians, Staff};
@@ -130,6 +131,50 @@ pub struct EditPage {
     kind: ProcedureType,
     form: TypeForm,
     errors: FieldErrors,
+    supplies: Vec<Supply>,
+    /// What the supply form may choose from.
+    choices: Vec<Drug>,
+    supply_form: SupplyForm,
+    supply_errors: FieldErrors,
+}
+
+impl EditPage {
+    fn is_chosen(&self, drug: &Drug) -> bool {
+        self.supply_form.drug_id.trim() == drug.id.to_string()
+    }
+
+    async fn load(state: &AppState, layout: Layout, kind: ProcedureType, form: TypeForm) -> AppResult<EditPage> {
+        Ok(EditPage {
+            supplies: service::supplies(&state.db, kind.id, state.today()).await?,
+            choices: crate::pharmacy::service::procedure_supplies(&state.db).await?,
+            layout,
+            kind,
+            form,
+            errors: FieldErrors::default(),
+            supply_form: SupplyForm::default(),
+            supply_errors: FieldErrors::default(),
+        })
+    }
+}
+
+/// The form that sets a supply a procedure uses.
+#[derive(Debug, Default, Deserialize)]
+pub struct SupplyForm {
+    #[serde(default)]
+    drug_id: String,
+    #[serde(default)]
+    units: String,
+}
+
+/// The edit form filled in from the catalogue entry.
+fn edit_fields(kind: &ProcedureType, minor_digits: u32) -> TypeForm {
+    TypeForm {
+        name: kind.name.clone(),
+        price: kind.price.format_major(minor_digits),
+        active: kind.active.then(|| "1".to_owned()),
+        form_id: String::new(),
+        version: Some(kind.updated_at.millis()),
+    }
 }
 
 pub async fn edit_form(
@@ -139,19 +184,8 @@ pub async fn edit_form(
     layout: Layout,
 ) -> AppResult<EditPage> {
     let kind = service::get_type(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let form = TypeForm {
-        name: kind.name.clone(),
-        price: kind.price.format_major(layout.currency.minor_digits),
-        active: kind.active.then(|| "1".to_owned()),
-        form_id: String::new(),
-        version: Some(kind.updated_at.millis()),
-    };
-    Ok(EditPage {
-        layout,
-        kind,
-        form,
-        errors: FieldErrors::default(),
-    })
+    let form = edit_fields(&kind, layout.currency.minor_digits);
+    EditPage::load(&state, layout, kind, form).await
 }
 
 pub async fn update(
@@ -175,14 +209,65 @@ pub async fn update(
             flash(&session, FlashKind::Success, format!("{} saved.", input.name)).await?;
             Ok(Redirect::to("/admin/procedures").into_response())
         }
-        Err(ServiceError::Invalid(errors)) => Ok(invalid(EditPage {
-            layout,
-            kind,
-            form,
-            errors,
-        })),
+        Err(ServiceError::Invalid(errors)) => {
+            let page = EditPage::load(&state, layout, kind, form).await?;
+            Ok(invalid(EditPage { errors, ..page }))
+        }
         Err(err) => Err(err.into()),
     }
+}
+
+/// Sets a supply the procedure uses (admins).
+pub async fn set_supply(
+    admin: Staff<Admins>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<SupplyForm>,
+) -> AppResult<Response> {
+    let kind = service::get_type(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let drug = parse_id(&form.drug_id);
+    match service::set_supply(&state.db, &admin.actor, id, drug, &form.units).await {
+        Ok(()) => {
+            flash(
+                &session,
+                FlashKind::Success,
+                format!("{} uses it from now on.", kind.name),
+            )
+            .await?;
+            Ok(Redirect::to(&format!("/admin/procedures/{id}#supplies")).into_response())
+        }
+        Err(ServiceError::Invalid(errors)) => {
+            let fields = edit_fields(&kind, layout.currency.minor_digits);
+            let page = EditPage::load(&state, layout, kind, fields).await?;
+            Ok(invalid(EditPage {
+                supply_form: form,
+                supply_errors: errors,
+                ..page
+            }))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Stops the procedure from using a supply (admins).
+pub async fn remove_supply(
+    admin: Staff<Admins>,
+    State(state): State<AppState>,
+    Path((id, drug)): Path<(String, String)>,
+    session: Session,
+) -> AppResult<Response> {
+    let id = parse_id(&id).ok_or(AppError::NotFound)?;
+    let drug = parse_id(&drug).ok_or(AppError::NotFound)?;
+    service::remove_supply(&state.db, &admin.actor, id, drug).await?;
+    flash(
+        &session,
+        FlashKind::Success,
+        "The supply is taken off the procedure.".to_owned(),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/admin/procedures/{id}#supplies")).into_response())
 }
 
 /// The section alone, for htmx.
@@ -220,7 +305,16 @@ pub async fn record(
     Form(form): Form<RecordForm>,
 ) -> AppResult<Response> {
     let chosen = parse_id(&form.procedure_type_id);
-    let result = service::record(&state.db, &user, &user.actor, visit_id, chosen, &form.note).await;
+    let result = service::record(
+        &state.db,
+        &user,
+        &user.actor,
+        visit_id,
+        chosen,
+        &form.note,
+        state.today(),
+    )
+    .await;
     let result = match result {
         Ok(_) => Ok("Procedure recorded.".to_owned()),
         Err(err) => Err(err),
@@ -248,7 +342,7 @@ pub async fn remove(
 ) -> AppResult<Response> {
     let visit_id = parse_id(&visit_id).ok_or(AppError::NotFound)?;
     let id = parse_id(&id).ok_or(AppError::NotFound)?;
-    let result = service::remove(&state.db, &user, &user.actor, visit_id, id)
+    let result = service::remove(&state.db, &user, &user.actor, visit_id, id, state.today())
         .await
         .map(|name| format!("{name} removed."));
     answered(

@@ -19,6 +19,11 @@ pub fn router() -> Router<AppState> {
             "/admin/procedures/{id}",
             get(handlers::edit_form).post(handlers::update),
         )
+        .route("/admin/procedures/{id}/supplies", post(handlers::set_supply))
+        .route(
+            "/admin/procedures/{id}/supplies/{drug}/remove",
+            post(handlers::remove_supply),
+        )
         .route("/visits/{id}/procedures", post(handlers::record))
         .route("/visits/{id}/procedures/{procedure}/remove", post(handlers::remove))
 }

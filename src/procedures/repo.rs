@@ -129,3 +129,41 @@ pub async fn done_in_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<VisitProce
     .fetch_all(db.pool())
     .await
 }
+
+/// The supplies a procedure of this type uses: (drug, units), by drug.
+pub async fn supplies_in(tx: &mut Tx, procedure_type_id: i64) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT drug_id, quantity FROM procedure_supply WHERE procedure_type_id = $1 ORDER BY drug_id")
+        .bind(procedure_type_id)
+        .fetch_all(&mut **tx)
+        .await
+}
+
+pub async fn supplies(db: &Db, procedure_type_id: i64) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT drug_id, quantity FROM procedure_supply WHERE procedure_type_id = $1 ORDER BY drug_id")
+        .bind(procedure_type_id)
+        .fetch_all(db.pool())
+        .await
+}
+
+/// Sets how many units of a drug a procedure type uses (adding it, or changing the number).
+pub async fn set_supply(tx: &mut Tx, procedure_type_id: i64, drug_id: i64, units: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO procedure_supply (procedure_type_id, drug_id, quantity) VALUES ($1, $2, $3)
+         ON CONFLICT (procedure_type_id, drug_id) DO UPDATE SET quantity = excluded.quantity",
+    )
+    .bind(procedure_type_id)
+    .bind(drug_id)
+    .bind(units)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn remove_supply(tx: &mut Tx, procedure_type_id: i64, drug_id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM procedure_supply WHERE procedure_type_id = $1 AND drug_id = $2")
+        .bind(procedure_type_id)
+        .bind(drug_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

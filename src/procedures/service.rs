@@ -8,7 +8,7 @@ use crate::audit::{self, AuditEntry};
 use crate::consult::model::{Access, Visit};
 use crate::consult::service::writable_visit_in;
 use crate::db::once::Claim;
-use crate::db::{Db, Timestamp, Tx, is_unique_violation};
+use crate::db::{Date, Db, Timestamp, Tx, is_unique_violation};
 use crate::error::ServiceError;
 use crate::identity::{Actor, StaffUser};
 use crate::validation::FieldErrors;
@@ -90,6 +90,7 @@ pub async fn record(
     visit_id: i64,
     procedure_type_id: Option<i64>,
     note: &str,
+    today: Date,
 ) -> Result<i64, ServiceError> {
     let mut errors = FieldErrors::default();
     let note = errors.check("note", parse_note(note));
@@ -111,28 +112,48 @@ pub async fn record(
         }
     };
     let id = repo::insert_done(&mut tx, visit.id, kind.id, &note, user.id).await?;
+    let supplies = repo::supplies_in(&mut tx, kind.id).await?;
+    let missing = crate::pharmacy::service::use_supplies_in(&mut tx, actor, id, &supplies, today).await?;
+    let detail = match missing.is_empty() {
+        true => kind.name,
+        false => format!("{}; not in stock: {}", kind.name, missing.join(", ")),
+    };
     let entry = AuditEntry::new("procedure.record")
         .record("visit_procedure", id)
         .patient(visit.patient_id)
-        .detail(kind.name);
+        .detail(detail);
     audit::record(&mut tx, actor, entry).await?;
     tx.commit().await?;
     Ok(id)
 }
 
 /// Removes a procedure recorded by mistake, while the visit is open: its doctor or an admin.
-pub async fn remove(db: &Db, user: &StaffUser, actor: &Actor, visit_id: i64, id: i64) -> Result<String, ServiceError> {
+pub async fn remove(
+    db: &Db,
+    user: &StaffUser,
+    actor: &Actor,
+    visit_id: i64,
+    id: i64,
+    today: Date,
+) -> Result<String, ServiceError> {
     let mut tx = db.begin_write().await?;
     let visit = writable_visit_in(&mut tx, user, visit_id, Access::Write).await?;
     let done = repo::done_in(&mut tx, visit.id, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    remove_in(&mut tx, actor, &visit, &done).await?;
+    remove_in(&mut tx, actor, &visit, &done, today).await?;
     tx.commit().await?;
     Ok(done.name)
 }
 
-async fn remove_in(tx: &mut Tx, actor: &Actor, visit: &Visit, done: &VisitProcedure) -> Result<(), ServiceError> {
+async fn remove_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    visit: &Visit,
+    done: &VisitProcedure,
+    today: Date,
+) -> Result<(), ServiceError> {
+    crate::pharmacy::service::return_supplies_in(tx, actor, done.id, today).await?;
     if !repo::delete_done(tx, visit.id, done.id).await? {
         return Err(ServiceError::NotFound);
     }
@@ -163,4 +184,96 @@ pub async fn section(db: &Db, user: &StaffUser, visit: &Visit) -> Result<VisitPr
         can_record,
         ..VisitProcedures::default()
     })
+}
+
+/// A supply a procedure type uses, with its drug.
+pub struct Supply {
+    pub drug: crate::pharmacy::model::DrugStock,
+    pub units: i64,
+}
+
+/// The supplies a procedure of this type uses, by drug name.
+pub async fn supplies(db: &Db, procedure_type_id: i64, today: Date) -> Result<Vec<Supply>, ServiceError> {
+    let pairs = repo::supplies(db, procedure_type_id).await?;
+    let ids: Vec<i64> = pairs.iter().map(|(drug, _)| *drug).collect();
+    let mut supplies: Vec<Supply> = crate::pharmacy::service::drugs_with_stock(db, &ids, today)
+        .await?
+        .into_iter()
+        .map(|drug| Supply {
+            units: pairs
+                .iter()
+                .find(|(id, _)| *id == drug.id)
+                .map_or(0, |(_, units)| *units),
+            drug,
+        })
+        .collect();
+    supplies.sort_by(|a, b| a.drug.label().cmp(&b.drug.label()));
+    Ok(supplies)
+}
+
+/// The most units of one supply a procedure uses.
+pub const SUPPLY_UNITS_MAX: i64 = 1000;
+
+/// Sets how many units of a drug (active, in the catalogue) a procedure of this type uses.
+pub async fn set_supply(
+    db: &Db,
+    actor: &Actor,
+    procedure_type_id: i64,
+    drug_id: Option<i64>,
+    units: &str,
+) -> Result<(), ServiceError> {
+    let mut errors = FieldErrors::default();
+    if drug_id.is_none() {
+        errors.add("drug_id", "Choose the supply the procedure uses.");
+    }
+    let units = match units.trim().parse::<i64>() {
+        Ok(n) if (1..=SUPPLY_UNITS_MAX).contains(&n) => Some(n),
+        _ => {
+            errors.add(
+                "units",
+                format!("Give the units one procedure uses, 1 to {SUPPLY_UNITS_MAX}."),
+            );
+            None
+        }
+    };
+    let (Some(drug_id), Some(units), true) = (drug_id, units, errors.is_empty()) else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    let mut tx = db.begin_write().await?;
+    let kind = repo::get_type_in(&mut tx, procedure_type_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let drug = match crate::pharmacy::service::drug_in(&mut tx, drug_id).await? {
+        Some(drug) if drug.is_active() => drug,
+        _ => {
+            return Err(ServiceError::field(
+                "drug_id",
+                "That supply is not in the catalogue. Choose another.",
+            ));
+        }
+    };
+    repo::set_supply(&mut tx, kind.id, drug.id, units).await?;
+    let entry = AuditEntry::new("procedure.supply_set")
+        .record("procedure_type", kind.id)
+        .detail(format!("{}: {} × {units}", kind.name, drug.label()));
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Stops a procedure type from using a supply.
+pub async fn remove_supply(db: &Db, actor: &Actor, procedure_type_id: i64, drug_id: i64) -> Result<(), ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let kind = repo::get_type_in(&mut tx, procedure_type_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if !repo::remove_supply(&mut tx, kind.id, drug_id).await? {
+        return Err(ServiceError::NotFound);
+    }
+    let entry = AuditEntry::new("procedure.supply_remove")
+        .record("procedure_type", kind.id)
+        .detail(format!("{}: drug {drug_id}", kind.name));
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -53,7 +53,7 @@ impl BoardPage {
 }
 
 fn today(state: &AppState) -> Date {
-    Date(state.settings.get().today())
+    state.today()
 }
 
 /// The parts of the board with their own message regions.

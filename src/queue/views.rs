@@ -48,7 +48,7 @@ impl Snapshot {
 
     /// The snapshot of today as of the latest event, read once and shared by every stream that asks.
     pub async fn shared(state: &AppState, seq: u64) -> AppResult<Arc<Snapshot>> {
-        let day = Date(state.settings.get().today());
+        let day = state.today();
         let db = state.db.clone();
         state
             .queue
@@ -61,7 +61,7 @@ impl Snapshot {
 
     /// The snapshot of today for a page view: the shared one, unless it is older than `board::MAX_AGE`.
     pub async fn fresh(state: &AppState, seq: u64) -> AppResult<Arc<Snapshot>> {
-        let day = Date(state.settings.get().today());
+        let day = state.today();
         let db = state.db.clone();
         let load = || async move { Snapshot::load(&db, day).await.map(Arc::new) };
         let max_age = super::board::MAX_AGE;

@@ -5,6 +5,7 @@ use regex::Regex;
 use super::clinic::ClinicSettings;
 use super::section::{Fieldset, Section, Values, values_of};
 use crate::patients::settings::RegistrationSettings;
+use crate::pharmacy::settings::PharmacySettings;
 use crate::queue::settings::QueueSettings;
 use crate::scheduling::settings::BookingSettings;
 use crate::validation::FieldErrors;
@@ -18,6 +19,7 @@ pub struct Settings {
     pub registration: RegistrationSettings,
     pub booking: BookingSettings,
     pub queue: QueueSettings,
+    pub pharmacy: PharmacySettings,
 }
 
 impl Settings {
@@ -30,6 +32,7 @@ impl Settings {
             registration: RegistrationSettings::from_stored(&stored),
             booking: BookingSettings::from_stored(&stored),
             queue: QueueSettings::from_stored(&stored),
+            pharmacy: PharmacySettings::from_stored(&stored),
         }
     }
 
@@ -39,6 +42,7 @@ impl Settings {
         pairs.extend(self.registration.to_stored());
         pairs.extend(self.booking.to_stored());
         pairs.extend(self.queue.to_stored());
+        pairs.extend(self.pharmacy.to_stored());
         pairs
     }
 
@@ -49,13 +53,17 @@ impl Settings {
         let registration = RegistrationSettings::from_form(form, &mut errors);
         let booking = BookingSettings::from_form(form, &mut errors);
         let queue = QueueSettings::from_form(form, &mut errors);
-        match (clinic, registration, booking, queue) {
-            (Some(clinic), Some(registration), Some(booking), Some(queue)) if errors.is_empty() => Ok(Settings {
-                clinic,
-                registration,
-                booking,
-                queue,
-            }),
+        let pharmacy = PharmacySettings::from_form(form, &mut errors);
+        match (clinic, registration, booking, queue, pharmacy) {
+            (Some(clinic), Some(registration), Some(booking), Some(queue), Some(pharmacy)) if errors.is_empty() => {
+                Ok(Settings {
+                    clinic,
+                    registration,
+                    booking,
+                    queue,
+                    pharmacy,
+                })
+            }
             _ => Err(errors),
         }
     }
@@ -66,6 +74,7 @@ impl Settings {
         values.extend(values_of(&self.registration));
         values.extend(values_of(&self.booking));
         values.extend(values_of(&self.queue));
+        values.extend(values_of(&self.pharmacy));
         values
     }
 
@@ -97,6 +106,7 @@ pub fn fieldsets(form: &Values) -> Vec<Fieldset> {
         RegistrationSettings::fieldset(form),
         BookingSettings::fieldset(form),
         QueueSettings::fieldset(form),
+        PharmacySettings::fieldset(form),
     ]
 }
 
@@ -106,6 +116,7 @@ pub fn known_keys() -> Vec<&'static str> {
     keys.extend(RegistrationSettings::keys());
     keys.extend(BookingSettings::keys());
     keys.extend(QueueSettings::keys());
+    keys.extend(PharmacySettings::keys());
     keys
 }
 

@@ -17,6 +17,7 @@ pub mod request_id;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use error::{AppError, AppResult};
@@ -70,4 +71,17 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdPath {
             _ => Err(AppError::NotFound),
         }
     }
+}
+
+/// A CSV file to download as `file_name`.
+pub fn csv_download(file_name: &str, body: String) -> Response {
+    let mut response = body.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
 }

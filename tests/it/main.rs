@@ -22,6 +22,7 @@ mod lab;
 mod lab_browser;
 mod patients;
 mod pharmacy;
+mod pharmacy_browser;
 mod portal_sheet;
 mod portal_sheet_browser;
 mod prescriptions;

@@ -4,8 +4,9 @@
 use reqwest::StatusCode;
 use sickbay::db::{Date, Money};
 use sickbay::identity::{Actor, Role};
+use sickbay::pharmacy::model::stock::Receipt;
 use sickbay::pharmacy::model::{DrugForm, DrugInput};
-use sickbay::pharmacy::service::{self as pharmacy, DemoBatch};
+use sickbay::pharmacy::service as pharmacy;
 
 use crate::support::{Client, Students, TestApp, on_both_databases};
 
@@ -30,6 +31,7 @@ pub async fn add_drug(app: &TestApp, name: &str, generic: &str, form: DrugForm, 
         unit: form.as_str().to_owned(),
         unit_price: Money(5_000),
         reorder_level: 20,
+        shelf: "A1".to_owned(),
         active: true,
     };
     pharmacy::create_drug(app.db(), &Actor::system("test"), &drug)
@@ -40,15 +42,15 @@ pub async fn add_drug(app: &TestApp, name: &str, generic: &str, form: DrugForm, 
 /// A batch of `quantity` units of `drug` expiring `days` from today (before today when negative).
 pub async fn add_batch(app: &TestApp, drug: i64, quantity: i64, days: i64) -> i64 {
     let today = app.state.settings.get().today();
-    let batch = DemoBatch {
-        drug_id: drug,
+    let batch = Receipt {
         batch_number: format!("B{drug}-{days}"),
         quantity,
         expires_on: Date(Date::add_days(today, days)),
         received_on: Date(Date::add_days(today, -30)),
         cost_price: Money(1_000),
+        supplier: "Emzor".to_owned(),
     };
-    pharmacy::receive_batch_for_demo(app.db(), &Actor::system("test"), &batch)
+    pharmacy::receive(app.db(), &Actor::system("test"), drug, &batch)
         .await
         .expect("batch")
 }
@@ -337,7 +339,7 @@ async fn the_demo_fills_the_catalogue_with_stock_to_watch(app: TestApp) {
     pharmacist.login_ok(&login.login, sickbay::demo::model::PASSWORD).await;
     let page = pharmacist.get("/pharmacy/drugs?q=a").await;
     page.assert_status(StatusCode::OK);
-    let statuses = page.texts(".drug-table tbody td:last-child").join(" ");
+    let statuses = page.texts(".drug-table tbody td:nth-last-child(2)").join(" ");
     assert!(statuses.contains("low"), "{statuses}");
     assert!(statuses.contains("out of stock"), "{statuses}");
 }

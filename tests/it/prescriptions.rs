@@ -565,7 +565,7 @@ async fn who_reads_the_printable_prescription(app: TestApp) {
 async fn the_pharmacy_lists_prescriptions_pending_first(app: TestApp) {
     let rx = set_up(&app).await;
     let pharmacist = app.login_as("pharm", Role::Pharmacist).await;
-    let empty = pharmacist.get("/pharmacy/prescriptions").await;
+    let empty = pharmacist.get("/pharmacy/prescriptions?all=1").await;
     empty.assert_status(StatusCode::OK);
     assert!(empty.body.contains("No prescriptions yet"));
     let (para, amox) = (rx.paracetamol.to_string(), rx.amoxicillin.to_string());
@@ -581,7 +581,7 @@ async fn the_pharmacy_lists_prescriptions_pending_first(app: TestApp) {
         ),
     )
     .await;
-    let page = pharmacist.get("/pharmacy/prescriptions").await;
+    let page = pharmacist.get("/pharmacy/prescriptions?all=1").await;
     let rows = page.texts("#prescription-list tbody tr");
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert!(
@@ -597,6 +597,14 @@ async fn the_pharmacy_lists_prescriptions_pending_first(app: TestApp) {
     assert_eq!(
         page.attr("#prescription-list tbody tr a", "href"),
         Some(format!("/visits/{second}/prescription"))
+    );
+    // The worklist shows only what is still owed: Bisi's.
+    let worklist = pharmacist.get("/pharmacy/prescriptions").await;
+    let rows = worklist.texts("#worklist-rows tr");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(
+        rows[0].contains("Bisi Okoro") && rows[0].contains("Paracetamol 500 mg tablet × 2"),
+        "{rows:?}"
     );
     rx.doctor
         .get("/pharmacy/prescriptions")

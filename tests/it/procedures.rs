@@ -3,12 +3,16 @@
 
 use reqwest::StatusCode;
 use sickbay::identity::Role;
+use sickbay::pharmacy::model::DrugForm;
+
+use crate::pharmacy::{add_batch, add_drug};
 
 use crate::support::{Client, Page, Students, TestApp, doctor, on_both_databases};
 
 on_both_databases!(
     the_catalogue_is_kept_by_admins_with_clear_messages,
     the_visits_doctor_records_procedures_while_the_visit_is_open,
+    a_procedures_supplies_leave_the_shelf_through_the_ledger,
 );
 
 const PATIENTS: Students = Students::new("PR", "Procedure");
@@ -358,4 +362,104 @@ async fn the_visits_doctor_records_procedures_while_the_visit_is_open(app: TestA
             .await,
         1
     );
+}
+
+/// The units left in a batch, and whether its ledger sums to them.
+async fn batch_balance(app: &TestApp, batch: i64) -> (i64, i64) {
+    let held = app
+        .count(&format!("SELECT quantity FROM drug_batch WHERE id = {batch}"))
+        .await;
+    let ledger = app
+        .count(&format!(
+            "SELECT CAST(COALESCE(SUM(quantity), 0) AS BIGINT) FROM stock_movement WHERE batch_id = {batch}"
+        ))
+        .await;
+    (held, ledger)
+}
+
+async fn a_procedures_supplies_leave_the_shelf_through_the_ledger(app: TestApp) {
+    let admin = app.admin().await;
+    let dressing = add_procedure(&app, &admin, "Wound dressing", "1500").await;
+    let gauze = add_drug(&app, "Gauze", "", DrugForm::Consumable, "10 x 10 cm").await;
+    let gloves = add_drug(&app, "Gloves", "", DrugForm::Consumable, "medium").await;
+    let old_gauze = add_batch(&app, gauze, 3, 10).await;
+    let new_gauze = add_batch(&app, gauze, 50, 300).await;
+    let glove_box = add_batch(&app, gloves, 1, 100).await;
+
+    // The admin says what a dressing uses; bad values are refused beside the fields.
+    let edit = format!("/admin/procedures/{dressing}");
+    let page = admin.get(&edit).await;
+    page.assert_status(StatusCode::OK);
+    assert!(
+        page.texts("#supply-drug_id option")
+            .iter()
+            .any(|o| o.starts_with("Gauze"))
+    );
+    let supplies = format!("/admin/procedures/{dressing}/supplies");
+    let bad = admin
+        .post(&supplies, &[("drug_id", &gauze.to_string()), ("units", "0")])
+        .await;
+    bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.has("#supply-units-error"));
+    let bad = admin.post(&supplies, &[("drug_id", ""), ("units", "2")]).await;
+    bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.has("#supply-drug_id-error"));
+    for (drug, units) in [(gauze, "4"), (gloves, "2")] {
+        admin
+            .post(&supplies, &[("drug_id", &drug.to_string()), ("units", units)])
+            .await
+            .assert_redirect(&format!("{edit}#supplies"));
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM procedure_supply").await, 2);
+    let (_, doctor_a) = doctor(&app, "dr.supply").await;
+    doctor_a
+        .post(&supplies, &[("drug_id", &gauze.to_string()), ("units", "9")])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+
+    // Recording the procedure takes 3 from the batch expiring first and 1 from the next; only 1 glove there.
+    let patient = PATIENTS.named(&app, &["Supplied"]).await[0];
+    let visit = open_visit(&doctor_a, patient).await;
+    doctor_a
+        .post(
+            &format!("/visits/{visit}/procedures"),
+            &[("procedure_type_id", &dressing.to_string()), ("note", "")],
+        )
+        .await
+        .assert_redirect(&format!("/visits/{visit}#procedures"));
+    assert_eq!(batch_balance(&app, old_gauze).await, (0, 0));
+    assert_eq!(batch_balance(&app, new_gauze).await, (49, 49));
+    assert_eq!(batch_balance(&app, glove_box).await, (0, 0));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM stock_movement WHERE kind = 'supply' AND visit_procedure_id IS NOT NULL")
+            .await,
+        3
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'procedure.record' AND detail LIKE '%not in stock: 1 Gloves medium%'")
+            .await,
+        1,
+        "the missing glove is written in the audit"
+    );
+
+    // Removed by mistake: the supplies come back, as rows of their own.
+    let done = app.count("SELECT id FROM visit_procedure").await;
+    doctor_a
+        .post(&format!("/visits/{visit}/procedures/{done}/remove"), &[])
+        .await
+        .assert_redirect(&format!("/visits/{visit}#procedures"));
+    assert_eq!(batch_balance(&app, old_gauze).await, (3, 3));
+    assert_eq!(batch_balance(&app, new_gauze).await, (50, 50));
+    assert_eq!(batch_balance(&app, glove_box).await, (1, 1));
+
+    // The admin takes gloves off the list; an unknown supply is a 404.
+    admin
+        .post(&format!("/admin/procedures/{dressing}/supplies/{gloves}/remove"), &[])
+        .await
+        .assert_redirect(&format!("{edit}#supplies"));
+    admin
+        .post(&format!("/admin/procedures/{dressing}/supplies/{gloves}/remove"), &[])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    assert_eq!(app.count("SELECT COUNT(*) FROM procedure_supply").await, 1);
 }

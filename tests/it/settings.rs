@@ -33,6 +33,7 @@ fn valid_form() -> Vec<(&'static str, &'static str)> {
         ("cancel_cutoff_minutes", "120"),
         ("no_show_grace_minutes", "30"),
         ("queue_skip_places", "3"),
+        ("pharmacy_min_shelf_days", "30"),
     ]
 }
 
@@ -91,6 +92,7 @@ async fn saving_changes_the_header_and_persists(app: TestApp) {
     assert_eq!(stored(&app, "self_registration").await.as_deref(), Some("1"));
     assert_eq!(stored(&app, "approval_required").await.as_deref(), Some("0"));
     assert_eq!(stored(&app, "matric_pattern").await.as_deref(), Some(r"^\d{9}$"));
+    assert_eq!(stored(&app, "pharmacy_min_shelf_days").await.as_deref(), Some("30"));
     let settings = app.state.settings.get();
     assert_eq!(settings.clinic.time_zone, chrono_tz::Europe::London);
     assert!(settings.matric_regex().is_match("190401001"));
@@ -106,7 +108,7 @@ async fn saving_changes_the_header_and_persists(app: TestApp) {
         [(
             "admin".to_owned(),
             "changed: clinic_name, clinic_address, time_zone, currency_code, currency_minor_digits, \
-             self_registration, approval_required, matric_pattern"
+             self_registration, approval_required, matric_pattern, pharmacy_min_shelf_days"
                 .to_owned(),
             Some("127.0.0.1".to_owned())
         )]
@@ -159,6 +161,7 @@ async fn invalid_values_are_refused_and_nothing_is_saved(app: TestApp) {
         ("cancel_cutoff_minutes", "-5", "Enter a whole number from 0 to 10080."),
         ("no_show_grace_minutes", "99999", "Enter a whole number from 0 to 1440."),
         ("queue_skip_places", "0", "Enter a whole number from 1 to 20."),
+        ("pharmacy_min_shelf_days", "366", "Enter a whole number from 0 to 365."),
     ];
     for (field, value, message) in cases {
         let mut form: Vec<(&str, &str)> = valid_form().into_iter().filter(|(name, _)| *name != field).collect();

@@ -1,0 +1,289 @@
+//! Dispensing and refusing, each one transaction with its audit row: a dispense takes each batch down with a
+//! conditional update (`quantity >= n`), writes the dispensation, its items and their ledger rows, counts the
+//! units as given on the prescription and sets its status, or does nothing at all.
+
+use super::model::allocation::{Allocation, BatchStock, Owed, asked_plan, fingerprint, offered, usable_from};
+use super::model::stock::MovementKind;
+use super::repo::{self, NewMovement};
+use crate::audit::{self, AuditEntry};
+use crate::db::once::Claim;
+use crate::db::{Date, Db, Timestamp};
+use crate::error::ServiceError;
+use crate::identity::Actor;
+use crate::prescriptions::model::{Item, Prescription, PrescriptionStatus};
+use crate::prescriptions::service as prescriptions;
+
+/// An item of the dispense page: what it still owes, and the plan for what is given now.
+pub struct Line {
+    pub item: Item,
+    pub owed: i64,
+    /// Units planned now (the offer, or what was asked).
+    pub give: i64,
+    pub allocation: Allocation,
+}
+
+/// The dispense page's content: the prescription, its items, and the plan's fingerprint for the form.
+pub struct Preview {
+    pub prescription: Prescription,
+    pub lines: Vec<Line>,
+    pub plan: String,
+}
+
+/// The rules of the day a dispense follows.
+#[derive(Clone, Copy, Debug)]
+pub struct Shelf {
+    pub today: Date,
+    pub min_shelf_days: i64,
+}
+
+impl Shelf {
+    fn usable_from(self) -> Date {
+        usable_from(self.today, self.min_shelf_days)
+    }
+}
+
+fn owed_of(items: &[Item]) -> Vec<Owed> {
+    items
+        .iter()
+        .filter(|item| item.owed() > 0)
+        .map(|item| Owed {
+            item_id: item.id,
+            drug_id: item.drug_id,
+            owed: item.owed(),
+            label: item.drug_label(),
+        })
+        .collect()
+}
+
+fn lines(items: Vec<Item>, planned: &[(i64, Allocation)]) -> Vec<Line> {
+    items
+        .into_iter()
+        .map(|item| {
+            let allocation = planned
+                .iter()
+                .find(|(id, _)| *id == item.id)
+                .map(|(_, allocation)| allocation.clone())
+                .unwrap_or_default();
+            Line {
+                owed: item.owed(),
+                give: allocation.taken(),
+                allocation,
+                item,
+            }
+        })
+        .collect()
+}
+
+fn drug_ids(items: &[Item]) -> Vec<i64> {
+    let mut ids: Vec<i64> = items.iter().map(|item| item.drug_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// The dispense page: each item with the split the stock offers (`asked`: none for the offer, or the
+/// quantities typed, when they can be given).
+pub async fn preview(
+    db: &Db,
+    prescription_id: i64,
+    asked: Option<&[(i64, i64)]>,
+    shelf: Shelf,
+) -> Result<Preview, ServiceError> {
+    let prescription = prescriptions::prescription(db, prescription_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let items = prescriptions::items_of_prescriptions(db, &[prescription_id]).await?;
+    if items.is_empty() {
+        return Err(ServiceError::NotFound);
+    }
+    let batches = repo::batches_of_drugs(db, &drug_ids(&items)).await?;
+    let owed = owed_of(&items);
+    let planned = asked
+        .and_then(|asked| asked_plan(&owed, asked, &batches, shelf.usable_from()).ok())
+        .unwrap_or_else(|| offered(&owed, &batches, shelf.usable_from()));
+    Ok(Preview {
+        prescription,
+        plan: fingerprint(&planned),
+        lines: lines(items, &planned),
+    })
+}
+
+/// Units asked for each item, and the plan the pharmacist confirmed.
+pub struct Request {
+    pub asked: Vec<(i64, i64)>,
+    pub plan: String,
+}
+
+/// What a dispense did.
+pub struct Dispensed {
+    pub status: PrescriptionStatus,
+    pub units: i64,
+    /// False when the same form had already dispensed.
+    pub now: bool,
+}
+
+/// Dispenses what the pharmacist confirmed. `Refused` when the quantities can't be given (more than owed or in
+/// stock); `Conflict` when the plan is no longer the one shown (stock or the prescription changed) so the
+/// page must be shown again; the same form sent twice dispenses once.
+pub async fn dispense(
+    db: &Db,
+    actor: &Actor,
+    prescription_id: i64,
+    request: &Request,
+    shelf: Shelf,
+) -> Result<Dispensed, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    if let Claim::Done(_) = actor.claim_form(&mut tx, DISPENSE).await? {
+        let status = prescriptions::prescription_in(&mut tx, prescription_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?
+            .status;
+        return Ok(Dispensed {
+            status,
+            units: 0,
+            now: false,
+        });
+    }
+    let prescription = prescriptions::prescription_in(&mut tx, prescription_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let items = prescriptions::items_in(&mut tx, prescription_id).await?;
+    let batches = repo::batches_of_drugs_in(&mut tx, &drug_ids(&items)).await?;
+    let planned =
+        asked_plan(&owed_of(&items), &request.asked, &batches, shelf.usable_from()).map_err(ServiceError::Refused)?;
+    if fingerprint(&planned) != request.plan {
+        return Err(plan_changed());
+    }
+    let pharmacist = actor.id.ok_or(ServiceError::Forbidden)?;
+    let now = Timestamp::now();
+    let dispensation = repo::insert_dispensation(&mut tx, prescription_id, pharmacist, now).await?;
+    let mut given = Vec::new();
+    for (item_id, allocation) in &planned {
+        take_for_item(&mut tx, actor, dispensation, *item_id, allocation, &batches, shelf).await?;
+        if !prescriptions::give_in(&mut tx, *item_id, allocation.taken()).await? {
+            return Err(plan_changed());
+        }
+        if let Some(item) = items.iter().find(|item| item.id == *item_id) {
+            given.push(format!("{} × {}", item.drug_label(), allocation.taken()));
+        }
+    }
+    let status = prescriptions::refresh_status_in(&mut tx, prescription_id).await?;
+    let entry = AuditEntry::new(DISPENSE)
+        .record("dispensation", dispensation)
+        .patient(prescription.patient_id)
+        .detail(format!("prescription {prescription_id}: {}", given.join("; ")));
+    audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, DISPENSE, dispensation).await?;
+    tx.commit().await?;
+    Ok(Dispensed {
+        status,
+        units: planned.iter().map(|(_, allocation)| allocation.taken()).sum(),
+        now: true,
+    })
+}
+
+const DISPENSE: &str = "prescription.dispense";
+
+fn plan_changed() -> ServiceError {
+    ServiceError::Conflict(
+        "The plan is new: the quantities, the stock or the prescription changed since it was shown. Check it and \
+         press Dispense again."
+            .into(),
+    )
+}
+
+/// Takes one item's units from its batches, with a dispensation row and a ledger row per batch.
+async fn take_for_item(
+    tx: &mut crate::db::Tx,
+    actor: &Actor,
+    dispensation: i64,
+    item_id: i64,
+    allocation: &Allocation,
+    batches: &[BatchStock],
+    shelf: Shelf,
+) -> Result<(), ServiceError> {
+    for take in &allocation.takes {
+        let drug_id = batches
+            .iter()
+            .find(|batch| batch.id == take.batch_id)
+            .map(|batch| batch.drug_id)
+            .ok_or(ServiceError::NotFound)?;
+        let balance = repo::take(tx, take.batch_id, take.quantity, shelf.usable_from())
+            .await?
+            .ok_or_else(plan_changed)?;
+        let line = repo::insert_dispensation_item(tx, dispensation, item_id, take.batch_id, take.quantity).await?;
+        let row = NewMovement {
+            batch_id: take.batch_id,
+            drug_id,
+            kind: MovementKind::Dispense,
+            reason: None,
+            quantity: -take.quantity,
+            balance,
+            note: "",
+            dispensation_item_id: Some(line),
+            visit_procedure_id: None,
+            staff_id: actor.id,
+            at: Timestamp::now(),
+            day: shelf.today,
+        };
+        repo::insert_movement(tx, &row).await?;
+    }
+    Ok(())
+}
+
+/// Refuses what is still owed of one item (`item_id`), or of every item (`None`), with the reason.
+pub async fn refuse(
+    db: &Db,
+    actor: &Actor,
+    prescription_id: i64,
+    item_id: Option<i64>,
+    reason: &str,
+) -> Result<PrescriptionStatus, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let prescription = prescriptions::prescription_in(&mut tx, prescription_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let items = prescriptions::items_in(&mut tx, prescription_id).await?;
+    let chosen: Vec<&Item> = match item_id {
+        Some(id) => vec![items.iter().find(|item| item.id == id).ok_or(ServiceError::NotFound)?],
+        None => items.iter().filter(|item| item.owed() > 0).collect(),
+    };
+    let mut refused = Vec::new();
+    for item in chosen {
+        if prescriptions::refuse_in(&mut tx, item.id, reason).await? {
+            refused.push(item.drug_label());
+        }
+    }
+    if refused.is_empty() {
+        return Err(ServiceError::Conflict(
+            "Nothing is owed on this any more: it was given or refused already.".into(),
+        ));
+    }
+    let status = prescriptions::refresh_status_in(&mut tx, prescription_id).await?;
+    let entry = AuditEntry::new("prescription.refuse")
+        .record("prescription", prescription_id)
+        .patient(prescription.patient_id)
+        .detail(format!("{}: {reason}", refused.join("; ")));
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(status)
+}
+
+/// An item given (some of it) by the pharmacy, for its label.
+pub struct Label {
+    pub prescription: Prescription,
+    pub item: Item,
+}
+
+/// The label of an item of the prescription that was (partly) given; NotFound otherwise.
+pub async fn label(db: &Db, prescription_id: i64, item_id: i64) -> Result<Label, ServiceError> {
+    let prescription = prescriptions::prescription(db, prescription_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let item = prescriptions::items_of_prescriptions(db, &[prescription_id])
+        .await?
+        .into_iter()
+        .find(|item| item.id == item_id && item.dispensed_quantity > 0)
+        .ok_or(ServiceError::NotFound)?;
+    Ok(Label { prescription, item })
+}

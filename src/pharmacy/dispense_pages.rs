@@ -1,0 +1,338 @@
+//! The dispensing pages: the live worklist of prescriptions with something owed, a prescription's dispense
+//! page with the planned split across batches, refusals, and the label of an item given.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono_tz::Tz;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::PharmacyStaff;
+use super::dispense::{self, Label, Line, Preview, Request, Shelf};
+use super::model::StockLevel;
+use super::service;
+use crate::db::Date;
+use crate::db::events::Event;
+use crate::db::once::FormKey;
+use crate::error::ServiceError;
+use crate::prescriptions::model::{Item, Prescription};
+use crate::state::AppState;
+use crate::validation::parse_id;
+use crate::web::extract::Staff;
+use crate::web::filters;
+use crate::web::form::{Form, Query, invalid};
+use crate::web::layout::{FlashKind, Layout, flash};
+use crate::web::live::{self, Frame};
+use crate::web::paging::PageRequest;
+use crate::web::{AppError, AppResult, IdPath};
+
+fn shelf(state: &AppState) -> Shelf {
+    let settings = state.settings.get();
+    Shelf {
+        today: Date(settings.today()),
+        min_shelf_days: settings.pharmacy.min_shelf_days,
+    }
+}
+
+// ---- the worklist -----------------------------------------------------------------------------------------
+
+/// How many prescriptions the worklist shows (the oldest).
+const WORKLIST_LIMIT: i64 = 50;
+
+/// A prescription of the worklist with its owed items and their stock.
+pub struct WorkRow {
+    pub prescription: Prescription,
+    pub items: Vec<(Item, StockLevel)>,
+}
+
+#[derive(Template)]
+#[template(path = "pharmacy/_worklist_rows.html")]
+struct WorklistRows<'a> {
+    rows: &'a [WorkRow],
+    more: i64,
+    zone: Tz,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pharmacy/worklist.html")]
+pub struct WorklistPage {
+    layout: Layout,
+    rows_html: String,
+    time_zone: &'static str,
+}
+
+#[derive(Deserialize)]
+pub struct WorklistQuery {
+    #[serde(default)]
+    all: Option<String>,
+    #[serde(default)]
+    page: Option<String>,
+}
+
+/// The prescriptions with something owed, oldest first, live; `?all=1` lists every prescription instead.
+pub async fn worklist(
+    _user: Staff<PharmacyStaff>,
+    State(state): State<AppState>,
+    layout: Layout,
+    Query(query): Query<WorklistQuery>,
+) -> AppResult<Response> {
+    if query.all.is_some() {
+        let page = PageRequest::from_query(query.page.as_deref());
+        let list = crate::prescriptions::handlers::all_prescriptions(&state, layout, page).await?;
+        return Ok(list.into_response());
+    }
+    Ok(WorklistPage {
+        layout,
+        rows_html: worklist_rows(&state).await?,
+        time_zone: state.settings.get().clinic.time_zone.name(),
+    }
+    .into_response())
+}
+
+pub async fn worklist_events(_user: Staff<PharmacyStaff>, State(state): State<AppState>) -> Response {
+    let stream_state = state.clone();
+    live::stream(&state, Event::touches_pharmacy, move |_| {
+        let state = stream_state.clone();
+        async move { Ok(vec![Frame::new("worklist", worklist_rows(&state).await?)]) }
+    })
+    .into_response()
+}
+
+async fn worklist_rows(state: &AppState) -> AppResult<String> {
+    let settings = state.settings.get();
+    let (prescriptions, total) = crate::prescriptions::service::open_prescriptions(&state.db, WORKLIST_LIMIT).await?;
+    let ids: Vec<i64> = prescriptions.iter().map(|p| p.id).collect();
+    let items = crate::prescriptions::service::items_of_prescriptions(&state.db, &ids).await?;
+    let drug_ids: Vec<i64> = items.iter().map(|item| item.drug_id).collect();
+    let stock = service::stock_on_hand(&state.db, &drug_ids, Date(settings.today())).await?;
+    let rows = work_rows(prescriptions, items, &stock);
+    Ok(WorklistRows {
+        more: total - rows.len() as i64,
+        rows: &rows,
+        zone: settings.clinic.time_zone,
+    }
+    .render()?)
+}
+
+fn work_rows(prescriptions: Vec<Prescription>, items: Vec<Item>, stock: &HashMap<i64, i64>) -> Vec<WorkRow> {
+    let mut rows: Vec<WorkRow> = prescriptions
+        .into_iter()
+        .map(|prescription| WorkRow {
+            prescription,
+            items: Vec::new(),
+        })
+        .collect();
+    for item in items.into_iter().filter(|item| item.owed() > 0) {
+        let on_hand = stock.get(&item.drug_id).copied().unwrap_or(0);
+        let level = if on_hand >= item.owed() {
+            StockLevel::Enough
+        } else {
+            StockLevel::of(on_hand, item.owed())
+        };
+        if let Some(row) = rows.iter_mut().find(|row| row.prescription.id == item.prescription_id) {
+            row.items.push((item, level));
+        }
+    }
+    rows
+}
+
+// ---- dispensing -----------------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pharmacy/dispense.html")]
+pub struct DispensePage {
+    layout: Layout,
+    preview: Preview,
+    form_id: String,
+    /// Why the page came back instead of dispensing.
+    problem: Option<String>,
+}
+
+impl DispensePage {
+    fn has_owed(&self) -> bool {
+        self.preview.lines.iter().any(|line| line.owed > 0)
+    }
+
+    fn field(line: &Line) -> String {
+        format!("quantity_{}", line.item.id)
+    }
+}
+
+async fn dispense_view(
+    state: &AppState,
+    layout: Layout,
+    id: i64,
+    asked: Option<&[(i64, i64)]>,
+    problem: Option<String>,
+) -> AppResult<DispensePage> {
+    Ok(DispensePage {
+        layout,
+        preview: dispense::preview(&state.db, id, asked, shelf(state)).await?,
+        form_id: FormKey::mint().to_string(),
+        problem,
+    })
+}
+
+/// A prescription to dispense: each item with the split across batches, earliest expiry first.
+pub async fn dispense_page(
+    _user: Staff<PharmacyStaff>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    layout: Layout,
+) -> AppResult<DispensePage> {
+    dispense_view(&state, layout, id, None, None).await
+}
+
+/// The quantities of a dispense form (`quantity_{item}`; blank is none) and its plan and form id.
+fn read_request(fields: &[(String, String)]) -> AppResult<(Request, String)> {
+    let value = |name: &str| {
+        fields
+            .iter()
+            .find(|(key, _)| key == name)
+            .map_or("", |(_, value)| value.as_str())
+    };
+    let mut asked = Vec::new();
+    for (key, text) in fields {
+        let Some(item) = key.strip_prefix("quantity_").and_then(parse_id) else {
+            continue;
+        };
+        let units = match text.trim() {
+            "" => 0,
+            text => text
+                .parse::<i64>()
+                .map_err(|_| AppError::BadRequest("Give each quantity as a whole number of units.".into()))?,
+        };
+        asked.push((item, units));
+    }
+    let request = Request {
+        asked,
+        plan: value("plan").trim().to_owned(),
+    };
+    Ok((request, value("form_id").to_owned()))
+}
+
+/// Dispenses the confirmed plan. A plan that changed comes back as 409 with the new plan; quantities that
+/// can't be given come back as 422.
+pub async fn dispense(
+    user: Staff<PharmacyStaff>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    session: Session,
+    layout: Layout,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (request, form_id) = read_request(&fields)?;
+    let actor = user.actor_with_form(&form_id)?;
+    match dispense::dispense(&state.db, &actor, id, &request, shelf(&state)).await {
+        Ok(done) => {
+            if done.now {
+                state.events.publish(&state.db, Event::Pharmacy).await;
+                let notice = format!("{} units dispensed. {}.", done.units, done.status.label());
+                flash(&session, FlashKind::Success, notice).await?;
+            }
+            Ok(Redirect::to(&format!("/pharmacy/prescriptions/{id}")).into_response())
+        }
+        Err(ServiceError::Conflict(message)) => {
+            let page = dispense_view(&state, layout, id, Some(&request.asked), Some(message)).await?;
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(ServiceError::Refused(message)) => {
+            let page = dispense_view(&state, layout, id, None, Some(message)).await?;
+            Ok(invalid(page))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RefuseForm {
+    #[serde(default)]
+    reason: String,
+}
+
+impl RefuseForm {
+    fn reason(&self) -> AppResult<String> {
+        crate::validation::one_line(&self.reason, "The reason", 300, true).map_err(|message| {
+            let mut errors = crate::validation::FieldErrors::default();
+            errors.add("reason", message);
+            AppError::Invalid(errors)
+        })
+    }
+}
+
+async fn refused(state: &AppState, session: &Session, id: i64, what: String) -> AppResult<Response> {
+    state.events.publish(&state.db, Event::Pharmacy).await;
+    flash(session, FlashKind::Success, what).await?;
+    Ok(Redirect::to(&format!("/pharmacy/prescriptions/{id}")).into_response())
+}
+
+/// Refuses what is still owed of one item, with a reason.
+pub async fn refuse_item(
+    user: Staff<PharmacyStaff>,
+    State(state): State<AppState>,
+    Path((id, item)): Path<(String, String)>,
+    session: Session,
+    Form(form): Form<RefuseForm>,
+) -> AppResult<Response> {
+    let id = parse_id(&id).ok_or(AppError::NotFound)?;
+    let item = parse_id(&item).ok_or(AppError::NotFound)?;
+    let reason = form.reason()?;
+    dispense::refuse(&state.db, &user.actor, id, Some(item), &reason).await?;
+    refused(
+        &state,
+        &session,
+        id,
+        "The item is refused; the patient sees why.".into(),
+    )
+    .await
+}
+
+/// Refuses everything still owed on the prescription, with a reason.
+pub async fn refuse_all(
+    user: Staff<PharmacyStaff>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    session: Session,
+    Form(form): Form<RefuseForm>,
+) -> AppResult<Response> {
+    let reason = form.reason()?;
+    dispense::refuse(&state.db, &user.actor, id, None, &reason).await?;
+    refused(
+        &state,
+        &session,
+        id,
+        "What was still owed is refused; the patient sees why.".into(),
+    )
+    .await
+}
+
+// ---- the label ----------------------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pharmacy/label.html")]
+pub struct LabelPage {
+    layout: Layout,
+    label: Label,
+    today: Date,
+}
+
+/// The printable label of an item given.
+pub async fn label(
+    _user: Staff<PharmacyStaff>,
+    State(state): State<AppState>,
+    Path((id, item)): Path<(String, String)>,
+    layout: Layout,
+) -> AppResult<LabelPage> {
+    let id = parse_id(&id).ok_or(AppError::NotFound)?;
+    let item = parse_id(&item).ok_or(AppError::NotFound)?;
+    Ok(LabelPage {
+        layout,
+        label: dispense::label(&state.db, id, item).await?,
+        today: shelf(&state).today,
+    })
+}

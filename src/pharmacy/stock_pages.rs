@@ -1,0 +1,506 @@
+//! The stock's pages: the pharmacist's home with its alerts, a drug's batches with the receive form and its
+//! ledger (and the ledger as CSV), a batch's adjustment, expiry write-offs and the count sheet of a shelf.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::PharmacyStaff;
+use super::model::stock::{AdjustForm, AdjustReason, MovementKind, ReceiptForm, counted};
+use super::model::{BatchLine, Drug, MovementRow};
+use super::repo::LedgerFilter;
+use super::service::{self, Alerts, Counted};
+use crate::db::once::FormKey;
+use crate::db::{Date, Timestamp};
+use crate::error::ServiceError;
+use crate::state::AppState;
+use crate::validation::FieldErrors;
+use crate::web::extract::Staff;
+use crate::web::filters;
+use crate::web::form::{Form, Query, invalid};
+use crate::web::layout::{FlashKind, Layout, flash};
+use crate::web::paging::{PageRequest, Paging};
+use crate::web::{AppError, AppResult, IdPath, csv_download};
+
+// ---- the pharmacist's home --------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pharmacy/home.html")]
+pub struct HomePage {
+    layout: Layout,
+    today: Date,
+    alerts: Alerts,
+}
+
+/// The pharmacist's home: what is low, what expires soon, what expired on the shelf, what runs out first.
+pub async fn home(_user: Staff<PharmacyStaff>, State(state): State<AppState>, layout: Layout) -> AppResult<HomePage> {
+    let today = state.today();
+    Ok(HomePage {
+        layout,
+        today,
+        alerts: service::alerts(&state.db, today, Timestamp::now()).await?,
+    })
+}
+
+// ---- a drug's stock and ledger ----------------------------------------------------------------------------
+
+/// The ledger's filters as typed.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct LedgerQuery {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub page: Option<String>,
+}
+
+impl LedgerQuery {
+    /// The filter; a value that doesn't read is a 400 with what to fix.
+    fn filter(&self) -> AppResult<LedgerFilter> {
+        let day = |text: &str, what: &str| -> AppResult<Option<Date>> {
+            match text.trim() {
+                "" => Ok(None),
+                text => Date::parse(text)
+                    .map(Some)
+                    .map_err(|_| AppError::BadRequest(format!("Give the {what} day as YYYY-MM-DD."))),
+            }
+        };
+        Ok(LedgerFilter {
+            kind: match self.kind.trim() {
+                "" => None,
+                kind => Some(
+                    kind.parse::<MovementKind>()
+                        .map_err(|_| AppError::BadRequest("Choose a kind of movement from the list.".into()))?,
+                ),
+            },
+            from: day(&self.from, "first")?,
+            to: day(&self.to, "last")?,
+        })
+    }
+
+    /// The query string of the filter, for the pager and the CSV link.
+    fn query_string(&self) -> String {
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("kind", self.kind.trim())
+            .append_pair("from", self.from.trim())
+            .append_pair("to", self.to.trim())
+            .finish()
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pharmacy/stock.html")]
+pub struct StockPage {
+    layout: Layout,
+    drug: Drug,
+    today: Date,
+    batches: Vec<BatchLine>,
+    receipt: ReceiptForm,
+    errors: FieldErrors,
+    ledger: Vec<MovementRow>,
+    paging: Paging,
+    query: LedgerQuery,
+    kinds: &'static [MovementKind],
+}
+
+impl StockPage {
+    fn on_hand(&self) -> i64 {
+        self.batches
+            .iter()
+            .filter(|batch| !batch.has_expired(&self.today))
+            .map(|batch| batch.quantity)
+            .sum()
+    }
+
+    fn page_link(&self, page: &i64) -> String {
+        format!(
+            "/pharmacy/drugs/{}/stock?{}&page={page}",
+            self.drug.id,
+            self.query.query_string()
+        )
+    }
+
+    fn csv_link(&self) -> String {
+        format!(
+            "/pharmacy/drugs/{}/ledger.csv?{}",
+            self.drug.id,
+            self.query.query_string()
+        )
+    }
+
+    fn is_kind(&self, kind: &MovementKind) -> bool {
+        self.query.kind.trim() == kind.as_str()
+    }
+
+    fn currency_hint(&self) -> String {
+        format!("({})", self.layout.currency.code)
+    }
+}
+
+fn fresh_receipt(today: Date) -> ReceiptForm {
+    ReceiptForm {
+        form_id: FormKey::mint().to_string(),
+        received_on: today.to_string(),
+        ..ReceiptForm::default()
+    }
+}
+
+async fn stock_page(
+    state: &AppState,
+    layout: Layout,
+    drug_id: i64,
+    query: LedgerQuery,
+    receipt: ReceiptForm,
+    errors: FieldErrors,
+) -> AppResult<StockPage> {
+    let drug = service::drug(&state.db, drug_id).await?.ok_or(AppError::NotFound)?;
+    let page = PageRequest::from_query(query.page.as_deref());
+    let (ledger, total) = service::ledger(&state.db, drug_id, &query.filter()?, page).await?;
+    Ok(StockPage {
+        layout,
+        today: state.today(),
+        batches: service::batches_of_drug(&state.db, drug_id).await?,
+        drug,
+        receipt,
+        errors,
+        ledger,
+        paging: Paging::new(page, total),
+        query,
+        kinds: MovementKind::ALL,
+    })
+}
+
+/// A drug's batches, the receive form and the ledger, filtered and paged.
+pub async fn stock(
+    _user: Staff<PharmacyStaff>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    layout: Layout,
+    Query(query): Query<LedgerQuery>,
+) -> AppResult<StockPage> {
+    let receipt = fresh_receipt(state.today());
+    stock_page(&state, layout, id, query, receipt, FieldErrors::default()).await
+}
+
+/// The drug's ledger as filtered, oldest first, as CSV.
+pub async fn ledger_csv(
+    _user: Staff<PharmacyStaff>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    Query(query): Query<LedgerQuery>,
+) -> AppResult<Response> {
+    let drug = service::drug(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let rows = service::ledger_all(&state.db, id, &query.filter()?).await?;
+    let zone = state.settings.get().clinic.time_zone;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "day", "time", "batch", "movement", "reason", "change", "balance", "by", "note",
+    ];
+    let mut write = |record: &[&str]| out.write_record(record).map_err(|err| AppError::Internal(err.into()));
+    write(&header)?;
+    for row in &rows {
+        let time = filters::clock_of(row.at, zone);
+        write(&[
+            &row.day.to_string(),
+            &time,
+            &row.batch_number,
+            row.kind.label(),
+            row.reason_label(),
+            &row.change(),
+            &row.balance.to_string(),
+            row.by(),
+            &row.note,
+        ])?;
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|err| AppError::Internal(anyhow::anyhow!("{err}")))?;
+    let body = String::from_utf8(bytes).map_err(|err| AppError::Internal(err.into()))?;
+    let stem: String = drug
+        .label()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    Ok(csv_download(&format!("ledger-{stem}.csv"), body))
+}
+
+/// Receives a batch from the stock page's form.
+pub async fn receive(
+    user: Staff<PharmacyStaff>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<ReceiptForm>,
+) -> AppResult<Response> {
+    let result = match form.validate(state.today(), layout.currency.minor_digits) {
+        Ok(receipt) => service::receive(&state.db, &user.actor_with_form(&form.form_id)?, id, &receipt)
+            .await
+            .map(|_| receipt),
+        Err(errors) => Err(ServiceError::Invalid(errors)),
+    };
+    match result {
+        Ok(receipt) => {
+            let notice = format!(
+                "Batch {} is in stock: {} units.",
+                receipt.batch_number, receipt.quantity
+            );
+            flash(&session, FlashKind::Success, notice).await?;
+            Ok(Redirect::to(&format!("/pharmacy/drugs/{id}/stock")).into_response())
+        }
+        Err(ServiceError::Invalid(errors)) => Ok(invalid(
+            stock_page(&state, layout, id, LedgerQuery::default(), form, errors).await?,
+        )),
+        Err(err) => Err(err.into()),
+    }
+}
+
+// ---- adjusting a batch and writing it off -----------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pharmacy/adjust.html")]
+pub struct AdjustPage {
+    layout: Layout,
+    batch: BatchLine,
+    form: AdjustForm,
+    errors: FieldErrors,
+    reasons: &'static [AdjustReason],
+}
+
+impl AdjustPage {
+    fn is_reason(&self, reason: &AdjustReason) -> bool {
+        self.form.reason == reason.as_str()
+    }
+}
+
+pub async fn adjust_form(
+    _user: Staff<PharmacyStaff>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    layout: Layout,
+) -> AppResult<AdjustPage> {
+    let batch = service::batch(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    Ok(AdjustPage {
+        layout,
+        form: AdjustForm {
+            seen: batch.quantity.to_string(),
+            form_id: FormKey::mint().to_string(),
+            ..AdjustForm::default()
+        },
+        batch,
+        errors: FieldErrors::default(),
+        reasons: AdjustReason::ALL,
+    })
+}
+
+fn seen_of(text: &str) -> AppResult<i64> {
+    text.trim()
+        .parse::<i64>()
+        .map_err(|_| AppError::BadRequest("The form is missing the quantity it showed. Reload the page.".into()))
+}
+
+/// Adjusts a batch; 409 when its quantity changed since the form was loaded.
+pub async fn adjust(
+    user: Staff<PharmacyStaff>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<AdjustForm>,
+) -> AppResult<Response> {
+    let batch = service::batch(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let seen = seen_of(&form.seen)?;
+    let actor = user.actor_with_form(&form.form_id)?;
+    let result = match form.validate(seen) {
+        Ok(adjustment) => service::adjust(&state.db, &actor, id, seen, &adjustment, state.today()).await,
+        Err(errors) => Err(ServiceError::Invalid(errors)),
+    };
+    match result {
+        Ok(_) => {
+            let notice = format!("Batch {} of {} is adjusted.", batch.batch_number, batch.drug_label());
+            flash(&session, FlashKind::Success, notice).await?;
+            Ok(Redirect::to(&format!("/pharmacy/drugs/{}/stock", batch.drug_id)).into_response())
+        }
+        Err(ServiceError::Invalid(errors)) => Ok(invalid(AdjustPage {
+            layout,
+            batch,
+            form,
+            errors,
+            reasons: AdjustReason::ALL,
+        })),
+        Err(err) => Err(err.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SeenForm {
+    #[serde(default)]
+    seen: String,
+}
+
+/// Writes off an expired batch from the home page's alert.
+pub async fn write_off(
+    user: Staff<PharmacyStaff>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    session: Session,
+    Form(form): Form<SeenForm>,
+) -> AppResult<Response> {
+    let seen = seen_of(&form.seen)?;
+    let batch = service::write_off(&state.db, &user.actor, id, seen, state.today()).await?;
+    let notice = format!(
+        "{seen} expired units of {} (batch {}) are written off.",
+        batch.drug_label(),
+        batch.batch_number
+    );
+    flash(&session, FlashKind::Success, notice).await?;
+    Ok(Redirect::to("/pharmacy#expired").into_response())
+}
+
+// ---- stock counts ------------------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+pub struct ShelfQuery {
+    #[serde(default)]
+    shelf: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pharmacy/counts.html")]
+pub struct CountPage {
+    layout: Layout,
+    shelves: Vec<(String, i64)>,
+    /// The shelf counted; none before one is chosen.
+    shelf: Option<String>,
+    batches: Vec<BatchLine>,
+    /// What was typed, by batch id, when the sheet comes back with a message.
+    typed: Vec<(i64, String)>,
+    problem: Option<String>,
+}
+
+impl CountPage {
+    fn typed_for(&self, batch_id: &i64) -> &str {
+        self.typed
+            .iter()
+            .find(|(id, _)| id == batch_id)
+            .map_or("", |(_, text)| text.as_str())
+    }
+
+    fn is_shelf(&self, name: &str) -> bool {
+        self.shelf.as_deref() == Some(name)
+    }
+
+    fn shelf_link(name: &str) -> String {
+        let q: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
+        format!("/pharmacy/counts?shelf={q}")
+    }
+}
+
+async fn count_page(
+    state: &AppState,
+    layout: Layout,
+    shelf: Option<String>,
+    typed: Vec<(i64, String)>,
+    problem: Option<String>,
+) -> AppResult<CountPage> {
+    let batches = match &shelf {
+        Some(shelf) => service::on_shelf(&state.db, shelf).await?,
+        None => Vec::new(),
+    };
+    Ok(CountPage {
+        layout,
+        shelves: service::shelves(&state.db).await?,
+        shelf,
+        batches,
+        typed,
+        problem,
+    })
+}
+
+/// The count sheet of a shelf (or the list of shelves).
+pub async fn count_sheet(
+    _user: Staff<PharmacyStaff>,
+    State(state): State<AppState>,
+    layout: Layout,
+    Query(query): Query<ShelfQuery>,
+) -> AppResult<CountPage> {
+    let shelf = query.shelf.map(|shelf| shelf.trim().to_owned());
+    count_page(&state, layout, shelf, Vec::new(), None).await
+}
+
+/// The sheet as sent: the shelf, what each batch held when it was shown, and what was counted.
+struct Sheet {
+    shelf: String,
+    counts: Vec<Counted>,
+    typed: Vec<(i64, String)>,
+    problems: Vec<String>,
+}
+
+fn read_sheet(fields: &[(String, String)]) -> AppResult<Sheet> {
+    let value = |name: &str| {
+        fields
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    };
+    let mut sheet = Sheet {
+        shelf: value("shelf").unwrap_or("").trim().to_owned(),
+        counts: Vec::new(),
+        typed: Vec::new(),
+        problems: Vec::new(),
+    };
+    for (key, text) in fields {
+        let Some(id) = key.strip_prefix("count_").and_then(crate::validation::parse_id) else {
+            continue;
+        };
+        sheet.typed.push((id, text.clone()));
+        let seen = seen_of(value(&format!("seen_{id}")).unwrap_or(""))?;
+        match counted(text) {
+            Ok(Some(counted)) => sheet.counts.push(Counted {
+                batch_id: id,
+                seen,
+                counted,
+            }),
+            Ok(None) => {}
+            Err(message) => sheet.problems.push(message),
+        }
+    }
+    Ok(sheet)
+}
+
+/// Records a count; each difference becomes an adjustment with the reason "count".
+pub async fn record_count(
+    user: Staff<PharmacyStaff>,
+    State(state): State<AppState>,
+    session: Session,
+    layout: Layout,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let sheet = read_sheet(&fields)?;
+    if let Some(problem) = sheet.problems.first() {
+        let page = count_page(&state, layout, Some(sheet.shelf), sheet.typed, Some(problem.clone())).await?;
+        return Ok(invalid(page));
+    }
+    match service::record_count(&state.db, &user.actor, &sheet.shelf, &sheet.counts, state.today()).await {
+        Ok(corrected) => {
+            let notice = format!(
+                "The count is saved: {} batches counted, {corrected} corrected.",
+                sheet.counts.len()
+            );
+            flash(&session, FlashKind::Success, notice).await?;
+            Ok(Redirect::to(&CountPage::shelf_link(&sheet.shelf)).into_response())
+        }
+        Err(ServiceError::Conflict(message)) => {
+            let page = count_page(&state, layout, Some(sheet.shelf), Vec::new(), Some(message)).await?;
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(err) => Err(err.into()),
+    }
+}
