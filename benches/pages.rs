@@ -33,8 +33,10 @@ use sickbay::state::AppState;
 const CLIENTS: usize = 16;
 const DAY_SLOTS: i64 = 250;
 const WAITING_TICKETS: usize = 500;
-/// Lab orders waiting on the lab's worklist.
+/// Lab orders waiting on the lab's worklist (their visits also wait at the pharmacy, a prescription each).
 const LAB_ORDERS: usize = 200;
+/// Entries of the drug catalogue, the demo's and more.
+const CATALOGUE_DRUGS: i64 = 2000;
 /// Answers that were not 200, over both databases.
 static FAILURES: AtomicUsize = AtomicUsize::new(0);
 
@@ -333,6 +335,92 @@ async fn lab_orders(db: &Db, settings: &Settings, clinic: &Clinic, patients: &[i
     Ok(patients.len())
 }
 
+/// A prescription of two items in each of the first doctor's open visits (the lab orders' visits), straight
+/// into the tables: the pharmacy's worklist of 200. Answers the first prescription's id.
+async fn prescriptions(db: &Db, clinic: &Clinic) -> anyhow::Result<i64> {
+    let drugs: Vec<i64> = sqlx::query_scalar("SELECT id FROM drug WHERE form = 'tablet' ORDER BY id LIMIT 2")
+        .fetch_all(db.pool())
+        .await?;
+    anyhow::ensure!(drugs.len() == 2, "the demo has too few tablets");
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO prescription (visit_id, patient_id, doctor_id, status, created_at, updated_at)
+         SELECT v.id, v.patient_id, v.doctor_id, 'pending', v.started_at, v.started_at FROM visit v
+         WHERE v.doctor_id = $1 AND v.status = 'open'
+           AND NOT EXISTS (SELECT 1 FROM prescription p WHERE p.visit_id = v.id)",
+    )
+    .bind(clinic.first_doctor_id)
+    .execute(&mut *tx)
+    .await?;
+    for drug in &drugs {
+        sqlx::query(
+            "INSERT INTO prescription_item (prescription_id, drug_id, dose, route, frequency, duration_days, quantity,
+                                            instructions, dispensed_quantity, created_at)
+             SELECT p.id, $2, '1 tablet', 'oral', 'tds', 5, 15, '', 0, p.created_at FROM prescription p
+             JOIN visit v ON v.id = p.visit_id WHERE v.doctor_id = $1 AND v.status = 'open' AND p.status = 'pending'",
+        )
+        .bind(clinic.first_doctor_id)
+        .bind(drug)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(
+        sqlx::query_scalar("SELECT MIN(id) FROM prescription WHERE status = 'pending'")
+            .fetch_one(db.pool())
+            .await?,
+    )
+}
+
+/// Fills the catalogue up to [`CATALOGUE_DRUGS`] entries, each with a batch received through the ledger
+/// (straight into the tables). Answers how many it added.
+async fn more_drugs(db: &Db, today: Date) -> anyhow::Result<i64> {
+    let have: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM drug")
+        .fetch_one(db.pool())
+        .await?;
+    let now = sickbay::db::Timestamp::now();
+    let mut tx = db.begin_write().await?;
+    for i in have..CATALOGUE_DRUGS {
+        let drug: i64 = sqlx::query_scalar(
+            "INSERT INTO drug (name, generic_name, form, strength, unit, unit_price, reorder_level, active, shelf,
+                               created_at, updated_at)
+             VALUES ($1, $1, 'tablet', $2, 'tablet', 500, 50, 1, 'F: more', $3, $3) RETURNING id",
+        )
+        .bind(format!("Benchmarkol {i:04}"))
+        .bind(format!("{} mg", 5 * (i % 40 + 1)))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let quantity = 100 + i % 400;
+        let batch: i64 = sqlx::query_scalar(
+            "INSERT INTO drug_batch (drug_id, batch_number, quantity, expires_on, cost_price, supplier, received_on,
+                                     created_at)
+             VALUES ($1, $2, $3, $4, 300, '', $5, $6) RETURNING id",
+        )
+        .bind(drug)
+        .bind(format!("BM-{i}"))
+        .bind(quantity)
+        .bind(Date(Date::add_days(today.0, 30 + i % 700)))
+        .bind(today)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO stock_movement (batch_id, drug_id, kind, reason, quantity, balance, note, staff_id, at, day)
+             VALUES ($1, $2, 'receipt', '', $3, $3, '', NULL, $4, $5)",
+        )
+        .bind(batch)
+        .bind(drug)
+        .bind(quantity)
+        .bind(now)
+        .bind(today)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(CATALOGUE_DRUGS - have)
+}
+
 /// Students without a ticket today, for the extra bookings and tickets.
 async fn free_students(db: &Db, today: Date, count: usize) -> anyhow::Result<Vec<i64>> {
     Ok(sqlx::query_scalar(
@@ -365,7 +453,12 @@ fn pages(clinic: &Clinic) -> Vec<Page> {
         page("reception home", "/reception".into(), Who::Reception, usual),
         page("doctor home", "/doctor".into(), Who::Doctor, usual),
         page("pharmacist home", "/pharmacy".into(), Who::Pharmacist, usual),
-        page("drug catalogue", "/pharmacy/drugs".into(), Who::Pharmacist, usual),
+        page(
+            "drug catalogue, 2,000 drugs",
+            "/pharmacy/drugs".into(),
+            Who::Pharmacist,
+            usual,
+        ),
         page(
             "drug catalogue, \"amox\"",
             "/pharmacy/drugs?q=amox".into(),
@@ -373,8 +466,14 @@ fn pages(clinic: &Clinic) -> Vec<Page> {
             usual,
         ),
         page(
-            "pharmacy prescriptions",
+            "pharmacy worklist, 200 waiting (shows 50)",
             "/pharmacy/prescriptions".into(),
+            Who::Pharmacist,
+            usual,
+        ),
+        page(
+            "all prescriptions",
+            "/pharmacy/prescriptions?all=1".into(),
             Who::Pharmacist,
             usual,
         ),
@@ -627,15 +726,44 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
     waiting_tickets(&db, &settings, &clinic, for_tickets).await?;
     let for_lab = free_students(&db, today, LAB_ORDERS).await?;
     let orders = lab_orders(&db, &settings, &clinic, &for_lab).await?;
+    let before_worklist = fetch(sessions.of(Who::Pharmacist), &base("/pharmacy/prescriptions"))
+        .await?
+        .1;
+    let first_prescription = prescriptions(&db, &clinic).await?;
+    let drugs = more_drugs(&db, today).await?;
+    let first_drug: i64 = sqlx::query_scalar("SELECT MIN(id) FROM drug")
+        .fetch_one(db.pool())
+        .await?;
     println!(
-        "  added a day of {slots} slots (half booked), {} waiting tickets and {orders} lab orders in {:.1} s",
+        "  added a day of {slots} slots (half booked), {} waiting tickets, {orders} lab orders with a prescription \
+         each and {drugs} drugs in {:.1} s",
         for_tickets.len(),
         extras.elapsed().as_secs_f64()
     );
+    let usual = Target::Ratio(0.20);
+    let pharmacy_page = |name, path: String| Page {
+        name,
+        path,
+        who: Who::Pharmacist,
+        target: usual,
+        rows: None,
+    };
+    pages.extend([
+        pharmacy_page("dispense page", format!("/pharmacy/prescriptions/{first_prescription}")),
+        pharmacy_page(
+            "a drug's stock and ledger",
+            format!("/pharmacy/drugs/{first_drug}/stock"),
+        ),
+        pharmacy_page(
+            "stock count of a shelf",
+            "/pharmacy/counts?shelf=A%3A+tablets+and+capsules".into(),
+        ),
+    ]);
     for page in &mut pages {
         page.rows = match page.path.as_str() {
             "/queue" => Some((before_board, for_tickets.len())),
             "/lab" => Some((before_lab, orders)),
+            "/pharmacy/prescriptions" => Some((before_worklist, orders)),
             path if path == day_view => Some((before_day, slots as usize)),
             _ => None,
         };

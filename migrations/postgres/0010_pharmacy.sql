@@ -3,6 +3,8 @@
 
 ALTER TABLE drug ADD COLUMN shelf TEXT NOT NULL DEFAULT '';
 CREATE INDEX drug_shelf ON drug (shelf);
+-- The catalogue's order, so a page of it is read in order instead of sorting every entry.
+CREATE INDEX drug_order ON drug (active DESC, LOWER(name), strength, id);
 
 -- Why the pharmacy will not give (the rest of) an item; NULL while it may still be dispensed.
 ALTER TABLE prescription_item ADD COLUMN refusal TEXT;

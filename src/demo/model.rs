@@ -1672,6 +1672,7 @@ mod tests {
         };
         Staffing {
             reception: person(1, "desk"),
+            pharmacist: person(4, "pharm"),
             doctors: vec![
                 Doctor {
                     person: person(2, "dr.a"),

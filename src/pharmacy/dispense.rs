@@ -2,7 +2,9 @@
 //! conditional update (`quantity >= n`), writes the dispensation, its items and their ledger rows, counts the
 //! units as given on the prescription and sets its status, or does nothing at all.
 
-use super::model::allocation::{Allocation, BatchStock, Owed, asked_plan, fingerprint, offered, usable_from};
+use super::model::allocation::{
+    Allocation, BatchStock, Owed, asked_plan, asks_as_planned, fingerprint, offered, usable_from,
+};
 use super::model::stock::MovementKind;
 use super::repo::{self, NewMovement};
 use crate::audit::{self, AuditEntry};
@@ -149,8 +151,15 @@ pub async fn dispense(
         .ok_or(ServiceError::NotFound)?;
     let items = prescriptions::items_in(&mut tx, prescription_id).await?;
     let batches = repo::batches_of_drugs_in(&mut tx, &drug_ids(&items)).await?;
-    let planned =
-        asked_plan(&owed_of(&items), &request.asked, &batches, shelf.usable_from()).map_err(ServiceError::Refused)?;
+    // A form confirming the plan it was shown is stale when that plan no longer fits: a conflict, shown again.
+    // Quantities the pharmacist typed that can't be given are their mistake.
+    let asks_something = request.asked.iter().any(|(_, units)| *units > 0);
+    let as_planned = asks_something && asks_as_planned(&request.plan, &request.asked);
+    let planned = match asked_plan(&owed_of(&items), &request.asked, &batches, shelf.usable_from()) {
+        Ok(planned) => planned,
+        Err(_) if as_planned => return Err(plan_changed()),
+        Err(message) => return Err(ServiceError::Refused(message)),
+    };
     if fingerprint(&planned) != request.plan {
         return Err(plan_changed());
     }

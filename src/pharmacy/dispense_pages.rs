@@ -41,8 +41,8 @@ fn shelf(state: &AppState) -> Shelf {
 
 // ---- the worklist -----------------------------------------------------------------------------------------
 
-/// How many prescriptions the worklist shows (the oldest).
-const WORKLIST_LIMIT: i64 = 50;
+/// How many prescriptions the worklist shows (the oldest; the count of the others follows them).
+const WORKLIST_LIMIT: i64 = 25;
 
 /// A prescription of the worklist with its owed items and their stock.
 pub struct WorkRow {
@@ -188,8 +188,9 @@ pub async fn dispense_page(
     dispense_view(&state, layout, id, None, None).await
 }
 
-/// The quantities of a dispense form (`quantity_{item}`; blank is none) and its plan and form id.
-fn read_request(fields: &[(String, String)]) -> AppResult<(Request, String)> {
+/// The quantities of a dispense form (`quantity_{item}`; blank is none) and its plan and form id; a quantity
+/// that is not a whole number is the message to show.
+fn read_request(fields: &[(String, String)]) -> Result<(Request, String), String> {
     let value = |name: &str| {
         fields
             .iter()
@@ -205,7 +206,7 @@ fn read_request(fields: &[(String, String)]) -> AppResult<(Request, String)> {
             "" => 0,
             text => text
                 .parse::<i64>()
-                .map_err(|_| AppError::BadRequest("Give each quantity as a whole number of units.".into()))?,
+                .map_err(|_| format!("“{text}” is not a number of units: give each quantity as a whole number."))?,
         };
         asked.push((item, units));
     }
@@ -226,7 +227,10 @@ pub async fn dispense(
     layout: Layout,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let (request, form_id) = read_request(&fields)?;
+    let (request, form_id) = match read_request(&fields) {
+        Ok(read) => read,
+        Err(message) => return Ok(invalid(dispense_view(&state, layout, id, None, Some(message)).await?)),
+    };
     let actor = user.actor_with_form(&form_id)?;
     match dispense::dispense(&state.db, &actor, id, &request, shelf(&state)).await {
         Ok(done) => {

@@ -34,7 +34,8 @@ pub async fn get_in(tx: &mut Tx, id: i64) -> Result<Option<Drug>, sqlx::Error> {
 }
 
 /// One page of the catalogue whose name or generic name contains `search`, active entries first, with
-/// stock on `today`, and the total that match.
+/// stock on `today`, and the total that match. The page is chosen among the drugs before their batches are
+/// summed (summed first, every request added up the stock of the whole catalogue to show 25 rows).
 pub async fn search(
     db: &Db,
     search: &str,
@@ -43,8 +44,12 @@ pub async fn search(
 ) -> Result<(Vec<DrugStock>, i64), sqlx::Error> {
     let pattern = like_pattern(search);
     let rows = sqlx::query_as(&format!(
-        "{STOCK_SELECT} WHERE {SEARCH_FILTER} {STOCK_GROUP}
-         ORDER BY d.active DESC, LOWER(d.name), d.strength, d.id LIMIT $3 OFFSET $4"
+        "SELECT d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price, d.reorder_level, d.active,
+                CAST(COALESCE(SUM(b.quantity), 0) AS BIGINT) AS on_hand
+         FROM (SELECT d.* FROM drug d WHERE {SEARCH_FILTER}
+               ORDER BY d.active DESC, LOWER(d.name), d.strength, d.id LIMIT $3 OFFSET $4) d
+         LEFT JOIN drug_batch b ON b.drug_id = d.id AND b.expires_on >= $1
+         {STOCK_GROUP} ORDER BY d.active DESC, LOWER(d.name), d.strength, d.id"
     ))
     .bind(today)
     .bind(&pattern)
@@ -52,12 +57,22 @@ pub async fn search(
     .bind(page.offset())
     .fetch_all(db.pool())
     .await?;
-    let total = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM drug d WHERE LOWER(d.name) LIKE $1 ESCAPE '\\' OR LOWER(d.generic_name) LIKE $1 ESCAPE '\\'",
-    )
-    .bind(&pattern)
-    .fetch_one(db.pool())
-    .await?;
+    let total = match search.is_empty() {
+        true => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM drug")
+                .fetch_one(db.pool())
+                .await?
+        }
+        false => {
+            sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM drug d WHERE {}",
+                SEARCH_FILTER.replace("$2", "$1")
+            ))
+            .bind(&pattern)
+            .fetch_one(db.pool())
+            .await?
+        }
+    };
     Ok((rows, total))
 }
 
@@ -391,13 +406,17 @@ pub async fn shelves(db: &Db) -> Result<Vec<(String, i64)>, sqlx::Error> {
         .await
 }
 
-/// Active drugs at or below their reorder level on `today` (none in stock included), emptiest first.
+/// Active drugs at or below their reorder level on `today` (none in stock included), emptiest first. The
+/// batches are summed by drug on their own (a covering index) before the drugs are joined to them.
 pub async fn low_stock(db: &Db, today: Date, limit: i64) -> Result<Vec<DrugStock>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{STOCK_SELECT} WHERE d.active = 1 {STOCK_GROUP}
-         HAVING CAST(COALESCE(SUM(b.quantity), 0) AS BIGINT) <= d.reorder_level
-         ORDER BY CAST(COALESCE(SUM(b.quantity), 0) AS BIGINT), LOWER(d.name), d.id LIMIT $2"
-    ))
+    sqlx::query_as(
+        "SELECT d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price, d.reorder_level, d.active,
+                COALESCE(s.on_hand, 0) AS on_hand
+         FROM drug d LEFT JOIN (SELECT drug_id, CAST(SUM(quantity) AS BIGINT) AS on_hand FROM drug_batch
+                                WHERE expires_on >= $1 AND quantity > 0 GROUP BY drug_id) s ON s.drug_id = d.id
+         WHERE d.active = 1 AND COALESCE(s.on_hand, 0) <= d.reorder_level
+         ORDER BY COALESCE(s.on_hand, 0), LOWER(d.name), d.id LIMIT $2",
+    )
     .bind(today)
     .bind(limit)
     .fetch_all(db.pool())

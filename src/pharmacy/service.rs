@@ -430,8 +430,8 @@ pub async fn return_supplies_in(
 
 // ---- the pharmacist's home: trouble coming ---------------------------------------------------------------
 
-/// How many rows each alert shows at most.
-pub const ALERT_ROWS: i64 = 50;
+/// How many rows each alert shows at most: the most urgent.
+pub const ALERT_ROWS: i64 = 20;
 
 /// What the pharmacist should act on.
 pub struct Alerts {

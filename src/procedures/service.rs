@@ -207,7 +207,7 @@ pub async fn supplies(db: &Db, procedure_type_id: i64, today: Date) -> Result<Ve
             drug,
         })
         .collect();
-    supplies.sort_by(|a, b| a.drug.label().cmp(&b.drug.label()));
+    supplies.sort_by_key(|supply| supply.drug.label());
     Ok(supplies)
 }
 

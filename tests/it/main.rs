@@ -11,6 +11,7 @@ mod cli;
 mod consult;
 mod consult_browser;
 mod demo;
+mod dispensing;
 mod documents;
 mod documents_browser;
 mod feedback;

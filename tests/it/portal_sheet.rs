@@ -2,10 +2,9 @@
 //! nothing, replays, roles and bad input.
 
 use reqwest::StatusCode;
-use scraper::Selector;
 use sickbay::identity::Role;
 
-use crate::support::{Client, Page, TestApp, import_students, on_both_databases, visitor};
+use crate::support::{Client, FormFields, Page, TestApp, import_students, on_both_databases, visitor};
 
 on_both_databases!(
     portal_sheet_filter_finds_the_right_students,
@@ -51,24 +50,9 @@ fn listed(page: &Page) -> Vec<String> {
     page.texts(".sheet-choices tbody tr td:nth-child(3)")
 }
 
-/// What the page's issue form would send as it stands (hidden fields and ticked boxes), without the CSRF
-/// token, which the client adds.
+/// What the page's issue form would send as it stands (hidden fields and ticked boxes).
 fn form_fields(page: &Page) -> Vec<(String, String)> {
-    let html = page.html();
-    let inputs = Selector::parse("#sheet-form input[name]").unwrap();
-    html.select(&inputs)
-        .filter(|input| {
-            let kind = input.value().attr("type").unwrap_or("text");
-            kind != "checkbox" || input.value().attr("checked").is_some()
-        })
-        .filter(|input| input.value().attr("name") != Some("csrf_token"))
-        .map(|input| {
-            (
-                input.value().attr("name").unwrap_or_default().to_owned(),
-                input.value().attr("value").unwrap_or_default().to_owned(),
-            )
-        })
-        .collect()
+    FormFields::of(page, "#sheet-form").0
 }
 
 /// The form with only these patients ticked.

@@ -885,3 +885,66 @@ pub async fn new_visit(doctor: &Client, patient: i64) -> i64 {
         .await
         .assert_redirect_to_visit()
 }
+
+#[derive(Clone, Debug)]
+/// The fields a form of a page would send as it stands (hidden fields, values, ticked boxes), without the CSRF
+/// token, which the client adds.
+pub struct FormFields(pub Vec<(String, String)>);
+
+impl FormFields {
+    /// The inputs of the form matching `selector` (checkboxes and radios only when checked).
+    #[track_caller]
+    pub fn of(page: &Page, selector: &str) -> FormFields {
+        assert!(page.has(selector), "no {selector} in:\n{}", page.body);
+        let html = page.html();
+        let inputs = Selector::parse(&format!("{selector} input")).expect("selector");
+        let mut fields = Vec::new();
+        for input in html.select(&inputs) {
+            let element = input.value();
+            let Some(name) = element.attr("name") else {
+                continue;
+            };
+            let kind = element.attr("type").unwrap_or("text");
+            if name == "csrf_token" || matches!(kind, "submit" | "button" | "reset" | "image" | "file") {
+                continue;
+            }
+            if matches!(kind, "checkbox" | "radio") && element.attr("checked").is_none() {
+                continue;
+            }
+            fields.push((name.to_owned(), element.attr("value").unwrap_or_default().to_owned()));
+        }
+        FormFields(fields)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    #[track_caller]
+    pub fn value(&self, name: &str) -> &str {
+        self.get(name)
+            .unwrap_or_else(|| panic!("no input {name} in the form: {:?}", self.0))
+    }
+
+    pub fn set(&mut self, name: &str, value: impl Into<String>) -> &mut Self {
+        let value = value.into();
+        match self.0.iter_mut().find(|(n, _)| n == name) {
+            Some(field) => field.1 = value,
+            None => self.0.push((name.to_owned(), value)),
+        }
+        self
+    }
+
+    pub fn fields(&self) -> Vec<(&str, &str)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect()
+    }
+
+    /// The names of the inputs starting with `prefix`, in the form's order.
+    pub fn named(&self, prefix: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(n, _)| n.starts_with(prefix))
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+}

@@ -41,7 +41,7 @@ pub fn usable_from(today: Date, min_shelf_days: i64) -> Date {
     Date(Date::add_days(today.0, min_shelf_days.max(0)))
 }
 
-fn usable<'a>(batches: &'a [BatchStock], usable_from: Date) -> Vec<&'a BatchStock> {
+fn usable(batches: &[BatchStock], usable_from: Date) -> Vec<&BatchStock> {
     let mut usable: Vec<&BatchStock> = batches
         .iter()
         .filter(|batch| batch.quantity > 0 && batch.expires_on >= usable_from)
@@ -185,6 +185,29 @@ pub fn asked_plan(
     Ok(planned)
 }
 
+/// Whether `asked` (units by item) is exactly what the plan written as `fingerprint` gives each item: the
+/// pharmacist confirmed the plan as shown, so if it no longer fits, the stock or the prescription changed.
+pub fn asks_as_planned(fingerprint: &str, asked: &[(i64, i64)]) -> bool {
+    let mut planned: Vec<(i64, i64)> = Vec::new();
+    for part in fingerprint.split(',').filter(|part| !part.is_empty()) {
+        let mut fields = part.split(':').map(str::parse::<i64>);
+        let (Some(Ok(key)), Some(Ok(_batch)), Some(Ok(units)), None) =
+            (fields.next(), fields.next(), fields.next(), fields.next())
+        else {
+            return false;
+        };
+        match planned.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, total)) => *total += units,
+            None => planned.push((key, units)),
+        }
+    }
+    let asked_units = |key: i64| asked.iter().filter(|(k, _)| *k == key).map(|(_, n)| *n).sum::<i64>();
+    planned.iter().all(|(key, units)| asked_units(*key) == *units)
+        && asked
+            .iter()
+            .all(|(key, n)| *n == 0 || planned.iter().any(|(k, _)| k == key))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,6 +309,16 @@ mod tests {
             fingerprint(&asked_plan(&items, &[(8, 4)], &batches, day(0)).expect("fits")),
             "8:1:4"
         );
+    }
+
+    #[test]
+    fn a_form_asks_as_planned_when_its_quantities_are_the_plans() {
+        assert!(asks_as_planned("7:1:5,7:2:1,8:2:2", &[(7, 6), (8, 2)]));
+        assert!(asks_as_planned("7:1:5", &[(7, 5), (8, 0)]));
+        assert!(!asks_as_planned("7:1:5", &[(7, 4)]));
+        assert!(!asks_as_planned("7:1:5", &[(7, 5), (8, 1)]));
+        assert!(!asks_as_planned("7:x:5", &[(7, 5)]));
+        assert!(asks_as_planned("", &[]));
     }
 
     proptest! {
