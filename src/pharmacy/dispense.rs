@@ -231,7 +231,7 @@ async fn take_for_item(
             note: "",
             dispensation_item_id: Some(line),
             visit_procedure_id: None,
-            staff_id: actor.id,
+            staff_id: super::service::staff_id(actor),
             at: Timestamp::now(),
             day: shelf.today,
         };

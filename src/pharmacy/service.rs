@@ -138,7 +138,7 @@ pub async fn count(db: &Db) -> Result<i64, ServiceError> {
 // ---- receiving, adjusting, counting and writing off -----------------------------------------------------
 
 /// The staff member an actor stands for in the ledger (none for Sickbay itself).
-fn staff_id(actor: &Actor) -> Option<i64> {
+pub(super) fn staff_id(actor: &Actor) -> Option<i64> {
     (actor.kind == ActorKind::Staff).then_some(actor.id).flatten()
 }
 
@@ -218,7 +218,7 @@ pub async fn batch(db: &Db, id: i64) -> Result<Option<BatchLine>, ServiceError> 
     Ok(repo::batch(db, id).await?)
 }
 
-/// Adjusts a batch seen holding `seen` units; Stale when it changed since.
+/// Adjusts a batch seen holding `seen` units; Stale when it changed since; the same form twice adjusts once.
 pub async fn adjust(
     db: &Db,
     actor: &Actor,
@@ -229,6 +229,9 @@ pub async fn adjust(
 ) -> Result<BatchLine, ServiceError> {
     let mut tx = db.begin_write().await?;
     let batch = repo::batch_in(&mut tx, batch_id).await?.ok_or(ServiceError::NotFound)?;
+    if let Claim::Done(_) = actor.claim_form(&mut tx, ADJUST).await? {
+        return Ok(batch);
+    }
     let balance = repo::change_from(&mut tx, batch_id, seen, adjustment.change)
         .await?
         .ok_or(ServiceError::Stale)?;
@@ -244,8 +247,8 @@ pub async fn adjust(
             today,
         )
     };
-    repo::insert_movement(&mut tx, &row).await?;
-    let entry = AuditEntry::new("drug.batch_adjust")
+    let movement_id = repo::insert_movement(&mut tx, &row).await?;
+    let entry = AuditEntry::new(ADJUST)
         .record("drug_batch", batch_id)
         .detail(format!(
             "{} batch {}: {:+} ({}) {}",
@@ -256,9 +259,13 @@ pub async fn adjust(
             adjustment.note
         ));
     audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, ADJUST, movement_id).await?;
     tx.commit().await?;
     Ok(batch)
 }
+
+/// The action an adjustment's one-time form id is claimed for (a replay adjusts once).
+const ADJUST: &str = "drug.batch_adjust";
 
 /// Writes off what an expired batch still holds (`seen` units when the page was loaded).
 pub async fn write_off(

@@ -484,8 +484,13 @@ pub async fn record_count(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let sheet = read_sheet(&fields)?;
-    if let Some(problem) = sheet.problems.first() {
-        let page = count_page(&state, layout, Some(sheet.shelf), sheet.typed, Some(problem.clone())).await?;
+    let problem = match sheet.problems.first() {
+        Some(problem) => Some(problem.clone()),
+        None if sheet.counts.is_empty() => Some("Write what you counted beside at least one batch.".to_owned()),
+        None => None,
+    };
+    if let Some(problem) = problem {
+        let page = count_page(&state, layout, Some(sheet.shelf), sheet.typed, Some(problem)).await?;
         return Ok(invalid(page));
     }
     match service::record_count(&state.db, &user.actor, &sheet.shelf, &sheet.counts, state.today()).await {
