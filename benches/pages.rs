@@ -383,8 +383,9 @@ async fn more_drugs(db: &Db, today: Date) -> anyhow::Result<i64> {
     for i in have..CATALOGUE_DRUGS {
         let drug: i64 = sqlx::query_scalar(
             "INSERT INTO drug (name, generic_name, form, strength, unit, unit_price, reorder_level, active, shelf,
-                               created_at, updated_at)
-             VALUES ($1, $1, 'tablet', $2, 'tablet', 500, 50, 1, 'F: more', $3, $3) RETURNING id",
+                               search, created_at, updated_at)
+             VALUES ($1, $1, 'tablet', $2, 'tablet', 500, 50, 1, 'F: more', LOWER($1 || ' ' || $1), $3, $3)
+             RETURNING id",
         )
         .bind(format!("Benchmarkol {i:04}"))
         .bind(format!("{} mg", 5 * (i % 40 + 1)))

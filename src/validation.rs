@@ -7,6 +7,9 @@
 
 use std::collections::BTreeMap;
 
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
 /// Form fields whose text may span lines (the textareas); every other field holds one line. A unit test
 /// checks that every textarea in `templates/` is listed here.
 pub const MULTI_LINE_FIELDS: &[&str] = &[
@@ -73,6 +76,16 @@ pub fn one_line(text: &str, what: &str, max: usize, required: bool) -> Result<St
         return Err(forbidden_message(what, c));
     }
     Ok(text.to_owned())
+}
+
+/// Text as searches compare it (patients' search tokens, ICD-10 codes, the drug catalogue): `text` in lower case with accents and other combining marks dropped, so
+/// "Adéwálé Ọ̀ṣun" is "adewale osun" (decomposed with NFD, then the marks left out). Letters of other scripts
+/// stay as they are.
+pub fn fold(text: &str) -> String {
+    text.nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// `chronic_conditions` → `Chronic conditions`, for messages about a field whose label the edge doesn't know.

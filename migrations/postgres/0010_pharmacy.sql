@@ -2,6 +2,11 @@
 -- a batch's quantity is a stock_movement row, so the movements of a batch always sum to its quantity.
 
 ALTER TABLE drug ADD COLUMN shelf TEXT NOT NULL DEFAULT '';
+-- Name and generic name folded (lower case, accents dropped) as the catalogue's search compares them: one LIKE
+-- per entry instead of two LOWER()s and two LIKEs. Sickbay writes it with every entry; entries made before it
+-- existed get the lower case here.
+ALTER TABLE drug ADD COLUMN search TEXT NOT NULL DEFAULT '';
+UPDATE drug SET search = LOWER(name || ' ' || generic_name);
 CREATE INDEX drug_shelf ON drug (shelf);
 -- The catalogue's order, so a page of it is read in order instead of sorting every entry.
 CREATE INDEX drug_order ON drug (active DESC, LOWER(name), strength, id);

@@ -3,8 +3,6 @@
 
 use chrono::NaiveDate;
 use regex::Regex;
-use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::is_combining_mark;
 
 use crate::academic::model::AcademicOptions;
 use crate::db::once::{FIELD as FORM_FIELD, FormKey};
@@ -521,15 +519,7 @@ pub fn search_tokens(
     tokens
 }
 
-/// What search tokens are made of: `text` in lower case with accents and other combining marks dropped, so
-/// "Adéwálé Ọ̀ṣun" is "adewale osun" (decomposed with NFD, then the marks left out). Letters of other scripts
-/// stay as they are.
-pub fn fold(text: &str) -> String {
-    text.nfd()
-        .filter(|c| !is_combining_mark(*c))
-        .flat_map(char::to_lowercase)
-        .collect()
-}
+pub use crate::validation::fold;
 
 /// The letters and digits of `text`, folded, everything else dropped.
 fn squeeze(text: &str) -> String {

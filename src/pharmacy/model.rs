@@ -300,6 +300,11 @@ impl DrugInput {
     pub fn label(&self) -> String {
         label(&self.name, &self.strength, self.form)
     }
+
+    /// What the catalogue's search compares: the name and generic name, folded.
+    pub fn search_text(&self) -> String {
+        crate::validation::fold(&format!("{} {}", self.name, self.generic_name))
+    }
 }
 
 /// One line of text with its spaces collapsed.

@@ -5,6 +5,7 @@ use super::model::allocation::BatchStock;
 use super::model::stock::{AdjustReason, MovementKind};
 use super::model::{BatchLine, Drug, DrugInput, DrugStock, MovementRow};
 use crate::db::{Date, Db, Flag, Money, Timestamp, Tx};
+use crate::validation::fold;
 use crate::web::paging::{PageRequest, like_pattern};
 
 const DRUG_COLUMNS: &str = "d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price, d.reorder_level, d.active, d.shelf, d.updated_at";
@@ -17,7 +18,7 @@ const STOCK_SELECT: &str = "SELECT d.id, d.name, d.generic_name, d.form, d.stren
 const STOCK_GROUP: &str = "GROUP BY d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price,
         d.reorder_level, d.active";
 
-const SEARCH_FILTER: &str = "(LOWER(d.name) LIKE $2 ESCAPE '\\' OR LOWER(d.generic_name) LIKE $2 ESCAPE '\\')";
+const SEARCH_FILTER: &str = "d.search LIKE $2 ESCAPE '\\'";
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<Drug>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {DRUG_COLUMNS} FROM drug d WHERE d.id = $1"))
@@ -42,7 +43,7 @@ pub async fn search(
     today: Date,
     page: PageRequest,
 ) -> Result<(Vec<DrugStock>, i64), sqlx::Error> {
-    let pattern = like_pattern(search);
+    let pattern = like_pattern(&fold(search));
     let rows = sqlx::query_as(&format!(
         "SELECT d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price, d.reorder_level, d.active,
                 CAST(COALESCE(SUM(b.quantity), 0) AS BIGINT) AS on_hand
@@ -78,7 +79,7 @@ pub async fn search(
 
 /// Active drugs matching `search` for a prescription, names starting with it first, at most `limit`.
 pub async fn search_active(db: &Db, search: &str, today: Date, limit: i64) -> Result<Vec<DrugStock>, sqlx::Error> {
-    let pattern = like_pattern(search);
+    let pattern = like_pattern(&fold(search));
     let prefix = format!("{}%", &pattern[1..]);
     sqlx::query_as(&format!(
         "{STOCK_SELECT} WHERE d.active = 1 AND d.form <> 'consumable' AND {SEARCH_FILTER} {STOCK_GROUP}
@@ -123,8 +124,8 @@ pub async fn stock_on_hand(db: &Db, ids: &[i64], today: Date) -> Result<Vec<(i64
 pub async fn insert(tx: &mut Tx, drug: &DrugInput) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO drug (name, generic_name, form, strength, unit, unit_price, reorder_level, active, shelf,
-                           created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9) RETURNING id",
+                           search, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $11, $9, $9) RETURNING id",
     )
     .bind(&drug.name)
     .bind(&drug.generic_name)
@@ -136,6 +137,7 @@ pub async fn insert(tx: &mut Tx, drug: &DrugInput) -> Result<i64, sqlx::Error> {
     .bind(Flag(drug.active))
     .bind(Timestamp::now())
     .bind(&drug.shelf)
+    .bind(drug.search_text())
     .fetch_one(&mut **tx)
     .await
 }
@@ -144,7 +146,7 @@ pub async fn insert(tx: &mut Tx, drug: &DrugInput) -> Result<i64, sqlx::Error> {
 pub async fn update(tx: &mut Tx, id: i64, seen: Timestamp, drug: &DrugInput) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE drug SET name = $3, generic_name = $4, form = $5, strength = $6, unit = $7, unit_price = $8,
-                reorder_level = $9, active = $10, updated_at = $11, shelf = $12
+                reorder_level = $9, active = $10, updated_at = $11, shelf = $12, search = $13
          WHERE id = $1 AND updated_at = $2",
     )
     .bind(id)
@@ -159,6 +161,7 @@ pub async fn update(tx: &mut Tx, id: i64, seen: Timestamp, drug: &DrugInput) -> 
     .bind(Flag(drug.active))
     .bind(seen.now_after())
     .bind(&drug.shelf)
+    .bind(drug.search_text())
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)

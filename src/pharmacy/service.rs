@@ -248,16 +248,14 @@ pub async fn adjust(
         )
     };
     let movement_id = repo::insert_movement(&mut tx, &row).await?;
-    let entry = AuditEntry::new(ADJUST)
-        .record("drug_batch", batch_id)
-        .detail(format!(
-            "{} batch {}: {:+} ({}) {}",
-            batch.drug_label(),
-            batch.batch_number,
-            adjustment.change,
-            adjustment.reason.label(),
-            adjustment.note
-        ));
+    let entry = AuditEntry::new(ADJUST).record("drug_batch", batch_id).detail(format!(
+        "{} batch {}: {:+} ({}) {}",
+        batch.drug_label(),
+        batch.batch_number,
+        adjustment.change,
+        adjustment.reason.label(),
+        adjustment.note
+    ));
     audit::record(&mut tx, actor, entry).await?;
     actor.complete_form(&mut tx, ADJUST, movement_id).await?;
     tx.commit().await?;

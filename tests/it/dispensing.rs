@@ -998,7 +998,11 @@ async fn a_stock_count_books_the_differences_on_a_shelf(app: TestApp) {
     // A sheet with nothing counted says so: 422.
     let empty = d.pharmacist.post("/pharmacy/counts", &form.fields()).await;
     empty.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(empty.text("#count-problem").contains("at least one batch"), "{}", empty.body);
+    assert!(
+        empty.text("#count-problem").contains("at least one batch"),
+        "{}",
+        empty.body
+    );
 
     // Bad counts: 422, nothing written.
     for bad in ["x", "-1", "1.5"] {

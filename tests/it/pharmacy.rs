@@ -18,6 +18,7 @@ on_both_databases!(
     a_double_submitted_add_creates_one_drug,
     stock_on_hand_leaves_out_expired_batches,
     only_pharmacists_and_admins_keep_the_catalogue,
+    the_catalogue_is_searched_without_accents_or_case,
 );
 on_both_databases!(empty: the_demo_fills_the_catalogue_with_stock_to_watch);
 
@@ -342,4 +343,19 @@ async fn the_demo_fills_the_catalogue_with_stock_to_watch(app: TestApp) {
     let statuses = page.texts(".drug-table tbody td:nth-last-child(2)").join(" ");
     assert!(statuses.contains("low"), "{statuses}");
     assert!(statuses.contains("out of stock"), "{statuses}");
+}
+
+async fn the_catalogue_is_searched_without_accents_or_case(app: TestApp) {
+    add_drug(&app, "Céfuroxime", "CÉFUROXIME AXÉTIL", DrugForm::Tablet, "250 mg").await;
+    add_drug(&app, "Paracetamol", "paracetamol", DrugForm::Tablet, "500 mg").await;
+    let pharmacist = app.login_as("pharm.search", Role::Pharmacist).await;
+    for typed in ["cefurox", "CÉFU", "axetil", "roxime ax"] {
+        let page = pharmacist.get(&format!("/pharmacy/drugs?q={typed}")).await;
+        page.assert_status(StatusCode::OK);
+        let rows = page.texts(".drug-table tbody tr td:first-child");
+        assert_eq!(rows, ["Céfuroxime 250 mg"], "{typed}");
+    }
+    // A wildcard typed is a character, not a wildcard.
+    let page = pharmacist.get("/pharmacy/drugs?q=%25").await;
+    assert!(!page.has(".drug-table"), "{}", page.body);
 }
