@@ -129,11 +129,7 @@ fn work_rows(prescriptions: Vec<Prescription>, items: Vec<Item>, stock: &HashMap
         .collect();
     for item in items.into_iter().filter(|item| item.owed() > 0) {
         let on_hand = stock.get(&item.drug_id).copied().unwrap_or(0);
-        let level = if on_hand >= item.owed() {
-            StockLevel::Enough
-        } else {
-            StockLevel::of(on_hand, item.owed())
-        };
+        let level = StockLevel::against(on_hand, item.owed());
         if let Some(row) = rows.iter_mut().find(|row| row.prescription.id == item.prescription_id) {
             row.items.push((item, level));
         }

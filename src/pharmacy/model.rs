@@ -145,6 +145,15 @@ impl StockLevel {
         }
     }
 
+    /// How `on_hand` covers a need of `needed` units: out at zero, low when it covers only part.
+    pub fn against(on_hand: i64, needed: i64) -> StockLevel {
+        match on_hand {
+            n if n <= 0 => StockLevel::Out,
+            n if n < needed => StockLevel::Low,
+            _ => StockLevel::Enough,
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             StockLevel::Out => "out of stock",
@@ -490,6 +499,9 @@ mod tests {
         assert_eq!(StockLevel::of(11, 10), StockLevel::Enough);
         assert_eq!(StockLevel::of(1, 0), StockLevel::Enough);
         assert!(StockLevel::Low.is_short());
+        assert_eq!(StockLevel::against(0, 5), StockLevel::Out);
+        assert_eq!(StockLevel::against(4, 5), StockLevel::Low);
+        assert_eq!(StockLevel::against(5, 5), StockLevel::Enough);
     }
 
     #[test]

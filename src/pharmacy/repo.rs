@@ -409,16 +409,16 @@ pub async fn shelves(db: &Db) -> Result<Vec<(String, i64)>, sqlx::Error> {
         .await
 }
 
-/// Active drugs at or below their reorder level on `today` (none in stock included), emptiest first. The
-/// batches are summed by drug on their own (a covering index) before the drugs are joined to them.
+/// Active drugs at or below their reorder level on `today` (none in stock included), emptiest first. Grouped
+/// by the drug's key alone (both databases allow the other columns of a grouped primary key).
 pub async fn low_stock(db: &Db, today: Date, limit: i64) -> Result<Vec<DrugStock>, sqlx::Error> {
     sqlx::query_as(
         "SELECT d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price, d.reorder_level, d.active,
-                COALESCE(s.on_hand, 0) AS on_hand
-         FROM drug d LEFT JOIN (SELECT drug_id, CAST(SUM(quantity) AS BIGINT) AS on_hand FROM drug_batch
-                                WHERE expires_on >= $1 AND quantity > 0 GROUP BY drug_id) s ON s.drug_id = d.id
-         WHERE d.active = 1 AND COALESCE(s.on_hand, 0) <= d.reorder_level
-         ORDER BY COALESCE(s.on_hand, 0), LOWER(d.name), d.id LIMIT $2",
+                CAST(COALESCE(SUM(b.quantity), 0) AS BIGINT) AS on_hand
+         FROM drug d LEFT JOIN drug_batch b ON b.drug_id = d.id AND b.expires_on >= $1
+         WHERE d.active = 1 GROUP BY d.id
+         HAVING COALESCE(SUM(b.quantity), 0) <= d.reorder_level
+         ORDER BY 10, LOWER(d.name), d.id LIMIT $2",
     )
     .bind(today)
     .bind(limit)
