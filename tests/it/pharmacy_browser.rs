@@ -71,6 +71,21 @@ async fn a_pharmacist_dispenses_across_two_batches_and_the_phone_shows_it(app: T
         .find(Locator::Css("a[href$='/label']"))
         .await
         .expect("the label link");
+
+    // The drug's stock page shows the emptied batch gone and the dispense in its ledger; the shelf's count sheet.
+    desk.goto(&app, &format!("/pharmacy/drugs/{}/stock", rx.paracetamol))
+        .await;
+    wait_for(
+        &desk,
+        "#ledger",
+        |t| t.contains("Dispensed") && t.contains("-10"),
+        "the ledger",
+    )
+    .await;
+    desk.screenshot("74-pharmacy-stock").await;
+    desk.goto(&app, "/pharmacy/counts?shelf=A1").await;
+    wait_for(&desk, "#count-form", |t| t.contains("Paracetamol"), "the count sheet").await;
+    desk.screenshot("75-pharmacy-count").await;
     desk.close().await;
 
     let Some(phone) = Browser::start(360, 740, &format!("{backend}-dispensed-phone")).await else {
