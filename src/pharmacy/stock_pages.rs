@@ -17,6 +17,7 @@ use super::service::{self, Alerts, Counted};
 use crate::db::once::FormKey;
 use crate::db::{Date, Timestamp};
 use crate::error::ServiceError;
+use crate::identity::StaffUser;
 use crate::state::AppState;
 use crate::validation::FieldErrors;
 use crate::web::extract::Staff;
@@ -32,15 +33,17 @@ use crate::web::{AppError, AppResult, IdPath, csv_download};
 #[template(path = "pharmacy/home.html")]
 pub struct HomePage {
     layout: Layout,
+    user: StaffUser,
     today: Date,
     alerts: Alerts,
 }
 
 /// The pharmacist's home: what is low, what expires soon, what expired on the shelf, what runs out first.
-pub async fn home(_user: Staff<PharmacyStaff>, State(state): State<AppState>, layout: Layout) -> AppResult<HomePage> {
+pub async fn home(user: Staff<PharmacyStaff>, State(state): State<AppState>, layout: Layout) -> AppResult<HomePage> {
     let today = state.today();
     Ok(HomePage {
         layout,
+        user: user.user,
         today,
         alerts: service::alerts(&state.db, today, Timestamp::now()).await?,
     })
