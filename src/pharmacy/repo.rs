@@ -209,18 +209,22 @@ fn id_list(ids: &[i64]) -> String {
 
 // ---- batches and the stock ledger ------------------------------------------------------------------------
 
+/// The batches of `drug_ids` still holding units, earliest expiry first (the ids are integers written into the
+/// SQL).
+fn batches_sql(drug_ids: &[i64]) -> String {
+    format!(
+        "SELECT id, drug_id, batch_number, expires_on, quantity FROM drug_batch
+         WHERE drug_id IN ({}) AND quantity > 0 ORDER BY expires_on, id",
+        id_list(drug_ids)
+    )
+}
+
 /// The batches of `drug_ids` still holding units, inside the caller's change.
 pub async fn batches_of_drugs_in(tx: &mut Tx, drug_ids: &[i64]) -> Result<Vec<BatchStock>, sqlx::Error> {
     if drug_ids.is_empty() {
         return Ok(Vec::new());
     }
-    sqlx::query_as(&format!(
-        "SELECT id, drug_id, batch_number, expires_on, quantity FROM drug_batch
-         WHERE drug_id IN ({}) AND quantity > 0 ORDER BY expires_on, id",
-        id_list(drug_ids)
-    ))
-    .fetch_all(&mut **tx)
-    .await
+    sqlx::query_as(&batches_sql(drug_ids)).fetch_all(&mut **tx).await
 }
 
 /// The batches of `drug_ids` still holding units.
@@ -228,13 +232,7 @@ pub async fn batches_of_drugs(db: &Db, drug_ids: &[i64]) -> Result<Vec<BatchStoc
     if drug_ids.is_empty() {
         return Ok(Vec::new());
     }
-    sqlx::query_as(&format!(
-        "SELECT id, drug_id, batch_number, expires_on, quantity FROM drug_batch
-         WHERE drug_id IN ({}) AND quantity > 0 ORDER BY expires_on, id",
-        id_list(drug_ids)
-    ))
-    .fetch_all(db.pool())
-    .await
+    sqlx::query_as(&batches_sql(drug_ids)).fetch_all(db.pool()).await
 }
 
 /// Takes `units` from a batch that holds them and expires on `usable_from` or later; its quantity after, or
