@@ -467,7 +467,7 @@ fn pages(clinic: &Clinic) -> Vec<Page> {
             usual,
         ),
         page(
-            "pharmacy worklist, 200 waiting (shows 50)",
+            "pharmacy worklist, 200 waiting (shows 25)",
             "/pharmacy/prescriptions".into(),
             Who::Pharmacist,
             usual,
