@@ -30,7 +30,8 @@ pub enum Event {
     /// A lab order of this visit was placed, cancelled, resulted or released (the lab's worklist and the
     /// visit's lab section re-read).
     Lab { visit_id: i64 },
-    /// A prescription was written, changed, dispensed or refused (the pharmacy's worklist re-reads).
+    /// A prescription was written, changed, dispensed or refused, or stock changed (the pharmacy's worklist and
+    /// alerts re-read).
     Pharmacy,
     /// This instance may have missed events (its LISTEN connection dropped): every stream re-reads.
     Resync,

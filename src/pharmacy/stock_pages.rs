@@ -1,6 +1,9 @@
 //! The stock's pages: the pharmacist's home with its alerts, a drug's batches with the receive form and its
 //! ledger (and the ledger as CSV), a batch's adjustment, expiry write-offs and the count sheet of a shelf.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -14,6 +17,7 @@ use super::model::stock::{AdjustForm, AdjustReason, MovementKind, ReceiptForm, c
 use super::model::{BatchLine, Drug, MovementRow};
 use super::repo::LedgerFilter;
 use super::service::{self, Alerts, Counted};
+use crate::db::events::Event;
 use crate::db::once::FormKey;
 use crate::db::{Date, Timestamp};
 use crate::error::ServiceError;
@@ -35,17 +39,28 @@ pub struct HomePage {
     layout: Layout,
     user: StaffUser,
     today: Date,
-    alerts: Alerts,
+    alerts: Arc<Alerts>,
 }
 
-/// The pharmacist's home: what is low, what expires soon, what expired on the shelf, what runs out first.
+/// How long the alerts are shown without reading them again when no change is announced: the days of stock
+/// left move with the clock, and another instance's announcement may be missed.
+const ALERTS_MAX_AGE: Duration = Duration::from_secs(60);
+
+/// The pharmacist's home: what is low, what expires soon, what expired on the shelf, what runs out first (read
+/// once per stock change, see `Event::Pharmacy`).
 pub async fn home(user: Staff<PharmacyStaff>, State(state): State<AppState>, layout: Layout) -> AppResult<HomePage> {
     let today = state.today();
+    let alerts = state
+        .pharmacy_alerts
+        .get_within(&today.to_string(), state.events.last_seq(), ALERTS_MAX_AGE, || async {
+            Ok(Arc::new(service::alerts(&state.db, today, Timestamp::now()).await?))
+        })
+        .await?;
     Ok(HomePage {
         layout,
         user: user.user,
         today,
-        alerts: service::alerts(&state.db, today, Timestamp::now()).await?,
+        alerts,
     })
 }
 
@@ -251,6 +266,7 @@ pub async fn receive(
     };
     match result {
         Ok(receipt) => {
+            state.events.publish(&state.db, Event::Pharmacy).await;
             let notice = format!(
                 "Batch {} is in stock: {} units.",
                 receipt.batch_number, receipt.quantity
@@ -327,6 +343,7 @@ pub async fn adjust(
     };
     match result {
         Ok(_) => {
+            state.events.publish(&state.db, Event::Pharmacy).await;
             let notice = format!("Batch {} of {} is adjusted.", batch.batch_number, batch.drug_label());
             flash(&session, FlashKind::Success, notice).await?;
             Ok(Redirect::to(&format!("/pharmacy/drugs/{}/stock", batch.drug_id)).into_response())
@@ -358,6 +375,7 @@ pub async fn write_off(
 ) -> AppResult<Response> {
     let seen = seen_of(&form.seen)?;
     let batch = service::write_off(&state.db, &user.actor, id, seen, state.today()).await?;
+    state.events.publish(&state.db, Event::Pharmacy).await;
     let notice = format!(
         "{seen} expired units of {} (batch {}) are written off.",
         batch.drug_label(),
@@ -498,6 +516,7 @@ pub async fn record_count(
     }
     match service::record_count(&state.db, &user.actor, &sheet.shelf, &sheet.counts, state.today()).await {
         Ok(corrected) => {
+            state.events.publish(&state.db, Event::Pharmacy).await;
             let notice = format!(
                 "The count is saved: {} batches counted, {corrected} corrected.",
                 sheet.counts.len()

@@ -14,6 +14,7 @@ use super::model::{ProcedureInput, ProcedureType, VisitProcedures};
 use super::service::{self, Supply};
 use crate::consult::model::Access;
 use crate::db::Timestamp;
+use crate::db::events::Event;
 use crate::db::once::FormKey;
 use crate::error::ServiceError;
 use crate::identity::StaffUser;
@@ -316,7 +317,11 @@ pub async fn record(
     )
     .await;
     let result = match result {
-        Ok(_) => Ok("Procedure recorded.".to_owned()),
+        Ok(_) => {
+            // Its supplies left the shelf: the pharmacy's alerts read the stock again.
+            state.events.publish(&state.db, Event::Pharmacy).await;
+            Ok("Procedure recorded.".to_owned())
+        }
         Err(err) => Err(err),
     };
     answered(
@@ -345,6 +350,9 @@ pub async fn remove(
     let result = service::remove(&state.db, &user, &user.actor, visit_id, id, state.today())
         .await
         .map(|name| format!("{name} removed."));
+    if result.is_ok() {
+        state.events.publish(&state.db, Event::Pharmacy).await;
+    }
     answered(
         &state,
         &user,
