@@ -67,10 +67,34 @@ async fn a_pharmacist_dispenses_across_two_batches_and_the_phone_shows_it(app: T
         0,
         "the earlier batch is emptied"
     );
-    desk.client
+    let label = desk
+        .client
         .find(Locator::Css("a[href$='/label']"))
         .await
-        .expect("the label link");
+        .expect("the label link")
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("a label address");
+    desk.goto(&app, &label).await;
+    wait_for(
+        &desk,
+        ".drug-label",
+        |t| t.contains("Paracetamol 500 mg tablet × 18"),
+        "the label",
+    )
+    .await;
+    let size = desk
+        .client
+        .execute(
+            "for (const sheet of document.styleSheets) { for (const rule of sheet.cssRules) { \
+               if (rule instanceof CSSPageRule) { return rule.style.getPropertyValue('size'); } } } return null;",
+            vec![],
+        )
+        .await
+        .expect("page rule");
+    assert_eq!(size.as_str(), Some("80mm 50mm"), "the label prints on a label");
+    desk.screenshot("73-pharmacy-label").await;
 
     // The drug's stock page shows the emptied batch gone and the dispense in its ledger; the shelf's count sheet.
     desk.goto(&app, &format!("/pharmacy/drugs/{}/stock", rx.paracetamol))
