@@ -151,18 +151,7 @@ pub async fn dispense(
         .ok_or(ServiceError::NotFound)?;
     let items = prescriptions::items_in(&mut tx, prescription_id).await?;
     let batches = repo::batches_of_drugs_in(&mut tx, &drug_ids(&items)).await?;
-    // A form confirming the plan it was shown is stale when that plan no longer fits: a conflict, shown again.
-    // Quantities the pharmacist typed that can't be given are their mistake.
-    let asks_something = request.asked.iter().any(|(_, units)| *units > 0);
-    let as_planned = asks_something && asks_as_planned(&request.plan, &request.asked);
-    let planned = match asked_plan(&owed_of(&items), &request.asked, &batches, shelf.usable_from()) {
-        Ok(planned) => planned,
-        Err(_) if as_planned => return Err(plan_changed()),
-        Err(message) => return Err(ServiceError::Refused(message)),
-    };
-    if fingerprint(&planned) != request.plan {
-        return Err(plan_changed());
-    }
+    let planned = confirmed_plan(&items, &batches, request, shelf)?;
     let pharmacist = actor.id.ok_or(ServiceError::Forbidden)?;
     let now = Timestamp::now();
     let dispensation = repo::insert_dispensation(&mut tx, prescription_id, pharmacist, now).await?;
@@ -192,6 +181,28 @@ pub async fn dispense(
 }
 
 const DISPENSE: &str = "prescription.dispense";
+
+/// The plan for what the form asks, against the prescription and the stock as they are now. A form confirming
+/// the plan it was shown is stale when that plan no longer fits: a conflict, shown again. Quantities typed that
+/// can't be given are the pharmacist's to correct.
+fn confirmed_plan(
+    items: &[Item],
+    batches: &[BatchStock],
+    request: &Request,
+    shelf: Shelf,
+) -> Result<Vec<(i64, Allocation)>, ServiceError> {
+    let asks_something = request.asked.iter().any(|(_, units)| *units > 0);
+    let as_planned = asks_something && asks_as_planned(&request.plan, &request.asked);
+    let planned = match asked_plan(&owed_of(items), &request.asked, batches, shelf.usable_from()) {
+        Ok(planned) => planned,
+        Err(_) if as_planned => return Err(plan_changed()),
+        Err(message) => return Err(ServiceError::Refused(message)),
+    };
+    if fingerprint(&planned) != request.plan {
+        return Err(plan_changed());
+    }
+    Ok(planned)
+}
 
 fn plan_changed() -> ServiceError {
     ServiceError::Conflict(
