@@ -23,8 +23,8 @@ pub struct AppState {
     pub events: EventHub,
     /// The queue's live pages' work, done once per change for every open screen.
     pub queue: LiveCaches,
-    /// The pharmacist's alerts, read once per stock change (or minute) however often the home is opened.
-    pub pharmacy_alerts: crate::web::live::Shared<Arc<crate::pharmacy::service::Alerts>>,
+    /// The pharmacy's alerts and worklist, read once per change however often they are opened.
+    pub pharmacy: crate::pharmacy::LiveCaches,
 }
 
 impl AppState {
@@ -45,7 +45,7 @@ impl AppState {
             shutdown: CancellationToken::new(),
             events: EventHub::default(),
             queue: LiveCaches::default(),
-            pharmacy_alerts: Default::default(),
+            pharmacy: Default::default(),
         })
     }
 }

@@ -2,6 +2,7 @@
 //! page with the planned split across batches, refusals, and the label of an item given.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -62,7 +63,7 @@ struct WorklistRows<'a> {
 #[template(path = "pharmacy/worklist.html")]
 pub struct WorklistPage {
     layout: Layout,
-    rows_html: String,
+    rows_html: Arc<str>,
     time_zone: &'static str,
 }
 
@@ -103,18 +104,29 @@ pub async fn worklist_events(_user: Staff<PharmacyStaff>, State(state): State<Ap
     .into_response()
 }
 
-async fn worklist_rows(state: &AppState) -> AppResult<String> {
-    let settings = state.settings.get();
+/// The worklist's rows, rendered once per change and shared by the page and every open stream.
+async fn worklist_rows(state: &AppState) -> AppResult<Arc<str>> {
+    let today = state.today();
+    state
+        .pharmacy
+        .worklist
+        .get_within(&today.to_string(), state.events.last_seq(), super::MAX_AGE, || async {
+            Ok(Arc::from(render_worklist(state, today).await?))
+        })
+        .await
+}
+
+async fn render_worklist(state: &AppState, today: Date) -> AppResult<String> {
     let (prescriptions, total) = crate::prescriptions::service::open_prescriptions(&state.db, WORKLIST_LIMIT).await?;
     let ids: Vec<i64> = prescriptions.iter().map(|p| p.id).collect();
     let items = crate::prescriptions::service::items_of_prescriptions(&state.db, &ids).await?;
     let drug_ids: Vec<i64> = items.iter().map(|item| item.drug_id).collect();
-    let stock = service::stock_on_hand(&state.db, &drug_ids, Date(settings.today())).await?;
+    let stock = service::stock_on_hand(&state.db, &drug_ids, today).await?;
     let rows = work_rows(prescriptions, items, &stock);
     Ok(WorklistRows {
         more: total - rows.len() as i64,
         rows: &rows,
-        zone: settings.clinic.time_zone,
+        zone: state.settings.get().clinic.time_zone,
     }
     .render()?)
 }

@@ -11,12 +11,28 @@ pub mod service;
 pub mod settings;
 pub mod stock_pages;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use axum::Router;
 use axum::routing::{get, post};
 
 use crate::identity::Role;
 use crate::state::AppState;
 use crate::web::extract::RoleSet;
+use crate::web::live::Shared;
+
+/// What the pharmacy's pages read once per change (`Event::Pharmacy`: a prescription written or changed, stock
+/// received, given or adjusted) and share, however often they are opened and by how many screens.
+#[derive(Clone, Default)]
+pub struct LiveCaches {
+    alerts: Shared<Arc<service::Alerts>>,
+    worklist: Shared<Arc<str>>,
+}
+
+/// How long a cached page part is shown without reading it again when no change is announced: the days of
+/// stock left move with the clock, a patient's name may be corrected, another instance's announcement missed.
+const MAX_AGE: Duration = Duration::from_secs(60);
 
 /// Who keeps the catalogue and the stock and dispenses: pharmacists, and admins standing in for them.
 pub struct PharmacyStaff;

@@ -2,7 +2,6 @@
 //! ledger (and the ledger as CSV), a batch's adjustment, expiry write-offs and the count sheet of a shelf.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -42,17 +41,14 @@ pub struct HomePage {
     alerts: Arc<Alerts>,
 }
 
-/// How long the alerts are shown without reading them again when no change is announced: the days of stock
-/// left move with the clock, and another instance's announcement may be missed.
-const ALERTS_MAX_AGE: Duration = Duration::from_secs(60);
-
 /// The pharmacist's home: what is low, what expires soon, what expired on the shelf, what runs out first (read
 /// once per stock change, see `Event::Pharmacy`).
 pub async fn home(user: Staff<PharmacyStaff>, State(state): State<AppState>, layout: Layout) -> AppResult<HomePage> {
     let today = state.today();
     let alerts = state
-        .pharmacy_alerts
-        .get_within(&today.to_string(), state.events.last_seq(), ALERTS_MAX_AGE, || async {
+        .pharmacy
+        .alerts
+        .get_within(&today.to_string(), state.events.last_seq(), super::MAX_AGE, || async {
             Ok(Arc::new(service::alerts(&state.db, today, Timestamp::now()).await?))
         })
         .await?;
