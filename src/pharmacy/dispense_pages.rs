@@ -110,7 +110,7 @@ async fn worklist_rows(state: &AppState) -> AppResult<Arc<str>> {
     state
         .pharmacy
         .worklist
-        .get_within(&today.to_string(), state.events.last_seq(), super::MAX_AGE, || async {
+        .get_within("worklist", state.events.last_seq(), super::MAX_AGE, || async {
             Ok(Arc::from(render_worklist(state, today).await?))
         })
         .await

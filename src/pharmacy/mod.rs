@@ -31,7 +31,8 @@ pub struct LiveCaches {
 }
 
 /// How long a cached page part is shown without reading it again when no change is announced: the days of
-/// stock left move with the clock, a patient's name may be corrected, another instance's announcement missed.
+/// stock left move with the clock (a new day, too), a patient's name may be corrected, another instance's
+/// announcement missed.
 const MAX_AGE: Duration = Duration::from_secs(60);
 
 /// Who keeps the catalogue and the stock and dispenses: pharmacists, and admins standing in for them.

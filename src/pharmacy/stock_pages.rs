@@ -48,7 +48,7 @@ pub async fn home(user: Staff<PharmacyStaff>, State(state): State<AppState>, lay
     let alerts = state
         .pharmacy
         .alerts
-        .get_within(&today.to_string(), state.events.last_seq(), super::MAX_AGE, || async {
+        .get_within("alerts", state.events.last_seq(), super::MAX_AGE, || async {
             Ok(Arc::new(service::alerts(&state.db, today, Timestamp::now()).await?))
         })
         .await?;
