@@ -1,6 +1,7 @@
 //! The SQL of visits, vitals, clinical notes and their drafts, and diagnoses.
 
 use super::model::{NoteKind, Recorded, Visit, VisitLine, VisitStatus, Vitals};
+use crate::db::id_list;
 use crate::db::{Date, Db, Timestamp, Tx};
 
 const VISIT_SELECT: &str = "SELECT v.id, v.patient_id, v.doctor_id, s.full_name AS doctor_name, v.ticket_id,
@@ -428,11 +429,6 @@ pub async fn own_visit(db: &Db, patient_id: i64, visit_id: i64) -> Result<Option
     .bind(patient_id)
     .fetch_optional(db.pool())
     .await
-}
-
-/// Ids written into SQL as a list: they are integers, so nothing can be injected.
-fn id_list(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// The vitals recorded with these health records (the lab's screenings), oldest first.

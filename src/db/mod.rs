@@ -213,6 +213,11 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// Ids written into SQL as a list (`1,2,3`) for `IN (...)`: they are integers, so nothing can be injected.
+pub fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
 /// The file path of a `sqlite://` URL (without its query string).
 pub fn sqlite_path(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;

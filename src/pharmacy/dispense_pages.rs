@@ -26,7 +26,7 @@ use crate::state::AppState;
 use crate::validation::parse_id;
 use crate::web::extract::Staff;
 use crate::web::filters;
-use crate::web::form::{Form, Query, invalid};
+use crate::web::form::{Form, Query, field_value, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live::{self, Frame};
 use crate::web::paging::PageRequest;
@@ -199,12 +199,7 @@ pub async fn dispense_page(
 /// The quantities of a dispense form (`quantity_{item}`; blank is none) and its plan and form id; a quantity
 /// that is not a whole number is the message to show.
 fn read_request(fields: &[(String, String)]) -> Result<(Request, String), String> {
-    let value = |name: &str| {
-        fields
-            .iter()
-            .find(|(key, _)| key == name)
-            .map_or("", |(_, value)| value.as_str())
-    };
+    let value = |name: &str| field_value(fields, name).unwrap_or("");
     let mut asked = Vec::new();
     for (key, text) in fields {
         let Some(item) = key.strip_prefix("quantity_").and_then(parse_id) else {

@@ -4,6 +4,7 @@
 use super::model::allocation::BatchStock;
 use super::model::stock::{AdjustReason, MovementKind};
 use super::model::{BatchLine, Drug, DrugInput, DrugStock, MovementRow};
+use crate::db::id_list;
 use crate::db::{Date, Db, Flag, Money, Timestamp, Tx};
 use crate::validation::fold;
 use crate::web::paging::{PageRequest, like_pattern};
@@ -200,11 +201,6 @@ pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM drug")
         .fetch_one(db.pool())
         .await
-}
-
-/// Ids written into SQL as a list: they are integers, so nothing can be injected.
-fn id_list(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 // ---- batches and the stock ledger ------------------------------------------------------------------------

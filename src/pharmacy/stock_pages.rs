@@ -25,7 +25,7 @@ use crate::state::AppState;
 use crate::validation::FieldErrors;
 use crate::web::extract::Staff;
 use crate::web::filters;
-use crate::web::form::{Form, Query, invalid};
+use crate::web::form::{Form, Query, field_value, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::paging::{PageRequest, Paging};
 use crate::web::{AppError, AppResult, IdPath, csv_download};
@@ -461,12 +461,7 @@ struct Sheet {
 }
 
 fn read_sheet(fields: &[(String, String)]) -> AppResult<Sheet> {
-    let value = |name: &str| {
-        fields
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
-    };
+    let value = |name: &str| field_value(fields, name);
     let mut sheet = Sheet {
         shelf: value("shelf").unwrap_or("").trim().to_owned(),
         counts: Vec::new(),

@@ -1,6 +1,7 @@
 //! All SQL of prescriptions and their items.
 
 use super::model::{Item, ItemProgress, NewItem, Prescription, PrescriptionStatus, status_of};
+use crate::db::id_list;
 use crate::db::{Db, Timestamp, Tx};
 use crate::web::paging::PageRequest;
 
@@ -283,9 +284,4 @@ pub async fn list(db: &Db, page: PageRequest) -> Result<(Vec<Listed>, i64), sqlx
     .fetch_one(db.pool())
     .await?;
     Ok((rows, total))
-}
-
-/// Ids written into SQL as a list: they are integers, so nothing can be injected.
-fn id_list(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }

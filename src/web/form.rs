@@ -72,6 +72,15 @@ pub fn invalid(page: impl IntoResponse) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
 }
 
+/// The value of the field `name` of a form read as its list of fields (a form whose field names are made from
+/// ids, such as `count_12`); none when it was not sent.
+pub fn field_value<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+}
+
 /// The one-time id a creating form sent back (see `db::once`): `None` when the form had none, a 400 when it
 /// is not one Sickbay made.
 pub fn form_key(text: &str) -> Result<Option<FormKey>, AppError> {

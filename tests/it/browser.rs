@@ -183,6 +183,20 @@ impl Browser {
         std::fs::write(dir.join(format!("{}-{name}.png", self.label)), png).expect("write screenshot");
     }
 
+    /// The `size` of the page's `@page` rule (what its print stylesheet prints on), if it has one.
+    pub async fn page_size(&self) -> Option<String> {
+        let size = self
+            .client
+            .execute(
+                "for (const sheet of document.styleSheets) { for (const rule of sheet.cssRules) { \
+                   if (rule instanceof CSSPageRule) { return rule.style.getPropertyValue('size'); } } } return null;",
+                vec![],
+            )
+            .await
+            .expect("page rule");
+        size.as_str().map(str::to_owned)
+    }
+
     /// The document's width against the window's: a page that fits has no horizontal scroll.
     pub async fn fits_width(&self) -> bool {
         let fits = self

@@ -84,17 +84,9 @@ async fn a_pharmacist_dispenses_across_two_batches_and_the_phone_shows_it(app: T
         "the label",
     )
     .await;
-    let size = desk
-        .client
-        .execute(
-            "for (const sheet of document.styleSheets) { for (const rule of sheet.cssRules) { \
-               if (rule instanceof CSSPageRule) { return rule.style.getPropertyValue('size'); } } } return null;",
-            vec![],
-        )
-        .await
-        .expect("page rule");
-    assert_eq!(size.as_str(), Some("80mm 50mm"), "the label prints on a label");
-    desk.screenshot("73-pharmacy-label").await;
+    let size = desk.page_size().await;
+    assert_eq!(size.as_deref(), Some("80mm 50mm"), "the label prints on a label");
+    desk.screenshot("76-pharmacy-label").await;
 
     // The drug's stock page shows the emptied batch gone and the dispense in its ledger; the shelf's count sheet.
     desk.goto(&app, &format!("/pharmacy/drugs/{}/stock", rx.paracetamol))

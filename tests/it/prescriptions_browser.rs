@@ -144,17 +144,9 @@ async fn a_doctor_adds_two_items_without_a_reload_and_prints_at_a5(app: TestApp)
     a5.log_in(&app, "dr.eze", PASSWORD, "/doctor").await;
     a5.goto(&app, &format!("/visits/{}/prescription", rx.visit)).await;
     wait_for(&a5, ".rx-print-items", |t| t.contains("three times a day"), "the items").await;
-    let size = a5
-        .client
-        .execute(
-            "for (const sheet of document.styleSheets) { for (const rule of sheet.cssRules) { \
-               if (rule instanceof CSSPageRule) { return rule.style.getPropertyValue('size'); } } } return null;",
-            vec![],
-        )
-        .await
-        .expect("page rule");
+    let size = a5.page_size().await;
     assert_eq!(
-        size.as_str().map(str::to_lowercase).as_deref(),
+        size.map(|size| size.to_lowercase()).as_deref(),
         Some("a5"),
         "the print stylesheet sets an A5 page"
     );
