@@ -4,6 +4,7 @@
 pub mod academic;
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod cli;
 pub mod config;
 pub mod consult;
@@ -80,6 +81,7 @@ pub fn app(state: AppState) -> Router {
         .merge(prescriptions::router())
         .merge(procedures::router())
         .merge(documents::router())
+        .merge(billing::router())
         .fallback(web::pages::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -62,10 +62,15 @@
     }
   }
 
-  // The confirmed action of a plain form: the POST its confirmation page would send.
+  // The confirmed action of a plain form: the POST its confirmation page would send, with what was typed in the
+  // form itself (a void's reason).
   function post(form) {
     var real = element("form", { method: "post", action: form.getAttribute("action"), hidden: "" });
     real.append(element("input", { type: "hidden", name: "csrf_token", value: csrfToken() }));
+    Array.prototype.forEach.call(form.elements, function (field) {
+      var skip = !field.name || field.name === "csrf_token" || ((field.type === "checkbox" || field.type === "radio") && !field.checked);
+      if (!skip) { real.append(element("input", { type: "hidden", name: field.name, value: field.value })); }
+    });
     document.body.append(real);
     busy(form, true);
     real.submit();

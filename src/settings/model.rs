@@ -4,6 +4,7 @@ use regex::Regex;
 
 use super::clinic::ClinicSettings;
 use super::section::{Fieldset, Section, Values, values_of};
+use crate::billing::settings::BillingSettings;
 use crate::patients::settings::RegistrationSettings;
 use crate::pharmacy::settings::PharmacySettings;
 use crate::queue::settings::QueueSettings;
@@ -20,6 +21,7 @@ pub struct Settings {
     pub booking: BookingSettings,
     pub queue: QueueSettings,
     pub pharmacy: PharmacySettings,
+    pub billing: BillingSettings,
 }
 
 impl Settings {
@@ -33,6 +35,7 @@ impl Settings {
             booking: BookingSettings::from_stored(&stored),
             queue: QueueSettings::from_stored(&stored),
             pharmacy: PharmacySettings::from_stored(&stored),
+            billing: BillingSettings::from_stored(&stored),
         }
     }
 
@@ -43,6 +46,7 @@ impl Settings {
         pairs.extend(self.booking.to_stored());
         pairs.extend(self.queue.to_stored());
         pairs.extend(self.pharmacy.to_stored());
+        pairs.extend(self.billing.to_stored());
         pairs
     }
 
@@ -54,14 +58,18 @@ impl Settings {
         let booking = BookingSettings::from_form(form, &mut errors);
         let queue = QueueSettings::from_form(form, &mut errors);
         let pharmacy = PharmacySettings::from_form(form, &mut errors);
-        match (clinic, registration, booking, queue, pharmacy) {
-            (Some(clinic), Some(registration), Some(booking), Some(queue), Some(pharmacy)) if errors.is_empty() => {
+        let billing = BillingSettings::from_form(form, &mut errors);
+        match (clinic, registration, booking, queue, pharmacy, billing) {
+            (Some(clinic), Some(registration), Some(booking), Some(queue), Some(pharmacy), Some(billing))
+                if errors.is_empty() =>
+            {
                 Ok(Settings {
                     clinic,
                     registration,
                     booking,
                     queue,
                     pharmacy,
+                    billing,
                 })
             }
             _ => Err(errors),
@@ -75,6 +83,7 @@ impl Settings {
         values.extend(values_of(&self.booking));
         values.extend(values_of(&self.queue));
         values.extend(values_of(&self.pharmacy));
+        values.extend(values_of(&self.billing));
         values
     }
 
@@ -107,6 +116,7 @@ pub fn fieldsets(form: &Values) -> Vec<Fieldset> {
         BookingSettings::fieldset(form),
         QueueSettings::fieldset(form),
         PharmacySettings::fieldset(form),
+        BillingSettings::fieldset(form),
     ]
 }
 
@@ -117,6 +127,7 @@ pub fn known_keys() -> Vec<&'static str> {
     keys.extend(BookingSettings::keys());
     keys.extend(QueueSettings::keys());
     keys.extend(PharmacySettings::keys());
+    keys.extend(BillingSettings::keys());
     keys
 }
 

@@ -1,0 +1,673 @@
+//! The cashier's pages: the billing home (visits to bill, invoices), a visit's bill, an invoice with its
+//! lines, payments, refunds, credit notes and void, the receipt (80 mm) and the statement.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::Cashiers;
+use super::model::{
+    Discount, InvoiceAction, InvoiceStatus, LineInput, LineKind, PaymentMethod, may_discount, parse_amount,
+    parse_discount, parse_quantity, parse_reason,
+};
+use super::repo::{Fee, Listed, Payment, Unbilled};
+use super::service::{self, InvoiceDetail, PaymentInput, RefundInput, VisitBill};
+use crate::db::Timestamp;
+use crate::db::once::FormKey;
+use crate::error::ServiceError;
+use crate::identity::StaffUser;
+use crate::lab::model::LabTest;
+use crate::procedures::model::ProcedureType;
+use crate::state::AppState;
+use crate::validation::{FieldErrors, one_line, parse_id};
+use crate::web::confirm::Confirmation;
+use crate::web::extract::Staff;
+use crate::web::filters;
+use crate::web::form::{Form, Query, invalid};
+use crate::web::layout::{FlashKind, Layout, flash};
+use crate::web::paging::{PageRequest, Paging};
+use crate::web::{AppError, AppResult, IdPath};
+
+/// How far back the home lists completed visits still to bill.
+const UNBILLED_DAYS: i64 = 7;
+const UNBILLED_SHOWN: i64 = 30;
+
+// ---- the billing home ----------------------------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+pub struct HomeQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    page: Option<String>,
+}
+
+/// The invoice lists the home filters by: (query value, label, statuses).
+const FILTERS: &[(&str, &str, &[InvoiceStatus])] = &[
+    ("owed", "Owed", &[InvoiceStatus::Issued, InvoiceStatus::PartlyPaid]),
+    ("paid", "Paid", &[InvoiceStatus::Paid]),
+    ("draft", "Drafts", &[InvoiceStatus::Draft]),
+    ("void", "Void", &[InvoiceStatus::Void]),
+    ("all", "All", &[]),
+];
+
+#[derive(Template, WebTemplate)]
+#[template(path = "billing/home.html")]
+pub struct HomePage {
+    layout: Layout,
+    unbilled: Vec<Unbilled>,
+    invoices: Vec<Listed>,
+    paging: Paging,
+    filter: &'static str,
+    filters: Vec<(&'static str, &'static str)>,
+}
+
+impl HomePage {
+    fn is_filter(&self, key: &str) -> bool {
+        self.filter == key
+    }
+}
+
+/// Completed visits to bill, and the invoices (owed first by default).
+pub async fn home(
+    _cashier: Staff<Cashiers>,
+    State(state): State<AppState>,
+    layout: Layout,
+    Query(query): Query<HomeQuery>,
+) -> AppResult<HomePage> {
+    let (filter, _, statuses) = FILTERS
+        .iter()
+        .find(|(key, ..)| *key == query.status.trim())
+        .unwrap_or(&FILTERS[0]);
+    let page = PageRequest::from_query(query.page.as_deref());
+    let since = Timestamp(Timestamp::now().millis() - UNBILLED_DAYS * 24 * 3_600_000);
+    let (invoices, total) = service::list(&state.db, statuses, page).await?;
+    Ok(HomePage {
+        layout,
+        unbilled: service::unbilled_visits(&state.db, since, UNBILLED_SHOWN).await?,
+        invoices,
+        paging: Paging::new(page, total),
+        filter,
+        filters: FILTERS.iter().map(|(key, label, _)| (*key, *label)).collect(),
+    })
+}
+
+// ---- a visit's bill ------------------------------------------------------------------------------------
+
+/// The discount fields, as typed (the issue form and a visit's bill).
+#[derive(Debug, Default, Deserialize)]
+pub struct DiscountForm {
+    #[serde(default)]
+    discount_amount: String,
+    #[serde(default)]
+    discount_percent: String,
+    #[serde(default)]
+    discount_reason: String,
+    #[serde(default)]
+    form_id: String,
+}
+
+impl DiscountForm {
+    fn is_empty(&self) -> bool {
+        self.discount_amount.trim().is_empty() && self.discount_percent.trim().is_empty()
+    }
+
+    /// The discount, if `user` may give one; anyone else sending one is refused.
+    fn discount(&self, user: &StaffUser, digits: u32) -> Result<(Discount, String), ServiceError> {
+        if self.is_empty() {
+            return Ok((Discount::None, String::new()));
+        }
+        if !may_discount(user.role) {
+            return Err(ServiceError::field("discount_amount", "Only an administrator gives discounts."));
+        }
+        let mut errors = FieldErrors::default();
+        parse_discount(
+            &self.discount_amount,
+            &self.discount_percent,
+            &self.discount_reason,
+            digits,
+            &mut errors,
+        )
+        .filter(|_| errors.is_empty())
+        .ok_or(ServiceError::Invalid(errors))
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "billing/visit.html")]
+pub struct VisitBillPage {
+    layout: Layout,
+    bill: VisitBill,
+    may_discount: bool,
+    form: DiscountForm,
+    errors: FieldErrors,
+}
+
+/// What billing a completed visit would give; a visit billed already opens its invoice.
+pub async fn visit_bill(
+    cashier: Staff<Cashiers>,
+    State(state): State<AppState>,
+    layout: Layout,
+    IdPath(id): IdPath,
+) -> AppResult<Response> {
+    let tax = state.settings.get().billing.tax_bp;
+    let bill = service::visit_bill(&state.db, id, tax, state.today()).await?;
+    if let Some(invoice) = bill.invoice_id {
+        return Ok(Redirect::to(&format!("/billing/invoices/{invoice}")).into_response());
+    }
+    let form = DiscountForm {
+        form_id: FormKey::mint().to_string(),
+        ..DiscountForm::default()
+    };
+    Ok(visit_page(layout, bill, &cashier, form, FieldErrors::default()).into_response())
+}
+
+fn visit_page(
+    layout: Layout,
+    bill: VisitBill,
+    cashier: &StaffUser,
+    form: DiscountForm,
+    errors: FieldErrors,
+) -> VisitBillPage {
+    VisitBillPage {
+        layout,
+        bill,
+        may_discount: may_discount(cashier.role),
+        form,
+        errors,
+    }
+}
+
+/// Bills the visit (one click on its bill); a second click or a second cashier gets the same invoice.
+pub async fn bill_visit(
+    cashier: Staff<Cashiers>,
+    State(state): State<AppState>,
+    session: Session,
+    layout: Layout,
+    IdPath(id): IdPath,
+    Form(form): Form<DiscountForm>,
+) -> AppResult<Response> {
+    let (tax, today) = (state.settings.get().billing.tax_bp, state.today());
+    let result = match form.discount(&cashier, layout.currency.minor_digits) {
+        Ok((discount, reason)) => {
+            let actor = cashier.actor_with_form(&form.form_id)?;
+            service::bill_visit(&state.db, &actor, id, (discount, &reason), tax, today).await
+        }
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(invoice) => {
+            flash(&session, FlashKind::Success, "Invoice issued.").await?;
+            Ok(Redirect::to(&format!("/billing/invoices/{invoice}")).into_response())
+        }
+        Err(ServiceError::Invalid(errors)) => {
+            let bill = service::visit_bill(&state.db, id, tax, today).await?;
+            Ok(invalid(visit_page(layout, bill, &cashier, form, errors)))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+// ---- an invoice ----------------------------------------------------------------------------------------
+
+/// Every form of the invoice page as typed, so a refused one comes back as it was.
+#[derive(Debug, Default, Deserialize)]
+pub struct InvoiceForms {
+    #[serde(default)]
+    item: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    unit_price: String,
+    #[serde(default)]
+    quantity: String,
+    #[serde(default)]
+    method: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    tendered: String,
+    #[serde(default)]
+    reference: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    credit: Option<String>,
+    #[serde(default)]
+    form_id: String,
+    #[serde(flatten)]
+    discount: DiscountForm,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "billing/invoice.html")]
+pub struct InvoicePage {
+    layout: Layout,
+    detail: InvoiceDetail,
+    may_discount: bool,
+    /// The catalogue a draft's lines are chosen from.
+    fees: Vec<Fee>,
+    tests: Vec<LabTest>,
+    procedures: Vec<ProcedureType>,
+    methods: &'static [PaymentMethod],
+    form: InvoiceForms,
+    /// Which form `errors` belong to: "line", "issue", "pay", "refund", "credit".
+    failed: &'static str,
+    errors: FieldErrors,
+    /// What the forms that were not sent show.
+    no_errors: FieldErrors,
+}
+
+impl InvoicePage {
+    fn errors_of(&self, form: &str) -> &FieldErrors {
+        if self.failed == form {
+            &self.errors
+        } else {
+            &self.no_errors
+        }
+    }
+
+    fn void_confirmation(&self) -> Confirmation {
+        void_confirmation(&self.detail)
+    }
+}
+
+fn void_confirmation(detail: &InvoiceDetail) -> Confirmation {
+    let invoice = &detail.invoice;
+    Confirmation {
+        action: format!("/billing/invoices/{}/void", invoice.id),
+        question: format!("Void {}?", invoice.label()),
+        detail: "The invoice stays on record, marked void with your reason; the visit can then be billed again."
+            .into(),
+        button: format!("Void {}", invoice.label()),
+    }
+}
+
+async fn render_invoice(
+    state: &AppState,
+    layout: Layout,
+    user: &StaffUser,
+    id: i64,
+    form: InvoiceForms,
+    failed: &'static str,
+    errors: FieldErrors,
+) -> AppResult<InvoicePage> {
+    let detail = service::invoice(&state.db, id).await?;
+    let draft = detail.invoice.status == InvoiceStatus::Draft;
+    let form = InvoiceForms {
+        form_id: FormKey::mint().to_string(),
+        amount: match form.amount.is_empty() && failed.is_empty() {
+            true => detail.balance().format_major(layout.currency.minor_digits),
+            false => form.amount,
+        },
+        quantity: if form.quantity.is_empty() { "1".into() } else { form.quantity },
+        ..form
+    };
+    Ok(InvoicePage {
+        fees: if draft { service::fees(&state.db).await? } else { Vec::new() },
+        tests: if draft { crate::lab::service::active_tests(&state.db).await? } else { Vec::new() },
+        procedures: if draft {
+            crate::procedures::service::types(&state.db).await?.into_iter().filter(|p| p.active).collect()
+        } else {
+            Vec::new()
+        },
+        layout,
+        detail,
+        may_discount: may_discount(user.role),
+        methods: PaymentMethod::ALL,
+        form,
+        failed,
+        errors,
+        no_errors: FieldErrors::default(),
+    })
+}
+
+pub async fn invoice_page(
+    cashier: Staff<Cashiers>,
+    State(state): State<AppState>,
+    layout: Layout,
+    IdPath(id): IdPath,
+) -> AppResult<InvoicePage> {
+    render_invoice(&state, layout, &cashier, id, InvoiceForms::default(), "", FieldErrors::default()).await
+}
+
+/// The answer to one of the invoice page's forms: back to the invoice with `done` said, or the page again
+/// with the form's messages (422).
+async fn answer(
+    state: &AppState,
+    session: &Session,
+    layout: Layout,
+    cashier: &StaffUser,
+    id: i64,
+    (form, failed): (InvoiceForms, &'static str),
+    result: Result<String, ServiceError>,
+) -> AppResult<Response> {
+    match result {
+        Ok(done) => {
+            if !done.is_empty() {
+                flash(session, FlashKind::Success, done).await?;
+            }
+            Ok(Redirect::to(&format!("/billing/invoices/{id}")).into_response())
+        }
+        Err(ServiceError::Invalid(errors)) => Ok(invalid(
+            render_invoice(state, layout, cashier, id, form, failed, errors).await?,
+        )),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Starts a manual invoice for the patient chosen.
+pub async fn create_draft(
+    cashier: Staff<Cashiers>,
+    State(state): State<AppState>,
+    Form(form): Form<NewInvoiceForm>,
+) -> AppResult<Response> {
+    let patient = parse_id(&form.patient_id).ok_or(AppError::BadRequest("Choose a patient.".into()))?;
+    let actor = cashier.actor_with_form(&form.form_id)?;
+    let id = service::create_draft(&state.db, &actor, patient).await?;
+    Ok(Redirect::to(&format!("/billing/invoices/{id}")).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NewInvoiceForm {
+    #[serde(default)]
+    patient_id: String,
+    #[serde(default)]
+    form_id: String,
+}
+
+/// The line the form asks for: a catalogue entry (`fee:3`, `lab_test:2`, `procedure:1`) priced for the
+/// patient's category, or (`other`) a description and a price typed in.
+async fn line_of(state: &AppState, form: &InvoiceForms, id: i64, digits: u32) -> Result<LineInput, ServiceError> {
+    let mut errors = FieldErrors::default();
+    let quantity = errors.check("quantity", parse_quantity(&form.quantity));
+    let item = form.item.trim();
+    if item == "other" {
+        let description = errors.check(
+            "description",
+            one_line(&form.description, "The description", super::model::DESCRIPTION_MAX, true),
+        );
+        let price = errors.check("unit_price", crate::procedures::model::parse_price(&form.unit_price, digits));
+        return match (quantity, description, price) {
+            (Some(quantity), Some(description), Some(unit_price)) if errors.is_empty() => Ok(LineInput {
+                kind: LineKind::Other,
+                item_id: None,
+                description,
+                quantity,
+                unit_price,
+            }),
+            _ => Err(ServiceError::Invalid(errors)),
+        };
+    }
+    let chosen = item.split_once(':').and_then(|(kind, item_id)| {
+        let kind = match kind {
+            "fee" => LineKind::Service,
+            "lab_test" => LineKind::LabTest,
+            "procedure" => LineKind::Procedure,
+            _ => return None,
+        };
+        Some((kind, parse_id(item_id)?))
+    });
+    let Some((kind, item_id)) = chosen else {
+        errors.add("item", "Choose a service from the list, or \"Other\" to type one.");
+        return Err(ServiceError::Invalid(errors));
+    };
+    let quantity = quantity.ok_or(ServiceError::Invalid(errors))?;
+    let invoice = service::invoice(&state.db, id).await?.invoice;
+    service::catalogue_line(&state.db, kind, item_id, quantity, invoice.category).await
+}
+
+pub async fn add_line(
+    cashier: Staff<Cashiers>,
+    State(state): State<AppState>,
+    session: Session,
+    layout: Layout,
+    IdPath(id): IdPath,
+    Form(form): Form<InvoiceForms>,
+) -> AppResult<Response> {
+    let (tax, today) = (state.settings.get().billing.tax_bp, state.today());
+    let result = match line_of(&state, &form, id, layout.currency.minor_digits).await {
+        Ok(line) => {
+            let actor = cashier.actor_with_form(&form.form_id)?;
+            service::add_line(&state.db, &actor, id, &line, tax, today)
+                .await
+                .map(|()| format!("{} added.", line.description))
+        }
+        Err(err) => Err(err),
+    };
+    answer(&state, &session, layout, &cashier, id, (form, "line"), result).await
+}
+
+pub async fn remove_line(
+    cashier: Staff<Cashiers>,
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, line)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    let (tax, today) = (state.settings.get().billing.tax_bp, state.today());
+    service::remove_line(&state.db, &cashier.actor, id, line, tax, today).await?;
+    flash(&session, FlashKind::Success, "Line removed.").await?;
+    Ok(Redirect::to(&format!("/billing/invoices/{id}")).into_response())
+}
+
+pub async fn issue(
+    cashier: Staff<Cashiers>,
+    State(state): State<AppState>,
+    session: Session,
+    layout: Layout,
+    IdPath(id): IdPath,
+    Form(form): Form<InvoiceForms>,
+) -> AppResult<Response> {
+    let (tax, today) = (state.settings.get().billing.tax_bp, state.today());
+    let result = match form.discount.discount(&cashier, layout.currency.minor_digits) {
+        Ok((discount, reason)) => service::issue(&state.db, &cashier.actor, id, (discount, &reason), tax, today)
+            .await
+            .map(|number| format!("Invoice {number} issued.")),
+        Err(err) => Err(err),
+    };
+    answer(&state, &session, layout, &cashier, id, (form, "issue"), result).await
+}
+
+fn method_of(text: &str) -> Result<PaymentMethod, ServiceError> {
+    text.trim()
+        .parse::<PaymentMethod>()
+        .map_err(|_| ServiceError::field("method", "Choose how the patient pays: cash, card or bank transfer."))
+}
+
+fn payment_of(form: &InvoiceForms, digits: u32) -> Result<PaymentInput, ServiceError> {
+    let mut errors = FieldErrors::default();
+    let method = errors.check("method", method_of(&form.method).map_err(|_| "Choose cash, card or bank transfer."));
+    let amount = errors.check("amount", parse_amount(&form.amount, digits));
+    let tendered = match form.tendered.trim() {
+        "" => None,
+        text => errors.check("tendered", parse_amount(text, digits)),
+    };
+    let reference = errors.check(
+        "reference",
+        one_line(&form.reference, "The reference", super::model::REFERENCE_MAX, false),
+    );
+    match (method, amount, reference) {
+        (Some(method), Some(amount), Some(reference)) if errors.is_empty() => Ok(PaymentInput {
+            method,
+            amount,
+            tendered,
+            reference,
+        }),
+        _ => Err(ServiceError::Invalid(errors)),
+    }
+}
+
+/// Takes a payment and opens its receipt; a replayed form opens the first payment's receipt.
+pub async fn pay(
+    cashier: Staff<Cashiers>,
+    State(state): State<AppState>,
+    session: Session,
+    layout: Layout,
+    IdPath(id): IdPath,
+    Form(form): Form<InvoiceForms>,
+) -> AppResult<Response> {
+    let result = match payment_of(&form, layout.currency.minor_digits) {
+        Ok(input) => {
+            let actor = cashier.actor_with_form(&form.form_id)?;
+            service::pay(&state.db, &actor, id, &input, state.today()).await
+        }
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(payment) => {
+            flash(&session, FlashKind::Success, "Payment taken.").await?;
+            Ok(Redirect::to(&format!("/billing/payments/{payment}/receipt")).into_response())
+        }
+        Err(err) => answer(&state, &session, layout, &cashier, id, (form, "pay"), Err(err)).await,
+    }
+}
+
+fn refund_of(form: &InvoiceForms, digits: u32) -> Result<RefundInput, ServiceError> {
+    let mut errors = FieldErrors::default();
+    let method = errors.check("method", method_of(&form.method).map_err(|_| "Choose how the money goes back."));
+    let amount = errors.check("amount", parse_amount(&form.amount, digits));
+    let reason = errors.check("reason", parse_reason(&form.reason, "the money goes back"));
+    match (method, amount, reason) {
+        (Some(method), Some(amount), Some(reason)) if errors.is_empty() => Ok(RefundInput {
+            method,
+            amount,
+            reason,
+            credit: form.credit.is_some(),
+        }),
+        _ => Err(ServiceError::Invalid(errors)),
+    }
+}
+
+pub async fn refund(
+    cashier: Staff<Cashiers>,
+    State(state): State<AppState>,
+    session: Session,
+    layout: Layout,
+    IdPath(id): IdPath,
+    Form(form): Form<InvoiceForms>,
+) -> AppResult<Response> {
+    let result = match refund_of(&form, layout.currency.minor_digits) {
+        Ok(input) => {
+            let actor = cashier.actor_with_form(&form.form_id)?;
+            service::refund(&state.db, &actor, id, &input, state.today()).await
+        }
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(payment) => {
+            flash(&session, FlashKind::Success, "Refund given.").await?;
+            Ok(Redirect::to(&format!("/billing/payments/{payment}/receipt")).into_response())
+        }
+        Err(err) => answer(&state, &session, layout, &cashier, id, (form, "refund"), Err(err)).await,
+    }
+}
+
+pub async fn credit(
+    cashier: Staff<Cashiers>,
+    State(state): State<AppState>,
+    session: Session,
+    layout: Layout,
+    IdPath(id): IdPath,
+    Form(form): Form<InvoiceForms>,
+) -> AppResult<Response> {
+    let mut errors = FieldErrors::default();
+    let amount = errors.check("amount", parse_amount(&form.amount, layout.currency.minor_digits));
+    let reason = errors.check("reason", parse_reason(&form.reason, "the amount is taken off"));
+    let result = match (amount, reason) {
+        (Some(amount), Some(reason)) if errors.is_empty() => {
+            let actor = cashier.actor_with_form(&form.form_id)?;
+            service::credit(&state.db, &actor, id, amount, &reason, state.today())
+                .await
+                .map(|number| format!("Credit note {number} given."))
+        }
+        _ => Err(ServiceError::Invalid(errors)),
+    };
+    answer(&state, &session, layout, &cashier, id, (form, "credit"), result).await
+}
+
+pub async fn void(
+    cashier: Staff<Cashiers>,
+    State(state): State<AppState>,
+    session: Session,
+    layout: Layout,
+    IdPath(id): IdPath,
+    Form(form): Form<InvoiceForms>,
+) -> AppResult<Response> {
+    let result = match parse_reason(&form.reason, "the invoice is void") {
+        Ok(reason) => service::void(&state.db, &cashier.actor, id, &reason)
+            .await
+            .map(|()| "Invoice void.".to_owned()),
+        Err(message) => Err(ServiceError::field("reason", message)),
+    };
+    answer(&state, &session, layout, &cashier, id, (form, "void"), result).await
+}
+
+// ---- receipts and statements ---------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "billing/receipt.html")]
+pub struct ReceiptPage {
+    layout: Layout,
+    payment: Payment,
+    /// What is still owed on the invoice now.
+    balance: crate::db::Money,
+    address: String,
+    back: String,
+}
+
+pub async fn receipt(
+    _cashier: Staff<Cashiers>,
+    State(state): State<AppState>,
+    layout: Layout,
+    IdPath(id): IdPath,
+) -> AppResult<ReceiptPage> {
+    receipt_page(&state, layout, id, None).await
+}
+
+/// The receipt of a payment or refund; for a patient only their own.
+pub async fn receipt_page(
+    state: &AppState,
+    layout: Layout,
+    id: i64,
+    patient: Option<i64>,
+) -> AppResult<ReceiptPage> {
+    let payment = service::receipt(&state.db, id, patient).await?;
+    let balance = service::invoice(&state.db, payment.invoice_id).await?.balance();
+    let back = match patient {
+        Some(_) => format!("/me/invoices/{}", payment.invoice_id),
+        None => format!("/billing/invoices/{}", payment.invoice_id),
+    };
+    Ok(ReceiptPage {
+        layout,
+        payment,
+        balance,
+        address: state.settings.get().clinic.address.clone(),
+        back,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "billing/statement.html")]
+pub struct StatementPage {
+    layout: Layout,
+    detail: InvoiceDetail,
+    address: String,
+    back: String,
+}
+
+pub async fn statement(
+    _cashier: Staff<Cashiers>,
+    State(state): State<AppState>,
+    layout: Layout,
+    IdPath(id): IdPath,
+) -> AppResult<StatementPage> {
+    Ok(StatementPage {
+        layout,
+        detail: service::invoice(&state.db, id).await?,
+        address: state.settings.get().clinic.address.clone(),
+        back: format!("/billing/invoices/{id}"),
+    })
+}

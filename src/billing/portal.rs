@@ -1,0 +1,66 @@
+//! The patient's invoices on their phone: what they owe, each invoice with its lines and payments, and their
+//! receipts. Only their own, and never a draft.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+
+use super::handlers::{ReceiptPage, receipt_page};
+use super::repo::{Listed, Payment};
+use super::service::{self, InvoiceDetail};
+use crate::db::Money;
+use crate::state::AppState;
+use crate::web::extract::PortalUser;
+use crate::web::filters;
+use crate::web::layout::Layout;
+use crate::web::{AppResult, IdPath};
+
+/// How many invoices and receipts the list shows.
+const SHOWN: i64 = 50;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "billing/my_invoices.html")]
+pub struct MyInvoicesPage {
+    layout: Layout,
+    invoices: Vec<Listed>,
+    owed: Money,
+    receipts: Vec<Payment>,
+}
+
+pub async fn invoices(me: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<MyInvoicesPage> {
+    let (invoices, owed) = service::of_patient(&state.db, me.id, SHOWN).await?;
+    Ok(MyInvoicesPage {
+        layout,
+        invoices,
+        owed,
+        receipts: service::receipts_of_patient(&state.db, me.id, SHOWN).await?,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "billing/my_invoice.html")]
+pub struct MyInvoicePage {
+    layout: Layout,
+    detail: InvoiceDetail,
+}
+
+pub async fn invoice(
+    me: PortalUser,
+    State(state): State<AppState>,
+    layout: Layout,
+    IdPath(id): IdPath,
+) -> AppResult<MyInvoicePage> {
+    Ok(MyInvoicePage {
+        layout,
+        detail: service::own_invoice(&state.db, me.id, id).await?,
+    })
+}
+
+pub async fn receipt(
+    me: PortalUser,
+    State(state): State<AppState>,
+    layout: Layout,
+    IdPath(id): IdPath,
+) -> AppResult<ReceiptPage> {
+    receipt_page(&state, layout, id, Some(me.id)).await
+}

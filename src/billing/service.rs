@@ -1,0 +1,1123 @@
+//! Billing's operations, each one transaction with its audit row: invoices from a visit or made by hand,
+//! issuing with a gap-free number, payments, refunds, credit notes, voids, the cashier's close of a day and the
+//! schemes' claims. Every figure is computed here from quantities and prices (`model::totals`).
+
+use std::collections::HashMap;
+
+use super::model::{
+    AmountError, Category, ClaimStatus, Coverage, Covers, Discount, InvoiceAction, InvoiceStatus, LineInput,
+    LineKind, PaymentKind, PaymentMethod, PricedLine, Totals, balance, check_credit, check_payment, check_refund,
+    counter_name, document_number, settled_status, totals,
+};
+use super::repo::{self, Invoice, NewInvoice, NewPayment, Scheme};
+use crate::audit::{self, AuditEntry};
+use crate::db::once::Claim;
+use crate::db::{Date, Db, Money, Tx, is_unique_violation, sequence};
+use crate::error::ServiceError;
+use crate::identity::Actor;
+
+const INVOICE_PREFIX: &str = "INV";
+const RECEIPT_PREFIX: &str = "RCT";
+const REFUND_PREFIX: &str = "RFD";
+const CREDIT_PREFIX: &str = "CRN";
+
+/// The next gap-free number of a kind of document in `day`'s year, inside the change that writes it.
+async fn next_number(tx: &mut Tx, prefix: &str, day: Date) -> Result<String, sqlx::Error> {
+    use chrono::Datelike;
+    let year = day.0.year();
+    let n = sequence::next(tx, &counter_name(prefix, year)).await?;
+    Ok(document_number(prefix, year, n))
+}
+
+fn staff_id(actor: &Actor) -> Result<i64, ServiceError> {
+    actor.id.ok_or(ServiceError::Forbidden)
+}
+
+// ---- prices --------------------------------------------------------------------------------------------
+
+/// An item's price for one category of patient: its own price unless the fee schedule sets another.
+pub struct PriceBook(HashMap<(String, i64), Money>);
+
+impl PriceBook {
+    pub async fn load(db: &Db, category: Category) -> Result<Self, ServiceError> {
+        let prices = repo::prices_for(db, category).await?;
+        Ok(PriceBook(
+            prices.into_iter().map(|(kind, id, price)| ((kind, id), price)).collect(),
+        ))
+    }
+
+    pub fn price(&self, item_kind: &str, item_id: i64, default: Money) -> Money {
+        self.0.get(&(item_kind.to_owned(), item_id)).copied().unwrap_or(default)
+    }
+}
+
+/// The line kinds whose catalogue has prices by category, with the name `category_price` stores.
+pub fn price_kind(kind: LineKind) -> Option<&'static str> {
+    match kind {
+        LineKind::Consultation | LineKind::Service => Some("fee"),
+        LineKind::LabTest => Some("lab_test"),
+        LineKind::Procedure => Some("procedure"),
+        LineKind::Drug | LineKind::Other => None,
+    }
+}
+
+/// What a visit is billed for, priced for `category`: the consultation, the lab tests ordered (not
+/// cancelled), the procedures done, and each prescribed drug at what was dispensed (or what was prescribed,
+/// while nothing is given yet; an item the pharmacy refused whole is not billed).
+pub async fn visit_lines(
+    db: &Db,
+    visit_id: i64,
+    category: Category,
+    today: Date,
+) -> Result<Vec<LineInput>, ServiceError> {
+    let book = PriceBook::load(db, category).await?;
+    let mut lines = Vec::new();
+    if let Some(fee) = repo::consultation_fee(db).await?.filter(|fee| fee.active) {
+        lines.push(LineInput {
+            kind: LineKind::Consultation,
+            item_id: Some(fee.id),
+            description: fee.name.clone(),
+            quantity: 1,
+            unit_price: book.price("fee", fee.id, fee.price),
+        });
+    }
+    let tests: HashMap<i64, Money> = crate::lab::service::tests(db)
+        .await?
+        .into_iter()
+        .map(|test| (test.id, test.price))
+        .collect();
+    for order in crate::lab::service::visit_orders(db, visit_id).await? {
+        if order.status == crate::lab::model::OrderStatus::Cancelled {
+            continue;
+        }
+        let default = tests.get(&order.test_id).copied().unwrap_or_default();
+        lines.push(LineInput {
+            kind: LineKind::LabTest,
+            item_id: Some(order.test_id),
+            description: format!("Lab: {}", order.test_name),
+            quantity: 1,
+            unit_price: book.price("lab_test", order.test_id, default),
+        });
+    }
+    for done in crate::procedures::service::of_visits(db, &[visit_id]).await? {
+        lines.push(LineInput {
+            kind: LineKind::Procedure,
+            item_id: Some(done.procedure_type_id),
+            description: done.name.clone(),
+            quantity: 1,
+            unit_price: book.price("procedure", done.procedure_type_id, done.price),
+        });
+    }
+    let items = crate::prescriptions::service::items_of_visits(db, &[visit_id]).await?;
+    let drug_ids: Vec<i64> = items.iter().map(|item| item.drug_id).collect();
+    let prices: HashMap<i64, Money> = crate::pharmacy::service::drugs_with_stock(db, &drug_ids, today)
+        .await?
+        .into_iter()
+        .map(|drug| (drug.id, drug.unit_price))
+        .collect();
+    for item in items {
+        let quantity = billed_quantity(item.quantity, item.dispensed_quantity, item.refusal.is_some());
+        if quantity > 0 {
+            lines.push(LineInput {
+                kind: LineKind::Drug,
+                item_id: Some(item.drug_id),
+                description: item.drug_label(),
+                quantity,
+                unit_price: prices.get(&item.drug_id).copied().unwrap_or_default(),
+            });
+        }
+    }
+    Ok(lines)
+}
+
+/// The units of a prescription item billed: what was given, or while nothing is given, what was prescribed
+/// (none once the pharmacy refused it).
+pub fn billed_quantity(prescribed: i64, dispensed: i64, refused: bool) -> i64 {
+    match (dispensed, refused) {
+        (0, true) => 0,
+        (0, false) => prescribed,
+        (given, _) => given,
+    }
+}
+
+/// A patient's cover on an invoice issued on `day`, inside the change that bills them.
+async fn coverage_in(tx: &mut Tx, patient_id: i64, day: Date) -> Result<Option<(Scheme, Coverage)>, ServiceError> {
+    use chrono::Datelike;
+    let Some((scheme, _member)) = repo::scheme_of_patient_in(tx, patient_id).await? else {
+        return Ok(None);
+    };
+    let remaining = if scheme.yearly_limit.0 > 0 {
+        let used = repo::scheme_used_in(tx, scheme.id, patient_id, day.0.year()).await?;
+        Some(Money(scheme.yearly_limit.0 - used.0))
+    } else {
+        None
+    };
+    let coverage = Coverage {
+        percent: scheme.percent,
+        remaining,
+    };
+    Ok(Some((scheme, coverage)))
+}
+
+pub fn covers_of(scheme: &Scheme) -> Covers {
+    Covers {
+        consultation: scheme.covers_consultation,
+        services: scheme.covers_services,
+        lab: scheme.covers_lab,
+        procedures: scheme.covers_procedures,
+        drugs: scheme.covers_drugs,
+    }
+}
+
+fn priced(lines: &[(LineKind, Money)], scheme: Option<&Scheme>) -> Vec<PricedLine> {
+    lines
+        .iter()
+        .map(|(kind, total)| PricedLine {
+            total: *total,
+            covered: scheme.is_some_and(|s| covers_of(s).covers(*kind)),
+        })
+        .collect()
+}
+
+fn totals_error(err: super::model::TotalsError) -> ServiceError {
+    use super::model::TotalsError;
+    match err {
+        TotalsError::TooLarge => ServiceError::field("quantity", err.to_string()),
+        TotalsError::NegativeDiscount | TotalsError::DiscountAboveSubtotal => {
+            ServiceError::field("discount_amount", err.to_string())
+        }
+    }
+}
+
+/// Works out a draft's figures from its lines and writes them.
+async fn refigure_in(
+    tx: &mut Tx,
+    invoice: &Invoice,
+    discount: Discount,
+    discount_reason: &str,
+    tax_bp: i64,
+    day: Date,
+) -> Result<Totals, ServiceError> {
+    let lines = repo::lines_in(tx, invoice.id).await?;
+    let cover = coverage_in(tx, invoice.patient_id, day).await?;
+    let kinds: Vec<(LineKind, Money)> = lines.iter().map(|line| (line.kind, line.total)).collect();
+    let scheme = cover.as_ref().map(|(scheme, _)| scheme);
+    let figures = totals(&priced(&kinds, scheme), discount, tax_bp, cover.as_ref().map(|(_, c)| *c))
+        .map_err(totals_error)?;
+    let scheme_id = scheme.filter(|_| figures.scheme_share.0 > 0).map(|s| s.id);
+    if !repo::set_draft_totals(
+        tx,
+        invoice.id,
+        &figures,
+        discount.rate_bp(),
+        discount_reason,
+        tax_bp,
+        scheme_id,
+    )
+    .await?
+    {
+        return Err(ServiceError::Stale);
+    }
+    Ok(figures)
+}
+
+/// Gives a draft its number and issued status.
+async fn issue_in(tx: &mut Tx, invoice_id: i64, figures: &Totals, day: Date) -> Result<String, ServiceError> {
+    let number = next_number(tx, INVOICE_PREFIX, day).await?;
+    let status = settled_status(figures.patient_share, Money(0), Money(0));
+    let claim = if figures.scheme_share.0 > 0 {
+        ClaimStatus::Pending
+    } else {
+        ClaimStatus::None
+    };
+    if !repo::issue(tx, invoice_id, &number, status, claim, day).await? {
+        return Err(ServiceError::Stale);
+    }
+    Ok(number)
+}
+
+// ---- invoices from a visit -----------------------------------------------------------------------------
+
+/// What billing a visit would give, before it is billed.
+pub struct VisitBill {
+    pub visit: crate::consult::model::Visit,
+    pub patient: crate::patients::model::Patient,
+    pub lines: Vec<LineInput>,
+    pub totals: Totals,
+    pub scheme: Option<String>,
+    /// The visit's live invoice, when it is billed already.
+    pub invoice_id: Option<i64>,
+    /// Whether it may be billed now (the doctor has completed it).
+    pub billable: bool,
+}
+
+/// The visit's bill as it would be issued today, or its invoice if it has one.
+pub async fn visit_bill(db: &Db, visit_id: i64, tax_bp: i64, today: Date) -> Result<VisitBill, ServiceError> {
+    let visit = crate::consult::service::visit(db, visit_id).await?.ok_or(ServiceError::NotFound)?;
+    let patient = crate::patients::service::get(db, visit.patient_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let lines = visit_lines(db, visit_id, patient.kind, today).await?;
+    let mut tx = db.begin_read().await?;
+    let cover = coverage_in(&mut tx, patient.id, today).await?;
+    tx.rollback().await?;
+    let kinds = line_kinds(&lines)?;
+    let scheme = cover.as_ref().map(|(scheme, _)| scheme);
+    let figures = totals(&priced(&kinds, scheme), Discount::None, tax_bp, cover.as_ref().map(|(_, c)| *c))
+        .map_err(totals_error)?;
+    Ok(VisitBill {
+        invoice_id: repo::live_invoice_of_visit(db, visit_id).await?,
+        scheme: scheme.map(|s| s.name.clone()),
+        billable: visit.status == crate::consult::model::VisitStatus::Completed,
+        visit,
+        patient,
+        lines,
+        totals: figures,
+    })
+}
+
+fn line_kinds(lines: &[LineInput]) -> Result<Vec<(LineKind, Money)>, ServiceError> {
+    lines
+        .iter()
+        .map(|line| Ok((line.kind, line.total().map_err(totals_error)?)))
+        .collect()
+}
+
+const BILL_VISIT: &str = "invoice.bill_visit";
+
+/// Bills a completed visit: one issued invoice with a line for each thing done, priced for the patient's
+/// category. A visit has one live invoice: billing it again (a double click, two cashiers at once) answers
+/// with the invoice it has.
+pub async fn bill_visit(
+    db: &Db,
+    actor: &Actor,
+    visit_id: i64,
+    discount: (Discount, &str),
+    tax_bp: i64,
+    today: Date,
+) -> Result<i64, ServiceError> {
+    let visit = crate::consult::service::visit(db, visit_id).await?.ok_or(ServiceError::NotFound)?;
+    if visit.status != crate::consult::model::VisitStatus::Completed {
+        return Err(ServiceError::Conflict(
+            "This visit is still open: the doctor completes it before it is billed.".into(),
+        ));
+    }
+    let patient = crate::patients::service::get(db, visit.patient_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let lines = visit_lines(db, visit_id, patient.kind, today).await?;
+    match bill_visit_once(db, actor, &visit, patient.kind, &lines, discount, tax_bp, today).await {
+        Err(ServiceError::Internal(err))
+            if err.downcast_ref::<sqlx::Error>().is_some_and(is_unique_violation) =>
+        {
+            repo::live_invoice_of_visit(db, visit_id).await?.ok_or(ServiceError::Stale)
+        }
+        other => other,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn bill_visit_once(
+    db: &Db,
+    actor: &Actor,
+    visit: &crate::consult::model::Visit,
+    category: Category,
+    lines: &[LineInput],
+    (discount, reason): (Discount, &str),
+    tax_bp: i64,
+    today: Date,
+) -> Result<i64, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    if let Claim::Done(id) = actor.claim_form(&mut tx, BILL_VISIT).await? {
+        return Ok(id);
+    }
+    if let Some(existing) = repo::live_invoice_of_visit_in(&mut tx, visit.id).await? {
+        return Ok(existing.id);
+    }
+    let new = NewInvoice {
+        patient_id: visit.patient_id,
+        visit_id: Some(visit.id),
+        category,
+        created_by: staff_id(actor)?,
+    };
+    let id = repo::insert_invoice(&mut tx, &new).await?;
+    for line in lines {
+        repo::insert_line(&mut tx, id, line, line.total().map_err(totals_error)?).await?;
+    }
+    let invoice = repo::invoice_in(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let figures = refigure_in(&mut tx, &invoice, discount, reason, tax_bp, today).await?;
+    let number = issue_in(&mut tx, id, &figures, today).await?;
+    let entry = AuditEntry::new("invoice.issue")
+        .record("invoice", id)
+        .patient(visit.patient_id)
+        .detail(format!("{number} for visit {}: total {}", visit.id, figures.total.0));
+    audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, BILL_VISIT, id).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+// ---- invoices made by hand -----------------------------------------------------------------------------
+
+const CREATE_DRAFT: &str = "invoice.create";
+
+/// Starts a manual invoice (a draft) for a patient; the same form sent twice starts one.
+pub async fn create_draft(db: &Db, actor: &Actor, patient_id: i64) -> Result<i64, ServiceError> {
+    let patient = crate::patients::service::get(db, patient_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let mut tx = db.begin_write().await?;
+    if let Claim::Done(id) = actor.claim_form(&mut tx, CREATE_DRAFT).await? {
+        return Ok(id);
+    }
+    let new = NewInvoice {
+        patient_id,
+        visit_id: None,
+        category: patient.kind,
+        created_by: staff_id(actor)?,
+    };
+    let id = repo::insert_invoice(&mut tx, &new).await?;
+    let entry = AuditEntry::new(CREATE_DRAFT).record("invoice", id).patient(patient_id);
+    audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, CREATE_DRAFT, id).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The draft, locked for a change, or why it can't be changed.
+async fn draft_in(tx: &mut Tx, invoice_id: i64) -> Result<Invoice, ServiceError> {
+    repo::lock_invoice(tx, invoice_id).await?;
+    let invoice = repo::invoice_in(tx, invoice_id).await?.ok_or(ServiceError::NotFound)?;
+    if !invoice.status.can(InvoiceAction::Edit) {
+        return Err(ServiceError::Conflict(
+            "This invoice is issued: it can't change any more. Void it or give a credit note instead.".into(),
+        ));
+    }
+    Ok(invoice)
+}
+
+/// A line of the fee schedule or the lab and procedure catalogues, priced for a category.
+pub async fn catalogue_line(
+    db: &Db,
+    kind: LineKind,
+    item_id: i64,
+    quantity: i64,
+    category: Category,
+) -> Result<LineInput, ServiceError> {
+    let book = PriceBook::load(db, category).await?;
+    let unknown = || ServiceError::field("item", "Choose a service from the list.");
+    let (description, default) = match kind {
+        LineKind::Consultation | LineKind::Service => {
+            let fee = repo::fees(db).await?.into_iter().find(|fee| fee.id == item_id && fee.active);
+            let fee = fee.ok_or_else(unknown)?;
+            (fee.name, fee.price)
+        }
+        LineKind::LabTest => {
+            let test = crate::lab::service::test(db, item_id).await.map_err(|_| unknown())?;
+            (format!("Lab: {}", test.name), test.price)
+        }
+        LineKind::Procedure => {
+            let done = crate::procedures::service::get_type(db, item_id).await?.ok_or_else(unknown)?;
+            (done.name, done.price)
+        }
+        LineKind::Drug | LineKind::Other => return Err(unknown()),
+    };
+    let price_kind = price_kind(kind).unwrap_or("fee");
+    Ok(LineInput {
+        kind,
+        item_id: Some(item_id),
+        description,
+        quantity,
+        unit_price: book.price(price_kind, item_id, default),
+    })
+}
+
+/// Adds a line to a draft and works its figures out again.
+pub async fn add_line(
+    db: &Db,
+    actor: &Actor,
+    invoice_id: i64,
+    line: &LineInput,
+    tax_bp: i64,
+    today: Date,
+) -> Result<(), ServiceError> {
+    let total = line.total().map_err(totals_error)?;
+    let mut tx = db.begin_write().await?;
+    if let Claim::Done(_) = actor.claim_form(&mut tx, "invoice.add_line").await? {
+        return Ok(());
+    }
+    let invoice = draft_in(&mut tx, invoice_id).await?;
+    let line_id = repo::insert_line(&mut tx, invoice_id, line, total).await?;
+    refigure_in(&mut tx, &invoice, Discount::None, "", tax_bp, today).await?;
+    let entry = AuditEntry::new("invoice.add_line")
+        .record("invoice", invoice_id)
+        .patient(invoice.patient_id)
+        .detail(format!("{} × {} at {}", line.description, line.quantity, line.unit_price.0));
+    audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, "invoice.add_line", line_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn remove_line(
+    db: &Db,
+    actor: &Actor,
+    invoice_id: i64,
+    line_id: i64,
+    tax_bp: i64,
+    today: Date,
+) -> Result<(), ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let invoice = draft_in(&mut tx, invoice_id).await?;
+    if !repo::delete_line(&mut tx, invoice_id, line_id).await? {
+        return Err(ServiceError::NotFound);
+    }
+    refigure_in(&mut tx, &invoice, Discount::None, "", tax_bp, today).await?;
+    let entry = AuditEntry::new("invoice.remove_line")
+        .record("invoice", invoice_id)
+        .patient(invoice.patient_id);
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Issues a draft with its discount: its number, and from then on it never changes.
+pub async fn issue(
+    db: &Db,
+    actor: &Actor,
+    invoice_id: i64,
+    (discount, reason): (Discount, &str),
+    tax_bp: i64,
+    today: Date,
+) -> Result<String, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let invoice = draft_in(&mut tx, invoice_id).await?;
+    if repo::lines_in(&mut tx, invoice_id).await?.is_empty() {
+        return Err(ServiceError::Refused("Add at least one line before issuing the invoice.".into()));
+    }
+    let figures = refigure_in(&mut tx, &invoice, discount, reason, tax_bp, today).await?;
+    let number = issue_in(&mut tx, invoice_id, &figures, today).await?;
+    let mut detail = format!("{number}: total {}", figures.total.0);
+    if figures.discount.0 > 0 {
+        detail.push_str(&format!(", discount {} ({reason})", figures.discount.0));
+    }
+    let entry = AuditEntry::new("invoice.issue")
+        .record("invoice", invoice_id)
+        .patient(invoice.patient_id)
+        .detail(detail);
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(number)
+}
+
+// ---- reading invoices ----------------------------------------------------------------------------------
+
+/// An invoice with everything on it, for its page, its statement and the patient's phone.
+pub struct InvoiceDetail {
+    pub invoice: Invoice,
+    pub lines: Vec<repo::Line>,
+    pub payments: Vec<repo::Payment>,
+    pub credit_notes: Vec<repo::CreditNote>,
+}
+
+impl InvoiceDetail {
+    pub fn balance(&self) -> Money {
+        self.invoice.balance()
+    }
+}
+
+impl Invoice {
+    pub fn balance(&self) -> Money {
+        balance(self.patient_share, self.credited, self.paid)
+    }
+
+    /// Whether `action` may be taken now: the status's rule, and the amounts (a void needs nothing paid).
+    pub fn can(&self, action: InvoiceAction) -> bool {
+        let state = self.status.can(action);
+        match action {
+            InvoiceAction::Void => state && self.paid.0 == 0,
+            InvoiceAction::Pay | InvoiceAction::Credit => state && self.balance().0 > 0,
+            InvoiceAction::Refund => state && self.paid.0 > 0,
+            InvoiceAction::Edit | InvoiceAction::Issue => state,
+        }
+    }
+
+    pub fn label(&self) -> String {
+        self.number.clone().unwrap_or_else(|| format!("Draft {}", self.id))
+    }
+
+    /// The figures as the arithmetic gave them.
+    pub fn totals(&self) -> Totals {
+        Totals {
+            subtotal: self.subtotal,
+            discount: self.discount,
+            tax: self.tax,
+            total: self.total,
+            scheme_share: self.scheme_share,
+            patient_share: self.patient_share,
+        }
+    }
+}
+
+pub async fn invoice(db: &Db, id: i64) -> Result<InvoiceDetail, ServiceError> {
+    let invoice = repo::invoice(db, id).await?.ok_or(ServiceError::NotFound)?;
+    Ok(InvoiceDetail {
+        lines: repo::lines(db, id).await?,
+        payments: repo::payments_of(db, id).await?,
+        credit_notes: repo::credit_notes_of(db, id).await?,
+        invoice,
+    })
+}
+
+/// A patient's own issued invoice; NotFound for anyone else's and for drafts.
+pub async fn own_invoice(db: &Db, patient_id: i64, id: i64) -> Result<InvoiceDetail, ServiceError> {
+    let detail = invoice(db, id).await?;
+    if detail.invoice.patient_id != patient_id || detail.invoice.status == InvoiceStatus::Draft {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(detail)
+}
+
+pub async fn list(
+    db: &Db,
+    statuses: &[InvoiceStatus],
+    page: crate::web::paging::PageRequest,
+) -> Result<(Vec<repo::Listed>, i64), ServiceError> {
+    Ok((repo::list(db, statuses, page).await?, repo::count(db, statuses).await?))
+}
+
+/// A patient's invoices (newest first) and what they owe in all.
+pub async fn of_patient(db: &Db, patient_id: i64, limit: i64) -> Result<(Vec<repo::Listed>, Money), ServiceError> {
+    Ok((
+        repo::of_patient(db, patient_id, limit).await?,
+        repo::owed_by(db, patient_id).await?,
+    ))
+}
+
+pub async fn receipts_of_patient(db: &Db, patient_id: i64, limit: i64) -> Result<Vec<repo::Payment>, ServiceError> {
+    Ok(repo::payments_of_patient(db, patient_id, limit).await?)
+}
+
+pub async fn unbilled_visits(
+    db: &Db,
+    since: crate::db::Timestamp,
+    limit: i64,
+) -> Result<Vec<repo::Unbilled>, ServiceError> {
+    Ok(repo::unbilled_visits(db, since, limit).await?)
+}
+
+/// A payment or refund for its receipt; for a patient only their own.
+pub async fn receipt(db: &Db, id: i64, patient: Option<i64>) -> Result<repo::Payment, ServiceError> {
+    let payment = repo::payment(db, id).await?.ok_or(ServiceError::NotFound)?;
+    match patient {
+        Some(patient) if patient != payment.patient_id => Err(ServiceError::NotFound),
+        _ => Ok(payment),
+    }
+}
+
+/// Whether the patient has paid their share of the visit's invoice: the pharmacy's check when the clinic
+/// dispenses only when paid. A visit with no invoice is not paid.
+pub async fn visit_paid_in(tx: &mut Tx, visit_id: i64) -> Result<bool, ServiceError> {
+    Ok(repo::live_invoice_of_visit_in(tx, visit_id)
+        .await?
+        .is_some_and(|invoice| invoice.status == InvoiceStatus::Paid))
+}
+
+// ---- payments, refunds, credit notes, voids ------------------------------------------------------------
+
+/// A payment as the cashier's form gives it.
+pub struct PaymentInput {
+    pub method: PaymentMethod,
+    pub amount: Money,
+    /// Cash handed over (for the change).
+    pub tendered: Option<Money>,
+    pub reference: String,
+}
+
+const PAY: &str = "payment.create";
+
+/// The invoice locked for a change, if `action` is allowed on it now.
+async fn invoice_for(tx: &mut Tx, invoice_id: i64, action: InvoiceAction) -> Result<Invoice, ServiceError> {
+    repo::lock_invoice(tx, invoice_id).await?;
+    let invoice = repo::invoice_in(tx, invoice_id).await?.ok_or(ServiceError::NotFound)?;
+    if invoice.can(action) {
+        return Ok(invoice);
+    }
+    let why = match (invoice.status, action) {
+        (InvoiceStatus::Draft, _) => "This invoice is a draft: issue it first.",
+        (InvoiceStatus::Void, _) => "This invoice is void.",
+        (_, InvoiceAction::Void) => "Money was paid on this invoice: refund it first, then void it.",
+        (_, InvoiceAction::Refund) => "Nothing has been paid on this invoice, so there is nothing to refund.",
+        _ => "Nothing is owed on this invoice any more.",
+    };
+    Err(ServiceError::Conflict(why.into()))
+}
+
+fn amount_error((field, err): (&'static str, AmountError)) -> ServiceError {
+    ServiceError::field(field, err.to_string())
+}
+
+/// Takes a payment; the same form sent again (a double click, a replay) records nothing more and answers with
+/// the first payment.
+pub async fn pay(
+    db: &Db,
+    actor: &Actor,
+    invoice_id: i64,
+    input: &PaymentInput,
+    today: Date,
+) -> Result<i64, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    if let Claim::Done(id) = actor.claim_form(&mut tx, PAY).await? {
+        return Ok(id);
+    }
+    let invoice = invoice_for(&mut tx, invoice_id, InvoiceAction::Pay).await?;
+    let tendered = input.tendered.filter(|_| input.method == PaymentMethod::Cash);
+    check_payment(input.amount, invoice.balance(), tendered).map_err(amount_error)?;
+    let paid = Money(invoice.paid.0 + input.amount.0);
+    let status = settled_status(invoice.patient_share, invoice.credited, paid);
+    let from = [InvoiceStatus::Issued, InvoiceStatus::PartlyPaid];
+    if !repo::settle(&mut tx, invoice_id, input.amount, Money(0), status, &from).await? {
+        return Err(ServiceError::Stale);
+    }
+    let number = next_number(&mut tx, RECEIPT_PREFIX, today).await?;
+    let new = NewPayment {
+        number: &number,
+        invoice_id,
+        patient_id: invoice.patient_id,
+        kind: PaymentKind::Payment,
+        method: input.method,
+        amount: input.amount,
+        tendered,
+        reference: &input.reference,
+        reason: "",
+        received_by: staff_id(actor)?,
+        day: today,
+    };
+    let id = repo::insert_payment(&mut tx, &new).await?;
+    let entry = AuditEntry::new(PAY)
+        .record("invoice", invoice_id)
+        .patient(invoice.patient_id)
+        .detail(format!(
+            "{number}: {} {} on {}",
+            input.method.as_str(),
+            input.amount.0,
+            invoice.label()
+        ));
+    audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, PAY, id).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A refund as its form gives it.
+pub struct RefundInput {
+    pub method: PaymentMethod,
+    pub amount: Money,
+    pub reason: String,
+    /// Also take the amount off what is owed (a credit note), so the patient doesn't owe it again.
+    pub credit: bool,
+}
+
+const REFUND: &str = "payment.refund";
+
+/// Gives money back, never more than was paid, with a reason; with `credit`, a credit note of the same amount
+/// keeps the invoice settled. The same form sent twice refunds once.
+pub async fn refund(
+    db: &Db,
+    actor: &Actor,
+    invoice_id: i64,
+    input: &RefundInput,
+    today: Date,
+) -> Result<i64, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    if let Claim::Done(id) = actor.claim_form(&mut tx, REFUND).await? {
+        return Ok(id);
+    }
+    let invoice = invoice_for(&mut tx, invoice_id, InvoiceAction::Refund).await?;
+    check_refund(input.amount, invoice.paid).map_err(|err| ServiceError::field("amount", err.to_string()))?;
+    let credit = if input.credit { input.amount } else { Money(0) };
+    let paid = Money(invoice.paid.0 - input.amount.0);
+    let status = settled_status(invoice.patient_share, Money(invoice.credited.0 + credit.0), paid);
+    let from = [InvoiceStatus::PartlyPaid, InvoiceStatus::Paid];
+    if !repo::settle(&mut tx, invoice_id, Money(-input.amount.0), credit, status, &from).await? {
+        return Err(ServiceError::Stale);
+    }
+    let by = staff_id(actor)?;
+    let number = next_number(&mut tx, REFUND_PREFIX, today).await?;
+    if input.credit {
+        let credit_number = next_number(&mut tx, CREDIT_PREFIX, today).await?;
+        repo::insert_credit_note(&mut tx, &credit_number, invoice_id, credit, &input.reason, by, today).await?;
+    }
+    let new = NewPayment {
+        number: &number,
+        invoice_id,
+        patient_id: invoice.patient_id,
+        kind: PaymentKind::Refund,
+        method: input.method,
+        amount: Money(-input.amount.0),
+        tendered: None,
+        reference: "",
+        reason: &input.reason,
+        received_by: by,
+        day: today,
+    };
+    let id = repo::insert_payment(&mut tx, &new).await?;
+    let entry = AuditEntry::new(REFUND)
+        .record("invoice", invoice_id)
+        .patient(invoice.patient_id)
+        .detail(format!(
+            "{number}: {} {} on {} ({})",
+            input.method.as_str(),
+            input.amount.0,
+            invoice.label(),
+            input.reason
+        ));
+    audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, REFUND, id).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+const CREDIT: &str = "invoice.credit";
+
+/// Takes `amount` off what the patient owes on an issued invoice, with a reason, as a numbered credit note.
+pub async fn credit(
+    db: &Db,
+    actor: &Actor,
+    invoice_id: i64,
+    amount: Money,
+    reason: &str,
+    today: Date,
+) -> Result<String, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    if let Claim::Done(_) = actor.claim_form(&mut tx, CREDIT).await? {
+        return Ok(String::new());
+    }
+    let invoice = invoice_for(&mut tx, invoice_id, InvoiceAction::Credit).await?;
+    check_credit(amount, invoice.balance()).map_err(|err| ServiceError::field("amount", err.to_string()))?;
+    let status = settled_status(invoice.patient_share, Money(invoice.credited.0 + amount.0), invoice.paid);
+    let from = [InvoiceStatus::Issued, InvoiceStatus::PartlyPaid];
+    if !repo::settle(&mut tx, invoice_id, Money(0), amount, status, &from).await? {
+        return Err(ServiceError::Stale);
+    }
+    let number = next_number(&mut tx, CREDIT_PREFIX, today).await?;
+    let id = repo::insert_credit_note(&mut tx, &number, invoice_id, amount, reason, staff_id(actor)?, today).await?;
+    let entry = AuditEntry::new(CREDIT)
+        .record("invoice", invoice_id)
+        .patient(invoice.patient_id)
+        .detail(format!("{number}: {} off {} ({reason})", amount.0, invoice.label()));
+    audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, CREDIT, id).await?;
+    tx.commit().await?;
+    Ok(number)
+}
+
+/// Voids an invoice with nothing paid on it (a draft is discarded the same way); its number stays used.
+pub async fn void(db: &Db, actor: &Actor, invoice_id: i64, reason: &str) -> Result<(), ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let invoice = invoice_for(&mut tx, invoice_id, InvoiceAction::Void).await?;
+    if !repo::void(&mut tx, invoice_id, reason).await? {
+        return Err(ServiceError::Stale);
+    }
+    let entry = AuditEntry::new("invoice.void")
+        .record("invoice", invoice_id)
+        .patient(invoice.patient_id)
+        .detail(format!("{}: {reason}", invoice.label()));
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+// ---- the cashier's day ---------------------------------------------------------------------------------
+
+/// A day at the cashier's desk: money by cashier and method, every payment and refund, and the closes.
+pub struct DayReport {
+    pub day: Date,
+    pub takings: Vec<repo::Takings>,
+    pub payments: Vec<repo::Payment>,
+    pub closes: Vec<repo::CashClose>,
+}
+
+impl DayReport {
+    /// Net money by method: (method, in, out, net), every method listed.
+    pub fn by_method(&self) -> Vec<(PaymentMethod, Money, Money, Money)> {
+        PaymentMethod::ALL
+            .iter()
+            .map(|method| {
+                let rows = self.takings.iter().filter(|t| t.method == *method);
+                let (taken, refunded) = rows.fold((0, 0), |(a, b), t| (a + t.taken.0, b + t.refunded.0));
+                (*method, Money(taken), Money(refunded), Money(taken - refunded))
+            })
+            .collect()
+    }
+
+    /// Net money by cashier: (id, name, cash net, all methods net).
+    pub fn by_cashier(&self) -> Vec<(i64, String, Money, Money)> {
+        let mut out: Vec<(i64, String, Money, Money)> = Vec::new();
+        for t in &self.takings {
+            let net = t.taken.0 - t.refunded.0;
+            let cash = if t.method == PaymentMethod::Cash { net } else { 0 };
+            match out.iter_mut().find(|(id, ..)| *id == t.cashier_id) {
+                Some(row) => {
+                    row.2 .0 += cash;
+                    row.3 .0 += net;
+                }
+                None => out.push((t.cashier_id, t.cashier_name.clone(), Money(cash), Money(net))),
+            }
+        }
+        out
+    }
+
+    /// Every method's net together.
+    pub fn net(&self) -> Money {
+        Money(self.takings.iter().map(|t| t.taken.0 - t.refunded.0).sum())
+    }
+
+    pub fn close_of(&self, cashier_id: i64) -> Option<&repo::CashClose> {
+        self.closes.iter().find(|c| c.cashier_id == cashier_id)
+    }
+}
+
+pub async fn day_report(db: &Db, day: Date) -> Result<DayReport, ServiceError> {
+    Ok(DayReport {
+        day,
+        takings: repo::takings_on(db, day).await?,
+        payments: repo::payments_on(db, day, None).await?,
+        closes: repo::closes_on(db, day).await?,
+    })
+}
+
+/// Records the cash a cashier counted at the end of `day` against what their payments and refunds say they
+/// hold; once per cashier and day.
+pub async fn close_day(db: &Db, actor: &Actor, day: Date, counted: Money, note: &str) -> Result<Money, ServiceError> {
+    let cashier = staff_id(actor)?;
+    let mut tx = db.begin_write().await?;
+    let expected = repo::net_cash_in(&mut tx, day, cashier).await?;
+    if !repo::insert_close(&mut tx, day, cashier, expected, counted, note).await? {
+        return Err(ServiceError::Conflict(
+            "You have closed this day already; its count is below.".into(),
+        ));
+    }
+    let difference = Money(counted.0 - expected.0);
+    let entry = AuditEntry::new("cash.close").detail(format!(
+        "{day}: expected {}, counted {}, difference {}",
+        expected.0, counted.0, difference.0
+    ));
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(difference)
+}
+
+// ---- claims --------------------------------------------------------------------------------------------
+
+/// A scheme's claim for a month: its share of each invoice issued that month.
+pub struct SchemeClaim {
+    pub scheme: Scheme,
+    pub month: String,
+    pub lines: Vec<repo::ClaimLine>,
+}
+
+impl SchemeClaim {
+    /// The sum of the lines in `status`.
+    pub fn sum(&self, status: ClaimStatus) -> Money {
+        Money(
+            self.lines
+                .iter()
+                .filter(|line| line.claim_status == status)
+                .map(|line| line.scheme_share.0)
+                .sum(),
+        )
+    }
+
+    pub fn total(&self) -> Money {
+        Money(self.lines.iter().map(|line| line.scheme_share.0).sum())
+    }
+
+    /// What the scheme still owes: lines not yet paid or rejected.
+    pub fn outstanding(&self) -> Money {
+        Money(self.total().0 - self.sum(ClaimStatus::Paid).0 - self.sum(ClaimStatus::Rejected).0)
+    }
+}
+
+pub async fn claim(db: &Db, scheme_id: i64, month: &str) -> Result<SchemeClaim, ServiceError> {
+    let scheme = repo::scheme(db, scheme_id).await?.ok_or(ServiceError::NotFound)?;
+    Ok(SchemeClaim {
+        lines: repo::claim_lines(db, scheme_id, month).await?,
+        scheme,
+        month: month.to_owned(),
+    })
+}
+
+/// Marks claim lines of a scheme submitted, paid or rejected (with a reason); lines that can't move there
+/// from where they are stay as they are. Returns how many moved.
+pub async fn mark_claim(
+    db: &Db,
+    actor: &Actor,
+    scheme_id: i64,
+    invoice_ids: &[i64],
+    to: ClaimStatus,
+    reason: &str,
+) -> Result<u64, ServiceError> {
+    let from: Vec<ClaimStatus> = ClaimStatus::ALL.iter().copied().filter(|s| s.may_become(to)).collect();
+    if from.is_empty() {
+        return Err(ServiceError::Refused("Claim lines can't be marked that way.".into()));
+    }
+    let mut tx = db.begin_write().await?;
+    let moved = repo::set_claim_status(&mut tx, scheme_id, invoice_ids, &from, to, reason).await?;
+    let entry = AuditEntry::new("claim.mark")
+        .record("scheme", scheme_id)
+        .detail(format!("{moved} line(s) {}: {}", to.as_str(), crate::db::id_list(invoice_ids)));
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(moved)
+}
+
+// ---- the fee schedule and schemes ----------------------------------------------------------------------
+
+pub async fn fees(db: &Db) -> Result<Vec<repo::Fee>, ServiceError> {
+    Ok(repo::fees(db).await?)
+}
+
+/// Every category price by (item kind, item id, category).
+pub async fn category_prices(db: &Db) -> Result<HashMap<(String, i64, Category), Money>, ServiceError> {
+    Ok(repo::category_prices(db)
+        .await?
+        .into_iter()
+        .map(|(kind, id, category, price)| ((kind, id, category), price))
+        .collect())
+}
+
+fn unique_name(err: sqlx::Error, what: &str) -> ServiceError {
+    if is_unique_violation(&err) {
+        ServiceError::field("name", format!("There is already {what} with this name."))
+    } else {
+        err.into()
+    }
+}
+
+pub async fn add_fee(db: &Db, actor: &Actor, name: &str, price: Money) -> Result<i64, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    if let Claim::Done(id) = actor.claim_form(&mut tx, "fee.create").await? {
+        return Ok(id);
+    }
+    let id = repo::insert_fee(&mut tx, name, price).await.map_err(|e| unique_name(e, "a service"))?;
+    let entry = AuditEntry::new("fee.create").record("fee", id).detail(format!("{name}: {}", price.0));
+    audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, "fee.create", id).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A fee's new name, price and state, and its prices by category (None: the fee's own price).
+pub struct FeeChange {
+    pub name: String,
+    pub price: Money,
+    pub active: bool,
+    pub by_category: Vec<(Category, Option<Money>)>,
+}
+
+pub async fn update_fee(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    seen: crate::db::Timestamp,
+    change: &FeeChange,
+) -> Result<(), ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let fee = repo::fee_in(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let active = change.active || fee.is_consultation();
+    let updated = repo::update_fee(&mut tx, id, seen, &change.name, change.price, active)
+        .await
+        .map_err(|e| unique_name(e, "a service"))?;
+    if !updated {
+        return Err(ServiceError::Stale);
+    }
+    set_prices_in(&mut tx, "fee", id, &change.by_category).await?;
+    let entry = AuditEntry::new("fee.update")
+        .record("fee", id)
+        .detail(format!("{}: {} → {}", change.name, fee.price.0, change.price.0));
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn set_prices_in(
+    tx: &mut Tx,
+    item_kind: &str,
+    item_id: i64,
+    prices: &[(Category, Option<Money>)],
+) -> Result<(), ServiceError> {
+    for (category, price) in prices {
+        repo::set_category_price(tx, item_kind, item_id, *category, *price).await?;
+    }
+    Ok(())
+}
+
+/// Sets a lab test's or a procedure's prices by category.
+pub async fn set_item_prices(
+    db: &Db,
+    actor: &Actor,
+    item_kind: &'static str,
+    item_id: i64,
+    prices: &[(Category, Option<Money>)],
+) -> Result<(), ServiceError> {
+    let mut tx = db.begin_write().await?;
+    set_prices_in(&mut tx, item_kind, item_id, prices).await?;
+    let entry = AuditEntry::new("fee.prices").record(item_kind, item_id);
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn schemes(db: &Db) -> Result<Vec<Scheme>, ServiceError> {
+    Ok(repo::schemes(db).await?)
+}
+
+pub async fn add_scheme(db: &Db, actor: &Actor, input: &repo::SchemeInput) -> Result<i64, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    if let Claim::Done(id) = actor.claim_form(&mut tx, "scheme.create").await? {
+        return Ok(id);
+    }
+    let id = repo::insert_scheme(&mut tx, input).await.map_err(|e| unique_name(e, "a scheme"))?;
+    let entry = AuditEntry::new("scheme.create").record("scheme", id).detail(format!(
+        "{}: {} % of {}",
+        input.name,
+        input.percent,
+        input.covers.describe()
+    ));
+    audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, "scheme.create", id).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The scheme covering a patient: (id, name, member number).
+pub async fn scheme_of_patient(db: &Db, patient_id: i64) -> Result<Option<(i64, String, String)>, ServiceError> {
+    Ok(repo::scheme_of_patient(db, patient_id).await?)
+}
+
+/// Puts a patient under a scheme with their member number, or (None) under none.
+pub async fn set_patient_scheme(
+    db: &Db,
+    actor: &Actor,
+    patient_id: i64,
+    scheme: Option<(i64, &str)>,
+) -> Result<(), ServiceError> {
+    crate::patients::service::get(db, patient_id).await?.ok_or(ServiceError::NotFound)?;
+    if let Some((id, _)) = scheme {
+        repo::scheme(db, id)
+            .await?
+            .filter(|s| s.active)
+            .ok_or_else(|| ServiceError::field("scheme_id", "Choose one of the clinic's schemes."))?;
+    }
+    let mut tx = db.begin_write().await?;
+    repo::set_patient_scheme(&mut tx, patient_id, scheme).await?;
+    let detail = match scheme {
+        Some((id, member)) => format!("scheme {id}, member {member}"),
+        None => "no scheme".into(),
+    };
+    let entry = AuditEntry::new("patient.scheme").record("patient", patient_id).patient(patient_id).detail(detail);
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
