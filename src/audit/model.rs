@@ -80,6 +80,9 @@ impl AuditRow {
             "import_job" => Some(format!("/admin/import/{id}")),
             "faculty" | "department" | "level" | "academic_session" => Some("/admin/academic".into()),
             "room" => Some("/admin/rooms".into()),
+            "invoice" => Some(format!("/billing/invoices/{id}")),
+            "fee" => Some("/admin/fees".into()),
+            "scheme" => Some("/admin/schemes".into()),
             _ => None,
         }
     }
@@ -103,6 +106,9 @@ fn record_words(kind: &str) -> &str {
         "academic_session" => "Academic session",
         "waitlist_entry" => "Waitlist entry",
         "setting" => "Settings",
+        "invoice" => "Invoice",
+        "fee" => "Fee",
+        "scheme" => "Scheme",
         other => other,
     }
 }
@@ -191,6 +197,21 @@ pub fn describe_action(action: &str) -> String {
         "document.view" => "Opened a document",
         "staff.profile" => "Changed a doctor's profile",
         "settings.update" => "Changed the clinic's settings",
+        "fee.create" => "Added a service to the fee schedule",
+        "fee.update" => "Changed a fee",
+        "fee.prices" => "Changed prices by patient category",
+        "scheme.create" => "Added a payer scheme",
+        "patient.scheme" => "Changed the scheme covering a patient",
+        "invoice.create" => "Started an invoice",
+        "invoice.add_line" => "Added a line to an invoice",
+        "invoice.remove_line" => "Removed a line from an invoice",
+        "invoice.issue" => "Issued an invoice",
+        "invoice.credit" => "Gave a credit note",
+        "invoice.void" => "Voided an invoice",
+        "payment.create" => "Took a payment",
+        "payment.refund" => "Gave a refund",
+        "cash.close" => "Closed the day's cash",
+        "claim.mark" => "Marked scheme claim lines",
         "academic.session.make_current" => "Made an academic session the current one",
         _ => return academic_action(action).unwrap_or_else(|| unknown_action(action)),
     };

@@ -52,7 +52,9 @@ impl CategoryPrices {
             .into_iter()
             .filter_map(|(field, category, text)| match text.trim() {
                 "" => Some((category, None)),
-                text => errors.check(field, parse_price(text, digits)).map(|p| (category, Some(p))),
+                text => errors
+                    .check(field, parse_price(text, digits))
+                    .map(|p| (category, Some(p))),
             })
             .collect()
     }
@@ -188,7 +190,12 @@ pub async fn add_fee(
     };
     match result {
         Ok(name) => {
-            flash(&session, FlashKind::Success, format!("{name} added to the fee schedule.")).await?;
+            flash(
+                &session,
+                FlashKind::Success,
+                format!("{name} added to the fee schedule."),
+            )
+            .await?;
             Ok(Redirect::to("/admin/fees").into_response())
         }
         Err(ServiceError::Invalid(errors)) => Ok(invalid(fees_page(&state, layout, form, errors).await?)),
@@ -219,7 +226,9 @@ pub async fn update_fee(
                 active: form.active.is_some(),
                 by_category,
             };
-            service::update_fee(&state.db, &admin.actor, id, seen, &change).await.map(|()| change.name)
+            service::update_fee(&state.db, &admin.actor, id, seen, &change)
+                .await
+                .map(|()| change.name)
         }
         _ => Err(ServiceError::Invalid(errors)),
     };

@@ -96,7 +96,15 @@ pub async fn day_page(
     Query(query): Query<DayQuery>,
 ) -> AppResult<DayPage> {
     let day = day_of(&query.day, state.today())?;
-    day_page_for(&state, layout, cashier.id, day, CloseForm::default(), FieldErrors::default()).await
+    day_page_for(
+        &state,
+        layout,
+        cashier.id,
+        day,
+        CloseForm::default(),
+        FieldErrors::default(),
+    )
+    .await
 }
 
 /// The day's payments and refunds, one row each, for a spreadsheet.
@@ -109,7 +117,19 @@ pub async fn day_csv(
     let report = service::day_report(&state.db, day).await?;
     let digits = state.settings.get().clinic.currency_minor_digits;
     let mut out = csv::Writer::from_writer(Vec::new());
-    let header = ["number", "kind", "day", "invoice", "patient", "clinic_number", "method", "amount", "reference", "reason", "cashier"];
+    let header = [
+        "number",
+        "kind",
+        "day",
+        "invoice",
+        "patient",
+        "clinic_number",
+        "method",
+        "amount",
+        "reference",
+        "reason",
+        "cashier",
+    ];
     let write = |out: &mut csv::Writer<Vec<u8>>, row: &[String]| out.write_record(row).map_err(anyhow::Error::from);
     write(&mut out, &header.map(str::to_owned))?;
     for p in &report.payments {
@@ -131,7 +151,10 @@ pub async fn day_csv(
         )?;
     }
     let body = out.into_inner().map_err(|err| anyhow::anyhow!("csv: {err}"))?;
-    Ok(csv_download(&format!("takings-{day}.csv"), String::from_utf8_lossy(&body).into_owned()))
+    Ok(csv_download(
+        &format!("takings-{day}.csv"),
+        String::from_utf8_lossy(&body).into_owned(),
+    ))
 }
 
 /// Records the signed-in cashier's counted cash for the day.
@@ -238,7 +261,17 @@ pub async fn claims_csv(
     let claim = claim.ok_or(AppError::BadRequest("Choose a scheme.".into()))?;
     let digits = state.settings.get().clinic.currency_minor_digits;
     let mut out = csv::Writer::from_writer(Vec::new());
-    let header = ["invoice", "issued", "patient", "clinic_number", "member_number", "invoice_total", "claimed", "status", "reason"];
+    let header = [
+        "invoice",
+        "issued",
+        "patient",
+        "clinic_number",
+        "member_number",
+        "invoice_total",
+        "claimed",
+        "status",
+        "reason",
+    ];
     let write = |out: &mut csv::Writer<Vec<u8>>, row: &[String]| out.write_record(row).map_err(anyhow::Error::from);
     write(&mut out, &header.map(str::to_owned))?;
     for line in &claim.lines {
@@ -282,7 +315,9 @@ pub async fn mark_claims(
         .filter_map(|(_, id)| parse_id(id))
         .collect();
     let reason = match to {
-        ClaimStatus::Rejected => parse_reason(value("reason"), "the scheme rejected them").map_err(AppError::BadRequest)?,
+        ClaimStatus::Rejected => {
+            parse_reason(value("reason"), "the scheme rejected them").map_err(AppError::BadRequest)?
+        }
         _ => String::new(),
     };
     if invoices.is_empty() {

@@ -16,6 +16,7 @@ use super::model::{
 use super::repo::{Fee, Listed, Payment, Unbilled};
 use super::service::{self, InvoiceDetail, PaymentInput, RefundInput, VisitBill};
 use crate::db::Timestamp;
+use crate::db::events::Event;
 use crate::db::once::FormKey;
 use crate::error::ServiceError;
 use crate::identity::StaffUser;
@@ -121,7 +122,10 @@ impl DiscountForm {
             return Ok((Discount::None, String::new()));
         }
         if !may_discount(user.role) {
-            return Err(ServiceError::field("discount_amount", "Only an administrator gives discounts."));
+            return Err(ServiceError::field(
+                "discount_amount",
+                "Only an administrator gives discounts.",
+            ));
         }
         let mut errors = FieldErrors::default();
         parse_discount(
@@ -200,6 +204,7 @@ pub async fn bill_visit(
     };
     match result {
         Ok(invoice) => {
+            tell_pharmacy(&state).await;
             flash(&session, FlashKind::Success, "Invoice issued.").await?;
             Ok(Redirect::to(&format!("/billing/invoices/{invoice}")).into_response())
         }
@@ -280,8 +285,7 @@ fn void_confirmation(detail: &InvoiceDetail) -> Confirmation {
     Confirmation {
         action: format!("/billing/invoices/{}/void", invoice.id),
         question: format!("Void {}?", invoice.label()),
-        detail: "The invoice stays on record, marked void with your reason; the visit can then be billed again."
-            .into(),
+        detail: "The invoice stays on record, marked void with your reason; the visit can then be billed again.".into(),
         button: format!("Void {}", invoice.label()),
     }
 }
@@ -303,14 +307,30 @@ async fn render_invoice(
             true => detail.balance().format_major(layout.currency.minor_digits),
             false => form.amount,
         },
-        quantity: if form.quantity.is_empty() { "1".into() } else { form.quantity },
+        quantity: if form.quantity.is_empty() {
+            "1".into()
+        } else {
+            form.quantity
+        },
         ..form
     };
     Ok(InvoicePage {
-        fees: if draft { service::fees(&state.db).await? } else { Vec::new() },
-        tests: if draft { crate::lab::service::active_tests(&state.db).await? } else { Vec::new() },
+        fees: if draft {
+            service::fees(&state.db).await?
+        } else {
+            Vec::new()
+        },
+        tests: if draft {
+            crate::lab::service::active_tests(&state.db).await?
+        } else {
+            Vec::new()
+        },
         procedures: if draft {
-            crate::procedures::service::types(&state.db).await?.into_iter().filter(|p| p.active).collect()
+            crate::procedures::service::types(&state.db)
+                .await?
+                .into_iter()
+                .filter(|p| p.active)
+                .collect()
         } else {
             Vec::new()
         },
@@ -331,7 +351,24 @@ pub async fn invoice_page(
     layout: Layout,
     IdPath(id): IdPath,
 ) -> AppResult<InvoicePage> {
-    render_invoice(&state, layout, &cashier, id, InvoiceForms::default(), "", FieldErrors::default()).await
+    render_invoice(
+        &state,
+        layout,
+        &cashier,
+        id,
+        InvoiceForms::default(),
+        "",
+        FieldErrors::default(),
+    )
+    .await
+}
+
+/// When the clinic dispenses only when paid, the pharmacy's worklist shows whether each visit is paid: a
+/// change of an invoice announces itself to it.
+async fn tell_pharmacy(state: &AppState) {
+    if state.settings.get().billing.dispense_only_when_paid {
+        state.events.publish(&state.db, Event::Pharmacy).await;
+    }
 }
 
 /// The answer to one of the invoice page's forms: back to the invoice with `done` said, or the page again
@@ -347,6 +384,7 @@ async fn answer(
 ) -> AppResult<Response> {
     match result {
         Ok(done) => {
+            tell_pharmacy(state).await;
             if !done.is_empty() {
                 flash(session, FlashKind::Success, done).await?;
             }
@@ -388,9 +426,17 @@ async fn line_of(state: &AppState, form: &InvoiceForms, id: i64, digits: u32) ->
     if item == "other" {
         let description = errors.check(
             "description",
-            one_line(&form.description, "The description", super::model::DESCRIPTION_MAX, true),
+            one_line(
+                &form.description,
+                "The description",
+                super::model::DESCRIPTION_MAX,
+                true,
+            ),
         );
-        let price = errors.check("unit_price", crate::procedures::model::parse_price(&form.unit_price, digits));
+        let price = errors.check(
+            "unit_price",
+            crate::procedures::model::parse_price(&form.unit_price, digits),
+        );
         return match (quantity, description, price) {
             (Some(quantity), Some(description), Some(unit_price)) if errors.is_empty() => Ok(LineInput {
                 kind: LineKind::Other,
@@ -479,7 +525,10 @@ fn method_of(text: &str) -> Result<PaymentMethod, ServiceError> {
 
 fn payment_of(form: &InvoiceForms, digits: u32) -> Result<PaymentInput, ServiceError> {
     let mut errors = FieldErrors::default();
-    let method = errors.check("method", method_of(&form.method).map_err(|_| "Choose cash, card or bank transfer."));
+    let method = errors.check(
+        "method",
+        method_of(&form.method).map_err(|_| "Choose cash, card or bank transfer."),
+    );
     let amount = errors.check("amount", parse_amount(&form.amount, digits));
     let tendered = match form.tendered.trim() {
         "" => None,
@@ -518,6 +567,7 @@ pub async fn pay(
     };
     match result {
         Ok(payment) => {
+            tell_pharmacy(&state).await;
             flash(&session, FlashKind::Success, "Payment taken.").await?;
             Ok(Redirect::to(&format!("/billing/payments/{payment}/receipt")).into_response())
         }
@@ -527,7 +577,10 @@ pub async fn pay(
 
 fn refund_of(form: &InvoiceForms, digits: u32) -> Result<RefundInput, ServiceError> {
     let mut errors = FieldErrors::default();
-    let method = errors.check("method", method_of(&form.method).map_err(|_| "Choose how the money goes back."));
+    let method = errors.check(
+        "method",
+        method_of(&form.method).map_err(|_| "Choose how the money goes back."),
+    );
     let amount = errors.check("amount", parse_amount(&form.amount, digits));
     let reason = errors.check("reason", parse_reason(&form.reason, "the money goes back"));
     match (method, amount, reason) {
@@ -558,6 +611,7 @@ pub async fn refund(
     };
     match result {
         Ok(payment) => {
+            tell_pharmacy(&state).await;
             flash(&session, FlashKind::Success, "Refund given.").await?;
             Ok(Redirect::to(&format!("/billing/payments/{payment}/receipt")).into_response())
         }
@@ -628,12 +682,7 @@ pub async fn receipt(
 }
 
 /// The receipt of a payment or refund; for a patient only their own.
-pub async fn receipt_page(
-    state: &AppState,
-    layout: Layout,
-    id: i64,
-    patient: Option<i64>,
-) -> AppResult<ReceiptPage> {
+pub async fn receipt_page(state: &AppState, layout: Layout, id: i64, patient: Option<i64>) -> AppResult<ReceiptPage> {
     let payment = service::receipt(&state.db, id, patient).await?;
     let balance = service::invoice(&state.db, payment.invoice_id).await?.balance();
     let back = match patient {

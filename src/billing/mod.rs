@@ -28,7 +28,10 @@ impl RoleSet for Cashiers {
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/billing", get(handlers::home))
-        .route("/billing/visits/{id}", get(handlers::visit_bill).post(handlers::bill_visit))
+        .route(
+            "/billing/visits/{id}",
+            get(handlers::visit_bill).post(handlers::bill_visit),
+        )
         .route("/billing/invoices", post(handlers::create_draft))
         .route("/billing/invoices/{id}", get(handlers::invoice_page))
         .route("/billing/invoices/{id}/statement", get(handlers::statement))

@@ -11,9 +11,9 @@
 //! never read: every figure here comes from quantities and unit prices.
 
 use crate::db::Money;
-use crate::text_enum;
 use crate::identity::Role;
 pub use crate::patients::model::PatientKind as Category;
+use crate::text_enum;
 use crate::validation::{FieldErrors, one_line};
 
 text_enum! {
@@ -331,7 +331,11 @@ pub fn balance(patient_share: Money, credited: Money, paid: Money) -> Money {
 }
 
 /// A payment of `amount` against `owed`, with the cash `tendered` (for the change): the change due.
-pub fn check_payment(amount: Money, owed: Money, tendered: Option<Money>) -> Result<Money, (&'static str, AmountError)> {
+pub fn check_payment(
+    amount: Money,
+    owed: Money,
+    tendered: Option<Money>,
+) -> Result<Money, (&'static str, AmountError)> {
     if amount.0 <= 0 {
         return Err(("amount", AmountError::NotPositive));
     }
@@ -443,7 +447,10 @@ pub fn parse_discount(
     let discount = match (amount.is_empty(), percent.is_empty()) {
         (true, true) => return Some((Discount::None, String::new())),
         (false, false) => {
-            errors.add("discount_amount", "Give the discount as an amount or a percentage, not both.");
+            errors.add(
+                "discount_amount",
+                "Give the discount as an amount or a percentage, not both.",
+            );
             return None;
         }
         (false, true) => Discount::Amount(errors.check("discount_amount", parse_amount(amount, minor_digits))?),
@@ -586,10 +593,7 @@ mod tests {
                 covered: false,
             },
         ];
-        let cover = |remaining| Coverage {
-            percent: 80,
-            remaining,
-        };
+        let cover = |remaining| Coverage { percent: 80, remaining };
         let t = totals(&mixed, Discount::None, 0, Some(cover(None))).unwrap();
         assert_eq!(t.scheme_share, Money(4_000));
         assert_eq!(t.patient_share, Money(4_000));
@@ -610,8 +614,14 @@ mod tests {
     #[test]
     fn status_follows_payments_and_credit() {
         assert_eq!(settled_status(Money(1_000), Money(0), Money(0)), InvoiceStatus::Issued);
-        assert_eq!(settled_status(Money(1_000), Money(0), Money(400)), InvoiceStatus::PartlyPaid);
-        assert_eq!(settled_status(Money(1_000), Money(600), Money(400)), InvoiceStatus::Paid);
+        assert_eq!(
+            settled_status(Money(1_000), Money(0), Money(400)),
+            InvoiceStatus::PartlyPaid
+        );
+        assert_eq!(
+            settled_status(Money(1_000), Money(600), Money(400)),
+            InvoiceStatus::Paid
+        );
         assert_eq!(settled_status(Money(0), Money(0), Money(0)), InvoiceStatus::Paid);
         assert!(InvoiceStatus::Draft.can(InvoiceAction::Edit));
         assert!(!InvoiceStatus::Issued.can(InvoiceAction::Edit));
@@ -622,7 +632,10 @@ mod tests {
 
     #[test]
     fn payments_never_exceed_what_is_owed_and_give_change() {
-        assert_eq!(check_payment(Money(500), Money(800), Some(Money(1_000))), Ok(Money(500)));
+        assert_eq!(
+            check_payment(Money(500), Money(800), Some(Money(1_000))),
+            Ok(Money(500))
+        );
         assert_eq!(check_payment(Money(800), Money(800), None), Ok(Money(0)));
         assert!(check_payment(Money(801), Money(800), None).is_err());
         assert!(check_payment(Money(0), Money(800), None).is_err());

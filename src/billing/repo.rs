@@ -2,9 +2,7 @@
 //! NUMERIC); an invoice's paid and credited amounts move only by conditional updates that keep them within its
 //! patient share, so two cashiers at one invoice can't take more than is owed.
 
-use super::model::{
-    Category, ClaimStatus, InvoiceStatus, LineInput, LineKind, PaymentKind, PaymentMethod, Totals,
-};
+use super::model::{Category, ClaimStatus, InvoiceStatus, LineInput, LineKind, PaymentKind, PaymentMethod, Totals};
 use crate::db::{Date, Db, Flag, Money, Timestamp, Tx};
 use crate::web::paging::PageRequest;
 
@@ -30,11 +28,9 @@ impl Fee {
 const FEE_COLUMNS: &str = "id, kind, name, price, active, updated_at";
 
 pub async fn fees(db: &Db) -> Result<Vec<Fee>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {FEE_COLUMNS} FROM fee ORDER BY kind, LOWER(name)"
-    ))
-    .fetch_all(db.pool())
-    .await
+    sqlx::query_as(&format!("SELECT {FEE_COLUMNS} FROM fee ORDER BY kind, LOWER(name)"))
+        .fetch_all(db.pool())
+        .await
 }
 
 pub async fn fee_in(tx: &mut Tx, id: i64) -> Result<Option<Fee>, sqlx::Error> {
@@ -45,11 +41,9 @@ pub async fn fee_in(tx: &mut Tx, id: i64) -> Result<Option<Fee>, sqlx::Error> {
 }
 
 pub async fn consultation_fee(db: &Db) -> Result<Option<Fee>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {FEE_COLUMNS} FROM fee WHERE kind = 'consultation'"
-    ))
-    .fetch_optional(db.pool())
-    .await
+    sqlx::query_as(&format!("SELECT {FEE_COLUMNS} FROM fee WHERE kind = 'consultation'"))
+        .fetch_optional(db.pool())
+        .await
 }
 
 pub async fn insert_fee(tx: &mut Tx, name: &str, price: Money) -> Result<i64, sqlx::Error> {
@@ -231,11 +225,7 @@ pub async fn scheme_of_patient(db: &Db, patient_id: i64) -> Result<Option<(i64, 
     .await
 }
 
-pub async fn set_patient_scheme(
-    tx: &mut Tx,
-    patient_id: i64,
-    scheme: Option<(i64, &str)>,
-) -> Result<(), sqlx::Error> {
+pub async fn set_patient_scheme(tx: &mut Tx, patient_id: i64, scheme: Option<(i64, &str)>) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM patient_scheme WHERE patient_id = $1")
         .bind(patient_id)
         .execute(&mut **tx)
@@ -499,7 +489,11 @@ pub async fn settle(
     status: InvoiceStatus,
     from: &[InvoiceStatus],
 ) -> Result<bool, sqlx::Error> {
-    let states = from.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(",");
+    let states = from
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(",");
     let done = sqlx::query(&format!(
         "UPDATE invoice SET paid = paid + $1, credited = credited + $2, status = $3, updated_at = $4
          WHERE id = $5 AND status IN ({states}) AND paid + $1 >= 0 AND paid + $1 + credited + $2 <= patient_share"
@@ -527,6 +521,19 @@ pub async fn void(tx: &mut Tx, id: i64, reason: &str) -> Result<bool, sqlx::Erro
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The status of each of these visits' live invoice: (visit id, status).
+pub async fn statuses_of_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<(i64, InvoiceStatus)>, sqlx::Error> {
+    if visit_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(&format!(
+        "SELECT visit_id, status FROM invoice WHERE status <> 'void' AND visit_id IN ({})",
+        crate::db::id_list(visit_ids)
+    ))
+    .fetch_all(db.pool())
+    .await
 }
 
 /// A row of an invoice list.
@@ -560,7 +567,11 @@ pub async fn list(db: &Db, statuses: &[InvoiceStatus], page: PageRequest) -> Res
     let filter = if statuses.is_empty() {
         String::new()
     } else {
-        let states = statuses.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(",");
+        let states = statuses
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(",");
         format!("WHERE i.status IN ({states})")
     };
     sqlx::query_as(&format!(
@@ -576,7 +587,11 @@ pub async fn count(db: &Db, statuses: &[InvoiceStatus]) -> Result<i64, sqlx::Err
     let filter = if statuses.is_empty() {
         String::new()
     } else {
-        let states = statuses.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(",");
+        let states = statuses
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(",");
         format!("WHERE status IN ({states})")
     };
     sqlx::query_scalar(&format!("SELECT COUNT(*) FROM invoice {filter}"))
@@ -723,12 +738,10 @@ pub async fn payment(db: &Db, id: i64) -> Result<Option<Payment>, sqlx::Error> {
 }
 
 pub async fn payments_of(db: &Db, invoice_id: i64) -> Result<Vec<Payment>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "{PAYMENT_SELECT} WHERE pm.invoice_id = $1 ORDER BY pm.id"
-    ))
-    .bind(invoice_id)
-    .fetch_all(db.pool())
-    .await
+    sqlx::query_as(&format!("{PAYMENT_SELECT} WHERE pm.invoice_id = $1 ORDER BY pm.id"))
+        .bind(invoice_id)
+        .fetch_all(db.pool())
+        .await
 }
 
 pub async fn payments_on(db: &Db, day: Date, cashier: Option<i64>) -> Result<Vec<Payment>, sqlx::Error> {
@@ -931,7 +944,11 @@ pub async fn set_claim_status(
     if invoice_ids.is_empty() {
         return Ok(0);
     }
-    let states = from.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(",");
+    let states = from
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(",");
     let done = sqlx::query(&format!(
         "UPDATE invoice SET claim_status = $1, claim_reason = $2, updated_at = $3
          WHERE scheme_id = $4 AND status <> 'void' AND claim_status IN ({states}) AND id IN ({})",

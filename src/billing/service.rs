@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 
 use super::model::{
-    AmountError, Category, ClaimStatus, Coverage, Covers, Discount, InvoiceAction, InvoiceStatus, LineInput,
-    LineKind, PaymentKind, PaymentMethod, PricedLine, Totals, balance, check_credit, check_payment, check_refund,
-    counter_name, document_number, settled_status, totals,
+    AmountError, Category, ClaimStatus, Coverage, Covers, Discount, InvoiceAction, InvoiceStatus, LineInput, LineKind,
+    PaymentKind, PaymentMethod, PricedLine, Totals, balance, check_credit, check_payment, check_refund, counter_name,
+    document_number, settled_status, totals,
 };
 use super::repo::{self, Invoice, NewInvoice, NewPayment, Scheme};
 use crate::audit::{self, AuditEntry};
@@ -42,7 +42,10 @@ impl PriceBook {
     pub async fn load(db: &Db, category: Category) -> Result<Self, ServiceError> {
         let prices = repo::prices_for(db, category).await?;
         Ok(PriceBook(
-            prices.into_iter().map(|(kind, id, price)| ((kind, id), price)).collect(),
+            prices
+                .into_iter()
+                .map(|(kind, id, price)| ((kind, id), price))
+                .collect(),
         ))
     }
 
@@ -199,11 +202,19 @@ async fn refigure_in(
     day: Date,
 ) -> Result<Totals, ServiceError> {
     let lines = repo::lines_in(tx, invoice.id).await?;
+    // The patient's row stays locked until the change ends, so two invoices of theirs figured at once can't
+    // both spend what is left of their scheme's yearly limit.
+    crate::patients::service::lock_active(tx, invoice.patient_id).await?;
     let cover = coverage_in(tx, invoice.patient_id, day).await?;
     let kinds: Vec<(LineKind, Money)> = lines.iter().map(|line| (line.kind, line.total)).collect();
     let scheme = cover.as_ref().map(|(scheme, _)| scheme);
-    let figures = totals(&priced(&kinds, scheme), discount, tax_bp, cover.as_ref().map(|(_, c)| *c))
-        .map_err(totals_error)?;
+    let figures = totals(
+        &priced(&kinds, scheme),
+        discount,
+        tax_bp,
+        cover.as_ref().map(|(_, c)| *c),
+    )
+    .map_err(totals_error)?;
     let scheme_id = scheme.filter(|_| figures.scheme_share.0 > 0).map(|s| s.id);
     if !repo::set_draft_totals(
         tx,
@@ -253,7 +264,9 @@ pub struct VisitBill {
 
 /// The visit's bill as it would be issued today, or its invoice if it has one.
 pub async fn visit_bill(db: &Db, visit_id: i64, tax_bp: i64, today: Date) -> Result<VisitBill, ServiceError> {
-    let visit = crate::consult::service::visit(db, visit_id).await?.ok_or(ServiceError::NotFound)?;
+    let visit = crate::consult::service::visit(db, visit_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let patient = crate::patients::service::get(db, visit.patient_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -263,8 +276,13 @@ pub async fn visit_bill(db: &Db, visit_id: i64, tax_bp: i64, today: Date) -> Res
     tx.rollback().await?;
     let kinds = line_kinds(&lines)?;
     let scheme = cover.as_ref().map(|(scheme, _)| scheme);
-    let figures = totals(&priced(&kinds, scheme), Discount::None, tax_bp, cover.as_ref().map(|(_, c)| *c))
-        .map_err(totals_error)?;
+    let figures = totals(
+        &priced(&kinds, scheme),
+        Discount::None,
+        tax_bp,
+        cover.as_ref().map(|(_, c)| *c),
+    )
+    .map_err(totals_error)?;
     Ok(VisitBill {
         invoice_id: repo::live_invoice_of_visit(db, visit_id).await?,
         scheme: scheme.map(|s| s.name.clone()),
@@ -296,7 +314,9 @@ pub async fn bill_visit(
     tax_bp: i64,
     today: Date,
 ) -> Result<i64, ServiceError> {
-    let visit = crate::consult::service::visit(db, visit_id).await?.ok_or(ServiceError::NotFound)?;
+    let visit = crate::consult::service::visit(db, visit_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     if visit.status != crate::consult::model::VisitStatus::Completed {
         return Err(ServiceError::Conflict(
             "This visit is still open: the doctor completes it before it is billed.".into(),
@@ -307,10 +327,10 @@ pub async fn bill_visit(
         .ok_or(ServiceError::NotFound)?;
     let lines = visit_lines(db, visit_id, patient.kind, today).await?;
     match bill_visit_once(db, actor, &visit, patient.kind, &lines, discount, tax_bp, today).await {
-        Err(ServiceError::Internal(err))
-            if err.downcast_ref::<sqlx::Error>().is_some_and(is_unique_violation) =>
-        {
-            repo::live_invoice_of_visit(db, visit_id).await?.ok_or(ServiceError::Stale)
+        Err(ServiceError::Internal(err)) if err.downcast_ref::<sqlx::Error>().is_some_and(is_unique_violation) => {
+            repo::live_invoice_of_visit(db, visit_id)
+                .await?
+                .ok_or(ServiceError::Stale)
         }
         other => other,
     }
@@ -408,7 +428,10 @@ pub async fn catalogue_line(
     let unknown = || ServiceError::field("item", "Choose a service from the list.");
     let (description, default) = match kind {
         LineKind::Consultation | LineKind::Service => {
-            let fee = repo::fees(db).await?.into_iter().find(|fee| fee.id == item_id && fee.active);
+            let fee = repo::fees(db)
+                .await?
+                .into_iter()
+                .find(|fee| fee.id == item_id && fee.active);
             let fee = fee.ok_or_else(unknown)?;
             (fee.name, fee.price)
         }
@@ -417,7 +440,9 @@ pub async fn catalogue_line(
             (format!("Lab: {}", test.name), test.price)
         }
         LineKind::Procedure => {
-            let done = crate::procedures::service::get_type(db, item_id).await?.ok_or_else(unknown)?;
+            let done = crate::procedures::service::get_type(db, item_id)
+                .await?
+                .ok_or_else(unknown)?;
             (done.name, done.price)
         }
         LineKind::Drug | LineKind::Other => return Err(unknown()),
@@ -452,7 +477,10 @@ pub async fn add_line(
     let entry = AuditEntry::new("invoice.add_line")
         .record("invoice", invoice_id)
         .patient(invoice.patient_id)
-        .detail(format!("{} × {} at {}", line.description, line.quantity, line.unit_price.0));
+        .detail(format!(
+            "{} × {} at {}",
+            line.description, line.quantity, line.unit_price.0
+        ));
     audit::record(&mut tx, actor, entry).await?;
     actor.complete_form(&mut tx, "invoice.add_line", line_id).await?;
     tx.commit().await?;
@@ -493,7 +521,9 @@ pub async fn issue(
     let mut tx = db.begin_write().await?;
     let invoice = draft_in(&mut tx, invoice_id).await?;
     if repo::lines_in(&mut tx, invoice_id).await?.is_empty() {
-        return Err(ServiceError::Refused("Add at least one line before issuing the invoice.".into()));
+        return Err(ServiceError::Refused(
+            "Add at least one line before issuing the invoice.".into(),
+        ));
     }
     let figures = refigure_in(&mut tx, &invoice, discount, reason, tax_bp, today).await?;
     let number = issue_in(&mut tx, invoice_id, &figures, today).await?;
@@ -594,6 +624,39 @@ pub async fn of_patient(db: &Db, patient_id: i64, limit: i64) -> Result<(Vec<rep
     ))
 }
 
+/// Billing on a patient's record, for the cashier: their latest invoices, what they owe, their scheme and the
+/// schemes to choose from.
+pub struct PatientBilling {
+    pub invoices: Vec<repo::Listed>,
+    pub owed: Money,
+    /// (scheme id, name, member number).
+    pub scheme: Option<(i64, String, String)>,
+    pub schemes: Vec<Scheme>,
+    /// The "New invoice" form's one-time id.
+    pub form_id: String,
+}
+
+impl PatientBilling {
+    pub fn is_scheme(&self, id: &i64) -> bool {
+        self.scheme.as_ref().is_some_and(|(scheme, ..)| scheme == id)
+    }
+
+    pub fn member_number(&self) -> &str {
+        self.scheme.as_ref().map_or("", |(_, _, member)| member.as_str())
+    }
+}
+
+pub async fn patient_billing(db: &Db, patient_id: i64) -> Result<PatientBilling, ServiceError> {
+    let (invoices, owed) = of_patient(db, patient_id, 5).await?;
+    Ok(PatientBilling {
+        invoices,
+        owed,
+        scheme: repo::scheme_of_patient(db, patient_id).await?,
+        schemes: repo::schemes(db).await?.into_iter().filter(|s| s.active).collect(),
+        form_id: crate::db::once::FormKey::mint().to_string(),
+    })
+}
+
 pub async fn receipts_of_patient(db: &Db, patient_id: i64, limit: i64) -> Result<Vec<repo::Payment>, ServiceError> {
     Ok(repo::payments_of_patient(db, patient_id, limit).await?)
 }
@@ -617,10 +680,56 @@ pub async fn receipt(db: &Db, id: i64, patient: Option<i64>) -> Result<repo::Pay
 
 /// Whether the patient has paid their share of the visit's invoice: the pharmacy's check when the clinic
 /// dispenses only when paid. A visit with no invoice is not paid.
-pub async fn visit_paid_in(tx: &mut Tx, visit_id: i64) -> Result<bool, ServiceError> {
-    Ok(repo::live_invoice_of_visit_in(tx, visit_id)
-        .await?
-        .is_some_and(|invoice| invoice.status == InvoiceStatus::Paid))
+pub async fn visit_paid(db: &Db, visit_id: i64) -> Result<bool, ServiceError> {
+    let invoice = repo::live_invoice_of_visit(db, visit_id).await?;
+    Ok(match invoice {
+        Some(id) => repo::invoice(db, id)
+            .await?
+            .is_some_and(|i| i.status == InvoiceStatus::Paid),
+        None => false,
+    })
+}
+
+/// Whether each of these visits is billed and paid, for the pharmacy's worklist.
+pub async fn payment_states(db: &Db, visit_ids: &[i64]) -> Result<HashMap<i64, PaymentState>, ServiceError> {
+    let statuses: HashMap<i64, InvoiceStatus> = repo::statuses_of_visits(db, visit_ids).await?.into_iter().collect();
+    Ok(visit_ids
+        .iter()
+        .map(|visit| (*visit, PaymentState::of(statuses.get(visit).copied())))
+        .collect())
+}
+
+/// Where a visit's bill stands, in the pharmacist's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaymentState {
+    NotBilled,
+    Owed,
+    Paid,
+}
+
+impl PaymentState {
+    fn of(status: Option<InvoiceStatus>) -> Self {
+        match status {
+            Some(InvoiceStatus::Paid) => PaymentState::Paid,
+            Some(InvoiceStatus::Issued | InvoiceStatus::PartlyPaid) => PaymentState::Owed,
+            _ => PaymentState::NotBilled,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PaymentState::NotBilled => "Not billed yet",
+            PaymentState::Owed => "Not paid",
+            PaymentState::Paid => "Paid",
+        }
+    }
+
+    pub fn css_class(self) -> &'static str {
+        match self {
+            PaymentState::Paid => "badge badge-current",
+            PaymentState::Owed | PaymentState::NotBilled => "badge badge-owed",
+        }
+    }
 }
 
 // ---- payments, refunds, credit notes, voids ------------------------------------------------------------
@@ -795,7 +904,11 @@ pub async fn credit(
     }
     let invoice = invoice_for(&mut tx, invoice_id, InvoiceAction::Credit).await?;
     check_credit(amount, invoice.balance()).map_err(|err| ServiceError::field("amount", err.to_string()))?;
-    let status = settled_status(invoice.patient_share, Money(invoice.credited.0 + amount.0), invoice.paid);
+    let status = settled_status(
+        invoice.patient_share,
+        Money(invoice.credited.0 + amount.0),
+        invoice.paid,
+    );
     let from = [InvoiceStatus::Issued, InvoiceStatus::PartlyPaid];
     if !repo::settle(&mut tx, invoice_id, Money(0), amount, status, &from).await? {
         return Err(ServiceError::Stale);
@@ -859,8 +972,8 @@ impl DayReport {
             let cash = if t.method == PaymentMethod::Cash { net } else { 0 };
             match out.iter_mut().find(|(id, ..)| *id == t.cashier_id) {
                 Some(row) => {
-                    row.2 .0 += cash;
-                    row.3 .0 += net;
+                    row.2.0 += cash;
+                    row.3.0 += net;
                 }
                 None => out.push((t.cashier_id, t.cashier_name.clone(), Money(cash), Money(net))),
             }
@@ -966,7 +1079,11 @@ pub async fn mark_claim(
     let moved = repo::set_claim_status(&mut tx, scheme_id, invoice_ids, &from, to, reason).await?;
     let entry = AuditEntry::new("claim.mark")
         .record("scheme", scheme_id)
-        .detail(format!("{moved} line(s) {}: {}", to.as_str(), crate::db::id_list(invoice_ids)));
+        .detail(format!(
+            "{moved} line(s) {}: {}",
+            to.as_str(),
+            crate::db::id_list(invoice_ids)
+        ));
     audit::record(&mut tx, actor, entry).await?;
     tx.commit().await?;
     Ok(moved)
@@ -1000,8 +1117,12 @@ pub async fn add_fee(db: &Db, actor: &Actor, name: &str, price: Money) -> Result
     if let Claim::Done(id) = actor.claim_form(&mut tx, "fee.create").await? {
         return Ok(id);
     }
-    let id = repo::insert_fee(&mut tx, name, price).await.map_err(|e| unique_name(e, "a service"))?;
-    let entry = AuditEntry::new("fee.create").record("fee", id).detail(format!("{name}: {}", price.0));
+    let id = repo::insert_fee(&mut tx, name, price)
+        .await
+        .map_err(|e| unique_name(e, "a service"))?;
+    let entry = AuditEntry::new("fee.create")
+        .record("fee", id)
+        .detail(format!("{name}: {}", price.0));
     audit::record(&mut tx, actor, entry).await?;
     actor.complete_form(&mut tx, "fee.create", id).await?;
     tx.commit().await?;
@@ -1078,7 +1199,9 @@ pub async fn add_scheme(db: &Db, actor: &Actor, input: &repo::SchemeInput) -> Re
     if let Claim::Done(id) = actor.claim_form(&mut tx, "scheme.create").await? {
         return Ok(id);
     }
-    let id = repo::insert_scheme(&mut tx, input).await.map_err(|e| unique_name(e, "a scheme"))?;
+    let id = repo::insert_scheme(&mut tx, input)
+        .await
+        .map_err(|e| unique_name(e, "a scheme"))?;
     let entry = AuditEntry::new("scheme.create").record("scheme", id).detail(format!(
         "{}: {} % of {}",
         input.name,
@@ -1103,7 +1226,9 @@ pub async fn set_patient_scheme(
     patient_id: i64,
     scheme: Option<(i64, &str)>,
 ) -> Result<(), ServiceError> {
-    crate::patients::service::get(db, patient_id).await?.ok_or(ServiceError::NotFound)?;
+    crate::patients::service::get(db, patient_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     if let Some((id, _)) = scheme {
         repo::scheme(db, id)
             .await?
@@ -1116,7 +1241,10 @@ pub async fn set_patient_scheme(
         Some((id, member)) => format!("scheme {id}, member {member}"),
         None => "no scheme".into(),
     };
-    let entry = AuditEntry::new("patient.scheme").record("patient", patient_id).patient(patient_id).detail(detail);
+    let entry = AuditEntry::new("patient.scheme")
+        .record("patient", patient_id)
+        .patient(patient_id)
+        .detail(detail);
     audit::record(&mut tx, actor, entry).await?;
     tx.commit().await?;
     Ok(())

@@ -224,6 +224,8 @@ pub struct ProfilePage {
     documents_link: Option<String>,
     /// For the lab, doctors and admins: the link to the patient's health records.
     show_health_records: bool,
+    /// For the cash desk: the patient's invoices, what they owe and their scheme.
+    billing: Option<crate::billing::service::PatientBilling>,
 }
 
 pub async fn profile(
@@ -272,6 +274,10 @@ pub async fn profile(
             false => Vec::new(),
         },
         can_start_visit: user.role == crate::identity::Role::Doctor && patient_active,
+        billing: match FrontDesk::ROLES.contains(&user.role) {
+            true => Some(crate::billing::service::patient_billing(&state.db, id).await?),
+            false => None,
+        },
     })
 }
 

@@ -124,6 +124,22 @@ pub struct Dispensed {
     pub now: bool,
 }
 
+/// With the setting "dispense only when paid": Refused, saying why, until the patient has paid their share of
+/// the visit's invoice.
+pub async fn require_paid(db: &Db, prescription_id: i64) -> Result<(), ServiceError> {
+    let prescription = prescriptions::prescription(db, prescription_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if crate::billing::service::visit_paid(db, prescription.visit_id).await? {
+        return Ok(());
+    }
+    Err(ServiceError::Refused(
+        "The clinic dispenses only when paid, and the patient has not paid their share of this visit's invoice \
+         yet: send them to the cash desk first."
+            .into(),
+    ))
+}
+
 /// Dispenses what the pharmacist confirmed. `Refused` when the quantities can't be given (more than owed or in
 /// stock); `Conflict` when the plan is no longer the one shown (stock or the prescription changed) so the
 /// page must be shown again; the same form sent twice dispenses once.

@@ -17,6 +17,7 @@ use super::PharmacyStaff;
 use super::dispense::{self, Label, Line, Preview, Request, Shelf};
 use super::model::StockLevel;
 use super::service;
+use crate::billing::service::PaymentState;
 use crate::db::Date;
 use crate::db::events::Event;
 use crate::db::once::FormKey;
@@ -49,6 +50,8 @@ const WORKLIST_LIMIT: i64 = 25;
 pub struct WorkRow {
     pub prescription: Prescription,
     pub items: Vec<(Item, StockLevel)>,
+    /// Whether the visit is paid, when the clinic dispenses only when paid.
+    pub payment: Option<PaymentState>,
 }
 
 #[derive(Template)]
@@ -122,7 +125,14 @@ async fn render_worklist(state: &AppState, today: Date) -> AppResult<String> {
     let items = crate::prescriptions::service::items_of_prescriptions(&state.db, &ids).await?;
     let drug_ids: Vec<i64> = items.iter().map(|item| item.drug_id).collect();
     let stock = service::stock_on_hand(&state.db, &drug_ids, today).await?;
-    let rows = work_rows(prescriptions, items, &stock);
+    let mut rows = work_rows(prescriptions, items, &stock);
+    if state.settings.get().billing.dispense_only_when_paid {
+        let visits: Vec<i64> = rows.iter().map(|row| row.prescription.visit_id).collect();
+        let states = crate::billing::service::payment_states(&state.db, &visits).await?;
+        for row in &mut rows {
+            row.payment = states.get(&row.prescription.visit_id).copied();
+        }
+    }
     Ok(WorklistRows {
         more: total - rows.len() as i64,
         rows: &rows,
@@ -137,6 +147,7 @@ fn work_rows(prescriptions: Vec<Prescription>, items: Vec<Item>, stock: &HashMap
         .map(|prescription| WorkRow {
             prescription,
             items: Vec::new(),
+            payment: None,
         })
         .collect();
     for item in items.into_iter().filter(|item| item.owed() > 0) {
@@ -178,12 +189,29 @@ async fn dispense_view(
     asked: Option<&[(i64, i64)]>,
     problem: Option<String>,
 ) -> AppResult<DispensePage> {
+    let preview = dispense::preview(&state.db, id, asked, shelf(state)).await?;
+    let problem = match (problem, unpaid(state, id).await?) {
+        (Some(problem), _) => Some(problem),
+        (None, unpaid) => unpaid,
+    };
     Ok(DispensePage {
         layout,
-        preview: dispense::preview(&state.db, id, asked, shelf(state)).await?,
+        preview,
         form_id: FormKey::mint().to_string(),
         problem,
     })
+}
+
+/// Why the prescription can't be dispensed yet when the clinic dispenses only when paid.
+async fn unpaid(state: &AppState, prescription_id: i64) -> Result<Option<String>, ServiceError> {
+    if !state.settings.get().billing.dispense_only_when_paid {
+        return Ok(None);
+    }
+    match dispense::require_paid(&state.db, prescription_id).await {
+        Ok(()) => Ok(None),
+        Err(ServiceError::Refused(message)) => Ok(Some(message)),
+        Err(err) => Err(err),
+    }
 }
 
 /// A prescription to dispense: each item with the split across batches, earliest expiry first.
@@ -235,7 +263,11 @@ pub async fn dispense(
         Err(message) => return Ok(invalid(dispense_view(&state, layout, id, None, Some(message)).await?)),
     };
     let actor = user.actor_with_form(&form_id)?;
-    match dispense::dispense(&state.db, &actor, id, &request, shelf(&state)).await {
+    let result = match unpaid(&state, id).await? {
+        Some(message) => Err(ServiceError::Refused(message)),
+        None => dispense::dispense(&state.db, &actor, id, &request, shelf(&state)).await,
+    };
+    match result {
         Ok(done) => {
             if done.now {
                 state.events.publish(&state.db, Event::Pharmacy).await;

@@ -37,6 +37,7 @@ on_both_databases!(
     concurrent_dispenses_of_one_prescription_give_once,
     concurrent_dispenses_never_take_more_than_the_batch_holds,
     the_worklist_is_pushed_live,
+    with_dispense_only_when_paid_the_pharmacy_waits_for_the_payment,
 );
 
 // == Helpers ==
@@ -1677,4 +1678,62 @@ async fn the_worklist_is_pushed_live(app: TestApp) {
         .until("worklist", WAIT, |html| !html.contains("Ngozi Dispense"))
         .await
         .expect("the dispensed prescription off the pushed worklist");
+}
+
+/// With "dispense only when paid", the worklist says whether each visit is paid, the dispense page says why it
+/// can't give yet, and a dispense is refused (nothing taken from stock) until the patient has paid their share.
+async fn with_dispense_only_when_paid_the_pharmacy_waits_for_the_payment(app: TestApp) {
+    app.set_setting("billing_dispense_only_when_paid", "1").await;
+    let d = desk(&app, &["Tobi"]).await;
+    let drug = add_drug(&app, "Amoxil", "amoxicillin", DrugForm::Capsule, "500 mg").await;
+    let batch = add_batch(&app, drug, 30, 200).await;
+    let rx = prescribe(&app, &d.doctor, d.patients[0], &[(drug, 15)]).await;
+    d.doctor
+        .post(&format!("/visits/{}/complete", rx.visit), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let row = format!("#worklist-rows tr[data-prescription=\"{}\"]", rx.id);
+    let worklist = d.pharmacist.get("/pharmacy/prescriptions").await;
+    assert!(worklist.text(&row).contains("Not billed yet"), "{}", worklist.body);
+
+    let (page, form) = dispense_page(&d.pharmacist, rx.id).await;
+    assert!(
+        page.text("#dispense-problem").contains("only when paid"),
+        "{}",
+        page.body
+    );
+    let refused = post_dispense(&d.pharmacist, rx.id, &form).await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(held(&app, batch).await, 30, "nothing leaves the shelf");
+    assert_eq!(dispensations(&app).await, 0);
+
+    // Reception bills the visit and takes the patient's share (15 capsules at 50.00).
+    app.create_staff("cashier.ada", Role::Reception, false).await;
+    let cashier = app.client();
+    cashier.login_ok("cashier.ada", PASSWORD).await;
+    let bill = cashier.get(&format!("/billing/visits/{}", rx.visit)).await;
+    let once = bill
+        .attr("form[action^='/billing/visits/'] input[name=form_id]", "value")
+        .expect("the bill's form");
+    let issued = cashier
+        .post(&format!("/billing/visits/{}", rx.visit), &[("form_id", &once)])
+        .await;
+    issued.assert_status(StatusCode::SEE_OTHER);
+    let invoice = issued.location().expect("the invoice").to_owned();
+    let owed = d.pharmacist.get("/pharmacy/prescriptions").await;
+    assert!(owed.text(&row).contains("Not paid"), "{}", owed.body);
+    let pay = cashier.get(&invoice).await;
+    let mut payment = Form::of(&pay, "#pay form");
+    payment.set("amount", "750");
+    cashier
+        .post(&format!("{invoice}/payments"), &payment.fields())
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let paid = d.pharmacist.get("/pharmacy/prescriptions").await;
+    assert!(paid.text(&row).contains("Paid"), "{}", paid.body);
+
+    let (page, _) = dispense_page(&d.pharmacist, rx.id).await;
+    assert!(!page.has("#dispense-problem"), "{}", page.body);
+    dispense(&d.pharmacist, rx.id).await.assert_redirect(&rx_path(rx.id));
+    assert_eq!(held(&app, batch).await, 15);
 }

@@ -1,0 +1,124 @@
+//! Billing in headless Chromium: reception bills a completed visit in two clicks, takes a cash payment with
+//! change, and prints the receipt (its print view at 80 mm); the student then reads the paid invoice on a phone.
+
+use reqwest::StatusCode;
+use sickbay::identity::Role;
+
+use crate::browser::Browser;
+use crate::prescriptions::{PATIENTS, form_id, item, set_up};
+use crate::prescriptions_browser::wait_for;
+use crate::support::{FormFields, PASSWORD, STUDENT_PASSWORD, TestApp, on_both_databases};
+
+on_both_databases!(reception_bills_a_visit_takes_cash_and_prints_the_receipt);
+
+/// Turns the page's print rules on for the screen, so a screenshot shows what the printer gets.
+const PRINT_VIEW: &str = "for (const sheet of document.styleSheets) { for (const rule of sheet.cssRules) { \
+     if (rule instanceof CSSMediaRule && rule.media.mediaText.includes('print')) { rule.media.mediaText = 'all'; } } } \
+     window.scrollTo(0, 0); return true;";
+
+/// A completed visit of the first student: the consultation (2,000.00 from the fee schedule) and 18 tablets
+/// of paracetamol at 50.00.
+async fn completed_visit(app: &TestApp) -> i64 {
+    let rx = set_up(app).await;
+    let admin = app.admin().await;
+    let fees = admin.get("/admin/fees").await;
+    let mut consultation = FormFields::of(&fees, "#fees form");
+    consultation.set("price", "2000");
+    let action = fees.attr("#fees form", "action").expect("the consultation's form");
+    admin
+        .post(&action, &consultation.fields())
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let once = form_id(&rx.doctor, rx.visit).await;
+    let paracetamol = rx.paracetamol.to_string();
+    let mut fields = item(&paracetamol, "2 tablets", "oral", "tds", "3", "18");
+    fields.push(("form_id", &once));
+    rx.doctor
+        .post(&format!("/visits/{}/prescription/items", rx.visit), &fields)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    rx.doctor
+        .post(&format!("/visits/{}/complete", rx.visit), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    rx.visit
+}
+
+async fn reception_bills_a_visit_takes_cash_and_prints_the_receipt(app: TestApp) {
+    let visit = completed_visit(&app).await;
+    app.create_staff("cashier.ngozi", Role::Reception, false).await;
+    let backend = format!("{:?}", app.db().backend()).to_lowercase();
+
+    let Some(desk) = Browser::start(1366, 900, &format!("{backend}-billing")).await else {
+        return;
+    };
+    desk.log_in(&app, "cashier.ngozi", PASSWORD, "/reception").await;
+    desk.goto(&app, "/billing").await;
+    wait_for(&desk, "#unbilled", |t| t.contains("Chidi"), "the visit to bill").await;
+    desk.screenshot("80-billing-home").await;
+    // Click one: the visit's bill.
+    desk.click(&format!("#unbilled a[href='/billing/visits/{visit}']"))
+        .await;
+    wait_for(
+        &desk,
+        "#bill-lines",
+        |t| t.contains("Consultation") && t.contains("Paracetamol"),
+        "the bill",
+    )
+    .await;
+    assert!(desk.text("#total").await.contains("2,900.00"));
+    // Click two: issued.
+    desk.click("#issue-invoice").await;
+    wait_for(&desk, "#invoice-status", |t| t == "Owed", "the issued invoice").await;
+    let number = desk.text("h1").await;
+    assert!(number.contains("INV-"), "{number}");
+    desk.screenshot("81-billing-invoice").await;
+
+    desk.fill("#tendered", "3000").await;
+    desk.click("#take-payment").await;
+    wait_for(&desk, "#receipt-change", |t| t.contains("100.00"), "the change due").await;
+    assert!(desk.text("#receipt-amount").await.contains("2,900.00"));
+    assert!(desk.text("#receipt-balance").await.contains("0.00"));
+    assert_eq!(
+        desk.page_size().await.as_deref(),
+        Some("80mm 297mm"),
+        "the receipt prints on 80 mm"
+    );
+    desk.screenshot("82-billing-receipt").await;
+    desk.close().await;
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM invoice WHERE visit_id = {visit} AND status = 'paid'"
+        ))
+        .await,
+        1
+    );
+
+    // The print view at 80 mm (about 302 CSS pixels): the receipt alone, black on white.
+    let Some(printer) = Browser::start(302, 700, &format!("{backend}-billing-80mm")).await else {
+        return;
+    };
+    printer.log_in(&app, "cashier.ngozi", PASSWORD, "/reception").await;
+    let receipt = app.count("SELECT MAX(id) FROM payment").await;
+    printer
+        .goto(&app, &format!("/billing/payments/{receipt}/receipt"))
+        .await;
+    wait_for(&printer, "#receipt", |t| t.contains("RECEIPT RCT-"), "the receipt").await;
+    printer.client.execute(PRINT_VIEW, vec![]).await.expect("print view");
+    assert!(printer.fits_width().await, "the receipt fits 80 mm");
+    printer.screenshot("83-billing-receipt-print-80mm").await;
+    printer.close().await;
+
+    // The student reads the paid invoice on the phone.
+    let Some(phone) = Browser::start(360, 740, &format!("{backend}-billing-phone")).await else {
+        return;
+    };
+    phone.log_in(&app, &PATIENTS.matric(0), STUDENT_PASSWORD, "/me").await;
+    phone.goto(&app, "/me/invoices").await;
+    wait_for(&phone, "#owed", |t| t.contains("You owe nothing"), "what is owed").await;
+    phone.click("#my-invoices a").await;
+    wait_for(&phone, "#balance", |t| t.contains("0.00"), "the paid invoice").await;
+    assert!(phone.fits_width().await, "the invoice fits a phone");
+    phone.screenshot("84-billing-phone-invoice").await;
+    phone.close().await;
+}
