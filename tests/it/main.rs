@@ -5,6 +5,8 @@ mod support;
 
 mod academic;
 mod auth;
+mod billing;
+mod billing_browser;
 mod booking;
 mod browser;
 mod cli;
