@@ -251,25 +251,13 @@ pub async fn set_item_prices(
     Path((kind, id)): Path<(String, i64)>,
     Form(form): Form<CategoryPrices>,
 ) -> AppResult<Response> {
-    let kind = match kind.as_str() {
-        "lab_test" => "lab_test",
-        "procedure" => "procedure",
-        _ => return Err(AppError::NotFound),
-    };
-    let exists = match kind {
-        "lab_test" => crate::lab::service::test(&state.db, id).await.is_ok(),
-        _ => crate::procedures::service::get_type(&state.db, id).await?.is_some(),
-    };
-    if !exists {
-        return Err(AppError::NotFound);
-    }
     let mut errors = FieldErrors::default();
     let prices = form.parse(layout.currency.minor_digits, &mut errors);
     if !errors.is_empty() {
         let page = fees_page(&state, layout, FeeForm::default(), errors).await?;
         return Ok(invalid(page));
     }
-    service::set_item_prices(&state.db, &admin.actor, kind, id, &prices).await?;
+    service::set_item_prices(&state.db, &admin.actor, &kind, id, &prices).await?;
     flash(&session, FlashKind::Success, "Prices saved.").await?;
     Ok(Redirect::to("/admin/fees").into_response())
 }

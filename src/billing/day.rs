@@ -177,7 +177,7 @@ pub async fn close(
     let note = errors.check("note", one_line(&form.note, "The note", 300, false));
     let result = match (counted, note) {
         (Some(counted), Some(note)) if errors.is_empty() => {
-            service::close_day(&state.db, &cashier.actor, day, counted, &note).await
+            service::close_day(&state.db, &cashier.actor, (day, state.today()), counted, &note).await
         }
         _ => Err(ServiceError::Invalid(errors)),
     };

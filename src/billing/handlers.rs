@@ -64,6 +64,8 @@ pub struct HomePage {
     paging: Paging,
     filter: &'static str,
     filters: Vec<(&'static str, &'static str)>,
+    /// Admins keep the fee schedule and the schemes.
+    may_set_fees: bool,
 }
 
 impl HomePage {
@@ -74,7 +76,7 @@ impl HomePage {
 
 /// Completed visits to bill, and the invoices (owed first by default).
 pub async fn home(
-    _cashier: Staff<Cashiers>,
+    cashier: Staff<Cashiers>,
     State(state): State<AppState>,
     layout: Layout,
     Query(query): Query<HomeQuery>,
@@ -93,6 +95,7 @@ pub async fn home(
         paging: Paging::new(page, total),
         filter,
         filters: FILTERS.iter().map(|(key, label, _)| (*key, *label)).collect(),
+        may_set_fees: cashier.role == crate::identity::Role::Admin,
     })
 }
 
@@ -509,9 +512,12 @@ pub async fn issue(
 ) -> AppResult<Response> {
     let (tax, today) = (state.settings.get().billing.tax_bp, state.today());
     let result = match form.discount.discount(&cashier, layout.currency.minor_digits) {
-        Ok((discount, reason)) => service::issue(&state.db, &cashier.actor, id, (discount, &reason), tax, today)
-            .await
-            .map(|number| format!("Invoice {number} issued.")),
+        Ok((discount, reason)) => {
+            let actor = cashier.actor_with_form(&form.form_id)?;
+            service::issue(&state.db, &actor, id, (discount, &reason), tax, today)
+                .await
+                .map(|number| format!("Invoice {number} issued."))
+        }
         Err(err) => Err(err),
     };
     answer(&state, &session, layout, &cashier, id, (form, "issue"), result).await

@@ -511,8 +511,7 @@ pub async fn settle(
 /// Voids an invoice with nothing paid against it; false otherwise.
 pub async fn void(tx: &mut Tx, id: i64, reason: &str) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE invoice SET status = 'void', void_reason = $1,
-                claim_status = CASE WHEN claim_status = 'none' THEN 'none' ELSE 'rejected' END, updated_at = $2
+        "UPDATE invoice SET status = 'void', void_reason = $1, claim_status = 'none', updated_at = $2
          WHERE id = $3 AND status <> 'void' AND paid = 0",
     )
     .bind(reason)
@@ -796,6 +795,13 @@ pub async fn insert_credit_note(
     .bind(day)
     .fetch_one(&mut **tx)
     .await
+}
+
+pub async fn credit_note_number_in(tx: &mut Tx, id: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT number FROM credit_note WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
 }
 
 pub async fn credit_notes_of(db: &Db, invoice_id: i64) -> Result<Vec<CreditNote>, sqlx::Error> {

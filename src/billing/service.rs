@@ -509,7 +509,10 @@ pub async fn remove_line(
     Ok(())
 }
 
-/// Issues a draft with its discount: its number, and from then on it never changes.
+const ISSUE: &str = "invoice.issue";
+
+/// Issues a draft with its discount: its number, and from then on it never changes. The same form sent twice
+/// (a double click) issues it once and answers with its number.
 pub async fn issue(
     db: &Db,
     actor: &Actor,
@@ -519,6 +522,12 @@ pub async fn issue(
     today: Date,
 ) -> Result<String, ServiceError> {
     let mut tx = db.begin_write().await?;
+    if let Claim::Done(_) = actor.claim_form(&mut tx, ISSUE).await? {
+        let issued = repo::invoice_in(&mut tx, invoice_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        return Ok(issued.label());
+    }
     let invoice = draft_in(&mut tx, invoice_id).await?;
     if repo::lines_in(&mut tx, invoice_id).await?.is_empty() {
         return Err(ServiceError::Refused(
@@ -531,11 +540,12 @@ pub async fn issue(
     if figures.discount.0 > 0 {
         detail.push_str(&format!(", discount {} ({reason})", figures.discount.0));
     }
-    let entry = AuditEntry::new("invoice.issue")
+    let entry = AuditEntry::new(ISSUE)
         .record("invoice", invoice_id)
         .patient(invoice.patient_id)
         .detail(detail);
     audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, ISSUE, invoice_id).await?;
     tx.commit().await?;
     Ok(number)
 }
@@ -899,8 +909,8 @@ pub async fn credit(
     today: Date,
 ) -> Result<String, ServiceError> {
     let mut tx = db.begin_write().await?;
-    if let Claim::Done(_) = actor.claim_form(&mut tx, CREDIT).await? {
-        return Ok(String::new());
+    if let Claim::Done(id) = actor.claim_form(&mut tx, CREDIT).await? {
+        return Ok(repo::credit_note_number_in(&mut tx, id).await?.unwrap_or_default());
     }
     let invoice = invoice_for(&mut tx, invoice_id, InvoiceAction::Credit).await?;
     check_credit(amount, invoice.balance()).map_err(|err| ServiceError::field("amount", err.to_string()))?;
@@ -1002,7 +1012,18 @@ pub async fn day_report(db: &Db, day: Date) -> Result<DayReport, ServiceError> {
 
 /// Records the cash a cashier counted at the end of `day` against what their payments and refunds say they
 /// hold; once per cashier and day.
-pub async fn close_day(db: &Db, actor: &Actor, day: Date, counted: Money, note: &str) -> Result<Money, ServiceError> {
+pub async fn close_day(
+    db: &Db,
+    actor: &Actor,
+    (day, today): (Date, Date),
+    counted: Money,
+    note: &str,
+) -> Result<Money, ServiceError> {
+    if day.0 > today.0 {
+        return Err(ServiceError::Refused(
+            "That day hasn't come yet: close a day once it is over or under way.".into(),
+        ));
+    }
     let cashier = staff_id(actor)?;
     let mut tx = db.begin_write().await?;
     let expected = repo::net_cash_in(&mut tx, day, cashier).await?;
@@ -1174,14 +1195,28 @@ async fn set_prices_in(
     Ok(())
 }
 
-/// Sets a lab test's or a procedure's prices by category.
+/// Sets a lab test's or a procedure's prices by category; NotFound for any other kind of item or one that
+/// doesn't exist.
 pub async fn set_item_prices(
     db: &Db,
     actor: &Actor,
-    item_kind: &'static str,
+    item_kind: &str,
     item_id: i64,
     prices: &[(Category, Option<Money>)],
 ) -> Result<(), ServiceError> {
+    let item_kind = match item_kind {
+        "lab_test" => {
+            crate::lab::service::test(db, item_id).await?;
+            "lab_test"
+        }
+        "procedure" => {
+            crate::procedures::service::get_type(db, item_id)
+                .await?
+                .ok_or(ServiceError::NotFound)?;
+            "procedure"
+        }
+        _ => return Err(ServiceError::NotFound),
+    };
     let mut tx = db.begin_write().await?;
     set_prices_in(&mut tx, item_kind, item_id, prices).await?;
     let entry = AuditEntry::new("fee.prices").record(item_kind, item_id);

@@ -170,7 +170,6 @@ fn nav_for(role: Role, path: &str) -> Vec<NavLink> {
             ("/admin/academic", "Academic"),
             ("/admin/import", "Import"),
             ("/billing", "Billing"),
-            ("/admin/fees", "Fees"),
             ("/admin/settings", "Settings"),
             ("/admin/audit", "Audit log"),
         ],

@@ -28,6 +28,7 @@ on_both_databases!(
     a_covered_patients_invoice_is_split_and_claimed_from_the_scheme,
     the_cashiers_day_reconciles_with_the_payments_taken,
     a_patient_sees_only_their_own_issued_invoices_and_receipts,
+    a_double_clicked_issue_issues_once_and_no_day_is_closed_ahead,
 );
 
 const PATIENTS: Students = Students::new("BL", "Billing");
@@ -1814,4 +1815,46 @@ async fn a_patient_sees_only_their_own_issued_invoices_and_receipts(app: TestApp
     // Paid off, nothing is owed.
     receipt_of(&pay(&d.cashier, invoice, "transfer", "600", "").await);
     assert!(student.get("/me/invoices").await.text("#owed").contains("nothing"));
+}
+
+// == Double clicks and days ahead ==
+
+/// "Issue" clicked twice sends its form twice: both answers lead to the one issued invoice and only one number is
+/// used. A day that hasn't come yet can't be closed.
+async fn a_double_clicked_issue_issues_once_and_no_day_is_closed_ahead(app: TestApp) {
+    let d = desk(&app).await;
+    let (patient, _) = visitor(&app, "Dapo", "Twice").await;
+    let invoice = draft(&d.cashier, patient).await;
+    add_other(&d.cashier, invoice, "Medical report", "1", "3000")
+        .await
+        .assert_redirect(&format!("/billing/invoices/{invoice}"));
+    let page = d.cashier.get(&format!("/billing/invoices/{invoice}")).await;
+    let form_id = page
+        .attr("form[action$='/issue'] input[name=form_id]", "value")
+        .expect("the issue form's one-time id");
+    for _ in 0..2 {
+        issue(&d.cashier, invoice, &[("form_id", &form_id)])
+            .await
+            .assert_redirect(&format!("/billing/invoices/{invoice}"));
+    }
+    assert_eq!(
+        text(&app, &format!("SELECT number FROM invoice WHERE id = {invoice}")).await,
+        number(&app, "INV", 1)
+    );
+    let next = issued(&d.cashier, patient, "100").await;
+    assert_eq!(
+        text(&app, &format!("SELECT number FROM invoice WHERE id = {next}")).await,
+        number(&app, "INV", 2),
+        "the double click used no number"
+    );
+
+    let tomorrow = sickbay::db::Date(sickbay::db::Date::add_days(app.state.settings.get().today(), 1));
+    d.cashier
+        .post(
+            "/billing/day/close",
+            &[("day", &tomorrow.to_string()), ("counted", "0"), ("note", "")],
+        )
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    assert_eq!(app.count("SELECT COUNT(*) FROM cash_close").await, 0);
 }

@@ -9,7 +9,10 @@ use crate::prescriptions::{PATIENTS, form_id, item, set_up};
 use crate::prescriptions_browser::wait_for;
 use crate::support::{FormFields, PASSWORD, STUDENT_PASSWORD, TestApp, on_both_databases};
 
-on_both_databases!(reception_bills_a_visit_takes_cash_and_prints_the_receipt);
+on_both_databases!(
+    reception_bills_a_visit_takes_cash_and_prints_the_receipt,
+    the_admin_prices_services_and_the_cashier_closes_the_day,
+);
 
 /// Turns the page's print rules on for the screen, so a screenshot shows what the printer gets.
 const PRINT_VIEW: &str = "for (const sheet of document.styleSheets) { for (const rule of sheet.cssRules) { \
@@ -22,9 +25,9 @@ async fn completed_visit(app: &TestApp) -> i64 {
     let rx = set_up(app).await;
     let admin = app.admin().await;
     let fees = admin.get("/admin/fees").await;
-    let mut consultation = FormFields::of(&fees, "#fees form");
+    let mut consultation = FormFields::of(&fees, "#fees tbody tr");
     consultation.set("price", "2000");
-    let action = fees.attr("#fees form", "action").expect("the consultation's form");
+    let action = fees.attr("#fees tbody form", "action").expect("the consultation's form");
     admin
         .post(&action, &consultation.fields())
         .await
@@ -121,4 +124,53 @@ async fn reception_bills_a_visit_takes_cash_and_prints_the_receipt(app: TestApp)
     assert!(phone.fits_width().await, "the invoice fits a phone");
     phone.screenshot("84-billing-phone-invoice").await;
     phone.close().await;
+}
+
+/// The admin sets a price for students on the fee schedule and adds a scheme; after a payment the cashier closes
+/// the day with the cash counted, and the day's page shows the difference; the claims page lists the scheme's month.
+async fn the_admin_prices_services_and_the_cashier_closes_the_day(app: TestApp) {
+    let visit = completed_visit(&app).await;
+    app.create_staff("cashier.femi", Role::Reception, false).await;
+    let backend = format!("{:?}", app.db().backend()).to_lowercase();
+    let Some(desk) = Browser::start(1366, 900, &format!("{backend}-billing-admin")).await else {
+        return;
+    };
+    desk.log_in(&app, "admin", crate::support::ADMIN_PASSWORD, "/admin").await;
+    desk.goto(&app, "/admin/fees").await;
+    wait_for(&desk, "#fees", |t| t.contains("Always"), "the fee schedule").await;
+    desk.fill("#fees input[name=price_student]", "500").await;
+    desk.click("#fees button[type=submit]").await;
+    wait_for(&desk, "#messages", |t| t.contains("saved"), "the saved price").await;
+    desk.screenshot("85-billing-fees").await;
+    desk.goto(&app, "/admin/schemes").await;
+    desk.fill("#name", "Student Health Insurance").await;
+    desk.fill("#percent", "80").await;
+    desk.click("#covers_consultation").await;
+    desk.click("#covers_drugs").await;
+    desk.click("form[action='/admin/schemes'] button[type=submit]").await;
+    wait_for(&desk, "#schemes", |t| t.contains("consultation and drugs"), "the scheme").await;
+    desk.screenshot("86-billing-schemes").await;
+    desk.close().await;
+
+    let Some(cashier) = Browser::start(1366, 900, &format!("{backend}-billing-day")).await else {
+        return;
+    };
+    cashier.log_in(&app, "cashier.femi", PASSWORD, "/reception").await;
+    cashier.goto(&app, &format!("/billing/visits/{visit}")).await;
+    // Students pay 500.00 for the consultation now, and 900.00 for the tablets.
+    wait_for(&cashier, "#total", |t| t.contains("1,400.00"), "the student's price").await;
+    cashier.click("#issue-invoice").await;
+    wait_for(&cashier, "#invoice-status", |t| t == "Owed", "the invoice").await;
+    cashier.click("#take-payment").await;
+    wait_for(&cashier, "#receipt", |t| t.contains("RECEIPT"), "the receipt").await;
+    cashier.goto(&app, "/billing/day").await;
+    wait_for(&cashier, "#my-cash", |t| t.contains("1,400.00"), "the cash expected").await;
+    cashier.fill("#counted", "1350").await;
+    cashier.click("#close-day").await;
+    wait_for(&cashier, "#my-close", |t| t.contains("-50.00") || t.contains("−50.00"), "the shortfall").await;
+    assert!(cashier.text("#day-net").await.contains("1,400.00"));
+    cashier.screenshot("87-billing-day").await;
+    cashier.goto(&app, "/billing/claims").await;
+    cashier.screenshot("88-billing-claims").await;
+    cashier.close().await;
 }
