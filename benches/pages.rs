@@ -6,6 +6,8 @@
 //! SQLite and (when TEST_POSTGRES_URL is set) on PostgreSQL. Asserts nothing about time; exits non-zero if a
 //! page answers anything but 200.
 //!
+//! The billing pages are the demo's: its invoices, payments and the scheme's claim for the recent past visits.
+//!
 //! Run: `cargo bench --bench pages`. PAGES_SECONDS sets the seconds per page (default 2); the clients ask for
 //! compressed responses as browsers do (`PAGES_ENCODING=identity` measures without compression); `PAGES_ONLY=week,day`
 //! measures only the pages whose names contain one of the words.
@@ -63,6 +65,8 @@ enum Who {
     Pharmacist,
     Lab,
     Student,
+    /// The student the demo leaves owing on an invoice.
+    Payer,
 }
 
 struct Page {
@@ -88,6 +92,18 @@ struct Clinic {
     first_doctor_id: i64,
     /// The doctor's open visit with the student, who has 50 earlier visits.
     consultation: i64,
+    billing: Billing,
+}
+
+/// What the cashier and a paying student open, from the demo's billing.
+struct Billing {
+    /// The invoice with a payment, a refund and a credit note.
+    invoice: i64,
+    receipt: i64,
+    /// The past day with the most payments.
+    day: String,
+    claims: String,
+    payer: String,
 }
 
 struct Measured {
@@ -153,7 +169,37 @@ async fn seed(db: &Db) -> anyhow::Result<Clinic> {
     let long_day = Date(settings.today() + chrono::Duration::days(1));
     let doctor = login(Role::Doctor.label())?;
     let consultation = long_history(db, &doctor, student_id, Date(settings.today())).await?;
+    let payer = made
+        .logins
+        .iter()
+        .find(|l| l.role == "Student" && l.try_this.contains("/me/invoices"))
+        .map(|l| l.login.clone())
+        .context("no student login with invoices")?;
+    let billing = Billing {
+        invoice: sqlx::query_scalar("SELECT MIN(invoice_id) FROM payment WHERE kind = 'refund'")
+            .fetch_one(db.pool())
+            .await?,
+        receipt: sqlx::query_scalar("SELECT MAX(id) FROM payment WHERE kind = 'payment'")
+            .fetch_one(db.pool())
+            .await?,
+        day: sqlx::query_scalar(
+            "SELECT day FROM payment WHERE day < $1 GROUP BY day ORDER BY COUNT(*) DESC, day DESC LIMIT 1",
+        )
+        .bind(Date(settings.today()))
+        .fetch_one(db.pool())
+        .await?,
+        claims: format!(
+            "/billing/claims?scheme={}&month={}",
+            made.billed.scheme_id, made.billed.claim_month
+        ),
+        payer,
+    };
+    println!(
+        "  billing: {} invoices ({} owed), {} payments, {} claim lines",
+        c.invoices, c.owed, c.payments, c.claim_lines
+    );
     Ok(Clinic {
+        billing,
         consultation,
         admin: login(Role::Admin.label())?,
         reception: login(Role::Reception.label())?,
@@ -559,6 +605,32 @@ fn pages(clinic: &Clinic) -> Vec<Page> {
         ),
         page("student visits", "/me/visits".into(), Who::Student, usual),
         page("student documents", "/me/documents".into(), Who::Student, usual),
+        page("billing home", "/billing".into(), Who::Reception, usual),
+        page(
+            "billing: invoice with a refund",
+            format!("/billing/invoices/{}", clinic.billing.invoice),
+            Who::Reception,
+            usual,
+        ),
+        page(
+            "billing: busiest day's takings",
+            format!("/billing/day?day={}", clinic.billing.day),
+            Who::Reception,
+            usual,
+        ),
+        page(
+            "billing: a month's claim",
+            clinic.billing.claims.clone(),
+            Who::Reception,
+            usual,
+        ),
+        page(
+            "billing: a receipt",
+            format!("/billing/payments/{}/receipt", clinic.billing.receipt),
+            Who::Reception,
+            usual,
+        ),
+        page("billing: student's invoices", "/me/invoices".into(), Who::Payer, usual),
     ]
 }
 
@@ -572,6 +644,7 @@ struct Sessions {
     pharmacist: reqwest::Client,
     lab: reqwest::Client,
     student: reqwest::Client,
+    payer: reqwest::Client,
 }
 
 impl Sessions {
@@ -588,6 +661,7 @@ impl Sessions {
             pharmacist: common::log_in(addr, &clinic.pharmacist, password, "/pharmacy").await?.0,
             lab: common::log_in(addr, &clinic.lab, password, "/lab").await?.0,
             student: common::log_in(addr, &clinic.student, password, "/me").await?.0,
+            payer: common::log_in(addr, &clinic.billing.payer, password, "/me").await?.0,
         })
     }
 
@@ -601,6 +675,7 @@ impl Sessions {
             Who::Pharmacist => &self.pharmacist,
             Who::Lab => &self.lab,
             Who::Student => &self.student,
+            Who::Payer => &self.payer,
         }
     }
 }

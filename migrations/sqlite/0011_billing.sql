@@ -70,6 +70,8 @@ CREATE TABLE invoice (
     tax              INTEGER NOT NULL DEFAULT 0 CHECK (tax >= 0),
     total            INTEGER NOT NULL DEFAULT 0 CHECK (total >= 0),
     scheme_id        INTEGER REFERENCES scheme (id),
+    -- The patient's member number with the scheme when the invoice was figured, for the claim.
+    member_number    TEXT    NOT NULL DEFAULT '',
     scheme_share     INTEGER NOT NULL DEFAULT 0 CHECK (scheme_share >= 0),
     patient_share    INTEGER NOT NULL DEFAULT 0 CHECK (patient_share >= 0),
     -- What the patient has paid, less what was refunded, and what credit notes took off their share.
@@ -96,6 +98,8 @@ CREATE UNIQUE INDEX invoice_visit_live_key ON invoice (visit_id) WHERE status <>
 CREATE INDEX invoice_patient ON invoice (patient_id, created_at);
 CREATE INDEX invoice_status ON invoice (status, created_at);
 CREATE INDEX invoice_claim ON invoice (scheme_id, issued_month) WHERE scheme_id IS NOT NULL;
+-- Reception's completed visits still to bill, newest first.
+CREATE INDEX visit_completed ON visit (completed_at) WHERE status = 'completed';
 
 CREATE TABLE invoice_line (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,

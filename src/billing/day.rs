@@ -282,7 +282,7 @@ pub async fn claims_csv(
                 line.issued_day.map(|d| d.to_string()).unwrap_or_default(),
                 line.patient_name.clone(),
                 line.clinic_number.clone(),
-                line.member_number.clone().unwrap_or_default(),
+                line.member_number.clone(),
                 line.total.format_major(digits).replace(',', ""),
                 line.scheme_share.format_major(digits).replace(',', ""),
                 line.claim_status.as_str().to_owned(),
@@ -323,7 +323,7 @@ pub async fn mark_claims(
     if invoices.is_empty() {
         return Err(AppError::BadRequest("Tick the lines to mark.".into()));
     }
-    let moved = service::mark_claim(&state.db, &cashier.actor, scheme, &invoices, to, &reason).await?;
+    let moved = service::mark_claim(&state.db, &cashier.actor, (scheme, &month), &invoices, to, &reason).await?;
     flash(
         &session,
         FlashKind::Success,

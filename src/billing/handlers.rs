@@ -571,13 +571,28 @@ pub async fn pay(
         }
         Err(err) => Err(err),
     };
-    match result {
-        Ok(payment) => {
-            tell_pharmacy(&state).await;
-            flash(&session, FlashKind::Success, "Payment taken.").await?;
+    let done = result.map(|payment| (payment, "Payment taken."));
+    to_receipt(&state, &session, layout, &cashier, id, (form, "pay"), done).await
+}
+
+/// The answer to a payment or a refund: its receipt, with `said` said, or the invoice page again with the
+/// form's messages.
+async fn to_receipt(
+    state: &AppState,
+    session: &Session,
+    layout: Layout,
+    cashier: &StaffUser,
+    id: i64,
+    sent: (InvoiceForms, &'static str),
+    done: Result<(i64, &'static str), ServiceError>,
+) -> AppResult<Response> {
+    match done {
+        Ok((payment, said)) => {
+            tell_pharmacy(state).await;
+            flash(session, FlashKind::Success, said).await?;
             Ok(Redirect::to(&format!("/billing/payments/{payment}/receipt")).into_response())
         }
-        Err(err) => answer(&state, &session, layout, &cashier, id, (form, "pay"), Err(err)).await,
+        Err(err) => answer(state, session, layout, cashier, id, sent, Err(err)).await,
     }
 }
 
@@ -615,14 +630,8 @@ pub async fn refund(
         }
         Err(err) => Err(err),
     };
-    match result {
-        Ok(payment) => {
-            tell_pharmacy(&state).await;
-            flash(&session, FlashKind::Success, "Refund given.").await?;
-            Ok(Redirect::to(&format!("/billing/payments/{payment}/receipt")).into_response())
-        }
-        Err(err) => answer(&state, &session, layout, &cashier, id, (form, "refund"), Err(err)).await,
-    }
+    let done = result.map(|payment| (payment, "Refund given."));
+    to_receipt(&state, &session, layout, &cashier, id, (form, "refund"), done).await
 }
 
 pub async fn credit(

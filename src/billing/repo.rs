@@ -218,7 +218,7 @@ pub async fn scheme_of_patient_in(tx: &mut Tx, patient_id: i64) -> Result<Option
 pub async fn scheme_of_patient(db: &Db, patient_id: i64) -> Result<Option<(i64, String, String)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.id, s.name, ps.member_number FROM patient_scheme ps JOIN scheme s ON s.id = ps.scheme_id
-         WHERE ps.patient_id = $1",
+         WHERE ps.patient_id = $1 AND s.active = 1",
     )
     .bind(patient_id)
     .fetch_optional(db.pool())
@@ -426,12 +426,13 @@ pub async fn set_draft_totals(
     discount_bp: Option<i64>,
     discount_reason: &str,
     tax_bp: i64,
-    scheme_id: Option<i64>,
+    scheme: Option<(i64, &str)>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE invoice SET subtotal = $1, discount = $2, discount_bp = $3, discount_reason = $4, tax_bp = $5,
-                tax = $6, total = $7, scheme_id = $8, scheme_share = $9, patient_share = $10, updated_at = $11
-         WHERE id = $12 AND status = 'draft'",
+                tax = $6, total = $7, scheme_id = $8, member_number = $9, scheme_share = $10, patient_share = $11,
+                updated_at = $12
+         WHERE id = $13 AND status = 'draft'",
     )
     .bind(totals.subtotal)
     .bind(totals.discount)
@@ -440,7 +441,8 @@ pub async fn set_draft_totals(
     .bind(tax_bp)
     .bind(totals.tax)
     .bind(totals.total)
-    .bind(scheme_id)
+    .bind(scheme.map(|(id, _)| id))
+    .bind(scheme.map_or("", |(_, member)| member))
     .bind(totals.scheme_share)
     .bind(totals.patient_share)
     .bind(Timestamp::now())
@@ -914,7 +916,7 @@ pub struct ClaimLine {
     pub number: Option<String>,
     pub patient_name: String,
     pub clinic_number: String,
-    pub member_number: Option<String>,
+    pub member_number: String,
     pub issued_day: Option<Date>,
     pub total: Money,
     pub scheme_share: Money,
@@ -926,9 +928,8 @@ pub struct ClaimLine {
 pub async fn claim_lines(db: &Db, scheme_id: i64, month: &str) -> Result<Vec<ClaimLine>, sqlx::Error> {
     sqlx::query_as(
         "SELECT i.id AS invoice_id, i.number, p.first_name || ' ' || p.surname AS patient_name, p.clinic_number,
-                ps.member_number, i.issued_day, i.total, i.scheme_share, i.claim_status, i.claim_reason
+                i.member_number, i.issued_day, i.total, i.scheme_share, i.claim_status, i.claim_reason
          FROM invoice i JOIN patient p ON p.id = i.patient_id
-         LEFT JOIN patient_scheme ps ON ps.patient_id = i.patient_id AND ps.scheme_id = i.scheme_id
          WHERE i.scheme_id = $1 AND i.issued_month = $2 AND i.status <> 'void' AND i.scheme_share > 0
          ORDER BY i.number",
     )
@@ -938,10 +939,10 @@ pub async fn claim_lines(db: &Db, scheme_id: i64, month: &str) -> Result<Vec<Cla
     .await
 }
 
-/// Moves claim lines of a scheme from `from` to `to`; returns how many moved.
+/// Moves claim lines of a scheme's month (`YYYY-MM`) from `from` to `to`; returns how many moved.
 pub async fn set_claim_status(
     tx: &mut Tx,
-    scheme_id: i64,
+    (scheme_id, month): (i64, &str),
     invoice_ids: &[i64],
     from: &[ClaimStatus],
     to: ClaimStatus,
@@ -957,13 +958,15 @@ pub async fn set_claim_status(
         .join(",");
     let done = sqlx::query(&format!(
         "UPDATE invoice SET claim_status = $1, claim_reason = $2, updated_at = $3
-         WHERE scheme_id = $4 AND status <> 'void' AND claim_status IN ({states}) AND id IN ({})",
+         WHERE scheme_id = $4 AND issued_month = $5 AND status <> 'void' AND claim_status IN ({states})
+           AND id IN ({})",
         crate::db::id_list(invoice_ids)
     ))
     .bind(to)
     .bind(reason)
     .bind(Timestamp::now())
     .bind(scheme_id)
+    .bind(month)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected())

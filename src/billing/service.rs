@@ -144,9 +144,16 @@ pub fn billed_quantity(prescribed: i64, dispensed: i64, refused: bool) -> i64 {
 }
 
 /// A patient's cover on an invoice issued on `day`, inside the change that bills them.
-async fn coverage_in(tx: &mut Tx, patient_id: i64, day: Date) -> Result<Option<(Scheme, Coverage)>, ServiceError> {
+/// A patient's cover on an invoice issued on `day`: the scheme, their member number and what it pays.
+struct Cover {
+    scheme: Scheme,
+    member: String,
+    coverage: Coverage,
+}
+
+async fn coverage_in(tx: &mut Tx, patient_id: i64, day: Date) -> Result<Option<Cover>, ServiceError> {
     use chrono::Datelike;
-    let Some((scheme, _member)) = repo::scheme_of_patient_in(tx, patient_id).await? else {
+    let Some((scheme, member)) = repo::scheme_of_patient_in(tx, patient_id).await? else {
         return Ok(None);
     };
     let remaining = if scheme.yearly_limit.0 > 0 {
@@ -159,7 +166,11 @@ async fn coverage_in(tx: &mut Tx, patient_id: i64, day: Date) -> Result<Option<(
         percent: scheme.percent,
         remaining,
     };
-    Ok(Some((scheme, coverage)))
+    Ok(Some(Cover {
+        scheme,
+        member,
+        coverage,
+    }))
 }
 
 pub fn covers_of(scheme: &Scheme) -> Covers {
@@ -172,14 +183,21 @@ pub fn covers_of(scheme: &Scheme) -> Covers {
     }
 }
 
-fn priced(lines: &[(LineKind, Money)], scheme: Option<&Scheme>) -> Vec<PricedLine> {
-    lines
+/// An invoice's figures for its lines (kind and total each), discount and tax, under the patient's cover.
+fn figures_for(
+    lines: &[(LineKind, Money)],
+    discount: Discount,
+    tax_bp: i64,
+    cover: Option<&Cover>,
+) -> Result<Totals, ServiceError> {
+    let priced: Vec<PricedLine> = lines
         .iter()
         .map(|(kind, total)| PricedLine {
             total: *total,
-            covered: scheme.is_some_and(|s| covers_of(s).covers(*kind)),
+            covered: cover.is_some_and(|c| covers_of(&c.scheme).covers(*kind)),
         })
-        .collect()
+        .collect();
+    totals(&priced, discount, tax_bp, cover.map(|c| c.coverage)).map_err(totals_error)
 }
 
 fn totals_error(err: super::model::TotalsError) -> ServiceError {
@@ -207,15 +225,11 @@ async fn refigure_in(
     crate::patients::service::lock_active(tx, invoice.patient_id).await?;
     let cover = coverage_in(tx, invoice.patient_id, day).await?;
     let kinds: Vec<(LineKind, Money)> = lines.iter().map(|line| (line.kind, line.total)).collect();
-    let scheme = cover.as_ref().map(|(scheme, _)| scheme);
-    let figures = totals(
-        &priced(&kinds, scheme),
-        discount,
-        tax_bp,
-        cover.as_ref().map(|(_, c)| *c),
-    )
-    .map_err(totals_error)?;
-    let scheme_id = scheme.filter(|_| figures.scheme_share.0 > 0).map(|s| s.id);
+    let figures = figures_for(&kinds, discount, tax_bp, cover.as_ref())?;
+    let scheme = cover
+        .as_ref()
+        .filter(|_| figures.scheme_share.0 > 0)
+        .map(|cover| (cover.scheme.id, cover.member.as_str()));
     if !repo::set_draft_totals(
         tx,
         invoice.id,
@@ -223,7 +237,7 @@ async fn refigure_in(
         discount.rate_bp(),
         discount_reason,
         tax_bp,
-        scheme_id,
+        scheme,
     )
     .await?
     {
@@ -274,18 +288,10 @@ pub async fn visit_bill(db: &Db, visit_id: i64, tax_bp: i64, today: Date) -> Res
     let mut tx = db.begin_read().await?;
     let cover = coverage_in(&mut tx, patient.id, today).await?;
     tx.rollback().await?;
-    let kinds = line_kinds(&lines)?;
-    let scheme = cover.as_ref().map(|(scheme, _)| scheme);
-    let figures = totals(
-        &priced(&kinds, scheme),
-        Discount::None,
-        tax_bp,
-        cover.as_ref().map(|(_, c)| *c),
-    )
-    .map_err(totals_error)?;
+    let figures = figures_for(&line_kinds(&lines)?, Discount::None, tax_bp, cover.as_ref())?;
     Ok(VisitBill {
         invoice_id: repo::live_invoice_of_visit(db, visit_id).await?,
-        scheme: scheme.map(|s| s.name.clone()),
+        scheme: cover.map(|c| c.scheme.name),
         billable: visit.status == crate::consult::model::VisitStatus::Completed,
         visit,
         patient,
@@ -1082,12 +1088,12 @@ pub async fn claim(db: &Db, scheme_id: i64, month: &str) -> Result<SchemeClaim, 
     })
 }
 
-/// Marks claim lines of a scheme submitted, paid or rejected (with a reason); lines that can't move there
+/// Marks claim lines of a scheme's month submitted, paid or rejected (with a reason); lines that can't move there
 /// from where they are stay as they are. Returns how many moved.
 pub async fn mark_claim(
     db: &Db,
     actor: &Actor,
-    scheme_id: i64,
+    (scheme_id, month): (i64, &str),
     invoice_ids: &[i64],
     to: ClaimStatus,
     reason: &str,
@@ -1097,7 +1103,7 @@ pub async fn mark_claim(
         return Err(ServiceError::Refused("Claim lines can't be marked that way.".into()));
     }
     let mut tx = db.begin_write().await?;
-    let moved = repo::set_claim_status(&mut tx, scheme_id, invoice_ids, &from, to, reason).await?;
+    let moved = repo::set_claim_status(&mut tx, (scheme_id, month), invoice_ids, &from, to, reason).await?;
     let entry = AuditEntry::new("claim.mark")
         .record("scheme", scheme_id)
         .detail(format!(

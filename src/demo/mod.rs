@@ -3,8 +3,10 @@
 //! today's queue in progress) and says how to log in. The choices come from a seeded random generator and the
 //! clinic's today (`model`), so the same seed on the same day gives the same clinic. Setting up and today's
 //! work go through the features' services, which keep their rules and write their audit rows; the history
-//! goes in as bulk rows (`repo`).
+//! goes in as bulk rows (`repo`). Billing (`billing`) prices the clinic's services, puts students under the
+//! scheme and bills the recent past visits and today's through the billing service.
 
+pub mod billing;
 pub mod drugs;
 mod lab;
 pub mod model;
@@ -69,6 +71,7 @@ impl From<sqlx::Error> for DemoError {
 pub struct Demo {
     pub logins: Vec<Login>,
     pub counts: repo::Counts,
+    pub billed: billing::Billed,
 }
 
 /// Fills `db`, which must be migrated and hold no patients, staff or appointments.
@@ -97,9 +100,20 @@ pub async fn run(db: &Db, options: &Options) -> Result<Demo, DemoError> {
     };
     pharmacy::dispense_today(db, &filling.staffing.pharmacist, shelf).await?;
     progress(started, "today's queue and pharmacy");
+    let billed = billing::run(
+        db,
+        options.seed,
+        (&settings, today),
+        &filling.staffing.reception,
+        &filling.people,
+        filling.scheme_id,
+    )
+    .await?;
+    progress(started, "billing");
     Ok(Demo {
-        logins: logins(&students, waiting, &ahead, &filling.staffing),
+        logins: logins(&students, waiting, &ahead, &billed.payers, &filling.staffing),
         counts: repo::counts(db, Date(filling.calendar.today)).await?,
+        billed,
     })
 }
 
@@ -122,6 +136,7 @@ async fn set_up<'a>(
     let (staffing, admin_id) = staff_and_rooms(db, &setup, &hash).await?;
     lab::catalogue(db, &setup, settings.currency().minor_digits).await?;
     procedures_and_profiles(db, &setup, &staffing, settings).await?;
+    let scheme_id = billing::fee_schedule(db, &setup, settings.currency().minor_digits).await?;
     let hours = weekly_hours(db, &setup, &staffing, calendar.history_from).await?;
     close_holidays(db, &setup, &calendar, admin_id, &staffing).await?;
     drugs::catalogue(db, &setup, calendar.today, settings.clinic.currency_minor_digits).await?;
@@ -139,6 +154,7 @@ async fn set_up<'a>(
         scale,
         staffing,
         people,
+        scheme_id,
     };
     Ok((filling, hours, students))
 }
@@ -152,6 +168,8 @@ struct Filling<'a> {
     scale: Scale,
     staffing: Staffing,
     people: Vec<Person>,
+    /// The student health insurance scheme.
+    scheme_id: i64,
 }
 
 async fn refuse_unless_empty(db: &Db) -> Result<(), DemoError> {
@@ -750,8 +768,15 @@ impl<'a> Queue<'a> {
 
 // ---- what to print ------------------------------------------------------------------------------------------
 
-/// Every staff login, and two students: one waiting in today's queue, one with bookings ahead.
-fn logins(students: &[Student], waiting: Option<usize>, ahead: &[AheadBooking], staffing: &Staffing) -> Vec<Login> {
+/// Every staff login, and three students: one waiting in today's queue, one with bookings ahead, one who owes
+/// on an invoice.
+fn logins(
+    students: &[Student],
+    waiting: Option<usize>,
+    ahead: &[AheadBooking],
+    payers: &[usize],
+    staffing: &Staffing,
+) -> Vec<Login> {
     let mut logins: Vec<Login> = STAFF
         .iter()
         .map(|s| Login {
@@ -776,10 +801,21 @@ fn logins(students: &[Student], waiting: Option<usize>, ahead: &[AheadBooking], 
             "on a phone: place in today's queue (/me/queue), clinic card",
         ));
     }
-    if let Some(booking) = ahead.iter().find(|b| Some(b.patient) != waiting) {
+    let booking = ahead.iter().find(|b| Some(b.patient) != waiting).map(|b| b.patient);
+    if let Some(index) = booking {
         logins.push(student(
-            booking.patient,
+            index,
             "on a phone: bookings to move or cancel (/me/appointments)",
+        ));
+    }
+    if let Some(index) = payers
+        .iter()
+        .copied()
+        .find(|p| Some(*p) != waiting && Some(*p) != booking)
+    {
+        logins.push(student(
+            index,
+            "on a phone: invoices, what is owed and receipts (/me/invoices)",
         ));
     }
     logins
@@ -797,6 +833,11 @@ impl Demo {
         format!(
             "Filled {} with a demo clinic in {:.1} s: {} students, {} staff, {} appointments ({} past, {} today, \
              {} ahead), {} tickets in today's queue, {} audit rows.\n\n\
+             Billing: {} invoices ({} owed in part or whole), {} payments, {} students under the {} and {} \
+             claim lines. At the cashier's desk ({}): visits to bill and invoices owed (/billing), an invoice's \
+             payment, receipt, refund and credit note (/billing/invoices/<id>), the day's takings and its close \
+             (/billing/day), the scheme's claim for {} ({}); as admin, the fee schedule with prices by category \
+             (/admin/fees) and the scheme (/admin/schemes).\n\n\
              Every demo account has the password {PASSWORD} and is not asked to change it. The demo is for \
              trying Sickbay: never put real patients in it.\n\n{}\nServe it:\n  {serve}\nthen open \
              http://127.0.0.1:3000 and log in.\n",
@@ -810,6 +851,18 @@ impl Demo {
             c.ahead,
             c.tickets_today,
             c.audit,
+            c.invoices,
+            c.owed,
+            c.payments,
+            self.billed.members,
+            billing::SCHEME,
+            c.claim_lines,
+            STAFF[RECEPTIONIST].username,
+            self.billed.claim_month,
+            format_args!(
+                "/billing/claims?scheme={}&month={}",
+                self.billed.scheme_id, self.billed.claim_month
+            ),
             model::logins_table(&self.logins),
         )
     }

@@ -167,6 +167,7 @@ pub enum Stream {
     History = 2,
     Ahead = 3,
     Queue = 4,
+    Billing = 5,
 }
 
 pub fn rng(seed: u64, stream: Stream) -> StdRng {
@@ -354,7 +355,7 @@ pub const STAFF: [StaffSpec; 4] = [
         username: "ngozi.eze",
         full_name: "Ngozi Eze",
         role: Role::Reception,
-        try_this: "today's queue board: check in, walk-ins, call next (/queue)",
+        try_this: "today's queue board: check in, walk-ins, call next (/queue); the cashier's desk (/billing)",
     },
     StaffSpec {
         username: "tunde.bakare",

@@ -230,6 +230,18 @@ pub async fn visits_from_history(db: &Db, today: Date) -> Result<u64, sqlx::Erro
     Ok(visits)
 }
 
+/// The completed visits from `from` to `to`, in the order they ended: (visit, patient, day).
+pub async fn completed_visits(db: &Db, from: Date, to: Date) -> Result<Vec<(i64, i64, Date)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, patient_id, day FROM visit WHERE status = 'completed' AND day >= $1 AND day <= $2
+         ORDER BY day, completed_at, id",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(db.pool())
+    .await
+}
+
 /// A patient of the large size, numbered by the demo.
 pub struct NewPatient<'a> {
     pub id: i64,
@@ -322,6 +334,12 @@ pub struct Counts {
     pub ahead: i64,
     pub tickets_today: i64,
     pub audit: i64,
+    /// Issued invoices, those still owed in part or whole, payments (refunds apart) and the scheme's claim
+    /// lines.
+    pub invoices: i64,
+    pub owed: i64,
+    pub payments: i64,
+    pub claim_lines: i64,
 }
 
 pub async fn counts(db: &Db, today: Date) -> Result<Counts, sqlx::Error> {
@@ -334,6 +352,14 @@ pub async fn counts(db: &Db, today: Date) -> Result<Counts, sqlx::Error> {
     .bind(today)
     .fetch_one(db.pool())
     .await?;
+    let (invoices, owed, payments, claim_lines) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM invoice WHERE status <> 'draft'),
+                (SELECT COUNT(*) FROM invoice WHERE status IN ('issued', 'partly_paid')),
+                (SELECT COUNT(*) FROM payment WHERE kind = 'payment'),
+                (SELECT COUNT(*) FROM invoice WHERE scheme_share > 0 AND status <> 'void')",
+    )
+    .fetch_one(db.pool())
+    .await?;
     Ok(Counts {
         students,
         staff,
@@ -342,6 +368,10 @@ pub async fn counts(db: &Db, today: Date) -> Result<Counts, sqlx::Error> {
         ahead,
         tickets_today,
         audit,
+        invoices,
+        owed,
+        payments,
+        claim_lines,
     })
 }
 

@@ -226,6 +226,7 @@ mod tests {
             "self_registration",
             "approval_required",
             "booking_one_per_day",
+            "billing_dispense_only_when_paid",
         ];
         for key in known_keys().into_iter().filter(|k| !optional.contains(k)) {
             assert!(errors.get(key).is_some(), "{key}");

@@ -27,7 +27,9 @@ async fn completed_visit(app: &TestApp) -> i64 {
     let fees = admin.get("/admin/fees").await;
     let mut consultation = FormFields::of(&fees, "#fees tbody tr");
     consultation.set("price", "2000");
-    let action = fees.attr("#fees tbody form", "action").expect("the consultation's form");
+    let action = fees
+        .attr("#fees tbody form", "action")
+        .expect("the consultation's form");
     admin
         .post(&action, &consultation.fields())
         .await
@@ -135,7 +137,8 @@ async fn the_admin_prices_services_and_the_cashier_closes_the_day(app: TestApp) 
     let Some(desk) = Browser::start(1366, 900, &format!("{backend}-billing-admin")).await else {
         return;
     };
-    desk.log_in(&app, "admin", crate::support::ADMIN_PASSWORD, "/admin").await;
+    desk.log_in(&app, "admin", crate::support::ADMIN_PASSWORD, "/admin")
+        .await;
     desk.goto(&app, "/admin/fees").await;
     wait_for(&desk, "#fees", |t| t.contains("Always"), "the fee schedule").await;
     desk.fill("#fees input[name=price_student]", "500").await;
@@ -148,7 +151,13 @@ async fn the_admin_prices_services_and_the_cashier_closes_the_day(app: TestApp) 
     desk.click("#covers_consultation").await;
     desk.click("#covers_drugs").await;
     desk.click("form[action='/admin/schemes'] button[type=submit]").await;
-    wait_for(&desk, "#schemes", |t| t.contains("consultation and drugs"), "the scheme").await;
+    wait_for(
+        &desk,
+        "#schemes",
+        |t| t.contains("consultation and drugs"),
+        "the scheme",
+    )
+    .await;
     desk.screenshot("86-billing-schemes").await;
     desk.close().await;
 
@@ -167,7 +176,13 @@ async fn the_admin_prices_services_and_the_cashier_closes_the_day(app: TestApp) 
     wait_for(&cashier, "#my-cash", |t| t.contains("1,400.00"), "the cash expected").await;
     cashier.fill("#counted", "1350").await;
     cashier.click("#close-day").await;
-    wait_for(&cashier, "#my-close", |t| t.contains("-50.00") || t.contains("−50.00"), "the shortfall").await;
+    wait_for(
+        &cashier,
+        "#my-close",
+        |t| t.contains("-50.00") || t.contains("−50.00"),
+        "the shortfall",
+    )
+    .await;
     assert!(cashier.text("#day-net").await.contains("1,400.00"));
     cashier.screenshot("87-billing-day").await;
     cashier.goto(&app, "/billing/claims").await;

@@ -111,7 +111,98 @@ async fn the_demo_fills_an_empty_database_with_a_clinic_at_work(app: TestApp) {
     let audited = "SELECT COUNT(DISTINCT action) FROM audit_event WHERE action IN
         ('patient.create', 'appointment.book', 'appointment.cancel', 'ticket.check_in', 'ticket.call', 'ticket.complete')";
     assert_eq!(app.count(audited).await, 6);
-    assert_eq!(made.logins.len(), 12, "{:?}", made.logins);
+    assert_eq!(made.logins.len(), 13, "{:?}", made.logins);
+
+    the_past_visits_are_billed_and_paid(&app, &made, &today).await;
+}
+
+/// Billing: priced invoices for the recent past visits, issued on the visit's day, with payments by each
+/// method, some owed, a refund with its credit note, closed days and the scheme's claim; every invoice's
+/// figures add up.
+async fn the_past_visits_are_billed_and_paid(app: &TestApp, made: &demo::Demo, today: &str) {
+    let fee = "SELECT price FROM fee WHERE kind = 'consultation'";
+    assert_eq!(app.count(fee).await, 200_000);
+    let by_category = "SELECT category || ' ' || CAST(price AS TEXT) FROM category_price
+        WHERE item_kind = 'fee' ORDER BY category";
+    let by_category: Vec<(String,)> = rows(app, by_category).await;
+    assert_eq!(by_category, [("staff 100000".into(),), ("student 0".into(),)]);
+    assert_eq!(
+        app.count("SELECT price FROM fee WHERE name = 'Medical report'").await,
+        300_000
+    );
+    assert!(
+        app.count("SELECT COUNT(*) FROM category_price WHERE item_kind = 'lab_test'")
+            .await
+            >= 2
+    );
+    let scheme = "SELECT COUNT(*) FROM scheme WHERE name = 'Student Health Insurance Scheme' AND percent = 80
+        AND covers_consultation = 1 AND covers_lab = 1 AND covers_drugs = 1 AND covers_services = 0
+        AND yearly_limit = 5000000";
+    assert_eq!(app.count(scheme).await, 1);
+    let members = app
+        .count("SELECT COUNT(*) FROM patient_scheme WHERE member_number LIKE 'SHIS-%'")
+        .await;
+    assert!(members > 100, "{members} members");
+    assert_eq!(members as usize, made.billed.members);
+
+    let past_invoices = format!(
+        "SELECT COUNT(*) FROM invoice i JOIN visit v ON v.id = i.visit_id
+         WHERE v.day < '{today}' AND i.issued_day = v.day AND i.number IS NOT NULL"
+    );
+    let past_visits = format!("SELECT COUNT(*) FROM visit WHERE status = 'completed' AND day < '{today}'");
+    let (billed, visits) = (app.count(&past_invoices).await, app.count(&past_visits).await);
+    assert!(
+        billed * 10 >= visits * 8,
+        "most past visits are billed on their day: {billed} of {visits}"
+    );
+    assert!(billed < visits, "a few are left for the cashier");
+    assert_eq!(
+        made.counts.invoices,
+        app.count("SELECT COUNT(*) FROM invoice WHERE status <> 'draft'").await
+    );
+    // Every invoice's shares add up to its total, and nobody paid or was credited more than their share.
+    let wrong = "SELECT COUNT(*) FROM invoice
+        WHERE scheme_share + patient_share <> total OR paid + credited > patient_share";
+    assert_eq!(app.count(wrong).await, 0);
+    let statuses: Vec<(String,)> = rows(app, "SELECT DISTINCT status FROM invoice ORDER BY status").await;
+    assert_eq!(
+        statuses,
+        [("issued".into(),), ("paid".into(),), ("partly_paid".into(),)]
+    );
+    let methods: Vec<(String,)> = rows(
+        app,
+        "SELECT DISTINCT method FROM payment WHERE kind = 'payment' ORDER BY method",
+    )
+    .await;
+    assert_eq!(methods, [("card".into(),), ("cash".into(),), ("transfer".into(),)]);
+    let change = "SELECT COUNT(*) FROM payment WHERE method = 'cash' AND tendered > amount";
+    assert!(app.count(change).await > 0, "cash with change");
+    let referenced = "SELECT COUNT(*) FROM payment WHERE method <> 'cash' AND reference = ''";
+    assert_eq!(
+        app.count(referenced).await,
+        0,
+        "card and transfer payments carry a reference"
+    );
+    let paid = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payment";
+    let on_invoices = "SELECT CAST(COALESCE(SUM(paid), 0) AS BIGINT) FROM invoice";
+    assert_eq!(app.count(paid).await, app.count(on_invoices).await);
+    assert_eq!(app.count("SELECT COUNT(*) FROM payment WHERE kind = 'refund'").await, 1);
+    let credited = "SELECT COUNT(*) FROM credit_note c JOIN payment p ON p.invoice_id = c.invoice_id
+        AND p.kind = 'refund' AND -p.amount = c.amount";
+    assert_eq!(app.count(credited).await, 1);
+    let closed = format!("SELECT COUNT(*) FROM cash_close WHERE day < '{today}'");
+    assert!(app.count(&closed).await > 0);
+    // The scheme's claim: its share of the covered students' invoices, by the month they were issued.
+    let claim = "SELECT COUNT(*) FROM invoice WHERE scheme_id IS NOT NULL AND scheme_share > 0
+        AND claim_status IN ('pending', 'submitted', 'paid', 'rejected') AND issued_month IS NOT NULL";
+    assert!(app.count(claim).await > 0);
+    assert_eq!(made.counts.claim_lines, app.count(claim).await);
+    let this_month = &today[..7];
+    let unsent = format!(
+        "SELECT COUNT(*) FROM invoice WHERE scheme_share > 0 AND issued_month < '{this_month}'
+         AND claim_status = 'pending'"
+    );
+    assert_eq!(app.count(&unsent).await, 0, "earlier months' claims are submitted");
 }
 
 /// The rows that make the clinic what it is, in a form that doesn't depend on when the demo ran.
@@ -125,6 +216,10 @@ async fn clinic_rows(app: &TestApp) -> Vec<Vec<String>> {
          JOIN staff st ON st.id = s.doctor_id ORDER BY a.id",
         "SELECT t.day || ' ' || t.code || ' ' || t.status || ' ' || p.clinic_number
          FROM ticket t JOIN patient p ON p.id = t.patient_id ORDER BY t.id",
+        "SELECT i.number || ' ' || p.clinic_number || ' ' || i.status || ' ' || CAST(i.total AS TEXT) || ' '
+                || CAST(i.scheme_share AS TEXT) || ' ' || CAST(i.paid AS TEXT) || ' ' || i.claim_status
+         FROM invoice i JOIN patient p ON p.id = i.patient_id ORDER BY i.number",
+        "SELECT number || ' ' || method || ' ' || CAST(amount AS TEXT) || ' ' || day FROM payment ORDER BY number",
     ];
     let mut all = Vec::new();
     for sql in queries {
@@ -184,7 +279,7 @@ async fn the_printed_logins_open_each_home_page(app: TestApp) {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     let logins = printed_logins(&stdout);
-    assert_eq!(logins.len(), 12, "{stdout}");
+    assert_eq!(logins.len(), 13, "{stdout}");
     let find = |prefix: &str| {
         logins
             .iter()
@@ -203,6 +298,10 @@ async fn the_printed_logins_open_each_home_page(app: TestApp) {
         );
     }
     assert!(stdout.contains("sickbay --database-url"), "{stdout}");
+    assert!(
+        stdout.contains("/billing/claims?scheme="),
+        "what a cashier can try: {stdout}"
+    );
     // `sickbay` on the filled database serves it without making an administrator of its own.
     assert_eq!(sickbay::cli::bootstrap_admin(app.db()).await.expect("bootstrap"), None);
     let again = run_binary(&app, &["demo"]).await;
