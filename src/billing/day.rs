@@ -57,6 +57,8 @@ pub struct DayPage {
     my_cash: Money,
     form: CloseForm,
     errors: FieldErrors,
+    /// The clinic's address, for the printed report.
+    address: String,
 }
 
 impl DayPage {
@@ -86,6 +88,7 @@ async fn day_page_for(
         my_cash,
         form,
         errors,
+        address: state.settings.get().clinic.address.clone(),
     })
 }
 
@@ -226,6 +229,8 @@ pub struct ClaimsPage {
     schemes: Vec<Scheme>,
     month: String,
     claim: Option<SchemeClaim>,
+    /// The clinic's address, for the printed claim.
+    address: String,
 }
 
 async fn claim_of(state: &AppState, query: &ClaimQuery) -> AppResult<(String, Option<SchemeClaim>)> {
@@ -249,6 +254,7 @@ pub async fn claims(
         schemes: service::schemes(&state.db).await?,
         month,
         claim,
+        address: state.settings.get().clinic.address.clone(),
     })
 }
 

@@ -10,7 +10,7 @@ use tower_sessions::Session;
 
 use super::Cashiers;
 use super::model::{
-    Discount, InvoiceAction, InvoiceStatus, LineInput, LineKind, PaymentMethod, may_discount, parse_amount,
+    Discount, InvoiceAction, InvoiceStatus, LineInput, LineKind, PaymentMethod, When, may_discount, parse_amount,
     parse_discount, parse_quantity, parse_reason,
 };
 use super::repo::{Fee, Listed, Payment, Unbilled};
@@ -197,11 +197,11 @@ pub async fn bill_visit(
     IdPath(id): IdPath,
     Form(form): Form<DiscountForm>,
 ) -> AppResult<Response> {
-    let (tax, today) = (state.settings.get().billing.tax_bp, state.today());
+    let (tax, now) = (state.settings.get().billing.tax_bp, When::now(state.today()));
     let result = match form.discount(&cashier, layout.currency.minor_digits) {
         Ok((discount, reason)) => {
             let actor = cashier.actor_with_form(&form.form_id)?;
-            service::bill_visit(&state.db, &actor, id, (discount, &reason), tax, today).await
+            service::bill_visit(&state.db, &actor, id, (discount, &reason), tax, now).await
         }
         Err(err) => Err(err),
     };
@@ -212,7 +212,7 @@ pub async fn bill_visit(
             Ok(Redirect::to(&format!("/billing/invoices/{invoice}")).into_response())
         }
         Err(ServiceError::Invalid(errors)) => {
-            let bill = service::visit_bill(&state.db, id, tax, today).await?;
+            let bill = service::visit_bill(&state.db, id, tax, now.day).await?;
             Ok(invalid(visit_page(layout, bill, &cashier, form, errors)))
         }
         Err(err) => Err(err.into()),
@@ -408,7 +408,7 @@ pub async fn create_draft(
 ) -> AppResult<Response> {
     let patient = parse_id(&form.patient_id).ok_or(AppError::BadRequest("Choose a patient.".into()))?;
     let actor = cashier.actor_with_form(&form.form_id)?;
-    let id = service::create_draft(&state.db, &actor, patient).await?;
+    let id = service::create_draft(&state.db, &actor, patient, When::now(state.today())).await?;
     Ok(Redirect::to(&format!("/billing/invoices/{id}")).into_response())
 }
 
@@ -477,11 +477,11 @@ pub async fn add_line(
     IdPath(id): IdPath,
     Form(form): Form<InvoiceForms>,
 ) -> AppResult<Response> {
-    let (tax, today) = (state.settings.get().billing.tax_bp, state.today());
+    let (tax, now) = (state.settings.get().billing.tax_bp, When::now(state.today()));
     let result = match line_of(&state, &form, id, layout.currency.minor_digits).await {
         Ok(line) => {
             let actor = cashier.actor_with_form(&form.form_id)?;
-            service::add_line(&state.db, &actor, id, &line, tax, today)
+            service::add_line(&state.db, &actor, id, &line, tax, now)
                 .await
                 .map(|()| format!("{} added.", line.description))
         }
@@ -496,8 +496,8 @@ pub async fn remove_line(
     session: Session,
     Path((id, line)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
-    let (tax, today) = (state.settings.get().billing.tax_bp, state.today());
-    service::remove_line(&state.db, &cashier.actor, id, line, tax, today).await?;
+    let (tax, now) = (state.settings.get().billing.tax_bp, When::now(state.today()));
+    service::remove_line(&state.db, &cashier.actor, id, line, tax, now).await?;
     flash(&session, FlashKind::Success, "Line removed.").await?;
     Ok(Redirect::to(&format!("/billing/invoices/{id}")).into_response())
 }
@@ -510,11 +510,11 @@ pub async fn issue(
     IdPath(id): IdPath,
     Form(form): Form<InvoiceForms>,
 ) -> AppResult<Response> {
-    let (tax, today) = (state.settings.get().billing.tax_bp, state.today());
+    let (tax, now) = (state.settings.get().billing.tax_bp, When::now(state.today()));
     let result = match form.discount.discount(&cashier, layout.currency.minor_digits) {
         Ok((discount, reason)) => {
             let actor = cashier.actor_with_form(&form.form_id)?;
-            service::issue(&state.db, &actor, id, (discount, &reason), tax, today)
+            service::issue(&state.db, &actor, id, (discount, &reason), tax, now)
                 .await
                 .map(|number| format!("Invoice {number} issued."))
         }
@@ -567,7 +567,7 @@ pub async fn pay(
     let result = match payment_of(&form, layout.currency.minor_digits) {
         Ok(input) => {
             let actor = cashier.actor_with_form(&form.form_id)?;
-            service::pay(&state.db, &actor, id, &input, state.today()).await
+            service::pay(&state.db, &actor, id, &input, When::now(state.today())).await
         }
         Err(err) => Err(err),
     };
@@ -626,7 +626,7 @@ pub async fn refund(
     let result = match refund_of(&form, layout.currency.minor_digits) {
         Ok(input) => {
             let actor = cashier.actor_with_form(&form.form_id)?;
-            service::refund(&state.db, &actor, id, &input, state.today()).await
+            service::refund(&state.db, &actor, id, &input, When::now(state.today())).await
         }
         Err(err) => Err(err),
     };
@@ -648,7 +648,7 @@ pub async fn credit(
     let result = match (amount, reason) {
         (Some(amount), Some(reason)) if errors.is_empty() => {
             let actor = cashier.actor_with_form(&form.form_id)?;
-            service::credit(&state.db, &actor, id, amount, &reason, state.today())
+            service::credit(&state.db, &actor, id, amount, &reason, When::now(state.today()))
                 .await
                 .map(|number| format!("Credit note {number} given."))
         }

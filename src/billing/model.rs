@@ -10,7 +10,7 @@
 //! Line totals, the subtotal and the total are exact sums and products. Whatever a client sends as a total is
 //! never read: every figure here comes from quantities and unit prices.
 
-use crate::db::Money;
+use crate::db::{Date, Money, Timestamp};
 use crate::identity::Role;
 pub use crate::patients::model::PatientKind as Category;
 use crate::text_enum;
@@ -161,6 +161,24 @@ impl ClaimStatus {
                 | (ClaimStatus::Submitted, ClaimStatus::Paid | ClaimStatus::Rejected)
                 | (ClaimStatus::Rejected, ClaimStatus::Submitted)
         )
+    }
+}
+
+/// When a billing change happens: the instant, and the clinic's local day it counts under (an invoice's issue
+/// day and claim month, a payment's day in the cashier's takings). Handlers pass now; the demo passes its past.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct When {
+    pub day: Date,
+    pub at: Timestamp,
+}
+
+impl When {
+    /// Now, on `today` (the clinic's day now).
+    pub fn now(today: Date) -> Self {
+        When {
+            day: today,
+            at: Timestamp::now(),
+        }
     }
 }
 

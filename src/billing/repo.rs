@@ -2,7 +2,9 @@
 //! NUMERIC); an invoice's paid and credited amounts move only by conditional updates that keep them within its
 //! patient share, so two cashiers at one invoice can't take more than is owed.
 
-use super::model::{Category, ClaimStatus, InvoiceStatus, LineInput, LineKind, PaymentKind, PaymentMethod, Totals};
+use super::model::{
+    Category, ClaimStatus, InvoiceStatus, LineInput, LineKind, PaymentKind, PaymentMethod, Totals, When,
+};
 use crate::db::{Date, Db, Flag, Money, Timestamp, Tx};
 use crate::web::paging::PageRequest;
 
@@ -344,10 +346,10 @@ pub struct NewInvoice {
     pub visit_id: Option<i64>,
     pub category: Category,
     pub created_by: i64,
+    pub at: Timestamp,
 }
 
 pub async fn insert_invoice(tx: &mut Tx, new: &NewInvoice) -> Result<i64, sqlx::Error> {
-    let now = Timestamp::now();
     sqlx::query_scalar(
         "INSERT INTO invoice (patient_id, visit_id, category, status, created_by, created_at, updated_at)
          VALUES ($1, $2, $3, 'draft', $4, $5, $5) RETURNING id",
@@ -356,7 +358,7 @@ pub async fn insert_invoice(tx: &mut Tx, new: &NewInvoice) -> Result<i64, sqlx::
     .bind(new.visit_id)
     .bind(new.category)
     .bind(new.created_by)
-    .bind(now)
+    .bind(new.at)
     .fetch_one(&mut **tx)
     .await
 }
@@ -452,28 +454,27 @@ pub async fn set_draft_totals(
     Ok(done.rows_affected() == 1)
 }
 
-/// Issues a draft with its number; false when it is no longer a draft.
+/// Issues a draft with its number `when`; false when it is no longer a draft.
 pub async fn issue(
     tx: &mut Tx,
     id: i64,
     number: &str,
-    status: InvoiceStatus,
-    claim: ClaimStatus,
-    day: Date,
+    (status, claim): (InvoiceStatus, ClaimStatus),
+    when: When,
 ) -> Result<bool, sqlx::Error> {
-    let now = Timestamp::now();
-    let month = day.to_string()[..7].to_owned();
+    let month = when.day.to_string()[..7].to_owned();
     let done = sqlx::query(
         "UPDATE invoice SET number = $1, status = $2, claim_status = $3, issued_at = $4, issued_day = $5,
-                issued_month = $6, updated_at = $4
-         WHERE id = $7 AND status = 'draft'",
+                issued_month = $6, updated_at = $7
+         WHERE id = $8 AND status = 'draft'",
     )
     .bind(number)
     .bind(status)
     .bind(claim)
-    .bind(now)
-    .bind(day)
+    .bind(when.at)
+    .bind(when.day)
     .bind(month)
+    .bind(Timestamp::now())
     .bind(id)
     .execute(&mut **tx)
     .await?;
@@ -664,7 +665,7 @@ pub struct NewPayment<'a> {
     pub reference: &'a str,
     pub reason: &'a str,
     pub received_by: i64,
-    pub day: Date,
+    pub when: When,
 }
 
 pub async fn insert_payment(tx: &mut Tx, new: &NewPayment<'_>) -> Result<i64, sqlx::Error> {
@@ -683,8 +684,8 @@ pub async fn insert_payment(tx: &mut Tx, new: &NewPayment<'_>) -> Result<i64, sq
     .bind(new.reference)
     .bind(new.reason)
     .bind(new.received_by)
-    .bind(Timestamp::now())
-    .bind(new.day)
+    .bind(new.when.at)
+    .bind(new.when.day)
     .fetch_one(&mut **tx)
     .await
 }
@@ -782,7 +783,7 @@ pub async fn insert_credit_note(
     amount: Money,
     reason: &str,
     by: i64,
-    day: Date,
+    when: When,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO credit_note (number, invoice_id, amount, reason, created_by, created_at, day)
@@ -793,8 +794,8 @@ pub async fn insert_credit_note(
     .bind(amount)
     .bind(reason)
     .bind(by)
-    .bind(Timestamp::now())
-    .bind(day)
+    .bind(when.at)
+    .bind(when.day)
     .fetch_one(&mut **tx)
     .await
 }

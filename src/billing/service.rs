@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use super::model::{
     AmountError, Category, ClaimStatus, Coverage, Covers, Discount, InvoiceAction, InvoiceStatus, LineInput, LineKind,
-    PaymentKind, PaymentMethod, PricedLine, Totals, balance, check_credit, check_payment, check_refund, counter_name,
-    document_number, settled_status, totals,
+    PaymentKind, PaymentMethod, PricedLine, Totals, When, balance, check_credit, check_payment, check_refund,
+    counter_name, document_number, settled_status, totals,
 };
 use super::repo::{self, Invoice, NewInvoice, NewPayment, Scheme};
 use crate::audit::{self, AuditEntry};
@@ -247,15 +247,15 @@ async fn refigure_in(
 }
 
 /// Gives a draft its number and issued status.
-async fn issue_in(tx: &mut Tx, invoice_id: i64, figures: &Totals, day: Date) -> Result<String, ServiceError> {
-    let number = next_number(tx, INVOICE_PREFIX, day).await?;
+async fn issue_in(tx: &mut Tx, invoice_id: i64, figures: &Totals, when: When) -> Result<String, ServiceError> {
+    let number = next_number(tx, INVOICE_PREFIX, when.day).await?;
     let status = settled_status(figures.patient_share, Money(0), Money(0));
     let claim = if figures.scheme_share.0 > 0 {
         ClaimStatus::Pending
     } else {
         ClaimStatus::None
     };
-    if !repo::issue(tx, invoice_id, &number, status, claim, day).await? {
+    if !repo::issue(tx, invoice_id, &number, (status, claim), when).await? {
         return Err(ServiceError::Stale);
     }
     Ok(number)
@@ -318,7 +318,7 @@ pub async fn bill_visit(
     visit_id: i64,
     discount: (Discount, &str),
     tax_bp: i64,
-    today: Date,
+    when: When,
 ) -> Result<i64, ServiceError> {
     let visit = crate::consult::service::visit(db, visit_id)
         .await?
@@ -331,8 +331,8 @@ pub async fn bill_visit(
     let patient = crate::patients::service::get(db, visit.patient_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let lines = visit_lines(db, visit_id, patient.kind, today).await?;
-    match bill_visit_once(db, actor, &visit, patient.kind, &lines, discount, tax_bp, today).await {
+    let lines = visit_lines(db, visit_id, patient.kind, when.day).await?;
+    match bill_visit_once(db, actor, &visit, patient.kind, &lines, discount, tax_bp, when).await {
         Err(ServiceError::Internal(err)) if err.downcast_ref::<sqlx::Error>().is_some_and(is_unique_violation) => {
             repo::live_invoice_of_visit(db, visit_id)
                 .await?
@@ -351,7 +351,7 @@ async fn bill_visit_once(
     lines: &[LineInput],
     (discount, reason): (Discount, &str),
     tax_bp: i64,
-    today: Date,
+    when: When,
 ) -> Result<i64, ServiceError> {
     let mut tx = db.begin_write().await?;
     if let Claim::Done(id) = actor.claim_form(&mut tx, BILL_VISIT).await? {
@@ -365,14 +365,15 @@ async fn bill_visit_once(
         visit_id: Some(visit.id),
         category,
         created_by: staff_id(actor)?,
+        at: when.at,
     };
     let id = repo::insert_invoice(&mut tx, &new).await?;
     for line in lines {
         repo::insert_line(&mut tx, id, line, line.total().map_err(totals_error)?).await?;
     }
     let invoice = repo::invoice_in(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
-    let figures = refigure_in(&mut tx, &invoice, discount, reason, tax_bp, today).await?;
-    let number = issue_in(&mut tx, id, &figures, today).await?;
+    let figures = refigure_in(&mut tx, &invoice, discount, reason, tax_bp, when.day).await?;
+    let number = issue_in(&mut tx, id, &figures, when).await?;
     let entry = AuditEntry::new("invoice.issue")
         .record("invoice", id)
         .patient(visit.patient_id)
@@ -388,7 +389,7 @@ async fn bill_visit_once(
 const CREATE_DRAFT: &str = "invoice.create";
 
 /// Starts a manual invoice (a draft) for a patient; the same form sent twice starts one.
-pub async fn create_draft(db: &Db, actor: &Actor, patient_id: i64) -> Result<i64, ServiceError> {
+pub async fn create_draft(db: &Db, actor: &Actor, patient_id: i64, when: When) -> Result<i64, ServiceError> {
     let patient = crate::patients::service::get(db, patient_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -401,6 +402,7 @@ pub async fn create_draft(db: &Db, actor: &Actor, patient_id: i64) -> Result<i64
         visit_id: None,
         category: patient.kind,
         created_by: staff_id(actor)?,
+        at: when.at,
     };
     let id = repo::insert_invoice(&mut tx, &new).await?;
     let entry = AuditEntry::new(CREATE_DRAFT).record("invoice", id).patient(patient_id);
@@ -470,7 +472,7 @@ pub async fn add_line(
     invoice_id: i64,
     line: &LineInput,
     tax_bp: i64,
-    today: Date,
+    when: When,
 ) -> Result<(), ServiceError> {
     let total = line.total().map_err(totals_error)?;
     let mut tx = db.begin_write().await?;
@@ -479,7 +481,7 @@ pub async fn add_line(
     }
     let invoice = draft_in(&mut tx, invoice_id).await?;
     let line_id = repo::insert_line(&mut tx, invoice_id, line, total).await?;
-    refigure_in(&mut tx, &invoice, Discount::None, "", tax_bp, today).await?;
+    refigure_in(&mut tx, &invoice, Discount::None, "", tax_bp, when.day).await?;
     let entry = AuditEntry::new("invoice.add_line")
         .record("invoice", invoice_id)
         .patient(invoice.patient_id)
@@ -499,14 +501,14 @@ pub async fn remove_line(
     invoice_id: i64,
     line_id: i64,
     tax_bp: i64,
-    today: Date,
+    when: When,
 ) -> Result<(), ServiceError> {
     let mut tx = db.begin_write().await?;
     let invoice = draft_in(&mut tx, invoice_id).await?;
     if !repo::delete_line(&mut tx, invoice_id, line_id).await? {
         return Err(ServiceError::NotFound);
     }
-    refigure_in(&mut tx, &invoice, Discount::None, "", tax_bp, today).await?;
+    refigure_in(&mut tx, &invoice, Discount::None, "", tax_bp, when.day).await?;
     let entry = AuditEntry::new("invoice.remove_line")
         .record("invoice", invoice_id)
         .patient(invoice.patient_id);
@@ -525,7 +527,7 @@ pub async fn issue(
     invoice_id: i64,
     (discount, reason): (Discount, &str),
     tax_bp: i64,
-    today: Date,
+    when: When,
 ) -> Result<String, ServiceError> {
     let mut tx = db.begin_write().await?;
     if let Claim::Done(_) = actor.claim_form(&mut tx, ISSUE).await? {
@@ -540,8 +542,8 @@ pub async fn issue(
             "Add at least one line before issuing the invoice.".into(),
         ));
     }
-    let figures = refigure_in(&mut tx, &invoice, discount, reason, tax_bp, today).await?;
-    let number = issue_in(&mut tx, invoice_id, &figures, today).await?;
+    let figures = refigure_in(&mut tx, &invoice, discount, reason, tax_bp, when.day).await?;
+    let number = issue_in(&mut tx, invoice_id, &figures, when).await?;
     let mut detail = format!("{number}: total {}", figures.total.0);
     if figures.discount.0 > 0 {
         detail.push_str(&format!(", discount {} ({reason})", figures.discount.0));
@@ -789,7 +791,7 @@ pub async fn pay(
     actor: &Actor,
     invoice_id: i64,
     input: &PaymentInput,
-    today: Date,
+    when: When,
 ) -> Result<i64, ServiceError> {
     let mut tx = db.begin_write().await?;
     if let Claim::Done(id) = actor.claim_form(&mut tx, PAY).await? {
@@ -804,7 +806,7 @@ pub async fn pay(
     if !repo::settle(&mut tx, invoice_id, input.amount, Money(0), status, &from).await? {
         return Err(ServiceError::Stale);
     }
-    let number = next_number(&mut tx, RECEIPT_PREFIX, today).await?;
+    let number = next_number(&mut tx, RECEIPT_PREFIX, when.day).await?;
     let new = NewPayment {
         number: &number,
         invoice_id,
@@ -816,7 +818,7 @@ pub async fn pay(
         reference: &input.reference,
         reason: "",
         received_by: staff_id(actor)?,
-        day: today,
+        when,
     };
     let id = repo::insert_payment(&mut tx, &new).await?;
     let entry = AuditEntry::new(PAY)
@@ -852,7 +854,7 @@ pub async fn refund(
     actor: &Actor,
     invoice_id: i64,
     input: &RefundInput,
-    today: Date,
+    when: When,
 ) -> Result<i64, ServiceError> {
     let mut tx = db.begin_write().await?;
     if let Claim::Done(id) = actor.claim_form(&mut tx, REFUND).await? {
@@ -868,10 +870,10 @@ pub async fn refund(
         return Err(ServiceError::Stale);
     }
     let by = staff_id(actor)?;
-    let number = next_number(&mut tx, REFUND_PREFIX, today).await?;
+    let number = next_number(&mut tx, REFUND_PREFIX, when.day).await?;
     if input.credit {
-        let credit_number = next_number(&mut tx, CREDIT_PREFIX, today).await?;
-        repo::insert_credit_note(&mut tx, &credit_number, invoice_id, credit, &input.reason, by, today).await?;
+        let credit_number = next_number(&mut tx, CREDIT_PREFIX, when.day).await?;
+        repo::insert_credit_note(&mut tx, &credit_number, invoice_id, credit, &input.reason, by, when).await?;
     }
     let new = NewPayment {
         number: &number,
@@ -884,7 +886,7 @@ pub async fn refund(
         reference: "",
         reason: &input.reason,
         received_by: by,
-        day: today,
+        when,
     };
     let id = repo::insert_payment(&mut tx, &new).await?;
     let entry = AuditEntry::new(REFUND)
@@ -912,7 +914,7 @@ pub async fn credit(
     invoice_id: i64,
     amount: Money,
     reason: &str,
-    today: Date,
+    when: When,
 ) -> Result<String, ServiceError> {
     let mut tx = db.begin_write().await?;
     if let Claim::Done(id) = actor.claim_form(&mut tx, CREDIT).await? {
@@ -929,8 +931,8 @@ pub async fn credit(
     if !repo::settle(&mut tx, invoice_id, Money(0), amount, status, &from).await? {
         return Err(ServiceError::Stale);
     }
-    let number = next_number(&mut tx, CREDIT_PREFIX, today).await?;
-    let id = repo::insert_credit_note(&mut tx, &number, invoice_id, amount, reason, staff_id(actor)?, today).await?;
+    let number = next_number(&mut tx, CREDIT_PREFIX, when.day).await?;
+    let id = repo::insert_credit_note(&mut tx, &number, invoice_id, amount, reason, staff_id(actor)?, when).await?;
     let entry = AuditEntry::new(CREDIT)
         .record("invoice", invoice_id)
         .patient(invoice.patient_id)

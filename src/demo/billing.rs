@@ -12,16 +12,17 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use anyhow::Context;
-use chrono::{Datelike, Duration as Days, NaiveDate};
+use chrono::{Datelike, Duration as Days, NaiveDate, TimeZone};
+use chrono_tz::Tz;
 use rand::Rng;
 use rand::rngs::StdRng;
 
 use super::model::{self, Person, Stream};
 use super::repo;
-use crate::billing::model::{Category, ClaimStatus, Covers, Discount, LineKind, PaymentMethod};
+use crate::billing::model::{Category, ClaimStatus, Covers, Discount, LineKind, PaymentMethod, When};
 use crate::billing::repo::SchemeInput;
 use crate::billing::service::{self as billing, FeeChange, PaymentInput, RefundInput};
-use crate::db::{Date, Db, Money};
+use crate::db::{Date, Db, Money, Timestamp};
 use crate::error::ServiceError;
 use crate::identity::Actor;
 
@@ -146,6 +147,9 @@ struct Desk<'a> {
     tax_bp: i64,
     digits: u32,
     today: NaiveDate,
+    zone: Tz,
+    /// The desk's clock on each past day: minutes after midnight of its last change.
+    clock: BTreeMap<NaiveDate, u32>,
     rng: StdRng,
     report_fee: i64,
     /// Payments due on later days: (invoice, amount).
@@ -189,6 +193,8 @@ pub async fn run(
         tax_bp: settings.billing.tax_bp,
         digits: settings.currency().minor_digits,
         today,
+        zone: settings.clinic.time_zone,
+        clock: BTreeMap::new(),
         rng,
         report_fee,
         later: BTreeMap::new(),
@@ -295,32 +301,49 @@ async fn enrol(
 }
 
 impl Desk<'_> {
+    /// When the desk does its next thing on `day`: now on today, and on an earlier day a few minutes after its
+    /// last change, from 09:00 on (so a day's invoices and payments follow each other through its hours).
+    fn when(&mut self, day: NaiveDate) -> When {
+        if day >= self.today {
+            return When::now(Date(day));
+        }
+        let step = self.rng.random_range(2..9);
+        let minutes = self.clock.entry(day).or_insert(9 * 60);
+        *minutes = (*minutes + step).min(17 * 60 + 59);
+        let local = day.and_hms_opt(*minutes / 60, *minutes % 60, 0);
+        let at = local
+            .and_then(|local| self.zone.from_local_datetime(&local).earliest())
+            .map_or_else(Timestamp::now, |at| Timestamp(at.timestamp_millis()));
+        When { day: Date(day), at }
+    }
+
     /// Bills a visit on its day (and now and then a medical report with it), and settles what the patient owes
     /// as the desk would.
     async fn bill(&mut self, visit: &ToBill) -> anyhow::Result<()> {
-        let day = Date(visit.day);
+        let when = self.when(visit.day);
         let id = billing::bill_visit(
             self.db,
             &self.cashier,
             visit.visit_id,
             (Discount::None, ""),
             self.tax_bp,
-            day,
+            when,
         )
         .await
         .map_err(failed(format!("billing visit {}", visit.visit_id)))?;
         self.settle(id, visit.day).await?;
         if visit.day < self.today && self.rng.random_ratio(1, 15) {
-            let report = self.medical_report(visit.patient_id, day).await?;
+            let report = self.medical_report(visit.patient_id, visit.day).await?;
             self.settle(report, visit.day).await?;
         }
         Ok(())
     }
 
     /// A medical report asked for at the visit (for missed exams, sports, a hostel), invoiced by hand.
-    async fn medical_report(&mut self, patient_id: i64, day: Date) -> anyhow::Result<i64> {
+    async fn medical_report(&mut self, patient_id: i64, day: NaiveDate) -> anyhow::Result<i64> {
         let what = || format!("a medical report for patient {patient_id}");
-        let id = billing::create_draft(self.db, &self.cashier, patient_id)
+        let when = self.when(day);
+        let id = billing::create_draft(self.db, &self.cashier, patient_id, when)
             .await
             .map_err(failed(what()))?;
         let category = billing::invoice(self.db, id)
@@ -331,10 +354,10 @@ impl Desk<'_> {
         let line = billing::catalogue_line(self.db, LineKind::Service, self.report_fee, 1, category)
             .await
             .map_err(failed(what()))?;
-        billing::add_line(self.db, &self.cashier, id, &line, self.tax_bp, day)
+        billing::add_line(self.db, &self.cashier, id, &line, self.tax_bp, when)
             .await
             .map_err(failed(what()))?;
-        billing::issue(self.db, &self.cashier, id, (Discount::None, ""), self.tax_bp, day)
+        billing::issue(self.db, &self.cashier, id, (Discount::None, ""), self.tax_bp, when)
             .await
             .map_err(failed(what()))?;
         Ok(id)
@@ -401,7 +424,8 @@ impl Desk<'_> {
             reason: "The sample could not be taken, so the test was not done".to_owned(),
             credit: true,
         };
-        billing::refund(self.db, &self.cashier, invoice_id, &input, Date(day))
+        let when = self.when(day);
+        billing::refund(self.db, &self.cashier, invoice_id, &input, when)
             .await
             .map_err(failed(format!("refunding invoice {invoice_id}")))?;
         if method == PaymentMethod::Cash {
@@ -439,7 +463,8 @@ impl Desk<'_> {
             tendered,
             reference,
         };
-        billing::pay(self.db, &self.cashier, invoice_id, &input, Date(day))
+        let when = self.when(day);
+        billing::pay(self.db, &self.cashier, invoice_id, &input, when)
             .await
             .map_err(failed(format!("paying invoice {invoice_id}")))?;
         if method == PaymentMethod::Cash {

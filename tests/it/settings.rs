@@ -34,6 +34,7 @@ fn valid_form() -> Vec<(&'static str, &'static str)> {
         ("no_show_grace_minutes", "30"),
         ("queue_skip_places", "3"),
         ("pharmacy_min_shelf_days", "30"),
+        ("billing_tax_percent", "7.5"),
     ]
 }
 
@@ -93,6 +94,7 @@ async fn saving_changes_the_header_and_persists(app: TestApp) {
     assert_eq!(stored(&app, "approval_required").await.as_deref(), Some("0"));
     assert_eq!(stored(&app, "matric_pattern").await.as_deref(), Some(r"^\d{9}$"));
     assert_eq!(stored(&app, "pharmacy_min_shelf_days").await.as_deref(), Some("30"));
+    assert_eq!(stored(&app, "billing_tax_percent").await.as_deref(), Some("7.5"));
     let settings = app.state.settings.get();
     assert_eq!(settings.clinic.time_zone, chrono_tz::Europe::London);
     assert!(settings.matric_regex().is_match("190401001"));
@@ -108,7 +110,7 @@ async fn saving_changes_the_header_and_persists(app: TestApp) {
         [(
             "admin".to_owned(),
             "changed: clinic_name, clinic_address, time_zone, currency_code, currency_minor_digits, \
-             self_registration, approval_required, matric_pattern, pharmacy_min_shelf_days"
+             self_registration, approval_required, matric_pattern, pharmacy_min_shelf_days, billing_tax_percent"
                 .to_owned(),
             Some("127.0.0.1".to_owned())
         )]
