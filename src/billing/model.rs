@@ -390,6 +390,16 @@ pub fn check_credit(amount: Money, owed: Money) -> Result<(), AmountError> {
     Ok(())
 }
 
+/// The units of a prescription item billed: what was given, or while nothing is given, what was prescribed
+/// (none once the pharmacy refused it).
+pub fn billed_quantity(prescribed: i64, dispensed: i64, refused: bool) -> i64 {
+    match (dispensed, refused) {
+        (0, true) => 0,
+        (0, false) => prescribed,
+        (given, _) => given,
+    }
+}
+
 /// `INV-2026-000001`: a document's number from its prefix, year and counter.
 pub fn document_number(prefix: &str, year: i32, n: i64) -> String {
     format!("{prefix}-{year}-{n:06}")
@@ -664,6 +674,14 @@ mod tests {
         assert!(check_refund(Money(301), Money(300)).is_err());
         assert!(check_refund(Money(300), Money(300)).is_ok());
         assert!(check_credit(Money(1), Money(0)).is_err());
+    }
+
+    #[test]
+    fn a_drug_is_billed_at_what_was_given_or_else_what_was_prescribed() {
+        assert_eq!(billed_quantity(12, 0, false), 12, "nothing given yet");
+        assert_eq!(billed_quantity(10, 4, true), 4, "given in part, the rest refused");
+        assert_eq!(billed_quantity(10, 4, false), 4, "given in part");
+        assert_eq!(billed_quantity(10, 0, true), 0, "refused whole");
     }
 
     #[test]

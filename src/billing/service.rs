@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use super::model::{
     AmountError, Category, ClaimStatus, Coverage, Covers, Discount, InvoiceAction, InvoiceStatus, LineInput, LineKind,
-    PaymentKind, PaymentMethod, PricedLine, Totals, When, balance, check_credit, check_payment, check_refund,
-    counter_name, document_number, settled_status, totals,
+    PaymentKind, PaymentMethod, PricedLine, Totals, When, balance, billed_quantity, check_credit, check_payment,
+    check_refund, counter_name, document_number, settled_status, totals,
 };
 use super::repo::{self, Invoice, NewInvoice, NewPayment, Scheme};
 use crate::audit::{self, AuditEntry};
@@ -131,16 +131,6 @@ pub async fn visit_lines(
         }
     }
     Ok(lines)
-}
-
-/// The units of a prescription item billed: what was given, or while nothing is given, what was prescribed
-/// (none once the pharmacy refused it).
-pub fn billed_quantity(prescribed: i64, dispensed: i64, refused: bool) -> i64 {
-    match (dispensed, refused) {
-        (0, true) => 0,
-        (0, false) => prescribed,
-        (given, _) => given,
-    }
 }
 
 /// A patient's cover on an invoice issued on `day`, inside the change that bills them.
