@@ -279,17 +279,15 @@ impl InvoicePage {
     }
 
     fn void_confirmation(&self) -> Confirmation {
-        void_confirmation(&self.detail)
-    }
-}
-
-fn void_confirmation(detail: &InvoiceDetail) -> Confirmation {
-    let invoice = &detail.invoice;
-    Confirmation {
-        action: format!("/billing/invoices/{}/void", invoice.id),
-        question: format!("Void {}?", invoice.label()),
-        detail: "The invoice stays on record, marked void with your reason; the visit can then be billed again.".into(),
-        button: format!("Void {}", invoice.label()),
+        let invoice = &self.detail.invoice;
+        Confirmation {
+            action: format!("/billing/invoices/{}/void", invoice.id),
+            question: format!("Void {}?", invoice.label()),
+            detail: "The invoice stays on record, marked void with your reason; a visit's invoice can then be billed \
+                     again."
+                .into(),
+            button: format!("Void {}", invoice.label()),
+        }
     }
 }
 
