@@ -21,7 +21,7 @@ use crate::web::extract::Staff;
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
-use crate::web::{AppError, AppResult, csv_download};
+use crate::web::{AppError, AppResult, csv_table};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct DayQuery {
@@ -119,7 +119,6 @@ pub async fn day_csv(
     let day = day_of(&query.day, state.today())?;
     let report = service::day_report(&state.db, day).await?;
     let digits = state.settings.get().clinic.currency_minor_digits;
-    let mut out = csv::Writer::from_writer(Vec::new());
     let header = [
         "number",
         "kind",
@@ -133,31 +132,22 @@ pub async fn day_csv(
         "reason",
         "cashier",
     ];
-    let write = |out: &mut csv::Writer<Vec<u8>>, row: &[String]| out.write_record(row).map_err(anyhow::Error::from);
-    write(&mut out, &header.map(str::to_owned))?;
-    for p in &report.payments {
-        write(
-            &mut out,
-            &[
-                p.number.clone(),
-                p.kind.as_str().to_owned(),
-                p.day.to_string(),
-                p.invoice_number.clone().unwrap_or_default(),
-                p.patient_name.clone(),
-                p.clinic_number.clone(),
-                p.method.as_str().to_owned(),
-                p.amount.format_major(digits).replace(',', ""),
-                p.reference.clone(),
-                p.reason.clone(),
-                p.cashier_name.clone(),
-            ],
-        )?;
-    }
-    let body = out.into_inner().map_err(|err| anyhow::anyhow!("csv: {err}"))?;
-    Ok(csv_download(
-        &format!("takings-{day}.csv"),
-        String::from_utf8_lossy(&body).into_owned(),
-    ))
+    let rows = report.payments.iter().map(|p| {
+        vec![
+            p.number.clone(),
+            p.kind.as_str().to_owned(),
+            p.day.to_string(),
+            p.invoice_number.clone().unwrap_or_default(),
+            p.patient_name.clone(),
+            p.clinic_number.clone(),
+            p.method.as_str().to_owned(),
+            p.amount.format_major(digits).replace(',', ""),
+            p.reference.clone(),
+            p.reason.clone(),
+            p.cashier_name.clone(),
+        ]
+    });
+    csv_table(&format!("takings-{day}.csv"), &header, rows)
 }
 
 /// Records the signed-in cashier's counted cash for the day.
@@ -266,7 +256,6 @@ pub async fn claims_csv(
     let (month, claim) = claim_of(&state, &query).await?;
     let claim = claim.ok_or(AppError::BadRequest("Choose a scheme.".into()))?;
     let digits = state.settings.get().clinic.currency_minor_digits;
-    let mut out = csv::Writer::from_writer(Vec::new());
     let header = [
         "invoice",
         "issued",
@@ -278,27 +267,20 @@ pub async fn claims_csv(
         "status",
         "reason",
     ];
-    let write = |out: &mut csv::Writer<Vec<u8>>, row: &[String]| out.write_record(row).map_err(anyhow::Error::from);
-    write(&mut out, &header.map(str::to_owned))?;
-    for line in &claim.lines {
-        write(
-            &mut out,
-            &[
-                line.number.clone().unwrap_or_default(),
-                line.issued_day.map(|d| d.to_string()).unwrap_or_default(),
-                line.patient_name.clone(),
-                line.clinic_number.clone(),
-                line.member_number.clone(),
-                line.total.format_major(digits).replace(',', ""),
-                line.scheme_share.format_major(digits).replace(',', ""),
-                line.claim_status.as_str().to_owned(),
-                line.claim_reason.clone(),
-            ],
-        )?;
-    }
-    let body = out.into_inner().map_err(|err| anyhow::anyhow!("csv: {err}"))?;
-    let name = format!("claim-{}-{month}.csv", claim.scheme.id);
-    Ok(csv_download(&name, String::from_utf8_lossy(&body).into_owned()))
+    let rows = claim.lines.iter().map(|line| {
+        vec![
+            line.number.clone().unwrap_or_default(),
+            line.issued_day.map(|d| d.to_string()).unwrap_or_default(),
+            line.patient_name.clone(),
+            line.clinic_number.clone(),
+            line.member_number.clone(),
+            line.total.format_major(digits).replace(',', ""),
+            line.scheme_share.format_major(digits).replace(',', ""),
+            line.claim_status.as_str().to_owned(),
+            line.claim_reason.clone(),
+        ]
+    });
+    csv_table(&format!("claim-{}-{month}.csv", claim.scheme.id), &header, rows)
 }
 
 /// Marks the ticked lines of a claim: the form is a list of `invoice` fields with `scheme`, `month`, `to`

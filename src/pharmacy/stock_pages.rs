@@ -28,7 +28,7 @@ use crate::web::filters;
 use crate::web::form::{Form, Query, field_value, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::paging::{PageRequest, Paging};
-use crate::web::{AppError, AppResult, IdPath, csv_download};
+use crate::web::{AppError, AppResult, IdPath, csv_table};
 
 // ---- the pharmacist's home --------------------------------------------------------------------------------
 
@@ -213,36 +213,28 @@ pub async fn ledger_csv(
     let drug = service::drug(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let rows = service::ledger_all(&state.db, id, &query.filter()?).await?;
     let zone = state.settings.get().clinic.time_zone;
-    let mut out = csv::Writer::from_writer(Vec::new());
     let header = [
         "day", "time", "batch", "movement", "reason", "change", "balance", "by", "note",
     ];
-    let mut write = |record: &[&str]| out.write_record(record).map_err(|err| AppError::Internal(err.into()));
-    write(&header)?;
-    for row in &rows {
-        let time = filters::clock_of(row.at, zone);
-        write(&[
-            &row.day.to_string(),
-            &time,
-            &row.batch_number,
-            row.kind.label(),
-            row.reason_label(),
-            &row.change(),
-            &row.balance.to_string(),
-            row.by(),
-            &row.note,
-        ])?;
-    }
-    let bytes = out
-        .into_inner()
-        .map_err(|err| AppError::Internal(anyhow::anyhow!("{err}")))?;
-    let body = String::from_utf8(bytes).map_err(|err| AppError::Internal(err.into()))?;
+    let records = rows.iter().map(|row| {
+        vec![
+            row.day.to_string(),
+            filters::clock_of(row.at, zone),
+            row.batch_number.clone(),
+            row.kind.label().to_owned(),
+            row.reason_label().to_owned(),
+            row.change(),
+            row.balance.to_string(),
+            row.by().to_owned(),
+            row.note.clone(),
+        ]
+    });
     let stem: String = drug
         .label()
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
-    Ok(csv_download(&format!("ledger-{stem}.csv"), body))
+    csv_table(&format!("ledger-{stem}.csv"), &header, records)
 }
 
 /// Receives a batch from the stock page's form.

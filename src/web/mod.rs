@@ -73,6 +73,25 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdPath {
     }
 }
 
+/// A table as a CSV file to download as `file_name`: the header, then a record per row.
+pub fn csv_table<R, F>(file_name: &str, header: &[&str], rows: R) -> AppResult<Response>
+where
+    R: IntoIterator<Item = Vec<F>>,
+    F: AsRef<[u8]>,
+{
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let failed = |err: csv::Error| AppError::Internal(err.into());
+    out.write_record(header).map_err(failed)?;
+    for row in rows {
+        out.write_record(row).map_err(failed)?;
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|err| AppError::Internal(anyhow::anyhow!("{err}")))?;
+    let body = String::from_utf8(bytes).map_err(|err| AppError::Internal(err.into()))?;
+    Ok(csv_download(file_name, body))
+}
+
 /// A CSV file to download as `file_name`.
 pub fn csv_download(file_name: &str, body: String) -> Response {
     let mut response = body.into_response();
