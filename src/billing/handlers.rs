@@ -697,7 +697,7 @@ pub async fn receipt(
 /// The receipt of a payment or refund; for a patient only their own.
 pub async fn receipt_page(state: &AppState, layout: Layout, id: i64, patient: Option<i64>) -> AppResult<ReceiptPage> {
     let payment = service::receipt(&state.db, id, patient).await?;
-    let balance = service::invoice(&state.db, payment.invoice_id).await?.balance();
+    let balance = service::balance_of(&state.db, payment.invoice_id).await?;
     let back = match patient {
         Some(_) => format!("/me/invoices/{}", payment.invoice_id),
         None => format!("/billing/invoices/{}", payment.invoice_id),

@@ -607,6 +607,12 @@ pub async fn invoice(db: &Db, id: i64) -> Result<InvoiceDetail, ServiceError> {
     })
 }
 
+/// What is still owed on an invoice now (a receipt shows it).
+pub async fn balance_of(db: &Db, invoice_id: i64) -> Result<Money, ServiceError> {
+    let invoice = repo::invoice(db, invoice_id).await?.ok_or(ServiceError::NotFound)?;
+    Ok(invoice.balance())
+}
+
 /// A patient's own issued invoice; NotFound for anyone else's and for drafts.
 pub async fn own_invoice(db: &Db, patient_id: i64, id: i64) -> Result<InvoiceDetail, ServiceError> {
     let detail = invoice(db, id).await?;
