@@ -501,6 +501,31 @@ fn pages(clinic: &Clinic) -> Vec<Page> {
         page("doctor home", "/doctor".into(), Who::Doctor, usual),
         page("pharmacist home", "/pharmacy".into(), Who::Pharmacist, usual),
         page(
+            "admin home's figures (live)",
+            "/admin/summary".into(),
+            Who::Admin,
+            usual,
+        ),
+        page(
+            "reception home's figures (live)",
+            "/reception/summary".into(),
+            Who::Reception,
+            usual,
+        ),
+        page(
+            "doctor home's figures (live)",
+            "/doctor/summary".into(),
+            Who::Doctor,
+            usual,
+        ),
+        page(
+            "pharmacist home's figures (live)",
+            "/pharmacy/summary".into(),
+            Who::Pharmacist,
+            usual,
+        ),
+        page("lab home's figures (live)", "/lab/summary".into(), Who::Lab, usual),
+        page(
             "drug catalogue, 2,000 drugs",
             "/pharmacy/drugs".into(),
             Who::Pharmacist,
@@ -544,6 +569,7 @@ fn pages(clinic: &Clinic) -> Vec<Page> {
         ),
         page("settings", "/admin/settings".into(), Who::Admin, usual),
         page("audit log", "/admin/audit".into(), Who::Admin, usual),
+        page("reports", "/admin/reports".into(), Who::Admin, usual),
         page("procedure catalogue", "/admin/procedures".into(), Who::Admin, usual),
         page(
             "patient documents",
@@ -587,6 +613,12 @@ fn pages(clinic: &Clinic) -> Vec<Page> {
         page("doctor's queue", "/queue/doctor".into(), Who::Doctor, usual),
         page("waiting-room display", "/display".into(), Who::Nobody, usual),
         page("student home", "/me".into(), Who::Student, usual),
+        page(
+            "student home's figures (live)",
+            "/me/summary".into(),
+            Who::Student,
+            usual,
+        ),
         page("student booking", "/me/book".into(), Who::Student, usual),
         page("student appointments", "/me/appointments".into(), Who::Student, usual),
         page("student place in queue", "/me/queue".into(), Who::Student, usual),
@@ -631,6 +663,40 @@ fn pages(clinic: &Clinic) -> Vec<Page> {
             usual,
         ),
         page("billing: student's invoices", "/me/invoices".into(), Who::Payer, usual),
+    ]
+    .into_iter()
+    .chain(report_pages())
+    .collect()
+}
+
+/// Every report over its default period (the last 30 days), and the visits and revenue over a year, read from
+/// the daily summaries the demo keeps for its past days. The target: a tenth of `/healthz`.
+fn report_pages() -> Vec<Page> {
+    let report = |name, path: &str| Page {
+        name,
+        path: path.to_owned(),
+        who: Who::Admin,
+        target: Target::Ratio(0.10),
+        rows: None,
+    };
+    let year = |path: &str| {
+        let today = chrono::Utc::now().date_naive();
+        format!("{path}?from={}&to={}", today - chrono::Duration::days(364), today)
+    };
+    vec![
+        report("report: visits", "/admin/reports/visits"),
+        report("report: appointments", "/admin/reports/appointments"),
+        report("report: times", "/admin/reports/times"),
+        report("report: diagnoses", "/admin/reports/diagnoses"),
+        report("report: revenue", "/admin/reports/revenue"),
+        report("report: pharmacy", "/admin/reports/pharmacy"),
+        report("report: students", "/admin/reports/students"),
+        report("report: visits, a year", &year("/admin/reports/visits")),
+        report("report: revenue, a year", &year("/admin/reports/revenue")),
+        report(
+            "report: a CSV, a year",
+            &format!("{}&table=by_day", year("/admin/reports/visits/csv")),
+        ),
     ]
 }
 

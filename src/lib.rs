@@ -22,6 +22,7 @@ pub mod pharmacy;
 pub mod prescriptions;
 pub mod procedures;
 pub mod queue;
+pub mod reports;
 pub mod scheduling;
 pub mod settings;
 pub mod staff;
@@ -82,6 +83,7 @@ pub fn app(state: AppState) -> Router {
         .merge(procedures::router())
         .merge(documents::router())
         .merge(billing::router())
+        .merge(reports::router())
         .fallback(web::pages::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -189,6 +191,7 @@ fn background_jobs(state: &AppState) -> Vec<Job> {
     );
     let (slots_db, slots_settings, forms_db) = (db.clone(), settings.clone(), db.clone());
     let (no_show_db, no_show_settings, no_show_events) = (db.clone(), settings.clone(), events.clone());
+    let (summaries_db, summaries_settings) = (db.clone(), settings.clone());
     vec![
         Job::new("expired_sessions", Duration::from_secs(600), move || {
             let sessions = sessions.clone();
@@ -217,6 +220,14 @@ fn background_jobs(state: &AppState) -> Vec<Job> {
                 if scheduling::service::mark_no_shows(&db, current.booking.no_show_grace_minutes).await? > 0 {
                     events.publish(&db, db::events::Event::Queue { call: None }).await;
                 }
+                Ok(())
+            }
+        }),
+        // Each closed day's report figures, kept once the day is over, and again after a late change to it.
+        Job::new("report_summaries", Duration::from_secs(900), move || {
+            let (db, current) = (summaries_db.clone(), summaries_settings.get());
+            async move {
+                reports::summarize_closed_days(&db, current.today(), current.clinic.time_zone).await?;
                 Ok(())
             }
         }),

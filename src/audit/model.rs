@@ -1,5 +1,8 @@
-use crate::db::Timestamp;
-use crate::identity::ActorKind;
+use chrono_tz::Tz;
+
+use crate::db::{Date, Timestamp};
+use crate::identity::{ActorKind, Role};
+use crate::validation::FieldErrors;
 
 /// What happened. `action` is a dotted name such as `staff.create` or `auth.login`.
 #[derive(Clone, Debug)]
@@ -47,6 +50,9 @@ pub struct AuditRow {
     pub at: Timestamp,
     pub actor_kind: ActorKind,
     pub actor_label: String,
+    /// The staff member's role and name, when a staff member acted (as their account is now).
+    pub actor_role: Option<Role>,
+    pub actor_name: Option<String>,
     pub action: String,
     pub record_type: Option<String>,
     pub record_id: Option<i64>,
@@ -60,6 +66,26 @@ pub struct AuditRow {
 impl AuditRow {
     pub fn action_label(&self) -> String {
         describe_action(&self.action)
+    }
+
+    /// What the actor was: a staff member's role, or the kind of actor ("Patient", "System").
+    pub fn actor_role_words(&self) -> &'static str {
+        match (self.actor_kind, self.actor_role) {
+            (ActorKind::Staff, Some(role)) => role.label(),
+            (ActorKind::Staff, None) => "Staff",
+            (ActorKind::Patient, _) => "Patient",
+            (ActorKind::System, _) => "System",
+            (ActorKind::Anonymous, _) => "Not logged in",
+        }
+    }
+
+    /// The patient the row is about: their name and clinic number, or their number when no longer on record.
+    pub fn patient_words(&self) -> String {
+        match (&self.patient_label, self.patient_id) {
+            (Some(label), _) => label.clone(),
+            (None, Some(id)) => format!("Patient {id}"),
+            (None, None) => String::new(),
+        }
     }
 
     /// What the row is about, in words: "Appointment 12".
@@ -81,168 +107,470 @@ impl AuditRow {
             "faculty" | "department" | "level" | "academic_session" => Some("/admin/academic".into()),
             "room" => Some("/admin/rooms".into()),
             "invoice" => Some(format!("/billing/invoices/{id}")),
+            "visit" => Some(format!("/visits/{id}")),
             "fee" => Some("/admin/fees".into()),
             "scheme" => Some("/admin/schemes".into()),
             _ => None,
         }
     }
-}
 
-/// A record type in words.
-fn record_words(kind: &str) -> &str {
-    match kind {
-        "patient" => "Patient",
-        "staff" => "Staff account",
-        "appointment" => "Appointment",
-        "hours" => "Weekly hours",
-        "closure" => "Closure",
-        "slot" => "Slot",
-        "ticket" => "Ticket",
-        "room" => "Room",
-        "import_job" => "Import",
-        "faculty" => "Faculty",
-        "department" => "Department",
-        "level" => "Level",
-        "academic_session" => "Academic session",
-        "waitlist_entry" => "Waitlist entry",
-        "setting" => "Settings",
-        "invoice" => "Invoice",
-        "fee" => "Fee",
-        "scheme" => "Scheme",
-        other => other,
+    /// For the patient's own list of who opened their record: who, as the clinic chose to show them (the
+    /// role, and the name only when `with_name`).
+    pub fn reader_words(&self, with_name: bool) -> String {
+        let role = self.actor_role.map_or("Clinic staff", Role::label);
+        match (&self.actor_name, with_name) {
+            (Some(name), true) => format!("{name} ({role})"),
+            _ => role.to_owned(),
+        }
+    }
+
+    /// For the patient: what was opened, in their words ("Opened your chart").
+    pub fn read_words(&self) -> &'static str {
+        READS
+            .iter()
+            .find(|(action, _)| *action == self.action)
+            .map_or("Opened your record", |(_, words)| words)
     }
 }
 
+/// The kinds of record the log names, in words (the record type filter's choices).
+pub const RECORD_TYPES: &[(&str, &str)] = &[
+    ("academic_session", "Academic session"),
+    ("appointment", "Appointment"),
+    ("clinical_note", "Clinical note"),
+    ("closure", "Closure"),
+    ("department", "Department"),
+    ("diagnosis", "Diagnosis"),
+    ("dispensation", "Dispensation"),
+    ("document", "Document"),
+    ("drug", "Drug"),
+    ("drug_batch", "Batch of a drug"),
+    ("faculty", "Faculty"),
+    ("fee", "Fee"),
+    ("health_record", "Health record"),
+    ("import_job", "Import"),
+    ("invoice", "Invoice"),
+    ("lab_order", "Lab order"),
+    ("lab_test", "Lab test"),
+    ("level", "Level"),
+    ("patient", "Patient"),
+    ("prescription", "Prescription"),
+    ("prescription_item", "Prescribed drug"),
+    ("procedure", "Procedure"),
+    ("procedure_type", "Procedure of the catalogue"),
+    ("room", "Room"),
+    ("scheme", "Scheme"),
+    ("setting", "Settings"),
+    ("slot", "Slot"),
+    ("hours", "Weekly hours"),
+    ("staff", "Staff account"),
+    ("ticket", "Ticket"),
+    ("visit", "Visit"),
+    ("visit_procedure", "Procedure done in a visit"),
+    ("vitals", "Vitals"),
+    ("waitlist_entry", "Waitlist entry"),
+];
+
+/// A record type in words.
+fn record_words(kind: &str) -> &str {
+    RECORD_TYPES
+        .iter()
+        .find(|(name, _)| *name == kind)
+        .map_or(kind, |(_, words)| words)
+}
+
+/// Every action the code writes, with its plain words (academic actions are made by [`academic_action`]).
+const ACTIONS: &[(&str, &str)] = &[
+    ("auth.login", "Logged in"),
+    ("auth.login_failed", "Failed to log in"),
+    ("auth.logout", "Logged out"),
+    ("auth.password_change", "Changed their password"),
+    ("patient.create", "Registered a patient"),
+    ("patient.register", "Registered a patient"),
+    ("patient.portal_sheet", "Issued a sheet of one-time portal passwords"),
+    ("patient.update", "Changed a patient's details"),
+    ("patient.update_contact", "Changed their contact details"),
+    ("patient.approve", "Approved a patient's portal account"),
+    ("patient.reset_password", "Set up a patient's portal access"),
+    ("patient.photo", "Changed a patient's photo"),
+    ("patient.import", "Imported students"),
+    ("patient.view", "Opened a patient's record"),
+    ("patient.view_edit", "Opened a patient's record to edit"),
+    ("patient.view_card", "Opened a patient's clinic card"),
+    ("patient.view_photo", "Looked at a patient's photo"),
+    ("patient.view_qr", "Looked at a patient's QR code"),
+    ("staff.create", "Created a staff account"),
+    ("staff.update", "Changed a staff account"),
+    ("staff.deactivate", "Deactivated a staff account"),
+    ("staff.reactivate", "Reactivated a staff account"),
+    ("staff.reset_password", "Reset a staff member's password"),
+    ("appointment.book", "Booked an appointment"),
+    ("appointment.cancel", "Cancelled an appointment"),
+    ("appointment.reschedule", "Moved an appointment"),
+    ("appointment.correct", "Corrected an appointment's status"),
+    ("appointment.no_show", "Marked an appointment as a no-show"),
+    ("hours.create", "Added weekly hours"),
+    ("hours.remove", "Removed weekly hours"),
+    ("closure.create", "Closed days"),
+    ("closure.remove", "Removed a closure"),
+    ("slot.block", "Blocked a slot"),
+    ("slot.unblock", "Unblocked a slot"),
+    ("waitlist.join", "Joined a waitlist"),
+    ("waitlist.leave", "Left a waitlist"),
+    ("room.create", "Added a room"),
+    ("room.update", "Changed a room"),
+    ("room.assign", "Chose a room for the day"),
+    ("ticket.check_in", "Checked a patient in"),
+    ("ticket.walk_in", "Added a walk-in to the queue"),
+    ("ticket.call", "Called a patient"),
+    ("ticket.recall", "Called a patient again"),
+    ("ticket.start", "Started a consultation"),
+    ("ticket.complete", "Completed a consultation"),
+    ("ticket.skip", "Skipped a ticket"),
+    ("ticket.no_show", "Marked a ticket as a no-show"),
+    ("ticket.transfer", "Transferred a ticket"),
+    ("ticket.cancel", "Took a ticket out of the queue (left)"),
+    ("visit.open", "Opened a visit"),
+    ("visit.complete", "Completed a visit"),
+    ("visit.view", "Opened a visit's record"),
+    ("visit.vitals", "Recorded vitals"),
+    ("visit.note", "Wrote a clinical note"),
+    ("visit.addendum", "Signed an addendum to a completed visit"),
+    ("visit.diagnosis", "Recorded a diagnosis"),
+    ("visit.diagnosis_remove", "Removed a diagnosis"),
+    ("chart.view", "Opened a patient's chart"),
+    ("lab_test.create", "Added a lab test to the catalogue"),
+    ("lab_test.update", "Changed a lab test of the catalogue"),
+    ("lab_order.create", "Ordered a lab test"),
+    ("lab_order.cancel", "Cancelled a lab order"),
+    ("lab_order.result", "Recorded a lab result"),
+    ("lab_order.correct", "Corrected a lab result before its release"),
+    ("lab_order.release", "Released a lab result to the patient"),
+    ("health_record.create", "Recorded a health screening"),
+    ("health_record.view", "Opened a patient's health records"),
+    ("drug.create", "Added a drug to the catalogue"),
+    ("drug.update", "Changed a drug in the catalogue"),
+    ("drug.batch_receive", "Received a batch of a drug into stock"),
+    ("prescription.item_add", "Prescribed a drug"),
+    ("prescription.item_remove", "Took a drug off a prescription"),
+    (
+        "prescription.allergy_override",
+        "Prescribed a drug despite a recorded allergy",
+    ),
+    ("prescription.view", "Opened a prescription"),
+    ("procedure_type.create", "Added a procedure to the catalogue"),
+    ("procedure_type.update", "Changed a procedure of the catalogue"),
+    ("procedure.record", "Recorded a procedure"),
+    ("procedure.remove", "Removed a procedure from a visit"),
+    ("document.upload", "Uploaded a document"),
+    ("document.view", "Opened a document"),
+    ("staff.profile", "Changed a doctor's profile"),
+    ("settings.update", "Changed the clinic's settings"),
+    ("fee.create", "Added a service to the fee schedule"),
+    ("fee.update", "Changed a fee"),
+    ("fee.prices", "Changed prices by patient category"),
+    ("scheme.create", "Added a payer scheme"),
+    ("patient.scheme", "Changed the scheme covering a patient"),
+    ("invoice.create", "Started an invoice"),
+    ("invoice.add_line", "Added a line to an invoice"),
+    ("invoice.remove_line", "Removed a line from an invoice"),
+    ("invoice.issue", "Issued an invoice"),
+    ("invoice.credit", "Gave a credit note"),
+    ("invoice.void", "Voided an invoice"),
+    ("payment.create", "Took a payment"),
+    ("payment.refund", "Gave a refund"),
+    ("cash.close", "Closed the day's cash"),
+    ("claim.mark", "Marked scheme claim lines"),
+    (
+        "academic.session.make_current",
+        "Made an academic session the current one",
+    ),
+];
+
 /// An audit action in plain words: `patient.view` is "Opened a patient's record".
 pub fn describe_action(action: &str) -> String {
-    let known = match action {
-        "auth.login" => "Logged in",
-        "auth.login_failed" => "Failed to log in",
-        "auth.logout" => "Logged out",
-        "auth.password_change" => "Changed their password",
-        "patient.create" | "patient.register" => "Registered a patient",
-        "patient.portal_sheet" => "Issued a sheet of one-time portal passwords",
-        "patient.update" => "Changed a patient's details",
-        "patient.update_contact" => "Changed their contact details",
-        "patient.approve" => "Approved a patient's portal account",
-        "patient.reset_password" => "Set up a patient's portal access",
-        "patient.photo" => "Changed a patient's photo",
-        "patient.import" => "Imported students",
-        "patient.view" => "Opened a patient's record",
-        "patient.view_edit" => "Opened a patient's record to edit",
-        "patient.view_card" => "Opened a patient's clinic card",
-        "patient.view_photo" => "Looked at a patient's photo",
-        "patient.view_qr" => "Looked at a patient's QR code",
-        "staff.create" => "Created a staff account",
-        "staff.update" => "Changed a staff account",
-        "staff.deactivate" => "Deactivated a staff account",
-        "staff.reactivate" => "Reactivated a staff account",
-        "staff.reset_password" => "Reset a staff member's password",
-        "appointment.book" => "Booked an appointment",
-        "appointment.cancel" => "Cancelled an appointment",
-        "appointment.reschedule" => "Moved an appointment",
-        "appointment.correct" => "Corrected an appointment's status",
-        "appointment.no_show" => "Marked an appointment as a no-show",
-        "hours.create" => "Added weekly hours",
-        "hours.remove" => "Removed weekly hours",
-        "closure.create" => "Closed days",
-        "closure.remove" => "Removed a closure",
-        "slot.block" => "Blocked a slot",
-        "slot.unblock" => "Unblocked a slot",
-        "waitlist.join" => "Joined a waitlist",
-        "waitlist.leave" => "Left a waitlist",
-        "room.create" => "Added a room",
-        "room.update" => "Changed a room",
-        "room.assign" => "Chose a room for the day",
-        "ticket.check_in" => "Checked a patient in",
-        "ticket.walk_in" => "Added a walk-in to the queue",
-        "ticket.call" => "Called a patient",
-        "ticket.recall" => "Called a patient again",
-        "ticket.start" => "Started a consultation",
-        "ticket.complete" => "Completed a consultation",
-        "ticket.skip" => "Skipped a ticket",
-        "ticket.no_show" => "Marked a ticket as a no-show",
-        "ticket.transfer" => "Transferred a ticket",
-        "ticket.cancel" => "Took a ticket out of the queue (left)",
-        "visit.open" => "Opened a visit",
-        "visit.complete" => "Completed a visit",
-        "visit.view" => "Opened a visit's record",
-        "visit.vitals" => "Recorded vitals",
-        "visit.note" => "Wrote a clinical note",
-        "visit.addendum" => "Signed an addendum to a completed visit",
-        "visit.diagnosis" => "Recorded a diagnosis",
-        "visit.diagnosis_remove" => "Removed a diagnosis",
-        "chart.view" => "Opened a patient's chart",
-        "lab_test.create" => "Added a lab test to the catalogue",
-        "lab_test.update" => "Changed a lab test of the catalogue",
-        "lab_order.create" => "Ordered a lab test",
-        "lab_order.cancel" => "Cancelled a lab order",
-        "lab_order.result" => "Recorded a lab result",
-        "lab_order.correct" => "Corrected a lab result before its release",
-        "lab_order.release" => "Released a lab result to the patient",
-        "health_record.create" => "Recorded a health screening",
-        "health_record.view" => "Opened a patient's health records",
-        "drug.create" => "Added a drug to the catalogue",
-        "drug.update" => "Changed a drug in the catalogue",
-        "drug.batch_receive" => "Received a batch of a drug into stock",
-        "prescription.item_add" => "Prescribed a drug",
-        "prescription.item_remove" => "Took a drug off a prescription",
-        "prescription.allergy_override" => "Prescribed a drug despite a recorded allergy",
-        "prescription.view" => "Opened a prescription",
-        "procedure_type.create" => "Added a procedure to the catalogue",
-        "procedure_type.update" => "Changed a procedure of the catalogue",
-        "procedure.record" => "Recorded a procedure",
-        "procedure.remove" => "Removed a procedure from a visit",
-        "document.upload" => "Uploaded a document",
-        "document.view" => "Opened a document",
-        "staff.profile" => "Changed a doctor's profile",
-        "settings.update" => "Changed the clinic's settings",
-        "fee.create" => "Added a service to the fee schedule",
-        "fee.update" => "Changed a fee",
-        "fee.prices" => "Changed prices by patient category",
-        "scheme.create" => "Added a payer scheme",
-        "patient.scheme" => "Changed the scheme covering a patient",
-        "invoice.create" => "Started an invoice",
-        "invoice.add_line" => "Added a line to an invoice",
-        "invoice.remove_line" => "Removed a line from an invoice",
-        "invoice.issue" => "Issued an invoice",
-        "invoice.credit" => "Gave a credit note",
-        "invoice.void" => "Voided an invoice",
-        "payment.create" => "Took a payment",
-        "payment.refund" => "Gave a refund",
-        "cash.close" => "Closed the day's cash",
-        "claim.mark" => "Marked scheme claim lines",
-        "academic.session.make_current" => "Made an academic session the current one",
-        _ => return academic_action(action).unwrap_or_else(|| unknown_action(action)),
-    };
-    known.to_owned()
+    match ACTIONS.iter().find(|(name, _)| *name == action) {
+        Some((_, words)) => (*words).to_owned(),
+        None => academic_action(action).unwrap_or_else(|| unknown_action(action)),
+    }
+}
+
+/// Every action this version writes, with its words, in the order of the words (the action filter's choices).
+pub fn known_actions() -> Vec<(String, String)> {
+    let mut all: Vec<(String, String)> = ACTIONS
+        .iter()
+        .map(|(name, words)| ((*name).to_owned(), (*words).to_owned()))
+        .chain(ACADEMIC_KINDS.iter().flat_map(|(kind, _)| {
+            ACADEMIC_VERBS.iter().filter_map(move |(verb, _)| {
+                let name = format!("academic.{kind}.{verb}");
+                academic_action(&name).map(|words| (name, words))
+            })
+        }))
+        .collect();
+    all.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    all
+}
+
+/// Whether this version writes `action` (the action filter accepts only these).
+pub fn is_known_action(action: &str) -> bool {
+    ACTIONS.iter().any(|(name, _)| *name == action) || academic_action(action).is_some()
+}
+
+/// The actions that read a patient's record rather than change it, with what the patient is told was opened.
+const READS: &[(&str, &str)] = &[
+    ("patient.view", "Opened your record"),
+    ("patient.view_edit", "Opened your details to change them"),
+    ("patient.view_card", "Opened your clinic card"),
+    ("patient.view_photo", "Looked at your photo"),
+    ("patient.view_qr", "Looked at your card's QR code"),
+    ("chart.view", "Opened your chart"),
+    ("visit.view", "Opened the notes of a visit"),
+    ("health_record.view", "Opened your health records"),
+    ("prescription.view", "Opened a prescription"),
+    ("document.view", "Opened a document"),
+];
+
+/// Whether `action` is someone looking at a patient's record (as opposed to changing something): the reads
+/// that "who looked at this record" lists, and that a patient sees on their phone.
+pub fn is_read_action(action: &str) -> bool {
+    READS.iter().any(|(name, _)| *name == action)
+}
+
+/// Every read action (for the queries that select them).
+pub fn read_actions() -> impl Iterator<Item = &'static str> {
+    READS.iter().map(|(name, _)| *name)
 }
 
 /// `academic.department.create` is "Created a department".
 fn academic_action(action: &str) -> Option<String> {
     let rest = action.strip_prefix("academic.")?;
     let (kind, verb) = rest.split_once('.')?;
-    let kind = match kind {
-        "session" => "an academic session",
-        "faculty" => "a faculty",
-        "department" => "a department",
-        "level" => "a level",
-        _ => return None,
-    };
-    let verb = match verb {
-        "create" => "Created",
-        "update" => "Changed",
-        "deactivate" => "Deactivated",
-        "reactivate" => "Reactivated",
-        "delete" => "Deleted",
-        _ => return None,
-    };
+    let kind = ACADEMIC_KINDS.iter().find(|(name, _)| *name == kind)?.1;
+    let verb = ACADEMIC_VERBS.iter().find(|(name, _)| *name == verb)?.1;
     Some(format!("{verb} {kind}"))
 }
+
+const ACADEMIC_KINDS: &[(&str, &str)] = &[
+    ("session", "an academic session"),
+    ("faculty", "a faculty"),
+    ("department", "a department"),
+    ("level", "a level"),
+];
+
+const ACADEMIC_VERBS: &[(&str, &str)] = &[
+    ("create", "Created"),
+    ("update", "Changed"),
+    ("deactivate", "Deactivated"),
+    ("reactivate", "Reactivated"),
+    ("delete", "Deleted"),
+];
 
 /// An action this version does not know (written by a newer one): its name in words, never a code.
 fn unknown_action(action: &str) -> String {
     crate::validation::capitalized(&action.replace(['.', '_'], " "))
+}
+
+// ---- the trail's filters ------------------------------------------------------------------------------------
+
+/// Whose entries: anyone's, one staff member's, or everyone of a kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Who {
+    #[default]
+    Anyone,
+    /// One staff member, by id.
+    Staff(i64),
+    AnyStaff,
+    Patients,
+    System,
+}
+
+impl Who {
+    /// The `user` of the query string.
+    fn parse(text: &str) -> Result<Who, &'static str> {
+        match text.trim() {
+            "" => Ok(Who::Anyone),
+            "staff" => Ok(Who::AnyStaff),
+            "patients" => Ok(Who::Patients),
+            "system" => Ok(Who::System),
+            id => crate::validation::parse_id(id)
+                .map(Who::Staff)
+                .ok_or("Choose whose entries to show from the list."),
+        }
+    }
+
+    pub fn as_query(self) -> String {
+        match self {
+            Who::Anyone => String::new(),
+            Who::Staff(id) => id.to_string(),
+            Who::AnyStaff => "staff".into(),
+            Who::Patients => "patients".into(),
+            Who::System => "system".into(),
+        }
+    }
+
+    /// The kind of actor every entry of this choice has, for the choices that are a kind.
+    pub fn kind(self) -> Option<ActorKind> {
+        match self {
+            Who::Anyone => None,
+            Who::Staff(_) | Who::AnyStaff => Some(ActorKind::Staff),
+            Who::Patients => Some(ActorKind::Patient),
+            Who::System => Some(ActorKind::System),
+        }
+    }
+}
+
+/// The filters of the trail, checked: the page and its CSV read the log through these.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub who: Who,
+    pub patient: Option<i64>,
+    pub action: Option<String>,
+    /// Only reads of patients' records (see [`is_read_action`]).
+    pub reads_only: bool,
+    pub record_type: Option<&'static str>,
+    /// The first and last day shown, in the clinic's time zone.
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+}
+
+/// The instants a filter's days cover: from the start of its first day to the start of the day after its last.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Span {
+    pub start: Option<Timestamp>,
+    pub end: Option<Timestamp>,
+}
+
+impl Filter {
+    /// The reads of one patient's record by staff: what the patient sees on their phone.
+    pub fn reads_of_patient(patient_id: i64) -> Self {
+        Filter {
+            who: Who::AnyStaff,
+            patient: Some(patient_id),
+            reads_only: true,
+            ..Filter::default()
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Filter::default()
+    }
+
+    /// The span of the filter's days in `zone`: a local day is from its midnight to the next one's, so an
+    /// entry at 23:30 local time belongs to that local day whatever its day in UTC.
+    pub fn span(&self, zone: Tz) -> Span {
+        Span {
+            start: self.from.map(|day| Timestamp::start_of_day(day.0, zone)),
+            end: self
+                .to
+                .map(|day| Timestamp::start_of_day(Date::add_days(day.0, 1), zone)),
+        }
+    }
+
+    /// The filter as a query string (empty when it filters nothing), for the pager and the CSV link.
+    pub fn query_string(&self) -> String {
+        let mut out = form_urlencoded::Serializer::new(String::new());
+        let pairs = [
+            ("user", self.who.as_query()),
+            ("patient", self.patient.map(|id| id.to_string()).unwrap_or_default()),
+            ("action", self.action.clone().unwrap_or_default()),
+            ("access", if self.reads_only { "1" } else { "" }.to_owned()),
+            ("record", self.record_type.unwrap_or_default().to_owned()),
+            ("from", self.from.map(|d| d.to_string()).unwrap_or_default()),
+            ("to", self.to.map(|d| d.to_string()).unwrap_or_default()),
+        ];
+        for (name, value) in pairs.iter().filter(|(_, value)| !value.is_empty()) {
+            out.append_pair(name, value);
+        }
+        out.finish()
+    }
+}
+
+/// The trail's query string as typed: the filters and the page (`before=ID`: the entries after that one).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct TrailQuery {
+    #[serde(default)]
+    pub user: String,
+    #[serde(default)]
+    pub patient: String,
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub access: String,
+    #[serde(default)]
+    pub record: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub before: String,
+}
+
+impl TrailQuery {
+    /// The filter asked for, or a message beside each filter that doesn't read.
+    pub fn filter(&self) -> Result<Filter, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let who = errors.check("user", Who::parse(&self.user));
+        let patient = match self.patient.trim() {
+            "" => None,
+            text => errors.check(
+                "patient",
+                crate::validation::parse_id(text)
+                    .ok_or("Open the trail from the patient's record: their number here is not one."),
+            ),
+        };
+        let action = match self.action.trim() {
+            "" => None,
+            name if is_known_action(name) => Some(name.to_owned()),
+            _ => {
+                errors.add("action", "Choose an action from the list.");
+                None
+            }
+        };
+        let record_type = match self.record.trim() {
+            "" => None,
+            kind => match RECORD_TYPES.iter().find(|(name, _)| *name == kind) {
+                Some((name, _)) => Some(*name),
+                None => {
+                    errors.add("record", "Choose a kind of record from the list.");
+                    None
+                }
+            },
+        };
+        let day = |text: &str, which: &str| match text.trim() {
+            "" => Ok(None),
+            text => Date::parse(text)
+                .map(Some)
+                .map_err(|_| format!("Give the {which} day as YYYY-MM-DD, e.g. 2026-03-14.")),
+        };
+        let from = errors.check("from", day(&self.from, "first")).flatten();
+        let to = errors.check("to", day(&self.to, "last")).flatten();
+        if let (Some(from), Some(to)) = (from, to)
+            && to < from
+        {
+            errors.add(
+                "to",
+                "The last day is before the first day: give a last day on or after it.",
+            );
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Filter {
+            who: who.unwrap_or_default(),
+            patient,
+            action,
+            reads_only: !matches!(self.access.trim(), "" | "0"),
+            record_type,
+            from,
+            to,
+        })
+    }
+
+    /// The entry the page starts after; an unreadable one is the first page.
+    pub fn before(&self) -> Option<i64> {
+        crate::validation::parse_id(&self.before)
+    }
 }
 
 #[cfg(test)]
@@ -281,6 +609,223 @@ mod tests {
             }
         }
         assert_eq!(describe_action("lab.result_release"), "Lab result release");
+    }
+
+    /// Every file of the crate's sources, with its text.
+    fn sources() -> Vec<(std::path::PathBuf, String)> {
+        let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+        let mut files = Vec::new();
+        while let Some(path) = stack.pop() {
+            if path.is_dir() {
+                stack.extend(std::fs::read_dir(&path).expect("src").map(|e| e.expect("entry").path()));
+            } else {
+                let text = std::fs::read_to_string(&path).expect("source");
+                files.push((path, text));
+            }
+        }
+        files
+    }
+
+    /// Every action written in the sources that looks at something (`*.view*`) is a read: "who looked at this
+    /// record" and the patient's own list can't miss one.
+    #[test]
+    fn every_view_action_written_is_a_read() {
+        let pattern = regex::Regex::new(r#""([a-z_]+\.view[a-z_]*)""#).expect("regex");
+        let mut seen = std::collections::BTreeSet::new();
+        for (path, text) in sources() {
+            for found in pattern.captures_iter(&text) {
+                let action = &found[1];
+                assert!(is_read_action(action), "{action} in {} is not a read", path.display());
+                seen.insert(action.to_owned());
+            }
+        }
+        assert!(seen.len() >= 8, "found only {seen:?}");
+        for action in read_actions() {
+            assert!(is_known_action(action), "{action} has no words");
+            // The reads are written into SQL as they are (repo::conditions).
+            assert!(
+                action.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '.'),
+                "{action}"
+            );
+        }
+        assert!(!is_read_action("patient.update") && !is_read_action("auth.login"));
+    }
+
+    /// No code changes or deletes an entry of the log (the database refuses it too: migration 0012).
+    #[test]
+    fn nothing_in_the_sources_updates_or_deletes_the_log() {
+        let table = ["audit", "event"].join("_");
+        let forbidden = [
+            format!("update {table}"),
+            format!("delete from {table}"),
+            format!("truncate {table}"),
+        ];
+        for (path, text) in sources() {
+            let text = text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+            for needle in &forbidden {
+                assert!(!text.contains(needle.as_str()), "{needle:?} in {}", path.display());
+            }
+        }
+    }
+
+    #[test]
+    fn the_actions_to_choose_from_are_every_known_one_once_in_the_order_of_their_words() {
+        let all = known_actions();
+        assert_eq!(all.len(), ACTIONS.len() + ACADEMIC_KINDS.len() * ACADEMIC_VERBS.len());
+        assert!(all.windows(2).all(|w| w[0].1 <= w[1].1), "sorted by words");
+        let names: std::collections::BTreeSet<_> = all.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names.len(), all.len(), "each once");
+        assert!(
+            all.iter()
+                .all(|(name, words)| is_known_action(name) && describe_action(name) == *words)
+        );
+        assert!(!is_known_action("lab.explode") && !is_known_action(&["academic", "level", "explode"].join(".")));
+        assert_eq!(describe_action("academic.level.delete"), "Deleted a level");
+    }
+
+    fn query(pairs: &[(&str, &str)]) -> TrailQuery {
+        let mut q = TrailQuery::default();
+        for (name, value) in pairs {
+            let field = match *name {
+                "user" => &mut q.user,
+                "patient" => &mut q.patient,
+                "action" => &mut q.action,
+                "access" => &mut q.access,
+                "record" => &mut q.record,
+                "from" => &mut q.from,
+                "to" => &mut q.to,
+                "before" => &mut q.before,
+                other => panic!("no filter {other}"),
+            };
+            *field = (*value).to_owned();
+        }
+        q
+    }
+
+    #[test]
+    fn filters_read_from_the_query_and_back() {
+        let q = query(&[
+            ("user", "12"),
+            ("patient", "7"),
+            ("action", "patient.view"),
+            ("access", "1"),
+            ("record", "patient"),
+            ("from", "2026-03-01"),
+            ("to", "2026-03-14"),
+            ("before", "99"),
+        ]);
+        let filter = q.filter().expect("reads");
+        assert_eq!(filter.who, Who::Staff(12));
+        assert_eq!(
+            (filter.patient, filter.record_type, filter.reads_only),
+            (Some(7), Some("patient"), true)
+        );
+        assert_eq!(q.before(), Some(99));
+        assert_eq!(
+            filter.query_string(),
+            "user=12&patient=7&action=patient.view&access=1&record=patient&from=2026-03-01&to=2026-03-14"
+        );
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(filter.query_string().as_bytes())
+            .into_owned()
+            .collect();
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        assert_eq!(query(&pairs).filter().expect("reads"), filter);
+        for (user, who) in [
+            ("", Who::Anyone),
+            ("staff", Who::AnyStaff),
+            ("patients", Who::Patients),
+            ("system", Who::System),
+        ] {
+            assert_eq!(query(&[("user", user)]).filter().map(|f| f.who).ok(), Some(who));
+        }
+        let empty = query(&[("before", "abc"), ("access", "0")]);
+        assert_eq!(empty.filter().ok(), Some(Filter::default()));
+        assert_eq!(empty.before(), None);
+        assert_eq!(Filter::default().query_string(), "");
+    }
+
+    #[test]
+    fn bad_filters_each_get_a_message() {
+        let cases = [
+            ("user", "nobody"),
+            ("user", "-3"),
+            ("patient", "x"),
+            ("patient", "0"),
+            ("action", "lab.explode"),
+            ("action", "'; DROP TABLE audit_event; --"),
+            ("record", "spaceship"),
+            ("from", "14/03/2026"),
+            ("from", "2026-02-30"),
+            ("to", "+262142-01-01"),
+        ];
+        for (field, value) in cases {
+            let errors = query(&[(field, value)]).filter().expect_err(value);
+            assert!(errors.get(field).is_some(), "{field}={value}");
+        }
+        let backwards = query(&[("from", "2026-03-14"), ("to", "2026-03-13")]).filter();
+        let errors = backwards.expect_err("from after to");
+        assert!(errors.get("to").is_some_and(|m| m.contains("before the first day")));
+        assert!(query(&[("from", "2026-03-14"), ("to", "2026-03-14")]).filter().is_ok());
+    }
+
+    /// A day of the filter is the clinic's local day: in Lagos (UTC+1), 23:30 on 14 March is 22:30 UTC and
+    /// belongs to the 14th; 00:30 on the 15th (23:30 UTC on the 14th) does not.
+    #[test]
+    fn a_days_span_is_the_clinics_local_day() {
+        let day = Date::parse("2026-03-14").ok();
+        let filter = Filter {
+            from: day,
+            to: day,
+            ..Filter::default()
+        };
+        let span = filter.span(chrono_tz::Africa::Lagos);
+        let utc = |text: &str| {
+            Timestamp(
+                chrono::DateTime::parse_from_rfc3339(text)
+                    .expect("time")
+                    .timestamp_millis(),
+            )
+        };
+        let (start, end) = (span.start.expect("start"), span.end.expect("end"));
+        assert_eq!(start, utc("2026-03-13T23:00:00Z"));
+        assert_eq!(end, utc("2026-03-14T23:00:00Z"));
+        let within = |at: Timestamp| start <= at && at < end;
+        assert!(within(utc("2026-03-14T22:30:00Z")), "23:30 local on the 14th");
+        assert!(within(utc("2026-03-13T23:00:00Z")), "local midnight");
+        assert!(!within(utc("2026-03-14T23:30:00Z")), "00:30 local on the 15th");
+        assert!(!within(utc("2026-03-13T22:59:59Z")), "23:59:59 local on the 13th");
+        assert_eq!(Filter::default().span(chrono_tz::UTC), Span::default());
+    }
+
+    #[test]
+    fn a_patient_reads_who_opened_their_record_in_their_own_words() {
+        let row = AuditRow {
+            id: 1,
+            at: Timestamp(0),
+            actor_kind: ActorKind::Staff,
+            actor_label: "dr.bello".into(),
+            actor_role: Some(Role::Doctor),
+            actor_name: Some("Amina Bello".into()),
+            action: "chart.view".into(),
+            record_type: Some("patient".into()),
+            record_id: Some(4),
+            patient_id: Some(4),
+            patient_label: None,
+            ip: None,
+            detail: String::new(),
+        };
+        assert_eq!(row.reader_words(false), "Doctor");
+        assert_eq!(row.reader_words(true), "Amina Bello (Doctor)");
+        assert_eq!(row.read_words(), "Opened your chart");
+        assert_eq!(row.actor_role_words(), "Doctor");
+        assert_eq!(row.patient_words(), "Patient 4");
+        assert_eq!(row.record_href().as_deref(), Some("/patients/4"));
+        let unknown = AuditRow {
+            actor_role: None,
+            actor_name: None,
+            ..row
+        };
+        assert_eq!(unknown.reader_words(true), "Clinic staff");
     }
 
     #[test]

@@ -207,7 +207,7 @@ pub async fn bill_visit(
     };
     match result {
         Ok(invoice) => {
-            tell_pharmacy(&state).await;
+            announce_invoice_change(&state).await;
             flash(&session, FlashKind::Success, "Invoice issued.").await?;
             Ok(Redirect::to(&format!("/billing/invoices/{invoice}")).into_response())
         }
@@ -364,9 +364,10 @@ pub async fn invoice_page(
     .await
 }
 
-/// When the clinic dispenses only when paid, the pharmacy's worklist shows whether each visit is paid: a
-/// change of an invoice announces itself to it.
-async fn tell_pharmacy(state: &AppState) {
+/// A change of an invoice announces itself: to the figures of what is owed and taken (the home pages) and, when
+/// the clinic dispenses only when paid, to the pharmacy's worklist, which shows whether each visit is paid.
+async fn announce_invoice_change(state: &AppState) {
+    state.events.publish(&state.db, Event::Billing).await;
     if state.settings.get().billing.dispense_only_when_paid {
         state.events.publish(&state.db, Event::Pharmacy).await;
     }
@@ -385,7 +386,7 @@ async fn answer(
 ) -> AppResult<Response> {
     match result {
         Ok(done) => {
-            tell_pharmacy(state).await;
+            announce_invoice_change(state).await;
             if !done.is_empty() {
                 flash(session, FlashKind::Success, done).await?;
             }
@@ -586,7 +587,7 @@ async fn to_receipt(
 ) -> AppResult<Response> {
     match done {
         Ok((payment, said)) => {
-            tell_pharmacy(state).await;
+            announce_invoice_change(state).await;
             flash(session, FlashKind::Success, said).await?;
             Ok(Redirect::to(&format!("/billing/payments/{payment}/receipt")).into_response())
         }

@@ -624,6 +624,28 @@ pub async fn owed_by(db: &Db, patient_id: i64) -> Result<Money, sqlx::Error> {
     .await
 }
 
+/// How many of a patient's invoices they still owe on, and how much in all.
+pub async fn owed_count_by(db: &Db, patient_id: i64) -> Result<(i64, Money), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(patient_share - credited - paid), 0) AS BIGINT) FROM invoice
+         WHERE patient_id = $1 AND status IN ('issued', 'partly_paid')",
+    )
+    .bind(patient_id)
+    .fetch_one(db.pool())
+    .await
+}
+
+/// How many invoices are owed on (issued or partly paid), and what patients still owe on them in all (index
+/// `invoice_status`).
+pub async fn owed_totals(db: &Db) -> Result<(i64, Money), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(patient_share - credited - paid), 0) AS BIGINT) FROM invoice
+         WHERE status IN ('issued', 'partly_paid')",
+    )
+    .fetch_one(db.pool())
+    .await
+}
+
 /// A completed visit not yet billed, for reception's list.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Unbilled {
@@ -844,6 +866,14 @@ pub async fn takings_on(db: &Db, day: Date) -> Result<Vec<Takings>, sqlx::Error>
     .bind(day)
     .fetch_all(db.pool())
     .await
+}
+
+/// Every payment less every refund of a day, all cashiers and methods (index `payment_day`).
+pub async fn net_takings_on(db: &Db, day: Date) -> Result<Money, sqlx::Error> {
+    sqlx::query_scalar("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payment WHERE day = $1")
+        .bind(day)
+        .fetch_one(db.pool())
+        .await
 }
 
 /// Cash taken less cash refunded by one cashier on a day.

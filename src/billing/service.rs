@@ -638,6 +638,22 @@ pub async fn of_patient(db: &Db, patient_id: i64, limit: i64) -> Result<(Vec<rep
     ))
 }
 
+/// How many of a patient's invoices they still owe on, and how much in all (their home page).
+pub async fn owed_count_by(db: &Db, patient_id: i64) -> Result<(i64, Money), ServiceError> {
+    Ok(repo::owed_count_by(db, patient_id).await?)
+}
+
+/// How many invoices are unpaid (issued or partly paid) and what is still owed on them in all (the front desk's
+/// and the admin's home pages).
+pub async fn count_unpaid(db: &Db) -> Result<(i64, Money), ServiceError> {
+    Ok(repo::owed_totals(db).await?)
+}
+
+/// The money a day took in: every payment less every refund, all cashiers and methods.
+pub async fn net_takings_on(db: &Db, day: Date) -> Result<Money, ServiceError> {
+    Ok(repo::net_takings_on(db, day).await?)
+}
+
 /// Billing on a patient's record, for the cashier: their latest invoices, what they owe, their scheme and the
 /// schemes to choose from.
 pub struct PatientBilling {
@@ -945,6 +961,9 @@ pub async fn void(db: &Db, actor: &Actor, invoice_id: i64, reason: &str) -> Resu
     let invoice = invoice_for(&mut tx, invoice_id, InvoiceAction::Void).await?;
     if !repo::void(&mut tx, invoice_id, reason).await? {
         return Err(ServiceError::Stale);
+    }
+    if let Some(day) = invoice.issued_day {
+        crate::db::summary::day_changed(&mut tx, day).await?;
     }
     let entry = AuditEntry::new("invoice.void")
         .record("invoice", invoice_id)

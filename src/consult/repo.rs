@@ -143,6 +143,25 @@ pub async fn open_visits_of_doctor(db: &Db, doctor_id: i64) -> Result<Vec<VisitL
     .await
 }
 
+/// How many visits are open: one doctor's (index `visit_doctor`) or everyone's (index `visit_open`).
+pub async fn count_open_visits(db: &Db, doctor_id: Option<i64>) -> Result<i64, sqlx::Error> {
+    let query = match doctor_id {
+        Some(doctor_id) => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM visit WHERE doctor_id = $1 AND status = 'open'").bind(doctor_id)
+        }
+        None => sqlx::query_scalar("SELECT COUNT(*) FROM visit WHERE status = 'open'"),
+    };
+    query.fetch_one(db.pool()).await
+}
+
+/// How many visits started on a clinic day.
+pub async fn count_visits_on(db: &Db, day: Date) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM visit WHERE day = $1")
+        .bind(day)
+        .fetch_one(db.pool())
+        .await
+}
+
 /// The open visits of every doctor, oldest first, at most `limit` (the lab's list for vitals).
 pub async fn open_visits(db: &Db, limit: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
     sqlx::query_as(

@@ -251,6 +251,8 @@ async fn complete_in(tx: &mut Tx, actor: &Actor, visit: &Visit) -> Result<(), Se
     if !repo::complete_visit(tx, visit.id).await? {
         return Err(ServiceError::Conflict("This visit was completed a moment ago.".into()));
     }
+    // A visit completed after midnight changes its day's consultation times.
+    crate::db::summary::day_changed(tx, visit.day).await?;
     match (visit.ticket_id, visit.appointment_id) {
         (Some(ticket_id), _) => {
             let ticket = queue::ticket_in(tx, ticket_id).await?.ok_or(ServiceError::NotFound)?;
@@ -373,6 +375,7 @@ pub async fn add_diagnosis(
     let mut tx = db.begin_write().await?;
     let visit = writable_visit_in(&mut tx, user, visit_id, Access::Write).await?;
     let id = repo::insert_diagnosis(&mut tx, &visit, code.as_deref(), &description, visit.doctor_id).await?;
+    crate::db::summary::day_changed(&mut tx, visit.day).await?;
     let entry = AuditEntry::new("visit.diagnosis")
         .record("diagnosis", id)
         .patient(visit.patient_id)
@@ -397,6 +400,7 @@ pub async fn remove_diagnosis(
     if !repo::delete_diagnosis(&mut tx, visit.id, diagnosis_id).await? {
         return Err(ServiceError::NotFound);
     }
+    crate::db::summary::day_changed(&mut tx, visit.day).await?;
     let entry = AuditEntry::new("visit.diagnosis_remove")
         .record("diagnosis", diagnosis_id)
         .patient(visit.patient_id);
@@ -433,6 +437,16 @@ pub async fn open_visits_of_doctor(db: &Db, doctor_id: i64) -> Result<Vec<VisitL
 /// The open visits of every doctor, oldest first, at most `limit`.
 pub async fn open_visits(db: &Db, limit: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
     repo::open_visits(db, limit).await
+}
+
+/// How many visits are open: one doctor's, or with `None` every doctor's (the home pages' figures).
+pub async fn count_open_visits(db: &Db, doctor_id: Option<i64>) -> Result<i64, sqlx::Error> {
+    repo::count_open_visits(db, doctor_id).await
+}
+
+/// How many visits started on a clinic day (the admin's home page).
+pub async fn count_visits_on(db: &Db, day: Date) -> Result<i64, sqlx::Error> {
+    repo::count_visits_on(db, day).await
 }
 
 /// The visit a ticket opened, if any (the queue's link to the consultation screen).

@@ -33,6 +33,9 @@ pub enum Event {
     /// A prescription was written, changed, dispensed or refused, or stock changed (the pharmacy's worklist and
     /// alerts re-read).
     Pharmacy,
+    /// An invoice was billed, issued, paid, refunded, credited or voided (the figures of what is owed and taken
+    /// re-read).
+    Billing,
     /// This instance may have missed events (its LISTEN connection dropped): every stream re-reads.
     Resync,
 }
@@ -63,6 +66,11 @@ impl Event {
     /// Whether a stream showing lab orders must re-render.
     pub fn touches_lab(&self) -> bool {
         matches!(self, Event::Lab { .. } | Event::Resync)
+    }
+
+    /// Whether a stream showing what is owed and taken must re-render.
+    pub fn touches_billing(&self) -> bool {
+        matches!(self, Event::Billing | Event::Resync)
     }
 }
 

@@ -6,6 +6,7 @@ pub mod jobs;
 pub mod once;
 pub mod sequence;
 pub mod sessions;
+pub mod summary;
 pub mod types;
 
 use std::ops::{Deref, DerefMut};

@@ -35,6 +35,19 @@ impl Timestamp {
         Timestamp(self.0 - minutes * 60_000)
     }
 
+    /// The first instant of `day` in `zone`: its local midnight (or, where a clock change skips midnight, the
+    /// first local time that exists). A local day is the span from its start to the next day's.
+    pub fn start_of_day(day: NaiveDate, zone: chrono_tz::Tz) -> Self {
+        use chrono::TimeZone;
+        let start = (0..=120)
+            .filter_map(|minutes| day.and_hms_opt(0, 0, 0).map(|t| t + chrono::Duration::minutes(minutes)))
+            .find_map(|local| zone.from_local_datetime(&local).earliest());
+        start.map_or(
+            Timestamp(day.and_time(chrono::NaiveTime::MIN).and_utc().timestamp_millis()),
+            |t| Timestamp(t.timestamp_millis()),
+        )
+    }
+
     pub fn to_utc(self) -> DateTime<Utc> {
         DateTime::from_timestamp_millis(self.0).unwrap_or(DateTime::UNIX_EPOCH)
     }

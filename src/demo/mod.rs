@@ -110,6 +110,11 @@ pub async fn run(db: &Db, options: &Options) -> Result<Demo, DemoError> {
     )
     .await?;
     progress(started, "billing");
+    // The past days' report figures, as the summary job keeps them when each day closes.
+    crate::reports::summarize_closed_days(db, today, settings.clinic.time_zone)
+        .await
+        .map_err(|err| anyhow::anyhow!("{err}"))?;
+    progress(started, "the reports' daily summaries");
     Ok(Demo {
         logins: logins(&students, waiting, &ahead, &billed.payers, &filling.staffing),
         counts: repo::counts(db, Date(filling.calendar.today)).await?,

@@ -1,24 +1,31 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use axum::response::Redirect;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 
+use super::model::{AdminFigures, DoctorFigures, RESULTS_BACK_DAYS, RESULTS_SHOWN, ReceptionFigures};
+use super::service;
 use crate::audit::model::AuditRow;
-use crate::db::Date;
+use crate::db::{Currency, Date, Timestamp};
 use crate::identity::CurrentUser;
 use crate::identity::{Role, StaffUser};
+use crate::lab::repo::ResultBack;
 use crate::patients::model::PatientSummary;
 use crate::scheduling::model::{Action, AppointmentView};
 use crate::state::AppState;
 use crate::web::AppResult;
 use crate::web::extract::{Admins, Doctors, ReceptionStaff, Staff};
 use crate::web::filters;
+use crate::web::form::Query;
 use crate::web::layout::Layout;
+use crate::web::live::{self, LiveBlock, Since};
 
 /// Sends each user to the home page of their role.
 pub async fn root(user: CurrentUser) -> Redirect {
     Redirect::to(user.home_path())
 }
+
+// ---- the admin: the whole clinic ------------------------------------------------------------------------
 
 #[derive(Template, WebTemplate)]
 #[template(path = "home/admin.html")]
@@ -26,57 +33,152 @@ pub struct AdminHome {
     layout: Layout,
     user: StaffUser,
     today: Date,
+    glance: LiveBlock,
     role_counts: Vec<(Role, i64)>,
     recent: Vec<AuditRow>,
 }
 
-pub async fn admin(admin: Staff<Admins>, State(state): State<AppState>, layout: Layout) -> AppResult<AdminHome> {
+#[derive(Template)]
+#[template(path = "home/_admin_glance.html")]
+struct AdminGlance {
+    figures: AdminFigures,
+    currency: Currency,
+}
+
+async fn admin_glance(state: &AppState) -> AppResult<String> {
     let settings = state.settings.get();
+    let today = Date(settings.today());
+    let start = Timestamp::start_of_day(today.0, settings.clinic.time_zone);
+    let figures = service::admin(&state.db, today, start).await?;
+    Ok(AdminGlance {
+        figures,
+        currency: settings.currency(),
+    }
+    .render()?)
+}
+
+pub async fn admin(admin: Staff<Admins>, State(state): State<AppState>, layout: Layout) -> AppResult<AdminHome> {
+    let glance = LiveBlock::load(&state, "/admin", "/admin/summary", admin_glance(&state)).await?;
     let role_counts = crate::staff::service::count_active_by_role(&state.db).await?;
     let recent = crate::audit::recent(&state.db, 8).await?;
     Ok(AdminHome {
         layout,
         user: admin.user,
-        today: Date(settings.today()),
+        today: state.today(),
+        glance,
         role_counts,
         recent,
     })
 }
 
-/// The doctor's home: today's appointments in their slots.
+pub async fn admin_summary(_admin: Staff<Admins>, State(state): State<AppState>) -> AppResult<Html<String>> {
+    Ok(Html(admin_glance(&state).await?))
+}
+
+/// Every change touches some figure of the whole clinic.
+pub async fn admin_events(
+    _admin: Staff<Admins>,
+    State(state): State<AppState>,
+    Query(since): Query<Since>,
+) -> Response {
+    live::changes(&state, |_| true, since.seq()).into_response()
+}
+
+// ---- the doctor: their own day --------------------------------------------------------------------------
+
+/// The doctor's home: their figures, results back, open visits and today's appointments in their slots.
 #[derive(Template, WebTemplate)]
 #[template(path = "home/doctor.html")]
 pub struct DoctorHome {
     layout: Layout,
     user: StaffUser,
     today: Date,
+    glance: LiveBlock,
     appointments: Vec<AppointmentView>,
     /// Visits the doctor has not completed yet, oldest first.
     open_visits: Vec<crate::consult::model::VisitLine>,
+    /// Results back for their visits, latest first.
+    results: Vec<ResultBack>,
+    results_days: i64,
+}
+
+#[derive(Template)]
+#[template(path = "home/_doctor_glance.html")]
+struct DoctorGlance {
+    figures: DoctorFigures,
+    results_days: i64,
+}
+
+async fn doctor_glance(state: &AppState, doctor_id: i64) -> AppResult<String> {
+    let figures = service::doctor(&state.db, doctor_id, state.today(), Timestamp::now()).await?;
+    Ok(DoctorGlance {
+        figures,
+        results_days: RESULTS_BACK_DAYS,
+    }
+    .render()?)
 }
 
 pub async fn doctor(user: Staff<Doctors>, State(state): State<AppState>, layout: Layout) -> AppResult<DoctorHome> {
-    let settings = state.settings.get();
-    let today = Date(settings.today());
+    let today = state.today();
+    let glance = LiveBlock::load(&state, "/doctor", "/doctor/summary", doctor_glance(&state, user.id)).await?;
     let appointments = crate::scheduling::service::appointments_between(&state.db, user.id, today, today).await?;
     let open_visits = crate::consult::service::open_visits_of_doctor(&state.db, user.id).await?;
+    let since = super::model::results_since(Timestamp::now());
+    let results = crate::lab::service::results_back(&state.db, user.id, since, RESULTS_SHOWN).await?;
     Ok(DoctorHome {
         layout,
         user: user.user,
-        today: Date(settings.today()),
+        today,
+        glance,
         appointments,
         open_visits,
+        results,
+        results_days: RESULTS_BACK_DAYS,
     })
 }
 
-/// Reception's home: finding and registering patients, and the students waiting for approval.
+/// The doctor's own figures, whoever else is logged in elsewhere: the id is the session's.
+pub async fn doctor_summary(user: Staff<Doctors>, State(state): State<AppState>) -> AppResult<Html<String>> {
+    Ok(Html(doctor_glance(&state, user.id).await?))
+}
+
+/// A doctor's figures move with the queue (and visits, which tell the queue) and with the lab.
+pub async fn doctor_events(
+    _user: Staff<Doctors>,
+    State(state): State<AppState>,
+    Query(since): Query<Since>,
+) -> Response {
+    live::changes(&state, |e| e.touches_queues() || e.touches_lab(), since.seq()).into_response()
+}
+
+// ---- reception: the front desk -------------------------------------------------------------------------
+
+/// Reception's home: the desk's figures, finding and registering patients, and the students waiting for
+/// approval.
 #[derive(Template, WebTemplate)]
 #[template(path = "home/reception.html")]
 pub struct ReceptionHome {
     layout: Layout,
     user: StaffUser,
     today: Date,
+    glance: LiveBlock,
     pending: Vec<PatientSummary>,
+}
+
+#[derive(Template)]
+#[template(path = "home/_reception_glance.html")]
+struct ReceptionGlance {
+    figures: ReceptionFigures,
+    currency: Currency,
+}
+
+async fn reception_glance(state: &AppState) -> AppResult<String> {
+    let figures = service::reception(&state.db, state.today()).await?;
+    Ok(ReceptionGlance {
+        figures,
+        currency: state.settings.get().currency(),
+    }
+    .render()?)
 }
 
 pub async fn reception(
@@ -88,6 +190,20 @@ pub async fn reception(
         layout,
         user: user.user,
         today: state.today(),
+        glance: LiveBlock::load(&state, "/reception", "/reception/summary", reception_glance(&state)).await?,
         pending: crate::patients::service::pending_approval(&state.db).await?,
     })
+}
+
+pub async fn reception_summary(_user: Staff<ReceptionStaff>, State(state): State<AppState>) -> AppResult<Html<String>> {
+    Ok(Html(reception_glance(&state).await?))
+}
+
+/// The desk's figures move with the queue (check-ins among it) and with billing.
+pub async fn reception_events(
+    _user: Staff<ReceptionStaff>,
+    State(state): State<AppState>,
+    Query(since): Query<Since>,
+) -> Response {
+    live::changes(&state, |e| e.touches_queues() || e.touches_billing(), since.seq()).into_response()
 }

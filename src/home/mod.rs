@@ -1,6 +1,11 @@
-//! `/` and each role's home page (the lab's is its worklist, `lab::handlers::worklist`).
+//! `/` and each role's home page (the lab's is its worklist, `lab::handlers::worklist`; the patient's is `/me`,
+//! `patients::portal::home`). Each home opens with a row of the day's figures that updates live: the figures are
+//! a block of their own (`/{home}/summary`, with the page's role check) that reads itself again whenever its
+//! stream (`/{home}/summary/events`) says something it counts changed.
 
 pub mod handlers;
+pub mod model;
+pub mod service;
 
 use axum::Router;
 use axum::routing::get;
@@ -11,7 +16,18 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(handlers::root))
         .route("/admin", get(handlers::admin))
+        .route("/admin/summary", get(handlers::admin_summary))
+        .route("/admin/summary/events", get(handlers::admin_events))
         .route("/doctor", get(handlers::doctor))
+        .route("/doctor/summary", get(handlers::doctor_summary))
+        .route("/doctor/summary/events", get(handlers::doctor_events))
         .route("/pharmacy", get(crate::pharmacy::stock_pages::home))
+        .route("/pharmacy/summary", get(crate::pharmacy::stock_pages::summary))
+        .route(
+            "/pharmacy/summary/events",
+            get(crate::pharmacy::stock_pages::summary_events),
+        )
         .route("/reception", get(handlers::reception))
+        .route("/reception/summary", get(handlers::reception_summary))
+        .route("/reception/summary/events", get(handlers::reception_events))
 }

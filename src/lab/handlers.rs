@@ -5,7 +5,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use chrono_tz::Tz;
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -29,7 +29,7 @@ use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::{HxRequest, redirect};
 use crate::web::layout::{FlashKind, Layout, flash};
-use crate::web::live::{self, Frame};
+use crate::web::live::{self, Frame, LiveBlock, Since};
 use crate::web::{AppError, AppResult, IdPath};
 
 // ---- the catalogue --------------------------------------------------------------------------------------
@@ -405,6 +405,7 @@ pub struct WorklistPage {
     layout: Layout,
     user: StaffUser,
     today: Date,
+    glance: LiveBlock,
     rows_html: String,
     time_zone: &'static str,
     /// Patients with a doctor now, whose vitals the lab may take.
@@ -414,12 +415,43 @@ pub struct WorklistPage {
 /// How many open visits the worklist lists for vitals.
 const OPEN_VISITS: i64 = 50;
 
-/// The lab attendant's home: the orders waiting for the lab, oldest first, live.
+/// The lab's figures: the orders waiting, by what they wait for, and the patients with a doctor now.
+#[derive(Template)]
+#[template(path = "lab/_glance.html")]
+struct Glance {
+    waiting: service::Waiting,
+    with_doctor: i64,
+}
+
+async fn glance(state: &AppState) -> AppResult<String> {
+    Ok(Glance {
+        waiting: service::waiting(&state.db).await?,
+        with_doctor: crate::consult::service::count_open_visits(&state.db, None).await?,
+    }
+    .render()?)
+}
+
+/// The lab's figures alone, re-read by its home page when its stream says an order (or a visit) changed.
+pub async fn summary(_user: Staff<LabDesk>, State(state): State<AppState>) -> AppResult<Html<String>> {
+    Ok(Html(glance(&state).await?))
+}
+
+/// Visits start and end with the queue's changes: the patients with a doctor move with them.
+pub async fn summary_events(
+    _user: Staff<LabDesk>,
+    State(state): State<AppState>,
+    Query(since): Query<Since>,
+) -> Response {
+    live::changes(&state, |e| e.touches_lab() || e.touches_queues(), since.seq()).into_response()
+}
+
+/// The lab attendant's home: the lab's figures and the orders waiting for the lab, oldest first, both live.
 pub async fn worklist(user: Staff<LabDesk>, State(state): State<AppState>, layout: Layout) -> AppResult<WorklistPage> {
     let settings = state.settings.get();
     Ok(WorklistPage {
         layout,
         today: Date(settings.today()),
+        glance: LiveBlock::load(&state, "/lab", "/lab/summary", glance(&state)).await?,
         rows_html: worklist_rows(&state, &user).await?,
         user: user.user,
         time_zone: settings.clinic.time_zone.name(),

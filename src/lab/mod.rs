@@ -44,6 +44,8 @@ pub fn router() -> Router<AppState> {
         .route("/visits/{id}/lab/events", get(handlers::visit_events))
         .route("/lab", get(handlers::worklist))
         .route("/lab/events", get(handlers::worklist_events))
+        .route("/lab/summary", get(handlers::summary))
+        .route("/lab/summary/events", get(handlers::summary_events))
         .route("/lab/patients", get(handlers::find_patient))
         .route("/lab/orders/{id}", get(handlers::order_detail))
         .route("/lab/orders/{id}/result", post(handlers::record_result))

@@ -116,10 +116,20 @@ pub async fn cancel_order(tx: &mut Tx, visit_id: i64, order_id: i64) -> Result<b
     Ok(done.rows_affected() == 1)
 }
 
-const VIEW_SELECT: &str = "SELECT o.id, o.visit_id, o.test_id, t.name AS test_name, t.specimen, o.status, o.note,
+/// The columns of an [`OrderView`], from `lab_order o` and `lab_test t`.
+macro_rules! view_columns {
+    () => {
+        "o.id, o.visit_id, o.test_id, t.name AS test_name, t.specimen, o.status, o.note,
         o.ordered_at, o.result_value, o.result_unit, o.range_low, o.range_high, o.flag, o.result_comment,
-        o.resulted_at, o.released_at
-     FROM lab_order o JOIN lab_test t ON t.id = o.test_id";
+        o.resulted_at, o.released_at"
+    };
+}
+
+const VIEW_SELECT: &str = concat!(
+    "SELECT ",
+    view_columns!(),
+    " FROM lab_order o JOIN lab_test t ON t.id = o.test_id"
+);
 
 /// The live orders of these visits (not cancelled), oldest first; only released ones when `released_only`.
 pub async fn orders_of_visits(db: &Db, visit_ids: &[i64], released_only: bool) -> Result<Vec<OrderView>, sqlx::Error> {
@@ -136,6 +146,64 @@ pub async fn orders_of_visits(db: &Db, visit_ids: &[i64], released_only: bool) -
         "{VIEW_SELECT} WHERE o.visit_id IN ({list}) AND {status} ORDER BY o.ordered_at, o.id"
     ))
     .fetch_all(db.pool())
+    .await
+}
+
+/// The visits whose results count as back for their doctor: their open visits, and those of the others that
+/// started at `$2` or later (two ranges of the index `visit_doctor`).
+const DOCTORS_RECENT_VISITS: &str = "SELECT id FROM visit WHERE doctor_id = $1 AND status = 'open'
+     UNION ALL SELECT id FROM visit WHERE doctor_id = $1 AND status = 'completed' AND started_at >= $2";
+
+/// A result back for the doctor who ordered it, with whose it is (the doctor's home page).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ResultBack {
+    #[sqlx(flatten)]
+    pub view: OrderView,
+    pub patient_name: String,
+}
+
+/// How many results (recorded, released or not) are back for a doctor's open visits and their visits started
+/// since `since`.
+pub async fn count_results_back(db: &Db, doctor_id: i64, since: Timestamp) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM lab_order o
+         WHERE o.status IN ('resulted', 'released') AND o.visit_id IN ({DOCTORS_RECENT_VISITS})"
+    ))
+    .bind(doctor_id)
+    .bind(since)
+    .fetch_one(db.pool())
+    .await
+}
+
+/// The results counted by [`count_results_back`], latest first, at most `limit`.
+pub async fn results_back(
+    db: &Db,
+    doctor_id: i64,
+    since: Timestamp,
+    limit: i64,
+) -> Result<Vec<ResultBack>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {}, p.first_name || ' ' || p.surname AS patient_name
+         FROM lab_order o JOIN lab_test t ON t.id = o.test_id JOIN patient p ON p.id = o.patient_id
+         WHERE o.status IN ('resulted', 'released') AND o.visit_id IN ({DOCTORS_RECENT_VISITS})
+         ORDER BY o.resulted_at DESC, o.id DESC LIMIT $3",
+        view_columns!()
+    ))
+    .bind(doctor_id)
+    .bind(since)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// How many of a patient's results were released to them since `since`.
+pub async fn released_since(db: &Db, patient_id: i64, since: Timestamp) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM lab_order WHERE patient_id = $1 AND status = 'released' AND released_at >= $2",
+    )
+    .bind(patient_id)
+    .bind(since)
+    .fetch_one(db.pool())
     .await
 }
 
@@ -175,6 +243,13 @@ pub async fn worklist(db: &Db, limit: i64) -> Result<Vec<WorkItem>, sqlx::Error>
 pub async fn waiting_count(db: &Db) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM lab_order WHERE status IN ('ordered', 'resulted')")
         .fetch_one(db.pool())
+        .await
+}
+
+/// The orders waiting for the lab counted by status (ordered: to take; resulted: to release).
+pub async fn waiting_by_status(db: &Db) -> Result<Vec<(OrderStatus, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT status, COUNT(*) FROM lab_order WHERE status IN ('ordered', 'resulted') GROUP BY status")
+        .fetch_all(db.pool())
         .await
 }
 

@@ -3,14 +3,14 @@
 //! records. The patient's chart reads orders and health records through `orders_of_visits` and
 //! `health_records_of`.
 
-use super::model::{HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderView, ResultForm, multi_line};
-use super::repo::{self, HealthRecordRow, NewHealthRecord, OrderDetail, WorkItem};
+use super::model::{HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderStatus, OrderView, ResultForm, multi_line};
+use super::repo::{self, HealthRecordRow, NewHealthRecord, OrderDetail, ResultBack, WorkItem};
 use crate::audit::{self, AuditEntry};
 use crate::consult::model::Access;
 use crate::consult::model::Recorded;
 use crate::consult::service::writable_visit_in;
 use crate::db::once::Claim;
-use crate::db::{Date, Db, is_unique_violation};
+use crate::db::{Date, Db, Timestamp, is_unique_violation};
 use crate::error::ServiceError;
 use crate::identity::{Actor, Role, StaffUser};
 use crate::validation::FieldErrors;
@@ -208,6 +208,52 @@ pub async fn worklist(db: &Db, user: &StaffUser) -> Result<Worklist, ServiceErro
         items: repo::worklist(db, WORKLIST_LIMIT).await?,
         waiting: repo::waiting_count(db).await?,
     })
+}
+
+/// The orders waiting for the lab, counted: tests to take and results to release.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Waiting {
+    pub to_take: i64,
+    pub to_release: i64,
+}
+
+impl Waiting {
+    pub fn total(&self) -> i64 {
+        self.to_take + self.to_release
+    }
+}
+
+/// The orders waiting for the lab, counted in the database (the home pages' figures).
+pub async fn waiting(db: &Db) -> Result<Waiting, ServiceError> {
+    let mut waiting = Waiting::default();
+    for (status, count) in repo::waiting_by_status(db).await? {
+        match status {
+            OrderStatus::Ordered => waiting.to_take += count,
+            OrderStatus::Resulted => waiting.to_release += count,
+            OrderStatus::Released | OrderStatus::Cancelled => {}
+        }
+    }
+    Ok(waiting)
+}
+
+/// How many results are back for a doctor: on their open visits and their visits started since `since`.
+pub async fn count_results_back(db: &Db, doctor_id: i64, since: Timestamp) -> Result<i64, ServiceError> {
+    Ok(repo::count_results_back(db, doctor_id, since).await?)
+}
+
+/// The results [`count_results_back`] counts, latest first, at most `limit`.
+pub async fn results_back(
+    db: &Db,
+    doctor_id: i64,
+    since: Timestamp,
+    limit: i64,
+) -> Result<Vec<ResultBack>, ServiceError> {
+    Ok(repo::results_back(db, doctor_id, since, limit).await?)
+}
+
+/// How many of a patient's results were released to them since `since` (their home page).
+pub async fn released_since(db: &Db, patient_id: i64, since: Timestamp) -> Result<i64, ServiceError> {
+    Ok(repo::released_since(db, patient_id, since).await?)
 }
 
 /// An order, for the lab's page of it.

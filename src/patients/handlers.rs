@@ -226,6 +226,8 @@ pub struct ProfilePage {
     show_health_records: bool,
     /// For the cash desk: the patient's invoices, what they owe and their scheme.
     billing: Option<crate::billing::service::PatientBilling>,
+    /// For admins: the audit trail's reads of this record ("who looked at it").
+    reads_link: Option<String>,
 }
 
 pub async fn profile(
@@ -256,6 +258,7 @@ pub async fn profile(
     let patient_active = patient.active;
     Ok(ProfilePage {
         documents_link: crate::documents::patient_link(user.role, id),
+        reads_link: crate::audit::patient_reads_link(user.role, id),
         show_health_records: crate::lab::service::may_read_health_records(&user),
         layout,
         age: patient.age_on(settings.today()),

@@ -5,7 +5,7 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use qrcode::QrCode;
 use qrcode::render::svg;
@@ -18,10 +18,13 @@ use super::repo;
 use super::service::{self, MATRIC_FIELD};
 use crate::academic::model::AcademicOptions;
 use crate::auth::password;
+use crate::db::events::Event;
+use crate::db::{Currency, Money, Timestamp};
 use crate::error::ServiceError;
 use crate::identity::Actor;
 use crate::identity::{PRINCIPAL_KEY, Principal};
 use crate::notify::Notification;
+use crate::queue::views::{Place, Snapshot};
 use crate::settings::Settings;
 use crate::staff::model::parse_email;
 use crate::state::AppState;
@@ -29,13 +32,16 @@ use crate::validation::FieldErrors;
 use crate::web::csrf;
 use crate::web::extract::{ClientIp, PortalUser};
 use crate::web::filters;
-use crate::web::form::{Form, invalid};
+use crate::web::form::{Form, Query, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
+use crate::web::live::{self, LiveBlock, Since};
 use crate::web::{AppError, AppResult};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/me", get(home))
+        .route("/me/summary", get(summary))
+        .route("/me/summary/events", get(summary_events))
         .route("/me/profile", get(profile_form).post(update_profile))
         .route("/me/card", get(my_card))
         .route("/me/card/qr.svg", get(my_qr))
@@ -48,37 +54,76 @@ pub struct HomePage {
     layout: Layout,
     patient: Patient,
     notifications: Vec<Notification>,
+    /// Their figures: their place in the queue, next appointment, what they owe, new results (live).
+    glance: LiveBlock,
+}
+
+/// How many days a result released to the patient counts as new on their home page.
+pub const NEW_RESULT_DAYS: i64 = 14;
+
+/// The patient's own figures, each read for them alone (`WHERE patient_id = $me`).
+#[derive(Template)]
+#[template(path = "portal/_glance.html")]
+struct Glance {
+    /// Their open ticket's place in today's queue.
+    place: Option<Place>,
     /// The next live booking: when, and with whom.
     next: Option<(String, String)>,
-    /// The code of the patient's open queue ticket.
-    ticket: Option<String>,
+    /// How many invoices they owe on, and how much.
+    owed: (i64, Money),
+    new_results: i64,
+    results_days: i64,
+    currency: Currency,
 }
 
-async fn load_own(state: &AppState, user: &PortalUser) -> AppResult<Patient> {
-    repo::get(&state.db, user.id).await?.ok_or(AppError::NotFound)
-}
-
-pub async fn home(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<HomePage> {
-    let now = crate::db::Timestamp::now();
-    let zone = state.settings.get().clinic.time_zone;
-    let next = crate::scheduling::service::appointments_of_patient(&state.db, user.id)
+async fn glance(state: &AppState, patient_id: i64) -> AppResult<String> {
+    let now = Timestamp::now();
+    let settings = state.settings.get();
+    let next = crate::scheduling::service::appointments_of_patient(&state.db, patient_id)
         .await?
         .into_iter()
         .filter(|a| a.status.is_live() && a.ends_at > now)
         .min_by_key(|a| a.starts_at)
-        .map(|a| (crate::web::filters::datetime_of(a.starts_at, zone), a.doctor_name));
+        .map(|a| {
+            let when = crate::web::filters::datetime_of(a.starts_at, settings.clinic.time_zone);
+            (when, a.doctor_name)
+        });
+    let snapshot = Snapshot::fresh(state, state.events.last_seq()).await?;
+    let since = Timestamp(now.0 - NEW_RESULT_DAYS * 24 * 3_600_000);
+    Ok(Glance {
+        place: snapshot.place(patient_id).filter(|place| place.status.is_open()),
+        next,
+        owed: crate::billing::service::owed_count_by(&state.db, patient_id).await?,
+        new_results: crate::lab::service::released_since(&state.db, patient_id, since).await?,
+        results_days: NEW_RESULT_DAYS,
+        currency: settings.currency(),
+    }
+    .render()?)
+}
+
+pub async fn home(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<HomePage> {
     Ok(HomePage {
         layout,
         patient: load_own(&state, &user).await?,
         notifications: crate::notify::unread(&state.db, user.id).await?,
-        next,
-        ticket: open_ticket_code(&state, user.id).await?,
+        glance: LiveBlock::load(&state, "/me", "/me/summary", glance(&state, user.id)).await?,
     })
 }
 
-async fn open_ticket_code(state: &AppState, patient_id: i64) -> AppResult<Option<String>> {
-    let ticket = crate::queue::open_ticket_of(&state.db, patient_id).await?;
-    Ok(ticket.map(|t| t.code))
+/// The patient's figures alone, re-read by their home page when its stream says something changed.
+pub async fn summary(user: PortalUser, State(state): State<AppState>) -> AppResult<Html<String>> {
+    Ok(Html(glance(&state, user.id).await?))
+}
+
+/// Their place moves with the queue, their results with the lab, what they owe with billing. The stream says
+/// only that something changed; what they read is their own.
+pub async fn summary_events(_user: PortalUser, State(state): State<AppState>, Query(since): Query<Since>) -> Response {
+    let relevant = |e: &Event| e.touches_queues() || e.touches_lab() || e.touches_billing();
+    live::changes(&state, relevant, since.seq()).into_response()
+}
+
+async fn load_own(state: &AppState, user: &PortalUser) -> AppResult<Patient> {
+    repo::get(&state.db, user.id).await?.ok_or(AppError::NotFound)
 }
 
 #[derive(Template, WebTemplate)]

@@ -393,6 +393,14 @@ pub async fn pending_approval(db: &Db) -> Result<Vec<PatientSummary>, sqlx::Erro
     .await
 }
 
+/// How many patients were registered at `since` or later.
+pub async fn count_registered_since(db: &Db, since: Timestamp) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM patient WHERE created_at >= $1")
+        .bind(since)
+        .fetch_one(db.pool())
+        .await
+}
+
 pub async fn photo(db: &Db, id: i64) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
     sqlx::query_as("SELECT mime, data FROM patient_photo WHERE patient_id = $1")
         .bind(id)

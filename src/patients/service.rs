@@ -296,6 +296,11 @@ pub async fn pending_approval(db: &Db) -> Result<Vec<super::model::PatientSummar
     repo::pending_approval(db).await
 }
 
+/// How many patients were registered at `since` or later (the admin's "new patients today").
+pub async fn count_registered_since(db: &Db, since: crate::db::Timestamp) -> Result<i64, sqlx::Error> {
+    repo::count_registered_since(db, since).await
+}
+
 /// A patient's record, to name them (reception booking for a patient).
 pub async fn get(db: &Db, patient_id: i64) -> Result<Option<super::model::Patient>, sqlx::Error> {
     repo::get(db, patient_id).await

@@ -420,6 +420,27 @@ pub async fn low_stock(db: &Db, today: Date, limit: i64) -> Result<Vec<DrugStock
     .await
 }
 
+/// How many active drugs are at or below their reorder level on `today` (the drugs [`low_stock`] lists).
+pub async fn count_low_stock(db: &Db, today: Date) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT d.id FROM drug d LEFT JOIN drug_batch b ON b.drug_id = d.id AND b.expires_on >= $1
+         WHERE d.active = 1 GROUP BY d.id HAVING COALESCE(SUM(b.quantity), 0) <= d.reorder_level) low",
+    )
+    .bind(today)
+    .fetch_one(db.pool())
+    .await
+}
+
+/// How many batches holding units expire from `from` through `until` (the batches [`expiring`] lists; index
+/// `drug_batch_expiry`).
+pub async fn count_expiring(db: &Db, from: Date, until: Date) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM drug_batch WHERE quantity > 0 AND expires_on >= $1 AND expires_on <= $2")
+        .bind(from)
+        .bind(until)
+        .fetch_one(db.pool())
+        .await
+}
+
 /// Units of each drug that left the shelf for patients (dispensed or used in procedures) since `since`.
 pub async fn used_since(db: &Db, since: Timestamp) -> Result<Vec<(i64, i64)>, sqlx::Error> {
     sqlx::query_as(

@@ -450,17 +450,20 @@ pub struct Alerts {
     pub running_out: Vec<(DrugStock, i64)>,
 }
 
+/// The days of the expiring alert (the longest window) and of the expired one, from `today`.
+fn alert_spans(today: Date) -> ((Date, Date), (Date, Date)) {
+    let last_window = *EXPIRY_WINDOWS.last().unwrap_or(&90);
+    (
+        (today, Date(Date::add_days(today.0, last_window))),
+        (Date(Date::add_days(today.0, -3650)), Date(Date::add_days(today.0, -1))),
+    )
+}
+
 pub async fn alerts(db: &Db, today: Date, now: Timestamp) -> Result<Alerts, ServiceError> {
     let low = repo::low_stock(db, today, ALERT_ROWS).await?;
-    let last_window = *EXPIRY_WINDOWS.last().unwrap_or(&90);
-    let expiring = repo::expiring(db, today, Date(Date::add_days(today.0, last_window)), ALERT_ROWS).await?;
-    let expired = repo::expiring(
-        db,
-        Date(Date::add_days(today.0, -3650)),
-        Date(Date::add_days(today.0, -1)),
-        ALERT_ROWS,
-    )
-    .await?;
+    let (expiring, expired) = alert_spans(today);
+    let expiring = repo::expiring(db, expiring.0, expiring.1, ALERT_ROWS).await?;
+    let expired = repo::expiring(db, expired.0, expired.1, ALERT_ROWS).await?;
     let used = repo::used_since(db, rate_since(now)).await?;
     let ids: Vec<i64> = used.iter().map(|(drug, _)| *drug).collect();
     let stock = repo::with_stock(db, &ids, today).await?;
@@ -481,6 +484,31 @@ pub async fn alerts(db: &Db, today: Date, now: Timestamp) -> Result<Alerts, Serv
         expiring,
         expired,
         running_out,
+    })
+}
+
+/// The alerts counted in full (the alerts list only the most urgent): the home pages' figures.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AlertCounts {
+    /// Active drugs at or below their reorder level.
+    pub low: i64,
+    /// Batches holding units that expire within the longest window.
+    pub expiring: i64,
+    /// Expired batches still holding units.
+    pub expired: i64,
+}
+
+/// How many active drugs are at or below their reorder level on `today`.
+pub async fn count_low_stock(db: &Db, today: Date) -> Result<i64, ServiceError> {
+    Ok(repo::count_low_stock(db, today).await?)
+}
+
+pub async fn alert_counts(db: &Db, today: Date) -> Result<AlertCounts, ServiceError> {
+    let (expiring, expired) = alert_spans(today);
+    Ok(AlertCounts {
+        low: repo::count_low_stock(db, today).await?,
+        expiring: repo::count_expiring(db, expiring.0, expiring.1).await?,
+        expired: repo::count_expiring(db, expired.0, expired.1).await?,
     })
 }
 

@@ -7,7 +7,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -15,7 +15,7 @@ use super::PharmacyStaff;
 use super::model::stock::{AdjustForm, AdjustReason, MovementKind, ReceiptForm, counted};
 use super::model::{BatchLine, Drug, MovementRow};
 use super::repo::LedgerFilter;
-use super::service::{self, Alerts, Counted};
+use super::service::{self, AlertCounts, Alerts, Counted};
 use crate::db::events::Event;
 use crate::db::once::FormKey;
 use crate::db::{Date, Timestamp};
@@ -27,6 +27,7 @@ use crate::web::extract::Staff;
 use crate::web::filters;
 use crate::web::form::{Form, Query, field_value, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
+use crate::web::live::{self, LiveBlock, Since};
 use crate::web::paging::{PageRequest, Paging};
 use crate::web::{AppError, AppResult, IdPath, csv_table};
 
@@ -38,13 +39,44 @@ pub struct HomePage {
     layout: Layout,
     user: StaffUser,
     today: Date,
+    glance: LiveBlock,
     alerts: Arc<Alerts>,
 }
 
-/// The pharmacist's home: what is low, what expires soon, what expired on the shelf, what runs out first (read
-/// once per stock change, see `Event::Pharmacy`).
+/// The pharmacy's figures: the worklist's length and the alerts counted in full.
+#[derive(Template)]
+#[template(path = "pharmacy/_glance.html")]
+struct Glance {
+    waiting: i64,
+    counts: AlertCounts,
+}
+
+async fn glance(state: &AppState) -> AppResult<String> {
+    Ok(Glance {
+        waiting: crate::prescriptions::service::count_open(&state.db).await?,
+        counts: service::alert_counts(&state.db, state.today()).await?,
+    }
+    .render()?)
+}
+
+/// The pharmacy's figures alone, re-read by the home page when its stream says the pharmacy changed.
+pub async fn summary(_user: Staff<PharmacyStaff>, State(state): State<AppState>) -> AppResult<Html<String>> {
+    Ok(Html(glance(&state).await?))
+}
+
+pub async fn summary_events(
+    _user: Staff<PharmacyStaff>,
+    State(state): State<AppState>,
+    Query(since): Query<Since>,
+) -> Response {
+    live::changes(&state, Event::touches_pharmacy, since.seq()).into_response()
+}
+
+/// The pharmacist's home: the day's figures (live), what is low, what expires soon, what expired on the shelf,
+/// what runs out first (read once per stock change, see `Event::Pharmacy`).
 pub async fn home(user: Staff<PharmacyStaff>, State(state): State<AppState>, layout: Layout) -> AppResult<HomePage> {
     let today = state.today();
+    let glance = LiveBlock::load(&state, "/pharmacy", "/pharmacy/summary", glance(&state)).await?;
     let alerts = state
         .pharmacy
         .alerts
@@ -56,6 +88,7 @@ pub async fn home(user: Staff<PharmacyStaff>, State(state): State<AppState>, lay
         layout,
         user: user.user,
         today,
+        glance,
         alerts,
     })
 }

@@ -167,13 +167,17 @@ pub async fn open(db: &Db, limit: i64) -> Result<(Vec<Prescription>, i64), sqlx:
     .bind(limit)
     .fetch_all(db.pool())
     .await?;
-    let total = sqlx::query_scalar(
+    Ok((rows, count_open(db).await?))
+}
+
+/// How many prescriptions have something still owed (the worklist's length).
+pub async fn count_open(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
         "SELECT COUNT(*) FROM prescription x WHERE x.status IN ('pending', 'partly_dispensed')
            AND EXISTS (SELECT 1 FROM prescription_item i WHERE i.prescription_id = x.id)",
     )
     .fetch_one(db.pool())
-    .await?;
-    Ok((rows, total))
+    .await
 }
 
 /// Takes an item off the visit's prescription while none of it was given; false when there is no such

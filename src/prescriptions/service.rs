@@ -246,3 +246,8 @@ pub async fn refresh_status_in(tx: &mut Tx, prescription_id: i64) -> Result<Pres
 pub async fn open_prescriptions(db: &Db, limit: i64) -> Result<(Vec<Prescription>, i64), ServiceError> {
     Ok(repo::open(db, limit).await?)
 }
+
+/// How many prescriptions have something still owed: the pharmacy's worklist, counted (the home pages).
+pub async fn count_open(db: &Db) -> Result<i64, ServiceError> {
+    Ok(repo::count_open(db).await?)
+}

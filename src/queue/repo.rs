@@ -286,6 +286,25 @@ pub async fn waiting_in_order(tx: &mut Tx, day: Date) -> Result<Vec<Queued>, sql
         .collect())
 }
 
+/// How many of a day's tickets are in each status, counted from the index `ticket_day_status`.
+pub async fn status_counts(db: &Db, day: Date) -> Result<Vec<(TicketStatus, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT status, COUNT(*) FROM ticket WHERE day = $1 GROUP BY status")
+        .bind(day)
+        .fetch_all(db.pool())
+        .await
+}
+
+/// How many tickets of a day wait for a doctor's "call next": in their queue or the general queue.
+pub async fn waiting_for(db: &Db, day: Date, doctor_id: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM ticket WHERE day = $1 AND status = 'waiting' AND (doctor_id = $2 OR doctor_id IS NULL)",
+    )
+    .bind(day)
+    .bind(doctor_id)
+    .fetch_one(db.pool())
+    .await
+}
+
 /// The first waiting ticket a doctor's "call next" takes: from their queue or the general queue.
 pub async fn next_waiting(tx: &mut Tx, day: Date, doctor_id: i64) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(&format!(

@@ -553,6 +553,16 @@ pub async fn ticket(db: &Db, id: i64) -> Result<Option<Ticket>, ServiceError> {
     Ok(repo::ticket(db, id).await?)
 }
 
+/// A day's tickets counted by status (the home pages' figures).
+pub async fn status_counts(db: &Db, day: Date) -> Result<Vec<(TicketStatus, i64)>, sqlx::Error> {
+    repo::status_counts(db, day).await
+}
+
+/// How many tickets of a day wait for this doctor's "call next" (their queue and the general queue).
+pub async fn waiting_for(db: &Db, day: Date, doctor_id: i64) -> Result<i64, sqlx::Error> {
+    repo::waiting_for(db, day, doctor_id).await
+}
+
 /// Closes tickets left open on earlier days (the end-of-day sweep; check-in also does it for its patient).
 pub async fn close_stale_tickets(db: &Db, today: Date) -> Result<u64, sqlx::Error> {
     let mut tx = db.begin_write().await?;

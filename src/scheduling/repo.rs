@@ -526,6 +526,14 @@ pub async fn appointments_on(
     .await
 }
 
+/// Every doctor's appointments on a day counted by status, from the index `appointment_day` alone.
+pub async fn day_status_counts(db: &Db, day: Date) -> Result<Vec<(AppointmentStatus, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT status, COUNT(*) FROM appointment WHERE day = $1 GROUP BY status")
+        .bind(day)
+        .fetch_all(db.pool())
+        .await
+}
+
 /// The live bookings on a slot (to report when a slot or day is taken away).
 pub async fn live_on_slot(tx: &mut Tx, slot_id: i64) -> Result<Vec<AppointmentView>, sqlx::Error> {
     sqlx::query_as(&format!(
@@ -559,11 +567,11 @@ pub async fn change_status(
 }
 
 /// Marks as no-shows the bookings whose slot ended before `cutoff` without a check-in; returns them.
-pub async fn mark_no_shows(tx: &mut Tx, cutoff: Timestamp) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+pub async fn mark_no_shows(tx: &mut Tx, cutoff: Timestamp) -> Result<Vec<(i64, i64, Date)>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE appointment SET status = 'no_show', updated_at = $1
          WHERE status = 'booked' AND slot_id IN (SELECT id FROM slot WHERE ends_at < $2)
-         RETURNING id, patient_id",
+         RETURNING id, patient_id, day",
     )
     .bind(Timestamp::now())
     .bind(cutoff)

@@ -347,7 +347,14 @@ pub async fn mark_no_shows(db: &Db, grace_minutes: i64) -> Result<usize, sqlx::E
     let mut tx = db.begin_write().await?;
     let marked = repo::mark_no_shows(&mut tx, Timestamp::now().minus_minutes(grace_minutes)).await?;
     let actor = Actor::system("no-show job");
-    for (id, patient) in &marked {
+    let mut days: Vec<Date> = marked.iter().map(|(_, _, day)| *day).collect();
+    days.sort();
+    days.dedup();
+    for day in days {
+        // A slot late in the evening is marked after midnight, on a day already summarized.
+        crate::db::summary::day_changed(&mut tx, day).await?;
+    }
+    for (id, patient, _) in &marked {
         audit::record(
             &mut tx,
             &actor,
@@ -384,6 +391,7 @@ pub async fn correct_status(
             to.label()
         )));
     }
+    crate::db::summary::day_changed(&mut tx, appointment.day).await?;
     let detail = format!("{} -> {}: {why}", appointment.status, to);
     audit::record(
         &mut tx,
@@ -635,6 +643,16 @@ pub async fn appointments_on(
     status: AppointmentStatus,
 ) -> Result<Vec<AppointmentView>, sqlx::Error> {
     repo::appointments_on(db, day, status).await
+}
+
+/// A doctor's appointments on the days `from..=to` counted by day and status (the doctor's home page).
+pub async fn status_counts(db: &Db, doctor_id: i64, from: Date, to: Date) -> Result<Vec<StatusCount>, sqlx::Error> {
+    repo::status_counts(db, doctor_id, from, to).await
+}
+
+/// Every doctor's appointments on a day counted by status (the front desk's and the admin's home pages).
+pub async fn day_status_counts(db: &Db, day: Date) -> Result<Vec<(AppointmentStatus, i64)>, sqlx::Error> {
+    repo::day_status_counts(db, day).await
 }
 
 /// An appointment, in the caller's transaction (the queue checking a patient in).

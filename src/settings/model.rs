@@ -4,6 +4,7 @@ use regex::Regex;
 
 use super::clinic::ClinicSettings;
 use super::section::{Fieldset, Section, Values, values_of};
+use crate::audit::settings::AuditSettings;
 use crate::billing::settings::BillingSettings;
 use crate::patients::settings::RegistrationSettings;
 use crate::pharmacy::settings::PharmacySettings;
@@ -22,6 +23,7 @@ pub struct Settings {
     pub queue: QueueSettings,
     pub pharmacy: PharmacySettings,
     pub billing: BillingSettings,
+    pub audit: AuditSettings,
 }
 
 impl Settings {
@@ -36,6 +38,7 @@ impl Settings {
             queue: QueueSettings::from_stored(&stored),
             pharmacy: PharmacySettings::from_stored(&stored),
             billing: BillingSettings::from_stored(&stored),
+            audit: AuditSettings::from_stored(&stored),
         }
     }
 
@@ -47,6 +50,7 @@ impl Settings {
         pairs.extend(self.queue.to_stored());
         pairs.extend(self.pharmacy.to_stored());
         pairs.extend(self.billing.to_stored());
+        pairs.extend(self.audit.to_stored());
         pairs
     }
 
@@ -59,19 +63,25 @@ impl Settings {
         let queue = QueueSettings::from_form(form, &mut errors);
         let pharmacy = PharmacySettings::from_form(form, &mut errors);
         let billing = BillingSettings::from_form(form, &mut errors);
-        match (clinic, registration, booking, queue, pharmacy, billing) {
-            (Some(clinic), Some(registration), Some(booking), Some(queue), Some(pharmacy), Some(billing))
-                if errors.is_empty() =>
-            {
-                Ok(Settings {
-                    clinic,
-                    registration,
-                    booking,
-                    queue,
-                    pharmacy,
-                    billing,
-                })
-            }
+        let audit = AuditSettings::from_form(form, &mut errors);
+        match (clinic, registration, booking, queue, pharmacy, billing, audit) {
+            (
+                Some(clinic),
+                Some(registration),
+                Some(booking),
+                Some(queue),
+                Some(pharmacy),
+                Some(billing),
+                Some(audit),
+            ) if errors.is_empty() => Ok(Settings {
+                clinic,
+                registration,
+                booking,
+                queue,
+                pharmacy,
+                billing,
+                audit,
+            }),
             _ => Err(errors),
         }
     }
@@ -84,6 +94,7 @@ impl Settings {
         values.extend(values_of(&self.queue));
         values.extend(values_of(&self.pharmacy));
         values.extend(values_of(&self.billing));
+        values.extend(values_of(&self.audit));
         values
     }
 
@@ -117,6 +128,7 @@ pub fn fieldsets(form: &Values) -> Vec<Fieldset> {
         QueueSettings::fieldset(form),
         PharmacySettings::fieldset(form),
         BillingSettings::fieldset(form),
+        AuditSettings::fieldset(form),
     ]
 }
 
@@ -128,6 +140,7 @@ pub fn known_keys() -> Vec<&'static str> {
     keys.extend(QueueSettings::keys());
     keys.extend(PharmacySettings::keys());
     keys.extend(BillingSettings::keys());
+    keys.extend(AuditSettings::keys());
     keys
 }
 
@@ -227,6 +240,7 @@ mod tests {
             "approval_required",
             "booking_one_per_day",
             "billing_dispense_only_when_paid",
+            "audit_staff_names_to_patients",
         ];
         for key in known_keys().into_iter().filter(|k| !optional.contains(k)) {
             assert!(errors.get(key).is_some(), "{key}");

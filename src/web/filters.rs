@@ -122,13 +122,27 @@ pub fn minutes(minutes: impl Borrow<i64>, _: &dyn askama::Values) -> askama::Res
     Ok(minutes_of(*minutes.borrow()))
 }
 
+/// Amounts as askama gives them to a filter: by value or behind references (a binding of an `if let` is one
+/// more).
+pub trait Amount {
+    fn amount(&self) -> Money;
+}
+
+impl Amount for Money {
+    fn amount(&self) -> Money {
+        *self
+    }
+}
+
+impl<T: Amount + ?Sized> Amount for &T {
+    fn amount(&self) -> Money {
+        (**self).amount()
+    }
+}
+
 #[askama::filter_fn]
-pub fn money<C: Borrow<Currency>>(
-    amount: impl Borrow<Money>,
-    _: &dyn askama::Values,
-    currency: C,
-) -> askama::Result<String> {
-    Ok(currency.borrow().format(*amount.borrow()))
+pub fn money<C: Borrow<Currency>>(amount: impl Amount, _: &dyn askama::Values, currency: C) -> askama::Result<String> {
+    Ok(currency.borrow().format(amount.amount()))
 }
 
 #[cfg(test)]

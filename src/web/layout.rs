@@ -170,6 +170,7 @@ fn nav_for(role: Role, path: &str) -> Vec<NavLink> {
             ("/admin/academic", "Academic"),
             ("/admin/import", "Import"),
             ("/billing", "Billing"),
+            ("/admin/reports", "Reports"),
             ("/admin/settings", "Settings"),
             ("/admin/audit", "Audit log"),
         ],

@@ -110,6 +110,118 @@ where
     Some((frames, sub))
 }
 
+/// The name of the event that tells a page one of its blocks changed: the block reads itself again from its own
+/// route (`hx-get` with `hx-trigger="sse:changed"`), which checks who asks like the page does. The event's
+/// data is the number of the latest event (an event with no data is never delivered by a browser).
+pub const CHANGED: &str = "changed";
+
+/// A block of a page that reads itself again when its stream says it changed (see [`changes`]): a home page's
+/// figures.
+#[derive(Clone, Debug)]
+pub struct LiveBlock {
+    /// The page the block is on (reloading it is the way to the latest figures without JavaScript).
+    pub page: &'static str,
+    /// The block's own route, answering the block alone; its stream is `{path}/events`.
+    pub path: &'static str,
+    /// The block as the page shows it first.
+    pub html: String,
+    /// The last event delivered before the block was read: its stream tells at once of any later one.
+    pub since: u64,
+}
+
+impl LiveBlock {
+    /// The block of `page` at `path`, as `render` renders it.
+    pub async fn load<Fut>(
+        state: &AppState,
+        page: &'static str,
+        path: &'static str,
+        render: Fut,
+    ) -> AppResult<LiveBlock>
+    where
+        Fut: Future<Output = AppResult<String>>,
+    {
+        // Read before the figures: a change made while they are read is told to the page once it connects.
+        let since = state.events.last_seq();
+        Ok(LiveBlock {
+            page,
+            path,
+            html: render.await?,
+            since,
+        })
+    }
+}
+
+/// The `?since=` of a [`changes`] stream: the last event the page's block had seen (0, or anything unreadable:
+/// tell it at once).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct Since {
+    #[serde(default)]
+    since: String,
+}
+
+impl Since {
+    pub fn seq(&self) -> u64 {
+        self.since.trim().parse().unwrap_or(0)
+    }
+}
+
+struct Watch {
+    events: broadcast::Receiver<Arc<Delivered>>,
+    hub: crate::db::events::EventHub,
+    relevant: fn(&Event) -> bool,
+    /// The last event the page had seen; `None` once the stream has opened.
+    since: Option<u64>,
+}
+
+/// The event stream of a [`LiveBlock`]: a [`CHANGED`] event after each event `relevant` says touches it, at
+/// least once a minute anyway (figures that move with the clock, or with changes no event announces), and at
+/// once when it opens if events came after `since` (the page loaded or the stream reconnected meanwhile). It
+/// carries no data of its own, so it tells nobody anything: the block's route decides what each user reads.
+/// (Event numbers are an instance's own: a stream opened on another instance than the page is told at its
+/// first event or minute.)
+pub fn changes(
+    state: &AppState,
+    relevant: fn(&Event) -> bool,
+    since: u64,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<>> {
+    let watch = Watch {
+        events: state.events.subscribe(),
+        hub: state.events.clone(),
+        relevant,
+        since: Some(since),
+    };
+    let told = stream::unfold(watch, next_change)
+        .enumerate()
+        .map(|(n, seq)| {
+            let event = SseEvent::default().event(CHANGED).data(seq.to_string());
+            Ok(if n == 0 { event.retry(RECONNECT) } else { event })
+        })
+        .take_until(state.shutdown.clone().cancelled_owned());
+    Sse::new(told).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+async fn next_change(mut watch: Watch) -> Option<(u64, Watch)> {
+    if let Some(since) = watch.since.take() {
+        let last = watch.hub.last_seq();
+        if last > since {
+            return Some((last, watch));
+        }
+    }
+    let quiet_until = tokio::time::Instant::now() + REFRESH;
+    loop {
+        let received = tokio::select! {
+            received = watch.events.recv() => received,
+            _ = tokio::time::sleep_until(quiet_until) => return Some((watch.hub.last_seq(), watch)),
+        };
+        match received {
+            Ok(delivered) if (watch.relevant)(&delivered.event) => return Some((delivered.seq, watch)),
+            Ok(_) => continue,
+            Err(RecvError::Lagged(_)) => return Some((watch.hub.last_seq(), watch)),
+            Err(RecvError::Closed) => return None,
+        }
+    }
+}
+
 /// The name of the event that carries a change to a [`patched`] page.
 pub const CHANGE: &str = "change";
 

@@ -4,6 +4,8 @@
 mod support;
 
 mod academic;
+mod audit;
+mod audit_browser;
 mod auth;
 mod billing;
 mod billing_browser;
@@ -12,6 +14,8 @@ mod browser;
 mod cli;
 mod consult;
 mod consult_browser;
+mod dashboards;
+mod dashboards_browser;
 mod demo;
 mod dispensing;
 mod documents;
@@ -35,6 +39,7 @@ mod profiles;
 mod queue;
 mod queue_browser;
 mod queue_figures;
+mod reports;
 mod schedule;
 mod security;
 mod settings;

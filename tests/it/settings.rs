@@ -35,6 +35,7 @@ fn valid_form() -> Vec<(&'static str, &'static str)> {
         ("queue_skip_places", "3"),
         ("pharmacy_min_shelf_days", "30"),
         ("billing_tax_percent", "7.5"),
+        ("audit_staff_names_to_patients", "1"),
     ]
 }
 
@@ -95,6 +96,10 @@ async fn saving_changes_the_header_and_persists(app: TestApp) {
     assert_eq!(stored(&app, "matric_pattern").await.as_deref(), Some(r"^\d{9}$"));
     assert_eq!(stored(&app, "pharmacy_min_shelf_days").await.as_deref(), Some("30"));
     assert_eq!(stored(&app, "billing_tax_percent").await.as_deref(), Some("7.5"));
+    assert_eq!(
+        stored(&app, "audit_staff_names_to_patients").await.as_deref(),
+        Some("1")
+    );
     let settings = app.state.settings.get();
     assert_eq!(settings.clinic.time_zone, chrono_tz::Europe::London);
     assert!(settings.matric_regex().is_match("190401001"));
@@ -110,7 +115,8 @@ async fn saving_changes_the_header_and_persists(app: TestApp) {
         [(
             "admin".to_owned(),
             "changed: clinic_name, clinic_address, time_zone, currency_code, currency_minor_digits, \
-             self_registration, approval_required, matric_pattern, pharmacy_min_shelf_days, billing_tax_percent"
+             self_registration, approval_required, matric_pattern, pharmacy_min_shelf_days, billing_tax_percent, \
+             audit_staff_names_to_patients"
                 .to_owned(),
             Some("127.0.0.1".to_owned())
         )]

@@ -1,0 +1,53 @@
+//! The patient's side of the log, on their phone: which roles at the clinic opened their record and when
+//! (the staff members' names too, when the clinic chose to show them), newest first. Only reads of their own
+//! record by staff; what they did themselves is not listed.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+
+use super::model::{AuditRow, TrailQuery};
+use super::service;
+use crate::state::AppState;
+use crate::web::AppResult;
+use crate::web::extract::PortalUser;
+use crate::web::filters;
+use crate::web::form::Query;
+use crate::web::layout::Layout;
+
+/// How many reads a page lists.
+const SHOWN: i64 = 25;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "audit/portal.html")]
+pub struct RecordAccessPage {
+    layout: Layout,
+    rows: Vec<AuditRow>,
+    /// Whether the staff members' names are shown (a setting), not only their roles.
+    names: bool,
+    newest: bool,
+    older: Option<i64>,
+}
+
+impl RecordAccessPage {
+    /// Who opened the record, as the clinic chose to show it.
+    fn reader(&self, row: &AuditRow) -> String {
+        row.reader_words(self.names)
+    }
+}
+
+pub async fn record_access(
+    me: PortalUser,
+    State(state): State<AppState>,
+    layout: Layout,
+    Query(query): Query<TrailQuery>,
+) -> AppResult<RecordAccessPage> {
+    let page = service::reads_of_patient(&state.db, me.id, query.before(), SHOWN).await?;
+    Ok(RecordAccessPage {
+        layout,
+        rows: page.rows,
+        names: state.settings.get().audit.staff_names_to_patients,
+        newest: page.newest,
+        older: page.older,
+    })
+}

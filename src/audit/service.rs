@@ -1,0 +1,122 @@
+//! The trail's reading: filters checked against the clinic (the staff member exists, the patient is on
+//! record), one page of entries after a cursor, the rows of its CSV, and a patient's own list of who opened
+//! their record. Every one of them reads the log through the one query of `repo::filtered`.
+
+use chrono_tz::Tz;
+
+use super::model::{AuditRow, Filter, TrailQuery, Who};
+use super::repo;
+use crate::db::Db;
+use crate::error::ServiceError;
+use crate::identity::Role;
+use crate::validation::FieldErrors;
+
+/// The most entries a CSV holds (the newest that match); the page says so.
+pub const CSV_LIMIT: i64 = 100_000;
+/// [`CSV_LIMIT`] as the page writes it.
+pub const CSV_LIMIT_TEXT: &str = "100,000";
+
+/// A staff account as the "who" filter offers it.
+#[derive(Clone, Debug)]
+pub struct StaffChoice {
+    pub id: i64,
+    pub full_name: String,
+    pub username: String,
+    pub role: Role,
+}
+
+/// Every staff account, by name, for the "who" filter.
+pub async fn staff_choices(db: &Db) -> Result<Vec<StaffChoice>, ServiceError> {
+    Ok(repo::staff_choices(db)
+        .await?
+        .into_iter()
+        .map(|(id, full_name, username, role)| StaffChoice {
+            id,
+            full_name,
+            username,
+            role,
+        })
+        .collect())
+}
+
+/// A filter that reads and names what is on record, with the patient's name when it is about one.
+#[derive(Clone, Debug, Default)]
+pub struct Checked {
+    pub filter: Filter,
+    /// The patient's name and clinic number.
+    pub patient: Option<String>,
+}
+
+/// The filter of `query`, checked: a message beside each filter that doesn't read or names no one on record
+/// (`ServiceError::Invalid`).
+pub async fn check(db: &Db, query: &TrailQuery, staff: &[StaffChoice]) -> Result<Checked, ServiceError> {
+    let filter = query.filter().map_err(ServiceError::Invalid)?;
+    let mut errors = FieldErrors::default();
+    if let Who::Staff(id) = filter.who
+        && !staff.iter().any(|s| s.id == id)
+    {
+        errors.add("user", "Choose whose entries to show from the list.");
+    }
+    let patient = match filter.patient {
+        Some(id) => match crate::patients::service::get(db, id).await? {
+            Some(p) => Some(format!("{} ({})", p.full_name(), p.clinic_number)),
+            None => {
+                errors.add("patient", "There is no patient with this number on record.");
+                None
+            }
+        },
+        None => None,
+    };
+    match errors.is_empty() {
+        true => Ok(Checked { filter, patient }),
+        false => Err(ServiceError::Invalid(errors)),
+    }
+}
+
+/// One page of a list of entries, newest first.
+#[derive(Clone, Debug, Default)]
+pub struct Page {
+    pub rows: Vec<AuditRow>,
+    /// Whether these are the newest entries.
+    pub newest: bool,
+    /// The `before` of the next, older page, if there are older entries.
+    pub older: Option<i64>,
+}
+
+/// The `size` entries matching `filter` after entry `before` (the newest without it; an entry that isn't
+/// there, or isn't one of `filter`'s patient's, starts from the newest too).
+pub async fn page(db: &Db, filter: &Filter, zone: Tz, before: Option<i64>, size: i64) -> Result<Page, ServiceError> {
+    let after = match before {
+        Some(id) => repo::cursor(db, id, filter.patient).await?,
+        None => None,
+    };
+    let mut rows = repo::filtered(db, filter, filter.span(zone), after, size + 1).await?;
+    let more = rows.len() > usize::try_from(size).unwrap_or(usize::MAX);
+    rows.truncate(usize::try_from(size).unwrap_or(usize::MAX));
+    Ok(Page {
+        older: rows.last().filter(|_| more).map(|row| row.id),
+        newest: after.is_none(),
+        rows,
+    })
+}
+
+/// Every entry matching `filter`, newest first, up to [`CSV_LIMIT`].
+pub async fn all(db: &Db, filter: &Filter, zone: Tz) -> Result<Vec<AuditRow>, ServiceError> {
+    Ok(repo::filtered(db, filter, filter.span(zone), None, CSV_LIMIT).await?)
+}
+
+/// The reads of the patient's record by staff, newest first: what the patient sees of the log.
+pub async fn reads_of_patient(db: &Db, patient_id: i64, before: Option<i64>, size: i64) -> Result<Page, ServiceError> {
+    // Days play no part: the zone is not used.
+    page(db, &Filter::reads_of_patient(patient_id), chrono_tz::UTC, before, size).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_says_the_csvs_limit() {
+        assert_eq!(CSV_LIMIT_TEXT.replace(',', ""), CSV_LIMIT.to_string());
+    }
+}

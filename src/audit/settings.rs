@@ -1,0 +1,64 @@
+//! The audit feature's settings: whether a patient, looking at who opened their record, sees the staff
+//! members' names or only their roles (the clinic's choice; roles only unless it says otherwise).
+
+use crate::settings::section::{Field, Flag, Section, Values};
+use crate::validation::FieldErrors;
+
+pub const STAFF_NAMES_TO_PATIENTS: Flag = Flag {
+    key: "audit_staff_names_to_patients",
+    label: "Patients see the names of the staff who opened their record (otherwise only their roles)",
+    default: false,
+};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditSettings {
+    /// A patient's "who opened my record" names the staff members, not only their roles.
+    pub staff_names_to_patients: bool,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        AuditSettings::from_stored(&Values::new())
+    }
+}
+
+impl Section for AuditSettings {
+    const TITLE: &'static str = "Record access";
+
+    fn from_stored(stored: &Values) -> Self {
+        AuditSettings {
+            staff_names_to_patients: STAFF_NAMES_TO_PATIENTS.read(stored),
+        }
+    }
+
+    fn from_form(form: &Values, _errors: &mut FieldErrors) -> Option<Self> {
+        Some(AuditSettings {
+            staff_names_to_patients: STAFF_NAMES_TO_PATIENTS.typed(form),
+        })
+    }
+
+    fn to_stored(&self) -> Vec<(&'static str, String)> {
+        vec![STAFF_NAMES_TO_PATIENTS.pair(self.staff_names_to_patients)]
+    }
+
+    fn fields(form: &Values) -> Vec<Field> {
+        vec![STAFF_NAMES_TO_PATIENTS.field(form)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_hidden_from_patients_unless_the_clinic_says_so() {
+        assert!(!AuditSettings::default().staff_names_to_patients);
+        let stored = |v: &str| Values::from([(STAFF_NAMES_TO_PATIENTS.key.to_owned(), v.to_owned())]);
+        assert!(AuditSettings::from_stored(&stored("1")).staff_names_to_patients);
+        assert!(!AuditSettings::from_stored(&stored("yes")).staff_names_to_patients);
+        let mut errors = FieldErrors::default();
+        let ticked = AuditSettings::from_form(&stored("1"), &mut errors);
+        assert_eq!(ticked.map(|s| s.staff_names_to_patients), Some(true));
+        assert!(errors.is_empty());
+    }
+}

@@ -1,0 +1,55 @@
+//! The staff home pages' figures, each counted in the database by the feature that owns it (through its public
+//! service functions): a handful of indexed COUNTs and SUMs per page, never rows fetched to be counted.
+
+use super::model::{AdminFigures, AppointmentCounts, DoctorFigures, ReceptionFigures, TicketCounts, week_of};
+use crate::db::{Date, Db, Timestamp};
+use crate::error::ServiceError;
+
+/// A doctor's own figures: `doctor_id` is the user's own id, never one asked for.
+pub async fn doctor(db: &Db, doctor_id: i64, today: Date, now: Timestamp) -> Result<DoctorFigures, ServiceError> {
+    let (monday, sunday) = week_of(today);
+    let week = crate::scheduling::service::status_counts(db, doctor_id, monday, sunday).await?;
+    let on = |day: Option<Date>| {
+        AppointmentCounts::of(
+            week.iter()
+                .filter(|row| day.is_none_or(|day| row.day == day))
+                .map(|row| (row.status, row.count)),
+        )
+    };
+    Ok(DoctorFigures {
+        waiting: crate::queue::service::waiting_for(db, today, doctor_id).await?,
+        today: on(Some(today)),
+        week: on(None),
+        open_visits: crate::consult::service::count_open_visits(db, Some(doctor_id)).await?,
+        results_back: crate::lab::service::count_results_back(db, doctor_id, super::model::results_since(now)).await?,
+    })
+}
+
+pub async fn reception(db: &Db, today: Date) -> Result<ReceptionFigures, ServiceError> {
+    let tickets = TicketCounts::of(&crate::queue::service::status_counts(db, today).await?);
+    let appointments = AppointmentCounts::of(crate::scheduling::service::day_status_counts(db, today).await?);
+    let (unpaid, owed) = crate::billing::service::count_unpaid(db).await?;
+    Ok(ReceptionFigures {
+        tickets,
+        check_ins_due: appointments.booked,
+        unpaid,
+        owed,
+    })
+}
+
+/// The whole clinic's day. `start` is the first instant of `today` in the clinic's zone.
+pub async fn admin(db: &Db, today: Date, start: Timestamp) -> Result<AdminFigures, ServiceError> {
+    let (unpaid, owed) = crate::billing::service::count_unpaid(db).await?;
+    Ok(AdminFigures {
+        visits: crate::consult::service::count_visits_on(db, today).await?,
+        tickets: TicketCounts::of(&crate::queue::service::status_counts(db, today).await?),
+        appointments: AppointmentCounts::of(crate::scheduling::service::day_status_counts(db, today).await?),
+        new_patients: crate::patients::service::count_registered_since(db, start).await?,
+        takings: crate::billing::service::net_takings_on(db, today).await?,
+        unpaid,
+        owed,
+        lab: crate::lab::service::waiting(db).await?,
+        prescriptions: crate::prescriptions::service::count_open(db).await?,
+        low_stock: crate::pharmacy::service::count_low_stock(db, today).await?,
+    })
+}

@@ -1,0 +1,132 @@
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::chart::Chart;
+use super::model::{Cell, Period, Report, Table};
+use super::service::{self, Context};
+use crate::state::AppState;
+use crate::validation::FieldErrors;
+use crate::web::extract::{Admins, Staff};
+use crate::web::filters;
+use crate::web::form::{Query, invalid};
+use crate::web::layout::Layout;
+use crate::web::{AppError, AppResult, csv_table};
+
+/// `?from=YYYY-MM-DD&to=YYYY-MM-DD` (the last 30 days when blank), and for a CSV `table=` the table's name.
+#[derive(Debug, Default, Deserialize)]
+pub struct PeriodQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    table: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reports/index.html")]
+pub struct IndexPage {
+    layout: Layout,
+    period: Period,
+    reports: &'static [Report],
+}
+
+pub async fn index(_admin: Staff<Admins>, State(state): State<AppState>, layout: Layout) -> IndexPage {
+    IndexPage {
+        layout,
+        period: Period::default_for(state.today().0),
+        reports: Report::ALL,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reports/report.html")]
+pub struct ReportPage {
+    layout: Layout,
+    report: Report,
+    /// The period shown, or the one asked for that could not be read (with `errors`).
+    form: PeriodQuery,
+    period: Option<Period>,
+    presets: Vec<(&'static str, Period)>,
+    errors: FieldErrors,
+    charts: Vec<Chart>,
+    tables: Vec<Table>,
+}
+
+fn report_of(slug: &str) -> AppResult<Report> {
+    slug.parse().map_err(|_| AppError::NotFound)
+}
+
+pub async fn page(
+    _admin: Staff<Admins>,
+    State(state): State<AppState>,
+    layout: Layout,
+    Path(slug): Path<String>,
+    Query(query): Query<PeriodQuery>,
+) -> AppResult<Response> {
+    let report = report_of(&slug)?;
+    let today = state.today().0;
+    let mut page = ReportPage {
+        report,
+        period: None,
+        presets: Period::presets(today),
+        errors: FieldErrors::default(),
+        charts: Vec::new(),
+        tables: Vec::new(),
+        form: query,
+        layout,
+    };
+    match Period::parse(&page.form.from, &page.form.to, today) {
+        Ok(period) => {
+            let shown = service::report(&context(&state, &page.layout), report, period).await?;
+            (page.charts, page.tables, page.period) = (shown.charts, shown.tables, Some(period));
+            Ok(page.into_response())
+        }
+        Err(errors) => {
+            page.errors = errors;
+            Ok(invalid(page))
+        }
+    }
+}
+
+fn context<'a>(state: &'a AppState, layout: &'a Layout) -> Context<'a> {
+    Context {
+        db: &state.db,
+        zone: layout.zone,
+        today: state.today().0,
+        currency: &layout.currency,
+    }
+}
+
+/// One table of a report as CSV: the same cells as the page's table.
+pub async fn csv(
+    _admin: Staff<Admins>,
+    State(state): State<AppState>,
+    layout: Layout,
+    Path(slug): Path<String>,
+    Query(query): Query<PeriodQuery>,
+) -> AppResult<Response> {
+    let report = report_of(&slug)?;
+    let period = Period::parse(&query.from, &query.to, state.today().0).map_err(AppError::Invalid)?;
+    let shown = service::report(&context(&state, &layout), report, period).await?;
+    let table = shown
+        .tables
+        .into_iter()
+        .find(|t| t.slug == query.table.trim())
+        .ok_or(AppError::NotFound)?;
+    let file = format!("{}-{}-{}-{}.csv", report.as_str(), table.slug, period.from, period.to);
+    csv_table(&file, &table.header, table.records(layout.currency.minor_digits))
+}
+
+impl ReportPage {
+    fn plain(&self, cell: &Cell) -> String {
+        cell.plain(self.layout.currency.minor_digits)
+    }
+
+    fn is_shown(&self, preset: &Period) -> bool {
+        self.period.as_ref() == Some(preset)
+    }
+}

@@ -1,0 +1,864 @@
+//! The role home pages' figures (issue 14): each home counts its day from known data built through the real
+//! forms (a doctor only their own tickets, appointments, visits and results; the front desk its queue, check-ins
+//! and what is owed; the pharmacy and the lab their work; the admin the whole clinic; a patient only their
+//! own), each figure block answers only its page's roles, and the figures change live with the day.
+
+use std::time::Duration;
+
+use chrono::{Datelike, TimeZone};
+use reqwest::StatusCode;
+use sickbay::db::{Date, Timestamp};
+use sickbay::identity::Role;
+use sickbay::pharmacy::model::DrugForm;
+
+use crate::lab::add_test;
+use crate::pharmacy::{add_batch, add_drug};
+use crate::prescriptions::{form_id, item};
+use crate::support::{
+    Client, EventStream, FormFields, Page, Students, TestApp, appointment_on, appointment_today, clinic, new_visit,
+    on_both_databases, slot,
+};
+
+on_both_databases!(
+    the_doctors_home_counts_only_their_own_day,
+    the_front_desk_counts_its_queue_check_ins_and_what_is_owed,
+    the_admin_sees_the_whole_clinics_day,
+    the_pharmacy_and_the_lab_count_their_work,
+    a_patient_sees_only_their_own_figures,
+    each_figure_block_answers_only_its_pages_roles,
+    the_figures_change_live_with_the_day,
+);
+
+const WAIT: Duration = Duration::from_secs(10);
+const DAY: i64 = 86_400_000;
+
+/// The patients of these tests: DB/26/0000, DB/26/0001, ...
+pub(crate) const PATIENTS: Students = Students::new("DB", "Dash");
+
+// == Helpers ==
+
+/// The number of the figure `id` on a home page (or its figures' block).
+#[track_caller]
+pub(crate) fn figure(page: &Page, id: &str) -> String {
+    page.text(&format!("#{id} .stat-number"))
+}
+
+/// The whole text of the figure `id`: its number, its label and its detail.
+#[track_caller]
+fn tile(page: &Page, id: &str) -> String {
+    page.text(&format!("#{id}"))
+}
+
+/// Reception adds the `index`th of [`PATIENTS`] to `queue` (a doctor's id, or "general").
+pub(crate) async fn walk_in(reception: &Client, index: usize, queue: &str) {
+    reception
+        .post(
+            "/queue/walk-ins",
+            &[
+                ("who", "existing"),
+                ("number", &PATIENTS.matric(index)),
+                ("queue", queue),
+                ("priority", "normal"),
+            ],
+        )
+        .await
+        .assert_redirect("/queue");
+}
+
+async fn check_in(reception: &Client, appointment: i64) {
+    reception
+        .post("/queue/check-ins", &[("appointment_id", &appointment.to_string())])
+        .await
+        .assert_redirect("/queue");
+}
+
+/// The doctor (in a room) calls the next patient; the ticket called.
+async fn call_next(app: &TestApp, doctor: &Client, doctor_id: i64) -> i64 {
+    doctor
+        .post("/queue/call-next", &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    app.count(&format!(
+        "SELECT id FROM ticket WHERE doctor_id = {doctor_id} AND status = 'called'"
+    ))
+    .await
+}
+
+/// The visit's doctor orders `test`; the order's id.
+async fn order(app: &TestApp, doctor: &Client, visit: i64, test: i64) -> i64 {
+    doctor
+        .post(
+            &format!("/visits/{visit}/lab/orders"),
+            &[("test_id", &test.to_string())],
+        )
+        .await
+        .assert_redirect(&format!("/visits/{visit}#lab"));
+    app.count(&format!(
+        "SELECT id FROM lab_order WHERE visit_id = {visit} AND test_id = {test} AND status <> 'cancelled'"
+    ))
+    .await
+}
+
+async fn record_result(lab: &Client, order: i64) {
+    lab.post(&format!("/lab/orders/{order}/result"), &[("value", "12.1")])
+        .await
+        .assert_redirect(&format!("/lab/orders/{order}"));
+}
+
+async fn release(lab: &Client, order: i64) {
+    lab.post(&format!("/lab/orders/{order}/release"), &[])
+        .await
+        .assert_redirect(&format!("/lab/orders/{order}"));
+}
+
+async fn complete(doctor: &Client, visit: i64) {
+    doctor
+        .post(&format!("/visits/{visit}/complete"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+}
+
+/// The catalogue's haemoglobin (the lab tests' default) and a malaria test; their ids.
+async fn lab_tests(app: &TestApp, admin: &Client) -> (i64, i64) {
+    add_test(admin, &[]).await.assert_redirect("/admin/lab-tests");
+    add_test(admin, &[("name", "Malaria parasite"), ("price", "1000")])
+        .await
+        .assert_redirect("/admin/lab-tests");
+    (
+        app.count("SELECT id FROM lab_test WHERE name = 'Haemoglobin'").await,
+        app.count("SELECT id FROM lab_test WHERE name = 'Malaria parasite'")
+            .await,
+    )
+}
+
+fn once() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// A manual invoice of one typed line of `price` (major units) for `patient`, issued; its id.
+pub(crate) async fn issued(cashier: &Client, patient: i64, price: &str) -> i64 {
+    let page = cashier
+        .post(
+            "/billing/invoices",
+            &[("patient_id", &patient.to_string()), ("form_id", &once())],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let invoice: i64 = page
+        .location()
+        .and_then(|l| l.strip_prefix("/billing/invoices/"))
+        .and_then(|id| id.parse().ok())
+        .expect("a redirect to the draft");
+    let path = format!("/billing/invoices/{invoice}");
+    cashier
+        .post(
+            &format!("{path}/lines"),
+            &[
+                ("item", "other"),
+                ("description", "Medical report"),
+                ("quantity", "1"),
+                ("unit_price", price),
+                ("form_id", &once()),
+            ],
+        )
+        .await
+        .assert_redirect(&path);
+    cashier.post(&format!("{path}/issue"), &[]).await.assert_redirect(&path);
+    invoice
+}
+
+/// Takes `amount` (major units) in cash on the invoice through its payment form.
+async fn pay(cashier: &Client, invoice: i64, amount: &str) {
+    let page = cashier.get(&format!("/billing/invoices/{invoice}")).await;
+    page.assert_status(StatusCode::OK);
+    let mut form = FormFields::of(&page, "#pay form");
+    form.set("method", "cash").set("amount", amount).set("tendered", "");
+    cashier
+        .post(&format!("/billing/invoices/{invoice}/payments"), &form.fields())
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+}
+
+/// The doctor prescribes 10 tablets of `drug` in the open visit.
+async fn prescribe(doctor: &Client, visit: i64, drug: i64) {
+    let drug = drug.to_string();
+    let once = form_id(doctor, visit).await;
+    let mut fields = item(&drug, "1 tablet", "oral", "bd", "5", "10");
+    fields.push(("form_id", &once));
+    doctor
+        .post(&format!("/visits/{visit}/prescription/items"), &fields)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+}
+
+/// 10:00 on a day of this week (Monday to Sunday) other than today, in the clinic's zone.
+fn other_day_this_week(app: &TestApp) -> Timestamp {
+    let today = app.state.today().0;
+    let monday = Date::add_days(today, -i64::from(today.weekday().num_days_from_monday()));
+    let day = if monday == today {
+        Date::add_days(today, 1)
+    } else {
+        monday
+    };
+    let zone = app.state.settings.get().clinic.time_zone;
+    let local = day.and_hms_opt(10, 0, 0).expect("a time");
+    Timestamp(
+        zone.from_local_datetime(&local)
+            .earliest()
+            .expect("a local time")
+            .timestamp_millis(),
+    )
+}
+
+fn yesterday(app: &TestApp) -> String {
+    Date(Date::add_days(app.state.today().0, -1)).to_string()
+}
+
+async fn exec(app: &TestApp, sql: &str) {
+    sqlx::query(sql).execute(app.db().pool()).await.expect(sql);
+}
+
+// == Each home's figures ==
+
+async fn the_doctors_home_counts_only_their_own_day(app: TestApp) {
+    let c = clinic(&app).await;
+    let admin = app.admin().await;
+    let (hb, _) = lab_tests(&app, &admin).await;
+    let lab = app.login_as("lab.dash", Role::Lab).await;
+    let names = [
+        "Ada", "Bola", "Chidi", "Dayo", "Efe", "Femi", "Gbenga", "Hauwa", "Ike", "Jide", "Kemi", "Lola",
+    ];
+    let ids = PATIENTS.named(&app, &names).await;
+    let ((a, doctor_a), (b, doctor_b)) = (&c.doctor_a, &c.doctor_b);
+    let (a, b) = (*a, *b);
+
+    // The queue: two for A, one for anyone, one for B. A's "call next" serves three, B's two.
+    walk_in(&c.reception, 0, &a.to_string()).await;
+    walk_in(&c.reception, 1, &a.to_string()).await;
+    walk_in(&c.reception, 2, "general").await;
+    walk_in(&c.reception, 3, &b.to_string()).await;
+
+    // Appointments: A has two today (and one cancelled), one on another day of this week and one next week;
+    // B has one today.
+    let now = Timestamp::now().0;
+    appointment_today(&app, ids[4], a, Timestamp(now + 3_600_000)).await;
+    appointment_today(&app, ids[5], a, Timestamp(now + 7_200_000)).await;
+    let cancelled = appointment_today(&app, ids[6], a, Timestamp(now + 10_800_000)).await;
+    exec(
+        &app,
+        &format!("UPDATE appointment SET status = 'cancelled' WHERE id = {cancelled}"),
+    )
+    .await;
+    appointment_today(&app, ids[7], b, Timestamp(now + 3_600_000)).await;
+    let this_week = slot(&app, a, 5, other_day_this_week(&app)).await;
+    appointment_on(&app, ids[6], this_week).await;
+    let next_week = slot(&app, a, 5, Timestamp(now + 7 * DAY)).await;
+    appointment_on(&app, ids[7], next_week).await;
+
+    // Visits: A's open one with a result back, A's completed one with a result back, A's completed one of ten
+    // days ago with a result (too old to count), and B's open one with a result.
+    let open = new_visit(doctor_a, ids[8]).await;
+    record_result(&lab, order(&app, doctor_a, open, hb).await).await;
+    let recent = new_visit(doctor_a, ids[9]).await;
+    let recent_order = order(&app, doctor_a, recent, hb).await;
+    record_result(&lab, recent_order).await;
+    release(&lab, recent_order).await;
+    complete(doctor_a, recent).await;
+    let old = new_visit(doctor_a, ids[10]).await;
+    record_result(&lab, order(&app, doctor_a, old, hb).await).await;
+    complete(doctor_a, old).await;
+    exec(
+        &app,
+        &format!(
+            "UPDATE visit SET started_at = started_at - {} WHERE id = {old}",
+            10 * DAY
+        ),
+    )
+    .await;
+    let theirs = new_visit(doctor_b, ids[11]).await;
+    record_result(&lab, order(&app, doctor_b, theirs, hb).await).await;
+
+    let home = doctor_a.get("/doctor").await;
+    home.assert_status(StatusCode::OK);
+    assert_eq!(figure(&home, "fig-waiting"), "3");
+    assert_eq!(figure(&home, "fig-today"), "2");
+    assert!(
+        tile(&home, "fig-today").contains("2 to come"),
+        "{}",
+        tile(&home, "fig-today")
+    );
+    assert_eq!(figure(&home, "fig-week"), "3");
+    assert_eq!(figure(&home, "fig-open-visits"), "1");
+    assert_eq!(figure(&home, "fig-results"), "2");
+    // Each figure links to what it counts.
+    assert_eq!(home.attr("#fig-waiting", "href").as_deref(), Some("/queue/doctor"));
+    assert_eq!(home.attr("#fig-week", "href").as_deref(), Some("/schedule?view=week"));
+    assert_eq!(home.attr("#fig-results", "href").as_deref(), Some("#results"));
+    // The results listed are A's own, latest first.
+    let results = home.texts("#results-list li");
+    assert_eq!(results.len(), 2, "{results:?}");
+    assert!(
+        results[0].contains("Jide Dash") && results[0].contains("Released"),
+        "{results:?}"
+    );
+    assert!(
+        results[1].contains("Ike Dash") && results[1].contains("12.1 g/dL"),
+        "{results:?}"
+    );
+    assert!(!home.body.contains("Lola") && !home.body.contains("Kemi Dash"));
+    // The page's block: the same figures alone, live.
+    assert_eq!(home.attr("#glance", "hx-get").as_deref(), Some("/doctor/summary"));
+    let block = doctor_a.get("/doctor/summary").await;
+    block.assert_status(StatusCode::OK);
+    assert!(!block.body.contains("<html"), "a fragment, not a page");
+    for (id, n) in [
+        ("fig-waiting", "3"),
+        ("fig-today", "2"),
+        ("fig-week", "3"),
+        ("fig-open-visits", "1"),
+        ("fig-results", "2"),
+    ] {
+        assert_eq!(figure(&block, id), n, "{id}");
+    }
+
+    // B sees only B's day.
+    let home = doctor_b.get("/doctor").await;
+    for (id, n) in [
+        ("fig-waiting", "2"),
+        ("fig-today", "1"),
+        ("fig-week", "1"),
+        ("fig-open-visits", "1"),
+        ("fig-results", "1"),
+    ] {
+        assert_eq!(figure(&home, id), n, "{id}");
+    }
+    assert_eq!(home.texts("#results-list li").len(), 1);
+    assert!(home.text("#results-list").contains("Lola Dash"));
+}
+
+async fn the_front_desk_counts_its_queue_check_ins_and_what_is_owed(app: TestApp) {
+    let c = clinic(&app).await;
+    let ids = PATIENTS
+        .named(
+            &app,
+            &["Ada", "Bola", "Chidi", "Dayo", "Efe", "Femi", "Gbenga", "Hauwa"],
+        )
+        .await;
+    let ((a, doctor_a), (b, doctor_b)) = (&c.doctor_a, &c.doctor_b);
+    let (a, b) = (*a, *b);
+    let desk = &c.reception;
+    let empty = desk.get("/reception").await;
+    for id in [
+        "fig-waiting",
+        "fig-called",
+        "fig-with-doctor",
+        "fig-check-ins",
+        "fig-unpaid",
+    ] {
+        assert_eq!(figure(&empty, id), "0", "{id}");
+    }
+
+    // Five walk-ins; A calls one, B calls one and starts: three wait.
+    for (index, queue) in [
+        (0, a.to_string()),
+        (1, a.to_string()),
+        (2, "general".into()),
+        (3, b.to_string()),
+        (4, b.to_string()),
+    ] {
+        walk_in(desk, index, &queue).await;
+    }
+    call_next(&app, doctor_a, a).await;
+    let called = call_next(&app, doctor_b, b).await;
+    doctor_b
+        .post(&format!("/queue/tickets/{called}/start"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    // Three booked today, one checked in (it waits too), one cancelled.
+    let now = Timestamp::now().0;
+    let first = appointment_today(&app, ids[5], a, Timestamp(now + 3_600_000)).await;
+    appointment_today(&app, ids[6], a, Timestamp(now + 5_400_000)).await;
+    appointment_today(&app, ids[7], b, Timestamp(now + 3_600_000)).await;
+    let cancelled = appointment_today(&app, ids[0], b, Timestamp(now + 5_400_000)).await;
+    exec(
+        &app,
+        &format!("UPDATE appointment SET status = 'cancelled' WHERE id = {cancelled}"),
+    )
+    .await;
+    check_in(desk, first).await;
+
+    // Invoices: 5,000 owed, 3,000 with 1,000 paid, 2,000 paid in full, and a draft.
+    issued(desk, ids[0], "5000").await;
+    let part = issued(desk, ids[1], "3000").await;
+    pay(desk, part, "1000").await;
+    let full = issued(desk, ids[2], "2000").await;
+    pay(desk, full, "2000").await;
+    desk.post(
+        "/billing/invoices",
+        &[("patient_id", &ids[3].to_string()), ("form_id", &once())],
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+
+    let home = desk.get("/reception").await;
+    home.assert_status(StatusCode::OK);
+    assert_eq!(figure(&home, "fig-waiting"), "4");
+    assert_eq!(figure(&home, "fig-called"), "1");
+    assert_eq!(figure(&home, "fig-with-doctor"), "1");
+    assert_eq!(figure(&home, "fig-check-ins"), "2");
+    assert_eq!(figure(&home, "fig-unpaid"), "2");
+    assert!(
+        tile(&home, "fig-unpaid").contains("7,000.00 owed"),
+        "{}",
+        tile(&home, "fig-unpaid")
+    );
+    assert_eq!(home.attr("#fig-check-ins", "href").as_deref(), Some("/queue#check-in"));
+    assert_eq!(
+        home.attr("#fig-unpaid", "href").as_deref(),
+        Some("/billing?status=owed")
+    );
+    // What the desk had before stays: finding and registering patients.
+    assert!(home.has("#home-search"));
+    let block = desk.get("/reception/summary").await;
+    assert_eq!(figure(&block, "fig-waiting"), "4");
+    assert_eq!(figure(&block, "fig-check-ins"), "2");
+}
+
+async fn the_admin_sees_the_whole_clinics_day(app: TestApp) {
+    let c = clinic(&app).await;
+    let admin = app.admin().await;
+    let (hb, mp) = lab_tests(&app, &admin).await;
+    let lab = app.login_as("lab.dash", Role::Lab).await;
+    let names = [
+        "Ada", "Bola", "Chidi", "Dayo", "Efe", "Femi", "Gbenga", "Hauwa", "Ike", "Jide",
+    ];
+    let ids = PATIENTS.named(&app, &names).await;
+    // One of them was registered two days ago.
+    exec(
+        &app,
+        &format!(
+            "UPDATE patient SET created_at = created_at - {} WHERE id = {}",
+            2 * DAY,
+            ids[9]
+        ),
+    )
+    .await;
+    let ((a, doctor_a), (b, doctor_b)) = (&c.doctor_a, &c.doctor_b);
+    let (a, b) = (*a, *b);
+    let desk = &c.reception;
+
+    // Three walk-ins, one called: two wait.
+    walk_in(desk, 0, &a.to_string()).await;
+    walk_in(desk, 1, "general").await;
+    walk_in(desk, 2, &b.to_string()).await;
+    call_next(&app, doctor_a, a).await;
+    // Appointments today: two booked, one completed, one no-show, one cancelled.
+    let now = Timestamp::now().0;
+    appointment_today(&app, ids[3], a, Timestamp(now + 3_600_000)).await;
+    appointment_today(&app, ids[4], b, Timestamp(now + 3_600_000)).await;
+    for (index, status) in [(5, "completed"), (6, "no_show"), (7, "cancelled")] {
+        let id = appointment_today(&app, ids[index], a, Timestamp(now + index as i64 * 1_200_000)).await;
+        exec(
+            &app,
+            &format!("UPDATE appointment SET status = '{status}' WHERE id = {id}"),
+        )
+        .await;
+    }
+    // Visits today: A's and B's; one of yesterday.
+    let visit_a = new_visit(doctor_a, ids[8]).await;
+    let visit_b = new_visit(doctor_b, ids[9]).await;
+    let old = new_visit(doctor_b, ids[5]).await;
+    complete(doctor_b, old).await;
+    exec(
+        &app,
+        &format!("UPDATE visit SET day = '{}' WHERE id = {old}", yesterday(&app)),
+    )
+    .await;
+    // The lab: one test to take, one result to release.
+    order(&app, doctor_a, visit_a, mp).await;
+    record_result(&lab, order(&app, doctor_a, visit_a, hb).await).await;
+    // The pharmacy: paracetamol at 10 (reorder at 20) and ventolin with none are low; one prescription waits.
+    let paracetamol = add_drug(&app, "Paracetamol", "paracetamol", DrugForm::Tablet, "500 mg").await;
+    let amoxicillin = add_drug(&app, "Amoxicillin", "amoxicillin", DrugForm::Capsule, "500 mg").await;
+    add_drug(&app, "Ventolin", "salbutamol", DrugForm::Inhaler, "100 mcg").await;
+    add_batch(&app, paracetamol, 10, 365).await;
+    add_batch(&app, amoxicillin, 500, 365).await;
+    prescribe(doctor_b, visit_b, amoxicillin).await;
+    // Money: 6,000 taken today (a payment of yesterday left out), 2,000 still owed on one invoice.
+    let first = issued(desk, ids[0], "5000").await;
+    pay(desk, first, "5000").await;
+    let second = issued(desk, ids[1], "3000").await;
+    pay(desk, second, "1000").await;
+    let third = issued(desk, ids[2], "2000").await;
+    pay(desk, third, "2000").await;
+    exec(
+        &app,
+        &format!(
+            "UPDATE payment SET day = '{}' WHERE invoice_id = {third}",
+            yesterday(&app)
+        ),
+    )
+    .await;
+
+    let home = admin.get("/admin").await;
+    home.assert_status(StatusCode::OK);
+    let expected = [
+        ("fig-visits", "2"),
+        ("fig-waiting", "2"),
+        ("fig-appointments", "4"),
+        ("fig-new-patients", "9"),
+        ("fig-unpaid", "1"),
+        ("fig-lab", "2"),
+        ("fig-prescriptions", "1"),
+        ("fig-low-stock", "2"),
+    ];
+    for (id, n) in expected {
+        assert_eq!(figure(&home, id), n, "{id}");
+    }
+    assert!(
+        figure(&home, "fig-takings").contains("6,000.00"),
+        "{}",
+        figure(&home, "fig-takings")
+    );
+    assert!(tile(&home, "fig-waiting").contains("1 with a doctor"));
+    assert!(
+        tile(&home, "fig-appointments").contains("2 to come · 1 done · 1 no-show"),
+        "{}",
+        tile(&home, "fig-appointments")
+    );
+    assert!(tile(&home, "fig-unpaid").contains("2,000.00 owed"));
+    assert!(tile(&home, "fig-lab").contains("1 to take · 1 to release"));
+    assert_eq!(home.attr("#fig-takings", "href").as_deref(), Some("/billing/day"));
+    assert_eq!(home.attr("#fig-lab", "href").as_deref(), Some("/lab"));
+    // Low stock asks for action, in words and colour.
+    assert!(home.has("#fig-low-stock.stat-alert"));
+    // The admin's home keeps its staff counts, catalogues and recent activity.
+    assert!(home.has("#staff-heading") && home.has("#drugs-link") && home.has("#activity-heading"));
+    let block = admin.get("/admin/summary").await;
+    for (id, n) in expected {
+        assert_eq!(figure(&block, id), n, "{id}");
+    }
+}
+
+async fn the_pharmacy_and_the_lab_count_their_work(app: TestApp) {
+    let c = clinic(&app).await;
+    let admin = app.admin().await;
+    let (hb, mp) = lab_tests(&app, &admin).await;
+    let lab = app.login_as("lab.dash", Role::Lab).await;
+    let pharmacist = app.login_as("pharm.dash", Role::Pharmacist).await;
+    let ids = PATIENTS.named(&app, &["Ada", "Bola"]).await;
+    let doctor = &c.doctor_a.1;
+    // Amoxicillin: 120 good, 50 expiring in 30 days, 300 expired. Paracetamol at 10 and ventolin at none: low.
+    let amoxicillin = add_drug(&app, "Amoxicillin", "amoxicillin", DrugForm::Capsule, "500 mg").await;
+    let paracetamol = add_drug(&app, "Paracetamol", "paracetamol", DrugForm::Tablet, "500 mg").await;
+    add_drug(&app, "Ventolin", "salbutamol", DrugForm::Inhaler, "100 mcg").await;
+    add_batch(&app, amoxicillin, 120, 180).await;
+    add_batch(&app, amoxicillin, 50, 30).await;
+    add_batch(&app, amoxicillin, 300, -3).await;
+    add_batch(&app, paracetamol, 10, 365).await;
+    // Two open visits with prescriptions; their lab: one to take, one to release, one released.
+    let first = new_visit(doctor, ids[0]).await;
+    let second = new_visit(doctor, ids[1]).await;
+    prescribe(doctor, first, amoxicillin).await;
+    prescribe(doctor, second, amoxicillin).await;
+    order(&app, doctor, first, mp).await;
+    record_result(&lab, order(&app, doctor, first, hb).await).await;
+    let done = order(&app, doctor, second, hb).await;
+    record_result(&lab, done).await;
+    release(&lab, done).await;
+
+    for client in [&pharmacist, &admin] {
+        let home = client.get("/pharmacy").await;
+        home.assert_status(StatusCode::OK);
+        for (id, n) in [
+            ("fig-prescriptions", "2"),
+            ("fig-low-stock", "2"),
+            ("fig-expired", "1"),
+            ("fig-expiring", "1"),
+        ] {
+            assert_eq!(figure(&home, id), n, "{id}");
+        }
+        assert_eq!(home.attr("#fig-low-stock", "href").as_deref(), Some("#low-stock"));
+        assert!(
+            home.has("#low-stock") && home.has("#expired"),
+            "the lists the figures link to"
+        );
+    }
+    let block = pharmacist.get("/pharmacy/summary").await;
+    assert_eq!(figure(&block, "fig-prescriptions"), "2");
+
+    for client in [&lab, &admin] {
+        let home = client.get("/lab").await;
+        home.assert_status(StatusCode::OK);
+        for (id, n) in [("fig-to-take", "1"), ("fig-to-release", "1"), ("fig-with-doctor", "2")] {
+            assert_eq!(figure(&home, id), n, "{id}");
+        }
+        // The worklist stays below.
+        assert_eq!(home.texts("#worklist-rows tr[id^=work-]").len(), 2);
+    }
+    let block = lab.get("/lab/summary").await;
+    assert_eq!(figure(&block, "fig-to-release"), "1");
+}
+
+async fn a_patient_sees_only_their_own_figures(app: TestApp) {
+    let c = clinic(&app).await;
+    let admin = app.admin().await;
+    let (hb, mp) = lab_tests(&app, &admin).await;
+    let lab = app.login_as("lab.dash", Role::Lab).await;
+    let ids = PATIENTS.named(&app, &["Ada", "Bola", "Chidi"]).await;
+    let ((a, _), (b, doctor_b)) = (&c.doctor_a, &c.doctor_b);
+    let (a, b) = (*a, *b);
+    let desk = &c.reception;
+    // Chidi, then Ada, wait for A.
+    walk_in(desk, 2, &a.to_string()).await;
+    walk_in(desk, 0, &a.to_string()).await;
+    // Ada is booked with B later today; she owes 2,500; two of her results were released, one of them 20 days
+    // ago; a third is recorded, not released.
+    appointment_today(&app, ids[0], b, Timestamp(Timestamp::now().0 + 2 * 3_600_000)).await;
+    issued(desk, ids[0], "2500").await;
+    let visit = new_visit(doctor_b, ids[0]).await;
+    for test in [hb, mp] {
+        let order = order(&app, doctor_b, visit, test).await;
+        record_result(&lab, order).await;
+        release(&lab, order).await;
+    }
+    exec(
+        &app,
+        &format!(
+            "UPDATE lab_order SET released_at = released_at - {} WHERE visit_id = {visit} AND test_id = {mp}",
+            20 * DAY
+        ),
+    )
+    .await;
+    // Bola owes 9,000 and has one released result of her own.
+    issued(desk, ids[1], "9000").await;
+    let hers = new_visit(doctor_b, ids[1]).await;
+    let order_b = order(&app, doctor_b, hers, hb).await;
+    record_result(&lab, order_b).await;
+    release(&lab, order_b).await;
+
+    let ada = PATIENTS.client(&app, 0).await;
+    let home = ada.get("/me").await;
+    home.assert_status(StatusCode::OK);
+    assert_eq!(home.text("#my-queue-ticket"), "A-002");
+    assert!(
+        home.text("#my-queue-place").contains("1 person ahead of you"),
+        "{}",
+        home.text("#my-queue-place")
+    );
+    assert_eq!(home.attr("a.queue-card", "href").as_deref(), Some("/me/queue"));
+    assert!(home.text("#next-appointment").contains("Test dr.bello"));
+    assert_eq!(
+        home.attr("#next-appointment", "href").as_deref(),
+        Some("/me/appointments")
+    );
+    assert!(figure(&home, "my-owed").contains("2,500.00"));
+    assert!(
+        tile(&home, "my-owed").contains("Owed on 1 invoice"),
+        "{}",
+        tile(&home, "my-owed")
+    );
+    assert_eq!(figure(&home, "my-new-results"), "1");
+    assert_eq!(home.attr("#my-new-results", "href").as_deref(), Some("/me/visits"));
+    assert!(!home.body.contains("9,000.00"));
+    let block = ada.get("/me/summary").await;
+    block.assert_status(StatusCode::OK);
+    assert_eq!(block.text("#my-queue-ticket"), "A-002");
+    assert_eq!(figure(&block, "my-new-results"), "1");
+
+    let bola = PATIENTS.client(&app, 1).await;
+    let home = bola.get("/me").await;
+    assert!(!home.has(".queue-card"), "Bola has no ticket");
+    assert!(figure(&home, "my-owed").contains("9,000.00"));
+    assert_eq!(figure(&home, "my-new-results"), "1");
+    assert!(home.text("#next-appointment").contains("None booked"));
+
+    let chidi = PATIENTS.client(&app, 2).await;
+    let block = chidi.get("/me/summary").await;
+    assert!(block.text("#my-queue-place").contains("You're next"));
+    assert!(tile(&block, "my-owed").contains("Nothing owed"));
+    assert_eq!(figure(&block, "my-new-results"), "0");
+}
+
+// == Who may read the figures ==
+
+async fn each_figure_block_answers_only_its_pages_roles(app: TestApp) {
+    let admin = app.admin().await;
+    let doctor = app.login_as("dr.dash", Role::Doctor).await;
+    let reception = app.login_as("desk.dash", Role::Reception).await;
+    let pharmacist = app.login_as("pharm.dash", Role::Pharmacist).await;
+    let lab = app.login_as("lab.dash", Role::Lab).await;
+    PATIENTS.named(&app, &["Ada"]).await;
+    let patient = PATIENTS.client(&app, 0).await;
+    let anonymous = app.client();
+    let everyone = [
+        ("admin", &admin),
+        ("doctor", &doctor),
+        ("reception", &reception),
+        ("pharmacist", &pharmacist),
+        ("lab", &lab),
+        ("patient", &patient),
+    ];
+    let blocks: [(&str, &[&str]); 6] = [
+        ("/admin/summary", &["admin"]),
+        ("/doctor/summary", &["doctor"]),
+        ("/reception/summary", &["reception"]),
+        ("/pharmacy/summary", &["pharmacist", "admin"]),
+        ("/lab/summary", &["lab", "admin"]),
+        ("/me/summary", &["patient"]),
+    ];
+    for (path, allowed) in blocks {
+        let events = format!("{path}/events");
+        for (who, client) in &everyone {
+            if allowed.contains(who) {
+                let block = client.get(path).await;
+                assert_eq!(block.status, StatusCode::OK, "{who} reads {path}");
+                assert!(block.has(".stat-grid"), "{path}: {}", block.body);
+                EventStream::open(client, &events).await;
+            } else {
+                for path in [path, events.as_str()] {
+                    let refused = client.get(path).await;
+                    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{who} may not read {path}");
+                    assert!(!refused.has(".stat-grid"));
+                }
+            }
+        }
+        for path in [path, events.as_str()] {
+            let page = anonymous.get(path).await;
+            assert_eq!(page.status, StatusCode::SEE_OTHER, "{path} without logging in");
+            assert!(
+                page.location().is_some_and(|l| l.starts_with("/login")),
+                "{:?}",
+                page.location()
+            );
+        }
+    }
+}
+
+// == Live ==
+
+/// Opens the event stream of the live block of the page at `home`, as the page's own `sse-connect` says.
+async fn block_stream(client: &Client, home: &str) -> EventStream {
+    let page = client.get(home).await;
+    page.assert_status(StatusCode::OK);
+    let path = page.attr(".glance[sse-connect]", "sse-connect").expect("a live block");
+    assert!(path.contains("/summary/events?since="), "{path}");
+    EventStream::open(client, &path).await
+}
+
+/// Reads what a stream was told so far, so that the next event read is told of what happens next.
+async fn drain(stream: &mut EventStream) {
+    while stream.next(Duration::from_millis(300)).await.is_some() {}
+}
+
+async fn the_figures_change_live_with_the_day(app: TestApp) {
+    let c = clinic(&app).await;
+    let admin = app.admin().await;
+    let (hb, _) = lab_tests(&app, &admin).await;
+    let lab = app.login_as("lab.dash", Role::Lab).await;
+    let pharmacist = app.login_as("pharm.dash", Role::Pharmacist).await;
+    let ids = PATIENTS.named(&app, &["Ada", "Bola", "Chidi"]).await;
+    let ((a, doctor_a), _) = (&c.doctor_a, &c.doctor_b);
+    let a = *a;
+    let desk = &c.reception;
+    let booked = appointment_today(&app, ids[0], a, Timestamp(Timestamp::now().0 + 3_600_000)).await;
+
+    let mut front = block_stream(desk, "/reception").await;
+    let mut pharmacy = block_stream(&pharmacist, "/pharmacy").await;
+    let ada = PATIENTS.client(&app, 0).await;
+    let mut mine = block_stream(&ada, "/me").await;
+    // Nothing changed since the pages were read: nothing is said.
+    assert!(front.next(Duration::from_millis(500)).await.is_none());
+    let before = desk.get("/reception/summary").await;
+    assert_eq!(
+        (figure(&before, "fig-check-ins"), figure(&before, "fig-waiting")),
+        ("1".into(), "0".into())
+    );
+
+    // A check-in: the desk is told, and its figures moved; the pharmacy is not told.
+    check_in(desk, booked).await;
+    let told = front.next(WAIT).await.expect("the desk is told");
+    assert_eq!(told.name, "changed");
+    assert!(told.data.parse::<u64>().is_ok(), "{told:?}");
+    let after = desk.get("/reception/summary").await;
+    assert_eq!(
+        (figure(&after, "fig-check-ins"), figure(&after, "fig-waiting")),
+        ("0".into(), "1".into())
+    );
+    assert!(
+        pharmacy.next(Duration::from_millis(500)).await.is_none(),
+        "a queue change is not the pharmacy's"
+    );
+    mine.until("changed", WAIT, |_| true).await.expect("Ada is told");
+    assert!(
+        ada.get("/me/summary")
+            .await
+            .text("#my-queue-place")
+            .contains("You're next")
+    );
+
+    // Ada is called: her figures say where to go.
+    drain(&mut mine).await;
+    call_next(&app, doctor_a, a).await;
+    mine.until("changed", WAIT, |_| true)
+        .await
+        .expect("Ada is told of her call");
+    assert!(
+        ada.get("/me/summary")
+            .await
+            .text("#my-queue-place")
+            .contains("It's your turn: go to Room 1")
+    );
+
+    // Billing tells the desk: an invoice issued, then paid.
+    drain(&mut front).await;
+    let invoice = issued(desk, ids[1], "4000").await;
+    front
+        .until("changed", WAIT, |_| true)
+        .await
+        .expect("told of the invoice");
+    assert_eq!(figure(&desk.get("/reception/summary").await, "fig-unpaid"), "1");
+    drain(&mut front).await;
+    pay(desk, invoice, "4000").await;
+    front
+        .until("changed", WAIT, |_| true)
+        .await
+        .expect("told of the payment");
+    assert_eq!(figure(&desk.get("/reception/summary").await, "fig-unpaid"), "0");
+
+    // The lab tells the doctor: a result back.
+    let mut doctor = block_stream(doctor_a, "/doctor").await;
+    let visit = new_visit(doctor_a, ids[2]).await;
+    let ordered = order(&app, doctor_a, visit, hb).await;
+    doctor
+        .until("changed", WAIT, |_| true)
+        .await
+        .expect("told of the order");
+    assert_eq!(figure(&doctor_a.get("/doctor/summary").await, "fig-results"), "0");
+    drain(&mut doctor).await;
+    record_result(&lab, ordered).await;
+    doctor
+        .until("changed", WAIT, |_| true)
+        .await
+        .expect("told of the result");
+    assert_eq!(figure(&doctor_a.get("/doctor/summary").await, "fig-results"), "1");
+
+    // A prescription tells the pharmacy.
+    let drug = add_drug(&app, "Paracetamol", "paracetamol", DrugForm::Tablet, "500 mg").await;
+    add_batch(&app, drug, 100, 365).await;
+    drain(&mut pharmacy).await;
+    prescribe(doctor_a, visit, drug).await;
+    pharmacy
+        .until("changed", WAIT, |_| true)
+        .await
+        .expect("told of the prescription");
+    assert_eq!(
+        figure(&pharmacist.get("/pharmacy/summary").await, "fig-prescriptions"),
+        "1"
+    );
+
+    // A stream that opens after changes it never saw (a page loaded long ago, a reconnect) is told at once.
+    let mut late = EventStream::open(desk, "/reception/summary/events?since=0").await;
+    let told = late.next(WAIT).await.expect("told at once");
+    assert_eq!(told.name, "changed");
+}
