@@ -9,7 +9,7 @@ use crate::audit::model::AuditRow;
 use crate::db::{Currency, Date, Timestamp};
 use crate::identity::CurrentUser;
 use crate::identity::{Role, StaffUser};
-use crate::lab::repo::ResultBack;
+use crate::lab::service::ResultBack;
 use crate::patients::model::PatientSummary;
 use crate::scheduling::model::{Action, AppointmentView};
 use crate::state::AppState;
@@ -49,7 +49,8 @@ async fn admin_glance(state: &AppState) -> AppResult<String> {
     let settings = state.settings.get();
     let today = Date(settings.today());
     let start = Timestamp::start_of_day(today.0, settings.clinic.time_zone);
-    let figures = service::admin(&state.db, today, start).await?;
+    let low_stock = crate::pharmacy::stock_pages::alert_counts(state).await?.low;
+    let figures = service::admin(&state.db, today, start, low_stock).await?;
     Ok(AdminGlance {
         figures,
         currency: settings.currency(),

@@ -37,8 +37,9 @@ pub async fn reception(db: &Db, today: Date) -> Result<ReceptionFigures, Service
     })
 }
 
-/// The whole clinic's day. `start` is the first instant of `today` in the clinic's zone.
-pub async fn admin(db: &Db, today: Date, start: Timestamp) -> Result<AdminFigures, ServiceError> {
+/// The whole clinic's day. `start` is the first instant of `today` in the clinic's zone; `low_stock` comes from
+/// the pharmacy's figures, which it reads once per change (`pharmacy::stock_pages::alert_counts`).
+pub async fn admin(db: &Db, today: Date, start: Timestamp, low_stock: i64) -> Result<AdminFigures, ServiceError> {
     let (unpaid, owed) = crate::billing::service::count_unpaid(db).await?;
     Ok(AdminFigures {
         visits: crate::consult::service::count_visits_on(db, today).await?,
@@ -50,6 +51,6 @@ pub async fn admin(db: &Db, today: Date, start: Timestamp) -> Result<AdminFigure
         owed,
         lab: crate::lab::service::waiting(db).await?,
         prescriptions: crate::prescriptions::service::count_open(db).await?,
-        low_stock: crate::pharmacy::service::count_low_stock(db, today).await?,
+        low_stock,
     })
 }

@@ -4,7 +4,8 @@
 //! `health_records_of`.
 
 use super::model::{HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderStatus, OrderView, ResultForm, multi_line};
-use super::repo::{self, HealthRecordRow, NewHealthRecord, OrderDetail, ResultBack, WorkItem};
+pub use super::repo::ResultBack;
+use super::repo::{self, HealthRecordRow, NewHealthRecord, OrderDetail, WorkItem};
 use crate::audit::{self, AuditEntry};
 use crate::consult::model::Access;
 use crate::consult::model::Recorded;

@@ -27,6 +27,8 @@ use crate::web::live::Shared;
 #[derive(Clone, Default)]
 pub struct LiveCaches {
     alerts: Shared<Arc<service::Alerts>>,
+    /// The alerts counted in full, for the home pages' figures.
+    counts: Shared<service::AlertCounts>,
     worklist: Shared<Arc<str>>,
 }
 

@@ -498,11 +498,6 @@ pub struct AlertCounts {
     pub expired: i64,
 }
 
-/// How many active drugs are at or below their reorder level on `today`.
-pub async fn count_low_stock(db: &Db, today: Date) -> Result<i64, ServiceError> {
-    Ok(repo::count_low_stock(db, today).await?)
-}
-
 pub async fn alert_counts(db: &Db, today: Date) -> Result<AlertCounts, ServiceError> {
     let (expiring, expired) = alert_spans(today);
     Ok(AlertCounts {

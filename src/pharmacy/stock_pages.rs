@@ -54,9 +54,22 @@ struct Glance {
 async fn glance(state: &AppState) -> AppResult<String> {
     Ok(Glance {
         waiting: crate::prescriptions::service::count_open(&state.db).await?,
-        counts: service::alert_counts(&state.db, state.today()).await?,
+        counts: alert_counts(state).await?,
     }
     .render()?)
+}
+
+/// The alerts counted in full (the pharmacist's and the admin's figures), read once per change like the alerts
+/// themselves: counting the drugs at their reorder level sums the unexpired stock of every drug.
+pub async fn alert_counts(state: &AppState) -> AppResult<AlertCounts> {
+    let today = state.today();
+    state
+        .pharmacy
+        .counts
+        .get_within("counts", state.events.last_seq(), super::MAX_AGE, || async {
+            Ok(service::alert_counts(&state.db, today).await?)
+        })
+        .await
 }
 
 /// The pharmacy's figures alone, re-read by the home page when its stream says the pharmacy changed.

@@ -165,7 +165,6 @@ fn nav_for(role: Role, path: &str) -> Vec<NavLink> {
             ("/patients", "Patients"),
             ("/admin/staff", "Staff"),
             ("/schedule", "Schedule"),
-            ("/schedule/closures", "Closures"),
             ("/admin/rooms", "Rooms"),
             ("/admin/academic", "Academic"),
             ("/admin/import", "Import"),
