@@ -25,6 +25,8 @@ pub struct AppState {
     pub queue: LiveCaches,
     /// The pharmacy's alerts and worklist, read once per change however often they are opened.
     pub pharmacy: crate::pharmacy::LiveCaches,
+    /// The admin's figures of the whole clinic, read once per change however many admins look.
+    pub home: crate::home::LiveCaches,
 }
 
 impl AppState {
@@ -46,6 +48,7 @@ impl AppState {
             events: EventHub::default(),
             queue: LiveCaches::default(),
             pharmacy: Default::default(),
+            home: Default::default(),
         })
     }
 }

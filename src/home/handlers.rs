@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -45,17 +47,28 @@ struct AdminGlance {
     currency: Currency,
 }
 
+/// The whole clinic's figures, read once per change (or every `MAX_AGE`) and shared by every admin's page and block.
 async fn admin_glance(state: &AppState) -> AppResult<String> {
-    let settings = state.settings.get();
-    let today = Date(settings.today());
-    let start = Timestamp::start_of_day(today.0, settings.clinic.time_zone);
-    let low_stock = crate::pharmacy::stock_pages::alert_counts(state).await?.low;
-    let figures = service::admin(&state.db, today, start, low_stock).await?;
-    Ok(AdminGlance {
-        figures,
-        currency: settings.currency(),
-    }
-    .render()?)
+    let render = || async {
+        let settings = state.settings.get();
+        let today = Date(settings.today());
+        let start = Timestamp::start_of_day(today.0, settings.clinic.time_zone);
+        let low_stock = crate::pharmacy::stock_pages::alert_counts(state).await?.low;
+        let figures = service::admin(&state.db, today, start, low_stock).await?;
+        let html = AdminGlance {
+            figures,
+            currency: settings.currency(),
+        }
+        .render()?;
+        Ok(Arc::from(html))
+    };
+    let seq = state.events.last_seq();
+    let html = state
+        .home
+        .admin
+        .get_within("admin", seq, super::MAX_AGE, render)
+        .await?;
+    Ok(html.to_string())
 }
 
 pub async fn admin(admin: Staff<Admins>, State(state): State<AppState>, layout: Layout) -> AppResult<AdminHome> {

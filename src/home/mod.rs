@@ -7,10 +7,24 @@ pub mod handlers;
 pub mod model;
 pub mod service;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use axum::Router;
 use axum::routing::get;
 
 use crate::state::AppState;
+use crate::web::live::Shared;
+
+/// What the home pages read once per change and share: the admin's figures, the same for every admin.
+#[derive(Clone, Default)]
+pub struct LiveCaches {
+    admin: Shared<Arc<str>>,
+}
+
+/// How long the admin's figures are shown without reading them again when no change is announced (a patient
+/// registered, a booking made): the whole clinic's counts are read at most this often, however many look.
+const MAX_AGE: Duration = Duration::from_secs(10);
 
 pub fn router() -> Router<AppState> {
     Router::new()

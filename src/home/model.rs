@@ -9,7 +9,7 @@ use crate::scheduling::model::AppointmentStatus;
 /// How far back a doctor's completed visits count for "results back" (their open visits always do).
 pub const RESULTS_BACK_DAYS: i64 = 7;
 /// How many of those results the doctor's home lists (the latest).
-pub const RESULTS_SHOWN: i64 = 20;
+pub const RESULTS_SHOWN: i64 = 10;
 
 /// Where "results back" starts looking: the visits started in the last [`RESULTS_BACK_DAYS`].
 pub fn results_since(now: Timestamp) -> Timestamp {
