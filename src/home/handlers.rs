@@ -47,28 +47,38 @@ struct AdminGlance {
     currency: Currency,
 }
 
-/// The whole clinic's figures, read once per change (or every `MAX_AGE`) and shared by every admin's page and block.
+/// Figures that are the same for everyone of a role, read once per change (or every `MAX_AGE`) and shared by
+/// every page and block that shows them.
+async fn shared_figures<F, Fut>(state: &AppState, role: &str, render: F) -> AppResult<String>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = AppResult<String>>,
+{
+    let seq = state.events.last_seq();
+    let compute = || async { Ok(Arc::from(render().await?)) };
+    let html = state
+        .home
+        .figures
+        .get_within(role, seq, super::MAX_AGE, compute)
+        .await?;
+    Ok(html.to_string())
+}
+
+/// The whole clinic's figures (shared by every admin).
 async fn admin_glance(state: &AppState) -> AppResult<String> {
-    let render = || async {
+    shared_figures(state, "admin", || async {
         let settings = state.settings.get();
         let today = Date(settings.today());
         let start = Timestamp::start_of_day(today.0, settings.clinic.time_zone);
         let low_stock = crate::pharmacy::stock_pages::alert_counts(state).await?.low;
         let figures = service::admin(&state.db, today, start, low_stock).await?;
-        let html = AdminGlance {
+        Ok(AdminGlance {
             figures,
             currency: settings.currency(),
         }
-        .render()?;
-        Ok(Arc::from(html))
-    };
-    let seq = state.events.last_seq();
-    let html = state
-        .home
-        .admin
-        .get_within("admin", seq, super::MAX_AGE, render)
-        .await?;
-    Ok(html.to_string())
+        .render()?)
+    })
+    .await
 }
 
 pub async fn admin(admin: Staff<Admins>, State(state): State<AppState>, layout: Layout) -> AppResult<AdminHome> {
@@ -186,13 +196,17 @@ struct ReceptionGlance {
     currency: Currency,
 }
 
+/// The front desk's figures (shared by every receptionist).
 async fn reception_glance(state: &AppState) -> AppResult<String> {
-    let figures = service::reception(&state.db, state.today()).await?;
-    Ok(ReceptionGlance {
-        figures,
-        currency: state.settings.get().currency(),
-    }
-    .render()?)
+    shared_figures(state, "reception", || async {
+        let figures = service::reception(&state.db, state.today()).await?;
+        Ok(ReceptionGlance {
+            figures,
+            currency: state.settings.get().currency(),
+        }
+        .render()?)
+    })
+    .await
 }
 
 pub async fn reception(

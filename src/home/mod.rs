@@ -16,14 +16,15 @@ use axum::routing::get;
 use crate::state::AppState;
 use crate::web::live::Shared;
 
-/// What the home pages read once per change and share: the admin's figures, the same for every admin.
+/// What the home pages read once per change and share: the figures that are the same for everyone of a role (the
+/// admin's whole clinic, the front desk's), rendered, by role.
 #[derive(Clone, Default)]
 pub struct LiveCaches {
-    admin: Shared<Arc<str>>,
+    figures: Shared<Arc<str>>,
 }
 
-/// How long the admin's figures are shown without reading them again when no change is announced (a patient
-/// registered, a booking made): the whole clinic's counts are read at most this often, however many look.
+/// How long shared figures are shown without reading them again when no change is announced (a patient
+/// registered, a booking made): they are read at most this often, however many screens look.
 const MAX_AGE: Duration = Duration::from_secs(10);
 
 pub fn router() -> Router<AppState> {
