@@ -85,9 +85,10 @@ impl AppointmentCounts {
 pub struct DoctorFigures {
     /// Tickets waiting for their "call next": their queue and the general queue.
     pub waiting: i64,
-    /// Their appointments today and this week (Monday to Sunday), cancelled ones left out.
+    /// Their appointments today by status, and how many this week (Monday to Sunday) holds, cancelled ones left
+    /// out.
     pub today: AppointmentCounts,
-    pub week: AppointmentCounts,
+    pub week: i64,
     pub open_visits: i64,
     /// Results recorded for their open visits and their visits of the last [`RESULTS_BACK_DAYS`].
     pub results_back: i64,

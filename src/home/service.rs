@@ -8,18 +8,11 @@ use crate::error::ServiceError;
 /// A doctor's own figures: `doctor_id` is the user's own id, never one asked for.
 pub async fn doctor(db: &Db, doctor_id: i64, today: Date, now: Timestamp) -> Result<DoctorFigures, ServiceError> {
     let (monday, sunday) = week_of(today);
-    let week = crate::scheduling::service::status_counts(db, doctor_id, monday, sunday).await?;
-    let on = |day: Option<Date>| {
-        AppointmentCounts::of(
-            week.iter()
-                .filter(|row| day.is_none_or(|day| row.day == day))
-                .map(|row| (row.status, row.count)),
-        )
-    };
+    let today_rows = crate::scheduling::service::status_counts(db, doctor_id, today, today).await?;
     Ok(DoctorFigures {
         waiting: crate::queue::service::waiting_for(db, today, doctor_id).await?,
-        today: on(Some(today)),
-        week: on(None),
+        today: AppointmentCounts::of(today_rows.iter().map(|row| (row.status, row.count))),
+        week: crate::scheduling::service::seats_taken(db, doctor_id, monday, sunday).await?,
         open_visits: crate::consult::service::count_open_visits(db, Some(doctor_id)).await?,
         results_back: crate::lab::service::count_results_back(db, doctor_id, super::model::results_since(now)).await?,
     })

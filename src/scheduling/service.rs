@@ -650,6 +650,11 @@ pub async fn status_counts(db: &Db, doctor_id: i64, from: Date, to: Date) -> Res
     repo::status_counts(db, doctor_id, from, to).await
 }
 
+/// How many appointments a doctor's days `from..=to` hold, cancelled ones left out (the doctor's week at a glance).
+pub async fn seats_taken(db: &Db, doctor_id: i64, from: Date, to: Date) -> Result<i64, sqlx::Error> {
+    repo::seats_taken(db, doctor_id, from, to).await
+}
+
 /// Every doctor's appointments on a day counted by status (the front desk's and the admin's home pages).
 pub async fn day_status_counts(db: &Db, day: Date) -> Result<Vec<(AppointmentStatus, i64)>, sqlx::Error> {
     repo::day_status_counts(db, day).await

@@ -244,11 +244,13 @@ async fn the_doctors_home_counts_only_their_own_day(app: TestApp) {
     appointment_today(&app, ids[4], a, Timestamp(now + 3_600_000)).await;
     appointment_today(&app, ids[5], a, Timestamp(now + 7_200_000)).await;
     let cancelled = appointment_today(&app, ids[6], a, Timestamp(now + 10_800_000)).await;
-    exec(
-        &app,
-        &format!("UPDATE appointment SET status = 'cancelled' WHERE id = {cancelled}"),
-    )
-    .await;
+    doctor_a
+        .post(
+            &format!("/appointments/{cancelled}/cancel"),
+            &[("reason", "Patient travelled")],
+        )
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
     appointment_today(&app, ids[7], b, Timestamp(now + 3_600_000)).await;
     let this_week = slot(&app, a, 5, other_day_this_week(&app)).await;
     appointment_on(&app, ids[6], this_week).await;
