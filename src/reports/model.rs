@@ -432,14 +432,14 @@ pub fn diagnosis_label(dim: &str, describe: impl Fn(&str) -> Option<&'static str
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn day(text: &str) -> NaiveDate {
+    pub(in crate::reports) fn day(text: &str) -> NaiveDate {
         Date::parse(text).expect("day").0
     }
 
-    fn figure(d: &str, metric: Metric, dim: &str, bucket: i64, n: i64, amount: i64) -> Figure {
+    pub(in crate::reports) fn figure(d: &str, metric: Metric, dim: &str, bucket: i64, n: i64, amount: i64) -> Figure {
         Figure {
             day: Date(day(d)),
             metric,

@@ -76,25 +76,17 @@ fn day_query(metric: Metric) -> &'static str {
              WHERE m.day = $1 AND $2 <= $3 AND m.kind = 'dispense'
              GROUP BY m.drug_id"
         }
-        Metric::StudentsByFaculty => students_query("faculty_id"),
-        Metric::StudentsByDepartment => students_query("department_id"),
-        Metric::StudentsByLevel => students_query("level_id"),
-    }
-}
-
-fn students_query(column: &str) -> &'static str {
-    match column {
-        "faculty_id" => {
+        Metric::StudentsByFaculty => {
             "SELECT COALESCE(CAST(p.faculty_id AS TEXT), '') AS dim, 0 AS bucket, COUNT(*) AS n, 0 AS amount
              FROM visit v JOIN patient p ON p.id = v.patient_id
              WHERE v.day = $1 AND $2 <= $3 AND p.kind = 'student' GROUP BY p.faculty_id"
         }
-        "department_id" => {
+        Metric::StudentsByDepartment => {
             "SELECT COALESCE(CAST(p.department_id AS TEXT), '') AS dim, 0 AS bucket, COUNT(*) AS n, 0 AS amount
              FROM visit v JOIN patient p ON p.id = v.patient_id
              WHERE v.day = $1 AND $2 <= $3 AND p.kind = 'student' GROUP BY p.department_id"
         }
-        _ => {
+        Metric::StudentsByLevel => {
             "SELECT COALESCE(CAST(p.level_id AS TEXT), '') AS dim, 0 AS bucket, COUNT(*) AS n, 0 AS amount
              FROM visit v JOIN patient p ON p.id = v.patient_id
              WHERE v.day = $1 AND $2 <= $3 AND p.kind = 'student' GROUP BY p.level_id"

@@ -677,21 +677,7 @@ pub fn students(figures: &[Figure], academic: &Academic<'_>) -> Shown {
 mod tests {
     use super::*;
     use crate::db::Date;
-
-    fn day(text: &str) -> NaiveDate {
-        Date::parse(text).expect("day").0
-    }
-
-    fn figure(d: &str, metric: Metric, dim: &str, bucket: i64, n: i64, amount: i64) -> Figure {
-        Figure {
-            day: Date(day(d)),
-            metric,
-            dim: dim.into(),
-            bucket,
-            n,
-            amount,
-        }
-    }
+    use crate::reports::model::tests::{day, figure};
 
     fn ngn() -> Currency {
         Currency {
