@@ -138,11 +138,11 @@ async fn set_up<'a>(
     let hash = password::hash(PASSWORD).await?;
     let setup = Actor::system("demo");
     let ids = academic_data(db, &setup, calendar.today).await?;
-    let (staffing, admin_id) = staff_and_rooms(db, &setup, &hash).await?;
+    let (staffing, admin_id) = staff_and_rooms(db, &setup, &hash, &scale).await?;
     lab::catalogue(db, &setup, settings.currency().minor_digits).await?;
     procedures_and_profiles(db, &setup, &staffing, settings).await?;
     let scheme_id = billing::fee_schedule(db, &setup, settings.currency().minor_digits).await?;
-    let hours = weekly_hours(db, &setup, &staffing, calendar.history_from).await?;
+    let hours = weekly_hours(db, &setup, &scale, &staffing, calendar.history_from).await?;
     close_holidays(db, &setup, &calendar, admin_id, &staffing).await?;
     drugs::catalogue(db, &setup, calendar.today, settings.clinic.currency_minor_digits).await?;
     pharmacy::procedure_supplies(db, &setup, Date(calendar.today)).await?;
@@ -227,13 +227,13 @@ async fn academic_data(db: &Db, actor: &Actor, today: NaiveDate) -> anyhow::Resu
 
 /// The staff (all with the demo password, none asked to change it) and a room for each doctor. Returns who
 /// works the desk and the consulting rooms, and the admin's id.
-async fn staff_and_rooms(db: &Db, actor: &Actor, hash: &str) -> anyhow::Result<(Staffing, i64)> {
+async fn staff_and_rooms(db: &Db, actor: &Actor, hash: &str, scale: &Scale) -> anyhow::Result<(Staffing, i64)> {
     let mut ids = Vec::new();
     for spec in &STAFF {
         ids.push(create_staff(db, actor, spec.username, spec.full_name, spec.role, hash).await?);
     }
     let mut doctors = Vec::new();
-    for (i, spec) in DOCTORS.iter().enumerate() {
+    for (i, spec) in scale.doctors().enumerate() {
         let id = create_staff(db, actor, spec.username, spec.full_name, Role::Doctor, hash).await?;
         let form = RoomForm {
             name: spec.room.to_owned(),
@@ -314,9 +314,15 @@ async fn create_staff(
 }
 
 /// Each doctor's weekly hours, valid since the first day of the history. Returns them as stored.
-async fn weekly_hours(db: &Db, actor: &Actor, staffing: &Staffing, from: NaiveDate) -> anyhow::Result<Vec<Hours>> {
+async fn weekly_hours(
+    db: &Db,
+    actor: &Actor,
+    scale: &Scale,
+    staffing: &Staffing,
+    from: NaiveDate,
+) -> anyhow::Result<Vec<Hours>> {
     let mut all = Vec::new();
-    for (spec, doctor) in DOCTORS.iter().zip(&staffing.doctors) {
+    for (spec, doctor) in scale.doctors().zip(&staffing.doctors) {
         for hours in spec.hours {
             for weekday in hours.weekdays {
                 let mut weekly = Hours {
@@ -356,7 +362,8 @@ async fn close_holidays(
             reason: name.to_owned(),
         })
         .collect();
-    if let Some(doctor) = staffing.doctors.last() {
+    // The part-time doctor is the last of the six named ones.
+    if let Some(doctor) = staffing.doctors.get(DOCTORS.len() - 1) {
         closures.push(NewClosure {
             day: Date(model::monday_of(calendar.today) + Days::days(9)),
             doctor_id: Some(doctor.person.id),

@@ -70,6 +70,15 @@ pub struct Scale {
     pub cancelled: f64,
     /// Walk-ins seen on a past working day, across the clinic.
     pub walk_ins_per_day: usize,
+    /// How many of [`MORE_DOCTORS`] work beside the six of [`DOCTORS`].
+    pub more_doctors: usize,
+}
+
+impl Scale {
+    /// The clinic's doctors: the six of [`DOCTORS`], then as many of [`MORE_DOCTORS`] as the size has.
+    pub fn doctors(&self) -> impl Iterator<Item = &'static DoctorSpec> {
+        DOCTORS.iter().chain(MORE_DOCTORS.iter().take(self.more_doctors))
+    }
 }
 
 impl Size {
@@ -85,8 +94,9 @@ impl Size {
                 next_week_fill: 0.06,
                 cancelled: 0.03,
                 walk_ins_per_day: 6,
+                more_doctors: 0,
             },
-            // A large university: about 300 appointments a day over the six doctors' 300 weekday seats.
+            // A large university: 24 doctors with about 1,160 weekday seats, and some 300,000 visits a year.
             Size::Large => Scale {
                 students: 50_000,
                 history_days: Some(365),
@@ -95,7 +105,8 @@ impl Size {
                 this_week_fill: 0.6,
                 next_week_fill: 0.25,
                 cancelled: 0.07,
-                walk_ins_per_day: 36,
+                walk_ins_per_day: 280,
+                more_doctors: MORE_DOCTORS.len(),
             },
         }
     }
@@ -498,6 +509,46 @@ pub const DOCTORS: [DoctorSpec; 6] = [
         hours: &[hours(&[1, 3, 5], 8, 13, 10, 1), hours(&[1, 3, 5], 14, 17, 10, 1)],
     },
 ];
+
+/// The large clinic's other doctors, every weekday from 8 to 5 with a break for lunch, in rooms 7 to 24 (ticket
+/// prefixes H to Y: G is the general queue's).
+pub const MORE_DOCTORS: [DoctorSpec; 18] = [
+    full_timer("dr.bello", "Dr Hauwa Bello", "Room 7", "H"),
+    full_timer("dr.okafor", "Dr Ifeoma Okafor", "Room 8", "I"),
+    full_timer("dr.adeyemi", "Dr Tunde Adeyemi", "Room 9", "J"),
+    full_timer("dr.eze", "Dr Ngozi Eze", "Room 10", "K"),
+    full_timer("dr.lawal", "Dr Kabiru Lawal", "Room 11", "L"),
+    full_timer("dr.uche", "Dr Chiamaka Uche", "Room 12", "M"),
+    full_timer("dr.ogunleye", "Dr Bisi Ogunleye", "Room 13", "N"),
+    full_timer("dr.abubakar", "Dr Sani Abubakar", "Room 14", "O"),
+    full_timer("dr.effiong", "Dr Ekaette Effiong", "Room 15", "P"),
+    full_timer("dr.olawale", "Dr Kunle Olawale", "Room 16", "Q"),
+    full_timer("dr.nnamdi", "Dr Obiora Nnamdi", "Room 17", "R"),
+    full_timer("dr.yusuf", "Dr Zainab Yusuf", "Room 18", "S"),
+    full_timer("dr.akpan", "Dr Imaobong Akpan", "Room 19", "T"),
+    full_timer("dr.fashola", "Dr Dapo Fashola", "Room 20", "U"),
+    full_timer("dr.obi", "Dr Adaeze Obi", "Room 21", "V"),
+    full_timer("dr.garba", "Dr Fatima Garba", "Room 22", "W"),
+    full_timer("dr.ajayi", "Dr Seun Ajayi", "Room 23", "X"),
+    full_timer("dr.umeh", "Dr Kelechi Umeh", "Room 24", "Y"),
+];
+
+const FULL_TIME: &[Hours] = &[hours(WEEKDAYS, 8, 13, 10, 1), hours(WEEKDAYS, 14, 17, 10, 1)];
+
+const fn full_timer(
+    username: &'static str,
+    full_name: &'static str,
+    room: &'static str,
+    code: &'static str,
+) -> DoctorSpec {
+    DoctorSpec {
+        username,
+        full_name,
+        room,
+        code,
+        hours: FULL_TIME,
+    }
+}
 
 pub fn staff_email(username: &str) -> String {
     format!("{username}@health.example.org")
@@ -1628,16 +1679,19 @@ mod tests {
         for (username, name, role) in STAFF
             .iter()
             .map(|s| (s.username, s.full_name, s.role))
-            .chain(DOCTORS.iter().map(|d| (d.username, d.full_name, Role::Doctor)))
+            .chain(Size::Large.scale().doctors().map(|d| (d.username, d.full_name, Role::Doctor)))
         {
             assert!(usernames.insert(username));
             crate::staff::model::NewStaff::validate(username, name, &staff_email(username), role.as_str()).unwrap();
             crate::auth::password::check_new(PASSWORD, username).unwrap();
         }
         assert_eq!(STAFF[RECEPTIONIST].role, Role::Reception);
-        let codes: HashSet<&str> = DOCTORS.iter().map(|d| d.code).collect();
-        assert_eq!(codes.len(), DOCTORS.len());
-        for doctor in &DOCTORS {
+        let doctors: Vec<&DoctorSpec> = Size::Large.scale().doctors().collect();
+        assert_eq!(doctors.len(), DOCTORS.len() + MORE_DOCTORS.len());
+        assert_eq!(Size::Small.scale().doctors().count(), DOCTORS.len());
+        let codes: HashSet<&str> = doctors.iter().map(|d| d.code).collect();
+        assert_eq!(codes.len(), doctors.len());
+        for doctor in doctors {
             crate::queue::model::parse_room_code(doctor.code).unwrap();
             crate::queue::model::parse_room_name(doctor.room).unwrap();
         }
