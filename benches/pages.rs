@@ -110,6 +110,9 @@ struct Measured {
     per_second: f64,
     /// The 99th percentile of the response times under load, in milliseconds.
     p99_ms: f64,
+    /// The first request's time alone, in milliseconds: what a page that is read once per change and shared
+    /// costs whoever opens it first after the change.
+    first_ms: f64,
     bytes: usize,
     sent_bytes: f64,
     not_ok: Option<u16>,
@@ -755,7 +758,9 @@ async fn fetch(client: &reqwest::Client, url: &str) -> anyhow::Result<(u16, usiz
 
 /// `CLIENTS` tasks requesting `url` back to back for `time`.
 async fn measure(client: &reqwest::Client, url: &str, time: Duration) -> anyhow::Result<Measured> {
+    let first = Instant::now();
     let (status, bytes) = fetch(client, url).await?;
+    let first_ms = first.elapsed().as_secs_f64() * 1000.0;
     let warm_until = Instant::now() + Duration::from_millis(200);
     while Instant::now() < warm_until {
         fetch(client, url).await?;
@@ -795,6 +800,7 @@ async fn measure(client: &reqwest::Client, url: &str, time: Duration) -> anyhow:
         } else {
             common::percentile_ms(&times, 0.99)
         },
+        first_ms,
         bytes,
         sent_bytes: sent as f64 / count.max(1) as f64,
         not_ok,
@@ -922,8 +928,8 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
         encoding()
     );
     println!(
-        "  {:<30} {:>8} {:>9} {:>8} {:>10} {:>9} {:>11}  {:<24} verdict",
-        "page", "req/s", "/healthz", "p99 ms", "HTML B", "sent B", "per row", "target"
+        "  {:<30} {:>8} {:>9} {:>8} {:>9} {:>10} {:>9} {:>11}  {:<24} verdict",
+        "page", "req/s", "/healthz", "p99 ms", "first ms", "HTML B", "sent B", "per row", "target"
     );
     let mut health = 0.0;
     for page in pages.iter().filter(|page| chosen(page)) {
@@ -940,11 +946,12 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
             None => verdict,
         };
         println!(
-            "  {:<30} {:>8.0} {:>8.1}% {:>8.1} {:>10} {:>9.0} {:>11}  {:<24} {verdict}",
+            "  {:<30} {:>8.0} {:>8.1}% {:>8.1} {:>9.1} {:>10} {:>9.0} {:>11}  {:<24} {verdict}",
             page.name,
             measured.per_second,
             measured.per_second / health * 100.0,
             measured.p99_ms,
+            measured.first_ms,
             measured.bytes,
             measured.sent_bytes,
             per_row,

@@ -27,6 +27,8 @@ pub struct AppState {
     pub pharmacy: crate::pharmacy::LiveCaches,
     /// The admin's figures of the whole clinic, read once per change however many admins look.
     pub home: crate::home::LiveCaches,
+    /// The reports last shown, read again after any audited change.
+    pub reports: crate::reports::LiveCaches,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
             queue: LiveCaches::default(),
             pharmacy: Default::default(),
             home: Default::default(),
+            reports: Default::default(),
         })
     }
 }

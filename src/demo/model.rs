@@ -1676,11 +1676,12 @@ mod tests {
     #[test]
     fn staff_and_doctors_are_valid_accounts_with_rooms_of_their_own() {
         let mut usernames = HashSet::new();
-        for (username, name, role) in STAFF
-            .iter()
-            .map(|s| (s.username, s.full_name, s.role))
-            .chain(Size::Large.scale().doctors().map(|d| (d.username, d.full_name, Role::Doctor)))
-        {
+        for (username, name, role) in STAFF.iter().map(|s| (s.username, s.full_name, s.role)).chain(
+            Size::Large
+                .scale()
+                .doctors()
+                .map(|d| (d.username, d.full_name, Role::Doctor)),
+        ) {
             assert!(usernames.insert(username));
             crate::staff::model::NewStaff::validate(username, name, &staff_email(username), role.as_str()).unwrap();
             crate::auth::password::check_new(PASSWORD, username).unwrap();

@@ -4,9 +4,12 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::chart::Chart;
-use super::model::{Cell, Period, Report, Table};
+use std::sync::Arc;
+
+use super::MAX_AGE;
+use super::model::{Cell, Period, Report};
 use super::service::{self, Context};
+use super::views::Shown;
 use crate::state::AppState;
 use crate::validation::FieldErrors;
 use crate::web::extract::{Admins, Staff};
@@ -52,8 +55,7 @@ pub struct ReportPage {
     period: Option<Period>,
     presets: Vec<(&'static str, Period)>,
     errors: FieldErrors,
-    charts: Vec<Chart>,
-    tables: Vec<Table>,
+    shown: Arc<Shown>,
 }
 
 fn report_of(slug: &str) -> AppResult<Report> {
@@ -74,15 +76,14 @@ pub async fn page(
         period: None,
         presets: Period::presets(today),
         errors: FieldErrors::default(),
-        charts: Vec::new(),
-        tables: Vec::new(),
+        shown: Arc::default(),
         form: query,
         layout,
     };
     match Period::parse(&page.form.from, &page.form.to, today) {
         Ok(period) => {
-            let shown = service::report(&context(&state, &page.layout), report, period).await?;
-            (page.charts, page.tables, page.period) = (shown.charts, shown.tables, Some(period));
+            page.shown = shown(&state, &page.layout, report, period).await?;
+            page.period = Some(period);
             Ok(page.into_response())
         }
         Err(errors) => {
@@ -92,13 +93,20 @@ pub async fn page(
     }
 }
 
-fn context<'a>(state: &'a AppState, layout: &'a Layout) -> Context<'a> {
-    Context {
+/// The report for `period` as of the audit log's newest entry: read once after each change (or every
+/// [`MAX_AGE`]) and shared by every admin and every CSV of its tables.
+async fn shown(state: &AppState, layout: &Layout, report: Report, period: Period) -> AppResult<Arc<Shown>> {
+    let changed = crate::audit::last_id(&state.db).await?;
+    let key = format!("{report}:{}", period.query());
+    let context = Context {
         db: &state.db,
         zone: layout.zone,
         today: state.today().0,
         currency: &layout.currency,
-    }
+    };
+    let compute = || async { Ok(Arc::new(service::report(&context, report, period).await?)) };
+    let seq = u64::try_from(changed).unwrap_or_default();
+    state.reports.shown.get_within(&key, seq, MAX_AGE, compute).await
 }
 
 /// One table of a report as CSV: the same cells as the page's table.
@@ -111,10 +119,10 @@ pub async fn csv(
 ) -> AppResult<Response> {
     let report = report_of(&slug)?;
     let period = Period::parse(&query.from, &query.to, state.today().0).map_err(AppError::Invalid)?;
-    let shown = service::report(&context(&state, &layout), report, period).await?;
+    let shown = shown(&state, &layout, report, period).await?;
     let table = shown
         .tables
-        .into_iter()
+        .iter()
         .find(|t| t.slug == query.table.trim())
         .ok_or(AppError::NotFound)?;
     let file = format!("{}-{}-{}-{}.csv", report.as_str(), table.slug, period.from, period.to);

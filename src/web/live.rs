@@ -421,6 +421,9 @@ fn replacing(html: &str) -> String {
     format!(r#"{} hx-swap-oob="true"{}"#, &html[..name_end], &html[name_end..])
 }
 
+/// The most keys a [`Shared`] keeps.
+pub const SHARED_KEYS: usize = 256;
+
 /// Work done once per event and shared by every stream that needs it: hundreds of phones and screens on one
 /// waiting room's queue cost one read of the queue per change, not hundreds.
 pub struct Shared<T>(Arc<Mutex<HashMap<String, Computed<T>>>>);
@@ -441,8 +444,9 @@ impl<T> Default for Shared<T> {
 
 impl<T: Clone> Shared<T> {
     /// The value of `key` as of event `seq`: computed by the first caller, awaited by the others. A caller
-    /// asking for an older event gets the newer value, which is what its screen should show anyway. Keys must
-    /// come from a small set (they are kept until replaced).
+    /// asking for an older event gets the newer value, which is what its screen should show anyway. Keys are
+    /// kept until replaced, up to [`SHARED_KEYS`] of them: past that the map starts again empty, so keys from
+    /// an open set (a report's period) can't grow it without bound.
     pub async fn get_or_compute<F, Fut>(&self, key: &str, seq: u64, compute: F) -> AppResult<T>
     where
         F: FnOnce() -> Fut,
@@ -470,6 +474,9 @@ impl<T: Clone> Shared<T> {
             Some((held, at, cell)) if *held >= seq && max_age.is_none_or(|age| at.elapsed() <= age) => cell.clone(),
             _ => {
                 let cell = Arc::new(OnceCell::new());
+                if map.len() >= SHARED_KEYS && !map.contains_key(key) {
+                    map.clear();
+                }
                 map.insert(key.to_owned(), (seq, Instant::now(), cell.clone()));
                 cell
             }
@@ -507,6 +514,16 @@ mod tests {
             "room"
         );
         assert_eq!(count.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn keys_from_an_open_set_are_kept_within_the_bound() {
+        let shared: Shared<usize> = Shared::default();
+        for n in 0..SHARED_KEYS * 3 {
+            let value = shared.get_or_compute(&n.to_string(), 1, || async move { Ok(n) }).await;
+            assert_eq!(value.unwrap(), n);
+            assert!(shared.0.lock().unwrap().len() <= SHARED_KEYS);
+        }
     }
 
     fn list(items: &[(&str, &str)]) -> Parts {
