@@ -131,14 +131,15 @@ pub async fn visits_of_patient(db: &Db, patient_id: i64, limit: i64) -> Result<V
 }
 
 /// A doctor's open visits, oldest first.
-pub async fn open_visits_of_doctor(db: &Db, doctor_id: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
+pub async fn open_visits_of_doctor(db: &Db, doctor_id: i64, limit: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
     sqlx::query_as(
         "SELECT v.id, v.patient_id, p.first_name || ' ' || p.surname AS patient_name, s.full_name AS doctor_name,
                 v.day, v.status, v.started_at
          FROM visit v JOIN staff s ON s.id = v.doctor_id JOIN patient p ON p.id = v.patient_id
-         WHERE v.doctor_id = $1 AND v.status = 'open' ORDER BY v.started_at, v.id",
+         WHERE v.doctor_id = $1 AND v.status = 'open' ORDER BY v.started_at, v.id LIMIT $2",
     )
     .bind(doctor_id)
+    .bind(limit)
     .fetch_all(db.pool())
     .await
 }

@@ -429,9 +429,9 @@ pub async fn visits_of_patient(db: &Db, patient_id: i64, limit: i64) -> Result<V
     repo::visits_of_patient(db, patient_id, limit).await
 }
 
-/// The doctor's visits not completed yet, oldest first (their home page).
-pub async fn open_visits_of_doctor(db: &Db, doctor_id: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
-    repo::open_visits_of_doctor(db, doctor_id).await
+/// The doctor's visits not completed yet, oldest first, at most `limit` (their home page).
+pub async fn open_visits_of_doctor(db: &Db, doctor_id: i64, limit: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
+    repo::open_visits_of_doctor(db, doctor_id, limit).await
 }
 
 /// The open visits of every doctor, oldest first, at most `limit`.

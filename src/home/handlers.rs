@@ -5,7 +5,9 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use super::model::{AdminFigures, DoctorFigures, RESULTS_BACK_DAYS, RESULTS_SHOWN, ReceptionFigures};
+use super::model::{
+    AdminFigures, DoctorFigures, OPEN_VISITS_SHOWN, RESULTS_BACK_DAYS, RESULTS_SHOWN, ReceptionFigures,
+};
 use super::service;
 use crate::audit::model::AuditRow;
 use crate::db::{Currency, Date, Timestamp};
@@ -119,8 +121,11 @@ pub struct DoctorHome {
     today: Date,
     glance: LiveBlock,
     appointments: Vec<AppointmentView>,
-    /// Visits the doctor has not completed yet, oldest first.
+    /// Visits the doctor has not completed yet, oldest first: the first [`OPEN_VISITS_SHOWN`] unless all were
+    /// asked for.
     open_visits: Vec<crate::consult::model::VisitLine>,
+    /// Whether the doctor has more open visits than are listed.
+    more_open_visits: bool,
     /// Results back for their visits, latest first.
     results: Vec<ResultBack>,
     results_days: i64,
@@ -142,11 +147,31 @@ async fn doctor_glance(state: &AppState, doctor_id: i64) -> AppResult<String> {
     .render()?)
 }
 
-pub async fn doctor(user: Staff<Doctors>, State(state): State<AppState>, layout: Layout) -> AppResult<DoctorHome> {
+/// `?open=all` lists every open visit on the doctor's home, not only the oldest.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct OpenVisits {
+    #[serde(default)]
+    open: String,
+}
+
+pub async fn doctor(
+    user: Staff<Doctors>,
+    State(state): State<AppState>,
+    layout: Layout,
+    Query(asked): Query<OpenVisits>,
+) -> AppResult<DoctorHome> {
     let today = state.today();
     let glance = LiveBlock::load(&state, "/doctor", "/doctor/summary", doctor_glance(&state, user.id)).await?;
     let appointments = crate::scheduling::service::appointments_between(&state.db, user.id, today, today).await?;
-    let open_visits = crate::consult::service::open_visits_of_doctor(&state.db, user.id).await?;
+    let shown = if asked.open == "all" {
+        i64::MAX
+    } else {
+        OPEN_VISITS_SHOWN
+    };
+    let mut open_visits =
+        crate::consult::service::open_visits_of_doctor(&state.db, user.id, shown.saturating_add(1)).await?;
+    let more_open_visits = open_visits.len() as i64 > shown;
+    open_visits.truncate(usize::try_from(shown).unwrap_or(usize::MAX));
     let since = super::model::results_since(Timestamp::now());
     let results = crate::lab::service::results_back(&state.db, user.id, since, RESULTS_SHOWN).await?;
     Ok(DoctorHome {
@@ -156,6 +181,7 @@ pub async fn doctor(user: Staff<Doctors>, State(state): State<AppState>, layout:
         glance,
         appointments,
         open_visits,
+        more_open_visits,
         results,
         results_days: RESULTS_BACK_DAYS,
     })

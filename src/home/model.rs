@@ -10,6 +10,8 @@ use crate::scheduling::model::AppointmentStatus;
 pub const RESULTS_BACK_DAYS: i64 = 7;
 /// How many of those results the doctor's home lists (the latest).
 pub const RESULTS_SHOWN: i64 = 10;
+/// How many open visits the doctor's home lists (the oldest) unless asked for all.
+pub const OPEN_VISITS_SHOWN: i64 = 20;
 
 /// Where "results back" starts looking: the visits started in the last [`RESULTS_BACK_DAYS`].
 pub fn results_since(now: Timestamp) -> Timestamp {

@@ -21,6 +21,7 @@ use crate::support::{
 
 on_both_databases!(
     the_doctors_home_counts_only_their_own_day,
+    a_doctor_with_many_open_visits_sees_the_oldest_and_may_ask_for_all,
     the_front_desk_counts_its_queue_check_ins_and_what_is_owed,
     the_admin_sees_the_whole_clinics_day,
     the_pharmacy_and_the_lab_count_their_work,
@@ -336,6 +337,36 @@ async fn the_doctors_home_counts_only_their_own_day(app: TestApp) {
     }
     assert_eq!(home.texts("#results-list li").len(), 1);
     assert!(home.text("#results-list").contains("Lola Dash"));
+}
+
+async fn a_doctor_with_many_open_visits_sees_the_oldest_and_may_ask_for_all(app: TestApp) {
+    let c = clinic(&app).await;
+    let doctor = &c.doctor_a.1;
+    let ids = PATIENTS.numbered(&app, 21).await;
+    let mut visits = Vec::new();
+    for id in &ids {
+        visits.push(new_visit(doctor, *id).await);
+    }
+    let links = |page: &Page| -> Vec<String> {
+        let selector = scraper::Selector::parse("#open-visits li a").expect("selector");
+        page.html()
+            .select(&selector)
+            .filter_map(|a| a.value().attr("href").map(str::to_owned))
+            .collect()
+    };
+    let href = |visit: &i64| format!("/visits/{visit}");
+    let home = doctor.get("/doctor").await;
+    assert_eq!(figure(&home, "fig-open-visits"), "21");
+    assert_eq!(links(&home), visits[..20].iter().map(href).collect::<Vec<_>>());
+    assert_eq!(
+        home.attr("#more-open-visits a", "href").as_deref(),
+        Some("/doctor?open=all#open-visits")
+    );
+    let all = doctor.get("/doctor?open=all").await;
+    assert_eq!(links(&all), visits.iter().map(href).collect::<Vec<_>>());
+    assert!(!all.has("#more-open-visits"));
+    // Another doctor's list holds none of them.
+    assert!(links(&c.doctor_b.1.get("/doctor?open=all").await).is_empty());
 }
 
 async fn the_front_desk_counts_its_queue_check_ins_and_what_is_owed(app: TestApp) {
