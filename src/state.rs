@@ -27,6 +27,8 @@ pub struct AppState {
     pub pharmacy: crate::pharmacy::LiveCaches,
     /// The admin's figures of the whole clinic, read once per change however many admins look.
     pub home: crate::home::LiveCaches,
+    /// The lab's worklist and the patients with a doctor, read once per change.
+    pub lab: crate::lab::LiveCaches,
     /// The reports last shown, read again after any audited change.
     pub reports: crate::reports::LiveCaches,
 }
@@ -51,6 +53,7 @@ impl AppState {
             queue: LiveCaches::default(),
             pharmacy: Default::default(),
             home: Default::default(),
+            lab: Default::default(),
             reports: Default::default(),
         })
     }

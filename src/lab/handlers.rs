@@ -2,6 +2,8 @@
 //! the worklist and an order's page with its result, release and vitals (lab attendants), and a patient's
 //! health records. Every form works as a plain POST and redirect; htmx makes the visit's section swap in place.
 
+use std::sync::Arc;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -409,7 +411,7 @@ pub struct WorklistPage {
     rows_html: String,
     time_zone: &'static str,
     /// Patients with a doctor now, whose vitals the lab may take.
-    open_visits: Vec<VisitLine>,
+    open_visits: Arc<Vec<VisitLine>>,
 }
 
 /// How many open visits the worklist lists for vitals.
@@ -452,24 +454,52 @@ pub async fn worklist(user: Staff<LabDesk>, State(state): State<AppState>, layou
         layout,
         today: Date(settings.today()),
         glance: LiveBlock::load(&state, "/lab", "/lab/summary", glance(&state)).await?,
-        rows_html: worklist_rows(&state, &user).await?,
+        rows_html: worklist_rows(&state, &user).await?.to_string(),
+        open_visits: open_visits(&state).await?,
         user: user.user,
         time_zone: settings.clinic.time_zone.name(),
-        open_visits: crate::consult::service::open_visits(&state.db, OPEN_VISITS).await?,
     })
+}
+
+/// The patients with a doctor now, read once per change and shared by every lab screen.
+async fn open_visits(state: &AppState) -> AppResult<Arc<Vec<VisitLine>>> {
+    let compute = || async {
+        Ok(Arc::new(
+            crate::consult::service::open_visits(&state.db, OPEN_VISITS).await?,
+        ))
+    };
+    let caches = &state.lab.open_visits;
+    caches
+        .get_within("open", state.events.last_seq(), super::MAX_AGE, compute)
+        .await
 }
 
 pub async fn worklist_events(user: Staff<LabDesk>, State(state): State<AppState>) -> Response {
     let (stream_state, user) = (state.clone(), user.user);
     live::stream(&state, Event::touches_lab, move |_| {
         let (state, user) = (stream_state.clone(), user.clone());
-        async move { Ok(vec![Frame::new("worklist", worklist_rows(&state, &user).await?)]) }
+        async move {
+            Ok(vec![Frame::new(
+                "worklist",
+                worklist_rows(&state, &user).await?.to_string(),
+            )])
+        }
     })
     .into_response()
 }
 
-/// The worklist's rows as the page shows them and its stream pushes them.
-async fn worklist_rows(state: &AppState, user: &StaffUser) -> AppResult<String> {
+/// The worklist's rows as the page shows them and its stream pushes them: rendered once per change (or every
+/// [`super::MAX_AGE`]) and shared by every lab screen and stream.
+async fn worklist_rows(state: &AppState, user: &StaffUser) -> AppResult<Arc<str>> {
+    let key = format!("worklist:{}", state.today());
+    let compute = || async { Ok(Arc::from(render_worklist_rows(state, user).await?)) };
+    let caches = &state.lab.worklist;
+    caches
+        .get_within(&key, state.events.last_seq(), super::MAX_AGE, compute)
+        .await
+}
+
+async fn render_worklist_rows(state: &AppState, user: &StaffUser) -> AppResult<String> {
     let settings = state.settings.get();
     let worklist = service::worklist(&state.db, user).await?;
     let more = worklist.waiting - worklist.items.len() as i64;

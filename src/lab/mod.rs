@@ -13,9 +13,25 @@ use axum::routing::{get, post};
 
 pub use handlers::{LabSection, visit_section};
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use crate::identity::Role;
 use crate::state::AppState;
 use crate::web::extract::RoleSet;
+use crate::web::live::Shared;
+
+/// What the lab's home reads once per change (an order or a visit moved) and shares with every lab screen and
+/// stream: the worklist's rows, rendered, and the patients with a doctor now.
+#[derive(Clone, Default)]
+pub struct LiveCaches {
+    worklist: Shared<Arc<str>>,
+    open_visits: Shared<Arc<Vec<crate::consult::model::VisitLine>>>,
+}
+
+/// How long the shared parts are shown without reading them again when no change is announced (a patient's
+/// name corrected, another instance's announcement missed).
+const MAX_AGE: Duration = Duration::from_secs(10);
 
 /// Who works the lab's pages: lab attendants, and admins looking in.
 pub struct LabDesk;
