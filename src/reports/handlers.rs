@@ -1,10 +1,10 @@
+use std::sync::Arc;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-
-use std::sync::Arc;
 
 use super::MAX_AGE;
 use super::model::{Cell, Period, Report};
