@@ -79,11 +79,8 @@ struct Glance {
 async fn glance(state: &AppState, patient_id: i64) -> AppResult<String> {
     let now = Timestamp::now();
     let settings = state.settings.get();
-    let next = crate::scheduling::service::appointments_of_patient(&state.db, patient_id)
+    let next = crate::scheduling::service::next_appointment_of_patient(&state.db, patient_id, now)
         .await?
-        .into_iter()
-        .filter(|a| a.status.is_live() && a.ends_at > now)
-        .min_by_key(|a| a.starts_at)
         .map(|a| {
             let when = crate::web::filters::datetime_of(a.starts_at, settings.clinic.time_zone);
             (when, a.doctor_name)

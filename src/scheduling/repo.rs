@@ -479,6 +479,24 @@ const APPOINTMENT_COLUMNS: &str =
     a.cancel_reason, a.override_reason";
 const APPOINTMENT_FROM: &str = "FROM appointment a JOIN slot sl ON sl.id = a.slot_id JOIN staff s ON s.id = sl.doctor_id JOIN patient p ON p.id = a.patient_id";
 
+/// The patient's next live appointment (booked, checked in or with the doctor) that has not ended by `now`: the
+/// few live ones from the partial index `appointment_live_key`, not every appointment they ever had.
+pub async fn next_appointment_of_patient(
+    db: &Db,
+    patient_id: i64,
+    now: Timestamp,
+) -> Result<Option<AppointmentView>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM}
+         WHERE a.patient_id = $1 AND a.status IN ('booked', 'checked_in', 'in_consultation') AND sl.ends_at > $2
+         ORDER BY sl.starts_at LIMIT 1"
+    ))
+    .bind(patient_id)
+    .bind(now)
+    .fetch_optional(db.pool())
+    .await
+}
+
 pub async fn appointments_of_patient(db: &Db, patient_id: i64) -> Result<Vec<AppointmentView>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM} WHERE a.patient_id = $1 ORDER BY sl.starts_at DESC LIMIT 100"

@@ -626,6 +626,15 @@ pub async fn appointments_of_patient(db: &Db, patient_id: i64) -> Result<Vec<App
     repo::appointments_of_patient(db, patient_id).await
 }
 
+/// The patient's next live appointment that has not ended by `now` (the patient's home page).
+pub async fn next_appointment_of_patient(
+    db: &Db,
+    patient_id: i64,
+    now: Timestamp,
+) -> Result<Option<AppointmentView>, sqlx::Error> {
+    repo::next_appointment_of_patient(db, patient_id, now).await
+}
+
 /// A doctor's appointments on the days `from..=to`, in time order: the doctor's home page.
 pub async fn appointments_between(
     db: &Db,

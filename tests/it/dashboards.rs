@@ -647,7 +647,18 @@ async fn a_patient_sees_only_their_own_figures(app: TestApp) {
     walk_in(desk, 0, &a.to_string()).await;
     // Ada is booked with B later today; she owes 2,500; two of her results were released, one of them 20 days
     // ago; a third is recorded, not released.
-    appointment_today(&app, ids[0], b, Timestamp(Timestamp::now().0 + 2 * 3_600_000)).await;
+    let now = Timestamp::now().0;
+    appointment_today(&app, ids[0], b, Timestamp(now + 2 * 3_600_000)).await;
+    // Her booking with A this morning has ended, the one in an hour was cancelled, and the one in four hours
+    // comes after B's: the next is B's.
+    appointment_today(&app, ids[0], a, Timestamp(now - 3 * 3_600_000)).await;
+    let cancelled = appointment_today(&app, ids[0], a, Timestamp(now + 3_600_000)).await;
+    exec(
+        &app,
+        &format!("UPDATE appointment SET status = 'cancelled' WHERE id = {cancelled}"),
+    )
+    .await;
+    appointment_today(&app, ids[0], a, Timestamp(now + 4 * 3_600_000)).await;
     issued(desk, ids[0], "2500").await;
     let visit = new_visit(doctor_b, ids[0]).await;
     for test in [hb, mp] {
