@@ -287,19 +287,6 @@ pub async fn status_counts(db: &Db, doctor_id: i64, from: Date, to: Date) -> Res
     .await
 }
 
-/// How many seats a doctor's slots on the days `from..=to` have taken: their appointments that were not cancelled
-/// (a booking takes a seat, a cancellation gives it back), from the index `slot_doctor_day` alone.
-pub async fn seats_taken(db: &Db, doctor_id: i64, from: Date, to: Date) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(booked), 0) AS BIGINT) FROM slot WHERE doctor_id = $1 AND day >= $2 AND day <= $3",
-    )
-    .bind(doctor_id)
-    .bind(from)
-    .bind(to)
-    .fetch_one(db.pool())
-    .await
-}
-
 /// A doctor's slots on the days `from..=to`, in time order.
 pub async fn slots_between(db: &Db, doctor_id: i64, from: Date, to: Date) -> Result<Vec<Slot>, sqlx::Error> {
     sqlx::query_as(&format!(

@@ -659,9 +659,11 @@ pub async fn status_counts(db: &Db, doctor_id: i64, from: Date, to: Date) -> Res
     repo::status_counts(db, doctor_id, from, to).await
 }
 
-/// How many appointments a doctor's days `from..=to` hold, cancelled ones left out (the doctor's week at a glance).
+/// How many appointments a doctor's days `from..=to` hold, cancelled ones left out (the doctor's week at a glance):
+/// the seats taken in their slots, added up from the same day counts as the week view.
 pub async fn seats_taken(db: &Db, doctor_id: i64, from: Date, to: Date) -> Result<i64, sqlx::Error> {
-    repo::seats_taken(db, doctor_id, from, to).await
+    let days = repo::day_counts(db, doctor_id, from, to).await?;
+    Ok(days.iter().map(|day| day.booked).sum())
 }
 
 /// Every doctor's appointments on a day counted by status (the front desk's and the admin's home pages).
