@@ -38,8 +38,14 @@ impl ServiceError {
     }
 }
 
+/// A transaction the database gave up to a concurrent one is the user's "someone else changed it first";
+/// any other database error is internal.
 impl From<sqlx::Error> for ServiceError {
     fn from(err: sqlx::Error) -> Self {
+        if crate::db::lost_to_a_concurrent_change(&err) {
+            tracing::warn!(error = %err, "a transaction gave way to a concurrent one");
+            return ServiceError::Stale;
+        }
         ServiceError::Internal(err.into())
     }
 }

@@ -238,6 +238,18 @@ pub fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
 /// The name of the unique index a unique violation broke, so the message can go beside the right field.
 /// PostgreSQL names it as the constraint; SQLite only in the message, as
 /// `UNIQUE constraint failed: index 'faculty_name_key'` (for indexes over expressions such as `LOWER(name)`).
+/// Whether the database ended the transaction to settle a conflict with a concurrent one: PostgreSQL's deadlock
+/// (40P01) or serialization failure (40001). Nothing of it was written, and doing it again may succeed. Two
+/// conditional updates can deadlock on PostgreSQL without taking rows in opposite orders: under READ COMMITTED an
+/// UPDATE that finds a row changed by a concurrent transaction locks the new version before checking it again,
+/// and keeps that lock even when the row no longer matches.
+pub fn lost_to_a_concurrent_change(err: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = err else {
+        return false;
+    };
+    matches!(db.code().as_deref(), Some("40P01" | "40001"))
+}
+
 pub fn violated_unique_index(err: &sqlx::Error) -> Option<String> {
     let sqlx::Error::Database(db) = err else {
         return None;

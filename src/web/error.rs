@@ -35,7 +35,7 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
-        AppError::Internal(err.into())
+        ServiceError::from(err).into()
     }
 }
 

@@ -1,6 +1,9 @@
 //! The storage types and the write transaction, on both databases.
 
+use std::sync::Arc;
+
 use sickbay::db::types::{Date, Flag, Money, Timestamp};
+use sickbay::error::ServiceError;
 use sickbay::identity::Role;
 
 use crate::support::{TestApp, on_both_databases};
@@ -138,6 +141,55 @@ async fn concurrent_read_then_write_transactions_do_not_fail(app: TestApp) {
         task.await.unwrap().expect("transaction");
     }
     assert_eq!(app.count("SELECT n FROM counter WHERE id = 1").await, 40);
+}
+
+/// Two transactions that take two rows in opposite orders wait on each other; PostgreSQL ends one of them. The app
+/// tells that user someone else changed the record first (a 409), not that something broke, and nothing of the
+/// ended transaction is written. (SQLite's writers queue one after another, so they can't deadlock.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_deadlock_is_a_change_made_first_by_someone_else() {
+    let Some(app) = TestApp::postgres().await else {
+        return;
+    };
+    let pool = app.db().pool();
+    sqlx::query("CREATE TABLE pair (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO pair (id, n) VALUES (1, 0), (2, 0)")
+        .execute(pool)
+        .await
+        .unwrap();
+    let both_hold_one = Arc::new(tokio::sync::Barrier::new(2));
+    let mut tasks = Vec::new();
+    for (first, second) in [(1_i64, 2_i64), (2, 1)] {
+        let (db, both_hold_one) = (app.db().clone(), both_hold_one.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut tx = db.begin_write().await?;
+            for (n, id) in [first, second].into_iter().enumerate() {
+                if n == 1 {
+                    both_hold_one.wait().await;
+                }
+                sqlx::query("UPDATE pair SET n = n + 1 WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
+        }));
+    }
+    let mut ended = Vec::new();
+    for task in tasks {
+        if let Err(err) = task.await.unwrap() {
+            ended.push(err);
+        }
+    }
+    assert_eq!(ended.len(), 1, "one of the two is ended: {ended:?}");
+    let err = ended.remove(0);
+    assert!(sickbay::db::lost_to_a_concurrent_change(&err), "{err}");
+    assert!(matches!(ServiceError::from(err), ServiceError::Stale));
+    let survivors = app.count("SELECT COUNT(*) FROM pair WHERE n = 1").await;
+    assert_eq!(survivors, 2, "each row holds the survivor's update alone");
 }
 
 async fn migrations_are_idempotent(app: TestApp) {

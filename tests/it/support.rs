@@ -66,6 +66,20 @@ pub fn skip(what: &str, why: &str) {
     });
 }
 
+/// Sends the app's error log (an internal error's cause, behind a 500's reference) to the output of the test
+/// that caused it, which the test runner shows when that test fails. `RUST_LOG` may ask for more.
+fn log_server_errors() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    });
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub state: AppState,
@@ -142,6 +156,7 @@ impl TestApp {
 
     /// Serves on a given address (a restarted server taking its predecessor's place).
     pub async fn serve_on(addr: SocketAddr, state: AppState) -> Self {
+        log_server_errors();
         let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let server_state = state.clone();
