@@ -31,6 +31,8 @@ pub struct AppState {
     pub lab: crate::lab::LiveCaches,
     /// The reports last shown, read again after any audited change.
     pub reports: crate::reports::LiveCaches,
+    /// The audit rows of reads, committed in batches.
+    pub reads: crate::audit::Reads,
 }
 
 impl AppState {
@@ -44,7 +46,6 @@ impl AppState {
         let sessions = SessionBackend::open(&db).await?;
         let settings = SettingsCache::load(&db).await?;
         Ok(AppState {
-            db,
             sessions,
             settings,
             config: Arc::new(config),
@@ -55,6 +56,8 @@ impl AppState {
             home: Default::default(),
             lab: Default::default(),
             reports: Default::default(),
+            reads: crate::audit::Reads::start(db.clone()),
+            db,
         })
     }
 }

@@ -1,5 +1,6 @@
 //! The audit log: who did what to which record, when and from where. Every write that matters calls
-//! [`record`] inside its own transaction, so the change and its audit row commit or fail together. The log is
+//! [`record`] inside its own transaction, so the change and its audit row commit or fail together. A read of a
+//! patient's records (a chart, a visit, a document) is recorded through [`Reads`] before it is shown. The log is
 //! append-only: no route changes or deletes an entry, and the database refuses to (migration 0012).
 //!
 //! The admin reads it as the trail (`/admin/audit`, filtered, paged, as CSV); a patient reads who opened
@@ -8,6 +9,7 @@
 pub mod handlers;
 pub mod model;
 pub mod portal;
+pub mod reads;
 pub mod repo;
 pub mod service;
 pub mod settings;
@@ -19,6 +21,7 @@ use crate::identity::Role;
 use crate::state::AppState;
 
 pub use model::AuditEntry;
+pub use reads::Reads;
 pub use repo::record;
 
 /// The latest `count` entries of the log, newest first.

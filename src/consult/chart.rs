@@ -137,7 +137,7 @@ pub async fn chart(
     let patient = crate::patients::service::get(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    service::record_read(&state.db, &user.actor, "chart.view", ("patient", id), id).await?;
+    service::record_read(&state.reads, &user.actor, "chart.view", ("patient", id), id).await?;
     let lines = repo::visits_of_patient(&state.db, id, CHART_VISITS).await?;
     Ok(ChartPage {
         age: patient.age_on(state.settings.get().today()),

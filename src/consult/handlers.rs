@@ -155,17 +155,14 @@ pub async fn page(
     layout: Layout,
 ) -> AppResult<Response> {
     let visit = service::visit_for(&state.db, &user, id, Access::Read).await?;
-    service::record_read(
-        &state.db,
-        &user.actor,
-        "visit.view",
-        ("visit", visit.id),
-        visit.patient_id,
-    )
-    .await?;
-    Ok(load_page(&state, &user, layout, visit, Attempt::default())
-        .await?
-        .into_response())
+    let read = ("visit", visit.id);
+    // The page is gathered while its audit row waits for its batch; it is shown only once the row is written.
+    let (audited, page) = tokio::join!(
+        service::record_read(&state.reads, &user.actor, "visit.view", read, visit.patient_id),
+        load_page(&state, &user, layout, visit, Attempt::default())
+    );
+    audited?;
+    Ok(page?.into_response())
 }
 
 async fn load_page(

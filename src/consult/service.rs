@@ -5,7 +5,7 @@
 
 use super::model::{Access, NoteKind, Recorded, Visit, VisitLine, VitalsForm, parse_draft, parse_note};
 use super::repo::{self, NewVisit};
-use crate::audit::{self, AuditEntry};
+use crate::audit::{self, AuditEntry, Reads};
 use crate::db::{Date, Db, Tx, is_unique_violation};
 use crate::error::ServiceError;
 use crate::identity::{Actor, Role, StaffUser};
@@ -411,17 +411,14 @@ pub async fn remove_diagnosis(
 
 /// Writes the audit row of a staff member reading a visit's record or a chart.
 pub async fn record_read(
-    db: &Db,
+    reads: &Reads,
     actor: &Actor,
     action: &'static str,
     record: (&'static str, i64),
     patient_id: i64,
 ) -> Result<(), ServiceError> {
-    let mut tx = db.begin_write().await?;
     let entry = AuditEntry::new(action).record(record.0, record.1).patient(patient_id);
-    audit::record(&mut tx, actor, entry).await?;
-    tx.commit().await?;
-    Ok(())
+    reads.record(actor, entry).await
 }
 
 /// The patient's latest visits, newest first (for their record's page and the chart).

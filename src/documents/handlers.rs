@@ -251,7 +251,7 @@ fn success_fragment(layout: Layout, documents: DocumentList, message: &str) -> A
 
 /// A document for staff who may read documents (audited).
 pub async fn view(user: Staff<AnyStaff>, State(state): State<AppState>, IdPath(id): IdPath) -> AppResult<Response> {
-    let (meta, data) = service::open(&state.db, &user, &user.actor, id).await?;
+    let (meta, data) = service::open(&state.db, &state.reads, &user, &user.actor, id).await?;
     serve(&meta, data)
 }
 
@@ -274,7 +274,7 @@ pub async fn my_document(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let id = parse_id(&id).ok_or(AppError::NotFound)?;
-    let (meta, data) = service::open_own(&state.db, &user.actor, user.id, id).await?;
+    let (meta, data) = service::open_own(&state.db, &state.reads, &user.actor, user.id, id).await?;
     serve(&meta, data)
 }
 

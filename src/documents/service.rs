@@ -4,7 +4,7 @@
 
 use super::model::{DocumentKind, DocumentList, DocumentMeta, Upload, staff_may_use};
 use super::repo::{self, NewDocument};
-use crate::audit::{self, AuditEntry};
+use crate::audit::{self, AuditEntry, Reads};
 use crate::consult::model::{Access, Visit};
 use crate::consult::service::writable_visit_in;
 use crate::db::Db;
@@ -76,17 +76,24 @@ pub async fn upload(
 }
 
 /// A document's details and content for a member of staff who may read documents, audited.
-pub async fn open(db: &Db, user: &StaffUser, actor: &Actor, id: i64) -> Result<(DocumentMeta, Vec<u8>), ServiceError> {
+pub async fn open(
+    db: &Db,
+    reads: &Reads,
+    user: &StaffUser,
+    actor: &Actor,
+    id: i64,
+) -> Result<(DocumentMeta, Vec<u8>), ServiceError> {
     if !staff_may_use(user.role) {
         return Err(ServiceError::Forbidden);
     }
     let meta = repo::meta(db, id).await?.ok_or(ServiceError::NotFound)?;
-    served(db, actor, meta).await
+    served(db, reads, actor, meta).await
 }
 
 /// The patient's own document, audited; someone else's is not found.
 pub async fn open_own(
     db: &Db,
+    reads: &Reads,
     actor: &Actor,
     patient_id: i64,
     id: i64,
@@ -94,10 +101,15 @@ pub async fn open_own(
     let meta = repo::meta_of_patient(db, id, patient_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    served(db, actor, meta).await
+    served(db, reads, actor, meta).await
 }
 
-async fn served(db: &Db, actor: &Actor, meta: DocumentMeta) -> Result<(DocumentMeta, Vec<u8>), ServiceError> {
+async fn served(
+    db: &Db,
+    reads: &Reads,
+    actor: &Actor,
+    meta: DocumentMeta,
+) -> Result<(DocumentMeta, Vec<u8>), ServiceError> {
     let data = repo::content(db, meta.id).await?.ok_or(ServiceError::NotFound)?;
     // The stored type is checked again: what is served is what the bytes are.
     if DocumentKind::sniff(&data) != Some(meta.mime) {
@@ -106,12 +118,10 @@ async fn served(db: &Db, actor: &Actor, meta: DocumentMeta) -> Result<(DocumentM
             meta.id
         )));
     }
-    let mut tx = db.begin_write().await?;
     let entry = AuditEntry::new("document.view")
         .record("document", meta.id)
         .patient(meta.patient_id);
-    audit::record(&mut tx, actor, entry).await?;
-    tx.commit().await?;
+    reads.record(actor, entry).await?;
     Ok((meta, data))
 }
 

@@ -833,7 +833,7 @@ pub async fn health_records(
     layout: Layout,
 ) -> AppResult<HealthRecordsPage> {
     let page = health_records_page(&state, &user, layout, id, None).await?;
-    service::record_health_records_read(&state.db, &user.actor, id).await?;
+    service::record_health_records_read(&state.reads, &user.actor, id).await?;
     Ok(page)
 }
 

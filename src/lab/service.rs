@@ -6,7 +6,7 @@
 use super::model::{HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderStatus, OrderView, ResultForm, multi_line};
 pub use super::repo::ResultBack;
 use super::repo::{self, HealthRecordRow, NewHealthRecord, OrderDetail, WorkItem};
-use crate::audit::{self, AuditEntry};
+use crate::audit::{self, AuditEntry, Reads};
 use crate::consult::model::Access;
 use crate::consult::model::Recorded;
 use crate::consult::service::writable_visit_in;
@@ -422,12 +422,9 @@ pub async fn add_health_record(
 }
 
 /// The audit row of someone reading a patient's health records.
-pub async fn record_health_records_read(db: &Db, actor: &Actor, patient_id: i64) -> Result<(), ServiceError> {
-    let mut tx = db.begin_write().await?;
+pub async fn record_health_records_read(reads: &Reads, actor: &Actor, patient_id: i64) -> Result<(), ServiceError> {
     let entry = AuditEntry::new("health_record.view")
         .record("patient", patient_id)
         .patient(patient_id);
-    audit::record(&mut tx, actor, entry).await?;
-    tx.commit().await?;
-    Ok(())
+    reads.record(actor, entry).await
 }

@@ -238,7 +238,7 @@ pub async fn profile(
     layout: Layout,
 ) -> AppResult<ProfilePage> {
     let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    service::record_view(&state.db, &user.actor, id, "patient.view").await?;
+    service::record_view(&state.reads, &user.actor, id, "patient.view").await?;
     let settings = state.settings.get();
     let academic = crate::academic::service::options(&state.db).await?;
     let can_edit = FrontDesk::ROLES.contains(&user.role);
@@ -291,7 +291,7 @@ pub async fn edit_form(
     layout: Layout,
 ) -> AppResult<FormPage> {
     let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    service::record_view(&state.db, &user.actor, id, "patient.view_edit").await?;
+    service::record_view(&state.reads, &user.actor, id, "patient.view_edit").await?;
     let academic = crate::academic::service::options(&state.db).await?;
     let form = patient.to_form();
     Ok(FormPage::new(layout, Some(patient), form, academic))
@@ -387,7 +387,7 @@ pub async fn card(
     layout: Layout,
 ) -> AppResult<super::portal::CardPage> {
     let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    service::record_view(&state.db, &user.actor, id, "patient.view_card").await?;
+    service::record_view(&state.reads, &user.actor, id, "patient.view_card").await?;
     Ok(super::portal::CardPage::new(
         layout,
         patient,
@@ -398,13 +398,13 @@ pub async fn card(
 
 pub async fn qr(user: Staff<AnyStaff>, State(state): State<AppState>, IdPath(id): IdPath) -> AppResult<Response> {
     let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    service::record_view(&state.db, &user.actor, id, "patient.view_qr").await?;
+    service::record_view(&state.reads, &user.actor, id, "patient.view_qr").await?;
     super::portal::qr_response(&patient.clinic_number)
 }
 
 pub async fn photo(user: Staff<AnyStaff>, State(state): State<AppState>, IdPath(id): IdPath) -> AppResult<Response> {
     let response = photo_response(&state, id).await?;
-    service::record_view(&state.db, &user.actor, id, "patient.view_photo").await?;
+    service::record_view(&state.reads, &user.actor, id, "patient.view_photo").await?;
     Ok(response)
 }
 

@@ -2,7 +2,7 @@
 
 use super::model::{ContactDetails, PatientDetails, PortalAccess, clinic_number, clinic_number_sequence};
 use super::repo;
-use crate::audit::{self, AuditEntry};
+use crate::audit::{self, AuditEntry, Reads};
 use crate::auth::password;
 use crate::db::once::Claim;
 use crate::db::{Db, Timestamp, Tx, is_unique_violation};
@@ -158,10 +158,10 @@ pub async fn approve(db: &Db, actor: &Actor, id: i64) -> Result<(), ServiceError
 }
 
 /// Writes "who looked at whom": every view of a patient's record by staff.
-pub async fn record_view(db: &Db, actor: &Actor, id: i64, what: &'static str) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin_write().await?;
-    audit::record(&mut tx, actor, AuditEntry::new(what).record("patient", id).patient(id)).await?;
-    tx.commit().await
+pub async fn record_view(reads: &Reads, actor: &Actor, id: i64, what: &'static str) -> Result<(), ServiceError> {
+    reads
+        .record(actor, AuditEntry::new(what).record("patient", id).patient(id))
+        .await
 }
 
 pub async fn save_photo(db: &Db, actor: &Actor, id: i64, mime: &str, data: &[u8]) -> Result<(), ServiceError> {

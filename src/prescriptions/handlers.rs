@@ -383,7 +383,7 @@ pub async fn print(
     IdPath(id): IdPath,
     layout: Layout,
 ) -> AppResult<PrintPage> {
-    let printable = service::printable(&state.db, &user.actor, id).await?;
+    let printable = service::printable(&state.db, &state.reads, &user.actor, id).await?;
     let back = match user.role {
         Role::Pharmacist => "/pharmacy/prescriptions".to_owned(),
         _ => format!("/visits/{id}"),
@@ -398,7 +398,7 @@ pub async fn mine(
     IdPath(id): IdPath,
     layout: Layout,
 ) -> AppResult<PrintPage> {
-    let printable = service::printable_for_patient(&state.db, &user.actor, user.id, id).await?;
+    let printable = service::printable_for_patient(&state.db, &state.reads, &user.actor, user.id, id).await?;
     Ok(print_page(&state, layout, printable, "/me".to_owned()))
 }
 

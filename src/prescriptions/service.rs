@@ -4,7 +4,7 @@
 
 use super::model::{Item, ItemForm, Prescription, PrescriptionStatus, allergy_match, how_to_take};
 use super::repo::{self, Listed};
-use crate::audit::{self, AuditEntry};
+use crate::audit::{self, AuditEntry, Reads};
 use crate::consult::model::{Access, Visit};
 use crate::consult::service::{visit_for, writable_visit_in};
 use crate::db::once::Claim;
@@ -168,14 +168,15 @@ pub struct Printable {
 /// The visit's prescription for a staff member who may read prescriptions (doctors, admins and
 /// pharmacists: the handler checks the role), audited as read. NotFound when the visit has none (or an
 /// empty one).
-pub async fn printable(db: &Db, actor: &Actor, visit_id: i64) -> Result<Printable, ServiceError> {
+pub async fn printable(db: &Db, reads: &Reads, actor: &Actor, visit_id: i64) -> Result<Printable, ServiceError> {
     let prescription = repo::of_visit(db, visit_id).await?.ok_or(ServiceError::NotFound)?;
-    read(db, actor, prescription).await
+    read(db, reads, actor, prescription).await
 }
 
 /// The prescription of one of the patient's own visits; NotFound for anyone else's.
 pub async fn printable_for_patient(
     db: &Db,
+    reads: &Reads,
     actor: &Actor,
     patient_id: i64,
     visit_id: i64,
@@ -183,20 +184,18 @@ pub async fn printable_for_patient(
     let prescription = repo::of_visit_of_patient(db, visit_id, patient_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    read(db, actor, prescription).await
+    read(db, reads, actor, prescription).await
 }
 
-async fn read(db: &Db, actor: &Actor, prescription: Prescription) -> Result<Printable, ServiceError> {
+async fn read(db: &Db, reads: &Reads, actor: &Actor, prescription: Prescription) -> Result<Printable, ServiceError> {
     let items = repo::items_of_visits(db, &[prescription.visit_id]).await?;
     if items.is_empty() {
         return Err(ServiceError::NotFound);
     }
-    let mut tx = db.begin_write().await?;
     let entry = AuditEntry::new("prescription.view")
         .record("prescription", prescription.id)
         .patient(prescription.patient_id);
-    audit::record(&mut tx, actor, entry).await?;
-    tx.commit().await?;
+    reads.record(actor, entry).await?;
     Ok(Printable { prescription, items })
 }
 

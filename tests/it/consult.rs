@@ -20,6 +20,7 @@ on_both_databases!(
     new_visit_from_the_record_opens_one_visit,
     the_chart_shows_everything_to_doctors_and_the_patient_their_own_in_plain_words,
     a_checked_in_appointment_starts_from_the_doctors_home,
+    every_one_of_many_reads_at_once_is_audited_before_it_is_shown,
 );
 
 const PATIENTS: Students = Students::new("CO", "Consult");
@@ -559,4 +560,44 @@ async fn a_checked_in_appointment_starts_from_the_doctors_home(app: TestApp) {
         .post(&format!("/appointments/{checked_in}/start"), &[])
         .await
         .assert_status(StatusCode::CONFLICT);
+}
+
+/// The audit rows of reads are written in batches: forty reads at once each find their own row committed by the
+/// time their page arrives.
+async fn every_one_of_many_reads_at_once_is_audited_before_it_is_shown(app: TestApp) {
+    let (_, doctor) = doctor(&app, "dr.reads").await;
+    let admin = app.admin().await;
+    let patient = PATIENTS.named(&app, &["Reader"]).await[0];
+    let visit = new_visit(&doctor, patient).await;
+    let reads =
+        |action: &str| format!("SELECT COUNT(*) FROM audit_event WHERE action = '{action}' AND patient_id = {patient}");
+    let mut tasks = Vec::new();
+    for n in 0..40 {
+        let (client, path) = match n % 2 {
+            0 => (doctor.clone(), format!("/visits/{visit}")),
+            _ => (admin.clone(), format!("/patients/{patient}/chart")),
+        };
+        tasks.push(tokio::spawn(async move { client.get(&path).await.status }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), StatusCode::OK);
+    }
+    assert_eq!(app.count(&reads("visit.view")).await, 20);
+    assert_eq!(app.count(&reads("chart.view")).await, 20);
+
+    // A read whose row can't be written is not shown.
+    assert!(
+        doctor
+            .get(&format!("/visits/{visit}"))
+            .await
+            .text("body")
+            .contains("Reader")
+    );
+    sqlx::query("DROP TABLE audit_event")
+        .execute(app.db().pool())
+        .await
+        .expect("drop");
+    let refused = doctor.get(&format!("/visits/{visit}")).await;
+    refused.assert_status(StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!refused.text("body").contains("Reader"), "{}", refused.text("main"));
 }

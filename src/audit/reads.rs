@@ -1,0 +1,81 @@
+//! The audit rows of reads (a chart, a visit, a document opened), written together. A read still waits until
+//! its row is committed before anything is shown, but the reads that arrive while one batch is being written
+//! share the next batch's transaction: under load one commit serves many pages instead of one each. On SQLite
+//! every commit also makes every other connection drop its page cache, so fewer commits keep reads fast.
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::AuditEntry;
+use super::repo;
+use crate::db::Db;
+use crate::error::ServiceError;
+use crate::identity::Actor;
+
+/// The most rows one batch writes (ten bound values each, well under SQLite's limit of 32,766).
+const MOST_IN_A_BATCH: usize = 256;
+
+/// Where reads are recorded. Cheap to clone; the writer ends when the last clone is dropped.
+#[derive(Clone, Debug)]
+pub struct Reads {
+    sender: mpsc::UnboundedSender<Pending>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    actor: Actor,
+    entry: AuditEntry,
+    written: oneshot::Sender<bool>,
+}
+
+impl Reads {
+    /// Starts the writer of `db`'s read rows (on the current runtime).
+    pub fn start(db: Db) -> Self {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        tokio::spawn(write_batches(db, receiver));
+        Reads { sender }
+    }
+
+    /// Records that `actor` read what `entry` names, and answers once the row is committed: a read whose
+    /// row could not be written must not be shown.
+    pub async fn record(&self, actor: &Actor, entry: AuditEntry) -> Result<(), ServiceError> {
+        let (written, answer) = oneshot::channel();
+        let action = entry.action;
+        let pending = Pending {
+            actor: actor.clone(),
+            entry,
+            written,
+        };
+        let unwritten =
+            || ServiceError::Internal(anyhow::anyhow!("the audit row of a read ({action}) was not written"));
+        self.sender.send(pending).map_err(|_| unwritten())?;
+        match answer.await {
+            Ok(true) => Ok(()),
+            _ => Err(unwritten()),
+        }
+    }
+}
+
+/// Writes what has arrived in one transaction, tells each reader, and waits for more.
+async fn write_batches(db: Db, mut receiver: mpsc::UnboundedReceiver<Pending>) {
+    let mut batch = Vec::with_capacity(MOST_IN_A_BATCH);
+    while receiver.recv_many(&mut batch, MOST_IN_A_BATCH).await > 0 {
+        let rows: Vec<(&Actor, &AuditEntry)> = batch.iter().map(|p| (&p.actor, &p.entry)).collect();
+        let ok = match write(&db, &rows).await {
+            Ok(()) => true,
+            Err(err) => {
+                tracing::error!(error = %err, rows = rows.len(), "could not write the audit rows of reads");
+                false
+            }
+        };
+        for pending in batch.drain(..) {
+            // A reader that went away (its request was cancelled) has nothing to be told.
+            let _ = pending.written.send(ok);
+        }
+    }
+}
+
+async fn write(db: &Db, rows: &[(&Actor, &AuditEntry)]) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    repo::record_all(&mut tx, rows).await?;
+    tx.commit().await
+}
