@@ -23,6 +23,10 @@ text_enum! {
     }
 }
 
+/// The live statuses as an SQL list, for `status IN {LIVE_STATUSES}`. The partial indexes of live bookings
+/// (migration 0003) are written with the same list, so the queries that use this are read from them.
+pub const LIVE_STATUSES: &str = "('booked', 'checked_in', 'in_consultation')";
+
 impl AppointmentStatus {
     pub fn label(self) -> &'static str {
         match self {
@@ -47,7 +51,7 @@ impl AppointmentStatus {
         }
     }
 
-    /// A live booking holds its seat.
+    /// A live booking holds its seat. SQL asks the same with [`LIVE_STATUSES`].
     pub fn is_live(self) -> bool {
         matches!(
             self,
@@ -607,6 +611,16 @@ mod tests {
     /// `2026-11-23 09:00`: an instant as the tests read it.
     fn local(at: Timestamp, zone: Tz) -> String {
         at.to_utc().with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
+    }
+
+    #[test]
+    fn the_sql_list_of_live_statuses_is_the_rule() {
+        let live: Vec<String> = AppointmentStatus::ALL
+            .iter()
+            .filter(|s| s.is_live())
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        assert_eq!(LIVE_STATUSES, format!("({})", live.join(", ")));
     }
 
     #[test]

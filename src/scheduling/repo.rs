@@ -1,7 +1,7 @@
 //! All SQL of scheduling: hours, closures, slots, appointments and the waitlist.
 
 pub use super::model::AppointmentView;
-use super::model::{AppointmentStatus, Closures, Hours, SlotSpec, WaitlistEntry};
+use super::model::{AppointmentStatus, Closures, Hours, LIVE_STATUSES, SlotSpec, WaitlistEntry};
 use crate::db::{Date, Db, Flag, Timestamp, Tx};
 
 // ---- hours -------------------------------------------------------------------------------------------
@@ -419,12 +419,12 @@ pub async fn holdings<'e, E>(executor: E, patient_id: i64, day: Date, now: Times
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT CAST(COALESCE(SUM(CASE WHEN sl.ends_at > $2 THEN 1 ELSE 0 END), 0) AS BIGINT),
                 CAST(COALESCE(SUM(CASE WHEN a.day = $3 THEN 1 ELSE 0 END), 0) AS BIGINT)
          FROM appointment a JOIN slot sl ON sl.id = a.slot_id
-         WHERE a.patient_id = $1 AND a.status IN ('booked', 'checked_in', 'in_consultation')",
-    )
+         WHERE a.patient_id = $1 AND a.status IN {LIVE_STATUSES}"
+    ))
     .bind(patient_id)
     .bind(now)
     .bind(day)
@@ -475,7 +475,7 @@ pub async fn next_appointment_of_patient(
 ) -> Result<Option<AppointmentView>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM}
-         WHERE a.patient_id = $1 AND a.status IN ('booked', 'checked_in', 'in_consultation') AND sl.ends_at > $2
+         WHERE a.patient_id = $1 AND a.status IN {LIVE_STATUSES} AND sl.ends_at > $2
          ORDER BY sl.starts_at LIMIT 1"
     ))
     .bind(patient_id)
@@ -556,7 +556,7 @@ pub async fn day_status_counts(db: &Db, day: Date) -> Result<Vec<(AppointmentSta
 pub async fn live_on_slot(tx: &mut Tx, slot_id: i64) -> Result<Vec<AppointmentView>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM}
-         WHERE a.slot_id = $1 AND a.status IN ('booked', 'checked_in', 'in_consultation') ORDER BY a.id"
+         WHERE a.slot_id = $1 AND a.status IN {LIVE_STATUSES} ORDER BY a.id"
     ))
     .bind(slot_id)
     .fetch_all(&mut **tx)
