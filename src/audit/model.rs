@@ -1,7 +1,7 @@
 use chrono_tz::Tz;
 
 use crate::db::{Date, Timestamp};
-use crate::identity::{ActorKind, Role};
+use crate::identity::{Actor, ActorKind, Role};
 use crate::validation::FieldErrors;
 
 /// What happened. `action` is a dotted name such as `staff.create` or `auth.login`.
@@ -41,6 +41,14 @@ impl AuditEntry {
         self.detail = detail.into();
         self
     }
+}
+
+/// One row to write: who did what, and when.
+#[derive(Clone, Debug)]
+pub struct AuditWrite {
+    pub at: Timestamp,
+    pub actor: Actor,
+    pub entry: AuditEntry,
 }
 
 /// One row of the log as the admin reads it.

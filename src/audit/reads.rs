@@ -6,12 +6,13 @@
 use tokio::sync::{mpsc, oneshot};
 
 use super::AuditEntry;
-use super::repo;
-use crate::db::Db;
+use super::model::AuditWrite;
+use crate::db::insert::insert_all;
+use crate::db::{Db, Timestamp};
 use crate::error::ServiceError;
 use crate::identity::Actor;
 
-/// The most rows one batch writes (ten bound values each, well under SQLite's limit of 32,766).
+/// The most rows one batch writes.
 const MOST_IN_A_BATCH: usize = 256;
 
 /// Where reads are recorded. Cheap to clone; the writer ends when the last clone is dropped.
@@ -59,7 +60,20 @@ impl Reads {
 async fn write_batches(db: Db, mut receiver: mpsc::UnboundedReceiver<Pending>) {
     let mut batch = Vec::with_capacity(MOST_IN_A_BATCH);
     while receiver.recv_many(&mut batch, MOST_IN_A_BATCH).await > 0 {
-        let rows: Vec<(&Actor, &AuditEntry)> = batch.iter().map(|p| (&p.actor, &p.entry)).collect();
+        let at = Timestamp::now();
+        let (rows, readers): (Vec<AuditWrite>, Vec<_>) = batch
+            .drain(..)
+            .map(|p| {
+                (
+                    AuditWrite {
+                        at,
+                        actor: p.actor,
+                        entry: p.entry,
+                    },
+                    p.written,
+                )
+            })
+            .unzip();
         let ok = match write(&db, &rows).await {
             Ok(()) => true,
             Err(err) => {
@@ -67,15 +81,15 @@ async fn write_batches(db: Db, mut receiver: mpsc::UnboundedReceiver<Pending>) {
                 false
             }
         };
-        for pending in batch.drain(..) {
+        for written in readers {
             // A reader that went away (its request was cancelled) has nothing to be told.
-            let _ = pending.written.send(ok);
+            let _ = written.send(ok);
         }
     }
 }
 
-async fn write(db: &Db, rows: &[(&Actor, &AuditEntry)]) -> Result<(), sqlx::Error> {
+async fn write(db: &Db, rows: &[AuditWrite]) -> Result<(), sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    repo::record_all(&mut tx, rows).await?;
+    insert_all(&mut tx, rows).await?;
     tx.commit().await
 }

@@ -1,26 +1,40 @@
 use sqlx::AnyConnection;
 
-use super::model::{AuditEntry, AuditRow, Filter, Span, Who, read_actions};
+use super::model::{AuditEntry, AuditRow, AuditWrite, Filter, Span, Who, read_actions};
+use crate::db::insert::{AnyQuery, Insert, insert_all};
 use crate::db::{Db, Timestamp};
 use crate::identity::{Actor, Role};
 
 /// Writes one audit row on the caller's connection (normally inside the transaction of the change). The log is
 /// append-only: nothing in the app updates or deletes its rows, and the database refuses it (migration 0012).
 pub async fn record(conn: &mut AnyConnection, actor: &Actor, entry: AuditEntry) -> Result<(), sqlx::Error> {
-    record_all(conn, &[(actor, &entry)]).await
+    let row = AuditWrite {
+        at: Timestamp::now(),
+        actor: actor.clone(),
+        entry,
+    };
+    insert_all(conn, &[row]).await
 }
 
-/// Writes several audit rows in one statement, all at the same time.
-pub async fn record_all(conn: &mut AnyConnection, rows: &[(&Actor, &AuditEntry)]) -> Result<(), sqlx::Error> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let sql = insert_rows(rows.len());
-    let at = Timestamp::now();
-    let mut query = sqlx::query(&sql);
-    for (actor, entry) in rows {
-        query = query
-            .bind(at)
+impl Insert for AuditWrite {
+    const TABLE: &'static str = "audit_event";
+    const COLUMNS: &'static [&'static str] = &[
+        "at",
+        "actor_kind",
+        "actor_id",
+        "actor_label",
+        "action",
+        "record_type",
+        "record_id",
+        "patient_id",
+        "ip",
+        "detail",
+    ];
+
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        let (actor, entry) = (&self.actor, &self.entry);
+        query
+            .bind(self.at)
             .bind(actor.kind)
             .bind(actor.id)
             .bind(actor.label.as_str())
@@ -29,30 +43,8 @@ pub async fn record_all(conn: &mut AnyConnection, rows: &[(&Actor, &AuditEntry)]
             .bind(entry.record_id)
             .bind(entry.patient_id)
             .bind(actor.ip.as_deref())
-            .bind(entry.detail.as_str());
+            .bind(entry.detail.as_str())
     }
-    query.execute(conn).await?;
-    Ok(())
-}
-
-/// `INSERT INTO audit_event (...) VALUES ($1, ..., $10), ($11, ...)` for `count` rows.
-fn insert_rows(count: usize) -> String {
-    const COLUMNS: usize = 10;
-    let mut sql = String::from(
-        "INSERT INTO audit_event (at, actor_kind, actor_id, actor_label, action, record_type, record_id, \
-         patient_id, ip, detail) VALUES ",
-    );
-    for row in 0..count {
-        let first = row * COLUMNS + 1;
-        let placeholders: Vec<String> = (first..first + COLUMNS).map(|n| format!("${n}")).collect();
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        sql.push_str(&placeholders.join(", "));
-        sql.push(')');
-    }
-    sql
 }
 
 const ROW_SELECT: &str = "SELECT a.id, a.at, a.actor_kind, a.actor_label, s.role AS actor_role,
@@ -258,18 +250,6 @@ mod tests {
             end: filter.to.map(|_| Timestamp(2)),
         };
         conditions(filter, span, Some((Timestamp(5), 9))).where_clause()
-    }
-
-    #[test]
-    fn several_rows_are_numbered_on_from_one_another() {
-        let sql = insert_rows(2);
-        assert!(
-            sql.ends_with(
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10), ($11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
-            ),
-            "{sql}"
-        );
-        assert_eq!(sql.matches('$').count(), 20);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! storage types that both backends can carry.
 
 pub mod events;
+pub mod insert;
 pub mod jobs;
 pub mod once;
 pub mod sequence;
@@ -65,6 +66,15 @@ impl Backend {
             Ok(Backend::Postgres)
         } else {
             anyhow::bail!("DATABASE_URL must start with sqlite:// or postgres://, got {url:?}")
+        }
+    }
+
+    /// The backend an open connection talks to.
+    pub fn of(conn: &AnyConnection) -> Self {
+        if conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
         }
     }
 }

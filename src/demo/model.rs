@@ -1011,12 +1011,7 @@ pub struct AssignmentRow {
     pub created_at: Timestamp,
 }
 
-#[derive(Clone, Debug)]
-pub struct AuditRow {
-    pub at: Timestamp,
-    pub actor: Actor,
-    pub entry: AuditEntry,
-}
+pub use crate::audit::model::AuditWrite as AuditRow;
 
 /// The ids the history's rows start from (the tables are empty, so the history can number its own rows
 /// and link them without reading them back).

@@ -3,60 +3,11 @@
 //! goes in as multi-row INSERTs in batches inside one transaction. That speed is the only reason this file
 //! writes other features' tables; everything done "today" goes through their services.
 
-use std::fmt::Write as _;
-
-use sqlx::Any;
-use sqlx::any::AnyArguments;
-use sqlx::query::Query;
-
 use super::model::{AppointmentRow, AssignmentRow, AuditRow, FirstIds, OpenSlot, SlotRow, TicketRow};
+use crate::db::insert::{AnyQuery, Insert, insert_all};
 use crate::db::{Backend, Date, Db, Flag, Timestamp, Tx, sequence};
 use crate::patients::model::{MatricNumber, PatientDetails, search_tokens};
 use crate::queue::model::TicketStatus;
-
-/// The parameters of one multi-row INSERT: SQLite allows 32,766, PostgreSQL 65,535.
-const PARAMETERS_PER_STATEMENT: usize = 32_766;
-
-type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
-
-/// A row of a multi-row INSERT: its table, its columns, and its values bound in that order.
-trait Insert {
-    const TABLE: &'static str;
-    const COLUMNS: &'static [&'static str];
-    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q>;
-}
-
-async fn insert_all<R: Insert>(tx: &mut Tx, backend: Backend, rows: &[R]) -> Result<(), sqlx::Error> {
-    for batch in rows.chunks(rows_per_statement(R::COLUMNS.len())) {
-        let sql = insert_sql(backend, R::TABLE, R::COLUMNS, batch.len());
-        let query = batch.iter().fold(sqlx::query(&sql), |query, row| row.bind(query));
-        query.execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
-fn rows_per_statement(columns: usize) -> usize {
-    (PARAMETERS_PER_STATEMENT / columns.max(1)).max(1)
-}
-
-/// `INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4), ...` for `rows` rows. SQLite gets anonymous `?`
-/// placeholders instead: it finds a numbered one by its name with a linear search, so binding n of them costs
-/// n² (a statement of 30,000 takes seconds), while `?` binds by position.
-fn insert_sql(backend: Backend, table: &str, columns: &[&str], rows: usize) -> String {
-    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-    for row in 0..rows {
-        sql.push_str(if row == 0 { "(" } else { ", (" });
-        for column in 0..columns.len() {
-            let separator = if column == 0 { "" } else { ", " };
-            let _ = match backend {
-                Backend::Sqlite => write!(sql, "{separator}?"),
-                Backend::Postgres => write!(sql, "{separator}${}", row * columns.len() + column + 1),
-            };
-        }
-        sql.push(')');
-    }
-    sql
-}
 
 /// How many patients, staff accounts and appointments the database holds.
 pub async fn contents(db: &Db) -> Result<(i64, i64, i64), sqlx::Error> {
@@ -105,11 +56,11 @@ pub async fn insert_history(
     audit: &[AuditRow],
 ) -> Result<(), sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    insert_all(&mut tx, db.backend(), slots).await?;
-    insert_all(&mut tx, db.backend(), appointments).await?;
-    insert_all(&mut tx, db.backend(), assignments).await?;
-    insert_all(&mut tx, db.backend(), tickets).await?;
-    insert_all(&mut tx, db.backend(), audit).await?;
+    insert_all(&mut tx, slots).await?;
+    insert_all(&mut tx, appointments).await?;
+    insert_all(&mut tx, assignments).await?;
+    insert_all(&mut tx, tickets).await?;
+    insert_all(&mut tx, audit).await?;
     for table in ["slot", "appointment", "ticket"] {
         follow_ids(&mut tx, db.backend(), table).await?;
     }
@@ -261,9 +212,9 @@ pub async fn insert_patients(
 ) -> Result<(), sqlx::Error> {
     let tokens: Vec<Token> = patients.iter().flat_map(Token::all_of).collect();
     let mut tx = db.begin_write().await?;
-    insert_all(&mut tx, db.backend(), patients).await?;
-    insert_all(&mut tx, db.backend(), &tokens).await?;
-    insert_all(&mut tx, db.backend(), audit).await?;
+    insert_all(&mut tx, patients).await?;
+    insert_all(&mut tx, &tokens).await?;
+    insert_all(&mut tx, audit).await?;
     follow_ids(&mut tx, db.backend(), "patient").await?;
     for (name, value) in counters {
         sequence::claim(&mut tx, name, *value).await?;
@@ -496,37 +447,6 @@ impl Insert for AssignmentRow {
     }
 }
 
-impl Insert for AuditRow {
-    const TABLE: &'static str = "audit_event";
-    const COLUMNS: &'static [&'static str] = &[
-        "at",
-        "actor_kind",
-        "actor_id",
-        "actor_label",
-        "action",
-        "record_type",
-        "record_id",
-        "patient_id",
-        "ip",
-        "detail",
-    ];
-
-    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
-        let (actor, entry) = (&self.actor, &self.entry);
-        query
-            .bind(self.at)
-            .bind(actor.kind)
-            .bind(actor.id)
-            .bind(actor.label.as_str())
-            .bind(entry.action)
-            .bind(entry.record_type)
-            .bind(entry.record_id)
-            .bind(entry.patient_id)
-            .bind(actor.ip.as_deref())
-            .bind(entry.detail.as_str())
-    }
-}
-
 impl Insert for NewPatient<'_> {
     const TABLE: &'static str = "patient";
     const COLUMNS: &'static [&'static str] = &[
@@ -600,35 +520,5 @@ impl Insert for Token {
 
     fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
         query.bind(self.token.as_str()).bind(self.patient_id)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn insert_statements_number_their_parameters_row_by_row() {
-        assert_eq!(
-            insert_sql(Backend::Postgres, "t", &["a", "b"], 2),
-            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
-        );
-        assert_eq!(
-            insert_sql(Backend::Sqlite, "t", &["a", "b"], 2),
-            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)"
-        );
-        assert_eq!(
-            insert_sql(Backend::Postgres, "t", &["a"], 1),
-            "INSERT INTO t (a) VALUES ($1)"
-        );
-    }
-
-    #[test]
-    fn a_batch_fills_its_parameters_within_sqlites_limit() {
-        for columns in [1, 2, 10, 18, 28] {
-            let rows = rows_per_statement(columns);
-            assert!(rows * columns <= 32_766 && (rows + 1) * columns > 32_766);
-        }
-        assert_eq!(rows_per_statement(0), 32_766);
     }
 }
