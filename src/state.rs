@@ -11,8 +11,26 @@ use crate::db::sessions::SessionBackend;
 use crate::queue::LiveCaches;
 use crate::settings::SettingsCache;
 
+/// Everything a request may need, shared: cloning it (each extractor does) copies one pointer.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl From<Shared> for AppState {
+    fn from(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+}
+
+#[derive(Clone)]
+pub struct Shared {
     pub db: Db,
     pub sessions: SessionBackend,
     pub settings: SettingsCache,
@@ -45,7 +63,7 @@ impl AppState {
     pub async fn new(db: Db, config: Config) -> anyhow::Result<Self> {
         let sessions = SessionBackend::open(&db).await?;
         let settings = SettingsCache::load(&db).await?;
-        Ok(AppState {
+        Ok(AppState::from(Shared {
             sessions,
             settings,
             config: Arc::new(config),
@@ -58,6 +76,6 @@ impl AppState {
             reports: Default::default(),
             reads: crate::audit::Reads::start(db.clone()),
             db,
-        })
+        }))
     }
 }

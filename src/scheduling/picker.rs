@@ -111,12 +111,26 @@ pub struct Period {
     pub slots: Vec<SlotChoice>,
 }
 
-/// One doctor's open times on the day.
+/// One doctor's open times on the day (with "any doctor", only the first few).
 pub struct DoctorSlots {
     pub doctor_id: i64,
     pub doctor_name: String,
     pub periods: Vec<Period>,
+    /// How many open times the doctor has that day, shown or not.
+    pub open: i64,
 }
+
+impl DoctorSlots {
+    /// The doctor's open times of the day not shown: choosing the doctor shows them.
+    pub fn not_shown(&self) -> i64 {
+        let shown: usize = self.periods.iter().map(|p| p.slots.len()).sum();
+        self.open - shown as i64
+    }
+}
+
+/// With "any doctor", each doctor's first few open times of the day: a phone shows every doctor's earliest
+/// times at a glance, and a doctor's whole day is one tap away (a day of 24 doctors is a thousand times).
+const TIMES_PER_DOCTOR: i64 = 6;
 
 /// Everything the picker shows for one day: one view model for the patient's page and reception's.
 pub struct SlotPicker {
@@ -205,7 +219,9 @@ pub async fn load(db: &Db, settings: &Settings, query: &PickerQuery) -> Result<S
         .filter(|d| *d >= today && *d <= last)
         .or_else(|| seats.iter().find(|s| s.free > 0).map(|s| s.day.0))
         .unwrap_or(today);
-    let open: Vec<OpenSlot> = repo::open_slots(db, Date(day), doctor, not_before).await?;
+    let per_doctor = if doctor.is_some() { i64::MAX } else { TIMES_PER_DOCTOR };
+    let chosen = query.slot.as_deref().and_then(parse_id);
+    let open: Vec<OpenSlot> = repo::open_slots(db, Date(day), doctor, not_before, per_doctor, chosen).await?;
     let days = (0..=settings.booking.horizon_days)
         .map(|offset| today + Days::days(offset))
         .map(|d| day_choice(d, &seats, d == day))
@@ -217,7 +233,7 @@ pub async fn load(db: &Db, settings: &Settings, query: &PickerQuery) -> Result<S
         doctor,
         groups: group(open, settings.clinic.time_zone),
         day_has_slots: seats.iter().any(|s| s.day.0 == day && s.slots > 0),
-        chosen: query.slot.as_deref().and_then(parse_id),
+        chosen,
     })
 }
 
@@ -263,6 +279,7 @@ fn group(open: Vec<OpenSlot>, zone: chrono_tz::Tz) -> Vec<DoctorSlots> {
                     doctor_id: s.doctor_id,
                     doctor_name: choice.doctor_name.clone(),
                     periods: Vec::new(),
+                    open: s.doctor_open,
                 };
                 groups.push((s.doctor_id, slots));
                 groups.len() - 1
@@ -297,6 +314,7 @@ mod tests {
             starts_at: at,
             ends_at: Timestamp(at.0 + 10 * 60_000),
             seats_left: 2,
+            doctor_open: if doctor_id == 7 { 5 } else { 2 },
         }
     }
 
@@ -337,6 +355,8 @@ mod tests {
             ]
         );
         assert_eq!(groups[0].periods[0].slots[0].seats_text(), "2 places left");
+        // Dr Okafor has five open times and three are shown: choosing him shows the other two.
+        assert_eq!((groups[0].not_shown(), groups[1].not_shown()), (0, 2));
     }
 
     #[test]

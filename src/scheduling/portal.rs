@@ -51,6 +51,17 @@ pub struct BookPage {
     pub form_id: FormKey,
 }
 
+impl BookPage {
+    /// The picker on the day shown with one doctor chosen: all of their open times.
+    pub fn doctor_day_url(&self, doctor_id: &i64) -> String {
+        let url = format!("{}?day={}&doctor={doctor_id}", self.base, self.picker.date);
+        match self.reschedule {
+            Some(id) => format!("{url}&reschedule={id}"),
+            None => url,
+        }
+    }
+}
+
 /// Renders the picker page or, for htmx, the picker alone (days and slots).
 pub fn picker_response(page: BookPage, hx: HxRequest, status: StatusCode) -> AppResult<Response> {
     if hx.0 && page.error.is_none() {

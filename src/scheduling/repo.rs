@@ -338,26 +338,38 @@ pub struct OpenSlot {
     pub starts_at: Timestamp,
     pub ends_at: Timestamp,
     pub seats_left: i64,
+    /// How many open slots the doctor has that day, shown or not.
+    pub doctor_open: i64,
 }
 
-/// The bookable slots of a day (not blocked, not full, starting after `not_before`).
+/// The bookable slots of a day (not blocked, not full, starting after `not_before`): each doctor's first
+/// `per_doctor` in time order, and the slot `keep` wherever it falls.
 pub async fn open_slots(
     db: &Db,
     day: Date,
     doctor_id: Option<i64>,
     not_before: Timestamp,
+    per_doctor: i64,
+    keep: Option<i64>,
 ) -> Result<Vec<OpenSlot>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT sl.id, sl.doctor_id, s.full_name AS doctor_name, sl.starts_at, sl.ends_at,
-                sl.capacity - sl.booked AS seats_left
-         FROM slot sl JOIN staff s ON s.id = sl.doctor_id
-         WHERE sl.day = $1 AND sl.blocked = 0 AND sl.booked < sl.capacity AND sl.starts_at >= $2
-           AND ($3 = 0 OR sl.doctor_id = $3) AND s.active = 1
-         ORDER BY sl.starts_at, s.full_name",
+        "SELECT id, doctor_id, doctor_name, starts_at, ends_at, seats_left, doctor_open FROM (
+             SELECT sl.id, sl.doctor_id, s.full_name AS doctor_name, sl.starts_at, sl.ends_at,
+                    sl.capacity - sl.booked AS seats_left,
+                    ROW_NUMBER() OVER (PARTITION BY sl.doctor_id ORDER BY sl.starts_at, sl.id) AS nth,
+                    COUNT(*) OVER (PARTITION BY sl.doctor_id) AS doctor_open
+             FROM slot sl JOIN staff s ON s.id = sl.doctor_id
+             WHERE sl.day = $1 AND sl.blocked = 0 AND sl.booked < sl.capacity AND sl.starts_at >= $2
+               AND ($3 = 0 OR sl.doctor_id = $3) AND s.active = 1
+         ) open_slot
+         WHERE nth <= $4 OR id = $5
+         ORDER BY starts_at, doctor_name",
     )
     .bind(day)
     .bind(not_before)
     .bind(doctor_id.unwrap_or(0))
+    .bind(per_doctor)
+    .bind(keep.unwrap_or(0))
     .fetch_all(db.pool())
     .await
 }

@@ -27,6 +27,7 @@ on_both_databases!(
     one_student_submitting_twenty_times_books_once,
     a_student_who_cannot_book_is_told_before_choosing,
     reception_books_with_the_same_picker_as_the_patient,
+    any_doctor_shows_each_doctors_first_times_and_one_tap_to_all,
 );
 
 /// Students of the booking tests: BK/26/0000, BK/26/0001, ...; and students waiting for the clinic's approval,
@@ -712,4 +713,54 @@ async fn reception_books_with_the_same_picker_as_the_patient(app: TestApp) {
     refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(values(&refused, "input[name=slot_id][checked]"), [morning.to_string()]);
     assert_eq!(refused.text("#book-summary"), "09:00 · Test dr.adaeze");
+}
+
+async fn any_doctor_shows_each_doctors_first_times_and_one_tap_to_all(app: TestApp) {
+    let (adaeze, _) = doctor(&app, "dr.adaeze").await;
+    let (bello, _) = doctor(&app, "dr.bello").await;
+    let mut adaezes = Vec::new();
+    for hour in [8, 9, 10, 11, 13, 14, 15, 16] {
+        adaezes.push(slot_at(&app, adaeze, 2, 2, hour).await);
+    }
+    slot_at(&app, bello, 2, 2, 14).await;
+    let day = day_from_today(&app, 2);
+    let ids = STUDENTS.numbered(&app, 1).await;
+    let student = STUDENTS.client(&app, 0).await;
+    let reception = app.login_as("desk.any", Role::Reception).await;
+    for (client, base) in [
+        (&student, "/me/book".to_owned()),
+        (&reception, format!("/patients/{}/book", ids[0])),
+    ] {
+        // Any doctor: the first six of Dr Adaeze's eight times, Dr Bello's one, and a link to all of hers.
+        let page = client.get(&format!("{base}?day={day}")).await;
+        page.assert_status(StatusCode::OK);
+        assert_eq!(
+            page.texts(".slot-choice .slot-time"),
+            ["08:00", "09:00", "10:00", "11:00", "13:00", "14:00", "14:00"]
+        );
+        assert_eq!(page.texts(".slot-more"), ["All 8 times with Test dr.adaeze"]);
+        let all = page.attr(".slot-more", "href").expect("a link to all her times");
+        assert_eq!(all, format!("{base}?day={day}&doctor={adaeze}"));
+        assert_eq!(page.attr(".slot-more", "hx-get").as_deref(), Some(all.as_str()));
+        // It shows her whole day.
+        let hers = client.get(&all).await;
+        assert_eq!(hers.texts(".slot-choice .slot-time").len(), 8);
+        assert!(!hers.has(".slot-more"));
+        // A time chosen before a refusal stays shown, wherever it falls in her day.
+        let last = adaezes[7];
+        let again = client.get(&format!("{base}?day={day}&slot={last}")).await;
+        assert_eq!(values(&again, "input[name=slot_id][checked]"), [last.to_string()]);
+        assert_eq!(again.texts(".slot-choice .slot-time").len(), 8);
+        assert_eq!(again.texts(".slot-more"), ["All 8 times with Test dr.adaeze"]);
+    }
+    // Moving a booking keeps moving it on her whole day.
+    book(&student, adaezes[0]).await.assert_redirect("/me/appointments");
+    let id = app
+        .count(&format!("SELECT id FROM appointment WHERE slot_id = {}", adaezes[0]))
+        .await;
+    let moving = student.get(&format!("/me/book?day={day}&reschedule={id}")).await;
+    assert_eq!(
+        moving.attr(".slot-more", "href"),
+        Some(format!("/me/book?day={day}&doctor={adaeze}&reschedule={id}"))
+    );
 }

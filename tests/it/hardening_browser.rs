@@ -132,7 +132,37 @@ async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
     assert_eq!(focus[0].as_str(), Some(format!("day-{day_after}").as_str()), "{focus}");
     phone.goto(&app, &format!("/me/book?day={tomorrow}")).await;
 
-    // The slots: per doctor, by morning and afternoon, as a grid of big enough time buttons.
+    // Any doctor: each doctor's first six times, and one tap to all of a doctor's day.
+    let any = js(
+        &phone,
+        "return { doctors: document.querySelectorAll('.slot-group').length,
+                  slots: document.querySelectorAll('.slot-choice').length,
+                  more: [...document.querySelectorAll('.slot-more')].map(a => a.textContent.trim()) };",
+    )
+    .await;
+    assert_eq!(any["doctors"], 2, "{any}");
+    assert_eq!(any["slots"], 12, "{any}");
+    assert_eq!(
+        any["more"],
+        serde_json::json!(["All 48 times with Test dr.bello", "All 48 times with Test dr.okafor"]),
+        "{any}"
+    );
+    js(
+        &phone,
+        "document.querySelector('.slot-group:last-of-type .slot-more').scrollIntoView({block: 'center'}); return true;",
+    )
+    .await;
+    phone.screenshot("50a-book-any-doctor").await;
+    phone.click(".slot-group:last-of-type .slot-more").await;
+    for _ in 0..100 {
+        if phone.path().await.contains(&format!("doctor={okafor}")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // The doctor's day: by morning and afternoon, as a grid of big enough time buttons.
     let slots = js(
         &phone,
         "const boxes = [...document.querySelectorAll('.slot-choice')];
@@ -140,14 +170,20 @@ async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
                   periods: [...document.querySelectorAll('.slot-period h4')].map(h => h.textContent.trim()),
                   slots: boxes.length,
                   small: boxes.filter(b => b.getBoundingClientRect().height < 44 || b.getBoundingClientRect().width < 44).length,
-                  rows: new Set(boxes.map(b => Math.round(b.getBoundingClientRect().top))).size };",
+                  rows: new Set(boxes.map(b => Math.round(b.getBoundingClientRect().top))).size,
+                  doctor: document.getElementById('doctor').value };",
     )
     .await;
-    assert_eq!(slots["doctors"], 2, "{slots}");
-    assert_eq!(slots["slots"], 96, "{slots}");
+    assert_eq!(slots["doctors"], 1, "{slots}");
+    assert_eq!(slots["slots"], 48, "{slots}");
+    assert_eq!(
+        slots["doctor"].as_str(),
+        Some(okafor.to_string().as_str()),
+        "the doctor is chosen: {slots}"
+    );
     assert_eq!(slots["small"], 0, "time buttons are at least 44 px: {slots}");
     assert!(
-        slots["rows"].as_i64().unwrap_or(999) <= 40,
+        slots["rows"].as_i64().unwrap_or(999) <= 20,
         "several times per row on a phone: {slots}"
     );
     let periods = slots["periods"].to_string();
@@ -156,7 +192,7 @@ async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
         "{periods}"
     );
 
-    // Choose the last time of the second doctor, far down the page with "Any doctor".
+    // Choose the doctor's last time, far down the page.
     let last = "(() => { const all = document.querySelectorAll('.slot-choice'); return all[all.length - 1]; })()";
     js(
         &phone,
@@ -200,7 +236,7 @@ async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
     assert_fits(&phone, 360, "the booking page with a time chosen").await;
     phone.screenshot("51-book-chosen").await;
 
-    // The first time of the first doctor, thousands of pixels above the end of the form: the bar comes along.
+    // The doctor's first time, far above the end of the form: the bar comes along.
     js(
         &phone,
         "document.querySelector('.slot-choice').scrollIntoView({block: 'center'}); return true;",
@@ -218,8 +254,8 @@ async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
     )
     .await;
     assert!(
-        first["formBottom"].as_f64().unwrap_or(0.0) > 1500.0,
-        "the end of the form is far below: {first}"
+        first["formBottom"].as_f64().unwrap_or(0.0) > 740.0,
+        "the end of the form is below the screen: {first}"
     );
     assert!(
         first["top"].as_f64().unwrap_or(-1.0) >= 0.0
@@ -230,7 +266,7 @@ async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
         first["summary"]
             .as_str()
             .unwrap_or_default()
-            .ends_with("· Test dr.bello"),
+            .ends_with("· Test dr.okafor"),
         "{first}"
     );
     phone.screenshot("51b-book-first-chosen").await;
@@ -247,7 +283,7 @@ async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
     assert!(phone.text(".flash-success").await.starts_with("Booked:"));
     phone.close().await;
 
-    // At a desktop size the same many slots make a short page, for the patient and for reception.
+    // At a desktop size a doctor's whole day makes a short page, for the patient and for reception.
     let Some(desk) = Browser::start(1366, 900, &format!("{backend}-desktop-hardening")).await else {
         return;
     };
@@ -256,14 +292,19 @@ async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
     desk.log_in(&app, "front.desk", PASSWORD, "/reception").await;
     desk.goto(&app, &format!("/patients/{}/book?day={tomorrow}", ids[0]))
         .await;
+    assert_eq!(
+        js(&desk, "return document.querySelectorAll('.slot-group').length;").await,
+        2
+    );
+    desk.goto(
+        &app,
+        &format!("/patients/{}/book?day={tomorrow}&doctor={okafor}", ids[0]),
+    )
+    .await;
     let height = js(&desk, "return document.documentElement.scrollHeight;").await;
     assert!(
         height.as_i64().unwrap_or(i64::MAX) < 2000,
         "reception's picker is compact: {height} px"
-    );
-    assert_eq!(
-        js(&desk, "return document.querySelectorAll('.slot-group').length;").await,
-        2
     );
     desk.screenshot("52-reception-book").await;
     js(
