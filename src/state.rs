@@ -13,24 +13,24 @@ use crate::settings::SettingsCache;
 
 /// Everything a request may need, shared: cloning it (each extractor does) copies one pointer.
 #[derive(Clone)]
-pub struct AppState(Arc<Shared>);
+pub struct AppState(Arc<AppStateInner>);
 
 impl std::ops::Deref for AppState {
-    type Target = Shared;
+    type Target = AppStateInner;
 
-    fn deref(&self) -> &Shared {
+    fn deref(&self) -> &AppStateInner {
         &self.0
     }
 }
 
-impl From<Shared> for AppState {
-    fn from(shared: Shared) -> Self {
-        AppState(Arc::new(shared))
+impl From<AppStateInner> for AppState {
+    fn from(inner: AppStateInner) -> Self {
+        AppState(Arc::new(inner))
     }
 }
 
 #[derive(Clone)]
-pub struct Shared {
+pub struct AppStateInner {
     pub db: Db,
     pub sessions: SessionBackend,
     pub settings: SettingsCache,
@@ -63,7 +63,7 @@ impl AppState {
     pub async fn new(db: Db, config: Config) -> anyhow::Result<Self> {
         let sessions = SessionBackend::open(&db).await?;
         let settings = SettingsCache::load(&db).await?;
-        Ok(AppState::from(Shared {
+        Ok(AppState::from(AppStateInner {
             sessions,
             settings,
             config: Arc::new(config),

@@ -106,18 +106,19 @@ impl Db {
             // A ping before every checkout is a round trip (to SQLite's worker thread, or over the network) on every
             // query; a connection that broke fails its query and is dropped instead.
             .test_before_acquire(false);
-        let options = match backend {
-            Backend::Sqlite => options.after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    // A URL can't carry these, so every new SQLite connection sets them.
-                    for pragma in SQLITE_PRAGMAS {
-                        sqlx::query(pragma).execute(&mut *conn).await?;
-                    }
-                    Ok(())
-                })
-            }),
-            Backend::Postgres => options,
+        let settings = match backend {
+            // A URL can't carry these, so every new SQLite connection sets them.
+            Backend::Sqlite => SQLITE_PRAGMAS,
+            Backend::Postgres => POSTGRES_SETTINGS,
         };
+        let options = options.after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                for setting in settings {
+                    sqlx::query(setting).execute(&mut *conn).await?;
+                }
+                Ok(())
+            })
+        });
         let pool = options
             .connect(&url)
             .await
@@ -201,6 +202,12 @@ const SQLITE_PRAGMAS: &[&str] = &[
     "PRAGMA cache_size = -16000",
     "PRAGMA temp_store = MEMORY",
 ];
+
+/// PostgreSQL's planner prices a random page read at four sequential ones by default, the cost of a spinning
+/// disk. A clinic's database is small enough to be held in memory (or sits on an SSD), where the two cost
+/// about the same; at 4 the planner scanned all 50,000 patients to join the 845 a search found, three times
+/// slower than looking each one up by its key.
+const POSTGRES_SETTINGS: &[&str] = &["SET random_page_cost = 1.1"];
 
 /// `sqlite://file.db` opens read-write but fails when the file is missing; `mode=rwc` creates it.
 fn sqlite_url_creating_file(url: &str) -> String {

@@ -143,6 +143,20 @@ async fn concurrent_read_then_write_transactions_do_not_fail(app: TestApp) {
     assert_eq!(app.count("SELECT n FROM counter WHERE id = 1").await, 40);
 }
 
+/// The planner knows the data is in memory or on an SSD (see `db::POSTGRES_SETTINGS`).
+#[tokio::test]
+async fn postgres_prices_random_reads_for_memory_not_for_spinning_disks() {
+    let Some(app) = TestApp::postgres().await else {
+        return;
+    };
+    let mut conn = app.db().pool().acquire().await.unwrap();
+    let cost: String = sqlx::query_scalar("SELECT current_setting('random_page_cost')")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(cost, "1.1");
+}
+
 /// Two transactions that take two rows in opposite orders wait on each other; PostgreSQL ends one of them. The app
 /// tells that user someone else changed the record first (a 409), not that something broke, and nothing of the
 /// ended transaction is written. (SQLite's writers queue one after another, so they can't deadlock.)
