@@ -164,15 +164,22 @@ impl Browser {
         }
     }
 
-    /// Waits until the page's path is `path` (after a form post and redirect).
+    /// Waits until the page's path is `path` (after a form post and redirect) and the page has loaded: the
+    /// address changes when the navigation starts, and what is typed before htmx has set up the page's
+    /// fields (on a loaded machine, seconds later) sends no request.
     pub async fn wait_for_path(&self, path: &str) {
         for _ in 0..100 {
-            if self.path().await == path {
+            if self.path().await == path && self.loaded().await {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("expected to reach {path}, still on {}", self.path().await);
+    }
+
+    async fn loaded(&self) -> bool {
+        let state = self.client.execute("return document.readyState;", vec![]).await;
+        matches!(state, Ok(serde_json::Value::String(s)) if s == "complete")
     }
 
     /// Saves a screenshot as test-artifacts/screenshots/<label>-<name>.png.
