@@ -189,7 +189,7 @@ fn background_jobs(state: &AppState) -> Vec<Job> {
         state.events.clone(),
         state.sessions.clone(),
     );
-    let (slots_db, slots_settings, forms_db) = (db.clone(), settings.clone(), db.clone());
+    let (slots_db, slots_settings, slots_events, forms_db) = (db.clone(), settings.clone(), events.clone(), db.clone());
     let (no_show_db, no_show_settings, no_show_events) = (db.clone(), settings.clone(), events.clone());
     let (summaries_db, summaries_settings) = (db.clone(), settings.clone());
     vec![
@@ -207,9 +207,12 @@ fn background_jobs(state: &AppState) -> Vec<Job> {
         }),
         // The booking horizon moves with the days.
         Job::new("slot_generation", Duration::from_secs(3600), move || {
-            let (db, current) = (slots_db.clone(), slots_settings.get());
+            let (db, current, events) = (slots_db.clone(), slots_settings.get(), slots_events.clone());
             async move {
-                scheduling::service::generate_slots(&db, &current, None).await?;
+                let generated = scheduling::service::generate_slots(&db, &current, None).await?;
+                if generated.created + generated.removed > 0 {
+                    events.publish(&db, db::events::Event::Bookings).await;
+                }
                 Ok(())
             }
         }),

@@ -96,7 +96,9 @@
 
   // ---- 2. One submission at a time ------------------------------------------------------------------------
   function busy(form, on) {
-    form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]").forEach(function (button) {
+    // The form's elements include buttons outside it that name it (`form="..."`, a list's rows).
+    Array.prototype.forEach.call(form.elements, function (button) {
+      if (button.type !== "submit") { return; }
       button.disabled = on;
       if (on) { button.setAttribute("aria-busy", "true"); } else { button.removeAttribute("aria-busy"); }
     });
@@ -130,6 +132,8 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = requestForm(event);
     if (form) { busy(form, false); }
+    // A form shared by a list's rows (a check-in's priority) starts again from its defaults once it worked.
+    if (form && form.hasAttribute("data-reset-after") && event.detail.successful) { form.reset(); }
   });
   // Back to a page kept in the browser's cache: its forms can be sent again.
   window.addEventListener("pageshow", function (event) {

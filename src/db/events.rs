@@ -36,6 +36,10 @@ pub enum Event {
     /// An invoice was billed, issued, paid, refunded, credited or voided (the figures of what is owed and taken
     /// re-read).
     Billing,
+    /// Appointments or their slots changed: booked, cancelled, moved, corrected, blocked, or slots made or
+    /// removed with a doctor's hours and the clinic's closures (reception's check-in list and the booking
+    /// calendar's free places re-read).
+    Bookings,
     /// This instance may have missed events (its LISTEN connection dropped): every stream re-reads.
     Resync,
 }
@@ -56,6 +60,16 @@ impl Event {
     /// Whether a stream showing queues must re-render.
     pub fn touches_queues(&self) -> bool {
         matches!(self, Event::Queue { .. } | Event::Resync | Event::Settings)
+    }
+
+    /// Whether a stream showing reception's board (its queues and today's check-in list) must re-render.
+    pub fn touches_board(&self) -> bool {
+        self.touches_queues() || matches!(self, Event::Bookings)
+    }
+
+    /// Whether what is shown of free places and booked appointments must be read again.
+    pub fn touches_bookings(&self) -> bool {
+        matches!(self, Event::Bookings | Event::Resync | Event::Settings)
     }
 
     /// Whether a stream showing the pharmacy's worklist must re-render.

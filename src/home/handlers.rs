@@ -192,13 +192,18 @@ pub async fn doctor_summary(user: Staff<Doctors>, State(state): State<AppState>)
     Ok(Html(doctor_glance(&state, user.id).await?))
 }
 
-/// A doctor's figures move with the queue (and visits, which tell the queue) and with the lab.
+/// A doctor's figures move with the queue (and visits, which tell the queue), their bookings and the lab.
 pub async fn doctor_events(
     _user: Staff<Doctors>,
     State(state): State<AppState>,
     Query(since): Query<Since>,
 ) -> Response {
-    live::changes(&state, |e| e.touches_queues() || e.touches_lab(), since.seq()).into_response()
+    live::changes(
+        &state,
+        |e| e.touches_queues() || e.touches_lab() || e.touches_bookings(),
+        since.seq(),
+    )
+    .into_response()
 }
 
 // ---- reception: the front desk -------------------------------------------------------------------------
@@ -253,11 +258,16 @@ pub async fn reception_summary(_user: Staff<ReceptionStaff>, State(state): State
     Ok(Html(reception_glance(&state).await?))
 }
 
-/// The desk's figures move with the queue (check-ins among it) and with billing.
+/// The desk's figures move with the queue (check-ins among it), the day's bookings and billing.
 pub async fn reception_events(
     _user: Staff<ReceptionStaff>,
     State(state): State<AppState>,
     Query(since): Query<Since>,
 ) -> Response {
-    live::changes(&state, |e| e.touches_queues() || e.touches_billing(), since.seq()).into_response()
+    live::changes(
+        &state,
+        |e| e.touches_queues() || e.touches_billing() || e.touches_bookings(),
+        since.seq(),
+    )
+    .into_response()
 }

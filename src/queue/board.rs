@@ -47,8 +47,8 @@ fn row(t: &Ticket, zone: Tz, board: bool, menu: bool) -> AppResult<(String, Arc<
 
 // ---- reception's board ----------------------------------------------------------------------------------
 
-/// What the board shows beside the queues, read from other tables once per change (and at most every
-/// [`MAX_AGE`]); a page view reads the check-in list again, since a booking announces no change to the queue.
+/// What the board shows beside the queues, read from other tables once per change (a booking announces
+/// itself with `Event::Bookings`) and at most every [`MAX_AGE`].
 pub struct Desk {
     pub due: Vec<AppointmentView>,
     pub rooms: Vec<Room>,
@@ -71,7 +71,6 @@ pub async fn active_rooms(db: &Db) -> AppResult<Vec<Room>> {
 
 /// Reception's board as of one change.
 pub struct Board {
-    zone: Tz,
     columns: Vec<Column>,
     assignments: Vec<Assignment>,
     desk: Desk,
@@ -103,7 +102,6 @@ impl Board {
 
     fn build(snapshot: &Snapshot, desk: Desk, zone: Tz) -> AppResult<Board> {
         let mut board = Board {
-            zone,
             columns: snapshot.columns(),
             assignments: snapshot.assignments.clone(),
             desk,
@@ -131,7 +129,7 @@ impl Board {
             Arc::from(board.rooms(&board.desk, None)?),
         ));
         let due = board.desk.due.iter().map(|a| {
-            let html = board.due_row(a, None)?;
+            let html = DueRow { a, zone }.render()?;
             Ok((format!("due-{}", a.id), Arc::from(html)))
         });
         lists.push(List {
@@ -142,20 +140,15 @@ impl Board {
         Ok(board)
     }
 
-    /// The board's rooms and doctors with a freshly read check-in list, for a page view.
-    pub fn desk_with(&self, due: Vec<AppointmentView>) -> Desk {
-        Desk {
-            due,
-            rooms: self.desk.rooms.clone(),
-            doctors: self.desk.doctors.clone(),
-        }
+    /// The doctors working today, for the walk-in form's choice of queue.
+    pub fn doctors(&self) -> &[Doctor] {
+        &self.desk.doctors
     }
 
-    /// The whole live region: for a page view with the user's token and fresh `desk`, for a push without.
-    pub fn render(&self, desk: &Desk, csrf_token: Option<&str>, check_in_flash: Option<&Flash>) -> AppResult<String> {
+    /// The whole live region: for a page view with the user's token, for a push without.
+    pub fn render(&self, csrf_token: Option<&str>, check_in_flash: Option<&Flash>) -> AppResult<String> {
         let fragment = BoardFragment {
             board: self,
-            desk,
             csrf_token,
             check_in_flash,
         };
@@ -164,11 +157,6 @@ impl Board {
 
     fn head(&self, column: &Column, csrf_token: Option<&str>) -> AppResult<String> {
         Ok(ColumnHead { column, csrf_token }.render()?)
-    }
-
-    fn due_row(&self, a: &AppointmentView, csrf_token: Option<&str>) -> AppResult<String> {
-        let zone = self.zone;
-        Ok(DueRow { a, zone, csrf_token }.render()?)
     }
 
     fn due_note(&self, desk: &Desk) -> AppResult<String> {
@@ -195,7 +183,7 @@ impl LivePage for Board {
     }
 
     fn full(&self) -> AppResult<String> {
-        self.render(&self.desk, None, None)
+        self.render(None, None)
     }
 }
 
@@ -207,7 +195,6 @@ fn list_id(column: &Column) -> String {
 #[template(path = "queue/_board.html")]
 struct BoardFragment<'a> {
     board: &'a Board,
-    desk: &'a Desk,
     csrf_token: Option<&'a str>,
     /// A message for the check-in list's region (a plain request's answer); pushes render it empty and the
     /// browser keeps what it shows (`hx-preserve`).
@@ -223,16 +210,8 @@ impl BoardFragment<'_> {
         list_id(column)
     }
 
-    fn due_row(&self, a: &AppointmentView) -> AppResult<String> {
-        self.board.due_row(a, self.csrf_token)
-    }
-
-    fn due_note(&self) -> AppResult<String> {
-        self.board.due_note(self.desk)
-    }
-
     fn rooms(&self) -> AppResult<String> {
-        self.board.rooms(self.desk, self.csrf_token)
+        self.board.rooms(&self.board.desk, self.csrf_token)
     }
 }
 
@@ -254,7 +233,6 @@ struct ColumnHead<'a> {
 struct DueRow<'a> {
     a: &'a AppointmentView,
     zone: Tz,
-    csrf_token: Option<&'a str>,
 }
 
 #[derive(Template)]

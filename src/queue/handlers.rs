@@ -9,7 +9,6 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::appointments;
 use super::board::{Board, DoctorBoard, TicketMenu};
 use super::model::{Move, Priority};
 use super::repo::{self, Room, Ticket};
@@ -67,12 +66,11 @@ pub async fn board(_user: Staff<FrontDesk>, State(state): State<AppState>, layou
 
 async fn board_page(state: &AppState, layout: Layout, form: WalkInForm, errors: FieldErrors) -> AppResult<BoardPage> {
     let board = Board::current(state).await?;
-    let desk = board.desk_with(appointments::due(&state.db, today(state)).await?);
-    let live = board.render(&desk, Some(&layout.csrf_token), layout.flash_for(CHECK_IN.region))?;
+    let live = board.render(Some(&layout.csrf_token), layout.flash_for(CHECK_IN.region))?;
     Ok(BoardPage {
         live,
         time_zone: state.settings.get().clinic.time_zone.name(),
-        doctors: desk.doctors,
+        doctors: board.doctors().to_vec(),
         layout,
         form,
         errors,
@@ -81,7 +79,7 @@ async fn board_page(state: &AppState, layout: Layout, form: WalkInForm, errors: 
 
 pub async fn board_events(_user: Staff<FrontDesk>, State(state): State<AppState>) -> Response {
     let load_state = state.clone();
-    live::patched(&state, "board", move |seq, fresh| {
+    live::patched(&state, "board", Event::touches_board, move |seq, fresh| {
         let state = load_state.clone();
         async move { Board::shared(&state, seq, fresh).await }
     })
@@ -109,7 +107,7 @@ pub async fn doctor(user: Staff<Doctors>, State(state): State<AppState>, layout:
 
 pub async fn doctor_events(user: Staff<Doctors>, State(state): State<AppState>) -> Response {
     let (load_state, doctor_id) = (state.clone(), user.id);
-    live::patched(&state, "queue", move |seq, fresh| {
+    live::patched(&state, "queue", Event::touches_queues, move |seq, fresh| {
         let state = load_state.clone();
         async move { DoctorBoard::shared(&state, doctor_id, seq, fresh).await }
     })

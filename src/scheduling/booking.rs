@@ -110,7 +110,9 @@ async fn book_for(
         override_reason: (!override_reason.is_empty()).then_some(override_reason),
     };
     let rules = state.settings.get().booking_rules();
-    service::book(&state.db, actor, &rules, patient_id, slot_id, &reason, booker).await
+    let booked = service::book(&state.db, actor, &rules, patient_id, slot_id, &reason, booker).await?;
+    super::announce(state).await;
+    Ok(booked)
 }
 
 /// A refusal as reception reads it, with the way round it.

@@ -95,6 +95,7 @@ impl ChangeReport {
 /// Regenerates a doctor's slots (or everyone's) and keeps the report for the next page.
 async fn regenerate(state: &AppState, session: &Session, doctor_id: Option<i64>) -> AppResult<()> {
     let generated = service::generate_slots(&state.db, &state.settings.get(), doctor_id).await?;
+    super::announce(state).await;
     ChangeReport::generated(&generated).keep(session).await
 }
 
@@ -748,6 +749,7 @@ pub async fn block_slot(
         Err(problem) => return schedule_again(&state, &user, layout, (slot.doctor_id, slot.day), problem).await,
     };
     let live = service::set_blocked(&state.db, &user.actor, user.scope(), id, true, &reason).await?;
+    super::announce(&state).await;
     ChangeReport::new(None, &live).keep(&session).await?;
     let when = datetime_of(slot.starts_at, state.settings.get().clinic.time_zone);
     let message = if live.is_empty() {
@@ -767,6 +769,7 @@ pub async fn unblock_slot(
 ) -> AppResult<Redirect> {
     let slot = service::slot(&state.db, user.scope(), id).await?;
     service::set_blocked(&state.db, &user.actor, user.scope(), id, false, "").await?;
+    super::announce(&state).await;
     let when = datetime_of(slot.starts_at, state.settings.get().clinic.time_zone);
     flash(&session, FlashKind::Success, format!("Slot {when} open again.")).await?;
     Ok(Redirect::to(&day_path(user.scope(), slot.doctor_id, slot.day)))
@@ -794,6 +797,7 @@ pub async fn cancel(
         reason: &reason,
     };
     service::cancel(&state.db, &user.actor, &settings.booking_rules(), id, by).await?;
+    super::announce(&state).await;
     let (name, number) = (&appointment.patient_name, &appointment.clinic_number);
     let when = datetime_of(appointment.starts_at, settings.clinic.time_zone);
     let message = format!("Cancelled the booking of {name} ({number}) at {when}.");
@@ -844,6 +848,7 @@ pub async fn correct(
         }
     };
     service::correct_status(&state.db, &user.actor, user.scope(), id, to, &reason).await?;
+    super::announce(&state).await;
     let status = to.label().to_lowercase();
     let message = format!("The booking of {} is now {status}.", appointment.patient_name);
     flash(&session, FlashKind::Success, message).await?;

@@ -13,7 +13,14 @@ pub mod settings;
 use axum::Router;
 use axum::routing::{get, post};
 
+use crate::db::events::Event;
 use crate::state::AppState;
+
+/// Tells every screen that appointments or slots changed: reception's check-in list and the booking
+/// calendar's free places are read again.
+pub async fn announce(state: &AppState) {
+    state.events.publish(&state.db, Event::Bookings).await;
+}
 
 /// Booking: the patient's own pages under /me, and reception booking for a patient.
 pub fn booking_router() -> Router<AppState> {

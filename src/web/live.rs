@@ -237,10 +237,12 @@ pub trait LivePage: Send + Sync + 'static {
 /// each change only the parts that differ from what this stream sent last, as out-of-band swaps in one
 /// [`CHANGE`] event. Each stream keeps what it sent, so a screen is patched from exactly the state it shows,
 /// whatever events it missed (a lagging stream, another instance's changes, a listener that reconnected); a
-/// new connection (a reload, a reconnect) starts again from the whole region.
+/// new connection (a reload, a reconnect) starts again from the whole region. `relevant` says which events
+/// may change it.
 pub fn patched<T, L, Fut>(
     state: &AppState,
     full: &'static str,
+    relevant: fn(&Event) -> bool,
     mut load: L,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<T, L, Fut>>
 where
@@ -250,7 +252,7 @@ where
 {
     let shown: Arc<Mutex<Option<Arc<T>>>> = Arc::default();
     let events = state.events.clone();
-    stream(state, Event::touches_queues, move |delivered| {
+    stream(state, relevant, move |delivered| {
         let seq = delivered.map_or_else(|| events.last_seq(), |d| d.seq);
         // A screen that opens reads afresh: it replaces the page just rendered, which was.
         let opening = shown.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).is_none();

@@ -47,12 +47,16 @@ async fn a_failed_check_in_is_told_in_the_check_in_list(app: TestApp) {
         .await
         .to_string();
 
-    // The check-in list has its own message region, and its forms post to its anchor.
+    // The check-in list has its own message region, and its one form posts to its anchor.
     let board = c.reception.get("/queue").await;
     assert!(board.has("section#check-in #check-in-messages[aria-live=polite]"));
     assert_eq!(
-        board.attr(&format!("#due-{ada} form"), "action").as_deref(),
+        board.attr("#check-in #check-in-form", "action").as_deref(),
         Some("/queue/check-ins#check-in")
+    );
+    assert_eq!(
+        board.attr(&format!("#due-{ada} button"), "form").as_deref(),
+        Some("check-in-form")
     );
 
     // Without JavaScript: the board again (409), the message in the check-in list, nothing at the top.

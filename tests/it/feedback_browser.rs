@@ -103,7 +103,7 @@ async fn messages_appear_where_reception_acted(app: TestApp) {
         b.log_in(&app, "frontdesk", PASSWORD, "/reception").await;
         b.goto(&app, "/queue").await;
         wait_live(&b, "#board-status").await;
-        b.click_live(&format!("#due-{ada} button[type=submit]")).await;
+        b.click_live(&format!("#due-{ada} button")).await;
         let alert = "#check-in-messages [role=alert]";
         assert!(wait_for(&b, alert).await.contains("already holds ticket"));
         let (inside, place) = on_screen(&b, alert).await;

@@ -12,8 +12,8 @@ use sickbay::identity::Role;
 use sickbay::state::AppState;
 
 use crate::support::{
-    Client, EventStream, Page, Students, TestApp, add_room, appointment_today, clinic, doctor, on_both_databases,
-    test_config,
+    Client, EventStream, FormFields, Page, Students, TestApp, add_room, appointment_today, clinic, doctor,
+    on_both_databases, slot_today, test_config,
 };
 
 on_both_databases!(
@@ -39,6 +39,7 @@ on_both_databases!(
     event_streams_end_when_the_server_stops,
     a_change_pushes_only_the_changed_ticket_and_a_reconnect_gets_the_whole_board,
     a_tickets_actions_act_on_that_ticket_for_those_who_may,
+    the_check_in_list_is_lean_and_follows_bookings_live,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -1502,4 +1503,70 @@ async fn a_tickets_actions_act_on_that_ticket_for_those_who_may(app: TestApp) {
     let queue = c.doctor_a.1.get("/queue/doctor").await;
     assert!(queue.has(&format!("#ticket-{ada} a.ticket-menu")));
     assert!(queue.has(&format!("#ticket-{chidi}")) && !queue.has(&format!("#ticket-{chidi} a.ticket-menu")));
+}
+
+/// Reception's check-in list: one form for the list (its priority) and a button per appointment, so a row is a
+/// few hundred bytes; a booking made anywhere appears on open boards without a reload, and a check-in takes
+/// the row away again.
+async fn the_check_in_list_is_lean_and_follows_bookings_live(app: TestApp) {
+    let c = clinic(&app).await;
+    let ids = PATIENTS.named(&app, &["Ada"]).await;
+    let mut board = EventStream::open(&c.reception, "/queue/events").await;
+    assert_eq!(board.next(WAIT).await.expect("the whole board").name, "board");
+    // Reception books Ada for later today (overriding the notice rule); the open board is told.
+    let slot = slot_today(&app, c.doctor_a.0, Timestamp(Timestamp::now().0 + 30 * 60_000)).await;
+    c.reception
+        .post(
+            &format!("/patients/{}/appointments", ids[0]),
+            &[("slot_id", &slot.to_string()), ("override_reason", "Seen today")],
+        )
+        .await
+        .assert_redirect(&format!("/patients/{}", ids[0]));
+    let appointment = app
+        .count(&format!("SELECT id FROM appointment WHERE patient_id = {}", ids[0]))
+        .await;
+    let row_id = format!("due-{appointment}");
+    board
+        .until("change", WAIT, |d| d.contains(&row_id))
+        .await
+        .expect("the booking pushed to the open board");
+
+    let page = c.reception.get("/queue").await;
+    let selector = scraper::Selector::parse(&format!("#{row_id}")).unwrap();
+    let row = page
+        .html()
+        .select(&selector)
+        .map(|tr| tr.html())
+        .next()
+        .expect("the row");
+    assert!(row.len() <= 300, "{} bytes: {row}", row.len());
+    assert!(!row.contains("<form") && !row.contains("csrf"), "{row}");
+    assert_eq!(
+        page.attr(&format!("#{row_id} button"), "form").as_deref(),
+        Some("check-in-form")
+    );
+    assert!(page.has("#check-in-form select[name=priority] option[value=urgent]"));
+
+    // The list's form with the row's button and an urgent priority: an urgent ticket, and the row goes.
+    let mut fields = FormFields::of(&page, "#check-in-form");
+    fields
+        .set("priority", "urgent")
+        .set("appointment_id", appointment.to_string());
+    c.reception
+        .post("/queue/check-ins", &fields.fields())
+        .await
+        .assert_redirect("/queue");
+    let priority: String = sqlx::query_scalar("SELECT priority FROM ticket WHERE appointment_id = $1")
+        .bind(appointment)
+        .fetch_one(app.db().pool())
+        .await
+        .unwrap();
+    assert_eq!(priority, "urgent");
+    board
+        .until("change", WAIT, |d| {
+            d.contains(&format!(r#"hx-swap-oob="delete:#{row_id}""#))
+        })
+        .await
+        .expect("the checked-in row taken away");
+    assert!(!c.reception.get("/queue").await.has(&format!("#{row_id}")));
 }

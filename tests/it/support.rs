@@ -12,6 +12,7 @@ use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderMap, LOCATION};
 use scraper::{Html, Selector};
 use sickbay::config::Config;
+use sickbay::db::events::Event;
 use sickbay::db::{Date, Db, Timestamp};
 use sickbay::identity::Actor;
 use sickbay::identity::Role;
@@ -865,7 +866,7 @@ async fn insert_slot(app: &TestApp, doctor: i64, day: Date, starts: Timestamp, m
 }
 
 /// A booking of `patient` on `slot`, taking one of its seats, straight into the tables (the booking rules
-/// would refuse a slot in the past); the appointment's id.
+/// would refuse a slot in the past) and announced as the app announces a booking; the appointment's id.
 pub async fn appointment_on(app: &TestApp, patient: i64, slot: i64) -> i64 {
     let seats = sqlx::query("UPDATE slot SET booked = booked + 1 WHERE id = $1 AND booked < capacity")
         .bind(slot)
@@ -873,7 +874,7 @@ pub async fn appointment_on(app: &TestApp, patient: i64, slot: i64) -> i64 {
         .await
         .expect("take a seat");
     assert_eq!(seats.rows_affected(), 1, "slot {slot} has a free seat");
-    sqlx::query_scalar(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO appointment (patient_id, slot_id, day, status, created_at, updated_at)
          SELECT $1, id, day, 'booked', $3, $3 FROM slot WHERE id = $2 RETURNING id",
     )
@@ -882,15 +883,22 @@ pub async fn appointment_on(app: &TestApp, patient: i64, slot: i64) -> i64 {
     .bind(Timestamp::now())
     .fetch_one(app.db().pool())
     .await
-    .expect("appointment")
+    .expect("appointment");
+    app.state.events.publish(app.db(), Event::Bookings).await;
+    id
 }
 
 /// A booked appointment of `patient` with `doctor` today at `starts` (a 20-minute slot of five seats of its
 /// own, dated today even when `starts` is not), to be checked in; the appointment's id.
 pub async fn appointment_today(app: &TestApp, patient: i64, doctor: i64, starts: Timestamp) -> i64 {
-    let today = Date(app.state.settings.get().today());
-    let slot = insert_slot(app, doctor, today, starts, 20, 5).await;
+    let slot = slot_today(app, doctor, starts).await;
     appointment_on(app, patient, slot).await
+}
+
+/// A 20-minute slot of five seats of `doctor` at `starts`, dated today even when `starts` is not.
+pub async fn slot_today(app: &TestApp, doctor: i64, starts: Timestamp) -> i64 {
+    let today = Date(app.state.settings.get().today());
+    insert_slot(app, doctor, today, starts, 20, 5).await
 }
 
 /// A doctor's "New visit" on a patient's record: the id of the open visit it leads to.
