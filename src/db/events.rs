@@ -37,8 +37,8 @@ pub enum Event {
     /// re-read).
     Billing,
     /// Appointments or their slots changed: booked, cancelled, moved, corrected, blocked, or slots made or
-    /// removed with a doctor's hours and the clinic's closures (reception's check-in list and the booking
-    /// calendar's free places re-read).
+    /// removed with a doctor's hours and the clinic's closures (reception's check-in list and the figures that
+    /// count the day's bookings re-read).
     Bookings,
     /// This instance may have missed events (its LISTEN connection dropped): every stream re-reads.
     Resync,
@@ -67,7 +67,7 @@ impl Event {
         self.touches_queues() || matches!(self, Event::Bookings)
     }
 
-    /// Whether what is shown of free places and booked appointments must be read again.
+    /// Whether what is shown of booked appointments (the figures that count them) must be read again.
     pub fn touches_bookings(&self) -> bool {
         matches!(self, Event::Bookings | Event::Resync | Event::Settings)
     }

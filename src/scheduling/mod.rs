@@ -16,8 +16,8 @@ use axum::routing::{get, post};
 use crate::db::events::Event;
 use crate::state::AppState;
 
-/// Tells every screen that appointments or slots changed: reception's check-in list and the booking
-/// calendar's free places are read again.
+/// Tells every screen that appointments or slots changed: reception's check-in list and the figures that
+/// count the day's bookings are read again.
 pub async fn announce(state: &AppState) {
     state.events.publish(&state.db, Event::Bookings).await;
 }
