@@ -123,11 +123,8 @@ impl Board {
                 items: rows.collect::<AppResult<_>>()?,
             });
         }
-        units.push(("nothing-due".to_owned(), Arc::from(board.due_note(&board.desk)?)));
-        units.push((
-            "room-assignments-box".to_owned(),
-            Arc::from(board.rooms(&board.desk, None)?),
-        ));
+        units.push(("nothing-due".to_owned(), Arc::from(board.due_note()?)));
+        units.push(("room-assignments-box".to_owned(), Arc::from(board.rooms(None)?)));
         let due = board.desk.due.iter().map(|a| {
             let html = DueRow { a, zone }.render()?;
             Ok((format!("due-{}", a.id), Arc::from(html)))
@@ -159,17 +156,17 @@ impl Board {
         Ok(ColumnHead { column, csrf_token }.render()?)
     }
 
-    fn due_note(&self, desk: &Desk) -> AppResult<String> {
+    fn due_note(&self) -> AppResult<String> {
         Ok(DueNote {
-            empty: desk.due.is_empty(),
+            empty: self.desk.due.is_empty(),
         }
         .render()?)
     }
 
-    fn rooms(&self, desk: &Desk, csrf_token: Option<&str>) -> AppResult<String> {
+    fn rooms(&self, csrf_token: Option<&str>) -> AppResult<String> {
         let table = RoomsTable {
-            rooms: &desk.rooms,
-            doctors: &desk.doctors,
+            rooms: &self.desk.rooms,
+            doctors: &self.desk.doctors,
             assignments: &self.assignments,
             csrf_token,
         };
@@ -211,7 +208,7 @@ impl BoardFragment<'_> {
     }
 
     fn rooms(&self) -> AppResult<String> {
-        self.board.rooms(&self.board.desk, self.csrf_token)
+        self.board.rooms(self.csrf_token)
     }
 }
 
