@@ -49,6 +49,8 @@ pub struct AppStateInner {
     pub lab: crate::lab::LiveCaches,
     /// The reports last shown, read again after any audited change.
     pub reports: crate::reports::LiveCaches,
+    /// The booking calendar's free places, read once per change to slots or bookings.
+    pub scheduling: crate::scheduling::LiveCaches,
     /// The audit rows of reads, committed in batches.
     pub reads: crate::audit::Reads,
 }
@@ -74,6 +76,7 @@ impl AppState {
             home: Default::default(),
             lab: Default::default(),
             reports: Default::default(),
+            scheduling: Default::default(),
             reads: crate::audit::Reads::start(db.clone()),
             db,
         }))

@@ -532,6 +532,8 @@ pub async fn start_for_patient(
 ) -> AppResult<Response> {
     let today = state.today();
     let opened = service::start_for_patient(&state.db, &user, &user.actor, patient_id, today).await?;
+    // Visits tell the queue's watchers: the doctor's open visits and the lab's patients with a doctor.
+    state.events.publish(&state.db, Event::Queue { call: None }).await;
     Ok(redirect(hx, &format!("/visits/{}", opened.visit_id)))
 }
 

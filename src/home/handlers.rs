@@ -49,20 +49,16 @@ struct AdminGlance {
     currency: Currency,
 }
 
-/// Figures that are the same for everyone of a role, read once per change (or every `MAX_AGE`) and shared by
-/// every page and block that shows them.
-async fn shared_figures<F, Fut>(state: &AppState, role: &str, render: F) -> AppResult<String>
+/// Figures read once per change (or every `MAX_AGE`) and shared by every page and block that shows them: a
+/// role's (`key` "admin") or one doctor's ("doctor:7").
+async fn shared_figures<F, Fut>(state: &AppState, key: &str, render: F) -> AppResult<String>
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = AppResult<String>>,
 {
     let seq = state.events.last_seq();
     let compute = || async { Ok(Arc::from(render().await?)) };
-    let html = state
-        .home
-        .figures
-        .get_within(role, seq, super::MAX_AGE, compute)
-        .await?;
+    let html = state.home.figures.get_within(key, seq, super::MAX_AGE, compute).await?;
     Ok(html.to_string())
 }
 
@@ -120,15 +116,21 @@ pub struct DoctorHome {
     user: StaffUser,
     today: Date,
     glance: LiveBlock,
-    appointments: Vec<AppointmentView>,
-    /// Visits the doctor has not completed yet, oldest first: the first [`OPEN_VISITS_SHOWN`] unless all were
-    /// asked for.
-    open_visits: Vec<crate::consult::model::VisitLine>,
+    /// Today's appointments; visits the doctor has not completed yet, oldest first (the first
+    /// `open_visits_shown` are listed: [`OPEN_VISITS_SHOWN`] unless all were asked for); results back for their
+    /// visits, latest first.
+    lists: Arc<DoctorLists>,
+    open_visits_shown: usize,
     /// Whether the doctor has more open visits than are listed.
     more_open_visits: bool,
-    /// Results back for their visits, latest first.
-    results: Vec<ResultBack>,
     results_days: i64,
+}
+
+impl DoctorHome {
+    fn open_visits(&self) -> &[crate::consult::model::VisitLine] {
+        let visits = &self.lists.open_visits;
+        &visits[..visits.len().min(self.open_visits_shown)]
+    }
 }
 
 #[derive(Template)]
@@ -139,12 +141,51 @@ struct DoctorGlance {
 }
 
 async fn doctor_glance(state: &AppState, doctor_id: i64) -> AppResult<String> {
-    let figures = service::doctor(&state.db, doctor_id, state.today(), Timestamp::now()).await?;
-    Ok(DoctorGlance {
-        figures,
-        results_days: RESULTS_BACK_DAYS,
+    shared_figures(state, &format!("doctor:{doctor_id}"), || async {
+        let figures = service::doctor(&state.db, doctor_id, state.today(), Timestamp::now()).await?;
+        Ok(DoctorGlance {
+            figures,
+            results_days: RESULTS_BACK_DAYS,
+        }
+        .render()?)
+    })
+    .await
+}
+
+/// The lists of a doctor's home: today's appointments, the oldest open visits (one more than `shown`, to
+/// tell whether there are more) and the results back.
+pub struct DoctorLists {
+    appointments: Vec<AppointmentView>,
+    open_visits: Vec<crate::consult::model::VisitLine>,
+    results: Vec<ResultBack>,
+}
+
+impl DoctorLists {
+    async fn load(state: &AppState, doctor_id: i64, shown: i64) -> AppResult<DoctorLists> {
+        let today = state.today();
+        let since = super::model::results_since(Timestamp::now());
+        Ok(DoctorLists {
+            appointments: crate::scheduling::service::appointments_between(&state.db, doctor_id, today, today).await?,
+            open_visits: crate::consult::service::open_visits_of_doctor(&state.db, doctor_id, shown.saturating_add(1))
+                .await?,
+            results: crate::lab::service::results_back(&state.db, doctor_id, since, RESULTS_SHOWN).await?,
+        })
     }
-    .render()?)
+
+    /// The usual lists (the oldest [`OPEN_VISITS_SHOWN`] open visits) are read once per change and shared by
+    /// the doctor's screens, like the figures: appointments, visits and results change only with an
+    /// announcement (bookings, the queue's, the lab's). Every open visit is read when asked for.
+    async fn of(state: &AppState, doctor_id: i64, shown: i64) -> AppResult<Arc<DoctorLists>> {
+        if shown != OPEN_VISITS_SHOWN {
+            return Ok(Arc::new(DoctorLists::load(state, doctor_id, shown).await?));
+        }
+        let key = format!("{doctor_id}:{}", state.today());
+        let compute = || async { Ok(Arc::new(DoctorLists::load(state, doctor_id, shown).await?)) };
+        let caches = &state.home.doctor_lists;
+        caches
+            .get_within(&key, state.events.last_seq(), super::MAX_AGE, compute)
+            .await
+    }
 }
 
 /// `?open=all` lists every open visit on the doctor's home, not only the oldest.
@@ -160,29 +201,21 @@ pub async fn doctor(
     layout: Layout,
     Query(asked): Query<OpenVisits>,
 ) -> AppResult<DoctorHome> {
-    let today = state.today();
     let glance = LiveBlock::load(&state, "/doctor", "/doctor/summary", doctor_glance(&state, user.id)).await?;
-    let appointments = crate::scheduling::service::appointments_between(&state.db, user.id, today, today).await?;
     let shown = if asked.open == "all" {
         i64::MAX
     } else {
         OPEN_VISITS_SHOWN
     };
-    let mut open_visits =
-        crate::consult::service::open_visits_of_doctor(&state.db, user.id, shown.saturating_add(1)).await?;
-    let more_open_visits = open_visits.len() as i64 > shown;
-    open_visits.truncate(usize::try_from(shown).unwrap_or(usize::MAX));
-    let since = super::model::results_since(Timestamp::now());
-    let results = crate::lab::service::results_back(&state.db, user.id, since, RESULTS_SHOWN).await?;
+    let lists = DoctorLists::of(&state, user.id, shown).await?;
     Ok(DoctorHome {
         layout,
         user: user.user,
-        today,
+        today: state.today(),
         glance,
-        appointments,
-        open_visits,
-        more_open_visits,
-        results,
+        more_open_visits: lists.open_visits.len() as i64 > shown,
+        open_visits_shown: usize::try_from(shown).unwrap_or(usize::MAX),
+        lists,
         results_days: RESULTS_BACK_DAYS,
     })
 }

@@ -124,7 +124,7 @@ impl Board {
             });
         }
         units.push(("nothing-due".to_owned(), Arc::from(board.due_note()?)));
-        units.push(("room-assignments-box".to_owned(), Arc::from(board.rooms(None)?)));
+        units.push(("room-assignments-box".to_owned(), Arc::from(board.rooms()?)));
         let due = board.desk.due.iter().map(|a| {
             let html = DueRow { a, zone }.render()?;
             Ok((format!("due-{}", a.id), Arc::from(html)))
@@ -163,12 +163,11 @@ impl Board {
         .render()?)
     }
 
-    fn rooms(&self, csrf_token: Option<&str>) -> AppResult<String> {
+    fn rooms(&self) -> AppResult<String> {
         let table = RoomsTable {
             rooms: &self.desk.rooms,
             doctors: &self.desk.doctors,
             assignments: &self.assignments,
-            csrf_token,
         };
         Ok(table.render()?)
     }
@@ -206,10 +205,6 @@ impl BoardFragment<'_> {
     fn list_id(&self, column: &Column) -> String {
         list_id(column)
     }
-
-    fn rooms(&self) -> AppResult<String> {
-        self.board.rooms(self.csrf_token)
-    }
 }
 
 #[derive(Template)]
@@ -244,14 +239,11 @@ struct RoomsTable<'a> {
     rooms: &'a [Room],
     doctors: &'a [Doctor],
     assignments: &'a [Assignment],
-    csrf_token: Option<&'a str>,
 }
 
 impl RoomsTable<'_> {
-    fn works_in(&self, doctor_id: &i64, room_id: &i64) -> bool {
-        self.assignments
-            .iter()
-            .any(|a| a.doctor_id == *doctor_id && a.room_id == *room_id)
+    fn room_of(&self, doctor_id: &i64) -> Option<&Assignment> {
+        self.assignments.iter().find(|a| a.doctor_id == *doctor_id)
     }
 }
 

@@ -3,6 +3,7 @@
 //! [`DoctorScope`]: a doctor their own, the admin and reception any doctor's.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -537,6 +538,28 @@ pub struct ScheduleDay {
     pub appointment_count: i64,
 }
 
+/// A doctor's days as the schedule shows them, read once per change and shared by every schedule page that
+/// shows them: each change to slots and appointments is announced (bookings by `super::announce`, check-ins
+/// and visits by the queue's event), and a day's 250 slots, read on each view, were most of what the page
+/// cost. A corrected patient name shows within [`super::MAX_AGE`].
+async fn shared_days(
+    state: &AppState,
+    doctor_id: i64,
+    (from, to): (NaiveDate, NaiveDate),
+    view: ScheduleView,
+) -> AppResult<Arc<Vec<ScheduleDay>>> {
+    let key = format!("{doctor_id}:{from}:{to}:{}", view.as_str());
+    let compute = || async {
+        let with_slots = view == ScheduleView::Day;
+        let data = service::schedule(&state.db, doctor_id, Date(from), Date(to), with_slots).await?;
+        Ok(Arc::new(schedule_days(from, to, data)))
+    };
+    let caches = &state.scheduling.schedules;
+    caches
+        .get_within(&key, state.events.last_seq(), super::MAX_AGE, compute)
+        .await
+}
+
 /// Puts the counts, slots and appointments of the days `from..=to` together, in time order.
 fn schedule_days(from: NaiveDate, to: NaiveDate, data: ScheduleData) -> Vec<ScheduleDay> {
     let mut counts: HashMap<Date, DayCounts> = data.counts.into_iter().map(|c| (c.day, c)).collect();
@@ -598,7 +621,7 @@ pub struct SchedulePage {
     day: Date,
     previous: Date,
     next: Date,
-    days: Vec<ScheduleDay>,
+    days: Arc<Vec<ScheduleDay>>,
     report: Option<ChangeReport>,
     problem: Problem,
 }
@@ -652,9 +675,9 @@ async fn schedule_page(
     problem: Problem,
 ) -> AppResult<SchedulePage> {
     let (from, to) = view.days(day);
-    let data = match &doctor {
-        Some(d) => service::schedule(&state.db, d.id, Date(from), Date(to), view == ScheduleView::Day).await?,
-        None => ScheduleData::default(),
+    let days = match &doctor {
+        Some(d) => shared_days(state, d.id, (from, to), view).await?,
+        None => Arc::new(schedule_days(from, to, ScheduleData::default())),
     };
     let (previous, next) = view.step(day);
     let scope = DoctorScope::of(user);
@@ -668,7 +691,7 @@ async fn schedule_page(
         day: Date(day),
         previous: Date(previous),
         next: Date(next),
-        days: schedule_days(from, to, data),
+        days,
         report: None,
         problem,
     })

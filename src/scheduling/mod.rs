@@ -10,14 +10,32 @@ pub mod repo;
 pub mod service;
 pub mod settings;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use axum::Router;
 use axum::routing::{get, post};
 
 use crate::db::events::Event;
 use crate::state::AppState;
+use crate::web::live::Shared;
 
-/// Tells every screen that appointments or slots changed: reception's check-in list and the figures that
-/// count the day's bookings are read again.
+/// What the booking and schedule pages read once per change to slots, bookings or doctors and share: the
+/// calendar's free places, a day's open times, the doctors to choose from, and doctors' schedules.
+#[derive(Clone, Default)]
+pub struct LiveCaches {
+    seats: Shared<Arc<Vec<repo::DaySeats>>>,
+    open_times: Shared<Arc<Vec<picker::DoctorSlots>>>,
+    doctors: Shared<Arc<Vec<crate::staff::model::DoctorProfile>>>,
+    schedules: Shared<Arc<Vec<handlers::ScheduleDay>>>,
+}
+
+/// How long the shared parts are shown without reading them again when no change is announced (a slot that
+/// started, another instance's announcement missed).
+const MAX_AGE: Duration = Duration::from_secs(10);
+
+/// Tells every screen that appointments or slots changed: reception's check-in list, the figures that count
+/// the day's bookings, the booking pages' calendar and times, and doctors' schedules are read again.
 pub async fn announce(state: &AppState) {
     state.events.publish(&state.db, Event::Bookings).await;
 }

@@ -1,6 +1,8 @@
 //! The slot picker shared by the patient's booking page and reception's: the days that can be booked, the
 //! doctors, and a day's open slots.
 
+use std::sync::Arc;
+
 use chrono::{Datelike, Duration as Days, NaiveDate, Timelike, Weekday};
 use serde::Deserialize;
 
@@ -9,7 +11,9 @@ use super::repo::{self, OpenSlot};
 use crate::db::{Date, Db, Timestamp};
 use crate::settings::Settings;
 use crate::staff::model::DoctorProfile;
+use crate::state::AppState;
 use crate::validation::parse_id;
+use crate::web::AppResult;
 
 /// `?day=YYYY-MM-DD&doctor=ID` as typed; anything unreadable means "the first day with free places" / "any
 /// doctor". `slot` is the time chosen before a refused booking, shown chosen again.
@@ -138,9 +142,9 @@ pub struct SlotPicker {
     pub date: Date,
     pub days: Vec<DayChoice>,
     /// The doctors to choose from, with what patients read of them.
-    pub doctors: Vec<DoctorProfile>,
+    pub doctors: Arc<Vec<DoctorProfile>>,
     pub doctor: Option<i64>,
-    pub groups: Vec<DoctorSlots>,
+    pub groups: Arc<Vec<DoctorSlots>>,
     /// The day has clinic hours (so no open slot means "full", not "closed").
     pub day_has_slots: bool,
     pub chosen: Option<i64>,
@@ -208,20 +212,18 @@ pub async fn barrier(
 
 /// The picker for the asked day, clamped to today .. today + horizon; without one, the first day with free
 /// places.
-pub async fn load(db: &Db, settings: &Settings, query: &PickerQuery) -> Result<SlotPicker, sqlx::Error> {
+pub async fn load(state: &AppState, settings: &Settings, query: &PickerQuery) -> AppResult<SlotPicker> {
     let today = settings.today();
     let last = today + Days::days(settings.booking.horizon_days);
     let doctor = query.doctor();
-    let not_before = Timestamp::now();
-    let seats = repo::seats_by_day(db, Date(today), Date(last), doctor, not_before).await?;
+    let seats = calendar_seats(state, today, last, doctor).await?;
     let asked = query.day.as_deref().and_then(|d| Date::parse(d).ok()).map(|d| d.0);
     let day = asked
         .filter(|d| *d >= today && *d <= last)
         .or_else(|| seats.iter().find(|s| s.free > 0).map(|s| s.day.0))
         .unwrap_or(today);
-    let per_doctor = if doctor.is_some() { i64::MAX } else { TIMES_PER_DOCTOR };
     let chosen = query.slot.as_deref().and_then(parse_id);
-    let open: Vec<OpenSlot> = repo::open_slots(db, Date(day), doctor, not_before, per_doctor, chosen).await?;
+    let groups = open_times(state, day, doctor, chosen).await?;
     let days = (0..=settings.booking.horizon_days)
         .map(|offset| today + Days::days(offset))
         .map(|d| day_choice(d, &seats, d == day))
@@ -229,12 +231,63 @@ pub async fn load(db: &Db, settings: &Settings, query: &PickerQuery) -> Result<S
     Ok(SlotPicker {
         date: Date(day),
         days,
-        doctors: crate::staff::service::doctor_profiles(db).await?,
+        doctors: doctor_profiles(state).await?,
         doctor,
-        groups: group(open, settings.clinic.time_zone),
+        groups,
         day_has_slots: seats.iter().any(|s| s.day.0 == day && s.slots > 0),
         chosen,
     })
+}
+
+/// The calendar's free places per day, read once per change and shared by every booking page: each change to
+/// slots or bookings is announced (`super::announce`), and summing the fortnight's slots was most of what a
+/// booking page cost. Within [`super::MAX_AGE`] a slot that has just started may still count as free (and be
+/// offered by [`open_times`]); booking it checks it again.
+async fn calendar_seats(
+    state: &AppState,
+    today: NaiveDate,
+    last: NaiveDate,
+    doctor: Option<i64>,
+) -> AppResult<Arc<Vec<repo::DaySeats>>> {
+    let key = format!("{today}:{last}:{}", doctor.unwrap_or(0));
+    let compute = || async {
+        let seats = repo::seats_by_day(&state.db, Date(today), Date(last), doctor, Timestamp::now()).await?;
+        Ok(Arc::new(seats))
+    };
+    let caches = &state.scheduling.seats;
+    caches
+        .get_within(&key, state.events.last_seq(), super::MAX_AGE, compute)
+        .await
+}
+
+/// The day's open times as the picker groups them (each doctor's first few, or the chosen doctor's all, and
+/// the time chosen before a refused booking), shared like [`calendar_seats`]: a time taken or blocked is
+/// announced, and one that has just started is refused when booked.
+async fn open_times(
+    state: &AppState,
+    day: NaiveDate,
+    doctor: Option<i64>,
+    chosen: Option<i64>,
+) -> AppResult<Arc<Vec<DoctorSlots>>> {
+    let key = format!("{day}:{}:{}", doctor.unwrap_or(0), chosen.unwrap_or(0));
+    let per_doctor = if doctor.is_some() { i64::MAX } else { TIMES_PER_DOCTOR };
+    let compute = || async {
+        let open = repo::open_slots(&state.db, Date(day), doctor, Timestamp::now(), per_doctor, chosen).await?;
+        Ok(Arc::new(group(open, state.settings.get().clinic.time_zone)))
+    };
+    let caches = &state.scheduling.open_times;
+    caches
+        .get_within(&key, state.events.last_seq(), super::MAX_AGE, compute)
+        .await
+}
+
+/// The doctors patients choose from, with their profiles, shared like [`calendar_seats`].
+async fn doctor_profiles(state: &AppState) -> AppResult<Arc<Vec<DoctorProfile>>> {
+    let compute = || async { Ok(Arc::new(crate::staff::service::doctor_profiles(&state.db).await?)) };
+    let caches = &state.scheduling.doctors;
+    caches
+        .get_within("doctors", state.events.last_seq(), super::MAX_AGE, compute)
+        .await
 }
 
 fn day_choice(day: NaiveDate, seats: &[repo::DaySeats], current: bool) -> DayChoice {

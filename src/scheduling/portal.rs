@@ -94,7 +94,7 @@ async fn my_book_page(
         service::own_booking(&state.db, user.id, id).await?;
     }
     let settings = state.settings.get();
-    let picker = picker::load(&state.db, &settings, query).await?;
+    let picker = picker::load(state, &settings, query).await?;
     let action = match reschedule {
         Some(id) => format!("/me/appointments/{id}/reschedule"),
         None => "/me/appointments".to_owned(),

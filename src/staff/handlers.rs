@@ -10,9 +10,10 @@ use super::repo;
 use super::service;
 use crate::auth::password;
 use crate::db::Timestamp;
+use crate::db::events::Event;
 use crate::db::once::FormKey;
 use crate::error::ServiceError;
-use crate::identity::Role;
+use crate::identity::{Actor, Role};
 use crate::state::AppState;
 use crate::validation::FieldErrors;
 use crate::web::confirm::{ConfirmPage, Confirmation};
@@ -332,6 +333,7 @@ pub async fn update(
     };
     let actor = &admin.actor;
     service::update(&state.db, actor, id, Timestamp(form.version), &details).await?;
+    announce_doctors(&state).await;
     flash(&session, FlashKind::Success, "Changes saved.").await?;
     Ok(Redirect::to(&format!("/admin/staff/{id}")).into_response())
 }
@@ -363,6 +365,7 @@ async fn change_active(
 ) -> AppResult<Redirect> {
     let actor = &admin.actor;
     service::set_active(&state.db, actor, id, active).await?;
+    announce_doctors(&state).await;
     let message = if active {
         "Account reactivated."
     } else {
@@ -426,6 +429,23 @@ impl ProfileForm {
     }
 }
 
+async fn save_profile(
+    state: &AppState,
+    actor: &Actor,
+    doctor_id: i64,
+    input: &ProfileInput,
+) -> Result<(), ServiceError> {
+    service::update_profile(&state.db, actor, doctor_id, input).await?;
+    announce_doctors(state).await;
+    Ok(())
+}
+
+/// A staff account changed: the booking pages (which share their list of doctors, with names and profiles, and
+/// count only active doctors' slots) and reception's board (which offers active doctors) read again.
+async fn announce_doctors(state: &AppState) {
+    state.events.publish(&state.db, Event::Bookings).await;
+}
+
 /// The admin edits a doctor's profile from the account's page.
 pub async fn update_profile(
     admin: Staff<Admins>,
@@ -437,7 +457,7 @@ pub async fn update_profile(
 ) -> AppResult<Response> {
     let account = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let result = match form.validate() {
-        Ok(input) => service::update_profile(&state.db, &admin.actor, id, &input).await,
+        Ok(input) => save_profile(&state, &admin.actor, id, &input).await,
         Err(errors) => Err(ServiceError::Invalid(errors)),
     };
     match result {
@@ -487,7 +507,7 @@ pub async fn update_own_profile(
     Form(form): Form<ProfileForm>,
 ) -> AppResult<Response> {
     let result = match form.validate() {
-        Ok(input) => service::update_profile(&state.db, &doctor.actor, doctor.id, &input).await,
+        Ok(input) => save_profile(&state, &doctor.actor, doctor.id, &input).await,
         Err(errors) => Err(ServiceError::Invalid(errors)),
     };
     match result {

@@ -28,6 +28,7 @@ on_both_databases!(
     a_student_who_cannot_book_is_told_before_choosing,
     reception_books_with_the_same_picker_as_the_patient,
     any_doctor_shows_each_doctors_first_times_and_one_tap_to_all,
+    the_booking_pages_show_every_change_at_once,
 );
 
 /// Students of the booking tests: BK/26/0000, BK/26/0001, ...; and students waiting for the clinic's approval,
@@ -763,4 +764,56 @@ async fn any_doctor_shows_each_doctors_first_times_and_one_tap_to_all(app: TestA
         moving.attr(".slot-more", "href"),
         Some(format!("/me/book?day={day}&doctor={adaeze}&reschedule={id}"))
     );
+}
+
+/// The calendar, the times and the doctors are read once per change and shared by every booking page: each
+/// change that makes them different must be announced, or a page would show it only seconds later.
+async fn the_booking_pages_show_every_change_at_once(app: TestApp) {
+    let admin = app.admin().await;
+    let (adaeze, _) = doctor(&app, "dr.adaeze").await;
+    let (bello, _) = doctor(&app, "dr.bello").await;
+    let hers = slot_at(&app, adaeze, 1, 2, 10).await;
+    slot_at(&app, bello, 1, 2, 11).await;
+    let day = day_from_today(&app, 2);
+    STUDENTS.numbered(&app, 2).await;
+    let watching = STUDENTS.client(&app, 0).await;
+    let shown = || async {
+        let page = watching.get(&format!("/me/book?day={day}")).await;
+        page.assert_status(StatusCode::OK);
+        let chip = page.text(&format!("label.day-chip[for='day-{day}']"));
+        let doctors = page.texts("#doctor option");
+        (chip, page.texts(".slot-choice .slot-time"), doctors)
+    };
+    let (chip, times, doctors) = shown().await;
+    assert!(chip.ends_with("2 free"), "{chip}");
+    assert_eq!(times, ["10:00", "11:00"]);
+    assert_eq!(doctors, ["Any doctor", "Test dr.adaeze", "Test dr.bello"]);
+    // Another student takes her last seat.
+    let other = STUDENTS.client(&app, 1).await;
+    book(&other, hers).await.assert_redirect("/me/appointments");
+    let (chip, times, _) = shown().await;
+    assert!(chip.ends_with("1 free"), "{chip}");
+    assert_eq!(times, ["11:00"]);
+    // The admin gives Dr Bello a specialty, then deactivates his account.
+    admin
+        .post(
+            &format!("/admin/staff/{bello}/profile"),
+            &[
+                ("specialty", "Dermatology"),
+                ("qualifications", ""),
+                ("profile_note", ""),
+            ],
+        )
+        .await
+        .assert_redirect(&format!("/admin/staff/{bello}#profile"));
+    let (_, _, doctors) = shown().await;
+    assert_eq!(doctors[2], "Test dr.bello · Dermatology");
+    admin
+        .post(&format!("/admin/staff/{bello}/deactivate"), &[])
+        .await
+        .assert_redirect(&format!("/admin/staff/{bello}"));
+    let (chip, times, doctors) = shown().await;
+    assert!(chip.ends_with("Full"), "only her slot is left, and it is taken: {chip}");
+    assert!(times.is_empty(), "{times:?}");
+    assert_eq!(doctors, ["Any doctor", "Test dr.adaeze"]);
 }

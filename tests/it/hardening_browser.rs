@@ -393,6 +393,12 @@ async fn the_phone_shell_stays_on_one_line_and_nothing_overflows(app: TestApp) {
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_fits(&b, width, "reception's board with a 60-character name").await;
         b.screenshot("61-board-long-name").await;
+        js(
+            &b,
+            "document.getElementById('rooms-heading').scrollIntoView(); return true;",
+        )
+        .await;
+        b.screenshot("61-board-rooms").await;
 
         b.goto(&app, &format!("/patients/{}", ids[0])).await;
         assert_fits(&b, width, "the profile of a 60-character name").await;

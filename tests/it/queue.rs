@@ -40,6 +40,7 @@ on_both_databases!(
     a_change_pushes_only_the_changed_ticket_and_a_reconnect_gets_the_whole_board,
     a_tickets_actions_act_on_that_ticket_for_those_who_may,
     the_check_in_list_is_lean_and_follows_bookings_live,
+    reception_sets_rooms_from_one_form_above_the_live_table,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -1569,4 +1570,53 @@ async fn the_check_in_list_is_lean_and_follows_bookings_live(app: TestApp) {
         .await
         .expect("the checked-in row taken away");
     assert!(!c.reception.get("/queue").await.has(&format!("#{row_id}")));
+}
+
+/// Who works where is a table the board pushes, and one form above it changes it: a menu of doctors and one
+/// of rooms, not a form with every room per doctor (24 doctors and 24 rooms made 41 KB of the board).
+async fn reception_sets_rooms_from_one_form_above_the_live_table(app: TestApp) {
+    let c = clinic(&app).await;
+    let room_c = add_room(&app, &app.admin().await, "Room 3", "C").await;
+    let rows = |page: &Page| page.texts("#room-assignments tbody tr");
+    let page = c.reception.get("/queue").await;
+    assert_eq!(rows(&page), ["Test dr.adeyemi Room 1 (A)", "Test dr.bello Room 2 (B)"]);
+    assert_eq!(
+        page.texts("#room-assign select[name=doctor_id] option"),
+        ["Choose a doctor", "Test dr.adeyemi", "Test dr.bello"]
+    );
+    assert_eq!(
+        page.texts("#room-assign select[name=room_id] option"),
+        ["Choose a room", "Room 1 (A)", "Room 2 (B)", "Room 3 (C)"]
+    );
+    assert!(page.has("#room-assign input[name=csrf_token]"));
+    assert!(
+        !page.has("#room-assignments-box form") && !page.has("#room-assignments-box select"),
+        "the pushed table holds no form"
+    );
+    // Dr Bello moves to Room 3; an open board is pushed the table.
+    let mut board = EventStream::open(&c.reception, "/queue/events").await;
+    assert_eq!(board.next(WAIT).await.expect("the whole board").name, "board");
+    c.reception
+        .post(
+            "/queue/room",
+            &[
+                ("doctor_id", &c.doctor_b.0.to_string()),
+                ("room_id", &room_c.to_string()),
+            ],
+        )
+        .await
+        .assert_redirect("/queue");
+    let pushed = board
+        .until("change", WAIT, |html| html.contains("room-assignments-box"))
+        .await
+        .expect("the table pushed");
+    assert!(
+        pushed.data.contains("Test dr.bello</th><td>Room 3 (C)"),
+        "{}",
+        pushed.data
+    );
+    assert_eq!(
+        rows(&c.reception.get("/queue").await),
+        ["Test dr.adeyemi Room 1 (A)", "Test dr.bello Room 3 (C)"]
+    );
 }

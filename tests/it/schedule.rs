@@ -4,6 +4,7 @@
 use chrono::{Duration, NaiveDate};
 use reqwest::StatusCode;
 use sickbay::db::Date;
+use sickbay::db::events::Event;
 use sickbay::identity::Actor;
 use sickbay::identity::Role;
 use sickbay::scheduling::model::Refusal;
@@ -469,7 +470,7 @@ async fn blocking_a_booked_slot_keeps_the_booking(app: TestApp) {
     let rows = page.texts("#affected tbody tr");
     assert_eq!(rows.len(), 1);
     assert!(rows[0].starts_with(&format!("Ngozi Obi {number}")));
-    assert!(page.text(&format!("#slot-{slot} .blocked")).contains("Ward round"));
+    assert!(page.text(&format!("#s{slot} .blocked")).contains("Ward round"));
     assert_eq!(
         app.count("SELECT COUNT(*) FROM appointment WHERE status = 'booked'")
             .await,
@@ -505,15 +506,15 @@ async fn schedule_shows_the_day_and_week_and_staff_cancel_and_correct(app: TestA
     let page = doc.get(&format!("/schedule?day={tomorrow}&view=day")).await;
     page.assert_status(StatusCode::OK);
     assert_eq!(page.texts("#slots > li").len(), 2);
-    assert!(page.text(&format!("#slot-{slot} > small")).starts_with("2/2"));
-    let listed = page.texts(&format!("#slot-{slot} li > a"));
+    assert!(page.text(&format!("#s{slot} > small")).starts_with("2/2"));
+    let listed = page.texts(&format!("#s{slot} li > a"));
     assert_eq!(listed, ["Kemi Obi", "Tolu Obi"]);
     assert_eq!(
-        page.attr(&format!("#appointment-{first} a"), "href").as_deref(),
+        page.attr(&format!("#a{first} a"), "href").as_deref(),
         Some(format!("/patients/{kemi}").as_str())
     );
-    assert_eq!(page.text(&format!("#appointment-{first} em")), "Booked");
-    assert_eq!(page.text(&format!("#appointment-{first} q")), "Headache");
+    assert_eq!(page.text(&format!("#a{first} em")), "Booked");
+    assert_eq!(page.text(&format!("#a{first} q")), "Headache");
     assert_eq!(page.texts("#slots strong")[0], "09:00–09:30", "clinic time");
     let next_day = tomorrow + Duration::days(1);
     assert_eq!(
@@ -538,7 +539,7 @@ async fn schedule_shows_the_day_and_week_and_staff_cancel_and_correct(app: TestA
     // Reception cancels one with a reason: the seat is free again, and it is audited.
     let reception = app.login_as("front", Role::Reception).await;
     let page = reception.get(&format!("/schedule?doctor={id}&day={tomorrow}")).await;
-    assert_eq!(page.texts(&format!("#slot-{slot} li > a")).len(), 2);
+    assert_eq!(page.texts(&format!("#s{slot} li > a")).len(), 2);
     let page = reception
         .post(&format!("/appointments/{first}/cancel"), &[("reason", "")])
         .await;
@@ -561,7 +562,7 @@ async fn schedule_shows_the_day_and_week_and_staff_cancel_and_correct(app: TestA
         1
     );
     let page = reception.get(&format!("/schedule?doctor={id}&day={tomorrow}")).await;
-    assert_eq!(page.text(&format!("#appointment-{first} em")), "Cancelled");
+    assert_eq!(page.text(&format!("#a{first} em")), "Cancelled");
     let week = reception
         .get(&format!("/schedule?doctor={id}&day={tomorrow}&view=week"))
         .await;
@@ -579,12 +580,14 @@ async fn schedule_shows_the_day_and_week_and_staff_cancel_and_correct(app: TestA
         1
     );
 
-    // A no-show is corrected by reception, audited; a doctor can't correct.
+    // A no-show (marked as the job marks it, and announced as it announces it) is corrected by reception,
+    // audited; a doctor can't correct.
     sqlx::query("UPDATE appointment SET status = 'no_show' WHERE id = $1")
         .bind(second)
         .execute(app.db().pool())
         .await
         .unwrap();
+    app.state.events.publish(app.db(), Event::Queue { call: None }).await;
     doc.post(
         &format!("/appointments/{second}/correct"),
         &[("to", "checked_in"), ("reason", "Was here")],
@@ -969,12 +972,12 @@ async fn the_day_view_shares_one_action_form_and_stays_lean(app: TestApp) {
     assert_eq!(page.texts("button[form=act]").len(), rows + booked.len());
     let (slot, appointment) = booked[0];
     assert_eq!(
-        page.attr(&format!("#slot-{slot} > button[form=act]"), "formaction")
+        page.attr(&format!("#s{slot} > button[form=act]"), "formaction")
             .as_deref(),
         Some(format!("/schedule/slots/{slot}/block").as_str())
     );
     assert_eq!(
-        page.attr(&format!("#appointment-{appointment} button[form=act]"), "formaction")
+        page.attr(&format!("#a{appointment} button[form=act]"), "formaction")
             .as_deref(),
         Some(format!("/appointments/{appointment}/cancel").as_str())
     );
@@ -993,9 +996,9 @@ async fn the_day_view_shares_one_action_form_and_stays_lean(app: TestApp) {
         .await;
     blocked.assert_redirect(&format!("/schedule?day={day}"));
     let page = doc.get(&format!("/schedule?day={day}")).await;
-    assert!(page.text(&format!("#slot-{slot} .blocked")).contains("Ward round"));
+    assert!(page.text(&format!("#s{slot} .blocked")).contains("Ward round"));
     assert_eq!(
-        page.attr(&format!("#slot-{slot} > button[form=act]"), "formaction")
+        page.attr(&format!("#s{slot} > button[form=act]"), "formaction")
             .as_deref(),
         Some(format!("/schedule/slots/{slot}/unblock").as_str())
     );

@@ -850,8 +850,9 @@ pub async fn slot_in(app: &TestApp, doctor: i64, capacity: i64, minutes: i64) ->
     slot(app, doctor, capacity, Timestamp(Timestamp::now().0 + minutes * 60_000)).await
 }
 
+/// Announced as the app announces the slots it makes, so that pages sharing a read of slots see it.
 async fn insert_slot(app: &TestApp, doctor: i64, day: Date, starts: Timestamp, minutes: i64, capacity: i64) -> i64 {
-    sqlx::query_scalar(
+    let id = sqlx::query_scalar(
         "INSERT INTO slot (doctor_id, day, starts_at, ends_at, capacity, booked, blocked, created_at)
          VALUES ($1, $2, $3, $4, $5, 0, 0, $3) RETURNING id",
     )
@@ -862,7 +863,9 @@ async fn insert_slot(app: &TestApp, doctor: i64, day: Date, starts: Timestamp, m
     .bind(capacity)
     .fetch_one(app.db().pool())
     .await
-    .expect("slot")
+    .expect("slot");
+    app.state.events.publish(app.db(), Event::Bookings).await;
+    id
 }
 
 /// A booking of `patient` on `slot`, taking one of its seats, straight into the tables (the booking rules
