@@ -613,6 +613,12 @@ fn pages(clinic: &Clinic) -> Vec<Page> {
                 row: "ticket",
             },
         ),
+        page(
+            "the day's bookings to check in",
+            "/queue/due".into(),
+            Who::Reception,
+            usual,
+        ),
         page("doctor's queue", "/queue/doctor".into(), Who::Doctor, usual),
         page("waiting-room display", "/display".into(), Who::Nobody, usual),
         page("student home", "/me".into(), Who::Student, usual),

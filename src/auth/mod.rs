@@ -30,7 +30,7 @@ pub fn router() -> Router<AppState> {
 pub async fn throttle_registration(db: &Db, ip: &str) -> Result<(), AppError> {
     let now = Timestamp::now();
     if let Some(oldest) = repo::registration_limit_reached(db, ip, now).await? {
-        let until = Timestamp(oldest.0 + model::WINDOW_MINUTES * 60_000);
+        let until = oldest.plus_minutes(model::WINDOW_MINUTES);
         return Err(AppError::TooManyRequests {
             message: model::wait_message("Too many registrations from this network.", until, now),
             retry_after_secs: u64::try_from((until.0 - now.0).max(1000) / 1000).unwrap_or(1),

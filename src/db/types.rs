@@ -35,6 +35,10 @@ impl Timestamp {
         Timestamp(self.0 - minutes * 60_000)
     }
 
+    pub fn plus_minutes(self, minutes: i64) -> Self {
+        Timestamp(self.0 + minutes * 60_000)
+    }
+
     /// The first instant of `day` in `zone`: its local midnight (or, where a clock change skips midnight, the
     /// first local time that exists). A local day is the span from its start to the next day's.
     pub fn start_of_day(day: NaiveDate, zone: chrono_tz::Tz) -> Self {

@@ -12,10 +12,10 @@ use askama::Template;
 use chrono_tz::Tz;
 
 use super::appointments;
-use super::model::{DayStats, Move, Priority};
+use super::model::{DayStats, Move, Priority, due_soon};
 use super::repo::{self, Assignment, Room, Ticket};
 use super::views::{Column, DoctorView, Snapshot};
-use crate::db::{Date, Db};
+use crate::db::{Date, Db, Timestamp};
 use crate::scheduling::model::AppointmentView;
 use crate::staff::model::Doctor;
 use crate::state::AppState;
@@ -69,10 +69,25 @@ pub async fn active_rooms(db: &Db) -> AppResult<Vec<Room>> {
     Ok(repo::rooms(db).await?.into_iter().filter(|r| r.active.0).collect())
 }
 
+/// When the board is built, and the no-show grace: which bookings its check-in list holds.
+#[derive(Clone, Copy)]
+struct DueClock {
+    now: Timestamp,
+    grace_minutes: i64,
+}
+
+impl DueClock {
+    fn lists(self, a: &AppointmentView) -> bool {
+        due_soon(a.starts_at, self.now, self.grace_minutes)
+    }
+}
+
 /// Reception's board as of one change.
 pub struct Board {
     columns: Vec<Column>,
     assignments: Vec<Assignment>,
+    /// How many of the desk's bookings (the first, in time order) are on the check-in list.
+    due_now: usize,
     desk: Desk,
     parts: Parts,
 }
@@ -97,13 +112,22 @@ impl Board {
     async fn load(state: &AppState, seq: u64) -> AppResult<Board> {
         let snapshot = Snapshot::fresh(state, seq).await?;
         let desk = Desk::load(&state.db, snapshot.day).await?;
-        Board::build(&snapshot, desk, state.settings.get().clinic.time_zone)
+        let settings = state.settings.get();
+        let clock = DueClock {
+            now: Timestamp::now(),
+            grace_minutes: settings.booking.no_show_grace_minutes,
+        };
+        Board::build(&snapshot, desk, settings.clinic.time_zone, clock)
     }
 
-    fn build(snapshot: &Snapshot, desk: Desk, zone: Tz) -> AppResult<Board> {
+    /// The board as of `clock`: the check-in list holds the bookings [`due_soon`] (the board is built again at
+    /// least every [`MAX_AGE`], and its streams at least every minute, so the window moves with the clock).
+    fn build(snapshot: &Snapshot, desk: Desk, zone: Tz, clock: DueClock) -> AppResult<Board> {
+        let due_now = desk.due.iter().filter(|a| clock.lists(a)).count();
         let mut board = Board {
             columns: snapshot.columns(),
             assignments: snapshot.assignments.clone(),
+            due_now,
             desk,
             parts: Parts::default(),
         };
@@ -123,9 +147,9 @@ impl Board {
                 items: rows.collect::<AppResult<_>>()?,
             });
         }
-        units.push(("nothing-due".to_owned(), Arc::from(board.due_note()?)));
+        units.push(("due-note".to_owned(), Arc::from(board.due_note()?)));
         units.push(("room-assignments-box".to_owned(), Arc::from(board.rooms()?)));
-        let due = board.desk.due.iter().map(|a| {
+        let due = board.desk.due.iter().filter(|a| clock.lists(a)).map(|a| {
             let html = DueRow { a, zone }.render()?;
             Ok((format!("due-{}", a.id), Arc::from(html)))
         });
@@ -135,6 +159,11 @@ impl Board {
         });
         board.parts = Parts { units, lists };
         Ok(board)
+    }
+
+    /// Every booking of today still to check in, in time order (`/queue/due`).
+    pub fn due_today(&self) -> &[AppointmentView] {
+        &self.desk.due
     }
 
     /// The doctors working today, for the walk-in form's choice of queue.
@@ -158,7 +187,8 @@ impl Board {
 
     fn due_note(&self) -> AppResult<String> {
         Ok(DueNote {
-            empty: self.desk.due.is_empty(),
+            shown: self.due_now,
+            others: self.desk.due.len() - self.due_now,
         }
         .render()?)
     }
@@ -230,7 +260,11 @@ struct DueRow<'a> {
 #[derive(Template)]
 #[template(path = "queue/_due_note.html")]
 struct DueNote {
-    empty: bool,
+    /// Bookings on the board's list.
+    shown: usize,
+    /// Today's other bookings to check in (on `/queue/due`): later than [`super::model::DUE_AHEAD_MINUTES`]
+    /// from now, or late past the no-show grace.
+    others: usize,
 }
 
 #[derive(Template)]

@@ -1,11 +1,14 @@
 //! The staff side of the queue: reception's board (check-in, walk-ins, every queue with its controls, the
 //! day's statistics), the doctor's queue, ticket moves, where doctors work today, and the rooms.
 
+use std::sync::Arc;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use chrono_tz::Tz;
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -26,6 +29,7 @@ use crate::validation::{FieldErrors, parse_id};
 use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::extract::{Admins, Doctors, FrontDesk, FrontDeskAndDoctors, Staff};
 use crate::web::feedback::{self, Place};
+use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::{HxRequest, redirect};
 use crate::web::layout::{FlashKind, Layout, flash};
@@ -74,6 +78,24 @@ async fn board_page(state: &AppState, layout: Layout, form: WalkInForm, errors: 
         layout,
         form,
         errors,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "queue/due.html")]
+pub struct DuePage {
+    layout: Layout,
+    board: Arc<Board>,
+    zone: Tz,
+}
+
+/// Every booking of today still to check in, from the board's own read: the board lists only those due within
+/// the hour. A check-in here is the board's (the same form), and its answer is on the board.
+pub async fn due(_user: Staff<FrontDesk>, State(state): State<AppState>, layout: Layout) -> AppResult<DuePage> {
+    Ok(DuePage {
+        board: Board::current(&state).await?,
+        zone: state.settings.get().clinic.time_zone,
+        layout,
     })
 }
 

@@ -41,6 +41,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/queue", get(handlers::board))
         .route("/queue/events", get(handlers::board_events))
+        .route("/queue/due", get(handlers::due))
         .route("/queue/doctor", get(handlers::doctor))
         .route("/queue/doctor/events", get(handlers::doctor_events))
         .route("/queue/check-ins", post(handlers::check_in))

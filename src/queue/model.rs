@@ -353,9 +353,43 @@ pub fn minutes(ms: i64) -> i64 {
     (ms + 30_000) / 60_000
 }
 
+/// How far ahead reception's board lists the bookings to check in. The rest of the day is a tap away
+/// (`/queue/due`): a busy day's 600 bookings would otherwise make the board, pushed to every desk, mostly a list
+/// of people who are hours away.
+pub const DUE_AHEAD_MINUTES: i64 = 60;
+
+/// Whether a booking that starts at `starts_at` is on the board's check-in list at `now`: starting within
+/// [`DUE_AHEAD_MINUTES`], or late by no more than the no-show grace (`grace_minutes`). A booking later than
+/// that is a no-show by the next run of the minute's job, and is still on `/queue/due` until then.
+pub fn due_soon(starts_at: Timestamp, now: Timestamp, grace_minutes: i64) -> bool {
+    now.minus_minutes(grace_minutes) <= starts_at && starts_at <= now.plus_minutes(DUE_AHEAD_MINUTES)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_board_lists_bookings_from_the_no_show_grace_to_an_hour_ahead() {
+        let now = Timestamp(1_000_000_000);
+        let grace = 30;
+        assert!(due_soon(now.minus_minutes(grace), now, grace), "late, within the grace");
+        assert!(
+            !due_soon(Timestamp(now.minus_minutes(grace).0 - 1), now, grace),
+            "a no-show"
+        );
+        assert!(due_soon(now, now, grace));
+        assert!(
+            due_soon(now.plus_minutes(DUE_AHEAD_MINUTES), now, grace),
+            "exactly an hour ahead"
+        );
+        assert!(!due_soon(
+            Timestamp(now.plus_minutes(DUE_AHEAD_MINUTES).0 + 1),
+            now,
+            grace
+        ));
+        assert!(!due_soon(now.plus_minutes(180), now, grace));
+    }
 
     fn queued(id: i64, doctor_id: Option<i64>, priority: Priority, order_at: i64) -> Queued {
         Queued {

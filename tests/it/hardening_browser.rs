@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use fantoccini::actions::InputSource;
 use serde_json::Value;
+use sickbay::db::Timestamp;
 
 use crate::browser::Browser;
 use crate::queue::{PATIENTS, called_code, walk_in};
 use crate::support::{
-    ADMIN_PASSWORD, PASSWORD, STUDENT_PASSWORD, Students, TestApp, add_room, clinic, doctor_in_room, on_both_databases,
+    ADMIN_PASSWORD, PASSWORD, STUDENT_PASSWORD, Students, TestApp, add_room, appointment_today, clinic, doctor_in_room,
+    on_both_databases,
 };
 
 on_both_databases!(
@@ -339,6 +341,9 @@ async fn the_phone_shell_stays_on_one_line_and_nothing_overflows(app: TestApp) {
             .assert_redirect("/queue");
     }
     assert_eq!(called_code(&wing_client).await.as_deref(), Some("C-001"));
+    // A booking due soon, on the board's check-in list; the long name's later today, on `/queue/due`.
+    appointment_today(&app, ids[2], wing, Timestamp::now().plus_minutes(20)).await;
+    appointment_today(&app, ids[0], wing, Timestamp::now().plus_minutes(180)).await;
     let backend = format!("{:?}", app.db().backend()).to_lowercase();
 
     for (width, height, size) in [(360, 740, "phone"), (1366, 900, "desktop")] {
@@ -399,6 +404,9 @@ async fn the_phone_shell_stays_on_one_line_and_nothing_overflows(app: TestApp) {
         )
         .await;
         b.screenshot("61-board-rooms").await;
+        b.goto(&app, "/queue/due").await;
+        assert_fits(&b, width, "the day's bookings to check in with a 60-character name").await;
+        b.screenshot("61-due-later").await;
 
         b.goto(&app, &format!("/patients/{}", ids[0])).await;
         assert_fits(&b, width, "the profile of a 60-character name").await;

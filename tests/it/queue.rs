@@ -41,6 +41,7 @@ on_both_databases!(
     a_tickets_actions_act_on_that_ticket_for_those_who_may,
     the_check_in_list_is_lean_and_follows_bookings_live,
     reception_sets_rooms_from_one_form_above_the_live_table,
+    the_board_lists_the_hours_bookings_and_the_rest_of_the_day_is_a_tap_away,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -583,6 +584,7 @@ async fn queue_routes_check_role_and_ownership(app: TestApp) {
         for path in [
             "/queue",
             "/queue/events",
+            "/queue/due",
             "/queue/doctor",
             "/queue/doctor/events",
             "/admin/rooms",
@@ -605,6 +607,7 @@ async fn queue_routes_check_role_and_ownership(app: TestApp) {
     // Doctors: their own queue only; no board, no check-in, no cancelling, no calling for a colleague.
     let (a, doctor_a) = (&c.doctor_a.0, &c.doctor_a.1);
     doctor_a.get("/queue").await.assert_status(StatusCode::FORBIDDEN);
+    doctor_a.get("/queue/due").await.assert_status(StatusCode::FORBIDDEN);
     doctor_a
         .post("/queue/walk-ins", &[])
         .await
@@ -1619,4 +1622,73 @@ async fn reception_sets_rooms_from_one_form_above_the_live_table(app: TestApp) {
         rows(&c.reception.get("/queue").await),
         ["Test dr.adeyemi Room 1 (A)", "Test dr.bello Room 3 (C)"]
     );
+}
+
+/// The board's check-in list holds the bookings due within the hour and those late by no more than the no-show
+/// grace; the rest of the day is on `/queue/due`, whose rows check in through the same form, answered on the
+/// board.
+async fn the_board_lists_the_hours_bookings_and_the_rest_of_the_day_is_a_tap_away(app: TestApp) {
+    let c = clinic(&app).await;
+    let ids = PATIENTS
+        .named(&app, &["Late", "Soon", "Afternoon", "Evening", "Missed"])
+        .await;
+    let now = Timestamp::now();
+    let doctor = c.doctor_a.0;
+    let late = appointment_today(&app, ids[0], doctor, now.minus_minutes(10)).await;
+    let soon = appointment_today(&app, ids[1], doctor, now.plus_minutes(40)).await;
+    let afternoon = appointment_today(&app, ids[2], doctor, now.plus_minutes(180)).await;
+    let evening = appointment_today(&app, ids[3], doctor, now.plus_minutes(300)).await;
+    // Past the 30 minutes' grace: a no-show at the job's next run.
+    let missed = appointment_today(&app, ids[4], doctor, now.minus_minutes(45)).await;
+    let row = |id: i64| format!("#due-{id}");
+
+    let board = c.reception.get("/queue").await;
+    assert!(board.has(&row(late)) && board.has(&row(soon)), "{}", board.body);
+    for id in [afternoon, evening, missed] {
+        assert!(!board.has(&row(id)), "{id} is not due within the hour");
+    }
+    assert_eq!(board.text("#due-note a"), "3 more booked today");
+    assert_eq!(board.attr("#due-note a", "href").as_deref(), Some("/queue/due"));
+
+    let all = c.reception.get("/queue/due").await;
+    all.assert_status(StatusCode::OK);
+    for id in [late, soon, afternoon, evening, missed] {
+        assert_eq!(
+            all.attr(&format!("{} button", row(id)), "form").as_deref(),
+            Some("check-in-form")
+        );
+    }
+    assert!(
+        !all.has("#check-in-form[hx-post]"),
+        "a plain form: its answer is the board"
+    );
+    let mut fields = FormFields::of(&all, "#check-in-form");
+    fields
+        .set("priority", "normal")
+        .set("appointment_id", afternoon.to_string());
+    c.reception
+        .post("/queue/check-ins", &fields.fields())
+        .await
+        .assert_redirect("/queue");
+    assert_eq!(ticket_of(&app, ids[2]).await.1, "A-001");
+    let board = c.reception.get("/queue").await;
+    assert_eq!(board.text(".flash"), "Checked in with ticket A-001.");
+    assert_eq!(board.text("#due-note a"), "2 more booked today");
+    assert!(!c.reception.get("/queue/due").await.has(&row(afternoon)));
+
+    // With nobody due within the hour, the note says so and still leads to the rest of the day.
+    for id in [late, soon] {
+        c.reception
+            .post("/queue/check-ins", &[("appointment_id", &id.to_string())])
+            .await
+            .assert_redirect("/queue");
+    }
+    let board = c.reception.get("/queue").await;
+    assert!(!board.has("#due-list tr"));
+    assert!(
+        board
+            .text("#due-note")
+            .starts_with("Nobody booked is due within the hour.")
+    );
+    assert_eq!(board.text("#due-note a"), "2 booked today");
 }
