@@ -222,13 +222,15 @@ pub async fn insert_patients(
     tx.commit().await
 }
 
-struct Token {
+struct Token<'a> {
     token: String,
     patient_id: i64,
+    surname: &'a str,
+    first_name: &'a str,
 }
 
-impl Token {
-    fn all_of(p: &NewPatient<'_>) -> Vec<Token> {
+impl<'a> Token<'a> {
+    fn all_of(p: &'a NewPatient<'_>) -> Vec<Token<'a>> {
         let d = &p.details;
         search_tokens(
             &d.first_name,
@@ -242,6 +244,8 @@ impl Token {
         .map(|token| Token {
             token,
             patient_id: p.id,
+            surname: &d.surname,
+            first_name: &d.first_name,
         })
         .collect()
     }
@@ -514,11 +518,15 @@ impl Insert for NewPatient<'_> {
     }
 }
 
-impl Insert for Token {
+impl Insert for Token<'_> {
     const TABLE: &'static str = "patient_search_token";
-    const COLUMNS: &'static [&'static str] = &["token", "patient_id"];
+    const COLUMNS: &'static [&'static str] = &["token", "patient_id", "surname", "first_name"];
 
     fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
-        query.bind(self.token.as_str()).bind(self.patient_id)
+        query
+            .bind(self.token.as_str())
+            .bind(self.patient_id)
+            .bind(self.surname)
+            .bind(self.first_name)
     }
 }

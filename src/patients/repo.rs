@@ -73,7 +73,7 @@ pub async fn insert(
             clinic_number,
             d.phone.as_deref(),
         );
-        insert_search_tokens(tx, id, &tokens).await?;
+        insert_search_tokens(tx, id, (&d.surname, &d.first_name), &tokens).await?;
     }
     Ok(id)
 }
@@ -242,7 +242,7 @@ pub async fn save_search_tokens(
         .bind(id)
         .execute(&mut **tx)
         .await?;
-    insert_search_tokens(tx, id, &tokens).await
+    insert_search_tokens(tx, id, (surname, first_name), &tokens).await
 }
 
 /// Makes every patient's search tokens again, from their current details.
@@ -265,22 +265,28 @@ pub async fn rebuild_search_tokens(tx: &mut Tx) -> Result<u64, sqlx::Error> {
             clinic_number,
             phone.as_deref(),
         );
-        insert_search_tokens(tx, *id, &tokens).await?;
+        insert_search_tokens(tx, *id, (surname, first_name), &tokens).await?;
     }
     Ok(patients.len() as u64)
 }
 
-/// Adds search tokens to a patient that has none yet (a new record).
-pub async fn insert_search_tokens(tx: &mut Tx, id: i64, tokens: &[String]) -> Result<(), sqlx::Error> {
+/// Adds search tokens to a patient that has none yet (a new record), each with the `(surname, first name)` the
+/// matches are listed by.
+pub async fn insert_search_tokens(
+    tx: &mut Tx,
+    id: i64,
+    (surname, first_name): (&str, &str),
+    tokens: &[String],
+) -> Result<(), sqlx::Error> {
     if tokens.is_empty() {
         return Ok(());
     }
-    let values: Vec<String> = (0..tokens.len()).map(|i| format!("(${}, $1)", i + 2)).collect();
+    let values: Vec<String> = (0..tokens.len()).map(|i| format!("(${}, $1, $2, $3)", i + 4)).collect();
     let sql = format!(
-        "INSERT INTO patient_search_token (token, patient_id) VALUES {}",
+        "INSERT INTO patient_search_token (token, patient_id, surname, first_name) VALUES {}",
         values.join(", ")
     );
-    let mut query = sqlx::query(&sql).bind(id);
+    let mut query = sqlx::query(&sql).bind(id).bind(surname).bind(first_name);
     for token in tokens {
         query = query.bind(token);
     }
@@ -315,9 +321,10 @@ pub async fn approve(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Up to 20 patients with, for every term, a search token that begins with it; exact number matches first.
-/// The matching ids are found first (one range scan of the token index per term, intersected) and then joined
-/// to the patients, a shape both planners run well even before they have statistics.
+/// The patient with the exact matric or clinic number; else up to 20 patients, by name, with for every term a
+/// search token that begins with it. The matches are found and ordered in the token index first (one range scan
+/// per term, intersected) and then joined to the patients, a shape both planners run well even before they
+/// have statistics.
 pub async fn search(db: &Db, terms: &[String], exact: &str) -> Result<Vec<PatientSummary>, sqlx::Error> {
     if terms.is_empty() {
         return Ok(Vec::new());
@@ -333,27 +340,29 @@ pub async fn search(db: &Db, terms: &[String], exact: &str) -> Result<Vec<Patien
     if !found.is_empty() {
         return Ok(found);
     }
-    // $1 is the exact number; term k takes the bounds $2k+2 and $2k+3.
+    // No patient has the exact number, so the matches are listed by name: the first 20 read from the tokens'
+    // index (which holds the names), and only those from `patient`. Term k takes the bounds $2k+1 and $2k+2.
     let ranges: Vec<String> = (0..terms.len())
         .map(|i| {
             format!(
-                "SELECT patient_id FROM patient_search_token WHERE token >= ${} AND token < ${}",
-                2 * i + 2,
-                2 * i + 3
+                "SELECT surname AS by_surname, first_name AS by_first_name, patient_id FROM patient_search_token
+                 WHERE token >= ${} AND token < ${}",
+                2 * i + 1,
+                2 * i + 2
             )
         })
         .collect();
-    let matching = if ranges.len() == 1 {
-        format!("{} GROUP BY patient_id", ranges[0])
-    } else {
-        ranges.join(" INTERSECT ")
+    let matching = match ranges.as_slice() {
+        [one] => one.replacen("SELECT", "SELECT DISTINCT", 1),
+        _ => ranges.join(" INTERSECT "),
     };
     let sql = format!(
-        "SELECT {SUMMARY_COLUMNS} FROM patient p JOIN ({matching}) m ON m.patient_id = p.id
-         ORDER BY CASE WHEN clinic_number = $1 OR matric_number = $1 THEN 0 ELSE 1 END, surname, first_name, id
-         LIMIT 20"
+        "SELECT {SUMMARY_COLUMNS} FROM patient p JOIN (
+             {matching} ORDER BY by_surname, by_first_name, patient_id LIMIT 20
+         ) m ON m.patient_id = p.id
+         ORDER BY m.by_surname, m.by_first_name, m.patient_id"
     );
-    let mut query = sqlx::query_as::<_, PatientSummary>(&sql).bind(exact);
+    let mut query = sqlx::query_as::<_, PatientSummary>(&sql);
     for term in terms {
         let (low, high) = prefix_range(term);
         query = query.bind(low).bind(high);

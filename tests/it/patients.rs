@@ -8,6 +8,7 @@ use sickbay::identity::Role;
 use crate::support::{Client, Page, TestApp, on_both_databases};
 
 on_both_databases!(
+    a_common_name_lists_its_first_twenty_by_name_and_follows_a_rename,
     reception_registers_a_student_with_a_clinic_number,
     registration_reports_bad_fields_and_taken_matric_numbers,
     possible_duplicates_are_shown_before_creating,
@@ -861,4 +862,27 @@ async fn search_tokens_are_made_again_when_the_rules_change(app: TestApp) {
         ["Ọ̀ṣun Adéwálé"]
     );
     assert_eq!(service(app.db()).await.unwrap(), None, "once");
+}
+
+/// A name shared by more patients than a search lists shows the first twenty by surname and first name, and a
+/// patient renamed takes their new place at once (the tokens carry the names the list is ordered by).
+async fn a_common_name_lists_its_first_twenty_by_name_and_follows_a_rename(app: TestApp) {
+    let admin = app.admin().await;
+    let mut expected: Vec<String> = (0..25).map(|i| format!("Nwosu Student{i}")).collect();
+    crate::support::Students::new("NW", "Nwosu").numbered(&app, 25).await;
+    let zed = register(&admin, &student_fields("PHY/20/0001", "Zed", "Nwosu")).await;
+    let names = |page: &Page| page.texts(".result-list li strong");
+    expected.sort();
+    assert_eq!(names(&admin.get("/patients?q=nwosu").await), expected[..20]);
+
+    let path = format!("/patients/{zed}/edit");
+    let version = admin.get(&path).await.attr("input[name=version]", "value").unwrap();
+    let renamed = with(student_fields("PHY/20/0001", "Aaron", "Nwosu"), "version", &version);
+    post_fields(&admin, &path, &renamed)
+        .await
+        .assert_redirect(&format!("/patients/{zed}"));
+    let mut now = vec!["Nwosu Aaron".to_owned()];
+    now.extend_from_slice(&expected[..19]);
+    assert_eq!(names(&admin.get("/patients?q=nwosu").await), now);
+    assert_eq!(names(&admin.get("/patients?q=nwosu%20aar").await), ["Nwosu Aaron"]);
 }
