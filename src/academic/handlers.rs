@@ -277,9 +277,8 @@ pub struct RecordHead {
 
 impl RecordHead {
     async fn load(db: &Db, kind: Kind, id: i64, active: bool, version: Timestamp) -> AppResult<Self> {
-        // A read-only transaction: `usage` also runs inside the delete's.
-        let mut tx = db.begin_read().await?;
-        let usage = repo::usage(&mut tx, kind, id).await?;
+        let mut conn = db.pool().acquire().await?;
+        let usage = repo::usage(&mut conn, kind, id).await?;
         Ok(RecordHead {
             kind,
             id,

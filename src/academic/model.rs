@@ -173,6 +173,10 @@ impl Kind {
     }
 }
 
+/// Patients are counted up to one more than this: enough to say why a record stays, without reading a whole
+/// faculty's thousands of students each time its page opens.
+pub const PATIENTS_COUNTED: i64 = 1000;
+
 /// What still points at a record, which decides whether it may be deleted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Usage {
@@ -185,11 +189,16 @@ impl Usage {
         self.patients == 0 && self.departments == 0
     }
 
-    /// `3 patients and 1 department`, or `None` when nothing uses the record.
+    /// `3 patients and 1 department` (`more than 1000 patients` past [`PATIENTS_COUNTED`]), or `None` when
+    /// nothing uses the record.
     pub fn describe(self) -> Option<String> {
         let count = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let patients = match self.patients {
+            n if n > PATIENTS_COUNTED => format!("more than {PATIENTS_COUNTED} patients"),
+            n => count(n, "patient", "patients"),
+        };
         let parts: Vec<String> = [
-            (self.patients > 0).then(|| count(self.patients, "patient", "patients")),
+            (self.patients > 0).then_some(patients),
             (self.departments > 0).then(|| count(self.departments, "department", "departments")),
         ]
         .into_iter()
@@ -486,6 +495,19 @@ mod tests {
             departments: 0,
         };
         assert_eq!(usage.describe().as_deref(), Some("2 patients"));
+        let whole_faculty = Usage {
+            patients: PATIENTS_COUNTED + 1,
+            departments: 4,
+        };
+        assert_eq!(
+            whole_faculty.describe().as_deref(),
+            Some("more than 1000 patients and 4 departments")
+        );
+        let just_counted = Usage {
+            patients: PATIENTS_COUNTED,
+            departments: 0,
+        };
+        assert_eq!(just_counted.describe().as_deref(), Some("1000 patients"));
     }
 
     #[test]

@@ -2,8 +2,10 @@
 
 use super::model::{
     AcademicOptions, AcademicSession, Department, DepartmentInput, Faculty, FacultyInput, Kind, Level, LevelInput,
-    SessionInput, Usage, Versioned,
+    PATIENTS_COUNTED, SessionInput, Usage, Versioned,
 };
+
+use sqlx::AnyConnection;
 
 use crate::db::{Db, Flag, Timestamp, Tx};
 
@@ -311,23 +313,21 @@ pub async fn set_active(tx: &mut Tx, kind: Kind, id: i64, active: bool) -> Resul
     Ok(done.rows_affected() == 1)
 }
 
-/// How many patients (and, for a faculty, departments) point at the record.
-pub async fn usage(tx: &mut Tx, kind: Kind, id: i64) -> Result<Usage, sqlx::Error> {
-    let patients = sqlx::query_scalar(&format!(
-        "SELECT COUNT(*) FROM patient WHERE {} = $1",
+/// How many patients (up to one more than [`PATIENTS_COUNTED`]) and, for a faculty, departments point at the
+/// record, in one query: on a connection for the record's page, in its transaction for a delete.
+pub async fn usage(conn: &mut AnyConnection, kind: Kind, id: i64) -> Result<Usage, sqlx::Error> {
+    let departments = match kind {
+        Kind::Faculty => "(SELECT COUNT(*) FROM department WHERE faculty_id = $1)",
+        _ => "0",
+    };
+    let (patients, departments) = sqlx::query_as(&format!(
+        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM patient WHERE {} = $1 LIMIT $2) counted), {departments}",
         kind.patient_column()
     ))
     .bind(id)
-    .fetch_one(&mut **tx)
+    .bind(PATIENTS_COUNTED + 1)
+    .fetch_one(conn)
     .await?;
-    let departments = if kind == Kind::Faculty {
-        sqlx::query_scalar("SELECT COUNT(*) FROM department WHERE faculty_id = $1")
-            .bind(id)
-            .fetch_one(&mut **tx)
-            .await?
-    } else {
-        0
-    };
     Ok(Usage { patients, departments })
 }
 

@@ -119,6 +119,22 @@ async fn insert_student(
     .expect("insert patient");
 }
 
+/// `count` students of the department, numbered `M-1` on.
+async fn insert_students(app: &TestApp, count: i64, faculty: i64, department: i64) {
+    sqlx::query(
+        "INSERT INTO patient (clinic_number, kind, first_name, surname, created_at, updated_at,
+                              faculty_id, department_id)
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+         SELECT 'M-' || CAST(i AS TEXT), 'student', 'Ada', 'Obi', 0, 0, $2, $3 FROM n",
+    )
+    .bind(count)
+    .bind(faculty)
+    .bind(department)
+    .execute(app.db().pool())
+    .await
+    .expect("insert patients");
+}
+
 async fn faculties_are_created_listed_and_edited(app: TestApp) {
     let admin = app.admin().await;
     let empty = admin.get(INDEX).await;
@@ -500,6 +516,21 @@ async fn records_in_use_are_not_deleted(app: TestApp) {
     }
     let shown = admin.get(&format!("/admin/academic/departments/{physics}")).await;
     assert_eq!(shown.text("#usage"), "Used by 2 patients.");
+    // A whole faculty's students are counted only as far as the page needs.
+    insert_students(&app, 1000, science, physics).await;
+    let shown = admin.get(&format!("/admin/academic/faculties/{science}")).await;
+    assert_eq!(
+        shown.text("#usage"),
+        "Used by more than 1000 patients and 1 department."
+    );
+    let refused = admin
+        .post(&format!("/admin/academic/departments/{physics}/delete"), &[])
+        .await;
+    refused.assert_status(StatusCode::CONFLICT);
+    assert_eq!(
+        refused.text(".flash-error"),
+        "Physics is in use by more than 1000 patients; deactivate it instead."
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM faculty").await, 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM department").await, 1);
 
