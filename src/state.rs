@@ -49,7 +49,8 @@ pub struct AppStateInner {
     pub lab: crate::lab::LiveCaches,
     /// The reports last shown, read again after any audited change.
     pub reports: crate::reports::LiveCaches,
-    /// The booking calendar's free places, read once per change to slots or bookings.
+    /// The booking pages' free places, open times and doctors, and doctors' schedules, read once per change to
+    /// slots, bookings or doctors.
     pub scheduling: crate::scheduling::LiveCaches,
     /// The audit rows of reads, committed in batches.
     pub reads: crate::audit::Reads,
