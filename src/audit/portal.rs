@@ -6,7 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 
-use super::model::{AuditRow, TrailQuery};
+use super::model::AuditRow;
 use super::service;
 use crate::state::AppState;
 use crate::web::AppResult;
@@ -14,6 +14,7 @@ use crate::web::extract::PortalUser;
 use crate::web::filters;
 use crate::web::form::Query;
 use crate::web::layout::Layout;
+use crate::web::paging::CursorQuery;
 
 /// How many reads a page lists.
 const SHOWN: i64 = 25;
@@ -40,7 +41,7 @@ pub async fn record_access(
     me: PortalUser,
     State(state): State<AppState>,
     layout: Layout,
-    Query(query): Query<TrailQuery>,
+    Query(query): Query<CursorQuery>,
 ) -> AppResult<RecordAccessPage> {
     let page = service::reads_of_patient(&state.db, me.id, query.before(), SHOWN).await?;
     Ok(RecordAccessPage {

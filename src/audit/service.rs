@@ -10,6 +10,7 @@ use crate::db::Db;
 use crate::error::ServiceError;
 use crate::identity::Role;
 use crate::validation::FieldErrors;
+use crate::web::paging::CursorPage;
 
 /// The most entries a CSV holds (the newest that match); the page says so.
 pub const CSV_LIMIT: i64 = 100_000;
@@ -74,14 +75,7 @@ pub async fn check(db: &Db, query: &TrailQuery, staff: &[StaffChoice]) -> Result
 }
 
 /// One page of a list of entries, newest first.
-#[derive(Clone, Debug, Default)]
-pub struct Page {
-    pub rows: Vec<AuditRow>,
-    /// Whether these are the newest entries.
-    pub newest: bool,
-    /// The `before` of the next, older page, if there are older entries.
-    pub older: Option<i64>,
-}
+pub type Page = CursorPage<AuditRow>;
 
 /// The `size` entries matching `filter` after entry `before` (the newest without it; an entry that isn't
 /// there, or isn't one of `filter`'s patient's, starts from the newest too).
@@ -90,14 +84,8 @@ pub async fn page(db: &Db, filter: &Filter, zone: Tz, before: Option<i64>, size:
         Some(id) => repo::cursor(db, id, filter.patient).await?,
         None => None,
     };
-    let mut rows = repo::filtered(db, filter, filter.span(zone), after, size + 1).await?;
-    let more = rows.len() > usize::try_from(size).unwrap_or(usize::MAX);
-    rows.truncate(usize::try_from(size).unwrap_or(usize::MAX));
-    Ok(Page {
-        older: rows.last().filter(|_| more).map(|row| row.id),
-        newest: after.is_none(),
-        rows,
-    })
+    let rows = repo::filtered(db, filter, filter.span(zone), after, size + 1).await?;
+    Ok(Page::from_rows(rows, size, after.is_none(), |row| row.id))
 }
 
 /// Every entry matching `filter`, newest first, up to [`CSV_LIMIT`].

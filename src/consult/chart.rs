@@ -16,11 +16,16 @@ use crate::patients::model::Patient;
 use crate::state::AppState;
 use crate::web::extract::{Clinicians, PortalUser, Staff};
 use crate::web::filters;
+use crate::web::form::Query;
 use crate::web::layout::Layout;
+use crate::web::paging::CursorQuery;
 use crate::web::{AppError, AppResult, IdPath};
 
 /// How many visits the chart shows.
 const CHART_VISITS: i64 = 100;
+
+/// How many of their visits a page of the patient's own list shows.
+const MY_VISITS_SHOWN: i64 = 20;
 
 /// A visit with what was recorded in it.
 pub struct ChartVisit {
@@ -162,22 +167,37 @@ pub struct VisitSummary {
 pub struct MyVisitsPage {
     layout: Layout,
     visits: Vec<VisitSummary>,
+    /// Whether these are the latest visits.
+    newest: bool,
+    /// The `before` of the page of earlier visits, if there are any.
+    older: Option<i64>,
 }
 
-/// The patient's own visits on their phone: when, with whom, and what was found (the rest is on each visit's
-/// page).
-pub async fn my_visits(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<MyVisitsPage> {
-    let lines = repo::visits_of_patient(&state.db, user.id, CHART_VISITS).await?;
-    let ids: Vec<i64> = lines.iter().map(|v| v.id).collect();
+/// The patient's own visits on their phone, a page at a time: when, with whom, and what was found (the rest is
+/// on each visit's page).
+pub async fn my_visits(
+    user: PortalUser,
+    State(state): State<AppState>,
+    layout: Layout,
+    Query(query): Query<CursorQuery>,
+) -> AppResult<MyVisitsPage> {
+    let page = service::own_visits(&state.db, user.id, query.before(), MY_VISITS_SHOWN).await?;
+    let ids: Vec<i64> = page.rows.iter().map(|v| v.id).collect();
     let mut diagnoses = repo::diagnoses_of_visits(&state.db, &ids).await?;
-    let visits = lines
+    let visits = page
+        .rows
         .into_iter()
         .map(|visit| VisitSummary {
             diagnoses: take(&mut diagnoses, |d| d.visit_id == visit.id),
             visit,
         })
         .collect();
-    Ok(MyVisitsPage { visits, layout })
+    Ok(MyVisitsPage {
+        visits,
+        newest: page.newest,
+        older: page.older,
+        layout,
+    })
 }
 
 #[derive(Template, WebTemplate)]

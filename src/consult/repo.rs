@@ -118,13 +118,28 @@ pub async fn lock_visit(tx: &mut Tx, visit_id: i64) -> Result<(), sqlx::Error> {
 
 /// The patient's latest visits, newest first.
 pub async fn visits_of_patient(db: &Db, patient_id: i64, limit: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
+    visits_of_patient_after(db, patient_id, None, limit).await
+}
+
+/// At most `limit` of the patient's visits, newest first (by start, then by id), after the visit started at
+/// `after` (from the newest without it).
+pub async fn visits_of_patient_after(
+    db: &Db,
+    patient_id: i64,
+    after: Option<(Timestamp, i64)>,
+    limit: i64,
+) -> Result<Vec<VisitLine>, sqlx::Error> {
+    let (at, id) = after.unwrap_or((Timestamp(i64::MAX), i64::MAX));
     sqlx::query_as(
         "SELECT v.id, v.patient_id, p.first_name || ' ' || p.surname AS patient_name, s.full_name AS doctor_name,
                 v.day, v.status, v.started_at
          FROM visit v JOIN staff s ON s.id = v.doctor_id JOIN patient p ON p.id = v.patient_id
-         WHERE v.patient_id = $1 ORDER BY v.started_at DESC, v.id DESC LIMIT $2",
+         WHERE v.patient_id = $1 AND (v.started_at, v.id) < ($2, $3)
+         ORDER BY v.started_at DESC, v.id DESC LIMIT $4",
     )
     .bind(patient_id)
+    .bind(at)
+    .bind(id)
     .bind(limit)
     .fetch_all(db.pool())
     .await

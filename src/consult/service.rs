@@ -12,6 +12,7 @@ use crate::identity::{Actor, Role, StaffUser};
 use crate::queue::model::{Move, TicketStatus};
 use crate::queue::service::{self as queue, MoveRequest};
 use crate::scheduling::model::AppointmentStatus;
+use crate::web::paging::CursorPage;
 
 /// The visit, whoever asks: for features that check their own rules (billing bills completed visits).
 pub async fn visit(db: &Db, visit_id: i64) -> Result<Option<Visit>, ServiceError> {
@@ -424,6 +425,22 @@ pub async fn record_read(
 /// The patient's latest visits, newest first (for their record's page and the chart).
 pub async fn visits_of_patient(db: &Db, patient_id: i64, limit: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
     repo::visits_of_patient(db, patient_id, limit).await
+}
+
+/// A page of the patient's own visits, newest first, after their visit `before` (from the newest without it,
+/// or when `before` is not one of their visits: so the cursor can't tell anything of anyone else's).
+pub async fn own_visits(
+    db: &Db,
+    patient_id: i64,
+    before: Option<i64>,
+    size: i64,
+) -> Result<CursorPage<VisitLine>, ServiceError> {
+    let after = match before {
+        Some(id) => repo::own_visit(db, patient_id, id).await?.map(|v| (v.started_at, v.id)),
+        None => None,
+    };
+    let rows = repo::visits_of_patient_after(db, patient_id, after, size + 1).await?;
+    Ok(CursorPage::from_rows(rows, size, after.is_none(), |v| v.id))
 }
 
 /// The doctor's visits not completed yet, oldest first, at most `limit` (their home page).

@@ -69,6 +69,55 @@ impl ListQuery {
     }
 }
 
+/// The `?before=` of a list paged from a cursor: the id of the last row of the page before. Anything
+/// unreadable is the first page.
+#[derive(Debug, Default, Deserialize)]
+pub struct CursorQuery {
+    #[serde(default)]
+    pub before: String,
+}
+
+impl CursorQuery {
+    pub fn before(&self) -> Option<i64> {
+        crate::validation::parse_id(&self.before)
+    }
+}
+
+/// One page of a list paged from a cursor, newest first: never counted, never read by offset.
+#[derive(Clone, Debug)]
+pub struct CursorPage<T> {
+    pub rows: Vec<T>,
+    /// Whether these are the newest rows (the page did not start from a cursor).
+    pub newest: bool,
+    /// The `before` of the next, older page, if there are older rows.
+    pub older: Option<i64>,
+}
+
+impl<T> Default for CursorPage<T> {
+    fn default() -> Self {
+        CursorPage {
+            rows: Vec::new(),
+            newest: true,
+            older: None,
+        }
+    }
+}
+
+impl<T> CursorPage<T> {
+    /// The page from `rows` read with a limit of `size + 1`: the row past `size` is not shown, it only tells
+    /// that older rows exist.
+    pub fn from_rows(mut rows: Vec<T>, size: i64, newest: bool, id: impl Fn(&T) -> i64) -> Self {
+        let size = usize::try_from(size).unwrap_or(usize::MAX);
+        let more = rows.len() > size;
+        rows.truncate(size);
+        CursorPage {
+            older: rows.last().filter(|_| more).map(id),
+            newest,
+            rows,
+        }
+    }
+}
+
 /// `%text%` for a case-insensitive `LIKE ... ESCAPE '\'`, with the user's own wildcards escaped.
 pub fn like_pattern(text: &str) -> String {
     let mut pattern = String::with_capacity(text.len() + 2);
@@ -103,6 +152,25 @@ mod tests {
         assert_eq!((p.pages, p.previous(), p.next()), (3, Some(1), Some(3)));
         let p = Paging::new(PageRequest(9), PAGE_SIZE);
         assert_eq!((p.previous(), p.next()), (Some(1), None));
+    }
+
+    #[test]
+    fn a_cursor_page_links_older_rows_only_when_one_was_read_past_it() {
+        let page = CursorPage::from_rows(vec![9, 8, 7], 2, true, |n| *n);
+        assert_eq!((page.rows, page.older, page.newest), (vec![9, 8], Some(8), true));
+        let page = CursorPage::from_rows(vec![9, 8], 2, false, |n| *n);
+        assert_eq!((page.rows, page.older, page.newest), (vec![9, 8], None, false));
+        let page = CursorPage::from_rows(Vec::<i64>::new(), 2, false, |n| *n);
+        assert_eq!((page.rows.len(), page.older), (0, None));
+    }
+
+    #[test]
+    fn an_unreadable_cursor_is_the_first_page() {
+        for raw in ["", "abc", "-4", "0", "1e9"] {
+            let query = CursorQuery { before: raw.into() };
+            assert_eq!(query.before(), None, "{raw:?}");
+        }
+        assert_eq!(CursorQuery { before: " 42 ".into() }.before(), Some(42));
     }
 
     #[test]

@@ -19,6 +19,7 @@ on_both_databases!(
     a_completed_visit_takes_only_addenda,
     new_visit_from_the_record_opens_one_visit,
     the_chart_shows_everything_to_doctors_and_the_patient_their_own_in_plain_words,
+    the_patients_own_visits_come_a_page_at_a_time,
     a_checked_in_appointment_starts_from_the_doctors_home,
     every_one_of_many_reads_at_once_is_audited_before_it_is_shown,
 );
@@ -513,6 +514,66 @@ async fn the_chart_shows_everything_to_doctors_and_the_patient_their_own_in_plai
         .assert_status(StatusCode::NOT_FOUND);
     assert!(!kemi.get("/me/visits").await.body.contains("Lanre"));
     assert_ne!(doctor.get("/me/visits").await.status, StatusCode::OK);
+}
+
+/// The visits a page of `/me/visits` links to, in its order.
+fn listed_visits(page: &crate::support::Page) -> Vec<i64> {
+    let links = scraper::Selector::parse("#my-visits a").expect("selector");
+    page.html()
+        .select(&links)
+        .filter_map(|a| a.value().attr("href")?.strip_prefix("/me/visits/")?.parse().ok())
+        .collect()
+}
+
+async fn the_patients_own_visits_come_a_page_at_a_time(app: TestApp) {
+    let (_, doctor) = doctor(&app, "dr.pages").await;
+    let ids = PATIENTS.named(&app, &["Tolu", "Bisi"]).await;
+    // Visits opened within the same millisecond are ordered by their ids: the pages must neither skip nor repeat one.
+    // Bisi's visit falls between Tolu's, so using it as Tolu's cursor would show where it falls.
+    let mut tolus = Vec::new();
+    let mut bisis = 0;
+    for n in 0..23 {
+        if n == 10 {
+            bisis = new_visit(&doctor, ids[1]).await;
+        }
+        let visit = new_visit(&doctor, ids[0]).await;
+        doctor
+            .post(&format!("/visits/{visit}/complete"), &[])
+            .await
+            .assert_redirect("/queue/doctor");
+        tolus.push(visit);
+    }
+    tolus.reverse();
+
+    let tolu = PATIENTS.client(&app, 0).await;
+    let latest = tolu.get("/me/visits").await;
+    latest.assert_status(StatusCode::OK);
+    assert_eq!(listed_visits(&latest), tolus[..20]);
+    assert!(
+        !latest.has("nav.pager a[href='/me/visits']"),
+        "the latest page links no later one"
+    );
+    let earlier = latest.attr("a[rel=next]", "href").expect("a link to earlier visits");
+    assert_eq!(earlier, format!("/me/visits?before={}", tolus[19]));
+    let rest = tolu.get(&earlier).await;
+    rest.assert_status(StatusCode::OK);
+    assert_eq!(listed_visits(&rest), tolus[20..]);
+    assert!(!rest.has("a[rel=next]"), "nothing is earlier than the last page");
+    assert!(rest.has("nav.pager a[href='/me/visits']"));
+    let past_the_end = tolu.get(&format!("/me/visits?before={}", tolus[22])).await;
+    assert_eq!(past_the_end.text("#no-visits"), "Nothing earlier.");
+
+    // Someone else's visit (or no visit) as the cursor is the latest page: it tells nothing of theirs.
+    for cursor in [bisis.to_string(), "999999".into(), "abc".into(), "-1".into()] {
+        let page = tolu.get(&format!("/me/visits?before={cursor}")).await;
+        page.assert_status(StatusCode::OK);
+        assert_eq!(listed_visits(&page), tolus[..20], "{cursor}");
+    }
+    let bisi = PATIENTS.client(&app, 1).await;
+    let hers = bisi.get(&format!("/me/visits?before={}", tolus[0])).await;
+    assert_eq!(listed_visits(&hers), [bisis]);
+    assert!(!hers.has("a[rel=next]"));
+    assert_ne!(doctor.get("/me/visits?before=1").await.status, StatusCode::OK);
 }
 
 async fn a_checked_in_appointment_starts_from_the_doctors_home(app: TestApp) {

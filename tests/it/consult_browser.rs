@@ -14,13 +14,13 @@ use crate::pharmacy::{add_batch, add_drug};
 use crate::prescriptions_browser::{choose, pick_drug, wait_for, wait_for_value};
 use crate::queue::{PATIENTS, walk_in};
 use crate::queue_browser::{mark, still_marked, wait_for_text};
-use crate::support::{PASSWORD, STUDENT_PASSWORD, TestApp, clinic, on_both_databases};
+use crate::support::{PASSWORD, STUDENT_PASSWORD, TestApp, clinic, new_visit, on_both_databases};
 
 on_both_databases!(a_doctor_sees_a_patient_from_call_next_to_complete_on_one_screen);
 
 async fn a_doctor_sees_a_patient_from_call_next_to_complete_on_one_screen(app: TestApp) {
     let c = clinic(&app).await;
-    PATIENTS.named(&app, &["Amaka"]).await;
+    let amaka = PATIENTS.named(&app, &["Amaka"]).await[0];
     let amoxicillin = add_drug(&app, "Amoxicillin", "amoxicillin", DrugForm::Capsule, "500 mg").await;
     let paracetamol = add_drug(&app, "Paracetamol", "paracetamol", DrugForm::Tablet, "500 mg").await;
     add_batch(&app, amoxicillin, 120, 180).await;
@@ -169,5 +169,22 @@ async fn a_doctor_sees_a_patient_from_call_next_to_complete_on_one_screen(app: T
     wait_for_text(&phone, "#my-results", "11.4 g/dL").await;
     assert!(phone.fits_width().await, "the visit fits a phone");
     phone.screenshot("42-my-visit").await;
+
+    // With 21 visits, her list shows the latest 20 and leads to the earlier one.
+    let mut oldest_shown = 0;
+    for _ in 0..20 {
+        let more = new_visit(&c.doctor_a.1, amaka).await;
+        c.doctor_a.1.post(&format!("/visits/{more}/complete"), &[]).await;
+        if oldest_shown == 0 {
+            oldest_shown = more;
+        }
+    }
+    phone.goto(&app, "/me/visits").await;
+    phone.wait_for_path("/me/visits").await;
+    phone.click_in_view("a[rel=next]").await;
+    phone.wait_for_path(&format!("/me/visits?before={oldest_shown}")).await;
+    assert!(phone.text("#my-visits").await.contains("Unspecified malaria"));
+    assert!(phone.fits_width().await, "the earlier visits fit a phone");
+    phone.screenshot("42-my-earlier-visits").await;
     phone.close().await;
 }
