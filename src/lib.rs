@@ -219,10 +219,7 @@ fn background_jobs(state: &AppState) -> Vec<Job> {
         Job::new("no_shows", Duration::from_secs(60), move || {
             let (db, current, events) = (no_show_db.clone(), no_show_settings.get(), no_show_events.clone());
             async move {
-                // Reception's check-in list and the boards change with it.
-                if scheduling::service::mark_no_shows(&db, current.booking.no_show_grace_minutes).await? > 0 {
-                    events.publish(&db, db::events::Event::Queue { call: None }).await;
-                }
+                scheduling::mark_no_shows_and_announce(&db, &events, current.booking.no_show_grace_minutes).await?;
                 Ok(())
             }
         }),

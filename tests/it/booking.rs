@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::Duration as Days;
 use reqwest::StatusCode;
+use sickbay::db::events::Event;
 use sickbay::db::{Date, Timestamp};
 use sickbay::identity::Actor;
 use sickbay::identity::Role;
@@ -412,8 +413,21 @@ async fn unchecked_bookings_become_no_shows(app: TestApp) {
     for s in [past, future] {
         appointment_on(&app, ids[0], s).await;
     }
-    assert_eq!(schedule::mark_no_shows(app.db(), 30).await.unwrap(), 1);
-    assert_eq!(schedule::mark_no_shows(app.db(), 30).await.unwrap(), 0, "idempotent");
+    // The job's run announces what it marked as a change to bookings, and nothing when it marked nothing.
+    let mut events = app.state.events.subscribe();
+    let job = || sickbay::scheduling::mark_no_shows_and_announce(app.db(), &app.state.events, 30);
+    assert_eq!(job().await.unwrap(), 1);
+    let told = tokio::time::timeout(std::time::Duration::from_secs(5), events.recv())
+        .await
+        .expect("an event")
+        .expect("delivered");
+    assert!(matches!(told.event, Event::Bookings), "{:?}", told.event);
+    assert_eq!(job().await.unwrap(), 0, "idempotent");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        events.try_recv().is_err(),
+        "a run that marked nothing announces nothing"
+    );
     assert_eq!(
         app.count(&format!(
             "SELECT COUNT(*) FROM appointment WHERE slot_id = {past} AND status = 'no_show'"
