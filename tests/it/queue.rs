@@ -1515,10 +1515,12 @@ async fn a_tickets_actions_act_on_that_ticket_for_those_who_may(app: TestApp) {
 async fn the_check_in_list_is_lean_and_follows_bookings_live(app: TestApp) {
     let c = clinic(&app).await;
     let ids = PATIENTS.named(&app, &["Ada"]).await;
+    // The slot is made (and announced) before the board opens: a board re-rendered for the slot's own
+    // announcement while the booking commits would show the row without the booking's announcement.
+    let slot = slot_today(&app, c.doctor_a.0, Timestamp(Timestamp::now().0 + 30 * 60_000)).await;
     let mut board = EventStream::open(&c.reception, "/queue/events").await;
     assert_eq!(board.next(WAIT).await.expect("the whole board").name, "board");
     // Reception books Ada for later today (overriding the notice rule); the open board is told.
-    let slot = slot_today(&app, c.doctor_a.0, Timestamp(Timestamp::now().0 + 30 * 60_000)).await;
     c.reception
         .post(
             &format!("/patients/{}/appointments", ids[0]),
