@@ -87,6 +87,40 @@ impl AcademicOptions {
     }
 }
 
+/// The ids of a record's faculty, department, level and session.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StudyIds {
+    pub faculty: Option<i64>,
+    pub department: Option<i64>,
+    pub level: Option<i64>,
+    pub session: Option<i64>,
+}
+
+/// The names of a record's faculty, department, level and session, where it has them (read in one query to
+/// show a patient's record, instead of every option of every list).
+#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct StudyNames {
+    pub faculty: Option<String>,
+    pub department: Option<String>,
+    pub level: Option<String>,
+    pub session: Option<String>,
+}
+
+impl StudyNames {
+    /// Faculty, department, level and session by label, for the ones the record has.
+    pub fn shown(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("Faculty", &self.faculty),
+            ("Department", &self.department),
+            ("Level", &self.level),
+            ("Session", &self.session),
+        ]
+        .into_iter()
+        .filter_map(|(label, name)| Some((label, name.as_deref()?)))
+        .collect()
+    }
+}
+
 /// The four kinds of academic record, with what the pages, the SQL and the audit log call them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -400,6 +434,17 @@ pub struct Versioned<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_shows_only_the_studies_it_has_in_their_order() {
+        let names = StudyNames {
+            faculty: Some("Science".into()),
+            level: Some("200".into()),
+            ..StudyNames::default()
+        };
+        assert_eq!(names.shown(), [("Faculty", "Science"), ("Level", "200")]);
+        assert!(StudyNames::default().shown().is_empty());
+    }
 
     #[test]
     fn names_are_trimmed_and_limited() {

@@ -2,7 +2,7 @@
 
 use super::model::{
     AcademicOptions, AcademicSession, Department, DepartmentInput, Faculty, FacultyInput, Kind, Level, LevelInput,
-    PATIENTS_COUNTED, SessionInput, Usage, Versioned,
+    PATIENTS_COUNTED, SessionInput, StudyIds, StudyNames, Usage, Versioned,
 };
 
 use sqlx::AnyConnection;
@@ -29,6 +29,23 @@ pub async fn options(db: &Db) -> Result<AcademicOptions, sqlx::Error> {
         .fetch_all(pool)
         .await?,
     })
+}
+
+/// The names of the faculty, department, level and session with these ids (none where an id is none).
+pub async fn names(db: &Db, ids: StudyIds) -> Result<StudyNames, sqlx::Error> {
+    let id = |id: Option<i64>| id.unwrap_or(0);
+    sqlx::query_as(
+        "SELECT (SELECT name FROM faculty WHERE id = $1) AS faculty,
+                (SELECT name FROM department WHERE id = $2) AS department,
+                (SELECT name FROM level WHERE id = $3) AS level,
+                (SELECT name FROM academic_session WHERE id = $4) AS session",
+    )
+    .bind(id(ids.faculty))
+    .bind(id(ids.department))
+    .bind(id(ids.level))
+    .bind(id(ids.session))
+    .fetch_one(db.pool())
+    .await
 }
 
 /// A faculty by its name or code, ignoring case.

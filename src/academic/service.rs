@@ -361,6 +361,11 @@ pub async fn options(db: &Db) -> std::result::Result<super::model::AcademicOptio
     repo::options(db).await
 }
 
+/// The names of a record's faculty, department, level and session, to show it.
+pub async fn names(db: &Db, ids: super::model::StudyIds) -> std::result::Result<super::model::StudyNames, sqlx::Error> {
+    repo::names(db, ids).await
+}
+
 /// Lookups and inserts inside another feature's transaction (the student importer resolves names to ids and,
 /// when asked, adds what is missing).
 pub mod within {

@@ -14,7 +14,7 @@ use super::model::{
 };
 use super::repo;
 use super::service;
-use crate::academic::model::AcademicOptions;
+use crate::academic::model::{AcademicOptions, StudyNames};
 use crate::auth::password;
 use crate::db::Timestamp;
 use crate::db::once::FormKey;
@@ -204,7 +204,7 @@ async fn registered_answer(
 pub struct ProfilePage {
     layout: Layout,
     patient: Patient,
-    academic: AcademicOptions,
+    studies: StudyNames,
     age: Option<u32>,
     can_edit: bool,
     can_reset_password: bool,
@@ -240,7 +240,7 @@ pub async fn profile(
     let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     service::record_view(&state.reads, &user.actor, id, "patient.view").await?;
     let settings = state.settings.get();
-    let academic = crate::academic::service::options(&state.db).await?;
+    let studies = crate::academic::service::names(&state.db, patient.study_ids()).await?;
     let can_edit = FrontDesk::ROLES.contains(&user.role);
     let ticket = crate::queue::open_ticket_of(&state.db, id)
         .await?
@@ -263,7 +263,7 @@ pub async fn profile(
         layout,
         age: patient.age_on(settings.today()),
         patient,
-        academic,
+        studies,
         can_edit,
         can_reset_password: FrontDesk::ROLES.contains(&user.role),
         revealed_password,

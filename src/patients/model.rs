@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use regex::Regex;
 
-use crate::academic::model::AcademicOptions;
+use crate::academic::model::{AcademicOptions, StudyIds};
 use crate::db::once::{FIELD as FORM_FIELD, FormKey};
 use crate::db::types::InvalidValue;
 use crate::db::{Date, Flag, Timestamp};
@@ -625,17 +625,14 @@ impl Patient {
         self.date_of_birth.and_then(|dob| today.years_since(dob.0))
     }
 
-    /// Faculty, department, level and session by name, for the ones the record has.
-    pub fn studies(&self, academic: &AcademicOptions) -> Vec<(&'static str, String)> {
-        [
-            ("Faculty", academic.faculty_name(self.faculty_id)),
-            ("Department", academic.department_name(self.department_id)),
-            ("Level", academic.level_name(self.level_id)),
-            ("Session", academic.session_name(self.session_id)),
-        ]
-        .into_iter()
-        .filter_map(|(label, name)| name.map(|name| (label, name.to_owned())))
-        .collect()
+    /// The record's faculty, department, level and session.
+    pub fn study_ids(&self) -> StudyIds {
+        StudyIds {
+            faculty: self.faculty_id,
+            department: self.department_id,
+            level: self.level_id,
+            session: self.session_id,
+        }
     }
 
     /// The form pre-filled with this record, for editing.

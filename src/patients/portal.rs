@@ -16,7 +16,7 @@ use super::handlers::photo_response;
 use super::model::{ContactForm, MatricNumber, Patient, PatientDetails, PatientKind, PortalAccess, parse_name};
 use super::repo;
 use super::service::{self, MATRIC_FIELD};
-use crate::academic::model::AcademicOptions;
+use crate::academic::model::StudyNames;
 use crate::auth::password;
 use crate::db::events::Event;
 use crate::db::{Currency, Money, Timestamp};
@@ -135,13 +135,13 @@ async fn load_own(state: &AppState, user: &PortalUser) -> AppResult<Patient> {
 pub struct ProfilePage {
     layout: Layout,
     patient: Patient,
-    academic: AcademicOptions,
+    studies: StudyNames,
     form: ContactForm,
     errors: FieldErrors,
 }
 
 impl ProfilePage {
-    fn new(layout: Layout, patient: Patient, academic: AcademicOptions) -> Self {
+    fn new(layout: Layout, patient: Patient, studies: StudyNames) -> Self {
         let form = ContactForm {
             phone: patient.phone.clone().unwrap_or_default(),
             email: patient.email.clone().unwrap_or_default(),
@@ -152,7 +152,7 @@ impl ProfilePage {
         ProfilePage {
             layout,
             patient,
-            academic,
+            studies,
             form,
             errors: FieldErrors::default(),
         }
@@ -161,11 +161,8 @@ impl ProfilePage {
 
 pub async fn profile_form(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<ProfilePage> {
     let patient = load_own(&state, &user).await?;
-    Ok(ProfilePage::new(
-        layout,
-        patient,
-        crate::academic::service::options(&state.db).await?,
-    ))
+    let studies = crate::academic::service::names(&state.db, patient.study_ids()).await?;
+    Ok(ProfilePage::new(layout, patient, studies))
 }
 
 /// Only contact details can change here; any other field sent is ignored (the form type has no place for it).
@@ -180,10 +177,11 @@ pub async fn update_profile(
         Ok(contact) => contact,
         Err(errors) => {
             let patient = load_own(&state, &user).await?;
+            let studies = crate::academic::service::names(&state.db, patient.study_ids()).await?;
             let page = ProfilePage {
                 form,
                 errors,
-                ..ProfilePage::new(layout, patient, crate::academic::service::options(&state.db).await?)
+                ..ProfilePage::new(layout, patient, studies)
             };
             return Ok(invalid(page));
         }

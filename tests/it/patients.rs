@@ -105,11 +105,8 @@ fn with(mut fields: Vec<(String, String)>, key: &str, value: &str) -> Vec<(Strin
     fields
 }
 
-async fn reception_registers_a_student_with_a_clinic_number(app: TestApp) {
-    let a = academic(&app).await;
-    let reception = app.login_as("front.desk", Role::Reception).await;
-    reception.get("/patients/new").await.assert_status(StatusCode::OK);
-    let mut fields = student_fields("phy/20/0001", "Ada", "Obi");
+/// The fields with the faculty, department, level and session of `a`.
+fn with_studies(mut fields: Vec<(String, String)>, a: &Academic) -> Vec<(String, String)> {
     for (key, id) in [
         ("faculty_id", a.faculty),
         ("department_id", a.department),
@@ -118,7 +115,18 @@ async fn reception_registers_a_student_with_a_clinic_number(app: TestApp) {
     ] {
         fields = with(fields, key, &id.to_string());
     }
-    let id = register(&reception, &fields).await;
+    fields
+}
+
+async fn reception_registers_a_student_with_a_clinic_number(app: TestApp) {
+    let a = academic(&app).await;
+    let reception = app.login_as("front.desk", Role::Reception).await;
+    reception.get("/patients/new").await.assert_status(StatusCode::OK);
+    let id = register(
+        &reception,
+        &with_studies(student_fields("phy/20/0001", "Ada", "Obi"), &a),
+    )
+    .await;
     let profile = reception.get(&format!("/patients/{id}")).await;
     profile.assert_status(StatusCode::OK);
     let year = chrono::Utc::now().format("%Y").to_string();
@@ -128,10 +136,9 @@ async fn reception_registers_a_student_with_a_clinic_number(app: TestApp) {
     let details = profile.texts(".details dd");
     assert!(details.contains(&"PHY/20/0001".to_owned()), "{details:?}");
     assert!(details.contains(&"08031234567".to_owned()), "{details:?}");
-    assert!(
-        details.contains(&"Physics".to_owned()) && details.contains(&"200L".to_owned()),
-        "{details:?}"
-    );
+    for study in ["Science", "Physics", "200L", "2025/2026"] {
+        assert!(details.contains(&study.to_owned()), "{study} in {details:?}");
+    }
     assert_eq!(profile.text("#allergies"), "Penicillin");
 
     // The next one gets the next number.
@@ -330,7 +337,8 @@ fn form_urlencoded_encode(text: &str) -> String {
 
 async fn staff_roles_and_patients_get_what_they_may(app: TestApp) {
     let admin = app.admin().await;
-    let id = register(&admin, &student_fields("PHY/20/0001", "Ada", "Obi")).await;
+    let a = academic(&app).await;
+    let id = register(&admin, &with_studies(student_fields("PHY/20/0001", "Ada", "Obi"), &a)).await;
     let profile = format!("/patients/{id}");
     for role in [Role::Doctor, Role::Lab, Role::Pharmacist] {
         let client = app.login_as(&format!("clinical.{}", role.as_str()), role).await;
@@ -403,7 +411,8 @@ async fn staff_roles_and_patients_get_what_they_may(app: TestApp) {
 
 async fn every_look_at_a_record_is_audited(app: TestApp) {
     let admin = app.admin().await;
-    let id = register(&admin, &student_fields("PHY/20/0001", "Ada", "Obi")).await;
+    let a = academic(&app).await;
+    let id = register(&admin, &with_studies(student_fields("PHY/20/0001", "Ada", "Obi"), &a)).await;
     let doctor = app.login_as("dr.who", Role::Doctor).await;
     doctor.get(&format!("/patients/{id}")).await;
     doctor.get(&format!("/patients/{id}")).await;
@@ -427,7 +436,8 @@ async fn every_look_at_a_record_is_audited(app: TestApp) {
 
 async fn edits_keep_input_and_refuse_stale_forms(app: TestApp) {
     let admin = app.admin().await;
-    let id = register(&admin, &student_fields("PHY/20/0001", "Ada", "Obi")).await;
+    let a = academic(&app).await;
+    let id = register(&admin, &with_studies(student_fields("PHY/20/0001", "Ada", "Obi"), &a)).await;
     let path = format!("/patients/{id}/edit");
     let version = admin.get(&path).await.attr("input[name=version]", "value").unwrap();
     let fields = with(
@@ -476,7 +486,8 @@ async fn portal_password(app: &TestApp, id: i64) -> String {
 
 async fn portal_access_set_up_by_the_admin(app: TestApp) {
     let admin = app.admin().await;
-    let id = register(&admin, &student_fields("PHY/20/0001", "Ada", "Obi")).await;
+    let a = academic(&app).await;
+    let id = register(&admin, &with_studies(student_fields("PHY/20/0001", "Ada", "Obi"), &a)).await;
     let one_time = portal_password(&app, id).await;
 
     let student = app.client();
@@ -517,6 +528,8 @@ async fn portal_access_set_up_by_the_admin(app: TestApp) {
     assert!(print_script.body.contains("window.print()"));
     let profile = student.get("/me/profile").await;
     assert!(!profile.text("main").contains("2004-05-06") && profile.text("main").contains("6 May 2004"));
+    let studies = ["Science", "Physics", "200L", "2025/2026"].map(str::to_owned);
+    assert!(profile.texts("dd").ends_with(&studies), "{:?}", profile.texts("dd"));
     let qr = student.get("/me/card/qr.svg").await;
     qr.assert_status(StatusCode::OK);
     assert_eq!(qr.header("content-type"), Some("image/svg+xml"));
@@ -548,6 +561,7 @@ async fn portal_access_set_up_by_the_admin(app: TestApp) {
         .await;
     bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.has("#phone-error") && bad.has("#email-error"));
+    assert!(bad.texts("dd").ends_with(&studies), "{:?}", bad.texts("dd"));
 
     // The clinic number works as a login too.
     student.post("/logout", &[]).await;
