@@ -21,8 +21,8 @@ use crate::web::layout::Layout;
 use crate::web::paging::CursorQuery;
 use crate::web::{AppError, AppResult, IdPath};
 
-/// How many visits the chart shows.
-const CHART_VISITS: i64 = 100;
+/// How many visits a page of the chart shows.
+const CHART_VISITS_SHOWN: i64 = 20;
 
 /// How many of their visits a page of the patient's own list shows.
 const MY_VISITS_SHOWN: i64 = 20;
@@ -49,18 +49,32 @@ impl ChartEntry {
     /// When it happened: the day first, then the instant within it.
     fn when(&self) -> (Date, Timestamp) {
         match self {
-            ChartEntry::Visit(c) => (c.visit.day, c.visit.started_at),
+            ChartEntry::Visit(c) => visit_when(&c.visit),
             ChartEntry::Screening(h) => (h.record.day, h.record.recorded_at),
         }
     }
 }
 
-/// Visits and screenings as one timeline, newest first.
-fn timeline(visits: Vec<ChartVisit>, screenings: Vec<HealthRecord>) -> Vec<ChartEntry> {
+/// When a visit happened, as the timeline orders it.
+fn visit_when(visit: &VisitLine) -> (Date, Timestamp) {
+    (visit.day, visit.started_at)
+}
+
+/// Visits and screenings as one timeline, newest first. The screenings are those of the page's stretch of
+/// time: before `newer` (the visit the page starts after, if any) and, when there are `older` visits still to
+/// come on the next page, not before the page's last visit.
+fn timeline(
+    visits: Vec<ChartVisit>,
+    screenings: Vec<HealthRecord>,
+    newer: Option<(Date, Timestamp)>,
+    older: bool,
+) -> Vec<ChartEntry> {
+    let oldest = visits.last().filter(|_| older).map(|c| visit_when(&c.visit));
     let mut entries: Vec<ChartEntry> = visits
         .into_iter()
         .map(ChartEntry::Visit)
         .chain(screenings.into_iter().map(ChartEntry::Screening))
+        .filter(|e| newer.is_none_or(|newer| e.when() < newer) && oldest.is_none_or(|oldest| e.when() >= oldest))
         .collect();
     entries.sort_by_key(|e| std::cmp::Reverse(e.when()));
     entries
@@ -130,29 +144,41 @@ pub struct ChartPage {
     age: Option<u32>,
     entries: Vec<ChartEntry>,
     documents: Vec<crate::documents::model::DocumentMeta>,
+    /// Whether these are the latest visits.
+    newest: bool,
+    /// The `before` of the page of earlier visits, if there are any.
+    older: Option<i64>,
 }
 
-/// The chart of a patient for doctors and admins; the read is audited.
+/// The chart of a patient for doctors and admins, a page of visits at a time; the read is audited.
 pub async fn chart(
     user: Staff<Clinicians>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     layout: Layout,
+    Query(query): Query<CursorQuery>,
 ) -> AppResult<ChartPage> {
     let patient = crate::patients::service::get(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
     service::record_read(&state.reads, &user.actor, "chart.view", ("patient", id), id).await?;
-    let lines = repo::visits_of_patient(&state.db, id, CHART_VISITS).await?;
+    let visits = service::visits_page(&state.db, id, query.before(), CHART_VISITS_SHOWN).await?;
+    let (page, newer) = (visits.page, visits.after.as_ref().map(visit_when));
+    let screenings = crate::lab::service::health_records_of(&state.db, id).await?;
+    let (newest, older) = (page.newest, page.older);
     Ok(ChartPage {
         age: patient.age_on(state.settings.get().today()),
         entries: timeline(
-            gather(&state.db, lines, Reader::Staff).await?,
-            crate::lab::service::health_records_of(&state.db, id).await?,
+            gather(&state.db, page.rows, Reader::Staff).await?,
+            screenings,
+            newer,
+            older.is_some(),
         ),
         documents: crate::documents::service::of_patient(&state.db, id).await?,
         patient,
         layout,
+        newest,
+        older,
     })
 }
 
@@ -181,7 +207,9 @@ pub async fn my_visits(
     layout: Layout,
     Query(query): Query<CursorQuery>,
 ) -> AppResult<MyVisitsPage> {
-    let page = service::own_visits(&state.db, user.id, query.before(), MY_VISITS_SHOWN).await?;
+    let page = service::visits_page(&state.db, user.id, query.before(), MY_VISITS_SHOWN)
+        .await?
+        .page;
     let ids: Vec<i64> = page.rows.iter().map(|v| v.id).collect();
     let mut diagnoses = repo::diagnoses_of_visits(&state.db, &ids).await?;
     let visits = page

@@ -427,20 +427,25 @@ pub async fn visits_of_patient(db: &Db, patient_id: i64, limit: i64) -> Result<V
     repo::visits_of_patient(db, patient_id, limit).await
 }
 
-/// A page of the patient's own visits, newest first, after their visit `before` (from the newest without it,
-/// or when `before` is not one of their visits: so the cursor can't tell anything of anyone else's).
-pub async fn own_visits(
-    db: &Db,
-    patient_id: i64,
-    before: Option<i64>,
-    size: i64,
-) -> Result<CursorPage<VisitLine>, ServiceError> {
+/// A page of a patient's visits, with the visit it starts after.
+pub struct VisitsPage {
+    pub page: CursorPage<VisitLine>,
+    pub after: Option<VisitLine>,
+}
+
+/// A page of the patient's visits, newest first, after their visit `before` (from the newest without it, or
+/// when `before` is not one of their visits: so the cursor can't tell anything of anyone else's).
+pub async fn visits_page(db: &Db, patient_id: i64, before: Option<i64>, size: i64) -> Result<VisitsPage, ServiceError> {
     let after = match before {
-        Some(id) => repo::own_visit(db, patient_id, id).await?.map(|v| (v.started_at, v.id)),
+        Some(id) => repo::own_visit(db, patient_id, id).await?,
         None => None,
     };
-    let rows = repo::visits_of_patient_after(db, patient_id, after, size + 1).await?;
-    Ok(CursorPage::from_rows(rows, size, after.is_none(), |v| v.id))
+    let cursor = after.as_ref().map(|v| (v.started_at, v.id));
+    let rows = repo::visits_of_patient_after(db, patient_id, cursor, size + 1).await?;
+    Ok(VisitsPage {
+        page: CursorPage::from_rows(rows, size, after.is_none(), |v| v.id),
+        after,
+    })
 }
 
 /// The doctor's visits not completed yet, oldest first, at most `limit` (their home page).

@@ -20,6 +20,7 @@ on_both_databases!(
     new_visit_from_the_record_opens_one_visit,
     the_chart_shows_everything_to_doctors_and_the_patient_their_own_in_plain_words,
     the_patients_own_visits_come_a_page_at_a_time,
+    the_chart_comes_a_page_at_a_time_with_the_screenings_of_its_stretch,
     a_checked_in_appointment_starts_from_the_doctors_home,
     every_one_of_many_reads_at_once_is_audited_before_it_is_shown,
 );
@@ -574,6 +575,89 @@ async fn the_patients_own_visits_come_a_page_at_a_time(app: TestApp) {
     assert_eq!(listed_visits(&hers), [bisis]);
     assert!(!hers.has("a[rel=next]"));
     assert_ne!(doctor.get("/me/visits?before=1").await.status, StatusCode::OK);
+}
+
+/// The entries of a page of the chart, in its order: a visit's id, or a screening's notes.
+fn chart_entries(page: &crate::support::Page) -> Vec<String> {
+    let entries = scraper::Selector::parse("#chart-timeline > li").expect("selector");
+    let link = scraper::Selector::parse("h2 a").expect("selector");
+    let note = scraper::Selector::parse("blockquote p").expect("selector");
+    page.html()
+        .select(&entries)
+        .map(|li| match li.select(&link).next() {
+            Some(a) => a.value().attr("href").unwrap_or_default().replace("/visits/", ""),
+            None => li.select(&note).flat_map(|p| p.text()).collect(),
+        })
+        .collect()
+}
+
+async fn the_chart_comes_a_page_at_a_time_with_the_screenings_of_its_stretch(app: TestApp) {
+    let (_, doctor) = doctor(&app, "dr.pages").await;
+    let lab = app.login_as("lab.pages", Role::Lab).await;
+    let ids = PATIENTS.named(&app, &["Uche", "Femi"]).await;
+    let screening = |notes: &'static str| {
+        let lab = &lab;
+        let path = format!("/patients/{}/health-records", ids[0]);
+        async move {
+            lab.post(&path, &[("outcome", "fit"), ("notes", notes)])
+                .await
+                .assert_redirect(&path);
+        }
+    };
+    let visit = |patient: i64| {
+        let doctor = &doctor;
+        async move {
+            let id = new_visit(doctor, patient).await;
+            doctor
+                .post(&format!("/visits/{id}/complete"), &[])
+                .await
+                .assert_redirect("/queue/doctor");
+            id.to_string()
+        }
+    };
+    // Oldest first: a screening, 2 visits, Femi's visit, 10 visits, a screening, 10 visits, a screening.
+    let mut timeline = vec!["First screening".to_owned()];
+    screening("First screening").await;
+    for _ in 0..2 {
+        timeline.push(visit(ids[0]).await);
+    }
+    let femis = visit(ids[1]).await;
+    for _ in 0..10 {
+        timeline.push(visit(ids[0]).await);
+    }
+    screening("Middle screening").await;
+    timeline.push("Middle screening".into());
+    for _ in 0..10 {
+        timeline.push(visit(ids[0]).await);
+    }
+    screening("Latest screening").await;
+    timeline.push("Latest screening".into());
+    timeline.reverse();
+
+    // The latest 20 visits with the screenings among them; then the rest with the screening older than them all.
+    let chart = format!("/patients/{}/chart", ids[0]);
+    let latest = doctor.get(&chart).await;
+    latest.assert_status(StatusCode::OK);
+    assert_eq!(chart_entries(&latest), timeline[..22]);
+    let earlier = latest.attr("a[rel=next]", "href").expect("a link to earlier visits");
+    assert_eq!(earlier, format!("{chart}?before={}", timeline[21]));
+    let rest = doctor.get(&earlier).await;
+    assert_eq!(chart_entries(&rest), timeline[22..]);
+    assert!(!rest.has("a[rel=next]") && rest.has(&format!("nav.pager a[href='{chart}']")));
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'chart.view' AND patient_id = {}",
+            ids[0]
+        ))
+        .await,
+        2,
+        "each page's read is audited"
+    );
+
+    // Another patient's visit as the cursor is the latest page; other roles may not read the chart at all.
+    let other = doctor.get(&format!("{chart}?before={femis}")).await;
+    assert_eq!(chart_entries(&other), timeline[..22]);
+    lab.get(&earlier).await.assert_status(StatusCode::FORBIDDEN);
 }
 
 async fn a_checked_in_appointment_starts_from_the_doctors_home(app: TestApp) {

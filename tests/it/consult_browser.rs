@@ -153,24 +153,8 @@ async fn a_doctor_sees_a_patient_from_call_next_to_complete_on_one_screen(app: T
         app.count("SELECT COUNT(*) FROM visit WHERE status = 'completed'").await,
         1
     );
-    doctor.close().await;
 
-    // Amaka reads her visit on her phone.
-    let Some(phone) = Browser::start(360, 740, &format!("{backend}-phone-consult")).await else {
-        return;
-    };
-    phone.log_in(&app, &PATIENTS.matric(0), STUDENT_PASSWORD, "/me").await;
-    phone.click(".tab-bar a[href='/me/visits']").await;
-    phone.wait_for_path("/me/visits").await;
-    phone.click("#my-visits a").await;
-    phone.wait_for_path(&format!("/me/visits/{visit}")).await;
-    wait_for_text(&phone, "#my-diagnoses", "Unspecified malaria").await;
-    wait_for_text(&phone, "#my-medicines", "three times a day").await;
-    wait_for_text(&phone, "#my-results", "11.4 g/dL").await;
-    assert!(phone.fits_width().await, "the visit fits a phone");
-    phone.screenshot("42-my-visit").await;
-
-    // With 21 visits, her list shows the latest 20 and leads to the earlier one.
+    // After 20 more visits, her chart shows the latest 20 and leads to the earlier one.
     let mut oldest_shown = 0;
     for _ in 0..20 {
         let more = new_visit(&c.doctor_a.1, amaka).await;
@@ -179,12 +163,33 @@ async fn a_doctor_sees_a_patient_from_call_next_to_complete_on_one_screen(app: T
             oldest_shown = more;
         }
     }
-    phone.goto(&app, "/me/visits").await;
+    let chart = format!("/patients/{amaka}/chart");
+    doctor.goto(&app, &chart).await;
+    doctor.wait_for_path(&chart).await;
+    doctor.click_in_view("a[rel=next]").await;
+    doctor.wait_for_path(&format!("{chart}?before={oldest_shown}")).await;
+    assert!(doctor.text("#chart-timeline").await.contains("Unspecified malaria"));
+    doctor.screenshot("43-chart-earlier-visits").await;
+    doctor.close().await;
+
+    // Amaka reads her visit on her phone: the oldest of her 21, on the page of earlier ones.
+    let Some(phone) = Browser::start(360, 740, &format!("{backend}-phone-consult")).await else {
+        return;
+    };
+    phone.log_in(&app, &PATIENTS.matric(0), STUDENT_PASSWORD, "/me").await;
+    phone.click(".tab-bar a[href='/me/visits']").await;
     phone.wait_for_path("/me/visits").await;
     phone.click_in_view("a[rel=next]").await;
     phone.wait_for_path(&format!("/me/visits?before={oldest_shown}")).await;
     assert!(phone.text("#my-visits").await.contains("Unspecified malaria"));
     assert!(phone.fits_width().await, "the earlier visits fit a phone");
     phone.screenshot("42-my-earlier-visits").await;
+    phone.click(&format!("#my-visits a[href='/me/visits/{visit}']")).await;
+    phone.wait_for_path(&format!("/me/visits/{visit}")).await;
+    wait_for_text(&phone, "#my-diagnoses", "Unspecified malaria").await;
+    wait_for_text(&phone, "#my-medicines", "three times a day").await;
+    wait_for_text(&phone, "#my-results", "11.4 g/dL").await;
+    assert!(phone.fits_width().await, "the visit fits a phone");
+    phone.screenshot("42-my-visit").await;
     phone.close().await;
 }
