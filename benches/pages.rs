@@ -639,7 +639,7 @@ fn pages(clinic: &Clinic) -> Vec<Page> {
             usual,
         ),
         page(
-            "patient chart, 50 visits",
+            "patient chart, 50 visits (shows 20)",
             format!("/patients/{student}/chart"),
             Who::Doctor,
             usual,
