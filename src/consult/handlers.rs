@@ -195,6 +195,7 @@ async fn load_page(
     let mut all = repo::diagnoses_of_visits(db, &ids).await?;
     let diagnoses = all.iter().filter(|d| d.visit_id == visit.id).cloned().collect();
     let mut items = crate::prescriptions::service::items_of_visits(db, &ids).await?;
+    let prescribed = take(&mut items, |i| i.visit_id == visit.id);
     let earlier = lines
         .into_iter()
         .map(|v| Earlier {
@@ -218,7 +219,7 @@ async fn load_page(
         can_diagnose: visit.allows(user, Access::Write) && user.role == Role::Doctor,
         can_amend: visit.allows(user, Access::Amend),
         lab: crate::lab::visit_section(state, user, &visit, &layout.csrf_token).await?,
-        prescriptions: crate::prescriptions::handlers::section(state, user, &visit).await?,
+        prescriptions: crate::prescriptions::handlers::section(state, user, &visit, prescribed).await?,
         procedures: crate::procedures::service::section(db, user, &visit).await?,
         documents: crate::documents::service::visit_section(db, user, &visit).await?,
         patient,

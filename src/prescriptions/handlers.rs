@@ -114,8 +114,9 @@ impl Section {
 }
 
 /// The section for the consultation screen of `visit`, as `user` sees it.
-pub async fn section(state: &AppState, user: &StaffUser, visit: &Visit) -> AppResult<Section> {
-    load(state, user, visit, fresh_form(), FieldErrors::default(), None).await
+/// The section for the consultation screen, from the visit's items it read with its earlier visits'.
+pub async fn section(state: &AppState, user: &StaffUser, visit: &Visit, items: Vec<Item>) -> AppResult<Section> {
+    assemble(state, user, visit, items, fresh_form(), FieldErrors::default(), None).await
 }
 
 fn fresh_form() -> ItemForm {
@@ -137,11 +138,22 @@ async fn load(
     errors: FieldErrors,
     notice: Option<String>,
 ) -> AppResult<Section> {
-    let db = &state.db;
-    let today = today(state);
-    let items = service::items_of_visits(db, &[visit.id]).await?;
+    let items = service::items_of_visits(&state.db, &[visit.id]).await?;
+    assemble(state, user, visit, items, form, errors, notice).await
+}
+
+/// The section around the visit's `items`, with each one's stock.
+async fn assemble(
+    state: &AppState,
+    user: &StaffUser,
+    visit: &Visit,
+    items: Vec<Item>,
+    form: ItemForm,
+    errors: FieldErrors,
+    notice: Option<String>,
+) -> AppResult<Section> {
     let ids: Vec<i64> = items.iter().map(|i| i.drug_id).collect();
-    let stock = crate::pharmacy::service::stock_on_hand(db, &ids, today).await?;
+    let stock = crate::pharmacy::service::stock_on_hand(&state.db, &ids, today(state)).await?;
     let items = items
         .into_iter()
         .map(|item| ItemLine {
