@@ -43,6 +43,32 @@ impl ImportJob {
     }
 }
 
+impl JobStatus {
+    /// Whether its rows are being imported now (the page follows its progress).
+    pub fn is_running(self) -> bool {
+        self == JobStatus::Running
+    }
+
+    /// Whether the import was started (a previewed file has no progress to show).
+    pub fn has_started(self) -> bool {
+        self != JobStatus::Previewed
+    }
+
+    /// Whether every row was gone through (its rejects can be downloaded, its students given passwords).
+    pub fn is_done(self) -> bool {
+        self == JobStatus::Done
+    }
+
+    /// The heading of its progress.
+    pub fn progress_heading(self) -> &'static str {
+        match self {
+            JobStatus::Running => "Importing…",
+            JobStatus::Done => "Finished",
+            JobStatus::Previewed | JobStatus::Failed => "Stopped",
+        }
+    }
+}
+
 const JOB_COLUMNS: &str =
     "id, status, file_name, create_missing, total, processed, created, updated, unchanged, rejected, error, created_at";
 
@@ -160,4 +186,17 @@ pub async fn fail_abandoned(db: &Db, minutes: i64) -> Result<u64, sqlx::Error> {
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_started_import_shows_its_progress_under_its_own_heading() {
+        assert!(!JobStatus::Previewed.has_started());
+        assert!(JobStatus::Running.is_running() && !JobStatus::Done.is_running());
+        let headings = [JobStatus::Running, JobStatus::Done, JobStatus::Failed].map(JobStatus::progress_heading);
+        assert_eq!(headings, ["Importing…", "Finished", "Stopped"]);
+    }
 }

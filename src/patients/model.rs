@@ -23,6 +23,11 @@ text_enum! {
 }
 
 impl PatientKind {
+    /// Whether a record of this kind has a faculty, department, level and session.
+    pub fn has_studies(self) -> bool {
+        self == PatientKind::Student
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             PatientKind::Student => "Student",

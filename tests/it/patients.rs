@@ -164,6 +164,9 @@ async fn reception_registers_a_student_with_a_clinic_number(app: TestApp) {
         .await,
         1
     );
+    let headings = reception.get(&format!("/patients/{id}")).await.texts("h2");
+    assert!(!headings.contains(&"Studies".to_owned()), "{headings:?}");
+    assert!(profile.texts("h2").contains(&"Studies".to_owned()));
 }
 
 async fn registration_reports_bad_fields_and_taken_matric_numbers(app: TestApp) {
