@@ -60,9 +60,9 @@ fn visit_when(visit: &VisitLine) -> (Date, Timestamp) {
     (visit.day, visit.started_at)
 }
 
-/// Visits and screenings as one timeline, newest first. The screenings are those of the page's stretch of
-/// time: before `newer` (the visit the page starts after, if any) and, when there are `older` visits still to
-/// come on the next page, not before the page's last visit.
+/// A page's visits and screenings as one timeline, newest first. The screenings are those of the page's
+/// stretch of time: before `newer` (the visit the page starts after, if any) and, when there are `older` visits
+/// still to come on the next page, not before the page's last visit.
 fn timeline(
     visits: Vec<ChartVisit>,
     screenings: Vec<HealthRecord>,
@@ -70,11 +70,13 @@ fn timeline(
     older: bool,
 ) -> Vec<ChartEntry> {
     let oldest = visits.last().filter(|_| older).map(|c| visit_when(&c.visit));
-    let mut entries: Vec<ChartEntry> = visits
+    let in_stretch =
+        |when: (Date, Timestamp)| newer.is_none_or(|newer| when < newer) && oldest.is_none_or(|oldest| when >= oldest);
+    let mut entries: Vec<ChartEntry> = screenings
         .into_iter()
-        .map(ChartEntry::Visit)
-        .chain(screenings.into_iter().map(ChartEntry::Screening))
-        .filter(|e| newer.is_none_or(|newer| e.when() < newer) && oldest.is_none_or(|oldest| e.when() >= oldest))
+        .map(ChartEntry::Screening)
+        .filter(|e| in_stretch(e.when()))
+        .chain(visits.into_iter().map(ChartEntry::Visit))
         .collect();
     entries.sort_by_key(|e| std::cmp::Reverse(e.when()));
     entries

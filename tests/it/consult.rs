@@ -633,6 +633,13 @@ async fn the_chart_comes_a_page_at_a_time_with_the_screenings_of_its_stretch(app
     screening("Latest screening").await;
     timeline.push("Latest screening".into());
     timeline.reverse();
+    // The last visit of the first page and the first of the next started in the same millisecond.
+    sqlx::query("UPDATE visit SET started_at = (SELECT started_at FROM visit WHERE id = $1) WHERE id = $2")
+        .bind(timeline[21].parse::<i64>().expect("a visit"))
+        .bind(timeline[22].parse::<i64>().expect("a visit"))
+        .execute(app.db().pool())
+        .await
+        .expect("the same start");
 
     // The latest 20 visits with the screenings among them; then the rest with the screening older than them all.
     let chart = format!("/patients/{}/chart", ids[0]);
