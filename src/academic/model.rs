@@ -59,21 +59,6 @@ impl AcademicOptions {
             .map(|f| f.name.as_str())
     }
 
-    pub fn department_name(&self, id: Option<i64>) -> Option<&str> {
-        id.and_then(|id| self.departments.iter().find(|d| d.id == id))
-            .map(|d| d.name.as_str())
-    }
-
-    pub fn level_name(&self, id: Option<i64>) -> Option<&str> {
-        id.and_then(|id| self.levels.iter().find(|l| l.id == id))
-            .map(|l| l.name.as_str())
-    }
-
-    pub fn session_name(&self, id: Option<i64>) -> Option<&str> {
-        id.and_then(|id| self.sessions.iter().find(|s| s.id == id))
-            .map(|s| s.name.as_str())
-    }
-
     /// The department's faculty, for checking that a student's department belongs to their faculty.
     pub fn faculty_of(&self, department_id: i64) -> Option<i64> {
         self.departments

@@ -113,8 +113,8 @@ impl Section {
     }
 }
 
-/// The section for the consultation screen of `visit`, as `user` sees it.
-/// The section for the consultation screen, from the visit's items it read with its earlier visits'.
+/// The section for the consultation screen of `visit`, as `user` sees it, around the visit's items (which the
+/// screen read with its earlier visits').
 pub async fn section(state: &AppState, user: &StaffUser, visit: &Visit, items: Vec<Item>) -> AppResult<Section> {
     assemble(state, user, visit, items, fresh_form(), FieldErrors::default(), None).await
 }

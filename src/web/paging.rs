@@ -93,16 +93,6 @@ pub struct CursorPage<T> {
     pub older: Option<i64>,
 }
 
-impl<T> Default for CursorPage<T> {
-    fn default() -> Self {
-        CursorPage {
-            rows: Vec::new(),
-            newest: true,
-            older: None,
-        }
-    }
-}
-
 impl<T> CursorPage<T> {
     /// The page from `rows` read with a limit of `size + 1`: the row past `size` is not shown, it only tells
     /// that older rows exist.
