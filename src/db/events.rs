@@ -38,8 +38,8 @@ pub enum Event {
     Billing,
     /// Appointments or their slots changed: booked, cancelled, moved, corrected, marked no-show, blocked, or
     /// slots made or removed with a doctor's hours and the clinic's closures; or a staff account changed (its
-    /// name, profile or whether it is active: the doctors offered). Reception's check-in list, the figures that count the day's
-    /// bookings and the booking pages' calendar, times and doctors re-read.
+    /// name, profile or whether it is active: the doctors offered). Reception's check-in list, the figures that
+    /// count the day's bookings and the booking pages' calendar, times and doctors re-read.
     Bookings,
     /// This instance may have missed events (its LISTEN connection dropped): every stream re-reads.
     Resync,

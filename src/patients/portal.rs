@@ -141,6 +141,13 @@ pub struct ProfilePage {
 }
 
 impl ProfilePage {
+    /// The patient's own profile with their record as it stands and its names of their studies.
+    async fn of_own(state: &AppState, user: &PortalUser, layout: Layout) -> AppResult<Self> {
+        let patient = load_own(state, user).await?;
+        let studies = crate::academic::service::names(&state.db, patient.study_ids()).await?;
+        Ok(Self::new(layout, patient, studies))
+    }
+
     fn new(layout: Layout, patient: Patient, studies: StudyNames) -> Self {
         let form = ContactForm {
             phone: patient.phone.clone().unwrap_or_default(),
@@ -160,9 +167,7 @@ impl ProfilePage {
 }
 
 pub async fn profile_form(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<ProfilePage> {
-    let patient = load_own(&state, &user).await?;
-    let studies = crate::academic::service::names(&state.db, patient.study_ids()).await?;
-    Ok(ProfilePage::new(layout, patient, studies))
+    ProfilePage::of_own(&state, &user, layout).await
 }
 
 /// Only contact details can change here; any other field sent is ignored (the form type has no place for it).
@@ -176,12 +181,10 @@ pub async fn update_profile(
     let contact = match form.validate() {
         Ok(contact) => contact,
         Err(errors) => {
-            let patient = load_own(&state, &user).await?;
-            let studies = crate::academic::service::names(&state.db, patient.study_ids()).await?;
             let page = ProfilePage {
                 form,
                 errors,
-                ..ProfilePage::new(layout, patient, studies)
+                ..ProfilePage::of_own(&state, &user, layout).await?
             };
             return Ok(invalid(page));
         }
