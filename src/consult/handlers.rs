@@ -12,6 +12,7 @@ use super::icd;
 use super::model::{Access, NoteKind, Recorded, Shown, Visit, VisitLine, VitalsForm, trend_path};
 use super::repo::{self, Diagnosis, Draft, Note};
 use super::service;
+use crate::db::Reader;
 use crate::db::events::Event;
 use crate::error::ServiceError;
 use crate::identity::Role;
@@ -154,37 +155,41 @@ pub async fn page(
     IdPath(id): IdPath,
     layout: Layout,
 ) -> AppResult<Response> {
-    let visit = service::visit_for(&state.db, &user, id, Access::Read).await?;
+    let mut conn = state.db.conn().await?;
+    let visit = service::visit_for(&mut conn, &user, id, Access::Read).await?;
     let read = ("visit", visit.id);
     // The page is gathered while its audit row waits for its batch; it is shown only once the row is written.
+    // `load_page` owns the connection, so it goes back to the pool before the wait for the batch's.
     let (audited, page) = tokio::join!(
         service::record_read(&state.reads, &user.actor, "visit.view", read, visit.patient_id),
-        load_page(&state, &user, layout, visit, Attempt::default())
+        load_page(&state, conn, &user, layout, visit, Attempt::default())
     );
     audited?;
     Ok(page?.into_response())
 }
 
+/// The screen of `visit`, every read on `db`.
 async fn load_page(
     state: &AppState,
+    mut db: impl Reader,
     user: &StaffUser,
     layout: Layout,
     visit: Visit,
     attempt: Attempt,
 ) -> AppResult<VisitPage> {
-    let db = &state.db;
-    let patient = crate::patients::service::get(db, visit.patient_id)
+    let patient = crate::patients::service::get(&mut db, visit.patient_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let reason = match visit.appointment_id {
-        Some(id) => match crate::scheduling::service::appointment(db, crate::identity::DoctorScope::Any, id).await {
+        Some(id) => match crate::scheduling::service::appointment(&mut db, crate::identity::DoctorScope::Any, id).await
+        {
             Ok(a) => Some(a.reason).filter(|r| !r.is_empty()),
             Err(ServiceError::NotFound) => None,
             Err(err) => return Err(err.into()),
         },
         None => None,
     };
-    let lines: Vec<VisitLine> = repo::visits_of_patient(db, visit.patient_id, EARLIER_VISITS + 1)
+    let lines: Vec<VisitLine> = repo::visits_of_patient(&mut db, visit.patient_id, EARLIER_VISITS + 1)
         .await?
         .into_iter()
         .filter(|v| v.id != visit.id)
@@ -192,9 +197,9 @@ async fn load_page(
         .collect();
     let mut ids: Vec<i64> = lines.iter().map(|v| v.id).collect();
     ids.push(visit.id);
-    let mut all = repo::diagnoses_of_visits(db, &ids).await?;
+    let mut all = repo::diagnoses_of_visits(&mut db, &ids).await?;
     let diagnoses = all.iter().filter(|d| d.visit_id == visit.id).cloned().collect();
-    let mut items = crate::prescriptions::service::items_of_visits(db, &ids).await?;
+    let mut items = crate::prescriptions::service::items_of_visits(&mut db, &ids).await?;
     let prescribed = take(&mut items, |i| i.visit_id == visit.id);
     let earlier = lines
         .into_iter()
@@ -204,24 +209,25 @@ async fn load_page(
             visit: v,
         })
         .collect();
-    let vitals = repo::vitals_of_patient(db, visit.patient_id, EARLIER_VITALS).await?;
+    let vitals = repo::vitals_of_patient(&mut db, visit.patient_id, EARLIER_VITALS).await?;
     Ok(VisitPage {
         age: patient.age_on(state.settings.get().today()),
         reason,
         earlier,
         trends: trends(&vitals),
         vitals,
-        notes: repo::notes_of_visit(db, visit.id).await?,
-        drafts: repo::drafts_of(db, visit.id, user.id).await?,
+        notes: repo::notes_of_visit(&mut db, visit.id).await?,
+        drafts: repo::drafts_of(&mut db, visit.id, user.id).await?,
         diagnoses,
-        favourites: repo::favourite_diagnoses(db, visit.doctor_id, 8).await?,
+        favourites: repo::favourite_diagnoses(&mut db, visit.doctor_id, 8).await?,
         can_write: visit.allows(user, Access::Write),
         can_diagnose: visit.allows(user, Access::Write) && user.role == Role::Doctor,
         can_amend: visit.allows(user, Access::Amend),
-        lab: crate::lab::visit_section(state, user, &visit, &layout.csrf_token).await?,
-        prescriptions: crate::prescriptions::handlers::section(state, user, &visit, prescribed).await?,
-        procedures: crate::procedures::service::section(db, user, &visit).await?,
-        documents: crate::documents::service::visit_section(db, user, &visit).await?,
+        lab: crate::lab::visit_section(state, &mut db, user, &visit, &layout.csrf_token).await?,
+        prescriptions: crate::prescriptions::handlers::section(&mut db, state.today(), user, &visit, prescribed)
+            .await?,
+        procedures: crate::procedures::service::section(&mut db, user, &visit).await?,
+        documents: crate::documents::service::visit_section(&mut db, user, &visit).await?,
         patient,
         visit,
         attempt,
@@ -269,6 +275,19 @@ fn trends(vitals: &[Recorded]) -> Vec<Trend> {
         .collect()
 }
 
+/// The screen after a section's form, on one connection.
+async fn page_again(
+    state: &AppState,
+    user: &StaffUser,
+    layout: Layout,
+    visit_id: i64,
+    attempt: Attempt,
+) -> AppResult<VisitPage> {
+    let mut conn = state.db.conn().await?;
+    let visit = service::visit_for(&mut conn, user, visit_id, Access::Read).await?;
+    load_page(state, conn, user, layout, visit, attempt).await
+}
+
 /// Answers a section's form: back to the visit (its section, with htmx), or the page again with the
 /// messages (422) when the service refused the form.
 async fn answered(
@@ -281,17 +300,13 @@ async fn answered(
     mut attempt: Attempt,
 ) -> AppResult<Response> {
     match result {
-        Ok(()) if hx.0 => {
-            let visit = service::visit_for(&state.db, user, visit_id, Access::Read).await?;
-            Ok(load_page(state, user, layout, visit, Attempt::default())
-                .await?
-                .into_response())
-        }
+        Ok(()) if hx.0 => Ok(page_again(state, user, layout, visit_id, Attempt::default())
+            .await?
+            .into_response()),
         Ok(()) => Ok(redirect(hx, &format!("/visits/{visit_id}#{}", attempt.section))),
         Err(ServiceError::Invalid(errors)) => {
             attempt.errors = errors;
-            let visit = service::visit_for(&state.db, user, visit_id, Access::Read).await?;
-            Ok(invalid(load_page(state, user, layout, visit, attempt).await?))
+            Ok(invalid(page_again(state, user, layout, visit_id, attempt).await?))
         }
         Err(err) => Err(err.into()),
     }

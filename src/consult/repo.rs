@@ -2,16 +2,16 @@
 
 use super::model::{NoteKind, Recorded, Visit, VisitLine, VisitStatus, Vitals};
 use crate::db::id_list;
-use crate::db::{Date, Db, Timestamp, Tx};
+use crate::db::{Date, Db, Reader, Timestamp, Tx};
 
 const VISIT_SELECT: &str = "SELECT v.id, v.patient_id, v.doctor_id, s.full_name AS doctor_name, v.ticket_id,
         v.appointment_id, v.day, v.status, v.started_at, v.completed_at
      FROM visit v JOIN staff s ON s.id = v.doctor_id";
 
-pub async fn visit(db: &Db, id: i64) -> Result<Option<Visit>, sqlx::Error> {
+pub async fn visit(mut db: impl Reader, id: i64) -> Result<Option<Visit>, sqlx::Error> {
     sqlx::query_as(&format!("{VISIT_SELECT} WHERE v.id = $1"))
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.exec())
         .await
 }
 
@@ -117,14 +117,18 @@ pub async fn lock_visit(tx: &mut Tx, visit_id: i64) -> Result<(), sqlx::Error> {
 }
 
 /// The patient's latest visits, newest first.
-pub async fn visits_of_patient(db: &Db, patient_id: i64, limit: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
-    visits_of_patient_after(db, patient_id, None, limit).await
+pub async fn visits_of_patient(
+    mut db: impl Reader,
+    patient_id: i64,
+    limit: i64,
+) -> Result<Vec<VisitLine>, sqlx::Error> {
+    visits_of_patient_after(&mut db, patient_id, None, limit).await
 }
 
 /// At most `limit` of the patient's visits, newest first (by start, then by id), after the visit started at
 /// `after` (from the newest without it).
 pub async fn visits_of_patient_after(
-    db: &Db,
+    mut db: impl Reader,
     patient_id: i64,
     after: Option<(Timestamp, i64)>,
     limit: i64,
@@ -141,7 +145,7 @@ pub async fn visits_of_patient_after(
     .bind(at)
     .bind(id)
     .bind(limit)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -222,7 +226,7 @@ pub async fn insert_vitals(
 }
 
 /// The patient's latest vitals, newest first (the visit's own and earlier readings alike).
-pub async fn vitals_of_patient(db: &Db, patient_id: i64, limit: i64) -> Result<Vec<Recorded>, sqlx::Error> {
+pub async fn vitals_of_patient(mut db: impl Reader, patient_id: i64, limit: i64) -> Result<Vec<Recorded>, sqlx::Error> {
     sqlx::query_as(
         "SELECT x.id, x.visit_id, x.health_record_id, x.systolic, x.diastolic, x.temperature_tenths, x.pulse,
                 x.respiratory_rate, x.spo2, x.weight_tenths, x.height_mm, s.full_name AS recorded_by, x.recorded_at
@@ -231,7 +235,7 @@ pub async fn vitals_of_patient(db: &Db, patient_id: i64, limit: i64) -> Result<V
     )
     .bind(patient_id)
     .bind(limit)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -269,12 +273,12 @@ pub struct Note {
 const NOTE_SELECT: &str = "SELECT n.id, n.visit_id, n.kind, n.body, s.full_name AS author, n.written_at
      FROM clinical_note n JOIN staff s ON s.id = n.author_id";
 
-pub async fn notes_of_visit(db: &Db, visit_id: i64) -> Result<Vec<Note>, sqlx::Error> {
+pub async fn notes_of_visit(mut db: impl Reader, visit_id: i64) -> Result<Vec<Note>, sqlx::Error> {
     sqlx::query_as(&format!(
         "{NOTE_SELECT} WHERE n.visit_id = $1 ORDER BY n.written_at, n.id"
     ))
     .bind(visit_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -341,11 +345,11 @@ pub struct Draft {
     pub saved_at: Timestamp,
 }
 
-pub async fn drafts_of(db: &Db, visit_id: i64, author_id: i64) -> Result<Vec<Draft>, sqlx::Error> {
+pub async fn drafts_of(mut db: impl Reader, visit_id: i64, author_id: i64) -> Result<Vec<Draft>, sqlx::Error> {
     sqlx::query_as("SELECT kind, body, saved_at FROM note_draft WHERE visit_id = $1 AND author_id = $2")
         .bind(visit_id)
         .bind(author_id)
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 
@@ -388,7 +392,7 @@ pub struct Diagnosis {
     pub description: String,
 }
 
-pub async fn diagnoses_of_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<Diagnosis>, sqlx::Error> {
+pub async fn diagnoses_of_visits(mut db: impl Reader, visit_ids: &[i64]) -> Result<Vec<Diagnosis>, sqlx::Error> {
     if visit_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -396,7 +400,7 @@ pub async fn diagnoses_of_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<Diagn
     sqlx::query_as(&format!(
         "SELECT id, visit_id, code, description FROM diagnosis WHERE visit_id IN ({list}) ORDER BY id"
     ))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -406,7 +410,7 @@ const FAVOURITES_FROM: i64 = 300;
 
 /// The diagnoses the doctor used most among their latest, most used first.
 pub async fn favourite_diagnoses(
-    db: &Db,
+    mut db: impl Reader,
     doctor_id: i64,
     limit: i64,
 ) -> Result<Vec<(Option<String>, String)>, sqlx::Error> {
@@ -419,7 +423,7 @@ pub async fn favourite_diagnoses(
     .bind(doctor_id)
     .bind(FAVOURITES_FROM)
     .bind(limit)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 

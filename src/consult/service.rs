@@ -6,7 +6,7 @@
 use super::model::{Access, NoteKind, Recorded, Visit, VisitLine, VitalsForm, parse_draft, parse_note};
 use super::repo::{self, NewVisit};
 use crate::audit::{self, AuditEntry, Reads};
-use crate::db::{Date, Db, Tx, is_unique_violation};
+use crate::db::{Date, Db, Reader, Tx, is_unique_violation};
 use crate::error::ServiceError;
 use crate::identity::{Actor, Role, StaffUser};
 use crate::queue::model::{Move, TicketStatus};
@@ -21,8 +21,13 @@ pub async fn visit(db: &Db, visit_id: i64) -> Result<Option<Visit>, ServiceError
 
 /// The visit, if `user` may have `access` to it now: NotFound, Forbidden, or a Conflict that says why (a
 /// completed visit, say).
-pub async fn visit_for(db: &Db, user: &StaffUser, visit_id: i64, access: Access) -> Result<Visit, ServiceError> {
-    let visit = repo::visit(db, visit_id).await?.ok_or(ServiceError::NotFound)?;
+pub async fn visit_for(
+    mut db: impl Reader,
+    user: &StaffUser,
+    visit_id: i64,
+    access: Access,
+) -> Result<Visit, ServiceError> {
+    let visit = repo::visit(&mut db, visit_id).await?.ok_or(ServiceError::NotFound)?;
     allowed(visit, user, access)
 }
 

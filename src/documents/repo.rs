@@ -1,7 +1,7 @@
 //! All SQL of documents. Lists read the details only; the content is read one document at a time.
 
 use super::model::{DocumentKind, DocumentMeta};
-use crate::db::{Db, Timestamp, Tx};
+use crate::db::{Db, Reader, Timestamp, Tx};
 
 const META_COLUMNS: &str = "d.id, d.patient_id, d.visit_id, d.title, d.mime, d.size,
     s.full_name AS uploaded_by_name, d.uploaded_at";
@@ -44,13 +44,13 @@ pub async fn of_patient(db: &Db, patient_id: i64) -> Result<Vec<DocumentMeta>, s
 }
 
 /// The documents attached to a visit, newest first.
-pub async fn of_visit(db: &Db, visit_id: i64) -> Result<Vec<DocumentMeta>, sqlx::Error> {
+pub async fn of_visit(mut db: impl Reader, visit_id: i64) -> Result<Vec<DocumentMeta>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {META_COLUMNS} FROM document d JOIN staff s ON s.id = d.uploaded_by
          WHERE d.visit_id = $1 ORDER BY d.uploaded_at DESC, d.id DESC"
     ))
     .bind(visit_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 

@@ -7,8 +7,8 @@ use super::repo::{self, NewDocument};
 use crate::audit::{self, AuditEntry, Reads};
 use crate::consult::model::{Access, Visit};
 use crate::consult::service::writable_visit_in;
-use crate::db::Db;
 use crate::db::once::Claim;
+use crate::db::{Db, Reader};
 use crate::error::ServiceError;
 use crate::identity::{Actor, StaffUser};
 
@@ -136,11 +136,11 @@ pub async fn of_visit(db: &Db, visit_id: i64) -> Result<Vec<DocumentMeta>, sqlx:
 }
 
 /// The consultation screen's section for `user`.
-pub async fn visit_section(db: &Db, user: &StaffUser, visit: &Visit) -> Result<DocumentList, sqlx::Error> {
+pub async fn visit_section(mut db: impl Reader, user: &StaffUser, visit: &Visit) -> Result<DocumentList, sqlx::Error> {
     Ok(DocumentList {
         action: format!("/visits/{}/documents", visit.id),
         view_base: "/documents/",
-        documents: repo::of_visit(db, visit.id).await?,
+        documents: repo::of_visit(&mut db, visit.id).await?,
         can_upload: staff_may_use(user.role) && visit.allows(user, Access::Write),
         form_id: crate::db::once::FormKey::mint().to_string(),
         ..DocumentList::default()

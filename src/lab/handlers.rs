@@ -17,9 +17,9 @@ use super::repo::{OrderDetail, WorkItem};
 use super::service::{self, HealthRecord};
 use super::{LabDesk, LabReaders};
 use crate::consult::model::{Access, Recorded, Shown, Visit, VisitLine, VitalsForm};
-use crate::db::Date;
 use crate::db::events::Event;
 use crate::db::once::FormKey;
+use crate::db::{Date, Reader};
 use crate::error::ServiceError;
 use crate::identity::StaffUser;
 use crate::patients::model::Patient;
@@ -174,15 +174,17 @@ impl LabSection {
     }
 }
 
-/// The visit's lab section for `user` (the consultation screen's `load_page` calls this).
+/// The visit's lab section for `user`, read on `db` (the consultation screen's `load_page` calls this).
 pub async fn visit_section(
     state: &AppState,
+    db: impl Reader,
     user: &StaffUser,
     visit: &Visit,
     csrf_token: &str,
 ) -> AppResult<LabSection> {
     load_section(
         state,
+        db,
         user,
         visit,
         csrf_token.to_owned(),
@@ -192,18 +194,20 @@ pub async fn visit_section(
     .await
 }
 
+/// The section, its orders and tests read on `db` (the clinic's zone from `state`).
 async fn load_section(
     state: &AppState,
+    mut db: impl Reader,
     user: &StaffUser,
     visit: &Visit,
     csrf_token: String,
     errors: FieldErrors,
     attempt: (String, Vec<i64>),
 ) -> AppResult<LabSection> {
-    let orders = service::visit_orders(&state.db, visit.id).await?;
+    let orders = service::visit_orders(&mut db, visit.id).await?;
     let can_order = visit.allows(user, Access::Write);
     let tests = match can_order {
-        true => service::active_tests(&state.db)
+        true => service::active_tests(&mut db)
             .await?
             .into_iter()
             .filter(|t| !orders.iter().any(|o| o.test_id == t.id))
@@ -252,7 +256,16 @@ async fn section_page(
     let patient = crate::patients::service::get(&state.db, visit.patient_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let lab = load_section(state, user, &visit, layout.csrf_token.clone(), errors, attempt).await?;
+    let lab = load_section(
+        state,
+        &state.db,
+        user,
+        &visit,
+        layout.csrf_token.clone(),
+        errors,
+        attempt,
+    )
+    .await?;
     Ok(VisitOrdersPage { layout, patient, lab })
 }
 
@@ -308,6 +321,7 @@ pub async fn confirm_cancel(
     let visit = crate::consult::service::visit_for(&state.db, &user, id, Access::Write).await?;
     let section = load_section(
         &state,
+        &state.db,
         &user,
         &visit,
         String::new(),
@@ -361,6 +375,7 @@ pub async fn visit_events(
             let visit = crate::consult::service::visit_for(&state.db, &user, id, Access::Read).await?;
             let section = load_section(
                 &state,
+                &state.db,
                 &user,
                 &visit,
                 csrf_token,

@@ -1,7 +1,7 @@
 //! The SQL of the lab: the test catalogue, orders and their results, the worklist and health records.
 
 use super::model::{LabTest, OrderStatus, OrderView, Outcome, ResultDetails, TestDetails};
-use crate::db::{Date, Db, Flag, Timestamp, Tx};
+use crate::db::{Date, Db, Flag, Reader, Timestamp, Tx};
 use crate::patients::model::Sex;
 
 const TEST_SELECT: &str = "SELECT id, name, specimen, unit, male_low, male_high, female_low, female_high, price, active
@@ -15,9 +15,9 @@ pub async fn tests(db: &Db) -> Result<Vec<LabTest>, sqlx::Error> {
 }
 
 /// The tests a doctor may order, by name.
-pub async fn active_tests(db: &Db) -> Result<Vec<LabTest>, sqlx::Error> {
+pub async fn active_tests(mut db: impl Reader) -> Result<Vec<LabTest>, sqlx::Error> {
     sqlx::query_as(&format!("{TEST_SELECT} WHERE active = 1 ORDER BY LOWER(name), id"))
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 
@@ -132,7 +132,11 @@ const VIEW_SELECT: &str = concat!(
 );
 
 /// The live orders of these visits (not cancelled), oldest first; only released ones when `released_only`.
-pub async fn orders_of_visits(db: &Db, visit_ids: &[i64], released_only: bool) -> Result<Vec<OrderView>, sqlx::Error> {
+pub async fn orders_of_visits(
+    mut db: impl Reader,
+    visit_ids: &[i64],
+    released_only: bool,
+) -> Result<Vec<OrderView>, sqlx::Error> {
     if visit_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -145,7 +149,7 @@ pub async fn orders_of_visits(db: &Db, visit_ids: &[i64], released_only: bool) -
     sqlx::query_as(&format!(
         "{VIEW_SELECT} WHERE o.visit_id IN ({list}) AND {status} ORDER BY o.ordered_at, o.id"
     ))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 

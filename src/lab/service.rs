@@ -11,7 +11,7 @@ use crate::consult::model::Access;
 use crate::consult::model::Recorded;
 use crate::consult::service::writable_visit_in;
 use crate::db::once::Claim;
-use crate::db::{Date, Db, Timestamp, is_unique_violation};
+use crate::db::{Date, Db, Reader, Timestamp, is_unique_violation};
 use crate::error::ServiceError;
 use crate::identity::{Actor, Role, StaffUser};
 use crate::validation::FieldErrors;
@@ -40,8 +40,8 @@ pub async fn tests(db: &Db) -> Result<Vec<LabTest>, ServiceError> {
     Ok(repo::tests(db).await?)
 }
 
-pub async fn active_tests(db: &Db) -> Result<Vec<LabTest>, ServiceError> {
-    Ok(repo::active_tests(db).await?)
+pub async fn active_tests(mut db: impl Reader) -> Result<Vec<LabTest>, ServiceError> {
+    Ok(repo::active_tests(&mut db).await?)
 }
 
 pub async fn test(db: &Db, id: i64) -> Result<LabTest, ServiceError> {
@@ -184,14 +184,18 @@ pub async fn cancel_order(
 }
 
 /// The live orders of a visit, oldest first (for its lab section).
-pub async fn visit_orders(db: &Db, visit_id: i64) -> Result<Vec<OrderView>, ServiceError> {
-    Ok(repo::orders_of_visits(db, &[visit_id], false).await?)
+pub async fn visit_orders(mut db: impl Reader, visit_id: i64) -> Result<Vec<OrderView>, ServiceError> {
+    Ok(repo::orders_of_visits(&mut db, &[visit_id], false).await?)
 }
 
 /// The orders of these visits with their results, for a patient's chart: never cancelled ones, and only
 /// released ones when `released_only` (what a patient may read).
-pub async fn orders_of_visits(db: &Db, visit_ids: &[i64], released_only: bool) -> Result<Vec<OrderView>, ServiceError> {
-    Ok(repo::orders_of_visits(db, visit_ids, released_only).await?)
+pub async fn orders_of_visits(
+    mut db: impl Reader,
+    visit_ids: &[i64],
+    released_only: bool,
+) -> Result<Vec<OrderView>, ServiceError> {
+    Ok(repo::orders_of_visits(&mut db, visit_ids, released_only).await?)
 }
 
 // ---- the lab's work -------------------------------------------------------------------------------------

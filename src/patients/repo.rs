@@ -4,7 +4,7 @@ use super::model::{
     ContactDetails, MatricNumber, Patient, PatientDetails, PatientSummary, PortalAccess, SheetFilter, SheetStudent,
     StudentRecord, prefix_range, search_tokens,
 };
-use crate::db::{Date, Db, Flag, Timestamp, Tx};
+use crate::db::{Date, Db, Flag, Reader, Timestamp, Tx};
 
 const PATIENT_COLUMNS: &str = "p.id, p.clinic_number, p.kind, p.matric_number, p.first_name, p.surname, p.other_names,
     p.sex, p.date_of_birth, p.phone, p.email, p.address, p.emergency_name, p.emergency_phone,
@@ -294,12 +294,12 @@ pub async fn insert_search_tokens(
     Ok(())
 }
 
-pub async fn get(db: &Db, id: i64) -> Result<Option<Patient>, sqlx::Error> {
+pub async fn get(mut db: impl Reader, id: i64) -> Result<Option<Patient>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {PATIENT_COLUMNS} FROM patient p LEFT JOIN patient_photo ph ON ph.patient_id = p.id WHERE p.id = $1"
     ))
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.exec())
     .await
 }
 

@@ -5,7 +5,7 @@ use super::repo;
 use crate::audit::{self, AuditEntry, Reads};
 use crate::auth::password;
 use crate::db::once::Claim;
-use crate::db::{Db, Timestamp, Tx, is_unique_violation};
+use crate::db::{Db, Reader, Timestamp, Tx, is_unique_violation};
 use crate::error::ServiceError;
 use crate::identity::Actor;
 use crate::identity::repo::Account;
@@ -302,6 +302,6 @@ pub async fn count_registered_since(db: &Db, since: crate::db::Timestamp) -> Res
 }
 
 /// A patient's record, to name them (reception booking for a patient).
-pub async fn get(db: &Db, patient_id: i64) -> Result<Option<super::model::Patient>, sqlx::Error> {
-    repo::get(db, patient_id).await
+pub async fn get(mut db: impl Reader, patient_id: i64) -> Result<Option<super::model::Patient>, sqlx::Error> {
+    repo::get(&mut db, patient_id).await
 }

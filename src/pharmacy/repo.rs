@@ -5,7 +5,7 @@ use super::model::allocation::BatchStock;
 use super::model::stock::{AdjustReason, MovementKind};
 use super::model::{BatchLine, Drug, DrugInput, DrugStock, MovementRow};
 use crate::db::id_list;
-use crate::db::{Date, Db, Flag, Money, Timestamp, Tx};
+use crate::db::{Date, Db, Flag, Money, Reader, Timestamp, Tx};
 use crate::validation::fold;
 use crate::web::paging::{PageRequest, like_pattern};
 
@@ -79,7 +79,12 @@ pub async fn search(
 }
 
 /// Active drugs matching `search` for a prescription, names starting with it first, at most `limit`.
-pub async fn search_active(db: &Db, search: &str, today: Date, limit: i64) -> Result<Vec<DrugStock>, sqlx::Error> {
+pub async fn search_active(
+    mut db: impl Reader,
+    search: &str,
+    today: Date,
+    limit: i64,
+) -> Result<Vec<DrugStock>, sqlx::Error> {
     let pattern = like_pattern(&fold(search));
     let prefix = format!("{}%", &pattern[1..]);
     sqlx::query_as(&format!(
@@ -91,24 +96,24 @@ pub async fn search_active(db: &Db, search: &str, today: Date, limit: i64) -> Re
     .bind(&pattern)
     .bind(&prefix)
     .bind(limit)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
 /// The drugs of `ids` with their stock on `today`.
-pub async fn with_stock(db: &Db, ids: &[i64], today: Date) -> Result<Vec<DrugStock>, sqlx::Error> {
+pub async fn with_stock(mut db: impl Reader, ids: &[i64], today: Date) -> Result<Vec<DrugStock>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let list = id_list(ids);
     sqlx::query_as(&format!("{STOCK_SELECT} WHERE d.id IN ({list}) {STOCK_GROUP}"))
         .bind(today)
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 
 /// Stock on hand of each of `ids` on `today` (a drug without batches is missing: it has none).
-pub async fn stock_on_hand(db: &Db, ids: &[i64], today: Date) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+pub async fn stock_on_hand(mut db: impl Reader, ids: &[i64], today: Date) -> Result<Vec<(i64, i64)>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -118,7 +123,7 @@ pub async fn stock_on_hand(db: &Db, ids: &[i64], today: Date) -> Result<Vec<(i64
          WHERE drug_id IN ({list}) AND expires_on >= $1 GROUP BY drug_id"
     ))
     .bind(today)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 

@@ -15,9 +15,9 @@ use super::model::{Frequency, Item, ItemForm, Prescription, Route, allergy_match
 use super::repo::Listed;
 use super::service;
 use crate::consult::model::{Access, Visit};
-use crate::db::Date;
 use crate::db::events::Event;
 use crate::db::once::FormKey;
+use crate::db::{Date, Reader};
 use crate::error::ServiceError;
 use crate::identity::{Role, StaffUser};
 use crate::pharmacy::model::{DrugStock, StockLevel};
@@ -115,8 +115,24 @@ impl Section {
 
 /// The section for the consultation screen of `visit`, as `user` sees it, around the visit's items (which the
 /// screen read with its earlier visits').
-pub async fn section(state: &AppState, user: &StaffUser, visit: &Visit, items: Vec<Item>) -> AppResult<Section> {
-    assemble(state, user, visit, items, fresh_form(), FieldErrors::default(), None).await
+pub async fn section(
+    db: impl Reader,
+    today: Date,
+    user: &StaffUser,
+    visit: &Visit,
+    items: Vec<Item>,
+) -> AppResult<Section> {
+    assemble(
+        db,
+        today,
+        user,
+        visit,
+        items,
+        fresh_form(),
+        FieldErrors::default(),
+        None,
+    )
+    .await
 }
 
 fn fresh_form() -> ItemForm {
@@ -124,10 +140,6 @@ fn fresh_form() -> ItemForm {
         form_id: FormKey::mint().to_string(),
         ..ItemForm::default()
     }
-}
-
-fn today(state: &AppState) -> Date {
-    state.today()
 }
 
 async fn load(
@@ -139,12 +151,14 @@ async fn load(
     notice: Option<String>,
 ) -> AppResult<Section> {
     let items = service::items_of_visits(&state.db, &[visit.id]).await?;
-    assemble(state, user, visit, items, form, errors, notice).await
+    assemble(&state.db, state.today(), user, visit, items, form, errors, notice).await
 }
 
 /// The section around the visit's `items`, with each one's stock.
+#[allow(clippy::too_many_arguments)]
 async fn assemble(
-    state: &AppState,
+    mut db: impl Reader,
+    today: Date,
     user: &StaffUser,
     visit: &Visit,
     items: Vec<Item>,
@@ -153,7 +167,7 @@ async fn assemble(
     notice: Option<String>,
 ) -> AppResult<Section> {
     let ids: Vec<i64> = items.iter().map(|i| i.drug_id).collect();
-    let stock = crate::pharmacy::service::stock_on_hand(&state.db, &ids, today(state)).await?;
+    let stock = crate::pharmacy::service::stock_on_hand(&mut db, &ids, today).await?;
     let items = items
         .into_iter()
         .map(|item| ItemLine {
@@ -163,7 +177,7 @@ async fn assemble(
         .collect();
     let can_prescribe = visit.allows(user, Access::Write) && user.role == Role::Doctor;
     let matches = match can_prescribe && (!form.drug_q.trim().is_empty() || form.drug_id().is_some()) {
-        true => matches(state, visit, &form.drug_q, form.drug_id()).await?,
+        true => matches(db, today, visit, &form.drug_q, form.drug_id()).await?,
         false => Vec::new(),
     };
     Ok(Section {
@@ -180,19 +194,23 @@ async fn assemble(
 }
 
 /// The drugs matching `text` (and the one already chosen, first), each with its stock and allergy match.
-async fn matches(state: &AppState, visit: &Visit, text: &str, chosen: Option<i64>) -> AppResult<Vec<Match>> {
-    let db = &state.db;
-    let today = today(state);
-    let mut drugs = crate::pharmacy::service::search_drugs(db, text, today).await?;
+async fn matches(
+    mut db: impl Reader,
+    today: Date,
+    visit: &Visit,
+    text: &str,
+    chosen: Option<i64>,
+) -> AppResult<Vec<Match>> {
+    let mut drugs = crate::pharmacy::service::search_drugs(&mut db, text, today).await?;
     if let Some(id) = chosen
         && !drugs.iter().any(|d| d.id == id)
     {
-        let mut picked = crate::pharmacy::service::drugs_with_stock(db, &[id], today).await?;
+        let mut picked = crate::pharmacy::service::drugs_with_stock(&mut db, &[id], today).await?;
         picked.retain(DrugStock::is_active);
         picked.append(&mut drugs);
         drugs = picked;
     }
-    let allergies = crate::patients::service::get(db, visit.patient_id)
+    let allergies = crate::patients::service::get(&mut db, visit.patient_id)
         .await?
         .map(|p| p.allergies)
         .unwrap_or_default();
@@ -328,7 +346,7 @@ pub async fn search_drugs(
     let visit = service::prescribable_visit(&state.db, &user, id).await?;
     let chosen = parse_id(query.drug_id.trim());
     let page = DrugMatches {
-        matches: matches(&state, &visit, &query.drug_q, chosen).await?,
+        matches: matches(&state.db, state.today(), &visit, &query.drug_q, chosen).await?,
         searched: !query.drug_q.trim().is_empty(),
     };
     Ok(Html(page.render()?).into_response())

@@ -2,7 +2,7 @@
 
 use super::model::{Item, ItemProgress, NewItem, Prescription, PrescriptionStatus, status_of};
 use crate::db::id_list;
-use crate::db::{Db, Timestamp, Tx};
+use crate::db::{Db, Reader, Timestamp, Tx};
 use crate::web::paging::PageRequest;
 
 const ITEM_SELECT: &str = "SELECT i.id, i.prescription_id, p.visit_id, i.drug_id, d.name AS drug_name, d.strength,
@@ -212,7 +212,7 @@ async fn touch(tx: &mut Tx, prescription_id: i64, now: Timestamp) -> Result<(), 
 }
 
 /// The items of the prescriptions of `visit_ids`, in the order they were written.
-pub async fn items_of_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<Item>, sqlx::Error> {
+pub async fn items_of_visits(mut db: impl Reader, visit_ids: &[i64]) -> Result<Vec<Item>, sqlx::Error> {
     if visit_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -220,7 +220,7 @@ pub async fn items_of_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<Item>, sq
     sqlx::query_as(&format!(
         "{ITEM_SELECT} WHERE p.visit_id IN ({list}) ORDER BY p.visit_id, i.id"
     ))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 

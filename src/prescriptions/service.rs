@@ -8,7 +8,7 @@ use crate::audit::{self, AuditEntry, Reads};
 use crate::consult::model::{Access, Visit};
 use crate::consult::service::{visit_for, writable_visit_in};
 use crate::db::once::Claim;
-use crate::db::{Db, Tx};
+use crate::db::{Db, Reader, Tx};
 use crate::error::ServiceError;
 use crate::identity::{Actor, Role, StaffUser};
 use crate::validation::FieldErrors;
@@ -155,8 +155,8 @@ pub async fn remove_item(
 
 /// The prescription items of the visits of `visit_ids`, with their drug, in the order written (for the
 /// consultation and the patient's chart; the caller has checked the reader may see these visits).
-pub async fn items_of_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<Item>, ServiceError> {
-    Ok(repo::items_of_visits(db, visit_ids).await?)
+pub async fn items_of_visits(mut db: impl Reader, visit_ids: &[i64]) -> Result<Vec<Item>, ServiceError> {
+    Ok(repo::items_of_visits(&mut db, visit_ids).await?)
 }
 
 /// A prescription with its items, to print or read.

@@ -1,7 +1,7 @@
 //! All SQL of procedures: the catalogue and the procedures done in visits.
 
 use super::model::{ProcedureInput, ProcedureType, VisitProcedure};
-use crate::db::{Db, Flag, Timestamp, Tx};
+use crate::db::{Db, Flag, Reader, Timestamp, Tx};
 
 const TYPE_COLUMNS: &str = "id, name, price, active, updated_at";
 
@@ -18,11 +18,11 @@ pub async fn types(db: &Db) -> Result<Vec<ProcedureType>, sqlx::Error> {
 }
 
 /// The entries that can be recorded now, by name.
-pub async fn active_types(db: &Db) -> Result<Vec<ProcedureType>, sqlx::Error> {
+pub async fn active_types(mut db: impl Reader) -> Result<Vec<ProcedureType>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {TYPE_COLUMNS} FROM procedure_type WHERE active = 1 ORDER BY LOWER(name), id"
     ))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -115,7 +115,7 @@ pub async fn delete_done(tx: &mut Tx, visit_id: i64, id: i64) -> Result<bool, sq
 }
 
 /// The procedures done in these visits, in the order they were done.
-pub async fn done_in_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<VisitProcedure>, sqlx::Error> {
+pub async fn done_in_visits(mut db: impl Reader, visit_ids: &[i64]) -> Result<Vec<VisitProcedure>, sqlx::Error> {
     if visit_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -126,7 +126,7 @@ pub async fn done_in_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<VisitProce
          JOIN staff s ON s.id = vp.performed_by
          WHERE vp.visit_id IN ({list}) ORDER BY vp.performed_at, vp.id"
     ))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 

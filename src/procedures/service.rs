@@ -8,7 +8,7 @@ use crate::audit::{self, AuditEntry};
 use crate::consult::model::{Access, Visit};
 use crate::consult::service::writable_visit_in;
 use crate::db::once::Claim;
-use crate::db::{Date, Db, Timestamp, Tx, is_unique_violation};
+use crate::db::{Date, Db, Reader, Timestamp, Tx, is_unique_violation};
 use crate::error::ServiceError;
 use crate::identity::{Actor, StaffUser};
 use crate::validation::FieldErrors;
@@ -171,15 +171,15 @@ pub async fn of_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<VisitProcedure>
 }
 
 /// The consultation screen's section for `user`.
-pub async fn section(db: &Db, user: &StaffUser, visit: &Visit) -> Result<VisitProcedures, sqlx::Error> {
+pub async fn section(mut db: impl Reader, user: &StaffUser, visit: &Visit) -> Result<VisitProcedures, sqlx::Error> {
     let can_record = visit.allows(user, Access::Write);
     let catalogue = match can_record {
-        true => repo::active_types(db).await?,
+        true => repo::active_types(&mut db).await?,
         false => Vec::new(),
     };
     Ok(VisitProcedures {
         visit_id: visit.id,
-        done: repo::done_in_visits(db, &[visit.id]).await?,
+        done: repo::done_in_visits(&mut db, &[visit.id]).await?,
         catalogue,
         can_record,
         ..VisitProcedures::default()

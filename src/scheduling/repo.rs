@@ -2,7 +2,7 @@
 
 pub use super::model::AppointmentView;
 use super::model::{AppointmentStatus, Closures, Hours, LIVE_STATUSES, SlotSpec, WaitlistEntry};
-use crate::db::{Date, Db, Flag, Timestamp, Tx};
+use crate::db::{Date, Db, Flag, Reader, Timestamp, Tx};
 
 // ---- hours -------------------------------------------------------------------------------------------
 
@@ -505,12 +505,12 @@ pub async fn appointments_of_patient(db: &Db, patient_id: i64) -> Result<Vec<App
     .await
 }
 
-pub async fn appointment(db: &Db, id: i64) -> Result<Option<AppointmentView>, sqlx::Error> {
+pub async fn appointment(mut db: impl Reader, id: i64) -> Result<Option<AppointmentView>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM} WHERE a.id = $1"
     ))
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.exec())
     .await
 }
 

@@ -12,7 +12,7 @@ use super::model::{
 use super::repo::{self, Closure, DayCounts, NewAppointment, Slot, StatusCount};
 use crate::audit::{self, AuditEntry};
 use crate::db::once::Claim;
-use crate::db::{Date, Db, Timestamp, Tx, is_unique_violation};
+use crate::db::{Date, Db, Reader, Timestamp, Tx, is_unique_violation};
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::{Actor, DoctorScope};
 use crate::settings::Settings;
@@ -568,8 +568,8 @@ pub async fn slot(db: &Db, scope: DoctorScope, id: i64) -> ServiceResult<Slot> {
 }
 
 /// An appointment in a slot within the scope, or not found.
-pub async fn appointment(db: &Db, scope: DoctorScope, id: i64) -> ServiceResult<AppointmentView> {
-    repo::appointment(db, id)
+pub async fn appointment(mut db: impl Reader, scope: DoctorScope, id: i64) -> ServiceResult<AppointmentView> {
+    repo::appointment(&mut db, id)
         .await?
         .filter(|a| scope.covers(a.doctor_id))
         .ok_or(ServiceError::NotFound)

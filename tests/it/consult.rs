@@ -726,7 +726,9 @@ async fn a_checked_in_appointment_starts_from_the_doctors_home(app: TestApp) {
 }
 
 /// The audit rows of reads are written in batches: forty reads at once each find their own row committed by the
-/// time their page arrives.
+/// time their page arrives. It also guards the consultation screen's held connection: a page that kept it while
+/// waiting for its audit batch (which needs a pooled connection too) left SQLite's eight all held, and every read
+/// failed after the pool's 30-second wait.
 async fn every_one_of_many_reads_at_once_is_audited_before_it_is_shown(app: TestApp) {
     let (_, doctor) = doctor(&app, "dr.reads").await;
     let admin = app.admin().await;
