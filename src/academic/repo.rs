@@ -7,7 +7,7 @@ use super::model::{
 
 use sqlx::AnyConnection;
 
-use crate::db::{Db, Flag, Timestamp, Tx};
+use crate::db::{Db, Flag, Reader, Timestamp, Tx};
 
 /// Every faculty, department, level and session (active and not: a patient may point at a deactivated one,
 /// and its name must still show). Forms offer only the active ones.
@@ -32,7 +32,7 @@ pub async fn options(db: &Db) -> Result<AcademicOptions, sqlx::Error> {
 }
 
 /// The names of the faculty, department, level and session with these ids (none where an id is none).
-pub async fn names(db: &Db, ids: StudyIds) -> Result<StudyNames, sqlx::Error> {
+pub async fn names(mut db: impl Reader, ids: StudyIds) -> Result<StudyNames, sqlx::Error> {
     let id = |id: Option<i64>| id.unwrap_or(0);
     sqlx::query_as(
         "SELECT (SELECT name FROM faculty WHERE id = $1) AS faculty,
@@ -44,7 +44,7 @@ pub async fn names(db: &Db, ids: StudyIds) -> Result<StudyNames, sqlx::Error> {
     .bind(id(ids.department))
     .bind(id(ids.level))
     .bind(id(ids.session))
-    .fetch_one(db.pool())
+    .fetch_one(db.exec())
     .await
 }
 

@@ -7,7 +7,7 @@ use super::model::{
 use super::repo;
 use crate::audit::{self, AuditEntry};
 use crate::db::once::Claim;
-use crate::db::{Db, Timestamp, Tx, is_foreign_key_violation, violated_unique_index};
+use crate::db::{Db, Reader, Timestamp, Tx, is_foreign_key_violation, violated_unique_index};
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::Actor;
 
@@ -362,8 +362,11 @@ pub async fn options(db: &Db) -> std::result::Result<super::model::AcademicOptio
 }
 
 /// The names of a record's faculty, department, level and session, to show it.
-pub async fn names(db: &Db, ids: super::model::StudyIds) -> std::result::Result<super::model::StudyNames, sqlx::Error> {
-    repo::names(db, ids).await
+pub async fn names(
+    mut db: impl Reader,
+    ids: super::model::StudyIds,
+) -> std::result::Result<super::model::StudyNames, sqlx::Error> {
+    repo::names(&mut db, ids).await
 }
 
 /// Lookups and inserts inside another feature's transaction (the student importer resolves names to ids and,

@@ -5,7 +5,7 @@
 use super::model::{
     Category, ClaimStatus, InvoiceStatus, LineInput, LineKind, PaymentKind, PaymentMethod, Totals, When,
 };
-use crate::db::{Date, Db, Flag, Money, Timestamp, Tx};
+use crate::db::{Date, Db, Flag, Money, Reader, Timestamp, Tx};
 use crate::web::paging::PageRequest;
 
 // ---- fee schedule and category prices ------------------------------------------------------------------
@@ -162,11 +162,11 @@ pub struct SchemeInput {
     pub active: bool,
 }
 
-pub async fn schemes(db: &Db) -> Result<Vec<Scheme>, sqlx::Error> {
+pub async fn schemes(mut db: impl Reader) -> Result<Vec<Scheme>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {SCHEME_COLUMNS} FROM scheme s ORDER BY s.active DESC, LOWER(s.name)"
     ))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -217,13 +217,16 @@ pub async fn scheme_of_patient_in(tx: &mut Tx, patient_id: i64) -> Result<Option
     Ok(scheme.map(|scheme| (scheme, member)))
 }
 
-pub async fn scheme_of_patient(db: &Db, patient_id: i64) -> Result<Option<(i64, String, String)>, sqlx::Error> {
+pub async fn scheme_of_patient(
+    mut db: impl Reader,
+    patient_id: i64,
+) -> Result<Option<(i64, String, String)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.id, s.name, ps.member_number FROM patient_scheme ps JOIN scheme s ON s.id = ps.scheme_id
          WHERE ps.patient_id = $1 AND s.active = 1",
     )
     .bind(patient_id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.exec())
     .await
 }
 
@@ -602,25 +605,25 @@ pub async fn count(db: &Db, statuses: &[InvoiceStatus]) -> Result<i64, sqlx::Err
 }
 
 /// A patient's issued invoices, newest first (never drafts).
-pub async fn of_patient(db: &Db, patient_id: i64, limit: i64) -> Result<Vec<Listed>, sqlx::Error> {
+pub async fn of_patient(mut db: impl Reader, patient_id: i64, limit: i64) -> Result<Vec<Listed>, sqlx::Error> {
     sqlx::query_as(&format!(
         "{LISTED_SELECT} WHERE i.patient_id = $1 AND i.status <> 'draft'
          ORDER BY i.created_at DESC, i.id DESC LIMIT $2"
     ))
     .bind(patient_id)
     .bind(limit)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
 /// What a patient owes on all their live invoices.
-pub async fn owed_by(db: &Db, patient_id: i64) -> Result<Money, sqlx::Error> {
+pub async fn owed_by(mut db: impl Reader, patient_id: i64) -> Result<Money, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(patient_share - credited - paid), 0) AS BIGINT) FROM invoice
          WHERE patient_id = $1 AND status IN ('issued', 'partly_paid')",
     )
     .bind(patient_id)
-    .fetch_one(db.pool())
+    .fetch_one(db.exec())
     .await
 }
 

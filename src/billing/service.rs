@@ -12,7 +12,7 @@ use super::model::{
 use super::repo::{self, Invoice, NewInvoice, NewPayment, Scheme};
 use crate::audit::{self, AuditEntry};
 use crate::db::once::Claim;
-use crate::db::{Date, Db, Money, Tx, is_unique_violation, sequence};
+use crate::db::{Date, Db, Money, Reader, Tx, is_unique_violation, sequence};
 use crate::error::ServiceError;
 use crate::identity::Actor;
 
@@ -631,10 +631,14 @@ pub async fn list(
 }
 
 /// A patient's invoices (newest first) and what they owe in all.
-pub async fn of_patient(db: &Db, patient_id: i64, limit: i64) -> Result<(Vec<repo::Listed>, Money), ServiceError> {
+pub async fn of_patient(
+    mut db: impl Reader,
+    patient_id: i64,
+    limit: i64,
+) -> Result<(Vec<repo::Listed>, Money), ServiceError> {
     Ok((
-        repo::of_patient(db, patient_id, limit).await?,
-        repo::owed_by(db, patient_id).await?,
+        repo::of_patient(&mut db, patient_id, limit).await?,
+        repo::owed_by(&mut db, patient_id).await?,
     ))
 }
 
@@ -676,13 +680,13 @@ impl PatientBilling {
     }
 }
 
-pub async fn patient_billing(db: &Db, patient_id: i64) -> Result<PatientBilling, ServiceError> {
-    let (invoices, owed) = of_patient(db, patient_id, 5).await?;
+pub async fn patient_billing(mut db: impl Reader, patient_id: i64) -> Result<PatientBilling, ServiceError> {
+    let (invoices, owed) = of_patient(&mut db, patient_id, 5).await?;
     Ok(PatientBilling {
         invoices,
         owed,
-        scheme: repo::scheme_of_patient(db, patient_id).await?,
-        schemes: repo::schemes(db).await?.into_iter().filter(|s| s.active).collect(),
+        scheme: repo::scheme_of_patient(&mut db, patient_id).await?,
+        schemes: repo::schemes(&mut db).await?.into_iter().filter(|s| s.active).collect(),
         form_id: crate::db::once::FormKey::mint().to_string(),
     })
 }

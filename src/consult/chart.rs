@@ -9,7 +9,7 @@ use super::handlers::take;
 use super::model::{NoteKind, Recorded, Shown, VisitLine};
 use super::repo::{self, Diagnosis, Note};
 use super::service;
-use crate::db::{Date, Db, Timestamp};
+use crate::db::{Date, Timestamp};
 use crate::error::ServiceError;
 use crate::lab::service::HealthRecord;
 use crate::patients::model::Patient;
@@ -110,17 +110,21 @@ impl ChartVisit {
 }
 
 /// The visits with their records, newest first, each gathered by one query per kind of record.
-async fn gather(db: &Db, visits: Vec<VisitLine>, reader: Reader) -> Result<Vec<ChartVisit>, ServiceError> {
+async fn gather(
+    mut db: impl crate::db::Reader,
+    visits: Vec<VisitLine>,
+    reader: Reader,
+) -> Result<Vec<ChartVisit>, ServiceError> {
     let ids: Vec<i64> = visits.iter().map(|v| v.id).collect();
-    let mut vitals = repo::vitals_of_visits(db, &ids).await?;
+    let mut vitals = repo::vitals_of_visits(&mut db, &ids).await?;
     let mut notes = match reader {
-        Reader::Staff => repo::notes_of_visits(db, &ids).await?,
+        Reader::Staff => repo::notes_of_visits(&mut db, &ids).await?,
         Reader::Patient => Vec::new(),
     };
-    let mut diagnoses = repo::diagnoses_of_visits(db, &ids).await?;
-    let mut prescriptions = crate::prescriptions::service::items_of_visits(db, &ids).await?;
-    let mut orders = crate::lab::service::orders_of_visits(db, &ids, reader == Reader::Patient).await?;
-    let mut procedures = crate::procedures::service::of_visits(db, &ids).await?;
+    let mut diagnoses = repo::diagnoses_of_visits(&mut db, &ids).await?;
+    let mut prescriptions = crate::prescriptions::service::items_of_visits(&mut db, &ids).await?;
+    let mut orders = crate::lab::service::orders_of_visits(&mut db, &ids, reader == Reader::Patient).await?;
+    let mut procedures = crate::procedures::service::of_visits(&mut db, &ids).await?;
     Ok(visits
         .into_iter()
         .map(|visit| {
@@ -164,19 +168,21 @@ pub async fn chart(
         .await?
         .ok_or(AppError::NotFound)?;
     service::record_read(&state.reads, &user.actor, "chart.view", ("patient", id), id).await?;
-    let visits = service::visits_page(&state.db, id, query.before(), CHART_VISITS_SHOWN).await?;
+    // The rest on one connection, taken once the audit row (which needs one of its own) is written.
+    let mut conn = state.db.conn().await?;
+    let visits = service::visits_page(&mut conn, id, query.before(), CHART_VISITS_SHOWN).await?;
     let (page, newer) = (visits.page, visits.after.as_ref().map(visit_when));
-    let screenings = crate::lab::service::health_records_of(&state.db, id).await?;
+    let screenings = crate::lab::service::health_records_of(&mut conn, id).await?;
     let (newest, older) = (page.newest, page.older);
     Ok(ChartPage {
         age: patient.age_on(state.settings.get().today()),
         entries: timeline(
-            gather(&state.db, page.rows, Reader::Staff).await?,
+            gather(&mut conn, page.rows, Reader::Staff).await?,
             screenings,
             newer,
             older.is_some(),
         ),
-        documents: crate::documents::service::of_patient(&state.db, id).await?,
+        documents: crate::documents::service::of_patient(&mut conn, id).await?,
         patient,
         layout,
         newest,
@@ -209,11 +215,12 @@ pub async fn my_visits(
     layout: Layout,
     Query(query): Query<CursorQuery>,
 ) -> AppResult<MyVisitsPage> {
-    let page = service::visits_page(&state.db, user.id, query.before(), MY_VISITS_SHOWN)
+    let mut conn = state.db.conn().await?;
+    let page = service::visits_page(&mut conn, user.id, query.before(), MY_VISITS_SHOWN)
         .await?
         .page;
     let ids: Vec<i64> = page.rows.iter().map(|v| v.id).collect();
-    let mut diagnoses = repo::diagnoses_of_visits(&state.db, &ids).await?;
+    let mut diagnoses = repo::diagnoses_of_visits(&mut conn, &ids).await?;
     let visits = page
         .rows
         .into_iter()
@@ -244,10 +251,11 @@ pub async fn my_visit(
     IdPath(id): IdPath,
     layout: Layout,
 ) -> AppResult<MyVisitPage> {
-    let line = repo::own_visit(&state.db, user.id, id)
+    let mut conn = state.db.conn().await?;
+    let line = repo::own_visit(&mut conn, user.id, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let mut visits = gather(&state.db, vec![line], Reader::Patient).await?;
+    let mut visits = gather(&mut conn, vec![line], Reader::Patient).await?;
     let v = visits.pop().ok_or(AppError::NotFound)?;
     Ok(MyVisitPage { layout, v })
 }

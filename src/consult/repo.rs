@@ -428,7 +428,7 @@ pub async fn favourite_diagnoses(
 }
 
 /// The notes of several visits (a chart), oldest first within each.
-pub async fn notes_of_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<Note>, sqlx::Error> {
+pub async fn notes_of_visits(mut db: impl Reader, visit_ids: &[i64]) -> Result<Vec<Note>, sqlx::Error> {
     if visit_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -436,12 +436,12 @@ pub async fn notes_of_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<Note>, sq
     sqlx::query_as(&format!(
         "{NOTE_SELECT} WHERE n.visit_id IN ({list}) ORDER BY n.written_at, n.id"
     ))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
 /// The vitals recorded in several visits (a chart), oldest first.
-pub async fn vitals_of_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<Recorded>, sqlx::Error> {
+pub async fn vitals_of_visits(mut db: impl Reader, visit_ids: &[i64]) -> Result<Vec<Recorded>, sqlx::Error> {
     if visit_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -452,12 +452,12 @@ pub async fn vitals_of_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<Recorded
          FROM vitals x JOIN staff s ON s.id = x.recorded_by
          WHERE x.visit_id IN ({list}) ORDER BY x.recorded_at, x.id"
     ))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
 /// One of the patient's own visits (the query decides whose), for their phone.
-pub async fn own_visit(db: &Db, patient_id: i64, visit_id: i64) -> Result<Option<VisitLine>, sqlx::Error> {
+pub async fn own_visit(mut db: impl Reader, patient_id: i64, visit_id: i64) -> Result<Option<VisitLine>, sqlx::Error> {
     sqlx::query_as(
         "SELECT v.id, v.patient_id, p.first_name || ' ' || p.surname AS patient_name, s.full_name AS doctor_name,
                 v.day, v.status, v.started_at
@@ -466,12 +466,12 @@ pub async fn own_visit(db: &Db, patient_id: i64, visit_id: i64) -> Result<Option
     )
     .bind(visit_id)
     .bind(patient_id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.exec())
     .await
 }
 
 /// The vitals recorded with these health records (the lab's screenings), oldest first.
-pub async fn vitals_of_health_records(db: &Db, ids: &[i64]) -> Result<Vec<Recorded>, sqlx::Error> {
+pub async fn vitals_of_health_records(mut db: impl Reader, ids: &[i64]) -> Result<Vec<Recorded>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -482,6 +482,6 @@ pub async fn vitals_of_health_records(db: &Db, ids: &[i64]) -> Result<Vec<Record
          FROM vitals x JOIN staff s ON s.id = x.recorded_by
          WHERE x.health_record_id IN ({list}) ORDER BY x.recorded_at, x.id"
     ))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }

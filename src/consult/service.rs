@@ -428,8 +428,12 @@ pub async fn record_read(
 }
 
 /// The patient's latest visits, newest first (for their record's page and the chart).
-pub async fn visits_of_patient(db: &Db, patient_id: i64, limit: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
-    repo::visits_of_patient(db, patient_id, limit).await
+pub async fn visits_of_patient(
+    mut db: impl Reader,
+    patient_id: i64,
+    limit: i64,
+) -> Result<Vec<VisitLine>, sqlx::Error> {
+    repo::visits_of_patient(&mut db, patient_id, limit).await
 }
 
 /// A page of a patient's visits, with the visit it starts after.
@@ -440,13 +444,18 @@ pub struct VisitsPage {
 
 /// A page of the patient's visits, newest first, after their visit `before` (from the newest without it, or
 /// when `before` is not one of their visits: so the cursor can't tell anything of anyone else's).
-pub async fn visits_page(db: &Db, patient_id: i64, before: Option<i64>, size: i64) -> Result<VisitsPage, ServiceError> {
+pub async fn visits_page(
+    mut db: impl Reader,
+    patient_id: i64,
+    before: Option<i64>,
+    size: i64,
+) -> Result<VisitsPage, ServiceError> {
     let after = match before {
-        Some(id) => repo::own_visit(db, patient_id, id).await?,
+        Some(id) => repo::own_visit(&mut db, patient_id, id).await?,
         None => None,
     };
     let cursor = after.as_ref().map(|v| (v.started_at, v.id));
-    let rows = repo::visits_of_patient_after(db, patient_id, cursor, size + 1).await?;
+    let rows = repo::visits_of_patient_after(&mut db, patient_id, cursor, size + 1).await?;
     Ok(VisitsPage {
         page: CursorPage::from_rows(rows, size, after.is_none(), |v| v.id),
         after,
@@ -491,8 +500,8 @@ pub async fn record_health_vitals_in(
 }
 
 /// The vitals recorded with these health records, oldest first.
-pub async fn vitals_of_health_records(db: &Db, ids: &[i64]) -> Result<Vec<Recorded>, ServiceError> {
-    Ok(repo::vitals_of_health_records(db, ids).await?)
+pub async fn vitals_of_health_records(mut db: impl Reader, ids: &[i64]) -> Result<Vec<Recorded>, ServiceError> {
+    Ok(repo::vitals_of_health_records(&mut db, ids).await?)
 }
 
 /// The patient's latest vitals, if any were recorded (the lab's pages beside a visit).

@@ -33,13 +33,13 @@ pub async fn insert(tx: &mut Tx, new: &NewDocument<'_>) -> Result<i64, sqlx::Err
 }
 
 /// A patient's documents, newest first.
-pub async fn of_patient(db: &Db, patient_id: i64) -> Result<Vec<DocumentMeta>, sqlx::Error> {
+pub async fn of_patient(mut db: impl Reader, patient_id: i64) -> Result<Vec<DocumentMeta>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {META_COLUMNS} FROM document d JOIN staff s ON s.id = d.uploaded_by
          WHERE d.patient_id = $1 ORDER BY d.uploaded_at DESC, d.id DESC"
     ))
     .bind(patient_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 

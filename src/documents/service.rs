@@ -126,8 +126,8 @@ async fn served(
 }
 
 /// A patient's documents (details only, never the content), newest first: for the chart and the portal.
-pub async fn of_patient(db: &Db, patient_id: i64) -> Result<Vec<DocumentMeta>, sqlx::Error> {
-    repo::of_patient(db, patient_id).await
+pub async fn of_patient(mut db: impl Reader, patient_id: i64) -> Result<Vec<DocumentMeta>, sqlx::Error> {
+    repo::of_patient(&mut db, patient_id).await
 }
 
 /// The documents attached to a visit, newest first.

@@ -383,7 +383,7 @@ pub struct HealthRecordRow {
 }
 
 /// A patient's screening records, newest first.
-pub async fn health_records(db: &Db, patient_id: i64) -> Result<Vec<HealthRecordRow>, sqlx::Error> {
+pub async fn health_records(mut db: impl Reader, patient_id: i64) -> Result<Vec<HealthRecordRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT h.id, h.patient_id, h.day, h.eye_left, h.eye_right, h.notes, h.outcome,
                 s.full_name AS recorded_by, h.recorded_at
@@ -391,6 +391,6 @@ pub async fn health_records(db: &Db, patient_id: i64) -> Result<Vec<HealthRecord
          WHERE h.patient_id = $1 ORDER BY h.recorded_at DESC, h.id DESC",
     )
     .bind(patient_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }

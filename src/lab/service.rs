@@ -368,10 +368,10 @@ pub fn may_read_health_records(user: &StaffUser) -> bool {
 }
 
 /// A patient's screening records, newest first, each with its vitals (for the chart and the lab's page).
-pub async fn health_records_of(db: &Db, patient_id: i64) -> Result<Vec<HealthRecord>, ServiceError> {
-    let rows = repo::health_records(db, patient_id).await?;
+pub async fn health_records_of(mut db: impl Reader, patient_id: i64) -> Result<Vec<HealthRecord>, ServiceError> {
+    let rows = repo::health_records(&mut db, patient_id).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut vitals = crate::consult::service::vitals_of_health_records(db, &ids).await?;
+    let mut vitals = crate::consult::service::vitals_of_health_records(&mut db, &ids).await?;
     Ok(rows
         .into_iter()
         .map(|record| {

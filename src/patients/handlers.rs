@@ -239,22 +239,24 @@ pub async fn profile(
 ) -> AppResult<ProfilePage> {
     let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     service::record_view(&state.reads, &user.actor, id, "patient.view").await?;
-    let settings = state.settings.get();
-    let studies = crate::academic::service::names(&state.db, patient.study_ids()).await?;
-    let can_edit = FrontDesk::ROLES.contains(&user.role);
-    let ticket = crate::queue::open_ticket_of(&state.db, id)
-        .await?
-        .map(|t| (t.code, t.status.label()));
-    let doctors = match can_edit {
-        true => crate::staff::service::active_doctors(&state.db).await?,
-        false => Vec::new(),
-    };
     let mut revealed_password = None;
     if let Some(revealed) = session.remove::<RevealedPassword>(REVEAL_KEY).await?
         && revealed.patient_id == id
     {
         revealed_password = Some(revealed.password);
     }
+    // The rest on one connection, taken once the audit row (which needs one of its own) is written.
+    let mut conn = state.db.conn().await?;
+    let settings = state.settings.get();
+    let studies = crate::academic::service::names(&mut conn, patient.study_ids()).await?;
+    let can_edit = FrontDesk::ROLES.contains(&user.role);
+    let ticket = crate::queue::open_ticket_of(&mut conn, id)
+        .await?
+        .map(|t| (t.code, t.status.label()));
+    let doctors = match can_edit {
+        true => crate::staff::service::active_doctors(&mut conn).await?,
+        false => Vec::new(),
+    };
     let patient_active = patient.active;
     Ok(ProfilePage {
         documents_link: crate::documents::patient_link(user.role, id),
@@ -267,18 +269,18 @@ pub async fn profile(
         can_edit,
         can_reset_password: FrontDesk::ROLES.contains(&user.role),
         revealed_password,
-        appointments: crate::scheduling::service::appointments_of_patient(&state.db, id).await?,
+        appointments: crate::scheduling::service::appointments_of_patient(&mut conn, id).await?,
         ticket,
         doctors,
         queue_link: user.role.queue_path(),
         walk_in_form_id: FormKey::mint(),
         visits: match Clinicians::ROLES.contains(&user.role) {
-            true => crate::consult::service::visits_of_patient(&state.db, id, 10).await?,
+            true => crate::consult::service::visits_of_patient(&mut conn, id, 10).await?,
             false => Vec::new(),
         },
         can_start_visit: user.role == crate::identity::Role::Doctor && patient_active,
         billing: match FrontDesk::ROLES.contains(&user.role) {
-            true => Some(crate::billing::service::patient_billing(&state.db, id).await?),
+            true => Some(crate::billing::service::patient_billing(&mut conn, id).await?),
             false => None,
         },
     })

@@ -61,7 +61,6 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The patient's open ticket today or earlier (waiting, called or with the doctor), for their record's page.
-pub async fn open_ticket_of(db: &crate::db::Db, patient_id: i64) -> Result<Option<repo::Ticket>, sqlx::Error> {
-    let mut conn = db.pool().acquire().await?;
-    repo::open_ticket_of(&mut conn, patient_id).await
+pub async fn open_ticket_of(db: impl crate::db::Reader, patient_id: i64) -> Result<Option<repo::Ticket>, sqlx::Error> {
+    repo::open_ticket_of(db, patient_id).await
 }

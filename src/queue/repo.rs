@@ -3,7 +3,7 @@
 use sqlx::{AnyConnection, FromRow};
 
 use super::model::{Priority, Queued, TicketStatus, TicketTimes};
-use crate::db::{Date, Db, Flag, Timestamp, Tx};
+use crate::db::{Date, Db, Flag, Reader, Timestamp, Tx};
 
 /// The one queue order, used by "call next", the boards, the display and the patient's place: priority
 /// first, then the order key (appointment time or arrival), then the ticket's number.
@@ -257,12 +257,12 @@ pub async fn ticket_of_appointment_in(tx: &mut Tx, appointment_id: i64) -> Resul
 }
 
 /// The patient's open ticket, if any: only ever their own, by the query.
-pub async fn open_ticket_of(conn: &mut AnyConnection, patient_id: i64) -> Result<Option<Ticket>, sqlx::Error> {
+pub async fn open_ticket_of(mut db: impl Reader, patient_id: i64) -> Result<Option<Ticket>, sqlx::Error> {
     sqlx::query_as(&format!(
         "{TICKET_SELECT} WHERE t.patient_id = $1 AND t.status IN ('waiting', 'called', 'with_doctor')"
     ))
     .bind(patient_id)
-    .fetch_optional(conn)
+    .fetch_optional(db.exec())
     .await
 }
 

@@ -177,7 +177,7 @@ struct Waiting {
 /// queue's), and its number comes from the day's counter for that prefix, advanced atomically.
 async fn issue(tx: &mut Tx, today: Date, new: &Waiting) -> Result<Issued, ServiceError> {
     repo::close_stale(tx, today, Some(new.patient_id)).await?;
-    if let Some(open) = repo::open_ticket_of(tx, new.patient_id).await? {
+    if let Some(open) = repo::open_ticket_of(&mut *tx, new.patient_id).await? {
         return Err(already_holds(&open));
     }
     let prefix = match new.doctor_id {

@@ -496,12 +496,15 @@ pub async fn next_appointment_of_patient(
     .await
 }
 
-pub async fn appointments_of_patient(db: &Db, patient_id: i64) -> Result<Vec<AppointmentView>, sqlx::Error> {
+pub async fn appointments_of_patient(
+    mut db: impl Reader,
+    patient_id: i64,
+) -> Result<Vec<AppointmentView>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM} WHERE a.patient_id = $1 ORDER BY sl.starts_at DESC LIMIT 100"
     ))
     .bind(patient_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 

@@ -622,8 +622,11 @@ pub async fn schedule(db: &Db, doctor_id: i64, from: Date, to: Date, with_slots:
 // ---- for other features -------------------------------------------------------------------------------
 
 /// A patient's appointments, newest first (at most 100): their record and their portal.
-pub async fn appointments_of_patient(db: &Db, patient_id: i64) -> Result<Vec<AppointmentView>, sqlx::Error> {
-    repo::appointments_of_patient(db, patient_id).await
+pub async fn appointments_of_patient(
+    mut db: impl Reader,
+    patient_id: i64,
+) -> Result<Vec<AppointmentView>, sqlx::Error> {
+    repo::appointments_of_patient(&mut db, patient_id).await
 }
 
 /// The patient's next live appointment that has not ended by `now` (the patient's home page).

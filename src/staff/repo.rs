@@ -1,7 +1,7 @@
 //! All SQL of staff accounts.
 
 use super::model::{Doctor, DoctorProfile, NewStaff, ProfileInput, StaffAccount, StaffDetails};
-use crate::db::{Db, Flag, Timestamp, Tx};
+use crate::db::{Db, Flag, Reader, Timestamp, Tx};
 use crate::identity::Role;
 use crate::web::paging::{PageRequest, like_pattern};
 
@@ -142,9 +142,9 @@ pub async fn lock_doctor(tx: &mut Tx, doctor_id: i64) -> Result<bool, sqlx::Erro
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn active_doctors(db: &Db) -> Result<Vec<Doctor>, sqlx::Error> {
+pub async fn active_doctors(mut db: impl Reader) -> Result<Vec<Doctor>, sqlx::Error> {
     sqlx::query_as("SELECT id, full_name FROM staff WHERE role = 'doctor' AND active = 1 ORDER BY full_name")
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 

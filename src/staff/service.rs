@@ -5,7 +5,7 @@ use super::repo;
 use crate::audit::{self, AuditEntry};
 use crate::auth::password;
 use crate::db::once::Claim;
-use crate::db::{Db, Tx, is_unique_violation};
+use crate::db::{Db, Reader, Tx, is_unique_violation};
 use crate::error::ServiceError;
 use crate::identity::Actor;
 use crate::identity::repo::Account;
@@ -184,8 +184,8 @@ fn describe_changes(before: &StaffAccount, after: &StaffDetails) -> String {
 // == For other features ==
 
 /// Active doctors by name, for choosing whose hours, schedule or queue to see.
-pub async fn active_doctors(db: &Db) -> Result<Vec<Doctor>, sqlx::Error> {
-    repo::active_doctors(db).await
+pub async fn active_doctors(mut db: impl Reader) -> Result<Vec<Doctor>, sqlx::Error> {
+    repo::active_doctors(&mut db).await
 }
 
 /// Serialises changes to one doctor's hours, slots and queue: their staff row stays locked until `tx` ends.
