@@ -363,10 +363,10 @@ pub async fn options(db: &Db) -> std::result::Result<super::model::AcademicOptio
 
 /// The names of a record's faculty, department, level and session, to show it.
 pub async fn names(
-    mut db: impl Reader,
+    db: impl Reader,
     ids: super::model::StudyIds,
 ) -> std::result::Result<super::model::StudyNames, sqlx::Error> {
-    repo::names(&mut db, ids).await
+    repo::names(db, ids).await
 }
 
 /// Lookups and inserts inside another feature's transaction (the student importer resolves names to ids and,

@@ -628,13 +628,13 @@ pub async fn owed_by(mut db: impl Reader, patient_id: i64) -> Result<Money, sqlx
 }
 
 /// How many of a patient's invoices they still owe on, and how much in all.
-pub async fn owed_count_by(db: &Db, patient_id: i64) -> Result<(i64, Money), sqlx::Error> {
+pub async fn owed_count_by(mut db: impl Reader, patient_id: i64) -> Result<(i64, Money), sqlx::Error> {
     sqlx::query_as(
         "SELECT COUNT(*), CAST(COALESCE(SUM(patient_share - credited - paid), 0) AS BIGINT) FROM invoice
          WHERE patient_id = $1 AND status IN ('issued', 'partly_paid')",
     )
     .bind(patient_id)
-    .fetch_one(db.pool())
+    .fetch_one(db.exec())
     .await
 }
 

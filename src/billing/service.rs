@@ -643,7 +643,7 @@ pub async fn of_patient(
 }
 
 /// How many of a patient's invoices they still owe on, and how much in all (their home page).
-pub async fn owed_count_by(db: &Db, patient_id: i64) -> Result<(i64, Money), ServiceError> {
+pub async fn owed_count_by(db: impl Reader, patient_id: i64) -> Result<(i64, Money), ServiceError> {
     Ok(repo::owed_count_by(db, patient_id).await?)
 }
 

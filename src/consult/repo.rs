@@ -15,13 +15,6 @@ pub async fn visit(mut db: impl Reader, id: i64) -> Result<Option<Visit>, sqlx::
         .await
 }
 
-pub async fn visit_in(tx: &mut Tx, id: i64) -> Result<Option<Visit>, sqlx::Error> {
-    sqlx::query_as(&format!("{VISIT_SELECT} WHERE v.id = $1"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await
-}
-
 pub async fn visit_of_ticket_in(tx: &mut Tx, ticket_id: i64) -> Result<Option<Visit>, sqlx::Error> {
     sqlx::query_as(&format!("{VISIT_SELECT} WHERE v.ticket_id = $1"))
         .bind(ticket_id)
@@ -117,12 +110,8 @@ pub async fn lock_visit(tx: &mut Tx, visit_id: i64) -> Result<(), sqlx::Error> {
 }
 
 /// The patient's latest visits, newest first.
-pub async fn visits_of_patient(
-    mut db: impl Reader,
-    patient_id: i64,
-    limit: i64,
-) -> Result<Vec<VisitLine>, sqlx::Error> {
-    visits_of_patient_after(&mut db, patient_id, None, limit).await
+pub async fn visits_of_patient(db: impl Reader, patient_id: i64, limit: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
+    visits_of_patient_after(db, patient_id, None, limit).await
 }
 
 /// At most `limit` of the patient's visits, newest first (by start, then by id), after the visit started at

@@ -22,12 +22,12 @@ pub async fn visit(db: &Db, visit_id: i64) -> Result<Option<Visit>, ServiceError
 /// The visit, if `user` may have `access` to it now: NotFound, Forbidden, or a Conflict that says why (a
 /// completed visit, say).
 pub async fn visit_for(
-    mut db: impl Reader,
+    db: impl Reader,
     user: &StaffUser,
     visit_id: i64,
     access: Access,
 ) -> Result<Visit, ServiceError> {
-    let visit = repo::visit(&mut db, visit_id).await?.ok_or(ServiceError::NotFound)?;
+    let visit = repo::visit(db, visit_id).await?.ok_or(ServiceError::NotFound)?;
     allowed(visit, user, access)
 }
 
@@ -40,7 +40,7 @@ pub async fn writable_visit_in(
     access: Access,
 ) -> Result<Visit, ServiceError> {
     repo::lock_visit(tx, visit_id).await?;
-    let visit = repo::visit_in(tx, visit_id).await?.ok_or(ServiceError::NotFound)?;
+    let visit = repo::visit(&mut *tx, visit_id).await?.ok_or(ServiceError::NotFound)?;
     allowed(visit, user, access)
 }
 
@@ -428,12 +428,8 @@ pub async fn record_read(
 }
 
 /// The patient's latest visits, newest first (for their record's page and the chart).
-pub async fn visits_of_patient(
-    mut db: impl Reader,
-    patient_id: i64,
-    limit: i64,
-) -> Result<Vec<VisitLine>, sqlx::Error> {
-    repo::visits_of_patient(&mut db, patient_id, limit).await
+pub async fn visits_of_patient(db: impl Reader, patient_id: i64, limit: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
+    repo::visits_of_patient(db, patient_id, limit).await
 }
 
 /// A page of a patient's visits, with the visit it starts after.
@@ -500,8 +496,8 @@ pub async fn record_health_vitals_in(
 }
 
 /// The vitals recorded with these health records, oldest first.
-pub async fn vitals_of_health_records(mut db: impl Reader, ids: &[i64]) -> Result<Vec<Recorded>, ServiceError> {
-    Ok(repo::vitals_of_health_records(&mut db, ids).await?)
+pub async fn vitals_of_health_records(db: impl Reader, ids: &[i64]) -> Result<Vec<Recorded>, ServiceError> {
+    Ok(repo::vitals_of_health_records(db, ids).await?)
 }
 
 /// The patient's latest vitals, if any were recorded (the lab's pages beside a visit).

@@ -126,8 +126,8 @@ async fn served(
 }
 
 /// A patient's documents (details only, never the content), newest first: for the chart and the portal.
-pub async fn of_patient(mut db: impl Reader, patient_id: i64) -> Result<Vec<DocumentMeta>, sqlx::Error> {
-    repo::of_patient(&mut db, patient_id).await
+pub async fn of_patient(db: impl Reader, patient_id: i64) -> Result<Vec<DocumentMeta>, sqlx::Error> {
+    repo::of_patient(db, patient_id).await
 }
 
 /// The documents attached to a visit, newest first.
@@ -136,11 +136,11 @@ pub async fn of_visit(db: &Db, visit_id: i64) -> Result<Vec<DocumentMeta>, sqlx:
 }
 
 /// The consultation screen's section for `user`.
-pub async fn visit_section(mut db: impl Reader, user: &StaffUser, visit: &Visit) -> Result<DocumentList, sqlx::Error> {
+pub async fn visit_section(db: impl Reader, user: &StaffUser, visit: &Visit) -> Result<DocumentList, sqlx::Error> {
     Ok(DocumentList {
         action: format!("/visits/{}/documents", visit.id),
         view_base: "/documents/",
-        documents: repo::of_visit(&mut db, visit.id).await?,
+        documents: repo::of_visit(db, visit.id).await?,
         can_upload: staff_may_use(user.role) && visit.allows(user, Access::Write),
         form_id: crate::db::once::FormKey::mint().to_string(),
         ..DocumentList::default()

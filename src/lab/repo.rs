@@ -210,13 +210,13 @@ pub async fn results_back(
 }
 
 /// How many of a patient's results were released to them since `since`.
-pub async fn released_since(db: &Db, patient_id: i64, since: Timestamp) -> Result<i64, sqlx::Error> {
+pub async fn released_since(mut db: impl Reader, patient_id: i64, since: Timestamp) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT COUNT(*) FROM lab_order WHERE patient_id = $1 AND status = 'released' AND released_at >= $2",
     )
     .bind(patient_id)
     .bind(since)
-    .fetch_one(db.pool())
+    .fetch_one(db.exec())
     .await
 }
 

@@ -40,8 +40,8 @@ pub async fn tests(db: &Db) -> Result<Vec<LabTest>, ServiceError> {
     Ok(repo::tests(db).await?)
 }
 
-pub async fn active_tests(mut db: impl Reader) -> Result<Vec<LabTest>, ServiceError> {
-    Ok(repo::active_tests(&mut db).await?)
+pub async fn active_tests(db: impl Reader) -> Result<Vec<LabTest>, ServiceError> {
+    Ok(repo::active_tests(db).await?)
 }
 
 pub async fn test(db: &Db, id: i64) -> Result<LabTest, ServiceError> {
@@ -184,18 +184,18 @@ pub async fn cancel_order(
 }
 
 /// The live orders of a visit, oldest first (for its lab section).
-pub async fn visit_orders(mut db: impl Reader, visit_id: i64) -> Result<Vec<OrderView>, ServiceError> {
-    Ok(repo::orders_of_visits(&mut db, &[visit_id], false).await?)
+pub async fn visit_orders(db: impl Reader, visit_id: i64) -> Result<Vec<OrderView>, ServiceError> {
+    Ok(repo::orders_of_visits(db, &[visit_id], false).await?)
 }
 
 /// The orders of these visits with their results, for a patient's chart: never cancelled ones, and only
 /// released ones when `released_only` (what a patient may read).
 pub async fn orders_of_visits(
-    mut db: impl Reader,
+    db: impl Reader,
     visit_ids: &[i64],
     released_only: bool,
 ) -> Result<Vec<OrderView>, ServiceError> {
-    Ok(repo::orders_of_visits(&mut db, visit_ids, released_only).await?)
+    Ok(repo::orders_of_visits(db, visit_ids, released_only).await?)
 }
 
 // ---- the lab's work -------------------------------------------------------------------------------------
@@ -257,7 +257,7 @@ pub async fn results_back(
 }
 
 /// How many of a patient's results were released to them since `since` (their home page).
-pub async fn released_since(db: &Db, patient_id: i64, since: Timestamp) -> Result<i64, ServiceError> {
+pub async fn released_since(db: impl Reader, patient_id: i64, since: Timestamp) -> Result<i64, ServiceError> {
     Ok(repo::released_since(db, patient_id, since).await?)
 }
 

@@ -3,7 +3,7 @@
 
 mod repo;
 
-use crate::db::{Db, Tx};
+use crate::db::{Db, Reader, Tx};
 
 pub use repo::Notification;
 
@@ -13,7 +13,7 @@ pub async fn notify(tx: &mut Tx, patient_id: i64, message: &str, link: &str) -> 
 }
 
 /// A patient's unread notifications, newest first (at most 20).
-pub async fn unread(db: &Db, patient_id: i64) -> Result<Vec<Notification>, sqlx::Error> {
+pub async fn unread(db: impl Reader, patient_id: i64) -> Result<Vec<Notification>, sqlx::Error> {
     repo::unread(db, patient_id).await
 }
 

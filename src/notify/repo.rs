@@ -1,6 +1,6 @@
 //! All SQL of notifications.
 
-use crate::db::{Db, Timestamp, Tx};
+use crate::db::{Db, Reader, Timestamp, Tx};
 
 pub async fn insert(tx: &mut Tx, patient_id: i64, message: &str, link: &str) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO notification (patient_id, message, link, created_at) VALUES ($1, $2, $3, $4)")
@@ -21,13 +21,13 @@ pub struct Notification {
     pub created_at: Timestamp,
 }
 
-pub async fn unread(db: &Db, patient_id: i64) -> Result<Vec<Notification>, sqlx::Error> {
+pub async fn unread(mut db: impl Reader, patient_id: i64) -> Result<Vec<Notification>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, message, link, created_at FROM notification WHERE patient_id = $1 AND read_at IS NULL
          ORDER BY id DESC LIMIT 20",
     )
     .bind(patient_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 

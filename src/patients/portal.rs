@@ -19,7 +19,7 @@ use super::service::{self, MATRIC_FIELD};
 use crate::academic::model::StudyNames;
 use crate::auth::password;
 use crate::db::events::Event;
-use crate::db::{Currency, Money, Timestamp};
+use crate::db::{Currency, Money, Reader, Timestamp};
 use crate::error::ServiceError;
 use crate::identity::Actor;
 use crate::identity::{PRINCIPAL_KEY, Principal};
@@ -76,29 +76,35 @@ struct Glance {
     currency: Currency,
 }
 
-async fn glance(state: &AppState, patient_id: i64) -> AppResult<String> {
+/// The figures, read on `db`; the connection is let go before the queue's shared snapshot is read, which may
+/// take one of its own.
+async fn glance(state: &AppState, mut db: impl Reader, patient_id: i64) -> AppResult<String> {
     let now = Timestamp::now();
     let settings = state.settings.get();
-    let next = crate::scheduling::service::next_appointment_of_patient(&state.db, patient_id, now)
+    let next = crate::scheduling::service::next_appointment_of_patient(&mut db, patient_id, now)
         .await?
         .map(|a| {
             let when = crate::web::filters::datetime_of(a.starts_at, settings.clinic.time_zone);
             (when, a.doctor_name)
         });
+    let since = Timestamp(now.0 - NEW_RESULT_DAYS * 24 * 3_600_000);
+    let owed = crate::billing::service::owed_count_by(&mut db, patient_id).await?;
+    let new_results = crate::lab::service::released_since(&mut db, patient_id, since).await?;
     // Most patients have no ticket: their own index lookup says so without reading the day's queue.
-    let place = match crate::queue::open_ticket_of(&state.db, patient_id).await? {
+    let ticket = crate::queue::open_ticket_of(&mut db, patient_id).await?;
+    drop(db);
+    let place = match ticket {
         Some(_) => {
             let snapshot = Snapshot::fresh(state, state.events.last_seq()).await?;
             snapshot.place(patient_id).filter(|place| place.status.is_open())
         }
         None => None,
     };
-    let since = Timestamp(now.0 - NEW_RESULT_DAYS * 24 * 3_600_000);
     Ok(Glance {
         place,
         next,
-        owed: crate::billing::service::owed_count_by(&state.db, patient_id).await?,
-        new_results: crate::lab::service::released_since(&state.db, patient_id, since).await?,
+        owed,
+        new_results,
         results_days: NEW_RESULT_DAYS,
         currency: settings.currency(),
     }
@@ -106,17 +112,18 @@ async fn glance(state: &AppState, patient_id: i64) -> AppResult<String> {
 }
 
 pub async fn home(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<HomePage> {
+    let mut conn = state.db.conn().await?;
     Ok(HomePage {
         layout,
-        patient: load_own(&state, &user).await?,
-        notifications: crate::notify::unread(&state.db, user.id).await?,
-        glance: LiveBlock::load(&state, "/me", "/me/summary", glance(&state, user.id)).await?,
+        patient: repo::get(&mut conn, user.id).await?.ok_or(AppError::NotFound)?,
+        notifications: crate::notify::unread(&mut conn, user.id).await?,
+        glance: LiveBlock::load(&state, "/me", "/me/summary", glance(&state, conn, user.id)).await?,
     })
 }
 
 /// The patient's figures alone, re-read by their home page when its stream says something changed.
 pub async fn summary(user: PortalUser, State(state): State<AppState>) -> AppResult<Html<String>> {
-    Ok(Html(glance(&state, user.id).await?))
+    Ok(Html(glance(&state, state.db.conn().await?, user.id).await?))
 }
 
 /// Their place moves with the queue, their results with the lab, what they owe with billing. The stream says

@@ -140,7 +140,7 @@ pub async fn update(
 
 /// The portal's contact details (phone, email, emergency contact); the search tokens follow the phone.
 pub async fn update_contact(tx: &mut Tx, id: i64, c: &ContactDetails) -> Result<bool, sqlx::Error> {
-    let Some(p) = get_in(tx, id).await? else {
+    let Some(p) = get(&mut *tx, id).await? else {
         return Ok(false);
     };
     let done = sqlx::query(
@@ -300,15 +300,6 @@ pub async fn get(mut db: impl Reader, id: i64) -> Result<Option<Patient>, sqlx::
     ))
     .bind(id)
     .fetch_optional(db.exec())
-    .await
-}
-
-pub async fn get_in(tx: &mut Tx, id: i64) -> Result<Option<Patient>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {PATIENT_COLUMNS} FROM patient p LEFT JOIN patient_photo ph ON ph.patient_id = p.id WHERE p.id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&mut **tx)
     .await
 }
 

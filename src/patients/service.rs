@@ -84,7 +84,7 @@ pub async fn update(
     details: &PatientDetails,
 ) -> Result<(), ServiceError> {
     let mut tx = db.begin_write().await?;
-    let before = repo::get_in(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let before = repo::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
     if before.updated_at != seen {
         return Err(ServiceError::Stale);
     }
@@ -166,7 +166,7 @@ pub async fn record_view(reads: &Reads, actor: &Actor, id: i64, what: &'static s
 
 pub async fn save_photo(db: &Db, actor: &Actor, id: i64, mime: &str, data: &[u8]) -> Result<(), ServiceError> {
     let mut tx = db.begin_write().await?;
-    if repo::get_in(&mut tx, id).await?.is_none() {
+    if repo::get(&mut tx, id).await?.is_none() {
         return Err(ServiceError::NotFound);
     }
     repo::save_photo(&mut tx, id, mime, data).await?;
@@ -302,6 +302,6 @@ pub async fn count_registered_since(db: &Db, since: crate::db::Timestamp) -> Res
 }
 
 /// A patient's record, to name them (reception booking for a patient).
-pub async fn get(mut db: impl Reader, patient_id: i64) -> Result<Option<super::model::Patient>, sqlx::Error> {
-    repo::get(&mut db, patient_id).await
+pub async fn get(db: impl Reader, patient_id: i64) -> Result<Option<super::model::Patient>, sqlx::Error> {
+    repo::get(db, patient_id).await
 }

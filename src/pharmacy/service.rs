@@ -103,19 +103,15 @@ pub async fn catalogue(
 
 /// Units on hand of each drug of `drug_ids` on `today`: the batches not yet expired (a batch is usable
 /// through its expiry day). A drug without stock maps to 0.
-pub async fn stock_on_hand(
-    mut db: impl Reader,
-    drug_ids: &[i64],
-    today: Date,
-) -> Result<HashMap<i64, i64>, ServiceError> {
+pub async fn stock_on_hand(db: impl Reader, drug_ids: &[i64], today: Date) -> Result<HashMap<i64, i64>, ServiceError> {
     let mut stock: HashMap<i64, i64> = drug_ids.iter().map(|id| (*id, 0)).collect();
-    stock.extend(repo::stock_on_hand(&mut db, drug_ids, today).await?);
+    stock.extend(repo::stock_on_hand(db, drug_ids, today).await?);
     Ok(stock)
 }
 
 /// Active drugs (not consumables) whose name or generic name contains `text`, with stock on `today`, for
 /// the prescription form. Nothing for an empty search.
-pub async fn search_drugs(mut db: impl Reader, text: &str, today: Date) -> Result<Vec<DrugStock>, ServiceError> {
+pub async fn search_drugs(db: impl Reader, text: &str, today: Date) -> Result<Vec<DrugStock>, ServiceError> {
     let text: String = text
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -126,12 +122,12 @@ pub async fn search_drugs(mut db: impl Reader, text: &str, today: Date) -> Resul
     if text.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(repo::search_active(&mut db, &text, today, SEARCH_LIMIT).await?)
+    Ok(repo::search_active(db, &text, today, SEARCH_LIMIT).await?)
 }
 
 /// The drugs of `ids` with stock on `today`, in no particular order.
-pub async fn drugs_with_stock(mut db: impl Reader, ids: &[i64], today: Date) -> Result<Vec<DrugStock>, ServiceError> {
-    Ok(repo::with_stock(&mut db, ids, today).await?)
+pub async fn drugs_with_stock(db: impl Reader, ids: &[i64], today: Date) -> Result<Vec<DrugStock>, ServiceError> {
+    Ok(repo::with_stock(db, ids, today).await?)
 }
 
 /// How many entries the catalogue holds (the demo fills an empty one only).

@@ -155,8 +155,8 @@ pub async fn remove_item(
 
 /// The prescription items of the visits of `visit_ids`, with their drug, in the order written (for the
 /// consultation and the patient's chart; the caller has checked the reader may see these visits).
-pub async fn items_of_visits(mut db: impl Reader, visit_ids: &[i64]) -> Result<Vec<Item>, ServiceError> {
-    Ok(repo::items_of_visits(&mut db, visit_ids).await?)
+pub async fn items_of_visits(db: impl Reader, visit_ids: &[i64]) -> Result<Vec<Item>, ServiceError> {
+    Ok(repo::items_of_visits(db, visit_ids).await?)
 }
 
 /// A prescription with its items, to print or read.

@@ -166,8 +166,8 @@ async fn remove_in(
 }
 
 /// The procedures done in these visits (for the chart and the consultation screen), in the order done.
-pub async fn of_visits(mut db: impl Reader, visit_ids: &[i64]) -> Result<Vec<VisitProcedure>, sqlx::Error> {
-    repo::done_in_visits(&mut db, visit_ids).await
+pub async fn of_visits(db: impl Reader, visit_ids: &[i64]) -> Result<Vec<VisitProcedure>, sqlx::Error> {
+    repo::done_in_visits(db, visit_ids).await
 }
 
 /// The consultation screen's section for `user`.

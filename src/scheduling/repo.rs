@@ -481,7 +481,7 @@ const APPOINTMENT_FROM: &str = "FROM appointment a JOIN slot sl ON sl.id = a.slo
 /// The patient's next live appointment (booked, checked in or with the doctor) that has not ended by `now`: the
 /// few live ones from the partial index `appointment_live_key`, not every appointment they ever had.
 pub async fn next_appointment_of_patient(
-    db: &Db,
+    mut db: impl Reader,
     patient_id: i64,
     now: Timestamp,
 ) -> Result<Option<AppointmentView>, sqlx::Error> {
@@ -492,7 +492,7 @@ pub async fn next_appointment_of_patient(
     ))
     .bind(patient_id)
     .bind(now)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.exec())
     .await
 }
 
@@ -514,15 +514,6 @@ pub async fn appointment(mut db: impl Reader, id: i64) -> Result<Option<Appointm
     ))
     .bind(id)
     .fetch_optional(db.exec())
-    .await
-}
-
-pub async fn appointment_in(tx: &mut Tx, id: i64) -> Result<Option<AppointmentView>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM} WHERE a.id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&mut **tx)
     .await
 }
 

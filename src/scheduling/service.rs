@@ -229,7 +229,7 @@ pub async fn cancel(db: &Db, actor: &Actor, rules: &BookingRules, id: i64, by: C
 }
 
 async fn cancel_in(tx: &mut Tx, rules: &BookingRules, id: i64, by: &Canceller<'_>) -> ServiceResult<AppointmentView> {
-    let appointment = repo::appointment_in(tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let appointment = repo::appointment(&mut *tx, id).await?.ok_or(ServiceError::NotFound)?;
     let reason = match by {
         Canceller::Patient(patient_id) => {
             // Someone else's booking looks the same as one that doesn't exist.
@@ -379,7 +379,7 @@ pub async fn correct_status(
     why: &str,
 ) -> ServiceResult<()> {
     let mut tx = db.begin_write().await?;
-    let appointment = repo::appointment_in(&mut tx, id)
+    let appointment = repo::appointment(&mut tx, id)
         .await?
         .filter(|a| scope.covers(a.doctor_id))
         .ok_or(ServiceError::NotFound)?;
@@ -568,8 +568,8 @@ pub async fn slot(db: &Db, scope: DoctorScope, id: i64) -> ServiceResult<Slot> {
 }
 
 /// An appointment in a slot within the scope, or not found.
-pub async fn appointment(mut db: impl Reader, scope: DoctorScope, id: i64) -> ServiceResult<AppointmentView> {
-    repo::appointment(&mut db, id)
+pub async fn appointment(db: impl Reader, scope: DoctorScope, id: i64) -> ServiceResult<AppointmentView> {
+    repo::appointment(db, id)
         .await?
         .filter(|a| scope.covers(a.doctor_id))
         .ok_or(ServiceError::NotFound)
@@ -622,16 +622,13 @@ pub async fn schedule(db: &Db, doctor_id: i64, from: Date, to: Date, with_slots:
 // ---- for other features -------------------------------------------------------------------------------
 
 /// A patient's appointments, newest first (at most 100): their record and their portal.
-pub async fn appointments_of_patient(
-    mut db: impl Reader,
-    patient_id: i64,
-) -> Result<Vec<AppointmentView>, sqlx::Error> {
-    repo::appointments_of_patient(&mut db, patient_id).await
+pub async fn appointments_of_patient(db: impl Reader, patient_id: i64) -> Result<Vec<AppointmentView>, sqlx::Error> {
+    repo::appointments_of_patient(db, patient_id).await
 }
 
 /// The patient's next live appointment that has not ended by `now` (the patient's home page).
 pub async fn next_appointment_of_patient(
-    db: &Db,
+    db: impl Reader,
     patient_id: i64,
     now: Timestamp,
 ) -> Result<Option<AppointmentView>, sqlx::Error> {
@@ -676,7 +673,7 @@ pub async fn day_status_counts(db: &Db, day: Date) -> Result<Vec<(AppointmentSta
 
 /// An appointment, in the caller's transaction (the queue checking a patient in).
 pub async fn appointment_in(tx: &mut Tx, id: i64) -> Result<Option<AppointmentView>, sqlx::Error> {
-    repo::appointment_in(tx, id).await
+    repo::appointment(&mut *tx, id).await
 }
 
 /// Moves an appointment from one status to another in the caller's transaction (the queue: checked in, in

@@ -184,8 +184,8 @@ fn describe_changes(before: &StaffAccount, after: &StaffDetails) -> String {
 // == For other features ==
 
 /// Active doctors by name, for choosing whose hours, schedule or queue to see.
-pub async fn active_doctors(mut db: impl Reader) -> Result<Vec<Doctor>, sqlx::Error> {
-    repo::active_doctors(&mut db).await
+pub async fn active_doctors(db: impl Reader) -> Result<Vec<Doctor>, sqlx::Error> {
+    repo::active_doctors(db).await
 }
 
 /// Serialises changes to one doctor's hours, slots and queue: their staff row stays locked until `tx` ends.
