@@ -131,7 +131,7 @@ pub struct IndexPage {
 
 impl IndexPage {
     async fn load(db: &Db, layout: Layout) -> AppResult<Self> {
-        let options = repo::options(db).await?;
+        let options = service::options(db).await?;
         Ok(IndexPage {
             layout,
             faculty_choices: faculty_choices(&options, None),

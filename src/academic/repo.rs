@@ -11,22 +11,21 @@ use crate::db::{Db, Flag, Reader, Timestamp, Tx};
 
 /// Every faculty, department, level and session (active and not: a patient may point at a deactivated one,
 /// and its name must still show). Forms offer only the active ones.
-pub async fn options(db: &Db) -> Result<AcademicOptions, sqlx::Error> {
-    let pool = db.pool();
+pub async fn options(mut db: impl Reader) -> Result<AcademicOptions, sqlx::Error> {
     Ok(AcademicOptions {
         faculties: sqlx::query_as("SELECT id, name, code, active FROM faculty ORDER BY name")
-            .fetch_all(pool)
+            .fetch_all(db.exec())
             .await?,
         departments: sqlx::query_as("SELECT id, faculty_id, name, code, active FROM department ORDER BY name")
-            .fetch_all(pool)
+            .fetch_all(db.exec())
             .await?,
         levels: sqlx::query_as("SELECT id, name, sort_order, active FROM level ORDER BY sort_order, name")
-            .fetch_all(pool)
+            .fetch_all(db.exec())
             .await?,
         sessions: sqlx::query_as(
             "SELECT id, name, starts_on, ends_on, is_current, active FROM academic_session ORDER BY starts_on DESC",
         )
-        .fetch_all(pool)
+        .fetch_all(db.exec())
         .await?,
     })
 }

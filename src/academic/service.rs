@@ -356,9 +356,10 @@ pub async fn make_current(db: &Db, actor: &Actor, id: i64) -> Result<()> {
 
 // == For other features ==
 
-/// Every faculty, department, level and session, for forms that choose among them.
+/// Every faculty, department, level and session, for forms that choose among them (four lists on one
+/// connection).
 pub async fn options(db: &Db) -> std::result::Result<super::model::AcademicOptions, sqlx::Error> {
-    repo::options(db).await
+    repo::options(db.conn().await?).await
 }
 
 /// The names of a record's faculty, department, level and session, to show it.

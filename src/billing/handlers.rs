@@ -87,10 +87,11 @@ pub async fn home(
         .unwrap_or(&FILTERS[0]);
     let page = PageRequest::from_query(query.page.as_deref());
     let since = Timestamp(Timestamp::now().millis() - UNBILLED_DAYS * 24 * 3_600_000);
-    let (invoices, total) = service::list(&state.db, statuses, page).await?;
+    let mut conn = state.db.conn().await?;
+    let (invoices, total) = service::list(&mut conn, statuses, page).await?;
     Ok(HomePage {
         layout,
-        unbilled: service::unbilled_visits(&state.db, since, UNBILLED_SHOWN).await?,
+        unbilled: service::unbilled_visits(&mut conn, since, UNBILLED_SHOWN).await?,
         invoices,
         paging: Paging::new(page, total),
         filter,

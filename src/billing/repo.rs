@@ -568,7 +568,11 @@ const LISTED_SELECT: &str = "SELECT i.id, i.number, i.patient_id, p.first_name |
      FROM invoice i JOIN patient p ON p.id = i.patient_id";
 
 /// One page of invoices in `statuses` (all when empty), newest first, and whether there are more.
-pub async fn list(db: &Db, statuses: &[InvoiceStatus], page: PageRequest) -> Result<Vec<Listed>, sqlx::Error> {
+pub async fn list(
+    mut db: impl Reader,
+    statuses: &[InvoiceStatus],
+    page: PageRequest,
+) -> Result<Vec<Listed>, sqlx::Error> {
     let filter = if statuses.is_empty() {
         String::new()
     } else {
@@ -584,11 +588,11 @@ pub async fn list(db: &Db, statuses: &[InvoiceStatus], page: PageRequest) -> Res
     ))
     .bind(page.limit())
     .bind(page.offset())
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
-pub async fn count(db: &Db, statuses: &[InvoiceStatus]) -> Result<i64, sqlx::Error> {
+pub async fn count(mut db: impl Reader, statuses: &[InvoiceStatus]) -> Result<i64, sqlx::Error> {
     let filter = if statuses.is_empty() {
         String::new()
     } else {
@@ -600,7 +604,7 @@ pub async fn count(db: &Db, statuses: &[InvoiceStatus]) -> Result<i64, sqlx::Err
         format!("WHERE status IN ({states})")
     };
     sqlx::query_scalar(&format!("SELECT COUNT(*) FROM invoice {filter}"))
-        .fetch_one(db.pool())
+        .fetch_one(db.exec())
         .await
 }
 
@@ -661,7 +665,7 @@ pub struct Unbilled {
 }
 
 /// The most recent completed visits since `since` that have no live invoice, newest first.
-pub async fn unbilled_visits(db: &Db, since: Timestamp, limit: i64) -> Result<Vec<Unbilled>, sqlx::Error> {
+pub async fn unbilled_visits(mut db: impl Reader, since: Timestamp, limit: i64) -> Result<Vec<Unbilled>, sqlx::Error> {
     sqlx::query_as(
         "SELECT v.id AS visit_id, v.patient_id, p.first_name || ' ' || p.surname AS patient_name, p.clinic_number,
                 s.full_name AS doctor_name, v.completed_at
@@ -672,7 +676,7 @@ pub async fn unbilled_visits(db: &Db, since: Timestamp, limit: i64) -> Result<Ve
     )
     .bind(since)
     .bind(limit)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 

@@ -623,11 +623,14 @@ pub async fn own_invoice(db: &Db, patient_id: i64, id: i64) -> Result<InvoiceDet
 }
 
 pub async fn list(
-    db: &Db,
+    mut db: impl Reader,
     statuses: &[InvoiceStatus],
     page: crate::web::paging::PageRequest,
 ) -> Result<(Vec<repo::Listed>, i64), ServiceError> {
-    Ok((repo::list(db, statuses, page).await?, repo::count(db, statuses).await?))
+    Ok((
+        repo::list(&mut db, statuses, page).await?,
+        repo::count(&mut db, statuses).await?,
+    ))
 }
 
 /// A patient's invoices (newest first) and what they owe in all.
@@ -696,7 +699,7 @@ pub async fn receipts_of_patient(db: &Db, patient_id: i64, limit: i64) -> Result
 }
 
 pub async fn unbilled_visits(
-    db: &Db,
+    db: impl Reader,
     since: crate::db::Timestamp,
     limit: i64,
 ) -> Result<Vec<repo::Unbilled>, ServiceError> {

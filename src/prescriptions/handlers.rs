@@ -122,50 +122,56 @@ pub async fn section(
     visit: &Visit,
     items: Vec<Item>,
 ) -> AppResult<Section> {
-    assemble(
-        db,
-        today,
-        user,
-        visit,
-        items,
-        fresh_form(),
-        FieldErrors::default(),
-        None,
-    )
-    .await
+    assemble(db, today, user, visit, items, Filled::fresh()).await
 }
 
-fn fresh_form() -> ItemForm {
-    ItemForm {
-        form_id: FormKey::mint().to_string(),
-        ..ItemForm::default()
-    }
-}
-
-async fn load(
-    state: &AppState,
-    user: &StaffUser,
-    visit: &Visit,
+/// The prescription form as the section shows it: what was typed, its messages, and what was just done.
+struct Filled {
     form: ItemForm,
     errors: FieldErrors,
     notice: Option<String>,
-) -> AppResult<Section> {
+}
+
+impl Filled {
+    fn fresh() -> Self {
+        Filled::with_notice(None)
+    }
+
+    fn with_notice(notice: Option<String>) -> Self {
+        Filled {
+            form: ItemForm {
+                form_id: FormKey::mint().to_string(),
+                ..ItemForm::default()
+            },
+            errors: FieldErrors::default(),
+            notice,
+        }
+    }
+
+    fn refused(form: ItemForm, errors: FieldErrors) -> Self {
+        Filled {
+            form,
+            errors,
+            notice: None,
+        }
+    }
+}
+
+async fn load(state: &AppState, user: &StaffUser, visit: &Visit, filled: Filled) -> AppResult<Section> {
     let items = service::items_of_visits(&state.db, &[visit.id]).await?;
-    assemble(&state.db, state.today(), user, visit, items, form, errors, notice).await
+    assemble(&state.db, state.today(), user, visit, items, filled).await
 }
 
 /// The section around the visit's `items`, with each one's stock.
-#[allow(clippy::too_many_arguments)]
 async fn assemble(
     mut db: impl Reader,
     today: Date,
     user: &StaffUser,
     visit: &Visit,
     items: Vec<Item>,
-    form: ItemForm,
-    errors: FieldErrors,
-    notice: Option<String>,
+    filled: Filled,
 ) -> AppResult<Section> {
+    let Filled { form, errors, notice } = filled;
     let ids: Vec<i64> = items.iter().map(|i| i.drug_id).collect();
     let stock = crate::pharmacy::service::stock_on_hand(&mut db, &ids, today).await?;
     let items = items
@@ -259,7 +265,7 @@ pub async fn add_item(
         }
         Err(ServiceError::Invalid(errors)) => {
             let visit = crate::consult::service::visit_for(&state.db, &user, id, Access::Read).await?;
-            let section = load(&state, &user, &visit, form, errors, None).await?;
+            let section = load(&state, &user, &visit, Filled::refused(form, errors)).await?;
             let page = answer(
                 hx,
                 SectionPage {
@@ -311,7 +317,7 @@ pub async fn draft(
             "Pick the drug, the dose, how often and for how many days, then press Suggest.",
         );
     }
-    let section = load(&state, &user, &visit, form, errors, None).await?;
+    let section = load(&state, &user, &visit, Filled::refused(form, errors)).await?;
     answer(
         hx,
         SectionPage {
@@ -385,7 +391,7 @@ async fn changed(
         return Ok(redirect(hx, &format!("/visits/{visit_id}#prescriptions")));
     }
     let visit = crate::consult::service::visit_for(&state.db, user, visit_id, Access::Read).await?;
-    let section = load(state, user, &visit, fresh_form(), FieldErrors::default(), Some(notice)).await?;
+    let section = load(state, user, &visit, Filled::with_notice(Some(notice))).await?;
     answer(
         hx,
         SectionPage {
