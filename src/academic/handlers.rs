@@ -277,7 +277,7 @@ pub struct RecordHead {
 
 impl RecordHead {
     async fn load(db: &Db, kind: Kind, id: i64, active: bool, version: Timestamp) -> AppResult<Self> {
-        let mut conn = db.pool().acquire().await?;
+        let mut conn = db.conn().await?;
         let usage = repo::usage(&mut conn, kind, id).await?;
         Ok(RecordHead {
             kind,

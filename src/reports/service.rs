@@ -33,7 +33,7 @@ pub async fn figures(db: &Db, metrics: &[Metric], period: Period, zone: Tz) -> R
         .collect();
     let unsummarized: Vec<NaiveDate> = period.days().filter(|day| !fresh.contains(&Date(*day))).collect();
     if !unsummarized.is_empty() {
-        let mut conn = db.pool().acquire().await?;
+        let mut conn = db.conn().await?;
         for day in unsummarized {
             figures.extend(repo::compute_day(&mut conn, metrics, Date(day), span_of(day, zone)).await?);
         }
@@ -72,7 +72,7 @@ pub async fn summarize_closed_days(db: &Db, today: NaiveDate, zone: Tz) -> Resul
     due.truncate(DAYS_PER_RUN);
     for (day, changes) in &due {
         let figures = {
-            let mut conn = db.pool().acquire().await?;
+            let mut conn = db.conn().await?;
             repo::compute_day(&mut conn, Metric::ALL, Date(*day), span_of(*day, zone)).await?
         };
         let mut tx = db.begin_write().await?;

@@ -197,7 +197,7 @@ pub async fn barrier(
     approved: bool,
     picker: &SlotPicker,
 ) -> Result<Option<Barrier>, sqlx::Error> {
-    let (live_future, live_that_day) = repo::holdings(db.pool(), patient_id, picker.date, Timestamp::now()).await?;
+    let (live_future, live_that_day) = repo::holdings(db, patient_id, picker.date, Timestamp::now()).await?;
     if let Some(refusal) = booking_barrier(rules, approved, live_future) {
         return Ok(Some(Barrier {
             refusal,

@@ -427,10 +427,12 @@ pub async fn release_seat(tx: &mut Tx, slot_id: i64) -> Result<(), sqlx::Error> 
 
 /// Live bookings of a patient from `now` on, and on `day`; in a booking's transaction, or on the pool to tell a
 /// patient before they choose.
-pub async fn holdings<'e, E>(executor: E, patient_id: i64, day: Date, now: Timestamp) -> Result<(i64, i64), sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+pub async fn holdings(
+    mut db: impl Reader,
+    patient_id: i64,
+    day: Date,
+    now: Timestamp,
+) -> Result<(i64, i64), sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT CAST(COALESCE(SUM(CASE WHEN sl.ends_at > $2 THEN 1 ELSE 0 END), 0) AS BIGINT),
                 CAST(COALESCE(SUM(CASE WHEN a.day = $3 THEN 1 ELSE 0 END), 0) AS BIGINT)
@@ -440,7 +442,7 @@ where
     .bind(patient_id)
     .bind(now)
     .bind(day)
-    .fetch_one(executor)
+    .fetch_one(db.exec())
     .await
 }
 

@@ -165,7 +165,7 @@ async fn book_in(
         if matches!(booker, Booker::Patient) && !crate::patients::service::is_approved(tx, patient_id).await? {
             return Err(Refusal::NotApproved.into());
         }
-        let (live_future, live_that_day) = repo::holdings(&mut **tx, patient_id, slot.day, now).await?;
+        let (live_future, live_that_day) = repo::holdings(&mut *tx, patient_id, slot.day, now).await?;
         check_booking(
             rules,
             now,
