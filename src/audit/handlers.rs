@@ -102,7 +102,8 @@ pub async fn list(
     layout: Layout,
     Query(query): Query<TrailQuery>,
 ) -> AppResult<Response> {
-    let staff = service::staff_choices(&state.db).await?;
+    let mut conn = state.db.conn().await?;
+    let staff = service::staff_choices(&mut conn).await?;
     let mut page = AuditPage {
         layout,
         errors: FieldErrors::default(),
@@ -117,10 +118,10 @@ pub async fn list(
         csv_limit: CSV_LIMIT_TEXT,
         query,
     };
-    match service::check(&state.db, &page.query, &page.staff).await {
+    match service::check(&mut conn, &page.query, &page.staff).await {
         Ok(Checked { filter, patient }) => {
             let zone = state.settings.get().clinic.time_zone;
-            let found = service::page(&state.db, &filter, zone, page.query.before(), PAGE_SIZE).await?;
+            let found = service::page(&mut conn, &filter, zone, page.query.before(), PAGE_SIZE).await?;
             page.filter = filter;
             page.patient = patient;
             page.rows = found.rows;

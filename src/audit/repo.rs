@@ -2,7 +2,7 @@ use sqlx::AnyConnection;
 
 use super::model::{AuditEntry, AuditRow, AuditWrite, Filter, Span, Who, read_actions};
 use crate::db::insert::{AnyQuery, Insert, insert_all};
-use crate::db::{Db, Timestamp};
+use crate::db::{Db, Reader, Timestamp};
 use crate::identity::{Actor, Role};
 
 /// Writes one audit row on the caller's connection (normally inside the transaction of the change). The log is
@@ -169,8 +169,8 @@ fn conditions(filter: &Filter, span: Span, after: Option<(Timestamp, i64)>) -> C
     }
     if filter.reads_only {
         // The names are the code's own constants (checked in the model's tests), never input.
-        let names: Vec<String> = read_actions().map(|name| format!("'{name}'")).collect();
-        c.add(&format!("a.action || '' IN ({})", names.join(", ")), Vec::new());
+        let names = crate::db::word_list(read_actions());
+        c.add(&format!("a.action || '' IN ({names})"), Vec::new());
     }
     // The time is the second column of every index above, and the first of the time's own.
     if let Some(start) = span.start {
@@ -187,11 +187,15 @@ fn conditions(filter: &Filter, span: Span, after: Option<(Timestamp, i64)>) -> C
 
 /// The time of entry `id`, where a page that starts after it picks up; with `patient`, only an entry about that
 /// patient (so a patient's own list can't be made to tell when anyone else's entry was written).
-pub async fn cursor(db: &Db, id: i64, patient: Option<i64>) -> Result<Option<(Timestamp, i64)>, sqlx::Error> {
+pub async fn cursor(
+    mut db: impl Reader,
+    id: i64,
+    patient: Option<i64>,
+) -> Result<Option<(Timestamp, i64)>, sqlx::Error> {
     sqlx::query_as("SELECT at, id FROM audit_event WHERE id = $1 AND ($2 = 0 OR patient_id = $2)")
         .bind(id)
         .bind(patient.unwrap_or(0))
-        .fetch_optional(db.pool())
+        .fetch_optional(db.exec())
         .await
 }
 
@@ -199,7 +203,7 @@ pub async fn cursor(db: &Db, id: i64, patient: Option<i64>) -> Result<Option<(Ti
 /// (from the newest without it). Paged from a cursor, never by offset or with a count, so the thousandth page of
 /// a million rows costs what the first does.
 pub async fn filtered(
-    db: &Db,
+    mut db: impl Reader,
     filter: &Filter,
     span: Span,
     after: Option<(Timestamp, i64)>,
@@ -218,7 +222,7 @@ pub async fn filtered(
             Value::Text(text) => query.bind(text),
         };
     }
-    query.bind(limit).fetch_all(db.pool()).await
+    query.bind(limit).fetch_all(db.exec()).await
 }
 
 pub async fn last_id(db: &Db) -> Result<i64, sqlx::Error> {
@@ -233,9 +237,9 @@ pub async fn list(db: &Db, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
 }
 
 /// Everyone who may appear as the trail's "who": every staff account (active or not), by name.
-pub async fn staff_choices(db: &Db) -> Result<Vec<(i64, String, String, Role)>, sqlx::Error> {
+pub async fn staff_choices(mut db: impl Reader) -> Result<Vec<(i64, String, String, Role)>, sqlx::Error> {
     sqlx::query_as("SELECT id, full_name, username, role FROM staff ORDER BY full_name, username, id")
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 

@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 
 use super::model::{AuditRow, Filter, TrailQuery, Who};
 use super::repo;
-use crate::db::Db;
+use crate::db::{Db, Reader};
 use crate::error::ServiceError;
 use crate::identity::Role;
 use crate::validation::FieldErrors;
@@ -27,7 +27,7 @@ pub struct StaffChoice {
 }
 
 /// Every staff account, by name, for the "who" filter.
-pub async fn staff_choices(db: &Db) -> Result<Vec<StaffChoice>, ServiceError> {
+pub async fn staff_choices(db: impl Reader) -> Result<Vec<StaffChoice>, ServiceError> {
     Ok(repo::staff_choices(db)
         .await?
         .into_iter()
@@ -50,7 +50,7 @@ pub struct Checked {
 
 /// The filter of `query`, checked: a message beside each filter that doesn't read or names no one on record
 /// (`ServiceError::Invalid`).
-pub async fn check(db: &Db, query: &TrailQuery, staff: &[StaffChoice]) -> Result<Checked, ServiceError> {
+pub async fn check(db: impl Reader, query: &TrailQuery, staff: &[StaffChoice]) -> Result<Checked, ServiceError> {
     let filter = query.filter().map_err(ServiceError::Invalid)?;
     let mut errors = FieldErrors::default();
     if let Who::Staff(id) = filter.who
@@ -79,12 +79,18 @@ pub type Page = CursorPage<AuditRow>;
 
 /// The `size` entries matching `filter` after entry `before` (the newest without it; an entry that isn't
 /// there, or isn't one of `filter`'s patient's, starts from the newest too).
-pub async fn page(db: &Db, filter: &Filter, zone: Tz, before: Option<i64>, size: i64) -> Result<Page, ServiceError> {
+pub async fn page(
+    mut db: impl Reader,
+    filter: &Filter,
+    zone: Tz,
+    before: Option<i64>,
+    size: i64,
+) -> Result<Page, ServiceError> {
     let after = match before {
-        Some(id) => repo::cursor(db, id, filter.patient).await?,
+        Some(id) => repo::cursor(&mut db, id, filter.patient).await?,
         None => None,
     };
-    let rows = repo::filtered(db, filter, filter.span(zone), after, size + 1).await?;
+    let rows = repo::filtered(&mut db, filter, filter.span(zone), after, size + 1).await?;
     Ok(Page::from_rows(rows, size, after.is_none(), |row| row.id))
 }
 

@@ -495,11 +495,7 @@ pub async fn settle(
     status: InvoiceStatus,
     from: &[InvoiceStatus],
 ) -> Result<bool, sqlx::Error> {
-    let states = from
-        .iter()
-        .map(|s| format!("'{}'", s.as_str()))
-        .collect::<Vec<_>>()
-        .join(",");
+    let states = crate::db::word_list(from.iter().map(|s| s.as_str()));
     let done = sqlx::query(&format!(
         "UPDATE invoice SET paid = paid + $1, credited = credited + $2, status = $3, updated_at = $4
          WHERE id = $5 AND status IN ({states}) AND paid + $1 >= 0 AND paid + $1 + credited + $2 <= patient_share"
@@ -563,28 +559,22 @@ impl Listed {
     }
 }
 
-const LISTED_SELECT: &str = "SELECT i.id, i.number, i.patient_id, p.first_name || ' ' || p.surname AS patient_name,
-        p.clinic_number, i.status, i.total, i.patient_share, i.paid, i.credited, i.created_at
-     FROM invoice i JOIN patient p ON p.id = i.patient_id";
+const LISTED_COLUMNS: &str = "i.id, i.number, i.patient_id, p.first_name || ' ' || p.surname AS patient_name,
+        p.clinic_number, i.status, i.total, i.patient_share, i.paid, i.credited, i.created_at";
 
-/// One page of invoices in `statuses` (all when empty), newest first, and whether there are more.
+/// One page of invoices in `statuses` (all when empty), newest first. The page's ids are chosen from the index
+/// `invoice_status` alone, so only the rows shown are read and joined to their patient.
 pub async fn list(
     mut db: impl Reader,
     statuses: &[InvoiceStatus],
     page: PageRequest,
 ) -> Result<Vec<Listed>, sqlx::Error> {
-    let filter = if statuses.is_empty() {
-        String::new()
-    } else {
-        let states = statuses
-            .iter()
-            .map(|s| format!("'{}'", s.as_str()))
-            .collect::<Vec<_>>()
-            .join(",");
-        format!("WHERE i.status IN ({states})")
-    };
     sqlx::query_as(&format!(
-        "{LISTED_SELECT} {filter} ORDER BY i.created_at DESC, i.id DESC LIMIT $1 OFFSET $2"
+        "SELECT {LISTED_COLUMNS}
+         FROM (SELECT id FROM invoice {} ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2) shown
+         JOIN invoice i ON i.id = shown.id JOIN patient p ON p.id = i.patient_id
+         ORDER BY i.created_at DESC, i.id DESC",
+        status_filter(statuses)
     ))
     .bind(page.limit())
     .bind(page.offset())
@@ -593,25 +583,25 @@ pub async fn list(
 }
 
 pub async fn count(mut db: impl Reader, statuses: &[InvoiceStatus]) -> Result<i64, sqlx::Error> {
-    let filter = if statuses.is_empty() {
-        String::new()
-    } else {
-        let states = statuses
-            .iter()
-            .map(|s| format!("'{}'", s.as_str()))
-            .collect::<Vec<_>>()
-            .join(",");
-        format!("WHERE status IN ({states})")
-    };
-    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM invoice {filter}"))
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM invoice {}", status_filter(statuses)))
         .fetch_one(db.exec())
         .await
+}
+
+/// `WHERE status IN (...)` for these statuses, or nothing for all of them.
+fn status_filter(statuses: &[InvoiceStatus]) -> String {
+    if statuses.is_empty() {
+        return String::new();
+    }
+    let states = crate::db::word_list(statuses.iter().map(|s| s.as_str()));
+    format!("WHERE status IN ({states})")
 }
 
 /// A patient's issued invoices, newest first (never drafts).
 pub async fn of_patient(mut db: impl Reader, patient_id: i64, limit: i64) -> Result<Vec<Listed>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "{LISTED_SELECT} WHERE i.patient_id = $1 AND i.status <> 'draft'
+        "SELECT {LISTED_COLUMNS} FROM invoice i JOIN patient p ON p.id = i.patient_id
+         WHERE i.patient_id = $1 AND i.status <> 'draft'
          ORDER BY i.created_at DESC, i.id DESC LIMIT $2"
     ))
     .bind(patient_id)
@@ -989,11 +979,7 @@ pub async fn set_claim_status(
     if invoice_ids.is_empty() {
         return Ok(0);
     }
-    let states = from
-        .iter()
-        .map(|s| format!("'{}'", s.as_str()))
-        .collect::<Vec<_>>()
-        .join(",");
+    let states = crate::db::word_list(from.iter().map(|s| s.as_str()));
     let done = sqlx::query(&format!(
         "UPDATE invoice SET claim_status = $1, claim_reason = $2, updated_at = $3
          WHERE scheme_id = $4 AND issued_month = $5 AND status <> 'void' AND claim_status IN ({states})

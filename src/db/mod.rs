@@ -288,6 +288,15 @@ pub fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
+/// Words of the code's own (`'static`, never input) quoted for an SQL `IN (...)` list: `'a', 'b'`.
+pub fn word_list(words: impl IntoIterator<Item = &'static str>) -> String {
+    words
+        .into_iter()
+        .map(|w| format!("'{w}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The file path of a `sqlite://` URL (without its query string).
 pub fn sqlite_path(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
@@ -345,6 +354,12 @@ impl FromStr for Backend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_word_list_quotes_each_word_for_an_in_list() {
+        assert_eq!(word_list(["issued", "partly_paid"]), "'issued', 'partly_paid'");
+        assert_eq!(word_list([]), "");
+    }
 
     #[test]
     fn sqlite_urls_get_create_mode_once() {

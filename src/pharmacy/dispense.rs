@@ -166,7 +166,7 @@ pub async fn dispense(
         .await?
         .ok_or(ServiceError::NotFound)?;
     let items = prescriptions::items_in(&mut tx, prescription_id).await?;
-    let batches = repo::batches_of_drugs_in(&mut tx, &drug_ids(&items)).await?;
+    let batches = repo::batches_of_drugs(&mut tx, &drug_ids(&items)).await?;
     let planned = confirmed_plan(&items, &batches, request, shelf)?;
     let pharmacist = actor.id.ok_or(ServiceError::Forbidden)?;
     let now = Timestamp::now();

@@ -50,7 +50,7 @@ pub async fn list(
     let search = query.search();
     let page = query.page();
     let today = state.today();
-    let (drugs, total) = service::catalogue(&state.db, &search, today, page).await?;
+    let (drugs, total) = service::catalogue(state.db.conn().await?, &search, today, page).await?;
     let list = DrugsPage {
         layout,
         search,

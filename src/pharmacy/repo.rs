@@ -21,17 +21,10 @@ const STOCK_GROUP: &str = "GROUP BY d.id, d.name, d.generic_name, d.form, d.stre
 
 const SEARCH_FILTER: &str = "d.search LIKE $2 ESCAPE '\\'";
 
-pub async fn get(db: &Db, id: i64) -> Result<Option<Drug>, sqlx::Error> {
+pub async fn get(mut db: impl Reader, id: i64) -> Result<Option<Drug>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {DRUG_COLUMNS} FROM drug d WHERE d.id = $1"))
         .bind(id)
-        .fetch_optional(db.pool())
-        .await
-}
-
-pub async fn get_in(tx: &mut Tx, id: i64) -> Result<Option<Drug>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {DRUG_COLUMNS} FROM drug d WHERE d.id = $1"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(db.exec())
         .await
 }
 
@@ -39,7 +32,7 @@ pub async fn get_in(tx: &mut Tx, id: i64) -> Result<Option<Drug>, sqlx::Error> {
 /// stock on `today`, and the total that match. The page is chosen among the drugs before their batches are
 /// summed (summed first, every request added up the stock of the whole catalogue to show 25 rows).
 pub async fn search(
-    db: &Db,
+    mut db: impl Reader,
     search: &str,
     today: Date,
     page: PageRequest,
@@ -57,12 +50,12 @@ pub async fn search(
     .bind(&pattern)
     .bind(page.limit())
     .bind(page.offset())
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await?;
     let total = match search.is_empty() {
         true => {
             sqlx::query_scalar("SELECT COUNT(*) FROM drug")
-                .fetch_one(db.pool())
+                .fetch_one(db.exec())
                 .await?
         }
         false => {
@@ -71,7 +64,7 @@ pub async fn search(
                 SEARCH_FILTER.replace("$2", "$1")
             ))
             .bind(&pattern)
-            .fetch_one(db.pool())
+            .fetch_one(db.exec())
             .await?
         }
     };
@@ -220,20 +213,12 @@ fn batches_sql(drug_ids: &[i64]) -> String {
     )
 }
 
-/// The batches of `drug_ids` still holding units, inside the caller's change.
-pub async fn batches_of_drugs_in(tx: &mut Tx, drug_ids: &[i64]) -> Result<Vec<BatchStock>, sqlx::Error> {
-    if drug_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    sqlx::query_as(&batches_sql(drug_ids)).fetch_all(&mut **tx).await
-}
-
 /// The batches of `drug_ids` still holding units.
-pub async fn batches_of_drugs(db: &Db, drug_ids: &[i64]) -> Result<Vec<BatchStock>, sqlx::Error> {
+pub async fn batches_of_drugs(mut db: impl Reader, drug_ids: &[i64]) -> Result<Vec<BatchStock>, sqlx::Error> {
     if drug_ids.is_empty() {
         return Ok(Vec::new());
     }
-    sqlx::query_as(&batches_sql(drug_ids)).fetch_all(db.pool()).await
+    sqlx::query_as(&batches_sql(drug_ids)).fetch_all(db.exec()).await
 }
 
 /// Takes `units` from a batch that holds them and expires on `usable_from` or later; its quantity after, or
@@ -369,12 +354,12 @@ pub async fn batch_in(tx: &mut Tx, id: i64) -> Result<Option<BatchLine>, sqlx::E
 }
 
 /// A drug's batches holding units, earliest expiry first.
-pub async fn batches_of_drug(db: &Db, drug_id: i64) -> Result<Vec<BatchLine>, sqlx::Error> {
+pub async fn batches_of_drug(mut db: impl Reader, drug_id: i64) -> Result<Vec<BatchLine>, sqlx::Error> {
     sqlx::query_as(&format!(
         "{BATCH_SELECT} WHERE b.drug_id = $1 AND b.quantity > 0 ORDER BY b.expires_on, b.id"
     ))
     .bind(drug_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -392,19 +377,19 @@ pub async fn expiring(db: &Db, from: Date, until: Date, limit: i64) -> Result<Ve
 }
 
 /// The batches of the drugs on `shelf` holding units, by drug and expiry.
-pub async fn on_shelf(db: &Db, shelf: &str) -> Result<Vec<BatchLine>, sqlx::Error> {
+pub async fn on_shelf(mut db: impl Reader, shelf: &str) -> Result<Vec<BatchLine>, sqlx::Error> {
     sqlx::query_as(&format!(
         "{BATCH_SELECT} WHERE d.shelf = $1 AND b.quantity > 0 ORDER BY LOWER(d.name), d.strength, b.expires_on, b.id"
     ))
     .bind(shelf)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
 /// The shelves drugs are kept on, with how many drugs each holds.
-pub async fn shelves(db: &Db) -> Result<Vec<(String, i64)>, sqlx::Error> {
+pub async fn shelves(mut db: impl Reader) -> Result<Vec<(String, i64)>, sqlx::Error> {
     sqlx::query_as("SELECT shelf, COUNT(*) FROM drug WHERE active = 1 GROUP BY shelf ORDER BY shelf")
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 
@@ -483,7 +468,7 @@ fn filter_values(filter: &LedgerFilter) -> (&'static str, String, String) {
 
 /// One page of a drug's ledger, newest first, and how many movements match.
 pub async fn ledger(
-    db: &Db,
+    mut db: impl Reader,
     drug_id: i64,
     filter: &LedgerFilter,
     page: PageRequest,
@@ -498,7 +483,7 @@ pub async fn ledger(
     .bind(&to)
     .bind(page.limit())
     .bind(page.offset())
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await?;
     let total = sqlx::query_scalar(&format!(
         "SELECT COUNT(*) FROM stock_movement m WHERE {MOVEMENT_FILTER}"
@@ -507,7 +492,7 @@ pub async fn ledger(
     .bind(kind)
     .bind(&from)
     .bind(&to)
-    .fetch_one(db.pool())
+    .fetch_one(db.exec())
     .await?;
     Ok((rows, total))
 }

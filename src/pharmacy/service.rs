@@ -50,7 +50,7 @@ pub async fn update_drug(
     drug: &DrugInput,
 ) -> Result<(), ServiceError> {
     let mut tx = db.begin_write().await?;
-    let before = repo::get_in(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let before = repo::get(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
     if before.updated_at != seen || !unique(repo::update(&mut tx, id, seen, drug).await, drug)? {
         return Err(ServiceError::Stale);
     }
@@ -82,18 +82,15 @@ pub async fn update_drug(
     Ok(())
 }
 
-pub async fn drug(db: &Db, id: i64) -> Result<Option<Drug>, ServiceError> {
+/// The drug, on the pool, a page's connection or inside the caller's change (a prescription checks it is
+/// still active).
+pub async fn drug(db: impl Reader, id: i64) -> Result<Option<Drug>, ServiceError> {
     Ok(repo::get(db, id).await?)
-}
-
-/// The drug as it is inside the caller's change (a prescription checks it is still active).
-pub async fn drug_in(tx: &mut Tx, id: i64) -> Result<Option<Drug>, ServiceError> {
-    Ok(repo::get_in(tx, id).await?)
 }
 
 /// One page of the catalogue with stock on `today`, and the total that match `search`.
 pub async fn catalogue(
-    db: &Db,
+    db: impl Reader,
     search: &str,
     today: Date,
     page: PageRequest,
@@ -174,7 +171,7 @@ pub async fn receive(db: &Db, actor: &Actor, drug_id: i64, receipt: &Receipt) ->
     if let Claim::Done(id) = actor.claim_form(&mut tx, RECEIVE).await? {
         return Ok(id);
     }
-    let drug = repo::get_in(&mut tx, drug_id).await?.ok_or(ServiceError::NotFound)?;
+    let drug = repo::get(&mut tx, drug_id).await?.ok_or(ServiceError::NotFound)?;
     let new = NewBatch {
         drug_id,
         batch_number: &receipt.batch_number,
@@ -376,7 +373,7 @@ pub async fn use_supplies_in(
     today: Date,
 ) -> Result<Vec<String>, ServiceError> {
     let drug_ids: Vec<i64> = supplies.iter().map(|(drug, _)| *drug).collect();
-    let batches = repo::batches_of_drugs_in(tx, &drug_ids).await?;
+    let batches = repo::batches_of_drugs(&mut *tx, &drug_ids).await?;
     let requests: Vec<Request> = supplies
         .iter()
         .map(|(drug_id, quantity)| Request {
@@ -400,7 +397,7 @@ pub async fn use_supplies_in(
             repo::insert_movement(tx, &row).await?;
         }
         if allocation.short > 0 {
-            let label = repo::get_in(tx, drug_id)
+            let label = repo::get(&mut *tx, drug_id)
                 .await?
                 .map_or_else(String::new, |drug| drug.label());
             missing.push(format!("{} {label}", allocation.short));
@@ -509,12 +506,12 @@ pub async fn alert_counts(db: &Db, today: Date) -> Result<AlertCounts, ServiceEr
 
 // ---- a drug's stock page, the ledger, the count sheet ----------------------------------------------------
 
-pub async fn batches_of_drug(db: &Db, drug_id: i64) -> Result<Vec<BatchLine>, ServiceError> {
+pub async fn batches_of_drug(db: impl Reader, drug_id: i64) -> Result<Vec<BatchLine>, ServiceError> {
     Ok(repo::batches_of_drug(db, drug_id).await?)
 }
 
 pub async fn ledger(
-    db: &Db,
+    db: impl Reader,
     drug_id: i64,
     filter: &LedgerFilter,
     page: PageRequest,
@@ -526,11 +523,11 @@ pub async fn ledger_all(db: &Db, drug_id: i64, filter: &LedgerFilter) -> Result<
     Ok(repo::ledger_all(db, drug_id, filter).await?)
 }
 
-pub async fn shelves(db: &Db) -> Result<Vec<(String, i64)>, ServiceError> {
+pub async fn shelves(db: impl Reader) -> Result<Vec<(String, i64)>, ServiceError> {
     Ok(repo::shelves(db).await?)
 }
 
-pub async fn on_shelf(db: &Db, shelf: &str) -> Result<Vec<BatchLine>, ServiceError> {
+pub async fn on_shelf(db: impl Reader, shelf: &str) -> Result<Vec<BatchLine>, ServiceError> {
     Ok(repo::on_shelf(db, shelf).await?)
 }
 

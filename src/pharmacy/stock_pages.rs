@@ -220,13 +220,15 @@ async fn stock_page(
     receipt: ReceiptForm,
     errors: FieldErrors,
 ) -> AppResult<StockPage> {
-    let drug = service::drug(&state.db, drug_id).await?.ok_or(AppError::NotFound)?;
+    let filter = query.filter()?;
+    let mut conn = state.db.conn().await?;
+    let drug = service::drug(&mut conn, drug_id).await?.ok_or(AppError::NotFound)?;
     let page = PageRequest::from_query(query.page.as_deref());
-    let (ledger, total) = service::ledger(&state.db, drug_id, &query.filter()?, page).await?;
+    let (ledger, total) = service::ledger(&mut conn, drug_id, &filter, page).await?;
     Ok(StockPage {
         layout,
         today: state.today(),
-        batches: service::batches_of_drug(&state.db, drug_id).await?,
+        batches: service::batches_of_drug(&mut conn, drug_id).await?,
         drug,
         receipt,
         errors,
@@ -465,13 +467,14 @@ async fn count_page(
     typed: Vec<(i64, String)>,
     problem: Option<String>,
 ) -> AppResult<CountPage> {
+    let mut conn = state.db.conn().await?;
     let batches = match &shelf {
-        Some(shelf) => service::on_shelf(&state.db, shelf).await?,
+        Some(shelf) => service::on_shelf(&mut conn, shelf).await?,
         None => Vec::new(),
     };
     Ok(CountPage {
         layout,
-        shelves: service::shelves(&state.db).await?,
+        shelves: service::shelves(&mut conn).await?,
         shelf,
         batches,
         typed,

@@ -82,7 +82,7 @@ pub async fn add_item(
         return Ok(id);
     }
     let visit = writable_visit_in(&mut tx, user, visit.id, Access::Write).await?;
-    match crate::pharmacy::service::drug_in(&mut tx, drug.id).await? {
+    match crate::pharmacy::service::drug(&mut tx, drug.id).await? {
         Some(now) if now.is_active() => {}
         _ => {
             return Err(ServiceError::Conflict(format!(

@@ -243,7 +243,7 @@ pub async fn set_supply(
     let kind = repo::get_type_in(&mut tx, procedure_type_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let drug = match crate::pharmacy::service::drug_in(&mut tx, drug_id).await? {
+    let drug = match crate::pharmacy::service::drug(&mut tx, drug_id).await? {
         Some(drug) if drug.is_active() => drug,
         _ => {
             return Err(ServiceError::field(

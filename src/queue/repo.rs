@@ -365,11 +365,7 @@ pub async fn move_ticket(
     to: TicketStatus,
     fields: &MoveFields,
 ) -> Result<bool, sqlx::Error> {
-    let statuses = from
-        .iter()
-        .map(|s| format!("'{}'", s.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let statuses = crate::db::word_list(from.iter().map(|s| s.as_str()));
     let mut sets = vec!["status = $1", "updated_at = $2"];
     if fields.called_again {
         sets.push("last_called_at = $2, calls = calls + 1");

@@ -122,12 +122,7 @@ pub async fn compute_day(
 }
 
 fn metric_list(metrics: &[Metric]) -> String {
-    // The metrics' names are this module's own constants, never input.
-    metrics
-        .iter()
-        .map(|m| format!("'{}'", m.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::db::word_list(metrics.iter().map(|m| m.as_str()))
 }
 
 /// The kept figures of `metrics` from `from` to `to`.

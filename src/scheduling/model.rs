@@ -615,12 +615,11 @@ mod tests {
 
     #[test]
     fn the_sql_list_of_live_statuses_is_the_rule() {
-        let live: Vec<String> = AppointmentStatus::ALL
+        let live = AppointmentStatus::ALL
             .iter()
             .filter(|s| s.is_live())
-            .map(|s| format!("'{}'", s.as_str()))
-            .collect();
-        assert_eq!(LIVE_STATUSES, format!("({})", live.join(", ")));
+            .map(|s| s.as_str());
+        assert_eq!(LIVE_STATUSES, format!("({})", crate::db::word_list(live)));
     }
 
     #[test]

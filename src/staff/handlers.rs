@@ -59,7 +59,7 @@ pub async fn list(
 ) -> AppResult<Response> {
     let search = query.search();
     let page = query.page();
-    let (accounts, total) = repo::search(&state.db, &search, page).await?;
+    let (accounts, total) = repo::search(state.db.conn().await?, &search, page).await?;
     let list = ListPage {
         layout,
         search,

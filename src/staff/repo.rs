@@ -50,7 +50,11 @@ pub async fn get_in(tx: &mut Tx, id: i64) -> Result<Option<StaffAccount>, sqlx::
 }
 
 /// One page of accounts whose username, name or email contains `search`, with the total that match.
-pub async fn search(db: &Db, search: &str, page: PageRequest) -> Result<(Vec<StaffAccount>, i64), sqlx::Error> {
+pub async fn search(
+    mut db: impl Reader,
+    search: &str,
+    page: PageRequest,
+) -> Result<(Vec<StaffAccount>, i64), sqlx::Error> {
     let pattern = like_pattern(search);
     let filter = "LOWER(username) LIKE $1 ESCAPE '\\' OR LOWER(full_name) LIKE $1 ESCAPE '\\' \
                   OR LOWER(COALESCE(email, '')) LIKE $1 ESCAPE '\\'";
@@ -60,11 +64,11 @@ pub async fn search(db: &Db, search: &str, page: PageRequest) -> Result<(Vec<Sta
     .bind(&pattern)
     .bind(page.limit())
     .bind(page.offset())
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await?;
     let total = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM staff WHERE {filter}"))
         .bind(&pattern)
-        .fetch_one(db.pool())
+        .fetch_one(db.exec())
         .await?;
     Ok((rows, total))
 }

@@ -29,6 +29,7 @@ on_both_databases!(
     the_cashiers_day_reconciles_with_the_payments_taken,
     a_patient_sees_only_their_own_issued_invoices_and_receipts,
     a_double_clicked_issue_issues_once_and_no_day_is_closed_ahead,
+    the_billing_home_pages_each_status_newest_first,
 );
 
 const PATIENTS: Students = Students::new("BL", "Billing");
@@ -1857,4 +1858,28 @@ async fn a_double_clicked_issue_issues_once_and_no_day_is_closed_ahead(app: Test
         .await
         .assert_status(StatusCode::BAD_REQUEST);
     assert_eq!(app.count("SELECT COUNT(*) FROM cash_close").await, 0);
+}
+
+/// The billing home's list: each filter shows its own invoices, newest first, 25 a page, the rest on the next.
+async fn the_billing_home_pages_each_status_newest_first(app: TestApp) {
+    let d = desk(&app).await;
+    let patient = PATIENTS.named(&app, &["Funmi"]).await[0];
+    let mut drafts = Vec::new();
+    for _ in 0..27 {
+        drafts.push(draft(&d.cashier, patient).await);
+    }
+    let newest_first: Vec<String> = drafts.iter().rev().map(|id| format!("Draft {id}")).collect();
+    let shown = |path: &'static str| {
+        let cashier = &d.cashier;
+        async move {
+            cashier
+                .get(path)
+                .await
+                .texts("#invoices tbody tr a[href^='/billing/invoices/']")
+        }
+    };
+    assert_eq!(shown("/billing?status=draft").await, newest_first[..25]);
+    assert_eq!(shown("/billing?status=draft&page=2").await, newest_first[25..]);
+    assert_eq!(shown("/billing?status=all&page=2").await, newest_first[25..]);
+    assert!(shown("/billing?status=paid").await.is_empty());
 }
