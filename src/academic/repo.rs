@@ -7,7 +7,7 @@ use super::model::{
 
 use sqlx::AnyConnection;
 
-use crate::db::{Db, Flag, Reader, Timestamp, Tx};
+use crate::db::{Flag, Reader, Timestamp, Tx};
 
 /// Every faculty, department, level and session (active and not: a patient may point at a deactivated one,
 /// and its name must still show). Forms offer only the active ones.
@@ -146,60 +146,31 @@ const DEPARTMENT_COLUMNS: &str = "id, faculty_id, name, code, active, updated_at
 const LEVEL_COLUMNS: &str = "id, name, sort_order, active, updated_at";
 const SESSION_COLUMNS: &str = "id, name, starts_on, ends_on, is_current, active, updated_at";
 
-pub async fn get_faculty(db: &Db, id: i64) -> Result<Option<Versioned<Faculty>>, sqlx::Error> {
+pub async fn get_faculty(mut db: impl Reader, id: i64) -> Result<Option<Versioned<Faculty>>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {FACULTY_COLUMNS} FROM faculty WHERE id = $1"))
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.exec())
         .await
 }
 
-pub async fn get_department(db: &Db, id: i64) -> Result<Option<Versioned<Department>>, sqlx::Error> {
+pub async fn get_department(mut db: impl Reader, id: i64) -> Result<Option<Versioned<Department>>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {DEPARTMENT_COLUMNS} FROM department WHERE id = $1"))
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.exec())
         .await
 }
 
-pub async fn get_level(db: &Db, id: i64) -> Result<Option<Versioned<Level>>, sqlx::Error> {
+pub async fn get_level(mut db: impl Reader, id: i64) -> Result<Option<Versioned<Level>>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {LEVEL_COLUMNS} FROM level WHERE id = $1"))
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.exec())
         .await
 }
 
-pub async fn get_session(db: &Db, id: i64) -> Result<Option<Versioned<AcademicSession>>, sqlx::Error> {
+pub async fn get_session(mut db: impl Reader, id: i64) -> Result<Option<Versioned<AcademicSession>>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {SESSION_COLUMNS} FROM academic_session WHERE id = $1"))
         .bind(id)
-        .fetch_optional(db.pool())
-        .await
-}
-
-/// The faculty as it is inside the caller's transaction.
-pub async fn get_faculty_in(tx: &mut Tx, id: i64) -> Result<Option<Versioned<Faculty>>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {FACULTY_COLUMNS} FROM faculty WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await
-}
-
-pub async fn get_department_in(tx: &mut Tx, id: i64) -> Result<Option<Versioned<Department>>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {DEPARTMENT_COLUMNS} FROM department WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await
-}
-
-pub async fn get_level_in(tx: &mut Tx, id: i64) -> Result<Option<Versioned<Level>>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {LEVEL_COLUMNS} FROM level WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await
-}
-
-pub async fn get_session_in(tx: &mut Tx, id: i64) -> Result<Option<Versioned<AcademicSession>>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {SESSION_COLUMNS} FROM academic_session WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(db.exec())
         .await
 }
 

@@ -70,7 +70,7 @@ pub async fn create_faculty(db: &Db, actor: &Actor, faculty: &FacultyInput) -> R
 
 pub async fn update_faculty(db: &Db, actor: &Actor, id: i64, seen: Timestamp, faculty: &FacultyInput) -> Result<()> {
     let mut tx = db.begin_write().await?;
-    let before = repo::get_faculty_in(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let before = repo::get_faculty(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
     check_version(seen, before.updated_at)?;
     updated(unique(repo::update_faculty(&mut tx, id, seen, faculty).await)?)?;
     let detail = describe_changes(&[
@@ -147,9 +147,7 @@ pub async fn update_department(
     department: &DepartmentInput,
 ) -> Result<()> {
     let mut tx = db.begin_write().await?;
-    let before = repo::get_department_in(&mut tx, id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let before = repo::get_department(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
     check_version(seen, before.updated_at)?;
     check_faculty(&mut tx, department.faculty_id, Some(before.record.faculty_id)).await?;
     updated(department_write(
@@ -192,7 +190,7 @@ pub async fn create_level(db: &Db, actor: &Actor, level: &LevelInput) -> Result<
 
 pub async fn update_level(db: &Db, actor: &Actor, id: i64, seen: Timestamp, level: &LevelInput) -> Result<()> {
     let mut tx = db.begin_write().await?;
-    let before = repo::get_level_in(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let before = repo::get_level(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
     check_version(seen, before.updated_at)?;
     updated(unique(repo::update_level(&mut tx, id, seen, level).await)?)?;
     let detail = describe_changes(&[
@@ -231,7 +229,7 @@ pub async fn create_session(db: &Db, actor: &Actor, session: &SessionInput) -> R
 
 pub async fn update_session(db: &Db, actor: &Actor, id: i64, seen: Timestamp, session: &SessionInput) -> Result<()> {
     let mut tx = db.begin_write().await?;
-    let before = repo::get_session_in(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let before = repo::get_session(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
     check_version(seen, before.updated_at)?;
     updated(unique(repo::update_session(&mut tx, id, seen, session).await)?)?;
     let detail = describe_changes(&[
@@ -318,7 +316,7 @@ pub async fn delete(db: &Db, actor: &Actor, kind: Kind, id: i64) -> Result<Strin
 /// Makes an active session the current one, in place of the old.
 pub async fn make_current(db: &Db, actor: &Actor, id: i64) -> Result<()> {
     let mut tx = db.begin_write().await?;
-    let session = repo::get_session_in(&mut tx, id)
+    let session = repo::get_session(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?
         .record;

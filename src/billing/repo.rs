@@ -304,17 +304,10 @@ const INVOICE_SELECT: &str = "SELECT i.id, i.number, i.patient_id,
         i.void_reason, i.created_at, i.issued_at, i.issued_day, i.updated_at
      FROM invoice i JOIN patient p ON p.id = i.patient_id LEFT JOIN scheme s ON s.id = i.scheme_id";
 
-pub async fn invoice(db: &Db, id: i64) -> Result<Option<Invoice>, sqlx::Error> {
+pub async fn invoice(mut db: impl Reader, id: i64) -> Result<Option<Invoice>, sqlx::Error> {
     sqlx::query_as(&format!("{INVOICE_SELECT} WHERE i.id = $1"))
         .bind(id)
-        .fetch_optional(db.pool())
-        .await
-}
-
-pub async fn invoice_in(tx: &mut Tx, id: i64) -> Result<Option<Invoice>, sqlx::Error> {
-    sqlx::query_as(&format!("{INVOICE_SELECT} WHERE i.id = $1"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(db.exec())
         .await
 }
 
@@ -405,21 +398,12 @@ pub async fn delete_line(tx: &mut Tx, invoice_id: i64, line_id: i64) -> Result<b
 
 const LINE_COLUMNS: &str = "id, kind, item_id, description, quantity, unit_price, total";
 
-pub async fn lines(db: &Db, invoice_id: i64) -> Result<Vec<Line>, sqlx::Error> {
+pub async fn lines(mut db: impl Reader, invoice_id: i64) -> Result<Vec<Line>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {LINE_COLUMNS} FROM invoice_line WHERE invoice_id = $1 ORDER BY id"
     ))
     .bind(invoice_id)
-    .fetch_all(db.pool())
-    .await
-}
-
-pub async fn lines_in(tx: &mut Tx, invoice_id: i64) -> Result<Vec<Line>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {LINE_COLUMNS} FROM invoice_line WHERE invoice_id = $1 ORDER BY id"
-    ))
-    .bind(invoice_id)
-    .fetch_all(&mut **tx)
+    .fetch_all(db.exec())
     .await
 }
 

@@ -209,7 +209,7 @@ async fn refigure_in(
     tax_bp: i64,
     day: Date,
 ) -> Result<Totals, ServiceError> {
-    let lines = repo::lines_in(tx, invoice.id).await?;
+    let lines = repo::lines(&mut *tx, invoice.id).await?;
     // The patient's row stays locked until the change ends, so two invoices of theirs figured at once can't
     // both spend what is left of their scheme's yearly limit.
     crate::patients::service::lock_active(tx, invoice.patient_id).await?;
@@ -361,7 +361,7 @@ async fn bill_visit_once(
     for line in lines {
         repo::insert_line(&mut tx, id, line, line.total().map_err(totals_error)?).await?;
     }
-    let invoice = repo::invoice_in(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let invoice = repo::invoice(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
     let figures = refigure_in(&mut tx, &invoice, discount, reason, tax_bp, when.day).await?;
     let number = issue_in(&mut tx, id, &figures, when).await?;
     let entry = AuditEntry::new("invoice.issue")
@@ -405,7 +405,9 @@ pub async fn create_draft(db: &Db, actor: &Actor, patient_id: i64, when: When) -
 /// The draft, locked for a change, or why it can't be changed.
 async fn draft_in(tx: &mut Tx, invoice_id: i64) -> Result<Invoice, ServiceError> {
     repo::lock_invoice(tx, invoice_id).await?;
-    let invoice = repo::invoice_in(tx, invoice_id).await?.ok_or(ServiceError::NotFound)?;
+    let invoice = repo::invoice(&mut *tx, invoice_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     if !invoice.status.can(InvoiceAction::Edit) {
         return Err(ServiceError::Conflict(
             "This invoice is issued: it can't change any more. Void it or give a credit note instead.".into(),
@@ -521,13 +523,13 @@ pub async fn issue(
 ) -> Result<String, ServiceError> {
     let mut tx = db.begin_write().await?;
     if let Claim::Done(_) = actor.claim_form(&mut tx, ISSUE).await? {
-        let issued = repo::invoice_in(&mut tx, invoice_id)
+        let issued = repo::invoice(&mut tx, invoice_id)
             .await?
             .ok_or(ServiceError::NotFound)?;
         return Ok(issued.label());
     }
     let invoice = draft_in(&mut tx, invoice_id).await?;
-    if repo::lines_in(&mut tx, invoice_id).await?.is_empty() {
+    if repo::lines(&mut tx, invoice_id).await?.is_empty() {
         return Err(ServiceError::Refused(
             "Add at least one line before issuing the invoice.".into(),
         ));
@@ -785,7 +787,9 @@ const PAY: &str = "payment.create";
 /// The invoice locked for a change, if `action` is allowed on it now.
 async fn invoice_for(tx: &mut Tx, invoice_id: i64, action: InvoiceAction) -> Result<Invoice, ServiceError> {
     repo::lock_invoice(tx, invoice_id).await?;
-    let invoice = repo::invoice_in(tx, invoice_id).await?.ok_or(ServiceError::NotFound)?;
+    let invoice = repo::invoice(&mut *tx, invoice_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     if invoice.can(action) {
         return Ok(invoice);
     }

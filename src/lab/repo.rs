@@ -21,17 +21,10 @@ pub async fn active_tests(mut db: impl Reader) -> Result<Vec<LabTest>, sqlx::Err
         .await
 }
 
-pub async fn test(db: &Db, id: i64) -> Result<Option<LabTest>, sqlx::Error> {
+pub async fn test(mut db: impl Reader, id: i64) -> Result<Option<LabTest>, sqlx::Error> {
     sqlx::query_as(&format!("{TEST_SELECT} WHERE id = $1"))
         .bind(id)
-        .fetch_optional(db.pool())
-        .await
-}
-
-pub async fn test_in(tx: &mut Tx, id: i64) -> Result<Option<LabTest>, sqlx::Error> {
-    sqlx::query_as(&format!("{TEST_SELECT} WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(db.exec())
         .await
 }
 
@@ -284,17 +277,10 @@ const DETAIL_SELECT: &str = "SELECT o.id, o.visit_id, o.test_id, t.name AS test_
      FROM lab_order o JOIN lab_test t ON t.id = o.test_id JOIN staff s ON s.id = o.ordered_by
      LEFT JOIN staff r ON r.id = o.resulted_by LEFT JOIN staff l ON l.id = o.released_by";
 
-pub async fn order(db: &Db, id: i64) -> Result<Option<OrderDetail>, sqlx::Error> {
+pub async fn order(mut db: impl Reader, id: i64) -> Result<Option<OrderDetail>, sqlx::Error> {
     sqlx::query_as(&format!("{DETAIL_SELECT} WHERE o.id = $1"))
         .bind(id)
-        .fetch_optional(db.pool())
-        .await
-}
-
-pub async fn order_in(tx: &mut Tx, id: i64) -> Result<Option<OrderDetail>, sqlx::Error> {
-    sqlx::query_as(&format!("{DETAIL_SELECT} WHERE o.id = $1"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(db.exec())
         .await
 }
 

@@ -125,7 +125,7 @@ pub async fn order_tests(
             continue;
         }
         seen.push(*test_id);
-        let test = match repo::test_in(&mut tx, *test_id).await? {
+        let test = match repo::test(&mut tx, *test_id).await? {
             Some(test) if test.active => test,
             _ => {
                 return Err(ServiceError::field(
@@ -165,7 +165,7 @@ pub async fn cancel_order(
 ) -> Result<(), ServiceError> {
     let mut tx = db.begin_write().await?;
     let visit = writable_visit_in(&mut tx, user, visit_id, Access::Write).await?;
-    let order = repo::order_in(&mut tx, order_id)
+    let order = repo::order(&mut tx, order_id)
         .await?
         .filter(|o| o.view.visit_id == visit.id)
         .ok_or(ServiceError::NotFound)?;
@@ -282,11 +282,11 @@ pub async fn record_result(
         .await?
         .ok_or(ServiceError::NotFound)?;
     let mut tx = db.begin_write().await?;
-    let order = repo::order_in(&mut tx, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let order = repo::order(&mut tx, order_id).await?.ok_or(ServiceError::NotFound)?;
     if !order.view.can(OrderMove::Record) {
         return Err(ServiceError::Conflict(released_or_cancelled(&order)));
     }
-    let test = repo::test_in(&mut tx, order.view.test_id)
+    let test = repo::test(&mut tx, order.view.test_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     let result = form.validate(&test, patient.sex).map_err(ServiceError::Invalid)?;
@@ -329,7 +329,7 @@ pub struct Released {
 pub async fn release(db: &Db, user: &StaffUser, actor: &Actor, order_id: i64) -> Result<Released, ServiceError> {
     lab_only(user)?;
     let mut tx = db.begin_write().await?;
-    let order = repo::order_in(&mut tx, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let order = repo::order(&mut tx, order_id).await?.ok_or(ServiceError::NotFound)?;
     let visit_id = order.view.visit_id;
     if !repo::release(&mut tx, order_id, user.id).await? {
         return match order.view.status {

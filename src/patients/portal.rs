@@ -115,7 +115,7 @@ pub async fn home(user: PortalUser, State(state): State<AppState>, layout: Layou
     let mut conn = state.db.conn().await?;
     Ok(HomePage {
         layout,
-        patient: repo::get(&mut conn, user.id).await?.ok_or(AppError::NotFound)?,
+        patient: load_own(&mut conn, &user).await?,
         notifications: crate::notify::unread(&mut conn, user.id).await?,
         glance: LiveBlock::load(&state, "/me", "/me/summary", glance(&state, conn, user.id)).await?,
     })
@@ -133,8 +133,8 @@ pub async fn summary_events(_user: PortalUser, State(state): State<AppState>, Qu
     live::changes(&state, relevant, since.seq()).into_response()
 }
 
-async fn load_own(state: &AppState, user: &PortalUser) -> AppResult<Patient> {
-    repo::get(&state.db, user.id).await?.ok_or(AppError::NotFound)
+async fn load_own(db: impl Reader, user: &PortalUser) -> AppResult<Patient> {
+    repo::get(db, user.id).await?.ok_or(AppError::NotFound)
 }
 
 #[derive(Template, WebTemplate)]
@@ -150,7 +150,7 @@ pub struct ProfilePage {
 impl ProfilePage {
     /// The patient's own profile with their record as it stands and its names of their studies.
     async fn of_own(state: &AppState, user: &PortalUser, layout: Layout) -> AppResult<Self> {
-        let patient = load_own(state, user).await?;
+        let patient = load_own(&state.db, user).await?;
         let studies = crate::academic::service::names(&state.db, patient.study_ids()).await?;
         Ok(Self::new(layout, patient, studies))
     }
@@ -239,7 +239,7 @@ impl CardPage {
 }
 
 pub async fn my_card(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<CardPage> {
-    let patient = load_own(&state, &user).await?;
+    let patient = load_own(&state.db, &user).await?;
     Ok(CardPage::new(layout, patient, &state.settings.get(), "/me".to_owned()))
 }
 

@@ -339,17 +339,10 @@ const BATCH_SELECT: &str = "SELECT b.id, b.drug_id, d.name AS drug_name, d.stren
         b.batch_number, b.quantity, b.expires_on, b.cost_price, b.supplier, b.received_on
      FROM drug_batch b JOIN drug d ON d.id = b.drug_id";
 
-pub async fn batch(db: &Db, id: i64) -> Result<Option<BatchLine>, sqlx::Error> {
+pub async fn batch(mut db: impl Reader, id: i64) -> Result<Option<BatchLine>, sqlx::Error> {
     sqlx::query_as(&format!("{BATCH_SELECT} WHERE b.id = $1"))
         .bind(id)
-        .fetch_optional(db.pool())
-        .await
-}
-
-pub async fn batch_in(tx: &mut Tx, id: i64) -> Result<Option<BatchLine>, sqlx::Error> {
-    sqlx::query_as(&format!("{BATCH_SELECT} WHERE b.id = $1"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(db.exec())
         .await
 }
 

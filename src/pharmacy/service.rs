@@ -182,7 +182,7 @@ pub async fn receive(db: &Db, actor: &Actor, drug_id: i64, receipt: &Receipt) ->
         received_on: receipt.received_on,
     };
     let id = repo::insert_batch(&mut tx, &new).await?;
-    let batch = repo::batch_in(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let batch = repo::batch(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
     let receipt_row = NewMovement {
         note: &receipt.supplier,
         ..movement(
@@ -225,7 +225,7 @@ pub async fn adjust(
     today: Date,
 ) -> Result<BatchLine, ServiceError> {
     let mut tx = db.begin_write().await?;
-    let batch = repo::batch_in(&mut tx, batch_id).await?.ok_or(ServiceError::NotFound)?;
+    let batch = repo::batch(&mut tx, batch_id).await?.ok_or(ServiceError::NotFound)?;
     if let Claim::Done(_) = actor.claim_form(&mut tx, ADJUST).await? {
         return Ok(batch);
     }
@@ -271,7 +271,7 @@ pub async fn write_off(
     today: Date,
 ) -> Result<BatchLine, ServiceError> {
     let mut tx = db.begin_write().await?;
-    let batch = repo::batch_in(&mut tx, batch_id).await?.ok_or(ServiceError::NotFound)?;
+    let batch = repo::batch(&mut tx, batch_id).await?.ok_or(ServiceError::NotFound)?;
     if !batch.has_expired(&today) {
         return Err(ServiceError::Conflict(format!(
             "Batch {} has not expired: adjust it instead if units are damaged or missing.",
@@ -321,7 +321,7 @@ pub async fn record_count(
     let mut tx = db.begin_write().await?;
     let mut corrected = Vec::new();
     for count in counts {
-        let batch = repo::batch_in(&mut tx, count.batch_id)
+        let batch = repo::batch(&mut tx, count.batch_id)
             .await?
             .ok_or(ServiceError::NotFound)?;
         if batch.quantity != count.seen {
@@ -386,7 +386,9 @@ pub async fn use_supplies_in(
     let mut missing = Vec::new();
     for (drug_id, allocation) in plan(&requests, &batches, from) {
         for take in &allocation.takes {
-            let batch = repo::batch_in(tx, take.batch_id).await?.ok_or(ServiceError::NotFound)?;
+            let batch = repo::batch(&mut *tx, take.batch_id)
+                .await?
+                .ok_or(ServiceError::NotFound)?;
             let balance = repo::take(tx, take.batch_id, take.quantity, from)
                 .await?
                 .ok_or_else(|| ServiceError::Conflict("The stock changed meanwhile. Try again.".into()))?;
@@ -418,7 +420,7 @@ pub async fn return_supplies_in(
         if units <= 0 {
             continue;
         }
-        let batch = repo::batch_in(tx, batch_id).await?.ok_or(ServiceError::NotFound)?;
+        let batch = repo::batch(&mut *tx, batch_id).await?.ok_or(ServiceError::NotFound)?;
         let balance = repo::put_back(tx, batch_id, units).await?;
         let row = NewMovement {
             visit_procedure_id: Some(visit_procedure_id),

@@ -136,17 +136,10 @@ pub async fn refresh_status(tx: &mut Tx, prescription_id: i64) -> Result<Prescri
 }
 
 /// The prescription with its heading.
-pub async fn get(db: &Db, id: i64) -> Result<Option<Prescription>, sqlx::Error> {
+pub async fn get(mut db: impl Reader, id: i64) -> Result<Option<Prescription>, sqlx::Error> {
     sqlx::query_as(&format!("{PRESCRIPTION_SELECT} WHERE p.id = $1"))
         .bind(id)
-        .fetch_optional(db.pool())
-        .await
-}
-
-pub async fn get_in(tx: &mut Tx, id: i64) -> Result<Option<Prescription>, sqlx::Error> {
-    sqlx::query_as(&format!("{PRESCRIPTION_SELECT} WHERE p.id = $1"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(db.exec())
         .await
 }
 

@@ -212,7 +212,7 @@ pub async fn prescription(db: &Db, id: i64) -> Result<Option<Prescription>, Serv
 }
 
 pub async fn prescription_in(tx: &mut Tx, id: i64) -> Result<Option<Prescription>, ServiceError> {
-    Ok(repo::get_in(tx, id).await?)
+    Ok(repo::get(&mut *tx, id).await?)
 }
 
 /// The items of a prescription inside the caller's change.

@@ -26,17 +26,10 @@ pub async fn active_types(mut db: impl Reader) -> Result<Vec<ProcedureType>, sql
     .await
 }
 
-pub async fn get_type(db: &Db, id: i64) -> Result<Option<ProcedureType>, sqlx::Error> {
+pub async fn get_type(mut db: impl Reader, id: i64) -> Result<Option<ProcedureType>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {TYPE_COLUMNS} FROM procedure_type WHERE id = $1"))
         .bind(id)
-        .fetch_optional(db.pool())
-        .await
-}
-
-pub async fn get_type_in(tx: &mut Tx, id: i64) -> Result<Option<ProcedureType>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {TYPE_COLUMNS} FROM procedure_type WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(db.exec())
         .await
 }
 
@@ -130,18 +123,11 @@ pub async fn done_in_visits(mut db: impl Reader, visit_ids: &[i64]) -> Result<Ve
     .await
 }
 
-/// The supplies a procedure of this type uses: (drug, units), by drug.
-pub async fn supplies_in(tx: &mut Tx, procedure_type_id: i64) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+/// The supplies a procedure of this type uses: (drug, units), by drug; on the pool or inside a change.
+pub async fn supplies(mut db: impl Reader, procedure_type_id: i64) -> Result<Vec<(i64, i64)>, sqlx::Error> {
     sqlx::query_as("SELECT drug_id, quantity FROM procedure_supply WHERE procedure_type_id = $1 ORDER BY drug_id")
         .bind(procedure_type_id)
-        .fetch_all(&mut **tx)
-        .await
-}
-
-pub async fn supplies(db: &Db, procedure_type_id: i64) -> Result<Vec<(i64, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT drug_id, quantity FROM procedure_supply WHERE procedure_type_id = $1 ORDER BY drug_id")
-        .bind(procedure_type_id)
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 

@@ -51,7 +51,7 @@ pub async fn update_type(
     input: &ProcedureInput,
 ) -> Result<(), ServiceError> {
     let mut tx = db.begin_write().await?;
-    let before = repo::get_type_in(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let before = repo::get_type(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
     if before.updated_at != seen {
         return Err(ServiceError::Stale);
     }
@@ -102,7 +102,7 @@ pub async fn record(
     };
     let mut tx = db.begin_write().await?;
     let visit = writable_visit_in(&mut tx, user, visit_id, Access::Write).await?;
-    let kind = match repo::get_type_in(&mut tx, type_id).await? {
+    let kind = match repo::get_type(&mut tx, type_id).await? {
         Some(kind) if kind.active => kind,
         _ => {
             return Err(ServiceError::field(
@@ -112,7 +112,7 @@ pub async fn record(
         }
     };
     let id = repo::insert_done(&mut tx, visit.id, kind.id, &note, user.id).await?;
-    let supplies = repo::supplies_in(&mut tx, kind.id).await?;
+    let supplies = repo::supplies(&mut tx, kind.id).await?;
     let missing = crate::pharmacy::service::use_supplies_in(&mut tx, actor, id, &supplies, today).await?;
     let detail = match missing.is_empty() {
         true => kind.name,
@@ -240,7 +240,7 @@ pub async fn set_supply(
         return Err(ServiceError::Invalid(errors));
     };
     let mut tx = db.begin_write().await?;
-    let kind = repo::get_type_in(&mut tx, procedure_type_id)
+    let kind = repo::get_type(&mut tx, procedure_type_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     let drug = match crate::pharmacy::service::drug(&mut tx, drug_id).await? {
@@ -264,7 +264,7 @@ pub async fn set_supply(
 /// Stops a procedure type from using a supply.
 pub async fn remove_supply(db: &Db, actor: &Actor, procedure_type_id: i64, drug_id: i64) -> Result<(), ServiceError> {
     let mut tx = db.begin_write().await?;
-    let kind = repo::get_type_in(&mut tx, procedure_type_id)
+    let kind = repo::get_type(&mut tx, procedure_type_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     if !repo::remove_supply(&mut tx, kind.id, drug_id).await? {

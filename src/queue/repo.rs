@@ -235,17 +235,10 @@ pub async fn day_tickets(db: &Db, day: Date) -> Result<Vec<Ticket>, sqlx::Error>
         .await
 }
 
-pub async fn ticket(db: &Db, id: i64) -> Result<Option<Ticket>, sqlx::Error> {
+pub async fn ticket(mut db: impl Reader, id: i64) -> Result<Option<Ticket>, sqlx::Error> {
     sqlx::query_as(&format!("{TICKET_SELECT} WHERE t.id = $1"))
         .bind(id)
-        .fetch_optional(db.pool())
-        .await
-}
-
-pub async fn ticket_in(tx: &mut Tx, id: i64) -> Result<Option<Ticket>, sqlx::Error> {
-    sqlx::query_as(&format!("{TICKET_SELECT} WHERE t.id = $1"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(db.exec())
         .await
 }
 

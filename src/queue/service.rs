@@ -106,9 +106,7 @@ pub async fn walk_in(
 ) -> Result<Issued, ServiceError> {
     let mut tx = db.begin_write().await?;
     if let Claim::Done(ticket_id) = actor.claim_form(&mut tx, WALK_IN).await? {
-        let ticket = repo::ticket_in(&mut tx, ticket_id)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
+        let ticket = repo::ticket(&mut tx, ticket_id).await?.ok_or(ServiceError::NotFound)?;
         return Ok(Issued {
             id: ticket.id,
             code: ticket.code,
@@ -259,7 +257,7 @@ pub async fn call_next(
             return Ok(None);
         };
         if repo::claim_for_call(&mut tx, id, doctor_id, room.room_id).await? {
-            break repo::ticket_in(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+            break repo::ticket(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
         }
     };
     let entry = AuditEntry::new("ticket.call")
@@ -311,7 +309,7 @@ pub async fn move_ticket(db: &Db, actor: &Actor, request: &MoveRequest) -> Resul
 /// Makes a move inside the caller's transaction (a visit starts and completes with its ticket): the ticket as
 /// it was before the move, and what the move did.
 pub async fn move_in(tx: &mut Tx, actor: &Actor, request: &MoveRequest) -> Result<(Ticket, Moved), ServiceError> {
-    let ticket = repo::ticket_in(tx, request.ticket_id)
+    let ticket = repo::ticket(&mut *tx, request.ticket_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     if !request.scope.covers_maybe(ticket.doctor_id) {
@@ -323,7 +321,7 @@ pub async fn move_in(tx: &mut Tx, actor: &Actor, request: &MoveRequest) -> Resul
     }
     let (fields, detail) = move_fields(tx, &ticket, request).await?;
     if !repo::move_ticket(tx, ticket.id, mv.allowed_from(), mv.result(), &fields).await? {
-        let now = repo::ticket_in(tx, ticket.id).await?.ok_or(ServiceError::NotFound)?;
+        let now = repo::ticket(&mut *tx, ticket.id).await?.ok_or(ServiceError::NotFound)?;
         return Err(ServiceError::Conflict(mv.refusal(&ticket.code, now.status)));
     }
     if let Some(appointment_id) = ticket.appointment_id {
@@ -545,7 +543,7 @@ pub async fn fetch_in(tx: &mut Tx, doctor_id: i64, ticket_id: i64, today: Date) 
 
 /// One ticket, read inside a change.
 pub async fn ticket_in(tx: &mut Tx, id: i64) -> Result<Option<Ticket>, ServiceError> {
-    Ok(repo::ticket_in(tx, id).await?)
+    Ok(repo::ticket(&mut *tx, id).await?)
 }
 
 /// One ticket, read outside any change (a page about it).

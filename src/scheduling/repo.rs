@@ -217,17 +217,10 @@ pub async fn future_slots(tx: &mut Tx, doctor_id: Option<i64>, now: Timestamp) -
     .await
 }
 
-pub async fn slot(db: &Db, id: i64) -> Result<Option<Slot>, sqlx::Error> {
+pub async fn slot(mut db: impl Reader, id: i64) -> Result<Option<Slot>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {SLOT_COLUMNS} FROM slot sl WHERE sl.id = $1"))
         .bind(id)
-        .fetch_optional(db.pool())
-        .await
-}
-
-pub async fn slot_in(tx: &mut Tx, id: i64) -> Result<Option<Slot>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {SLOT_COLUMNS} FROM slot sl WHERE sl.id = $1"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(db.exec())
         .await
 }
 

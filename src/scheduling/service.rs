@@ -149,7 +149,7 @@ async fn book_in(
     if !crate::patients::service::lock_active(tx, patient_id).await? {
         return Err(ServiceError::NotFound.into());
     }
-    let slot = repo::slot_in(tx, slot_id).await?.ok_or(ServiceError::NotFound)?;
+    let slot = repo::slot(&mut *tx, slot_id).await?.ok_or(ServiceError::NotFound)?;
     let now = Timestamp::now();
     if slot.blocked || slot.starts_at <= now {
         return Err(Refusal::Unavailable.into());
@@ -324,7 +324,7 @@ pub async fn set_blocked(
     reason: &str,
 ) -> ServiceResult<Vec<AppointmentView>> {
     let mut tx = db.begin_write().await?;
-    let slot = repo::slot_in(&mut tx, slot_id).await?;
+    let slot = repo::slot(&mut tx, slot_id).await?;
     if !slot.is_some_and(|slot| scope.covers(slot.doctor_id))
         || !repo::set_blocked(&mut tx, slot_id, blocked, reason).await?
     {

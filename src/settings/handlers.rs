@@ -66,7 +66,7 @@ pub async fn update(
 /// Writes every setting and one audit row naming the keys that changed, in one transaction.
 async fn save(db: &Db, actor: &Actor, settings: &Settings) -> Result<(), sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    let before = Settings::from_pairs(repo::load_all_in(&mut tx).await?);
+    let before = Settings::from_pairs(repo::load_all(&mut tx).await?);
     for (key, value) in settings.to_pairs() {
         repo::save(&mut tx, key, &value).await?;
     }

@@ -1,8 +1,9 @@
-use crate::db::{Db, Timestamp, Tx};
+use crate::db::{Reader, Timestamp, Tx};
 
-pub async fn load_all(db: &Db) -> Result<Vec<(String, String)>, sqlx::Error> {
+/// Every stored setting, on the pool or as it is inside the caller's transaction.
+pub async fn load_all(mut db: impl Reader) -> Result<Vec<(String, String)>, sqlx::Error> {
     sqlx::query_as("SELECT key, value FROM setting")
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 
@@ -18,11 +19,4 @@ pub async fn save(tx: &mut Tx, key: &str, value: &str) -> Result<(), sqlx::Error
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-/// Every stored setting, as it is inside the caller's transaction.
-pub async fn load_all_in(tx: &mut Tx) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT key, value FROM setting")
-        .fetch_all(&mut **tx)
-        .await
 }

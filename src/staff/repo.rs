@@ -34,18 +34,10 @@ pub async fn insert(tx: &mut Tx, new: &NewStaff, password_hash: &str, must_chang
     .await
 }
 
-pub async fn get(db: &Db, id: i64) -> Result<Option<StaffAccount>, sqlx::Error> {
+pub async fn get(mut db: impl Reader, id: i64) -> Result<Option<StaffAccount>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM staff WHERE id = $1"))
         .bind(id)
-        .fetch_optional(db.pool())
-        .await
-}
-
-/// The account as it is inside the caller's transaction.
-pub async fn get_in(tx: &mut Tx, id: i64) -> Result<Option<StaffAccount>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM staff WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(db.exec())
         .await
 }
 

@@ -140,7 +140,7 @@ pub async fn reset_password(db: &Db, actor: &Actor, id: i64, new_password: &str)
 }
 
 async fn load(tx: &mut Tx, id: i64) -> Result<StaffAccount, ServiceError> {
-    repo::get_in(tx, id).await?.ok_or(ServiceError::NotFound)
+    repo::get(&mut *tx, id).await?.ok_or(ServiceError::NotFound)
 }
 
 async fn guard_last_admin(
