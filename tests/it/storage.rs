@@ -157,6 +157,20 @@ async fn postgres_prices_random_reads_for_memory_not_for_spinning_disks() {
     assert_eq!(cost, "1.1");
 }
 
+/// SQLite is built with the options in `.cargo/config.toml`: a page cache per connection (no process-wide lock
+/// on every page lookup) and no memory statistics (no global lock on every allocation).
+#[tokio::test]
+async fn sqlite_is_built_without_its_process_wide_locks() {
+    let app = TestApp::sqlite().await;
+    let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options")
+        .fetch_all(app.db().pool())
+        .await
+        .unwrap();
+    assert!(options.iter().any(|o| o == "THREADSAFE=1"), "{options:?}");
+    assert!(options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"), "{options:?}");
+    assert!(!options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"), "{options:?}");
+}
+
 /// Two transactions that take two rows in opposite orders wait on each other; PostgreSQL ends one of them. The app
 /// tells that user someone else changed the record first (a 409), not that something broke, and nothing of the
 /// ended transaction is written. (SQLite's writers queue one after another, so they can't deadlock.)
