@@ -517,7 +517,6 @@ pub async fn statuses_of_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<(i64, 
         "SELECT visit_id, status FROM invoice WHERE status <> 'void' AND visit_id IN ({})",
         crate::db::id_list(visit_ids)
     ))
-    .persistent(false)
     .fetch_all(db.pool())
     .await
 }
@@ -971,7 +970,6 @@ pub async fn set_claim_status(
            AND id IN ({})",
         crate::db::id_list(invoice_ids)
     ))
-    .persistent(false)
     .bind(to)
     .bind(reason)
     .bind(Timestamp::now())

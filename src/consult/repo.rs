@@ -389,7 +389,6 @@ pub async fn diagnoses_of_visits(mut db: impl Reader, visit_ids: &[i64]) -> Resu
     sqlx::query_as(&format!(
         "SELECT id, visit_id, code, description FROM diagnosis WHERE visit_id IN ({list}) ORDER BY id"
     ))
-    .persistent(false)
     .fetch_all(db.exec())
     .await
 }
@@ -426,7 +425,6 @@ pub async fn notes_of_visits(mut db: impl Reader, visit_ids: &[i64]) -> Result<V
     sqlx::query_as(&format!(
         "{NOTE_SELECT} WHERE n.visit_id IN ({list}) ORDER BY n.written_at, n.id"
     ))
-    .persistent(false)
     .fetch_all(db.exec())
     .await
 }
@@ -443,7 +441,6 @@ pub async fn vitals_of_visits(mut db: impl Reader, visit_ids: &[i64]) -> Result<
          FROM vitals x JOIN staff s ON s.id = x.recorded_by
          WHERE x.visit_id IN ({list}) ORDER BY x.recorded_at, x.id"
     ))
-    .persistent(false)
     .fetch_all(db.exec())
     .await
 }
@@ -474,7 +471,6 @@ pub async fn vitals_of_health_records(mut db: impl Reader, ids: &[i64]) -> Resul
          FROM vitals x JOIN staff s ON s.id = x.recorded_by
          WHERE x.health_record_id IN ({list}) ORDER BY x.recorded_at, x.id"
     ))
-    .persistent(false)
     .fetch_all(db.exec())
     .await
 }

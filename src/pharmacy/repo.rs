@@ -100,7 +100,6 @@ pub async fn with_stock(mut db: impl Reader, ids: &[i64], today: Date) -> Result
     }
     let list = id_list(ids);
     sqlx::query_as(&format!("{STOCK_SELECT} WHERE d.id IN ({list}) {STOCK_GROUP}"))
-        .persistent(false)
         .bind(today)
         .fetch_all(db.exec())
         .await
@@ -116,7 +115,6 @@ pub async fn stock_on_hand(mut db: impl Reader, ids: &[i64], today: Date) -> Res
         "SELECT drug_id, CAST(COALESCE(SUM(quantity), 0) AS BIGINT) FROM drug_batch
          WHERE drug_id IN ({list}) AND expires_on >= $1 GROUP BY drug_id"
     ))
-    .persistent(false)
     .bind(today)
     .fetch_all(db.exec())
     .await
@@ -220,10 +218,7 @@ pub async fn batches_of_drugs(mut db: impl Reader, drug_ids: &[i64]) -> Result<V
     if drug_ids.is_empty() {
         return Ok(Vec::new());
     }
-    sqlx::query_as(&batches_sql(drug_ids))
-        .persistent(false)
-        .fetch_all(db.exec())
-        .await
+    sqlx::query_as(&batches_sql(drug_ids)).fetch_all(db.exec()).await
 }
 
 /// Takes `units` from a batch that holds them and expires on `usable_from` or later; its quantity after, or

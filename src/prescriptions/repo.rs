@@ -83,7 +83,6 @@ pub async fn items_of_prescriptions(db: &Db, ids: &[i64]) -> Result<Vec<Item>, s
     sqlx::query_as(&format!(
         "{ITEM_SELECT} WHERE i.prescription_id IN ({list}) ORDER BY i.prescription_id, i.id"
     ))
-    .persistent(false)
     .fetch_all(db.pool())
     .await
 }
@@ -214,7 +213,6 @@ pub async fn items_of_visits(mut db: impl Reader, visit_ids: &[i64]) -> Result<V
     sqlx::query_as(&format!(
         "{ITEM_SELECT} WHERE p.visit_id IN ({list}) ORDER BY p.visit_id, i.id"
     ))
-    .persistent(false)
     .fetch_all(db.exec())
     .await
 }

@@ -248,7 +248,6 @@ pub async fn names(db: &Db, table: NameTable, ids: &[i64]) -> Result<Vec<(i64, S
         NameTable::Level => "SELECT id, name FROM level",
     };
     sqlx::query_as(&format!("{sql} WHERE id IN ({})", crate::db::id_list(ids)))
-        .persistent(false)
         .fetch_all(db.pool())
         .await
 }
