@@ -6,6 +6,11 @@
 //! session's data is what this instance last wrote and the expiry moved by less than [`TOUCH_INTERVAL`] (or a
 //! tenth of a shorter idle time); the stored expiry then lags the true one by at most that (a session may end
 //! up to a minute early).
+//!
+//! On SQLite, where one process serves the clinic, the store also keeps the sessions it has read or written in
+//! memory and answers a request's read from there: the read was a round trip to the session pool's worker
+//! thread on every request. PostgreSQL serves several instances, any of which may change or end a session, so
+//! there every read goes to the database.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -34,12 +39,34 @@ pub struct SessionBackend {
     store: Store,
     /// What this instance last wrote for each session: a hash of its data and its expiry.
     written: Arc<Mutex<HashMap<Id, Written>>>,
+    /// The sessions as this process last read or wrote them, when it is the only one that can change them.
+    records: Option<Arc<Mutex<HashMap<Id, Kept>>>>,
 }
 
 #[derive(Clone, Debug)]
 enum Store {
     Sqlite(SqliteStore),
     Postgres(PostgresStore),
+}
+
+/// A session as this process last knew it.
+#[derive(Clone, Debug)]
+enum Kept {
+    Live(Record),
+    /// Deleted at this instant: a read of it that was already under way must not bring it back.
+    Gone(time::OffsetDateTime),
+}
+
+/// Above [`REMEMBERED`] sessions, forgets the expired ones and those deleted more than a minute ago.
+fn forget_old(map: &mut HashMap<Id, Kept>) {
+    if map.len() < REMEMBERED {
+        return;
+    }
+    let now = time::OffsetDateTime::now_utc();
+    map.retain(|_, kept| match kept {
+        Kept::Live(record) => record.expiry_date > now,
+        Kept::Gone(at) => now - *at < time::Duration::minutes(1),
+    });
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,9 +97,11 @@ impl Written {
 
 impl SessionBackend {
     fn new(store: Store) -> Self {
+        let records = matches!(store, Store::Sqlite(_)).then(Arc::default);
         SessionBackend {
             store,
             written: Arc::default(),
+            records,
         }
     }
 
@@ -96,6 +125,47 @@ impl SessionBackend {
 
     fn last_written(&self, id: &Id) -> Option<Written> {
         self.written.lock().ok().and_then(|map| map.get(id).copied())
+    }
+
+    /// Keeps `record` as written. A deleted session stays deleted: ids are never used again, so a write that
+    /// lost the race with a logout must not bring the session back.
+    fn keep_written(&self, record: &Record) {
+        self.with_kept(|map| match map.get(&record.id) {
+            Some(Kept::Gone(_)) => {}
+            _ => {
+                map.insert(record.id, Kept::Live(record.clone()));
+            }
+        });
+    }
+
+    /// Keeps a session read from the database, unless a write or a delete came first while it was read.
+    fn keep_read(&self, id: Id, record: &Record) {
+        self.with_kept(|map| {
+            map.entry(id).or_insert_with(|| Kept::Live(record.clone()));
+        });
+    }
+
+    fn keep_gone(&self, id: Id) {
+        self.with_kept(|map| {
+            map.insert(id, Kept::Gone(time::OffsetDateTime::now_utc()));
+        });
+    }
+
+    fn with_kept(&self, change: impl FnOnce(&mut HashMap<Id, Kept>)) {
+        if let Some(Ok(mut map)) = self.records.as_ref().map(|records| records.lock()) {
+            forget_old(&mut map);
+            change(&mut map);
+        }
+    }
+
+    /// The session as kept in memory: `Some(None)` when it is known to be gone or expired, `None` when it is
+    /// not kept (the database is asked).
+    fn kept(&self, id: &Id) -> Option<Option<Record>> {
+        let map = self.records.as_ref()?.lock().ok()?;
+        Some(match map.get(id)? {
+            Kept::Live(record) => (record.expiry_date > time::OffsetDateTime::now_utc()).then(|| record.clone()),
+            Kept::Gone(_) => None,
+        })
     }
 
     /// Opens the store for the same database as `db` and creates its table when missing.
@@ -134,6 +204,7 @@ impl SessionStore for SessionBackend {
             Store::Postgres(store) => store.create(record).await,
         }?;
         self.remember(record.id, Some(Written::of(record)));
+        self.keep_written(record);
         Ok(())
     }
 
@@ -144,6 +215,7 @@ impl SessionStore for SessionBackend {
             .last_written(&record.id)
             .is_some_and(|last| last.makes_unneeded(next, now))
         {
+            self.keep_written(record);
             return Ok(());
         }
         match &self.store {
@@ -151,18 +223,27 @@ impl SessionStore for SessionBackend {
             Store::Postgres(store) => store.save(record).await,
         }?;
         self.remember(record.id, Some(next));
+        self.keep_written(record);
         Ok(())
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
-        match &self.store {
+        if let Some(kept) = self.kept(session_id) {
+            return Ok(kept);
+        }
+        let record = match &self.store {
             Store::Sqlite(store) => store.load(session_id).await,
             Store::Postgres(store) => store.load(session_id).await,
+        }?;
+        if let Some(record) = &record {
+            self.keep_read(*session_id, record);
         }
+        Ok(record)
     }
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
         self.remember(*session_id, None);
+        self.keep_gone(*session_id);
         match &self.store {
             Store::Sqlite(store) => store.delete(session_id).await,
             Store::Postgres(store) => store.delete(session_id).await,
@@ -214,6 +295,75 @@ mod tests {
         let last = Written::of(&record(&[("a", 1)], 20));
         assert!(last.makes_unneeded(Written::of(&record(&[("a", 1)], 21)), at(1)));
         assert!(!last.makes_unneeded(Written::of(&record(&[("a", 1)], 22)), at(2)));
+    }
+
+    fn sqlite_backend() -> SessionBackend {
+        let pool = sqlx::SqlitePool::connect_lazy("sqlite::memory:").expect("a lazy pool");
+        SessionBackend::new(Store::Sqlite(SqliteStore::new(pool)))
+    }
+
+    fn live(id: i64, expiry: time::OffsetDateTime) -> Record {
+        Record {
+            id: Id(id.into()),
+            data: HashMap::new(),
+            expiry_date: expiry,
+        }
+    }
+
+    #[tokio::test]
+    async fn on_sqlite_a_session_is_read_from_memory_until_it_expires() {
+        let backend = sqlite_backend();
+        let now = time::OffsetDateTime::now_utc();
+        let (fresh, stale) = (
+            live(1, now + time::Duration::minutes(5)),
+            live(2, now - time::Duration::seconds(1)),
+        );
+        assert!(backend.kept(&fresh.id).is_none(), "not kept: the database is asked");
+        backend.keep_written(&fresh);
+        backend.keep_read(stale.id, &stale);
+        assert_eq!(
+            backend.kept(&fresh.id).flatten().map(|r| r.expiry_date),
+            Some(fresh.expiry_date)
+        );
+        assert!(
+            matches!(backend.kept(&stale.id), Some(None)),
+            "expired: gone without asking"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_deleted_session_is_not_brought_back_by_a_read_or_write_that_ends_after_the_delete() {
+        let backend = sqlite_backend();
+        let record = live(3, time::OffsetDateTime::now_utc() + time::Duration::minutes(5));
+        backend.keep_written(&record);
+        backend.keep_gone(record.id);
+        backend.keep_read(record.id, &record);
+        backend.keep_written(&record);
+        assert!(matches!(backend.kept(&record.id), Some(None)));
+    }
+
+    #[tokio::test]
+    async fn a_read_does_not_replace_what_was_written_meanwhile() {
+        let backend = sqlite_backend();
+        let now = time::OffsetDateTime::now_utc();
+        let written = live(4, now + time::Duration::minutes(30));
+        backend.keep_written(&written);
+        backend.keep_read(written.id, &live(4, now + time::Duration::minutes(1)));
+        assert_eq!(
+            backend.kept(&written.id).flatten().map(|r| r.expiry_date),
+            Some(written.expiry_date)
+        );
+    }
+
+    #[tokio::test]
+    async fn on_postgresql_every_read_goes_to_the_database() {
+        let options = sqlx::postgres::PgConnectOptions::new();
+        let backend = SessionBackend::new(Store::Postgres(PostgresStore::new(
+            PgPoolOptions::new().connect_lazy_with(options),
+        )));
+        let record = live(5, time::OffsetDateTime::now_utc() + time::Duration::minutes(5));
+        backend.keep_written(&record);
+        assert!(backend.kept(&record.id).is_none());
     }
 
     #[test]
