@@ -30,12 +30,6 @@ pub mod state;
 pub mod validation;
 pub mod web;
 
-/// mimalloc instead of glibc's allocator: a page allocates thousands of small values (every row the Any
-/// driver converts, every string rendered) from several threads, and glibc spent about a tenth of the
-/// consultation screen's time in malloc and free under load (README, "Page speed").
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -55,6 +49,12 @@ use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 pub use state::AppState;
+
+/// mimalloc instead of glibc's allocator: a page allocates thousands of small values (every row the Any
+/// driver converts, every string rendered) from several threads, and glibc spent about a tenth of the
+/// consultation screen's time in malloc and free under load (README, "Page speed").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The largest request body a handler reads unless its route allows more (forms are far smaller).
 const BODY_LIMIT: usize = 2 * 1024 * 1024;
