@@ -12,7 +12,7 @@ use askama::Template;
 use chrono_tz::Tz;
 
 use super::appointments;
-use super::model::{DayStats, Move, Priority, due_soon};
+use super::model::{DayStats, Move, Priority, due_matches, due_soon};
 use super::repo::{self, Assignment, Room, Ticket};
 use super::views::{Column, DoctorView, Snapshot};
 use crate::db::{Date, Db, Timestamp};
@@ -23,6 +23,7 @@ use crate::web::AppResult;
 use crate::web::filters;
 use crate::web::layout::Flash;
 use crate::web::live::{List, LivePage, Parts};
+use crate::web::paging::PageRequest;
 
 /// How stale a page may be when no event told of a change (one that no event announces, or while this
 /// instance's events from the others are interrupted).
@@ -161,9 +162,23 @@ impl Board {
         Ok(board)
     }
 
-    /// Every booking of today still to check in, in time order (`/queue/due`).
-    pub fn due_today(&self) -> &[AppointmentView] {
-        &self.desk.due
+    /// A page of today's bookings still to check in that match `search`, in time order, and how many match
+    /// (`/queue/due`): a busy day has hundreds, and reception looks for one.
+    pub fn due_today(&self, search: &str, page: PageRequest) -> (Vec<AppointmentView>, i64) {
+        let found: Vec<&AppointmentView> = self
+            .desk
+            .due
+            .iter()
+            .filter(|a| due_matches(&a.patient_name, &a.clinic_number, search))
+            .collect();
+        let skipped = usize::try_from(page.offset()).unwrap_or(usize::MAX);
+        let shown = found
+            .iter()
+            .skip(skipped)
+            .take(usize::try_from(page.limit()).unwrap_or(0))
+            .map(|a| (*a).clone())
+            .collect();
+        (shown, i64::try_from(found.len()).unwrap_or(i64::MAX))
     }
 
     /// The doctors working today, for the walk-in form's choice of queue.

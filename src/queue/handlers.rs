@@ -1,8 +1,6 @@
 //! The staff side of the queue: reception's board (check-in, walk-ins, every queue with its controls, the
 //! day's statistics), the doctor's queue, ticket moves, where doctors work today, and the rooms.
 
-use std::sync::Arc;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -23,6 +21,7 @@ use crate::error::ServiceError;
 use crate::identity::{DoctorScope, StaffUser};
 use crate::patients::model::{MatricNumber, PatientDetails, PatientKind, PatientSummary, Sex, parse_name, parse_phone};
 use crate::patients::service as patient_service;
+use crate::scheduling::model::AppointmentView;
 use crate::staff::model::Doctor;
 use crate::state::AppState;
 use crate::validation::{FieldErrors, parse_id};
@@ -34,6 +33,7 @@ use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::{HxRequest, redirect};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live;
+use crate::web::paging::{ListQuery, Paging};
 use crate::web::{AppError, AppResult, IdPath};
 
 // ---- reception's board --------------------------------------------------------------------------------
@@ -85,15 +85,34 @@ async fn board_page(state: &AppState, layout: Layout, form: WalkInForm, errors: 
 #[template(path = "queue/due.html")]
 pub struct DuePage {
     layout: Layout,
-    board: Arc<Board>,
+    bookings: Vec<AppointmentView>,
+    search: String,
+    paging: Paging,
     zone: Tz,
 }
 
-/// Every booking of today still to check in, from the board's own read: the board lists only those due within
-/// the hour. A check-in here is the board's (the same form), and its answer is on the board.
-pub async fn due(_user: Staff<FrontDesk>, State(state): State<AppState>, layout: Layout) -> AppResult<DuePage> {
+impl DuePage {
+    fn page_link(&self, page: &i64) -> String {
+        let q: String = form_urlencoded::byte_serialize(self.search.as_bytes()).collect();
+        format!("/queue/due?q={q}&page={page}")
+    }
+}
+
+/// Today's bookings still to check in, a page at a time and searchable, from the board's own read: the board
+/// lists only those due within the hour. A check-in here is the board's (the same form), and its answer is on
+/// the board.
+pub async fn due(
+    _user: Staff<FrontDesk>,
+    State(state): State<AppState>,
+    layout: Layout,
+    Query(query): Query<ListQuery>,
+) -> AppResult<DuePage> {
+    let search = query.search();
+    let (bookings, total) = Board::current(&state).await?.due_today(&search, query.page());
     Ok(DuePage {
-        board: Board::current(&state).await?,
+        bookings,
+        paging: Paging::new(query.page(), total),
+        search,
         zone: state.settings.get().clinic.time_zone,
         layout,
     })

@@ -365,9 +365,24 @@ pub fn due_soon(starts_at: Timestamp, now: Timestamp, grace_minutes: i64) -> boo
     now.minus_minutes(grace_minutes) <= starts_at && starts_at <= now.plus_minutes(DUE_AHEAD_MINUTES)
 }
 
+/// Whether a booking on `/queue/due` is one reception searched for: its patient's name or clinic number
+/// contains `search`, whatever the case. An empty search finds every booking.
+pub fn due_matches(patient_name: &str, clinic_number: &str, search: &str) -> bool {
+    let search = search.to_lowercase();
+    patient_name.to_lowercase().contains(&search) || clinic_number.to_lowercase().contains(&search)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_booking_is_found_by_part_of_its_patients_name_or_clinic_number_in_any_case() {
+        assert!(due_matches("Ada Okafor", "UC-000123", ""));
+        assert!(due_matches("Ada Okafor", "UC-000123", "okaf"));
+        assert!(due_matches("Ada Okafor", "UC-000123", "uc-0001"));
+        assert!(!due_matches("Ada Okafor", "UC-000123", "bello"));
+    }
 
     #[test]
     fn the_board_lists_bookings_from_the_no_show_grace_to_an_hour_ahead() {

@@ -42,6 +42,7 @@ on_both_databases!(
     the_check_in_list_is_lean_and_follows_bookings_live,
     reception_sets_rooms_from_one_form_above_the_live_table,
     the_board_lists_the_hours_bookings_and_the_rest_of_the_day_is_a_tap_away,
+    the_days_bookings_to_check_in_come_a_page_at_a_time_and_are_searchable,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -1693,4 +1694,45 @@ async fn the_board_lists_the_hours_bookings_and_the_rest_of_the_day_is_a_tap_awa
             .starts_with("Nobody booked is due within the hour.")
     );
     assert_eq!(board.text("#due-note a"), "2 booked today");
+}
+
+/// `/queue/due` shows a busy day's bookings 25 at a time, late ones first, and finds one by part of the
+/// patient's name or clinic number.
+async fn the_days_bookings_to_check_in_come_a_page_at_a_time_and_are_searchable(app: TestApp) {
+    let c = clinic(&app).await;
+    let ids = PATIENTS.numbered(&app, 27).await;
+    let now = Timestamp::now();
+    let mut bookings = Vec::new();
+    for (n, patient) in (0_i64..).zip(&ids) {
+        bookings.push(appointment_today(&app, *patient, c.doctor_a.0, now.plus_minutes(90 + 20 * n)).await);
+    }
+    let rows = |page: &Page| page.texts("#due-list tr td:nth-child(2)");
+
+    let first = c.reception.get("/queue/due").await;
+    first.assert_status(StatusCode::OK);
+    assert_eq!(rows(&first).len(), 25);
+    assert!(first.has(&format!("#due-{}", bookings[0])), "the earliest first");
+    assert_eq!(first.text(".pager span"), "27 bookings · page 1 of 2");
+    assert_eq!(
+        first.attr(".pager a[rel=next]", "href").as_deref(),
+        Some("/queue/due?q=&page=2")
+    );
+
+    let second = c.reception.get("/queue/due?q=&page=2").await;
+    assert_eq!(rows(&second).len(), 2);
+    assert!(second.has(&format!("#due-{}", bookings[26])));
+    assert_eq!(
+        second.attr(".pager a[rel=prev]", "href").as_deref(),
+        Some("/queue/due?q=&page=1")
+    );
+
+    let found = c.reception.get("/queue/due?q=student26").await;
+    assert_eq!(rows(&found).len(), 1, "{}", found.body);
+    assert!(found.has(&format!("#due-{}", bookings[26])));
+    assert_eq!(found.attr("#due-search", "value").as_deref(), Some("student26"));
+    assert_eq!(found.text(".pager span"), "1 booking · page 1 of 1");
+
+    let nobody = c.reception.get("/queue/due?q=nobody&page=abc").await;
+    nobody.assert_status(StatusCode::OK);
+    assert_eq!(nobody.text("#due-note"), "No booking to check in matches “nobody”.");
 }
