@@ -19,7 +19,7 @@ use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
-use crate::web::paging::{ListQuery, Paging};
+use crate::web::paging::{ListQuery, Paging, search_page_link};
 use crate::web::{AppError, AppResult, IdPath};
 
 #[derive(Template, WebTemplate)]
@@ -34,8 +34,7 @@ pub struct DrugsPage {
 
 impl DrugsPage {
     fn page_link(&self, page: &i64) -> String {
-        let q: String = form_urlencoded::byte_serialize(self.search.as_bytes()).collect();
-        format!("/pharmacy/drugs?q={q}&page={page}")
+        search_page_link("/pharmacy/drugs", &self.search, *page)
     }
 }
 

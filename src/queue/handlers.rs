@@ -33,7 +33,7 @@ use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::{HxRequest, redirect};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live;
-use crate::web::paging::{ListQuery, Paging};
+use crate::web::paging::{ListQuery, Paging, search_page_link};
 use crate::web::{AppError, AppResult, IdPath};
 
 // ---- reception's board --------------------------------------------------------------------------------
@@ -93,8 +93,7 @@ pub struct DuePage {
 
 impl DuePage {
     fn page_link(&self, page: &i64) -> String {
-        let q: String = form_urlencoded::byte_serialize(self.search.as_bytes()).collect();
-        format!("/queue/due?q={q}&page={page}")
+        search_page_link("/queue/due", &self.search, *page)
     }
 }
 

@@ -22,7 +22,7 @@ use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
-use crate::web::paging::{ListQuery, Paging};
+use crate::web::paging::{ListQuery, Paging, search_page_link};
 use crate::web::{AppError, AppResult, IdPath};
 
 const REVEAL_KEY: &str = "revealed_password";
@@ -45,8 +45,7 @@ pub struct ListPage {
 
 impl ListPage {
     fn page_link(&self, page: &i64) -> String {
-        let q: String = form_urlencoded::byte_serialize(self.search.as_bytes()).collect();
-        format!("/admin/staff?q={q}&page={page}")
+        search_page_link("/admin/staff", &self.search, *page)
     }
 }
 

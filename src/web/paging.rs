@@ -52,6 +52,12 @@ impl Paging {
     }
 }
 
+/// The link to page `page` of the searchable list at `path` for `search` (`/admin/staff?q=ada&page=2`).
+pub fn search_page_link(path: &str, search: &str, page: i64) -> String {
+    let q: String = form_urlencoded::byte_serialize(search.as_bytes()).collect();
+    format!("{path}?q={q}&page={page}")
+}
+
 /// The common query string of a paged, searchable list.
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
@@ -132,6 +138,15 @@ mod tests {
             assert_eq!(PageRequest::from_query(raw), PageRequest(1), "{raw:?}");
         }
         assert_eq!(PageRequest::from_query(Some(" 3 ")).offset(), 2 * PAGE_SIZE);
+    }
+
+    #[test]
+    fn a_page_link_keeps_the_search_encoded() {
+        assert_eq!(search_page_link("/admin/staff", "", 2), "/admin/staff?q=&page=2");
+        assert_eq!(
+            search_page_link("/queue/due", "Ada O'Neil & co", 3),
+            "/queue/due?q=Ada+O%27Neil+%26+co&page=3"
+        );
     }
 
     #[test]
