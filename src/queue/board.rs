@@ -165,11 +165,12 @@ impl Board {
     /// A page of today's bookings still to check in that match `search`, in time order, and how many match
     /// (`/queue/due`): a busy day has hundreds, and reception looks for one.
     pub fn due_today(&self, search: &str, page: PageRequest) -> (Vec<AppointmentView>, i64) {
+        let search = search.to_lowercase();
         let found: Vec<&AppointmentView> = self
             .desk
             .due
             .iter()
-            .filter(|a| due_matches(&a.patient_name, &a.clinic_number, search))
+            .filter(|a| due_matches(&a.patient_name, &a.clinic_number, &search))
             .collect();
         let skipped = usize::try_from(page.offset()).unwrap_or(usize::MAX);
         let shown = found

@@ -106,11 +106,11 @@ pub async fn due(
     layout: Layout,
     Query(query): Query<ListQuery>,
 ) -> AppResult<DuePage> {
-    let search = query.search();
-    let (bookings, total) = Board::current(&state).await?.due_today(&search, query.page());
+    let (search, page) = (query.search(), query.page());
+    let (bookings, total) = Board::current(&state).await?.due_today(&search, page);
     Ok(DuePage {
         bookings,
-        paging: Paging::new(query.page(), total),
+        paging: Paging::new(page, total),
         search,
         zone: state.settings.get().clinic.time_zone,
         layout,
