@@ -1,5 +1,6 @@
 //! What every benchmark shares: run on a fresh SQLite file, then on a fresh PostgreSQL database when
-//! TEST_POSTGRES_URL is set (created before and dropped after).
+//! TEST_POSTGRES_URL is set (created before and dropped after). `BENCH_SKIP_SQLITE=1` measures PostgreSQL only;
+//! `BENCH_KEEP_DB=1` keeps the PostgreSQL database afterwards (to look at its query plans).
 
 use std::future::Future;
 
@@ -12,7 +13,9 @@ where
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let dir = tempfile::tempdir()?;
-        bench(format!("sqlite://{}", dir.path().join("bench.db").display()), "SQLite").await?;
+        if std::env::var_os("BENCH_SKIP_SQLITE").is_none() {
+            bench(format!("sqlite://{}", dir.path().join("bench.db").display()), "SQLite").await?;
+        }
         let Ok(admin_url) = std::env::var("TEST_POSTGRES_URL") else {
             println!("\n(PostgreSQL skipped: set TEST_POSTGRES_URL to measure it too)");
             return Ok(());
@@ -25,9 +28,13 @@ where
         let mut url = url::Url::parse(&admin_url)?;
         url.set_path(&format!("/{database}"));
         let result = bench(url.to_string(), "PostgreSQL").await;
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-            .execute(&admin)
-            .await?;
+        if std::env::var_os("BENCH_KEEP_DB").is_some() {
+            println!("(kept the database {database})");
+        } else {
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+                .execute(&admin)
+                .await?;
+        }
         result
     })
 }

@@ -308,11 +308,11 @@ pub async fn usage(conn: &mut AnyConnection, kind: Kind, id: i64) -> Result<Usag
         _ => "0",
     };
     let (patients, departments) = sqlx::query_as(&format!(
-        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM patient WHERE {} = $1 LIMIT $2) counted), {departments}",
-        kind.patient_column()
+        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM patient WHERE {} = $1 {}) counted), {departments}",
+        kind.patient_column(),
+        crate::db::limit(PATIENTS_COUNTED + 1)
     ))
     .bind(id)
-    .bind(PATIENTS_COUNTED + 1)
     .fetch_one(conn)
     .await?;
     Ok(Usage { patients, departments })

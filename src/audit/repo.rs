@@ -81,10 +81,6 @@ impl Conditions {
         self.values.extend(values);
     }
 
-    fn placeholder(&self) -> String {
-        format!("${}", self.values.len() + 1)
-    }
-
     fn where_clause(&self) -> String {
         match self.sql.is_empty() {
             true => "1 = 1".to_owned(),
@@ -211,9 +207,9 @@ pub async fn filtered(
 ) -> Result<Vec<AuditRow>, sqlx::Error> {
     let c = conditions(filter, span, after);
     let sql = format!(
-        "{ROW_SELECT} WHERE {} ORDER BY a.at DESC, a.id DESC LIMIT {}",
+        "{ROW_SELECT} WHERE {} ORDER BY a.at DESC, a.id DESC {}",
         c.where_clause(),
-        c.placeholder()
+        crate::db::limit(limit)
     );
     let mut query = sqlx::query_as::<_, AuditRow>(&sql);
     for value in c.values {
@@ -222,7 +218,7 @@ pub async fn filtered(
             Value::Text(text) => query.bind(text),
         };
     }
-    query.bind(limit).fetch_all(db.exec()).await
+    query.fetch_all(db.exec()).await
 }
 
 pub async fn last_id(db: &Db) -> Result<i64, sqlx::Error> {

@@ -555,13 +555,12 @@ pub async fn list(
 ) -> Result<Vec<Listed>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {LISTED_COLUMNS}
-         FROM (SELECT id FROM invoice {} ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2) shown
+         FROM (SELECT id FROM invoice {} ORDER BY created_at DESC, id DESC {}) shown
          JOIN invoice i ON i.id = shown.id JOIN patient p ON p.id = i.patient_id
          ORDER BY i.created_at DESC, i.id DESC",
-        status_filter(statuses)
+        status_filter(statuses),
+        page.sql()
     ))
-    .bind(page.limit())
-    .bind(page.offset())
     .fetch_all(db.exec())
     .await
 }
@@ -586,10 +585,10 @@ pub async fn of_patient(mut db: impl Reader, patient_id: i64, limit: i64) -> Res
     sqlx::query_as(&format!(
         "SELECT {LISTED_COLUMNS} FROM invoice i JOIN patient p ON p.id = i.patient_id
          WHERE i.patient_id = $1 AND i.status <> 'draft'
-         ORDER BY i.created_at DESC, i.id DESC LIMIT $2"
+         ORDER BY i.created_at DESC, i.id DESC {}",
+        crate::db::limit(limit)
     ))
     .bind(patient_id)
-    .bind(limit)
     .fetch_all(db.exec())
     .await
 }
@@ -640,16 +639,16 @@ pub struct Unbilled {
 
 /// The most recent completed visits since `since` that have no live invoice, newest first.
 pub async fn unbilled_visits(mut db: impl Reader, since: Timestamp, limit: i64) -> Result<Vec<Unbilled>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT v.id AS visit_id, v.patient_id, p.first_name || ' ' || p.surname AS patient_name, p.clinic_number,
                 s.full_name AS doctor_name, v.completed_at
          FROM visit v JOIN patient p ON p.id = v.patient_id JOIN staff s ON s.id = v.doctor_id
          WHERE v.status = 'completed' AND v.completed_at >= $1
            AND NOT EXISTS (SELECT 1 FROM invoice i WHERE i.visit_id = v.id AND i.status <> 'void')
-         ORDER BY v.completed_at DESC LIMIT $2",
-    )
+         ORDER BY v.completed_at DESC {}",
+        crate::db::limit(limit)
+    ))
     .bind(since)
-    .bind(limit)
     .fetch_all(db.exec())
     .await
 }
@@ -761,10 +760,10 @@ pub async fn payments_on(db: &Db, day: Date, cashier: Option<i64>) -> Result<Vec
 
 pub async fn payments_of_patient(db: &Db, patient_id: i64, limit: i64) -> Result<Vec<Payment>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "{PAYMENT_SELECT} WHERE pm.patient_id = $1 ORDER BY pm.id DESC LIMIT $2"
+        "{PAYMENT_SELECT} WHERE pm.patient_id = $1 ORDER BY pm.id DESC {}",
+        crate::db::limit(limit)
     ))
     .bind(patient_id)
-    .bind(limit)
     .fetch_all(db.pool())
     .await
 }

@@ -123,31 +123,31 @@ pub async fn visits_of_patient_after(
     limit: i64,
 ) -> Result<Vec<VisitLine>, sqlx::Error> {
     let (at, id) = after.unwrap_or((Timestamp(i64::MAX), i64::MAX));
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT v.id, v.patient_id, p.first_name || ' ' || p.surname AS patient_name, s.full_name AS doctor_name,
                 v.day, v.status, v.started_at
          FROM visit v JOIN staff s ON s.id = v.doctor_id JOIN patient p ON p.id = v.patient_id
          WHERE v.patient_id = $1 AND (v.started_at, v.id) < ($2, $3)
-         ORDER BY v.started_at DESC, v.id DESC LIMIT $4",
-    )
+         ORDER BY v.started_at DESC, v.id DESC {}",
+        crate::db::limit(limit)
+    ))
     .bind(patient_id)
     .bind(at)
     .bind(id)
-    .bind(limit)
     .fetch_all(db.exec())
     .await
 }
 
 /// A doctor's open visits, oldest first.
 pub async fn open_visits_of_doctor(db: &Db, doctor_id: i64, limit: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT v.id, v.patient_id, p.first_name || ' ' || p.surname AS patient_name, s.full_name AS doctor_name,
                 v.day, v.status, v.started_at
          FROM visit v JOIN staff s ON s.id = v.doctor_id JOIN patient p ON p.id = v.patient_id
-         WHERE v.doctor_id = $1 AND v.status = 'open' ORDER BY v.started_at, v.id LIMIT $2",
-    )
+         WHERE v.doctor_id = $1 AND v.status = 'open' ORDER BY v.started_at, v.id {}",
+        crate::db::limit(limit)
+    ))
     .bind(doctor_id)
-    .bind(limit)
     .fetch_all(db.pool())
     .await
 }
@@ -173,13 +173,13 @@ pub async fn count_visits_on(db: &Db, day: Date) -> Result<i64, sqlx::Error> {
 
 /// The open visits of every doctor, oldest first, at most `limit` (the lab's list for vitals).
 pub async fn open_visits(db: &Db, limit: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT v.id, v.patient_id, p.first_name || ' ' || p.surname AS patient_name, s.full_name AS doctor_name,
                 v.day, v.status, v.started_at
          FROM visit v JOIN staff s ON s.id = v.doctor_id JOIN patient p ON p.id = v.patient_id
-         WHERE v.status = 'open' ORDER BY v.started_at, v.id LIMIT $1",
-    )
-    .bind(limit)
+         WHERE v.status = 'open' ORDER BY v.started_at, v.id {}",
+        crate::db::limit(limit)
+    ))
     .fetch_all(db.pool())
     .await
 }
@@ -216,14 +216,14 @@ pub async fn insert_vitals(
 
 /// The patient's latest vitals, newest first (the visit's own and earlier readings alike).
 pub async fn vitals_of_patient(mut db: impl Reader, patient_id: i64, limit: i64) -> Result<Vec<Recorded>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT x.id, x.visit_id, x.health_record_id, x.systolic, x.diastolic, x.temperature_tenths, x.pulse,
                 x.respiratory_rate, x.spo2, x.weight_tenths, x.height_mm, s.full_name AS recorded_by, x.recorded_at
          FROM vitals x JOIN staff s ON s.id = x.recorded_by
-         WHERE x.patient_id = $1 ORDER BY x.recorded_at DESC, x.id DESC LIMIT $2",
-    )
+         WHERE x.patient_id = $1 ORDER BY x.recorded_at DESC, x.id DESC {}",
+        crate::db::limit(limit)
+    ))
     .bind(patient_id)
-    .bind(limit)
     .fetch_all(db.exec())
     .await
 }
@@ -403,15 +403,15 @@ pub async fn favourite_diagnoses(
     doctor_id: i64,
     limit: i64,
 ) -> Result<Vec<(Option<String>, String)>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT code, description FROM (
-             SELECT code, description FROM diagnosis WHERE doctor_id = $1 ORDER BY recorded_at DESC LIMIT $2
+             SELECT code, description FROM diagnosis WHERE doctor_id = $1 ORDER BY recorded_at DESC {}
          ) recent
-         GROUP BY code, description ORDER BY COUNT(*) DESC, description LIMIT $3",
-    )
+         GROUP BY code, description ORDER BY COUNT(*) DESC, description {}",
+        crate::db::limit(FAVOURITES_FROM),
+        crate::db::limit(limit)
+    ))
     .bind(doctor_id)
-    .bind(FAVOURITES_FROM)
-    .bind(limit)
     .fetch_all(db.exec())
     .await
 }

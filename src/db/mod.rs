@@ -291,6 +291,15 @@ pub fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
+/// `LIMIT n`, written into a query rather than bound. PostgreSQL plans a prepared statement once when a plan
+/// made without its parameters' values costs no more than plans made with them; with the limit a parameter,
+/// it cannot know that a query stops after a few rows, so it planned some statements again on every
+/// execution: the audit log's latest entries spent 0.6 ms planning for 0.15 ms of reading (2026-11-25). The
+/// number is an integer, so nothing can be injected.
+pub fn limit(n: i64) -> String {
+    format!("LIMIT {n}")
+}
+
 /// Words of the code's own (`'static`, never input) quoted for an SQL `IN (...)` list: `'a', 'b'`.
 pub fn word_list(words: impl IntoIterator<Item = &'static str>) -> String {
     words

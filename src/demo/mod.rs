@@ -115,6 +115,8 @@ pub async fn run(db: &Db, options: &Options) -> Result<Demo, DemoError> {
         .await
         .map_err(|err| anyhow::anyhow!("{err}"))?;
     progress(started, "the reports' daily summaries");
+    // Billing and the summaries filled and rewrote tables after the statistics above were taken.
+    repo::analyze(db).await?;
     Ok(Demo {
         logins: logins(&students, waiting, &ahead, &billed.payers, &filling.staffing),
         counts: repo::counts(db, Date(filling.calendar.today)).await?,

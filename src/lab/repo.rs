@@ -193,11 +193,11 @@ pub async fn results_back(
     let from = format!("{RESULTS_FROM} JOIN lab_test t ON t.id = o.test_id JOIN patient p ON p.id = o.patient_id");
     sqlx::query_as(&format!(
         "SELECT * FROM ({row} {from} WHERE {RESULTS_OPEN} UNION ALL {row} {from} WHERE {RESULTS_RECENT}) r
-         ORDER BY r.resulted_at DESC, r.id DESC LIMIT $3"
+         ORDER BY r.resulted_at DESC, r.id DESC {}",
+        crate::db::limit(limit)
     ))
     .bind(doctor_id)
     .bind(since)
-    .bind(limit)
     .fetch_all(db.pool())
     .await
 }
@@ -230,7 +230,7 @@ pub struct WorkItem {
 
 /// The orders waiting for the lab (no result, or a result not released), oldest first.
 pub async fn worklist(db: &Db, limit: i64) -> Result<Vec<WorkItem>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT o.id, o.status, o.ordered_at, p.first_name || ' ' || p.surname AS patient_name, p.clinic_number,
                 p.sex, p.date_of_birth, t.name AS test_name, t.specimen, s.full_name AS doctor_name
          FROM lab_order o
@@ -238,9 +238,9 @@ pub async fn worklist(db: &Db, limit: i64) -> Result<Vec<WorkItem>, sqlx::Error>
          JOIN lab_test t ON t.id = o.test_id
          JOIN staff s ON s.id = o.ordered_by
          WHERE o.status IN ('ordered', 'resulted')
-         ORDER BY o.ordered_at, o.id LIMIT $1",
-    )
-    .bind(limit)
+         ORDER BY o.ordered_at, o.id {}",
+        crate::db::limit(limit)
+    ))
     .fetch_all(db.pool())
     .await
 }

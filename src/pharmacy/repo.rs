@@ -42,14 +42,13 @@ pub async fn search(
         "SELECT d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price, d.reorder_level, d.active,
                 CAST(COALESCE(SUM(b.quantity), 0) AS BIGINT) AS on_hand
          FROM (SELECT d.* FROM drug d WHERE {SEARCH_FILTER}
-               ORDER BY d.active DESC, LOWER(d.name), d.strength, d.id LIMIT $3 OFFSET $4) d
+               ORDER BY d.active DESC, LOWER(d.name), d.strength, d.id {}) d
          LEFT JOIN drug_batch b ON b.drug_id = d.id AND b.expires_on >= $1
-         {STOCK_GROUP} ORDER BY d.active DESC, LOWER(d.name), d.strength, d.id"
+         {STOCK_GROUP} ORDER BY d.active DESC, LOWER(d.name), d.strength, d.id",
+        page.sql()
     ))
     .bind(today)
     .bind(&pattern)
-    .bind(page.limit())
-    .bind(page.offset())
     .fetch_all(db.exec())
     .await?;
     let total = match search.is_empty() {
@@ -83,12 +82,12 @@ pub async fn search_active(
     sqlx::query_as(&format!(
         "{STOCK_SELECT} WHERE d.active = 1 AND d.form <> 'consumable' AND {SEARCH_FILTER} {STOCK_GROUP}
          ORDER BY CASE WHEN LOWER(d.name) LIKE $3 ESCAPE '\\' THEN 0 ELSE 1 END, LOWER(d.name), d.strength, d.id
-         LIMIT $4"
+         {}",
+        crate::db::limit(limit)
     ))
     .bind(today)
     .bind(&pattern)
     .bind(&prefix)
-    .bind(limit)
     .fetch_all(db.exec())
     .await
 }
@@ -360,11 +359,11 @@ pub async fn batches_of_drug(mut db: impl Reader, drug_id: i64) -> Result<Vec<Ba
 pub async fn expiring(db: &Db, from: Date, until: Date, limit: i64) -> Result<Vec<BatchLine>, sqlx::Error> {
     sqlx::query_as(&format!(
         "{BATCH_SELECT} WHERE b.quantity > 0 AND b.expires_on >= $1 AND b.expires_on <= $2
-         ORDER BY b.expires_on, b.id LIMIT $3"
+         ORDER BY b.expires_on, b.id {}",
+        crate::db::limit(limit)
     ))
     .bind(from)
     .bind(until)
-    .bind(limit)
     .fetch_all(db.pool())
     .await
 }
@@ -389,16 +388,16 @@ pub async fn shelves(mut db: impl Reader) -> Result<Vec<(String, i64)>, sqlx::Er
 /// Active drugs at or below their reorder level on `today` (none in stock included), emptiest first. Grouped
 /// by the drug's key alone (both databases allow the other columns of a grouped primary key).
 pub async fn low_stock(db: &Db, today: Date, limit: i64) -> Result<Vec<DrugStock>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price, d.reorder_level, d.active,
                 CAST(COALESCE(SUM(b.quantity), 0) AS BIGINT) AS on_hand
          FROM drug d LEFT JOIN drug_batch b ON b.drug_id = d.id AND b.expires_on >= $1
          WHERE d.active = 1 GROUP BY d.id
          HAVING COALESCE(SUM(b.quantity), 0) <= d.reorder_level
-         ORDER BY 10, LOWER(d.name), d.id LIMIT $2",
-    )
+         ORDER BY 10, LOWER(d.name), d.id {}",
+        crate::db::limit(limit)
+    ))
     .bind(today)
-    .bind(limit)
     .fetch_all(db.pool())
     .await
 }
@@ -468,14 +467,13 @@ pub async fn ledger(
 ) -> Result<(Vec<MovementRow>, i64), sqlx::Error> {
     let (kind, from, to) = filter_values(filter);
     let rows = sqlx::query_as(&format!(
-        "{MOVEMENT_SELECT} WHERE {MOVEMENT_FILTER} ORDER BY m.id DESC LIMIT $5 OFFSET $6"
+        "{MOVEMENT_SELECT} WHERE {MOVEMENT_FILTER} ORDER BY m.id DESC {}",
+        page.sql()
     ))
     .bind(drug_id)
     .bind(kind)
     .bind(&from)
     .bind(&to)
-    .bind(page.limit())
-    .bind(page.offset())
     .fetch_all(db.exec())
     .await?;
     let total = sqlx::query_scalar(&format!(

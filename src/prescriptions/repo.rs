@@ -146,18 +146,18 @@ pub async fn get(mut db: impl Reader, id: i64) -> Result<Option<Prescription>, s
 /// The pharmacy's worklist: prescriptions with something still owed (pending or partly dispensed), oldest
 /// first, at most `limit`, and how many there are.
 pub async fn open(db: &Db, limit: i64) -> Result<(Vec<Prescription>, i64), sqlx::Error> {
-    let rows = sqlx::query_as(
+    let rows = sqlx::query_as(&format!(
         "SELECT p.id, p.visit_id, p.patient_id, pt.first_name || ' ' || pt.surname AS patient_name,
                 pt.clinic_number, s.full_name AS doctor_name, p.status, v.day, p.created_at
          FROM (SELECT x.id, x.visit_id, x.patient_id, x.doctor_id, x.status, x.created_at FROM prescription x
                WHERE x.status IN ('pending', 'partly_dispensed')
                  AND EXISTS (SELECT 1 FROM prescription_item i WHERE i.prescription_id = x.id)
-               ORDER BY x.created_at, x.id LIMIT $1) p
+               ORDER BY x.created_at, x.id {}) p
          JOIN visit v ON v.id = p.visit_id JOIN patient pt ON pt.id = p.patient_id
          JOIN staff s ON s.id = p.doctor_id
          ORDER BY p.created_at, p.id",
-    )
-    .bind(limit)
+        crate::db::limit(limit)
+    ))
     .fetch_all(db.pool())
     .await?;
     Ok((rows, count_open(db).await?))
@@ -259,19 +259,18 @@ pub struct Listed {
 /// The page is chosen among the prescriptions before anything is joined to it (joined first, SQLite read every
 /// patient to find the few with a prescription); only its rows count their items.
 pub async fn list(db: &Db, page: PageRequest) -> Result<(Vec<Listed>, i64), sqlx::Error> {
-    let rows = sqlx::query_as(
+    let rows = sqlx::query_as(&format!(
         "SELECT p.visit_id, pt.first_name || ' ' || pt.surname AS patient_name, pt.clinic_number,
                 s.full_name AS doctor_name, p.status, p.created_at,
                 (SELECT COUNT(*) FROM prescription_item i WHERE i.prescription_id = p.id) AS items
          FROM (SELECT x.id, x.visit_id, x.patient_id, x.doctor_id, x.status, x.created_at FROM prescription x
                WHERE EXISTS (SELECT 1 FROM prescription_item i WHERE i.prescription_id = x.id)
                ORDER BY CASE WHEN x.status = 'pending' THEN 0 ELSE 1 END, x.created_at DESC, x.id DESC
-               LIMIT $1 OFFSET $2) p
+               {}) p
          JOIN patient pt ON pt.id = p.patient_id JOIN staff s ON s.id = p.doctor_id
          ORDER BY CASE WHEN p.status = 'pending' THEN 0 ELSE 1 END, p.created_at DESC, p.id DESC",
-    )
-    .bind(page.limit())
-    .bind(page.offset())
+        page.sql()
+    ))
     .fetch_all(db.pool())
     .await?;
     let total = sqlx::query_scalar(

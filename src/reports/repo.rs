@@ -321,14 +321,14 @@ pub struct Expiring {
 
 /// The batches holding units that expire from `today` to `until`, earliest first, at most `limit`.
 pub async fn expiring(db: &Db, today: Date, until: Date, limit: i64) -> Result<Vec<Expiring>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT drug_id, batch_number, expires_on, quantity, quantity * cost_price AS at_cost
          FROM drug_batch WHERE quantity > 0 AND expires_on >= $1 AND expires_on <= $2
-         ORDER BY expires_on, drug_id, id LIMIT $3",
-    )
+         ORDER BY expires_on, drug_id, id {}",
+        crate::db::limit(limit)
+    ))
     .bind(today)
     .bind(until)
-    .bind(limit)
     .fetch_all(db.pool())
     .await
 }

@@ -51,11 +51,10 @@ pub async fn search(
     let filter = "LOWER(username) LIKE $1 ESCAPE '\\' OR LOWER(full_name) LIKE $1 ESCAPE '\\' \
                   OR LOWER(COALESCE(email, '')) LIKE $1 ESCAPE '\\'";
     let rows = sqlx::query_as(&format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM staff WHERE {filter} ORDER BY active DESC, full_name, id LIMIT $2 OFFSET $3"
+        "SELECT {ACCOUNT_COLUMNS} FROM staff WHERE {filter} ORDER BY active DESC, full_name, id {}",
+        page.sql()
     ))
     .bind(&pattern)
-    .bind(page.limit())
-    .bind(page.offset())
     .fetch_all(db.exec())
     .await?;
     let total = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM staff WHERE {filter}"))

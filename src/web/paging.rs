@@ -23,6 +23,11 @@ impl PageRequest {
     pub fn limit(self) -> i64 {
         PAGE_SIZE
     }
+
+    /// `LIMIT 25 OFFSET 50`, written into a query rather than bound (see [`crate::db::limit`]).
+    pub fn sql(self) -> String {
+        format!("LIMIT {} OFFSET {}", self.limit(), self.offset())
+    }
 }
 
 /// Where a page sits among all pages of a list, for the "previous / next" links.
