@@ -5,7 +5,7 @@ use super::model::{
     PATIENTS_COUNTED, SessionInput, StudyIds, StudyNames, Usage, Versioned,
 };
 
-use sqlx::AnyConnection;
+use crate::db::Connection;
 
 use crate::db::{Flag, Reader, Timestamp, Tx};
 
@@ -302,7 +302,7 @@ pub async fn set_active(tx: &mut Tx, kind: Kind, id: i64, active: bool) -> Resul
 
 /// How many patients (up to one more than [`PATIENTS_COUNTED`]) and, for a faculty, departments point at the
 /// record, in one query: on a connection for the record's page, in its transaction for a delete.
-pub async fn usage(conn: &mut AnyConnection, kind: Kind, id: i64) -> Result<Usage, sqlx::Error> {
+pub async fn usage(conn: &mut Connection, kind: Kind, id: i64) -> Result<Usage, sqlx::Error> {
     let departments = match kind {
         Kind::Faculty => "(SELECT COUNT(*) FROM department WHERE faculty_id = $1)",
         _ => "0",

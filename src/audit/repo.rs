@@ -1,4 +1,4 @@
-use sqlx::AnyConnection;
+use crate::db::Connection;
 
 use super::model::{AuditEntry, AuditRow, AuditWrite, Filter, Span, Who, read_actions};
 use crate::db::insert::{AnyQuery, Insert, insert_all};
@@ -7,7 +7,7 @@ use crate::identity::{Actor, Role};
 
 /// Writes one audit row on the caller's connection (normally inside the transaction of the change). The log is
 /// append-only: nothing in the app updates or deletes its rows, and the database refuses it (migration 0012).
-pub async fn record(conn: &mut AnyConnection, actor: &Actor, entry: AuditEntry) -> Result<(), sqlx::Error> {
+pub async fn record(conn: &mut Connection, actor: &Actor, entry: AuditEntry) -> Result<(), sqlx::Error> {
     let row = AuditWrite {
         at: Timestamp::now(),
         actor: actor.clone(),

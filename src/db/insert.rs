@@ -3,11 +3,11 @@
 
 use std::fmt::Write as _;
 
+use sqlx::Any;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
-use sqlx::{Any, AnyConnection};
 
-use super::Backend;
+use super::{Backend, Connection};
 
 /// The parameters of one multi-row INSERT: SQLite allows 32,766, PostgreSQL 65,535.
 const PARAMETERS_PER_STATEMENT: usize = 32_766;
@@ -22,8 +22,8 @@ pub trait Insert {
 }
 
 /// Inserts `rows` in as few statements as the parameter limit allows.
-pub async fn insert_all<R: Insert>(conn: &mut AnyConnection, rows: &[R]) -> Result<(), sqlx::Error> {
-    let backend = Backend::of(conn);
+pub async fn insert_all<R: Insert>(conn: &mut Connection, rows: &[R]) -> Result<(), sqlx::Error> {
+    let backend = conn.backend();
     for batch in rows.chunks(rows_per_statement(R::COLUMNS.len())) {
         let sql = insert_sql(backend, R::TABLE, R::COLUMNS, batch.len());
         let query = batch.iter().fold(sqlx::query(&sql), |query, row| row.bind(query));

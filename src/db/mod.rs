@@ -2,54 +2,61 @@
 //! storage types that both backends can carry.
 
 pub mod events;
+mod executor;
 pub mod insert;
 pub mod jobs;
 pub mod once;
 pub mod sequence;
 pub mod sessions;
+pub mod sqlite;
 pub mod summary;
 pub mod types;
 
 use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use sqlx::{Any, AnyConnection, AnyPool, Connection as _, Executor, Transaction};
 
 pub use types::{Currency, Date, Flag, Money, Timestamp};
 
-/// A transaction on either backend. It dereferences to the connection (`&mut **tx` in repos). On SQLite a write
-/// transaction also holds the process's write lock until it ends (see [`Db::begin_write`]).
+/// A transaction on either backend. It dereferences to its [`Connection`] (`&mut **tx` in repos). On SQLite a
+/// write transaction runs on the one writing connection, held until it ends (see [`Db::begin_write`]).
 pub struct Tx {
-    inner: Transaction<'static, Any>,
-    _writer: Option<OwnedMutexGuard<()>>,
+    conn: Connection,
 }
 
 impl Tx {
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.inner.commit().await
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        match self.conn.link {
+            Link::Sqlite(ref mut conn) => conn.commit().await,
+            Link::PostgresTx(tx) => tx.commit().await,
+            Link::Postgres(_) => Ok(()),
+        }
     }
 
-    pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.inner.rollback().await
+    pub async fn rollback(mut self) -> Result<(), sqlx::Error> {
+        match self.conn.link {
+            Link::Sqlite(ref mut conn) => conn.rollback().await,
+            Link::PostgresTx(tx) => tx.rollback().await,
+            Link::Postgres(_) => Ok(()),
+        }
     }
 }
 
 impl Deref for Tx {
-    type Target = AnyConnection;
-    fn deref(&self) -> &AnyConnection {
-        &self.inner
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
     }
 }
 
 impl DerefMut for Tx {
-    fn deref_mut(&mut self) -> &mut AnyConnection {
-        &mut self.inner
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 }
 
@@ -66,15 +73,9 @@ impl Reader for &Db {
     }
 }
 
-impl Reader for AnyConnection {
+impl Reader for Connection {
     fn exec(&mut self) -> impl Executor<'_, Database = Any> {
         self
-    }
-}
-
-impl Reader for Conn {
-    fn exec(&mut self) -> impl Executor<'_, Database = Any> {
-        &mut **self
     }
 }
 
@@ -91,7 +92,38 @@ impl<R: Reader + ?Sized> Reader for &mut R {
 }
 
 /// A connection taken from the pool and held for a page's run of reads (see [`Db::conn`]).
-pub type Conn = PoolConnection<Any>;
+pub type Conn = Connection;
+
+/// A connection of either backend: what a transaction runs on and what a page holds for its reads. `&mut`
+/// of it is a sqlx executor.
+#[derive(Debug)]
+pub struct Connection {
+    link: Link,
+}
+
+#[derive(Debug)]
+enum Link {
+    Sqlite(sqlite::Conn),
+    Postgres(PoolConnection<Any>),
+    PostgresTx(Transaction<'static, Any>),
+}
+
+impl Connection {
+    /// The backend this connection talks to.
+    pub fn backend(&self) -> Backend {
+        match self.link {
+            Link::Sqlite(_) => Backend::Sqlite,
+            Link::Postgres(_) | Link::PostgresTx(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// The pool of either backend. `&Pool` is a sqlx executor: each query takes a connection for itself.
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(sqlite::Pool),
+    Postgres(AnyPool),
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -109,24 +141,14 @@ impl Backend {
             anyhow::bail!("DATABASE_URL must start with sqlite:// or postgres://, got {url:?}")
         }
     }
-
-    /// The backend an open connection talks to.
-    pub fn of(conn: &AnyConnection) -> Self {
-        if conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME {
-            Backend::Sqlite
-        } else {
-            Backend::Postgres
-        }
-    }
 }
 
 /// The application's database handle. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Db {
-    pool: AnyPool,
+    pool: Pool,
     backend: Backend,
     url: String,
-    writer: Arc<Mutex<()>>,
 }
 
 impl Db {
@@ -138,41 +160,16 @@ impl Db {
             Backend::Sqlite => sqlite_url_creating_file(url),
             Backend::Postgres => url.to_owned(),
         };
-        let options = AnyPoolOptions::new()
-            .max_connections(match backend {
-                Backend::Sqlite => 8,
-                Backend::Postgres => 16,
-            })
-            .acquire_timeout(Duration::from_secs(30))
-            // A ping before every checkout is a round trip (to SQLite's worker thread, or over the network) on every
-            // query; a connection that broke fails its query and is dropped instead.
-            .test_before_acquire(false);
-        let settings = match backend {
-            // A URL can't carry these, so every new SQLite connection sets them.
-            Backend::Sqlite => SQLITE_PRAGMAS,
-            Backend::Postgres => POSTGRES_SETTINGS,
-        };
-        let options = options.after_connect(move |conn, _meta| {
-            Box::pin(async move {
-                for setting in settings {
-                    sqlx::query(setting).execute(&mut *conn).await?;
-                }
-                Ok(())
-            })
-        });
-        let pool = options
-            .connect(&url)
-            .await
-            .with_context(|| format!("could not open the database at {}", redact(&url)))?;
-        Ok(Db {
-            pool,
-            backend,
-            url,
-            writer: Arc::default(),
-        })
+        let pool = match backend {
+            Backend::Sqlite => sqlite::Pool::open(&url).map(Pool::Sqlite),
+            Backend::Postgres => postgres_pool(&url).await.map(Pool::Postgres),
+        }
+        .with_context(|| format!("could not open the database at {}", redact(&url)))?;
+        Ok(Db { pool, backend, url })
     }
 
-    pub fn pool(&self) -> &AnyPool {
+    /// The pool: `&Pool` runs one query on a connection of its own (`.fetch_all(db.pool())`).
+    pub fn pool(&self) -> &Pool {
         &self.pool
     }
 
@@ -184,51 +181,81 @@ impl Db {
         &self.url
     }
 
-    /// Applies the migrations of this backend.
+    /// Applies the migrations of this backend. On SQLite they run on a sqlx connection of their own, which
+    /// waits for the file's lock like the rest of sqlx (another process may hold it).
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        let migrator = match self.backend {
-            Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
-            Backend::Postgres => sqlx::migrate!("migrations/postgres"),
-        };
-        migrator.run(&self.pool).await.context("migrating the database")?;
+        match &self.pool {
+            Pool::Sqlite(_) => {
+                let mut conn = AnyConnection::connect(&self.url)
+                    .await
+                    .with_context(|| format!("could not open the database at {}", redact(&self.url)))?;
+                sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut conn).await?;
+                sqlx::migrate!("migrations/sqlite")
+                    .run(&mut conn)
+                    .await
+                    .context("migrating the database")?;
+                conn.close().await?;
+            }
+            Pool::Postgres(pool) => {
+                sqlx::migrate!("migrations/postgres")
+                    .run(pool)
+                    .await
+                    .context("migrating the database")?;
+            }
+        }
         Ok(())
     }
 
-    /// Begins a transaction that will write. On SQLite it takes the write lock up front
-    /// (`BEGIN IMMEDIATE`), so a read followed by a write inside it can't fail with SQLITE_BUSY when another
-    /// writer got in between. Writers of this process first queue on an async lock: SQLite's busy handler
-    /// waits by sleeping 1, 2, 5, 10... ms between tries, so sixteen writers contending through it spent most
-    /// of their time asleep; the busy timeout remains for other processes (a backup, the CLI).
+    /// Begins a transaction that will write. On SQLite it runs on the one writing connection, taken once no
+    /// other task holds it, and takes SQLite's write lock up front (`BEGIN IMMEDIATE`), so a read followed by
+    /// a write inside it can't fail with SQLITE_BUSY. This process's writers queue on that async lock:
+    /// SQLite's busy handler waits by sleeping 1, 2, 5, 10... ms between tries, so sixteen writers contending
+    /// through it spent most of their time asleep.
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
-        match self.backend {
-            Backend::Sqlite => {
-                let writer = Arc::clone(&self.writer).lock_owned().await;
-                let inner = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                let mut conn = pool.writer().await;
+                conn.begin("BEGIN IMMEDIATE").await?;
                 Ok(Tx {
-                    inner,
-                    _writer: Some(writer),
+                    conn: Connection {
+                        link: Link::Sqlite(conn),
+                    },
                 })
             }
-            Backend::Postgres => self.begin_read().await,
+            Pool::Postgres(_) => self.begin_read().await,
         }
     }
 
-    /// Takes a connection from the pool for a run of reads. sqlx pings a connection each time it goes back to
-    /// the pool, a second round trip (to SQLite's worker thread, or over the network) for every query run on the
-    /// pool; a page's fifteen reads on one held connection save fourteen of them. Seventeen trivial queries from
-    /// sixteen tasks ran 3,000 times a second on the pool and 6,700 on held connections on PostgreSQL, 5,500 and
-    /// 16,800 on SQLite. Hold it only while reading, and never wait for another connection meanwhile (no `&Db`
-    /// call, no write, no audit that waits for its batch): when every pooled connection is held by a request
-    /// waiting for one more, none comes back.
+    /// Takes a connection from the pool for a run of reads. On PostgreSQL sqlx pings a connection each time it
+    /// goes back to the pool, a second round trip for every query run on the pool; a page's fifteen reads on
+    /// one held connection save fourteen of them (seventeen trivial queries from sixteen tasks ran 3,000 times
+    /// a second on the pool and 6,700 on held connections). Hold it only while reading, and never wait for
+    /// another connection meanwhile (no `&Db` call, no write, no audit that waits for its batch): when every
+    /// pooled connection is held by a request waiting for one more, none comes back.
     pub async fn conn(&self) -> Result<Conn, sqlx::Error> {
-        self.pool.acquire().await
+        let link = match &self.pool {
+            Pool::Sqlite(pool) => {
+                let mut conn = pool.reader().await?;
+                conn.begin("BEGIN").await?;
+                Link::Sqlite(conn)
+            }
+            Pool::Postgres(pool) => Link::Postgres(pool.acquire().await?),
+        };
+        Ok(Connection { link })
     }
 
     /// Begins a transaction for reads that must see one snapshot.
     pub async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
+        let link = match &self.pool {
+            Pool::Sqlite(pool) => {
+                let mut conn = pool.reader().await?;
+                conn.begin("BEGIN").await?;
+                Link::Sqlite(conn)
+            }
+            Pool::Postgres(pool) => Link::PostgresTx(pool.begin().await?),
+        };
         Ok(Tx {
-            inner: self.pool.begin().await?,
-            _writer: None,
+            conn: Connection { link },
         })
     }
 
@@ -238,22 +265,32 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close(),
+            Pool::Postgres(pool) => pool.close().await,
+        }
     }
 }
 
-const SQLITE_PRAGMAS: &[&str] = &[
-    "PRAGMA journal_mode = WAL",
-    "PRAGMA synchronous = NORMAL",
-    "PRAGMA foreign_keys = ON",
-    "PRAGMA busy_timeout = 10000",
-    // Reads go through the operating system's page cache by memory mapping instead of a read() and a copy per
-    // page, and each connection keeps more pages of its own: a list over a year of rows no longer pays a system
-    // call per page.
-    "PRAGMA mmap_size = 268435456",
-    "PRAGMA cache_size = -16000",
-    "PRAGMA temp_store = MEMORY",
-];
+/// PostgreSQL's pool, through sqlx's Any driver.
+async fn postgres_pool(url: &str) -> Result<AnyPool, sqlx::Error> {
+    AnyPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(30))
+        // A ping before every checkout is a round trip on every query; a connection that broke fails its
+        // query and is dropped instead.
+        .test_before_acquire(false)
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                for setting in POSTGRES_SETTINGS {
+                    sqlx::query(setting).execute(&mut *conn).await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
+}
 
 /// PostgreSQL's planner prices a random page read at four sequential ones by default, the cost of a spinning
 /// disk. A clinic's database is small enough to be held in memory (or sits on an SSD), where the two cost

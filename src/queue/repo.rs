@@ -1,6 +1,7 @@
 //! All SQL of the queue: rooms, the day's room assignments, tickets and their moves.
 
-use sqlx::{AnyConnection, FromRow};
+use crate::db::Connection;
+use sqlx::FromRow;
 
 use super::model::{Priority, Queued, TicketStatus, TicketTimes};
 use crate::db::{Date, Db, Flag, Reader, Timestamp, Tx};
@@ -80,7 +81,7 @@ pub async fn assignments(db: &Db, day: Date) -> Result<Vec<Assignment>, sqlx::Er
 }
 
 pub async fn assignment_of(
-    conn: &mut AnyConnection,
+    conn: &mut Connection,
     day: Date,
     doctor_id: i64,
 ) -> Result<Option<Assignment>, sqlx::Error> {
@@ -109,7 +110,7 @@ pub async fn assign_room(tx: &mut Tx, day: Date, doctor_id: i64, room_id: i64) -
     Ok(())
 }
 
-pub async fn is_active_doctor(conn: &mut AnyConnection, id: i64) -> Result<bool, sqlx::Error> {
+pub async fn is_active_doctor(conn: &mut Connection, id: i64) -> Result<bool, sqlx::Error> {
     let found: Option<i64> =
         sqlx::query_scalar("SELECT id FROM staff WHERE id = $1 AND role = 'doctor' AND active = 1")
             .bind(id)
@@ -118,7 +119,7 @@ pub async fn is_active_doctor(conn: &mut AnyConnection, id: i64) -> Result<bool,
     Ok(found.is_some())
 }
 
-pub async fn is_active_room(conn: &mut AnyConnection, id: i64) -> Result<bool, sqlx::Error> {
+pub async fn is_active_room(conn: &mut Connection, id: i64) -> Result<bool, sqlx::Error> {
     let found: Option<i64> = sqlx::query_scalar("SELECT id FROM room WHERE id = $1 AND active = 1")
         .bind(id)
         .fetch_optional(conn)

@@ -3,7 +3,7 @@
 //! figures that only make sense now (balances owed, stock on hand). Sums are `CAST(... AS BIGINT)`: PostgreSQL's
 //! SUM of BIGINT is NUMERIC.
 
-use sqlx::AnyConnection;
+use crate::db::Connection;
 
 use super::model::{Figure, Metric};
 use crate::db::{Date, Db, Money, Timestamp, Tx};
@@ -96,7 +96,7 @@ fn day_query(metric: Metric) -> &'static str {
 
 /// The figures of `metrics` for `day`, which runs from `start` to `end`, read from the clinic's tables.
 pub async fn compute_day(
-    conn: &mut AnyConnection,
+    conn: &mut Connection,
     metrics: &[Metric],
     day: Date,
     (start, end): (Timestamp, Timestamp),

@@ -11,7 +11,8 @@ use crate::support::{TestApp, on_both_databases};
 on_both_databases!(
     storage_types_round_trip,
     concurrent_read_then_write_transactions_do_not_fail,
-    migrations_are_idempotent
+    migrations_are_idempotent,
+    a_transaction_dropped_before_its_end_leaves_nothing_and_lets_the_next_one_write
 );
 
 async fn storage_types_round_trip(app: TestApp) {
@@ -149,9 +150,9 @@ async fn postgres_prices_random_reads_for_memory_not_for_spinning_disks() {
     let Some(app) = TestApp::postgres().await else {
         return;
     };
-    let mut conn = app.db().pool().acquire().await.unwrap();
+    let mut conn = app.db().conn().await.unwrap();
     let cost: String = sqlx::query_scalar("SELECT current_setting('random_page_cost')")
-        .fetch_one(&mut *conn)
+        .fetch_one(&mut conn)
         .await
         .unwrap();
     assert_eq!(cost, "1.1");
@@ -314,4 +315,69 @@ async fn sqlite_and_postgres_migrations_build_the_same_schema() {
         only_sqlite.is_empty() && only_postgres.is_empty(),
         "indexes only on SQLite: {only_sqlite:?}; only on PostgreSQL: {only_postgres:?}"
     );
+}
+
+/// A write transaction whose task stops before commit (a cancelled request, an early return) is rolled back, and
+/// the next writer gets its turn at once (on SQLite the one writing connection goes back unlocked).
+async fn a_transaction_dropped_before_its_end_leaves_nothing_and_lets_the_next_one_write(app: TestApp) {
+    let db = app.db();
+    sqlx::query("CREATE TABLE dropped (id BIGINT PRIMARY KEY)")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let mut tx = db.begin_write().await.unwrap();
+    sqlx::query("INSERT INTO dropped (id) VALUES (1)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    drop(tx);
+    let next = tokio::time::timeout(std::time::Duration::from_secs(5), db.begin_write())
+        .await
+        .expect("the next writer waited for the dropped one")
+        .unwrap();
+    next.rollback().await.unwrap();
+    assert_eq!(app.count("SELECT COUNT(*) FROM dropped").await, 0);
+}
+
+/// While another process holds SQLite's write lock (the command line, a backup, the session store's own
+/// connection), a write waits for it without holding the thread it runs on: on this one-thread runtime a read
+/// still answers meanwhile, and the write goes through once the lock is let go.
+#[tokio::test]
+async fn sqlite_waits_for_another_process_lock_without_holding_its_thread() {
+    let app = TestApp::sqlite().await;
+    let path = sickbay::db::sqlite_path(app.db().url())
+        .expect("a SQLite file")
+        .to_owned();
+    let other = rusqlite::Connection::open(path).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let db = app.db().clone();
+    let write = tokio::spawn(async move {
+        sqlx::query("UPDATE staff SET full_name = full_name")
+            .execute(db.pool())
+            .await
+    });
+    // A write that waited inside SQLite would hold this runtime's only thread for SQLite's busy timeout.
+    let started = std::time::Instant::now();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "the waiting write held the thread for {:?}",
+        started.elapsed()
+    );
+    let staff: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM staff")
+        .fetch_one(app.db().pool())
+        .await
+        .unwrap();
+    assert!(staff >= 1);
+    assert!(
+        !write.is_finished(),
+        "the write went through while another process held the lock"
+    );
+    other.execute_batch("COMMIT").unwrap();
+    let written = tokio::time::timeout(std::time::Duration::from_secs(5), write)
+        .await
+        .expect("the write was still waiting after the lock was let go")
+        .unwrap()
+        .unwrap();
+    assert!(written.rows_affected() >= 1);
 }
