@@ -242,6 +242,10 @@ async fn backup(url: &str, file: &Path) -> Result<(), CliError> {
     let target = file
         .to_str()
         .ok_or_else(|| CliError::Refused("the backup path must be valid UTF-8".into()))?;
+    // The audit rows of reads waiting in the side file go into the log first, so the copy holds them.
+    crate::audit::reads::settle(&db)
+        .await
+        .context("moving the audit rows of reads into the log")?;
     // VACUUM INTO writes a consistent copy while the clinic keeps working.
     sqlx::query("VACUUM INTO $1")
         .bind(target)

@@ -198,7 +198,16 @@ fn background_jobs(state: &AppState) -> Vec<Job> {
     let (slots_db, slots_settings, slots_events, forms_db) = (db.clone(), settings.clone(), events.clone(), db.clone());
     let (no_show_db, no_show_settings, no_show_events) = (db.clone(), settings.clone(), events.clone());
     let (summaries_db, summaries_settings) = (db.clone(), settings.clone());
+    let reads = state.reads.clone();
     vec![
+        // The audit rows of reads waiting in SQLite's side file go into the log (see `audit::reads`).
+        Job::new("audit_reads", Duration::from_secs(60), move || {
+            let reads = reads.clone();
+            async move {
+                reads.settle().await?;
+                Ok(())
+            }
+        }),
         Job::new("expired_sessions", Duration::from_secs(600), move || {
             let sessions = sessions.clone();
             async move { Ok(sessions.delete_expired().await?) }

@@ -76,6 +76,9 @@ impl Pool {
     pub fn open(url: &str) -> Result<Self, Error> {
         let (path, flags) = path_and_flags(url)?;
         let writer = open(&path, flags)?;
+        if !flags.contains(OpenFlags::SQLITE_OPEN_READ_ONLY) {
+            attach_side_file(&writer, &path)?;
+        }
         Ok(Pool {
             shared: Arc::new(Shared {
                 path,
@@ -443,6 +446,31 @@ fn open(path: &str, flags: OpenFlags) -> Result<Connection, Error> {
     })?;
     Ok(connection)
 }
+
+/// Attaches the side file (`<file>-reads`) to the writer as [`SIDE`]. Rows written often and read rarely (the
+/// audit rows of reads) wait there: every commit to the main file makes every reading connection drop its page
+/// cache (and unmap and map again what it had memory-mapped), and a commit to the side file does not, because
+/// readers never attach it. Its owner creates its tables and moves its rows into the main file.
+fn attach_side_file(writer: &Connection, path: &str) -> Result<(), Error> {
+    let attach = || -> rusqlite::Result<()> {
+        writer.execute(&format!("ATTACH DATABASE ?1 AS {SIDE}"), [format!("{path}-reads")])?;
+        writer.execute_batch(&format!(
+            "PRAGMA {SIDE}.journal_mode = WAL; PRAGMA {SIDE}.synchronous = NORMAL;"
+        ))
+    };
+    attach().map_err(failure)
+}
+
+/// A rusqlite error as sqlx's, whatever kind of refusal it was.
+fn failure(error: rusqlite::Error) -> Error {
+    match refusal(error) {
+        Refused::Busy(error) | Refused::Failed(error) => error,
+        Refused::Writes => Error::PoolClosed,
+    }
+}
+
+/// The schema name of the side file on the writing connection (see [`attach_side_file`]).
+pub const SIDE: &str = "reads";
 
 /// The file and the open mode of a `sqlite://` URL.
 fn path_and_flags(url: &str) -> Result<(String, OpenFlags), Error> {

@@ -82,7 +82,8 @@ async fn admin_glance(state: &AppState) -> AppResult<String> {
 pub async fn admin(admin: Staff<Admins>, State(state): State<AppState>, layout: Layout) -> AppResult<AdminHome> {
     let glance = LiveBlock::load(&state, "/admin", "/admin/summary", admin_glance(&state)).await?;
     let role_counts = crate::staff::service::count_active_by_role(&state.db).await?;
-    let recent = crate::audit::recent(&state.db, 8).await?;
+    let settled = state.reads.settle().await?;
+    let recent = crate::audit::recent(settled, &state.db, 8).await?;
     Ok(AdminHome {
         layout,
         user: admin.user,

@@ -21,6 +21,7 @@ on_both_databases!(
     a_patient_sees_which_roles_opened_their_own_record,
     staff_names_are_shown_to_patients_only_when_the_clinic_says_so,
     no_route_or_query_changes_or_deletes_the_log,
+    a_read_waits_beside_the_log_until_something_reads_the_log,
 );
 
 const PATIENTS: Students = Students::new("AU", "Audit");
@@ -771,4 +772,56 @@ async fn no_route_or_query_changes_or_deletes_the_log(app: TestApp) {
     // Writing goes on as before.
     let page = admin.get(&format!("/patients/{}", ids[0])).await;
     page.assert_status(StatusCode::OK);
+}
+
+/// What `sql` counts, read without moving the rows of reads into the log first (unlike `TestApp::count`). A
+/// write transaction: it runs on SQLite's writer, the only connection with the side file attached.
+async fn count_as_it_is(app: &TestApp, sql: &str) -> i64 {
+    let mut tx = app.db().begin_write().await.expect("begin");
+    let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut *tx).await.expect(sql);
+    tx.rollback().await.expect("rollback");
+    n
+}
+
+/// On SQLite a read's row is committed to the side file (readers' caches stay warm) and moved into the log,
+/// once, before the admin's home, the trail or the patient's own list reads it; on PostgreSQL it is written
+/// into the log at once.
+async fn a_read_waits_beside_the_log_until_something_reads_the_log(app: TestApp) {
+    let ada = PATIENTS.named(&app, &["Ada"]).await[0];
+    let (_, doc) = doctor(&app, "dr.obi").await;
+    opens(&doc, ada, "record").await;
+    let in_log = format!("SELECT COUNT(*) FROM audit_event WHERE action = 'patient.view' AND patient_id = {ada}");
+    let waiting = format!("SELECT COUNT(*) FROM {}.audit_waiting", sickbay::db::sqlite::SIDE);
+    match app.db().backend() {
+        sickbay::db::Backend::Sqlite => {
+            assert_eq!(
+                (
+                    count_as_it_is(&app, &waiting).await,
+                    count_as_it_is(&app, &in_log).await
+                ),
+                (1, 0)
+            );
+        }
+        sickbay::db::Backend::Postgres => assert_eq!(count_as_it_is(&app, &in_log).await, 1),
+    }
+
+    let home = app.admin().await.get("/admin").await;
+    home.assert_status(StatusCode::OK);
+    assert!(
+        home.texts("#activity-heading + div tbody tr td:nth-child(3)")
+            .contains(&"patient.view".to_owned()),
+        "{}",
+        home.text("main")
+    );
+    assert_eq!(count_as_it_is(&app, &in_log).await, 1);
+    if app.db().backend() == sickbay::db::Backend::Sqlite {
+        assert_eq!(count_as_it_is(&app, &waiting).await, 0);
+    }
+    // Read again: nothing is moved twice.
+    let phone = PATIENTS.client(&app, 0).await;
+    assert_eq!(
+        phone.get("/me/record-access").await.texts("#record-access li strong"),
+        ["Doctor"]
+    );
+    assert_eq!(count_as_it_is(&app, &in_log).await, 1);
 }

@@ -758,10 +758,7 @@ async fn every_one_of_many_reads_at_once_is_audited_before_it_is_shown(app: Test
             .text("body")
             .contains("Reader")
     );
-    sqlx::query("DROP TABLE audit_event")
-        .execute(app.db().pool())
-        .await
-        .expect("drop");
+    app.break_the_audit_of_reads().await;
     let refused = doctor.get(&format!("/visits/{visit}")).await;
     refused.assert_status(StatusCode::INTERNAL_SERVER_ERROR);
     assert!(!refused.text("body").contains("Reader"), "{}", refused.text("main"));
