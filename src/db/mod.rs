@@ -234,11 +234,7 @@ impl Db {
     /// pooled connection is held by a request waiting for one more, none comes back.
     pub async fn conn(&self) -> Result<Conn, sqlx::Error> {
         let link = match &self.pool {
-            Pool::Sqlite(pool) => {
-                let mut conn = pool.reader().await?;
-                conn.begin("BEGIN").await?;
-                Link::Sqlite(conn)
-            }
+            Pool::Sqlite(pool) => Link::Sqlite(sqlite_snapshot(pool).await?),
             Pool::Postgres(pool) => Link::Postgres(pool.acquire().await?),
         };
         Ok(Connection { link })
@@ -247,11 +243,7 @@ impl Db {
     /// Begins a transaction for reads that must see one snapshot.
     pub async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
         let link = match &self.pool {
-            Pool::Sqlite(pool) => {
-                let mut conn = pool.reader().await?;
-                conn.begin("BEGIN").await?;
-                Link::Sqlite(conn)
-            }
+            Pool::Sqlite(pool) => Link::Sqlite(sqlite_snapshot(pool).await?),
             Pool::Postgres(pool) => Link::PostgresTx(pool.begin().await?),
         };
         Ok(Tx {
@@ -270,6 +262,13 @@ impl Db {
             Pool::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+/// A SQLite reading connection in a read transaction: what it reads is one snapshot of the clinic.
+async fn sqlite_snapshot(pool: &sqlite::Pool) -> Result<sqlite::Conn, sqlx::Error> {
+    let mut conn = pool.reader().await?;
+    conn.begin("BEGIN").await?;
+    Ok(conn)
 }
 
 /// PostgreSQL's pool, through sqlx's Any driver.

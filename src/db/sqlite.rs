@@ -566,99 +566,61 @@ fn unsupported<'e, T: Send + 'e>(what: &str) -> BoxFuture<'e, Result<T, Error>> 
     Box::pin(async move { Err(error) })
 }
 
-impl<'c> Executor<'c> for &'c mut Conn {
-    type Database = Any;
+/// sqlx's `Executor` for a receiver with a `run(query)`: a held connection, or the pool (which picks a
+/// reader, or the writer for a write).
+macro_rules! executor {
+    ($receiver:ty) => {
+        impl<'c> Executor<'c> for $receiver {
+            type Database = Any;
 
-    fn fetch_many<'e, 'q: 'e, E>(self, query: E) -> BoxStream<'e, Result<Either<AnyQueryResult, AnyRow>, Error>>
-    where
-        'c: 'e,
-        E: 'q + Execute<'q, Any>,
-    {
-        let query = Query::of(query, None);
-        stream::once(async move {
-            match query {
-                Ok(query) => stream_of(self.run(query).await),
-                Err(error) => stream_of(Err(error)),
+            fn fetch_many<'e, 'q: 'e, E>(self, query: E) -> BoxStream<'e, Result<Either<AnyQueryResult, AnyRow>, Error>>
+            where
+                'c: 'e,
+                E: 'q + Execute<'q, Any>,
+            {
+                let query = Query::of(query, None);
+                stream::once(async move {
+                    match query {
+                        Ok(query) => stream_of(self.run(query).await),
+                        Err(error) => stream_of(Err(error)),
+                    }
+                })
+                .flatten()
+                .boxed()
             }
-        })
-        .flatten()
-        .boxed()
-    }
 
-    fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Option<AnyRow>, Error>>
-    where
-        'c: 'e,
-        E: 'q + Execute<'q, Any>,
-    {
-        let query = Query::of(query, Some(1));
-        Box::pin(async move { Ok(self.run(query?).await?.rows.into_iter().next()) })
-    }
+            fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Option<AnyRow>, Error>>
+            where
+                'c: 'e,
+                E: 'q + Execute<'q, Any>,
+            {
+                let query = Query::of(query, Some(1));
+                Box::pin(async move { Ok(self.run(query?).await?.rows.into_iter().next()) })
+            }
 
-    fn prepare_with<'e, 'q: 'e>(
-        self,
-        _sql: &'q str,
-        _parameters: &'e [AnyTypeInfo],
-    ) -> BoxFuture<'e, Result<sqlx::any::AnyStatement<'q>, Error>>
-    where
-        'c: 'e,
-    {
-        unsupported("preparing a statement apart")
-    }
+            fn prepare_with<'e, 'q: 'e>(
+                self,
+                _sql: &'q str,
+                _parameters: &'e [AnyTypeInfo],
+            ) -> BoxFuture<'e, Result<sqlx::any::AnyStatement<'q>, Error>>
+            where
+                'c: 'e,
+            {
+                unsupported("preparing a statement apart")
+            }
 
-    fn describe<'e, 'q: 'e>(self, _sql: &'q str) -> BoxFuture<'e, Result<Describe<Any>, Error>>
-    where
-        'c: 'e,
-    {
-        unsupported("describing a statement")
-    }
+            fn describe<'e, 'q: 'e>(self, _sql: &'q str) -> BoxFuture<'e, Result<Describe<Any>, Error>>
+            where
+                'c: 'e,
+            {
+                unsupported("describing a statement")
+            }
+        }
+    };
 }
 
-impl<'p> Executor<'p> for &'p Pool {
-    type Database = Any;
-
-    fn fetch_many<'e, 'q: 'e, E>(self, query: E) -> BoxStream<'e, Result<Either<AnyQueryResult, AnyRow>, Error>>
-    where
-        'p: 'e,
-        E: 'q + Execute<'q, Any>,
-    {
-        let query = Query::of(query, None);
-        stream::once(async move {
-            match query {
-                Ok(query) => stream_of(self.run(query).await),
-                Err(error) => stream_of(Err(error)),
-            }
-        })
-        .flatten()
-        .boxed()
-    }
-
-    fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Option<AnyRow>, Error>>
-    where
-        'p: 'e,
-        E: 'q + Execute<'q, Any>,
-    {
-        let query = Query::of(query, Some(1));
-        Box::pin(async move { Ok(self.run(query?).await?.rows.into_iter().next()) })
-    }
-
-    fn prepare_with<'e, 'q: 'e>(
-        self,
-        _sql: &'q str,
-        _parameters: &'e [AnyTypeInfo],
-    ) -> BoxFuture<'e, Result<sqlx::any::AnyStatement<'q>, Error>>
-    where
-        'p: 'e,
-    {
-        unsupported("preparing a statement apart")
-    }
-
-    fn describe<'e, 'q: 'e>(self, _sql: &'q str) -> BoxFuture<'e, Result<Describe<Any>, Error>>
-    where
-        'p: 'e,
-    {
-        unsupported("describing a statement")
-    }
-}
+executor!(&'c mut Conn);
+executor!(&'c Pool);
 
 #[cfg(test)]
 mod tests {
