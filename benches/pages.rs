@@ -229,6 +229,7 @@ async fn long_history(db: &Db, doctor: &str, student_id: i64, today: Date) -> an
         username: doctor.to_owned(),
         full_name: doctor.to_owned(),
         role: Role::Doctor,
+        extra_roles: Default::default(),
         must_change_password: false,
         active: true,
         session_version: 1,

@@ -1,4 +1,4 @@
-//! The subcommands: serve (the default), migrate, user add, import, demo, backup.
+//! The subcommands: serve (the default), migrate, user add, import, demo, backup, restore.
 
 use std::io::BufRead;
 use std::path::Path;
@@ -9,7 +9,8 @@ use tokio::net::TcpListener;
 
 use crate::auth::password;
 use crate::config::{Cli, Command, Config, ImportCommand, ServeArgs, UserCommand};
-use crate::db::{Backend, Db, sqlite_path};
+use crate::db::backup::{self, Plan, RestoreError};
+use crate::db::{Backend, Db, Options, sqlite_path};
 use crate::error::ServiceError;
 use crate::identity::Actor;
 use crate::identity::Role;
@@ -20,34 +21,31 @@ use crate::state::AppState;
 /// Runs the command line and turns the outcome into the process's exit status: 0 on success, 1 when
 /// the command failed, 2 for input the command refuses (clap also exits with 2 on a usage error).
 pub async fn run(cli: Cli) -> ExitCode {
+    let target = Target {
+        url: cli.database_url.clone(),
+        options: Options {
+            synchronous: cli.sqlite_synchronous,
+        },
+    };
     let result = match cli.command {
-        None => serve(&cli.database_url, &cli.serve).await,
-        Some(Command::Serve(args)) => serve(&cli.database_url, &args).await,
-        Some(Command::Migrate) => migrate(&cli.database_url).await,
+        None => serve(&target, &cli.serve).await,
+        Some(Command::Serve(args)) => serve(&target, &args).await,
+        Some(Command::Migrate) => migrate(&target).await,
         Some(Command::User(UserCommand::Add {
             username,
             role,
             name,
             email,
             password_stdin,
-        })) => {
-            add_user(
-                &cli.database_url,
-                &username,
-                role,
-                &name,
-                email.as_deref(),
-                password_stdin,
-            )
-            .await
-        }
-        Some(Command::Demo { size, seed }) => demo(&cli.database_url, size, seed).await,
-        Some(Command::Backup { file }) => backup(&cli.database_url, &file).await,
+        })) => add_user(&target, &username, role, &name, email.as_deref(), password_stdin).await,
+        Some(Command::Demo { size, seed }) => demo(&target, size, seed).await,
+        Some(Command::Backup { file }) => backup(&target, &file).await,
+        Some(Command::Restore { file, force }) => restore(&target, &file, force).await,
         Some(Command::Import(ImportCommand::Students {
             file,
             create_missing,
             report,
-        })) => import_students(&cli.database_url, &file, create_missing, report).await,
+        })) => import_students(&target, &file, create_missing, report).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -76,21 +74,37 @@ impl From<anyhow::Error> for CliError {
     }
 }
 
-async fn open_migrated(url: &str) -> anyhow::Result<Db> {
-    let db = Db::connect(url).await?;
+/// The database the command works on: its URL and how it is opened.
+struct Target {
+    url: String,
+    options: Options,
+}
+
+impl Target {
+    async fn connect(&self) -> anyhow::Result<Db> {
+        Db::connect_with(&self.url, self.options).await
+    }
+}
+
+async fn open_migrated(target: &Target) -> anyhow::Result<Db> {
+    let db = target.connect().await?;
     db.migrate().await?;
     Ok(db)
 }
 
-async fn serve(url: &str, args: &ServeArgs) -> Result<(), CliError> {
-    let db = open_migrated(url).await?;
+async fn serve(target: &Target, args: &ServeArgs) -> Result<(), CliError> {
+    let db = open_migrated(target).await?;
     if let Some(password) = bootstrap_admin(&db).await? {
         println!("Created the first administrator account.");
         println!("  username: admin");
         println!("  password: {password}");
         println!("This password is shown only once; you will be asked to change it when you first log in.");
     }
-    let state = AppState::new(db, Config::from_args(args)).await?;
+    let config = Config {
+        backups: Plan::for_database(&db, args.backup_dir.clone(), args.backup_every_hours, args.backup_keep),
+        ..Config::from_args(args)
+    };
+    let state = AppState::new(db, config).await?;
     let listener = TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("could not listen on {}", args.bind))?;
@@ -150,14 +164,14 @@ async fn wait_for_signal() {
     }
 }
 
-async fn migrate(url: &str) -> Result<(), CliError> {
-    open_migrated(url).await?;
+async fn migrate(target: &Target) -> Result<(), CliError> {
+    open_migrated(target).await?;
     println!("The database is up to date.");
     Ok(())
 }
 
 async fn add_user(
-    url: &str,
+    target: &Target,
     username: &str,
     role: Role,
     name: &str,
@@ -184,7 +198,7 @@ async fn add_user(
     } else {
         (password::generate(), true)
     };
-    let db = open_migrated(url).await?;
+    let db = open_migrated(target).await?;
     match service::create(&db, &Actor::system("command line"), &new, &password, generated).await {
         Ok(id) => {
             println!(
@@ -207,15 +221,15 @@ async fn add_user(
 }
 
 /// Migrates the database, fills it with the demo clinic unless it holds one already, and prints the logins.
-async fn demo(url: &str, size: crate::demo::Size, seed: u64) -> Result<(), CliError> {
+async fn demo(target: &Target, size: crate::demo::Size, seed: u64) -> Result<(), CliError> {
     use crate::demo::{self, DemoError, Options};
     let started = std::time::Instant::now();
-    let db = open_migrated(url).await?;
+    let db = open_migrated(target).await?;
     let result = demo::run(&db, &Options { size, seed }).await;
     db.close().await;
     match result {
         Ok(made) => {
-            print!("{}", made.report(url, started.elapsed()));
+            print!("{}", made.report(&target.url, started.elapsed()));
             Ok(())
         }
         Err(DemoError::NotEmpty(message)) => Err(CliError::Refused(message)),
@@ -225,8 +239,8 @@ async fn demo(url: &str, size: crate::demo::Size, seed: u64) -> Result<(), CliEr
     }
 }
 
-async fn backup(url: &str, file: &Path) -> Result<(), CliError> {
-    let db = Db::connect(url).await?;
+async fn backup(target: &Target, file: &Path) -> Result<(), CliError> {
+    let db = target.connect().await?;
     if db.backend() == Backend::Postgres {
         return Err(CliError::Refused(
             "backup copies SQLite databases; for PostgreSQL use pg_dump, e.g. `pg_dump --format=custom --file=sickbay.dump DBNAME`"
@@ -239,29 +253,36 @@ async fn backup(url: &str, file: &Path) -> Result<(), CliError> {
             file.display()
         )));
     }
-    let target = file
-        .to_str()
-        .ok_or_else(|| CliError::Refused("the backup path must be valid UTF-8".into()))?;
-    // The audit rows of reads waiting in the side file go into the log first, so the copy holds them.
-    crate::audit::reads::settle(&db)
-        .await
-        .context("moving the audit rows of reads into the log")?;
-    // VACUUM INTO writes a consistent copy while the clinic keeps working.
-    sqlx::query("VACUUM INTO $1")
-        .bind(target)
-        .execute(db.pool())
-        .await
-        .context("copying the database")?;
+    if file.to_str().is_none() {
+        return Err(CliError::Refused("the backup path must be valid UTF-8".into()));
+    }
+    // A consistent copy while the clinic keeps working.
+    let size = backup::copy_into(&db, file).await.context("copying the database")?;
+    db.close().await;
     println!(
-        "Copied {} to {}.",
+        "Copied {} to {} ({size} bytes).",
         sqlite_path(db.url()).unwrap_or("the database"),
         file.display()
     );
     Ok(())
 }
 
+async fn restore(target: &Target, file: &Path, force: bool) -> Result<(), CliError> {
+    match backup::restore(&target.url, file, force).await {
+        Ok(restored) => {
+            println!("Restored {} from {}.", restored.database.display(), file.display());
+            if let Some(kept) = restored.replaced {
+                println!("The database it replaced is kept as {}.", kept.display());
+            }
+            Ok(())
+        }
+        Err(RestoreError::Refused(message)) => Err(CliError::Refused(message)),
+        Err(RestoreError::Failed(err)) => Err(CliError::Failed(err)),
+    }
+}
+
 async fn import_students(
-    url: &str,
+    target: &Target,
     file: &Path,
     create_missing: bool,
     report: Option<std::path::PathBuf>,
@@ -270,7 +291,7 @@ async fn import_students(
     let bytes =
         std::fs::read(file).map_err(|err| CliError::Refused(format!("cannot read {}: {err}", file.display())))?;
     let text = import::decode(&bytes).map_err(|err| CliError::Refused(err.to_string()))?;
-    let db = open_migrated(url).await?;
+    let db = open_migrated(target).await?;
     let settings = crate::settings::SettingsCache::load(&db)
         .await
         .context("reading settings")?

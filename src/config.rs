@@ -7,6 +7,8 @@ use std::time::Duration;
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Args, Parser, Subcommand};
 
+use crate::db::Synchronous;
+use crate::db::backup::Plan;
 use crate::demo::{DEFAULT_SEED, Size};
 use crate::identity::Role;
 
@@ -19,6 +21,11 @@ pub struct Cli {
     /// Database URL: sqlite://FILE (created when missing) or postgres://USER@HOST/DB.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
+
+    /// When SQLite's commits return: full (the default: once on the disk, so a confirmed payment survives a power
+    /// cut) or normal (faster; a power cut or an operating system crash can undo the last transactions).
+    #[arg(long, env = "SICKBAY_SQLITE_SYNCHRONOUS", default_value = "full", value_parser = parse_synchronous, global = true)]
+    pub sqlite_synchronous: Synchronous,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -52,6 +59,14 @@ pub enum Command {
     Backup {
         /// Where to write the copy; it must not exist yet.
         file: PathBuf,
+    },
+    /// Put a copy made by `backup` back in place of the SQLite database, after checking it. Stop the server first.
+    Restore {
+        /// The copy to put back.
+        file: PathBuf,
+        /// Replace an existing database (it is kept beside it, with the time in its name).
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -97,6 +112,10 @@ fn parse_role(text: &str) -> Result<Role, String> {
     })
 }
 
+fn parse_synchronous(text: &str) -> Result<Synchronous, String> {
+    text.parse()
+}
+
 fn parse_size(text: &str) -> Result<Size, String> {
     text.parse::<Size>().map_err(|err| err.0)
 }
@@ -128,6 +147,18 @@ pub struct ServeArgs {
     /// safe to run on every instance; this is for an instance that should only serve pages.
     #[arg(long, env = "SICKBAY_NO_BACKGROUND_JOBS", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub no_background_jobs: bool,
+
+    /// SQLite: the folder for the scheduled backups (default: `backups` beside the database file).
+    #[arg(long, env = "SICKBAY_BACKUP_DIR")]
+    pub backup_dir: Option<PathBuf>,
+
+    /// SQLite: hours between scheduled backups; 0 turns them off.
+    #[arg(long, env = "SICKBAY_BACKUP_EVERY_HOURS", default_value_t = 24)]
+    pub backup_every_hours: u32,
+
+    /// SQLite: how many scheduled backups the folder keeps (the newest).
+    #[arg(long, env = "SICKBAY_BACKUP_KEEP", default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub backup_keep: u32,
 }
 
 /// The running application's configuration, independent of how it was given.
@@ -140,6 +171,8 @@ pub struct Config {
     pub static_dir: Option<PathBuf>,
     /// Run slot generation, no-show marking and session cleanup in this instance.
     pub background_jobs: bool,
+    /// SQLite's scheduled backups (a background job), when taken.
+    pub backups: Option<Plan>,
 }
 
 impl Config {
@@ -150,6 +183,7 @@ impl Config {
             session_idle: Duration::from_secs(u64::from(args.session_idle_minutes) * 60),
             static_dir: args.static_dir.clone(),
             background_jobs: !args.no_background_jobs,
+            backups: None,
         }
     }
 }
@@ -162,6 +196,7 @@ impl Default for Config {
             session_idle: Duration::from_secs(30 * 60),
             static_dir: None,
             background_jobs: true,
+            backups: None,
         }
     }
 }

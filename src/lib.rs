@@ -126,12 +126,14 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// `GET /healthz`: 200 `ok` when the database answers, 503 otherwise.
+/// How long `/healthz` waits for the database before it answers 503.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// `GET /healthz`: 200 `ok` when the database answers within [`HEALTH_TIMEOUT`], 503 otherwise.
 async fn health(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    if state.db.ping().await {
-        (StatusCode::OK, "ok")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+    match tokio::time::timeout(HEALTH_TIMEOUT, state.db.ping()).await {
+        Ok(true) => (StatusCode::OK, "ok"),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
     }
 }
 
@@ -198,16 +200,12 @@ fn background_jobs(state: &AppState) -> Vec<Job> {
     let (slots_db, slots_settings, slots_events, forms_db) = (db.clone(), settings.clone(), events.clone(), db.clone());
     let (no_show_db, no_show_settings, no_show_events) = (db.clone(), settings.clone(), events.clone());
     let (summaries_db, summaries_settings) = (db.clone(), settings.clone());
-    let reads = state.reads.clone();
-    vec![
-        // The audit rows of reads waiting in SQLite's side file go into the log (see `audit::reads`).
-        Job::new("audit_reads", Duration::from_secs(60), move || {
-            let reads = reads.clone();
-            async move {
-                reads.settle().await?;
-                Ok(())
-            }
-        }),
+    let backups = state
+        .config
+        .backups
+        .clone()
+        .map(|plan| db::backup::job(db.clone(), plan));
+    let mut jobs = vec![
         Job::new("expired_sessions", Duration::from_secs(600), move || {
             let sessions = sessions.clone();
             async move { Ok(sessions.delete_expired().await?) }
@@ -255,5 +253,8 @@ fn background_jobs(state: &AppState) -> Vec<Job> {
                 Ok(())
             }
         }),
-    ]
+    ];
+    // SQLite's scheduled copies (see `db::backup`).
+    jobs.extend(backups);
+    jobs
 }

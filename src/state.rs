@@ -54,6 +54,8 @@ pub struct AppStateInner {
     pub scheduling: crate::scheduling::LiveCaches,
     /// The audit rows of reads, committed in batches.
     pub reads: crate::audit::Reads,
+    /// Turns for the heavy pages (reports, the audit trail's CSV), built off the runtime's workers.
+    pub heavy: crate::web::heavy::Heavy,
 }
 
 impl AppState {
@@ -79,6 +81,7 @@ impl AppState {
             reports: Default::default(),
             scheduling: Default::default(),
             reads: crate::audit::Reads::start(db.clone()),
+            heavy: crate::web::heavy::Heavy::default(),
             db,
         }))
     }

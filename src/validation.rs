@@ -20,6 +20,11 @@ pub const MULTI_LINE_FIELDS: &[&str] = &[
     "chronic_conditions",
     "clinic_address",
     "comment",
+    // The note boxes' text as "Complete visit" carries it to the review, and as the review shows it.
+    "draft_complaint",
+    "draft_examination",
+    "draft_history",
+    "draft_plan",
     "instructions",
     "note",
     "notes",
@@ -125,6 +130,72 @@ pub fn parse_scaled(text: &str, digits: u32) -> Option<i64> {
     Some(if negative { -scaled } else { scaled })
 }
 
+/// The most any amount of money typed into a form may be, in major units: a hundred million (naira, dollars),
+/// far above any price, payment or day's cash of a clinic, so a slip of the keyboard is caught, and far below
+/// what the arithmetic can hold.
+pub const MONEY_MAX_MAJOR: i64 = 100_000_000;
+
+/// Why an amount of money typed into a form can't be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MoneyError {
+    Empty,
+    NotAnAmount,
+    Negative,
+    TooLarge,
+}
+
+impl MoneyError {
+    /// What to say beside the field, for a currency with `minor_digits` decimals.
+    pub fn message(self, minor_digits: u32) -> String {
+        match self {
+            MoneyError::Empty => "Enter the amount.".into(),
+            MoneyError::NotAnAmount => {
+                let example = if minor_digits == 0 { "1500" } else { "1500.00" };
+                format!("Enter the amount as a number with at most {minor_digits} decimals, e.g. {example}.")
+            }
+            MoneyError::Negative => "An amount can't be negative.".into(),
+            MoneyError::TooLarge => {
+                "That amount is too large to be right (the most is 100,000,000); check the number.".into()
+            }
+        }
+    }
+}
+
+/// An amount of money typed into a form in major units (`1,500.50`), with at most `minor_digits` decimals: the
+/// one parser of every money field (prices, payments, refunds, credit notes, discounts, the cash counted), with
+/// the one limit `MONEY_MAX_MAJOR`, compared in minor units. Zero passes; a field that needs more says so.
+pub fn parse_money(text: &str, minor_digits: u32) -> Result<crate::db::Money, MoneyError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(MoneyError::Empty);
+    }
+    let Some(minor) = parse_scaled(text, minor_digits) else {
+        // A number of the right shape that doesn't fit is too large, not malformed.
+        let digits: String = text.chars().filter(|c| !matches!(c, ',' | '_')).collect();
+        let (whole, fraction) = digits.split_once('.').unwrap_or((&digits, ""));
+        let shaped = !whole.is_empty()
+            && whole.chars().all(|c| c.is_ascii_digit())
+            && fraction.chars().all(|c| c.is_ascii_digit())
+            && fraction.len() <= minor_digits as usize;
+        return Err(if shaped {
+            MoneyError::TooLarge
+        } else {
+            MoneyError::NotAnAmount
+        });
+    };
+    if minor < 0 {
+        return Err(MoneyError::Negative);
+    }
+    let max = 10_i64
+        .checked_pow(minor_digits)
+        .and_then(|scale| MONEY_MAX_MAJOR.checked_mul(scale))
+        .unwrap_or(i64::MAX);
+    if minor > max {
+        return Err(MoneyError::TooLarge);
+    }
+    Ok(crate::db::Money(minor))
+}
+
 /// Checks every value of a URL-encoded form or query: the message for the first field that breaks the rule.
 pub fn check_urlencoded(bytes: &[u8]) -> Result<(), String> {
     for (field, value) in form_urlencoded::parse(bytes) {
@@ -220,6 +291,29 @@ mod tests {
         for bad in ["", ".", "36.85", "3a", "1e3", "--1", "99999999999999999999"] {
             assert_eq!(parse_scaled(bad, 1), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn every_amount_of_money_has_one_parser_and_one_limit() {
+        use crate::db::Money;
+        assert_eq!(parse_money("1,500.50", 2), Ok(Money(150_050)));
+        assert_eq!(parse_money(" 0 ", 2), Ok(Money(0)));
+        assert_eq!(parse_money("2500", 0), Ok(Money(2_500)));
+        assert_eq!(parse_money("100,000,000", 2), Ok(Money(10_000_000_000)));
+        assert_eq!(parse_money("100000000", 0), Ok(Money(100_000_000)));
+        // A cent above the limit is above it (a whole-unit comparison let 100000000.01 through).
+        assert_eq!(parse_money("100000000.01", 2), Err(MoneyError::TooLarge));
+        assert_eq!(parse_money("100000001", 0), Err(MoneyError::TooLarge));
+        assert_eq!(parse_money("1,000,000,000,000,000", 2), Err(MoneyError::TooLarge));
+        assert_eq!(parse_money("99999999999999999999", 2), Err(MoneyError::TooLarge));
+        assert_eq!(parse_money("", 2), Err(MoneyError::Empty));
+        assert_eq!(parse_money("-5", 2), Err(MoneyError::Negative));
+        for bad in ["abc", "1.234", "1e3", "1.5.0", "12,5x"] {
+            assert_eq!(parse_money(bad, 2), Err(MoneyError::NotAnAmount), "{bad:?}");
+        }
+        assert_eq!(parse_money("1.5", 0), Err(MoneyError::NotAnAmount));
+        assert!(MoneyError::TooLarge.message(2).contains("100,000,000"));
+        assert!(MoneyError::NotAnAmount.message(0).contains("e.g. 1500."));
     }
 
     #[test]

@@ -77,6 +77,42 @@
   setInterval(waited, 30000);
   document.addEventListener("htmx:afterSettle", waited);
 
+  // After "Call next" the focus goes to the called ticket's "Start", the next thing to press: the button that was
+  // pressed is redrawn (disabled while the patient is on their way), which would leave the focus nowhere. The
+  // called ticket arrives with the answer or with the push that follows it; for a few seconds a push that drops
+  // the focus gives it back to "Start" (never taken from where the user has moved it). A page opened at a called
+  // ticket (`/queue/doctor#ticket-12`, after calling from the doctor's home) starts there too.
+  var wanted = null;
+  var wantedSince = 0;
+  function focusStart(force) {
+    if (!wanted || Date.now() - wantedSince > 10000) { wanted = null; return; }
+    var active = document.activeElement;
+    if (!force && active && active !== document.body) { return; }
+    var start = document.querySelector(wanted + ".ticket-called form[action$='/start'] button");
+    if (start) { start.focus(); }
+  }
+  function want(selector) {
+    wanted = selector;
+    wantedSince = Date.now();
+    focusStart(true);
+  }
+  function callNextOf(event) {
+    var elt = event.detail && event.detail.elt;
+    return elt && elt.closest ? elt.closest("form[action='/queue/call-next']") : null;
+  }
+  // Wanted from the moment the call is sent: the push of the call may redraw the button before the answer.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (callNextOf(event)) { wanted = "#current-tickets "; wantedSince = Date.now(); }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!callNextOf(event)) { return; }
+    if (event.detail.successful) { want("#current-tickets "); } else { wanted = null; }
+  });
+  document.addEventListener("htmx:afterSettle", function () { focusStart(false); });
+  document.addEventListener("htmx:oobAfterSwap", function () { focusStart(false); });
+  document.addEventListener("htmx:sseMessage", function () { focusStart(false); });
+  if (/^#ticket-\d+$/.test(window.location.hash)) { want(window.location.hash); }
+
   // A ticket's actions: its page, shown in the one dialog of the page instead of opening it.
   function dialog() { return document.getElementById("ticket-dialog"); }
   document.addEventListener("click", function (event) {

@@ -102,7 +102,6 @@ pub async fn list(
     layout: Layout,
     Query(query): Query<TrailQuery>,
 ) -> AppResult<Response> {
-    let settled = state.reads.settle().await?;
     let mut conn = state.db.conn().await?;
     let staff = service::staff_choices(&mut conn).await?;
     let mut page = AuditPage {
@@ -122,7 +121,7 @@ pub async fn list(
     match service::check(&mut conn, &page.query, &page.staff).await {
         Ok(Checked { filter, patient }) => {
             let zone = state.settings.get().clinic.time_zone;
-            let found = service::page(settled, &mut conn, &filter, zone, page.query.before(), PAGE_SIZE).await?;
+            let found = service::page(&mut conn, &filter, zone, page.query.before(), PAGE_SIZE).await?;
             page.filter = filter;
             page.patient = patient;
             page.rows = found.rows;
@@ -144,7 +143,12 @@ pub async fn csv(
     State(state): State<AppState>,
     Query(query): Query<TrailQuery>,
 ) -> AppResult<Response> {
-    let settled = state.reads.settle().await?;
+    let heavy = state.heavy.clone();
+    heavy.run(trail_csv(state, query)).await
+}
+
+/// The CSV of the trail, built as a heavy page (up to [`service::CSV_LIMIT`] rows read and written out).
+async fn trail_csv(state: AppState, query: TrailQuery) -> AppResult<Response> {
     let staff = service::staff_choices(&state.db).await?;
     let checked = match service::check(&state.db, &query, &staff).await {
         Ok(checked) => checked,
@@ -152,7 +156,7 @@ pub async fn csv(
         Err(err) => return Err(err.into()),
     };
     let zone = state.settings.get().clinic.time_zone;
-    let rows = service::all(settled, &state.db, &checked.filter, zone).await?;
+    let rows = service::all(&state.db, &checked.filter, zone).await?;
     let header = [
         "entry", "when", "who", "as", "action", "patient", "record", "from", "detail",
     ];

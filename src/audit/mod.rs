@@ -21,11 +21,11 @@ use crate::identity::Role;
 use crate::state::AppState;
 
 pub use model::AuditEntry;
-pub use reads::{Reads, Settled};
+pub use reads::Reads;
 pub use repo::record;
 
 /// The latest `count` entries of the log, newest first.
-pub async fn recent(_: Settled, db: &crate::db::Db, count: usize) -> Result<Vec<model::AuditRow>, sqlx::Error> {
+pub async fn recent(db: &crate::db::Db, count: usize) -> Result<Vec<model::AuditRow>, sqlx::Error> {
     repo::list(db, i64::try_from(count).unwrap_or(i64::MAX)).await
 }
 

@@ -60,6 +60,9 @@ pub struct AuditRow {
     pub actor_label: String,
     /// The staff member's role and name, when a staff member acted (as their account is now).
     pub actor_role: Option<Role>,
+    /// The role the staff member acted in, as the row recorded it (rows written before roles were recorded,
+    /// and logins, have none).
+    pub acted_as: Option<Role>,
     pub actor_name: Option<String>,
     pub action: String,
     pub record_type: Option<String>,
@@ -76,9 +79,10 @@ impl AuditRow {
         describe_action(&self.action)
     }
 
-    /// What the actor was: a staff member's role, or the kind of actor ("Patient", "System").
+    /// What the actor was: the role a staff member acted in (their account's role where the row recorded
+    /// none), or the kind of actor ("Patient", "System").
     pub fn actor_role_words(&self) -> &'static str {
-        match (self.actor_kind, self.actor_role) {
+        match (self.actor_kind, self.acted_as.or(self.actor_role)) {
             (ActorKind::Staff, Some(role)) => role.label(),
             (ActorKind::Staff, None) => "Staff",
             (ActorKind::Patient, _) => "Patient",
@@ -122,10 +126,19 @@ impl AuditRow {
         }
     }
 
+    /// Who acted, in the trail's words: "as Lab attendant" where the row recorded a role they acted in other
+    /// than their account's own, otherwise what [`Self::actor_role_words`] says ("Reception").
+    pub fn actor_words(&self) -> String {
+        match (self.actor_kind, self.acted_as) {
+            (ActorKind::Staff, Some(role)) if Some(role) != self.actor_role => format!("as {}", role.label()),
+            _ => self.actor_role_words().to_owned(),
+        }
+    }
+
     /// For the patient's own list of who opened their record: who, as the clinic chose to show them (the
     /// role, and the name only when `with_name`).
     pub fn reader_words(&self, with_name: bool) -> String {
-        let role = self.actor_role.map_or("Clinic staff", Role::label);
+        let role = self.acted_as.or(self.actor_role).map_or("Clinic staff", Role::label);
         match (&self.actor_name, with_name) {
             (Some(name), true) => format!("{name} ({role})"),
             _ => role.to_owned(),
@@ -138,6 +151,39 @@ impl AuditRow {
             .iter()
             .find(|(action, _)| *action == self.action)
             .map_or("Opened your record", |(_, words)| words)
+    }
+}
+
+/// An entry of the log in words: what the trail and the admin's latest activity both show of it, so the two
+/// never tell one event differently.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Described {
+    /// Who acted ("dr.bello"), and as what ("Doctor"; "Patient", "System").
+    pub who: String,
+    pub role: String,
+    /// What they did: "Logged in", never the action's code.
+    pub what: String,
+    /// The patient it is about, by name and clinic number, and their record's page.
+    pub patient: Option<(String, String)>,
+    /// The record it is about: "Appointment 12" (empty when none).
+    pub record: String,
+    /// Where that record can be opened, for the kinds that have a page.
+    pub record_href: Option<String>,
+}
+
+impl AuditRow {
+    /// The entry in words (see [`Described`]).
+    pub fn described(&self) -> Described {
+        Described {
+            who: self.actor_label.clone(),
+            role: self.actor_words(),
+            what: self.action_label(),
+            patient: self
+                .patient_id
+                .map(|id| (self.patient_words(), format!("/patients/{id}"))),
+            record: self.record_label(),
+            record_href: self.record_href(),
+        }
     }
 }
 
@@ -212,6 +258,8 @@ const ACTIONS: &[(&str, &str)] = &[
     ("staff.deactivate", "Deactivated a staff account"),
     ("staff.reactivate", "Reactivated a staff account"),
     ("staff.reset_password", "Reset a staff member's password"),
+    ("staff.role_grant", "Gave a staff member another role"),
+    ("staff.role_revoke", "Took a role back from a staff member"),
     ("appointment.book", "Booked an appointment"),
     ("appointment.cancel", "Cancelled an appointment"),
     ("appointment.reschedule", "Moved an appointment"),
@@ -243,6 +291,10 @@ const ACTIONS: &[(&str, &str)] = &[
     ("visit.view", "Opened a visit's record"),
     ("visit.vitals", "Recorded vitals"),
     ("visit.note", "Wrote a clinical note"),
+    (
+        "visit.draft_discard",
+        "Discarded an unsigned note when completing a visit",
+    ),
     ("visit.addendum", "Signed an addendum to a completed visit"),
     ("visit.diagnosis", "Recorded a diagnosis"),
     ("visit.diagnosis_remove", "Removed a diagnosis"),
@@ -254,6 +306,8 @@ const ACTIONS: &[(&str, &str)] = &[
     ("lab_order.result", "Recorded a lab result"),
     ("lab_order.correct", "Corrected a lab result before its release"),
     ("lab_order.release", "Released a lab result to the patient"),
+    ("lab_order.view", "Opened a lab order and its result"),
+    ("visit.view_vitals", "Opened a visit's vitals"),
     ("health_record.create", "Recorded a health screening"),
     ("health_record.view", "Opened a patient's health records"),
     ("drug.create", "Added a drug to the catalogue"),
@@ -272,6 +326,7 @@ const ACTIONS: &[(&str, &str)] = &[
     ("procedure.remove", "Removed a procedure from a visit"),
     ("document.upload", "Uploaded a document"),
     ("document.view", "Opened a document"),
+    ("document.view_list", "Opened a patient's list of documents"),
     ("staff.profile", "Changed a doctor's profile"),
     ("settings.update", "Changed the clinic's settings"),
     ("fee.create", "Added a service to the fee schedule"),
@@ -285,6 +340,7 @@ const ACTIONS: &[(&str, &str)] = &[
     ("invoice.issue", "Issued an invoice"),
     ("invoice.credit", "Gave a credit note"),
     ("invoice.void", "Voided an invoice"),
+    ("invoice.discard", "Discarded a draft invoice"),
     ("payment.create", "Took a payment"),
     ("payment.refund", "Gave a refund"),
     ("cash.close", "Closed the day's cash"),
@@ -336,6 +392,9 @@ const READS: &[(&str, &str)] = &[
     ("health_record.view", "Opened your health records"),
     ("prescription.view", "Opened a prescription"),
     ("document.view", "Opened a document"),
+    ("document.view_list", "Opened the list of your documents"),
+    ("lab_order.view", "Opened a lab test and its result"),
+    ("visit.view_vitals", "Opened your vitals"),
 ];
 
 /// Whether `action` is someone looking at a patient's record (as opposed to changing something): the reads
@@ -813,6 +872,7 @@ mod tests {
             actor_kind: ActorKind::Staff,
             actor_label: "dr.bello".into(),
             actor_role: Some(Role::Doctor),
+            acted_as: None,
             actor_name: Some("Amina Bello".into()),
             action: "chart.view".into(),
             record_type: Some("patient".into()),
@@ -834,6 +894,24 @@ mod tests {
             ..row
         };
         assert_eq!(unknown.reader_words(true), "Clinic staff");
+        let acted = AuditRow {
+            actor_role: Some(Role::Reception),
+            acted_as: Some(Role::Lab),
+            ..unknown
+        };
+        assert_eq!(acted.actor_words(), "as Lab attendant");
+        assert_eq!(acted.actor_role_words(), "Lab attendant");
+        assert_eq!(acted.reader_words(false), "Lab attendant");
+        let own = AuditRow {
+            acted_as: Some(Role::Reception),
+            ..acted.clone()
+        };
+        assert_eq!(own.actor_words(), "Reception");
+        let older = AuditRow {
+            acted_as: None,
+            ..acted
+        };
+        assert_eq!(older.actor_words(), "Reception");
     }
 
     #[test]
@@ -843,5 +921,48 @@ mod tests {
             (e.record_type, e.record_id, e.detail.as_str()),
             (Some("staff"), Some(7), "role doctor")
         );
+    }
+
+    #[test]
+    fn an_entry_is_described_in_words_not_codes() {
+        let row = AuditRow {
+            id: 1,
+            at: Timestamp(0),
+            actor_kind: ActorKind::Staff,
+            actor_label: "admin".into(),
+            actor_role: Some(Role::Admin),
+            acted_as: None,
+            actor_name: Some("Ada Admin".into()),
+            action: "auth.login".into(),
+            record_type: Some("staff".into()),
+            record_id: Some(1),
+            patient_id: None,
+            patient_label: None,
+            ip: None,
+            detail: String::new(),
+        };
+        let words = row.described();
+        assert_eq!((words.who.as_str(), words.role.as_str()), ("admin", "Administrator"));
+        assert_eq!(words.what, "Logged in");
+        assert_eq!(words.patient, None);
+        assert_eq!(
+            (words.record.as_str(), words.record_href.as_deref()),
+            ("Staff account 1", Some("/admin/staff/1"))
+        );
+        let read = AuditRow {
+            action: "document.view_list".into(),
+            record_type: Some("patient".into()),
+            record_id: Some(4),
+            patient_id: Some(4),
+            patient_label: Some("Bola Audit (SB-4)".into()),
+            ..row
+        };
+        let words = read.described();
+        assert_eq!(words.what, "Opened a patient's list of documents");
+        assert_eq!(
+            words.patient,
+            Some(("Bola Audit (SB-4)".to_owned(), "/patients/4".to_owned()))
+        );
+        assert_eq!(read.read_words(), "Opened the list of your documents");
     }
 }

@@ -43,8 +43,7 @@ pub async fn record_access(
     layout: Layout,
     Query(query): Query<CursorQuery>,
 ) -> AppResult<RecordAccessPage> {
-    let settled = state.reads.settle().await?;
-    let page = service::reads_of_patient(settled, &state.db, me.id, query.before(), SHOWN).await?;
+    let page = service::reads_of_patient(&state.db, me.id, query.before(), SHOWN).await?;
     Ok(RecordAccessPage {
         layout,
         rows: page.rows,

@@ -29,6 +29,7 @@ impl Insert for AuditWrite {
         "patient_id",
         "ip",
         "detail",
+        "actor_role",
     ];
 
     fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
@@ -44,11 +45,12 @@ impl Insert for AuditWrite {
             .bind(entry.patient_id)
             .bind(actor.ip.as_deref())
             .bind(entry.detail.as_str())
+            .bind(actor.role)
     }
 }
 
 const ROW_SELECT: &str = "SELECT a.id, a.at, a.actor_kind, a.actor_label, s.role AS actor_role,
-        s.full_name AS actor_name, a.action, a.record_type, a.record_id, a.patient_id,
+        a.actor_role AS acted_as, s.full_name AS actor_name, a.action, a.record_type, a.record_id, a.patient_id,
         p.first_name || ' ' || p.surname || ' (' || p.clinic_number || ')' AS patient_label, a.ip, a.detail
      FROM audit_event a
      LEFT JOIN patient p ON p.id = a.patient_id

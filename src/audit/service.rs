@@ -5,7 +5,6 @@
 use chrono_tz::Tz;
 
 use super::model::{AuditRow, Filter, TrailQuery, Who};
-use super::reads::Settled;
 use super::repo;
 use crate::db::{Db, Reader};
 use crate::error::ServiceError;
@@ -81,7 +80,6 @@ pub type Page = CursorPage<AuditRow>;
 /// The `size` entries matching `filter` after entry `before` (the newest without it; an entry that isn't
 /// there, or isn't one of `filter`'s patient's, starts from the newest too).
 pub async fn page(
-    _: Settled,
     mut db: impl Reader,
     filter: &Filter,
     zone: Tz,
@@ -97,28 +95,14 @@ pub async fn page(
 }
 
 /// Every entry matching `filter`, newest first, up to [`CSV_LIMIT`].
-pub async fn all(_: Settled, db: &Db, filter: &Filter, zone: Tz) -> Result<Vec<AuditRow>, ServiceError> {
+pub async fn all(db: &Db, filter: &Filter, zone: Tz) -> Result<Vec<AuditRow>, ServiceError> {
     Ok(repo::filtered(db, filter, filter.span(zone), None, CSV_LIMIT).await?)
 }
 
 /// The reads of the patient's record by staff, newest first: what the patient sees of the log.
-pub async fn reads_of_patient(
-    settled: Settled,
-    db: &Db,
-    patient_id: i64,
-    before: Option<i64>,
-    size: i64,
-) -> Result<Page, ServiceError> {
+pub async fn reads_of_patient(db: &Db, patient_id: i64, before: Option<i64>, size: i64) -> Result<Page, ServiceError> {
     // Days play no part: the zone is not used.
-    page(
-        settled,
-        db,
-        &Filter::reads_of_patient(patient_id),
-        chrono_tz::UTC,
-        before,
-        size,
-    )
-    .await
+    page(db, &Filter::reads_of_patient(patient_id), chrono_tz::UTC, before, size).await
 }
 
 #[cfg(test)]

@@ -160,12 +160,15 @@ pub async fn close(
 ) -> AppResult<Response> {
     let day = day_of(&form.day, state.today())?;
     let mut errors = FieldErrors::default();
+    let digits = layout.currency.minor_digits;
     let counted = errors.check(
         "counted",
-        Money::parse_major(form.counted.trim(), layout.currency.minor_digits)
-            .ok()
-            .filter(|m| m.0 >= 0 && !form.counted.trim().is_empty())
-            .ok_or("Enter the cash you counted, e.g. 15000 (0 if the drawer is empty)."),
+        crate::validation::parse_money(&form.counted, digits).map_err(|err| match err {
+            crate::validation::MoneyError::Empty => {
+                "Enter the cash you counted, e.g. 15000 (0 if the drawer is empty).".to_owned()
+            }
+            other => other.message(digits),
+        }),
     );
     let note = errors.check("note", one_line(&form.note, "The note", 300, false));
     let result = match (counted, note) {

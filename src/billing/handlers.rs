@@ -4,6 +4,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -24,7 +25,7 @@ use crate::lab::model::LabTest;
 use crate::procedures::model::ProcedureType;
 use crate::state::AppState;
 use crate::validation::{FieldErrors, one_line, parse_id};
-use crate::web::confirm::Confirmation;
+use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::extract::Staff;
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
@@ -60,6 +61,8 @@ const FILTERS: &[(&str, &str, &[InvoiceStatus])] = &[
 pub struct HomePage {
     layout: Layout,
     unbilled: Vec<Unbilled>,
+    /// Completed visits left out of `unbilled` because they come to nothing (no invoice is made for them).
+    free_visits: usize,
     invoices: Vec<Listed>,
     paging: Paging,
     filter: &'static str,
@@ -89,9 +92,12 @@ pub async fn home(
     let since = Timestamp(Timestamp::now().millis() - UNBILLED_DAYS * 24 * 3_600_000);
     let mut conn = state.db.conn().await?;
     let (invoices, total) = service::list(&mut conn, statuses, page).await?;
+    let (unbilled, free_visits) =
+        service::unbilled_visits(&state.db, &mut conn, (since, state.today()), UNBILLED_SHOWN).await?;
     Ok(HomePage {
         layout,
-        unbilled: service::unbilled_visits(&mut conn, since, UNBILLED_SHOWN).await?,
+        unbilled,
+        free_visits,
         invoices,
         paging: Paging::new(page, total),
         filter,
@@ -216,6 +222,15 @@ pub async fn bill_visit(
             let bill = service::visit_bill(&state.db, id, tax, now.day).await?;
             Ok(invalid(visit_page(layout, bill, &cashier, form, errors)))
         }
+        Err(ServiceError::Conflict(message)) => {
+            // Nothing to bill, or the visit is still open: the bill says which.
+            let bill = service::visit_bill(&state.db, id, tax, now.day).await?;
+            if !bill.free && bill.billable {
+                return Err(AppError::Conflict(message));
+            }
+            let page = visit_page(layout, bill, &cashier, form, FieldErrors::default());
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
         Err(err) => Err(err.into()),
     }
 }
@@ -247,8 +262,19 @@ pub struct InvoiceForms {
     credit: Option<String>,
     #[serde(default)]
     form_id: String,
+    /// The invoice's version (`updated_at`, in milliseconds) when the page was shown: the money forms carry it
+    /// back, and a form shown before the invoice last changed is refused.
+    #[serde(default)]
+    seen: String,
     #[serde(flatten)]
     discount: DiscountForm,
+}
+
+impl InvoiceForms {
+    /// The version of the invoice the form was shown with; a form without one is out of date.
+    fn seen(&self) -> Result<Timestamp, ServiceError> {
+        self.seen.trim().parse().map(Timestamp).map_err(|_| ServiceError::Stale)
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -266,6 +292,8 @@ pub struct InvoicePage {
     /// Which form `errors` belong to: "line", "issue", "pay", "refund", "credit".
     failed: &'static str,
     errors: FieldErrors,
+    /// Why the form sent was refused as a whole (the invoice changed since it was shown), above the invoice.
+    notice: Option<String>,
     /// What the forms that were not sent show.
     no_errors: FieldErrors,
 }
@@ -277,6 +305,10 @@ impl InvoicePage {
         } else {
             &self.no_errors
         }
+    }
+
+    fn discard_confirmation(&self) -> Confirmation {
+        discard_confirmation(&self.detail.invoice)
     }
 
     fn void_confirmation(&self) -> Confirmation {
@@ -305,6 +337,7 @@ async fn render_invoice(
     let draft = detail.invoice.status == InvoiceStatus::Draft;
     let form = InvoiceForms {
         form_id: FormKey::mint().to_string(),
+        seen: detail.invoice.updated_at.millis().to_string(),
         amount: match form.amount.is_empty() && failed.is_empty() {
             true => detail.balance().format_major(layout.currency.minor_digits),
             false => form.amount,
@@ -343,6 +376,7 @@ async fn render_invoice(
         form,
         failed,
         errors,
+        notice: None,
         no_errors: FieldErrors::default(),
     })
 }
@@ -396,8 +430,54 @@ async fn answer(
         Err(ServiceError::Invalid(errors)) => Ok(invalid(
             render_invoice(state, layout, cashier, id, form, failed, errors).await?,
         )),
+        Err(err @ (ServiceError::Stale | ServiceError::Conflict(_))) => {
+            changed_meanwhile(state, layout, cashier, id, (form, failed), err).await
+        }
         Err(err) => Err(err.into()),
     }
+}
+
+/// A form refused because the invoice changed since it was shown (or can't take it now): the invoice again as it
+/// is now, with what happened and the current balance above it, and fresh forms (nothing typed is carried over,
+/// so an amount meant for the old balance isn't sent again by mistake); 409.
+async fn changed_meanwhile(
+    state: &AppState,
+    layout: Layout,
+    cashier: &StaffUser,
+    id: i64,
+    (form, failed): (InvoiceForms, &'static str),
+    err: ServiceError,
+) -> AppResult<Response> {
+    let currency = layout.currency.clone();
+    let fresh = InvoiceForms {
+        item: form.item,
+        description: form.description,
+        unit_price: form.unit_price,
+        quantity: form.quantity,
+        ..InvoiceForms::default()
+    };
+    let mut page = render_invoice(state, layout, cashier, id, fresh, "", FieldErrors::default()).await?;
+    let balance = currency.format(page.detail.balance());
+    let what = match err {
+        ServiceError::Conflict(message) => message,
+        _ => {
+            let form = match failed {
+                "pay" => "payment",
+                "refund" => "refund",
+                "credit" => "credit note",
+                _ => "change",
+            };
+            format!(
+                "Nothing was done: this {form} form was shown before the invoice last changed (a payment, a \
+                 refund or a credit note since, here or at another desk)."
+            )
+        }
+    };
+    page.notice = Some(match page.detail.invoice.number.is_some() {
+        true => format!("{what} The balance is now {balance}."),
+        false => what,
+    });
+    Ok((StatusCode::CONFLICT, page).into_response())
 }
 
 /// Starts a manual invoice for the patient chosen.
@@ -550,6 +630,7 @@ fn payment_of(form: &InvoiceForms, digits: u32) -> Result<PaymentInput, ServiceE
             amount,
             tendered,
             reference,
+            seen: form.seen()?,
         }),
         _ => Err(ServiceError::Invalid(errors)),
     }
@@ -589,6 +670,15 @@ async fn to_receipt(
     match done {
         Ok((payment, said)) => {
             announce_invoice_change(state).await;
+            // After the cashier closed their day, money counts on their next open day: say so.
+            let counted = service::receipt(&state.db, payment, None).await?.day;
+            let said = match counted.0 <= state.today().0 {
+                true => said.to_owned(),
+                false => format!(
+                    "{said} You have closed today's cash, so it counts in the takings of {}.",
+                    filters::long_day_of(&counted)
+                ),
+            };
             flash(session, FlashKind::Success, said).await?;
             Ok(Redirect::to(&format!("/billing/payments/{payment}/receipt")).into_response())
         }
@@ -610,6 +700,7 @@ fn refund_of(form: &InvoiceForms, digits: u32) -> Result<RefundInput, ServiceErr
             amount,
             reason,
             credit: form.credit.is_some(),
+            seen: form.seen()?,
         }),
         _ => Err(ServiceError::Invalid(errors)),
     }
@@ -646,12 +737,15 @@ pub async fn credit(
     let amount = errors.check("amount", parse_amount(&form.amount, layout.currency.minor_digits));
     let reason = errors.check("reason", parse_reason(&form.reason, "the amount is taken off"));
     let result = match (amount, reason) {
-        (Some(amount), Some(reason)) if errors.is_empty() => {
-            let actor = cashier.actor_with_form(&form.form_id)?;
-            service::credit(&state.db, &actor, id, amount, &reason, When::now(state.today()))
-                .await
-                .map(|number| format!("Credit note {number} given."))
-        }
+        (Some(amount), Some(reason)) if errors.is_empty() => match form.seen() {
+            Ok(seen) => {
+                let actor = cashier.actor_with_form(&form.form_id)?;
+                service::credit(&state.db, &actor, id, (amount, &reason), seen, When::now(state.today()))
+                    .await
+                    .map(|number| format!("Credit note {number} given."))
+            }
+            Err(err) => Err(err),
+        },
         _ => Err(ServiceError::Invalid(errors)),
     };
     answer(&state, &session, layout, &cashier, id, (form, "credit"), result).await
@@ -672,6 +766,46 @@ pub async fn void(
         Err(message) => Err(ServiceError::field("reason", message)),
     };
     answer(&state, &session, layout, &cashier, id, (form, "void"), result).await
+}
+
+/// What discarding a draft asks first.
+fn discard_confirmation(invoice: &super::repo::Invoice) -> Confirmation {
+    Confirmation {
+        action: format!("/billing/invoices/{}/discard", invoice.id),
+        question: format!("Discard {}?", invoice.label()),
+        detail: "The draft and its lines are deleted. It was never issued, so no number is used and the patient \
+                 never sees it."
+            .into(),
+        button: format!("Discard {}", invoice.label()),
+    }
+}
+
+/// The confirmation page of discarding a draft, for browsers without JavaScript.
+pub async fn discard_page(
+    _cashier: Staff<Cashiers>,
+    State(state): State<AppState>,
+    layout: Layout,
+    IdPath(id): IdPath,
+) -> AppResult<Response> {
+    let detail = service::invoice(&state.db, id).await?;
+    if !detail.invoice.can(InvoiceAction::Discard) {
+        return Ok(Redirect::to(&format!("/billing/invoices/{id}")).into_response());
+    }
+    let confirmation = discard_confirmation(&detail.invoice);
+    Ok(ConfirmPage::new(layout, confirmation, format!("/billing/invoices/{id}")).into_response())
+}
+
+/// Throws a draft away; back to the patient's record, where drafts are started.
+pub async fn discard(
+    cashier: Staff<Cashiers>,
+    State(state): State<AppState>,
+    session: Session,
+    IdPath(id): IdPath,
+) -> AppResult<Response> {
+    let patient = service::discard(&state.db, &cashier.actor, id).await?;
+    announce_invoice_change(&state).await;
+    flash(&session, FlashKind::Success, "Draft discarded: nothing was issued.").await?;
+    Ok(Redirect::to(&format!("/patients/{patient}")).into_response())
 }
 
 // ---- receipts and statements ---------------------------------------------------------------------------

@@ -45,6 +45,10 @@ pub fn router() -> Router<AppState> {
         .route("/billing/invoices/{id}/refunds", post(handlers::refund))
         .route("/billing/invoices/{id}/credit", post(handlers::credit))
         .route("/billing/invoices/{id}/void", post(handlers::void))
+        .route(
+            "/billing/invoices/{id}/discard",
+            get(handlers::discard_page).post(handlers::discard),
+        )
         .route("/billing/payments/{id}/receipt", get(handlers::receipt))
         .route("/billing/day", get(day::day_page))
         .route("/billing/day.csv", get(day::day_csv))

@@ -36,7 +36,10 @@ pub enum InvoiceAction {
     Pay,
     Refund,
     Credit,
+    /// Void an issued invoice (its number stays used).
     Void,
+    /// Throw a draft away: it was never issued, so it leaves no invoice behind.
+    Discard,
 }
 
 impl InvoiceStatus {
@@ -70,12 +73,12 @@ impl InvoiceStatus {
     /// The state's own rule of what may be done; the amounts decide the rest (`Invoice::can`).
     pub fn can(self, action: InvoiceAction) -> bool {
         match action {
-            InvoiceAction::Edit | InvoiceAction::Issue => self == InvoiceStatus::Draft,
+            InvoiceAction::Edit | InvoiceAction::Issue | InvoiceAction::Discard => self == InvoiceStatus::Draft,
             InvoiceAction::Pay | InvoiceAction::Credit => {
                 matches!(self, InvoiceStatus::Issued | InvoiceStatus::PartlyPaid)
             }
             InvoiceAction::Refund => matches!(self, InvoiceStatus::PartlyPaid | InvoiceStatus::Paid),
-            InvoiceAction::Void => self != InvoiceStatus::Void,
+            InvoiceAction::Void => self.is_live(),
         }
     }
 }
@@ -152,6 +155,12 @@ impl ClaimStatus {
         }
     }
 
+    /// Whether the scheme has paid this share, or been sent the claim for it (a void would take a line off a
+    /// claim the scheme holds).
+    pub fn holds_money(self) -> bool {
+        matches!(self, ClaimStatus::Submitted | ClaimStatus::Paid)
+    }
+
     /// Where a claim line may go next: pending → submitted → paid or rejected (a rejected line may be sent
     /// again once corrected).
     pub fn may_become(self, next: ClaimStatus) -> bool {
@@ -180,6 +189,17 @@ impl When {
             at: Timestamp::now(),
         }
     }
+}
+
+/// The day a cashier's payment or refund taken on `today` counts under: today, unless they have closed it
+/// (`closed` holds the days they closed from today on), then the first day after it they haven't closed. A
+/// closed day's figures never change.
+pub fn open_day(today: Date, closed: &[Date]) -> Date {
+    let mut day = today;
+    while closed.contains(&day) {
+        day = Date(Date::add_days(day.0, 1));
+    }
+    day
 }
 
 /// Who may give a discount: admins (the cashier asks one).
@@ -343,9 +363,20 @@ pub enum AmountError {
     TenderedTooLittle,
 }
 
-/// What a patient still owes: their share less credit notes and what they paid.
-pub fn balance(patient_share: Money, credited: Money, paid: Money) -> Money {
+/// What a patient still owes on an invoice in `status`: their share less credit notes and what they paid. A
+/// void invoice owes nothing, and neither does a draft (nothing is owed before it is issued).
+pub fn balance(status: InvoiceStatus, patient_share: Money, credited: Money, paid: Money) -> Money {
+    if !status.is_live() {
+        return Money(0);
+    }
     Money(patient_share.0 - credited.0 - paid.0)
+}
+
+/// Whether an invoice may be voided: it is issued, nothing the patient paid is still on it, and its scheme has
+/// neither paid its share nor been sent the claim for it. An invoice with money on it, from the patient or a
+/// scheme, is corrected by a credit note (or refunded first), never voided.
+pub fn may_void(status: InvoiceStatus, paid: Money, claim: ClaimStatus) -> bool {
+    status.can(InvoiceAction::Void) && paid.0 == 0 && !claim.holds_money()
 }
 
 /// A payment of `amount` against `owed`, with the cash `tendered` (for the change): the change due.
@@ -426,19 +457,12 @@ pub fn parse_reason(text: &str, what: &str) -> Result<String, String> {
     Ok(reason)
 }
 
-/// An amount typed in major units, above zero.
+/// An amount typed in major units, above zero (the one money parser, `validation::parse_money`, with its
+/// limit).
 pub fn parse_amount(text: &str, minor_digits: u32) -> Result<Money, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err("Enter the amount.".into());
-    }
-    let amount = Money::parse_major(text, minor_digits)
-        .map_err(|_| format!("Enter the amount as a number with at most {minor_digits} decimals, e.g. 1500."))?;
-    if amount.0 <= 0 {
+    let amount = crate::validation::parse_money(text, minor_digits).map_err(|err| err.message(minor_digits))?;
+    if amount.0 == 0 {
         return Err(AmountError::NotPositive.to_string());
-    }
-    if amount.0 > MAX_AMOUNT {
-        return Err("That amount is too large to be right; check the number.".into());
     }
     Ok(amount)
 }
@@ -656,6 +680,33 @@ mod tests {
         assert!(!InvoiceStatus::Paid.can(InvoiceAction::Pay));
         assert!(!InvoiceStatus::Issued.can(InvoiceAction::Refund));
         assert!(!InvoiceStatus::Void.can(InvoiceAction::Void));
+        assert!(
+            !InvoiceStatus::Draft.can(InvoiceAction::Void),
+            "a draft is discarded, not voided"
+        );
+        assert!(InvoiceStatus::Draft.can(InvoiceAction::Discard));
+        assert!(!InvoiceStatus::Issued.can(InvoiceAction::Discard));
+        // A void invoice and a draft owe nothing, whatever their figures.
+        assert_eq!(
+            balance(InvoiceStatus::Issued, Money(4_300), Money(0), Money(0)),
+            Money(4_300)
+        );
+        assert_eq!(
+            balance(InvoiceStatus::PartlyPaid, Money(4_300), Money(300), Money(1_000)),
+            Money(3_000)
+        );
+        assert_eq!(balance(InvoiceStatus::Void, Money(4_300), Money(0), Money(0)), Money(0));
+        assert_eq!(
+            balance(InvoiceStatus::Draft, Money(4_300), Money(0), Money(0)),
+            Money(0)
+        );
+        // Money on it, from the patient or the scheme, rules a void out.
+        assert!(may_void(InvoiceStatus::Issued, Money(0), ClaimStatus::Pending));
+        assert!(may_void(InvoiceStatus::Issued, Money(0), ClaimStatus::Rejected));
+        assert!(!may_void(InvoiceStatus::PartlyPaid, Money(100), ClaimStatus::None));
+        assert!(!may_void(InvoiceStatus::Issued, Money(0), ClaimStatus::Paid));
+        assert!(!may_void(InvoiceStatus::Issued, Money(0), ClaimStatus::Submitted));
+        assert!(!may_void(InvoiceStatus::Void, Money(0), ClaimStatus::None));
     }
 
     #[test]
@@ -682,6 +733,21 @@ mod tests {
         assert_eq!(billed_quantity(10, 4, true), 4, "given in part, the rest refused");
         assert_eq!(billed_quantity(10, 4, false), 4, "given in part");
         assert_eq!(billed_quantity(10, 0, true), 0, "refused whole");
+    }
+
+    #[test]
+    fn money_after_a_close_counts_on_the_next_open_day() {
+        let day = |d: &str| Date::parse(d).unwrap();
+        let today = day("2026-11-26");
+        assert_eq!(open_day(today, &[]), today);
+        assert_eq!(
+            open_day(today, &[day("2026-11-25")]),
+            today,
+            "yesterday's close doesn't matter"
+        );
+        assert_eq!(open_day(today, &[today]), day("2026-11-27"));
+        assert_eq!(open_day(today, &[day("2026-11-27"), today]), day("2026-11-28"));
+        assert_eq!(open_day(day("2026-12-31"), &[day("2026-12-31")]), day("2027-01-01"));
     }
 
     #[test]

@@ -468,25 +468,45 @@ pub async fn issue(
     Ok(done.rows_affected() == 1)
 }
 
-/// Adds `paid_change` to what was paid and `credit_change` to what was credited, if the invoice is still in
-/// one of `from` and the result stays within its patient share; the new status is computed in SQL's terms
-/// by the caller. False when another change got there first.
+/// Adds `paid_change` to what was paid and `credit_change` to what was credited, if the invoice is still as
+/// the form that asks for it was shown (`seen`, its `updated_at` then), still in one of `from`, and the result
+/// stays within its patient share; the new status is computed by the caller. The change moves `updated_at` on
+/// (always later than `seen`), so every form shown before it is stale. False when the invoice changed since the
+/// form was shown or the amounts don't fit.
 pub async fn settle(
     tx: &mut Tx,
     id: i64,
-    paid_change: Money,
-    credit_change: Money,
+    seen: Timestamp,
+    (paid_change, credit_change): (Money, Money),
     status: InvoiceStatus,
     from: &[InvoiceStatus],
 ) -> Result<bool, sqlx::Error> {
     let states = crate::db::word_list(from.iter().map(|s| s.as_str()));
     let done = sqlx::query(&format!(
         "UPDATE invoice SET paid = paid + $1, credited = credited + $2, status = $3, updated_at = $4
-         WHERE id = $5 AND status IN ({states}) AND paid + $1 >= 0 AND paid + $1 + credited + $2 <= patient_share"
+         WHERE id = $5 AND updated_at = $6 AND status IN ({states})
+           AND paid + $1 >= 0 AND paid + $1 + credited + $2 <= patient_share"
     ))
     .bind(paid_change)
     .bind(credit_change)
     .bind(status)
+    .bind(seen.now_after())
+    .bind(id)
+    .bind(seen)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Voids an issued invoice with no money on it (nothing the patient paid, no claim sent to or paid by the
+/// scheme: `model::may_void`); false otherwise.
+pub async fn void(tx: &mut Tx, id: i64, reason: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE invoice SET status = 'void', void_reason = $1, claim_status = 'none', updated_at = $2
+         WHERE id = $3 AND status IN ('issued', 'partly_paid', 'paid') AND paid = 0
+           AND claim_status NOT IN ('submitted', 'paid')",
+    )
+    .bind(reason)
     .bind(Timestamp::now())
     .bind(id)
     .execute(&mut **tx)
@@ -494,17 +514,17 @@ pub async fn settle(
     Ok(done.rows_affected() == 1)
 }
 
-/// Voids an invoice with nothing paid against it; false otherwise.
-pub async fn void(tx: &mut Tx, id: i64, reason: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE invoice SET status = 'void', void_reason = $1, claim_status = 'none', updated_at = $2
-         WHERE id = $3 AND status <> 'void' AND paid = 0",
-    )
-    .bind(reason)
-    .bind(Timestamp::now())
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
+/// Deletes a draft with its lines (it was never issued: no number, no money); false when it is no longer a
+/// draft (the caller then rolls the lines' deletion back with the rest).
+pub async fn delete_draft(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query("DELETE FROM invoice_line WHERE invoice_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let done = sqlx::query("DELETE FROM invoice WHERE id = $1 AND status = 'draft'")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -515,6 +535,19 @@ pub async fn statuses_of_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<(i64, 
     }
     sqlx::query_as(&format!(
         "SELECT visit_id, status FROM invoice WHERE status <> 'void' AND visit_id IN ({})",
+        crate::db::id_list(visit_ids)
+    ))
+    .fetch_all(db.pool())
+    .await
+}
+
+/// The category of each of these visits' patient, which the visit is priced for: (visit id, category).
+pub async fn categories_of_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<(i64, Category)>, sqlx::Error> {
+    if visit_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(&format!(
+        "SELECT v.id, p.kind FROM visit v JOIN patient p ON p.id = v.patient_id WHERE v.id IN ({})",
         crate::db::id_list(visit_ids)
     ))
     .fetch_all(db.pool())
@@ -538,8 +571,9 @@ pub struct Listed {
 }
 
 impl Listed {
+    /// What the patient still owes on it: nothing on a draft or a void invoice.
     pub fn balance(&self) -> Money {
-        super::model::balance(self.patient_share, self.credited, self.paid)
+        super::model::balance(self.status, self.patient_share, self.credited, self.paid)
     }
 }
 
@@ -580,11 +614,12 @@ fn status_filter(statuses: &[InvoiceStatus]) -> String {
     format!("WHERE status IN ({states})")
 }
 
-/// A patient's issued invoices, newest first (never drafts).
+/// A patient's issued invoices, newest first: only those with a number (never a draft, nor a draft voided before
+/// drafts were discarded instead).
 pub async fn of_patient(mut db: impl Reader, patient_id: i64, limit: i64) -> Result<Vec<Listed>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {LISTED_COLUMNS} FROM invoice i JOIN patient p ON p.id = i.patient_id
-         WHERE i.patient_id = $1 AND i.status <> 'draft'
+         WHERE i.patient_id = $1 AND i.number IS NOT NULL
          ORDER BY i.created_at DESC, i.id DESC {}",
         crate::db::limit(limit)
     ))
@@ -631,6 +666,8 @@ pub async fn owed_totals(db: &Db) -> Result<(i64, Money), sqlx::Error> {
 pub struct Unbilled {
     pub visit_id: i64,
     pub patient_id: i64,
+    /// The patient's category, which their visit is priced for.
+    pub category: Category,
     pub patient_name: String,
     pub clinic_number: String,
     pub doctor_name: String,
@@ -640,7 +677,8 @@ pub struct Unbilled {
 /// The most recent completed visits since `since` that have no live invoice, newest first.
 pub async fn unbilled_visits(mut db: impl Reader, since: Timestamp, limit: i64) -> Result<Vec<Unbilled>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT v.id AS visit_id, v.patient_id, p.first_name || ' ' || p.surname AS patient_name, p.clinic_number,
+        "SELECT v.id AS visit_id, v.patient_id, p.kind AS category, p.first_name || ' ' || p.surname AS patient_name,
+                p.clinic_number,
                 s.full_name AS doctor_name, v.completed_at
          FROM visit v JOIN patient p ON p.id = v.patient_id JOIN staff s ON s.id = v.doctor_id
          WHERE v.status = 'completed' AND v.completed_at >= $1
@@ -866,6 +904,23 @@ pub async fn net_cash_in(tx: &mut Tx, day: Date, cashier_id: i64) -> Result<Mone
     .bind(cashier_id)
     .fetch_one(&mut **tx)
     .await
+}
+
+/// Serialises a cashier's money: each payment, refund and close of theirs takes their till's row first (a counter
+/// row of `db::sequence`, locked until the change ends), so a close never misses a payment made beside it and a
+/// payment always sees a close made before it.
+pub async fn lock_till(tx: &mut Tx, cashier_id: i64) -> Result<(), sqlx::Error> {
+    crate::db::sequence::next(tx, &format!("billing:till:{cashier_id}")).await?;
+    Ok(())
+}
+
+/// The days from `from` on that a cashier has closed, in order.
+pub async fn closed_days_from(tx: &mut Tx, cashier_id: i64, from: Date) -> Result<Vec<Date>, sqlx::Error> {
+    sqlx::query_scalar("SELECT day FROM cash_close WHERE cashier_id = $1 AND day >= $2 ORDER BY day")
+        .bind(cashier_id)
+        .bind(from)
+        .fetch_all(&mut **tx)
+        .await
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]

@@ -7,12 +7,12 @@ use std::collections::HashMap;
 use super::model::{
     AmountError, Category, ClaimStatus, Coverage, Covers, Discount, InvoiceAction, InvoiceStatus, LineInput, LineKind,
     PaymentKind, PaymentMethod, PricedLine, Totals, When, balance, billed_quantity, check_credit, check_payment,
-    check_refund, counter_name, document_number, settled_status, totals,
+    check_refund, counter_name, document_number, may_void, open_day, settled_status, totals,
 };
 use super::repo::{self, Invoice, NewInvoice, NewPayment, Scheme};
 use crate::audit::{self, AuditEntry};
 use crate::db::once::Claim;
-use crate::db::{Date, Db, Money, Reader, Tx, is_unique_violation, sequence};
+use crate::db::{Date, Db, Money, Reader, Timestamp, Tx, is_unique_violation, sequence};
 use crate::error::ServiceError;
 use crate::identity::Actor;
 
@@ -73,37 +73,72 @@ pub async fn visit_lines(
     category: Category,
     today: Date,
 ) -> Result<Vec<LineInput>, ServiceError> {
-    let book = PriceBook::load(db, category).await?;
-    let mut lines = Vec::new();
-    if let Some(fee) = repo::consultation_fee(db).await?.filter(|fee| fee.active) {
-        lines.push(LineInput {
-            kind: LineKind::Consultation,
-            item_id: Some(fee.id),
-            description: fee.name.clone(),
-            quantity: 1,
-            unit_price: book.price("fee", fee.id, fee.price),
-        });
+    let mut lines = lines_of_visits(db, &[(visit_id, category)], today).await?;
+    Ok(lines.remove(&visit_id).unwrap_or_default())
+}
+
+/// What each of these visits (with its patient's category) is billed for, as `visit_lines` says, read for all
+/// of them at once: a query per kind of line, not per visit.
+pub async fn lines_of_visits(
+    db: &Db,
+    visits: &[(i64, Category)],
+    today: Date,
+) -> Result<HashMap<i64, Vec<LineInput>>, ServiceError> {
+    if visits.is_empty() {
+        return Ok(HashMap::new());
     }
-    let tests: HashMap<i64, Money> = crate::lab::service::tests(db)
-        .await?
-        .into_iter()
-        .map(|test| (test.id, test.price))
-        .collect();
-    for order in crate::lab::service::visit_orders(db, visit_id).await? {
-        if order.status == crate::lab::model::OrderStatus::Cancelled {
-            continue;
+    let ids: Vec<i64> = visits.iter().map(|(id, _)| *id).collect();
+    let mut books: HashMap<Category, PriceBook> = HashMap::new();
+    for (_, category) in visits {
+        if !books.contains_key(category) {
+            books.insert(*category, PriceBook::load(db, *category).await?);
         }
-        let default = tests.get(&order.test_id).copied().unwrap_or_default();
-        lines.push(LineInput {
-            kind: LineKind::LabTest,
-            item_id: Some(order.test_id),
-            description: format!("Lab: {}", order.test_name),
-            quantity: 1,
-            unit_price: book.price("lab_test", order.test_id, default),
-        });
     }
-    for done in crate::procedures::service::of_visits(db, &[visit_id]).await? {
-        lines.push(LineInput {
+    let mut lines: HashMap<i64, Vec<LineInput>> = ids.iter().map(|id| (*id, Vec::new())).collect();
+    let priced = |visit: i64| {
+        visits
+            .iter()
+            .find(|(id, _)| *id == visit)
+            .and_then(|(_, c)| books.get(c))
+    };
+    if let Some(fee) = repo::consultation_fee(db).await?.filter(|fee| fee.active) {
+        for (visit, category) in visits {
+            let Some(book) = books.get(category) else { continue };
+            lines.entry(*visit).or_default().push(LineInput {
+                kind: LineKind::Consultation,
+                item_id: Some(fee.id),
+                description: fee.name.clone(),
+                quantity: 1,
+                unit_price: book.price("fee", fee.id, fee.price),
+            });
+        }
+    }
+    let orders = crate::lab::service::orders_of_visits(db, &ids, false).await?;
+    let orders: Vec<_> = orders
+        .into_iter()
+        .filter(|order| order.status != crate::lab::model::OrderStatus::Cancelled)
+        .collect();
+    if !orders.is_empty() {
+        let tests: HashMap<i64, Money> = crate::lab::service::tests(db)
+            .await?
+            .into_iter()
+            .map(|test| (test.id, test.price))
+            .collect();
+        for order in orders {
+            let Some(book) = priced(order.visit_id) else { continue };
+            let default = tests.get(&order.test_id).copied().unwrap_or_default();
+            lines.entry(order.visit_id).or_default().push(LineInput {
+                kind: LineKind::LabTest,
+                item_id: Some(order.test_id),
+                description: format!("Lab: {}", order.test_name),
+                quantity: 1,
+                unit_price: book.price("lab_test", order.test_id, default),
+            });
+        }
+    }
+    for done in crate::procedures::service::of_visits(db, &ids).await? {
+        let Some(book) = priced(done.visit_id) else { continue };
+        lines.entry(done.visit_id).or_default().push(LineInput {
             kind: LineKind::Procedure,
             item_id: Some(done.procedure_type_id),
             description: done.name.clone(),
@@ -111,26 +146,34 @@ pub async fn visit_lines(
             unit_price: book.price("procedure", done.procedure_type_id, done.price),
         });
     }
-    let items = crate::prescriptions::service::items_of_visits(db, &[visit_id]).await?;
-    let drug_ids: Vec<i64> = items.iter().map(|item| item.drug_id).collect();
-    let prices: HashMap<i64, Money> = crate::pharmacy::service::drugs_with_stock(db, &drug_ids, today)
-        .await?
-        .into_iter()
-        .map(|drug| (drug.id, drug.unit_price))
-        .collect();
-    for item in items {
-        let quantity = billed_quantity(item.quantity, item.dispensed_quantity, item.refusal.is_some());
-        if quantity > 0 {
-            lines.push(LineInput {
-                kind: LineKind::Drug,
-                item_id: Some(item.drug_id),
-                description: item.drug_label(),
-                quantity,
-                unit_price: prices.get(&item.drug_id).copied().unwrap_or_default(),
-            });
+    let items = crate::prescriptions::service::items_of_visits(db, &ids).await?;
+    if !items.is_empty() {
+        let drug_ids: Vec<i64> = items.iter().map(|item| item.drug_id).collect();
+        let prices: HashMap<i64, Money> = crate::pharmacy::service::drugs_with_stock(db, &drug_ids, today)
+            .await?
+            .into_iter()
+            .map(|drug| (drug.id, drug.unit_price))
+            .collect();
+        for item in items {
+            let quantity = billed_quantity(item.quantity, item.dispensed_quantity, item.refusal.is_some());
+            if quantity > 0 {
+                lines.entry(item.visit_id).or_default().push(LineInput {
+                    kind: LineKind::Drug,
+                    item_id: Some(item.drug_id),
+                    description: item.drug_label(),
+                    quantity,
+                    unit_price: prices.get(&item.drug_id).copied().unwrap_or_default(),
+                });
+            }
         }
     }
     Ok(lines)
+}
+
+/// Whether billing these lines would ask nothing of anyone: no line, or every line free. Such a visit makes no
+/// invoice (no number used, nothing on the patient's phone); one whose figures can't be worked out is not free.
+pub fn is_free(lines: &[LineInput]) -> bool {
+    lines.iter().all(|line| line.total().is_ok_and(|total| total.0 == 0))
 }
 
 /// A patient's cover on an invoice issued on `day`, inside the change that bills them.
@@ -264,6 +307,8 @@ pub struct VisitBill {
     pub invoice_id: Option<i64>,
     /// Whether it may be billed now (the doctor has completed it).
     pub billable: bool,
+    /// Whether it comes to nothing (`is_free`): then no invoice is made.
+    pub free: bool,
 }
 
 /// The visit's bill as it would be issued today, or its invoice if it has one.
@@ -283,6 +328,7 @@ pub async fn visit_bill(db: &Db, visit_id: i64, tax_bp: i64, today: Date) -> Res
         invoice_id: repo::live_invoice_of_visit(db, visit_id).await?,
         scheme: cover.map(|c| c.scheme.name),
         billable: visit.status == crate::consult::model::VisitStatus::Completed,
+        free: is_free(&lines),
         visit,
         patient,
         lines,
@@ -299,9 +345,14 @@ fn line_kinds(lines: &[LineInput]) -> Result<Vec<(LineKind, Money)>, ServiceErro
 
 const BILL_VISIT: &str = "invoice.bill_visit";
 
+/// What the cashier is told when a visit comes to nothing.
+pub const NOTHING_TO_BILL: &str = "Nothing to bill: everything in this visit is free, so no invoice is made and the \
+     patient owes nothing for it.";
+
 /// Bills a completed visit: one issued invoice with a line for each thing done, priced for the patient's
 /// category. A visit has one live invoice: billing it again (a double click, two cashiers at once) answers
-/// with the invoice it has.
+/// with the invoice it has. A visit that comes to nothing (a free consultation and nothing else charged) makes
+/// no invoice: a conflict that says so.
 pub async fn bill_visit(
     db: &Db,
     actor: &Actor,
@@ -322,6 +373,13 @@ pub async fn bill_visit(
         .await?
         .ok_or(ServiceError::NotFound)?;
     let lines = visit_lines(db, visit_id, patient.kind, when.day).await?;
+    if is_free(&lines) {
+        // Billed already (before it came to nothing)? Its invoice stands; otherwise nothing is made.
+        return match repo::live_invoice_of_visit(db, visit_id).await? {
+            Some(invoice) => Ok(invoice),
+            None => Err(ServiceError::Conflict(NOTHING_TO_BILL.into())),
+        };
+    }
     match bill_visit_once(db, actor, &visit, patient.kind, &lines, discount, tax_bp, when).await {
         Err(ServiceError::Internal(err)) if err.downcast_ref::<sqlx::Error>().is_some_and(is_unique_violation) => {
             repo::live_invoice_of_visit(db, visit_id)
@@ -567,18 +625,20 @@ impl InvoiceDetail {
 }
 
 impl Invoice {
+    /// What the patient still owes on it: nothing on a draft or a void invoice.
     pub fn balance(&self) -> Money {
-        balance(self.patient_share, self.credited, self.paid)
+        balance(self.status, self.patient_share, self.credited, self.paid)
     }
 
-    /// Whether `action` may be taken now: the status's rule, and the amounts (a void needs nothing paid).
+    /// Whether `action` may be taken now: the status's rule, and the amounts (a void needs no money on it from
+    /// the patient or the scheme).
     pub fn can(&self, action: InvoiceAction) -> bool {
         let state = self.status.can(action);
         match action {
-            InvoiceAction::Void => state && self.paid.0 == 0,
+            InvoiceAction::Void => may_void(self.status, self.paid, self.claim_status),
             InvoiceAction::Pay | InvoiceAction::Credit => state && self.balance().0 > 0,
             InvoiceAction::Refund => state && self.paid.0 > 0,
-            InvoiceAction::Edit | InvoiceAction::Issue => state,
+            InvoiceAction::Edit | InvoiceAction::Issue | InvoiceAction::Discard => state,
         }
     }
 
@@ -609,16 +669,22 @@ pub async fn invoice(db: &Db, id: i64) -> Result<InvoiceDetail, ServiceError> {
     })
 }
 
+/// An invoice's `updated_at` now: what a form that changes its money carries back (`PaymentInput::seen`).
+pub async fn version_of(db: &Db, invoice_id: i64) -> Result<Timestamp, ServiceError> {
+    let invoice = repo::invoice(db, invoice_id).await?.ok_or(ServiceError::NotFound)?;
+    Ok(invoice.updated_at)
+}
+
 /// What is still owed on an invoice now (a receipt shows it).
 pub async fn balance_of(db: &Db, invoice_id: i64) -> Result<Money, ServiceError> {
     let invoice = repo::invoice(db, invoice_id).await?.ok_or(ServiceError::NotFound)?;
     Ok(invoice.balance())
 }
 
-/// A patient's own issued invoice; NotFound for anyone else's and for drafts.
+/// A patient's own issued invoice; NotFound for anyone else's and for one never issued (no number).
 pub async fn own_invoice(db: &Db, patient_id: i64, id: i64) -> Result<InvoiceDetail, ServiceError> {
     let detail = invoice(db, id).await?;
-    if detail.invoice.patient_id != patient_id || detail.invoice.status == InvoiceStatus::Draft {
+    if detail.invoice.patient_id != patient_id || detail.invoice.number.is_none() {
         return Err(ServiceError::NotFound);
     }
     Ok(detail)
@@ -700,12 +766,22 @@ pub async fn receipts_of_patient(db: &Db, patient_id: i64, limit: i64) -> Result
     Ok(repo::payments_of_patient(db, patient_id, limit).await?)
 }
 
+/// The completed visits still to bill, newest first, and how many of those read were left out because they
+/// come to nothing (`is_free`: they make no invoice).
 pub async fn unbilled_visits(
-    db: impl Reader,
-    since: crate::db::Timestamp,
+    db: &Db,
+    reader: impl Reader,
+    (since, today): (Timestamp, Date),
     limit: i64,
-) -> Result<Vec<repo::Unbilled>, ServiceError> {
-    Ok(repo::unbilled_visits(db, since, limit).await?)
+) -> Result<(Vec<repo::Unbilled>, usize), ServiceError> {
+    let visits = repo::unbilled_visits(reader, since, limit).await?;
+    let keys: Vec<(i64, Category)> = visits.iter().map(|v| (v.visit_id, v.category)).collect();
+    let lines = lines_of_visits(db, &keys, today).await?;
+    let free = |visit: &repo::Unbilled| lines.get(&visit.visit_id).is_none_or(|lines| is_free(lines));
+    let read = visits.len();
+    let to_bill: Vec<repo::Unbilled> = visits.into_iter().filter(|visit| !free(visit)).collect();
+    let left_out = read - to_bill.len();
+    Ok((to_bill, left_out))
 }
 
 /// A payment or refund for its receipt; for a patient only their own.
@@ -718,23 +794,43 @@ pub async fn receipt(db: &Db, id: i64, patient: Option<i64>) -> Result<repo::Pay
 }
 
 /// Whether the patient has paid their share of the visit's invoice: the pharmacy's check when the clinic
-/// dispenses only when paid. A visit with no invoice is not paid.
+/// dispenses only when paid. A visit with no invoice is not paid, unless it comes to nothing (`is_free`: no
+/// invoice is made for it, and there is nothing to pay).
 pub async fn visit_paid(db: &Db, visit_id: i64) -> Result<bool, ServiceError> {
-    let invoice = repo::live_invoice_of_visit(db, visit_id).await?;
-    Ok(match invoice {
-        Some(id) => repo::invoice(db, id)
-            .await?
-            .is_some_and(|i| i.status == InvoiceStatus::Paid),
-        None => false,
-    })
+    let states = payment_states(db, &[visit_id]).await?;
+    Ok(states.get(&visit_id).is_some_and(|state| state.is_settled()))
 }
 
 /// Whether each of these visits is billed and paid, for the pharmacy's worklist.
 pub async fn payment_states(db: &Db, visit_ids: &[i64]) -> Result<HashMap<i64, PaymentState>, ServiceError> {
     let statuses: HashMap<i64, InvoiceStatus> = repo::statuses_of_visits(db, visit_ids).await?.into_iter().collect();
+    let unbilled: Vec<i64> = visit_ids
+        .iter()
+        .copied()
+        .filter(|visit| !statuses.contains_key(visit))
+        .collect();
+    let free: Vec<i64> = if unbilled.is_empty() {
+        Vec::new()
+    } else {
+        let categories = repo::categories_of_visits(db, &unbilled).await?;
+        // The day only counts unexpired stock beside a drug's price; the prices are the same any day.
+        let any_day = Date(chrono::Utc::now().date_naive());
+        let lines = lines_of_visits(db, &categories, any_day).await?;
+        lines
+            .into_iter()
+            .filter(|(_, lines)| is_free(lines))
+            .map(|(visit, _)| visit)
+            .collect()
+    };
     Ok(visit_ids
         .iter()
-        .map(|visit| (*visit, PaymentState::of(statuses.get(visit).copied())))
+        .map(|visit| {
+            let state = match statuses.get(visit) {
+                None if free.contains(visit) => PaymentState::NothingToPay,
+                status => PaymentState::of(status.copied()),
+            };
+            (*visit, state)
+        })
         .collect())
 }
 
@@ -744,6 +840,8 @@ pub enum PaymentState {
     NotBilled,
     Owed,
     Paid,
+    /// Everything in the visit is free: no invoice is made and nothing is owed.
+    NothingToPay,
 }
 
 impl PaymentState {
@@ -755,17 +853,23 @@ impl PaymentState {
         }
     }
 
+    /// Whether the pharmacy may dispense when the clinic dispenses only when paid.
+    pub fn is_settled(self) -> bool {
+        matches!(self, PaymentState::Paid | PaymentState::NothingToPay)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             PaymentState::NotBilled => "Not billed yet",
             PaymentState::Owed => "Not paid",
             PaymentState::Paid => "Paid",
+            PaymentState::NothingToPay => "Nothing to pay",
         }
     }
 
     pub fn css_class(self) -> &'static str {
         match self {
-            PaymentState::Paid => "badge badge-current",
+            PaymentState::Paid | PaymentState::NothingToPay => "badge badge-current",
             PaymentState::Owed | PaymentState::NotBilled => "badge badge-owed",
         }
     }
@@ -780,6 +884,9 @@ pub struct PaymentInput {
     /// Cash handed over (for the change).
     pub tendered: Option<Money>,
     pub reference: String,
+    /// The invoice's `updated_at` when the form was shown: a form shown before the invoice last changed is
+    /// refused, so going back and sending it again can't take a second payment.
+    pub seen: Timestamp,
 }
 
 const PAY: &str = "payment.create";
@@ -794,17 +901,47 @@ async fn invoice_for(tx: &mut Tx, invoice_id: i64, action: InvoiceAction) -> Res
         return Ok(invoice);
     }
     let why = match (invoice.status, action) {
+        (InvoiceStatus::Draft, InvoiceAction::Void) => "This invoice is a draft: discard it instead.",
         (InvoiceStatus::Draft, _) => "This invoice is a draft: issue it first.",
         (InvoiceStatus::Void, _) => "This invoice is void.",
-        (_, InvoiceAction::Void) => "Money was paid on this invoice: refund it first, then void it.",
+        (_, InvoiceAction::Discard) => "This invoice is issued: it can't be discarded. Void it or give a credit note.",
+        (_, InvoiceAction::Void) if invoice.paid.0 > 0 => {
+            "The patient has paid on this invoice: correct it with a credit note, or refund the money first."
+        }
+        (_, InvoiceAction::Void) => {
+            "The scheme has been sent the claim for its share of this invoice, or has paid it: correct what the \
+             patient owes with a credit note instead of a void."
+        }
         (_, InvoiceAction::Refund) => "Nothing has been paid on this invoice, so there is nothing to refund.",
         _ => "Nothing is owed on this invoice any more.",
     };
     Err(ServiceError::Conflict(why.into()))
 }
 
+/// When a cashier's payment or refund at `when` counts: at that instant, on their first day not closed from
+/// `when.day` on (`model::open_day`). Their till stays locked until the change ends, so a close can't slip in
+/// between.
+async fn till_day(tx: &mut Tx, cashier: i64, when: When) -> Result<When, ServiceError> {
+    repo::lock_till(tx, cashier).await?;
+    let closed = repo::closed_days_from(tx, cashier, when.day).await?;
+    Ok(When {
+        day: open_day(when.day, &closed),
+        at: when.at,
+    })
+}
+
 fn amount_error((field, err): (&'static str, AmountError)) -> ServiceError {
     ServiceError::field(field, err.to_string())
+}
+
+/// Why the conditional update of an invoice's money (`repo::settle`) changed nothing: the form was shown before
+/// the invoice last changed (`Stale`; the invoice as read, locked, tells), or else what `check` says of the
+/// amount.
+fn not_settled(invoice: &Invoice, seen: Timestamp, check: Result<(), ServiceError>) -> ServiceError {
+    if invoice.updated_at != seen {
+        return ServiceError::Stale;
+    }
+    check.err().unwrap_or(ServiceError::Stale)
 }
 
 /// Takes a payment; the same form sent again (a double click, a replay) records nothing more and answers with
@@ -822,13 +959,22 @@ pub async fn pay(
     }
     let invoice = invoice_for(&mut tx, invoice_id, InvoiceAction::Pay).await?;
     let tendered = input.tendered.filter(|_| input.method == PaymentMethod::Cash);
-    check_payment(input.amount, invoice.balance(), tendered).map_err(amount_error)?;
+    if tendered.is_some_and(|cash| cash.0 < input.amount.0) {
+        return Err(amount_error(("tendered", AmountError::TenderedTooLittle)));
+    }
     let paid = Money(invoice.paid.0 + input.amount.0);
     let status = settled_status(invoice.patient_share, invoice.credited, paid);
     let from = [InvoiceStatus::Issued, InvoiceStatus::PartlyPaid];
-    if !repo::settle(&mut tx, invoice_id, input.amount, Money(0), status, &from).await? {
-        return Err(ServiceError::Stale);
+    // The database decides: the invoice is as the form showed it, and the amount fits what is owed.
+    let change = (input.amount, Money(0));
+    if !repo::settle(&mut tx, invoice_id, input.seen, change, status, &from).await? {
+        let check = check_payment(input.amount, invoice.balance(), tendered)
+            .map(drop)
+            .map_err(amount_error);
+        return Err(not_settled(&invoice, input.seen, check));
     }
+    let cashier = staff_id(actor)?;
+    let when = till_day(&mut tx, cashier, when).await?;
     let number = next_number(&mut tx, RECEIPT_PREFIX, when.day).await?;
     let new = NewPayment {
         number: &number,
@@ -840,7 +986,7 @@ pub async fn pay(
         tendered,
         reference: &input.reference,
         reason: "",
-        received_by: staff_id(actor)?,
+        received_by: cashier,
         when,
     };
     let id = repo::insert_payment(&mut tx, &new).await?;
@@ -866,6 +1012,8 @@ pub struct RefundInput {
     pub reason: String,
     /// Also take the amount off what is owed (a credit note), so the patient doesn't owe it again.
     pub credit: bool,
+    /// The invoice's `updated_at` when the form was shown (`PaymentInput::seen`).
+    pub seen: Timestamp,
 }
 
 const REFUND: &str = "payment.refund";
@@ -884,15 +1032,18 @@ pub async fn refund(
         return Ok(id);
     }
     let invoice = invoice_for(&mut tx, invoice_id, InvoiceAction::Refund).await?;
-    check_refund(input.amount, invoice.paid).map_err(|err| ServiceError::field("amount", err.to_string()))?;
     let credit = if input.credit { input.amount } else { Money(0) };
     let paid = Money(invoice.paid.0 - input.amount.0);
     let status = settled_status(invoice.patient_share, Money(invoice.credited.0 + credit.0), paid);
     let from = [InvoiceStatus::PartlyPaid, InvoiceStatus::Paid];
-    if !repo::settle(&mut tx, invoice_id, Money(-input.amount.0), credit, status, &from).await? {
-        return Err(ServiceError::Stale);
+    let change = (Money(-input.amount.0), credit);
+    if !repo::settle(&mut tx, invoice_id, input.seen, change, status, &from).await? {
+        let check =
+            check_refund(input.amount, invoice.paid).map_err(|err| ServiceError::field("amount", err.to_string()));
+        return Err(not_settled(&invoice, input.seen, check));
     }
     let by = staff_id(actor)?;
+    let when = till_day(&mut tx, by, when).await?;
     let number = next_number(&mut tx, REFUND_PREFIX, when.day).await?;
     if input.credit {
         let credit_number = next_number(&mut tx, CREDIT_PREFIX, when.day).await?;
@@ -935,8 +1086,8 @@ pub async fn credit(
     db: &Db,
     actor: &Actor,
     invoice_id: i64,
-    amount: Money,
-    reason: &str,
+    (amount, reason): (Money, &str),
+    seen: Timestamp,
     when: When,
 ) -> Result<String, ServiceError> {
     let mut tx = db.begin_write().await?;
@@ -944,15 +1095,16 @@ pub async fn credit(
         return Ok(repo::credit_note_number_in(&mut tx, id).await?.unwrap_or_default());
     }
     let invoice = invoice_for(&mut tx, invoice_id, InvoiceAction::Credit).await?;
-    check_credit(amount, invoice.balance()).map_err(|err| ServiceError::field("amount", err.to_string()))?;
     let status = settled_status(
         invoice.patient_share,
         Money(invoice.credited.0 + amount.0),
         invoice.paid,
     );
     let from = [InvoiceStatus::Issued, InvoiceStatus::PartlyPaid];
-    if !repo::settle(&mut tx, invoice_id, Money(0), amount, status, &from).await? {
-        return Err(ServiceError::Stale);
+    if !repo::settle(&mut tx, invoice_id, seen, (Money(0), amount), status, &from).await? {
+        let check =
+            check_credit(amount, invoice.balance()).map_err(|err| ServiceError::field("amount", err.to_string()));
+        return Err(not_settled(&invoice, seen, check));
     }
     let number = next_number(&mut tx, CREDIT_PREFIX, when.day).await?;
     let id = repo::insert_credit_note(&mut tx, &number, invoice_id, amount, reason, staff_id(actor)?, when).await?;
@@ -966,7 +1118,24 @@ pub async fn credit(
     Ok(number)
 }
 
-/// Voids an invoice with nothing paid on it (a draft is discarded the same way); its number stays used.
+/// Throws a draft away with its lines: it was never issued, so no number is used and the patient never sees it.
+/// Returns the patient's id (their record is where the draft was started).
+pub async fn discard(db: &Db, actor: &Actor, invoice_id: i64) -> Result<i64, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let invoice = invoice_for(&mut tx, invoice_id, InvoiceAction::Discard).await?;
+    if !repo::delete_draft(&mut tx, invoice_id).await? {
+        return Err(ServiceError::Stale);
+    }
+    let entry = AuditEntry::new("invoice.discard")
+        .record("invoice", invoice_id)
+        .patient(invoice.patient_id)
+        .detail(format!("{}: total {}", invoice.label(), invoice.total.0));
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(invoice.patient_id)
+}
+
+/// Voids an issued invoice with no money on it (`model::may_void`); its number stays used.
 pub async fn void(db: &Db, actor: &Actor, invoice_id: i64, reason: &str) -> Result<(), ServiceError> {
     let mut tx = db.begin_write().await?;
     let invoice = invoice_for(&mut tx, invoice_id, InvoiceAction::Void).await?;
@@ -1045,7 +1214,8 @@ pub async fn day_report(db: &Db, day: Date) -> Result<DayReport, ServiceError> {
 }
 
 /// Records the cash a cashier counted at the end of `day` against what their payments and refunds say they
-/// hold; once per cashier and day.
+/// hold; once per cashier and day. The close keeps both figures as they were; the cashier's payments and refunds
+/// after it count on their next open day.
 pub async fn close_day(
     db: &Db,
     actor: &Actor,
@@ -1060,6 +1230,9 @@ pub async fn close_day(
     }
     let cashier = staff_id(actor)?;
     let mut tx = db.begin_write().await?;
+    // No payment or refund of this cashier is half-made while the cash is summed; any made after the close
+    // counts on their next open day (`till_day`), so what is stored here stays true.
+    repo::lock_till(&mut tx, cashier).await?;
     let expected = repo::net_cash_in(&mut tx, day, cashier).await?;
     if !repo::insert_close(&mut tx, day, cashier, expected, counted, note).await? {
         return Err(ServiceError::Conflict(

@@ -5,15 +5,20 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use super::icd;
-use super::model::{Access, NoteKind, Recorded, Shown, Visit, VisitLine, VitalsForm, trend_path};
+use super::model::{
+    Access, DraftChoice, Missing, NoteKind, Recorded, Reviewed, Shown, Visit, VisitLine, VitalsForm, completed_message,
+    is_blank, parse_draft, trend_path,
+};
 use super::repo::{self, Diagnosis, Draft, Note};
-use super::service;
+use super::service::{self, AppointmentStart};
 use crate::db::Reader;
 use crate::db::events::Event;
+use crate::db::once::FormKey;
 use crate::error::ServiceError;
 use crate::identity::Role;
 use crate::identity::StaffUser;
@@ -43,6 +48,33 @@ pub struct Attempt {
     pub note: String,
     pub code: String,
     pub description: String,
+}
+
+/// The one-time ids (`db::once`) of the screen's forms that create something: the vitals, each kind of note and
+/// the addendum, and the diagnosis. Fresh each time the screen is shown, so a form sent twice creates once.
+pub struct FormIds {
+    pub vitals: FormKey,
+    pub diagnosis: FormKey,
+    notes: Vec<(NoteKind, FormKey)>,
+}
+
+impl FormIds {
+    fn mint() -> Self {
+        let kinds = NoteKind::OPEN.into_iter().chain([NoteKind::Addendum]);
+        FormIds {
+            vitals: FormKey::mint(),
+            diagnosis: FormKey::mint(),
+            notes: kinds.map(|kind| (kind, FormKey::mint())).collect(),
+        }
+    }
+
+    /// The id of the form that signs a note of `kind`.
+    pub fn note(&self, kind: &NoteKind) -> &str {
+        self.notes
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map_or("", |(_, key)| key.as_str())
+    }
 }
 
 /// An earlier visit in the summary, with its diagnoses.
@@ -79,6 +111,7 @@ pub struct VisitPage {
     pub can_diagnose: bool,
     pub can_amend: bool,
     pub attempt: Attempt,
+    pub form_ids: FormIds,
     /// The visit's lab orders and their results (the lab's section, live).
     pub lab: crate::lab::LabSection,
     /// The prescription section (`templates/prescriptions/_visit.html`).
@@ -122,7 +155,8 @@ impl VisitPage {
     /// The note box's draft saving: what is typed is posted after a pause (no user text in it).
     pub fn draft_attributes(&self, kind: &NoteKind) -> String {
         format!(
-            "data-draft hx-post=\"/visits/{}/drafts/{kind}\" hx-trigger=\"input changed delay:800ms\" hx-swap=\"none\"",
+            "data-draft=\"{kind}\" hx-post=\"/visits/{}/drafts/{kind}\" hx-trigger=\"input changed delay:800ms\" \
+             hx-swap=\"none\"",
             self.visit.id
         )
     }
@@ -231,6 +265,7 @@ async fn load_page(
         patient,
         visit,
         attempt,
+        form_ids: FormIds::mint(),
         layout,
     })
 }
@@ -314,14 +349,15 @@ async fn answered(
 
 /// Vitals, from the consultation screen (the lab attendant records them from the lab's pages).
 pub async fn record_vitals(
-    user: Staff<Clinicians>,
+    user: Staff<Doctors>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     hx: HxRequest,
     layout: Layout,
     Form(form): Form<VitalsForm>,
 ) -> AppResult<Response> {
-    let result = service::record_vitals(&state.db, &user, &user.actor, id, &form).await;
+    let actor = user.actor_with_form(&form.form_id)?;
+    let result = service::record_vitals(&state.db, &user, &actor, id, &form).await;
     let attempt = Attempt {
         section: "vitals",
         vitals: form,
@@ -334,11 +370,13 @@ pub async fn record_vitals(
 pub struct NoteForm {
     #[serde(default)]
     body: String,
+    #[serde(default)]
+    form_id: String,
 }
 
 /// Signs a note of the kind in the address (`/visits/7/notes/plan`).
 pub async fn write_note(
-    user: Staff<Clinicians>,
+    user: Staff<Doctors>,
     State(state): State<AppState>,
     Path((id, kind)): Path<(String, String)>,
     hx: HxRequest,
@@ -346,7 +384,8 @@ pub async fn write_note(
     Form(form): Form<NoteForm>,
 ) -> AppResult<Response> {
     let (id, kind) = visit_and_kind(&id, &kind)?;
-    let result = service::write_note(&state.db, &user, &user.actor, id, kind, &form.body).await;
+    let actor = user.actor_with_form(&form.form_id)?;
+    let result = service::write_note(&state.db, &user, &actor, id, kind, &form.body).await;
     let attempt = Attempt {
         section: section_of(kind),
         note_kind: Some(kind),
@@ -358,7 +397,7 @@ pub async fn write_note(
 
 /// Keeps what is being typed; answers 204 (the page's script says "draft saved"), or the message.
 pub async fn save_draft(
-    user: Staff<Clinicians>,
+    user: Staff<Doctors>,
     State(state): State<AppState>,
     Path((id, kind)): Path<(String, String)>,
     Form(form): Form<NoteForm>,
@@ -393,6 +432,8 @@ pub struct DiagnosisForm {
     /// One of the doctor's frequent diagnoses, as `CODE|description` (no code before the bar for free text).
     #[serde(default)]
     favourite: String,
+    #[serde(default)]
+    form_id: String,
 }
 
 impl DiagnosisForm {
@@ -421,7 +462,8 @@ pub async fn add_diagnosis(
     Form(form): Form<DiagnosisForm>,
 ) -> AppResult<Response> {
     let (code, description) = form.chosen();
-    let result = service::add_diagnosis(&state.db, &user, &user.actor, id, code, description).await;
+    let actor = user.actor_with_form(&form.form_id)?;
+    let result = service::add_diagnosis(&state.db, &user, &actor, id, code, description).await;
     let attempt = Attempt {
         section: "diagnoses",
         code: form.code,
@@ -475,23 +517,234 @@ pub async fn search_codes(_user: Staff<Doctors>, Query(query): Query<CodeQuery>)
     Ok(Html(page.render()?).into_response())
 }
 
-/// Completes the visit, its ticket and its appointment; the doctor goes back to their queue to call the
-/// next patient.
+/// The review before a visit is completed: the notes typed and not signed that will be signed (or discarded,
+/// as the doctor chooses), what the record lacks, and the confirm button.
+#[derive(Template, WebTemplate)]
+#[template(path = "consult/review.html")]
+pub struct ReviewPage {
+    pub layout: Layout,
+    pub visit: Visit,
+    pub patient: Patient,
+    /// The doctor's unsigned notes with text, in the screen's order.
+    pub drafts: Vec<Draft>,
+    pub notes: Vec<Note>,
+    pub diagnoses: Vec<Diagnosis>,
+    /// The vitals taken in this visit, oldest first.
+    pub vitals: Vec<Recorded>,
+    pub missing: Vec<Missing>,
+    /// Why the completion just sent was refused (the drafts changed), shown above the review.
+    pub problem: Option<String>,
+}
+
+impl ReviewPage {
+    pub fn readings(&self, recorded: &Recorded) -> Vec<Shown> {
+        recorded.vitals.shown()
+    }
+
+    pub fn signed_count(&self) -> usize {
+        self.notes.iter().filter(|n| n.kind != NoteKind::Addendum).count()
+    }
+}
+
+/// The review of `visit`, read on `db`, once its audit row (it shows the visit's notes) is written.
+async fn review_page(
+    state: &AppState,
+    mut db: impl Reader,
+    user: &Staff<Doctors>,
+    layout: Layout,
+    visit: Visit,
+    problem: Option<String>,
+) -> AppResult<ReviewPage> {
+    let read = service::record_read(
+        &state.reads,
+        &user.actor,
+        "visit.view",
+        ("visit", visit.id),
+        visit.patient_id,
+    );
+    let load = async {
+        let patient = crate::patients::service::get(&mut db, visit.patient_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let mut drafts = repo::drafts_of(&mut db, visit.id, user.id).await?;
+        drafts.retain(|d| d.kind != NoteKind::Addendum && !is_blank(&d.body));
+        drafts.sort_by_key(|d| NoteKind::OPEN.iter().position(|k| *k == d.kind));
+        let diagnoses = repo::diagnoses_of_visits(&mut db, &[visit.id]).await?;
+        let vitals = repo::vitals_of_visits(&mut db, &[visit.id]).await?;
+        let notes = repo::notes_of_visit(&mut db, visit.id).await?;
+        AppResult::Ok(ReviewPage {
+            missing: Missing::of(diagnoses.len(), vitals.len()),
+            patient,
+            drafts,
+            notes,
+            diagnoses,
+            vitals,
+            problem,
+            visit,
+            layout,
+        })
+    };
+    let (audited, page) = tokio::join!(read, load);
+    audited?;
+    page
+}
+
+/// "Complete visit" leads here (`GET /visits/7/review`): what will be signed, what is missing, and "Sign and
+/// complete". A visit completed already shows itself instead.
+pub async fn review(
+    user: Staff<Doctors>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    layout: Layout,
+) -> AppResult<Response> {
+    let mut conn = state.db.conn().await?;
+    let visit = match service::visit_for(&mut conn, &user, id, Access::Write).await {
+        Err(ServiceError::Conflict(_)) => {
+            return Ok(axum::response::Redirect::to(&format!("/visits/{id}")).into_response());
+        }
+        visit => visit?,
+    };
+    Ok(review_page(&state, conn, &user, layout, visit, None)
+        .await?
+        .into_response())
+}
+
+/// What is in the note boxes when "Complete visit" is pressed (the screen's script copies each box here, so a
+/// note typed a moment before the click is not lost; without the script only the drafts already kept come).
+#[derive(Debug, Default, Deserialize)]
+pub struct TypedForm {
+    draft_complaint: Option<String>,
+    draft_history: Option<String>,
+    draft_examination: Option<String>,
+    draft_plan: Option<String>,
+}
+
+impl TypedForm {
+    fn typed(self) -> Vec<(NoteKind, String)> {
+        let boxes = [
+            (NoteKind::Complaint, self.draft_complaint),
+            (NoteKind::History, self.draft_history),
+            (NoteKind::Examination, self.draft_examination),
+            (NoteKind::Plan, self.draft_plan),
+        ];
+        boxes
+            .into_iter()
+            .filter_map(|(kind, body)| Some((kind, body?)))
+            .collect()
+    }
+}
+
+/// "Complete visit": keeps what the note boxes hold as their drafts, then shows the review. A box whose text
+/// can't be kept shows the screen again with the message beside it.
+pub async fn keep_typed(
+    user: Staff<Doctors>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    hx: HxRequest,
+    layout: Layout,
+    Form(form): Form<TypedForm>,
+) -> AppResult<Response> {
+    let typed = form.typed();
+    for (kind, body) in &typed {
+        if let Err(message) = parse_draft(body) {
+            let mut errors = FieldErrors::default();
+            errors.add("body", message);
+            let attempt = Attempt {
+                section: "notes",
+                errors,
+                note_kind: Some(*kind),
+                note: body.clone(),
+                ..Attempt::default()
+            };
+            return Ok(invalid(page_again(&state, &user, layout, id, attempt).await?));
+        }
+    }
+    service::save_drafts(&state.db, &user, id, &typed).await?;
+    Ok(redirect(hx, &format!("/visits/{id}/review")))
+}
+
+/// The review's "Sign and complete": each unsigned note shown (its text, to check it is still what was shown)
+/// with the doctor's choice, `sign` or `discard`.
+#[derive(Debug, Default, Deserialize)]
+pub struct CompleteForm {
+    /// Sent by the review's form: without it (a form of an older page) a visit with unsigned notes is not
+    /// completed.
+    #[serde(default)]
+    reviewed: String,
+    draft_complaint: Option<String>,
+    draft_history: Option<String>,
+    draft_examination: Option<String>,
+    draft_plan: Option<String>,
+    #[serde(default)]
+    choice_complaint: String,
+    #[serde(default)]
+    choice_history: String,
+    #[serde(default)]
+    choice_examination: String,
+    #[serde(default)]
+    choice_plan: String,
+}
+
+impl CompleteForm {
+    /// What the review showed and what the doctor chose, or `None` when the form did not come from a review.
+    fn reviewed(self) -> AppResult<Option<Vec<Reviewed>>> {
+        if self.reviewed.is_empty() {
+            return Ok(None);
+        }
+        let shown = [
+            (NoteKind::Complaint, self.draft_complaint, self.choice_complaint),
+            (NoteKind::History, self.draft_history, self.choice_history),
+            (NoteKind::Examination, self.draft_examination, self.choice_examination),
+            (NoteKind::Plan, self.draft_plan, self.choice_plan),
+        ];
+        let mut reviewed = Vec::new();
+        for (kind, body, choice) in shown {
+            let Some(body) = body else { continue };
+            let choice = DraftChoice::parse(&choice).ok_or_else(|| {
+                AppError::BadRequest(format!(
+                    "Choose whether to sign or discard the {} note.",
+                    kind.label().to_lowercase()
+                ))
+            })?;
+            reviewed.push(Reviewed { kind, body, choice });
+        }
+        Ok(Some(reviewed))
+    }
+}
+
+/// Completes the visit, its ticket and its appointment with the notes the review showed signed or discarded;
+/// the doctor goes back to their queue to call the next patient. Unsigned notes the review did not show as
+/// they are now (typed on in another window, or a form sent without the review) show the review again (409).
 pub async fn complete(
-    user: Staff<Clinicians>,
+    user: Staff<Doctors>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     session: Session,
     hx: HxRequest,
+    layout: Layout,
+    Form(form): Form<CompleteForm>,
 ) -> AppResult<Response> {
-    service::complete(&state.db, &user, &user.actor, id).await?;
-    state.events.publish(&state.db, Event::Queue { call: None }).await;
-    flash(&session, FlashKind::Success, "The visit is completed.".to_owned()).await?;
-    let next = match user.role {
-        Role::Doctor => "/queue/doctor".to_owned(),
-        _ => format!("/visits/{id}"),
-    };
-    Ok(redirect(hx, &next))
+    let reviewed = form.reviewed()?;
+    match service::complete(&state.db, &user, &user.actor, id, reviewed.as_deref()).await {
+        Ok(done) => {
+            state.events.publish(&state.db, Event::Queue { call: None }).await;
+            let message = completed_message(&done.signed, &done.discarded);
+            flash(&session, FlashKind::Success, message).await?;
+            Ok(redirect(hx, "/queue/doctor"))
+        }
+        Err(ServiceError::Conflict(problem)) => {
+            let mut conn = state.db.conn().await?;
+            match service::visit_for(&mut conn, &user, id, Access::Write).await {
+                Ok(visit) => {
+                    let page = review_page(&state, conn, &user, layout, visit, Some(problem)).await?;
+                    Ok((StatusCode::CONFLICT, page).into_response())
+                }
+                // Completed a moment ago: said as before.
+                Err(_) => Err(ServiceError::Conflict(problem).into()),
+            }
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// The queue's "Start": the ticket moves to the doctor and its visit opens. The doctor goes to the
@@ -513,7 +766,7 @@ pub async fn start_ticket(
     crate::queue::handlers::changed(&state, &session, &user, hx, notice, None, None).await
 }
 
-/// The queue's "Complete": completes the ticket's visit (its doctor or an admin), and the ticket with it.
+/// The queue's "Complete": completes the ticket's visit (its doctor only), and the ticket with it.
 pub async fn complete_ticket(
     user: Staff<FrontDeskAndDoctors>,
     State(state): State<AppState>,
@@ -526,17 +779,34 @@ pub async fn complete_ticket(
     crate::queue::handlers::changed(&state, &session, &user, hx, notice, None, None).await
 }
 
-/// "Start" on a checked-in appointment (the doctor's home): the patient goes straight to the doctor.
+/// "Start" on a checked-in appointment (the doctor's home). A patient still waiting is called first, as "Call
+/// next" calls: the display announces it, the patient's phone says where to go, and the doctor goes to their
+/// queue, where the called ticket's "Start" waits for the patient. A patient already called starts, and the
+/// doctor goes to the consultation screen.
 pub async fn start_appointment(
     user: Staff<Doctors>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
+    session: Session,
     hx: HxRequest,
 ) -> AppResult<Response> {
     let today = state.today();
-    let started = service::start_appointment(&state.db, &user, &user.actor, id, today).await?;
-    state.events.publish(&state.db, Event::Queue { call: None }).await;
-    Ok(redirect(hx, &format!("/visits/{}", started.visit_id)))
+    match service::start_appointment(&state.db, &user, &user.actor, id, today).await? {
+        AppointmentStart::Called(call) => {
+            let ticket_id = call.ticket_id;
+            let notice = format!(
+                "Called {} to {}. Start the consultation when they come in.",
+                call.code, call.room_name
+            );
+            state.events.publish(&state.db, Event::Queue { call: Some(call) }).await;
+            flash(&session, FlashKind::Success, notice).await?;
+            Ok(redirect(hx, &format!("/queue/doctor#ticket-{ticket_id}")))
+        }
+        AppointmentStart::Started(started) => {
+            state.events.publish(&state.db, Event::Queue { call: None }).await;
+            Ok(redirect(hx, &format!("/visits/{}", started.visit_id)))
+        }
+    }
 }
 
 /// "New visit" on a patient's record: the doctor's open visit with the patient, opened if there is none.

@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
             "/visits/{id}/diagnoses/{diagnosis}/remove",
             post(handlers::remove_diagnosis),
         )
+        .route("/visits/{id}/review", get(handlers::review).post(handlers::keep_typed))
         .route("/visits/{id}/complete", post(handlers::complete))
         .route("/diagnoses/codes", get(handlers::search_codes))
         .route("/patients/{id}/chart", get(chart::chart))

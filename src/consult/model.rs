@@ -44,12 +44,11 @@ pub struct Visit {
 pub enum Access {
     /// Read the whole record (doctors and admins).
     Read,
-    /// Write notes, diagnoses, prescriptions and orders, and complete it: the visit's doctor or an admin, while
-    /// it is open.
+    /// Write notes, diagnoses, prescriptions and orders, and complete it: the visit's doctor, while it is open.
     Write,
-    /// Record vitals: the visit's doctor, an admin or a lab attendant, while it is open.
+    /// Record vitals: the visit's doctor or a lab attendant, while it is open.
     Vitals,
-    /// Sign an addendum: the visit's doctor or an admin, once it is completed.
+    /// Sign an addendum: the visit's doctor, once it is completed.
     Amend,
 }
 
@@ -60,12 +59,13 @@ impl Visit {
 
     /// Whether `user` may do `access` to this visit now.
     pub fn allows(&self, user: &StaffUser, access: Access) -> bool {
-        let own_or_admin = user.role == Role::Admin || (user.role == Role::Doctor && user.id == self.doctor_id);
+        // Administration is not a clinical qualification: an admin reads the record but never writes in it.
+        let own = user.holds(Role::Doctor) && user.id == self.doctor_id;
         match access {
-            Access::Read => matches!(user.role, Role::Admin | Role::Doctor),
-            Access::Write => own_or_admin && self.is_open(),
-            Access::Vitals => (own_or_admin || user.role == Role::Lab) && self.is_open(),
-            Access::Amend => own_or_admin && !self.is_open(),
+            Access::Read => user.holds_any(&[Role::Admin, Role::Doctor]),
+            Access::Write => own && self.is_open(),
+            Access::Vitals => (own || user.holds(Role::Lab)) && self.is_open(),
+            Access::Amend => own && !self.is_open(),
         }
     }
 
@@ -74,7 +74,7 @@ impl Visit {
         match (access, self.is_open()) {
             (Access::Amend, true) => "An addendum is written once the visit is completed; add a note instead.",
             (_, false) => "This visit is completed and can't be changed. Write an addendum to correct it.",
-            _ => "Only the visit's doctor (or an admin) can change this visit.",
+            _ => "Only the visit's doctor can change this visit.",
         }
     }
 }
@@ -125,15 +125,169 @@ pub fn parse_note(body: &str) -> Result<String, String> {
     parse_draft(body)
 }
 
-/// A draft may be empty (the doctor cleared the box), but is otherwise held to a note's rules.
+/// A draft may be empty (the doctor cleared the box), but is otherwise held to a note's rules. Line breaks are
+/// kept as LF, whether a form posted CR LF or a script LF, so one text is stored one way.
 pub fn parse_draft(body: &str) -> Result<String, String> {
+    let body = body.replace("\r\n", "\n");
     if body.chars().count() > NOTE_MAX_CHARS {
         return Err(format!("A note holds at most {NOTE_MAX_CHARS} characters."));
     }
-    if let Some(c) = forbidden_character(body, true) {
+    if let Some(c) = forbidden_character(&body, true) {
         return Err(forbidden_message("The note", c));
     }
-    Ok(body.to_owned())
+    Ok(body)
+}
+
+/// Whether a draft holds nothing to sign (a box cleared down to spaces).
+pub fn is_blank(body: &str) -> bool {
+    body.trim().is_empty()
+}
+
+/// What the doctor chose, on the review before completing a visit, for a note typed and not signed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DraftChoice {
+    Sign,
+    Discard,
+}
+
+impl DraftChoice {
+    /// The choice as the review's form sends it (`sign`, `discard`).
+    pub fn parse(text: &str) -> Option<DraftChoice> {
+        match text {
+            "sign" => Some(DraftChoice::Sign),
+            "discard" => Some(DraftChoice::Discard),
+            _ => None,
+        }
+    }
+}
+
+/// An unsigned note as the review showed it to the doctor, and what they chose for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reviewed {
+    pub kind: NoteKind,
+    pub body: String,
+    pub choice: DraftChoice,
+}
+
+/// The same text, whatever line breaks the browser sent (a form posts CR LF; a script may post LF).
+fn same_text(a: &str, b: &str) -> bool {
+    a.replace("\r\n", "\n") == b.replace("\r\n", "\n")
+}
+
+/// The kinds in `kinds`, in words: "plan", "complaints and plan".
+fn kinds_in_words(kinds: &[NoteKind]) -> String {
+    let words: Vec<String> = kinds.iter().map(|k| k.label().to_lowercase()).collect();
+    match words.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// Whether a visit may be completed with the notes its doctor typed and did not sign (`drafts`: their kind and
+/// text now). Without a review (`None`: the queue's "Complete", a form of an older page) there must be none;
+/// after one, the review must have shown exactly these drafts, each with the text it has now, so nothing is
+/// signed or discarded that the doctor did not see. The message says what to do.
+pub fn check_review(drafts: &[(NoteKind, &str)], reviewed: Option<&[Reviewed]>) -> Result<(), String> {
+    let pending: Vec<(NoteKind, &str)> = drafts.iter().copied().filter(|(_, body)| !is_blank(body)).collect();
+    let Some(reviewed) = reviewed else {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let kinds: Vec<NoteKind> = pending.iter().map(|(kind, _)| *kind).collect();
+        return Err(format!(
+            "Notes typed in this visit are not signed yet ({}). Sign or discard them on the visit's review \
+             before completing it.",
+            kinds_in_words(&kinds)
+        ));
+    };
+    let changed: Vec<NoteKind> = NoteKind::OPEN
+        .into_iter()
+        .chain([NoteKind::Addendum])
+        .filter(|kind| {
+            let now = pending.iter().find(|(k, _)| k == kind).map(|(_, body)| *body);
+            let seen = reviewed.iter().find(|r| r.kind == *kind).map(|r| r.body.as_str());
+            match (now, seen) {
+                (None, None) => false,
+                (Some(now), Some(seen)) => !same_text(now, seen),
+                _ => true,
+            }
+        })
+        .collect();
+    match changed.is_empty() {
+        true => Ok(()),
+        false => Err(format!(
+            "A note changed after you reviewed it ({}). Check what will be signed below and confirm again.",
+            kinds_in_words(&changed)
+        )),
+    }
+}
+
+/// What the review before completing a visit warns is missing from its record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Missing {
+    Diagnosis,
+    Vitals,
+}
+
+impl Missing {
+    /// What the review lists: a diagnosis, and vitals taken in this visit.
+    pub fn of(diagnoses: usize, vitals: usize) -> Vec<Missing> {
+        let mut missing = Vec::new();
+        if diagnoses == 0 {
+            missing.push(Missing::Diagnosis);
+        }
+        if vitals == 0 {
+            missing.push(Missing::Vitals);
+        }
+        missing
+    }
+
+    /// The warning's id on the review, and the section of the visit that fixes it.
+    pub fn id(self) -> &'static str {
+        match self {
+            Missing::Diagnosis => "diagnoses",
+            Missing::Vitals => "vitals",
+        }
+    }
+
+    pub fn warning(self) -> &'static str {
+        match self {
+            Missing::Diagnosis => "No diagnosis is recorded in this visit.",
+            Missing::Vitals => "No vitals were taken in this visit.",
+        }
+    }
+
+    pub fn fix(self) -> &'static str {
+        match self {
+            Missing::Diagnosis => "Add a diagnosis",
+            Missing::Vitals => "Record vitals",
+        }
+    }
+}
+
+/// What the doctor is told once the visit is completed: which notes were signed with it and which discarded.
+pub fn completed_message(signed: &[NoteKind], discarded: &[NoteKind]) -> String {
+    let mut message = "The visit is completed.".to_owned();
+    let note = |kinds: &[NoteKind]| match kinds.len() {
+        1 => "note was",
+        _ => "notes were",
+    };
+    if !signed.is_empty() {
+        message.push_str(&format!(
+            " The {} {} signed with it.",
+            kinds_in_words(signed),
+            note(signed)
+        ));
+    }
+    if !discarded.is_empty() {
+        message.push_str(&format!(
+            " The {} {} discarded.",
+            kinds_in_words(discarded),
+            note(discarded)
+        ));
+    }
+    message
 }
 
 /// Whether a reading is below, within or above its usual range.
@@ -325,9 +479,20 @@ pub struct VitalsForm {
     pub weight: String,
     #[serde(default)]
     pub height: String,
+    /// The form's one-time id (`db::once`).
+    #[serde(default)]
+    pub form_id: String,
 }
 
 impl VitalsForm {
+    /// An empty form, with a fresh one-time id.
+    pub fn fresh() -> Self {
+        VitalsForm {
+            form_id: crate::db::once::FormKey::mint().to_string(),
+            ..VitalsForm::default()
+        }
+    }
+
     /// The readings, refusing impossible values, half a blood pressure, a diastolic above the systolic, and an
     /// empty form.
     pub fn validate(&self) -> Result<Vitals, FieldErrors> {
@@ -582,6 +747,66 @@ mod tests {
         assert!(parse_note("   ").is_err());
         assert!(parse_note("bad\u{1b}[31m").is_err());
         assert_eq!(parse_draft("").unwrap(), "");
+        assert_eq!(parse_note("cough\r\nfor 3 days").unwrap(), "cough\nfor 3 days");
+    }
+
+    fn reviewed(kind: NoteKind, body: &str, choice: DraftChoice) -> Reviewed {
+        Reviewed {
+            kind,
+            body: body.into(),
+            choice,
+        }
+    }
+
+    #[test]
+    fn a_visit_completes_without_review_only_when_nothing_typed_is_unsigned() {
+        assert_eq!(check_review(&[], None), Ok(()));
+        assert_eq!(check_review(&[(NoteKind::Plan, "  \n ")], None), Ok(()));
+        let refused = check_review(&[(NoteKind::Complaint, "Cough"), (NoteKind::Plan, "Rest")], None).unwrap_err();
+        assert!(refused.contains("(complaints and plan)"), "{refused}");
+    }
+
+    #[test]
+    fn a_review_must_have_shown_every_draft_with_its_text_now() {
+        let drafts = [(NoteKind::Plan, "Rest\nFluids"), (NoteKind::History, "Two days")];
+        let seen = [
+            reviewed(NoteKind::History, "Two days", DraftChoice::Discard),
+            reviewed(NoteKind::Plan, "Rest\r\nFluids", DraftChoice::Sign),
+        ];
+        assert_eq!(check_review(&drafts, Some(&seen)), Ok(()));
+        // Typed on after the review, or a draft the review never showed, or one that is gone.
+        let older = [seen[0].clone(), reviewed(NoteKind::Plan, "Rest", DraftChoice::Sign)];
+        assert!(check_review(&drafts, Some(&older)).unwrap_err().contains("(plan)"));
+        assert!(check_review(&drafts, Some(&seen[..1])).unwrap_err().contains("(plan)"));
+        assert!(
+            check_review(&drafts[..1], Some(&seen))
+                .unwrap_err()
+                .contains("(history)")
+        );
+        assert_eq!(check_review(&[], Some(&[])), Ok(()));
+    }
+
+    #[test]
+    fn the_review_warns_of_a_missing_diagnosis_and_vitals() {
+        assert_eq!(Missing::of(0, 0), [Missing::Diagnosis, Missing::Vitals]);
+        assert_eq!(Missing::of(1, 0), [Missing::Vitals]);
+        assert!(Missing::of(2, 1).is_empty());
+        assert_eq!(DraftChoice::parse("sign"), Some(DraftChoice::Sign));
+        assert_eq!(DraftChoice::parse("discard"), Some(DraftChoice::Discard));
+        assert_eq!(DraftChoice::parse("keep"), None);
+    }
+
+    #[test]
+    fn the_completion_says_what_was_signed_and_discarded() {
+        assert_eq!(completed_message(&[], &[]), "The visit is completed.");
+        assert_eq!(
+            completed_message(
+                &[NoteKind::Complaint, NoteKind::Examination, NoteKind::Plan],
+                &[NoteKind::History]
+            ),
+            "The visit is completed. The complaints, examination and plan notes were signed with it. The history \
+             note was discarded."
+        );
     }
 
     fn user(id: i64, role: Role) -> StaffUser {
@@ -590,6 +815,7 @@ mod tests {
             username: "u".into(),
             full_name: "U".into(),
             role,
+            extra_roles: Default::default(),
             must_change_password: false,
             active: true,
             session_version: 1,
@@ -597,7 +823,7 @@ mod tests {
     }
 
     #[test]
-    fn only_the_visits_doctor_or_an_admin_writes_and_only_while_open() {
+    fn only_the_visits_doctor_writes_and_only_while_open() {
         let mut visit = Visit {
             id: 1,
             patient_id: 2,
@@ -611,7 +837,15 @@ mod tests {
             completed_at: None,
         };
         assert!(visit.allows(&user(10, Role::Doctor), Access::Write));
-        assert!(visit.allows(&user(1, Role::Admin), Access::Write));
+        assert!(!visit.allows(&user(1, Role::Admin), Access::Write));
+        assert!(!visit.allows(&user(1, Role::Admin), Access::Vitals));
+        assert!(visit.allows(&user(1, Role::Admin), Access::Read));
+        let reception_with_lab = StaffUser {
+            extra_roles: crate::identity::Roles::of(Role::Lab),
+            ..user(7, Role::Reception)
+        };
+        assert!(visit.allows(&reception_with_lab, Access::Vitals));
+        assert!(!visit.allows(&reception_with_lab, Access::Read));
         assert!(!visit.allows(&user(11, Role::Doctor), Access::Write));
         assert!(visit.allows(&user(11, Role::Doctor), Access::Read));
         assert!(visit.allows(&user(5, Role::Lab), Access::Vitals));

@@ -3,9 +3,14 @@
 //! clinical features (prescriptions, lab orders, procedures, documents) check a visit through `visit_for`
 //! and `writable_visit_in`.
 
-use super::model::{Access, NoteKind, Recorded, Visit, VisitLine, VitalsForm, parse_draft, parse_note};
+use super::model::{
+    Access, DraftChoice, NoteKind, Recorded, Reviewed, Visit, VisitLine, VitalsForm, check_review, parse_draft,
+    parse_note,
+};
 use super::repo::{self, NewVisit};
 use crate::audit::{self, AuditEntry, Reads};
+use crate::db::events::Call;
+use crate::db::once::Claim;
 use crate::db::{Date, Db, Reader, Tx, is_unique_violation};
 use crate::error::ServiceError;
 use crate::identity::{Actor, Role, StaffUser};
@@ -50,7 +55,7 @@ fn allowed(visit: Visit, user: &StaffUser, access: Access) -> Result<Visit, Serv
     }
     let may_ever = match access {
         Access::Read => false,
-        Access::Vitals => user.role == Role::Lab || visit.allows_author(user),
+        Access::Vitals => user.holds(Role::Lab) || visit.allows_author(user),
         Access::Write | Access::Amend => visit.allows_author(user),
     };
     match may_ever {
@@ -60,9 +65,9 @@ fn allowed(visit: Visit, user: &StaffUser, access: Access) -> Result<Visit, Serv
 }
 
 impl Visit {
-    /// Whether `user` is the visit's doctor or an admin (who may write it in the right state).
+    /// Whether `user` is the visit's doctor (who may write it in the right state).
     fn allows_author(&self, user: &StaffUser) -> bool {
-        user.role == Role::Admin || (user.role == Role::Doctor && user.id == self.doctor_id)
+        user.holds(Role::Doctor) && user.id == self.doctor_id
     }
 }
 
@@ -93,15 +98,25 @@ pub async fn start_ticket(
     Ok(started)
 }
 
-/// Starts the consultation of a checked-in appointment: the doctor fetches the patient in person, so a ticket
-/// still waiting goes straight to the doctor, and the visit opens, in one transaction.
+/// What "Start" on a checked-in appointment did: called its waiting ticket to the doctor's room (the patient is
+/// still in the waiting room), or started the ticket already called, opening its visit.
+#[derive(Clone, Debug)]
+pub enum AppointmentStart {
+    Called(Call),
+    Started(StartedTicket),
+}
+
+/// "Start" on a checked-in appointment (the doctor's home), in one transaction. A ticket still waiting is
+/// called first, as "Call next" would call it: the display announces it and the patient's phone says where to
+/// go, and the doctor starts it when the patient comes in. A ticket already called is started and its visit
+/// opens.
 pub async fn start_appointment(
     db: &Db,
     user: &StaffUser,
     actor: &Actor,
     appointment_id: i64,
     today: Date,
-) -> Result<StartedTicket, ServiceError> {
+) -> Result<AppointmentStart, ServiceError> {
     let mut tx = db.begin_write().await?;
     let appointment = crate::scheduling::service::appointment_in(&mut tx, appointment_id)
         .await?
@@ -118,12 +133,14 @@ pub async fn start_appointment(
     let ticket = queue::ticket_of_appointment_in(&mut tx, appointment_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    if ticket.status == TicketStatus::Waiting {
-        queue::fetch_in(&mut tx, appointment.doctor_id, ticket.id, today).await?;
-    }
-    let started = start_in(&mut tx, user, actor, ticket.id, today).await?;
+    let done = match ticket.status {
+        TicketStatus::Waiting => {
+            AppointmentStart::Called(queue::call_in(&mut tx, actor, appointment.doctor_id, ticket.id, today).await?)
+        }
+        _ => AppointmentStart::Started(start_in(&mut tx, user, actor, ticket.id, today).await?),
+    };
     tx.commit().await?;
-    Ok(started)
+    Ok(done)
 }
 
 async fn start_in(
@@ -215,14 +232,109 @@ async fn open_in(tx: &mut Tx, actor: &Actor, new: &NewVisit) -> Result<Opened, S
     Ok(Opened { visit_id })
 }
 
-/// Completes a visit and, with it, its ticket and appointment. A second click is told the visit is
-/// completed, and nothing more changes.
-pub async fn complete(db: &Db, user: &StaffUser, actor: &Actor, visit_id: i64) -> Result<Visit, ServiceError> {
+/// A visit just completed, and what became of the notes its doctor had typed and not signed.
+#[derive(Clone, Debug)]
+pub struct Completed {
+    pub visit: Visit,
+    pub signed: Vec<NoteKind>,
+    pub discarded: Vec<NoteKind>,
+}
+
+/// Completes a visit and, with it, its ticket and appointment, in one transaction with the notes its doctor
+/// typed and did not sign: each signed or discarded as `reviewed` says (what the review before completing
+/// showed, and the doctor's choice for each). Without a review (`None`, a form of an older page) a visit with
+/// unsigned notes is not completed. A review that no longer matches the drafts (typed on in another window) is
+/// refused, and nothing changes. A second click is told the visit is completed, and nothing more changes.
+pub async fn complete(
+    db: &Db,
+    user: &StaffUser,
+    actor: &Actor,
+    visit_id: i64,
+    reviewed: Option<&[Reviewed]>,
+) -> Result<Completed, ServiceError> {
     let mut tx = db.begin_write().await?;
     let visit = writable_visit_in(&mut tx, user, visit_id, Access::Write).await?;
+    let (signed, discarded) = settle_drafts_in(&mut tx, user, actor, &visit, reviewed).await?;
     complete_in(&mut tx, actor, &visit).await?;
     tx.commit().await?;
-    Ok(visit)
+    Ok(Completed {
+        visit,
+        signed,
+        discarded,
+    })
+}
+
+/// Signs or discards the unsigned notes of `user` in the visit (locked by the caller) as the review says, each
+/// with its audit row (`visit.note` as when signed from its box; `visit.draft_discard`), and forgets blank ones:
+/// the kinds signed and the kinds discarded.
+async fn settle_drafts_in(
+    tx: &mut Tx,
+    user: &StaffUser,
+    actor: &Actor,
+    visit: &Visit,
+    reviewed: Option<&[Reviewed]>,
+) -> Result<(Vec<NoteKind>, Vec<NoteKind>), ServiceError> {
+    let mut drafts = repo::drafts_of(&mut *tx, visit.id, user.id).await?;
+    drafts.retain(|d| d.kind != NoteKind::Addendum);
+    drafts.sort_by_key(|d| NoteKind::OPEN.iter().position(|k| *k == d.kind));
+    let now: Vec<(NoteKind, &str)> = drafts.iter().map(|d| (d.kind, d.body.as_str())).collect();
+    check_review(&now, reviewed).map_err(ServiceError::Conflict)?;
+    let (mut signed, mut discarded) = (Vec::new(), Vec::new());
+    for draft in &drafts {
+        let choice = reviewed
+            .and_then(|all| all.iter().find(|r| r.kind == draft.kind))
+            .map(|r| r.choice);
+        match choice {
+            Some(DraftChoice::Sign) => {
+                let body = parse_note(&draft.body).map_err(ServiceError::Conflict)?;
+                let id = repo::insert_note(tx, visit.id, draft.kind, &body, user.id).await?;
+                let entry = AuditEntry::new("visit.note")
+                    .record("clinical_note", id)
+                    .patient(visit.patient_id)
+                    .detail(draft.kind.label());
+                audit::record(tx, actor, entry).await?;
+                signed.push(draft.kind);
+            }
+            Some(DraftChoice::Discard) => {
+                let entry = AuditEntry::new("visit.draft_discard")
+                    .record("visit", visit.id)
+                    .patient(visit.patient_id)
+                    .detail(draft.kind.label());
+                audit::record(tx, actor, entry).await?;
+                discarded.push(draft.kind);
+            }
+            // A blank draft: nothing was typed to keep (`check_review` let no other kind through).
+            None => {}
+        }
+        repo::delete_draft(tx, visit.id, user.id, draft.kind).await?;
+    }
+    Ok((signed, discarded))
+}
+
+/// Keeps what is typed in the visit's note boxes as their drafts, all at once: the text comes with the
+/// "Complete visit" form, so a note typed a moment before the click reaches the review (not audited, like
+/// every draft). A box whose text was just signed is left alone.
+pub async fn save_drafts(
+    db: &Db,
+    user: &StaffUser,
+    visit_id: i64,
+    typed: &[(NoteKind, String)],
+) -> Result<(), ServiceError> {
+    let mut parsed = Vec::with_capacity(typed.len());
+    for (kind, body) in typed {
+        let body = parse_draft(body).map_err(|message| ServiceError::field("body", message))?;
+        parsed.push((*kind, body));
+    }
+    let mut tx = db.begin_write().await?;
+    let visit = writable_visit_in(&mut tx, user, visit_id, Access::Write).await?;
+    for (kind, body) in parsed {
+        if kind == NoteKind::Addendum || repo::is_signed(&mut tx, visit.id, user.id, kind, &body).await? {
+            continue;
+        }
+        repo::save_draft(&mut tx, visit.id, user.id, kind, &body).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Completes the visit of a ticket the doctor is seeing (the queue's "Complete"). A ticket started before
@@ -236,6 +348,7 @@ pub async fn complete_ticket(db: &Db, user: &StaffUser, actor: &Actor, ticket_id
     match repo::visit_of_ticket_in(&mut tx, ticket_id).await? {
         Some(visit) => {
             let visit = writable_visit_in(&mut tx, user, visit.id, Access::Write).await?;
+            settle_drafts_in(&mut tx, user, actor, &visit, None).await?;
             complete_in(&mut tx, actor, &visit).await?;
         }
         None => {
@@ -291,7 +404,7 @@ async fn complete_in(tx: &mut Tx, actor: &Actor, visit: &Visit) -> Result<(), Se
     Ok(())
 }
 
-/// Records a set of vitals in an open visit (its doctor, an admin or a lab attendant).
+/// Records a set of vitals in an open visit (its doctor, an admin or a lab attendant), once per form.
 pub async fn record_vitals(
     db: &Db,
     user: &StaffUser,
@@ -299,20 +412,23 @@ pub async fn record_vitals(
     visit_id: i64,
     form: &VitalsForm,
 ) -> Result<(), ServiceError> {
+    const VITALS: &str = "visit.vitals";
     let vitals = form.validate().map_err(ServiceError::Invalid)?;
     let mut tx = db.begin_write().await?;
+    if let Claim::Done(_) = actor.claim_form(&mut tx, VITALS).await? {
+        return Ok(());
+    }
     let visit = writable_visit_in(&mut tx, user, visit_id, Access::Vitals).await?;
     let id = repo::insert_vitals(&mut tx, visit.patient_id, Some(visit.id), None, &vitals, user.id).await?;
-    let entry = AuditEntry::new("visit.vitals")
-        .record("vitals", id)
-        .patient(visit.patient_id);
+    let entry = AuditEntry::new(VITALS).record("vitals", id).patient(visit.patient_id);
     audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, VITALS, id).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Signs a note of `kind` (an addendum once the visit is completed, the other kinds while it is open) and
-/// forgets its draft.
+/// forgets its draft, once per form.
 pub async fn write_note(
     db: &Db,
     user: &StaffUser,
@@ -326,19 +442,23 @@ pub async fn write_note(
         NoteKind::Addendum => Access::Amend,
         _ => Access::Write,
     };
-    let mut tx = db.begin_write().await?;
-    let visit = writable_visit_in(&mut tx, user, visit_id, access).await?;
-    let id = repo::insert_note(&mut tx, visit.id, kind, &body, user.id).await?;
-    repo::delete_draft(&mut tx, visit.id, user.id, kind).await?;
     let action = match kind {
         NoteKind::Addendum => "visit.addendum",
         _ => "visit.note",
     };
+    let mut tx = db.begin_write().await?;
+    if let Claim::Done(_) = actor.claim_form(&mut tx, action).await? {
+        return Ok(());
+    }
+    let visit = writable_visit_in(&mut tx, user, visit_id, access).await?;
+    let id = repo::insert_note(&mut tx, visit.id, kind, &body, user.id).await?;
+    repo::delete_draft(&mut tx, visit.id, user.id, kind).await?;
     let entry = AuditEntry::new(action)
         .record("clinical_note", id)
         .patient(visit.patient_id)
         .detail(kind.label());
     audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, action, id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -367,8 +487,8 @@ pub async fn save_draft(
     Ok(())
 }
 
-/// Records a diagnosis: free text, with an ICD-10-CM code from the bundled list or none. Only doctors
-/// diagnose.
+/// Records a diagnosis, once per form: free text, with an ICD-10-CM code from the bundled list or none. Only
+/// doctors diagnose.
 pub async fn add_diagnosis(
     db: &Db,
     user: &StaffUser,
@@ -377,12 +497,16 @@ pub async fn add_diagnosis(
     code: Option<&str>,
     description: &str,
 ) -> Result<(), ServiceError> {
+    const DIAGNOSIS: &str = "visit.diagnosis";
     let (code, description) = super::icd::validate(code, description).map_err(ServiceError::Invalid)?;
     let mut tx = db.begin_write().await?;
+    if let Claim::Done(_) = actor.claim_form(&mut tx, DIAGNOSIS).await? {
+        return Ok(());
+    }
     let visit = writable_visit_in(&mut tx, user, visit_id, Access::Write).await?;
     let id = repo::insert_diagnosis(&mut tx, &visit, code.as_deref(), &description, visit.doctor_id).await?;
     crate::db::summary::day_changed(&mut tx, visit.day).await?;
-    let entry = AuditEntry::new("visit.diagnosis")
+    let entry = AuditEntry::new(DIAGNOSIS)
         .record("diagnosis", id)
         .patient(visit.patient_id)
         .detail(match &code {
@@ -390,6 +514,7 @@ pub async fn add_diagnosis(
             None => description.clone(),
         });
     audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, DIAGNOSIS, id).await?;
     tx.commit().await?;
     Ok(())
 }

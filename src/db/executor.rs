@@ -1,5 +1,5 @@
-//! `&Pool` and `&mut Connection` as sqlx executors: each query goes to the backend's own (SQLite's on the
-//! calling task, PostgreSQL's through sqlx's Any driver).
+//! `&Pool` and `&mut Connection` as sqlx executors, handing each query to sqlx's Any driver: a held connection
+//! runs it itself, the pool on a connection of its own (on SQLite the writer's when the query may write).
 
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
@@ -17,9 +17,8 @@ impl<'c> Executor<'c> for &'c mut Connection {
         E: 'q + Execute<'q, Any>,
     {
         match &mut self.link {
-            Link::Sqlite(conn) => conn.fetch_many(query),
-            Link::Postgres(conn) => (&mut **conn).fetch_many(query),
-            Link::PostgresTx(tx) => (&mut **tx).fetch_many(query),
+            Link::Plain(conn) => (&mut **conn).fetch_many(query),
+            Link::Tx(tx) => (&mut **tx).fetch_many(query),
         }
     }
 
@@ -29,9 +28,8 @@ impl<'c> Executor<'c> for &'c mut Connection {
         E: 'q + Execute<'q, Any>,
     {
         match &mut self.link {
-            Link::Sqlite(conn) => conn.fetch_optional(query),
-            Link::Postgres(conn) => (&mut **conn).fetch_optional(query),
-            Link::PostgresTx(tx) => (&mut **tx).fetch_optional(query),
+            Link::Plain(conn) => (&mut **conn).fetch_optional(query),
+            Link::Tx(tx) => (&mut **tx).fetch_optional(query),
         }
     }
 
@@ -44,9 +42,8 @@ impl<'c> Executor<'c> for &'c mut Connection {
         'c: 'e,
     {
         match &mut self.link {
-            Link::Sqlite(conn) => conn.prepare_with(sql, parameters),
-            Link::Postgres(conn) => (&mut **conn).prepare_with(sql, parameters),
-            Link::PostgresTx(tx) => (&mut **tx).prepare_with(sql, parameters),
+            Link::Plain(conn) => (&mut **conn).prepare_with(sql, parameters),
+            Link::Tx(tx) => (&mut **tx).prepare_with(sql, parameters),
         }
     }
 
@@ -55,9 +52,8 @@ impl<'c> Executor<'c> for &'c mut Connection {
         'c: 'e,
     {
         match &mut self.link {
-            Link::Sqlite(conn) => conn.describe(sql),
-            Link::Postgres(conn) => (&mut **conn).describe(sql),
-            Link::PostgresTx(tx) => (&mut **tx).describe(sql),
+            Link::Plain(conn) => (&mut **conn).describe(sql),
+            Link::Tx(tx) => (&mut **tx).describe(sql),
         }
     }
 }
@@ -70,10 +66,7 @@ impl<'p> Executor<'p> for &'p Pool {
         'p: 'e,
         E: 'q + Execute<'q, Any>,
     {
-        match self {
-            Pool::Sqlite(pool) => pool.fetch_many(query),
-            Pool::Postgres(pool) => pool.fetch_many(query),
-        }
+        self.for_sql(query.sql()).fetch_many(query)
     }
 
     fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Option<AnyRow>, Error>>
@@ -81,10 +74,7 @@ impl<'p> Executor<'p> for &'p Pool {
         'p: 'e,
         E: 'q + Execute<'q, Any>,
     {
-        match self {
-            Pool::Sqlite(pool) => pool.fetch_optional(query),
-            Pool::Postgres(pool) => pool.fetch_optional(query),
-        }
+        self.for_sql(query.sql()).fetch_optional(query)
     }
 
     fn prepare_with<'e, 'q: 'e>(
@@ -95,19 +85,13 @@ impl<'p> Executor<'p> for &'p Pool {
     where
         'p: 'e,
     {
-        match self {
-            Pool::Sqlite(pool) => pool.prepare_with(sql, parameters),
-            Pool::Postgres(pool) => pool.prepare_with(sql, parameters),
-        }
+        self.for_sql(sql).prepare_with(sql, parameters)
     }
 
     fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, Result<Describe<Any>, Error>>
     where
         'p: 'e,
     {
-        match self {
-            Pool::Sqlite(pool) => pool.describe(sql),
-            Pool::Postgres(pool) => pool.describe(sql),
-        }
+        self.for_sql(sql).describe(sql)
     }
 }

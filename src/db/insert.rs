@@ -23,14 +23,9 @@ pub trait Insert {
 
 /// Inserts `rows` in as few statements as the parameter limit allows.
 pub async fn insert_all<R: Insert>(conn: &mut Connection, rows: &[R]) -> Result<(), sqlx::Error> {
-    insert_all_into(conn, R::TABLE, rows).await
-}
-
-/// Inserts `rows` into `table` (a table of the same columns as `R::TABLE`; the code's own name, never input).
-pub async fn insert_all_into<R: Insert>(conn: &mut Connection, table: &str, rows: &[R]) -> Result<(), sqlx::Error> {
     let backend = conn.backend();
     for batch in rows.chunks(rows_per_statement(R::COLUMNS.len())) {
-        let sql = insert_sql(backend, table, R::COLUMNS, batch.len());
+        let sql = insert_sql(backend, R::TABLE, R::COLUMNS, batch.len());
         let query = batch.iter().fold(sqlx::query(&sql), |query, row| row.bind(query));
         query.execute(&mut *conn).await?;
     }

@@ -1,6 +1,8 @@
-//! The database: one `AnyPool` whose backend is chosen by the URL scheme, the two migrators, and the
-//! storage types that both backends can carry.
+//! The database: sqlx's `AnyPool`, whose backend is chosen by the URL scheme (on SQLite, one pool of reading
+//! connections and one of a single writing connection), the two migrators, and the storage types that both
+//! backends can carry. Only sqlx's public API is used.
 
+pub mod backup;
 pub mod events;
 mod executor;
 pub mod insert;
@@ -8,7 +10,6 @@ pub mod jobs;
 pub mod once;
 pub mod sequence;
 pub mod sessions;
-pub mod sqlite;
 pub mod summary;
 pub mod types;
 
@@ -19,7 +20,7 @@ use std::time::Duration;
 use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyConnection, AnyPool, Connection as _, Executor, Transaction};
+use sqlx::{Any, AnyPool, Executor, Transaction};
 
 pub use types::{Currency, Date, Flag, Money, Timestamp};
 
@@ -30,19 +31,17 @@ pub struct Tx {
 }
 
 impl Tx {
-    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self.conn.link {
-            Link::Sqlite(ref mut conn) => conn.commit().await,
-            Link::PostgresTx(tx) => tx.commit().await,
-            Link::Postgres(_) => Ok(()),
+            Link::Tx(tx) => tx.commit().await,
+            Link::Plain(_) => Ok(()),
         }
     }
 
-    pub async fn rollback(mut self) -> Result<(), sqlx::Error> {
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
         match self.conn.link {
-            Link::Sqlite(ref mut conn) => conn.rollback().await,
-            Link::PostgresTx(tx) => tx.rollback().await,
-            Link::Postgres(_) => Ok(()),
+            Link::Tx(tx) => tx.rollback().await,
+            Link::Plain(_) => Ok(()),
         }
     }
 }
@@ -99,30 +98,67 @@ pub type Conn = Connection;
 #[derive(Debug)]
 pub struct Connection {
     link: Link,
+    backend: Backend,
 }
 
 #[derive(Debug)]
 enum Link {
-    Sqlite(sqlite::Conn),
-    Postgres(PoolConnection<Any>),
-    PostgresTx(Transaction<'static, Any>),
+    Plain(PoolConnection<Any>),
+    Tx(Transaction<'static, Any>),
 }
 
 impl Connection {
     /// The backend this connection talks to.
     pub fn backend(&self) -> Backend {
-        match self.link {
-            Link::Sqlite(_) => Backend::Sqlite,
-            Link::Postgres(_) | Link::PostgresTx(_) => Backend::Postgres,
+        self.backend
+    }
+}
+
+/// The pools of either backend, through sqlx's Any driver. `&Pool` is a sqlx executor: each query takes a
+/// connection for itself. On SQLite there are two: reading connections, and one writing connection, so that
+/// this process's writers queue for it on the pool (in order) instead of in SQLite's busy handler (which
+/// sleeps 1, 2, 5, 10... ms between tries). A query run on `&Pool` goes to the writer when it may write (see
+/// [`writes`]). On PostgreSQL both are the same pool.
+#[derive(Clone, Debug)]
+pub struct Pool {
+    read: AnyPool,
+    write: AnyPool,
+    backend: Backend,
+}
+
+impl Pool {
+    /// The pool a query of `sql` runs on.
+    fn for_sql(&self, sql: &str) -> &AnyPool {
+        match self.backend == Backend::Sqlite && writes(sql) {
+            true => &self.write,
+            false => &self.read,
         }
     }
 }
 
-/// The pool of either backend. `&Pool` is a sqlx executor: each query takes a connection for itself.
-#[derive(Clone, Debug)]
-pub enum Pool {
-    Sqlite(sqlite::Pool),
-    Postgres(AnyPool),
+/// Whether a statement may change the database, judged by its words: anything but a `SELECT`, `VALUES`,
+/// `EXPLAIN` or a `PRAGMA` that sets nothing, and a `WITH` that names no `INSERT`, `UPDATE`, `DELETE` or
+/// `REPLACE`. A read taken for a write only waits for the writer; SQLite's reading connections refuse to write
+/// (`query_only`), so a write can't slip through as a read.
+pub fn writes(sql: &str) -> bool {
+    let mut words = sql
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty());
+    let first = words.next().unwrap_or_default();
+    let is = |word: &str, expected: &str| word.eq_ignore_ascii_case(expected);
+    if ["SELECT", "VALUES", "EXPLAIN"].iter().any(|read| is(first, read)) {
+        false
+    } else if is(first, "PRAGMA") {
+        sql.contains('=')
+    } else if is(first, "WITH") {
+        words.any(|w| {
+            ["INSERT", "UPDATE", "DELETE", "REPLACE"]
+                .iter()
+                .any(|write| is(w, write))
+        })
+    } else {
+        true
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,17 +179,72 @@ impl Backend {
     }
 }
 
+/// When SQLite's commit returns: `Full` (the default) once the commit is on the disk, so a payment the clinic
+/// saw confirmed survives a power cut or an operating system crash; `Normal` before that, in WAL mode, which is
+/// faster but can lose the last transactions to a power cut (never to a crash of Sickbay alone).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Synchronous {
+    #[default]
+    Full,
+    Normal,
+}
+
+impl Synchronous {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+        }
+    }
+}
+
+impl FromStr for Synchronous {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "full" => Ok(Synchronous::Full),
+            "normal" => Ok(Synchronous::Normal),
+            _ => Err(format!("unknown value {s:?}; use full or normal")),
+        }
+    }
+}
+
+/// How the database is opened, beside its URL.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// SQLite's `synchronous` (see [`Synchronous`]); PostgreSQL ignores it.
+    pub synchronous: Synchronous,
+}
+
+/// How long a request waits for a PostgreSQL connection before it is told the database is unavailable: while
+/// the server is down or unreachable, each page answers 503 within about this long instead of hanging.
+pub const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a statement waits for a SQLite connection (a reader, or its turn at the writer). The file is on
+/// this machine: a wait this long means a stuck writer, not an outage.
+const SQLITE_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a SQLite statement waits while another process (the command line, a backup, the session store's
+/// connections) holds the file's write lock. It waits on the connection's own thread, not the runtime's.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
+/// SQLite's reading connections.
+const SQLITE_READERS: u32 = 8;
+
 /// The application's database handle. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: Pool,
     backend: Backend,
     url: String,
+    options: Options,
 }
 
 impl Db {
-    /// Opens a pool for `url`. A SQLite file is created when missing.
+    /// Opens the pools for `url` with the default options. A SQLite file is created when missing.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        Self::connect_with(url, Options::default()).await
+    }
+
+    /// Opens the pools for `url`. A SQLite file is created when missing.
+    pub async fn connect_with(url: &str, options: Options) -> anyhow::Result<Self> {
         install_default_drivers();
         let backend = Backend::from_url(url)?;
         let url = match backend {
@@ -161,11 +252,20 @@ impl Db {
             Backend::Postgres => url.to_owned(),
         };
         let pool = match backend {
-            Backend::Sqlite => sqlite::Pool::open(&url).map(Pool::Sqlite),
-            Backend::Postgres => postgres_pool(&url).await.map(Pool::Postgres),
+            Backend::Sqlite => sqlite_pools(&url, options.synchronous).await,
+            Backend::Postgres => postgres_pool(&url).await.map(|pool| Pool {
+                read: pool.clone(),
+                write: pool,
+                backend,
+            }),
         }
         .with_context(|| format!("could not open the database at {}", redact(&url)))?;
-        Ok(Db { pool, backend, url })
+        Ok(Db {
+            pool,
+            backend,
+            url,
+            options,
+        })
     }
 
     /// The pool: `&Pool` runs one query on a connection of its own (`.fetch_all(db.pool())`).
@@ -181,74 +281,62 @@ impl Db {
         &self.url
     }
 
-    /// Applies the migrations of this backend. On SQLite they run on a sqlx connection of their own, which
-    /// waits for the file's lock like the rest of sqlx (another process may hold it).
+    pub fn options(&self) -> Options {
+        self.options
+    }
+
+    /// Applies the migrations of this backend (on SQLite, on the writing connection).
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        match &self.pool {
-            Pool::Sqlite(_) => {
-                let mut conn = AnyConnection::connect(&self.url)
-                    .await
-                    .with_context(|| format!("could not open the database at {}", redact(&self.url)))?;
-                sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut conn).await?;
-                sqlx::migrate!("migrations/sqlite")
-                    .run(&mut conn)
-                    .await
-                    .context("migrating the database")?;
-                conn.close().await?;
-            }
-            Pool::Postgres(pool) => {
-                sqlx::migrate!("migrations/postgres")
-                    .run(pool)
-                    .await
-                    .context("migrating the database")?;
-            }
-        }
+        let migrator = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("migrations/postgres"),
+        };
+        migrator.run(&self.pool.write).await.context("migrating the database")?;
         Ok(())
     }
 
-    /// Begins a transaction that will write. On SQLite it runs on the one writing connection, taken once no
-    /// other task holds it, and takes SQLite's write lock up front (`BEGIN IMMEDIATE`), so a read followed by
-    /// a write inside it can't fail with SQLITE_BUSY. This process's writers queue on that async lock:
-    /// SQLite's busy handler waits by sleeping 1, 2, 5, 10... ms between tries, so sixteen writers contending
-    /// through it spent most of their time asleep.
+    /// Begins a transaction that will write. On SQLite it runs on the one writing connection, taken in turn
+    /// from its pool, and takes SQLite's write lock up front (`BEGIN IMMEDIATE`), so a read followed by a write
+    /// inside it can't fail with SQLITE_BUSY.
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
-        match &self.pool {
-            Pool::Sqlite(pool) => {
-                let mut conn = pool.writer().await;
-                conn.begin("BEGIN IMMEDIATE").await?;
-                Ok(Tx {
-                    conn: Connection {
-                        link: Link::Sqlite(conn),
-                    },
-                })
-            }
-            Pool::Postgres(_) => self.begin_read().await,
-        }
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.write.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.write.begin().await?,
+        };
+        Ok(self.tx(tx))
     }
 
     /// Takes a connection from the pool for a run of reads. On PostgreSQL sqlx pings a connection each time it
     /// goes back to the pool, a second round trip for every query run on the pool; a page's fifteen reads on
     /// one held connection save fourteen of them (seventeen trivial queries from sixteen tasks ran 3,000 times
-    /// a second on the pool and 6,700 on held connections). Hold it only while reading, and never wait for
-    /// another connection meanwhile (no `&Db` call, no write, no audit that waits for its batch): when every
-    /// pooled connection is held by a request waiting for one more, none comes back.
+    /// a second on the pool and 6,700 on held connections). On SQLite it is a reading connection in a read
+    /// transaction, so what a page reads is one snapshot of the clinic. Hold it only while reading, and never
+    /// wait for another connection meanwhile (no `&Db` call, no write, no audit that waits for its batch): when
+    /// every pooled connection is held by a request waiting for one more, none comes back.
     pub async fn conn(&self) -> Result<Conn, sqlx::Error> {
-        let link = match &self.pool {
-            Pool::Sqlite(pool) => Link::Sqlite(sqlite_snapshot(pool).await?),
-            Pool::Postgres(pool) => Link::Postgres(pool.acquire().await?),
+        let link = match self.backend {
+            Backend::Sqlite => Link::Tx(self.pool.read.begin().await?),
+            Backend::Postgres => Link::Plain(self.pool.read.acquire().await?),
         };
-        Ok(Connection { link })
+        Ok(Connection {
+            link,
+            backend: self.backend,
+        })
     }
 
     /// Begins a transaction for reads that must see one snapshot.
     pub async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
-        let link = match &self.pool {
-            Pool::Sqlite(pool) => Link::Sqlite(sqlite_snapshot(pool).await?),
-            Pool::Postgres(pool) => Link::PostgresTx(pool.begin().await?),
-        };
-        Ok(Tx {
-            conn: Connection { link },
-        })
+        let tx = self.pool.read.begin().await?;
+        Ok(self.tx(tx))
+    }
+
+    fn tx(&self, tx: Transaction<'static, Any>) -> Tx {
+        Tx {
+            conn: Connection {
+                link: Link::Tx(tx),
+                backend: self.backend,
+            },
+        }
     }
 
     /// Answers whether the database responds to a trivial query.
@@ -257,25 +345,65 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        match &self.pool {
-            Pool::Sqlite(pool) => pool.close(),
-            Pool::Postgres(pool) => pool.close().await,
-        }
+        self.pool.read.close().await;
+        self.pool.write.close().await;
     }
 }
 
-/// A SQLite reading connection in a read transaction: what it reads is one snapshot of the clinic.
-async fn sqlite_snapshot(pool: &sqlite::Pool) -> Result<sqlite::Conn, sqlx::Error> {
-    let mut conn = pool.reader().await?;
-    conn.begin("BEGIN").await?;
-    Ok(conn)
+/// SQLite's reading connections and its one writing connection, through sqlx's driver: each connection has a
+/// thread of its own where its statements run, so a long statement never holds one of the runtime's threads.
+/// The writer is opened first, so the file is in WAL mode before a reader (which may not write) opens it.
+async fn sqlite_pools(url: &str, synchronous: Synchronous) -> Result<Pool, sqlx::Error> {
+    let options = |readers: bool| {
+        let settings = sqlite_settings(synchronous, readers);
+        AnyPoolOptions::new()
+            .acquire_timeout(SQLITE_ACQUIRE_TIMEOUT)
+            // A statement on this machine's file needs no ping first; a broken connection fails its query.
+            .test_before_acquire(false)
+            .after_connect(move |conn, _meta| {
+                let settings = settings.clone();
+                Box::pin(async move {
+                    for setting in settings {
+                        sqlx::query(&setting).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+    };
+    let write = options(false).max_connections(1).connect(url).await?;
+    let read = options(true).max_connections(SQLITE_READERS).connect(url).await?;
+    Ok(Pool {
+        read,
+        write,
+        backend: Backend::Sqlite,
+    })
+}
+
+/// The settings of a SQLite connection; a URL can't carry them. WAL: readers never wait for the writer.
+/// Reading connections are `query_only`: a write can't run there by mistake. Reads go through the operating
+/// system's page cache by memory mapping instead of a read() and a copy per page, and each connection keeps
+/// more pages of its own.
+fn sqlite_settings(synchronous: Synchronous, reader: bool) -> Vec<String> {
+    let mut settings = vec![
+        "PRAGMA journal_mode = WAL".to_owned(),
+        format!("PRAGMA synchronous = {}", synchronous.as_str()),
+        "PRAGMA foreign_keys = ON".to_owned(),
+        format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"),
+        "PRAGMA mmap_size = 268435456".to_owned(),
+        "PRAGMA cache_size = -16000".to_owned(),
+        "PRAGMA temp_store = MEMORY".to_owned(),
+    ];
+    if reader {
+        settings.push("PRAGMA query_only = ON".to_owned());
+    }
+    settings
 }
 
 /// PostgreSQL's pool, through sqlx's Any driver.
 async fn postgres_pool(url: &str) -> Result<AnyPool, sqlx::Error> {
     AnyPoolOptions::new()
         .max_connections(16)
-        .acquire_timeout(Duration::from_secs(30))
+        .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
         // A ping before every checkout is a round trip on every query; a connection that broke fails its
         // query and is dropped instead.
         .test_before_acquire(false)
@@ -351,6 +479,62 @@ pub fn sqlite_path(url: &str) -> Option<&str> {
     Some(rest.split('?').next().unwrap_or(rest))
 }
 
+/// Trouble with the database itself rather than with a request: what the user is told instead of "something
+/// went wrong".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trouble {
+    /// No answer: PostgreSQL is down, restarting or out of reach (no connection within the pool's timeout, a
+    /// connection that broke, the server shutting down or refusing connections). Nothing was written; the same
+    /// request may succeed in a moment.
+    Unavailable,
+    /// The disk is full (SQLite's SQLITE_FULL, PostgreSQL's disk_full): a change can't be written; reads go on.
+    StorageFull,
+}
+
+/// What kind of [`Trouble`] a database error is, if any.
+pub fn trouble(err: &sqlx::Error) -> Option<Trouble> {
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            Some(Trouble::Unavailable)
+        }
+        sqlx::Error::WorkerCrashed => Some(Trouble::Unavailable),
+        sqlx::Error::Database(db) => {
+            let code = db.code()?;
+            match code.as_ref() {
+                // SQLITE_FULL; PostgreSQL's disk_full.
+                "13" | "53100" => Some(Trouble::StorageFull),
+                // PostgreSQL: too many connections, the server shutting down or starting up, a connection
+                // exception.
+                "53300" | "57P01" | "57P02" | "57P03" => Some(Trouble::Unavailable),
+                code if code.starts_with("08") && code.len() == 5 => Some(Trouble::Unavailable),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+impl std::fmt::Display for Trouble {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Trouble::Unavailable => "the database is unavailable",
+            Trouble::StorageFull => "the database's disk is full",
+        })
+    }
+}
+
+/// A [`Trouble`] can stand as the cause of an error where the database's own error can't be passed on (it is
+/// not `Clone`): the audit rows of reads tell each waiting read what stopped their batch.
+impl std::error::Error for Trouble {}
+
+/// The [`Trouble`] behind an error, looking through its causes for a database error (or a [`Trouble`]).
+pub fn trouble_in(err: &anyhow::Error) -> Option<Trouble> {
+    err.chain().find_map(|cause| match cause.downcast_ref::<sqlx::Error>() {
+        Some(db) => trouble(db),
+        None => cause.downcast_ref::<Trouble>().copied(),
+    })
+}
+
 /// Whether a database error is a unique-constraint violation (the same answer on both backends).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
@@ -402,6 +586,40 @@ impl FromStr for Backend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statements_that_may_write_go_to_the_writer() {
+        for read in [
+            "SELECT 1",
+            "  select id FROM staff WHERE updated_at > $1",
+            "WITH t AS (SELECT 1) SELECT * FROM t",
+            "VALUES (1)",
+            "PRAGMA compile_options",
+            "EXPLAIN QUERY PLAN SELECT 1",
+        ] {
+            assert!(!writes(read), "{read}");
+        }
+        for write in [
+            "INSERT INTO job (name) VALUES ($1)",
+            "update job SET n = 1",
+            "DELETE FROM x",
+            "WITH t AS (SELECT 1) INSERT INTO x SELECT * FROM t",
+            "CREATE TABLE x (id BIGINT)",
+            "PRAGMA max_page_count = 10",
+            "VACUUM",
+            "",
+        ] {
+            assert!(writes(write), "{write}");
+        }
+    }
+
+    #[test]
+    fn synchronous_reads_full_or_normal() {
+        assert_eq!("full".parse::<Synchronous>(), Ok(Synchronous::Full));
+        assert_eq!("NORMAL".parse::<Synchronous>(), Ok(Synchronous::Normal));
+        assert!("off".parse::<Synchronous>().is_err());
+        assert_eq!(Options::default().synchronous, Synchronous::Full);
+    }
 
     #[test]
     fn a_word_list_quotes_each_word_for_an_in_list() {

@@ -26,7 +26,7 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-use super::{Backend, Db};
+use super::{Backend, Db, POSTGRES_ACQUIRE_TIMEOUT, Synchronous};
 
 /// How far a session's expiry may move before an unchanged session is written again.
 pub const TOUCH_INTERVAL: time::Duration = time::Duration::seconds(60);
@@ -172,10 +172,14 @@ impl SessionBackend {
     pub async fn open(db: &Db) -> anyhow::Result<Self> {
         let store = match db.backend() {
             Backend::Sqlite => {
+                let synchronous = match db.options().synchronous {
+                    Synchronous::Full => SqliteSynchronous::Full,
+                    Synchronous::Normal => SqliteSynchronous::Normal,
+                };
                 let options = SqliteConnectOptions::from_str(db.url())?
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
+                    .synchronous(synchronous)
                     .busy_timeout(Duration::from_secs(10));
                 let pool = SqlitePoolOptions::new()
                     .max_connections(4)
@@ -186,7 +190,12 @@ impl SessionBackend {
                 Store::Sqlite(store)
             }
             Backend::Postgres => {
-                let pool = PgPoolOptions::new().max_connections(4).connect(db.url()).await?;
+                // While PostgreSQL is away a request learns it as soon as from the app's own pool.
+                let pool = PgPoolOptions::new()
+                    .max_connections(4)
+                    .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
+                    .connect(db.url())
+                    .await?;
                 let store = PostgresStore::new(pool);
                 store.migrate().await.context("creating the session table")?;
                 Store::Postgres(store)

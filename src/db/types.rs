@@ -198,6 +198,35 @@ impl<'r> Decode<'r, Any> for Flag {
     }
 }
 
+/// A decimal to store in a REAL (SQLite) or DOUBLE PRECISION (PostgreSQL) column, or NULL: bound as text, which
+/// the SQL casts back, `CAST($4 AS DOUBLE PRECISION)` (SQLite reads that type name as REAL). Bind every float
+/// through this, never an `Option<f64>`: sqlx's `Any` driver sends an empty `f64` to PostgreSQL as a `float4`, a
+/// statement prepared with that type stays in the connection's cache with it, and a number bound to that
+/// statement later on the same connection is refused ("incorrect binary data format in bind parameter"). As
+/// text, an empty value and a number have one type. A statement that forgets the cast fails on PostgreSQL
+/// every time ("expression is of type text"), not only on a reused connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Real(pub Option<f64>);
+
+impl Real {
+    /// The text bound: the shortest decimal that reads back as the same `f64` (`13.2`, `-0.25`, `1000000`).
+    pub fn text(self) -> Option<String> {
+        self.0.map(|value| value.to_string())
+    }
+}
+
+impl Type<Any> for Real {
+    fn type_info() -> AnyTypeInfo {
+        <String as Type<Any>>::type_info()
+    }
+}
+
+impl<'q> Encode<'q, Any> for Real {
+    fn encode_by_ref(&self, buf: &mut <Any as Database>::ArgumentBuffer<'q>) -> Result<IsNull, BoxDynError> {
+        <Option<String> as Encode<'q, Any>>::encode(self.text(), buf)
+    }
+}
+
 /// A value that does not parse: the message says what was wrong, in words a user can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -317,6 +346,28 @@ mod tests {
         assert!(Date::parse(" 1900-01-01 ").is_ok());
         assert_eq!(Date::add_days(NaiveDate::MAX, 7), NaiveDate::MAX);
         assert_eq!(Date::add_days(d.0, -28).to_string(), "2026-01-31");
+    }
+
+    #[test]
+    fn a_real_is_bound_as_text_that_reads_back_as_the_same_number() {
+        assert_eq!(Real(None).text(), None);
+        assert_eq!(Real(Some(13.2)).text().as_deref(), Some("13.2"));
+        assert_eq!(Real(Some(-0.25)).text().as_deref(), Some("-0.25"));
+        assert_eq!(Real(Some(1.0e9)).text().as_deref(), Some("1000000000"));
+        for value in [
+            13.2,
+            0.1 + 0.2,
+            1.0 / 3.0,
+            -1.0e-7,
+            999_999_999.999_999,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+        ] {
+            let text = Real(Some(value)).text().expect("a number");
+            assert_eq!(text.parse::<f64>(), Ok(value), "{text}");
+        }
+        // An empty value and a number have one type, whatever the number.
+        assert_eq!(<Real as Type<Any>>::type_info(), <String as Type<Any>>::type_info());
     }
 
     #[test]

@@ -321,7 +321,7 @@ impl Desk<'_> {
     /// as the desk would.
     async fn bill(&mut self, visit: &ToBill) -> anyhow::Result<()> {
         let when = self.when(visit.day);
-        let id = billing::bill_visit(
+        let billed = billing::bill_visit(
             self.db,
             &self.cashier,
             visit.visit_id,
@@ -329,8 +329,13 @@ impl Desk<'_> {
             self.tax_bp,
             when,
         )
-        .await
-        .map_err(failed(format!("billing visit {}", visit.visit_id)))?;
+        .await;
+        let id = match billed {
+            Ok(id) => id,
+            // A free consultation with nothing else charged makes no invoice.
+            Err(ServiceError::Conflict(why)) if why == billing::NOTHING_TO_BILL => return Ok(()),
+            Err(e) => return Err(failed(format!("billing visit {}", visit.visit_id))(e)),
+        };
         self.settle(id, visit.day).await?;
         if visit.day < self.today && self.rng.random_ratio(1, 15) {
             let report = self.medical_report(visit.patient_id, visit.day).await?;
@@ -423,6 +428,7 @@ impl Desk<'_> {
             amount,
             reason: "The sample could not be taken, so the test was not done".to_owned(),
             credit: true,
+            seen: self.version(invoice_id).await?,
         };
         let when = self.when(day);
         billing::refund(self.db, &self.cashier, invoice_id, &input, when)
@@ -462,6 +468,7 @@ impl Desk<'_> {
             amount,
             tendered,
             reference,
+            seen: self.version(invoice_id).await?,
         };
         let when = self.when(day);
         billing::pay(self.db, &self.cashier, invoice_id, &input, when)
@@ -471,6 +478,13 @@ impl Desk<'_> {
             self.cash.entry(day).or_default().0 += amount.0;
         }
         Ok(method)
+    }
+
+    /// The invoice as the desk sees it before taking or giving back money (`PaymentInput::seen`).
+    async fn version(&self, invoice_id: i64) -> anyhow::Result<Timestamp> {
+        billing::version_of(self.db, invoice_id)
+            .await
+            .map_err(failed(format!("invoice {invoice_id}")))
     }
 
     /// The notes handed over for `amount`: the next round sum above it.

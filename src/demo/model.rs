@@ -869,6 +869,7 @@ impl Person {
             username: self.label.clone(),
             full_name: self.label.clone(),
             role,
+            extra_roles: Default::default(),
             must_change_password: false,
             active: true,
             session_version: 1,

@@ -61,7 +61,7 @@ pub struct MinePage {
 }
 
 fn may_use(user: &StaffUser) -> AppResult<()> {
-    match staff_may_use(user.role) {
+    match staff_may_use(user.roles()) {
         true => Ok(()),
         false => Err(AppError::Forbidden),
     }
@@ -81,8 +81,10 @@ pub async fn patient_page(
 ) -> AppResult<PatientPage> {
     may_use(&user)?;
     let patient = patient_or_404(&state, id).await?;
+    let documents = service::patient_list(&state.db, &user, id).await?;
+    service::record_list_read(&state.reads, &user.actor, id).await?;
     Ok(PatientPage {
-        documents: service::patient_list(&state.db, &user, id).await?,
+        documents,
         patient,
         layout,
     })
@@ -129,7 +131,7 @@ async fn read_form(mut multipart: Multipart) -> AppResult<Sent> {
 
 /// Validates and stores the upload: the new document's title, or what the form should say.
 async fn store(state: &AppState, user: &Staff<AnyStaff>, attach: Attach, sent: &Sent) -> Result<String, ServiceError> {
-    if !staff_may_use(user.role) {
+    if !staff_may_use(user.roles()) {
         return Err(ServiceError::Forbidden);
     }
     let upload = model::validate(&sent.title, &sent.file).map_err(ServiceError::Invalid)?;
@@ -161,13 +163,16 @@ pub async fn upload_for_patient(
         }
         Answer::Refused(errors) => errors,
     };
+    // The list is shown again beside the messages: a read of it like the page's.
+    let patient = patient_or_404(&state, id).await?;
     let mut documents = service::patient_list(&state.db, &user, id).await?;
+    service::record_list_read(&state.reads, &user.actor, id).await?;
     documents.errors = errors;
     documents.title = sent.title;
     let body = match hx.0 {
         true => SectionFragment { layout, documents }.render()?,
         false => PatientPage {
-            patient: patient_or_404(&state, id).await?,
+            patient,
             layout,
             documents,
         }

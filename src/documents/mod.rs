@@ -32,6 +32,6 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Where a member of staff finds a patient's documents, if their role reads documents (for the record page).
-pub fn patient_link(role: crate::identity::Role, patient_id: i64) -> Option<String> {
-    model::staff_may_use(role).then(|| format!("/patients/{patient_id}/documents"))
+pub fn patient_link(roles: crate::identity::Roles, patient_id: i64) -> Option<String> {
+    model::staff_may_use(roles).then(|| format!("/patients/{patient_id}/documents"))
 }

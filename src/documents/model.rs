@@ -107,9 +107,10 @@ pub fn validate(title: &str, data: &[u8]) -> Result<Upload, FieldErrors> {
 }
 
 /// Who may upload documents and read them: doctors, lab attendants and admins (never reception or the
-/// pharmacy). A lab attendant reads a patient's documents (outside lab reports), not their clinical notes.
-pub fn staff_may_use(role: Role) -> bool {
-    matches!(role, Role::Doctor | Role::Lab | Role::Admin)
+/// pharmacy), by any role they hold. A lab attendant reads a patient's documents (outside lab reports), not
+/// their clinical notes.
+pub fn staff_may_use(roles: impl Into<crate::identity::Roles>) -> bool {
+    roles.into().first_of(&[Role::Doctor, Role::Lab, Role::Admin]).is_some()
 }
 
 /// The name a document is served under: its title in plain ASCII letters, digits and dashes (nothing that

@@ -19,7 +19,7 @@ const UPLOAD: &str = "document.upload";
 pub enum Attach {
     /// The patient's chart.
     Patient(i64),
-    /// A visit: its doctor or an admin, while it is open.
+    /// A visit: its doctor, while it is open.
     Visit(i64),
 }
 
@@ -32,7 +32,7 @@ pub async fn upload(
     upload: &Upload,
     data: &[u8],
 ) -> Result<i64, ServiceError> {
-    if !staff_may_use(user.role) {
+    if !staff_may_use(user.roles()) {
         return Err(ServiceError::Forbidden);
     }
     let mut tx = db.begin_write().await?;
@@ -83,7 +83,7 @@ pub async fn open(
     actor: &Actor,
     id: i64,
 ) -> Result<(DocumentMeta, Vec<u8>), ServiceError> {
-    if !staff_may_use(user.role) {
+    if !staff_may_use(user.roles()) {
         return Err(ServiceError::Forbidden);
     }
     let meta = repo::meta(db, id).await?.ok_or(ServiceError::NotFound)?;
@@ -141,10 +141,19 @@ pub async fn visit_section(db: impl Reader, user: &StaffUser, visit: &Visit) -> 
         action: format!("/visits/{}/documents", visit.id),
         view_base: "/documents/",
         documents: repo::of_visit(db, visit.id).await?,
-        can_upload: staff_may_use(user.role) && visit.allows(user, Access::Write),
+        can_upload: staff_may_use(user.roles()) && visit.allows(user, Access::Write),
         form_id: crate::db::once::FormKey::mint().to_string(),
         ..DocumentList::default()
     })
+}
+
+/// Writes the audit row of a member of staff opening a patient's list of documents (their titles are part of the
+/// patient's record): before the list is shown.
+pub async fn record_list_read(reads: &Reads, actor: &Actor, patient_id: i64) -> Result<(), ServiceError> {
+    let entry = AuditEntry::new("document.view_list")
+        .record("patient", patient_id)
+        .patient(patient_id);
+    reads.record(actor, entry).await
 }
 
 /// The patient's documents page for `user`.
@@ -153,7 +162,7 @@ pub async fn patient_list(db: &Db, user: &StaffUser, patient_id: i64) -> Result<
         action: format!("/patients/{patient_id}/documents"),
         view_base: "/documents/",
         documents: repo::of_patient(db, patient_id).await?,
-        can_upload: staff_may_use(user.role),
+        can_upload: staff_may_use(user.roles()),
         form_id: crate::db::once::FormKey::mint().to_string(),
         ..DocumentList::default()
     })

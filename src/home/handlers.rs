@@ -40,6 +40,8 @@ pub struct AdminHome {
     glance: LiveBlock,
     role_counts: Vec<(Role, i64)>,
     recent: Vec<AuditRow>,
+    /// SQLite's scheduled copies, when this instance takes them (nothing on PostgreSQL: see the README).
+    backups: Option<crate::db::backup::Status>,
 }
 
 #[derive(Template)]
@@ -82,8 +84,11 @@ async fn admin_glance(state: &AppState) -> AppResult<String> {
 pub async fn admin(admin: Staff<Admins>, State(state): State<AppState>, layout: Layout) -> AppResult<AdminHome> {
     let glance = LiveBlock::load(&state, "/admin", "/admin/summary", admin_glance(&state)).await?;
     let role_counts = crate::staff::service::count_active_by_role(&state.db).await?;
-    let settled = state.reads.settle().await?;
-    let recent = crate::audit::recent(settled, &state.db, 8).await?;
+    let recent = crate::audit::recent(&state.db, 8).await?;
+    let backups = match &state.config.backups {
+        Some(plan) => Some(crate::db::backup::Status::of(plan).await),
+        None => None,
+    };
     Ok(AdminHome {
         layout,
         user: admin.user,
@@ -91,6 +96,7 @@ pub async fn admin(admin: Staff<Admins>, State(state): State<AppState>, layout: 
         glance,
         role_counts,
         recent,
+        backups,
     })
 }
 
@@ -132,6 +138,11 @@ impl DoctorHome {
         let visits = &self.lists.open_visits;
         &visits[..visits.len().min(self.open_visits_shown)]
     }
+
+    /// Whether the checked-in patient of this appointment is still in the waiting room: "Start" calls them first.
+    fn waits(&self, appointment_id: &i64) -> bool {
+        self.lists.waiting.contains(appointment_id)
+    }
 }
 
 #[derive(Template)]
@@ -157,6 +168,8 @@ async fn doctor_glance(state: &AppState, doctor_id: i64) -> AppResult<String> {
 /// tell whether there are more) and the results back.
 pub struct DoctorLists {
     appointments: Vec<AppointmentView>,
+    /// The checked-in appointments whose ticket waits to be called.
+    waiting: Vec<i64>,
     open_visits: Vec<crate::consult::model::VisitLine>,
     results: Vec<ResultBack>,
 }
@@ -165,8 +178,15 @@ impl DoctorLists {
     async fn load(state: &AppState, doctor_id: i64, shown: i64) -> AppResult<DoctorLists> {
         let today = state.today();
         let since = super::model::results_since(Timestamp::now());
+        let appointments = crate::scheduling::service::appointments_between(&state.db, doctor_id, today, today).await?;
+        let checked_in: Vec<i64> = appointments
+            .iter()
+            .filter(|a| a.can(Action::Start))
+            .map(|a| a.id)
+            .collect();
         Ok(DoctorLists {
-            appointments: crate::scheduling::service::appointments_between(&state.db, doctor_id, today, today).await?,
+            waiting: crate::queue::service::waiting_appointments(&state.db, &checked_in).await?,
+            appointments,
             open_visits: crate::consult::service::open_visits_of_doctor(&state.db, doctor_id, shown.saturating_add(1))
                 .await?,
             results: crate::lab::service::results_back(&state.db, doctor_id, since, RESULTS_SHOWN).await?,

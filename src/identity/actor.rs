@@ -1,7 +1,7 @@
 //! The audit log's "who": a staff member, a patient, the system or someone not logged in, with their address
 //! and the one-time id of the form they sent.
 
-use super::{PatientUser, StaffUser};
+use super::{PatientUser, Role, StaffUser};
 use crate::db::once::{self, Claim, FormKey};
 use crate::db::{Db, Tx};
 use crate::text_enum;
@@ -21,14 +21,25 @@ pub struct Actor {
     pub kind: ActorKind,
     pub id: Option<i64>,
     pub label: String,
+    /// The role a staff member acted in (the audit row keeps it); none for anyone else, and at login.
+    pub role: Option<Role>,
     pub ip: Option<String>,
     /// The one-time id of the form this request sent, when it came from a creating form (see `db::once`).
     pub form: Option<FormKey>,
 }
 
 impl Actor {
+    /// A staff member acting in their own role (`acting_as` names another role they hold).
     pub fn staff(user: &StaffUser, ip: &str) -> Self {
-        Actor::staff_account(user.id, &user.username, ip)
+        Actor::staff_account(user.id, &user.username, ip).acting_as(user.role)
+    }
+
+    /// The same actor, acting in `role`.
+    pub fn acting_as(self, role: Role) -> Self {
+        Actor {
+            role: Some(role),
+            ..self
+        }
     }
 
     /// A staff member known by id and username (at login, before the session exists).
@@ -37,6 +48,7 @@ impl Actor {
             kind: ActorKind::Staff,
             id: Some(id),
             label: username.to_owned(),
+            role: None,
             ip: Some(ip.to_owned()),
             form: None,
         }
@@ -52,6 +64,7 @@ impl Actor {
             kind: ActorKind::Patient,
             id: Some(id),
             label: number.to_owned(),
+            role: None,
             ip: Some(ip.to_owned()),
             form: None,
         }
@@ -63,6 +76,7 @@ impl Actor {
             kind: ActorKind::System,
             id: None,
             label: label.to_owned(),
+            role: None,
             ip: None,
             form: None,
         }
@@ -103,6 +117,7 @@ impl Actor {
             kind: ActorKind::Anonymous,
             id: None,
             label: claimed.chars().take(64).collect(),
+            role: None,
             ip: Some(ip.to_owned()),
             form: None,
         }

@@ -42,6 +42,17 @@ impl Role {
         }
     }
 
+    /// The name of the role's part of the clinic, where a menu lists it beside another role's.
+    pub fn section(self) -> &'static str {
+        match self {
+            Role::Admin => "Administration",
+            Role::Doctor => "Doctor",
+            Role::Pharmacist => "Pharmacy",
+            Role::Lab => "Lab",
+            Role::Reception => "Reception",
+        }
+    }
+
     /// The queue page the role works from, if it has one.
     pub fn queue_path(self) -> Option<&'static str> {
         match self {
@@ -52,18 +63,90 @@ impl Role {
     }
 }
 
+/// A set of roles: the roles a staff account holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Roles(u8);
+
+impl Roles {
+    fn bit(role: Role) -> u8 {
+        let at = Role::ALL.iter().position(|r| *r == role).unwrap_or_default();
+        1 << at
+    }
+
+    /// The set of one role.
+    pub fn of(role: Role) -> Self {
+        Roles(Self::bit(role))
+    }
+
+    /// The set with `role` in it too.
+    pub fn with(self, role: Role) -> Self {
+        Roles(self.0 | Self::bit(role))
+    }
+
+    pub fn contains(self, role: Role) -> bool {
+        self.0 & Self::bit(role) != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The first of `wanted`, in its order, that the set holds.
+    pub fn first_of(self, wanted: &[Role]) -> Option<Role> {
+        wanted.iter().copied().find(|role| self.contains(*role))
+    }
+
+    /// The roles of the set, in the order of `Role::ALL`.
+    pub fn iter(self) -> impl Iterator<Item = Role> {
+        Role::ALL.iter().copied().filter(move |role| self.contains(*role))
+    }
+}
+
+impl From<Role> for Roles {
+    fn from(role: Role) -> Self {
+        Roles::of(role)
+    }
+}
+
+impl FromIterator<Role> for Roles {
+    fn from_iter<I: IntoIterator<Item = Role>>(roles: I) -> Self {
+        roles.into_iter().fold(Roles::default(), Roles::with)
+    }
+}
+
 /// The logged-in staff member, as the session resolves them on each request.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct StaffUser {
     pub id: i64,
     pub username: String,
     pub full_name: String,
+    /// The account's own role: its home page and its label.
     pub role: Role,
+    /// The roles an admin gave the account beside its own (`staff_role`), read with it on each request.
+    #[sqlx(skip)]
+    pub extra_roles: Roles,
     #[sqlx(try_from = "crate::db::Flag")]
     pub must_change_password: bool,
     #[sqlx(try_from = "crate::db::Flag")]
     pub active: bool,
     pub session_version: i64,
+}
+
+impl StaffUser {
+    /// Every role the account holds: its own and the extra ones.
+    pub fn roles(&self) -> Roles {
+        self.extra_roles.with(self.role)
+    }
+
+    /// Whether the account holds `role` (as its own or as an extra one).
+    pub fn holds(&self, role: Role) -> bool {
+        self.roles().contains(role)
+    }
+
+    /// Whether the account holds any of `roles`.
+    pub fn holds_any(&self, roles: &[Role]) -> bool {
+        self.roles().first_of(roles).is_some()
+    }
 }
 
 /// A patient as the session resolves them on each request.
@@ -251,6 +334,18 @@ mod tests {
         assert_eq!(any.choose(Some(8)), Some(8));
         assert_eq!(any.choose(None), None);
         assert_eq!(any.own(), None);
+    }
+
+    #[test]
+    fn a_set_of_roles_answers_in_the_order_asked() {
+        let roles = Roles::of(Role::Reception).with(Role::Lab);
+        assert!(roles.contains(Role::Lab) && roles.contains(Role::Reception) && !roles.contains(Role::Admin));
+        assert_eq!(roles.first_of(&[Role::Lab, Role::Reception]), Some(Role::Lab));
+        assert_eq!(roles.first_of(&[Role::Reception, Role::Lab]), Some(Role::Reception));
+        assert_eq!(roles.first_of(&[Role::Admin, Role::Doctor]), None);
+        assert_eq!(roles.iter().collect::<Vec<_>>(), [Role::Lab, Role::Reception]);
+        assert!(Roles::default().is_empty());
+        assert_eq!([Role::Lab, Role::Reception].into_iter().collect::<Roles>(), roles);
     }
 
     #[test]

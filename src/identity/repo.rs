@@ -1,17 +1,33 @@
 //! The accounts a session resolves to (read on every request) and their credentials: what login checks and
 //! what a password change writes.
 
+use sqlx::{FromRow, Row};
+
 use super::{PatientUser, Role, StaffUser};
 use crate::db::{Db, Flag, Timestamp, Tx};
 
+/// The account with the extra roles it holds, in one query: a row per extra role (one row, with no extra
+/// role, for an account that has none).
 pub async fn find_staff(db: &Db, id: i64) -> Result<Option<StaffUser>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, username, full_name, role, must_change_password, active, session_version
-         FROM staff WHERE id = $1",
+    let rows = sqlx::query(
+        "SELECT s.id, s.username, s.full_name, s.role, s.must_change_password, s.active, s.session_version,
+                r.role AS extra_role
+         FROM staff s LEFT JOIN staff_role r ON r.staff_id = s.id
+         WHERE s.id = $1",
     )
     .bind(id)
-    .fetch_optional(db.pool())
-    .await
+    .fetch_all(db.pool())
+    .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let mut user = StaffUser::from_row(first)?;
+    for row in &rows {
+        if let Some(role) = row.try_get::<Option<Role>, _>("extra_role")? {
+            user.extra_roles = user.extra_roles.with(role);
+        }
+    }
+    Ok(Some(user))
 }
 
 pub async fn find_patient(db: &Db, id: i64) -> Result<Option<PatientUser>, sqlx::Error> {

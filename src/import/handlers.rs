@@ -8,6 +8,7 @@ use tower_sessions::Session;
 use super::model::{HeaderMap, Rejection, StudentRow};
 use super::repo::{self, ImportJob, JobStatus};
 use super::service::{self, FileError, ImportOptions};
+use crate::db::once::FormKey;
 use crate::state::AppState;
 use crate::web::extract::{Admins, Staff};
 use crate::web::form::{Form, invalid};
@@ -20,6 +21,8 @@ pub struct IndexPage {
     layout: Layout,
     jobs: Vec<ImportJob>,
     error: Option<String>,
+    /// The upload form's one-time id (`db::once`).
+    form_id: FormKey,
 }
 
 pub async fn index(_admin: Staff<Admins>, State(state): State<AppState>, layout: Layout) -> AppResult<IndexPage> {
@@ -27,6 +30,7 @@ pub async fn index(_admin: Staff<Admins>, State(state): State<AppState>, layout:
         layout,
         jobs: repo::recent_jobs(&state.db).await?,
         error: None,
+        form_id: FormKey::mint(),
     })
 }
 
@@ -34,7 +38,8 @@ pub async fn sample(_admin: Staff<Admins>) -> Response {
     csv_download("students-sample.csv", super::SAMPLE_CSV.to_owned())
 }
 
-/// Reads the uploaded file, checks its header and rows, and keeps it for the preview.
+/// Reads the uploaded file, checks its header and rows, and keeps it for the preview, once per form: the same
+/// form sent again leads to the preview it made.
 pub async fn upload(
     admin: Staff<Admins>,
     State(state): State<AppState>,
@@ -42,12 +47,15 @@ pub async fn upload(
     mut multipart: Multipart,
 ) -> AppResult<Response> {
     let mut file = None;
+    let mut form_id = String::new();
     while let Some(field) = multipart
         .next_field()
         .await
         .map_err(|e| AppError::BadRequest(e.body_text()))?
     {
-        if field.name() == Some("file") {
+        if field.name() == Some("form_id") {
+            form_id = field.text().await.map_err(|e| AppError::BadRequest(e.body_text()))?;
+        } else if field.name() == Some("file") {
             let name = field
                 .file_name()
                 .unwrap_or("students.csv")
@@ -59,11 +67,13 @@ pub async fn upload(
             file = Some((name, bytes));
         }
     }
+    let actor = admin.actor_with_form(&form_id)?;
     let refuse = |layout, jobs, message: String| {
         invalid(IndexPage {
             layout,
             jobs,
             error: Some(message),
+            form_id: FormKey::mint(),
         })
     };
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
@@ -82,7 +92,7 @@ pub async fn upload(
         Ok(checked) => checked,
         Err(err) => return Ok(refuse(layout, repo::recent_jobs(&state.db).await?, err.to_string())),
     };
-    let id = repo::create_job(&state.db, &name, &text, total as i64, Some(admin.id)).await?;
+    let id = service::keep_file(&state.db, &actor, &name, &text, total as i64).await?;
     Ok(Redirect::to(&format!("/admin/import/{id}")).into_response())
 }
 
@@ -182,7 +192,7 @@ pub async fn start(
         };
         let actor = admin.actor.clone();
         let db = state.db.clone();
-        tokio::spawn(async move {
+        crate::web::heavy::detach(async move {
             if let Err(err) = service::run_job(&db, &actor, id, &options).await {
                 tracing::error!(job = id, error = ?err, "could not record the end of an import");
             }

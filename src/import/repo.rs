@@ -73,7 +73,7 @@ const JOB_COLUMNS: &str =
     "id, status, file_name, create_missing, total, processed, created, updated, unchanged, rejected, error, created_at";
 
 pub async fn create_job(
-    db: &Db,
+    tx: &mut Tx,
     file_name: &str,
     content: &str,
     total: i64,
@@ -89,7 +89,7 @@ pub async fn create_job(
     .bind(total)
     .bind(created_by)
     .bind(now)
-    .fetch_one(db.pool())
+    .fetch_one(&mut **tx)
     .await
 }
 

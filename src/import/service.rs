@@ -14,6 +14,7 @@ use super::repo::{self, Counts, JobStatus};
 use crate::academic::model::Kind;
 use crate::academic::service::within as academic;
 use crate::audit::{self, AuditEntry};
+use crate::db::once::Claim;
 use crate::db::{Db, Tx};
 use crate::error::ServiceError;
 use crate::identity::Actor;
@@ -22,6 +23,26 @@ use crate::patients::service as patient_service;
 use crate::validation;
 
 const BATCH: usize = 500;
+const KEEP: &str = "import_job.create";
+
+/// Keeps an uploaded file (checked already) for its preview, once per form: the id of its import job (the same
+/// form sent again answers with the job it made). Nothing is imported until the admin starts it.
+pub async fn keep_file(
+    db: &Db,
+    actor: &Actor,
+    file_name: &str,
+    content: &str,
+    total: i64,
+) -> Result<i64, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    if let Claim::Done(id) = actor.claim_form(&mut tx, KEEP).await? {
+        return Ok(id);
+    }
+    let id = repo::create_job(&mut tx, file_name, content, total, actor.id).await?;
+    actor.complete_form(&mut tx, KEEP, id).await?;
+    tx.commit().await?;
+    Ok(id)
+}
 
 /// A file that can't be imported at all.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

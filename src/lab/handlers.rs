@@ -15,7 +15,7 @@ use tower_sessions::Session;
 use super::model::{HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderView, Outcome, Range, ResultForm, age};
 use super::repo::{OrderDetail, WorkItem};
 use super::service::{self, HealthRecord};
-use super::{LabDesk, LabReaders};
+use super::{LabDesk, LabReaders, LabWork};
 use crate::consult::model::{Access, Recorded, Shown, Visit, VisitLine, VitalsForm};
 use crate::db::events::Event;
 use crate::db::once::FormKey;
@@ -26,7 +26,7 @@ use crate::patients::model::Patient;
 use crate::state::AppState;
 use crate::validation::{FieldErrors, parse_id};
 use crate::web::confirm::{ConfirmPage, Confirmation};
-use crate::web::extract::{Admins, Clinicians, Staff};
+use crate::web::extract::{Admins, Clinicians, Doctors, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::{HxRequest, redirect};
@@ -145,6 +145,8 @@ pub struct LabSection {
     pub errors: FieldErrors,
     pub note: String,
     pub chosen: Vec<i64>,
+    /// The order form's one-time id (`db::once`), fresh each time the section is shown.
+    pub form_id: String,
 }
 
 impl LabSection {
@@ -224,6 +226,7 @@ async fn load_section(
         errors,
         note: attempt.0,
         chosen: attempt.1,
+        form_id: FormKey::mint().to_string(),
     })
 }
 
@@ -271,7 +274,7 @@ async fn section_page(
 
 /// Orders tests in a visit: the form's `test_id` fields (one per test ticked) and its note.
 pub async fn order(
-    user: Staff<Clinicians>,
+    user: Staff<Doctors>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     hx: HxRequest,
@@ -280,14 +283,17 @@ pub async fn order(
 ) -> AppResult<Response> {
     let mut note = String::new();
     let mut chosen = Vec::new();
+    let mut form_id = String::new();
     for (name, value) in pairs {
         match name.as_str() {
             "test_id" => chosen.push(parse_id(&value).ok_or(AppError::BadRequest("No such test.".into()))?),
             "note" => note = value,
+            "form_id" => form_id = value,
             _ => {}
         }
     }
-    let result = service::order_tests(&state.db, &user, &user.actor, id, &chosen, &note).await;
+    let actor = user.actor_with_form(&form_id)?;
+    let result = service::order_tests(&state.db, &user, &actor, id, &chosen, &note).await;
     match result {
         Ok(_) => {
             state.events.publish(&state.db, Event::Lab { visit_id: id }).await;
@@ -312,7 +318,7 @@ fn visit_and_order(id: &str, order: &str) -> AppResult<(i64, i64)> {
 
 /// The confirmation page of cancelling an order, for browsers without JavaScript.
 pub async fn confirm_cancel(
-    user: Staff<Clinicians>,
+    user: Staff<Doctors>,
     State(state): State<AppState>,
     Path((id, order)): Path<(String, String)>,
     layout: Layout,
@@ -339,7 +345,7 @@ pub async fn confirm_cancel(
 }
 
 pub async fn cancel(
-    user: Staff<Clinicians>,
+    user: Staff<Doctors>,
     State(state): State<AppState>,
     Path((id, order)): Path<(String, String)>,
     session: Session,
@@ -427,6 +433,8 @@ pub struct WorklistPage {
     time_zone: &'static str,
     /// Patients with a doctor now, whose vitals the lab may take.
     open_visits: Arc<Vec<VisitLine>>,
+    /// Whether the user does the lab's work (an admin reads the worklist only).
+    does_lab_work: bool,
 }
 
 /// How many open visits the worklist lists for vitals.
@@ -471,6 +479,7 @@ pub async fn worklist(user: Staff<LabDesk>, State(state): State<AppState>, layou
         glance: LiveBlock::load(&state, "/lab", "/lab/summary", glance(&state)).await?,
         rows_html: worklist_rows(&state, &user).await?.to_string(),
         open_visits: open_visits(&state).await?,
+        does_lab_work: service::is_lab(&user),
         user: user.user,
         time_zone: settings.clinic.time_zone.name(),
     })
@@ -545,11 +554,13 @@ pub struct OrderPage {
     vitals: Option<Recorded>,
     vitals_form: VitalsForm,
     vitals_errors: FieldErrors,
+    /// Whether the user does the lab's work (an admin reads the order only).
+    does_lab_work: bool,
 }
 
 impl OrderPage {
     pub fn can(&self, mv: OrderMove) -> bool {
-        self.order.view.can(mv)
+        self.does_lab_work && self.order.view.can(mv)
     }
 
     pub fn vitals_open(&self) -> bool {
@@ -606,7 +617,7 @@ async fn order_page(
         };
         (form, FieldErrors::default())
     });
-    let (vitals_form, vitals_errors) = vitals_attempt.unwrap_or_default();
+    let (vitals_form, vitals_errors) = vitals_attempt.unwrap_or_else(|| (VitalsForm::fresh(), FieldErrors::default()));
     Ok(OrderPage {
         age: patient.age_on(state.settings.get().today()),
         expected: test.range_for(patient.sex),
@@ -620,6 +631,7 @@ async fn order_page(
         vitals,
         vitals_form,
         vitals_errors,
+        does_lab_work: service::is_lab(user),
     })
 }
 
@@ -629,11 +641,13 @@ pub async fn order_detail(
     IdPath(id): IdPath,
     layout: Layout,
 ) -> AppResult<OrderPage> {
-    order_page(&state, &user, layout, id, None, None).await
+    let page = order_page(&state, &user, layout, id, None, None).await?;
+    service::record_order_read(&state.reads, &user.actor, &page.order).await?;
+    Ok(page)
 }
 
 pub async fn record_result(
-    user: Staff<LabDesk>,
+    user: Staff<LabWork>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     session: Session,
@@ -659,7 +673,7 @@ pub async fn record_result(
 }
 
 pub async fn release(
-    user: Staff<LabDesk>,
+    user: Staff<LabWork>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     session: Session,
@@ -686,7 +700,7 @@ pub async fn release(
 
 /// Vitals taken by the lab attendant for the order's visit (while it is open).
 pub async fn record_vitals(
-    user: Staff<LabDesk>,
+    user: Staff<LabWork>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     session: Session,
@@ -694,7 +708,8 @@ pub async fn record_vitals(
     Form(form): Form<VitalsForm>,
 ) -> AppResult<Response> {
     let order = service::order_for_lab(&state.db, &user, id).await?;
-    match crate::consult::service::record_vitals(&state.db, &user, &user.actor, order.view.visit_id, &form).await {
+    let actor = user.actor_with_form(&form.form_id)?;
+    match crate::consult::service::record_vitals(&state.db, &user, &actor, order.view.visit_id, &form).await {
         Ok(()) => {
             flash(&session, FlashKind::Success, "Vitals saved.").await?;
             Ok(redirect(HxRequest(false), &format!("/lab/orders/{id}#vitals")))
@@ -743,7 +758,7 @@ async fn visit_vitals_page(
         .await?
         .ok_or(AppError::NotFound)?;
     let vitals = crate::consult::service::latest_vitals(db, patient.id).await?;
-    let (f, errors) = attempt.unwrap_or_default();
+    let (f, errors) = attempt.unwrap_or_else(|| (VitalsForm::fresh(), FieldErrors::default()));
     Ok(VisitVitalsPage {
         age: patient.age_on(state.settings.get().today()),
         layout,
@@ -757,24 +772,28 @@ async fn visit_vitals_page(
 
 /// The form for a patient's vitals while they are with a doctor (no lab order needed).
 pub async fn visit_vitals(
-    user: Staff<LabDesk>,
+    user: Staff<LabWork>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     layout: Layout,
 ) -> AppResult<VisitVitalsPage> {
-    visit_vitals_page(&state, &user, layout, id, None).await
+    let page = visit_vitals_page(&state, &user, layout, id, None).await?;
+    let read = ("visit", page.visit.id);
+    crate::consult::service::record_read(&state.reads, &user.actor, "visit.view_vitals", read, page.patient.id).await?;
+    Ok(page)
 }
 
 /// Vitals taken by the lab attendant for an open visit.
 pub async fn record_visit_vitals(
-    user: Staff<LabDesk>,
+    user: Staff<LabWork>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     session: Session,
     layout: Layout,
     Form(form): Form<VitalsForm>,
 ) -> AppResult<Response> {
-    match crate::consult::service::record_vitals(&state.db, &user, &user.actor, id, &form).await {
+    let actor = user.actor_with_form(&form.form_id)?;
+    match crate::consult::service::record_vitals(&state.db, &user, &actor, id, &form).await {
         Ok(()) => {
             flash(&session, FlashKind::Success, "Vitals saved.").await?;
             Ok(redirect(HxRequest(false), &format!("/lab/visits/{id}/vitals#vitals")))
@@ -853,7 +872,7 @@ pub async fn health_records(
 }
 
 pub async fn add_health_record(
-    user: Staff<LabDesk>,
+    user: Staff<LabWork>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     session: Session,

@@ -33,10 +33,19 @@ pub struct LiveCaches {
 /// name corrected, another instance's announcement missed).
 const MAX_AGE: Duration = Duration::from_secs(10);
 
-/// Who works the lab's pages: lab attendants, and admins looking in.
+/// Who reads the lab's pages (the worklist, an order, its figures): lab attendants, and admins, whose home
+/// counts the orders waiting. Only lab attendants change anything ([`LabWork`]).
 pub struct LabDesk;
 impl RoleSet for LabDesk {
     const ROLES: &'static [Role] = &[Role::Lab, Role::Admin];
+}
+
+/// Who does the lab's work: records, corrects and releases results, takes vitals, keeps health records. Lab
+/// attendants only (an account given the lab's role by an admin included); administration is not a clinical
+/// qualification.
+pub struct LabWork;
+impl RoleSet for LabWork {
+    const ROLES: &'static [Role] = &[Role::Lab];
 }
 
 /// Who reads health records: the lab that keeps them, doctors and admins.

@@ -169,15 +169,15 @@ impl LabTestForm {
         );
         let price = match self.price.trim() {
             "" => Some(Money(0)),
-            text => match Money::parse_major(text, minor_digits) {
-                Ok(price) if price.0 >= 0 && price.0 <= 1_000_000_000_000 => Some(price),
-                Ok(_) => {
-                    errors.add("price", "The price can't be negative or that large.");
-                    None
-                }
-                Err(_) => {
+            text => match crate::validation::parse_money(text, minor_digits) {
+                Ok(price) => Some(price),
+                Err(crate::validation::MoneyError::NotAnAmount) => {
                     let example = if minor_digits == 0 { "2500" } else { "2500.00" };
                     errors.add("price", format!("Write the price as an amount, such as {example}."));
+                    None
+                }
+                Err(err) => {
+                    errors.add("price", err.message(minor_digits));
                     None
                 }
             },
@@ -557,6 +557,7 @@ impl HealthRecordForm {
             spo2: self.spo2.clone(),
             weight: self.weight.clone(),
             height: self.height.clone(),
+            form_id: String::new(),
         }
     }
 

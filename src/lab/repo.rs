@@ -1,6 +1,7 @@
 //! The SQL of the lab: the test catalogue, orders and their results, the worklist and health records.
 
 use super::model::{LabTest, OrderStatus, OrderView, Outcome, ResultDetails, TestDetails};
+use crate::db::types::Real;
 use crate::db::{Date, Db, Flag, Reader, Timestamp, Tx};
 use crate::patients::model::Sex;
 
@@ -33,15 +34,16 @@ pub async fn insert_test(tx: &mut Tx, test: &TestDetails) -> Result<i64, sqlx::E
     sqlx::query_scalar(
         "INSERT INTO lab_test (name, specimen, unit, male_low, male_high, female_low, female_high, price, active,
                                created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+         VALUES ($1, $2, $3, CAST($4 AS DOUBLE PRECISION), CAST($5 AS DOUBLE PRECISION),
+                 CAST($6 AS DOUBLE PRECISION), CAST($7 AS DOUBLE PRECISION), $8, $9, $10, $10) RETURNING id",
     )
     .bind(&test.name)
     .bind(&test.specimen)
     .bind(&test.unit)
-    .bind(test.male.low)
-    .bind(test.male.high)
-    .bind(test.female.low)
-    .bind(test.female.high)
+    .bind(Real(test.male.low))
+    .bind(Real(test.male.high))
+    .bind(Real(test.female.low))
+    .bind(Real(test.female.high))
     .bind(test.price)
     .bind(Flag(test.active))
     .bind(now)
@@ -52,18 +54,19 @@ pub async fn insert_test(tx: &mut Tx, test: &TestDetails) -> Result<i64, sqlx::E
 /// Changes a test; false when there is none with this id.
 pub async fn update_test(tx: &mut Tx, id: i64, test: &TestDetails) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE lab_test SET name = $2, specimen = $3, unit = $4, male_low = $5, male_high = $6, female_low = $7,
-                female_high = $8, price = $9, active = $10, updated_at = $11
+        "UPDATE lab_test SET name = $2, specimen = $3, unit = $4, male_low = CAST($5 AS DOUBLE PRECISION),
+                male_high = CAST($6 AS DOUBLE PRECISION), female_low = CAST($7 AS DOUBLE PRECISION),
+                female_high = CAST($8 AS DOUBLE PRECISION), price = $9, active = $10, updated_at = $11
          WHERE id = $1",
     )
     .bind(id)
     .bind(&test.name)
     .bind(&test.specimen)
     .bind(&test.unit)
-    .bind(test.male.low)
-    .bind(test.male.high)
-    .bind(test.female.low)
-    .bind(test.female.high)
+    .bind(Real(test.male.low))
+    .bind(Real(test.male.high))
+    .bind(Real(test.female.low))
+    .bind(Real(test.female.high))
     .bind(test.price)
     .bind(Flag(test.active))
     .bind(Timestamp::now())
@@ -294,15 +297,16 @@ pub async fn record_result(
 ) -> Result<bool, sqlx::Error> {
     let now = Timestamp::now();
     let done = sqlx::query(
-        "UPDATE lab_order SET status = 'resulted', result_value = $2, result_unit = $3, range_low = $4,
-                range_high = $5, flag = $6, result_comment = $7, resulted_by = $8, resulted_at = $9, updated_at = $9
+        "UPDATE lab_order SET status = 'resulted', result_value = $2, result_unit = $3,
+                range_low = CAST($4 AS DOUBLE PRECISION), range_high = CAST($5 AS DOUBLE PRECISION), flag = $6,
+                result_comment = $7, resulted_by = $8, resulted_at = $9, updated_at = $9
          WHERE id = $1 AND status IN ('ordered', 'resulted')",
     )
     .bind(order_id)
     .bind(&result.value)
     .bind(&result.unit)
-    .bind(result.range.low)
-    .bind(result.range.high)
+    .bind(Real(result.range.low))
+    .bind(Real(result.range.high))
     .bind(result.flag)
     .bind(&result.comment)
     .bind(staff_id)

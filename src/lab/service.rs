@@ -19,16 +19,26 @@ use crate::validation::FieldErrors;
 /// The one-time form id actions of the creating forms.
 const ADD_TEST: &str = "lab_test.create";
 const ADD_HEALTH_RECORD: &str = "health_record.create";
+const ORDER: &str = "lab_order.create";
 /// The most orders the worklist shows at once (oldest first; the rest follow as these are done).
 pub const WORKLIST_LIMIT: i64 = 40;
 
-/// Whether `user` works in the lab (or is an admin looking in).
+/// Whether `user` does the lab's work: a lab attendant, or an account an admin gave the lab's role. An admin
+/// reads the lab's pages ([`reads_lab`]) but records nothing.
 pub fn is_lab(user: &StaffUser) -> bool {
-    matches!(user.role, Role::Lab | Role::Admin)
+    user.holds(Role::Lab)
 }
 
 fn lab_only(user: &StaffUser) -> Result<(), ServiceError> {
     match is_lab(user) {
+        true => Ok(()),
+        false => Err(ServiceError::Forbidden),
+    }
+}
+
+/// Whether `user` reads the lab's worklist and orders: the lab, and admins.
+fn reads_lab(user: &StaffUser) -> Result<(), ServiceError> {
+    match user.holds_any(&[Role::Lab, Role::Admin]) {
         true => Ok(()),
         false => Err(ServiceError::Forbidden),
     }
@@ -98,8 +108,9 @@ pub async fn save_test(
 
 // ---- orders in a visit ----------------------------------------------------------------------------------
 
-/// Orders `test_ids` in a visit (its doctor, or an admin, while it is open), with one note for all of them.
-/// A test already ordered in the visit, or no longer offered, is refused with a message.
+/// Orders `test_ids` in a visit (its doctor, while it is open), with one note for all of them, once per form (the
+/// same form again answers with the first order it made). A test already ordered in the visit, or no longer
+/// offered, is refused with a message.
 pub async fn order_tests(
     db: &Db,
     user: &StaffUser,
@@ -114,6 +125,9 @@ pub async fn order_tests(
         errors.add("test_id", "Choose at least one test to order.");
     }
     let mut tx = db.begin_write().await?;
+    if let Claim::Done(id) = actor.claim_form(&mut tx, ORDER).await? {
+        return Ok(vec![id]);
+    }
     let visit = writable_visit_in(&mut tx, user, visit_id, Access::Write).await?;
     let (Some(note), true) = (note, errors.is_empty()) else {
         return Err(ServiceError::Invalid(errors));
@@ -144,18 +158,21 @@ pub async fn order_tests(
             }
             Err(err) => return Err(err.into()),
         };
-        let entry = AuditEntry::new("lab_order.create")
+        let entry = AuditEntry::new(ORDER)
             .record("lab_order", id)
             .patient(visit.patient_id)
             .detail(test.name.clone());
         audit::record(&mut tx, actor, entry).await?;
         ids.push(id);
     }
+    if let Some(first) = ids.first() {
+        actor.complete_form(&mut tx, ORDER, *first).await?;
+    }
     tx.commit().await?;
     Ok(ids)
 }
 
-/// Takes back an order that has no result yet (the visit's doctor, or an admin, while it is open).
+/// Takes back an order that has no result yet (the visit's doctor, while it is open).
 pub async fn cancel_order(
     db: &Db,
     user: &StaffUser,
@@ -208,7 +225,7 @@ pub struct Worklist {
 
 /// The orders waiting for the lab, oldest first: the first `WORKLIST_LIMIT` of them and the count of all.
 pub async fn worklist(db: &Db, user: &StaffUser) -> Result<Worklist, ServiceError> {
-    lab_only(user)?;
+    reads_lab(user)?;
     Ok(Worklist {
         items: repo::worklist(db, WORKLIST_LIMIT).await?,
         waiting: repo::waiting_count(db).await?,
@@ -263,7 +280,7 @@ pub async fn released_since(db: impl Reader, patient_id: i64, since: Timestamp) 
 
 /// An order, for the lab's page of it.
 pub async fn order_for_lab(db: &Db, user: &StaffUser, order_id: i64) -> Result<OrderDetail, ServiceError> {
-    lab_only(user)?;
+    reads_lab(user)?;
     repo::order(db, order_id).await?.ok_or(ServiceError::NotFound)
 }
 
@@ -364,7 +381,7 @@ pub struct HealthRecord {
 
 /// Who may read a patient's health records: the lab, doctors and admins.
 pub fn may_read_health_records(user: &StaffUser) -> bool {
-    matches!(user.role, Role::Lab | Role::Doctor | Role::Admin)
+    user.holds_any(&[Role::Lab, Role::Doctor, Role::Admin])
 }
 
 /// A patient's screening records, newest first, each with its vitals (for the chart and the lab's page).
@@ -384,7 +401,7 @@ pub async fn health_records_of(mut db: impl Reader, patient_id: i64) -> Result<V
         .collect())
 }
 
-/// Adds a screening record (a lab attendant, or an admin) with its vitals, once per form.
+/// Adds a screening record (the lab) with its vitals, once per form.
 pub async fn add_health_record(
     db: &Db,
     user: &StaffUser,
@@ -430,5 +447,13 @@ pub async fn record_health_records_read(reads: &Reads, actor: &Actor, patient_id
     let entry = AuditEntry::new("health_record.view")
         .record("patient", patient_id)
         .patient(patient_id);
+    reads.record(actor, entry).await
+}
+
+/// The audit row of the lab opening an order's page: the patient's test, its result and their vitals.
+pub async fn record_order_read(reads: &Reads, actor: &Actor, order: &OrderDetail) -> Result<(), ServiceError> {
+    let entry = AuditEntry::new("lab_order.view")
+        .record("lab_order", order.view.id)
+        .patient(order.patient_id);
     reads.record(actor, entry).await
 }

@@ -65,7 +65,7 @@ pub async fn search(
         layout,
         query,
         results,
-        can_register: FrontDesk::ROLES.contains(&user.role),
+        can_register: user.holds_any(FrontDesk::ROLES),
     };
     if hx.0 {
         Ok(Html(page.as_results().render()?).into_response())
@@ -249,7 +249,7 @@ pub async fn profile(
     let mut conn = state.db.conn().await?;
     let settings = state.settings.get();
     let studies = crate::academic::service::names(&mut conn, patient.study_ids()).await?;
-    let can_edit = FrontDesk::ROLES.contains(&user.role);
+    let can_edit = user.holds_any(FrontDesk::ROLES);
     let ticket = crate::queue::open_ticket_of(&mut conn, id)
         .await?
         .map(|t| (t.code, t.status.label()));
@@ -259,7 +259,7 @@ pub async fn profile(
     };
     let patient_active = patient.active;
     Ok(ProfilePage {
-        documents_link: crate::documents::patient_link(user.role, id),
+        documents_link: crate::documents::patient_link(user.roles(), id),
         reads_link: crate::audit::patient_reads_link(user.role, id),
         show_health_records: crate::lab::service::may_read_health_records(&user),
         layout,
@@ -267,19 +267,22 @@ pub async fn profile(
         patient,
         studies,
         can_edit,
-        can_reset_password: FrontDesk::ROLES.contains(&user.role),
+        can_reset_password: user.holds_any(FrontDesk::ROLES),
         revealed_password,
         appointments: crate::scheduling::service::appointments_of_patient(&mut conn, id).await?,
         ticket,
         doctors,
-        queue_link: user.role.queue_path(),
+        queue_link: user
+            .role
+            .queue_path()
+            .or_else(|| user.extra_roles.iter().find_map(crate::identity::Role::queue_path)),
         walk_in_form_id: FormKey::mint(),
-        visits: match Clinicians::ROLES.contains(&user.role) {
+        visits: match user.holds_any(Clinicians::ROLES) {
             true => crate::consult::service::visits_of_patient(&mut conn, id, 10).await?,
             false => Vec::new(),
         },
         can_start_visit: user.role == crate::identity::Role::Doctor && patient_active,
-        billing: match FrontDesk::ROLES.contains(&user.role) {
+        billing: match user.holds_any(FrontDesk::ROLES) {
             true => Some(crate::billing::service::patient_billing(&mut conn, id).await?),
             false => None,
         },

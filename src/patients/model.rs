@@ -130,14 +130,31 @@ pub fn parse_phone(text: &str) -> Result<Option<String>, InvalidValue> {
     Ok(Some(if plus { format!("+{digits}") } else { digits }))
 }
 
-/// One name: collapsed spaces, 1 to `max` characters (0 allowed when `optional`).
+/// The characters of a name as a person counts them: a letter with its accents is one (`Ọ̀` is O, a dot
+/// below and a grave accent: three code points, one letter), whether it was typed composed or not.
+pub fn letters(name: &str) -> usize {
+    use unicode_normalization::UnicodeNormalization;
+    name.nfc()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .count()
+}
+
+/// The most code points a name of `max` letters may hold: room for a few accents on every letter, and no more
+/// (a letter under hundreds of combining marks is not a name).
+pub fn name_code_points(max: usize) -> usize {
+    max * 4
+}
+
+/// One name: collapsed spaces, composed (NFC), 1 to `max` letters counted as people count them (see
+/// [`letters`]; 0 allowed when `optional`).
 pub fn parse_name(text: &str, what: &str, max: usize, optional: bool) -> Result<String, InvalidValue> {
-    let name = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let length = name.chars().count();
+    use unicode_normalization::UnicodeNormalization;
+    let name: String = text.split_whitespace().collect::<Vec<_>>().join(" ").nfc().collect();
+    let length = letters(&name);
     if length == 0 && !optional {
         return Err(InvalidValue(format!("Enter the {what}.")));
     }
-    if length > max {
+    if length > max || name.chars().count() > name_code_points(max) {
         return Err(InvalidValue(format!("Keep the {what} to {max} characters or fewer.")));
     }
     if name.chars().any(char::is_control) {
@@ -949,6 +966,27 @@ mod tests {
 
     fn pattern() -> Regex {
         Regex::new(DEFAULT_MATRIC_PATTERN).unwrap()
+    }
+
+    #[test]
+    fn names_are_counted_in_letters_with_their_accents() {
+        // Ọ̀ as typed on a Yoruba keyboard: O, combining dot below, combining grave.
+        let decomposed = "O\u{0323}\u{0300}";
+        assert_eq!((decomposed.chars().count(), letters(decomposed)), (3, 1));
+        assert_eq!(letters("Adéwálé"), 7);
+        assert_eq!(letters("A\u{0301}de\u{0301}wa\u{0301}le\u{0301}"), 7);
+        // Sixty letters, each with two accents: 180 code points, a name of sixty characters.
+        let long: String = decomposed.repeat(60);
+        let stored = parse_name(&long, "surname", 60, false).expect("sixty letters");
+        assert_eq!(letters(&stored), 60);
+        assert!(parse_name(&format!("{long}A"), "surname", 60, false).is_err());
+        // Typed decomposed, stored composed: é is one code point.
+        assert_eq!(parse_name("Ade\u{0301}", "surname", 60, false).unwrap(), "Adé");
+        // A letter buried under marks is refused however few letters it has.
+        let zalgo = format!("A{}", "\u{0301}".repeat(300));
+        assert!(parse_name(&zalgo, "surname", 60, false).is_err());
+        assert!(parse_name(&"é".repeat(60), "surname", 60, false).is_ok());
+        assert!(parse_name(&"é".repeat(61), "surname", 60, false).is_err());
     }
 
     fn today() -> NaiveDate {

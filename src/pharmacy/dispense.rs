@@ -1,6 +1,7 @@
 //! Dispensing and refusing, each one transaction with its audit row: a dispense takes each batch down with a
 //! conditional update (`quantity >= n`), writes the dispensation, its items and their ledger rows, counts the
-//! units as given on the prescription and sets its status, or does nothing at all.
+//! units as given on the prescription and sets its status, or does nothing at all. Both lock the prescription
+//! first and read its items after, so the doctor's changes and another pharmacist's wait for them or go first.
 
 use super::model::allocation::{
     Allocation, BatchStock, Owed, asked_plan, asks_as_planned, fingerprint, offered, usable_from,
@@ -117,11 +118,14 @@ pub struct Request {
 }
 
 /// What a dispense did.
-pub struct Dispensed {
-    pub status: PrescriptionStatus,
-    pub units: i64,
-    /// False when the same form had already dispensed.
-    pub now: bool,
+pub enum Dispensed {
+    /// Given now: the units, and the prescription's status after them.
+    Now { status: PrescriptionStatus, units: i64 },
+    /// The same form had already dispensed.
+    Already,
+    /// The pharmacist changed the quantities: nothing is given, and the page shows the plan for the quantities
+    /// typed, to confirm.
+    Replanned,
 }
 
 /// With the setting "dispense only when paid": Refused, saying why, until the patient has paid their share of
@@ -140,9 +144,10 @@ pub async fn require_paid(db: &Db, prescription_id: i64) -> Result<(), ServiceEr
     ))
 }
 
-/// Dispenses what the pharmacist confirmed. `Refused` when the quantities can't be given (more than owed or in
-/// stock); `Conflict` when the plan is no longer the one shown (stock or the prescription changed) so the
-/// page must be shown again; the same form sent twice dispenses once.
+/// Dispenses what the pharmacist confirmed. Quantities changed from the plan shown are planned, not given
+/// (`Replanned`); `Refused` when the quantities can't be given (more than owed or in stock); `Conflict`, saying
+/// what changed, when the plan shown no longer holds (an item was taken off, given or refused, or the stock
+/// changed) so the page must be shown again; the same form sent twice dispenses once.
 pub async fn dispense(
     db: &Db,
     actor: &Actor,
@@ -152,36 +157,34 @@ pub async fn dispense(
 ) -> Result<Dispensed, ServiceError> {
     let mut tx = db.begin_write().await?;
     if let Claim::Done(_) = actor.claim_form(&mut tx, DISPENSE).await? {
-        let status = prescriptions::prescription_in(&mut tx, prescription_id)
-            .await?
-            .ok_or(ServiceError::NotFound)?
-            .status;
-        return Ok(Dispensed {
-            status,
-            units: 0,
-            now: false,
-        });
+        return Ok(Dispensed::Already);
     }
+    let locked = prescriptions::lock_in(&mut tx, prescription_id).await?;
     let prescription = prescriptions::prescription_in(&mut tx, prescription_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let items = prescriptions::items_in(&mut tx, prescription_id).await?;
+    let items = prescriptions::items_in(&mut tx, &locked).await?;
+    if let Some(changed) = changed_since_shown(&items, &request.asked) {
+        return Err(ServiceError::Conflict(changed));
+    }
     let batches = repo::batches_of_drugs(&mut tx, &drug_ids(&items)).await?;
-    let planned = confirmed_plan(&items, &batches, request, shelf)?;
+    let Some(planned) = confirmed_plan(&items, &batches, request, shelf)? else {
+        return Ok(Dispensed::Replanned);
+    };
     let pharmacist = actor.id.ok_or(ServiceError::Forbidden)?;
     let now = Timestamp::now();
     let dispensation = repo::insert_dispensation(&mut tx, prescription_id, pharmacist, now).await?;
     let mut given = Vec::new();
     for (item_id, allocation) in &planned {
         take_for_item(&mut tx, actor, dispensation, *item_id, allocation, &batches, shelf).await?;
-        if !prescriptions::give_in(&mut tx, *item_id, allocation.taken()).await? {
+        if !prescriptions::give_in(&mut tx, &locked, *item_id, allocation.taken()).await? {
             return Err(plan_changed());
         }
         if let Some(item) = items.iter().find(|item| item.id == *item_id) {
             given.push(format!("{} × {}", item.drug_label(), allocation.taken()));
         }
     }
-    let status = prescriptions::refresh_status_in(&mut tx, prescription_id).await?;
+    let status = prescriptions::refresh_status_in(&mut tx, &locked).await?;
     let entry = AuditEntry::new(DISPENSE)
         .record("dispensation", dispensation)
         .patient(prescription.patient_id)
@@ -189,24 +192,45 @@ pub async fn dispense(
     audit::record(&mut tx, actor, entry).await?;
     actor.complete_form(&mut tx, DISPENSE, dispensation).await?;
     tx.commit().await?;
-    Ok(Dispensed {
+    Ok(Dispensed::Now {
         status,
         units: planned.iter().map(|(_, allocation)| allocation.taken()).sum(),
-        now: true,
     })
 }
 
 const DISPENSE: &str = "prescription.dispense";
 
-/// The plan for what the form asks, against the prescription and the stock as they are now. A form confirming
-/// the plan it was shown is stale when that plan no longer fits: a conflict, shown again. Quantities typed that
-/// can't be given are the pharmacist's to correct.
+/// What changed on the prescription since the page was shown, when the form gives units of an item that is
+/// no longer on it or owes nothing now (the doctor took it off; another pharmacist gave or refused it).
+fn changed_since_shown(items: &[Item], asked: &[(i64, i64)]) -> Option<String> {
+    asked
+        .iter()
+        .filter(|(_, units)| *units > 0)
+        .find_map(|(id, _)| match items.iter().find(|item| item.id == *id) {
+            None => Some(
+                "The doctor has taken an item off this prescription since the page was shown, so nothing was \
+                 given. Check what is on it now and press Dispense again."
+                    .to_owned(),
+            ),
+            Some(item) if item.owed() == 0 => Some(format!(
+                "{} was given or refused by someone else since the page was shown, so nothing was given. Check \
+                 what is still owed and press Dispense again.",
+                item.drug_label()
+            )),
+            Some(_) => None,
+        })
+}
+
+/// The plan for what the form asks, against the prescription and the stock as they are now, when it is the plan
+/// the form confirms; None when the pharmacist changed the quantities (the plan for them is shown to confirm,
+/// a normal step). A form confirming the plan it was shown is stale when that plan no longer fits: a conflict,
+/// shown again. Quantities typed that can't be given are the pharmacist's to correct.
 fn confirmed_plan(
     items: &[Item],
     batches: &[BatchStock],
     request: &Request,
     shelf: Shelf,
-) -> Result<Vec<(i64, Allocation)>, ServiceError> {
+) -> Result<Option<Vec<(i64, Allocation)>>, ServiceError> {
     let asks_something = request.asked.iter().any(|(_, units)| *units > 0);
     let as_planned = asks_something && asks_as_planned(&request.plan, &request.asked);
     let planned = match asked_plan(&owed_of(items), &request.asked, batches, shelf.usable_from()) {
@@ -214,16 +238,17 @@ fn confirmed_plan(
         Err(_) if as_planned => return Err(plan_changed()),
         Err(message) => return Err(ServiceError::Refused(message)),
     };
-    if fingerprint(&planned) != request.plan {
-        return Err(plan_changed());
+    match (fingerprint(&planned) == request.plan, as_planned) {
+        (true, _) => Ok(Some(planned)),
+        (false, true) => Err(plan_changed()),
+        (false, false) => Ok(None),
     }
-    Ok(planned)
 }
 
 fn plan_changed() -> ServiceError {
     ServiceError::Conflict(
-        "The plan is new: the quantities, the stock or the prescription changed since it was shown. Check it and \
-         press Dispense again."
+        "The stock or the prescription changed since the page was shown, so nothing was given and the plan below \
+         is new. Check it and press Dispense again."
             .into(),
     )
 }
@@ -276,17 +301,18 @@ pub async fn refuse(
     reason: &str,
 ) -> Result<PrescriptionStatus, ServiceError> {
     let mut tx = db.begin_write().await?;
+    let locked = prescriptions::lock_in(&mut tx, prescription_id).await?;
     let prescription = prescriptions::prescription_in(&mut tx, prescription_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let items = prescriptions::items_in(&mut tx, prescription_id).await?;
+    let items = prescriptions::items_in(&mut tx, &locked).await?;
     let chosen: Vec<&Item> = match item_id {
         Some(id) => vec![items.iter().find(|item| item.id == id).ok_or(ServiceError::NotFound)?],
         None => items.iter().filter(|item| item.owed() > 0).collect(),
     };
     let mut refused = Vec::new();
     for item in chosen {
-        if prescriptions::refuse_in(&mut tx, item.id, reason).await? {
+        if prescriptions::refuse_in(&mut tx, &locked, item.id, reason).await? {
             refused.push(item.drug_label());
         }
     }
@@ -295,7 +321,7 @@ pub async fn refuse(
             "Nothing is owed on this any more: it was given or refused already.".into(),
         ));
     }
-    let status = prescriptions::refresh_status_in(&mut tx, prescription_id).await?;
+    let status = prescriptions::refresh_status_in(&mut tx, &locked).await?;
     let entry = AuditEntry::new("prescription.refuse")
         .record("prescription", prescription_id)
         .patient(prescription.patient_id)

@@ -13,10 +13,10 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::PharmacyStaff;
-use super::dispense::{self, Label, Line, Preview, Request, Shelf};
+use super::dispense::{self, Dispensed, Label, Line, Preview, Request, Shelf};
 use super::model::StockLevel;
 use super::service;
+use super::{PharmacyStaff, PharmacyWork};
 use crate::billing::service::PaymentState;
 use crate::db::Date;
 use crate::db::events::Event;
@@ -170,11 +170,20 @@ pub struct DispensePage {
     form_id: String,
     /// Why the page came back instead of dispensing.
     problem: Option<String>,
+    /// What the page says when it shows the plan for quantities the pharmacist changed (not a problem).
+    note: Option<String>,
+    /// Whether the user dispenses (an admin reads the prescription and its plan only).
+    does_pharmacy_work: bool,
 }
 
 impl DispensePage {
     fn has_owed(&self) -> bool {
         self.preview.lines.iter().any(|line| line.owed > 0)
+    }
+
+    /// Whether the page offers to dispense or refuse: something is owed and the user is a pharmacist.
+    fn may_dispense(&self) -> bool {
+        self.does_pharmacy_work && self.has_owed()
     }
 
     fn field(line: &Line) -> String {
@@ -199,6 +208,8 @@ async fn dispense_view(
         preview,
         form_id: FormKey::mint().to_string(),
         problem,
+        note: None,
+        does_pharmacy_work: true,
     })
 }
 
@@ -216,12 +227,17 @@ async fn unpaid(state: &AppState, prescription_id: i64) -> Result<Option<String>
 
 /// A prescription to dispense: each item with the split across batches, earliest expiry first.
 pub async fn dispense_page(
-    _user: Staff<PharmacyStaff>,
+    user: Staff<PharmacyStaff>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     layout: Layout,
 ) -> AppResult<DispensePage> {
-    dispense_view(&state, layout, id, None, None).await
+    let page = dispense_view(&state, layout, id, None, None).await?;
+    crate::prescriptions::service::record_read(&state.reads, &user.actor, &page.preview.prescription).await?;
+    Ok(DispensePage {
+        does_pharmacy_work: super::does_pharmacy_work(&user),
+        ..page
+    })
 }
 
 /// The quantities of a dispense form (`quantity_{item}`; blank is none) and its plan and form id; a quantity
@@ -248,10 +264,11 @@ fn read_request(fields: &[(String, String)]) -> Result<(Request, String), String
     Ok((request, value("form_id").to_owned()))
 }
 
-/// Dispenses the confirmed plan. A plan that changed comes back as 409 with the new plan; quantities that
-/// can't be given come back as 422.
+/// Dispenses the confirmed plan. Quantities the pharmacist changed come back with the plan for them, to confirm;
+/// a plan that changed meanwhile comes back as 409 saying what changed, with the new plan; quantities that can't
+/// be given come back as 422.
 pub async fn dispense(
-    user: Staff<PharmacyStaff>,
+    user: Staff<PharmacyWork>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     session: Session,
@@ -268,17 +285,30 @@ pub async fn dispense(
         None => dispense::dispense(&state.db, &actor, id, &request, shelf(&state)).await,
     };
     match result {
-        Ok(done) => {
-            if done.now {
-                state.events.publish(&state.db, Event::Pharmacy).await;
-                let notice = format!("{} units dispensed. {}.", done.units, done.status.label());
-                flash(&session, FlashKind::Success, notice).await?;
-            }
+        Ok(Dispensed::Now { status, units }) => {
+            state.events.publish(&state.db, Event::Pharmacy).await;
+            let notice = format!("{units} units dispensed. {}.", status.label());
+            flash(&session, FlashKind::Success, notice).await?;
             Ok(Redirect::to(&format!("/pharmacy/prescriptions/{id}")).into_response())
         }
+        Ok(Dispensed::Already) => Ok(Redirect::to(&format!("/pharmacy/prescriptions/{id}")).into_response()),
+        Ok(Dispensed::Replanned) => {
+            let page = dispense_view(&state, layout, id, Some(&request.asked), None).await?;
+            let note = "This is the plan for the quantities you typed. Check the batches and press Dispense to give \
+                        them; what is not given now stays owed.";
+            Ok(DispensePage {
+                note: Some(note.to_owned()),
+                ..page
+            }
+            .into_response())
+        }
         Err(ServiceError::Conflict(message)) => {
-            let page = dispense_view(&state, layout, id, Some(&request.asked), Some(message)).await?;
-            Ok((StatusCode::CONFLICT, page).into_response())
+            match dispense_view(&state, layout, id, Some(&request.asked), Some(message.clone())).await {
+                Ok(page) => Ok((StatusCode::CONFLICT, page).into_response()),
+                // Nothing is left on the prescription to show: the message alone.
+                Err(AppError::NotFound) => Err(AppError::Conflict(message)),
+                Err(err) => Err(err),
+            }
         }
         Err(ServiceError::Refused(message)) => {
             let page = dispense_view(&state, layout, id, None, Some(message)).await?;
@@ -312,7 +342,7 @@ async fn refused(state: &AppState, session: &Session, id: i64, what: String) -> 
 
 /// Refuses what is still owed of one item, with a reason.
 pub async fn refuse_item(
-    user: Staff<PharmacyStaff>,
+    user: Staff<PharmacyWork>,
     State(state): State<AppState>,
     Path((id, item)): Path<(String, String)>,
     session: Session,
@@ -333,7 +363,7 @@ pub async fn refuse_item(
 
 /// Refuses everything still owed on the prescription, with a reason.
 pub async fn refuse_all(
-    user: Staff<PharmacyStaff>,
+    user: Staff<PharmacyWork>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     session: Session,
@@ -362,16 +392,18 @@ pub struct LabelPage {
 
 /// The printable label of an item given.
 pub async fn label(
-    _user: Staff<PharmacyStaff>,
+    user: Staff<PharmacyStaff>,
     State(state): State<AppState>,
     Path((id, item)): Path<(String, String)>,
     layout: Layout,
 ) -> AppResult<LabelPage> {
     let id = parse_id(&id).ok_or(AppError::NotFound)?;
     let item = parse_id(&item).ok_or(AppError::NotFound)?;
+    let label = dispense::label(&state.db, id, item).await?;
+    crate::prescriptions::service::record_read(&state.reads, &user.actor, &label.prescription).await?;
     Ok(LabelPage {
         layout,
-        label: dispense::label(&state.db, id, item).await?,
+        label,
         today: shelf(&state).today,
     })
 }

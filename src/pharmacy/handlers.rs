@@ -30,6 +30,8 @@ pub struct DrugsPage {
     drugs: Vec<DrugStock>,
     paging: Paging,
     today: Date,
+    /// Whether the user counts stock (an admin keeps the catalogue's entries, not the stock).
+    does_pharmacy_work: bool,
 }
 
 impl DrugsPage {
@@ -40,7 +42,7 @@ impl DrugsPage {
 
 /// The catalogue (pharmacists and admins): with htmx, only the results for what is typed.
 pub async fn list(
-    _user: Staff<PharmacyStaff>,
+    user: Staff<PharmacyStaff>,
     State(state): State<AppState>,
     hx: HxRequest,
     layout: Layout,
@@ -56,6 +58,7 @@ pub async fn list(
         drugs,
         paging: Paging::new(page, total),
         today,
+        does_pharmacy_work: super::does_pharmacy_work(&user),
     };
     if hx.0 {
         Ok(Html(list.as_results().render()?).into_response())

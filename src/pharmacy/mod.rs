@@ -37,11 +37,26 @@ pub struct LiveCaches {
 /// announcement missed.
 const MAX_AGE: Duration = Duration::from_secs(60);
 
-/// Who keeps the catalogue and the stock and dispenses: pharmacists, and admins standing in for them.
+/// Who reads the pharmacy's pages (its alerts, the worklist, a prescription, stock and ledger) and keeps the
+/// catalogue's entries: pharmacists, and admins (the README gives the catalogue to both). Only pharmacists
+/// change stock or dispense ([`PharmacyWork`]).
 pub struct PharmacyStaff;
 
 impl RoleSet for PharmacyStaff {
     const ROLES: &'static [Role] = &[Role::Pharmacist, Role::Admin];
+}
+
+/// Who dispenses, refuses, receives, adjusts, counts and writes off stock: pharmacists only (an account given
+/// the pharmacist's role by an admin included); administration is not a clinical qualification.
+pub struct PharmacyWork;
+
+impl RoleSet for PharmacyWork {
+    const ROLES: &'static [Role] = &[Role::Pharmacist];
+}
+
+/// Whether `user` does the pharmacy's work (the pages an admin reads leave out its forms).
+pub fn does_pharmacy_work(user: &crate::identity::StaffUser) -> bool {
+    user.holds(Role::Pharmacist)
 }
 
 pub fn router() -> Router<AppState> {

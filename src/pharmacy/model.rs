@@ -180,8 +180,6 @@ pub const NAME_MAX: usize = 120;
 pub const SHORT_MAX: usize = 40;
 /// The highest reorder level (units).
 pub const REORDER_MAX: i64 = 1_000_000;
-/// The highest unit price, in minor units (a million in major units at two decimals).
-pub const PRICE_MAX: i64 = 100_000_000;
 
 /// The add and edit form, as typed.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -310,10 +308,35 @@ impl DrugInput {
         label(&self.name, &self.strength, self.form)
     }
 
-    /// What the catalogue's search compares: the name and generic name, folded.
+    /// What the catalogue's search compares (see [`search_text`]).
     pub fn search_text(&self) -> String {
-        crate::validation::fold(&format!("{} {}", self.name, self.generic_name))
+        search_text(&self.name, &self.generic_name, &self.strength, self.form)
     }
+}
+
+/// The most words of a search that are compared (the rest are left out).
+pub const SEARCH_WORDS_MAX: usize = 6;
+
+/// What the catalogue's search compares, stored with each entry: the name, generic name, strength (also
+/// without its spaces, so "500mg" finds "500 mg") and form, folded (lower case, accents dropped).
+pub fn search_text(name: &str, generic_name: &str, strength: &str, form: DrugForm) -> String {
+    let compact: String = strength.split_whitespace().collect();
+    crate::validation::fold(&format!("{name} {generic_name} {strength} {compact} {}", form.as_str()))
+}
+
+/// The words of a search, folded, each once, at most [`SEARCH_WORDS_MAX`]: an entry matches when its
+/// [`search_text`] holds every one of them ("paracetamol 500" finds Paracetamol 500 mg tablet).
+pub fn search_words(query: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for word in crate::validation::fold(query).split_whitespace() {
+        if words.len() == SEARCH_WORDS_MAX {
+            break;
+        }
+        if !words.iter().any(|w| w == word) {
+            words.push(word.to_owned());
+        }
+    }
+    words
 }
 
 /// One line of text with its spaces collapsed.
@@ -327,17 +350,9 @@ fn text(value: &str, what: &str, max: usize, required: bool) -> Result<String, S
 }
 
 fn price(value: &str, minor_digits: u32) -> Result<Money, String> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Ok(Money(0));
-    }
-    match Money::parse_major(value, minor_digits) {
-        Ok(Money(amount)) if (0..=PRICE_MAX).contains(&amount) => Ok(Money(amount)),
-        Ok(_) => Err("Give a price of zero or more, up to 1,000,000.".into()),
-        Err(_) => Err(format!(
-            "Give the price as a number such as 250{}.",
-            if minor_digits > 0 { ".00" } else { "" }
-        )),
+    match value.trim() {
+        "" => Ok(Money(0)),
+        value => crate::validation::parse_money(value, minor_digits).map_err(|err| err.message(minor_digits)),
     }
 }
 
@@ -440,6 +455,32 @@ mod tests {
             active: Some("1".into()),
             ..DrugFormInput::default()
         }
+    }
+
+    #[test]
+    fn every_word_of_a_search_is_found_in_the_name_generic_name_strength_or_form() {
+        let text = search_text("Paracétamol", "paracetamol", "120 mg/5 ml", DrugForm::Syrup);
+        assert_eq!(text, "paracetamol paracetamol 120 mg/5 ml 120mg/5ml syrup");
+        let found = |query: &str| search_words(query).iter().all(|word| text.contains(word.as_str()));
+        for query in [
+            "paracetamol 120",
+            "PARACETAMOL syrup",
+            "120mg",
+            "5 ml paracetamol",
+            "syr 120 mg",
+        ] {
+            assert!(found(query), "{query}");
+        }
+        for query in ["paracetamol 500", "paracetamol tablet", "ibuprofen 120"] {
+            assert!(!found(query), "{query}");
+        }
+        assert_eq!(search_words("  Para  para 500  "), ["para", "500"]);
+        assert_eq!(search_words("a b c d e f g h").len(), SEARCH_WORDS_MAX);
+        assert!(search_words("   ").is_empty());
+        assert_eq!(
+            form().validate(2).expect("valid").search_text(),
+            "amoxicillin amoxicillin 500 mg 500mg capsule"
+        );
     }
 
     #[test]

@@ -3,10 +3,9 @@
 
 use super::model::allocation::BatchStock;
 use super::model::stock::{AdjustReason, MovementKind};
-use super::model::{BatchLine, Drug, DrugInput, DrugStock, MovementRow};
+use super::model::{BatchLine, Drug, DrugInput, DrugStock, MovementRow, search_words};
 use crate::db::id_list;
 use crate::db::{Date, Db, Flag, Money, Reader, Timestamp, Tx};
-use crate::validation::fold;
 use crate::web::paging::{PageRequest, like_pattern};
 
 const DRUG_COLUMNS: &str = "d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price, d.reorder_level, d.active, d.shelf, d.updated_at";
@@ -19,7 +18,23 @@ const STOCK_SELECT: &str = "SELECT d.id, d.name, d.generic_name, d.form, d.stren
 const STOCK_GROUP: &str = "GROUP BY d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price,
         d.reorder_level, d.active";
 
-const SEARCH_FILTER: &str = "d.search LIKE $2 ESCAPE '\\'";
+/// The LIKE patterns of a search, one per word ([`search_words`]); one that matches everything when there is
+/// no word.
+fn search_patterns(search: &str) -> Vec<String> {
+    let words = search_words(search);
+    match words.is_empty() {
+        true => vec![like_pattern("")],
+        false => words.iter().map(|word| like_pattern(word)).collect(),
+    }
+}
+
+/// `d.search` holds every pattern: parameters `$first`, `$first + 1`, ... one per pattern.
+fn search_filter(first: usize, patterns: usize) -> String {
+    (first..first + patterns)
+        .map(|n| format!("d.search LIKE ${n} ESCAPE '\\'"))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
 
 pub async fn get(mut db: impl Reader, id: i64) -> Result<Option<Drug>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {DRUG_COLUMNS} FROM drug d WHERE d.id = $1"))
@@ -28,8 +43,8 @@ pub async fn get(mut db: impl Reader, id: i64) -> Result<Option<Drug>, sqlx::Err
         .await
 }
 
-/// One page of the catalogue whose name or generic name contains `search`, active entries first, with
-/// stock on `today`, and the total that match. The page is chosen among the drugs before their batches are
+/// One page of the catalogue whose name, generic name, strength or form hold every word of `search`, active
+/// entries first, with stock on `today`, and the total that match. The page is chosen among the drugs before their batches are
 /// summed (summed first, every request added up the stock of the whole catalogue to show 25 rows).
 pub async fn search(
     mut db: impl Reader,
@@ -37,20 +52,23 @@ pub async fn search(
     today: Date,
     page: PageRequest,
 ) -> Result<(Vec<DrugStock>, i64), sqlx::Error> {
-    let pattern = like_pattern(&fold(search));
-    let rows = sqlx::query_as(&format!(
+    let patterns = search_patterns(search);
+    let sql = format!(
         "SELECT d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price, d.reorder_level, d.active,
                 CAST(COALESCE(SUM(b.quantity), 0) AS BIGINT) AS on_hand
-         FROM (SELECT d.* FROM drug d WHERE {SEARCH_FILTER}
+         FROM (SELECT d.* FROM drug d WHERE {}
                ORDER BY d.active DESC, LOWER(d.name), d.strength, d.id {}) d
          LEFT JOIN drug_batch b ON b.drug_id = d.id AND b.expires_on >= $1
          {STOCK_GROUP} ORDER BY d.active DESC, LOWER(d.name), d.strength, d.id",
+        search_filter(2, patterns.len()),
         page.sql()
-    ))
-    .bind(today)
-    .bind(&pattern)
-    .fetch_all(db.exec())
-    .await?;
+    );
+    let query = sqlx::query_as(&sql).bind(today);
+    let rows: Vec<DrugStock> = patterns
+        .iter()
+        .fold(query, |query, pattern| query.bind(pattern))
+        .fetch_all(db.exec())
+        .await?;
     let total = match search.is_empty() {
         true => {
             sqlx::query_scalar("SELECT COUNT(*) FROM drug")
@@ -58,38 +76,37 @@ pub async fn search(
                 .await?
         }
         false => {
-            sqlx::query_scalar(&format!(
-                "SELECT COUNT(*) FROM drug d WHERE {}",
-                SEARCH_FILTER.replace("$2", "$1")
-            ))
-            .bind(&pattern)
-            .fetch_one(db.exec())
-            .await?
+            let sql = format!("SELECT COUNT(*) FROM drug d WHERE {}", search_filter(1, patterns.len()));
+            let count = patterns
+                .iter()
+                .fold(sqlx::query_scalar(&sql), |query, pattern| query.bind(pattern));
+            count.fetch_one(db.exec()).await?
         }
     };
     Ok((rows, total))
 }
 
-/// Active drugs matching `search` for a prescription, names starting with it first, at most `limit`.
+/// Active drugs matching every word of `search` for a prescription, names starting with its first word first,
+/// at most `limit`.
 pub async fn search_active(
     mut db: impl Reader,
     search: &str,
     today: Date,
     limit: i64,
 ) -> Result<Vec<DrugStock>, sqlx::Error> {
-    let pattern = like_pattern(&fold(search));
-    let prefix = format!("{}%", &pattern[1..]);
-    sqlx::query_as(&format!(
-        "{STOCK_SELECT} WHERE d.active = 1 AND d.form <> 'consumable' AND {SEARCH_FILTER} {STOCK_GROUP}
-         ORDER BY CASE WHEN LOWER(d.name) LIKE $3 ESCAPE '\\' THEN 0 ELSE 1 END, LOWER(d.name), d.strength, d.id
+    let patterns = search_patterns(search);
+    // The names that start with the first word come first.
+    let prefix = format!("{}%", &patterns[0][1..]);
+    let sql = format!(
+        "{STOCK_SELECT} WHERE d.active = 1 AND d.form <> 'consumable' AND {} {STOCK_GROUP}
+         ORDER BY CASE WHEN LOWER(d.name) LIKE $2 ESCAPE '\\' THEN 0 ELSE 1 END, LOWER(d.name), d.strength, d.id
          {}",
+        search_filter(3, patterns.len()),
         crate::db::limit(limit)
-    ))
-    .bind(today)
-    .bind(&pattern)
-    .bind(&prefix)
-    .fetch_all(db.exec())
-    .await
+    );
+    let query = sqlx::query_as(&sql).bind(today).bind(&prefix);
+    let query = patterns.iter().fold(query, |query, pattern| query.bind(pattern));
+    query.fetch_all(db.exec()).await
 }
 
 /// The drugs of `ids` with their stock on `today`.

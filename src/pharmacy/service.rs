@@ -106,8 +106,8 @@ pub async fn stock_on_hand(db: impl Reader, drug_ids: &[i64], today: Date) -> Re
     Ok(stock)
 }
 
-/// Active drugs (not consumables) whose name or generic name contains `text`, with stock on `today`, for
-/// the prescription form. Nothing for an empty search.
+/// Active drugs (not consumables) whose name, generic name, strength or form hold every word of `text`, with
+/// stock on `today`, for the prescription form. Nothing for an empty search.
 pub async fn search_drugs(db: impl Reader, text: &str, today: Date) -> Result<Vec<DrugStock>, ServiceError> {
     let text: String = text
         .split_whitespace()

@@ -11,11 +11,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::PharmacyStaff;
 use super::model::stock::{AdjustForm, AdjustReason, MovementKind, ReceiptForm, counted};
 use super::model::{BatchLine, Drug, MovementRow};
 use super::repo::LedgerFilter;
 use super::service::{self, AlertCounts, Alerts, Counted};
+use super::{PharmacyStaff, PharmacyWork};
 use crate::db::events::Event;
 use crate::db::once::FormKey;
 use crate::db::{Date, Timestamp};
@@ -41,6 +41,8 @@ pub struct HomePage {
     today: Date,
     glance: LiveBlock,
     alerts: Arc<Alerts>,
+    /// Whether the user changes stock (an admin reads the alerts only: no write-off, no count).
+    does_pharmacy_work: bool,
 }
 
 /// The pharmacy's figures: the worklist's length and the alerts counted in full.
@@ -99,6 +101,7 @@ pub async fn home(user: Staff<PharmacyStaff>, State(state): State<AppState>, lay
         .await?;
     Ok(HomePage {
         layout,
+        does_pharmacy_work: super::does_pharmacy_work(&user),
         user: user.user,
         today,
         glance,
@@ -168,6 +171,8 @@ pub struct StockPage {
     paging: Paging,
     query: LedgerQuery,
     kinds: &'static [MovementKind],
+    /// Whether the user changes stock (an admin reads the batches and the ledger only).
+    does_pharmacy_work: bool,
 }
 
 impl StockPage {
@@ -236,19 +241,24 @@ async fn stock_page(
         paging: Paging::new(page, total),
         query,
         kinds: MovementKind::ALL,
+        does_pharmacy_work: true,
     })
 }
 
 /// A drug's batches, the receive form and the ledger, filtered and paged.
 pub async fn stock(
-    _user: Staff<PharmacyStaff>,
+    user: Staff<PharmacyStaff>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     layout: Layout,
     Query(query): Query<LedgerQuery>,
 ) -> AppResult<StockPage> {
     let receipt = fresh_receipt(state.today());
-    stock_page(&state, layout, id, query, receipt, FieldErrors::default()).await
+    let page = stock_page(&state, layout, id, query, receipt, FieldErrors::default()).await?;
+    Ok(StockPage {
+        does_pharmacy_work: super::does_pharmacy_work(&user),
+        ..page
+    })
 }
 
 /// The drug's ledger as filtered, oldest first, as CSV.
@@ -287,7 +297,7 @@ pub async fn ledger_csv(
 
 /// Receives a batch from the stock page's form.
 pub async fn receive(
-    user: Staff<PharmacyStaff>,
+    user: Staff<PharmacyWork>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     session: Session,
@@ -336,7 +346,7 @@ impl AdjustPage {
 }
 
 pub async fn adjust_form(
-    _user: Staff<PharmacyStaff>,
+    _user: Staff<PharmacyWork>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     layout: Layout,
@@ -363,7 +373,7 @@ fn seen_of(text: &str) -> AppResult<i64> {
 
 /// Adjusts a batch; 409 when its quantity changed since the form was loaded.
 pub async fn adjust(
-    user: Staff<PharmacyStaff>,
+    user: Staff<PharmacyWork>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     session: Session,
@@ -403,7 +413,7 @@ pub struct SeenForm {
 
 /// Writes off an expired batch from the home page's alert.
 pub async fn write_off(
-    user: Staff<PharmacyStaff>,
+    user: Staff<PharmacyWork>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     session: Session,
@@ -484,7 +494,7 @@ async fn count_page(
 
 /// The count sheet of a shelf (or the list of shelves).
 pub async fn count_sheet(
-    _user: Staff<PharmacyStaff>,
+    _user: Staff<PharmacyWork>,
     State(state): State<AppState>,
     layout: Layout,
     Query(query): Query<ShelfQuery>,
@@ -530,7 +540,7 @@ fn read_sheet(fields: &[(String, String)]) -> AppResult<Sheet> {
 
 /// Records a count; each difference becomes an adjustment with the reason "count".
 pub async fn record_count(
-    user: Staff<PharmacyStaff>,
+    user: Staff<PharmacyWork>,
     State(state): State<AppState>,
     session: Session,
     layout: Layout,

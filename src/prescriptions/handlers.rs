@@ -11,7 +11,8 @@ use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
 use tower_sessions::Session;
 
-use super::model::{Frequency, Item, ItemForm, Prescription, Route, allergy_match, suggest_quantity};
+use super::model::dose::{self, Dispensed, NoSuggestion};
+use super::model::{Frequency, Item, ItemForm, Prescription, Route, allergy_match};
 use super::repo::Listed;
 use super::service;
 use crate::consult::model::{Access, Visit};
@@ -69,6 +70,8 @@ pub struct Section {
     pub matches: Vec<Match>,
     /// What was just done, for the section's message region.
     pub notice: Option<String>,
+    /// How Suggest worked out the quantity ("75 ml for the course: 1 × 100 ml bottle."), beside it.
+    pub suggestion: Option<String>,
     pub routes: &'static [Route],
     pub frequencies: &'static [Frequency],
 }
@@ -97,6 +100,13 @@ impl Section {
 
     pub fn has_items(&self) -> bool {
         !self.items.is_empty()
+    }
+
+    /// The help beside the quantity: how Suggest worked it out, once it did.
+    pub fn quantity_help(&self) -> &str {
+        self.suggestion
+            .as_deref()
+            .unwrap_or("Units of the drug. Suggest works it out from the dose, how often and the days.")
     }
 
     pub fn stock_of(&self, line: &ItemLine) -> StockLevel {
@@ -130,6 +140,7 @@ struct Filled {
     form: ItemForm,
     errors: FieldErrors,
     notice: Option<String>,
+    suggestion: Option<String>,
 }
 
 impl Filled {
@@ -145,6 +156,7 @@ impl Filled {
             },
             errors: FieldErrors::default(),
             notice,
+            suggestion: None,
         }
     }
 
@@ -153,6 +165,7 @@ impl Filled {
             form,
             errors,
             notice: None,
+            suggestion: None,
         }
     }
 }
@@ -171,7 +184,12 @@ async fn assemble(
     items: Vec<Item>,
     filled: Filled,
 ) -> AppResult<Section> {
-    let Filled { form, errors, notice } = filled;
+    let Filled {
+        form,
+        errors,
+        notice,
+        suggestion,
+    } = filled;
     let ids: Vec<i64> = items.iter().map(|i| i.drug_id).collect();
     let stock = crate::pharmacy::service::stock_on_hand(&mut db, &ids, today).await?;
     let items = items
@@ -194,6 +212,7 @@ async fn assemble(
         errors,
         matches,
         notice,
+        suggestion,
         routes: Route::ALL,
         frequencies: Frequency::ALL,
     })
@@ -303,13 +322,23 @@ pub async fn draft(
         Some(drug_id) => crate::pharmacy::service::drug(&state.db, drug_id).await?,
         None => None,
     };
+    let mut suggestion = None;
     if let (Some(drug), Some(frequency), Some(days)) = (&drug, form.chosen_frequency(), form.days()) {
-        match suggest_quantity(&form.dose, &drug.strength, frequency, days) {
-            Some(quantity) => form.quantity = quantity.min(super::model::QUANTITY_MAX).to_string(),
-            None => errors.add(
-                "quantity",
-                "No quantity to suggest for this dose and frequency: give it yourself.",
-            ),
+        let dispensed = Dispensed {
+            form: drug.form,
+            strength: &drug.strength,
+            unit: &drug.unit,
+        };
+        match dose::suggest(&form.dose, dispensed, frequency, days) {
+            Ok(suggested) => {
+                form.quantity = suggested.quantity.min(super::model::QUANTITY_MAX).to_string();
+                suggestion = Some(suggested.note);
+            }
+            Err(NoSuggestion::Dose(message)) => {
+                errors.add("dose", message);
+                errors.add("quantity", "Correct the dose, then press Suggest.");
+            }
+            Err(NoSuggestion::Quantity(message)) => errors.add("quantity", message),
         }
     } else if !form.dose.trim().is_empty() || !form.frequency.is_empty() {
         errors.add(
@@ -317,7 +346,11 @@ pub async fn draft(
             "Pick the drug, the dose, how often and for how many days, then press Suggest.",
         );
     }
-    let section = load(&state, &user, &visit, Filled::refused(form, errors)).await?;
+    let filled = Filled {
+        suggestion,
+        ..Filled::refused(form, errors)
+    };
+    let section = load(&state, &user, &visit, filled).await?;
     answer(
         hx,
         SectionPage {

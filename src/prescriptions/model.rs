@@ -1,6 +1,8 @@
 //! Prescriptions as rules: routes and frequencies in plain words, the quantity suggested from the dose, the
 //! frequency and the duration, how an item is taken in words, an item's form, and the allergy check.
 
+pub mod dose;
+
 use serde::Deserialize;
 
 use crate::db::{Date, Timestamp};
@@ -599,6 +601,11 @@ impl Item {
         ItemProgress::of(self.quantity, self.dispensed_quantity, self.refusal.is_some())
     }
 
+    /// Why the item can't be taken off the prescription any more, in words for the doctor (None while it can).
+    pub fn why_it_stays(&self) -> Option<String> {
+        self.progress().why_it_stays(&self.drug_label())
+    }
+
     /// Units still to give: none once it is all given or the pharmacy refused the rest.
     pub fn owed(&self) -> i64 {
         self.progress().owed()
@@ -638,6 +645,22 @@ impl ItemProgress {
             ItemProgress::Waiting { owed } | ItemProgress::Partly { owed, .. } => owed,
             ItemProgress::Dispensed | ItemProgress::Refused { .. } => 0,
         }
+    }
+
+    /// Why an item of `label` that stands here can't be taken off the prescription: the pharmacy gave or
+    /// refused some of it. None while it waits untouched.
+    pub fn why_it_stays(self, label: &str) -> Option<String> {
+        let what = match self {
+            ItemProgress::Waiting { .. } => return None,
+            ItemProgress::Dispensed => format!("The pharmacy already gave {label}"),
+            ItemProgress::Partly { given, .. } | ItemProgress::Refused { given } if given > 0 => {
+                format!("The pharmacy already gave {given} of {label}")
+            }
+            ItemProgress::Partly { .. } | ItemProgress::Refused { .. } => {
+                format!("The pharmacy already refused {label}")
+            }
+        };
+        Some(format!("{what}, so it stays on the prescription."))
     }
 
     /// Whether the pharmacy may still give or refuse some of it.
@@ -683,6 +706,8 @@ pub struct Prescription {
     pub patient_id: i64,
     pub patient_name: String,
     pub clinic_number: String,
+    /// The patient's recorded allergies, as written on their record (empty when none are).
+    pub allergies: String,
     pub doctor_name: String,
     pub status: PrescriptionStatus,
     pub day: Date,
@@ -717,6 +742,21 @@ mod tests {
         assert_eq!(status_of(&[P::Refused { given: 0 }]), PrescriptionStatus::Refused);
         assert_eq!(status_of(&[P::Refused { given: 3 }]), PrescriptionStatus::Dispensed);
         assert!(P::Partly { given: 1, owed: 2 }.label().contains("2 still owed"));
+    }
+
+    #[test]
+    fn an_item_stays_once_the_pharmacy_gave_or_refused_some() {
+        use ItemProgress as P;
+        let label = "Septrin 480 mg tablet";
+        assert_eq!(P::of(10, 0, false).why_it_stays(label), None);
+        let stays = |progress: P| progress.why_it_stays(label).unwrap_or_default();
+        assert_eq!(
+            stays(P::of(10, 4, false)),
+            "The pharmacy already gave 4 of Septrin 480 mg tablet, so it stays on the prescription."
+        );
+        assert!(stays(P::of(10, 10, false)).starts_with("The pharmacy already gave Septrin"));
+        assert!(stays(P::of(10, 3, true)).starts_with("The pharmacy already gave 3 of"));
+        assert!(stays(P::of(10, 0, true)).starts_with("The pharmacy already refused Septrin"));
     }
 
     #[test]

@@ -11,8 +11,8 @@ const ITEM_SELECT: &str = "SELECT i.id, i.prescription_id, p.visit_id, i.drug_id
      FROM prescription_item i JOIN prescription p ON p.id = i.prescription_id JOIN drug d ON d.id = i.drug_id";
 
 const PRESCRIPTION_SELECT: &str = "SELECT p.id, p.visit_id, p.patient_id,
-        pt.first_name || ' ' || pt.surname AS patient_name, pt.clinic_number, s.full_name AS doctor_name,
-        p.status, v.day, p.created_at
+        pt.first_name || ' ' || pt.surname AS patient_name, pt.clinic_number, pt.allergies,
+        s.full_name AS doctor_name, p.status, v.day, p.created_at
      FROM prescription p JOIN visit v ON v.id = p.visit_id JOIN patient pt ON pt.id = p.patient_id
      JOIN staff s ON s.id = p.doctor_id";
 
@@ -43,7 +43,33 @@ pub async fn insert_prescription(
     .await
 }
 
-pub async fn insert_item(tx: &mut Tx, prescription_id: i64, item: &NewItem) -> Result<i64, sqlx::Error> {
+/// A prescription whose row the transaction has locked ([`lock`]). Every change of a prescription's items or
+/// status takes one, so two changes of one prescription (the doctor's and the pharmacy's, or two pharmacists')
+/// run one after the other, each reading the items as the other left them.
+#[derive(Debug)]
+pub struct Locked {
+    id: i64,
+}
+
+impl Locked {
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+}
+
+/// Locks the prescription's row until the transaction ends; None when there is no such prescription. A no-op
+/// update takes the row lock on PostgreSQL, as `SELECT ... FOR UPDATE` would, with SQL both backends speak
+/// (SQLite's write transaction, begun IMMEDIATE, already holds the one writer's lock).
+pub async fn lock(tx: &mut Tx, prescription_id: i64) -> Result<Option<Locked>, sqlx::Error> {
+    let done = sqlx::query("UPDATE prescription SET updated_at = updated_at WHERE id = $1")
+        .bind(prescription_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok((done.rows_affected() == 1).then_some(Locked { id: prescription_id }))
+}
+
+pub async fn insert_item(tx: &mut Tx, prescription: &Locked, item: &NewItem) -> Result<i64, sqlx::Error> {
+    let prescription_id = prescription.id;
     let now = Timestamp::now();
     let id = sqlx::query_scalar(
         "INSERT INTO prescription_item (prescription_id, drug_id, dose, route, frequency, duration_days, quantity,
@@ -67,9 +93,9 @@ pub async fn insert_item(tx: &mut Tx, prescription_id: i64, item: &NewItem) -> R
 }
 
 /// The items of a prescription inside the caller's change, in the order written.
-pub async fn items_of_prescription_in(tx: &mut Tx, prescription_id: i64) -> Result<Vec<Item>, sqlx::Error> {
+pub async fn items_of_prescription_in(tx: &mut Tx, prescription: &Locked) -> Result<Vec<Item>, sqlx::Error> {
     sqlx::query_as(&format!("{ITEM_SELECT} WHERE i.prescription_id = $1 ORDER BY i.id"))
-        .bind(prescription_id)
+        .bind(prescription.id)
         .fetch_all(&mut **tx)
         .await
 }
@@ -87,34 +113,38 @@ pub async fn items_of_prescriptions(db: &Db, ids: &[i64]) -> Result<Vec<Item>, s
     .await
 }
 
-/// Counts `units` more of the item as given, if that many are still owed and it was not refused.
-pub async fn give(tx: &mut Tx, item_id: i64, units: i64) -> Result<bool, sqlx::Error> {
+/// Counts `units` more of the prescription's item as given, if that many are still owed and it was not refused.
+pub async fn give(tx: &mut Tx, prescription: &Locked, item_id: i64, units: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE prescription_item SET dispensed_quantity = dispensed_quantity + $2
-         WHERE id = $1 AND refusal IS NULL AND dispensed_quantity + $2 <= quantity",
+         WHERE id = $1 AND prescription_id = $3 AND refusal IS NULL AND dispensed_quantity + $2 <= quantity",
     )
     .bind(item_id)
     .bind(units)
+    .bind(prescription.id)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// Refuses what is still owed of the item, if anything is and it was not refused already.
-pub async fn refuse(tx: &mut Tx, item_id: i64, reason: &str) -> Result<bool, sqlx::Error> {
+/// Refuses what is still owed of the prescription's item, if anything is and it was not refused already.
+pub async fn refuse(tx: &mut Tx, prescription: &Locked, item_id: i64, reason: &str) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE prescription_item SET refusal = $2
-         WHERE id = $1 AND refusal IS NULL AND dispensed_quantity < quantity",
+         WHERE id = $1 AND prescription_id = $3 AND refusal IS NULL AND dispensed_quantity < quantity",
     )
     .bind(item_id)
     .bind(reason)
+    .bind(prescription.id)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// Sets the prescription's status from its items and answers it.
-pub async fn refresh_status(tx: &mut Tx, prescription_id: i64) -> Result<PrescriptionStatus, sqlx::Error> {
+/// Sets the prescription's status from its items and answers it (read under the lock, so no other change of
+/// the prescription's items is halfway through).
+pub async fn refresh_status(tx: &mut Tx, prescription: &Locked) -> Result<PrescriptionStatus, sqlx::Error> {
+    let prescription_id = prescription.id;
     let rows: Vec<(i64, i64, Option<String>)> = sqlx::query_as(
         "SELECT quantity, dispensed_quantity, refusal FROM prescription_item WHERE prescription_id = $1",
     )
@@ -148,7 +178,7 @@ pub async fn get(mut db: impl Reader, id: i64) -> Result<Option<Prescription>, s
 pub async fn open(db: &Db, limit: i64) -> Result<(Vec<Prescription>, i64), sqlx::Error> {
     let rows = sqlx::query_as(&format!(
         "SELECT p.id, p.visit_id, p.patient_id, pt.first_name || ' ' || pt.surname AS patient_name,
-                pt.clinic_number, s.full_name AS doctor_name, p.status, v.day, p.created_at
+                pt.clinic_number, pt.allergies, s.full_name AS doctor_name, p.status, v.day, p.created_at
          FROM (SELECT x.id, x.visit_id, x.patient_id, x.doctor_id, x.status, x.created_at FROM prescription x
                WHERE x.status IN ('pending', 'partly_dispensed')
                  AND EXISTS (SELECT 1 FROM prescription_item i WHERE i.prescription_id = x.id)
@@ -173,26 +203,22 @@ pub async fn count_open(db: &Db) -> Result<i64, sqlx::Error> {
     .await
 }
 
-/// Takes an item off the visit's prescription while none of it was given; false when there is no such
-/// item (or it was dispensed).
-pub async fn delete_item(tx: &mut Tx, visit_id: i64, item_id: i64) -> Result<Option<i64>, sqlx::Error> {
-    let prescription: Option<i64> = sqlx::query_scalar(
-        "SELECT i.prescription_id FROM prescription_item i JOIN prescription p ON p.id = i.prescription_id
-         WHERE i.id = $1 AND p.visit_id = $2 AND i.dispensed_quantity = 0 AND i.refusal IS NULL",
+/// Takes an item off the prescription while none of it was given or refused; false when nothing was deleted
+/// (no such item on it, or the pharmacy gave or refused some).
+pub async fn delete_item(tx: &mut Tx, prescription: &Locked, item_id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "DELETE FROM prescription_item
+         WHERE id = $1 AND prescription_id = $2 AND dispensed_quantity = 0 AND refusal IS NULL",
     )
     .bind(item_id)
-    .bind(visit_id)
-    .fetch_optional(&mut **tx)
+    .bind(prescription.id)
+    .execute(&mut **tx)
     .await?;
-    let Some(prescription_id) = prescription else {
-        return Ok(None);
-    };
-    sqlx::query("DELETE FROM prescription_item WHERE id = $1 AND dispensed_quantity = 0 AND refusal IS NULL")
-        .bind(item_id)
-        .execute(&mut **tx)
-        .await?;
-    touch(tx, prescription_id, Timestamp::now()).await?;
-    Ok(Some(prescription_id))
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    touch(tx, prescription.id, Timestamp::now()).await?;
+    Ok(true)
 }
 
 async fn touch(tx: &mut Tx, prescription_id: i64, now: Timestamp) -> Result<(), sqlx::Error> {

@@ -3,7 +3,7 @@
 //! the patient's recorded allergies; and the reads of the print page, the pharmacy's list and the chart.
 
 use super::model::{Item, ItemForm, Prescription, PrescriptionStatus, allergy_match, how_to_take};
-use super::repo::{self, Listed};
+use super::repo::{self, Listed, Locked};
 use crate::audit::{self, AuditEntry, Reads};
 use crate::consult::model::{Access, Visit};
 use crate::consult::service::{visit_for, writable_visit_in};
@@ -43,8 +43,9 @@ async fn prescribable_drug(db: &Db, drug_id: i64) -> Result<crate::pharmacy::mod
 }
 
 /// Adds an item to the visit's prescription (creating the prescription with its first item) and answers the
-/// item's id. A drug matching the patient's recorded allergies needs the doctor's acknowledgement and
-/// reason, which are stored with the item and audited. The same form sent twice adds one item.
+/// item's id. The dose must fit the drug's form and strength (`model::dose`). A drug matching the patient's
+/// recorded allergies needs the doctor's acknowledgement and reason, which are stored with the item and audited.
+/// The same form sent twice adds one item.
 pub async fn add_item(
     db: &Db,
     user: &StaffUser,
@@ -58,6 +59,8 @@ pub async fn add_item(
     }
     let mut item = form.validate().map_err(ServiceError::Invalid)?;
     let drug = prescribable_drug(db, item.drug_id).await?;
+    super::model::dose::check(&item.dose, drug.form, &drug.strength)
+        .map_err(|message| ServiceError::field("dose", message))?;
     let patient = crate::patients::service::get(db, visit.patient_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -95,8 +98,9 @@ pub async fn add_item(
         Some(id) => id,
         None => repo::insert_prescription(&mut tx, visit.id, visit.patient_id, visit.doctor_id).await?,
     };
-    let id = repo::insert_item(&mut tx, prescription_id, &item).await?;
-    repo::refresh_status(&mut tx, prescription_id).await?;
+    let prescription = lock_in(&mut tx, prescription_id).await?;
+    let id = repo::insert_item(&mut tx, &prescription, &item).await?;
+    repo::refresh_status(&mut tx, &prescription).await?;
     let how = how_to_take(
         &item.dose,
         item.route,
@@ -121,7 +125,8 @@ pub async fn add_item(
     Ok(id)
 }
 
-/// Takes an item off the visit's prescription while the visit is open (its doctor).
+/// Takes an item off the visit's prescription while the visit is open (its doctor) and none of it was given or
+/// refused; a conflict saying so when the pharmacy gave or refused some of it first.
 pub async fn remove_item(
     db: &Db,
     user: &StaffUser,
@@ -134,16 +139,24 @@ pub async fn remove_item(
     }
     let mut tx = db.begin_write().await?;
     let visit = writable_visit_in(&mut tx, user, visit_id, Access::Write).await?;
+    let prescription_id = repo::prescription_id_in(&mut tx, visit.id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let prescription = lock_in(&mut tx, prescription_id).await?;
     let item = repo::item_in(&mut tx, item_id)
         .await?
-        .filter(|item| item.visit_id == visit.id)
+        .filter(|item| item.prescription_id == prescription.id())
         .ok_or(ServiceError::NotFound)?;
-    let Some(prescription_id) = repo::delete_item(&mut tx, visit.id, item_id).await? else {
-        return Err(ServiceError::Conflict(
-            "The pharmacy already gave or refused some of this item, so it stays on the prescription.".into(),
-        ));
-    };
-    repo::refresh_status(&mut tx, prescription_id).await?;
+    if let Some(why) = item.why_it_stays() {
+        return Err(ServiceError::Conflict(why));
+    }
+    if !repo::delete_item(&mut tx, &prescription, item_id).await? {
+        return Err(ServiceError::Conflict(format!(
+            "{} changed at the pharmacy meanwhile, so it stays on the prescription. Reload the visit to see it.",
+            item.drug_label()
+        )));
+    }
+    repo::refresh_status(&mut tx, &prescription).await?;
     let entry = AuditEntry::new("prescription.item_remove")
         .record("prescription_item", item_id)
         .patient(visit.patient_id)
@@ -192,11 +205,16 @@ async fn read(db: &Db, reads: &Reads, actor: &Actor, prescription: Prescription)
     if items.is_empty() {
         return Err(ServiceError::NotFound);
     }
+    record_read(reads, actor, &prescription).await?;
+    Ok(Printable { prescription, items })
+}
+
+/// The audit row of someone reading a prescription (printed, or on the pharmacy's pages): before it is shown.
+pub async fn record_read(reads: &Reads, actor: &Actor, prescription: &Prescription) -> Result<(), ServiceError> {
     let entry = AuditEntry::new("prescription.view")
         .record("prescription", prescription.id)
         .patient(prescription.patient_id);
-    reads.record(actor, entry).await?;
-    Ok(Printable { prescription, items })
+    reads.record(actor, entry).await
 }
 
 /// The pharmacy's list: one page of prescriptions, pending first, newest first, and how many there are.
@@ -205,6 +223,12 @@ pub async fn list(db: &Db, page: PageRequest) -> Result<(Vec<Listed>, i64), Serv
 }
 
 // ---- for the pharmacy: reading and dispensing inside its changes --------------------------------------
+
+/// Locks the prescription's row for the rest of the caller's change: what every change of a prescription's
+/// items or status takes first (the functions below that change them ask for it). NotFound when there is none.
+pub async fn lock_in(tx: &mut Tx, prescription_id: i64) -> Result<Locked, ServiceError> {
+    repo::lock(tx, prescription_id).await?.ok_or(ServiceError::NotFound)
+}
 
 /// A prescription's heading by its id.
 pub async fn prescription(db: &Db, id: i64) -> Result<Option<Prescription>, ServiceError> {
@@ -215,9 +239,9 @@ pub async fn prescription_in(tx: &mut Tx, id: i64) -> Result<Option<Prescription
     Ok(repo::get(&mut *tx, id).await?)
 }
 
-/// The items of a prescription inside the caller's change.
-pub async fn items_in(tx: &mut Tx, prescription_id: i64) -> Result<Vec<Item>, ServiceError> {
-    Ok(repo::items_of_prescription_in(tx, prescription_id).await?)
+/// The items of the locked prescription inside the caller's change, as no other change can leave them now.
+pub async fn items_in(tx: &mut Tx, prescription: &Locked) -> Result<Vec<Item>, ServiceError> {
+    Ok(repo::items_of_prescription_in(tx, prescription).await?)
 }
 
 /// The items of the prescriptions of `ids`, in the order written.
@@ -225,20 +249,19 @@ pub async fn items_of_prescriptions(db: &Db, ids: &[i64]) -> Result<Vec<Item>, S
     Ok(repo::items_of_prescriptions(db, ids).await?)
 }
 
-/// Counts `units` of the item as given; false when that many are no longer owed (given or refused by
-/// someone else meanwhile).
-pub async fn give_in(tx: &mut Tx, item_id: i64, units: i64) -> Result<bool, ServiceError> {
-    Ok(repo::give(tx, item_id, units).await?)
+/// Counts `units` of the locked prescription's item as given; false when that many are not owed on it.
+pub async fn give_in(tx: &mut Tx, prescription: &Locked, item_id: i64, units: i64) -> Result<bool, ServiceError> {
+    Ok(repo::give(tx, prescription, item_id, units).await?)
 }
 
-/// Refuses what is still owed of the item; false when nothing is owed any more.
-pub async fn refuse_in(tx: &mut Tx, item_id: i64, reason: &str) -> Result<bool, ServiceError> {
-    Ok(repo::refuse(tx, item_id, reason).await?)
+/// Refuses what is still owed of the locked prescription's item; false when nothing is owed on it.
+pub async fn refuse_in(tx: &mut Tx, prescription: &Locked, item_id: i64, reason: &str) -> Result<bool, ServiceError> {
+    Ok(repo::refuse(tx, prescription, item_id, reason).await?)
 }
 
-/// Sets the prescription's status from its items.
-pub async fn refresh_status_in(tx: &mut Tx, prescription_id: i64) -> Result<PrescriptionStatus, ServiceError> {
-    Ok(repo::refresh_status(tx, prescription_id).await?)
+/// Sets the locked prescription's status from its items.
+pub async fn refresh_status_in(tx: &mut Tx, prescription: &Locked) -> Result<PrescriptionStatus, ServiceError> {
+    Ok(repo::refresh_status(tx, prescription).await?)
 }
 
 /// The prescriptions with something still owed, oldest first, at most `limit`, and how many there are.

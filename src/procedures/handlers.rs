@@ -21,7 +21,7 @@ use crate::identity::StaffUser;
 use crate::pharmacy::model::Drug;
 use crate::state::AppState;
 use crate::validation::{FieldErrors, parse_id};
-use crate::web::extract::{Admins, Clinicians, Staff};
+use crate::web::extract::{Admins, Doctors, Staff};
 use crate::web::feedback::{Place, out_of_band};
 use crate::web::filters;
 use crate::web::form::{Form, invalid};
@@ -293,11 +293,13 @@ pub struct RecordForm {
     procedure_type_id: String,
     #[serde(default)]
     note: String,
+    #[serde(default)]
+    form_id: String,
 }
 
-/// Records a procedure in the visit (its doctor or an admin, while it is open).
+/// Records a procedure in the visit (its doctor, while it is open), once per form.
 pub async fn record(
-    user: Staff<Clinicians>,
+    user: Staff<Doctors>,
     State(state): State<AppState>,
     IdPath(visit_id): IdPath,
     session: Session,
@@ -306,16 +308,8 @@ pub async fn record(
     Form(form): Form<RecordForm>,
 ) -> AppResult<Response> {
     let chosen = parse_id(&form.procedure_type_id);
-    let result = service::record(
-        &state.db,
-        &user,
-        &user.actor,
-        visit_id,
-        chosen,
-        &form.note,
-        state.today(),
-    )
-    .await;
+    let actor = user.actor_with_form(&form.form_id)?;
+    let result = service::record(&state.db, &user, &actor, visit_id, chosen, &form.note, state.today()).await;
     let result = match result {
         Ok(_) => {
             // Its supplies left the shelf: the pharmacy's alerts read the stock again.
@@ -338,7 +332,7 @@ pub async fn record(
 }
 
 pub async fn remove(
-    user: Staff<Clinicians>,
+    user: Staff<Doctors>,
     State(state): State<AppState>,
     Path((visit_id, id)): Path<(String, String)>,
     session: Session,

@@ -32,8 +32,6 @@ pub struct VisitProcedure {
 /// The longest name of a procedure, and of the note it is recorded with.
 pub const NAME_MAX_CHARS: usize = 100;
 pub const NOTE_MAX_CHARS: usize = 500;
-/// The highest price accepted, in major units (a typo guard: a clinic procedure never costs a billion).
-pub const PRICE_MAX_MAJOR: i64 = 100_000_000;
 
 /// A catalogue entry as the admin's form sent it, validated.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,21 +68,13 @@ pub fn parse_name(text: &str) -> Result<String, String> {
     }
 }
 
+/// A price as typed: zero or more, up to the one limit of every amount (`validation::parse_money`).
 pub fn parse_price(text: &str, minor_digits: u32) -> Result<Money, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err("Enter the price (0 if it is free).".into());
-    }
-    let example = if minor_digits == 0 { "1500" } else { "1500.00" };
-    let price = Money::parse_major(text, minor_digits)
-        .map_err(|_| format!("Enter the price as a number with at most {minor_digits} decimals, e.g. {example}."))?;
-    if price.0 < 0 {
-        return Err("A price can't be negative.".into());
-    }
-    if price.0 / 10_i64.pow(minor_digits) > PRICE_MAX_MAJOR {
-        return Err("That price is too high; check the number.".into());
-    }
-    Ok(price)
+    crate::validation::parse_money(text, minor_digits).map_err(|err| match err {
+        crate::validation::MoneyError::Empty => "Enter the price (0 if it is free).".into(),
+        crate::validation::MoneyError::Negative => "A price can't be negative.".into(),
+        other => other.message(minor_digits),
+    })
 }
 
 /// The note a procedure is recorded with: optional, line breaks allowed.
@@ -106,12 +96,14 @@ pub struct VisitProcedures {
     pub done: Vec<VisitProcedure>,
     /// The active catalogue, to choose from (empty when nothing may be recorded).
     pub catalogue: Vec<ProcedureType>,
-    /// The visit's doctor or an admin, while the visit is open.
+    /// The visit's doctor, while the visit is open.
     pub can_record: bool,
     pub errors: FieldErrors,
     /// What a refused form sent.
     pub chosen: Option<i64>,
     pub note: String,
+    /// The record form's one-time id (`db::once`), fresh each time the section is shown.
+    pub form_id: String,
 }
 
 impl VisitProcedures {
@@ -163,6 +155,7 @@ mod tests {
         assert!(parse_price("1.234", 2).is_err());
         assert!(parse_price("100000001", 2).is_err());
         assert!(parse_price("100000000", 2).is_ok());
+        assert!(parse_price("100000000.01", 2).is_err(), "a cent above the limit");
     }
 
     #[test]

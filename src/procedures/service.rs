@@ -1,5 +1,5 @@
 //! Procedure operations, each one transaction with its audit row: the admin's catalogue, and procedures
-//! recorded in (and removed from) an open visit by its doctor or an admin. `of_visits` is the public read for
+//! recorded in (and removed from) an open visit by its doctor. `of_visits` is the public read for
 //! the chart; billing reads the prices from the catalogue.
 
 use super::model::{ProcedureInput, ProcedureType, VisitProcedure, VisitProcedures, parse_note};
@@ -7,13 +7,14 @@ use super::repo;
 use crate::audit::{self, AuditEntry};
 use crate::consult::model::{Access, Visit};
 use crate::consult::service::writable_visit_in;
-use crate::db::once::Claim;
+use crate::db::once::{Claim, FormKey};
 use crate::db::{Date, Db, Reader, Timestamp, Tx, is_unique_violation};
 use crate::error::ServiceError;
 use crate::identity::{Actor, StaffUser};
 use crate::validation::FieldErrors;
 
 const CREATE: &str = "procedure_type.create";
+const RECORD: &str = "procedure.record";
 
 fn name_taken(name: &str) -> ServiceError {
     ServiceError::field(
@@ -82,7 +83,8 @@ pub async fn get_type(db: &Db, id: i64) -> Result<Option<ProcedureType>, sqlx::E
     repo::get_type(db, id).await
 }
 
-/// Records a procedure from the active catalogue in an open visit: its doctor or an admin.
+/// Records a procedure from the active catalogue in an open visit (its doctor), once per form: its
+/// id. The same form sent again answers with the procedure it recorded, and its supplies leave the shelf once.
 pub async fn record(
     db: &Db,
     user: &StaffUser,
@@ -101,6 +103,9 @@ pub async fn record(
         return Err(ServiceError::Invalid(errors));
     };
     let mut tx = db.begin_write().await?;
+    if let Claim::Done(id) = actor.claim_form(&mut tx, RECORD).await? {
+        return Ok(id);
+    }
     let visit = writable_visit_in(&mut tx, user, visit_id, Access::Write).await?;
     let kind = match repo::get_type(&mut tx, type_id).await? {
         Some(kind) if kind.active => kind,
@@ -118,16 +123,17 @@ pub async fn record(
         true => kind.name,
         false => format!("{}; not in stock: {}", kind.name, missing.join(", ")),
     };
-    let entry = AuditEntry::new("procedure.record")
+    let entry = AuditEntry::new(RECORD)
         .record("visit_procedure", id)
         .patient(visit.patient_id)
         .detail(detail);
     audit::record(&mut tx, actor, entry).await?;
+    actor.complete_form(&mut tx, RECORD, id).await?;
     tx.commit().await?;
     Ok(id)
 }
 
-/// Removes a procedure recorded by mistake, while the visit is open: its doctor or an admin.
+/// Removes a procedure recorded by mistake, while the visit is open: its doctor.
 pub async fn remove(
     db: &Db,
     user: &StaffUser,
@@ -182,6 +188,7 @@ pub async fn section(mut db: impl Reader, user: &StaffUser, visit: &Visit) -> Re
         done: repo::done_in_visits(&mut db, &[visit.id]).await?,
         catalogue,
         can_record,
+        form_id: FormKey::mint().to_string(),
         ..VisitProcedures::default()
     })
 }

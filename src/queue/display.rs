@@ -81,14 +81,15 @@ struct CallFragment<'a> {
 }
 
 /// The tiles of a display as of event `seq`, rendered once for every display showing them; `max_age` for a
-/// page view (see `board::MAX_AGE`).
+/// page view and a stream's full state (see `board::MAX_AGE`): calls leave the display as they age, with no
+/// event to say so.
 async fn tiles(state: &AppState, filter: DisplayFilter, seq: u64, max_age: Option<Duration>) -> AppResult<Arc<str>> {
     let key = filter.key();
     let render_state = state.clone();
     let render = || async move {
         let snapshot = Snapshot::fresh(&render_state, seq).await?;
         let fragment = TilesFragment {
-            tiles: snapshot.tiles(filter),
+            tiles: snapshot.tiles(filter, Timestamp::now()),
         };
         Ok(Arc::from(fragment.render()?))
     };
@@ -118,7 +119,9 @@ pub async fn events(State(state): State<AppState>, Query(query): Query<DisplayQu
         let state = stream_state.clone();
         async move {
             let seq = delivered.as_ref().map_or_else(|| state.events.last_seq(), |d| d.seq);
-            let mut frames = vec![Frame::new("tiles", tiles(&state, filter, seq, None).await?)];
+            // The full state (at open, and after a quiet minute) is read again when old: a call that aged goes.
+            let max_age = delivered.is_none().then_some(MAX_AGE);
+            let mut frames = vec![Frame::new("tiles", tiles(&state, filter, seq, max_age).await?)];
             if let Some(Event::Queue { call: Some(call) }) = delivered.as_ref().map(|d| &d.event)
                 && filter.shows_call(call.room_id, call.doctor_id)
             {

@@ -47,6 +47,9 @@ pub struct BoardPage {
     doctors: Vec<Doctor>,
     form: WalkInForm,
     errors: FieldErrors,
+    /// The registered patients matching the walk-in form's search, to choose from again when it comes back with
+    /// errors (without JavaScript, the only way to see them); empty otherwise.
+    matches: String,
 }
 
 impl BoardPage {
@@ -78,6 +81,7 @@ async fn board_page(state: &AppState, layout: Layout, form: WalkInForm, errors: 
         layout,
         form,
         errors,
+        matches: String::new(),
     })
 }
 
@@ -414,7 +418,13 @@ async fn invalid_walk_in(
 ) -> AppResult<Response> {
     let summary = format!("Not added yet. {}", errors.messages().collect::<Vec<_>>().join(" "));
     layout.show_in(form.place(), FlashKind::Error, summary);
-    Ok(invalid(board_page(state, layout, form, errors).await?))
+    let mut page = board_page(state, layout, form, errors).await?;
+    if page.form.place() == WALK_IN_EXISTING {
+        page.matches = WalkInMatches::find(state, &page.form.number, &page.form.patient)
+            .await?
+            .render()?;
+    }
+    Ok(invalid(page))
 }
 
 /// The registered patient a walk-in is for: the one chosen from the matches, the one whose whole clinic or matric
@@ -469,7 +479,7 @@ fn several_match(typed: &str, several: &[PatientSummary]) -> String {
         .collect();
     let more = if several.len() > MATCHES_SHOWN { ", …" } else { "" };
     format!(
-        "{} patients match “{typed}”: {}{more}. Type their clinic number, or more of the name.",
+        "{} patients match “{typed}”: {}{more}. Choose one of them, or type their clinic number.",
         several.len(),
         shown.join(", ")
     )
@@ -483,13 +493,38 @@ pub struct MatchesQuery {
     number: String,
 }
 
-/// The registered patients matching what is typed in the walk-in form, as buttons that add the one chosen.
+/// The registered patients matching what is typed in the walk-in form, as a choice of one (radio buttons):
+/// choosing a patient selects them, and the form's own button adds them with the queue and priority chosen.
 #[derive(Template, WebTemplate)]
 #[template(path = "queue/_walk_in_matches.html")]
 pub struct WalkInMatches {
     typed: String,
     matches: Vec<PatientSummary>,
     more: bool,
+    /// The clinic number chosen before the form came back, chosen again.
+    chosen: String,
+}
+
+impl WalkInMatches {
+    async fn find(state: &AppState, typed: &str, chosen: &str) -> AppResult<WalkInMatches> {
+        let typed: String = typed.trim().chars().take(100).collect();
+        let mut matches: Vec<PatientSummary> = match typed.chars().count() {
+            0 | 1 => Vec::new(),
+            _ => active_matches(state, &typed).await?,
+        };
+        let more = matches.len() > MATCHES_SHOWN;
+        matches.truncate(MATCHES_SHOWN);
+        Ok(WalkInMatches {
+            typed,
+            matches,
+            more,
+            chosen: chosen.trim().to_owned(),
+        })
+    }
+
+    fn is_chosen(&self, patient: &PatientSummary) -> bool {
+        !self.chosen.is_empty() && patient.clinic_number == self.chosen
+    }
 }
 
 pub async fn walk_in_matches(
@@ -497,14 +532,7 @@ pub async fn walk_in_matches(
     State(state): State<AppState>,
     Query(query): Query<MatchesQuery>,
 ) -> AppResult<WalkInMatches> {
-    let typed: String = query.number.trim().chars().take(100).collect();
-    let mut matches: Vec<PatientSummary> = match typed.chars().count() {
-        0 | 1 => Vec::new(),
-        _ => active_matches(&state, &typed).await?,
-    };
-    let more = matches.len() > MATCHES_SHOWN;
-    matches.truncate(MATCHES_SHOWN);
-    Ok(WalkInMatches { typed, matches, more })
+    WalkInMatches::find(&state, &query.number, "").await
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -199,6 +199,19 @@ pub fn calls_doctor(name: &str, day: &str) -> Option<i64> {
     name.strip_prefix(&calls_prefix(day))?.parse().ok()
 }
 
+/// How long a call stays under "Now calling" on the waiting-room display when nobody answers it (the doctor
+/// neither starts, calls again nor marks a no-show): the patient has come in or gone, and a call left there
+/// for hours would send the next person to the wrong room. Calling again shows it for as long again.
+pub const CALL_SHOWN_MINUTES: i64 = 10;
+
+/// Whether a called ticket is still a current call for the display: called (or called again) less than
+/// [`CALL_SHOWN_MINUTES`] ago, and its room has not moved on since (no consultation started there after the
+/// call). The one rule of what "Now calling" shows.
+pub fn call_is_current(last_called_at: Timestamp, room_started_at: Option<Timestamp>, now: Timestamp) -> bool {
+    let fresh = now.0 - last_called_at.0 < CALL_SHOWN_MINUTES * 60_000;
+    fresh && room_started_at.is_none_or(|started| started < last_called_at)
+}
+
 /// How a code is read out: `A-012` → `A 12`.
 pub fn spoken_code(code: &str) -> String {
     match code.split_once('-') {
@@ -377,6 +390,21 @@ pub fn due_matches(patient_name: &str, clinic_number: &str, folded_search: &str)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_call_is_shown_until_it_is_old_or_its_room_moved_on() {
+        let called = Timestamp(1_000_000_000_000);
+        let minute = 60_000;
+        let at = |minutes: i64| Timestamp(called.0 + minutes * minute);
+        assert!(call_is_current(called, None, called));
+        assert!(call_is_current(called, None, Timestamp(at(CALL_SHOWN_MINUTES).0 - 1)));
+        assert!(!call_is_current(called, None, at(CALL_SHOWN_MINUTES)), "old news");
+        assert!(!call_is_current(called, None, at(180)), "hours later");
+        // A consultation started in the room after the call: the room has moved on.
+        assert!(!call_is_current(called, Some(at(1)), at(2)));
+        // One started before the call (the previous patient) does not matter.
+        assert!(call_is_current(called, Some(at(-5)), at(2)));
+    }
 
     #[test]
     fn a_booking_is_found_by_part_of_its_patients_name_or_clinic_number_in_any_case() {

@@ -250,6 +250,19 @@ pub async fn ticket_of_appointment_in(tx: &mut Tx, appointment_id: i64) -> Resul
         .await
 }
 
+/// Which of these appointments have a ticket still waiting to be called (the doctor's home offers to call them).
+pub async fn waiting_appointments(db: &Db, appointment_ids: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
+    if appointment_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_scalar(&format!(
+        "SELECT appointment_id FROM ticket WHERE status = 'waiting' AND appointment_id IN ({})",
+        crate::db::id_list(appointment_ids)
+    ))
+    .fetch_all(db.pool())
+    .await
+}
+
 /// The patient's open ticket, if any: only ever their own, by the query.
 pub async fn open_ticket_of(mut db: impl Reader, patient_id: i64) -> Result<Option<Ticket>, sqlx::Error> {
     sqlx::query_as(&format!(

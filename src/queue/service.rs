@@ -527,18 +527,57 @@ pub async fn ticket_of_appointment_in(tx: &mut Tx, appointment_id: i64) -> Resul
     Ok(repo::ticket_of_appointment_in(tx, appointment_id).await?)
 }
 
-/// Takes a waiting ticket straight to its doctor, who fetches the patient in person: called to the doctor's
-/// room without an announcement. The caller starts it in the same transaction.
-pub async fn fetch_in(tx: &mut Tx, doctor_id: i64, ticket_id: i64, today: Date) -> Result<(), ServiceError> {
+/// Calls one waiting ticket to its doctor's room, as "Call next" calls the first (a checked-in appointment
+/// started from the doctor's home: the display announces it and the patient's phone says where to go), inside
+/// the caller's transaction, with its audit row. The same rules: the doctor's room for today, and no other
+/// patient of theirs still on their way. The caller publishes the call after commit.
+pub async fn call_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    doctor_id: i64,
+    ticket_id: i64,
+    today: Date,
+) -> Result<Call, ServiceError> {
+    // One doctor's calls one at a time, as in `call_next`.
+    if !crate::staff::service::lock_doctor(tx, doctor_id).await? {
+        return Err(ServiceError::NotFound);
+    }
     let room = repo::assignment_of(tx, today, doctor_id).await?.ok_or_else(|| {
-        ServiceError::Refused("Choose the room you are working in today before starting a consultation.".into())
+        ServiceError::Refused("Choose the room you are working in today before calling patients.".into())
     })?;
+    if let Some(waiting) = repo::called_by(tx, today, doctor_id).await? {
+        return Err(ServiceError::Conflict(format!(
+            "{waiting} is still called to {}. Start, call again, skip or mark them no-show before calling another \
+             patient.",
+            room.room_name
+        )));
+    }
+    // Counted as a call of the doctor's, so a "Call next" form shown before it is stale.
+    sequence::next(tx, &calls_sequence(&today.to_string(), doctor_id)).await?;
     if !repo::claim_for_call(tx, ticket_id, doctor_id, room.room_id).await? {
         return Err(ServiceError::Conflict(
             "This patient's ticket was just called or moved; open the queue to see where it is.".into(),
         ));
     }
-    Ok(())
+    let called = repo::ticket(&mut *tx, ticket_id).await?.ok_or(ServiceError::NotFound)?;
+    let entry = AuditEntry::new("ticket.call")
+        .record("ticket", called.id)
+        .patient(called.patient_id)
+        .detail(format!("{} to {}", called.code, room.room_name));
+    audit::record(tx, actor, entry).await?;
+    Ok(Call {
+        ticket_id: called.id,
+        code: called.code,
+        room_id: room.room_id,
+        room_name: room.room_name,
+        doctor_id,
+        calls: called.calls,
+    })
+}
+
+/// Which of these appointments have a ticket still waiting to be called.
+pub async fn waiting_appointments(db: &Db, appointment_ids: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
+    repo::waiting_appointments(db, appointment_ids).await
 }
 
 /// One ticket, read inside a change.

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::model::{
-    DayStats, Move, Priority, Queued, TicketStatus, calls_doctor, calls_prefix, estimated_wait_minutes, places_ahead,
-    rolling_median,
+    DayStats, Move, Priority, Queued, TicketStatus, call_is_current, calls_doctor, calls_prefix,
+    estimated_wait_minutes, places_ahead, rolling_median,
 };
 use super::repo::{self, Assignment, Ticket};
-use crate::db::{Date, Db, sequence};
+use crate::db::{Date, Db, Timestamp, sequence};
 use crate::state::AppState;
 use crate::web::AppResult;
 
@@ -216,8 +216,9 @@ impl Snapshot {
         }
     }
 
-    /// The waiting-room display's tiles, for one room or doctor or the whole clinic.
-    pub fn tiles(&self, filter: DisplayFilter) -> Tiles {
+    /// The waiting-room display's tiles as of `now`, for one room or doctor or the whole clinic: the current
+    /// calls (see `model::call_is_current`) and the first few waiting.
+    pub fn tiles(&self, filter: DisplayFilter, now: Timestamp) -> Tiles {
         let doctor_in_room = match filter {
             DisplayFilter::Room(room) => self.assignments.iter().find(|a| a.room_id == room).map(|a| a.doctor_id),
             _ => None,
@@ -229,10 +230,23 @@ impl Snapshot {
                 t.room_id == Some(room) || (t.doctor_id.is_some() && t.doctor_id == doctor_in_room)
             }
         };
+        // The latest consultation started in a room: a call made there before it is over.
+        let room_started = |room: Option<i64>| {
+            self.tickets
+                .iter()
+                .filter(|t| room.is_some() && t.room_id == room)
+                .filter_map(|t| t.started_at)
+                .max()
+        };
         let mut calling: Vec<&Ticket> = self
             .tickets
             .iter()
             .filter(|t| t.status == TicketStatus::Called)
+            .filter(|t| {
+                t.last_called_at
+                    .or(t.called_at)
+                    .is_some_and(|called| call_is_current(called, room_started(t.room_id), now))
+            })
             .filter(shown)
             .collect();
         calling.sort_by_key(|t| std::cmp::Reverse(t.last_called_at));
@@ -520,11 +534,16 @@ mod tests {
         assert_eq!(view.calls_made, 3);
     }
 
+    /// `m` minutes into the tests' day.
+    fn at(m: i64) -> Timestamp {
+        Timestamp(1_700_000_000_000 + m * 60_000)
+    }
+
     #[test]
     fn displays_show_one_call_per_room_and_the_next_few() {
         use TicketStatus::*;
         let mut older = ticket(1, Some(7), Called);
-        older.last_called_at = Some(Timestamp(1));
+        older.last_called_at = Some(at(4));
         let s = snapshot(vec![
             older,
             ticket(2, Some(7), Called),
@@ -532,7 +551,8 @@ mod tests {
             ticket(4, None, Waiting),
             ticket(5, Some(8), Waiting),
         ]);
-        let all = s.tiles(DisplayFilter::All);
+        let now = at(12);
+        let all = s.tiles(DisplayFilter::All, now);
         let calling: Vec<&str> = all.calling.iter().map(|t| t.code.as_str()).collect();
         assert_eq!(calling.len(), 2, "one call per room: {calling:?}");
         assert!(calling.contains(&"X-002") && !calling.contains(&"X-001"));
@@ -545,19 +565,42 @@ mod tests {
             Some("Room 2"),
             "a doctor's ticket shows their room"
         );
-        let room = s.tiles(DisplayFilter::Room(2));
+        let room = s.tiles(DisplayFilter::Room(2), now);
         assert_eq!(
             room.calling.iter().map(|t| t.code.as_str()).collect::<Vec<_>>(),
             ["X-003"]
         );
         assert_eq!(room.next.iter().map(|t| t.code.as_str()).collect::<Vec<_>>(), ["X-005"]);
-        assert_eq!(s.tiles(DisplayFilter::Doctor(9)).next.len(), 0);
+        assert_eq!(s.tiles(DisplayFilter::Doctor(9), now).next.len(), 0);
         assert!(DisplayFilter::Room(2).shows_call(2, 7) && !DisplayFilter::Doctor(8).shows_call(2, 7));
         assert_eq!(
             (DisplayFilter::Room(2).key(), DisplayFilter::Doctor(3).query()),
             ("room-2".into(), "?doctor=3".into())
         );
         assert_eq!(DisplayFilter::All.query(), "");
+    }
+
+    #[test]
+    fn old_calls_and_calls_of_a_room_that_moved_on_leave_the_display() {
+        use TicketStatus::*;
+        // Ticket 2 called to room 1 at minute 7, ticket 3 to room 2 at minute 8.
+        let s = snapshot(vec![ticket(2, Some(7), Called), ticket(3, Some(8), Called)]);
+        let calling = |s: &Snapshot, now| -> Vec<String> {
+            s.tiles(DisplayFilter::All, now)
+                .calling
+                .into_iter()
+                .map(|t| t.code)
+                .collect()
+        };
+        assert_eq!(calling(&s, at(10)), ["X-003", "X-002"]);
+        let limit = crate::queue::model::CALL_SHOWN_MINUTES;
+        assert_eq!(calling(&s, at(7 + limit)), ["X-003"], "room 1's call is old news");
+        assert!(calling(&s, at(180)).is_empty(), "hours later nothing is called");
+        // Room 2's doctor started another patient after calling X-003 (who never came): the room moved on.
+        let mut started = ticket(4, Some(8), WithDoctor);
+        started.started_at = Some(at(9));
+        let s = snapshot(vec![ticket(2, Some(7), Called), ticket(3, Some(8), Called), started]);
+        assert_eq!(calling(&s, at(10)), ["X-002"]);
     }
 
     #[test]

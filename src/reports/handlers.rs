@@ -70,6 +70,12 @@ pub async fn page(
     Query(query): Query<PeriodQuery>,
 ) -> AppResult<Response> {
     let report = report_of(&slug)?;
+    let heavy = state.heavy.clone();
+    heavy.run(report_page(state, layout, report, query)).await
+}
+
+/// The report's page, built as a heavy page (a year of rows read and added up, and a large page rendered).
+async fn report_page(state: AppState, layout: Layout, report: Report, query: PeriodQuery) -> AppResult<Response> {
     let today = state.today().0;
     let mut page = ReportPage {
         report,
@@ -119,14 +125,19 @@ pub async fn csv(
 ) -> AppResult<Response> {
     let report = report_of(&slug)?;
     let period = Period::parse(&query.from, &query.to, state.today().0).map_err(AppError::Invalid)?;
-    let shown = shown(&state, &layout, report, period).await?;
-    let table = shown
-        .tables
-        .iter()
-        .find(|t| t.slug == query.table.trim())
-        .ok_or(AppError::NotFound)?;
-    let file = format!("{}-{}-{}-{}.csv", report.as_str(), table.slug, period.from, period.to);
-    csv_table(&file, &table.header, table.records(layout.currency.minor_digits))
+    let heavy = state.heavy.clone();
+    heavy
+        .run(async move {
+            let shown = shown(&state, &layout, report, period).await?;
+            let table = shown
+                .tables
+                .iter()
+                .find(|t| t.slug == query.table.trim())
+                .ok_or(AppError::NotFound)?;
+            let file = format!("{}-{}-{}-{}.csv", report.as_str(), table.slug, period.from, period.to);
+            csv_table(&file, &table.header, table.records(layout.currency.minor_digits))
+        })
+        .await
 }
 
 impl ReportPage {

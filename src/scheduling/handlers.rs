@@ -669,7 +669,7 @@ struct Shown {
 
 async fn schedule_page(
     state: &AppState,
-    user: &StaffUser,
+    (user, scope): (&StaffUser, DoctorScope),
     layout: Layout,
     Shown { doctor, day, view }: Shown,
     problem: Problem,
@@ -680,11 +680,10 @@ async fn schedule_page(
         None => Arc::new(schedule_days(from, to, ScheduleData::default())),
     };
     let (previous, next) = view.step(day);
-    let scope = DoctorScope::of(user);
     Ok(SchedulePage {
         layout,
         scope,
-        may_correct: FrontDesk::ROLES.contains(&user.role),
+        may_correct: user.holds_any(FrontDesk::ROLES),
         doctors: doctors_to_choose(state, scope).await?,
         doctor,
         view,
@@ -711,7 +710,7 @@ pub async fn schedule(
     };
     let view = ScheduleView::parse(Some(query.view.as_str()));
     let shown = Shown { doctor, day, view };
-    let mut page = schedule_page(&state, &user, layout, shown, Problem::default()).await?;
+    let mut page = schedule_page(&state, (&user, user.scope()), layout, shown, Problem::default()).await?;
     page.report = ChangeReport::take(&session).await?;
     Ok(page)
 }
@@ -719,12 +718,12 @@ pub async fn schedule(
 /// The schedule page of a slot's day again, with a message beside the form that failed.
 async fn schedule_again(
     state: &AppState,
-    user: &StaffUser,
+    (user, scope): (&StaffUser, DoctorScope),
     layout: Layout,
     (doctor_id, day): (i64, Date),
     problem: Problem,
 ) -> AppResult<Response> {
-    let doctor = chosen_doctor(state, user, DoctorScope::of(user), &doctor_id.to_string())
+    let doctor = chosen_doctor(state, user, scope, &doctor_id.to_string())
         .await
         .unwrap_or(None)
         .or(Some(Doctor {
@@ -736,7 +735,9 @@ async fn schedule_again(
         day: day.0,
         view: ScheduleView::Day,
     };
-    Ok(invalid(schedule_page(state, user, layout, shown, problem).await?))
+    Ok(invalid(
+        schedule_page(state, (user, scope), layout, shown, problem).await?,
+    ))
 }
 
 fn day_path(scope: DoctorScope, doctor_id: i64, day: Date) -> String {
@@ -769,7 +770,16 @@ pub async fn block_slot(
     let slot = service::slot(&state.db, user.scope(), id).await?;
     let reason = match reason_of(&form.reason, format!("block-{id}")) {
         Ok(reason) => reason,
-        Err(problem) => return schedule_again(&state, &user, layout, (slot.doctor_id, slot.day), problem).await,
+        Err(problem) => {
+            return schedule_again(
+                &state,
+                (&user, user.scope()),
+                layout,
+                (slot.doctor_id, slot.day),
+                problem,
+            )
+            .await;
+        }
     };
     let live = service::set_blocked(&state.db, &user.actor, user.scope(), id, true, &reason).await?;
     super::announce(&state).await;
@@ -812,7 +822,7 @@ pub async fn cancel(
     let shown_again = (appointment.doctor_id, appointment.day);
     let reason = match reason_of(&form.reason, format!("cancel-{id}")) {
         Ok(reason) => reason,
-        Err(problem) => return schedule_again(&state, &user, layout, shown_again, problem).await,
+        Err(problem) => return schedule_again(&state, (&user, user.scope()), layout, shown_again, problem).await,
     };
     let settings = state.settings.get();
     let by = service::Canceller::Staff {
@@ -867,7 +877,7 @@ pub async fn correct(
         Ok(checked) => checked,
         Err(problem) => {
             let shown_again = (appointment.doctor_id, appointment.day);
-            return schedule_again(&state, &user, layout, shown_again, problem).await;
+            return schedule_again(&state, (&user, user.scope()), layout, shown_again, problem).await;
         }
     };
     service::correct_status(&state.db, &user.actor, user.scope(), id, to, &reason).await?;

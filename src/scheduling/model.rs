@@ -568,6 +568,73 @@ impl Refusal {
     }
 }
 
+/// The starts of the slots a patient may book at one moment: not sooner than the minimum notice, not further
+/// ahead than the horizon. The one rule of "bookable now": the booking pages offer only the slots inside it
+/// (the bounds go into their queries) and a booking is checked against it ([`check_booking`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BookingWindow {
+    /// The earliest start that can be booked.
+    pub earliest: Timestamp,
+    /// The latest start that can be booked.
+    pub latest: Timestamp,
+    horizon_days: i64,
+}
+
+impl BookingWindow {
+    /// Whether a slot starting at `start` can be booked now, or why not.
+    pub fn admits(&self, start: Timestamp) -> Result<(), Refusal> {
+        if start < self.earliest {
+            Err(Refusal::TooSoon)
+        } else if start > self.latest {
+            Err(Refusal::TooFarAhead(self.horizon_days))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl BookingRules {
+    /// The slots a patient may book as of `now` (see [`BookingWindow`]).
+    pub fn window(&self, now: Timestamp) -> BookingWindow {
+        BookingWindow {
+            earliest: Timestamp(now.0 + self.min_notice_minutes * 60_000),
+            latest: Timestamp(now.0 + (self.horizon_days + 1) * 86_400_000),
+            horizon_days: self.horizon_days,
+        }
+    }
+
+    /// The minimum notice in words: "1 hour", "90 minutes".
+    pub fn notice_text(&self) -> String {
+        duration_text(self.min_notice_minutes)
+    }
+
+    /// How long before the start bookings may be moved or cancelled online, in words: "2 hours".
+    pub fn cutoff_text(&self) -> String {
+        duration_text(self.cancel_cutoff_minutes)
+    }
+
+    /// Why a booking close to its time can't be moved or cancelled online (see [`patient_may_change`]), and
+    /// what to do instead: the patient's list says it beside the booking, and a cancellation sent anyway is
+    /// refused with it.
+    pub fn change_closed_text(&self) -> String {
+        format!(
+            "It is too close to the time to move or cancel this booking online (changes close {} before). To \
+             change it, call the clinic.",
+            self.cutoff_text()
+        )
+    }
+}
+
+/// A length of time as people say it: "45 minutes", "1 hour", "90 minutes", "2 hours", "1 day", "36 hours".
+pub fn duration_text(minutes: i64) -> String {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match minutes {
+        m if m > 0 && m % 1440 == 0 => plural(m / 1440, "day"),
+        m if m > 0 && m % 60 == 0 => plural(m / 60, "hour"),
+        m => plural(m, "minute"),
+    }
+}
+
 /// The rules a patient's booking must meet (staff may override them with a reason).
 pub fn check_booking(
     rules: &BookingRules,
@@ -575,12 +642,7 @@ pub fn check_booking(
     slot_start: Timestamp,
     holdings: Holdings,
 ) -> Result<(), Refusal> {
-    if slot_start.0 < now.0 + rules.min_notice_minutes * 60_000 {
-        return Err(Refusal::TooSoon);
-    }
-    if slot_start.0 > now.0 + (rules.horizon_days + 1) * 86_400_000 {
-        return Err(Refusal::TooFarAhead(rules.horizon_days));
-    }
+    rules.window(now).admits(slot_start)?;
     if rules.one_per_day && holdings.live_that_day > 0 {
         return Err(Refusal::OnePerDay);
     }
@@ -938,6 +1000,58 @@ mod tests {
                 }
             ),
             Ok(())
+        );
+    }
+
+    #[test]
+    fn the_window_of_bookable_times_is_the_rule_of_booking() {
+        let now = Timestamp(1_000_000_000_000);
+        let window = rules().window(now);
+        let minute = 60_000;
+        assert_eq!(window.earliest, Timestamp(now.0 + 60 * minute));
+        assert_eq!(window.latest, Timestamp(now.0 + 15 * 1440 * minute));
+        // Exactly at the notice is bookable, a minute sooner is not; the same answer as a booking's check.
+        for (start, admitted) in [
+            (window.earliest.0, true),
+            (window.earliest.0 - minute, false),
+            (now.0, false),
+            (window.latest.0, true),
+            (window.latest.0 + minute, false),
+        ] {
+            let start = Timestamp(start);
+            assert_eq!(window.admits(start).is_ok(), admitted, "{start:?}");
+            assert_eq!(
+                check_booking(&rules(), now, start, Holdings::default()),
+                window.admits(start)
+            );
+        }
+        let none = BookingRules {
+            min_notice_minutes: 0,
+            ..rules()
+        };
+        assert_eq!(none.window(now).earliest, now);
+    }
+
+    #[test]
+    fn lengths_of_time_are_said_in_words() {
+        let words: Vec<String> = [0, 1, 45, 60, 90, 120, 1440, 2160, 2880].map(duration_text).into();
+        assert_eq!(
+            words,
+            [
+                "0 minutes",
+                "1 minute",
+                "45 minutes",
+                "1 hour",
+                "90 minutes",
+                "2 hours",
+                "1 day",
+                "36 hours",
+                "2 days"
+            ]
+        );
+        assert_eq!(
+            (rules().notice_text(), rules().cutoff_text()),
+            ("1 hour".into(), "2 hours".into())
         );
     }
 

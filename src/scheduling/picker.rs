@@ -7,7 +7,7 @@ use chrono::{Datelike, Duration as Days, NaiveDate, Timelike, Weekday};
 use serde::Deserialize;
 
 use super::model::{BookingRules, Refusal, booking_barrier};
-use super::repo::{self, OpenSlot};
+use super::repo::{self, OpenSlot, Starts};
 use crate::db::{Date, Db, Timestamp};
 use crate::settings::Settings;
 use crate::staff::model::DoctorProfile;
@@ -36,12 +36,45 @@ impl PickerQuery {
     }
 }
 
-/// How a day looks at a glance: no clinic, every seat taken, or this many free.
+/// How a day looks at a glance: no clinic, every seat taken, too late to book any of its times (they have
+/// started, or start sooner than the notice a booking needs), or this many free.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DaySeats {
     Closed,
     Full,
+    TooLate,
     Free(i64),
+}
+
+/// Whom the picker offers times to: a patient, the times their booking window admits (the clinic's rules, see
+/// `model::BookingWindow`); or staff booking for a patient, every time not started (they may set the rules
+/// aside with a reason).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Offer {
+    Patient,
+    Staff,
+}
+
+impl Offer {
+    /// The starts offered as of `now`.
+    pub fn starts(self, rules: &BookingRules, now: Timestamp) -> Starts {
+        let window = rules.window(now);
+        let earliest = match self {
+            Offer::Patient => window.earliest,
+            Offer::Staff => now,
+        };
+        Starts {
+            earliest,
+            latest: window.latest,
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Offer::Patient => "patient",
+            Offer::Staff => "staff",
+        }
+    }
 }
 
 /// One chip of the day chooser (the template names the day with the `day` filters).
@@ -72,6 +105,7 @@ impl DayChoice {
         match self.seats {
             DaySeats::Closed => "Closed".into(),
             DaySeats::Full => "Full".into(),
+            DaySeats::TooLate => "Too late".into(),
             DaySeats::Free(n) => format!("{n} free"),
         }
     }
@@ -80,6 +114,7 @@ impl DayChoice {
         match self.seats {
             DaySeats::Closed => "day-closed",
             DaySeats::Full => "day-full",
+            DaySeats::TooLate => "day-late",
             DaySeats::Free(_) => "day-free",
         }
     }
@@ -145,14 +180,45 @@ pub struct SlotPicker {
     pub doctors: Arc<Vec<DoctorProfile>>,
     pub doctor: Option<i64>,
     pub groups: Arc<Vec<DoctorSlots>>,
-    /// The day has clinic hours (so no open slot means "full", not "closed").
-    pub day_has_slots: bool,
+    /// The day shown at a glance (so no open slot means "full", "too late" or "closed").
+    pub seats: DaySeats,
     pub chosen: Option<i64>,
+    /// The day shown is today (a patient is told how soon a time may start).
+    pub is_today: bool,
+    /// Whom the times are offered to.
+    pub offer: Offer,
+    /// The clinic's minimum notice in words ("1 hour"), for a patient; `None` without one.
+    pub notice: Option<String>,
 }
 
 impl SlotPicker {
     pub fn is_full(&self) -> bool {
-        self.day_has_slots && self.groups.is_empty()
+        self.seats == DaySeats::Full && self.groups.is_empty()
+    }
+
+    /// Every time of the day shown has started, or starts too soon to be booked now.
+    pub fn is_too_late(&self) -> bool {
+        self.seats == DaySeats::TooLate && self.groups.is_empty()
+    }
+
+    /// Why the day shown has no time to offer although the clinic is open, and what to do instead.
+    pub fn too_late_text(&self) -> String {
+        match (self.offer, &self.notice) {
+            (Offer::Patient, Some(notice)) => format!(
+                "No time left on this day can be booked online: a booking must be made at least {notice} before \
+                 its time. Choose a later day, or call the clinic if you need to be seen sooner."
+            ),
+            _ => "Every time on this day has started. Choose a later day.".into(),
+        }
+    }
+
+    /// A patient looking at today is told that the times starting too soon are not offered.
+    pub fn notice_hint(&self) -> Option<String> {
+        let notice = self
+            .notice
+            .as_ref()
+            .filter(|_| self.is_today && self.offer == Offer::Patient)?;
+        Some(format!("Times less than {notice} from now can't be booked online."))
     }
 
     pub fn doctor_selected(&self, id: &i64) -> bool {
@@ -211,47 +277,53 @@ pub async fn barrier(
 }
 
 /// The picker for the asked day, clamped to today .. today + horizon; without one, the first day with free
-/// places.
-pub async fn load(state: &AppState, settings: &Settings, query: &PickerQuery) -> AppResult<SlotPicker> {
+/// places. It offers only the times `offer` may book.
+pub async fn load(state: &AppState, settings: &Settings, query: &PickerQuery, offer: Offer) -> AppResult<SlotPicker> {
     let today = settings.today();
     let last = today + Days::days(settings.booking.horizon_days);
     let doctor = query.doctor();
-    let seats = calendar_seats(state, today, last, doctor).await?;
+    let rules = settings.booking_rules();
+    let seats = calendar_seats(state, today, last, doctor, offer).await?;
     let asked = query.day.as_deref().and_then(|d| Date::parse(d).ok()).map(|d| d.0);
     let day = asked
         .filter(|d| *d >= today && *d <= last)
         .or_else(|| seats.iter().find(|s| s.free > 0).map(|s| s.day.0))
         .unwrap_or(today);
     let chosen = query.slot.as_deref().and_then(parse_id);
-    let groups = open_times(state, day, doctor, chosen).await?;
-    let days = (0..=settings.booking.horizon_days)
+    let groups = open_times(state, day, doctor, chosen, offer).await?;
+    let days: Vec<DayChoice> = (0..=settings.booking.horizon_days)
         .map(|offset| today + Days::days(offset))
         .map(|d| day_choice(d, &seats, d == day))
         .collect();
     Ok(SlotPicker {
         date: Date(day),
+        seats: days.iter().find(|d| d.current).map_or(DaySeats::Closed, |d| d.seats),
         days,
         doctors: doctor_profiles(state).await?,
         doctor,
         groups,
-        day_has_slots: seats.iter().any(|s| s.day.0 == day && s.slots > 0),
         chosen,
+        is_today: day == today,
+        offer,
+        notice: (offer == Offer::Patient && rules.min_notice_minutes > 0).then(|| rules.notice_text()),
     })
 }
 
 /// The calendar's free places per day, read once per change and shared by every booking page: each change to
 /// slots or bookings is announced (`super::announce`), and summing the fortnight's slots was most of what a
-/// booking page cost. Within [`super::MAX_AGE`] a slot that has just started may still count as free (and be
-/// offered by [`open_times`]); booking it checks it again.
+/// booking page cost. Within [`super::MAX_AGE`] a slot that has just left the times `offer` may book may still
+/// count as free (and be offered by [`open_times`]); booking it checks it again.
 async fn calendar_seats(
     state: &AppState,
     today: NaiveDate,
     last: NaiveDate,
     doctor: Option<i64>,
+    offer: Offer,
 ) -> AppResult<Arc<Vec<repo::DaySeats>>> {
-    let key = format!("{today}:{last}:{}", doctor.unwrap_or(0));
+    let key = format!("{today}:{last}:{}:{}", doctor.unwrap_or(0), offer.key());
     let compute = || async {
-        let seats = repo::seats_by_day(&state.db, Date(today), Date(last), doctor, Timestamp::now()).await?;
+        let starts = offer.starts(&state.settings.get().booking_rules(), Timestamp::now());
+        let seats = repo::seats_by_day(&state.db, Date(today), Date(last), doctor, starts).await?;
         Ok(Arc::new(seats))
     };
     let caches = &state.scheduling.seats;
@@ -262,17 +334,19 @@ async fn calendar_seats(
 
 /// The day's open times as the picker groups them (each doctor's first few, or the chosen doctor's all, and
 /// the time chosen before a refused booking), shared like [`calendar_seats`]: a time taken or blocked is
-/// announced, and one that has just started is refused when booked.
+/// announced, and one that has just left the times `offer` may book is refused when booked.
 async fn open_times(
     state: &AppState,
     day: NaiveDate,
     doctor: Option<i64>,
     chosen: Option<i64>,
+    offer: Offer,
 ) -> AppResult<Arc<Vec<DoctorSlots>>> {
-    let key = format!("{day}:{}:{}", doctor.unwrap_or(0), chosen.unwrap_or(0));
+    let key = format!("{day}:{}:{}:{}", doctor.unwrap_or(0), chosen.unwrap_or(0), offer.key());
     let per_doctor = if doctor.is_some() { i64::MAX } else { TIMES_PER_DOCTOR };
     let compute = || async {
-        let open = repo::open_slots(&state.db, Date(day), doctor, Timestamp::now(), per_doctor, chosen).await?;
+        let starts = offer.starts(&state.settings.get().booking_rules(), Timestamp::now());
+        let open = repo::open_slots(&state.db, Date(day), doctor, starts, per_doctor, chosen).await?;
         Ok(Arc::new(group(open, state.settings.get().clinic.time_zone)))
     };
     let caches = &state.scheduling.open_times;
@@ -297,7 +371,8 @@ fn day_choice(day: NaiveDate, seats: &[repo::DaySeats], current: bool) -> DayCho
         seats: match found {
             None => DaySeats::Closed,
             Some(s) if s.free > 0 => DaySeats::Free(s.free),
-            Some(_) => DaySeats::Full,
+            Some(s) if s.in_window > 0 => DaySeats::Full,
+            Some(_) => DaySeats::TooLate,
         },
         current,
     }
@@ -418,6 +493,7 @@ mod tests {
         let seats = vec![repo::DaySeats {
             day: Date(day),
             slots: 4,
+            in_window: 4,
             free: 0,
         }];
         let full = day_choice(day, &seats, false);
@@ -435,10 +511,26 @@ mod tests {
             &[repo::DaySeats {
                 day: Date(day),
                 slots: 4,
+                in_window: 4,
                 free: 7,
             }],
             false,
         );
         assert_eq!(free.seats_text(), "7 free");
+        // Slots whose times have all started, or start too soon to book: too late, not full.
+        let late = day_choice(
+            day,
+            &[repo::DaySeats {
+                day: Date(day),
+                slots: 4,
+                in_window: 0,
+                free: 0,
+            }],
+            true,
+        );
+        assert_eq!(
+            (late.seats, late.seats_text(), late.css_class()),
+            (DaySeats::TooLate, "Too late".into(), "day-late")
+        );
     }
 }

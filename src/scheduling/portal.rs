@@ -94,7 +94,7 @@ async fn my_book_page(
         service::own_booking(&state.db, user.id, id).await?;
     }
     let settings = state.settings.get();
-    let picker = picker::load(state, &settings, query).await?;
+    let picker = picker::load(state, &settings, query, picker::Offer::Patient).await?;
     let action = match reschedule {
         Some(id) => format!("/me/appointments/{id}/reschedule"),
         None => "/me/appointments".to_owned(),
@@ -256,6 +256,11 @@ impl MinePage {
     /// Whether the patient may still cancel or move it online (before the cutoff).
     fn can_change(&self, a: &AppointmentView) -> bool {
         a.can(Action::Cancel) && patient_may_change(&self.rules, self.now, a.starts_at)
+    }
+
+    /// Why a booking that hasn't started can no longer be moved or cancelled here, and what to do instead.
+    fn change_closed(&self, a: &AppointmentView) -> Option<String> {
+        (a.can(Action::Cancel) && !self.can_change(a)).then(|| self.rules.change_closed_text())
     }
 
     fn cancel_confirmation(&self, a: &AppointmentView) -> Confirmation {

@@ -335,13 +335,20 @@ pub struct OpenSlot {
     pub doctor_open: i64,
 }
 
-/// The bookable slots of a day (not blocked, not full, starting after `not_before`): each doctor's first
+/// The starts of the slots that may be offered: from `earliest` to `latest` (see `model::BookingWindow`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Starts {
+    pub earliest: Timestamp,
+    pub latest: Timestamp,
+}
+
+/// The bookable slots of a day (not blocked, not full, starting within `starts`): each doctor's first
 /// `per_doctor` in time order, and the slot `keep` wherever it falls.
 pub async fn open_slots(
     db: &Db,
     day: Date,
     doctor_id: Option<i64>,
-    not_before: Timestamp,
+    starts: Starts,
     per_doctor: i64,
     keep: Option<i64>,
 ) -> Result<Vec<OpenSlot>, sqlx::Error> {
@@ -353,26 +360,29 @@ pub async fn open_slots(
                     COUNT(*) OVER (PARTITION BY sl.doctor_id) AS doctor_open
              FROM slot sl JOIN staff s ON s.id = sl.doctor_id
              WHERE sl.day = $1 AND sl.blocked = 0 AND sl.booked < sl.capacity AND sl.starts_at >= $2
-               AND ($3 = 0 OR sl.doctor_id = $3) AND s.active = 1
+               AND sl.starts_at <= $6 AND ($3 = 0 OR sl.doctor_id = $3) AND s.active = 1
          ) open_slot
          WHERE nth <= $4 OR id = $5
          ORDER BY starts_at, doctor_name",
     )
     .bind(day)
-    .bind(not_before)
+    .bind(starts.earliest)
     .bind(doctor_id.unwrap_or(0))
     .bind(per_doctor)
     .bind(keep.unwrap_or(0))
+    .bind(starts.latest)
     .fetch_all(db.pool())
     .await
 }
 
 /// Seats at a glance for the days `from`..=`to`: per day with slots, how many slots it has (not blocked, an active
-/// doctor) and how many seats are free in those not yet started (`not_before`). Days without a row have no slots.
+/// doctor), how many of them start within `starts` (may still be offered), and how many seats are free in those.
+/// Days without a row have no slots.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct DaySeats {
     pub day: Date,
     pub slots: i64,
+    pub in_window: i64,
     pub free: i64,
 }
 
@@ -381,11 +391,13 @@ pub async fn seats_by_day(
     from: Date,
     to: Date,
     doctor_id: Option<i64>,
-    not_before: Timestamp,
+    starts: Starts,
 ) -> Result<Vec<DaySeats>, sqlx::Error> {
     sqlx::query_as(
         "SELECT sl.day, COUNT(*) AS slots,
-                CAST(COALESCE(SUM(CASE WHEN sl.starts_at >= $3 AND sl.booked < sl.capacity
+                CAST(COALESCE(SUM(CASE WHEN sl.starts_at >= $3 AND sl.starts_at <= $5 THEN 1 ELSE 0 END), 0)
+                     AS BIGINT) AS in_window,
+                CAST(COALESCE(SUM(CASE WHEN sl.starts_at >= $3 AND sl.starts_at <= $5 AND sl.booked < sl.capacity
                                        THEN sl.capacity - sl.booked ELSE 0 END), 0) AS BIGINT) AS free
          FROM slot sl JOIN staff s ON s.id = sl.doctor_id
          WHERE sl.day >= $1 AND sl.day <= $2 AND sl.blocked = 0 AND ($4 = 0 OR sl.doctor_id = $4) AND s.active = 1
@@ -393,8 +405,9 @@ pub async fn seats_by_day(
     )
     .bind(from)
     .bind(to)
-    .bind(not_before)
+    .bind(starts.earliest)
     .bind(doctor_id.unwrap_or(0))
+    .bind(starts.latest)
     .fetch_all(db.pool())
     .await
 }

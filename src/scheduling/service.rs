@@ -43,13 +43,24 @@ pub struct Generated {
 }
 
 /// Brings the slots of the coming `booking_horizon_days` in line with the hours and closures (of one doctor,
-/// or all). Safe to run often and on several instances at once: inserts are idempotent and removals only
-/// touch slots nobody holds.
+/// or all). Safe to run often and on several instances at once: inserts are idempotent, removals only touch
+/// slots nobody holds, and generations for one doctor run one after the other. Each first locks the doctor's
+/// staff row (every doctor's, in id order, for all), the lock adding hours takes too, and only then reads the
+/// hours: a generation that read the hours before others were added would otherwise delete, as no longer
+/// wanted, the slots a generation for the new hours had just made. (On SQLite the write transaction alone
+/// already runs by itself.)
 pub async fn generate_slots(db: &Db, settings: &Settings, doctor_id: Option<i64>) -> Result<Generated, sqlx::Error> {
     let today = settings.today();
     let until = today + Days::days(settings.booking.horizon_days);
-    let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
+    match doctor_id {
+        Some(id) => {
+            crate::staff::service::lock_doctor(&mut tx, id).await?;
+        }
+        None => crate::staff::service::lock_all_doctors(&mut tx).await?,
+    }
+    // After the lock: slots that start while it was awaited are not generated.
+    let now = Timestamp::now();
     let hours: Vec<Hours> = match doctor_id {
         Some(id) => repo::active_hours_in(&mut tx, id).await?,
         None => repo::all_active_hours(&mut tx).await?,
@@ -237,10 +248,7 @@ async fn cancel_in(tx: &mut Tx, rules: &BookingRules, id: i64, by: &Canceller<'_
                 return Err(ServiceError::NotFound);
             }
             if !patient_may_change(rules, Timestamp::now(), appointment.starts_at) {
-                return Err(ServiceError::Conflict(format!(
-                    "Bookings can be changed online until {} minutes before they start; please call the clinic.",
-                    rules.cancel_cutoff_minutes
-                )));
+                return Err(ServiceError::Conflict(rules.change_closed_text()));
             }
             ""
         }

@@ -1,11 +1,11 @@
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::model::{DoctorProfile, NewStaff, ProfileInput, StaffAccount, StaffDetails};
+use super::model::{DoctorProfile, ExtraRole, NewStaff, ProfileInput, StaffAccount, StaffDetails, grantable_roles};
 use super::repo;
 use super::service;
 use crate::auth::password;
@@ -172,6 +172,12 @@ pub struct ShowPage {
     /// A doctor's profile form (none for other roles).
     profile: Option<ProfileForm>,
     profile_errors: FieldErrors,
+    /// The roles the account holds beside its own, and those it may still be given.
+    extra_roles: Vec<ExtraRole>,
+    grantable: Vec<Role>,
+    /// The role the "give another role" form sent, and its error.
+    extra_role: String,
+    extra_errors: FieldErrors,
 }
 
 impl ShowPage {
@@ -194,7 +200,28 @@ impl ShowPage {
             is_self,
             profile: None,
             profile_errors: FieldErrors::default(),
+            extra_roles: Vec::new(),
+            grantable: Vec::new(),
+            extra_role: String::new(),
+            extra_errors: FieldErrors::default(),
         }
+    }
+
+    /// The page with the account's extra roles and the roles it may still be given.
+    async fn with_roles(mut self, state: &AppState) -> AppResult<Self> {
+        self.extra_roles = service::extra_roles(&state.db, self.account.id).await?;
+        let held = self.extra_roles.iter().map(|extra| extra.role).collect();
+        self.grantable = grantable_roles(self.account.role, held);
+        Ok(self)
+    }
+
+    fn is_extra_role(&self, role: &Role) -> bool {
+        self.extra_role == role.as_str()
+    }
+
+    /// The form that takes `extra` back.
+    fn revoke_action(&self, extra: &ExtraRole) -> String {
+        format!("/admin/staff/{}/roles/{}/remove", self.account.id, extra.role)
     }
 
     /// The page with the account's profile form, for a doctor.
@@ -285,7 +312,11 @@ pub async fn show(
     layout: Layout,
 ) -> AppResult<ShowPage> {
     let account = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let mut page = ShowPage::new(layout, account, admin.id).with_profile(&state).await?;
+    let mut page = ShowPage::new(layout, account, admin.id)
+        .with_profile(&state)
+        .await?
+        .with_roles(&state)
+        .await?;
     if let Some(revealed) = session.remove::<RevealedPassword>(REVEAL_KEY).await?
         && revealed.staff_id == id
     {
@@ -318,7 +349,11 @@ pub async fn update(
     let details = match StaffDetails::validate(&form.full_name, &form.email, &form.role) {
         Ok(details) => details,
         Err(errors) => {
-            let mut page = ShowPage::new(layout, account, admin.id).with_profile(&state).await?;
+            let mut page = ShowPage::new(layout, account, admin.id)
+                .with_profile(&state)
+                .await?
+                .with_roles(&state)
+                .await?;
             page.form = StaffForm {
                 username: page.form.username,
                 full_name: form.full_name,
@@ -335,6 +370,70 @@ pub async fn update(
     announce_doctors(&state).await;
     flash(&session, FlashKind::Success, "Changes saved.").await?;
     Ok(Redirect::to(&format!("/admin/staff/{id}")).into_response())
+}
+
+/// The "give another role" form.
+#[derive(Debug, Default, Deserialize)]
+pub struct ExtraRoleForm {
+    #[serde(default)]
+    extra_role: String,
+}
+
+/// Gives the account another role beside its own (audited); its sessions go on, with the role from their next
+/// request.
+pub async fn grant_role(
+    admin: Staff<Admins>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    session: Session,
+    layout: Layout,
+    Form(form): Form<ExtraRoleForm>,
+) -> AppResult<Response> {
+    let account = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    match service::grant_role(&state.db, &admin.actor, admin.id, id, &form.extra_role).await {
+        Ok((role, given)) => {
+            let message = match given {
+                true => format!("{} can now do {} work too.", account.full_name, role_work(role)),
+                false => format!("{} holds this role already.", account.full_name),
+            };
+            flash(&session, FlashKind::Success, message).await?;
+            Ok(Redirect::to(&format!("/admin/staff/{id}#roles")).into_response())
+        }
+        Err(ServiceError::Invalid(errors)) => {
+            let mut page = ShowPage::new(layout, account, admin.id)
+                .with_profile(&state)
+                .await?
+                .with_roles(&state)
+                .await?;
+            page.extra_role = form.extra_role;
+            page.extra_errors = errors;
+            Ok(invalid(page))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Takes an extra role back (audited): the account's next request no longer holds it; nothing else ends.
+pub async fn revoke_role(
+    admin: Staff<Admins>,
+    State(state): State<AppState>,
+    Path((id, role)): Path<(String, String)>,
+    session: Session,
+) -> AppResult<Redirect> {
+    let id = crate::validation::parse_id(&id).ok_or(AppError::NotFound)?;
+    let role = role.parse::<Role>().map_err(|_| AppError::NotFound)?;
+    let account = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let message = match service::revoke_role(&state.db, &admin.actor, id, role).await? {
+        true => format!("{} no longer does {} work.", account.full_name, role_work(role)),
+        false => format!("{} did not hold this role.", account.full_name),
+    };
+    flash(&session, FlashKind::Success, message).await?;
+    Ok(Redirect::to(&format!("/admin/staff/{id}#roles")))
+}
+
+/// "a lab attendant's", for the messages about an extra role.
+fn role_work(role: Role) -> String {
+    format!("a {}'s", role.label().to_lowercase())
 }
 
 pub async fn deactivate(
@@ -465,7 +564,7 @@ pub async fn update_profile(
             Ok(Redirect::to(&format!("/admin/staff/{id}#profile")).into_response())
         }
         Err(ServiceError::Invalid(errors)) => {
-            let mut page = ShowPage::new(layout, account, admin.id);
+            let mut page = ShowPage::new(layout, account, admin.id).with_roles(&state).await?;
             page.profile = Some(form);
             page.profile_errors = errors;
             Ok(invalid(page))

@@ -20,6 +20,8 @@ pub fn router() -> Router<AppState> {
             get(handlers::confirm_deactivate).post(handlers::deactivate),
         )
         .route("/admin/staff/{id}/reactivate", post(handlers::reactivate))
+        .route("/admin/staff/{id}/roles", post(handlers::grant_role))
+        .route("/admin/staff/{id}/roles/{role}/remove", post(handlers::revoke_role))
         .route("/admin/staff/{id}/profile", post(handlers::update_profile))
         .route(
             "/account/profile",

@@ -238,6 +238,54 @@ fn profile_note_text(text: &str) -> Result<String, InvalidValue> {
     Ok(note.to_owned())
 }
 
+/// The roles an admin may give an account beside its own: the lab's, the pharmacy's and the front desk's
+/// work, which a small clinic may need one person to do with another. A doctor's work (hours, slots, a
+/// queue, a profile for patients) belongs to a doctor's own account, and an administrator is an account's
+/// own role (so the last-administrator rule counts every one), so neither is given as an extra role.
+pub const EXTRA_ROLES: &[Role] = &[Role::Reception, Role::Pharmacist, Role::Lab];
+
+/// The extra roles that may still be given to an account whose own role is `own` and that holds `held`:
+/// not its own role, not one it holds, and not reception's for an administrator (who does it already).
+pub fn grantable_roles(own: Role, held: crate::identity::Roles) -> Vec<Role> {
+    EXTRA_ROLES
+        .iter()
+        .copied()
+        .filter(|role| *role != own && !held.contains(*role))
+        .filter(|role| !(own == Role::Admin && *role == Role::Reception))
+        .collect()
+}
+
+/// An extra role to give an account whose own role is `own`, as the form sent it.
+pub fn parse_extra_role(text: &str, own: Role) -> Result<Role, InvalidValue> {
+    let role = parse_role(text)?;
+    if role == own {
+        return Err(InvalidValue(format!(
+            "This is the account's own role: it is {} already.",
+            role.label()
+        )));
+    }
+    if !EXTRA_ROLES.contains(&role) || (own == Role::Admin && role == Role::Reception) {
+        return Err(InvalidValue(format!(
+            "{} can't be given as another role: choose {}.",
+            role.label(),
+            grantable_roles(own, crate::identity::Roles::default())
+                .iter()
+                .map(|r| r.label())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(role)
+}
+
+/// An extra role an account holds: who gave it and when.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ExtraRole {
+    pub role: Role,
+    pub granted_by: String,
+    pub granted_at: Timestamp,
+}
+
 /// Whether a change to an account takes away an active administrator.
 pub fn removes_an_admin(before: &StaffAccount, role_after: Role, active_after: bool) -> bool {
     before.active && before.role == Role::Admin && (role_after != Role::Admin || !active_after)
@@ -339,6 +387,29 @@ mod tests {
         assert_eq!(profile.summary(), "Paediatrics · MBBS");
         assert_eq!(DoctorProfile::default().summary(), "");
         assert!(DoctorProfile::default().is_empty());
+    }
+
+    #[test]
+    fn extra_roles_are_the_lab_the_pharmacy_and_the_front_desk() {
+        use crate::identity::Roles;
+        assert_eq!(
+            grantable_roles(Role::Reception, Roles::default()),
+            [Role::Pharmacist, Role::Lab]
+        );
+        assert_eq!(
+            grantable_roles(Role::Admin, Roles::default()),
+            [Role::Pharmacist, Role::Lab]
+        );
+        assert_eq!(
+            grantable_roles(Role::Doctor, Roles::of(Role::Lab)),
+            [Role::Reception, Role::Pharmacist]
+        );
+        assert_eq!(parse_extra_role("lab", Role::Reception).unwrap(), Role::Lab);
+        assert!(parse_extra_role("lab", Role::Lab).unwrap_err().0.contains("own role"));
+        for refused in ["admin", "doctor", "chef", ""] {
+            assert!(parse_extra_role(refused, Role::Reception).is_err(), "{refused}");
+        }
+        assert!(parse_extra_role("reception", Role::Admin).is_err());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! All SQL of staff accounts.
 
-use super::model::{Doctor, DoctorProfile, NewStaff, ProfileInput, StaffAccount, StaffDetails};
+use super::model::{Doctor, DoctorProfile, ExtraRole, NewStaff, ProfileInput, StaffAccount, StaffDetails};
 use crate::db::{Db, Flag, Reader, Timestamp, Tx};
 use crate::identity::Role;
 use crate::web::paging::{PageRequest, like_pattern};
@@ -86,6 +86,54 @@ pub async fn update_details(
     Ok(done.rows_affected() == 1)
 }
 
+/// The extra roles the account holds, in the order of `Role::ALL`, with who gave each and when.
+pub async fn extra_roles(mut db: impl Reader, id: i64) -> Result<Vec<ExtraRole>, sqlx::Error> {
+    let mut roles: Vec<ExtraRole> = sqlx::query_as(
+        "SELECT r.role, g.username AS granted_by, r.granted_at
+         FROM staff_role r JOIN staff g ON g.id = r.granted_by
+         WHERE r.staff_id = $1",
+    )
+    .bind(id)
+    .fetch_all(db.exec())
+    .await?;
+    roles.sort_by_key(|extra| Role::ALL.iter().position(|role| *role == extra.role));
+    Ok(roles)
+}
+
+/// Locks the account's row until the transaction ends (so a change of its own role and a change of its extra
+/// roles take turns) and answers its own role; none when there is no such account.
+pub async fn lock_account(tx: &mut Tx, id: i64) -> Result<Option<Role>, sqlx::Error> {
+    sqlx::query_scalar("UPDATE staff SET updated_at = updated_at WHERE id = $1 RETURNING role")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// Gives the account `role` beside its own; answers whether it did (false when it holds it already).
+pub async fn grant_role(tx: &mut Tx, id: i64, role: Role, granted_by: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO staff_role (staff_id, role, granted_by, granted_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (staff_id, role) DO NOTHING",
+    )
+    .bind(id)
+    .bind(role)
+    .bind(granted_by)
+    .bind(Timestamp::now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Takes an extra role back; answers whether the account held it.
+pub async fn revoke_role(tx: &mut Tx, id: i64, role: Role) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM staff_role WHERE staff_id = $1 AND role = $2")
+        .bind(id)
+        .bind(role)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Activates or deactivates. Deactivating also ends the account's sessions (their version no longer matches).
 pub async fn set_active(tx: &mut Tx, id: i64, active: bool) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
@@ -135,6 +183,18 @@ pub async fn lock_doctor(tx: &mut Tx, doctor_id: i64) -> Result<bool, sqlx::Erro
         .execute(&mut **tx)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// [`lock_doctor`] for every doctor, one at a time in the order of their ids (so that two such runs, or one
+/// and a single doctor's lock, never wait on each other in a circle).
+pub async fn lock_all_doctors(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM staff WHERE role = 'doctor' ORDER BY id")
+        .fetch_all(&mut **tx)
+        .await?;
+    for id in ids {
+        lock_doctor(tx, id).await?;
+    }
+    Ok(())
 }
 
 pub async fn active_doctors(mut db: impl Reader) -> Result<Vec<Doctor>, sqlx::Error> {

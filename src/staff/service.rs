@@ -1,14 +1,17 @@
 //! Changes to staff accounts, each one transaction with its audit row. Used by the admin pages and the CLI.
 
-use super::model::{Doctor, DoctorProfile, NewStaff, ProfileInput, StaffAccount, StaffDetails, removes_an_admin};
+use super::model::{
+    Doctor, DoctorProfile, ExtraRole, NewStaff, ProfileInput, StaffAccount, StaffDetails, parse_extra_role,
+    removes_an_admin,
+};
 use super::repo;
 use crate::audit::{self, AuditEntry};
 use crate::auth::password;
 use crate::db::once::Claim;
 use crate::db::{Db, Reader, Tx, is_unique_violation};
 use crate::error::ServiceError;
-use crate::identity::Actor;
 use crate::identity::repo::Account;
+use crate::identity::{Actor, Role};
 
 const LAST_ADMIN: &str = "This is the last active administrator; make another administrator first.";
 
@@ -95,7 +98,11 @@ pub async fn update(
     if !repo::update_details(&mut tx, id, seen, details).await? {
         return Err(ServiceError::Stale);
     }
-    let detail = describe_changes(&before, details);
+    let mut detail = describe_changes(&before, details);
+    // An extra role that became the account's own is held once, as its own.
+    if details.role != before.role && repo::revoke_role(&mut tx, id, details.role).await? {
+        detail.push_str(&format!("; {} is no longer an extra role", details.role.label()));
+    }
     audit::record(
         &mut tx,
         actor,
@@ -104,6 +111,54 @@ pub async fn update(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The field of the staff page's form that gives another role.
+pub const EXTRA_ROLE_FIELD: &str = "extra_role";
+
+/// The extra roles an account holds, with who gave each.
+pub async fn extra_roles(db: impl Reader, id: i64) -> Result<Vec<ExtraRole>, sqlx::Error> {
+    repo::extra_roles(db, id).await
+}
+
+/// Gives account `id` the role `asked` (as the form sent it) beside its own, as `admin_id` (audited). Ends no
+/// session: the role is read with the account on its next request. Answers the role and whether it was
+/// given now (false when the account held it already: nothing is written).
+pub async fn grant_role(
+    db: &Db,
+    actor: &Actor,
+    admin_id: i64,
+    id: i64,
+    asked: &str,
+) -> Result<(Role, bool), ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let own = repo::lock_account(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let role = parse_extra_role(asked, own).map_err(|err| ServiceError::field(EXTRA_ROLE_FIELD, err.0))?;
+    if !repo::grant_role(&mut tx, id, role, admin_id).await? {
+        return Ok((role, false));
+    }
+    let entry = AuditEntry::new("staff.role_grant")
+        .record("staff", id)
+        .detail(role.label());
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok((role, true))
+}
+
+/// Takes the extra role `role` back from account `id` (audited). Ends no session; the account's next request
+/// no longer holds it. Answers whether it held it (false: nothing is written).
+pub async fn revoke_role(db: &Db, actor: &Actor, id: i64, role: Role) -> Result<bool, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    repo::lock_account(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+    if !repo::revoke_role(&mut tx, id, role).await? {
+        return Ok(false);
+    }
+    let entry = AuditEntry::new("staff.role_revoke")
+        .record("staff", id)
+        .detail(role.label());
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Deactivates (ending the account's sessions) or reactivates. Doing what is already done is a no-op.
@@ -192,6 +247,11 @@ pub async fn active_doctors(db: impl Reader) -> Result<Vec<Doctor>, sqlx::Error>
 /// `false` when there is no such doctor.
 pub async fn lock_doctor(tx: &mut Tx, doctor_id: i64) -> Result<bool, sqlx::Error> {
     repo::lock_doctor(tx, doctor_id).await
+}
+
+/// [`lock_doctor`] for every doctor: a change that touches all their hours and slots at once.
+pub async fn lock_all_doctors(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    repo::lock_all_doctors(tx).await
 }
 
 /// The form field a taken username is reported on.

@@ -5,6 +5,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::db::Trouble;
 use crate::error::ServiceError;
 use crate::validation::FieldErrors;
 
@@ -27,8 +28,32 @@ pub enum AppError {
     PayloadTooLarge(String),
     #[error("{message}")]
     TooManyRequests { message: String, retry_after_secs: u64 },
+    /// The database did not answer (see `db::Trouble::Unavailable`): a 503 that says to try again in a moment.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    /// The server's disk is full (see `db::Trouble::StorageFull`): a 507 that says to tell the administrator.
+    #[error("the server's storage is full")]
+    StorageFull(#[source] anyhow::Error),
+    /// Heavy pages (see `web::heavy`) are all being built and this one's turn did not come: a 503 that says so.
+    #[error("heavy pages are busy")]
+    Busy,
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
+}
+
+/// Seconds after which a page that met an unavailable database may be asked for again.
+const RETRY_AFTER_UNAVAILABLE: u64 = 5;
+
+/// An error of the code or of the database: the database's own trouble (down, disk full) is told as such, the
+/// rest is internal.
+impl From<anyhow::Error> for AppError {
+    fn from(err: anyhow::Error) -> Self {
+        match crate::db::trouble_in(&err) {
+            Some(Trouble::Unavailable) => AppError::Unavailable(err),
+            Some(Trouble::StorageFull) => AppError::StorageFull(err),
+            None => AppError::Internal(err),
+        }
+    }
 }
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -48,7 +73,7 @@ impl From<ServiceError> for AppError {
             ServiceError::Stale | ServiceError::Conflict(_) => AppError::Conflict(err.to_string()),
             ServiceError::Refused(message) => AppError::BadRequest(message),
             ServiceError::Invalid(errors) => AppError::Invalid(errors),
-            ServiceError::Internal(err) => AppError::Internal(err),
+            ServiceError::Internal(err) => AppError::from(err),
         }
     }
 }
@@ -59,9 +84,13 @@ impl From<askama::Error> for AppError {
     }
 }
 
+/// The session store reports its database's errors as text only: a failure of the store is the database's.
 impl From<tower_sessions::session::Error> for AppError {
     fn from(err: tower_sessions::session::Error) -> Self {
-        AppError::Internal(anyhow::anyhow!("session: {err}"))
+        match err {
+            tower_sessions::session::Error::Store(_) => AppError::Unavailable(anyhow::anyhow!("session: {err}")),
+            _ => AppError::Internal(anyhow::anyhow!("session: {err}")),
+        }
     }
 }
 
@@ -122,6 +151,31 @@ impl AppError {
             ),
             AppError::PayloadTooLarge(message) => (StatusCode::PAYLOAD_TOO_LARGE, "Too large", message),
             AppError::TooManyRequests { message, .. } => (StatusCode::TOO_MANY_REQUESTS, "Please wait", message),
+            AppError::Unavailable(err) => {
+                tracing::warn!(error = %err, "the database is unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Database unavailable",
+                    "The database is unavailable. Nothing was changed; try again in a moment.".to_owned(),
+                )
+            }
+            AppError::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Busy",
+                "Other reports or exports are being prepared, and this one waited its turn for too long. Nothing \
+                 was changed; try again in a minute."
+                    .to_owned(),
+            ),
+            AppError::StorageFull(err) => {
+                tracing::error!(error = %err, "the disk is full: a change could not be written");
+                (
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "Storage full",
+                    "The server's storage is full, so this change was not saved. Tell the administrator; \
+                     pages can still be read."
+                        .to_owned(),
+                )
+            }
             AppError::Internal(err) => {
                 // Logged in the request's span, so the line carries the request id the page shows.
                 tracing::error!(error = ?err, "internal error");
@@ -148,6 +202,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let retry_after = match &self {
             AppError::TooManyRequests { retry_after_secs, .. } => Some(*retry_after_secs),
+            AppError::Unavailable(_) | AppError::Busy => Some(RETRY_AFTER_UNAVAILABLE),
             _ => None,
         };
         let page = self.page();

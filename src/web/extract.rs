@@ -50,12 +50,14 @@ role_sets! {
     Pharmacists => [Pharmacist];
     LabStaff => [Lab];
     ReceptionStaff => [Reception];
-    /// The front desk: reception, and admins standing in for it (they register patients, book, run the queue).
+    /// The front desk: reception, and admins, whose work includes reception's (they register patients, book,
+    /// run the queue).
     FrontDesk => [Reception, Admin];
     /// The front desk and doctors: who sees schedules, closes days, blocks slots and runs the queue (a doctor
     /// only their own).
     FrontDeskAndDoctors => [Admin, Reception, Doctor];
-    /// Who reads and writes consultations: doctors (a doctor writes only their own visits) and admins.
+    /// Who reads consultations and charts: doctors and admins. Only the visit's doctor writes in it
+    /// (`Doctors`, and `consult::model::Access`): administration is not a clinical qualification.
     Clinicians => [Doctor, Admin];
     /// Any staff role.
     AnyStaff => [Admin, Doctor, Pharmacist, Lab, Reception];
@@ -98,11 +100,15 @@ impl FromRequestParts<AppState> for PortalUser {
     }
 }
 
-/// A staff user whose role is in `R`, with their audit `Actor`; anyone else gets 403.
+/// A staff user who holds a role in `R` (their own or one an admin gave them), with their audit `Actor`;
+/// anyone else gets 403. They act in their own role when `R` has it, otherwise in the first role of `R` they
+/// hold, in `R`'s order, and the actor records it.
 pub struct Staff<R: RoleSet> {
     pub user: StaffUser,
     /// Who to write in the audit log for what this request does.
     pub actor: Actor,
+    /// The role this request is done in.
+    pub acting_role: Role,
     _roles: PhantomData<R>,
 }
 
@@ -112,9 +118,12 @@ impl<R: RoleSet> Staff<R> {
         Ok(self.actor.clone().with_form(form_key(form_id)?))
     }
 
-    /// Whose records this user works on: a doctor their own, everyone else any doctor's.
+    /// Whose records this user works on: acting as a doctor their own, in any other role any doctor's.
     pub fn scope(&self) -> DoctorScope {
-        DoctorScope::of(&self.user)
+        match self.acting_role {
+            Role::Doctor => DoctorScope::Own(self.user.id),
+            _ => DoctorScope::Any,
+        }
     }
 }
 
@@ -132,13 +141,18 @@ impl<R: RoleSet> FromRequestParts<AppState> for Staff<R> {
         let ClientIp(ip) = ClientIp::from_request_parts(parts, state)
             .await
             .unwrap_or_else(|never| match never {});
-        match CurrentUser::from_request_parts(parts, state).await? {
-            CurrentUser::Staff(user) if R::ROLES.contains(&user.role) => Ok(Staff {
-                actor: Actor::staff(&user, &ip),
+        let CurrentUser::Staff(user) = CurrentUser::from_request_parts(parts, state).await? else {
+            return Err(AppError::Forbidden.into_response());
+        };
+        let own = R::ROLES.contains(&user.role).then_some(user.role);
+        match own.or_else(|| user.roles().first_of(R::ROLES)) {
+            Some(role) => Ok(Staff {
+                actor: Actor::staff(&user, &ip).acting_as(role),
+                acting_role: role,
                 user,
                 _roles: PhantomData,
             }),
-            _ => Err(AppError::Forbidden.into_response()),
+            None => Err(AppError::Forbidden.into_response()),
         }
     }
 }

@@ -12,7 +12,7 @@ use super::csrf;
 use super::error::AppError;
 use crate::db::Currency;
 use crate::identity::CurrentUser;
-use crate::identity::Role;
+use crate::identity::{Role, Roles};
 use crate::state::AppState;
 
 const FLASH_KEY: &str = "flash";
@@ -122,12 +122,23 @@ impl Layout {
             Some(flash) if flash.region.is_some() => (None, Some(flash)),
             flash => (flash, None),
         };
+        Ok(Layout {
+            csrf_token,
+            flash,
+            region_flash,
+            ..Self::without_session(state, user, path)
+        })
+    }
+
+    /// The layout without what the session holds (no form token, no message): for the page that says the
+    /// database is unavailable, when the session can't be read either.
+    pub fn without_session(state: &AppState, user: Option<&CurrentUser>, path: &str) -> Self {
         let (user_name, role_label, home_path, nav, tabs) = match user {
             Some(CurrentUser::Staff(staff)) => (
                 Some(staff.full_name.clone()),
                 Some(staff.role.label()),
                 staff.role.home_path(),
-                nav_for(staff.role, path),
+                nav_for_roles(staff.role, staff.extra_roles, path),
                 Vec::new(),
             ),
             Some(CurrentUser::Patient(patient)) => (
@@ -140,25 +151,60 @@ impl Layout {
             None => (None, None, "/", Vec::new(), Vec::new()),
         };
         let settings = state.settings.get();
-        Ok(Layout {
+        Layout {
             clinic_name: settings.clinic.name.clone(),
             user_name,
             role_label,
             home_path,
             nav,
             tabs,
-            csrf_token,
-            flash,
-            region_flash,
+            csrf_token: String::new(),
+            flash: None,
+            region_flash: None,
             zone: settings.clinic.time_zone,
             currency: settings.currency(),
-        })
+        }
     }
 }
 
-/// The menu of each role: only pages that exist.
+/// The menu of an account: its own role's sections, then those of each extra role it holds that are not
+/// there yet (an extra role's "Home" named after its section: "Lab", "Pharmacy"; a label taken already gets
+/// the section's name beside it).
+fn nav_for_roles(role: Role, extra: Roles, path: &str) -> Vec<NavLink> {
+    let mut links: Vec<(&'static str, &'static str)> = role_links(role).to_vec();
+    for other in extra.iter().filter(|other| *other != role) {
+        for &(href, label) in role_links(other) {
+            if links.iter().any(|(taken, _)| *taken == href) {
+                continue;
+            }
+            let label = match label {
+                "Home" => other.section(),
+                label if links.iter().any(|(_, taken)| *taken == label) => section_label(label, other),
+                label => label,
+            };
+            links.push((href, label));
+        }
+    }
+    mark_current(&links, path)
+}
+
+/// "Queue (Reception)": a label another role's menu holds already, with the section it belongs to.
+fn section_label(label: &'static str, role: Role) -> &'static str {
+    match (label, role) {
+        ("Queue", Role::Reception) => "Queue (Reception)",
+        _ => role.section(),
+    }
+}
+
+/// The menu of one role.
+#[cfg(test)]
 fn nav_for(role: Role, path: &str) -> Vec<NavLink> {
-    let links: &[(&'static str, &'static str)] = match role {
+    nav_for_roles(role, Roles::default(), path)
+}
+
+/// The sections of each role: only pages that exist.
+fn role_links(role: Role) -> &'static [(&'static str, &'static str)] {
+    match role {
         Role::Admin => &[
             ("/admin", "Home"),
             ("/queue", "Queue"),
@@ -196,9 +242,8 @@ fn nav_for(role: Role, path: &str) -> Vec<NavLink> {
             ("/pharmacy/drugs", "Drugs"),
             ("/patients", "Patients"),
         ],
-        other => &[(other.home_path(), "Home"), ("/patients", "Patients")],
-    };
-    mark_current(links, path)
+        Role::Lab => &[("/lab", "Home"), ("/patients", "Patients")],
+    }
 }
 
 /// The patients' tab bar: what they come for, in reach of the thumb. Their bookings (`/me/appointments`) are
@@ -300,6 +345,32 @@ mod tests {
         assert_eq!(current("/me/profile"), ["Home"]);
         let hrefs: Vec<&str> = patient_tabs("/me").iter().map(|l| l.href).collect();
         assert_eq!(hrefs, ["/me", "/me/book", "/me/queue", "/me/visits", "/me/card"]);
+    }
+
+    #[test]
+    fn an_account_with_two_roles_sees_both_menus() {
+        let labels = |nav: Vec<NavLink>| nav.iter().map(|l| (l.href, l.label)).collect::<Vec<_>>();
+        let nav = nav_for_roles(Role::Reception, Roles::of(Role::Lab), "/lab");
+        assert_eq!(
+            labels(nav_for_roles(Role::Reception, Roles::of(Role::Lab), "/lab"))[7..],
+            [("/lab", "Lab")]
+        );
+        let current: Vec<&str> = nav.iter().filter(|l| l.current).map(|l| l.label).collect();
+        assert_eq!(current, ["Lab"]);
+        let doctor = labels(nav_for_roles(
+            Role::Doctor,
+            Roles::of(Role::Reception).with(Role::Pharmacist),
+            "/doctor",
+        ));
+        assert!(doctor.contains(&("/queue/doctor", "Queue")));
+        assert!(doctor.contains(&("/queue", "Queue (Reception)")));
+        assert!(doctor.contains(&("/reception", "Reception")));
+        assert!(doctor.contains(&("/pharmacy", "Pharmacy")));
+        assert!(doctor.contains(&("/billing", "Billing")));
+        assert_eq!(doctor.iter().filter(|(href, _)| *href == "/patients").count(), 1);
+        let mut hrefs: Vec<&str> = doctor.iter().map(|(href, _)| *href).collect();
+        hrefs.dedup();
+        assert_eq!(hrefs.len(), doctor.len());
     }
 
     #[test]

@@ -101,6 +101,12 @@ where
     };
     let frames = match (sub.render)(delivered).await {
         Ok(frames) => frames,
+        // The database is away: the stream ends, and the browser reconnects (after [`RECONNECT`], then less
+        // often) until it is back, when the new stream opens with the full state.
+        Err(super::AppError::Unavailable(err)) => {
+            tracing::warn!(error = %err, "a live stream ends: the database is unavailable");
+            return None;
+        }
         Err(err) => {
             // The screen keeps its last state and gets the next change; the stream stays open.
             tracing::error!(error = %err, "could not render a live update");

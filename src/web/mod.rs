@@ -8,6 +8,7 @@ pub mod extract;
 pub mod feedback;
 pub mod filters;
 pub mod form;
+pub mod heavy;
 pub mod htmx;
 pub mod layout;
 pub mod live;

@@ -51,7 +51,12 @@ pub async fn render_error_pages(
     }
     let user = response.extensions().get::<CurrentUser>().cloned();
     let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
-    let rendered = match Layout::build(&state, &session, user.as_ref(), &path).await {
+    // While the database is away the session can't be read either: the page is made without it, at once.
+    let layout = match status {
+        StatusCode::SERVICE_UNAVAILABLE => Ok(Layout::without_session(&state, user.as_ref(), &path)),
+        _ => Layout::build(&state, &session, user.as_ref(), &path).await,
+    };
+    let rendered = match layout {
         Ok(layout) => {
             let template = ErrorTemplate { layout, page };
             if hx.0 {

@@ -21,7 +21,8 @@ on_both_databases!(
     a_patient_sees_which_roles_opened_their_own_record,
     staff_names_are_shown_to_patients_only_when_the_clinic_says_so,
     no_route_or_query_changes_or_deletes_the_log,
-    a_read_waits_beside_the_log_until_something_reads_the_log,
+    a_read_is_in_the_log_as_soon_as_the_page_is_shown,
+    every_page_of_a_patients_record_writes_its_read_and_the_patient_sees_it,
 );
 
 const PATIENTS: Students = Students::new("AU", "Audit");
@@ -774,54 +775,214 @@ async fn no_route_or_query_changes_or_deletes_the_log(app: TestApp) {
     page.assert_status(StatusCode::OK);
 }
 
-/// What `sql` counts, read without moving the rows of reads into the log first (unlike `TestApp::count`). A
-/// write transaction: it runs on SQLite's writer, the only connection with the side file attached.
-async fn count_as_it_is(app: &TestApp, sql: &str) -> i64 {
-    let mut tx = app.db().begin_write().await.expect("begin");
-    let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut *tx).await.expect(sql);
-    tx.rollback().await.expect("rollback");
-    n
-}
-
-/// On SQLite a read's row is committed to the side file (readers' caches stay warm) and moved into the log,
-/// once, before the admin's home, the trail or the patient's own list reads it; on PostgreSQL it is written
-/// into the log at once.
-async fn a_read_waits_beside_the_log_until_something_reads_the_log(app: TestApp) {
+/// A read's row is in the log once the page is shown, on both databases: nothing waits beside the log to be
+/// moved into it, and the admin's home and the patient's own list find it, once.
+async fn a_read_is_in_the_log_as_soon_as_the_page_is_shown(app: TestApp) {
     let ada = PATIENTS.named(&app, &["Ada"]).await[0];
     let (_, doc) = doctor(&app, "dr.obi").await;
     opens(&doc, ada, "record").await;
     let in_log = format!("SELECT COUNT(*) FROM audit_event WHERE action = 'patient.view' AND patient_id = {ada}");
-    let waiting = format!("SELECT COUNT(*) FROM {}.audit_waiting", sickbay::db::sqlite::SIDE);
-    match app.db().backend() {
-        sickbay::db::Backend::Sqlite => {
-            assert_eq!(
-                (
-                    count_as_it_is(&app, &waiting).await,
-                    count_as_it_is(&app, &in_log).await
-                ),
-                (1, 0)
-            );
-        }
-        sickbay::db::Backend::Postgres => assert_eq!(count_as_it_is(&app, &in_log).await, 1),
-    }
+    assert_eq!(app.count(&in_log).await, 1);
 
     let home = app.admin().await.get("/admin").await;
     home.assert_status(StatusCode::OK);
     assert!(
         home.texts("#activity-heading + div tbody tr td:nth-child(3)")
-            .contains(&"patient.view".to_owned()),
+            .contains(&"Opened a patient's record".to_owned()),
         "{}",
         home.text("main")
     );
-    assert_eq!(count_as_it_is(&app, &in_log).await, 1);
-    if app.db().backend() == sickbay::db::Backend::Sqlite {
-        assert_eq!(count_as_it_is(&app, &waiting).await, 0);
-    }
-    // Read again: nothing is moved twice.
     let phone = PATIENTS.client(&app, 0).await;
     assert_eq!(
         phone.get("/me/record-access").await.texts("#record-access li strong"),
         ["Doctor"]
     );
-    assert_eq!(count_as_it_is(&app, &in_log).await, 1);
+    assert_eq!(app.count(&in_log).await, 1);
+}
+
+/// Every page that shows a patient's record to staff writes the audit row of the read (the patient's, with the
+/// action its words come from) before it is shown, and the patient finds it at the top of "who opened my record".
+/// One row of the table per page, opened by a role that reads it.
+async fn every_page_of_a_patients_record_writes_its_read_and_the_patient_sees_it(app: TestApp) {
+    use sickbay::pharmacy::model::DrugForm;
+
+    let ada = PATIENTS.named(&app, &["Ada"]).await[0];
+    let phone = PATIENTS.client(&app, 0).await;
+    let admin = app.admin().await;
+    let (_, doc) = doctor(&app, "dr.obi").await;
+    let desk = app.login_as("au.desk", Role::Reception).await;
+    let lab = app.login_as("au.lab", Role::Lab).await;
+    let pharmacist = app.login_as("au.pharm", Role::Pharmacist).await;
+
+    // Ada's record: a visit with vitals, a lab order, a prescription given, and a document.
+    let visit = crate::support::new_visit(&doc, ada).await;
+    doc.post(&format!("/visits/{visit}/vitals"), &[("pulse", "80")])
+        .await
+        .assert_redirect(&format!("/visits/{visit}#vitals"));
+    crate::lab::add_test(&admin, &[])
+        .await
+        .assert_redirect("/admin/lab-tests");
+    let test = app.count("SELECT id FROM lab_test").await;
+    doc.post(
+        &format!("/visits/{visit}/lab/orders"),
+        &[("test_id", &test.to_string()), ("note", "")],
+    )
+    .await
+    .assert_redirect(&format!("/visits/{visit}#lab"));
+    let order = app.count("SELECT id FROM lab_order").await;
+    let drug = crate::pharmacy::add_drug(&app, "Paracetamol", "paracetamol", DrugForm::Tablet, "500 mg").await;
+    crate::pharmacy::add_batch(&app, drug, 100, 365).await;
+    let once = crate::prescriptions::form_id(&doc, visit).await;
+    let drug_id = drug.to_string();
+    let mut fields = crate::prescriptions::item(&drug_id, "1 tablet", "oral", "bd", "5", "10");
+    fields.push(("form_id", &once));
+    doc.post(&format!("/visits/{visit}/prescription/items"), &fields)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let rx = app.count("SELECT id FROM prescription").await;
+    let item = app.count("SELECT id FROM prescription_item").await;
+    let dispense = pharmacist.get(&format!("/pharmacy/prescriptions/{rx}")).await;
+    let form = crate::support::FormFields::of(&dispense, "#dispense-form");
+    pharmacist
+        .post(&format!("/pharmacy/prescriptions/{rx}/dispense"), &form.fields())
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let pdf = ("referral.pdf", "application/pdf", crate::documents::PDF.to_vec());
+    crate::documents::upload(&doc, &format!("/patients/{ada}/documents"), "Referral", pdf, "")
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let document = app.count("SELECT id FROM document").await;
+
+    // The page, who opens it, the action of its read, and the role and words the patient is shown.
+    let pages: [(String, &Client, &str, &str, &str); 16] = [
+        (
+            format!("/patients/{ada}"),
+            &desk,
+            "patient.view",
+            "Reception",
+            "Opened your record",
+        ),
+        (
+            format!("/patients/{ada}/edit"),
+            &desk,
+            "patient.view_edit",
+            "Reception",
+            "Opened your details",
+        ),
+        (
+            format!("/patients/{ada}/card"),
+            &desk,
+            "patient.view_card",
+            "Reception",
+            "Opened your clinic card",
+        ),
+        (
+            format!("/patients/{ada}/qr.svg"),
+            &desk,
+            "patient.view_qr",
+            "Reception",
+            "QR code",
+        ),
+        (
+            format!("/patients/{ada}/chart"),
+            &doc,
+            "chart.view",
+            "Doctor",
+            "Opened your chart",
+        ),
+        (
+            format!("/visits/{visit}"),
+            &doc,
+            "visit.view",
+            "Doctor",
+            "Opened the notes of a visit",
+        ),
+        (
+            format!("/patients/{ada}/documents"),
+            &doc,
+            "document.view_list",
+            "Doctor",
+            "list of your documents",
+        ),
+        (
+            format!("/documents/{document}"),
+            &lab,
+            "document.view",
+            "Lab attendant",
+            "Opened a document",
+        ),
+        (
+            format!("/patients/{ada}/health-records"),
+            &lab,
+            "health_record.view",
+            "Lab attendant",
+            "health records",
+        ),
+        (
+            format!("/lab/orders/{order}"),
+            &lab,
+            "lab_order.view",
+            "Lab attendant",
+            "lab test and its result",
+        ),
+        (
+            format!("/lab/visits/{visit}/vitals"),
+            &lab,
+            "visit.view_vitals",
+            "Lab attendant",
+            "Opened your vitals",
+        ),
+        (
+            format!("/visits/{visit}/prescription"),
+            &pharmacist,
+            "prescription.view",
+            "Pharmacist",
+            "prescription",
+        ),
+        (
+            format!("/pharmacy/prescriptions/{rx}"),
+            &pharmacist,
+            "prescription.view",
+            "Pharmacist",
+            "prescription",
+        ),
+        (
+            format!("/pharmacy/prescriptions/{rx}/items/{item}/label"),
+            &pharmacist,
+            "prescription.view",
+            "Pharmacist",
+            "prescription",
+        ),
+        (
+            format!("/patients/{ada}/chart"),
+            &admin,
+            "chart.view",
+            "Administrator",
+            "Opened your chart",
+        ),
+        (
+            format!("/patients/{ada}/documents"),
+            &admin,
+            "document.view_list",
+            "Administrator",
+            "documents",
+        ),
+    ];
+    for (path, client, action, role, words) in pages {
+        let reads = format!("SELECT COUNT(*) FROM audit_event WHERE action = '{action}' AND patient_id = {ada}");
+        let before = app.count(&reads).await;
+        client.get(&path).await.assert_status(StatusCode::OK);
+        assert_eq!(
+            app.count(&reads).await,
+            before + 1,
+            "{path} writes one {action} row for the patient"
+        );
+        let list = phone.get("/me/record-access").await;
+        list.assert_status(StatusCode::OK);
+        let newest = list.texts("#record-access li").into_iter().next().unwrap_or_default();
+        assert!(
+            newest.contains(role) && newest.contains(words),
+            "{path}: the patient's newest entry is {newest:?}"
+        );
+    }
 }

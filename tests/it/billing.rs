@@ -30,6 +30,16 @@ on_both_databases!(
     a_patient_sees_only_their_own_issued_invoices_and_receipts,
     a_double_clicked_issue_issues_once_and_no_day_is_closed_ahead,
     the_billing_home_pages_each_status_newest_first,
+    a_void_invoice_owes_nothing_anywhere,
+    a_discarded_draft_is_deleted_and_never_reaches_the_patient,
+    an_invoice_the_scheme_paid_or_was_sent_is_never_voided,
+    money_after_the_close_counts_on_the_next_open_day,
+    a_close_racing_payments_stays_true,
+    every_amount_field_keeps_to_one_limit,
+    a_stale_payment_form_is_refused_with_the_balance_now,
+    two_submits_of_one_stale_form_at_once_take_one_payment,
+    a_visit_that_comes_to_nothing_makes_no_invoice,
+    a_patients_receipts_say_what_each_is,
 );
 
 const PATIENTS: Students = Students::new("BL", "Billing");
@@ -223,19 +233,46 @@ async fn pay(cashier: &Client, invoice: i64, method: &str, amount: &str, tendere
         .await
 }
 
+/// The invoice's version as its page shows it (the `seen` of its money forms), or none when no money form is on
+/// the page.
+fn seen_of(page: &Page) -> String {
+    page.attr("input[name=seen]", "value").unwrap_or_default()
+}
+
+/// Gives a refund through the invoice page's refund form (its one-time id and the invoice as shown).
 async fn refund(cashier: &Client, invoice: i64, method: &str, amount: &str, reason: &str, credit: bool) -> Page {
-    let form_id = once();
+    let page = cashier.get(&format!("/billing/invoices/{invoice}")).await;
+    let form_id = page
+        .attr("form[action$='/refunds'] input[name=form_id]", "value")
+        .unwrap_or_else(once);
+    let seen = seen_of(&page);
     let mut fields = vec![
         ("method", method),
         ("amount", amount),
         ("reason", reason),
         ("form_id", form_id.as_str()),
+        ("seen", seen.as_str()),
     ];
     if credit {
         fields.push(("credit", "1"));
     }
     cashier
         .post(&format!("/billing/invoices/{invoice}/refunds"), &fields)
+        .await
+}
+
+/// Gives a credit note of `amount` through the invoice page's credit form.
+async fn credit(cashier: &Client, invoice: i64, amount: &str, reason: &str) -> Page {
+    let page = cashier.get(&format!("/billing/invoices/{invoice}")).await;
+    let seen = seen_of(&page);
+    let fields = [
+        ("amount", amount),
+        ("reason", reason),
+        ("form_id", &once()),
+        ("seen", seen.as_str()),
+    ];
+    cashier
+        .post(&format!("/billing/invoices/{invoice}/credit"), &fields)
         .await
 }
 
@@ -312,11 +349,12 @@ async fn order(app: &TestApp, doctor: &Client, visit: i64, test: i64) -> i64 {
     .await
 }
 
-/// The doctor prescribes `quantity` of `drug` in the open visit through the consultation's form.
-async fn prescribe(doctor: &Client, visit: i64, drug: i64, quantity: i64) {
+/// The doctor prescribes `quantity` of `drug` at `dose` (in the drug's own unit: "1 capsule", "2 puffs") in the
+/// open visit through the consultation's form.
+async fn prescribe(doctor: &Client, visit: i64, (drug, dose): (i64, &str), quantity: i64) {
     let (drug, quantity) = (drug.to_string(), quantity.to_string());
     let form_id = crate::prescriptions::form_id(doctor, visit).await;
-    let mut fields = item(&drug, "1 tablet", "oral", "bd", "5", &quantity);
+    let mut fields = item(&drug, dose, "oral", "bd", "5", &quantity);
     fields.push(("form_id", &form_id));
     doctor
         .post(&format!("/visits/{visit}/prescription/items"), &fields)
@@ -552,7 +590,7 @@ async fn the_fee_schedule_prices_each_category_of_patient(app: TestApp) {
         .execute(app.db().pool())
         .await
         .expect("a staff patient");
-    for (patient, consultation) in [(student, 150_000), (guest, 200_000), (staff, 0)] {
+    for (patient, consultation) in [(student, 150_000), (guest, 200_000)] {
         let visit = completed_visit(&d.doctor, patient).await;
         let invoice = bill(&d.cashier, visit).await;
         assert_eq!(
@@ -561,6 +599,17 @@ async fn the_fee_schedule_prices_each_category_of_patient(app: TestApp) {
             "patient {patient}"
         );
     }
+    // Staff see the doctor for nothing: their visit comes to nothing and makes no invoice.
+    let visit = completed_visit(&d.doctor, staff).await;
+    d.cashier
+        .post(&format!("/billing/visits/{visit}"), &[("form_id", &once())])
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM invoice WHERE visit_id = {visit}"))
+            .await,
+        0
+    );
 
     // A manual invoice prices catalogue lines for the patient's category too.
     let invoice = draft(&d.cashier, student).await;
@@ -612,9 +661,9 @@ async fn a_completed_visit_is_billed_for_everything_done_in_it(app: TestApp) {
         )
         .await
         .assert_status(StatusCode::SEE_OTHER);
-    prescribe(&d.doctor, visit, amoxicillin, 10).await;
-    prescribe(&d.doctor, visit, paracetamol, 12).await;
-    prescribe(&d.doctor, visit, inhaler, 1).await;
+    prescribe(&d.doctor, visit, (amoxicillin, "1 capsule"), 10).await;
+    prescribe(&d.doctor, visit, (paracetamol, "1 tablet"), 12).await;
+    prescribe(&d.doctor, visit, (inhaler, "2 puffs"), 1).await;
 
     // The pharmacy gives the 4 capsules it has and refuses the inhaler; nothing of the paracetamol yet.
     let pharmacist = app.login_as("pharm.billing", Role::Pharmacist).await;
@@ -728,6 +777,10 @@ async fn a_completed_visit_is_billed_for_everything_done_in_it(app: TestApp) {
 
 async fn ten_clicks_at_once_bill_a_visit_once(app: TestApp) {
     let d = desk(&app).await;
+    // A priced consultation: a visit that comes to nothing makes no invoice.
+    price_consultation(&app, &d.admin, &[("price", "1000")])
+        .await
+        .assert_redirect("/admin/fees");
     let patient = PATIENTS.named(&app, &["Bola"]).await[0];
     let visit = completed_visit(&d.doctor, patient).await;
     // Ten bill pages open (ten tabs, two cashiers), each with its own form, all sent at once.
@@ -1257,31 +1310,20 @@ async fn refunds_credit_notes_and_voids_keep_the_books_straight(app: TestApp) {
     );
 
     // A credit note takes off what is owed, at most all of it.
-    let credit = format!("/billing/invoices/{invoice}/credit");
-    let page = d
-        .cashier
-        .post(
-            &credit,
-            &[("amount", "500.01"), ("reason", "Goodwill"), ("form_id", &once())],
-        )
-        .await;
+    let page = credit(&d.cashier, invoice, "500.01", "Goodwill").await;
     page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.has("#credit-amount-error"), "{}", page.body);
-    d.cashier
-        .post(
-            &credit,
-            &[("amount", "500"), ("reason", "Goodwill"), ("form_id", &once())],
-        )
+    credit(&d.cashier, invoice, "500", "Goodwill")
         .await
         .assert_redirect(&format!("/billing/invoices/{invoice}"));
     assert_eq!(settled(&app, invoice).await, (350_000, 150_000, "paid".to_owned()));
-    d.cashier
-        .post(
-            &credit,
-            &[("amount", "1"), ("reason", "Goodwill"), ("form_id", &once())],
-        )
-        .await
-        .assert_status(StatusCode::CONFLICT);
+    let page = credit(&d.cashier, invoice, "1", "Goodwill").await;
+    page.assert_status(StatusCode::CONFLICT);
+    assert!(
+        page.text("#invoice-changed").contains("Nothing is owed"),
+        "{}",
+        page.text("#invoice-changed")
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM credit_note").await, 2);
 
     // A visit's invoice with nothing paid is void with a reason; the visit is then billed again, anew.
@@ -1882,4 +1924,758 @@ async fn the_billing_home_pages_each_status_newest_first(app: TestApp) {
     assert_eq!(shown("/billing?status=draft&page=2").await, newest_first[25..]);
     assert_eq!(shown("/billing?status=all&page=2").await, newest_first[25..]);
     assert!(shown("/billing?status=paid").await.is_empty());
+}
+
+// == Issue 35: voids, drafts, closes, limits, stale forms, free visits, receipts in words ==
+
+/// Posts the void form of `invoice` with a reason; the answer.
+async fn void(cashier: &Client, invoice: i64, reason: &str) -> Page {
+    cashier
+        .post(&format!("/billing/invoices/{invoice}/void"), &[("reason", reason)])
+        .await
+}
+
+/// A void invoice owes nothing on every page that shows what is owed: the cashier's invoice, list and statement,
+/// the patient's record, and on the patient's phone the list, the invoice and the receipt.
+async fn a_void_invoice_owes_nothing_anywhere(app: TestApp) {
+    let d = desk(&app).await;
+    let patient = PATIENTS.named(&app, &["Obinna"]).await[0];
+    let c = currency(&app);
+    let zero = format!("{c} 0.00");
+    // One invoice paid in part and the money given back (nothing paid on it now), one never paid: both void.
+    let refunded = issued(&d.cashier, patient, "43").await;
+    let receipt = receipt_of(&pay(&d.cashier, refunded, "cash", "10", "").await);
+    refund(&d.cashier, refunded, "cash", "10", "Billed by mistake", false)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let untouched = issued(&d.cashier, patient, "43").await;
+    for invoice in [refunded, untouched] {
+        void(&d.cashier, invoice, "Billed by mistake")
+            .await
+            .assert_redirect(&format!("/billing/invoices/{invoice}"));
+        assert_eq!(settled(&app, invoice).await.2, "void");
+    }
+
+    // The cashier's side.
+    for invoice in [refunded, untouched] {
+        let page = d.cashier.get(&format!("/billing/invoices/{invoice}")).await;
+        assert_eq!(page.text("#balance"), zero, "invoice {invoice}");
+        assert!(!page.has("#pay"), "a void invoice takes no payment");
+        let statement = d.cashier.get(&format!("/billing/invoices/{invoice}/statement")).await;
+        assert_eq!(statement.text("#balance"), zero, "statement of {invoice}");
+    }
+    let listed = d.cashier.get("/billing?status=void").await.texts("#invoices tbody tr");
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    for row in &listed {
+        assert!(row.contains(&format!("{c} 43.00 {zero} Void")), "{row}");
+    }
+    let record = d.cashier.get(&format!("/patients/{patient}")).await;
+    assert!(
+        record.text("#patient-owed").contains("Owes nothing"),
+        "{}",
+        record.text("#patient-owed")
+    );
+    let receipt_page = d.cashier.get(&format!("/billing/payments/{receipt}/receipt")).await;
+    assert_eq!(receipt_page.text("#receipt-balance"), zero);
+
+    // The patient's side.
+    let student = PATIENTS.client(&app, 0).await;
+    let page = student.get("/me/invoices").await;
+    assert!(page.text("#owed").contains("You owe nothing"), "{}", page.text("#owed"));
+    let rows = page.texts("#my-invoices li");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for row in &rows {
+        assert!(row.contains("Void") && !row.contains("to pay"), "{row}");
+    }
+    let page = student.get(&format!("/me/invoices/{untouched}")).await;
+    page.assert_status(StatusCode::OK);
+    assert!(!page.has("#to-pay"), "{}", page.text("main"));
+    assert_eq!(page.text("#balance"), zero);
+    let page = student.get(&format!("/me/receipts/{receipt}")).await;
+    assert_eq!(page.text("#receipt-balance"), zero);
+    let home = student.get("/me").await;
+    assert!(
+        home.text("#my-owed").contains("Nothing owed"),
+        "{}",
+        home.text("#my-owed")
+    );
+}
+
+/// A draft is never voided: it is discarded (after a confirmation), deleted with its lines, and uses no number.
+/// The patient never sees it, nor a draft voided by an older version (a void row without a number).
+async fn a_discarded_draft_is_deleted_and_never_reaches_the_patient(app: TestApp) {
+    let d = desk(&app).await;
+    let patient = PATIENTS.named(&app, &["Chiamaka"]).await[0];
+    let started = draft(&d.cashier, patient).await;
+    add_other(&d.cashier, started, "Medical report", "1", "210")
+        .await
+        .assert_redirect(&format!("/billing/invoices/{started}"));
+    let page = d.cashier.get(&format!("/billing/invoices/{started}")).await;
+    assert!(page.has("#discard form.confirm-form"), "{}", page.body);
+    assert!(!page.has("form[action$='/void']"), "a draft offers no void");
+    let page = void(&d.cashier, started, "Started by mistake").await;
+    page.assert_status(StatusCode::CONFLICT);
+    assert!(page.body.contains("discard it instead"), "{}", page.body);
+    assert_eq!(settled(&app, started).await.2, "draft");
+
+    // Without JavaScript the discard asks on its own page first; then the draft and its lines are gone.
+    let discard = format!("/billing/invoices/{started}/discard");
+    let ask = d.cashier.get(&discard).await;
+    ask.assert_status(StatusCode::OK);
+    assert!(ask.body.contains(&format!("Discard Draft {started}")), "{}", ask.body);
+    d.cashier
+        .post(&discard, &[])
+        .await
+        .assert_redirect(&format!("/patients/{patient}"));
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM invoice WHERE id = {started}"))
+            .await,
+        0
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM invoice_line WHERE invoice_id = {started}"
+        ))
+        .await,
+        0
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'invoice.discard' AND record_id = {started}"
+        ))
+        .await,
+        1
+    );
+    d.cashier
+        .get(&format!("/billing/invoices/{started}"))
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    d.cashier.post(&discard, &[]).await.assert_status(StatusCode::NOT_FOUND);
+
+    // An issued invoice is never discarded; the next invoice takes the first number.
+    let invoice = issued(&d.cashier, patient, "500").await;
+    assert_eq!(
+        text(&app, &format!("SELECT number FROM invoice WHERE id = {invoice}")).await,
+        number(&app, "INV", 1)
+    );
+    d.cashier
+        .post(&format!("/billing/invoices/{invoice}/discard"), &[])
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    assert!(
+        !d.cashier
+            .get(&format!("/billing/invoices/{invoice}"))
+            .await
+            .has("#discard")
+    );
+
+    // A draft voided before drafts were discarded: a void row without a number stays off the phone.
+    let old = draft(&d.cashier, patient).await;
+    add_other(&d.cashier, old, "Card replacement", "1", "100").await;
+    sqlx::query("UPDATE invoice SET status = 'void', void_reason = 'Discarded' WHERE id = $1")
+        .bind(old)
+        .execute(app.db().pool())
+        .await
+        .expect("an old voided draft");
+    let student = PATIENTS.client(&app, 0).await;
+    let listed = student.get("/me/invoices").await.texts("#my-invoices li");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert!(listed[0].contains(&number(&app, "INV", 1)), "{listed:?}");
+    student
+        .get(&format!("/me/invoices/{old}"))
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+}
+
+/// An admin adds a scheme paying 80 % of services and puts `patient` under it; the scheme's id.
+async fn scheme_for(app: &TestApp, d: &Desk, patient: i64) -> i64 {
+    d.admin
+        .post(
+            "/admin/schemes",
+            &[
+                ("name", "University Staff Scheme"),
+                ("percent", "80"),
+                ("covers_services", "1"),
+                ("yearly_limit", ""),
+                ("form_id", &once()),
+            ],
+        )
+        .await
+        .assert_redirect("/admin/schemes");
+    let scheme = app.count("SELECT id FROM scheme").await;
+    d.cashier
+        .post(
+            &format!("/patients/{patient}/scheme"),
+            &[("scheme_id", &scheme.to_string()), ("member_number", "USS-9")],
+        )
+        .await
+        .assert_redirect(&format!("/patients/{patient}"));
+    scheme
+}
+
+/// Marks one invoice's line of the scheme's claim of this month.
+async fn mark_claim(app: &TestApp, cashier: &Client, scheme: i64, invoice: i64, to: &str, reason: &str) {
+    let month = app.state.today().to_string()[..7].to_owned();
+    cashier
+        .post(
+            "/billing/claims/mark",
+            &[
+                ("scheme", scheme.to_string().as_str()),
+                ("month", month.as_str()),
+                ("invoice", invoice.to_string().as_str()),
+                ("to", to),
+                ("reason", reason),
+            ],
+        )
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+}
+
+/// An invoice with the scheme's money on it (its claim sent or paid) is corrected by a credit note, never voided:
+/// the claim keeps what the scheme paid. A line the scheme rejected, or not yet sent, may still be voided.
+async fn an_invoice_the_scheme_paid_or_was_sent_is_never_voided(app: TestApp) {
+    let d = desk(&app).await;
+    let patient = PATIENTS.named(&app, &["Tunde"]).await[0];
+    let scheme = scheme_for(&app, &d, patient).await;
+    let paid = issued(&d.cashier, patient, "1000").await;
+    let rejected = issued(&d.cashier, patient, "1000").await;
+    let pending = issued(&d.cashier, patient, "1000").await;
+    assert_eq!(figures(&app, paid).await[4], 80_000, "the scheme's share");
+    let claims = format!(
+        "/billing/claims?scheme={scheme}&month={}",
+        &app.state.today().to_string()[..7]
+    );
+
+    mark_claim(&app, &d.cashier, scheme, paid, "submitted", "").await;
+    let page = void(&d.cashier, paid, "Wrong patient").await;
+    page.assert_status(StatusCode::CONFLICT);
+    assert!(page.body.contains("credit note"), "{}", page.body);
+    mark_claim(&app, &d.cashier, scheme, paid, "paid", "").await;
+    let page = d.cashier.get(&format!("/billing/invoices/{paid}")).await;
+    assert!(
+        !page.has("form[action$='/void']"),
+        "no void offered once the scheme paid"
+    );
+    void(&d.cashier, paid, "Wrong patient")
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    assert_eq!(
+        settled(&app, paid).await.2,
+        "issued",
+        "the patient's share is still owed"
+    );
+    assert_eq!(
+        text(&app, &format!("SELECT claim_status FROM invoice WHERE id = {paid}")).await,
+        "paid"
+    );
+    // The patient's share is corrected with a credit note instead.
+    credit(&d.cashier, paid, "200", "Wrong patient: their share taken off")
+        .await
+        .assert_redirect(&format!("/billing/invoices/{paid}"));
+
+    // A rejected line and one never sent may be voided; the claim still shows what the scheme paid.
+    mark_claim(&app, &d.cashier, scheme, rejected, "submitted", "").await;
+    mark_claim(&app, &d.cashier, scheme, rejected, "rejected", "Not a member that day").await;
+    for invoice in [rejected, pending] {
+        void(&d.cashier, invoice, "Billed twice")
+            .await
+            .assert_redirect(&format!("/billing/invoices/{invoice}"));
+    }
+    let summary = d.cashier.get(&claims).await.text("#claim-summary");
+    let c = currency(&app);
+    assert!(
+        summary.contains(&format!("Claimed {c} 800.00")) && summary.contains(&format!("paid {c} 800.00")),
+        "{summary}"
+    );
+}
+
+/// The cash a cashier's close expects, as stored: (expected, counted).
+async fn close_of(app: &TestApp, username: &str) -> (i64, i64) {
+    sqlx::query_as(
+        "SELECT c.expected, c.counted FROM cash_close c JOIN staff s ON s.id = c.cashier_id WHERE s.username = $1",
+    )
+    .bind(username)
+    .fetch_one(app.db().pool())
+    .await
+    .expect("the close")
+}
+
+/// After a cashier closes their day, their payments and refunds count on their next day that is not closed: the
+/// closed day's figures stay as they were, everywhere, and the next day shows the money. Other cashiers' days
+/// are their own.
+async fn money_after_the_close_counts_on_the_next_open_day(app: TestApp) {
+    let d = desk(&app).await;
+    let patient = PATIENTS.named(&app, &["Ngozi"]).await[0];
+    let c = currency(&app);
+    let first = issued(&d.cashier, patient, "741").await;
+    let second = issued(&d.cashier, patient, "100").await;
+    receipt_of(&pay(&d.cashier, first, "cash", "741", "").await);
+    let today = app.state.today();
+    let tomorrow = sickbay::db::Date(sickbay::db::Date::add_days(today.0, 1));
+    d.cashier
+        .post(
+            "/billing/day/close",
+            &[("day", &today.to_string()), ("counted", "741"), ("note", "")],
+        )
+        .await
+        .assert_redirect(&format!("/billing/day?day={today}"));
+
+    // A cash payment and a cash refund after the close.
+    let page = pay(&d.cashier, second, "cash", "10", "").await;
+    let late = receipt_of(&page);
+    let receipt = d.cashier.get(page.location().unwrap_or_default()).await;
+    assert!(
+        receipt.text("#messages").contains("counts in the takings of"),
+        "{}",
+        receipt.text("#messages")
+    );
+    refund(&d.cashier, first, "cash", "1", "Overcharged", true)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let days = texts(&app, "SELECT day FROM payment ORDER BY id").await;
+    assert_eq!(
+        days,
+        vec![today.to_string(), tomorrow.to_string(), tomorrow.to_string()],
+        "the late payment {late} and the refund count tomorrow"
+    );
+
+    // The closed day reads as it did at the close.
+    assert_eq!(close_of(&app, "desk.bisi").await, (74_100, 74_100));
+    let page = d.cashier.get("/billing/day").await;
+    let mine = page.text("#my-close");
+    assert!(
+        mine.contains(&format!("expected {c} 741.00")) && mine.contains(&format!("difference {c} 0.00")),
+        "{mine}"
+    );
+    assert_eq!(
+        row_of(&page, "Test desk.bisi"),
+        format!("Test desk.bisi {c} 741.00 {c} 741.00 {c} 741.00 {c} 0.00")
+    );
+    assert_eq!(page.texts("#day-payments tbody tr").len(), 1);
+    assert!(page.text("#day-net").contains("741.00"));
+
+    // Tomorrow holds the late money, and is open.
+    let next = d.cashier.get(&format!("/billing/day?day={tomorrow}")).await;
+    assert_eq!(next.texts("#day-payments tbody tr").len(), 2);
+    assert_eq!(next.text("#my-cash"), format!("{c} 9.00"));
+    assert!(next.has("#close-day"));
+
+    // The admin has not closed today: their payment counts today, beside the closed one.
+    let third = issued(&d.cashier, patient, "50").await;
+    receipt_of(&pay(&d.admin, third, "cash", "50", "").await);
+    assert_eq!(
+        text(&app, "SELECT day FROM payment ORDER BY id DESC LIMIT 1").await,
+        today.to_string()
+    );
+    assert_eq!(close_of(&app, "desk.bisi").await, (74_100, 74_100));
+}
+
+/// A close sent while payments are being taken: whatever the order, the close's expected cash is exactly the
+/// cashier's cash of the day as the database holds it, and every payment counts today or on the next day.
+async fn a_close_racing_payments_stays_true(app: TestApp) {
+    let d = desk(&app).await;
+    let patient = PATIENTS.named(&app, &["Sade"]).await[0];
+    let mut forms = Vec::new();
+    for _ in 0..8 {
+        let invoice = issued(&d.cashier, patient, "100").await;
+        let mut form = pay_form(&d.cashier, invoice).await;
+        form.set("method", "cash").set("amount", "100");
+        forms.push((invoice, form));
+    }
+    let today = app.state.today().to_string();
+    let mut tasks = Vec::new();
+    for (n, (invoice, form)) in forms.into_iter().enumerate() {
+        let cashier = d.cashier.clone();
+        let today = today.clone();
+        tasks.push(tokio::spawn(async move {
+            if n == 4 {
+                let page = cashier
+                    .post(
+                        "/billing/day/close",
+                        &[("day", today.as_str()), ("counted", "400"), ("note", "")],
+                    )
+                    .await;
+                assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+            }
+            let page = cashier
+                .post(&format!("/billing/invoices/{invoice}/payments"), &form.fields())
+                .await;
+            assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        }));
+    }
+    for task in tasks {
+        task.await.expect("task");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM payment").await, 8);
+    let (expected, _) = close_of(&app, "desk.bisi").await;
+    let held = app
+        .count(&format!(
+            "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payment WHERE day = '{today}' AND method = 'cash'"
+        ))
+        .await;
+    assert_eq!(expected, held, "the close expects exactly the day's cash");
+    let later = app
+        .count(&format!("SELECT COUNT(*) FROM payment WHERE day > '{today}'"))
+        .await;
+    assert_eq!(
+        later * 10_000 + held,
+        80_000,
+        "every payment counts today or the next day"
+    );
+}
+
+/// Every amount typed into a form goes through one parser with one limit (100,000,000 in major units, compared
+/// in minor units): the cash counted, prices of every catalogue, payments, refunds, credit notes and typed lines.
+async fn every_amount_field_keeps_to_one_limit(app: TestApp) {
+    let d = desk(&app).await;
+    let patient = PATIENTS.named(&app, &["Yemi"]).await[0];
+    let today = app.state.today().to_string();
+    let too_much = ["100000000.01", "1,000,000,000,000,000", "99999999999999999999"];
+
+    for counted in too_much {
+        let page = d
+            .cashier
+            .post(
+                "/billing/day/close",
+                &[("day", &today), ("counted", counted), ("note", "")],
+            )
+            .await;
+        page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            page.text("#counted-error").contains("too large"),
+            "{counted}: {}",
+            page.body
+        );
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM cash_close").await, 0);
+
+    for price in too_much {
+        let form_id = d
+            .admin
+            .get("/admin/procedures")
+            .await
+            .attr("input[name=form_id]", "value");
+        let page = d
+            .admin
+            .post(
+                "/admin/procedures",
+                &[
+                    ("name", "Wound dressing"),
+                    ("price", price),
+                    ("active", "1"),
+                    ("form_id", &form_id.unwrap_or_else(once)),
+                ],
+            )
+            .await;
+        page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        let page = add_test(&d.admin, &[("name", "Platelets"), ("price", price)]).await;
+        page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.text("#price-error").contains("too large"), "{}", page.body);
+        let page = d
+            .admin
+            .post(
+                "/admin/fees",
+                &[("name", "Medical report"), ("price", price), ("form_id", &once())],
+            )
+            .await;
+        page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // The limit itself is accepted.
+    add_procedure(&app, &d.admin, "Wound dressing", "100,000,000").await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM lab_test").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM fee WHERE kind = 'service'").await, 0);
+
+    // The pharmacy's prices and costs.
+    let pharmacist = app.login_as("pharm.limit", Role::Pharmacist).await;
+    let drug_form = pharmacist
+        .get("/pharmacy/drugs/new")
+        .await
+        .attr("input[name=form_id]", "value")
+        .expect("the drug form");
+    let page = pharmacist
+        .post(
+            "/pharmacy/drugs",
+            &[
+                ("form_id", drug_form.as_str()),
+                ("name", "Amoxil"),
+                ("generic_name", "amoxicillin"),
+                ("form", "capsule"),
+                ("strength", "500 mg"),
+                ("unit", "capsule"),
+                ("unit_price", "100000000.01"),
+                ("reorder_level", "50"),
+                ("active", "1"),
+            ],
+        )
+        .await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text("#unit_price-error").contains("too large"), "{}", page.body);
+    let drug = add_drug(&app, "Amoxil", "amoxicillin", DrugForm::Capsule, "500 mg").await;
+    let expiry = sickbay::db::Date(sickbay::db::Date::add_days(app.state.today().0, 365)).to_string();
+    let page = pharmacist
+        .post(
+            &format!("/pharmacy/drugs/{drug}/batches"),
+            &[
+                ("batch_number", "B1"),
+                ("quantity", "10"),
+                ("expires_on", expiry.as_str()),
+                ("cost_price", "100000000.01"),
+                ("supplier", "Emzor"),
+                ("received_on", ""),
+                ("form_id", &once()),
+            ],
+        )
+        .await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text("#cost_price-error").contains("too large"), "{}", page.body);
+
+    // Money at the desk, and a typed line.
+    let invoice = issued(&d.cashier, patient, "500").await;
+    let page = pay(&d.cashier, invoice, "cash", "100000000.01", "").await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text("#amount-error").contains("too large"), "{}", page.body);
+    let open = draft(&d.cashier, patient).await;
+    let page = add_other(&d.cashier, open, "Report", "1", "100000000.01").await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text("#unit_price-error").contains("too large"), "{}", page.body);
+    let page = credit(&d.cashier, invoice, "100000000.01", "Goodwill").await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("SELECT COUNT(*) FROM payment").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM credit_note").await, 0);
+}
+
+/// A payment form is tied to the invoice as it was shown: sent again after the invoice changed (back, then
+/// "Take payment" again with a new form id; a second tab) it is refused with 409 and the balance now, and
+/// nothing is taken. Refund and credit note forms likewise. The same form sent twice still answers with the
+/// first payment.
+async fn a_stale_payment_form_is_refused_with_the_balance_now(app: TestApp) {
+    let d = desk(&app).await;
+    let patient = PATIENTS.named(&app, &["Kunle"]).await[0];
+    let c = currency(&app);
+    let invoice = issued(&d.cashier, patient, "1000").await;
+    let path = format!("/billing/invoices/{invoice}/payments");
+    let mut shown = pay_form(&d.cashier, invoice).await;
+    shown.set("method", "cash").set("amount", "300");
+    let mut other_tab = pay_form(&d.cashier, invoice).await;
+    other_tab.set("method", "card").set("amount", "300");
+    let first = receipt_of(&d.cashier.post(&path, &shown.fields()).await);
+    // The same form again: the first payment's receipt.
+    assert_eq!(receipt_of(&d.cashier.post(&path, &shown.fields()).await), first);
+    // The same form with a new one-time id (a page shown again), and a second tab: refused, nothing taken.
+    let mut again = shown.clone();
+    again.set("form_id", once());
+    for form in [&again, &other_tab] {
+        let page = d.cashier.post(&path, &form.fields()).await;
+        page.assert_status(StatusCode::CONFLICT);
+        let notice = page.text("#invoice-changed");
+        assert!(
+            notice.contains("Nothing was done") && notice.contains(&format!("The balance is now {c} 700.00")),
+            "{notice}"
+        );
+        assert_eq!(page.text("#balance"), format!("{c} 700.00"));
+        let fresh = FormFields::of(&page, "#pay form");
+        assert_eq!(fresh.value("amount"), "700.00", "the fresh form offers the balance now");
+        assert_ne!(fresh.value("seen"), form.value("seen"));
+    }
+    // A form with no version, or a version that doesn't read, is out of date too.
+    let mut unversioned = pay_form(&d.cashier, invoice).await;
+    unversioned.set("seen", "").set("form_id", once());
+    d.cashier
+        .post(&path, &unversioned.fields())
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    assert_eq!(app.count("SELECT COUNT(*) FROM payment").await, 1);
+    assert_eq!(settled(&app, invoice).await, (30_000, 0, "partly_paid".to_owned()));
+
+    // Refund and credit forms shown before a change are refused the same way.
+    let page = d.cashier.get(&format!("/billing/invoices/{invoice}")).await;
+    let seen = seen_of(&page);
+    receipt_of(&pay(&d.cashier, invoice, "cash", "100", "").await);
+    for (action, fields) in [
+        (
+            "refunds",
+            vec![
+                ("method", "cash"),
+                ("amount", "50"),
+                ("reason", "Overcharged"),
+                ("credit", "1"),
+            ],
+        ),
+        ("credit", vec![("amount", "50"), ("reason", "Goodwill")]),
+    ] {
+        let form_id = once();
+        let mut all = fields.clone();
+        all.push(("form_id", form_id.as_str()));
+        all.push(("seen", seen.as_str()));
+        let page = d
+            .cashier
+            .post(&format!("/billing/invoices/{invoice}/{action}"), &all)
+            .await;
+        page.assert_status(StatusCode::CONFLICT);
+        assert!(
+            page.text("#invoice-changed").contains(&format!("{c} 600.00")),
+            "{}",
+            page.body
+        );
+    }
+    assert_eq!(settled(&app, invoice).await, (40_000, 0, "partly_paid".to_owned()));
+    assert_eq!(app.count("SELECT COUNT(*) FROM credit_note").await, 0);
+}
+
+/// Two submits of one stale form at once (each with its own one-time id, as a page shown twice sends): exactly
+/// one payment is taken, the other is refused; the database holds one payment and the invoice's figures agree.
+async fn two_submits_of_one_stale_form_at_once_take_one_payment(app: TestApp) {
+    let d = desk(&app).await;
+    let patient = PATIENTS.named(&app, &["Dayo"]).await[0];
+    for round in 0..4 {
+        let invoice = issued(&d.cashier, patient, "1000").await;
+        let mut form = pay_form(&d.cashier, invoice).await;
+        form.set("method", "cash").set("amount", "300");
+        let mut tasks = Vec::new();
+        for n in 0..2 {
+            let cashier = if n == 0 { d.cashier.clone() } else { d.admin.clone() };
+            let mut form = form.clone();
+            form.set("form_id", once());
+            tasks.push(tokio::spawn(async move {
+                let page = cashier
+                    .post(&format!("/billing/invoices/{invoice}/payments"), &form.fields())
+                    .await;
+                (page.status, page.body)
+            }));
+        }
+        let mut taken = 0;
+        for task in tasks {
+            let (status, body) = task.await.expect("task");
+            match status {
+                StatusCode::SEE_OTHER => taken += 1,
+                StatusCode::CONFLICT => assert!(body.contains("700.00"), "{body}"),
+                other => panic!("{other}: {body}"),
+            }
+        }
+        assert_eq!(taken, 1, "round {round}");
+        assert_eq!(
+            app.count(&format!("SELECT COUNT(*) FROM payment WHERE invoice_id = {invoice}"))
+                .await,
+            1
+        );
+        assert_eq!(settled(&app, invoice).await, (30_000, 0, "partly_paid".to_owned()));
+    }
+}
+
+/// A visit that comes to nothing (a free consultation and nothing charged) makes no invoice: its bill says so
+/// and offers no button, billing it anyway is refused with the same words, no number is used, and the billing
+/// home leaves it out of the visits to bill and says how many it left out. With "dispense only when paid", its
+/// free drugs are dispensed.
+async fn a_visit_that_comes_to_nothing_makes_no_invoice(app: TestApp) {
+    let d = desk(&app).await;
+    let ids = PATIENTS.named(&app, &["Femi", "Gloria"]).await;
+    let free = completed_visit(&d.doctor, ids[0]).await;
+    let page = d.cashier.get(&format!("/billing/visits/{free}")).await;
+    page.assert_status(StatusCode::OK);
+    assert!(
+        page.text("#nothing-to-bill").contains("Nothing to bill"),
+        "{}",
+        page.body
+    );
+    assert!(!page.has("#issue-invoice"));
+    let page = d
+        .cashier
+        .post(&format!("/billing/visits/{free}"), &[("form_id", &once())])
+        .await;
+    page.assert_status(StatusCode::CONFLICT);
+    assert!(
+        page.text("#nothing-to-bill").contains("no invoice is made"),
+        "{}",
+        page.body
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM invoice").await, 0);
+
+    // A priced test makes the other visit billable; the home lists it and says one free visit is left out.
+    let hb = lab_test(&app, &d.admin, "Haemoglobin", "1500").await;
+    let priced = new_visit(&d.doctor, ids[1]).await;
+    order(&app, &d.doctor, priced, hb).await;
+    complete(&d.doctor, priced).await;
+    let home = d.cashier.get("/billing").await;
+    let listed = home.texts("#unbilled tbody tr");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert!(home.has(&format!("#unbilled a[href='/billing/visits/{priced}']")));
+    assert!(
+        home.text("#free-visits")
+            .starts_with("1 completed visit of the last week came to nothing")
+    );
+    let invoice = bill(&d.cashier, priced).await;
+    assert_eq!(
+        text(&app, &format!("SELECT number FROM invoice WHERE id = {invoice}")).await,
+        number(&app, "INV", 1),
+        "the free visit used no number"
+    );
+
+    // With "dispense only when paid", a visit whose drugs are free has nothing to pay: the pharmacy dispenses.
+    app.set_setting("billing_dispense_only_when_paid", "1").await;
+    let drug = add_drug(&app, "Vitamin C", "ascorbic acid", DrugForm::Tablet, "100 mg").await;
+    sqlx::query("UPDATE drug SET unit_price = 0 WHERE id = $1")
+        .bind(drug)
+        .execute(app.db().pool())
+        .await
+        .expect("a free drug");
+    add_batch(&app, drug, 100, 365).await;
+    let visit = new_visit(&d.doctor, ids[0]).await;
+    prescribe(&d.doctor, visit, (drug, "1 tablet"), 10).await;
+    complete(&d.doctor, visit).await;
+    let pharmacist = app.login_as("pharm.free", Role::Pharmacist).await;
+    let worklist = pharmacist.get("/pharmacy/prescriptions").await;
+    assert!(worklist.text("main").contains("Nothing to pay"), "{}", worklist.body);
+    let rx = app
+        .count(&format!("SELECT id FROM prescription WHERE visit_id = {visit}"))
+        .await;
+    let page = pharmacist.get(&format!("/pharmacy/prescriptions/{rx}")).await;
+    page.assert_status(StatusCode::OK);
+    assert!(!page.has("#dispense-problem"), "{}", page.text("#dispense-problem"));
+}
+
+/// The patient's receipts say in words what each is, with its date, not only their codes.
+async fn a_patients_receipts_say_what_each_is(app: TestApp) {
+    let d = desk(&app).await;
+    let patient = PATIENTS.named(&app, &["Bisola"]).await[0];
+    let c = currency(&app);
+    let invoice = issued(&d.cashier, patient, "400").await;
+    receipt_of(&pay(&d.cashier, invoice, "cash", "400", "").await);
+    refund(&d.cashier, invoice, "cash", "100", "Test not done", true)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let student = PATIENTS.client(&app, 0).await;
+    let page = student.get("/me/invoices").await;
+    let receipts = page.texts("#my-receipts li");
+    assert_eq!(receipts.len(), 2, "{receipts:?}");
+    let invoice_number = number(&app, "INV", 1);
+    assert!(
+        receipts[0].starts_with(&format!("Refund to you of {c} 100.00"))
+            && receipts[0].contains("Cash")
+            && receipts[0].contains(&invoice_number)
+            && receipts[0].contains(&number(&app, "RFD", 1)),
+        "{}",
+        receipts[0]
+    );
+    assert!(
+        receipts[1].starts_with(&format!("Receipt for your payment of {c} 400.00"))
+            && receipts[1].contains(&number(&app, "RCT", 1)),
+        "{}",
+        receipts[1]
+    );
+    assert!(!receipts[0].contains("-100.00"), "no negative amounts: {}", receipts[0]);
+    let zone = app.state.settings.get().clinic.time_zone;
+    let times: Vec<i64> = sqlx::query_scalar("SELECT received_at FROM payment ORDER BY id DESC")
+        .fetch_all(app.db().pool())
+        .await
+        .expect("when");
+    for (receipt, at) in receipts.iter().zip(times) {
+        let when = sickbay::web::filters::datetime_of(sickbay::db::Timestamp(at), zone);
+        assert!(receipt.contains(&when), "{receipt} has its date {when}");
+    }
+    let page = student.get(&format!("/me/invoices/{invoice}")).await;
+    let listed = page.texts("#payments li");
+    assert!(
+        listed[1].starts_with(&format!("Refund to you of {c} 100.00")),
+        "{listed:?}"
+    );
 }

@@ -30,6 +30,8 @@ on_both_databases!(
     reception_books_with_the_same_picker_as_the_patient,
     any_doctor_shows_each_doctors_first_times_and_one_tap_to_all,
     the_booking_pages_show_every_change_at_once,
+    times_that_cannot_be_booked_are_not_offered_and_the_page_says_why,
+    a_booking_too_close_to_change_online_says_why_and_what_to_do,
 );
 
 /// Students of the booking tests: BK/26/0000, BK/26/0001, ...; and students waiting for the clinic's approval,
@@ -261,7 +263,7 @@ async fn patients_cannot_touch_each_others_bookings(app: TestApp) {
         .await;
     let page = bob.post(&format!("/me/appointments/{bobs}/cancel"), &[]).await;
     page.assert_status(StatusCode::CONFLICT);
-    assert!(page.text(".flash-error").contains("120 minutes before"));
+    assert!(page.text(".flash-error").contains("changes close 2 hours before"));
 }
 
 async fn a_booking_can_be_moved_to_another_slot(app: TestApp) {
@@ -830,4 +832,127 @@ async fn the_booking_pages_show_every_change_at_once(app: TestApp) {
     assert!(chip.ends_with("Full"), "only her slot is left, and it is taken: {chip}");
     assert!(times.is_empty(), "{times:?}");
     assert_eq!(doctors, ["Any doctor", "Test dr.adaeze"]);
+}
+
+/// The clinic day a slot falls on, as the picker's `day` parameter.
+async fn day_of_slot(app: &TestApp, slot: i64) -> String {
+    let day: Date = sqlx::query_scalar("SELECT day FROM slot WHERE id = $1")
+        .bind(slot)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("the slot");
+    day.to_string()
+}
+
+/// The minimum notice is one hour (the default): a time sooner than that is not offered to the patient at all,
+/// where it used to be offered and refused after the tap; a day whose every time is too soon says so and what to do
+/// instead, rather than looking full. Reception, who may set the rules aside, still sees it.
+async fn times_that_cannot_be_booked_are_not_offered_and_the_page_says_why(app: TestApp) {
+    assert_eq!(app.state.settings.get().booking.min_notice_minutes, 60);
+    let (early, _) = doctor(&app, "dr.early").await;
+    let (late, _) = doctor(&app, "dr.late").await;
+    let (gone, _) = doctor(&app, "dr.gone").await;
+    // Dr Early: one time in 30 minutes (too soon) and one in four hours. Dr Late: only the time too soon.
+    // Dr Gone: only a time that started ten minutes ago.
+    let soon = slot_in(&app, early, 2, 30).await;
+    let later = slot_in(&app, early, 2, 4 * 60).await;
+    let only_soon = slot_in(&app, late, 2, 30).await;
+    let started = slot_in(&app, gone, 2, -10).await;
+    let ids = STUDENTS.numbered(&app, 1).await;
+    let student = STUDENTS.client(&app, 0).await;
+    let reception = app.login_as("desk.soon", Role::Reception).await;
+
+    let soon_day = day_of_slot(&app, soon).await;
+    let page = student.get(&format!("/me/book?day={soon_day}&doctor={early}")).await;
+    page.assert_status(StatusCode::OK);
+    let offered = values(&page, "input[name=slot_id]");
+    assert!(
+        !offered.contains(&soon.to_string()),
+        "too soon is not offered: {offered:?}"
+    );
+    let later_day = day_of_slot(&app, later).await;
+    let page = student.get(&format!("/me/book?day={later_day}&doctor={early}")).await;
+    assert!(values(&page, "input[name=slot_id]").contains(&later.to_string()));
+    if later_day == soon_day && soon_day == day_from_today(&app, 0) {
+        assert_eq!(
+            page.text("#notice-hint"),
+            "Times less than 1 hour from now can't be booked online."
+        );
+    }
+    // Booking what is offered works; what is not offered is refused as before (a form left open).
+    book(&student, later).await.assert_redirect("/me/appointments");
+    let refused = book(&student, soon).await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text("#booking-error").contains("too soon"));
+
+    // A day with only a time too soon: "Too late", why, and what to do; no waitlist for a day that is not full.
+    let late_day = day_of_slot(&app, only_soon).await;
+    let page = student.get(&format!("/me/book?day={late_day}&doctor={late}")).await;
+    page.assert_status(StatusCode::OK);
+    assert!(!page.has("input[name=slot_id]"));
+    assert_eq!(
+        page.text("#day-too-late"),
+        "No time left on this day can be booked online: a booking must be made at least 1 hour before its time. \
+         Choose a later day, or call the clinic if you need to be seen sooner."
+    );
+    assert!(!page.has("#day-full") && !page.has("#no-slots"));
+    assert!(!page.has("form[action='/me/waitlist']"));
+    let chip = page.text(&format!("label.day-chip[for='day-{late_day}']"));
+    assert!(chip.ends_with("Too late"), "{chip}");
+    // Reception sees the time (and may book it with a reason).
+    let theirs = reception
+        .get(&format!("/patients/{}/book?day={late_day}&doctor={late}", ids[0]))
+        .await;
+    assert_eq!(values(&theirs, "input[name=slot_id]"), [only_soon.to_string()]);
+    // A time that has started is offered to nobody: reception is told the day's times have all started.
+    let gone_day = day_of_slot(&app, started).await;
+    let theirs = reception
+        .get(&format!("/patients/{}/book?day={gone_day}&doctor={gone}", ids[0]))
+        .await;
+    assert!(!theirs.has("input[name=slot_id]"));
+    assert_eq!(
+        theirs.text("#day-too-late"),
+        "Every time on this day has started. Choose a later day."
+    );
+    // Without a minimum notice the same time is offered to the patient: one rule for offering and booking.
+    app.set_setting("booking_min_notice_minutes", "0").await;
+    app.state.events.publish(app.db(), Event::Bookings).await;
+    let page = student.get(&format!("/me/book?day={late_day}&doctor={late}")).await;
+    assert_eq!(values(&page, "input[name=slot_id]"), [only_soon.to_string()]);
+    assert!(!page.has("#notice-hint"));
+}
+
+/// A booking inside the cancellation cutoff (two hours by default) can't be moved or cancelled online any more: the
+/// list says why and to call the clinic instead, where it used to drop the buttons without a word.
+async fn a_booking_too_close_to_change_online_says_why_and_what_to_do(app: TestApp) {
+    let (doc, _) = doctor(&app, "dr.close").await;
+    let close = slot_in(&app, doc, 2, 90).await;
+    let far = slot_in(&app, doc, 2, 3 * 24 * 60).await;
+    STUDENTS.numbered(&app, 1).await;
+    let student = STUDENTS.client(&app, 0).await;
+    book(&student, close).await.assert_redirect("/me/appointments");
+    book(&student, far).await.assert_redirect("/me/appointments");
+    let id = |slot: i64| {
+        let app = &app;
+        async move {
+            app.count(&format!("SELECT id FROM appointment WHERE slot_id = {slot}"))
+                .await
+        }
+    };
+    let (close_id, far_id) = (id(close).await, id(far).await);
+    let page = student.get("/me/appointments").await;
+    let why = "It is too close to the time to move or cancel this booking online (changes close 2 hours before). \
+               To change it, call the clinic.";
+    assert_eq!(page.text(&format!("#change-closed-{close_id}")), why);
+    assert!(!page.has(&format!("a[href*='reschedule={close_id}']")));
+    assert!(!page.has(&format!("form[action='/me/appointments/{close_id}/cancel']")));
+    // The booking further ahead keeps its buttons and says nothing.
+    assert!(!page.has(&format!("#change-closed-{far_id}")));
+    assert!(page.has(&format!("a[href*='reschedule={far_id}']")));
+    assert!(page.has(&format!("form[action='/me/appointments/{far_id}/cancel']")));
+    // A cancellation sent anyway is refused with the same words.
+    let refused = student.post(&format!("/me/appointments/{close_id}/cancel"), &[]).await;
+    refused.assert_status(StatusCode::CONFLICT);
+    assert_eq!(refused.text(".flash-error"), why);
+    assert_eq!(booked(&app, close).await, 1);
 }

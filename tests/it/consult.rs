@@ -4,10 +4,13 @@
 
 use reqwest::StatusCode;
 use sickbay::db::Timestamp;
+use sickbay::db::events::Event;
 use sickbay::identity::Role;
 
 use crate::queue::{called_code, ticket_of};
-use crate::support::{Students, TestApp, appointment_today, clinic, doctor, new_visit, on_both_databases};
+use crate::support::{
+    Client, FormFields, Students, TestApp, appointment_today, clinic, doctor, new_visit, on_both_databases,
+};
 
 on_both_databases!(
     starting_a_ticket_opens_its_visit_and_completing_the_visit_completes_ticket_and_appointment,
@@ -23,6 +26,10 @@ on_both_databases!(
     the_chart_comes_a_page_at_a_time_with_the_screenings_of_its_stretch,
     a_checked_in_appointment_starts_from_the_doctors_home,
     every_one_of_many_reads_at_once_is_audited_before_it_is_shown,
+    every_form_of_the_consultation_sent_twice_creates_once,
+    completing_reviews_the_unsigned_notes_and_signs_or_discards_each_as_chosen,
+    a_double_clicked_sign_and_complete_signs_once,
+    the_queues_complete_keeps_an_unsigned_note_for_the_review,
 );
 
 const PATIENTS: Students = Students::new("CO", "Consult");
@@ -162,12 +169,15 @@ async fn only_the_visits_doctor_writes_and_other_roles_read_no_more_than_their_s
     }
     let student = PATIENTS.client(&app, 0).await;
     assert_ne!(student.get(&format!("/visits/{visit}")).await.status, StatusCode::OK);
-    // An admin writes notes in an open visit but does not diagnose; an unknown visit is 404.
+    // An admin reads the visit but writes no note in it and does not diagnose (issue 35, item 22: the admin's
+    // note was accepted before); an unknown visit is 404.
     let admin = app.admin().await;
+    let notes = app.count("SELECT COUNT(*) FROM clinical_note").await;
     admin
         .post(&format!("/visits/{visit}/notes/plan"), &[("body", "Admin's note")])
         .await
-        .assert_redirect(&format!("/visits/{visit}#notes"));
+        .assert_status(StatusCode::FORBIDDEN);
+    assert_eq!(app.count("SELECT COUNT(*) FROM clinical_note").await, notes);
     admin
         .post(&format!("/visits/{visit}/diagnoses"), &[("description", "Malaria")])
         .await
@@ -180,7 +190,8 @@ async fn only_the_visits_doctor_writes_and_other_roles_read_no_more_than_their_s
             .await
             >= 1
     );
-    assert_eq!(app.count("SELECT COUNT(*) FROM clinical_note").await, 2);
+    // The doctor's note alone (the admin's was the second before issue 35, item 22).
+    assert_eq!(app.count("SELECT COUNT(*) FROM clinical_note").await, 1);
 }
 
 async fn vitals_refuse_impossible_values_and_flag_unusual_ones(app: TestApp) {
@@ -297,12 +308,13 @@ async fn notes_are_signed_and_drafts_come_back(app: TestApp) {
         .post(&format!("/visits/{visit}/drafts/plan"), &[("body", &huge)])
         .await
         .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-    // A draft of someone else's is not shown to another author.
+    // No one but the visit's doctor keeps a draft in it (an admin's was kept before issue 35, item 22), so
+    // none of anyone else's is shown to the doctor.
     let admin = app.admin().await;
     admin
         .post(&format!("/visits/{visit}/drafts/plan"), &[("body", "admin's words")])
         .await
-        .assert_status(StatusCode::NO_CONTENT);
+        .assert_status(StatusCode::FORBIDDEN);
     assert_eq!(doctor.get(&format!("/visits/{visit}")).await.text("#plan-body"), "");
 }
 
@@ -708,11 +720,69 @@ async fn a_checked_in_appointment_starts_from_the_doctors_home(app: TestApp) {
         .post(&format!("/appointments/{checked_in}/start"), &[])
         .await
         .assert_status(StatusCode::FORBIDDEN);
+    // The patient is still in the waiting room: "Start" calls them first, as "Call next" does. The display hears
+    // the call, the patient's phone says where to go, and the doctor's home offers "Start" once they are called.
+    let (ticket, code) = ticket_of(&app, ids[0]).await;
+    let student = PATIENTS.client(&app, 0).await;
+    let place = student.get("/me/queue").await;
+    assert!(
+        place.has("#place-ahead") || place.text("#place-now") == "You're next",
+        "{}",
+        place.body
+    );
+    assert_eq!(
+        home.text(&format!("{} button", start_form(checked_in))),
+        "Call in Musa Consult"
+    );
+    let mut events = app.state.events.subscribe();
+    doctor
+        .post(&format!("/appointments/{checked_in}/start"), &[])
+        .await
+        .assert_redirect(&format!("/queue/doctor#ticket-{ticket}"));
+    let told = tokio::time::timeout(std::time::Duration::from_secs(5), events.recv())
+        .await
+        .expect("an event")
+        .expect("delivered");
+    match &told.event {
+        Event::Queue { call: Some(call) } => {
+            assert_eq!(
+                (call.ticket_id, call.code.as_str(), call.room_id),
+                (ticket, code.as_str(), c.room_a)
+            );
+        }
+        other => panic!("the call is announced to the display, not {other:?}"),
+    }
+    assert_eq!(status(&app, "ticket", ticket).await, "called");
+    assert_eq!(status(&app, "appointment", checked_in).await, "checked_in");
+    let place = student.get("/me/queue").await;
+    assert_eq!(place.text("#place-now"), "It's your turn!");
+    assert_eq!(place.text("#place-room"), "Go to Room 1");
+    let queue = doctor.get("/queue/doctor").await;
+    assert!(
+        queue.text(".flash").starts_with(&format!("Called {code} to Room 1.")),
+        "{}",
+        queue.body
+    );
+    assert!(queue.has(&format!(
+        "#ticket-{ticket}.ticket-called form[action='/queue/tickets/{ticket}/start']"
+    )));
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'ticket.call' AND record_id = {ticket}"
+        ))
+        .await,
+        1
+    );
+    let home = doctor.get("/doctor").await;
+    assert_eq!(
+        home.text(&format!("{} button", start_form(checked_in))),
+        "Start Musa Consult"
+    );
+    // Called: "Start" starts, and the visit opens.
     let visit = doctor
         .post(&format!("/appointments/{checked_in}/start"), &[])
         .await
         .assert_redirect_to_visit();
-    let (ticket, _) = ticket_of(&app, ids[0]).await;
     assert_eq!(status(&app, "ticket", ticket).await, "with_doctor");
     assert_eq!(status(&app, "appointment", checked_in).await, "in_consultation");
     assert_eq!(
@@ -765,4 +835,363 @@ async fn every_one_of_many_reads_at_once_is_audited_before_it_is_shown(app: Test
     let refused = doctor.get(&format!("/visits/{visit}")).await;
     refused.assert_status(StatusCode::INTERNAL_SERVER_ERROR);
     assert!(!refused.text("body").contains("Reader"), "{}", refused.text("main"));
+}
+
+/// Sends the form `form` of the page at `page` as it stands, with `fills[0]` typed over it, twice one after the
+/// other, and then, from the page again with `fills[1]`, twice at once (a double click, a replay): each time both
+/// are answered as a success and `counted` goes up by one.
+pub(crate) async fn sent_twice_creates_once(
+    app: &TestApp,
+    client: &Client,
+    (page, form): (&str, &str),
+    fills: [&[(&str, &str)]; 2],
+    counted: &str,
+) {
+    for (at_once, fill) in [false, true].into_iter().zip(fills) {
+        let before = app.count(counted).await;
+        let shown = client.get(page).await;
+        shown.assert_status(StatusCode::OK);
+        let action = shown.attr(form, "action").expect("the form's action");
+        let mut fields = FormFields::of(&shown, form);
+        assert_eq!(fields.value("form_id").len(), 32, "{form} carries a one-time id");
+        for (name, value) in fill {
+            fields.set(name, *value);
+        }
+        let sent = fields.fields();
+        let (first, second) = match at_once {
+            true => tokio::join!(client.post(&action, &sent), client.post(&action, &sent)),
+            false => (client.post(&action, &sent).await, client.post(&action, &sent).await),
+        };
+        for answer in [&first, &second] {
+            assert_eq!(
+                answer.status,
+                StatusCode::SEE_OTHER,
+                "{form} on {page}: {}",
+                answer.body
+            );
+        }
+        assert_eq!(
+            app.count(counted).await,
+            before + 1,
+            "{form} on {page} sent twice {}",
+            if at_once { "at once" } else { "one after the other" }
+        );
+    }
+}
+
+/// Vitals (from the consultation screen and the lab's two pages), each kind of note, a diagnosis, a lab order and
+/// an addendum: the same form sent twice, one after the other or at once, is recorded once, with one audit row.
+async fn every_form_of_the_consultation_sent_twice_creates_once(app: TestApp) {
+    let l = crate::lab::lab(&app).await;
+    let (doctor, visit) = (&l.doctor.1, l.visit);
+    let screen = format!("/visits/{visit}");
+    let vitals = format!("SELECT COUNT(*) FROM vitals WHERE visit_id = {visit}");
+    let fill: &[(&str, &str)] = &[("temperature", "37.5")];
+    sent_twice_creates_once(&app, doctor, (&screen, "form.vitals-form"), [fill, fill], &vitals).await;
+    for kind in ["complaint", "history", "examination", "plan"] {
+        let notes = format!("SELECT COUNT(*) FROM clinical_note WHERE visit_id = {visit} AND kind = '{kind}'");
+        let form = format!("#note-{kind} form");
+        let fill: &[(&str, &str)] = &[("body", "Written once")];
+        sent_twice_creates_once(&app, doctor, (&screen, &form), [fill, fill], &notes).await;
+    }
+    let diagnoses = format!("SELECT COUNT(*) FROM diagnosis WHERE visit_id = {visit}");
+    let fill: &[(&str, &str)] = &[("description", "Malaria"), ("code", "")];
+    sent_twice_creates_once(&app, doctor, (&screen, "form.diagnosis-form"), [fill, fill], &diagnoses).await;
+
+    // The lab attendant's vitals: for an open visit, and on a lab order's page.
+    let lab_page = format!("/lab/visits/{visit}/vitals");
+    let fill: &[(&str, &str)] = &[("pulse", "72")];
+    sent_twice_creates_once(&app, &l.lab, (&lab_page, "#vitals-form"), [fill, fill], &vitals).await;
+    // The doctor's lab order: one test from a form sent twice, another from a form sent twice at once.
+    let orders = format!("SELECT COUNT(*) FROM lab_order WHERE visit_id = {visit}");
+    let (hb, mp) = (l.hb.to_string(), l.mp.to_string());
+    let fills: [&[(&str, &str)]; 2] = [&[("test_id", &hb)], &[("test_id", &mp)]];
+    sent_twice_creates_once(&app, doctor, (&screen, "form.lab-order-form"), fills, &orders).await;
+    let order = app
+        .count(&format!("SELECT MIN(id) FROM lab_order WHERE visit_id = {visit}"))
+        .await;
+    let order_page = format!("/lab/orders/{order}");
+    sent_twice_creates_once(&app, &l.lab, (&order_page, "#vitals-form"), [fill, fill], &vitals).await;
+    assert_eq!(app.count(&vitals).await, 6);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'visit.vitals' AND patient_id = {}",
+            l.patient
+        ))
+        .await,
+        6,
+        "one audit row for each set recorded"
+    );
+
+    // An addendum, once the visit is completed (straight in the table: how it is completed is not the point).
+    sqlx::query("UPDATE visit SET status = 'completed', completed_at = $2 WHERE id = $1")
+        .bind(visit)
+        .bind(Timestamp::now())
+        .execute(app.db().pool())
+        .await
+        .expect("complete the visit");
+    let addenda = format!("SELECT COUNT(*) FROM clinical_note WHERE visit_id = {visit} AND kind = 'addendum'");
+    let fill: &[(&str, &str)] = &[("body", "Also: rest")];
+    sent_twice_creates_once(&app, doctor, (&screen, "#addenda form"), [fill, fill], &addenda).await;
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM audit_event WHERE action IN ('visit.note', 'visit.addendum', 'visit.diagnosis')"
+        )
+        .await,
+        4 * 2 + 2 + 2
+    );
+
+    // A form id that Sickbay did not make is refused, and nothing is written.
+    let refused = doctor
+        .post(
+            &format!("/visits/{visit}/notes/addendum"),
+            &[("body", "x"), ("form_id", "not-ours")],
+        )
+        .await;
+    refused.assert_status(StatusCode::BAD_REQUEST);
+    assert_eq!(app.count(&addenda).await, 2);
+}
+
+/// The signed notes of a visit, as (kind, text), oldest first.
+async fn notes_of(app: &TestApp, visit: i64) -> Vec<(String, String)> {
+    sqlx::query_as("SELECT kind, body FROM clinical_note WHERE visit_id = $1 ORDER BY id")
+        .bind(visit)
+        .fetch_all(app.db().pool())
+        .await
+        .expect("notes")
+}
+
+async fn audited(app: &TestApp, action: &str, patient: i64) -> i64 {
+    app.count(&format!(
+        "SELECT COUNT(*) FROM audit_event WHERE action = '{action}' AND patient_id = {patient}"
+    ))
+    .await
+}
+
+/// A plan typed and not signed was lost when the visit was completed. Now "Complete visit" sends what the boxes
+/// hold (kept as their drafts) and leads to a review: the unsigned notes with their text, a missing diagnosis and
+/// missing vitals, and "Sign and complete", which signs or discards each note as the doctor chose. The old form,
+/// sent without the review, completes nothing while a note is unsigned; a note typed on after the review is
+/// neither signed nor lost unseen.
+async fn completing_reviews_the_unsigned_notes_and_signs_or_discards_each_as_chosen(app: TestApp) {
+    let (_, doctor) = doctor(&app, "dr.review").await;
+    let patients = PATIENTS.named(&app, &["Remi", "Sade"]).await;
+    let patient = patients[0];
+    let visit = new_visit(&doctor, patient).await;
+    let review_path = format!("/visits/{visit}/review");
+    let complete_path = format!("/visits/{visit}/complete");
+    // The visit's screen: "Complete visit" leads to the review.
+    let page = doctor.get(&format!("/visits/{visit}")).await;
+    assert_eq!(
+        page.attr("form.complete-visit", "action").as_deref(),
+        Some(review_path.as_str())
+    );
+    // A history kept as it was typed; the plan typed a moment before the click comes with it; an empty box keeps
+    // nothing.
+    doctor
+        .post(
+            &format!("/visits/{visit}/drafts/history"),
+            &[("body", "Fever for two days")],
+        )
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    doctor
+        .post(
+            &review_path,
+            &[
+                ("draft_plan", "Paracetamol\r\nReview in 3 days"),
+                ("draft_complaint", ""),
+            ],
+        )
+        .await
+        .assert_redirect(&review_path);
+    assert_eq!(app.count("SELECT COUNT(*) FROM note_draft").await, 2);
+    let review = doctor.get(&review_path).await;
+    review.assert_status(StatusCode::OK);
+    assert_eq!(review.text("#draft-history blockquote"), "Fever for two days");
+    assert_eq!(review.text("#draft-plan blockquote"), "Paracetamol Review in 3 days");
+    assert!(!review.has("#draft-complaint"));
+    assert!(
+        review
+            .text("#missing-diagnoses")
+            .starts_with("No diagnosis is recorded")
+    );
+    assert!(review.text("#missing-vitals").starts_with("No vitals were taken"));
+    assert_eq!(review.text("#sign-and-complete"), "Sign and complete");
+    assert!(
+        audited(&app, "visit.view", patient).await >= 1,
+        "the review shows the notes: its read is audited"
+    );
+
+    // The old form, without the review: nothing completed, nothing lost, and the review with why.
+    let replay = doctor.post(&complete_path, &[]).await;
+    replay.assert_status(StatusCode::CONFLICT);
+    assert!(
+        replay.text("#review-problem").contains("(history and plan)"),
+        "{}",
+        replay.body
+    );
+    assert!(replay.has("#draft-plan"));
+    assert_eq!(status(&app, "visit", visit).await, "open");
+    assert_eq!(app.count("SELECT COUNT(*) FROM note_draft").await, 2);
+
+    // The plan typed on in another window after the review: refused, and nothing signed or discarded.
+    let mut form = FormFields::of(&review, "form.review-form");
+    assert_eq!(
+        form.value("choice_plan"),
+        "sign",
+        "signing is what the review offers first"
+    );
+    form.set("choice_history", "discard");
+    doctor
+        .post(
+            &format!("/visits/{visit}/drafts/plan"),
+            &[("body", "Paracetamol\nReview in 5 days")],
+        )
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    let stale = doctor.post(&complete_path, &form.fields()).await;
+    stale.assert_status(StatusCode::CONFLICT);
+    assert!(stale.text("#review-problem").contains("(plan)"), "{}", stale.body);
+    assert_eq!(stale.text("#draft-plan blockquote"), "Paracetamol Review in 5 days");
+    assert!(notes_of(&app, visit).await.is_empty());
+    assert_eq!(audited(&app, "visit.draft_discard", patient).await, 0);
+    assert_eq!(status(&app, "visit", visit).await, "open");
+
+    // A choice that is neither.
+    let mut odd = FormFields::of(&stale, "form.review-form");
+    odd.set("choice_plan", "keep");
+    doctor
+        .post(&complete_path, &odd.fields())
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+
+    // Confirmed as the review shows it now: the plan signed, the history discarded, each audited.
+    let mut form = FormFields::of(&stale, "form.review-form");
+    form.set("choice_history", "discard");
+    doctor
+        .post(&complete_path, &form.fields())
+        .await
+        .assert_redirect("/queue/doctor");
+    assert_eq!(status(&app, "visit", visit).await, "completed");
+    assert_eq!(
+        notes_of(&app, visit).await,
+        [("plan".to_owned(), "Paracetamol\nReview in 5 days".to_owned())]
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM note_draft").await, 0);
+    assert_eq!(audited(&app, "visit.note", patient).await, 1);
+    assert_eq!(audited(&app, "visit.draft_discard", patient).await, 1);
+    assert_eq!(audited(&app, "visit.complete", patient).await, 1);
+    let queue = doctor.get("/queue/doctor").await;
+    assert_eq!(
+        queue.text(".flash"),
+        "The visit is completed. The plan note was signed with it. The history note was discarded."
+    );
+    // The review of a completed visit is the visit.
+    doctor
+        .get(&review_path)
+        .await
+        .assert_redirect(&format!("/visits/{visit}"));
+
+    // With a diagnosis and vitals, and nothing unsigned, the review says so.
+    let second = new_visit(&doctor, patients[1]).await;
+    let page = doctor.get(&format!("/visits/{second}")).await;
+    let mut vitals = FormFields::of(&page, "#vitals form");
+    vitals.set("pulse", "80");
+    doctor
+        .post(&format!("/visits/{second}/vitals"), &vitals.fields())
+        .await
+        .assert_redirect(&format!("/visits/{second}#vitals"));
+    let mut diagnosis = FormFields::of(&page, "form.diagnosis-form");
+    diagnosis.set("picked", "B54");
+    doctor
+        .post(&format!("/visits/{second}/diagnoses"), &diagnosis.fields())
+        .await
+        .assert_redirect(&format!("/visits/{second}#diagnoses"));
+    let review = doctor.get(&format!("/visits/{second}/review")).await;
+    assert!(
+        review.has("#nothing-missing") && review.has("#no-drafts"),
+        "{}",
+        review.body
+    );
+    assert!(review.text("#review-diagnoses").contains("B54"));
+    let form = FormFields::of(&review, "form.review-form");
+    doctor
+        .post(&format!("/visits/{second}/complete"), &form.fields())
+        .await
+        .assert_redirect("/queue/doctor");
+    assert_eq!(status(&app, "visit", second).await, "completed");
+}
+
+/// Two "Sign and complete" at once (a double click, two tabs): one completes and signs the note once; the other is
+/// told the visit is completed.
+async fn a_double_clicked_sign_and_complete_signs_once(app: TestApp) {
+    let (_, doctor) = doctor(&app, "dr.twice").await;
+    let patient = PATIENTS.named(&app, &["Tobi"]).await[0];
+    let visit = new_visit(&doctor, patient).await;
+    doctor
+        .post(&format!("/visits/{visit}/drafts/plan"), &[("body", "Rest and fluids")])
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    let review = doctor.get(&format!("/visits/{visit}/review")).await;
+    let form = FormFields::of(&review, "form.review-form");
+    let fields = form.fields();
+    let path = format!("/visits/{visit}/complete");
+    let (first, second) = tokio::join!(doctor.post(&path, &fields), doctor.post(&path, &fields));
+    let mut statuses = [first.status, second.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::CONFLICT]);
+    assert_eq!(
+        notes_of(&app, visit).await,
+        [("plan".to_owned(), "Rest and fluids".to_owned())]
+    );
+    assert_eq!(audited(&app, "visit.note", patient).await, 1);
+    assert_eq!(audited(&app, "visit.complete", patient).await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM note_draft").await, 0);
+}
+
+/// The queue's "Complete" closes the visit too: not while its doctor has a note typed and not signed (the review
+/// signs or discards it).
+async fn the_queues_complete_keeps_an_unsigned_note_for_the_review(app: TestApp) {
+    let c = clinic(&app).await;
+    let patient = PATIENTS.named(&app, &["Uche"]).await[0];
+    let appointment = appointment_today(&app, patient, c.doctor_a.0, Timestamp::now()).await;
+    c.reception
+        .post("/queue/check-ins", &[("appointment_id", &appointment.to_string())])
+        .await
+        .assert_redirect("/queue");
+    let (ticket, _) = ticket_of(&app, patient).await;
+    let doctor = &c.doctor_a.1;
+    called_code(doctor).await;
+    let visit = doctor
+        .post(&format!("/queue/tickets/{ticket}/start"), &[])
+        .await
+        .assert_redirect_to_visit();
+    doctor
+        .post(
+            &format!("/visits/{visit}/drafts/plan"),
+            &[("body", "Amoxicillin for 5 days")],
+        )
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    let refused = doctor.post(&format!("/queue/tickets/{ticket}/complete"), &[]).await;
+    refused.assert_status(StatusCode::CONFLICT);
+    assert!(
+        refused.text("[role=alert]").contains("not signed yet (plan)"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(status(&app, "ticket", ticket).await, "with_doctor");
+    assert_eq!(status(&app, "visit", visit).await, "open");
+    assert_eq!(app.count("SELECT COUNT(*) FROM note_draft").await, 1);
+    // Through the review it completes, ticket and appointment with it.
+    let review = doctor.get(&format!("/visits/{visit}/review")).await;
+    let form = FormFields::of(&review, "form.review-form");
+    doctor
+        .post(&format!("/visits/{visit}/complete"), &form.fields())
+        .await
+        .assert_redirect("/queue/doctor");
+    assert_eq!(status(&app, "ticket", ticket).await, "completed");
+    assert_eq!(status(&app, "appointment", appointment).await, "completed");
+    assert_eq!(notes_of(&app, visit).await.len(), 1);
 }

@@ -28,6 +28,7 @@ on_both_databases!(
     a_patient_sees_only_their_own_figures,
     each_figure_block_answers_only_its_pages_roles,
     the_figures_change_live_with_the_day,
+    the_admins_recent_activity_says_what_happened_in_the_trails_words,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -909,4 +910,55 @@ async fn the_figures_change_live_with_the_day(app: TestApp) {
     let mut late = EventStream::open(desk, "/reception/summary/events?since=0").await;
     let told = late.next(WAIT).await.expect("told at once");
     assert_eq!(told.name, "changed");
+}
+
+/// The admin's "Recent activity" tells each entry in words, the same words as the audit trail (one description
+/// of an entry serves both): "Logged in", "Opened a patient's record", who with their role, the patient by name;
+/// never an action's code such as `auth.login`.
+async fn the_admins_recent_activity_says_what_happened_in_the_trails_words(app: TestApp) {
+    let patient = PATIENTS.named(&app, &["Recent"]).await[0];
+    let desk = app.login_as("dash.desk", Role::Reception).await;
+    desk.get(&format!("/patients/{patient}"))
+        .await
+        .assert_status(StatusCode::OK);
+    let admin = app.admin().await;
+    let home = admin.get("/admin").await;
+    home.assert_status(StatusCode::OK);
+    let cells = |page: &Page, table: &str, n: usize| page.texts(&format!("{table} tbody tr td:nth-child({n})"));
+    let what = cells(&home, "#recent-activity", 3);
+    assert!(what.contains(&"Logged in".to_owned()), "{what:?}");
+    assert!(what.contains(&"Opened a patient's record".to_owned()), "{what:?}");
+    let code = regex::Regex::new(r"^[a-z_]+\.[a-z_.]+$").expect("regex");
+    assert!(!what.iter().any(|w| code.is_match(w)), "no action's code: {what:?}");
+    let who = cells(&home, "#recent-activity", 2);
+    assert!(
+        who.iter()
+            .any(|w| w.starts_with("dash.desk (") && w.ends_with("Reception)")),
+        "{who:?}"
+    );
+    assert!(who.contains(&"admin (Administrator)".to_owned()), "{who:?}");
+    let read = what
+        .iter()
+        .position(|w| w == "Opened a patient's record")
+        .expect("the read");
+    assert!(
+        cells(&home, "#recent-activity", 4)[read].starts_with("Recent Dash"),
+        "the patient by name"
+    );
+
+    // Row for row, what the trail's newest entries say.
+    let trail = admin.get("/admin/audit").await;
+    trail.assert_status(StatusCode::OK);
+    let shown = what.len();
+    for (home_column, trail_column) in [(2, 2), (3, 3), (4, 4), (5, 5)] {
+        let trail_cells: Vec<String> = cells(&trail, "#audit-rows", trail_column)
+            .into_iter()
+            .take(shown)
+            .collect();
+        assert_eq!(
+            cells(&home, "#recent-activity", home_column),
+            trail_cells,
+            "column {home_column}"
+        );
+    }
 }

@@ -36,6 +36,9 @@ on_both_databases!(
     the_ledger_holds_after_a_random_day_of_work,
     concurrent_dispenses_of_one_prescription_give_once,
     concurrent_dispenses_never_take_more_than_the_batch_holds,
+    a_dispense_racing_the_removal_of_an_item_has_one_winner,
+    a_dispense_racing_a_new_item_leaves_it_owed,
+    two_pharmacists_giving_one_item_each_finish_the_prescription,
     the_worklist_is_pushed_live,
     with_dispense_only_when_paid_the_pharmacy_waits_for_the_payment,
 );
@@ -78,7 +81,8 @@ async fn prescribe(app: &TestApp, doctor: &Client, patient: i64, lines: &[(i64, 
     for (drug, quantity) in lines {
         let (drug, quantity) = (drug.to_string(), quantity.to_string());
         let once = form_id(doctor, visit).await;
-        let mut fields = item(&drug, "1 tablet", "oral", "bd", "5", &quantity);
+        // A bare count fits every counted form (tablets, capsules, puffs).
+        let mut fields = item(&drug, "1", "oral", "bd", "5", &quantity);
         fields.push(("form_id", &once));
         doctor
             .post(&format!("/visits/{visit}/prescription/items"), &fields)
@@ -754,7 +758,8 @@ async fn a_replayed_or_stale_dispense_writes_nothing_more(app: TestApp) {
     assert_eq!(given(&app, item).await, 6);
     assert_eq!(held(&app, old).await, 24);
 
-    // Quantities edited on the page: the plan shown no longer holds, the page comes back with the new one.
+    // Quantities edited on the page: a normal step, not an error. The page comes back with the plan for them
+    // and says so, nothing given yet.
     let rx = prescribe(&app, &d.doctor, d.patients[1], &[(drug, 6)]).await;
     let item = rx.items[0];
     let (page, form) = dispense_page(&d.pharmacist, rx.id).await;
@@ -762,9 +767,18 @@ async fn a_replayed_or_stale_dispense_writes_nothing_more(app: TestApp) {
     let mut edited = form.clone();
     edited.set(&quantity_of(item), "3");
     let again = post_dispense(&d.pharmacist, rx.id, &edited).await;
-    again.assert_status(StatusCode::CONFLICT);
+    again.assert_status(StatusCode::OK);
     assert_eq!(takes(&again), vec![(item, old, 3)], "{}", again.body);
+    assert!(!again.has("#dispense-problem"), "no error banner:\n{}", again.body);
+    assert!(
+        again
+            .text("#dispense-note")
+            .contains("plan for the quantities you typed"),
+        "{}",
+        again.body
+    );
     assert_eq!(given(&app, item).await, 0);
+    assert_eq!(dispensations(&app).await, 1);
 
     // The stock changed between loading and confirming: an earlier batch came in.
     let today = app.state.settings.get().today();
@@ -787,6 +801,14 @@ async fn a_replayed_or_stale_dispense_writes_nothing_more(app: TestApp) {
     let stale = post_dispense(&d.pharmacist, rx.id, &form).await;
     stale.assert_status(StatusCode::CONFLICT);
     assert_eq!(takes(&stale), vec![(item, fresh, 6)], "{}", stale.body);
+    assert!(
+        stale
+            .text("#dispense-problem")
+            .contains("stock or the prescription changed"),
+        "{}",
+        stale.body
+    );
+    assert!(!stale.has("#dispense-note"));
     let renewed = Form::of(&stale, "#dispense-form");
     assert_ne!(renewed.value("plan"), form.value("plan"));
     assert_eq!(given(&app, item).await, 0);
@@ -1300,19 +1322,42 @@ async fn only_pharmacy_staff_dispense_and_keep_stock(app: TestApp) {
         2
     );
 
-    // An admin may.
+    // An admin reads the pharmacy's pages, without their forms, and dispenses and changes no stock (issue 35,
+    // item 22: this test had the admin dispense and adjust; administration is not a pharmacist's qualification).
     let admin = app.admin().await;
     for path in [
         "/pharmacy".to_owned(),
         stock_path(drug),
         "/pharmacy/prescriptions".to_owned(),
+        rx_path(rx.id),
     ] {
-        admin.get(&path).await.assert_status(StatusCode::OK);
+        let page = admin.get(&path).await;
+        page.assert_status(StatusCode::OK);
+        for form in [
+            "#dispense-form button",
+            "#receive-form",
+            ".refuse-form",
+            "form[action$='/write-off']",
+        ] {
+            assert!(!page.has(form), "{path} offers the admin {form}");
+        }
     }
-    dispense(&admin, rx.id).await.assert_redirect(&rx_path(rx.id));
+    dispense(&admin, rx.id).await.assert_status(StatusCode::FORBIDDEN);
+    admin
+        .get(&format!("/pharmacy/batches/{batch}/adjust"))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    admin
+        .post(&format!("/pharmacy/batches/{batch}/adjust"), &adjust_fields.fields())
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    assert_eq!(all_movements(&app).await, before);
+    assert_eq!(given(&app, item).await, 0);
+    // The pharmacist does.
+    dispense(&d.pharmacist, rx.id).await.assert_redirect(&rx_path(rx.id));
     assert_eq!(given(&app, item).await, 5);
-    let form = adjust_form(&admin, batch).await;
-    adjust(&admin, batch, &form, "damage", "-1")
+    let form = adjust_form(&d.pharmacist, batch).await;
+    adjust(&d.pharmacist, batch, &form, "damage", "-1")
         .await
         .assert_redirect(&stock_path(drug));
     assert_eq!(held(&app, batch).await, 44);
@@ -1323,10 +1368,10 @@ async fn only_pharmacy_staff_dispense_and_keep_stock(app: TestApp) {
         "/pharmacy/batches/999999/adjust".to_owned(),
         format!("/pharmacy/prescriptions/{}/items/999999/label", rx.id),
     ] {
-        let page = admin.get(&path).await;
+        let page = d.pharmacist.get(&path).await;
         assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
     }
-    admin
+    d.pharmacist
         .post("/pharmacy/prescriptions/999999/dispense", &dispense_form.fields())
         .await
         .assert_status(StatusCode::NOT_FOUND);
@@ -1651,6 +1696,185 @@ async fn concurrent_dispenses_never_take_more_than_the_batch_holds(app: TestApp)
     }
     assert!((1..=6).contains(&dispensed), "{statuses:?}");
     assert_eq!(remaining, 20 - 3 * dispensed);
+    assert_books(&app).await;
+}
+
+/// How many times each race below is run: the interleavings that broke show in some rounds, not all.
+const ROUNDS: usize = 24;
+
+/// A doctor's drug and another for prescriptions of two items, each with plenty of stock.
+async fn two_drugs(app: &TestApp) -> (i64, i64) {
+    let first = add_drug(app, "Septrin", "cotrimoxazole", DrugForm::Tablet, "480 mg").await;
+    let second = add_drug(app, "Vitamin C", "ascorbic acid", DrugForm::Tablet, "100 mg").await;
+    add_batch(app, first, 10_000, 300).await;
+    add_batch(app, second, 10_000, 300).await;
+    (first, second)
+}
+
+async fn removals_audited(app: &TestApp, item: i64) -> i64 {
+    app.count(&format!(
+        "SELECT COUNT(*) FROM audit_event WHERE action = 'prescription.item_remove' AND record_id = {item}"
+    ))
+    .await
+}
+
+async fn dispensations_of(app: &TestApp, rx: i64) -> i64 {
+    app.count(&format!(
+        "SELECT COUNT(*) FROM dispensation WHERE prescription_id = {rx}"
+    ))
+    .await
+}
+
+/// The doctor takes an item off while the pharmacist confirms the plan that gives it: one of the two wins, the
+/// other is told what changed (409), the database holds what the winner did and the audit trail only that.
+async fn a_dispense_racing_the_removal_of_an_item_has_one_winner(app: TestApp) {
+    let d = desk(&app, &[]).await;
+    let patients = PATIENTS.numbered(&app, ROUNDS).await;
+    let (septrin, vitamin) = two_drugs(&app).await;
+    let (mut removed_first, mut dispensed_first) = (0, 0);
+    for patient in patients {
+        let rx = prescribe(&app, &d.doctor, patient, &[(septrin, 4), (vitamin, 6)]).await;
+        let (taken_off, kept) = (rx.items[0], rx.items[1]);
+        let (_, form) = dispense_page(&d.pharmacist, rx.id).await;
+        let remove = format!("/visits/{}/prescription/items/{taken_off}/remove", rx.visit);
+        let (removal, dispense) = tokio::join!(d.doctor.post(&remove, &[]), post_dispense(&d.pharmacist, rx.id, &form));
+        let answers = (removal.status, dispense.status);
+        let still_there = app
+            .count(&format!(
+                "SELECT COUNT(*) FROM prescription_item WHERE id = {taken_off}"
+            ))
+            .await
+            == 1;
+        match answers {
+            (StatusCode::SEE_OTHER, StatusCode::CONFLICT) => {
+                removed_first += 1;
+                assert!(!still_there, "the removal said it took the item off: {answers:?}");
+                assert_eq!(removals_audited(&app, taken_off).await, 1);
+                assert!(
+                    dispense.text("#dispense-problem").contains("taken an item off"),
+                    "the dispense says what changed:\n{}",
+                    dispense.body
+                );
+                assert_eq!(given(&app, kept).await, 0, "nothing given when the plan lost");
+                assert_eq!(dispensations_of(&app, rx.id).await, 0);
+                assert_eq!(status(&app, rx.id).await, "pending");
+            }
+            (StatusCode::CONFLICT, StatusCode::SEE_OTHER) => {
+                dispensed_first += 1;
+                assert!(still_there, "the dispense gave the item: {answers:?}");
+                assert_eq!(removals_audited(&app, taken_off).await, 0, "no removal audited");
+                assert!(
+                    removal.body.contains("already gave"),
+                    "the removal says what changed:\n{}",
+                    removal.body
+                );
+                assert_eq!((given(&app, taken_off).await, given(&app, kept).await), (4, 6));
+                assert_eq!(dispensations_of(&app, rx.id).await, 1);
+                assert_eq!(status(&app, rx.id).await, "dispensed");
+            }
+            other => panic!(
+                "one winner and a 409 for the other, got {other:?}:\n{}\n{}",
+                removal.body, dispense.body
+            ),
+        }
+    }
+    assert_eq!(removed_first + dispensed_first, ROUNDS);
+    assert_books(&app).await;
+}
+
+/// The doctor adds an item while the pharmacist gives the only one there was: both go through, and the
+/// prescription is partly dispensed with the new item owed, on the worklist, whichever committed first.
+async fn a_dispense_racing_a_new_item_leaves_it_owed(app: TestApp) {
+    let d = desk(&app, &[]).await;
+    let patients = PATIENTS.numbered(&app, ROUNDS).await;
+    let (septrin, vitamin) = two_drugs(&app).await;
+    let vitamin = vitamin.to_string();
+    let mut prescriptions = Vec::new();
+    for patient in patients {
+        let rx = prescribe(&app, &d.doctor, patient, &[(septrin, 4)]).await;
+        let (_, form) = dispense_page(&d.pharmacist, rx.id).await;
+        let once = form_id(&d.doctor, rx.visit).await;
+        let mut fields = item(&vitamin, "1 tablet", "oral", "bd", "3", "6");
+        fields.push(("form_id", &once));
+        let add = format!("/visits/{}/prescription/items", rx.visit);
+        let (added, dispense) = tokio::join!(d.doctor.post(&add, &fields), post_dispense(&d.pharmacist, rx.id, &form));
+        assert_eq!(
+            (added.status, dispense.status),
+            (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER),
+            "{}\n{}",
+            added.body,
+            dispense.body
+        );
+        let owed = app
+            .count(&format!(
+                "SELECT COUNT(*) FROM prescription_item WHERE prescription_id = {} AND dispensed_quantity = 0",
+                rx.id
+            ))
+            .await;
+        assert_eq!(owed, 1, "the new item is owed");
+        assert_eq!(given(&app, rx.items[0]).await, 4);
+        assert_eq!(status(&app, rx.id).await, "partly_dispensed", "with an item owed");
+        prescriptions.push(rx.id);
+    }
+    let worklist = d.pharmacist.get("/pharmacy/prescriptions").await;
+    for rx in prescriptions {
+        assert!(
+            worklist.has(&format!("#worklist-rows tr[data-prescription=\"{rx}\"]")),
+            "prescription {rx} owes an item: on the worklist"
+        );
+    }
+    assert_books(&app).await;
+}
+
+/// The page's plan for one item only: the pharmacist sets the other's quantity to 0 and gets the plan for it.
+async fn plan_for_one(client: &Client, rx: i64, form: &Form, none_of: i64) -> Form {
+    let mut asked = form.clone();
+    asked.set(&quantity_of(none_of), "0");
+    let page = post_dispense(client, rx, &asked).await;
+    let plan = Form::of(&page, "#dispense-form");
+    assert_eq!(plan.value(&quantity_of(none_of)), "0", "{}", page.body);
+    plan
+}
+
+/// Two pharmacists each give one of a prescription's two items at once: both go through and the prescription
+/// is dispensed, off the worklist, whichever committed first.
+async fn two_pharmacists_giving_one_item_each_finish_the_prescription(app: TestApp) {
+    let d = desk(&app, &[]).await;
+    app.create_staff("pharm2", Role::Pharmacist, false).await;
+    let colleague = app.client();
+    colleague.login_ok("pharm2", PASSWORD).await;
+    let patients = PATIENTS.numbered(&app, ROUNDS).await;
+    let (septrin, vitamin) = two_drugs(&app).await;
+    let mut prescriptions = Vec::new();
+    for patient in patients {
+        let rx = prescribe(&app, &d.doctor, patient, &[(septrin, 4), (vitamin, 6)]).await;
+        let (first, second) = (rx.items[0], rx.items[1]);
+        let (_, form) = dispense_page(&d.pharmacist, rx.id).await;
+        let one = plan_for_one(&d.pharmacist, rx.id, &form, second).await;
+        let (_, form) = dispense_page(&colleague, rx.id).await;
+        let other = plan_for_one(&colleague, rx.id, &form, first).await;
+        let (a, b) = tokio::join!(
+            post_dispense(&d.pharmacist, rx.id, &one),
+            post_dispense(&colleague, rx.id, &other)
+        );
+        assert_eq!(
+            (a.status, b.status),
+            (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER),
+            "{}\n{}",
+            a.body,
+            b.body
+        );
+        assert_eq!((given(&app, first).await, given(&app, second).await), (4, 6));
+        assert_eq!(status(&app, rx.id).await, "dispensed", "nothing owed");
+        prescriptions.push(rx.id);
+    }
+    let worklist = d.pharmacist.get("/pharmacy/prescriptions").await;
+    for rx in prescriptions {
+        assert!(
+            !worklist.has(&format!("#worklist-rows tr[data-prescription=\"{rx}\"]")),
+            "prescription {rx} owes nothing: off the worklist"
+        );
+    }
     assert_books(&app).await;
 }
 

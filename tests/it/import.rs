@@ -16,6 +16,7 @@ on_both_databases!(
     import_pages_are_for_admins_only,
     a_thousand_rows_import_with_progress,
     control_characters_reject_their_row_and_semicolons_are_read,
+    an_upload_sent_twice_keeps_one_preview,
 );
 
 const HEADER: &str =
@@ -373,4 +374,64 @@ async fn control_characters_reject_their_row_and_semicolons_are_read(app: TestAp
         lines[2]
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM patient").await, 2);
+}
+
+/// Sends the upload form as the page shows it: its token, its one-time id and the file.
+async fn upload_form(admin: &Client, csv: &str, form_id: &str) -> Page {
+    let form = reqwest::multipart::Form::new()
+        .text("csrf_token", admin.csrf_token().await)
+        .text("form_id", form_id.to_owned())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
+                .file_name("students.csv")
+                .mime_str("text/csv")
+                .expect("mime"),
+        );
+    let http = reqwest::Client::builder()
+        .cookie_provider(admin.jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http");
+    let response = http
+        .post(admin.url("/admin/import"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    let (status, headers) = (response.status(), response.headers().clone());
+    Page {
+        status,
+        headers,
+        body: response.text().await.expect("body"),
+    }
+}
+
+/// The upload form sent twice, one after the other or at once (a double click, a replay), keeps one file and leads
+/// both to its preview.
+async fn an_upload_sent_twice_keeps_one_preview(app: TestApp) {
+    let admin = app.admin().await;
+    let csv = format!("{HEADER}\nCSC/22/0101,Ada,Once,,F,,,,,,\n");
+    for at_once in [false, true] {
+        let page = admin.get("/admin/import").await;
+        let form_id = page
+            .attr("input[name=form_id]", "value")
+            .expect("the upload form's one-time id");
+        let before = app.count("SELECT COUNT(*) FROM import_job").await;
+        let (first, second) = match at_once {
+            true => tokio::join!(upload_form(&admin, &csv, &form_id), upload_form(&admin, &csv, &form_id)),
+            false => (
+                upload_form(&admin, &csv, &form_id).await,
+                upload_form(&admin, &csv, &form_id).await,
+            ),
+        };
+        first.assert_status(StatusCode::SEE_OTHER);
+        second.assert_status(StatusCode::SEE_OTHER);
+        assert_eq!(first.location(), second.location(), "both lead to the one preview");
+        assert_eq!(app.count("SELECT COUNT(*) FROM import_job").await, before + 1);
+    }
+    upload_form(&admin, &csv, "forged")
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    assert_eq!(app.count("SELECT COUNT(*) FROM import_job").await, 2);
 }

@@ -87,3 +87,81 @@ async fn a_failing_job_is_recorded_and_tried_again_next_interval(app: TestApp) {
         .unwrap();
     assert_eq!(error, "", "a success clears it");
 }
+
+/// SQLite's scheduled backups: the job, claimed as every job is, writes a copy that opens with the clinic's
+/// rows; the folder keeps the newest `keep`; the admin's home shows the last one's time and size, and a warning
+/// when there is none or it is more than a day old.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn scheduled_backups_keep_the_newest_copies_and_the_admin_sees_the_last() {
+    use sickbay::db::backup::{self, Plan};
+
+    let folder = tempfile::tempdir().expect("dir");
+    let plan = Plan {
+        folder: folder.path().join("backups"),
+        every: Duration::from_secs(3600),
+        keep: 2,
+    };
+    let app = TestApp::sqlite_with(sickbay::config::Config {
+        backups: Some(plan.clone()),
+        ..crate::support::test_config()
+    })
+    .await;
+    let admin = app.admin().await;
+    let home = admin.get("/admin").await;
+    assert!(home.has("#last-backup[role=alert]"), "{}", home.text("main"));
+    assert!(home.text("#last-backup").contains("No backup has been taken yet"));
+
+    let job = backup::job(app.db().clone(), plan.clone());
+    assert!(jobs::run_if_due(app.db(), &job).await.expect("claim"));
+    assert!(
+        !jobs::run_if_due(app.db(), &job).await.expect("claim"),
+        "once per interval"
+    );
+    assert_eq!(backup::list(&plan.folder).expect("list").len(), 1);
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        backup::take_scheduled(app.db(), &plan).await.expect("a copy");
+    }
+    let copies = backup::list(&plan.folder).expect("list");
+    assert_eq!(copies.len(), 2, "{copies:?}");
+    let copy = sickbay::db::Db::connect(&format!("sqlite://{}", copies[0].path.display()))
+        .await
+        .expect("the copy opens");
+    let staff: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM staff WHERE username = 'admin'")
+        .fetch_one(copy.pool())
+        .await
+        .expect("count");
+    assert_eq!(staff, 1);
+    copy.close().await;
+
+    let home = admin.get("/admin").await;
+    let shown = home.text("#last-backup");
+    assert!(shown.starts_with("Last backup"), "{shown}");
+    assert!(shown.contains(&copies[0].size_text()), "{shown}");
+    assert!(!home.has("#last-backup[role=alert]"), "{shown}");
+
+    let two_days_ago = std::time::SystemTime::now() - Duration::from_secs(2 * 24 * 3600);
+    for copy in &copies {
+        let file = std::fs::File::options().write(true).open(&copy.path).expect("open");
+        file.set_modified(two_days_ago).expect("set the time");
+    }
+    let home = admin.get("/admin").await;
+    assert!(home.has("#last-backup[role=alert]"));
+    assert!(
+        home.text("#last-backup").contains("more than a day old"),
+        "{}",
+        home.text("#last-backup")
+    );
+}
+
+/// On PostgreSQL the app takes no copies and shows none (the README gives pg_dump and pg_restore).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgresql_has_no_backup_job_and_the_admin_home_claims_none() {
+    let Some(app) = TestApp::postgres().await else {
+        return;
+    };
+    assert!(sickbay::db::backup::Plan::for_database(app.db(), None, 24, 14).is_none());
+    let home = app.admin().await.get("/admin").await;
+    home.assert_status(reqwest::StatusCode::OK);
+    assert!(!home.has("#backup-heading"));
+}

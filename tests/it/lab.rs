@@ -21,6 +21,7 @@ on_both_databases!(
     health_records_are_kept_by_the_lab_and_read_by_doctors,
     results_and_orders_are_pushed_live,
     the_worklist_shows_the_oldest_orders_and_counts_the_rest,
+    numbers_after_empty_values_are_saved_on_reused_connections,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -489,6 +490,101 @@ async fn the_lab_records_flags_corrects_and_releases_results_once(app: TestApp) 
     assert_eq!(rows.len(), 1);
     assert!(rows[0].contains("Malaria parasite") && rows[0].contains("Resulted"));
     l.lab.get("/lab/orders/999").await.assert_status(StatusCode::NOT_FOUND);
+}
+
+/// A test's range and a result's number saved after empty ones, many times over: every connection of the pool
+/// has then run each statement with an empty value first (PostgreSQL kept the type that empty value was bound
+/// with, and refused the number after it with a 500).
+async fn numbers_after_empty_values_are_saved_on_reused_connections(app: TestApp) {
+    let admin = app.admin().await;
+    // A test without a range, then one with a range.
+    let no_range = [
+        ("male_low", ""),
+        ("male_high", ""),
+        ("female_low", ""),
+        ("female_high", ""),
+    ];
+    add_test(
+        &admin,
+        &[&[("name", "Malaria parasite"), ("unit", "")][..], &no_range[..]].concat(),
+    )
+    .await
+    .assert_redirect("/admin/lab-tests");
+    add_test(&admin, &[]).await.assert_redirect("/admin/lab-tests");
+    let hb = test_id(&app, "Haemoglobin").await;
+    let mp = test_id(&app, "Malaria parasite").await;
+    // The range of a test saved blank and set in turn.
+    let path = format!("/admin/lab-tests/{hb}");
+    let set = [
+        ("male_low", "13.5"),
+        ("male_high", "17"),
+        ("female_low", "12"),
+        ("female_high", "15.5"),
+    ];
+    for round in 0..12 {
+        let bounds = if round % 2 == 0 { &no_range } else { &set };
+        let fields = [
+            &[
+                ("name", "Haemoglobin"),
+                ("specimen", "Blood"),
+                ("unit", "g/dL"),
+                ("price", "1500"),
+                ("active", "1"),
+            ][..],
+            &bounds[..],
+        ]
+        .concat();
+        admin.post(&path, &fields).await.assert_redirect("/admin/lab-tests");
+    }
+    let bounds: (Option<f64>, Option<f64>, Option<f64>, Option<f64>) =
+        sqlx::query_as("SELECT male_low, male_high, female_low, female_high FROM lab_test WHERE id = $1")
+            .bind(hb)
+            .fetch_one(app.db().pool())
+            .await
+            .expect("bounds");
+    assert_eq!(bounds, (Some(13.5), Some(17.0), Some(12.0), Some(15.5)));
+
+    // Results in words (no range) and in numbers (a range) in turn, on orders of several visits.
+    let patient = PATIENTS.named(&app, &["Kemi"]).await[0];
+    sqlx::query("UPDATE patient SET sex = 'female' WHERE id = $1")
+        .bind(patient)
+        .execute(app.db().pool())
+        .await
+        .expect("sex");
+    let (_, doctor) = doctor(&app, "dr.bello").await;
+    let lab = app.login_as("lab.musa", Role::Lab).await;
+    let mut numbers = Vec::new();
+    for round in 0..4 {
+        let visit = open_visit(&doctor, patient).await;
+        doctor
+            .post(
+                &format!("/visits/{visit}/lab/orders"),
+                &[("test_id", &mp.to_string()), ("test_id", &hb.to_string())],
+            )
+            .await
+            .assert_redirect(&format!("/visits/{visit}#lab"));
+        let orders = order_ids(&app, visit).await;
+        for correction in 0..2 {
+            let value = format!("13.{}", round * 2 + correction);
+            for (order, value) in [(orders[0], "Negative"), (orders[1], value.as_str())] {
+                lab.post(&format!("/lab/orders/{order}/result"), &[("value", value)])
+                    .await
+                    .assert_redirect(&format!("/lab/orders/{order}"));
+            }
+        }
+        numbers.push(orders[1]);
+        let completed = doctor.post(&format!("/visits/{visit}/complete"), &[]).await;
+        assert!(completed.location().is_some(), "the visit is completed");
+    }
+    for (round, order) in numbers.into_iter().enumerate() {
+        let stored: (String, Option<f64>, Option<f64>) =
+            sqlx::query_as("SELECT result_value, range_low, range_high FROM lab_order WHERE id = $1")
+                .bind(order)
+                .fetch_one(app.db().pool())
+                .await
+                .expect("result");
+        assert_eq!(stored, (format!("13.{}", round * 2 + 1), Some(12.0), Some(15.5)));
+    }
 }
 
 async fn a_patient_reads_only_released_results(app: TestApp) {

@@ -18,6 +18,7 @@ mod dashboards;
 mod dashboards_browser;
 mod demo;
 mod dispensing;
+mod dispensing_browser;
 mod documents;
 mod documents_browser;
 mod feedback;

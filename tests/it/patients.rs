@@ -421,7 +421,6 @@ async fn every_look_at_a_record_is_audited(app: TestApp) {
     doctor.get(&format!("/patients/{id}")).await;
     doctor.get(&format!("/patients/{id}/card")).await;
     admin.get(&format!("/patients/{id}/edit")).await;
-    app.settle_reads().await;
     let rows: Vec<(String, String, Option<i64>)> = sqlx::query_as(
         "SELECT action, actor_label, patient_id FROM audit_event WHERE patient_id IS NOT NULL ORDER BY id",
     )
@@ -747,7 +746,6 @@ async fn photos_upload_as_jpeg_or_png_only(app: TestApp) {
         .await
         .assert_status(StatusCode::OK);
     let doctor_id = app.count("SELECT id FROM staff WHERE username = 'doc'").await;
-    app.settle_reads().await;
     let seen: Vec<String> = sqlx::query_scalar(
         "SELECT action FROM audit_event WHERE actor_kind = 'staff' AND actor_id = $1 AND patient_id = $2 ORDER BY id",
     )

@@ -3,8 +3,9 @@
 //! read the printable prescription.
 
 use reqwest::StatusCode;
-use sickbay::identity::Role;
-use sickbay::pharmacy::model::DrugForm;
+use sickbay::db::Money;
+use sickbay::identity::{Actor, Role};
+use sickbay::pharmacy::model::{DrugForm, DrugInput};
 
 use crate::pharmacy::{add_batch, add_drug};
 use crate::support::{Client, Page, Students, TestApp, doctor, on_both_databases};
@@ -21,6 +22,9 @@ on_both_databases!(
     items_are_removed_while_the_visit_is_open,
     who_reads_the_printable_prescription,
     the_pharmacy_lists_prescriptions_pending_first,
+    the_pharmacist_sees_allergies_and_overrides_where_they_dispense,
+    a_dose_must_fit_the_drugs_form_and_is_suggested_in_its_unit,
+    drugs_are_found_by_every_word_of_name_strength_and_form,
 );
 
 /// A clinic with a catalogue, a student patient and their doctor's open visit.
@@ -97,7 +101,7 @@ pub fn item<'a>(
     ]
 }
 
-async fn add(doctor: &Client, visit: i64, fields: &[(&str, &str)]) -> Page {
+pub(crate) async fn add(doctor: &Client, visit: i64, fields: &[(&str, &str)]) -> Page {
     let id = form_id(doctor, visit).await;
     let mut all = fields.to_vec();
     all.push(("form_id", &id));
@@ -610,4 +614,240 @@ async fn the_pharmacy_lists_prescriptions_pending_first(app: TestApp) {
         .get("/pharmacy/prescriptions")
         .await
         .assert_status(StatusCode::FORBIDDEN);
+}
+
+/// A drug dispensed in `unit` ("100 ml bottle"), straight through the service; its id.
+pub(crate) async fn add_drug_in(app: &TestApp, name: &str, form: DrugForm, strength: &str, unit: &str) -> i64 {
+    let drug = DrugInput {
+        name: name.to_owned(),
+        generic_name: name.to_lowercase(),
+        form,
+        strength: strength.to_owned(),
+        unit: unit.to_owned(),
+        unit_price: Money(45_000),
+        reorder_level: 5,
+        shelf: "B2".to_owned(),
+        active: true,
+    };
+    sickbay::pharmacy::service::create_drug(app.db(), &Actor::system("test"), &drug)
+        .await
+        .expect("drug")
+}
+
+/// The pharmacist decides at the dispense page, or from the printed prescription: both show the patient's
+/// recorded allergies and, with an item prescribed despite one, the doctor's reason (issue 35, item 12).
+async fn the_pharmacist_sees_allergies_and_overrides_where_they_dispense(app: TestApp) {
+    let rx = set_up(&app).await;
+    let v = rx.visit;
+    let allergies = "Penicillins (rash as a child)\nSulfonamides";
+    sqlx::query("UPDATE patient SET allergies = $1 WHERE id = $2")
+        .bind(allergies)
+        .bind(rx.patient)
+        .execute(app.db().pool())
+        .await
+        .expect("allergies");
+    let (amox, para) = (rx.amoxicillin.to_string(), rx.paracetamol.to_string());
+    let reason = "Tolerated amoxicillin in March; the rash was to cloxacillin.";
+    let mut overridden = item(&amox, "500 mg", "oral", "tds", "5", "15");
+    overridden.extend([("allergy_ack", "1"), ("allergy_reason", reason)]);
+    add(&rx.doctor, v, &overridden)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    add(&rx.doctor, v, &item(&para, "1 g", "oral", "tds", "3", "18"))
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let id = app
+        .count(&format!("SELECT id FROM prescription WHERE visit_id = {v}"))
+        .await;
+    let item_of = |drug: i64| format!("SELECT id FROM prescription_item WHERE drug_id = {drug}");
+    let (amox_item, para_item) = (
+        app.count(&item_of(rx.amoxicillin)).await,
+        app.count(&item_of(rx.paracetamol)).await,
+    );
+
+    let pharmacist = app.login_as("pharm", Role::Pharmacist).await;
+    let page = pharmacist.get(&format!("/pharmacy/prescriptions/{id}")).await;
+    page.assert_status(StatusCode::OK);
+    assert_eq!(page.text("#dispense-allergies dt"), "Allergies");
+    assert_eq!(page.text("#rx-allergies"), "Penicillins (rash as a child) Sulfonamides");
+    assert!(page.has("#dispense-allergies.allergy-check #rx-allergies.alert-text"));
+    assert_eq!(
+        page.text(&format!("#item-{amox_item} .rx-override")),
+        format!("Prescribed despite a recorded allergy: {reason}")
+    );
+    assert!(!page.has(&format!("#item-{para_item} .rx-override")));
+    // Above the form the pharmacist dispenses with.
+    let body = &page.body;
+    let (at_allergies, at_form) = (body.find("id=\"rx-allergies\""), body.find("id=\"dispense-form\""));
+    assert!(
+        at_allergies < at_form && at_allergies.is_some(),
+        "allergies before the form"
+    );
+
+    // The printed prescription, as the pharmacist opens it.
+    let print = pharmacist.get(&format!("/visits/{v}/prescription")).await;
+    print.assert_status(StatusCode::OK);
+    assert_eq!(
+        print.text(".rx-facts #rx-allergies"),
+        "Penicillins (rash as a child) Sulfonamides"
+    );
+    let lines = print.texts(".rx-print-items li");
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].contains("Amoxicillin 500 mg capsule") && lines[0].contains(reason),
+        "{}",
+        lines[0]
+    );
+    assert!(!lines[1].contains("recorded allergy"), "{}", lines[1]);
+
+    // A patient without recorded allergies: said so, not left blank.
+    let other = open_visit(&rx.doctor, rx.other_patient).await;
+    add(&rx.doctor, other, &item(&para, "500 mg", "oral", "tds", "5", "15"))
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let other_id = app
+        .count(&format!("SELECT id FROM prescription WHERE visit_id = {other}"))
+        .await;
+    let page = pharmacist.get(&format!("/pharmacy/prescriptions/{other_id}")).await;
+    assert_eq!(page.text("#rx-allergies"), "None recorded");
+    assert!(!page.has("#dispense-allergies.allergy-check") && !page.has("#rx-allergies.alert-text"));
+    let print = pharmacist.get(&format!("/visits/{other}/prescription")).await;
+    assert_eq!(print.text("#rx-allergies"), "None recorded");
+}
+
+/// "2 tablets" of a syrup is refused beside the dose, and Suggest counts a syrup in the bottles (or ml) it is
+/// dispensed in, never in "units" of a tablet dose (issue 35, item 13).
+async fn a_dose_must_fit_the_drugs_form_and_is_suggested_in_its_unit(app: TestApp) {
+    let rx = set_up(&app).await;
+    let v = rx.visit;
+    let syrup = add_drug_in(&app, "Calpol", DrugForm::Syrup, "120 mg/5 ml", "100 ml bottle").await;
+    let bottle = add_drug_in(&app, "Amoxyl", DrugForm::Suspension, "125 mg/5 ml", "bottle").await;
+    let (syrup, bottle, amox) = (syrup.to_string(), bottle.to_string(), rx.amoxicillin.to_string());
+    let wrong = "A syrup is measured in ml, not in tablets: write the dose such as “5 ml” or “120 mg”.";
+
+    // Added: 422 with the message beside the dose, the form kept, nothing written.
+    let page = add(&rx.doctor, v, &item(&syrup, "2 tablets", "oral", "tds", "3", "18")).await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(page.text("#dose-error"), wrong);
+    assert_eq!(page.attr("#dose", "value").as_deref(), Some("2 tablets"));
+    assert_eq!(page.attr("#dose", "aria-invalid").as_deref(), Some("true"));
+    let page = add(&rx.doctor, v, &item(&amox, "2 puffs", "oral", "tds", "5", "15")).await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text("#dose-error").contains("not in puffs"), "{}", page.body);
+    let page = add(&rx.doctor, v, &item(&amox, "750 mg", "oral", "tds", "5", "15")).await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text("#dose-error").contains("can't be split"), "{}", page.body);
+    assert_eq!(items(&app).await, 0);
+
+    // Suggest: no 18 "units" from a tablet dose; the dose's message instead.
+    let suggest = format!("/visits/{v}/prescription/draft");
+    let page = rx
+        .doctor
+        .post(&suggest, &item(&syrup, "2 tablets", "oral", "tds", "3", ""))
+        .await;
+    page.assert_status(StatusCode::OK);
+    assert_eq!(page.text("#dose-error"), wrong);
+    assert_eq!(page.attr("#quantity", "value").as_deref(), Some(""));
+    assert!(page.has("#quantity-error"));
+    // In bottles of 100 ml: 5 ml three times a day for 5 days is 75 ml, one bottle; 240 mg is 10 ml, two.
+    let page = rx
+        .doctor
+        .post(&suggest, &item(&syrup, "5 ml", "oral", "tds", "5", ""))
+        .await;
+    assert_eq!(page.attr("#quantity", "value").as_deref(), Some("1"));
+    assert_eq!(page.text("#quantity-help"), "75 ml for the course: 1 × 100 ml bottle.");
+    assert!(!page.has("#dose-error") && !page.has("#quantity-error"));
+    let page = rx
+        .doctor
+        .post(&suggest, &item(&syrup, "240 mg", "oral", "tds", "5", ""))
+        .await;
+    assert_eq!(page.attr("#quantity", "value").as_deref(), Some("2"));
+    assert_eq!(page.text("#quantity-help"), "150 ml for the course: 2 × 100 ml bottle.");
+    // A bottle whose volume the catalogue doesn't give: the millilitres, and the pharmacist's count asked for.
+    let page = rx
+        .doctor
+        .post(&suggest, &item(&bottle, "5 ml", "oral", "tds", "5", ""))
+        .await;
+    assert_eq!(page.attr("#quantity", "value").as_deref(), Some(""));
+    assert!(
+        page.text("#quantity-error").contains("The course needs 75 ml"),
+        "{}",
+        page.body
+    );
+    // Tablets still counted out.
+    let para = rx.paracetamol.to_string();
+    let page = rx
+        .doctor
+        .post(&suggest, &item(&para, "2 tablets", "oral", "tds", "5", ""))
+        .await;
+    assert_eq!(page.attr("#quantity", "value").as_deref(), Some("30"));
+    assert_eq!(page.text("#quantity-help"), "30 tablets: 2 a dose, 15 doses.");
+
+    // The dose that fits is prescribed.
+    add(&rx.doctor, v, &item(&syrup, "5 ml", "oral", "tds", "5", "1"))
+        .await
+        .assert_redirect(&format!("/visits/{v}#prescriptions"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM prescription_item WHERE dose = '5 ml' AND quantity = 1")
+            .await,
+        1
+    );
+}
+
+/// "paracetamol 500" finds Paracetamol 500 mg: every word of a search is found in the name, generic name,
+/// strength or form, in any case (issue 35, item 14).
+async fn drugs_are_found_by_every_word_of_name_strength_and_form(app: TestApp) {
+    let rx = set_up(&app).await;
+    let v = rx.visit;
+    add_drug_in(&app, "Paracetamol", DrugForm::Syrup, "120 mg/5 ml", "100 ml bottle").await;
+    let found = |query: &'static str| {
+        let doctor = &rx.doctor;
+        async move {
+            let query: String = url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
+            let page = doctor
+                .get(&format!("/visits/{v}/prescription/drugs?drug_q={query}"))
+                .await;
+            page.assert_status(StatusCode::OK);
+            page.texts(".drug-name")
+        }
+    };
+    assert_eq!(found("paracetamol 500").await, ["Paracetamol 500 mg tablet"]);
+    assert_eq!(found("PARACETAMOL  500 mg").await, ["Paracetamol 500 mg tablet"]);
+    assert_eq!(found("para 500mg").await, ["Paracetamol 500 mg tablet"]);
+    assert_eq!(found("Paracetamol syrup").await, ["Paracetamol 120 mg/5 ml syrup"]);
+    assert_eq!(found("120 paracetamol").await, ["Paracetamol 120 mg/5 ml syrup"]);
+    assert_eq!(
+        found("paracetamol").await,
+        ["Paracetamol 120 mg/5 ml syrup", "Paracetamol 500 mg tablet"]
+    );
+    assert_eq!(found("500 capsule").await, ["Amoxicillin 500 mg capsule"]);
+    assert!(found("paracetamol 250").await.is_empty());
+    let page = rx
+        .doctor
+        .get(&format!("/visits/{v}/prescription/drugs?drug_q=paracetamol%20250"))
+        .await;
+    assert!(page.has("#no-drug-match"));
+
+    // The catalogue's own search, too.
+    let pharmacist = app.login_as("pharm", Role::Pharmacist).await;
+    let page = pharmacist.get("/pharmacy/drugs?q=paracetamol%20500").await;
+    page.assert_status(StatusCode::OK);
+    let rows = page.texts(".drug-table tbody tr");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(
+        rows[0].contains("Paracetamol") && rows[0].contains("500 mg"),
+        "{}",
+        rows[0]
+    );
+
+    // Entries written before the search held strength and form got them from the migration, as Sickbay writes
+    // them now (for names without accents, which SQL's LOWER folds alike).
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM drug WHERE search <> LOWER(name || ' ' || generic_name) || ' ' || LOWER(strength)
+               || ' ' || LOWER(REPLACE(strength, ' ', '')) || ' ' || form"
+        )
+        .await,
+        0
+    );
 }

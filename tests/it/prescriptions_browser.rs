@@ -6,11 +6,18 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 
+use reqwest::StatusCode;
+use sickbay::identity::Role;
+use sickbay::pharmacy::model::DrugForm;
+
 use crate::browser::Browser;
-use crate::prescriptions::{PATIENTS, set_up};
+use crate::prescriptions::{PATIENTS, add, add_drug_in, item, set_up};
 use crate::support::{PASSWORD, STUDENT_PASSWORD, TestApp, on_both_databases};
 
-on_both_databases!(a_doctor_adds_two_items_without_a_reload_and_prints_at_a5);
+on_both_databases!(
+    a_doctor_adds_two_items_without_a_reload_and_prints_at_a5,
+    a_dose_that_does_not_fit_is_refused_and_the_pharmacist_sees_the_allergies,
+);
 
 pub(crate) async fn wait_for(b: &Browser, css: &str, what: impl Fn(&str) -> bool, describe: &str) {
     let mut last = String::new();
@@ -164,4 +171,124 @@ async fn a_doctor_adds_two_items_without_a_reload_and_prints_at_a5(app: TestApp)
     assert!(phone.fits_width().await, "the prescription fits a phone");
     phone.screenshot("62-prescription-phone").await;
     phone.close().await;
+}
+
+/// The doctor types "2 tablets" for a syrup: the message stands beside the dose, swapped in place; Suggest
+/// gives the syrup's bottles. The pharmacist then sees the patient's allergies and the doctor's reason for an
+/// item prescribed despite one, on the dispense page at a desk and on the printed prescription (issue 35,
+/// items 12 and 13).
+async fn a_dose_that_does_not_fit_is_refused_and_the_pharmacist_sees_the_allergies(app: TestApp) {
+    let rx = set_up(&app).await;
+    let v = rx.visit;
+    let syrup = add_drug_in(&app, "Calpol", DrugForm::Syrup, "120 mg/5 ml", "100 ml bottle").await;
+    sqlx::query("UPDATE patient SET allergies = 'Penicillins (rash as a child)' WHERE id = $1")
+        .bind(rx.patient)
+        .execute(app.db().pool())
+        .await
+        .expect("allergies");
+    let amox = rx.amoxicillin.to_string();
+    let reason = "Tolerated amoxicillin in March; the rash was to cloxacillin.";
+    let mut overridden = item(&amox, "500 mg", "oral", "tds", "5", "15");
+    overridden.extend([("allergy_ack", "1"), ("allergy_reason", reason)]);
+    add(&rx.doctor, v, &overridden)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+
+    let backend = format!("{:?}", app.db().backend()).to_lowercase();
+    let Some(desk) = Browser::start(1366, 900, &format!("{backend}-dose-and-allergies")).await else {
+        return;
+    };
+    desk.log_in(&app, "dr.eze", PASSWORD, "/doctor").await;
+    desk.goto(&app, &format!("/visits/{v}")).await;
+    pick_drug(&desk, "calpol", syrup).await;
+    desk.fill("#dose", "2 tablets").await;
+    choose(&desk, "#route", "oral").await;
+    choose(&desk, "#frequency", "tds").await;
+    desk.fill("#duration_days", "3").await;
+    desk.fill("#quantity", "18").await;
+    desk.click_in_view("#add-prescription-item").await;
+    wait_for(
+        &desk,
+        "#dose-error",
+        |t| t.contains("A syrup is measured in ml, not in tablets"),
+        "the message",
+    )
+    .await;
+    assert_eq!(desk.path().await, format!("/visits/{v}"));
+    desk.click_in_view("#dose").await;
+    desk.screenshot("63-dose-refused").await;
+    desk.fill("#dose", "5 ml").await;
+    desk.fill("#duration_days", "5").await;
+    desk.click_in_view("#suggest-quantity").await;
+    wait_for_value(&desk, "#quantity", "1").await;
+    wait_for(
+        &desk,
+        "#quantity-help",
+        |t| t.contains("75 ml for the course"),
+        "how it was worked out",
+    )
+    .await;
+    desk.click_in_view("#add-prescription-item").await;
+    wait_for(
+        &desk,
+        "#prescriptions-messages",
+        |t| t.contains("Calpol 120 mg/5 ml syrup added"),
+        "the notice",
+    )
+    .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM prescription_item").await, 2);
+    desk.close().await;
+
+    app.create_staff("pharm", Role::Pharmacist, false).await;
+    let id = app
+        .count(&format!("SELECT id FROM prescription WHERE visit_id = {v}"))
+        .await;
+    let Some(pharmacy) = Browser::start(1366, 900, &format!("{backend}-dispense-allergies")).await else {
+        return;
+    };
+    pharmacy.log_in(&app, "pharm", PASSWORD, "/pharmacy").await;
+    pharmacy.goto(&app, &format!("/pharmacy/prescriptions/{id}")).await;
+    wait_for(
+        &pharmacy,
+        "#rx-allergies",
+        |t| t == "Penicillins (rash as a child)",
+        "the allergies",
+    )
+    .await;
+    wait_for(
+        &pharmacy,
+        "#dispense-form .rx-override",
+        |t| t.contains(reason),
+        "the reason",
+    )
+    .await;
+    // Both in the first screen, with the first item and its quantity.
+    let in_first_screen = pharmacy
+        .client
+        .execute(
+            "const bottom = (css) => document.querySelector(css).getBoundingClientRect().bottom; \
+             return [bottom('#rx-allergies'), bottom('.rx-override'), bottom('#dispense-form input[name^=quantity_]')]\
+               .every((b) => b <= window.innerHeight);",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(
+        in_first_screen.as_bool(),
+        Some(true),
+        "allergies and the reason in the first screen"
+    );
+    assert!(pharmacy.fits_width().await);
+    pharmacy.screenshot("64-dispense-allergies").await;
+    pharmacy.goto(&app, &format!("/visits/{v}/prescription")).await;
+    wait_for(
+        &pharmacy,
+        ".rx-facts #rx-allergies",
+        |t| t.contains("Penicillins"),
+        "the allergies",
+    )
+    .await;
+    wait_for(&pharmacy, ".rx-print-items", |t| t.contains(reason), "the reason").await;
+    pharmacy.screenshot("65-prescription-print-allergies").await;
+    pharmacy.close().await;
 }

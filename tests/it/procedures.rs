@@ -13,6 +13,7 @@ on_both_databases!(
     the_catalogue_is_kept_by_admins_with_clear_messages,
     the_visits_doctor_records_procedures_while_the_visit_is_open,
     a_procedures_supplies_leave_the_shelf_through_the_ledger,
+    a_procedure_sent_twice_is_recorded_once_and_its_supplies_leave_once,
 );
 
 const PATIENTS: Students = Students::new("PR", "Procedure");
@@ -462,4 +463,54 @@ async fn a_procedures_supplies_leave_the_shelf_through_the_ledger(app: TestApp) 
         .await
         .assert_status(StatusCode::NOT_FOUND);
     assert_eq!(app.count("SELECT COUNT(*) FROM procedure_supply").await, 1);
+}
+
+/// A double click or a replay of the procedure form records one procedure, and its supplies leave the shelf once:
+/// 10 gauze packs at 2 a dressing are 8 after one form sent twice, and 6 after another sent twice at once.
+async fn a_procedure_sent_twice_is_recorded_once_and_its_supplies_leave_once(app: TestApp) {
+    let admin = app.admin().await;
+    let dressing = add_procedure(&app, &admin, "Wound dressing", "1500").await;
+    let gauze = add_drug(&app, "Gauze", "", DrugForm::Consumable, "10 x 10 cm").await;
+    let shelf = add_batch(&app, gauze, 10, 300).await;
+    admin
+        .post(
+            &format!("/admin/procedures/{dressing}/supplies"),
+            &[("drug_id", &gauze.to_string()), ("units", "2")],
+        )
+        .await
+        .assert_redirect(&format!("/admin/procedures/{dressing}#supplies"));
+    let patient = PATIENTS.named(&app, &["Twice"]).await[0];
+    let (_, doctor_a) = doctor(&app, "dr.twice").await;
+    let visit = open_visit(&doctor_a, patient).await;
+    let screen = format!("/visits/{visit}");
+    let done = format!("SELECT COUNT(*) FROM visit_procedure WHERE visit_id = {visit}");
+    let chosen = dressing.to_string();
+    let fill: &[(&str, &str)] = &[("procedure_type_id", &chosen)];
+    crate::consult::sent_twice_creates_once(&app, &doctor_a, (&screen, "form.procedure-form"), [fill, fill], &done)
+        .await;
+    assert_eq!(app.count(&done).await, 2);
+    assert_eq!(
+        batch_balance(&app, shelf).await,
+        (6, 6),
+        "two dressings took 2 packs each"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM stock_movement WHERE kind = 'supply'")
+            .await,
+        2
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'procedure.record'")
+            .await,
+        2
+    );
+    // A form id that Sickbay did not make is refused, and nothing leaves the shelf.
+    doctor_a
+        .post(
+            &format!("/visits/{visit}/procedures"),
+            &[("procedure_type_id", &dressing.to_string()), ("form_id", "x")],
+        )
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    assert_eq!(batch_balance(&app, shelf).await, (6, 6));
 }

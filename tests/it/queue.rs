@@ -43,6 +43,8 @@ on_both_databases!(
     reception_sets_rooms_from_one_form_above_the_live_table,
     the_board_lists_the_hours_bookings_and_the_rest_of_the_day_is_a_tap_away,
     the_days_bookings_to_check_in_come_a_page_at_a_time_and_are_searchable,
+    old_calls_leave_the_display,
+    choosing_a_walk_in_selects_them_and_adding_is_its_own_act,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -1301,8 +1303,8 @@ async fn a_walk_in_is_found_by_name_as_it_is_typed(app: TestApp) {
         ["Queue Adebayo", "Queue Adéwálé"]
     );
     let chosen = matches
-        .attr(".walk-in-matches button[name=patient]", "value")
-        .expect("a button per match");
+        .attr(".walk-in-matches input[type=radio][name=patient]", "value")
+        .expect("a choice per match");
     // Choosing a match sends its clinic number, whatever was typed.
     c.reception
         .post(
@@ -1735,4 +1737,162 @@ async fn the_days_bookings_to_check_in_come_a_page_at_a_time_and_are_searchable(
     let nobody = c.reception.get("/queue/due?q=nobody&page=abc").await;
     nobody.assert_status(StatusCode::OK);
     assert_eq!(nobody.text("#due-note"), "No booking to check in matches “nobody”.");
+}
+
+/// A call stays under "Now calling" for [`CALL_SHOWN_MINUTES`] unless called again, and goes when its room moves
+/// on: a call left unanswered used to stay on the screen for hours.
+async fn old_calls_leave_the_display(app: TestApp) {
+    let c = clinic(&app).await;
+    PATIENTS.named(&app, &["Ada", "Bola", "Chidi"]).await;
+    let (a, b) = (c.doctor_a.0.to_string(), c.doctor_b.0.to_string());
+    for (index, queue) in [(0, &a), (1, &b), (2, &b)] {
+        walk_in(&c.reception, index, queue, "normal")
+            .await
+            .assert_redirect("/queue");
+    }
+    let first_a = called_code(&c.doctor_a.1).await.expect("a call");
+    let first_b = called_code(&c.doctor_b.1).await.expect("a call");
+    let anonymous = app.client();
+    let calling = |page: &Page| page.texts(".tile-call .tile-code");
+    let shown = calling(&anonymous.get("/display").await);
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    // Doctor A's call was made long ago and nobody answered it; nothing announces that it aged.
+    let minutes = sickbay::queue::model::CALL_SHOWN_MINUTES;
+    let long_ago = Timestamp(Timestamp::now().0 - (minutes + 1) * 60_000);
+    sqlx::query("UPDATE ticket SET called_at = $1, last_called_at = $1 WHERE code = $2")
+        .bind(long_ago)
+        .bind(&first_a)
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    // A page read after the shared copy's two seconds, and a display that connects, show only the current call.
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    assert_eq!(
+        calling(&anonymous.get("/display").await),
+        std::slice::from_ref(&first_b)
+    );
+    let mut stream = EventStream::open(&anonymous, "/display/events").await;
+    let first = stream.next(WAIT).await.expect("full state");
+    assert!(
+        first.data.contains(&first_b) && !first.data.contains(&first_a),
+        "{}",
+        first.data
+    );
+    // Calling again puts it back: a fresh call.
+    let id = app
+        .count(&format!("SELECT id FROM ticket WHERE code = '{first_a}'"))
+        .await;
+    c.doctor_a
+        .1
+        .post(&format!("/queue/tickets/{id}/recall"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert!(calling(&anonymous.get("/display").await).contains(&first_a));
+    // Doctor B starts another patient without the one called (who never came): B's room has moved on.
+    let other = app
+        .count(&format!(
+            "SELECT id FROM ticket WHERE doctor_id = {b} AND status = 'waiting' ORDER BY id LIMIT 1"
+        ))
+        .await;
+    let now = Timestamp::now();
+    sqlx::query("UPDATE ticket SET status = 'with_doctor', room_id = $1, started_at = $2 WHERE id = $3")
+        .bind(
+            app.count(&format!("SELECT room_id FROM ticket WHERE code = '{first_b}'"))
+                .await,
+        )
+        .bind(Timestamp(now.0 + 1))
+        .bind(other)
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    app.state.events.publish(app.db(), Event::Queue { call: None }).await;
+    assert_eq!(calling(&anonymous.get("/display").await), [first_a]);
+}
+
+/// A click on a patient the walk-in search found only chooses them: nothing is added until "Add to the queue", with
+/// the queue and priority chosen. Without JavaScript the same choice comes back with the form when the name fits
+/// several patients, and when the form is refused the choice is kept.
+async fn choosing_a_walk_in_selects_them_and_adding_is_its_own_act(app: TestApp) {
+    let c = clinic(&app).await;
+    PATIENTS.named(&app, &["Adaeze", "Adamu", "Bisi"]).await;
+    let matches = c
+        .reception
+        .get_with("/queue/walk-ins/matches?number=ada", &[("HX-Request", "true")])
+        .await;
+    matches.assert_status(StatusCode::OK);
+    // The matches are a choice of one, not buttons that send the form.
+    assert!(!matches.has("button"), "{}", matches.body);
+    assert!(!matches.has("[type=submit]"));
+    let choices = matches.texts(".walk-in-matches label.walk-in-match");
+    assert_eq!(choices.len(), 2, "{choices:?}");
+    assert!(matches.has("fieldset.walk-in-matches > legend"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM ticket").await,
+        0,
+        "searching adds nobody"
+    );
+    // Without JavaScript: a name fitting several comes back with the same choice, the form as typed.
+    let doctor_b = c.doctor_b.0.to_string();
+    let typed = [
+        ("who", "existing"),
+        ("number", "ada"),
+        ("queue", doctor_b.as_str()),
+        ("priority", "urgent"),
+    ];
+    let several = c.reception.post("/queue/walk-ins", &typed).await;
+    several.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let radios = several.texts("#walk-in-existing .walk-in-matches label.walk-in-match");
+    assert_eq!(radios.len(), 2, "{radios:?}");
+    assert!(!several.has("#walk-in-existing input[name=patient][checked]"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM ticket").await, 0);
+    let chosen = several
+        .attr("#walk-in-existing input[name=patient]", "value")
+        .expect("a choice");
+    // The choice kept when the form is refused (an unknown priority).
+    let refused = c
+        .reception
+        .post(
+            "/queue/walk-ins",
+            &[
+                ("who", "existing"),
+                ("number", "ada"),
+                ("patient", &chosen),
+                ("queue", "general"),
+                ("priority", "soon"),
+            ],
+        )
+        .await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        refused.attr("#walk-in-existing input[name=patient][checked]", "value"),
+        Some(chosen.clone())
+    );
+    // Adding is the form's button, with the queue and priority chosen.
+    c.reception
+        .post(
+            "/queue/walk-ins",
+            &[
+                ("who", "existing"),
+                ("number", "ada"),
+                ("patient", &chosen),
+                ("queue", &doctor_b),
+                ("priority", "urgent"),
+            ],
+        )
+        .await
+        .assert_redirect("/queue");
+    let (patient, doctor, priority): (i64, Option<i64>, String) =
+        sqlx::query_as("SELECT t.patient_id, t.doctor_id, t.priority FROM ticket t")
+            .fetch_one(app.db().pool())
+            .await
+            .unwrap();
+    let number: String = sqlx::query_scalar("SELECT clinic_number FROM patient WHERE id = $1")
+        .bind(patient)
+        .fetch_one(app.db().pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        (number, doctor, priority.as_str()),
+        (chosen, Some(c.doctor_b.0), "urgent")
+    );
 }

@@ -14,6 +14,9 @@ on_both_databases!(
     the_display_and_the_phone_follow_the_doctors_call,
     the_display_shows_a_lost_connection_and_catches_up_after_a_restart,
     a_push_waits_while_reception_is_choosing,
+    the_display_shows_as_many_next_tickets_as_fit_and_no_old_call,
+    the_staff_header_stays_on_one_line_with_the_rest_under_more,
+    a_walk_in_is_chosen_first_and_added_with_its_own_button,
 );
 
 /// Polls until `css` holds `expected` (a page updated by a server push, not by navigation).
@@ -126,6 +129,8 @@ async fn the_display_and_the_phone_follow_the_doctors_call(app: TestApp) {
     doctor.click_live(".ticket-called form[action$='/start'] button").await;
     wait_for_text(&doctor, "h1", "Tunde").await;
     doctor.click("#complete-visit").await;
+    wait_for_text(&doctor, "h1", "Complete the visit").await;
+    doctor.click_in_view("#sign-and-complete").await;
     wait_for_text(&doctor, ".flash", "The visit is completed.").await;
     doctor.click_live("#call-next").await;
     wait_for_text(&phone, "#place-room", "Go to Room 1").await;
@@ -272,4 +277,264 @@ async fn a_push_waits_while_reception_is_choosing(app: TestApp) {
     desk.click("h1").await;
     wait_for_text(&desk, "#queue-general", "G-003").await;
     desk.close().await;
+}
+
+/// What a display shows of its "Next" list, measured in the page: how many tickets it was sent, how many are on
+/// screen (not in the cut-off column to the right), whether each of those is whole inside the list and the window,
+/// and whether the page scrolls.
+const NEXT_FIT: &str = r#"
+const list = document.querySelector('.tiles-next');
+const box = list.getBoundingClientRect();
+const items = [...list.children];
+const shown = items.filter((li) => li.getBoundingClientRect().left < box.right - 1);
+const whole = shown.every((li) => {
+  const r = li.getBoundingClientRect();
+  return r.top >= box.top - 1 && r.bottom <= box.bottom + 1 && r.bottom <= window.innerHeight && r.right <= window.innerWidth;
+});
+return {
+  sent: items.length,
+  shown: shown.length,
+  whole,
+  scrolls: document.documentElement.scrollHeight > window.innerHeight,
+};
+"#;
+
+async fn next_fit(b: &Browser) -> serde_json::Value {
+    b.client.execute(NEXT_FIT, vec![]).await.expect("measure")
+}
+
+/// A long queue and a call left unanswered for an hour: at 1366x768 and on a phone the "Next" list shows only the
+/// tickets that fit whole and the page never scrolls; the old call is not under "Now calling".
+async fn the_display_shows_as_many_next_tickets_as_fit_and_no_old_call(app: TestApp) {
+    let c = clinic(&app).await;
+    let names: Vec<String> = (0..14).map(|i| format!("Long{i}")).collect();
+    PATIENTS
+        .named(&app, &names.iter().map(String::as_str).collect::<Vec<_>>())
+        .await;
+    let a = c.doctor_a.0.to_string();
+    for i in 0..14 {
+        let queue = if i % 2 == 0 { a.as_str() } else { "general" };
+        walk_in(&c.reception, i, queue, "normal")
+            .await
+            .assert_redirect("/queue");
+    }
+    let old = crate::queue::called_code(&c.doctor_b.1).await.expect("a call");
+    let current = crate::queue::called_code(&c.doctor_a.1).await.expect("a call");
+    let an_hour_ago = sickbay::db::Timestamp(sickbay::db::Timestamp::now().0 - 3_600_000);
+    sqlx::query("UPDATE ticket SET called_at = $1, last_called_at = $1 WHERE code = $2")
+        .bind(an_hour_ago)
+        .bind(&old)
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    app.state
+        .events
+        .publish(app.db(), sickbay::db::events::Event::Queue { call: None })
+        .await;
+    let backend = format!("{:?}", app.db().backend()).to_lowercase();
+    for (width, height, least) in [(1366, 768, 5), (360, 740, 2)] {
+        let Some(tv) = Browser::start(width, height, &format!("{backend}-display-{width}")).await else {
+            return;
+        };
+        tv.goto(&app, "/display").await;
+        wait_for_text(&tv, ".display-connection", "Live").await;
+        wait_for_text(&tv, ".tile-call .tile-code", &current).await;
+        let calling = tv.text(".tiles-calling").await;
+        assert!(!calling.contains(&old), "an hour-old call is not shown: {calling}");
+        let fit = next_fit(&tv).await;
+        assert_eq!(fit["sent"].as_i64(), Some(8), "{fit}");
+        let shown = fit["shown"].as_i64().unwrap_or(0);
+        assert!(shown >= least && shown <= 8, "{width}x{height}: {fit}");
+        assert_eq!(
+            fit["whole"].as_bool(),
+            Some(true),
+            "{width}x{height}: every ticket shown is whole: {fit}"
+        );
+        assert_eq!(
+            fit["scrolls"].as_bool(),
+            Some(false),
+            "{width}x{height}: the display never scrolls: {fit}"
+        );
+        assert!(tv.fits_width().await);
+        tv.screenshot("42-display-long-queue").await;
+        tv.close().await;
+    }
+}
+
+/// The header as laid out: how many lines the sections shown take, whether the clinic's name is cut, the
+/// header's height, and the sections under "More" against those hidden from the row.
+const HEADER: &str = r#"
+const header = document.querySelector('.site-header');
+const row = header.querySelector('.section-nav');
+const items = [...row.children];
+const visible = items.filter((li) => getComputedStyle(li).visibility !== 'hidden' && getComputedStyle(row).display !== 'none');
+const rowBox = row.getBoundingClientRect();
+const brand = header.querySelector('.brand');
+const more = header.querySelector('.nav-menu');
+const moreShown = getComputedStyle(more).display !== 'none';
+const inMore = [...more.querySelectorAll('.nav-menu-list > li')]
+  .filter((li) => getComputedStyle(li).display !== 'none')
+  .map((li) => li.textContent.trim());
+return {
+  lines: new Set(visible.map((li) => Math.round(li.getBoundingClientRect().top))).size,
+  clipped: visible.some((li) => li.getBoundingClientRect().bottom > rowBox.bottom + 1 || li.getBoundingClientRect().right > rowBox.right + 1),
+  brandCut: brand.scrollWidth > brand.clientWidth,
+  height: header.getBoundingClientRect().height,
+  shown: visible.map((li) => li.textContent.trim()),
+  moreShown,
+  inMore,
+  all: items.map((li) => li.textContent.trim()),
+  fits: document.documentElement.scrollWidth <= window.innerWidth,
+};
+"#;
+
+async fn header(b: &Browser) -> serde_json::Value {
+    b.client.execute(HEADER, vec![]).await.expect("measure the header")
+}
+
+/// The admin's twelve sections at 1366 px, at a narrower desktop and with a long clinic name: one line, the name
+/// whole, every section either on the row or under "More" (never both, never neither); on a phone, one "Menu".
+async fn the_staff_header_stays_on_one_line_with_the_rest_under_more(app: TestApp) {
+    let backend = format!("{:?}", app.db().backend()).to_lowercase();
+    for (width, height, clinic_name) in [
+        (1366, 768, "Sickbay Clinic"),
+        (1024, 768, "Sickbay Clinic"),
+        (1366, 768, "University Health Services Centre, Main Campus"),
+    ] {
+        app.set_setting("clinic_name", clinic_name).await;
+        let Some(b) = Browser::start(width, height, &format!("{backend}-header-{width}")).await else {
+            return;
+        };
+        b.log_in(&app, "admin", crate::support::ADMIN_PASSWORD, "/admin").await;
+        b.goto(&app, "/admin/reports/visits").await;
+        let h = header(&b).await;
+        let all: Vec<&str> = h["all"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+        assert!(all.len() >= 10, "{h}");
+        assert_eq!(h["lines"].as_i64(), Some(1), "{width} {clinic_name}: one line: {h}");
+        assert_eq!(h["clipped"].as_bool(), Some(false), "{h}");
+        assert_eq!(
+            h["brandCut"].as_bool(),
+            Some(false),
+            "{width} {clinic_name}: the name is whole: {h}"
+        );
+        // One line of sections is about 105 px high at this width (Pico's 125 % type); two were 143.
+        assert!(h["height"].as_f64().unwrap_or(999.0) < 125.0, "{h}");
+        assert_eq!(h["fits"].as_bool(), Some(true), "{h}");
+        let shown: Vec<&str> = h["shown"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        let in_more: Vec<&str> = h["inMore"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        let more_shown = h["moreShown"].as_bool() == Some(true);
+        if shown.len() == all.len() {
+            assert!(!more_shown, "nothing to put under More: {h}");
+        } else {
+            assert!(more_shown, "{h}");
+            let mut both: Vec<&str> = shown.iter().chain(in_more.iter()).copied().collect();
+            both.sort_unstable();
+            let mut every = all.clone();
+            every.sort_unstable();
+            assert_eq!(both, every, "each section once, on the row or under More: {h}");
+            b.click(".site-header .nav-menu > summary").await;
+        }
+        let name = if clinic_name.len() > 20 { "long-name" } else { "header" };
+        b.screenshot(&format!("43-{name}")).await;
+        b.close().await;
+    }
+    // On a phone: one line, the name, the menu button and the user's menu; the menu lists every section.
+    let Some(phone) = Browser::start(360, 740, &format!("{backend}-header-phone")).await else {
+        return;
+    };
+    phone
+        .log_in(&app, "admin", crate::support::ADMIN_PASSWORD, "/admin")
+        .await;
+    let h = header(&phone).await;
+    assert!(h["height"].as_f64().unwrap_or(999.0) < 80.0, "{h}");
+    assert_eq!(h["fits"].as_bool(), Some(true), "{h}");
+    assert_eq!(h["shown"].as_array().map(Vec::len), Some(0), "{h}");
+    assert_eq!(
+        h["inMore"].as_array().map(Vec::len),
+        h["all"].as_array().map(Vec::len),
+        "{h}"
+    );
+    phone.click(".site-header .nav-menu > summary").await;
+    phone.screenshot("44-header-menu").await;
+    phone.close().await;
+}
+
+/// Reception types a name: the matches appear; a click on one only chooses them (marked), the queue and priority
+/// stay in view below, and "Add to the queue" adds them.
+async fn a_walk_in_is_chosen_first_and_added_with_its_own_button(app: TestApp) {
+    clinic(&app).await;
+    PATIENTS.named(&app, &["Adaeze", "Adamu", "Bisi"]).await;
+    let backend = format!("{:?}", app.db().backend()).to_lowercase();
+    for (width, height) in [(1366, 768), (360, 740)] {
+        let Some(desk) = Browser::start(width, height, &format!("{backend}-walk-in-{width}")).await else {
+            return;
+        };
+        desk.log_in(&app, "frontdesk", PASSWORD, "/reception").await;
+        desk.goto(&app, "/queue").await;
+        desk.fill("#walk-in-existing input[name=number]", "ada").await;
+        wait_for_text(&desk, "#walk-in-matches-count", "match").await;
+        desk.click_in_view("#walk-in-existing label.walk-in-match:nth-of-type(2)")
+            .await;
+        let checked = desk
+            .client
+            .execute(
+                "const r = document.querySelector('#walk-in-existing input[name=patient]:checked'); \
+                 return r ? r.value : null;",
+                vec![],
+            )
+            .await
+            .expect("checked");
+        let chosen = checked.as_str().expect("a patient chosen").to_owned();
+        assert_eq!(desk.path().await, "/queue", "choosing did not send the form");
+        let tickets = app.count("SELECT COUNT(*) FROM ticket WHERE status = 'waiting'").await;
+        assert_eq!(tickets, 0, "choosing adds nobody");
+        // The queue, the priority and the button are right below the choice, on screen with it.
+        let below = desk
+            .client
+            .execute(
+                "const b = document.querySelector('#walk-in-existing button[type=submit]').getBoundingClientRect(); \
+                 const m = document.querySelector('#walk-in-existing .walk-in-matches').getBoundingClientRect(); \
+                 return b.top >= m.bottom && b.bottom <= window.innerHeight + m.height;",
+                vec![],
+            )
+            .await
+            .expect("layout");
+        assert_eq!(below.as_bool(), Some(true));
+        assert!(desk.fits_width().await);
+        desk.screenshot("45-walk-in-chosen").await;
+        desk.client
+            .find(fantoccini::Locator::Css("#walk-in-existing select[name=priority]"))
+            .await
+            .expect("priority")
+            .select_by_value("urgent")
+            .await
+            .expect("urgent");
+        desk.click_in_view("#walk-in-existing button[type=submit]").await;
+        wait_for_text(&desk, "#walk-in-existing", "Walk-in added with ticket").await;
+        let (number, priority): (String, String) = sqlx::query_as(
+            "SELECT p.clinic_number, t.priority FROM ticket t JOIN patient p ON p.id = t.patient_id
+             ORDER BY t.id DESC LIMIT 1",
+        )
+        .fetch_one(app.db().pool())
+        .await
+        .unwrap();
+        assert_eq!((number, priority.as_str()), (chosen, "urgent"));
+        desk.screenshot("46-walk-in-added").await;
+        desk.close().await;
+        // The next round adds the other Ada.
+        sqlx::query("UPDATE ticket SET status = 'cancelled'")
+            .execute(app.db().pool())
+            .await
+            .unwrap();
+    }
 }

@@ -10,7 +10,7 @@ use sickbay::identity::Role;
 use sickbay::scheduling::model::Refusal;
 use sickbay::scheduling::service::{self, Booker, BookingError};
 
-use crate::support::{Client, PASSWORD, TestApp, doctor, on_both_databases, visitor};
+use crate::support::{Client, PASSWORD, TestApp, doctor, on_both_databases, test_config, visitor};
 
 on_both_databases!(
     hours_are_added_and_generate_slots_for_the_horizon,
@@ -24,6 +24,7 @@ on_both_databases!(
     the_week_counts_are_the_days_slots,
     a_doctor_sees_and_changes_only_their_own_day,
     the_day_view_shares_one_action_form_and_stays_lean,
+    hours_added_while_another_instance_closes_a_day_get_their_slots,
 );
 
 fn today(app: &TestApp) -> NaiveDate {
@@ -1011,5 +1012,84 @@ async fn the_day_view_shares_one_action_form_and_stays_lean(app: TestApp) {
     assert_eq!(
         again.attr("#act-reason", "aria-describedby").as_deref(),
         Some(format!("cancel-{appointment}-error").as_str())
+    );
+}
+
+/// The slots the doctor's active hours and the closures call for that start after now, and those that are
+/// there (open ones): (missing, all wanted).
+async fn missing_slots(app: &TestApp, doctor_id: i64) -> (usize, usize) {
+    let settings = app.state.settings.get();
+    let hours: Vec<_> = service::hours_of(app.db(), doctor_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|h| h.active)
+        .collect();
+    let closed: Vec<(Date, Option<i64>)> = sqlx::query_as("SELECT day, doctor_id FROM closure")
+        .fetch_all(app.db().pool())
+        .await
+        .unwrap();
+    let closures = closed.into_iter().map(|(day, doctor)| (day.0, doctor)).collect();
+    let today = settings.today();
+    let until = today + Duration::days(settings.booking.horizon_days);
+    let now = sickbay::db::Timestamp::now();
+    let wanted: Vec<_> =
+        sickbay::scheduling::model::generate(&hours, &closures, today, until, settings.clinic.time_zone)
+            .into_iter()
+            .filter(|s| s.starts_at > now)
+            .collect();
+    let there: std::collections::HashSet<i64> =
+        sqlx::query_scalar::<_, i64>("SELECT starts_at FROM slot WHERE doctor_id = $1 AND blocked = 0")
+            .bind(doctor_id)
+            .fetch_all(app.db().pool())
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+    let missing = wanted.iter().filter(|s| !there.contains(&s.starts_at.0)).count();
+    (missing, wanted.len())
+}
+
+/// Two admins on two instances of one database: one adds a doctor's hours while the other closes the clinic
+/// for a day, at the same moment and with the second a little later or earlier each time. Each change
+/// regenerates slots (the doctor's, everyone's); the generation that read the hours before they were added
+/// must not delete the slots the other has just made for them.
+async fn hours_added_while_another_instance_closes_a_day_get_their_slots(app: TestApp) {
+    let (id, _) = doctor(&app, "dr.race").await;
+    // Other doctors' hours make everyone's generation take a moment, as in a real clinic.
+    for name in ["dr.one", "dr.two", "dr.three"] {
+        let (_, other) = doctor(&app, name).await;
+        every_day(&other, None, "08:00", "17:00", "10").await;
+    }
+    let db_b = sickbay::db::Db::connect(app.db().url()).await.expect("second pool");
+    let b = TestApp::serve(sickbay::state::AppState::new(db_b, test_config()).await.expect("state")).await;
+    let (admin_a, admin_b) = (app.admin().await, b.admin().await);
+    let doctor_id = id.to_string();
+    let today = today(&app);
+    let mut failures = Vec::new();
+    for round in 0..10_i64 {
+        let weekday = (round % 7 + 1).to_string();
+        let (start, end) = (format!("{:02}:00", 7 + round), format!("{:02}:00", 8 + round));
+        let mut hours = hours_form(&weekday, &start, &end, "10");
+        hours.push(("doctor_id", &doctor_id));
+        let day = (today + Duration::days(round + 1)).to_string();
+        let closure = [("day", day.as_str()), ("doctor_id", ""), ("reason", "Race")];
+        let lag = std::time::Duration::from_millis(round as u64 % 5 * 3);
+        let (added, closed) = tokio::join!(admin_a.post("/schedule/hours", &hours), async {
+            tokio::time::sleep(lag).await;
+            admin_b.post("/schedule/closures", &closure).await
+        });
+        assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+        assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.body);
+        let (missing, wanted) = missing_slots(&app, id).await;
+        if missing > 0 {
+            failures.push(format!("round {round}: {missing} of {wanted} slots missing"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:?}");
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM doctor_hours WHERE doctor_id = {id}"))
+            .await,
+        10
     );
 }

@@ -20,6 +20,7 @@ on_both_databases!(
     control_characters_are_refused_in_every_text_field,
     no_role_is_shown_a_link_it_cannot_open,
     a_server_error_shows_the_request_id_as_its_reference,
+    an_admin_changes_no_clinical_work,
 );
 
 /// Every admin route, as (method, path).
@@ -479,4 +480,212 @@ async fn a_server_error_shows_the_request_id_as_its_reference(app: TestApp) {
     let id = broken.header("x-request-id").expect("a request id").to_owned();
     assert_eq!(broken.text("main code"), id);
     assert!(!broken.text("main").contains("audit_event"), "{}", broken.text("main"));
+}
+
+/// What the clinical tables hold, row by row (what an admin's refused requests must leave as it was).
+async fn clinical_state(app: &TestApp) -> Vec<String> {
+    let mut state = Vec::new();
+    for sql in [
+        "SELECT 'order ' || id || ' ' || status || ' ' || COALESCE(result_value, '-') FROM lab_order",
+        "SELECT 'visit ' || id || ' ' || status FROM visit",
+        "SELECT 'rx ' || id || ' ' || status FROM prescription",
+        "SELECT 'item ' || id || ' ' || dispensed_quantity || ' ' || COALESCE(refusal, '-') FROM prescription_item",
+        "SELECT 'batch ' || id || ' ' || quantity FROM drug_batch",
+    ] {
+        let rows: Vec<String> = sqlx::query_scalar(&format!("{sql} ORDER BY id"))
+            .fetch_all(app.db().pool())
+            .await
+            .unwrap_or_else(|err| panic!("{sql}: {err}"));
+        state.extend(rows);
+    }
+    for table in [
+        "vitals",
+        "health_record",
+        "clinical_note",
+        "note_draft",
+        "diagnosis",
+        "visit_procedure",
+        "dispensation",
+        "stock_movement",
+        "audit_event",
+    ] {
+        state.push(format!(
+            "{table}: {}",
+            app.count(&format!("SELECT COUNT(*) FROM {table}")).await
+        ));
+    }
+    state
+}
+
+/// Issue 35, item 22: an admin had changed a stored result from 4.9 to 9.9, released it, added vitals and
+/// health records, dispensed a prescription and written off a batch, each answered 303. Every route that writes
+/// clinical work answers an admin 403 and changes nothing; the same forms from the staff whose work it is go
+/// through (so the fields sent are ones that would have been taken).
+async fn an_admin_changes_no_clinical_work(app: TestApp) {
+    use sickbay::pharmacy::model::DrugForm;
+
+    let l = crate::lab::lab(&app).await;
+    let (doctor, visit, patient) = (&l.doctor.1, l.visit, l.patient);
+    let pharmacist = app.login_as("pharm", Role::Pharmacist).await;
+    let (hb, mp) = (l.hb.to_string(), l.mp.to_string());
+    doctor
+        .post(
+            &format!("/visits/{visit}/lab/orders"),
+            &[("test_id", &hb), ("test_id", &mp), ("note", "")],
+        )
+        .await
+        .assert_redirect(&format!("/visits/{visit}#lab"));
+    let orders: Vec<i64> = sqlx::query_scalar("SELECT id FROM lab_order WHERE visit_id = $1 ORDER BY id")
+        .bind(visit)
+        .fetch_all(app.db().pool())
+        .await
+        .expect("orders");
+    let (hb_order, mp_order) = (orders[0], orders[1]);
+    l.lab
+        .post(&format!("/lab/orders/{hb_order}/result"), &[("value", "4.9")])
+        .await
+        .assert_redirect(&format!("/lab/orders/{hb_order}"));
+    doctor
+        .post(&format!("/visits/{visit}/diagnoses"), &[("description", "Anaemia")])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let diagnosis = app.count("SELECT MAX(id) FROM diagnosis").await;
+    let drug = crate::pharmacy::add_drug(&app, "Ferrous sulfate", "ferrous sulfate", DrugForm::Tablet, "200 mg").await;
+    let batch = crate::pharmacy::add_batch(&app, drug, 900, 200).await;
+    let expired = crate::pharmacy::add_batch(&app, drug, 900, -2).await;
+    sqlx::query("UPDATE drug SET shelf = 'A1' WHERE id = $1")
+        .bind(drug)
+        .execute(app.db().pool())
+        .await
+        .expect("shelf");
+    let once = crate::prescriptions::form_id(doctor, visit).await;
+    let drug_id = drug.to_string();
+    let mut fields = crate::prescriptions::item(&drug_id, "1 tablet", "oral", "bd", "5", "10");
+    fields.push(("form_id", &once));
+    doctor
+        .post(&format!("/visits/{visit}/prescription/items"), &fields)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let rx = app.count("SELECT MAX(id) FROM prescription").await;
+    let item = app.count("SELECT MAX(id) FROM prescription_item").await;
+    let procedure = crate::procedures::add_procedure(&app, &l.admin, "Wound dressing", "1500").await;
+
+    // The forms as the staff whose work it is are shown them.
+    let dispense_form = crate::support::FormFields::of(
+        &pharmacist.get(&format!("/pharmacy/prescriptions/{rx}")).await,
+        "#dispense-form",
+    );
+    let stock = pharmacist.get(&format!("/pharmacy/drugs/{drug}/stock")).await;
+    let receive_id = stock
+        .attr("#receive-form input[name=form_id]", "value")
+        .expect("receive form");
+    let adjust_form = crate::support::FormFields::of(
+        &pharmacist.get(&format!("/pharmacy/batches/{batch}/adjust")).await,
+        "#adjust-form",
+    );
+    let mut adjust_fields = adjust_form.clone();
+    adjust_fields.set("reason", "damage").set("change", "-1");
+    let mut count_fields =
+        crate::support::FormFields::of(&pharmacist.get("/pharmacy/counts?shelf=A1").await, "#count-form");
+    count_fields.set("shelf", "A1").set(&format!("count_{batch}"), "1");
+    let health_id = l
+        .lab
+        .get(&format!("/patients/{patient}/health-records"))
+        .await
+        .attr("#health-record-form input[name=form_id]", "value")
+        .expect("health record form");
+    let vitals = [("systolic", "120"), ("diastolic", "80")];
+    let expiry = (chrono::Utc::now().date_naive() + chrono::Duration::days(300)).to_string();
+    let procedure_id = procedure.to_string();
+
+    let routes: Vec<(String, Vec<(&str, &str)>)> = vec![
+        // The lab's work.
+        (format!("/lab/orders/{hb_order}/result"), vec![("value", "9.9")]),
+        (format!("/lab/orders/{hb_order}/release"), vec![]),
+        (format!("/lab/orders/{mp_order}/vitals"), vitals.to_vec()),
+        (format!("/lab/visits/{visit}/vitals"), vitals.to_vec()),
+        (
+            format!("/patients/{patient}/health-records"),
+            vec![("form_id", &health_id), ("outcome", "fit"), ("systolic", "118")],
+        ),
+        // The pharmacy's.
+        (format!("/pharmacy/prescriptions/{rx}/dispense"), dispense_form.fields()),
+        (format!("/pharmacy/prescriptions/{rx}/refuse"), vec![("reason", "none")]),
+        (
+            format!("/pharmacy/prescriptions/{rx}/items/{item}/refuse"),
+            vec![("reason", "none")],
+        ),
+        (
+            format!("/pharmacy/drugs/{drug}/batches"),
+            vec![
+                ("form_id", &receive_id),
+                ("batch_number", "FS-2"),
+                ("quantity", "100"),
+                ("expires_on", &expiry),
+            ],
+        ),
+        (format!("/pharmacy/batches/{batch}/adjust"), adjust_fields.fields()),
+        (format!("/pharmacy/batches/{expired}/write-off"), vec![("seen", "900")]),
+        ("/pharmacy/counts".to_owned(), count_fields.fields()),
+        // The doctor's, in the consultation.
+        (format!("/visits/{visit}/vitals"), vitals.to_vec()),
+        (format!("/visits/{visit}/notes/plan"), vec![("body", "Admin's plan")]),
+        (format!("/visits/{visit}/drafts/plan"), vec![("body", "Admin's draft")]),
+        (format!("/visits/{visit}/diagnoses"), vec![("description", "Malaria")]),
+        (format!("/visits/{visit}/diagnoses/{diagnosis}/remove"), vec![]),
+        (format!("/visits/{visit}/prescription/items"), fields.clone()),
+        (format!("/visits/{visit}/prescription/items/{item}/remove"), vec![]),
+        (
+            format!("/visits/{visit}/lab/orders"),
+            vec![("test_id", &hb), ("note", "")],
+        ),
+        (format!("/visits/{visit}/lab/orders/{mp_order}/cancel"), vec![]),
+        (
+            format!("/visits/{visit}/procedures"),
+            vec![("procedure_type_id", &procedure_id), ("note", "")],
+        ),
+        (format!("/visits/{visit}/complete"), vec![]),
+    ];
+    let before = clinical_state(&app).await;
+    for (path, fields) in &routes {
+        let page = l.admin.post(path, fields).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "an admin's POST {path}");
+    }
+    assert_eq!(
+        clinical_state(&app).await,
+        before,
+        "an admin's refused requests changed something"
+    );
+
+    // The same forms from the lab and the pharmacy go through.
+    l.lab
+        .post(&format!("/lab/orders/{hb_order}/result"), &[("value", "9.9")])
+        .await
+        .assert_redirect(&format!("/lab/orders/{hb_order}"));
+    pharmacist
+        .post(
+            &format!("/pharmacy/prescriptions/{rx}/dispense"),
+            &dispense_form.fields(),
+        )
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    pharmacist
+        .post(&format!("/pharmacy/batches/{expired}/write-off"), &[("seen", "900")])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert_ne!(clinical_state(&app).await, before);
+
+    // The admin still reads what the README gives them, without the forms that change it.
+    for (path, form) in [
+        (format!("/lab/orders/{hb_order}"), "#result-form"),
+        ("/lab".to_owned(), "#open-visits"),
+        (format!("/visits/{visit}"), "#notes form"),
+        (format!("/pharmacy/prescriptions/{rx}"), ".refuse-form"),
+        ("/pharmacy".to_owned(), "form[action$='/write-off']"),
+        (format!("/patients/{patient}/health-records"), "#health-record-form"),
+    ] {
+        let page = l.admin.get(&path).await;
+        page.assert_status(StatusCode::OK);
+        assert!(!page.has(form), "{path} offers the admin {form}");
+    }
 }

@@ -16,6 +16,8 @@ on_both_databases!(
     the_last_active_admin_cannot_be_removed,
     two_admins_removing_each_other_at_once_leave_one,
     staff_changes_are_audited,
+    an_extra_role_is_given_used_in_its_name_and_taken_back_at_once,
+    an_extra_role_that_becomes_the_accounts_own_is_held_once,
 );
 
 async fn create(admin: &Client, username: &str, role: &str) -> crate::support::Page {
@@ -481,4 +483,211 @@ async fn staff_changes_are_audited(app: TestApp) {
     }
     // Records open from the log.
     assert!(log.has("tbody a[href^='/admin/staff/']"));
+}
+
+/// The audit rows of `action` about staff account `id`: (actor label, the role they acted in, detail).
+async fn role_rows(app: &TestApp, id: i64, action: &str) -> Vec<(String, Option<String>, String)> {
+    sqlx::query_as(
+        "SELECT actor_label, actor_role, detail FROM audit_event
+         WHERE action = $1 AND record_type = 'staff' AND record_id = $2 ORDER BY id",
+    )
+    .bind(action)
+    .bind(id)
+    .fetch_all(app.db().pool())
+    .await
+    .expect("audit rows")
+}
+
+/// Issue 35, item 22: a small clinic's receptionist who also works the lab. The admin gives the account the
+/// lab's role (audited); the same session then records a result, audited as done "as Lab attendant", with the
+/// lab in the menu beside reception's sections; the admin takes the role back (audited) and the next request
+/// no longer holds it, while the session goes on.
+async fn an_extra_role_is_given_used_in_its_name_and_taken_back_at_once(app: TestApp) {
+    let l = crate::lab::lab(&app).await;
+    let hb = l.hb.to_string();
+    l.doctor
+        .1
+        .post(
+            &format!("/visits/{}/lab/orders", l.visit),
+            &[("test_id", &hb), ("note", "")],
+        )
+        .await
+        .assert_redirect(&format!("/visits/{}#lab", l.visit));
+    let order = app
+        .count(&format!("SELECT MAX(id) FROM lab_order WHERE visit_id = {}", l.visit))
+        .await;
+    let result = format!("/lab/orders/{order}/result");
+    let id = app.create_staff("desk.amina", Role::Reception, false).await;
+    let desk = app.client();
+    desk.login_ok("desk.amina", PASSWORD).await;
+    desk.get("/lab").await.assert_status(StatusCode::FORBIDDEN);
+    desk.post(&result, &[("value", "13.2")])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+
+    // The admin's page offers the roles an account may hold beside its own.
+    let path = format!("/admin/staff/{id}");
+    let page = l.admin.get(&path).await;
+    assert!(page.has("#no-extra-roles"));
+    assert_eq!(
+        page.texts("#extra_role option"),
+        ["Choose a role", "Pharmacist", "Lab attendant"]
+    );
+    let grant = format!("{path}/roles");
+    for refused in ["admin", "doctor", "reception", "chef", ""] {
+        let page = l.admin.post(&grant, &[("extra_role", refused)]).await;
+        page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.has("#extra_role-error"), "{refused}: {}", page.text("main"));
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM staff_role").await, 0);
+
+    l.admin
+        .post(&grant, &[("extra_role", "lab")])
+        .await
+        .assert_redirect(&format!("{path}#roles"));
+    let page = l.admin.get(&path).await;
+    assert!(
+        page.text(".flash-success")
+            .contains("can now do a lab attendant's work")
+    );
+    assert!(page.text("#extra-roles").contains("Lab attendant"));
+    assert!(page.text("#extra-roles").contains("given by admin"));
+    assert_eq!(page.texts("#extra_role option"), ["Choose a role", "Pharmacist"]);
+    // Given twice, held once and audited once.
+    l.admin
+        .post(&grant, &[("extra_role", "lab")])
+        .await
+        .assert_redirect(&format!("{path}#roles"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM staff_role").await, 1);
+    assert_eq!(
+        role_rows(&app, id, "staff.role_grant").await,
+        [("admin".to_owned(), Some("admin".to_owned()), "Lab attendant".to_owned())]
+    );
+
+    // The same session (nothing ended) now does the lab's work, and reception's still.
+    let home = desk.get("/reception").await;
+    home.assert_status(StatusCode::OK);
+    let nav: Vec<String> = home.texts(".section-nav a");
+    assert!(nav.iter().any(|a| a == "Lab"), "{nav:?}");
+    assert!(nav.iter().any(|a| a == "Billing"), "{nav:?}");
+    desk.get("/lab").await.assert_status(StatusCode::OK);
+    desk.get(&format!("/lab/orders/{order}"))
+        .await
+        .assert_status(StatusCode::OK);
+    desk.post(&result, &[("value", "13.2")])
+        .await
+        .assert_redirect(&format!("/lab/orders/{order}"));
+    let acted: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT actor_label, actor_role FROM audit_event WHERE action = 'lab_order.result' AND record_id = $1",
+    )
+    .bind(order)
+    .fetch_all(app.db().pool())
+    .await
+    .expect("result row");
+    assert_eq!(acted, [("desk.amina".to_owned(), Some("lab".to_owned()))]);
+    desk.get("/billing").await.assert_status(StatusCode::OK);
+    // The trail says in which role.
+    let trail = l.admin.get("/admin/audit?action=lab_order.result").await;
+    assert!(
+        trail
+            .texts("tbody tr td:nth-child(2)")
+            .iter()
+            .any(|who| who.contains("desk.amina") && who.contains("as Lab attendant")),
+        "{:?}",
+        trail.texts("tbody tr td:nth-child(2)")
+    );
+
+    // Taken back: the next request no longer holds it; the session goes on.
+    l.admin
+        .post(&format!("{path}/roles/lab/remove"), &[])
+        .await
+        .assert_redirect(&format!("{path}#roles"));
+    assert!(l.admin.get(&path).await.has("#no-extra-roles"));
+    desk.get("/lab").await.assert_status(StatusCode::FORBIDDEN);
+    desk.post(&result, &[("value", "99")])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM lab_order WHERE id = {order} AND result_value = '13.2'"
+        ))
+        .await,
+        1
+    );
+    let home = desk.get("/reception").await;
+    home.assert_status(StatusCode::OK);
+    assert!(!home.texts(".section-nav a").iter().any(|a| a == "Lab"));
+    assert_eq!(
+        role_rows(&app, id, "staff.role_revoke").await,
+        [("admin".to_owned(), Some("admin".to_owned()), "Lab attendant".to_owned())]
+    );
+    // Taking back a role not held changes nothing; an unknown role or account is a 404.
+    l.admin
+        .post(&format!("{path}/roles/lab/remove"), &[])
+        .await
+        .assert_redirect(&format!("{path}#roles"));
+    assert_eq!(role_rows(&app, id, "staff.role_revoke").await.len(), 1);
+    for bad in [
+        format!("{path}/roles/king/remove"),
+        "/admin/staff/424242/roles/lab/remove".to_owned(),
+    ] {
+        l.admin.post(&bad, &[]).await.assert_status(StatusCode::NOT_FOUND);
+    }
+    l.admin
+        .post("/admin/staff/424242/roles", &[("extra_role", "lab")])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    // Only an admin gives roles.
+    l.lab
+        .post(&grant, &[("extra_role", "lab")])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    desk.post(&grant, &[("extra_role", "pharmacist")])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    assert_eq!(app.count("SELECT COUNT(*) FROM staff_role").await, 0);
+}
+
+async fn an_extra_role_that_becomes_the_accounts_own_is_held_once(app: TestApp) {
+    let admin = app.admin().await;
+    let id = app.create_staff("desk.bayo", Role::Reception, false).await;
+    let path = format!("/admin/staff/{id}");
+    admin
+        .post(&format!("{path}/roles"), &[("extra_role", "pharmacist")])
+        .await
+        .assert_redirect(&format!("{path}#roles"));
+    let version = admin
+        .get(&path)
+        .await
+        .attr("input[name=version]", "value")
+        .expect("version");
+    admin
+        .post(
+            &path,
+            &[
+                ("full_name", "Bayo Ade"),
+                ("email", ""),
+                ("role", "pharmacist"),
+                ("version", &version),
+            ],
+        )
+        .await
+        .assert_redirect(&path);
+    assert_eq!(app.count("SELECT COUNT(*) FROM staff_role").await, 0);
+    let page = admin.get(&path).await;
+    assert!(page.has("#no-extra-roles"));
+    assert_eq!(
+        page.texts("#extra_role option"),
+        ["Choose a role", "Reception", "Lab attendant"]
+    );
+    let update: Vec<(String,)> =
+        sqlx::query_as("SELECT detail FROM audit_event WHERE action = 'staff.update' AND record_id = $1")
+            .bind(id)
+            .fetch_all(app.db().pool())
+            .await
+            .expect("update row");
+    assert!(
+        update[0].0.ends_with("; Pharmacist is no longer an extra role"),
+        "{update:?}"
+    );
 }

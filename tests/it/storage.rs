@@ -1,18 +1,27 @@
 //! The storage types and the write transaction, on both databases.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use sqlx::ConnectOptions;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 
 use sickbay::db::types::{Date, Flag, Money, Timestamp};
 use sickbay::error::ServiceError;
 use sickbay::identity::Role;
 
-use crate::support::{TestApp, on_both_databases};
+use crate::support::{TestApp, on_both_databases, test_config};
 
 on_both_databases!(
     storage_types_round_trip,
     concurrent_read_then_write_transactions_do_not_fail,
     migrations_are_idempotent,
-    a_transaction_dropped_before_its_end_leaves_nothing_and_lets_the_next_one_write
+    a_transaction_dropped_before_its_end_leaves_nothing_and_lets_the_next_one_write,
+    a_full_disk_is_told_as_such_and_reads_go_on
 );
 
 async fn storage_types_round_trip(app: TestApp) {
@@ -348,8 +357,12 @@ async fn sqlite_waits_for_another_process_lock_without_holding_its_thread() {
     let path = sickbay::db::sqlite_path(app.db().url())
         .expect("a SQLite file")
         .to_owned();
-    let other = rusqlite::Connection::open(path).unwrap();
-    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let mut other = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .connect()
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.unwrap();
     let db = app.db().clone();
     let write = tokio::spawn(async move {
         sqlx::query("UPDATE staff SET full_name = full_name")
@@ -373,11 +386,286 @@ async fn sqlite_waits_for_another_process_lock_without_holding_its_thread() {
         !write.is_finished(),
         "the write went through while another process held the lock"
     );
-    other.execute_batch("COMMIT").unwrap();
+    sqlx::query("COMMIT").execute(&mut other).await.unwrap();
     let written = tokio::time::timeout(std::time::Duration::from_secs(5), write)
         .await
         .expect("the write was still waiting after the lock was let go")
         .unwrap()
         .unwrap();
     assert!(written.rows_affected() >= 1);
+}
+
+/// A patient's registration whose row can't fit in one page of the database (SQLite puts the rest on overflow
+/// pages, which a full file can't get).
+fn a_long_registration(matric: &str) -> Vec<(&'static str, String)> {
+    // "ẹ" is three bytes: each field holds 3,000.
+    let long = "ẹ".repeat(1000);
+    vec![
+        ("kind", "student".to_owned()),
+        ("matric_number", matric.to_owned()),
+        ("first_name", "Adaeze".to_owned()),
+        ("surname", "Okonkwo".to_owned()),
+        ("other_names", String::new()),
+        ("sex", "female".to_owned()),
+        ("date_of_birth", "2004-05-06".to_owned()),
+        ("phone", "0803 123 4567".to_owned()),
+        ("email", String::new()),
+        ("address", "Hall 3, Room 12".to_owned()),
+        ("emergency_name", "Mrs Okonkwo".to_owned()),
+        ("emergency_phone", "08099998888".to_owned()),
+        ("emergency_relationship", "Mother".to_owned()),
+        ("blood_group", "O+".to_owned()),
+        ("genotype", "AS".to_owned()),
+        ("allergies", long.clone()),
+        ("chronic_conditions", long),
+    ]
+}
+
+/// Makes the database's disk full for the app's writes. SQLite: the writing connection's file may grow no more
+/// (`max_page_count` at its size, after a VACUUM leaves no free page), so a write that needs a page fails with
+/// SQLITE_FULL. PostgreSQL: a new patient's row meets the error the server gives when its disk is full
+/// (disk_full, 53100), raised by a trigger.
+async fn fill_the_disk(app: &TestApp) {
+    let pool = app.db().pool();
+    match app.db().backend() {
+        sickbay::db::Backend::Sqlite => {
+            sqlx::query("VACUUM").execute(pool).await.unwrap();
+            let pages: i64 = sqlx::query_scalar("PRAGMA page_count").fetch_one(pool).await.unwrap();
+            // A statement that sets something runs on the writing connection (db::writes).
+            sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+        sickbay::db::Backend::Postgres => {
+            sqlx::query(
+                "CREATE FUNCTION disk_is_full() RETURNS trigger AS $$ BEGIN \
+                 RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full'; \
+                 END $$ LANGUAGE plpgsql",
+            )
+            .execute(pool)
+            .await
+            .unwrap();
+            sqlx::query(
+                "CREATE TRIGGER disk_is_full BEFORE INSERT ON patient FOR EACH ROW EXECUTE FUNCTION disk_is_full()",
+            )
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+    }
+}
+
+async fn free_the_disk(app: &TestApp) {
+    let pool = app.db().pool();
+    let sql = match app.db().backend() {
+        sickbay::db::Backend::Sqlite => "PRAGMA max_page_count = 1073741823",
+        sickbay::db::Backend::Postgres => "DROP TRIGGER disk_is_full ON patient",
+    };
+    sqlx::query(sql).execute(pool).await.unwrap();
+}
+
+/// A write that meets a full disk is told so (507, "tell the administrator"), not "something went wrong";
+/// nothing of it is written, pages still read, and once there is room the same form goes through.
+async fn a_full_disk_is_told_as_such_and_reads_go_on(app: TestApp) {
+    let admin = app.admin().await;
+    let patients = app.count("SELECT COUNT(*) FROM patient").await;
+    fill_the_disk(&app).await;
+    let fields = a_long_registration("CSC/22/0001");
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = admin.post("/patients", &fields).await;
+    refused.assert_status(StatusCode::INSUFFICIENT_STORAGE);
+    let message = refused.text("main");
+    assert!(
+        message.contains("storage is full") && message.contains("Tell the administrator"),
+        "{message}"
+    );
+    assert!(!message.contains("Something went wrong"), "{message}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM patient").await, patients);
+    // Reading goes on.
+    admin.get("/patients").await.assert_status(StatusCode::OK);
+    admin.get("/admin").await.assert_status(StatusCode::OK);
+    assert_eq!(app.client().get("/healthz").await.status, StatusCode::OK);
+
+    free_the_disk(&app).await;
+    admin
+        .post("/patients", &fields)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(app.count("SELECT COUNT(*) FROM patient").await, patients + 1);
+}
+
+/// A TCP proxy in front of PostgreSQL that a test can take down (every open connection is cut, and new ones
+/// are closed as soon as they are accepted) and bring back.
+struct Proxy {
+    addr: SocketAddr,
+    up: Arc<AtomicBool>,
+    cut: Arc<watch::Sender<u64>>,
+}
+
+impl Proxy {
+    async fn start(upstream: SocketAddr) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let up = Arc::new(AtomicBool::new(true));
+        let cut = Arc::new(watch::channel(0_u64).0);
+        let (accepting, cutting) = (Arc::clone(&up), Arc::clone(&cut));
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !accepting.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let mut cut = cutting.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = cut.changed() => {}
+                    }
+                });
+            }
+        });
+        Proxy { addr, up, cut }
+    }
+
+    fn down(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        self.cut.send_modify(|n| *n += 1);
+    }
+
+    fn up(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+/// While PostgreSQL can't be reached, nothing hangs: `/healthz` answers 503 within its second, a logged-in page
+/// says the database is unavailable (503) within the pools' two seconds, an open event stream ends (the browser
+/// reconnects); when it is back, the same process serves again by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn requests_answer_at_once_while_postgresql_is_down_and_the_same_process_serves_again() {
+    let Some(app) = TestApp::postgres().await else {
+        return;
+    };
+    let direct = url::Url::parse(app.db().url()).unwrap();
+    let upstream = tokio::net::lookup_host((direct.host_str().unwrap_or("127.0.0.1"), direct.port().unwrap_or(5432)))
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+    let proxy = Proxy::start(upstream).await;
+    let mut through = direct.clone();
+    through.set_host(Some("127.0.0.1")).unwrap();
+    through.set_port(Some(proxy.addr.port())).unwrap();
+    let db = sickbay::db::Db::connect(through.as_str()).await.unwrap();
+    let state = sickbay::state::AppState::new(db, test_config()).await.unwrap();
+    let served = TestApp::serve(state).await;
+    let admin = served.admin().await;
+    let anyone = served.client();
+    admin.get("/admin").await.assert_status(StatusCode::OK);
+    assert_eq!(anyone.get("/healthz").await.status, StatusCode::OK);
+    let mut display = reqwest::get(served.url("/display/events")).await.unwrap();
+    assert_eq!(display.status(), StatusCode::OK);
+
+    proxy.down();
+    let started = Instant::now();
+    let health = anyone.get("/healthz").await;
+    assert_eq!(health.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "/healthz took {:?}",
+        started.elapsed()
+    );
+    for path in ["/admin", "/patients"] {
+        let started = Instant::now();
+        let page = admin.get(path).await;
+        page.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{path} took {:?}",
+            started.elapsed()
+        );
+        assert!(
+            page.text("main").contains("The database is unavailable") && page.text("main").contains("try again"),
+            "{}",
+            page.text("main")
+        );
+        assert!(page.header("retry-after").is_some());
+    }
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Ok(Some(_)) = display.chunk().await {}
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the display's event stream stayed open while the database was away"
+    );
+
+    proxy.up();
+    let back = Instant::now();
+    while anyone.get("/healthz").await.status != StatusCode::OK {
+        assert!(
+            back.elapsed() < Duration::from_secs(15),
+            "/healthz still failing after the database came back"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let mut page = admin.get("/admin").await;
+    // A pooled connection cut during the outage may fail once more before it is let go.
+    if page.status == StatusCode::SERVICE_UNAVAILABLE {
+        page = admin.get("/admin").await;
+    }
+    page.assert_status(StatusCode::OK);
+    let reopened = reqwest::get(served.url("/display/events")).await.unwrap();
+    assert_eq!(reopened.status(), StatusCode::OK);
+    drop(app);
+}
+
+/// SQLite is durable by default: every connection commits with `synchronous = FULL` in WAL mode with foreign
+/// keys on; `--sqlite-synchronous normal` lowers it. A page's reading connection refuses a write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_commits_to_the_disk_by_default_and_reading_connections_do_not_write() {
+    let app = TestApp::sqlite().await;
+    let db = app.db();
+    let mut conn = db.conn().await.unwrap();
+    let (mode, synchronous, keys): (String, i64, i64) =
+        sqlx::query_as("SELECT * FROM pragma_journal_mode, pragma_synchronous, pragma_foreign_keys")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(
+        (mode.as_str(), synchronous, keys),
+        ("wal", 2, 1),
+        "WAL, FULL, foreign keys"
+    );
+    let refused = sqlx::query("UPDATE staff SET full_name = full_name")
+        .execute(&mut conn)
+        .await;
+    assert!(refused.is_err(), "a write on a reading connection");
+    drop(conn);
+    let mut tx = db.begin_write().await.unwrap();
+    let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(synchronous, 2, "the writer commits with FULL");
+    tx.rollback().await.unwrap();
+
+    let normal = sickbay::db::Db::connect_with(
+        db.url(),
+        sickbay::db::Options {
+            synchronous: sickbay::db::Synchronous::Normal,
+        },
+    )
+    .await
+    .unwrap();
+    let mut tx = normal.begin_write().await.unwrap();
+    let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(synchronous, 1, "NORMAL when asked");
+    tx.rollback().await.unwrap();
+    normal.close().await;
 }

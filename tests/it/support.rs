@@ -223,35 +223,17 @@ impl TestApp {
         self.state.settings.refresh(self.db()).await.expect("refresh settings");
     }
 
-    /// Moves the audit rows of reads waiting in SQLite's side file into the log, as every page that reads the
-    /// log does first: a test that reads `audit_event` itself calls this (or [`TestApp::count`]) before.
-    pub async fn settle_reads(&self) {
-        self.state
-            .reads
-            .settle()
-            .await
-            .expect("audit rows of reads moved into the log");
-    }
-
-    /// The number `sql` gives, with the audit rows of reads in the log (see [`TestApp::settle_reads`]).
     pub async fn count(&self, sql: &str) -> i64 {
-        self.settle_reads().await;
         sqlx::query_scalar(sql)
             .fetch_one(self.db().pool())
             .await
             .expect("count query")
     }
 
-    /// Takes away the table the audit rows of reads are written to (SQLite's side file, PostgreSQL's log), so
-    /// that writing one fails.
+    /// Takes away the table the audit rows of reads are written to (the log), so that writing one fails.
     pub async fn break_the_audit_of_reads(&self) {
-        let table = match self.db().backend() {
-            sickbay::db::Backend::Sqlite => format!("{}.audit_waiting", sickbay::db::sqlite::SIDE),
-            sickbay::db::Backend::Postgres => "audit_event".to_owned(),
-        };
-        // A write transaction, which runs on SQLite's writer: only the writer has the side file attached.
         let mut tx = self.db().begin_write().await.expect("begin");
-        sqlx::query(&format!("DROP TABLE {table}"))
+        sqlx::query("DROP TABLE audit_event")
             .execute(&mut *tx)
             .await
             .expect("drop");

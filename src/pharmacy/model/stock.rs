@@ -168,12 +168,9 @@ fn received(text: &str, today: Date) -> Result<Date, String> {
 }
 
 fn cost(text: &str, minor_digits: u32) -> Result<Money, String> {
-    if text.trim().is_empty() {
-        return Ok(Money(0));
-    }
-    match Money::parse_major(text.trim(), minor_digits) {
-        Ok(Money(amount)) if (0..=super::PRICE_MAX).contains(&amount) => Ok(Money(amount)),
-        _ => Err("Give the cost price of one unit, such as 120.50, zero or more.".into()),
+    match text.trim() {
+        "" => Ok(Money(0)),
+        text => crate::validation::parse_money(text, minor_digits).map_err(|err| err.message(minor_digits)),
     }
 }
 

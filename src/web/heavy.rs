@@ -1,0 +1,161 @@
+//! Heavy pages (a year-long report, the audit trail and its CSV, a report's CSV) run away from the clinic's
+//! requests: on a thread of the blocking pool rather than a runtime worker, so that the rows they read and the
+//! pages they build never hold up "call next", the waiting-room display or a student's place in the queue, and a
+//! few at a time, so that a burst of exports cannot take every blocking thread either. One more waits its turn
+//! for a while, then is told to try again.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use super::{AppError, AppResult};
+
+/// How many heavy pages are built at once: one for each of two admins; a third waits.
+pub const AT_ONCE: usize = 2;
+/// How long a heavy page waits for its turn before it is told to try again.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+#[derive(Clone)]
+pub struct Heavy {
+    turns: Arc<Semaphore>,
+    wait: Duration,
+}
+
+impl Default for Heavy {
+    fn default() -> Self {
+        Heavy::new(AT_ONCE, WAIT)
+    }
+}
+
+impl Heavy {
+    pub fn new(at_once: usize, wait: Duration) -> Self {
+        Heavy {
+            turns: Arc::new(Semaphore::new(at_once)),
+            wait,
+        }
+    }
+
+    /// Runs `work` to its end on a blocking thread once its turn comes (its database reads still wait on the
+    /// runtime's I/O driver, but its own CPU time, rendering included, is off the runtime's workers). A turn that
+    /// does not come within the wait answers [`AppError::Busy`].
+    pub async fn run<F, T>(&self, work: F) -> AppResult<T>
+    where
+        F: Future<Output = AppResult<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let turn = match tokio::time::timeout(self.wait, Arc::clone(&self.turns).acquire_owned()).await {
+            Ok(Ok(turn)) => turn,
+            Ok(Err(_)) | Err(_) => return Err(AppError::Busy),
+        };
+        let runtime = tokio::runtime::Handle::current();
+        let done = tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            runtime.block_on(work)
+        })
+        .await;
+        done.map_err(|err| AppError::Internal(anyhow::anyhow!("a heavy page stopped: {err}")))?
+    }
+}
+
+/// Runs a long background job (an import of a faculty's students) to its end on a blocking thread, without a
+/// turn: it is started once by an admin and must not wait behind reports, nor hold a runtime worker while it
+/// checks thousands of rows.
+pub fn detach<F>(work: F)
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || runtime.block_on(work));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+
+    /// Most of a second of a thread held (as a report that adds up a year of rows in Rust would).
+    async fn hold_the_thread() -> AppResult<u32> {
+        std::thread::sleep(Duration::from_millis(800));
+        Ok(7)
+    }
+
+    /// The longest pause between the ticks of a task that wakes every 10 ms, while `work` runs as a request's
+    /// task of the same runtime.
+    async fn longest_pause_while<F>(work: F) -> Duration
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (tick, ticking) = tokio::sync::oneshot::channel::<()>();
+        let ticker = tokio::spawn(async move {
+            let mut longest = Duration::ZERO;
+            let mut last = Instant::now();
+            let (mut stopped, mut tick) = (stopped, Some(tick));
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => return longest,
+                    _ = tokio::time::sleep(Duration::from_millis(10)) => {
+                        longest = longest.max(last.elapsed());
+                        last = Instant::now();
+                        if let Some(tick) = tick.take() {
+                            tick.send(()).ok();
+                        }
+                    }
+                }
+            }
+        });
+        ticking.await.expect("the first tick");
+        tokio::spawn(work).await.expect("the work");
+        stop.send(()).ok();
+        ticker.await.expect("the ticker")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn a_heavy_page_does_not_hold_up_the_runtimes_other_work() {
+        let heavy = Heavy::new(2, WAIT);
+        let longest = longest_pause_while(async move {
+            assert_eq!(heavy.run(hold_the_thread()).await.ok(), Some(7));
+        })
+        .await;
+        assert!(
+            longest < Duration::from_millis(400),
+            "the runtime's one worker kept ticking: longest pause {longest:?}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn the_same_work_in_the_request_stalls_the_runtime() {
+        // The control for the test above: on the runtime's one worker, the same work stops everything else.
+        let longest = longest_pause_while(async {
+            hold_the_thread().await.ok();
+        })
+        .await;
+        assert!(longest >= Duration::from_millis(700), "{longest:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn more_heavy_pages_than_turns_wait_then_are_told_to_try_again() {
+        let heavy = Heavy::new(1, Duration::from_millis(100));
+        let (release, held) = tokio::sync::oneshot::channel::<()>();
+        let first = {
+            let heavy = heavy.clone();
+            tokio::spawn(async move {
+                heavy
+                    .run(async move {
+                        held.await.ok();
+                        Ok(1)
+                    })
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(matches!(heavy.run(async { Ok(2) }).await, Err(AppError::Busy)));
+        release.send(()).ok();
+        assert_eq!(first.await.expect("the first").ok(), Some(1));
+        // Its turn given back, the next one runs.
+        assert_eq!(heavy.run(async { Ok(3) }).await.ok(), Some(3));
+    }
+}

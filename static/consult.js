@@ -1,0 +1,112 @@
+// The consultation screen and its review (loaded by templates/consult/visit.html and review.html; the CSP forbids
+// inline script):
+// 1. "Complete visit" sends what the note boxes hold (draft_<kind>), so a note typed a moment before the click
+//    reaches the review, where it is signed or discarded; the server keeps it as the box's draft.
+// 2. "Sign and complete" forgets this browser's copies of the visit's notes (forms.js keeps them while they are
+//    typed): the review has signed or discarded each.
+// 3. The diagnosis field is a combobox over its ICD-10 suggestions: ArrowDown and ArrowUp move through them,
+//    Enter adds the highlighted one with its code (Enter with none highlighted adds the words as typed), Escape
+//    closes the list.
+(function () {
+  "use strict";
+
+  // ---- 1. The note boxes' text goes with "Complete visit" ---------------------------------------------------
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-carries-drafts]")) { return; }
+    form.querySelectorAll("input[data-carried]").forEach(function (old) { old.remove(); });
+    document.querySelectorAll("textarea[data-draft]").forEach(function (box) {
+      var kind = box.getAttribute("data-draft");
+      if (!kind || kind === "addendum") { return; }
+      var field = document.createElement("input");
+      field.type = "hidden";
+      field.name = "draft_" + kind;
+      field.value = box.value;
+      field.setAttribute("data-carried", "");
+      form.append(field);
+    });
+  });
+
+  // ---- 2. "Sign and complete" forgets the browser's copies ---------------------------------------------------
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var prefix = form.getAttribute && form.getAttribute("data-clears-drafts");
+    if (!prefix) { return; }
+    try {
+      var keys = [];
+      for (var i = 0; i < window.localStorage.length; i++) {
+        var key = window.localStorage.key(i);
+        if (key && key.indexOf("sickbay-draft:" + prefix) === 0) { keys.push(key); }
+      }
+      keys.forEach(function (key) { window.localStorage.removeItem(key); });
+    } catch (e) { /* storage disabled: nothing kept */ }
+  });
+
+  // ---- 3. The diagnosis combobox -----------------------------------------------------------------------------
+  function listOf(input) {
+    return document.getElementById(input.getAttribute("aria-controls"));
+  }
+  function options(input) {
+    var list = listOf(input);
+    if (!list || list.hidden) { return []; }
+    return Array.prototype.slice.call(list.querySelectorAll("[role=option]"));
+  }
+  function highlight(input, option) {
+    options(input).forEach(function (each) {
+      each.setAttribute("aria-selected", each === option ? "true" : "false");
+      each.classList.toggle("active", each === option);
+    });
+    if (option) {
+      input.setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({ block: "nearest" });
+    } else {
+      input.removeAttribute("aria-activedescendant");
+    }
+  }
+  function close(input) {
+    var list = listOf(input);
+    highlight(input, null);
+    if (list) { list.hidden = true; }
+    input.setAttribute("aria-expanded", "false");
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[role=combobox]")) { return; }
+    var all = options(input);
+    if (!all.length) { return; }
+    var current = all.findIndex(function (o) { return o.getAttribute("aria-selected") === "true"; });
+    switch (event.key) {
+      case "ArrowDown":
+        event.preventDefault();
+        highlight(input, all[(current + 1) % all.length]);
+        break;
+      case "ArrowUp":
+        event.preventDefault();
+        highlight(input, current <= 0 ? all[all.length - 1] : all[current - 1]);
+        break;
+      case "Enter":
+        if (current < 0) { return; }
+        event.preventDefault();
+        // A click, so htmx sends the option's own name and value (picked=CODE) with the form.
+        all[current].click();
+        break;
+      case "Escape":
+        event.preventDefault();
+        close(input);
+        break;
+    }
+  });
+
+  // New suggestions: the list is open when it has some, and nothing in it is highlighted yet.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (!target || !target.querySelector) { return; }
+    document.querySelectorAll("input[role=combobox]").forEach(function (input) {
+      var list = listOf(input);
+      if (!list || !target.contains(list)) { return; }
+      input.removeAttribute("aria-activedescendant");
+      input.setAttribute("aria-expanded", options(input).length ? "true" : "false");
+    });
+  });
+})();
