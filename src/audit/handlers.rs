@@ -5,18 +5,21 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use chrono_tz::Tz;
 
 use super::model::{AuditRow, Filter, RECORD_TYPES, TrailQuery, known_actions};
 use super::service::{self, CSV_LIMIT_TEXT, Checked, StaffChoice};
+use crate::db::Db;
 use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::validation::FieldErrors;
 use crate::web::extract::{Admins, Staff};
 use crate::web::filters;
 use crate::web::form::{Query, invalid};
+use crate::web::heavy::Chunks;
 use crate::web::layout::Layout;
 use crate::web::paging::PAGE_SIZE;
-use crate::web::{AppError, AppResult, csv_table};
+use crate::web::{AppError, AppResult, csv_download, csv_records};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "audit/list.html")]
@@ -137,41 +140,62 @@ pub async fn list(
     }
 }
 
-/// Every entry the filters match (up to [`service::CSV_LIMIT`], newest first), in words, as CSV.
+/// Every entry the filters match (up to [`service::CSV_LIMIT`], newest first), in words, as CSV: checked here,
+/// then written a page of entries at a time as a heavy download.
 pub async fn csv(
     _admin: Staff<Admins>,
     State(state): State<AppState>,
     Query(query): Query<TrailQuery>,
 ) -> AppResult<Response> {
-    let heavy = state.heavy.clone();
-    heavy.run(trail_csv(state, query)).await
-}
-
-/// The CSV of the trail, built as a heavy page (up to [`service::CSV_LIMIT`] rows read and written out).
-async fn trail_csv(state: AppState, query: TrailQuery) -> AppResult<Response> {
     let staff = service::staff_choices(&state.db).await?;
-    let checked = match service::check(&state.db, &query, &staff).await {
-        Ok(checked) => checked,
+    let filter = match service::check(&state.db, &query, &staff).await {
+        Ok(checked) => checked.filter,
         Err(ServiceError::Invalid(errors)) => return Err(AppError::Invalid(errors)),
         Err(err) => return Err(err.into()),
     };
     let zone = state.settings.get().clinic.time_zone;
-    let rows = service::all(&state.db, &checked.filter, zone).await?;
-    let header = [
+    let db = state.db.clone();
+    let body = state
+        .heavy
+        .stream(move |chunks| write_trail(db, filter, zone, chunks))
+        .await?;
+    Ok(csv_download(&format!("audit-{}.csv", state.today()), body))
+}
+
+/// Entries read and written out per chunk of the trail's CSV.
+const CSV_CHUNK: i64 = 2_000;
+
+async fn write_trail(db: Db, filter: Filter, zone: Tz, chunks: Chunks) -> AppResult<()> {
+    const HEADER: [&str; 9] = [
         "entry", "when", "who", "as", "action", "patient", "record", "from", "detail",
     ];
-    let records = rows.iter().map(|row| {
-        vec![
-            row.id.to_string(),
-            filters::stamp_of(row.at, zone),
-            row.actor_label.clone(),
-            row.actor_role_words().to_owned(),
-            row.action_label(),
-            row.patient_words(),
-            row.record_label(),
-            row.ip.clone().unwrap_or_default(),
-            row.detail.clone(),
-        ]
-    });
-    csv_table(&format!("audit-{}.csv", state.today()), &header, records)
+    let mut chunk = csv_records([HEADER])?;
+    let (mut before, mut written) = (None, 0);
+    loop {
+        let page = service::page(&db, &filter, zone, before, CSV_CHUNK.min(service::CSV_LIMIT - written)).await?;
+        chunk.extend(csv_records(page.rows.iter().map(|row| record(row, zone)))?);
+        written += i64::try_from(page.rows.len()).unwrap_or(i64::MAX);
+        if !chunks.send(std::mem::take(&mut chunk)).await {
+            return Ok(());
+        }
+        match page.older {
+            Some(older) if written < service::CSV_LIMIT => before = Some(older),
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// An entry of the trail as a line of its CSV, in the words the page uses.
+fn record(row: &AuditRow, zone: Tz) -> [String; 9] {
+    [
+        row.id.to_string(),
+        filters::stamp_of(row.at, zone),
+        row.actor_label.clone(),
+        row.actor_role_words().to_owned(),
+        row.action_label(),
+        row.patient_words(),
+        row.record_label(),
+        row.ip.clone().unwrap_or_default(),
+        row.detail.clone(),
+    ]
 }

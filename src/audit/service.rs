@@ -94,11 +94,6 @@ pub async fn page(
     Ok(Page::from_rows(rows, size, after.is_none(), |row| row.id))
 }
 
-/// Every entry matching `filter`, newest first, up to [`CSV_LIMIT`].
-pub async fn all(db: &Db, filter: &Filter, zone: Tz) -> Result<Vec<AuditRow>, ServiceError> {
-    Ok(repo::filtered(db, filter, filter.span(zone), None, CSV_LIMIT).await?)
-}
-
 /// The reads of the patient's record by staff, newest first: what the patient sees of the log.
 pub async fn reads_of_patient(db: &Db, patient_id: i64, before: Option<i64>, size: i64) -> Result<Page, ServiceError> {
     // Days play no part: the zone is not used.

@@ -8,7 +8,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use axum::body::{Body, Bytes};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use super::{AppError, AppResult};
 
@@ -45,10 +46,7 @@ impl Heavy {
         F: Future<Output = AppResult<T>> + Send + 'static,
         T: Send + 'static,
     {
-        let turn = match tokio::time::timeout(self.wait, Arc::clone(&self.turns).acquire_owned()).await {
-            Ok(Ok(turn)) => turn,
-            Ok(Err(_)) | Err(_) => return Err(AppError::Busy),
-        };
+        let turn = self.turn().await?;
         let runtime = tokio::runtime::Handle::current();
         let done = tokio::task::spawn_blocking(move || {
             let _turn = turn;
@@ -56,6 +54,52 @@ impl Heavy {
         })
         .await;
         done.map_err(|err| AppError::Internal(anyhow::anyhow!("a heavy page stopped: {err}")))?
+    }
+
+    async fn turn(&self) -> AppResult<OwnedSemaphorePermit> {
+        match tokio::time::timeout(self.wait, Arc::clone(&self.turns).acquire_owned()).await {
+            Ok(Ok(turn)) => Ok(turn),
+            Ok(Err(_)) | Err(_) => Err(AppError::Busy),
+        }
+    }
+
+    /// A download written as it is read (a CSV of a hundred thousand rows never sits whole in memory): `write`
+    /// runs on a blocking thread once its turn comes, and keeps the turn until it has sent its last chunk. The
+    /// body starts as soon as the first chunk is sent. A failure part way is logged and breaks the download off,
+    /// so the browser reports it failed rather than keeping half a file.
+    pub async fn stream<W, F>(&self, write: W) -> AppResult<Body>
+    where
+        W: FnOnce(Chunks) -> F + Send + 'static,
+        F: Future<Output = AppResult<()>> + Send + 'static,
+    {
+        let turn = self.turn().await?;
+        let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS_AHEAD);
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            let broken = sender.clone();
+            if let Err(err) = runtime.block_on(write(Chunks(sender))) {
+                tracing::error!(error = %err, "a download stopped part way");
+                let _ = broken.blocking_send(Err(std::io::Error::other("the download stopped part way")));
+            }
+        });
+        let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move {
+            receiver.recv().await.map(|chunk| (chunk, receiver))
+        });
+        Ok(Body::from_stream(chunks))
+    }
+}
+
+/// How many chunks a download's writer may be ahead of the client reading it.
+const CHUNKS_AHEAD: usize = 4;
+
+/// Where a streamed download's chunks go.
+pub struct Chunks(mpsc::Sender<Result<Bytes, std::io::Error>>);
+
+impl Chunks {
+    /// Sends a chunk; false when the client has gone (the writer stops).
+    pub async fn send(&self, chunk: Vec<u8>) -> bool {
+        self.0.send(Ok(Bytes::from(chunk))).await.is_ok()
     }
 }
 

@@ -18,7 +18,7 @@ pub mod request_id;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use error::{AppError, AppResult};
@@ -80,22 +80,29 @@ where
     R: IntoIterator<Item = Vec<F>>,
     F: AsRef<[u8]>,
 {
+    let mut bytes = csv_records([header])?;
+    bytes.extend(csv_records(rows)?);
+    Ok(csv_download(file_name, bytes))
+}
+
+/// Records written as CSV lines (a part of a file: a header, or a page of rows of a streamed download).
+pub fn csv_records<R, F, I>(rows: R) -> AppResult<Vec<u8>>
+where
+    R: IntoIterator<Item = I>,
+    I: IntoIterator<Item = F>,
+    F: AsRef<[u8]>,
+{
     let mut out = csv::Writer::from_writer(Vec::new());
-    let failed = |err: csv::Error| AppError::Internal(err.into());
-    out.write_record(header).map_err(failed)?;
     for row in rows {
-        out.write_record(row).map_err(failed)?;
+        out.write_record(row).map_err(|err| AppError::Internal(err.into()))?;
     }
-    let bytes = out
-        .into_inner()
-        .map_err(|err| AppError::Internal(anyhow::anyhow!("{err}")))?;
-    let body = String::from_utf8(bytes).map_err(|err| AppError::Internal(err.into()))?;
-    Ok(csv_download(file_name, body))
+    out.into_inner()
+        .map_err(|err| AppError::Internal(anyhow::anyhow!("{err}")))
 }
 
 /// A CSV file to download as `file_name`.
-pub fn csv_download(file_name: &str, body: String) -> Response {
-    let mut response = body.into_response();
+pub fn csv_download(file_name: &str, body: impl Into<axum::body::Body>) -> Response {
+    let mut response = Response::new(body.into());
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/csv; charset=utf-8"),

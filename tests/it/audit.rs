@@ -16,6 +16,7 @@ on_both_databases!(
     a_day_is_the_clinics_local_day,
     paging_keeps_the_filters,
     the_csv_holds_the_rows_the_page_shows,
+    a_long_trail_streams_every_entry_once_newest_first,
     bad_filters_are_answered_with_a_message,
     who_looked_at_a_record_from_the_patients_page,
     a_patient_sees_which_roles_opened_their_own_record,
@@ -985,4 +986,29 @@ async fn every_page_of_a_patients_record_writes_its_read_and_the_patient_sees_it
             "{path}: the patient's newest entry is {newest:?}"
         );
     }
+}
+
+/// The CSV is written a page of entries at a time: 4,500 entries (more than two of its chunks) arrive whole, each
+/// once, newest first, with one header.
+async fn a_long_trail_streams_every_entry_once_newest_first(app: TestApp) {
+    let admin = app.admin().await;
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4500)
+         INSERT INTO audit_event (at, actor_kind, actor_label, action, detail)
+         SELECT 1700000000000 + i, 'system', 'bench', 'job.run', 'entry ' || i FROM n",
+    )
+    .execute(app.db().pool())
+    .await
+    .expect("entries");
+    let total = app.count("SELECT COUNT(*) FROM audit_event").await;
+    let (header, records) = csv_of(&admin, "/admin/audit.csv").await;
+    assert_eq!(header[0], "entry");
+    assert_eq!(records.len() as i64, total);
+    let ids: std::collections::HashSet<&str> = records.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(ids.len(), records.len(), "each entry once");
+    let entries: Vec<i64> = records
+        .iter()
+        .filter_map(|r| r[8].strip_prefix("entry ").and_then(|n| n.parse().ok()))
+        .collect();
+    assert_eq!(entries, (1..=4500).rev().collect::<Vec<i64>>(), "newest first");
 }
