@@ -157,7 +157,8 @@ mod tests {
         ticker.await.expect("the ticker")
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    // On a runtime of one thread (the test's), where anything that holds the thread stops every task.
+    #[tokio::test]
     async fn a_heavy_page_does_not_hold_up_the_runtimes_other_work() {
         let heavy = Heavy::new(2, WAIT);
         let longest = longest_pause_while(async move {
@@ -166,13 +167,13 @@ mod tests {
         .await;
         assert!(
             longest < Duration::from_millis(400),
-            "the runtime's one worker kept ticking: longest pause {longest:?}"
+            "the runtime's one thread kept ticking: longest pause {longest:?}"
         );
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    #[tokio::test]
     async fn the_same_work_in_the_request_stalls_the_runtime() {
-        // The control for the test above: on the runtime's one worker, the same work stops everything else.
+        // The control for the test above: on the runtime's one thread, the same work stops everything else.
         let longest = longest_pause_while(async {
             hold_the_thread().await.ok();
         })
