@@ -1,23 +1,28 @@
 //! A clinic's day at a speed factor: seeds the demo (large by default: 50,000 students, 24 doctors, a year of
 //! history), serves the app in-process, and replays the busiest hours of a university clinic through the real
 //! forms and event streams with every role at once:
-//! - 24 doctors: call next, start, the consultation screen, vitals, a diagnosis, a prescription, complete;
-//! - 4 reception desks: walk-ins to the doctors' queues, the board, a patient search;
-//! - students on phones: their home and their place in the queue;
+//! - 24 doctors: call next, start, the consultation screen, vitals, a diagnosis, a prescription, a lab test for
+//!   one patient in three, complete;
+//! - 4 reception desks: walk-ins to the doctors' queues, the board, a patient search, billing a completed visit
+//!   and taking its payment;
+//! - students on phones: their home and their place in the queue; others booking a time and cancelling it;
 //! - 2 pharmacists: the worklist, a prescription, dispensing it;
+//! - 2 lab attendants: the worklist, an order, its result, its release;
 //! - 8 waiting-room displays on their event stream: how long each call takes to reach them;
 //! - an admin now and then: a year's report and the audit trail's CSV.
 //!
 //! Each role works at its real rate times the factor (a doctor sees a patient every 12 minutes, a desk adds a
-//! walk-in every 6 and looks at the board every minute, a phone looks every 20 seconds, a pharmacist dispenses
-//! every 4 minutes, the admin exports every 20). Not yet in the mix: students booking, cancelling and moving,
-//! the lab, payments, and PostgreSQL with two instances. The factor is ramped (DAY_FACTORS, default 10,25,50,100)
+//! walk-in every 6 minutes, bills a visit every 5 and looks at the board every minute, a phone looks every 20
+//! seconds, a student books or cancels every 2 minutes, a pharmacist dispenses every 4 minutes, a lab attendant
+//! records a result every 5, the admin exports every 20). On PostgreSQL the ramp runs again with two instances
+//! of the app on one database, each role's sessions spread over both. The factor is ramped (DAY_FACTORS, default 10,25,50,100)
 //! until some action's p99 passes 100 ms or a call takes 250 ms to reach the displays; each step runs
 //! DAY_SECONDS of wall clock (default 20) and prints p50, p99, count and errors per action (the admin's exports
 //! are shown but held to no bound: they are what the rest is protected from). At the end it checks
 //! that what was acknowledged is in the database. On SQLite and (with TEST_POSTGRES_URL) on PostgreSQL.
 //!
-//! Run: `cargo bench --bench day` (`DAY_SIZE=small` for a quick run on the small demo).
+//! Run: `cargo bench --bench day` (`DAY_SIZE=small` for a quick run on the small demo; `DAY_ADMINS=2` for two
+//! admins exporting back to back, the heaviest the clinic's screens are protected from).
 
 mod common;
 
@@ -27,6 +32,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use chrono::Datelike;
 use scraper::{Html, Selector};
 use sickbay::config::Config;
 use sickbay::db::{Date, Db};
@@ -50,7 +56,12 @@ const DESK_WALK_IN_EVERY: f64 = 6.0 * 60.0;
 const DESK_LOOK_EVERY: f64 = 60.0;
 const PHONE_LOOK_EVERY: f64 = 20.0;
 const PHARMACIST_DISPENSE_EVERY: f64 = 4.0 * 60.0;
+const LAB_RESULT_EVERY: f64 = 5.0 * 60.0;
+const DESK_BILL_EVERY: f64 = 5.0 * 60.0;
+const BOOKING_EVERY: f64 = 2.0 * 60.0;
 const ADMIN_EXPORT_EVERY: f64 = 20.0 * 60.0;
+const LAB_ATTENDANTS: usize = 2;
+const BOOKING_PHONES: usize = 8;
 
 /// What each action took, and the answers that were not what the form expects.
 #[derive(Default)]
@@ -58,6 +69,10 @@ struct Stats {
     times: Mutex<BTreeMap<&'static str, Vec<Duration>>>,
     errors: Mutex<BTreeMap<&'static str, Vec<String>>>,
     acknowledged: Mutex<BTreeMap<&'static str, i64>>,
+    /// Each successful call: when it was sent, and the ticket's code.
+    calls: Mutex<Vec<(Instant, String)>>,
+    /// What each display received, and when.
+    displays: Mutex<Vec<Vec<(Instant, String)>>>,
 }
 
 impl Stats {
@@ -166,40 +181,98 @@ fn set(fields: &mut Vec<(String, String)>, name: &str, value: &str) {
     }
 }
 
-/// The csrf token a page carries.
+/// The csrf token a page carries: in a form, or in the header htmx sends.
 fn token(html: &str) -> String {
-    html.split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
+    let after = |marker: &str, end: char| {
+        html.split(marker)
+            .nth(1)
+            .and_then(|rest| rest.split(end).next())
+            .map(str::to_owned)
+    };
+    after("name=\"csrf_token\" value=\"", '"')
+        .or_else(|| after("X-CSRF-Token&quot;: &quot;", '&'))
         .unwrap_or_default()
-        .to_owned()
+}
+
+/// The values of the elements matching `selector`'s `attribute` (links of a worklist, a form's choices).
+fn attributes(html: &str, selector: &str, attribute: &str) -> Vec<String> {
+    let page = Html::parse_document(html);
+    Selector::parse(selector)
+        .map(|s| {
+            page.select(&s)
+                .filter_map(|e| e.value().attr(attribute).map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The texts of the elements matching `selector`.
+fn texts(html: &str, selector: &str) -> Vec<String> {
+    let page = Html::parse_document(html);
+    Selector::parse(selector)
+        .map(|s| {
+            page.select(&s)
+                .map(|e| e.text().collect::<String>().trim().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A logged-in browser on one instance of the app.
+struct Session {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Session {
+    fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.get(format!("{}{path}", self.base))
+    }
+
+    fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.post(format!("{}{path}", self.base))
+    }
 }
 
 /// What the day works with, found in the demo.
 struct Clinic {
-    addr: std::net::SocketAddr,
+    /// The app's instances: one, or two on PostgreSQL's second run.
+    addrs: Vec<std::net::SocketAddr>,
     doctors: Vec<(i64, String)>,
     reception: String,
     pharmacist: String,
+    lab: String,
     admin: String,
     student: String,
+    /// Students with the portal, for bookings (one phone each).
+    bookers: Vec<String>,
+    /// The first weekday after today, to book on.
+    booking_day: String,
     /// Students without a ticket today, for walk-ins.
     walk_ins: Mutex<Vec<String>>,
     /// A tablet with the most stock, for prescriptions.
     drug: i64,
-    /// The latest call's moment, for the displays' latency.
-    last_call: Mutex<Option<Instant>>,
-    /// Prescriptions a pharmacist has taken (so two don't take the same one).
+    /// What someone has taken from a shared worklist (a prescription, a lab order, a visit to bill).
     taken: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Clinic {
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+    /// The `n`th actor's session: actors are spread over the instances.
+    async fn session(&self, login: &str, home: &str, n: usize) -> anyhow::Result<Session> {
+        let addr = self.addrs[n % self.addrs.len()];
+        let http = common::log_in(addr, login, demo::model::PASSWORD, home).await?.0;
+        Ok(Session {
+            http,
+            base: format!("http://{addr}"),
+        })
     }
 
-    async fn session(&self, login: &str, home: &str) -> anyhow::Result<reqwest::Client> {
-        Ok(common::log_in(self.addr, login, demo::model::PASSWORD, home).await?.0)
+    /// The first of `links` nobody has taken yet, now taken.
+    async fn take(&self, links: Vec<String>) -> Option<String> {
+        let mut taken = self.taken.lock().await;
+        let link = links.into_iter().find(|l| !taken.contains(l))?;
+        taken.insert(link.clone());
+        Some(link)
     }
 }
 
@@ -211,7 +284,7 @@ async fn find_clinic(db: &Db, addr: std::net::SocketAddr, made: &demo::Demo) -> 
             .map(|l| l.login.clone())
             .with_context(|| format!("no {role} login"))
     };
-    let today = Date(SettingsCache::load(db).await?.get().today());
+    let today = SettingsCache::load(db).await?.get().today();
     let doctors: Vec<(i64, String)> =
         sqlx::query_as("SELECT id, username FROM staff WHERE role = 'doctor' AND active = 1 ORDER BY id")
             .fetch_all(db.pool())
@@ -220,26 +293,40 @@ async fn find_clinic(db: &Db, addr: std::net::SocketAddr, made: &demo::Demo) -> 
         "SELECT matric_number FROM patient WHERE matric_number IS NOT NULL
          AND id NOT IN (SELECT patient_id FROM ticket WHERE day = $1) ORDER BY id DESC LIMIT 5000",
     )
-    .bind(today)
+    .bind(Date(today))
+    .fetch_all(db.pool())
+    .await?;
+    let mut booking_day = today + chrono::Duration::days(1);
+    while booking_day.weekday().num_days_from_monday() >= 5 {
+        booking_day += chrono::Duration::days(1);
+    }
+    let bookers: Vec<String> = sqlx::query_scalar(
+        "SELECT matric_number FROM patient WHERE password_hash IS NOT NULL AND matric_number IS NOT NULL
+         AND id NOT IN (SELECT patient_id FROM appointment WHERE day = $1) ORDER BY id LIMIT $2",
+    )
+    .bind(Date(booking_day))
+    .bind(BOOKING_PHONES as i64)
     .fetch_all(db.pool())
     .await?;
     let drug: i64 = sqlx::query_scalar(
         "SELECT b.drug_id FROM drug_batch b JOIN drug d ON d.id = b.drug_id
          WHERE d.form = 'tablet' AND b.expires_on > $1 GROUP BY b.drug_id ORDER BY SUM(b.quantity) DESC LIMIT 1",
     )
-    .bind(today)
+    .bind(Date(today))
     .fetch_one(db.pool())
     .await?;
     Ok(Clinic {
-        addr,
+        addrs: vec![addr],
         doctors,
         reception: login(Role::Reception.label())?,
         pharmacist: login(Role::Pharmacist.label())?,
+        lab: login(Role::Lab.label())?,
         admin: login(Role::Admin.label())?,
         student: login("Student")?,
+        bookers,
+        booking_day: booking_day.to_string(),
         walk_ins: Mutex::new(walk_ins),
         drug,
-        last_call: Mutex::new(None),
         taken: Mutex::default(),
     })
 }
@@ -255,13 +342,33 @@ async fn wait(every: f64, factor: f64, until: Instant) -> bool {
     true
 }
 
+/// Sends a form found in `html` as it stands (after `changes`) and expects a redirect.
+async fn send_form(
+    stats: &Stats,
+    action: &'static str,
+    session: &Session,
+    html: &str,
+    selector: &str,
+    changes: &[(&str, &str)],
+) -> Option<Answer> {
+    let (path, mut fields) = form(html, selector)?;
+    for (name, value) in changes {
+        set(&mut fields, name, value);
+    }
+    // Some forms carry no token of their own: htmx sends the page's in a header, as the browser would.
+    if !fields.iter().any(|(name, _)| name == "csrf_token") {
+        set(&mut fields, "csrf_token", &token(html));
+    }
+    timed(stats, action, session.post(&path).form(&fields), redirect).await
+}
+
 /// A doctor's consultation: call next, start the called ticket, the screen, vitals, a diagnosis, a prescription,
-/// complete.
-async fn consultation(c: &Clinic, stats: &Stats, doctor: &reqwest::Client) -> Option<()> {
-    let queue = timed(stats, "doctor: queue", doctor.get(c.url("/queue/doctor")), ok).await?;
-    *c.last_call.lock().await = Some(Instant::now());
+/// a lab test now and then, complete.
+async fn consultation(c: &Clinic, stats: &Stats, doctor: &Session, n: usize) -> Option<()> {
+    let queue = timed(stats, "doctor: queue", doctor.get("/queue/doctor"), ok).await?;
+    let sent = Instant::now();
     let call = doctor
-        .post(c.url("/queue/call-next"))
+        .post("/queue/call-next")
         .form(&[("csrf_token", token(&queue.body))]);
     // 409: nobody is waiting for this doctor (the walk-ins have not caught up), a normal answer.
     let called = timed(stats, "doctor: call next", call, |s| s == 303 || s == 409).await?;
@@ -269,108 +376,154 @@ async fn consultation(c: &Clinic, stats: &Stats, doctor: &reqwest::Client) -> Op
         stats.acknowledge("calls with nobody waiting").await;
         return None;
     }
-    let queue = timed(stats, "doctor: queue", doctor.get(c.url("/queue/doctor")), ok).await?;
-    let (start, fields) = form(&queue.body, ".ticket-called form[action$='/start']")?;
-    let started = timed(
-        stats,
-        "doctor: start",
-        doctor.post(c.url(&start)).form(&fields),
-        redirect,
-    )
-    .await?;
-    let visit = started.location;
-    let screen = timed(stats, "doctor: consultation screen", doctor.get(c.url(&visit)), ok).await?;
-    let (action, mut vitals) = form(&screen.body, "form[action$='/vitals']")?;
-    set(&mut vitals, "pulse", "82");
-    set(&mut vitals, "temperature", "37.9");
-    timed(
+    let queue = timed(stats, "doctor: queue", doctor.get("/queue/doctor"), ok).await?;
+    if let Some(code) = texts(&queue.body, ".ticket-called .ticket-code").into_iter().next() {
+        stats.calls.lock().await.push((sent, code));
+    }
+    let start = ".ticket-called form[action$='/start']";
+    let visit = send_form(stats, "doctor: start", doctor, &queue.body, start, &[])
+        .await?
+        .location;
+    let screen = timed(stats, "doctor: consultation screen", doctor.get(&visit), ok).await?;
+    let vitals = [("pulse", "82"), ("temperature", "37.9")];
+    send_form(
         stats,
         "doctor: vitals",
-        doctor.post(c.url(&action)).form(&vitals),
-        redirect,
+        doctor,
+        &screen.body,
+        "form[action$='/vitals']",
+        &vitals,
     )
     .await?;
-    let (action, mut diagnosis) = form(&screen.body, "form[action$='/diagnoses']")?;
-    set(&mut diagnosis, "description", "Malaria");
-    timed(
+    let diagnosis = [("description", "Malaria")];
+    send_form(
         stats,
         "doctor: diagnosis",
-        doctor.post(c.url(&action)).form(&diagnosis),
-        redirect,
+        doctor,
+        &screen.body,
+        "form[action$='/diagnoses']",
+        &diagnosis,
     )
     .await?;
-    let (action, mut item) = form(&screen.body, "#prescription-form")?;
-    for (name, value) in [
-        ("drug_id", c.drug.to_string().as_str()),
+    let drug = c.drug.to_string();
+    let item = [
+        ("drug_id", drug.as_str()),
         ("dose", "1"),
         ("route", "oral"),
         ("frequency", "bd"),
         ("duration_days", "5"),
         ("quantity", "10"),
-    ] {
-        set(&mut item, name, value);
-    }
-    timed(
+    ];
+    send_form(
         stats,
         "doctor: prescription",
-        doctor.post(c.url(&action)).form(&item),
-        redirect,
+        doctor,
+        &screen.body,
+        "#prescription-form",
+        &item,
     )
     .await?;
     stats.acknowledge("prescription items").await;
+    if n.is_multiple_of(3) {
+        let tests = attributes(&screen.body, ".lab-order-form input[name=test_id]", "value");
+        let test = tests.first()?;
+        send_form(
+            stats,
+            "doctor: lab order",
+            doctor,
+            &screen.body,
+            ".lab-order-form",
+            &[("test_id", test)],
+        )
+        .await?;
+        stats.acknowledge("lab orders").await;
+    }
     let complete = doctor
-        .post(c.url(&format!("{visit}/complete")))
+        .post(&format!("{visit}/complete"))
         .form(&[("csrf_token", token(&screen.body))]);
     timed(stats, "doctor: complete", complete, redirect).await?;
     stats.acknowledge("completed visits").await;
     Some(())
 }
 
-async fn doctor_day(c: Arc<Clinic>, stats: Arc<Stats>, login: String, factor: f64, until: Instant, offset: f64) {
-    let Ok(doctor) = c.session(&login, "/doctor").await else {
-        return stats.failed("doctor: log in", login).await;
+async fn doctor_day(c: Arc<Clinic>, stats: Arc<Stats>, n: usize, factor: f64, until: Instant, offset: f64) {
+    let login = &c.doctors[n].1;
+    let Ok(doctor) = c.session(login, "/doctor", n).await else {
+        return stats.failed("doctor: log in", login.clone()).await;
     };
     tokio::time::sleep(Duration::from_secs_f64(offset)).await;
+    let mut seen = n;
     while Instant::now() < until {
-        consultation(&c, &stats, &doctor).await;
+        if consultation(&c, &stats, &doctor, seen).await.is_some() {
+            seen += 1;
+        }
         if !wait(DOCTOR_CONSULTATION_EVERY, factor, until).await {
             break;
         }
     }
 }
 
-async fn desk_day(c: Arc<Clinic>, stats: Arc<Stats>, desk: usize, factor: f64, until: Instant) {
-    let Ok(reception) = c.session(&c.reception, "/reception").await else {
-        return stats.failed("reception: log in", desk.to_string()).await;
+/// A desk's walk-in: the next student without a ticket, to a doctor's queue.
+async fn walk_in(c: &Clinic, stats: &Stats, desk: &Session, board: &str, doctor: i64) -> Option<()> {
+    let number = c.walk_ins.lock().await.pop()?;
+    let fields = [
+        ("csrf_token", token(board)),
+        ("who", "existing".into()),
+        ("number", number),
+        ("queue", doctor.to_string()),
+        ("priority", "normal".into()),
+    ];
+    timed(
+        stats,
+        "reception: walk-in",
+        desk.post("/queue/walk-ins").form(&fields),
+        redirect,
+    )
+    .await?;
+    stats.acknowledge("walk-ins").await;
+    Some(())
+}
+
+/// A desk bills the next completed visit and takes its payment in cash.
+async fn bill_and_take(c: &Clinic, stats: &Stats, desk: &Session) -> Option<()> {
+    let home = timed(stats, "reception: billing home", desk.get("/billing"), ok).await?;
+    let visit = c
+        .take(attributes(&home.body, "#unbilled a[href^='/billing/visits/']", "href"))
+        .await?;
+    let bill = timed(stats, "reception: a visit's bill", desk.get(&visit), ok).await?;
+    let selector = "form[action^='/billing/visits/']";
+    let invoice = send_form(stats, "reception: issue the invoice", desk, &bill.body, selector, &[]).await?;
+    let page = timed(stats, "reception: invoice", desk.get(&invoice.location), ok).await?;
+    send_form(
+        stats,
+        "reception: payment",
+        desk,
+        &page.body,
+        "#pay form",
+        &[("method", "cash")],
+    )
+    .await?;
+    stats.acknowledge("payments").await;
+    Some(())
+}
+
+async fn desk_day(c: Arc<Clinic>, stats: Arc<Stats>, n: usize, factor: f64, until: Instant) {
+    let Ok(desk) = c.session(&c.reception, "/reception", n).await else {
+        return stats.failed("reception: log in", n.to_string()).await;
     };
     let mut looks = 0_usize;
+    let walk_in_every = (DESK_WALK_IN_EVERY / DESK_LOOK_EVERY) as usize;
+    let bill_every = (DESK_BILL_EVERY / DESK_LOOK_EVERY) as usize;
     while Instant::now() < until {
-        let board = timed(&stats, "reception: board", reception.get(c.url("/queue")), ok).await;
-        timed(
-            &stats,
-            "reception: search",
-            reception.get(c.url("/patients?q=okafor")),
-            ok,
-        )
-        .await;
+        let board = timed(&stats, "reception: board", desk.get("/queue"), ok).await;
+        timed(&stats, "reception: search", desk.get("/patients?q=okafor"), ok).await;
         looks += 1;
-        let walk_in_due = looks % (DESK_WALK_IN_EVERY / DESK_LOOK_EVERY) as usize == desk % 2;
-        if let (true, Some(board)) = (walk_in_due, board) {
-            let number = c.walk_ins.lock().await.pop();
-            let doctor = c.doctors[(looks + desk) % c.doctors.len()].0.to_string();
-            if let Some(number) = number {
-                let fields = [
-                    ("csrf_token", token(&board.body)),
-                    ("who", "existing".into()),
-                    ("number", number),
-                    ("queue", doctor),
-                    ("priority", "normal".into()),
-                ];
-                let post = reception.post(c.url("/queue/walk-ins")).form(&fields);
-                if timed(&stats, "reception: walk-in", post, redirect).await.is_some() {
-                    stats.acknowledge("walk-ins").await;
-                }
-            }
+        if let (0, Some(board)) = ((looks + n) % walk_in_every, board) {
+            let doctor = c.doctors[(looks + n) % c.doctors.len()].0;
+            walk_in(&c, &stats, &desk, &board.body, doctor).await;
+        }
+        if (looks + n).is_multiple_of(bill_every) {
+            bill_and_take(&c, &stats, &desk).await;
         }
         if !wait(DESK_LOOK_EVERY, factor, until).await {
             break;
@@ -378,103 +531,197 @@ async fn desk_day(c: Arc<Clinic>, stats: Arc<Stats>, desk: usize, factor: f64, u
     }
 }
 
-async fn phone_day(c: Arc<Clinic>, stats: Arc<Stats>, factor: f64, until: Instant) {
-    let Ok(phone) = c.session(&c.student, "/me").await else {
+async fn phone_day(c: Arc<Clinic>, stats: Arc<Stats>, n: usize, factor: f64, until: Instant) {
+    let Ok(phone) = c.session(&c.student, "/me", n).await else {
         return stats.failed("student: log in", String::new()).await;
     };
     while Instant::now() < until {
-        timed(&stats, "student: home", phone.get(c.url("/me")), ok).await;
-        timed(&stats, "student: place in queue", phone.get(c.url("/me/queue")), ok).await;
+        timed(&stats, "student: home", phone.get("/me"), ok).await;
+        timed(&stats, "student: place in queue", phone.get("/me/queue"), ok).await;
         if !wait(PHONE_LOOK_EVERY, factor, until).await {
             break;
         }
     }
 }
 
-async fn pharmacist_day(c: Arc<Clinic>, stats: Arc<Stats>, factor: f64, until: Instant) {
-    let Ok(pharmacist) = c.session(&c.pharmacist, "/pharmacy").await else {
+/// A student books a time on the booking day, or cancels the one they have.
+async fn book_or_cancel(c: &Clinic, stats: &Stats, phone: &Session) -> Option<()> {
+    let mine = timed(stats, "student: appointments", phone.get("/me/appointments"), ok).await?;
+    if form(&mine.body, "#upcoming form[action$='/cancel']").is_some() {
+        let selector = "#upcoming form[action$='/cancel']";
+        send_form(stats, "student: cancel", phone, &mine.body, selector, &[]).await?;
+        stats.acknowledge("cancellations").await;
+        return Some(());
+    }
+    let picker = timed(
+        stats,
+        "student: times to book",
+        phone.get(&format!("/me/book?day={}", c.booking_day)),
+        ok,
+    )
+    .await?;
+    let slots = attributes(&picker.body, "input[name=slot_id]", "value");
+    let slot = slots.get(slots.len() / 2)?;
+    let fields = [
+        ("csrf_token", token(&picker.body)),
+        ("slot_id", slot.clone()),
+        ("reason", "Headache".into()),
+    ];
+    // A time taken a moment before by someone else is refused with a message: a normal answer.
+    let booked = timed(
+        stats,
+        "student: book",
+        phone.post("/me/appointments").form(&fields),
+        |s| s == 303 || s == 409,
+    )
+    .await?;
+    if booked.status == 303 {
+        stats.acknowledge("bookings").await;
+    }
+    Some(())
+}
+
+async fn booking_day(c: Arc<Clinic>, stats: Arc<Stats>, n: usize, factor: f64, until: Instant) {
+    let Some(student) = c.bookers.get(n) else { return };
+    let Ok(phone) = c.session(student, "/me", n).await else {
+        return stats.failed("student: log in", student.clone()).await;
+    };
+    while Instant::now() < until {
+        book_or_cancel(&c, &stats, &phone).await;
+        if !wait(BOOKING_EVERY, factor, until).await {
+            break;
+        }
+    }
+}
+
+async fn dispense(c: &Clinic, stats: &Stats, pharmacist: &Session) -> Option<()> {
+    let list = timed(
+        stats,
+        "pharmacist: worklist",
+        pharmacist.get("/pharmacy/prescriptions"),
+        ok,
+    )
+    .await?;
+    let link = c
+        .take(attributes(&list.body, "a[href^='/pharmacy/prescriptions/']", "href"))
+        .await?;
+    let page = timed(stats, "pharmacist: prescription", pharmacist.get(&link), ok).await?;
+    send_form(
+        stats,
+        "pharmacist: dispense",
+        pharmacist,
+        &page.body,
+        "#dispense-form",
+        &[],
+    )
+    .await?;
+    stats.acknowledge("dispensations").await;
+    Some(())
+}
+
+async fn pharmacist_day(c: Arc<Clinic>, stats: Arc<Stats>, n: usize, factor: f64, until: Instant) {
+    let Ok(pharmacist) = c.session(&c.pharmacist, "/pharmacy", n).await else {
         return stats.failed("pharmacist: log in", String::new()).await;
     };
     while Instant::now() < until {
-        if let Some(list) = timed(
-            &stats,
-            "pharmacist: worklist",
-            pharmacist.get(c.url("/pharmacy/prescriptions")),
-            ok,
-        )
-        .await
-        {
-            let links = prescription_links(&list.body);
-            let mut chosen = None;
-            {
-                let mut taken = c.taken.lock().await;
-                if let Some(link) = links.into_iter().find(|l| !taken.contains(l)) {
-                    taken.insert(link.clone());
-                    chosen = Some(link);
-                }
-            }
-            if let Some(link) = chosen {
-                dispense(&c, &stats, &pharmacist, &link).await;
-            }
-        }
+        dispense(&c, &stats, &pharmacist).await;
         if !wait(PHARMACIST_DISPENSE_EVERY, factor, until).await {
             break;
         }
     }
 }
 
-/// The prescriptions a worklist links to.
-fn prescription_links(html: &str) -> Vec<String> {
-    let page = Html::parse_document(html);
-    Selector::parse("a[href^='/pharmacy/prescriptions/']")
-        .map(|s| {
-            page.select(&s)
-                .filter_map(|a| a.value().attr("href").map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-async fn dispense(c: &Clinic, stats: &Stats, pharmacist: &reqwest::Client, link: &str) -> Option<()> {
-    let page = timed(stats, "pharmacist: prescription", pharmacist.get(c.url(link)), ok).await?;
-    let (action, fields) = form(&page.body, "#dispense-form")?;
-    let post = pharmacist.post(c.url(&action)).form(&fields);
-    timed(stats, "pharmacist: dispense", post, redirect).await?;
-    stats.acknowledge("dispensations").await;
+/// A lab attendant records the next order's result and releases it.
+async fn result(c: &Clinic, stats: &Stats, lab: &Session) -> Option<()> {
+    let list = timed(stats, "lab: worklist", lab.get("/lab"), ok).await?;
+    let link = c
+        .take(attributes(&list.body, "a[href^='/lab/orders/']", "href"))
+        .await?;
+    let order = timed(stats, "lab: order", lab.get(&link), ok).await?;
+    let value = if order.body.contains("inputmode=\"decimal\"") {
+        "5.2"
+    } else {
+        "Negative"
+    };
+    send_form(
+        stats,
+        "lab: result",
+        lab,
+        &order.body,
+        "#result-form",
+        &[("value", value)],
+    )
+    .await?;
+    stats.acknowledge("lab results").await;
+    let order = timed(stats, "lab: order", lab.get(&link), ok).await?;
+    send_form(stats, "lab: release", lab, &order.body, "#release-form", &[]).await?;
     Some(())
 }
 
-async fn admin_day(c: Arc<Clinic>, stats: Arc<Stats>, today: chrono::NaiveDate, factor: f64, until: Instant) {
-    let Ok(admin) = c.session(&c.admin, "/admin").await else {
+async fn lab_day(c: Arc<Clinic>, stats: Arc<Stats>, n: usize, factor: f64, until: Instant) {
+    let Ok(lab) = c.session(&c.lab, "/lab", n).await else {
+        return stats.failed("lab: log in", String::new()).await;
+    };
+    while Instant::now() < until {
+        result(&c, &stats, &lab).await;
+        if !wait(LAB_RESULT_EVERY, factor, until).await {
+            break;
+        }
+    }
+}
+
+async fn admin_day(c: Arc<Clinic>, stats: Arc<Stats>, n: usize, today: chrono::NaiveDate, factor: f64, until: Instant) {
+    let Ok(admin) = c.session(&c.admin, "/admin", n).await else {
         return stats.failed("admin: log in", String::new()).await;
     };
     let year = format!(
         "/admin/reports/visits?from={}&to={today}",
         today - chrono::Duration::days(364)
     );
+    // With more than one admin they export back to back: the heaviest load the others are protected from.
+    let every = if admins() > 1 { 0.0 } else { ADMIN_EXPORT_EVERY };
     while Instant::now() < until {
-        timed(&stats, "admin: a year's report", admin.get(c.url(&year)), ok).await;
-        timed(&stats, "admin: audit CSV", admin.get(c.url("/admin/audit.csv")), ok).await;
-        if !wait(ADMIN_EXPORT_EVERY, factor, until).await {
+        timed(&stats, "admin: a year's report", admin.get(&year), ok).await;
+        timed(&stats, "admin: audit CSV", admin.get("/admin/audit.csv"), ok).await;
+        if !wait(every, factor, until).await {
             break;
         }
     }
 }
 
-/// A waiting-room display: the time from each call to the first push that reaches it after.
-async fn display_day(c: Arc<Clinic>, stats: Arc<Stats>, until: Instant) {
-    let Ok(mut stream) = reqwest::Client::new().get(c.url("/display/events")).send().await else {
+/// A waiting-room display on its event stream: what it received, and when (matched to the calls after the step).
+async fn display_day(c: Arc<Clinic>, stats: Arc<Stats>, n: usize, until: Instant) {
+    let url = format!("http://{}/display/events", c.addrs[n % c.addrs.len()]);
+    let Ok(mut stream) = reqwest::Client::new().get(url).send().await else {
         return stats.failed("display: connect", String::new()).await;
     };
-    let mut seen: Option<Instant> = None;
-    while let Ok(Ok(Some(_chunk))) = tokio::time::timeout_at(until.into(), stream.chunk()).await {
-        let now = Instant::now();
-        let call = *c.last_call.lock().await;
-        if let Some(call) = call.filter(|call| Some(*call) != seen) {
-            seen = Some(call);
-            stats.took("display: a call reaches it", now - call).await;
+    let mut received = Vec::new();
+    while let Ok(Ok(Some(chunk))) = tokio::time::timeout_at(until.into(), stream.chunk()).await {
+        received.push((Instant::now(), String::from_utf8_lossy(&chunk).into_owned()));
+    }
+    stats.displays.lock().await.push(received);
+}
+
+/// For each call and each display, the time from the call to the first push that shows it among the calls.
+async fn calls_reaching_displays(stats: &Stats) {
+    let calls = stats.calls.lock().await.clone();
+    let displays = std::mem::take(&mut *stats.displays.lock().await);
+    for (sent, code) in calls {
+        let shown = format!("<li class=\"tile-call\"><span class=\"tile-code\">{code}</span>");
+        for received in &displays {
+            match received.iter().find(|(at, text)| *at >= sent && text.contains(&shown)) {
+                Some((at, _)) => stats.took("display: a call reaches it", *at - sent).await,
+                None => stats.failed("display: a call reaches it", "never shown".into()).await,
+            }
         }
     }
+}
+
+fn admins() -> usize {
+    std::env::var("DAY_ADMINS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
 }
 
 /// One step of the ramp: every role for `seconds` at `factor`.
@@ -482,35 +729,38 @@ async fn step(c: &Arc<Clinic>, today: chrono::NaiveDate, factor: f64, seconds: f
     let stats = Arc::new(Stats::default());
     let until = Instant::now() + Duration::from_secs_f64(seconds);
     let mut tasks = Vec::new();
-    for _ in 0..DISPLAYS {
-        tasks.push(tokio::spawn(display_day(c.clone(), stats.clone(), until)));
+    let (c, s) = (c, &stats);
+    for n in 0..DISPLAYS {
+        tasks.push(tokio::spawn(display_day(c.clone(), s.clone(), n, until)));
     }
     // The doctors start one after another across the first period (or the step, if shorter).
     let spread = (DOCTOR_CONSULTATION_EVERY / factor).min(seconds) / c.doctors.len() as f64;
-    for (i, (_, login)) in c.doctors.iter().enumerate() {
-        let offset = spread * i as f64;
-        tasks.push(tokio::spawn(doctor_day(
-            c.clone(),
-            stats.clone(),
-            login.clone(),
-            factor,
-            until,
-            offset,
-        )));
+    for n in 0..c.doctors.len() {
+        let offset = spread * n as f64;
+        tasks.push(tokio::spawn(doctor_day(c.clone(), s.clone(), n, factor, until, offset)));
     }
-    for desk in 0..DESKS {
-        tasks.push(tokio::spawn(desk_day(c.clone(), stats.clone(), desk, factor, until)));
+    for n in 0..DESKS {
+        tasks.push(tokio::spawn(desk_day(c.clone(), s.clone(), n, factor, until)));
     }
-    for _ in 0..STUDENT_PHONES {
-        tasks.push(tokio::spawn(phone_day(c.clone(), stats.clone(), factor, until)));
+    for n in 0..STUDENT_PHONES {
+        tasks.push(tokio::spawn(phone_day(c.clone(), s.clone(), n, factor, until)));
     }
-    for _ in 0..PHARMACISTS {
-        tasks.push(tokio::spawn(pharmacist_day(c.clone(), stats.clone(), factor, until)));
+    for n in 0..BOOKING_PHONES {
+        tasks.push(tokio::spawn(booking_day(c.clone(), s.clone(), n, factor, until)));
     }
-    tasks.push(tokio::spawn(admin_day(c.clone(), stats.clone(), today, factor, until)));
+    for n in 0..PHARMACISTS {
+        tasks.push(tokio::spawn(pharmacist_day(c.clone(), s.clone(), n, factor, until)));
+    }
+    for n in 0..LAB_ATTENDANTS {
+        tasks.push(tokio::spawn(lab_day(c.clone(), s.clone(), n, factor, until)));
+    }
+    for n in 0..admins() {
+        tasks.push(tokio::spawn(admin_day(c.clone(), s.clone(), n, today, factor, until)));
+    }
     for task in tasks {
         task.await.ok();
     }
+    calls_reaching_displays(&stats).await;
     stats
 }
 
@@ -560,60 +810,63 @@ async fn report(stats: &Stats, factor: f64) -> bool {
 async fn check(db: &Db, before: &Counts, acknowledged: &BTreeMap<&'static str, i64>) -> anyhow::Result<()> {
     let after = Counts::read(db).await?;
     let got = |what: &str| acknowledged.get(what).copied().unwrap_or(0);
-    let lines = [
-        ("walk-ins", after.tickets - before.tickets, got("walk-ins")),
-        (
-            "completed visits",
-            after.completed - before.completed,
-            got("completed visits"),
-        ),
-        (
-            "prescription items",
-            after.items - before.items,
-            got("prescription items"),
-        ),
-        (
-            "dispensations",
-            after.dispensations - before.dispensations,
-            got("dispensations"),
-        ),
-    ];
     println!("\n  acknowledged and found:");
     let mut lost = false;
-    for (what, found, acknowledged) in lines {
+    for (what, _) in COUNTED {
+        let found = after.0[what] - before.0[what];
+        let acknowledged = got(what);
         println!("  {what:<20} acknowledged {acknowledged:>6}, in the database {found:>6}");
         lost |= found < acknowledged;
     }
-    let overbooked: i64 = sqlx::query_scalar(
+    let broken = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(db.pool()).await };
+    let overbooked = broken(
         "SELECT COUNT(*) FROM slot s WHERE s.capacity <
          (SELECT COUNT(*) FROM appointment a WHERE a.slot_id = s.id AND a.status <> 'cancelled')",
     )
-    .fetch_one(db.pool())
     .await?;
-    let negative: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM drug_batch WHERE quantity < 0")
-        .fetch_one(db.pool())
-        .await?;
-    println!("  overbooked slots {overbooked}, batches below zero {negative}");
-    anyhow::ensure!(!lost && overbooked == 0 && negative == 0, "an invariant broke");
+    let negative = broken("SELECT COUNT(*) FROM drug_batch WHERE quantity < 0").await?;
+    let twice_invoiced = broken(
+        "SELECT COUNT(*) FROM (SELECT visit_id FROM invoice WHERE visit_id IS NOT NULL AND status <> 'void'
+         GROUP BY visit_id HAVING COUNT(*) > 1) t",
+    )
+    .await?;
+    println!(
+        "  overbooked slots {overbooked}, batches below zero {negative}, visits with two live invoices {twice_invoiced}"
+    );
+    anyhow::ensure!(
+        !lost && overbooked == 0 && negative == 0 && twice_invoiced == 0,
+        "an invariant broke"
+    );
     Ok(())
 }
 
-struct Counts {
-    tickets: i64,
-    completed: i64,
-    items: i64,
-    dispensations: i64,
-}
+/// What is counted before and after, by the name its acknowledgements go under.
+const COUNTED: [(&str, &str); 8] = [
+    ("walk-ins", "SELECT COUNT(*) FROM ticket"),
+    (
+        "completed visits",
+        "SELECT COUNT(*) FROM visit WHERE status = 'completed'",
+    ),
+    ("prescription items", "SELECT COUNT(*) FROM prescription_item"),
+    ("lab orders", "SELECT COUNT(*) FROM lab_order"),
+    (
+        "lab results",
+        "SELECT COUNT(*) FROM lab_order WHERE resulted_at IS NOT NULL",
+    ),
+    ("dispensations", "SELECT COUNT(*) FROM dispensation"),
+    ("payments", "SELECT COUNT(*) FROM payment WHERE kind = 'payment'"),
+    ("bookings", "SELECT COUNT(*) FROM appointment"),
+];
+
+struct Counts(BTreeMap<&'static str, i64>);
 
 impl Counts {
     async fn read(db: &Db) -> anyhow::Result<Counts> {
-        let count = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(db.pool()).await };
-        Ok(Counts {
-            tickets: count("SELECT COUNT(*) FROM ticket").await?,
-            completed: count("SELECT COUNT(*) FROM visit WHERE status = 'completed'").await?,
-            items: count("SELECT COUNT(*) FROM prescription_item").await?,
-            dispensations: count("SELECT COUNT(*) FROM dispensation").await?,
-        })
+        let mut counts = BTreeMap::new();
+        for (what, sql) in COUNTED {
+            counts.insert(what, sqlx::query_scalar::<_, i64>(sql).fetch_one(db.pool()).await?);
+        }
+        Ok(Counts(counts))
     }
 }
 
@@ -634,6 +887,46 @@ fn seconds() -> f64 {
 
 static FAILED: AtomicUsize = AtomicUsize::new(0);
 
+/// Serves one more instance of the app on `db`; its shutdown handle.
+async fn serve(db: &Db) -> anyhow::Result<(std::net::SocketAddr, tokio_util::sync::CancellationToken)> {
+    let config = Config {
+        background_jobs: false,
+        ..Config::default()
+    };
+    let state = AppState::new(db.clone(), config).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let shutdown = state.shutdown.clone();
+    tokio::spawn(sickbay::serve(listener, state));
+    Ok((addr, shutdown))
+}
+
+/// Ramps the factor on the clinic's instances; the highest that held.
+async fn ramp(clinic: &Arc<Clinic>, db: &Db, today: chrono::NaiveDate, label: &str) -> anyhow::Result<()> {
+    let before = Counts::read(db).await?;
+    let mut acknowledged = BTreeMap::new();
+    let mut held_up_to = None;
+    for factor in factors() {
+        let stats = step(clinic, today, factor, seconds()).await;
+        for (what, n) in stats.acknowledged.lock().await.iter() {
+            *acknowledged.entry(*what).or_default() += n;
+        }
+        if !report(&stats, factor).await {
+            break;
+        }
+        held_up_to = Some(factor);
+    }
+    match held_up_to {
+        Some(factor) => println!("\n  {label}: every p99 held up to x{factor:.0}"),
+        None => println!("\n  {label}: the first step already passed a bound"),
+    }
+    if let Err(err) = check(db, &before, &acknowledged).await {
+        println!("  {err}");
+        FAILED.fetch_add(1, Ordering::SeqCst);
+    }
+    Ok(())
+}
+
 async fn bench(url: String, backend: &'static str) -> anyhow::Result<()> {
     println!("\n== {backend}");
     let db = Db::connect(&url).await?;
@@ -652,39 +945,20 @@ async fn bench(url: String, backend: &'static str) -> anyhow::Result<()> {
     )
     .await?;
     println!("  demo: {:.1} s", started.elapsed().as_secs_f64());
-    let config = Config {
-        background_jobs: false,
-        ..Config::default()
-    };
-    let state = AppState::new(db.clone(), config).await?;
-    let today = state.settings.get().today();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let shutdown = state.shutdown.clone();
-    tokio::spawn(sickbay::serve(listener, state));
+    let today = SettingsCache::load(&db).await?.get().today();
+    let (addr, first) = serve(&db).await?;
     let clinic = Arc::new(find_clinic(&db, addr, &made).await?);
-    let before = Counts::read(&db).await?;
-    let mut acknowledged = BTreeMap::new();
-    let mut held_up_to = None;
-    for factor in factors() {
-        let stats = step(&clinic, today, factor, seconds()).await;
-        for (what, n) in stats.acknowledged.lock().await.iter() {
-            *acknowledged.entry(*what).or_default() += n;
-        }
-        if !report(&stats, factor).await {
-            break;
-        }
-        held_up_to = Some(factor);
+    ramp(&clinic, &db, today, backend).await?;
+    if backend == "PostgreSQL" {
+        println!("\n== PostgreSQL, two instances");
+        let (second_addr, second) = serve(&db).await?;
+        let mut two = Arc::try_unwrap(clinic).map_err(|_| anyhow::anyhow!("the clinic is still in use"))?;
+        two.addrs.push(second_addr);
+        two.taken.lock().await.clear();
+        ramp(&Arc::new(two), &db, today, "PostgreSQL, two instances").await?;
+        second.cancel();
     }
-    match held_up_to {
-        Some(factor) => println!("\n  {backend}: every p99 held up to x{factor:.0}"),
-        None => println!("\n  {backend}: the first step already passed a bound"),
-    }
-    if let Err(err) = check(&db, &before, &acknowledged).await {
-        println!("  {err}");
-        FAILED.fetch_add(1, Ordering::SeqCst);
-    }
-    shutdown.cancel();
+    first.cancel();
     db.close().await;
     Ok(())
 }
