@@ -3,20 +3,21 @@
 //! forms and event streams with every role at once:
 //! - 24 doctors: call next, start, the consultation screen, vitals, a diagnosis, a prescription, a lab test for
 //!   one patient in three, complete;
-//! - 4 reception desks: walk-ins to the doctors' queues, the board, a patient search, billing a completed visit
-//!   and taking its payment;
+//! - 4 reception desks: check-ins of the patients due, walk-ins to the doctors' queues, the board, a patient
+//!   search, billing a completed visit and taking its payment;
 //! - students on phones: their home and their place in the queue; others booking a time and cancelling it;
 //! - 2 pharmacists: the worklist, a prescription, dispensing it;
 //! - 2 lab attendants: the worklist, an order, its result, its release;
 //! - 8 waiting-room displays on their event stream: how long each call takes to reach them;
 //! - an admin now and then: a year's report and the audit trail's CSV.
 //!
-//! Each role works at its real rate times the factor (a doctor sees a patient every 12 minutes, a desk adds a
-//! walk-in every 6 minutes, bills a visit every 5 and looks at the board every minute, a phone looks every 20
-//! seconds, a student books or cancels every 2 minutes, a pharmacist dispenses every 4 minutes, a lab attendant
-//! records a result every 5, the admin exports every 20). On PostgreSQL the ramp runs again with two instances
-//! of the app on one database, each role's sessions spread over both. The factor is ramped (DAY_FACTORS, default 10,25,50,100)
-//! until some action's p99 passes 100 ms or a call takes 250 ms to reach the displays; each step runs
+//! Each role works at its real rate times the factor: a doctor sees a patient every 12 minutes; a desk checks in
+//! a patient and looks at the board every minute (the morning rush), adds a walk-in every 6 minutes and bills a
+//! visit every 5; a phone looks every 20 seconds; a student books or cancels every 2 minutes; a pharmacist
+//! dispenses every 4 minutes; a lab attendant records a result every 5; the admin exports every 20. On
+//! PostgreSQL the ramp runs again with two instances of the app on one database, each role's sessions spread over
+//! both. The factor is ramped (DAY_FACTORS, default 10,25,50,100) until some action's p99 passes 100 ms or a call
+//! takes 250 ms to reach the displays; each step runs
 //! DAY_SECONDS of wall clock (default 20) and prints p50, p99, count and errors per action (the admin's exports
 //! are shown but held to no bound: they are what the rest is protected from). At the end it checks
 //! that what was acknowledged is in the database. On SQLite and (with TEST_POSTGRES_URL) on PostgreSQL.
@@ -484,6 +485,25 @@ async fn walk_in(c: &Clinic, stats: &Stats, desk: &Session, board: &str, doctor:
     Some(())
 }
 
+/// A desk checks in the next booked patient who is due.
+async fn check_in(c: &Clinic, stats: &Stats, desk: &Session) -> Option<()> {
+    let due = timed(stats, "reception: due list", desk.get("/queue/due"), ok).await?;
+    let ids = attributes(&due.body, "button[name=appointment_id]", "value");
+    let id = c.take(ids.into_iter().map(|id| format!("due-{id}")).collect()).await?;
+    let id = id.trim_start_matches("due-");
+    send_form(
+        stats,
+        "reception: check-in",
+        desk,
+        &due.body,
+        "#check-in-form",
+        &[("appointment_id", id)],
+    )
+    .await?;
+    stats.acknowledge("check-ins").await;
+    Some(())
+}
+
 /// A desk bills the next completed visit and takes its payment in cash.
 async fn bill_and_take(c: &Clinic, stats: &Stats, desk: &Session) -> Option<()> {
     let home = timed(stats, "reception: billing home", desk.get("/billing"), ok).await?;
@@ -518,6 +538,7 @@ async fn desk_day(c: Arc<Clinic>, stats: Arc<Stats>, n: usize, factor: f64, unti
         let board = timed(&stats, "reception: board", desk.get("/queue"), ok).await;
         timed(&stats, "reception: search", desk.get("/patients?q=okafor"), ok).await;
         looks += 1;
+        check_in(&c, &stats, &desk).await;
         if let (0, Some(board)) = ((looks + n) % walk_in_every, board) {
             let doctor = c.doctors[(looks + n) % c.doctors.len()].0;
             walk_in(&c, &stats, &desk, &board.body, doctor).await;
@@ -841,8 +862,12 @@ async fn check(db: &Db, before: &Counts, acknowledged: &BTreeMap<&'static str, i
 }
 
 /// What is counted before and after, by the name its acknowledgements go under.
-const COUNTED: [(&str, &str); 8] = [
-    ("walk-ins", "SELECT COUNT(*) FROM ticket"),
+const COUNTED: [(&str, &str); 9] = [
+    ("walk-ins", "SELECT COUNT(*) FROM ticket WHERE appointment_id IS NULL"),
+    (
+        "check-ins",
+        "SELECT COUNT(*) FROM ticket WHERE appointment_id IS NOT NULL",
+    ),
     (
         "completed visits",
         "SELECT COUNT(*) FROM visit WHERE status = 'completed'",
