@@ -723,9 +723,18 @@ async fn display_day(c: Arc<Clinic>, stats: Arc<Stats>, n: usize, until: Instant
     stats.displays.lock().await.push(received);
 }
 
-/// For each call and each display, the time from the call to the first push that shows it among the calls.
-async fn calls_reaching_displays(stats: &Stats) {
-    let calls = stats.calls.lock().await.clone();
+/// For each call and each display, the time from the call to the first push that shows it among the calls (calls
+/// made in the step's last second may arrive after the displays stopped listening: they are left out).
+async fn calls_reaching_displays(stats: &Stats, until: Instant) {
+    let last = until - Duration::from_secs(1);
+    let calls: Vec<_> = stats
+        .calls
+        .lock()
+        .await
+        .iter()
+        .filter(|(sent, _)| *sent < last)
+        .cloned()
+        .collect();
     let displays = std::mem::take(&mut *stats.displays.lock().await);
     for (sent, code) in calls {
         let shown = format!("<li class=\"tile-call\"><span class=\"tile-code\">{code}</span>");
@@ -781,7 +790,7 @@ async fn step(c: &Arc<Clinic>, today: chrono::NaiveDate, factor: f64, seconds: f
     for task in tasks {
         task.await.ok();
     }
-    calls_reaching_displays(&stats).await;
+    calls_reaching_displays(&stats, until).await;
     stats
 }
 

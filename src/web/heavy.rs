@@ -1,8 +1,8 @@
-//! Heavy pages (a year-long report, the audit trail and its CSV, a report's CSV) run away from the clinic's
-//! requests: on a thread of the blocking pool rather than a runtime worker, so that the rows they read and the
-//! pages they build never hold up "call next", the waiting-room display or a student's place in the queue, and a
-//! few at a time, so that a burst of exports cannot take every blocking thread either. One more waits its turn
-//! for a while, then is told to try again.
+//! Heavy pages (a year-long report, a report's CSV, the audit trail's CSV) run away from the clinic's requests:
+//! on a thread of their own at a lower priority rather than a runtime worker, so that the rows they add up and
+//! the pages they build never hold up "call next", the waiting-room display or a student's place in the queue;
+//! and a few at a time, so that a burst of exports cannot take every core either. One more waits its turn for a
+//! while, then is told to try again.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -38,7 +38,7 @@ impl Heavy {
         }
     }
 
-    /// Runs `work` to its end on a blocking thread once its turn comes (its database reads still wait on the
+    /// Runs `work` to its end on a low-priority thread once its turn comes (its database reads still wait on the
     /// runtime's I/O driver, but its own CPU time, rendering included, is off the runtime's workers). A turn that
     /// does not come within the wait answers [`AppError::Busy`].
     pub async fn run<F, T>(&self, work: F) -> AppResult<T>
@@ -48,12 +48,14 @@ impl Heavy {
     {
         let turn = self.turn().await?;
         let runtime = tokio::runtime::Handle::current();
-        let done = tokio::task::spawn_blocking(move || {
+        let (done, answer) = tokio::sync::oneshot::channel();
+        on_a_low_thread(move || {
             let _turn = turn;
-            runtime.block_on(work)
-        })
-        .await;
-        done.map_err(|err| AppError::Internal(anyhow::anyhow!("a heavy page stopped: {err}")))?
+            let _ = done.send(runtime.block_on(work));
+        })?;
+        answer
+            .await
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("a heavy page stopped before its answer")))?
     }
 
     async fn turn(&self) -> AppResult<OwnedSemaphorePermit> {
@@ -64,7 +66,7 @@ impl Heavy {
     }
 
     /// A download written as it is read (a CSV of a hundred thousand rows never sits whole in memory): `write`
-    /// runs on a blocking thread once its turn comes, and keeps the turn until it has sent its last chunk. The
+    /// runs on a low-priority thread once its turn comes, and keeps the turn until it has sent its last chunk. The
     /// body starts as soon as the first chunk is sent. A failure part way is logged and breaks the download off,
     /// so the browser reports it failed rather than keeping half a file.
     pub async fn stream<W, F>(&self, write: W) -> AppResult<Body>
@@ -75,18 +77,43 @@ impl Heavy {
         let turn = self.turn().await?;
         let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS_AHEAD);
         let runtime = tokio::runtime::Handle::current();
-        tokio::task::spawn_blocking(move || {
+        on_a_low_thread(move || {
             let _turn = turn;
             let broken = sender.clone();
             if let Err(err) = runtime.block_on(write(Chunks(sender))) {
                 tracing::error!(error = %err, "a download stopped part way");
                 let _ = broken.blocking_send(Err(std::io::Error::other("the download stopped part way")));
             }
-        });
+        })?;
         let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move {
             receiver.recv().await.map(|chunk| (chunk, receiver))
         });
         Ok(Body::from_stream(chunks))
+    }
+}
+
+/// How much lower than the clinic's requests a heavy page's thread runs (a nice value: 0 is normal, 19 lowest).
+const LOWER_PRIORITY: i32 = 10;
+
+/// Runs `work` on a thread of its own at a lower priority. Off the runtime's workers is not enough on a small
+/// server: a year's report takes a whole core, and on two cores the requests' threads then share the other one.
+/// At a lower priority the kernel gives the processor to "call next" and the displays first, and the report
+/// takes what is left. (A thread of its own, because a thread can't be given its priority back.)
+fn on_a_low_thread(work: impl FnOnce() + Send + 'static) -> AppResult<()> {
+    std::thread::Builder::new()
+        .name("sickbay-heavy".into())
+        .spawn(move || {
+            lower_this_threads_priority();
+            work();
+        })
+        .map(drop)
+        .map_err(|err| AppError::Internal(anyhow::anyhow!("could not start a heavy page's thread: {err}")))
+}
+
+fn lower_this_threads_priority() {
+    let this_thread = rustix::thread::gettid();
+    if let Err(err) = rustix::process::setpriority_process(Some(this_thread), LOWER_PRIORITY) {
+        tracing::warn!(error = %err, "a heavy page runs at the normal priority");
     }
 }
 
@@ -103,15 +130,17 @@ impl Chunks {
     }
 }
 
-/// Runs a long background job (an import of a faculty's students) to its end on a blocking thread, without a
-/// turn: it is started once by an admin and must not wait behind reports, nor hold a runtime worker while it
+/// Runs a long background job (an import of a faculty's students) to its end on a low-priority thread, without
+/// a turn: it is started once by an admin and must not wait behind reports, nor hold a runtime worker while it
 /// checks thousands of rows.
 pub fn detach<F>(work: F)
 where
     F: Future<Output = ()> + Send + 'static,
 {
     let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || runtime.block_on(work));
+    if let Err(err) = on_a_low_thread(move || runtime.block_on(work)) {
+        tracing::error!(error = %err, "a background job could not start");
+    }
 }
 
 #[cfg(test)]
