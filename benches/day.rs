@@ -183,19 +183,6 @@ fn set(fields: &mut Vec<(String, String)>, name: &str, value: &str) {
     }
 }
 
-/// The csrf token a page carries: in a form, or in the header htmx sends.
-fn token(html: &str) -> String {
-    let after = |marker: &str, end: char| {
-        html.split(marker)
-            .nth(1)
-            .and_then(|rest| rest.split(end).next())
-            .map(str::to_owned)
-    };
-    after("name=\"csrf_token\" value=\"", '"')
-        .or_else(|| after("X-CSRF-Token&quot;: &quot;", '&'))
-        .unwrap_or_default()
-}
-
 /// The values of the elements matching `selector`'s `attribute` (links of a worklist, a form's choices).
 fn attributes(html: &str, selector: &str, attribute: &str) -> Vec<String> {
     let page = Html::parse_document(html);
@@ -359,7 +346,7 @@ async fn send_form(
     }
     // Some forms carry no token of their own: htmx sends the page's in a header, as the browser would.
     if !fields.iter().any(|(name, _)| name == "csrf_token") {
-        set(&mut fields, "csrf_token", &token(html));
+        set(&mut fields, "csrf_token", &common::csrf_token(html));
     }
     timed(stats, action, session.post(&path).form(&fields), redirect).await
 }
@@ -371,7 +358,7 @@ async fn consultation(c: &Clinic, stats: &Stats, doctor: &Session, n: usize) -> 
     let sent = Instant::now();
     let call = doctor
         .post("/queue/call-next")
-        .form(&[("csrf_token", token(&queue.body))]);
+        .form(&[("csrf_token", common::csrf_token(&queue.body))]);
     // 409: nobody is waiting for this doctor (the walk-ins have not caught up), a normal answer.
     let called = timed(stats, "doctor: call next", call, |s| s == 303 || s == 409).await?;
     if called.status == 409 {
@@ -442,7 +429,7 @@ async fn consultation(c: &Clinic, stats: &Stats, doctor: &Session, n: usize) -> 
     }
     let complete = doctor
         .post(&format!("{visit}/complete"))
-        .form(&[("csrf_token", token(&screen.body))]);
+        .form(&[("csrf_token", common::csrf_token(&screen.body))]);
     timed(stats, "doctor: complete", complete, redirect).await?;
     stats.acknowledge("completed visits").await;
     Some(())
@@ -469,7 +456,7 @@ async fn doctor_day(c: Arc<Clinic>, stats: Arc<Stats>, n: usize, factor: f64, un
 async fn walk_in(c: &Clinic, stats: &Stats, desk: &Session, board: &str, doctor: i64) -> Option<()> {
     let number = c.walk_ins.lock().await.pop()?;
     let fields = [
-        ("csrf_token", token(board)),
+        ("csrf_token", common::csrf_token(board)),
         ("who", "existing".into()),
         ("number", number),
         ("queue", doctor.to_string()),
@@ -585,7 +572,7 @@ async fn book_or_cancel(c: &Clinic, stats: &Stats, phone: &Session) -> Option<()
     let slots = attributes(&picker.body, "input[name=slot_id]", "value");
     let slot = slots.get(slots.len() / 2)?;
     let fields = [
-        ("csrf_token", token(&picker.body)),
+        ("csrf_token", common::csrf_token(&picker.body)),
         ("slot_id", slot.clone()),
         ("reason", "Headache".into()),
     ];

@@ -65,12 +65,17 @@ pub async fn log_in(
     Ok((client, csrf_token(&html)))
 }
 
-fn csrf_token(html: &str) -> String {
-    html.split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
+/// The csrf token a page carries: in a form, or in the header htmx sends (a page whose forms carry none).
+pub fn csrf_token(html: &str) -> String {
+    let after = |marker: &str, end: char| {
+        html.split(marker)
+            .nth(1)
+            .and_then(|rest| rest.split(end).next())
+            .map(str::to_owned)
+    };
+    after("name=\"csrf_token\" value=\"", '"')
+        .or_else(|| after("X-CSRF-Token&quot;: &quot;", '&'))
         .unwrap_or_default()
-        .to_owned()
 }
 
 /// The `p` quantile (0 to 1) of sorted samples, in milliseconds.
