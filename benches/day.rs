@@ -24,7 +24,8 @@
 //! of half a step at the first factor comes first and is not counted.
 //!
 //! Run: `cargo bench --bench day` (`DAY_SIZE=small` for a quick run on the small demo; `DAY_ADMINS=2` for two
-//! admins exporting back to back, the heaviest the clinic's screens are protected from).
+//! admins exporting back to back, the heaviest the clinic's screens are protected from;
+//! `DAY_SQLITE_SYNCHRONOUS=normal` for SQLite's faster, less durable setting).
 
 mod common;
 
@@ -37,7 +38,7 @@ use anyhow::Context;
 use chrono::Datelike;
 use scraper::{Html, Selector};
 use sickbay::config::Config;
-use sickbay::db::{Date, Db};
+use sickbay::db::{self, Date, Db};
 use sickbay::demo::{self, DEFAULT_SEED, Options, Size};
 use sickbay::identity::Role;
 use sickbay::settings::SettingsCache;
@@ -907,6 +908,15 @@ fn seconds() -> f64 {
         .unwrap_or(20.0)
 }
 
+/// The database's options: `DAY_SQLITE_SYNCHRONOUS=normal` measures what SQLite's durable default costs.
+fn options() -> db::Options {
+    let synchronous = std::env::var("DAY_SQLITE_SYNCHRONOUS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_default();
+    db::Options { synchronous }
+}
+
 static FAILED: AtomicUsize = AtomicUsize::new(0);
 
 /// Serves one more instance of the app on `db`; its shutdown handle.
@@ -951,7 +961,7 @@ async fn ramp(clinic: &Arc<Clinic>, db: &Db, today: chrono::NaiveDate, label: &s
 
 async fn bench(url: String, backend: &'static str) -> anyhow::Result<()> {
     println!("\n== {backend}");
-    let db = Db::connect(&url).await?;
+    let db = Db::connect_with(&url, options()).await?;
     db.migrate().await?;
     let size = match std::env::var("DAY_SIZE").as_deref() {
         Ok("small") => Size::Small,
@@ -968,8 +978,10 @@ async fn bench(url: String, backend: &'static str) -> anyhow::Result<()> {
     .await?;
     println!("  demo: {:.1} s", started.elapsed().as_secs_f64());
     if backend == "PostgreSQL" {
-        // A clinic's database is not one loaded a minute ago: no autovacuum of a million fresh rows in the ramp.
+        // A clinic's database is not one loaded a minute ago: no autovacuum of a million fresh rows and no
+        // checkpoint writing the load's gigabyte of pages out under the ramp.
         sqlx::query("VACUUM ANALYZE").execute(db.pool()).await?;
+        sqlx::query("CHECKPOINT").execute(db.pool()).await?;
     }
     let today = SettingsCache::load(&db).await?.get().today();
     let (addr, first) = serve(&db).await?;
@@ -982,12 +994,15 @@ async fn bench(url: String, backend: &'static str) -> anyhow::Result<()> {
     ramp(&clinic, &db, today, backend).await?;
     if backend == "PostgreSQL" {
         println!("\n== PostgreSQL, two instances");
-        let (second_addr, second) = serve(&db).await?;
+        // An instance of its own: its own pools and event hub, told of the first one's changes by NOTIFY.
+        let second_db = Db::connect_with(&url, options()).await?;
+        let (second_addr, second) = serve(&second_db).await?;
         let mut two = Arc::try_unwrap(clinic).map_err(|_| anyhow::anyhow!("the clinic is still in use"))?;
         two.addrs.push(second_addr);
         two.taken.lock().await.clear();
         ramp(&Arc::new(two), &db, today, "PostgreSQL, two instances").await?;
         second.cancel();
+        second_db.close().await;
     }
     first.cancel();
     db.close().await;

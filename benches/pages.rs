@@ -817,7 +817,6 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let shutdown = state.shutdown.clone();
-    let events = state.events.clone();
     tokio::spawn(sickbay::serve(listener, state));
     let sessions = Sessions::open(addr, &clinic).await?;
 
@@ -845,7 +844,9 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
         .await?;
     // Written straight into the tables, so announced as the app announces its own changes: the pharmacy's
     // cached worklist and alerts read them again.
-    events.publish(&db, sickbay::db::events::Event::Pharmacy).await;
+    let mut tx = db.begin_write().await?;
+    tx.announce(sickbay::db::events::Event::Pharmacy);
+    tx.commit().await?;
     println!(
         "  added a day of {slots} slots (half booked), {} waiting tickets, {orders} lab orders with a prescription \
          each and {drugs} drugs in {:.1} s",

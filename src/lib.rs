@@ -151,7 +151,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
     spawn_settings_refresh(&state);
     // Read the bundled ICD-10 list now rather than on the first doctor's keystroke.
     tokio::task::spawn_blocking(consult::icd::load);
-    state.events.spawn_listener(&state.db, state.shutdown.clone());
+    state.db.events().spawn_listener(&state.db, state.shutdown.clone());
     let shutdown = state.shutdown.clone();
     axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
@@ -167,7 +167,7 @@ const FORM_ID_DAYS: i64 = 7;
 fn spawn_settings_refresh(state: &AppState) {
     let (settings, db) = (state.settings.clone(), state.db.clone());
     let shutdown = state.shutdown.clone();
-    let mut events = state.events.subscribe();
+    let mut events = state.db.events().subscribe();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(SETTINGS_REFRESH);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -191,14 +191,9 @@ fn spawn_settings_refresh(state: &AppState) {
 /// The clinic's background jobs, each claimed in the database before it runs (see `db::jobs`), so several
 /// instances may run the same list. All are idempotent.
 fn background_jobs(state: &AppState) -> Vec<Job> {
-    let (db, settings, events, sessions) = (
-        state.db.clone(),
-        state.settings.clone(),
-        state.events.clone(),
-        state.sessions.clone(),
-    );
-    let (slots_db, slots_settings, slots_events, forms_db) = (db.clone(), settings.clone(), events.clone(), db.clone());
-    let (no_show_db, no_show_settings, no_show_events) = (db.clone(), settings.clone(), events.clone());
+    let (db, settings, sessions) = (state.db.clone(), state.settings.clone(), state.sessions.clone());
+    let (slots_db, slots_settings, forms_db) = (db.clone(), settings.clone(), db.clone());
+    let (no_show_db, no_show_settings) = (db.clone(), settings.clone());
     let (summaries_db, summaries_settings) = (db.clone(), settings.clone());
     let backups = state
         .config
@@ -220,19 +215,16 @@ fn background_jobs(state: &AppState) -> Vec<Job> {
         }),
         // The booking horizon moves with the days.
         Job::new("slot_generation", Duration::from_secs(3600), move || {
-            let (db, current, events) = (slots_db.clone(), slots_settings.get(), slots_events.clone());
+            let (db, current) = (slots_db.clone(), slots_settings.get());
             async move {
-                let generated = scheduling::service::generate_slots(&db, &current, None).await?;
-                if generated.created + generated.removed > 0 {
-                    events.publish(&db, db::events::Event::Bookings).await;
-                }
+                scheduling::service::generate_slots(&db, &current, None).await?;
                 Ok(())
             }
         }),
         Job::new("no_shows", Duration::from_secs(60), move || {
-            let (db, current, events) = (no_show_db.clone(), no_show_settings.get(), no_show_events.clone());
+            let (db, current) = (no_show_db.clone(), no_show_settings.get());
             async move {
-                scheduling::mark_no_shows_and_announce(&db, &events, current.booking.no_show_grace_minutes).await?;
+                scheduling::service::mark_no_shows(&db, current.booking.no_show_grace_minutes).await?;
                 Ok(())
             }
         }),
@@ -245,11 +237,9 @@ fn background_jobs(state: &AppState) -> Vec<Job> {
             }
         }),
         Job::new("stale_tickets", Duration::from_secs(60), move || {
-            let (db, today, events) = (db.clone(), db::Date(settings.get().today()), events.clone());
+            let (db, today) = (db.clone(), db::Date(settings.get().today()));
             async move {
-                if queue::service::close_stale_tickets(&db, today).await? > 0 {
-                    events.publish(&db, db::events::Event::Queue { call: None }).await;
-                }
+                queue::service::close_stale_tickets(&db, today).await?;
                 Ok(())
             }
         }),

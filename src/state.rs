@@ -6,7 +6,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::db::Db;
-use crate::db::events::EventHub;
 use crate::db::sessions::SessionBackend;
 use crate::queue::LiveCaches;
 use crate::settings::SettingsCache;
@@ -37,8 +36,6 @@ pub struct AppStateInner {
     pub config: Arc<Config>,
     /// Cancelled when the server shuts down; long-lived responses (event streams) end on it.
     pub shutdown: CancellationToken,
-    /// What changed, for the live pages' event streams (across instances on PostgreSQL).
-    pub events: EventHub,
     /// The queue's live pages' work, done once per change for every open screen.
     pub queue: LiveCaches,
     /// The pharmacy's alerts and worklist, read once per change however often they are opened.
@@ -73,7 +70,6 @@ impl AppState {
             settings,
             config: Arc::new(config),
             shutdown: CancellationToken::new(),
-            events: EventHub::default(),
             queue: LiveCaches::default(),
             pharmacy: Default::default(),
             home: Default::default(),

@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 use super::model::{AuditRow, Filter, RECORD_TYPES, TrailQuery, known_actions};
 use super::service::{self, CSV_LIMIT_TEXT, Checked, StaffChoice};
 use crate::db::Db;
+use crate::db::paging::PAGE_SIZE;
 use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::validation::FieldErrors;
@@ -18,7 +19,6 @@ use crate::web::filters;
 use crate::web::form::{Query, invalid};
 use crate::web::heavy::Chunks;
 use crate::web::layout::Layout;
-use crate::web::paging::PAGE_SIZE;
 use crate::web::{AppError, AppResult, csv_download, csv_records};
 
 #[derive(Template, WebTemplate)]

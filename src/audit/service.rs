@@ -6,11 +6,11 @@ use chrono_tz::Tz;
 
 use super::model::{AuditRow, Filter, TrailQuery, Who};
 use super::repo;
+use crate::db::paging::CursorPage;
 use crate::db::{Db, Reader};
 use crate::error::ServiceError;
 use crate::identity::Role;
 use crate::validation::FieldErrors;
-use crate::web::paging::CursorPage;
 
 /// The most entries a CSV holds (the newest that match); the page says so.
 pub const CSV_LIMIT: i64 = 100_000;

@@ -17,8 +17,8 @@ use super::model::{
 use super::repo::{Fee, Listed, Payment, Unbilled};
 use super::service::{self, InvoiceDetail, PaymentInput, RefundInput, VisitBill};
 use crate::db::Timestamp;
-use crate::db::events::Event;
 use crate::db::once::FormKey;
+use crate::db::paging::PageRequest;
 use crate::error::ServiceError;
 use crate::identity::StaffUser;
 use crate::lab::model::LabTest;
@@ -30,7 +30,7 @@ use crate::web::extract::Staff;
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
-use crate::web::paging::{PageRequest, Paging};
+use crate::web::paging::Paging;
 use crate::web::{AppError, AppResult, IdPath};
 
 /// How far back the home lists completed visits still to bill.
@@ -214,7 +214,6 @@ pub async fn bill_visit(
     };
     match result {
         Ok(invoice) => {
-            announce_invoice_change(&state).await;
             flash(&session, FlashKind::Success, "Invoice issued.").await?;
             Ok(Redirect::to(&format!("/billing/invoices/{invoice}")).into_response())
         }
@@ -399,15 +398,6 @@ pub async fn invoice_page(
     .await
 }
 
-/// A change of an invoice announces itself: to the figures of what is owed and taken (the home pages) and, when
-/// the clinic dispenses only when paid, to the pharmacy's worklist, which shows whether each visit is paid.
-async fn announce_invoice_change(state: &AppState) {
-    state.events.publish(&state.db, Event::Billing).await;
-    if state.settings.get().billing.dispense_only_when_paid {
-        state.events.publish(&state.db, Event::Pharmacy).await;
-    }
-}
-
 /// The answer to one of the invoice page's forms: back to the invoice with `done` said, or the page again
 /// with the form's messages (422).
 async fn answer(
@@ -421,7 +411,6 @@ async fn answer(
 ) -> AppResult<Response> {
     match result {
         Ok(done) => {
-            announce_invoice_change(state).await;
             if !done.is_empty() {
                 flash(session, FlashKind::Success, done).await?;
             }
@@ -669,7 +658,6 @@ async fn to_receipt(
 ) -> AppResult<Response> {
     match done {
         Ok((payment, said)) => {
-            announce_invoice_change(state).await;
             // After the cashier closed their day, money counts on their next open day: say so.
             let counted = service::receipt(&state.db, payment, None).await?.day;
             let said = match counted.0 <= state.today().0 {
@@ -803,7 +791,6 @@ pub async fn discard(
     IdPath(id): IdPath,
 ) -> AppResult<Response> {
     let patient = service::discard(&state.db, &cashier.actor, id).await?;
-    announce_invoice_change(&state).await;
     flash(&session, FlashKind::Success, "Draft discarded: nothing was issued.").await?;
     Ok(Redirect::to(&format!("/patients/{patient}")).into_response())
 }

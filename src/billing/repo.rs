@@ -5,8 +5,8 @@
 use super::model::{
     Category, ClaimStatus, InvoiceStatus, LineInput, LineKind, PaymentKind, PaymentMethod, Totals, When,
 };
+use crate::db::paging::PageRequest;
 use crate::db::{Date, Db, Flag, Money, Reader, Timestamp, Tx};
-use crate::web::paging::PageRequest;
 
 // ---- fee schedule and category prices ------------------------------------------------------------------
 

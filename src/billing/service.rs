@@ -11,6 +11,7 @@ use super::model::{
 };
 use super::repo::{self, Invoice, NewInvoice, NewPayment, Scheme};
 use crate::audit::{self, AuditEntry};
+use crate::db::events::Event;
 use crate::db::once::Claim;
 use crate::db::{Date, Db, Money, Reader, Timestamp, Tx, is_unique_violation, sequence};
 use crate::error::ServiceError;
@@ -428,6 +429,7 @@ async fn bill_visit_once(
         .detail(format!("{number} for visit {}: total {}", visit.id, figures.total.0));
     audit::record(&mut tx, actor, entry).await?;
     actor.complete_form(&mut tx, BILL_VISIT, id).await?;
+    tx.announce(Event::Billing);
     tx.commit().await?;
     Ok(id)
 }
@@ -456,6 +458,7 @@ pub async fn create_draft(db: &Db, actor: &Actor, patient_id: i64, when: When) -
     let entry = AuditEntry::new(CREATE_DRAFT).record("invoice", id).patient(patient_id);
     audit::record(&mut tx, actor, entry).await?;
     actor.complete_form(&mut tx, CREATE_DRAFT, id).await?;
+    tx.announce(Event::Billing);
     tx.commit().await?;
     Ok(id)
 }
@@ -541,6 +544,7 @@ pub async fn add_line(
         ));
     audit::record(&mut tx, actor, entry).await?;
     actor.complete_form(&mut tx, "invoice.add_line", line_id).await?;
+    tx.announce(Event::Billing);
     tx.commit().await?;
     Ok(())
 }
@@ -563,6 +567,7 @@ pub async fn remove_line(
         .record("invoice", invoice_id)
         .patient(invoice.patient_id);
     audit::record(&mut tx, actor, entry).await?;
+    tx.announce(Event::Billing);
     tx.commit().await?;
     Ok(())
 }
@@ -604,6 +609,7 @@ pub async fn issue(
         .detail(detail);
     audit::record(&mut tx, actor, entry).await?;
     actor.complete_form(&mut tx, ISSUE, invoice_id).await?;
+    tx.announce(Event::Billing);
     tx.commit().await?;
     Ok(number)
 }
@@ -693,7 +699,7 @@ pub async fn own_invoice(db: &Db, patient_id: i64, id: i64) -> Result<InvoiceDet
 pub async fn list(
     mut db: impl Reader,
     statuses: &[InvoiceStatus],
-    page: crate::web::paging::PageRequest,
+    page: crate::db::paging::PageRequest,
 ) -> Result<(Vec<repo::Listed>, i64), ServiceError> {
     Ok((
         repo::list(&mut db, statuses, page).await?,
@@ -1001,6 +1007,7 @@ pub async fn pay(
         ));
     audit::record(&mut tx, actor, entry).await?;
     actor.complete_form(&mut tx, PAY, id).await?;
+    tx.announce(Event::Billing);
     tx.commit().await?;
     Ok(id)
 }
@@ -1075,6 +1082,7 @@ pub async fn refund(
         ));
     audit::record(&mut tx, actor, entry).await?;
     actor.complete_form(&mut tx, REFUND, id).await?;
+    tx.announce(Event::Billing);
     tx.commit().await?;
     Ok(id)
 }
@@ -1114,6 +1122,7 @@ pub async fn credit(
         .detail(format!("{number}: {} off {} ({reason})", amount.0, invoice.label()));
     audit::record(&mut tx, actor, entry).await?;
     actor.complete_form(&mut tx, CREDIT, id).await?;
+    tx.announce(Event::Billing);
     tx.commit().await?;
     Ok(number)
 }
@@ -1131,6 +1140,7 @@ pub async fn discard(db: &Db, actor: &Actor, invoice_id: i64) -> Result<i64, Ser
         .patient(invoice.patient_id)
         .detail(format!("{}: total {}", invoice.label(), invoice.total.0));
     audit::record(&mut tx, actor, entry).await?;
+    tx.announce(Event::Billing);
     tx.commit().await?;
     Ok(invoice.patient_id)
 }
@@ -1150,6 +1160,7 @@ pub async fn void(db: &Db, actor: &Actor, invoice_id: i64, reason: &str) -> Resu
         .patient(invoice.patient_id)
         .detail(format!("{}: {reason}", invoice.label()));
     audit::record(&mut tx, actor, entry).await?;
+    tx.announce(Event::Billing);
     tx.commit().await?;
     Ok(())
 }
@@ -1245,6 +1256,7 @@ pub async fn close_day(
         expected.0, counted.0, difference.0
     ));
     audit::record(&mut tx, actor, entry).await?;
+    tx.announce(Event::Billing);
     tx.commit().await?;
     Ok(difference)
 }

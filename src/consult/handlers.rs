@@ -17,7 +17,6 @@ use super::model::{
 use super::repo::{self, Diagnosis, Draft, Note};
 use super::service::{self, AppointmentStart};
 use crate::db::Reader;
-use crate::db::events::Event;
 use crate::db::once::FormKey;
 use crate::error::ServiceError;
 use crate::identity::Role;
@@ -727,7 +726,6 @@ pub async fn complete(
     let reviewed = form.reviewed()?;
     match service::complete(&state.db, &user, &user.actor, id, reviewed.as_deref()).await {
         Ok(done) => {
-            state.events.publish(&state.db, Event::Queue { call: None }).await;
             let message = completed_message(&done.signed, &done.discarded);
             flash(&session, FlashKind::Success, message).await?;
             Ok(redirect(hx, "/queue/doctor"))
@@ -759,11 +757,10 @@ pub async fn start_ticket(
     let today = state.today();
     let opened = service::start_ticket(&state.db, &user, &user.actor, id, today).await?;
     if user.role == Role::Doctor {
-        state.events.publish(&state.db, Event::Queue { call: None }).await;
         return Ok(redirect(hx, &format!("/visits/{}", opened.visit_id)));
     }
     let notice = Move::Start.done_message(&opened.ticket_code);
-    crate::queue::handlers::changed(&state, &session, &user, hx, notice, None, None).await
+    crate::queue::handlers::changed(&session, &user, hx, notice, None).await
 }
 
 /// The queue's "Complete": completes the ticket's visit (its doctor only), and the ticket with it.
@@ -776,7 +773,7 @@ pub async fn complete_ticket(
 ) -> AppResult<Response> {
     let code = service::complete_ticket(&state.db, &user, &user.actor, id).await?;
     let notice = Move::Complete.done_message(&code);
-    crate::queue::handlers::changed(&state, &session, &user, hx, notice, None, None).await
+    crate::queue::handlers::changed(&session, &user, hx, notice, None).await
 }
 
 /// "Start" on a checked-in appointment (the doctor's home). A patient still waiting is called first, as "Call
@@ -798,14 +795,10 @@ pub async fn start_appointment(
                 "Called {} to {}. Start the consultation when they come in.",
                 call.code, call.room_name
             );
-            state.events.publish(&state.db, Event::Queue { call: Some(call) }).await;
             flash(&session, FlashKind::Success, notice).await?;
             Ok(redirect(hx, &format!("/queue/doctor#ticket-{ticket_id}")))
         }
-        AppointmentStart::Started(started) => {
-            state.events.publish(&state.db, Event::Queue { call: None }).await;
-            Ok(redirect(hx, &format!("/visits/{}", started.visit_id)))
-        }
+        AppointmentStart::Started(started) => Ok(redirect(hx, &format!("/visits/{}", started.visit_id))),
     }
 }
 
@@ -818,8 +811,6 @@ pub async fn start_for_patient(
 ) -> AppResult<Response> {
     let today = state.today();
     let opened = service::start_for_patient(&state.db, &user, &user.actor, patient_id, today).await?;
-    // Visits tell the queue's watchers: the doctor's open visits and the lab's patients with a doctor.
-    state.events.publish(&state.db, Event::Queue { call: None }).await;
     Ok(redirect(hx, &format!("/visits/{}", opened.visit_id)))
 }
 

@@ -9,15 +9,15 @@ use super::model::{
 };
 use super::repo::{self, NewVisit};
 use crate::audit::{self, AuditEntry, Reads};
-use crate::db::events::Call;
+use crate::db::events::{Call, Event};
 use crate::db::once::Claim;
+use crate::db::paging::CursorPage;
 use crate::db::{Date, Db, Reader, Tx, is_unique_violation};
 use crate::error::ServiceError;
 use crate::identity::{Actor, Role, StaffUser};
 use crate::queue::model::{Move, TicketStatus};
 use crate::queue::service::{self as queue, MoveRequest};
 use crate::scheduling::model::AppointmentStatus;
-use crate::web::paging::CursorPage;
 
 /// The visit, whoever asks: for features that check their own rules (billing bills completed visits).
 pub async fn visit(db: &Db, visit_id: i64) -> Result<Option<Visit>, ServiceError> {
@@ -206,6 +206,7 @@ pub async fn start_for_patient(
 /// Inserts the visit, or continues the open visit the doctor already has with the patient (giving it the
 /// ticket when it has none).
 async fn open_in(tx: &mut Tx, actor: &Actor, new: &NewVisit) -> Result<Opened, ServiceError> {
+    announce_visits(tx);
     if let Some(open) = repo::open_visit_in(tx, new.patient_id, new.doctor_id).await? {
         if let Some(ticket_id) = new.ticket_id
             && !repo::attach_ticket(tx, open.id, ticket_id, new.appointment_id).await?
@@ -366,7 +367,13 @@ pub async fn complete_ticket(db: &Db, user: &StaffUser, actor: &Actor, ticket_id
     Ok(code)
 }
 
+/// Open visits show on the queue's screens (the doctor's open visits, the lab's patients with a doctor).
+fn announce_visits(tx: &mut Tx) {
+    tx.announce(Event::Queue { call: None });
+}
+
 async fn complete_in(tx: &mut Tx, actor: &Actor, visit: &Visit) -> Result<(), ServiceError> {
+    announce_visits(tx);
     if !repo::complete_visit(tx, visit.id).await? {
         return Err(ServiceError::Conflict("This visit was completed a moment ago.".into()));
     }

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use sqlx::AnyPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -73,9 +74,10 @@ impl Event {
         matches!(self, Event::Bookings | Event::Resync | Event::Settings)
     }
 
-    /// Whether a stream showing the pharmacy's worklist must re-render.
+    /// Whether a stream showing the pharmacy's worklist must re-render (it shows whether each visit is paid
+    /// when the clinic dispenses only when paid).
     pub fn touches_pharmacy(&self) -> bool {
-        matches!(self, Event::Pharmacy | Event::Resync)
+        matches!(self, Event::Pharmacy | Event::Billing | Event::Resync)
     }
 
     /// Whether a stream showing lab orders must re-render.
@@ -111,20 +113,41 @@ pub struct EventHub {
 struct Inner {
     sender: broadcast::Sender<Arc<Delivered>>,
     seq: AtomicU64,
+    /// On PostgreSQL, the pool whose connections send this instance's events to the others.
+    notifier: Option<AnyPool>,
     /// This instance's name in NOTIFY payloads, so it skips its own events (already delivered locally).
     origin: String,
 }
 
 impl Default for EventHub {
+    /// A hub of one instance alone (SQLite).
     fn default() -> Self {
+        EventHub::with_notifier(None)
+    }
+}
+
+impl EventHub {
+    /// A hub that also tells the other instances on `notifier`'s database.
+    pub(super) fn notifying(notifier: AnyPool) -> Self {
+        EventHub::with_notifier(Some(notifier))
+    }
+
+    fn with_notifier(notifier: Option<AnyPool>) -> Self {
         let (sender, _) = broadcast::channel(CAPACITY);
         EventHub {
             inner: Arc::new(Inner {
                 sender,
                 seq: AtomicU64::new(0),
+                notifier,
                 origin: format!("{:016x}", rand::random::<u64>()),
             }),
         }
+    }
+}
+
+impl std::fmt::Debug for EventHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventHub").field("origin", &self.inner.origin).finish()
     }
 }
 
@@ -138,14 +161,14 @@ impl EventHub {
         self.inner.seq.load(Ordering::Relaxed)
     }
 
-    /// Tells this instance's streams at once and, on PostgreSQL, the other instances. Call it after the
-    /// change committed. A failed NOTIFY is logged, not returned: the change itself is saved, and the other
-    /// instances' streams catch up on their next event or reconnect.
-    pub async fn publish(&self, db: &Db, event: Event) {
+    /// Tells this instance's streams at once and, on PostgreSQL, the other instances. A failed `NOTIFY` is
+    /// logged, not returned: the change itself is committed, and the other instances' streams catch up on their
+    /// next event, their periodic re-read, or their resync after a reconnection.
+    pub(super) async fn tell(&self, event: Event) {
         self.deliver(event.clone());
-        if db.backend() != Backend::Postgres {
+        let Some(notifier) = &self.inner.notifier else {
             return;
-        }
+        };
         let envelope = Envelope {
             origin: self.inner.origin.clone(),
             event,
@@ -157,7 +180,7 @@ impl EventHub {
         let sent = sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANNEL)
             .bind(payload)
-            .execute(db.pool())
+            .execute(notifier)
             .await;
         if let Err(err) = sent {
             tracing::warn!(error = %err, "could not NOTIFY the other instances");

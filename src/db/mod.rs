@@ -8,6 +8,7 @@ mod executor;
 pub mod insert;
 pub mod jobs;
 pub mod once;
+pub mod paging;
 pub mod sequence;
 pub mod sessions;
 pub mod summary;
@@ -22,20 +23,39 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
+use events::{Event, EventHub};
+
 pub use types::{Currency, Date, Flag, Money, Timestamp};
 
 /// A transaction on either backend. It dereferences to its [`Connection`] (`&mut **tx` in repos). On SQLite a
 /// write transaction runs on the one writing connection, held until it ends (see [`Db::begin_write`]).
 pub struct Tx {
     conn: Connection,
+    events: EventHub,
+    announced: Vec<Event>,
 }
 
 impl Tx {
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self.conn.link {
-            Link::Tx(tx) => tx.commit().await,
-            Link::Plain(_) => Ok(()),
+    /// Says what this transaction changes, for the screens that show it and the data kept for them: every open
+    /// screen hears it when, and only if, the transaction commits. This is the one way a change is announced.
+    pub fn announce(&mut self, event: Event) {
+        if !self.announced.contains(&event) {
+            self.announced.push(event);
         }
+    }
+
+    /// Commits, then tells every screen what was announced (see [`EventHub::tell`]). The other instances are
+    /// told after the commit, not by a `NOTIFY` inside the transaction: a transaction that sends one holds a lock
+    /// shared by the whole server from its commit's start to its end, so notifying transactions would commit one
+    /// at a time.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        if let Link::Tx(tx) = self.conn.link {
+            tx.commit().await?;
+        }
+        for event in self.announced {
+            self.events.tell(event).await;
+        }
+        Ok(())
     }
 
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
@@ -235,6 +255,8 @@ pub struct Db {
     backend: Backend,
     url: String,
     options: Options,
+    /// This instance's event hub: what committed transactions announce, for the live screens.
+    events: EventHub,
 }
 
 impl Db {
@@ -260,11 +282,16 @@ impl Db {
             }),
         }
         .with_context(|| format!("could not open the database at {}", redact(&url)))?;
+        let events = match backend {
+            Backend::Sqlite => EventHub::default(),
+            Backend::Postgres => EventHub::notifying(pool.write.clone()),
+        };
         Ok(Db {
             pool,
             backend,
             url,
             options,
+            events,
         })
     }
 
@@ -283,6 +310,11 @@ impl Db {
 
     pub fn options(&self) -> Options {
         self.options
+    }
+
+    /// What changed, for the live screens: subscribe to it; transactions announce to it ([`Tx::announce`]).
+    pub fn events(&self) -> &EventHub {
+        &self.events
     }
 
     /// Applies the migrations of this backend (on SQLite, on the writing connection).
@@ -336,6 +368,8 @@ impl Db {
                 link: Link::Tx(tx),
                 backend: self.backend,
             },
+            events: self.events.clone(),
+            announced: Vec::new(),
         }
     }
 

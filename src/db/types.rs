@@ -91,6 +91,11 @@ impl Date {
     }
 }
 
+/// The minutes after midnight of a time of day (a doctor's hours) as `08:30`.
+pub fn minutes_of(minutes: i64) -> String {
+    format!("{:02}:{:02}", minutes.div_euclid(60), minutes.rem_euclid(60))
+}
+
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0.format("%Y-%m-%d"))

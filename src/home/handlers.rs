@@ -58,7 +58,7 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = AppResult<String>>,
 {
-    let seq = state.events.last_seq();
+    let seq = state.db.events().last_seq();
     let compute = || async { Ok(Arc::from(render().await?)) };
     let html = state.home.figures.get_within(key, seq, super::MAX_AGE, compute).await?;
     Ok(html.to_string())
@@ -204,7 +204,7 @@ impl DoctorLists {
         let compute = || async { Ok(Arc::new(DoctorLists::load(state, doctor_id, shown).await?)) };
         let caches = &state.home.doctor_lists;
         caches
-            .get_within(&key, state.events.last_seq(), super::MAX_AGE, compute)
+            .get_within(&key, state.db.events().last_seq(), super::MAX_AGE, compute)
             .await
     }
 }

@@ -296,7 +296,6 @@ pub async fn order(
     let result = service::order_tests(&state.db, &user, &actor, id, &chosen, &note).await;
     match result {
         Ok(_) => {
-            state.events.publish(&state.db, Event::Lab { visit_id: id }).await;
             if hx.0 {
                 let page = section_page(&state, &user, layout, id, FieldErrors::default(), Default::default()).await?;
                 return Ok(page.into_response());
@@ -353,7 +352,6 @@ pub async fn cancel(
 ) -> AppResult<Response> {
     let (id, order_id) = visit_and_order(&id, &order)?;
     service::cancel_order(&state.db, &user, &user.actor, id, order_id).await?;
-    state.events.publish(&state.db, Event::Lab { visit_id: id }).await;
     flash(&session, FlashKind::Success, "The lab order is cancelled.").await?;
     Ok(redirect(hx, &format!("/visits/{id}#lab")))
 }
@@ -494,7 +492,7 @@ async fn open_visits(state: &AppState) -> AppResult<Arc<Vec<VisitLine>>> {
     };
     let caches = &state.lab.open_visits;
     caches
-        .get_within("open", state.events.last_seq(), super::MAX_AGE, compute)
+        .get_within("open", state.db.events().last_seq(), super::MAX_AGE, compute)
         .await
 }
 
@@ -519,7 +517,7 @@ async fn worklist_rows(state: &AppState, user: &StaffUser) -> AppResult<Arc<str>
     let compute = || async { Ok(Arc::from(render_worklist_rows(state, user).await?)) };
     let caches = &state.lab.worklist;
     caches
-        .get_within(&key, state.events.last_seq(), super::MAX_AGE, compute)
+        .get_within(&key, state.db.events().last_seq(), super::MAX_AGE, compute)
         .await
 }
 
@@ -655,8 +653,7 @@ pub async fn record_result(
     Form(form): Form<ResultForm>,
 ) -> AppResult<Response> {
     match service::record_result(&state.db, &user, &user.actor, id, &form).await {
-        Ok(visit_id) => {
-            state.events.publish(&state.db, Event::Lab { visit_id }).await;
+        Ok(_) => {
             flash(
                 &session,
                 FlashKind::Success,
@@ -680,18 +677,7 @@ pub async fn release(
 ) -> AppResult<Response> {
     let released = service::release(&state.db, &user, &user.actor, id).await?;
     let message = match released.changed {
-        true => {
-            state
-                .events
-                .publish(
-                    &state.db,
-                    Event::Lab {
-                        visit_id: released.visit_id,
-                    },
-                )
-                .await;
-            "Released: the patient can now see this result."
-        }
+        true => "Released: the patient can now see this result.",
         false => "This result was already released.",
     };
     flash(&session, FlashKind::Success, message).await?;

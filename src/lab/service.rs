@@ -10,6 +10,7 @@ use crate::audit::{self, AuditEntry, Reads};
 use crate::consult::model::Access;
 use crate::consult::model::Recorded;
 use crate::consult::service::writable_visit_in;
+use crate::db::events::Event;
 use crate::db::once::Claim;
 use crate::db::{Date, Db, Reader, Timestamp, is_unique_violation};
 use crate::error::ServiceError;
@@ -168,6 +169,7 @@ pub async fn order_tests(
     if let Some(first) = ids.first() {
         actor.complete_form(&mut tx, ORDER, *first).await?;
     }
+    tx.announce(Event::Lab { visit_id: visit.id });
     tx.commit().await?;
     Ok(ids)
 }
@@ -196,6 +198,7 @@ pub async fn cancel_order(
         .patient(visit.patient_id)
         .detail(order.view.test_name);
     audit::record(&mut tx, actor, entry).await?;
+    tx.announce(Event::Lab { visit_id: visit.id });
     tx.commit().await?;
     Ok(())
 }
@@ -323,6 +326,9 @@ pub async fn record_result(
         .patient(order.patient_id)
         .detail(detail);
     audit::record(&mut tx, actor, entry).await?;
+    tx.announce(Event::Lab {
+        visit_id: order.view.visit_id,
+    });
     tx.commit().await?;
     Ok(order.view.visit_id)
 }
@@ -363,6 +369,7 @@ pub async fn release(db: &Db, user: &StaffUser, actor: &Actor, order_id: i64) ->
         .patient(order.patient_id)
         .detail(order.view.test_name);
     audit::record(&mut tx, actor, entry).await?;
+    tx.announce(Event::Lab { visit_id });
     tx.commit().await?;
     Ok(Released {
         visit_id,

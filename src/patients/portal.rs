@@ -95,7 +95,7 @@ async fn glance(state: &AppState, mut db: impl Reader, patient_id: i64) -> AppRe
     drop(db);
     let place = match ticket {
         Some(_) => {
-            let snapshot = Snapshot::fresh(state, state.events.last_seq()).await?;
+            let snapshot = Snapshot::fresh(state, state.db.events().last_seq()).await?;
             snapshot.place(patient_id).filter(|place| place.status.is_open())
         }
         None => None,

@@ -287,7 +287,7 @@ async fn take_for_item(
             at: Timestamp::now(),
             day: shelf.today,
         };
-        repo::insert_movement(tx, &row).await?;
+        super::service::record_movement(tx, &row).await?;
     }
     Ok(())
 }

@@ -21,6 +21,7 @@ use crate::billing::service::PaymentState;
 use crate::db::Date;
 use crate::db::events::Event;
 use crate::db::once::FormKey;
+use crate::db::paging::PageRequest;
 use crate::error::ServiceError;
 use crate::prescriptions::model::{Item, Prescription};
 use crate::state::AppState;
@@ -30,7 +31,6 @@ use crate::web::filters;
 use crate::web::form::{Form, Query, field_value, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live::{self, Frame};
-use crate::web::paging::PageRequest;
 use crate::web::{AppError, AppResult, IdPath};
 
 fn shelf(state: &AppState) -> Shelf {
@@ -113,7 +113,7 @@ async fn worklist_rows(state: &AppState) -> AppResult<Arc<str>> {
     state
         .pharmacy
         .worklist
-        .get_within("worklist", state.events.last_seq(), super::MAX_AGE, || async {
+        .get_within("worklist", state.db.events().last_seq(), super::MAX_AGE, || async {
             Ok(Arc::from(render_worklist(state, today).await?))
         })
         .await
@@ -286,7 +286,6 @@ pub async fn dispense(
     };
     match result {
         Ok(Dispensed::Now { status, units }) => {
-            state.events.publish(&state.db, Event::Pharmacy).await;
             let notice = format!("{units} units dispensed. {}.", status.label());
             flash(&session, FlashKind::Success, notice).await?;
             Ok(Redirect::to(&format!("/pharmacy/prescriptions/{id}")).into_response())
@@ -334,8 +333,7 @@ impl RefuseForm {
     }
 }
 
-async fn refused(state: &AppState, session: &Session, id: i64, what: String) -> AppResult<Response> {
-    state.events.publish(&state.db, Event::Pharmacy).await;
+async fn refused(session: &Session, id: i64, what: String) -> AppResult<Response> {
     flash(session, FlashKind::Success, what).await?;
     Ok(Redirect::to(&format!("/pharmacy/prescriptions/{id}")).into_response())
 }
@@ -352,13 +350,7 @@ pub async fn refuse_item(
     let item = parse_id(&item).ok_or(AppError::NotFound)?;
     let reason = form.reason()?;
     dispense::refuse(&state.db, &user.actor, id, Some(item), &reason).await?;
-    refused(
-        &state,
-        &session,
-        id,
-        "The item is refused; the patient sees why.".into(),
-    )
-    .await
+    refused(&session, id, "The item is refused; the patient sees why.".into()).await
 }
 
 /// Refuses everything still owed on the prescription, with a reason.
@@ -372,7 +364,6 @@ pub async fn refuse_all(
     let reason = form.reason()?;
     dispense::refuse(&state.db, &user.actor, id, None, &reason).await?;
     refused(
-        &state,
         &session,
         id,
         "What was still owed is refused; the patient sees why.".into(),

@@ -5,8 +5,8 @@ use super::model::allocation::BatchStock;
 use super::model::stock::{AdjustReason, MovementKind};
 use super::model::{BatchLine, Drug, DrugInput, DrugStock, MovementRow, search_words};
 use crate::db::id_list;
+use crate::db::paging::{PageRequest, like_pattern};
 use crate::db::{Date, Db, Flag, Money, Reader, Timestamp, Tx};
-use crate::web::paging::{PageRequest, like_pattern};
 
 const DRUG_COLUMNS: &str = "d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price, d.reorder_level, d.active, d.shelf, d.updated_at";
 

@@ -8,11 +8,12 @@ use super::model::stock::{AdjustReason, Adjustment, EXPIRY_WINDOWS, MovementKind
 use super::model::{BatchLine, Drug, DrugInput, DrugStock, MovementRow, duplicate_message};
 use super::repo::{self, LedgerFilter, NewBatch, NewMovement};
 use crate::audit::{self, AuditEntry};
+use crate::db::events::Event;
 use crate::db::once::Claim;
+use crate::db::paging::PageRequest;
 use crate::db::{Date, Db, Reader, Timestamp, Tx, violated_unique_index};
 use crate::error::ServiceError;
 use crate::identity::{Actor, ActorKind};
-use crate::web::paging::PageRequest;
 
 /// How many drugs the prescription form's search offers.
 pub const SEARCH_LIMIT: i64 = 10;
@@ -78,6 +79,8 @@ pub async fn update_drug(
             changes.join("; ")
         });
     audit::record(&mut tx, actor, entry).await?;
+    // Its reorder level or name shows in the pharmacy's alerts and worklist.
+    tx.announce(Event::Pharmacy);
     tx.commit().await?;
     Ok(())
 }
@@ -133,6 +136,13 @@ pub async fn count(db: &Db) -> Result<i64, ServiceError> {
 }
 
 // ---- receiving, adjusting, counting and writing off -----------------------------------------------------
+
+/// Writes a row of the stock ledger inside the caller's change. Every change to what is on the shelves writes
+/// one, so this is where the change is announced to the pharmacy's worklist and alerts.
+pub async fn record_movement(tx: &mut Tx, row: &NewMovement<'_>) -> Result<i64, sqlx::Error> {
+    tx.announce(Event::Pharmacy);
+    repo::insert_movement(tx, row).await
+}
 
 /// The staff member an actor stands for in the ledger (none for Sickbay itself).
 pub(super) fn staff_id(actor: &Actor) -> Option<i64> {
@@ -194,7 +204,7 @@ pub async fn receive(db: &Db, actor: &Actor, drug_id: i64, receipt: &Receipt) ->
             receipt.received_on,
         )
     };
-    repo::insert_movement(&mut tx, &receipt_row).await?;
+    record_movement(&mut tx, &receipt_row).await?;
     let entry = AuditEntry::new(RECEIVE).record("drug_batch", id).detail(format!(
         "{} batch {}: {} units, expires {}",
         drug.label(),
@@ -244,7 +254,7 @@ pub async fn adjust(
             today,
         )
     };
-    let movement_id = repo::insert_movement(&mut tx, &row).await?;
+    let movement_id = record_movement(&mut tx, &row).await?;
     let entry = AuditEntry::new(ADJUST).record("drug_batch", batch_id).detail(format!(
         "{} batch {}: {:+} ({}) {}",
         batch.drug_label(),
@@ -284,7 +294,7 @@ pub async fn write_off(
             batch.batch_number
         )));
     }
-    repo::insert_movement(
+    record_movement(
         &mut tx,
         &movement(&batch, MovementKind::WriteOff, -seen, 0, actor, today),
     )
@@ -343,7 +353,7 @@ pub async fn record_count(
             reason: Some(AdjustReason::Count),
             ..movement(&batch, MovementKind::Adjustment, change, balance, actor, today)
         };
-        repo::insert_movement(&mut tx, &row).await?;
+        record_movement(&mut tx, &row).await?;
         corrected.push(format!("{} {}: {change:+}", batch.drug_label(), batch.batch_number));
     }
     let shelf_name = if shelf.is_empty() { "no shelf" } else { shelf };
@@ -396,7 +406,7 @@ pub async fn use_supplies_in(
                 visit_procedure_id: Some(visit_procedure_id),
                 ..movement(&batch, MovementKind::Supply, -take.quantity, balance, actor, today)
             };
-            repo::insert_movement(tx, &row).await?;
+            record_movement(tx, &row).await?;
         }
         if allocation.short > 0 {
             let label = repo::get(&mut *tx, drug_id)
@@ -427,7 +437,7 @@ pub async fn return_supplies_in(
             note: "procedure removed",
             ..movement(&batch, MovementKind::Supply, units, balance, actor, today)
         };
-        repo::insert_movement(tx, &row).await?;
+        record_movement(tx, &row).await?;
     }
     Ok(())
 }

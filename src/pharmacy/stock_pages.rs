@@ -18,6 +18,7 @@ use super::service::{self, AlertCounts, Alerts, Counted};
 use super::{PharmacyStaff, PharmacyWork};
 use crate::db::events::Event;
 use crate::db::once::FormKey;
+use crate::db::paging::PageRequest;
 use crate::db::{Date, Timestamp};
 use crate::error::ServiceError;
 use crate::identity::StaffUser;
@@ -28,7 +29,7 @@ use crate::web::filters;
 use crate::web::form::{Form, Query, field_value, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live::{self, LiveBlock, Since};
-use crate::web::paging::{PageRequest, Paging};
+use crate::web::paging::Paging;
 use crate::web::{AppError, AppResult, IdPath, csv_table};
 
 // ---- the pharmacist's home --------------------------------------------------------------------------------
@@ -68,7 +69,7 @@ pub async fn alert_counts(state: &AppState) -> AppResult<AlertCounts> {
     state
         .pharmacy
         .counts
-        .get_within("counts", state.events.last_seq(), super::MAX_AGE, || async {
+        .get_within("counts", state.db.events().last_seq(), super::MAX_AGE, || async {
             Ok(service::alert_counts(&state.db, today).await?)
         })
         .await
@@ -95,7 +96,7 @@ pub async fn home(user: Staff<PharmacyStaff>, State(state): State<AppState>, lay
     let alerts = state
         .pharmacy
         .alerts
-        .get_within("alerts", state.events.last_seq(), super::MAX_AGE, || async {
+        .get_within("alerts", state.db.events().last_seq(), super::MAX_AGE, || async {
             Ok(Arc::new(service::alerts(&state.db, today, Timestamp::now()).await?))
         })
         .await?;
@@ -312,7 +313,6 @@ pub async fn receive(
     };
     match result {
         Ok(receipt) => {
-            state.events.publish(&state.db, Event::Pharmacy).await;
             let notice = format!(
                 "Batch {} is in stock: {} units.",
                 receipt.batch_number, receipt.quantity
@@ -389,7 +389,6 @@ pub async fn adjust(
     };
     match result {
         Ok(_) => {
-            state.events.publish(&state.db, Event::Pharmacy).await;
             let notice = format!("Batch {} of {} is adjusted.", batch.batch_number, batch.drug_label());
             flash(&session, FlashKind::Success, notice).await?;
             Ok(Redirect::to(&format!("/pharmacy/drugs/{}/stock", batch.drug_id)).into_response())
@@ -421,7 +420,6 @@ pub async fn write_off(
 ) -> AppResult<Response> {
     let seen = seen_of(&form.seen)?;
     let batch = service::write_off(&state.db, &user.actor, id, seen, state.today()).await?;
-    state.events.publish(&state.db, Event::Pharmacy).await;
     let notice = format!(
         "{seen} expired units of {} (batch {}) are written off.",
         batch.drug_label(),
@@ -558,7 +556,6 @@ pub async fn record_count(
     }
     match service::record_count(&state.db, &user.actor, &sheet.shelf, &sheet.counts, state.today()).await {
         Ok(corrected) => {
-            state.events.publish(&state.db, Event::Pharmacy).await;
             let notice = format!(
                 "The count is saved: {} batches counted, {corrected} corrected.",
                 sheet.counts.len()

@@ -16,8 +16,8 @@ use super::model::{Frequency, Item, ItemForm, Prescription, Route, allergy_match
 use super::repo::Listed;
 use super::service;
 use crate::consult::model::{Access, Visit};
-use crate::db::events::Event;
 use crate::db::once::FormKey;
+use crate::db::paging::PageRequest;
 use crate::db::{Date, Reader};
 use crate::error::ServiceError;
 use crate::identity::{Role, StaffUser};
@@ -29,7 +29,7 @@ use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::{HxRequest, redirect};
 use crate::web::layout::{FlashKind, Layout, flash};
-use crate::web::paging::{PageRequest, Paging};
+use crate::web::paging::Paging;
 use crate::web::{AppError, AppResult, IdPath};
 
 /// Who reads prescriptions: doctors, admins and pharmacists (pharmacists never see notes or diagnoses).
@@ -418,7 +418,6 @@ async fn changed(
     layout: Layout,
     notice: String,
 ) -> AppResult<Response> {
-    state.events.publish(&state.db, Event::Pharmacy).await;
     if !hx.0 {
         flash(&session, FlashKind::Success, notice).await?;
         return Ok(redirect(hx, &format!("/visits/{visit_id}#prescriptions")));

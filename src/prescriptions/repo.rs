@@ -2,8 +2,8 @@
 
 use super::model::{Item, ItemProgress, NewItem, Prescription, PrescriptionStatus, status_of};
 use crate::db::id_list;
+use crate::db::paging::PageRequest;
 use crate::db::{Db, Reader, Timestamp, Tx};
-use crate::web::paging::PageRequest;
 
 const ITEM_SELECT: &str = "SELECT i.id, i.prescription_id, p.visit_id, i.drug_id, d.name AS drug_name, d.strength,
         d.form, i.dose, i.route, i.frequency, i.duration_days, i.quantity, i.instructions, i.allergy_override,

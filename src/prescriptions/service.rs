@@ -7,12 +7,13 @@ use super::repo::{self, Listed, Locked};
 use crate::audit::{self, AuditEntry, Reads};
 use crate::consult::model::{Access, Visit};
 use crate::consult::service::{visit_for, writable_visit_in};
+use crate::db::events::Event;
 use crate::db::once::Claim;
+use crate::db::paging::PageRequest;
 use crate::db::{Db, Reader, Tx};
 use crate::error::ServiceError;
 use crate::identity::{Actor, Role, StaffUser};
 use crate::validation::FieldErrors;
-use crate::web::paging::PageRequest;
 
 /// The action a one-time form id is claimed for when adding an item.
 const ADD_ITEM: &str = "prescription.item_add";
@@ -225,9 +226,12 @@ pub async fn list(db: &Db, page: PageRequest) -> Result<(Vec<Listed>, i64), Serv
 // ---- for the pharmacy: reading and dispensing inside its changes --------------------------------------
 
 /// Locks the prescription's row for the rest of the caller's change: what every change of a prescription's
-/// items or status takes first (the functions below that change them ask for it). NotFound when there is none.
+/// items or status takes first (the functions below that change them ask for it), so it is also where the
+/// change is announced to the pharmacy's worklist. NotFound when there is none.
 pub async fn lock_in(tx: &mut Tx, prescription_id: i64) -> Result<Locked, ServiceError> {
-    repo::lock(tx, prescription_id).await?.ok_or(ServiceError::NotFound)
+    let locked = repo::lock(tx, prescription_id).await?.ok_or(ServiceError::NotFound)?;
+    tx.announce(Event::Pharmacy);
+    Ok(locked)
 }
 
 /// A prescription's heading by its id.

@@ -14,7 +14,6 @@ use super::model::{ProcedureInput, ProcedureType, VisitProcedures};
 use super::service::{self, Supply};
 use crate::consult::model::Access;
 use crate::db::Timestamp;
-use crate::db::events::Event;
 use crate::db::once::FormKey;
 use crate::error::ServiceError;
 use crate::identity::StaffUser;
@@ -310,14 +309,7 @@ pub async fn record(
     let chosen = parse_id(&form.procedure_type_id);
     let actor = user.actor_with_form(&form.form_id)?;
     let result = service::record(&state.db, &user, &actor, visit_id, chosen, &form.note, state.today()).await;
-    let result = match result {
-        Ok(_) => {
-            // Its supplies left the shelf: the pharmacy's alerts read the stock again.
-            state.events.publish(&state.db, Event::Pharmacy).await;
-            Ok("Procedure recorded.".to_owned())
-        }
-        Err(err) => Err(err),
-    };
+    let result = result.map(|_| "Procedure recorded.".to_owned());
     answered(
         &state,
         &user,
@@ -344,9 +336,6 @@ pub async fn remove(
     let result = service::remove(&state.db, &user, &user.actor, visit_id, id, state.today())
         .await
         .map(|name| format!("{name} removed."));
-    if result.is_ok() {
-        state.events.publish(&state.db, Event::Pharmacy).await;
-    }
     answered(
         &state,
         &user,

@@ -15,6 +15,7 @@ use super::appointments;
 use super::model::{DayStats, Move, Priority, due_matches, due_soon};
 use super::repo::{self, Assignment, Room, Ticket};
 use super::views::{Column, DoctorView, Snapshot};
+use crate::db::paging::PageRequest;
 use crate::db::{Date, Db, Timestamp};
 use crate::scheduling::model::AppointmentView;
 use crate::staff::model::Doctor;
@@ -23,7 +24,6 @@ use crate::web::AppResult;
 use crate::web::filters;
 use crate::web::layout::Flash;
 use crate::web::live::{List, LivePage, Parts};
-use crate::web::paging::PageRequest;
 
 /// How stale a page may be when no event told of a change (one that no event announces, or while this
 /// instance's events from the others are interrupted).
@@ -105,7 +105,7 @@ impl Board {
 
     /// The board for a page view: the shared one, unless it is older than [`MAX_AGE`].
     pub async fn current(state: &AppState) -> AppResult<Arc<Board>> {
-        let (build_state, seq) = (state.clone(), state.events.last_seq());
+        let (build_state, seq) = (state.clone(), state.db.events().last_seq());
         let build = || async move { Board::load(&build_state, seq).await.map(Arc::new) };
         state.queue.boards.get_within("board", seq, MAX_AGE, build).await
     }
@@ -336,7 +336,7 @@ impl DoctorBoard {
 
     /// The doctor's queue for a page view: the shared one, unless it is older than [`MAX_AGE`].
     pub async fn current(state: &AppState, doctor_id: i64) -> AppResult<Arc<DoctorBoard>> {
-        let (build_state, seq) = (state.clone(), state.events.last_seq());
+        let (build_state, seq) = (state.clone(), state.db.events().last_seq());
         let build = || async move { DoctorBoard::load(&build_state, doctor_id, seq).await.map(Arc::new) };
         let key = format!("doctor-{doctor_id}");
         state.queue.doctor_boards.get_within(&key, seq, MAX_AGE, build).await

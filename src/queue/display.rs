@@ -102,7 +102,7 @@ async fn tiles(state: &AppState, filter: DisplayFilter, seq: u64, max_age: Optio
 pub async fn page(State(state): State<AppState>, Query(query): Query<DisplayQuery>) -> AppResult<DisplayPage> {
     let (filter, heading) = query.filter(&state).await?;
     let settings = state.settings.get();
-    let tiles = tiles(&state, filter, state.events.last_seq(), Some(MAX_AGE)).await?;
+    let tiles = tiles(&state, filter, state.db.events().last_seq(), Some(MAX_AGE)).await?;
     Ok(DisplayPage {
         clinic_name: settings.clinic.name.clone(),
         time_zone: settings.clinic.time_zone.name().to_owned(),
@@ -118,7 +118,9 @@ pub async fn events(State(state): State<AppState>, Query(query): Query<DisplayQu
     Ok(live::stream(&state, Event::touches_queues, move |delivered| {
         let state = stream_state.clone();
         async move {
-            let seq = delivered.as_ref().map_or_else(|| state.events.last_seq(), |d| d.seq);
+            let seq = delivered
+                .as_ref()
+                .map_or_else(|| state.db.events().last_seq(), |d| d.seq);
             // The full state (at open, and after a quiet minute) is read again when old: a call that aged goes.
             let max_age = delivered.is_none().then_some(MAX_AGE);
             let mut frames = vec![Frame::new("tiles", tiles(&state, filter, seq, max_age).await?)];
@@ -162,7 +164,7 @@ fn place_fragment(state: &AppState, snapshot: &Snapshot, patient_id: i64) -> App
 }
 
 pub async fn my_place(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<PlacePage> {
-    let snapshot = Snapshot::fresh(&state, state.events.last_seq()).await?;
+    let snapshot = Snapshot::fresh(&state, state.db.events().last_seq()).await?;
     Ok(PlacePage {
         live: place_fragment(&state, &snapshot, user.id)?,
         time_zone: state.settings.get().clinic.time_zone.name(),
@@ -175,7 +177,7 @@ pub async fn my_place_events(user: PortalUser, State(state): State<AppState>) ->
     Ok(live::stream(&state, Event::touches_queues, move |delivered| {
         let state = stream_state.clone();
         async move {
-            let seq = delivered.map_or_else(|| state.events.last_seq(), |d| d.seq);
+            let seq = delivered.map_or_else(|| state.db.events().last_seq(), |d| d.seq);
             let snapshot = Snapshot::shared(&state, seq).await?;
             Ok(vec![Frame::new(
                 "place",

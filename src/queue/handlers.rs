@@ -15,7 +15,7 @@ use super::model::{Move, Priority};
 use super::repo::{self, Room, Ticket};
 use super::service::{self, MoveRequest, RoomForm, Target, WalkInPatient};
 use crate::db::Date;
-use crate::db::events::{Call, Event};
+use crate::db::events::Event;
 use crate::db::once::FormKey;
 use crate::error::ServiceError;
 use crate::identity::{DoctorScope, StaffUser};
@@ -168,19 +168,16 @@ fn queue_page(user: &StaffUser) -> &'static str {
 
 // ---- changes ------------------------------------------------------------------------------------------
 
-/// After a change committed: tell every screen (the user's own included: the push redraws what changed),
-/// then answer the one who made it with a message: in the message region of `place`, the part they acted on,
+/// After a change committed (which told every screen, the user's own included: the push redraws what
+/// changed), answers the one who made it with a message: in the message region of `place`, the part they acted on,
 /// or at the top of the page.
 pub async fn changed(
-    state: &AppState,
     session: &Session,
     user: &StaffUser,
     hx: HxRequest,
     notice: String,
-    call: Option<Call>,
     place: Option<Place>,
 ) -> AppResult<Response> {
-    state.events.publish(&state.db, Event::Queue { call }).await;
     match (place, hx.0) {
         (Some(place), _) => {
             feedback::answer(session, hx, place, StatusCode::OK, (FlashKind::Success, notice), None).await
@@ -266,7 +263,7 @@ pub async fn check_in(
     match service::check_in(&state.db, actor, user.id, appointment_id, priority, today(&state)).await {
         Ok(issued) => {
             let notice = format!("Checked in with ticket {}.", issued.code);
-            changed(&state, &session, &user, hx, notice, None, Some(CHECK_IN)).await
+            changed(&session, &user, hx, notice, Some(CHECK_IN)).await
         }
         Err(err) => refused(&state, &session, layout, hx, CHECK_IN, err).await,
     }
@@ -382,7 +379,7 @@ pub async fn walk_in(
         Ok(issued) => {
             let notice = format!("Walk-in added with ticket {}.", issued.code);
             let place = Some(form.place());
-            changed(&state, &session, &user, HxRequest(false), notice, None, place).await
+            changed(&session, &user, HxRequest(false), notice, place).await
         }
         Err(ServiceError::Conflict(message) | ServiceError::Refused(message)) => {
             errors.add(if form.who == "new" { "surname" } else { "number" }, message);
@@ -580,7 +577,7 @@ pub async fn call_next(
         Some(call) => format!("Called {} to {}.", call.code, call.room_name),
         None => "Nobody is waiting.".to_owned(),
     };
-    changed(&state, &session, &user, hx, notice, called, None).await
+    changed(&session, &user, hx, notice, None).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -629,7 +626,7 @@ pub async fn move_ticket(
     };
     let moved = service::move_ticket(&state.db, &user.actor, &request).await?;
     let notice = mv.done_message(&moved.code);
-    changed(&state, &session, &user, hx, notice, moved.call, None).await
+    changed(&session, &user, hx, notice, None).await
 }
 
 impl Ticket {
@@ -746,7 +743,7 @@ pub async fn choose_room(
     };
     let room_id = required_id(&form.room_id, "a room")?;
     service::assign_room(&state.db, &user.actor, today(&state), doctor_id, room_id).await?;
-    changed(&state, &session, &user, hx, "Room saved for today.".into(), None, None).await
+    changed(&session, &user, hx, "Room saved for today.".into(), None).await
 }
 
 // ---- rooms --------------------------------------------------------------------------------------------
@@ -794,7 +791,6 @@ pub async fn add_room(
     let actor = admin.actor_with_form(&form.form_id)?;
     match service::save_room(&state.db, &actor, None, &form).await {
         Ok(_) => {
-            state.events.publish(&state.db, Event::Queue { call: None }).await;
             flash(&session, FlashKind::Success, "Room added.").await?;
             Ok(redirect(HxRequest(false), "/admin/rooms"))
         }
@@ -824,7 +820,6 @@ pub async fn update_room(
     let actor = &admin.actor;
     match service::save_room(&state.db, actor, Some(id), &form).await {
         Ok(_) => {
-            state.events.publish(&state.db, Event::Queue { call: None }).await;
             flash(&session, FlashKind::Success, "Room saved.").await?;
             Ok(redirect(HxRequest(false), "/admin/rooms"))
         }

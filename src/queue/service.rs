@@ -5,9 +5,9 @@ use super::model::{
     GENERAL_PREFIX, Move, Priority, TicketStatus, calls_sequence, order_after_skip, parse_room_code, parse_room_name,
     ticket_code, ticket_sequence,
 };
-use super::repo::{self, MoveFields, NewTicket, Ticket};
+use super::repo::{self, Assignment, MoveFields, NewTicket, Ticket};
 use crate::audit::{self, AuditEntry};
-use crate::db::events::Call;
+use crate::db::events::{Call, Event};
 use crate::db::once::Claim;
 use crate::db::sequence;
 use crate::db::{Date, Db, Timestamp, Tx, is_unique_violation, violated_unique_index};
@@ -174,6 +174,7 @@ struct Waiting {
 /// Numbers and inserts a waiting ticket. The code's prefix is the room of the doctor (or the general
 /// queue's), and its number comes from the day's counter for that prefix, advanced atomically.
 async fn issue(tx: &mut Tx, today: Date, new: &Waiting) -> Result<Issued, ServiceError> {
+    tx.announce(Event::Queue { call: None });
     repo::close_stale(tx, today, Some(new.patient_id)).await?;
     if let Some(open) = repo::open_ticket_of(&mut *tx, new.patient_id).await? {
         return Err(already_holds(&open));
@@ -260,20 +261,31 @@ pub async fn call_next(
             break repo::ticket(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
         }
     };
+    let call = record_call(&mut tx, actor, called, room).await?;
+    tx.commit().await?;
+    Ok(Some(call))
+}
+
+/// A ticket just claimed for a call: its audit row, and the call announced to the displays and the patient's
+/// phone when the change commits.
+async fn record_call(tx: &mut Tx, actor: &Actor, called: Ticket, room: Assignment) -> Result<Call, ServiceError> {
     let entry = AuditEntry::new("ticket.call")
         .record("ticket", called.id)
         .patient(called.patient_id)
         .detail(format!("{} to {}", called.code, room.room_name));
-    audit::record(&mut tx, actor, entry).await?;
-    tx.commit().await?;
-    Ok(Some(Call {
+    audit::record(tx, actor, entry).await?;
+    let call = Call {
         ticket_id: called.id,
         code: called.code,
         room_id: room.room_id,
         room_name: room.room_name,
-        doctor_id,
+        doctor_id: room.doctor_id,
         calls: called.calls,
-    }))
+    };
+    tx.announce(Event::Queue {
+        call: Some(call.clone()),
+    });
+    Ok(call)
 }
 
 /// Where a ticket is transferred to.
@@ -346,6 +358,7 @@ pub async fn move_in(tx: &mut Tx, actor: &Actor, request: &MoveRequest) -> Resul
         }),
         _ => None,
     };
+    tx.announce(Event::Queue { call: call.clone() });
     let moved = Moved {
         code: ticket.code.clone(),
         call,
@@ -440,6 +453,7 @@ pub async fn assign_room(
         .record("room", room_id)
         .detail(format!("doctor {doctor_id} on {today}"));
     audit::record(&mut tx, actor, entry).await?;
+    tx.announce(Event::Queue { call: None });
     tx.commit().await?;
     Ok(())
 }
@@ -506,6 +520,7 @@ pub async fn save_room(db: &Db, actor: &Actor, id: Option<i64>, form: &RoomForm)
     if is_new {
         actor.complete_form(&mut tx, ADD_ROOM, id).await?;
     }
+    tx.announce(Event::Queue { call: None });
     tx.commit().await?;
     Ok(id)
 }
@@ -530,7 +545,7 @@ pub async fn ticket_of_appointment_in(tx: &mut Tx, appointment_id: i64) -> Resul
 /// Calls one waiting ticket to its doctor's room, as "Call next" calls the first (a checked-in appointment
 /// started from the doctor's home: the display announces it and the patient's phone says where to go), inside
 /// the caller's transaction, with its audit row. The same rules: the doctor's room for today, and no other
-/// patient of theirs still on their way. The caller publishes the call after commit.
+/// patient of theirs still on their way. The call is announced when the caller's change commits.
 pub async fn call_in(
     tx: &mut Tx,
     actor: &Actor,
@@ -560,19 +575,7 @@ pub async fn call_in(
         ));
     }
     let called = repo::ticket(&mut *tx, ticket_id).await?.ok_or(ServiceError::NotFound)?;
-    let entry = AuditEntry::new("ticket.call")
-        .record("ticket", called.id)
-        .patient(called.patient_id)
-        .detail(format!("{} to {}", called.code, room.room_name));
-    audit::record(tx, actor, entry).await?;
-    Ok(Call {
-        ticket_id: called.id,
-        code: called.code,
-        room_id: room.room_id,
-        room_name: room.room_name,
-        doctor_id,
-        calls: called.calls,
-    })
+    record_call(tx, actor, called, room).await
 }
 
 /// Which of these appointments have a ticket still waiting to be called.
@@ -604,6 +607,9 @@ pub async fn waiting_for(db: &Db, day: Date, doctor_id: i64) -> Result<i64, sqlx
 pub async fn close_stale_tickets(db: &Db, today: Date) -> Result<u64, sqlx::Error> {
     let mut tx = db.begin_write().await?;
     let closed = repo::close_stale(&mut tx, today, None).await?;
+    if closed > 0 {
+        tx.announce(Event::Queue { call: None });
+    }
     tx.commit().await?;
     Ok(closed)
 }

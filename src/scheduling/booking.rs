@@ -111,7 +111,6 @@ async fn book_for(
     };
     let rules = state.settings.get().booking_rules();
     let booked = service::book(&state.db, actor, &rules, patient_id, slot_id, &reason, booker).await?;
-    super::announce(state).await;
     Ok(booked)
 }
 

@@ -96,7 +96,6 @@ impl ChangeReport {
 /// Regenerates a doctor's slots (or everyone's) and keeps the report for the next page.
 async fn regenerate(state: &AppState, session: &Session, doctor_id: Option<i64>) -> AppResult<()> {
     let generated = service::generate_slots(&state.db, &state.settings.get(), doctor_id).await?;
-    super::announce(state).await;
     ChangeReport::generated(&generated).keep(session).await
 }
 
@@ -556,7 +555,7 @@ async fn shared_days(
     };
     let caches = &state.scheduling.schedules;
     caches
-        .get_within(&key, state.events.last_seq(), super::MAX_AGE, compute)
+        .get_within(&key, state.db.events().last_seq(), super::MAX_AGE, compute)
         .await
 }
 
@@ -782,7 +781,6 @@ pub async fn block_slot(
         }
     };
     let live = service::set_blocked(&state.db, &user.actor, user.scope(), id, true, &reason).await?;
-    super::announce(&state).await;
     ChangeReport::new(None, &live).keep(&session).await?;
     let when = datetime_of(slot.starts_at, state.settings.get().clinic.time_zone);
     let message = if live.is_empty() {
@@ -802,7 +800,6 @@ pub async fn unblock_slot(
 ) -> AppResult<Redirect> {
     let slot = service::slot(&state.db, user.scope(), id).await?;
     service::set_blocked(&state.db, &user.actor, user.scope(), id, false, "").await?;
-    super::announce(&state).await;
     let when = datetime_of(slot.starts_at, state.settings.get().clinic.time_zone);
     flash(&session, FlashKind::Success, format!("Slot {when} open again.")).await?;
     Ok(Redirect::to(&day_path(user.scope(), slot.doctor_id, slot.day)))
@@ -830,7 +827,6 @@ pub async fn cancel(
         reason: &reason,
     };
     service::cancel(&state.db, &user.actor, &settings.booking_rules(), id, by).await?;
-    super::announce(&state).await;
     let (name, number) = (&appointment.patient_name, &appointment.clinic_number);
     let when = datetime_of(appointment.starts_at, settings.clinic.time_zone);
     let message = format!("Cancelled the booking of {name} ({number}) at {when}.");
@@ -881,7 +877,6 @@ pub async fn correct(
         }
     };
     service::correct_status(&state.db, &user.actor, user.scope(), id, to, &reason).await?;
-    super::announce(&state).await;
     let status = to.label().to_lowercase();
     let message = format!("The booking of {} is now {status}.", appointment.patient_name);
     flash(&session, FlashKind::Success, message).await?;

@@ -16,8 +16,6 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::{get, post};
 
-use crate::db::Db;
-use crate::db::events::{Event, EventHub};
 use crate::state::AppState;
 use crate::web::live::Shared;
 
@@ -34,23 +32,6 @@ pub struct LiveCaches {
 /// How long the shared parts are shown without reading them again when no change is announced (a slot that
 /// started, another instance's announcement missed).
 const MAX_AGE: Duration = Duration::from_secs(10);
-
-/// Tells every screen that appointments or slots changed: reception's check-in list, the figures that count
-/// the day's bookings, the booking pages' calendar and times, and doctors' schedules are read again.
-pub async fn announce(state: &AppState) {
-    state.events.publish(&state.db, Event::Bookings).await;
-}
-
-/// The no-show job's run: marks the bookings not checked in within `grace_minutes` of their start and, when
-/// it marked any, announces it as any other change to bookings (reception's check-in list, the figures that
-/// count the day's no-shows, doctors' schedules). Returns how many it marked.
-pub async fn mark_no_shows_and_announce(db: &Db, events: &EventHub, grace_minutes: i64) -> Result<usize, sqlx::Error> {
-    let marked = service::mark_no_shows(db, grace_minutes).await?;
-    if marked > 0 {
-        events.publish(db, Event::Bookings).await;
-    }
-    Ok(marked)
-}
 
 /// Booking: the patient's own pages under /me, and reception booking for a patient.
 pub fn booking_router() -> Router<AppState> {

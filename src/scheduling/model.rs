@@ -7,10 +7,10 @@ use chrono::{Datelike, Duration as Days, NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 
 use crate::db::types::InvalidValue;
+use crate::db::types::minutes_of;
 use crate::db::{Date, Flag, Timestamp};
 use crate::text_enum;
 use crate::validation::FieldErrors;
-use crate::web::filters::minutes_of;
 
 text_enum! {
     pub enum AppointmentStatus {

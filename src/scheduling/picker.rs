@@ -328,7 +328,7 @@ async fn calendar_seats(
     };
     let caches = &state.scheduling.seats;
     caches
-        .get_within(&key, state.events.last_seq(), super::MAX_AGE, compute)
+        .get_within(&key, state.db.events().last_seq(), super::MAX_AGE, compute)
         .await
 }
 
@@ -351,7 +351,7 @@ async fn open_times(
     };
     let caches = &state.scheduling.open_times;
     caches
-        .get_within(&key, state.events.last_seq(), super::MAX_AGE, compute)
+        .get_within(&key, state.db.events().last_seq(), super::MAX_AGE, compute)
         .await
 }
 
@@ -360,7 +360,7 @@ async fn doctor_profiles(state: &AppState) -> AppResult<Arc<Vec<DoctorProfile>>>
     let compute = || async { Ok(Arc::new(crate::staff::service::doctor_profiles(&state.db).await?)) };
     let caches = &state.scheduling.doctors;
     caches
-        .get_within("doctors", state.events.last_seq(), super::MAX_AGE, compute)
+        .get_within("doctors", state.db.events().last_seq(), super::MAX_AGE, compute)
         .await
 }
 

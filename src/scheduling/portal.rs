@@ -224,7 +224,6 @@ async fn book_mine(state: &AppState, actor: &Actor, patient_id: i64, form: &Book
     let (slot_id, reason) = (form.chosen_slot()?, form.reason()?);
     let rules = state.settings.get().booking_rules();
     let booked = service::book(&state.db, actor, &rules, patient_id, slot_id, &reason, Booker::Patient).await?;
-    super::announce(state).await;
     Ok(booked)
 }
 
@@ -329,7 +328,6 @@ pub async fn cancel(
 ) -> AppResult<Redirect> {
     let rules = state.settings.get().booking_rules();
     service::cancel(&state.db, &user.actor, &rules, id, Canceller::Patient(user.id)).await?;
-    super::announce(&state).await;
     flash(&session, FlashKind::Success, "Your booking is cancelled.").await?;
     Ok(Redirect::to("/me/appointments"))
 }
@@ -349,7 +347,6 @@ pub async fn reschedule(
     let actor = user.actor_with_form(&form.form_id)?;
     let err = match service::reschedule(&state.db, &actor, &rules, user.id, id, slot_id).await {
         Ok(new_id) => {
-            super::announce(&state).await;
             let message = format!("Moved. {}", booked_message(&state, new_id).await?);
             flash(&session, FlashKind::Success, message).await?;
             return Ok(Redirect::to("/me/appointments").into_response());

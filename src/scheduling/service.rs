@@ -11,6 +11,7 @@ use super::model::{
 };
 use super::repo::{self, Closure, DayCounts, NewAppointment, Slot, StatusCount};
 use crate::audit::{self, AuditEntry};
+use crate::db::events::Event;
 use crate::db::once::Claim;
 use crate::db::{Date, Db, Reader, Timestamp, Tx, is_unique_violation};
 use crate::error::{ServiceError, ServiceResult};
@@ -95,6 +96,9 @@ pub async fn generate_slots(db: &Db, settings: &Settings, doctor_id: Option<i64>
     if doctor_id.is_none() {
         report.removed += repo::delete_unused_past_slots(&mut tx, now).await?;
     }
+    if report.created + report.removed > 0 {
+        tx.announce(Event::Bookings);
+    }
     tx.commit().await?;
     Ok(report)
 }
@@ -145,6 +149,7 @@ pub async fn book(
     }
     audit::record(&mut tx, actor, entry).await?;
     actor.complete_form(&mut tx, BOOK, id).await?;
+    tx.announce(Event::Bookings);
     tx.commit().await?;
     Ok(id)
 }
@@ -235,6 +240,7 @@ pub async fn cancel(db: &Db, actor: &Actor, rules: &BookingRules, id: i64, by: C
         .patient(appointment.patient_id)
         .detail(detail);
     audit::record(&mut tx, actor, entry).await?;
+    tx.announce(Event::Bookings);
     tx.commit().await?;
     Ok(())
 }
@@ -308,6 +314,7 @@ pub async fn reschedule(
         .detail(format!("from appointment {id}"));
     audit::record(&mut tx, actor, entry).await?;
     actor.complete_form(&mut tx, RESCHEDULE, new_id).await?;
+    tx.announce(Event::Bookings);
     tx.commit().await?;
     Ok(new_id)
 }
@@ -346,6 +353,7 @@ pub async fn set_blocked(
         AuditEntry::new(action).record("slot", slot_id).detail(reason),
     )
     .await?;
+    tx.announce(Event::Bookings);
     tx.commit().await?;
     Ok(live)
 }
@@ -371,6 +379,9 @@ pub async fn mark_no_shows(db: &Db, grace_minutes: i64) -> Result<usize, sqlx::E
                 .patient(*patient),
         )
         .await?;
+    }
+    if !marked.is_empty() {
+        tx.announce(Event::Bookings);
     }
     tx.commit().await?;
     Ok(marked.len())
@@ -410,6 +421,7 @@ pub async fn correct_status(
             .detail(detail),
     )
     .await?;
+    tx.announce(Event::Bookings);
     tx.commit().await?;
     Ok(())
 }
@@ -462,6 +474,7 @@ pub async fn add_hours(db: &Db, actor: &Actor, hours: &Hours) -> ServiceResult<i
     )
     .await?;
     actor.complete_form(&mut tx, ADD_HOURS, id).await?;
+    tx.announce(Event::Bookings);
     tx.commit().await?;
     Ok(id)
 }
@@ -482,6 +495,7 @@ pub async fn remove_hours(db: &Db, actor: &Actor, hours: &Hours) -> ServiceResul
             .detail(format!("doctor {}: {}", hours.doctor_id, hours.describe())),
     )
     .await?;
+    tx.announce(Event::Bookings);
     tx.commit().await?;
     Ok(true)
 }
@@ -509,6 +523,7 @@ pub async fn add_closure(db: &Db, actor: &Actor, closure: &NewClosure, by: i64) 
     )
     .await?;
     actor.complete_form(&mut tx, ADD_CLOSURE, id).await?;
+    tx.announce(Event::Bookings);
     tx.commit().await?;
     Ok(())
 }
@@ -529,6 +544,7 @@ pub async fn remove_closure(db: &Db, actor: &Actor, closure: &Closure) -> Servic
             .detail(format!("{} {scope}: {}", closure.day, closure.reason)),
     )
     .await?;
+    tx.announce(Event::Bookings);
     tx.commit().await?;
     Ok(())
 }

@@ -57,8 +57,6 @@ pub async fn update(
     };
     save(&state.db, &admin.actor, &settings).await?;
     state.settings.refresh(&state.db).await?;
-    // The other instances re-read them now too (and the live pages show the new clinic name and clock).
-    state.events.publish(&state.db, Event::Settings).await;
     flash(&session, FlashKind::Success, "Settings saved.").await?;
     Ok(Redirect::to(PATH).into_response())
 }
@@ -77,5 +75,7 @@ async fn save(db: &Db, actor: &Actor, settings: &Settings) -> Result<(), sqlx::E
         format!("changed: {}", changed.join(", "))
     };
     audit::record(&mut tx, actor, AuditEntry::new("settings.update").detail(detail)).await?;
+    // Every instance re-reads them (and the live pages show the new clinic name and clock).
+    tx.announce(Event::Settings);
     tx.commit().await
 }

@@ -10,7 +10,6 @@ use super::repo;
 use super::service;
 use crate::auth::password;
 use crate::db::Timestamp;
-use crate::db::events::Event;
 use crate::db::once::FormKey;
 use crate::error::ServiceError;
 use crate::identity::{Actor, Role};
@@ -367,7 +366,6 @@ pub async fn update(
     };
     let actor = &admin.actor;
     service::update(&state.db, actor, id, Timestamp(form.version), &details).await?;
-    announce_doctors(&state).await;
     flash(&session, FlashKind::Success, "Changes saved.").await?;
     Ok(Redirect::to(&format!("/admin/staff/{id}")).into_response())
 }
@@ -463,7 +461,6 @@ async fn change_active(
 ) -> AppResult<Redirect> {
     let actor = &admin.actor;
     service::set_active(&state.db, actor, id, active).await?;
-    announce_doctors(&state).await;
     let message = if active {
         "Account reactivated."
     } else {
@@ -534,14 +531,7 @@ async fn save_profile(
     input: &ProfileInput,
 ) -> Result<(), ServiceError> {
     service::update_profile(&state.db, actor, doctor_id, input).await?;
-    announce_doctors(state).await;
     Ok(())
-}
-
-/// A staff account changed: the booking pages (which share their list of doctors, with names and profiles, and
-/// count only active doctors' slots) and reception's board (which offers active doctors) read again.
-async fn announce_doctors(state: &AppState) {
-    state.events.publish(&state.db, Event::Bookings).await;
 }
 
 /// The admin edits a doctor's profile from the account's page.

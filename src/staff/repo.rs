@@ -1,9 +1,9 @@
 //! All SQL of staff accounts.
 
 use super::model::{Doctor, DoctorProfile, ExtraRole, NewStaff, ProfileInput, StaffAccount, StaffDetails};
+use crate::db::paging::{PageRequest, like_pattern};
 use crate::db::{Db, Flag, Reader, Timestamp, Tx};
 use crate::identity::Role;
-use crate::web::paging::{PageRequest, like_pattern};
 
 const ACCOUNT_COLUMNS: &str =
     "id, username, full_name, email, role, must_change_password, active, created_at, updated_at";

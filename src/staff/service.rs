@@ -7,6 +7,7 @@ use super::model::{
 use super::repo;
 use crate::audit::{self, AuditEntry};
 use crate::auth::password;
+use crate::db::events::Event;
 use crate::db::once::Claim;
 use crate::db::{Db, Reader, Tx, is_unique_violation};
 use crate::error::ServiceError;
@@ -77,6 +78,7 @@ async fn insert_account(
     )
     .await?;
     actor.complete_form(&mut tx, CREATE, id).await?;
+    announce_doctors(&mut tx);
     tx.commit().await?;
     Ok((id, true))
 }
@@ -109,6 +111,7 @@ pub async fn update(
         AuditEntry::new("staff.update").record("staff", id).detail(detail),
     )
     .await?;
+    announce_doctors(&mut tx);
     tx.commit().await?;
     Ok(())
 }
@@ -141,6 +144,7 @@ pub async fn grant_role(
         .record("staff", id)
         .detail(role.label());
     audit::record(&mut tx, actor, entry).await?;
+    announce_doctors(&mut tx);
     tx.commit().await?;
     Ok((role, true))
 }
@@ -157,6 +161,7 @@ pub async fn revoke_role(db: &Db, actor: &Actor, id: i64, role: Role) -> Result<
         .record("staff", id)
         .detail(role.label());
     audit::record(&mut tx, actor, entry).await?;
+    announce_doctors(&mut tx);
     tx.commit().await?;
     Ok(true)
 }
@@ -170,6 +175,7 @@ pub async fn set_active(db: &Db, actor: &Actor, id: i64, active: bool) -> Result
         let action = if active { "staff.reactivate" } else { "staff.deactivate" };
         audit::record(&mut tx, actor, AuditEntry::new(action).record("staff", id)).await?;
     }
+    announce_doctors(&mut tx);
     tx.commit().await?;
     Ok(())
 }
@@ -245,6 +251,12 @@ pub async fn active_doctors(db: impl Reader) -> Result<Vec<Doctor>, sqlx::Error>
 
 /// Serialises changes to one doctor's hours, slots and queue: their staff row stays locked until `tx` ends.
 /// `false` when there is no such doctor.
+/// A staff account changed: the booking pages (which share their list of doctors, with names and profiles, and
+/// count only active doctors' slots) and reception's board (which offers active doctors) read again.
+fn announce_doctors(tx: &mut Tx) {
+    tx.announce(Event::Bookings);
+}
+
 pub async fn lock_doctor(tx: &mut Tx, doctor_id: i64) -> Result<bool, sqlx::Error> {
     repo::lock_doctor(tx, doctor_id).await
 }
@@ -297,6 +309,7 @@ pub async fn update_profile(db: &Db, actor: &Actor, doctor_id: i64, input: &Prof
         .summary(),
     );
     audit::record(&mut tx, actor, entry).await?;
+    announce_doctors(&mut tx);
     tx.commit().await?;
     Ok(())
 }

@@ -65,11 +65,6 @@ pub fn long_day_of(day: &impl Day) -> String {
     day.naive().format("%A %-d %B %Y").to_string()
 }
 
-/// The minutes after midnight of a time of day (a doctor's hours) as `08:30`.
-pub fn minutes_of(minutes: i64) -> String {
-    format!("{:02}:{:02}", minutes.div_euclid(60), minutes.rem_euclid(60))
-}
-
 /// Instants as askama gives them to a filter: by value or behind references.
 pub trait Instant {
     fn timestamp(&self) -> Timestamp;
@@ -119,7 +114,7 @@ pub fn long_day(day: impl Day, _: &dyn askama::Values) -> askama::Result<String>
 
 #[askama::filter_fn]
 pub fn minutes(minutes: impl Borrow<i64>, _: &dyn askama::Values) -> askama::Result<String> {
-    Ok(minutes_of(*minutes.borrow()))
+    Ok(crate::db::types::minutes_of(*minutes.borrow()))
 }
 
 /// Amounts as askama gives them to a filter: by value or behind references (a binding of an `if let` is one

@@ -59,7 +59,7 @@ where
 {
     // Subscribe before the first render, so nothing that happens in between is missed.
     let subscription = Subscription {
-        events: state.events.subscribe(),
+        events: state.db.events().subscribe(),
         render,
         opened: false,
         relevant,
@@ -147,7 +147,7 @@ impl LiveBlock {
         Fut: Future<Output = AppResult<String>>,
     {
         // Read before the figures: a change made while they are read is told to the page once it connects.
-        let since = state.events.last_seq();
+        let since = state.db.events().last_seq();
         Ok(LiveBlock {
             page,
             path,
@@ -191,8 +191,8 @@ pub fn changes(
     since: u64,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>> + use<>> {
     let watch = Watch {
-        events: state.events.subscribe(),
-        hub: state.events.clone(),
+        events: state.db.events().subscribe(),
+        hub: state.db.events().clone(),
         relevant,
         since: Some(since),
     };
@@ -257,7 +257,7 @@ where
     Fut: Future<Output = AppResult<Arc<T>>> + Send + 'static,
 {
     let shown: Arc<Mutex<Option<Arc<T>>>> = Arc::default();
-    let events = state.events.clone();
+    let events = state.db.events().clone();
     stream(state, relevant, move |delivered| {
         let seq = delivered.map_or_else(|| events.last_seq(), |d| d.seq);
         // A screen that opens reads afresh: it replaces the page just rendered, which was.

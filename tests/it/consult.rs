@@ -734,7 +734,7 @@ async fn a_checked_in_appointment_starts_from_the_doctors_home(app: TestApp) {
         home.text(&format!("{} button", start_form(checked_in))),
         "Call in Musa Consult"
     );
-    let mut events = app.state.events.subscribe();
+    let mut events = app.db().events().subscribe();
     doctor
         .post(&format!("/appointments/{checked_in}/start"), &[])
         .await

@@ -1105,7 +1105,7 @@ async fn a_call_on_one_instance_reaches_a_display_on_another() {
     // Wait until B listens: A publishes until B's display hears of it.
     let mut listening = false;
     for _ in 0..40 {
-        a.state.events.publish(a.db(), Event::Queue { call: None }).await;
+        a.announce(Event::Queue { call: None }).await;
         if display.next(Duration::from_millis(250)).await.is_some() {
             listening = true;
             break;
@@ -1122,7 +1122,7 @@ async fn a_call_on_one_instance_reaches_a_display_on_another() {
     assert!(call.data.contains("Ticket G 1, Room 1"), "{}", call.data);
     // A settings change saved on A is re-read by B at once, not at its next periodic refresh.
     a.set_setting("clinic_name", "Unity Health Centre").await;
-    a.state.events.publish(a.db(), Event::Settings).await;
+    a.announce(Event::Settings).await;
     let mut renamed = false;
     for _ in 0..50 {
         if b.state.settings.get().clinic.name == "Unity Health Centre" {
@@ -1805,7 +1805,7 @@ async fn old_calls_leave_the_display(app: TestApp) {
         .execute(app.db().pool())
         .await
         .unwrap();
-    app.state.events.publish(app.db(), Event::Queue { call: None }).await;
+    app.announce(Event::Queue { call: None }).await;
     assert_eq!(calling(&anonymous.get("/display").await), [first_a]);
 }
 

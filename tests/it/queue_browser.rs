@@ -327,10 +327,7 @@ async fn the_display_shows_as_many_next_tickets_as_fit_and_no_old_call(app: Test
         .execute(app.db().pool())
         .await
         .unwrap();
-    app.state
-        .events
-        .publish(app.db(), sickbay::db::events::Event::Queue { call: None })
-        .await;
+    app.announce(sickbay::db::events::Event::Queue { call: None }).await;
     let backend = format!("{:?}", app.db().backend()).to_lowercase();
     for (width, height, least) in [(1366, 768, 5), (360, 740, 2)] {
         let Some(tv) = Browser::start(width, height, &format!("{backend}-display-{width}")).await else {

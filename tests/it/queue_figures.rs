@@ -100,10 +100,6 @@ async fn seed(app: &TestApp, c: &Clinic) {
         .await
         .expect("walk-in");
     }
-    app.state
-        .events
-        .publish(app.db(), sickbay::db::events::Event::Queue { call: None })
-        .await;
 }
 
 /// What a typical change costs an open board: the bytes of the events it receives for it.

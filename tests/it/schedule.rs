@@ -588,7 +588,7 @@ async fn schedule_shows_the_day_and_week_and_staff_cancel_and_correct(app: TestA
         .execute(app.db().pool())
         .await
         .unwrap();
-    app.state.events.publish(app.db(), Event::Queue { call: None }).await;
+    app.announce(Event::Queue { call: None }).await;
     doc.post(
         &format!("/appointments/{second}/correct"),
         &[("to", "checked_in"), ("reason", "Was here")],

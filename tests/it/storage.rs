@@ -10,7 +10,9 @@ use sqlx::ConnectOptions;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use sickbay::db::events::Event;
 use sickbay::db::types::{Date, Flag, Money, Timestamp};
+use sickbay::db::{Backend, Db};
 use sickbay::error::ServiceError;
 use sickbay::identity::Role;
 
@@ -21,7 +23,8 @@ on_both_databases!(
     concurrent_read_then_write_transactions_do_not_fail,
     migrations_are_idempotent,
     a_transaction_dropped_before_its_end_leaves_nothing_and_lets_the_next_one_write,
-    a_full_disk_is_told_as_such_and_reads_go_on
+    a_full_disk_is_told_as_such_and_reads_go_on,
+    a_change_is_announced_when_it_commits_and_never_when_it_rolls_back
 );
 
 async fn storage_types_round_trip(app: TestApp) {
@@ -346,6 +349,73 @@ async fn a_transaction_dropped_before_its_end_leaves_nothing_and_lets_the_next_o
         .unwrap();
     next.rollback().await.unwrap();
     assert_eq!(app.count("SELECT COUNT(*) FROM dropped").await, 0);
+}
+
+/// A transaction's announcements reach this instance's streams and, on PostgreSQL, another instance on the same
+/// database, once it commits; one rolled back or dropped announces nothing.
+async fn a_change_is_announced_when_it_commits_and_never_when_it_rolls_back(app: TestApp) {
+    let db = app.db();
+    let other = Db::connect(db.url()).await.unwrap();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    other.events().spawn_listener(&other, shutdown.clone());
+    let (mut here, mut there) = (db.events().subscribe(), other.events().subscribe());
+    let postgres = db.backend() == Backend::Postgres;
+    let announce = |event: Event, commit: bool| async move {
+        let mut tx = db.begin_write().await.unwrap();
+        tx.announce(event);
+        match commit {
+            true => tx.commit().await.unwrap(),
+            false => tx.rollback().await.unwrap(),
+        }
+    };
+    // On PostgreSQL, the other instance listens once it hears a first event.
+    if postgres {
+        let mut listening = false;
+        for _ in 0..40 {
+            announce(Event::Resync, true).await;
+            if tokio::time::timeout(Duration::from_millis(250), there.recv())
+                .await
+                .is_ok()
+            {
+                listening = true;
+                break;
+            }
+        }
+        assert!(listening, "the other instance never heard from this one");
+        while here.try_recv().is_ok() || there.try_recv().is_ok() {}
+    }
+    announce(Event::Billing, false).await;
+    let mut tx = db.begin_write().await.unwrap();
+    tx.announce(Event::Pharmacy);
+    drop(tx);
+    announce(Event::Lab { visit_id: 7 }, true).await;
+    let heard = tokio::time::timeout(Duration::from_secs(5), here.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        heard.event,
+        Event::Lab { visit_id: 7 },
+        "only the committed change, here"
+    );
+    if postgres {
+        let heard = tokio::time::timeout(Duration::from_secs(5), there.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            heard.event,
+            Event::Lab { visit_id: 7 },
+            "only the committed change, there"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        here.try_recv().is_err() && there.try_recv().is_err(),
+        "nothing else was announced"
+    );
+    shutdown.cancel();
+    other.close().await;
 }
 
 /// While another process holds SQLite's write lock (the command line, a backup, the session store's own
