@@ -1,5 +1,5 @@
 //! Queue operations, each one transaction with its audit row: check-in, walk-ins, call next, the moves of a
-//! ticket, rooms and where doctors work. Callers publish the change after these return (after commit).
+//! ticket, rooms and where doctors work. Each announces its change to the queue's screens (`Tx::announce`).
 
 use super::model::{
     GENERAL_PREFIX, Move, Priority, TicketStatus, calls_sequence, order_after_skip, parse_room_code, parse_room_name,

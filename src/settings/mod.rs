@@ -1,5 +1,5 @@
 //! The clinic's configuration: `setting` rows (key, value), read once and cached. The admin settings page
-//! writes through `repo::save`, refreshes the cache and publishes `Event::Settings`, on which the other
+//! writes through `repo::save`, announces `Event::Settings` and refreshes the cache; on that event the other
 //! instances refresh theirs; every instance also refreshes it periodically (see `serve`) in case an event
 //! was missed.
 
