@@ -389,24 +389,19 @@ async fn a_change_is_announced_when_it_commits_and_never_when_it_rolls_back(app:
     tx.announce(Event::Pharmacy);
     drop(tx);
     announce(Event::Lab { visit_id: 7 }, true).await;
-    let heard = tokio::time::timeout(Duration::from_secs(5), here.recv())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        heard.event,
-        Event::Lab { visit_id: 7 },
-        "only the committed change, here"
-    );
+    let mut hearing = vec![(&mut here, "here")];
     if postgres {
-        let heard = tokio::time::timeout(Duration::from_secs(5), there.recv())
+        hearing.push((&mut there, "there"));
+    }
+    for (receiver, place) in hearing {
+        let heard = tokio::time::timeout(Duration::from_secs(5), receiver.recv())
             .await
             .unwrap()
             .unwrap();
         assert_eq!(
             heard.event,
             Event::Lab { visit_id: 7 },
-            "only the committed change, there"
+            "only the committed change, {place}"
         );
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
