@@ -44,8 +44,6 @@ pub struct AppStateInner {
     pub home: crate::home::LiveCaches,
     /// The lab's worklist and the patients with a doctor, read once per change.
     pub lab: crate::lab::LiveCaches,
-    /// The reports last shown, read again after any audited change.
-    pub reports: crate::reports::LiveCaches,
     /// The booking pages' free places, open times and doctors, and doctors' schedules, read once per change to
     /// slots, bookings or doctors.
     pub scheduling: crate::scheduling::LiveCaches,
@@ -74,7 +72,6 @@ impl AppState {
             pharmacy: Default::default(),
             home: Default::default(),
             lab: Default::default(),
-            reports: Default::default(),
             scheduling: Default::default(),
             reads: crate::audit::Reads::start(db.clone()),
             heavy: crate::web::heavy::Heavy::default(),

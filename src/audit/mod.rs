@@ -29,12 +29,6 @@ pub async fn recent(db: &crate::db::Db, count: usize) -> Result<Vec<model::Audit
     repo::list(db, i64::try_from(count).unwrap_or(i64::MAX)).await
 }
 
-/// The id of the newest entry (0 for an empty log). Every change through the app writes an entry in its own
-/// transaction, so a value read from the clinic's tables is still right while this has not moved.
-pub async fn last_id(db: &crate::db::Db) -> Result<i64, sqlx::Error> {
-    repo::last_id(db).await
-}
-
 /// For the staff's page of a patient: where the admin finds who looked at this patient's record (the reads of
 /// it in the trail); `None` for the roles that can't open the trail.
 pub fn patient_reads_link(role: Role, patient_id: i64) -> Option<String> {

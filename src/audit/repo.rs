@@ -223,12 +223,6 @@ pub async fn filtered(
     query.fetch_all(db.exec()).await
 }
 
-pub async fn last_id(db: &Db) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM audit_event")
-        .fetch_one(db.pool())
-        .await
-}
-
 /// The latest `limit` entries, newest first.
 pub async fn list(db: &Db, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
     filtered(db, &Filter::default(), Span::default(), None, limit).await

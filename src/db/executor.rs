@@ -1,8 +1,10 @@
 //! `&Pool` and `&mut Connection` as sqlx executors, handing each query to sqlx's Any driver: a held connection
-//! runs it itself, the pool on a connection of its own (on SQLite the writer's when the query may write).
+//! runs it itself, the pool on a connection of its own (on SQLite the writer's when the query may write). What
+//! each ends with is noted for the server's reachability ([`super::reach`]); the pool answers at once while the
+//! server is out of reach.
 
-use futures_util::future::BoxFuture;
-use futures_util::stream::BoxStream;
+use futures_util::future::{self, BoxFuture, FutureExt};
+use futures_util::stream::{self, BoxStream, StreamExt};
 use sqlx::any::{AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo};
 use sqlx::{Any, Describe, Either, Error, Execute, Executor};
 
@@ -16,10 +18,12 @@ impl<'c> Executor<'c> for &'c mut Connection {
         'c: 'e,
         E: 'q + Execute<'q, Any>,
     {
-        match &mut self.link {
+        let reach = self.reach.clone();
+        let rows = match &mut self.link {
             Link::Plain(conn) => (&mut **conn).fetch_many(query),
             Link::Tx(tx) => (&mut **tx).fetch_many(query),
-        }
+        };
+        rows.inspect(move |row| reach.note(row)).boxed()
     }
 
     fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Option<AnyRow>, Error>>
@@ -27,10 +31,12 @@ impl<'c> Executor<'c> for &'c mut Connection {
         'c: 'e,
         E: 'q + Execute<'q, Any>,
     {
-        match &mut self.link {
+        let reach = self.reach.clone();
+        let done = match &mut self.link {
             Link::Plain(conn) => (&mut **conn).fetch_optional(query),
             Link::Tx(tx) => (&mut **tx).fetch_optional(query),
-        }
+        };
+        done.inspect(move |result| reach.note(result)).boxed()
     }
 
     fn prepare_with<'e, 'q: 'e>(
@@ -41,20 +47,24 @@ impl<'c> Executor<'c> for &'c mut Connection {
     where
         'c: 'e,
     {
-        match &mut self.link {
+        let reach = self.reach.clone();
+        let done = match &mut self.link {
             Link::Plain(conn) => (&mut **conn).prepare_with(sql, parameters),
             Link::Tx(tx) => (&mut **tx).prepare_with(sql, parameters),
-        }
+        };
+        done.inspect(move |result| reach.note(result)).boxed()
     }
 
     fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, Result<Describe<Any>, Error>>
     where
         'c: 'e,
     {
-        match &mut self.link {
+        let reach = self.reach.clone();
+        let done = match &mut self.link {
             Link::Plain(conn) => (&mut **conn).describe(sql),
             Link::Tx(tx) => (&mut **tx).describe(sql),
-        }
+        };
+        done.inspect(move |result| reach.note(result)).boxed()
     }
 }
 
@@ -66,7 +76,12 @@ impl<'p> Executor<'p> for &'p Pool {
         'p: 'e,
         E: 'q + Execute<'q, Any>,
     {
-        self.for_sql(query.sql()).fetch_many(query)
+        if let Err(err) = self.reach.check() {
+            return stream::once(future::ready(Err(err))).boxed();
+        }
+        let reach = self.reach.clone();
+        let rows = self.for_sql(query.sql()).fetch_many(query);
+        rows.inspect(move |row| reach.note(row)).boxed()
     }
 
     fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Option<AnyRow>, Error>>
@@ -74,7 +89,12 @@ impl<'p> Executor<'p> for &'p Pool {
         'p: 'e,
         E: 'q + Execute<'q, Any>,
     {
-        self.for_sql(query.sql()).fetch_optional(query)
+        if let Err(err) = self.reach.check() {
+            return future::ready(Err(err)).boxed();
+        }
+        let reach = self.reach.clone();
+        let done = self.for_sql(query.sql()).fetch_optional(query);
+        done.inspect(move |result| reach.note(result)).boxed()
     }
 
     fn prepare_with<'e, 'q: 'e>(
@@ -85,13 +105,23 @@ impl<'p> Executor<'p> for &'p Pool {
     where
         'p: 'e,
     {
-        self.for_sql(sql).prepare_with(sql, parameters)
+        if let Err(err) = self.reach.check() {
+            return future::ready(Err(err)).boxed();
+        }
+        let reach = self.reach.clone();
+        let done = self.for_sql(sql).prepare_with(sql, parameters);
+        done.inspect(move |result| reach.note(result)).boxed()
     }
 
     fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, Result<Describe<Any>, Error>>
     where
         'p: 'e,
     {
-        self.for_sql(sql).describe(sql)
+        if let Err(err) = self.reach.check() {
+            return future::ready(Err(err)).boxed();
+        }
+        let reach = self.reach.clone();
+        let done = self.for_sql(sql).describe(sql);
+        done.inspect(move |result| reach.note(result)).boxed()
     }
 }

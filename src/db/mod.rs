@@ -9,6 +9,7 @@ pub mod insert;
 pub mod jobs;
 pub mod once;
 pub mod paging;
+mod reach;
 pub mod sequence;
 pub mod sessions;
 pub mod summary;
@@ -24,6 +25,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
 use events::{Event, EventHub};
+use reach::Reach;
 
 pub use types::{Currency, Date, Flag, Money, Timestamp};
 
@@ -50,7 +52,9 @@ impl Tx {
     /// at a time.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         if let Link::Tx(tx) = self.conn.link {
-            tx.commit().await?;
+            let committed = tx.commit().await;
+            self.conn.reach.note(&committed);
+            committed?;
         }
         for event in self.announced {
             self.events.tell(event).await;
@@ -119,6 +123,7 @@ pub type Conn = Connection;
 pub struct Connection {
     link: Link,
     backend: Backend,
+    reach: Reach,
 }
 
 #[derive(Debug)]
@@ -144,6 +149,7 @@ pub struct Pool {
     read: AnyPool,
     write: AnyPool,
     backend: Backend,
+    reach: Reach,
 }
 
 impl Pool {
@@ -236,9 +242,10 @@ pub struct Options {
     pub synchronous: Synchronous,
 }
 
-/// How long a request waits for a PostgreSQL connection before it is told the database is unavailable: while
-/// the server is down or unreachable, each page answers 503 within about this long instead of hanging.
-pub const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a request waits for a PostgreSQL connection before it is told the database is unavailable. A burst
+/// of more requests than the pool has connections waits its turn; a server known to be down is answered at once
+/// without waiting (see [`reach`]).
+pub const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a statement waits for a SQLite connection (a reader, or its turn at the writer). The file is on
 /// this machine: a wait this long means a stuck writer, not an outage.
 const SQLITE_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -279,6 +286,7 @@ impl Db {
                 read: pool.clone(),
                 write: pool,
                 backend,
+                reach: Reach::postgres(&url),
             }),
         }
         .with_context(|| format!("could not open the database at {}", redact(&url)))?;
@@ -298,6 +306,11 @@ impl Db {
     /// The pool: `&Pool` runs one query on a connection of its own (`.fetch_all(db.pool())`).
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// How many connections pages read on at once (see [`Db::conn`]).
+    pub fn reading_connections(&self) -> u32 {
+        self.pool.read.options().get_max_connections()
     }
 
     pub fn backend(&self) -> Backend {
@@ -331,11 +344,13 @@ impl Db {
     /// from its pool, and takes SQLite's write lock up front (`BEGIN IMMEDIATE`), so a read followed by a write
     /// inside it can't fail with SQLITE_BUSY.
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        self.pool.reach.check()?;
         let tx = match self.backend {
-            Backend::Sqlite => self.pool.write.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.write.begin().await?,
+            Backend::Sqlite => self.pool.write.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.write.begin().await,
         };
-        Ok(self.tx(tx))
+        self.pool.reach.note(&tx);
+        Ok(self.tx(tx?))
     }
 
     /// Takes a connection from the pool for a run of reads. On PostgreSQL sqlx pings a connection each time it
@@ -346,20 +361,25 @@ impl Db {
     /// wait for another connection meanwhile (no `&Db` call, no write, no audit that waits for its batch): when
     /// every pooled connection is held by a request waiting for one more, none comes back.
     pub async fn conn(&self) -> Result<Conn, sqlx::Error> {
+        self.pool.reach.check()?;
         let link = match self.backend {
-            Backend::Sqlite => Link::Tx(self.pool.read.begin().await?),
-            Backend::Postgres => Link::Plain(self.pool.read.acquire().await?),
+            Backend::Sqlite => self.pool.read.begin().await.map(Link::Tx),
+            Backend::Postgres => self.pool.read.acquire().await.map(Link::Plain),
         };
+        self.pool.reach.note(&link);
         Ok(Connection {
-            link,
+            link: link?,
             backend: self.backend,
+            reach: self.pool.reach.clone(),
         })
     }
 
     /// Begins a transaction for reads that must see one snapshot.
     pub async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
-        let tx = self.pool.read.begin().await?;
-        Ok(self.tx(tx))
+        self.pool.reach.check()?;
+        let tx = self.pool.read.begin().await;
+        self.pool.reach.note(&tx);
+        Ok(self.tx(tx?))
     }
 
     fn tx(&self, tx: Transaction<'static, Any>) -> Tx {
@@ -367,6 +387,7 @@ impl Db {
             conn: Connection {
                 link: Link::Tx(tx),
                 backend: self.backend,
+                reach: self.pool.reach.clone(),
             },
             events: self.events.clone(),
             announced: Vec::new(),
@@ -410,6 +431,7 @@ async fn sqlite_pools(url: &str, synchronous: Synchronous) -> Result<Pool, sqlx:
         read,
         write,
         backend: Backend::Sqlite,
+        reach: Reach::default(),
     })
 }
 

@@ -26,7 +26,7 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-use super::{Backend, Db, POSTGRES_ACQUIRE_TIMEOUT, Synchronous};
+use super::{Backend, Db, POSTGRES_ACQUIRE_TIMEOUT, Reach, Synchronous};
 
 /// How far a session's expiry may move before an unchanged session is written again.
 pub const TOUCH_INTERVAL: time::Duration = time::Duration::seconds(60);
@@ -41,6 +41,9 @@ pub struct SessionBackend {
     written: Arc<Mutex<HashMap<Id, Written>>>,
     /// The sessions as this process last read or wrote them, when it is the only one that can change them.
     records: Option<Arc<Mutex<HashMap<Id, Kept>>>>,
+    /// The app's pool's knowledge of whether PostgreSQL is within reach: while it isn't, the store is not asked
+    /// (its pool would wait for connections that are refused).
+    reach: Reach,
 }
 
 #[derive(Clone, Debug)]
@@ -96,13 +99,21 @@ impl Written {
 }
 
 impl SessionBackend {
-    fn new(store: Store) -> Self {
+    fn new(store: Store, reach: Reach) -> Self {
         let records = matches!(store, Store::Sqlite(_)).then(Arc::default);
         SessionBackend {
             store,
             written: Arc::default(),
             records,
+            reach,
         }
+    }
+
+    /// An error at once while the database is known to be out of reach.
+    fn within_reach(&self) -> session_store::Result<()> {
+        self.reach
+            .check()
+            .map_err(|err| session_store::Error::Backend(err.to_string()))
     }
 
     fn remember(&self, id: Id, written: Option<Written>) {
@@ -201,13 +212,14 @@ impl SessionBackend {
                 Store::Postgres(store)
             }
         };
-        Ok(SessionBackend::new(store))
+        Ok(SessionBackend::new(store, db.pool.reach.clone()))
     }
 }
 
 #[async_trait]
 impl SessionStore for SessionBackend {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.within_reach()?;
         match &self.store {
             Store::Sqlite(store) => store.create(record).await,
             Store::Postgres(store) => store.create(record).await,
@@ -227,6 +239,7 @@ impl SessionStore for SessionBackend {
             self.keep_written(record);
             return Ok(());
         }
+        self.within_reach()?;
         match &self.store {
             Store::Sqlite(store) => store.save(record).await,
             Store::Postgres(store) => store.save(record).await,
@@ -240,6 +253,7 @@ impl SessionStore for SessionBackend {
         if let Some(kept) = self.kept(session_id) {
             return Ok(kept);
         }
+        self.within_reach()?;
         let record = match &self.store {
             Store::Sqlite(store) => store.load(session_id).await,
             Store::Postgres(store) => store.load(session_id).await,
@@ -253,6 +267,7 @@ impl SessionStore for SessionBackend {
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
         self.remember(*session_id, None);
         self.keep_gone(*session_id);
+        self.within_reach()?;
         match &self.store {
             Store::Sqlite(store) => store.delete(session_id).await,
             Store::Postgres(store) => store.delete(session_id).await,
@@ -263,6 +278,7 @@ impl SessionStore for SessionBackend {
 #[async_trait]
 impl ExpiredDeletion for SessionBackend {
     async fn delete_expired(&self) -> session_store::Result<()> {
+        self.within_reach()?;
         match &self.store {
             Store::Sqlite(store) => store.delete_expired().await,
             Store::Postgres(store) => store.delete_expired().await,
@@ -308,7 +324,7 @@ mod tests {
 
     fn sqlite_backend() -> SessionBackend {
         let pool = sqlx::SqlitePool::connect_lazy("sqlite::memory:").expect("a lazy pool");
-        SessionBackend::new(Store::Sqlite(SqliteStore::new(pool)))
+        SessionBackend::new(Store::Sqlite(SqliteStore::new(pool)), Reach::default())
     }
 
     fn live(id: i64, expiry: time::OffsetDateTime) -> Record {
@@ -367,9 +383,10 @@ mod tests {
     #[tokio::test]
     async fn on_postgresql_every_read_goes_to_the_database() {
         let options = sqlx::postgres::PgConnectOptions::new();
-        let backend = SessionBackend::new(Store::Postgres(PostgresStore::new(
-            PgPoolOptions::new().connect_lazy_with(options),
-        )));
+        let backend = SessionBackend::new(
+            Store::Postgres(PostgresStore::new(PgPoolOptions::new().connect_lazy_with(options))),
+            Reach::default(),
+        );
         let record = live(5, time::OffsetDateTime::now_utc() + time::Duration::minutes(5));
         backend.keep_written(&record);
         assert!(backend.kept(&record.id).is_none());

@@ -126,7 +126,7 @@ pub struct DoctorHome {
     /// Today's appointments; visits the doctor has not completed yet, oldest first (the first
     /// `open_visits_shown` are listed: [`OPEN_VISITS_SHOWN`] unless all were asked for); results back for their
     /// visits, latest first.
-    lists: Arc<DoctorLists>,
+    lists: DoctorLists,
     open_visits_shown: usize,
     /// Whether the doctor has more open visits than are listed.
     more_open_visits: bool,
@@ -192,21 +192,6 @@ impl DoctorLists {
             results: crate::lab::service::results_back(&state.db, doctor_id, since, RESULTS_SHOWN).await?,
         })
     }
-
-    /// The usual lists (the oldest [`OPEN_VISITS_SHOWN`] open visits) are read once per change and shared by
-    /// the doctor's screens, like the figures: appointments, visits and results change only with an
-    /// announcement (bookings, the queue's, the lab's). Every open visit is read when asked for.
-    async fn of(state: &AppState, doctor_id: i64, shown: i64) -> AppResult<Arc<DoctorLists>> {
-        if shown != OPEN_VISITS_SHOWN {
-            return Ok(Arc::new(DoctorLists::load(state, doctor_id, shown).await?));
-        }
-        let key = format!("{doctor_id}:{}", state.today());
-        let compute = || async { Ok(Arc::new(DoctorLists::load(state, doctor_id, shown).await?)) };
-        let caches = &state.home.doctor_lists;
-        caches
-            .get_within(&key, state.db.events().last_seq(), super::MAX_AGE, compute)
-            .await
-    }
 }
 
 /// `?open=all` lists every open visit on the doctor's home, not only the oldest.
@@ -228,7 +213,7 @@ pub async fn doctor(
     } else {
         OPEN_VISITS_SHOWN
     };
-    let lists = DoctorLists::of(&state, user.id, shown).await?;
+    let lists = DoctorLists::load(&state, user.id, shown).await?;
     Ok(DoctorHome {
         layout,
         user: user.user,

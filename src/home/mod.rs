@@ -21,7 +21,6 @@ use crate::web::live::Shared;
 #[derive(Clone, Default)]
 pub struct LiveCaches {
     figures: Shared<Arc<str>>,
-    doctor_lists: Shared<Arc<handlers::DoctorLists>>,
 }
 
 /// How long shared figures are shown without reading them again when no change is announced (a patient

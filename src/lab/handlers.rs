@@ -430,7 +430,7 @@ pub struct WorklistPage {
     rows_html: String,
     time_zone: &'static str,
     /// Patients with a doctor now, whose vitals the lab may take.
-    open_visits: Arc<Vec<VisitLine>>,
+    open_visits: Vec<VisitLine>,
     /// Whether the user does the lab's work (an admin reads the worklist only).
     does_lab_work: bool,
 }
@@ -476,24 +476,11 @@ pub async fn worklist(user: Staff<LabDesk>, State(state): State<AppState>, layou
         today: Date(settings.today()),
         glance: LiveBlock::load(&state, "/lab", "/lab/summary", glance(&state)).await?,
         rows_html: worklist_rows(&state, &user).await?.to_string(),
-        open_visits: open_visits(&state).await?,
+        open_visits: crate::consult::service::open_visits(&state.db, OPEN_VISITS).await?,
         does_lab_work: service::is_lab(&user),
         user: user.user,
         time_zone: settings.clinic.time_zone.name(),
     })
-}
-
-/// The patients with a doctor now, read once per change and shared by every lab screen.
-async fn open_visits(state: &AppState) -> AppResult<Arc<Vec<VisitLine>>> {
-    let compute = || async {
-        Ok(Arc::new(
-            crate::consult::service::open_visits(&state.db, OPEN_VISITS).await?,
-        ))
-    };
-    let caches = &state.lab.open_visits;
-    caches
-        .get_within("open", state.db.events().last_seq(), super::MAX_AGE, compute)
-        .await
 }
 
 pub async fn worklist_events(user: Staff<LabDesk>, State(state): State<AppState>) -> Response {

@@ -21,12 +21,11 @@ use crate::state::AppState;
 use crate::web::extract::RoleSet;
 use crate::web::live::Shared;
 
-/// What the lab's home reads once per change (an order or a visit moved) and shares with every lab screen and
-/// stream: the worklist's rows, rendered, and the patients with a doctor now.
+/// What the lab's home reads once per change (an order moved) and shares with every lab screen and stream: the
+/// worklist's rows, rendered.
 #[derive(Clone, Default)]
 pub struct LiveCaches {
     worklist: Shared<Arc<str>>,
-    open_visits: Shared<Arc<Vec<crate::consult::model::VisitLine>>>,
 }
 
 /// How long the shared parts are shown without reading them again when no change is announced (a patient's

@@ -22,11 +22,10 @@ use crate::state::AppState;
 use crate::web::extract::RoleSet;
 use crate::web::live::Shared;
 
-/// What the pharmacy's pages read once per change (`Event::Pharmacy`: a prescription written or changed, stock
-/// received, given or adjusted) and share, however often they are opened and by how many screens.
+/// What the pharmacy's live screens read once per change (`Event::Pharmacy`: a prescription written or changed,
+/// stock received, given or adjusted) and share, however many screens read them again on it.
 #[derive(Clone, Default)]
 pub struct LiveCaches {
-    alerts: Shared<Arc<service::Alerts>>,
     /// The alerts counted in full, for the home pages' figures.
     counts: Shared<service::AlertCounts>,
     worklist: Shared<Arc<str>>,

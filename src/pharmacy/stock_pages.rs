@@ -1,8 +1,6 @@
 //! The stock's pages: the pharmacist's home with its alerts, a drug's batches with the receive form and its
 //! ledger (and the ledger as CSV), a batch's adjustment, expiry write-offs and the count sheet of a shelf.
 
-use std::sync::Arc;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -41,7 +39,7 @@ pub struct HomePage {
     user: StaffUser,
     today: Date,
     glance: LiveBlock,
-    alerts: Arc<Alerts>,
+    alerts: Alerts,
     /// Whether the user changes stock (an admin reads the alerts only: no write-off, no count).
     does_pharmacy_work: bool,
 }
@@ -62,8 +60,9 @@ async fn glance(state: &AppState) -> AppResult<String> {
     .render()?)
 }
 
-/// The alerts counted in full (the pharmacist's and the admin's figures), read once per change like the alerts
-/// themselves: counting the drugs at their reorder level sums the unexpired stock of every drug.
+/// The alerts counted in full (the pharmacist's and the admin's figures), read once per change for every
+/// pharmacist's and admin's screen, which all read them again on the same change: counting the drugs at their
+/// reorder level sums the unexpired stock of every drug.
 pub async fn alert_counts(state: &AppState) -> AppResult<AlertCounts> {
     let today = state.today();
     state
@@ -89,17 +88,11 @@ pub async fn summary_events(
 }
 
 /// The pharmacist's home: the day's figures (live), what is low, what expires soon, what expired on the shelf,
-/// what runs out first (read once per stock change, see `Event::Pharmacy`).
+/// what runs out first.
 pub async fn home(user: Staff<PharmacyStaff>, State(state): State<AppState>, layout: Layout) -> AppResult<HomePage> {
     let today = state.today();
     let glance = LiveBlock::load(&state, "/pharmacy", "/pharmacy/summary", glance(&state)).await?;
-    let alerts = state
-        .pharmacy
-        .alerts
-        .get_within("alerts", state.db.events().last_seq(), super::MAX_AGE, || async {
-            Ok(Arc::new(service::alerts(&state.db, today, Timestamp::now()).await?))
-        })
-        .await?;
+    let alerts = service::alerts(&state.db, today, Timestamp::now()).await?;
     Ok(HomePage {
         layout,
         does_pharmacy_work: super::does_pharmacy_work(&user),

@@ -1,6 +1,6 @@
-//! The two long live pages, reception's board and the doctor's queue, as [`Parts`]: every ticket rendered
-//! once per change (and at most every [`MAX_AGE`] for pages) and shared by every screen and page view, so a
-//! push carries only the tickets and headings that changed (`web::live::patched`).
+//! The two long live pages, reception's board and the doctor's queue, as [`Parts`], so a push carries only the
+//! tickets and headings that changed (`web::live::patched`). Reception's board is rendered once per change (and
+//! at most every [`MAX_AGE`] for pages) and shared by every desk; a doctor's queue is built for their screen.
 //!
 //! Pushed parts carry no CSRF token (htmx sends it as a header); the pages rendered for a request put it in
 //! their forms, so they work as plain forms without JavaScript.
@@ -324,28 +324,13 @@ pub struct DoctorBoard {
 }
 
 impl DoctorBoard {
-    /// The doctor's queue as of event `seq`, built once for all their screens (and again when older than
-    /// [`MAX_AGE`], or for a screen that opens: `fresh`).
-    pub async fn shared(state: &AppState, doctor_id: i64, seq: u64, fresh: bool) -> AppResult<Arc<DoctorBoard>> {
-        let build_state = state.clone();
-        let build = || async move { DoctorBoard::load(&build_state, doctor_id, seq).await.map(Arc::new) };
-        let key = format!("doctor-{doctor_id}");
-        let max_age = if fresh { Duration::ZERO } else { MAX_AGE };
-        state.queue.doctor_boards.get_within(&key, seq, max_age, build).await
-    }
-
-    /// The doctor's queue for a page view: the shared one, unless it is older than [`MAX_AGE`].
-    pub async fn current(state: &AppState, doctor_id: i64) -> AppResult<Arc<DoctorBoard>> {
-        let (build_state, seq) = (state.clone(), state.db.events().last_seq());
-        let build = || async move { DoctorBoard::load(&build_state, doctor_id, seq).await.map(Arc::new) };
-        let key = format!("doctor-{doctor_id}");
-        state.queue.doctor_boards.get_within(&key, seq, MAX_AGE, build).await
-    }
-
-    async fn load(state: &AppState, doctor_id: i64, seq: u64) -> AppResult<DoctorBoard> {
+    /// The doctor's queue as of event `seq`, built on the shared snapshot for one screen. It is not kept for
+    /// the next: a doctor has one screen, and in the clinic benchmark a kept one was shown again for one view
+    /// in seven.
+    pub async fn load(state: &AppState, doctor_id: i64, seq: u64) -> AppResult<Arc<DoctorBoard>> {
         let snapshot = Snapshot::fresh(state, seq).await?;
         let office = Office::load(&state.db).await?;
-        DoctorBoard::build(&snapshot, doctor_id, office, state.settings.get().clinic.time_zone)
+        DoctorBoard::build(&snapshot, doctor_id, office, state.settings.get().clinic.time_zone).map(Arc::new)
     }
 
     fn build(snapshot: &Snapshot, doctor_id: i64, office: Office, zone: Tz) -> AppResult<DoctorBoard> {

@@ -141,7 +141,7 @@ pub struct DoctorPage {
 }
 
 pub async fn doctor(user: Staff<Doctors>, State(state): State<AppState>, layout: Layout) -> AppResult<DoctorPage> {
-    let board = DoctorBoard::current(&state, user.id).await?;
+    let board = DoctorBoard::load(&state, user.id, state.db.events().last_seq()).await?;
     Ok(DoctorPage {
         live: board.render(Some(&layout.csrf_token))?,
         time_zone: state.settings.get().clinic.time_zone.name(),
@@ -151,9 +151,9 @@ pub async fn doctor(user: Staff<Doctors>, State(state): State<AppState>, layout:
 
 pub async fn doctor_events(user: Staff<Doctors>, State(state): State<AppState>) -> Response {
     let (load_state, doctor_id) = (state.clone(), user.id);
-    live::patched(&state, "queue", Event::touches_queues, move |seq, fresh| {
+    live::patched(&state, "queue", Event::touches_queues, move |seq, _opening| {
         let state = load_state.clone();
-        async move { DoctorBoard::shared(&state, doctor_id, seq, fresh).await }
+        async move { DoctorBoard::load(&state, doctor_id, seq).await }
     })
     .into_response()
 }

@@ -21,13 +21,13 @@ use crate::state::AppState;
 use crate::web::live::Shared;
 
 /// What the live pages compute once per queue change and share: today's queue read from the database, the
-/// display's rendered tiles per filter, and reception's board and each doctor's queue rendered ticket by ticket.
+/// display's rendered tiles per filter, and reception's board rendered ticket by ticket (each doctor's queue is
+/// built on the shared snapshot for their one screen).
 #[derive(Clone, Default)]
 pub struct LiveCaches {
     snapshots: Shared<Arc<views::Snapshot>>,
     renders: Shared<Arc<str>>,
     boards: Shared<Arc<board::Board>>,
-    doctor_boards: Shared<Arc<board::DoctorBoard>>,
 }
 
 /// The waiting-room display: no login.

@@ -1,12 +1,9 @@
-use std::sync::Arc;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::MAX_AGE;
 use super::model::{Cell, Period, Report};
 use super::service::{self, Context};
 use super::views::Shown;
@@ -55,7 +52,7 @@ pub struct ReportPage {
     period: Option<Period>,
     presets: Vec<(&'static str, Period)>,
     errors: FieldErrors,
-    shown: Arc<Shown>,
+    shown: Shown,
 }
 
 fn report_of(slug: &str) -> AppResult<Report> {
@@ -82,7 +79,7 @@ async fn report_page(state: AppState, layout: Layout, report: Report, query: Per
         period: None,
         presets: Period::presets(today),
         errors: FieldErrors::default(),
-        shown: Arc::default(),
+        shown: Shown::default(),
         form: query,
         layout,
     };
@@ -99,20 +96,17 @@ async fn report_page(state: AppState, layout: Layout, report: Report, query: Per
     }
 }
 
-/// The report for `period` as of the audit log's newest entry: read once after each change (or every
-/// [`MAX_AGE`]) and shared by every admin and every CSV of its tables.
-async fn shown(state: &AppState, layout: &Layout, report: Report, period: Period) -> AppResult<Arc<Shown>> {
-    let changed = crate::audit::last_id(&state.db).await?;
-    let key = format!("{report}:{}", period.query());
+/// The report for `period`, read for one page or one CSV of its tables. It is not kept for the next admin: in a
+/// working clinic something it counts changes every few seconds (a day of the clinic benchmark read every
+/// report again), so a copy kept until the next change was never shown twice.
+async fn shown(state: &AppState, layout: &Layout, report: Report, period: Period) -> AppResult<Shown> {
     let context = Context {
         db: &state.db,
         zone: layout.zone,
         today: state.today().0,
         currency: &layout.currency,
     };
-    let compute = || async { Ok(Arc::new(service::report(&context, report, period).await?)) };
-    let seq = u64::try_from(changed).unwrap_or_default();
-    state.reports.shown.get_within(&key, seq, MAX_AGE, compute).await
+    Ok(service::report(&context, report, period).await?)
 }
 
 /// One table of a report as CSV: the same cells as the page's table.

@@ -3,7 +3,6 @@
 //! [`DoctorScope`]: a doctor their own, the admin and reception any doctor's.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -537,26 +536,16 @@ pub struct ScheduleDay {
     pub appointment_count: i64,
 }
 
-/// A doctor's days as the schedule shows them, read once per change and shared by every schedule page that
-/// shows them: each change to slots and appointments is announced (bookings by `super::announce`, check-ins
-/// and visits by the queue's event), and a day's 250 slots, read on each view, were most of what the page
-/// cost. A corrected patient name shows within [`super::MAX_AGE`].
-async fn shared_days(
+/// A doctor's days as the schedule shows them (the day view with its slots).
+async fn days_of(
     state: &AppState,
     doctor_id: i64,
     (from, to): (NaiveDate, NaiveDate),
     view: ScheduleView,
-) -> AppResult<Arc<Vec<ScheduleDay>>> {
-    let key = format!("{doctor_id}:{from}:{to}:{}", view.as_str());
-    let compute = || async {
-        let with_slots = view == ScheduleView::Day;
-        let data = service::schedule(&state.db, doctor_id, Date(from), Date(to), with_slots).await?;
-        Ok(Arc::new(schedule_days(from, to, data)))
-    };
-    let caches = &state.scheduling.schedules;
-    caches
-        .get_within(&key, state.db.events().last_seq(), super::MAX_AGE, compute)
-        .await
+) -> AppResult<Vec<ScheduleDay>> {
+    let with_slots = view == ScheduleView::Day;
+    let data = service::schedule(&state.db, doctor_id, Date(from), Date(to), with_slots).await?;
+    Ok(schedule_days(from, to, data))
 }
 
 /// Puts the counts, slots and appointments of the days `from..=to` together, in time order.
@@ -620,7 +609,7 @@ pub struct SchedulePage {
     day: Date,
     previous: Date,
     next: Date,
-    days: Arc<Vec<ScheduleDay>>,
+    days: Vec<ScheduleDay>,
     report: Option<ChangeReport>,
     problem: Problem,
 }
@@ -675,8 +664,8 @@ async fn schedule_page(
 ) -> AppResult<SchedulePage> {
     let (from, to) = view.days(day);
     let days = match &doctor {
-        Some(d) => shared_days(state, d.id, (from, to), view).await?,
-        None => Arc::new(schedule_days(from, to, ScheduleData::default())),
+        Some(d) => days_of(state, d.id, (from, to), view).await?,
+        None => schedule_days(from, to, ScheduleData::default()),
     };
     let (previous, next) = view.step(day);
     Ok(SchedulePage {

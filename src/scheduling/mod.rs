@@ -19,14 +19,13 @@ use axum::routing::{get, post};
 use crate::state::AppState;
 use crate::web::live::Shared;
 
-/// What the booking and schedule pages read once per change to slots, bookings or doctors and share: the
-/// calendar's free places, a day's open times, the doctors to choose from, and doctors' schedules.
+/// What the booking pages read once per change to slots, bookings or doctors and share among the students
+/// booking: the calendar's free places, a day's open times and the doctors to choose from.
 #[derive(Clone, Default)]
 pub struct LiveCaches {
     seats: Shared<Arc<Vec<repo::DaySeats>>>,
     open_times: Shared<Arc<Vec<picker::DoctorSlots>>>,
     doctors: Shared<Arc<Vec<crate::staff::model::DoctorProfile>>>,
-    schedules: Shared<Arc<Vec<handlers::ScheduleDay>>>,
 }
 
 /// How long the shared parts are shown without reading them again when no change is announced (a slot that

@@ -2,7 +2,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
@@ -24,7 +23,8 @@ on_both_databases!(
     migrations_are_idempotent,
     a_transaction_dropped_before_its_end_leaves_nothing_and_lets_the_next_one_write,
     a_full_disk_is_told_as_such_and_reads_go_on,
-    a_change_is_announced_when_it_commits_and_never_when_it_rolls_back
+    a_change_is_announced_when_it_commits_and_never_when_it_rolls_back,
+    a_page_waits_its_turn_at_a_busy_pool
 );
 
 async fn storage_types_round_trip(app: TestApp) {
@@ -560,11 +560,29 @@ async fn a_full_disk_is_told_as_such_and_reads_go_on(app: TestApp) {
     assert_eq!(app.count("SELECT COUNT(*) FROM patient").await, patients + 1);
 }
 
-/// A TCP proxy in front of PostgreSQL that a test can take down (every open connection is cut, and new ones
-/// are closed as soon as they are accepted) and bring back.
+/// A burst of more requests than the pool has connections waits its turn: a page that finds every connection
+/// taken for three seconds (longer than the two a request once waited before it was told the database was
+/// unavailable) is served when one frees.
+async fn a_page_waits_its_turn_at_a_busy_pool(app: TestApp) {
+    let admin = app.admin().await;
+    let db = app.db();
+    let mut held = Vec::new();
+    for _ in 0..db.reading_connections() {
+        held.push(db.conn().await.unwrap());
+    }
+    let page = tokio::spawn(async move { admin.get("/patients").await.status });
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(!page.is_finished(), "the page was answered without a connection");
+    drop(held);
+    assert_eq!(page.await.unwrap(), StatusCode::OK);
+}
+
+/// A TCP proxy in front of PostgreSQL that a test can take down as a stopped server goes (every open connection
+/// is cut, and new ones are refused: nothing listens on its port) and bring back on the same port.
 struct Proxy {
     addr: SocketAddr,
-    up: Arc<AtomicBool>,
+    upstream: SocketAddr,
+    listening: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     cut: Arc<watch::Sender<u64>>,
 }
 
@@ -572,15 +590,24 @@ impl Proxy {
     async fn start(upstream: SocketAddr) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let up = Arc::new(AtomicBool::new(true));
         let cut = Arc::new(watch::channel(0_u64).0);
-        let (accepting, cutting) = (Arc::clone(&up), Arc::clone(&cut));
+        let listening = Proxy::listen(listener, upstream, Arc::clone(&cut));
+        Proxy {
+            addr,
+            upstream,
+            listening: std::sync::Mutex::new(Some(listening)),
+            cut,
+        }
+    }
+
+    fn listen(
+        listener: TcpListener,
+        upstream: SocketAddr,
+        cut: Arc<watch::Sender<u64>>,
+    ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
-                if !accepting.load(Ordering::SeqCst) {
-                    continue;
-                }
-                let mut cut = cutting.subscribe();
+                let mut cut = cut.subscribe();
                 tokio::spawn(async move {
                     let Ok(mut server) = TcpStream::connect(upstream).await else {
                         return;
@@ -591,23 +618,29 @@ impl Proxy {
                     }
                 });
             }
-        });
-        Proxy { addr, up, cut }
+        })
     }
 
-    fn down(&self) {
-        self.up.store(false, Ordering::SeqCst);
+    async fn down(&self) {
+        let listening = self.listening.lock().unwrap().take();
+        if let Some(listening) = listening {
+            listening.abort();
+            let _ = listening.await;
+        }
         self.cut.send_modify(|n| *n += 1);
     }
 
-    fn up(&self) {
-        self.up.store(true, Ordering::SeqCst);
+    async fn up(&self) {
+        let listener = TcpListener::bind(self.addr).await.unwrap();
+        let listening = Proxy::listen(listener, self.upstream, Arc::clone(&self.cut));
+        *self.listening.lock().unwrap() = Some(listening);
     }
 }
 
 /// While PostgreSQL can't be reached, nothing hangs: `/healthz` answers 503 within its second, a logged-in page
-/// says the database is unavailable (503) within the pools' two seconds, an open event stream ends (the browser
-/// reconnects); when it is back, the same process serves again by itself.
+/// says the database is unavailable (503) at once, not after the pool's wait for a connection (a refused
+/// connection is tried again until then), an open event stream ends (the browser reconnects); when it is back,
+/// the same process serves again by itself.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn requests_answer_at_once_while_postgresql_is_down_and_the_same_process_serves_again() {
     let Some(app) = TestApp::postgres().await else {
@@ -633,7 +666,7 @@ async fn requests_answer_at_once_while_postgresql_is_down_and_the_same_process_s
     let mut display = reqwest::get(served.url("/display/events")).await.unwrap();
     assert_eq!(display.status(), StatusCode::OK);
 
-    proxy.down();
+    proxy.down().await;
     let started = Instant::now();
     let health = anyone.get("/healthz").await;
     assert_eq!(health.status, StatusCode::SERVICE_UNAVAILABLE);
@@ -667,7 +700,7 @@ async fn requests_answer_at_once_while_postgresql_is_down_and_the_same_process_s
         "the display's event stream stayed open while the database was away"
     );
 
-    proxy.up();
+    proxy.up().await;
     let back = Instant::now();
     while anyone.get("/healthz").await.status != StatusCode::OK {
         assert!(

@@ -1,0 +1,147 @@
+//! Whether PostgreSQL is within reach. A busy pool and a server that is down both leave a request waiting for
+//! a connection, and only the second should be answered "the database is unavailable" at once: a burst of more
+//! requests than the pool has connections waits its turn (up to [`super::POSTGRES_ACQUIRE_TIMEOUT`]). When a
+//! statement fails because the server may have gone away (a broken connection, a server shutting down, no
+//! connection in time), a probe tries to connect, and for as long as it can't, every request is answered at once
+//! instead of waiting for a connection that would be refused again and again. The first probe that connects
+//! ends it; a probe that connects at once (the pool was only busy) changes nothing. SQLite's file is on this
+//! machine and has no such state.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use sqlx::AnyConnection;
+use sqlx::Connection as _;
+
+/// How long a probe waits for the server to answer, and how long it waits between two tries.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+const PROBE_EVERY: Duration = Duration::from_millis(250);
+
+/// A database's reachability; clones share it. Inert on SQLite.
+#[derive(Clone, Debug, Default)]
+pub struct Reach(Option<Arc<State>>);
+
+#[derive(Debug)]
+struct State {
+    url: String,
+    /// A probe is under way.
+    probing: AtomicBool,
+    /// The last probe failed: requests are answered at once.
+    lost: AtomicBool,
+}
+
+impl Reach {
+    /// The reachability of the PostgreSQL server at `url`.
+    pub fn postgres(url: &str) -> Self {
+        Reach(Some(Arc::new(State {
+            url: url.to_owned(),
+            probing: AtomicBool::new(false),
+            lost: AtomicBool::new(false),
+        })))
+    }
+
+    /// An error at once while the server is known to be out of reach.
+    pub fn check(&self) -> Result<(), sqlx::Error> {
+        match &self.0 {
+            Some(state) if state.lost.load(Ordering::Acquire) => Err(out_of_reach()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Notes what a statement or a checkout ended with: an error that may mean the server went away starts a
+    /// probe, unless one is under way.
+    pub fn note<T>(&self, result: &Result<T, sqlx::Error>) {
+        let (Some(state), Err(err)) = (&self.0, result) else {
+            return;
+        };
+        if may_have_gone(err) && !state.probing.swap(true, Ordering::AcqRel) {
+            tokio::spawn(probe(Arc::downgrade(state)));
+        }
+    }
+}
+
+/// Tries to connect until a try succeeds (or the database is closed), marking the server lost meanwhile.
+async fn probe(state: Weak<State>) {
+    loop {
+        let Some(url) = state.upgrade().map(|state| state.url.clone()) else {
+            return;
+        };
+        let connected = match tokio::time::timeout(PROBE_TIMEOUT, AnyConnection::connect(&url)).await {
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+                true
+            }
+            _ => false,
+        };
+        let Some(state) = state.upgrade() else {
+            return;
+        };
+        state.lost.store(!connected, Ordering::Release);
+        if connected {
+            state.probing.store(false, Ordering::Release);
+            return;
+        }
+        drop(state);
+        tokio::time::sleep(PROBE_EVERY).await;
+    }
+}
+
+/// The error of a request answered while the server is out of reach.
+fn out_of_reach() -> sqlx::Error {
+    sqlx::Error::Io(std::io::Error::new(
+        std::io::ErrorKind::NotConnected,
+        "PostgreSQL is out of reach",
+    ))
+}
+
+/// Whether `err` may mean the server went away (the connection broke, the server is shutting down or refused
+/// the connection, no connection came in time), not that a statement was wrong.
+fn may_have_gone(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| matches!(code.as_ref(), "57P01" | "57P02" | "57P03") || code.starts_with("08")),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_broken_connection_to_a_server_that_refuses_new_ones_makes_it_lost() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().expect("its address").port();
+        drop(listener);
+        let reach = Reach::postgres(&format!("postgres://nobody@127.0.0.1:{port}/none"));
+        sqlx::any::install_default_drivers();
+
+        reach.note::<()>(&Err(sqlx::Error::RowNotFound));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            reach.check().is_ok(),
+            "a statement's own error says nothing of the server"
+        );
+
+        reach.note::<()>(&Err(sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into())));
+        let lost = async {
+            while reach.check().is_ok() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), lost)
+            .await
+            .expect("the probe found nothing listening");
+        assert!(matches!(reach.check(), Err(sqlx::Error::Io(_))));
+    }
+
+    #[test]
+    fn sqlite_is_never_out_of_reach() {
+        let reach = Reach::default();
+        reach.note::<()>(&Err(sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into())));
+        assert!(reach.check().is_ok());
+    }
+}
