@@ -21,7 +21,7 @@
 //! DAY_SECONDS of wall clock (default 20) and prints p50, p99, count and errors per action (the admin's exports
 //! are shown but held to no bound: they are what the rest is protected from). At the end it checks
 //! that what was acknowledged is in the database. On SQLite and (with TEST_POSTGRES_URL) on PostgreSQL. A warm-up
-//! of half a step at the first factor comes first and is not counted.
+//! of one step at the first factor comes first and is not counted.
 //!
 //! Run: `cargo bench --bench day` (`DAY_SIZE=small` for a quick run on the small demo; `DAY_ADMINS=2` for two
 //! admins exporting back to back, the heaviest the clinic's screens are protected from;
@@ -919,17 +919,47 @@ fn options() -> db::Options {
 
 static FAILED: AtomicUsize = AtomicUsize::new(0);
 
-/// Serves one more instance of the app on `db`; its shutdown handle.
-async fn serve(db: &Db) -> anyhow::Result<(std::net::SocketAddr, tokio_util::sync::CancellationToken)> {
-    let config = Config {
-        background_jobs: false,
-        ..Config::default()
-    };
-    let state = AppState::new(db.clone(), config).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// Serves one more instance of the app, with its own database handle (pools and event hub) on its own runtime,
+/// as a server runs apart from its clients: the load generator's tasks, which read and parse every page, never
+/// hold a thread that the app's requests wait for. Its address and its shutdown handle.
+async fn serve(url: &str) -> anyhow::Result<(std::net::SocketAddr, tokio_util::sync::CancellationToken)> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
-    let shutdown = state.shutdown.clone();
-    tokio::spawn(sickbay::serve(listener, state));
+    let url = url.to_owned();
+    let (ready, started) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(err) => {
+                let _ = ready.send(Err(anyhow::Error::from(err)));
+                return;
+            }
+        };
+        runtime.block_on(async move {
+            let opened = async {
+                let db = Db::connect_with(&url, options()).await?;
+                let config = Config {
+                    background_jobs: false,
+                    ..Config::default()
+                };
+                let state = AppState::new(db, config).await?;
+                anyhow::Ok((state, tokio::net::TcpListener::from_std(listener)?))
+            };
+            match opened.await {
+                Ok((state, listener)) => {
+                    let _ = ready.send(Ok(state.shutdown.clone()));
+                    if let Err(err) = sickbay::serve(listener, state).await {
+                        eprintln!("the app stopped: {err:#}");
+                    }
+                }
+                Err(err) => {
+                    let _ = ready.send(Err(err));
+                }
+            }
+        });
+    });
+    let shutdown = started.await.context("the app's thread ended before serving")??;
     Ok((addr, shutdown))
 }
 
@@ -984,25 +1014,25 @@ async fn bench(url: String, backend: &'static str) -> anyhow::Result<()> {
         sqlx::query("CHECKPOINT").execute(db.pool()).await?;
     }
     let today = SettingsCache::load(&db).await?.get().today();
-    let (addr, first) = serve(&db).await?;
+    let (addr, first) = serve(&url).await?;
     let clinic = Arc::new(find_clinic(&db, addr, &made).await?);
-    // A warm-up at the first factor, not counted: caches filled, statements prepared, connections open.
+    // A warm-up of a whole step at the first factor, not counted: every doctor starts within it (their starts are
+    // spread over the first step), so a first call, a first consultation screen and a first connection of each
+    // kind are not measured as the clinic's tail.
     if let Some(factor) = factors().first() {
-        step(&clinic, today, *factor, seconds() / 2.0).await;
+        step(&clinic, today, *factor, seconds()).await;
         clinic.taken.lock().await.clear();
     }
     ramp(&clinic, &db, today, backend).await?;
     if backend == "PostgreSQL" {
         println!("\n== PostgreSQL, two instances");
-        // An instance of its own: its own pools and event hub, told of the first one's changes by NOTIFY.
-        let second_db = Db::connect_with(&url, options()).await?;
-        let (second_addr, second) = serve(&second_db).await?;
+        // An instance of its own, told of the first one's changes by NOTIFY.
+        let (second_addr, second) = serve(&url).await?;
         let mut two = Arc::try_unwrap(clinic).map_err(|_| anyhow::anyhow!("the clinic is still in use"))?;
         two.addrs.push(second_addr);
         two.taken.lock().await.clear();
         ramp(&Arc::new(two), &db, today, "PostgreSQL, two instances").await?;
         second.cancel();
-        second_db.close().await;
     }
     first.cancel();
     db.close().await;
