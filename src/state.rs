@@ -38,14 +38,14 @@ pub struct AppStateInner {
     pub shutdown: CancellationToken,
     /// The queue's live pages' work, done once per change for every open screen.
     pub queue: LiveCaches,
-    /// The pharmacy's alerts and worklist, read once per change however often they are opened.
+    /// The pharmacy's alert counts and worklist, read once per change however many screens show them.
     pub pharmacy: crate::pharmacy::LiveCaches,
-    /// The admin's figures of the whole clinic, read once per change however many admins look.
+    /// The homes' figures (a role's, or one doctor's), read once per change however many screens show them.
     pub home: crate::home::LiveCaches,
-    /// The lab's worklist and the patients with a doctor, read once per change.
+    /// The lab's worklist, read once per change.
     pub lab: crate::lab::LiveCaches,
-    /// The booking pages' free places, open times and doctors, and doctors' schedules, read once per change to
-    /// slots, bookings or doctors.
+    /// The booking pages' free places, open times and doctors, read once per change to slots, bookings or
+    /// doctors.
     pub scheduling: crate::scheduling::LiveCaches,
     /// The audit rows of reads, committed in batches.
     pub reads: crate::audit::Reads,

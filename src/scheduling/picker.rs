@@ -310,8 +310,8 @@ pub async fn load(state: &AppState, settings: &Settings, query: &PickerQuery, of
 }
 
 /// The calendar's free places per day, read once per change and shared by every booking page: each change to
-/// slots or bookings is announced (`super::announce`), and summing the fortnight's slots was most of what a
-/// booking page cost. Within [`super::MAX_AGE`] a slot that has just left the times `offer` may book may still
+/// slots or bookings is announced by the service that makes it, and summing the fortnight's slots was most of
+/// what a booking page cost. Within [`super::MAX_AGE`] a slot that has just left the times `offer` may book may still
 /// count as free (and be offered by [`open_times`]); booking it checks it again.
 async fn calendar_seats(
     state: &AppState,
