@@ -3,8 +3,8 @@
 //! each ends with is noted for the server's reachability ([`super::reach`]); the pool answers at once while the
 //! server is out of reach.
 
-use futures_util::future::{self, BoxFuture, FutureExt};
-use futures_util::stream::{self, BoxStream, StreamExt};
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
 use sqlx::any::{AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo};
 use sqlx::{Any, Describe, Either, Error, Execute, Executor};
 
@@ -18,12 +18,11 @@ impl<'c> Executor<'c> for &'c mut Connection {
         'c: 'e,
         E: 'q + Execute<'q, Any>,
     {
-        let reach = self.reach.clone();
         let rows = match &mut self.link {
             Link::Plain(conn) => (&mut **conn).fetch_many(query),
             Link::Tx(tx) => (&mut **tx).fetch_many(query),
         };
-        rows.inspect(move |row| reach.note(row)).boxed()
+        self.reach.noting_rows(rows)
     }
 
     fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Option<AnyRow>, Error>>
@@ -31,12 +30,11 @@ impl<'c> Executor<'c> for &'c mut Connection {
         'c: 'e,
         E: 'q + Execute<'q, Any>,
     {
-        let reach = self.reach.clone();
         let done = match &mut self.link {
             Link::Plain(conn) => (&mut **conn).fetch_optional(query),
             Link::Tx(tx) => (&mut **tx).fetch_optional(query),
         };
-        done.inspect(move |result| reach.note(result)).boxed()
+        self.reach.noting(done)
     }
 
     fn prepare_with<'e, 'q: 'e>(
@@ -47,24 +45,22 @@ impl<'c> Executor<'c> for &'c mut Connection {
     where
         'c: 'e,
     {
-        let reach = self.reach.clone();
         let done = match &mut self.link {
             Link::Plain(conn) => (&mut **conn).prepare_with(sql, parameters),
             Link::Tx(tx) => (&mut **tx).prepare_with(sql, parameters),
         };
-        done.inspect(move |result| reach.note(result)).boxed()
+        self.reach.noting(done)
     }
 
     fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, Result<Describe<Any>, Error>>
     where
         'c: 'e,
     {
-        let reach = self.reach.clone();
         let done = match &mut self.link {
             Link::Plain(conn) => (&mut **conn).describe(sql),
             Link::Tx(tx) => (&mut **tx).describe(sql),
         };
-        done.inspect(move |result| reach.note(result)).boxed()
+        self.reach.noting(done)
     }
 }
 
@@ -76,12 +72,8 @@ impl<'p> Executor<'p> for &'p Pool {
         'p: 'e,
         E: 'q + Execute<'q, Any>,
     {
-        if let Err(err) = self.reach.check() {
-            return stream::once(future::ready(Err(err))).boxed();
-        }
-        let reach = self.reach.clone();
         let rows = self.for_sql(query.sql()).fetch_many(query);
-        rows.inspect(move |row| reach.note(row)).boxed()
+        self.reach.guarding_rows(rows)
     }
 
     fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Option<AnyRow>, Error>>
@@ -89,12 +81,7 @@ impl<'p> Executor<'p> for &'p Pool {
         'p: 'e,
         E: 'q + Execute<'q, Any>,
     {
-        if let Err(err) = self.reach.check() {
-            return future::ready(Err(err)).boxed();
-        }
-        let reach = self.reach.clone();
-        let done = self.for_sql(query.sql()).fetch_optional(query);
-        done.inspect(move |result| reach.note(result)).boxed()
+        self.reach.guarding(self.for_sql(query.sql()).fetch_optional(query))
     }
 
     fn prepare_with<'e, 'q: 'e>(
@@ -105,23 +92,13 @@ impl<'p> Executor<'p> for &'p Pool {
     where
         'p: 'e,
     {
-        if let Err(err) = self.reach.check() {
-            return future::ready(Err(err)).boxed();
-        }
-        let reach = self.reach.clone();
-        let done = self.for_sql(sql).prepare_with(sql, parameters);
-        done.inspect(move |result| reach.note(result)).boxed()
+        self.reach.guarding(self.for_sql(sql).prepare_with(sql, parameters))
     }
 
     fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, Result<Describe<Any>, Error>>
     where
         'p: 'e,
     {
-        if let Err(err) = self.reach.check() {
-            return future::ready(Err(err)).boxed();
-        }
-        let reach = self.reach.clone();
-        let done = self.for_sql(sql).describe(sql);
-        done.inspect(move |result| reach.note(result)).boxed()
+        self.reach.guarding(self.for_sql(sql).describe(sql))
     }
 }

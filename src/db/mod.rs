@@ -20,6 +20,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
+use futures_util::FutureExt;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Executor, Transaction};
@@ -52,9 +53,7 @@ impl Tx {
     /// at a time.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         if let Link::Tx(tx) = self.conn.link {
-            let committed = tx.commit().await;
-            self.conn.reach.note(&committed);
-            committed?;
+            self.conn.reach.noting(tx.commit().boxed()).await?;
         }
         for event in self.announced {
             self.events.tell(event).await;
@@ -344,13 +343,11 @@ impl Db {
     /// from its pool, and takes SQLite's write lock up front (`BEGIN IMMEDIATE`), so a read followed by a write
     /// inside it can't fail with SQLITE_BUSY.
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
-        self.pool.reach.check()?;
-        let tx = match self.backend {
-            Backend::Sqlite => self.pool.write.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.write.begin().await,
+        let begin = match self.backend {
+            Backend::Sqlite => self.pool.write.begin_with("BEGIN IMMEDIATE").boxed(),
+            Backend::Postgres => self.pool.write.begin().boxed(),
         };
-        self.pool.reach.note(&tx);
-        Ok(self.tx(tx?))
+        Ok(self.tx(self.pool.reach.guarding(begin).await?))
     }
 
     /// Takes a connection from the pool for a run of reads. On PostgreSQL sqlx pings a connection each time it
@@ -361,14 +358,13 @@ impl Db {
     /// wait for another connection meanwhile (no `&Db` call, no write, no audit that waits for its batch): when
     /// every pooled connection is held by a request waiting for one more, none comes back.
     pub async fn conn(&self) -> Result<Conn, sqlx::Error> {
-        self.pool.reach.check()?;
+        let reach = &self.pool.reach;
         let link = match self.backend {
-            Backend::Sqlite => self.pool.read.begin().await.map(Link::Tx),
-            Backend::Postgres => self.pool.read.acquire().await.map(Link::Plain),
+            Backend::Sqlite => Link::Tx(reach.guarding(self.pool.read.begin().boxed()).await?),
+            Backend::Postgres => Link::Plain(reach.guarding(self.pool.read.acquire().boxed()).await?),
         };
-        self.pool.reach.note(&link);
         Ok(Connection {
-            link: link?,
+            link,
             backend: self.backend,
             reach: self.pool.reach.clone(),
         })
@@ -376,10 +372,7 @@ impl Db {
 
     /// Begins a transaction for reads that must see one snapshot.
     pub async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
-        self.pool.reach.check()?;
-        let tx = self.pool.read.begin().await;
-        self.pool.reach.note(&tx);
-        Ok(self.tx(tx?))
+        Ok(self.tx(self.pool.reach.guarding(self.pool.read.begin().boxed()).await?))
     }
 
     fn tx(&self, tx: Transaction<'static, Any>) -> Tx {

@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use futures_util::future::{self, BoxFuture, FutureExt};
+use futures_util::stream::{self, BoxStream, StreamExt};
 use sqlx::AnyConnection;
 use sqlx::Connection as _;
 
@@ -57,6 +59,48 @@ impl Reach {
         };
         if may_have_gone(err) && !state.probing.swap(true, Ordering::AcqRel) {
             tokio::spawn(probe(Arc::downgrade(state)));
+        }
+    }
+
+    /// `work` (on a connection already held), with what it ends with noted.
+    pub fn noting<'e, T: Send + 'e>(
+        &self,
+        work: BoxFuture<'e, Result<T, sqlx::Error>>,
+    ) -> BoxFuture<'e, Result<T, sqlx::Error>> {
+        let reach = self.clone();
+        work.inspect(move |done| reach.note(done)).boxed()
+    }
+
+    /// `work` (one that takes a connection), with what it ends with noted; an error at once, without running it,
+    /// while the server is known to be out of reach.
+    pub fn guarding<'e, T: Send + 'e>(
+        &self,
+        work: BoxFuture<'e, Result<T, sqlx::Error>>,
+    ) -> BoxFuture<'e, Result<T, sqlx::Error>> {
+        match self.check() {
+            Ok(()) => self.noting(work),
+            Err(err) => future::ready(Err(err)).boxed(),
+        }
+    }
+
+    /// `rows` (read on a connection already held), each noted.
+    pub fn noting_rows<'e, T: Send + 'e>(
+        &self,
+        rows: BoxStream<'e, Result<T, sqlx::Error>>,
+    ) -> BoxStream<'e, Result<T, sqlx::Error>> {
+        let reach = self.clone();
+        rows.inspect(move |row| reach.note(row)).boxed()
+    }
+
+    /// `rows` (read on a connection of their own), each noted; an error at once, without reading them, while the
+    /// server is known to be out of reach.
+    pub fn guarding_rows<'e, T: Send + 'e>(
+        &self,
+        rows: BoxStream<'e, Result<T, sqlx::Error>>,
+    ) -> BoxStream<'e, Result<T, sqlx::Error>> {
+        match self.check() {
+            Ok(()) => self.noting_rows(rows),
+            Err(err) => stream::once(future::ready(Err(err))).boxed(),
         }
     }
 }
