@@ -640,7 +640,7 @@ pub async fn record_result(
     Form(form): Form<ResultForm>,
 ) -> AppResult<Response> {
     match service::record_result(&state.db, &user, &user.actor, id, &form).await {
-        Ok(_) => {
+        Ok(()) => {
             flash(
                 &session,
                 FlashKind::Success,
@@ -662,8 +662,7 @@ pub async fn release(
     IdPath(id): IdPath,
     session: Session,
 ) -> AppResult<Response> {
-    let released = service::release(&state.db, &user, &user.actor, id).await?;
-    let message = match released.changed {
+    let message = match service::release(&state.db, &user, &user.actor, id).await? {
         true => "Released: the patient can now see this result.",
         false => "This result was already released.",
     };

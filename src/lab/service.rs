@@ -288,14 +288,14 @@ pub async fn order_for_lab(db: &Db, user: &StaffUser, order_id: i64) -> Result<O
 }
 
 /// Records an order's result, or corrects it before it is released: the unit and the range (by the patient's
-/// sex) are copied from the catalogue, and the flag is computed from them. Returns the order's visit.
+/// sex) are copied from the catalogue, and the flag is computed from them.
 pub async fn record_result(
     db: &Db,
     user: &StaffUser,
     actor: &Actor,
     order_id: i64,
     form: &ResultForm,
-) -> Result<i64, ServiceError> {
+) -> Result<(), ServiceError> {
     lab_only(user)?;
     let order = repo::order(db, order_id).await?.ok_or(ServiceError::NotFound)?;
     let patient = crate::patients::service::get(db, order.patient_id)
@@ -330,7 +330,7 @@ pub async fn record_result(
         visit_id: order.view.visit_id,
     });
     tx.commit().await?;
-    Ok(order.view.visit_id)
+    Ok(())
 }
 
 fn released_or_cancelled(order: &OrderDetail) -> String {
@@ -340,26 +340,15 @@ fn released_or_cancelled(order: &OrderDetail) -> String {
     }
 }
 
-/// What a release did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Released {
-    pub visit_id: i64,
-    /// False when the result was released already (a second click): nothing changed.
-    pub changed: bool,
-}
-
-/// Releases a result to the patient. Releasing it again changes nothing.
-pub async fn release(db: &Db, user: &StaffUser, actor: &Actor, order_id: i64) -> Result<Released, ServiceError> {
+/// Releases a result to the patient: true when it did, false when the result was released already (a second
+/// click changes nothing).
+pub async fn release(db: &Db, user: &StaffUser, actor: &Actor, order_id: i64) -> Result<bool, ServiceError> {
     lab_only(user)?;
     let mut tx = db.begin_write().await?;
     let order = repo::order(&mut tx, order_id).await?.ok_or(ServiceError::NotFound)?;
-    let visit_id = order.view.visit_id;
     if !repo::release(&mut tx, order_id, user.id).await? {
         return match order.view.status {
-            super::model::OrderStatus::Released => Ok(Released {
-                visit_id,
-                changed: false,
-            }),
+            super::model::OrderStatus::Released => Ok(false),
             super::model::OrderStatus::Cancelled => Err(ServiceError::Conflict(released_or_cancelled(&order))),
             _ => Err(ServiceError::Conflict("Record the result before releasing it.".into())),
         };
@@ -369,12 +358,11 @@ pub async fn release(db: &Db, user: &StaffUser, actor: &Actor, order_id: i64) ->
         .patient(order.patient_id)
         .detail(order.view.test_name);
     audit::record(&mut tx, actor, entry).await?;
-    tx.announce(Event::Lab { visit_id });
+    tx.announce(Event::Lab {
+        visit_id: order.view.visit_id,
+    });
     tx.commit().await?;
-    Ok(Released {
-        visit_id,
-        changed: true,
-    })
+    Ok(true)
 }
 
 // ---- health records -------------------------------------------------------------------------------------
