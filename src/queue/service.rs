@@ -305,10 +305,9 @@ pub struct MoveRequest {
     pub skip_places: i64,
 }
 
-/// What a move did: the ticket's code and, for a recall, the call to announce.
+/// What a move did: the ticket's code, for the message.
 pub struct Moved {
     pub code: String,
-    pub call: Option<Call>,
 }
 
 pub async fn move_ticket(db: &Db, actor: &Actor, request: &MoveRequest) -> Result<Moved, ServiceError> {
@@ -358,10 +357,9 @@ pub async fn move_in(tx: &mut Tx, actor: &Actor, request: &MoveRequest) -> Resul
         }),
         _ => None,
     };
-    tx.announce(Event::Queue { call: call.clone() });
+    tx.announce(Event::Queue { call });
     let moved = Moved {
         code: ticket.code.clone(),
-        call,
     };
     Ok((ticket, moved))
 }
