@@ -9,13 +9,13 @@ mod common;
 use std::time::Instant;
 
 use sickbay::config::Config;
-use sickbay::db::{Date, Db, Timestamp};
-use sickbay::identity::Actor;
-use sickbay::identity::Role;
-use sickbay::patients::model::{MatricNumber, PatientDetails, PatientKind, PortalAccess};
-use sickbay::scheduling::model::Hours;
-use sickbay::staff::model::NewStaff;
 use sickbay::state::AppState;
+use sickbay_core::db::{Date, Db, Timestamp};
+use sickbay_core::identity::Actor;
+use sickbay_core::identity::Role;
+use sickbay_core::patients::model::{MatricNumber, PatientDetails, PatientKind, PortalAccess};
+use sickbay_core::scheduling::model::Hours;
+use sickbay_core::staff::model::NewStaff;
 
 const CLIENTS: usize = 16;
 const BOOKINGS_PER_CLIENT: usize = 25;
@@ -24,7 +24,7 @@ const CAPACITY: i64 = 5;
 const PASSWORD: &str = "benchmark passphrase";
 
 fn student(i: usize) -> anyhow::Result<PatientDetails> {
-    let pattern = sickbay::settings::Settings::default().matric_regex();
+    let pattern = sickbay_core::settings::Settings::default().matric_regex();
     Ok(PatientDetails {
         matric_number: Some(MatricNumber::parse(&format!("BN/26/{i:04}"), &pattern)?),
         ..PatientDetails::new(PatientKind::Student, format!("Bench{i}"), "Student".into())
@@ -35,18 +35,18 @@ async fn seed(db: &Db) -> anyhow::Result<Vec<i64>> {
     let actor = Actor::system("benchmark");
     let new =
         NewStaff::validate("dr.bench", "Dr Bench", "", Role::Doctor.as_str()).map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let doctor = sickbay::staff::service::create(db, &actor, &new, PASSWORD, false).await?;
-    let hash = sickbay::auth::password::hash(PASSWORD).await?;
+    let doctor = sickbay_core::staff::service::create(db, &actor, &new, PASSWORD, false).await?;
+    let hash = sickbay_core::auth::password::hash(PASSWORD).await?;
     for i in 0..CLIENTS * BOOKINGS_PER_CLIENT {
         let portal = PortalAccess {
             password_hash: Some(&hash),
             must_change_password: false,
             approved: true,
         };
-        sickbay::patients::service::register(db, &actor, &student(i)?, portal, 2026).await?;
+        sickbay_core::patients::service::register(db, &actor, &student(i)?, portal, 2026).await?;
     }
     // Hours on every day, 08:00–18:00 in 20-minute slots of 5 seats, generated the way the app does it.
-    let settings = sickbay::settings::Settings::from_pairs(sickbay::settings::repo::load_all(db).await?);
+    let settings = sickbay_core::settings::Settings::from_pairs(sickbay_core::settings::repo::load_all(db).await?);
     for weekday in 1..=7 {
         let hours = Hours {
             id: 0,
@@ -60,9 +60,9 @@ async fn seed(db: &Db) -> anyhow::Result<Vec<i64>> {
             valid_until: None,
             active: true,
         };
-        sickbay::scheduling::service::add_hours(db, &actor, &hours).await?;
+        sickbay_core::scheduling::service::add_hours(db, &actor, &hours).await?;
     }
-    sickbay::scheduling::service::generate_slots(db, &settings, None).await?;
+    sickbay_core::scheduling::service::generate_slots(db, &settings, None).await?;
     let from = Timestamp::now().0 + 86_400_000;
     let slots: Vec<i64> = sqlx::query_scalar("SELECT id FROM slot WHERE starts_at > $1 ORDER BY starts_at LIMIT $2")
         .bind(Timestamp(from))
@@ -80,7 +80,7 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
     // Students may book many slots a day here: the benchmark measures the booking path, not the limits.
     let mut tx = db.begin_write().await?;
     for (key, value) in [("booking_one_per_day", "0"), ("booking_max_future", "50")] {
-        sickbay::settings::repo::save(&mut tx, key, value).await?;
+        sickbay_core::settings::repo::save(&mut tx, key, value).await?;
     }
     tx.commit().await?;
     let slots = seed(&db).await?;

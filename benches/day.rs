@@ -38,11 +38,11 @@ use anyhow::Context;
 use chrono::Datelike;
 use scraper::{Html, Selector};
 use sickbay::config::Config;
-use sickbay::db::{self, Date, Db};
-use sickbay::demo::{self, DEFAULT_SEED, Options, Size};
-use sickbay::identity::Role;
-use sickbay::settings::SettingsCache;
 use sickbay::state::AppState;
+use sickbay_core::db::{self, Date, Db};
+use sickbay_core::demo::{self, DEFAULT_SEED, Options, Size};
+use sickbay_core::identity::Role;
+use sickbay_core::settings::SettingsCache;
 use tokio::sync::Mutex;
 
 /// The p99 every action must stay under, and the most a call may take to reach the displays.

@@ -20,17 +20,17 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chrono::Datelike;
 use sickbay::config::Config;
-use sickbay::db::{Date, Db};
-use sickbay::demo::{self, DEFAULT_SEED, Options, Size};
-use sickbay::identity::Actor;
-use sickbay::identity::Role;
-use sickbay::queue::model::Priority;
-use sickbay::queue::service::{self as queue, WalkInPatient};
-use sickbay::scheduling::model::Hours;
-use sickbay::scheduling::service::{self as scheduling, Booker};
-use sickbay::settings::{Settings, SettingsCache};
-use sickbay::staff::model::NewStaff;
 use sickbay::state::AppState;
+use sickbay_core::db::{Date, Db};
+use sickbay_core::demo::{self, DEFAULT_SEED, Options, Size};
+use sickbay_core::identity::Actor;
+use sickbay_core::identity::Role;
+use sickbay_core::queue::model::Priority;
+use sickbay_core::queue::service::{self as queue, WalkInPatient};
+use sickbay_core::scheduling::model::Hours;
+use sickbay_core::scheduling::service::{self as scheduling, Booker};
+use sickbay_core::settings::{Settings, SettingsCache};
+use sickbay_core::staff::model::NewStaff;
 
 const CLIENTS: usize = 16;
 const DAY_SLOTS: i64 = 250;
@@ -213,7 +213,7 @@ async fn seed(db: &Db) -> anyhow::Result<Clinic> {
 /// doctor's open visit with them: the consultation screen of a patient with a long history.
 async fn long_history(db: &Db, doctor: &str, student_id: i64, today: Date) -> anyhow::Result<i64> {
     let doctor_id = id_of(db, "SELECT id FROM staff WHERE username = $1", doctor).await?;
-    let user = sickbay::identity::StaffUser {
+    let user = sickbay_core::identity::StaffUser {
         id: doctor_id,
         username: doctor.to_owned(),
         full_name: doctor.to_owned(),
@@ -226,7 +226,7 @@ async fn long_history(db: &Db, doctor: &str, student_id: i64, today: Date) -> an
     let actor = Actor::system("benchmark");
     for days_ago in (1..=50).rev() {
         let day = Date(today.0 - chrono::Duration::days(days_ago * 7));
-        let started = sickbay::db::Timestamp::now().0 - days_ago * 7 * 86_400_000;
+        let started = sickbay_core::db::Timestamp::now().0 - days_ago * 7 * 86_400_000;
         let visit: i64 = sqlx::query_scalar(
             "INSERT INTO visit (patient_id, doctor_id, day, status, started_at, completed_at, updated_at)
              VALUES ($1, $2, $3, 'completed', $4, $4, $4) RETURNING id",
@@ -268,7 +268,7 @@ async fn long_history(db: &Db, doctor: &str, student_id: i64, today: Date) -> an
         .execute(db.pool())
         .await?;
     }
-    let opened = sickbay::consult::service::start_for_patient(db, &user, &actor, student_id, today).await?;
+    let opened = sickbay_core::consult::service::start_for_patient(db, &user, &actor, student_id, today).await?;
     Ok(opened.visit_id)
 }
 
@@ -280,8 +280,8 @@ async fn id_of(db: &Db, sql: &str, bind: &str) -> anyhow::Result<i64> {
 async fn long_day_doctor(db: &Db) -> anyhow::Result<i64> {
     let new = NewStaff::validate("dr.okoro", "Dr Ngozi Okoro", "", Role::Doctor.as_str())
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let hash = sickbay::auth::password::hash(demo::model::PASSWORD).await?;
-    Ok(sickbay::staff::service::create_with_hash(db, &Actor::system("benchmark"), &new, &hash, false).await?)
+    let hash = sickbay_core::auth::password::hash(demo::model::PASSWORD).await?;
+    Ok(sickbay_core::staff::service::create_with_hash(db, &Actor::system("benchmark"), &new, &hash, false).await?)
 }
 
 /// Tomorrow from 03:00 to 23:50 in 5-minute slots (250), every other one booked by reception.
@@ -343,11 +343,11 @@ async fn lab_orders(db: &Db, settings: &Settings, clinic: &Clinic, patients: &[i
         .await?;
     anyhow::ensure!(!tests.is_empty(), "the demo has no lab tests");
     let today = Date(settings.today());
-    let now = sickbay::db::Timestamp::now().0;
+    let now = sickbay_core::db::Timestamp::now().0;
     let doctor = clinic.first_doctor_id;
     let mut tx = db.begin_write().await?;
     for (i, patient) in patients.iter().enumerate() {
-        let at = sickbay::db::Timestamp(now - (patients.len() - i) as i64 * 60_000);
+        let at = sickbay_core::db::Timestamp(now - (patients.len() - i) as i64 * 60_000);
         let visit: i64 = sqlx::query_scalar(
             "INSERT INTO visit (patient_id, doctor_id, day, status, started_at, updated_at)
              VALUES ($1, $2, $3, 'open', $4, $4) RETURNING id",
@@ -417,7 +417,7 @@ async fn more_drugs(db: &Db, today: Date) -> anyhow::Result<i64> {
     let have: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM drug")
         .fetch_one(db.pool())
         .await?;
-    let now = sickbay::db::Timestamp::now();
+    let now = sickbay_core::db::Timestamp::now();
     let mut tx = db.begin_write().await?;
     for i in have..CATALOGUE_DRUGS {
         let drug: i64 = sqlx::query_scalar(
@@ -845,7 +845,7 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
     // Written straight into the tables, so announced as the app announces its own changes: the pharmacy's
     // cached worklist and alerts read them again.
     let mut tx = db.begin_write().await?;
-    tx.announce(sickbay::db::events::Event::Pharmacy);
+    tx.announce(sickbay_core::db::events::Event::Pharmacy);
     tx.commit().await?;
     println!(
         "  added a day of {slots} slots (half booked), {} waiting tickets, {orders} lab orders with a prescription \

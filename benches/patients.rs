@@ -10,13 +10,13 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use sickbay::config::Config;
-use sickbay::db::Db;
-use sickbay::identity::Actor;
-use sickbay::identity::Role;
-use sickbay::import::service::{self as import, ImportOptions};
-use sickbay::patients::service as patients;
-use sickbay::staff::model::NewStaff;
 use sickbay::state::AppState;
+use sickbay_core::db::Db;
+use sickbay_core::identity::Actor;
+use sickbay_core::identity::Role;
+use sickbay_core::import::service::{self as import, ImportOptions};
+use sickbay_core::patients::service as patients;
+use sickbay_core::staff::model::NewStaff;
 
 const FIRST: [&str; 20] = [
     "Adaeze", "Tunde", "Hauwa", "Emeka", "Ruth", "Musa", "Ngozi", "Bola", "Chidi", "Aisha", "Femi", "Kemi", "Ibrahim",
@@ -114,7 +114,7 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
     db.migrate().await?;
     let options = ImportOptions {
         create_missing: true,
-        pattern: sickbay::settings::Settings::default().matric_regex(),
+        pattern: sickbay_core::settings::Settings::default().matric_regex(),
         today: chrono::Utc::now().date_naive(),
     };
     let actor = Actor::system("benchmark");
@@ -156,7 +156,7 @@ async fn bench(url: &str, backend: &str) -> anyhow::Result<()> {
     // End to end: the htmx request a keystroke sends, through the whole app.
     let new = NewStaff::validate("bench.admin", "Bench Admin", "", Role::Admin.as_str())
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    sickbay::staff::service::create(&db, &actor, &new, "benchmark password", false).await?;
+    sickbay_core::staff::service::create(&db, &actor, &new, "benchmark password", false).await?;
     let state = AppState::new(db.clone(), Config::default()).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr: SocketAddr = listener.local_addr()?;

@@ -12,14 +12,14 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use sickbay::config::Config;
-use sickbay::db::{Date, Db};
-use sickbay::identity::Actor;
-use sickbay::identity::Role;
-use sickbay::patients::model::{PatientDetails, PatientKind, PortalAccess};
-use sickbay::queue::model::Priority;
-use sickbay::queue::service::{self as queue, RoomForm, WalkInPatient};
-use sickbay::staff::model::NewStaff;
 use sickbay::state::AppState;
+use sickbay_core::db::{Date, Db};
+use sickbay_core::identity::Actor;
+use sickbay_core::identity::Role;
+use sickbay_core::patients::model::{PatientDetails, PatientKind, PortalAccess};
+use sickbay_core::queue::model::Priority;
+use sickbay_core::queue::service::{self as queue, RoomForm, WalkInPatient};
+use sickbay_core::staff::model::NewStaff;
 use tokio::sync::mpsc;
 
 const SUBSCRIBERS: usize = 500;
@@ -31,7 +31,7 @@ async fn seed(db: &Db) -> anyhow::Result<()> {
     let actor = Actor::system("benchmark");
     let new =
         NewStaff::validate("dr.queue", "Dr Queue", "", Role::Doctor.as_str()).map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let doctor = sickbay::staff::service::create(db, &actor, &new, PASSWORD, false).await?;
+    let doctor = sickbay_core::staff::service::create(db, &actor, &new, PASSWORD, false).await?;
     let form = RoomForm {
         name: "Room 1".into(),
         code: "A".into(),
@@ -41,7 +41,7 @@ async fn seed(db: &Db) -> anyhow::Result<()> {
     let room = queue::save_room(db, &actor, None, &form)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let settings = sickbay::settings::Settings::from_pairs(sickbay::settings::repo::load_all(db).await?);
+    let settings = sickbay_core::settings::Settings::from_pairs(sickbay_core::settings::repo::load_all(db).await?);
     let today = Date(settings.today());
     queue::assign_room(db, &actor, today, doctor, room).await?;
     for i in 0..CALLS {
@@ -51,7 +51,7 @@ async fn seed(db: &Db) -> anyhow::Result<()> {
             must_change_password: false,
             approved: true,
         };
-        let (patient, _) = sickbay::patients::service::register(db, &actor, &details, portal, 2026).await?;
+        let (patient, _) = sickbay_core::patients::service::register(db, &actor, &details, portal, 2026).await?;
         queue::walk_in(
             db,
             &actor,

@@ -7,16 +7,16 @@ use std::process::ExitCode;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::auth::password;
 use crate::config::{Cli, Command, Config, ImportCommand, ServeArgs, UserCommand};
-use crate::db::backup::{self, Plan, RestoreError};
-use crate::db::{Backend, Db, Options, sqlite_path};
-use crate::error::ServiceError;
-use crate::identity::Actor;
-use crate::identity::Role;
-use crate::staff::model::NewStaff;
-use crate::staff::service;
 use crate::state::AppState;
+use sickbay_core::auth::password;
+use sickbay_core::db::backup::{self, Plan, RestoreError};
+use sickbay_core::db::{Backend, Db, Options, sqlite_path};
+use sickbay_core::error::ServiceError;
+use sickbay_core::identity::Actor;
+use sickbay_core::identity::Role;
+use sickbay_core::staff::model::NewStaff;
+use sickbay_core::staff::service;
 
 /// Runs the command line and turns the outcome into the process's exit status: 0 on success, 1 when
 /// the command failed, 2 for input the command refuses (clap also exits with 2 on a usage error).
@@ -221,8 +221,8 @@ async fn add_user(
 }
 
 /// Migrates the database, fills it with the demo clinic unless it holds one already, and prints the logins.
-async fn demo(target: &Target, size: crate::demo::Size, seed: u64) -> Result<(), CliError> {
-    use crate::demo::{self, DemoError, Options};
+async fn demo(target: &Target, size: sickbay_core::demo::Size, seed: u64) -> Result<(), CliError> {
+    use sickbay_core::demo::{self, DemoError, Options};
     let started = std::time::Instant::now();
     let db = open_migrated(target).await?;
     let result = demo::run(&db, &Options { size, seed }).await;
@@ -287,12 +287,12 @@ async fn import_students(
     create_missing: bool,
     report: Option<std::path::PathBuf>,
 ) -> Result<(), CliError> {
-    use crate::import::service::{self as import, FileError, ImportOptions};
+    use sickbay_core::import::service::{self as import, FileError, ImportOptions};
     let bytes =
         std::fs::read(file).map_err(|err| CliError::Refused(format!("cannot read {}: {err}", file.display())))?;
     let text = import::decode(&bytes).map_err(|err| CliError::Refused(err.to_string()))?;
     let db = open_migrated(target).await?;
-    let settings = crate::settings::SettingsCache::load(&db)
+    let settings = sickbay_core::settings::SettingsCache::load(&db)
         .await
         .context("reading settings")?
         .get();

@@ -7,13 +7,10 @@ use std::time::Duration;
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Args, Parser, Subcommand};
 
-use crate::db::Synchronous;
-use crate::db::backup::Plan;
-use crate::demo::{DEFAULT_SEED, Size};
-use crate::identity::Role;
-
-/// Where Sickbay keeps its data unless told otherwise.
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://sickbay.db";
+use sickbay_core::db::backup::Plan;
+use sickbay_core::db::{DEFAULT_DATABASE_URL, Synchronous};
+use sickbay_core::demo::{DEFAULT_SEED, Size};
+use sickbay_core::identity::Role;
 
 #[derive(Parser, Debug)]
 #[command(name = "sickbay", version, about = "Sickbay: clinic management for a campus clinic")]

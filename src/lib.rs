@@ -8,15 +8,10 @@ pub mod billing;
 pub mod cli;
 pub mod config;
 pub mod consult;
-pub mod db;
-pub mod demo;
 pub mod documents;
-pub mod error;
 pub mod home;
-pub mod identity;
 pub mod import;
 pub mod lab;
-pub mod notify;
 pub mod patients;
 pub mod pharmacy;
 pub mod prescriptions;
@@ -27,7 +22,6 @@ pub mod scheduling;
 pub mod settings;
 pub mod staff;
 pub mod state;
-pub mod validation;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -37,7 +31,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Router, middleware};
-use db::jobs::Job;
+use sickbay_core::db::events::Event;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
@@ -45,14 +39,13 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 pub use state::AppState;
 
 /// mimalloc instead of glibc's allocator: a page allocates thousands of small values (every row the Any
 /// driver converts, every string rendered) from several threads, and glibc spent about a tenth of the
-/// consultation screen's time in malloc and free under load (README, "Page speed").
+/// consultation screen's time in malloc and free under load (docs/performance.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -141,16 +134,22 @@ async fn health(State(state): State<AppState>) -> (StatusCode, &'static str) {
 /// finish. Background jobs run beside it and stop with it.
 pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
     // An import that no instance has advanced for two minutes was cut off by a restart.
-    import::repo::fail_abandoned(&state.db, 2).await?;
-    if let Some(patients) = patients::service::refresh_search_tokens(&state.db).await? {
+    sickbay_core::import::repo::fail_abandoned(&state.db, 2).await?;
+    if let Some(patients) = sickbay_core::patients::service::refresh_search_tokens(&state.db).await? {
         tracing::info!(patients, "search tokens made again for the current search rules");
     }
     if state.config.background_jobs {
-        db::jobs::spawn(state.db.clone(), background_jobs(&state), state.shutdown.clone());
+        let jobs = sickbay_core::jobs::clinic_jobs(
+            &state.db,
+            &state.settings,
+            &state.sessions,
+            state.config.backups.clone(),
+        );
+        sickbay_core::db::jobs::spawn(state.db.clone(), jobs, state.shutdown.clone());
     }
     spawn_settings_refresh(&state);
     // Read the bundled ICD-10 list now rather than on the first doctor's keystroke.
-    tokio::task::spawn_blocking(consult::icd::load);
+    tokio::task::spawn_blocking(sickbay_core::consult::icd::load);
     state.db.events().spawn_listener(&state.db, state.shutdown.clone());
     let shutdown = state.shutdown.clone();
     axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
@@ -158,9 +157,6 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
         .await?;
     Ok(())
 }
-
-/// How long a one-time form id answers for its record: a form left open longer creates anew.
-const FORM_ID_DAYS: i64 = 7;
 
 /// Re-reads the settings when another instance says they changed (an event), and now and then in case such
 /// an event was missed (the instance that saved refreshes at once).
@@ -176,7 +172,7 @@ fn spawn_settings_refresh(state: &AppState) {
                 _ = shutdown.cancelled() => break,
                 _ = every.tick() => true,
                 received = events.recv() => match received {
-                    Ok(delivered) => matches!(delivered.event, db::events::Event::Settings | db::events::Event::Resync),
+                    Ok(delivered) => matches!(delivered.event, Event::Settings | Event::Resync),
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => true,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 },
@@ -186,65 +182,4 @@ fn spawn_settings_refresh(state: &AppState) {
             }
         }
     });
-}
-
-/// The clinic's background jobs, each claimed in the database before it runs (see `db::jobs`), so several
-/// instances may run the same list. All are idempotent.
-fn background_jobs(state: &AppState) -> Vec<Job> {
-    let (db, settings, sessions) = (state.db.clone(), state.settings.clone(), state.sessions.clone());
-    let (slots_db, slots_settings, forms_db) = (db.clone(), settings.clone(), db.clone());
-    let (no_show_db, no_show_settings) = (db.clone(), settings.clone());
-    let (summaries_db, summaries_settings) = (db.clone(), settings.clone());
-    let backups = state
-        .config
-        .backups
-        .clone()
-        .map(|plan| db::backup::job(db.clone(), plan));
-    let mut jobs = vec![
-        Job::new("expired_sessions", Duration::from_secs(600), move || {
-            let sessions = sessions.clone();
-            async move { Ok(sessions.delete_expired().await?) }
-        }),
-        // One-time form ids old enough that no open form still carries them.
-        Job::new("old_form_ids", Duration::from_secs(3600), move || {
-            let db = forms_db.clone();
-            async move {
-                db::once::forget_older_than(&db, FORM_ID_DAYS).await?;
-                Ok(())
-            }
-        }),
-        // The booking horizon moves with the days.
-        Job::new("slot_generation", Duration::from_secs(3600), move || {
-            let (db, current) = (slots_db.clone(), slots_settings.get());
-            async move {
-                scheduling::service::generate_slots(&db, &current, None).await?;
-                Ok(())
-            }
-        }),
-        Job::new("no_shows", Duration::from_secs(60), move || {
-            let (db, current) = (no_show_db.clone(), no_show_settings.get());
-            async move {
-                scheduling::service::mark_no_shows(&db, current.booking.no_show_grace_minutes).await?;
-                Ok(())
-            }
-        }),
-        // Each closed day's report figures, kept once the day is over, and again after a late change to it.
-        Job::new("report_summaries", Duration::from_secs(900), move || {
-            let (db, current) = (summaries_db.clone(), summaries_settings.get());
-            async move {
-                reports::summarize_closed_days(&db, current.today(), current.clinic.time_zone).await?;
-                Ok(())
-            }
-        }),
-        Job::new("stale_tickets", Duration::from_secs(60), move || {
-            let (db, today) = (db.clone(), db::Date(settings.get().today()));
-            async move {
-                queue::service::close_stale_tickets(&db, today).await?;
-                Ok(())
-            }
-        }),
-    ];
-    // SQLite's scheduled copies (see `db::backup`).
-    jobs.extend(backups);
-    jobs
 }

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::db::Db;
-use crate::db::sessions::SessionBackend;
 use crate::queue::LiveCaches;
-use crate::settings::SettingsCache;
+use sickbay_core::db::Db;
+use sickbay_core::db::sessions::SessionBackend;
+use sickbay_core::settings::SettingsCache;
 
 /// Everything a request may need, shared: cloning it (each extractor does) copies one pointer.
 #[derive(Clone)]
@@ -48,15 +48,15 @@ pub struct AppStateInner {
     /// doctors.
     pub scheduling: crate::scheduling::LiveCaches,
     /// The audit rows of reads, committed in batches.
-    pub reads: crate::audit::Reads,
+    pub reads: sickbay_core::audit::Reads,
     /// Turns for the heavy pages (reports, the audit trail's CSV), built off the runtime's workers.
     pub heavy: crate::web::heavy::Heavy,
 }
 
 impl AppState {
     /// Today in the clinic's time zone.
-    pub fn today(&self) -> crate::db::Date {
-        crate::db::Date(self.settings.get().today())
+    pub fn today(&self) -> sickbay_core::db::Date {
+        sickbay_core::db::Date(self.settings.get().today())
     }
 
     /// Opens the session store and loads the settings for an already migrated database.
@@ -73,7 +73,7 @@ impl AppState {
             home: Default::default(),
             lab: Default::default(),
             scheduling: Default::default(),
-            reads: crate::audit::Reads::start(db.clone()),
+            reads: sickbay_core::audit::Reads::start(db.clone()),
             heavy: crate::web::heavy::Heavy::default(),
             db,
         }))

@@ -5,21 +5,21 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::model::{
-    AcademicOptions, AcademicSession, Department, DepartmentInput, Faculty, FacultyInput, Kind, Level, LevelInput,
-    SessionInput, Usage,
-};
-use super::repo;
-use super::service;
-use crate::db::once::FormKey;
-use crate::db::{Db, Timestamp};
-use crate::error::ServiceError;
 use crate::state::AppState;
-use crate::validation::FieldErrors;
 use crate::web::extract::{Admins, Staff};
 use crate::web::form::{Form, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
+use sickbay_core::academic::model::{
+    AcademicOptions, AcademicSession, Department, DepartmentInput, Faculty, FacultyInput, Kind, Level, LevelInput,
+    SessionInput, Usage,
+};
+use sickbay_core::academic::repo;
+use sickbay_core::academic::service;
+use sickbay_core::db::once::FormKey;
+use sickbay_core::db::{Db, Timestamp};
+use sickbay_core::error::ServiceError;
+use sickbay_core::validation::FieldErrors;
 
 pub const INDEX_PATH: &str = "/admin/academic";
 

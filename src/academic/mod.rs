@@ -2,9 +2,6 @@
 //! sessions. Student patients point at one of each.
 
 pub mod handlers;
-pub mod model;
-pub mod repo;
-pub mod service;
 
 use axum::Router;
 use axum::routing::{get, post};

@@ -7,19 +7,19 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use chrono_tz::Tz;
 
-use super::model::{AuditRow, Filter, RECORD_TYPES, TrailQuery, known_actions};
-use super::service::{self, CSV_LIMIT_TEXT, Checked, StaffChoice};
-use crate::db::Db;
-use crate::db::paging::PAGE_SIZE;
-use crate::error::ServiceError;
 use crate::state::AppState;
-use crate::validation::FieldErrors;
 use crate::web::extract::{Admins, Staff};
 use crate::web::filters;
 use crate::web::form::{Query, invalid};
 use crate::web::heavy::Chunks;
 use crate::web::layout::Layout;
 use crate::web::{AppError, AppResult, csv_download, csv_records};
+use sickbay_core::audit::model::{AuditRow, Filter, RECORD_TYPES, TrailQuery, known_actions};
+use sickbay_core::audit::service::{self, CSV_LIMIT_TEXT, Checked, StaffChoice};
+use sickbay_core::db::Db;
+use sickbay_core::db::paging::PAGE_SIZE;
+use sickbay_core::error::ServiceError;
+use sickbay_core::validation::FieldErrors;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "audit/list.html")]

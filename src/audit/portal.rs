@@ -6,8 +6,6 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 
-use super::model::AuditRow;
-use super::service;
 use crate::state::AppState;
 use crate::web::AppResult;
 use crate::web::extract::PortalUser;
@@ -15,6 +13,8 @@ use crate::web::filters;
 use crate::web::form::Query;
 use crate::web::layout::Layout;
 use crate::web::paging::CursorQuery;
+use sickbay_core::audit::model::AuditRow;
+use sickbay_core::audit::service;
 
 /// How many reads a page lists.
 const SHOWN: i64 = 25;

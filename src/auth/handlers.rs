@@ -6,20 +6,21 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::model::{self, Failures};
-use super::{password, repo};
-use crate::audit::{self, AuditEntry};
-use crate::db::Timestamp;
-use crate::identity::repo::Account;
-use crate::identity::{Actor, CurrentUser, PRINCIPAL_KEY, Principal, repo as identity_repo};
-use crate::patients::model::looks_like_clinic_number;
 use crate::state::AppState;
-use crate::validation::FieldErrors;
 use crate::web::AppResult;
 use crate::web::csrf;
+use crate::web::extract::CurrentUser;
 use crate::web::extract::{ClientIp, safe_next};
 use crate::web::form::{Form, Query, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
+use sickbay_core::audit::{self, AuditEntry};
+use sickbay_core::auth::model::{self, Failures};
+use sickbay_core::auth::{password, repo};
+use sickbay_core::db::Timestamp;
+use sickbay_core::identity::repo::Account;
+use sickbay_core::identity::{Actor, PRINCIPAL_KEY, Principal, repo as identity_repo};
+use sickbay_core::patients::model::looks_like_clinic_number;
+use sickbay_core::validation::FieldErrors;
 
 const BAD_CREDENTIALS: &str = "That username or password is not right.";
 

@@ -1,16 +1,14 @@
 //! Logging in and out, and changing one's password.
 
 pub mod handlers;
-pub mod model;
-pub mod password;
-pub mod repo;
 
 use axum::Router;
 use axum::routing::{get, post};
 
-use crate::db::{Db, Timestamp};
 use crate::state::AppState;
 use crate::web::AppError;
+use sickbay_core::auth::{model, repo};
+use sickbay_core::db::{Db, Timestamp};
 
 /// Pages reachable without a login.
 pub fn public_router() -> Router<AppState> {

@@ -10,22 +10,21 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::Cashiers;
-use super::model::{Category, Covers};
-use super::repo::{Fee, Scheme, SchemeInput};
-use super::service::{self, FeeChange, covers_of};
-use crate::db::once::FormKey;
-use crate::db::{Money, Timestamp};
-use crate::error::ServiceError;
-use crate::lab::model::LabTest;
-use crate::procedures::model::{ProcedureType, parse_name, parse_price};
 use crate::state::AppState;
-use crate::validation::{FieldErrors, one_line, parse_id};
-use crate::web::extract::{Admins, Staff};
+use crate::web::extract::{Admins, FrontDesk, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
+use sickbay_core::billing::model::{Category, Covers};
+use sickbay_core::billing::repo::{Fee, Scheme, SchemeInput};
+use sickbay_core::billing::service::{self, FeeChange, covers_of};
+use sickbay_core::db::once::FormKey;
+use sickbay_core::db::{Money, Timestamp};
+use sickbay_core::error::ServiceError;
+use sickbay_core::lab::model::LabTest;
+use sickbay_core::procedures::model::{ProcedureType, parse_name, parse_price};
+use sickbay_core::validation::{FieldErrors, one_line, parse_id};
 
 /// The category price fields of a form: `price_student`, `price_staff`, ... (empty: the item's own price).
 #[derive(Debug, Default, Deserialize)]
@@ -152,8 +151,8 @@ fn rows_of(
 async fn fees_page(state: &AppState, layout: Layout, form: FeeForm, errors: FieldErrors) -> AppResult<FeesPage> {
     let fees = service::fees(&state.db).await?;
     let prices = service::category_prices(&state.db).await?;
-    let tests = crate::lab::service::tests(&state.db).await?;
-    let procedures = crate::procedures::service::types(&state.db).await?;
+    let tests = sickbay_core::lab::service::tests(&state.db).await?;
+    let procedures = sickbay_core::procedures::service::types(&state.db).await?;
     Ok(FeesPage {
         rows: rows_of(&fees, tests, procedures, &prices),
         fees,
@@ -394,7 +393,7 @@ pub struct PatientSchemeForm {
 
 /// Puts a patient under a scheme (or none) from their record.
 pub async fn set_patient_scheme(
-    cashier: Staff<Cashiers>,
+    cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
     session: Session,
     IdPath(id): IdPath,

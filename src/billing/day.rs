@@ -9,19 +9,18 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::Cashiers;
-use super::model::{ClaimStatus, parse_reason};
-use super::repo::Scheme;
-use super::service::{self, DayReport, SchemeClaim};
-use crate::db::{Date, Money};
-use crate::error::ServiceError;
 use crate::state::AppState;
-use crate::validation::{FieldErrors, one_line, parse_id};
-use crate::web::extract::Staff;
+use crate::web::extract::{FrontDesk, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, csv_table};
+use sickbay_core::billing::model::{ClaimStatus, parse_reason};
+use sickbay_core::billing::repo::Scheme;
+use sickbay_core::billing::service::{self, DayReport, SchemeClaim};
+use sickbay_core::db::{Date, Money};
+use sickbay_core::error::ServiceError;
+use sickbay_core::validation::{FieldErrors, one_line, parse_id};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct DayQuery {
@@ -62,7 +61,7 @@ pub struct DayPage {
 }
 
 impl DayPage {
-    fn my_close(&self) -> Option<&super::repo::CashClose> {
+    fn my_close(&self) -> Option<&sickbay_core::billing::repo::CashClose> {
         self.report.close_of(self.me)
     }
 }
@@ -93,7 +92,7 @@ async fn day_page_for(
 }
 
 pub async fn day_page(
-    cashier: Staff<Cashiers>,
+    cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
     layout: Layout,
     Query(query): Query<DayQuery>,
@@ -112,7 +111,7 @@ pub async fn day_page(
 
 /// The day's payments and refunds, one row each, for a spreadsheet.
 pub async fn day_csv(
-    _cashier: Staff<Cashiers>,
+    _cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
     Query(query): Query<DayQuery>,
 ) -> AppResult<Response> {
@@ -152,7 +151,7 @@ pub async fn day_csv(
 
 /// Records the signed-in cashier's counted cash for the day.
 pub async fn close(
-    cashier: Staff<Cashiers>,
+    cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
     session: Session,
     layout: Layout,
@@ -163,8 +162,8 @@ pub async fn close(
     let digits = layout.currency.minor_digits;
     let counted = errors.check(
         "counted",
-        crate::validation::parse_money(&form.counted, digits).map_err(|err| match err {
-            crate::validation::MoneyError::Empty => {
+        sickbay_core::validation::parse_money(&form.counted, digits).map_err(|err| match err {
+            sickbay_core::validation::MoneyError::Empty => {
                 "Enter the cash you counted, e.g. 15000 (0 if the drawer is empty).".to_owned()
             }
             other => other.message(digits),
@@ -236,7 +235,7 @@ async fn claim_of(state: &AppState, query: &ClaimQuery) -> AppResult<(String, Op
 }
 
 pub async fn claims(
-    _cashier: Staff<Cashiers>,
+    _cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
     layout: Layout,
     Query(query): Query<ClaimQuery>,
@@ -252,7 +251,7 @@ pub async fn claims(
 }
 
 pub async fn claims_csv(
-    _cashier: Staff<Cashiers>,
+    _cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
     Query(query): Query<ClaimQuery>,
 ) -> AppResult<Response> {
@@ -289,7 +288,7 @@ pub async fn claims_csv(
 /// Marks the ticked lines of a claim: the form is a list of `invoice` fields with `scheme`, `month`, `to`
 /// and (for a rejection) `reason`.
 pub async fn mark_claims(
-    cashier: Staff<Cashiers>,
+    cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
     session: Session,
     Form(fields): Form<Vec<(String, String)>>,

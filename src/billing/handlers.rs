@@ -9,29 +9,28 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::Cashiers;
-use super::model::{
-    Discount, InvoiceAction, InvoiceStatus, LineInput, LineKind, PaymentMethod, When, may_discount, parse_amount,
-    parse_discount, parse_quantity, parse_reason,
-};
-use super::repo::{Fee, Listed, Payment, Unbilled};
-use super::service::{self, InvoiceDetail, PaymentInput, RefundInput, VisitBill};
-use crate::db::Timestamp;
-use crate::db::once::FormKey;
-use crate::db::paging::PageRequest;
-use crate::error::ServiceError;
-use crate::identity::StaffUser;
-use crate::lab::model::LabTest;
-use crate::procedures::model::ProcedureType;
 use crate::state::AppState;
-use crate::validation::{FieldErrors, one_line, parse_id};
 use crate::web::confirm::{ConfirmPage, Confirmation};
-use crate::web::extract::Staff;
+use crate::web::extract::{FrontDesk, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::paging::Paging;
 use crate::web::{AppError, AppResult, IdPath};
+use sickbay_core::billing::model::{
+    Discount, InvoiceAction, InvoiceStatus, LineInput, LineKind, PaymentMethod, When, may_discount, parse_amount,
+    parse_discount, parse_quantity, parse_reason,
+};
+use sickbay_core::billing::repo::{Fee, Listed, Payment, Unbilled};
+use sickbay_core::billing::service::{self, InvoiceDetail, PaymentInput, RefundInput, VisitBill};
+use sickbay_core::db::Timestamp;
+use sickbay_core::db::once::FormKey;
+use sickbay_core::db::paging::PageRequest;
+use sickbay_core::error::ServiceError;
+use sickbay_core::identity::StaffUser;
+use sickbay_core::lab::model::LabTest;
+use sickbay_core::procedures::model::ProcedureType;
+use sickbay_core::validation::{FieldErrors, one_line, parse_id};
 
 /// How far back the home lists completed visits still to bill.
 const UNBILLED_DAYS: i64 = 7;
@@ -79,7 +78,7 @@ impl HomePage {
 
 /// Completed visits to bill, and the invoices (owed first by default).
 pub async fn home(
-    cashier: Staff<Cashiers>,
+    cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
     layout: Layout,
     Query(query): Query<HomeQuery>,
@@ -102,7 +101,7 @@ pub async fn home(
         paging: Paging::new(page, total),
         filter,
         filters: FILTERS.iter().map(|(key, label, _)| (*key, *label)).collect(),
-        may_set_fees: cashier.role == crate::identity::Role::Admin,
+        may_set_fees: cashier.role == sickbay_core::identity::Role::Admin,
     })
 }
 
@@ -162,7 +161,7 @@ pub struct VisitBillPage {
 
 /// What billing a completed visit would give; a visit billed already opens its invoice.
 pub async fn visit_bill(
-    cashier: Staff<Cashiers>,
+    cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
     layout: Layout,
     IdPath(id): IdPath,
@@ -197,7 +196,7 @@ fn visit_page(
 
 /// Bills the visit (one click on its bill); a second click or a second cashier gets the same invoice.
 pub async fn bill_visit(
-    cashier: Staff<Cashiers>,
+    cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
     session: Session,
     layout: Layout,
@@ -355,12 +354,12 @@ async fn render_invoice(
             Vec::new()
         },
         tests: if draft {
-            crate::lab::service::active_tests(&state.db).await?
+            sickbay_core::lab::service::active_tests(&state.db).await?
         } else {
             Vec::new()
         },
         procedures: if draft {
-            crate::procedures::service::types(&state.db)
+            sickbay_core::procedures::service::types(&state.db)
                 .await?
                 .into_iter()
                 .filter(|p| p.active)
@@ -381,7 +380,7 @@ async fn render_invoice(
 }
 
 pub async fn invoice_page(
-    cashier: Staff<Cashiers>,
+    cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
     layout: Layout,
     IdPath(id): IdPath,
@@ -471,7 +470,7 @@ async fn changed_meanwhile(
 
 /// Starts a manual invoice for the patient chosen.
 pub async fn create_draft(
-    cashier: Staff<Cashiers>,
+    cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
     Form(form): Form<NewInvoiceForm>,
 ) -> AppResult<Response> {
@@ -501,13 +500,13 @@ async fn line_of(state: &AppState, form: &InvoiceForms, id: i64, digits: u32) ->
             one_line(
                 &form.description,
                 "The description",
-                super::model::DESCRIPTION_MAX,
+                sickbay_core::billing::model::DESCRIPTION_MAX,
                 true,
             ),
         );
         let price = errors.check(
             "unit_price",
-            crate::procedures::model::parse_price(&form.unit_price, digits),
+            sickbay_core::procedures::model::parse_price(&form.unit_price, digits),
         );
         return match (quantity, description, price) {
             (Some(quantity), Some(description), Some(unit_price)) if errors.is_empty() => Ok(LineInput {
@@ -539,7 +538,7 @@ async fn line_of(state: &AppState, form: &InvoiceForms, id: i64, digits: u32) ->
 }
 
 pub async fn add_line(
-    cashier: Staff<Cashiers>,
+    cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
     session: Session,
     layout: Layout,
@@ -560,7 +559,7 @@ pub async fn add_line(
 }
 
 pub async fn remove_line(
-    cashier: Staff<Cashiers>,
+    cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
     session: Session,
     Path((id, line)): Path<(i64, i64)>,
@@ -572,7 +571,7 @@ pub async fn remove_line(
 }
 
 pub async fn issue(
-    cashier: Staff<Cashiers>,
+    cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
     session: Session,
     layout: Layout,
@@ -611,7 +610,12 @@ fn payment_of(form: &InvoiceForms, digits: u32) -> Result<PaymentInput, ServiceE
     };
     let reference = errors.check(
         "reference",
-        one_line(&form.reference, "The reference", super::model::REFERENCE_MAX, false),
+        one_line(
+            &form.reference,
+            "The reference",
+            sickbay_core::billing::model::REFERENCE_MAX,
+            false,
+        ),
     );
     match (method, amount, reference) {
         (Some(method), Some(amount), Some(reference)) if errors.is_empty() => Ok(PaymentInput {
@@ -627,7 +631,7 @@ fn payment_of(form: &InvoiceForms, digits: u32) -> Result<PaymentInput, ServiceE
 
 /// Takes a payment and opens its receipt; a replayed form opens the first payment's receipt.
 pub async fn pay(
-    cashier: Staff<Cashiers>,
+    cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
     session: Session,
     layout: Layout,
@@ -695,7 +699,7 @@ fn refund_of(form: &InvoiceForms, digits: u32) -> Result<RefundInput, ServiceErr
 }
 
 pub async fn refund(
-    cashier: Staff<Cashiers>,
+    cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
     session: Session,
     layout: Layout,
@@ -714,7 +718,7 @@ pub async fn refund(
 }
 
 pub async fn credit(
-    cashier: Staff<Cashiers>,
+    cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
     session: Session,
     layout: Layout,
@@ -740,7 +744,7 @@ pub async fn credit(
 }
 
 pub async fn void(
-    cashier: Staff<Cashiers>,
+    cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
     session: Session,
     layout: Layout,
@@ -757,7 +761,7 @@ pub async fn void(
 }
 
 /// What discarding a draft asks first.
-fn discard_confirmation(invoice: &super::repo::Invoice) -> Confirmation {
+fn discard_confirmation(invoice: &sickbay_core::billing::repo::Invoice) -> Confirmation {
     Confirmation {
         action: format!("/billing/invoices/{}/discard", invoice.id),
         question: format!("Discard {}?", invoice.label()),
@@ -770,7 +774,7 @@ fn discard_confirmation(invoice: &super::repo::Invoice) -> Confirmation {
 
 /// The confirmation page of discarding a draft, for browsers without JavaScript.
 pub async fn discard_page(
-    _cashier: Staff<Cashiers>,
+    _cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
     layout: Layout,
     IdPath(id): IdPath,
@@ -785,7 +789,7 @@ pub async fn discard_page(
 
 /// Throws a draft away; back to the patient's record, where drafts are started.
 pub async fn discard(
-    cashier: Staff<Cashiers>,
+    cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
     session: Session,
     IdPath(id): IdPath,
@@ -803,13 +807,13 @@ pub struct ReceiptPage {
     layout: Layout,
     payment: Payment,
     /// What is still owed on the invoice now.
-    balance: crate::db::Money,
+    balance: sickbay_core::db::Money,
     address: String,
     back: String,
 }
 
 pub async fn receipt(
-    _cashier: Staff<Cashiers>,
+    _cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
     layout: Layout,
     IdPath(id): IdPath,
@@ -844,7 +848,7 @@ pub struct StatementPage {
 }
 
 pub async fn statement(
-    _cashier: Staff<Cashiers>,
+    _cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
     layout: Layout,
     IdPath(id): IdPath,

@@ -5,25 +5,12 @@
 pub mod admin;
 pub mod day;
 pub mod handlers;
-pub mod model;
 pub mod portal;
-pub mod repo;
-pub mod service;
-pub mod settings;
 
 use axum::Router;
 use axum::routing::{get, post};
 
-use crate::identity::Role;
 use crate::state::AppState;
-use crate::web::extract::RoleSet;
-
-/// Who bills and takes money: reception (the cashier), and admins standing in for them.
-pub struct Cashiers;
-
-impl RoleSet for Cashiers {
-    const ROLES: &'static [Role] = &[Role::Reception, Role::Admin];
-}
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -6,14 +6,14 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 
 use super::handlers::{ReceiptPage, receipt_page};
-use super::repo::{Listed, Payment};
-use super::service::{self, InvoiceDetail};
-use crate::db::Money;
 use crate::state::AppState;
 use crate::web::extract::PortalUser;
 use crate::web::filters;
 use crate::web::layout::Layout;
 use crate::web::{AppResult, IdPath};
+use sickbay_core::billing::repo::{Listed, Payment};
+use sickbay_core::billing::service::{self, InvoiceDetail};
+use sickbay_core::db::Money;
 
 /// How many invoices and receipts the list shows.
 const SHOWN: i64 = 50;

@@ -6,13 +6,6 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 
 use super::handlers::take;
-use super::model::{NoteKind, Recorded, Shown, VisitLine};
-use super::repo::{self, Diagnosis, Note};
-use super::service;
-use crate::db::{Date, Timestamp};
-use crate::error::ServiceError;
-use crate::lab::service::HealthRecord;
-use crate::patients::model::Patient;
 use crate::state::AppState;
 use crate::web::extract::{Clinicians, PortalUser, Staff};
 use crate::web::filters;
@@ -20,6 +13,13 @@ use crate::web::form::Query;
 use crate::web::layout::Layout;
 use crate::web::paging::CursorQuery;
 use crate::web::{AppError, AppResult, IdPath};
+use sickbay_core::consult::model::{NoteKind, Recorded, Shown, VisitLine};
+use sickbay_core::consult::repo::{self, Diagnosis, Note};
+use sickbay_core::consult::service;
+use sickbay_core::db::{Date, Timestamp};
+use sickbay_core::error::ServiceError;
+use sickbay_core::lab::service::HealthRecord;
+use sickbay_core::patients::model::Patient;
 
 /// How many visits a page of the chart shows.
 const CHART_VISITS_SHOWN: i64 = 20;
@@ -33,10 +33,10 @@ pub struct ChartVisit {
     pub vitals: Vec<Recorded>,
     pub notes: Vec<Note>,
     pub diagnoses: Vec<Diagnosis>,
-    pub prescriptions: Vec<crate::prescriptions::model::Item>,
+    pub prescriptions: Vec<sickbay_core::prescriptions::model::Item>,
     /// Lab orders: every one for staff, only released results for the patient.
-    pub orders: Vec<crate::lab::model::OrderView>,
-    pub procedures: Vec<crate::procedures::model::VisitProcedure>,
+    pub orders: Vec<sickbay_core::lab::model::OrderView>,
+    pub procedures: Vec<sickbay_core::procedures::model::VisitProcedure>,
 }
 
 /// One entry of the chart's timeline: a visit with its records, or a health screening by the lab.
@@ -111,7 +111,7 @@ impl ChartVisit {
 
 /// The visits with their records, newest first, each gathered by one query per kind of record.
 async fn gather(
-    mut db: impl crate::db::Reader,
+    mut db: impl sickbay_core::db::Reader,
     visits: Vec<VisitLine>,
     reader: Reader,
 ) -> Result<Vec<ChartVisit>, ServiceError> {
@@ -122,9 +122,9 @@ async fn gather(
         Reader::Patient => Vec::new(),
     };
     let mut diagnoses = repo::diagnoses_of_visits(&mut db, &ids).await?;
-    let mut prescriptions = crate::prescriptions::service::items_of_visits(&mut db, &ids).await?;
-    let mut orders = crate::lab::service::orders_of_visits(&mut db, &ids, reader == Reader::Patient).await?;
-    let mut procedures = crate::procedures::service::of_visits(&mut db, &ids).await?;
+    let mut prescriptions = sickbay_core::prescriptions::service::items_of_visits(&mut db, &ids).await?;
+    let mut orders = sickbay_core::lab::service::orders_of_visits(&mut db, &ids, reader == Reader::Patient).await?;
+    let mut procedures = sickbay_core::procedures::service::of_visits(&mut db, &ids).await?;
     Ok(visits
         .into_iter()
         .map(|visit| {
@@ -149,7 +149,7 @@ pub struct ChartPage {
     patient: Patient,
     age: Option<u32>,
     entries: Vec<ChartEntry>,
-    documents: Vec<crate::documents::model::DocumentMeta>,
+    documents: Vec<sickbay_core::documents::model::DocumentMeta>,
     /// Whether these are the latest visits.
     newest: bool,
     /// The `before` of the page of earlier visits, if there are any.
@@ -164,7 +164,7 @@ pub async fn chart(
     layout: Layout,
     Query(query): Query<CursorQuery>,
 ) -> AppResult<ChartPage> {
-    let patient = crate::patients::service::get(&state.db, id)
+    let patient = sickbay_core::patients::service::get(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
     service::record_read(&state.reads, &user.actor, "chart.view", ("patient", id), id).await?;
@@ -172,7 +172,7 @@ pub async fn chart(
     let mut conn = state.db.conn().await?;
     let visits = service::visits_page(&mut conn, id, query.before(), CHART_VISITS_SHOWN).await?;
     let (page, newer) = (visits.page, visits.after.as_ref().map(visit_when));
-    let screenings = crate::lab::service::health_records_of(&mut conn, id).await?;
+    let screenings = sickbay_core::lab::service::health_records_of(&mut conn, id).await?;
     let (newest, older) = (page.newest, page.older);
     Ok(ChartPage {
         age: patient.age_on(state.settings.get().today()),
@@ -182,7 +182,7 @@ pub async fn chart(
             newer,
             older.is_some(),
         ),
-        documents: crate::documents::service::of_patient(&mut conn, id).await?,
+        documents: sickbay_core::documents::service::of_patient(&mut conn, id).await?,
         patient,
         layout,
         newest,

@@ -9,28 +9,28 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
-use super::icd;
-use super::model::{
-    Access, DraftChoice, Missing, NoteKind, Recorded, Reviewed, Shown, Visit, VisitLine, VitalsForm, completed_message,
-    is_blank, parse_draft, trend_path,
-};
-use super::repo::{self, Diagnosis, Draft, Note};
-use super::service::{self, AppointmentStart};
-use crate::db::Reader;
-use crate::db::once::FormKey;
-use crate::error::ServiceError;
-use crate::identity::Role;
-use crate::identity::StaffUser;
-use crate::patients::model::Patient;
-use crate::queue::model::Move;
 use crate::state::AppState;
-use crate::validation::{FieldErrors, NO_ERRORS, parse_id};
 use crate::web::extract::{Clinicians, Doctors, FrontDeskAndDoctors, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::{HxRequest, redirect};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
+use sickbay_core::consult::icd;
+use sickbay_core::consult::model::{
+    Access, DraftChoice, Missing, NoteKind, Recorded, Reviewed, Shown, Visit, VisitLine, VitalsForm, completed_message,
+    is_blank, parse_draft, trend_path,
+};
+use sickbay_core::consult::repo::{self, Diagnosis, Draft, Note};
+use sickbay_core::consult::service::{self, AppointmentStart};
+use sickbay_core::db::Reader;
+use sickbay_core::db::once::FormKey;
+use sickbay_core::error::ServiceError;
+use sickbay_core::identity::Role;
+use sickbay_core::identity::StaffUser;
+use sickbay_core::patients::model::Patient;
+use sickbay_core::queue::model::Move;
+use sickbay_core::validation::{FieldErrors, NO_ERRORS, parse_id};
 use tower_sessions::Session;
 
 /// How many earlier visits the summary lists, and how many readings the vitals show.
@@ -80,7 +80,7 @@ impl FormIds {
 pub struct Earlier {
     pub visit: VisitLine,
     pub diagnoses: Vec<Diagnosis>,
-    pub prescriptions: Vec<crate::prescriptions::model::Item>,
+    pub prescriptions: Vec<sickbay_core::prescriptions::model::Item>,
 }
 
 /// A series of one vital sign for the trend beside the readings.
@@ -115,8 +115,8 @@ pub struct VisitPage {
     pub lab: crate::lab::LabSection,
     /// The prescription section (`templates/prescriptions/_visit.html`).
     pub prescriptions: crate::prescriptions::handlers::Section,
-    pub procedures: crate::procedures::model::VisitProcedures,
-    pub documents: crate::documents::model::DocumentList,
+    pub procedures: sickbay_core::procedures::model::VisitProcedures,
+    pub documents: sickbay_core::documents::model::DocumentList,
 }
 
 impl VisitPage {
@@ -210,16 +210,19 @@ async fn load_page(
     visit: Visit,
     attempt: Attempt,
 ) -> AppResult<VisitPage> {
-    let patient = crate::patients::service::get(&mut db, visit.patient_id)
+    let patient = sickbay_core::patients::service::get(&mut db, visit.patient_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let reason = match visit.appointment_id {
-        Some(id) => match crate::scheduling::service::appointment(&mut db, crate::identity::DoctorScope::Any, id).await
-        {
-            Ok(a) => Some(a.reason).filter(|r| !r.is_empty()),
-            Err(ServiceError::NotFound) => None,
-            Err(err) => return Err(err.into()),
-        },
+        Some(id) => {
+            match sickbay_core::scheduling::service::appointment(&mut db, sickbay_core::identity::DoctorScope::Any, id)
+                .await
+            {
+                Ok(a) => Some(a.reason).filter(|r| !r.is_empty()),
+                Err(ServiceError::NotFound) => None,
+                Err(err) => return Err(err.into()),
+            }
+        }
         None => None,
     };
     let lines: Vec<VisitLine> = repo::visits_of_patient(&mut db, visit.patient_id, EARLIER_VISITS + 1)
@@ -232,7 +235,7 @@ async fn load_page(
     ids.push(visit.id);
     let mut all = repo::diagnoses_of_visits(&mut db, &ids).await?;
     let diagnoses = all.iter().filter(|d| d.visit_id == visit.id).cloned().collect();
-    let mut items = crate::prescriptions::service::items_of_visits(&mut db, &ids).await?;
+    let mut items = sickbay_core::prescriptions::service::items_of_visits(&mut db, &ids).await?;
     let prescribed = take(&mut items, |i| i.visit_id == visit.id);
     let earlier = lines
         .into_iter()
@@ -259,8 +262,8 @@ async fn load_page(
         lab: crate::lab::visit_section(state, &mut db, user, &visit, &layout.csrf_token).await?,
         prescriptions: crate::prescriptions::handlers::section(&mut db, state.today(), user, &visit, prescribed)
             .await?,
-        procedures: crate::procedures::service::section(&mut db, user, &visit).await?,
-        documents: crate::documents::service::visit_section(&mut db, user, &visit).await?,
+        procedures: sickbay_core::procedures::service::section(&mut db, user, &visit).await?,
+        documents: sickbay_core::documents::service::visit_section(&mut db, user, &visit).await?,
         patient,
         visit,
         attempt,
@@ -562,7 +565,7 @@ async fn review_page(
         visit.patient_id,
     );
     let load = async {
-        let patient = crate::patients::service::get(&mut db, visit.patient_id)
+        let patient = sickbay_core::patients::service::get(&mut db, visit.patient_id)
             .await?
             .ok_or(AppError::NotFound)?;
         let mut drafts = repo::drafts_of(&mut db, visit.id, user.id).await?;

@@ -4,10 +4,6 @@
 
 pub mod chart;
 pub mod handlers;
-pub mod icd;
-pub mod model;
-pub mod repo;
-pub mod service;
 
 use axum::Router;
 use axum::routing::{get, post};

@@ -8,20 +8,20 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
-use super::model::{self, DocumentList, DocumentMeta, MAX_BYTES, TOO_LARGE, staff_may_use};
-use super::service::{self, Attach};
-use crate::consult::model::Access;
-use crate::error::ServiceError;
-use crate::identity::StaffUser;
-use crate::patients::model::Patient;
 use crate::state::AppState;
-use crate::validation::{FieldErrors, parse_id};
 use crate::web::extract::{AnyStaff, PortalUser, Staff};
 use crate::web::feedback::{Place, out_of_band};
 use crate::web::filters;
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash_in};
 use crate::web::{AppError, AppResult, IdPath};
+use sickbay_core::consult::model::Access;
+use sickbay_core::documents::model::{self, DocumentList, DocumentMeta, MAX_BYTES, TOO_LARGE, staff_may_use};
+use sickbay_core::documents::service::{self, Attach};
+use sickbay_core::error::ServiceError;
+use sickbay_core::identity::StaffUser;
+use sickbay_core::patients::model::Patient;
+use sickbay_core::validation::{FieldErrors, parse_id};
 
 /// The section's message region (and its element id and anchor).
 pub const REGION: &str = "documents";
@@ -68,7 +68,7 @@ fn may_use(user: &StaffUser) -> AppResult<()> {
 }
 
 async fn patient_or_404(state: &AppState, id: i64) -> AppResult<Patient> {
-    crate::patients::service::get(&state.db, id)
+    sickbay_core::patients::service::get(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -218,7 +218,7 @@ pub async fn upload_for_visit(
 }
 
 async fn visit_list(state: &AppState, user: &StaffUser, visit_id: i64) -> AppResult<DocumentList> {
-    let visit = crate::consult::service::visit_for(&state.db, user, visit_id, Access::Read).await?;
+    let visit = sickbay_core::consult::service::visit_for(&state.db, user, visit_id, Access::Read).await?;
     Ok(service::visit_section(&state.db, user, &visit).await?)
 }
 

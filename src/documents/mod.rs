@@ -3,16 +3,13 @@
 //! attendants and admins; the patient their own), every reading audited.
 
 pub mod handlers;
-pub mod model;
-pub mod repo;
-pub mod service;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use crate::state::AppState;
-use model::MAX_REQUEST_BYTES;
+use sickbay_core::documents::model::MAX_REQUEST_BYTES;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -32,6 +29,6 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Where a member of staff finds a patient's documents, if their role reads documents (for the record page).
-pub fn patient_link(roles: crate::identity::Roles, patient_id: i64) -> Option<String> {
-    model::staff_may_use(roles).then(|| format!("/patients/{patient_id}/documents"))
+pub fn patient_link(roles: sickbay_core::identity::Roles, patient_id: i64) -> Option<String> {
+    sickbay_core::documents::model::staff_may_use(roles).then(|| format!("/patients/{patient_id}/documents"))
 }

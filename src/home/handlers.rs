@@ -5,24 +5,24 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use super::model::{
-    AdminFigures, DoctorFigures, OPEN_VISITS_SHOWN, RESULTS_BACK_DAYS, RESULTS_SHOWN, ReceptionFigures,
-};
-use super::service;
-use crate::audit::model::AuditRow;
-use crate::db::{Currency, Date, Timestamp};
-use crate::identity::CurrentUser;
-use crate::identity::{Role, StaffUser};
-use crate::lab::service::ResultBack;
-use crate::patients::model::PatientSummary;
-use crate::scheduling::model::{Action, AppointmentView};
 use crate::state::AppState;
 use crate::web::AppResult;
+use crate::web::extract::CurrentUser;
 use crate::web::extract::{Admins, Doctors, ReceptionStaff, Staff};
 use crate::web::filters;
 use crate::web::form::Query;
 use crate::web::layout::Layout;
 use crate::web::live::{self, LiveBlock, Since};
+use sickbay_core::audit::model::AuditRow;
+use sickbay_core::db::{Currency, Date, Timestamp};
+use sickbay_core::home::model::{
+    AdminFigures, DoctorFigures, OPEN_VISITS_SHOWN, RESULTS_BACK_DAYS, RESULTS_SHOWN, ReceptionFigures,
+};
+use sickbay_core::home::service;
+use sickbay_core::identity::{Role, StaffUser};
+use sickbay_core::lab::service::ResultBack;
+use sickbay_core::patients::model::PatientSummary;
+use sickbay_core::scheduling::model::{Action, AppointmentView};
 
 /// Sends each user to the home page of their role.
 pub async fn root(user: CurrentUser) -> Redirect {
@@ -41,7 +41,7 @@ pub struct AdminHome {
     role_counts: Vec<(Role, i64)>,
     recent: Vec<AuditRow>,
     /// SQLite's scheduled copies, when this instance takes them (nothing on PostgreSQL: see the README).
-    backups: Option<crate::db::backup::Status>,
+    backups: Option<sickbay_core::db::backup::Status>,
 }
 
 #[derive(Template)]
@@ -83,10 +83,10 @@ async fn admin_glance(state: &AppState) -> AppResult<String> {
 
 pub async fn admin(admin: Staff<Admins>, State(state): State<AppState>, layout: Layout) -> AppResult<AdminHome> {
     let glance = LiveBlock::load(&state, "/admin", "/admin/summary", admin_glance(&state)).await?;
-    let role_counts = crate::staff::service::count_active_by_role(&state.db).await?;
-    let recent = crate::audit::recent(&state.db, 8).await?;
+    let role_counts = sickbay_core::staff::service::count_active_by_role(&state.db).await?;
+    let recent = sickbay_core::audit::recent(&state.db, 8).await?;
     let backups = match &state.config.backups {
-        Some(plan) => Some(crate::db::backup::Status::of(plan).await),
+        Some(plan) => Some(sickbay_core::db::backup::Status::of(plan).await),
         None => None,
     };
     Ok(AdminHome {
@@ -134,7 +134,7 @@ pub struct DoctorHome {
 }
 
 impl DoctorHome {
-    fn open_visits(&self) -> &[crate::consult::model::VisitLine] {
+    fn open_visits(&self) -> &[sickbay_core::consult::model::VisitLine] {
         let visits = &self.lists.open_visits;
         &visits[..visits.len().min(self.open_visits_shown)]
     }
@@ -170,26 +170,31 @@ pub struct DoctorLists {
     appointments: Vec<AppointmentView>,
     /// The checked-in appointments whose ticket waits to be called.
     waiting: Vec<i64>,
-    open_visits: Vec<crate::consult::model::VisitLine>,
+    open_visits: Vec<sickbay_core::consult::model::VisitLine>,
     results: Vec<ResultBack>,
 }
 
 impl DoctorLists {
     async fn load(state: &AppState, doctor_id: i64, shown: i64) -> AppResult<DoctorLists> {
         let today = state.today();
-        let since = super::model::results_since(Timestamp::now());
-        let appointments = crate::scheduling::service::appointments_between(&state.db, doctor_id, today, today).await?;
+        let since = sickbay_core::home::model::results_since(Timestamp::now());
+        let appointments =
+            sickbay_core::scheduling::service::appointments_between(&state.db, doctor_id, today, today).await?;
         let checked_in: Vec<i64> = appointments
             .iter()
             .filter(|a| a.can(Action::Start))
             .map(|a| a.id)
             .collect();
         Ok(DoctorLists {
-            waiting: crate::queue::service::waiting_appointments(&state.db, &checked_in).await?,
+            waiting: sickbay_core::queue::service::waiting_appointments(&state.db, &checked_in).await?,
             appointments,
-            open_visits: crate::consult::service::open_visits_of_doctor(&state.db, doctor_id, shown.saturating_add(1))
-                .await?,
-            results: crate::lab::service::results_back(&state.db, doctor_id, since, RESULTS_SHOWN).await?,
+            open_visits: sickbay_core::consult::service::open_visits_of_doctor(
+                &state.db,
+                doctor_id,
+                shown.saturating_add(1),
+            )
+            .await?,
+            results: sickbay_core::lab::service::results_back(&state.db, doctor_id, since, RESULTS_SHOWN).await?,
         })
     }
 }
@@ -289,7 +294,7 @@ pub async fn reception(
         user: user.user,
         today: state.today(),
         glance: LiveBlock::load(&state, "/reception", "/reception/summary", reception_glance(&state)).await?,
-        pending: crate::patients::service::pending_approval(&state.db).await?,
+        pending: sickbay_core::patients::service::pending_approval(&state.db).await?,
     })
 }
 

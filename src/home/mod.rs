@@ -4,8 +4,6 @@
 //! stream (`/{home}/summary/events`) says something it counts changed.
 
 pub mod handlers;
-pub mod model;
-pub mod service;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -5,15 +5,15 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::model::{HeaderMap, Rejection, StudentRow};
-use super::repo::{self, ImportJob, JobStatus};
-use super::service::{self, FileError, ImportOptions};
-use crate::db::once::FormKey;
 use crate::state::AppState;
 use crate::web::extract::{Admins, Staff};
 use crate::web::form::{Form, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath, csv_download};
+use sickbay_core::db::once::FormKey;
+use sickbay_core::import::model::{HeaderMap, Rejection, StudentRow};
+use sickbay_core::import::repo::{self, ImportJob, JobStatus};
+use sickbay_core::import::service::{self, FileError, ImportOptions};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "import/index.html")]
@@ -60,7 +60,7 @@ pub async fn upload(
                 .file_name()
                 .unwrap_or("students.csv")
                 .chars()
-                .filter(|c| !crate::validation::is_forbidden(*c, false))
+                .filter(|c| !sickbay_core::validation::is_forbidden(*c, false))
                 .take(100)
                 .collect::<String>();
             let bytes = field.bytes().await.map_err(|e| AppError::BadRequest(e.body_text()))?;

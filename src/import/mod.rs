@@ -2,9 +2,6 @@
 //! The command line runs the same import (`sickbay import students FILE.csv`).
 
 pub mod handlers;
-pub mod model;
-pub mod repo;
-pub mod service;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -12,27 +12,28 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::model::{HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderView, Outcome, Range, ResultForm, age};
-use super::repo::{OrderDetail, WorkItem};
-use super::service::{self, HealthRecord};
-use super::{LabDesk, LabReaders, LabWork};
-use crate::consult::model::{Access, Recorded, Shown, Visit, VisitLine, VitalsForm};
-use crate::db::events::Event;
-use crate::db::once::FormKey;
-use crate::db::{Date, Reader};
-use crate::error::ServiceError;
-use crate::identity::StaffUser;
-use crate::patients::model::Patient;
 use crate::state::AppState;
-use crate::validation::{FieldErrors, parse_id};
 use crate::web::confirm::{ConfirmPage, Confirmation};
-use crate::web::extract::{Admins, Clinicians, Doctors, Staff};
+use crate::web::extract::{Admins, Clinicians, Doctors, LabDesk, LabReaders, LabStaff, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::{HxRequest, redirect};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live::{self, Frame, LiveBlock, Since};
 use crate::web::{AppError, AppResult, IdPath};
+use sickbay_core::consult::model::{Access, Recorded, Shown, Visit, VisitLine, VitalsForm};
+use sickbay_core::db::events::Event;
+use sickbay_core::db::once::FormKey;
+use sickbay_core::db::{Date, Reader};
+use sickbay_core::error::ServiceError;
+use sickbay_core::identity::StaffUser;
+use sickbay_core::lab::model::{
+    HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderView, Outcome, Range, ResultForm, age,
+};
+use sickbay_core::lab::repo::{OrderDetail, WorkItem};
+use sickbay_core::lab::service::{self, HealthRecord};
+use sickbay_core::patients::model::Patient;
+use sickbay_core::validation::{FieldErrors, parse_id};
 
 // ---- the catalogue --------------------------------------------------------------------------------------
 
@@ -255,8 +256,8 @@ async fn section_page(
     errors: FieldErrors,
     attempt: (String, Vec<i64>),
 ) -> AppResult<VisitOrdersPage> {
-    let visit = crate::consult::service::visit_for(&state.db, user, visit_id, Access::Read).await?;
-    let patient = crate::patients::service::get(&state.db, visit.patient_id)
+    let visit = sickbay_core::consult::service::visit_for(&state.db, user, visit_id, Access::Read).await?;
+    let patient = sickbay_core::patients::service::get(&state.db, visit.patient_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let lab = load_section(
@@ -323,7 +324,7 @@ pub async fn confirm_cancel(
     layout: Layout,
 ) -> AppResult<Response> {
     let (id, order_id) = visit_and_order(&id, &order)?;
-    let visit = crate::consult::service::visit_for(&state.db, &user, id, Access::Write).await?;
+    let visit = sickbay_core::consult::service::visit_for(&state.db, &user, id, Access::Write).await?;
     let section = load_section(
         &state,
         &state.db,
@@ -364,7 +365,7 @@ pub async fn visit_events(
     IdPath(id): IdPath,
     session: Session,
 ) -> AppResult<Response> {
-    crate::consult::service::visit_for(&state.db, &user, id, Access::Read).await?;
+    sickbay_core::consult::service::visit_for(&state.db, &user, id, Access::Read).await?;
     let csrf_token = crate::web::csrf::token(&session).await?;
     let (stream_state, user) = (state.clone(), user.user);
     Ok(live::stream(&state, Event::touches_lab, move |delivered| {
@@ -376,7 +377,7 @@ pub async fn visit_events(
             {
                 return Ok(Vec::new());
             }
-            let visit = crate::consult::service::visit_for(&state.db, &user, id, Access::Read).await?;
+            let visit = sickbay_core::consult::service::visit_for(&state.db, &user, id, Access::Read).await?;
             let section = load_section(
                 &state,
                 &state.db,
@@ -449,7 +450,7 @@ struct Glance {
 async fn glance(state: &AppState) -> AppResult<String> {
     Ok(Glance {
         waiting: service::waiting(&state.db).await?,
-        with_doctor: crate::consult::service::count_open_visits(&state.db, None).await?,
+        with_doctor: sickbay_core::consult::service::count_open_visits(&state.db, None).await?,
     }
     .render()?)
 }
@@ -476,7 +477,7 @@ pub async fn worklist(user: Staff<LabDesk>, State(state): State<AppState>, layou
         today: Date(settings.today()),
         glance: LiveBlock::load(&state, "/lab", "/lab/summary", glance(&state)).await?,
         rows_html: worklist_rows(&state, &user).await?.to_string(),
-        open_visits: crate::consult::service::open_visits(&state.db, OPEN_VISITS).await?,
+        open_visits: sickbay_core::consult::service::open_visits(&state.db, OPEN_VISITS).await?,
         does_lab_work: service::is_lab(&user),
         user: user.user,
         time_zone: settings.clinic.time_zone.name(),
@@ -586,19 +587,19 @@ async fn order_page(
 ) -> AppResult<OrderPage> {
     let db = &state.db;
     let order = service::order_for_lab(db, user, order_id).await?;
-    let patient = crate::patients::service::get(db, order.patient_id)
+    let patient = sickbay_core::patients::service::get(db, order.patient_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let test = service::test(db, order.view.test_id).await?;
-    let visit_open = crate::consult::service::visit_for(db, user, order.view.visit_id, Access::Vitals)
+    let visit_open = sickbay_core::consult::service::visit_for(db, user, order.view.visit_id, Access::Vitals)
         .await
         .is_ok();
-    let vitals = crate::consult::service::latest_vitals(db, patient.id).await?;
+    let vitals = sickbay_core::consult::service::latest_vitals(db, patient.id).await?;
     let (form, errors) = attempt.unwrap_or_else(|| {
         let form = ResultForm {
             value: order.view.result_value.clone().unwrap_or_default(),
             comment: order.view.result_comment.clone(),
-            abnormal: (order.view.flag == Some(super::model::ResultFlag::Abnormal)).then(|| "1".into()),
+            abnormal: (order.view.flag == Some(sickbay_core::lab::model::ResultFlag::Abnormal)).then(|| "1".into()),
         };
         (form, FieldErrors::default())
     });
@@ -632,7 +633,7 @@ pub async fn order_detail(
 }
 
 pub async fn record_result(
-    user: Staff<LabWork>,
+    user: Staff<LabStaff>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     session: Session,
@@ -657,7 +658,7 @@ pub async fn record_result(
 }
 
 pub async fn release(
-    user: Staff<LabWork>,
+    user: Staff<LabStaff>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     session: Session,
@@ -672,7 +673,7 @@ pub async fn release(
 
 /// Vitals taken by the lab attendant for the order's visit (while it is open).
 pub async fn record_vitals(
-    user: Staff<LabWork>,
+    user: Staff<LabStaff>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     session: Session,
@@ -681,7 +682,7 @@ pub async fn record_vitals(
 ) -> AppResult<Response> {
     let order = service::order_for_lab(&state.db, &user, id).await?;
     let actor = user.actor_with_form(&form.form_id)?;
-    match crate::consult::service::record_vitals(&state.db, &user, &actor, order.view.visit_id, &form).await {
+    match sickbay_core::consult::service::record_vitals(&state.db, &user, &actor, order.view.visit_id, &form).await {
         Ok(()) => {
             flash(&session, FlashKind::Success, "Vitals saved.").await?;
             Ok(redirect(HxRequest(false), &format!("/lab/orders/{id}#vitals")))
@@ -725,11 +726,11 @@ async fn visit_vitals_page(
     attempt: Option<(VitalsForm, FieldErrors)>,
 ) -> AppResult<VisitVitalsPage> {
     let db = &state.db;
-    let visit = crate::consult::service::visit_for(db, user, visit_id, Access::Vitals).await?;
-    let patient = crate::patients::service::get(db, visit.patient_id)
+    let visit = sickbay_core::consult::service::visit_for(db, user, visit_id, Access::Vitals).await?;
+    let patient = sickbay_core::patients::service::get(db, visit.patient_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let vitals = crate::consult::service::latest_vitals(db, patient.id).await?;
+    let vitals = sickbay_core::consult::service::latest_vitals(db, patient.id).await?;
     let (f, errors) = attempt.unwrap_or_else(|| (VitalsForm::fresh(), FieldErrors::default()));
     Ok(VisitVitalsPage {
         age: patient.age_on(state.settings.get().today()),
@@ -744,20 +745,21 @@ async fn visit_vitals_page(
 
 /// The form for a patient's vitals while they are with a doctor (no lab order needed).
 pub async fn visit_vitals(
-    user: Staff<LabWork>,
+    user: Staff<LabStaff>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     layout: Layout,
 ) -> AppResult<VisitVitalsPage> {
     let page = visit_vitals_page(&state, &user, layout, id, None).await?;
     let read = ("visit", page.visit.id);
-    crate::consult::service::record_read(&state.reads, &user.actor, "visit.view_vitals", read, page.patient.id).await?;
+    sickbay_core::consult::service::record_read(&state.reads, &user.actor, "visit.view_vitals", read, page.patient.id)
+        .await?;
     Ok(page)
 }
 
 /// Vitals taken by the lab attendant for an open visit.
 pub async fn record_visit_vitals(
-    user: Staff<LabWork>,
+    user: Staff<LabStaff>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     session: Session,
@@ -765,7 +767,7 @@ pub async fn record_visit_vitals(
     Form(form): Form<VitalsForm>,
 ) -> AppResult<Response> {
     let actor = user.actor_with_form(&form.form_id)?;
-    match crate::consult::service::record_vitals(&state.db, &user, &actor, id, &form).await {
+    match sickbay_core::consult::service::record_vitals(&state.db, &user, &actor, id, &form).await {
         Ok(()) => {
             flash(&session, FlashKind::Success, "Vitals saved.").await?;
             Ok(redirect(HxRequest(false), &format!("/lab/visits/{id}/vitals#vitals")))
@@ -811,7 +813,7 @@ async fn health_records_page(
     patient_id: i64,
     attempt: Option<(HealthRecordForm, FieldErrors)>,
 ) -> AppResult<HealthRecordsPage> {
-    let patient = crate::patients::service::get(&state.db, patient_id)
+    let patient = sickbay_core::patients::service::get(&state.db, patient_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let (form, errors) = attempt.unwrap_or_else(|| {
@@ -844,7 +846,7 @@ pub async fn health_records(
 }
 
 pub async fn add_health_record(
-    user: Staff<LabWork>,
+    user: Staff<LabStaff>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     session: Session,
@@ -878,7 +880,7 @@ pub struct FindQuery {
 pub struct FindPage {
     layout: Layout,
     query: String,
-    found: Vec<crate::patients::model::PatientSummary>,
+    found: Vec<sickbay_core::patients::model::PatientSummary>,
 }
 
 /// The lab's search for a patient to screen: by name, clinic or matric number.
@@ -891,7 +893,7 @@ pub async fn find_patient(
     let q = query.q.trim().to_owned();
     let found = match q.chars().count() {
         0 => Vec::new(),
-        _ => crate::patients::service::find(&state.db, &q).await?,
+        _ => sickbay_core::patients::service::find(&state.db, &q).await?,
     };
     Ok(FindPage {
         layout,

@@ -4,9 +4,6 @@
 //! visit. Lab attendants never see clinical notes or diagnoses.
 
 pub mod handlers;
-pub mod model;
-pub mod repo;
-pub mod service;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -16,9 +13,7 @@ pub use handlers::{LabSection, visit_section};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::identity::Role;
 use crate::state::AppState;
-use crate::web::extract::RoleSet;
 use crate::web::live::Shared;
 
 /// What the lab's home reads once per change (an order moved) and shares with every lab screen and stream: the
@@ -31,27 +26,6 @@ pub struct LiveCaches {
 /// How long the shared parts are shown without reading them again when no change is announced (a patient's
 /// name corrected, another instance's announcement missed).
 const MAX_AGE: Duration = Duration::from_secs(10);
-
-/// Who reads the lab's pages (the worklist, an order, its figures): lab attendants, and admins, whose home
-/// counts the orders waiting. Only lab attendants change anything ([`LabWork`]).
-pub struct LabDesk;
-impl RoleSet for LabDesk {
-    const ROLES: &'static [Role] = &[Role::Lab, Role::Admin];
-}
-
-/// Who does the lab's work: records, corrects and releases results, takes vitals, keeps health records. Lab
-/// attendants only (an account given the lab's role by an admin included); administration is not a clinical
-/// qualification.
-pub struct LabWork;
-impl RoleSet for LabWork {
-    const ROLES: &'static [Role] = &[Role::Lab];
-}
-
-/// Who reads health records: the lab that keeps them, doctors and admins.
-pub struct LabReaders;
-impl RoleSet for LabReaders {
-    const ROLES: &'static [Role] = &[Role::Lab, Role::Doctor, Role::Admin];
-}
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -9,26 +9,26 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::model::{
-    BloodGroup, Genotype, Patient, PatientDetails, PatientForm, PatientKind, PatientSummary, PortalAccess, Sex,
-};
-use super::repo;
-use super::service;
-use crate::academic::model::{AcademicOptions, StudyNames};
-use crate::auth::password;
-use crate::db::Timestamp;
-use crate::db::once::FormKey;
-use crate::error::ServiceError;
-use crate::scheduling::model::AppointmentView;
-use crate::staff::model::Doctor;
 use crate::state::AppState;
-use crate::validation::FieldErrors;
 use crate::web::extract::{AnyStaff, Clinicians, FrontDesk, RoleSet, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
+use sickbay_core::academic::model::{AcademicOptions, StudyNames};
+use sickbay_core::auth::password;
+use sickbay_core::db::Timestamp;
+use sickbay_core::db::once::FormKey;
+use sickbay_core::error::ServiceError;
+use sickbay_core::patients::model::{
+    BloodGroup, Genotype, Patient, PatientDetails, PatientForm, PatientKind, PatientSummary, PortalAccess, Sex,
+};
+use sickbay_core::patients::repo;
+use sickbay_core::patients::service;
+use sickbay_core::scheduling::model::AppointmentView;
+use sickbay_core::staff::model::Doctor;
+use sickbay_core::validation::FieldErrors;
 
 const REVEAL_KEY: &str = "revealed_patient_password";
 
@@ -121,7 +121,7 @@ impl FormPage {
 }
 
 pub async fn new_form(_user: Staff<FrontDesk>, State(state): State<AppState>, layout: Layout) -> AppResult<FormPage> {
-    let academic = crate::academic::service::options(&state.db).await?;
+    let academic = sickbay_core::academic::service::options(&state.db).await?;
     let form = PatientForm {
         kind: PatientKind::Student.as_str().to_owned(),
         form_id: FormKey::mint().to_string(),
@@ -139,7 +139,7 @@ pub async fn create(
 ) -> AppResult<Response> {
     let actor = user.actor_with_form(&form.form_id)?;
     let settings = state.settings.get();
-    let academic = crate::academic::service::options(&state.db).await?;
+    let academic = sickbay_core::academic::service::options(&state.db).await?;
     let details = match form.validate(&settings.matric_regex(), &academic, settings.today(), [None; 4]) {
         Ok(details) => details,
         Err(errors) => {
@@ -218,14 +218,14 @@ pub struct ProfilePage {
     queue_link: Option<&'static str>,
     walk_in_form_id: FormKey,
     /// For doctors and admins: the patient's latest visits; `can_start_visit` for doctors ("New visit").
-    visits: Vec<crate::consult::model::VisitLine>,
+    visits: Vec<sickbay_core::consult::model::VisitLine>,
     can_start_visit: bool,
     /// The patient's documents, for the roles that read them.
     documents_link: Option<String>,
     /// For the lab, doctors and admins: the link to the patient's health records.
     show_health_records: bool,
     /// For the cash desk: the patient's invoices, what they owe and their scheme.
-    billing: Option<crate::billing::service::PatientBilling>,
+    billing: Option<sickbay_core::billing::service::PatientBilling>,
     /// For admins: the audit trail's reads of this record ("who looked at it").
     reads_link: Option<String>,
 }
@@ -248,20 +248,20 @@ pub async fn profile(
     // The rest on one connection, taken once the audit row (which needs one of its own) is written.
     let mut conn = state.db.conn().await?;
     let settings = state.settings.get();
-    let studies = crate::academic::service::names(&mut conn, patient.study_ids()).await?;
+    let studies = sickbay_core::academic::service::names(&mut conn, patient.study_ids()).await?;
     let can_edit = user.holds_any(FrontDesk::ROLES);
-    let ticket = crate::queue::open_ticket_of(&mut conn, id)
+    let ticket = sickbay_core::queue::service::open_ticket_of(&mut conn, id)
         .await?
         .map(|t| (t.code, t.status.label()));
     let doctors = match can_edit {
-        true => crate::staff::service::active_doctors(&mut conn).await?,
+        true => sickbay_core::staff::service::active_doctors(&mut conn).await?,
         false => Vec::new(),
     };
     let patient_active = patient.active;
     Ok(ProfilePage {
         documents_link: crate::documents::patient_link(user.roles(), id),
         reads_link: crate::audit::patient_reads_link(user.role, id),
-        show_health_records: crate::lab::service::may_read_health_records(&user),
+        show_health_records: sickbay_core::lab::service::may_read_health_records(&user),
         layout,
         age: patient.age_on(settings.today()),
         patient,
@@ -269,21 +269,22 @@ pub async fn profile(
         can_edit,
         can_reset_password: user.holds_any(FrontDesk::ROLES),
         revealed_password,
-        appointments: crate::scheduling::service::appointments_of_patient(&mut conn, id).await?,
+        appointments: sickbay_core::scheduling::service::appointments_of_patient(&mut conn, id).await?,
         ticket,
         doctors,
-        queue_link: user
-            .role
-            .queue_path()
-            .or_else(|| user.extra_roles.iter().find_map(crate::identity::Role::queue_path)),
+        queue_link: user.role.queue_path().or_else(|| {
+            user.extra_roles
+                .iter()
+                .find_map(sickbay_core::identity::Role::queue_path)
+        }),
         walk_in_form_id: FormKey::mint(),
         visits: match user.holds_any(Clinicians::ROLES) {
-            true => crate::consult::service::visits_of_patient(&mut conn, id, 10).await?,
+            true => sickbay_core::consult::service::visits_of_patient(&mut conn, id, 10).await?,
             false => Vec::new(),
         },
-        can_start_visit: user.role == crate::identity::Role::Doctor && patient_active,
+        can_start_visit: user.role == sickbay_core::identity::Role::Doctor && patient_active,
         billing: match user.holds_any(FrontDesk::ROLES) {
-            true => Some(crate::billing::service::patient_billing(&mut conn, id).await?),
+            true => Some(sickbay_core::billing::service::patient_billing(&mut conn, id).await?),
             false => None,
         },
     })
@@ -297,7 +298,7 @@ pub async fn edit_form(
 ) -> AppResult<FormPage> {
     let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     service::record_view(&state.reads, &user.actor, id, "patient.view_edit").await?;
-    let academic = crate::academic::service::options(&state.db).await?;
+    let academic = sickbay_core::academic::service::options(&state.db).await?;
     let form = patient.to_form();
     Ok(FormPage::new(layout, Some(patient), form, academic))
 }
@@ -316,7 +317,7 @@ pub async fn update(
             AppError::BadRequest("The form is missing its version; reload the page and try again.".into())
         })?;
     let settings = state.settings.get();
-    let academic = crate::academic::service::options(&state.db).await?;
+    let academic = sickbay_core::academic::service::options(&state.db).await?;
     let keep = [
         patient.faculty_id,
         patient.department_id,

@@ -2,11 +2,7 @@
 //! self-registration for students.
 
 pub mod handlers;
-pub mod model;
 pub mod portal;
-pub mod repo;
-pub mod service;
-pub mod settings;
 pub mod sheet;
 
 use axum::Router;

@@ -13,22 +13,8 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::handlers::photo_response;
-use super::model::{ContactForm, MatricNumber, Patient, PatientDetails, PatientKind, PortalAccess, parse_name};
-use super::repo;
-use super::service::{self, MATRIC_FIELD};
-use crate::academic::model::StudyNames;
-use crate::auth::password;
-use crate::db::events::Event;
-use crate::db::{Currency, Money, Reader, Timestamp};
-use crate::error::ServiceError;
-use crate::identity::Actor;
-use crate::identity::{PRINCIPAL_KEY, Principal};
-use crate::notify::Notification;
 use crate::queue::views::{Place, Snapshot};
-use crate::settings::Settings;
-use crate::staff::model::parse_email;
 use crate::state::AppState;
-use crate::validation::FieldErrors;
 use crate::web::csrf;
 use crate::web::extract::{ClientIp, PortalUser};
 use crate::web::filters;
@@ -36,6 +22,22 @@ use crate::web::form::{Form, Query, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live::{self, LiveBlock, Since};
 use crate::web::{AppError, AppResult};
+use sickbay_core::academic::model::StudyNames;
+use sickbay_core::auth::password;
+use sickbay_core::db::events::Event;
+use sickbay_core::db::{Currency, Money, Reader, Timestamp};
+use sickbay_core::error::ServiceError;
+use sickbay_core::identity::Actor;
+use sickbay_core::identity::{PRINCIPAL_KEY, Principal};
+use sickbay_core::notify::Notification;
+use sickbay_core::patients::model::{
+    ContactForm, MatricNumber, Patient, PatientDetails, PatientKind, PortalAccess, parse_name,
+};
+use sickbay_core::patients::repo;
+use sickbay_core::patients::service::{self, MATRIC_FIELD};
+use sickbay_core::settings::Settings;
+use sickbay_core::staff::model::parse_email;
+use sickbay_core::validation::FieldErrors;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -81,17 +83,17 @@ struct Glance {
 async fn glance(state: &AppState, mut db: impl Reader, patient_id: i64) -> AppResult<String> {
     let now = Timestamp::now();
     let settings = state.settings.get();
-    let next = crate::scheduling::service::next_appointment_of_patient(&mut db, patient_id, now)
+    let next = sickbay_core::scheduling::service::next_appointment_of_patient(&mut db, patient_id, now)
         .await?
         .map(|a| {
             let when = crate::web::filters::datetime_of(a.starts_at, settings.clinic.time_zone);
             (when, a.doctor_name)
         });
     let since = Timestamp(now.0 - NEW_RESULT_DAYS * 24 * 3_600_000);
-    let owed = crate::billing::service::owed_count_by(&mut db, patient_id).await?;
-    let new_results = crate::lab::service::released_since(&mut db, patient_id, since).await?;
+    let owed = sickbay_core::billing::service::owed_count_by(&mut db, patient_id).await?;
+    let new_results = sickbay_core::lab::service::released_since(&mut db, patient_id, since).await?;
     // Most patients have no ticket: their own index lookup says so without reading the day's queue.
-    let ticket = crate::queue::open_ticket_of(&mut db, patient_id).await?;
+    let ticket = sickbay_core::queue::service::open_ticket_of(&mut db, patient_id).await?;
     drop(db);
     let place = match ticket {
         Some(_) => {
@@ -116,7 +118,7 @@ pub async fn home(user: PortalUser, State(state): State<AppState>, layout: Layou
     Ok(HomePage {
         layout,
         patient: load_own(&mut conn, &user).await?,
-        notifications: crate::notify::unread(&mut conn, user.id).await?,
+        notifications: sickbay_core::notify::unread(&mut conn, user.id).await?,
         glance: LiveBlock::load(&state, "/me", "/me/summary", glance(&state, conn, user.id)).await?,
     })
 }
@@ -151,7 +153,7 @@ impl ProfilePage {
     /// The patient's own profile with their record as it stands and its names of their studies.
     async fn of_own(state: &AppState, user: &PortalUser, layout: Layout) -> AppResult<Self> {
         let patient = load_own(&state.db, user).await?;
-        let studies = crate::academic::service::names(&state.db, patient.study_ids()).await?;
+        let studies = sickbay_core::academic::service::names(&state.db, patient.study_ids()).await?;
         Ok(Self::new(layout, patient, studies))
     }
 
@@ -357,7 +359,7 @@ pub async fn register(
     let actor = Actor::anonymous(&matric, &ip);
     match service::register(&state.db, &actor, &details, portal, year).await {
         Ok((id, _)) => {
-            let version = crate::identity::repo::find_patient(&state.db, id)
+            let version = sickbay_core::identity::repo::find_patient(&state.db, id)
                 .await?
                 .map_or(1, |u| u.session_version);
             session.cycle_id().await?;

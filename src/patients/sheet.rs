@@ -7,19 +7,19 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::model::{SHEET_CAP, SheetFilter, SheetFilterQuery, SheetRequest, SheetStudent};
-use super::repo;
-use super::service::{self, Slip};
-use crate::academic::model::{AcademicOptions, Department};
-use crate::db::Date;
-use crate::db::once::FormKey;
-use crate::error::ServiceError;
 use crate::state::AppState;
 use crate::web::AppResult;
 use crate::web::extract::{FrontDesk, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query};
 use crate::web::layout::Layout;
+use sickbay_core::academic::model::{AcademicOptions, Department};
+use sickbay_core::db::Date;
+use sickbay_core::db::once::FormKey;
+use sickbay_core::error::ServiceError;
+use sickbay_core::patients::model::{SHEET_CAP, SheetFilter, SheetFilterQuery, SheetRequest, SheetStudent};
+use sickbay_core::patients::repo;
+use sickbay_core::patients::service::{self, Slip};
 
 /// The selection page: the filter, the matching students (at most one sheet's worth) with a tick each.
 #[derive(Template, WebTemplate)]
@@ -44,7 +44,7 @@ impl SelectionPage {
         Ok(SelectionPage {
             layout,
             filter,
-            academic: crate::academic::service::options(&state.db).await?,
+            academic: sickbay_core::academic::service::options(&state.db).await?,
             total,
             students,
             ticked: None,

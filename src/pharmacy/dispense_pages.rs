@@ -13,25 +13,24 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::dispense::{self, Dispensed, Label, Line, Preview, Request, Shelf};
-use super::model::StockLevel;
-use super::service;
-use super::{PharmacyStaff, PharmacyWork};
-use crate::billing::service::PaymentState;
-use crate::db::Date;
-use crate::db::events::Event;
-use crate::db::once::FormKey;
-use crate::db::paging::PageRequest;
-use crate::error::ServiceError;
-use crate::prescriptions::model::{Item, Prescription};
 use crate::state::AppState;
-use crate::validation::parse_id;
-use crate::web::extract::Staff;
+use crate::web::extract::{Pharmacists, PharmacyStaff, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, field_value, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live::{self, Frame};
 use crate::web::{AppError, AppResult, IdPath};
+use sickbay_core::billing::service::PaymentState;
+use sickbay_core::db::Date;
+use sickbay_core::db::events::Event;
+use sickbay_core::db::once::FormKey;
+use sickbay_core::db::paging::PageRequest;
+use sickbay_core::error::ServiceError;
+use sickbay_core::pharmacy::dispense::{self, Dispensed, Label, Line, Preview, Request, Shelf};
+use sickbay_core::pharmacy::model::StockLevel;
+use sickbay_core::pharmacy::service;
+use sickbay_core::prescriptions::model::{Item, Prescription};
+use sickbay_core::validation::parse_id;
 
 fn shelf(state: &AppState) -> Shelf {
     let settings = state.settings.get();
@@ -120,15 +119,16 @@ async fn worklist_rows(state: &AppState) -> AppResult<Arc<str>> {
 }
 
 async fn render_worklist(state: &AppState, today: Date) -> AppResult<String> {
-    let (prescriptions, total) = crate::prescriptions::service::open_prescriptions(&state.db, WORKLIST_LIMIT).await?;
+    let (prescriptions, total) =
+        sickbay_core::prescriptions::service::open_prescriptions(&state.db, WORKLIST_LIMIT).await?;
     let ids: Vec<i64> = prescriptions.iter().map(|p| p.id).collect();
-    let items = crate::prescriptions::service::items_of_prescriptions(&state.db, &ids).await?;
+    let items = sickbay_core::prescriptions::service::items_of_prescriptions(&state.db, &ids).await?;
     let drug_ids: Vec<i64> = items.iter().map(|item| item.drug_id).collect();
     let stock = service::stock_on_hand(&state.db, &drug_ids, today).await?;
     let mut rows = work_rows(prescriptions, items, &stock);
     if state.settings.get().billing.dispense_only_when_paid {
         let visits: Vec<i64> = rows.iter().map(|row| row.prescription.visit_id).collect();
-        let states = crate::billing::service::payment_states(&state.db, &visits).await?;
+        let states = sickbay_core::billing::service::payment_states(&state.db, &visits).await?;
         for row in &mut rows {
             row.payment = states.get(&row.prescription.visit_id).copied();
         }
@@ -233,7 +233,7 @@ pub async fn dispense_page(
     layout: Layout,
 ) -> AppResult<DispensePage> {
     let page = dispense_view(&state, layout, id, None, None).await?;
-    crate::prescriptions::service::record_read(&state.reads, &user.actor, &page.preview.prescription).await?;
+    sickbay_core::prescriptions::service::record_read(&state.reads, &user.actor, &page.preview.prescription).await?;
     Ok(DispensePage {
         does_pharmacy_work: super::does_pharmacy_work(&user),
         ..page
@@ -268,7 +268,7 @@ fn read_request(fields: &[(String, String)]) -> Result<(Request, String), String
 /// a plan that changed meanwhile comes back as 409 saying what changed, with the new plan; quantities that can't
 /// be given come back as 422.
 pub async fn dispense(
-    user: Staff<PharmacyWork>,
+    user: Staff<Pharmacists>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     session: Session,
@@ -325,8 +325,8 @@ pub struct RefuseForm {
 
 impl RefuseForm {
     fn reason(&self) -> AppResult<String> {
-        crate::validation::one_line(&self.reason, "The reason", 300, true).map_err(|message| {
-            let mut errors = crate::validation::FieldErrors::default();
+        sickbay_core::validation::one_line(&self.reason, "The reason", 300, true).map_err(|message| {
+            let mut errors = sickbay_core::validation::FieldErrors::default();
             errors.add("reason", message);
             AppError::Invalid(errors)
         })
@@ -340,7 +340,7 @@ async fn refused(session: &Session, id: i64, what: String) -> AppResult<Response
 
 /// Refuses what is still owed of one item, with a reason.
 pub async fn refuse_item(
-    user: Staff<PharmacyWork>,
+    user: Staff<Pharmacists>,
     State(state): State<AppState>,
     Path((id, item)): Path<(String, String)>,
     session: Session,
@@ -355,7 +355,7 @@ pub async fn refuse_item(
 
 /// Refuses everything still owed on the prescription, with a reason.
 pub async fn refuse_all(
-    user: Staff<PharmacyWork>,
+    user: Staff<Pharmacists>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     session: Session,
@@ -391,7 +391,7 @@ pub async fn label(
     let id = parse_id(&id).ok_or(AppError::NotFound)?;
     let item = parse_id(&item).ok_or(AppError::NotFound)?;
     let label = dispense::label(&state.db, id, item).await?;
-    crate::prescriptions::service::record_read(&state.reads, &user.actor, &label.prescription).await?;
+    sickbay_core::prescriptions::service::record_read(&state.reads, &user.actor, &label.prescription).await?;
     Ok(LabelPage {
         layout,
         label,

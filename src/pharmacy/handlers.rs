@@ -6,21 +6,20 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
-use super::PharmacyStaff;
-use super::model::{Drug, DrugForm, DrugFormInput, DrugStock};
-use super::service;
-use crate::db::once::FormKey;
-use crate::db::{Date, Timestamp};
-use crate::error::ServiceError;
 use crate::state::AppState;
-use crate::validation::FieldErrors;
-use crate::web::extract::Staff;
+use crate::web::extract::{PharmacyStaff, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::paging::{ListQuery, Paging, search_page_link};
 use crate::web::{AppError, AppResult, IdPath};
+use sickbay_core::db::once::FormKey;
+use sickbay_core::db::{Date, Timestamp};
+use sickbay_core::error::ServiceError;
+use sickbay_core::pharmacy::model::{Drug, DrugForm, DrugFormInput, DrugStock};
+use sickbay_core::pharmacy::service;
+use sickbay_core::validation::FieldErrors;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "pharmacy/drugs.html", blocks = ["results"])]

@@ -2,13 +2,8 @@
 //! stock counts shelf by shelf, expiry write-offs, the prescription worklist, dispensing by earliest expiry,
 //! and the pharmacist's alerts. The prescriptions it serves are written in `prescriptions`.
 
-pub mod dispense;
 pub mod dispense_pages;
 pub mod handlers;
-pub mod model;
-pub mod repo;
-pub mod service;
-pub mod settings;
 pub mod stock_pages;
 
 use std::sync::Arc;
@@ -17,17 +12,16 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::{get, post};
 
-use crate::identity::Role;
 use crate::state::AppState;
-use crate::web::extract::RoleSet;
 use crate::web::live::Shared;
+use sickbay_core::identity::Role;
 
 /// What the pharmacy's live screens read once per change (`Event::Pharmacy`: a prescription written or changed,
 /// stock received, given or adjusted) and share, however many screens read them again on it.
 #[derive(Clone, Default)]
 pub struct LiveCaches {
     /// The alerts counted in full, for the home pages' figures.
-    counts: Shared<service::AlertCounts>,
+    counts: Shared<sickbay_core::pharmacy::service::AlertCounts>,
     worklist: Shared<Arc<str>>,
 }
 
@@ -36,25 +30,8 @@ pub struct LiveCaches {
 /// announcement missed.
 const MAX_AGE: Duration = Duration::from_secs(60);
 
-/// Who reads the pharmacy's pages (its alerts, the worklist, a prescription, stock and ledger) and keeps the
-/// catalogue's entries: pharmacists, and admins (the README gives the catalogue to both). Only pharmacists
-/// change stock or dispense ([`PharmacyWork`]).
-pub struct PharmacyStaff;
-
-impl RoleSet for PharmacyStaff {
-    const ROLES: &'static [Role] = &[Role::Pharmacist, Role::Admin];
-}
-
-/// Who dispenses, refuses, receives, adjusts, counts and writes off stock: pharmacists only (an account given
-/// the pharmacist's role by an admin included); administration is not a clinical qualification.
-pub struct PharmacyWork;
-
-impl RoleSet for PharmacyWork {
-    const ROLES: &'static [Role] = &[Role::Pharmacist];
-}
-
 /// Whether `user` does the pharmacy's work (the pages an admin reads leave out its forms).
-pub fn does_pharmacy_work(user: &crate::identity::StaffUser) -> bool {
+pub fn does_pharmacy_work(user: &sickbay_core::identity::StaffUser) -> bool {
     user.holds(Role::Pharmacist)
 }
 

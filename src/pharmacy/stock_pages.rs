@@ -9,26 +9,25 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::model::stock::{AdjustForm, AdjustReason, MovementKind, ReceiptForm, counted};
-use super::model::{BatchLine, Drug, MovementRow};
-use super::repo::LedgerFilter;
-use super::service::{self, AlertCounts, Alerts, Counted};
-use super::{PharmacyStaff, PharmacyWork};
-use crate::db::events::Event;
-use crate::db::once::FormKey;
-use crate::db::paging::PageRequest;
-use crate::db::{Date, Timestamp};
-use crate::error::ServiceError;
-use crate::identity::StaffUser;
 use crate::state::AppState;
-use crate::validation::FieldErrors;
-use crate::web::extract::Staff;
+use crate::web::extract::{Pharmacists, PharmacyStaff, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, field_value, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live::{self, LiveBlock, Since};
 use crate::web::paging::Paging;
 use crate::web::{AppError, AppResult, IdPath, csv_table};
+use sickbay_core::db::events::Event;
+use sickbay_core::db::once::FormKey;
+use sickbay_core::db::paging::PageRequest;
+use sickbay_core::db::{Date, Timestamp};
+use sickbay_core::error::ServiceError;
+use sickbay_core::identity::StaffUser;
+use sickbay_core::pharmacy::model::stock::{AdjustForm, AdjustReason, MovementKind, ReceiptForm, counted};
+use sickbay_core::pharmacy::model::{BatchLine, Drug, MovementRow};
+use sickbay_core::pharmacy::repo::LedgerFilter;
+use sickbay_core::pharmacy::service::{self, AlertCounts, Alerts, Counted};
+use sickbay_core::validation::FieldErrors;
 
 // ---- the pharmacist's home --------------------------------------------------------------------------------
 
@@ -54,7 +53,7 @@ struct Glance {
 
 async fn glance(state: &AppState) -> AppResult<String> {
     Ok(Glance {
-        waiting: crate::prescriptions::service::count_open(&state.db).await?,
+        waiting: sickbay_core::prescriptions::service::count_open(&state.db).await?,
         counts: alert_counts(state).await?,
     }
     .render()?)
@@ -291,7 +290,7 @@ pub async fn ledger_csv(
 
 /// Receives a batch from the stock page's form.
 pub async fn receive(
-    user: Staff<PharmacyWork>,
+    user: Staff<Pharmacists>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     session: Session,
@@ -339,7 +338,7 @@ impl AdjustPage {
 }
 
 pub async fn adjust_form(
-    _user: Staff<PharmacyWork>,
+    _user: Staff<Pharmacists>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     layout: Layout,
@@ -366,7 +365,7 @@ fn seen_of(text: &str) -> AppResult<i64> {
 
 /// Adjusts a batch; 409 when its quantity changed since the form was loaded.
 pub async fn adjust(
-    user: Staff<PharmacyWork>,
+    user: Staff<Pharmacists>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     session: Session,
@@ -405,7 +404,7 @@ pub struct SeenForm {
 
 /// Writes off an expired batch from the home page's alert.
 pub async fn write_off(
-    user: Staff<PharmacyWork>,
+    user: Staff<Pharmacists>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     session: Session,
@@ -485,7 +484,7 @@ async fn count_page(
 
 /// The count sheet of a shelf (or the list of shelves).
 pub async fn count_sheet(
-    _user: Staff<PharmacyWork>,
+    _user: Staff<Pharmacists>,
     State(state): State<AppState>,
     layout: Layout,
     Query(query): Query<ShelfQuery>,
@@ -511,7 +510,7 @@ fn read_sheet(fields: &[(String, String)]) -> AppResult<Sheet> {
         problems: Vec::new(),
     };
     for (key, text) in fields {
-        let Some(id) = key.strip_prefix("count_").and_then(crate::validation::parse_id) else {
+        let Some(id) = key.strip_prefix("count_").and_then(sickbay_core::validation::parse_id) else {
             continue;
         };
         sheet.typed.push((id, text.clone()));
@@ -531,7 +530,7 @@ fn read_sheet(fields: &[(String, String)]) -> AppResult<Sheet> {
 
 /// Records a count; each difference becomes an adjustment with the reason "count".
 pub async fn record_count(
-    user: Staff<PharmacyWork>,
+    user: Staff<Pharmacists>,
     State(state): State<AppState>,
     session: Session,
     layout: Layout,

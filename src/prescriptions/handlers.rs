@@ -11,19 +11,7 @@ use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
 use tower_sessions::Session;
 
-use super::model::dose::{self, Dispensed, NoSuggestion};
-use super::model::{Frequency, Item, ItemForm, Prescription, Route, allergy_match};
-use super::repo::Listed;
-use super::service;
-use crate::consult::model::{Access, Visit};
-use crate::db::once::FormKey;
-use crate::db::paging::PageRequest;
-use crate::db::{Date, Reader};
-use crate::error::ServiceError;
-use crate::identity::{Role, StaffUser};
-use crate::pharmacy::model::{DrugStock, StockLevel};
 use crate::state::AppState;
-use crate::validation::{FieldErrors, parse_id};
 use crate::web::extract::{Doctors, PortalUser, RoleSet, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
@@ -31,6 +19,18 @@ use crate::web::htmx::{HxRequest, redirect};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::paging::Paging;
 use crate::web::{AppError, AppResult, IdPath};
+use sickbay_core::consult::model::{Access, Visit};
+use sickbay_core::db::once::FormKey;
+use sickbay_core::db::paging::PageRequest;
+use sickbay_core::db::{Date, Reader};
+use sickbay_core::error::ServiceError;
+use sickbay_core::identity::{Role, StaffUser};
+use sickbay_core::pharmacy::model::{DrugStock, StockLevel};
+use sickbay_core::prescriptions::model::dose::{self, Dispensed, NoSuggestion};
+use sickbay_core::prescriptions::model::{Frequency, Item, ItemForm, Prescription, Route, allergy_match};
+use sickbay_core::prescriptions::repo::Listed;
+use sickbay_core::prescriptions::service;
+use sickbay_core::validation::{FieldErrors, parse_id};
 
 /// Who reads prescriptions: doctors, admins and pharmacists (pharmacists never see notes or diagnoses).
 pub struct PrescriptionReaders;
@@ -191,7 +191,7 @@ async fn assemble(
         suggestion,
     } = filled;
     let ids: Vec<i64> = items.iter().map(|i| i.drug_id).collect();
-    let stock = crate::pharmacy::service::stock_on_hand(&mut db, &ids, today).await?;
+    let stock = sickbay_core::pharmacy::service::stock_on_hand(&mut db, &ids, today).await?;
     let items = items
         .into_iter()
         .map(|item| ItemLine {
@@ -226,16 +226,16 @@ async fn matches(
     text: &str,
     chosen: Option<i64>,
 ) -> AppResult<Vec<Match>> {
-    let mut drugs = crate::pharmacy::service::search_drugs(&mut db, text, today).await?;
+    let mut drugs = sickbay_core::pharmacy::service::search_drugs(&mut db, text, today).await?;
     if let Some(id) = chosen
         && !drugs.iter().any(|d| d.id == id)
     {
-        let mut picked = crate::pharmacy::service::drugs_with_stock(&mut db, &[id], today).await?;
+        let mut picked = sickbay_core::pharmacy::service::drugs_with_stock(&mut db, &[id], today).await?;
         picked.retain(DrugStock::is_active);
         picked.append(&mut drugs);
         drugs = picked;
     }
-    let allergies = crate::patients::service::get(&mut db, visit.patient_id)
+    let allergies = sickbay_core::patients::service::get(&mut db, visit.patient_id)
         .await?
         .map(|p| p.allergies)
         .unwrap_or_default();
@@ -283,7 +283,7 @@ pub async fn add_item(
             changed(&state, &user, id, session, hx, layout, notice).await
         }
         Err(ServiceError::Invalid(errors)) => {
-            let visit = crate::consult::service::visit_for(&state.db, &user, id, Access::Read).await?;
+            let visit = sickbay_core::consult::service::visit_for(&state.db, &user, id, Access::Read).await?;
             let section = load(&state, &user, &visit, Filled::refused(form, errors)).await?;
             let page = answer(
                 hx,
@@ -319,7 +319,7 @@ pub async fn draft(
     let visit = service::prescribable_visit(&state.db, &user, id).await?;
     let mut errors = FieldErrors::default();
     let drug = match form.drug_id() {
-        Some(drug_id) => crate::pharmacy::service::drug(&state.db, drug_id).await?,
+        Some(drug_id) => sickbay_core::pharmacy::service::drug(&state.db, drug_id).await?,
         None => None,
     };
     let mut suggestion = None;
@@ -331,7 +331,10 @@ pub async fn draft(
         };
         match dose::suggest(&form.dose, dispensed, frequency, days) {
             Ok(suggested) => {
-                form.quantity = suggested.quantity.min(super::model::QUANTITY_MAX).to_string();
+                form.quantity = suggested
+                    .quantity
+                    .min(sickbay_core::prescriptions::model::QUANTITY_MAX)
+                    .to_string();
                 suggestion = Some(suggested.note);
             }
             Err(NoSuggestion::Dose(message)) => {
@@ -422,7 +425,7 @@ async fn changed(
         flash(&session, FlashKind::Success, notice).await?;
         return Ok(redirect(hx, &format!("/visits/{visit_id}#prescriptions")));
     }
-    let visit = crate::consult::service::visit_for(&state.db, user, visit_id, Access::Read).await?;
+    let visit = sickbay_core::consult::service::visit_for(&state.db, user, visit_id, Access::Read).await?;
     let section = load(state, user, &visit, Filled::with_notice(Some(notice))).await?;
     answer(
         hx,

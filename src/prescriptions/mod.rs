@@ -3,9 +3,6 @@
 //! admins and pharmacists read and print it, and the patient reads their own on the phone.
 
 pub mod handlers;
-pub mod model;
-pub mod repo;
-pub mod service;
 
 use axum::Router;
 use axum::routing::{get, post};

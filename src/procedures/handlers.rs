@@ -10,16 +10,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::model::{ProcedureInput, ProcedureType, VisitProcedures};
-use super::service::{self, Supply};
-use crate::consult::model::Access;
-use crate::db::Timestamp;
-use crate::db::once::FormKey;
-use crate::error::ServiceError;
-use crate::identity::StaffUser;
-use crate::pharmacy::model::Drug;
 use crate::state::AppState;
-use crate::validation::{FieldErrors, parse_id};
 use crate::web::extract::{Admins, Doctors, Staff};
 use crate::web::feedback::{Place, out_of_band};
 use crate::web::filters;
@@ -27,6 +18,15 @@ use crate::web::form::{Form, invalid};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash, flash_in};
 use crate::web::{AppError, AppResult, IdPath};
+use sickbay_core::consult::model::Access;
+use sickbay_core::db::Timestamp;
+use sickbay_core::db::once::FormKey;
+use sickbay_core::error::ServiceError;
+use sickbay_core::identity::StaffUser;
+use sickbay_core::pharmacy::model::Drug;
+use sickbay_core::procedures::model::{ProcedureInput, ProcedureType, VisitProcedures};
+use sickbay_core::procedures::service::{self, Supply};
+use sickbay_core::validation::{FieldErrors, parse_id};
 
 /// The section's message region (and its element id and anchor).
 pub const REGION: &str = "procedures";
@@ -146,7 +146,7 @@ impl EditPage {
     async fn load(state: &AppState, layout: Layout, kind: ProcedureType, form: TypeForm) -> AppResult<EditPage> {
         Ok(EditPage {
             supplies: service::supplies(&state.db, kind.id, state.today()).await?,
-            choices: crate::pharmacy::service::procedure_supplies(&state.db).await?,
+            choices: sickbay_core::pharmacy::service::procedure_supplies(&state.db).await?,
             layout,
             kind,
             form,
@@ -388,6 +388,6 @@ async fn answered(
 }
 
 async fn section(state: &AppState, user: &StaffUser, visit_id: i64) -> AppResult<VisitProcedures> {
-    let visit = crate::consult::service::visit_for(&state.db, user, visit_id, Access::Read).await?;
+    let visit = sickbay_core::consult::service::visit_for(&state.db, user, visit_id, Access::Read).await?;
     Ok(service::section(&state.db, user, &visit).await?)
 }

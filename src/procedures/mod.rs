@@ -3,9 +3,6 @@
 //! pharmacy's to account for.
 
 pub mod handlers;
-pub mod model;
-pub mod repo;
-pub mod service;
 
 use axum::Router;
 use axum::routing::{get, post};

@@ -11,19 +11,20 @@ use std::time::Duration;
 use askama::Template;
 use chrono_tz::Tz;
 
-use super::appointments;
-use super::model::{DayStats, Move, Priority, due_matches, due_soon};
-use super::repo::{self, Assignment, Room, Ticket};
+use super::handlers::ConfirmMove as _;
 use super::views::{Column, DoctorView, Snapshot};
-use crate::db::paging::PageRequest;
-use crate::db::{Date, Db, Timestamp};
-use crate::scheduling::model::AppointmentView;
-use crate::staff::model::Doctor;
 use crate::state::AppState;
 use crate::web::AppResult;
 use crate::web::filters;
 use crate::web::layout::Flash;
 use crate::web::live::{List, LivePage, Parts};
+use sickbay_core::db::paging::PageRequest;
+use sickbay_core::db::{Date, Db, Timestamp};
+use sickbay_core::queue::appointments;
+use sickbay_core::queue::model::{DayStats, Move, Priority, due_matches, due_soon};
+use sickbay_core::queue::repo::{self, Assignment, Room, Ticket};
+use sickbay_core::scheduling::model::AppointmentView;
+use sickbay_core::staff::model::Doctor;
 
 /// How stale a page may be when no event told of a change (one that no event announces, or while this
 /// instance's events from the others are interrupted).
@@ -61,7 +62,7 @@ impl Desk {
         Ok(Desk {
             due: appointments::due(db, day).await?,
             rooms: active_rooms(db).await?,
-            doctors: crate::staff::service::active_doctors(db).await?,
+            doctors: sickbay_core::staff::service::active_doctors(db).await?,
         })
     }
 }
@@ -278,7 +279,7 @@ struct DueRow<'a> {
 struct DueNote {
     /// Bookings on the board's list.
     shown: usize,
-    /// Today's other bookings to check in (on `/queue/due`): later than [`super::model::DUE_AHEAD_MINUTES`]
+    /// Today's other bookings to check in (on `/queue/due`): later than [`sickbay_core::queue::model::DUE_AHEAD_MINUTES`]
     /// from now, or late past the no-show grace.
     others: usize,
 }
@@ -309,7 +310,7 @@ impl Office {
     async fn load(db: &Db) -> AppResult<Office> {
         Ok(Office {
             rooms: active_rooms(db).await?,
-            doctors: crate::staff::service::active_doctors(db).await?,
+            doctors: sickbay_core::staff::service::active_doctors(db).await?,
         })
     }
 }

@@ -11,19 +11,19 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::board::MAX_AGE;
-use super::model::spoken_code;
-use super::repo;
 use super::views::{DisplayFilter, Place, Snapshot, Tiles};
-use crate::db::Timestamp;
-use crate::db::events::{Call, Event};
 use crate::state::AppState;
-use crate::validation::parse_id;
 use crate::web::extract::PortalUser;
 use crate::web::filters;
 use crate::web::form::Query;
 use crate::web::layout::Layout;
 use crate::web::live::{self, Frame};
 use crate::web::{AppError, AppResult};
+use sickbay_core::db::Timestamp;
+use sickbay_core::db::events::{Call, Event};
+use sickbay_core::queue::model::spoken_code;
+use sickbay_core::queue::repo;
+use sickbay_core::validation::parse_id;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct DisplayQuery {
@@ -43,7 +43,7 @@ impl DisplayQuery {
             }
             (_, Some(doctor)) if !doctor.is_empty() => {
                 let doctor = id(doctor)?;
-                let name = crate::staff::service::active_doctors(&state.db)
+                let name = sickbay_core::staff::service::active_doctors(&state.db)
                     .await?
                     .into_iter()
                     .find(|d| d.id == doctor)

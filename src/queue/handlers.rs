@@ -11,20 +11,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::board::{Board, DoctorBoard, TicketMenu};
-use super::model::{Move, Priority};
-use super::repo::{self, Room, Ticket};
-use super::service::{self, MoveRequest, RoomForm, Target, WalkInPatient};
-use crate::db::Date;
-use crate::db::events::Event;
-use crate::db::once::FormKey;
-use crate::error::ServiceError;
-use crate::identity::{DoctorScope, StaffUser};
-use crate::patients::model::{MatricNumber, PatientDetails, PatientKind, PatientSummary, Sex, parse_name, parse_phone};
-use crate::patients::service as patient_service;
-use crate::scheduling::model::AppointmentView;
-use crate::staff::model::Doctor;
 use crate::state::AppState;
-use crate::validation::{FieldErrors, parse_id};
 use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::extract::{Admins, Doctors, FrontDesk, FrontDeskAndDoctors, Staff};
 use crate::web::feedback::{self, Place};
@@ -35,6 +22,21 @@ use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live;
 use crate::web::paging::{ListQuery, Paging, search_page_link};
 use crate::web::{AppError, AppResult, IdPath};
+use sickbay_core::db::Date;
+use sickbay_core::db::events::Event;
+use sickbay_core::db::once::FormKey;
+use sickbay_core::error::ServiceError;
+use sickbay_core::identity::{DoctorScope, StaffUser};
+use sickbay_core::patients::model::{
+    MatricNumber, PatientDetails, PatientKind, PatientSummary, Sex, parse_name, parse_phone,
+};
+use sickbay_core::patients::service as patient_service;
+use sickbay_core::queue::model::{Move, Priority};
+use sickbay_core::queue::repo::{self, Room, Ticket};
+use sickbay_core::queue::service::{self, MoveRequest, RoomForm, Target, WalkInPatient};
+use sickbay_core::scheduling::model::AppointmentView;
+use sickbay_core::staff::model::Doctor;
+use sickbay_core::validation::{FieldErrors, parse_id};
 
 // ---- reception's board --------------------------------------------------------------------------------
 
@@ -629,9 +631,14 @@ pub async fn move_ticket(
     changed(&session, &user, hx, notice, None).await
 }
 
-impl Ticket {
-    /// What staff are asked before taking the ticket out of the queue: a no-show, or "left" (the patient left).
-    pub fn confirm_move(&self, mv: Move) -> Confirmation {
+/// What staff are asked before taking a ticket out of the queue: a no-show, or "left" (the patient left). A
+/// trait because the ticket is the core's type; templates that show a ticket's actions bring it into scope.
+pub trait ConfirmMove {
+    fn confirm_move(&self, mv: Move) -> Confirmation;
+}
+
+impl ConfirmMove for Ticket {
+    fn confirm_move(&self, mv: Move) -> Confirmation {
         let (code, name) = (&self.code, &self.patient_name);
         let (question, detail, button) = match mv {
             Move::NoShow => (
@@ -698,7 +705,7 @@ pub async fn ticket(
     layout: Layout,
 ) -> AppResult<Response> {
     let ticket = ticket_for(&state, user.scope(), id).await?;
-    let doctors = crate::staff::service::active_doctors(&state.db).await?;
+    let doctors = sickbay_core::staff::service::active_doctors(&state.db).await?;
     let menu = TicketMenu {
         t: &ticket,
         zone: state.settings.get().clinic.time_zone,

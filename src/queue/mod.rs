@@ -2,14 +2,9 @@
 //! board and the doctor's queue change live, the waiting-room display announces calls, and a patient follows
 //! their own place on their phone.
 
-pub mod appointments;
 pub mod board;
 pub mod display;
 pub mod handlers;
-pub mod model;
-pub mod repo;
-pub mod service;
-pub mod settings;
 pub mod views;
 
 use std::sync::Arc;
@@ -58,9 +53,4 @@ pub fn router() -> Router<AppState> {
         .route("/admin/rooms/{id}", post(handlers::update_room))
         .route("/me/queue", get(display::my_place))
         .route("/me/queue/events", get(display::my_place_events))
-}
-
-/// The patient's open ticket today or earlier (waiting, called or with the doctor), for their record's page.
-pub async fn open_ticket_of(db: impl crate::db::Reader, patient_id: i64) -> Result<Option<repo::Ticket>, sqlx::Error> {
-    repo::open_ticket_of(db, patient_id).await
 }

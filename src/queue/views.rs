@@ -5,14 +5,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::model::{
-    DayStats, Move, Priority, Queued, TicketStatus, call_is_current, calls_doctor, calls_prefix,
-    estimated_wait_minutes, places_ahead, rolling_median,
-};
-use super::repo::{self, Assignment, Ticket};
-use crate::db::{Date, Db, Timestamp, sequence};
 use crate::state::AppState;
 use crate::web::AppResult;
+use sickbay_core::db::{Date, Db, Timestamp, sequence};
+use sickbay_core::queue::model::{
+    DayStats, Queued, TicketStatus, call_is_current, calls_doctor, calls_prefix, estimated_wait_minutes, places_ahead,
+    rolling_median,
+};
+use sickbay_core::queue::repo::{self, Assignment, Ticket};
 
 /// The day's queue as of one moment.
 pub struct Snapshot {
@@ -111,21 +111,6 @@ impl Snapshot {
             .collect();
         done.sort_unstable();
         rolling_median(&done.into_iter().map(|(_, length)| length).collect::<Vec<_>>())
-    }
-}
-
-impl Ticket {
-    /// Whether the ticket, in its status now, allows the move: what templates ask instead of reading the status.
-    pub fn can(&self, mv: Move) -> bool {
-        mv.allowed(self.status)
-    }
-
-    pub fn priority_class(&self) -> &'static str {
-        match self.priority {
-            Priority::Emergency => "priority priority-emergency",
-            Priority::Urgent => "priority priority-urgent",
-            Priority::Normal => "priority",
-        }
     }
 }
 
@@ -427,7 +412,8 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::*;
-    use crate::db::Timestamp;
+    use sickbay_core::db::Timestamp;
+    use sickbay_core::queue::model::{Move, Priority};
 
     fn day() -> Date {
         Date(NaiveDate::from_ymd_opt(2026, 11, 23).unwrap())
@@ -593,7 +579,7 @@ mod tests {
                 .collect()
         };
         assert_eq!(calling(&s, at(10)), ["X-003", "X-002"]);
-        let limit = crate::queue::model::CALL_SHOWN_MINUTES;
+        let limit = sickbay_core::queue::model::CALL_SHOWN_MINUTES;
         assert_eq!(calling(&s, at(7 + limit)), ["X-003"], "room 1's call is old news");
         assert!(calling(&s, at(180)).is_empty(), "hours later nothing is called");
         // Room 2's doctor started another patient after calling X-003 (who never came): the room moved on.

@@ -4,16 +4,16 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::model::{Cell, Period, Report};
-use super::service::{self, Context};
-use super::views::Shown;
 use crate::state::AppState;
-use crate::validation::FieldErrors;
 use crate::web::extract::{Admins, Staff};
 use crate::web::filters;
 use crate::web::form::{Query, invalid};
 use crate::web::layout::Layout;
 use crate::web::{AppError, AppResult, csv_table};
+use sickbay_core::reports::model::{Cell, Period, Report};
+use sickbay_core::reports::service::{self, Context};
+use sickbay_core::reports::views::Shown;
+use sickbay_core::validation::FieldErrors;
 
 /// `?from=YYYY-MM-DD&to=YYYY-MM-DD` (the last 30 days when blank), and for a CSV `table=` the table's name.
 #[derive(Debug, Default, Deserialize)]

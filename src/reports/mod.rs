@@ -2,19 +2,12 @@
 //! pharmacy and students seen, each for a chosen period as charts drawn on the server, tables and CSV. Closed
 //! days are read from the daily summaries the `report_summaries` job keeps (`service::summarize_closed_days`).
 
-pub mod chart;
 pub mod handlers;
-pub mod model;
-pub mod repo;
-pub mod service;
-pub mod views;
 
 use axum::Router;
 use axum::routing::get;
 
 use crate::state::AppState;
-
-pub use service::summarize_closed_days;
 
 pub fn router() -> Router<AppState> {
     Router::new()

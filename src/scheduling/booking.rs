@@ -6,19 +6,19 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
-use super::model::Refusal;
 use super::picker::{self, PickerQuery};
 use super::portal::{BookForm, BookPage, booked_message, message, picker_response, status_again};
-use super::service::{self, Booker, BookingError};
-use crate::db::once::FormKey;
-use crate::error::ServiceError;
-use crate::identity::Actor;
 use crate::state::AppState;
 use crate::web::extract::{FrontDesk, Staff};
 use crate::web::form::{Form, Query};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
+use sickbay_core::db::once::FormKey;
+use sickbay_core::error::ServiceError;
+use sickbay_core::identity::Actor;
+use sickbay_core::scheduling::model::Refusal;
+use sickbay_core::scheduling::service::{self, Booker, BookingError};
 
 async fn page_for(
     state: &AppState,
@@ -28,7 +28,7 @@ async fn page_for(
     error: Option<String>,
     reason: String,
 ) -> AppResult<BookPage> {
-    let patient = crate::patients::service::get(&state.db, patient_id)
+    let patient = sickbay_core::patients::service::get(&state.db, patient_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let settings = state.settings.get();

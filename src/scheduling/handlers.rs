@@ -12,31 +12,25 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::model::{
-    Action, AppointmentStatus, AppointmentView, CORRECTED_TO, ClosureForm, Hours, HoursForm, ScheduleView, WEEKDAYS,
-    parse_reason,
-};
-use super::repo::{Closure, DayCounts, Slot};
-use super::service::{self, Generated, ScheduleData};
-use crate::db::once::FormKey;
-use crate::db::{Date, Timestamp};
-use crate::error::ServiceError;
-use crate::identity::{DoctorScope, Role, StaffUser};
-use crate::staff::model::Doctor;
 use crate::state::AppState;
-use crate::validation::FieldErrors;
 use crate::web::confirm::{ConfirmPage, Confirmation};
-use crate::web::extract::{FrontDesk, FrontDeskAndDoctors, RoleSet, Staff};
+use crate::web::extract::{Clinicians, FrontDesk, FrontDeskAndDoctors, RoleSet, Staff};
 use crate::web::filters::{self, datetime_of};
 use crate::web::form::{Form, Query, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
-
-/// Who sets weekly hours: the admin for any doctor, a doctor for their own.
-pub struct HoursEditors;
-impl RoleSet for HoursEditors {
-    const ROLES: &'static [Role] = &[Role::Admin, Role::Doctor];
-}
+use sickbay_core::db::once::FormKey;
+use sickbay_core::db::{Date, Timestamp};
+use sickbay_core::error::ServiceError;
+use sickbay_core::identity::{DoctorScope, StaffUser};
+use sickbay_core::scheduling::model::{
+    Action, AppointmentStatus, AppointmentView, CORRECTED_TO, ClosureForm, Hours, HoursForm, ScheduleView, WEEKDAYS,
+    parse_reason,
+};
+use sickbay_core::scheduling::repo::{Closure, DayCounts, Slot};
+use sickbay_core::scheduling::service::{self, Generated, ScheduleData};
+use sickbay_core::staff::model::Doctor;
+use sickbay_core::validation::FieldErrors;
 
 // ---- the report of a change, shown once on the next page ------------------------------------------------
 
@@ -129,7 +123,7 @@ async fn chosen_doctor(
             full_name: user.full_name.clone(),
         }));
     }
-    let doctors = crate::staff::service::active_doctors(&state.db).await?;
+    let doctors = sickbay_core::staff::service::active_doctors(&state.db).await?;
     match asked {
         None => Ok(doctors.into_iter().next()),
         Some(id) => doctors
@@ -144,7 +138,7 @@ async fn chosen_doctor(
 async fn doctors_to_choose(state: &AppState, scope: DoctorScope) -> AppResult<Vec<Doctor>> {
     match scope.own() {
         Some(_) => Ok(Vec::new()),
-        None => Ok(crate::staff::service::active_doctors(&state.db).await?),
+        None => Ok(sickbay_core::staff::service::active_doctors(&state.db).await?),
     }
 }
 
@@ -241,7 +235,7 @@ fn hours_path(scope: DoctorScope, doctor_id: i64) -> String {
 }
 
 pub async fn hours(
-    user: Staff<HoursEditors>,
+    user: Staff<Clinicians>,
     State(state): State<AppState>,
     session: Session,
     layout: Layout,
@@ -260,7 +254,7 @@ pub async fn hours(
 }
 
 pub async fn add_hours(
-    user: Staff<HoursEditors>,
+    user: Staff<Clinicians>,
     State(state): State<AppState>,
     session: Session,
     layout: Layout,
@@ -296,7 +290,7 @@ async fn check_hours(
     let doctor_id = match scope.own() {
         Some(own) => Some(own),
         None => {
-            let doctors = crate::staff::service::active_doctors(&state.db).await?;
+            let doctors = sickbay_core::staff::service::active_doctors(&state.db).await?;
             errors.check("doctor_id", named_doctor(&doctors, &form.doctor_id))
         }
     };
@@ -313,7 +307,7 @@ async fn check_hours(
 
 async fn hours_form_again(
     state: &AppState,
-    user: &Staff<HoursEditors>,
+    user: &Staff<Clinicians>,
     layout: Layout,
     doctor_id: Option<i64>,
     form: HoursForm,
@@ -328,7 +322,7 @@ async fn hours_form_again(
 }
 
 async fn doctor_name(state: &AppState, doctor_id: i64) -> AppResult<Option<String>> {
-    let doctors = crate::staff::service::active_doctors(&state.db).await?;
+    let doctors = sickbay_core::staff::service::active_doctors(&state.db).await?;
     Ok(doctors.into_iter().find(|d| d.id == doctor_id).map(|d| d.full_name))
 }
 
@@ -347,7 +341,7 @@ fn remove_confirmation(hours: &Hours, doctor: Option<&str>) -> Confirmation {
 
 /// The confirmation page of removing hours, for browsers without JavaScript.
 pub async fn confirm_remove_hours(
-    user: Staff<HoursEditors>,
+    user: Staff<Clinicians>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     layout: Layout,
@@ -370,7 +364,7 @@ pub async fn confirm_remove_hours(
 }
 
 pub async fn remove_hours(
-    user: Staff<HoursEditors>,
+    user: Staff<Clinicians>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
     session: Session,
@@ -488,13 +482,13 @@ async fn check_closure(
     state: &AppState,
     scope: DoctorScope,
     form: &ClosureForm,
-) -> AppResult<Result<super::model::NewClosure, FieldErrors>> {
+) -> AppResult<Result<sickbay_core::scheduling::model::NewClosure, FieldErrors>> {
     let mut errors = FieldErrors::default();
     let doctor_id = match (scope.own(), form.doctor_id.trim()) {
         (Some(own), _) => Some(own),
         (None, "") => None,
         (None, text) => {
-            let doctors = crate::staff::service::active_doctors(&state.db).await?;
+            let doctors = sickbay_core::staff::service::active_doctors(&state.db).await?;
             errors.check("doctor_id", named_doctor(&doctors, text))
         }
     };

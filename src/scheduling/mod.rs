@@ -3,12 +3,8 @@
 
 pub mod booking;
 pub mod handlers;
-pub mod model;
 pub mod picker;
 pub mod portal;
-pub mod repo;
-pub mod service;
-pub mod settings;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,9 +19,9 @@ use crate::web::live::Shared;
 /// booking: the calendar's free places, a day's open times and the doctors to choose from.
 #[derive(Clone, Default)]
 pub struct LiveCaches {
-    seats: Shared<Arc<Vec<repo::DaySeats>>>,
+    seats: Shared<Arc<Vec<sickbay_core::scheduling::repo::DaySeats>>>,
     open_times: Shared<Arc<Vec<picker::DoctorSlots>>>,
-    doctors: Shared<Arc<Vec<crate::staff::model::DoctorProfile>>>,
+    doctors: Shared<Arc<Vec<sickbay_core::staff::model::DoctorProfile>>>,
 }
 
 /// How long the shared parts are shown without reading them again when no change is announced (a slot that
@@ -70,11 +66,13 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A refusal is a conflict in the patient's words; the rest is the service error's one conversion.
-impl From<service::BookingError> for crate::web::AppError {
-    fn from(err: service::BookingError) -> Self {
+impl From<sickbay_core::scheduling::service::BookingError> for crate::web::AppError {
+    fn from(err: sickbay_core::scheduling::service::BookingError) -> Self {
         match err {
-            service::BookingError::Refused(refusal) => crate::error::ServiceError::Conflict(refusal.to_string()).into(),
-            service::BookingError::Service(err) => err.into(),
+            sickbay_core::scheduling::service::BookingError::Refused(refusal) => {
+                sickbay_core::error::ServiceError::Conflict(refusal.to_string()).into()
+            }
+            sickbay_core::scheduling::service::BookingError::Service(err) => err.into(),
         }
     }
 }

@@ -6,14 +6,14 @@ use std::sync::Arc;
 use chrono::{Datelike, Duration as Days, NaiveDate, Timelike, Weekday};
 use serde::Deserialize;
 
-use super::model::{BookingRules, Refusal, booking_barrier};
-use super::repo::{self, OpenSlot, Starts};
-use crate::db::{Date, Db, Timestamp};
-use crate::settings::Settings;
-use crate::staff::model::DoctorProfile;
 use crate::state::AppState;
-use crate::validation::parse_id;
 use crate::web::AppResult;
+use sickbay_core::db::{Date, Db, Timestamp};
+use sickbay_core::scheduling::model::{BookingRules, Refusal, booking_barrier};
+use sickbay_core::scheduling::repo::{self, OpenSlot, Starts};
+use sickbay_core::settings::Settings;
+use sickbay_core::staff::model::DoctorProfile;
+use sickbay_core::validation::parse_id;
 
 /// `?day=YYYY-MM-DD&doctor=ID` as typed; anything unreadable means "the first day with free places" / "any
 /// doctor". `slot` is the time chosen before a refused booking, shown chosen again.
@@ -357,7 +357,11 @@ async fn open_times(
 
 /// The doctors patients choose from, with their profiles, shared like [`calendar_seats`].
 async fn doctor_profiles(state: &AppState) -> AppResult<Arc<Vec<DoctorProfile>>> {
-    let compute = || async { Ok(Arc::new(crate::staff::service::doctor_profiles(&state.db).await?)) };
+    let compute = || async {
+        Ok(Arc::new(
+            sickbay_core::staff::service::doctor_profiles(&state.db).await?,
+        ))
+    };
     let caches = &state.scheduling.doctors;
     caches
         .get_within("doctors", state.db.events().last_seq(), super::MAX_AGE, compute)

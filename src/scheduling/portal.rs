@@ -9,18 +9,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::model::{
-    Action, AppointmentStatus, AppointmentView, BookingRules, Refusal, WaitlistAction, WaitlistEntry,
-    patient_may_change,
-};
 use super::picker::{self, PickerQuery, SlotPicker};
-use super::service::{self, Booker, BookingError, Canceller};
-use crate::db::once::FormKey;
-use crate::db::{Date, Timestamp};
-use crate::error::{ServiceError, ServiceResult};
-use crate::identity::{Actor, DoctorScope};
 use crate::state::AppState;
-use crate::validation::parse_id;
 use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::extract::PortalUser;
 use crate::web::filters::{self, clock_of, datetime_of};
@@ -28,6 +18,16 @@ use crate::web::form::{Form, Query};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
+use sickbay_core::db::once::FormKey;
+use sickbay_core::db::{Date, Timestamp};
+use sickbay_core::error::{ServiceError, ServiceResult};
+use sickbay_core::identity::{Actor, DoctorScope};
+use sickbay_core::scheduling::model::{
+    Action, AppointmentStatus, AppointmentView, BookingRules, Refusal, WaitlistAction, WaitlistEntry,
+    patient_may_change,
+};
+use sickbay_core::scheduling::service::{self, Booker, BookingError, Canceller};
+use sickbay_core::validation::parse_id;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "booking/book.html", blocks = ["picker"])]
@@ -409,7 +409,7 @@ pub async fn read_notification(
     State(state): State<AppState>,
     IdPath(id): IdPath,
 ) -> AppResult<Redirect> {
-    if !crate::notify::mark_read(&state.db, user.id, id).await? {
+    if !sickbay_core::notify::mark_read(&state.db, user.id, id).await? {
         return Err(AppError::NotFound);
     }
     Ok(Redirect::to("/me"))

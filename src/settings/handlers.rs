@@ -4,19 +4,19 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
-use super::model::{Settings, changed_keys, fieldsets};
-use super::repo;
-use super::section::{Fieldset, Values};
-use crate::audit::{self, AuditEntry};
-use crate::db::Db;
-use crate::db::events::Event;
-use crate::identity::Actor;
 use crate::state::AppState;
-use crate::validation::FieldErrors;
 use crate::web::AppResult;
 use crate::web::extract::{Admins, Staff};
 use crate::web::form::{Form, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
+use sickbay_core::audit::{self, AuditEntry};
+use sickbay_core::db::Db;
+use sickbay_core::db::events::Event;
+use sickbay_core::identity::Actor;
+use sickbay_core::settings::model::{Settings, changed_keys, fieldsets};
+use sickbay_core::settings::repo;
+use sickbay_core::settings::section::{Fieldset, Values};
+use sickbay_core::validation::FieldErrors;
 
 pub const PATH: &str = "/admin/settings";
 

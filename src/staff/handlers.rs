@@ -5,16 +5,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::model::{DoctorProfile, ExtraRole, NewStaff, ProfileInput, StaffAccount, StaffDetails, grantable_roles};
-use super::repo;
-use super::service;
-use crate::auth::password;
-use crate::db::Timestamp;
-use crate::db::once::FormKey;
-use crate::error::ServiceError;
-use crate::identity::{Actor, Role};
 use crate::state::AppState;
-use crate::validation::FieldErrors;
 use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::extract::{Admins, Doctors, Staff};
 use crate::web::filters;
@@ -23,6 +14,17 @@ use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::paging::{ListQuery, Paging, search_page_link};
 use crate::web::{AppError, AppResult, IdPath};
+use sickbay_core::auth::password;
+use sickbay_core::db::Timestamp;
+use sickbay_core::db::once::FormKey;
+use sickbay_core::error::ServiceError;
+use sickbay_core::identity::{Actor, Role};
+use sickbay_core::staff::model::{
+    DoctorProfile, ExtraRole, NewStaff, ProfileInput, StaffAccount, StaffDetails, grantable_roles,
+};
+use sickbay_core::staff::repo;
+use sickbay_core::staff::service;
+use sickbay_core::validation::FieldErrors;
 
 const REVEAL_KEY: &str = "revealed_password";
 
@@ -225,7 +227,7 @@ impl ShowPage {
 
     /// The page with the account's profile form, for a doctor.
     async fn with_profile(mut self, state: &AppState) -> AppResult<Self> {
-        self.profile = crate::staff::service::profile(&state.db, self.account.id)
+        self.profile = sickbay_core::staff::service::profile(&state.db, self.account.id)
             .await?
             .map(|p| ProfileForm::from(&p));
         Ok(self)
@@ -418,7 +420,7 @@ pub async fn revoke_role(
     Path((id, role)): Path<(String, String)>,
     session: Session,
 ) -> AppResult<Redirect> {
-    let id = crate::validation::parse_id(&id).ok_or(AppError::NotFound)?;
+    let id = sickbay_core::validation::parse_id(&id).ok_or(AppError::NotFound)?;
     let role = role.parse::<Role>().map_err(|_| AppError::NotFound)?;
     let account = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let message = match service::revoke_role(&state.db, &admin.actor, id, role).await? {

@@ -1,9 +1,6 @@
 //! Staff accounts: the admin's pages to list, create, edit, deactivate and reset them.
 
 pub mod handlers;
-pub mod model;
-pub mod repo;
-pub mod service;
 
 use axum::Router;
 use axum::routing::{get, post};

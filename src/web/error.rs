@@ -5,9 +5,9 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::db::Trouble;
-use crate::error::ServiceError;
-use crate::validation::FieldErrors;
+use sickbay_core::db::Trouble;
+use sickbay_core::error::ServiceError;
+use sickbay_core::validation::FieldErrors;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -48,7 +48,7 @@ const RETRY_AFTER_UNAVAILABLE: u64 = 5;
 /// rest is internal.
 impl From<anyhow::Error> for AppError {
     fn from(err: anyhow::Error) -> Self {
-        match crate::db::trouble_in(&err) {
+        match sickbay_core::db::trouble_in(&err) {
             Some(Trouble::Unavailable) => AppError::Unavailable(err),
             Some(Trouble::StorageFull) => AppError::StorageFull(err),
             None => AppError::Internal(err),

@@ -13,10 +13,62 @@ use tower_sessions::Session;
 use super::error::AppError;
 use super::form::form_key;
 use super::htmx::{HxRequest, redirect};
-use crate::identity::{
-    Actor, CurrentUser, DoctorScope, PRINCIPAL_KEY, PatientUser, Principal, Role, StaffUser, repo as identity_repo,
-};
 use crate::state::AppState;
+use sickbay_core::identity::{
+    Actor, DoctorScope, PRINCIPAL_KEY, PatientUser, Principal, Role, StaffUser, repo as identity_repo,
+};
+
+/// The logged-in user of this request, put in the request extensions by `web::extract::require_login`.
+#[derive(Clone, Debug)]
+pub enum CurrentUser {
+    Staff(StaffUser),
+    Patient(PatientUser),
+}
+
+impl CurrentUser {
+    pub fn display_name(&self) -> String {
+        match self {
+            CurrentUser::Staff(user) => user.full_name.clone(),
+            CurrentUser::Patient(user) => user.full_name(),
+        }
+    }
+
+    pub fn home_path(&self) -> &'static str {
+        match self {
+            CurrentUser::Staff(user) => user.role.home_path(),
+            CurrentUser::Patient(_) => "/me",
+        }
+    }
+
+    pub fn must_change_password(&self) -> bool {
+        match self {
+            CurrentUser::Staff(user) => user.must_change_password,
+            CurrentUser::Patient(user) => user.must_change_password,
+        }
+    }
+
+    /// The principal the session holds for this user, with their current session version.
+    pub fn principal(&self) -> Principal {
+        match self {
+            CurrentUser::Staff(user) => Principal::Staff {
+                id: user.id,
+                version: user.session_version,
+            },
+            CurrentUser::Patient(user) => Principal::Patient {
+                id: user.id,
+                version: user.session_version,
+            },
+        }
+    }
+
+    /// Who to write in the audit log.
+    pub fn actor(&self, ip: &str) -> Actor {
+        match self {
+            CurrentUser::Staff(user) => Actor::staff(user, ip),
+            CurrentUser::Patient(user) => Actor::patient(user, ip),
+        }
+    }
+}
 
 /// Paths a user who must change their password may still reach.
 const ALLOWED_BEFORE_PASSWORD_CHANGE: &[&str] = &["/account/password", "/logout"];
@@ -47,17 +99,30 @@ macro_rules! role_sets {
 role_sets! {
     Admins => [Admin];
     Doctors => [Doctor];
+    /// Who dispenses, refuses, receives, adjusts, counts and writes off stock: pharmacists only (an account
+    /// given the pharmacist's role by an admin included); administration is not a clinical qualification.
     Pharmacists => [Pharmacist];
+    /// Who does the lab's work: records, corrects and releases results, takes vitals, keeps health records.
+    /// Lab attendants only, for the same reason.
     LabStaff => [Lab];
     ReceptionStaff => [Reception];
     /// The front desk: reception, and admins, whose work includes reception's (they register patients, book,
-    /// run the queue).
+    /// run the queue, bill and take money).
     FrontDesk => [Reception, Admin];
+    /// Who reads the pharmacy's pages (its alerts, the worklist, a prescription, stock and ledger) and keeps
+    /// the catalogue's entries: pharmacists, and admins. Only pharmacists change stock or dispense.
+    PharmacyStaff => [Pharmacist, Admin];
+    /// Who reads the lab's pages (the worklist, an order, its figures): lab attendants, and admins, whose home
+    /// counts the orders waiting. Only lab attendants change anything.
+    LabDesk => [Lab, Admin];
+    /// Who reads health records: the lab that keeps them, doctors and admins.
+    LabReaders => [Lab, Doctor, Admin];
     /// The front desk and doctors: who sees schedules, closes days, blocks slots and runs the queue (a doctor
     /// only their own).
     FrontDeskAndDoctors => [Admin, Reception, Doctor];
-    /// Who reads consultations and charts: doctors and admins. Only the visit's doctor writes in it
-    /// (`Doctors`, and `consult::model::Access`): administration is not a clinical qualification.
+    /// Who reads consultations and charts, and sets weekly hours (the admin for any doctor, a doctor for their
+    /// own): doctors and admins. Only the visit's doctor writes in it (`Doctors`, and
+    /// `consult::model::Access`): administration is not a clinical qualification.
     Clinicians => [Doctor, Admin];
     /// Any staff role.
     AnyStaff => [Admin, Doctor, Pharmacist, Lab, Reception];

@@ -10,7 +10,7 @@ use std::borrow::Borrow;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 
-use crate::db::{Currency, Date, Money, Timestamp};
+use sickbay_core::db::{Currency, Date, Money, Timestamp};
 
 /// A calendar day, whether stored as a [`Date`] or at hand as chrono's.
 pub trait Day {
@@ -52,7 +52,7 @@ pub fn stamp_of(at: Timestamp, zone: Tz) -> String {
 
 /// `Mon 3 Nov`.
 pub fn day_of(day: &impl Day) -> String {
-    day.naive().format("%a %-d %b").to_string()
+    sickbay_core::db::types::short_day_label(day.naive())
 }
 
 /// `3 November 2026`: a date without its weekday (a date of birth).
@@ -114,7 +114,7 @@ pub fn long_day(day: impl Day, _: &dyn askama::Values) -> askama::Result<String>
 
 #[askama::filter_fn]
 pub fn minutes(minutes: impl Borrow<i64>, _: &dyn askama::Values) -> askama::Result<String> {
-    Ok(crate::db::types::minutes_of(*minutes.borrow()))
+    Ok(sickbay_core::db::types::minutes_of(*minutes.borrow()))
 }
 
 /// Amounts as askama gives them to a filter: by value or behind references (a binding of an `if let` is one

@@ -1,5 +1,5 @@
 //! Form input: extractors whose rejections are clear 400s and that apply the text rule of
-//! [`crate::validation`] to every field.
+//! [`sickbay_core::validation`] to every field.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::rejection::FormRejection;
@@ -11,11 +11,11 @@ use serde::de::DeserializeOwned;
 
 use super::csrf::FORM_LIMIT;
 use super::error::AppError;
-use crate::db::once::FormKey;
-use crate::validation;
+use sickbay_core::db::once::FormKey;
+use sickbay_core::validation;
 
 /// `axum::Form`, but a malformed body is an [`AppError::BadRequest`] with a readable message, and text
-/// breaking the rule of [`crate::validation`] (control characters; line breaks outside multi-line fields) is
+/// breaking the rule of [`sickbay_core::validation`] (control characters; line breaks outside multi-line fields) is
 /// refused here, before any handler sees it.
 pub struct Form<T>(pub T);
 
@@ -116,5 +116,39 @@ mod tests {
         assert_eq!(described_by("code", true, false), "code-help");
         assert_eq!(described_by("code", false, true), "code-error");
         assert_eq!(described_by("code", true, true), "code-help code-error");
+    }
+
+    /// Every textarea in the templates is a multi-line field in `validation`, or a line break typed in it would be refused.
+    #[test]
+    fn every_textarea_is_a_multi_line_field() {
+        let pattern =
+            regex::Regex::new(r#"<textarea[^>]*\bname="([a-z_]+)"|m::field\(name = "([a-z_]+)"[^%]*kind = "textarea""#)
+                .expect("regex");
+        let mut stack = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/templates"
+        ))];
+        let mut seen = 0;
+        while let Some(path) = stack.pop() {
+            if path.is_dir() {
+                stack.extend(
+                    std::fs::read_dir(&path)
+                        .expect("templates")
+                        .map(|e| e.expect("entry").path()),
+                );
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("template");
+            for found in pattern.captures_iter(&text) {
+                let name = found.get(1).or(found.get(2)).expect("a name").as_str();
+                assert!(
+                    sickbay_core::validation::is_multi_line(name),
+                    "{name} in {} is a textarea",
+                    path.display()
+                );
+                seen += 1;
+            }
+        }
+        assert!(seen >= 4, "found only {seen} textareas");
     }
 }

@@ -10,10 +10,10 @@ use tower_sessions::Session;
 
 use super::csrf;
 use super::error::AppError;
-use crate::db::Currency;
-use crate::identity::CurrentUser;
-use crate::identity::{Role, Roles};
 use crate::state::AppState;
+use crate::web::extract::CurrentUser;
+use sickbay_core::db::Currency;
+use sickbay_core::identity::{Role, Roles};
 
 const FLASH_KEY: &str = "flash";
 

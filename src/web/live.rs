@@ -15,8 +15,8 @@ use tokio::sync::OnceCell;
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::AppResult;
-use crate::db::events::{Delivered, Event};
 use crate::state::AppState;
+use sickbay_core::db::events::{Delivered, Event};
 
 /// One server-sent event: its name (what `sse-swap` listens for) and the HTML it carries.
 #[derive(Clone, Debug)]
@@ -173,7 +173,7 @@ impl Since {
 
 struct Watch {
     events: broadcast::Receiver<Arc<Delivered>>,
-    hub: crate::db::events::EventHub,
+    hub: sickbay_core::db::events::EventHub,
     relevant: fn(&Event) -> bool,
     /// The last event the page had seen; `None` once the stream has opened.
     since: Option<u64>,

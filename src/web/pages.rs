@@ -12,8 +12,8 @@ use tower_sessions::Session;
 use super::error::{AppError, ErrorPage};
 use super::htmx::HxRequest;
 use super::layout::Layout;
-use crate::identity::CurrentUser;
 use crate::state::AppState;
+use crate::web::extract::CurrentUser;
 
 #[derive(Template)]
 #[template(path = "error.html", blocks = ["message"])]

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::db::paging::{PAGE_SIZE, PageRequest};
+use sickbay_core::db::paging::{PAGE_SIZE, PageRequest};
 
 /// Where a page sits among all pages of a list, for the "previous / next" links.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,7 +64,7 @@ pub struct CursorQuery {
 
 impl CursorQuery {
     pub fn before(&self) -> Option<i64> {
-        crate::validation::parse_id(&self.before)
+        sickbay_core::validation::parse_id(&self.before)
     }
 }
 

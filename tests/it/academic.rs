@@ -1,7 +1,7 @@
 //! The admin's academic data pages: faculties, departments, levels and sessions.
 
 use reqwest::StatusCode;
-use sickbay::identity::Role;
+use sickbay_core::identity::Role;
 
 use crate::browser::Browser;
 use crate::support::{ADMIN_PASSWORD, Client, Page, TestApp, on_both_databases};

@@ -5,8 +5,8 @@
 
 use chrono::TimeZone;
 use reqwest::StatusCode;
-use sickbay::db::Timestamp;
-use sickbay::identity::Role;
+use sickbay_core::db::Timestamp;
+use sickbay_core::identity::Role;
 
 use crate::support::{Client, Page, Students, TestApp, add_room, doctor, on_both_databases};
 
@@ -751,7 +751,7 @@ async fn no_route_or_query_changes_or_deletes_the_log(app: TestApp) {
                 .contains("append-only")
         );
     }
-    if app.db().backend() == sickbay::db::Backend::Postgres {
+    if app.db().backend() == sickbay_core::db::Backend::Postgres {
         let truncate = sqlx::query("TRUNCATE audit_event").execute(app.db().pool()).await;
         assert!(
             truncate
@@ -805,7 +805,7 @@ async fn a_read_is_in_the_log_as_soon_as_the_page_is_shown(app: TestApp) {
 /// action its words come from) before it is shown, and the patient finds it at the top of "who opened my record".
 /// One row of the table per page, opened by a role that reads it.
 async fn every_page_of_a_patients_record_writes_its_read_and_the_patient_sees_it(app: TestApp) {
-    use sickbay::pharmacy::model::DrugForm;
+    use sickbay_core::pharmacy::model::DrugForm;
 
     let ada = PATIENTS.named(&app, &["Ada"]).await[0];
     let phone = PATIENTS.client(&app, 0).await;

@@ -3,7 +3,7 @@
 //! that student's record.
 
 use reqwest::StatusCode;
-use sickbay::identity::Role;
+use sickbay_core::identity::Role;
 
 use crate::browser::Browser;
 use crate::prescriptions_browser::wait_for;

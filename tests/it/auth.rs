@@ -1,7 +1,7 @@
 //! Logging in and out, throttling, the must-change flow, sessions.
 
 use reqwest::StatusCode;
-use sickbay::identity::Role;
+use sickbay_core::identity::Role;
 
 use crate::support::{ADMIN_PASSWORD, Client, PASSWORD, TestApp, on_both_databases};
 

@@ -4,8 +4,8 @@
 //! the cashier's day and its close, and each patient's own invoices on their phone.
 
 use reqwest::StatusCode;
-use sickbay::identity::Role;
-use sickbay::pharmacy::model::DrugForm;
+use sickbay_core::identity::Role;
+use sickbay_core::pharmacy::model::DrugForm;
 
 use crate::lab::add_test;
 use crate::pharmacy::{add_batch, add_drug};
@@ -1598,7 +1598,7 @@ async fn a_covered_patients_invoice_is_split_and_claimed_from_the_scheme(app: Te
     );
     // The patient pays their share only.
     let form = pay_form(&d.cashier, claimed).await;
-    let owed = sickbay::db::Money(total - scheme_share).format_major(2);
+    let owed = sickbay_core::db::Money(total - scheme_share).format_major(2);
     assert_eq!(form.value("amount"), owed);
 
     // The month's claim lists the covered invoice only, on the page and in the CSV.
@@ -1608,7 +1608,7 @@ async fn a_covered_patients_invoice_is_split_and_claimed_from_the_scheme(app: Te
     page.assert_status(StatusCode::OK);
     let rows = page.texts("#claim-lines tbody tr");
     assert_eq!(rows.len(), 1, "{rows:?}");
-    let share = sickbay::db::Money(scheme_share).format_major(2);
+    let share = sickbay_core::db::Money(scheme_share).format_major(2);
     assert!(
         rows[0].contains(&number(&app, "INV", 1)) && rows[0].contains("SHI-0042"),
         "{}",
@@ -1736,7 +1736,7 @@ async fn the_cashiers_day_reconciles_with_the_payments_taken(app: TestApp) {
         .iter()
         .map(|row| {
             let amount = row.split(',').nth(7).expect("an amount column");
-            sickbay::db::Money::parse_major(amount, 2).expect("an amount").0
+            sickbay_core::db::Money::parse_major(amount, 2).expect("an amount").0
         })
         .sum();
     assert_eq!(net, 400_000);
@@ -1891,7 +1891,7 @@ async fn a_double_clicked_issue_issues_once_and_no_day_is_closed_ahead(app: Test
         "the double click used no number"
     );
 
-    let tomorrow = sickbay::db::Date(sickbay::db::Date::add_days(app.state.settings.get().today(), 1));
+    let tomorrow = sickbay_core::db::Date(sickbay_core::db::Date::add_days(app.state.settings.get().today(), 1));
     d.cashier
         .post(
             "/billing/day/close",
@@ -2211,7 +2211,7 @@ async fn money_after_the_close_counts_on_the_next_open_day(app: TestApp) {
     let second = issued(&d.cashier, patient, "100").await;
     receipt_of(&pay(&d.cashier, first, "cash", "741", "").await);
     let today = app.state.today();
-    let tomorrow = sickbay::db::Date(sickbay::db::Date::add_days(today.0, 1));
+    let tomorrow = sickbay_core::db::Date(sickbay_core::db::Date::add_days(today.0, 1));
     d.cashier
         .post(
             "/billing/day/close",
@@ -2411,7 +2411,7 @@ async fn every_amount_field_keeps_to_one_limit(app: TestApp) {
     page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.text("#unit_price-error").contains("too large"), "{}", page.body);
     let drug = add_drug(&app, "Amoxil", "amoxicillin", DrugForm::Capsule, "500 mg").await;
-    let expiry = sickbay::db::Date(sickbay::db::Date::add_days(app.state.today().0, 365)).to_string();
+    let expiry = sickbay_core::db::Date(sickbay_core::db::Date::add_days(app.state.today().0, 365)).to_string();
     let page = pharmacist
         .post(
             &format!("/pharmacy/drugs/{drug}/batches"),
@@ -2669,7 +2669,7 @@ async fn a_patients_receipts_say_what_each_is(app: TestApp) {
         .await
         .expect("when");
     for (receipt, at) in receipts.iter().zip(times) {
-        let when = sickbay::web::filters::datetime_of(sickbay::db::Timestamp(at), zone);
+        let when = sickbay::web::filters::datetime_of(sickbay_core::db::Timestamp(at), zone);
         assert!(receipt.contains(&when), "{receipt} has its date {when}");
     }
     let page = student.get(&format!("/me/invoices/{invoice}")).await;

@@ -2,7 +2,7 @@
 //! change, and prints the receipt (its print view at 80 mm); the student then reads the paid invoice on a phone.
 
 use reqwest::StatusCode;
-use sickbay::identity::Role;
+use sickbay_core::identity::Role;
 
 use crate::browser::Browser;
 use crate::prescriptions::{PATIENTS, form_id, item, set_up};

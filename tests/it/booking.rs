@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use chrono::Duration as Days;
 use reqwest::StatusCode;
-use sickbay::db::events::Event;
-use sickbay::db::{Date, Timestamp};
-use sickbay::identity::Actor;
-use sickbay::identity::Role;
-use sickbay::scheduling::model::Hours;
-use sickbay::scheduling::service as schedule;
+use sickbay_core::db::events::Event;
+use sickbay_core::db::{Date, Timestamp};
+use sickbay_core::identity::Actor;
+use sickbay_core::identity::Role;
+use sickbay_core::scheduling::model::Hours;
+use sickbay_core::scheduling::service as schedule;
 
 use crate::support::{Client, Students, TestApp, appointment_on, doctor, on_both_databases, slot, slot_in, visitor};
 
@@ -417,7 +417,7 @@ async fn unchecked_bookings_become_no_shows(app: TestApp) {
     }
     // The job's run announces what it marked as a change to bookings, and nothing when it marked nothing.
     let mut events = app.db().events().subscribe();
-    let job = || sickbay::scheduling::service::mark_no_shows(app.db(), 30);
+    let job = || sickbay_core::scheduling::service::mark_no_shows(app.db(), 30);
     assert_eq!(job().await.unwrap(), 1);
     let told = tokio::time::timeout(std::time::Duration::from_secs(5), events.recv())
         .await
@@ -458,9 +458,9 @@ async fn unchecked_bookings_become_no_shows(app: TestApp) {
     schedule::correct_status(
         app.db(),
         &actor,
-        sickbay::identity::DoctorScope::Any,
+        sickbay_core::identity::DoctorScope::Any,
         id,
-        sickbay::scheduling::model::AppointmentStatus::CheckedIn,
+        sickbay_core::scheduling::model::AppointmentStatus::CheckedIn,
         "arrived late",
     )
     .await
@@ -469,9 +469,9 @@ async fn unchecked_bookings_become_no_shows(app: TestApp) {
         schedule::correct_status(
             app.db(),
             &actor,
-            sickbay::identity::DoctorScope::Any,
+            sickbay_core::identity::DoctorScope::Any,
             id,
-            sickbay::scheduling::model::AppointmentStatus::CheckedIn,
+            sickbay_core::scheduling::model::AppointmentStatus::CheckedIn,
             "again"
         )
         .await

@@ -411,7 +411,7 @@ async fn student_registers_and_shows_the_clinic_card_on_a_phone(app: TestApp) {
 async fn reception_finds_a_patient_by_typing_part_of_a_name(app: TestApp) {
     let csv = "matric_number,first_name,surname\nCSC/22/0001,Adaeze,Okafor\nCSC/22/0002,Tunde,Bakare\nCSC/22/0003,Okon,Effiong\n";
     crate::support::import_students(&app, csv).await;
-    app.create_staff("front.desk", sickbay::identity::Role::Reception, false)
+    app.create_staff("front.desk", sickbay_core::identity::Role::Reception, false)
         .await;
     let backend = format!("{:?}", app.db().backend()).to_lowercase();
     for (width, height, size) in [(1280, 900, "desktop"), (360, 740, "phone")] {
@@ -461,7 +461,7 @@ async fn reception_finds_a_patient_by_typing_part_of_a_name(app: TestApp) {
 async fn a_student_books_sees_and_cancels_on_a_phone(app: TestApp) {
     let settings = app.state.settings.get();
     let doctor = app
-        .create_staff("dr.okoro", sickbay::identity::Role::Doctor, false)
+        .create_staff("dr.okoro", sickbay_core::identity::Role::Doctor, false)
         .await;
     crate::support::hours_every_day(&app, doctor, 9 * 60, 11 * 60, 30, 2).await;
     app.set_setting("self_registration", "1").await;

@@ -170,7 +170,7 @@ fn backup_copies_a_sqlite_database_that_opens_with_the_same_rows() {
 
     runtime.block_on(async {
         let names = |url: String| async move {
-            let db = sickbay::db::Db::connect(&url).await.unwrap();
+            let db = sickbay_core::db::Db::connect(&url).await.unwrap();
             let rows: Vec<(i64, String, String)> =
                 sqlx::query_as("SELECT id, username, password_hash FROM staff ORDER BY id")
                     .fetch_all(db.pool())
@@ -250,7 +250,7 @@ fn first_start_creates_an_admin_with_a_printed_password() {
     assert_eq!(password.len(), 16);
 
     runtime.block_on(async {
-        let db = sickbay::db::Db::connect(&url).await.unwrap();
+        let db = sickbay_core::db::Db::connect(&url).await.unwrap();
         let flags: (String, i64) =
             sqlx::query_as("SELECT role, must_change_password FROM staff WHERE username = 'admin'")
                 .fetch_one(db.pool())
@@ -339,7 +339,7 @@ fn usernames(url: &str) -> Vec<String> {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let db = sickbay::db::Db::connect(url).await.unwrap();
+        let db = sickbay_core::db::Db::connect(url).await.unwrap();
         let names = sqlx::query_scalar("SELECT username FROM staff ORDER BY id")
             .fetch_all(db.pool())
             .await
@@ -429,7 +429,7 @@ fn restore_checks_the_copy_and_keeps_the_database_it_replaces() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let db = sickbay::db::Db::connect(&format!("sqlite://{}", path("newer.db")))
+        let db = sickbay_core::db::Db::connect(&format!("sqlite://{}", path("newer.db")))
             .await
             .unwrap();
         sqlx::query(
@@ -540,7 +540,7 @@ async fn a_backup_taken_under_write_load_restores_with_every_acknowledged_row() 
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("copy.db");
     let began = Instant::now();
-    sickbay::db::backup::copy_into(&db, &copy).await.unwrap();
+    sickbay_core::db::backup::copy_into(&db, &copy).await.unwrap();
     let ended = Instant::now();
     tokio::time::sleep(Duration::from_millis(100)).await;
     stop.store(true, Ordering::SeqCst);
@@ -560,7 +560,7 @@ async fn a_backup_taken_under_write_load_restores_with_every_acknowledged_row() 
         .await
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let restored = sickbay::db::Db::connect(&restored).await.unwrap();
+    let restored = sickbay_core::db::Db::connect(&restored).await.unwrap();
     for (writer, rows) in acknowledged.iter().enumerate() {
         let held: Vec<i64> = sqlx::query_scalar("SELECT n FROM load WHERE writer = $1 ORDER BY n")
             .bind(i64::try_from(writer).unwrap())
@@ -617,7 +617,7 @@ async fn try_get(client: &crate::support::Client, path: &str) -> Option<crate::s
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_server_killed_mid_work_loses_no_acknowledged_booking_or_payment() {
     use crate::support::{Client, FormFields, PASSWORD, STUDENT_PASSWORD, Students, doctor, slot_in, visitor};
-    use sickbay::identity::Role;
+    use sickbay_core::identity::Role;
     use std::time::Duration;
 
     const STUDENTS: Students = Students::new("KL", "Killed");
@@ -736,7 +736,7 @@ async fn a_server_killed_mid_work_loses_no_acknowledged_booking_or_payment() {
     // Started again on the same file: it opens, and every acknowledged write is there.
     let (mut again, addr) = spawn_server(&url);
     let up = healthy(addr).await;
-    let db = sickbay::db::Db::connect(&url).await.unwrap();
+    let db = sickbay_core::db::Db::connect(&url).await.unwrap();
     let count = |sql: String| {
         let db = db.clone();
         async move { sqlx::query_scalar::<_, i64>(&sql).fetch_one(db.pool()).await.unwrap() }

@@ -3,9 +3,9 @@
 //! writes only its share.
 
 use reqwest::StatusCode;
-use sickbay::db::Timestamp;
-use sickbay::db::events::Event;
-use sickbay::identity::Role;
+use sickbay_core::db::Timestamp;
+use sickbay_core::db::events::Event;
+use sickbay_core::identity::Role;
 
 use crate::queue::{called_code, ticket_of};
 use crate::support::{

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use sickbay::identity::Role;
-use sickbay::pharmacy::model::DrugForm;
+use sickbay_core::identity::Role;
+use sickbay_core::pharmacy::model::DrugForm;
 
 use crate::browser::Browser;
 use crate::lab::add_test;
@@ -499,7 +499,7 @@ async fn the_focus_goes_to_start_after_a_call(app: TestApp) {
         .assert_redirect("/queue/doctor");
 
     // Tunde's appointment, checked in: the home offers to call him in, and the queue opens at his "Start".
-    let appointment = appointment_today(&app, ids[1], c.doctor_a.0, sickbay::db::Timestamp::now()).await;
+    let appointment = appointment_today(&app, ids[1], c.doctor_a.0, sickbay_core::db::Timestamp::now()).await;
     c.reception
         .post("/queue/check-ins", &[("appointment_id", &appointment.to_string())])
         .await

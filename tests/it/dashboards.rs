@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use chrono::{Datelike, TimeZone};
 use reqwest::StatusCode;
-use sickbay::db::{Date, Timestamp};
-use sickbay::identity::Role;
-use sickbay::pharmacy::model::DrugForm;
+use sickbay_core::db::{Date, Timestamp};
+use sickbay_core::identity::Role;
+use sickbay_core::pharmacy::model::DrugForm;
 
 use crate::lab::add_test;
 use crate::pharmacy::{add_batch, add_drug};

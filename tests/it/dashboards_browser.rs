@@ -2,9 +2,9 @@
 //! patient in, the doctor's own day beside it, and a student's home on a 360 px phone, their place moving live
 //! as the doctor calls (screenshots).
 
-use sickbay::db::Timestamp;
-use sickbay::identity::Role;
-use sickbay::pharmacy::model::DrugForm;
+use sickbay_core::db::Timestamp;
+use sickbay_core::identity::Role;
+use sickbay_core::pharmacy::model::DrugForm;
 
 use crate::browser::Browser;
 use crate::dashboards::{PATIENTS, issued, walk_in};

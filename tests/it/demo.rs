@@ -4,7 +4,7 @@
 use std::process::Output;
 
 use reqwest::StatusCode;
-use sickbay::demo::{self, DEFAULT_SEED, DemoError, Options, Size};
+use sickbay_core::demo::{self, DEFAULT_SEED, DemoError, Options, Size};
 
 use crate::cli::{sickbay, text};
 use crate::support::{TestApp, on_both_databases};
@@ -59,7 +59,7 @@ async fn the_demo_fills_an_empty_database_with_a_clinic_at_work(app: TestApp) {
     let doctors_with_hours = "SELECT COUNT(DISTINCT doctor_id) FROM doctor_hours WHERE active = 1";
     assert_eq!(app.count(doctors_with_hours).await, 6);
 
-    let today = sickbay::db::Date(app.state.settings.get().today()).to_string();
+    let today = sickbay_core::db::Date(app.state.settings.get().today()).to_string();
     let statuses =
         |when: &str| format!("SELECT DISTINCT status FROM appointment WHERE day {when} '{today}' ORDER BY status");
     let past: Vec<(String,)> = rows(&app, &statuses("<")).await;

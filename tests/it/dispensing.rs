@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use scraper::Selector;
-use sickbay::db::{Date, Money};
-use sickbay::identity::{Actor, Role};
-use sickbay::pharmacy::model::DrugForm;
-use sickbay::pharmacy::model::stock::Receipt;
+use sickbay_core::db::{Date, Money};
+use sickbay_core::identity::{Actor, Role};
+use sickbay_core::pharmacy::model::DrugForm;
+use sickbay_core::pharmacy::model::stock::Receipt;
 
 use crate::pharmacy::{add_batch, add_drug};
 use crate::prescriptions::{form_id, item, open_visit};
@@ -782,7 +782,7 @@ async fn a_replayed_or_stale_dispense_writes_nothing_more(app: TestApp) {
 
     // The stock changed between loading and confirming: an earlier batch came in.
     let today = app.state.settings.get().today();
-    let fresh = sickbay::pharmacy::service::receive(
+    let fresh = sickbay_core::pharmacy::service::receive(
         app.db(),
         &Actor::system("test"),
         drug,

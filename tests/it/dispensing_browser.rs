@@ -2,7 +2,7 @@
 //! offered, the page shows the plan for it as a normal step (no error), and Dispense gives it.
 
 use reqwest::StatusCode;
-use sickbay::identity::Role;
+use sickbay_core::identity::Role;
 
 use crate::browser::Browser;
 use crate::pharmacy::add_batch;

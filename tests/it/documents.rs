@@ -4,7 +4,7 @@
 
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
-use sickbay::identity::Role;
+use sickbay_core::identity::Role;
 
 use crate::procedures::open_visit;
 use crate::support::{Client, Page, Students, TestApp, doctor, on_both_databases};
@@ -295,7 +295,7 @@ async fn documents_are_told_by_their_content_and_shown_to_those_who_may(app: Tes
     );
 
     // The chart's read: details only.
-    let listed = sickbay::documents::service::of_patient(app.db(), patient)
+    let listed = sickbay_core::documents::service::of_patient(app.db(), patient)
         .await
         .expect("read");
     assert_eq!(listed.len(), 3);
@@ -450,7 +450,7 @@ async fn the_visits_doctor_attaches_documents_while_it_is_open(app: TestApp) {
     .await
     .assert_status(StatusCode::NOT_FOUND);
     assert_eq!(app.count("SELECT COUNT(*) FROM document").await, 1);
-    let listed = sickbay::documents::service::of_visit(app.db(), visit)
+    let listed = sickbay_core::documents::service::of_visit(app.db(), visit)
         .await
         .expect("read");
     assert_eq!(listed.len(), 1);

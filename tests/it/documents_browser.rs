@@ -33,21 +33,22 @@ async fn wait_for_text(b: &Browser, css: &str, text: &str) {
 async fn a_document_uploaded_on_a_visit_reaches_the_patients_phone(app: TestApp) {
     let patient = PATIENTS.named(&app, &["Ngozi"]).await[0];
     let doctor = app
-        .create_staff("dr.upload", sickbay::identity::Role::Doctor, false)
+        .create_staff("dr.upload", sickbay_core::identity::Role::Doctor, false)
         .await;
     crate::support::hours_every_day(&app, doctor, 9 * 60, 11 * 60, 30, 2).await;
-    let input = sickbay::staff::model::ProfileInput::validate(
+    let input = sickbay_core::staff::model::ProfileInput::validate(
         "Family medicine",
         "MBBS (Ibadan), FWACP",
         "Sees students for everyday illness and check-ups.",
     )
     .expect("profile");
-    let system = sickbay::identity::Actor::system("test");
-    sickbay::staff::service::update_profile(app.db(), &system, doctor, &input)
+    let system = sickbay_core::identity::Actor::system("test");
+    sickbay_core::staff::service::update_profile(app.db(), &system, doctor, &input)
         .await
         .expect("profile saved");
-    let dressing = sickbay::procedures::model::ProcedureInput::validate("Wound dressing", "1500", true, 2).expect("ok");
-    sickbay::procedures::service::create_type(app.db(), &system, &dressing)
+    let dressing =
+        sickbay_core::procedures::model::ProcedureInput::validate("Wound dressing", "1500", true, 2).expect("ok");
+    sickbay_core::procedures::service::create_type(app.db(), &system, &dressing)
         .await
         .expect("procedure");
     let file = tempfile::Builder::new().suffix(".pdf").tempfile().expect("temp file");

@@ -3,8 +3,8 @@
 //! answers lead to it; destructive actions ask first, naming the action, and their POST is unchanged.
 
 use reqwest::StatusCode;
-use sickbay::db::Timestamp;
-use sickbay::identity::Role;
+use sickbay_core::db::Timestamp;
+use sickbay_core::identity::Role;
 
 use crate::booking;
 use crate::queue::{PATIENTS, walk_in};

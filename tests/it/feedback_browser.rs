@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 use serde_json::{Value, json};
-use sickbay::db::Timestamp;
+use sickbay_core::db::Timestamp;
 
 use crate::booking;
 use crate::browser::Browser;
@@ -188,7 +188,7 @@ async fn fast_network(b: &Browser) {
 }
 
 async fn a_double_click_registers_and_books_once(app: TestApp) {
-    app.create_staff("desk", sickbay::identity::Role::Reception, false)
+    app.create_staff("desk", sickbay_core::identity::Role::Reception, false)
         .await;
     let (doc, _) = doctor(&app, "dr.double").await;
     let slot = slot_in(&app, doc, 5, 24 * 60).await;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use fantoccini::actions::InputSource;
 use serde_json::Value;
-use sickbay::db::Timestamp;
+use sickbay_core::db::Timestamp;
 
 use crate::browser::Browser;
 use crate::queue::{PATIENTS, called_code, walk_in};
@@ -65,10 +65,10 @@ async fn assert_fits(b: &Browser, width: u32, what: &str) {
 
 async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
     let bello = app
-        .create_staff("dr.bello", sickbay::identity::Role::Doctor, false)
+        .create_staff("dr.bello", sickbay_core::identity::Role::Doctor, false)
         .await;
     let okafor = app
-        .create_staff("dr.okafor", sickbay::identity::Role::Doctor, false)
+        .create_staff("dr.okafor", sickbay_core::identity::Role::Doctor, false)
         .await;
     for doctor in [bello, okafor] {
         hours_every_day(&app, doctor, 8, 16).await;
@@ -289,7 +289,7 @@ async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
     let Some(desk) = Browser::start(1366, 900, &format!("{backend}-desktop-hardening")).await else {
         return;
     };
-    app.create_staff("front.desk", sickbay::identity::Role::Reception, false)
+    app.create_staff("front.desk", sickbay_core::identity::Role::Reception, false)
         .await;
     desk.log_in(&app, "front.desk", PASSWORD, "/reception").await;
     desk.goto(&app, &format!("/patients/{}/book?day={tomorrow}", ids[0]))

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use sickbay::academic::service::within as academic_records;
-use sickbay::identity::Role;
+use sickbay_core::academic::service::within as academic_records;
+use sickbay_core::identity::Role;
 
 use crate::support::{Client, Page, TestApp, on_both_databases};
 

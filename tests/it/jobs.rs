@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use sickbay::db::Timestamp;
-use sickbay::db::jobs::{self, Job};
+use sickbay_core::db::Timestamp;
+use sickbay_core::db::jobs::{self, Job};
 use tokio_util::sync::CancellationToken;
 
 use crate::support::{TestApp, on_both_databases};
@@ -93,7 +93,7 @@ async fn a_failing_job_is_recorded_and_tried_again_next_interval(app: TestApp) {
 /// when there is none or it is more than a day old.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn scheduled_backups_keep_the_newest_copies_and_the_admin_sees_the_last() {
-    use sickbay::db::backup::{self, Plan};
+    use sickbay_core::db::backup::{self, Plan};
 
     let folder = tempfile::tempdir().expect("dir");
     let plan = Plan {
@@ -124,7 +124,7 @@ async fn scheduled_backups_keep_the_newest_copies_and_the_admin_sees_the_last() 
     }
     let copies = backup::list(&plan.folder).expect("list");
     assert_eq!(copies.len(), 2, "{copies:?}");
-    let copy = sickbay::db::Db::connect(&format!("sqlite://{}", copies[0].path.display()))
+    let copy = sickbay_core::db::Db::connect(&format!("sqlite://{}", copies[0].path.display()))
         .await
         .expect("the copy opens");
     let staff: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM staff WHERE username = 'admin'")
@@ -160,7 +160,7 @@ async fn postgresql_has_no_backup_job_and_the_admin_home_claims_none() {
     let Some(app) = TestApp::postgres().await else {
         return;
     };
-    assert!(sickbay::db::backup::Plan::for_database(app.db(), None, 24, 14).is_none());
+    assert!(sickbay_core::db::backup::Plan::for_database(app.db(), None, 24, 14).is_none());
     let home = app.admin().await.get("/admin").await;
     home.assert_status(reqwest::StatusCode::OK);
     assert!(!home.has("#backup-heading"));

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use sickbay::identity::Role;
+use sickbay_core::identity::Role;
 
 use crate::support::{Client, EventStream, Page, Students, TestApp, doctor, on_both_databases};
 
@@ -593,7 +593,7 @@ async fn a_patient_reads_only_released_results(app: TestApp) {
     let db = app.db();
     let visits = [l.visit];
     let only_released = |released: bool| async move {
-        sickbay::lab::service::orders_of_visits(db, &visits, released)
+        sickbay_core::lab::service::orders_of_visits(db, &visits, released)
             .await
             .expect("orders")
     };
@@ -989,11 +989,11 @@ async fn health_records_are_kept_by_the_lab_and_read_by_doctors(app: TestApp) {
     assert!(entries[1].contains("118/76 mmHg") && entries[1].contains("6/9"));
 
     // The chart's function: newest first, each with its vitals.
-    let records = sickbay::lab::service::health_records_of(app.db(), l.patient)
+    let records = sickbay_core::lab::service::health_records_of(app.db(), l.patient)
         .await
         .unwrap();
     assert_eq!(records.len(), 2);
-    assert_eq!(records[0].record.outcome, sickbay::lab::model::Outcome::NotFit);
+    assert_eq!(records[0].record.outcome, sickbay_core::lab::model::Outcome::NotFit);
     assert!(records[0].vitals.is_none());
     let vitals = records[1].vitals.as_ref().expect("vitals");
     assert_eq!(vitals.vitals.weight_tenths, Some(645));
@@ -1043,7 +1043,7 @@ async fn results_and_orders_are_pushed_live(app: TestApp) {
 /// With more orders waiting than the worklist shows, it shows the oldest and says how many more wait.
 async fn the_worklist_shows_the_oldest_orders_and_counts_the_rest(app: TestApp) {
     let l = lab(&app).await;
-    let shown = sickbay::lab::service::WORKLIST_LIMIT;
+    let shown = sickbay_core::lab::service::WORKLIST_LIMIT;
     let doctor = l.doctor.0;
     for n in 0..shown + 5 {
         let test: i64 = sqlx::query_scalar(

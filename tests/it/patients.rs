@@ -2,8 +2,8 @@
 //! portal and clinic card, self-registration, photos.
 
 use reqwest::StatusCode;
-use sickbay::academic::service::within as academic_records;
-use sickbay::identity::Role;
+use sickbay_core::academic::service::within as academic_records;
+use sickbay_core::identity::Role;
 
 use crate::support::{Client, Page, TestApp, on_both_databases};
 
@@ -385,7 +385,7 @@ async fn staff_roles_and_patients_get_what_they_may(app: TestApp) {
         .assert_redirect(&profile);
     assert_eq!(
         reception.get(&profile).await.text("#revealed-password").len(),
-        sickbay::auth::password::generate().len()
+        sickbay_core::auth::password::generate().len()
     );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM patient WHERE password_hash IS NOT NULL")
@@ -865,7 +865,7 @@ async fn search_tokens_are_made_again_when_the_rules_change(app: TestApp) {
             .texts(".result-list li strong")
             .is_empty()
     );
-    let service = sickbay::patients::service::refresh_search_tokens;
+    let service = sickbay_core::patients::service::refresh_search_tokens;
     let (first, second) = tokio::join!(service(app.db()), service(app.db()));
     let mut rebuilt = [first.unwrap(), second.unwrap()];
     rebuilt.sort();

@@ -2,11 +2,11 @@
 //! strength; stock on hand leaves out expired batches.
 
 use reqwest::StatusCode;
-use sickbay::db::{Date, Money};
-use sickbay::identity::{Actor, Role};
-use sickbay::pharmacy::model::stock::Receipt;
-use sickbay::pharmacy::model::{DrugForm, DrugInput};
-use sickbay::pharmacy::service as pharmacy;
+use sickbay_core::db::{Date, Money};
+use sickbay_core::identity::{Actor, Role};
+use sickbay_core::pharmacy::model::stock::Receipt;
+use sickbay_core::pharmacy::model::{DrugForm, DrugInput};
+use sickbay_core::pharmacy::service as pharmacy;
 
 use crate::support::{Client, Students, TestApp, on_both_databases};
 
@@ -317,11 +317,11 @@ async fn only_pharmacists_and_admins_keep_the_catalogue(app: TestApp) {
 }
 
 async fn the_demo_fills_the_catalogue_with_stock_to_watch(app: TestApp) {
-    let options = sickbay::demo::Options {
-        size: sickbay::demo::Size::Small,
-        seed: sickbay::demo::DEFAULT_SEED,
+    let options = sickbay_core::demo::Options {
+        size: sickbay_core::demo::Size::Small,
+        seed: sickbay_core::demo::DEFAULT_SEED,
     };
-    let demo = sickbay::demo::run(app.db(), &options).await.expect("demo");
+    let demo = sickbay_core::demo::run(app.db(), &options).await.expect("demo");
     assert!(app.count("SELECT COUNT(*) FROM drug").await >= 30);
     assert!(app.count("SELECT COUNT(*) FROM drug WHERE form = 'consumable'").await >= 3);
     let today = Date(app.state.settings.get().today()).to_string();
@@ -337,7 +337,9 @@ async fn the_demo_fills_the_catalogue_with_stock_to_watch(app: TestApp) {
         .find(|l| l.role == "Pharmacist")
         .expect("a pharmacist login");
     let pharmacist = app.client();
-    pharmacist.login_ok(&login.login, sickbay::demo::model::PASSWORD).await;
+    pharmacist
+        .login_ok(&login.login, sickbay_core::demo::model::PASSWORD)
+        .await;
     let page = pharmacist.get("/pharmacy/drugs?q=a").await;
     page.assert_status(StatusCode::OK);
     let statuses = page.texts(".drug-table tbody td:nth-last-child(2)").join(" ");

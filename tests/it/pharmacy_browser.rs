@@ -4,7 +4,7 @@
 
 use fantoccini::Locator;
 use reqwest::StatusCode;
-use sickbay::identity::Role;
+use sickbay_core::identity::Role;
 
 use crate::browser::Browser;
 use crate::pharmacy::add_batch;

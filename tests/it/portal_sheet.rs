@@ -2,7 +2,7 @@
 //! nothing, replays, roles and bad input.
 
 use reqwest::StatusCode;
-use sickbay::identity::Role;
+use sickbay_core::identity::Role;
 
 use crate::support::{Client, FormFields, Page, TestApp, import_students, on_both_databases, visitor};
 

@@ -46,7 +46,7 @@ CSC/22/0004,Ọlábísí,Adéwálé-Ọ̀ṣúnkọ̀yà,Science,Computer Scienc
 CSC/22/0005,Musa,Garba,Science,Computer Science,100L
 ";
     crate::support::import_students(&app, csv).await;
-    app.create_staff("front.desk", sickbay::identity::Role::Reception, false)
+    app.create_staff("front.desk", sickbay_core::identity::Role::Reception, false)
         .await;
     let backend = format!("{:?}", app.db().backend()).to_lowercase();
     let Some(b) = Browser::start(1366, 900, &format!("{backend}-desktop")).await else {

@@ -3,9 +3,9 @@
 //! read the printable prescription.
 
 use reqwest::StatusCode;
-use sickbay::db::Money;
-use sickbay::identity::{Actor, Role};
-use sickbay::pharmacy::model::{DrugForm, DrugInput};
+use sickbay_core::db::Money;
+use sickbay_core::identity::{Actor, Role};
+use sickbay_core::pharmacy::model::{DrugForm, DrugInput};
 
 use crate::pharmacy::{add_batch, add_drug};
 use crate::support::{Client, Page, Students, TestApp, doctor, on_both_databases};
@@ -177,7 +177,7 @@ async fn the_visits_doctor_prescribes_two_items(app: TestApp) {
     );
 
     // The chart's read: items of visits with how to take them.
-    let read = sickbay::prescriptions::service::items_of_visits(app.db(), &[v, 999])
+    let read = sickbay_core::prescriptions::service::items_of_visits(app.db(), &[v, 999])
         .await
         .expect("items");
     assert_eq!(read.len(), 2);
@@ -629,7 +629,7 @@ pub(crate) async fn add_drug_in(app: &TestApp, name: &str, form: DrugForm, stren
         shelf: "B2".to_owned(),
         active: true,
     };
-    sickbay::pharmacy::service::create_drug(app.db(), &Actor::system("test"), &drug)
+    sickbay_core::pharmacy::service::create_drug(app.db(), &Actor::system("test"), &drug)
         .await
         .expect("drug")
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use fantoccini::Locator;
 
 use reqwest::StatusCode;
-use sickbay::identity::Role;
-use sickbay::pharmacy::model::DrugForm;
+use sickbay_core::identity::Role;
+use sickbay_core::pharmacy::model::DrugForm;
 
 use crate::browser::Browser;
 use crate::prescriptions::{PATIENTS, add, add_drug_in, item, set_up};

@@ -2,8 +2,8 @@
 //! and procedures recorded in a visit by its doctor only, while it is open.
 
 use reqwest::StatusCode;
-use sickbay::identity::Role;
-use sickbay::pharmacy::model::DrugForm;
+use sickbay_core::identity::Role;
+use sickbay_core::pharmacy::model::DrugForm;
 
 use crate::pharmacy::{add_batch, add_drug};
 
@@ -333,7 +333,7 @@ async fn the_visits_doctor_records_procedures_while_the_visit_is_open(app: TestA
         .await
         .assert_redirect(&format!("/visits/{visit}#procedures"));
     assert_eq!(app.count("SELECT COUNT(*) FROM visit_procedure").await, 1);
-    let recorded = sickbay::procedures::service::of_visits(app.db(), &[visit])
+    let recorded = sickbay_core::procedures::service::of_visits(app.db(), &[visit])
         .await
         .expect("read");
     assert_eq!(recorded.len(), 1);

@@ -2,7 +2,7 @@
 //! them when they pick a doctor on the booking page.
 
 use reqwest::StatusCode;
-use sickbay::identity::Role;
+use sickbay_core::identity::Role;
 
 use crate::support::{Students, TestApp, doctor, hours_every_day, on_both_databases};
 
@@ -141,7 +141,7 @@ async fn patients_see_the_profile_when_they_pick_a_doctor(app: TestApp) {
         .assert_redirect("/account/profile");
     PATIENTS.named(&app, &["Efe"]).await;
     let student = PATIENTS.client(&app, 0).await;
-    let tomorrow = sickbay::db::Date(app.state.settings.get().today() + chrono::Duration::days(1));
+    let tomorrow = sickbay_core::db::Date(app.state.settings.get().today() + chrono::Duration::days(1));
 
     // Any doctor: the specialty beside each name in the list, and a line under each doctor's times.
     let page = student.get(&format!("/me/book?day={tomorrow}")).await;

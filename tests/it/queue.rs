@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use sickbay::db::events::Event;
-use sickbay::db::{Date, Db, Timestamp};
-use sickbay::identity::Actor;
-use sickbay::identity::Role;
 use sickbay::state::AppState;
+use sickbay_core::db::events::Event;
+use sickbay_core::db::{Date, Db, Timestamp};
+use sickbay_core::identity::Actor;
+use sickbay_core::identity::Role;
 
 use crate::support::{
     Client, EventStream, FormFields, Page, Students, TestApp, add_room, appointment_today, clinic, doctor,
@@ -309,13 +309,13 @@ async fn two_doctors_racing_call_each_ticket_once(app: TestApp) {
     let day = Date(app.state.settings.get().today());
     let reception_id = app.count("SELECT id FROM staff WHERE username = 'frontdesk'").await;
     for id in &ids {
-        sickbay::queue::service::walk_in(
+        sickbay_core::queue::service::walk_in(
             app.db(),
             &Actor::system("test"),
             reception_id,
-            sickbay::queue::service::WalkInPatient::Existing(*id),
+            sickbay_core::queue::service::WalkInPatient::Existing(*id),
             None,
-            sickbay::queue::model::Priority::Normal,
+            sickbay_core::queue::model::Priority::Normal,
             day,
         )
         .await
@@ -372,7 +372,7 @@ async fn two_doctors_racing_call_each_ticket_once(app: TestApp) {
 }
 
 /// Calls next until nobody is waiting, seeing each patient it gets through; the number of patients it called.
-async fn race_calls(doctor: &Client, db: &sickbay::db::Db) -> usize {
+async fn race_calls(doctor: &Client, db: &sickbay_core::db::Db) -> usize {
     let mut called = 0;
     for _ in 0..2000 {
         let token = doctor.csrf_token().await;
@@ -1067,7 +1067,7 @@ async fn yesterdays_open_tickets_are_closed(app: TestApp) {
         .unwrap();
     let today = Date(app.state.settings.get().today());
     assert_eq!(
-        sickbay::queue::service::close_stale_tickets(app.db(), today)
+        sickbay_core::queue::service::close_stale_tickets(app.db(), today)
             .await
             .unwrap(),
         1
@@ -1757,7 +1757,7 @@ async fn old_calls_leave_the_display(app: TestApp) {
     let shown = calling(&anonymous.get("/display").await);
     assert_eq!(shown.len(), 2, "{shown:?}");
     // Doctor A's call was made long ago and nobody answered it; nothing announces that it aged.
-    let minutes = sickbay::queue::model::CALL_SHOWN_MINUTES;
+    let minutes = sickbay_core::queue::model::CALL_SHOWN_MINUTES;
     let long_ago = Timestamp(Timestamp::now().0 - (minutes + 1) * 60_000);
     sqlx::query("UPDATE ticket SET called_at = $1, last_called_at = $1 WHERE code = $2")
         .bind(long_ago)

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use crate::browser::Browser;
 use crate::queue::{PATIENTS, walk_in};
-use sickbay::db::Db;
 use sickbay::state::AppState;
+use sickbay_core::db::Db;
 
 use crate::support::{PASSWORD, STUDENT_PASSWORD, TestApp, clinic, on_both_databases, test_config};
 
@@ -320,14 +320,15 @@ async fn the_display_shows_as_many_next_tickets_as_fit_and_no_old_call(app: Test
     }
     let old = crate::queue::called_code(&c.doctor_b.1).await.expect("a call");
     let current = crate::queue::called_code(&c.doctor_a.1).await.expect("a call");
-    let an_hour_ago = sickbay::db::Timestamp(sickbay::db::Timestamp::now().0 - 3_600_000);
+    let an_hour_ago = sickbay_core::db::Timestamp(sickbay_core::db::Timestamp::now().0 - 3_600_000);
     sqlx::query("UPDATE ticket SET called_at = $1, last_called_at = $1 WHERE code = $2")
         .bind(an_hour_ago)
         .bind(&old)
         .execute(app.db().pool())
         .await
         .unwrap();
-    app.announce(sickbay::db::events::Event::Queue { call: None }).await;
+    app.announce(sickbay_core::db::events::Event::Queue { call: None })
+        .await;
     let backend = format!("{:?}", app.db().backend()).to_lowercase();
     for (width, height, least) in [(1366, 768, 5), (360, 740, 2)] {
         let Some(tv) = Browser::start(width, height, &format!("{backend}-display-{width}")).await else {

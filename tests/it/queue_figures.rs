@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use sickbay::db::Date;
-use sickbay::identity::Actor;
-use sickbay::queue::model::Priority;
-use sickbay::queue::service::{self, WalkInPatient};
+use sickbay_core::db::Date;
+use sickbay_core::identity::Actor;
+use sickbay_core::queue::model::Priority;
+use sickbay_core::queue::service::{self, WalkInPatient};
 
 use crate::queue::{PATIENTS, called_code, walk_in};
 use crate::support::{Clinic, EventStream, TestApp, clinic};

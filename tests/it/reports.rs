@@ -4,9 +4,9 @@
 
 use chrono::{NaiveDate, TimeZone};
 use reqwest::StatusCode;
-use sickbay::db::{Date, Timestamp};
-use sickbay::identity::{Actor, DoctorScope, Role};
-use sickbay::scheduling::model::AppointmentStatus;
+use sickbay_core::db::{Date, Timestamp};
+use sickbay_core::identity::{Actor, DoctorScope, Role};
+use sickbay_core::scheduling::model::AppointmentStatus;
 
 use crate::browser::Browser;
 use crate::prescriptions_browser::wait_for;
@@ -474,9 +474,10 @@ async fn each_report_gives_the_numbers_worked_out_by_hand(app: TestApp) {
     assert_known_answers(&app, &f).await;
     // The same answers from the kept summaries of the closed days.
     let settings = app.state.settings.get();
-    let summarized = sickbay::reports::summarize_closed_days(app.db(), settings.today(), settings.clinic.time_zone)
-        .await
-        .expect("summaries");
+    let summarized =
+        sickbay_core::reports::summarize_closed_days(app.db(), settings.today(), settings.clinic.time_zone)
+            .await
+            .expect("summaries");
     assert!(summarized >= 2, "{summarized}");
     assert!(app.count("SELECT COUNT(*) FROM daily_figure").await > 0);
     // The kept figures are what the reports read now: one changed behind the app's back shows.
@@ -500,7 +501,7 @@ async fn each_report_gives_the_numbers_worked_out_by_hand(app: TestApp) {
     let rows = report_table(&f.admin, "visits", "by_day", &first_day).await;
     assert_ne!(rows[0][1], "5", "the kept figures are read");
     bump(-100).await;
-    let again = sickbay::reports::summarize_closed_days(app.db(), settings.today(), settings.clinic.time_zone)
+    let again = sickbay_core::reports::summarize_closed_days(app.db(), settings.today(), settings.clinic.time_zone)
         .await
         .expect("summaries");
     assert_eq!(again, 0, "nothing changed, nothing summarized again");
@@ -519,7 +520,7 @@ async fn a_late_change_to_a_closed_day_is_summarized_again(app: TestApp) {
     let f = known_clinic(&app).await;
     let settings = app.state.settings.get();
     let (today, zone) = (settings.today(), settings.clinic.time_zone);
-    sickbay::reports::summarize_closed_days(app.db(), today, zone)
+    sickbay_core::reports::summarize_closed_days(app.db(), today, zone)
         .await
         .expect("summaries");
     let kept = app
@@ -536,7 +537,7 @@ async fn a_late_change_to_a_closed_day_is_summarized_again(app: TestApp) {
             f.d1.format("%Y-%m-%d")
         ))
         .await;
-    sickbay::scheduling::service::correct_status(
+    sickbay_core::scheduling::service::correct_status(
         app.db(),
         &Actor::system("test"),
         DoctorScope::Any,
@@ -552,7 +553,7 @@ async fn a_late_change_to_a_closed_day_is_summarized_again(app: TestApp) {
     assert_eq!(rows[2], strings(&[&["Total", "9", "6", "1", "1", "12.5"]])[0]);
     // The job computes the changed day again, and only it.
     assert_eq!(
-        sickbay::reports::summarize_closed_days(app.db(), today, zone)
+        sickbay_core::reports::summarize_closed_days(app.db(), today, zone)
             .await
             .expect("summaries"),
         1
@@ -595,7 +596,7 @@ async fn days_are_the_clinics_local_days(app: TestApp) {
     ]);
     assert_eq!(report_table(&admin, "visits", "by_day", &p).await, expected);
     let settings = app.state.settings.get();
-    sickbay::reports::summarize_closed_days(app.db(), today, settings.clinic.time_zone)
+    sickbay_core::reports::summarize_closed_days(app.db(), today, settings.clinic.time_zone)
         .await
         .expect("summaries");
     assert_eq!(report_table(&admin, "visits", "by_day", &p).await, expected);

@@ -3,12 +3,12 @@
 
 use chrono::{Duration, NaiveDate};
 use reqwest::StatusCode;
-use sickbay::db::Date;
-use sickbay::db::events::Event;
-use sickbay::identity::Actor;
-use sickbay::identity::Role;
-use sickbay::scheduling::model::Refusal;
-use sickbay::scheduling::service::{self, Booker, BookingError};
+use sickbay_core::db::Date;
+use sickbay_core::db::events::Event;
+use sickbay_core::identity::Actor;
+use sickbay_core::identity::Role;
+use sickbay_core::scheduling::model::Refusal;
+use sickbay_core::scheduling::service::{self, Booker, BookingError};
 
 use crate::support::{Client, PASSWORD, TestApp, doctor, on_both_databases, test_config, visitor};
 
@@ -158,7 +158,7 @@ async fn hours_are_added_and_generate_slots_for_the_horizon(app: TestApp) {
 async fn count_added_last(app: &TestApp, doctor_id: i64) -> i64 {
     let today = today(app);
     let horizon = app.state.settings.get().booking.horizon_days;
-    let now = sickbay::db::Timestamp::now();
+    let now = sickbay_core::db::Timestamp::now();
     let rows: Vec<(Date, i64)> = sqlx::query_as("SELECT day, starts_at FROM slot WHERE doctor_id = $1")
         .bind(doctor_id)
         .fetch_all(app.db().pool())
@@ -672,7 +672,7 @@ async fn every_route_checks_who_is_asking(app: TestApp) {
     let bola_leave = app.count("SELECT id FROM closure").await;
 
     // A patient with portal access, logged in.
-    let portal_hash = sickbay::auth::password::hash(PASSWORD).await.unwrap();
+    let portal_hash = sickbay_core::auth::password::hash(PASSWORD).await.unwrap();
     sqlx::query("UPDATE patient SET password_hash = $1 WHERE id = $2")
         .bind(portal_hash)
         .bind(p)
@@ -861,7 +861,7 @@ async fn the_week_counts_are_the_days_slots(app: TestApp) {
 
     let week = doc.get(&format!("/schedule?day={day}&view=week")).await;
     week.assert_status(StatusCode::OK);
-    let (monday, _) = sickbay::scheduling::model::ScheduleView::Week.days(day);
+    let (monday, _) = sickbay_core::scheduling::model::ScheduleView::Week.days(day);
     for offset in 0..7 {
         let d = monday + Duration::days(offset);
         let (slots, booked, capacity): (i64, i64, i64) = sqlx::query_as(
@@ -923,15 +923,15 @@ async fn a_doctor_sees_and_changes_only_their_own_day(app: TestApp) {
 
     let actor = Actor::system("test");
     let rules = app.state.settings.get().booking_rules();
-    let own_scope = sickbay::identity::DoctorScope::Own(ada);
+    let own_scope = sickbay_core::identity::DoctorScope::Own(ada);
     let refused = service::set_blocked(app.db(), &actor, own_scope, bola_slot, true, "Mine").await;
-    assert!(matches!(refused, Err(sickbay::error::ServiceError::NotFound)));
+    assert!(matches!(refused, Err(sickbay_core::error::ServiceError::NotFound)));
     let by = service::Canceller::Staff {
         scope: own_scope,
         reason: "Mine",
     };
     let refused = service::cancel(app.db(), &actor, &rules, booking, by).await;
-    assert!(matches!(refused, Err(sickbay::error::ServiceError::NotFound)));
+    assert!(matches!(refused, Err(sickbay_core::error::ServiceError::NotFound)));
     assert_eq!(
         app.count(&format!(
             "SELECT COUNT(*) FROM appointment WHERE id = {booking} AND status = 'booked'"
@@ -1032,9 +1032,9 @@ async fn missing_slots(app: &TestApp, doctor_id: i64) -> (usize, usize) {
     let closures = closed.into_iter().map(|(day, doctor)| (day.0, doctor)).collect();
     let today = settings.today();
     let until = today + Duration::days(settings.booking.horizon_days);
-    let now = sickbay::db::Timestamp::now();
+    let now = sickbay_core::db::Timestamp::now();
     let wanted: Vec<_> =
-        sickbay::scheduling::model::generate(&hours, &closures, today, until, settings.clinic.time_zone)
+        sickbay_core::scheduling::model::generate(&hours, &closures, today, until, settings.clinic.time_zone)
             .into_iter()
             .filter(|s| s.starts_at > now)
             .collect();
@@ -1061,7 +1061,9 @@ async fn hours_added_while_another_instance_closes_a_day_get_their_slots(app: Te
         let (_, other) = doctor(&app, name).await;
         every_day(&other, None, "08:00", "17:00", "10").await;
     }
-    let db_b = sickbay::db::Db::connect(app.db().url()).await.expect("second pool");
+    let db_b = sickbay_core::db::Db::connect(app.db().url())
+        .await
+        .expect("second pool");
     let b = TestApp::serve(sickbay::state::AppState::new(db_b, test_config()).await.expect("state")).await;
     let (admin_a, admin_b) = (app.admin().await, b.admin().await);
     let doctor_id = id.to_string();

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use sickbay::config::Config;
-use sickbay::identity::Role;
+use sickbay_core::identity::Role;
 
 use crate::support::{ADMIN_PASSWORD, TestApp, on_both_databases};
 
@@ -522,7 +522,7 @@ async fn clinical_state(app: &TestApp) -> Vec<String> {
 /// clinical work answers an admin 403 and changes nothing; the same forms from the staff whose work it is go
 /// through (so the fields sent are ones that would have been taken).
 async fn an_admin_changes_no_clinical_work(app: TestApp) {
-    use sickbay::pharmacy::model::DrugForm;
+    use sickbay_core::pharmacy::model::DrugForm;
 
     let l = crate::lab::lab(&app).await;
     let (doctor, visit, patient) = (&l.doctor.1, l.visit, l.patient);

@@ -1,8 +1,8 @@
 //! The admin's clinic settings page.
 
 use reqwest::StatusCode;
-use sickbay::identity::Role;
 use sickbay::state::AppState;
+use sickbay_core::identity::Role;
 
 use crate::support::{Client, Page, TestApp, on_both_databases};
 

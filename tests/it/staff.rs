@@ -1,7 +1,7 @@
 //! The admin's staff account pages.
 
 use reqwest::StatusCode;
-use sickbay::identity::Role;
+use sickbay_core::identity::Role;
 
 use crate::support::{Client, PASSWORD, TestApp, on_both_databases};
 
@@ -478,7 +478,7 @@ async fn staff_changes_are_audited(app: TestApp) {
     let log = admin.get("/admin/audit").await;
     let shown = log.texts("tbody tr td:nth-child(3)");
     for action in actions {
-        let words = sickbay::audit::model::describe_action(action);
+        let words = sickbay_core::audit::model::describe_action(action);
         assert!(shown.contains(&words), "{words} not in {shown:?}");
     }
     // Records open from the log.

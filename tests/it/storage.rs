@@ -9,11 +9,11 @@ use sqlx::ConnectOptions;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use sickbay::db::events::Event;
-use sickbay::db::types::{Date, Flag, Money, Timestamp};
-use sickbay::db::{Backend, Db};
-use sickbay::error::ServiceError;
-use sickbay::identity::Role;
+use sickbay_core::db::events::Event;
+use sickbay_core::db::types::{Date, Flag, Money, Timestamp};
+use sickbay_core::db::{Backend, Db};
+use sickbay_core::error::ServiceError;
+use sickbay_core::identity::Role;
 
 use crate::support::{TestApp, on_both_databases, test_config};
 
@@ -229,7 +229,7 @@ async fn a_deadlock_is_a_change_made_first_by_someone_else() {
     }
     assert_eq!(ended.len(), 1, "one of the two is ended: {ended:?}");
     let err = ended.remove(0);
-    assert!(sickbay::db::lost_to_a_concurrent_change(&err), "{err}");
+    assert!(sickbay_core::db::lost_to_a_concurrent_change(&err), "{err}");
     assert!(matches!(ServiceError::from(err), ServiceError::Stale));
     let survivors = app.count("SELECT COUNT(*) FROM pair WHERE n = 1").await;
     assert_eq!(survivors, 2, "each row holds the survivor's update alone");
@@ -419,7 +419,7 @@ async fn a_change_is_announced_when_it_commits_and_never_when_it_rolls_back(app:
 #[tokio::test]
 async fn sqlite_waits_for_another_process_lock_without_holding_its_thread() {
     let app = TestApp::sqlite().await;
-    let path = sickbay::db::sqlite_path(app.db().url())
+    let path = sickbay_core::db::sqlite_path(app.db().url())
         .expect("a SQLite file")
         .to_owned();
     let mut other = sqlx::sqlite::SqliteConnectOptions::new()
@@ -493,7 +493,7 @@ fn a_long_registration(matric: &str) -> Vec<(&'static str, String)> {
 async fn fill_the_disk(app: &TestApp) {
     let pool = app.db().pool();
     match app.db().backend() {
-        sickbay::db::Backend::Sqlite => {
+        sickbay_core::db::Backend::Sqlite => {
             sqlx::query("VACUUM").execute(pool).await.unwrap();
             let pages: i64 = sqlx::query_scalar("PRAGMA page_count").fetch_one(pool).await.unwrap();
             // A statement that sets something runs on the writing connection (db::writes).
@@ -502,7 +502,7 @@ async fn fill_the_disk(app: &TestApp) {
                 .await
                 .unwrap();
         }
-        sickbay::db::Backend::Postgres => {
+        sickbay_core::db::Backend::Postgres => {
             sqlx::query(
                 "CREATE FUNCTION disk_is_full() RETURNS trigger AS $$ BEGIN \
                  RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full'; \
@@ -524,8 +524,8 @@ async fn fill_the_disk(app: &TestApp) {
 async fn free_the_disk(app: &TestApp) {
     let pool = app.db().pool();
     let sql = match app.db().backend() {
-        sickbay::db::Backend::Sqlite => "PRAGMA max_page_count = 1073741823",
-        sickbay::db::Backend::Postgres => "DROP TRIGGER disk_is_full ON patient",
+        sickbay_core::db::Backend::Sqlite => "PRAGMA max_page_count = 1073741823",
+        sickbay_core::db::Backend::Postgres => "DROP TRIGGER disk_is_full ON patient",
     };
     sqlx::query(sql).execute(pool).await.unwrap();
 }
@@ -656,7 +656,7 @@ async fn requests_answer_at_once_while_postgresql_is_down_and_the_same_process_s
     let mut through = direct.clone();
     through.set_host(Some("127.0.0.1")).unwrap();
     through.set_port(Some(proxy.addr.port())).unwrap();
-    let db = sickbay::db::Db::connect(through.as_str()).await.unwrap();
+    let db = sickbay_core::db::Db::connect(through.as_str()).await.unwrap();
     let state = sickbay::state::AppState::new(db, test_config()).await.unwrap();
     let served = TestApp::serve(state).await;
     let admin = served.admin().await;
@@ -750,10 +750,10 @@ async fn sqlite_commits_to_the_disk_by_default_and_reading_connections_do_not_wr
     assert_eq!(synchronous, 2, "the writer commits with FULL");
     tx.rollback().await.unwrap();
 
-    let normal = sickbay::db::Db::connect_with(
+    let normal = sickbay_core::db::Db::connect_with(
         db.url(),
-        sickbay::db::Options {
-            synchronous: sickbay::db::Synchronous::Normal,
+        sickbay_core::db::Options {
+            synchronous: sickbay_core::db::Synchronous::Normal,
         },
     )
     .await

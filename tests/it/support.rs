@@ -12,14 +12,14 @@ use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderMap, LOCATION};
 use scraper::{Html, Selector};
 use sickbay::config::Config;
-use sickbay::db::events::Event;
-use sickbay::db::{Date, Db, Timestamp};
-use sickbay::identity::Actor;
-use sickbay::identity::Role;
-use sickbay::patients::model::{MatricNumber, PatientDetails, PatientKind, PortalAccess};
-use sickbay::staff::model::NewStaff;
-use sickbay::staff::service;
 use sickbay::state::AppState;
+use sickbay_core::db::events::Event;
+use sickbay_core::db::{Date, Db, Timestamp};
+use sickbay_core::identity::Actor;
+use sickbay_core::identity::Role;
+use sickbay_core::patients::model::{MatricNumber, PatientDetails, PatientKind, PortalAccess};
+use sickbay_core::staff::model::NewStaff;
+use sickbay_core::staff::service;
 use tokio::task::JoinHandle;
 
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
@@ -223,7 +223,7 @@ impl TestApp {
     /// Stores a clinic setting and refreshes the cache, as the settings page does.
     pub async fn set_setting(&self, key: &str, value: &str) {
         let mut tx = self.db().begin_write().await.expect("tx");
-        sickbay::settings::repo::save(&mut tx, key, value)
+        sickbay_core::settings::repo::save(&mut tx, key, value)
             .await
             .expect("save setting");
         tx.commit().await.expect("commit");
@@ -669,7 +669,7 @@ fn parse_event(block: &str) -> Option<ServerEvent> {
 pub async fn hours_every_day(app: &TestApp, doctor: i64, from: i64, to: i64, slot_minutes: i64, capacity: i64) {
     let settings = app.state.settings.get();
     for weekday in 1..=7 {
-        let hours = sickbay::scheduling::model::Hours {
+        let hours = sickbay_core::scheduling::model::Hours {
             id: 0,
             doctor_id: doctor,
             weekday,
@@ -677,15 +677,15 @@ pub async fn hours_every_day(app: &TestApp, doctor: i64, from: i64, to: i64, slo
             end_minute: to,
             slot_minutes,
             capacity,
-            valid_from: sickbay::db::Date(settings.today()),
+            valid_from: sickbay_core::db::Date(settings.today()),
             valid_until: None,
             active: true,
         };
-        sickbay::scheduling::service::add_hours(app.db(), &Actor::system("test"), &hours)
+        sickbay_core::scheduling::service::add_hours(app.db(), &Actor::system("test"), &hours)
             .await
             .expect("hours");
     }
-    sickbay::scheduling::service::generate_slots(app.db(), &settings, None)
+    sickbay_core::scheduling::service::generate_slots(app.db(), &settings, None)
         .await
         .expect("slots");
 }
@@ -693,12 +693,12 @@ pub async fn hours_every_day(app: &TestApp, doctor: i64, from: i64, to: i64, slo
 /// Imports students from CSV text straight through the import service (creating missing faculties,
 /// departments and levels), and checks that no row was rejected.
 pub async fn import_students(app: &TestApp, csv: &str) {
-    let options = sickbay::import::service::ImportOptions {
+    let options = sickbay_core::import::service::ImportOptions {
         create_missing: true,
         pattern: app.state.settings.get().matric_regex(),
         today: app.state.settings.get().today(),
     };
-    let outcome = sickbay::import::service::run(app.db(), &Actor::system("test"), None, csv, &options)
+    let outcome = sickbay_core::import::service::run(app.db(), &Actor::system("test"), None, csv, &options)
         .await
         .expect("import");
     assert_eq!(outcome.counts.rejected, 0, "{:?}", outcome.rejections);
@@ -757,7 +757,9 @@ impl Students {
     }
 
     async fn register(&self, app: &TestApp, first_names: impl Iterator<Item = String>) -> Vec<i64> {
-        let hash = sickbay::auth::password::hash(STUDENT_PASSWORD).await.expect("hash");
+        let hash = sickbay_core::auth::password::hash(STUDENT_PASSWORD)
+            .await
+            .expect("hash");
         let pattern = app.state.settings.get().matric_regex();
         let mut ids = Vec::new();
         for (index, first_name) in first_names.enumerate() {
@@ -797,7 +799,7 @@ pub async fn visitor(app: &TestApp, first_name: &str, surname: &str) -> (i64, St
 }
 
 async fn register(app: &TestApp, details: &PatientDetails, portal: PortalAccess<'_>) -> (i64, String) {
-    sickbay::patients::service::register(app.db(), &Actor::system("test"), details, portal, FIXTURE_YEAR)
+    sickbay_core::patients::service::register(app.db(), &Actor::system("test"), details, portal, FIXTURE_YEAR)
         .await
         .expect("register a patient")
 }

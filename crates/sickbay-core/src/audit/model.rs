@@ -649,14 +649,8 @@ mod tests {
     fn every_action_written_has_plain_words() {
         let pattern = regex::Regex::new(r#""((?:academic|appointment|auth|closure|hours|patient|room|settings|staff|ticket|waitlist|slot)\.[a-z_.]+)""#)
             .expect("regex");
-        let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
         let mut seen = 0;
-        while let Some(path) = stack.pop() {
-            if path.is_dir() {
-                stack.extend(std::fs::read_dir(&path).expect("src").map(|e| e.expect("entry").path()));
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).expect("source");
+        for (path, text) in sources() {
             for found in pattern.captures_iter(&text) {
                 let action = &found[1];
                 assert_ne!(
@@ -678,9 +672,11 @@ mod tests {
         assert_eq!(describe_action("lab.result_release"), "Lab result release");
     }
 
-    /// Every file of the crate's sources, with its text.
+    /// Every file of the workspace's sources (this crate's and the web crate's), with its text.
     fn sources() -> Vec<(std::path::PathBuf, String)> {
-        let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+        let core = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"));
+        let web = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../src"));
+        let mut stack = vec![core, web];
         let mut files = Vec::new();
         while let Some(path) = stack.pop() {
             if path.is_dir() {

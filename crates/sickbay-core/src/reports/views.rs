@@ -34,7 +34,7 @@ fn name_of(names: &Names, dim: &str, unknown: &str) -> String {
 }
 
 fn day_label(day: NaiveDate) -> String {
-    crate::web::filters::day_of(&day)
+    crate::db::types::short_day_label(day)
 }
 
 fn count_points(rows: &[(String, i64)]) -> Vec<Point> {

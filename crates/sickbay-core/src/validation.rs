@@ -353,34 +353,4 @@ mod tests {
         assert_eq!(field_label("chronic_conditions"), "Chronic conditions");
         assert_eq!(field_label(""), "");
     }
-
-    /// Every textarea in the templates is a multi-line field here, or a line break typed in it would be refused.
-    #[test]
-    fn every_textarea_is_a_multi_line_field() {
-        let pattern =
-            regex::Regex::new(r#"<textarea[^>]*\bname="([a-z_]+)"|m::field\(name = "([a-z_]+)"[^%]*kind = "textarea""#)
-                .expect("regex");
-        let mut stack = vec![std::path::PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/templates"
-        ))];
-        let mut seen = 0;
-        while let Some(path) = stack.pop() {
-            if path.is_dir() {
-                stack.extend(
-                    std::fs::read_dir(&path)
-                        .expect("templates")
-                        .map(|e| e.expect("entry").path()),
-                );
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).expect("template");
-            for found in pattern.captures_iter(&text) {
-                let name = found.get(1).or(found.get(2)).expect("a name").as_str();
-                assert!(is_multi_line(name), "{name} in {} is a textarea", path.display());
-                seen += 1;
-            }
-        }
-        assert!(seen >= 4, "found only {seen} textareas");
-    }
 }

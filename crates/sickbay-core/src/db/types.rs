@@ -62,6 +62,11 @@ impl Timestamp {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Date(pub NaiveDate);
 
+/// `Tue 3 Nov`: a day as lists, charts and reports label it.
+pub fn short_day_label(day: chrono::NaiveDate) -> String {
+    day.format("%a %-d %b").to_string()
+}
+
 impl Date {
     /// The years a date may fall in: enough for any date of birth and any plan, and far enough from chrono's
     /// limits that adding days or weeks to a parsed date can't overflow.

@@ -839,7 +839,7 @@ impl Demo {
     /// What `sickbay demo` prints: what was made, the logins, and how to serve it.
     pub fn report(&self, database_url: &str, took: Duration) -> String {
         let c = &self.counts;
-        let serve = if database_url == crate::config::DEFAULT_DATABASE_URL {
+        let serve = if database_url == crate::db::DEFAULT_DATABASE_URL {
             "sickbay".to_owned()
         } else {
             format!("sickbay --database-url '{}'", redact(database_url))

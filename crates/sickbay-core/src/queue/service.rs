@@ -611,3 +611,8 @@ pub async fn close_stale_tickets(db: &Db, today: Date) -> Result<u64, sqlx::Erro
     tx.commit().await?;
     Ok(closed)
 }
+
+/// The patient's open ticket today or earlier (waiting, called or with the doctor), for their record's page.
+pub async fn open_ticket_of(db: impl crate::db::Reader, patient_id: i64) -> Result<Option<Ticket>, sqlx::Error> {
+    repo::open_ticket_of(db, patient_id).await
+}

@@ -3,7 +3,7 @@
 use crate::db::Connection;
 use sqlx::FromRow;
 
-use super::model::{Priority, Queued, TicketStatus, TicketTimes};
+use super::model::{Move, Priority, Queued, TicketStatus, TicketTimes};
 use crate::db::{Date, Db, Flag, Reader, Timestamp, Tx};
 
 /// The one queue order, used by "call next", the boards, the display and the patient's place: priority
@@ -191,6 +191,19 @@ pub struct Ticket {
 }
 
 impl Ticket {
+    /// Whether the ticket, in its status now, allows the move: what templates ask instead of reading the status.
+    pub fn can(&self, mv: Move) -> bool {
+        mv.allowed(self.status)
+    }
+
+    pub fn priority_class(&self) -> &'static str {
+        match self.priority {
+            Priority::Emergency => "priority priority-emergency",
+            Priority::Urgent => "priority priority-urgent",
+            Priority::Normal => "priority",
+        }
+    }
+
     pub fn is_in_queue_of(&self, doctor_id: &i64) -> bool {
         self.doctor_id == Some(*doctor_id)
     }

@@ -241,6 +241,9 @@ pub struct Options {
     pub synchronous: Synchronous,
 }
 
+/// Where Sickbay keeps its data unless told otherwise.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://sickbay.db";
+
 /// How long a request waits for a PostgreSQL connection before it is told the database is unavailable. A burst
 /// of more requests than the pool has connections waits its turn; a server known to be down is answered at once
 /// without waiting (see [`reach`]).

@@ -1,4 +1,5 @@
-//! The ICD-10-CM code list bundled in the binary (`data/icd10cm-2026.tsv`), searched as the doctor types.
+//! The ICD-10-CM code list bundled in the binary (this crate's `data/icd10cm-2026.tsv`), searched as the
+//! doctor types.
 
 use std::sync::LazyLock;
 

@@ -245,58 +245,6 @@ pub enum Principal {
 
 pub const PRINCIPAL_KEY: &str = "principal";
 
-/// The logged-in user of this request, put in the request extensions by `web::extract::require_login`.
-#[derive(Clone, Debug)]
-pub enum CurrentUser {
-    Staff(StaffUser),
-    Patient(PatientUser),
-}
-
-impl CurrentUser {
-    pub fn display_name(&self) -> String {
-        match self {
-            CurrentUser::Staff(user) => user.full_name.clone(),
-            CurrentUser::Patient(user) => user.full_name(),
-        }
-    }
-
-    pub fn home_path(&self) -> &'static str {
-        match self {
-            CurrentUser::Staff(user) => user.role.home_path(),
-            CurrentUser::Patient(_) => "/me",
-        }
-    }
-
-    pub fn must_change_password(&self) -> bool {
-        match self {
-            CurrentUser::Staff(user) => user.must_change_password,
-            CurrentUser::Patient(user) => user.must_change_password,
-        }
-    }
-
-    /// The principal the session holds for this user, with their current session version.
-    pub fn principal(&self) -> Principal {
-        match self {
-            CurrentUser::Staff(user) => Principal::Staff {
-                id: user.id,
-                version: user.session_version,
-            },
-            CurrentUser::Patient(user) => Principal::Patient {
-                id: user.id,
-                version: user.session_version,
-            },
-        }
-    }
-
-    /// Who to write in the audit log.
-    pub fn actor(&self, ip: &str) -> Actor {
-        match self {
-            CurrentUser::Staff(user) => Actor::staff(user, ip),
-            CurrentUser::Patient(user) => Actor::patient(user, ip),
-        }
-    }
-}
-
 /// A person's name as they write it: given name, other names, surname; empty parts left out. The one order
 /// for a name in running text (see [`list_name`] for lists sorted by surname).
 pub fn full_name(first: &str, other: &str, surname: &str) -> String {

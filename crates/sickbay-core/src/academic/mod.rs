@@ -1,0 +1,6 @@
+//! Academic data: faculties, departments, levels and academic sessions.
+//! Rules in `model`, SQL in `repo`, operations in `service`; the pages are in the web crate.
+
+pub mod model;
+pub mod repo;
+pub mod service;

@@ -1,0 +1,6 @@
+//! Staff accounts: creating, editing, deactivating and resetting them.
+//! Rules in `model`, SQL in `repo`, operations in `service`; the pages are in the web crate.
+
+pub mod model;
+pub mod repo;
+pub mod service;
