@@ -13,9 +13,8 @@ use crate::web::extract::CurrentUser;
 use crate::web::extract::{ClientIp, safe_next};
 use crate::web::form::{Form, Query, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
-use sickbay_core::audit::{self, AuditEntry};
 use sickbay_core::auth::model::{self, Failures};
-use sickbay_core::auth::{password, repo};
+use sickbay_core::auth::{password, repo, service};
 use sickbay_core::db::Timestamp;
 use sickbay_core::identity::repo::Account;
 use sickbay_core::identity::{Actor, PRINCIPAL_KEY, Principal, repo as identity_repo};
@@ -138,28 +137,10 @@ pub async fn login(
     let found = find_account(&state, &form.identifier).await?;
     let matches = password::verify(&form.password, found.as_ref().and_then(|a| a.password_hash.clone())).await?;
     let Some(account) = found.filter(|a| matches && a.active) else {
-        let mut tx = state.db.begin_write().await?;
-        repo::record_failure(&mut tx, &identifier, &ip).await?;
-        audit::record(
-            &mut tx,
-            &Actor::anonymous(&identifier, &ip),
-            AuditEntry::new("auth.login_failed"),
-        )
-        .await?;
-        tx.commit().await?;
+        service::record_failed_login(&state.db, &identifier, &ip).await?;
         return Ok(page(layout, StatusCode::UNAUTHORIZED, BAD_CREDENTIALS.into()));
     };
-
-    let mut tx = state.db.begin_write().await?;
-    repo::clear(&mut tx, &identifier).await?;
-    let (record_type, id) = account.record();
-    audit::record(
-        &mut tx,
-        &account.actor(&ip),
-        AuditEntry::new("auth.login").record(record_type, id),
-    )
-    .await?;
-    tx.commit().await?;
+    service::record_login(&state.db, &identifier, &account.actor(&ip), account.principal).await?;
 
     // A new session id at login, so an id planted before it is worthless after it.
     session.cycle_id().await?;
@@ -186,13 +167,6 @@ struct LoginAccount {
 }
 
 impl LoginAccount {
-    fn record(&self) -> (&'static str, i64) {
-        match self.principal {
-            Principal::Staff { id, .. } => ("staff", id),
-            Principal::Patient { id, .. } => ("patient", id),
-        }
-    }
-
     fn actor(&self, ip: &str) -> Actor {
         match self.principal {
             Principal::Staff { id, .. } => Actor::staff_account(id, &self.label, ip),
@@ -241,18 +215,7 @@ pub async fn logout(
     ClientIp(ip): ClientIp,
     session: Session,
 ) -> AppResult<Redirect> {
-    let (record_type, id) = match user.principal() {
-        Principal::Staff { id, .. } => ("staff", id),
-        Principal::Patient { id, .. } => ("patient", id),
-    };
-    let mut tx = state.db.begin_write().await?;
-    audit::record(
-        &mut tx,
-        &user.actor(&ip),
-        AuditEntry::new("auth.logout").record(record_type, id),
-    )
-    .await?;
-    tx.commit().await?;
+    service::record_logout(&state.db, &user.actor(&ip), user.principal()).await?;
     session.flush().await?;
     Ok(Redirect::to("/login?logged_out=1"))
 }
@@ -330,23 +293,7 @@ pub async fn change_password(
     }
 
     let hash = password::hash(&form.new_password).await?;
-    let mut tx = state.db.begin_write().await?;
-    let principal = match user.principal() {
-        Principal::Staff { id, .. } => identity_repo::set_password(&mut tx, Account::Staff(id), &hash, false)
-            .await?
-            .map(|version| (Principal::Staff { id, version }, "staff", id)),
-        Principal::Patient { id, .. } => identity_repo::set_password(&mut tx, Account::Patient(id), &hash, false)
-            .await?
-            .map(|version| (Principal::Patient { id, version }, "patient", id)),
-    };
-    let (principal, record_type, id) = principal.ok_or(crate::web::AppError::NotFound)?;
-    audit::record(
-        &mut tx,
-        &user.actor(&ip),
-        AuditEntry::new("auth.password_change").record(record_type, id),
-    )
-    .await?;
-    tx.commit().await?;
+    let principal = service::change_password(&state.db, &user.actor(&ip), user.principal(), &hash).await?;
 
     // Other sessions of this account ended with the version bump; this one carries on with the new version.
     session.cycle_id().await?;

@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 
 use crate::state::AppState;
 use crate::web::AppError;
-use sickbay_core::auth::{model, repo};
+use sickbay_core::auth::{model, service};
 use sickbay_core::db::{Db, Timestamp};
 
 /// Pages reachable without a login.
@@ -23,19 +23,15 @@ pub fn router() -> Router<AppState> {
     )
 }
 
-/// Refuses a self-registration from an address that registered too often in the last minutes (each creates a
-/// record and costs a password hash), or counts this one.
+/// Refuses a self-registration from an address that registered too often in the last minutes, or counts
+/// this one (`auth::service::throttle_registration`).
 pub async fn throttle_registration(db: &Db, ip: &str) -> Result<(), AppError> {
+    let Some(until) = service::throttle_registration(db, ip).await? else {
+        return Ok(());
+    };
     let now = Timestamp::now();
-    if let Some(oldest) = repo::registration_limit_reached(db, ip, now).await? {
-        let until = oldest.plus_minutes(model::WINDOW_MINUTES);
-        return Err(AppError::TooManyRequests {
-            message: model::wait_message("Too many registrations from this network.", until, now),
-            retry_after_secs: u64::try_from((until.0 - now.0).max(1000) / 1000).unwrap_or(1),
-        });
-    }
-    let mut tx = db.begin_write().await?;
-    repo::record_failure(&mut tx, model::REGISTRATION_KEY, ip).await?;
-    tx.commit().await?;
-    Ok(())
+    Err(AppError::TooManyRequests {
+        message: model::wait_message("Too many registrations from this network.", until, now),
+        retry_after_secs: u64::try_from((until.0 - now.0).max(1000) / 1000).unwrap_or(1),
+    })
 }

@@ -9,13 +9,9 @@ use crate::web::AppResult;
 use crate::web::extract::{Admins, Staff};
 use crate::web::form::{Form, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
-use sickbay_core::audit::{self, AuditEntry};
-use sickbay_core::db::Db;
-use sickbay_core::db::events::Event;
-use sickbay_core::identity::Actor;
-use sickbay_core::settings::model::{Settings, changed_keys, fieldsets};
-use sickbay_core::settings::repo;
+use sickbay_core::settings::model::{Settings, fieldsets};
 use sickbay_core::settings::section::{Fieldset, Values};
+use sickbay_core::settings::service;
 use sickbay_core::validation::FieldErrors;
 
 pub const PATH: &str = "/admin/settings";
@@ -55,27 +51,8 @@ pub async fn update(
         Ok(settings) => settings,
         Err(errors) => return Ok(invalid(SettingsPage::new(layout, &form, errors))),
     };
-    save(&state.db, &admin.actor, &settings).await?;
+    service::save(&state.db, &admin.actor, &settings).await?;
     state.settings.refresh(&state.db).await?;
     flash(&session, FlashKind::Success, "Settings saved.").await?;
     Ok(Redirect::to(PATH).into_response())
-}
-
-/// Writes every setting and one audit row naming the keys that changed, in one transaction.
-async fn save(db: &Db, actor: &Actor, settings: &Settings) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin_write().await?;
-    let before = Settings::from_pairs(repo::load_all(&mut tx).await?);
-    for (key, value) in settings.to_pairs() {
-        repo::save(&mut tx, key, &value).await?;
-    }
-    let changed = changed_keys(&before, settings);
-    let detail = if changed.is_empty() {
-        "no changes".to_owned()
-    } else {
-        format!("changed: {}", changed.join(", "))
-    };
-    audit::record(&mut tx, actor, AuditEntry::new("settings.update").detail(detail)).await?;
-    // Every instance re-reads them (and the live pages show the new clinic name and clock).
-    tx.announce(Event::Settings);
-    tx.commit().await
 }

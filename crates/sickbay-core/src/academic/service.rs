@@ -356,16 +356,16 @@ pub async fn make_current(db: &Db, actor: &Actor, id: i64) -> Result<()> {
 
 /// Every faculty, department, level and session, for forms that choose among them (four lists on one
 /// connection).
-pub async fn options(db: &Db) -> std::result::Result<super::model::AcademicOptions, sqlx::Error> {
-    repo::options(db.conn().await?).await
+pub async fn options(db: &Db) -> std::result::Result<super::model::AcademicOptions, ServiceError> {
+    Ok(repo::options(db.conn().await?).await?)
 }
 
 /// The names of a record's faculty, department, level and session, to show it.
 pub async fn names(
     db: impl Reader,
     ids: super::model::StudyIds,
-) -> std::result::Result<super::model::StudyNames, sqlx::Error> {
-    repo::names(db, ids).await
+) -> std::result::Result<super::model::StudyNames, ServiceError> {
+    Ok(repo::names(db, ids).await?)
 }
 
 /// Lookups and inserts inside another feature's transaction (the student importer resolves names to ids and,

@@ -4,3 +4,4 @@
 pub mod model;
 pub mod password;
 pub mod repo;
+pub mod service;

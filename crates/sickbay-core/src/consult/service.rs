@@ -560,8 +560,8 @@ pub async fn record_read(
 }
 
 /// The patient's latest visits, newest first (for their record's page and the chart).
-pub async fn visits_of_patient(db: impl Reader, patient_id: i64, limit: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
-    repo::visits_of_patient(db, patient_id, limit).await
+pub async fn visits_of_patient(db: impl Reader, patient_id: i64, limit: i64) -> Result<Vec<VisitLine>, ServiceError> {
+    Ok(repo::visits_of_patient(db, patient_id, limit).await?)
 }
 
 /// A page of a patient's visits, with the visit it starts after.
@@ -591,28 +591,28 @@ pub async fn visits_page(
 }
 
 /// The doctor's visits not completed yet, oldest first, at most `limit` (their home page).
-pub async fn open_visits_of_doctor(db: &Db, doctor_id: i64, limit: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
-    repo::open_visits_of_doctor(db, doctor_id, limit).await
+pub async fn open_visits_of_doctor(db: &Db, doctor_id: i64, limit: i64) -> Result<Vec<VisitLine>, ServiceError> {
+    Ok(repo::open_visits_of_doctor(db, doctor_id, limit).await?)
 }
 
 /// The open visits of every doctor, oldest first, at most `limit`.
-pub async fn open_visits(db: &Db, limit: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
-    repo::open_visits(db, limit).await
+pub async fn open_visits(db: &Db, limit: i64) -> Result<Vec<VisitLine>, ServiceError> {
+    Ok(repo::open_visits(db, limit).await?)
 }
 
 /// How many visits are open: one doctor's, or with `None` every doctor's (the home pages' figures).
-pub async fn count_open_visits(db: &Db, doctor_id: Option<i64>) -> Result<i64, sqlx::Error> {
-    repo::count_open_visits(db, doctor_id).await
+pub async fn count_open_visits(db: &Db, doctor_id: Option<i64>) -> Result<i64, ServiceError> {
+    Ok(repo::count_open_visits(db, doctor_id).await?)
 }
 
 /// How many visits started on a clinic day (the admin's home page).
-pub async fn count_visits_on(db: &Db, day: Date) -> Result<i64, sqlx::Error> {
-    repo::count_visits_on(db, day).await
+pub async fn count_visits_on(db: &Db, day: Date) -> Result<i64, ServiceError> {
+    Ok(repo::count_visits_on(db, day).await?)
 }
 
 /// The visit a ticket opened, if any (the queue's link to the consultation screen).
-pub async fn visit_of_ticket(db: &Db, ticket_id: i64) -> Result<Option<i64>, sqlx::Error> {
-    repo::visit_of_ticket(db, ticket_id).await
+pub async fn visit_of_ticket(db: &Db, ticket_id: i64) -> Result<Option<i64>, ServiceError> {
+    Ok(repo::visit_of_ticket(db, ticket_id).await?)
 }
 
 /// Records the vitals of a health record (the lab's screening of a patient) inside the lab's transaction

@@ -66,6 +66,12 @@ impl From<sqlx::Error> for DemoError {
     }
 }
 
+impl From<crate::error::ServiceError> for DemoError {
+    fn from(err: crate::error::ServiceError) -> Self {
+        DemoError::Failed(err.into())
+    }
+}
+
 /// What the demo made: the logins to print and how much of everything.
 #[derive(Debug)]
 pub struct Demo {

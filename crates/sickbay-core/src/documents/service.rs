@@ -126,17 +126,17 @@ async fn served(
 }
 
 /// A patient's documents (details only, never the content), newest first: for the chart and the portal.
-pub async fn of_patient(db: impl Reader, patient_id: i64) -> Result<Vec<DocumentMeta>, sqlx::Error> {
-    repo::of_patient(db, patient_id).await
+pub async fn of_patient(db: impl Reader, patient_id: i64) -> Result<Vec<DocumentMeta>, ServiceError> {
+    Ok(repo::of_patient(db, patient_id).await?)
 }
 
 /// The documents attached to a visit, newest first.
-pub async fn of_visit(db: &Db, visit_id: i64) -> Result<Vec<DocumentMeta>, sqlx::Error> {
-    repo::of_visit(db, visit_id).await
+pub async fn of_visit(db: &Db, visit_id: i64) -> Result<Vec<DocumentMeta>, ServiceError> {
+    Ok(repo::of_visit(db, visit_id).await?)
 }
 
 /// The consultation screen's section for `user`.
-pub async fn visit_section(db: impl Reader, user: &StaffUser, visit: &Visit) -> Result<DocumentList, sqlx::Error> {
+pub async fn visit_section(db: impl Reader, user: &StaffUser, visit: &Visit) -> Result<DocumentList, ServiceError> {
     Ok(DocumentList {
         action: format!("/visits/{}/documents", visit.id),
         view_base: "/documents/",
@@ -157,7 +157,7 @@ pub async fn record_list_read(reads: &Reads, actor: &Actor, patient_id: i64) -> 
 }
 
 /// The patient's documents page for `user`.
-pub async fn patient_list(db: &Db, user: &StaffUser, patient_id: i64) -> Result<DocumentList, sqlx::Error> {
+pub async fn patient_list(db: &Db, user: &StaffUser, patient_id: i64) -> Result<DocumentList, ServiceError> {
     Ok(DocumentList {
         action: format!("/patients/{patient_id}/documents"),
         view_base: "/documents/",

@@ -183,7 +183,7 @@ pub async fn save_photo(db: &Db, actor: &Actor, id: i64, mime: &str, data: &[u8]
 /// Makes every patient's search tokens again when the rules that make them changed since (see
 /// `model::SEARCH_TOKENS_VERSION`): once, by whichever instance claims it first, in one transaction, so an
 /// interrupted rebuild is redone at the next start.
-pub async fn refresh_search_tokens(db: &Db) -> Result<Option<u64>, sqlx::Error> {
+pub async fn refresh_search_tokens(db: &Db) -> Result<Option<u64>, ServiceError> {
     let mut tx = db.begin_write().await?;
     if !crate::db::sequence::claim(&mut tx, "search_tokens_version", super::model::SEARCH_TOKENS_VERSION).await? {
         return Ok(None);
@@ -195,8 +195,8 @@ pub async fn refresh_search_tokens(db: &Db) -> Result<Option<u64>, sqlx::Error> 
 
 /// The patients a typed search finds: a whole clinic or matric number exactly, else everyone whose tokens start
 /// with each word (names folded, so accents don't matter).
-pub async fn find(db: &Db, query: &str) -> Result<Vec<super::model::PatientSummary>, sqlx::Error> {
-    repo::search(db, &super::model::search_terms(query), query).await
+pub async fn find(db: &Db, query: &str) -> Result<Vec<super::model::PatientSummary>, ServiceError> {
+    Ok(repo::search(db, &super::model::search_terms(query), query).await?)
 }
 
 // == Portal password sheet ==
@@ -268,40 +268,40 @@ pub async fn issue_sheet(
 
 /// Serialises one patient's bookings and tickets: their row stays locked until `tx` ends. `false` when the
 /// patient does not exist or is inactive.
-pub async fn lock_active(tx: &mut Tx, patient_id: i64) -> Result<bool, sqlx::Error> {
-    repo::lock_patient(tx, patient_id).await
+pub async fn lock_active(tx: &mut Tx, patient_id: i64) -> Result<bool, ServiceError> {
+    Ok(repo::lock_patient(tx, patient_id).await?)
 }
 
 /// The students among `matrics` already on record, read inside the caller's transaction (the student import).
 pub async fn students_by_matric_in(
     tx: &mut Tx,
     matrics: &[&str],
-) -> Result<Vec<super::model::StudentRecord>, sqlx::Error> {
-    repo::students_by_matric(tx, matrics).await
+) -> Result<Vec<super::model::StudentRecord>, ServiceError> {
+    Ok(repo::students_by_matric(tx, matrics).await?)
 }
 
 /// Writes a student's record as the import changed it, inside the caller's transaction (so the import stays
 /// all or nothing per batch); the search tokens follow.
-pub async fn update_student_in(tx: &mut Tx, student: &super::model::StudentRecord) -> Result<(), sqlx::Error> {
-    repo::update_student(tx, student).await
+pub async fn update_student_in(tx: &mut Tx, student: &super::model::StudentRecord) -> Result<(), ServiceError> {
+    Ok(repo::update_student(tx, student).await?)
 }
 
 /// Whether the clinic approved the patient's account (self-registered students wait for it).
-pub async fn is_approved(tx: &mut Tx, patient_id: i64) -> Result<bool, sqlx::Error> {
-    repo::patient_approved(tx, patient_id).await
+pub async fn is_approved(tx: &mut Tx, patient_id: i64) -> Result<bool, ServiceError> {
+    Ok(repo::patient_approved(tx, patient_id).await?)
 }
 
 /// Self-registered students waiting for the clinic's approval.
-pub async fn pending_approval(db: &Db) -> Result<Vec<super::model::PatientSummary>, sqlx::Error> {
-    repo::pending_approval(db).await
+pub async fn pending_approval(db: &Db) -> Result<Vec<super::model::PatientSummary>, ServiceError> {
+    Ok(repo::pending_approval(db).await?)
 }
 
 /// How many patients were registered at `since` or later (the admin's "new patients today").
-pub async fn count_registered_since(db: &Db, since: crate::db::Timestamp) -> Result<i64, sqlx::Error> {
-    repo::count_registered_since(db, since).await
+pub async fn count_registered_since(db: &Db, since: crate::db::Timestamp) -> Result<i64, ServiceError> {
+    Ok(repo::count_registered_since(db, since).await?)
 }
 
 /// A patient's record, to name them (reception booking for a patient).
-pub async fn get(db: impl Reader, patient_id: i64) -> Result<Option<super::model::Patient>, sqlx::Error> {
-    repo::get(db, patient_id).await
+pub async fn get(db: impl Reader, patient_id: i64) -> Result<Option<super::model::Patient>, ServiceError> {
+    Ok(repo::get(db, patient_id).await?)
 }

@@ -139,9 +139,9 @@ pub async fn count(db: &Db) -> Result<i64, ServiceError> {
 
 /// Writes a row of the stock ledger inside the caller's change. Every change to what is on the shelves writes
 /// one, so this is where the change is announced to the pharmacy's worklist and alerts.
-pub async fn record_movement(tx: &mut Tx, row: &NewMovement<'_>) -> Result<i64, sqlx::Error> {
+pub async fn record_movement(tx: &mut Tx, row: &NewMovement<'_>) -> Result<i64, ServiceError> {
     tx.announce(Event::Pharmacy);
-    repo::insert_movement(tx, row).await
+    Ok(repo::insert_movement(tx, row).await?)
 }
 
 /// The staff member an actor stands for in the ledger (none for Sickbay itself).

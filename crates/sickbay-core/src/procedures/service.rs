@@ -75,12 +75,12 @@ fn describe(input: &ProcedureInput) -> String {
     format!("{}, price {} (minor units), {state}", input.name, input.price.0)
 }
 
-pub async fn types(db: &Db) -> Result<Vec<ProcedureType>, sqlx::Error> {
-    repo::types(db).await
+pub async fn types(db: &Db) -> Result<Vec<ProcedureType>, ServiceError> {
+    Ok(repo::types(db).await?)
 }
 
-pub async fn get_type(db: &Db, id: i64) -> Result<Option<ProcedureType>, sqlx::Error> {
-    repo::get_type(db, id).await
+pub async fn get_type(db: &Db, id: i64) -> Result<Option<ProcedureType>, ServiceError> {
+    Ok(repo::get_type(db, id).await?)
 }
 
 /// Records a procedure from the active catalogue in an open visit (its doctor), once per form: its
@@ -172,12 +172,12 @@ async fn remove_in(
 }
 
 /// The procedures done in these visits (for the chart and the consultation screen), in the order done.
-pub async fn of_visits(db: impl Reader, visit_ids: &[i64]) -> Result<Vec<VisitProcedure>, sqlx::Error> {
-    repo::done_in_visits(db, visit_ids).await
+pub async fn of_visits(db: impl Reader, visit_ids: &[i64]) -> Result<Vec<VisitProcedure>, ServiceError> {
+    Ok(repo::done_in_visits(db, visit_ids).await?)
 }
 
 /// The consultation screen's section for `user`.
-pub async fn section(mut db: impl Reader, user: &StaffUser, visit: &Visit) -> Result<VisitProcedures, sqlx::Error> {
+pub async fn section(mut db: impl Reader, user: &StaffUser, visit: &Visit) -> Result<VisitProcedures, ServiceError> {
     let can_record = visit.allows(user, Access::Write);
     let catalogue = match can_record {
         true => repo::active_types(&mut db).await?,

@@ -2,9 +2,10 @@
 //! public functions.
 
 use crate::db::{Date, Db};
+use crate::error::ServiceError;
 use crate::scheduling::model::{AppointmentStatus, AppointmentView};
 
 /// Today's booked appointments, not yet checked in: reception's check-in list.
-pub async fn due(db: &Db, day: Date) -> Result<Vec<AppointmentView>, sqlx::Error> {
+pub async fn due(db: &Db, day: Date) -> Result<Vec<AppointmentView>, ServiceError> {
     crate::scheduling::service::appointments_on(db, day, AppointmentStatus::Booked).await
 }

@@ -410,7 +410,7 @@ async fn move_fields(
 
 /// Keeps the appointment's status in step with its ticket. A mismatch (the appointment was corrected by
 /// hand meanwhile) is left alone.
-async fn sync_appointment(tx: &mut Tx, appointment_id: i64, mv: Move) -> Result<(), sqlx::Error> {
+async fn sync_appointment(tx: &mut Tx, appointment_id: i64, mv: Move) -> Result<(), ServiceError> {
     use AppointmentStatus::*;
     let (from, to) = match mv {
         Move::Start => (CheckedIn, InConsultation),
@@ -577,8 +577,8 @@ pub async fn call_in(
 }
 
 /// Which of these appointments have a ticket still waiting to be called.
-pub async fn waiting_appointments(db: &Db, appointment_ids: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
-    repo::waiting_appointments(db, appointment_ids).await
+pub async fn waiting_appointments(db: &Db, appointment_ids: &[i64]) -> Result<Vec<i64>, ServiceError> {
+    Ok(repo::waiting_appointments(db, appointment_ids).await?)
 }
 
 /// One ticket, read inside a change.
@@ -592,17 +592,17 @@ pub async fn ticket(db: &Db, id: i64) -> Result<Option<Ticket>, ServiceError> {
 }
 
 /// A day's tickets counted by status (the home pages' figures).
-pub async fn status_counts(db: &Db, day: Date) -> Result<Vec<(TicketStatus, i64)>, sqlx::Error> {
-    repo::status_counts(db, day).await
+pub async fn status_counts(db: &Db, day: Date) -> Result<Vec<(TicketStatus, i64)>, ServiceError> {
+    Ok(repo::status_counts(db, day).await?)
 }
 
 /// How many tickets of a day wait for this doctor's "call next" (their queue and the general queue).
-pub async fn waiting_for(db: &Db, day: Date, doctor_id: i64) -> Result<i64, sqlx::Error> {
-    repo::waiting_for(db, day, doctor_id).await
+pub async fn waiting_for(db: &Db, day: Date, doctor_id: i64) -> Result<i64, ServiceError> {
+    Ok(repo::waiting_for(db, day, doctor_id).await?)
 }
 
 /// Closes tickets left open on earlier days (the end-of-day sweep; check-in also does it for its patient).
-pub async fn close_stale_tickets(db: &Db, today: Date) -> Result<u64, sqlx::Error> {
+pub async fn close_stale_tickets(db: &Db, today: Date) -> Result<u64, ServiceError> {
     let mut tx = db.begin_write().await?;
     let closed = repo::close_stale(&mut tx, today, None).await?;
     if closed > 0 {
@@ -613,6 +613,6 @@ pub async fn close_stale_tickets(db: &Db, today: Date) -> Result<u64, sqlx::Erro
 }
 
 /// The patient's open ticket today or earlier (waiting, called or with the doctor), for their record's page.
-pub async fn open_ticket_of(db: impl crate::db::Reader, patient_id: i64) -> Result<Option<Ticket>, sqlx::Error> {
-    repo::open_ticket_of(db, patient_id).await
+pub async fn open_ticket_of(db: impl crate::db::Reader, patient_id: i64) -> Result<Option<Ticket>, ServiceError> {
+    Ok(repo::open_ticket_of(db, patient_id).await?)
 }

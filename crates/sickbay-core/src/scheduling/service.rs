@@ -50,7 +50,7 @@ pub struct Generated {
 /// hours: a generation that read the hours before others were added would otherwise delete, as no longer
 /// wanted, the slots a generation for the new hours had just made. (On SQLite the write transaction alone
 /// already runs by itself.)
-pub async fn generate_slots(db: &Db, settings: &Settings, doctor_id: Option<i64>) -> Result<Generated, sqlx::Error> {
+pub async fn generate_slots(db: &Db, settings: &Settings, doctor_id: Option<i64>) -> Result<Generated, ServiceError> {
     let today = settings.today();
     let until = today + Days::days(settings.booking.horizon_days);
     let mut tx = db.begin_write().await?;
@@ -359,7 +359,7 @@ pub async fn set_blocked(
 }
 
 /// Marks bookings as no-shows once their slot ended `grace_minutes` ago without a check-in. Idempotent.
-pub async fn mark_no_shows(db: &Db, grace_minutes: i64) -> Result<usize, sqlx::Error> {
+pub async fn mark_no_shows(db: &Db, grace_minutes: i64) -> Result<usize, ServiceError> {
     let mut tx = db.begin_write().await?;
     let marked = repo::mark_no_shows(&mut tx, Timestamp::now().minus_minutes(grace_minutes)).await?;
     let actor = Actor::system("no-show job");
@@ -427,7 +427,7 @@ pub async fn correct_status(
 }
 
 /// Joins the waitlist of a day.
-pub async fn join_waitlist(db: &Db, actor: &Actor, patient_id: i64, day: Date) -> Result<bool, sqlx::Error> {
+pub async fn join_waitlist(db: &Db, actor: &Actor, patient_id: i64, day: Date) -> Result<bool, ServiceError> {
     let mut tx = db.begin_write().await?;
     let joined = repo::join_waitlist(&mut tx, patient_id, day).await?;
     if joined {
@@ -564,8 +564,8 @@ pub async fn leave_waitlist(db: &Db, actor: &Actor, patient_id: i64, id: i64) ->
 }
 
 /// The patient's places on waitlists from `from` on.
-pub async fn waitlist_of(db: &Db, patient_id: i64, from: Date) -> Result<Vec<WaitlistEntry>, sqlx::Error> {
-    repo::waitlist_of(db, patient_id, from).await
+pub async fn waitlist_of(db: &Db, patient_id: i64, from: Date) -> Result<Vec<WaitlistEntry>, ServiceError> {
+    Ok(repo::waitlist_of(db, patient_id, from).await?)
 }
 
 // ---- reading, within a scope ------------------------------------------------------------------------------
@@ -579,8 +579,8 @@ pub async fn hours(db: &Db, scope: DoctorScope, id: i64) -> ServiceResult<Hours>
 }
 
 /// The active hours of a doctor, newest rules first.
-pub async fn hours_of(db: &Db, doctor_id: i64) -> Result<Vec<Hours>, sqlx::Error> {
-    repo::hours_of(db, doctor_id).await
+pub async fn hours_of(db: &Db, doctor_id: i64) -> Result<Vec<Hours>, ServiceError> {
+    Ok(repo::hours_of(db, doctor_id).await?)
 }
 
 /// A slot within the scope, or not found.
@@ -608,7 +608,7 @@ pub async fn closure(db: &Db, scope: DoctorScope, id: i64) -> ServiceResult<Clos
 }
 
 /// Closures and leave from `from` on that the scope sees: a doctor the clinic's and their own.
-pub async fn upcoming_closures(db: &Db, scope: DoctorScope, from: Date) -> Result<Vec<Closure>, sqlx::Error> {
+pub async fn upcoming_closures(db: &Db, scope: DoctorScope, from: Date) -> Result<Vec<Closure>, ServiceError> {
     let mut closures = repo::upcoming_closures(db, from).await?;
     closures.retain(|c| c.doctor_id.is_none_or(|d| scope.covers(d)));
     Ok(closures)
@@ -646,8 +646,8 @@ pub async fn schedule(db: &Db, doctor_id: i64, from: Date, to: Date, with_slots:
 // ---- for other features -------------------------------------------------------------------------------
 
 /// A patient's appointments, newest first (at most 100): their record and their portal.
-pub async fn appointments_of_patient(db: impl Reader, patient_id: i64) -> Result<Vec<AppointmentView>, sqlx::Error> {
-    repo::appointments_of_patient(db, patient_id).await
+pub async fn appointments_of_patient(db: impl Reader, patient_id: i64) -> Result<Vec<AppointmentView>, ServiceError> {
+    Ok(repo::appointments_of_patient(db, patient_id).await?)
 }
 
 /// The patient's next live appointment that has not ended by `now` (the patient's home page).
@@ -655,8 +655,8 @@ pub async fn next_appointment_of_patient(
     db: impl Reader,
     patient_id: i64,
     now: Timestamp,
-) -> Result<Option<AppointmentView>, sqlx::Error> {
-    repo::next_appointment_of_patient(db, patient_id, now).await
+) -> Result<Option<AppointmentView>, ServiceError> {
+    Ok(repo::next_appointment_of_patient(db, patient_id, now).await?)
 }
 
 /// A doctor's appointments on the days `from..=to`, in time order: the doctor's home page.
@@ -665,8 +665,8 @@ pub async fn appointments_between(
     doctor_id: i64,
     from: Date,
     to: Date,
-) -> Result<Vec<AppointmentView>, sqlx::Error> {
-    repo::appointments_between(db, doctor_id, from, to).await
+) -> Result<Vec<AppointmentView>, ServiceError> {
+    Ok(repo::appointments_between(db, doctor_id, from, to).await?)
 }
 
 /// Every doctor's appointments on a day in one status, in time order: reception's list of who is due.
@@ -674,30 +674,30 @@ pub async fn appointments_on(
     db: &Db,
     day: Date,
     status: AppointmentStatus,
-) -> Result<Vec<AppointmentView>, sqlx::Error> {
-    repo::appointments_on(db, day, status).await
+) -> Result<Vec<AppointmentView>, ServiceError> {
+    Ok(repo::appointments_on(db, day, status).await?)
 }
 
 /// A doctor's appointments on the days `from..=to` counted by day and status (the doctor's home page).
-pub async fn status_counts(db: &Db, doctor_id: i64, from: Date, to: Date) -> Result<Vec<StatusCount>, sqlx::Error> {
-    repo::status_counts(db, doctor_id, from, to).await
+pub async fn status_counts(db: &Db, doctor_id: i64, from: Date, to: Date) -> Result<Vec<StatusCount>, ServiceError> {
+    Ok(repo::status_counts(db, doctor_id, from, to).await?)
 }
 
 /// How many appointments a doctor's days `from..=to` hold, cancelled ones left out (the doctor's week at a glance):
 /// the seats taken in their slots, added up from the same day counts as the week view.
-pub async fn seats_taken(db: &Db, doctor_id: i64, from: Date, to: Date) -> Result<i64, sqlx::Error> {
+pub async fn seats_taken(db: &Db, doctor_id: i64, from: Date, to: Date) -> Result<i64, ServiceError> {
     let days = repo::day_counts(db, doctor_id, from, to).await?;
     Ok(days.iter().map(|day| day.booked).sum())
 }
 
 /// Every doctor's appointments on a day counted by status (the front desk's and the admin's home pages).
-pub async fn day_status_counts(db: &Db, day: Date) -> Result<Vec<(AppointmentStatus, i64)>, sqlx::Error> {
-    repo::day_status_counts(db, day).await
+pub async fn day_status_counts(db: &Db, day: Date) -> Result<Vec<(AppointmentStatus, i64)>, ServiceError> {
+    Ok(repo::day_status_counts(db, day).await?)
 }
 
 /// An appointment, in the caller's transaction (the queue checking a patient in).
-pub async fn appointment_in(tx: &mut Tx, id: i64) -> Result<Option<AppointmentView>, sqlx::Error> {
-    repo::appointment(&mut *tx, id).await
+pub async fn appointment_in(tx: &mut Tx, id: i64) -> Result<Option<AppointmentView>, ServiceError> {
+    Ok(repo::appointment(&mut *tx, id).await?)
 }
 
 /// Moves an appointment from one status to another in the caller's transaction (the queue: checked in, in
@@ -707,6 +707,6 @@ pub async fn change_status(
     id: i64,
     from: AppointmentStatus,
     to: AppointmentStatus,
-) -> Result<bool, sqlx::Error> {
-    repo::change_status(tx, id, from, to, "").await
+) -> Result<bool, ServiceError> {
+    Ok(repo::change_status(tx, id, from, to, "").await?)
 }

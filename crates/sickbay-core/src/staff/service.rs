@@ -120,8 +120,8 @@ pub async fn update(
 pub const EXTRA_ROLE_FIELD: &str = "extra_role";
 
 /// The extra roles an account holds, with who gave each.
-pub async fn extra_roles(db: impl Reader, id: i64) -> Result<Vec<ExtraRole>, sqlx::Error> {
-    repo::extra_roles(db, id).await
+pub async fn extra_roles(db: impl Reader, id: i64) -> Result<Vec<ExtraRole>, ServiceError> {
+    Ok(repo::extra_roles(db, id).await?)
 }
 
 /// Gives account `id` the role `asked` (as the form sent it) beside its own, as `admin_id` (audited). Ends no
@@ -245,8 +245,8 @@ fn describe_changes(before: &StaffAccount, after: &StaffDetails) -> String {
 // == For other features ==
 
 /// Active doctors by name, for choosing whose hours, schedule or queue to see.
-pub async fn active_doctors(db: impl Reader) -> Result<Vec<Doctor>, sqlx::Error> {
-    repo::active_doctors(db).await
+pub async fn active_doctors(db: impl Reader) -> Result<Vec<Doctor>, ServiceError> {
+    Ok(repo::active_doctors(db).await?)
 }
 
 /// Serialises changes to one doctor's hours, slots and queue: their staff row stays locked until `tx` ends.
@@ -257,13 +257,13 @@ fn announce_doctors(tx: &mut Tx) {
     tx.announce(Event::Bookings);
 }
 
-pub async fn lock_doctor(tx: &mut Tx, doctor_id: i64) -> Result<bool, sqlx::Error> {
-    repo::lock_doctor(tx, doctor_id).await
+pub async fn lock_doctor(tx: &mut Tx, doctor_id: i64) -> Result<bool, ServiceError> {
+    Ok(repo::lock_doctor(tx, doctor_id).await?)
 }
 
 /// [`lock_doctor`] for every doctor: a change that touches all their hours and slots at once.
-pub async fn lock_all_doctors(tx: &mut Tx) -> Result<(), sqlx::Error> {
-    repo::lock_all_doctors(tx).await
+pub async fn lock_all_doctors(tx: &mut Tx) -> Result<(), ServiceError> {
+    Ok(repo::lock_all_doctors(tx).await?)
 }
 
 /// The form field a taken username is reported on.
@@ -274,23 +274,23 @@ fn username_taken(username: &str) -> ServiceError {
 }
 
 /// How many staff accounts exist (none on a database that was just created).
-pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
-    repo::count(db).await
+pub async fn count(db: &Db) -> Result<i64, ServiceError> {
+    Ok(repo::count(db).await?)
 }
 
 /// Active accounts per role, for the admin's home page.
-pub async fn count_active_by_role(db: &Db) -> Result<Vec<(crate::identity::Role, i64)>, sqlx::Error> {
-    repo::count_active_by_role(db).await
+pub async fn count_active_by_role(db: &Db) -> Result<Vec<(crate::identity::Role, i64)>, ServiceError> {
+    Ok(repo::count_active_by_role(db).await?)
 }
 
 /// A doctor's profile; none for an account that is not a doctor's.
-pub async fn profile(db: &Db, doctor_id: i64) -> Result<Option<DoctorProfile>, sqlx::Error> {
-    repo::profile(db, doctor_id).await
+pub async fn profile(db: &Db, doctor_id: i64) -> Result<Option<DoctorProfile>, ServiceError> {
+    Ok(repo::profile(db, doctor_id).await?)
 }
 
 /// The active doctors with their profiles, by name (the booking pages show them).
-pub async fn doctor_profiles(db: &Db) -> Result<Vec<DoctorProfile>, sqlx::Error> {
-    repo::doctor_profiles(db).await
+pub async fn doctor_profiles(db: &Db) -> Result<Vec<DoctorProfile>, ServiceError> {
+    Ok(repo::doctor_profiles(db).await?)
 }
 
 /// Changes a doctor's profile (the doctor's own, or an admin's edit); NotFound for an account that is not a
