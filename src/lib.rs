@@ -83,7 +83,7 @@ pub fn app(state: AppState) -> Router {
         .merge(documents::router())
         .merge(billing::router())
         .merge(reports::router())
-        .fallback(web::pages::not_found)
+        .fallback(web::error_pages::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             web::extract::require_login,
@@ -103,10 +103,10 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(web::csrf::verify))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(web::csrf::UPLOAD_LIMIT))
-        .layer(CatchPanicLayer::custom(web::pages::panic_response))
+        .layer(CatchPanicLayer::custom(web::error_pages::panic_response))
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            web::pages::render_error_pages,
+            web::error_pages::render_error_pages,
         ))
         .layer(sessions)
         // The fastest level: pages are made per request, and at the default levels compressing a 40 KB page

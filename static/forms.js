@@ -3,7 +3,7 @@
 //    words) opens one shared <dialog>; without JavaScript the same form GETs its confirmation page instead.
 // 2. One submission at a time: a form's submit buttons are disabled (and show that they are busy) while its
 //    request is in flight, for plain forms and htmx forms alike; a second click does nothing.
-// 3. A message region (web::feedback) that receives a message through htmx is scrolled into view.
+// 3. A message region (web::inline_messages) that receives a message through htmx is scrolled into view.
 // 4. Notes being typed (textarea[data-draft]) are also kept in this browser, so text survives an expired session
 //    or a lost connection; the server keeps its own draft as they type (hx-post on the textarea).
 // 5. Ctrl+Enter (or Cmd+Enter) in a text box sends its form, so notes are signed without the mouse.

@@ -16,7 +16,7 @@ use sickbay_core::academic::model::{
 };
 use sickbay_core::academic::repo;
 use sickbay_core::academic::service;
-use sickbay_core::db::once::FormKey;
+use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::db::{Db, Timestamp};
 use sickbay_core::error::ServiceError;
 use sickbay_core::validation::FieldErrors;
@@ -49,7 +49,7 @@ pub struct FacultyForm {
     #[serde(default)]
     code: String,
     version: Option<i64>,
-    /// The add form's one-time id (`db::once`).
+    /// The add form's one-time id (`db::form_ids`).
     #[serde(default)]
     form_id: String,
 }
@@ -63,7 +63,7 @@ pub struct DepartmentForm {
     #[serde(default)]
     code: String,
     version: Option<i64>,
-    /// The add form's one-time id (`db::once`).
+    /// The add form's one-time id (`db::form_ids`).
     #[serde(default)]
     form_id: String,
 }
@@ -75,7 +75,7 @@ pub struct LevelForm {
     #[serde(default)]
     sort_order: String,
     version: Option<i64>,
-    /// The add form's one-time id (`db::once`).
+    /// The add form's one-time id (`db::form_ids`).
     #[serde(default)]
     form_id: String,
 }
@@ -89,7 +89,7 @@ pub struct SessionForm {
     #[serde(default)]
     ends_on: String,
     version: Option<i64>,
-    /// The add form's one-time id (`db::once`).
+    /// The add form's one-time id (`db::form_ids`).
     #[serde(default)]
     form_id: String,
 }

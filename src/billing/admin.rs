@@ -19,7 +19,7 @@ use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::billing::model::{Category, Covers};
 use sickbay_core::billing::repo::{Fee, Scheme, SchemeInput};
 use sickbay_core::billing::service::{self, FeeChange, covers_of};
-use sickbay_core::db::once::FormKey;
+use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::db::{Money, Timestamp};
 use sickbay_core::error::ServiceError;
 use sickbay_core::lab::model::LabTest;

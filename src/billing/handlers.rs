@@ -24,7 +24,7 @@ use sickbay_core::billing::model::{
 use sickbay_core::billing::repo::{Fee, Listed, Payment, Unbilled};
 use sickbay_core::billing::service::{self, InvoiceDetail, PaymentInput, RefundInput, VisitBill};
 use sickbay_core::db::Timestamp;
-use sickbay_core::db::once::FormKey;
+use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::db::paging::PageRequest;
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::StaffUser;

@@ -24,7 +24,7 @@ use sickbay_core::consult::model::{
 use sickbay_core::consult::repo::{self, Diagnosis, Draft, Note};
 use sickbay_core::consult::service::{self, AppointmentStart};
 use sickbay_core::db::Reader;
-use sickbay_core::db::once::FormKey;
+use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::Role;
 use sickbay_core::identity::StaffUser;
@@ -49,7 +49,7 @@ pub struct Attempt {
     pub description: String,
 }
 
-/// The one-time ids (`db::once`) of the screen's forms that create something: the vitals, each kind of note and
+/// The one-time ids (`db::form_ids`) of the screen's forms that create something: the vitals, each kind of note and
 /// the addendum, and the diagnosis. Fresh each time the screen is shown, so a form sent twice creates once.
 pub struct FormIds {
     pub vitals: FormKey,

@@ -10,9 +10,9 @@ use tower_sessions::Session;
 
 use crate::state::AppState;
 use crate::web::extract::{AnyStaff, PortalUser, Staff};
-use crate::web::feedback::{Place, out_of_band};
 use crate::web::filters;
 use crate::web::htmx::HxRequest;
+use crate::web::inline_messages::{Place, out_of_band};
 use crate::web::layout::{FlashKind, Layout, flash_in};
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::consult::model::Access;

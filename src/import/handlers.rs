@@ -10,7 +10,7 @@ use crate::web::extract::{Admins, Staff};
 use crate::web::form::{Form, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath, csv_download};
-use sickbay_core::db::once::FormKey;
+use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::import::model::{HeaderMap, Rejection, StudentRow};
 use sickbay_core::import::repo::{self, ImportJob, JobStatus};
 use sickbay_core::import::service::{self, FileError, ImportOptions};
@@ -21,7 +21,7 @@ pub struct IndexPage {
     layout: Layout,
     jobs: Vec<ImportJob>,
     error: Option<String>,
-    /// The upload form's one-time id (`db::once`).
+    /// The upload form's one-time id (`db::form_ids`).
     form_id: FormKey,
 }
 

@@ -23,7 +23,7 @@ use crate::web::live::{self, Frame, LiveBlock, Since};
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::consult::model::{Access, Recorded, Shown, Visit, VisitLine, VitalsForm};
 use sickbay_core::db::events::Event;
-use sickbay_core::db::once::FormKey;
+use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::db::{Date, Reader};
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::StaffUser;
@@ -146,7 +146,7 @@ pub struct LabSection {
     pub errors: FieldErrors,
     pub note: String,
     pub chosen: Vec<i64>,
-    /// The order form's one-time id (`db::once`), fresh each time the section is shown.
+    /// The order form's one-time id (`db::form_ids`), fresh each time the section is shown.
     pub form_id: String,
 }
 

@@ -19,7 +19,7 @@ use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::academic::model::{AcademicOptions, StudyNames};
 use sickbay_core::auth::password;
 use sickbay_core::db::Timestamp;
-use sickbay_core::db::once::FormKey;
+use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::error::ServiceError;
 use sickbay_core::patients::model::{
     BloodGroup, Genotype, Patient, PatientDetails, PatientForm, PatientKind, PatientSummary, PortalAccess, Sex,

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::handlers::photo_response;
-use crate::queue::views::{Place, Snapshot};
+use crate::queue::snapshot::{Place, Snapshot};
 use crate::state::AppState;
 use crate::web::csrf;
 use crate::web::extract::{ClientIp, PortalUser};

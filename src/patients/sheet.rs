@@ -15,7 +15,7 @@ use crate::web::form::{Form, Query};
 use crate::web::layout::Layout;
 use sickbay_core::academic::model::{AcademicOptions, Department};
 use sickbay_core::db::Date;
-use sickbay_core::db::once::FormKey;
+use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::error::ServiceError;
 use sickbay_core::patients::model::{SHEET_CAP, SheetFilter, SheetFilterQuery, SheetRequest, SheetStudent};
 use sickbay_core::patients::repo;

@@ -23,7 +23,7 @@ use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::billing::service::PaymentState;
 use sickbay_core::db::Date;
 use sickbay_core::db::events::Event;
-use sickbay_core::db::once::FormKey;
+use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::db::paging::PageRequest;
 use sickbay_core::error::ServiceError;
 use sickbay_core::pharmacy::dispense::{self, Dispensed, Label, Line, Preview, Request, Shelf};

@@ -14,7 +14,7 @@ use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::paging::{ListQuery, Paging, search_page_link};
 use crate::web::{AppError, AppResult, IdPath};
-use sickbay_core::db::once::FormKey;
+use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::db::{Date, Timestamp};
 use sickbay_core::error::ServiceError;
 use sickbay_core::pharmacy::model::{Drug, DrugForm, DrugFormInput, DrugStock};

@@ -18,7 +18,7 @@ use crate::web::live::{self, LiveBlock, Since};
 use crate::web::paging::Paging;
 use crate::web::{AppError, AppResult, IdPath, csv_table};
 use sickbay_core::db::events::Event;
-use sickbay_core::db::once::FormKey;
+use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::db::paging::PageRequest;
 use sickbay_core::db::{Date, Timestamp};
 use sickbay_core::error::ServiceError;

@@ -20,7 +20,7 @@ use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::paging::Paging;
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::consult::model::{Access, Visit};
-use sickbay_core::db::once::FormKey;
+use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::db::paging::PageRequest;
 use sickbay_core::db::{Date, Reader};
 use sickbay_core::error::ServiceError;

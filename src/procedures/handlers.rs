@@ -12,15 +12,15 @@ use tower_sessions::Session;
 
 use crate::state::AppState;
 use crate::web::extract::{Admins, Doctors, Staff};
-use crate::web::feedback::{Place, out_of_band};
 use crate::web::filters;
 use crate::web::form::{Form, invalid};
 use crate::web::htmx::HxRequest;
+use crate::web::inline_messages::{Place, out_of_band};
 use crate::web::layout::{FlashKind, Layout, flash, flash_in};
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::consult::model::Access;
 use sickbay_core::db::Timestamp;
-use sickbay_core::db::once::FormKey;
+use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::StaffUser;
 use sickbay_core::pharmacy::model::Drug;

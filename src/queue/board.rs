@@ -12,7 +12,7 @@ use askama::Template;
 use chrono_tz::Tz;
 
 use super::handlers::ConfirmMove as _;
-use super::views::{Column, DoctorView, Snapshot};
+use super::snapshot::{Column, DoctorView, Snapshot};
 use crate::state::AppState;
 use crate::web::AppResult;
 use crate::web::filters;

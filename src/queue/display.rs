@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::board::MAX_AGE;
-use super::views::{DisplayFilter, Place, Snapshot, Tiles};
+use super::snapshot::{DisplayFilter, Place, Snapshot, Tiles};
 use crate::state::AppState;
 use crate::web::extract::PortalUser;
 use crate::web::filters;

@@ -14,17 +14,17 @@ use super::board::{Board, DoctorBoard, TicketMenu};
 use crate::state::AppState;
 use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::extract::{Admins, Doctors, FrontDesk, FrontDeskAndDoctors, Staff};
-use crate::web::feedback::{self, Place};
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::{HxRequest, redirect};
+use crate::web::inline_messages::{self, Place};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live;
 use crate::web::paging::{ListQuery, Paging, search_page_link};
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::db::Date;
 use sickbay_core::db::events::Event;
-use sickbay_core::db::once::FormKey;
+use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::{DoctorScope, StaffUser};
 use sickbay_core::patients::model::{
@@ -182,7 +182,7 @@ pub async fn changed(
 ) -> AppResult<Response> {
     match (place, hx.0) {
         (Some(place), _) => {
-            feedback::answer(session, hx, place, StatusCode::OK, (FlashKind::Success, notice), None).await
+            inline_messages::answer(session, hx, place, StatusCode::OK, (FlashKind::Success, notice), None).await
         }
         (None, false) => {
             flash(session, FlashKind::Success, notice).await?;
@@ -216,7 +216,7 @@ async fn refused(
         ServiceError::Forbidden | ServiceError::Invalid(_) | ServiceError::Internal(_) => return Err(err.into()),
     };
     if hx.0 {
-        return feedback::answer(session, hx, place, status, (FlashKind::Error, err.to_string()), None).await;
+        return inline_messages::answer(session, hx, place, status, (FlashKind::Error, err.to_string()), None).await;
     }
     layout.show_in(place, FlashKind::Error, err.to_string());
     let page = board_page(state, layout, WalkInForm::fresh(), FieldErrors::default()).await?;
@@ -297,7 +297,7 @@ pub struct WalkInForm {
     pub queue: String,
     #[serde(default)]
     pub priority: String,
-    /// The form's one-time id (`db::once`): sent twice, it adds one walk-in.
+    /// The form's one-time id (`db::form_ids`): sent twice, it adds one walk-in.
     #[serde(default)]
     pub form_id: String,
 }

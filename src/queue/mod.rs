@@ -5,7 +5,7 @@
 pub mod board;
 pub mod display;
 pub mod handlers;
-pub mod views;
+pub mod snapshot;
 
 use std::sync::Arc;
 
@@ -20,7 +20,7 @@ use crate::web::live::Shared;
 /// built on the shared snapshot for their one screen).
 #[derive(Clone, Default)]
 pub struct LiveCaches {
-    snapshots: Shared<Arc<views::Snapshot>>,
+    snapshots: Shared<Arc<snapshot::Snapshot>>,
     renders: Shared<Arc<str>>,
     boards: Shared<Arc<board::Board>>,
 }

@@ -12,7 +12,7 @@ use crate::web::layout::Layout;
 use crate::web::{AppError, AppResult, csv_table};
 use sickbay_core::reports::model::{Cell, Period, Report};
 use sickbay_core::reports::service::{self, Context};
-use sickbay_core::reports::views::Shown;
+use sickbay_core::reports::shown::Shown;
 use sickbay_core::validation::FieldErrors;
 
 /// `?from=YYYY-MM-DD&to=YYYY-MM-DD` (the last 30 days when blank), and for a CSV `table=` the table's name.

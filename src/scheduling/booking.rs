@@ -14,7 +14,7 @@ use crate::web::form::{Form, Query};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
-use sickbay_core::db::once::FormKey;
+use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::Actor;
 use sickbay_core::scheduling::model::Refusal;

@@ -19,7 +19,7 @@ use crate::web::filters::{self, datetime_of};
 use crate::web::form::{Form, Query, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
-use sickbay_core::db::once::FormKey;
+use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::db::{Date, Timestamp};
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::{DoctorScope, StaffUser};

@@ -18,7 +18,7 @@ use crate::web::form::{Form, Query};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
-use sickbay_core::db::once::FormKey;
+use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::db::{Date, Timestamp};
 use sickbay_core::error::{ServiceError, ServiceResult};
 use sickbay_core::identity::{Actor, DoctorScope};
@@ -47,7 +47,7 @@ pub struct BookPage {
     /// False when no slot can be booked at all (the patient is told why in `notice`).
     pub can_submit: bool,
     pub reason: String,
-    /// The slot form's one-time id (`db::once`): a double tap on "Book" books once.
+    /// The slot form's one-time id (`db::form_ids`): a double tap on "Book" books once.
     pub form_id: FormKey,
 }
 

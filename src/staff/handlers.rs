@@ -16,7 +16,7 @@ use crate::web::paging::{ListQuery, Paging, search_page_link};
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::auth::password;
 use sickbay_core::db::Timestamp;
-use sickbay_core::db::once::FormKey;
+use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::{Actor, Role};
 use sickbay_core::staff::model::{
@@ -84,7 +84,7 @@ pub struct StaffForm {
     email: String,
     #[serde(default)]
     role: String,
-    /// The new-account form's one-time id (`db::once`).
+    /// The new-account form's one-time id (`db::form_ids`).
     #[serde(default)]
     form_id: String,
 }

@@ -1,5 +1,5 @@
 //! The one error type handlers return. It turns into a status and an [`ErrorPage`] description;
-//! `render_error_pages` (in `web::pages`) turns that into the HTML page or htmx fragment, so the
+//! `render_error_pages` (in `web::error_pages`) turns that into the HTML page or htmx fragment, so the
 //! markup lives in one template.
 
 use axum::http::{HeaderValue, StatusCode, header};

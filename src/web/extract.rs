@@ -142,7 +142,7 @@ impl std::ops::Deref for PortalUser {
 }
 
 impl PortalUser {
-    /// The actor sending a creating form with this one-time id (see `db::once`).
+    /// The actor sending a creating form with this one-time id (see `db::form_ids`).
     pub fn actor_with_form(&self, form_id: &str) -> Result<Actor, AppError> {
         Ok(self.actor.clone().with_form(form_key(form_id)?))
     }
@@ -178,7 +178,7 @@ pub struct Staff<R: RoleSet> {
 }
 
 impl<R: RoleSet> Staff<R> {
-    /// The actor sending a creating form with this one-time id (see `db::once`).
+    /// The actor sending a creating form with this one-time id (see `db::form_ids`).
     pub fn actor_with_form(&self, form_id: &str) -> Result<Actor, AppError> {
         Ok(self.actor.clone().with_form(form_key(form_id)?))
     }

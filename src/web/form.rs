@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::csrf::FORM_LIMIT;
 use super::error::AppError;
-use sickbay_core::db::once::FormKey;
+use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::validation;
 
 /// `axum::Form`, but a malformed body is an [`AppError::BadRequest`] with a readable message, and text
@@ -81,7 +81,7 @@ pub fn field_value<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a
         .map(|(_, value)| value.as_str())
 }
 
-/// The one-time id a creating form sent back (see `db::once`): `None` when the form had none, a 400 when it
+/// The one-time id a creating form sent back (see `db::form_ids`): `None` when the form had none, a 400 when it
 /// is not one Sickbay made.
 pub fn form_key(text: &str) -> Result<Option<FormKey>, AppError> {
     FormKey::parse(text).map_err(|err| AppError::BadRequest(err.to_string()))

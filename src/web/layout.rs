@@ -27,7 +27,7 @@ pub enum FlashKind {
 pub struct Flash {
     pub kind: FlashKind,
     pub message: String,
-    /// The message region it belongs in (`web::feedback`); `None`: the page's messages at the top.
+    /// The message region it belongs in (`web::inline_messages`); `None`: the page's messages at the top.
     #[serde(default)]
     pub region: Option<String>,
 }
@@ -103,7 +103,7 @@ pub struct Layout {
     pub csrf_token: String,
     /// The message for the top of the page.
     pub flash: Option<Flash>,
-    /// A message for one of the page's message regions (`web::feedback`).
+    /// A message for one of the page's message regions (`web::inline_messages`).
     pub region_flash: Option<Flash>,
     /// The clinic's time zone and currency, for the formatting filters (`web::filters`).
     pub zone: Tz,

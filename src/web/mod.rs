@@ -4,15 +4,15 @@ pub mod assets;
 pub mod confirm;
 pub mod csrf;
 pub mod error;
+pub mod error_pages;
 pub mod extract;
-pub mod feedback;
 pub mod filters;
 pub mod form;
 pub mod heavy;
 pub mod htmx;
+pub mod inline_messages;
 pub mod layout;
 pub mod live;
-pub mod pages;
 pub mod paging;
 pub mod request_id;
 

@@ -7,7 +7,7 @@ use tower_sessions_core::session_store::ExpiredDeletion;
 use crate::db::backup::{self, Plan};
 use crate::db::jobs::Job;
 use crate::db::sessions::SessionBackend;
-use crate::db::{Date, Db, once};
+use crate::db::{Date, Db, form_ids};
 use crate::queue::service as queue;
 use crate::reports;
 use crate::scheduling::service as scheduling;
@@ -33,7 +33,7 @@ pub fn clinic_jobs(db: &Db, settings: &SettingsCache, sessions: &SessionBackend,
         Job::new("old_form_ids", Duration::from_secs(3600), move || {
             let db = forms_db.clone();
             async move {
-                once::forget_older_than(&db, FORM_ID_DAYS).await?;
+                form_ids::forget_older_than(&db, FORM_ID_DAYS).await?;
                 Ok(())
             }
         }),

@@ -6,7 +6,7 @@ use super::model::{
 };
 use super::repo;
 use crate::audit::{self, AuditEntry};
-use crate::db::once::Claim;
+use crate::db::form_ids::Claim;
 use crate::db::{Db, Reader, Timestamp, Tx, is_foreign_key_violation, violated_unique_index};
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::Actor;

@@ -12,7 +12,7 @@ use super::model::{
 use super::repo::{self, Invoice, NewInvoice, NewPayment, Scheme};
 use crate::audit::{self, AuditEntry};
 use crate::db::events::Event;
-use crate::db::once::Claim;
+use crate::db::form_ids::Claim;
 use crate::db::{Date, Db, Money, Reader, Timestamp, Tx, is_unique_violation, sequence};
 use crate::error::ServiceError;
 use crate::identity::Actor;
@@ -764,7 +764,7 @@ pub async fn patient_billing(mut db: impl Reader, patient_id: i64) -> Result<Pat
         owed,
         scheme: repo::scheme_of_patient(&mut db, patient_id).await?,
         schemes: repo::schemes(&mut db).await?.into_iter().filter(|s| s.active).collect(),
-        form_id: crate::db::once::FormKey::mint().to_string(),
+        form_id: crate::db::form_ids::FormKey::mint().to_string(),
     })
 }
 
@@ -1153,7 +1153,7 @@ pub async fn void(db: &Db, actor: &Actor, invoice_id: i64, reason: &str) -> Resu
         return Err(ServiceError::Stale);
     }
     if let Some(day) = invoice.issued_day {
-        crate::db::summary::day_changed(&mut tx, day).await?;
+        crate::db::late_changes::day_changed(&mut tx, day).await?;
     }
     let entry = AuditEntry::new("invoice.void")
         .record("invoice", invoice_id)

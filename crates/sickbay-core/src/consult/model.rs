@@ -479,7 +479,7 @@ pub struct VitalsForm {
     pub weight: String,
     #[serde(default)]
     pub height: String,
-    /// The form's one-time id (`db::once`).
+    /// The form's one-time id (`db::form_ids`).
     #[serde(default)]
     pub form_id: String,
 }
@@ -488,7 +488,7 @@ impl VitalsForm {
     /// An empty form, with a fresh one-time id.
     pub fn fresh() -> Self {
         VitalsForm {
-            form_id: crate::db::once::FormKey::mint().to_string(),
+            form_id: crate::db::form_ids::FormKey::mint().to_string(),
             ..VitalsForm::default()
         }
     }

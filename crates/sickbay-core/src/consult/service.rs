@@ -10,7 +10,7 @@ use super::model::{
 use super::repo::{self, NewVisit};
 use crate::audit::{self, AuditEntry, Reads};
 use crate::db::events::{Call, Event};
-use crate::db::once::Claim;
+use crate::db::form_ids::Claim;
 use crate::db::paging::CursorPage;
 use crate::db::{Date, Db, Reader, Tx, is_unique_violation};
 use crate::error::ServiceError;
@@ -378,7 +378,7 @@ async fn complete_in(tx: &mut Tx, actor: &Actor, visit: &Visit) -> Result<(), Se
         return Err(ServiceError::Conflict("This visit was completed a moment ago.".into()));
     }
     // A visit completed after midnight changes its day's consultation times.
-    crate::db::summary::day_changed(tx, visit.day).await?;
+    crate::db::late_changes::day_changed(tx, visit.day).await?;
     match (visit.ticket_id, visit.appointment_id) {
         (Some(ticket_id), _) => {
             let ticket = queue::ticket_in(tx, ticket_id).await?.ok_or(ServiceError::NotFound)?;
@@ -512,7 +512,7 @@ pub async fn add_diagnosis(
     }
     let visit = writable_visit_in(&mut tx, user, visit_id, Access::Write).await?;
     let id = repo::insert_diagnosis(&mut tx, &visit, code.as_deref(), &description, visit.doctor_id).await?;
-    crate::db::summary::day_changed(&mut tx, visit.day).await?;
+    crate::db::late_changes::day_changed(&mut tx, visit.day).await?;
     let entry = AuditEntry::new(DIAGNOSIS)
         .record("diagnosis", id)
         .patient(visit.patient_id)
@@ -538,7 +538,7 @@ pub async fn remove_diagnosis(
     if !repo::delete_diagnosis(&mut tx, visit.id, diagnosis_id).await? {
         return Err(ServiceError::NotFound);
     }
-    crate::db::summary::day_changed(&mut tx, visit.day).await?;
+    crate::db::late_changes::day_changed(&mut tx, visit.day).await?;
     let entry = AuditEntry::new("visit.diagnosis_remove")
         .record("diagnosis", diagnosis_id)
         .patient(visit.patient_id);

@@ -5,14 +5,14 @@
 pub mod backup;
 pub mod events;
 mod executor;
+pub mod form_ids;
 pub mod insert;
 pub mod jobs;
-pub mod once;
+pub mod late_changes;
 pub mod paging;
 mod reach;
 pub mod sequence;
 pub mod sessions;
-pub mod summary;
 pub mod types;
 
 use std::ops::{Deref, DerefMut};

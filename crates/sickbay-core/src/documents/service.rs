@@ -7,7 +7,7 @@ use super::repo::{self, NewDocument};
 use crate::audit::{self, AuditEntry, Reads};
 use crate::consult::model::{Access, Visit};
 use crate::consult::service::writable_visit_in;
-use crate::db::once::Claim;
+use crate::db::form_ids::Claim;
 use crate::db::{Db, Reader};
 use crate::error::ServiceError;
 use crate::identity::{Actor, StaffUser};
@@ -142,7 +142,7 @@ pub async fn visit_section(db: impl Reader, user: &StaffUser, visit: &Visit) -> 
         view_base: "/documents/",
         documents: repo::of_visit(db, visit.id).await?,
         can_upload: staff_may_use(user.roles()) && visit.allows(user, Access::Write),
-        form_id: crate::db::once::FormKey::mint().to_string(),
+        form_id: crate::db::form_ids::FormKey::mint().to_string(),
         ..DocumentList::default()
     })
 }
@@ -163,7 +163,7 @@ pub async fn patient_list(db: &Db, user: &StaffUser, patient_id: i64) -> Result<
         view_base: "/documents/",
         documents: repo::of_patient(db, patient_id).await?,
         can_upload: staff_may_use(user.roles()),
-        form_id: crate::db::once::FormKey::mint().to_string(),
+        form_id: crate::db::form_ids::FormKey::mint().to_string(),
         ..DocumentList::default()
     })
 }

@@ -2,7 +2,7 @@
 //! and the one-time id of the form they sent.
 
 use super::{PatientUser, Role, StaffUser};
-use crate::db::once::{self, Claim, FormKey};
+use crate::db::form_ids::{self, Claim, FormKey};
 use crate::db::{Db, Tx};
 use crate::text_enum;
 
@@ -24,7 +24,7 @@ pub struct Actor {
     /// The role a staff member acted in (the audit row keeps it); none for anyone else, and at login.
     pub role: Option<Role>,
     pub ip: Option<String>,
-    /// The one-time id of the form this request sent, when it came from a creating form (see `db::once`).
+    /// The one-time id of the form this request sent, when it came from a creating form (see `db::form_ids`).
     pub form: Option<FormKey>,
 }
 
@@ -90,17 +90,17 @@ impl Actor {
     /// Claims this request's form id for `action` inside the creating transaction: `Claim::Done(id)` when the
     /// same form already created record `id` (answer with it), `Claim::First` otherwise (go on and create).
     pub async fn claim_form(&self, tx: &mut Tx, action: &str) -> Result<Claim, sqlx::Error> {
-        once::claim(tx, self.form.as_ref(), action, &self.key()).await
+        form_ids::claim(tx, self.form.as_ref(), action, &self.key()).await
     }
 
     /// Records the record this request's form created, in the creating transaction, before it commits.
     pub async fn complete_form(&self, tx: &mut Tx, action: &str, record_id: i64) -> Result<(), sqlx::Error> {
-        once::complete(tx, self.form.as_ref(), action, &self.key(), record_id).await
+        form_ids::complete(tx, self.form.as_ref(), action, &self.key(), record_id).await
     }
 
     /// The record this request's form already created for `action`, if it did (outside a transaction).
     pub async fn recorded_form(&self, db: &Db, action: &str) -> Result<Option<i64>, sqlx::Error> {
-        once::recorded(db, self.form.as_ref(), action, &self.key()).await
+        form_ids::recorded(db, self.form.as_ref(), action, &self.key()).await
     }
 
     /// The actor as one word: `staff:3`, `patient:12`, `system:command line`.

@@ -14,7 +14,7 @@ use super::repo::{self, Counts, JobStatus};
 use crate::academic::model::Kind;
 use crate::academic::service::within as academic;
 use crate::audit::{self, AuditEntry};
-use crate::db::once::Claim;
+use crate::db::form_ids::Claim;
 use crate::db::{Db, Tx};
 use crate::error::ServiceError;
 use crate::identity::Actor;

@@ -11,7 +11,7 @@ use crate::consult::model::Access;
 use crate::consult::model::Recorded;
 use crate::consult::service::writable_visit_in;
 use crate::db::events::Event;
-use crate::db::once::Claim;
+use crate::db::form_ids::Claim;
 use crate::db::{Date, Db, Reader, Timestamp, is_unique_violation};
 use crate::error::ServiceError;
 use crate::identity::{Actor, Role, StaffUser};

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use regex::Regex;
 
 use crate::academic::model::{AcademicOptions, StudyIds};
-use crate::db::once::{FIELD as FORM_FIELD, FormKey};
+use crate::db::form_ids::{FIELD as FORM_FIELD, FormKey};
 use crate::db::types::InvalidValue;
 use crate::db::{Date, Flag, Timestamp};
 use crate::identity;
@@ -227,7 +227,7 @@ pub struct PatientForm {
     pub not_a_duplicate: String,
     /// `updated_at` of the record the edit form was loaded from.
     pub version: String,
-    /// The registration form's one-time id (`db::once`).
+    /// The registration form's one-time id (`db::form_ids`).
     pub form_id: String,
 }
 
@@ -852,7 +852,7 @@ impl SheetStudent {
     }
 }
 
-/// The issue form: the ticked students, the form's one-time id (the shared guard of `db::once`; required here,
+/// The issue form: the ticked students, the form's one-time id (the shared guard of `db::form_ids`; required here,
 /// since a sheet issued twice would make the first one's passwords useless), and whether staff confirmed
 /// replacing existing passwords.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -4,7 +4,7 @@ use super::model::{ContactDetails, PatientDetails, PortalAccess, clinic_number, 
 use super::repo;
 use crate::audit::{self, AuditEntry, Reads};
 use crate::auth::password;
-use crate::db::once::Claim;
+use crate::db::form_ids::Claim;
 use crate::db::{Db, Reader, Timestamp, Tx, is_unique_violation};
 use crate::error::ServiceError;
 use crate::identity::Actor;

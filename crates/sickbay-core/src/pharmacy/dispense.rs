@@ -9,7 +9,7 @@ use super::model::allocation::{
 use super::model::stock::MovementKind;
 use super::repo::{self, NewMovement};
 use crate::audit::{self, AuditEntry};
-use crate::db::once::Claim;
+use crate::db::form_ids::Claim;
 use crate::db::{Date, Db, Timestamp};
 use crate::error::ServiceError;
 use crate::identity::Actor;

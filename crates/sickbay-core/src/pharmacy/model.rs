@@ -203,7 +203,7 @@ pub struct DrugFormInput {
     /// A ticked checkbox sends "1"; an unticked one sends nothing.
     #[serde(default)]
     pub active: Option<String>,
-    /// The add form's one-time id (`db::once`).
+    /// The add form's one-time id (`db::form_ids`).
     #[serde(default)]
     pub form_id: String,
     /// The edit form's version (`updated_at` when it was loaded).

@@ -9,7 +9,7 @@ use super::model::{BatchLine, Drug, DrugInput, DrugStock, MovementRow, duplicate
 use super::repo::{self, LedgerFilter, NewBatch, NewMovement};
 use crate::audit::{self, AuditEntry};
 use crate::db::events::Event;
-use crate::db::once::Claim;
+use crate::db::form_ids::Claim;
 use crate::db::paging::PageRequest;
 use crate::db::{Date, Db, Reader, Timestamp, Tx, violated_unique_index};
 use crate::error::ServiceError;

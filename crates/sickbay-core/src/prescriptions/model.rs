@@ -240,7 +240,7 @@ pub struct ItemForm {
     pub allergy_ack: Option<String>,
     #[serde(default)]
     pub allergy_reason: String,
-    /// The form's one-time id (`db::once`).
+    /// The form's one-time id (`db::form_ids`).
     #[serde(default)]
     pub form_id: String,
 }

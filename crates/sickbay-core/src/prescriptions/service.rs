@@ -8,7 +8,7 @@ use crate::audit::{self, AuditEntry, Reads};
 use crate::consult::model::{Access, Visit};
 use crate::consult::service::{visit_for, writable_visit_in};
 use crate::db::events::Event;
-use crate::db::once::Claim;
+use crate::db::form_ids::Claim;
 use crate::db::paging::PageRequest;
 use crate::db::{Db, Reader, Tx};
 use crate::error::ServiceError;

@@ -102,7 +102,7 @@ pub struct VisitProcedures {
     /// What a refused form sent.
     pub chosen: Option<i64>,
     pub note: String,
-    /// The record form's one-time id (`db::once`), fresh each time the section is shown.
+    /// The record form's one-time id (`db::form_ids`), fresh each time the section is shown.
     pub form_id: String,
 }
 

@@ -7,7 +7,7 @@ use super::repo;
 use crate::audit::{self, AuditEntry};
 use crate::consult::model::{Access, Visit};
 use crate::consult::service::writable_visit_in;
-use crate::db::once::{Claim, FormKey};
+use crate::db::form_ids::{Claim, FormKey};
 use crate::db::{Date, Db, Reader, Timestamp, Tx, is_unique_violation};
 use crate::error::ServiceError;
 use crate::identity::{Actor, StaffUser};

@@ -8,7 +8,7 @@ use super::model::{
 use super::repo::{self, Assignment, MoveFields, NewTicket, Ticket};
 use crate::audit::{self, AuditEntry};
 use crate::db::events::{Call, Event};
-use crate::db::once::Claim;
+use crate::db::form_ids::Claim;
 use crate::db::sequence;
 use crate::db::{Date, Db, Timestamp, Tx, is_unique_violation, violated_unique_index};
 use crate::error::ServiceError;
@@ -465,7 +465,7 @@ pub struct RoomForm {
     pub code: String,
     /// Sent by the edit form's checkbox when ticked.
     pub active: Option<String>,
-    /// The add form's one-time id (`db::once`).
+    /// The add form's one-time id (`db::form_ids`).
     #[serde(default)]
     pub form_id: String,
 }

@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 
 use super::model::{Figure, Metric, Period, Report};
 use super::repo::{self, NameTable};
-use super::views::{self, Academic, Names, Shown};
+use super::shown::{self, Academic, Names, Shown};
 use crate::db::{Currency, Date, Db, Timestamp};
 use crate::error::ServiceError;
 
@@ -107,17 +107,17 @@ pub async fn report(ctx: &Context<'_>, report: Report, period: Period) -> Result
     let figures = figures(ctx.db, report.metrics(), period, ctx.zone).await?;
     let names = |table, metric| dim_names(ctx.db, table, &figures, metric);
     Ok(match report {
-        Report::Visits => views::visits(&figures, period, &names(NameTable::Staff, Metric::Visits).await?),
-        Report::Appointments => views::appointments(&figures, period),
+        Report::Visits => shown::visits(&figures, period, &names(NameTable::Staff, Metric::Visits).await?),
+        Report::Appointments => shown::appointments(&figures, period),
         Report::Times => {
             let mut doctors = names(NameTable::Staff, Metric::Wait).await?;
             doctors.extend(names(NameTable::Staff, Metric::Consultation).await?);
-            views::times(&figures, period, &doctors)
+            shown::times(&figures, period, &doctors)
         }
-        Report::Diagnoses => views::diagnoses(&figures, crate::consult::icd::describe),
+        Report::Diagnoses => shown::diagnoses(&figures, crate::consult::icd::describe),
         Report::Revenue => {
             let owed = repo::owed(ctx.db).await?;
-            views::revenue(&figures, period, &owed, ctx.today, ctx.currency)
+            shown::revenue(&figures, period, &owed, ctx.today, ctx.currency)
         }
         Report::Pharmacy => {
             let today = Date(ctx.today);
@@ -125,16 +125,16 @@ pub async fn report(ctx: &Context<'_>, report: Report, period: Period) -> Result
             let until = Date(Date::add_days(ctx.today, 90));
             let expiring = repo::expiring(ctx.db, today, until, EXPIRING_ROWS).await?;
             let mut ids: Vec<i64> = dim_ids(&figures, Metric::Dispensed);
-            ids.extend(stock.iter().take(views::STOCK_ROWS).map(|s| s.drug_id));
+            ids.extend(stock.iter().take(shown::STOCK_ROWS).map(|s| s.drug_id));
             ids.extend(expiring.iter().map(|e| e.drug_id));
             let drugs = names_of(ctx.db, NameTable::Drug, ids).await?;
-            views::pharmacy(&figures, &drugs, &stock, &expiring, ctx.currency)
+            shown::pharmacy(&figures, &drugs, &stock, &expiring, ctx.currency)
         }
         Report::Students => {
             let faculties = names(NameTable::Faculty, Metric::StudentsByFaculty).await?;
             let departments = names(NameTable::Department, Metric::StudentsByDepartment).await?;
             let levels = names(NameTable::Level, Metric::StudentsByLevel).await?;
-            views::students(
+            shown::students(
                 &figures,
                 &Academic {
                     faculties: &faculties,

@@ -241,7 +241,7 @@ pub struct ClosureForm {
     pub day: String,
     pub doctor_id: String,
     pub reason: String,
-    /// The form's one-time id (`db::once`).
+    /// The form's one-time id (`db::form_ids`).
     pub form_id: String,
 }
 
@@ -357,7 +357,7 @@ pub struct HoursForm {
     pub capacity: String,
     pub valid_from: String,
     pub valid_until: String,
-    /// The form's one-time id (`db::once`).
+    /// The form's one-time id (`db::form_ids`).
     pub form_id: String,
 }
 

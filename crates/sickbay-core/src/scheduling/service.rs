@@ -12,7 +12,7 @@ use super::model::{
 use super::repo::{self, Closure, DayCounts, NewAppointment, Slot, StatusCount};
 use crate::audit::{self, AuditEntry};
 use crate::db::events::Event;
-use crate::db::once::Claim;
+use crate::db::form_ids::Claim;
 use crate::db::{Date, Db, Reader, Timestamp, Tx, is_unique_violation};
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::{Actor, DoctorScope};
@@ -368,7 +368,7 @@ pub async fn mark_no_shows(db: &Db, grace_minutes: i64) -> Result<usize, Service
     days.dedup();
     for day in days {
         // A slot late in the evening is marked after midnight, on a day already summarized.
-        crate::db::summary::day_changed(&mut tx, day).await?;
+        crate::db::late_changes::day_changed(&mut tx, day).await?;
     }
     for (id, patient, _) in &marked {
         audit::record(
@@ -410,7 +410,7 @@ pub async fn correct_status(
             to.label()
         )));
     }
-    crate::db::summary::day_changed(&mut tx, appointment.day).await?;
+    crate::db::late_changes::day_changed(&mut tx, appointment.day).await?;
     let detail = format!("{} -> {}: {why}", appointment.status, to);
     audit::record(
         &mut tx,

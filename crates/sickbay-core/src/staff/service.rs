@@ -8,7 +8,7 @@ use super::repo;
 use crate::audit::{self, AuditEntry};
 use crate::auth::password;
 use crate::db::events::Event;
-use crate::db::once::Claim;
+use crate::db::form_ids::Claim;
 use crate::db::{Db, Reader, Tx, is_unique_violation};
 use crate::error::ServiceError;
 use crate::identity::repo::Account;

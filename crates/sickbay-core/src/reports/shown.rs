@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use super::chart::{Chart, Point};
+use super::bar_chart::{Chart, Point};
 use super::model::{
     AppointmentCounts, Cell, Figure, Histogram, Metric, Period, Table, Total, diagnosis_label, histograms, per_day,
     per_day_and_dim, per_dim, percentile, rate_bp,
