@@ -4,7 +4,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
@@ -15,7 +15,7 @@ use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::{HxRequest, redirect};
 use crate::web::layout::{FlashKind, Layout, flash};
-use crate::web::{AppError, AppResult, IdPath};
+use crate::web::{AppError, AppResult, IdPath, IdsPath, PathSegment};
 use sickbay_core::consult::icd;
 use sickbay_core::consult::model::{
     Access, DraftChoice, Missing, NoteKind, Recorded, Reviewed, Shown, Visit, VisitLine, VitalsForm, completed_message,
@@ -30,7 +30,7 @@ use sickbay_core::identity::Role;
 use sickbay_core::identity::StaffUser;
 use sickbay_core::patients::model::Patient;
 use sickbay_core::queue::model::Move;
-use sickbay_core::validation::{FieldErrors, NO_ERRORS, parse_id};
+use sickbay_core::validation::{FieldErrors, NO_ERRORS};
 use tower_sessions::Session;
 
 /// How many earlier visits the summary lists, and how many readings the vitals show.
@@ -380,12 +380,11 @@ pub struct NoteForm {
 pub async fn write_note(
     user: Staff<Doctors>,
     State(state): State<AppState>,
-    Path((id, kind)): Path<(String, String)>,
+    IdsPath(id, kind): IdsPath<NoteKind>,
     hx: HxRequest,
     layout: Layout,
     Form(form): Form<NoteForm>,
 ) -> AppResult<Response> {
-    let (id, kind) = visit_and_kind(&id, &kind)?;
     let actor = user.actor_with_form(&form.form_id)?;
     let result = service::write_note(&state.db, &user, &actor, id, kind, &form.body).await;
     let attempt = Attempt {
@@ -401,18 +400,17 @@ pub async fn write_note(
 pub async fn save_draft(
     user: Staff<Doctors>,
     State(state): State<AppState>,
-    Path((id, kind)): Path<(String, String)>,
+    IdsPath(id, kind): IdsPath<NoteKind>,
     Form(form): Form<NoteForm>,
 ) -> AppResult<Response> {
-    let (id, kind) = visit_and_kind(&id, &kind)?;
     service::save_draft(&state.db, &user, id, kind, &form.body).await?;
     Ok(axum::http::StatusCode::NO_CONTENT.into_response())
 }
 
-fn visit_and_kind(id: &str, kind: &str) -> AppResult<(i64, NoteKind)> {
-    let id = parse_id(id).ok_or(AppError::NotFound)?;
-    let kind = NoteKind::from_path(kind).ok_or(AppError::NotFound)?;
-    Ok((id, kind))
+impl PathSegment for NoteKind {
+    fn from_segment(text: &str) -> Option<Self> {
+        NoteKind::from_path(text)
+    }
 }
 
 fn section_of(kind: NoteKind) -> &'static str {
@@ -478,12 +476,10 @@ pub async fn add_diagnosis(
 pub async fn remove_diagnosis(
     user: Staff<Doctors>,
     State(state): State<AppState>,
-    Path((id, diagnosis)): Path<(String, String)>,
+    IdsPath(id, diagnosis): IdsPath,
     hx: HxRequest,
     layout: Layout,
 ) -> AppResult<Response> {
-    let id = parse_id(&id).ok_or(AppError::NotFound)?;
-    let diagnosis = parse_id(&diagnosis).ok_or(AppError::NotFound)?;
     let result = service::remove_diagnosis(&state.db, &user, &user.actor, id, diagnosis).await;
     let attempt = Attempt {
         section: "diagnoses",

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use tower_sessions::Session;
@@ -11,6 +11,7 @@ use tower_sessions::Session;
 use crate::state::AppState;
 use crate::web::extract::{AnyStaff, PortalUser, Staff};
 use crate::web::filters;
+use crate::web::form::invalid;
 use crate::web::htmx::HxRequest;
 use crate::web::inline_messages::{Place, out_of_band};
 use crate::web::layout::{FlashKind, Layout, flash_in};
@@ -21,7 +22,7 @@ use sickbay_core::documents::service::{self, Attach};
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::StaffUser;
 use sickbay_core::patients::model::Patient;
-use sickbay_core::validation::{FieldErrors, parse_id};
+use sickbay_core::validation::FieldErrors;
 
 /// The section's message region (and its element id and anchor).
 pub const REGION: &str = "documents";
@@ -178,7 +179,7 @@ pub async fn upload_for_patient(
         }
         .render()?,
     };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(body)).into_response())
+    Ok(invalid(Html(body)))
 }
 
 pub async fn upload_for_visit(
@@ -214,7 +215,7 @@ pub async fn upload_for_visit(
         }
         .render()?,
     };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(body)).into_response())
+    Ok(invalid(Html(body)))
 }
 
 async fn visit_list(state: &AppState, user: &StaffUser, visit_id: i64) -> AppResult<DocumentList> {
@@ -273,12 +274,7 @@ pub async fn mine(user: PortalUser, State(state): State<AppState>, layout: Layou
 }
 
 /// One of the patient's own documents (audited); anyone else's is not found.
-pub async fn my_document(
-    user: PortalUser,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> AppResult<Response> {
-    let id = parse_id(&id).ok_or(AppError::NotFound)?;
+pub async fn my_document(user: PortalUser, State(state): State<AppState>, IdPath(id): IdPath) -> AppResult<Response> {
     let (meta, data) = service::open_own(&state.db, &state.reads, &user.actor, user.id, id).await?;
     serve(&meta, data)
 }

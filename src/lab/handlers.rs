@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use chrono_tz::Tz;
 use serde::Deserialize;
@@ -20,7 +20,7 @@ use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::{HxRequest, redirect};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live::{self, Frame, LiveBlock, Since};
-use crate::web::{AppError, AppResult, IdPath};
+use crate::web::{AppError, AppResult, IdPath, IdsPath};
 use sickbay_core::consult::model::{Access, Recorded, Shown, Visit, VisitLine, VitalsForm};
 use sickbay_core::db::events::Event;
 use sickbay_core::db::form_ids::FormKey;
@@ -310,20 +310,13 @@ pub async fn order(
     }
 }
 
-fn visit_and_order(id: &str, order: &str) -> AppResult<(i64, i64)> {
-    let id = parse_id(id).ok_or(AppError::NotFound)?;
-    let order = parse_id(order).ok_or(AppError::NotFound)?;
-    Ok((id, order))
-}
-
 /// The confirmation page of cancelling an order, for browsers without JavaScript.
 pub async fn confirm_cancel(
     user: Staff<Doctors>,
     State(state): State<AppState>,
-    Path((id, order)): Path<(String, String)>,
+    IdsPath(id, order_id): IdsPath,
     layout: Layout,
 ) -> AppResult<Response> {
-    let (id, order_id) = visit_and_order(&id, &order)?;
     let visit = sickbay_core::consult::service::visit_for(&state.db, &user, id, Access::Write).await?;
     let section = load_section(
         &state,
@@ -347,11 +340,10 @@ pub async fn confirm_cancel(
 pub async fn cancel(
     user: Staff<Doctors>,
     State(state): State<AppState>,
-    Path((id, order)): Path<(String, String)>,
+    IdsPath(id, order_id): IdsPath,
     session: Session,
     hx: HxRequest,
 ) -> AppResult<Response> {
-    let (id, order_id) = visit_and_order(&id, &order)?;
     service::cancel_order(&state.db, &user, &user.actor, id, order_id).await?;
     flash(&session, FlashKind::Success, "The lab order is cancelled.").await?;
     Ok(redirect(hx, &format!("/visits/{id}#lab")))

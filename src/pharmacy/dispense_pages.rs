@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono_tz::Tz;
@@ -19,7 +19,7 @@ use crate::web::filters;
 use crate::web::form::{Form, Query, field_value, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live::{self, Frame};
-use crate::web::{AppError, AppResult, IdPath};
+use crate::web::{AppError, AppResult, IdPath, IdsPath};
 use sickbay_core::billing::service::PaymentState;
 use sickbay_core::db::Date;
 use sickbay_core::db::events::Event;
@@ -342,12 +342,10 @@ async fn refused(session: &Session, id: i64, what: String) -> AppResult<Response
 pub async fn refuse_item(
     user: Staff<Pharmacists>,
     State(state): State<AppState>,
-    Path((id, item)): Path<(String, String)>,
+    IdsPath(id, item): IdsPath,
     session: Session,
     Form(form): Form<RefuseForm>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id).ok_or(AppError::NotFound)?;
-    let item = parse_id(&item).ok_or(AppError::NotFound)?;
     let reason = form.reason()?;
     dispense::refuse(&state.db, &user.actor, id, Some(item), &reason).await?;
     refused(&session, id, "The item is refused; the patient sees why.".into()).await
@@ -385,11 +383,9 @@ pub struct LabelPage {
 pub async fn label(
     user: Staff<PharmacyStaff>,
     State(state): State<AppState>,
-    Path((id, item)): Path<(String, String)>,
+    IdsPath(id, item): IdsPath,
     layout: Layout,
 ) -> AppResult<LabelPage> {
-    let id = parse_id(&id).ok_or(AppError::NotFound)?;
-    let item = parse_id(&item).ok_or(AppError::NotFound)?;
     let label = dispense::label(&state.db, id, item).await?;
     sickbay_core::prescriptions::service::record_read(&state.reads, &user.actor, &label.prescription).await?;
     Ok(LabelPage {

@@ -7,7 +7,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use tower_sessions::Session;
 
@@ -18,7 +18,7 @@ use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::{HxRequest, redirect};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::paging::Paging;
-use crate::web::{AppError, AppResult, IdPath};
+use crate::web::{AppResult, IdPath, IdsPath};
 use sickbay_core::consult::model::{Access, Visit};
 use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::db::paging::PageRequest;
@@ -398,13 +398,11 @@ pub async fn search_drugs(
 pub async fn remove_item(
     user: Staff<Doctors>,
     State(state): State<AppState>,
-    Path((id, item)): Path<(String, String)>,
+    IdsPath(id, item): IdsPath,
     session: Session,
     hx: HxRequest,
     layout: Layout,
 ) -> AppResult<Response> {
-    let id = parse_id(&id).ok_or(AppError::NotFound)?;
-    let item = parse_id(&item).ok_or(AppError::NotFound)?;
     let removed = service::remove_item(&state.db, &user, &user.actor, id, item).await?;
     let notice = format!("{} is taken off the prescription.", removed.drug_label());
     changed(&state, &user, id, session, hx, layout, notice).await

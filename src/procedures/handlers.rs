@@ -4,8 +4,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -17,7 +16,7 @@ use crate::web::form::{Form, invalid};
 use crate::web::htmx::HxRequest;
 use crate::web::inline_messages::{Place, out_of_band};
 use crate::web::layout::{FlashKind, Layout, flash, flash_in};
-use crate::web::{AppError, AppResult, IdPath};
+use crate::web::{AppError, AppResult, IdPath, IdsPath};
 use sickbay_core::consult::model::Access;
 use sickbay_core::db::Timestamp;
 use sickbay_core::db::form_ids::FormKey;
@@ -255,11 +254,9 @@ pub async fn set_supply(
 pub async fn remove_supply(
     admin: Staff<Admins>,
     State(state): State<AppState>,
-    Path((id, drug)): Path<(String, String)>,
+    IdsPath(id, drug): IdsPath,
     session: Session,
 ) -> AppResult<Response> {
-    let id = parse_id(&id).ok_or(AppError::NotFound)?;
-    let drug = parse_id(&drug).ok_or(AppError::NotFound)?;
     service::remove_supply(&state.db, &admin.actor, id, drug).await?;
     flash(
         &session,
@@ -326,13 +323,11 @@ pub async fn record(
 pub async fn remove(
     user: Staff<Doctors>,
     State(state): State<AppState>,
-    Path((visit_id, id)): Path<(String, String)>,
+    IdsPath(visit_id, id): IdsPath,
     session: Session,
     hx: HxRequest,
     layout: Layout,
 ) -> AppResult<Response> {
-    let visit_id = parse_id(&visit_id).ok_or(AppError::NotFound)?;
-    let id = parse_id(&id).ok_or(AppError::NotFound)?;
     let result = service::remove(&state.db, &user, &user.actor, visit_id, id, state.today())
         .await
         .map(|name| format!("{name} removed."));
@@ -384,7 +379,7 @@ async fn answered(
         true => SectionFragment { layout, procedures }.render()?,
         false => SectionPage { layout, procedures }.render()?,
     };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
+    Ok(invalid(Html(page)))
 }
 
 async fn section(state: &AppState, user: &StaffUser, visit_id: i64) -> AppResult<VisitProcedures> {

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use chrono_tz::Tz;
@@ -21,7 +21,7 @@ use crate::web::inline_messages::{self, Place};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live;
 use crate::web::paging::{ListQuery, Paging, search_page_link};
-use crate::web::{AppError, AppResult, IdPath};
+use crate::web::{AppError, AppResult, IdPath, IdsPath};
 use sickbay_core::db::Date;
 use sickbay_core::db::events::Event;
 use sickbay_core::db::form_ids::FormKey;
@@ -614,10 +614,9 @@ pub async fn move_ticket(
     State(state): State<AppState>,
     session: Session,
     hx: HxRequest,
-    Path((id, action)): Path<(String, String)>,
+    IdsPath(ticket_id, action): IdsPath<String>,
     Form(form): Form<MoveForm>,
 ) -> AppResult<Response> {
-    let ticket_id = parse_id(&id).ok_or(AppError::NotFound)?;
     let mv = permitted_move(user.scope(), &action)?;
     let request = MoveRequest {
         ticket_id,
@@ -674,10 +673,9 @@ async fn ticket_for(state: &AppState, scope: DoctorScope, ticket_id: i64) -> App
 pub async fn confirm_move(
     user: Staff<FrontDeskAndDoctors>,
     State(state): State<AppState>,
-    Path((id, action)): Path<(String, String)>,
+    IdsPath(ticket_id, action): IdsPath<String>,
     layout: Layout,
 ) -> AppResult<ConfirmPage> {
-    let ticket_id = parse_id(&id).ok_or(AppError::NotFound)?;
     let mv = permitted_move(user.scope(), &action)?;
     if !matches!(mv, Move::NoShow | Move::Cancel) {
         return Err(AppError::NotFound);

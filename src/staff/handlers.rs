@@ -1,6 +1,6 @@
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
@@ -13,7 +13,7 @@ use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::paging::{ListQuery, Paging, search_page_link};
-use crate::web::{AppError, AppResult, IdPath};
+use crate::web::{AppError, AppResult, IdPath, IdsPath, PathSegment};
 use sickbay_core::auth::password;
 use sickbay_core::db::Timestamp;
 use sickbay_core::db::form_ids::FormKey;
@@ -417,11 +417,9 @@ pub async fn grant_role(
 pub async fn revoke_role(
     admin: Staff<Admins>,
     State(state): State<AppState>,
-    Path((id, role)): Path<(String, String)>,
+    IdsPath(id, role): IdsPath<Role>,
     session: Session,
 ) -> AppResult<Redirect> {
-    let id = sickbay_core::validation::parse_id(&id).ok_or(AppError::NotFound)?;
-    let role = role.parse::<Role>().map_err(|_| AppError::NotFound)?;
     let account = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let message = match service::revoke_role(&state.db, &admin.actor, id, role).await? {
         true => format!("{} no longer does {} work.", account.full_name, role_work(role)),
@@ -616,5 +614,11 @@ pub async fn update_own_profile(
             profile_errors,
         })),
         Err(err) => Err(err.into()),
+    }
+}
+
+impl PathSegment for Role {
+    fn from_segment(text: &str) -> Option<Self> {
+        text.parse().ok()
     }
 }

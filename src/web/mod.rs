@@ -74,6 +74,42 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdPath {
     }
 }
 
+/// What a path segment after a record's id reads as: another id, or a word the route names (a note's kind, a
+/// role, a move). `None` is a path that names nothing: 404.
+pub trait PathSegment: Sized {
+    fn from_segment(text: &str) -> Option<Self>;
+}
+
+impl PathSegment for i64 {
+    fn from_segment(text: &str) -> Option<Self> {
+        sickbay_core::validation::parse_id(text)
+    }
+}
+
+impl PathSegment for String {
+    fn from_segment(text: &str) -> Option<Self> {
+        Some(text.to_owned())
+    }
+}
+
+/// A path of two parts, `/{id}/.../{second}`: a record's id and a second segment read as `T` (another id unless
+/// the route says otherwise). Anything else is 404, as for [`IdPath`].
+pub struct IdsPath<T = i64>(pub i64, pub T);
+
+impl<S: Send + Sync, T: PathSegment> axum::extract::FromRequestParts<S> for IdsPath<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, AppError> {
+        let axum::extract::Path((id, second)) =
+            axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| AppError::NotFound)?;
+        let id = sickbay_core::validation::parse_id(&id).ok_or(AppError::NotFound)?;
+        let second = T::from_segment(&second).ok_or(AppError::NotFound)?;
+        Ok(IdsPath(id, second))
+    }
+}
+
 /// A table as a CSV file to download as `file_name`: the header, then a record per row.
 pub fn csv_table<R, F>(file_name: &str, header: &[&str], rows: R) -> AppResult<Response>
 where
