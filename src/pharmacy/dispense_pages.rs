@@ -37,6 +37,7 @@ fn shelf(state: &AppState) -> Shelf {
     Shelf {
         today: Date(settings.today()),
         min_shelf_days: settings.pharmacy.min_shelf_days,
+        only_when_paid: settings.billing.dispense_only_when_paid,
     }
 }
 
@@ -280,11 +281,7 @@ pub async fn dispense(
         Err(message) => return Ok(invalid(dispense_view(&state, layout, id, None, Some(message)).await?)),
     };
     let actor = user.actor_with_form(&form_id)?;
-    let result = match unpaid(&state, id).await? {
-        Some(message) => Err(ServiceError::Refused(message)),
-        None => dispense::dispense(&state.db, &actor, id, &request, shelf(&state)).await,
-    };
-    match result {
+    match dispense::dispense(&state.db, &actor, id, &request, shelf(&state)).await {
         Ok(Dispensed::Now { status, units }) => {
             let notice = format!("{units} units dispensed. {}.", status.label());
             flash(&session, FlashKind::Success, notice).await?;

@@ -42,9 +42,9 @@ pub async fn fee_in(tx: &mut Tx, id: i64) -> Result<Option<Fee>, sqlx::Error> {
         .await
 }
 
-pub async fn consultation_fee(db: &Db) -> Result<Option<Fee>, sqlx::Error> {
+pub async fn consultation_fee(mut db: impl Reader) -> Result<Option<Fee>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {FEE_COLUMNS} FROM fee WHERE kind = 'consultation'"))
-        .fetch_optional(db.pool())
+        .fetch_optional(db.exec())
         .await
 }
 
@@ -93,10 +93,10 @@ pub async fn category_prices(db: &Db) -> Result<Vec<(String, i64, Category, Mone
 }
 
 /// The category prices of one category, for pricing an invoice.
-pub async fn prices_for(db: &Db, category: Category) -> Result<Vec<(String, i64, Money)>, sqlx::Error> {
+pub async fn prices_for(mut db: impl Reader, category: Category) -> Result<Vec<(String, i64, Money)>, sqlx::Error> {
     sqlx::query_as("SELECT item_kind, item_id, price FROM category_price WHERE category = $1")
         .bind(category)
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 
@@ -529,7 +529,10 @@ pub async fn delete_draft(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
 }
 
 /// The status of each of these visits' live invoice: (visit id, status).
-pub async fn statuses_of_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<(i64, InvoiceStatus)>, sqlx::Error> {
+pub async fn statuses_of_visits(
+    mut db: impl Reader,
+    visit_ids: &[i64],
+) -> Result<Vec<(i64, InvoiceStatus)>, sqlx::Error> {
     if visit_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -537,12 +540,12 @@ pub async fn statuses_of_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<(i64, 
         "SELECT visit_id, status FROM invoice WHERE status <> 'void' AND visit_id IN ({})",
         crate::db::id_list(visit_ids)
     ))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
 /// The category of each of these visits' patient, which the visit is priced for: (visit id, category).
-pub async fn categories_of_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<(i64, Category)>, sqlx::Error> {
+pub async fn categories_of_visits(mut db: impl Reader, visit_ids: &[i64]) -> Result<Vec<(i64, Category)>, sqlx::Error> {
     if visit_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -550,7 +553,7 @@ pub async fn categories_of_visits(db: &Db, visit_ids: &[i64]) -> Result<Vec<(i64
         "SELECT v.id, p.kind FROM visit v JOIN patient p ON p.id = v.patient_id WHERE v.id IN ({})",
         crate::db::id_list(visit_ids)
     ))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 

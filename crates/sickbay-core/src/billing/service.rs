@@ -40,7 +40,7 @@ fn staff_id(actor: &Actor) -> Result<i64, ServiceError> {
 pub struct PriceBook(HashMap<(String, i64), Money>);
 
 impl PriceBook {
-    pub async fn load(db: &Db, category: Category) -> Result<Self, ServiceError> {
+    pub async fn load(db: impl Reader, category: Category) -> Result<Self, ServiceError> {
         let prices = repo::prices_for(db, category).await?;
         Ok(PriceBook(
             prices
@@ -81,7 +81,7 @@ pub async fn visit_lines(
 /// What each of these visits (with its patient's category) is billed for, as `visit_lines` says, read for all
 /// of them at once: a query per kind of line, not per visit.
 pub async fn lines_of_visits(
-    db: &Db,
+    mut db: impl Reader,
     visits: &[(i64, Category)],
     today: Date,
 ) -> Result<HashMap<i64, Vec<LineInput>>, ServiceError> {
@@ -92,7 +92,7 @@ pub async fn lines_of_visits(
     let mut books: HashMap<Category, PriceBook> = HashMap::new();
     for (_, category) in visits {
         if !books.contains_key(category) {
-            books.insert(*category, PriceBook::load(db, *category).await?);
+            books.insert(*category, PriceBook::load(&mut db, *category).await?);
         }
     }
     let mut lines: HashMap<i64, Vec<LineInput>> = ids.iter().map(|id| (*id, Vec::new())).collect();
@@ -102,7 +102,7 @@ pub async fn lines_of_visits(
             .find(|(id, _)| *id == visit)
             .and_then(|(_, c)| books.get(c))
     };
-    if let Some(fee) = repo::consultation_fee(db).await?.filter(|fee| fee.active) {
+    if let Some(fee) = repo::consultation_fee(&mut db).await?.filter(|fee| fee.active) {
         for (visit, category) in visits {
             let Some(book) = books.get(category) else { continue };
             lines.entry(*visit).or_default().push(LineInput {
@@ -114,13 +114,13 @@ pub async fn lines_of_visits(
             });
         }
     }
-    let orders = crate::lab::service::orders_of_visits(db, &ids, false).await?;
+    let orders = crate::lab::service::orders_of_visits(&mut db, &ids, false).await?;
     let orders: Vec<_> = orders
         .into_iter()
         .filter(|order| order.status != crate::lab::model::OrderStatus::Cancelled)
         .collect();
     if !orders.is_empty() {
-        let tests: HashMap<i64, Money> = crate::lab::service::tests(db)
+        let tests: HashMap<i64, Money> = crate::lab::service::tests(&mut db)
             .await?
             .into_iter()
             .map(|test| (test.id, test.price))
@@ -137,7 +137,7 @@ pub async fn lines_of_visits(
             });
         }
     }
-    for done in crate::procedures::service::of_visits(db, &ids).await? {
+    for done in crate::procedures::service::of_visits(&mut db, &ids).await? {
         let Some(book) = priced(done.visit_id) else { continue };
         lines.entry(done.visit_id).or_default().push(LineInput {
             kind: LineKind::Procedure,
@@ -147,10 +147,10 @@ pub async fn lines_of_visits(
             unit_price: book.price("procedure", done.procedure_type_id, done.price),
         });
     }
-    let items = crate::prescriptions::service::items_of_visits(db, &ids).await?;
+    let items = crate::prescriptions::service::items_of_visits(&mut db, &ids).await?;
     if !items.is_empty() {
         let drug_ids: Vec<i64> = items.iter().map(|item| item.drug_id).collect();
-        let prices: HashMap<i64, Money> = crate::pharmacy::service::drugs_with_stock(db, &drug_ids, today)
+        let prices: HashMap<i64, Money> = crate::pharmacy::service::drugs_with_stock(&mut db, &drug_ids, today)
             .await?
             .into_iter()
             .map(|drug| (drug.id, drug.unit_price))
@@ -802,14 +802,20 @@ pub async fn receipt(db: &Db, id: i64, patient: Option<i64>) -> Result<repo::Pay
 /// Whether the patient has paid their share of the visit's invoice: the pharmacy's check when the clinic
 /// dispenses only when paid. A visit with no invoice is not paid, unless it comes to nothing (`is_free`: no
 /// invoice is made for it, and there is nothing to pay).
-pub async fn visit_paid(db: &Db, visit_id: i64) -> Result<bool, ServiceError> {
+pub async fn visit_paid(db: impl Reader, visit_id: i64) -> Result<bool, ServiceError> {
     let states = payment_states(db, &[visit_id]).await?;
     Ok(states.get(&visit_id).is_some_and(|state| state.is_settled()))
 }
 
 /// Whether each of these visits is billed and paid, for the pharmacy's worklist.
-pub async fn payment_states(db: &Db, visit_ids: &[i64]) -> Result<HashMap<i64, PaymentState>, ServiceError> {
-    let statuses: HashMap<i64, InvoiceStatus> = repo::statuses_of_visits(db, visit_ids).await?.into_iter().collect();
+pub async fn payment_states(
+    mut db: impl Reader,
+    visit_ids: &[i64],
+) -> Result<HashMap<i64, PaymentState>, ServiceError> {
+    let statuses: HashMap<i64, InvoiceStatus> = repo::statuses_of_visits(&mut db, visit_ids)
+        .await?
+        .into_iter()
+        .collect();
     let unbilled: Vec<i64> = visit_ids
         .iter()
         .copied()
@@ -818,10 +824,10 @@ pub async fn payment_states(db: &Db, visit_ids: &[i64]) -> Result<HashMap<i64, P
     let free: Vec<i64> = if unbilled.is_empty() {
         Vec::new()
     } else {
-        let categories = repo::categories_of_visits(db, &unbilled).await?;
+        let categories = repo::categories_of_visits(&mut db, &unbilled).await?;
         // The day only counts unexpired stock beside a drug's price; the prices are the same any day.
         let any_day = Date(chrono::Utc::now().date_naive());
-        let lines = lines_of_visits(db, &categories, any_day).await?;
+        let lines = lines_of_visits(&mut db, &categories, any_day).await?;
         lines
             .into_iter()
             .filter(|(_, lines)| is_free(lines))

@@ -103,6 +103,7 @@ pub async fn run(db: &Db, options: &Options) -> Result<Demo, DemoError> {
     let shelf = crate::pharmacy::dispense::Shelf {
         today: Date(today),
         min_shelf_days: settings.pharmacy.min_shelf_days,
+        only_when_paid: settings.billing.dispense_only_when_paid,
     };
     pharmacy::dispense_today(db, &filling.staffing.pharmacist, shelf).await?;
     progress(started, "today's queue and pharmacy");

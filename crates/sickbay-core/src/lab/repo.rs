@@ -9,9 +9,9 @@ const TEST_SELECT: &str = "SELECT id, name, specimen, unit, male_low, male_high,
      FROM lab_test";
 
 /// The catalogue, by name (active and inactive).
-pub async fn tests(db: &Db) -> Result<Vec<LabTest>, sqlx::Error> {
+pub async fn tests(mut db: impl Reader) -> Result<Vec<LabTest>, sqlx::Error> {
     sqlx::query_as(&format!("{TEST_SELECT} ORDER BY LOWER(name), id"))
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 

@@ -47,7 +47,7 @@ fn reads_lab(user: &StaffUser) -> Result<(), ServiceError> {
 
 // ---- the catalogue --------------------------------------------------------------------------------------
 
-pub async fn tests(db: &Db) -> Result<Vec<LabTest>, ServiceError> {
+pub async fn tests(db: impl Reader) -> Result<Vec<LabTest>, ServiceError> {
     Ok(repo::tests(db).await?)
 }
 

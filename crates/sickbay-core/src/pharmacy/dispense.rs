@@ -10,7 +10,7 @@ use super::model::stock::MovementKind;
 use super::repo::{self, NewMovement};
 use crate::audit::{self, AuditEntry};
 use crate::db::form_ids::Claim;
-use crate::db::{Date, Db, Timestamp};
+use crate::db::{Date, Db, Reader, Timestamp};
 use crate::error::ServiceError;
 use crate::identity::Actor;
 use crate::prescriptions::model::{Item, Prescription, PrescriptionStatus};
@@ -37,6 +37,9 @@ pub struct Preview {
 pub struct Shelf {
     pub today: Date,
     pub min_shelf_days: i64,
+    /// The clinic's "dispense only when paid": a dispense is refused until the patient has paid their share of
+    /// the visit's invoice, checked in the dispense's own transaction.
+    pub only_when_paid: bool,
 }
 
 impl Shelf {
@@ -134,7 +137,11 @@ pub async fn require_paid(db: &Db, prescription_id: i64) -> Result<(), ServiceEr
     let prescription = prescriptions::prescription(db, prescription_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    if crate::billing::service::visit_paid(db, prescription.visit_id).await? {
+    require_visit_paid(db, prescription.visit_id).await
+}
+
+async fn require_visit_paid(db: impl Reader, visit_id: i64) -> Result<(), ServiceError> {
+    if crate::billing::service::visit_paid(db, visit_id).await? {
         return Ok(());
     }
     Err(ServiceError::Refused(
@@ -163,6 +170,9 @@ pub async fn dispense(
     let prescription = prescriptions::prescription_in(&mut tx, prescription_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
+    if shelf.only_when_paid {
+        require_visit_paid(&mut tx, prescription.visit_id).await?;
+    }
     let items = prescriptions::items_in(&mut tx, &locked).await?;
     if let Some(changed) = changed_since_shown(&items, &request.asked) {
         return Err(ServiceError::Conflict(changed));
