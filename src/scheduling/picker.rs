@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::state::AppState;
 use crate::web::AppResult;
 use sickbay_core::db::{Date, Db, Timestamp};
-use sickbay_core::scheduling::model::{BookingRules, Refusal, booking_barrier};
+use sickbay_core::scheduling::model::{BookingRules, Refusal, booking_barrier, day_barrier};
 use sickbay_core::scheduling::repo::{self, OpenSlot, Starts};
 use sickbay_core::settings::Settings;
 use sickbay_core::staff::model::DoctorProfile;
@@ -270,8 +270,8 @@ pub async fn barrier(
             blocks_all: true,
         }));
     }
-    Ok((rules.one_per_day && live_that_day > 0).then_some(Barrier {
-        refusal: Refusal::OnePerDay,
+    Ok(day_barrier(rules, live_that_day).map(|refusal| Barrier {
+        refusal,
         blocks_all: false,
     }))
 }

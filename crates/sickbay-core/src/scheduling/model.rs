@@ -643,13 +643,19 @@ pub fn check_booking(
     holdings: Holdings,
 ) -> Result<(), Refusal> {
     rules.window(now).admits(slot_start)?;
-    if rules.one_per_day && holdings.live_that_day > 0 {
-        return Err(Refusal::OnePerDay);
+    if let Some(refusal) = day_barrier(rules, holdings.live_that_day) {
+        return Err(refusal);
     }
     match booking_barrier(rules, true, holdings.live_future) {
         Some(refusal) => Err(refusal),
         None => Ok(()),
     }
+}
+
+/// What stops a patient booking another slot on a day where they hold `live_that_day` bookings: the clinic's
+/// "one booking a day".
+pub fn day_barrier(rules: &BookingRules, live_that_day: i64) -> Option<Refusal> {
+    (rules.one_per_day && live_that_day > 0).then_some(Refusal::OnePerDay)
 }
 
 /// What stops a patient booking any slot at all, so the booking page can say it before they choose: waiting
@@ -945,6 +951,17 @@ mod tests {
             one_per_day: true,
             cancel_cutoff_minutes: 120,
         }
+    }
+
+    #[test]
+    fn one_booking_a_day_is_one_rule_for_the_page_and_the_booking() {
+        assert_eq!(day_barrier(&rules(), 0), None);
+        assert_eq!(day_barrier(&rules(), 1), Some(Refusal::OnePerDay));
+        let any_number = BookingRules {
+            one_per_day: false,
+            ..rules()
+        };
+        assert_eq!(day_barrier(&any_number, 2), None);
     }
 
     #[test]
