@@ -15,7 +15,7 @@ use crate::web::extract::{FrontDesk, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
-use crate::web::paging::Paging;
+use crate::web::paging::{Pager, Paging};
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::billing::model::{
     Discount, InvoiceAction, InvoiceStatus, LineInput, LineKind, PaymentMethod, When, may_discount, parse_amount,
@@ -73,6 +73,13 @@ pub struct HomePage {
 impl HomePage {
     fn is_filter(&self, key: &str) -> bool {
         self.filter == key
+    }
+
+    fn pager(&self) -> Pager {
+        let filter = self.filter;
+        self.paging.pager(("invoice", "invoices"), |page| {
+            format!("/billing?status={filter}&page={page}")
+        })
     }
 }
 

@@ -12,7 +12,7 @@ use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
-use crate::web::paging::{ListQuery, Paging, search_page_link};
+use crate::web::paging::{ListQuery, Pager, Paging, search_page_link};
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::db::{Date, Timestamp};
@@ -34,8 +34,15 @@ pub struct DrugsPage {
 }
 
 impl DrugsPage {
-    fn page_link(&self, page: &i64) -> String {
-        search_page_link("/pharmacy/drugs", &self.search, *page)
+    fn pager(&self) -> Pager {
+        let mut pager = self.paging.pager(("entry", "entries"), |page| {
+            search_page_link("/pharmacy/drugs", &self.search, page)
+        });
+        pager.summary += &format!(
+            " · stock as of {}, expired batches left out",
+            filters::day_of(&self.today)
+        );
+        pager
     }
 }
 

@@ -15,7 +15,7 @@ use crate::web::filters;
 use crate::web::form::{Form, Query, field_value, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live::{self, LiveBlock, Since};
-use crate::web::paging::Paging;
+use crate::web::paging::{Pager, Paging};
 use crate::web::{AppError, AppResult, IdPath, csv_table};
 use sickbay_core::db::events::Event;
 use sickbay_core::db::form_ids::FormKey;
@@ -177,12 +177,14 @@ impl StockPage {
             .sum()
     }
 
-    fn page_link(&self, page: &i64) -> String {
-        format!(
-            "/pharmacy/drugs/{}/stock?{}&page={page}",
-            self.drug.id,
-            self.query.query_string()
-        )
+    fn pager(&self) -> Pager {
+        self.paging.pager(("movement", "movements"), |page| {
+            format!(
+                "/pharmacy/drugs/{}/stock?{}&page={page}",
+                self.drug.id,
+                self.query.query_string()
+            )
+        })
     }
 
     fn csv_link(&self) -> String {

@@ -17,7 +17,7 @@ use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::{HxRequest, redirect};
 use crate::web::layout::{FlashKind, Layout, flash};
-use crate::web::paging::Paging;
+use crate::web::paging::{Pager, Paging};
 use crate::web::{AppResult, IdPath, IdsPath};
 use sickbay_core::consult::model::{Access, Visit};
 use sickbay_core::db::form_ids::FormKey;
@@ -487,6 +487,14 @@ pub struct ListPage {
     layout: Layout,
     prescriptions: Vec<Listed>,
     paging: Paging,
+}
+
+impl ListPage {
+    fn pager(&self) -> Pager {
+        self.paging.pager(("prescription", "prescriptions"), |page| {
+            format!("/pharmacy/prescriptions?page={page}")
+        })
+    }
 }
 
 /// Every prescription, pending first, newest first (the pharmacy's worklist shows this page for `?all=1`).

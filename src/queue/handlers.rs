@@ -20,7 +20,7 @@ use crate::web::htmx::{HxRequest, redirect};
 use crate::web::inline_messages::{self, Place};
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live;
-use crate::web::paging::{ListQuery, Paging, search_page_link};
+use crate::web::paging::{ListQuery, Pager, Paging, search_page_link};
 use crate::web::{AppError, AppResult, IdPath, IdsPath};
 use sickbay_core::db::Date;
 use sickbay_core::db::events::Event;
@@ -98,8 +98,10 @@ pub struct DuePage {
 }
 
 impl DuePage {
-    fn page_link(&self, page: &i64) -> String {
-        search_page_link("/queue/due", &self.search, *page)
+    fn pager(&self) -> Pager {
+        self.paging.pager(("booking", "bookings"), |page| {
+            search_page_link("/queue/due", &self.search, page)
+        })
     }
 }
 

@@ -12,7 +12,7 @@ use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{FlashKind, Layout, flash};
-use crate::web::paging::{ListQuery, Paging, search_page_link};
+use crate::web::paging::{ListQuery, Pager, Paging, search_page_link};
 use crate::web::{AppError, AppResult, IdPath, IdsPath, PathSegment};
 use sickbay_core::auth::password;
 use sickbay_core::db::Timestamp;
@@ -45,8 +45,10 @@ pub struct ListPage {
 }
 
 impl ListPage {
-    fn page_link(&self, page: &i64) -> String {
-        search_page_link("/admin/staff", &self.search, *page)
+    fn pager(&self) -> Pager {
+        self.paging.pager(("account", "accounts"), |page| {
+            search_page_link("/admin/staff", &self.search, page)
+        })
     }
 }
 

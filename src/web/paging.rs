@@ -32,6 +32,37 @@ impl Paging {
 }
 
 /// The link to page `page` of the searchable list at `path` for `search` (`/admin/staff?q=ada&page=2`).
+/// The "previous / next" bar of a paged list, ready to show (`m::pager` in `macros.html`).
+pub struct Pager {
+    /// `31 bookings · page 2 of 2`, and anything the page adds about the list.
+    pub summary: String,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+impl Pager {
+    pub fn previous(&self) -> Option<&str> {
+        self.previous.as_deref()
+    }
+
+    pub fn next(&self) -> Option<&str> {
+        self.next.as_deref()
+    }
+}
+
+impl Paging {
+    /// The bar for this page: `noun` is what the list holds, one and many (`("entry", "entries")`), and `link`
+    /// the address of a page.
+    pub fn pager(&self, noun: (&str, &str), link: impl Fn(i64) -> String) -> Pager {
+        let noun = if self.total == 1 { noun.0 } else { noun.1 };
+        Pager {
+            summary: format!("{} {noun} · page {} of {}", self.total, self.page, self.pages),
+            previous: self.previous().map(&link),
+            next: self.next().map(&link),
+        }
+    }
+}
+
 pub fn search_page_link(path: &str, search: &str, page: i64) -> String {
     let q: String = form_urlencoded::byte_serialize(search.as_bytes()).collect();
     format!("{path}?q={q}&page={page}")
