@@ -62,7 +62,7 @@ async fn seed(db: &Db) -> anyhow::Result<Vec<i64>> {
         };
         sickbay_core::scheduling::service::add_hours(db, &actor, &hours).await?;
     }
-    sickbay_core::scheduling::service::generate_slots(db, &settings, None).await?;
+    sickbay_core::scheduling::service::generate_slots(db, settings.slot_horizon(), None).await?;
     let from = Timestamp::now().0 + 86_400_000;
     let slots: Vec<i64> = sqlx::query_scalar("SELECT id FROM slot WHERE starts_at > $1 ORDER BY starts_at LIMIT $2")
         .bind(Timestamp(from))

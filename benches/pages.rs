@@ -300,7 +300,7 @@ async fn long_day(db: &Db, settings: &Settings, clinic: &Clinic, patients: &[i64
         active: true,
     };
     scheduling::add_hours(db, &actor, &hours).await?;
-    scheduling::generate_slots(db, settings, Some(clinic.long_day_doctor.0)).await?;
+    scheduling::generate_slots(db, settings.slot_horizon(), Some(clinic.long_day_doctor.0)).await?;
     let slots: Vec<i64> =
         sqlx::query_scalar("SELECT id FROM slot WHERE doctor_id = $1 AND day = $2 ORDER BY starts_at")
             .bind(clinic.long_day_doctor.0)

@@ -14,12 +14,47 @@ use crate::web::form::{Query, invalid};
 use crate::web::heavy::Chunks;
 use crate::web::layout::Layout;
 use crate::web::{AppError, AppResult, csv_download, csv_records};
-use sickbay_core::audit::model::{AuditRow, Filter, RECORD_TYPES, TrailQuery, known_actions};
-use sickbay_core::audit::service::{self, CSV_LIMIT_TEXT, Checked, StaffChoice};
-use sickbay_core::db::Db;
+use sickbay_core::audit::model::{AuditRow, Filter, RECORD_TYPES, TrailQuery, Who, known_actions};
+use sickbay_core::audit::service::{self, CSV_LIMIT_TEXT, StaffChoice};
 use sickbay_core::db::paging::PAGE_SIZE;
+use sickbay_core::db::{Db, Reader};
 use sickbay_core::error::ServiceError;
 use sickbay_core::validation::FieldErrors;
+
+/// A filter that reads and names what is on record, with the patient's name when it is about one (the trail
+/// reads the patients: a screen over two features, so it is here rather than in `audit`).
+#[derive(Clone, Debug, Default)]
+pub struct Checked {
+    pub filter: Filter,
+    /// The patient's name and clinic number.
+    pub patient: Option<String>,
+}
+
+/// The filter of `query`, checked: a message beside each filter that doesn't read or names no one on record
+/// (`ServiceError::Invalid`).
+pub async fn check(db: impl Reader, query: &TrailQuery, staff: &[StaffChoice]) -> Result<Checked, ServiceError> {
+    let filter = query.filter().map_err(ServiceError::Invalid)?;
+    let mut errors = FieldErrors::default();
+    if let Who::Staff(id) = filter.who
+        && !staff.iter().any(|s| s.id == id)
+    {
+        errors.add("user", "Choose whose entries to show from the list.");
+    }
+    let patient = match filter.patient {
+        Some(id) => match sickbay_core::patients::service::get(db, id).await? {
+            Some(p) => Some(format!("{} ({})", p.full_name(), p.clinic_number)),
+            None => {
+                errors.add("patient", "There is no patient with this number on record.");
+                None
+            }
+        },
+        None => None,
+    };
+    match errors.is_empty() {
+        true => Ok(Checked { filter, patient }),
+        false => Err(ServiceError::Invalid(errors)),
+    }
+}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "audit/list.html")]
@@ -121,7 +156,7 @@ pub async fn list(
         csv_limit: CSV_LIMIT_TEXT,
         query,
     };
-    match service::check(&mut conn, &page.query, &page.staff).await {
+    match check(&mut conn, &page.query, &page.staff).await {
         Ok(Checked { filter, patient }) => {
             let zone = state.settings.get().clinic.time_zone;
             let found = service::page(&mut conn, &filter, zone, page.query.before(), PAGE_SIZE).await?;
@@ -148,7 +183,7 @@ pub async fn csv(
     Query(query): Query<TrailQuery>,
 ) -> AppResult<Response> {
     let staff = service::staff_choices(&state.db).await?;
-    let filter = match service::check(&state.db, &query, &staff).await {
+    let filter = match check(&state.db, &query, &staff).await {
         Ok(checked) => checked.filter,
         Err(ServiceError::Invalid(errors)) => return Err(AppError::Invalid(errors)),
         Err(err) => return Err(err.into()),

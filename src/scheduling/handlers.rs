@@ -88,7 +88,7 @@ impl ChangeReport {
 
 /// Regenerates a doctor's slots (or everyone's) and keeps the report for the next page.
 async fn regenerate(state: &AppState, session: &Session, doctor_id: Option<i64>) -> AppResult<()> {
-    let generated = service::generate_slots(&state.db, &state.settings.get(), doctor_id).await?;
+    let generated = service::generate_slots(&state.db, state.settings.get().slot_horizon(), doctor_id).await?;
     ChangeReport::generated(&generated).keep(session).await
 }
 

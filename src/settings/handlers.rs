@@ -10,8 +10,8 @@ use crate::web::extract::{Admins, Staff};
 use crate::web::form::{Form, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
 use sickbay_core::settings::model::{Settings, fieldsets};
-use sickbay_core::settings::section::{Fieldset, Values};
 use sickbay_core::settings::service;
+use sickbay_core::settings_section::{Fieldset, Values};
 use sickbay_core::validation::FieldErrors;
 
 pub const PATH: &str = "/admin/settings";

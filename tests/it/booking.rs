@@ -99,7 +99,9 @@ async fn slots_are_generated_from_hours_idempotently(app: TestApp) {
             .await
             .unwrap();
     }
-    let first = schedule::generate_slots(app.db(), &settings, None).await.unwrap();
+    let first = schedule::generate_slots(app.db(), settings.slot_horizon(), None)
+        .await
+        .unwrap();
     // Six whole 30-minute slots fit in 09:00–12:10, every day of the horizon (today's may have passed).
     let tomorrow = Date(settings.today() + Days::days(1));
     assert_eq!(
@@ -114,7 +116,9 @@ async fn slots_are_generated_from_hours_idempotently(app: TestApp) {
         0
     );
     assert!(first.created >= 6 * 14);
-    let again = schedule::generate_slots(app.db(), &settings, None).await.unwrap();
+    let again = schedule::generate_slots(app.db(), settings.slot_horizon(), None)
+        .await
+        .unwrap();
     assert_eq!((again.created, again.removed), (0, 0), "idempotent");
     // The patient's picker shows tomorrow's slots with their seats.
     let ids = STUDENTS.numbered(&app, 1).await;

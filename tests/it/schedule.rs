@@ -134,7 +134,7 @@ async fn hours_are_added_and_generate_slots_for_the_horizon(app: TestApp) {
 
     // Generating again creates nothing new.
     let total = app.count("SELECT COUNT(*) FROM slot").await;
-    let again = service::generate_slots(app.db(), &app.state.settings.get(), Some(id))
+    let again = service::generate_slots(app.db(), app.state.settings.get().slot_horizon(), Some(id))
         .await
         .unwrap();
     assert_eq!((again.created, again.removed), (0, 0));

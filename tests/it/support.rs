@@ -685,7 +685,7 @@ pub async fn hours_every_day(app: &TestApp, doctor: i64, from: i64, to: i64, slo
             .await
             .expect("hours");
     }
-    sickbay_core::scheduling::service::generate_slots(app.db(), &settings, None)
+    sickbay_core::scheduling::service::generate_slots(app.db(), settings.slot_horizon(), None)
         .await
         .expect("slots");
 }

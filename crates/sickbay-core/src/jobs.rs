@@ -41,7 +41,7 @@ pub fn clinic_jobs(db: &Db, settings: &SettingsCache, sessions: &SessionBackend,
         Job::new("slot_generation", Duration::from_secs(3600), move || {
             let (db, current) = (slots_db.clone(), slots_settings.get());
             async move {
-                scheduling::generate_slots(&db, &current, None).await?;
+                scheduling::generate_slots(&db, current.slot_horizon(), None).await?;
                 Ok(())
             }
         }),

@@ -1,16 +1,14 @@
-//! The trail's reading: filters checked against the clinic (the staff member exists, the patient is on
-//! record), one page of entries after a cursor, the rows of its CSV, and a patient's own list of who opened
-//! their record. Every one of them reads the log through the one query of `repo::filtered`.
+//! The trail's reading: one page of entries after a cursor, the rows of its CSV, and a patient's own list of
+//! who opened their record. Every one of them reads the log through the one query of `repo::filtered`.
 
 use chrono_tz::Tz;
 
-use super::model::{AuditRow, Filter, TrailQuery, Who};
+use super::model::{AuditRow, Filter};
 use super::repo;
 use crate::db::paging::CursorPage;
 use crate::db::{Db, Reader};
 use crate::error::ServiceError;
 use crate::identity::Role;
-use crate::validation::FieldErrors;
 
 /// The most entries a CSV holds (the newest that match); the page says so.
 pub const CSV_LIMIT: i64 = 100_000;
@@ -38,40 +36,6 @@ pub async fn staff_choices(db: impl Reader) -> Result<Vec<StaffChoice>, ServiceE
             role,
         })
         .collect())
-}
-
-/// A filter that reads and names what is on record, with the patient's name when it is about one.
-#[derive(Clone, Debug, Default)]
-pub struct Checked {
-    pub filter: Filter,
-    /// The patient's name and clinic number.
-    pub patient: Option<String>,
-}
-
-/// The filter of `query`, checked: a message beside each filter that doesn't read or names no one on record
-/// (`ServiceError::Invalid`).
-pub async fn check(db: impl Reader, query: &TrailQuery, staff: &[StaffChoice]) -> Result<Checked, ServiceError> {
-    let filter = query.filter().map_err(ServiceError::Invalid)?;
-    let mut errors = FieldErrors::default();
-    if let Who::Staff(id) = filter.who
-        && !staff.iter().any(|s| s.id == id)
-    {
-        errors.add("user", "Choose whose entries to show from the list.");
-    }
-    let patient = match filter.patient {
-        Some(id) => match crate::patients::service::get(db, id).await? {
-            Some(p) => Some(format!("{} ({})", p.full_name(), p.clinic_number)),
-            None => {
-                errors.add("patient", "There is no patient with this number on record.");
-                None
-            }
-        },
-        None => None,
-    };
-    match errors.is_empty() {
-        true => Ok(Checked { filter, patient }),
-        false => Err(ServiceError::Invalid(errors)),
-    }
 }
 
 /// One page of a list of entries, newest first.

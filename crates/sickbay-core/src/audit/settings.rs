@@ -1,7 +1,7 @@
 //! The audit feature's settings: whether a patient, looking at who opened their record, sees the staff
 //! members' names or only their roles (the clinic's choice; roles only unless it says otherwise).
 
-use crate::settings::section::{Field, Flag, Section, Values};
+use crate::settings_section::{Field, Flag, Section, Values};
 use crate::validation::FieldErrors;
 
 pub const STAFF_NAMES_TO_PATIENTS: Flag = Flag {

@@ -2,7 +2,7 @@
 
 use super::model::parse_percent;
 use crate::db::types::InvalidValue;
-use crate::settings::section::{Field, Flag, Section, Text, Values};
+use crate::settings_section::{Field, Flag, Section, Text, Values};
 use crate::validation::FieldErrors;
 
 /// The tax rate in basis points (750 = 7.5 %), typed as a percentage.

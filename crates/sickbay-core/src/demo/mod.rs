@@ -100,7 +100,7 @@ pub async fn run(db: &Db, options: &Options) -> Result<Demo, DemoError> {
     let ahead = filling.bookings_ahead(&mut ledger).await?;
     progress(started, "the bookings ahead");
     let waiting = Queue::new(&filling).run(&today_bookings, &mut ledger).await?;
-    let shelf = crate::pharmacy::dispense::Shelf {
+    let shelf = crate::dispensing::Shelf {
         today: Date(today),
         min_shelf_days: settings.pharmacy.min_shelf_days,
         only_when_paid: settings.billing.dispense_only_when_paid,
@@ -520,7 +520,7 @@ impl Filling<'_> {
             &plan.audit,
         )
         .await?;
-        scheduling::generate_slots(self.db, self.settings, None).await?;
+        scheduling::generate_slots(self.db, self.settings.slot_horizon(), None).await?;
         let mut bookings: Vec<TodayBooking> = plan
             .appointments
             .iter()

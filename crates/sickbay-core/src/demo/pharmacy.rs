@@ -6,8 +6,8 @@ use anyhow::Context;
 
 use super::model::Person;
 use crate::db::{Date, Db};
+use crate::dispensing::{self as dispense, Request, Shelf};
 use crate::identity::Role;
-use crate::pharmacy::dispense::{self, Request, Shelf};
 use crate::prescriptions::model::ItemForm;
 
 /// What today's doctors prescribe, in turn: drug name, strength, dose, route, frequency, days, quantity.

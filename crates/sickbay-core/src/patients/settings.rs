@@ -4,7 +4,7 @@
 use regex::Regex;
 
 use crate::db::types::InvalidValue;
-use crate::settings::section::{Field, Flag, Section, Text, Values};
+use crate::settings_section::{Field, Flag, Section, Text, Values};
 use crate::validation::FieldErrors;
 
 /// Letters and digits in groups joined by `/` or `-`, such as `U2019/3012345`, `CSC/19/1234` or `190401001`.

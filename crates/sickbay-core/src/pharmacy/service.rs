@@ -145,7 +145,7 @@ pub async fn record_movement(tx: &mut Tx, row: &NewMovement<'_>) -> Result<i64, 
 }
 
 /// The staff member an actor stands for in the ledger (none for Sickbay itself).
-pub(super) fn staff_id(actor: &Actor) -> Option<i64> {
+pub fn staff_id(actor: &Actor) -> Option<i64> {
     (actor.kind == ActorKind::Staff).then_some(actor.id).flatten()
 }
 

@@ -1,6 +1,6 @@
 //! The pharmacy's settings: how long a batch must still keep to be dispensed.
 
-use crate::settings::section::{Field, Number, Section, Values};
+use crate::settings_section::{Field, Number, Section, Values};
 use crate::validation::FieldErrors;
 
 pub const MIN_SHELF_DAYS: Number = Number {

@@ -1,6 +1,6 @@
 //! The queue's settings: where a skipped ticket goes back in.
 
-use crate::settings::section::{Field, Number, Section, Values};
+use crate::settings_section::{Field, Number, Section, Values};
 use crate::validation::FieldErrors;
 
 pub const SKIP_PLACES: Number = Number {

@@ -16,7 +16,6 @@ use crate::db::form_ids::Claim;
 use crate::db::{Date, Db, Reader, Timestamp, Tx, is_unique_violation};
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::{Actor, DoctorScope};
-use crate::settings::Settings;
 
 /// A booking that failed: refused by the clinic's rules (the booking page says why and stays open), or any
 /// other service error.
@@ -43,6 +42,15 @@ pub struct Generated {
     pub orphans: Vec<AppointmentView>,
 }
 
+/// How far ahead slots are made: from the clinic's today, `days` days, in its time zone
+/// (`Settings::slot_horizon`).
+#[derive(Clone, Copy, Debug)]
+pub struct Horizon {
+    pub today: chrono::NaiveDate,
+    pub days: i64,
+    pub zone: chrono_tz::Tz,
+}
+
 /// Brings the slots of the coming `booking_horizon_days` in line with the hours and closures (of one doctor,
 /// or all). Safe to run often and on several instances at once: inserts are idempotent, removals only touch
 /// slots nobody holds, and generations for one doctor run one after the other. Each first locks the doctor's
@@ -50,9 +58,9 @@ pub struct Generated {
 /// hours: a generation that read the hours before others were added would otherwise delete, as no longer
 /// wanted, the slots a generation for the new hours had just made. (On SQLite the write transaction alone
 /// already runs by itself.)
-pub async fn generate_slots(db: &Db, settings: &Settings, doctor_id: Option<i64>) -> Result<Generated, ServiceError> {
-    let today = settings.today();
-    let until = today + Days::days(settings.booking.horizon_days);
+pub async fn generate_slots(db: &Db, horizon: Horizon, doctor_id: Option<i64>) -> Result<Generated, ServiceError> {
+    let today = horizon.today;
+    let until = today + Days::days(horizon.days);
     let mut tx = db.begin_write().await?;
     match doctor_id {
         Some(id) => {
@@ -67,7 +75,7 @@ pub async fn generate_slots(db: &Db, settings: &Settings, doctor_id: Option<i64>
         None => repo::all_active_hours(&mut tx).await?,
     };
     let closures = repo::closures_between(&mut tx, Date(today), Date(until)).await?;
-    let specs: Vec<_> = generate(&hours, &closures, today, until, settings.clinic.time_zone)
+    let specs: Vec<_> = generate(&hours, &closures, today, until, horizon.zone)
         .into_iter()
         .filter(|s| s.starts_at > now)
         .collect();

@@ -2,7 +2,7 @@
 //! may hold, until when they may cancel, and when an unchecked booking becomes a no-show.
 
 use crate::scheduling::model::BookingRules;
-use crate::settings::section::{Field, Flag, Number, Section, Values};
+use crate::settings_section::{Field, Flag, Number, Section, Values};
 use crate::validation::FieldErrors;
 
 pub const HORIZON_DAYS: Number = Number {
@@ -131,7 +131,7 @@ impl Section for BookingSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::section::values_of;
+    use crate::settings_section::values_of;
 
     fn stored(pairs: &[(&str, &str)]) -> Values {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()

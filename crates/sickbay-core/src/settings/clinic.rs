@@ -2,8 +2,8 @@
 
 use chrono_tz::{TZ_VARIANTS, Tz};
 
-use super::section::{Field, Section, Text, Values};
 use crate::db::types::InvalidValue;
+use crate::settings_section::{Field, Section, Text, Values};
 use crate::validation::FieldErrors;
 
 pub const NAME: Text<String> = Text {

@@ -6,7 +6,6 @@
 pub mod clinic;
 pub mod model;
 pub mod repo;
-pub mod section;
 pub mod service;
 
 use std::sync::{Arc, RwLock};

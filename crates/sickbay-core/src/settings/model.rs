@@ -3,13 +3,13 @@
 use regex::Regex;
 
 use super::clinic::ClinicSettings;
-use super::section::{Fieldset, Section, Values, values_of};
 use crate::audit::settings::AuditSettings;
 use crate::billing::settings::BillingSettings;
 use crate::patients::settings::RegistrationSettings;
 use crate::pharmacy::settings::PharmacySettings;
 use crate::queue::settings::QueueSettings;
 use crate::scheduling::settings::BookingSettings;
+use crate::settings_section::{Fieldset, Section, Values, values_of};
 use crate::validation::FieldErrors;
 
 pub use crate::patients::settings::{DEFAULT_MATRIC_PATTERN, parse_matric_pattern};
@@ -100,6 +100,15 @@ impl Settings {
 
     pub fn booking_rules(&self) -> crate::scheduling::model::BookingRules {
         self.booking.rules()
+    }
+
+    /// How far ahead the booking horizon reaches today, for generating slots.
+    pub fn slot_horizon(&self) -> crate::scheduling::service::Horizon {
+        crate::scheduling::service::Horizon {
+            today: self.today(),
+            days: self.booking.horizon_days,
+            zone: self.clinic.time_zone,
+        }
     }
 
     pub fn today(&self) -> chrono::NaiveDate {

@@ -3,16 +3,16 @@
 //! units as given on the prescription and sets its status, or does nothing at all. Both lock the prescription
 //! first and read its items after, so the doctor's changes and another pharmacist's wait for them or go first.
 
-use super::model::allocation::{
-    Allocation, BatchStock, Owed, asked_plan, asks_as_planned, fingerprint, offered, usable_from,
-};
-use super::model::stock::MovementKind;
-use super::repo::{self, NewMovement};
 use crate::audit::{self, AuditEntry};
 use crate::db::form_ids::Claim;
 use crate::db::{Date, Db, Reader, Timestamp};
 use crate::error::ServiceError;
 use crate::identity::Actor;
+use crate::pharmacy::model::allocation::{
+    Allocation, BatchStock, Owed, asked_plan, asks_as_planned, fingerprint, offered, usable_from,
+};
+use crate::pharmacy::model::stock::MovementKind;
+use crate::pharmacy::repo::{self, NewMovement};
 use crate::prescriptions::model::{Item, Prescription, PrescriptionStatus};
 use crate::prescriptions::service as prescriptions;
 
@@ -293,11 +293,11 @@ async fn take_for_item(
             note: "",
             dispensation_item_id: Some(line),
             visit_procedure_id: None,
-            staff_id: super::service::staff_id(actor),
+            staff_id: crate::pharmacy::service::staff_id(actor),
             at: Timestamp::now(),
             day: shelf.today,
         };
-        super::service::record_movement(tx, &row).await?;
+        crate::pharmacy::service::record_movement(tx, &row).await?;
     }
     Ok(())
 }
