@@ -84,7 +84,7 @@ async fn admin_glance(state: &AppState) -> AppResult<String> {
 pub async fn admin(admin: Staff<Admins>, State(state): State<AppState>, layout: Layout) -> AppResult<AdminHome> {
     let glance = LiveBlock::load(&state, "/admin", "/admin/summary", admin_glance(&state)).await?;
     let role_counts = sickbay_core::staff::service::count_active_by_role(&state.db).await?;
-    let recent = sickbay_core::audit::recent(&state.db, 8).await?;
+    let recent = sickbay_core::audit::service::recent(&state.db, 8).await?;
     let backups = match &state.config.backups {
         Some(plan) => Some(sickbay_core::db::backup::Status::of(plan).await),
         None => None,

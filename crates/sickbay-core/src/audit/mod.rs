@@ -12,7 +12,3 @@ pub mod settings;
 pub use model::AuditEntry;
 pub use reads::Reads;
 pub use repo::record;
-
-pub async fn recent(db: &crate::db::Db, count: usize) -> Result<Vec<model::AuditRow>, sqlx::Error> {
-    repo::list(db, i64::try_from(count).unwrap_or(i64::MAX)).await
-}

@@ -64,6 +64,11 @@ pub async fn reads_of_patient(db: &Db, patient_id: i64, before: Option<i64>, siz
     page(db, &Filter::reads_of_patient(patient_id), chrono_tz::UTC, before, size).await
 }
 
+/// The latest `count` entries of the log, newest first (the admin's home).
+pub async fn recent(db: &Db, count: usize) -> Result<Vec<AuditRow>, ServiceError> {
+    Ok(repo::list(db, i64::try_from(count).unwrap_or(i64::MAX)).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,6 +39,7 @@ pub async fn record_login(db: &Db, identifier: &str, actor: &Actor, principal: P
     Ok(())
 }
 
+/// A logout, in the audit log.
 pub async fn record_logout(db: &Db, actor: &Actor, principal: Principal) -> Result<(), ServiceError> {
     let (record_type, id) = record_of(principal);
     let mut tx = db.begin_write().await?;

@@ -1,5 +1,5 @@
-//! The figures each role's home page shows.
-//! Rules in `model`, SQL in `repo`, operations in `service`; the pages are in the web crate.
+//! The figures each role's home page shows, read through the features' services (`service`) and shaped by
+//! `model`; the pages are in the web crate.
 
 pub mod model;
 pub mod service;
