@@ -216,7 +216,7 @@ async fn dispense_view(
 
 /// Why the prescription can't be dispensed yet when the clinic dispenses only when paid.
 async fn unpaid(state: &AppState, prescription_id: i64) -> Result<Option<String>, ServiceError> {
-    if !state.settings.get().billing.dispense_only_when_paid {
+    if !shelf(state).only_when_paid {
         return Ok(None);
     }
     match dispense::require_paid(&state.db, prescription_id).await {

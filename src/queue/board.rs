@@ -279,8 +279,8 @@ struct DueRow<'a> {
 struct DueNote {
     /// Bookings on the board's list.
     shown: usize,
-    /// Today's other bookings to check in (on `/queue/due`): later than [`sickbay_core::queue::model::DUE_AHEAD_MINUTES`]
-    /// from now, or late past the no-show grace.
+    /// Today's other bookings to check in (on `/queue/due`): later than
+    /// [`sickbay_core::queue::model::DUE_AHEAD_MINUTES`] from now, or late past the no-show grace.
     others: usize,
 }
 

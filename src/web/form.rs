@@ -118,7 +118,8 @@ mod tests {
         assert_eq!(described_by("code", true, true), "code-help code-error");
     }
 
-    /// Every textarea in the templates is a multi-line field in `validation`, or a line break typed in it would be refused.
+    /// Every textarea in the templates is a multi-line field in `validation`, or a line break typed in it would be
+    /// refused.
     #[test]
     fn every_textarea_is_a_multi_line_field() {
         let pattern =

@@ -104,7 +104,7 @@ impl<S: Send + Sync, T: PathSegment> axum::extract::FromRequestParts<S> for IdsP
             axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
                 .await
                 .map_err(|_| AppError::NotFound)?;
-        let id = sickbay_core::validation::parse_id(&id).ok_or(AppError::NotFound)?;
+        let id = i64::from_segment(&id).ok_or(AppError::NotFound)?;
         let second = T::from_segment(&second).ok_or(AppError::NotFound)?;
         Ok(IdsPath(id, second))
     }

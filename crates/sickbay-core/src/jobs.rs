@@ -16,8 +16,8 @@ use crate::settings::SettingsCache;
 /// How long a one-time form id answers for its record: a form left open longer creates anew.
 const FORM_ID_DAYS: i64 = 7;
 
-/// The clinic's background jobs, each claimed in the database before it runs (see `db::jobs`; the web crate spawns them beside the server), so several
-/// instances may run the same list. All are idempotent.
+/// The clinic's background jobs, each claimed in the database before it runs (see `db::jobs`), so several
+/// instances may run the same list. All are idempotent. The web crate spawns them beside the server.
 pub fn clinic_jobs(db: &Db, settings: &SettingsCache, sessions: &SessionBackend, backups: Option<Plan>) -> Vec<Job> {
     let (db, settings, sessions) = (db.clone(), settings.clone(), sessions.clone());
     let (slots_db, slots_settings, forms_db) = (db.clone(), settings.clone(), db.clone());
