@@ -12,6 +12,7 @@ pub mod documents;
 pub mod home;
 pub mod import;
 pub mod lab;
+pub mod outbox;
 pub mod patients;
 pub mod pharmacy;
 pub mod prescriptions;
@@ -83,6 +84,7 @@ pub fn app(state: AppState) -> Router {
         .merge(documents::router())
         .merge(billing::router())
         .merge(reports::router())
+        .merge(outbox::router())
         .fallback(web::error_pages::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -139,12 +141,13 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
         tracing::info!(patients, "search tokens made again for the current search rules");
     }
     if state.config.background_jobs {
-        let jobs = sickbay_core::jobs::clinic_jobs(
+        let mut jobs = sickbay_core::jobs::clinic_jobs(
             &state.db,
             &state.settings,
             &state.sessions,
             state.config.backups.clone(),
         );
+        jobs.push(outbox::sender_job(&state));
         sickbay_core::db::jobs::spawn(state.db.clone(), jobs, state.shutdown.clone());
     }
     spawn_settings_refresh(&state);

@@ -164,6 +164,7 @@ impl ProfilePage {
             emergency_name: patient.emergency_name.clone(),
             emergency_phone: patient.emergency_phone.clone(),
             emergency_relationship: patient.emergency_relationship.clone(),
+            contact_by: patient.contact_by.as_str().to_owned(),
         };
         ProfilePage {
             layout,

@@ -9,7 +9,7 @@ use crate::web::AppResult;
 use crate::web::extract::{Admins, Staff};
 use crate::web::form::{Form, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
-use sickbay_core::settings::model::{Settings, fieldsets};
+use sickbay_core::settings::model::{Settings, fieldsets, keep_secrets};
 use sickbay_core::settings::service;
 use sickbay_core::settings_section::{Fieldset, Values};
 use sickbay_core::validation::FieldErrors;
@@ -46,7 +46,8 @@ pub async fn update(
     layout: Layout,
     Form(form): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let form: Values = form.into_iter().filter(|(key, _)| key != "csrf_token").collect();
+    let mut form: Values = form.into_iter().filter(|(key, _)| key != "csrf_token").collect();
+    keep_secrets(&mut form, &state.settings.get());
     let settings = match Settings::from_form(&form) {
         Ok(settings) => settings,
         Err(errors) => return Ok(invalid(SettingsPage::new(layout, &form, errors))),

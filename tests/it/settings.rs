@@ -36,6 +36,17 @@ fn valid_form() -> Vec<(&'static str, &'static str)> {
         ("pharmacy_min_shelf_days", "30"),
         ("billing_tax_percent", "7.5"),
         ("audit_staff_names_to_patients", "1"),
+        ("site_url", "http://localhost:3000"),
+        ("messages_bookings", "Email and SMS"),
+        ("messages_reminders", "Email and SMS"),
+        ("messages_results", "Email and SMS"),
+        ("messages_waitlist", "Email and SMS"),
+        ("messages_invoices", "Email and SMS"),
+        ("reminder_hours", "24, 2"),
+        ("smtp_port", "587"),
+        ("smtp_tls", "STARTTLS"),
+        ("sms_endpoint", "https://api.africastalking.com/version1/messaging"),
+        ("phone_country_code", "234"),
     ]
 }
 

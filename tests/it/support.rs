@@ -993,3 +993,5 @@ impl FormFields {
             .collect()
     }
 }
+pub mod fake_sms;
+pub mod smtp_sink;

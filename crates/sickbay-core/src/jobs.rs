@@ -7,7 +7,7 @@ use tower_sessions_core::session_store::ExpiredDeletion;
 use crate::db::backup::{self, Plan};
 use crate::db::jobs::Job;
 use crate::db::sessions::SessionBackend;
-use crate::db::{Date, Db, form_ids};
+use crate::db::{Date, Db, Timestamp, form_ids};
 use crate::queue::service as queue;
 use crate::reports;
 use crate::scheduling::service as scheduling;
@@ -23,6 +23,7 @@ pub fn clinic_jobs(db: &Db, settings: &SettingsCache, sessions: &SessionBackend,
     let (slots_db, slots_settings, forms_db) = (db.clone(), settings.clone(), db.clone());
     let (no_show_db, no_show_settings) = (db.clone(), settings.clone());
     let (summaries_db, summaries_settings) = (db.clone(), settings.clone());
+    let reminders_db = db.clone();
     let backups = backups.map(|plan| backup::job(db.clone(), plan));
     let mut jobs = vec![
         Job::new("expired_sessions", Duration::from_secs(600), move || {
@@ -57,6 +58,14 @@ pub fn clinic_jobs(db: &Db, settings: &SettingsCache, sessions: &SessionBackend,
             let (db, current) = (summaries_db.clone(), summaries_settings.get());
             async move {
                 reports::summarize_closed_days(&db, current.today(), current.clinic.time_zone).await?;
+                Ok(())
+            }
+        }),
+        // Reminders before appointments, written to the outbox when their time comes.
+        Job::new("reminders", Duration::from_secs(60), move || {
+            let db = reminders_db.clone();
+            async move {
+                scheduling::queue_reminders(&db, Timestamp::now()).await?;
                 Ok(())
             }
         }),

@@ -2,6 +2,8 @@
 //! issuing with a gap-free number, payments, refunds, credit notes, voids, the cashier's close of a day and the
 //! schemes' claims. Every figure is computed here from quantities and prices (`model::totals`).
 
+use crate::outbox::model::Kind;
+use crate::outbox::service::{self as outbox, Notice};
 use std::collections::HashMap;
 
 use super::model::{
@@ -599,6 +601,22 @@ pub async fn issue(
     }
     let figures = refigure_in(&mut tx, &invoice, discount, reason, tax_bp, when.day).await?;
     let number = issue_in(&mut tx, invoice_id, &figures, when).await?;
+    if figures.patient_share.0 > 0 {
+        let context = outbox::Context::read(&mut tx).await?;
+        let notice = Notice {
+            kind: Kind::InvoiceIssued,
+            about: invoice_id.to_string(),
+            subject: format!("Invoice {number}"),
+            body: format!(
+                "Your invoice {number} for {} is ready. You can pay it at reception.",
+                context.currency.format(figures.patient_share)
+            ),
+            link: format!("/me/invoices/{invoice_id}"),
+            record: ("invoice", invoice_id),
+            stale_after: None,
+        };
+        outbox::tell_patient(&mut tx, &context, invoice.patient_id, notice).await?;
+    }
     let mut detail = format!("{number}: total {}", figures.total.0);
     if figures.discount.0 > 0 {
         detail.push_str(&format!(", discount {} ({reason})", figures.discount.0));
@@ -1002,6 +1020,21 @@ pub async fn pay(
         when,
     };
     let id = repo::insert_payment(&mut tx, &new).await?;
+    let context = outbox::Context::read(&mut tx).await?;
+    let notice = Notice {
+        kind: Kind::Receipt,
+        about: id.to_string(),
+        subject: format!("Receipt {number}"),
+        body: format!(
+            "We received {} for invoice {}. Your receipt is {number}.",
+            context.currency.format(input.amount),
+            invoice.label()
+        ),
+        link: format!("/me/receipts/{id}"),
+        record: ("payment", id),
+        stale_after: None,
+    };
+    outbox::tell_patient(&mut tx, &context, invoice.patient_id, notice).await?;
     let entry = AuditEntry::new(PAY)
         .record("invoice", invoice_id)
         .patient(invoice.patient_id)

@@ -15,6 +15,8 @@ use crate::db::form_ids::Claim;
 use crate::db::{Date, Db, Reader, Timestamp, is_unique_violation};
 use crate::error::ServiceError;
 use crate::identity::{Actor, Role, StaffUser};
+use crate::outbox::model::Kind;
+use crate::outbox::service::{self as outbox, Notice};
 use crate::validation::FieldErrors;
 
 /// The one-time form id actions of the creating forms.
@@ -356,8 +358,22 @@ pub async fn release(db: &Db, user: &StaffUser, actor: &Actor, order_id: i64) ->
     let entry = AuditEntry::new("lab_order.release")
         .record("lab_order", order_id)
         .patient(order.patient_id)
-        .detail(order.view.test_name);
+        .detail(order.view.test_name.clone());
     audit::record(&mut tx, actor, entry).await?;
+    let context = outbox::Context::read(&mut tx).await?;
+    let notice = Notice {
+        kind: Kind::ResultsReady,
+        about: order_id.to_string(),
+        subject: "Your result is ready".to_owned(),
+        body: format!(
+            "Your {} result is ready. Open your visit to read it.",
+            order.view.test_name
+        ),
+        link: format!("/me/visits/{}", order.view.visit_id),
+        record: ("lab_order", order_id),
+        stale_after: None,
+    };
+    outbox::tell_patient(&mut tx, &context, order.patient_id, notice).await?;
     tx.announce(Event::Lab {
         visit_id: order.view.visit_id,
     });

@@ -1,6 +1,7 @@
 //! Patients: the kinds of patient, the rules for their numbers, names and contact details, the search
 //! text, and duplicate detection. Pure functions, unit-tested; SQL lives in `repo`.
 
+use crate::outbox::model::ContactBy;
 use chrono::NaiveDate;
 use regex::Regex;
 
@@ -633,6 +634,8 @@ pub struct Patient {
     pub active: bool,
     #[sqlx(try_from = "Flag")]
     pub has_photo: bool,
+    /// How the clinic reaches them outside the building.
+    pub contact_by: ContactBy,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -721,6 +724,7 @@ pub struct ContactForm {
     pub emergency_name: String,
     pub emergency_phone: String,
     pub emergency_relationship: String,
+    pub contact_by: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -730,6 +734,8 @@ pub struct ContactDetails {
     pub emergency_name: String,
     pub emergency_phone: String,
     pub emergency_relationship: String,
+    /// `None` keeps the choice on record.
+    pub contact_by: Option<ContactBy>,
 }
 
 impl ContactForm {
@@ -746,18 +752,50 @@ impl ContactForm {
             "emergency_relationship",
             parse_name(&self.emergency_relationship, "relationship", 40, true),
         );
-        match (phone, email, emergency_name, emergency_phone, emergency_relationship) {
-            (Some(phone), Some(email), Some(emergency_name), Some(emergency_phone), Some(emergency_relationship)) => {
-                Ok(ContactDetails {
-                    phone,
-                    email,
-                    emergency_name,
-                    emergency_phone: emergency_phone.unwrap_or_default(),
-                    emergency_relationship,
-                })
-            }
+        // A form without the choice (an older page) keeps the one on record.
+        let contact_by = match self.contact_by.trim() {
+            "" => Some(None),
+            choice => e.check("contact_by", choice.parse::<ContactBy>()).map(Some),
+        };
+        if let (Some(Some(contact_by)), Some(phone), Some(email)) = (contact_by, &phone, &email)
+            && let Err(message) = reachable(contact_by, phone.as_deref(), email.as_deref())
+        {
+            e.add("contact_by", message);
+        }
+        match (
+            phone,
+            email,
+            emergency_name,
+            emergency_phone,
+            emergency_relationship,
+            contact_by,
+        ) {
+            (
+                Some(phone),
+                Some(email),
+                Some(emergency_name),
+                Some(emergency_phone),
+                Some(emergency_relationship),
+                Some(contact_by),
+            ) if e.is_empty() => Ok(ContactDetails {
+                phone,
+                email,
+                emergency_name,
+                emergency_phone: emergency_phone.unwrap_or_default(),
+                emergency_relationship,
+                contact_by,
+            }),
             _ => Err(e),
         }
+    }
+}
+
+/// Whether the way a patient chose to be reached has an address to go to.
+pub fn reachable(contact_by: ContactBy, phone: Option<&str>, email: Option<&str>) -> Result<(), &'static str> {
+    match contact_by {
+        ContactBy::Email if email.is_none() => Err("Add your email address above, or choose another way."),
+        ContactBy::Sms if phone.is_none() => Err("Add your phone number above, or choose another way."),
+        _ => Ok(()),
     }
 }
 

@@ -11,7 +11,8 @@ const PATIENT_COLUMNS: &str = "p.id, p.clinic_number, p.kind, p.matric_number, p
     p.emergency_relationship, p.blood_group, p.genotype, p.allergies, p.chronic_conditions, p.faculty_id,
     p.department_id, p.level_id, p.session_id,
     CAST(CASE WHEN p.password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password, p.must_change_password, p.approved,
-    p.active, CAST(CASE WHEN ph.patient_id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_photo, p.created_at, p.updated_at";
+    p.active, CAST(CASE WHEN ph.patient_id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_photo, p.contact_by, p.created_at,
+    p.updated_at";
 
 const SUMMARY_COLUMNS: &str =
     "id, clinic_number, matric_number, first_name, surname, other_names, date_of_birth, phone, kind, active";
@@ -145,14 +146,15 @@ pub async fn update_contact(tx: &mut Tx, id: i64, c: &ContactDetails) -> Result<
     };
     let done = sqlx::query(
         "UPDATE patient SET phone = $1, email = $2, emergency_name = $3, emergency_phone = $4,
-             emergency_relationship = $5, updated_at = $6
-         WHERE id = $7",
+             emergency_relationship = $5, contact_by = COALESCE($6, contact_by), updated_at = $7
+         WHERE id = $8",
     )
     .bind(c.phone.as_deref())
     .bind(c.email.as_deref())
     .bind(&c.emergency_name)
     .bind(&c.emergency_phone)
     .bind(&c.emergency_relationship)
+    .bind(c.contact_by.map(|c| c.as_str()))
     .bind(Timestamp::now())
     .bind(id)
     .execute(&mut **tx)

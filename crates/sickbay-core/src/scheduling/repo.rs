@@ -685,3 +685,46 @@ pub async fn waitlist_of(db: &Db, patient_id: i64, from: Date) -> Result<Vec<Wai
     .fetch_all(db.pool())
     .await
 }
+
+/// A live booking that may still have a reminder to come.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ReminderCandidate {
+    pub id: i64,
+    pub booked_at: Timestamp,
+    pub starts_at: Timestamp,
+    pub reminder_stage: Option<i64>,
+}
+
+/// Bookings starting in (`now`, `until`] whose last reminder, if any, was further from the start than
+/// `nearest` hours.
+pub async fn reminder_candidates(
+    db: &Db,
+    now: Timestamp,
+    until: Timestamp,
+    nearest: i64,
+) -> Result<Vec<ReminderCandidate>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT a.id, a.created_at AS booked_at, sl.starts_at, a.reminder_stage
+         FROM slot sl JOIN appointment a ON a.slot_id = sl.id
+         WHERE sl.starts_at > $1 AND sl.starts_at <= $2 AND a.status = 'booked'
+           AND (a.reminder_stage IS NULL OR a.reminder_stage > $3)",
+    )
+    .bind(now)
+    .bind(until)
+    .bind(nearest)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// Moves a live booking's reminder stage to `hours`; `false` when another run got there first.
+pub async fn advance_reminder(tx: &mut Tx, id: i64, hours: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE appointment SET reminder_stage = $1
+         WHERE id = $2 AND status = 'booked' AND (reminder_stage IS NULL OR reminder_stage > $1)",
+    )
+    .bind(hours)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use chrono::Duration as Days;
 
+use super::messages;
 use super::model::{
     Action, AppointmentStatus, AppointmentView, BookingRules, Holdings, Hours, NewClosure, Refusal, WaitlistEntry,
     check_booking, first_overlap, generate, patient_may_change,
@@ -16,6 +17,8 @@ use crate::db::form_ids::Claim;
 use crate::db::{Date, Db, Reader, Timestamp, Tx, is_unique_violation};
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::{Actor, DoctorScope};
+use crate::outbox::model::reminder_due;
+use crate::outbox::service as outbox;
 
 /// A booking that failed: refused by the clinic's rules (the booking page says why and stays open), or any
 /// other service error.
@@ -145,6 +148,10 @@ pub async fn book(
         return Ok(id);
     }
     let id = book_in(&mut tx, rules, patient_id, slot_id, reason, &booker).await?;
+    if let Some(booked) = repo::appointment(&mut tx, id).await? {
+        let context = outbox::Context::read(&mut tx).await?;
+        outbox::tell_patient(&mut tx, &context, patient_id, messages::confirmed(&context, &booked)).await?;
+    }
     let mut entry = AuditEntry::new("appointment.book")
         .record("appointment", id)
         .patient(patient_id);
@@ -239,6 +246,13 @@ pub enum Canceller<'a> {
 pub async fn cancel(db: &Db, actor: &Actor, rules: &BookingRules, id: i64, by: Canceller<'_>) -> ServiceResult<()> {
     let mut tx = db.begin_write().await?;
     let appointment = cancel_in(&mut tx, rules, id, &by).await?;
+    let context = outbox::Context::read(&mut tx).await?;
+    let by_clinic = match by {
+        Canceller::Patient(_) => None,
+        Canceller::Staff { reason, .. } => Some(reason),
+    };
+    let notice = messages::cancelled(&context, &appointment, by_clinic);
+    outbox::tell_patient(&mut tx, &context, appointment.patient_id, notice).await?;
     let detail = match by {
         Canceller::Patient(_) => "by the patient".to_owned(),
         Canceller::Staff { reason, .. } => format!("by staff: {reason}"),
@@ -281,6 +295,7 @@ async fn cancel_in(tx: &mut Tx, rules: &BookingRules, id: i64, by: &Canceller<'_
         ));
     }
     repo::release_seat(tx, appointment.slot_id).await?;
+    outbox::drop_reminders(tx, id, "Dropped: the booking was cancelled or moved.").await?;
     offer_freed_seat(tx, &appointment).await?;
     Ok(appointment)
 }
@@ -296,6 +311,8 @@ async fn offer_freed_seat(tx: &mut Tx, freed: &AppointmentView) -> Result<(), sq
             freed.day, freed.doctor_name
         );
         crate::notify::notify(tx, patient, &message, &format!("/me/book?day={}", freed.day)).await?;
+        let context = outbox::Context::read(&mut *tx).await?;
+        outbox::tell_patient(tx, &context, patient, messages::place_free(&context, freed, patient)).await?;
     }
     Ok(())
 }
@@ -316,6 +333,10 @@ pub async fn reschedule(
     }
     let old = cancel_in(&mut tx, rules, id, &Canceller::Patient(patient_id)).await?;
     let new_id = book_in(&mut tx, rules, patient_id, new_slot_id, &old.reason, &Booker::Patient).await?;
+    if let Some(new) = repo::appointment(&mut tx, new_id).await? {
+        let context = outbox::Context::read(&mut tx).await?;
+        outbox::tell_patient(&mut tx, &context, patient_id, messages::moved(&context, &old, &new)).await?;
+    }
     let entry = AuditEntry::new("appointment.reschedule")
         .record("appointment", new_id)
         .patient(patient_id)
@@ -334,6 +355,40 @@ pub async fn own_booking(db: &Db, patient_id: i64, id: i64) -> ServiceResult<App
         .await?
         .filter(|a| a.patient_id == patient_id && a.can(Action::Cancel))
         .ok_or(ServiceError::NotFound)
+}
+
+/// Writes the reminders due at `now` (the clinic's reminder hours before each booking), each booking's in its
+/// own transaction with its stage moved on, so two instances never write one twice and a run cut short loses
+/// nothing. How many were written.
+pub async fn queue_reminders(db: &Db, now: Timestamp) -> Result<usize, ServiceError> {
+    let hours = outbox::Context::read(db).await?.messages.reminder_hours;
+    let (Some(&furthest), Some(&nearest)) = (hours.iter().max(), hours.iter().min()) else {
+        return Ok(0);
+    };
+    let until = Timestamp(now.0 + furthest * 3_600_000);
+    let mut written = 0;
+    for booking in repo::reminder_candidates(db, now, until, nearest).await? {
+        let Some(stage) = reminder_due(&hours, booking.booked_at, booking.starts_at, now) else {
+            continue;
+        };
+        if booking.reminder_stage.is_some_and(|done| done <= stage) {
+            continue;
+        }
+        let mut tx = db.begin_write().await?;
+        if !repo::advance_reminder(&mut tx, booking.id, stage).await? {
+            continue;
+        }
+        let Some(appointment) = repo::appointment(&mut tx, booking.id).await? else {
+            continue;
+        };
+        let context = outbox::Context::read(&mut tx).await?;
+        let notice = messages::reminder(&context, &appointment, stage);
+        if outbox::tell_patient(&mut tx, &context, appointment.patient_id, notice).await? {
+            written += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(written)
 }
 
 /// Blocks or unblocks a slot within the scope. Blocking never cancels bookings: it returns the live ones so

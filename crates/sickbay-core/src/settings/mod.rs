@@ -3,7 +3,7 @@
 //! instances refresh theirs; every instance also refreshes it periodically (see `serve`) in case an event
 //! was missed.
 
-pub mod clinic;
+pub use crate::clinic;
 pub mod model;
 pub mod repo;
 pub mod service;

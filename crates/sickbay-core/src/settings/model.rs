@@ -2,9 +2,10 @@
 
 use regex::Regex;
 
-use super::clinic::ClinicSettings;
 use crate::audit::settings::AuditSettings;
 use crate::billing::settings::BillingSettings;
+use crate::clinic::ClinicSettings;
+use crate::outbox::settings::{MailSettings, MessageSettings, SmsSettings};
 use crate::patients::settings::RegistrationSettings;
 use crate::pharmacy::settings::PharmacySettings;
 use crate::queue::settings::QueueSettings;
@@ -24,6 +25,9 @@ pub struct Settings {
     pub pharmacy: PharmacySettings,
     pub billing: BillingSettings,
     pub audit: AuditSettings,
+    pub messages: MessageSettings,
+    pub mail: MailSettings,
+    pub sms: SmsSettings,
 }
 
 impl Settings {
@@ -39,6 +43,9 @@ impl Settings {
             pharmacy: PharmacySettings::from_stored(&stored),
             billing: BillingSettings::from_stored(&stored),
             audit: AuditSettings::from_stored(&stored),
+            messages: MessageSettings::from_stored(&stored),
+            mail: MailSettings::from_stored(&stored),
+            sms: SmsSettings::from_stored(&stored),
         }
     }
 
@@ -51,6 +58,9 @@ impl Settings {
         pairs.extend(self.pharmacy.to_stored());
         pairs.extend(self.billing.to_stored());
         pairs.extend(self.audit.to_stored());
+        pairs.extend(self.messages.to_stored());
+        pairs.extend(self.mail.to_stored());
+        pairs.extend(self.sms.to_stored());
         pairs
     }
 
@@ -64,24 +74,25 @@ impl Settings {
         let pharmacy = PharmacySettings::from_form(form, &mut errors);
         let billing = BillingSettings::from_form(form, &mut errors);
         let audit = AuditSettings::from_form(form, &mut errors);
-        match (clinic, registration, booking, queue, pharmacy, billing, audit) {
-            (
-                Some(clinic),
-                Some(registration),
-                Some(booking),
-                Some(queue),
-                Some(pharmacy),
-                Some(billing),
-                Some(audit),
-            ) if errors.is_empty() => Ok(Settings {
-                clinic,
-                registration,
-                booking,
-                queue,
-                pharmacy,
-                billing,
-                audit,
-            }),
+        let messages = MessageSettings::from_form(form, &mut errors);
+        let mail = MailSettings::from_form(form, &mut errors);
+        let sms = SmsSettings::from_form(form, &mut errors);
+        let settings = || {
+            Some(Settings {
+                clinic: clinic?,
+                registration: registration?,
+                booking: booking?,
+                queue: queue?,
+                pharmacy: pharmacy?,
+                billing: billing?,
+                audit: audit?,
+                messages: messages?,
+                mail: mail?,
+                sms: sms?,
+            })
+        };
+        match settings() {
+            Some(settings) if errors.is_empty() => Ok(settings),
             _ => Err(errors),
         }
     }
@@ -95,6 +106,9 @@ impl Settings {
         values.extend(values_of(&self.pharmacy));
         values.extend(values_of(&self.billing));
         values.extend(values_of(&self.audit));
+        values.extend(values_of(&self.messages));
+        values.extend(values_of(&self.mail));
+        values.extend(values_of(&self.sms));
         values
     }
 
@@ -138,6 +152,9 @@ pub fn fieldsets(form: &Values) -> Vec<Fieldset> {
         PharmacySettings::fieldset(form),
         BillingSettings::fieldset(form),
         AuditSettings::fieldset(form),
+        MessageSettings::fieldset(form),
+        MailSettings::fieldset(form),
+        SmsSettings::fieldset(form),
     ]
 }
 
@@ -150,7 +167,22 @@ pub fn known_keys() -> Vec<&'static str> {
     keys.extend(PharmacySettings::keys());
     keys.extend(BillingSettings::keys());
     keys.extend(AuditSettings::keys());
+    keys.extend(MessageSettings::keys());
+    keys.extend(MailSettings::keys());
+    keys.extend(SmsSettings::keys());
     keys
+}
+
+/// Fills the secrets left empty on the form (a password field never shows what is stored) with `current`'s, so
+/// saving the page keeps them; a secret typed anew replaces the old one.
+pub fn keep_secrets(form: &mut Values, current: &Settings) {
+    let stored = current.to_form();
+    for key in crate::outbox::settings::SECRET_KEYS {
+        let typed = form.get(key).is_some_and(|value| !value.trim().is_empty());
+        if let (false, Some(value)) = (typed, stored.get(key)) {
+            form.insert(key.to_owned(), value.clone());
+        }
+    }
 }
 
 /// The stored keys that no section owns (left by another version, or typed by hand).
@@ -250,6 +282,14 @@ mod tests {
             "booking_one_per_day",
             "billing_dispense_only_when_paid",
             "audit_staff_names_to_patients",
+            "reminder_hours",
+            "smtp_host",
+            "smtp_username",
+            "smtp_password",
+            "mail_from",
+            "sms_username",
+            "sms_api_key",
+            "sms_sender_id",
         ];
         for key in known_keys().into_iter().filter(|k| !optional.contains(k)) {
             assert!(errors.get(key).is_some(), "{key}");

@@ -7,6 +7,8 @@ use crate::db::Db;
 use crate::db::events::Event;
 use crate::error::ServiceError;
 use crate::identity::Actor;
+use crate::outbox::model::Channel;
+use crate::outbox::service as outbox;
 
 /// Writes every setting and one audit row naming the keys that changed, in one transaction.
 pub async fn save(db: &Db, actor: &Actor, settings: &Settings) -> Result<(), ServiceError> {
@@ -14,6 +16,13 @@ pub async fn save(db: &Db, actor: &Actor, settings: &Settings) -> Result<(), Ser
     let before = Settings::from_pairs(repo::load_all(&mut tx).await?);
     for (key, value) in settings.to_pairs() {
         repo::save(&mut tx, key, &value).await?;
+    }
+    // Messages kept for want of a mail server or SMS provider go once it is set up.
+    if settings.mail.is_configured() && !before.mail.is_configured() {
+        outbox::release_held(&mut tx, Channel::Email).await?;
+    }
+    if settings.sms.provider().is_configured() && !before.sms.provider().is_configured() {
+        outbox::release_held(&mut tx, Channel::Sms).await?;
     }
     let changed = changed_keys(&before, settings);
     let detail = if changed.is_empty() {

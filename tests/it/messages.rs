@@ -1,0 +1,519 @@
+//! Messages outside the building: the outbox written with each event, sent by the sender job (called here with
+//! the test's own clock, never slept) to a real SMTP server on loopback and a local fake of the SMS provider;
+//! retries, failures, stale reminders, two senders at once, the patient's choice and the admin's switches, and
+//! the admin's outbox page.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use sickbay_core::db::Timestamp;
+use sickbay_core::identity::Actor;
+use sickbay_core::outbox::model::Channel;
+use sickbay_core::outbox::service::{self as outbox, Carriers, Delivered};
+use sickbay_core::scheduling::service as schedule;
+
+use crate::support::fake_sms::{FakeSms, SmsMode};
+use crate::support::smtp_sink::SmtpSink;
+use crate::support::{Students, TestApp, appointment_on, doctor, on_both_databases, slot_in};
+
+on_both_databases!(
+    a_booking_is_confirmed_by_email_in_plain_text_and_html,
+    reminders_go_at_their_times_and_never_for_a_cancelled_or_past_booking,
+    a_mail_server_down_then_up_gets_the_message_once,
+    sms_errors_are_retried_then_failed_with_the_providers_words,
+    two_senders_at_once_send_each_message_once,
+    the_patients_choice_and_the_clinics_switches_are_respected,
+    without_a_mail_server_messages_are_kept_and_shown_and_go_once_it_is_set_up,
+    the_outbox_page_is_the_admins_and_filters_retries_and_tests,
+    a_patient_chooses_how_to_be_reached,
+);
+
+const STUDENTS: Students = Students::new("MS", "Messenger");
+const MINUTE: i64 = 60_000;
+const HOUR: i64 = 60 * MINUTE;
+
+async fn use_mail_server(app: &TestApp, sink: &SmtpSink) {
+    app.set_setting("smtp_host", "127.0.0.1").await;
+    app.set_setting("smtp_port", &sink.port().to_string()).await;
+    app.set_setting("smtp_tls", "None (a relay on this machine only)").await;
+    app.set_setting("mail_from", "clinic@example.edu").await;
+}
+
+async fn use_sms(app: &TestApp, fake: &FakeSms) {
+    app.set_setting("sms_endpoint", &fake.endpoint()).await;
+    app.set_setting("sms_username", "sickbay").await;
+    app.set_setting("sms_api_key", "test-key").await;
+}
+
+async fn reach(app: &TestApp, patient: i64, email: Option<&str>, phone: Option<&str>, by: &str) {
+    sqlx::query("UPDATE patient SET email = $1, phone = $2, contact_by = $3 WHERE id = $4")
+        .bind(email)
+        .bind(phone)
+        .bind(by)
+        .bind(patient)
+        .execute(app.db().pool())
+        .await
+        .expect("contact details");
+}
+
+async fn deliver(app: &TestApp, at: Timestamp) -> Delivered {
+    let carriers = Carriers::read(app.db()).await.expect("carriers");
+    outbox::deliver_due(
+        app.db(),
+        &carriers,
+        &sickbay::outbox::compose::Templates,
+        &reqwest::Client::new(),
+        at,
+    )
+    .await
+    .expect("deliver")
+}
+
+async fn statuses(app: &TestApp) -> Vec<(String, String, i64, String)> {
+    sqlx::query_as("SELECT kind, status, tries, last_error FROM outbox ORDER BY id")
+        .fetch_all(app.db().pool())
+        .await
+        .expect("outbox")
+}
+
+fn later(minutes: i64) -> Timestamp {
+    Timestamp(Timestamp::now().0 + minutes * MINUTE)
+}
+
+/// A student with an email address, logged in, and a doctor with a slot `hours` ahead: the student's id, the
+/// client and the slot.
+async fn student_and_slot(app: &TestApp, hours: i64) -> (i64, crate::support::Client, i64) {
+    let student = STUDENTS.named(app, &["Ada"]).await[0];
+    reach(app, student, Some("ada@example.edu"), Some("0803 123 4567"), "email").await;
+    let (doctor, _) = doctor(app, "dr_bello").await;
+    let slot = slot_in(app, doctor, 3, hours * 60).await;
+    (student, STUDENTS.client(app, 0).await, slot)
+}
+
+async fn book(client: &crate::support::Client, slot: i64) {
+    client
+        .post(
+            "/me/appointments",
+            &[("slot_id", &slot.to_string()), ("reason", "Headache")],
+        )
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+}
+
+async fn a_booking_is_confirmed_by_email_in_plain_text_and_html(app: TestApp) {
+    let sink = SmtpSink::start().await;
+    use_mail_server(&app, &sink).await;
+    let (_, client, slot) = student_and_slot(&app, 30).await;
+    book(&client, slot).await;
+
+    assert_eq!(deliver(&app, Timestamp::now()).await.sent, 1);
+    let mails = sink.wait_for(1, Duration::from_secs(5)).await;
+    assert_eq!(mails.len(), 1);
+    let mail = &mails[0];
+    assert_eq!(mail.to, vec!["ada@example.edu".to_owned()]);
+    assert!(mail.subject().starts_with("Booked: "), "{}", mail.subject());
+    let text = mail.text();
+    assert!(text.contains("Your appointment with"), "{text}");
+    assert!(text.contains("http://localhost:3000/me/appointments"), "{text}");
+    assert!(text.contains("Sickbay Clinic"), "{text}");
+    let html = mail.html();
+    assert!(
+        html.contains(r#"href="http://localhost:3000/me/appointments""#),
+        "{html}"
+    );
+    assert!(html.contains("Open in Sickbay"), "{html}");
+    let rows = statuses(&app).await;
+    assert_eq!(
+        rows,
+        vec![("booking_confirmed".into(), "sent".into(), 1, String::new())]
+    );
+    // A second run sends nothing more.
+    assert_eq!(deliver(&app, later(10)).await, Delivered::default());
+    assert_eq!(sink.messages().len(), 1);
+}
+
+async fn reminders_go_at_their_times_and_never_for_a_cancelled_or_past_booking(app: TestApp) {
+    let sink = SmtpSink::start().await;
+    use_mail_server(&app, &sink).await;
+    let (student, client, slot) = student_and_slot(&app, 30).await;
+    let appointment = appointment_on(&app, student, slot).await;
+    let starts: i64 = app
+        .count(&format!("SELECT starts_at FROM slot WHERE id = {slot}"))
+        .await;
+
+    let remind = |at: i64| schedule::queue_reminders(app.db(), Timestamp(at));
+    assert_eq!(remind(starts - 25 * HOUR).await.expect("reminders"), 0);
+    assert_eq!(remind(starts - 24 * HOUR + MINUTE).await.expect("reminders"), 1);
+    assert_eq!(
+        remind(starts - 24 * HOUR + 2 * MINUTE).await.expect("reminders"),
+        0,
+        "once"
+    );
+    assert_eq!(remind(starts - 2 * HOUR + MINUTE).await.expect("reminders"), 1);
+    assert_eq!(remind(starts - HOUR).await.expect("reminders"), 0);
+    assert_eq!(deliver(&app, Timestamp(starts - HOUR)).await.sent, 2);
+    let subjects: Vec<String> = sink
+        .wait_for(2, Duration::from_secs(5))
+        .await
+        .iter()
+        .map(|m| m.subject())
+        .collect();
+    assert!(subjects.iter().all(|s| s.starts_with("Reminder: ")), "{subjects:?}");
+
+    // A reminder written but not sent before the appointment started is dropped, and says so.
+    sqlx::query("DELETE FROM outbox")
+        .execute(app.db().pool())
+        .await
+        .expect("clear");
+    sqlx::query("UPDATE appointment SET reminder_stage = NULL WHERE id = $1")
+        .bind(appointment)
+        .execute(app.db().pool())
+        .await
+        .expect("reset");
+    assert_eq!(remind(starts - 2 * HOUR + MINUTE).await.expect("reminders"), 1);
+    let done = deliver(&app, Timestamp(starts + MINUTE)).await;
+    assert_eq!((done.sent, done.dropped), (0, 1));
+    let rows = statuses(&app).await;
+    assert_eq!(rows[0].1, "dropped");
+    assert!(rows[0].3.contains("its time had passed"), "{rows:?}");
+
+    // Cancelling a booking drops its waiting reminder.
+    sqlx::query("DELETE FROM outbox")
+        .execute(app.db().pool())
+        .await
+        .expect("clear");
+    sqlx::query("UPDATE appointment SET reminder_stage = NULL WHERE id = $1")
+        .bind(appointment)
+        .execute(app.db().pool())
+        .await
+        .expect("reset");
+    assert_eq!(remind(starts - 24 * HOUR + MINUTE).await.expect("reminders"), 1);
+    client
+        .post(&format!("/me/appointments/{appointment}/cancel"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let rows = statuses(&app).await;
+    let reminder = rows.iter().find(|r| r.0 == "reminder").expect("the reminder");
+    assert_eq!(reminder.1, "dropped");
+    assert!(
+        rows.iter().any(|r| r.0 == "booking_cancelled" && r.1 == "pending"),
+        "{rows:?}"
+    );
+    assert_eq!(
+        remind(starts - 2 * HOUR + MINUTE).await.expect("reminders"),
+        0,
+        "not for a cancelled booking"
+    );
+}
+
+async fn a_mail_server_down_then_up_gets_the_message_once(app: TestApp) {
+    let sink = SmtpSink::start().await;
+    let addr = sink.addr();
+    use_mail_server(&app, &sink).await;
+    sink.stop().await;
+    let (_, client, slot) = student_and_slot(&app, 30).await;
+    book(&client, slot).await;
+
+    assert_eq!(deliver(&app, Timestamp::now()).await.retrying, 1);
+    let rows = statuses(&app).await;
+    assert_eq!((rows[0].1.as_str(), rows[0].2), ("pending", 1));
+    assert!(rows[0].3.starts_with("Mail server:"), "{rows:?}");
+    // Not before its next try.
+    assert_eq!(deliver(&app, later(0)).await, Delivered::default());
+
+    let sink = SmtpSink::start_on(addr).await;
+    assert_eq!(deliver(&app, later(2)).await.sent, 1);
+    assert_eq!(deliver(&app, later(200)).await, Delivered::default());
+    assert_eq!(sink.wait_for(1, Duration::from_secs(5)).await.len(), 1);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(sink.messages().len(), 1, "once");
+    assert_eq!(statuses(&app).await[0].1, "sent");
+}
+
+async fn sms_errors_are_retried_then_failed_with_the_providers_words(app: TestApp) {
+    let fake = FakeSms::start("sickbay", "test-key").await;
+    use_sms(&app, &fake).await;
+    let (student, client, slot) = student_and_slot(&app, 30).await;
+    reach(&app, student, None, Some("0803 123 4567"), "sms").await;
+    fake.set_mode(SmsMode::ServerError);
+    book(&client, slot).await;
+
+    let mut at = Timestamp::now();
+    for try_number in 1..=4 {
+        assert_eq!(deliver(&app, at).await.retrying, 1, "try {try_number}");
+        at = Timestamp(at.0 + 3 * HOUR);
+    }
+    assert_eq!(deliver(&app, at).await.failed, 1);
+    let rows = statuses(&app).await;
+    assert_eq!((rows[0].1.as_str(), rows[0].2), ("failed", 5));
+    assert!(rows[0].3.contains("500"), "{rows:?}");
+    assert!(fake.sent().is_empty());
+
+    // A number the provider refuses fails at once, in its words; a provider that never answers is tried again.
+    sqlx::query("UPDATE outbox SET status = 'pending', tries = 0, next_try_at = 0")
+        .execute(app.db().pool())
+        .await
+        .expect("again");
+    fake.set_mode(SmsMode::RejectNumber);
+    assert_eq!(deliver(&app, at).await.failed, 1);
+    assert!(statuses(&app).await[0].3.contains("InvalidPhoneNumber"));
+    sqlx::query("UPDATE outbox SET status = 'pending', tries = 0, next_try_at = 0")
+        .execute(app.db().pool())
+        .await
+        .expect("again");
+    fake.set_mode(SmsMode::Hang);
+    assert_eq!(deliver(&app, at).await.retrying, 1);
+    fake.set_mode(SmsMode::Accept);
+    assert_eq!(deliver(&app, Timestamp(at.0 + HOUR)).await.sent, 1);
+    let sent = fake.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].to, "+2348031234567");
+    assert!(
+        sent[0].message.starts_with("Sickbay Clinic: Your appointment with"),
+        "{}",
+        sent[0].message
+    );
+    assert!(
+        sent[0].message.ends_with("http://localhost:3000/me/appointments"),
+        "{}",
+        sent[0].message
+    );
+}
+
+async fn two_senders_at_once_send_each_message_once(app: TestApp) {
+    let sink = SmtpSink::start().await;
+    use_mail_server(&app, &sink).await;
+    let admin = Actor::system("test");
+    for n in 0..12 {
+        outbox::send_test(
+            app.db(),
+            &admin,
+            Channel::Email,
+            format!("person{n}@example.edu"),
+            "Sickbay Clinic",
+        )
+        .await
+        .expect("a test message");
+    }
+    let now = Timestamp::now();
+    let (a, b) = tokio::join!(deliver(&app, now), deliver(&app, now));
+    assert_eq!(a.sent + b.sent, 12, "{a:?} {b:?}");
+    let mails = sink.wait_for(12, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut to: Vec<String> = sink.messages().iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    to.dedup();
+    assert_eq!((mails.len(), sink.messages().len(), to.len()), (12, 12, 12));
+}
+
+async fn the_patients_choice_and_the_clinics_switches_are_respected(app: TestApp) {
+    let (student, client, slot) = student_and_slot(&app, 30).await;
+    reach(&app, student, Some("ada@example.edu"), None, "none").await;
+    book(&client, slot).await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox").await,
+        0,
+        "the patient asked for no messages"
+    );
+
+    reach(&app, student, Some("ada@example.edu"), None, "email").await;
+    app.set_setting("messages_bookings", "SMS only").await;
+    let appointment = app.count("SELECT MAX(id) FROM appointment").await;
+    client
+        .post(&format!("/me/appointments/{appointment}/cancel"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox").await,
+        0,
+        "bookings go by SMS only"
+    );
+
+    app.set_setting("messages_bookings", "Email only").await;
+    book(&client, slot).await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'booking_confirmed'")
+            .await,
+        1
+    );
+
+    app.set_setting("messages_reminders", "Off").await;
+    let starts: i64 = app
+        .count(&format!("SELECT starts_at FROM slot WHERE id = {slot}"))
+        .await;
+    let written = schedule::queue_reminders(app.db(), Timestamp(starts - 2 * HOUR + MINUTE)).await;
+    assert_eq!(written.expect("reminders"), 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'reminder'").await,
+        0
+    );
+}
+
+async fn without_a_mail_server_messages_are_kept_and_shown_and_go_once_it_is_set_up(app: TestApp) {
+    let (_, client, slot) = student_and_slot(&app, 30).await;
+    book(&client, slot).await;
+    assert_eq!(deliver(&app, Timestamp::now()).await.held, 1);
+    let rows = statuses(&app).await;
+    assert_eq!(rows[0].1, "held");
+    assert_eq!(rows[0].3, "Not sent: no mail server is set up.");
+    let admin = app.admin().await;
+    let page = admin.get("/admin/outbox").await;
+    assert!(
+        page.text("#outbox-rows")
+            .contains("Not sent: no mail server is set up.")
+    );
+    assert!(page.has(".outbox-not-set-up"));
+
+    // Setting up the mail server on the settings page sends what was kept.
+    let sink = SmtpSink::start().await;
+    let mut fields: Vec<(String, String)> = app.state.settings.get().to_form().into_iter().collect();
+    for (key, value) in [
+        ("smtp_host", "127.0.0.1".to_owned()),
+        ("smtp_port", sink.port().to_string()),
+        ("smtp_tls", "None (a relay on this machine only)".to_owned()),
+        ("mail_from", "clinic@example.edu".to_owned()),
+        ("smtp_password", "s3cret-pass".to_owned()),
+    ] {
+        fields.retain(|(k, _)| k != key);
+        fields.push((key.to_owned(), value));
+    }
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    admin
+        .post("/admin/settings", &pairs)
+        .await
+        .assert_redirect("/admin/settings");
+    assert_eq!(statuses(&app).await[0].1, "pending");
+    assert_eq!(deliver(&app, Timestamp::now()).await.sent, 1);
+    assert_eq!(sink.wait_for(1, Duration::from_secs(5)).await.len(), 1);
+
+    // The password is never shown again, and saving the page without typing it keeps it.
+    let form = admin.get("/admin/settings").await;
+    assert!(form.has("#smtp_password"));
+    assert!(!form.body.contains("s3cret-pass"));
+    let mut fields: Vec<(String, String)> = app.state.settings.get().to_form().into_iter().collect();
+    fields.retain(|(k, _)| k != "smtp_password");
+    fields.push(("smtp_password".to_owned(), String::new()));
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    admin
+        .post("/admin/settings", &pairs)
+        .await
+        .assert_redirect("/admin/settings");
+    assert_eq!(app.state.settings.get().mail.password, "s3cret-pass");
+}
+
+async fn the_outbox_page_is_the_admins_and_filters_retries_and_tests(app: TestApp) {
+    let (_, doctor_client) = doctor(&app, "dr_page").await;
+    assert_ne!(doctor_client.get("/admin/outbox").await.status, StatusCode::OK);
+    let admin = app.admin().await;
+    admin
+        .post("/admin/outbox/test", &[("channel", "email"), ("to", "not an address")])
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    admin
+        .post("/admin/outbox/test", &[("channel", "sms"), ("to", "call me")])
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 0);
+    admin
+        .post(
+            "/admin/outbox/test",
+            &[("channel", "email"), ("to", "admin@example.edu")],
+        )
+        .await
+        .assert_redirect("/admin/outbox");
+    admin
+        .post("/admin/outbox/test", &[("channel", "sms"), ("to", "0803 123 4567")])
+        .await
+        .assert_redirect("/admin/outbox");
+    let page = admin.get("/admin/outbox").await;
+    assert!(
+        page.text(".flash-success").contains("+2348031234567"),
+        "{}",
+        page.text(".flash-success")
+    );
+    assert_eq!(page.texts("#outbox-rows tbody tr").len(), 2);
+
+    // Without carriers both are held; the SMS then fails for good at a provider that refuses the number.
+    deliver(&app, Timestamp::now()).await;
+    let fake = FakeSms::start("sickbay", "test-key").await;
+    use_sms(&app, &fake).await;
+    fake.set_mode(SmsMode::RejectNumber);
+    let sms: i64 = app.count("SELECT id FROM outbox WHERE channel = 'sms'").await;
+    admin
+        .post(&format!("/admin/outbox/{sms}/retry"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(deliver(&app, Timestamp::now()).await.failed, 1);
+    let failed = admin.get("/admin/outbox?status=failed").await;
+    assert_eq!(failed.texts("#outbox-rows tbody tr").len(), 1);
+    assert!(failed.text("#outbox-rows").contains("InvalidPhoneNumber"));
+    assert!(failed.has(&format!("form[action='/admin/outbox/{sms}/retry']")));
+    admin
+        .get("/admin/outbox?kind=gossip&day=soon")
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        admin
+            .get("/admin/outbox?channel=email")
+            .await
+            .texts("#outbox-rows tbody tr")
+            .len(),
+        1
+    );
+
+    // Sent again, once: a second click on a message already back in line changes nothing.
+    fake.set_mode(SmsMode::Accept);
+    admin
+        .post(&format!("/admin/outbox/{sms}/retry"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    admin
+        .post(&format!("/admin/outbox/{sms}/retry"), &[])
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    admin
+        .post("/admin/outbox/999999/retry", &[])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    assert_eq!(deliver(&app, Timestamp::now()).await.sent, 1);
+    assert_eq!(fake.sent().len(), 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'outbox.retry'")
+            .await,
+        2
+    );
+}
+
+async fn a_patient_chooses_how_to_be_reached(app: TestApp) {
+    let student = STUDENTS.named(&app, &["Ada"]).await[0];
+    reach(&app, student, None, None, "email").await;
+    let client = STUDENTS.client(&app, 0).await;
+    let page = client.get("/me/profile").await;
+    assert_eq!(page.text("#contact_by option[selected]"), "Email");
+    let sent = client
+        .post("/me/profile", &[("phone", ""), ("email", ""), ("contact_by", "sms")])
+        .await;
+    sent.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(sent.text("#contact_by-error").contains("phone number"));
+    client
+        .post(
+            "/me/profile",
+            &[("phone", "0803 123 4567"), ("email", ""), ("contact_by", "sms")],
+        )
+        .await
+        .assert_redirect("/me/profile");
+    assert_eq!(
+        client.get("/me/profile").await.text("#contact_by option[selected]"),
+        "Text message (SMS)"
+    );
+    client
+        .post("/me/profile", &[("phone", ""), ("email", ""), ("contact_by", "none")])
+        .await
+        .assert_redirect("/me/profile");
+    let stored: String = sqlx::query_scalar("SELECT contact_by FROM patient WHERE id = $1")
+        .bind(student)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("patient");
+    assert_eq!(stored, "none");
+}
