@@ -1,6 +1,7 @@
 //! Logging in and out, and changing one's password.
 
 pub mod handlers;
+pub mod reset;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -12,7 +13,10 @@ use sickbay_core::db::{Db, Timestamp};
 
 /// Pages reachable without a login.
 pub fn public_router() -> Router<AppState> {
-    Router::new().route("/login", get(handlers::login_form).post(handlers::login))
+    Router::new()
+        .route("/login", get(handlers::login_form).post(handlers::login))
+        .route("/forgot", get(reset::forgot_form).post(reset::forgot))
+        .route("/reset/{token}", get(reset::reset_form).post(reset::reset))
 }
 
 /// Pages of a logged-in user.

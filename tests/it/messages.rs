@@ -26,6 +26,8 @@ on_both_databases!(
     without_a_mail_server_messages_are_kept_and_shown_and_go_once_it_is_set_up,
     the_outbox_page_is_the_admins_and_filters_retries_and_tests,
     a_patient_chooses_how_to_be_reached,
+    a_forgotten_password_is_reset_by_a_link_that_works_once,
+    reset_links_are_limited_and_expire,
 );
 
 const STUDENTS: Students = Students::new("MS", "Messenger");
@@ -516,4 +518,143 @@ async fn a_patient_chooses_how_to_be_reached(app: TestApp) {
         .await
         .expect("patient");
     assert_eq!(stored, "none");
+}
+
+/// The reset token in a message's text.
+fn token_in(text: &str) -> String {
+    let at = text.find("/reset/").expect("a reset link") + "/reset/".len();
+    text[at..].chars().take_while(char::is_ascii_alphanumeric).collect()
+}
+
+async fn a_forgotten_password_is_reset_by_a_link_that_works_once(app: TestApp) {
+    let sink = SmtpSink::start().await;
+    use_mail_server(&app, &sink).await;
+    let student = STUDENTS.named(&app, &["Ada"]).await[0];
+    reach(&app, student, Some("ada@example.edu"), None, "none").await;
+    let stranger = app.client();
+    assert!(stranger.get("/login").await.has("a#forgot-link[href='/forgot']"));
+
+    let nobody = stranger.post("/forgot", &[("identifier", "NO/SUCH/1")]).await;
+    nobody.assert_status(StatusCode::OK);
+    let someone = stranger.post("/forgot", &[("identifier", &STUDENTS.matric(0))]).await;
+    someone.assert_status(StatusCode::OK);
+    assert_eq!(
+        nobody.text("#reset-asked"),
+        someone.text("#reset-asked"),
+        "the same answer either way"
+    );
+    stranger
+        .post("/forgot", &[("identifier", "")])
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox").await,
+        1,
+        "one link, for the real account"
+    );
+
+    // The link goes by email even though the student asked for no reminders: they asked for this one.
+    assert_eq!(deliver(&app, Timestamp::now()).await.sent, 1);
+    let mail = sink.wait_for(1, Duration::from_secs(5)).await.remove(0);
+    assert_eq!(mail.to, vec!["ada@example.edu".to_owned()]);
+    let token = token_in(&mail.text());
+    assert_eq!(token.len(), 64);
+    assert!(mail.html().contains(&format!("http://localhost:3000/reset/{token}")));
+    let kept: String = sqlx::query_scalar("SELECT link FROM outbox")
+        .fetch_one(app.db().pool())
+        .await
+        .expect("row");
+    assert_eq!(kept, "", "the link is not kept once sent");
+
+    let path = format!("/reset/{token}");
+    assert!(stranger.get(&path).await.has("#new_password"));
+    stranger
+        .post(
+            &path,
+            &[
+                ("new_password", "a brand new passphrase"),
+                ("confirm_password", "something else"),
+            ],
+        )
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    // Two tabs submit at once: one sets the password, the other finds the link used.
+    let form = [
+        ("new_password", "a brand new passphrase"),
+        ("confirm_password", "a brand new passphrase"),
+    ];
+    let other = app.client();
+    let (a, b) = tokio::join!(stranger.post(&path, &form), other.post(&path, &form));
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::NOT_FOUND]);
+    let again = stranger.get(&path).await;
+    again.assert_status(StatusCode::NOT_FOUND);
+    assert!(again.text("#reset-gone").contains("expired or has been used"));
+    app.client()
+        .login_ok(&STUDENTS.matric(0), "a brand new passphrase")
+        .await;
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM audit_event WHERE action IN ('auth.password_reset_requested', 'auth.password_reset') \
+             AND patient_id = {student}"
+        ))
+        .await,
+        2
+    );
+    stranger
+        .get("/reset/not-a-token")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+}
+
+async fn reset_links_are_limited_and_expire(app: TestApp) {
+    let student = STUDENTS.named(&app, &["Ada"]).await[0];
+    reach(&app, student, None, Some("0803 123 4567"), "sms").await;
+    let client = app.client();
+    for _ in 0..5 {
+        client
+            .post("/forgot", &[("identifier", &STUDENTS.matric(0))])
+            .await
+            .assert_status(StatusCode::OK);
+    }
+    let sent = app
+        .count("SELECT COUNT(*) FROM outbox WHERE kind = 'password_reset' AND channel = 'sms'")
+        .await;
+    assert_eq!(sent, 3, "three links an hour for one account");
+    for _ in 0..5 {
+        client
+            .post("/forgot", &[("identifier", "NO/SUCH/1")])
+            .await
+            .assert_status(StatusCode::OK);
+    }
+    let throttled = client.post("/forgot", &[("identifier", "NO/SUCH/1")]).await;
+    throttled.assert_status(StatusCode::TOO_MANY_REQUESTS);
+    assert!(throttled.header("retry-after").is_some());
+
+    // An expired link opens nothing.
+    let token = "ab".repeat(32);
+    sqlx::query(
+        "INSERT INTO password_reset (token_hash, patient_id, sent_to, created_at, expires_at) VALUES ($1, $2, 'x', 0, $3)",
+    )
+    .bind(sickbay_core::auth::model::reset_token_hash(&token))
+    .bind(student)
+    .bind(Timestamp::now().0 - MINUTE)
+    .execute(app.db().pool())
+    .await
+    .expect("an expired link");
+    client
+        .get(&format!("/reset/{token}"))
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    client
+        .post(
+            &format!("/reset/{token}"),
+            &[
+                ("new_password", "a brand new passphrase"),
+                ("confirm_password", "a brand new passphrase"),
+            ],
+        )
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
 }

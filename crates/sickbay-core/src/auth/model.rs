@@ -14,6 +14,35 @@ pub const MAX_PER_IP: i64 = 50;
 pub const REGISTRATION_KEY: &str = "#registration";
 pub const MAX_REGISTRATIONS_PER_IP: i64 = 10;
 
+/// Password-reset requests from one address within the window (the same answer is given whether or not an
+/// account matched, so this is the only limit a stranger can see), under this key beside the failed logins.
+pub const RESET_KEY: &str = "#password_reset";
+pub const MAX_RESETS_PER_IP: i64 = 10;
+/// Links sent for one account, and to one address, within an hour; more are not sent (and not said).
+pub const MAX_RESETS_PER_HOUR: i64 = 3;
+/// How long a reset link works.
+pub const RESET_MINUTES: i64 = 30;
+
+/// A new reset token: 32 random bytes, in hex (the link carries it; the database keeps only its hash).
+pub fn new_reset_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The hash a token is kept and looked up by.
+pub fn reset_token_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whether `text` can be a token this clinic made (64 hex digits): anything else is refused unread.
+pub fn looks_like_reset_token(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 /// The failures counted against a login attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Failures {
@@ -46,6 +75,18 @@ pub fn minutes_to_wait(until: Timestamp, now: Timestamp) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reset_tokens_are_random_hex_and_kept_as_their_hash() {
+        let (a, b) = (new_reset_token(), new_reset_token());
+        assert_ne!(a, b);
+        assert!(looks_like_reset_token(&a), "{a}");
+        assert!(!looks_like_reset_token(&a.to_uppercase()));
+        assert!(!looks_like_reset_token("../../etc/passwd"));
+        assert_eq!(reset_token_hash(&a), reset_token_hash(&a));
+        assert_ne!(reset_token_hash(&a), a);
+        assert_eq!(reset_token_hash(&a).len(), 64);
+    }
 
     #[test]
     fn below_the_limits_is_not_blocked() {

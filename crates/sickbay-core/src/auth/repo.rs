@@ -74,13 +74,120 @@ pub async fn clear(tx: &mut Tx, identifier: &str) -> Result<(), sqlx::Error> {
 /// The time of the oldest self-registration from `ip` that keeps the address at its limit, if it is at it: the
 /// block lifts when that one leaves the window.
 pub async fn registration_limit_reached(db: &Db, ip: &str, now: Timestamp) -> Result<Option<Timestamp>, sqlx::Error> {
+    limit_reached(db, REGISTRATION_KEY, MAX_REGISTRATIONS_PER_IP, ip, now).await
+}
+
+/// As `registration_limit_reached`, for the requests counted under `key` with their own limit.
+pub async fn limit_reached(
+    db: &Db,
+    key: &str,
+    max: i64,
+    ip: &str,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT at FROM login_failure WHERE identifier = $1 AND ip = $2 AND at > $3 ORDER BY at DESC LIMIT 1 OFFSET $4",
     )
-    .bind(REGISTRATION_KEY)
+    .bind(key)
     .bind(ip)
     .bind(now.minus_minutes(WINDOW_MINUTES))
-    .bind(MAX_REGISTRATIONS_PER_IP - 1)
+    .bind(max - 1)
     .fetch_optional(db.pool())
     .await
+}
+
+/// A patient who may get a reset link: an active portal account found by its matric number, clinic number or
+/// email address.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ResetTarget {
+    pub id: i64,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub contact_by: crate::outbox::model::ContactBy,
+}
+
+pub async fn reset_target(db: &Db, identifier: &str) -> Result<Option<ResetTarget>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, email, phone, contact_by FROM patient
+         WHERE (matric_number = $1 OR clinic_number = $1 OR LOWER(email) = LOWER($2))
+           AND active = 1 AND password_hash IS NOT NULL
+         ORDER BY id LIMIT 1",
+    )
+    .bind(identifier.to_uppercase())
+    .bind(identifier)
+    .fetch_optional(db.pool())
+    .await
+}
+
+/// Reset links sent since `since` for the patient, and to the address.
+pub async fn resets_since(
+    db: &Db,
+    patient_id: i64,
+    sent_to: &str,
+    since: Timestamp,
+) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT COALESCE(SUM(CASE WHEN patient_id = $1 THEN 1 ELSE 0 END), 0),
+                COALESCE(SUM(CASE WHEN sent_to = $2 THEN 1 ELSE 0 END), 0)
+         FROM password_reset WHERE created_at > $3 AND (patient_id = $1 OR sent_to = $2)",
+    )
+    .bind(patient_id)
+    .bind(sent_to)
+    .bind(since)
+    .fetch_one(db.pool())
+    .await
+}
+
+pub async fn insert_reset(
+    tx: &mut Tx,
+    token_hash: &str,
+    patient_id: i64,
+    sent_to: &str,
+    expires_at: Timestamp,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO password_reset (token_hash, patient_id, sent_to, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(token_hash)
+    .bind(patient_id)
+    .bind(sent_to)
+    .bind(Timestamp::now())
+    .bind(expires_at)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// The patient a working (unused, unexpired) link is for, with the name they log in with.
+pub async fn reset_holder(db: &Db, token_hash: &str, now: Timestamp) -> Result<Option<(i64, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT p.id, COALESCE(p.matric_number, p.clinic_number) FROM password_reset r JOIN patient p ON p.id = r.patient_id
+         WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2 AND p.active = 1",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(db.pool())
+    .await
+}
+
+/// Uses a link: the one request that marks it used gets its patient; a used or expired link gets nothing.
+pub async fn use_reset(tx: &mut Tx, token_hash: &str, now: Timestamp) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE password_reset SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1
+         RETURNING patient_id",
+    )
+    .bind(now)
+    .bind(token_hash)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Ends the patient's other links once one was used.
+pub async fn void_resets(tx: &mut Tx, patient_id: i64, now: Timestamp) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE password_reset SET used_at = $1 WHERE patient_id = $2 AND used_at IS NULL")
+        .bind(now)
+        .bind(patient_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

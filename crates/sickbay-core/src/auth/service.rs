@@ -6,6 +6,9 @@ use crate::db::{Db, Timestamp};
 use crate::error::ServiceError;
 use crate::identity::repo::{self as identity_repo, Account};
 use crate::identity::{Actor, Principal};
+use crate::outbox::model::{Channel, Kind};
+use crate::outbox::repo::Contact as OutboxContact;
+use crate::outbox::service as outbox;
 
 /// The record a principal's audit rows are about.
 fn record_of(principal: Principal) -> (&'static str, i64) {
@@ -89,4 +92,126 @@ pub async fn throttle_registration(db: &Db, ip: &str) -> Result<Option<Timestamp
     repo::record_failure(&mut tx, model::REGISTRATION_KEY, ip).await?;
     tx.commit().await?;
     Ok(None)
+}
+
+/// What a request for a reset link comes to. The answer to the person asking is the same either way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResetRequest {
+    /// Asked: a link went out if an account matched and its limits allowed.
+    Asked,
+    /// Too many requests from this address: wait until then.
+    Throttled(Timestamp),
+}
+
+/// Sends a reset link to the patient `identifier` names (matric number, clinic number or email), by the way
+/// they chose to be reached or else whichever address they have, if their limits allow; nothing about whether
+/// an account matched shows in the answer. The request counts against `ip` either way.
+pub async fn request_reset(db: &Db, identifier: &str, ip: &str) -> Result<ResetRequest, ServiceError> {
+    let now = Timestamp::now();
+    if let Some(oldest) = repo::limit_reached(db, model::RESET_KEY, model::MAX_RESETS_PER_IP, ip, now).await? {
+        return Ok(ResetRequest::Throttled(oldest.plus_minutes(model::WINDOW_MINUTES)));
+    }
+    let mut tx = db.begin_write().await?;
+    repo::record_failure(&mut tx, model::RESET_KEY, ip).await?;
+    tx.commit().await?;
+    let identifier = identifier.trim();
+    let Some(target) = repo::reset_target(db, identifier)
+        .await?
+        .filter(|_| !identifier.is_empty())
+    else {
+        return Ok(ResetRequest::Asked);
+    };
+    let context = outbox::Context::read(db).await?;
+    let contact = OutboxContact {
+        email: target.email.clone(),
+        phone: target.phone.clone(),
+        contact_by: target.contact_by,
+    };
+    let Some((channel, address)) = reset_address(&contact, &context.country_code) else {
+        return Ok(ResetRequest::Asked);
+    };
+    let (for_account, to_address) = repo::resets_since(db, target.id, &address, now.minus_minutes(60)).await?;
+    if for_account >= model::MAX_RESETS_PER_HOUR || to_address >= model::MAX_RESETS_PER_HOUR {
+        tracing::info!(
+            patient = target.id,
+            "a password reset link was not sent: too many in the last hour"
+        );
+        return Ok(ResetRequest::Asked);
+    }
+    let token = model::new_reset_token();
+    let expires_at = now.plus_minutes(model::RESET_MINUTES);
+    let mut tx = db.begin_write().await?;
+    let id = repo::insert_reset(
+        &mut tx,
+        &model::reset_token_hash(&token),
+        target.id,
+        &address,
+        expires_at,
+    )
+    .await?;
+    let notice = outbox::Notice {
+        kind: Kind::PasswordReset,
+        about: id.to_string(),
+        subject: "Your password reset link".to_owned(),
+        body: format!(
+            "Someone (we hope you) asked to set a new password for your Sickbay account. The link works once, for \
+             {} minutes. If it wasn't you, ignore this message: your password stays as it is.",
+            model::RESET_MINUTES
+        ),
+        link: format!("/reset/{token}"),
+        record: ("patient", target.id),
+        stale_after: Some(expires_at),
+    };
+    outbox::write(&mut tx, Some(target.id), channel, address, notice).await?;
+    let entry = AuditEntry::new("auth.password_reset_requested")
+        .record("patient", target.id)
+        .patient(target.id)
+        .detail(format!("link sent by {}", channel.label()));
+    audit::record(&mut tx, &Actor::patient_account(target.id, identifier, ip), entry).await?;
+    tx.commit().await?;
+    Ok(ResetRequest::Asked)
+}
+
+/// Where a reset link goes: the way the patient chose, else their email, else their phone.
+fn reset_address(contact: &OutboxContact, country_code: &str) -> Option<(Channel, String)> {
+    let preferred = contact.contact_by.channel();
+    preferred
+        .into_iter()
+        .chain([Channel::Email, Channel::Sms])
+        .find_map(|channel| contact.address(channel, country_code).map(|address| (channel, address)))
+}
+
+/// The patient a working reset link is for, with the name they log in with; `NotFound` for a link that is
+/// malformed, used, expired or unknown (all look the same).
+pub async fn reset_holder(db: &Db, token: &str) -> Result<(i64, String), ServiceError> {
+    if !model::looks_like_reset_token(token) {
+        return Err(ServiceError::NotFound);
+    }
+    repo::reset_holder(db, &model::reset_token_hash(token), Timestamp::now())
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+/// Sets the password of the link's patient to `hash` (checked and hashed by the caller) and uses the link up:
+/// a second use, even at the same moment, finds it used. The patient's sessions and other links end; audited.
+pub async fn reset_password(db: &Db, token: &str, hash: &str, ip: &str) -> Result<i64, ServiceError> {
+    if !model::looks_like_reset_token(token) {
+        return Err(ServiceError::NotFound);
+    }
+    let now = Timestamp::now();
+    let mut tx = db.begin_write().await?;
+    let patient_id = repo::use_reset(&mut tx, &model::reset_token_hash(token), now)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    identity_repo::set_password(&mut tx, Account::Patient(patient_id), hash, false)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    repo::void_resets(&mut tx, patient_id, now).await?;
+    let entry = AuditEntry::new("auth.password_reset")
+        .record("patient", patient_id)
+        .patient(patient_id)
+        .detail("by a link");
+    audit::record(&mut tx, &Actor::patient_account(patient_id, "reset link", ip), entry).await?;
+    tx.commit().await?;
+    Ok(patient_id)
 }

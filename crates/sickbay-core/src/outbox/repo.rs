@@ -45,6 +45,14 @@ pub struct Message {
     pub sent_at: Option<Timestamp>,
 }
 
+impl Message {
+    /// Whether an admin may send it again: a failed or unsent message, but never a reset link (its link is
+    /// gone; the patient asks for a new one).
+    pub fn can_retry(&self) -> bool {
+        self.status.can_retry() && self.kind != Kind::PasswordReset
+    }
+}
+
 const COLUMNS: &str = "id, kind, channel, recipient, subject, body, link, patient_id, record_type, record_id, status, \
                        tries, last_error, created_at, next_try_at, claimed_until, stale_after, sent_at";
 
@@ -115,7 +123,9 @@ pub async fn settle(
 ) -> Result<bool, sqlx::Error> {
     let sent_at = (status == Status::Sent).then(Timestamp::now);
     let done = sqlx::query(
-        "UPDATE outbox SET status = $1, last_error = $2, next_try_at = $3, sent_at = $4, claimed_until = 0
+        // A reset link is kept only until its message is settled: it opens the account.
+        "UPDATE outbox SET status = $1, last_error = $2, next_try_at = $3, sent_at = $4, claimed_until = 0,
+             link = CASE WHEN kind = 'password_reset' AND $1 IN ('sent', 'failed', 'dropped') THEN '' ELSE link END
          WHERE id = $5 AND status = 'sending' AND claimed_until = $6",
     )
     .bind(status)
@@ -154,7 +164,7 @@ pub async fn drop_waiting(
 pub async fn requeue(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE outbox SET status = 'pending', tries = 0, next_try_at = $1, last_error = ''
-         WHERE id = $2 AND status IN ('failed', 'held')",
+         WHERE id = $2 AND status IN ('failed', 'held') AND kind <> 'password_reset'",
     )
     .bind(Timestamp::now())
     .bind(id)

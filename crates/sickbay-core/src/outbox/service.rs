@@ -306,6 +306,9 @@ pub async fn retry(db: &Db, actor: &Actor, id: i64) -> ServiceResult<()> {
     if !repo::requeue(&mut tx, id).await? {
         return Err(match repo::get(&mut tx, id).await? {
             None => ServiceError::NotFound,
+            Some(message) if message.kind == Kind::PasswordReset => ServiceError::Conflict(
+                "A reset link is never sent again: the patient can ask for a new one on the login page.".into(),
+            ),
             Some(_) => {
                 ServiceError::Conflict("Only a failed or unsent message can be sent again; this one is not.".into())
             }

@@ -1,0 +1,173 @@
+//! A forgotten password: the patient asks for a link on `/forgot` (by matric number, clinic number or email)
+//! and sets a new password on the page it opens, `/reset/{token}`. The answer to a request never tells
+//! whether an account matched.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::state::AppState;
+use crate::web::extract::ClientIp;
+use crate::web::form::{Form, invalid};
+use crate::web::layout::{FlashKind, Layout, flash};
+use crate::web::{AppError, AppResult};
+use sickbay_core::auth::service::{self, ResetRequest};
+use sickbay_core::auth::{model, password};
+use sickbay_core::db::Timestamp;
+use sickbay_core::error::ServiceError;
+use sickbay_core::validation::FieldErrors;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "auth/forgot.html")]
+pub struct ForgotPage {
+    layout: Layout,
+    identifier: String,
+    /// Shown once asked: the same words whether or not an account matched.
+    asked: bool,
+    errors: FieldErrors,
+}
+
+pub async fn forgot_form(layout: Layout) -> ForgotPage {
+    ForgotPage {
+        layout,
+        identifier: String::new(),
+        asked: false,
+        errors: FieldErrors::default(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ForgotForm {
+    identifier: String,
+}
+
+pub async fn forgot(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    layout: Layout,
+    Form(form): Form<ForgotForm>,
+) -> AppResult<Response> {
+    let identifier = form.identifier.trim();
+    if identifier.is_empty() || identifier.chars().count() > 200 {
+        let mut errors = FieldErrors::default();
+        errors.add(
+            "identifier",
+            "Enter your matric number, clinic number or email address.",
+        );
+        let page = ForgotPage {
+            layout,
+            identifier: identifier.to_owned(),
+            asked: false,
+            errors,
+        };
+        return Ok(invalid(page));
+    }
+    if let ResetRequest::Throttled(until) = service::request_reset(&state.db, identifier, &ip).await? {
+        let now = Timestamp::now();
+        return Err(AppError::TooManyRequests {
+            message: model::wait_message("Too many requests from this network.", until, now),
+            retry_after_secs: u64::try_from((until.0 - now.0).max(1000) / 1000).unwrap_or(1),
+        });
+    }
+    Ok(ForgotPage {
+        layout,
+        identifier: String::new(),
+        asked: true,
+        errors: FieldErrors::default(),
+    }
+    .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "auth/reset.html")]
+pub struct ResetPage {
+    layout: Layout,
+    token: String,
+    /// The link works: the form shows; otherwise the page says it has expired or was used.
+    works: bool,
+    errors: FieldErrors,
+}
+
+pub async fn reset_form(
+    State(state): State<AppState>,
+    layout: Layout,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    let works = match service::reset_holder(&state.db, &token).await {
+        Ok(_) => true,
+        Err(ServiceError::NotFound) => false,
+        Err(err) => return Err(err.into()),
+    };
+    let page = ResetPage {
+        layout,
+        token,
+        works,
+        errors: FieldErrors::default(),
+    };
+    Ok(match works {
+        true => page.into_response(),
+        false => (axum::http::StatusCode::NOT_FOUND, page).into_response(),
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ResetForm {
+    new_password: String,
+    confirm_password: String,
+}
+
+pub async fn reset(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    layout: Layout,
+    Path(token): Path<String>,
+    Form(form): Form<ResetForm>,
+) -> AppResult<Response> {
+    let gone = |layout| {
+        let page = ResetPage {
+            layout,
+            token: token.clone(),
+            works: false,
+            errors: FieldErrors::default(),
+        };
+        Ok((axum::http::StatusCode::NOT_FOUND, page).into_response())
+    };
+    let login_name = match service::reset_holder(&state.db, &token).await {
+        Ok((_, login_name)) => login_name,
+        Err(ServiceError::NotFound) => return gone(layout),
+        Err(err) => return Err(err.into()),
+    };
+    let mut errors = FieldErrors::default();
+    errors.check("new_password", password::check_new(&form.new_password, &login_name));
+    if form.new_password != form.confirm_password {
+        errors.add("confirm_password", "The two passwords are not the same.");
+    }
+    if !errors.is_empty() {
+        let page = ResetPage {
+            layout,
+            token: token.clone(),
+            works: true,
+            errors,
+        };
+        return Ok(invalid(page));
+    }
+    let hash = password::hash(&form.new_password).await?;
+    match service::reset_password(&state.db, &token, &hash, &ip).await {
+        Ok(_) => {}
+        Err(ServiceError::NotFound) => return gone(layout),
+        Err(err) => return Err(err.into()),
+    }
+    flash(
+        &session,
+        FlashKind::Success,
+        "Your new password is set. Log in with it.",
+    )
+    .await?;
+    Ok(Redirect::to("/login").into_response())
+}
