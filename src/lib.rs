@@ -12,6 +12,7 @@ pub mod documents;
 pub mod home;
 pub mod import;
 pub mod lab;
+pub mod notices;
 pub mod outbox;
 pub mod patients;
 pub mod pharmacy;
@@ -85,6 +86,7 @@ pub fn app(state: AppState) -> Router {
         .merge(billing::router())
         .merge(reports::router())
         .merge(outbox::router())
+        .merge(notices::router())
         .fallback(web::error_pages::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

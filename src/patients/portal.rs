@@ -29,7 +29,6 @@ use sickbay_core::db::{Currency, Money, Reader, Timestamp};
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::Actor;
 use sickbay_core::identity::{PRINCIPAL_KEY, Principal};
-use sickbay_core::notify::Notification;
 use sickbay_core::patients::model::{
     ContactForm, MatricNumber, Patient, PatientDetails, PatientKind, PortalAccess, parse_name,
 };
@@ -55,7 +54,6 @@ pub fn router() -> Router<AppState> {
 pub struct HomePage {
     layout: Layout,
     patient: Patient,
-    notifications: Vec<Notification>,
     /// Their figures: their place in the queue, next appointment, what they owe, new results (live).
     glance: LiveBlock,
 }
@@ -118,7 +116,6 @@ pub async fn home(user: PortalUser, State(state): State<AppState>, layout: Layou
     Ok(HomePage {
         layout,
         patient: load_own(&mut conn, &user).await?,
-        notifications: sickbay_core::notify::unread(&mut conn, user.id).await?,
         glance: LiveBlock::load(&state, "/me", "/me/summary", glance(&state, conn, user.id)).await?,
     })
 }

@@ -40,7 +40,6 @@ pub fn booking_router() -> Router<AppState> {
         .route("/me/appointments/{id}/reschedule", post(portal::reschedule))
         .route("/me/waitlist", post(portal::join_waitlist))
         .route("/me/waitlist/{id}/leave", post(portal::leave_waitlist))
-        .route("/me/notifications/{id}/read", post(portal::read_notification))
         .route("/patients/{id}/book", get(booking::book_form))
         .route("/patients/{id}/appointments", post(booking::book))
 }

@@ -1,5 +1,5 @@
 //! The patient's booking pages (phone first): choose a day and a slot, book, see and cancel or move bookings,
-//! join a full day's waitlist, read notifications.
+//! join a full day's waitlist.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -402,15 +402,4 @@ pub async fn leave_waitlist(
     service::leave_waitlist(&state.db, &user.actor, user.id, id).await?;
     flash(&session, FlashKind::Success, "You have left the waitlist.").await?;
     Ok(Redirect::to("/me/appointments"))
-}
-
-pub async fn read_notification(
-    user: PortalUser,
-    State(state): State<AppState>,
-    IdPath(id): IdPath,
-) -> AppResult<Redirect> {
-    if !sickbay_core::notify::mark_read(&state.db, user.id, id).await? {
-        return Err(AppError::NotFound);
-    }
-    Ok(Redirect::to("/me"))
 }

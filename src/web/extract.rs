@@ -26,6 +26,14 @@ pub enum CurrentUser {
 }
 
 impl CurrentUser {
+    /// Whose bell this user reads.
+    pub fn recipient(&self) -> sickbay_core::notify::Recipient {
+        match self {
+            CurrentUser::Staff(staff) => sickbay_core::notify::Recipient::Staff(staff.id),
+            CurrentUser::Patient(patient) => sickbay_core::notify::Recipient::Patient(patient.id),
+        }
+    }
+
     pub fn display_name(&self) -> String {
         match self {
             CurrentUser::Staff(user) => user.full_name.clone(),

@@ -108,6 +108,8 @@ pub struct Layout {
     /// The clinic's time zone and currency, for the formatting filters (`web::filters`).
     pub zone: Tz,
     pub currency: Currency,
+    /// The user's unread notices (the bell); `None` without a user.
+    pub bell: Option<i64>,
 }
 
 impl Layout {
@@ -122,10 +124,15 @@ impl Layout {
             Some(flash) if flash.region.is_some() => (None, Some(flash)),
             flash => (flash, None),
         };
+        let bell = match user {
+            Some(user) => Some(sickbay_core::notify::unread_count(&state.db, user.recipient()).await?),
+            None => None,
+        };
         Ok(Layout {
             csrf_token,
             flash,
             region_flash,
+            bell,
             ..Self::without_session(state, user, path)
         })
     }
@@ -163,6 +170,7 @@ impl Layout {
             region_flash: None,
             zone: settings.clinic.time_zone,
             currency: settings.currency(),
+            bell: None,
         }
     }
 }

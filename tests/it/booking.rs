@@ -388,12 +388,13 @@ async fn a_full_day_has_a_waitlist_that_is_offered_freed_seats(app: TestApp) {
         .post(&format!("/me/appointments/{id}/cancel"), &[])
         .await
         .assert_redirect("/me/appointments");
-    let home = second.get("/me").await;
+    let notices = second.get("/notices").await;
     assert!(
-        home.text("#notifications").contains("A place has come free"),
+        notices.text("#notices").contains("A place has come free"),
         "{}",
-        home.body
+        notices.body
     );
+    assert_eq!(notices.text("#bell .bell-count"), "1");
     let waitlist = second.get("/me/appointments").await.text("#waitlist");
     assert!(waitlist.contains("book it now"), "{waitlist}");
     // The day as people say it, never ISO.
@@ -404,10 +405,16 @@ async fn a_full_day_has_a_waitlist_that_is_offered_freed_seats(app: TestApp) {
             .await,
         1
     );
-    let note = home.attr("#notifications form", "action").unwrap();
-    second.post(&note, &[]).await.assert_redirect("/me");
-    assert!(!second.get("/me").await.has("#notifications"));
-    // Someone else's notification is not theirs to dismiss.
+    // Opening the notice reads it and leads to the day's booking page.
+    let note = notices.attr("#notices form", "action").unwrap();
+    let opened = second.post(&note, &[]).await;
+    assert!(
+        opened.location().is_some_and(|to| to.starts_with("/me/book?day=")),
+        "{:?}",
+        opened.location()
+    );
+    assert!(second.get("/notices").await.has(".notice:not(.notice-unread)"));
+    // Someone else's notice is not theirs to open.
     first.post(&note, &[]).await.assert_status(StatusCode::NOT_FOUND);
 }
 

@@ -619,8 +619,16 @@ async fn a_patient_reads_only_released_results(app: TestApp) {
     assert_eq!(seen[0].value_with_unit(), "18 g/dL");
     assert_eq!(seen[0].flag.map(|f| f.label()), Some("High"));
     assert_eq!(seen[0].range().label(), "13–17");
+    // The doctor's bell tells of both results back; the patient's of the one released.
+    let doctor_notices = l.doctor.1.get("/notices").await;
+    assert_eq!(doctor_notices.texts("#notices li").len(), 2);
+    assert!(doctor_notices.text("#notices").contains("Haemoglobin result for Tunde"));
+    assert_eq!(doctor_notices.text("#bell .bell-count"), "2");
     // On the patient's phone: the released result in plain words, not the one still waiting for release.
     let patient = PATIENTS.client(&app, 0).await;
+    let notices = patient.get("/notices").await;
+    assert_eq!(notices.texts("#notices li").len(), 1);
+    assert!(notices.text("#notices").contains("Your Haemoglobin result is ready"));
     let page = patient.get(&format!("/me/visits/{}", l.visit)).await;
     page.assert_status(StatusCode::OK);
     assert_eq!(page.texts("#my-results li").len(), 1);

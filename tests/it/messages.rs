@@ -28,6 +28,7 @@ on_both_databases!(
     a_patient_chooses_how_to_be_reached,
     a_forgotten_password_is_reset_by_a_link_that_works_once,
     reset_links_are_limited_and_expire,
+    everyone_reads_their_own_notices_in_the_bell,
 );
 
 const STUDENTS: Students = Students::new("MS", "Messenger");
@@ -462,6 +463,17 @@ async fn the_outbox_page_is_the_admins_and_filters_retries_and_tests(app: TestAp
             .len(),
         1
     );
+    // The admins' bells say so, leading to the failed messages.
+    let bell = admin.get("/notices").await;
+    assert!(
+        bell.text("#notices")
+            .contains("Test to +2348031234567 could not be sent: InvalidPhoneNumber")
+    );
+    assert_eq!(bell.text("#bell .bell-count"), "1");
+    assert!(
+        doctor_client.get("/notices").await.has("#notices-empty"),
+        "only the admins'"
+    );
 
     // Sent again, once: a second click on a message already back in line changes nothing.
     fake.set_mode(SmsMode::Accept);
@@ -657,4 +669,48 @@ async fn reset_links_are_limited_and_expire(app: TestApp) {
         )
         .await
         .assert_status(StatusCode::NOT_FOUND);
+}
+
+async fn everyone_reads_their_own_notices_in_the_bell(app: TestApp) {
+    let (student, client, slot) = student_and_slot(&app, 30).await;
+    book(&client, slot).await;
+    let page = client.get("/notices").await;
+    assert_eq!(page.texts("#notices li.notice-unread").len(), 1);
+    assert!(page.text("#notices").contains("Your appointment with"));
+    assert_eq!(page.text("#bell .bell-count"), "1");
+    let fragment = client.get("/notices/bell").await;
+    assert_eq!(fragment.text(".bell-count"), "1");
+    assert_eq!(fragment.attr("#bell", "hx-get").as_deref(), Some("/notices/bell"));
+
+    // Another patient sees none of it and can't open it.
+    let others = Students::new("MT", "Other");
+    others.named(&app, &["Bola"]).await;
+    let bola = others.client(&app, 0).await;
+    assert!(bola.get("/notices").await.has("#notices-empty"));
+    let open = page.attr("#notices form", "action").expect("a notice");
+    bola.post(&open, &[]).await.assert_status(StatusCode::NOT_FOUND);
+    bola.post("/notices/abc/read", &[])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+
+    // Cancelling adds a second; "mark all read" reads both, and the bell goes quiet.
+    let appointment = app.count("SELECT MAX(id) FROM appointment").await;
+    client
+        .post(&format!("/me/appointments/{appointment}/cancel"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(client.get("/notices").await.text("#bell .bell-count"), "2");
+    client.post("/notices/read-all", &[]).await.assert_redirect("/notices");
+    let page = client.get("/notices").await;
+    assert!(!page.has("#bell .bell-count"));
+    assert!(!page.has("#read-all"));
+    assert_eq!(page.texts("#notices li").len(), 2);
+    let unread = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM notice WHERE patient_id = {student} AND read_at IS NULL"
+        ))
+        .await;
+    assert_eq!(unread, 0);
+    // A stranger has no bell.
+    app.client().get("/notices").await.assert_status(StatusCode::SEE_OTHER);
 }

@@ -268,6 +268,8 @@ pub struct OrderDetail {
     #[sqlx(flatten)]
     pub view: OrderView,
     pub patient_id: i64,
+    /// The doctor who ordered it.
+    pub ordered_by: i64,
     pub doctor_name: String,
     pub resulted_by: Option<String>,
     pub released_by: Option<String>,
@@ -275,7 +277,7 @@ pub struct OrderDetail {
 
 const DETAIL_SELECT: &str = "SELECT o.id, o.visit_id, o.test_id, t.name AS test_name, t.specimen, o.status, o.note,
         o.ordered_at, o.result_value, o.result_unit, o.range_low, o.range_high, o.flag, o.result_comment,
-        o.resulted_at, o.released_at, o.patient_id, s.full_name AS doctor_name, r.full_name AS resulted_by,
+        o.resulted_at, o.released_at, o.patient_id, o.ordered_by, s.full_name AS doctor_name, r.full_name AS resulted_by,
         l.full_name AS released_by
      FROM lab_order o JOIN lab_test t ON t.id = o.test_id JOIN staff s ON s.id = o.ordered_by
      LEFT JOIN staff r ON r.id = o.resulted_by LEFT JOIN staff l ON l.id = o.released_by";

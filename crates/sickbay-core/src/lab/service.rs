@@ -15,6 +15,7 @@ use crate::db::form_ids::Claim;
 use crate::db::{Date, Db, Reader, Timestamp, is_unique_violation};
 use crate::error::ServiceError;
 use crate::identity::{Actor, Role, StaffUser};
+use crate::notify::{self, Recipient};
 use crate::outbox::model::Kind;
 use crate::outbox::service::{self as outbox, Notice};
 use crate::validation::FieldErrors;
@@ -328,6 +329,14 @@ pub async fn record_result(
         .patient(order.patient_id)
         .detail(detail);
     audit::record(&mut tx, actor, entry).await?;
+    let back = format!("{} result for {} is back.", test.name, patient.full_name());
+    notify::notify(
+        &mut tx,
+        Recipient::Staff(order.ordered_by),
+        &back,
+        &format!("/visits/{}", order.view.visit_id),
+    )
+    .await?;
     tx.announce(Event::Lab {
         visit_id: order.view.visit_id,
     });

@@ -11,7 +11,8 @@ use crate::clinic::{ADDRESS, CURRENCY_CODE, CURRENCY_MINOR_DIGITS, NAME, TIME_ZO
 use crate::db::paging::CursorPage;
 use crate::db::{Currency, Db, Reader, Timestamp, Tx};
 use crate::error::{ServiceError, ServiceResult};
-use crate::identity::Actor;
+use crate::identity::{Actor, Role};
+use crate::notify::{self, Recipient};
 use crate::outbox::model::{self, AfterFailure, Channel, DeliveryError, Filter, Kind, Status};
 use crate::outbox::repo::{self, Message, NewMessage};
 use crate::outbox::settings::{MailSettings, MessageSettings, PHONE_COUNTRY_CODE, SmsSettings};
@@ -70,14 +71,16 @@ impl Context {
     }
 }
 
-/// Writes `notice` to the outbox for patient `patient_id`, by the channel they chose, if the clinic sends its
-/// kind by that channel and the patient has an address for it. Whether a message was written.
+/// Tells patient `patient_id` about `notice`: in their bell, and in the outbox by the channel they chose if the
+/// clinic sends its kind by that channel and the patient has an address for it. Whether a message was written.
 pub async fn tell_patient(
     tx: &mut Tx,
     context: &Context,
     patient_id: i64,
     notice: Notice,
 ) -> Result<bool, sqlx::Error> {
+    // The bell hears of everything, whatever the channels.
+    notify::notify(tx, Recipient::Patient(patient_id), &notice.body, &notice.link).await?;
     let Some(contact) = repo::contact(&mut *tx, patient_id).await? else {
         return Ok(false);
     };
@@ -215,7 +218,10 @@ pub async fn deliver_due(
             Outcome::NoCarrier(why) => (Status::Held, why.to_owned(), now),
             Outcome::Failed(error) => match model::after_failure(message.tries, &error, now) {
                 AfterFailure::RetryAt(at) => (Status::Pending, error.message().to_owned(), at),
-                AfterFailure::GiveUp => (Status::Failed, error.message().to_owned(), now),
+                AfterFailure::GiveUp => {
+                    tell_admins_of_failure(db, &message, error.message()).await?;
+                    (Status::Failed, error.message().to_owned(), now)
+                }
             },
         };
         if !repo::settle(db, message.id, lease_until, status, &error, next_try_at).await? {
@@ -231,6 +237,18 @@ pub async fn deliver_due(
         }
     }
     Ok(done)
+}
+
+/// Rings the admins' bells about a message given up on.
+async fn tell_admins_of_failure(db: &Db, message: &Message, error: &str) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let text = format!(
+        "{} to {} could not be sent: {error}",
+        message.kind.label(),
+        message.recipient
+    );
+    notify::notify_role(&mut tx, Role::Admin, &text, "/admin/outbox?status=failed").await?;
+    tx.commit().await
 }
 
 enum Outcome {

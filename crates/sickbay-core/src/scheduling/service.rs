@@ -300,17 +300,12 @@ async fn cancel_in(tx: &mut Tx, rules: &BookingRules, id: i64, by: &Canceller<'_
     Ok(appointment)
 }
 
-/// Tells the first patient waiting for the day that a seat is free (an in-app notification).
+/// Tells the first patient waiting for the day that a seat is free (their bell, and a message).
 async fn offer_freed_seat(tx: &mut Tx, freed: &AppointmentView) -> Result<(), sqlx::Error> {
     if freed.starts_at <= Timestamp::now() {
         return Ok(());
     }
     if let Some(patient) = repo::offer_to_first_waiting(tx, freed.day, freed.slot_id).await? {
-        let message = format!(
-            "A place has come free on {} with {}. Book it before someone else does.",
-            freed.day, freed.doctor_name
-        );
-        crate::notify::notify(tx, patient, &message, &format!("/me/book?day={}", freed.day)).await?;
         let context = outbox::Context::read(&mut *tx).await?;
         outbox::tell_patient(tx, &context, patient, messages::place_free(&context, freed, patient)).await?;
     }
