@@ -61,6 +61,7 @@ impl AppState {
 
     /// Opens the session store and loads the settings for an already migrated database.
     pub async fn new(db: Db, config: Config) -> anyhow::Result<Self> {
+        sickbay_core::outbox::install_tls_provider();
         let sessions = SessionBackend::open(&db).await?;
         let settings = SettingsCache::load(&db).await?;
         Ok(AppState::from(AppStateInner {

@@ -1,5 +1,6 @@
 //! Logging in and out, and changing one's password.
 
+pub mod digests;
 pub mod handlers;
 pub mod reset;
 
@@ -21,10 +22,13 @@ pub fn public_router() -> Router<AppState> {
 
 /// Pages of a logged-in user.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/logout", post(handlers::logout)).route(
-        "/account/password",
-        get(handlers::password_form).post(handlers::change_password),
-    )
+    Router::new()
+        .route("/logout", post(handlers::logout))
+        .route(
+            "/account/password",
+            get(handlers::password_form).post(handlers::change_password),
+        )
+        .route(digests::PATH, get(digests::show).post(digests::update))
 }
 
 /// Refuses a self-registration from an address that registered too often in the last minutes, or counts

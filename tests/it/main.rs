@@ -29,6 +29,7 @@ mod jobs;
 mod lab;
 mod lab_browser;
 mod messages;
+mod messages_browser;
 mod patients;
 mod pharmacy;
 mod pharmacy_browser;

@@ -29,6 +29,8 @@ on_both_databases!(
     a_forgotten_password_is_reset_by_a_link_that_works_once,
     reset_links_are_limited_and_expire,
     everyone_reads_their_own_notices_in_the_bell,
+    the_two_at_the_front_of_the_line_hear_they_are_nearly_up,
+    staff_digests_go_once_a_day_to_the_right_people_by_their_choice,
 );
 
 const STUDENTS: Students = Students::new("MS", "Messenger");
@@ -713,4 +715,136 @@ async fn everyone_reads_their_own_notices_in_the_bell(app: TestApp) {
     assert_eq!(unread, 0);
     // A stranger has no bell.
     app.client().get("/notices").await.assert_status(StatusCode::SEE_OTHER);
+}
+
+async fn the_two_at_the_front_of_the_line_hear_they_are_nearly_up(app: TestApp) {
+    use crate::queue::{PATIENTS, called_code, see_through, walk_in};
+    let sink = SmtpSink::start().await;
+    use_mail_server(&app, &sink).await;
+    let c = crate::support::clinic(&app).await;
+    let ids = PATIENTS.named(&app, &["First", "Second", "Third", "Fourth"]).await;
+    for (n, id) in ids.iter().enumerate() {
+        reach(&app, *id, Some(&format!("p{n}@example.edu")), None, "email").await;
+    }
+    let a = c.doctor_a.0.to_string();
+    for index in 0..4 {
+        walk_in(&c.reception, index, &a, "normal")
+            .await
+            .assert_redirect("/queue");
+    }
+    let told = |app: &TestApp| {
+        let db = app.db().clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT recipient FROM outbox WHERE kind = 'nearly_up' ORDER BY recipient")
+                .fetch_all(db.pool())
+                .await
+                .expect("outbox")
+        }
+    };
+    // The first is called: the second and third are now within two places of the front.
+    let first = called_code(&c.doctor_a.1).await.expect("a call");
+    assert_eq!(told(&app).await, ["p1@example.edu", "p2@example.edu"]);
+    // The next call tells the fourth, and nobody twice.
+    see_through(&app, &c.doctor_a.1, &first).await;
+    called_code(&c.doctor_a.1).await.expect("a call");
+    assert_eq!(told(&app).await, ["p1@example.edu", "p2@example.edu", "p3@example.edu"]);
+    assert_eq!(deliver(&app, Timestamp::now()).await.sent, 3);
+    let mails = sink.wait_for(3, Duration::from_secs(5)).await;
+    assert!(
+        mails
+            .iter()
+            .all(|m| m.subject().starts_with("You're nearly up: ticket A-")),
+        "{:?}",
+        mails.iter().map(|m| m.subject()).collect::<Vec<_>>()
+    );
+    // In their bell too, leading to their place in the queue.
+    let second = PATIENTS.client(&app, 1).await;
+    let page = second.get("/notices").await;
+    assert!(page.text("#notices").contains("nearly at the front of the queue"));
+}
+
+/// 08:00 in the clinic's zone on the next Monday (today if it is one).
+fn next_monday_morning(app: &TestApp) -> Timestamp {
+    use chrono::{Datelike, TimeZone};
+    let settings = app.state.settings.get();
+    let today = settings.today();
+    let days = (7 - i64::from(today.weekday().num_days_from_monday())) % 7;
+    let monday = today + chrono::Duration::days(days);
+    let local = monday.and_hms_opt(8, 0, 0).expect("a time");
+    let at = settings
+        .clinic
+        .time_zone
+        .from_local_datetime(&local)
+        .earliest()
+        .expect("a local time");
+    Timestamp(at.timestamp_millis())
+}
+
+async fn staff_digests_go_once_a_day_to_the_right_people_by_their_choice(app: TestApp) {
+    use crate::pharmacy::{add_batch, add_drug};
+    use sickbay_core::identity::Role;
+    use sickbay_core::pharmacy::model::DrugForm;
+    let sink = SmtpSink::start().await;
+    use_mail_server(&app, &sink).await;
+    let pharmacist = app.create_staff("pharm.ada", Role::Pharmacist, false).await;
+    let bola = app.login_as("pharm.bola", Role::Pharmacist).await;
+    let other = app.count("SELECT id FROM staff WHERE username = 'pharm.bola'").await;
+    for (id, email) in [
+        (pharmacist, "ada@clinic.example.edu"),
+        (other, "bola@clinic.example.edu"),
+    ] {
+        sqlx::query("UPDATE staff SET email = $1 WHERE id = $2")
+            .bind(email)
+            .bind(id)
+            .execute(app.db().pool())
+            .await
+            .expect("email");
+    }
+    // Bola keeps digests in the bell only, on her own page.
+    assert!(bola.get("/account/digests").await.has("#by_email[checked]"));
+    bola.post("/account/digests", &[])
+        .await
+        .assert_redirect("/account/digests");
+    assert!(!bola.get("/account/digests").await.has("#by_email[checked]"));
+    let low = add_drug(&app, "Paracetamol", "paracetamol", DrugForm::Tablet, "500 mg").await;
+    add_batch(&app, low, 5, 400).await;
+
+    // Before seven nothing goes; from seven, once, however many runs (or instances) there are.
+    let monday = next_monday_morning(&app);
+    assert_eq!(
+        sickbay_core::digests::send_due(app.db(), Timestamp(monday.0 - 2 * HOUR))
+            .await
+            .expect("digests"),
+        0
+    );
+    let (a, b) = tokio::join!(
+        sickbay_core::digests::send_due(app.db(), monday),
+        sickbay_core::digests::send_due(app.db(), monday)
+    );
+    // Two pharmacists and the admin (it is a Monday), each told once.
+    assert_eq!(a.expect("digests") + b.expect("digests"), 3);
+    assert_eq!(
+        sickbay_core::digests::send_due(app.db(), Timestamp(monday.0 + HOUR))
+            .await
+            .expect("digests"),
+        0
+    );
+
+    assert_eq!(
+        deliver(&app, monday).await.sent,
+        1,
+        "only Ada wants it by email (the admin has no address)"
+    );
+    let mail = sink.wait_for(1, Duration::from_secs(5)).await.remove(0);
+    assert_eq!(mail.to, vec!["ada@clinic.example.edu".to_owned()]);
+    assert!(mail.subject().starts_with("Stock today: 1 low"), "{}", mail.subject());
+    assert!(mail.text().contains("Paracetamol 500 mg (5 left)"), "{}", mail.text());
+    let bell = bola.get("/notices").await;
+    assert!(bell.text("#notices").contains("Paracetamol 500 mg (5 left)"));
+    let admin = app.admin().await.get("/notices").await;
+    assert!(
+        admin.text("#notices").contains("Last week: 0 appointments"),
+        "{}",
+        admin.text("#notices")
+    );
 }

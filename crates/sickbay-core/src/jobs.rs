@@ -23,7 +23,7 @@ pub fn clinic_jobs(db: &Db, settings: &SettingsCache, sessions: &SessionBackend,
     let (slots_db, slots_settings, forms_db) = (db.clone(), settings.clone(), db.clone());
     let (no_show_db, no_show_settings) = (db.clone(), settings.clone());
     let (summaries_db, summaries_settings) = (db.clone(), settings.clone());
-    let reminders_db = db.clone();
+    let (reminders_db, digests_db) = (db.clone(), db.clone());
     let backups = backups.map(|plan| backup::job(db.clone(), plan));
     let mut jobs = vec![
         Job::new("expired_sessions", Duration::from_secs(600), move || {
@@ -66,6 +66,14 @@ pub fn clinic_jobs(db: &Db, settings: &SettingsCache, sessions: &SessionBackend,
             let db = reminders_db.clone();
             async move {
                 scheduling::queue_reminders(&db, Timestamp::now()).await?;
+                Ok(())
+            }
+        }),
+        // The pharmacists' morning stock digest and the admins' Monday summary, once a day each.
+        Job::new("digests", Duration::from_secs(900), move || {
+            let db = digests_db.clone();
+            async move {
+                crate::digests::send_due(&db, Timestamp::now()).await?;
                 Ok(())
             }
         }),

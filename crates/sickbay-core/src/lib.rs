@@ -11,6 +11,7 @@ pub mod clinic;
 pub mod consult;
 pub mod db;
 pub mod demo;
+pub mod digests;
 pub mod dispensing;
 pub mod documents;
 pub mod error;

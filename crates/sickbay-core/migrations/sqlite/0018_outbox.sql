@@ -3,7 +3,7 @@
 -- the same message impossible, whoever writes it.
 CREATE TABLE outbox (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    dedupe_key    TEXT    NOT NULL UNIQUE,
+    dedupe_key    TEXT    NOT NULL,
     kind          TEXT    NOT NULL,
     channel       TEXT    NOT NULL CHECK (channel IN ('email', 'sms')),
     recipient     TEXT    NOT NULL,
@@ -26,6 +26,7 @@ CREATE TABLE outbox (
     stale_after   INTEGER,
     sent_at       INTEGER
 );
+CREATE UNIQUE INDEX outbox_dedupe_key ON outbox (dedupe_key);
 CREATE INDEX outbox_due ON outbox (status, next_try_at);
 CREATE INDEX outbox_record ON outbox (record_type, record_id);
 CREATE INDEX outbox_created ON outbox (created_at);
@@ -40,7 +41,7 @@ ALTER TABLE appointment ADD COLUMN reminder_stage INTEGER;
 -- Forgotten passwords: a link's token is kept only as its SHA-256, used once, and expires.
 CREATE TABLE password_reset (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    token_hash  TEXT    NOT NULL UNIQUE,
+    token_hash  TEXT    NOT NULL,
     patient_id  INTEGER  NOT NULL REFERENCES patient (id),
     -- The address the link went to, for the limit per address.
     sent_to     TEXT    NOT NULL,
@@ -48,5 +49,6 @@ CREATE TABLE password_reset (
     expires_at  INTEGER  NOT NULL,
     used_at     INTEGER
 );
+CREATE UNIQUE INDEX password_reset_token ON password_reset (token_hash);
 CREATE INDEX password_reset_patient ON password_reset (patient_id, created_at);
 CREATE INDEX password_reset_sent_to ON password_reset (sent_to, created_at);

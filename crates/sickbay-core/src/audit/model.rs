@@ -243,6 +243,8 @@ const ACTIONS: &[(&str, &str)] = &[
     ("auth.password_reset_requested", "Asked for a password reset link"),
     ("auth.password_reset", "Set a new password with a reset link"),
     ("outbox.retry", "Sent a message again"),
+    ("digest.send", "Sent a staff digest"),
+    ("staff.digests", "Chose how to get their digests"),
     ("outbox.test", "Sent a test message"),
     ("patient.create", "Registered a patient"),
     ("patient.register", "Registered a patient"),
@@ -652,7 +654,7 @@ mod tests {
     /// Every action the code writes has its own words (found by scanning the sources for action names).
     #[test]
     fn every_action_written_has_plain_words() {
-        let pattern = regex::Regex::new(r#""((?:academic|appointment|auth|closure|hours|outbox|patient|room|settings|staff|ticket|waitlist|slot)\.[a-z_.]+)""#)
+        let pattern = regex::Regex::new(r#""((?:academic|appointment|auth|closure|digest|hours|outbox|patient|room|settings|staff|ticket|waitlist|slot)\.[a-z_.]+)""#)
             .expect("regex");
         let mut seen = 0;
         for (path, text) in sources() {

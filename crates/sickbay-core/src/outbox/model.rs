@@ -90,11 +90,13 @@ text_enum! {
         BookingMoved => "booking_moved",
         BookingCancelled => "booking_cancelled",
         Reminder => "reminder",
+        NearlyUp => "nearly_up",
         ResultsReady => "results_ready",
         WaitlistOffer => "waitlist_offer",
         InvoiceIssued => "invoice_issued",
         Receipt => "receipt",
         PasswordReset => "password_reset",
+        Digest => "digest",
         Test => "test",
     }
 }
@@ -106,11 +108,13 @@ impl Kind {
             Kind::BookingMoved => "Booking moved",
             Kind::BookingCancelled => "Booking cancelled",
             Kind::Reminder => "Reminder",
+            Kind::NearlyUp => "Nearly up in the queue",
             Kind::ResultsReady => "Results ready",
             Kind::WaitlistOffer => "Waitlist place",
             Kind::InvoiceIssued => "Invoice",
             Kind::Receipt => "Receipt",
             Kind::PasswordReset => "Password reset",
+            Kind::Digest => "Staff digest",
             Kind::Test => "Test",
         }
     }

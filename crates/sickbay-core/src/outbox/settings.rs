@@ -87,9 +87,14 @@ pub const SITE_URL: Text<String> = Text {
 };
 pub const BOOKINGS: Text<Channels> = channels!("messages_bookings", "Booking confirmed, moved or cancelled");
 pub const REMINDERS: Text<Channels> = channels!("messages_reminders", "Appointment reminders");
+pub const QUEUE: Text<Channels> = channels!("messages_queue", "You're nearly up (two places from the front)");
 pub const RESULTS: Text<Channels> = channels!("messages_results", "Results ready");
 pub const WAITLIST: Text<Channels> = channels!("messages_waitlist", "A waitlist place came free");
 pub const INVOICES: Text<Channels> = channels!("messages_invoices", "Invoices and receipts");
+pub const DIGESTS: Text<Channels> = channels!(
+    "messages_digests",
+    "Staff digests (pharmacy each morning, the admins' week)"
+);
 pub const REMINDER_HOURS: Text<Vec<i64>> = Text {
     key: "reminder_hours",
     parse: parse_reminder_hours,
@@ -192,9 +197,11 @@ pub struct MessageSettings {
     pub site_url: String,
     pub bookings: Channels,
     pub reminders: Channels,
+    pub queue: Channels,
     pub results: Channels,
     pub waitlist: Channels,
     pub invoices: Channels,
+    pub digests: Channels,
     /// Hours before an appointment at which a reminder goes, largest first.
     pub reminder_hours: Vec<i64>,
 }
@@ -211,9 +218,11 @@ impl MessageSettings {
         match kind {
             Kind::BookingConfirmed | Kind::BookingMoved | Kind::BookingCancelled => self.bookings,
             Kind::Reminder => self.reminders,
+            Kind::NearlyUp => self.queue,
             Kind::ResultsReady => self.results,
             Kind::WaitlistOffer => self.waitlist,
             Kind::InvoiceIssued | Kind::Receipt => self.invoices,
+            Kind::Digest => self.digests,
             Kind::PasswordReset | Kind::Test => Channels::Both,
         }
     }
@@ -236,9 +245,11 @@ impl Section for MessageSettings {
             site_url: SITE_URL.read(stored),
             bookings: BOOKINGS.read(stored),
             reminders: REMINDERS.read(stored),
+            queue: QUEUE.read(stored),
             results: RESULTS.read(stored),
             waitlist: WAITLIST.read(stored),
             invoices: INVOICES.read(stored),
+            digests: DIGESTS.read(stored),
             reminder_hours: REMINDER_HOURS.read(stored),
         }
     }
@@ -247,17 +258,21 @@ impl Section for MessageSettings {
         let site_url = SITE_URL.typed(form, errors);
         let bookings = BOOKINGS.typed(form, errors);
         let reminders = REMINDERS.typed(form, errors);
+        let queue = QUEUE.typed(form, errors);
         let results = RESULTS.typed(form, errors);
         let waitlist = WAITLIST.typed(form, errors);
         let invoices = INVOICES.typed(form, errors);
+        let digests = DIGESTS.typed(form, errors);
         let reminder_hours = REMINDER_HOURS.typed(form, errors);
         Some(MessageSettings {
             site_url: site_url?,
             bookings: bookings?,
             reminders: reminders?,
+            queue: queue?,
             results: results?,
             waitlist: waitlist?,
             invoices: invoices?,
+            digests: digests?,
             reminder_hours: reminder_hours?,
         })
     }
@@ -267,9 +282,11 @@ impl Section for MessageSettings {
             SITE_URL.pair(&self.site_url),
             BOOKINGS.pair(&self.bookings),
             REMINDERS.pair(&self.reminders),
+            QUEUE.pair(&self.queue),
             RESULTS.pair(&self.results),
             WAITLIST.pair(&self.waitlist),
             INVOICES.pair(&self.invoices),
+            DIGESTS.pair(&self.digests),
             REMINDER_HOURS.pair(&self.reminder_hours),
         ]
     }
@@ -279,9 +296,11 @@ impl Section for MessageSettings {
             SITE_URL.field(form),
             BOOKINGS.field(form),
             REMINDERS.field(form),
+            QUEUE.field(form),
             RESULTS.field(form),
             WAITLIST.field(form),
             INVOICES.field(form),
+            DIGESTS.field(form),
             REMINDER_HOURS.field(form),
         ]
     }

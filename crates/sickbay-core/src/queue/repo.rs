@@ -338,6 +338,26 @@ pub async fn next_waiting(tx: &mut Tx, day: Date, doctor_id: i64) -> Result<Opti
     .await
 }
 
+/// The first `limit` waiting tickets in a doctor's line (their own and the general queue's), in call order:
+/// each ticket's id, patient and code.
+pub async fn waiting_line(
+    tx: &mut Tx,
+    day: Date,
+    doctor_id: i64,
+    limit: i64,
+) -> Result<Vec<(i64, i64, String)>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT t.id, t.patient_id, t.code FROM ticket t
+         WHERE t.day = $1 AND t.status = 'waiting' AND (t.doctor_id = $2 OR t.doctor_id IS NULL)
+         ORDER BY {QUEUE_ORDER} {}",
+        crate::db::limit(limit)
+    ))
+    .bind(day)
+    .bind(doctor_id)
+    .fetch_all(&mut **tx)
+    .await
+}
+
 /// Calls a waiting ticket to a doctor's room. Only one caller can win: the update is conditional on the
 /// ticket still waiting.
 pub async fn claim_for_call(tx: &mut Tx, id: i64, doctor_id: i64, room_id: i64) -> Result<bool, sqlx::Error> {

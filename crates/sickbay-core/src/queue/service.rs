@@ -13,6 +13,8 @@ use crate::db::sequence;
 use crate::db::{Date, Db, Timestamp, Tx, is_unique_violation, violated_unique_index};
 use crate::error::ServiceError;
 use crate::identity::{Actor, DoctorScope};
+use crate::outbox::model::Kind;
+use crate::outbox::service::{self as outbox, Notice};
 use crate::patients::model::{PatientDetails, PortalAccess};
 use crate::patients::service::insert_in;
 use crate::scheduling::model::AppointmentStatus;
@@ -262,6 +264,7 @@ pub async fn call_next(
         }
     };
     let call = record_call(&mut tx, actor, called, room).await?;
+    tell_the_nearly_up(&mut tx, today, doctor_id).await?;
     tx.commit().await?;
     Ok(Some(call))
 }
@@ -573,8 +576,40 @@ pub async fn call_in(
         ));
     }
     let called = repo::ticket(&mut *tx, ticket_id).await?.ok_or(ServiceError::NotFound)?;
-    record_call(tx, actor, called, room).await
+    let call = record_call(tx, actor, called, room).await?;
+    tell_the_nearly_up(tx, today, doctor_id).await?;
+    Ok(call)
 }
+
+/// After a call, the patients now within two places of the front of the doctor's line hear that they are
+/// nearly up (once per ticket: the message's key is the ticket).
+async fn tell_the_nearly_up(tx: &mut Tx, today: Date, doctor_id: i64) -> Result<(), sqlx::Error> {
+    let line = repo::waiting_line(tx, today, doctor_id, NEARLY_UP_PLACES).await?;
+    if line.is_empty() {
+        return Ok(());
+    }
+    let context = outbox::Context::read(&mut *tx).await?;
+    for (ticket_id, patient_id, code) in line {
+        let notice = Notice {
+            kind: Kind::NearlyUp,
+            about: ticket_id.to_string(),
+            subject: format!("You're nearly up: ticket {code}"),
+            body: format!(
+                "You're nearly at the front of the queue (ticket {code}). Please stay close: the doctor will call \
+                 you soon."
+            ),
+            link: "/me/queue".to_owned(),
+            record: ("ticket", ticket_id),
+            stale_after: Some(Timestamp::now().plus_minutes(NEARLY_UP_MINUTES)),
+        };
+        outbox::tell_patient(tx, &context, patient_id, notice).await?;
+    }
+    Ok(())
+}
+
+/// How near the front a patient is told they are nearly up, and how long that message is worth sending.
+const NEARLY_UP_PLACES: i64 = 2;
+const NEARLY_UP_MINUTES: i64 = 30;
 
 /// Which of these appointments have a ticket still waiting to be called.
 pub async fn waiting_appointments(db: &Db, appointment_ids: &[i64]) -> Result<Vec<i64>, ServiceError> {
