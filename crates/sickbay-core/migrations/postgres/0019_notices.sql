@@ -6,10 +6,13 @@ CREATE TABLE notice (
     staff_id   BIGINT  REFERENCES staff (id),
     message    TEXT    NOT NULL,
     link       TEXT    NOT NULL DEFAULT '',
+    -- Set when the same event must never ring twice (a message's kind and what it is about).
+    dedupe_key TEXT,
     created_at BIGINT  NOT NULL,
     read_at    BIGINT,
     CHECK ((patient_id IS NULL) <> (staff_id IS NULL))
 );
+CREATE UNIQUE INDEX notice_dedupe_key ON notice (dedupe_key);
 CREATE INDEX notice_patient ON notice (patient_id, read_at, id);
 CREATE INDEX notice_staff ON notice (staff_id, read_at, id);
 INSERT INTO notice (patient_id, message, link, created_at, read_at)

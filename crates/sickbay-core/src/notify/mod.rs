@@ -18,7 +18,18 @@ pub enum Recipient {
 
 /// Tells someone something, in the caller's transaction; `link` is where the notice leads.
 pub async fn notify(tx: &mut Tx, to: Recipient, message: &str, link: &str) -> Result<(), sqlx::Error> {
-    repo::insert(tx, to, message, link).await
+    repo::insert(tx, to, None, message, link).await.map(drop)
+}
+
+/// As `notify`, once per `key`: a second notice with the same key is not written. Whether this one was.
+pub async fn notify_once(
+    tx: &mut Tx,
+    to: Recipient,
+    key: &str,
+    message: &str,
+    link: &str,
+) -> Result<bool, sqlx::Error> {
+    repo::insert(tx, to, Some(key), message, link).await
 }
 
 /// Tells every active staff member who holds `role` (as their own role or an extra one).

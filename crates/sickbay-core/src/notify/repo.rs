@@ -34,18 +34,27 @@ impl Notice {
     }
 }
 
-pub async fn insert(tx: &mut Tx, to: Recipient, message: &str, link: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "INSERT INTO notice ({}, message, link, created_at) VALUES ($1, $2, $3, $4)",
+/// Writes a notice; with `key`, only if no notice has that key yet. Whether it was written.
+pub async fn insert(
+    tx: &mut Tx,
+    to: Recipient,
+    key: Option<&str>,
+    message: &str,
+    link: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(&format!(
+        "INSERT INTO notice ({}, dedupe_key, message, link, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (dedupe_key) DO NOTHING",
         to.column()
     ))
     .bind(to.id())
+    .bind(key)
     .bind(message)
     .bind(link)
     .bind(Timestamp::now())
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn insert_for_role(tx: &mut Tx, role: Role, message: &str, link: &str) -> Result<(), sqlx::Error> {

@@ -79,8 +79,9 @@ pub async fn tell_patient(
     patient_id: i64,
     notice: Notice,
 ) -> Result<bool, sqlx::Error> {
-    // The bell hears of everything, whatever the channels.
-    notify::notify(tx, Recipient::Patient(patient_id), &notice.body, &notice.link).await?;
+    // The bell hears of everything, whatever the channels, and of each event once.
+    let key = format!("{}:{}", notice.kind.as_str(), notice.about);
+    notify::notify_once(tx, Recipient::Patient(patient_id), &key, &notice.body, &notice.link).await?;
     let Some(contact) = repo::contact(&mut *tx, patient_id).await? else {
         return Ok(false);
     };
