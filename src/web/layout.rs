@@ -225,7 +225,6 @@ fn role_links(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/billing", "Billing"),
             ("/admin/reports", "Reports"),
             ("/admin/settings", "Settings"),
-            ("/admin/outbox", "Outbox"),
             ("/admin/audit", "Audit log"),
         ],
         Role::Reception => &[
