@@ -66,13 +66,20 @@ pub async fn forgot(
         };
         return Ok(invalid(page));
     }
-    if let ResetRequest::Throttled(until) = service::request_reset(&state.db, identifier, &ip).await? {
+    if let ResetRequest::Throttled(until) = service::count_reset_request(&state.db, &ip).await? {
         let now = Timestamp::now();
         return Err(AppError::TooManyRequests {
             message: model::wait_message("Too many requests from this network.", until, now),
             retry_after_secs: u64::try_from((until.0 - now.0).max(1000) / 1000).unwrap_or(1),
         });
     }
+    // Looked up after the answer, so its time doesn't tell whether an account matched.
+    let (db, identifier_owned) = (state.db.clone(), identifier.to_owned());
+    tokio::spawn(async move {
+        if let Err(err) = service::send_reset_link(&db, &identifier_owned, &ip).await {
+            tracing::warn!(error = %err, "a password reset link could not be written");
+        }
+    });
     Ok(ForgotPage {
         layout,
         identifier: String::new(),

@@ -63,6 +63,7 @@ async fn a_student_resets_their_password_on_a_phone_and_finds_the_bell(app: Test
     b.screenshot("30-forgot").await;
     assert!(b.fits_width().await, "the forgot page fits a phone");
 
+    crate::messages::eventually(&app, "SELECT COUNT(*) FROM outbox", 1).await;
     send_all(&app).await;
     let mail = sink.wait_for(1, Duration::from_secs(5)).await.remove(0);
     let text = mail.text();

@@ -119,9 +119,19 @@ pub async fn reset_target(db: &Db, identifier: &str) -> Result<Option<ResetTarge
     .await
 }
 
+/// Locks an active patient's row for the rest of the transaction (a no-op update: a row lock on PostgreSQL,
+/// the write lock on SQLite); `false` when there is no such active patient.
+pub async fn lock_account(tx: &mut Tx, patient_id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE patient SET session_version = session_version WHERE id = $1 AND active = 1")
+        .bind(patient_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Reset links sent since `since` for the patient, and to the address.
 pub async fn resets_since(
-    db: &Db,
+    tx: &mut Tx,
     patient_id: i64,
     sent_to: &str,
     since: Timestamp,
@@ -134,7 +144,7 @@ pub async fn resets_since(
     .bind(patient_id)
     .bind(sent_to)
     .bind(since)
-    .fetch_one(db.pool())
+    .fetch_one(&mut **tx)
     .await
 }
 

@@ -94,19 +94,19 @@ pub async fn throttle_registration(db: &Db, ip: &str) -> Result<Option<Timestamp
     Ok(None)
 }
 
-/// What a request for a reset link comes to. The answer to the person asking is the same either way.
+/// What a request for a reset link comes to. The answer to the person asking is the same whether or not an
+/// account matched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ResetRequest {
-    /// Asked: a link went out if an account matched and its limits allowed.
+    /// Counted: the link goes out if an account matches and its limits allow.
     Asked,
     /// Too many requests from this address: wait until then.
     Throttled(Timestamp),
 }
 
-/// Sends a reset link to the patient `identifier` names (matric number, clinic number or email), by the way
-/// they chose to be reached or else whichever address they have, if their limits allow; nothing about whether
-/// an account matched shows in the answer. The request counts against `ip` either way.
-pub async fn request_reset(db: &Db, identifier: &str, ip: &str) -> Result<ResetRequest, ServiceError> {
+/// Counts a request for a reset link from `ip`, or refuses it when that address asked too often in the last
+/// minutes. Nothing here depends on whether an account matches.
+pub async fn count_reset_request(db: &Db, ip: &str) -> Result<ResetRequest, ServiceError> {
     let now = Timestamp::now();
     if let Some(oldest) = repo::limit_reached(db, model::RESET_KEY, model::MAX_RESETS_PER_IP, ip, now).await? {
         return Ok(ResetRequest::Throttled(oldest.plus_minutes(model::WINDOW_MINUTES)));
@@ -114,12 +114,20 @@ pub async fn request_reset(db: &Db, identifier: &str, ip: &str) -> Result<ResetR
     let mut tx = db.begin_write().await?;
     repo::record_failure(&mut tx, model::RESET_KEY, ip).await?;
     tx.commit().await?;
+    Ok(ResetRequest::Asked)
+}
+
+/// Sends a reset link to the patient `identifier` names (matric number, clinic number or email), by the way
+/// they chose to be reached or else whichever address they have, if their limits allow. The page runs it after
+/// answering, so neither the answer nor its timing tells whether an account matched.
+pub async fn send_reset_link(db: &Db, identifier: &str, ip: &str) -> Result<(), ServiceError> {
+    let now = Timestamp::now();
     let identifier = identifier.trim();
     let Some(target) = repo::reset_target(db, identifier)
         .await?
         .filter(|_| !identifier.is_empty())
     else {
-        return Ok(ResetRequest::Asked);
+        return Ok(());
     };
     let context = outbox::Context::read(db).await?;
     let contact = OutboxContact {
@@ -128,19 +136,23 @@ pub async fn request_reset(db: &Db, identifier: &str, ip: &str) -> Result<ResetR
         contact_by: target.contact_by,
     };
     let Some((channel, address)) = reset_address(&contact, &context.country_code) else {
-        return Ok(ResetRequest::Asked);
+        return Ok(());
     };
-    let (for_account, to_address) = repo::resets_since(db, target.id, &address, now.minus_minutes(60)).await?;
+    // The account's row is locked first, so two requests at once can't both pass its limit.
+    let mut tx = db.begin_write().await?;
+    if !repo::lock_account(&mut tx, target.id).await? {
+        return Ok(());
+    }
+    let (for_account, to_address) = repo::resets_since(&mut tx, target.id, &address, now.minus_minutes(60)).await?;
     if for_account >= model::MAX_RESETS_PER_HOUR || to_address >= model::MAX_RESETS_PER_HOUR {
         tracing::info!(
             patient = target.id,
             "a password reset link was not sent: too many in the last hour"
         );
-        return Ok(ResetRequest::Asked);
+        return Ok(());
     }
     let token = model::new_reset_token();
     let expires_at = now.plus_minutes(model::RESET_MINUTES);
-    let mut tx = db.begin_write().await?;
     let id = repo::insert_reset(
         &mut tx,
         &model::reset_token_hash(&token),
@@ -169,7 +181,7 @@ pub async fn request_reset(db: &Db, identifier: &str, ip: &str) -> Result<ResetR
         .detail(format!("link sent by {}", channel.label()));
     audit::record(&mut tx, &Actor::patient_account(target.id, identifier, ip), entry).await?;
     tx.commit().await?;
-    Ok(ResetRequest::Asked)
+    Ok(())
 }
 
 /// Where a reset link goes: the way the patient chose, else their email, else their phone.
