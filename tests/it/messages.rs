@@ -31,6 +31,7 @@ on_both_databases!(
     everyone_reads_their_own_notices_in_the_bell,
     the_two_at_the_front_of_the_line_hear_they_are_nearly_up,
     staff_digests_go_once_a_day_to_the_right_people_by_their_choice,
+    the_bell_checking_for_notices_does_not_keep_an_idle_session_alive,
 );
 
 const STUDENTS: Students = Students::new("MS", "Messenger");
@@ -867,4 +868,23 @@ async fn staff_digests_go_once_a_day_to_the_right_people_by_their_choice(app: Te
         "{}",
         admin.text("#notices")
     );
+}
+
+async fn the_bell_checking_for_notices_does_not_keep_an_idle_session_alive(app: TestApp) {
+    // A second server on the same database, with a two-second idle limit.
+    let mut inner = (*app.state).clone();
+    inner.config = std::sync::Arc::new(sickbay::config::Config {
+        session_idle: Duration::from_secs(2),
+        ..crate::support::test_config()
+    });
+    inner.shutdown = tokio_util::sync::CancellationToken::new();
+    let short = TestApp::serve(inner.into()).await;
+    let client = short.admin().await;
+    client.get("/admin").await.assert_status(StatusCode::OK);
+    // A page left open asks for its bell every so often: that is not the user doing anything.
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let _ = client.get("/notices/bell").await;
+    }
+    client.get("/admin").await.assert_redirect("/login?next=%2Fadmin");
 }
