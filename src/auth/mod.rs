@@ -37,9 +37,14 @@ pub async fn throttle_registration(db: &Db, ip: &str) -> Result<(), AppError> {
     let Some(until) = service::throttle_registration(db, ip).await? else {
         return Ok(());
     };
+    Err(wait_until("Too many registrations from this network.", until))
+}
+
+/// The answer to someone refused until `until`: `what`, how long to wait, and the same as Retry-After.
+pub fn wait_until(what: &str, until: Timestamp) -> AppError {
     let now = Timestamp::now();
-    Err(AppError::TooManyRequests {
-        message: model::wait_message("Too many registrations from this network.", until, now),
+    AppError::TooManyRequests {
+        message: model::wait_message(what, until, now),
         retry_after_secs: u64::try_from((until.0 - now.0).max(1000) / 1000).unwrap_or(1),
-    })
+    }
 }

@@ -10,13 +10,12 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::state::AppState;
+use crate::web::AppResult;
 use crate::web::extract::ClientIp;
 use crate::web::form::{Form, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
-use crate::web::{AppError, AppResult};
+use sickbay_core::auth::password;
 use sickbay_core::auth::service::{self, ResetRequest};
-use sickbay_core::auth::{model, password};
-use sickbay_core::db::Timestamp;
 use sickbay_core::error::ServiceError;
 use sickbay_core::validation::FieldErrors;
 
@@ -67,11 +66,7 @@ pub async fn forgot(
         return Ok(invalid(page));
     }
     if let ResetRequest::Throttled(until) = service::count_reset_request(&state.db, &ip).await? {
-        let now = Timestamp::now();
-        return Err(AppError::TooManyRequests {
-            message: model::wait_message("Too many requests from this network.", until, now),
-            retry_after_secs: u64::try_from((until.0 - now.0).max(1000) / 1000).unwrap_or(1),
-        });
+        return Err(super::wait_until("Too many requests from this network.", until));
     }
     // Looked up after the answer, so its time doesn't tell whether an account matched.
     let (db, identifier_owned) = (state.db.clone(), identifier.to_owned());

@@ -38,7 +38,7 @@ const STUDENTS: Students = Students::new("MS", "Messenger");
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 60 * MINUTE;
 
-async fn use_mail_server(app: &TestApp, sink: &SmtpSink) {
+pub(crate) async fn use_mail_server(app: &TestApp, sink: &SmtpSink) {
     app.set_setting("smtp_host", "127.0.0.1").await;
     app.set_setting("smtp_port", &sink.port().to_string()).await;
     app.set_setting("smtp_tls", "None (a relay on this machine only)").await;
@@ -62,7 +62,7 @@ async fn reach(app: &TestApp, patient: i64, email: Option<&str>, phone: Option<&
         .expect("contact details");
 }
 
-async fn deliver(app: &TestApp, at: Timestamp) -> Delivered {
+pub(crate) async fn deliver(app: &TestApp, at: Timestamp) -> Delivered {
     let carriers = Carriers::read(app.db()).await.expect("carriers");
     outbox::deliver_due(
         app.db(),
@@ -179,15 +179,7 @@ async fn reminders_go_at_their_times_and_never_for_a_cancelled_or_past_booking(a
     assert!(subjects.iter().all(|s| s.starts_with("Reminder: ")), "{subjects:?}");
 
     // A reminder written but not sent before the appointment started is dropped, and says so.
-    sqlx::query("DELETE FROM outbox")
-        .execute(app.db().pool())
-        .await
-        .expect("clear");
-    sqlx::query("UPDATE appointment SET reminder_stage = NULL WHERE id = $1")
-        .bind(appointment)
-        .execute(app.db().pool())
-        .await
-        .expect("reset");
+    forget_messages_and_reminders(&app, appointment).await;
     assert_eq!(remind(starts - 2 * HOUR + MINUTE).await.expect("reminders"), 1);
     let done = deliver(&app, Timestamp(starts + MINUTE)).await;
     assert_eq!((done.sent, done.dropped), (0, 1));
@@ -196,15 +188,7 @@ async fn reminders_go_at_their_times_and_never_for_a_cancelled_or_past_booking(a
     assert!(rows[0].3.contains("its time had passed"), "{rows:?}");
 
     // Cancelling a booking drops its waiting reminder.
-    sqlx::query("DELETE FROM outbox")
-        .execute(app.db().pool())
-        .await
-        .expect("clear");
-    sqlx::query("UPDATE appointment SET reminder_stage = NULL WHERE id = $1")
-        .bind(appointment)
-        .execute(app.db().pool())
-        .await
-        .expect("reset");
+    forget_messages_and_reminders(&app, appointment).await;
     assert_eq!(remind(starts - 24 * HOUR + MINUTE).await.expect("reminders"), 1);
     client
         .post(&format!("/me/appointments/{appointment}/cancel"), &[])
@@ -222,6 +206,19 @@ async fn reminders_go_at_their_times_and_never_for_a_cancelled_or_past_booking(a
         0,
         "not for a cancelled booking"
     );
+}
+
+/// Empties the outbox and forgets which reminders the booking had, to write them again.
+async fn forget_messages_and_reminders(app: &TestApp, appointment: i64) {
+    sqlx::query("DELETE FROM outbox")
+        .execute(app.db().pool())
+        .await
+        .expect("clear");
+    sqlx::query("UPDATE appointment SET reminder_stage = NULL WHERE id = $1")
+        .bind(appointment)
+        .execute(app.db().pool())
+        .await
+        .expect("reset");
 }
 
 async fn a_mail_server_down_then_up_gets_the_message_once(app: TestApp) {

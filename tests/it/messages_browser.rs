@@ -5,9 +5,10 @@
 use std::time::Duration;
 
 use sickbay_core::db::Timestamp;
-use sickbay_core::outbox::service::{self as outbox, Carriers};
+use sickbay_core::outbox::service as outbox;
 
 use crate::browser::Browser;
+use crate::messages::{deliver, use_mail_server};
 use crate::support::smtp_sink::SmtpSink;
 use crate::support::{ADMIN_PASSWORD, Students, TestApp, doctor, on_both_databases, slot_in};
 
@@ -17,26 +18,6 @@ on_both_databases!(
 );
 
 const STUDENTS: Students = Students::new("MB", "Browser");
-
-async fn send_all(app: &TestApp) {
-    let carriers = Carriers::read(app.db()).await.expect("carriers");
-    outbox::deliver_due(
-        app.db(),
-        &carriers,
-        &sickbay::outbox::compose::Templates,
-        &reqwest::Client::new(),
-        Timestamp::now(),
-    )
-    .await
-    .expect("deliver");
-}
-
-async fn use_mail_server(app: &TestApp, sink: &SmtpSink) {
-    app.set_setting("smtp_host", "127.0.0.1").await;
-    app.set_setting("smtp_port", &sink.port().to_string()).await;
-    app.set_setting("smtp_tls", "None (a relay on this machine only)").await;
-    app.set_setting("mail_from", "clinic@example.edu").await;
-}
 
 async fn a_student_resets_their_password_on_a_phone_and_finds_the_bell(app: TestApp) {
     let sink = SmtpSink::start().await;
@@ -64,7 +45,7 @@ async fn a_student_resets_their_password_on_a_phone_and_finds_the_bell(app: Test
     assert!(b.fits_width().await, "the forgot page fits a phone");
 
     crate::messages::eventually(&app, "SELECT COUNT(*) FROM outbox", 1).await;
-    send_all(&app).await;
+    deliver(&app, Timestamp::now()).await;
     let mail = sink.wait_for(1, Duration::from_secs(5)).await.remove(0);
     let text = mail.text();
     let at = text.find("/reset/").expect("a link") + "/reset/".len();
@@ -114,7 +95,7 @@ async fn the_outbox_reads_on_a_desktop_and_a_phone(app: TestApp) {
         .await
         .expect("a test");
     }
-    send_all(&app).await;
+    deliver(&app, Timestamp::now()).await;
     let backend = format!("{:?}", app.db().backend()).to_lowercase();
     for (width, height, size) in [(1366, 900, "desktop"), (360, 740, "phone")] {
         let Some(b) = Browser::start(width, height, &format!("{backend}-outbox-{size}")).await else {
