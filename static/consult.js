@@ -7,6 +7,7 @@
 // 3. The diagnosis field is a combobox over its ICD-10 suggestions: ArrowDown and ArrowUp move through them,
 //    Enter adds the highlighted one with its code (Enter with none highlighted adds the words as typed), Escape
 //    closes the list.
+// 4. Keys 1 to 9 jump to the screen's sections (its jump list, `data-jump-key`) when no field has the keyboard.
 (function () {
   "use strict";
 
@@ -108,5 +109,21 @@
       input.removeAttribute("aria-activedescendant");
       input.setAttribute("aria-expanded", options(input).length ? "true" : "false");
     });
+  });
+
+  // ---- 4. Number keys jump to a section ------------------------------------------------------------------------
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.altKey || event.metaKey || event.defaultPrevented) { return; }
+    var active = document.activeElement;
+    if (active && (active.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName))) { return; }
+    var link = document.querySelector('a[data-jump-key="' + event.key + '"]');
+    if (!link) { return; }
+    var section = document.getElementById(link.getAttribute("href").slice(1));
+    if (!section) { return; }
+    event.preventDefault();
+    var heading = section.querySelector("h2") || section;
+    heading.setAttribute("tabindex", "-1");
+    section.scrollIntoView({ block: "start" });
+    heading.focus({ preventScroll: true });
   });
 })();

@@ -49,6 +49,16 @@ pub struct Attempt {
     pub description: String,
 }
 
+impl Attempt {
+    /// Where the page opens after the form, without JavaScript: a note's own box, or the form's section.
+    fn anchor(&self) -> String {
+        match self.note_kind {
+            Some(kind) if self.section == "notes" => format!("note-{kind}"),
+            _ => self.section.to_owned(),
+        }
+    }
+}
+
 /// The one-time ids (`db::form_ids`) of the screen's forms that create something: the vitals, each kind of note and
 /// the addendum, and the diagnosis. Fresh each time the screen is shown, so a form sent twice creates once.
 pub struct FormIds {
@@ -164,8 +174,36 @@ impl VisitPage {
         recorded.vitals.shown()
     }
 
-    pub fn note_kinds(&self) -> [NoteKind; 4] {
-        NoteKind::OPEN
+    /// The notes written first: what brought the patient, and their history.
+    pub fn complaint_kinds(&self) -> [NoteKind; 2] {
+        [NoteKind::Complaint, NoteKind::History]
+    }
+
+    pub fn examination_kinds(&self) -> [NoteKind; 1] {
+        [NoteKind::Examination]
+    }
+
+    pub fn plan_kinds(&self) -> [NoteKind; 1] {
+        [NoteKind::Plan]
+    }
+
+    /// The screen's sections in the order a doctor works through a visit (anchor, name in the jump list).
+    pub fn sections(&self) -> Vec<(&'static str, &'static str)> {
+        let mut sections = vec![
+            ("notes", "Complaint"),
+            ("vitals", "Vitals"),
+            ("examination", "Examination"),
+            ("diagnoses", "Diagnosis"),
+            ("lab", "Lab orders"),
+            ("prescriptions", "Prescription"),
+            ("plan", "Plan"),
+            ("procedures", "Procedures"),
+            ("documents", "Documents"),
+        ];
+        if !self.visit.is_open() {
+            sections.push(("addenda", "Addenda"));
+        }
+        sections
     }
 
     pub fn addenda(&self) -> Vec<&Note> {
@@ -340,7 +378,7 @@ async fn answered(
         Ok(()) if hx.0 => Ok(page_again(state, user, layout, visit_id, Attempt::default())
             .await?
             .into_response()),
-        Ok(()) => Ok(redirect(hx, &format!("/visits/{visit_id}#{}", attempt.section))),
+        Ok(()) => Ok(redirect(hx, &format!("/visits/{visit_id}#{}", attempt.anchor()))),
         Err(ServiceError::Invalid(errors)) => {
             attempt.errors = errors;
             Ok(invalid(page_again(state, user, layout, visit_id, attempt).await?))

@@ -155,6 +155,21 @@ impl LabSection {
         self.chosen.contains(&test.id)
     }
 
+    /// The tests to order grouped by their specimen (blood, urine, ...), groups and tests by name.
+    pub fn tests_by_specimen(&self) -> Vec<(&str, Vec<&LabTest>)> {
+        let mut groups: std::collections::BTreeMap<&str, Vec<&LabTest>> = std::collections::BTreeMap::new();
+        for test in &self.tests {
+            groups.entry(test.specimen.as_str()).or_default().push(test);
+        }
+        groups
+            .into_iter()
+            .map(|(specimen, mut tests)| {
+                tests.sort_by(|a, b| a.name.cmp(&b.name));
+                (specimen, tests)
+            })
+            .collect()
+    }
+
     pub fn may_cancel(&self, order: &OrderView) -> bool {
         self.can_order && order.can(OrderMove::Cancel)
     }

@@ -29,6 +29,7 @@ use sickbay_core::db::{Currency, Money, Reader, Timestamp};
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::Actor;
 use sickbay_core::identity::{PRINCIPAL_KEY, Principal};
+use sickbay_core::patients::activity::Told;
 use sickbay_core::patients::model::{
     ContactForm, MatricNumber, Patient, PatientDetails, PatientKind, PortalAccess, parse_name,
 };
@@ -74,6 +75,8 @@ struct Glance {
     new_results: i64,
     results_days: i64,
     currency: Currency,
+    /// What happened lately, newest first: when, and the event in words.
+    activity: Vec<(String, Told)>,
 }
 
 /// The figures, read on `db`; the connection is let go before the queue's shared snapshot is read, which may
@@ -84,12 +87,22 @@ async fn glance(state: &AppState, mut db: impl Reader, patient_id: i64) -> AppRe
     let next = sickbay_core::scheduling::service::next_appointment_of_patient(&mut db, patient_id, now)
         .await?
         .map(|a| {
-            let when = crate::web::filters::datetime_of(a.starts_at, settings.clinic.time_zone);
+            let when = filters::datetime_of(a.starts_at, settings.clinic.time_zone);
             (when, a.doctor_name)
         });
     let since = Timestamp(now.0 - NEW_RESULT_DAYS * 24 * 3_600_000);
     let owed = sickbay_core::billing::service::owed_count_by(&mut db, patient_id).await?;
     let new_results = sickbay_core::lab::service::released_since(&mut db, patient_id, since).await?;
+    let zone = settings.clinic.time_zone;
+    let currency = settings.currency();
+    let activity = repo::activity_of(&mut db, patient_id)
+        .await?
+        .iter()
+        .map(|event| {
+            let told = event.told(|at| filters::datetime_of(at, zone), |amount| currency.format(amount));
+            (filters::datetime_of(event.happened_at, zone), told)
+        })
+        .collect();
     // Most patients have no ticket: their own index lookup says so without reading the day's queue.
     let ticket = sickbay_core::queue::service::open_ticket_of(&mut db, patient_id).await?;
     drop(db);
@@ -106,7 +119,8 @@ async fn glance(state: &AppState, mut db: impl Reader, patient_id: i64) -> AppRe
         owed,
         new_results,
         results_days: NEW_RESULT_DAYS,
-        currency: settings.currency(),
+        currency,
+        activity,
     }
     .render()?)
 }

@@ -58,6 +58,11 @@ impl BoardPage {
     fn queue_selected(&self, value: &str) -> bool {
         self.form.queue == value
     }
+
+    /// The new patient's form opens by itself when it comes back to be corrected.
+    fn adding_new_patient(&self) -> bool {
+        self.form.who == "new"
+    }
 }
 
 fn today(state: &AppState) -> Date {

@@ -113,6 +113,11 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// The role a member of staff works as, shown under their name (a shared desk computer says who it is).
+    pub fn staff_role(&self) -> Option<&'static str> {
+        self.role_label.filter(|_| !self.nav.is_empty())
+    }
+
     pub async fn build(
         state: &AppState,
         session: &Session,

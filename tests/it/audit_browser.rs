@@ -30,7 +30,7 @@ async fn a_student_sees_who_opened_their_record_on_a_phone(app: TestApp) {
         return;
     };
     phone.log_in(&app, &PATIENTS.matric(0), STUDENT_PASSWORD, "/me").await;
-    phone.click_in_view("a.tile[href='/me/record-access']").await;
+    phone.click_in_view(".more-links a[href='/me/record-access']").await;
     phone.wait_for_path("/me/record-access").await;
     wait_for(
         &phone,

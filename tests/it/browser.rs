@@ -382,7 +382,7 @@ async fn student_registers_and_shows_the_clinic_card_on_a_phone(app: TestApp) {
     b.wait_for_path("/me").await;
     assert_eq!(b.text("h1").await, "Hello, Adaeze");
     b.screenshot("11-portal-home").await;
-    b.click_in_view("a.tile[href='/me/card']").await;
+    b.click_in_view("nav.tab-bar a[href='/me/card']").await;
     b.wait_for_path("/me/card").await;
     assert!(b.text("#card-clinic-number").await.starts_with("SB-"));
     assert_eq!(b.text("#card-matric").await, "CSC/22/0042");
@@ -483,7 +483,7 @@ async fn a_student_books_sees_and_cancels_on_a_phone(app: TestApp) {
     b.fill("#confirm_password", "kelechi's passphrase").await;
     b.click("form[action='/register'] button[type=submit]").await;
     b.wait_for_path("/me").await;
-    b.click("a.tile[href='/me/book']").await;
+    b.click("a#book-now").await;
     b.wait_for_path("/me/book").await;
     // The days are one radio group; choosing one swaps in its times and puts it in the address bar.
     b.click(&format!("label.day-chip[for='day-{chosen_day}']")).await;

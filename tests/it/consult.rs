@@ -136,7 +136,7 @@ async fn only_the_visits_doctor_writes_and_other_roles_read_no_more_than_their_s
         &[("body", "Cough for a week")],
     )
     .await
-    .assert_redirect(&format!("/visits/{visit}#notes"));
+    .assert_redirect(&format!("/visits/{visit}#note-history"));
     // Another doctor reads the visit (doctors read any chart) but writes nothing in it.
     let page = other.get(&format!("/visits/{visit}")).await;
     page.assert_status(StatusCode::OK);
@@ -283,7 +283,7 @@ async fn notes_are_signed_and_drafts_come_back(app: TestApp) {
             &[("body", "Chest clear,\nno crackles")],
         )
         .await
-        .assert_redirect(&format!("/visits/{visit}#notes"));
+        .assert_redirect(&format!("/visits/{visit}#note-examination"));
     assert_eq!(app.count("SELECT COUNT(*) FROM note_draft").await, 0);
     let page = doctor.get(&format!("/visits/{visit}")).await;
     assert!(page.text("#note-examination blockquote").contains("no crackles"));

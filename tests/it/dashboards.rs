@@ -26,6 +26,7 @@ on_both_databases!(
     the_admin_sees_the_whole_clinics_day,
     the_pharmacy_and_the_lab_count_their_work,
     a_patient_sees_only_their_own_figures,
+    a_patients_home_tells_what_happened_lately_in_plain_words,
     each_figure_block_answers_only_its_pages_roles,
     the_figures_change_live_with_the_day,
     the_admins_recent_activity_says_what_happened_in_the_trails_words,
@@ -730,6 +731,86 @@ async fn a_patient_sees_only_their_own_figures(app: TestApp) {
 }
 
 // == Who may read the figures ==
+
+async fn a_patients_home_tells_what_happened_lately_in_plain_words(app: TestApp) {
+    let c = clinic(&app).await;
+    let admin = app.admin().await;
+    let (hb, _) = lab_tests(&app, &admin).await;
+    let lab = app.login_as("lab.feed", Role::Lab).await;
+    let ids = PATIENTS.named(&app, &["Ada", "Bola"]).await;
+    let ((a, _), (_, doctor_b)) = (&c.doctor_a, &c.doctor_b);
+    let now = Timestamp::now().0;
+    // Bola has nothing yet: her home says so, and shows none of Ada's.
+    let bola = PATIENTS.client(&app, 1).await;
+    let home = bola.get("/me").await;
+    assert!(home.has("#no-activity"), "{}", home.text(".activity"));
+    // Ada books, cancels a second booking, is seen by B, gets a result and pays: one event each, newest first.
+    let booked = appointment_today(&app, ids[0], *a, Timestamp(now + 2 * 3_600_000)).await;
+    exec(
+        &app,
+        &format!("UPDATE appointment SET created_at = {now} WHERE id = {booked}"),
+    )
+    .await;
+    let cancelled = appointment_today(&app, ids[0], *a, Timestamp(now + 3 * 3_600_000)).await;
+    exec(
+        &app,
+        &format!(
+            "UPDATE appointment SET status = 'cancelled', updated_at = {} WHERE id = {cancelled}",
+            now + 1
+        ),
+    )
+    .await;
+    let visit = new_visit(doctor_b, ids[0]).await;
+    exec(
+        &app,
+        &format!("UPDATE visit SET started_at = {} WHERE id = {visit}", now + 2),
+    )
+    .await;
+    let order = order(&app, doctor_b, visit, hb).await;
+    record_result(&lab, order).await;
+    release(&lab, order).await;
+    exec(
+        &app,
+        &format!("UPDATE lab_order SET released_at = {} WHERE id = {order}", now + 3),
+    )
+    .await;
+    let invoice = issued(&c.reception, ids[0], "2500").await;
+    pay(&c.reception, invoice, "2500").await;
+    exec(
+        &app,
+        &format!(
+            "UPDATE payment SET received_at = {} WHERE invoice_id = {invoice}",
+            now + 4
+        ),
+    )
+    .await;
+
+    let ada = PATIENTS.client(&app, 0).await;
+    let home = ada.get("/me").await;
+    home.assert_status(StatusCode::OK);
+    let feed: Vec<String> = home.texts("#activity-feed li strong");
+    assert_eq!(feed.len(), 5, "{feed:?}");
+    assert!(feed[0].starts_with("Paid ") && feed[0].contains("2,500.00"), "{feed:?}");
+    assert_eq!(
+        feed[1..],
+        [
+            "Result ready",
+            "Seen by Test dr.bello",
+            "Booking with Test dr.adeyemi cancelled",
+            "Booked with Test dr.adeyemi",
+        ],
+        "{}",
+        home.text("#activity-feed")
+    );
+    assert!(home.text("#activity-feed").contains("Haemoglobin"));
+    assert_eq!(
+        home.attr("#activity-feed li a", "href").as_deref(),
+        Some("/me/invoices")
+    );
+    // Nothing of Ada's reaches Bola.
+    let home = bola.get("/me/summary").await;
+    assert!(home.has("#no-activity"));
+}
 
 async fn each_figure_block_answers_only_its_pages_roles(app: TestApp) {
     let admin = app.admin().await;

@@ -121,7 +121,7 @@ async fn a_document_uploaded_on_a_visit_reaches_the_patients_phone(app: TestApp)
         return;
     };
     p.log_in(&app, &PATIENTS.matric(0), STUDENT_PASSWORD, "/me").await;
-    p.click_in_view("a.tile[href='/me/documents']").await;
+    p.click_in_view(".more-links a[href='/me/documents']").await;
     p.wait_for_path("/me/documents").await;
     wait_for_text(&p, "#document-list", "Outside lab report: full blood count").await;
     let facts = p.text("#document-list .document-facts").await;

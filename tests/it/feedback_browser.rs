@@ -114,6 +114,7 @@ async fn messages_appear_where_reception_acted(app: TestApp) {
 
         // A walk-in with a missing surname: the page comes back at the form, with the message on screen.
         b.goto(&app, "/queue").await;
+        b.click(".walk-in-new > summary").await;
         b.fill("#walk-in-new #first_name", "Zainab").await;
         b.click("#walk-in-new button[type=submit]").await;
         b.wait_for_path("/queue/walk-ins").await;

@@ -396,6 +396,8 @@ async fn the_phone_shell_stays_on_one_line_and_nothing_overflows(app: TestApp) {
 
         b.goto(&app, "/queue").await;
         tokio::time::sleep(Duration::from_millis(300)).await;
+        // The rooms' form (folded by default) with its long room name must fit too.
+        js(&b, "document.querySelector('.desk-rooms').open = true; return true;").await;
         assert_fits(&b, width, "reception's board with a 60-character name").await;
         b.screenshot("61-board-long-name").await;
         js(

@@ -662,7 +662,7 @@ async fn lab_attendants_never_see_the_consultation(app: TestApp) {
             &[("body", "Confidential complaint text")],
         )
         .await
-        .assert_redirect(&format!("/visits/{}#notes", l.visit));
+        .assert_redirect(&format!("/visits/{}#note-complaint", l.visit));
     l.doctor
         .1
         .post(

@@ -50,3 +50,4 @@ mod sms_provider;
 mod staff;
 mod static_files;
 mod storage;
+mod workspace_browser;

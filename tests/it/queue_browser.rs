@@ -257,7 +257,10 @@ async fn a_push_waits_while_reception_is_choosing(app: TestApp) {
     // A push still waits while a choice on the board itself is open (a doctor's room, a check-in's priority):
     // the room menu focused, another walk-in arrives.
     desk.client
-        .execute("document.getElementById('room-doctor').focus(); return true;", vec![])
+        .execute(
+            "document.querySelector('.desk-rooms').open = true; document.getElementById('room-doctor').focus(); return true;",
+            vec![],
+        )
         .await
         .expect("focus");
     walk_in(&c.reception, 2, "general", "normal")

@@ -1,0 +1,222 @@
+//! The working screens in headless Chromium at the sizes people use them: reception's desk at 1366x768 checks
+//! in and adds a walk-in without scrolling, with a busy board (folding and filtering the queues, remembered);
+//! the consultation keeps the patient's allergies and "Complete visit" in view wherever the doctor works, with
+//! a key per section; the phone home at 360x740 leads with what matters and tells what happened lately.
+
+use fantoccini::Locator;
+use serde_json::{Value, json};
+use sickbay_core::db::Timestamp;
+
+use crate::browser::Browser;
+use crate::queue::{PATIENTS, walk_in};
+use crate::queue_browser::wait_for_text;
+use crate::support::{PASSWORD, STUDENT_PASSWORD, TestApp, appointment_today, clinic, new_visit, on_both_databases};
+
+on_both_databases!(
+    the_desk_checks_in_and_adds_a_walk_in_on_its_first_screen,
+    the_consultation_keeps_the_patient_and_complete_in_view,
+    the_phone_home_leads_with_what_matters_and_tells_what_happened,
+);
+
+fn backend(app: &TestApp) -> String {
+    format!("{:?}", app.db().backend()).to_lowercase()
+}
+
+async fn run(b: &Browser, script: &str, args: Vec<Value>) -> Value {
+    b.client.execute(script, args).await.expect("script")
+}
+
+/// Whether `css` is wholly inside the window as the page stands (nothing scrolled), with its box for messages.
+async fn in_first_screen(b: &Browser, css: &str) -> (bool, String) {
+    let answer = run(
+        b,
+        "const e = document.querySelector(arguments[0]); if (!e) { return [false, 'missing']; }
+         const r = e.getBoundingClientRect();
+         const inside = r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight && r.left >= 0
+           && r.right <= window.innerWidth;
+         return [inside, `top ${Math.round(r.top)} bottom ${Math.round(r.bottom)} of ${window.innerHeight}, scrolled ${window.scrollY}`];",
+        vec![json!(css)],
+    )
+    .await;
+    (answer[0].as_bool().unwrap_or(false), answer[1].to_string())
+}
+
+async fn assert_in_first_screen(b: &Browser, css: &str, what: &str) {
+    let (inside, place) = in_first_screen(b, css).await;
+    assert!(inside, "{what} ({css}) is on the first screen: {place}");
+}
+
+async fn visible_count(b: &Browser, css: &str) -> i64 {
+    run(
+        b,
+        "return Array.from(document.querySelectorAll(arguments[0])).filter(e => e.offsetParent !== null).length;",
+        vec![json!(css)],
+    )
+    .await
+    .as_i64()
+    .unwrap_or(-1)
+}
+
+async fn the_desk_checks_in_and_adds_a_walk_in_on_its_first_screen(app: TestApp) {
+    let c = clinic(&app).await;
+    // A busy morning: 30 waiting across three queues, and two bookings due within the hour.
+    let ids = PATIENTS.numbered(&app, 34).await;
+    let queues = [c.doctor_a.0.to_string(), c.doctor_b.0.to_string(), "general".to_owned()];
+    for i in 0..30 {
+        walk_in(&c.reception, i, &queues[i % 3], "normal")
+            .await
+            .assert_redirect("/queue");
+    }
+    let now = Timestamp::now().0;
+    let due = appointment_today(&app, ids[30], c.doctor_a.0, Timestamp(now + 10 * 60_000)).await;
+    appointment_today(&app, ids[31], c.doctor_b.0, Timestamp(now + 20 * 60_000)).await;
+
+    let Some(b) = Browser::start(1366, 768, &format!("{}-desk", backend(&app))).await else {
+        return;
+    };
+    b.log_in(&app, "frontdesk", PASSWORD, "/reception").await;
+    b.goto(&app, "/queue").await;
+    wait_for_text(&b, "#board-status", "Live").await;
+    b.screenshot("70-desk-1366").await;
+    assert_in_first_screen(&b, &format!("#due-{due} button"), "the check-in of the booking due").await;
+    assert_in_first_screen(&b, "#walk-in-existing input[name=number]", "the walk-in search").await;
+    assert_in_first_screen(&b, "#walk-in-existing button[type=submit]", "Add to the queue").await;
+    assert_in_first_screen(&b, ".walk-in-new > summary", "the new patient's walk-in").await;
+    assert_in_first_screen(&b, "#queue-general-head", "the queues").await;
+
+    // Check in the booking due, from the first screen: its ticket appears, the row goes.
+    b.click_live(&format!("#due-{due} button")).await;
+    wait_for_text(&b, "#check-in-messages", "ticket").await;
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM ticket WHERE appointment_id = {due}"))
+            .await,
+        1
+    );
+
+    // A new patient walks in: the form opens in the panel, which stays put while the board scrolls.
+    run(&b, "window.scrollTo(0, 600); return true;", vec![]).await;
+    b.click(".walk-in-new > summary").await;
+    b.fill("#walk-in-new #first_name", "Zainab").await;
+    b.fill("#walk-in-new #surname", "Yaro").await;
+    let (inside, place) = in_first_screen(&b, "#walk-in-new #surname").await;
+    assert!(inside, "the panel stays in view as the board scrolls: {place}");
+    b.click("#walk-in-new button[type=submit]").await;
+    b.wait_for_path("/queue").await;
+    wait_for_text(&b, "#board-status", "Live").await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM ticket t JOIN patient p ON p.id = t.patient_id WHERE p.surname = 'Yaro'")
+            .await,
+        1
+    );
+
+    // Fold a queue, then show only one: both remembered after a reload.
+    let all = visible_count(&b, ".desk .queue-column").await;
+    assert!(all >= 3, "every queue is shown: {all}");
+    b.click(&format!("[data-column-toggle='queue-doctor-{}']", c.doctor_b.0))
+        .await;
+    assert_eq!(
+        visible_count(&b, &format!("#queue-doctor-{}-list", c.doctor_b.0)).await,
+        0,
+        "folded"
+    );
+    let filter = b
+        .client
+        .find(Locator::Css("#queue-filter"))
+        .await
+        .expect("the queue filter");
+    filter
+        .select_by_value(&format!("queue-doctor-{}", c.doctor_a.0))
+        .await
+        .expect("choose a queue");
+    assert_eq!(visible_count(&b, ".desk .queue-column").await, 1, "one queue shown");
+    b.goto(&app, "/queue").await;
+    wait_for_text(&b, "#board-status", "Live").await;
+    assert_eq!(
+        visible_count(&b, ".desk .queue-column").await,
+        1,
+        "the choice is remembered"
+    );
+    b.screenshot("71-desk-one-queue").await;
+    let filter = b.client.find(Locator::Css("#queue-filter")).await.expect("filter");
+    filter.select_by_value("").await.expect("every queue");
+    assert_eq!(visible_count(&b, ".desk .queue-column").await, all);
+    assert_eq!(
+        visible_count(&b, &format!("#queue-doctor-{}-list", c.doctor_b.0)).await,
+        0,
+        "still folded"
+    );
+}
+
+async fn the_consultation_keeps_the_patient_and_complete_in_view(app: TestApp) {
+    let c = clinic(&app).await;
+    let amaka = PATIENTS.named(&app, &["Amaka"]).await[0];
+    sqlx::query(&format!(
+        "UPDATE patient SET allergies = 'Penicillin', chronic_conditions = 'Asthma' WHERE id = {amaka}"
+    ))
+    .execute(app.db().pool())
+    .await
+    .expect("allergies");
+    let visit = new_visit(&c.doctor_a.1, amaka).await;
+    for (width, height, size) in [(1366, 768, "desktop"), (360, 740, "phone")] {
+        let Some(b) = Browser::start(width, height, &format!("{}-consult-{size}", backend(&app))).await else {
+            return;
+        };
+        b.log_in(&app, "dr.adeyemi", PASSWORD, "/doctor").await;
+        b.goto(&app, &format!("/visits/{visit}")).await;
+        assert!(b.text("#allergies").await.contains("Penicillin"));
+        // Down at the prescription, by its key: the patient's bar is still on screen.
+        run(&b, "document.activeElement.blur(); return true;", vec![]).await;
+        b.client
+            .find(Locator::Css("body"))
+            .await
+            .expect("body")
+            .send_keys("6")
+            .await
+            .expect("key");
+        let focused = run(&b, "return document.activeElement.id;", vec![]).await;
+        assert_eq!(
+            focused.as_str(),
+            Some("prescriptions-heading"),
+            "{size}: the key jumps to the prescription"
+        );
+        let scrolled = run(&b, "return window.scrollY;", vec![]).await.as_f64().unwrap_or(0.0);
+        assert!(scrolled > 300.0, "{size}: the page moved down ({scrolled})");
+        assert_in_first_screen(&b, "#allergies", "the allergies").await;
+        b.screenshot(&format!("72-consult-prescription-{size}")).await;
+        if width > 1000 {
+            assert_in_first_screen(&b, "#complete-visit", "Complete visit").await;
+        }
+        // Typing a number in a field is typing, not a jump.
+        b.fill("#dose", "2").await;
+        let focused = run(&b, "return document.activeElement.id;", vec![]).await;
+        assert_eq!(focused.as_str(), Some("dose"));
+    }
+}
+
+async fn the_phone_home_leads_with_what_matters_and_tells_what_happened(app: TestApp) {
+    let c = clinic(&app).await;
+    let ids = PATIENTS.named(&app, &["Ada"]).await;
+    let Some(b) = Browser::start(360, 740, &format!("{}-phone-home", backend(&app))).await else {
+        return;
+    };
+    // Nothing booked: booking leads.
+    b.log_in(&app, &PATIENTS.matric(0), STUDENT_PASSWORD, "/me").await;
+    assert_in_first_screen(&b, "#book-now", "Book an appointment").await;
+    assert!(b.text("#no-activity").await.contains("Nothing yet"));
+    // Booked: the appointment leads, and the feed says so in words.
+    let now = Timestamp::now().0;
+    appointment_today(&app, ids[0], c.doctor_a.0, Timestamp(now + 2 * 3_600_000)).await;
+    b.goto(&app, "/me").await;
+    assert_eq!(visible_count(&b, "#book-now").await, 0);
+    assert_in_first_screen(&b, "#next-appointment", "the next appointment").await;
+    assert!(b.text("#activity-feed").await.contains("Booked with Test dr.adeyemi"));
+    b.screenshot("73-phone-home-booked").await;
+    // In the queue: the ticket leads.
+    walk_in(&c.reception, 0, &c.doctor_a.0.to_string(), "normal")
+        .await
+        .assert_redirect("/queue");
+    b.goto(&app, "/me").await;
+    assert_in_first_screen(&b, "#my-queue", "the ticket").await;
+    b.screenshot("74-phone-home-ticket").await;
+    assert!(b.fits_width().await, "the home fits a phone's width");
+}
