@@ -35,7 +35,12 @@ async fn each_role_logs_in_to_its_own_home(app: TestApp) {
         let page = client.get(home).await;
         page.assert_status(StatusCode::OK);
         assert_eq!(page.text("h1"), format!("Good day, Test {username}"));
-        assert_eq!(page.text(".user-menu summary"), format!("Test {username}"));
+        assert_eq!(page.text(".user-menu .user-name"), format!("Test {username}"));
+        assert_eq!(
+            page.text(".user-menu .user-role"),
+            role.label(),
+            "the role shows under the name"
+        );
         // Another role's home is refused.
         let other = if role == Role::Doctor { "/lab" } else { "/doctor" };
         client.get(other).await.assert_status(StatusCode::FORBIDDEN);

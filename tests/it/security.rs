@@ -208,7 +208,7 @@ async fn unknown_pages_are_404_for_users_and_login_for_strangers(app: TestApp) {
     page.assert_status(StatusCode::NOT_FOUND);
     assert_eq!(page.text("h1"), "Not found");
     // The error page still has the user's menu.
-    assert_eq!(page.text(".user-menu summary"), "Ada Admin");
+    assert_eq!(page.text(".user-menu .user-name"), "Ada Admin");
     admin
         .get("/admin/staff/999999")
         .await
