@@ -23,6 +23,10 @@ use sickbay_core::identity::{Role, StaffUser};
 use sickbay_core::lab::service::ResultBack;
 use sickbay_core::patients::model::PatientSummary;
 use sickbay_core::scheduling::model::{Action, AppointmentView};
+use sickbay_core::setup::{
+    self,
+    model::{ClinicFacts, Step},
+};
 
 /// Sends each user to the home page of their role.
 pub async fn root(user: CurrentUser) -> Redirect {
@@ -42,6 +46,31 @@ pub struct AdminHome {
     recent: Vec<AuditRow>,
     /// SQLite's scheduled copies, when this instance takes them (nothing on PostgreSQL: see the README).
     backups: Option<sickbay_core::db::backup::Status>,
+    /// The first run's steps, until every one is done.
+    setup: Vec<Step>,
+}
+
+impl AdminHome {
+    fn setup_done(&self) -> usize {
+        setup::model::done_count(&self.setup)
+    }
+}
+
+/// The setup checklist while some step is not done; nothing once the clinic is set up.
+async fn setup_steps(state: &AppState) -> AppResult<Vec<Step>> {
+    let counts = setup::repo::counts(&state.db).await?;
+    let settings = state.settings.get();
+    let clinic = ClinicFacts {
+        name: settings.clinic.name.clone(),
+        time_zone: settings.clinic.time_zone.name().to_owned(),
+        currency: settings.currency().code,
+        self_registration: settings.registration.self_registration,
+    };
+    let steps = setup::model::steps(&counts, &clinic);
+    Ok(match setup::model::done_count(&steps) == steps.len() {
+        true => Vec::new(),
+        false => steps,
+    })
 }
 
 #[derive(Template)]
@@ -89,6 +118,7 @@ pub async fn admin(admin: Staff<Admins>, State(state): State<AppState>, layout: 
         Some(plan) => Some(sickbay_core::db::backup::Status::of(plan).await),
         None => None,
     };
+    let setup = setup_steps(&state).await?;
     Ok(AdminHome {
         layout,
         user: admin.user,
@@ -97,6 +127,7 @@ pub async fn admin(admin: Staff<Admins>, State(state): State<AppState>, layout: 
         role_counts,
         recent,
         backups,
+        setup,
     })
 }
 

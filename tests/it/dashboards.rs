@@ -15,8 +15,8 @@ use crate::lab::add_test;
 use crate::pharmacy::{add_batch, add_drug};
 use crate::prescriptions::{form_id, item};
 use crate::support::{
-    Client, EventStream, FormFields, Page, Students, TestApp, appointment_on, appointment_today, clinic, new_visit,
-    on_both_databases, slot,
+    Client, EventStream, FormFields, Page, Students, TestApp, add_room, appointment_on, appointment_today, clinic,
+    hours_every_day, new_visit, on_both_databases, slot,
 };
 
 on_both_databases!(
@@ -30,6 +30,7 @@ on_both_databases!(
     each_figure_block_answers_only_its_pages_roles,
     the_figures_change_live_with_the_day,
     the_admins_recent_activity_says_what_happened_in_the_trails_words,
+    the_first_run_lists_the_setup_steps_and_marks_each_when_done,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -1042,4 +1043,62 @@ async fn the_admins_recent_activity_says_what_happened_in_the_trails_words(app: 
             "column {home_column}"
         );
     }
+}
+
+/// The chip of setup step `key` on the admin's home ("Done" or "To do").
+fn setup_step(home: &Page, key: &str) -> String {
+    home.text(&format!("#setup-{key} .chip"))
+}
+
+async fn the_first_run_lists_the_setup_steps_and_marks_each_when_done(app: TestApp) {
+    let admin = app.admin().await;
+    let home = admin.get("/admin").await;
+    home.assert_status(StatusCode::OK);
+    assert!(home.has("#setup"), "a fresh install shows the checklist");
+    for key in ["settings", "rooms", "staff", "hours", "fees", "portal"] {
+        assert_eq!(setup_step(&home, key), "To do", "{key}");
+    }
+    assert!(
+        home.text("#setup-settings").contains("Africa/Lagos"),
+        "the defaults are shown"
+    );
+    assert!(home.text("#setup-progress").starts_with("0 of 6 done"));
+
+    // Each step through its own page (or, for the settings, as the settings page stores them).
+    add_room(&app, &admin, "Room 1", "A").await;
+    let doctor = app.create_staff("dr.first", Role::Doctor, false).await;
+    app.create_staff("desk.first", Role::Reception, false).await;
+    hours_every_day(&app, doctor, 9 * 60, 12 * 60, 15, 1).await;
+    let page = admin.get("/admin/fees").await;
+    let form_id = page
+        .attr("form[action=\"/admin/fees\"] input[name=form_id]", "value")
+        .expect("the add form's id");
+    admin
+        .post(
+            "/admin/fees",
+            &[
+                ("name", "Medical report"),
+                ("price", "3000"),
+                ("form_id", form_id.as_str()),
+            ],
+        )
+        .await
+        .assert_redirect("/admin/fees");
+    let home = admin.get("/admin").await;
+    for key in ["rooms", "staff", "hours", "fees"] {
+        assert_eq!(
+            setup_step(&home, key),
+            "Done",
+            "{key}: {}",
+            home.text(&format!("#setup-{key}"))
+        );
+    }
+    assert_eq!(setup_step(&home, "settings"), "To do");
+    assert_eq!(setup_step(&home, "portal"), "To do");
+    assert!(home.text("#setup-progress").starts_with("4 of 6 done"));
+
+    app.set_setting("self_registration", "1").await;
+    app.set_setting("clinic_name", "Campus Clinic").await;
+    let home = admin.get("/admin").await;
+    assert!(!home.has("#setup"), "the list goes once every step is done");
 }

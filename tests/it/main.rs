@@ -3,6 +3,7 @@
 
 mod support;
 
+mod a11y_browser;
 mod academic;
 mod audit;
 mod audit_browser;

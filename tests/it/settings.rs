@@ -80,10 +80,14 @@ async fn saving_changes_the_header_and_persists(app: TestApp) {
     assert!(page.texts("#time_zone option").len() > 400);
     assert!(page.has("#approval_required[checked]"));
     assert!(!page.has("#self_registration[checked]"));
+    // The matric number format is chosen by its examples, never typed as a pattern.
     assert!(
-        page.text("#matric_pattern-help")
-            .contains("^[A-Z0-9]+([/-][A-Z0-9]+)*$")
+        page.text("#matric_pattern option[selected]")
+            .contains("U2019/3012345, CSC/19/1234, 190401001"),
+        "{}",
+        page.text("#matric_pattern option[selected]")
     );
+    assert!(page.texts("#matric_pattern option").len() >= 5);
 
     save(&admin, &valid_form()).await.assert_redirect(PATH);
     let page = admin.get(PATH).await;
@@ -196,8 +200,14 @@ async fn invalid_values_are_refused_and_nothing_is_saved(app: TestApp) {
             "{field}"
         );
         // What was typed is kept.
-        if field == "matric_pattern" || field == "currency_code" {
+        if field == "currency_code" {
             assert_eq!(page.attr(&format!("#{field}"), "value").as_deref(), Some(value));
+        }
+        if field == "matric_pattern" {
+            assert_eq!(
+                page.attr("#matric_pattern option[selected]", "value").as_deref(),
+                Some(value)
+            );
         }
         assert_eq!(page.text(".brand"), "Sickbay Clinic");
     }

@@ -46,6 +46,21 @@ async fn assert_in_first_screen(b: &Browser, css: &str, what: &str) {
     assert!(inside, "{what} ({css}) is on the first screen: {place}");
 }
 
+/// How many Tab stops come before `css` from the top of the page (visible links, buttons, fields, summaries).
+async fn tab_stops_before(b: &Browser, css: &str) -> i64 {
+    run(
+        b,
+        "const target = document.querySelector(arguments[0]);
+         const all = Array.from(document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]'))
+           .filter(e => e.tabIndex >= 0 && !e.disabled && e.getClientRects().length > 0);
+         return all.indexOf(target);",
+        vec![json!(css)],
+    )
+    .await
+    .as_i64()
+    .unwrap_or(-1)
+}
+
 async fn visible_count(b: &Browser, css: &str) -> i64 {
     run(
         b,
@@ -83,6 +98,12 @@ async fn the_desk_checks_in_and_adds_a_walk_in_on_its_first_screen(app: TestApp)
     assert_in_first_screen(&b, "#walk-in-existing button[type=submit]", "Add to the queue").await;
     assert_in_first_screen(&b, ".walk-in-new > summary", "the new patient's walk-in").await;
     assert_in_first_screen(&b, "#queue-general-head", "the queues").await;
+    // With the keyboard: the walk-in search is a few Tab stops from the top, before any of the 30 tickets.
+    let stops = tab_stops_before(&b, "#walk-in-existing input[name=number]").await;
+    assert!(
+        (0..=20).contains(&stops),
+        "Tab stops before the walk-in search: {stops}"
+    );
 
     // Check in the booking due, from the first screen: its ticket appears, the row goes.
     b.click_live(&format!("#due-{due} button")).await;
@@ -164,6 +185,12 @@ async fn the_consultation_keeps_the_patient_and_complete_in_view(app: TestApp) {
         b.log_in(&app, "dr.adeyemi", PASSWORD, "/doctor").await;
         b.goto(&app, &format!("/visits/{visit}")).await;
         assert!(b.text("#allergies").await.contains("Penicillin"));
+        // "Complete visit" is a few Tab stops from the top, not at the end of every form.
+        let stops = tab_stops_before(&b, "#complete-visit").await;
+        assert!(
+            (0..=25).contains(&stops),
+            "{size}: Tab stops before Complete visit: {stops}"
+        );
         // Down at the prescription, by its key: the patient's bar is still on screen.
         run(&b, "document.activeElement.blur(); return true;", vec![]).await;
         b.client

@@ -31,5 +31,6 @@ pub mod reports;
 pub mod scheduling;
 pub mod settings;
 pub mod settings_section;
+pub mod setup;
 pub mod staff;
 pub mod validation;

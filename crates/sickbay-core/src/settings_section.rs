@@ -64,6 +64,9 @@ pub struct Field {
     /// Attributes built from constants of the code (never from input), so the template doesn't escape them.
     pub extra: String,
     pub options: Vec<&'static str>,
+    /// What a select shows for each of `options` where the stored value is not for people to read (a pattern
+    /// shown by its examples); empty when the options are their own words.
+    pub option_labels: Vec<&'static str>,
     /// Takes the whole width of the fieldset rather than a column.
     pub wide: bool,
 }
@@ -72,6 +75,22 @@ impl Field {
     /// Whether `option` of a select is the one shown.
     pub fn chosen(&self, option: &str) -> bool {
         self.value.trim() == option
+    }
+
+    /// A select's options with the words each shows.
+    pub fn choices(&self) -> Vec<(&'static str, &'static str)> {
+        self.options
+            .iter()
+            .enumerate()
+            .map(|(i, option)| (*option, self.option_labels.get(i).copied().unwrap_or(option)))
+            .collect()
+    }
+
+    /// A value of a select with labelled options that is none of them (set before the options existed, or sent
+    /// by hand): shown as one more option, so saving the page keeps it.
+    pub fn other_value(&self) -> Option<&str> {
+        let value = self.value.trim();
+        (!self.option_labels.is_empty() && !self.options.contains(&value)).then_some(value)
     }
 }
 

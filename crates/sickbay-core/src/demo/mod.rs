@@ -146,6 +146,8 @@ async fn set_up<'a>(
     let calendar = Calendar::new(settings.today(), &scale);
     let hash = password::hash(PASSWORD).await?;
     let setup = Actor::system("demo");
+    // The demo clinic keeps the default settings, saved as an admin would on the first run.
+    crate::settings::service::save(db, &setup, settings).await?;
     let ids = academic_data(db, &setup, calendar.today).await?;
     let (staffing, admin_id) = staff_and_rooms(db, &setup, &hash, &scale).await?;
     lab::catalogue(db, &setup, settings.currency().minor_digits).await?;

@@ -10,6 +10,21 @@ use crate::validation::FieldErrors;
 /// Letters and digits in groups joined by `/` or `-`, such as `U2019/3012345`, `CSC/19/1234` or `190401001`.
 pub const DEFAULT_MATRIC_PATTERN: &str = r"^[A-Z0-9]+([/-][A-Z0-9]+)*$";
 
+/// The matric number formats an admin chooses from, each by examples of its numbers (pattern, examples).
+pub const MATRIC_FORMATS: [(&str, &str); 5] = [
+    (
+        DEFAULT_MATRIC_PATTERN,
+        "Any: letters and digits, in groups joined by / or - (U2019/3012345, CSC/19/1234, 190401001)",
+    ),
+    (
+        r"^[A-Z]{2,4}/\d{2}/\d{3,5}$",
+        "Department / year / number (CSC/19/1234, MCB/23/0006)",
+    ),
+    (r"^[A-Z]\d{4}/\d{5,8}$", "Letter and year / number (U2019/3012345)"),
+    (r"^\d{4}/\d{4,8}$", "Year / number (2019/123456)"),
+    (r"^\d{6,12}$", "Digits only, 6 to 12 of them (190401001)"),
+];
+
 pub const SELF_REGISTRATION: Flag = Flag {
     key: "self_registration",
     label: "Students may create their own portal account",
@@ -26,15 +41,13 @@ pub const MATRIC_PATTERN: Text<String> = Text {
     show: String::clone,
     default: || DEFAULT_MATRIC_PATTERN.to_owned(),
     look: || Field {
-        label: "Matric number pattern",
-        help: "A regular expression that matric numbers (in upper case) must match. The default, \
-               ^[A-Z0-9]+([/-][A-Z0-9]+)*$, accepts groups of letters and digits joined by / or -, such as \
-               U2019/3012345, CSC/19/1234 or 190401001. For nine digits only: ^\\d{9}$; for CSC/19/1234 only: \
-               ^[A-Z]{3}/\\d{2}/\\d{4}$.",
-        kind: "text",
+        label: "Matric number format",
+        help: "Chosen from your university's numbers: registration and imports refuse a matric number of another \
+               format.",
+        kind: "select",
         required: true,
-        maxlength: 200,
-        extra: "spellcheck=false autocapitalize=none class=monospace".to_owned(),
+        options: MATRIC_FORMATS.iter().map(|(pattern, _)| *pattern).collect(),
+        option_labels: MATRIC_FORMATS.iter().map(|(_, examples)| *examples).collect(),
         wide: true,
         ..Field::default()
     },
@@ -114,6 +127,19 @@ impl Section for RegistrationSettings {
 mod tests {
     use super::*;
 
+    #[test]
+    fn each_matric_format_accepts_its_own_examples() {
+        for (pattern, words) in MATRIC_FORMATS {
+            let regex = parse_matric_pattern(pattern).expect(pattern);
+            let examples = &words[words.find('(').expect("examples") + 1..words.len() - 1];
+            for example in examples.split(", ") {
+                assert!(regex.is_match(example), "{pattern} refuses its example {example}");
+            }
+        }
+        let department = parse_matric_pattern(MATRIC_FORMATS[1].0).expect("compiles");
+        assert!(!department.is_match("190401001"));
+    }
+
     fn stored(pairs: &[(&str, &str)]) -> Values {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
@@ -155,12 +181,26 @@ mod tests {
     }
 
     #[test]
-    fn the_help_shows_the_default_pattern() {
+    fn the_format_is_a_choice_of_examples_with_the_default_first() {
+        let field = MATRIC_PATTERN.field(&Values::new());
+        assert_eq!(field.kind, "select");
+        let choices = field.choices();
+        assert_eq!(choices[0].0, DEFAULT_MATRIC_PATTERN);
         assert!(
+            choices.iter().all(|(_, words)| !words.contains('^')),
+            "no pattern is shown as words"
+        );
+        let custom = MATRIC_PATTERN.field(&stored(&[("matric_pattern", r"^\d{9}$")]));
+        assert_eq!(
+            custom.other_value(),
+            Some(r"^\d{9}$"),
+            "a pattern set before is kept as an option"
+        );
+        assert_eq!(
             MATRIC_PATTERN
-                .field(&Values::new())
-                .help
-                .contains(DEFAULT_MATRIC_PATTERN)
+                .field(&stored(&[("matric_pattern", DEFAULT_MATRIC_PATTERN)]))
+                .other_value(),
+            None
         );
     }
 

@@ -1,0 +1,196 @@
+//! Which setup steps are done, decided from counts of what the clinic has (pure, unit-tested).
+
+/// What the database holds that the steps are decided from.
+#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct Counts {
+    /// Whether the settings were ever saved (the clinic's name is stored then, with every other key).
+    pub settings_saved: i64,
+    pub rooms: i64,
+    pub doctors: i64,
+    /// Active staff who work the front desk, by their main role or one given besides it.
+    pub front_desk: i64,
+    /// Doctors with weekly hours.
+    pub doctors_with_hours: i64,
+    /// Fees the admin has set: saved at least once, or with a price (an install starts with a free
+    /// consultation fee).
+    pub fees: i64,
+    /// Patients who can log in to the portal (they have a password).
+    pub portal_accounts: i64,
+}
+
+/// The clinic's settings the first step shows, so the admin sees the defaults before accepting them.
+#[derive(Clone, Debug)]
+pub struct ClinicFacts {
+    pub name: String,
+    pub time_zone: String,
+    pub currency: String,
+    pub self_registration: bool,
+}
+
+/// One step of the checklist.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// A name for the step in the page (`setup-rooms`).
+    pub key: &'static str,
+    pub title: &'static str,
+    /// Where the step is done.
+    pub href: &'static str,
+    pub done: bool,
+    /// What the clinic has now, or what to do.
+    pub detail: String,
+}
+
+fn plural(count: i64, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
+/// The steps in the order a new clinic takes them.
+pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
+    let facts = format!("{} · {} · {}", clinic.name, clinic.time_zone, clinic.currency);
+    let staffed = counts.doctors > 0 && counts.front_desk > 0;
+    vec![
+        Step {
+            key: "settings",
+            title: "The clinic's name, address, time zone and currency",
+            href: "/admin/settings",
+            done: counts.settings_saved > 0,
+            detail: match counts.settings_saved > 0 {
+                true => format!("Saved: {facts}."),
+                false => format!("Now {facts}: check them, with the address printed on receipts, and save."),
+            },
+        },
+        Step {
+            key: "rooms",
+            title: "Consulting rooms",
+            href: "/admin/rooms",
+            done: counts.rooms > 0,
+            detail: match counts.rooms {
+                0 => "Add the rooms the waiting-room screen calls patients to.".to_owned(),
+                n => format!("{}.", plural(n, "room", "rooms")),
+            },
+        },
+        Step {
+            key: "staff",
+            title: "Staff accounts",
+            href: "/admin/staff/new",
+            done: staffed,
+            detail: format!(
+                "{} and {} at the front desk{}",
+                plural(counts.doctors, "doctor", "doctors"),
+                counts.front_desk,
+                if staffed {
+                    "."
+                } else {
+                    ": the clinic needs at least one of each."
+                }
+            ),
+        },
+        Step {
+            key: "hours",
+            title: "Doctors' weekly hours",
+            href: "/schedule/hours",
+            done: counts.doctors_with_hours > 0,
+            detail: format!(
+                "{} of {} have hours; students book the times they make.",
+                counts.doctors_with_hours,
+                plural(counts.doctors, "doctor", "doctors")
+            ),
+        },
+        Step {
+            key: "fees",
+            title: "Fees",
+            href: "/admin/fees",
+            done: counts.fees > 0,
+            detail: match counts.fees {
+                0 => "Set the consultation fee (free until you do) and the services you charge for.".to_owned(),
+                n => format!("{} in the fee schedule.", plural(n, "fee", "fees")),
+            },
+        },
+        Step {
+            key: "portal",
+            title: "Students' access to the portal",
+            href: "/patients/portal-access",
+            done: clinic.self_registration || counts.portal_accounts > 0,
+            detail: match (clinic.self_registration, counts.portal_accounts) {
+                (true, _) => "Students may register themselves.".to_owned(),
+                (false, 0) => {
+                    "Print first passwords for students, or let them register themselves (Settings).".to_owned()
+                }
+                (false, n) => format!("{} can log in.", plural(n, "patient", "patients")),
+            },
+        },
+    ]
+}
+
+/// How many of `steps` are done.
+pub fn done_count(steps: &[Step]) -> usize {
+    steps.iter().filter(|step| step.done).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clinic(self_registration: bool) -> ClinicFacts {
+        ClinicFacts {
+            name: "Sickbay Clinic".to_owned(),
+            time_zone: "Africa/Lagos".to_owned(),
+            currency: "NGN".to_owned(),
+            self_registration,
+        }
+    }
+
+    #[test]
+    fn a_fresh_install_has_every_step_to_do_and_shows_the_defaults() {
+        let steps = steps(&Counts::default(), &clinic(false));
+        assert_eq!(steps.len(), 6);
+        assert_eq!(done_count(&steps), 0);
+        assert!(steps[0].detail.contains("Sickbay Clinic · Africa/Lagos · NGN"));
+    }
+
+    #[test]
+    fn each_step_is_done_by_what_the_clinic_has() {
+        let counts = Counts {
+            settings_saved: 1,
+            rooms: 3,
+            doctors: 2,
+            front_desk: 1,
+            doctors_with_hours: 1,
+            fees: 4,
+            portal_accounts: 0,
+        };
+        let steps = steps(&counts, &clinic(false));
+        assert_eq!(
+            steps.iter().map(|s| s.done).collect::<Vec<_>>(),
+            [true, true, true, true, true, false]
+        );
+        assert_eq!(steps[1].detail, "3 rooms.");
+        assert_eq!(
+            steps[3].detail,
+            "1 of 2 doctors have hours; students book the times they make."
+        );
+        assert!(
+            self::steps(&counts, &clinic(true))[5].done,
+            "self-registration opens the portal"
+        );
+        let portal = Counts {
+            portal_accounts: 1,
+            ..counts
+        };
+        assert_eq!(done_count(&self::steps(&portal, &clinic(false))), 6);
+    }
+
+    #[test]
+    fn staff_need_a_doctor_and_the_front_desk() {
+        let doctors_only = Counts {
+            doctors: 1,
+            ..Counts::default()
+        };
+        let step = &steps(&doctors_only, &clinic(false))[2];
+        assert!(!step.done);
+        assert_eq!(
+            step.detail,
+            "1 doctor and 0 at the front desk: the clinic needs at least one of each."
+        );
+    }
+}
