@@ -113,7 +113,7 @@
 
   // ---- 4. Number keys jump to a section ------------------------------------------------------------------------
   document.addEventListener("keydown", function (event) {
-    if (event.ctrlKey || event.altKey || event.metaKey || event.defaultPrevented) { return; }
+    if (event.ctrlKey || event.altKey || event.metaKey || event.defaultPrevented || !/^[1-9]$/.test(event.key)) { return; }
     var active = document.activeElement;
     if (active && (active.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName))) { return; }
     var link = document.querySelector('a[data-jump-key="' + event.key + '"]');
