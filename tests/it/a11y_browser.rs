@@ -5,6 +5,7 @@ use sickbay_core::db::Timestamp;
 use sickbay_core::identity::Role;
 
 use crate::browser::Browser;
+use crate::feedback_browser::backend;
 use crate::queue::{PATIENTS, walk_in};
 use crate::support::{
     ADMIN_PASSWORD, PASSWORD, STUDENT_PASSWORD, TestApp, appointment_today, clinic, new_visit, on_both_databases,
@@ -114,7 +115,7 @@ async fn every_main_page_passes_axe(app: TestApp) {
     ]
     .map(str::to_owned)
     .to_vec();
-    let backend = format!("{:?}", app.db().backend()).to_lowercase();
+    let backend = backend(&app);
     let mut found = Vec::new();
     for (width, height, size) in [(1366, 768, "desktop"), (360, 740, "phone")] {
         let Some(b) = Browser::start(width, height, &format!("{backend}-axe-{size}")).await else {

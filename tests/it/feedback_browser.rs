@@ -27,12 +27,12 @@ const STUDENTS: Students = Students::new("BK", "Booker");
 
 const SIZES: [(u32, u32, &str); 2] = [(360, 740, "phone"), (1366, 900, "desktop")];
 
-fn backend(app: &TestApp) -> String {
+pub(crate) fn backend(app: &TestApp) -> String {
     format!("{:?}", app.db().backend()).to_lowercase()
 }
 
 /// Runs `script` with `args` and returns its value.
-async fn run(b: &Browser, script: &str, args: Vec<Value>) -> Value {
+pub(crate) async fn run(b: &Browser, script: &str, args: Vec<Value>) -> Value {
     b.client.execute(script, args).await.expect("script")
 }
 
@@ -51,7 +51,7 @@ async fn wait_for(b: &Browser, css: &str) -> String {
 }
 
 /// Whether the element `css` is wholly inside the viewport (and visible), with its box for the message.
-async fn on_screen(b: &Browser, css: &str) -> (bool, String) {
+pub(crate) async fn on_screen(b: &Browser, css: &str) -> (bool, String) {
     let answer = run(
         b,
         "const e = document.querySelector(arguments[0]); if (!e) { return [false, 'missing']; }

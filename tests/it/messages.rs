@@ -868,14 +868,7 @@ async fn staff_digests_go_once_a_day_to_the_right_people_by_their_choice(app: Te
 }
 
 async fn the_bell_checking_for_notices_does_not_keep_an_idle_session_alive(app: TestApp) {
-    // A second server on the same database, with a two-second idle limit.
-    let mut inner = (*app.state).clone();
-    inner.config = std::sync::Arc::new(sickbay::config::Config {
-        session_idle: Duration::from_secs(2),
-        ..crate::support::test_config()
-    });
-    inner.shutdown = tokio_util::sync::CancellationToken::new();
-    let short = TestApp::serve(inner.into()).await;
+    let short = app.with_idle_limit(Duration::from_secs(2)).await;
     let client = short.admin().await;
     client.get("/admin").await.assert_status(StatusCode::OK);
     // A page left open asks for its bell every so often: that is not the user doing anything.

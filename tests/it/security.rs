@@ -275,14 +275,7 @@ async fn health_reports_the_database(app: TestApp) {
 }
 
 async fn idle_sessions_expire(app: TestApp) {
-    // A second server on the same database, with a two-second idle limit.
-    let mut inner = (*app.state).clone();
-    inner.config = std::sync::Arc::new(Config {
-        session_idle: Duration::from_secs(2),
-        ..crate::support::test_config()
-    });
-    inner.shutdown = tokio_util::sync::CancellationToken::new();
-    let short = TestApp::serve(inner.into()).await;
+    let short = app.with_idle_limit(Duration::from_secs(2)).await;
     let client = short.admin().await;
     client.get("/admin").await.assert_status(StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(1200)).await;

@@ -150,6 +150,17 @@ impl TestApp {
         Self::serve(state).await
     }
 
+    /// A second server on the same database whose sessions end after `limit` without activity.
+    pub async fn with_idle_limit(&self, limit: Duration) -> TestApp {
+        let mut inner = (*self.state).clone();
+        inner.config = Arc::new(Config {
+            session_idle: limit,
+            ..test_config()
+        });
+        inner.shutdown = tokio_util::sync::CancellationToken::new();
+        Self::serve(inner.into()).await
+    }
+
     /// Serves another instance of the same database (a second app server behind a load balancer).
     pub async fn serve(state: AppState) -> Self {
         Self::serve_on("127.0.0.1:0".parse().expect("address"), state).await

@@ -4,10 +4,11 @@
 //! a key per section; the phone home at 360x740 leads with what matters and tells what happened lately.
 
 use fantoccini::Locator;
-use serde_json::{Value, json};
+use serde_json::json;
 use sickbay_core::db::Timestamp;
 
 use crate::browser::Browser;
+use crate::feedback_browser::{backend, on_screen, run};
 use crate::queue::{PATIENTS, walk_in};
 use crate::queue_browser::wait_for_text;
 use crate::support::{PASSWORD, STUDENT_PASSWORD, TestApp, appointment_today, clinic, new_visit, on_both_databases};
@@ -18,31 +19,8 @@ on_both_databases!(
     the_phone_home_leads_with_what_matters_and_tells_what_happened,
 );
 
-fn backend(app: &TestApp) -> String {
-    format!("{:?}", app.db().backend()).to_lowercase()
-}
-
-async fn run(b: &Browser, script: &str, args: Vec<Value>) -> Value {
-    b.client.execute(script, args).await.expect("script")
-}
-
-/// Whether `css` is wholly inside the window as the page stands (nothing scrolled), with its box for messages.
-async fn in_first_screen(b: &Browser, css: &str) -> (bool, String) {
-    let answer = run(
-        b,
-        "const e = document.querySelector(arguments[0]); if (!e) { return [false, 'missing']; }
-         const r = e.getBoundingClientRect();
-         const inside = r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight && r.left >= 0
-           && r.right <= window.innerWidth;
-         return [inside, `top ${Math.round(r.top)} bottom ${Math.round(r.bottom)} of ${window.innerHeight}, scrolled ${window.scrollY}`];",
-        vec![json!(css)],
-    )
-    .await;
-    (answer[0].as_bool().unwrap_or(false), answer[1].to_string())
-}
-
 async fn assert_in_first_screen(b: &Browser, css: &str, what: &str) {
-    let (inside, place) = in_first_screen(b, css).await;
+    let (inside, place) = on_screen(b, css).await;
     assert!(inside, "{what} ({css}) is on the first screen: {place}");
 }
 
@@ -119,7 +97,7 @@ async fn the_desk_checks_in_and_adds_a_walk_in_on_its_first_screen(app: TestApp)
     b.click(".walk-in-new > summary").await;
     b.fill("#walk-in-new #first_name", "Zainab").await;
     b.fill("#walk-in-new #surname", "Yaro").await;
-    let (inside, place) = in_first_screen(&b, "#walk-in-new #surname").await;
+    let (inside, place) = on_screen(&b, "#walk-in-new #surname").await;
     assert!(inside, "the panel stays in view as the board scrolls: {place}");
     b.click("#walk-in-new button[type=submit]").await;
     b.wait_for_path("/queue").await;
