@@ -7,6 +7,8 @@
 // 4. Notes being typed (textarea[data-draft]) are also kept in this browser, so text survives an expired session
 //    or a lost connection; the server keeps its own draft as they type (hx-post on the textarea).
 // 5. Ctrl+Enter (or Cmd+Enter) in a text box sends its form, so notes are signed without the mouse.
+// 6. A form pushed by a live stream carries no token (htmx sends it as a header); sent in the moment before htmx
+//    has taken it over (Enter pressed as a push lands), it posts as a plain form, and takes the token along.
 (function () {
   "use strict";
 
@@ -218,4 +220,11 @@
       form.requestSubmit();
     }
   });
+
+  // ---- 6. The token of a plain post ---------------------------------------------------------------------------
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[method=post]") || form.elements.namedItem("csrf_token")) { return; }
+    form.append(element("input", { type: "hidden", name: "csrf_token", value: csrfToken() }));
+  }, true);
 })();

@@ -27,6 +27,7 @@ mod feedback_browser;
 mod hardening_browser;
 mod import;
 mod jobs;
+mod keyboard_browser;
 mod lab;
 mod lab_browser;
 mod messages;
