@@ -4,7 +4,9 @@
 //! statement fails because the server may have gone away (a broken connection, a server shutting down, no
 //! connection in time), a probe tries to connect, and for as long as it can't, every request is answered at once
 //! instead of waiting for a connection that would be refused again and again. The first probe that connects
-//! ends it; a probe that connects at once (the pool was only busy) changes nothing. SQLite's file is on this
+//! ends it; a probe that connects at once (the pool was only busy) changes nothing. Until a new probe's first
+//! try has its answer (at most [`PROBE_TIMEOUT`]), a request waits for it rather than for a connection: without
+//! that, the requests right behind the first failure waited the whole acquire timeout. SQLite's file is on this
 //! machine and has no such state.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,6 +17,7 @@ use futures_util::future::{self, BoxFuture, FutureExt};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use sqlx::AnyConnection;
 use sqlx::Connection as _;
+use tokio::sync::watch;
 
 /// How long a probe waits for the server to answer, and how long it waits between two tries.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -31,6 +34,8 @@ struct State {
     probing: AtomicBool,
     /// The last probe failed: requests are answered at once.
     lost: AtomicBool,
+    /// A probe has started and its first try has no answer yet.
+    first_try_pending: watch::Sender<bool>,
 }
 
 impl Reach {
@@ -40,14 +45,22 @@ impl Reach {
             url: url.to_owned(),
             probing: AtomicBool::new(false),
             lost: AtomicBool::new(false),
+            first_try_pending: watch::Sender::new(false),
         })))
     }
 
-    /// An error at once while the server is known to be out of reach.
-    pub fn check(&self) -> Result<(), sqlx::Error> {
-        match &self.0 {
-            Some(state) if state.lost.load(Ordering::Acquire) => Err(out_of_reach()),
-            _ => Ok(()),
+    /// An error at once while the server is known to be out of reach (once a new probe's first try has its
+    /// answer).
+    pub async fn check(&self) -> Result<(), sqlx::Error> {
+        let Some(state) = &self.0 else {
+            return Ok(());
+        };
+        let mut pending = state.first_try_pending.subscribe();
+        // The probe's try is bounded by PROBE_TIMEOUT; the margin covers its task being scheduled late.
+        let _ = tokio::time::timeout(PROBE_TIMEOUT * 2, pending.wait_for(|pending| !pending)).await;
+        match state.lost.load(Ordering::Acquire) {
+            true => Err(out_of_reach()),
+            false => Ok(()),
         }
     }
 
@@ -58,6 +71,7 @@ impl Reach {
             return;
         };
         if may_have_gone(err) && !state.probing.swap(true, Ordering::AcqRel) {
+            state.first_try_pending.send_replace(true);
             tokio::spawn(probe(Arc::downgrade(state)));
         }
     }
@@ -77,10 +91,12 @@ impl Reach {
         &self,
         work: BoxFuture<'e, Result<T, sqlx::Error>>,
     ) -> BoxFuture<'e, Result<T, sqlx::Error>> {
-        match self.check() {
-            Ok(()) => self.noting(work),
-            Err(err) => future::ready(Err(err)).boxed(),
+        let reach = self.clone();
+        async move {
+            reach.check().await?;
+            reach.noting(work).await
         }
+        .boxed()
     }
 
     /// `rows` (read on a connection already held), each noted.
@@ -98,10 +114,15 @@ impl Reach {
         &self,
         rows: BoxStream<'e, Result<T, sqlx::Error>>,
     ) -> BoxStream<'e, Result<T, sqlx::Error>> {
-        match self.check() {
-            Ok(()) => self.noting_rows(rows),
-            Err(err) => stream::once(future::ready(Err(err))).boxed(),
-        }
+        let reach = self.clone();
+        stream::once(async move {
+            match reach.check().await {
+                Ok(()) => reach.noting_rows(rows),
+                Err(err) => stream::once(future::ready(Err(err))).boxed(),
+            }
+        })
+        .flatten()
+        .boxed()
     }
 }
 
@@ -122,6 +143,7 @@ async fn probe(state: Weak<State>) {
             return;
         };
         state.lost.store(!connected, Ordering::Release);
+        state.first_try_pending.send_replace(false);
         if connected {
             state.probing.store(false, Ordering::Release);
             return;
@@ -166,26 +188,41 @@ mod tests {
         reach.note::<()>(&Err(sqlx::Error::RowNotFound));
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert!(
-            reach.check().is_ok(),
+            reach.check().await.is_ok(),
             "a statement's own error says nothing of the server"
         );
 
         reach.note::<()>(&Err(sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into())));
         let lost = async {
-            while reach.check().is_ok() {
+            while reach.check().await.is_ok() {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         };
         tokio::time::timeout(Duration::from_secs(5), lost)
             .await
             .expect("the probe found nothing listening");
-        assert!(matches!(reach.check(), Err(sqlx::Error::Io(_))));
+        assert!(matches!(reach.check().await, Err(sqlx::Error::Io(_))));
     }
 
-    #[test]
-    fn sqlite_is_never_out_of_reach() {
+    #[tokio::test]
+    async fn a_request_right_behind_the_first_failure_waits_for_the_probes_answer() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().expect("its address").port();
+        drop(listener);
+        let reach = Reach::postgres(&format!("postgres://nobody@127.0.0.1:{port}/none"));
+        sqlx::any::install_default_drivers();
+
+        reach.note::<()>(&Err(sqlx::Error::Io(std::io::ErrorKind::ConnectionRefused.into())));
+        assert!(
+            matches!(reach.check().await, Err(sqlx::Error::Io(_))),
+            "the next request is answered by the probe's first try, not sent to wait for a connection"
+        );
+    }
+
+    #[tokio::test]
+    async fn sqlite_is_never_out_of_reach() {
         let reach = Reach::default();
         reach.note::<()>(&Err(sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into())));
-        assert!(reach.check().is_ok());
+        assert!(reach.check().await.is_ok());
     }
 }

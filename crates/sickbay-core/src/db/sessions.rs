@@ -110,9 +110,10 @@ impl SessionBackend {
     }
 
     /// An error at once while the database is known to be out of reach.
-    fn within_reach(&self) -> session_store::Result<()> {
+    async fn within_reach(&self) -> session_store::Result<()> {
         self.reach
             .check()
+            .await
             .map_err(|err| session_store::Error::Backend(err.to_string()))
     }
 
@@ -219,7 +220,7 @@ impl SessionBackend {
 #[async_trait]
 impl SessionStore for SessionBackend {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        self.within_reach()?;
+        self.within_reach().await?;
         match &self.store {
             Store::Sqlite(store) => store.create(record).await,
             Store::Postgres(store) => store.create(record).await,
@@ -239,7 +240,7 @@ impl SessionStore for SessionBackend {
             self.keep_written(record);
             return Ok(());
         }
-        self.within_reach()?;
+        self.within_reach().await?;
         match &self.store {
             Store::Sqlite(store) => store.save(record).await,
             Store::Postgres(store) => store.save(record).await,
@@ -253,7 +254,7 @@ impl SessionStore for SessionBackend {
         if let Some(kept) = self.kept(session_id) {
             return Ok(kept);
         }
-        self.within_reach()?;
+        self.within_reach().await?;
         let record = match &self.store {
             Store::Sqlite(store) => store.load(session_id).await,
             Store::Postgres(store) => store.load(session_id).await,
@@ -267,7 +268,7 @@ impl SessionStore for SessionBackend {
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
         self.remember(*session_id, None);
         self.keep_gone(*session_id);
-        self.within_reach()?;
+        self.within_reach().await?;
         match &self.store {
             Store::Sqlite(store) => store.delete(session_id).await,
             Store::Postgres(store) => store.delete(session_id).await,
@@ -278,7 +279,7 @@ impl SessionStore for SessionBackend {
 #[async_trait]
 impl ExpiredDeletion for SessionBackend {
     async fn delete_expired(&self) -> session_store::Result<()> {
-        self.within_reach()?;
+        self.within_reach().await?;
         match &self.store {
             Store::Sqlite(store) => store.delete_expired().await,
             Store::Postgres(store) => store.delete_expired().await,
