@@ -13,6 +13,7 @@ use crate::web::filters;
 use crate::web::form::{Query, invalid};
 use crate::web::heavy::Chunks;
 use crate::web::layout::Layout;
+use crate::web::paging::{OLDER, Pager};
 use crate::web::{AppError, AppResult, csv_download, csv_records};
 use sickbay_core::audit::model::{AuditRow, Filter, RECORD_TYPES, TrailQuery, Who, known_actions};
 use sickbay_core::audit::service::{self, CSV_LIMIT_TEXT, StaffChoice};
@@ -92,12 +93,13 @@ impl AuditPage {
         }
     }
 
-    fn newest_link(&self) -> String {
-        self.link("/admin/audit", "")
-    }
-
-    fn older_link(&self, before: &i64) -> String {
-        self.link("/admin/audit", &format!("before={before}"))
+    fn pager(&self) -> Pager {
+        Pager::cursor(
+            (self.newest, self.older),
+            self.link("/admin/audit", ""),
+            |before| self.link("/admin/audit", &format!("before={before}")),
+            OLDER,
+        )
     }
 
     fn csv_link(&self) -> String {

@@ -12,7 +12,7 @@ use crate::web::extract::PortalUser;
 use crate::web::filters;
 use crate::web::form::Query;
 use crate::web::layout::Layout;
-use crate::web::paging::CursorQuery;
+use crate::web::paging::{CursorQuery, Pager};
 use sickbay_core::audit::model::AuditRow;
 use sickbay_core::audit::service;
 
@@ -31,6 +31,15 @@ pub struct RecordAccessPage {
 }
 
 impl RecordAccessPage {
+    fn pager(&self) -> Pager {
+        Pager::cursor(
+            (self.newest, self.older),
+            "/me/record-access".to_owned(),
+            |before| format!("/me/record-access?before={before}"),
+            ("Newest", "Earlier"),
+        )
+    }
+
     /// Who opened the record, as the clinic chose to show it.
     fn reader(&self, row: &AuditRow) -> String {
         row.reader_words(self.names)

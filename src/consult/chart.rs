@@ -11,7 +11,7 @@ use crate::web::extract::{Clinicians, PortalUser, Staff};
 use crate::web::filters;
 use crate::web::form::Query;
 use crate::web::layout::Layout;
-use crate::web::paging::CursorQuery;
+use crate::web::paging::{CursorQuery, Pager};
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::consult::model::{NoteKind, Recorded, Shown, VisitLine};
 use sickbay_core::consult::repo::{self, Diagnosis, Note};
@@ -156,6 +156,21 @@ pub struct ChartPage {
     older: Option<i64>,
 }
 
+/// The words of the pager of a list of visits.
+const VISIT_PAGES: (&str, &str) = ("Latest visits", "Earlier visits");
+
+impl ChartPage {
+    fn pager(&self) -> Pager {
+        let chart = format!("/patients/{}/chart", self.patient.id);
+        Pager::cursor(
+            (self.newest, self.older),
+            chart.clone(),
+            |before| format!("{chart}?before={before}"),
+            VISIT_PAGES,
+        )
+    }
+}
+
 /// The chart of a patient for doctors and admins, a page of visits at a time; the read is audited.
 pub async fn chart(
     user: Staff<Clinicians>,
@@ -205,6 +220,17 @@ pub struct MyVisitsPage {
     newest: bool,
     /// The `before` of the page of earlier visits, if there are any.
     older: Option<i64>,
+}
+
+impl MyVisitsPage {
+    fn pager(&self) -> Pager {
+        Pager::cursor(
+            (self.newest, self.older),
+            "/me/visits".to_owned(),
+            |before| format!("/me/visits?before={before}"),
+            VISIT_PAGES,
+        )
+    }
 }
 
 /// The patient's own visits on their phone, a page at a time: when, with whom, and what was found (the rest is

@@ -15,6 +15,7 @@ use crate::web::extract::CurrentUser;
 use crate::web::filters;
 use crate::web::form::Query;
 use crate::web::layout::Layout;
+use crate::web::paging::{OLDER, Pager};
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::db::paging::PAGE_SIZE;
 use sickbay_core::notify::{self, Notice};
@@ -37,6 +38,15 @@ pub struct NoticesPage {
 }
 
 impl NoticesPage {
+    fn pager(&self) -> Pager {
+        Pager::cursor(
+            (self.newest, self.older),
+            "/notices".to_owned(),
+            |before| format!("/notices?before={before}"),
+            OLDER,
+        )
+    }
+
     fn any_unread(&self) -> bool {
         self.layout.bell.is_some_and(|n| n > 0)
     }

@@ -13,6 +13,7 @@ use crate::web::extract::{Admins, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::layout::{FlashKind, Layout, flash};
+use crate::web::paging::{OLDER, Pager};
 use crate::web::{AppResult, IdPath};
 use sickbay_core::db::paging::PAGE_SIZE;
 use sickbay_core::outbox::model::{Channel, Filter, Kind, OutboxQuery, Status};
@@ -41,7 +42,16 @@ pub struct OutboxPage {
 }
 
 impl OutboxPage {
-    fn older_link(&self, before: &i64) -> String {
+    fn pager(&self) -> Pager {
+        Pager::cursor(
+            (self.newest, self.older),
+            PATH.to_owned(),
+            |before| self.older_link(before),
+            OLDER,
+        )
+    }
+
+    fn older_link(&self, before: i64) -> String {
         let mut pairs = form_urlencoded::Serializer::new(String::new());
         for (key, value) in [
             ("kind", &self.query.kind),

@@ -32,15 +32,40 @@ impl Paging {
 }
 
 /// The link to page `page` of the searchable list at `path` for `search` (`/admin/staff?q=ada&page=2`).
-/// The "previous / next" bar of a paged list, ready to show (`m::pager` in `macros.html`).
+/// The bar of a paged list, ready to show (`m::pager` in `macros.html`): numbered pages ("Previous", "Next")
+/// or a list read from a cursor, newest first ("Newest", "Older").
 pub struct Pager {
-    /// `31 bookings · page 2 of 2`, and anything the page adds about the list.
+    /// `31 bookings · page 2 of 2`, and anything the page adds about the list (nothing for a cursor's list).
     pub summary: String,
     previous: Option<String>,
     next: Option<String>,
+    /// What the two links say.
+    pub words: (&'static str, &'static str),
+    /// The back link's `rel`: `prev` for the page before; none for a cursor's way back to the newest.
+    pub back_rel: Option<&'static str>,
 }
 
+/// The words of a cursor pager of entries or notices.
+pub const OLDER: (&str, &str) = ("Newest", "Older");
+
 impl Pager {
+    /// The bar of a list read from a cursor, newest first: back to `first` (unless this is the `newest` page)
+    /// and on to the rows before `older` (if there are any), at `link(older)`.
+    pub fn cursor(
+        (newest, older): (bool, Option<i64>),
+        first: String,
+        link: impl Fn(i64) -> String,
+        words: (&'static str, &'static str),
+    ) -> Pager {
+        Pager {
+            summary: String::new(),
+            previous: (!newest).then_some(first),
+            next: older.map(link),
+            words,
+            back_rel: None,
+        }
+    }
+
     pub fn previous(&self) -> Option<&str> {
         self.previous.as_deref()
     }
@@ -59,6 +84,8 @@ impl Paging {
             summary: format!("{} {noun} · page {} of {}", self.total, self.page, self.pages),
             previous: self.previous().map(&link),
             next: self.next().map(&link),
+            words: ("Previous", "Next"),
+            back_rel: Some("prev"),
         }
     }
 }
