@@ -151,6 +151,23 @@ async fn a_student_books_with_the_keyboard_alone(app: TestApp) {
     );
     assert_eq!(app.count(&booked).await, 1);
     assert!(to_time + to_book <= 30, "{to_time} + {to_book} Tab presses to book");
+    // "Booked: ..." is a toast above the tab bar that lets a tap through to what it covers.
+    let toast = run(
+        &b,
+        "const toast = document.querySelector('#messages > .flash-success');
+         const box = toast.getBoundingClientRect();
+         const tabs = document.querySelector('nav.tab-bar').getBoundingClientRect();
+         const under = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+         return [getComputedStyle(toast).position, box.bottom <= tabs.top, box.top > window.innerHeight / 2,
+                 !toast.contains(under)];",
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        toast,
+        json!(["fixed", true, true, true]),
+        "fixed, above the tabs, low, lets taps through"
+    );
     b.screenshot("80-keys-booked-phone").await;
     b.close().await;
 }
@@ -172,7 +189,7 @@ async fn reception_checks_in_and_adds_a_walk_in_with_the_keyboard_alone(app: Tes
     };
     b.log_in(&app, "frontdesk", PASSWORD, "/reception").await;
     b.goto(&app, "/queue").await;
-    wait_for_text(&b, "#board-status", "Live").await;
+    wait_for_text(&b, "#board-status", "updated").await;
 
     // The booking due: from the top of the desk to its "Check in", then Enter.
     let to_check_in = tab_to(&b, &format!("#due-{due} button"), false, 25).await;
@@ -187,7 +204,7 @@ async fn reception_checks_in_and_adds_a_walk_in_with_the_keyboard_alone(app: Tes
 
     // A registered patient walks in: the search, typed; then "Add to the queue".
     b.goto(&app, "/queue").await;
-    wait_for_text(&b, "#board-status", "Live").await;
+    wait_for_text(&b, "#board-status", "updated").await;
     let to_search = tab_to(&b, "#walk-in-existing input[name=number]", false, 25).await;
     type_text(&b, &chidi).await;
     let to_add = tab_to(&b, "#walk-in-existing button[type=submit]", false, 10).await;
@@ -218,7 +235,7 @@ async fn a_doctor_calls_examines_and_completes_with_the_keyboard_alone(app: Test
     };
     b.log_in(&app, "dr.adeyemi", PASSWORD, "/doctor").await;
     b.goto(&app, "/queue/doctor").await;
-    wait_for_text(&b, "#queue-status", "Live").await;
+    wait_for_text(&b, "#queue-status", "updated").await;
 
     // Call next, then Enter on "Start", where the focus goes.
     let to_call = tab_to(&b, "#call-next", false, 30).await;
@@ -300,11 +317,13 @@ async fn a_pushed_form_pressed_before_htmx_takes_it_over_still_posts(app: TestAp
     };
     b.log_in(&app, "dr.adeyemi", PASSWORD, "/doctor").await;
     b.goto(&app, "/queue/doctor").await;
+    // After the stream's first push, which redraws the queue ("Live · updated 23:58").
+    wait_for_text(&b, "#queue-status", "updated").await;
     let replaced = run(
         &b,
         "const form = document.querySelector(\"#current-tickets form[action$='/start']\");
          const pushed = form.cloneNode(true);
-         pushed.querySelector('[name=csrf_token]').remove();
+         pushed.querySelector('[name=csrf_token]')?.remove();
          ['hx-post', 'hx-disabled-elt'].forEach(a => pushed.removeAttribute(a));
          form.replaceWith(pushed);
          pushed.querySelector('button').focus();
