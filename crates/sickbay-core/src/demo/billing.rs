@@ -404,7 +404,8 @@ impl Desk<'_> {
                 let part = Money(if half > 0 { half } else { owed.0 / 2 });
                 self.pay(invoice_id, part, day).await?;
                 let rest = Money(owed.0 - part.0);
-                if later_fits && roll < 78 {
+                // The first stays part paid, so the cashier always has one to finish whatever the day's dice.
+                if later_fits && roll < 78 && !self.part_paid.is_empty() {
                     self.later.entry(later).or_default().push((invoice_id, rest));
                 } else {
                     self.part_paid.push(invoice.patient_id);
