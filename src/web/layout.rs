@@ -118,6 +118,11 @@ impl Layout {
         self.role_label.filter(|_| !self.nav.is_empty())
     }
 
+    /// The account's initials, which stand for the name on a phone's narrow header.
+    pub fn user_initials(&self) -> String {
+        self.user_name.as_deref().map(initials).unwrap_or_default()
+    }
+
     pub async fn build(
         state: &AppState,
         session: &Session,
@@ -207,6 +212,19 @@ fn section_label(label: &'static str, role: Role) -> &'static str {
         ("Queue", Role::Reception) => "Queue (Reception)",
         _ => role.section(),
     }
+}
+
+/// "Dr Folake Adebayo" -> "FA": the first letters of the first and last names, a title before them left out.
+fn initials(name: &str) -> String {
+    const TITLES: [&str; 7] = ["dr", "dr.", "prof", "prof.", "mr", "mrs", "ms"];
+    let words: Vec<&str> = name
+        .split_whitespace()
+        .skip_while(|word| TITLES.contains(&word.to_lowercase().as_str()))
+        .collect();
+    let first_letter = |word: &&str| word.chars().find(|c| c.is_alphanumeric());
+    let first = words.first().and_then(first_letter);
+    let last = words.get(1..).and_then(|rest| rest.last()).and_then(first_letter);
+    first.into_iter().chain(last).flat_map(char::to_uppercase).collect()
 }
 
 /// The menu of one role.
@@ -317,6 +335,17 @@ impl FromRequestParts<AppState> for Layout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn initials_are_of_the_first_and_last_names() {
+        assert_eq!(initials("Dr Folake Adebayo"), "FA");
+        assert_eq!(initials("Kemi Adesanya"), "KA");
+        assert_eq!(initials("Funmilayo Folake Afolabi"), "FA");
+        assert_eq!(initials("ngozi"), "N");
+        assert_eq!(initials("Dr"), "");
+        assert_eq!(initials("  "), "");
+        assert_eq!(initials("Ọlá 'Tunde"), "ỌT");
+    }
 
     #[test]
     fn nav_marks_the_current_section() {
