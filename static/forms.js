@@ -50,7 +50,8 @@
     d.querySelector("#confirm-question").textContent = form.getAttribute("data-confirm-question") || "Are you sure?";
     d.querySelector("#confirm-detail").textContent = form.getAttribute("data-confirm-detail") || "";
     d.querySelector("#confirm-ok").textContent = form.getAttribute("data-confirm");
-    d.querySelector("#confirm-ok").className = form.getAttribute("data-confirm-class") || "";
+    // What is confirmed is destructive (web::confirm): its button is the danger one.
+    d.querySelector("#confirm-ok").className = form.getAttribute("data-confirm-class") || "danger";
     proceed = then;
     d.showModal();
     d.querySelector("#confirm-cancel").focus();
