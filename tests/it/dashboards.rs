@@ -722,7 +722,9 @@ async fn a_patient_sees_only_their_own_figures(app: TestApp) {
     assert!(!home.has(".queue-card"), "Bola has no ticket");
     assert!(figure(&home, "my-owed").contains("9,000.00"));
     assert_eq!(figure(&home, "my-new-results"), "1");
-    assert!(home.text("#next-appointment").contains("None booked"));
+    // Nothing booked and no ticket: booking leads, and no second card says "None booked".
+    assert_eq!(home.attr("#book-now", "href").as_deref(), Some("/me/book"));
+    assert!(!home.has("#next-appointment"));
 
     let chidi = PATIENTS.client(&app, 2).await;
     let block = chidi.get("/me/summary").await;
