@@ -51,7 +51,7 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "portal/home.html")]
+#[template(path = "patients/portal/home.html")]
 pub struct HomePage {
     layout: Layout,
     patient: Patient,
@@ -64,7 +64,7 @@ pub const NEW_RESULT_DAYS: i64 = 14;
 
 /// The patient's own figures, each read for them alone (`WHERE patient_id = $me`).
 #[derive(Template)]
-#[template(path = "portal/_glance.html")]
+#[template(path = "patients/portal/_glance.html")]
 struct Glance {
     /// Their open ticket's place in today's queue.
     place: Option<Place>,
@@ -151,7 +151,7 @@ async fn load_own(db: impl Reader, user: &PortalUser) -> AppResult<Patient> {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "portal/profile.html")]
+#[template(path = "patients/portal/profile.html")]
 pub struct ProfilePage {
     layout: Layout,
     patient: Patient,
@@ -217,7 +217,7 @@ pub async fn update_profile(
 
 /// The digital clinic card, for the patient's phone or for printing.
 #[derive(Template, WebTemplate)]
-#[template(path = "portal/card.html")]
+#[template(path = "patients/portal/card.html")]
 pub struct CardPage {
     layout: Layout,
     patient: Patient,
@@ -284,7 +284,7 @@ pub fn qr_response(clinic_number: &str) -> AppResult<Response> {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "portal/register.html")]
+#[template(path = "patients/portal/register.html")]
 pub struct RegisterPage {
     layout: Layout,
     form: RegisterForm,

@@ -482,7 +482,7 @@ fn print_page(state: &AppState, layout: Layout, printable: service::Printable, b
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "pharmacy/prescriptions.html")]
+#[template(path = "prescriptions/list.html")]
 pub struct ListPage {
     layout: Layout,
     prescriptions: Vec<Listed>,

@@ -164,7 +164,7 @@ fn with_doctor(scope: DoctorScope, path: &str, doctor_id: i64, rest: &str) -> St
 // ---- weekly hours -------------------------------------------------------------------------------------
 
 #[derive(Template, WebTemplate)]
-#[template(path = "schedule/hours.html")]
+#[template(path = "scheduling/hours.html")]
 pub struct HoursPage {
     layout: Layout,
     /// Listed for the admin to choose from; empty for a doctor.
@@ -384,7 +384,7 @@ pub async fn remove_hours(
 // ---- closures and leave -------------------------------------------------------------------------------
 
 #[derive(Template, WebTemplate)]
-#[template(path = "schedule/closures.html")]
+#[template(path = "scheduling/closures.html")]
 pub struct ClosuresPage {
     layout: Layout,
     scope: DoctorScope,
@@ -592,7 +592,7 @@ pub struct Problem {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "schedule/day.html")]
+#[template(path = "scheduling/day.html")]
 pub struct SchedulePage {
     layout: Layout,
     scope: DoctorScope,

@@ -30,7 +30,7 @@ use sickbay_core::scheduling::service::{self, Booker, BookingError, Canceller};
 use sickbay_core::validation::parse_id;
 
 #[derive(Template, WebTemplate)]
-#[template(path = "booking/book.html", blocks = ["picker"])]
+#[template(path = "scheduling/book.html", blocks = ["picker"])]
 pub struct BookPage {
     pub layout: Layout,
     pub picker: SlotPicker,
@@ -238,7 +238,7 @@ pub async fn booked_message(state: &AppState, id: i64) -> AppResult<String> {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "booking/mine.html")]
+#[template(path = "scheduling/mine.html")]
 pub struct MinePage {
     layout: Layout,
     upcoming: Vec<AppointmentView>,
