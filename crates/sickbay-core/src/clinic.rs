@@ -4,7 +4,6 @@ use chrono_tz::{TZ_VARIANTS, Tz};
 
 use crate::db::types::InvalidValue;
 use crate::settings_section::{Field, Section, Text, Values};
-use crate::validation::FieldErrors;
 
 pub const NAME: Text<String> = Text {
     key: "clinic_name",
@@ -95,54 +94,17 @@ impl Default for ClinicSettings {
     }
 }
 
-impl Section for ClinicSettings {
-    const TITLE: &'static str = "The clinic";
-
-    fn from_stored(stored: &Values) -> Self {
-        ClinicSettings {
-            name: NAME.read(stored),
-            address: ADDRESS.read(stored),
-            time_zone: TIME_ZONE.read(stored),
-            currency_code: CURRENCY_CODE.read(stored),
-            currency_minor_digits: CURRENCY_MINOR_DIGITS.read(stored),
-        }
-    }
-
-    fn from_form(form: &Values, errors: &mut FieldErrors) -> Option<Self> {
-        let name = NAME.typed(form, errors);
-        let address = ADDRESS.typed(form, errors);
-        let time_zone = TIME_ZONE.typed(form, errors);
-        let currency_code = CURRENCY_CODE.typed(form, errors);
-        let currency_minor_digits = CURRENCY_MINOR_DIGITS.typed(form, errors);
-        Some(ClinicSettings {
-            name: name?,
-            address: address?,
-            time_zone: time_zone?,
-            currency_code: currency_code?,
-            currency_minor_digits: currency_minor_digits?,
-        })
-    }
-
-    fn to_stored(&self) -> Vec<(&'static str, String)> {
-        vec![
-            NAME.pair(&self.name),
-            ADDRESS.pair(&self.address),
-            TIME_ZONE.pair(&self.time_zone),
-            CURRENCY_CODE.pair(&self.currency_code),
-            CURRENCY_MINOR_DIGITS.pair(&self.currency_minor_digits),
-        ]
-    }
-
-    fn fields(form: &Values) -> Vec<Field> {
-        vec![
-            NAME.field(form),
-            ADDRESS.field(form),
-            TIME_ZONE.field(form),
-            CURRENCY_CODE.field(form),
-            CURRENCY_MINOR_DIGITS.field(form),
-        ]
-    }
-}
+crate::settings_section!(
+    ClinicSettings,
+    "The clinic",
+    [
+        name: NAME,
+        address: ADDRESS,
+        time_zone: TIME_ZONE,
+        currency_code: CURRENCY_CODE,
+        currency_minor_digits: CURRENCY_MINOR_DIGITS,
+    ]
+);
 
 pub fn parse_clinic_name(text: &str) -> Result<String, InvalidValue> {
     let name = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -189,6 +151,7 @@ pub fn parse_minor_digits(text: &str) -> Result<u32, InvalidValue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::validation::FieldErrors;
 
     fn stored(pairs: &[(&str, &str)]) -> Values {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()

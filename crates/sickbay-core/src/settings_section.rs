@@ -98,6 +98,56 @@ fn text_of<'v>(values: &'v Values, key: &str) -> &'v str {
     values.get(key).map_or("", String::as_str)
 }
 
+/// One key of the settings: its value read from storage (the default when missing or unreadable), taken from
+/// the form (a message in `errors` when it is bad), written back as text, and drawn as a field.
+pub trait Setting {
+    type Value;
+    fn read(&self, stored: &Values) -> Self::Value;
+    fn take(&self, form: &Values, errors: &mut FieldErrors) -> Option<Self::Value>;
+    fn pair(&self, value: &Self::Value) -> (&'static str, String);
+    fn field(&self, form: &Values) -> Field;
+}
+
+/// Declares a feature's settings section once, as vaultwarden's `make_config!` does: its title and, in the
+/// form's order, each field of the settings struct with the key that holds it. Reading, the form, storing and
+/// the fieldset all come from that one list. `check` (optional) looks at the form as a whole, adding to the
+/// errors and answering whether it can be saved (a rule between two keys).
+#[macro_export]
+macro_rules! settings_section {
+    ($section:ty, $title:expr, [$($field:ident: $key:expr),+ $(,)?] $(, check = $check:path)?) => {
+        impl $crate::settings_section::Section for $section {
+            const TITLE: &'static str = $title;
+
+            fn from_stored(stored: &$crate::settings_section::Values) -> Self {
+                use $crate::settings_section::Setting as _;
+                Self { $($field: $key.read(stored)),+ }
+            }
+
+            fn from_form(
+                form: &$crate::settings_section::Values,
+                errors: &mut $crate::validation::FieldErrors,
+            ) -> Option<Self> {
+                use $crate::settings_section::Setting as _;
+                $(let $field = $key.take(form, errors);)+
+                $(if !$check(form, errors) {
+                    return None;
+                })?
+                Some(Self { $($field: $field?),+ })
+            }
+
+            fn to_stored(&self) -> Vec<(&'static str, String)> {
+                use $crate::settings_section::Setting as _;
+                vec![$($key.pair(&self.$field)),+]
+            }
+
+            fn fields(form: &$crate::settings_section::Values) -> Vec<$crate::settings_section::Field> {
+                use $crate::settings_section::Setting as _;
+                vec![$($key.field(form)),+]
+            }
+        }
+    };
+}
+
 /// A whole number within a range.
 pub struct Number {
     pub key: &'static str,
@@ -120,23 +170,27 @@ impl Number {
                 ))
             })
     }
+}
 
-    pub fn read(&self, stored: &Values) -> i64 {
+impl Setting for Number {
+    type Value = i64;
+
+    fn read(&self, stored: &Values) -> i64 {
         stored
             .get(self.key)
             .and_then(|text| self.parse(text).ok())
             .unwrap_or(self.default)
     }
 
-    pub fn typed(&self, form: &Values, errors: &mut FieldErrors) -> Option<i64> {
+    fn take(&self, form: &Values, errors: &mut FieldErrors) -> Option<i64> {
         errors.check(self.key, self.parse(text_of(form, self.key)))
     }
 
-    pub fn pair(&self, value: i64) -> (&'static str, String) {
+    fn pair(&self, value: &i64) -> (&'static str, String) {
         (self.key, value.to_string())
     }
 
-    pub fn field(&self, form: &Values) -> Field {
+    fn field(&self, form: &Values) -> Field {
         Field {
             key: self.key,
             label: self.label,
@@ -156,7 +210,16 @@ pub struct Flag {
 }
 
 impl Flag {
-    pub fn read(&self, stored: &Values) -> bool {
+    /// Ticked: the browser sent the box. "0" is the stored "no", so stored values show as a form too.
+    pub fn ticked(&self, form: &Values) -> bool {
+        form.get(self.key).is_some_and(|value| value != "0")
+    }
+}
+
+impl Setting for Flag {
+    type Value = bool;
+
+    fn read(&self, stored: &Values) -> bool {
         match stored.get(self.key).map(String::as_str) {
             Some("1") => true,
             Some("0") => false,
@@ -164,21 +227,21 @@ impl Flag {
         }
     }
 
-    /// Ticked: the browser sent the box. "0" is the stored "no", so stored values show as a form too.
-    pub fn typed(&self, form: &Values) -> bool {
-        form.get(self.key).is_some_and(|value| value != "0")
+    /// A box is always a good answer: ticked or not.
+    fn take(&self, form: &Values, _errors: &mut FieldErrors) -> Option<bool> {
+        Some(self.ticked(form))
     }
 
-    pub fn pair(&self, value: bool) -> (&'static str, String) {
-        (self.key, if value { "1" } else { "0" }.to_owned())
+    fn pair(&self, value: &bool) -> (&'static str, String) {
+        (self.key, if *value { "1" } else { "0" }.to_owned())
     }
 
-    pub fn field(&self, form: &Values) -> Field {
+    fn field(&self, form: &Values) -> Field {
         Field {
             key: self.key,
             label: self.label,
             kind: "checkbox",
-            checked: self.typed(form),
+            checked: self.ticked(form),
             extra: "role=switch".to_owned(),
             wide: true,
             ..Field::default()
@@ -196,23 +259,25 @@ pub struct Text<T: 'static> {
     pub look: fn() -> Field,
 }
 
-impl<T> Text<T> {
-    pub fn read(&self, stored: &Values) -> T {
+impl<T> Setting for Text<T> {
+    type Value = T;
+
+    fn read(&self, stored: &Values) -> T {
         stored
             .get(self.key)
             .and_then(|text| (self.parse)(text).ok())
             .unwrap_or_else(self.default)
     }
 
-    pub fn typed(&self, form: &Values, errors: &mut FieldErrors) -> Option<T> {
+    fn take(&self, form: &Values, errors: &mut FieldErrors) -> Option<T> {
         errors.check(self.key, (self.parse)(text_of(form, self.key)))
     }
 
-    pub fn pair(&self, value: &T) -> (&'static str, String) {
+    fn pair(&self, value: &T) -> (&'static str, String) {
         (self.key, (self.show)(value))
     }
 
-    pub fn field(&self, form: &Values) -> Field {
+    fn field(&self, form: &Values) -> Field {
         Field {
             key: self.key,
             value: text_of(form, self.key).to_owned(),
@@ -258,7 +323,7 @@ mod tests {
         }
         assert_eq!(DAYS.read(&values(&[("other", "3")])), 14);
         let mut errors = FieldErrors::default();
-        assert_eq!(DAYS.typed(&values(&[("days", "91")]), &mut errors), None);
+        assert_eq!(DAYS.take(&values(&[("days", "91")]), &mut errors), None);
         assert_eq!(errors.get("days"), Some("Enter a whole number from 1 to 90."));
         assert_eq!(DAYS.field(&values(&[("days", "7")])).extra, "min=1 max=90 step=1");
     }
@@ -267,9 +332,9 @@ mod tests {
     fn flags_read_one_and_zero_and_keep_the_default_otherwise() {
         assert!(!ON.read(&values(&[("on", "0")])));
         assert!(ON.read(&values(&[("on", "yes")])));
-        assert!(ON.typed(&values(&[("on", "1")])));
-        assert!(!ON.typed(&values(&[])));
-        assert!(!ON.typed(&values(&[("on", "0")])));
-        assert_eq!(ON.pair(false), ("on", "0".to_owned()));
+        assert!(ON.ticked(&values(&[("on", "1")])));
+        assert!(!ON.ticked(&values(&[])));
+        assert!(!ON.ticked(&values(&[("on", "0")])));
+        assert_eq!(ON.pair(&false), ("on", "0".to_owned()));
     }
 }

@@ -1,8 +1,7 @@
 //! The audit feature's settings: whether a patient, looking at who opened their record, sees the staff
 //! members' names or only their roles (the clinic's choice; roles only unless it says otherwise).
 
-use crate::settings_section::{Field, Flag, Section, Values};
-use crate::validation::FieldErrors;
+use crate::settings_section::{Flag, Section, Values};
 
 pub const STAFF_NAMES_TO_PATIENTS: Flag = Flag {
     key: "audit_staff_names_to_patients",
@@ -22,33 +21,18 @@ impl Default for AuditSettings {
     }
 }
 
-impl Section for AuditSettings {
-    const TITLE: &'static str = "Record access";
-
-    fn from_stored(stored: &Values) -> Self {
-        AuditSettings {
-            staff_names_to_patients: STAFF_NAMES_TO_PATIENTS.read(stored),
-        }
-    }
-
-    fn from_form(form: &Values, _errors: &mut FieldErrors) -> Option<Self> {
-        Some(AuditSettings {
-            staff_names_to_patients: STAFF_NAMES_TO_PATIENTS.typed(form),
-        })
-    }
-
-    fn to_stored(&self) -> Vec<(&'static str, String)> {
-        vec![STAFF_NAMES_TO_PATIENTS.pair(self.staff_names_to_patients)]
-    }
-
-    fn fields(form: &Values) -> Vec<Field> {
-        vec![STAFF_NAMES_TO_PATIENTS.field(form)]
-    }
-}
+crate::settings_section!(
+    AuditSettings,
+    "Record access",
+    [
+        staff_names_to_patients: STAFF_NAMES_TO_PATIENTS,
+    ]
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::validation::FieldErrors;
 
     #[test]
     fn names_are_hidden_from_patients_unless_the_clinic_says_so() {

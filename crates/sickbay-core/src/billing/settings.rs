@@ -3,7 +3,6 @@
 use super::model::parse_percent;
 use crate::db::types::InvalidValue;
 use crate::settings_section::{Field, Flag, Section, Text, Values};
-use crate::validation::FieldErrors;
 
 /// The tax rate in basis points (750 = 7.5 %), typed as a percentage.
 pub const TAX_RATE: Text<i64> = Text {
@@ -46,38 +45,19 @@ impl Default for BillingSettings {
     }
 }
 
-impl Section for BillingSettings {
-    const TITLE: &'static str = "Billing";
-
-    fn from_stored(stored: &Values) -> Self {
-        BillingSettings {
-            tax_bp: TAX_RATE.read(stored),
-            dispense_only_when_paid: DISPENSE_WHEN_PAID.read(stored),
-        }
-    }
-
-    fn from_form(form: &Values, errors: &mut FieldErrors) -> Option<Self> {
-        Some(BillingSettings {
-            tax_bp: TAX_RATE.typed(form, errors)?,
-            dispense_only_when_paid: DISPENSE_WHEN_PAID.typed(form),
-        })
-    }
-
-    fn to_stored(&self) -> Vec<(&'static str, String)> {
-        vec![
-            TAX_RATE.pair(&self.tax_bp),
-            DISPENSE_WHEN_PAID.pair(self.dispense_only_when_paid),
-        ]
-    }
-
-    fn fields(form: &Values) -> Vec<Field> {
-        vec![TAX_RATE.field(form), DISPENSE_WHEN_PAID.field(form)]
-    }
-}
+crate::settings_section!(
+    BillingSettings,
+    "Billing",
+    [
+        tax_bp: TAX_RATE,
+        dispense_only_when_paid: DISPENSE_WHEN_PAID,
+    ]
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::validation::FieldErrors;
 
     #[test]
     fn the_tax_rate_is_a_percentage_kept_in_basis_points() {

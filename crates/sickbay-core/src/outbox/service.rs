@@ -17,7 +17,7 @@ use crate::outbox::model::{self, AfterFailure, Channel, DeliveryError, Filter, K
 use crate::outbox::repo::{self, Message, NewMessage};
 use crate::outbox::settings::{MailSettings, MessageSettings, PHONE_COUNTRY_CODE, SmsSettings};
 use crate::outbox::{sms, smtp};
-use crate::settings_section::{Section, Values};
+use crate::settings_section::{Section, Setting, Values};
 
 /// How long a sender holds a claimed message: longer than the carriers' own timeouts, so a message is only
 /// claimed again when its sender has died.

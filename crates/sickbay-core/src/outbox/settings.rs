@@ -237,74 +237,21 @@ impl MessageSettings {
     }
 }
 
-impl Section for MessageSettings {
-    const TITLE: &'static str = "Messages to patients";
-
-    fn from_stored(stored: &Values) -> Self {
-        MessageSettings {
-            site_url: SITE_URL.read(stored),
-            bookings: BOOKINGS.read(stored),
-            reminders: REMINDERS.read(stored),
-            queue: QUEUE.read(stored),
-            results: RESULTS.read(stored),
-            waitlist: WAITLIST.read(stored),
-            invoices: INVOICES.read(stored),
-            digests: DIGESTS.read(stored),
-            reminder_hours: REMINDER_HOURS.read(stored),
-        }
-    }
-
-    fn from_form(form: &Values, errors: &mut FieldErrors) -> Option<Self> {
-        let site_url = SITE_URL.typed(form, errors);
-        let bookings = BOOKINGS.typed(form, errors);
-        let reminders = REMINDERS.typed(form, errors);
-        let queue = QUEUE.typed(form, errors);
-        let results = RESULTS.typed(form, errors);
-        let waitlist = WAITLIST.typed(form, errors);
-        let invoices = INVOICES.typed(form, errors);
-        let digests = DIGESTS.typed(form, errors);
-        let reminder_hours = REMINDER_HOURS.typed(form, errors);
-        Some(MessageSettings {
-            site_url: site_url?,
-            bookings: bookings?,
-            reminders: reminders?,
-            queue: queue?,
-            results: results?,
-            waitlist: waitlist?,
-            invoices: invoices?,
-            digests: digests?,
-            reminder_hours: reminder_hours?,
-        })
-    }
-
-    fn to_stored(&self) -> Vec<(&'static str, String)> {
-        vec![
-            SITE_URL.pair(&self.site_url),
-            BOOKINGS.pair(&self.bookings),
-            REMINDERS.pair(&self.reminders),
-            QUEUE.pair(&self.queue),
-            RESULTS.pair(&self.results),
-            WAITLIST.pair(&self.waitlist),
-            INVOICES.pair(&self.invoices),
-            DIGESTS.pair(&self.digests),
-            REMINDER_HOURS.pair(&self.reminder_hours),
-        ]
-    }
-
-    fn fields(form: &Values) -> Vec<Field> {
-        vec![
-            SITE_URL.field(form),
-            BOOKINGS.field(form),
-            REMINDERS.field(form),
-            QUEUE.field(form),
-            RESULTS.field(form),
-            WAITLIST.field(form),
-            INVOICES.field(form),
-            DIGESTS.field(form),
-            REMINDER_HOURS.field(form),
-        ]
-    }
-}
+crate::settings_section!(
+    MessageSettings,
+    "Messages to patients",
+    [
+        site_url: SITE_URL,
+        bookings: BOOKINGS,
+        reminders: REMINDERS,
+        queue: QUEUE,
+        results: RESULTS,
+        waitlist: WAITLIST,
+        invoices: INVOICES,
+        digests: DIGESTS,
+        reminder_hours: REMINDER_HOURS,
+    ]
+);
 
 /// The mail server email goes through.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -330,63 +277,28 @@ impl MailSettings {
     }
 }
 
-impl Section for MailSettings {
-    const TITLE: &'static str = "Mail server";
-
-    fn from_stored(stored: &Values) -> Self {
-        MailSettings {
-            host: SMTP_HOST.read(stored),
-            port: SMTP_PORT.read(stored),
-            tls: SMTP_TLS.read(stored),
-            username: SMTP_USERNAME.read(stored),
-            password: SMTP_PASSWORD.read(stored),
-            from: MAIL_FROM.read(stored),
-        }
+/// Email needs the address it is sent from once a server is given.
+fn mail_from_given(form: &Values, errors: &mut FieldErrors) -> bool {
+    let given = |key: &str| form.get(key).is_some_and(|text| !text.trim().is_empty());
+    if given(SMTP_HOST.key) && !given(MAIL_FROM.key) {
+        errors.add(MAIL_FROM.key, "Enter the address email is sent from.");
+        return false;
     }
-
-    fn from_form(form: &Values, errors: &mut FieldErrors) -> Option<Self> {
-        let host = SMTP_HOST.typed(form, errors);
-        let port = SMTP_PORT.typed(form, errors);
-        let tls = SMTP_TLS.typed(form, errors);
-        let username = SMTP_USERNAME.typed(form, errors);
-        let password = SMTP_PASSWORD.typed(form, errors);
-        let from = MAIL_FROM.typed(form, errors);
-        if host.as_ref().is_some_and(|h| !h.is_empty()) && from.as_ref().is_some_and(String::is_empty) {
-            errors.add(MAIL_FROM.key, "Enter the address email is sent from.");
-            return None;
-        }
-        Some(MailSettings {
-            host: host?,
-            port: port?,
-            tls: tls?,
-            username: username?,
-            password: password?,
-            from: from?,
-        })
-    }
-
-    fn to_stored(&self) -> Vec<(&'static str, String)> {
-        vec![
-            SMTP_HOST.pair(&self.host),
-            SMTP_PORT.pair(self.port),
-            SMTP_TLS.pair(&self.tls),
-            SMTP_USERNAME.pair(&self.username),
-            SMTP_PASSWORD.pair(&self.password),
-            MAIL_FROM.pair(&self.from),
-        ]
-    }
-
-    fn fields(form: &Values) -> Vec<Field> {
-        vec![
-            SMTP_HOST.field(form),
-            SMTP_PORT.field(form),
-            SMTP_TLS.field(form),
-            MAIL_FROM.field(form),
-            SMTP_USERNAME.field(form),
-            SMTP_PASSWORD.field(form),
-        ]
-    }
+    true
 }
+
+crate::settings_section!(
+    MailSettings,
+    "Mail server",
+    [
+        host: SMTP_HOST,
+        port: SMTP_PORT,
+        tls: SMTP_TLS,
+        from: MAIL_FROM,
+        username: SMTP_USERNAME,
+        password: SMTP_PASSWORD,
+    ], check = mail_from_given
+);
 
 /// The SMS provider text messages go through, and how phone numbers without a country code are read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -416,54 +328,17 @@ impl SmsSettings {
     }
 }
 
-impl Section for SmsSettings {
-    const TITLE: &'static str = "SMS provider";
-
-    fn from_stored(stored: &Values) -> Self {
-        SmsSettings {
-            endpoint: SMS_ENDPOINT.read(stored),
-            username: SMS_USERNAME.read(stored),
-            api_key: SMS_API_KEY.read(stored),
-            sender_id: SMS_SENDER_ID.read(stored),
-            country_code: PHONE_COUNTRY_CODE.read(stored),
-        }
-    }
-
-    fn from_form(form: &Values, errors: &mut FieldErrors) -> Option<Self> {
-        let endpoint = SMS_ENDPOINT.typed(form, errors);
-        let username = SMS_USERNAME.typed(form, errors);
-        let api_key = SMS_API_KEY.typed(form, errors);
-        let sender_id = SMS_SENDER_ID.typed(form, errors);
-        let country_code = PHONE_COUNTRY_CODE.typed(form, errors);
-        Some(SmsSettings {
-            endpoint: endpoint?,
-            username: username?,
-            api_key: api_key?,
-            sender_id: sender_id?,
-            country_code: country_code?,
-        })
-    }
-
-    fn to_stored(&self) -> Vec<(&'static str, String)> {
-        vec![
-            SMS_ENDPOINT.pair(&self.endpoint),
-            SMS_USERNAME.pair(&self.username),
-            SMS_API_KEY.pair(&self.api_key),
-            SMS_SENDER_ID.pair(&self.sender_id),
-            PHONE_COUNTRY_CODE.pair(&self.country_code),
-        ]
-    }
-
-    fn fields(form: &Values) -> Vec<Field> {
-        vec![
-            SMS_ENDPOINT.field(form),
-            SMS_USERNAME.field(form),
-            SMS_API_KEY.field(form),
-            SMS_SENDER_ID.field(form),
-            PHONE_COUNTRY_CODE.field(form),
-        ]
-    }
-}
+crate::settings_section!(
+    SmsSettings,
+    "SMS provider",
+    [
+        endpoint: SMS_ENDPOINT,
+        username: SMS_USERNAME,
+        api_key: SMS_API_KEY,
+        sender_id: SMS_SENDER_ID,
+        country_code: PHONE_COUNTRY_CODE,
+    ]
+);
 
 fn parse_line(text: &str) -> Result<String, InvalidValue> {
     let line = text.trim();

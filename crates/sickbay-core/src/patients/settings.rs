@@ -5,7 +5,6 @@ use regex::Regex;
 
 use crate::db::types::InvalidValue;
 use crate::settings_section::{Field, Flag, Section, Text, Values};
-use crate::validation::FieldErrors;
 
 /// Letters and digits in groups joined by `/` or `-`, such as `U2019/3012345`, `CSC/19/1234` or `190401001`.
 pub const DEFAULT_MATRIC_PATTERN: &str = r"^[A-Z0-9]+([/-][A-Z0-9]+)*$";
@@ -87,45 +86,21 @@ pub fn parse_matric_pattern(text: &str) -> Result<Regex, InvalidValue> {
     Regex::new(text).map_err(|_| InvalidValue("This is not a valid regular expression.".into()))
 }
 
-impl Section for RegistrationSettings {
-    const TITLE: &'static str = "Student registration";
-
-    fn from_stored(stored: &Values) -> Self {
-        RegistrationSettings {
-            self_registration: SELF_REGISTRATION.read(stored),
-            approval_required: APPROVAL_REQUIRED.read(stored),
-            matric_pattern: MATRIC_PATTERN.read(stored),
-        }
-    }
-
-    fn from_form(form: &Values, errors: &mut FieldErrors) -> Option<Self> {
-        Some(RegistrationSettings {
-            self_registration: SELF_REGISTRATION.typed(form),
-            approval_required: APPROVAL_REQUIRED.typed(form),
-            matric_pattern: MATRIC_PATTERN.typed(form, errors)?,
-        })
-    }
-
-    fn to_stored(&self) -> Vec<(&'static str, String)> {
-        vec![
-            SELF_REGISTRATION.pair(self.self_registration),
-            APPROVAL_REQUIRED.pair(self.approval_required),
-            MATRIC_PATTERN.pair(&self.matric_pattern),
-        ]
-    }
-
-    fn fields(form: &Values) -> Vec<Field> {
-        vec![
-            SELF_REGISTRATION.field(form),
-            APPROVAL_REQUIRED.field(form),
-            MATRIC_PATTERN.field(form),
-        ]
-    }
-}
+crate::settings_section!(
+    RegistrationSettings,
+    "Student registration",
+    [
+        self_registration: SELF_REGISTRATION,
+        approval_required: APPROVAL_REQUIRED,
+        matric_pattern: MATRIC_PATTERN,
+    ]
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings_section::Setting;
+    use crate::validation::FieldErrors;
 
     #[test]
     fn each_matric_format_accepts_its_own_examples() {

@@ -1,7 +1,6 @@
 //! The pharmacy's settings: how long a batch must still keep to be dispensed.
 
-use crate::settings_section::{Field, Number, Section, Values};
-use crate::validation::FieldErrors;
+use crate::settings_section::{Number, Section, Values};
 
 pub const MIN_SHELF_DAYS: Number = Number {
     key: "pharmacy_min_shelf_days",
@@ -22,33 +21,18 @@ impl Default for PharmacySettings {
     }
 }
 
-impl Section for PharmacySettings {
-    const TITLE: &'static str = "Pharmacy";
-
-    fn from_stored(stored: &Values) -> Self {
-        PharmacySettings {
-            min_shelf_days: MIN_SHELF_DAYS.read(stored),
-        }
-    }
-
-    fn from_form(form: &Values, errors: &mut FieldErrors) -> Option<Self> {
-        Some(PharmacySettings {
-            min_shelf_days: MIN_SHELF_DAYS.typed(form, errors)?,
-        })
-    }
-
-    fn to_stored(&self) -> Vec<(&'static str, String)> {
-        vec![MIN_SHELF_DAYS.pair(self.min_shelf_days)]
-    }
-
-    fn fields(form: &Values) -> Vec<Field> {
-        vec![MIN_SHELF_DAYS.field(form)]
-    }
-}
+crate::settings_section!(
+    PharmacySettings,
+    "Pharmacy",
+    [
+        min_shelf_days: MIN_SHELF_DAYS,
+    ]
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::validation::FieldErrors;
 
     #[test]
     fn min_shelf_days_default_range_and_fallback() {

@@ -1,7 +1,6 @@
 //! The queue's settings: where a skipped ticket goes back in.
 
-use crate::settings_section::{Field, Number, Section, Values};
-use crate::validation::FieldErrors;
+use crate::settings_section::{Number, Section, Values};
 
 pub const SKIP_PLACES: Number = Number {
     key: "queue_skip_places",
@@ -22,33 +21,18 @@ impl Default for QueueSettings {
     }
 }
 
-impl Section for QueueSettings {
-    const TITLE: &'static str = "Queue";
-
-    fn from_stored(stored: &Values) -> Self {
-        QueueSettings {
-            skip_places: SKIP_PLACES.read(stored),
-        }
-    }
-
-    fn from_form(form: &Values, errors: &mut FieldErrors) -> Option<Self> {
-        Some(QueueSettings {
-            skip_places: SKIP_PLACES.typed(form, errors)?,
-        })
-    }
-
-    fn to_stored(&self) -> Vec<(&'static str, String)> {
-        vec![SKIP_PLACES.pair(self.skip_places)]
-    }
-
-    fn fields(form: &Values) -> Vec<Field> {
-        vec![SKIP_PLACES.field(form)]
-    }
-}
+crate::settings_section!(
+    QueueSettings,
+    "Queue",
+    [
+        skip_places: SKIP_PLACES,
+    ]
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::validation::FieldErrors;
 
     #[test]
     fn skip_places_default_range_and_fallback() {

@@ -2,8 +2,7 @@
 //! may hold, until when they may cancel, and when an unchecked booking becomes a no-show.
 
 use crate::scheduling::model::BookingRules;
-use crate::settings_section::{Field, Flag, Number, Section, Values};
-use crate::validation::FieldErrors;
+use crate::settings_section::{Flag, Number, Section, Values};
 
 pub const HORIZON_DAYS: Number = Number {
     key: "booking_horizon_days",
@@ -75,63 +74,24 @@ impl BookingSettings {
     }
 }
 
-impl Section for BookingSettings {
-    const TITLE: &'static str = "Booking";
-
-    fn from_stored(stored: &Values) -> Self {
-        BookingSettings {
-            horizon_days: HORIZON_DAYS.read(stored),
-            min_notice_minutes: MIN_NOTICE_MINUTES.read(stored),
-            max_future: MAX_FUTURE.read(stored),
-            one_per_day: ONE_PER_DAY.read(stored),
-            cancel_cutoff_minutes: CANCEL_CUTOFF_MINUTES.read(stored),
-            no_show_grace_minutes: NO_SHOW_GRACE_MINUTES.read(stored),
-        }
-    }
-
-    fn from_form(form: &Values, errors: &mut FieldErrors) -> Option<Self> {
-        let horizon_days = HORIZON_DAYS.typed(form, errors);
-        let min_notice_minutes = MIN_NOTICE_MINUTES.typed(form, errors);
-        let max_future = MAX_FUTURE.typed(form, errors);
-        let cancel_cutoff_minutes = CANCEL_CUTOFF_MINUTES.typed(form, errors);
-        let no_show_grace_minutes = NO_SHOW_GRACE_MINUTES.typed(form, errors);
-        Some(BookingSettings {
-            horizon_days: horizon_days?,
-            min_notice_minutes: min_notice_minutes?,
-            max_future: max_future?,
-            one_per_day: ONE_PER_DAY.typed(form),
-            cancel_cutoff_minutes: cancel_cutoff_minutes?,
-            no_show_grace_minutes: no_show_grace_minutes?,
-        })
-    }
-
-    fn to_stored(&self) -> Vec<(&'static str, String)> {
-        vec![
-            HORIZON_DAYS.pair(self.horizon_days),
-            MIN_NOTICE_MINUTES.pair(self.min_notice_minutes),
-            MAX_FUTURE.pair(self.max_future),
-            ONE_PER_DAY.pair(self.one_per_day),
-            CANCEL_CUTOFF_MINUTES.pair(self.cancel_cutoff_minutes),
-            NO_SHOW_GRACE_MINUTES.pair(self.no_show_grace_minutes),
-        ]
-    }
-
-    fn fields(form: &Values) -> Vec<Field> {
-        vec![
-            HORIZON_DAYS.field(form),
-            MIN_NOTICE_MINUTES.field(form),
-            MAX_FUTURE.field(form),
-            CANCEL_CUTOFF_MINUTES.field(form),
-            NO_SHOW_GRACE_MINUTES.field(form),
-            ONE_PER_DAY.field(form),
-        ]
-    }
-}
+crate::settings_section!(
+    BookingSettings,
+    "Booking",
+    [
+        horizon_days: HORIZON_DAYS,
+        min_notice_minutes: MIN_NOTICE_MINUTES,
+        max_future: MAX_FUTURE,
+        cancel_cutoff_minutes: CANCEL_CUTOFF_MINUTES,
+        no_show_grace_minutes: NO_SHOW_GRACE_MINUTES,
+        one_per_day: ONE_PER_DAY,
+    ]
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::settings_section::values_of;
+    use crate::validation::FieldErrors;
 
     fn stored(pairs: &[(&str, &str)]) -> Values {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
