@@ -222,7 +222,7 @@ async fn press_enter(b: &Browser, css: &str) {
 }
 
 /// Waits until the focused element matches `css`, and says what has the focus if it never does.
-async fn wait_for_focus(b: &Browser, css: &str) {
+pub(crate) async fn wait_for_focus(b: &Browser, css: &str) {
     let mut last = serde_json::Value::Null;
     for _ in 0..50 {
         last = b

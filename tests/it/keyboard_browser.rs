@@ -5,14 +5,14 @@
 //! its review. Each step also bounds how many Tab presses it takes, so a page that grows a long detour before its
 //! main action fails here.
 
-use std::time::Duration;
-
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use serde_json::json;
 use sickbay_core::db::Timestamp;
 
 use crate::browser::Browser;
+use crate::consult_browser::wait_for_focus;
 use crate::feedback_browser::{backend, run};
+use crate::messages::eventually;
 use crate::queue::{PATIENTS, walk_in};
 use crate::queue_browser::wait_for_text;
 use crate::support::{
@@ -98,30 +98,6 @@ async fn tab_to(b: &Browser, css: &str, backwards: bool, limit: usize) -> usize 
     );
 }
 
-/// Waits for the focus to settle on `css` (after a page load or an htmx swap moved it).
-async fn wait_for_focus(b: &Browser, css: &str) {
-    for _ in 0..50 {
-        if focus_is(b, css).await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the focus never reached {css}; it is on {}", focused(b).await);
-}
-
-/// Waits until `sql` counts `expected` rows: the keyboard's last press reached the database.
-async fn wait_for_count(app: &TestApp, sql: &str, expected: i64) {
-    let mut found = -1;
-    for _ in 0..50 {
-        found = app.count(sql).await;
-        if found == expected {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{sql}: {found}, expected {expected}");
-}
-
 async fn a_student_books_with_the_keyboard_alone(app: TestApp) {
     let (doc, _) = doctor(&app, "dr.keys").await;
     let slot = slot_in(&app, doc, 5, 24 * 60).await;
@@ -195,12 +171,16 @@ async fn reception_checks_in_and_adds_a_walk_in_with_the_keyboard_alone(app: Tes
     let to_check_in = tab_to(&b, &format!("#due-{due} button"), false, 25).await;
     press(&b, &[ENTER]).await;
     wait_for_text(&b, "#check-in-messages", "ticket").await;
-    wait_for_count(
-        &app,
-        &format!("SELECT COUNT(*) FROM ticket WHERE appointment_id = {due}"),
+    assert_eq!(
+        eventually(
+            &app,
+            &format!("SELECT COUNT(*) FROM ticket WHERE appointment_id = {due}"),
+            1
+        )
+        .await,
         1,
-    )
-    .await;
+        "the keys reached the database"
+    );
 
     // A registered patient walks in: the search, typed; then "Add to the queue".
     b.goto(&app, "/queue").await;
@@ -209,12 +189,16 @@ async fn reception_checks_in_and_adds_a_walk_in_with_the_keyboard_alone(app: Tes
     type_text(&b, &chidi).await;
     let to_add = tab_to(&b, "#walk-in-existing button[type=submit]", false, 10).await;
     press(&b, &[ENTER]).await;
-    wait_for_count(
-        &app,
-        &format!("SELECT COUNT(*) FROM ticket WHERE patient_id = {}", ids[2]),
+    assert_eq!(
+        eventually(
+            &app,
+            &format!("SELECT COUNT(*) FROM ticket WHERE patient_id = {}", ids[2]),
+            1
+        )
+        .await,
         1,
-    )
-    .await;
+        "the keys reached the database"
+    );
     b.wait_for_path("/queue").await;
     b.screenshot("81-keys-walk-in-desk").await;
     assert!(
@@ -256,12 +240,16 @@ async fn a_doctor_calls_examines_and_completes_with_the_keyboard_alone(app: Test
     tab_to(&b, "#note-complaint textarea", false, 5).await;
     type_text(&b, "Fever and headache for two days").await;
     press(&b, &[CONTROL, ENTER]).await;
-    wait_for_count(
-        &app,
-        &format!("SELECT COUNT(*) FROM clinical_note WHERE visit_id = {visit} AND kind = 'complaint'"),
+    assert_eq!(
+        eventually(
+            &app,
+            &format!("SELECT COUNT(*) FROM clinical_note WHERE visit_id = {visit} AND kind = 'complaint'"),
+            1
+        )
+        .await,
         1,
-    )
-    .await;
+        "the keys reached the database"
+    );
 
     // Key 4: the diagnosis, typed; Enter adds it as written.
     run(&b, "document.activeElement.blur(); return true;", vec![]).await;
@@ -270,12 +258,16 @@ async fn a_doctor_calls_examines_and_completes_with_the_keyboard_alone(app: Test
     tab_to(&b, "#description", false, 10).await;
     type_text(&b, "Malaria, uncomplicated").await;
     press(&b, &[ENTER]).await;
-    wait_for_count(
-        &app,
-        &format!("SELECT COUNT(*) FROM diagnosis WHERE visit_id = {visit}"),
+    assert_eq!(
+        eventually(
+            &app,
+            &format!("SELECT COUNT(*) FROM diagnosis WHERE visit_id = {visit}"),
+            1
+        )
+        .await,
         1,
-    )
-    .await;
+        "the keys reached the database"
+    );
 
     // Back up to "Complete visit", then the review: "Sign and complete".
     let to_complete = tab_to(&b, "#complete-visit", true, 80).await;
@@ -285,12 +277,16 @@ async fn a_doctor_calls_examines_and_completes_with_the_keyboard_alone(app: Test
     b.screenshot("82-keys-review").await;
     press(&b, &[ENTER]).await;
     b.wait_for_path("/queue/doctor").await;
-    wait_for_count(
-        &app,
-        &format!("SELECT COUNT(*) FROM visit WHERE id = {visit} AND status = 'completed'"),
+    assert_eq!(
+        eventually(
+            &app,
+            &format!("SELECT COUNT(*) FROM visit WHERE id = {visit} AND status = 'completed'"),
+            1
+        )
+        .await,
         1,
-    )
-    .await;
+        "the keys reached the database"
+    );
     assert!(
         to_call <= 30 && to_complete <= 80 && to_sign <= 40,
         "Tab presses: {to_call} to call next, {to_complete} back to Complete visit, {to_sign} to sign"
@@ -334,11 +330,15 @@ async fn a_pushed_form_pressed_before_htmx_takes_it_over_still_posts(app: TestAp
     assert_eq!(replaced, json!(true), "a Start without its token, focused");
     press(&b, &[ENTER]).await;
     wait_for_text(&b, "h1", "Amaka").await;
-    wait_for_count(
-        &app,
-        &format!("SELECT COUNT(*) FROM visit WHERE patient_id = {amaka}"),
+    assert_eq!(
+        eventually(
+            &app,
+            &format!("SELECT COUNT(*) FROM visit WHERE patient_id = {amaka}"),
+            1
+        )
+        .await,
         1,
-    )
-    .await;
+        "the keys reached the database"
+    );
     b.close().await;
 }
