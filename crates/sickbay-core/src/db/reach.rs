@@ -55,9 +55,12 @@ impl Reach {
         let Some(state) = &self.0 else {
             return Ok(());
         };
-        let mut pending = state.first_try_pending.subscribe();
-        // The probe's try is bounded by PROBE_TIMEOUT; the margin covers its task being scheduled late.
-        let _ = tokio::time::timeout(PROBE_TIMEOUT * 2, pending.wait_for(|pending| !pending)).await;
+        // Every statement passes here: only a probe's first try, rarely under way, is waited for.
+        if *state.first_try_pending.borrow() {
+            let mut pending = state.first_try_pending.subscribe();
+            // The probe's try is bounded by PROBE_TIMEOUT; the margin covers its task being scheduled late.
+            let _ = tokio::time::timeout(PROBE_TIMEOUT * 2, pending.wait_for(|pending| !pending)).await;
+        }
         match state.lost.load(Ordering::Acquire) {
             true => Err(out_of_reach()),
             false => Ok(()),
@@ -177,13 +180,18 @@ fn may_have_gone(err: &sqlx::Error) -> bool {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_broken_connection_to_a_server_that_refuses_new_ones_makes_it_lost() {
+    /// The reachability of a PostgreSQL address where nothing listens.
+    fn nothing_listening() -> Reach {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
         let port = listener.local_addr().expect("its address").port();
         drop(listener);
-        let reach = Reach::postgres(&format!("postgres://nobody@127.0.0.1:{port}/none"));
         sqlx::any::install_default_drivers();
+        Reach::postgres(&format!("postgres://nobody@127.0.0.1:{port}/none"))
+    }
+
+    #[tokio::test]
+    async fn a_broken_connection_to_a_server_that_refuses_new_ones_makes_it_lost() {
+        let reach = nothing_listening();
 
         reach.note::<()>(&Err(sqlx::Error::RowNotFound));
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -206,11 +214,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_request_right_behind_the_first_failure_waits_for_the_probes_answer() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-        let port = listener.local_addr().expect("its address").port();
-        drop(listener);
-        let reach = Reach::postgres(&format!("postgres://nobody@127.0.0.1:{port}/none"));
-        sqlx::any::install_default_drivers();
+        let reach = nothing_listening();
 
         reach.note::<()>(&Err(sqlx::Error::Io(std::io::ErrorKind::ConnectionRefused.into())));
         assert!(
