@@ -3,6 +3,7 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use tower_sessions::Session;
 
 use crate::state::AppState;
@@ -19,26 +20,123 @@ use sickbay_core::academic::service;
 use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::db::{Db, Timestamp};
 use sickbay_core::error::ServiceError;
+use sickbay_core::identity::Actor;
 use sickbay_core::validation::FieldErrors;
 
 pub const INDEX_PATH: &str = "/admin/academic";
 
-/// A kind of record as a type, so one generic handler serves the routes of all four.
-pub trait KindOf: Send + Sync + 'static {
+/// One kind's add-and-edit form: how it validates itself, what the service does with it and where a page
+/// shows it again with its errors. One generic handler per action then serves all four kinds.
+pub trait RecordForm: DeserializeOwned + Send + 'static {
     const KIND: Kind;
+    type Input: Send + Sync;
+    type Page: EditPage<Self>;
+
+    fn validate(&self) -> Result<Self::Input, FieldErrors>;
+    /// The record's name, for the message after an add.
+    fn name_of(input: &Self::Input) -> &str;
+    fn form_id(&self) -> &str;
+    fn version(&self) -> Option<i64>;
+    fn create(db: &Db, actor: &Actor, input: &Self::Input) -> impl Future<Output = Result<i64, ServiceError>> + Send;
+    fn update(
+        db: &Db,
+        actor: &Actor,
+        id: i64,
+        seen: Timestamp,
+        input: &Self::Input,
+    ) -> impl Future<Output = Result<(), ServiceError>> + Send;
+    /// Puts a refused add form and its errors back on the list page.
+    fn refill_index(page: &mut IndexPage, form: Self, errors: FieldErrors);
 }
 
-macro_rules! kinds {
-    ($($name:ident => $kind:ident),+ $(,)?) => {
-        $(pub struct $name; impl KindOf for $name { const KIND: Kind = Kind::$kind; })+
+/// A record's edit page, shown again with a refused form.
+pub trait EditPage<F>: IntoResponse + Sized + Send {
+    fn load(db: &Db, layout: Layout, id: i64) -> impl Future<Output = AppResult<Self>> + Send;
+    fn refill(&mut self, seen: Timestamp, form: F, errors: FieldErrors);
+}
+
+/// Each form's fields, how they validate, and the service calls and page fields they go with.
+macro_rules! record_form {
+    (
+        $form:ident => $kind:ident, $input:ident, $page:ident,
+        validate($($field:ident),+),
+        create = $create:path, update = $update:path,
+        index = ($index_form:ident, $index_errors:ident)
+    ) => {
+        impl RecordForm for $form {
+            const KIND: Kind = Kind::$kind;
+            type Input = $input;
+            type Page = $page;
+
+            fn validate(&self) -> Result<$input, FieldErrors> {
+                $input::validate($(&self.$field),+)
+            }
+            fn name_of(input: &$input) -> &str {
+                &input.name
+            }
+            fn form_id(&self) -> &str {
+                &self.form_id
+            }
+            fn version(&self) -> Option<i64> {
+                self.version
+            }
+            fn create(db: &Db, actor: &Actor, input: &$input) -> impl Future<Output = Result<i64, ServiceError>> + Send {
+                $create(db, actor, input)
+            }
+            fn update(
+                db: &Db,
+                actor: &Actor,
+                id: i64,
+                seen: Timestamp,
+                input: &$input,
+            ) -> impl Future<Output = Result<(), ServiceError>> + Send {
+                $update(db, actor, id, seen, input)
+            }
+            fn refill_index(page: &mut IndexPage, form: Self, errors: FieldErrors) {
+                page.$index_form = form;
+                page.$index_errors = errors;
+            }
+        }
+
+        impl EditPage<$form> for $page {
+            fn load(db: &Db, layout: Layout, id: i64) -> impl Future<Output = AppResult<Self>> + Send {
+                $page::load(db, layout, id)
+            }
+            fn refill(&mut self, seen: Timestamp, form: $form, errors: FieldErrors) {
+                self.head.version = seen;
+                self.form = form;
+                self.errors = errors;
+            }
+        }
     };
 }
 
-kinds! {
-    Faculties => Faculty,
-    Departments => Department,
-    Levels => Level,
-    Sessions => Session,
+record_form! {
+    FacultyForm => Faculty, FacultyInput, FacultyPage,
+    validate(name, code),
+    create = service::create_faculty, update = service::update_faculty,
+    index = (faculty_form, faculty_errors)
+}
+
+record_form! {
+    DepartmentForm => Department, DepartmentInput, DepartmentPage,
+    validate(faculty_id, name, code),
+    create = service::create_department, update = service::update_department,
+    index = (department_form, department_errors)
+}
+
+record_form! {
+    LevelForm => Level, LevelInput, LevelPage,
+    validate(name, sort_order),
+    create = service::create_level, update = service::update_level,
+    index = (level_form, level_errors)
+}
+
+record_form! {
+    SessionForm => Session, SessionInput, SessionPage,
+    validate(name, starts_on, ends_on),
+    create = service::create_session, update = service::update_session,
+    index = (session_form, session_errors)
 }
 
 /// The faculty form, as typed. `version` comes only with an edit.
@@ -164,106 +262,69 @@ pub async fn index(_admin: Staff<Admins>, State(state): State<AppState>, layout:
     IndexPage::load(&state.db, layout).await
 }
 
-/// After a create: back to the list with a message, or the list again with the form's errors.
-async fn after_create(
-    state: &AppState,
-    session: &Session,
+/// Adds a record: back to the list with a message, or the list again with the form's errors.
+pub async fn create<F: RecordForm>(
+    admin: Staff<Admins>,
+    State(state): State<AppState>,
+    session: Session,
     layout: Layout,
-    result: Result<String, ServiceError>,
-    show_errors: impl FnOnce(&mut IndexPage, FieldErrors),
+    Form(form): Form<F>,
 ) -> AppResult<Response> {
+    let result = match form.validate() {
+        Ok(input) => F::create(&state.db, &admin.actor_with_form(form.form_id())?, &input)
+            .await
+            .map(|_| format!("{} {} added.", F::KIND.label(), F::name_of(&input))),
+        Err(errors) => Err(ServiceError::Invalid(errors)),
+    };
     match result {
         Ok(message) => {
-            flash(session, FlashKind::Success, message).await?;
+            flash(&session, FlashKind::Success, message).await?;
             Ok(Redirect::to(INDEX_PATH).into_response())
         }
         Err(ServiceError::Invalid(errors)) => {
             let mut page = IndexPage::load(&state.db, layout).await?;
-            show_errors(&mut page, errors);
+            F::refill_index(&mut page, form, errors);
             Ok(invalid(page))
         }
         Err(err) => Err(err.into()),
     }
 }
 
-pub async fn create_faculty(
-    admin: Staff<Admins>,
+pub async fn show<F: RecordForm>(
+    _admin: Staff<Admins>,
     State(state): State<AppState>,
-    session: Session,
+    IdPath(id): IdPath,
     layout: Layout,
-    Form(form): Form<FacultyForm>,
-) -> AppResult<Response> {
-    let result = match FacultyInput::validate(&form.name, &form.code) {
-        Ok(faculty) => service::create_faculty(&state.db, &admin.actor_with_form(&form.form_id)?, &faculty)
-            .await
-            .map(|_| format!("Faculty {} added.", faculty.name)),
-        Err(errors) => Err(ServiceError::Invalid(errors)),
-    };
-    after_create(&state, &session, layout, result, |page, errors| {
-        page.faculty_form = form;
-        page.faculty_errors = errors;
-    })
-    .await
+) -> AppResult<F::Page> {
+    F::Page::load(&state.db, layout, id).await
 }
 
-pub async fn create_department(
+/// Saves an edit: back to the list with a message, or the edit page again with the form's errors.
+pub async fn update<F: RecordForm>(
     admin: Staff<Admins>,
     State(state): State<AppState>,
+    IdPath(id): IdPath,
     session: Session,
     layout: Layout,
-    Form(form): Form<DepartmentForm>,
+    Form(form): Form<F>,
 ) -> AppResult<Response> {
-    let result = match DepartmentInput::validate(&form.faculty_id, &form.name, &form.code) {
-        Ok(department) => service::create_department(&state.db, &admin.actor_with_form(&form.form_id)?, &department)
-            .await
-            .map(|_| format!("Department {} added.", department.name)),
+    let seen = seen_version(form.version())?;
+    let result = match form.validate() {
+        Ok(input) => F::update(&state.db, &admin.actor, id, seen, &input).await,
         Err(errors) => Err(ServiceError::Invalid(errors)),
     };
-    after_create(&state, &session, layout, result, |page, errors| {
-        page.department_form = form;
-        page.department_errors = errors;
-    })
-    .await
-}
-
-pub async fn create_level(
-    admin: Staff<Admins>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
-    Form(form): Form<LevelForm>,
-) -> AppResult<Response> {
-    let result = match LevelInput::validate(&form.name, &form.sort_order) {
-        Ok(level) => service::create_level(&state.db, &admin.actor_with_form(&form.form_id)?, &level)
-            .await
-            .map(|_| format!("Level {} added.", level.name)),
-        Err(errors) => Err(ServiceError::Invalid(errors)),
-    };
-    after_create(&state, &session, layout, result, |page, errors| {
-        page.level_form = form;
-        page.level_errors = errors;
-    })
-    .await
-}
-
-pub async fn create_session(
-    admin: Staff<Admins>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
-    Form(form): Form<SessionForm>,
-) -> AppResult<Response> {
-    let result = match SessionInput::validate(&form.name, &form.starts_on, &form.ends_on) {
-        Ok(input) => service::create_session(&state.db, &admin.actor_with_form(&form.form_id)?, &input)
-            .await
-            .map(|_| format!("Session {} added.", input.name)),
-        Err(errors) => Err(ServiceError::Invalid(errors)),
-    };
-    after_create(&state, &session, layout, result, |page, errors| {
-        page.session_form = form;
-        page.session_errors = errors;
-    })
-    .await
+    match result {
+        Ok(()) => {
+            flash(&session, FlashKind::Success, format!("{} saved.", F::KIND.label())).await?;
+            Ok(Redirect::to(INDEX_PATH).into_response())
+        }
+        Err(ServiceError::Invalid(errors)) => {
+            let mut page = F::Page::load(&state.db, layout, id).await?;
+            page.refill(seen, form, errors);
+            Ok(invalid(page))
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// What each edit page shows beside its form: the record's path, state and users.
@@ -290,6 +351,20 @@ impl RecordHead {
 
     pub fn path(&self) -> String {
         self.kind.path(self.id)
+    }
+
+    /// The list page's section (its anchor) that holds this kind.
+    pub fn section(&self) -> &'static str {
+        self.kind.path_segment()
+    }
+
+    pub fn section_label(&self) -> &'static str {
+        self.kind.plural()
+    }
+
+    /// "faculty", "department", ... inside a sentence.
+    pub fn noun(&self) -> String {
+        self.kind.label().to_lowercase()
     }
 
     pub fn used_by(&self) -> String {
@@ -326,47 +401,6 @@ impl FacultyPage {
             faculty,
             errors: FieldErrors::default(),
         })
-    }
-}
-
-pub async fn show_faculty(
-    _admin: Staff<Admins>,
-    State(state): State<AppState>,
-    IdPath(id): IdPath,
-    layout: Layout,
-) -> AppResult<FacultyPage> {
-    FacultyPage::load(&state.db, layout, id).await
-}
-
-/// After an edit: back to the list with a message. Invalid input is handled by the caller.
-async fn saved(session: &Session, kind: Kind) -> AppResult<Response> {
-    flash(session, FlashKind::Success, format!("{} saved.", kind.label())).await?;
-    Ok(Redirect::to(INDEX_PATH).into_response())
-}
-
-pub async fn update_faculty(
-    admin: Staff<Admins>,
-    State(state): State<AppState>,
-    IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
-    Form(form): Form<FacultyForm>,
-) -> AppResult<Response> {
-    let seen = seen_version(form.version)?;
-    let result = match FacultyInput::validate(&form.name, &form.code) {
-        Ok(faculty) => service::update_faculty(&state.db, &admin.actor, id, seen, &faculty).await,
-        Err(errors) => Err(ServiceError::Invalid(errors)),
-    };
-    match result {
-        Ok(()) => saved(&session, Kind::Faculty).await,
-        Err(ServiceError::Invalid(errors)) => {
-            let mut page = FacultyPage::load(&state.db, layout, id).await?;
-            page.head.version = seen;
-            page.form = form;
-            page.errors = errors;
-            Ok(invalid(page))
-        }
-        Err(err) => Err(err.into()),
     }
 }
 
@@ -408,41 +442,6 @@ impl DepartmentPage {
     }
 }
 
-pub async fn show_department(
-    _admin: Staff<Admins>,
-    State(state): State<AppState>,
-    IdPath(id): IdPath,
-    layout: Layout,
-) -> AppResult<DepartmentPage> {
-    DepartmentPage::load(&state.db, layout, id).await
-}
-
-pub async fn update_department(
-    admin: Staff<Admins>,
-    State(state): State<AppState>,
-    IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
-    Form(form): Form<DepartmentForm>,
-) -> AppResult<Response> {
-    let seen = seen_version(form.version)?;
-    let result = match DepartmentInput::validate(&form.faculty_id, &form.name, &form.code) {
-        Ok(department) => service::update_department(&state.db, &admin.actor, id, seen, &department).await,
-        Err(errors) => Err(ServiceError::Invalid(errors)),
-    };
-    match result {
-        Ok(()) => saved(&session, Kind::Department).await,
-        Err(ServiceError::Invalid(errors)) => {
-            let mut page = DepartmentPage::load(&state.db, layout, id).await?;
-            page.head.version = seen;
-            page.form = form;
-            page.errors = errors;
-            Ok(invalid(page))
-        }
-        Err(err) => Err(err.into()),
-    }
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "academic/level.html")]
 pub struct LevelPage {
@@ -469,41 +468,6 @@ impl LevelPage {
             level,
             errors: FieldErrors::default(),
         })
-    }
-}
-
-pub async fn show_level(
-    _admin: Staff<Admins>,
-    State(state): State<AppState>,
-    IdPath(id): IdPath,
-    layout: Layout,
-) -> AppResult<LevelPage> {
-    LevelPage::load(&state.db, layout, id).await
-}
-
-pub async fn update_level(
-    admin: Staff<Admins>,
-    State(state): State<AppState>,
-    IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
-    Form(form): Form<LevelForm>,
-) -> AppResult<Response> {
-    let seen = seen_version(form.version)?;
-    let result = match LevelInput::validate(&form.name, &form.sort_order) {
-        Ok(level) => service::update_level(&state.db, &admin.actor, id, seen, &level).await,
-        Err(errors) => Err(ServiceError::Invalid(errors)),
-    };
-    match result {
-        Ok(()) => saved(&session, Kind::Level).await,
-        Err(ServiceError::Invalid(errors)) => {
-            let mut page = LevelPage::load(&state.db, layout, id).await?;
-            page.head.version = seen;
-            page.form = form;
-            page.errors = errors;
-            Ok(invalid(page))
-        }
-        Err(err) => Err(err.into()),
     }
 }
 
@@ -537,42 +501,7 @@ impl SessionPage {
     }
 }
 
-pub async fn show_session(
-    _admin: Staff<Admins>,
-    State(state): State<AppState>,
-    IdPath(id): IdPath,
-    layout: Layout,
-) -> AppResult<SessionPage> {
-    SessionPage::load(&state.db, layout, id).await
-}
-
-pub async fn update_session(
-    admin: Staff<Admins>,
-    State(state): State<AppState>,
-    IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
-    Form(form): Form<SessionForm>,
-) -> AppResult<Response> {
-    let seen = seen_version(form.version)?;
-    let result = match SessionInput::validate(&form.name, &form.starts_on, &form.ends_on) {
-        Ok(input) => service::update_session(&state.db, &admin.actor, id, seen, &input).await,
-        Err(errors) => Err(ServiceError::Invalid(errors)),
-    };
-    match result {
-        Ok(()) => saved(&session, Kind::Session).await,
-        Err(ServiceError::Invalid(errors)) => {
-            let mut page = SessionPage::load(&state.db, layout, id).await?;
-            page.head.version = seen;
-            page.form = form;
-            page.errors = errors;
-            Ok(invalid(page))
-        }
-        Err(err) => Err(err.into()),
-    }
-}
-
-pub async fn deactivate<K: KindOf>(
+pub async fn deactivate<K: RecordForm>(
     admin: Staff<Admins>,
     state: State<AppState>,
     id: IdPath,
@@ -581,7 +510,7 @@ pub async fn deactivate<K: KindOf>(
     change_active(admin, state, id, session, K::KIND, false).await
 }
 
-pub async fn reactivate<K: KindOf>(
+pub async fn reactivate<K: RecordForm>(
     admin: Staff<Admins>,
     state: State<AppState>,
     id: IdPath,
@@ -611,7 +540,7 @@ async fn change_active(
     Ok(Redirect::to(&kind.path(id)))
 }
 
-pub async fn delete<K: KindOf>(
+pub async fn delete<K: RecordForm>(
     admin: Staff<Admins>,
     State(state): State<AppState>,
     IdPath(id): IdPath,

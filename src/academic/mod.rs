@@ -7,45 +7,28 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::state::AppState;
-use handlers::{Departments, Faculties, KindOf, Levels, Sessions};
+use handlers::{DepartmentForm, FacultyForm, LevelForm, RecordForm, SessionForm};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/academic", get(handlers::index))
-        .route("/admin/academic/faculties", post(handlers::create_faculty))
-        .route(
-            "/admin/academic/faculties/{id}",
-            get(handlers::show_faculty).post(handlers::update_faculty),
-        )
-        .route("/admin/academic/departments", post(handlers::create_department))
-        .route(
-            "/admin/academic/departments/{id}",
-            get(handlers::show_department).post(handlers::update_department),
-        )
-        .route("/admin/academic/levels", post(handlers::create_level))
-        .route(
-            "/admin/academic/levels/{id}",
-            get(handlers::show_level).post(handlers::update_level),
-        )
-        .route("/admin/academic/sessions", post(handlers::create_session))
-        .route(
-            "/admin/academic/sessions/{id}",
-            get(handlers::show_session).post(handlers::update_session),
-        )
+        .merge(kind_routes::<FacultyForm>())
+        .merge(kind_routes::<DepartmentForm>())
+        .merge(kind_routes::<LevelForm>())
+        .merge(kind_routes::<SessionForm>())
         .route(
             "/admin/academic/sessions/{id}/make-current",
             post(handlers::make_current),
         )
-        .merge(state_changes::<Faculties>())
-        .merge(state_changes::<Departments>())
-        .merge(state_changes::<Levels>())
-        .merge(state_changes::<Sessions>())
 }
 
-/// Deactivate, reactivate and delete, the same for every kind.
-fn state_changes<K: KindOf>() -> Router<AppState> {
-    let base = format!("/admin/academic/{}/{{id}}", K::KIND.path_segment());
+/// Add, show, save, deactivate, reactivate and delete, the same for every kind.
+fn kind_routes<K: RecordForm>() -> Router<AppState> {
+    let list = format!("/admin/academic/{}", K::KIND.path_segment());
+    let base = format!("{list}/{{id}}");
     Router::new()
+        .route(&list, post(handlers::create::<K>))
+        .route(&base, get(handlers::show::<K>).post(handlers::update::<K>))
         .route(&format!("{base}/deactivate"), post(handlers::deactivate::<K>))
         .route(&format!("{base}/reactivate"), post(handlers::reactivate::<K>))
         .route(&format!("{base}/delete"), post(handlers::delete::<K>))

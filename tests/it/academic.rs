@@ -576,12 +576,12 @@ async fn deactivated_records_stay_on_patients_but_leave_the_forms(app: TestApp) 
         .assert_redirect(&path);
     let page = admin.get(&path).await;
     assert!(page.text(".flash-success").starts_with("Faculty deactivated"));
-    assert_eq!(page.text("h1 .badge"), "Deactivated");
+    assert_eq!(page.text("h1 .chip-quiet"), "Deactivated");
     assert!(page.has(&format!("form[action='{path}/reactivate']")));
 
     let index = admin.get(INDEX).await;
     assert_eq!(index.texts("#faculties tbody tr.muted td:first-child"), ["Arts"]);
-    assert_eq!(index.text("#faculties tr.muted .badge"), "Deactivated");
+    assert_eq!(index.text("#faculties tr.muted .chip-quiet"), "Deactivated");
     // The add-department form offers only active faculties.
     let offered = index.texts("#department-faculty_id option:not([disabled])");
     assert_eq!(offered, ["Science"]);
@@ -625,7 +625,7 @@ async fn deactivated_records_stay_on_patients_but_leave_the_forms(app: TestApp) 
         .post(&format!("{path}/reactivate"), &[])
         .await
         .assert_redirect(&path);
-    assert!(!admin.get(&path).await.has("h1 .badge"));
+    assert!(!admin.get(&path).await.has("h1 .chip"));
     let offered = admin
         .get(INDEX)
         .await
@@ -646,12 +646,12 @@ async fn deactivated_records_stay_on_patients_but_leave_the_forms(app: TestApp) 
             .post(&format!("{path}/deactivate"), &[])
             .await
             .assert_redirect(&path);
-        assert_eq!(admin.get(&path).await.text("h1 .badge"), "Deactivated", "{kind}");
+        assert_eq!(admin.get(&path).await.text("h1 .chip-quiet"), "Deactivated", "{kind}");
         admin
             .post(&format!("{path}/reactivate"), &[])
             .await
             .assert_redirect(&path);
-        assert!(!admin.get(&path).await.has("h1 .badge-muted"), "{kind}");
+        assert!(!admin.get(&path).await.has("h1 .chip-quiet"), "{kind}");
     }
 }
 
@@ -673,7 +673,7 @@ async fn make_current_leaves_exactly_one_current_session(app: TestApp) {
     );
     let page = admin.get(INDEX).await;
     assert_eq!(page.text(".flash-success"), "Current session changed.");
-    assert_eq!(page.texts("#sessions .badge-current"), ["Current"]);
+    assert_eq!(page.texts("#sessions .chip-good"), ["Current"]);
     assert_eq!(
         page.texts("#sessions tbody tr:first-child td:first-child"),
         ["2025/2026"]

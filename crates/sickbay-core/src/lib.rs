@@ -33,4 +33,5 @@ pub mod settings;
 pub mod settings_section;
 pub mod setup;
 pub mod staff;
+pub mod tone;
 pub mod validation;

@@ -178,6 +178,16 @@ impl Kind {
         }
     }
 
+    /// "Faculties", "Departments", ... for headings and breadcrumbs.
+    pub fn plural(self) -> &'static str {
+        match self {
+            Kind::Faculty => "Faculties",
+            Kind::Department => "Departments",
+            Kind::Level => "Levels",
+            Kind::Session => "Sessions",
+        }
+    }
+
     pub fn actions(self) -> Actions {
         match self {
             Kind::Faculty => actions!("faculty"),

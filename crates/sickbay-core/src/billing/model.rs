@@ -14,6 +14,7 @@ use crate::db::{Date, Money, Timestamp};
 use crate::identity::Role;
 pub use crate::patients::model::PatientKind as Category;
 use crate::text_enum;
+use crate::tone::Tone;
 use crate::validation::{FieldErrors, one_line};
 
 text_enum! {
@@ -53,12 +54,11 @@ impl InvoiceStatus {
         }
     }
 
-    /// The badge's classes (a colour beside the word).
-    pub fn css_class(self) -> &'static str {
+    pub fn tone(self) -> Tone {
         match self {
-            InvoiceStatus::Draft | InvoiceStatus::Void => "badge badge-muted",
-            InvoiceStatus::Issued | InvoiceStatus::PartlyPaid => "badge badge-owed",
-            InvoiceStatus::Paid => "badge badge-current",
+            InvoiceStatus::Draft | InvoiceStatus::Void => Tone::Quiet,
+            InvoiceStatus::Issued | InvoiceStatus::PartlyPaid => Tone::Warn,
+            InvoiceStatus::Paid => Tone::Good,
         }
     }
 

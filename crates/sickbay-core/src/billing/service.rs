@@ -4,6 +4,7 @@
 
 use crate::outbox::model::Kind;
 use crate::outbox::service::{self as outbox, Notice};
+use crate::tone::Tone;
 use std::collections::HashMap;
 
 use super::model::{
@@ -897,10 +898,10 @@ impl PaymentState {
         }
     }
 
-    pub fn css_class(self) -> &'static str {
+    pub fn tone(self) -> Tone {
         match self {
-            PaymentState::Paid | PaymentState::NothingToPay => "badge badge-current",
-            PaymentState::Owed | PaymentState::NotBilled => "badge badge-owed",
+            PaymentState::Paid | PaymentState::NothingToPay => Tone::Good,
+            PaymentState::Owed | PaymentState::NotBilled => Tone::Warn,
         }
     }
 }

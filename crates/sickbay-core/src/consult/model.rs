@@ -1,6 +1,7 @@
 //! Visits and what a consultation records, as rules: who may read and write a visit, the kinds of notes, and
 //! vital signs with their possible and usual ranges.
 
+use crate::tone::Tone;
 use serde::Deserialize;
 
 use crate::db::{Date, Timestamp};
@@ -20,6 +21,13 @@ impl VisitStatus {
         match self {
             VisitStatus::Open => "Open",
             VisitStatus::Completed => "Completed",
+        }
+    }
+
+    pub fn tone(self) -> Tone {
+        match self {
+            VisitStatus::Open => Tone::Info,
+            VisitStatus::Completed => Tone::Quiet,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! released, or cancelled before a result), the flag a result gets from its range, and the screening record
 //! a lab attendant keeps for a student.
 
+use crate::tone::Tone;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
@@ -300,13 +301,11 @@ impl OrderStatus {
         }
     }
 
-    /// The badge's class (its colour; the word is the label).
-    pub fn badge(self) -> &'static str {
+    pub fn tone(self) -> Tone {
         match self {
-            OrderStatus::Ordered => "badge badge-waiting",
-            OrderStatus::Resulted => "badge badge-called",
-            OrderStatus::Released => "badge badge-done",
-            OrderStatus::Cancelled => "badge badge-cancelled",
+            OrderStatus::Ordered | OrderStatus::Resulted => Tone::Info,
+            OrderStatus::Released => Tone::Good,
+            OrderStatus::Cancelled => Tone::Quiet,
         }
     }
 }
@@ -497,10 +496,10 @@ impl Outcome {
         }
     }
 
-    pub fn badge(self) -> &'static str {
+    pub fn tone(self) -> Tone {
         match self {
-            Outcome::Fit => "badge badge-done",
-            Outcome::NotFit => "badge badge-cancelled",
+            Outcome::Fit => Tone::Good,
+            Outcome::NotFit => Tone::Warn,
         }
     }
 }

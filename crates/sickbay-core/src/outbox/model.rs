@@ -3,6 +3,7 @@
 
 use crate::db::Timestamp;
 use crate::text_enum;
+use crate::tone::Tone;
 
 /// Why a message could not be handed over this time.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,13 +73,13 @@ impl Status {
         matches!(self, Status::Failed | Status::Held)
     }
 
-    /// The chip colour: only a failure needs someone's action.
-    pub fn tone(self) -> &'static str {
+    /// Only a failure needs someone's action.
+    pub fn tone(self) -> Tone {
         match self {
-            Status::Sent => "good",
-            Status::Failed => "bad",
-            Status::Held => "warn",
-            Status::Pending | Status::Sending | Status::Dropped => "quiet",
+            Status::Sent => Tone::Good,
+            Status::Failed => Tone::Act,
+            Status::Held => Tone::Warn,
+            Status::Pending | Status::Sending | Status::Dropped => Tone::Quiet,
         }
     }
 }

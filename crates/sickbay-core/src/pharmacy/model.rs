@@ -4,6 +4,7 @@
 pub mod allocation;
 pub mod stock;
 
+use crate::tone::Tone;
 use serde::Deserialize;
 
 use crate::db::{Date, Flag, Money, Timestamp};
@@ -125,7 +126,7 @@ impl DrugStock {
     }
 }
 
-/// How stock on hand stands against the reorder level: a badge with a word, never colour alone.
+/// How stock on hand stands against the reorder level: a chip with a word, never colour alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StockLevel {
     Out,
@@ -166,11 +167,11 @@ impl StockLevel {
         self != StockLevel::Enough
     }
 
-    pub fn css_class(self) -> &'static str {
+    pub fn tone(self) -> Tone {
         match self {
-            StockLevel::Out => "badge stock-out",
-            StockLevel::Low => "badge stock-low",
-            StockLevel::Enough => "badge",
+            StockLevel::Out => Tone::Act,
+            StockLevel::Low => Tone::Warn,
+            StockLevel::Enough => Tone::Quiet,
         }
     }
 }

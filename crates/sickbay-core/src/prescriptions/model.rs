@@ -3,6 +3,7 @@
 
 pub mod dose;
 
+use crate::tone::Tone;
 use serde::Deserialize;
 
 use crate::db::{Date, Timestamp};
@@ -542,12 +543,12 @@ impl PrescriptionStatus {
         }
     }
 
-    pub fn css_class(self) -> &'static str {
+    pub fn tone(self) -> Tone {
         match self {
-            PrescriptionStatus::Pending => "badge rx-pending",
-            PrescriptionStatus::PartlyDispensed => "badge rx-partly",
-            PrescriptionStatus::Dispensed => "badge badge-current",
-            PrescriptionStatus::Refused => "badge badge-muted",
+            PrescriptionStatus::Pending => Tone::Info,
+            PrescriptionStatus::PartlyDispensed => Tone::Warn,
+            PrescriptionStatus::Dispensed => Tone::Good,
+            PrescriptionStatus::Refused => Tone::Quiet,
         }
     }
 }
