@@ -338,8 +338,7 @@ pub struct RecordHead {
 
 impl RecordHead {
     async fn load(db: &Db, kind: Kind, id: i64, active: bool, version: Timestamp) -> AppResult<Self> {
-        let mut conn = db.conn().await?;
-        let usage = repo::usage(&mut conn, kind, id).await?;
+        let usage = repo::usage(db, kind, id).await?;
         Ok(RecordHead {
             kind,
             id,

@@ -5,8 +5,6 @@ use super::model::{
     PATIENTS_COUNTED, SessionInput, StudyIds, StudyNames, Usage, Versioned,
 };
 
-use crate::db::Connection;
-
 use crate::db::{Flag, Reader, Timestamp, Tx};
 
 /// Every faculty, department, level and session (active and not: a patient may point at a deactivated one,
@@ -302,7 +300,7 @@ pub async fn set_active(tx: &mut Tx, kind: Kind, id: i64, active: bool) -> Resul
 
 /// How many patients (up to one more than [`PATIENTS_COUNTED`]) and, for a faculty, departments point at the
 /// record, in one query: on a connection for the record's page, in its transaction for a delete.
-pub async fn usage(conn: &mut Connection, kind: Kind, id: i64) -> Result<Usage, sqlx::Error> {
+pub async fn usage(mut db: impl Reader, kind: Kind, id: i64) -> Result<Usage, sqlx::Error> {
     let departments = match kind {
         Kind::Faculty => "(SELECT COUNT(*) FROM department WHERE faculty_id = $1)",
         _ => "0",
@@ -313,7 +311,7 @@ pub async fn usage(conn: &mut Connection, kind: Kind, id: i64) -> Result<Usage, 
         crate::db::limit(PATIENTS_COUNTED + 1)
     ))
     .bind(id)
-    .fetch_one(conn)
+    .fetch_one(db.exec())
     .await?;
     Ok(Usage { patients, departments })
 }

@@ -2,7 +2,7 @@ use crate::db::Connection;
 
 use super::model::{AuditEntry, AuditRow, AuditWrite, Filter, Span, Who, read_actions};
 use crate::db::insert::{AnyQuery, Insert, insert_all};
-use crate::db::{Db, Reader, Timestamp};
+use crate::db::{Reader, Timestamp};
 use crate::identity::{Actor, Role};
 
 /// Writes one audit row on the caller's connection (normally inside the transaction of the change). The log is
@@ -224,8 +224,8 @@ pub async fn filtered(
 }
 
 /// The latest `limit` entries, newest first.
-pub async fn list(db: &Db, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
-    filtered(db, &Filter::default(), Span::default(), None, limit).await
+pub async fn list(mut db: impl Reader, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
+    filtered(&mut db, &Filter::default(), Span::default(), None, limit).await
 }
 
 /// Everyone who may appear as the trail's "who": every staff account (active or not), by name.

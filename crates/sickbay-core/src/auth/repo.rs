@@ -3,25 +3,25 @@
 use super::model::{
     Failures, MAX_PER_IDENTIFIER, MAX_PER_IP, MAX_REGISTRATIONS_PER_IP, REGISTRATION_KEY, WINDOW_MINUTES,
 };
-use crate::db::{Db, Timestamp, Tx};
+use crate::db::{Reader, Timestamp, Tx};
 
-pub async fn count(db: &Db, identifier: &str, ip: &str, now: Timestamp) -> Result<Failures, sqlx::Error> {
+pub async fn count(mut db: impl Reader, identifier: &str, ip: &str, now: Timestamp) -> Result<Failures, sqlx::Error> {
     let since = now.minus_minutes(WINDOW_MINUTES);
     let by_identifier: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failure WHERE identifier = $1 AND at > $2")
         .bind(identifier)
         .bind(since)
-        .fetch_one(db.pool())
+        .fetch_one(db.exec())
         .await?;
     let by_ip: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failure WHERE ip = $1 AND at > $2")
         .bind(ip)
         .bind(since)
-        .fetch_one(db.pool())
+        .fetch_one(db.exec())
         .await?;
     // A block lifts when fewer than MAX failures remain in the window: when the MAXth newest leaves it.
     let oldest: Option<Timestamp> = if by_identifier >= MAX_PER_IDENTIFIER {
-        nth_newest(db, "identifier", identifier, since, MAX_PER_IDENTIFIER).await?
+        nth_newest(&mut db, "identifier", identifier, since, MAX_PER_IDENTIFIER).await?
     } else if by_ip >= MAX_PER_IP {
-        nth_newest(db, "ip", ip, since, MAX_PER_IP).await?
+        nth_newest(&mut db, "ip", ip, since, MAX_PER_IP).await?
     } else {
         None
     };
@@ -34,7 +34,7 @@ pub async fn count(db: &Db, identifier: &str, ip: &str, now: Timestamp) -> Resul
 
 /// The time of the `n`th most recent failure for this key: once it leaves the window, fewer than `n` remain.
 async fn nth_newest(
-    db: &Db,
+    mut db: impl Reader,
     column: &str,
     key: &str,
     since: Timestamp,
@@ -47,7 +47,7 @@ async fn nth_newest(
     .bind(key)
     .bind(since)
     .bind(n - 1)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.exec())
     .await
 }
 
@@ -73,13 +73,17 @@ pub async fn clear(tx: &mut Tx, identifier: &str) -> Result<(), sqlx::Error> {
 
 /// The time of the oldest self-registration from `ip` that keeps the address at its limit, if it is at it: the
 /// block lifts when that one leaves the window.
-pub async fn registration_limit_reached(db: &Db, ip: &str, now: Timestamp) -> Result<Option<Timestamp>, sqlx::Error> {
-    limit_reached(db, REGISTRATION_KEY, MAX_REGISTRATIONS_PER_IP, ip, now).await
+pub async fn registration_limit_reached(
+    mut db: impl Reader,
+    ip: &str,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, sqlx::Error> {
+    limit_reached(&mut db, REGISTRATION_KEY, MAX_REGISTRATIONS_PER_IP, ip, now).await
 }
 
 /// As `registration_limit_reached`, for the requests counted under `key` with their own limit.
 pub async fn limit_reached(
-    db: &Db,
+    mut db: impl Reader,
     key: &str,
     max: i64,
     ip: &str,
@@ -92,7 +96,7 @@ pub async fn limit_reached(
     .bind(ip)
     .bind(now.minus_minutes(WINDOW_MINUTES))
     .bind(max - 1)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.exec())
     .await
 }
 
@@ -106,7 +110,7 @@ pub struct ResetTarget {
     pub contact_by: crate::outbox::model::ContactBy,
 }
 
-pub async fn reset_target(db: &Db, identifier: &str) -> Result<Option<ResetTarget>, sqlx::Error> {
+pub async fn reset_target(mut db: impl Reader, identifier: &str) -> Result<Option<ResetTarget>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, email, phone, contact_by FROM patient
          WHERE (matric_number = $1 OR clinic_number = $1 OR LOWER(email) = LOWER($2))
@@ -115,7 +119,7 @@ pub async fn reset_target(db: &Db, identifier: &str) -> Result<Option<ResetTarge
     )
     .bind(identifier.to_uppercase())
     .bind(identifier)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.exec())
     .await
 }
 
@@ -169,14 +173,18 @@ pub async fn insert_reset(
 }
 
 /// The patient a working (unused, unexpired) link is for, with the name they log in with.
-pub async fn reset_holder(db: &Db, token_hash: &str, now: Timestamp) -> Result<Option<(i64, String)>, sqlx::Error> {
+pub async fn reset_holder(
+    mut db: impl Reader,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<Option<(i64, String)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT p.id, COALESCE(p.matric_number, p.clinic_number) FROM password_reset r JOIN patient p ON p.id = r.patient_id
          WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2 AND p.active = 1",
     )
     .bind(token_hash)
     .bind(now)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.exec())
     .await
 }
 

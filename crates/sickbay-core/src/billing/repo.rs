@@ -6,7 +6,7 @@ use super::model::{
     Category, ClaimStatus, InvoiceStatus, LineInput, LineKind, PaymentKind, PaymentMethod, Totals, When,
 };
 use crate::db::paging::PageRequest;
-use crate::db::{Date, Db, Flag, Money, Reader, Timestamp, Tx};
+use crate::db::{Date, Flag, Money, Reader, Timestamp, Tx};
 
 // ---- fee schedule and category prices ------------------------------------------------------------------
 
@@ -29,9 +29,9 @@ impl Fee {
 
 const FEE_COLUMNS: &str = "id, kind, name, price, active, updated_at";
 
-pub async fn fees(db: &Db) -> Result<Vec<Fee>, sqlx::Error> {
+pub async fn fees(mut db: impl Reader) -> Result<Vec<Fee>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {FEE_COLUMNS} FROM fee ORDER BY kind, LOWER(name)"))
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 
@@ -86,9 +86,9 @@ pub async fn update_fee(
 }
 
 /// Every category price: (item kind, item id, category, price).
-pub async fn category_prices(db: &Db) -> Result<Vec<(String, i64, Category, Money)>, sqlx::Error> {
+pub async fn category_prices(mut db: impl Reader) -> Result<Vec<(String, i64, Category, Money)>, sqlx::Error> {
     sqlx::query_as("SELECT item_kind, item_id, category, price FROM category_price")
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 
@@ -170,10 +170,10 @@ pub async fn schemes(mut db: impl Reader) -> Result<Vec<Scheme>, sqlx::Error> {
     .await
 }
 
-pub async fn scheme(db: &Db, id: i64) -> Result<Option<Scheme>, sqlx::Error> {
+pub async fn scheme(mut db: impl Reader, id: i64) -> Result<Option<Scheme>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {SCHEME_COLUMNS} FROM scheme s WHERE s.id = $1"))
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.exec())
         .await
 }
 
@@ -320,10 +320,10 @@ pub async fn lock_invoice(tx: &mut Tx, id: i64) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-pub async fn live_invoice_of_visit(db: &Db, visit_id: i64) -> Result<Option<i64>, sqlx::Error> {
+pub async fn live_invoice_of_visit(mut db: impl Reader, visit_id: i64) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar("SELECT id FROM invoice WHERE visit_id = $1 AND status <> 'void'")
         .bind(visit_id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.exec())
         .await
 }
 
@@ -655,12 +655,12 @@ pub async fn owed_count_by(mut db: impl Reader, patient_id: i64) -> Result<(i64,
 
 /// How many invoices are owed on (issued or partly paid), and what patients still owe on them in all (index
 /// `invoice_status`).
-pub async fn owed_totals(db: &Db) -> Result<(i64, Money), sqlx::Error> {
+pub async fn owed_totals(mut db: impl Reader) -> Result<(i64, Money), sqlx::Error> {
     sqlx::query_as(
         "SELECT COUNT(*), CAST(COALESCE(SUM(patient_share - credited - paid), 0) AS BIGINT) FROM invoice
          WHERE status IN ('issued', 'partly_paid')",
     )
-    .fetch_one(db.pool())
+    .fetch_one(db.exec())
     .await
 }
 
@@ -775,37 +775,41 @@ const PAYMENT_SELECT: &str = "SELECT pm.id, pm.number, pm.invoice_id, i.number A
      FROM payment pm JOIN invoice i ON i.id = pm.invoice_id JOIN patient p ON p.id = pm.patient_id
      JOIN staff s ON s.id = pm.received_by";
 
-pub async fn payment(db: &Db, id: i64) -> Result<Option<Payment>, sqlx::Error> {
+pub async fn payment(mut db: impl Reader, id: i64) -> Result<Option<Payment>, sqlx::Error> {
     sqlx::query_as(&format!("{PAYMENT_SELECT} WHERE pm.id = $1"))
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.exec())
         .await
 }
 
-pub async fn payments_of(db: &Db, invoice_id: i64) -> Result<Vec<Payment>, sqlx::Error> {
+pub async fn payments_of(mut db: impl Reader, invoice_id: i64) -> Result<Vec<Payment>, sqlx::Error> {
     sqlx::query_as(&format!("{PAYMENT_SELECT} WHERE pm.invoice_id = $1 ORDER BY pm.id"))
         .bind(invoice_id)
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 
-pub async fn payments_on(db: &Db, day: Date, cashier: Option<i64>) -> Result<Vec<Payment>, sqlx::Error> {
+pub async fn payments_on(mut db: impl Reader, day: Date, cashier: Option<i64>) -> Result<Vec<Payment>, sqlx::Error> {
     sqlx::query_as(&format!(
         "{PAYMENT_SELECT} WHERE pm.day = $1 AND ($2 = 0 OR pm.received_by = $2) ORDER BY pm.id"
     ))
     .bind(day)
     .bind(cashier.unwrap_or(0))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
-pub async fn payments_of_patient(db: &Db, patient_id: i64, limit: i64) -> Result<Vec<Payment>, sqlx::Error> {
+pub async fn payments_of_patient(
+    mut db: impl Reader,
+    patient_id: i64,
+    limit: i64,
+) -> Result<Vec<Payment>, sqlx::Error> {
     sqlx::query_as(&format!(
         "{PAYMENT_SELECT} WHERE pm.patient_id = $1 ORDER BY pm.id DESC {}",
         crate::db::limit(limit)
     ))
     .bind(patient_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -850,13 +854,13 @@ pub async fn credit_note_number_in(tx: &mut Tx, id: i64) -> Result<Option<String
         .await
 }
 
-pub async fn credit_notes_of(db: &Db, invoice_id: i64) -> Result<Vec<CreditNote>, sqlx::Error> {
+pub async fn credit_notes_of(mut db: impl Reader, invoice_id: i64) -> Result<Vec<CreditNote>, sqlx::Error> {
     sqlx::query_as(
         "SELECT c.id, c.number, c.amount, c.reason, s.full_name AS created_by_name, c.created_at
          FROM credit_note c JOIN staff s ON s.id = c.created_by WHERE c.invoice_id = $1 ORDER BY c.id",
     )
     .bind(invoice_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -873,7 +877,7 @@ pub struct Takings {
     pub count: i64,
 }
 
-pub async fn takings_on(db: &Db, day: Date) -> Result<Vec<Takings>, sqlx::Error> {
+pub async fn takings_on(mut db: impl Reader, day: Date) -> Result<Vec<Takings>, sqlx::Error> {
     sqlx::query_as(
         "SELECT pm.received_by AS cashier_id, s.full_name AS cashier_name, pm.method,
                 CAST(COALESCE(SUM(CASE WHEN pm.amount > 0 THEN pm.amount ELSE 0 END), 0) AS BIGINT) AS taken,
@@ -885,15 +889,15 @@ pub async fn takings_on(db: &Db, day: Date) -> Result<Vec<Takings>, sqlx::Error>
          ORDER BY s.full_name, pm.method",
     )
     .bind(day)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
 /// Every payment less every refund of a day, all cashiers and methods (index `payment_day`).
-pub async fn net_takings_on(db: &Db, day: Date) -> Result<Money, sqlx::Error> {
+pub async fn net_takings_on(mut db: impl Reader, day: Date) -> Result<Money, sqlx::Error> {
     sqlx::query_scalar("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payment WHERE day = $1")
         .bind(day)
-        .fetch_one(db.pool())
+        .fetch_one(db.exec())
         .await
 }
 
@@ -943,13 +947,13 @@ impl CashClose {
     }
 }
 
-pub async fn closes_on(db: &Db, day: Date) -> Result<Vec<CashClose>, sqlx::Error> {
+pub async fn closes_on(mut db: impl Reader, day: Date) -> Result<Vec<CashClose>, sqlx::Error> {
     sqlx::query_as(
         "SELECT c.cashier_id, s.full_name AS cashier_name, c.expected, c.counted, c.note, c.closed_at
          FROM cash_close c JOIN staff s ON s.id = c.cashier_id WHERE c.day = $1 ORDER BY s.full_name",
     )
     .bind(day)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -994,7 +998,7 @@ pub struct ClaimLine {
 }
 
 /// The scheme's shares of the invoices issued in `month` (`YYYY-MM`), in number order.
-pub async fn claim_lines(db: &Db, scheme_id: i64, month: &str) -> Result<Vec<ClaimLine>, sqlx::Error> {
+pub async fn claim_lines(mut db: impl Reader, scheme_id: i64, month: &str) -> Result<Vec<ClaimLine>, sqlx::Error> {
     sqlx::query_as(
         "SELECT i.id AS invoice_id, i.number, p.first_name || ' ' || p.surname AS patient_name, p.clinic_number,
                 i.member_number, i.issued_day, i.total, i.scheme_share, i.claim_status, i.claim_reason
@@ -1004,7 +1008,7 @@ pub async fn claim_lines(db: &Db, scheme_id: i64, month: &str) -> Result<Vec<Cla
     )
     .bind(scheme_id)
     .bind(month)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 

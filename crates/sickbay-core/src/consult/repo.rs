@@ -2,7 +2,7 @@
 
 use super::model::{NoteKind, Recorded, Visit, VisitLine, VisitStatus, Vitals};
 use crate::db::id_list;
-use crate::db::{Date, Db, Reader, Timestamp, Tx};
+use crate::db::{Date, Reader, Timestamp, Tx};
 
 const VISIT_SELECT: &str = "SELECT v.id, v.patient_id, v.doctor_id, s.full_name AS doctor_name, v.ticket_id,
         v.appointment_id, v.day, v.status, v.started_at, v.completed_at
@@ -22,10 +22,10 @@ pub async fn visit_of_ticket_in(tx: &mut Tx, ticket_id: i64) -> Result<Option<Vi
         .await
 }
 
-pub async fn visit_of_ticket(db: &Db, ticket_id: i64) -> Result<Option<i64>, sqlx::Error> {
+pub async fn visit_of_ticket(mut db: impl Reader, ticket_id: i64) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar("SELECT id FROM visit WHERE ticket_id = $1")
         .bind(ticket_id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.exec())
         .await
 }
 
@@ -139,7 +139,11 @@ pub async fn visits_of_patient_after(
 }
 
 /// A doctor's open visits, oldest first.
-pub async fn open_visits_of_doctor(db: &Db, doctor_id: i64, limit: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
+pub async fn open_visits_of_doctor(
+    mut db: impl Reader,
+    doctor_id: i64,
+    limit: i64,
+) -> Result<Vec<VisitLine>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT v.id, v.patient_id, p.first_name || ' ' || p.surname AS patient_name, s.full_name AS doctor_name,
                 v.day, v.status, v.started_at
@@ -148,31 +152,31 @@ pub async fn open_visits_of_doctor(db: &Db, doctor_id: i64, limit: i64) -> Resul
         crate::db::limit(limit)
     ))
     .bind(doctor_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
 /// How many visits are open: one doctor's (index `visit_doctor`) or everyone's (index `visit_open`).
-pub async fn count_open_visits(db: &Db, doctor_id: Option<i64>) -> Result<i64, sqlx::Error> {
+pub async fn count_open_visits(mut db: impl Reader, doctor_id: Option<i64>) -> Result<i64, sqlx::Error> {
     let query = match doctor_id {
         Some(doctor_id) => {
             sqlx::query_scalar("SELECT COUNT(*) FROM visit WHERE doctor_id = $1 AND status = 'open'").bind(doctor_id)
         }
         None => sqlx::query_scalar("SELECT COUNT(*) FROM visit WHERE status = 'open'"),
     };
-    query.fetch_one(db.pool()).await
+    query.fetch_one(db.exec()).await
 }
 
 /// How many visits started on a clinic day.
-pub async fn count_visits_on(db: &Db, day: Date) -> Result<i64, sqlx::Error> {
+pub async fn count_visits_on(mut db: impl Reader, day: Date) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM visit WHERE day = $1")
         .bind(day)
-        .fetch_one(db.pool())
+        .fetch_one(db.exec())
         .await
 }
 
 /// The open visits of every doctor, oldest first, at most `limit` (the lab's list for vitals).
-pub async fn open_visits(db: &Db, limit: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
+pub async fn open_visits(mut db: impl Reader, limit: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT v.id, v.patient_id, p.first_name || ' ' || p.surname AS patient_name, s.full_name AS doctor_name,
                 v.day, v.status, v.started_at
@@ -180,7 +184,7 @@ pub async fn open_visits(db: &Db, limit: i64) -> Result<Vec<VisitLine>, sqlx::Er
          WHERE v.status = 'open' ORDER BY v.started_at, v.id {}",
         crate::db::limit(limit)
     ))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 

@@ -5,31 +5,31 @@
 
 use super::model::{AppointmentRow, AssignmentRow, AuditRow, FirstIds, OpenSlot, SlotRow, TicketRow};
 use crate::db::insert::{AnyQuery, Insert, insert_all};
-use crate::db::{Backend, Date, Db, Flag, Timestamp, Tx, sequence};
+use crate::db::{Backend, Date, Db, Flag, Reader, Timestamp, Tx, sequence};
 use crate::patients::model::{MatricNumber, PatientDetails, search_tokens};
 use crate::queue::model::TicketStatus;
 
 /// How many patients, staff accounts and appointments the database holds.
-pub async fn contents(db: &Db) -> Result<(i64, i64, i64), sqlx::Error> {
+pub async fn contents(mut db: impl Reader) -> Result<(i64, i64, i64), sqlx::Error> {
     sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM patient), (SELECT COUNT(*) FROM staff), (SELECT COUNT(*) FROM appointment)",
     )
-    .fetch_one(db.pool())
+    .fetch_one(db.exec())
     .await
 }
 
 /// The ids the history's slots, appointments and tickets start from.
-pub async fn first_ids(db: &Db) -> Result<FirstIds, sqlx::Error> {
+pub async fn first_ids(mut db: impl Reader) -> Result<FirstIds, sqlx::Error> {
     Ok(FirstIds {
-        slot: next_id(db, "slot").await?,
-        appointment: next_id(db, "appointment").await?,
-        ticket: next_id(db, "ticket").await?,
+        slot: next_id(&mut db, "slot").await?,
+        appointment: next_id(&mut db, "appointment").await?,
+        ticket: next_id(&mut db, "ticket").await?,
     })
 }
 
-pub async fn next_id(db: &Db, table: &str) -> Result<i64, sqlx::Error> {
+pub async fn next_id(mut db: impl Reader, table: &str) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(&format!("SELECT CAST(COALESCE(MAX(id), 0) + 1 AS BIGINT) FROM {table}"))
-        .fetch_one(db.pool())
+        .fetch_one(db.exec())
         .await
 }
 
@@ -182,14 +182,14 @@ pub async fn visits_from_history(db: &Db, today: Date) -> Result<u64, sqlx::Erro
 }
 
 /// The completed visits from `from` to `to`, in the order they ended: (visit, patient, day).
-pub async fn completed_visits(db: &Db, from: Date, to: Date) -> Result<Vec<(i64, i64, Date)>, sqlx::Error> {
+pub async fn completed_visits(mut db: impl Reader, from: Date, to: Date) -> Result<Vec<(i64, i64, Date)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, patient_id, day FROM visit WHERE status = 'completed' AND day >= $1 AND day <= $2
          ORDER BY day, completed_at, id",
     )
     .bind(from)
     .bind(to)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -252,7 +252,7 @@ impl<'a> Token<'a> {
 }
 
 /// The slots from `from` to `to` with seats left, in time order.
-pub async fn open_slots(db: &Db, from: Date, to: Date) -> Result<Vec<OpenSlot>, sqlx::Error> {
+pub async fn open_slots(mut db: impl Reader, from: Date, to: Date) -> Result<Vec<OpenSlot>, sqlx::Error> {
     let rows: Vec<(i64, Date, i64)> = sqlx::query_as(
         "SELECT id, day, capacity - booked FROM slot
          WHERE day >= $1 AND day <= $2 AND blocked = 0 AND booked < capacity
@@ -260,7 +260,7 @@ pub async fn open_slots(db: &Db, from: Date, to: Date) -> Result<Vec<OpenSlot>, 
     )
     .bind(from)
     .bind(to)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await?;
     Ok(rows
         .into_iter()
@@ -297,7 +297,7 @@ pub struct Counts {
     pub claim_lines: i64,
 }
 
-pub async fn counts(db: &Db, today: Date) -> Result<Counts, sqlx::Error> {
+pub async fn counts(mut db: impl Reader, today: Date) -> Result<Counts, sqlx::Error> {
     let (students, staff, past, on_day, ahead, tickets_today, audit) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM patient WHERE kind = 'student'), (SELECT COUNT(*) FROM staff),
                 (SELECT COUNT(*) FROM appointment WHERE day < $1), (SELECT COUNT(*) FROM appointment WHERE day = $1),
@@ -305,7 +305,7 @@ pub async fn counts(db: &Db, today: Date) -> Result<Counts, sqlx::Error> {
                 (SELECT COUNT(*) FROM audit_event)",
     )
     .bind(today)
-    .fetch_one(db.pool())
+    .fetch_one(db.exec())
     .await?;
     let (invoices, owed, payments, claim_lines) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM invoice WHERE status <> 'draft'),
@@ -313,7 +313,7 @@ pub async fn counts(db: &Db, today: Date) -> Result<Counts, sqlx::Error> {
                 (SELECT COUNT(*) FROM payment WHERE kind = 'payment'),
                 (SELECT COUNT(*) FROM invoice WHERE scheme_share > 0 AND status <> 'void')",
     )
-    .fetch_one(db.pool())
+    .fetch_one(db.exec())
     .await?;
     Ok(Counts {
         students,

@@ -1,6 +1,6 @@
 //! All SQL of the digests: the claim of a run, the staff they go to, and the week's figures.
 
-use crate::db::{Date, Db, Timestamp, Tx};
+use crate::db::{Date, Timestamp, Tx};
 use crate::identity::Role;
 
 /// Claims the run of digest `kind` for `day`; `false` when another run (or instance) has it.
@@ -45,23 +45,31 @@ pub async fn holders_of(tx: &mut Tx, role: Role) -> Result<Vec<Reader>, sqlx::Er
 }
 
 /// Appointments of the days [from, to), and how many were no-shows.
-pub async fn appointments_between(db: &Db, from: Date, to: Date) -> Result<(i64, i64), sqlx::Error> {
+pub async fn appointments_between(
+    mut db: impl crate::db::Reader,
+    from: Date,
+    to: Date,
+) -> Result<(i64, i64), sqlx::Error> {
     sqlx::query_as(
         "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'no_show' THEN 1 ELSE 0 END), 0) FROM appointment
          WHERE day >= $1 AND day < $2 AND status <> 'cancelled'",
     )
     .bind(from)
     .bind(to)
-    .fetch_one(db.pool())
+    .fetch_one(db.exec())
     .await
 }
 
 /// When each patient of the days [from, to) checked in or walked in (their arrivals).
-pub async fn arrivals_between(db: &Db, from: Date, to: Date) -> Result<Vec<Timestamp>, sqlx::Error> {
+pub async fn arrivals_between(
+    mut db: impl crate::db::Reader,
+    from: Date,
+    to: Date,
+) -> Result<Vec<Timestamp>, sqlx::Error> {
     sqlx::query_scalar("SELECT checked_in_at FROM ticket WHERE day >= $1 AND day < $2")
         .bind(from)
         .bind(to)
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 
@@ -76,10 +84,10 @@ pub async fn set_digest_by_email(tx: &mut Tx, staff_id: i64, by_email: bool) -> 
 }
 
 /// Whether a staff member wants their digests by email, and whether they have an address for it.
-pub async fn digest_by_email(db: &Db, staff_id: i64) -> Result<(bool, bool), sqlx::Error> {
+pub async fn digest_by_email(mut db: impl crate::db::Reader, staff_id: i64) -> Result<(bool, bool), sqlx::Error> {
     let row: Option<(String, Option<String>)> = sqlx::query_as("SELECT digest_by, email FROM staff WHERE id = $1")
         .bind(staff_id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.exec())
         .await?;
     Ok(row.map_or((false, false), |(by, email)| {
         (by == "email", email.is_some_and(|e| !e.trim().is_empty()))

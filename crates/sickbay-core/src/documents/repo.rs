@@ -1,7 +1,7 @@
 //! All SQL of documents. Lists read the details only; the content is read one document at a time.
 
 use super::model::{DocumentKind, DocumentMeta};
-use crate::db::{Db, Reader, Timestamp, Tx};
+use crate::db::{Reader, Timestamp, Tx};
 
 const META_COLUMNS: &str = "d.id, d.patient_id, d.visit_id, d.title, d.mime, d.size,
     s.full_name AS uploaded_by_name, d.uploaded_at";
@@ -54,30 +54,34 @@ pub async fn of_visit(mut db: impl Reader, visit_id: i64) -> Result<Vec<Document
     .await
 }
 
-pub async fn meta(db: &Db, id: i64) -> Result<Option<DocumentMeta>, sqlx::Error> {
+pub async fn meta(mut db: impl Reader, id: i64) -> Result<Option<DocumentMeta>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {META_COLUMNS} FROM document d JOIN staff s ON s.id = d.uploaded_by WHERE d.id = $1"
     ))
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.exec())
     .await
 }
 
 /// The patient's document `id` (none when it is someone else's), for the patient's own portal.
-pub async fn meta_of_patient(db: &Db, id: i64, patient_id: i64) -> Result<Option<DocumentMeta>, sqlx::Error> {
+pub async fn meta_of_patient(
+    mut db: impl Reader,
+    id: i64,
+    patient_id: i64,
+) -> Result<Option<DocumentMeta>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {META_COLUMNS} FROM document d JOIN staff s ON s.id = d.uploaded_by
          WHERE d.id = $1 AND d.patient_id = $2"
     ))
     .bind(id)
     .bind(patient_id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.exec())
     .await
 }
 
-pub async fn content(db: &Db, id: i64) -> Result<Option<Vec<u8>>, sqlx::Error> {
+pub async fn content(mut db: impl Reader, id: i64) -> Result<Option<Vec<u8>>, sqlx::Error> {
     sqlx::query_scalar("SELECT data FROM document WHERE id = $1")
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.exec())
         .await
 }

@@ -4,11 +4,11 @@
 use sqlx::{FromRow, Row};
 
 use super::{PatientUser, Role, StaffUser};
-use crate::db::{Db, Flag, Timestamp, Tx};
+use crate::db::{Flag, Reader, Timestamp, Tx};
 
 /// The account with the extra roles it holds, in one query: a row per extra role (one row, with no extra
 /// role, for an account that has none).
-pub async fn find_staff(db: &Db, id: i64) -> Result<Option<StaffUser>, sqlx::Error> {
+pub async fn find_staff(mut db: impl Reader, id: i64) -> Result<Option<StaffUser>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT s.id, s.username, s.full_name, s.role, s.must_change_password, s.active, s.session_version,
                 r.role AS extra_role
@@ -16,7 +16,7 @@ pub async fn find_staff(db: &Db, id: i64) -> Result<Option<StaffUser>, sqlx::Err
          WHERE s.id = $1",
     )
     .bind(id)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await?;
     let Some(first) = rows.first() else {
         return Ok(None);
@@ -30,14 +30,14 @@ pub async fn find_staff(db: &Db, id: i64) -> Result<Option<StaffUser>, sqlx::Err
     Ok(Some(user))
 }
 
-pub async fn find_patient(db: &Db, id: i64) -> Result<Option<PatientUser>, sqlx::Error> {
+pub async fn find_patient(mut db: impl Reader, id: i64) -> Result<Option<PatientUser>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, clinic_number, matric_number, first_name, surname, must_change_password, approved, active,
                 session_version
          FROM patient WHERE id = $1",
     )
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.exec())
     .await
 }
 
@@ -54,13 +54,13 @@ pub struct StaffLogin {
     pub must_change_password: bool,
 }
 
-pub async fn staff_login(db: &Db, username: &str) -> Result<Option<StaffLogin>, sqlx::Error> {
+pub async fn staff_login(mut db: impl Reader, username: &str) -> Result<Option<StaffLogin>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, password_hash, active, session_version, role, must_change_password
          FROM staff WHERE username = $1",
     )
     .bind(username)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.exec())
     .await
 }
 
@@ -76,13 +76,13 @@ pub struct PatientLogin {
     pub session_version: i64,
 }
 
-pub async fn patient_login(db: &Db, number: &str) -> Result<Option<PatientLogin>, sqlx::Error> {
+pub async fn patient_login(mut db: impl Reader, number: &str) -> Result<Option<PatientLogin>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, password_hash, active, must_change_password, session_version FROM patient
          WHERE matric_number = $1 OR clinic_number = $1 ORDER BY id LIMIT 1",
     )
     .bind(number)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.exec())
     .await
 }
 
@@ -109,11 +109,11 @@ impl Account {
 }
 
 /// The account's password hash (a patient without portal access has none).
-pub async fn password_hash(db: &Db, account: Account) -> Result<Option<String>, sqlx::Error> {
+pub async fn password_hash(mut db: impl Reader, account: Account) -> Result<Option<String>, sqlx::Error> {
     let hash: Option<Option<String>> =
         sqlx::query_scalar(&format!("SELECT password_hash FROM {} WHERE id = $1", account.table()))
             .bind(account.id())
-            .fetch_optional(db.pool())
+            .fetch_optional(db.exec())
             .await?;
     Ok(hash.flatten())
 }

@@ -1,6 +1,6 @@
 //! All SQL of imports: the job rows (students are read and changed through `patients::service`).
 
-use crate::db::{Db, Flag, Timestamp, Tx};
+use crate::db::{Flag, Reader, Timestamp, Tx};
 use crate::text_enum;
 
 text_enum! {
@@ -93,37 +93,37 @@ pub async fn create_job(
     .await
 }
 
-pub async fn job(db: &Db, id: i64) -> Result<Option<ImportJob>, sqlx::Error> {
+pub async fn job(mut db: impl Reader, id: i64) -> Result<Option<ImportJob>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM import_job WHERE id = $1"))
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.exec())
         .await
 }
 
-pub async fn recent_jobs(db: &Db) -> Result<Vec<ImportJob>, sqlx::Error> {
+pub async fn recent_jobs(mut db: impl Reader) -> Result<Vec<ImportJob>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {JOB_COLUMNS} FROM import_job ORDER BY id DESC LIMIT 10"
     ))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
-pub async fn content(db: &Db, id: i64) -> Result<Option<String>, sqlx::Error> {
+pub async fn content(mut db: impl Reader, id: i64) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT content FROM import_job WHERE id = $1")
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.exec())
         .await
 }
 
-pub async fn report(db: &Db, id: i64) -> Result<Option<(String, String)>, sqlx::Error> {
+pub async fn report(mut db: impl Reader, id: i64) -> Result<Option<(String, String)>, sqlx::Error> {
     sqlx::query_as("SELECT file_name, report FROM import_job WHERE id = $1")
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.exec())
         .await
 }
 
 /// Moves a previewed job to running; only one caller can, so a double click starts it once.
-pub async fn claim(db: &Db, id: i64, create_missing: bool) -> Result<bool, sqlx::Error> {
+pub async fn claim(mut db: impl Reader, id: i64, create_missing: bool) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE import_job SET status = 'running', create_missing = $1, progressed_at = $2
          WHERE id = $3 AND status = 'previewed'",
@@ -131,7 +131,7 @@ pub async fn claim(db: &Db, id: i64, create_missing: bool) -> Result<bool, sqlx:
     .bind(Flag(create_missing))
     .bind(Timestamp::now())
     .bind(id)
-    .execute(db.pool())
+    .execute(db.exec())
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -162,20 +162,26 @@ pub async fn save_progress(tx: &mut Tx, id: i64, c: &Counts) -> Result<(), sqlx:
     Ok(())
 }
 
-pub async fn finish(db: &Db, id: i64, status: JobStatus, report: &str, error: &str) -> Result<(), sqlx::Error> {
+pub async fn finish(
+    mut db: impl Reader,
+    id: i64,
+    status: JobStatus,
+    report: &str,
+    error: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE import_job SET status = $1, report = $2, error = $3, finished_at = $4 WHERE id = $5")
         .bind(status)
         .bind(report)
         .bind(error)
         .bind(Timestamp::now())
         .bind(id)
-        .execute(db.pool())
+        .execute(db.exec())
         .await?;
     Ok(())
 }
 
 /// Jobs left running by an instance that stopped: no progress for `minutes`.
-pub async fn fail_abandoned(db: &Db, minutes: i64) -> Result<u64, sqlx::Error> {
+pub async fn fail_abandoned(mut db: impl Reader, minutes: i64) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE import_job SET status = 'failed', finished_at = $1,
              error = 'The import stopped when Sickbay was restarted. Upload the file again: rows already imported are not duplicated.'
@@ -183,7 +189,7 @@ pub async fn fail_abandoned(db: &Db, minutes: i64) -> Result<u64, sqlx::Error> {
     )
     .bind(Timestamp::now())
     .bind(Timestamp::now().minus_minutes(minutes))
-    .execute(db.pool())
+    .execute(db.exec())
     .await?;
     Ok(done.rows_affected())
 }

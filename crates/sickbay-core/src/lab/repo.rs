@@ -2,7 +2,7 @@
 
 use super::model::{LabTest, OrderStatus, OrderView, Outcome, ResultDetails, TestDetails};
 use crate::db::types::Real;
-use crate::db::{Date, Db, Flag, Reader, Timestamp, Tx};
+use crate::db::{Date, Flag, Reader, Timestamp, Tx};
 use crate::patients::model::Sex;
 
 const TEST_SELECT: &str = "SELECT id, name, specimen, unit, male_low, male_high, female_low, female_high, price, active
@@ -170,20 +170,20 @@ pub struct ResultBack {
 
 /// How many results (recorded, released or not) are back for a doctor's open visits and their visits started
 /// since `since`.
-pub async fn count_results_back(db: &Db, doctor_id: i64, since: Timestamp) -> Result<i64, sqlx::Error> {
+pub async fn count_results_back(mut db: impl Reader, doctor_id: i64, since: Timestamp) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(&format!(
         "SELECT (SELECT COUNT(*) {RESULTS_FROM} WHERE {RESULTS_OPEN})
               + (SELECT COUNT(*) {RESULTS_FROM} WHERE {RESULTS_RECENT})"
     ))
     .bind(doctor_id)
     .bind(since)
-    .fetch_one(db.pool())
+    .fetch_one(db.exec())
     .await
 }
 
 /// The results counted by [`count_results_back`], latest first, at most `limit`.
 pub async fn results_back(
-    db: &Db,
+    mut db: impl Reader,
     doctor_id: i64,
     since: Timestamp,
     limit: i64,
@@ -201,7 +201,7 @@ pub async fn results_back(
     ))
     .bind(doctor_id)
     .bind(since)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -232,7 +232,7 @@ pub struct WorkItem {
 }
 
 /// The orders waiting for the lab (no result, or a result not released), oldest first.
-pub async fn worklist(db: &Db, limit: i64) -> Result<Vec<WorkItem>, sqlx::Error> {
+pub async fn worklist(mut db: impl Reader, limit: i64) -> Result<Vec<WorkItem>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT o.id, o.status, o.ordered_at, p.first_name || ' ' || p.surname AS patient_name, p.clinic_number,
                 p.sex, p.date_of_birth, t.name AS test_name, t.specimen, s.full_name AS doctor_name
@@ -244,21 +244,21 @@ pub async fn worklist(db: &Db, limit: i64) -> Result<Vec<WorkItem>, sqlx::Error>
          ORDER BY o.ordered_at, o.id {}",
         crate::db::limit(limit)
     ))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
 /// How many orders wait for the lab (to be taken, or resulted and not yet released).
-pub async fn waiting_count(db: &Db) -> Result<i64, sqlx::Error> {
+pub async fn waiting_count(mut db: impl Reader) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM lab_order WHERE status IN ('ordered', 'resulted')")
-        .fetch_one(db.pool())
+        .fetch_one(db.exec())
         .await
 }
 
 /// The orders waiting for the lab counted by status (ordered: to take; resulted: to release).
-pub async fn waiting_by_status(db: &Db) -> Result<Vec<(OrderStatus, i64)>, sqlx::Error> {
+pub async fn waiting_by_status(mut db: impl Reader) -> Result<Vec<(OrderStatus, i64)>, sqlx::Error> {
     sqlx::query_as("SELECT status, COUNT(*) FROM lab_order WHERE status IN ('ordered', 'resulted') GROUP BY status")
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 

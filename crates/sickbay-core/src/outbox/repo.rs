@@ -1,7 +1,7 @@
 //! All SQL of the outbox. Every change of a message's status is a conditional update on the status it is
 //! expected to have, so two senders can never both hold, send or settle one message.
 
-use crate::db::{Db, Reader, Timestamp, Tx};
+use crate::db::{Reader, Timestamp, Tx};
 use crate::outbox::model::{Channel, ContactBy, Filter, Kind, Status};
 use crate::outbox::sms;
 
@@ -85,7 +85,7 @@ pub async fn insert(tx: &mut Tx, message: &NewMessage) -> Result<Option<i64>, sq
 }
 
 /// Messages a sender may claim at `now`: waiting and due, or claimed by a sender whose lease ran out.
-pub async fn due(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn due(mut db: impl Reader, now: Timestamp, limit: i64) -> Result<Vec<i64>, sqlx::Error> {
     let rows: Vec<(i64,)> = sqlx::query_as(&format!(
         "SELECT id FROM outbox
          WHERE (status = 'pending' AND next_try_at <= $1) OR (status = 'sending' AND claimed_until <= $1)
@@ -93,13 +93,18 @@ pub async fn due(db: &Db, now: Timestamp, limit: i64) -> Result<Vec<i64>, sqlx::
         crate::db::limit(limit)
     ))
     .bind(now)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
 /// Claims message `id` for one try until `lease_until`; `None` when another sender has it or it is not due.
-pub async fn claim(db: &Db, id: i64, now: Timestamp, lease_until: Timestamp) -> Result<Option<Message>, sqlx::Error> {
+pub async fn claim(
+    mut db: impl Reader,
+    id: i64,
+    now: Timestamp,
+    lease_until: Timestamp,
+) -> Result<Option<Message>, sqlx::Error> {
     sqlx::query_as(&format!(
         "UPDATE outbox SET status = 'sending', tries = tries + 1, claimed_until = $1
          WHERE id = $2 AND ((status = 'pending' AND next_try_at <= $3) OR (status = 'sending' AND claimed_until <= $3))
@@ -108,13 +113,13 @@ pub async fn claim(db: &Db, id: i64, now: Timestamp, lease_until: Timestamp) -> 
     .bind(lease_until)
     .bind(id)
     .bind(now)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.exec())
     .await
 }
 
 /// Settles a claimed message (`claimed_until` names the claim): sent, waiting again, failed, dropped or held.
 pub async fn settle(
-    db: &Db,
+    mut db: impl Reader,
     id: i64,
     claimed_until: Timestamp,
     status: Status,
@@ -134,7 +139,7 @@ pub async fn settle(
     .bind(sent_at)
     .bind(id)
     .bind(claimed_until)
-    .execute(db.pool())
+    .execute(db.exec())
     .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -5,7 +5,7 @@ use super::model::{
     ContactDetails, MatricNumber, Patient, PatientDetails, PatientSummary, PortalAccess, SheetFilter, SheetStudent,
     StudentRecord, prefix_range, search_tokens,
 };
-use crate::db::{Date, Db, Flag, Reader, Timestamp, Tx};
+use crate::db::{Date, Flag, Reader, Timestamp, Tx};
 
 const PATIENT_COLUMNS: &str = "p.id, p.clinic_number, p.kind, p.matric_number, p.first_name, p.surname, p.other_names,
     p.sex, p.date_of_birth, p.phone, p.email, p.address, p.emergency_name, p.emergency_phone,
@@ -319,7 +319,7 @@ pub async fn approve(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
 /// search token that begins with it. The matches are found and ordered in the token index first (one range scan
 /// per term, intersected) and then joined to the patients, a shape both planners run well even before they
 /// have statistics.
-pub async fn search(db: &Db, terms: &[String], exact: &str) -> Result<Vec<PatientSummary>, sqlx::Error> {
+pub async fn search(mut db: impl Reader, terms: &[String], exact: &str) -> Result<Vec<PatientSummary>, sqlx::Error> {
     if terms.is_empty() {
         return Ok(Vec::new());
     }
@@ -329,7 +329,7 @@ pub async fn search(db: &Db, terms: &[String], exact: &str) -> Result<Vec<Patien
         "SELECT {SUMMARY_COLUMNS} FROM patient WHERE matric_number = $1 OR clinic_number = $1"
     ))
     .bind(&exact)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await?;
     if !found.is_empty() {
         return Ok(found);
@@ -361,12 +361,12 @@ pub async fn search(db: &Db, terms: &[String], exact: &str) -> Result<Vec<Patien
         let (low, high) = prefix_range(term);
         query = query.bind(low).bind(high);
     }
-    query.fetch_all(db.pool()).await
+    query.fetch_all(db.exec()).await
 }
 
 /// Patients who may be the same person: same name and date of birth, or same phone.
 pub async fn possible_duplicates(
-    db: &Db,
+    mut db: impl Reader,
     first_name: &str,
     surname: &str,
     date_of_birth: Option<Date>,
@@ -384,30 +384,30 @@ pub async fn possible_duplicates(
     .bind(date_of_birth)
     .bind(phone)
     .bind(except.unwrap_or(0))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
-pub async fn pending_approval(db: &Db) -> Result<Vec<PatientSummary>, sqlx::Error> {
+pub async fn pending_approval(mut db: impl Reader) -> Result<Vec<PatientSummary>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {SUMMARY_COLUMNS} FROM patient WHERE approved = 0 AND active = 1 ORDER BY id LIMIT 50"
     ))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
 /// How many patients were registered at `since` or later.
-pub async fn count_registered_since(db: &Db, since: Timestamp) -> Result<i64, sqlx::Error> {
+pub async fn count_registered_since(mut db: impl Reader, since: Timestamp) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM patient WHERE created_at >= $1")
         .bind(since)
-        .fetch_one(db.pool())
+        .fetch_one(db.exec())
         .await
 }
 
-pub async fn photo(db: &Db, id: i64) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
+pub async fn photo(mut db: impl Reader, id: i64) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
     sqlx::query_as("SELECT mime, data FROM patient_photo WHERE patient_id = $1")
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.exec())
         .await
 }
 
@@ -453,7 +453,7 @@ fn sheet_where(filter: &SheetFilter) -> (String, Vec<i64>) {
 
 /// How many students the filter finds, and the first `limit` of them by name.
 pub async fn sheet_candidates(
-    db: &Db,
+    mut db: impl Reader,
     filter: &SheetFilter,
     limit: i64,
 ) -> Result<(i64, Vec<SheetStudent>), sqlx::Error> {
@@ -463,18 +463,18 @@ pub async fn sheet_candidates(
     for value in &values {
         count = count.bind(*value);
     }
-    let total = count.fetch_one(db.pool()).await?;
+    let total = count.fetch_one(db.exec()).await?;
     let list_sql =
         format!("SELECT {SHEET_COLUMNS} FROM patient WHERE {condition} ORDER BY surname, first_name, id LIMIT {limit}");
     let mut list = sqlx::query_as::<_, SheetStudent>(&list_sql);
     for value in &values {
         list = list.bind(*value);
     }
-    Ok((total, list.fetch_all(db.pool()).await?))
+    Ok((total, list.fetch_all(db.exec()).await?))
 }
 
 /// The patients with these ids (any kind), for checking a sheet's selection and printing it.
-pub async fn sheet_students(db: &Db, ids: &[i64]) -> Result<Vec<SheetStudent>, sqlx::Error> {
+pub async fn sheet_students(mut db: impl Reader, ids: &[i64]) -> Result<Vec<SheetStudent>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -487,7 +487,7 @@ pub async fn sheet_students(db: &Db, ids: &[i64]) -> Result<Vec<SheetStudent>, s
     for id in ids {
         query = query.bind(*id);
     }
-    query.fetch_all(db.pool()).await
+    query.fetch_all(db.exec()).await
 }
 
 /// The sheet's variant of [`set_password`]: a new one-time password for a student that must be changed at first

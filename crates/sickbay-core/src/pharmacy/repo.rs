@@ -6,7 +6,7 @@ use super::model::stock::{AdjustReason, MovementKind};
 use super::model::{BatchLine, Drug, DrugInput, DrugStock, MovementRow, search_words};
 use crate::db::id_list;
 use crate::db::paging::{PageRequest, like_pattern};
-use crate::db::{Date, Db, Flag, Money, Reader, Timestamp, Tx};
+use crate::db::{Date, Flag, Money, Reader, Timestamp, Tx};
 
 const DRUG_COLUMNS: &str = "d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price, d.reorder_level, d.active, d.shelf, d.updated_at";
 
@@ -211,9 +211,9 @@ pub async fn insert_batch(tx: &mut Tx, batch: &NewBatch<'_>) -> Result<i64, sqlx
     .await
 }
 
-pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
+pub async fn count(mut db: impl Reader) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM drug")
-        .fetch_one(db.pool())
+        .fetch_one(db.exec())
         .await
 }
 
@@ -373,7 +373,7 @@ pub async fn batches_of_drug(mut db: impl Reader, drug_id: i64) -> Result<Vec<Ba
 }
 
 /// Batches holding units that expire from `from` through `until`, earliest first, at most `limit`.
-pub async fn expiring(db: &Db, from: Date, until: Date, limit: i64) -> Result<Vec<BatchLine>, sqlx::Error> {
+pub async fn expiring(mut db: impl Reader, from: Date, until: Date, limit: i64) -> Result<Vec<BatchLine>, sqlx::Error> {
     sqlx::query_as(&format!(
         "{BATCH_SELECT} WHERE b.quantity > 0 AND b.expires_on >= $1 AND b.expires_on <= $2
          ORDER BY b.expires_on, b.id {}",
@@ -381,7 +381,7 @@ pub async fn expiring(db: &Db, from: Date, until: Date, limit: i64) -> Result<Ve
     ))
     .bind(from)
     .bind(until)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -404,7 +404,7 @@ pub async fn shelves(mut db: impl Reader) -> Result<Vec<(String, i64)>, sqlx::Er
 
 /// Active drugs at or below their reorder level on `today` (none in stock included), emptiest first. Grouped
 /// by the drug's key alone (both databases allow the other columns of a grouped primary key).
-pub async fn low_stock(db: &Db, today: Date, limit: i64) -> Result<Vec<DrugStock>, sqlx::Error> {
+pub async fn low_stock(mut db: impl Reader, today: Date, limit: i64) -> Result<Vec<DrugStock>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price, d.reorder_level, d.active,
                 CAST(COALESCE(SUM(b.quantity), 0) AS BIGINT) AS on_hand
@@ -415,39 +415,39 @@ pub async fn low_stock(db: &Db, today: Date, limit: i64) -> Result<Vec<DrugStock
         crate::db::limit(limit)
     ))
     .bind(today)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
 /// How many active drugs are at or below their reorder level on `today` (the drugs [`low_stock`] lists).
-pub async fn count_low_stock(db: &Db, today: Date) -> Result<i64, sqlx::Error> {
+pub async fn count_low_stock(mut db: impl Reader, today: Date) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT COUNT(*) FROM (SELECT d.id FROM drug d LEFT JOIN drug_batch b ON b.drug_id = d.id AND b.expires_on >= $1
          WHERE d.active = 1 GROUP BY d.id HAVING COALESCE(SUM(b.quantity), 0) <= d.reorder_level) low",
     )
     .bind(today)
-    .fetch_one(db.pool())
+    .fetch_one(db.exec())
     .await
 }
 
 /// How many batches holding units expire from `from` through `until` (the batches [`expiring`] lists; index
 /// `drug_batch_expiry`).
-pub async fn count_expiring(db: &Db, from: Date, until: Date) -> Result<i64, sqlx::Error> {
+pub async fn count_expiring(mut db: impl Reader, from: Date, until: Date) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM drug_batch WHERE quantity > 0 AND expires_on >= $1 AND expires_on <= $2")
         .bind(from)
         .bind(until)
-        .fetch_one(db.pool())
+        .fetch_one(db.exec())
         .await
 }
 
 /// Units of each drug that left the shelf for patients (dispensed or used in procedures) since `since`.
-pub async fn used_since(db: &Db, since: Timestamp) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+pub async fn used_since(mut db: impl Reader, since: Timestamp) -> Result<Vec<(i64, i64)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT drug_id, CAST(-SUM(quantity) AS BIGINT) FROM stock_movement
          WHERE kind IN ('dispense', 'supply') AND at >= $1 GROUP BY drug_id",
     )
     .bind(since)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -506,24 +506,28 @@ pub async fn ledger(
 }
 
 /// A drug's whole ledger as filtered, oldest first (for the CSV export).
-pub async fn ledger_all(db: &Db, drug_id: i64, filter: &LedgerFilter) -> Result<Vec<MovementRow>, sqlx::Error> {
+pub async fn ledger_all(
+    mut db: impl Reader,
+    drug_id: i64,
+    filter: &LedgerFilter,
+) -> Result<Vec<MovementRow>, sqlx::Error> {
     let (kind, from, to) = filter_values(filter);
     sqlx::query_as(&format!("{MOVEMENT_SELECT} WHERE {MOVEMENT_FILTER} ORDER BY m.id"))
         .bind(drug_id)
         .bind(kind)
         .bind(&from)
         .bind(&to)
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 
 /// Active drugs that procedures use up: consumables, injections and infusions, by name.
-pub async fn procedure_supplies(db: &Db) -> Result<Vec<Drug>, sqlx::Error> {
+pub async fn procedure_supplies(mut db: impl Reader) -> Result<Vec<Drug>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {DRUG_COLUMNS} FROM drug d WHERE d.active = 1 AND d.form IN ('consumable', 'injection', 'infusion')
          ORDER BY LOWER(d.name), d.strength, d.id"
     ))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 

@@ -3,7 +3,7 @@
 use super::model::{Item, ItemProgress, NewItem, Prescription, PrescriptionStatus, status_of};
 use crate::db::id_list;
 use crate::db::paging::PageRequest;
-use crate::db::{Db, Reader, Timestamp, Tx};
+use crate::db::{Reader, Timestamp, Tx};
 
 const ITEM_SELECT: &str = "SELECT i.id, i.prescription_id, p.visit_id, i.drug_id, d.name AS drug_name, d.strength,
         d.form, i.dose, i.route, i.frequency, i.duration_days, i.quantity, i.instructions, i.allergy_override,
@@ -101,7 +101,7 @@ pub async fn items_of_prescription_in(tx: &mut Tx, prescription: &Locked) -> Res
 }
 
 /// The items of the prescriptions of `ids`, in the order written.
-pub async fn items_of_prescriptions(db: &Db, ids: &[i64]) -> Result<Vec<Item>, sqlx::Error> {
+pub async fn items_of_prescriptions(mut db: impl Reader, ids: &[i64]) -> Result<Vec<Item>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -109,7 +109,7 @@ pub async fn items_of_prescriptions(db: &Db, ids: &[i64]) -> Result<Vec<Item>, s
     sqlx::query_as(&format!(
         "{ITEM_SELECT} WHERE i.prescription_id IN ({list}) ORDER BY i.prescription_id, i.id"
     ))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -175,7 +175,7 @@ pub async fn get(mut db: impl Reader, id: i64) -> Result<Option<Prescription>, s
 
 /// The pharmacy's worklist: prescriptions with something still owed (pending or partly dispensed), oldest
 /// first, at most `limit`, and how many there are.
-pub async fn open(db: &Db, limit: i64) -> Result<(Vec<Prescription>, i64), sqlx::Error> {
+pub async fn open(mut db: impl Reader, limit: i64) -> Result<(Vec<Prescription>, i64), sqlx::Error> {
     let rows = sqlx::query_as(&format!(
         "SELECT p.id, p.visit_id, p.patient_id, pt.first_name || ' ' || pt.surname AS patient_name,
                 pt.clinic_number, pt.allergies, s.full_name AS doctor_name, p.status, v.day, p.created_at
@@ -188,18 +188,18 @@ pub async fn open(db: &Db, limit: i64) -> Result<(Vec<Prescription>, i64), sqlx:
          ORDER BY p.created_at, p.id",
         crate::db::limit(limit)
     ))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await?;
-    Ok((rows, count_open(db).await?))
+    Ok((rows, count_open(&mut db).await?))
 }
 
 /// How many prescriptions have something still owed (the worklist's length).
-pub async fn count_open(db: &Db) -> Result<i64, sqlx::Error> {
+pub async fn count_open(mut db: impl Reader) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT COUNT(*) FROM prescription x WHERE x.status IN ('pending', 'partly_dispensed')
            AND EXISTS (SELECT 1 FROM prescription_item i WHERE i.prescription_id = x.id)",
     )
-    .fetch_one(db.pool())
+    .fetch_one(db.exec())
     .await
 }
 
@@ -251,21 +251,25 @@ pub async fn item_in(tx: &mut Tx, item_id: i64) -> Result<Option<Item>, sqlx::Er
 }
 
 /// The visit's prescription with its heading, if it has one.
-pub async fn of_visit(db: &Db, visit_id: i64) -> Result<Option<Prescription>, sqlx::Error> {
+pub async fn of_visit(mut db: impl Reader, visit_id: i64) -> Result<Option<Prescription>, sqlx::Error> {
     sqlx::query_as(&format!("{PRESCRIPTION_SELECT} WHERE p.visit_id = $1"))
         .bind(visit_id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.exec())
         .await
 }
 
 /// The visit's prescription if it is the patient's own.
-pub async fn of_visit_of_patient(db: &Db, visit_id: i64, patient_id: i64) -> Result<Option<Prescription>, sqlx::Error> {
+pub async fn of_visit_of_patient(
+    mut db: impl Reader,
+    visit_id: i64,
+    patient_id: i64,
+) -> Result<Option<Prescription>, sqlx::Error> {
     sqlx::query_as(&format!(
         "{PRESCRIPTION_SELECT} WHERE p.visit_id = $1 AND p.patient_id = $2"
     ))
     .bind(visit_id)
     .bind(patient_id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.exec())
     .await
 }
 
@@ -284,7 +288,7 @@ pub struct Listed {
 /// One page of prescriptions with at least one item, pending first, newest first, and how many there are.
 /// The page is chosen among the prescriptions before anything is joined to it (joined first, SQLite read every
 /// patient to find the few with a prescription); only its rows count their items.
-pub async fn list(db: &Db, page: PageRequest) -> Result<(Vec<Listed>, i64), sqlx::Error> {
+pub async fn list(mut db: impl Reader, page: PageRequest) -> Result<(Vec<Listed>, i64), sqlx::Error> {
     let rows = sqlx::query_as(&format!(
         "SELECT p.visit_id, pt.first_name || ' ' || pt.surname AS patient_name, pt.clinic_number,
                 s.full_name AS doctor_name, p.status, p.created_at,
@@ -297,13 +301,13 @@ pub async fn list(db: &Db, page: PageRequest) -> Result<(Vec<Listed>, i64), sqlx
          ORDER BY CASE WHEN p.status = 'pending' THEN 0 ELSE 1 END, p.created_at DESC, p.id DESC",
         page.sql()
     ))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await?;
     let total = sqlx::query_scalar(
         "SELECT COUNT(*) FROM prescription p
          WHERE EXISTS (SELECT 1 FROM prescription_item i WHERE i.prescription_id = p.id)",
     )
-    .fetch_one(db.pool())
+    .fetch_one(db.exec())
     .await?;
     Ok((rows, total))
 }

@@ -1,7 +1,7 @@
 //! All SQL of procedures: the catalogue and the procedures done in visits.
 
 use super::model::{ProcedureInput, ProcedureType, VisitProcedure};
-use crate::db::{Db, Flag, Reader, Timestamp, Tx};
+use crate::db::{Flag, Reader, Timestamp, Tx};
 
 const TYPE_COLUMNS: &str = "id, name, price, active, updated_at";
 
@@ -9,11 +9,11 @@ const DONE_COLUMNS: &str = "vp.id, vp.visit_id, vp.procedure_type_id, pt.name, p
     s.full_name AS performed_by_name, vp.performed_at";
 
 /// The whole catalogue: active entries first, then by name.
-pub async fn types(db: &Db) -> Result<Vec<ProcedureType>, sqlx::Error> {
+pub async fn types(mut db: impl Reader) -> Result<Vec<ProcedureType>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {TYPE_COLUMNS} FROM procedure_type ORDER BY active DESC, LOWER(name), id"
     ))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 

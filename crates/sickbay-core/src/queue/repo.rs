@@ -4,7 +4,7 @@ use crate::db::Connection;
 use sqlx::FromRow;
 
 use super::model::{Move, Priority, Queued, TicketStatus, TicketTimes};
-use crate::db::{Date, Db, Flag, Reader, Timestamp, Tx};
+use crate::db::{Date, Flag, Reader, Timestamp, Tx};
 
 /// The one queue order, used by "call next", the boards, the display and the patient's place: priority
 /// first, then the order key (appointment time or arrival), then the ticket's number.
@@ -20,16 +20,16 @@ pub struct Room {
     pub active: Flag,
 }
 
-pub async fn rooms(db: &Db) -> Result<Vec<Room>, sqlx::Error> {
+pub async fn rooms(mut db: impl Reader) -> Result<Vec<Room>, sqlx::Error> {
     sqlx::query_as("SELECT id, name, code, active FROM room ORDER BY active DESC, name")
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 
-pub async fn room(db: &Db, id: i64) -> Result<Option<Room>, sqlx::Error> {
+pub async fn room(mut db: impl Reader, id: i64) -> Result<Option<Room>, sqlx::Error> {
     sqlx::query_as("SELECT id, name, code, active FROM room WHERE id = $1")
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.exec())
         .await
 }
 
@@ -73,10 +73,10 @@ const ASSIGNMENT_SELECT: &str = "SELECT ra.doctor_id, s.full_name AS doctor_name
         r.code AS room_code
      FROM room_assignment ra JOIN room r ON r.id = ra.room_id JOIN staff s ON s.id = ra.doctor_id";
 
-pub async fn assignments(db: &Db, day: Date) -> Result<Vec<Assignment>, sqlx::Error> {
+pub async fn assignments(mut db: impl Reader, day: Date) -> Result<Vec<Assignment>, sqlx::Error> {
     sqlx::query_as(&format!("{ASSIGNMENT_SELECT} WHERE ra.day = $1 ORDER BY r.name"))
         .bind(day)
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 
@@ -110,19 +110,19 @@ pub async fn assign_room(tx: &mut Tx, day: Date, doctor_id: i64, room_id: i64) -
     Ok(())
 }
 
-pub async fn is_active_doctor(conn: &mut Connection, id: i64) -> Result<bool, sqlx::Error> {
+pub async fn is_active_doctor(mut db: impl Reader, id: i64) -> Result<bool, sqlx::Error> {
     let found: Option<i64> =
         sqlx::query_scalar("SELECT id FROM staff WHERE id = $1 AND role = 'doctor' AND active = 1")
             .bind(id)
-            .fetch_optional(conn)
+            .fetch_optional(db.exec())
             .await?;
     Ok(found.is_some())
 }
 
-pub async fn is_active_room(conn: &mut Connection, id: i64) -> Result<bool, sqlx::Error> {
+pub async fn is_active_room(mut db: impl Reader, id: i64) -> Result<bool, sqlx::Error> {
     let found: Option<i64> = sqlx::query_scalar("SELECT id FROM room WHERE id = $1 AND active = 1")
         .bind(id)
-        .fetch_optional(conn)
+        .fetch_optional(db.exec())
         .await?;
     Ok(found.is_some())
 }
@@ -242,10 +242,10 @@ const TICKET_SELECT: &str = "SELECT t.id, t.day, t.code, t.patient_id,
      LEFT JOIN room r ON r.id = t.room_id";
 
 /// Every ticket of a day, in queue order.
-pub async fn day_tickets(db: &Db, day: Date) -> Result<Vec<Ticket>, sqlx::Error> {
+pub async fn day_tickets(mut db: impl Reader, day: Date) -> Result<Vec<Ticket>, sqlx::Error> {
     sqlx::query_as(&format!("{TICKET_SELECT} WHERE t.day = $1 ORDER BY {QUEUE_ORDER}"))
         .bind(day)
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 
@@ -264,7 +264,7 @@ pub async fn ticket_of_appointment_in(tx: &mut Tx, appointment_id: i64) -> Resul
 }
 
 /// Which of these appointments have a ticket still waiting to be called (the doctor's home offers to call them).
-pub async fn waiting_appointments(db: &Db, appointment_ids: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn waiting_appointments(mut db: impl Reader, appointment_ids: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
     if appointment_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -272,7 +272,7 @@ pub async fn waiting_appointments(db: &Db, appointment_ids: &[i64]) -> Result<Ve
         "SELECT appointment_id FROM ticket WHERE status = 'waiting' AND appointment_id IN ({})",
         crate::db::id_list(appointment_ids)
     ))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -307,21 +307,21 @@ pub async fn waiting_in_order(tx: &mut Tx, day: Date) -> Result<Vec<Queued>, sql
 }
 
 /// How many of a day's tickets are in each status, counted from the index `ticket_day_status`.
-pub async fn status_counts(db: &Db, day: Date) -> Result<Vec<(TicketStatus, i64)>, sqlx::Error> {
+pub async fn status_counts(mut db: impl Reader, day: Date) -> Result<Vec<(TicketStatus, i64)>, sqlx::Error> {
     sqlx::query_as("SELECT status, COUNT(*) FROM ticket WHERE day = $1 GROUP BY status")
         .bind(day)
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 
 /// How many tickets of a day wait for a doctor's "call next": in their queue or the general queue.
-pub async fn waiting_for(db: &Db, day: Date, doctor_id: i64) -> Result<i64, sqlx::Error> {
+pub async fn waiting_for(mut db: impl Reader, day: Date, doctor_id: i64) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT COUNT(*) FROM ticket WHERE day = $1 AND status = 'waiting' AND (doctor_id = $2 OR doctor_id IS NULL)",
     )
     .bind(day)
     .bind(doctor_id)
-    .fetch_one(db.pool())
+    .fetch_one(db.exec())
     .await
 }
 
@@ -472,11 +472,11 @@ pub async fn close_stale(tx: &mut Tx, today: Date, patient_id: Option<i64>) -> R
 }
 
 /// Each doctor's slot length on a day, in minutes (for estimating waits before any consultation is done).
-pub async fn slot_minutes_by_doctor(db: &Db, day: Date) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+pub async fn slot_minutes_by_doctor(mut db: impl Reader, day: Date) -> Result<Vec<(i64, i64)>, sqlx::Error> {
     let rows: Vec<(i64, i64)> =
         sqlx::query_as("SELECT doctor_id, MIN(ends_at - starts_at) FROM slot WHERE day = $1 GROUP BY doctor_id")
             .bind(day)
-            .fetch_all(db.pool())
+            .fetch_all(db.exec())
             .await?;
     Ok(rows.into_iter().map(|(doctor, ms)| (doctor, ms / 60_000)).collect())
 }

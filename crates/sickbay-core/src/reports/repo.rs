@@ -6,7 +6,7 @@
 use crate::db::Connection;
 
 use super::model::{Figure, Metric};
-use crate::db::{Date, Db, Money, Timestamp, Tx};
+use crate::db::{Date, Money, Reader, Timestamp, Tx};
 
 /// A metric's figure for a day as its query gives it.
 #[derive(sqlx::FromRow)]
@@ -126,7 +126,7 @@ fn metric_list(metrics: &[Metric]) -> String {
 }
 
 /// The kept figures of `metrics` from `from` to `to`.
-pub async fn kept(db: &Db, metrics: &[Metric], from: Date, to: Date) -> Result<Vec<Figure>, sqlx::Error> {
+pub async fn kept(mut db: impl Reader, metrics: &[Metric], from: Date, to: Date) -> Result<Vec<Figure>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT day, metric, dim, bucket, n, amount FROM daily_figure
          WHERE metric IN ({}) AND day >= $1 AND day <= $2",
@@ -134,21 +134,21 @@ pub async fn kept(db: &Db, metrics: &[Metric], from: Date, to: Date) -> Result<V
     ))
     .bind(from)
     .bind(to)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
 /// The days from `from` to `to` whose kept figures are fresh (no change since they were computed).
-pub async fn fresh_days(db: &Db, from: Date, to: Date) -> Result<Vec<Date>, sqlx::Error> {
+pub async fn fresh_days(mut db: impl Reader, from: Date, to: Date) -> Result<Vec<Date>, sqlx::Error> {
     sqlx::query_scalar("SELECT day FROM summary_day WHERE day >= $1 AND day <= $2 AND summarized = changes")
         .bind(from)
         .bind(to)
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 
 /// The first day anything happened on: the earliest appointment, visit, payment or stock movement.
-pub async fn first_day(db: &Db) -> Result<Option<Date>, sqlx::Error> {
+pub async fn first_day(mut db: impl Reader) -> Result<Option<Date>, sqlx::Error> {
     let mut first: Option<Date> = None;
     for sql in [
         "SELECT MIN(day) FROM appointment",
@@ -156,25 +156,29 @@ pub async fn first_day(db: &Db) -> Result<Option<Date>, sqlx::Error> {
         "SELECT MIN(day) FROM payment",
         "SELECT MIN(day) FROM stock_movement",
     ] {
-        let day: Option<Date> = sqlx::query_scalar(sql).fetch_one(db.pool()).await?;
+        let day: Option<Date> = sqlx::query_scalar(sql).fetch_one(db.exec()).await?;
         first = first.min(day).or(first).or(day);
     }
     Ok(first)
 }
 
 /// The instant the first patient was registered.
-pub async fn first_patient_at(db: &Db) -> Result<Option<Timestamp>, sqlx::Error> {
+pub async fn first_patient_at(mut db: impl Reader) -> Result<Option<Timestamp>, sqlx::Error> {
     sqlx::query_scalar("SELECT MIN(created_at) FROM patient")
-        .fetch_one(db.pool())
+        .fetch_one(db.exec())
         .await
 }
 
 /// Each day from `from` to `to` with a summary row, and the changes it has had.
-pub async fn summary_days(db: &Db, from: Date, to: Date) -> Result<Vec<(Date, i64, Option<i64>)>, sqlx::Error> {
+pub async fn summary_days(
+    mut db: impl Reader,
+    from: Date,
+    to: Date,
+) -> Result<Vec<(Date, i64, Option<i64>)>, sqlx::Error> {
     sqlx::query_as("SELECT day, changes, summarized FROM summary_day WHERE day >= $1 AND day <= $2")
         .bind(from)
         .bind(to)
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 
@@ -234,7 +238,7 @@ pub async fn keep_day(tx: &mut Tx, day: Date, changes: i64, figures: &[Figure]) 
 // ---- names of the dimensions ---------------------------------------------------------------------------
 
 /// The names of the ids in `ids` from `table` (staff, drugs, faculties, departments, levels).
-pub async fn names(db: &Db, table: NameTable, ids: &[i64]) -> Result<Vec<(i64, String)>, sqlx::Error> {
+pub async fn names(mut db: impl Reader, table: NameTable, ids: &[i64]) -> Result<Vec<(i64, String)>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -248,7 +252,7 @@ pub async fn names(db: &Db, table: NameTable, ids: &[i64]) -> Result<Vec<(i64, S
         NameTable::Level => "SELECT id, name FROM level",
     };
     sqlx::query_as(&format!("{sql} WHERE id IN ({})", crate::db::id_list(ids)))
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 
@@ -273,14 +277,14 @@ pub struct Owed {
 }
 
 /// The balances still owed by patients, per category and day of issue.
-pub async fn owed(db: &Db) -> Result<Vec<Owed>, sqlx::Error> {
+pub async fn owed(mut db: impl Reader) -> Result<Vec<Owed>, sqlx::Error> {
     sqlx::query_as(
         "SELECT category, issued_day, COUNT(*) AS invoices,
                 CAST(SUM(patient_share - paid - credited) AS BIGINT) AS owed
          FROM invoice WHERE status IN ('issued', 'partly_paid') AND issued_day IS NOT NULL
          GROUP BY category, issued_day",
     )
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -294,7 +298,7 @@ pub struct StockValue {
 }
 
 /// Each drug's unexpired stock and its value, the most valuable first.
-pub async fn stock_value(db: &Db, today: Date) -> Result<Vec<StockValue>, sqlx::Error> {
+pub async fn stock_value(mut db: impl Reader, today: Date) -> Result<Vec<StockValue>, sqlx::Error> {
     sqlx::query_as(
         "SELECT b.drug_id, CAST(SUM(b.quantity) AS BIGINT) AS units,
                 CAST(SUM(b.quantity * b.cost_price) AS BIGINT) AS at_cost,
@@ -305,7 +309,7 @@ pub async fn stock_value(db: &Db, today: Date) -> Result<Vec<StockValue>, sqlx::
          ORDER BY at_cost DESC, b.drug_id",
     )
     .bind(today)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -320,7 +324,7 @@ pub struct Expiring {
 }
 
 /// The batches holding units that expire from `today` to `until`, earliest first, at most `limit`.
-pub async fn expiring(db: &Db, today: Date, until: Date, limit: i64) -> Result<Vec<Expiring>, sqlx::Error> {
+pub async fn expiring(mut db: impl Reader, today: Date, until: Date, limit: i64) -> Result<Vec<Expiring>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT drug_id, batch_number, expires_on, quantity, quantity * cost_price AS at_cost
          FROM drug_batch WHERE quantity > 0 AND expires_on >= $1 AND expires_on <= $2
@@ -329,6 +333,6 @@ pub async fn expiring(db: &Db, today: Date, until: Date, limit: i64) -> Result<V
     ))
     .bind(today)
     .bind(until)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }

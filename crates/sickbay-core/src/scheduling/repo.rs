@@ -2,19 +2,19 @@
 
 pub use super::model::AppointmentView;
 use super::model::{AppointmentStatus, Closures, Hours, LIVE_STATUSES, SlotSpec, WaitlistEntry};
-use crate::db::{Date, Db, Flag, Reader, Timestamp, Tx};
+use crate::db::{Date, Flag, Reader, Timestamp, Tx};
 
 // ---- hours -------------------------------------------------------------------------------------------
 
 const HOURS_COLUMNS: &str =
     "id, doctor_id, weekday, start_minute, end_minute, slot_minutes, capacity, valid_from, valid_until, active";
 
-pub async fn hours_of(db: &Db, doctor_id: i64) -> Result<Vec<Hours>, sqlx::Error> {
+pub async fn hours_of(mut db: impl Reader, doctor_id: i64) -> Result<Vec<Hours>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {HOURS_COLUMNS} FROM doctor_hours WHERE doctor_id = $1 ORDER BY active DESC, weekday, start_minute"
     ))
     .bind(doctor_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -36,10 +36,10 @@ pub async fn all_active_hours(tx: &mut Tx) -> Result<Vec<Hours>, sqlx::Error> {
     .await
 }
 
-pub async fn hours(db: &Db, id: i64) -> Result<Option<Hours>, sqlx::Error> {
+pub async fn hours(mut db: impl Reader, id: i64) -> Result<Option<Hours>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {HOURS_COLUMNS} FROM doctor_hours WHERE id = $1"))
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.exec())
         .await
 }
 
@@ -93,13 +93,13 @@ pub struct Closure {
     pub reason: String,
 }
 
-pub async fn upcoming_closures(db: &Db, from: Date) -> Result<Vec<Closure>, sqlx::Error> {
+pub async fn upcoming_closures(mut db: impl Reader, from: Date) -> Result<Vec<Closure>, sqlx::Error> {
     sqlx::query_as(
         "SELECT c.id, c.day, c.doctor_id, s.full_name AS doctor_name, c.reason FROM closure c
          LEFT JOIN staff s ON s.id = c.doctor_id WHERE c.day >= $1 ORDER BY c.day, c.id",
     )
     .bind(from)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -124,13 +124,13 @@ pub async fn insert_closure(
     .await
 }
 
-pub async fn closure(db: &Db, id: i64) -> Result<Option<Closure>, sqlx::Error> {
+pub async fn closure(mut db: impl Reader, id: i64) -> Result<Option<Closure>, sqlx::Error> {
     sqlx::query_as(
         "SELECT c.id, c.day, c.doctor_id, s.full_name AS doctor_name, c.reason FROM closure c
          LEFT JOIN staff s ON s.id = c.doctor_id WHERE c.id = $1",
     )
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.exec())
     .await
 }
 
@@ -246,7 +246,12 @@ impl DayCounts {
 }
 
 /// [`DayCounts`] of a doctor's days `from..=to` that have slots, counted in the database.
-pub async fn day_counts(db: &Db, doctor_id: i64, from: Date, to: Date) -> Result<Vec<DayCounts>, sqlx::Error> {
+pub async fn day_counts(
+    mut db: impl Reader,
+    doctor_id: i64,
+    from: Date,
+    to: Date,
+) -> Result<Vec<DayCounts>, sqlx::Error> {
     sqlx::query_as(
         "SELECT day, COUNT(*) AS slots, CAST(COALESCE(SUM(booked), 0) AS BIGINT) AS booked,
                 CAST(COALESCE(SUM(CASE WHEN blocked = 0 THEN capacity ELSE 0 END), 0) AS BIGINT) AS capacity
@@ -255,7 +260,7 @@ pub async fn day_counts(db: &Db, doctor_id: i64, from: Date, to: Date) -> Result
     .bind(doctor_id)
     .bind(from)
     .bind(to)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -268,7 +273,12 @@ pub struct StatusCount {
 }
 
 /// [`StatusCount`]s of a doctor's days `from..=to`, counted in the database from the indexes alone.
-pub async fn status_counts(db: &Db, doctor_id: i64, from: Date, to: Date) -> Result<Vec<StatusCount>, sqlx::Error> {
+pub async fn status_counts(
+    mut db: impl Reader,
+    doctor_id: i64,
+    from: Date,
+    to: Date,
+) -> Result<Vec<StatusCount>, sqlx::Error> {
     sqlx::query_as(
         "SELECT sl.day, a.status, COUNT(*) AS count FROM slot sl JOIN appointment a ON a.slot_id = sl.id
          WHERE sl.doctor_id = $1 AND sl.day >= $2 AND sl.day <= $3 GROUP BY sl.day, a.status",
@@ -276,19 +286,24 @@ pub async fn status_counts(db: &Db, doctor_id: i64, from: Date, to: Date) -> Res
     .bind(doctor_id)
     .bind(from)
     .bind(to)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
 /// A doctor's slots on the days `from..=to`, in time order.
-pub async fn slots_between(db: &Db, doctor_id: i64, from: Date, to: Date) -> Result<Vec<Slot>, sqlx::Error> {
+pub async fn slots_between(
+    mut db: impl Reader,
+    doctor_id: i64,
+    from: Date,
+    to: Date,
+) -> Result<Vec<Slot>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {SLOT_COLUMNS} FROM slot sl WHERE sl.doctor_id = $1 AND sl.day >= $2 AND sl.day <= $3 ORDER BY sl.starts_at"
     ))
     .bind(doctor_id)
     .bind(from)
     .bind(to)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -345,7 +360,7 @@ pub struct Starts {
 /// The bookable slots of a day (not blocked, not full, starting within `starts`): each doctor's first
 /// `per_doctor` in time order, and the slot `keep` wherever it falls.
 pub async fn open_slots(
-    db: &Db,
+    mut db: impl Reader,
     day: Date,
     doctor_id: Option<i64>,
     starts: Starts,
@@ -371,7 +386,7 @@ pub async fn open_slots(
     .bind(per_doctor)
     .bind(keep.unwrap_or(0))
     .bind(starts.latest)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -387,7 +402,7 @@ pub struct DaySeats {
 }
 
 pub async fn seats_by_day(
-    db: &Db,
+    mut db: impl Reader,
     from: Date,
     to: Date,
     doctor_id: Option<i64>,
@@ -408,7 +423,7 @@ pub async fn seats_by_day(
     .bind(starts.earliest)
     .bind(doctor_id.unwrap_or(0))
     .bind(starts.latest)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -527,7 +542,7 @@ pub async fn appointment(mut db: impl Reader, id: i64) -> Result<Option<Appointm
 
 /// The appointments in a doctor's slots between two days, read through their slots (index `slot_doctor_day`).
 pub async fn appointments_between(
-    db: &Db,
+    mut db: impl Reader,
     doctor_id: i64,
     from: Date,
     to: Date,
@@ -539,13 +554,13 @@ pub async fn appointments_between(
     .bind(doctor_id)
     .bind(from)
     .bind(to)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
 /// Every doctor's appointments on a day in one status, in time order (index `appointment_day`).
 pub async fn appointments_on(
-    db: &Db,
+    mut db: impl Reader,
     day: Date,
     status: AppointmentStatus,
 ) -> Result<Vec<AppointmentView>, sqlx::Error> {
@@ -554,15 +569,15 @@ pub async fn appointments_on(
     ))
     .bind(day)
     .bind(status)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
 /// Every doctor's appointments on a day counted by status, from the index `appointment_day` alone.
-pub async fn day_status_counts(db: &Db, day: Date) -> Result<Vec<(AppointmentStatus, i64)>, sqlx::Error> {
+pub async fn day_status_counts(mut db: impl Reader, day: Date) -> Result<Vec<(AppointmentStatus, i64)>, sqlx::Error> {
     sqlx::query_as("SELECT status, COUNT(*) FROM appointment WHERE day = $1 GROUP BY status")
         .bind(day)
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await
 }
 
@@ -675,14 +690,14 @@ pub async fn settle_waitlist(tx: &mut Tx, patient_id: i64, day: Date) -> Result<
     Ok(())
 }
 
-pub async fn waitlist_of(db: &Db, patient_id: i64, from: Date) -> Result<Vec<WaitlistEntry>, sqlx::Error> {
+pub async fn waitlist_of(mut db: impl Reader, patient_id: i64, from: Date) -> Result<Vec<WaitlistEntry>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, day, status, offered_slot_id FROM waitlist_entry
          WHERE patient_id = $1 AND day >= $2 AND status IN ('waiting', 'offered') ORDER BY day",
     )
     .bind(patient_id)
     .bind(from)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
@@ -698,7 +713,7 @@ pub struct ReminderCandidate {
 /// Bookings starting in (`now`, `until`] whose last reminder, if any, was further from the start than
 /// `nearest` hours.
 pub async fn reminder_candidates(
-    db: &Db,
+    mut db: impl Reader,
     now: Timestamp,
     until: Timestamp,
     nearest: i64,
@@ -712,7 +727,7 @@ pub async fn reminder_candidates(
     .bind(now)
     .bind(until)
     .bind(nearest)
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 

@@ -2,15 +2,15 @@
 
 use super::model::{Doctor, DoctorProfile, ExtraRole, NewStaff, ProfileInput, StaffAccount, StaffDetails};
 use crate::db::paging::{PageRequest, like_pattern};
-use crate::db::{Db, Flag, Reader, Timestamp, Tx};
+use crate::db::{Flag, Reader, Timestamp, Tx};
 use crate::identity::Role;
 
 const ACCOUNT_COLUMNS: &str =
     "id, username, full_name, email, role, must_change_password, active, created_at, updated_at";
 
-pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
+pub async fn count(mut db: impl Reader) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM staff")
-        .fetch_one(db.pool())
+        .fetch_one(db.exec())
         .await
 }
 
@@ -166,9 +166,9 @@ pub async fn count_active_admins_except(tx: &mut Tx, id: i64) -> Result<i64, sql
 }
 
 /// Active accounts per role, in the order of `Role::ALL`.
-pub async fn count_active_by_role(db: &Db) -> Result<Vec<(Role, i64)>, sqlx::Error> {
+pub async fn count_active_by_role(mut db: impl Reader) -> Result<Vec<(Role, i64)>, sqlx::Error> {
     let rows: Vec<(Role, i64)> = sqlx::query_as("SELECT role, COUNT(*) FROM staff WHERE active = 1 GROUP BY role")
-        .fetch_all(db.pool())
+        .fetch_all(db.exec())
         .await?;
     Ok(Role::ALL
         .iter()
@@ -206,21 +206,21 @@ pub async fn active_doctors(mut db: impl Reader) -> Result<Vec<Doctor>, sqlx::Er
 const PROFILE_COLUMNS: &str = "id, full_name, specialty, qualifications, profile_note";
 
 /// A doctor's profile (any account that is not a doctor's has none).
-pub async fn profile(db: &Db, id: i64) -> Result<Option<DoctorProfile>, sqlx::Error> {
+pub async fn profile(mut db: impl Reader, id: i64) -> Result<Option<DoctorProfile>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {PROFILE_COLUMNS} FROM staff WHERE id = $1 AND role = 'doctor'"
     ))
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.exec())
     .await
 }
 
 /// The active doctors' profiles, by name.
-pub async fn doctor_profiles(db: &Db) -> Result<Vec<DoctorProfile>, sqlx::Error> {
+pub async fn doctor_profiles(mut db: impl Reader) -> Result<Vec<DoctorProfile>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {PROFILE_COLUMNS} FROM staff WHERE role = 'doctor' AND active = 1 ORDER BY full_name"
     ))
-    .fetch_all(db.pool())
+    .fetch_all(db.exec())
     .await
 }
 
