@@ -475,15 +475,6 @@ fn image_type(data: &[u8]) -> Option<&'static str> {
 }
 
 impl ProfilePage {
-    fn portal_status(&self) -> &'static str {
-        match (self.patient.has_password, self.patient.approved) {
-            (false, _) => "No portal access yet",
-            (true, false) => "Registered online; waiting for approval",
-            (true, true) if self.patient.must_change_password => "Must choose a new password at next login",
-            (true, true) => "Active",
-        }
-    }
-
     fn photo_label(&self) -> &'static str {
         if self.patient.has_photo {
             "Replace the photo (JPEG or PNG, up to 1 MB)"

@@ -2,6 +2,7 @@
 //! text, and duplicate detection. Pure functions, unit-tested; SQL lives in `repo`.
 
 use crate::outbox::model::ContactBy;
+use crate::tone::Tone;
 use chrono::NaiveDate;
 use regex::Regex;
 
@@ -640,7 +641,52 @@ pub struct Patient {
     pub updated_at: Timestamp,
 }
 
+/// Where a patient stands with the student portal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PortalStanding {
+    NotYet,
+    /// Registered online; the clinic has not approved them yet.
+    AwaitingApproval,
+    /// Given a password by staff, to be changed at the next login.
+    MustChangePassword,
+    Active,
+}
+
+impl PortalStanding {
+    pub fn of(has_password: bool, approved: bool, must_change_password: bool) -> Self {
+        match (has_password, approved) {
+            (false, _) => PortalStanding::NotYet,
+            (true, false) => PortalStanding::AwaitingApproval,
+            (true, true) if must_change_password => PortalStanding::MustChangePassword,
+            (true, true) => PortalStanding::Active,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PortalStanding::NotYet => "No portal access yet",
+            PortalStanding::AwaitingApproval => "Registered online; waiting for approval",
+            PortalStanding::MustChangePassword => "Must choose a new password at next login",
+            PortalStanding::Active => "Active",
+        }
+    }
+
+    /// Only an online registration asks the desk for something (an approval).
+    pub fn tone(self) -> Tone {
+        match self {
+            PortalStanding::NotYet => Tone::Quiet,
+            PortalStanding::AwaitingApproval => Tone::Warn,
+            PortalStanding::MustChangePassword => Tone::Info,
+            PortalStanding::Active => Tone::Good,
+        }
+    }
+}
+
 impl Patient {
+    pub fn portal_standing(&self) -> PortalStanding {
+        PortalStanding::of(self.has_password, self.approved, self.must_change_password)
+    }
+
     pub fn full_name(&self) -> String {
         identity::full_name(&self.first_name, &self.other_names, &self.surname)
     }
@@ -998,6 +1044,15 @@ pub fn check_sheet(request: &SheetRequest, found: &[SheetStudent]) -> Result<(),
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn portal_standing_follows_password_approval_and_reset() {
+        assert_eq!(PortalStanding::of(false, true, false), PortalStanding::NotYet);
+        assert_eq!(PortalStanding::of(true, false, false), PortalStanding::AwaitingApproval);
+        assert_eq!(PortalStanding::of(true, true, true), PortalStanding::MustChangePassword);
+        assert_eq!(PortalStanding::of(true, true, false), PortalStanding::Active);
+        assert_eq!(PortalStanding::AwaitingApproval.tone(), Tone::Warn);
+    }
+
     use super::*;
     use crate::academic::model::{Department, Faculty};
     use crate::patients::settings::DEFAULT_MATRIC_PATTERN;
