@@ -27,7 +27,7 @@ use sickbay_core::db::Timestamp;
 use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::db::paging::PageRequest;
 use sickbay_core::error::ServiceError;
-use sickbay_core::identity::StaffUser;
+use sickbay_core::identity::{Actor, StaffUser};
 use sickbay_core::lab::model::LabTest;
 use sickbay_core::procedures::model::ProcedureType;
 use sickbay_core::validation::{FieldErrors, one_line, parse_id};
@@ -279,6 +279,69 @@ impl InvoiceForms {
     /// The version of the invoice the form was shown with; a form without one is out of date.
     fn seen(&self) -> Result<Timestamp, ServiceError> {
         self.seen.trim().parse().map(Timestamp).map_err(|_| ServiceError::Stale)
+    }
+
+    fn payment(&self, digits: u32) -> Result<PaymentInput, ServiceError> {
+        let mut errors = FieldErrors::default();
+        let method = errors.check(
+            "method",
+            method_of(&self.method).map_err(|_| "Choose cash, card or bank transfer."),
+        );
+        let amount = errors.check("amount", parse_amount(&self.amount, digits));
+        let tendered = match self.tendered.trim() {
+            "" => None,
+            text => errors.check("tendered", parse_amount(text, digits)),
+        };
+        let reference = errors.check(
+            "reference",
+            one_line(
+                &self.reference,
+                "The reference",
+                sickbay_core::billing::model::REFERENCE_MAX,
+                false,
+            ),
+        );
+        match (method, amount, reference) {
+            (Some(method), Some(amount), Some(reference)) if errors.is_empty() => Ok(PaymentInput {
+                method,
+                amount,
+                tendered,
+                reference,
+                seen: self.seen()?,
+            }),
+            _ => Err(ServiceError::Invalid(errors)),
+        }
+    }
+
+    fn refund(&self, digits: u32) -> Result<RefundInput, ServiceError> {
+        let mut errors = FieldErrors::default();
+        let method = errors.check(
+            "method",
+            method_of(&self.method).map_err(|_| "Choose how the money goes back."),
+        );
+        let amount = errors.check("amount", parse_amount(&self.amount, digits));
+        let reason = errors.check("reason", parse_reason(&self.reason, "the money goes back"));
+        match (method, amount, reason) {
+            (Some(method), Some(amount), Some(reason)) if errors.is_empty() => Ok(RefundInput {
+                method,
+                amount,
+                reason,
+                credit: self.credit.is_some(),
+                seen: self.seen()?,
+            }),
+            _ => Err(ServiceError::Invalid(errors)),
+        }
+    }
+
+    /// A credit note's amount and reason, with the invoice version the form was shown at.
+    fn credit(&self, digits: u32) -> Result<(sickbay_core::db::Money, String, Timestamp), ServiceError> {
+        let mut errors = FieldErrors::default();
+        let amount = errors.check("amount", parse_amount(&self.amount, digits));
+        let reason = errors.check("reason", parse_reason(&self.reason, "the amount is taken off"));
+        match (amount, reason) {
+            (Some(amount), Some(reason)) if errors.is_empty() => Ok((amount, reason, self.seen()?)),
+            _ => Err(ServiceError::Invalid(errors)),
+        }
     }
 }
 
@@ -553,15 +616,13 @@ pub async fn add_line(
     Form(form): Form<InvoiceForms>,
 ) -> AppResult<Response> {
     let (tax, now) = (state.settings.get().billing.tax_bp, When::now(state.today()));
-    let result = match line_of(&state, &form, id, layout.currency.minor_digits).await {
-        Ok(line) => {
-            let actor = cashier.actor_with_form(&form.form_id)?;
-            service::add_line(&state.db, &actor, id, &line, tax, now)
-                .await
-                .map(|()| format!("{} added.", line.description))
-        }
-        Err(err) => Err(err),
-    };
+    let input = line_of(&state, &form, id, layout.currency.minor_digits).await;
+    let result = run(&cashier, &form, input, async |actor, line| {
+        service::add_line(&state.db, actor, id, &line, tax, now)
+            .await
+            .map(|()| format!("{} added.", line.description))
+    })
+    .await?;
     answer(&state, &session, layout, &cashier, id, (form, "line"), result).await
 }
 
@@ -586,15 +647,12 @@ pub async fn issue(
     Form(form): Form<InvoiceForms>,
 ) -> AppResult<Response> {
     let (tax, now) = (state.settings.get().billing.tax_bp, When::now(state.today()));
-    let result = match form.discount.discount(&cashier, layout.currency.minor_digits) {
-        Ok((discount, reason)) => {
-            let actor = cashier.actor_with_form(&form.form_id)?;
-            service::issue(&state.db, &actor, id, (discount, &reason), tax, now)
-                .await
-                .map(|number| format!("Invoice {number} issued."))
-        }
-        Err(err) => Err(err),
-    };
+    let input = form.discount.discount(&cashier, layout.currency.minor_digits);
+    let result = run(&cashier, &form, input, async |actor, (discount, reason)| {
+        service::issue(&state.db, actor, id, (discount, &reason), tax, now).await
+    })
+    .await?
+    .map(|number| format!("Invoice {number} issued."));
     answer(&state, &session, layout, &cashier, id, (form, "issue"), result).await
 }
 
@@ -602,38 +660,6 @@ fn method_of(text: &str) -> Result<PaymentMethod, ServiceError> {
     text.trim()
         .parse::<PaymentMethod>()
         .map_err(|_| ServiceError::field("method", "Choose how the patient pays: cash, card or bank transfer."))
-}
-
-fn payment_of(form: &InvoiceForms, digits: u32) -> Result<PaymentInput, ServiceError> {
-    let mut errors = FieldErrors::default();
-    let method = errors.check(
-        "method",
-        method_of(&form.method).map_err(|_| "Choose cash, card or bank transfer."),
-    );
-    let amount = errors.check("amount", parse_amount(&form.amount, digits));
-    let tendered = match form.tendered.trim() {
-        "" => None,
-        text => errors.check("tendered", parse_amount(text, digits)),
-    };
-    let reference = errors.check(
-        "reference",
-        one_line(
-            &form.reference,
-            "The reference",
-            sickbay_core::billing::model::REFERENCE_MAX,
-            false,
-        ),
-    );
-    match (method, amount, reference) {
-        (Some(method), Some(amount), Some(reference)) if errors.is_empty() => Ok(PaymentInput {
-            method,
-            amount,
-            tendered,
-            reference,
-            seen: form.seen()?,
-        }),
-        _ => Err(ServiceError::Invalid(errors)),
-    }
 }
 
 /// Takes a payment and opens its receipt; a replayed form opens the first payment's receipt.
@@ -645,15 +671,28 @@ pub async fn pay(
     IdPath(id): IdPath,
     Form(form): Form<InvoiceForms>,
 ) -> AppResult<Response> {
-    let result = match payment_of(&form, layout.currency.minor_digits) {
-        Ok(input) => {
-            let actor = cashier.actor_with_form(&form.form_id)?;
-            service::pay(&state.db, &actor, id, &input, When::now(state.today())).await
-        }
-        Err(err) => Err(err),
-    };
+    let input = form.payment(layout.currency.minor_digits);
+    let now = When::now(state.today());
+    let result = run(&cashier, &form, input, async |actor, input| {
+        service::pay(&state.db, actor, id, &input, now).await
+    })
+    .await?;
     let done = result.map(|payment| (payment, "Payment taken."));
     to_receipt(&state, &session, layout, &cashier, id, (form, "pay"), done).await
+}
+
+/// Runs one of the invoice page's forms: `act` gets the form's input and the cashier as actor (carrying the
+/// form's one-time id); a form with mistakes comes back as they are, without running it.
+async fn run<I, T>(
+    cashier: &Staff<FrontDesk>,
+    form: &InvoiceForms,
+    input: Result<I, ServiceError>,
+    act: impl AsyncFnOnce(&Actor, I) -> Result<T, ServiceError>,
+) -> AppResult<Result<T, ServiceError>> {
+    match input {
+        Ok(input) => Ok(act(&cashier.actor_with_form(&form.form_id)?, input).await),
+        Err(err) => Ok(Err(err)),
+    }
 }
 
 /// The answer to a payment or a refund: its receipt, with `said` said, or the invoice page again with the
@@ -685,26 +724,6 @@ async fn to_receipt(
     }
 }
 
-fn refund_of(form: &InvoiceForms, digits: u32) -> Result<RefundInput, ServiceError> {
-    let mut errors = FieldErrors::default();
-    let method = errors.check(
-        "method",
-        method_of(&form.method).map_err(|_| "Choose how the money goes back."),
-    );
-    let amount = errors.check("amount", parse_amount(&form.amount, digits));
-    let reason = errors.check("reason", parse_reason(&form.reason, "the money goes back"));
-    match (method, amount, reason) {
-        (Some(method), Some(amount), Some(reason)) if errors.is_empty() => Ok(RefundInput {
-            method,
-            amount,
-            reason,
-            credit: form.credit.is_some(),
-            seen: form.seen()?,
-        }),
-        _ => Err(ServiceError::Invalid(errors)),
-    }
-}
-
 pub async fn refund(
     cashier: Staff<FrontDesk>,
     State(state): State<AppState>,
@@ -713,13 +732,12 @@ pub async fn refund(
     IdPath(id): IdPath,
     Form(form): Form<InvoiceForms>,
 ) -> AppResult<Response> {
-    let result = match refund_of(&form, layout.currency.minor_digits) {
-        Ok(input) => {
-            let actor = cashier.actor_with_form(&form.form_id)?;
-            service::refund(&state.db, &actor, id, &input, When::now(state.today())).await
-        }
-        Err(err) => Err(err),
-    };
+    let input = form.refund(layout.currency.minor_digits);
+    let now = When::now(state.today());
+    let result = run(&cashier, &form, input, async |actor, input| {
+        service::refund(&state.db, actor, id, &input, now).await
+    })
+    .await?;
     let done = result.map(|payment| (payment, "Refund given."));
     to_receipt(&state, &session, layout, &cashier, id, (form, "refund"), done).await
 }
@@ -732,21 +750,13 @@ pub async fn credit(
     IdPath(id): IdPath,
     Form(form): Form<InvoiceForms>,
 ) -> AppResult<Response> {
-    let mut errors = FieldErrors::default();
-    let amount = errors.check("amount", parse_amount(&form.amount, layout.currency.minor_digits));
-    let reason = errors.check("reason", parse_reason(&form.reason, "the amount is taken off"));
-    let result = match (amount, reason) {
-        (Some(amount), Some(reason)) if errors.is_empty() => match form.seen() {
-            Ok(seen) => {
-                let actor = cashier.actor_with_form(&form.form_id)?;
-                service::credit(&state.db, &actor, id, (amount, &reason), seen, When::now(state.today()))
-                    .await
-                    .map(|number| format!("Credit note {number} given."))
-            }
-            Err(err) => Err(err),
-        },
-        _ => Err(ServiceError::Invalid(errors)),
-    };
+    let input = form.credit(layout.currency.minor_digits);
+    let now = When::now(state.today());
+    let result = run(&cashier, &form, input, async |actor, (amount, reason, seen)| {
+        service::credit(&state.db, actor, id, (amount, &reason), seen, now).await
+    })
+    .await?
+    .map(|number| format!("Credit note {number} given."));
     answer(&state, &session, layout, &cashier, id, (form, "credit"), result).await
 }
 
