@@ -104,7 +104,7 @@ pub struct DuePage {
 
 impl DuePage {
     fn pager(&self) -> Pager {
-        self.paging.pager(("booking", "bookings"), |page| {
+        self.paging.pager(("appointment", "appointments"), |page| {
             search_page_link("/queue/due", &self.search, page)
         })
     }

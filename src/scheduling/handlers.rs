@@ -769,7 +769,7 @@ pub async fn block_slot(
     let message = if live.is_empty() {
         format!("Slot {when} blocked.")
     } else {
-        format!("Slot {when} blocked. Its bookings were kept: contact the patients listed below.")
+        format!("Slot {when} blocked. Its appointments were kept: contact the patients listed below.")
     };
     flash(&session, FlashKind::Success, message).await?;
     Ok(Redirect::to(&day_path(user.scope(), slot.doctor_id, slot.day)).into_response())
@@ -812,7 +812,7 @@ pub async fn cancel(
     service::cancel(&state.db, &user.actor, &settings.booking_rules(), id, by).await?;
     let (name, number) = (&appointment.patient_name, &appointment.clinic_number);
     let when = datetime_of(appointment.starts_at, settings.clinic.time_zone);
-    let message = format!("Cancelled the booking of {name} ({number}) at {when}.");
+    let message = format!("Cancelled the appointment of {name} ({number}) at {when}.");
     flash(&session, FlashKind::Success, message).await?;
     Ok(Redirect::to(&day_path(user.scope(), appointment.doctor_id, appointment.day)).into_response())
 }
@@ -861,7 +861,7 @@ pub async fn correct(
     };
     service::correct_status(&state.db, &user.actor, user.scope(), id, to, &reason).await?;
     let status = to.label().to_lowercase();
-    let message = format!("The booking of {} is now {status}.", appointment.patient_name);
+    let message = format!("The appointment of {} is now {status}.", appointment.patient_name);
     flash(&session, FlashKind::Success, message).await?;
     Ok(Redirect::to(&day_path(user.scope(), appointment.doctor_id, appointment.day)).into_response())
 }

@@ -272,13 +272,13 @@ fn cancel_confirmation(a: &AppointmentView, zone: chrono_tz::Tz) -> Confirmation
     let time = clock_of(a.starts_at, zone);
     Confirmation {
         action: format!("/me/appointments/{}/cancel", a.id),
-        question: format!("Cancel your {time} booking?"),
+        question: format!("Cancel your {time} appointment?"),
         detail: format!(
             "{} with {}. Your place goes to someone else; to come, you would book again.",
             datetime_of(a.starts_at, zone),
             a.doctor_name
         ),
-        button: format!("Cancel the {time} booking"),
+        button: format!("Cancel the {time} appointment"),
     }
 }
 
@@ -328,7 +328,7 @@ pub async fn cancel(
 ) -> AppResult<Redirect> {
     let rules = state.settings.get().booking_rules();
     service::cancel(&state.db, &user.actor, &rules, id, Canceller::Patient(user.id)).await?;
-    flash(&session, FlashKind::Success, "Your booking is cancelled.").await?;
+    flash(&session, FlashKind::Success, "Your appointment is cancelled.").await?;
     Ok(Redirect::to("/me/appointments"))
 }
 

@@ -188,7 +188,10 @@ async fn booking_rules_are_enforced_with_clear_messages(app: TestApp) {
     book(&student, morning).await.assert_redirect("/me/appointments");
     let page = book(&student, afternoon).await;
     page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(page.text("#booking-error"), "You already have a booking on that day.");
+    assert_eq!(
+        page.text("#booking-error"),
+        "You already have an appointment on that day."
+    );
     // At most N upcoming.
     app.set_setting("booking_max_future", "1").await;
     let other_day = slot_in(&app, doc, 5, 3 * 24 * 60).await;
@@ -196,7 +199,7 @@ async fn booking_rules_are_enforced_with_clear_messages(app: TestApp) {
         book(&student, other_day)
             .await
             .text("#booking-error")
-            .contains("1 upcoming bookings, the most allowed")
+            .contains("1 upcoming appointments, the most allowed")
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM appointment").await, 1);
     // Not yet approved: no booking.
@@ -659,7 +662,7 @@ async fn a_student_who_cannot_book_is_told_before_choosing(app: TestApp) {
     let page = student.get(&format!("/me/book?day={}", day_from_today(&app, 3))).await;
     assert!(
         page.text("#booking-blocked")
-            .contains("You already have 1 upcoming bookings, the most allowed")
+            .contains("You already have 1 upcoming appointments, the most allowed")
     );
     assert!(page.has("#booking-blocked a[href='/me/appointments']"));
     assert!(page.has("#book-bar button[type=submit][disabled]"));
@@ -670,7 +673,7 @@ async fn a_student_who_cannot_book_is_told_before_choosing(app: TestApp) {
         .await;
     assert_eq!(
         page.text("#booking-blocked"),
-        "The patient already has 1 upcoming bookings, the most allowed. To book anyway, give a reason to override the rules."
+        "The patient already has 1 upcoming appointments, the most allowed. To book anyway, give a reason to override the rules."
     );
     assert!(page.has("#book-bar button[type=submit]:not([disabled])"));
     // Moving a booking is not a new one: no limit to tell about.

@@ -537,7 +537,7 @@ async fn a_student_books_sees_and_cancels_on_a_phone(app: TestApp) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(b.text(".flash-success").await, "Your booking is cancelled.");
+    assert_eq!(b.text(".flash-success").await, "Your appointment is cancelled.");
     b.screenshot("17-cancelled").await;
     assert_eq!(
         app.count("SELECT CAST(COALESCE(SUM(booked), 0) AS BIGINT) FROM slot")

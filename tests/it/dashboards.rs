@@ -799,7 +799,7 @@ async fn a_patients_home_tells_what_happened_lately_in_plain_words(app: TestApp)
         [
             "Result ready",
             "Seen by Test dr.bello",
-            "Booking with Test dr.adeyemi cancelled",
+            "Appointment with Test dr.adeyemi cancelled",
             "Booked with Test dr.adeyemi",
         ],
         "{}",

@@ -476,7 +476,7 @@ async fn destructive_actions_ask_first_and_name_the_action(app: TestApp) {
     let form = format!("form.confirm-form[method=get][action='{action}']");
     let button = mine.attr(&form, "data-confirm").expect("the cancel form asks first");
     assert!(
-        button.starts_with("Cancel the ") && button.ends_with(" booking"),
+        button.starts_with("Cancel the ") && button.ends_with(" appointment"),
         "{button}"
     );
     // Without JavaScript its GET is the confirmation page, which changes nothing and posts the action.

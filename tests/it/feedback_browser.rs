@@ -286,7 +286,7 @@ async fn destructive_actions_ask_in_a_dialog_that_names_them(app: TestApp) {
         assert!(dialog_open(&b).await, "{size}: the dialog opened");
         let words = b.text("#confirm-ok").await;
         assert!(
-            words.starts_with("Cancel the ") && words.ends_with(" booking"),
+            words.starts_with("Cancel the ") && words.ends_with(" appointment"),
             "{words}"
         );
         b.screenshot("44-cancel-dialog").await;
@@ -300,7 +300,7 @@ async fn destructive_actions_ask_in_a_dialog_that_names_them(app: TestApp) {
         assert_eq!(app.count(&live).await, 1, "going back changes nothing");
         b.click("#upcoming .confirm-form button[type=submit]").await;
         b.click("#confirm-ok").await;
-        assert_eq!(wait_for(&b, ".flash-success").await, "Your booking is cancelled.");
+        assert_eq!(wait_for(&b, ".flash-success").await, "Your appointment is cancelled.");
         assert_eq!(app.count(&live).await, 0);
         b.close().await;
 

@@ -1714,7 +1714,7 @@ async fn the_days_bookings_to_check_in_come_a_page_at_a_time_and_are_searchable(
     first.assert_status(StatusCode::OK);
     assert_eq!(rows(&first).len(), 25);
     assert!(first.has(&format!("#due-{}", bookings[0])), "the earliest first");
-    assert_eq!(first.text(".pager span"), "27 bookings · page 1 of 2");
+    assert_eq!(first.text(".pager span"), "27 appointments · page 1 of 2");
     assert_eq!(
         first.attr(".pager a[rel=next]", "href").as_deref(),
         Some("/queue/due?q=&page=2")
@@ -1732,11 +1732,11 @@ async fn the_days_bookings_to_check_in_come_a_page_at_a_time_and_are_searchable(
     assert_eq!(rows(&found).len(), 1, "{}", found.body);
     assert!(found.has(&format!("#due-{}", bookings[26])));
     assert_eq!(found.attr("#due-search", "value").as_deref(), Some("student26"));
-    assert_eq!(found.text(".pager span"), "1 booking · page 1 of 1");
+    assert_eq!(found.text(".pager span"), "1 appointment · page 1 of 1");
 
     let nobody = c.reception.get("/queue/due?q=nobody&page=abc").await;
     nobody.assert_status(StatusCode::OK);
-    assert_eq!(nobody.text("#due-note"), "No booking to check in matches “nobody”.");
+    assert_eq!(nobody.text("#due-note"), "No appointment to check in matches “nobody”.");
 }
 
 /// A call stays under "Now calling" for [`CALL_SHOWN_MINUTES`] unless called again, and goes when its room moves

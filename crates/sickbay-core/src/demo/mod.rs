@@ -98,7 +98,7 @@ pub async fn run(db: &Db, options: &Options) -> Result<Demo, DemoError> {
     repo::analyze(db).await?;
     progress(started, "the history");
     let ahead = filling.bookings_ahead(&mut ledger).await?;
-    progress(started, "the bookings ahead");
+    progress(started, "the appointments ahead");
     let waiting = Queue::new(&filling).run(&today_bookings, &mut ledger).await?;
     let shelf = crate::dispensing::Shelf {
         today: Date(today),
@@ -828,7 +828,7 @@ fn logins(
     if let Some(index) = booking {
         logins.push(student(
             index,
-            "on a phone: bookings to move or cancel (/me/appointments)",
+            "on a phone: appointments to move or cancel (/me/appointments)",
         ));
     }
     if let Some(index) = payers

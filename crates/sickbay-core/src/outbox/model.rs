@@ -105,9 +105,9 @@ text_enum! {
 impl Kind {
     pub fn label(self) -> &'static str {
         match self {
-            Kind::BookingConfirmed => "Booking confirmed",
-            Kind::BookingMoved => "Booking moved",
-            Kind::BookingCancelled => "Booking cancelled",
+            Kind::BookingConfirmed => "Appointment confirmed",
+            Kind::BookingMoved => "Appointment moved",
+            Kind::BookingCancelled => "Appointment cancelled",
             Kind::Reminder => "Reminder",
             Kind::NearlyUp => "Nearly up in the queue",
             Kind::ResultsReady => "Results ready",

@@ -85,7 +85,7 @@ pub const SITE_URL: Text<String> = Text {
         ..Field::default()
     },
 };
-pub const BOOKINGS: Text<Channels> = channels!("messages_bookings", "Booking confirmed, moved or cancelled");
+pub const BOOKINGS: Text<Channels> = channels!("messages_bookings", "Appointment confirmed, moved or cancelled");
 pub const REMINDERS: Text<Channels> = channels!("messages_reminders", "Appointment reminders");
 pub const QUEUE: Text<Channels> = channels!("messages_queue", "You're nearly up (two places from the front)");
 pub const RESULTS: Text<Channels> = channels!("messages_results", "Results ready");

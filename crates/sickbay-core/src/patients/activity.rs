@@ -42,7 +42,7 @@ impl Activity {
         let (headline, detail, link) = match self.kind.as_str() {
             "booked" => (format!("Booked with {doctor}"), booking_time, "/me/appointments"),
             "cancelled" => (
-                format!("Booking with {doctor} cancelled"),
+                format!("Appointment with {doctor} cancelled"),
                 booking_time,
                 "/me/appointments",
             ),
@@ -81,7 +81,10 @@ mod tests {
         assert_eq!(booked.headline, "Booked with Dr Aisha Ibrahim");
         assert_eq!(booked.detail, "Thu 27 Nov, 10:00");
         assert_eq!(booked.link, "/me/appointments");
-        assert_eq!(told("cancelled").headline, "Booking with Dr Aisha Ibrahim cancelled");
+        assert_eq!(
+            told("cancelled").headline,
+            "Appointment with Dr Aisha Ibrahim cancelled"
+        );
         assert_eq!(told("seen").headline, "Seen by Dr Aisha Ibrahim");
         assert_eq!(told("prescribed").link, "/me/visits");
         let paid = told("payment");

@@ -536,9 +536,9 @@ pub enum Refusal {
     TooSoon,
     #[error("You can book at most {0} days ahead.")]
     TooFarAhead(i64),
-    #[error("You already have a booking on that day.")]
+    #[error("You already have an appointment on that day.")]
     OnePerDay,
-    #[error("You already have {0} upcoming bookings, the most allowed. Cancel one to book another.")]
+    #[error("You already have {0} upcoming appointments, the most allowed. Cancel one to book another.")]
     TooMany(i64),
     #[error("This slot just filled up. Please choose another.")]
     Full,
@@ -555,9 +555,9 @@ impl Refusal {
     pub fn to_staff(&self) -> String {
         match self {
             Refusal::TooFarAhead(days) => format!("Patients can book at most {days} days ahead."),
-            Refusal::OnePerDay => "The patient already has a booking on that day.".into(),
+            Refusal::OnePerDay => "The patient already has an appointment on that day.".into(),
             Refusal::TooMany(most) => {
-                format!("The patient already has {most} upcoming bookings, the most allowed.")
+                format!("The patient already has {most} upcoming appointments, the most allowed.")
             }
             Refusal::AlreadyBooked => "The patient has already booked this slot.".into(),
             Refusal::NotApproved => {
@@ -750,7 +750,7 @@ mod tests {
         }
         assert_eq!(
             Refusal::OnePerDay.to_staff(),
-            "The patient already has a booking on that day."
+            "The patient already has an appointment on that day."
         );
     }
 

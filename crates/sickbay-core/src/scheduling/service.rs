@@ -291,11 +291,11 @@ async fn cancel_in(tx: &mut Tx, rules: &BookingRules, id: i64, by: &Canceller<'_
         && repo::change_status(tx, id, AppointmentStatus::Booked, AppointmentStatus::Cancelled, reason).await?;
     if !cancelled {
         return Err(ServiceError::Conflict(
-            "Only a booking that hasn't started can be cancelled; this one is not.".into(),
+            "Only an appointment that hasn't started can be cancelled; this one is not.".into(),
         ));
     }
     repo::release_seat(tx, appointment.slot_id).await?;
-    outbox::drop_reminders(tx, id, "Dropped: the booking was cancelled or moved.").await?;
+    outbox::drop_reminders(tx, id, "Dropped: the appointment was cancelled or moved.").await?;
     offer_freed_seat(tx, &appointment).await?;
     Ok(appointment)
 }
@@ -463,7 +463,7 @@ pub async fn correct_status(
     let allowed = appointment.status.may_correct_to(to);
     if !allowed || !repo::change_status(&mut tx, id, appointment.status, to, "").await? {
         return Err(ServiceError::Conflict(format!(
-            "A {} booking can't be changed to {}.",
+            "A {} appointment can't be changed to {}.",
             appointment.status.label(),
             to.label()
         )));

@@ -18,7 +18,7 @@ pub const MIN_NOTICE_MINUTES: Number = Number {
 };
 pub const MAX_FUTURE: Number = Number {
     key: "booking_max_future",
-    label: "Upcoming bookings per patient",
+    label: "Upcoming appointments per patient",
     range: 1..=50,
     default: 3,
 };
@@ -36,7 +36,7 @@ pub const NO_SHOW_GRACE_MINUTES: Number = Number {
 };
 pub const ONE_PER_DAY: Flag = Flag {
     key: "booking_one_per_day",
-    label: "At most one booking per patient per day",
+    label: "At most one appointment per patient per day",
     default: true,
 };
 
