@@ -142,4 +142,17 @@ impl ReportPage {
     fn is_shown(&self, preset: &Period) -> bool {
         self.period.as_ref() == Some(preset)
     }
+
+    /// The period's first day as the form shows it: the period read, or what was typed when it could not be.
+    fn from_value(&self) -> String {
+        self.period
+            .as_ref()
+            .map_or_else(|| self.form.from.clone(), |p| p.from.to_string())
+    }
+
+    fn to_value(&self) -> String {
+        self.period
+            .as_ref()
+            .map_or_else(|| self.form.to.clone(), |p| p.to.to_string())
+    }
 }
