@@ -495,6 +495,9 @@ pub async fn insert_appointment(tx: &mut Tx, a: &NewAppointment<'_>) -> Result<i
     .await
 }
 
+/// How many of a patient's past and cancelled appointments their lists show.
+const HISTORY_SHOWN: i64 = 100;
+
 const APPOINTMENT_COLUMNS: &str =
     "a.id, a.patient_id, p.first_name || ' ' || p.surname AS patient_name, p.clinic_number,
     a.slot_id, sl.doctor_id, s.full_name AS doctor_name, a.day, sl.starts_at, sl.ends_at, a.status, a.reason,
@@ -519,12 +522,20 @@ pub async fn next_appointment_of_patient(
     .await
 }
 
+/// Every live appointment of the patient, whatever their history holds, and the latest of the others (up to
+/// [`HISTORY_SHOWN`]), latest first: a patient who booked and cancelled a hundred times still sees the one they
+/// hold.
 pub async fn appointments_of_patient(
     mut db: impl Reader,
     patient_id: i64,
 ) -> Result<Vec<AppointmentView>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM} WHERE a.patient_id = $1 ORDER BY sl.starts_at DESC LIMIT 100"
+        "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM} WHERE a.patient_id = $1
+         AND (a.status IN {LIVE_STATUSES} OR a.id IN (
+             SELECT h.id FROM appointment h JOIN slot hs ON hs.id = h.slot_id
+             WHERE h.patient_id = $1 AND h.status NOT IN {LIVE_STATUSES}
+             ORDER BY hs.starts_at DESC, h.id DESC LIMIT {HISTORY_SHOWN}))
+         ORDER BY sl.starts_at DESC, a.id DESC"
     ))
     .bind(patient_id)
     .fetch_all(db.exec())
