@@ -784,6 +784,10 @@ fn admins() -> usize {
         .unwrap_or(1)
 }
 
+/// One person's working day in a step: the clinic, the step's figures, which of their role they are, the speed
+/// factor, the end of the step, and when they start.
+type Day = fn(Arc<Clinic>, Arc<Stats>, usize, f64, Instant, f64) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
 /// One step of the ramp: every role for `seconds` at `factor`.
 async fn step(c: &Arc<Clinic>, today: chrono::NaiveDate, factor: f64, seconds: f64) -> Arc<Stats> {
     let stats = Arc::new(Stats::new());
@@ -793,48 +797,33 @@ async fn step(c: &Arc<Clinic>, today: chrono::NaiveDate, factor: f64, seconds: f
     for n in 0..DISPLAYS {
         tasks.push(tokio::spawn(display_day(c.clone(), s.clone(), n, until)));
     }
-    // Each role's actors start one after another across their first period (or the step, if shorter), as a
+    // Each role's people start one after another across their first period (or the step, if shorter), as a
     // clinic's people arrive at their own moments: a whole clinic sending its first request in the same
     // millisecond is a burst no clinic sees.
-    let start = |every: f64, of: usize, n: usize| (every / factor).min(seconds) / of as f64 * n as f64;
-    for n in 0..c.doctors.len() {
-        let offset = start(DOCTOR_CONSULTATION_EVERY, c.doctors.len(), n);
-        tasks.push(tokio::spawn(doctor_day(c.clone(), s.clone(), n, factor, until, offset)));
-    }
-    for n in 0..DESKS {
-        let offset = start(DESK_LOOK_EVERY, DESKS, n);
-        tasks.push(tokio::spawn(desk_day(c.clone(), s.clone(), n, factor, until, offset)));
-    }
-    for n in 0..STUDENT_PHONES {
-        let offset = start(PHONE_LOOK_EVERY, STUDENT_PHONES, n);
-        tasks.push(tokio::spawn(phone_day(c.clone(), s.clone(), n, factor, until, offset)));
-    }
-    for n in 0..BOOKING_PHONES {
-        let offset = start(BOOKING_EVERY, BOOKING_PHONES, n);
-        tasks.push(tokio::spawn(booking_day(
-            c.clone(),
-            s.clone(),
-            n,
-            factor,
-            until,
-            offset,
-        )));
-    }
-    for n in 0..PHARMACISTS {
-        let offset = start(PHARMACIST_DISPENSE_EVERY, PHARMACISTS, n);
-        tasks.push(tokio::spawn(pharmacist_day(
-            c.clone(),
-            s.clone(),
-            n,
-            factor,
-            until,
-            offset,
-        )));
-    }
-    for n in 0..LAB_ATTENDANTS {
-        let offset = start(LAB_RESULT_EVERY, LAB_ATTENDANTS, n);
-        tasks.push(tokio::spawn(lab_day(c.clone(), s.clone(), n, factor, until, offset)));
-    }
+    let mut crowd = |count: usize, every: f64, day: Day| {
+        for n in 0..count {
+            let offset = (every / factor).min(seconds) / count as f64 * n as f64;
+            tasks.push(tokio::spawn(day(c.clone(), s.clone(), n, factor, until, offset)));
+        }
+    };
+    crowd(c.doctors.len(), DOCTOR_CONSULTATION_EVERY, |c, s, n, f, u, o| {
+        Box::pin(doctor_day(c, s, n, f, u, o))
+    });
+    crowd(DESKS, DESK_LOOK_EVERY, |c, s, n, f, u, o| {
+        Box::pin(desk_day(c, s, n, f, u, o))
+    });
+    crowd(STUDENT_PHONES, PHONE_LOOK_EVERY, |c, s, n, f, u, o| {
+        Box::pin(phone_day(c, s, n, f, u, o))
+    });
+    crowd(BOOKING_PHONES, BOOKING_EVERY, |c, s, n, f, u, o| {
+        Box::pin(booking_day(c, s, n, f, u, o))
+    });
+    crowd(PHARMACISTS, PHARMACIST_DISPENSE_EVERY, |c, s, n, f, u, o| {
+        Box::pin(pharmacist_day(c, s, n, f, u, o))
+    });
+    crowd(LAB_ATTENDANTS, LAB_RESULT_EVERY, |c, s, n, f, u, o| {
+        Box::pin(lab_day(c, s, n, f, u, o))
+    });
     for n in 0..admins() {
         tasks.push(tokio::spawn(admin_day(c.clone(), s.clone(), n, today, factor, until)));
     }

@@ -144,13 +144,14 @@ impl ReportPage {
     }
 
     /// The period's first day as the form shows it: the period read, or what was typed when it could not be.
-    fn first_day_typed(&self) -> String {
+    fn first_day_shown(&self) -> String {
         self.period
             .as_ref()
             .map_or_else(|| self.form.from.clone(), |p| p.from.to_string())
     }
 
-    fn last_day_typed(&self) -> String {
+    /// The period's last day as the form shows it, likewise.
+    fn last_day_shown(&self) -> String {
         self.period
             .as_ref()
             .map_or_else(|| self.form.to.clone(), |p| p.to.to_string())
