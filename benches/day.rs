@@ -1038,6 +1038,13 @@ async fn serve(url: &str) -> anyhow::Result<(std::net::SocketAddr, tokio_util::s
 
 /// Ramps the factor on the clinic's instances; the highest that held.
 async fn ramp(clinic: &Arc<Clinic>, db: &Db, today: chrono::NaiveDate, label: &str) -> anyhow::Result<()> {
+    // A warm-up of a whole step at the first factor, not counted: everyone logs in within it, and every doctor
+    // starts (their starts are spread over the first step), so a login, a first call, a first consultation screen
+    // and a first connection of each kind are not measured as the clinic's tail.
+    if let Some(factor) = factors().first() {
+        step(clinic, today, *factor, seconds()).await;
+        clinic.taken.lock().await.clear();
+    }
     let before = Counts::read(db).await?;
     let mut acknowledged = BTreeMap::new();
     let mut held_up_to = None;
@@ -1089,13 +1096,6 @@ async fn bench(url: String, backend: &'static str) -> anyhow::Result<()> {
     let today = SettingsCache::load(&db).await?.get().today();
     let (addr, first) = serve(&url).await?;
     let clinic = Arc::new(find_clinic(&db, addr, &made).await?);
-    // A warm-up of a whole step at the first factor, not counted: everyone logs in within it, and every doctor
-    // starts (their starts are spread over the first step), so a login, a first call, a first consultation screen
-    // and a first connection of each kind are not measured as the clinic's tail.
-    if let Some(factor) = factors().first() {
-        step(&clinic, today, *factor, seconds()).await;
-        clinic.taken.lock().await.clear();
-    }
     ramp(&clinic, &db, today, backend).await?;
     if backend == "PostgreSQL" {
         println!("\n== PostgreSQL, two instances");
@@ -1105,13 +1105,8 @@ async fn bench(url: String, backend: &'static str) -> anyhow::Result<()> {
         two.addrs.push(second_addr);
         two.taken.lock().await.clear();
         two.sessions.lock().await.clear();
-        // Everyone logs in again, spread over both instances, in a warm-up step of its own.
-        let two = Arc::new(two);
-        if let Some(factor) = factors().first() {
-            step(&two, today, *factor, seconds()).await;
-            two.taken.lock().await.clear();
-        }
-        ramp(&two, &db, today, "PostgreSQL, two instances").await?;
+        // Everyone logs in again, spread over both instances, in the ramp's warm-up.
+        ramp(&Arc::new(two), &db, today, "PostgreSQL, two instances").await?;
         second.cancel();
     }
     first.cancel();
