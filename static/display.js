@@ -1,6 +1,6 @@
 // The waiting-room display: a clock in the clinic's time zone, the connection state with the time of the last
 // update, and for each call a chime and a spoken announcement ("Ticket A 12, Room 3"). Browsers only play
-// sound after a tap on the page, so the screen asks for one tap when it is set up.
+// sound after a tap on the page, so the screen asks for one tap when it is set up, unless its browser allows it.
 (function () {
   "use strict";
   var body = document.body;
@@ -26,11 +26,19 @@
   document.addEventListener("htmx:sseError", function () { body.classList.add("offline"); });
   document.addEventListener("htmx:sseMessage", function () { body.classList.remove("offline"); updated(); });
 
+  var Context = window.AudioContext || window.webkitAudioContext;
+  // A screen whose browser may play sound unasked (a kiosk started with
+  // --autoplay-policy=no-user-gesture-required) needs no tap: its audio starts running by itself.
+  var context = Context ? new Context() : null;
+  if (context) {
+    context.onstatechange = function () {
+      if (context.state === "running") { audio = context; body.classList.add("sound-on"); }
+    };
+  }
   var button = document.getElementById("enable-sound");
   if (button) {
     button.addEventListener("click", function () {
-      var Context = window.AudioContext || window.webkitAudioContext;
-      if (Context) { audio = new Context(); audio.resume(); }
+      if (context) { audio = context; context.resume(); }
       if (window.speechSynthesis) { window.speechSynthesis.speak(new SpeechSynthesisUtterance("")); }
       body.classList.add("sound-on");
       chime();

@@ -4,6 +4,7 @@
 use std::process::Output;
 
 use reqwest::StatusCode;
+use sickbay_core::db::Timestamp;
 use sickbay_core::demo::{self, DEFAULT_SEED, DemoError, Options, Size};
 
 use crate::cli::{sickbay, text};
@@ -82,6 +83,23 @@ async fn the_demo_fills_an_empty_database_with_a_clinic_at_work(app: TestApp) {
     .await;
     let queue: Vec<&str> = queue.iter().map(|(s,)| s.as_str()).collect();
     assert_eq!(queue, ["called", "completed", "no_show", "waiting", "with_doctor"]);
+    // Today's morning took a morning (squeezed into the day so far just after midnight): arrivals spread over
+    // at least half an hour, each call after its arrival, each start after its call.
+    let arrivals = format!("SELECT MAX(checked_in_at) - MIN(checked_in_at) FROM ticket WHERE day = '{today}'");
+    let settings = app.state.settings.get();
+    let midnight = Timestamp::start_of_day(settings.today(), settings.clinic.time_zone);
+    let day_so_far = Timestamp::now().0 - midnight.0;
+    assert!(app.count(&arrivals).await >= (30 * 60_000).min(day_so_far / 2));
+    let out_of_order = format!(
+        "SELECT COUNT(*) FROM ticket WHERE day = '{today}'
+         AND (called_at <= checked_in_at OR started_at <= called_at OR finished_at < called_at)"
+    );
+    assert_eq!(app.count(&out_of_order).await, 0);
+    let visits_off_their_ticket = format!(
+        "SELECT COUNT(*) FROM visit v JOIN ticket t ON t.id = v.ticket_id
+         WHERE v.day = '{today}' AND (v.started_at <> t.started_at OR v.completed_at <> t.finished_at)"
+    );
+    assert_eq!(app.count(&visits_off_their_ticket).await, 0);
     let doctors_at_work = format!("SELECT COUNT(DISTINCT doctor_id) FROM ticket WHERE day = '{today}'");
     assert_eq!(app.count(&doctors_at_work).await, 6);
     assert_eq!(

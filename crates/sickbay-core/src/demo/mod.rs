@@ -100,6 +100,7 @@ pub async fn run(db: &Db, options: &Options) -> Result<Demo, DemoError> {
     let ahead = filling.bookings_ahead(&mut ledger).await?;
     progress(started, "the appointments ahead");
     let waiting = Queue::new(&filling).run(&today_bookings, &mut ledger).await?;
+    spread_today_over_the_morning(db, &settings, today).await?;
     let shelf = crate::dispensing::Shelf {
         today: Date(today),
         min_shelf_days: settings.pharmacy.min_shelf_days,
@@ -131,6 +132,16 @@ pub async fn run(db: &Db, options: &Options) -> Result<Demo, DemoError> {
     })
 }
 
+/// The services stamp today's queue with the second or two the demo took: this gives it a morning's times, so
+/// the waits, the medians and the students' estimates read as on a real day.
+async fn spread_today_over_the_morning(db: &Db, settings: &Settings, today: NaiveDate) -> anyhow::Result<()> {
+    let tickets = repo::today_tickets(db, Date(today)).await?;
+    let day_start = Timestamp::start_of_day(today, settings.clinic.time_zone);
+    let times = model::spread_over_the_morning(&tickets, Timestamp::now(), day_start);
+    repo::set_morning_times(db, &times).await?;
+    Ok(())
+}
+
 fn progress(started: Instant, done: &str) {
     tracing::info!("demo: {done} after {:.1} s", started.elapsed().as_secs_f64());
 }
@@ -160,7 +171,11 @@ async fn set_up<'a>(
     let students = model::students(options.seed, scale.students, calendar.today);
     let people = match options.size {
         Size::Small => register_students(db, &setup, &students, &ids, settings, &hash).await?,
-        Size::Large => insert_students(db, &setup, &students, &ids, settings, &hash).await?,
+        Size::Large => {
+            // The roll was imported when the clinic began keeping records here, not today.
+            let imported = Timestamp::start_of_day(calendar.history_from, settings.clinic.time_zone);
+            insert_students(db, &setup, (&students, imported), &ids, settings, &hash).await?
+        }
     };
     let filling = Filling {
         db,
@@ -430,19 +445,18 @@ fn student_person(index: usize, id: i64, clinic_number: String) -> Person {
     }
 }
 
-/// The large size's students in bulk, numbered as the patients service numbers them (per year of
-/// registration, in order), with the same audit rows.
+/// The large size's students in bulk, imported at `imported`, numbered as the patients service numbers them
+/// (per year of registration, in order), with the same audit rows.
 async fn insert_students(
     db: &Db,
     actor: &Actor,
-    students: &[Student],
+    (students, imported): (&[Student], Timestamp),
     ids: &AcademicIds,
     settings: &Settings,
     hash: &str,
 ) -> anyhow::Result<Vec<Person>> {
     let pattern = settings.matric_regex();
     let first_id = repo::next_id(db, "patient").await?;
-    let now = Timestamp::now();
     let mut numbers: BTreeMap<i32, i64> = BTreeMap::new();
     let mut rows = Vec::with_capacity(students.len());
     let mut audit = Vec::with_capacity(students.len());
@@ -456,7 +470,7 @@ async fn insert_students(
             .patient(id)
             .detail(&clinic_number);
         audit.push(model::AuditRow {
-            at: now,
+            at: imported,
             actor: actor.clone(),
             entry,
         });
@@ -465,7 +479,7 @@ async fn insert_students(
             clinic_number,
             details: student.details(ids, &pattern)?,
             password_hash: hash,
-            created_at: now,
+            created_at: imported,
         });
     }
     let counters: Vec<(String, i64)> = numbers

@@ -18,7 +18,7 @@ use crate::db::{Date, Timestamp};
 use crate::identity::Actor;
 use crate::identity::Role;
 use crate::patients::model::{BloodGroup, Genotype, MatricNumber, PatientDetails, PatientKind, Sex, fold, parse_phone};
-use crate::queue::model::{Priority, ticket_code};
+use crate::queue::model::{Priority, TicketStatus, ticket_code};
 use crate::scheduling::model::{AppointmentStatus, SlotSpec};
 use crate::staff::model::parse_email;
 
@@ -1495,6 +1495,134 @@ pub const LATE_WALK_INS: [WalkIn; 5] = [
     walk_in(None, Priority::Normal, true),
 ];
 
+/// A ticket of today as the queue service left it: the demo makes every move within a second or two.
+#[derive(Clone, Copy, Debug)]
+pub struct TodayTicket {
+    pub id: i64,
+    pub room_id: Option<i64>,
+    pub status: TicketStatus,
+    pub walk_in: bool,
+    pub called: bool,
+    pub started: bool,
+    pub finished: bool,
+}
+
+/// A ticket's times on a morning that took a morning: what [`spread_over_the_morning`] gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MorningTimes {
+    pub id: i64,
+    pub checked_in_at: Timestamp,
+    /// A walk-in's place in the queue is its arrival; a booking's stays its appointment's start.
+    pub order_at: Option<Timestamp>,
+    pub called_at: Option<Timestamp>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+}
+
+/// Minutes before now, as the timeline is built backwards from the present.
+#[derive(Clone, Copy, Default)]
+struct Ago {
+    checked_in: i64,
+    called: Option<i64>,
+    started: Option<i64>,
+    finished: Option<i64>,
+}
+
+/// Today's queue as if the morning had happened at its own pace, so the waits, the medians and the students'
+/// estimates read as on a real day: each room's patients seen one after another up to now (8 to 14 minutes a
+/// consultation, a no-show given 3 minutes), each having waited 10 to 32 minutes for the call, the patients still
+/// waiting arrived two minutes apart, the last just now. A morning longer than the day so far is squeezed into it.
+pub fn spread_over_the_morning(tickets: &[TodayTicket], now: Timestamp, day_start: Timestamp) -> Vec<MorningTimes> {
+    let mut ago: BTreeMap<i64, Ago> = BTreeMap::new();
+    let mut rooms: BTreeMap<Option<i64>, Vec<&TodayTicket>> = BTreeMap::new();
+    for t in tickets.iter().filter(|t| t.called) {
+        rooms.entry(t.room_id).or_default().push(t);
+    }
+    for mut line in rooms.into_values() {
+        // The demo's doctors complete their patients, then mark the no-shows, then call the one they are on.
+        line.sort_by_key(|t| (call_rank(t.status), t.id));
+        let mut cursor = 0;
+        for (k, t) in line.iter().enumerate().rev() {
+            let k = i64::try_from(k).unwrap_or(0);
+            let a = room_moves(t, k, &mut cursor);
+            ago.insert(t.id, a);
+        }
+    }
+    let mut waiting: Vec<i64> = tickets.iter().filter(|t| !t.called).map(|t| t.id).collect();
+    waiting.sort_unstable();
+    let last = i64::try_from(waiting.len()).unwrap_or(0) - 1;
+    for (i, id) in waiting.into_iter().enumerate() {
+        let i = i64::try_from(i).unwrap_or(0);
+        ago.insert(
+            id,
+            Ago {
+                checked_in: 1 + (last - i) * 2,
+                ..Ago::default()
+            },
+        );
+    }
+    let earliest = ago.values().map(|a| a.checked_in).max().unwrap_or(0) * MINUTE;
+    let room = (now.0 - day_start.0 - MINUTE).max(0);
+    let at = |minutes: i64| {
+        let ms = minutes * MINUTE;
+        let ms = if earliest > room { ms * room / earliest } else { ms };
+        Timestamp(now.0 - ms)
+    };
+    tickets
+        .iter()
+        .filter_map(|t| {
+            let a = ago.get(&t.id)?;
+            let checked_in_at = at(a.checked_in);
+            Some(MorningTimes {
+                id: t.id,
+                checked_in_at,
+                order_at: t.walk_in.then_some(checked_in_at),
+                called_at: a.called.map(at),
+                started_at: a.started.filter(|_| t.started).map(at),
+                finished_at: a.finished.filter(|_| t.finished).map(at),
+            })
+        })
+        .collect()
+}
+
+fn call_rank(status: TicketStatus) -> u8 {
+    match status {
+        TicketStatus::Completed => 0,
+        TicketStatus::NoShow => 1,
+        _ => 2,
+    }
+}
+
+/// One called ticket of a room, the `k`th called, placed before `cursor` (minutes ago), which moves back to
+/// its call.
+fn room_moves(t: &TodayTicket, k: i64, cursor: &mut i64) -> Ago {
+    let mut a = Ago::default();
+    let called = match t.status {
+        TicketStatus::WithDoctor => {
+            let started = *cursor + 4;
+            a.started = Some(started);
+            started + 1
+        }
+        TicketStatus::Completed => {
+            let finished = *cursor + 1;
+            let started = finished + 8 + (k * 5) % 7;
+            a.finished = Some(finished);
+            a.started = Some(started);
+            started + 1
+        }
+        TicketStatus::NoShow => {
+            let finished = *cursor + 1;
+            a.finished = Some(finished);
+            finished + 3
+        }
+        _ => *cursor + 2,
+    };
+    a.called = Some(called);
+    a.checked_in = called + 10 + (k * 7) % 23;
+    *cursor = called;
+    a
+}
+
 // ---- the logins printed at the end --------------------------------------------------------------------
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1936,6 +2064,103 @@ mod tests {
                 .chain(&LATE_WALK_INS)
                 .all(|w| w.doctor.is_none_or(|d| d < DOCTORS.len()))
         );
+    }
+
+    fn today_ticket(id: i64, room_id: Option<i64>, status: TicketStatus) -> TodayTicket {
+        let called = status != TicketStatus::Waiting;
+        TodayTicket {
+            id,
+            room_id,
+            status,
+            walk_in: room_id.is_none(),
+            called,
+            started: matches!(status, TicketStatus::Completed | TicketStatus::WithDoctor),
+            finished: matches!(status, TicketStatus::Completed | TicketStatus::NoShow),
+        }
+    }
+
+    fn a_morning() -> Vec<TodayTicket> {
+        use TicketStatus::*;
+        let room = Some(1);
+        vec![
+            today_ticket(1, room, Completed),
+            today_ticket(2, room, Completed),
+            today_ticket(3, room, NoShow),
+            today_ticket(4, room, Completed),
+            today_ticket(5, room, WithDoctor),
+            today_ticket(6, Some(2), Completed),
+            today_ticket(7, Some(2), Called),
+            today_ticket(8, None, Waiting),
+            today_ticket(9, None, Waiting),
+        ]
+    }
+
+    #[test]
+    fn the_morning_sees_each_rooms_patients_one_after_another_up_to_now() {
+        use crate::queue::model::{DayStats, TicketTimes};
+        let now = Timestamp(1_000 * DAY + 11 * HOUR);
+        let tickets = a_morning();
+        let times = spread_over_the_morning(&tickets, now, Timestamp(1_000 * DAY));
+        assert_eq!(times.len(), tickets.len());
+        let of = |id: i64| {
+            times
+                .iter()
+                .find(|t| t.id == id)
+                .copied()
+                .expect("every ticket gets times")
+        };
+        // Room 1 in call order: 1, 2, 4 (completed), 3 (no-show), 5 (with the doctor).
+        let order = [1, 2, 4, 3, 5].map(|id| of(id).called_at.expect("called"));
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+        assert_eq!(of(5).started_at, Some(now.minus_minutes(4)));
+        assert_eq!(
+            of(7).called_at,
+            Some(now.minus_minutes(2)),
+            "a call still on the display"
+        );
+        for t in &times {
+            assert!(t.checked_in_at < now && t.called_at.is_none_or(|c| t.checked_in_at < c));
+            assert!(t.started_at.is_none_or(|s| t.called_at.is_some_and(|c| c < s)));
+            assert!(
+                t.finished_at
+                    .is_none_or(|f| f > t.started_at.or(t.called_at).unwrap_or(f))
+            );
+        }
+        assert_eq!(of(3).started_at, None, "a no-show was never seen");
+        assert_eq!(
+            (of(8).order_at, of(1).order_at),
+            (Some(of(8).checked_in_at), None),
+            "walk-ins queue by arrival"
+        );
+        assert_eq!(of(9).checked_in_at, now.minus_minutes(1));
+        let stats = DayStats::of(tickets.iter().zip(&times).map(|(t, m)| TicketTimes {
+            doctor_id: None,
+            status: t.status,
+            checked_in_at: m.checked_in_at,
+            called_at: m.called_at,
+            started_at: m.started_at,
+            finished_at: m.finished_at,
+        }));
+        let wait = stats.median_wait_minutes.expect("waits");
+        let consultation = stats.median_consultation_minutes.expect("consultations");
+        assert!(
+            (10..=32).contains(&wait) && (8..=14).contains(&consultation),
+            "{stats:?}"
+        );
+    }
+
+    #[test]
+    fn a_morning_longer_than_the_day_so_far_is_squeezed_into_it() {
+        let midnight = Timestamp(1_000 * DAY);
+        let now = midnight.plus_minutes(20);
+        let times = spread_over_the_morning(&a_morning(), now, midnight);
+        assert!(
+            times
+                .iter()
+                .all(|t| t.checked_in_at > midnight && t.checked_in_at < now)
+        );
+        let first = times.iter().map(|t| t.checked_in_at).min().expect("tickets");
+        assert_eq!(first, midnight.plus_minutes(1));
     }
 
     #[test]

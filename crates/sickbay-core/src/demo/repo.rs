@@ -1,9 +1,12 @@
 //! The demo's own SQL. A year of a large clinic's history is about a million rows: through the features'
 //! services that is a transaction per row and many minutes, so the history (and the large size's patients)
 //! goes in as multi-row INSERTs in batches inside one transaction. That speed is the only reason this file
-//! writes other features' tables; everything done "today" goes through their services.
+//! writes other features' tables; everything done "today" goes through their services, which stamp it with
+//! the present, and only its times are then spread over a morning (`set_morning_times`).
 
-use super::model::{AppointmentRow, AssignmentRow, AuditRow, FirstIds, OpenSlot, SlotRow, TicketRow};
+use super::model::{
+    AppointmentRow, AssignmentRow, AuditRow, FirstIds, MorningTimes, OpenSlot, SlotRow, TicketRow, TodayTicket,
+};
 use crate::db::insert::{AnyQuery, Insert, insert_all};
 use crate::db::{Backend, Date, Db, Flag, Reader, Timestamp, Tx, sequence};
 use crate::patients::model::{MatricNumber, PatientDetails, search_tokens};
@@ -529,4 +532,65 @@ impl Insert for Token<'_> {
             .bind(self.surname)
             .bind(self.first_name)
     }
+}
+
+/// Today's tickets, for the morning to be spread out (`model::spread_over_the_morning`).
+pub async fn today_tickets(mut db: impl Reader, today: Date) -> Result<Vec<TodayTicket>, sqlx::Error> {
+    type Row = (
+        i64,
+        Option<i64>,
+        TicketStatus,
+        Option<i64>,
+        Option<Timestamp>,
+        Option<Timestamp>,
+        Option<Timestamp>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, room_id, status, appointment_id, called_at, started_at, finished_at FROM ticket WHERE day = $1",
+    )
+    .bind(today)
+    .fetch_all(db.exec())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, room_id, status, appointment_id, called, started, finished)| TodayTicket {
+                id,
+                room_id,
+                status,
+                walk_in: appointment_id.is_none(),
+                called: called.is_some(),
+                started: started.is_some(),
+                finished: finished.is_some(),
+            },
+        )
+        .collect())
+}
+
+/// Gives today's tickets, and the visits they led to, the times of a morning, in one transaction.
+pub async fn set_morning_times(db: &Db, times: &[MorningTimes]) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    for t in times {
+        sqlx::query(
+            "UPDATE ticket SET checked_in_at = $1, order_at = COALESCE($2, order_at), called_at = $3,
+             last_called_at = $3, started_at = $4, finished_at = $5 WHERE id = $6",
+        )
+        .bind(t.checked_in_at)
+        .bind(t.order_at)
+        .bind(t.called_at)
+        .bind(t.started_at)
+        .bind(t.finished_at)
+        .bind(t.id)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(started) = t.started_at {
+            sqlx::query("UPDATE visit SET started_at = $1, completed_at = $2 WHERE ticket_id = $3")
+                .bind(started)
+                .bind(t.finished_at)
+                .bind(t.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await
 }
