@@ -64,12 +64,13 @@
     }, 0);
   });
 
-  // "waiting 12 min", counted here from the check-in time, so a ticket's markup stays the same as time passes.
+  // "arrived 09:40 (12 min ago)", counted here from the check-in time, so a ticket's markup stays the same as
+  // time passes.
   function waited() {
     var now = Date.now();
     document.querySelectorAll(".waited[data-since]").forEach(function (span) {
       var minutes = Math.max(0, Math.round((now - Number(span.getAttribute("data-since"))) / 60000));
-      var text = " · waiting " + minutes + " min";
+      var text = minutes < 1 ? " (just now)" : " (" + minutes + " min ago)";
       if (span.textContent !== text) { span.textContent = text; }
     });
   }
