@@ -107,8 +107,9 @@ pub async fn worklist_events(_user: Staff<PharmacyStaff>, State(state): State<Ap
     .into_response()
 }
 
-/// The worklist's rows, rendered once per change and shared by the page and every open stream.
-async fn worklist_rows(state: &AppState) -> AppResult<Arc<str>> {
+/// The worklist's rows, rendered once per change and shared by the page, the pharmacist's home and every open
+/// stream.
+pub(super) async fn worklist_rows(state: &AppState) -> AppResult<Arc<str>> {
     let today = state.today();
     state
         .pharmacy

@@ -47,6 +47,7 @@ pub fn router() -> Router<AppState> {
             "/pharmacy/batches/{id}/adjust",
             get(stock_pages::adjust_form).post(stock_pages::adjust),
         )
+        .route("/pharmacy/batches/write-off", post(stock_pages::write_off_all))
         .route("/pharmacy/batches/{id}/write-off", post(stock_pages::write_off))
         .route(
             "/pharmacy/counts",

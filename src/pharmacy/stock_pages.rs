@@ -1,6 +1,8 @@
 //! The stock's pages: the pharmacist's home with its alerts, a drug's batches with the receive form and its
 //! ledger (and the ledger as CSV), a batch's adjustment, expiry write-offs and the count sheet of a shelf.
 
+use std::sync::Arc;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -43,18 +45,21 @@ pub struct HomePage {
     does_pharmacy_work: bool,
 }
 
-/// The pharmacy's figures: the worklist's length and the alerts counted in full.
+/// The pharmacy's figures (the worklist's length and the alerts counted in full), then the worklist itself:
+/// the pharmacist's first work.
 #[derive(Template)]
 #[template(path = "pharmacy/_glance.html")]
 struct Glance {
     waiting: i64,
     counts: AlertCounts,
+    worklist: Arc<str>,
 }
 
 async fn glance(state: &AppState) -> AppResult<String> {
     Ok(Glance {
         waiting: sickbay_core::prescriptions::service::count_open(&state.db).await?,
         counts: alert_counts(state).await?,
+        worklist: super::dispense_pages::worklist_rows(state).await?,
     }
     .render()?)
 }
@@ -421,6 +426,41 @@ pub async fn write_off(
     );
     flash(&session, FlashKind::Success, notice).await?;
     Ok(Redirect::to("/pharmacy#expired").into_response())
+}
+
+/// The most batches one "Write off all" takes: the home page lists [`service::ALERT_ROWS`].
+const WRITE_OFF_AT_ONCE: usize = 100;
+
+/// Writes off every expired batch the home page listed, each with the units it showed; none if any changed.
+pub async fn write_off_all(
+    user: Staff<Pharmacists>,
+    State(state): State<AppState>,
+    session: Session,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let batches = listed_batches(&fields)?;
+    let units = service::write_off_all(&state.db, &user.actor, &batches, state.today()).await?;
+    let notice = format!("{} expired batches ({units} units) are written off.", batches.len());
+    flash(&session, FlashKind::Success, notice).await?;
+    Ok(Redirect::to("/pharmacy#expired").into_response())
+}
+
+/// The `batch` fields of a "Write off all" form, each "batch id:units shown".
+fn listed_batches(fields: &[(String, String)]) -> AppResult<Vec<(i64, i64)>> {
+    let unreadable = || AppError::BadRequest("The form is missing the batches it showed. Reload the page.".into());
+    let batches = fields
+        .iter()
+        .filter(|(name, _)| name == "batch")
+        .map(|(_, value)| {
+            let (id, seen) = value.split_once(':').ok_or_else(unreadable)?;
+            let number = |text: &str| text.trim().parse::<i64>().map_err(|_| unreadable());
+            Ok((number(id)?, number(seen)?))
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    if batches.is_empty() || batches.len() > WRITE_OFF_AT_ONCE {
+        return Err(unreadable());
+    }
+    Ok(batches)
 }
 
 // ---- stock counts ------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ on_both_databases!(
     a_replayed_or_stale_dispense_writes_nothing_more,
     adjustments_go_their_reasons_way_and_never_below_zero,
     expired_batches_are_written_off_from_the_home,
+    the_expired_batches_listed_are_written_off_together_or_not_at_all,
     a_stock_count_books_the_differences_on_a_shelf,
     the_ledger_page_and_csv_list_every_movement,
     the_home_shows_low_stock_expiry_and_days_left,
@@ -986,6 +987,78 @@ async fn expired_batches_are_written_off_from_the_home(app: TestApp) {
     assert_books(&app).await;
 }
 
+async fn the_expired_batches_listed_are_written_off_together_or_not_at_all(app: TestApp) {
+    let d = desk(&app, &[]).await;
+    let drug = add_drug(&app, "Amoxyl", "amoxicillin", DrugForm::Suspension, "125 mg/5 ml").await;
+    let other = add_drug(&app, "Septrin", "co-trimoxazole", DrugForm::Tablet, "480 mg").await;
+    let first = add_batch(&app, drug, 40, -5).await;
+    let second = add_batch(&app, other, 15, -1).await;
+    let third = add_batch(&app, other, 8, -3).await;
+    let fresh = add_batch(&app, drug, 10, 100).await;
+    let all = "#expired form#write-off-all";
+    let listed = |form: &Form| -> Vec<String> {
+        form.0
+            .iter()
+            .filter(|(name, _)| name == "batch")
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+
+    // One of the listed batches is written off elsewhere after the page was loaded: nothing more is.
+    let home = d.pharmacist.get("/pharmacy").await;
+    let form = Form::of(&home, all);
+    assert_eq!(
+        listed(&form),
+        [format!("{first}:40"), format!("{third}:8"), format!("{second}:15")]
+    );
+    d.pharmacist
+        .post(&format!("/pharmacy/batches/{second}/write-off"), &[("seen", "15")])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let stale = d.pharmacist.post("/pharmacy/batches/write-off", &form.fields()).await;
+    stale.assert_status(StatusCode::CONFLICT);
+    assert_eq!((held(&app, first).await, held(&app, third).await), (40, 8));
+    assert_eq!(movements(&app, "write_off").await, 1);
+
+    let home = d.pharmacist.get("/pharmacy").await;
+    let form = Form::of(&home, all);
+    assert_eq!(listed(&form), [format!("{first}:40"), format!("{third}:8")]);
+    let done = d.pharmacist.post("/pharmacy/batches/write-off", &form.fields()).await;
+    done.assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(
+        (
+            held(&app, first).await,
+            held(&app, third).await,
+            held(&app, fresh).await
+        ),
+        (0, 0, 10)
+    );
+    assert_eq!(movements(&app, "write_off").await, 3);
+    let audited = "SELECT COUNT(*) FROM audit_event WHERE action = 'drug.batch_write_off'";
+    assert_eq!(app.count(audited).await, 3);
+    let home = d.pharmacist.get("/pharmacy").await;
+    assert!(
+        home.body.contains("2 expired batches (48 units) are written off."),
+        "{}",
+        home.body
+    );
+    assert!(!home.has(all) && !home.has("#expired tr[data-batch]"));
+
+    // Sent again, or with nothing readable: refused, nothing written.
+    d.pharmacist
+        .post("/pharmacy/batches/write-off", &form.fields())
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    for fields in [vec![("batch", "x:1")], vec![("batch", "1")], vec![]] {
+        d.pharmacist
+            .post("/pharmacy/batches/write-off", &fields)
+            .await
+            .assert_status(StatusCode::BAD_REQUEST);
+    }
+    assert_eq!(movements(&app, "write_off").await, 3);
+    assert_books(&app).await;
+}
+
 async fn a_stock_count_books_the_differences_on_a_shelf(app: TestApp) {
     let d = desk(&app, &[]).await;
     let zinc = add_drug(&app, "Zinc", "zinc sulphate", DrugForm::Tablet, "20 mg").await;
@@ -1221,16 +1294,18 @@ async fn the_home_shows_low_stock_expiry_and_days_left(app: TestApp) {
         "nothing dispensed yet"
     );
 
-    let rx = prescribe(&app, &d.doctor, d.patients[0], &[(plenty, 10)]).await;
+    let rx = prescribe(&app, &d.doctor, d.patients[0], &[(plenty, 10), (expiring, 50)]).await;
     dispense(&d.pharmacist, rx.id).await.assert_redirect(&rx_path(rx.id));
     let home = d.pharmacist.get("/pharmacy").await;
     let left = rows(&home, "#days-left");
     let row = left
         .iter()
-        .find(|row| row.contains("Paracetamol"))
-        .unwrap_or_else(|| panic!("Paracetamol in #days-left: {left:?}"));
-    // 490 on hand at 10 units in 30 days.
-    assert!(row.contains("1470 days"), "{row}");
+        .find(|row| row.contains("Loratadine"))
+        .unwrap_or_else(|| panic!("Loratadine in #days-left: {left:?}"));
+    // 50 on hand at 50 units in 30 days.
+    assert!(row.contains("30 days"), "{row}");
+    // 490 on hand at 10 units in 30 days lasts 1470 days: nothing to order yet.
+    assert!(!left.iter().any(|row| row.contains("Paracetamol")), "{left:?}");
     assert!(!left.iter().any(|row| row.contains("Ibuprofen")), "{left:?}");
 }
 
@@ -1452,7 +1527,7 @@ async fn the_ledger_holds_after_a_random_day_of_work(app: TestApp) {
             // Write off an expired batch, when the home lists one.
             let home = d.pharmacist.get("/pharmacy").await;
             home.assert_status(StatusCode::OK);
-            match home.attr("#expired form[action$=\"/write-off\"]", "action") {
+            match home.attr("#expired tr form[action$=\"/write-off\"]", "action") {
                 Some(action) => {
                     let form = Form::of(&home, &format!("#expired form[action=\"{action}\"]"));
                     let page = d.pharmacist.post(&action, &form.fields()).await;

@@ -546,6 +546,7 @@ async fn an_admin_changes_no_clinical_work(app: TestApp) {
     let drug = crate::pharmacy::add_drug(&app, "Ferrous sulfate", "ferrous sulfate", DrugForm::Tablet, "200 mg").await;
     let batch = crate::pharmacy::add_batch(&app, drug, 900, 200).await;
     let expired = crate::pharmacy::add_batch(&app, drug, 900, -2).await;
+    let expired_listed = format!("{expired}:900");
     sqlx::query("UPDATE drug SET shelf = 'A1' WHERE id = $1")
         .bind(drug)
         .execute(app.db().pool())
@@ -619,6 +620,10 @@ async fn an_admin_changes_no_clinical_work(app: TestApp) {
         ),
         (format!("/pharmacy/batches/{batch}/adjust"), adjust_fields.fields()),
         (format!("/pharmacy/batches/{expired}/write-off"), vec![("seen", "900")]),
+        (
+            "/pharmacy/batches/write-off".to_owned(),
+            vec![("batch", &expired_listed)],
+        ),
         ("/pharmacy/counts".to_owned(), count_fields.fields()),
         // The doctor's, in the consultation.
         (format!("/visits/{visit}/vitals"), vitals.to_vec()),

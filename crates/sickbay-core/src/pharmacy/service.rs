@@ -281,21 +281,43 @@ pub async fn write_off(
     today: Date,
 ) -> Result<BatchLine, ServiceError> {
     let mut tx = db.begin_write().await?;
-    let batch = repo::batch(&mut tx, batch_id).await?.ok_or(ServiceError::NotFound)?;
+    let batch = write_off_in(&mut tx, actor, (batch_id, seen), today).await?;
+    tx.commit().await?;
+    Ok(batch)
+}
+
+/// Writes off several expired batches at once, each with the quantity the page showed (batch id, units), in
+/// one transaction: if any has changed or is not expired, none is written off. Returns how many units went.
+pub async fn write_off_all(db: &Db, actor: &Actor, batches: &[(i64, i64)], today: Date) -> Result<i64, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    for batch in batches {
+        write_off_in(&mut tx, actor, *batch, today).await?;
+    }
+    tx.commit().await?;
+    Ok(batches.iter().map(|(_, seen)| seen).sum())
+}
+
+async fn write_off_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    (batch_id, seen): (i64, i64),
+    today: Date,
+) -> Result<BatchLine, ServiceError> {
+    let batch = repo::batch(&mut *tx, batch_id).await?.ok_or(ServiceError::NotFound)?;
     if !batch.has_expired(&today) {
         return Err(ServiceError::Conflict(format!(
             "Batch {} has not expired: adjust it instead if units are damaged or missing.",
             batch.batch_number
         )));
     }
-    if !repo::empty_expired(&mut tx, batch_id, seen, today).await? {
+    if !repo::empty_expired(&mut *tx, batch_id, seen, today).await? {
         return Err(ServiceError::Conflict(format!(
             "Batch {} changed since the page was loaded (or was written off already).",
             batch.batch_number
         )));
     }
     record_movement(
-        &mut tx,
+        &mut *tx,
         &movement(&batch, MovementKind::WriteOff, -seen, 0, actor, today),
     )
     .await?;
@@ -306,8 +328,7 @@ pub async fn write_off(
             batch.drug_label(),
             batch.batch_number
         ));
-    audit::record(&mut tx, actor, entry).await?;
-    tx.commit().await?;
+    audit::record(&mut *tx, actor, entry).await?;
     Ok(batch)
 }
 
@@ -447,6 +468,10 @@ pub async fn return_supplies_in(
 /// How many rows each alert shows at most: the most urgent.
 pub const ALERT_ROWS: i64 = 20;
 
+/// The drugs the "days of stock left" alert lists: those that run out within this many days at the current rate
+/// (a drug that lasts a year needs no one's attention today).
+pub const RUNNING_OUT_WITHIN_DAYS: i64 = 60;
+
 /// What the pharmacist should act on.
 pub struct Alerts {
     /// Active drugs at or below their reorder level, none in stock included.
@@ -455,7 +480,8 @@ pub struct Alerts {
     pub expiring: Vec<BatchLine>,
     /// Expired batches still holding units.
     pub expired: Vec<BatchLine>,
-    /// Drugs used in the last days of the rate, with their stock and the days it lasts, fewest days first.
+    /// Drugs used in the last days of the rate that run out within [`RUNNING_OUT_WITHIN_DAYS`], with their stock
+    /// and the days it lasts, fewest days first.
     pub running_out: Vec<(DrugStock, i64)>,
 }
 
@@ -483,7 +509,9 @@ pub async fn alerts(db: &Db, today: Date, now: Timestamp) -> Result<Alerts, Serv
                 .iter()
                 .find(|(id, _)| *id == drug.id)
                 .map_or(0, |(_, units)| *units);
-            days_left(drug.on_hand, units).map(|days| (drug, days))
+            days_left(drug.on_hand, units)
+                .filter(|days| *days <= RUNNING_OUT_WITHIN_DAYS)
+                .map(|days| (drug, days))
         })
         .collect();
     running_out.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.name.cmp(&b.0.name)));
