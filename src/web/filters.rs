@@ -136,8 +136,9 @@ impl<T: Amount + ?Sized> Amount for &T {
 }
 
 #[askama::filter_fn]
+/// An amount with its currency code, kept on one line on a page ("NGN 500.00" never breaks after the code).
 pub fn money<C: Borrow<Currency>>(amount: impl Amount, _: &dyn askama::Values, currency: C) -> askama::Result<String> {
-    Ok(currency.borrow().format(amount.amount()))
+    Ok(currency.borrow().format(amount.amount()).replacen(' ', "\u{a0}", 1))
 }
 
 #[cfg(test)]
@@ -179,7 +180,7 @@ mod tests {
         };
         assert_eq!(
             sample.render().expect("render"),
-            "14:05|Mon 23 Nov, 14:05|2026-11-23 14:05|Mon 23 Nov|23 November 2026|Monday 23 November 2026|08:30|NGN 1,250.50"
+            "14:05|Mon 23 Nov, 14:05|2026-11-23 14:05|Mon 23 Nov|23 November 2026|Monday 23 November 2026|08:30|NGN\u{a0}1,250.50"
         );
     }
 }
