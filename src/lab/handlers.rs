@@ -664,6 +664,21 @@ pub async fn record_result(
     }
 }
 
+/// The sample of an order taken (its label printed, the tube on its way).
+pub async fn collect(
+    user: Staff<LabStaff>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    session: Session,
+) -> AppResult<Response> {
+    let message = match service::collect_sample(&state.db, &user, &user.actor, id).await? {
+        true => "Sample taken: record the result when it is read.",
+        false => "This sample was already taken.",
+    };
+    flash(&session, FlashKind::Success, message).await?;
+    Ok(redirect(HxRequest(false), &format!("/lab/orders/{id}")))
+}
+
 pub async fn release(
     user: Staff<LabStaff>,
     State(state): State<AppState>,

@@ -47,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .route("/lab/patients", get(handlers::find_patient))
         .route("/lab/orders/{id}", get(handlers::order_detail))
         .route("/lab/orders/{id}/result", post(handlers::record_result))
+        .route("/lab/orders/{id}/collect", post(handlers::collect))
         .route("/lab/orders/{id}/release", post(handlers::release))
         .route("/lab/orders/{id}/vitals", post(handlers::record_vitals))
         .route(

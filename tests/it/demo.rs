@@ -120,6 +120,13 @@ async fn the_demo_fills_an_empty_database_with_a_clinic_at_work(app: TestApp) {
         );
         assert_eq!(app.count(&recorded).await, visits, "{record}");
     }
+    // Today the lab has samples to take and samples taken, waiting to be read.
+    let waiting = |taken: &str| {
+        format!(
+            "SELECT COUNT(*) FROM lab_order o JOIN visit v ON v.id = o.visit_id WHERE v.day = '{today}' AND o.status = 'ordered' AND o.collected_at IS {taken}"
+        )
+    };
+    assert!(app.count(&waiting("NULL")).await > 0 && app.count(&waiting("NOT NULL")).await > 0);
     let released = "SELECT COUNT(*) FROM lab_order o JOIN staff s ON s.id = o.resulted_by
         WHERE o.status = 'released' AND s.role = 'lab'";
     assert!(app.count(released).await > 0);

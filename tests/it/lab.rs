@@ -13,6 +13,7 @@ on_both_databases!(
     the_catalogue_is_kept_by_admins_with_clear_messages,
     only_the_visits_doctor_orders_and_cancels_while_it_is_open,
     the_lab_records_flags_corrects_and_releases_results_once,
+    the_lab_marks_a_sample_taken_once_and_the_doctor_sees_it,
     a_patient_reads_only_released_results,
     lab_attendants_never_see_the_consultation,
     every_lab_route_refuses_the_wrong_roles,
@@ -495,6 +496,82 @@ async fn the_lab_records_flags_corrects_and_releases_results_once(app: TestApp) 
 /// A test's range and a result's number saved after empty ones, many times over: every connection of the pool
 /// has then run each statement with an empty value first (PostgreSQL kept the type that empty value was bound
 /// with, and refused the number after it with a 500).
+async fn the_lab_marks_a_sample_taken_once_and_the_doctor_sees_it(app: TestApp) {
+    let l = lab(&app).await;
+    let (hb, mp) = order_both(&app, &l).await;
+    let stages = |page: &Page| page.texts("#worklist-rows tr");
+    let worklist = l.lab.get("/lab").await;
+    assert!(
+        stages(&worklist).iter().all(|row| row.contains("Awaiting sample")),
+        "{:?}",
+        stages(&worklist)
+    );
+
+    let path = format!("/lab/orders/{hb}");
+    let page = l.lab.get(&path).await;
+    assert_eq!(page.text("#order-status"), "Awaiting sample");
+    assert!(page.has("#collect-form") && !page.has("#sample-taken"));
+    l.lab.post(&format!("{path}/collect"), &[]).await.assert_redirect(&path);
+    let page = l.lab.get(&path).await;
+    assert_eq!(page.text("#order-status"), "Sample taken");
+    assert!(
+        page.text("#sample-taken").contains("by Test lab.ade"),
+        "{}",
+        page.text("#sample-taken")
+    );
+    assert!(!page.has("#collect-form") && page.has("#result-form"));
+    let taken = format!("SELECT collected_at FROM lab_order WHERE id = {hb}");
+    let collected_at = app.count(&taken).await;
+
+    // Twice (a double click, a second tab): nothing changes, once in the audit log.
+    l.lab.post(&format!("{path}/collect"), &[]).await.assert_redirect(&path);
+    assert_eq!(app.count(&taken).await, collected_at);
+    let audited = "SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.collect'";
+    assert_eq!(app.count(audited).await, 1);
+    assert!(l.lab.get(&path).await.text("#messages").contains("already taken"));
+
+    // The worklist and the doctor's visit say where each order stands.
+    let rows = stages(&l.lab.get("/lab").await);
+    assert!(
+        rows[0].contains("Sample taken") && rows[1].contains("Awaiting sample"),
+        "{rows:?}"
+    );
+    let visit = l.doctor.1.get(&format!("/visits/{}", l.visit)).await;
+    let lab_section = visit.text("#lab");
+    assert!(
+        lab_section.contains("Sample taken") && lab_section.contains("Awaiting sample"),
+        "{lab_section}"
+    );
+
+    // A result read without the sample marked first marks it taken with the result.
+    l.lab
+        .post(&format!("/lab/orders/{mp}/result"), &[("value", "Negative")])
+        .await
+        .assert_redirect(&format!("/lab/orders/{mp}"));
+    let both = format!("SELECT COUNT(*) FROM lab_order WHERE id = {mp} AND collected_at = resulted_at");
+    assert_eq!(app.count(&both).await, 1);
+    l.lab
+        .post(&format!("/lab/orders/{mp}/collect"), &[])
+        .await
+        .assert_redirect(&format!("/lab/orders/{mp}"));
+    assert_eq!(
+        app.count(audited).await,
+        1,
+        "a resulted order's sample was taken already"
+    );
+
+    // The doctor may still take the order back; a cancelled order takes no sample.
+    l.doctor
+        .1
+        .post(&format!("/visits/{}/lab/orders/{hb}/cancel", l.visit), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let refused = l.lab.post(&format!("{path}/collect"), &[]).await;
+    refused.assert_status(StatusCode::CONFLICT);
+    assert!(refused.body.contains("cancelled by the doctor"), "{}", refused.body);
+    assert_eq!(app.count(audited).await, 1);
+}
+
 async fn numbers_after_empty_values_are_saved_on_reused_connections(app: TestApp) {
     let admin = app.admin().await;
     // A test without a range, then one with a range.
@@ -766,6 +843,10 @@ async fn every_lab_route_refuses_the_wrong_roles(app: TestApp) {
         ),
         (
             format!("/lab/orders/{hb}/release"),
+            vec![&l.doctor.1, &reception, &pharmacist, &patient],
+        ),
+        (
+            format!("/lab/orders/{hb}/collect"),
             vec![&l.doctor.1, &reception, &pharmacist, &patient],
         ),
         (

@@ -1,8 +1,49 @@
 //! The demo's lab test catalogue: common tests of a campus clinic, with the usual adult ranges by sex where a
-//! test is read as a number, and prices in the clinic's currency.
+//! test is read as a number, and prices in the clinic's currency; and today's orders of the patients with a
+//! doctor now.
 
-use crate::identity::Actor;
+use super::model::Person;
+use crate::db::Db;
+use crate::identity::{Actor, Role};
 use crate::lab::model::LabTestForm;
+use crate::lab::service as lab;
+
+/// What a doctor with a feverish patient orders today.
+const TODAY_TESTS: [&str; 2] = ["Malaria parasite", "Haemoglobin"];
+
+/// The tests of a patient with a doctor now, ordered by the doctor; with `sampled`, the lab attendant has taken
+/// their samples already. The lab's worklist then holds tests waiting for a sample and samples waiting to be read.
+pub async fn order_today(
+    db: &Db,
+    doctor: &Person,
+    lab_attendant: &Person,
+    visit_id: i64,
+    sampled: bool,
+) -> anyhow::Result<()> {
+    let tests = lab::active_tests(db).await?;
+    let ids: Vec<i64> = tests
+        .iter()
+        .filter(|t| TODAY_TESTS.contains(&t.name.as_str()))
+        .map(|t| t.id)
+        .collect();
+    let doctor_user = doctor.as_user(Role::Doctor);
+    let orders = lab::order_tests(
+        db,
+        &doctor_user,
+        &doctor.as_staff(),
+        visit_id,
+        &ids,
+        "Fever since yesterday.",
+    )
+    .await?;
+    if sampled {
+        let user = lab_attendant.as_user(Role::Lab);
+        for order in orders {
+            lab::collect_sample(db, &user, &lab_attendant.as_staff(), order).await?;
+        }
+    }
+    Ok(())
+}
 
 /// (name, specimen, unit, male low, male high, female low, female high, price in major units).
 type Test = (

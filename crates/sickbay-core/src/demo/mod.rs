@@ -39,7 +39,7 @@ use crate::settings::{Settings, SettingsCache};
 use crate::staff::model::NewStaff;
 use crate::staff::service as staff;
 use model::{
-    AcademicIds, AheadBooking, Calendar, DOCTORS, Doctor, EARLY_WALK_INS, LATE_WALK_INS, LastCall, Ledger, Login,
+    AcademicIds, AheadBooking, Calendar, DOCTORS, Doctor, EARLY_WALK_INS, LAB, LATE_WALK_INS, LastCall, Ledger, Login,
     PASSWORD, PHARMACIST, Person, RECEPTIONIST, STAFF, Scale, Staffing, Stream, Student, TODAY, WalkIn,
 };
 
@@ -291,10 +291,16 @@ async fn staff_and_rooms(db: &Db, actor: &Actor, hash: &str, scale: &Scale) -> a
         label: STAFF[PHARMACIST].username.to_owned(),
         ip: model::desk_ip(PHARMACIST),
     };
+    let lab = Person {
+        id: ids[LAB],
+        label: STAFF[LAB].username.to_owned(),
+        ip: model::desk_ip(LAB),
+    };
     Ok((
         Staffing {
             reception,
             pharmacist,
+            lab,
             doctors,
         },
         ids[0],
@@ -603,6 +609,8 @@ struct Queue<'a> {
     called: HashSet<i64>,
     /// Prescriptions written so far.
     prescribed: usize,
+    /// Visits with lab tests ordered so far.
+    lab_orders: usize,
 }
 
 impl<'a> Queue<'a> {
@@ -615,6 +623,7 @@ impl<'a> Queue<'a> {
             people: &filling.people,
             called: HashSet::new(),
             prescribed: 0,
+            lab_orders: 0,
         }
     }
 
@@ -749,7 +758,11 @@ impl<'a> Queue<'a> {
         match day.last {
             LastCall::Consulting => {
                 if let Some(call) = self.call_next(doctor).await? {
-                    self.make(doctor, &call, Move::Start).await?;
+                    let visit = self.start(doctor, &call).await?;
+                    // The first doctor's patient has given their samples; the others' wait for the lab.
+                    let sampled = self.lab_orders == 0;
+                    lab::order_today(self.db, &doctor.person, &self.staffing.lab, visit, sampled).await?;
+                    self.lab_orders += 1;
                 }
             }
             LastCall::Called => {
@@ -777,14 +790,11 @@ impl<'a> Queue<'a> {
         Ok(started.visit_id)
     }
 
-    /// Starts or completes a called patient's consultation as the doctor does: through the visit.
+    /// Completes a called patient's consultation as the doctor does (through the visit), or makes another move.
     async fn make(&self, doctor: &Doctor, call: &Call, mv: Move) -> anyhow::Result<()> {
         let actor = doctor.person.as_staff();
         let user = doctor.person.as_user(Role::Doctor);
         match mv {
-            Move::Start => {
-                self.start(doctor, call).await?;
-            }
             Move::Complete => {
                 consult::complete_ticket(self.db, &user, &actor, call.ticket_id).await?;
             }

@@ -30,6 +30,8 @@ pub const PASSWORD: &str = "sickbay-demo";
 pub const RECEPTIONIST: usize = 1;
 /// `STAFF[PHARMACIST]` dispenses.
 pub const PHARMACIST: usize = 2;
+/// The lab attendant's place in [`STAFF`].
+pub const LAB: usize = 3;
 
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 60 * MINUTE;
@@ -907,6 +909,7 @@ pub struct Doctor {
 pub struct Staffing {
     pub reception: Person,
     pub pharmacist: Person,
+    pub lab: Person,
     pub doctors: Vec<Doctor>,
 }
 
@@ -1853,6 +1856,7 @@ mod tests {
         Staffing {
             reception: person(1, "desk"),
             pharmacist: person(4, "pharm"),
+            lab: person(5, "lab"),
             doctors: vec![
                 Doctor {
                     person: person(2, "dr.a"),

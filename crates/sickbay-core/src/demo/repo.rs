@@ -167,9 +167,10 @@ pub async fn visits_from_history(db: &Db, today: Date) -> Result<u64, sqlx::Erro
             .to_owned(),
         // The word-read tests that go with a diagnosis (a blood film for malaria, a Widal test for typhoid, a
         // urinalysis for an infection of the urine), resulted and released an hour into the visit.
-        "INSERT INTO lab_order (visit_id, patient_id, test_id, status, ordered_by, ordered_at, result_value,
-                                flag, resulted_by, resulted_at, released_by, released_at, updated_at)
-         SELECT v.id, v.patient_id, t.id, 'released', v.doctor_id, v.started_at + 300000,
+        "INSERT INTO lab_order (visit_id, patient_id, test_id, status, ordered_by, ordered_at, collected_by,
+                                collected_at, result_value, flag, resulted_by, resulted_at, released_by, released_at,
+                                updated_at)
+         SELECT v.id, v.patient_id, t.id, 'released', v.doctor_id, v.started_at + 300000, lab.id, v.started_at + 900000,
                 CASE v.id % 10 WHEN 0 THEN 'Positive (+)' WHEN 5 THEN 'Positive, O 1:160' ELSE 'Nitrites positive' END,
                 'abnormal', lab.id, v.started_at + 3600000, lab.id, v.started_at + 3600000, v.started_at + 3600000
          FROM visit v CROSS JOIN (SELECT MIN(id) AS id FROM staff WHERE role = 'lab') lab JOIN lab_test t

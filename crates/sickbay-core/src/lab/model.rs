@@ -272,16 +272,59 @@ text_enum! {
 pub enum OrderMove {
     /// The doctor takes it back (no result yet).
     Cancel,
+    /// The lab takes the sample (once, before the result).
+    Collect,
     /// The lab records its result, or corrects it before release.
     Record,
     /// The lab releases the result to the patient.
     Release,
 }
 
+/// Where an order stands for the people who wait on it: an ordered test waits for its sample, then for its
+/// result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderStage {
+    AwaitingSample,
+    SampleTaken,
+    Resulted,
+    Released,
+    Cancelled,
+}
+
+impl OrderStage {
+    pub fn of(status: OrderStatus, collected_at: Option<Timestamp>) -> Self {
+        match (status, collected_at) {
+            (OrderStatus::Ordered, None) => OrderStage::AwaitingSample,
+            (OrderStatus::Ordered, Some(_)) => OrderStage::SampleTaken,
+            (OrderStatus::Resulted, _) => OrderStage::Resulted,
+            (OrderStatus::Released, _) => OrderStage::Released,
+            (OrderStatus::Cancelled, _) => OrderStage::Cancelled,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OrderStage::AwaitingSample => "Awaiting sample",
+            OrderStage::SampleTaken => "Sample taken",
+            OrderStage::Resulted => OrderStatus::Resulted.label(),
+            OrderStage::Released => OrderStatus::Released.label(),
+            OrderStage::Cancelled => OrderStatus::Cancelled.label(),
+        }
+    }
+
+    pub fn tone(self) -> Tone {
+        match self {
+            OrderStage::AwaitingSample | OrderStage::SampleTaken | OrderStage::Resulted => Tone::Info,
+            OrderStage::Released => Tone::Good,
+            OrderStage::Cancelled => Tone::Quiet,
+        }
+    }
+}
+
 impl OrderStatus {
     pub fn can(self, mv: OrderMove) -> bool {
         match mv {
-            OrderMove::Cancel => self == OrderStatus::Ordered,
+            OrderMove::Cancel | OrderMove::Collect => self == OrderStatus::Ordered,
             OrderMove::Record => matches!(self, OrderStatus::Ordered | OrderStatus::Resulted),
             OrderMove::Release => self == OrderStatus::Resulted,
         }
@@ -445,11 +488,16 @@ pub struct OrderView {
     pub range_high: Option<f64>,
     pub flag: Option<ResultFlag>,
     pub result_comment: String,
+    pub collected_at: Option<Timestamp>,
     pub resulted_at: Option<Timestamp>,
     pub released_at: Option<Timestamp>,
 }
 
 impl OrderView {
+    pub fn stage(&self) -> OrderStage {
+        OrderStage::of(self.status, self.collected_at)
+    }
+
     pub fn range(&self) -> Range {
         Range {
             low: self.range_low,
@@ -458,7 +506,10 @@ impl OrderView {
     }
 
     pub fn can(&self, mv: OrderMove) -> bool {
-        self.status.can(mv)
+        match mv {
+            OrderMove::Collect => self.stage() == OrderStage::AwaitingSample,
+            _ => self.status.can(mv),
+        }
     }
 
     /// The value with its unit: `14.2 g/dL`, `Negative`.
@@ -802,6 +853,38 @@ mod tests {
         assert!(!Resulted.can(Cancel) && Resulted.can(Record) && Resulted.can(Release));
         assert!(!Released.can(Cancel) && !Released.can(Record) && !Released.can(Release));
         assert!(!Cancelled.can(Cancel) && !Cancelled.can(Record) && !Cancelled.can(Release));
+        assert!(Ordered.can(Collect) && !Resulted.can(Collect) && !Released.can(Collect) && !Cancelled.can(Collect));
+    }
+
+    #[test]
+    fn an_order_waits_for_its_sample_then_its_result() {
+        let taken = Some(Timestamp(1));
+        assert_eq!(OrderStage::of(OrderStatus::Ordered, None), OrderStage::AwaitingSample);
+        assert_eq!(OrderStage::of(OrderStatus::Ordered, taken), OrderStage::SampleTaken);
+        assert_eq!(OrderStage::of(OrderStatus::Resulted, taken), OrderStage::Resulted);
+        assert_eq!(OrderStage::of(OrderStatus::Cancelled, None), OrderStage::Cancelled);
+        let view = |collected_at| OrderView {
+            id: 1,
+            visit_id: 1,
+            test_id: 1,
+            test_name: "Haemoglobin".into(),
+            specimen: "Blood (EDTA)".into(),
+            status: OrderStatus::Ordered,
+            note: String::new(),
+            ordered_at: Timestamp(0),
+            result_value: None,
+            result_unit: None,
+            range_low: None,
+            range_high: None,
+            flag: None,
+            result_comment: String::new(),
+            collected_at,
+            resulted_at: None,
+            released_at: None,
+        };
+        assert!(view(None).can(OrderMove::Collect) && view(None).can(OrderMove::Record));
+        assert!(!view(taken).can(OrderMove::Collect), "a sample is taken once");
+        assert!(view(taken).can(OrderMove::Record) && view(taken).can(OrderMove::Cancel));
     }
 
     #[test]

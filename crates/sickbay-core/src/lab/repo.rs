@@ -1,6 +1,6 @@
 //! The SQL of the lab: the test catalogue, orders and their results, the worklist and health records.
 
-use super::model::{LabTest, OrderStatus, OrderView, Outcome, ResultDetails, TestDetails};
+use super::model::{LabTest, OrderStage, OrderStatus, OrderView, Outcome, ResultDetails, TestDetails};
 use crate::db::types::Real;
 use crate::db::{Date, Flag, Reader, Timestamp, Tx};
 use crate::patients::model::Sex;
@@ -117,7 +117,7 @@ macro_rules! view_columns {
     () => {
         "o.id, o.visit_id, o.test_id, t.name AS test_name, t.specimen, o.status, o.note,
         o.ordered_at, o.result_value, o.result_unit, o.range_low, o.range_high, o.flag, o.result_comment,
-        o.resulted_at, o.released_at"
+        o.collected_at, o.resulted_at, o.released_at"
     };
 }
 
@@ -222,6 +222,7 @@ pub struct WorkItem {
     pub id: i64,
     pub status: OrderStatus,
     pub ordered_at: Timestamp,
+    pub collected_at: Option<Timestamp>,
     pub patient_name: String,
     pub clinic_number: String,
     pub sex: Option<Sex>,
@@ -231,10 +232,17 @@ pub struct WorkItem {
     pub doctor_name: String,
 }
 
+impl WorkItem {
+    pub fn stage(&self) -> OrderStage {
+        OrderStage::of(self.status, self.collected_at)
+    }
+}
+
 /// The orders waiting for the lab (no result, or a result not released), oldest first.
 pub async fn worklist(mut db: impl Reader, limit: i64) -> Result<Vec<WorkItem>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT o.id, o.status, o.ordered_at, p.first_name || ' ' || p.surname AS patient_name, p.clinic_number,
+        "SELECT o.id, o.status, o.ordered_at, o.collected_at, p.first_name || ' ' || p.surname AS patient_name,
+                p.clinic_number,
                 p.sex, p.date_of_birth, t.name AS test_name, t.specimen, s.full_name AS doctor_name
          FROM lab_order o
          JOIN patient p ON p.id = o.patient_id
@@ -271,16 +279,20 @@ pub struct OrderDetail {
     /// The doctor who ordered it.
     pub ordered_by: i64,
     pub doctor_name: String,
+    pub collected_by: Option<String>,
     pub resulted_by: Option<String>,
     pub released_by: Option<String>,
 }
 
-const DETAIL_SELECT: &str = "SELECT o.id, o.visit_id, o.test_id, t.name AS test_name, t.specimen, o.status, o.note,
-        o.ordered_at, o.result_value, o.result_unit, o.range_low, o.range_high, o.flag, o.result_comment,
-        o.resulted_at, o.released_at, o.patient_id, o.ordered_by, s.full_name AS doctor_name, r.full_name AS resulted_by,
-        l.full_name AS released_by
+const DETAIL_SELECT: &str = concat!(
+    "SELECT ",
+    view_columns!(),
+    ", o.patient_id, o.ordered_by, s.full_name AS doctor_name, c.full_name AS collected_by,
+        r.full_name AS resulted_by, l.full_name AS released_by
      FROM lab_order o JOIN lab_test t ON t.id = o.test_id JOIN staff s ON s.id = o.ordered_by
-     LEFT JOIN staff r ON r.id = o.resulted_by LEFT JOIN staff l ON l.id = o.released_by";
+     LEFT JOIN staff c ON c.id = o.collected_by LEFT JOIN staff r ON r.id = o.resulted_by
+     LEFT JOIN staff l ON l.id = o.released_by"
+);
 
 pub async fn order(mut db: impl Reader, id: i64) -> Result<Option<OrderDetail>, sqlx::Error> {
     sqlx::query_as(&format!("{DETAIL_SELECT} WHERE o.id = $1"))
@@ -301,7 +313,8 @@ pub async fn record_result(
     let done = sqlx::query(
         "UPDATE lab_order SET status = 'resulted', result_value = $2, result_unit = $3,
                 range_low = CAST($4 AS DOUBLE PRECISION), range_high = CAST($5 AS DOUBLE PRECISION), flag = $6,
-                result_comment = $7, resulted_by = $8, resulted_at = $9, updated_at = $9
+                result_comment = $7, resulted_by = $8, resulted_at = $9, updated_at = $9,
+                collected_by = COALESCE(collected_by, $8), collected_at = COALESCE(collected_at, $9)
          WHERE id = $1 AND status IN ('ordered', 'resulted')",
     )
     .bind(order_id)
@@ -311,6 +324,21 @@ pub async fn record_result(
     .bind(Real(result.range.high))
     .bind(result.flag)
     .bind(&result.comment)
+    .bind(staff_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks an order's sample taken; false when it was taken already, or the order resulted or cancelled meanwhile.
+pub async fn collect(tx: &mut Tx, order_id: i64, staff_id: i64) -> Result<bool, sqlx::Error> {
+    let now = Timestamp::now();
+    let done = sqlx::query(
+        "UPDATE lab_order SET collected_by = $2, collected_at = $3, updated_at = $3
+         WHERE id = $1 AND status = 'ordered' AND collected_at IS NULL",
+    )
+    .bind(order_id)
     .bind(staff_id)
     .bind(now)
     .execute(&mut **tx)

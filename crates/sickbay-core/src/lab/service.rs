@@ -351,6 +351,33 @@ fn released_or_cancelled(order: &OrderDetail) -> String {
     }
 }
 
+/// Marks an order's sample taken: true when it did, false when it was taken already or the order has its result
+/// (a second click changes nothing). A cancelled order takes no sample.
+pub async fn collect_sample(db: &Db, user: &StaffUser, actor: &Actor, order_id: i64) -> Result<bool, ServiceError> {
+    lab_only(user)?;
+    let mut tx = db.begin_write().await?;
+    let order = repo::order(&mut tx, order_id).await?.ok_or(ServiceError::NotFound)?;
+    if !repo::collect(&mut tx, order_id, user.id).await? {
+        return match order.view.status {
+            super::model::OrderStatus::Cancelled => Err(ServiceError::Conflict(released_or_cancelled(&order))),
+            _ => Ok(false),
+        };
+    }
+    let entry = AuditEntry::new("lab_order.collect")
+        .record("lab_order", order_id)
+        .patient(order.patient_id)
+        .detail(format!(
+            "{}: {} sample taken",
+            order.view.test_name, order.view.specimen
+        ));
+    audit::record(&mut tx, actor, entry).await?;
+    tx.announce(Event::Lab {
+        visit_id: order.view.visit_id,
+    });
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// Releases a result to the patient: true when it did, false when the result was released already (a second
 /// click changes nothing).
 pub async fn release(db: &Db, user: &StaffUser, actor: &Actor, order_id: i64) -> Result<bool, ServiceError> {
