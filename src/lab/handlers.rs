@@ -675,8 +675,7 @@ pub async fn collect(
         true => "Sample taken: record the result when it is read.",
         false => "This sample was already taken.",
     };
-    flash(&session, FlashKind::Success, message).await?;
-    Ok(redirect(HxRequest(false), &format!("/lab/orders/{id}")))
+    back_to_order(&session, id, message).await
 }
 
 pub async fn release(
@@ -689,7 +688,12 @@ pub async fn release(
         true => "Released: the patient can now see this result.",
         false => "This result was already released.",
     };
-    flash(&session, FlashKind::Success, message).await?;
+    back_to_order(&session, id, message).await
+}
+
+/// Back to the order's page, saying what was done.
+async fn back_to_order(session: &Session, id: i64, message: &str) -> AppResult<Response> {
+    flash(session, FlashKind::Success, message).await?;
     Ok(redirect(HxRequest(false), &format!("/lab/orders/{id}")))
 }
 

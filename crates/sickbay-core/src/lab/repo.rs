@@ -333,31 +333,26 @@ pub async fn record_result(
 
 /// Marks an order's sample taken; false when it was taken already, or the order resulted or cancelled meanwhile.
 pub async fn collect(tx: &mut Tx, order_id: i64, staff_id: i64) -> Result<bool, sqlx::Error> {
-    let now = Timestamp::now();
-    let done = sqlx::query(
-        "UPDATE lab_order SET collected_by = $2, collected_at = $3, updated_at = $3
-         WHERE id = $1 AND status = 'ordered' AND collected_at IS NULL",
-    )
-    .bind(order_id)
-    .bind(staff_id)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let sql = "UPDATE lab_order SET collected_by = $2, collected_at = $3, updated_at = $3
+         WHERE id = $1 AND status = 'ordered' AND collected_at IS NULL";
+    stamp(tx, sql, order_id, staff_id).await
 }
 
 /// Releases a resulted order to the patient; false when it was not resulted (released already, say).
 pub async fn release(tx: &mut Tx, order_id: i64, staff_id: i64) -> Result<bool, sqlx::Error> {
-    let now = Timestamp::now();
-    let done = sqlx::query(
-        "UPDATE lab_order SET status = 'released', released_by = $2, released_at = $3, updated_at = $3
-         WHERE id = $1 AND status = 'resulted'",
-    )
-    .bind(order_id)
-    .bind(staff_id)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    let sql = "UPDATE lab_order SET status = 'released', released_by = $2, released_at = $3, updated_at = $3
+         WHERE id = $1 AND status = 'resulted'";
+    stamp(tx, sql, order_id, staff_id).await
+}
+
+/// Runs a conditional `UPDATE` of an order that stamps who (`$2`) did it now (`$3`); whether it applied.
+async fn stamp(tx: &mut Tx, sql: &str, order_id: i64, staff_id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(sql)
+        .bind(order_id)
+        .bind(staff_id)
+        .bind(Timestamp::now())
+        .execute(&mut **tx)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
