@@ -486,7 +486,17 @@ async fn moves_follow_the_lifecycle_and_keep_the_appointment_in_step(app: TestAp
             .await,
         2
     );
+    // The desk sees when the called patient was last called (the display shows a call for ten minutes only).
+    let meta = |page: &Page| page.text(&format!("#ticket-{ticket} .ticket-meta"));
+    let board = c.reception.get("/queue").await;
+    assert!(
+        meta(&board).starts_with("Called at ") && meta(&board).contains("Room 1"),
+        "{}",
+        meta(&board)
+    );
     post("start").await.assert_redirect_to_visit();
+    let board = c.reception.get("/queue").await;
+    assert!(meta(&board).starts_with("With the doctor · Room 1"), "{}", meta(&board));
     assert_eq!(
         app.count(&format!(
             "SELECT COUNT(*) FROM appointment WHERE id = {appointment} AND status = 'in_consultation'"

@@ -196,6 +196,12 @@ impl Ticket {
         mv.allowed(self.status)
     }
 
+    /// When a called patient was last called, while the room still waits for them (a call leaves the waiting
+    /// room's display after [`super::model::CALL_SHOWN_MINUTES`]; the desk still sees how long ago it was).
+    pub fn waiting_since_call(&self) -> Option<Timestamp> {
+        self.last_called_at.filter(|_| self.status == TicketStatus::Called)
+    }
+
     pub fn priority_class(&self) -> &'static str {
         match self.priority {
             Priority::Emergency => "priority priority-emergency",
