@@ -54,6 +54,11 @@ async fn the_demo_fills_an_empty_database_with_a_clinic_at_work(app: TestApp) {
         AND password_hash IS NOT NULL AND must_change_password = 0";
     assert_eq!(app.count(students).await, 500);
     assert_eq!(made.counts.students, 500);
+    // The roll was imported when the records began: today's new patient is the walk-in registered at the desk.
+    let settings = app.state.settings.get();
+    let midnight = Timestamp::start_of_day(settings.today(), settings.clinic.time_zone);
+    let new_today = format!("SELECT COUNT(*) FROM patient WHERE created_at >= {}", midnight.0);
+    assert_eq!(app.count(&new_today).await, 1);
     for table in ["faculty", "department", "level", "academic_session", "room"] {
         assert!(app.count(&format!("SELECT COUNT(*) FROM {table}")).await > 2, "{table}");
     }
@@ -86,8 +91,6 @@ async fn the_demo_fills_an_empty_database_with_a_clinic_at_work(app: TestApp) {
     // Today's morning took a morning (squeezed into the day so far just after midnight): arrivals spread over
     // at least half an hour, each call after its arrival, each start after its call.
     let arrivals = format!("SELECT MAX(checked_in_at) - MIN(checked_in_at) FROM ticket WHERE day = '{today}'");
-    let settings = app.state.settings.get();
-    let midnight = Timestamp::start_of_day(settings.today(), settings.clinic.time_zone);
     let day_so_far = Timestamp::now().0 - midnight.0;
     assert!(app.count(&arrivals).await >= (30 * 60_000).min(day_so_far / 2));
     let out_of_order = format!(

@@ -22,14 +22,14 @@ use rand::rngs::StdRng;
 
 use crate::academic::model::{DepartmentInput, FacultyInput, LevelInput, SessionInput};
 use crate::academic::service as academic;
-use crate::audit::{self, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::auth::password;
 use crate::consult::service as consult;
 use crate::db::events::Call;
 use crate::db::{Date, Db, Timestamp, redact};
 use crate::identity::Actor;
 use crate::identity::Role;
-use crate::patients::model::{PatientDetails, PatientKind, PortalAccess, clinic_number, clinic_number_sequence};
+use crate::patients::model::{PatientDetails, PatientKind, clinic_number, clinic_number_sequence};
 use crate::patients::service as patients;
 use crate::queue::model::{Move, Priority};
 use crate::queue::service::{self as queue, MoveRequest, RoomForm, WalkInPatient};
@@ -169,14 +169,9 @@ async fn set_up<'a>(
     drugs::catalogue(db, &setup, calendar.today, settings.clinic.currency_minor_digits).await?;
     pharmacy::procedure_supplies(db, &setup, Date(calendar.today)).await?;
     let students = model::students(options.seed, scale.students, calendar.today);
-    let people = match options.size {
-        Size::Small => register_students(db, &setup, &students, &ids, settings, &hash).await?,
-        Size::Large => {
-            // The roll was imported when the clinic began keeping records here, not today.
-            let imported = Timestamp::start_of_day(calendar.history_from, settings.clinic.time_zone);
-            insert_students(db, &setup, (&students, imported), &ids, settings, &hash).await?
-        }
-    };
+    // The roll was imported when the clinic began keeping records here, not today.
+    let imported = Timestamp::start_of_day(calendar.history_from, settings.clinic.time_zone);
+    let people = insert_students(db, &setup, (&students, imported), &ids, settings, &hash).await?;
     let filling = Filling {
         db,
         seed: options.seed,
@@ -408,41 +403,6 @@ async fn close_holidays(
     Ok(())
 }
 
-/// The small size's students, registered through the patients service in one transaction, each with the
-/// audit row registration writes.
-async fn register_students(
-    db: &Db,
-    actor: &Actor,
-    students: &[Student],
-    ids: &AcademicIds,
-    settings: &Settings,
-    hash: &str,
-) -> anyhow::Result<Vec<Person>> {
-    let pattern = settings.matric_regex();
-    let mut tx = db.begin_write().await?;
-    let mut people = Vec::with_capacity(students.len());
-    for (i, student) in students.iter().enumerate() {
-        let details = student.details(ids, &pattern)?;
-        let (id, number) = patients::insert_in(&mut tx, &details, portal(hash), student.entry_year).await?;
-        let entry = AuditEntry::new("patient.create")
-            .record("patient", id)
-            .patient(id)
-            .detail(&number);
-        audit::record(&mut tx, actor, entry).await?;
-        people.push(student_person(i, id, number));
-    }
-    tx.commit().await?;
-    Ok(people)
-}
-
-fn portal(hash: &str) -> PortalAccess<'_> {
-    PortalAccess {
-        password_hash: Some(hash),
-        must_change_password: false,
-        approved: true,
-    }
-}
-
 fn student_person(index: usize, id: i64, clinic_number: String) -> Person {
     Person {
         id,
@@ -451,7 +411,7 @@ fn student_person(index: usize, id: i64, clinic_number: String) -> Person {
     }
 }
 
-/// The large size's students in bulk, imported at `imported`, numbered as the patients service numbers them
+/// The students in bulk, imported at `imported`, numbered as the patients service numbers them
 /// (per year of registration, in order), with the same audit rows.
 async fn insert_students(
     db: &Db,
