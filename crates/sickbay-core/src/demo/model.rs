@@ -1565,10 +1565,14 @@ pub fn spread_over_the_morning(tickets: &[TodayTicket], now: Timestamp, day_star
         );
     }
     let earliest = ago.values().map(|a| a.checked_in).max().unwrap_or(0) * MINUTE;
-    let room = (now.0 - day_start.0 - MINUTE).max(0);
+    let day_so_far = (now.0 - day_start.0 - MINUTE).max(0);
     let at = |minutes: i64| {
         let ms = minutes * MINUTE;
-        let ms = if earliest > room { ms * room / earliest } else { ms };
+        let ms = if earliest > day_so_far {
+            ms * day_so_far / earliest
+        } else {
+            ms
+        };
         Timestamp(now.0 - ms)
     };
     tickets
