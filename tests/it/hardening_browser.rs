@@ -283,6 +283,20 @@ async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
     phone.click("#book-bar button[type=submit]").await;
     phone.wait_for_path("/me/appointments").await;
     assert!(phone.text(".flash-success").await.starts_with("Booked:"));
+    let actions = js(
+        &phone,
+        "const shown = [...document.querySelectorAll('.appointment-list .actions :is(button, [role=button])')];
+         return { count: shown.length, small: shown.filter(e => e.getBoundingClientRect().height < 44).length };",
+    )
+    .await;
+    assert!(
+        actions["count"].as_u64().unwrap_or(0) >= 2,
+        "Move and Cancel: {actions}"
+    );
+    assert_eq!(
+        actions["small"], 0,
+        "Move and Cancel are at least 44 px to tap: {actions}"
+    );
     phone.close().await;
 
     // At a desktop size a doctor's whole day makes a short page, for the patient and for reception.
