@@ -310,6 +310,7 @@ const ACTIONS: &[(&str, &str)] = &[
     ("lab_test.update", "Changed a lab test of the catalogue"),
     ("lab_order.create", "Ordered a lab test"),
     ("lab_order.cancel", "Cancelled a lab order"),
+    ("lab_order.collect", "Took the sample of a lab order"),
     ("lab_order.result", "Recorded a lab result"),
     ("lab_order.correct", "Corrected a lab result before its release"),
     ("lab_order.release", "Released a lab result to the patient"),
@@ -320,16 +321,23 @@ const ACTIONS: &[(&str, &str)] = &[
     ("drug.create", "Added a drug to the catalogue"),
     ("drug.update", "Changed a drug in the catalogue"),
     ("drug.batch_receive", "Received a batch of a drug into stock"),
+    ("drug.batch_adjust", "Adjusted a batch's stock"),
+    ("drug.batch_write_off", "Wrote off an expired batch"),
+    ("drug.stock_count", "Recorded a stock count of a shelf"),
     ("prescription.item_add", "Prescribed a drug"),
     ("prescription.item_remove", "Took a drug off a prescription"),
     (
         "prescription.allergy_override",
         "Prescribed a drug despite a recorded allergy",
     ),
+    ("prescription.dispense", "Dispensed a prescription"),
+    ("prescription.refuse", "Refused what was still owed of a prescription"),
     ("prescription.view", "Opened a prescription"),
     ("procedure_type.create", "Added a procedure to the catalogue"),
     ("procedure_type.update", "Changed a procedure of the catalogue"),
     ("procedure.record", "Recorded a procedure"),
+    ("procedure.supply_set", "Set a supply a procedure uses"),
+    ("procedure.supply_remove", "Removed a supply from a procedure"),
     ("procedure.remove", "Removed a procedure from a visit"),
     ("document.upload", "Uploaded a document"),
     ("document.view", "Opened a document"),
@@ -654,12 +662,19 @@ mod tests {
     /// Every action the code writes has its own words (found by scanning the sources for action names).
     #[test]
     fn every_action_written_has_plain_words() {
-        let pattern = regex::Regex::new(r#""((?:academic|appointment|auth|closure|digest|hours|outbox|patient|room|settings|staff|ticket|waitlist|slot)\.[a-z_.]+)""#)
+        let pattern = regex::Regex::new(r#""((?:academic|appointment|auth|cash|chart|claim|closure|digest|document|drug|fee|health_record|hours|invoice|lab_order|lab_test|outbox|patient|payment|prescription|procedure|procedure_type|room|scheme|settings|slot|staff|ticket|visit|waitlist)\.[a-z_.]+)""#)
             .expect("regex");
+        // "document.pdf" is a file's name, not an action; a few names only key a form's claim (db::form_ids).
+        const FORM_KEYS_ONLY: [&str; 1] = ["invoice.bill_visit"];
+        let file_name =
+            regex::Regex::new(r"\.(pdf|png|jpe?g|csv|txt|html|css|js|db|ico|svg|json|sql)$").expect("regex");
         let mut seen = 0;
         for (path, text) in sources() {
             for found in pattern.captures_iter(&text) {
                 let action = &found[1];
+                if file_name.is_match(action) || FORM_KEYS_ONLY.contains(&action) {
+                    continue;
+                }
                 assert_ne!(
                     describe_action(action),
                     unknown_action(action),
