@@ -217,6 +217,28 @@ impl Browser {
         fits.as_bool().unwrap_or(false)
     }
 
+    /// The page scrolls only down: the document is no wider than the window, and the window is as wide as the
+    /// screen (a phone's browser widens its layout viewport to fit content that overflows, which would hide an
+    /// overflow from `scrollWidth <= innerWidth` alone).
+    pub async fn assert_fits(&self, width: u32, what: &str) {
+        let widths = self
+            .client
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                vec![],
+            )
+            .await
+            .expect("widths");
+        let widest = widths
+            .as_array()
+            .map(|w| w.iter().filter_map(serde_json::Value::as_f64).fold(0.0, f64::max))
+            .unwrap_or(f64::MAX);
+        assert!(
+            self.fits_width().await && widest <= f64::from(width),
+            "{what} is wider than the {width} px screen: [scrollWidth, innerWidth] = {widths}"
+        );
+    }
+
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();

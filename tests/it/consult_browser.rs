@@ -263,19 +263,7 @@ async fn a_note_typed_and_not_signed_is_reviewed_and_kept_on_complete(app: TestA
         doctor.log_in(&app, "dr.adeyemi", PASSWORD, "/doctor").await;
         doctor.goto(&app, &format!("/visits/{visit}")).await;
         doctor.wait_for_path(&format!("/visits/{visit}")).await;
-        // Neither the page nor the window is wider than the screen (a phone widens its window to fit content).
-        let widest = doctor
-            .client
-            .execute(
-                "return Math.max(document.documentElement.scrollWidth, window.innerWidth);",
-                vec![],
-            )
-            .await
-            .expect("widths");
-        assert!(
-            widest.as_f64().is_some_and(|w| w <= f64::from(width)),
-            "the consultation fits the {width} px screen: {widest}"
-        );
+        doctor.assert_fits(width, "the consultation").await;
         let plan = format!("Paracetamol 1 g three times a day;\nreview in 3 days ({size})");
         let complaint = "Headache since Monday";
         match size {

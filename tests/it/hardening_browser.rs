@@ -48,21 +48,6 @@ async fn hours_every_day(app: &TestApp, doctor: i64, from: i64, to: i64) {
     crate::support::hours_every_day(app, doctor, from * 60, to * 60, 10, 2).await;
 }
 
-/// The page scrolls only down: the document is no wider than the window, and the window is as wide as the
-/// screen (a phone's browser widens its layout viewport to fit content that overflows, which would hide an
-/// overflow from `scrollWidth <= innerWidth` alone).
-async fn assert_fits(b: &Browser, width: u32, what: &str) {
-    let widths = js(b, "return [document.documentElement.scrollWidth, window.innerWidth];").await;
-    let widest = widths
-        .as_array()
-        .map(|w| w.iter().filter_map(Value::as_f64).fold(0.0, f64::max))
-        .unwrap_or(f64::MAX);
-    assert!(
-        b.fits_width().await && widest <= f64::from(width),
-        "{what} is wider than the {width} px screen: [scrollWidth, innerWidth] = {widths}"
-    );
-}
-
 async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
     let bello = app
         .create_staff("dr.bello", sickbay_core::identity::Role::Doctor, false)
@@ -82,7 +67,7 @@ async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
     };
     phone.log_in(&app, &STUDENTS.matric(0), STUDENT_PASSWORD, "/me").await;
     phone.goto(&app, &format!("/me/book?day={tomorrow}")).await;
-    assert_fits(&phone, 360, "the booking page").await;
+    phone.assert_fits(360, "the booking page").await;
     phone.screenshot("50-book-top").await;
 
     // The days: one radio group, every chip on screen, each saying whether it has free places.
@@ -235,7 +220,7 @@ async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
         summary.contains(time) && summary.contains("Test dr.okafor"),
         "the bar names the chosen time and doctor: {chosen}"
     );
-    assert_fits(&phone, 360, "the booking page with a time chosen").await;
+    phone.assert_fits(360, "the booking page with a time chosen").await;
     phone.screenshot("51-book-chosen").await;
 
     // The doctor's first time, far above the end of the form: the bar comes along.
@@ -406,13 +391,13 @@ async fn the_phone_shell_stays_on_one_line_and_nothing_overflows(app: TestApp) {
                 "the desktop header stays compact: {header}"
             );
         }
-        assert_fits(&b, width, "the admin's home").await;
+        b.assert_fits(width, "the admin's home").await;
 
         b.goto(&app, "/queue").await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         // The rooms' form (folded by default) with its long room name must fit too.
         js(&b, "document.querySelector('.desk-rooms').open = true; return true;").await;
-        assert_fits(&b, width, "reception's board with a 60-character name").await;
+        b.assert_fits(width, "reception's board with a 60-character name").await;
         b.screenshot("61-board-long-name").await;
         js(
             &b,
@@ -421,11 +406,12 @@ async fn the_phone_shell_stays_on_one_line_and_nothing_overflows(app: TestApp) {
         .await;
         b.screenshot("61-board-rooms").await;
         b.goto(&app, "/queue/due").await;
-        assert_fits(&b, width, "the day's bookings to check in with a 60-character name").await;
+        b.assert_fits(width, "the day's bookings to check in with a 60-character name")
+            .await;
         b.screenshot("61-due-later").await;
 
         b.goto(&app, &format!("/patients/{}", ids[0])).await;
-        assert_fits(&b, width, "the profile of a 60-character name").await;
+        b.assert_fits(width, "the profile of a 60-character name").await;
         let h1 = js(&b, "return document.querySelector('h1').getBoundingClientRect().right;").await;
         assert!(
             h1.as_f64().unwrap_or(f64::MAX) <= f64::from(width),
@@ -434,14 +420,14 @@ async fn the_phone_shell_stays_on_one_line_and_nothing_overflows(app: TestApp) {
         b.screenshot("62-profile-long-name").await;
 
         b.goto(&app, &format!("/schedule/hours?doctor={wing}")).await;
-        assert_fits(&b, width, "the weekly hours").await;
+        b.assert_fits(width, "the weekly hours").await;
         b.screenshot("63-hours").await;
         log_out(&b).await;
 
         b.log_in(&app, "dr.wing", PASSWORD, "/doctor").await;
         b.goto(&app, "/queue/doctor").await;
         tokio::time::sleep(Duration::from_millis(300)).await;
-        assert_fits(&b, width, "the doctor's queue with a long room name").await;
+        b.assert_fits(width, "the doctor's queue with a long room name").await;
         let save = js(
             &b,
             "return document.querySelector('#my-room button').getBoundingClientRect().right;",
@@ -467,7 +453,7 @@ async fn the_phone_shell_stays_on_one_line_and_nothing_overflows(app: TestApp) {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        assert_fits(&b, width, "the display with a long room name").await;
+        b.assert_fits(width, "the display with a long room name").await;
         let lines = js(
             &b,
             "return [...document.querySelectorAll('.tile-code')].map(code => {
@@ -523,7 +509,7 @@ async fn the_phone_shell_stays_on_one_line_and_nothing_overflows(app: TestApp) {
             if phone {
                 assert!(bar["header"].as_f64().unwrap_or(999.0) < 80.0, "{path}: {bar}");
             }
-            assert_fits(&b, width, path).await;
+            b.assert_fits(width, path).await;
         }
         b.screenshot("66-patient-tabs").await;
         b.close().await;

@@ -1,8 +1,9 @@
 //! The demo's own SQL. A year of a large clinic's history is about a million rows: through the features'
 //! services that is a transaction per row and many minutes, so the history and the patients (imported on the
 //! day the records began, not today) go in as multi-row INSERTs in batches inside one transaction. That speed
-//! and those dates are the only reasons this file writes other features' tables; everything done "today" goes through their services, which stamp it with
-//! the present, and only its times are then spread over a morning (`set_morning_times`).
+//! and those dates are the only reasons this file writes other features' tables; everything done "today" goes
+//! through their services, which stamp it with the present, and only its times are then spread over a morning
+//! (`set_morning_times`).
 
 use super::model::{
     AppointmentRow, AssignmentRow, AuditRow, FirstIds, MorningTimes, OpenSlot, SlotRow, TicketRow, TodayTicket,
