@@ -857,8 +857,21 @@ pub async fn ticket_visit(
     State(state): State<AppState>,
     IdPath(id): IdPath,
 ) -> AppResult<Response> {
-    let visit = service::visit_of_ticket(&state.db, id)
+    to_visit_of_ticket(&state, id, "").await
+}
+
+/// The doctor's queue's "Complete…": the review of the ticket's visit, where the doctor signs and completes it.
+pub async fn ticket_review(
+    _user: Staff<Doctors>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+) -> AppResult<Response> {
+    to_visit_of_ticket(&state, id, "/review").await
+}
+
+async fn to_visit_of_ticket(state: &AppState, ticket_id: i64, page: &str) -> AppResult<Response> {
+    let visit = service::visit_of_ticket(&state.db, ticket_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(axum::response::Redirect::to(&format!("/visits/{visit}")).into_response())
+    Ok(axum::response::Redirect::to(&format!("/visits/{visit}{page}")).into_response())
 }

@@ -16,6 +16,7 @@ pub fn router() -> Router<AppState> {
         .route("/queue/tickets/{id}/start", post(handlers::start_ticket))
         .route("/queue/tickets/{id}/complete", post(handlers::complete_ticket))
         .route("/queue/tickets/{id}/visit", get(handlers::ticket_visit))
+        .route("/queue/tickets/{id}/review", get(handlers::ticket_review))
         .route("/patients/{id}/visits", post(handlers::start_for_patient))
         .route("/appointments/{id}/start", post(handlers::start_appointment))
         .route("/visits/{id}", get(handlers::page))

@@ -67,6 +67,24 @@ async fn starting_a_ticket_opens_its_visit_and_completing_the_visit_completes_ti
     page.assert_status(StatusCode::OK);
     assert!(page.text("h1").contains("Amaka"));
     assert!(page.has("#complete-visit"));
+    // Completing signs the visit, so the doctor's queue leads to the visit's review, never completes in one tap;
+    // reception's view of the ticket has no Complete at all (the visit is the doctor's to sign).
+    let queue = doctor.get("/queue/doctor").await;
+    let item = format!("#ticket-{ticket}");
+    assert!(!queue.has(&format!("{item} form[action$='/complete']")), "{}", queue.body);
+    let review = queue.attr(&format!("{item} a[href$='/review']"), "href");
+    assert_eq!(review, Some(format!("/queue/tickets/{ticket}/review")));
+    doctor
+        .get(&format!("/queue/tickets/{ticket}/review"))
+        .await
+        .assert_redirect(&format!("/visits/{visit}/review"));
+    let at_desk = c.reception.get(&format!("/queue/tickets/{ticket}")).await;
+    assert!(at_desk.has(&format!("#ticket-menu-{ticket}")), "{}", at_desk.body);
+    assert!(!at_desk.has("form[action$='/complete']"), "{}", at_desk.body);
+    c.reception
+        .get(&format!("/queue/tickets/{ticket}/review"))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
     // Another doctor can't start a ticket of doctor A's queue, nor open a second visit for it.
     doctor
         .post(&format!("/queue/tickets/{ticket}/start"), &[])
