@@ -170,9 +170,14 @@ impl DoctorHome {
         &visits[..visits.len().min(self.open_visits_shown)]
     }
 
-    /// Whether the checked-in patient of this appointment is still in the waiting room: "Start" calls them first.
-    fn waits(&self, appointment_id: &i64) -> bool {
-        self.lists.waiting.contains(appointment_id)
+    /// Where the checked-in patient of this appointment is in the doctor's line, while they are still in the
+    /// waiting room (1: "Call in" calls them; those behind wait their turn).
+    fn place_in_line(&self, appointment_id: &i64) -> Option<i64> {
+        self.lists
+            .waiting
+            .iter()
+            .find(|(id, _)| id == appointment_id)
+            .map(|(_, place)| *place)
     }
 }
 
@@ -199,8 +204,8 @@ async fn doctor_glance(state: &AppState, doctor_id: i64) -> AppResult<String> {
 /// tell whether there are more) and the results back.
 pub struct DoctorLists {
     appointments: Vec<AppointmentView>,
-    /// The checked-in appointments whose ticket waits to be called.
-    waiting: Vec<i64>,
+    /// The checked-in appointments whose ticket waits to be called, with their place in the doctor's line.
+    waiting: Vec<(i64, i64)>,
     open_visits: Vec<sickbay_core::consult::model::VisitLine>,
     results: Vec<ResultBack>,
 }
@@ -211,13 +216,8 @@ impl DoctorLists {
         let since = sickbay_core::home::model::results_since(Timestamp::now());
         let appointments =
             sickbay_core::scheduling::service::appointments_between(&state.db, doctor_id, today, today).await?;
-        let checked_in: Vec<i64> = appointments
-            .iter()
-            .filter(|a| a.can(Action::Start))
-            .map(|a| a.id)
-            .collect();
         Ok(DoctorLists {
-            waiting: sickbay_core::queue::service::waiting_appointments(&state.db, &checked_in).await?,
+            waiting: sickbay_core::queue::service::places_in_line(&state.db, today, doctor_id).await?,
             appointments,
             open_visits: sickbay_core::consult::service::open_visits_of_doctor(
                 &state.db,

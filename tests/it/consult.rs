@@ -25,6 +25,7 @@ on_both_databases!(
     the_patients_own_visits_come_a_page_at_a_time,
     the_chart_comes_a_page_at_a_time_with_the_screenings_of_its_stretch,
     a_checked_in_appointment_starts_from_the_doctors_home,
+    the_doctors_home_calls_in_only_the_patient_first_in_line,
     every_one_of_many_reads_at_once_is_audited_before_it_is_shown,
     every_form_of_the_consultation_sent_twice_creates_once,
     completing_reviews_the_unsigned_notes_and_signs_or_discards_each_as_chosen,
@@ -71,7 +72,11 @@ async fn starting_a_ticket_opens_its_visit_and_completing_the_visit_completes_ti
     // reception's view of the ticket has no Complete at all (the visit is the doctor's to sign).
     let queue = doctor.get("/queue/doctor").await;
     let item = format!("#ticket-{ticket}");
-    assert!(!queue.has(&format!("{item} form[action$='/complete']")), "{}", queue.body);
+    assert!(
+        !queue.has(&format!("{item} form[action$='/complete']")),
+        "{}",
+        queue.body
+    );
     let review = queue.attr(&format!("{item} a[href$='/review']"), "href");
     assert_eq!(review, Some(format!("/queue/tickets/{ticket}/review")));
     doctor
@@ -814,6 +819,51 @@ async fn a_checked_in_appointment_starts_from_the_doctors_home(app: TestApp) {
         .post(&format!("/appointments/{checked_in}/start"), &[])
         .await
         .assert_status(StatusCode::CONFLICT);
+}
+
+/// "Call in" on the doctor's home calls the patient "Call next" would call; a patient behind others in the line
+/// shows how many are ahead, and a stale page's "Call in" is refused rather than jumping the line.
+async fn the_doctors_home_calls_in_only_the_patient_first_in_line(app: TestApp) {
+    let c = clinic(&app).await;
+    let ids = PATIENTS.named(&app, &["Musa", "Ngozi"]).await;
+    let now = Timestamp::now();
+    let first = appointment_today(&app, ids[0], c.doctor_a.0, now).await;
+    let second = appointment_today(&app, ids[1], c.doctor_a.0, now.plus_minutes(20)).await;
+    for appointment in [first, second] {
+        c.reception
+            .post("/queue/check-ins", &[("appointment_id", &appointment.to_string())])
+            .await
+            .assert_redirect("/queue");
+    }
+    let doctor = &c.doctor_a.1;
+    let start_form = |id: i64| format!("form[action='/appointments/{id}/start']");
+    let home = doctor.get("/doctor").await;
+    assert_eq!(
+        home.text(&format!("{} button", start_form(first))),
+        "Call in Musa Consult"
+    );
+    assert!(!home.has(&start_form(second)), "{}", home.body);
+    assert_eq!(home.text(".place-in-line"), "· 1 ahead in your line");
+    let refused = doctor.post(&format!("/appointments/{second}/start"), &[]).await;
+    refused.assert_status(StatusCode::CONFLICT);
+    assert!(refused.body.contains("ahead of this one"), "{}", refused.body);
+    let (second_ticket, _) = ticket_of(&app, ids[1]).await;
+    assert_eq!(status(&app, "ticket", second_ticket).await, "waiting");
+    // Musa called and seen: Ngozi is first in line now.
+    doctor
+        .post(&format!("/appointments/{first}/start"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    doctor
+        .post(&format!("/appointments/{first}/start"), &[])
+        .await
+        .assert_redirect_to_visit();
+    let home = doctor.get("/doctor").await;
+    assert_eq!(
+        home.text(&format!("{} button", start_form(second))),
+        "Call in Ngozi Consult"
+    );
+    assert!(!home.has(".place-in-line"), "{}", home.body);
 }
 
 /// The audit rows of reads are written in batches: forty reads at once each find their own row committed by the

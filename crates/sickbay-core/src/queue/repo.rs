@@ -269,15 +269,18 @@ pub async fn ticket_of_appointment_in(tx: &mut Tx, appointment_id: i64) -> Resul
         .await
 }
 
-/// Which of these appointments have a ticket still waiting to be called (the doctor's home offers to call them).
-pub async fn waiting_appointments(mut db: impl Reader, appointment_ids: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
-    if appointment_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    sqlx::query_scalar(&format!(
-        "SELECT appointment_id FROM ticket WHERE status = 'waiting' AND appointment_id IN ({})",
-        crate::db::id_list(appointment_ids)
+/// The checked-in appointments still waiting in a doctor's line (their own queue and the general queue), each
+/// with its place in the line: 1 is the patient "Call next" calls.
+pub async fn places_in_line(mut db: impl Reader, day: Date, doctor_id: i64) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT appointment_id, place FROM (
+             SELECT t.appointment_id, ROW_NUMBER() OVER (ORDER BY {QUEUE_ORDER}) AS place FROM ticket t
+             WHERE t.day = $1 AND t.status = 'waiting' AND (t.doctor_id = $2 OR t.doctor_id IS NULL)
+         ) line
+         WHERE appointment_id IS NOT NULL"
     ))
+    .bind(day)
+    .bind(doctor_id)
     .fetch_all(db.exec())
     .await
 }

@@ -545,8 +545,9 @@ pub async fn ticket_of_appointment_in(tx: &mut Tx, appointment_id: i64) -> Resul
 
 /// Calls one waiting ticket to its doctor's room, as "Call next" calls the first (a checked-in appointment
 /// started from the doctor's home: the display announces it and the patient's phone says where to go), inside
-/// the caller's transaction, with its audit row. The same rules: the doctor's room for today, and no other
-/// patient of theirs still on their way. The call is announced when the caller's change commits.
+/// the caller's transaction, with its audit row. The same rules: the doctor's room for today, no other patient
+/// of theirs still on their way, and only the patient first in their line. The call is announced when the
+/// caller's change commits.
 pub async fn call_in(
     tx: &mut Tx,
     actor: &Actor,
@@ -567,6 +568,12 @@ pub async fn call_in(
              patient.",
             room.room_name
         )));
+    }
+    // The patients ahead in the line are called first, as "Call next" would.
+    if repo::next_waiting(tx, today, doctor_id).await? != Some(ticket_id) {
+        return Err(ServiceError::Conflict(
+            "Another patient is ahead of this one in your line: \"Call next\" calls them in order.".into(),
+        ));
     }
     // Counted as a call of the doctor's, so a "Call next" form shown before it is stale.
     sequence::next(tx, &calls_sequence(&today.to_string(), doctor_id)).await?;
@@ -611,9 +618,9 @@ async fn tell_the_nearly_up(tx: &mut Tx, today: Date, doctor_id: i64) -> Result<
 const NEARLY_UP_PLACES: i64 = 2;
 const NEARLY_UP_MINUTES: i64 = 30;
 
-/// Which of these appointments have a ticket still waiting to be called.
-pub async fn waiting_appointments(db: &Db, appointment_ids: &[i64]) -> Result<Vec<i64>, ServiceError> {
-    Ok(repo::waiting_appointments(db, appointment_ids).await?)
+/// A doctor's checked-in appointments still waiting, each with its place in their line (1: called next).
+pub async fn places_in_line(db: &Db, day: Date, doctor_id: i64) -> Result<Vec<(i64, i64)>, ServiceError> {
+    Ok(repo::places_in_line(db, day, doctor_id).await?)
 }
 
 /// One ticket, read inside a change.
