@@ -15,9 +15,7 @@ use crate::web::layout::Layout;
 use crate::web::live::{self, LiveBlock, Since};
 use sickbay_core::audit::model::AuditRow;
 use sickbay_core::db::{Currency, Date, Timestamp};
-use sickbay_core::home::model::{
-    AdminFigures, DoctorFigures, OPEN_VISITS_SHOWN, RESULTS_BACK_DAYS, RESULTS_SHOWN, ReceptionFigures,
-};
+use sickbay_core::home::model::{AdminFigures, DoctorFigures, OPEN_VISITS_SHOWN, RESULTS_SHOWN, ReceptionFigures};
 use sickbay_core::home::service;
 use sickbay_core::identity::{Role, StaffUser};
 use sickbay_core::lab::service::ResultBack;
@@ -146,7 +144,7 @@ pub async fn admin_events(
 
 // ---- the doctor: their own day --------------------------------------------------------------------------
 
-/// The doctor's home: their figures, results back, open visits and today's appointments in their slots.
+/// The doctor's home: their figures, results to review, open visits and today's appointments in their slots.
 #[derive(Template, WebTemplate)]
 #[template(path = "home/doctor.html")]
 pub struct DoctorHome {
@@ -155,13 +153,12 @@ pub struct DoctorHome {
     today: Date,
     glance: LiveBlock,
     /// Today's appointments; visits the doctor has not completed yet, oldest first (the first
-    /// `open_visits_shown` are listed: [`OPEN_VISITS_SHOWN`] unless all were asked for); results back for their
+    /// `open_visits_shown` are listed: [`OPEN_VISITS_SHOWN`] unless all were asked for); results to review for their
     /// visits, latest first.
     lists: DoctorLists,
     open_visits_shown: usize,
     /// Whether the doctor has more open visits than are listed.
     more_open_visits: bool,
-    results_days: i64,
 }
 
 impl DoctorHome {
@@ -185,23 +182,18 @@ impl DoctorHome {
 #[template(path = "home/_doctor_glance.html")]
 struct DoctorGlance {
     figures: DoctorFigures,
-    results_days: i64,
 }
 
 async fn doctor_glance(state: &AppState, doctor_id: i64) -> AppResult<String> {
     shared_figures(state, &format!("doctor:{doctor_id}"), || async {
-        let figures = service::doctor(&state.db, doctor_id, state.today(), Timestamp::now()).await?;
-        Ok(DoctorGlance {
-            figures,
-            results_days: RESULTS_BACK_DAYS,
-        }
-        .render()?)
+        let figures = service::doctor(&state.db, doctor_id, state.today()).await?;
+        Ok(DoctorGlance { figures }.render()?)
     })
     .await
 }
 
 /// The lists of a doctor's home: today's appointments, the oldest open visits (one more than `shown`, to
-/// tell whether there are more) and the results back.
+/// tell whether there are more) and the results to review.
 pub struct DoctorLists {
     appointments: Vec<AppointmentView>,
     /// The checked-in appointments whose ticket waits to be called, with their place in the doctor's line.
@@ -213,7 +205,6 @@ pub struct DoctorLists {
 impl DoctorLists {
     async fn load(state: &AppState, doctor_id: i64, shown: i64) -> AppResult<DoctorLists> {
         let today = state.today();
-        let since = sickbay_core::home::model::results_since(Timestamp::now());
         let appointments =
             sickbay_core::scheduling::service::appointments_between(&state.db, doctor_id, today, today).await?;
         Ok(DoctorLists {
@@ -225,7 +216,7 @@ impl DoctorLists {
                 shown.saturating_add(1),
             )
             .await?,
-            results: sickbay_core::lab::service::results_back(&state.db, doctor_id, since, RESULTS_SHOWN).await?,
+            results: sickbay_core::lab::service::results_to_review(&state.db, doctor_id, RESULTS_SHOWN).await?,
         })
     }
 }
@@ -258,7 +249,6 @@ pub async fn doctor(
         more_open_visits: lists.open_visits.len() as i64 > shown,
         open_visits_shown: usize::try_from(shown).unwrap_or(usize::MAX),
         lists,
-        results_days: RESULTS_BACK_DAYS,
     })
 }
 

@@ -691,6 +691,22 @@ pub async fn release(
     back_to_order(&session, id, message).await
 }
 
+/// "Seen" on the doctor's results to review: the result leaves the list.
+pub async fn mark_seen(
+    user: Staff<Doctors>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    session: Session,
+    hx: HxRequest,
+) -> AppResult<Response> {
+    let message = match service::mark_seen(&state.db, &user, &user.actor, id).await? {
+        true => "Marked seen: the result is off your list and stays in the patient's record.",
+        false => "You had already marked this result seen.",
+    };
+    flash(&session, FlashKind::Success, message).await?;
+    Ok(redirect(hx, "/doctor#results"))
+}
+
 /// Back to the order's page, saying what was done.
 async fn back_to_order(session: &Session, id: i64, message: &str) -> AppResult<Response> {
     flash(session, FlashKind::Success, message).await?;

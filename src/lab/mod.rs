@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/lab/orders/{id}/result", post(handlers::record_result))
         .route("/lab/orders/{id}/collect", post(handlers::collect))
         .route("/lab/orders/{id}/release", post(handlers::release))
+        .route("/lab/orders/{id}/seen", post(handlers::mark_seen))
         .route("/lab/orders/{id}/vitals", post(handlers::record_vitals))
         .route(
             "/lab/visits/{id}/vitals",

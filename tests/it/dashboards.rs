@@ -227,7 +227,7 @@ async fn exec(app: &TestApp, sql: &str) {
 async fn the_doctors_home_counts_only_their_own_day(app: TestApp) {
     let c = clinic(&app).await;
     let admin = app.admin().await;
-    let (hb, _) = lab_tests(&app, &admin).await;
+    let (hb, malaria) = lab_tests(&app, &admin).await;
     let lab = app.login_as("lab.dash", Role::Lab).await;
     let names = [
         "Ada", "Bola", "Chidi", "Dayo", "Efe", "Femi", "Gbenga", "Hauwa", "Ike", "Jide", "Kemi", "Lola",
@@ -262,7 +262,7 @@ async fn the_doctors_home_counts_only_their_own_day(app: TestApp) {
     appointment_on(&app, ids[7], next_week).await;
 
     // Visits: A's open one with a result back, A's completed one with a result back, A's completed one of ten
-    // days ago with a result (too old to count), and B's open one with a result.
+    // days ago with a result A marks seen (it counts until then, however old), and B's open one with a result.
     let open = new_visit(doctor_a, ids[8]).await;
     record_result(&lab, order(&app, doctor_a, open, hb).await).await;
     let recent = new_visit(doctor_a, ids[9]).await;
@@ -271,7 +271,8 @@ async fn the_doctors_home_counts_only_their_own_day(app: TestApp) {
     release(&lab, recent_order).await;
     complete(doctor_a, recent).await;
     let old = new_visit(doctor_a, ids[10]).await;
-    record_result(&lab, order(&app, doctor_a, old, hb).await).await;
+    let old_order = order(&app, doctor_a, old, hb).await;
+    record_result(&lab, old_order).await;
     complete(doctor_a, old).await;
     exec(
         &app,
@@ -283,6 +284,39 @@ async fn the_doctors_home_counts_only_their_own_day(app: TestApp) {
     .await;
     let theirs = new_visit(doctor_b, ids[11]).await;
     record_result(&lab, order(&app, doctor_b, theirs, hb).await).await;
+    let pending = order(&app, doctor_a, open, malaria).await;
+
+    // A result stays on the list of the doctor who ordered it until they mark it seen; no one else can.
+    let listed = doctor_a.get("/doctor").await;
+    assert_eq!(figure(&listed, "fig-results"), "3");
+    let seen = format!("/lab/orders/{old_order}/seen");
+    assert!(
+        listed.has(&format!("#result-{old_order} form[action='{seen}']")),
+        "{}",
+        listed.body
+    );
+    doctor_b.post(&seen, &[]).await.assert_status(StatusCode::FORBIDDEN);
+    lab.post(&seen, &[]).await.assert_status(StatusCode::FORBIDDEN);
+    doctor_a
+        .post(&format!("/lab/orders/{pending}/seen"), &[])
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    doctor_a.post(&seen, &[]).await.assert_redirect("/doctor#results");
+    doctor_a.post(&seen, &[]).await.assert_redirect("/doctor#results");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.seen' AND record_id = {old_order}"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM lab_order WHERE id = {old_order} AND seen_at IS NOT NULL"
+        ))
+        .await,
+        1
+    );
 
     let home = doctor_a.get("/doctor").await;
     home.assert_status(StatusCode::OK);

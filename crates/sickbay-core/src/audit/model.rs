@@ -311,6 +311,7 @@ const ACTIONS: &[(&str, &str)] = &[
     ("lab_order.create", "Ordered a lab test"),
     ("lab_order.cancel", "Cancelled a lab order"),
     ("lab_order.collect", "Took the sample of a lab order"),
+    ("lab_order.seen", "Marked a lab result seen"),
     ("lab_order.result", "Recorded a lab result"),
     ("lab_order.correct", "Corrected a lab result before its release"),
     ("lab_order.release", "Released a lab result to the patient"),

@@ -1,22 +1,15 @@
 //! What the staff home pages count, as plain data: the rows the features count in the database, summed into
 //! each role's figures, and the windows those figures look back over.
 
-use crate::db::{Date, Money, Timestamp};
+use crate::db::{Date, Money};
 use crate::lab::service::Waiting;
 use crate::queue::model::TicketStatus;
 use crate::scheduling::model::AppointmentStatus;
 
-/// How far back a doctor's completed visits count for "results back" (their open visits always do).
-pub const RESULTS_BACK_DAYS: i64 = 7;
-/// How many of those results the doctor's home lists (the latest).
+/// How many of the results a doctor has to review their home lists (the latest).
 pub const RESULTS_SHOWN: i64 = 10;
 /// How many open visits the doctor's home lists (the oldest) unless asked for all.
 pub const OPEN_VISITS_SHOWN: i64 = 20;
-
-/// Where "results back" starts looking: the visits started in the last [`RESULTS_BACK_DAYS`].
-pub fn results_since(now: Timestamp) -> Timestamp {
-    Timestamp(now.0 - RESULTS_BACK_DAYS * 24 * 3_600_000)
-}
 
 /// A day's tickets counted by status.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -92,8 +85,8 @@ pub struct DoctorFigures {
     pub today: AppointmentCounts,
     pub week: i64,
     pub open_visits: i64,
-    /// Results recorded for their open visits and their visits of the last [`RESULTS_BACK_DAYS`].
-    pub results_back: i64,
+    /// Results back from the lab for tests they ordered, not yet marked seen.
+    pub results_to_review: i64,
 }
 
 /// The front desk's day: the queue, who is still to check in, and what is owed.
@@ -185,11 +178,5 @@ mod tests {
         assert_eq!(week_of(day(26)), (day(23), day(29)));
         assert_eq!(week_of(day(23)), (day(23), day(29)));
         assert_eq!(week_of(day(29)), (day(23), day(29)));
-    }
-
-    #[test]
-    fn results_look_back_a_week() {
-        let now = Timestamp(1_800_000_000_000);
-        assert_eq!(now.0 - results_since(now).0, 7 * 86_400_000);
     }
 }

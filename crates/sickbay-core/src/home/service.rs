@@ -6,7 +6,7 @@ use crate::db::{Date, Db, Timestamp};
 use crate::error::ServiceError;
 
 /// A doctor's own figures: `doctor_id` is the user's own id, never one asked for.
-pub async fn doctor(db: &Db, doctor_id: i64, today: Date, now: Timestamp) -> Result<DoctorFigures, ServiceError> {
+pub async fn doctor(db: &Db, doctor_id: i64, today: Date) -> Result<DoctorFigures, ServiceError> {
     let (monday, sunday) = week_of(today);
     let today_rows = crate::scheduling::service::status_counts(db, doctor_id, today, today).await?;
     Ok(DoctorFigures {
@@ -14,7 +14,7 @@ pub async fn doctor(db: &Db, doctor_id: i64, today: Date, now: Timestamp) -> Res
         today: AppointmentCounts::of(today_rows.iter().map(|row| (row.status, row.count))),
         week: crate::scheduling::service::seats_taken(db, doctor_id, monday, sunday).await?,
         open_visits: crate::consult::service::count_open_visits(db, Some(doctor_id)).await?,
-        results_back: crate::lab::service::count_results_back(db, doctor_id, super::model::results_since(now)).await?,
+        results_to_review: crate::lab::service::count_results_to_review(db, doctor_id).await?,
     })
 }
 

@@ -149,16 +149,9 @@ pub async fn orders_of_visits(
     .await
 }
 
-/// The results back for a doctor, in two branches that each start from the doctor's own visits in the index
-/// `visit_doctor` and find their orders by visit: those of their open visits (`RESULTS_OPEN`), and those of their
-/// visits completed since `$2` (`RESULTS_RECENT`). `CROSS JOIN` keeps SQLite from starting at the lab's index on
-/// status and order time instead, which reads every doctor's results of the week (PostgreSQL plans it as any
-/// join).
-const RESULTS_FROM: &str = "FROM visit v CROSS JOIN lab_order o";
-const RESULTS_OPEN: &str = "o.visit_id = v.id AND o.status IN ('resulted', 'released') AND v.doctor_id = $1
-     AND v.status = 'open'";
-const RESULTS_RECENT: &str = "o.visit_id = v.id AND o.status IN ('resulted', 'released') AND v.doctor_id = $1
-     AND v.status = 'completed' AND v.started_at >= $2";
+/// The results a doctor has to review: those of the orders they placed, back from the lab (released to the
+/// patient or not), until the doctor marks them seen. The partial index `lab_order_to_review` holds just these.
+const TO_REVIEW: &str = "o.ordered_by = $1 AND o.seen_at IS NULL AND o.status IN ('resulted', 'released')";
 
 /// A result back for the doctor who ordered it, with whose it is (the doctor's home page).
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -168,39 +161,29 @@ pub struct ResultBack {
     pub patient_name: String,
 }
 
-/// How many results (recorded, released or not) are back for a doctor's open visits and their visits started
-/// since `since`.
-pub async fn count_results_back(mut db: impl Reader, doctor_id: i64, since: Timestamp) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(&format!(
-        "SELECT (SELECT COUNT(*) {RESULTS_FROM} WHERE {RESULTS_OPEN})
-              + (SELECT COUNT(*) {RESULTS_FROM} WHERE {RESULTS_RECENT})"
-    ))
-    .bind(doctor_id)
-    .bind(since)
-    .fetch_one(db.exec())
-    .await
+/// How many results a doctor has to review.
+pub async fn count_results_to_review(mut db: impl Reader, doctor_id: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM lab_order o WHERE {TO_REVIEW}"))
+        .bind(doctor_id)
+        .fetch_one(db.exec())
+        .await
 }
 
-/// The results counted by [`count_results_back`], latest first, at most `limit`.
-pub async fn results_back(
+/// The results counted by [`count_results_to_review`], latest first, at most `limit`.
+pub async fn results_to_review(
     mut db: impl Reader,
     doctor_id: i64,
-    since: Timestamp,
     limit: i64,
 ) -> Result<Vec<ResultBack>, sqlx::Error> {
-    let row = concat!(
-        "SELECT ",
-        view_columns!(),
-        ", p.first_name || ' ' || p.surname AS patient_name"
-    );
-    let from = format!("{RESULTS_FROM} JOIN lab_test t ON t.id = o.test_id JOIN patient p ON p.id = o.patient_id");
     sqlx::query_as(&format!(
-        "SELECT * FROM ({row} {from} WHERE {RESULTS_OPEN} UNION ALL {row} {from} WHERE {RESULTS_RECENT}) r
-         ORDER BY r.resulted_at DESC, r.id DESC {}",
+        "SELECT {}, p.first_name || ' ' || p.surname AS patient_name
+         FROM lab_order o JOIN lab_test t ON t.id = o.test_id JOIN patient p ON p.id = o.patient_id
+         WHERE {TO_REVIEW}
+         ORDER BY o.resulted_at DESC, o.id DESC {}",
+        view_columns!(),
         crate::db::limit(limit)
     ))
     .bind(doctor_id)
-    .bind(since)
     .fetch_all(db.exec())
     .await
 }
@@ -343,6 +326,14 @@ pub async fn release(tx: &mut Tx, order_id: i64, staff_id: i64) -> Result<bool, 
     let sql = "UPDATE lab_order SET status = 'released', released_by = $2, released_at = $3, updated_at = $3
          WHERE id = $1 AND status = 'resulted'";
     stamp(tx, sql, order_id, staff_id).await
+}
+
+/// The ordering doctor has seen the order's result; false when it was seen already, has no result or is not
+/// theirs.
+pub async fn mark_seen(tx: &mut Tx, order_id: i64, doctor_id: i64) -> Result<bool, sqlx::Error> {
+    let sql = "UPDATE lab_order SET seen_by = $2, seen_at = $3
+         WHERE id = $1 AND ordered_by = $2 AND seen_at IS NULL AND status IN ('resulted', 'released')";
+    stamp(tx, sql, order_id, doctor_id).await
 }
 
 /// Runs a conditional `UPDATE` of an order that stamps who (`$2`) did it now (`$3`); whether it applied.

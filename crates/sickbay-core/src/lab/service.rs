@@ -264,19 +264,42 @@ pub async fn waiting(db: &Db) -> Result<Waiting, ServiceError> {
     Ok(waiting)
 }
 
-/// How many results are back for a doctor: on their open visits and their visits started since `since`.
-pub async fn count_results_back(db: &Db, doctor_id: i64, since: Timestamp) -> Result<i64, ServiceError> {
-    Ok(repo::count_results_back(db, doctor_id, since).await?)
+/// How many results a doctor has to review (back from the lab for orders they placed, not yet marked seen).
+pub async fn count_results_to_review(db: &Db, doctor_id: i64) -> Result<i64, ServiceError> {
+    Ok(repo::count_results_to_review(db, doctor_id).await?)
 }
 
-/// The results [`count_results_back`] counts, latest first, at most `limit`.
-pub async fn results_back(
-    db: &Db,
-    doctor_id: i64,
-    since: Timestamp,
-    limit: i64,
-) -> Result<Vec<ResultBack>, ServiceError> {
-    Ok(repo::results_back(db, doctor_id, since, limit).await?)
+/// The results [`count_results_to_review`] counts, latest first, at most `limit`.
+pub async fn results_to_review(db: &Db, doctor_id: i64, limit: i64) -> Result<Vec<ResultBack>, ServiceError> {
+    Ok(repo::results_to_review(db, doctor_id, limit).await?)
+}
+
+/// The doctor who ordered a test marks its result seen, and it leaves their "Results to review"; false when
+/// they had marked it already.
+pub async fn mark_seen(db: &Db, user: &StaffUser, actor: &Actor, order_id: i64) -> Result<bool, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let order = repo::order(&mut tx, order_id).await?.ok_or(ServiceError::NotFound)?;
+    if !user.holds(Role::Doctor) || order.ordered_by != user.id {
+        return Err(ServiceError::Forbidden);
+    }
+    if !repo::mark_seen(&mut tx, order_id, user.id).await? {
+        return match order.view.status {
+            OrderStatus::Resulted | OrderStatus::Released => Ok(false),
+            OrderStatus::Ordered | OrderStatus::Cancelled => Err(ServiceError::Conflict(
+                "This test has no result yet: it shows in your results to review when the lab records it.".into(),
+            )),
+        };
+    }
+    let entry = AuditEntry::new("lab_order.seen")
+        .record("lab_order", order_id)
+        .patient(order.patient_id)
+        .detail(order.view.test_name.clone());
+    audit::record(&mut tx, actor, entry).await?;
+    tx.announce(Event::Lab {
+        visit_id: order.view.visit_id,
+    });
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// How many of a patient's results were released to them since `since` (their home page).
