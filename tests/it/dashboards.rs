@@ -335,7 +335,7 @@ async fn the_doctors_home_counts_only_their_own_day(app: TestApp) {
     assert_eq!(home.attr("#fig-week", "href").as_deref(), Some("/schedule?view=week"));
     assert_eq!(home.attr("#fig-results", "href").as_deref(), Some("#results"));
     // The results listed are A's own, latest first.
-    let results = home.texts("#results-list li");
+    let results = home.texts("#results-list tbody tr");
     assert_eq!(results.len(), 2, "{results:?}");
     assert!(
         results[0].contains("Jide Dash") && results[0].contains("Released"),
@@ -372,7 +372,7 @@ async fn the_doctors_home_counts_only_their_own_day(app: TestApp) {
     ] {
         assert_eq!(figure(&home, id), n, "{id}");
     }
-    assert_eq!(home.texts("#results-list li").len(), 1);
+    assert_eq!(home.texts("#results-list tbody tr").len(), 1);
     assert!(home.text("#results-list").contains("Lola Dash"));
 }
 
