@@ -130,16 +130,21 @@ pub struct SlotChoice {
     pub starts_at: Timestamp,
     pub ends_at: Timestamp,
     pub doctor_name: String,
+    /// How many patients the time takes, and how many places it still has.
+    pub capacity: i64,
     pub seats_left: i64,
     /// Minutes after midnight in the clinic's zone, for morning / afternoon.
     minute: u32,
 }
 
 impl SlotChoice {
+    /// The places left of a time that takes several patients; a time for one patient is simply free, so it
+    /// says nothing.
     pub fn seats_text(&self) -> String {
-        match self.seats_left {
-            1 => "1 place left".into(),
-            n => format!("{n} places left"),
+        match (self.capacity, self.seats_left) {
+            (1, _) => String::new(),
+            (_, 1) => "1 place left".into(),
+            (_, n) => format!("{n} places left"),
         }
     }
 }
@@ -401,6 +406,7 @@ fn group(open: Vec<OpenSlot>, zone: chrono_tz::Tz) -> Vec<DoctorSlots> {
             starts_at: s.starts_at,
             ends_at: s.ends_at,
             doctor_name: s.doctor_name,
+            capacity: s.capacity,
             seats_left: s.seats_left,
             minute: local.hour() * 60 + local.minute(),
         };
@@ -445,6 +451,7 @@ mod tests {
             doctor_name: name.into(),
             starts_at: at,
             ends_at: Timestamp(at.0 + 10 * 60_000),
+            capacity: 3,
             seats_left: 2,
             doctor_open: if doctor_id == 7 { 5 } else { 2 },
         }
@@ -487,6 +494,13 @@ mod tests {
             ]
         );
         assert_eq!(groups[0].periods[0].slots[0].seats_text(), "2 places left");
+        let mut single = open(9, 7, "Dr Okafor", 9, 40);
+        single.capacity = 1;
+        single.seats_left = 1;
+        assert_eq!(
+            group(vec![single], chrono_tz::Africa::Lagos)[0].periods[0].slots[0].seats_text(),
+            ""
+        );
         // Dr Okafor has five open times and three are shown: choosing him shows the other two.
         assert_eq!((groups[0].not_shown(), groups[1].not_shown()), (0, 2));
     }

@@ -345,6 +345,7 @@ pub struct OpenSlot {
     pub doctor_name: String,
     pub starts_at: Timestamp,
     pub ends_at: Timestamp,
+    pub capacity: i64,
     pub seats_left: i64,
     /// How many open slots the doctor has that day, shown or not.
     pub doctor_open: i64,
@@ -368,8 +369,8 @@ pub async fn open_slots(
     keep: Option<i64>,
 ) -> Result<Vec<OpenSlot>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, doctor_id, doctor_name, starts_at, ends_at, seats_left, doctor_open FROM (
-             SELECT sl.id, sl.doctor_id, s.full_name AS doctor_name, sl.starts_at, sl.ends_at,
+        "SELECT id, doctor_id, doctor_name, starts_at, ends_at, capacity, seats_left, doctor_open FROM (
+             SELECT sl.id, sl.doctor_id, s.full_name AS doctor_name, sl.starts_at, sl.ends_at, sl.capacity,
                     sl.capacity - sl.booked AS seats_left,
                     ROW_NUMBER() OVER (PARTITION BY sl.doctor_id ORDER BY sl.starts_at, sl.id) AS nth,
                     COUNT(*) OVER (PARTITION BY sl.doctor_id) AS doctor_open
