@@ -8,8 +8,51 @@
 //    Enter adds the highlighted one with its code (Enter with none highlighted adds the words as typed), Escape
 //    closes the list.
 // 4. Keys 1 to 9 jump to the screen's sections (its jump list, `data-jump-key`) when no field has the keyboard.
+// 5. The patient's bar's height, as it wraps, is --consult-bar-h: sections jumped to land below it.
+// 6. A section with a note typed and not signed says so in the jump list ("not signed"), as the doctor types
+//    and when a draft comes back, so nothing unsigned hides further down the page.
 (function () {
   "use strict";
+
+  // ---- 6. "not signed" in the jump list ------------------------------------------------------------------------
+  function markUnsigned() {
+    var unsigned = {};
+    document.querySelectorAll("textarea[data-draft]").forEach(function (box) {
+      var section = box.closest(".consult-sections > section[id]");
+      if (section && box.getAttribute("data-draft") !== "addendum" && box.value.trim() !== "") {
+        unsigned[section.id] = true;
+      }
+    });
+    document.querySelectorAll("nav.consult-jump a[href^='#']").forEach(function (link) {
+      var chip = link.querySelector(".unsigned");
+      var wanted = unsigned[link.getAttribute("href").slice(1)] === true;
+      if (wanted && !chip) {
+        chip = document.createElement("span");
+        chip.className = "chip chip-warn unsigned";
+        chip.textContent = "not signed";
+        link.append(" ", chip);
+      } else if (!wanted && chip) {
+        chip.remove();
+      }
+    });
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("textarea[data-draft]")) { markUnsigned(); }
+  });
+  document.addEventListener("htmx:afterSettle", markUnsigned);
+  // After forms.js has put back what this browser kept of the boxes.
+  window.addEventListener("load", markUnsigned);
+  markUnsigned();
+
+  // ---- 5. The patient's bar's height -------------------------------------------------------------------------
+  var bar = document.getElementById("patient-bar");
+  if (bar) {
+    var measure = function () {
+      document.documentElement.style.setProperty("--consult-bar-h", bar.getBoundingClientRect().height + "px");
+    };
+    measure();
+    if (window.ResizeObserver) { new ResizeObserver(measure).observe(bar); }
+  }
 
   // ---- 1. The note boxes' text goes with "Complete visit" ---------------------------------------------------
   document.addEventListener("submit", function (event) {

@@ -283,6 +283,17 @@ async fn a_note_typed_and_not_signed_is_reviewed_and_kept_on_complete(app: TestA
                     .expect("type");
             }
         }
+        if size == "desktop" {
+            // Typed and not signed: the jump list says so beside the section.
+            wait_for_text(&doctor, "nav.consult-jump a[href='#plan'] .unsigned", "not signed").await;
+            wait_for_text(&doctor, "nav.consult-jump a[href='#notes'] .unsigned", "not signed").await;
+            assert!(
+                !doctor
+                    .text("nav.consult-jump a[href='#diagnoses']")
+                    .await
+                    .contains("not signed")
+            );
+        }
         doctor.click_in_view("#complete-visit").await;
         doctor.wait_for_path(&format!("/visits/{visit}/review")).await;
         assert_eq!(doctor.text("#draft-plan blockquote").await, plan);

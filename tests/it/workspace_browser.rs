@@ -187,6 +187,18 @@ async fn the_consultation_keeps_the_patient_and_complete_in_view(app: TestApp) {
         let scrolled = run(&b, "return window.scrollY;", vec![]).await.as_f64().unwrap_or(0.0);
         assert!(scrolled > 300.0, "{size}: the page moved down ({scrolled})");
         assert_in_first_screen(&b, "#allergies", "the allergies").await;
+        // The section lands below the patient's bar, not under it, and the bar leaves most of a phone's screen.
+        let under = run(
+            &b,
+            "var bar = document.getElementById('patient-bar').getBoundingClientRect();
+             var heading = document.getElementById('prescriptions-heading').getBoundingClientRect();
+             return [bar.height, heading.top - bar.bottom];",
+            vec![],
+        )
+        .await;
+        let (bar, gap) = (under[0].as_f64().unwrap_or(0.0), under[1].as_f64().unwrap_or(-1.0));
+        assert!(gap >= 0.0, "{size}: the heading is {gap} px under the patient's bar");
+        assert!(bar <= 120.0, "{size}: the patient's bar is {bar} px tall");
         b.screenshot(&format!("72-consult-prescription-{size}")).await;
         if width > 1000 {
             assert_in_first_screen(&b, "#complete-visit", "Complete visit").await;
