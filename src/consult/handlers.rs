@@ -796,7 +796,7 @@ pub async fn start_ticket(
     if user.role == Role::Doctor {
         return Ok(redirect(hx, &format!("/visits/{}", opened.visit_id)));
     }
-    let notice = Move::Start.done_message(&opened.ticket_code);
+    let notice = Move::Start.done_message(&opened.ticket_code, &opened.patient_name);
     crate::queue::handlers::changed(&session, &user, hx, notice, None).await
 }
 
@@ -808,8 +808,8 @@ pub async fn complete_ticket(
     session: Session,
     hx: HxRequest,
 ) -> AppResult<Response> {
-    let code = service::complete_ticket(&state.db, &user, &user.actor, id).await?;
-    let notice = Move::Complete.done_message(&code);
+    let done = service::complete_ticket(&state.db, &user, &user.actor, id).await?;
+    let notice = Move::Complete.done_message(&done.code, &done.patient_name);
     crate::queue::handlers::changed(&session, &user, hx, notice, None).await
 }
 

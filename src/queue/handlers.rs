@@ -633,7 +633,7 @@ pub async fn move_ticket(
         skip_places: state.settings.get().queue.skip_places,
     };
     let moved = service::move_ticket(&state.db, &user.actor, &request).await?;
-    let notice = mv.done_message(&moved.code);
+    let notice = mv.done_message(&moved.code, &moved.patient_name);
     changed(&session, &user, hx, notice, None).await
 }
 

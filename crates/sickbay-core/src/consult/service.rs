@@ -82,6 +82,7 @@ pub struct Opened {
 pub struct StartedTicket {
     pub visit_id: i64,
     pub ticket_code: String,
+    pub patient_name: String,
 }
 
 /// Starts a called ticket and opens its visit with the ticket's doctor, in one transaction.
@@ -172,6 +173,7 @@ async fn start_in(
     Ok(StartedTicket {
         visit_id: opened.visit_id,
         ticket_code: ticket.code,
+        patient_name: ticket.patient_name,
     })
 }
 
@@ -340,12 +342,20 @@ pub async fn save_drafts(
 
 /// Completes the visit of a ticket the doctor is seeing (the queue's "Complete"). A ticket started before
 /// visits existed has none, and is completed alone.
-pub async fn complete_ticket(db: &Db, user: &StaffUser, actor: &Actor, ticket_id: i64) -> Result<String, ServiceError> {
+pub async fn complete_ticket(
+    db: &Db,
+    user: &StaffUser,
+    actor: &Actor,
+    ticket_id: i64,
+) -> Result<queue::Moved, ServiceError> {
     let mut tx = db.begin_write().await?;
     let ticket = queue::ticket_in(&mut tx, ticket_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let code = ticket.code.clone();
+    let done = queue::Moved {
+        code: ticket.code.clone(),
+        patient_name: ticket.patient_name.clone(),
+    };
     match repo::visit_of_ticket_in(&mut tx, ticket_id).await? {
         Some(visit) => {
             let visit = writable_visit_in(&mut tx, user, visit.id, Access::Write).await?;
@@ -364,7 +374,7 @@ pub async fn complete_ticket(db: &Db, user: &StaffUser, actor: &Actor, ticket_id
         }
     }
     tx.commit().await?;
-    Ok(code)
+    Ok(done)
 }
 
 /// Open visits show on the queue's screens (the doctor's open visits, the lab's patients with a doctor).

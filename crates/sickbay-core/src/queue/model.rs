@@ -112,8 +112,8 @@ impl Move {
     }
 
     /// What the page says after the move.
-    pub fn done_message(self, code: &str) -> String {
-        format!("Ticket {code} {}.", self.past_tense())
+    pub fn done_message(self, code: &str, patient: &str) -> String {
+        format!("{patient} ({code}) {}.", self.past_tense())
     }
 
     /// The statuses a ticket may be in for this move.
@@ -500,7 +500,10 @@ mod tests {
         assert_eq!(Move::from_path(Move::NoShow.path()), Some(Move::NoShow));
         assert!(Move::Start.allowed(TicketStatus::Called) && !Move::Start.allowed(TicketStatus::Waiting));
         assert_eq!(Move::from_path("delete"), None);
-        assert_eq!(Move::Skip.done_message("A-002"), "Ticket A-002 skipped.");
+        assert_eq!(
+            Move::Skip.done_message("A-002", "Amaka Obi"),
+            "Amaka Obi (A-002) skipped."
+        );
     }
 
     #[test]

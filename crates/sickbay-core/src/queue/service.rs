@@ -311,6 +311,7 @@ pub struct MoveRequest {
 /// What a move did: the ticket's code, for the message.
 pub struct Moved {
     pub code: String,
+    pub patient_name: String,
 }
 
 pub async fn move_ticket(db: &Db, actor: &Actor, request: &MoveRequest) -> Result<Moved, ServiceError> {
@@ -363,6 +364,7 @@ pub async fn move_in(tx: &mut Tx, actor: &Actor, request: &MoveRequest) -> Resul
     tx.announce(Event::Queue { call });
     let moved = Moved {
         code: ticket.code.clone(),
+        patient_name: ticket.patient_name.clone(),
     };
     Ok((ticket, moved))
 }
