@@ -464,7 +464,7 @@ async fn reception_finds_a_patient_by_typing_part_of_a_name(app: TestApp) {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         assert_eq!(names.len(), 1, "one match for 'oka'");
-        assert_eq!(b.text(".result-list li strong").await, "Okafor Adaeze");
+        assert_eq!(b.text(".result-list li strong").await, "Okafor, Adaeze");
         b.screenshot("13-patient-search").await;
         b.click(".result-list li a").await;
         for _ in 0..100 {

@@ -128,7 +128,11 @@ async fn starting_a_ticket_opens_its_visit_and_completing_the_visit_completes_ti
         .assert_redirect("/queue/doctor");
     // The notice names the patient, not only the ticket.
     let queue = doctor.get("/queue/doctor").await;
-    assert!(queue.text(".flash").contains("Amaka Consult (A-002) completed."), "{}", queue.body);
+    assert!(
+        queue.text(".flash").contains("Amaka Consult (A-002) completed."),
+        "{}",
+        queue.body
+    );
     assert_eq!(status(&app, "visit", visit).await, "completed");
     assert_eq!(status(&app, "ticket", second).await, "completed");
 }

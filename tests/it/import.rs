@@ -192,7 +192,7 @@ async fn reimporting_creates_nobody_twice_and_updates_changes(app: TestApp) {
     assert_eq!(numbers, after, "clinic numbers never change");
     // The update is searchable at once.
     let found = admin.get("/patients?q=bakare-cole").await;
-    assert_eq!(found.texts(".result-list li strong"), ["Bakare-Cole Tunde"]);
+    assert_eq!(found.texts(".result-list li strong"), ["Bakare-Cole, Tunde"]);
 }
 
 async fn unknown_academic_names_are_rejected_or_created_on_request(app: TestApp) {

@@ -305,13 +305,13 @@ async fn search_finds_patients_by_each_key(app: TestApp) {
     let clinic_number = admin.get(&format!("/patients/{ada}")).await.text("#clinic-number");
     let names = |page: &Page| page.texts(".result-list li strong");
     let cases = [
-        ("obi ada", vec!["Obi Ada Chioma"]),
-        ("CHIO ob", vec!["Obi Ada Chioma"]),
-        ("ada", vec!["Bello Adamu", "Obi Ada Chioma"]),
-        ("csc/19/1234", vec!["Obi Ada Chioma"]),
-        (clinic_number.as_str(), vec!["Obi Ada Chioma"]),
-        ("08031234567", vec!["Obi Ada Chioma"]),
-        ("08050001111", vec!["Bello Adamu"]),
+        ("obi ada", vec!["Obi, Ada Chioma"]),
+        ("CHIO ob", vec!["Obi, Ada Chioma"]),
+        ("ada", vec!["Bello, Adamu", "Obi, Ada Chioma"]),
+        ("csc/19/1234", vec!["Obi, Ada Chioma"]),
+        (clinic_number.as_str(), vec!["Obi, Ada Chioma"]),
+        ("08031234567", vec!["Obi, Ada Chioma"]),
+        ("08050001111", vec!["Bello, Adamu"]),
         ("nobody", vec![]),
     ];
     for (query, expected) in cases {
@@ -463,7 +463,7 @@ async fn edits_keep_input_and_refuse_stale_forms(app: TestApp) {
     // The new name is searchable at once.
     assert_eq!(
         admin.get("/patients?q=obi-eze").await.texts(".result-list li strong"),
-        ["Obi-Eze Ada"]
+        ["Obi-Eze, Ada"]
     );
     // A bad version is a clear 400.
     post_fields(&admin, &path, &with(fields, "version", "soon"))
@@ -663,7 +663,7 @@ async fn self_registration_follows_the_settings(app: TestApp) {
     // Staff approve, from the list on reception's home page.
     let reception = app.login_as("desk", Role::Reception).await;
     let home = reception.get("/reception").await;
-    assert_eq!(home.texts("#pending li strong"), ["Eze Chidi"]);
+    assert_eq!(home.texts("#pending li strong"), ["Eze, Chidi"]);
     let profile = reception.get(&format!("/patients/{id}")).await;
     assert_eq!(
         profile.text("#portal-status"),
@@ -822,11 +822,11 @@ async fn search_ignores_accents(app: TestApp) {
     )
     .await;
     for (query, expected) in [
-        ("adewale", vec!["Ọ̀ṣun Adéwálé"]),
-        ("osun", vec!["Ọ̀ṣun Adéwálé"]),
-        ("OSUN adew", vec!["Ọ̀ṣun Adéwálé"]),
-        ("Adéwálé Ọ̀ṣun", vec!["Ọ̀ṣun Adéwálé"]),
-        ("ade", vec!["Olusegun Adebayo", "Ọ̀ṣun Adéwálé"]),
+        ("adewale", vec!["Ọ̀ṣun, Adéwálé"]),
+        ("osun", vec!["Ọ̀ṣun, Adéwálé"]),
+        ("OSUN adew", vec!["Ọ̀ṣun, Adéwálé"]),
+        ("Adéwálé Ọ̀ṣun", vec!["Ọ̀ṣun, Adéwálé"]),
+        ("ade", vec!["Olusegun, Adebayo", "Ọ̀ṣun, Adéwálé"]),
     ] {
         let page = admin.get(&format!("/patients?q={}", urlencode(query))).await;
         let mut found = page.texts(".result-list li strong");
@@ -876,7 +876,7 @@ async fn search_tokens_are_made_again_when_the_rules_change(app: TestApp) {
     );
     assert_eq!(
         admin.get("/patients?q=adewale").await.texts(".result-list li strong"),
-        ["Ọ̀ṣun Adéwálé"]
+        ["Ọ̀ṣun, Adéwálé"]
     );
     assert_eq!(service(app.db()).await.unwrap(), None, "once");
 }
@@ -885,7 +885,7 @@ async fn search_tokens_are_made_again_when_the_rules_change(app: TestApp) {
 /// patient renamed takes their new place at once (the tokens carry the names the list is ordered by).
 async fn a_common_name_lists_its_first_twenty_by_name_and_follows_a_rename(app: TestApp) {
     let admin = app.admin().await;
-    let mut expected: Vec<String> = (0..25).map(|i| format!("Nwosu Student{i}")).collect();
+    let mut expected: Vec<String> = (0..25).map(|i| format!("Nwosu, Student{i}")).collect();
     crate::support::Students::new("NW", "Nwosu").numbered(&app, 25).await;
     let zed = register(&admin, &student_fields("PHY/20/0001", "Zed", "Nwosu")).await;
     let names = |page: &Page| page.texts(".result-list li strong");
@@ -898,8 +898,8 @@ async fn a_common_name_lists_its_first_twenty_by_name_and_follows_a_rename(app: 
     post_fields(&admin, &path, &renamed)
         .await
         .assert_redirect(&format!("/patients/{zed}"));
-    let mut now = vec!["Nwosu Aaron".to_owned()];
+    let mut now = vec!["Nwosu, Aaron".to_owned()];
     now.extend_from_slice(&expected[..19]);
     assert_eq!(names(&admin.get("/patients?q=nwosu").await), now);
-    assert_eq!(names(&admin.get("/patients?q=nwosu%20aar").await), ["Nwosu Aaron"]);
+    assert_eq!(names(&admin.get("/patients?q=nwosu%20aar").await), ["Nwosu, Aaron"]);
 }

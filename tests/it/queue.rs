@@ -1310,7 +1310,7 @@ async fn a_walk_in_is_found_by_name_as_it_is_typed(app: TestApp) {
     matches.assert_status(StatusCode::OK);
     assert_eq!(
         matches.texts(".walk-in-matches .person-name"),
-        ["Queue Adebayo", "Queue Adéwálé"]
+        ["Queue, Adebayo", "Queue, Adéwálé"]
     );
     let chosen = matches
         .attr(".walk-in-matches input[type=radio][name=patient]", "value")

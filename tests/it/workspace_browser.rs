@@ -82,6 +82,17 @@ async fn the_desk_checks_in_and_adds_a_walk_in_on_its_first_screen(app: TestApp)
         (0..=20).contains(&stops),
         "Tab stops before the walk-in search: {stops}"
     );
+    // A name many patients share: the matches scroll within the panel, "Add to the queue" stays in view under them.
+    b.fill("#walk-in-existing input[name=number]", "Queue").await;
+    wait_for_text(&b, "#walk-in-matches-count", "8+ registered patients").await;
+    assert_in_first_screen(
+        &b,
+        "#walk-in-existing button[type=submit]",
+        "Add to the queue under the matches",
+    )
+    .await;
+    b.screenshot("70b-desk-matches").await;
+    b.fill("#walk-in-existing input[name=number]", "").await;
 
     // Check in the booking due, from the first screen: its ticket appears, the row goes.
     b.click_live(&format!("#due-{due} button")).await;

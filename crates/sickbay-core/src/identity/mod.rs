@@ -253,7 +253,12 @@ pub fn full_name(first: &str, other: &str, surname: &str) -> String {
 
 /// Surname first, for lists sorted by surname.
 pub fn list_name(first: &str, other: &str, surname: &str) -> String {
-    join_names(&[surname, first, other])
+    let given = join_names(&[first, other]);
+    match (surname.is_empty(), given.is_empty()) {
+        (true, _) => given,
+        (false, true) => surname.to_owned(),
+        (false, false) => format!("{surname}, {given}"),
+    }
 }
 
 fn join_names(parts: &[&str]) -> String {
@@ -300,7 +305,8 @@ mod tests {
     fn names_leave_out_empty_parts_in_one_order() {
         assert_eq!(full_name("Ada", "", "Obi"), "Ada Obi");
         assert_eq!(full_name("Ada", "Ngozi", "Obi"), "Ada Ngozi Obi");
-        assert_eq!(list_name("Ada", "Ngozi", "Obi"), "Obi Ada Ngozi");
-        assert_eq!(list_name("Ada", "", "Obi"), "Obi Ada");
+        assert_eq!(list_name("Ada", "Ngozi", "Obi"), "Obi, Ada Ngozi");
+        assert_eq!(list_name("Ada", "", "Obi"), "Obi, Ada");
+        assert_eq!(list_name("", "", "Obi"), "Obi");
     }
 }
