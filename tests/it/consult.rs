@@ -71,7 +71,11 @@ async fn starting_a_ticket_opens_its_visit_and_completing_the_visit_completes_ti
     // reception's view of the ticket has no Complete at all (the visit is the doctor's to sign).
     let queue = doctor.get("/queue/doctor").await;
     let item = format!("#ticket-{ticket}");
-    assert!(!queue.has(&format!("{item} form[action$='/complete']")), "{}", queue.body);
+    assert!(
+        !queue.has(&format!("{item} form[action$='/complete']")),
+        "{}",
+        queue.body
+    );
     let review = queue.attr(&format!("{item} a[href$='/review']"), "href");
     assert_eq!(review, Some(format!("/queue/tickets/{ticket}/review")));
     doctor
