@@ -6,7 +6,7 @@ use super::model::{
     Category, ClaimStatus, InvoiceStatus, LineInput, LineKind, PaymentKind, PaymentMethod, Totals, When,
 };
 use crate::db::paging::PageRequest;
-use crate::db::{Date, Flag, Money, Reader, Timestamp, Tx};
+use crate::db::{Date, Flag, Money, Reader, Timestamp, Tx, row_by_id};
 
 // ---- fee schedule and category prices ------------------------------------------------------------------
 
@@ -170,11 +170,13 @@ pub async fn schemes(mut db: impl Reader) -> Result<Vec<Scheme>, sqlx::Error> {
     .await
 }
 
-pub async fn scheme(mut db: impl Reader, id: i64) -> Result<Option<Scheme>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {SCHEME_COLUMNS} FROM scheme s WHERE s.id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn scheme(db: impl Reader, id: i64) -> Result<Option<Scheme>, sqlx::Error> {
+    row_by_id(
+        db,
+        &format!("SELECT {SCHEME_COLUMNS} FROM scheme s WHERE s.id = $1"),
+        id,
+    )
+    .await
 }
 
 pub async fn insert_scheme(tx: &mut Tx, input: &SchemeInput) -> Result<i64, sqlx::Error> {
@@ -304,11 +306,8 @@ const INVOICE_SELECT: &str = "SELECT i.id, i.number, i.patient_id,
         i.void_reason, i.created_at, i.issued_at, i.issued_day, i.updated_at
      FROM invoice i JOIN patient p ON p.id = i.patient_id LEFT JOIN scheme s ON s.id = i.scheme_id";
 
-pub async fn invoice(mut db: impl Reader, id: i64) -> Result<Option<Invoice>, sqlx::Error> {
-    sqlx::query_as(&format!("{INVOICE_SELECT} WHERE i.id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn invoice(db: impl Reader, id: i64) -> Result<Option<Invoice>, sqlx::Error> {
+    row_by_id(db, &format!("{INVOICE_SELECT} WHERE i.id = $1"), id).await
 }
 
 /// Locks an invoice's row until the change ends (PostgreSQL; SQLite's write transaction holds the database).
@@ -775,11 +774,8 @@ const PAYMENT_SELECT: &str = "SELECT pm.id, pm.number, pm.invoice_id, i.number A
      FROM payment pm JOIN invoice i ON i.id = pm.invoice_id JOIN patient p ON p.id = pm.patient_id
      JOIN staff s ON s.id = pm.received_by";
 
-pub async fn payment(mut db: impl Reader, id: i64) -> Result<Option<Payment>, sqlx::Error> {
-    sqlx::query_as(&format!("{PAYMENT_SELECT} WHERE pm.id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn payment(db: impl Reader, id: i64) -> Result<Option<Payment>, sqlx::Error> {
+    row_by_id(db, &format!("{PAYMENT_SELECT} WHERE pm.id = $1"), id).await
 }
 
 pub async fn payments_of(mut db: impl Reader, invoice_id: i64) -> Result<Vec<Payment>, sqlx::Error> {

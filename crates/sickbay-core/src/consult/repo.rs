@@ -2,17 +2,14 @@
 
 use super::model::{NoteKind, Recorded, Visit, VisitLine, VisitStatus, Vitals};
 use crate::db::id_list;
-use crate::db::{Date, Reader, Timestamp, Tx};
+use crate::db::{Date, Reader, Timestamp, Tx, row_by_id};
 
 const VISIT_SELECT: &str = "SELECT v.id, v.patient_id, v.doctor_id, s.full_name AS doctor_name, v.ticket_id,
         v.appointment_id, v.day, v.status, v.started_at, v.completed_at
      FROM visit v JOIN staff s ON s.id = v.doctor_id";
 
-pub async fn visit(mut db: impl Reader, id: i64) -> Result<Option<Visit>, sqlx::Error> {
-    sqlx::query_as(&format!("{VISIT_SELECT} WHERE v.id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn visit(db: impl Reader, id: i64) -> Result<Option<Visit>, sqlx::Error> {
+    row_by_id(db, &format!("{VISIT_SELECT} WHERE v.id = $1"), id).await
 }
 
 pub async fn visit_of_ticket_in(tx: &mut Tx, ticket_id: i64) -> Result<Option<Visit>, sqlx::Error> {

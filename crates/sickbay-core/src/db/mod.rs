@@ -507,6 +507,14 @@ pub fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
+/// The row `sql` selects by the id bound as `$1`, if there is one.
+pub async fn row_by_id<T>(mut db: impl Reader, sql: &str, id: i64) -> Result<Option<T>, sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    sqlx::query_as(sql).bind(id).fetch_optional(db.exec()).await
+}
+
 /// `LIMIT n`, written into a query rather than bound. PostgreSQL plans a prepared statement once when a plan
 /// made without its parameters' values costs no more than plans made with them; with the limit a parameter,
 /// it cannot know that a query stops after a few rows, so it planned some statements again on every

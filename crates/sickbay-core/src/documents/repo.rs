@@ -1,7 +1,7 @@
 //! All SQL of documents. Lists read the details only; the content is read one document at a time.
 
 use super::model::{DocumentKind, DocumentMeta};
-use crate::db::{Reader, Timestamp, Tx};
+use crate::db::{Reader, Timestamp, Tx, row_by_id};
 
 const META_COLUMNS: &str = "d.id, d.patient_id, d.visit_id, d.title, d.mime, d.size,
     s.full_name AS uploaded_by_name, d.uploaded_at";
@@ -54,12 +54,12 @@ pub async fn of_visit(mut db: impl Reader, visit_id: i64) -> Result<Vec<Document
     .await
 }
 
-pub async fn meta(mut db: impl Reader, id: i64) -> Result<Option<DocumentMeta>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {META_COLUMNS} FROM document d JOIN staff s ON s.id = d.uploaded_by WHERE d.id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(db.exec())
+pub async fn meta(db: impl Reader, id: i64) -> Result<Option<DocumentMeta>, sqlx::Error> {
+    row_by_id(
+        db,
+        &format!("SELECT {META_COLUMNS} FROM document d JOIN staff s ON s.id = d.uploaded_by WHERE d.id = $1"),
+        id,
+    )
     .await
 }
 

@@ -1,6 +1,6 @@
 //! All SQL of imports: the job rows (students are read and changed through `patients::service`).
 
-use crate::db::{Flag, Reader, Timestamp, Tx};
+use crate::db::{Flag, Reader, Timestamp, Tx, row_by_id};
 use crate::text_enum;
 
 text_enum! {
@@ -93,11 +93,8 @@ pub async fn create_job(
     .await
 }
 
-pub async fn job(mut db: impl Reader, id: i64) -> Result<Option<ImportJob>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM import_job WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn job(db: impl Reader, id: i64) -> Result<Option<ImportJob>, sqlx::Error> {
+    row_by_id(db, &format!("SELECT {JOB_COLUMNS} FROM import_job WHERE id = $1"), id).await
 }
 
 pub async fn recent_jobs(mut db: impl Reader) -> Result<Vec<ImportJob>, sqlx::Error> {
@@ -115,11 +112,8 @@ pub async fn content(mut db: impl Reader, id: i64) -> Result<Option<String>, sql
         .await
 }
 
-pub async fn report(mut db: impl Reader, id: i64) -> Result<Option<(String, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT file_name, report FROM import_job WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn report(db: impl Reader, id: i64) -> Result<Option<(String, String)>, sqlx::Error> {
+    row_by_id(db, "SELECT file_name, report FROM import_job WHERE id = $1", id).await
 }
 
 /// Moves a previewed job to running; only one caller can, so a double click starts it once.

@@ -2,7 +2,7 @@
 
 use super::model::{LabTest, OrderStage, OrderStatus, OrderView, Outcome, ResultDetails, TestDetails};
 use crate::db::types::Real;
-use crate::db::{Date, Flag, Reader, Timestamp, Tx};
+use crate::db::{Date, Flag, Reader, Timestamp, Tx, row_by_id};
 use crate::patients::model::Sex;
 
 const TEST_SELECT: &str = "SELECT id, name, specimen, unit, male_low, male_high, female_low, female_high, price, active
@@ -22,11 +22,8 @@ pub async fn active_tests(mut db: impl Reader) -> Result<Vec<LabTest>, sqlx::Err
         .await
 }
 
-pub async fn test(mut db: impl Reader, id: i64) -> Result<Option<LabTest>, sqlx::Error> {
-    sqlx::query_as(&format!("{TEST_SELECT} WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn test(db: impl Reader, id: i64) -> Result<Option<LabTest>, sqlx::Error> {
+    row_by_id(db, &format!("{TEST_SELECT} WHERE id = $1"), id).await
 }
 
 pub async fn insert_test(tx: &mut Tx, test: &TestDetails) -> Result<i64, sqlx::Error> {
@@ -294,11 +291,8 @@ const DETAIL_SELECT: &str = concat!(
      LEFT JOIN staff l ON l.id = o.released_by"
 );
 
-pub async fn order(mut db: impl Reader, id: i64) -> Result<Option<OrderDetail>, sqlx::Error> {
-    sqlx::query_as(&format!("{DETAIL_SELECT} WHERE o.id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn order(db: impl Reader, id: i64) -> Result<Option<OrderDetail>, sqlx::Error> {
+    row_by_id(db, &format!("{DETAIL_SELECT} WHERE o.id = $1"), id).await
 }
 
 /// Records (or corrects) an order's result while it is not released: false when it was released or cancelled

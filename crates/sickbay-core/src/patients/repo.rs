@@ -5,7 +5,7 @@ use super::model::{
     ContactDetails, MatricNumber, Patient, PatientDetails, PatientSummary, PortalAccess, SheetFilter, SheetStudent,
     StudentRecord, prefix_range, search_tokens,
 };
-use crate::db::{Date, Flag, Reader, Timestamp, Tx};
+use crate::db::{Date, Flag, Reader, Timestamp, Tx, row_by_id};
 
 const PATIENT_COLUMNS: &str = "p.id, p.clinic_number, p.kind, p.matric_number, p.first_name, p.surname, p.other_names,
     p.sex, p.date_of_birth, p.phone, p.email, p.address, p.emergency_name, p.emergency_phone,
@@ -297,12 +297,14 @@ pub async fn insert_search_tokens(
     Ok(())
 }
 
-pub async fn get(mut db: impl Reader, id: i64) -> Result<Option<Patient>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {PATIENT_COLUMNS} FROM patient p LEFT JOIN patient_photo ph ON ph.patient_id = p.id WHERE p.id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(db.exec())
+pub async fn get(db: impl Reader, id: i64) -> Result<Option<Patient>, sqlx::Error> {
+    row_by_id(
+        db,
+        &format!(
+            "SELECT {PATIENT_COLUMNS} FROM patient p LEFT JOIN patient_photo ph ON ph.patient_id = p.id WHERE p.id = $1"
+        ),
+        id,
+    )
     .await
 }
 
@@ -404,11 +406,8 @@ pub async fn count_registered_since(mut db: impl Reader, since: Timestamp) -> Re
         .await
 }
 
-pub async fn photo(mut db: impl Reader, id: i64) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
-    sqlx::query_as("SELECT mime, data FROM patient_photo WHERE patient_id = $1")
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn photo(db: impl Reader, id: i64) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
+    row_by_id(db, "SELECT mime, data FROM patient_photo WHERE patient_id = $1", id).await
 }
 
 pub async fn save_photo(tx: &mut Tx, id: i64, mime: &str, data: &[u8]) -> Result<(), sqlx::Error> {

@@ -6,7 +6,7 @@ use super::model::stock::{AdjustReason, MovementKind};
 use super::model::{BatchLine, Drug, DrugInput, DrugStock, MovementRow, search_words};
 use crate::db::id_list;
 use crate::db::paging::{PageRequest, like_pattern};
-use crate::db::{Date, Flag, Money, Reader, Timestamp, Tx};
+use crate::db::{Date, Flag, Money, Reader, Timestamp, Tx, row_by_id};
 
 const DRUG_COLUMNS: &str = "d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price, d.reorder_level, d.active, d.shelf, d.updated_at";
 
@@ -36,11 +36,8 @@ fn search_filter(first: usize, patterns: usize) -> String {
         .join(" AND ")
 }
 
-pub async fn get(mut db: impl Reader, id: i64) -> Result<Option<Drug>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {DRUG_COLUMNS} FROM drug d WHERE d.id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn get(db: impl Reader, id: i64) -> Result<Option<Drug>, sqlx::Error> {
+    row_by_id(db, &format!("SELECT {DRUG_COLUMNS} FROM drug d WHERE d.id = $1"), id).await
 }
 
 /// One page of the catalogue whose name, generic name, strength or form hold every word of `search`, active
@@ -355,11 +352,8 @@ const BATCH_SELECT: &str = "SELECT b.id, b.drug_id, d.name AS drug_name, d.stren
         b.batch_number, b.quantity, b.expires_on, b.cost_price, b.supplier, b.received_on
      FROM drug_batch b JOIN drug d ON d.id = b.drug_id";
 
-pub async fn batch(mut db: impl Reader, id: i64) -> Result<Option<BatchLine>, sqlx::Error> {
-    sqlx::query_as(&format!("{BATCH_SELECT} WHERE b.id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn batch(db: impl Reader, id: i64) -> Result<Option<BatchLine>, sqlx::Error> {
+    row_by_id(db, &format!("{BATCH_SELECT} WHERE b.id = $1"), id).await
 }
 
 /// A drug's batches holding units, earliest expiry first.

@@ -3,7 +3,7 @@
 use super::model::{Item, ItemProgress, NewItem, Prescription, PrescriptionStatus, status_of};
 use crate::db::id_list;
 use crate::db::paging::PageRequest;
-use crate::db::{Reader, Timestamp, Tx};
+use crate::db::{Reader, Timestamp, Tx, row_by_id};
 
 const ITEM_SELECT: &str = "SELECT i.id, i.prescription_id, p.visit_id, i.drug_id, d.name AS drug_name, d.strength,
         d.form, i.dose, i.route, i.frequency, i.duration_days, i.quantity, i.instructions, i.allergy_override,
@@ -166,11 +166,8 @@ pub async fn refresh_status(tx: &mut Tx, prescription: &Locked) -> Result<Prescr
 }
 
 /// The prescription with its heading.
-pub async fn get(mut db: impl Reader, id: i64) -> Result<Option<Prescription>, sqlx::Error> {
-    sqlx::query_as(&format!("{PRESCRIPTION_SELECT} WHERE p.id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn get(db: impl Reader, id: i64) -> Result<Option<Prescription>, sqlx::Error> {
+    row_by_id(db, &format!("{PRESCRIPTION_SELECT} WHERE p.id = $1"), id).await
 }
 
 /// The pharmacy's worklist: prescriptions with something still owed (pending or partly dispensed), oldest

@@ -1,7 +1,7 @@
 //! All SQL of procedures: the catalogue and the procedures done in visits.
 
 use super::model::{ProcedureInput, ProcedureType, VisitProcedure};
-use crate::db::{Flag, Reader, Timestamp, Tx};
+use crate::db::{Flag, Reader, Timestamp, Tx, row_by_id};
 
 const TYPE_COLUMNS: &str = "id, name, price, active, updated_at";
 
@@ -26,11 +26,13 @@ pub async fn active_types(mut db: impl Reader) -> Result<Vec<ProcedureType>, sql
     .await
 }
 
-pub async fn get_type(mut db: impl Reader, id: i64) -> Result<Option<ProcedureType>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {TYPE_COLUMNS} FROM procedure_type WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn get_type(db: impl Reader, id: i64) -> Result<Option<ProcedureType>, sqlx::Error> {
+    row_by_id(
+        db,
+        &format!("SELECT {TYPE_COLUMNS} FROM procedure_type WHERE id = $1"),
+        id,
+    )
+    .await
 }
 
 /// Inserts an entry; a name taken in any case surfaces as a unique violation.

@@ -4,7 +4,7 @@ use crate::db::Connection;
 use sqlx::FromRow;
 
 use super::model::{Move, Priority, Queued, TicketStatus, TicketTimes};
-use crate::db::{Date, Flag, Reader, Timestamp, Tx};
+use crate::db::{Date, Flag, Reader, Timestamp, Tx, row_by_id};
 
 /// The one queue order, used by "call next", the boards, the display and the patient's place: priority
 /// first, then the order key (appointment time or arrival), then the ticket's number.
@@ -26,11 +26,8 @@ pub async fn rooms(mut db: impl Reader) -> Result<Vec<Room>, sqlx::Error> {
         .await
 }
 
-pub async fn room(mut db: impl Reader, id: i64) -> Result<Option<Room>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name, code, active FROM room WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn room(db: impl Reader, id: i64) -> Result<Option<Room>, sqlx::Error> {
+    row_by_id(db, "SELECT id, name, code, active FROM room WHERE id = $1", id).await
 }
 
 pub async fn insert_room(tx: &mut Tx, name: &str, code: &str) -> Result<i64, sqlx::Error> {
@@ -255,11 +252,8 @@ pub async fn day_tickets(mut db: impl Reader, day: Date) -> Result<Vec<Ticket>, 
         .await
 }
 
-pub async fn ticket(mut db: impl Reader, id: i64) -> Result<Option<Ticket>, sqlx::Error> {
-    sqlx::query_as(&format!("{TICKET_SELECT} WHERE t.id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn ticket(db: impl Reader, id: i64) -> Result<Option<Ticket>, sqlx::Error> {
+    row_by_id(db, &format!("{TICKET_SELECT} WHERE t.id = $1"), id).await
 }
 
 pub async fn ticket_of_appointment_in(tx: &mut Tx, appointment_id: i64) -> Result<Option<Ticket>, sqlx::Error> {

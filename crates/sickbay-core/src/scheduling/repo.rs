@@ -2,7 +2,7 @@
 
 pub use super::model::AppointmentView;
 use super::model::{AppointmentStatus, Closures, Hours, LIVE_STATUSES, SlotSpec, WaitlistEntry};
-use crate::db::{Date, Flag, Reader, Timestamp, Tx};
+use crate::db::{Date, Flag, Reader, Timestamp, Tx, row_by_id};
 
 // ---- hours -------------------------------------------------------------------------------------------
 
@@ -36,11 +36,13 @@ pub async fn all_active_hours(tx: &mut Tx) -> Result<Vec<Hours>, sqlx::Error> {
     .await
 }
 
-pub async fn hours(mut db: impl Reader, id: i64) -> Result<Option<Hours>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {HOURS_COLUMNS} FROM doctor_hours WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn hours(db: impl Reader, id: i64) -> Result<Option<Hours>, sqlx::Error> {
+    row_by_id(
+        db,
+        &format!("SELECT {HOURS_COLUMNS} FROM doctor_hours WHERE id = $1"),
+        id,
+    )
+    .await
 }
 
 pub async fn insert_hours(tx: &mut Tx, a: &Hours) -> Result<i64, sqlx::Error> {
@@ -124,13 +126,13 @@ pub async fn insert_closure(
     .await
 }
 
-pub async fn closure(mut db: impl Reader, id: i64) -> Result<Option<Closure>, sqlx::Error> {
-    sqlx::query_as(
+pub async fn closure(db: impl Reader, id: i64) -> Result<Option<Closure>, sqlx::Error> {
+    row_by_id(
+        db,
         "SELECT c.id, c.day, c.doctor_id, s.full_name AS doctor_name, c.reason FROM closure c
          LEFT JOIN staff s ON s.id = c.doctor_id WHERE c.id = $1",
+        id,
     )
-    .bind(id)
-    .fetch_optional(db.exec())
     .await
 }
 
@@ -217,11 +219,8 @@ pub async fn future_slots(tx: &mut Tx, doctor_id: Option<i64>, now: Timestamp) -
     .await
 }
 
-pub async fn slot(mut db: impl Reader, id: i64) -> Result<Option<Slot>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {SLOT_COLUMNS} FROM slot sl WHERE sl.id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn slot(db: impl Reader, id: i64) -> Result<Option<Slot>, sqlx::Error> {
+    row_by_id(db, &format!("SELECT {SLOT_COLUMNS} FROM slot sl WHERE sl.id = $1"), id).await
 }
 
 /// A doctor's slots on a day at a glance: how many, seats booked, seats offered (in slots not blocked).
@@ -542,12 +541,12 @@ pub async fn appointments_of_patient(
     .await
 }
 
-pub async fn appointment(mut db: impl Reader, id: i64) -> Result<Option<AppointmentView>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM} WHERE a.id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(db.exec())
+pub async fn appointment(db: impl Reader, id: i64) -> Result<Option<AppointmentView>, sqlx::Error> {
+    row_by_id(
+        db,
+        &format!("SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM} WHERE a.id = $1"),
+        id,
+    )
     .await
 }
 

@@ -2,7 +2,7 @@
 
 use super::model::{Doctor, DoctorProfile, ExtraRole, NewStaff, ProfileInput, StaffAccount, StaffDetails};
 use crate::db::paging::{PageRequest, like_pattern};
-use crate::db::{Flag, Reader, Timestamp, Tx};
+use crate::db::{Flag, Reader, Timestamp, Tx, row_by_id};
 use crate::identity::Role;
 
 const ACCOUNT_COLUMNS: &str =
@@ -34,11 +34,8 @@ pub async fn insert(tx: &mut Tx, new: &NewStaff, password_hash: &str, must_chang
     .await
 }
 
-pub async fn get(mut db: impl Reader, id: i64) -> Result<Option<StaffAccount>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM staff WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn get(db: impl Reader, id: i64) -> Result<Option<StaffAccount>, sqlx::Error> {
+    row_by_id(db, &format!("SELECT {ACCOUNT_COLUMNS} FROM staff WHERE id = $1"), id).await
 }
 
 /// One page of accounts whose username, name or email contains `search`, with the total that match.
@@ -206,12 +203,12 @@ pub async fn active_doctors(mut db: impl Reader) -> Result<Vec<Doctor>, sqlx::Er
 const PROFILE_COLUMNS: &str = "id, full_name, specialty, qualifications, profile_note";
 
 /// A doctor's profile (any account that is not a doctor's has none).
-pub async fn profile(mut db: impl Reader, id: i64) -> Result<Option<DoctorProfile>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {PROFILE_COLUMNS} FROM staff WHERE id = $1 AND role = 'doctor'"
-    ))
-    .bind(id)
-    .fetch_optional(db.exec())
+pub async fn profile(db: impl Reader, id: i64) -> Result<Option<DoctorProfile>, sqlx::Error> {
+    row_by_id(
+        db,
+        &format!("SELECT {PROFILE_COLUMNS} FROM staff WHERE id = $1 AND role = 'doctor'"),
+        id,
+    )
     .await
 }
 
