@@ -1,7 +1,7 @@
 //! All SQL of academic data.
 
+use sqlx::FromRow;
 use sqlx::any::AnyRow;
-use sqlx::{FromRow, Row};
 
 use super::model::{
     AcademicOptions, AcademicSession, Department, DepartmentInput, Faculty, FacultyInput, Input, Kind, Level,
@@ -9,7 +9,7 @@ use super::model::{
 };
 
 use crate::db::insert::AnyQuery;
-use crate::db::{Flag, Reader, Timestamp, Tx};
+use crate::db::{Flag, Reader, Timestamp, Tx, changed_one_row, inserted_id};
 
 /// Every faculty, department, level and session (active and not: a patient may point at a deactivated one,
 /// and its name must still show). Forms offer only the active ones.
@@ -150,12 +150,8 @@ pub async fn insert<I: Written>(tx: &mut Tx, input: &I) -> Result<i64, sqlx::Err
         I::COLUMNS.join(", "),
         placeholders(I::COLUMNS.len()),
     );
-    let row = input
-        .bind(sqlx::query(&sql))
-        .bind(Timestamp::now())
-        .fetch_one(&mut **tx)
-        .await?;
-    row.try_get("id")
+    let query = input.bind(sqlx::query(&sql)).bind(Timestamp::now());
+    inserted_id(tx, query).await
 }
 
 /// A record with its version, read by the kind of its form.
@@ -182,14 +178,8 @@ pub async fn update<I: Written>(tx: &mut Tx, id: i64, seen: Timestamp, input: &I
         count + 2,
         count + 3
     );
-    let done = input
-        .bind(sqlx::query(&sql))
-        .bind(seen.now_after())
-        .bind(id)
-        .bind(seen)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    let query = input.bind(sqlx::query(&sql)).bind(seen.now_after()).bind(id).bind(seen);
+    changed_one_row(tx, query).await
 }
 
 /// Whether a faculty or a department (as `kind` says) already has `code`, ignoring case. Levels and sessions
@@ -234,16 +224,17 @@ pub async fn set_active(tx: &mut Tx, kind: Kind, id: i64, active: bool) -> Resul
     } else {
         ""
     };
-    let done = sqlx::query(&format!(
-        "UPDATE {} SET active = $1, updated_at = $2 WHERE id = $3 AND active <> $1{keep_current}",
-        kind.table()
-    ))
-    .bind(Flag(active))
-    .bind(Timestamp::now())
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    changed_one_row(
+        tx,
+        sqlx::query(&format!(
+            "UPDATE {} SET active = $1, updated_at = $2 WHERE id = $3 AND active <> $1{keep_current}",
+            kind.table()
+        ))
+        .bind(Flag(active))
+        .bind(Timestamp::now())
+        .bind(id),
+    )
+    .await
 }
 
 /// How many patients (up to one more than [`PATIENTS_COUNTED`]) and, for a faculty, departments point at the
@@ -271,11 +262,11 @@ pub async fn delete(tx: &mut Tx, kind: Kind, id: i64) -> Result<bool, sqlx::Erro
     } else {
         ""
     };
-    let done = sqlx::query(&format!("DELETE FROM {} WHERE id = $1{keep_current}", kind.table()))
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    changed_one_row(
+        tx,
+        sqlx::query(&format!("DELETE FROM {} WHERE id = $1{keep_current}", kind.table())).bind(id),
+    )
+    .await
 }
 
 /// Makes the active session `id` the current one, clearing the old first (the partial unique index allows
@@ -287,12 +278,10 @@ pub async fn make_current(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
         .bind(id)
         .execute(&mut **tx)
         .await?;
-    let done = sqlx::query(
+    let query = sqlx::query(
         "UPDATE academic_session SET is_current = 1, updated_at = $1 WHERE id = $2 AND active = 1 AND is_current = 0",
     )
     .bind(now)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .bind(id);
+    changed_one_row(tx, query).await
 }

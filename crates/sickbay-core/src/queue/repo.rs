@@ -4,7 +4,7 @@ use crate::db::Connection;
 use sqlx::FromRow;
 
 use super::model::{Move, Priority, Queued, TicketStatus, TicketTimes};
-use crate::db::{Date, Flag, Reader, Timestamp, Tx, row_by_id};
+use crate::db::{Date, Flag, Reader, Timestamp, Tx, changed_one_row, inserted_id, row_by_id};
 
 /// The one queue order, used by "call next", the boards, the display and the patient's place: priority
 /// first, then the order key (appointment time or arrival), then the ticket's number.
@@ -32,26 +32,26 @@ pub async fn room(db: impl Reader, id: i64) -> Result<Option<Room>, sqlx::Error>
 
 pub async fn insert_room(tx: &mut Tx, name: &str, code: &str) -> Result<i64, sqlx::Error> {
     let now = Timestamp::now();
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO room (name, code, active, created_at, updated_at) VALUES ($1, $2, 1, $3, $3) RETURNING id",
     )
     .bind(name)
     .bind(code)
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await
+    .bind(now);
+    inserted_id(tx, query).await
 }
 
 pub async fn update_room(tx: &mut Tx, id: i64, name: &str, code: &str, active: bool) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE room SET name = $1, code = $2, active = $3, updated_at = $4 WHERE id = $5")
-        .bind(name)
-        .bind(code)
-        .bind(Flag(active))
-        .bind(Timestamp::now())
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    changed_one_row(
+        tx,
+        sqlx::query("UPDATE room SET name = $1, code = $2, active = $3, updated_at = $4 WHERE id = $5")
+            .bind(name)
+            .bind(code)
+            .bind(Flag(active))
+            .bind(Timestamp::now())
+            .bind(id),
+    )
+    .await
 }
 
 // ---- where doctors work today ------------------------------------------------------------------------
@@ -141,7 +141,7 @@ pub struct NewTicket<'a> {
 /// appointment already has one.
 pub async fn insert_ticket(tx: &mut Tx, t: &NewTicket<'_>) -> Result<i64, sqlx::Error> {
     let now = Timestamp::now();
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO ticket (day, code, patient_id, appointment_id, doctor_id, priority, order_at, status,
              checked_in_at, created_by, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'waiting', $8, $9, $8) RETURNING id",
@@ -154,9 +154,8 @@ pub async fn insert_ticket(tx: &mut Tx, t: &NewTicket<'_>) -> Result<i64, sqlx::
     .bind(t.priority)
     .bind(t.order_at)
     .bind(now)
-    .bind(t.created_by)
-    .fetch_one(&mut **tx)
-    .await
+    .bind(t.created_by);
+    inserted_id(tx, query).await
 }
 
 /// A ticket with what the boards show beside it.
@@ -362,18 +361,19 @@ pub async fn waiting_line(
 /// ticket still waiting.
 pub async fn claim_for_call(tx: &mut Tx, id: i64, doctor_id: i64, room_id: i64) -> Result<bool, sqlx::Error> {
     let now = Timestamp::now();
-    let done = sqlx::query(
-        "UPDATE ticket SET status = 'called', doctor_id = $1, room_id = $2, called_at = COALESCE(called_at, $3),
+    changed_one_row(
+        tx,
+        sqlx::query(
+            "UPDATE ticket SET status = 'called', doctor_id = $1, room_id = $2, called_at = COALESCE(called_at, $3),
              last_called_at = $3, calls = calls + 1, updated_at = $3
          WHERE id = $4 AND status = 'waiting'",
+        )
+        .bind(doctor_id)
+        .bind(room_id)
+        .bind(now)
+        .bind(id),
     )
-    .bind(doctor_id)
-    .bind(room_id)
-    .bind(now)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await
 }
 
 /// The code of the ticket a doctor has called and not yet started, if any.
