@@ -33,8 +33,7 @@ pub async fn register(
         .record("patient", result.0)
         .patient(result.0)
         .detail(&result.1);
-    audit::record(&mut tx, actor, entry).await?;
-    actor.complete_form(&mut tx, REGISTER, result.0).await?;
+    audit::record_form(&mut tx, actor, entry, REGISTER, result.0).await?;
     tx.commit().await?;
     Ok(result)
 }
