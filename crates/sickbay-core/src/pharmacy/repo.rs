@@ -5,6 +5,7 @@ use super::model::allocation::BatchStock;
 use super::model::stock::{AdjustReason, MovementKind};
 use super::model::{BatchLine, Drug, DrugInput, DrugStock, MovementRow, search_words};
 use crate::db::id_list;
+use crate::db::insert::AnyQuery;
 use crate::db::paging::{PageRequest, like_pattern};
 use crate::db::{Date, Flag, Money, Reader, Timestamp, Tx, changed_one_row, inserted_id, row_by_id};
 
@@ -138,32 +139,14 @@ pub async fn insert(tx: &mut Tx, drug: &DrugInput) -> Result<i64, sqlx::Error> {
         "INSERT INTO drug (name, generic_name, form, strength, unit, unit_price, reorder_level, active, shelf,
                            search, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $11, $9, $9) RETURNING id",
-    )
-    .bind(&drug.name)
-    .bind(&drug.generic_name)
-    .bind(drug.form)
-    .bind(&drug.strength)
-    .bind(&drug.unit)
-    .bind(drug.unit_price)
-    .bind(drug.reorder_level)
-    .bind(Flag(drug.active))
-    .bind(Timestamp::now())
-    .bind(&drug.shelf)
-    .bind(drug.search_text());
-    inserted_id(tx, query).await
+    );
+    inserted_id(tx, bind_drug(query, drug, Timestamp::now())).await
 }
 
-/// Updates the entry if it still has `seen` as its version; answers whether it did.
-pub async fn update(tx: &mut Tx, id: i64, seen: Timestamp, drug: &DrugInput) -> Result<bool, sqlx::Error> {
-    changed_one_row(
-        tx,
-        sqlx::query(
-            "UPDATE drug SET name = $3, generic_name = $4, form = $5, strength = $6, unit = $7, unit_price = $8,
-                reorder_level = $9, active = $10, updated_at = $11, shelf = $12, search = $13
-         WHERE id = $1 AND updated_at = $2",
-        )
-        .bind(id)
-        .bind(seen)
+/// Binds the drug's name, generic name, form, strength, unit, price, reorder level and whether it is active,
+/// then `stamp` (its new `updated_at`), its shelf and its search text, in that order.
+fn bind_drug<'q>(query: AnyQuery<'q>, drug: &'q DrugInput, stamp: Timestamp) -> AnyQuery<'q> {
+    query
         .bind(&drug.name)
         .bind(&drug.generic_name)
         .bind(drug.form)
@@ -172,11 +155,21 @@ pub async fn update(tx: &mut Tx, id: i64, seen: Timestamp, drug: &DrugInput) -> 
         .bind(drug.unit_price)
         .bind(drug.reorder_level)
         .bind(Flag(drug.active))
-        .bind(seen.now_after())
+        .bind(stamp)
         .bind(&drug.shelf)
-        .bind(drug.search_text()),
+        .bind(drug.search_text())
+}
+
+/// Updates the entry if it still has `seen` as its version; answers whether it did.
+pub async fn update(tx: &mut Tx, id: i64, seen: Timestamp, drug: &DrugInput) -> Result<bool, sqlx::Error> {
+    let query = sqlx::query(
+        "UPDATE drug SET name = $3, generic_name = $4, form = $5, strength = $6, unit = $7, unit_price = $8,
+                reorder_level = $9, active = $10, updated_at = $11, shelf = $12, search = $13
+         WHERE id = $1 AND updated_at = $2",
     )
-    .await
+    .bind(id)
+    .bind(seen);
+    changed_one_row(tx, bind_drug(query, drug, seen.now_after())).await
 }
 
 /// A batch received into stock.
