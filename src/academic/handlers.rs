@@ -114,28 +114,28 @@ macro_rules! record_form {
 record_form! {
     FacultyForm => Faculty, FacultyInput, FacultyPage,
     validate(name, code),
-    create = service::create_faculty, update = service::update_faculty,
+    create = service::create, update = service::update,
     index = (faculty_form, faculty_errors)
 }
 
 record_form! {
     DepartmentForm => Department, DepartmentInput, DepartmentPage,
     validate(faculty_id, name, code),
-    create = service::create_department, update = service::update_department,
+    create = service::create, update = service::update,
     index = (department_form, department_errors)
 }
 
 record_form! {
     LevelForm => Level, LevelInput, LevelPage,
     validate(name, sort_order),
-    create = service::create_level, update = service::update_level,
+    create = service::create, update = service::update,
     index = (level_form, level_errors)
 }
 
 record_form! {
     SessionForm => Session, SessionInput, SessionPage,
     validate(name, starts_on, ends_on),
-    create = service::create_session, update = service::update_session,
+    create = service::create, update = service::update,
     index = (session_form, session_errors)
 }
 
@@ -386,7 +386,7 @@ pub struct FacultyPage {
 
 impl FacultyPage {
     async fn load(db: &Db, layout: Layout, id: i64) -> AppResult<Self> {
-        let found = repo::get_faculty(db, id).await?.ok_or(AppError::NotFound)?;
+        let found = repo::get::<FacultyInput>(db, id).await?.ok_or(AppError::NotFound)?;
         let faculty = found.record;
         Ok(FacultyPage {
             layout,
@@ -417,7 +417,7 @@ pub struct DepartmentPage {
 
 impl DepartmentPage {
     async fn load(db: &Db, layout: Layout, id: i64) -> AppResult<Self> {
-        let found = repo::get_department(db, id).await?.ok_or(AppError::NotFound)?;
+        let found = repo::get::<DepartmentInput>(db, id).await?.ok_or(AppError::NotFound)?;
         let department = found.record;
         let options = repo::options(db).await?;
         Ok(DepartmentPage {
@@ -453,7 +453,7 @@ pub struct LevelPage {
 
 impl LevelPage {
     async fn load(db: &Db, layout: Layout, id: i64) -> AppResult<Self> {
-        let found = repo::get_level(db, id).await?.ok_or(AppError::NotFound)?;
+        let found = repo::get::<LevelInput>(db, id).await?.ok_or(AppError::NotFound)?;
         let level = found.record;
         Ok(LevelPage {
             layout,
@@ -482,7 +482,7 @@ pub struct SessionPage {
 
 impl SessionPage {
     async fn load(db: &Db, layout: Layout, id: i64) -> AppResult<Self> {
-        let found = repo::get_session(db, id).await?.ok_or(AppError::NotFound)?;
+        let found = repo::get::<SessionInput>(db, id).await?.ok_or(AppError::NotFound)?;
         let session = found.record;
         Ok(SessionPage {
             layout,

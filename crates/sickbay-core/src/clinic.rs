@@ -3,7 +3,7 @@
 use chrono_tz::{TZ_VARIANTS, Tz};
 
 use crate::db::types::InvalidValue;
-use crate::settings_section::{Field, Section, Text, Values};
+use crate::settings_section::{Field, Text};
 
 pub const NAME: Text<String> = Text {
     key: "clinic_name",
@@ -88,12 +88,6 @@ pub struct ClinicSettings {
     pub currency_minor_digits: u32,
 }
 
-impl Default for ClinicSettings {
-    fn default() -> Self {
-        ClinicSettings::from_stored(&Values::new())
-    }
-}
-
 crate::settings_section!(
     ClinicSettings,
     "The clinic",
@@ -151,6 +145,7 @@ pub fn parse_minor_digits(text: &str) -> Result<u32, InvalidValue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings_section::{Section, Values};
     use crate::validation::FieldErrors;
 
     fn stored(pairs: &[(&str, &str)]) -> Values {

@@ -199,8 +199,7 @@ pub async fn dispense(
         .record("dispensation", dispensation)
         .patient(prescription.patient_id)
         .detail(format!("prescription {prescription_id}: {}", given.join("; ")));
-    audit::record(&mut tx, actor, entry).await?;
-    actor.complete_form(&mut tx, DISPENSE, dispensation).await?;
+    audit::record_form(&mut tx, actor, entry, DISPENSE, dispensation).await?;
     tx.commit().await?;
     Ok(Dispensed::Now {
         status,

@@ -110,11 +110,18 @@ pub trait Setting {
 
 /// Declares a feature's settings section once, as vaultwarden's `make_config!` does: its title and, in the
 /// form's order, each field of the settings struct with the key that holds it. Reading, the form, storing and
-/// the fieldset all come from that one list. `check` (optional) looks at the form as a whole, adding to the
-/// errors and answering whether it can be saved (a rule between two keys).
+/// the fieldset all come from that one list, and so does the default: every key's own default, as read from
+/// no stored values. `check` (optional) looks at the form as a whole, adding to the errors and answering
+/// whether it can be saved (a rule between two keys).
 #[macro_export]
 macro_rules! settings_section {
     ($section:ty, $title:expr, [$($field:ident: $key:expr),+ $(,)?] $(, check = $check:path)?) => {
+        impl Default for $section {
+            fn default() -> Self {
+                <Self as $crate::settings_section::Section>::from_stored(&$crate::settings_section::Values::new())
+            }
+        }
+
         impl $crate::settings_section::Section for $section {
             const TITLE: &'static str = $title;
 

@@ -391,6 +391,107 @@ fn parse_date(text: &str) -> Result<Date, InvalidValue> {
     Date::parse(text).map_err(|_| InvalidValue("Enter a date as YYYY-MM-DD.".into()))
 }
 
+/// What the admin types for one kind of record: the kind, the record it is stored as, and how the audit log
+/// describes a new record and a change.
+pub trait Input: Sync {
+    const KIND: Kind;
+    type Record;
+
+    /// The audit detail of a new record.
+    fn created(&self) -> String;
+
+    /// The audit detail of a change from `before`.
+    fn changes(&self, before: Self::Record) -> String;
+
+    /// The faculty the record is to be in: a department's, none for the other kinds.
+    fn faculty_id(&self) -> Option<i64> {
+        None
+    }
+
+    /// The faculty a stored record is in.
+    fn faculty_of(_record: &Self::Record) -> Option<i64> {
+        None
+    }
+}
+
+impl Input for FacultyInput {
+    const KIND: Kind = Kind::Faculty;
+    type Record = Faculty;
+
+    fn created(&self) -> String {
+        format!("name {:?}, code {}", self.name, self.code)
+    }
+
+    fn changes(&self, before: Faculty) -> String {
+        describe_changes(&[
+            ("name", before.name, self.name.clone()),
+            ("code", before.code, self.code.clone()),
+        ])
+    }
+}
+
+impl Input for DepartmentInput {
+    const KIND: Kind = Kind::Department;
+    type Record = Department;
+
+    fn created(&self) -> String {
+        format!("name {:?}, code {}, faculty #{}", self.name, self.code, self.faculty_id)
+    }
+
+    fn changes(&self, before: Department) -> String {
+        describe_changes(&[
+            (
+                "faculty",
+                format!("#{}", before.faculty_id),
+                format!("#{}", self.faculty_id),
+            ),
+            ("name", before.name, self.name.clone()),
+            ("code", before.code, self.code.clone()),
+        ])
+    }
+
+    fn faculty_id(&self) -> Option<i64> {
+        Some(self.faculty_id)
+    }
+
+    fn faculty_of(record: &Department) -> Option<i64> {
+        Some(record.faculty_id)
+    }
+}
+
+impl Input for LevelInput {
+    const KIND: Kind = Kind::Level;
+    type Record = Level;
+
+    fn created(&self) -> String {
+        format!("name {:?}, sort order {}", self.name, self.sort_order)
+    }
+
+    fn changes(&self, before: Level) -> String {
+        describe_changes(&[
+            ("name", before.name, self.name.clone()),
+            ("sort order", before.sort_order.to_string(), self.sort_order.to_string()),
+        ])
+    }
+}
+
+impl Input for SessionInput {
+    const KIND: Kind = Kind::Session;
+    type Record = AcademicSession;
+
+    fn created(&self) -> String {
+        format!("name {}, {} to {}", self.name, self.starts_on, self.ends_on)
+    }
+
+    fn changes(&self, before: AcademicSession) -> String {
+        describe_changes(&[
+            ("name", before.name, self.name.clone()),
+            ("starts", before.starts_on.to_string(), self.starts_on.to_string()),
+            ("ends", before.ends_on.to_string(), self.ends_on.to_string()),
+        ])
+    }
+}
+
 /// The field and message for a broken unique index (the index names of migrations/*/0002_patients.sql).
 pub fn duplicate_message(index: &str) -> (&'static str, &'static str) {
     match index {

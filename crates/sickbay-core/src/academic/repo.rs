@@ -1,11 +1,15 @@
 //! All SQL of academic data.
 
+use sqlx::FromRow;
+use sqlx::any::AnyRow;
+
 use super::model::{
-    AcademicOptions, AcademicSession, Department, DepartmentInput, Faculty, FacultyInput, Kind, Level, LevelInput,
-    PATIENTS_COUNTED, SessionInput, StudyIds, StudyNames, Usage, Versioned,
+    AcademicOptions, AcademicSession, Department, DepartmentInput, Faculty, FacultyInput, Input, Kind, Level,
+    LevelInput, PATIENTS_COUNTED, SessionInput, StudyIds, StudyNames, Usage, Versioned,
 };
 
-use crate::db::{Flag, Reader, Timestamp, Tx};
+use crate::db::insert::AnyQuery;
+use crate::db::{Flag, Reader, Timestamp, Tx, changed_one_row, inserted_id};
 
 /// Every faculty, department, level and session (active and not: a patient may point at a deactivated one,
 /// and its name must still show). Forms offer only the active ones.
@@ -85,42 +89,97 @@ pub async fn current_session(tx: &mut Tx) -> Result<Option<AcademicSession>, sql
         .await
 }
 
-pub async fn insert_faculty(tx: &mut Tx, name: &str, code: &str) -> Result<i64, sqlx::Error> {
-    let now = Timestamp::now();
-    sqlx::query_scalar(
-        "INSERT INTO faculty (name, code, active, created_at, updated_at) VALUES ($1, $2, 1, $3, $3) RETURNING id",
-    )
-    .bind(name)
-    .bind(code)
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await
+/// A kind's form as stored: the columns it writes, its values bound in that order, the columns its record is
+/// read from, and the columns a new record starts with besides (active; a session also not current).
+pub trait Written: Input<Record: for<'r> FromRow<'r, AnyRow> + Send + Unpin> {
+    const COLUMNS: &'static [&'static str];
+    const READ: &'static str;
+    const STARTS: (&'static str, &'static str) = ("active", "1");
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q>;
 }
 
-pub async fn insert_department(tx: &mut Tx, faculty_id: i64, name: &str, code: &str) -> Result<i64, sqlx::Error> {
-    let now = Timestamp::now();
-    sqlx::query_scalar(
-        "INSERT INTO department (faculty_id, name, code, active, created_at, updated_at)
-         VALUES ($1, $2, $3, 1, $4, $4) RETURNING id",
-    )
-    .bind(faculty_id)
-    .bind(name)
-    .bind(code)
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await
+impl Written for FacultyInput {
+    const COLUMNS: &'static [&'static str] = &["name", "code"];
+    const READ: &'static str = "id, name, code, active, updated_at";
+
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        query.bind(&self.name).bind(&self.code)
+    }
 }
 
-pub async fn insert_level(tx: &mut Tx, name: &str, sort_order: i64) -> Result<i64, sqlx::Error> {
-    let now = Timestamp::now();
-    sqlx::query_scalar(
-        "INSERT INTO level (name, sort_order, active, created_at, updated_at) VALUES ($1, $2, 1, $3, $3) RETURNING id",
-    )
-    .bind(name)
-    .bind(sort_order)
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await
+impl Written for DepartmentInput {
+    const COLUMNS: &'static [&'static str] = &["faculty_id", "name", "code"];
+    const READ: &'static str = "id, faculty_id, name, code, active, updated_at";
+
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        query.bind(self.faculty_id).bind(&self.name).bind(&self.code)
+    }
+}
+
+impl Written for LevelInput {
+    const COLUMNS: &'static [&'static str] = &["name", "sort_order"];
+    const READ: &'static str = "id, name, sort_order, active, updated_at";
+
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        query.bind(&self.name).bind(self.sort_order)
+    }
+}
+
+impl Written for SessionInput {
+    const COLUMNS: &'static [&'static str] = &["name", "starts_on", "ends_on"];
+    const READ: &'static str = "id, name, starts_on, ends_on, is_current, active, updated_at";
+    const STARTS: (&'static str, &'static str) = ("is_current, active", "0, 1");
+
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        query.bind(&self.name).bind(self.starts_on).bind(self.ends_on)
+    }
+}
+
+/// `$1, $2, ...` for `count` values.
+fn placeholders(count: usize) -> String {
+    (1..=count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Inserts a new, active record; answers its id.
+pub async fn insert<I: Written>(tx: &mut Tx, input: &I) -> Result<i64, sqlx::Error> {
+    let now = I::COLUMNS.len() + 1;
+    let (start_columns, start_values) = I::STARTS;
+    let sql = format!(
+        "INSERT INTO {} ({}, {start_columns}, created_at, updated_at) VALUES ({}, {start_values}, ${now}, ${now}) RETURNING id",
+        I::KIND.table(),
+        I::COLUMNS.join(", "),
+        placeholders(I::COLUMNS.len()),
+    );
+    let query = input.bind(sqlx::query(&sql)).bind(Timestamp::now());
+    inserted_id(tx, query).await
+}
+
+/// A record with its version, read by the kind of its form.
+pub async fn get<I: Written>(mut db: impl Reader, id: i64) -> Result<Option<Versioned<I::Record>>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {} FROM {} WHERE id = $1", I::READ, I::KIND.table()))
+        .bind(id)
+        .fetch_optional(db.exec())
+        .await
+}
+
+/// Changes a record only if it still has `seen` as its `updated_at`, and answers whether it did.
+pub async fn update<I: Written>(tx: &mut Tx, id: i64, seen: Timestamp, input: &I) -> Result<bool, sqlx::Error> {
+    let count = I::COLUMNS.len();
+    let assignments: Vec<String> = I::COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, column)| format!("{column} = ${}", i + 1))
+        .collect();
+    let sql = format!(
+        "UPDATE {} SET {}, updated_at = ${} WHERE id = ${} AND updated_at = ${}",
+        I::KIND.table(),
+        assignments.join(", "),
+        count + 1,
+        count + 2,
+        count + 3
+    );
+    let query = input.bind(sqlx::query(&sql)).bind(seen.now_after()).bind(id).bind(seen);
+    changed_one_row(tx, query).await
 }
 
 /// Whether a faculty or a department (as `kind` says) already has `code`, ignoring case. Levels and sessions
@@ -139,39 +198,6 @@ pub async fn code_taken(tx: &mut Tx, kind: Kind, code: &str) -> Result<bool, sql
     Ok(n > 0)
 }
 
-const FACULTY_COLUMNS: &str = "id, name, code, active, updated_at";
-const DEPARTMENT_COLUMNS: &str = "id, faculty_id, name, code, active, updated_at";
-const LEVEL_COLUMNS: &str = "id, name, sort_order, active, updated_at";
-const SESSION_COLUMNS: &str = "id, name, starts_on, ends_on, is_current, active, updated_at";
-
-pub async fn get_faculty(mut db: impl Reader, id: i64) -> Result<Option<Versioned<Faculty>>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {FACULTY_COLUMNS} FROM faculty WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
-}
-
-pub async fn get_department(mut db: impl Reader, id: i64) -> Result<Option<Versioned<Department>>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {DEPARTMENT_COLUMNS} FROM department WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
-}
-
-pub async fn get_level(mut db: impl Reader, id: i64) -> Result<Option<Versioned<Level>>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {LEVEL_COLUMNS} FROM level WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
-}
-
-pub async fn get_session(mut db: impl Reader, id: i64) -> Result<Option<Versioned<AcademicSession>>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {SESSION_COLUMNS} FROM academic_session WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
-}
-
 /// Whether the faculty is active, or `None` when there is no such faculty.
 pub async fn faculty_active(tx: &mut Tx, id: i64) -> Result<Option<bool>, sqlx::Error> {
     let active: Option<Flag> = sqlx::query_scalar("SELECT active FROM faculty WHERE id = $1")
@@ -179,94 +205,6 @@ pub async fn faculty_active(tx: &mut Tx, id: i64) -> Result<Option<bool>, sqlx::
         .fetch_optional(&mut **tx)
         .await?;
     Ok(active.map(bool::from))
-}
-
-pub async fn insert_session(tx: &mut Tx, session: &SessionInput) -> Result<i64, sqlx::Error> {
-    let now = Timestamp::now();
-    sqlx::query_scalar(
-        "INSERT INTO academic_session (name, starts_on, ends_on, is_current, active, created_at, updated_at)
-         VALUES ($1, $2, $3, 0, 1, $4, $4) RETURNING id",
-    )
-    .bind(&session.name)
-    .bind(session.starts_on)
-    .bind(session.ends_on)
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await
-}
-
-/// The updates below change a row only if it still has `seen` as its `updated_at`, and answer whether they did.
-pub async fn update_faculty(
-    tx: &mut Tx,
-    id: i64,
-    seen: Timestamp,
-    faculty: &FacultyInput,
-) -> Result<bool, sqlx::Error> {
-    let done =
-        sqlx::query("UPDATE faculty SET name = $1, code = $2, updated_at = $3 WHERE id = $4 AND updated_at = $5")
-            .bind(&faculty.name)
-            .bind(&faculty.code)
-            .bind(seen.now_after())
-            .bind(id)
-            .bind(seen)
-            .execute(&mut **tx)
-            .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-pub async fn update_department(
-    tx: &mut Tx,
-    id: i64,
-    seen: Timestamp,
-    department: &DepartmentInput,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE department SET faculty_id = $1, name = $2, code = $3, updated_at = $4
-         WHERE id = $5 AND updated_at = $6",
-    )
-    .bind(department.faculty_id)
-    .bind(&department.name)
-    .bind(&department.code)
-    .bind(seen.now_after())
-    .bind(id)
-    .bind(seen)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-pub async fn update_level(tx: &mut Tx, id: i64, seen: Timestamp, level: &LevelInput) -> Result<bool, sqlx::Error> {
-    let done =
-        sqlx::query("UPDATE level SET name = $1, sort_order = $2, updated_at = $3 WHERE id = $4 AND updated_at = $5")
-            .bind(&level.name)
-            .bind(level.sort_order)
-            .bind(seen.now_after())
-            .bind(id)
-            .bind(seen)
-            .execute(&mut **tx)
-            .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-pub async fn update_session(
-    tx: &mut Tx,
-    id: i64,
-    seen: Timestamp,
-    session: &SessionInput,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE academic_session SET name = $1, starts_on = $2, ends_on = $3, updated_at = $4
-         WHERE id = $5 AND updated_at = $6",
-    )
-    .bind(&session.name)
-    .bind(session.starts_on)
-    .bind(session.ends_on)
-    .bind(seen.now_after())
-    .bind(id)
-    .bind(seen)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
 }
 
 /// The name of a record of any kind and whether it is active, inside the caller's transaction.
@@ -286,16 +224,17 @@ pub async fn set_active(tx: &mut Tx, kind: Kind, id: i64, active: bool) -> Resul
     } else {
         ""
     };
-    let done = sqlx::query(&format!(
-        "UPDATE {} SET active = $1, updated_at = $2 WHERE id = $3 AND active <> $1{keep_current}",
-        kind.table()
-    ))
-    .bind(Flag(active))
-    .bind(Timestamp::now())
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    changed_one_row(
+        tx,
+        sqlx::query(&format!(
+            "UPDATE {} SET active = $1, updated_at = $2 WHERE id = $3 AND active <> $1{keep_current}",
+            kind.table()
+        ))
+        .bind(Flag(active))
+        .bind(Timestamp::now())
+        .bind(id),
+    )
+    .await
 }
 
 /// How many patients (up to one more than [`PATIENTS_COUNTED`]) and, for a faculty, departments point at the
@@ -323,11 +262,11 @@ pub async fn delete(tx: &mut Tx, kind: Kind, id: i64) -> Result<bool, sqlx::Erro
     } else {
         ""
     };
-    let done = sqlx::query(&format!("DELETE FROM {} WHERE id = $1{keep_current}", kind.table()))
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    changed_one_row(
+        tx,
+        sqlx::query(&format!("DELETE FROM {} WHERE id = $1{keep_current}", kind.table())).bind(id),
+    )
+    .await
 }
 
 /// Makes the active session `id` the current one, clearing the old first (the partial unique index allows
@@ -339,12 +278,10 @@ pub async fn make_current(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
         .bind(id)
         .execute(&mut **tx)
         .await?;
-    let done = sqlx::query(
+    let query = sqlx::query(
         "UPDATE academic_session SET is_current = 1, updated_at = $1 WHERE id = $2 AND active = 1 AND is_current = 0",
     )
     .bind(now)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .bind(id);
+    changed_one_row(tx, query).await
 }

@@ -1,10 +1,7 @@
 //! Changes to academic data, each one transaction with its audit row.
 
-use super::model::{
-    CHOOSE_A_FACULTY, DepartmentInput, FacultyInput, Kind, LevelInput, SessionInput, describe_changes,
-    duplicate_message,
-};
-use super::repo;
+use super::model::{CHOOSE_A_FACULTY, Kind, SessionInput, duplicate_message};
+use super::repo::{self, Written};
 use crate::audit::{self, AuditEntry};
 use crate::db::form_ids::Claim;
 use crate::db::{Db, Reader, Timestamp, Tx, is_foreign_key_violation, violated_unique_index};
@@ -47,45 +44,34 @@ fn updated(done: bool) -> Result<()> {
     if done { Ok(()) } else { Err(ServiceError::Stale) }
 }
 
-pub async fn create_faculty(db: &Db, actor: &Actor, faculty: &FacultyInput) -> Result<i64> {
+/// Adds a record of the form's kind.
+pub async fn create<I: Written>(db: &Db, actor: &Actor, input: &I) -> Result<i64> {
+    let action = I::KIND.actions().create;
     let mut tx = db.begin_write().await?;
-    if let Claim::Done(id) = actor.claim_form(&mut tx, Kind::Faculty.actions().create).await? {
+    if let Claim::Done(id) = actor.claim_form(&mut tx, action).await? {
         return Ok(id);
     }
-    let id = unique(repo::insert_faculty(&mut tx, &faculty.name, &faculty.code).await)?;
-    let detail = format!("name {:?}, code {}", faculty.name, faculty.code);
-    audit(
-        &mut tx,
-        actor,
-        Kind::Faculty.actions().create,
-        Kind::Faculty,
-        id,
-        detail,
-    )
-    .await?;
-    actor.complete_form(&mut tx, Kind::Faculty.actions().create, id).await?;
+    if let Some(faculty_id) = input.faculty_id() {
+        check_faculty(&mut tx, faculty_id, None).await?;
+    }
+    let id = write(repo::insert(&mut tx, input).await)?;
+    audit(&mut tx, actor, action, I::KIND, id, input.created()).await?;
+    actor.complete_form(&mut tx, action, id).await?;
     tx.commit().await?;
     Ok(id)
 }
 
-pub async fn update_faculty(db: &Db, actor: &Actor, id: i64, seen: Timestamp, faculty: &FacultyInput) -> Result<()> {
+/// Changes a record loaded at `seen` to what the form says.
+pub async fn update<I: Written>(db: &Db, actor: &Actor, id: i64, seen: Timestamp, input: &I) -> Result<()> {
     let mut tx = db.begin_write().await?;
-    let before = repo::get_faculty(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+    let before = repo::get::<I>(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
     check_version(seen, before.updated_at)?;
-    updated(unique(repo::update_faculty(&mut tx, id, seen, faculty).await)?)?;
-    let detail = describe_changes(&[
-        ("name", before.record.name, faculty.name.clone()),
-        ("code", before.record.code, faculty.code.clone()),
-    ]);
-    audit(
-        &mut tx,
-        actor,
-        Kind::Faculty.actions().update,
-        Kind::Faculty,
-        id,
-        detail,
-    )
-    .await?;
+    if let Some(faculty_id) = input.faculty_id() {
+        check_faculty(&mut tx, faculty_id, I::faculty_of(&before.record)).await?;
+    }
+    updated(write(repo::update(&mut tx, id, seen, input).await)?)?;
+    let detail = input.changes(before.record);
+    audit(&mut tx, actor, I::KIND.actions().update, I::KIND, id, detail).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -102,156 +88,13 @@ async fn check_faculty(tx: &mut Tx, faculty_id: i64, current: Option<i64>) -> Re
     }
 }
 
-/// Writes to a department, where a foreign-key violation means its faculty was deleted meanwhile.
-fn department_write<T>(result: std::result::Result<T, sqlx::Error>) -> Result<T> {
+/// A write of a record, where a foreign-key violation means a department's faculty was deleted meanwhile (no
+/// other kind points at a record).
+fn write<T>(result: std::result::Result<T, sqlx::Error>) -> Result<T> {
     match result {
         Err(err) if is_foreign_key_violation(&err) => Err(ServiceError::field("faculty_id", CHOOSE_A_FACULTY)),
         other => unique(other),
     }
-}
-
-pub async fn create_department(db: &Db, actor: &Actor, department: &DepartmentInput) -> Result<i64> {
-    let mut tx = db.begin_write().await?;
-    if let Claim::Done(id) = actor.claim_form(&mut tx, Kind::Department.actions().create).await? {
-        return Ok(id);
-    }
-    check_faculty(&mut tx, department.faculty_id, None).await?;
-    let id = department_write(
-        repo::insert_department(&mut tx, department.faculty_id, &department.name, &department.code).await,
-    )?;
-    let detail = format!(
-        "name {:?}, code {}, faculty #{}",
-        department.name, department.code, department.faculty_id
-    );
-    audit(
-        &mut tx,
-        actor,
-        Kind::Department.actions().create,
-        Kind::Department,
-        id,
-        detail,
-    )
-    .await?;
-    actor
-        .complete_form(&mut tx, Kind::Department.actions().create, id)
-        .await?;
-    tx.commit().await?;
-    Ok(id)
-}
-
-pub async fn update_department(
-    db: &Db,
-    actor: &Actor,
-    id: i64,
-    seen: Timestamp,
-    department: &DepartmentInput,
-) -> Result<()> {
-    let mut tx = db.begin_write().await?;
-    let before = repo::get_department(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
-    check_version(seen, before.updated_at)?;
-    check_faculty(&mut tx, department.faculty_id, Some(before.record.faculty_id)).await?;
-    updated(department_write(
-        repo::update_department(&mut tx, id, seen, department).await,
-    )?)?;
-    let detail = describe_changes(&[
-        (
-            "faculty",
-            format!("#{}", before.record.faculty_id),
-            format!("#{}", department.faculty_id),
-        ),
-        ("name", before.record.name, department.name.clone()),
-        ("code", before.record.code, department.code.clone()),
-    ]);
-    audit(
-        &mut tx,
-        actor,
-        Kind::Department.actions().update,
-        Kind::Department,
-        id,
-        detail,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-pub async fn create_level(db: &Db, actor: &Actor, level: &LevelInput) -> Result<i64> {
-    let mut tx = db.begin_write().await?;
-    if let Claim::Done(id) = actor.claim_form(&mut tx, Kind::Level.actions().create).await? {
-        return Ok(id);
-    }
-    let id = unique(repo::insert_level(&mut tx, &level.name, level.sort_order).await)?;
-    let detail = format!("name {:?}, sort order {}", level.name, level.sort_order);
-    audit(&mut tx, actor, Kind::Level.actions().create, Kind::Level, id, detail).await?;
-    actor.complete_form(&mut tx, Kind::Level.actions().create, id).await?;
-    tx.commit().await?;
-    Ok(id)
-}
-
-pub async fn update_level(db: &Db, actor: &Actor, id: i64, seen: Timestamp, level: &LevelInput) -> Result<()> {
-    let mut tx = db.begin_write().await?;
-    let before = repo::get_level(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
-    check_version(seen, before.updated_at)?;
-    updated(unique(repo::update_level(&mut tx, id, seen, level).await)?)?;
-    let detail = describe_changes(&[
-        ("name", before.record.name, level.name.clone()),
-        (
-            "sort order",
-            before.record.sort_order.to_string(),
-            level.sort_order.to_string(),
-        ),
-    ]);
-    audit(&mut tx, actor, Kind::Level.actions().update, Kind::Level, id, detail).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-pub async fn create_session(db: &Db, actor: &Actor, session: &SessionInput) -> Result<i64> {
-    let mut tx = db.begin_write().await?;
-    if let Claim::Done(id) = actor.claim_form(&mut tx, Kind::Session.actions().create).await? {
-        return Ok(id);
-    }
-    let id = unique(repo::insert_session(&mut tx, session).await)?;
-    let detail = format!("name {}, {} to {}", session.name, session.starts_on, session.ends_on);
-    audit(
-        &mut tx,
-        actor,
-        Kind::Session.actions().create,
-        Kind::Session,
-        id,
-        detail,
-    )
-    .await?;
-    actor.complete_form(&mut tx, Kind::Session.actions().create, id).await?;
-    tx.commit().await?;
-    Ok(id)
-}
-
-pub async fn update_session(db: &Db, actor: &Actor, id: i64, seen: Timestamp, session: &SessionInput) -> Result<()> {
-    let mut tx = db.begin_write().await?;
-    let before = repo::get_session(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
-    check_version(seen, before.updated_at)?;
-    updated(unique(repo::update_session(&mut tx, id, seen, session).await)?)?;
-    let detail = describe_changes(&[
-        ("name", before.record.name, session.name.clone()),
-        (
-            "starts",
-            before.record.starts_on.to_string(),
-            session.starts_on.to_string(),
-        ),
-        ("ends", before.record.ends_on.to_string(), session.ends_on.to_string()),
-    ]);
-    audit(
-        &mut tx,
-        actor,
-        Kind::Session.actions().update,
-        Kind::Session,
-        id,
-        detail,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 const CURRENT_SESSION_STAYS: &str = "This is the current session; make another session current first.";
@@ -316,7 +159,7 @@ pub async fn delete(db: &Db, actor: &Actor, kind: Kind, id: i64) -> Result<Strin
 /// Makes an active session the current one, in place of the old.
 pub async fn make_current(db: &Db, actor: &Actor, id: i64) -> Result<()> {
     let mut tx = db.begin_write().await?;
-    let session = repo::get_session(&mut tx, id)
+    let session = repo::get::<SessionInput>(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?
         .record;
@@ -372,7 +215,7 @@ pub async fn names(
 /// when asked, adds what is missing).
 pub mod within {
     use super::repo;
-    use crate::academic::model::{Department, Faculty, Kind, Level};
+    use crate::academic::model::{Department, DepartmentInput, Faculty, FacultyInput, Kind, Level, LevelInput};
     use crate::db::Tx;
 
     pub async fn find_faculty(tx: &mut Tx, name_or_code: &str) -> Result<Option<Faculty>, sqlx::Error> {
@@ -397,14 +240,23 @@ pub mod within {
     }
 
     pub async fn add_faculty(tx: &mut Tx, name: &str, code: &str) -> Result<i64, sqlx::Error> {
-        repo::insert_faculty(tx, name, code).await
+        let (name, code) = (name.to_owned(), code.to_owned());
+        repo::insert(tx, &FacultyInput { name, code }).await
     }
 
     pub async fn add_department(tx: &mut Tx, faculty_id: i64, name: &str, code: &str) -> Result<i64, sqlx::Error> {
-        repo::insert_department(tx, faculty_id, name, code).await
+        let (name, code) = (name.to_owned(), code.to_owned());
+        repo::insert(tx, &DepartmentInput { faculty_id, name, code }).await
     }
 
     pub async fn add_level(tx: &mut Tx, name: &str, sort_order: i64) -> Result<i64, sqlx::Error> {
-        repo::insert_level(tx, name, sort_order).await
+        repo::insert(
+            tx,
+            &LevelInput {
+                name: name.to_owned(),
+                sort_order,
+            },
+        )
+        .await
     }
 }

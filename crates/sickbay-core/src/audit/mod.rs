@@ -12,3 +12,19 @@ pub mod settings;
 pub use model::AuditEntry;
 pub use reads::Reads;
 pub use repo::record;
+
+use crate::db::Tx;
+use crate::identity::Actor;
+
+/// Records the audit row of an operation a one-time form asked for, and marks the form done with the record it
+/// made, so that the same form sent again answers that record ([`crate::db::form_ids`]).
+pub async fn record_form(
+    tx: &mut Tx,
+    actor: &Actor,
+    entry: AuditEntry,
+    action: &str,
+    record_id: i64,
+) -> Result<(), sqlx::Error> {
+    record(tx, actor, entry).await?;
+    actor.complete_form(tx, action, record_id).await
+}

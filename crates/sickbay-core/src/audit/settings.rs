@@ -1,7 +1,7 @@
 //! The audit feature's settings: whether a patient, looking at who opened their record, sees the staff
 //! members' names or only their roles (the clinic's choice; roles only unless it says otherwise).
 
-use crate::settings_section::{Flag, Section, Values};
+use crate::settings_section::Flag;
 
 pub const STAFF_NAMES_TO_PATIENTS: Flag = Flag {
     key: "audit_staff_names_to_patients",
@@ -15,12 +15,6 @@ pub struct AuditSettings {
     pub staff_names_to_patients: bool,
 }
 
-impl Default for AuditSettings {
-    fn default() -> Self {
-        AuditSettings::from_stored(&Values::new())
-    }
-}
-
 crate::settings_section!(
     AuditSettings,
     "Record access",
@@ -32,6 +26,7 @@ crate::settings_section!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings_section::{Section, Values};
     use crate::validation::FieldErrors;
 
     #[test]

@@ -3,7 +3,7 @@
 use super::model::{
     Failures, MAX_PER_IDENTIFIER, MAX_PER_IP, MAX_REGISTRATIONS_PER_IP, REGISTRATION_KEY, WINDOW_MINUTES,
 };
-use crate::db::{Reader, Timestamp, Tx};
+use crate::db::{Reader, Timestamp, Tx, changed_one_row, inserted_id, run};
 
 pub async fn count(mut db: impl Reader, identifier: &str, ip: &str, now: Timestamp) -> Result<Failures, sqlx::Error> {
     let since = now.minus_minutes(WINDOW_MINUTES);
@@ -52,23 +52,25 @@ async fn nth_newest(
 }
 
 pub async fn record_failure(tx: &mut Tx, identifier: &str, ip: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO login_failure (identifier, ip, at) VALUES ($1, $2, $3)")
-        .bind(identifier)
-        .bind(ip)
-        .bind(Timestamp::now())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    run(
+        tx,
+        sqlx::query("INSERT INTO login_failure (identifier, ip, at) VALUES ($1, $2, $3)")
+            .bind(identifier)
+            .bind(ip)
+            .bind(Timestamp::now()),
+    )
+    .await
 }
 
 /// A successful login forgets the identifier's failures and prunes rows that left the window long ago.
 pub async fn clear(tx: &mut Tx, identifier: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_failure WHERE identifier = $1 OR at < $2")
-        .bind(identifier)
-        .bind(Timestamp::now().minus_minutes(WINDOW_MINUTES * 4))
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    run(
+        tx,
+        sqlx::query("DELETE FROM login_failure WHERE identifier = $1 OR at < $2")
+            .bind(identifier)
+            .bind(Timestamp::now().minus_minutes(WINDOW_MINUTES * 4)),
+    )
+    .await
 }
 
 /// The time of the oldest self-registration from `ip` that keeps the address at its limit, if it is at it: the
@@ -126,11 +128,12 @@ pub async fn reset_target(mut db: impl Reader, identifier: &str) -> Result<Optio
 /// Locks an active patient's row for the rest of the transaction (a no-op update: a row lock on PostgreSQL,
 /// the write lock on SQLite); `false` when there is no such active patient.
 pub async fn lock_account(tx: &mut Tx, patient_id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE patient SET session_version = session_version WHERE id = $1 AND active = 1")
-        .bind(patient_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    changed_one_row(
+        tx,
+        sqlx::query("UPDATE patient SET session_version = session_version WHERE id = $1 AND active = 1")
+            .bind(patient_id),
+    )
+    .await
 }
 
 /// Reset links sent since `since` for the patient, and to the address.
@@ -159,7 +162,7 @@ pub async fn insert_reset(
     sent_to: &str,
     expires_at: Timestamp,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO password_reset (token_hash, patient_id, sent_to, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -167,9 +170,8 @@ pub async fn insert_reset(
     .bind(patient_id)
     .bind(sent_to)
     .bind(Timestamp::now())
-    .bind(expires_at)
-    .fetch_one(&mut **tx)
-    .await
+    .bind(expires_at);
+    inserted_id(tx, query).await
 }
 
 /// The patient a working (unused, unexpired) link is for, with the name they log in with.
@@ -202,10 +204,11 @@ pub async fn use_reset(tx: &mut Tx, token_hash: &str, now: Timestamp) -> Result<
 
 /// Ends the patient's other links once one was used.
 pub async fn void_resets(tx: &mut Tx, patient_id: i64, now: Timestamp) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE password_reset SET used_at = $1 WHERE patient_id = $2 AND used_at IS NULL")
-        .bind(now)
-        .bind(patient_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    run(
+        tx,
+        sqlx::query("UPDATE password_reset SET used_at = $1 WHERE patient_id = $2 AND used_at IS NULL")
+            .bind(now)
+            .bind(patient_id),
+    )
+    .await
 }

@@ -81,6 +81,25 @@ pub async fn change_password(
     })
 }
 
+/// Gives an account a new password, set by staff, that must be changed at next login; its sessions end with the
+/// version bump. `entry` is the audit row of the feature that asked.
+pub async fn set_temporary_password(
+    db: &Db,
+    actor: &Actor,
+    account: Account,
+    new_password: &str,
+    entry: AuditEntry,
+) -> Result<(), ServiceError> {
+    let hash = super::password::hash(new_password).await?;
+    let mut tx = db.begin_write().await?;
+    identity_repo::set_password(&mut tx, account, &hash, true)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    audit::record(&mut tx, actor, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Counts a self-registration from `ip`, or refuses it when that address registered too often in the last
 /// minutes (each creates a record and costs a password hash): then the answer is when it may try again.
 pub async fn throttle_registration(db: &Db, ip: &str) -> Result<Option<Timestamp>, ServiceError> {

@@ -6,7 +6,7 @@ use super::model::{
     Category, ClaimStatus, InvoiceStatus, LineInput, LineKind, PaymentKind, PaymentMethod, Totals, When,
 };
 use crate::db::paging::PageRequest;
-use crate::db::{Date, Flag, Money, Reader, Timestamp, Tx};
+use crate::db::{Date, Flag, Money, Reader, Timestamp, Tx, changed_one_row, inserted_id, row_by_id};
 
 // ---- fee schedule and category prices ------------------------------------------------------------------
 
@@ -50,15 +50,14 @@ pub async fn consultation_fee(mut db: impl Reader) -> Result<Option<Fee>, sqlx::
 
 pub async fn insert_fee(tx: &mut Tx, name: &str, price: Money) -> Result<i64, sqlx::Error> {
     let now = Timestamp::now();
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO fee (kind, name, price, active, created_at, updated_at) VALUES ('service', $1, $2, 1, $3, $3)
          RETURNING id",
     )
     .bind(name)
     .bind(price)
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await
+    .bind(now);
+    inserted_id(tx, query).await
 }
 
 /// Changes a fee loaded at `seen`; false when it changed since.
@@ -71,18 +70,19 @@ pub async fn update_fee(
     active: bool,
 ) -> Result<bool, sqlx::Error> {
     let now = Timestamp::now_after(seen);
-    let done = sqlx::query(
-        "UPDATE fee SET name = $1, price = $2, active = $3, updated_at = $4 WHERE id = $5 AND updated_at = $6",
+    changed_one_row(
+        tx,
+        sqlx::query(
+            "UPDATE fee SET name = $1, price = $2, active = $3, updated_at = $4 WHERE id = $5 AND updated_at = $6",
+        )
+        .bind(name)
+        .bind(price)
+        .bind(Flag(active))
+        .bind(now)
+        .bind(id)
+        .bind(seen),
     )
-    .bind(name)
-    .bind(price)
-    .bind(Flag(active))
-    .bind(now)
-    .bind(id)
-    .bind(seen)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await
 }
 
 /// Every category price: (item kind, item id, category, price).
@@ -170,16 +170,18 @@ pub async fn schemes(mut db: impl Reader) -> Result<Vec<Scheme>, sqlx::Error> {
     .await
 }
 
-pub async fn scheme(mut db: impl Reader, id: i64) -> Result<Option<Scheme>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {SCHEME_COLUMNS} FROM scheme s WHERE s.id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn scheme(db: impl Reader, id: i64) -> Result<Option<Scheme>, sqlx::Error> {
+    row_by_id(
+        db,
+        &format!("SELECT {SCHEME_COLUMNS} FROM scheme s WHERE s.id = $1"),
+        id,
+    )
+    .await
 }
 
 pub async fn insert_scheme(tx: &mut Tx, input: &SchemeInput) -> Result<i64, sqlx::Error> {
     let now = Timestamp::now();
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO scheme (name, percent, covers_consultation, covers_services, covers_lab, covers_procedures,
                              covers_drugs, yearly_limit, active, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
@@ -193,9 +195,8 @@ pub async fn insert_scheme(tx: &mut Tx, input: &SchemeInput) -> Result<i64, sqlx
     .bind(Flag(input.covers.drugs))
     .bind(input.yearly_limit)
     .bind(Flag(input.active))
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await
+    .bind(now);
+    inserted_id(tx, query).await
 }
 
 /// The scheme covering a patient, with their member number.
@@ -304,11 +305,8 @@ const INVOICE_SELECT: &str = "SELECT i.id, i.number, i.patient_id,
         i.void_reason, i.created_at, i.issued_at, i.issued_day, i.updated_at
      FROM invoice i JOIN patient p ON p.id = i.patient_id LEFT JOIN scheme s ON s.id = i.scheme_id";
 
-pub async fn invoice(mut db: impl Reader, id: i64) -> Result<Option<Invoice>, sqlx::Error> {
-    sqlx::query_as(&format!("{INVOICE_SELECT} WHERE i.id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn invoice(db: impl Reader, id: i64) -> Result<Option<Invoice>, sqlx::Error> {
+    row_by_id(db, &format!("{INVOICE_SELECT} WHERE i.id = $1"), id).await
 }
 
 /// Locks an invoice's row until the change ends (PostgreSQL; SQLite's write transaction holds the database).
@@ -346,7 +344,7 @@ pub struct NewInvoice {
 }
 
 pub async fn insert_invoice(tx: &mut Tx, new: &NewInvoice) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO invoice (patient_id, visit_id, category, status, created_by, created_at, updated_at)
          VALUES ($1, $2, $3, 'draft', $4, $5, $5) RETURNING id",
     )
@@ -354,9 +352,8 @@ pub async fn insert_invoice(tx: &mut Tx, new: &NewInvoice) -> Result<i64, sqlx::
     .bind(new.visit_id)
     .bind(new.category)
     .bind(new.created_by)
-    .bind(new.at)
-    .fetch_one(&mut **tx)
-    .await
+    .bind(new.at);
+    inserted_id(tx, query).await
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -371,7 +368,7 @@ pub struct Line {
 }
 
 pub async fn insert_line(tx: &mut Tx, invoice_id: i64, line: &LineInput, total: Money) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO invoice_line (invoice_id, kind, item_id, description, quantity, unit_price, total, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
@@ -382,18 +379,18 @@ pub async fn insert_line(tx: &mut Tx, invoice_id: i64, line: &LineInput, total: 
     .bind(line.quantity)
     .bind(line.unit_price)
     .bind(total)
-    .bind(Timestamp::now())
-    .fetch_one(&mut **tx)
-    .await
+    .bind(Timestamp::now());
+    inserted_id(tx, query).await
 }
 
 pub async fn delete_line(tx: &mut Tx, invoice_id: i64, line_id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM invoice_line WHERE id = $1 AND invoice_id = $2")
-        .bind(line_id)
-        .bind(invoice_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    changed_one_row(
+        tx,
+        sqlx::query("DELETE FROM invoice_line WHERE id = $1 AND invoice_id = $2")
+            .bind(line_id)
+            .bind(invoice_id),
+    )
+    .await
 }
 
 const LINE_COLUMNS: &str = "id, kind, item_id, description, quantity, unit_price, total";
@@ -417,28 +414,29 @@ pub async fn set_draft_totals(
     tax_bp: i64,
     scheme: Option<(i64, &str)>,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE invoice SET subtotal = $1, discount = $2, discount_bp = $3, discount_reason = $4, tax_bp = $5,
+    changed_one_row(
+        tx,
+        sqlx::query(
+            "UPDATE invoice SET subtotal = $1, discount = $2, discount_bp = $3, discount_reason = $4, tax_bp = $5,
                 tax = $6, total = $7, scheme_id = $8, member_number = $9, scheme_share = $10, patient_share = $11,
                 updated_at = $12
          WHERE id = $13 AND status = 'draft'",
+        )
+        .bind(totals.subtotal)
+        .bind(totals.discount)
+        .bind(discount_bp)
+        .bind(discount_reason)
+        .bind(tax_bp)
+        .bind(totals.tax)
+        .bind(totals.total)
+        .bind(scheme.map(|(id, _)| id))
+        .bind(scheme.map_or("", |(_, member)| member))
+        .bind(totals.scheme_share)
+        .bind(totals.patient_share)
+        .bind(Timestamp::now())
+        .bind(id),
     )
-    .bind(totals.subtotal)
-    .bind(totals.discount)
-    .bind(discount_bp)
-    .bind(discount_reason)
-    .bind(tax_bp)
-    .bind(totals.tax)
-    .bind(totals.total)
-    .bind(scheme.map(|(id, _)| id))
-    .bind(scheme.map_or("", |(_, member)| member))
-    .bind(totals.scheme_share)
-    .bind(totals.patient_share)
-    .bind(Timestamp::now())
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await
 }
 
 /// Issues a draft with its number `when`; false when it is no longer a draft.
@@ -450,22 +448,23 @@ pub async fn issue(
     when: When,
 ) -> Result<bool, sqlx::Error> {
     let month = when.day.to_string()[..7].to_owned();
-    let done = sqlx::query(
-        "UPDATE invoice SET number = $1, status = $2, claim_status = $3, issued_at = $4, issued_day = $5,
+    changed_one_row(
+        tx,
+        sqlx::query(
+            "UPDATE invoice SET number = $1, status = $2, claim_status = $3, issued_at = $4, issued_day = $5,
                 issued_month = $6, updated_at = $7
          WHERE id = $8 AND status = 'draft'",
+        )
+        .bind(number)
+        .bind(status)
+        .bind(claim)
+        .bind(when.at)
+        .bind(when.day)
+        .bind(month)
+        .bind(Timestamp::now())
+        .bind(id),
     )
-    .bind(number)
-    .bind(status)
-    .bind(claim)
-    .bind(when.at)
-    .bind(when.day)
-    .bind(month)
-    .bind(Timestamp::now())
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await
 }
 
 /// Adds `paid_change` to what was paid and `credit_change` to what was credited, if the invoice is still as
@@ -482,36 +481,38 @@ pub async fn settle(
     from: &[InvoiceStatus],
 ) -> Result<bool, sqlx::Error> {
     let states = crate::db::word_list(from.iter().map(|s| s.as_str()));
-    let done = sqlx::query(&format!(
-        "UPDATE invoice SET paid = paid + $1, credited = credited + $2, status = $3, updated_at = $4
+    changed_one_row(
+        tx,
+        sqlx::query(&format!(
+            "UPDATE invoice SET paid = paid + $1, credited = credited + $2, status = $3, updated_at = $4
          WHERE id = $5 AND updated_at = $6 AND status IN ({states})
            AND paid + $1 >= 0 AND paid + $1 + credited + $2 <= patient_share"
-    ))
-    .bind(paid_change)
-    .bind(credit_change)
-    .bind(status)
-    .bind(seen.now_after())
-    .bind(id)
-    .bind(seen)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+        ))
+        .bind(paid_change)
+        .bind(credit_change)
+        .bind(status)
+        .bind(seen.now_after())
+        .bind(id)
+        .bind(seen),
+    )
+    .await
 }
 
 /// Voids an issued invoice with no money on it (nothing the patient paid, no claim sent to or paid by the
 /// scheme: `model::may_void`); false otherwise.
 pub async fn void(tx: &mut Tx, id: i64, reason: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE invoice SET status = 'void', void_reason = $1, claim_status = 'none', updated_at = $2
+    changed_one_row(
+        tx,
+        sqlx::query(
+            "UPDATE invoice SET status = 'void', void_reason = $1, claim_status = 'none', updated_at = $2
          WHERE id = $3 AND status IN ('issued', 'partly_paid', 'paid') AND paid = 0
            AND claim_status NOT IN ('submitted', 'paid')",
+        )
+        .bind(reason)
+        .bind(Timestamp::now())
+        .bind(id),
     )
-    .bind(reason)
-    .bind(Timestamp::now())
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await
 }
 
 /// Deletes a draft with its lines (it was never issued: no number, no money); false when it is no longer a
@@ -521,11 +522,11 @@ pub async fn delete_draft(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
         .bind(id)
         .execute(&mut **tx)
         .await?;
-    let done = sqlx::query("DELETE FROM invoice WHERE id = $1 AND status = 'draft'")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    changed_one_row(
+        tx,
+        sqlx::query("DELETE FROM invoice WHERE id = $1 AND status = 'draft'").bind(id),
+    )
+    .await
 }
 
 /// The status of each of these visits' live invoice: (visit id, status).
@@ -775,11 +776,8 @@ const PAYMENT_SELECT: &str = "SELECT pm.id, pm.number, pm.invoice_id, i.number A
      FROM payment pm JOIN invoice i ON i.id = pm.invoice_id JOIN patient p ON p.id = pm.patient_id
      JOIN staff s ON s.id = pm.received_by";
 
-pub async fn payment(mut db: impl Reader, id: i64) -> Result<Option<Payment>, sqlx::Error> {
-    sqlx::query_as(&format!("{PAYMENT_SELECT} WHERE pm.id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn payment(db: impl Reader, id: i64) -> Result<Option<Payment>, sqlx::Error> {
+    row_by_id(db, &format!("{PAYMENT_SELECT} WHERE pm.id = $1"), id).await
 }
 
 pub async fn payments_of(mut db: impl Reader, invoice_id: i64) -> Result<Vec<Payment>, sqlx::Error> {
@@ -832,7 +830,7 @@ pub async fn insert_credit_note(
     by: i64,
     when: When,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO credit_note (number, invoice_id, amount, reason, created_by, created_at, day)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
@@ -842,9 +840,8 @@ pub async fn insert_credit_note(
     .bind(reason)
     .bind(by)
     .bind(when.at)
-    .bind(when.day)
-    .fetch_one(&mut **tx)
-    .await
+    .bind(when.day);
+    inserted_id(tx, query).await
 }
 
 pub async fn credit_note_number_in(tx: &mut Tx, id: i64) -> Result<Option<String>, sqlx::Error> {
@@ -966,7 +963,7 @@ pub async fn insert_close(
     counted: Money,
     note: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let query = sqlx::query(
         "INSERT INTO cash_close (day, cashier_id, expected, counted, note, closed_at) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (day, cashier_id) DO NOTHING",
     )
@@ -975,10 +972,8 @@ pub async fn insert_close(
     .bind(expected)
     .bind(counted)
     .bind(note)
-    .bind(Timestamp::now())
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .bind(Timestamp::now());
+    changed_one_row(tx, query).await
 }
 
 // ---- claims --------------------------------------------------------------------------------------------

@@ -430,8 +430,7 @@ async fn bill_visit_once(
         .record("invoice", id)
         .patient(visit.patient_id)
         .detail(format!("{number} for visit {}: total {}", visit.id, figures.total.0));
-    audit::record(&mut tx, actor, entry).await?;
-    actor.complete_form(&mut tx, BILL_VISIT, id).await?;
+    audit::record_form(&mut tx, actor, entry, BILL_VISIT, id).await?;
     tx.announce(Event::Billing);
     tx.commit().await?;
     Ok(id)
@@ -459,8 +458,7 @@ pub async fn create_draft(db: &Db, actor: &Actor, patient_id: i64, when: When) -
     };
     let id = repo::insert_invoice(&mut tx, &new).await?;
     let entry = AuditEntry::new(CREATE_DRAFT).record("invoice", id).patient(patient_id);
-    audit::record(&mut tx, actor, entry).await?;
-    actor.complete_form(&mut tx, CREATE_DRAFT, id).await?;
+    audit::record_form(&mut tx, actor, entry, CREATE_DRAFT, id).await?;
     tx.announce(Event::Billing);
     tx.commit().await?;
     Ok(id)
@@ -626,8 +624,7 @@ pub async fn issue(
         .record("invoice", invoice_id)
         .patient(invoice.patient_id)
         .detail(detail);
-    audit::record(&mut tx, actor, entry).await?;
-    actor.complete_form(&mut tx, ISSUE, invoice_id).await?;
+    audit::record_form(&mut tx, actor, entry, ISSUE, invoice_id).await?;
     tx.announce(Event::Billing);
     tx.commit().await?;
     Ok(number)
@@ -1045,8 +1042,7 @@ pub async fn pay(
             input.amount.0,
             invoice.label()
         ));
-    audit::record(&mut tx, actor, entry).await?;
-    actor.complete_form(&mut tx, PAY, id).await?;
+    audit::record_form(&mut tx, actor, entry, PAY, id).await?;
     tx.announce(Event::Billing);
     tx.commit().await?;
     Ok(id)
@@ -1120,8 +1116,7 @@ pub async fn refund(
             invoice.label(),
             input.reason
         ));
-    audit::record(&mut tx, actor, entry).await?;
-    actor.complete_form(&mut tx, REFUND, id).await?;
+    audit::record_form(&mut tx, actor, entry, REFUND, id).await?;
     tx.announce(Event::Billing);
     tx.commit().await?;
     Ok(id)
@@ -1160,8 +1155,7 @@ pub async fn credit(
         .record("invoice", invoice_id)
         .patient(invoice.patient_id)
         .detail(format!("{number}: {} off {} ({reason})", amount.0, invoice.label()));
-    audit::record(&mut tx, actor, entry).await?;
-    actor.complete_form(&mut tx, CREDIT, id).await?;
+    audit::record_form(&mut tx, actor, entry, CREDIT, id).await?;
     tx.announce(Event::Billing);
     tx.commit().await?;
     Ok(number)

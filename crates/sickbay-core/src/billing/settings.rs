@@ -2,7 +2,7 @@
 
 use super::model::parse_percent;
 use crate::db::types::InvalidValue;
-use crate::settings_section::{Field, Flag, Section, Text, Values};
+use crate::settings_section::{Field, Flag, Text};
 
 /// The tax rate in basis points (750 = 7.5 %), typed as a percentage.
 pub const TAX_RATE: Text<i64> = Text {
@@ -39,12 +39,6 @@ pub struct BillingSettings {
     pub dispense_only_when_paid: bool,
 }
 
-impl Default for BillingSettings {
-    fn default() -> Self {
-        BillingSettings::from_stored(&Values::new())
-    }
-}
-
 crate::settings_section!(
     BillingSettings,
     "Billing",
@@ -57,6 +51,7 @@ crate::settings_section!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings_section::{Section, Values};
     use crate::validation::FieldErrors;
 
     #[test]

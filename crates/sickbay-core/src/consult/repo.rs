@@ -1,18 +1,14 @@
 //! The SQL of visits, vitals, clinical notes and their drafts, and diagnoses.
 
 use super::model::{NoteKind, Recorded, Visit, VisitLine, VisitStatus, Vitals};
-use crate::db::id_list;
-use crate::db::{Date, Reader, Timestamp, Tx};
+use crate::db::{Date, Reader, Timestamp, Tx, changed_one_row, inserted_id, row_by_id, rows_for_ids, run};
 
 const VISIT_SELECT: &str = "SELECT v.id, v.patient_id, v.doctor_id, s.full_name AS doctor_name, v.ticket_id,
         v.appointment_id, v.day, v.status, v.started_at, v.completed_at
      FROM visit v JOIN staff s ON s.id = v.doctor_id";
 
-pub async fn visit(mut db: impl Reader, id: i64) -> Result<Option<Visit>, sqlx::Error> {
-    sqlx::query_as(&format!("{VISIT_SELECT} WHERE v.id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn visit(db: impl Reader, id: i64) -> Result<Option<Visit>, sqlx::Error> {
+    row_by_id(db, &format!("{VISIT_SELECT} WHERE v.id = $1"), id).await
 }
 
 pub async fn visit_of_ticket_in(tx: &mut Tx, ticket_id: i64) -> Result<Option<Visit>, sqlx::Error> {
@@ -50,7 +46,7 @@ pub struct NewVisit {
 
 pub async fn insert_visit(tx: &mut Tx, new: &NewVisit) -> Result<i64, sqlx::Error> {
     let now = Timestamp::now();
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO visit (patient_id, doctor_id, ticket_id, appointment_id, day, status, started_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, 'open', $6, $6) RETURNING id",
     )
@@ -59,9 +55,8 @@ pub async fn insert_visit(tx: &mut Tx, new: &NewVisit) -> Result<i64, sqlx::Erro
     .bind(new.ticket_id)
     .bind(new.appointment_id)
     .bind(new.day)
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await
+    .bind(now);
+    inserted_id(tx, query).await
 }
 
 /// Gives an open visit without a ticket the ticket it continues in (a doctor opened the visit from the
@@ -72,17 +67,18 @@ pub async fn attach_ticket(
     ticket_id: i64,
     appointment_id: Option<i64>,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE visit SET ticket_id = $2, appointment_id = COALESCE(appointment_id, $3), updated_at = $4
+    changed_one_row(
+        tx,
+        sqlx::query(
+            "UPDATE visit SET ticket_id = $2, appointment_id = COALESCE(appointment_id, $3), updated_at = $4
          WHERE id = $1 AND ticket_id IS NULL AND status = 'open'",
+        )
+        .bind(visit_id)
+        .bind(ticket_id)
+        .bind(appointment_id)
+        .bind(Timestamp::now()),
     )
-    .bind(visit_id)
-    .bind(ticket_id)
-    .bind(appointment_id)
-    .bind(Timestamp::now())
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await
 }
 
 /// Completes an open visit; false when it was not open (completed a moment ago).
@@ -102,11 +98,11 @@ pub async fn complete_visit(tx: &mut Tx, visit_id: i64) -> Result<bool, sqlx::Er
 /// Locks the visit's row until the transaction ends (PostgreSQL; SQLite's write transaction already holds
 /// the database), so a change and the completion of the visit can't interleave.
 pub async fn lock_visit(tx: &mut Tx, visit_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE visit SET updated_at = updated_at WHERE id = $1")
-        .bind(visit_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    run(
+        tx,
+        sqlx::query("UPDATE visit SET updated_at = updated_at WHERE id = $1").bind(visit_id),
+    )
+    .await
 }
 
 /// The patient's latest visits, newest first.
@@ -239,7 +235,7 @@ pub async fn insert_note(
     body: &str,
     author_id: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO clinical_note (visit_id, kind, body, author_id, written_at) VALUES ($1, $2, $3, $4, $5)
          RETURNING id",
     )
@@ -247,9 +243,8 @@ pub async fn insert_note(
     .bind(kind)
     .bind(body)
     .bind(author_id)
-    .bind(Timestamp::now())
-    .fetch_one(&mut **tx)
-    .await
+    .bind(Timestamp::now());
+    inserted_id(tx, query).await
 }
 
 /// A signed note.
@@ -286,18 +281,19 @@ pub async fn save_draft(
     if body.is_empty() {
         return delete_draft(tx, visit_id, author_id, kind).await;
     }
-    sqlx::query(
-        "INSERT INTO note_draft (visit_id, author_id, kind, body, saved_at) VALUES ($1, $2, $3, $4, $5)
+    run(
+        tx,
+        sqlx::query(
+            "INSERT INTO note_draft (visit_id, author_id, kind, body, saved_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (visit_id, author_id, kind) DO UPDATE SET body = excluded.body, saved_at = excluded.saved_at",
+        )
+        .bind(visit_id)
+        .bind(author_id)
+        .bind(kind)
+        .bind(body)
+        .bind(Timestamp::now()),
     )
-    .bind(visit_id)
-    .bind(author_id)
-    .bind(kind)
-    .bind(body)
-    .bind(Timestamp::now())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Whether the author signed a note of this kind with exactly this text in the visit.
@@ -321,13 +317,14 @@ pub async fn is_signed(
 }
 
 pub async fn delete_draft(tx: &mut Tx, visit_id: i64, author_id: i64, kind: NoteKind) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM note_draft WHERE visit_id = $1 AND author_id = $2 AND kind = $3")
-        .bind(visit_id)
-        .bind(author_id)
-        .bind(kind)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    run(
+        tx,
+        sqlx::query("DELETE FROM note_draft WHERE visit_id = $1 AND author_id = $2 AND kind = $3")
+            .bind(visit_id)
+            .bind(author_id)
+            .bind(kind),
+    )
+    .await
 }
 
 /// A draft waiting to be signed.
@@ -353,7 +350,7 @@ pub async fn insert_diagnosis(
     description: &str,
     doctor_id: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO diagnosis (visit_id, patient_id, doctor_id, code, description, recorded_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
@@ -362,19 +359,19 @@ pub async fn insert_diagnosis(
     .bind(doctor_id)
     .bind(code)
     .bind(description)
-    .bind(Timestamp::now())
-    .fetch_one(&mut **tx)
-    .await
+    .bind(Timestamp::now());
+    inserted_id(tx, query).await
 }
 
 /// Removes a diagnosis of the visit; false when it is not one of the visit's.
 pub async fn delete_diagnosis(tx: &mut Tx, visit_id: i64, diagnosis_id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM diagnosis WHERE id = $1 AND visit_id = $2")
-        .bind(diagnosis_id)
-        .bind(visit_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    changed_one_row(
+        tx,
+        sqlx::query("DELETE FROM diagnosis WHERE id = $1 AND visit_id = $2")
+            .bind(diagnosis_id)
+            .bind(visit_id),
+    )
+    .await
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -385,15 +382,10 @@ pub struct Diagnosis {
     pub description: String,
 }
 
-pub async fn diagnoses_of_visits(mut db: impl Reader, visit_ids: &[i64]) -> Result<Vec<Diagnosis>, sqlx::Error> {
-    if visit_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let list = id_list(visit_ids);
-    sqlx::query_as(&format!(
-        "SELECT id, visit_id, code, description FROM diagnosis WHERE visit_id IN ({list}) ORDER BY id"
-    ))
-    .fetch_all(db.exec())
+pub async fn diagnoses_of_visits(db: impl Reader, visit_ids: &[i64]) -> Result<Vec<Diagnosis>, sqlx::Error> {
+    rows_for_ids(db, visit_ids, |list| {
+        format!("SELECT id, visit_id, code, description FROM diagnosis WHERE visit_id IN ({list}) ORDER BY id")
+    })
     .await
 }
 
@@ -421,31 +413,23 @@ pub async fn favourite_diagnoses(
 }
 
 /// The notes of several visits (a chart), oldest first within each.
-pub async fn notes_of_visits(mut db: impl Reader, visit_ids: &[i64]) -> Result<Vec<Note>, sqlx::Error> {
-    if visit_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let list = id_list(visit_ids);
-    sqlx::query_as(&format!(
-        "{NOTE_SELECT} WHERE n.visit_id IN ({list}) ORDER BY n.written_at, n.id"
-    ))
-    .fetch_all(db.exec())
+pub async fn notes_of_visits(db: impl Reader, visit_ids: &[i64]) -> Result<Vec<Note>, sqlx::Error> {
+    rows_for_ids(db, visit_ids, |list| {
+        format!("{NOTE_SELECT} WHERE n.visit_id IN ({list}) ORDER BY n.written_at, n.id")
+    })
     .await
 }
 
 /// The vitals recorded in several visits (a chart), oldest first.
-pub async fn vitals_of_visits(mut db: impl Reader, visit_ids: &[i64]) -> Result<Vec<Recorded>, sqlx::Error> {
-    if visit_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let list = id_list(visit_ids);
-    sqlx::query_as(&format!(
-        "SELECT x.id, x.visit_id, x.health_record_id, x.systolic, x.diastolic, x.temperature_tenths, x.pulse,
+pub async fn vitals_of_visits(db: impl Reader, visit_ids: &[i64]) -> Result<Vec<Recorded>, sqlx::Error> {
+    rows_for_ids(db, visit_ids, |list| {
+        format!(
+            "SELECT x.id, x.visit_id, x.health_record_id, x.systolic, x.diastolic, x.temperature_tenths, x.pulse,
                 x.respiratory_rate, x.spo2, x.weight_tenths, x.height_mm, s.full_name AS recorded_by, x.recorded_at
          FROM vitals x JOIN staff s ON s.id = x.recorded_by
          WHERE x.visit_id IN ({list}) ORDER BY x.recorded_at, x.id"
-    ))
-    .fetch_all(db.exec())
+        )
+    })
     .await
 }
 
@@ -464,17 +448,14 @@ pub async fn own_visit(mut db: impl Reader, patient_id: i64, visit_id: i64) -> R
 }
 
 /// The vitals recorded with these health records (the lab's screenings), oldest first.
-pub async fn vitals_of_health_records(mut db: impl Reader, ids: &[i64]) -> Result<Vec<Recorded>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let list = id_list(ids);
-    sqlx::query_as(&format!(
-        "SELECT x.id, x.visit_id, x.health_record_id, x.systolic, x.diastolic, x.temperature_tenths, x.pulse,
+pub async fn vitals_of_health_records(db: impl Reader, ids: &[i64]) -> Result<Vec<Recorded>, sqlx::Error> {
+    rows_for_ids(db, ids, |list| {
+        format!(
+            "SELECT x.id, x.visit_id, x.health_record_id, x.systolic, x.diastolic, x.temperature_tenths, x.pulse,
                 x.respiratory_rate, x.spo2, x.weight_tenths, x.height_mm, s.full_name AS recorded_by, x.recorded_at
          FROM vitals x JOIN staff s ON s.id = x.recorded_by
          WHERE x.health_record_id IN ({list}) ORDER BY x.recorded_at, x.id"
-    ))
-    .fetch_all(db.exec())
+        )
+    })
     .await
 }

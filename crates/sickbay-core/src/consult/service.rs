@@ -438,8 +438,7 @@ pub async fn record_vitals(
     let visit = writable_visit_in(&mut tx, user, visit_id, Access::Vitals).await?;
     let id = repo::insert_vitals(&mut tx, visit.patient_id, Some(visit.id), None, &vitals, user.id).await?;
     let entry = AuditEntry::new(VITALS).record("vitals", id).patient(visit.patient_id);
-    audit::record(&mut tx, actor, entry).await?;
-    actor.complete_form(&mut tx, VITALS, id).await?;
+    audit::record_form(&mut tx, actor, entry, VITALS, id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -474,8 +473,7 @@ pub async fn write_note(
         .record("clinical_note", id)
         .patient(visit.patient_id)
         .detail(kind.label());
-    audit::record(&mut tx, actor, entry).await?;
-    actor.complete_form(&mut tx, action, id).await?;
+    audit::record_form(&mut tx, actor, entry, action, id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -530,8 +528,7 @@ pub async fn add_diagnosis(
             Some(code) => format!("{code} {description}"),
             None => description.clone(),
         });
-    audit::record(&mut tx, actor, entry).await?;
-    actor.complete_form(&mut tx, DIAGNOSIS, id).await?;
+    audit::record_form(&mut tx, actor, entry, DIAGNOSIS, id).await?;
     tx.commit().await?;
     Ok(())
 }

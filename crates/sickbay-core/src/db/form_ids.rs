@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use super::{Timestamp, Tx};
+use super::{Timestamp, Tx, run};
 
 /// The hidden field's name in every creating form.
 pub const FIELD: &str = "form_id";
@@ -103,14 +103,15 @@ pub async fn complete(
     let Some(key) = key else {
         return Ok(());
     };
-    sqlx::query("UPDATE form_submission SET record_id = $4 WHERE form_key = $1 AND action = $2 AND actor = $3")
-        .bind(key.as_str())
-        .bind(action)
-        .bind(actor)
-        .bind(record_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    run(
+        tx,
+        sqlx::query("UPDATE form_submission SET record_id = $4 WHERE form_key = $1 AND action = $2 AND actor = $3")
+            .bind(key.as_str())
+            .bind(action)
+            .bind(actor)
+            .bind(record_id),
+    )
+    .await
 }
 
 /// The record a completed submission of `key` created, if there was one (what is committed now).

@@ -23,7 +23,7 @@ use anyhow::Context;
 use futures_util::FutureExt;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
 use events::{Event, EventHub};
 use reach::Reach;
@@ -505,6 +505,47 @@ pub fn redact(url: &str) -> String {
 /// consultation screen lost a quarter to a third of their speed on PostgreSQL (2026-11-25).
 pub fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// The row `sql` selects by the id bound as `$1`, if there is one.
+pub async fn row_by_id<T>(mut db: impl Reader, sql: &str, id: i64) -> Result<Option<T>, sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    sqlx::query_as(sql).bind(id).fetch_optional(db.exec()).await
+}
+
+/// Runs an insert that ends `RETURNING id` in the transaction and answers the new row's id.
+pub async fn inserted_id(tx: &mut Tx, query: insert::AnyQuery<'_>) -> Result<i64, sqlx::Error> {
+    query.fetch_one(&mut **tx).await?.try_get(0)
+}
+
+/// Runs a write in the transaction, for a change that answers nothing.
+pub async fn run(tx: &mut Tx, query: insert::AnyQuery<'_>) -> Result<(), sqlx::Error> {
+    query.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Runs a conditional write in the transaction and answers whether it changed its one row: false when the
+/// row is gone or no longer meets the condition (changed since it was read, or taken by someone else).
+pub async fn changed_one_row(tx: &mut Tx, query: insert::AnyQuery<'_>) -> Result<bool, sqlx::Error> {
+    Ok(query.execute(&mut **tx).await?.rows_affected() == 1)
+}
+
+/// The rows of the query `sql_for` writes around an [`id_list`] of `ids`; none, without asking the database,
+/// for no ids (`IN ()` is not SQL).
+pub async fn rows_for_ids<T>(
+    mut db: impl Reader,
+    ids: &[i64],
+    sql_for: impl FnOnce(String) -> String,
+) -> Result<Vec<T>, sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(&sql_for(id_list(ids))).fetch_all(db.exec()).await
 }
 
 /// `LIMIT n`, written into a query rather than bound. PostgreSQL plans a prepared statement once when a plan

@@ -1,7 +1,7 @@
 //! Counters kept in `sequence_counter`, one row per name: gap-free numbers (clinic numbers per year, the day's
 //! tickets per prefix, later invoices and batches) and per-day tallies that guard against stale forms.
 
-use super::Tx;
+use super::{Tx, changed_one_row};
 
 /// Advances the counter `name` by one inside `tx` and returns its new value (1 for a new counter). The row stays
 /// locked until `tx` ends, so concurrent callers get consecutive values, and a rolled-back caller leaves no gap.
@@ -32,10 +32,11 @@ pub async fn claim(tx: &mut Tx, name: &str, value: i64) -> Result<bool, sqlx::Er
         .bind(name)
         .execute(&mut **tx)
         .await?;
-    let raised = sqlx::query("UPDATE sequence_counter SET value = $1 WHERE name = $2 AND value < $1")
-        .bind(value)
-        .bind(name)
-        .execute(&mut **tx)
-        .await?;
-    Ok(raised.rows_affected() == 1)
+    changed_one_row(
+        tx,
+        sqlx::query("UPDATE sequence_counter SET value = $1 WHERE name = $2 AND value < $1")
+            .bind(value)
+            .bind(name),
+    )
+    .await
 }

@@ -219,19 +219,19 @@ async fn academic_data(db: &Db, actor: &Actor, today: NaiveDate) -> anyhow::Resu
     let mut ids = AcademicIds::default();
     for faculty in model::FACULTIES {
         let input = FacultyInput::validate(faculty.name, faculty.code).map_err(|e| invalid("faculty", e))?;
-        let faculty_id = academic::create_faculty(db, actor, &input).await?;
+        let faculty_id = academic::create(db, actor, &input).await?;
         let mut departments = Vec::new();
         for (name, code) in faculty.departments {
             let input =
                 DepartmentInput::validate(&faculty_id.to_string(), name, code).map_err(|e| invalid("department", e))?;
-            departments.push(academic::create_department(db, actor, &input).await?);
+            departments.push(academic::create(db, actor, &input).await?);
         }
         ids.faculties.push(faculty_id);
         ids.departments.push(departments);
     }
     for (name, order) in model::LEVELS {
         let input = LevelInput::validate(name, &order.to_string()).map_err(|e| invalid("level", e))?;
-        ids.levels.push(academic::create_level(db, actor, &input).await?);
+        ids.levels.push(academic::create(db, actor, &input).await?);
     }
     for session in model::sessions(today) {
         let input = SessionInput::validate(
@@ -240,7 +240,7 @@ async fn academic_data(db: &Db, actor: &Actor, today: NaiveDate) -> anyhow::Resu
             &session.ends_on.to_string(),
         )
         .map_err(|e| invalid("session", e))?;
-        ids.session = academic::create_session(db, actor, &input).await?;
+        ids.session = academic::create(db, actor, &input).await?;
     }
     academic::make_current(db, actor, ids.session).await?;
     Ok(ids)

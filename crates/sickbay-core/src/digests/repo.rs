@@ -1,6 +1,6 @@
 //! All SQL of the digests: the claim of a run, the staff they go to, and the week's figures.
 
-use crate::db::{Date, Timestamp, Tx};
+use crate::db::{Date, Timestamp, Tx, changed_one_row};
 use crate::identity::Role;
 
 /// Claims the run of digest `kind` for `day`; `false` when another run (or instance) has it.
@@ -75,12 +75,13 @@ pub async fn arrivals_between(
 
 /// Whether a staff member wants their digests by email (`false`: only in their bell).
 pub async fn set_digest_by_email(tx: &mut Tx, staff_id: i64, by_email: bool) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE staff SET digest_by = $1 WHERE id = $2")
-        .bind(if by_email { "email" } else { "none" })
-        .bind(staff_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    changed_one_row(
+        tx,
+        sqlx::query("UPDATE staff SET digest_by = $1 WHERE id = $2")
+            .bind(if by_email { "email" } else { "none" })
+            .bind(staff_id),
+    )
+    .await
 }
 
 /// Whether a staff member wants their digests by email, and whether they have an address for it.

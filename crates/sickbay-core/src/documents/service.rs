@@ -69,8 +69,7 @@ pub async fn upload(
             upload.kind.label(),
             data.len()
         ));
-    audit::record(&mut tx, actor, entry).await?;
-    actor.complete_form(&mut tx, UPLOAD, id).await?;
+    audit::record_form(&mut tx, actor, entry, UPLOAD, id).await?;
     tx.commit().await?;
     Ok(id)
 }

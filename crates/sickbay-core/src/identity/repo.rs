@@ -4,7 +4,7 @@
 use sqlx::{FromRow, Row};
 
 use super::{PatientUser, Role, StaffUser};
-use crate::db::{Flag, Reader, Timestamp, Tx};
+use crate::db::{Flag, Reader, Timestamp, Tx, row_by_id};
 
 /// The account with the extra roles it holds, in one query: a row per extra role (one row, with no extra
 /// role, for an account that has none).
@@ -30,14 +30,14 @@ pub async fn find_staff(mut db: impl Reader, id: i64) -> Result<Option<StaffUser
     Ok(Some(user))
 }
 
-pub async fn find_patient(mut db: impl Reader, id: i64) -> Result<Option<PatientUser>, sqlx::Error> {
-    sqlx::query_as(
+pub async fn find_patient(db: impl Reader, id: i64) -> Result<Option<PatientUser>, sqlx::Error> {
+    row_by_id(
+        db,
         "SELECT id, clinic_number, matric_number, first_name, surname, must_change_password, approved, active,
                 session_version
          FROM patient WHERE id = $1",
+        id,
     )
-    .bind(id)
-    .fetch_optional(db.exec())
     .await
 }
 

@@ -1,6 +1,6 @@
 //! All SQL of imports: the job rows (students are read and changed through `patients::service`).
 
-use crate::db::{Flag, Reader, Timestamp, Tx};
+use crate::db::{Flag, Reader, Timestamp, Tx, inserted_id, row_by_id, run};
 use crate::text_enum;
 
 text_enum! {
@@ -80,7 +80,7 @@ pub async fn create_job(
     created_by: Option<i64>,
 ) -> Result<i64, sqlx::Error> {
     let now = Timestamp::now();
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO import_job (status, file_name, content, total, created_by, created_at, progressed_at)
          VALUES ('previewed', $1, $2, $3, $4, $5, $5) RETURNING id",
     )
@@ -88,16 +88,12 @@ pub async fn create_job(
     .bind(content)
     .bind(total)
     .bind(created_by)
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await
+    .bind(now);
+    inserted_id(tx, query).await
 }
 
-pub async fn job(mut db: impl Reader, id: i64) -> Result<Option<ImportJob>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM import_job WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn job(db: impl Reader, id: i64) -> Result<Option<ImportJob>, sqlx::Error> {
+    row_by_id(db, &format!("SELECT {JOB_COLUMNS} FROM import_job WHERE id = $1"), id).await
 }
 
 pub async fn recent_jobs(mut db: impl Reader) -> Result<Vec<ImportJob>, sqlx::Error> {
@@ -115,11 +111,8 @@ pub async fn content(mut db: impl Reader, id: i64) -> Result<Option<String>, sql
         .await
 }
 
-pub async fn report(mut db: impl Reader, id: i64) -> Result<Option<(String, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT file_name, report FROM import_job WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn report(db: impl Reader, id: i64) -> Result<Option<(String, String)>, sqlx::Error> {
+    row_by_id(db, "SELECT file_name, report FROM import_job WHERE id = $1", id).await
 }
 
 /// Moves a previewed job to running; only one caller can, so a double click starts it once.
@@ -146,20 +139,21 @@ pub struct Counts {
 }
 
 pub async fn save_progress(tx: &mut Tx, id: i64, c: &Counts) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE import_job SET processed = $1, created = $2, updated = $3, unchanged = $4, rejected = $5,
+    run(
+        tx,
+        sqlx::query(
+            "UPDATE import_job SET processed = $1, created = $2, updated = $3, unchanged = $4, rejected = $5,
              progressed_at = $6 WHERE id = $7",
+        )
+        .bind(c.processed)
+        .bind(c.created)
+        .bind(c.updated)
+        .bind(c.unchanged)
+        .bind(c.rejected)
+        .bind(Timestamp::now())
+        .bind(id),
     )
-    .bind(c.processed)
-    .bind(c.created)
-    .bind(c.updated)
-    .bind(c.unchanged)
-    .bind(c.rejected)
-    .bind(Timestamp::now())
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .await
 }
 
 pub async fn finish(

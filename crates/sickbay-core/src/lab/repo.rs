@@ -1,8 +1,9 @@
 //! The SQL of the lab: the test catalogue, orders and their results, the worklist and health records.
 
 use super::model::{LabTest, OrderStage, OrderStatus, OrderView, Outcome, ResultDetails, TestDetails};
+use crate::db::insert::AnyQuery;
 use crate::db::types::Real;
-use crate::db::{Date, Flag, Reader, Timestamp, Tx};
+use crate::db::{Date, Flag, Reader, Timestamp, Tx, changed_one_row, inserted_id, row_by_id};
 use crate::patients::model::Sex;
 
 const TEST_SELECT: &str = "SELECT id, name, specimen, unit, male_low, male_high, female_low, female_high, price, active
@@ -22,57 +23,46 @@ pub async fn active_tests(mut db: impl Reader) -> Result<Vec<LabTest>, sqlx::Err
         .await
 }
 
-pub async fn test(mut db: impl Reader, id: i64) -> Result<Option<LabTest>, sqlx::Error> {
-    sqlx::query_as(&format!("{TEST_SELECT} WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn test(db: impl Reader, id: i64) -> Result<Option<LabTest>, sqlx::Error> {
+    row_by_id(db, &format!("{TEST_SELECT} WHERE id = $1"), id).await
 }
 
 pub async fn insert_test(tx: &mut Tx, test: &TestDetails) -> Result<i64, sqlx::Error> {
     let now = Timestamp::now();
-    sqlx::query_scalar(
+    let insert = sqlx::query(
         "INSERT INTO lab_test (name, specimen, unit, male_low, male_high, female_low, female_high, price, active,
                                created_at, updated_at)
          VALUES ($1, $2, $3, CAST($4 AS DOUBLE PRECISION), CAST($5 AS DOUBLE PRECISION),
                  CAST($6 AS DOUBLE PRECISION), CAST($7 AS DOUBLE PRECISION), $8, $9, $10, $10) RETURNING id",
-    )
-    .bind(&test.name)
-    .bind(&test.specimen)
-    .bind(&test.unit)
-    .bind(Real(test.male.low))
-    .bind(Real(test.male.high))
-    .bind(Real(test.female.low))
-    .bind(Real(test.female.high))
-    .bind(test.price)
-    .bind(Flag(test.active))
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await
+    );
+    let query = bind_details(insert, test).bind(now);
+    inserted_id(tx, query).await
+}
+
+/// Binds a test's name, specimen, unit, ranges, price and whether it is active, in that order.
+fn bind_details<'q>(query: AnyQuery<'q>, test: &'q TestDetails) -> AnyQuery<'q> {
+    query
+        .bind(&test.name)
+        .bind(&test.specimen)
+        .bind(&test.unit)
+        .bind(Real(test.male.low))
+        .bind(Real(test.male.high))
+        .bind(Real(test.female.low))
+        .bind(Real(test.female.high))
+        .bind(test.price)
+        .bind(Flag(test.active))
 }
 
 /// Changes a test; false when there is none with this id.
 pub async fn update_test(tx: &mut Tx, id: i64, test: &TestDetails) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let update = sqlx::query(
         "UPDATE lab_test SET name = $2, specimen = $3, unit = $4, male_low = CAST($5 AS DOUBLE PRECISION),
                 male_high = CAST($6 AS DOUBLE PRECISION), female_low = CAST($7 AS DOUBLE PRECISION),
                 female_high = CAST($8 AS DOUBLE PRECISION), price = $9, active = $10, updated_at = $11
          WHERE id = $1",
     )
-    .bind(id)
-    .bind(&test.name)
-    .bind(&test.specimen)
-    .bind(&test.unit)
-    .bind(Real(test.male.low))
-    .bind(Real(test.male.high))
-    .bind(Real(test.female.low))
-    .bind(Real(test.female.high))
-    .bind(test.price)
-    .bind(Flag(test.active))
-    .bind(Timestamp::now())
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .bind(id);
+    changed_one_row(tx, bind_details(update, test).bind(Timestamp::now())).await
 }
 
 pub async fn insert_order(
@@ -84,7 +74,7 @@ pub async fn insert_order(
     ordered_by: i64,
 ) -> Result<i64, sqlx::Error> {
     let now = Timestamp::now();
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO lab_order (visit_id, patient_id, test_id, status, note, ordered_by, ordered_at, updated_at)
          VALUES ($1, $2, $3, 'ordered', $4, $5, $6, $6) RETURNING id",
     )
@@ -93,23 +83,23 @@ pub async fn insert_order(
     .bind(test_id)
     .bind(note)
     .bind(ordered_by)
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await
+    .bind(now);
+    inserted_id(tx, query).await
 }
 
 /// Cancels an order of the visit that has no result yet; false when it has one (or is not the visit's).
 pub async fn cancel_order(tx: &mut Tx, visit_id: i64, order_id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE lab_order SET status = 'cancelled', updated_at = $3 WHERE id = $1 AND visit_id = $2
+    changed_one_row(
+        tx,
+        sqlx::query(
+            "UPDATE lab_order SET status = 'cancelled', updated_at = $3 WHERE id = $1 AND visit_id = $2
          AND status = 'ordered'",
+        )
+        .bind(order_id)
+        .bind(visit_id)
+        .bind(Timestamp::now()),
     )
-    .bind(order_id)
-    .bind(visit_id)
-    .bind(Timestamp::now())
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await
 }
 
 /// The columns of an [`OrderView`], from `lab_order o` and `lab_test t`.
@@ -277,11 +267,8 @@ const DETAIL_SELECT: &str = concat!(
      LEFT JOIN staff l ON l.id = o.released_by"
 );
 
-pub async fn order(mut db: impl Reader, id: i64) -> Result<Option<OrderDetail>, sqlx::Error> {
-    sqlx::query_as(&format!("{DETAIL_SELECT} WHERE o.id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn order(db: impl Reader, id: i64) -> Result<Option<OrderDetail>, sqlx::Error> {
+    row_by_id(db, &format!("{DETAIL_SELECT} WHERE o.id = $1"), id).await
 }
 
 /// Records (or corrects) an order's result while it is not released: false when it was released or cancelled
@@ -293,25 +280,26 @@ pub async fn record_result(
     staff_id: i64,
 ) -> Result<bool, sqlx::Error> {
     let now = Timestamp::now();
-    let done = sqlx::query(
-        "UPDATE lab_order SET status = 'resulted', result_value = $2, result_unit = $3,
+    changed_one_row(
+        tx,
+        sqlx::query(
+            "UPDATE lab_order SET status = 'resulted', result_value = $2, result_unit = $3,
                 range_low = CAST($4 AS DOUBLE PRECISION), range_high = CAST($5 AS DOUBLE PRECISION), flag = $6,
                 result_comment = $7, resulted_by = $8, resulted_at = $9, updated_at = $9,
                 collected_by = COALESCE(collected_by, $8), collected_at = COALESCE(collected_at, $9)
          WHERE id = $1 AND status IN ('ordered', 'resulted')",
+        )
+        .bind(order_id)
+        .bind(&result.value)
+        .bind(&result.unit)
+        .bind(Real(result.range.low))
+        .bind(Real(result.range.high))
+        .bind(result.flag)
+        .bind(&result.comment)
+        .bind(staff_id)
+        .bind(now),
     )
-    .bind(order_id)
-    .bind(&result.value)
-    .bind(&result.unit)
-    .bind(Real(result.range.low))
-    .bind(Real(result.range.high))
-    .bind(result.flag)
-    .bind(&result.comment)
-    .bind(staff_id)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await
 }
 
 /// Marks an order's sample taken; false when it was taken already, or the order resulted or cancelled meanwhile.
@@ -338,13 +326,11 @@ pub async fn mark_seen(tx: &mut Tx, order_id: i64, doctor_id: i64) -> Result<boo
 
 /// Runs a conditional `UPDATE` of an order that stamps who (`$2`) did it now (`$3`); whether it applied.
 async fn stamp(tx: &mut Tx, sql: &str, order_id: i64, staff_id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(sql)
-        .bind(order_id)
-        .bind(staff_id)
-        .bind(Timestamp::now())
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    changed_one_row(
+        tx,
+        sqlx::query(sql).bind(order_id).bind(staff_id).bind(Timestamp::now()),
+    )
+    .await
 }
 
 pub struct NewHealthRecord<'a> {

@@ -506,8 +506,7 @@ pub async fn add_health_record(
         .record("health_record", id)
         .patient(patient_id)
         .detail(details.outcome.label());
-    audit::record(&mut tx, actor, entry).await?;
-    actor.complete_form(&mut tx, ADD_HEALTH_RECORD, id).await?;
+    audit::record_form(&mut tx, actor, entry, ADD_HEALTH_RECORD, id).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -1,7 +1,7 @@
 //! All SQL of the notices. Whose column a query reads is chosen by the recipient's kind, never by input.
 
 use super::Recipient;
-use crate::db::{Reader, Timestamp, Tx};
+use crate::db::{Reader, Timestamp, Tx, changed_one_row, run};
 use crate::identity::Role;
 
 impl Recipient {
@@ -42,23 +42,24 @@ pub async fn insert(
     message: &str,
     link: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(&format!(
-        "INSERT INTO notice ({}, dedupe_key, message, link, created_at) VALUES ($1, $2, $3, $4, $5)
+    changed_one_row(
+        tx,
+        sqlx::query(&format!(
+            "INSERT INTO notice ({}, dedupe_key, message, link, created_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (dedupe_key) DO NOTHING",
-        to.column()
-    ))
-    .bind(to.id())
-    .bind(key)
-    .bind(message)
-    .bind(link)
-    .bind(Timestamp::now())
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+            to.column()
+        ))
+        .bind(to.id())
+        .bind(key)
+        .bind(message)
+        .bind(link)
+        .bind(Timestamp::now()),
+    )
+    .await
 }
 
 pub async fn insert_for_role(tx: &mut Tx, role: Role, message: &str, link: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let query = sqlx::query(
         "INSERT INTO notice (staff_id, message, link, created_at)
          SELECT s.id, $1, $2, $3 FROM staff s
          WHERE s.active = 1 AND (s.role = $4 OR EXISTS (SELECT 1 FROM staff_role r WHERE r.staff_id = s.id AND r.role = $4))",
@@ -66,10 +67,8 @@ pub async fn insert_for_role(tx: &mut Tx, role: Role, message: &str, link: &str)
     .bind(message)
     .bind(link)
     .bind(Timestamp::now())
-    .bind(role.as_str())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .bind(role.as_str());
+    run(tx, query).await
 }
 
 const COLUMNS: &str = "id, message, link, created_at, read_at";

@@ -1,7 +1,7 @@
 //! All SQL of the outbox. Every change of a message's status is a conditional update on the status it is
 //! expected to have, so two senders can never both hold, send or settle one message.
 
-use crate::db::{Reader, Timestamp, Tx};
+use crate::db::{Reader, Timestamp, Tx, row_by_id};
 use crate::outbox::model::{Channel, ContactBy, Filter, Kind, Status};
 use crate::outbox::sms;
 
@@ -190,11 +190,8 @@ pub async fn release_held(tx: &mut Tx, channel: Channel) -> Result<u64, sqlx::Er
     Ok(done.rows_affected())
 }
 
-pub async fn get(mut db: impl Reader, id: i64) -> Result<Option<Message>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM outbox WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn get(db: impl Reader, id: i64) -> Result<Option<Message>, sqlx::Error> {
+    row_by_id(db, &format!("SELECT {COLUMNS} FROM outbox WHERE id = $1"), id).await
 }
 
 /// Up to `limit` messages matching `filter`, newest first, older than message `before` if given.

@@ -4,7 +4,7 @@
 use crate::db::types::InvalidValue;
 use crate::outbox::model::{Channel, Channels, Kind};
 use crate::outbox::sms::{LIVE_ENDPOINT, SmsProvider};
-use crate::settings_section::{Field, Number, Section, Text, Values};
+use crate::settings_section::{Field, Number, Text, Values};
 use crate::text_enum;
 use crate::validation::FieldErrors;
 
@@ -206,12 +206,6 @@ pub struct MessageSettings {
     pub reminder_hours: Vec<i64>,
 }
 
-impl Default for MessageSettings {
-    fn default() -> Self {
-        MessageSettings::from_stored(&Values::new())
-    }
-}
-
 impl MessageSettings {
     /// The channels the clinic uses for messages of `kind`; a password reset and a test always go.
     pub fn channels_for(&self, kind: Kind) -> Channels {
@@ -264,12 +258,6 @@ pub struct MailSettings {
     pub from: String,
 }
 
-impl Default for MailSettings {
-    fn default() -> Self {
-        MailSettings::from_stored(&Values::new())
-    }
-}
-
 impl MailSettings {
     /// Whether email can be sent at all; without a server it is kept in the outbox.
     pub fn is_configured(&self) -> bool {
@@ -309,12 +297,6 @@ pub struct SmsSettings {
     pub sender_id: String,
     /// The clinic's country calling code, digits only.
     pub country_code: String,
-}
-
-impl Default for SmsSettings {
-    fn default() -> Self {
-        SmsSettings::from_stored(&Values::new())
-    }
 }
 
 impl SmsSettings {
@@ -407,6 +389,7 @@ fn parse_reminder_hours(text: &str) -> Result<Vec<i64>, InvalidValue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings_section::Section;
     use crate::settings_section::values_of;
 
     #[test]

@@ -5,7 +5,7 @@ use super::model::{
     ContactDetails, MatricNumber, Patient, PatientDetails, PatientSummary, PortalAccess, SheetFilter, SheetStudent,
     StudentRecord, prefix_range, search_tokens,
 };
-use crate::db::{Date, Flag, Reader, Timestamp, Tx};
+use crate::db::{Date, Flag, Reader, Timestamp, Tx, changed_one_row, row_by_id};
 
 const PATIENT_COLUMNS: &str = "p.id, p.clinic_number, p.kind, p.matric_number, p.first_name, p.surname, p.other_names,
     p.sex, p.date_of_birth, p.phone, p.email, p.address, p.emergency_name, p.emergency_phone,
@@ -297,12 +297,14 @@ pub async fn insert_search_tokens(
     Ok(())
 }
 
-pub async fn get(mut db: impl Reader, id: i64) -> Result<Option<Patient>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {PATIENT_COLUMNS} FROM patient p LEFT JOIN patient_photo ph ON ph.patient_id = p.id WHERE p.id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(db.exec())
+pub async fn get(db: impl Reader, id: i64) -> Result<Option<Patient>, sqlx::Error> {
+    row_by_id(
+        db,
+        &format!(
+            "SELECT {PATIENT_COLUMNS} FROM patient p LEFT JOIN patient_photo ph ON ph.patient_id = p.id WHERE p.id = $1"
+        ),
+        id,
+    )
     .await
 }
 
@@ -404,11 +406,8 @@ pub async fn count_registered_since(mut db: impl Reader, since: Timestamp) -> Re
         .await
 }
 
-pub async fn photo(mut db: impl Reader, id: i64) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
-    sqlx::query_as("SELECT mime, data FROM patient_photo WHERE patient_id = $1")
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn photo(db: impl Reader, id: i64) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
+    row_by_id(db, "SELECT mime, data FROM patient_photo WHERE patient_id = $1", id).await
 }
 
 pub async fn save_photo(tx: &mut Tx, id: i64, mime: &str, data: &[u8]) -> Result<(), sqlx::Error> {
@@ -494,19 +493,20 @@ pub async fn sheet_students(mut db: impl Reader, ids: &[i64]) -> Result<Vec<Shee
 /// login, ending their sessions, only while they are still an active student and (unless `replace`) still have
 /// no password. Answers whether it did, so a record changed since the check fails the whole sheet.
 pub async fn issue_password(tx: &mut Tx, id: i64, hash: &str, replace: bool) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE patient SET password_hash = $1, must_change_password = 1, session_version = session_version + 1,
+    changed_one_row(
+        tx,
+        sqlx::query(
+            "UPDATE patient SET password_hash = $1, must_change_password = 1, session_version = session_version + 1,
                             updated_at = $2
          WHERE id = $3 AND kind = 'student' AND active = 1 AND matric_number IS NOT NULL
            AND (password_hash IS NULL OR $4 = 1)",
+        )
+        .bind(hash)
+        .bind(Timestamp::now())
+        .bind(id)
+        .bind(Flag(replace)),
     )
-    .bind(hash)
-    .bind(Timestamp::now())
-    .bind(id)
-    .bind(Flag(replace))
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await
 }
 
 /// A patient's clinic number, inside a transaction.
@@ -520,11 +520,12 @@ pub async fn clinic_number_in(tx: &mut Tx, id: i64) -> Result<Option<String>, sq
 
 /// Serialises one patient's bookings, so the per-day and per-patient limits hold under concurrent requests.
 pub async fn lock_patient(tx: &mut Tx, patient_id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE patient SET session_version = session_version WHERE id = $1 AND active = 1")
-        .bind(patient_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    changed_one_row(
+        tx,
+        sqlx::query("UPDATE patient SET session_version = session_version WHERE id = $1 AND active = 1")
+            .bind(patient_id),
+    )
+    .await
 }
 
 pub async fn patient_approved(tx: &mut Tx, patient_id: i64) -> Result<bool, sqlx::Error> {

@@ -3,7 +3,7 @@
 use super::model::{ContactDetails, PatientDetails, PortalAccess, clinic_number, clinic_number_sequence};
 use super::repo;
 use crate::audit::{self, AuditEntry, Reads};
-use crate::auth::password;
+use crate::auth::{self, password};
 use crate::db::form_ids::Claim;
 use crate::db::{Db, Reader, Timestamp, Tx, is_unique_violation};
 use crate::error::ServiceError;
@@ -33,8 +33,7 @@ pub async fn register(
         .record("patient", result.0)
         .patient(result.0)
         .detail(&result.1);
-    audit::record(&mut tx, actor, entry).await?;
-    actor.complete_form(&mut tx, REGISTER, result.0).await?;
+    audit::record_form(&mut tx, actor, entry, REGISTER, result.0).await?;
     tx.commit().await?;
     Ok(result)
 }
@@ -123,24 +122,10 @@ pub async fn update_contact(db: &Db, actor: &Actor, id: i64, contact: &ContactDe
 
 /// Gives the patient a new portal password that must be changed at first login, ending their sessions.
 pub async fn reset_password(db: &Db, actor: &Actor, id: i64, new_password: &str) -> Result<(), ServiceError> {
-    let hash = password::hash(new_password).await?;
-    let mut tx = db.begin_write().await?;
-    if crate::identity::repo::set_password(&mut tx, Account::Patient(id), &hash, true)
-        .await?
-        .is_none()
-    {
-        return Err(ServiceError::NotFound);
-    }
-    audit::record(
-        &mut tx,
-        actor,
-        AuditEntry::new("patient.reset_password")
-            .record("patient", id)
-            .patient(id),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    let entry = AuditEntry::new("patient.reset_password")
+        .record("patient", id)
+        .patient(id);
+    auth::service::set_temporary_password(db, actor, Account::Patient(id), new_password, entry).await
 }
 
 pub async fn approve(db: &Db, actor: &Actor, id: i64) -> Result<(), ServiceError> {

@@ -4,7 +4,7 @@
 use regex::Regex;
 
 use crate::db::types::InvalidValue;
-use crate::settings_section::{Field, Flag, Section, Text, Values};
+use crate::settings_section::{Field, Flag, Text};
 
 /// Letters and digits in groups joined by `/` or `-`, such as `U2019/3012345`, `CSC/19/1234` or `190401001`.
 pub const DEFAULT_MATRIC_PATTERN: &str = r"^[A-Z0-9]+([/-][A-Z0-9]+)*$";
@@ -62,12 +62,6 @@ pub struct RegistrationSettings {
     pub matric_pattern: String,
 }
 
-impl Default for RegistrationSettings {
-    fn default() -> Self {
-        RegistrationSettings::from_stored(&Values::new())
-    }
-}
-
 impl RegistrationSettings {
     /// The compiled matric pattern (a stored pattern was checked when read; the default always compiles).
     pub fn matric_regex(&self) -> Regex {
@@ -100,6 +94,7 @@ crate::settings_section!(
 mod tests {
     use super::*;
     use crate::settings_section::Setting;
+    use crate::settings_section::{Section, Values};
     use crate::validation::FieldErrors;
 
     #[test]

@@ -5,8 +5,9 @@ use super::model::allocation::BatchStock;
 use super::model::stock::{AdjustReason, MovementKind};
 use super::model::{BatchLine, Drug, DrugInput, DrugStock, MovementRow, search_words};
 use crate::db::id_list;
+use crate::db::insert::AnyQuery;
 use crate::db::paging::{PageRequest, like_pattern};
-use crate::db::{Date, Flag, Money, Reader, Timestamp, Tx};
+use crate::db::{Date, Flag, Money, Reader, Timestamp, Tx, changed_one_row, inserted_id, row_by_id};
 
 const DRUG_COLUMNS: &str = "d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price, d.reorder_level, d.active, d.shelf, d.updated_at";
 
@@ -36,11 +37,8 @@ fn search_filter(first: usize, patterns: usize) -> String {
         .join(" AND ")
 }
 
-pub async fn get(mut db: impl Reader, id: i64) -> Result<Option<Drug>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {DRUG_COLUMNS} FROM drug d WHERE d.id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn get(db: impl Reader, id: i64) -> Result<Option<Drug>, sqlx::Error> {
+    row_by_id(db, &format!("SELECT {DRUG_COLUMNS} FROM drug d WHERE d.id = $1"), id).await
 }
 
 /// One page of the catalogue whose name, generic name, strength or form hold every word of `search`, active
@@ -137,49 +135,41 @@ pub async fn stock_on_hand(mut db: impl Reader, ids: &[i64], today: Date) -> Res
 }
 
 pub async fn insert(tx: &mut Tx, drug: &DrugInput) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO drug (name, generic_name, form, strength, unit, unit_price, reorder_level, active, shelf,
                            search, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $11, $9, $9) RETURNING id",
-    )
-    .bind(&drug.name)
-    .bind(&drug.generic_name)
-    .bind(drug.form)
-    .bind(&drug.strength)
-    .bind(&drug.unit)
-    .bind(drug.unit_price)
-    .bind(drug.reorder_level)
-    .bind(Flag(drug.active))
-    .bind(Timestamp::now())
-    .bind(&drug.shelf)
-    .bind(drug.search_text())
-    .fetch_one(&mut **tx)
-    .await
+    );
+    inserted_id(tx, bind_drug(query, drug, Timestamp::now())).await
+}
+
+/// Binds the drug's name, generic name, form, strength, unit, price, reorder level and whether it is active,
+/// then `stamp` (its new `updated_at`), its shelf and its search text, in that order.
+fn bind_drug<'q>(query: AnyQuery<'q>, drug: &'q DrugInput, stamp: Timestamp) -> AnyQuery<'q> {
+    query
+        .bind(&drug.name)
+        .bind(&drug.generic_name)
+        .bind(drug.form)
+        .bind(&drug.strength)
+        .bind(&drug.unit)
+        .bind(drug.unit_price)
+        .bind(drug.reorder_level)
+        .bind(Flag(drug.active))
+        .bind(stamp)
+        .bind(&drug.shelf)
+        .bind(drug.search_text())
 }
 
 /// Updates the entry if it still has `seen` as its version; answers whether it did.
 pub async fn update(tx: &mut Tx, id: i64, seen: Timestamp, drug: &DrugInput) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let query = sqlx::query(
         "UPDATE drug SET name = $3, generic_name = $4, form = $5, strength = $6, unit = $7, unit_price = $8,
                 reorder_level = $9, active = $10, updated_at = $11, shelf = $12, search = $13
          WHERE id = $1 AND updated_at = $2",
     )
     .bind(id)
-    .bind(seen)
-    .bind(&drug.name)
-    .bind(&drug.generic_name)
-    .bind(drug.form)
-    .bind(&drug.strength)
-    .bind(&drug.unit)
-    .bind(drug.unit_price)
-    .bind(drug.reorder_level)
-    .bind(Flag(drug.active))
-    .bind(seen.now_after())
-    .bind(&drug.shelf)
-    .bind(drug.search_text())
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .bind(seen);
+    changed_one_row(tx, bind_drug(query, drug, seen.now_after())).await
 }
 
 /// A batch received into stock.
@@ -194,7 +184,7 @@ pub struct NewBatch<'a> {
 }
 
 pub async fn insert_batch(tx: &mut Tx, batch: &NewBatch<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO drug_batch (drug_id, batch_number, quantity, expires_on, cost_price, supplier, received_on,
                                  created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -206,9 +196,8 @@ pub async fn insert_batch(tx: &mut Tx, batch: &NewBatch<'_>) -> Result<i64, sqlx
     .bind(batch.cost_price)
     .bind(batch.supplier)
     .bind(batch.received_on)
-    .bind(Timestamp::now())
-    .fetch_one(&mut **tx)
-    .await
+    .bind(Timestamp::now());
+    inserted_id(tx, query).await
 }
 
 pub async fn count(mut db: impl Reader) -> Result<i64, sqlx::Error> {
@@ -267,15 +256,16 @@ pub async fn change_from(tx: &mut Tx, batch_id: i64, seen: i64, change: i64) -> 
 
 /// Empties a batch that expired before `today` and still holds `seen` units; whether it did.
 pub async fn empty_expired(tx: &mut Tx, batch_id: i64, seen: i64, today: Date) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE drug_batch SET quantity = 0 WHERE id = $1 AND quantity = $2 AND quantity > 0 AND expires_on < $3",
+    changed_one_row(
+        tx,
+        sqlx::query(
+            "UPDATE drug_batch SET quantity = 0 WHERE id = $1 AND quantity = $2 AND quantity > 0 AND expires_on < $3",
+        )
+        .bind(batch_id)
+        .bind(seen)
+        .bind(today),
     )
-    .bind(batch_id)
-    .bind(seen)
-    .bind(today)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await
 }
 
 /// A row of the ledger to write.
@@ -322,14 +312,13 @@ pub async fn insert_dispensation(
     pharmacist_id: i64,
     at: Timestamp,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO dispensation (prescription_id, pharmacist_id, dispensed_at) VALUES ($1, $2, $3) RETURNING id",
     )
     .bind(prescription_id)
     .bind(pharmacist_id)
-    .bind(at)
-    .fetch_one(&mut **tx)
-    .await
+    .bind(at);
+    inserted_id(tx, query).await
 }
 
 pub async fn insert_dispensation_item(
@@ -339,27 +328,23 @@ pub async fn insert_dispensation_item(
     batch_id: i64,
     units: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO dispensation_item (dispensation_id, prescription_item_id, batch_id, quantity)
          VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(dispensation_id)
     .bind(item_id)
     .bind(batch_id)
-    .bind(units)
-    .fetch_one(&mut **tx)
-    .await
+    .bind(units);
+    inserted_id(tx, query).await
 }
 
 const BATCH_SELECT: &str = "SELECT b.id, b.drug_id, d.name AS drug_name, d.strength, d.form, d.shelf,
         b.batch_number, b.quantity, b.expires_on, b.cost_price, b.supplier, b.received_on
      FROM drug_batch b JOIN drug d ON d.id = b.drug_id";
 
-pub async fn batch(mut db: impl Reader, id: i64) -> Result<Option<BatchLine>, sqlx::Error> {
-    sqlx::query_as(&format!("{BATCH_SELECT} WHERE b.id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn batch(db: impl Reader, id: i64) -> Result<Option<BatchLine>, sqlx::Error> {
+    row_by_id(db, &format!("{BATCH_SELECT} WHERE b.id = $1"), id).await
 }
 
 /// A drug's batches holding units, earliest expiry first.

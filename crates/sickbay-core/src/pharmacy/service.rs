@@ -212,8 +212,7 @@ pub async fn receive(db: &Db, actor: &Actor, drug_id: i64, receipt: &Receipt) ->
         receipt.quantity,
         receipt.expires_on
     ));
-    audit::record(&mut tx, actor, entry).await?;
-    actor.complete_form(&mut tx, RECEIVE, id).await?;
+    audit::record_form(&mut tx, actor, entry, RECEIVE, id).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -263,8 +262,7 @@ pub async fn adjust(
         adjustment.reason.label(),
         adjustment.note
     ));
-    audit::record(&mut tx, actor, entry).await?;
-    actor.complete_form(&mut tx, ADJUST, movement_id).await?;
+    audit::record_form(&mut tx, actor, entry, ADJUST, movement_id).await?;
     tx.commit().await?;
     Ok(batch)
 }

@@ -1,6 +1,6 @@
 //! The pharmacy's settings: how long a batch must still keep to be dispensed.
 
-use crate::settings_section::{Number, Section, Values};
+use crate::settings_section::Number;
 
 pub const MIN_SHELF_DAYS: Number = Number {
     key: "pharmacy_min_shelf_days",
@@ -15,12 +15,6 @@ pub struct PharmacySettings {
     pub min_shelf_days: i64,
 }
 
-impl Default for PharmacySettings {
-    fn default() -> Self {
-        PharmacySettings::from_stored(&Values::new())
-    }
-}
-
 crate::settings_section!(
     PharmacySettings,
     "Pharmacy",
@@ -32,6 +26,7 @@ crate::settings_section!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings_section::{Section, Values};
     use crate::validation::FieldErrors;
 
     #[test]

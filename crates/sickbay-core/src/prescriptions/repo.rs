@@ -1,9 +1,8 @@
 //! All SQL of prescriptions and their items.
 
 use super::model::{Item, ItemProgress, NewItem, Prescription, PrescriptionStatus, status_of};
-use crate::db::id_list;
 use crate::db::paging::PageRequest;
-use crate::db::{Reader, Timestamp, Tx};
+use crate::db::{Reader, Timestamp, Tx, changed_one_row, inserted_id, row_by_id, rows_for_ids};
 
 const ITEM_SELECT: &str = "SELECT i.id, i.prescription_id, p.visit_id, i.drug_id, d.name AS drug_name, d.strength,
         d.form, i.dose, i.route, i.frequency, i.duration_days, i.quantity, i.instructions, i.allergy_override,
@@ -30,7 +29,7 @@ pub async fn insert_prescription(
     patient_id: i64,
     doctor_id: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO prescription (visit_id, patient_id, doctor_id, status, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
     )
@@ -38,9 +37,8 @@ pub async fn insert_prescription(
     .bind(patient_id)
     .bind(doctor_id)
     .bind(PrescriptionStatus::Pending)
-    .bind(Timestamp::now())
-    .fetch_one(&mut **tx)
-    .await
+    .bind(Timestamp::now());
+    inserted_id(tx, query).await
 }
 
 /// A prescription whose row the transaction has locked ([`lock`]). Every change of a prescription's items or
@@ -101,15 +99,10 @@ pub async fn items_of_prescription_in(tx: &mut Tx, prescription: &Locked) -> Res
 }
 
 /// The items of the prescriptions of `ids`, in the order written.
-pub async fn items_of_prescriptions(mut db: impl Reader, ids: &[i64]) -> Result<Vec<Item>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let list = id_list(ids);
-    sqlx::query_as(&format!(
-        "{ITEM_SELECT} WHERE i.prescription_id IN ({list}) ORDER BY i.prescription_id, i.id"
-    ))
-    .fetch_all(db.exec())
+pub async fn items_of_prescriptions(db: impl Reader, ids: &[i64]) -> Result<Vec<Item>, sqlx::Error> {
+    rows_for_ids(db, ids, |list| {
+        format!("{ITEM_SELECT} WHERE i.prescription_id IN ({list}) ORDER BY i.prescription_id, i.id")
+    })
     .await
 }
 
@@ -129,16 +122,17 @@ pub async fn give(tx: &mut Tx, prescription: &Locked, item_id: i64, units: i64) 
 
 /// Refuses what is still owed of the prescription's item, if anything is and it was not refused already.
 pub async fn refuse(tx: &mut Tx, prescription: &Locked, item_id: i64, reason: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE prescription_item SET refusal = $2
+    changed_one_row(
+        tx,
+        sqlx::query(
+            "UPDATE prescription_item SET refusal = $2
          WHERE id = $1 AND prescription_id = $3 AND refusal IS NULL AND dispensed_quantity < quantity",
+        )
+        .bind(item_id)
+        .bind(reason)
+        .bind(prescription.id),
     )
-    .bind(item_id)
-    .bind(reason)
-    .bind(prescription.id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await
 }
 
 /// Sets the prescription's status from its items and answers it (read under the lock, so no other change of
@@ -166,11 +160,8 @@ pub async fn refresh_status(tx: &mut Tx, prescription: &Locked) -> Result<Prescr
 }
 
 /// The prescription with its heading.
-pub async fn get(mut db: impl Reader, id: i64) -> Result<Option<Prescription>, sqlx::Error> {
-    sqlx::query_as(&format!("{PRESCRIPTION_SELECT} WHERE p.id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn get(db: impl Reader, id: i64) -> Result<Option<Prescription>, sqlx::Error> {
+    row_by_id(db, &format!("{PRESCRIPTION_SELECT} WHERE p.id = $1"), id).await
 }
 
 /// The pharmacy's worklist: prescriptions with something still owed (pending or partly dispensed), oldest
@@ -231,15 +222,10 @@ async fn touch(tx: &mut Tx, prescription_id: i64, now: Timestamp) -> Result<(), 
 }
 
 /// The items of the prescriptions of `visit_ids`, in the order they were written.
-pub async fn items_of_visits(mut db: impl Reader, visit_ids: &[i64]) -> Result<Vec<Item>, sqlx::Error> {
-    if visit_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let list = id_list(visit_ids);
-    sqlx::query_as(&format!(
-        "{ITEM_SELECT} WHERE p.visit_id IN ({list}) ORDER BY p.visit_id, i.id"
-    ))
-    .fetch_all(db.exec())
+pub async fn items_of_visits(db: impl Reader, visit_ids: &[i64]) -> Result<Vec<Item>, sqlx::Error> {
+    rows_for_ids(db, visit_ids, |list| {
+        format!("{ITEM_SELECT} WHERE p.visit_id IN ({list}) ORDER BY p.visit_id, i.id")
+    })
     .await
 }
 

@@ -1,7 +1,7 @@
 //! All SQL of procedures: the catalogue and the procedures done in visits.
 
 use super::model::{ProcedureInput, ProcedureType, VisitProcedure};
-use crate::db::{Flag, Reader, Timestamp, Tx};
+use crate::db::{Flag, Reader, Timestamp, Tx, changed_one_row, inserted_id, row_by_id, run};
 
 const TYPE_COLUMNS: &str = "id, name, price, active, updated_at";
 
@@ -26,42 +26,44 @@ pub async fn active_types(mut db: impl Reader) -> Result<Vec<ProcedureType>, sql
     .await
 }
 
-pub async fn get_type(mut db: impl Reader, id: i64) -> Result<Option<ProcedureType>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {TYPE_COLUMNS} FROM procedure_type WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn get_type(db: impl Reader, id: i64) -> Result<Option<ProcedureType>, sqlx::Error> {
+    row_by_id(
+        db,
+        &format!("SELECT {TYPE_COLUMNS} FROM procedure_type WHERE id = $1"),
+        id,
+    )
+    .await
 }
 
 /// Inserts an entry; a name taken in any case surfaces as a unique violation.
 pub async fn insert_type(tx: &mut Tx, input: &ProcedureInput) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO procedure_type (name, price, active, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $4) RETURNING id",
     )
     .bind(&input.name)
     .bind(input.price)
     .bind(Flag(input.active))
-    .bind(Timestamp::now())
-    .fetch_one(&mut **tx)
-    .await
+    .bind(Timestamp::now());
+    inserted_id(tx, query).await
 }
 
 /// Changes an entry if it still has `seen`; answers whether it did.
 pub async fn update_type(tx: &mut Tx, id: i64, seen: Timestamp, input: &ProcedureInput) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE procedure_type SET name = $1, price = $2, active = $3, updated_at = $4
+    changed_one_row(
+        tx,
+        sqlx::query(
+            "UPDATE procedure_type SET name = $1, price = $2, active = $3, updated_at = $4
          WHERE id = $5 AND updated_at = $6",
+        )
+        .bind(&input.name)
+        .bind(input.price)
+        .bind(Flag(input.active))
+        .bind(seen.now_after())
+        .bind(id)
+        .bind(seen),
     )
-    .bind(&input.name)
-    .bind(input.price)
-    .bind(Flag(input.active))
-    .bind(seen.now_after())
-    .bind(id)
-    .bind(seen)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await
 }
 
 pub async fn insert_done(
@@ -71,7 +73,7 @@ pub async fn insert_done(
     note: &str,
     performed_by: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO visit_procedure (visit_id, procedure_type_id, note, performed_by, performed_at)
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -79,9 +81,8 @@ pub async fn insert_done(
     .bind(procedure_type_id)
     .bind(note)
     .bind(performed_by)
-    .bind(Timestamp::now())
-    .fetch_one(&mut **tx)
-    .await
+    .bind(Timestamp::now());
+    inserted_id(tx, query).await
 }
 
 /// The procedure `id` of the visit, as it is inside the caller's transaction.
@@ -99,12 +100,13 @@ pub async fn done_in(tx: &mut Tx, visit_id: i64, id: i64) -> Result<Option<Visit
 }
 
 pub async fn delete_done(tx: &mut Tx, visit_id: i64, id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM visit_procedure WHERE id = $1 AND visit_id = $2")
-        .bind(id)
-        .bind(visit_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    changed_one_row(
+        tx,
+        sqlx::query("DELETE FROM visit_procedure WHERE id = $1 AND visit_id = $2")
+            .bind(id)
+            .bind(visit_id),
+    )
+    .await
 }
 
 /// The procedures done in these visits, in the order they were done.
@@ -133,23 +135,25 @@ pub async fn supplies(mut db: impl Reader, procedure_type_id: i64) -> Result<Vec
 
 /// Sets how many units of a drug a procedure type uses (adding it, or changing the number).
 pub async fn set_supply(tx: &mut Tx, procedure_type_id: i64, drug_id: i64, units: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO procedure_supply (procedure_type_id, drug_id, quantity) VALUES ($1, $2, $3)
+    run(
+        tx,
+        sqlx::query(
+            "INSERT INTO procedure_supply (procedure_type_id, drug_id, quantity) VALUES ($1, $2, $3)
          ON CONFLICT (procedure_type_id, drug_id) DO UPDATE SET quantity = excluded.quantity",
+        )
+        .bind(procedure_type_id)
+        .bind(drug_id)
+        .bind(units),
     )
-    .bind(procedure_type_id)
-    .bind(drug_id)
-    .bind(units)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .await
 }
 
 pub async fn remove_supply(tx: &mut Tx, procedure_type_id: i64, drug_id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM procedure_supply WHERE procedure_type_id = $1 AND drug_id = $2")
-        .bind(procedure_type_id)
-        .bind(drug_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    changed_one_row(
+        tx,
+        sqlx::query("DELETE FROM procedure_supply WHERE procedure_type_id = $1 AND drug_id = $2")
+            .bind(procedure_type_id)
+            .bind(drug_id),
+    )
+    .await
 }

@@ -37,8 +37,7 @@ pub async fn create_type(db: &Db, actor: &Actor, input: &ProcedureInput) -> Resu
     let entry = AuditEntry::new(CREATE)
         .record("procedure_type", id)
         .detail(describe(input));
-    audit::record(&mut tx, actor, entry).await?;
-    actor.complete_form(&mut tx, CREATE, id).await?;
+    audit::record_form(&mut tx, actor, entry, CREATE, id).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -127,8 +126,7 @@ pub async fn record(
         .record("visit_procedure", id)
         .patient(visit.patient_id)
         .detail(detail);
-    audit::record(&mut tx, actor, entry).await?;
-    actor.complete_form(&mut tx, RECORD, id).await?;
+    audit::record_form(&mut tx, actor, entry, RECORD, id).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -4,7 +4,7 @@ use crate::db::Connection;
 use sqlx::FromRow;
 
 use super::model::{Move, Priority, Queued, TicketStatus, TicketTimes};
-use crate::db::{Date, Flag, Reader, Timestamp, Tx};
+use crate::db::{Date, Flag, Reader, Timestamp, Tx, changed_one_row, inserted_id, row_by_id};
 
 /// The one queue order, used by "call next", the boards, the display and the patient's place: priority
 /// first, then the order key (appointment time or arrival), then the ticket's number.
@@ -26,35 +26,32 @@ pub async fn rooms(mut db: impl Reader) -> Result<Vec<Room>, sqlx::Error> {
         .await
 }
 
-pub async fn room(mut db: impl Reader, id: i64) -> Result<Option<Room>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name, code, active FROM room WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn room(db: impl Reader, id: i64) -> Result<Option<Room>, sqlx::Error> {
+    row_by_id(db, "SELECT id, name, code, active FROM room WHERE id = $1", id).await
 }
 
 pub async fn insert_room(tx: &mut Tx, name: &str, code: &str) -> Result<i64, sqlx::Error> {
     let now = Timestamp::now();
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO room (name, code, active, created_at, updated_at) VALUES ($1, $2, 1, $3, $3) RETURNING id",
     )
     .bind(name)
     .bind(code)
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await
+    .bind(now);
+    inserted_id(tx, query).await
 }
 
 pub async fn update_room(tx: &mut Tx, id: i64, name: &str, code: &str, active: bool) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE room SET name = $1, code = $2, active = $3, updated_at = $4 WHERE id = $5")
-        .bind(name)
-        .bind(code)
-        .bind(Flag(active))
-        .bind(Timestamp::now())
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    changed_one_row(
+        tx,
+        sqlx::query("UPDATE room SET name = $1, code = $2, active = $3, updated_at = $4 WHERE id = $5")
+            .bind(name)
+            .bind(code)
+            .bind(Flag(active))
+            .bind(Timestamp::now())
+            .bind(id),
+    )
+    .await
 }
 
 // ---- where doctors work today ------------------------------------------------------------------------
@@ -144,7 +141,7 @@ pub struct NewTicket<'a> {
 /// appointment already has one.
 pub async fn insert_ticket(tx: &mut Tx, t: &NewTicket<'_>) -> Result<i64, sqlx::Error> {
     let now = Timestamp::now();
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO ticket (day, code, patient_id, appointment_id, doctor_id, priority, order_at, status,
              checked_in_at, created_by, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'waiting', $8, $9, $8) RETURNING id",
@@ -157,9 +154,8 @@ pub async fn insert_ticket(tx: &mut Tx, t: &NewTicket<'_>) -> Result<i64, sqlx::
     .bind(t.priority)
     .bind(t.order_at)
     .bind(now)
-    .bind(t.created_by)
-    .fetch_one(&mut **tx)
-    .await
+    .bind(t.created_by);
+    inserted_id(tx, query).await
 }
 
 /// A ticket with what the boards show beside it.
@@ -255,11 +251,8 @@ pub async fn day_tickets(mut db: impl Reader, day: Date) -> Result<Vec<Ticket>, 
         .await
 }
 
-pub async fn ticket(mut db: impl Reader, id: i64) -> Result<Option<Ticket>, sqlx::Error> {
-    sqlx::query_as(&format!("{TICKET_SELECT} WHERE t.id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn ticket(db: impl Reader, id: i64) -> Result<Option<Ticket>, sqlx::Error> {
+    row_by_id(db, &format!("{TICKET_SELECT} WHERE t.id = $1"), id).await
 }
 
 pub async fn ticket_of_appointment_in(tx: &mut Tx, appointment_id: i64) -> Result<Option<Ticket>, sqlx::Error> {
@@ -371,18 +364,19 @@ pub async fn waiting_line(
 /// ticket still waiting.
 pub async fn claim_for_call(tx: &mut Tx, id: i64, doctor_id: i64, room_id: i64) -> Result<bool, sqlx::Error> {
     let now = Timestamp::now();
-    let done = sqlx::query(
-        "UPDATE ticket SET status = 'called', doctor_id = $1, room_id = $2, called_at = COALESCE(called_at, $3),
+    changed_one_row(
+        tx,
+        sqlx::query(
+            "UPDATE ticket SET status = 'called', doctor_id = $1, room_id = $2, called_at = COALESCE(called_at, $3),
              last_called_at = $3, calls = calls + 1, updated_at = $3
          WHERE id = $4 AND status = 'waiting'",
+        )
+        .bind(doctor_id)
+        .bind(room_id)
+        .bind(now)
+        .bind(id),
     )
-    .bind(doctor_id)
-    .bind(room_id)
-    .bind(now)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await
 }
 
 /// The code of the ticket a doctor has called and not yet started, if any.

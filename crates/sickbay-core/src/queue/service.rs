@@ -158,8 +158,7 @@ pub async fn walk_in(
         .record("ticket", issued.id)
         .patient(patient_id)
         .detail(issued.code.clone());
-    audit::record(&mut tx, actor, entry).await?;
-    actor.complete_form(&mut tx, WALK_IN, issued.id).await?;
+    audit::record_form(&mut tx, actor, entry, WALK_IN, issued.id).await?;
     tx.commit().await?;
     Ok(issued)
 }

@@ -1,6 +1,6 @@
 //! The queue's settings: where a skipped ticket goes back in.
 
-use crate::settings_section::{Number, Section, Values};
+use crate::settings_section::Number;
 
 pub const SKIP_PLACES: Number = Number {
     key: "queue_skip_places",
@@ -15,12 +15,6 @@ pub struct QueueSettings {
     pub skip_places: i64,
 }
 
-impl Default for QueueSettings {
-    fn default() -> Self {
-        QueueSettings::from_stored(&Values::new())
-    }
-}
-
 crate::settings_section!(
     QueueSettings,
     "Queue",
@@ -32,6 +26,7 @@ crate::settings_section!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings_section::{Section, Values};
     use crate::validation::FieldErrors;
 
     #[test]

@@ -253,6 +253,12 @@ pub struct NewClosure {
     pub reason: String,
 }
 
+/// The audit detail of a closure: `2026-12-24 clinic: Christmas Eve`, or `doctor 7` for a doctor's leave.
+pub fn closure_detail(day: Date, doctor_id: Option<i64>, reason: &str) -> String {
+    let scope = doctor_id.map_or_else(|| "clinic".to_owned(), |id| format!("doctor {id}"));
+    format!("{day} {scope}: {reason}")
+}
+
 pub const REASON_MAX: usize = 200;
 
 /// A reason staff must give (for a closure, a block, a cancellation or a correction): required, at most
@@ -1134,6 +1140,16 @@ mod tests {
         let errors = junk.validate(None, today).unwrap_err();
         assert!(errors.get("day").is_some() && errors.get("reason").is_some());
         assert!(parse_reason(&"é".repeat(200)).is_ok());
+    }
+
+    #[test]
+    fn a_closure_is_described_by_its_day_scope_and_reason() {
+        let eve = Date(day("2026-12-24"));
+        assert_eq!(
+            closure_detail(eve, None, "Christmas Eve"),
+            "2026-12-24 clinic: Christmas Eve"
+        );
+        assert_eq!(closure_detail(eve, Some(7), "Leave"), "2026-12-24 doctor 7: Leave");
     }
 
     #[test]

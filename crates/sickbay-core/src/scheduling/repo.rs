@@ -2,7 +2,7 @@
 
 pub use super::model::AppointmentView;
 use super::model::{AppointmentStatus, Closures, Hours, LIVE_STATUSES, SlotSpec, WaitlistEntry};
-use crate::db::{Date, Flag, Reader, Timestamp, Tx};
+use crate::db::{Date, Flag, Reader, Timestamp, Tx, changed_one_row, inserted_id, row_by_id, run};
 
 // ---- hours -------------------------------------------------------------------------------------------
 
@@ -36,16 +36,18 @@ pub async fn all_active_hours(tx: &mut Tx) -> Result<Vec<Hours>, sqlx::Error> {
     .await
 }
 
-pub async fn hours(mut db: impl Reader, id: i64) -> Result<Option<Hours>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {HOURS_COLUMNS} FROM doctor_hours WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn hours(db: impl Reader, id: i64) -> Result<Option<Hours>, sqlx::Error> {
+    row_by_id(
+        db,
+        &format!("SELECT {HOURS_COLUMNS} FROM doctor_hours WHERE id = $1"),
+        id,
+    )
+    .await
 }
 
 pub async fn insert_hours(tx: &mut Tx, a: &Hours) -> Result<i64, sqlx::Error> {
     let now = Timestamp::now();
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO doctor_hours (doctor_id, weekday, start_minute, end_minute, slot_minutes, capacity, valid_from,
              valid_until, active, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9) RETURNING id",
@@ -58,18 +60,18 @@ pub async fn insert_hours(tx: &mut Tx, a: &Hours) -> Result<i64, sqlx::Error> {
     .bind(a.capacity)
     .bind(a.valid_from)
     .bind(a.valid_until)
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await
+    .bind(now);
+    inserted_id(tx, query).await
 }
 
 pub async fn deactivate_hours(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE doctor_hours SET active = 0, updated_at = $1 WHERE id = $2 AND active = 1")
-        .bind(Timestamp::now())
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    changed_one_row(
+        tx,
+        sqlx::query("UPDATE doctor_hours SET active = 0, updated_at = $1 WHERE id = $2 AND active = 1")
+            .bind(Timestamp::now())
+            .bind(id),
+    )
+    .await
 }
 
 // ---- closures ----------------------------------------------------------------------------------------
@@ -124,13 +126,13 @@ pub async fn insert_closure(
     .await
 }
 
-pub async fn closure(mut db: impl Reader, id: i64) -> Result<Option<Closure>, sqlx::Error> {
-    sqlx::query_as(
+pub async fn closure(db: impl Reader, id: i64) -> Result<Option<Closure>, sqlx::Error> {
+    row_by_id(
+        db,
         "SELECT c.id, c.day, c.doctor_id, s.full_name AS doctor_name, c.reason FROM closure c
          LEFT JOIN staff s ON s.id = c.doctor_id WHERE c.id = $1",
+        id,
     )
-    .bind(id)
-    .fetch_optional(db.exec())
     .await
 }
 
@@ -217,11 +219,8 @@ pub async fn future_slots(tx: &mut Tx, doctor_id: Option<i64>, now: Timestamp) -
     .await
 }
 
-pub async fn slot(mut db: impl Reader, id: i64) -> Result<Option<Slot>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {SLOT_COLUMNS} FROM slot sl WHERE sl.id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn slot(db: impl Reader, id: i64) -> Result<Option<Slot>, sqlx::Error> {
+    row_by_id(db, &format!("SELECT {SLOT_COLUMNS} FROM slot sl WHERE sl.id = $1"), id).await
 }
 
 /// A doctor's slots on a day at a glance: how many, seats booked, seats offered (in slots not blocked).
@@ -308,21 +307,22 @@ pub async fn slots_between(
 }
 
 pub async fn delete_slot(tx: &mut Tx, id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM slot WHERE id = $1 AND booked = 0")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    run(
+        tx,
+        sqlx::query("DELETE FROM slot WHERE id = $1 AND booked = 0").bind(id),
+    )
+    .await
 }
 
 pub async fn set_blocked(tx: &mut Tx, id: i64, blocked: bool, reason: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE slot SET blocked = $1, block_reason = $2 WHERE id = $3")
-        .bind(Flag(blocked))
-        .bind(reason)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    changed_one_row(
+        tx,
+        sqlx::query("UPDATE slot SET blocked = $1, block_reason = $2 WHERE id = $3")
+            .bind(Flag(blocked))
+            .bind(reason)
+            .bind(id),
+    )
+    .await
 }
 
 /// Past slots nobody ever booked are of no use.
@@ -432,19 +432,20 @@ pub async fn seats_by_day(
 
 /// Takes a seat if one is left: the one atomic step that makes overbooking impossible.
 pub async fn take_seat(tx: &mut Tx, slot_id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE slot SET booked = booked + 1 WHERE id = $1 AND booked < capacity AND blocked = 0")
-        .bind(slot_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    changed_one_row(
+        tx,
+        sqlx::query("UPDATE slot SET booked = booked + 1 WHERE id = $1 AND booked < capacity AND blocked = 0")
+            .bind(slot_id),
+    )
+    .await
 }
 
 pub async fn release_seat(tx: &mut Tx, slot_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE slot SET booked = booked - 1 WHERE id = $1 AND booked > 0")
-        .bind(slot_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    run(
+        tx,
+        sqlx::query("UPDATE slot SET booked = booked - 1 WHERE id = $1 AND booked > 0").bind(slot_id),
+    )
+    .await
 }
 
 /// Live bookings of a patient from `now` on, and on `day`; in a booking's transaction, or on the pool to tell a
@@ -480,7 +481,7 @@ pub struct NewAppointment<'a> {
 /// Inserts a booking; a unique violation means the patient already holds this slot.
 pub async fn insert_appointment(tx: &mut Tx, a: &NewAppointment<'_>) -> Result<i64, sqlx::Error> {
     let now = Timestamp::now();
-    sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO appointment (patient_id, slot_id, day, status, reason, booked_by_staff_id, override_reason,
              created_at, updated_at)
          VALUES ($1, $2, $3, 'booked', $4, $5, $6, $7, $7) RETURNING id",
@@ -491,9 +492,8 @@ pub async fn insert_appointment(tx: &mut Tx, a: &NewAppointment<'_>) -> Result<i
     .bind(a.reason)
     .bind(a.booked_by_staff_id)
     .bind(a.override_reason)
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await
+    .bind(now);
+    inserted_id(tx, query).await
 }
 
 /// How many of a patient's past and cancelled appointments their lists show.
@@ -543,12 +543,12 @@ pub async fn appointments_of_patient(
     .await
 }
 
-pub async fn appointment(mut db: impl Reader, id: i64) -> Result<Option<AppointmentView>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM} WHERE a.id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(db.exec())
+pub async fn appointment(db: impl Reader, id: i64) -> Result<Option<AppointmentView>, sqlx::Error> {
+    row_by_id(
+        db,
+        &format!("SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM} WHERE a.id = $1"),
+        id,
+    )
     .await
 }
 
@@ -612,17 +612,18 @@ pub async fn change_status(
     to: AppointmentStatus,
     cancel_reason: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE appointment SET status = $1, cancel_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5",
+    changed_one_row(
+        tx,
+        sqlx::query(
+            "UPDATE appointment SET status = $1, cancel_reason = $2, updated_at = $3 WHERE id = $4 AND status = $5",
+        )
+        .bind(to)
+        .bind(cancel_reason)
+        .bind(Timestamp::now())
+        .bind(id)
+        .bind(from),
     )
-    .bind(to)
-    .bind(cancel_reason)
-    .bind(Timestamp::now())
-    .bind(id)
-    .bind(from)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await
 }
 
 /// Marks as no-shows the bookings whose slot ended before `cutoff` without a check-in; returns them.
@@ -643,29 +644,28 @@ pub async fn mark_no_shows(tx: &mut Tx, cutoff: Timestamp) -> Result<Vec<(i64, i
 /// Joins a day's waitlist; `false` when already on it.
 pub async fn join_waitlist(tx: &mut Tx, patient_id: i64, day: Date) -> Result<bool, sqlx::Error> {
     let now = Timestamp::now();
-    let done = sqlx::query(
+    let query = sqlx::query(
         "INSERT INTO waitlist_entry (patient_id, day, status, created_at, updated_at) VALUES ($1, $2, 'waiting', $3, $3)
          ON CONFLICT DO NOTHING",
     )
     .bind(patient_id)
     .bind(day)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .bind(now);
+    changed_one_row(tx, query).await
 }
 
 pub async fn leave_waitlist(tx: &mut Tx, patient_id: i64, id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE waitlist_entry SET status = 'cancelled', updated_at = $1
+    changed_one_row(
+        tx,
+        sqlx::query(
+            "UPDATE waitlist_entry SET status = 'cancelled', updated_at = $1
          WHERE id = $2 AND patient_id = $3 AND status IN ('waiting', 'offered')",
+        )
+        .bind(Timestamp::now())
+        .bind(id)
+        .bind(patient_id),
     )
-    .bind(Timestamp::now())
-    .bind(id)
-    .bind(patient_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await
 }
 
 /// Offers a freed seat to the first patient waiting for that day; returns who, if anyone.
@@ -690,16 +690,17 @@ pub async fn offer_to_first_waiting(tx: &mut Tx, day: Date, slot_id: i64) -> Res
 
 /// The patient's entries for a day once they have booked it.
 pub async fn settle_waitlist(tx: &mut Tx, patient_id: i64, day: Date) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE waitlist_entry SET status = 'accepted', updated_at = $1
+    run(
+        tx,
+        sqlx::query(
+            "UPDATE waitlist_entry SET status = 'accepted', updated_at = $1
          WHERE patient_id = $2 AND day = $3 AND status IN ('waiting', 'offered')",
+        )
+        .bind(Timestamp::now())
+        .bind(patient_id)
+        .bind(day),
     )
-    .bind(Timestamp::now())
-    .bind(patient_id)
-    .bind(day)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .await
 }
 
 pub async fn waitlist_of(mut db: impl Reader, patient_id: i64, from: Date) -> Result<Vec<WaitlistEntry>, sqlx::Error> {

@@ -8,7 +8,7 @@ use chrono::Duration as Days;
 use super::messages;
 use super::model::{
     Action, AppointmentStatus, AppointmentView, BookingRules, Holdings, Hours, NewClosure, Refusal, WaitlistEntry,
-    check_booking, first_overlap, generate, patient_may_change,
+    check_booking, closure_detail, first_overlap, generate, patient_may_change,
 };
 use super::repo::{self, Closure, DayCounts, NewAppointment, Slot, StatusCount};
 use crate::audit::{self, AuditEntry};
@@ -162,8 +162,7 @@ pub async fn book(
     {
         entry = entry.detail(format!("rules overridden: {why}"));
     }
-    audit::record(&mut tx, actor, entry).await?;
-    actor.complete_form(&mut tx, BOOK, id).await?;
+    audit::record_form(&mut tx, actor, entry, BOOK, id).await?;
     tx.announce(Event::Bookings);
     tx.commit().await?;
     Ok(id)
@@ -336,8 +335,7 @@ pub async fn reschedule(
         .record("appointment", new_id)
         .patient(patient_id)
         .detail(format!("from appointment {id}"));
-    audit::record(&mut tx, actor, entry).await?;
-    actor.complete_form(&mut tx, RESCHEDULE, new_id).await?;
+    audit::record_form(&mut tx, actor, entry, RESCHEDULE, new_id).await?;
     tx.announce(Event::Bookings);
     tx.commit().await?;
     Ok(new_id)
@@ -571,15 +569,8 @@ pub async fn add_closure(db: &Db, actor: &Actor, closure: &NewClosure, by: i64) 
         };
         return Err(ServiceError::field("day", message));
     };
-    let scope = closure
-        .doctor_id
-        .map_or_else(|| "clinic".to_owned(), |id| format!("doctor {id}"));
-    audit::record(
-        &mut tx,
-        actor,
-        AuditEntry::new(ADD_CLOSURE).detail(format!("{} {scope}: {}", closure.day, closure.reason)),
-    )
-    .await?;
+    let detail = closure_detail(closure.day, closure.doctor_id, &closure.reason);
+    audit::record(&mut tx, actor, AuditEntry::new(ADD_CLOSURE).detail(detail)).await?;
     actor.complete_form(&mut tx, ADD_CLOSURE, id).await?;
     tx.announce(Event::Bookings);
     tx.commit().await?;
@@ -591,17 +582,10 @@ pub async fn remove_closure(db: &Db, actor: &Actor, closure: &Closure) -> Servic
     if !repo::delete_closure(&mut tx, closure.id).await? {
         return Err(ServiceError::NotFound);
     }
-    let scope = closure
-        .doctor_id
-        .map_or_else(|| "clinic".to_owned(), |id| format!("doctor {id}"));
-    audit::record(
-        &mut tx,
-        actor,
-        AuditEntry::new("closure.remove")
-            .record("closure", closure.id)
-            .detail(format!("{} {scope}: {}", closure.day, closure.reason)),
-    )
-    .await?;
+    let entry = AuditEntry::new("closure.remove")
+        .record("closure", closure.id)
+        .detail(closure_detail(closure.day, closure.doctor_id, &closure.reason));
+    audit::record(&mut tx, actor, entry).await?;
     tx.announce(Event::Bookings);
     tx.commit().await?;
     Ok(())

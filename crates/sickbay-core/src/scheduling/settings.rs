@@ -2,7 +2,7 @@
 //! may hold, until when they may cancel, and when an unchecked booking becomes a no-show.
 
 use crate::scheduling::model::BookingRules;
-use crate::settings_section::{Flag, Number, Section, Values};
+use crate::settings_section::{Flag, Number};
 
 pub const HORIZON_DAYS: Number = Number {
     key: "booking_horizon_days",
@@ -56,12 +56,6 @@ pub struct BookingSettings {
     pub no_show_grace_minutes: i64,
 }
 
-impl Default for BookingSettings {
-    fn default() -> Self {
-        BookingSettings::from_stored(&Values::new())
-    }
-}
-
 impl BookingSettings {
     pub fn rules(&self) -> BookingRules {
         BookingRules {
@@ -91,6 +85,7 @@ crate::settings_section!(
 mod tests {
     use super::*;
     use crate::settings_section::values_of;
+    use crate::settings_section::{Section, Values};
     use crate::validation::FieldErrors;
 
     fn stored(pairs: &[(&str, &str)]) -> Values {

@@ -1,4 +1,4 @@
-use crate::db::{Reader, Timestamp, Tx};
+use crate::db::{Reader, Timestamp, Tx, run};
 
 /// Every stored setting, on the pool or as it is inside the caller's transaction.
 pub async fn load_all(mut db: impl Reader) -> Result<Vec<(String, String)>, sqlx::Error> {
@@ -9,14 +9,15 @@ pub async fn load_all(mut db: impl Reader) -> Result<Vec<(String, String)>, sqlx
 
 /// Inserts or replaces one setting inside the caller's transaction.
 pub async fn save(tx: &mut Tx, key: &str, value: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO setting (key, value, updated_at) VALUES ($1, $2, $3)
+    run(
+        tx,
+        sqlx::query(
+            "INSERT INTO setting (key, value, updated_at) VALUES ($1, $2, $3)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(Timestamp::now()),
     )
-    .bind(key)
-    .bind(value)
-    .bind(Timestamp::now())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .await
 }

@@ -2,7 +2,7 @@
 
 use super::model::{Doctor, DoctorProfile, ExtraRole, NewStaff, ProfileInput, StaffAccount, StaffDetails};
 use crate::db::paging::{PageRequest, like_pattern};
-use crate::db::{Flag, Reader, Timestamp, Tx};
+use crate::db::{Flag, Reader, Timestamp, Tx, changed_one_row, row_by_id, run};
 use crate::identity::Role;
 
 const ACCOUNT_COLUMNS: &str =
@@ -34,11 +34,8 @@ pub async fn insert(tx: &mut Tx, new: &NewStaff, password_hash: &str, must_chang
     .await
 }
 
-pub async fn get(mut db: impl Reader, id: i64) -> Result<Option<StaffAccount>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM staff WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db.exec())
-        .await
+pub async fn get(db: impl Reader, id: i64) -> Result<Option<StaffAccount>, sqlx::Error> {
+    row_by_id(db, &format!("SELECT {ACCOUNT_COLUMNS} FROM staff WHERE id = $1"), id).await
 }
 
 /// One page of accounts whose username, name or email contains `search`, with the total that match.
@@ -71,19 +68,20 @@ pub async fn update_details(
     seen_updated_at: Timestamp,
     details: &StaffDetails,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE staff SET full_name = $1, email = $2, role = $3, updated_at = $4
+    changed_one_row(
+        tx,
+        sqlx::query(
+            "UPDATE staff SET full_name = $1, email = $2, role = $3, updated_at = $4
          WHERE id = $5 AND updated_at = $6",
+        )
+        .bind(&details.full_name)
+        .bind(details.email.as_deref())
+        .bind(details.role)
+        .bind(seen_updated_at.now_after())
+        .bind(id)
+        .bind(seen_updated_at),
     )
-    .bind(&details.full_name)
-    .bind(details.email.as_deref())
-    .bind(details.role)
-    .bind(seen_updated_at.now_after())
-    .bind(id)
-    .bind(seen_updated_at)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await
 }
 
 /// The extra roles the account holds, in the order of `Role::ALL`, with who gave each and when.
@@ -111,51 +109,55 @@ pub async fn lock_account(tx: &mut Tx, id: i64) -> Result<Option<Role>, sqlx::Er
 
 /// Gives the account `role` beside its own; answers whether it did (false when it holds it already).
 pub async fn grant_role(tx: &mut Tx, id: i64, role: Role, granted_by: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "INSERT INTO staff_role (staff_id, role, granted_by, granted_at) VALUES ($1, $2, $3, $4)
+    changed_one_row(
+        tx,
+        sqlx::query(
+            "INSERT INTO staff_role (staff_id, role, granted_by, granted_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (staff_id, role) DO NOTHING",
+        )
+        .bind(id)
+        .bind(role)
+        .bind(granted_by)
+        .bind(Timestamp::now()),
     )
-    .bind(id)
-    .bind(role)
-    .bind(granted_by)
-    .bind(Timestamp::now())
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await
 }
 
 /// Takes an extra role back; answers whether the account held it.
 pub async fn revoke_role(tx: &mut Tx, id: i64, role: Role) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM staff_role WHERE staff_id = $1 AND role = $2")
-        .bind(id)
-        .bind(role)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    changed_one_row(
+        tx,
+        sqlx::query("DELETE FROM staff_role WHERE staff_id = $1 AND role = $2")
+            .bind(id)
+            .bind(role),
+    )
+    .await
 }
 
 /// Activates or deactivates. Deactivating also ends the account's sessions (their version no longer matches).
 pub async fn set_active(tx: &mut Tx, id: i64, active: bool) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE staff SET active = $1, session_version = session_version + $2, updated_at = $3
+    changed_one_row(
+        tx,
+        sqlx::query(
+            "UPDATE staff SET active = $1, session_version = session_version + $2, updated_at = $3
          WHERE id = $4 AND active <> $1",
+        )
+        .bind(Flag(active))
+        .bind(if active { 0_i64 } else { 1_i64 })
+        .bind(Timestamp::now())
+        .bind(id),
     )
-    .bind(Flag(active))
-    .bind(if active { 0_i64 } else { 1_i64 })
-    .bind(Timestamp::now())
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await
 }
 
 /// Locks the rows of the active admins until the transaction ends, so two concurrent changes can't each
 /// remove "the other" last admin. (SQLite's `BEGIN IMMEDIATE` already serialises writers.)
 pub async fn lock_active_admins(tx: &mut Tx) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE staff SET updated_at = updated_at WHERE role = 'admin' AND active = 1")
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    run(
+        tx,
+        sqlx::query("UPDATE staff SET updated_at = updated_at WHERE role = 'admin' AND active = 1"),
+    )
+    .await
 }
 
 pub async fn count_active_admins_except(tx: &mut Tx, id: i64) -> Result<i64, sqlx::Error> {
@@ -178,11 +180,11 @@ pub async fn count_active_by_role(mut db: impl Reader) -> Result<Vec<(Role, i64)
 
 /// Serialises changes to one doctor's hours and slots (their staff row is locked until the transaction ends).
 pub async fn lock_doctor(tx: &mut Tx, doctor_id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE staff SET updated_at = updated_at WHERE id = $1 AND role = 'doctor'")
-        .bind(doctor_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    changed_one_row(
+        tx,
+        sqlx::query("UPDATE staff SET updated_at = updated_at WHERE id = $1 AND role = 'doctor'").bind(doctor_id),
+    )
+    .await
 }
 
 /// [`lock_doctor`] for every doctor, one at a time in the order of their ids (so that two such runs, or one
@@ -206,12 +208,12 @@ pub async fn active_doctors(mut db: impl Reader) -> Result<Vec<Doctor>, sqlx::Er
 const PROFILE_COLUMNS: &str = "id, full_name, specialty, qualifications, profile_note";
 
 /// A doctor's profile (any account that is not a doctor's has none).
-pub async fn profile(mut db: impl Reader, id: i64) -> Result<Option<DoctorProfile>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {PROFILE_COLUMNS} FROM staff WHERE id = $1 AND role = 'doctor'"
-    ))
-    .bind(id)
-    .fetch_optional(db.exec())
+pub async fn profile(db: impl Reader, id: i64) -> Result<Option<DoctorProfile>, sqlx::Error> {
+    row_by_id(
+        db,
+        &format!("SELECT {PROFILE_COLUMNS} FROM staff WHERE id = $1 AND role = 'doctor'"),
+        id,
+    )
     .await
 }
 
@@ -226,14 +228,15 @@ pub async fn doctor_profiles(mut db: impl Reader) -> Result<Vec<DoctorProfile>, 
 
 /// Changes a doctor's profile; answers whether the account is a doctor's.
 pub async fn update_profile(tx: &mut Tx, id: i64, input: &ProfileInput) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE staff SET specialty = $1, qualifications = $2, profile_note = $3 WHERE id = $4 AND role = 'doctor'",
+    changed_one_row(
+        tx,
+        sqlx::query(
+            "UPDATE staff SET specialty = $1, qualifications = $2, profile_note = $3 WHERE id = $4 AND role = 'doctor'",
+        )
+        .bind(&input.specialty)
+        .bind(&input.qualifications)
+        .bind(&input.profile_note)
+        .bind(id),
     )
-    .bind(&input.specialty)
-    .bind(&input.qualifications)
-    .bind(&input.profile_note)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await
 }

@@ -6,7 +6,7 @@ use super::model::{
 };
 use super::repo;
 use crate::audit::{self, AuditEntry};
-use crate::auth::password;
+use crate::auth::{self, password};
 use crate::db::events::Event;
 use crate::db::form_ids::Claim;
 use crate::db::{Db, Reader, Tx, is_unique_violation};
@@ -182,22 +182,8 @@ pub async fn set_active(db: &Db, actor: &Actor, id: i64, active: bool) -> Result
 
 /// Gives the account a new password that must be changed at next login, ending its sessions.
 pub async fn reset_password(db: &Db, actor: &Actor, id: i64, new_password: &str) -> Result<(), ServiceError> {
-    let hash = password::hash(new_password).await?;
-    let mut tx = db.begin_write().await?;
-    if crate::identity::repo::set_password(&mut tx, Account::Staff(id), &hash, true)
-        .await?
-        .is_none()
-    {
-        return Err(ServiceError::NotFound);
-    }
-    audit::record(
-        &mut tx,
-        actor,
-        AuditEntry::new("staff.reset_password").record("staff", id),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    let entry = AuditEntry::new("staff.reset_password").record("staff", id);
+    auth::service::set_temporary_password(db, actor, Account::Staff(id), new_password, entry).await
 }
 
 async fn load(tx: &mut Tx, id: i64) -> Result<StaffAccount, ServiceError> {
