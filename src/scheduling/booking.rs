@@ -32,7 +32,7 @@ async fn page_for(
         .await?
         .ok_or(AppError::NotFound)?;
     let settings = state.settings.get();
-    let picker = picker::load(state, &settings, query, picker::Offer::Staff).await?;
+    let picker = picker::load(state, &settings, query, picker::Offer::Staff, Some(patient_id)).await?;
     // Staff book whether or not the patient is approved; the other rules they may override with a reason.
     let barrier = picker::barrier(&state.db, &settings.booking_rules(), patient_id, true, &picker).await?;
     Ok(BookPage {

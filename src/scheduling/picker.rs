@@ -282,17 +282,33 @@ pub async fn barrier(
 }
 
 /// The picker for the asked day, clamped to today .. today + horizon; without one, the first day with free
-/// places. It offers only the times `offer` may book.
-pub async fn load(state: &AppState, settings: &Settings, query: &PickerQuery, offer: Offer) -> AppResult<SlotPicker> {
+/// places, other than a day `booking_for` (a patient making a new booking) already holds an appointment on when
+/// the clinic allows one a day. It offers only the times `offer` may book.
+pub async fn load(
+    state: &AppState,
+    settings: &Settings,
+    query: &PickerQuery,
+    offer: Offer,
+    booking_for: Option<i64>,
+) -> AppResult<SlotPicker> {
     let today = settings.today();
     let last = today + Days::days(settings.booking.horizon_days);
     let doctor = query.doctor();
     let rules = settings.booking_rules();
     let seats = calendar_seats(state, today, last, doctor, offer).await?;
+    let held = match booking_for.filter(|_| rules.one_per_day) {
+        Some(patient_id) => repo::held_days(&state.db, patient_id, Date(today)).await?,
+        None => Vec::new(),
+    };
     let asked = query.day.as_deref().and_then(|d| Date::parse(d).ok()).map(|d| d.0);
     let day = asked
         .filter(|d| *d >= today && *d <= last)
-        .or_else(|| seats.iter().find(|s| s.free > 0).map(|s| s.day.0))
+        .or_else(|| {
+            seats
+                .iter()
+                .find(|s| s.free > 0 && !held.contains(&s.day))
+                .map(|s| s.day.0)
+        })
         .unwrap_or(today);
     let chosen = query.slot.as_deref().and_then(parse_id);
     let groups = open_times(state, day, doctor, chosen, offer).await?;

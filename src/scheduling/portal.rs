@@ -94,7 +94,8 @@ async fn my_book_page(
         service::own_booking(&state.db, user.id, id).await?;
     }
     let settings = state.settings.get();
-    let picker = picker::load(state, &settings, query, picker::Offer::Patient).await?;
+    let new_booking = reschedule.is_none().then_some(user.id);
+    let picker = picker::load(state, &settings, query, picker::Offer::Patient, new_booking).await?;
     let action = match reschedule {
         Some(id) => format!("/me/appointments/{id}/reschedule"),
         None => "/me/appointments".to_owned(),

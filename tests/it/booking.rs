@@ -221,6 +221,26 @@ async fn booking_rules_are_enforced_with_clear_messages(app: TestApp) {
     let morning = slot_in(&app, doc, 5, minutes_until(&app, 2, 10)).await;
     let afternoon = slot_in(&app, doc, 5, minutes_until(&app, 2, 15)).await;
     book(&student, morning).await.assert_redirect("/me/appointments");
+    // The picker opens on the first day with free places the student does not already hold, not on the day
+    // they booked (whose afternoon is still free).
+    let (other_doc, _) = doctor(&app, "dr.rules.other").await;
+    let next_day = slot_in(&app, other_doc, 5, minutes_until(&app, 3, 10)).await;
+    let pool = app.db().pool();
+    let day_of = |slot: i64| {
+        sqlx::query_scalar::<_, String>("SELECT day FROM slot WHERE id = $1")
+            .bind(slot)
+            .fetch_one(pool)
+    };
+    let (held, free) = (
+        day_of(morning).await.expect("a day"),
+        day_of(next_day).await.expect("a day"),
+    );
+    let picker = student.get("/me/book").await;
+    assert_eq!(
+        picker.attr("input[name=day][checked]", "value"),
+        Some(free),
+        "{held} is held"
+    );
     let page = book(&student, afternoon).await;
     page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(

@@ -70,6 +70,8 @@ pub struct AuditRow {
     pub patient_id: Option<i64>,
     /// The patient's name and clinic number, when the row is about a patient still on record.
     pub patient_label: Option<String>,
+    /// The name of the record, for the kinds that have one (a staff account's person).
+    pub record_name: Option<String>,
     pub ip: Option<String>,
     pub detail: String,
 }
@@ -103,8 +105,9 @@ impl AuditRow {
     /// What the row is about, in words: "Appointment 12".
     pub fn record_label(&self) -> String {
         let kind = self.record_type.as_deref().map(record_words).unwrap_or_default();
-        match self.record_id {
-            Some(id) if !kind.is_empty() => format!("{kind} {id}"),
+        match (&self.record_name, self.record_id) {
+            (Some(name), _) if !kind.is_empty() => format!("{kind}: {name}"),
+            (_, Some(id)) if !kind.is_empty() => format!("{kind} {id}"),
             _ => kind.to_owned(),
         }
     }
@@ -898,6 +901,7 @@ mod tests {
             record_id: Some(4),
             patient_id: Some(4),
             patient_label: None,
+            record_name: None,
             ip: None,
             detail: String::new(),
         };
@@ -957,6 +961,7 @@ mod tests {
             record_id: Some(1),
             patient_id: None,
             patient_label: None,
+            record_name: None,
             ip: None,
             detail: String::new(),
         };
@@ -968,6 +973,11 @@ mod tests {
             (words.record.as_str(), words.record_href.as_deref()),
             ("Staff account 1", Some("/admin/staff/1"))
         );
+        let named = AuditRow {
+            record_name: Some("Kemi Adesanya".into()),
+            ..row.clone()
+        };
+        assert_eq!(named.described().record, "Staff account: Kemi Adesanya");
         let read = AuditRow {
             action: "document.view_list".into(),
             record_type: Some("patient".into()),

@@ -51,10 +51,12 @@ impl Insert for AuditWrite {
 
 const ROW_SELECT: &str = "SELECT a.id, a.at, a.actor_kind, a.actor_label, s.role AS actor_role,
         a.actor_role AS acted_as, s.full_name AS actor_name, a.action, a.record_type, a.record_id, a.patient_id,
-        p.first_name || ' ' || p.surname || ' (' || p.clinic_number || ')' AS patient_label, a.ip, a.detail
+        p.first_name || ' ' || p.surname || ' (' || p.clinic_number || ')' AS patient_label,
+        rs.full_name AS record_name, a.ip, a.detail
      FROM audit_event a
      LEFT JOIN patient p ON p.id = a.patient_id
-     LEFT JOIN staff s ON a.actor_kind = 'staff' AND s.id = a.actor_id";
+     LEFT JOIN staff s ON a.actor_kind = 'staff' AND s.id = a.actor_id
+     LEFT JOIN staff rs ON a.record_type = 'staff' AND rs.id = a.record_id";
 
 /// A value bound to a placeholder of the filter's conditions.
 enum Value {

@@ -469,6 +469,18 @@ pub async fn holdings(
     .await
 }
 
+/// The days from `from` on which a patient holds a live appointment (the booking picker opens elsewhere).
+pub async fn held_days(mut db: impl Reader, patient_id: i64, from: Date) -> Result<Vec<Date>, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "SELECT DISTINCT a.day FROM appointment a
+         WHERE a.patient_id = $1 AND a.day >= $2 AND a.status IN {LIVE_STATUSES}"
+    ))
+    .bind(patient_id)
+    .bind(from)
+    .fetch_all(db.exec())
+    .await
+}
+
 pub struct NewAppointment<'a> {
     pub patient_id: i64,
     pub slot_id: i64,
