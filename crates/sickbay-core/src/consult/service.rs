@@ -352,10 +352,7 @@ pub async fn complete_ticket(
     let ticket = queue::ticket_in(&mut tx, ticket_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let done = queue::Moved {
-        code: ticket.code.clone(),
-        patient_name: ticket.patient_name.clone(),
-    };
+    let done = queue::Moved::of(&ticket);
     match repo::visit_of_ticket_in(&mut tx, ticket_id).await? {
         Some(visit) => {
             let visit = writable_visit_in(&mut tx, user, visit.id, Access::Write).await?;

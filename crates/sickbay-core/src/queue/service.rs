@@ -307,10 +307,19 @@ pub struct MoveRequest {
     pub skip_places: i64,
 }
 
-/// What a move did: the ticket's code, for the message.
+/// What a move did: the ticket's code and whose it is, for the message.
 pub struct Moved {
     pub code: String,
     pub patient_name: String,
+}
+
+impl Moved {
+    pub fn of(ticket: &Ticket) -> Self {
+        Moved {
+            code: ticket.code.clone(),
+            patient_name: ticket.patient_name.clone(),
+        }
+    }
 }
 
 pub async fn move_ticket(db: &Db, actor: &Actor, request: &MoveRequest) -> Result<Moved, ServiceError> {
@@ -361,10 +370,7 @@ pub async fn move_in(tx: &mut Tx, actor: &Actor, request: &MoveRequest) -> Resul
         _ => None,
     };
     tx.announce(Event::Queue { call });
-    let moved = Moved {
-        code: ticket.code.clone(),
-        patient_name: ticket.patient_name.clone(),
-    };
+    let moved = Moved::of(&ticket);
     Ok((ticket, moved))
 }
 
