@@ -9,6 +9,7 @@ use tower_sessions::Session;
 use crate::state::AppState;
 use crate::web::extract::{Admins, Staff};
 use crate::web::form::{Form, invalid};
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::academic::model::{
@@ -265,9 +266,7 @@ pub async fn index(_admin: Staff<Admins>, State(state): State<AppState>, layout:
 /// Adds a record: back to the list with a message, or the list again with the form's errors.
 pub async fn create<F: RecordForm>(
     admin: Staff<Admins>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<F>,
 ) -> AppResult<Response> {
     let result = match form.validate() {
@@ -292,9 +291,8 @@ pub async fn create<F: RecordForm>(
 
 pub async fn show<F: RecordForm>(
     _admin: Staff<Admins>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<F::Page> {
     F::Page::load(&state.db, layout, id).await
 }
@@ -302,10 +300,8 @@ pub async fn show<F: RecordForm>(
 /// Saves an edit: back to the list with a message, or the edit page again with the form's errors.
 pub async fn update<F: RecordForm>(
     admin: Staff<Admins>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<F>,
 ) -> AppResult<Response> {
     let seen = seen_version(form.version())?;

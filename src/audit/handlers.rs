@@ -13,7 +13,8 @@ use crate::web::filters;
 use crate::web::form::{Query, invalid};
 use crate::web::heavy::Chunks;
 use crate::web::layout::Layout;
-use crate::web::paging::{OLDER, Pager};
+use crate::web::layout::Page;
+use crate::web::paging::{Cursor, OLDER, Pager};
 use crate::web::{AppError, AppResult, csv_download, csv_records};
 use sickbay_core::audit::model::{AuditRow, Filter, RECORD_TYPES, TrailQuery, Who, known_actions};
 use sickbay_core::audit::service::{self, CSV_LIMIT_TEXT, StaffChoice};
@@ -72,10 +73,7 @@ pub struct AuditPage {
     actions: Vec<(String, String)>,
     record_types: &'static [(&'static str, &'static str)],
     rows: Vec<AuditRow>,
-    /// Whether these are the newest entries.
-    newest: bool,
-    /// The `before` of the next, older page, if there are older entries.
-    older: Option<i64>,
+    cursor: Cursor,
     csv_limit: &'static str,
 }
 
@@ -94,8 +92,7 @@ impl AuditPage {
     }
 
     fn pager(&self) -> Pager {
-        Pager::cursor(
-            (self.newest, self.older),
+        self.cursor.pager(
             self.link("/admin/audit", ""),
             |before| self.link("/admin/audit", &format!("before={before}")),
             OLDER,
@@ -138,8 +135,7 @@ impl AuditPage {
 /// The trail, filtered and paged; filters that don't read answer 422 with a message beside each.
 pub async fn list(
     _admin: Staff<Admins>,
-    State(state): State<AppState>,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Query(query): Query<TrailQuery>,
 ) -> AppResult<Response> {
     let mut conn = state.db.conn().await?;
@@ -153,8 +149,7 @@ pub async fn list(
         actions: known_actions(),
         record_types: RECORD_TYPES,
         rows: Vec::new(),
-        newest: true,
-        older: None,
+        cursor: Cursor::default(),
         csv_limit: CSV_LIMIT_TEXT,
         query,
     };
@@ -164,9 +159,8 @@ pub async fn list(
             let found = service::page(&mut conn, &filter, zone, page.query.before(), PAGE_SIZE).await?;
             page.filter = filter;
             page.patient = patient;
+            page.cursor = Cursor::from(&found);
             page.rows = found.rows;
-            page.newest = found.newest;
-            page.older = found.older;
             Ok(page.into_response())
         }
         Err(ServiceError::Invalid(errors)) => {

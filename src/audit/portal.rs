@@ -4,15 +4,14 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
 
-use crate::state::AppState;
 use crate::web::AppResult;
 use crate::web::extract::PortalUser;
 use crate::web::filters;
 use crate::web::form::Query;
 use crate::web::layout::Layout;
-use crate::web::paging::{CursorQuery, Pager};
+use crate::web::layout::Page;
+use crate::web::paging::{Cursor, CursorQuery, Pager};
 use sickbay_core::audit::model::AuditRow;
 use sickbay_core::audit::service;
 
@@ -26,18 +25,12 @@ pub struct RecordAccessPage {
     rows: Vec<AuditRow>,
     /// Whether the staff members' names are shown (a setting), not only their roles.
     names: bool,
-    newest: bool,
-    older: Option<i64>,
+    cursor: Cursor,
 }
 
 impl RecordAccessPage {
     fn pager(&self) -> Pager {
-        Pager::cursor(
-            (self.newest, self.older),
-            "/me/record-access".to_owned(),
-            |before| format!("/me/record-access?before={before}"),
-            ("Newest", "Earlier"),
-        )
+        self.cursor.pager_at("/me/record-access", ("Newest", "Earlier"))
     }
 
     /// Who opened the record, as the clinic chose to show it.
@@ -48,16 +41,14 @@ impl RecordAccessPage {
 
 pub async fn record_access(
     me: PortalUser,
-    State(state): State<AppState>,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Query(query): Query<CursorQuery>,
 ) -> AppResult<RecordAccessPage> {
     let page = service::reads_of_patient(&state.db, me.id, query.before(), SHOWN).await?;
     Ok(RecordAccessPage {
         layout,
+        cursor: Cursor::from(&page),
         rows: page.rows,
         names: state.settings.get().audit.staff_names_to_patients,
-        newest: page.newest,
-        older: page.older,
     })
 }

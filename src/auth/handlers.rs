@@ -12,6 +12,7 @@ use crate::web::csrf;
 use crate::web::extract::CurrentUser;
 use crate::web::extract::{ClientIp, safe_next};
 use crate::web::form::{Form, Query, invalid};
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use sickbay_core::auth::model::{self, Failures};
 use sickbay_core::auth::{password, repo, service};
@@ -58,12 +59,7 @@ pub struct LoginQuery {
     logged_out: Option<String>,
 }
 
-pub async fn login_form(
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
-    Query(query): Query<LoginQuery>,
-) -> AppResult<Response> {
+pub async fn login_form(Page { state, session, layout }: Page, Query(query): Query<LoginQuery>) -> AppResult<Response> {
     if session.get::<Principal>(PRINCIPAL_KEY).await?.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
@@ -97,10 +93,8 @@ pub struct LoginForm {
 }
 
 pub async fn login(
-    State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
     let identifier = form.identifier.trim().to_lowercase();
@@ -256,10 +250,8 @@ pub struct PasswordForm {
 /// Any logged-in user (staff or patient) changes their own password here.
 pub async fn change_password(
     user: CurrentUser,
-    State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<PasswordForm>,
 ) -> AppResult<Response> {
     let (stored, login_name) = match &user {

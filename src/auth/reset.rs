@@ -4,15 +4,14 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use tower_sessions::Session;
 
-use crate::state::AppState;
 use crate::web::AppResult;
 use crate::web::extract::ClientIp;
 use crate::web::form::{Form, invalid};
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use sickbay_core::auth::password;
 use sickbay_core::auth::service::{self, ResetRequest};
@@ -45,9 +44,8 @@ pub struct ForgotForm {
 }
 
 pub async fn forgot(
-    State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Form(form): Form<ForgotForm>,
 ) -> AppResult<Response> {
     let identifier = form.identifier.trim();
@@ -94,11 +92,7 @@ pub struct ResetPage {
     errors: FieldErrors,
 }
 
-pub async fn reset_form(
-    State(state): State<AppState>,
-    layout: Layout,
-    Path(token): Path<String>,
-) -> AppResult<Response> {
+pub async fn reset_form(Page { state, layout, .. }: Page, Path(token): Path<String>) -> AppResult<Response> {
     let works = match service::reset_holder(&state.db, &token).await {
         Ok(_) => true,
         Err(ServiceError::NotFound) => false,
@@ -124,10 +118,8 @@ pub struct ResetForm {
 }
 
 pub async fn reset(
-    State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Path(token): Path<String>,
     Form(form): Form<ResetForm>,
 ) -> AppResult<Response> {

@@ -14,6 +14,7 @@ use crate::state::AppState;
 use crate::web::extract::{Admins, FrontDesk, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, invalid};
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::billing::model::{Category, Covers};
@@ -172,9 +173,7 @@ pub async fn fees(_admin: Staff<Admins>, State(state): State<AppState>, layout: 
 
 pub async fn add_fee(
     admin: Staff<Admins>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<FeeForm>,
 ) -> AppResult<Response> {
     let mut errors = FieldErrors::default();
@@ -205,10 +204,8 @@ pub async fn add_fee(
 /// Changes a fee's name, price, state and category prices (the form of its row).
 pub async fn update_fee(
     admin: Staff<Admins>,
-    State(state): State<AppState>,
-    session: Session,
     IdPath(id): IdPath,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<FeeForm>,
 ) -> AppResult<Response> {
     let digits = layout.currency.minor_digits;
@@ -244,9 +241,7 @@ pub async fn update_fee(
 /// Sets a lab test's or a procedure's prices by category.
 pub async fn set_item_prices(
     admin: Staff<Admins>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Path((kind, id)): Path<(String, i64)>,
     Form(form): Form<CategoryPrices>,
 ) -> AppResult<Response> {
@@ -361,9 +356,7 @@ pub async fn schemes(_admin: Staff<Admins>, State(state): State<AppState>, layou
 
 pub async fn add_scheme(
     admin: Staff<Admins>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<SchemeForm>,
 ) -> AppResult<Response> {
     let result = match form.input(layout.currency.minor_digits) {

@@ -13,6 +13,7 @@ use crate::state::AppState;
 use crate::web::extract::{FrontDesk, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, csv_table};
 use sickbay_core::billing::model::{ClaimStatus, parse_reason};
@@ -93,8 +94,7 @@ async fn day_page_for(
 
 pub async fn day_page(
     cashier: Staff<FrontDesk>,
-    State(state): State<AppState>,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Query(query): Query<DayQuery>,
 ) -> AppResult<DayPage> {
     let day = day_of(&query.day, state.today())?;
@@ -152,9 +152,7 @@ pub async fn day_csv(
 /// Records the signed-in cashier's counted cash for the day.
 pub async fn close(
     cashier: Staff<FrontDesk>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<CloseForm>,
 ) -> AppResult<Response> {
     let day = day_of(&form.day, state.today())?;
@@ -236,8 +234,7 @@ async fn claim_of(state: &AppState, query: &ClaimQuery) -> AppResult<(String, Op
 
 pub async fn claims(
     _cashier: Staff<FrontDesk>,
-    State(state): State<AppState>,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Query(query): Query<ClaimQuery>,
 ) -> AppResult<ClaimsPage> {
     let (month, claim) = claim_of(&state, &query).await?;

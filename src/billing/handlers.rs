@@ -3,7 +3,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -14,6 +14,7 @@ use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::extract::{FrontDesk, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::paging::{Pager, Paging};
 use crate::web::{AppError, AppResult, IdPath};
@@ -23,9 +24,9 @@ use sickbay_core::billing::model::{
 };
 use sickbay_core::billing::repo::{Fee, Listed, Payment, Unbilled};
 use sickbay_core::billing::service::{self, InvoiceDetail, PaymentInput, RefundInput, VisitBill};
-use sickbay_core::db::Timestamp;
 use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::db::paging::PageRequest;
+use sickbay_core::db::{Db, Timestamp};
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::{Actor, StaffUser};
 use sickbay_core::lab::model::LabTest;
@@ -86,8 +87,7 @@ impl HomePage {
 /// Completed visits to bill, and the invoices (owed first by default).
 pub async fn home(
     cashier: Staff<FrontDesk>,
-    State(state): State<AppState>,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Query(query): Query<HomeQuery>,
 ) -> AppResult<HomePage> {
     let (filter, _, statuses) = FILTERS
@@ -169,8 +169,7 @@ pub struct VisitBillPage {
 /// What billing a completed visit would give; a visit billed already opens its invoice.
 pub async fn visit_bill(
     cashier: Staff<FrontDesk>,
-    State(state): State<AppState>,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     IdPath(id): IdPath,
 ) -> AppResult<Response> {
     let tax = state.settings.get().billing.tax_bp;
@@ -204,9 +203,7 @@ fn visit_page(
 /// Bills the visit (one click on its bill); a second click or a second cashier gets the same invoice.
 pub async fn bill_visit(
     cashier: Staff<FrontDesk>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     IdPath(id): IdPath,
     Form(form): Form<DiscountForm>,
 ) -> AppResult<Response> {
@@ -451,8 +448,7 @@ async fn render_invoice(
 
 pub async fn invoice_page(
     cashier: Staff<FrontDesk>,
-    State(state): State<AppState>,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     IdPath(id): IdPath,
 ) -> AppResult<InvoicePage> {
     render_invoice(
@@ -469,29 +465,93 @@ pub async fn invoice_page(
 
 /// The answer to one of the invoice page's forms: back to the invoice with `done` said, or the page again
 /// with the form's messages (422).
-async fn answer(
-    state: &AppState,
-    session: &Session,
-    layout: Layout,
-    cashier: &StaffUser,
-    id: i64,
-    (form, failed): (InvoiceForms, &'static str),
-    result: Result<String, ServiceError>,
-) -> AppResult<Response> {
-    match result {
-        Ok(done) => {
-            if !done.is_empty() {
-                flash(session, FlashKind::Success, done).await?;
+/// One of the invoice page's forms, posted by the desk: who acts, the page around it and the invoice.
+#[derive(FromRequestParts)]
+#[from_request(state(AppState))]
+pub struct InvoiceDesk {
+    cashier: Staff<FrontDesk>,
+    page: Page,
+    id: IdPath,
+}
+
+impl InvoiceDesk {
+    fn digits(&self) -> u32 {
+        self.page.layout.currency.minor_digits
+    }
+
+    fn now(&self) -> When {
+        When::now(self.page.state.today())
+    }
+
+    fn tax(&self) -> i64 {
+        self.page.state.settings.get().billing.tax_bp
+    }
+
+    /// Runs the form: `act` gets the database, the cashier as actor (carrying the form's one-time id), the
+    /// invoice and the form's input; a form with mistakes comes back as they are, without running it.
+    async fn run<I, T>(
+        &self,
+        form: &InvoiceForms,
+        input: Result<I, ServiceError>,
+        act: impl AsyncFnOnce(&Db, &Actor, i64, I) -> Result<T, ServiceError>,
+    ) -> AppResult<Result<T, ServiceError>> {
+        match input {
+            Ok(input) => {
+                let actor = self.cashier.actor_with_form(&form.form_id)?;
+                Ok(act(&self.page.state.db, &actor, self.id.0, input).await)
             }
-            Ok(Redirect::to(&format!("/billing/invoices/{id}")).into_response())
+            Err(err) => Ok(Err(err)),
         }
-        Err(ServiceError::Invalid(errors)) => Ok(invalid(
-            render_invoice(state, layout, cashier, id, form, failed, errors).await?,
-        )),
-        Err(err @ (ServiceError::Stale | ServiceError::Conflict(_))) => {
-            changed_meanwhile(state, layout, cashier, id, (form, failed), err).await
+    }
+
+    /// The answer: back to the invoice with `done` said, or the page again with the form's messages (422).
+    async fn answer(
+        self,
+        sent: (InvoiceForms, &'static str),
+        result: Result<String, ServiceError>,
+    ) -> AppResult<Response> {
+        let Page { state, session, layout } = self.page;
+        let (cashier, IdPath(id)) = (self.cashier, self.id);
+        match result {
+            Ok(done) => {
+                if !done.is_empty() {
+                    flash(&session, FlashKind::Success, done).await?;
+                }
+                Ok(Redirect::to(&format!("/billing/invoices/{id}")).into_response())
+            }
+            Err(ServiceError::Invalid(errors)) => Ok(invalid(
+                render_invoice(&state, layout, &cashier, id, sent.0, sent.1, errors).await?,
+            )),
+            Err(err @ (ServiceError::Stale | ServiceError::Conflict(_))) => {
+                changed_meanwhile(&state, layout, &cashier, id, sent, err).await
+            }
+            Err(err) => Err(err.into()),
         }
-        Err(err) => Err(err.into()),
+    }
+
+    /// The answer to a payment or a refund: its receipt, with `said` said, or the invoice page again with the
+    /// form's messages.
+    async fn answer_with_receipt(
+        self,
+        sent: (InvoiceForms, &'static str),
+        done: Result<(i64, &'static str), ServiceError>,
+    ) -> AppResult<Response> {
+        let (payment, said) = match done {
+            Ok(done) => done,
+            Err(err) => return self.answer(sent, Err(err)).await,
+        };
+        let state = &self.page.state;
+        // After the cashier closed their day, money counts on their next open day: say so.
+        let counted = service::receipt(&state.db, payment, None).await?.day;
+        let said = match counted.0 <= state.today().0 {
+            true => said.to_owned(),
+            false => format!(
+                "{said} You have closed today's cash, so it counts in the takings of {}.",
+                filters::long_day_of(&counted)
+            ),
+        };
+        flash(&self.page.session, FlashKind::Success, said).await?;
+        Ok(Redirect::to(&format!("/billing/payments/{payment}/receipt")).into_response())
     }
 }
 
@@ -607,23 +667,17 @@ async fn line_of(state: &AppState, form: &InvoiceForms, id: i64, digits: u32) ->
     service::catalogue_line(&state.db, kind, item_id, quantity, invoice.category).await
 }
 
-pub async fn add_line(
-    cashier: Staff<FrontDesk>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
-    IdPath(id): IdPath,
-    Form(form): Form<InvoiceForms>,
-) -> AppResult<Response> {
-    let (tax, now) = (state.settings.get().billing.tax_bp, When::now(state.today()));
-    let input = line_of(&state, &form, id, layout.currency.minor_digits).await;
-    let result = run(&cashier, &form, input, async |actor, line| {
-        service::add_line(&state.db, actor, id, &line, tax, now)
-            .await
-            .map(|()| format!("{} added.", line.description))
-    })
-    .await?;
-    answer(&state, &session, layout, &cashier, id, (form, "line"), result).await
+pub async fn add_line(desk: InvoiceDesk, Form(form): Form<InvoiceForms>) -> AppResult<Response> {
+    let (tax, now) = (desk.tax(), desk.now());
+    let input = line_of(&desk.page.state, &form, desk.id.0, desk.digits()).await;
+    let result = desk
+        .run(&form, input, async |db, actor, id, line| {
+            service::add_line(db, actor, id, &line, tax, now)
+                .await
+                .map(|()| format!("{} added.", line.description))
+        })
+        .await?;
+    desk.answer((form, "line"), result).await
 }
 
 pub async fn remove_line(
@@ -638,22 +692,16 @@ pub async fn remove_line(
     Ok(Redirect::to(&format!("/billing/invoices/{id}")).into_response())
 }
 
-pub async fn issue(
-    cashier: Staff<FrontDesk>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
-    IdPath(id): IdPath,
-    Form(form): Form<InvoiceForms>,
-) -> AppResult<Response> {
-    let (tax, now) = (state.settings.get().billing.tax_bp, When::now(state.today()));
-    let input = form.discount.discount(&cashier, layout.currency.minor_digits);
-    let result = run(&cashier, &form, input, async |actor, (discount, reason)| {
-        service::issue(&state.db, actor, id, (discount, &reason), tax, now).await
-    })
-    .await?
-    .map(|number| format!("Invoice {number} issued."));
-    answer(&state, &session, layout, &cashier, id, (form, "issue"), result).await
+pub async fn issue(desk: InvoiceDesk, Form(form): Form<InvoiceForms>) -> AppResult<Response> {
+    let (tax, now) = (desk.tax(), desk.now());
+    let input = form.discount.discount(&desk.cashier, desk.digits());
+    let result = desk
+        .run(&form, input, async |db, actor, id, (discount, reason)| {
+            service::issue(db, actor, id, (discount, &reason), tax, now).await
+        })
+        .await?
+        .map(|number| format!("Invoice {number} issued."));
+    desk.answer((form, "issue"), result).await
 }
 
 fn method_of(text: &str) -> Result<PaymentMethod, ServiceError> {
@@ -663,118 +711,47 @@ fn method_of(text: &str) -> Result<PaymentMethod, ServiceError> {
 }
 
 /// Takes a payment and opens its receipt; a replayed form opens the first payment's receipt.
-pub async fn pay(
-    cashier: Staff<FrontDesk>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
-    IdPath(id): IdPath,
-    Form(form): Form<InvoiceForms>,
-) -> AppResult<Response> {
-    let input = form.payment(layout.currency.minor_digits);
-    let now = When::now(state.today());
-    let result = run(&cashier, &form, input, async |actor, input| {
-        service::pay(&state.db, actor, id, &input, now).await
-    })
-    .await?;
+pub async fn pay(desk: InvoiceDesk, Form(form): Form<InvoiceForms>) -> AppResult<Response> {
+    let (input, now) = (form.payment(desk.digits()), desk.now());
+    let result = desk
+        .run(&form, input, async |db, actor, id, input| {
+            service::pay(db, actor, id, &input, now).await
+        })
+        .await?;
     let done = result.map(|payment| (payment, "Payment taken."));
-    to_receipt(&state, &session, layout, &cashier, id, (form, "pay"), done).await
+    desk.answer_with_receipt((form, "pay"), done).await
 }
 
-/// Runs one of the invoice page's forms: `act` gets the form's input and the cashier as actor (carrying the
-/// form's one-time id); a form with mistakes comes back as they are, without running it.
-async fn run<I, T>(
-    cashier: &Staff<FrontDesk>,
-    form: &InvoiceForms,
-    input: Result<I, ServiceError>,
-    act: impl AsyncFnOnce(&Actor, I) -> Result<T, ServiceError>,
-) -> AppResult<Result<T, ServiceError>> {
-    match input {
-        Ok(input) => Ok(act(&cashier.actor_with_form(&form.form_id)?, input).await),
-        Err(err) => Ok(Err(err)),
-    }
-}
-
-/// The answer to a payment or a refund: its receipt, with `said` said, or the invoice page again with the
-/// form's messages.
-async fn to_receipt(
-    state: &AppState,
-    session: &Session,
-    layout: Layout,
-    cashier: &StaffUser,
-    id: i64,
-    sent: (InvoiceForms, &'static str),
-    done: Result<(i64, &'static str), ServiceError>,
-) -> AppResult<Response> {
-    match done {
-        Ok((payment, said)) => {
-            // After the cashier closed their day, money counts on their next open day: say so.
-            let counted = service::receipt(&state.db, payment, None).await?.day;
-            let said = match counted.0 <= state.today().0 {
-                true => said.to_owned(),
-                false => format!(
-                    "{said} You have closed today's cash, so it counts in the takings of {}.",
-                    filters::long_day_of(&counted)
-                ),
-            };
-            flash(session, FlashKind::Success, said).await?;
-            Ok(Redirect::to(&format!("/billing/payments/{payment}/receipt")).into_response())
-        }
-        Err(err) => answer(state, session, layout, cashier, id, sent, Err(err)).await,
-    }
-}
-
-pub async fn refund(
-    cashier: Staff<FrontDesk>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
-    IdPath(id): IdPath,
-    Form(form): Form<InvoiceForms>,
-) -> AppResult<Response> {
-    let input = form.refund(layout.currency.minor_digits);
-    let now = When::now(state.today());
-    let result = run(&cashier, &form, input, async |actor, input| {
-        service::refund(&state.db, actor, id, &input, now).await
-    })
-    .await?;
+pub async fn refund(desk: InvoiceDesk, Form(form): Form<InvoiceForms>) -> AppResult<Response> {
+    let (input, now) = (form.refund(desk.digits()), desk.now());
+    let result = desk
+        .run(&form, input, async |db, actor, id, input| {
+            service::refund(db, actor, id, &input, now).await
+        })
+        .await?;
     let done = result.map(|payment| (payment, "Refund given."));
-    to_receipt(&state, &session, layout, &cashier, id, (form, "refund"), done).await
+    desk.answer_with_receipt((form, "refund"), done).await
 }
 
-pub async fn credit(
-    cashier: Staff<FrontDesk>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
-    IdPath(id): IdPath,
-    Form(form): Form<InvoiceForms>,
-) -> AppResult<Response> {
-    let input = form.credit(layout.currency.minor_digits);
-    let now = When::now(state.today());
-    let result = run(&cashier, &form, input, async |actor, (amount, reason, seen)| {
-        service::credit(&state.db, actor, id, (amount, &reason), seen, now).await
-    })
-    .await?
-    .map(|number| format!("Credit note {number} given."));
-    answer(&state, &session, layout, &cashier, id, (form, "credit"), result).await
+pub async fn credit(desk: InvoiceDesk, Form(form): Form<InvoiceForms>) -> AppResult<Response> {
+    let (input, now) = (form.credit(desk.digits()), desk.now());
+    let result = desk
+        .run(&form, input, async |db, actor, id, (amount, reason, seen)| {
+            service::credit(db, actor, id, (amount, &reason), seen, now).await
+        })
+        .await?
+        .map(|number| format!("Credit note {number} given."));
+    desk.answer((form, "credit"), result).await
 }
 
-pub async fn void(
-    cashier: Staff<FrontDesk>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
-    IdPath(id): IdPath,
-    Form(form): Form<InvoiceForms>,
-) -> AppResult<Response> {
+pub async fn void(desk: InvoiceDesk, Form(form): Form<InvoiceForms>) -> AppResult<Response> {
     let result = match parse_reason(&form.reason, "the invoice is void") {
-        Ok(reason) => service::void(&state.db, &cashier.actor, id, &reason)
+        Ok(reason) => service::void(&desk.page.state.db, &desk.cashier.actor, desk.id.0, &reason)
             .await
             .map(|()| "Invoice void.".to_owned()),
         Err(message) => Err(ServiceError::field("reason", message)),
     };
-    answer(&state, &session, layout, &cashier, id, (form, "void"), result).await
+    desk.answer((form, "void"), result).await
 }
 
 /// What discarding a draft asks first.
@@ -792,8 +769,7 @@ fn discard_confirmation(invoice: &sickbay_core::billing::repo::Invoice) -> Confi
 /// The confirmation page of discarding a draft, for browsers without JavaScript.
 pub async fn discard_page(
     _cashier: Staff<FrontDesk>,
-    State(state): State<AppState>,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     IdPath(id): IdPath,
 ) -> AppResult<Response> {
     let detail = service::invoice(&state.db, id).await?;
@@ -831,8 +807,7 @@ pub struct ReceiptPage {
 
 pub async fn receipt(
     _cashier: Staff<FrontDesk>,
-    State(state): State<AppState>,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     IdPath(id): IdPath,
 ) -> AppResult<ReceiptPage> {
     receipt_page(&state, layout, id, None).await
@@ -866,8 +841,7 @@ pub struct StatementPage {
 
 pub async fn statement(
     _cashier: Staff<FrontDesk>,
-    State(state): State<AppState>,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     IdPath(id): IdPath,
 ) -> AppResult<StatementPage> {
     Ok(StatementPage {

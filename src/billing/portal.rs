@@ -10,6 +10,7 @@ use crate::state::AppState;
 use crate::web::extract::PortalUser;
 use crate::web::filters;
 use crate::web::layout::Layout;
+use crate::web::layout::Page;
 use crate::web::{AppResult, IdPath};
 use sickbay_core::billing::repo::{Listed, Payment};
 use sickbay_core::billing::service::{self, InvoiceDetail};
@@ -44,23 +45,13 @@ pub struct MyInvoicePage {
     detail: InvoiceDetail,
 }
 
-pub async fn invoice(
-    me: PortalUser,
-    State(state): State<AppState>,
-    layout: Layout,
-    IdPath(id): IdPath,
-) -> AppResult<MyInvoicePage> {
+pub async fn invoice(me: PortalUser, Page { state, layout, .. }: Page, IdPath(id): IdPath) -> AppResult<MyInvoicePage> {
     Ok(MyInvoicePage {
         layout,
         detail: service::own_invoice(&state.db, me.id, id).await?,
     })
 }
 
-pub async fn receipt(
-    me: PortalUser,
-    State(state): State<AppState>,
-    layout: Layout,
-    IdPath(id): IdPath,
-) -> AppResult<ReceiptPage> {
+pub async fn receipt(me: PortalUser, Page { state, layout, .. }: Page, IdPath(id): IdPath) -> AppResult<ReceiptPage> {
     receipt_page(&state, layout, id, Some(me.id)).await
 }

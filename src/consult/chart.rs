@@ -3,15 +3,14 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
 
 use super::handlers::take;
-use crate::state::AppState;
 use crate::web::extract::{Clinicians, PortalUser, Staff};
 use crate::web::filters;
 use crate::web::form::Query;
 use crate::web::layout::Layout;
-use crate::web::paging::{CursorQuery, Pager};
+use crate::web::layout::Page;
+use crate::web::paging::{Cursor, CursorQuery, Pager};
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::consult::model::{NoteKind, Recorded, Shown, VisitLine};
 use sickbay_core::consult::repo::{self, Diagnosis, Note};
@@ -150,10 +149,8 @@ pub struct ChartPage {
     age: Option<u32>,
     entries: Vec<ChartEntry>,
     documents: Vec<sickbay_core::documents::model::DocumentMeta>,
-    /// Whether these are the latest visits.
-    newest: bool,
-    /// The `before` of the page of earlier visits, if there are any.
-    older: Option<i64>,
+    /// Where the page of visits stands among the patient's visits.
+    cursor: Cursor,
 }
 
 /// The words of the pager of a list of visits.
@@ -161,22 +158,16 @@ const VISIT_PAGES: (&str, &str) = ("Latest visits", "Earlier visits");
 
 impl ChartPage {
     fn pager(&self) -> Pager {
-        let chart = format!("/patients/{}/chart", self.patient.id);
-        Pager::cursor(
-            (self.newest, self.older),
-            chart.clone(),
-            |before| format!("{chart}?before={before}"),
-            VISIT_PAGES,
-        )
+        self.cursor
+            .pager_at(&format!("/patients/{}/chart", self.patient.id), VISIT_PAGES)
     }
 }
 
 /// The chart of a patient for doctors and admins, a page of visits at a time; the read is audited.
 pub async fn chart(
     user: Staff<Clinicians>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Query(query): Query<CursorQuery>,
 ) -> AppResult<ChartPage> {
     let patient = sickbay_core::patients::service::get(&state.db, id)
@@ -188,20 +179,19 @@ pub async fn chart(
     let visits = service::visits_page(&mut conn, id, query.before(), CHART_VISITS_SHOWN).await?;
     let (page, newer) = (visits.page, visits.after.as_ref().map(visit_when));
     let screenings = sickbay_core::lab::service::health_records_of(&mut conn, id).await?;
-    let (newest, older) = (page.newest, page.older);
+    let cursor = Cursor::from(&page);
     Ok(ChartPage {
         age: patient.age_on(state.settings.get().today()),
         entries: timeline(
             gather(&mut conn, page.rows, Reader::Staff).await?,
             screenings,
             newer,
-            older.is_some(),
+            cursor.older().is_some(),
         ),
         documents: sickbay_core::documents::service::of_patient(&mut conn, id).await?,
         patient,
         layout,
-        newest,
-        older,
+        cursor,
     })
 }
 
@@ -216,20 +206,13 @@ pub struct VisitSummary {
 pub struct MyVisitsPage {
     layout: Layout,
     visits: Vec<VisitSummary>,
-    /// Whether these are the latest visits.
-    newest: bool,
-    /// The `before` of the page of earlier visits, if there are any.
-    older: Option<i64>,
+    /// Where the page of visits stands among the patient's visits.
+    cursor: Cursor,
 }
 
 impl MyVisitsPage {
     fn pager(&self) -> Pager {
-        Pager::cursor(
-            (self.newest, self.older),
-            "/me/visits".to_owned(),
-            |before| format!("/me/visits?before={before}"),
-            VISIT_PAGES,
-        )
+        self.cursor.pager_at("/me/visits", VISIT_PAGES)
     }
 }
 
@@ -237,8 +220,7 @@ impl MyVisitsPage {
 /// on each visit's page).
 pub async fn my_visits(
     user: PortalUser,
-    State(state): State<AppState>,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Query(query): Query<CursorQuery>,
 ) -> AppResult<MyVisitsPage> {
     let mut conn = state.db.conn().await?;
@@ -247,6 +229,7 @@ pub async fn my_visits(
         .page;
     let ids: Vec<i64> = page.rows.iter().map(|v| v.id).collect();
     let mut diagnoses = repo::diagnoses_of_visits(&mut conn, &ids).await?;
+    let cursor = Cursor::from(&page);
     let visits = page
         .rows
         .into_iter()
@@ -255,12 +238,7 @@ pub async fn my_visits(
             visit,
         })
         .collect();
-    Ok(MyVisitsPage {
-        visits,
-        newest: page.newest,
-        older: page.older,
-        layout,
-    })
+    Ok(MyVisitsPage { visits, cursor, layout })
 }
 
 #[derive(Template, WebTemplate)]
@@ -273,9 +251,8 @@ pub struct MyVisitPage {
 /// One of the patient's own visits in plain words (no clinical notes); someone else's is not found.
 pub async fn my_visit(
     user: PortalUser,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<MyVisitPage> {
     let mut conn = state.db.conn().await?;
     let line = repo::own_visit(&mut conn, user.id, id)

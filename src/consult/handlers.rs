@@ -14,6 +14,7 @@ use crate::web::extract::{Clinicians, Doctors, FrontDeskAndDoctors, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::{HxRequest, redirect};
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath, IdsPath, PathSegment};
 use sickbay_core::consult::icd;
@@ -222,9 +223,8 @@ impl VisitPage {
 /// The consultation screen: doctors and admins (a doctor sees any visit; writes only their own open one).
 pub async fn page(
     user: Staff<Clinicians>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<Response> {
     let mut conn = state.db.conn().await?;
     let visit = service::visit_for(&mut conn, &user, id, Access::Read).await?;
@@ -390,10 +390,9 @@ async fn answered(
 /// Vitals, from the consultation screen (the lab attendant records them from the lab's pages).
 pub async fn record_vitals(
     user: Staff<Doctors>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
     hx: HxRequest,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Form(form): Form<VitalsForm>,
 ) -> AppResult<Response> {
     let actor = user.actor_with_form(&form.form_id)?;
@@ -417,10 +416,9 @@ pub struct NoteForm {
 /// Signs a note of the kind in the address (`/visits/7/notes/plan`).
 pub async fn write_note(
     user: Staff<Doctors>,
-    State(state): State<AppState>,
     IdsPath(id, kind): IdsPath<NoteKind>,
     hx: HxRequest,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Form(form): Form<NoteForm>,
 ) -> AppResult<Response> {
     let actor = user.actor_with_form(&form.form_id)?;
@@ -493,10 +491,9 @@ impl DiagnosisForm {
 /// Records a diagnosis (doctors only: an admin reads the visit but does not diagnose).
 pub async fn add_diagnosis(
     user: Staff<Doctors>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
     hx: HxRequest,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Form(form): Form<DiagnosisForm>,
 ) -> AppResult<Response> {
     let (code, description) = form.chosen();
@@ -513,10 +510,9 @@ pub async fn add_diagnosis(
 
 pub async fn remove_diagnosis(
     user: Staff<Doctors>,
-    State(state): State<AppState>,
     IdsPath(id, diagnosis): IdsPath,
     hx: HxRequest,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<Response> {
     let result = service::remove_diagnosis(&state.db, &user, &user.actor, id, diagnosis).await;
     let attempt = Attempt {
@@ -627,12 +623,7 @@ async fn review_page(
 
 /// "Complete visit" leads here (`GET /visits/7/review`): what will be signed, what is missing, and "Sign and
 /// complete". A visit completed already shows itself instead.
-pub async fn review(
-    user: Staff<Doctors>,
-    State(state): State<AppState>,
-    IdPath(id): IdPath,
-    layout: Layout,
-) -> AppResult<Response> {
+pub async fn review(user: Staff<Doctors>, IdPath(id): IdPath, Page { state, layout, .. }: Page) -> AppResult<Response> {
     let mut conn = state.db.conn().await?;
     let visit = match service::visit_for(&mut conn, &user, id, Access::Write).await {
         Err(ServiceError::Conflict(_)) => {
@@ -674,10 +665,9 @@ impl TypedForm {
 /// can't be kept shows the screen again with the message beside it.
 pub async fn keep_typed(
     user: Staff<Doctors>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
     hx: HxRequest,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Form(form): Form<TypedForm>,
 ) -> AppResult<Response> {
     let typed = form.typed();
@@ -753,11 +743,9 @@ impl CompleteForm {
 /// they are now (typed on in another window, or a form sent without the review) show the review again (409).
 pub async fn complete(
     user: Staff<Doctors>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
     hx: HxRequest,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<CompleteForm>,
 ) -> AppResult<Response> {
     let reviewed = form.reviewed()?;

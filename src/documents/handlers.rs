@@ -14,6 +14,7 @@ use crate::web::filters;
 use crate::web::form::invalid;
 use crate::web::htmx::HxRequest;
 use crate::web::inline_messages::{Place, out_of_band};
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash_in};
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::consult::model::Access;
@@ -76,9 +77,8 @@ async fn patient_or_404(state: &AppState, id: i64) -> AppResult<Patient> {
 
 pub async fn patient_page(
     user: Staff<AnyStaff>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<PatientPage> {
     may_use(&user)?;
     let patient = patient_or_404(&state, id).await?;
@@ -145,11 +145,9 @@ async fn store(state: &AppState, user: &Staff<AnyStaff>, attach: Attach, sent: &
 
 pub async fn upload_for_patient(
     user: Staff<AnyStaff>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
     hx: HxRequest,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     multipart: Multipart,
 ) -> AppResult<Response> {
     may_use(&user)?;
@@ -184,11 +182,9 @@ pub async fn upload_for_patient(
 
 pub async fn upload_for_visit(
     user: Staff<AnyStaff>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
     hx: HxRequest,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     multipart: Multipart,
 ) -> AppResult<Response> {
     may_use(&user)?;

@@ -12,6 +12,7 @@ use crate::web::extract::{Admins, Doctors, ReceptionStaff, Staff};
 use crate::web::filters;
 use crate::web::form::Query;
 use crate::web::layout::Layout;
+use crate::web::layout::Page;
 use crate::web::live::{self, LiveBlock, Since};
 use sickbay_core::audit::model::AuditRow;
 use sickbay_core::db::{Currency, Date, Timestamp};
@@ -230,8 +231,7 @@ pub struct OpenVisits {
 
 pub async fn doctor(
     user: Staff<Doctors>,
-    State(state): State<AppState>,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Query(asked): Query<OpenVisits>,
 ) -> AppResult<DoctorHome> {
     let glance = LiveBlock::load(&state, "/doctor", "/doctor/summary", doctor_glance(&state, user.id)).await?;
@@ -305,11 +305,7 @@ async fn reception_glance(state: &AppState) -> AppResult<String> {
     .await
 }
 
-pub async fn reception(
-    user: Staff<ReceptionStaff>,
-    State(state): State<AppState>,
-    layout: Layout,
-) -> AppResult<ReceptionHome> {
+pub async fn reception(user: Staff<ReceptionStaff>, Page { state, layout, .. }: Page) -> AppResult<ReceptionHome> {
     Ok(ReceptionHome {
         layout,
         user: user.user,

@@ -8,6 +8,7 @@ use tower_sessions::Session;
 use crate::state::AppState;
 use crate::web::extract::{Admins, Staff};
 use crate::web::form::{Form, invalid};
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath, csv_download};
 use sickbay_core::db::form_ids::FormKey;
@@ -42,8 +43,7 @@ pub async fn sample(_admin: Staff<Admins>) -> Response {
 /// form sent again leads to the preview it made.
 pub async fn upload(
     admin: Staff<Admins>,
-    State(state): State<AppState>,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     mut multipart: Multipart,
 ) -> AppResult<Response> {
     let mut file = None;
@@ -148,21 +148,15 @@ async fn job_page(state: &AppState, layout: Layout, id: i64) -> AppResult<JobPag
     Ok(JobPage { layout, job, preview })
 }
 
-pub async fn show(
-    _admin: Staff<Admins>,
-    State(state): State<AppState>,
-    IdPath(id): IdPath,
-    layout: Layout,
-) -> AppResult<JobPage> {
+pub async fn show(_admin: Staff<Admins>, IdPath(id): IdPath, Page { state, layout, .. }: Page) -> AppResult<JobPage> {
     job_page(&state, layout, id).await
 }
 
 /// The progress block alone, polled by htmx while the import runs.
 pub async fn progress(
     _admin: Staff<Admins>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<Html<String>> {
     Ok(Html(job_page(&state, layout, id).await?.as_progress().render()?))
 }

@@ -18,6 +18,7 @@ use crate::web::extract::{Admins, Clinicians, Doctors, LabDesk, LabReaders, LabS
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::{HxRequest, redirect};
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live::{self, Frame, LiveBlock, Since};
 use crate::web::{AppError, AppResult, IdPath, IdsPath};
@@ -61,9 +62,7 @@ pub async fn tests(_admin: Staff<Admins>, State(state): State<AppState>, layout:
 
 pub async fn add_test(
     admin: Staff<Admins>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<LabTestForm>,
 ) -> AppResult<Response> {
     let actor = admin.actor_with_form(&form.form_id)?;
@@ -94,9 +93,8 @@ pub struct TestEditPage {
 
 pub async fn edit_test(
     _admin: Staff<Admins>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<TestEditPage> {
     let test = service::test(&state.db, id).await?;
     let digits = state.settings.get().currency().minor_digits;
@@ -110,10 +108,8 @@ pub async fn edit_test(
 
 pub async fn update_test(
     admin: Staff<Admins>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<LabTestForm>,
 ) -> AppResult<Response> {
     let digits = state.settings.get().currency().minor_digits;
@@ -291,10 +287,9 @@ async fn section_page(
 /// Orders tests in a visit: the form's `test_id` fields (one per test ticked) and its note.
 pub async fn order(
     user: Staff<Doctors>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
     hx: HxRequest,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let mut note = String::new();
@@ -328,9 +323,8 @@ pub async fn order(
 /// The confirmation page of cancelling an order, for browsers without JavaScript.
 pub async fn confirm_cancel(
     user: Staff<Doctors>,
-    State(state): State<AppState>,
     IdsPath(id, order_id): IdsPath,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<Response> {
     let visit = sickbay_core::consult::service::visit_for(&state.db, &user, id, Access::Write).await?;
     let section = load_section(
@@ -630,9 +624,8 @@ async fn order_page(
 
 pub async fn order_detail(
     user: Staff<LabDesk>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<OrderPage> {
     let page = order_page(&state, &user, layout, id, None, None).await?;
     service::record_order_read(&state.reads, &user.actor, &page.order).await?;
@@ -641,10 +634,8 @@ pub async fn order_detail(
 
 pub async fn record_result(
     user: Staff<LabStaff>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<ResultForm>,
 ) -> AppResult<Response> {
     match service::record_result(&state.db, &user, &user.actor, id, &form).await {
@@ -716,10 +707,8 @@ async fn back_to_order(session: &Session, id: i64, message: &str) -> AppResult<R
 /// Vitals taken by the lab attendant for the order's visit (while it is open).
 pub async fn record_vitals(
     user: Staff<LabStaff>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<VitalsForm>,
 ) -> AppResult<Response> {
     let order = service::order_for_lab(&state.db, &user, id).await?;
@@ -788,9 +777,8 @@ async fn visit_vitals_page(
 /// The form for a patient's vitals while they are with a doctor (no lab order needed).
 pub async fn visit_vitals(
     user: Staff<LabStaff>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<VisitVitalsPage> {
     let page = visit_vitals_page(&state, &user, layout, id, None).await?;
     let read = ("visit", page.visit.id);
@@ -802,10 +790,8 @@ pub async fn visit_vitals(
 /// Vitals taken by the lab attendant for an open visit.
 pub async fn record_visit_vitals(
     user: Staff<LabStaff>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<VitalsForm>,
 ) -> AppResult<Response> {
     let actor = user.actor_with_form(&form.form_id)?;
@@ -878,9 +864,8 @@ async fn health_records_page(
 /// A patient's screening records: the lab keeps them, doctors and admins read them.
 pub async fn health_records(
     user: Staff<LabReaders>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<HealthRecordsPage> {
     let page = health_records_page(&state, &user, layout, id, None).await?;
     service::record_health_records_read(&state.reads, &user.actor, id).await?;
@@ -889,10 +874,8 @@ pub async fn health_records(
 
 pub async fn add_health_record(
     user: Staff<LabStaff>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<HealthRecordForm>,
 ) -> AppResult<Response> {
     let actor = user.actor_with_form(&form.form_id)?;
@@ -928,9 +911,8 @@ pub struct FindPage {
 /// The lab's search for a patient to screen: by name, clinic or matric number.
 pub async fn find_patient(
     _user: Staff<LabDesk>,
-    State(state): State<AppState>,
     Query(query): Query<FindQuery>,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<FindPage> {
     let q = query.q.trim().to_owned();
     let found = match q.chars().count() {

@@ -15,7 +15,8 @@ use crate::web::extract::CurrentUser;
 use crate::web::filters;
 use crate::web::form::Query;
 use crate::web::layout::Layout;
-use crate::web::paging::{OLDER, Pager};
+use crate::web::layout::Page;
+use crate::web::paging::{Cursor, OLDER, Pager};
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::db::paging::PAGE_SIZE;
 use sickbay_core::notify::{self, Notice};
@@ -33,18 +34,12 @@ pub fn router() -> Router<AppState> {
 pub struct NoticesPage {
     layout: Layout,
     notices: Vec<Notice>,
-    newest: bool,
-    older: Option<i64>,
+    cursor: Cursor,
 }
 
 impl NoticesPage {
     fn pager(&self) -> Pager {
-        Pager::cursor(
-            (self.newest, self.older),
-            "/notices".to_owned(),
-            |before| format!("/notices?before={before}"),
-            OLDER,
-        )
+        self.cursor.pager_at("/notices", OLDER)
     }
 
     fn any_unread(&self) -> bool {
@@ -60,17 +55,15 @@ pub struct ListQuery {
 
 async fn list(
     user: CurrentUser,
-    State(state): State<AppState>,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Query(query): Query<ListQuery>,
 ) -> AppResult<NoticesPage> {
     let before = query.before.trim().parse().ok().filter(|id: &i64| *id > 0);
     let page = notify::page(&state.db, user.recipient(), before, PAGE_SIZE).await?;
     Ok(NoticesPage {
         layout,
+        cursor: Cursor::from(&page),
         notices: page.rows,
-        newest: page.newest,
-        older: page.older,
     })
 }
 

@@ -12,8 +12,9 @@ use crate::state::AppState;
 use crate::web::extract::{Admins, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
-use crate::web::paging::{OLDER, Pager};
+use crate::web::paging::{Cursor, OLDER, Pager};
 use crate::web::{AppResult, IdPath};
 use sickbay_core::db::paging::PAGE_SIZE;
 use sickbay_core::outbox::model::{Channel, Filter, Kind, OutboxQuery, Status};
@@ -33,8 +34,7 @@ pub struct OutboxPage {
     errors: FieldErrors,
     filter: Filter,
     rows: Vec<Message>,
-    newest: bool,
-    older: Option<i64>,
+    cursor: Cursor,
     /// What the carriers can do now: a line for each that is not set up.
     not_set_up: Vec<&'static str>,
     test: TestForm,
@@ -43,12 +43,8 @@ pub struct OutboxPage {
 
 impl OutboxPage {
     fn pager(&self) -> Pager {
-        Pager::cursor(
-            (self.newest, self.older),
-            PATH.to_owned(),
-            |before| self.older_link(before),
-            OLDER,
-        )
+        self.cursor
+            .pager(PATH.to_owned(), |before| self.older_link(before), OLDER)
     }
 
     fn older_link(&self, before: i64) -> String {
@@ -105,8 +101,7 @@ async fn page(state: &AppState, layout: Layout, query: OutboxQuery) -> AppResult
         errors: FieldErrors::default(),
         filter: Filter::default(),
         rows: Vec::new(),
-        newest: true,
-        older: None,
+        cursor: Cursor::default(),
         not_set_up,
         test: TestForm::default(),
         test_errors: FieldErrors::default(),
@@ -116,9 +111,8 @@ async fn page(state: &AppState, layout: Layout, query: OutboxQuery) -> AppResult
         Ok(filter) => {
             let found = service::list(&state.db, &filter, page.query.before(), PAGE_SIZE).await?;
             page.filter = filter;
+            page.cursor = Cursor::from(&found);
             page.rows = found.rows;
-            page.newest = found.newest;
-            page.older = found.older;
             Ok((page, true))
         }
         Err(errors) => {
@@ -130,8 +124,7 @@ async fn page(state: &AppState, layout: Layout, query: OutboxQuery) -> AppResult
 
 pub async fn list(
     _admin: Staff<Admins>,
-    State(state): State<AppState>,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Query(query): Query<OutboxQuery>,
 ) -> AppResult<Response> {
     let (page, read) = page(&state, layout, query).await?;
@@ -197,9 +190,7 @@ impl TestForm {
 
 pub async fn send_test(
     admin: Staff<Admins>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<TestForm>,
 ) -> AppResult<Response> {
     let settings = state.settings.get();

@@ -14,6 +14,7 @@ use crate::web::extract::{AnyStaff, Clinicians, FrontDesk, RoleSet, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::HxRequest;
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::academic::model::{AcademicOptions, StudyNames};
@@ -54,9 +55,8 @@ pub struct SearchQuery {
 
 pub async fn search(
     user: Staff<AnyStaff>,
-    State(state): State<AppState>,
     hx: HxRequest,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Query(query): Query<SearchQuery>,
 ) -> AppResult<Response> {
     let query: String = query.q.unwrap_or_default().trim().chars().take(100).collect();
@@ -132,9 +132,7 @@ pub async fn new_form(_user: Staff<FrontDesk>, State(state): State<AppState>, la
 
 pub async fn create(
     user: Staff<FrontDesk>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<PatientForm>,
 ) -> AppResult<Response> {
     let actor = user.actor_with_form(&form.form_id)?;
@@ -232,10 +230,8 @@ pub struct ProfilePage {
 
 pub async fn profile(
     user: Staff<AnyStaff>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
 ) -> AppResult<ProfilePage> {
     let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     service::record_view(&state.reads, &user.actor, id, "patient.view").await?;
@@ -292,9 +288,8 @@ pub async fn profile(
 
 pub async fn edit_form(
     user: Staff<FrontDesk>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<FormPage> {
     let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     service::record_view(&state.reads, &user.actor, id, "patient.view_edit").await?;
@@ -305,10 +300,8 @@ pub async fn edit_form(
 
 pub async fn update(
     user: Staff<FrontDesk>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<PatientForm>,
 ) -> AppResult<Response> {
     let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
@@ -388,9 +381,8 @@ pub async fn reset_password(
 /// The clinic card as staff see it (to print one for a patient).
 pub async fn card(
     user: Staff<AnyStaff>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<super::portal::CardPage> {
     let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     service::record_view(&state.reads, &user.actor, id, "patient.view_card").await?;

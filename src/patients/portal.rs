@@ -10,7 +10,6 @@ use axum::routing::get;
 use qrcode::QrCode;
 use qrcode::render::svg;
 use serde::Deserialize;
-use tower_sessions::Session;
 
 use super::handlers::photo_response;
 use crate::queue::snapshot::{Place, Snapshot};
@@ -19,6 +18,7 @@ use crate::web::csrf;
 use crate::web::extract::{ClientIp, PortalUser};
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live::{self, LiveBlock, Since};
 use crate::web::{AppError, AppResult};
@@ -194,9 +194,7 @@ pub async fn profile_form(user: PortalUser, State(state): State<AppState>, layou
 /// Only contact details can change here; any other field sent is ignored (the form type has no place for it).
 pub async fn update_profile(
     user: PortalUser,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<ContactForm>,
 ) -> AppResult<Response> {
     let contact = match form.validate() {
@@ -326,10 +324,8 @@ pub async fn register_form(State(state): State<AppState>, layout: Layout) -> App
 /// record (for example from an import) can't be claimed here: knowing someone's matric number is not
 /// proof of being them, so such students get their first password from the clinic.
 pub async fn register(
-    State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<RegisterForm>,
 ) -> AppResult<Response> {
     let settings = state.settings.get();

@@ -3,7 +3,6 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -13,6 +12,7 @@ use crate::web::extract::{FrontDesk, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query};
 use crate::web::layout::Layout;
+use crate::web::layout::Page;
 use sickbay_core::academic::model::{AcademicOptions, Department};
 use sickbay_core::db::Date;
 use sickbay_core::db::form_ids::FormKey;
@@ -95,8 +95,7 @@ impl SelectionPage {
 
 pub async fn selection(
     _user: Staff<FrontDesk>,
-    State(state): State<AppState>,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Query(query): Query<SheetFilterQuery>,
 ) -> AppResult<SelectionPage> {
     SelectionPage::load(&state, layout, query.filter()).await
@@ -116,9 +115,8 @@ pub struct SheetPage {
 /// Issues the sheet, or answers the selection page again with what was wrong and the same ticks.
 pub async fn issue(
     user: Staff<FrontDesk>,
-    State(state): State<AppState>,
     headers: HeaderMap,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let filter = SheetFilterQuery::from_fields(&fields).filter();

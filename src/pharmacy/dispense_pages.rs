@@ -17,6 +17,7 @@ use crate::state::AppState;
 use crate::web::extract::{Pharmacists, PharmacyStaff, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, field_value, invalid};
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live::{self, Frame};
 use crate::web::{AppError, AppResult, IdPath, IdsPath};
@@ -81,8 +82,7 @@ pub struct WorklistQuery {
 /// The prescriptions with something owed, oldest first, live; `?all=1` lists every prescription instead.
 pub async fn worklist(
     _user: Staff<PharmacyStaff>,
-    State(state): State<AppState>,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Query(query): Query<WorklistQuery>,
 ) -> AppResult<Response> {
     if query.all.is_some() {
@@ -230,9 +230,8 @@ async fn unpaid(state: &AppState, prescription_id: i64) -> Result<Option<String>
 /// A prescription to dispense: each item with the split across batches, earliest expiry first.
 pub async fn dispense_page(
     user: Staff<PharmacyStaff>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<DispensePage> {
     let page = dispense_view(&state, layout, id, None, None).await?;
     sickbay_core::prescriptions::service::record_read(&state.reads, &user.actor, &page.preview.prescription).await?;
@@ -271,10 +270,8 @@ fn read_request(fields: &[(String, String)]) -> Result<(Request, String), String
 /// be given come back as 422.
 pub async fn dispense(
     user: Staff<Pharmacists>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let (request, form_id) = match read_request(&fields) {
@@ -380,9 +377,8 @@ pub struct LabelPage {
 /// The printable label of an item given.
 pub async fn label(
     user: Staff<PharmacyStaff>,
-    State(state): State<AppState>,
     IdsPath(id, item): IdsPath,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<LabelPage> {
     let label = dispense::label(&state.db, id, item).await?;
     sickbay_core::prescriptions::service::record_read(&state.reads, &user.actor, &label.prescription).await?;

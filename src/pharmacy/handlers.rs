@@ -2,15 +2,13 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use tower_sessions::Session;
 
-use crate::state::AppState;
 use crate::web::extract::{PharmacyStaff, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::HxRequest;
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::paging::{ListQuery, Pager, Paging, search_page_link};
 use crate::web::{AppError, AppResult, IdPath};
@@ -49,9 +47,8 @@ impl DrugsPage {
 /// The catalogue (pharmacists and admins): with htmx, only the results for what is typed.
 pub async fn list(
     user: Staff<PharmacyStaff>,
-    State(state): State<AppState>,
     hx: HxRequest,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Query(query): Query<ListQuery>,
 ) -> AppResult<Response> {
     let search = query.search();
@@ -124,9 +121,7 @@ pub async fn new_form(_user: Staff<PharmacyStaff>, layout: Layout) -> DrugPage {
 
 pub async fn create(
     user: Staff<PharmacyStaff>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<DrugFormInput>,
 ) -> AppResult<Response> {
     let digits = layout.currency.minor_digits;
@@ -160,9 +155,8 @@ pub async fn create(
 
 pub async fn edit_form(
     _user: Staff<PharmacyStaff>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<DrugPage> {
     let drug = service::drug(&state.db, id).await?.ok_or(AppError::NotFound)?;
     Ok(DrugPage {
@@ -176,10 +170,8 @@ pub async fn edit_form(
 
 pub async fn update(
     user: Staff<PharmacyStaff>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<DrugFormInput>,
 ) -> AppResult<Response> {
     let drug = service::drug(&state.db, id).await?.ok_or(AppError::NotFound)?;

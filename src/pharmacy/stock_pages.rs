@@ -15,6 +15,7 @@ use crate::state::AppState;
 use crate::web::extract::{Pharmacists, PharmacyStaff, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, field_value, invalid};
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live::{self, LiveBlock, Since};
 use crate::web::paging::{Pager, Paging};
@@ -248,9 +249,8 @@ async fn stock_page(
 /// A drug's batches, the receive form and the ledger, filtered and paged.
 pub async fn stock(
     user: Staff<PharmacyStaff>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Query(query): Query<LedgerQuery>,
 ) -> AppResult<StockPage> {
     let receipt = fresh_receipt(state.today());
@@ -298,10 +298,8 @@ pub async fn ledger_csv(
 /// Receives a batch from the stock page's form.
 pub async fn receive(
     user: Staff<Pharmacists>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<ReceiptForm>,
 ) -> AppResult<Response> {
     let result = match form.validate(state.today(), layout.currency.minor_digits) {
@@ -346,9 +344,8 @@ impl AdjustPage {
 
 pub async fn adjust_form(
     _user: Staff<Pharmacists>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<AdjustPage> {
     let batch = service::batch(&state.db, id).await?.ok_or(AppError::NotFound)?;
     Ok(AdjustPage {
@@ -373,10 +370,8 @@ fn seen_of(text: &str) -> AppResult<i64> {
 /// Adjusts a batch; 409 when its quantity changed since the form was loaded.
 pub async fn adjust(
     user: Staff<Pharmacists>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<AdjustForm>,
 ) -> AppResult<Response> {
     let batch = service::batch(&state.db, id).await?.ok_or(AppError::NotFound)?;
@@ -527,8 +522,7 @@ async fn count_page(
 /// The count sheet of a shelf (or the list of shelves).
 pub async fn count_sheet(
     _user: Staff<Pharmacists>,
-    State(state): State<AppState>,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Query(query): Query<ShelfQuery>,
 ) -> AppResult<CountPage> {
     let shelf = query.shelf.map(|shelf| shelf.trim().to_owned());
@@ -573,9 +567,7 @@ fn read_sheet(fields: &[(String, String)]) -> AppResult<Sheet> {
 /// Records a count; each difference becomes an adjustment with the reason "count".
 pub async fn record_count(
     user: Staff<Pharmacists>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let sheet = read_sheet(&fields)?;

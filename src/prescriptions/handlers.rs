@@ -16,6 +16,7 @@ use crate::web::extract::{Doctors, PortalUser, RoleSet, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::{HxRequest, redirect};
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::paging::{Pager, Paging};
 use crate::web::{AppResult, IdPath, IdsPath};
@@ -269,11 +270,9 @@ fn answer(hx: HxRequest, page: SectionPage) -> AppResult<Response> {
 /// Adds an item (the visit's doctor, while the visit is open).
 pub async fn add_item(
     user: Staff<Doctors>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
     hx: HxRequest,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<ItemForm>,
 ) -> AppResult<Response> {
     let actor = user.actor_with_form(&form.form_id)?;
@@ -310,10 +309,9 @@ async fn added_notice(state: &AppState, visit_id: i64, item_id: i64) -> AppResul
 /// from the dose, frequency and duration. Nothing is written.
 pub async fn draft(
     user: Staff<Doctors>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
     hx: HxRequest,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Form(mut form): Form<ItemForm>,
 ) -> AppResult<Response> {
     let visit = service::prescribable_visit(&state.db, &user, id).await?;
@@ -397,11 +395,9 @@ pub async fn search_drugs(
 /// Takes an item off the prescription (the visit's doctor, while the visit is open).
 pub async fn remove_item(
     user: Staff<Doctors>,
-    State(state): State<AppState>,
     IdsPath(id, item): IdsPath,
-    session: Session,
     hx: HxRequest,
-    layout: Layout,
+    Page { state, session, layout }: Page,
 ) -> AppResult<Response> {
     let removed = service::remove_item(&state.db, &user, &user.actor, id, item).await?;
     let notice = format!("{} is taken off the prescription.", removed.drug_label());
@@ -448,9 +444,8 @@ pub struct PrintPage {
 /// The printable prescription (doctors, admins, pharmacists).
 pub async fn print(
     user: Staff<PrescriptionReaders>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<PrintPage> {
     let printable = service::printable(&state.db, &state.reads, &user.actor, id).await?;
     let back = match user.role {
@@ -461,12 +456,7 @@ pub async fn print(
 }
 
 /// The patient's own prescription, to read on the phone or print; 404 for anyone else's.
-pub async fn mine(
-    user: PortalUser,
-    State(state): State<AppState>,
-    IdPath(id): IdPath,
-    layout: Layout,
-) -> AppResult<PrintPage> {
+pub async fn mine(user: PortalUser, IdPath(id): IdPath, Page { state, layout, .. }: Page) -> AppResult<PrintPage> {
     let printable = service::printable_for_patient(&state.db, &state.reads, &user.actor, user.id, id).await?;
     Ok(print_page(&state, layout, printable, "/me".to_owned()))
 }

@@ -15,6 +15,7 @@ use crate::web::filters;
 use crate::web::form::{Form, invalid};
 use crate::web::htmx::HxRequest;
 use crate::web::inline_messages::{Place, out_of_band};
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash, flash_in};
 use crate::web::{AppError, AppResult, IdPath, IdsPath};
 use sickbay_core::consult::model::Access;
@@ -75,11 +76,7 @@ fn fresh_form() -> TypeForm {
 }
 
 /// The catalogue and the form that adds to it.
-pub async fn catalogue(
-    _admin: Staff<Admins>,
-    State(state): State<AppState>,
-    layout: Layout,
-) -> AppResult<CataloguePage> {
+pub async fn catalogue(_admin: Staff<Admins>, Page { state, layout, .. }: Page) -> AppResult<CataloguePage> {
     Ok(CataloguePage {
         layout,
         types: service::types(&state.db).await?,
@@ -90,9 +87,7 @@ pub async fn catalogue(
 
 pub async fn create(
     admin: Staff<Admins>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<TypeForm>,
 ) -> AppResult<Response> {
     let digits = layout.currency.minor_digits;
@@ -178,9 +173,8 @@ fn edit_fields(kind: &ProcedureType, minor_digits: u32) -> TypeForm {
 
 pub async fn edit_form(
     _admin: Staff<Admins>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<EditPage> {
     let kind = service::get_type(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let form = edit_fields(&kind, layout.currency.minor_digits);
@@ -189,10 +183,8 @@ pub async fn edit_form(
 
 pub async fn update(
     admin: Staff<Admins>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<TypeForm>,
 ) -> AppResult<Response> {
     let kind = service::get_type(&state.db, id).await?.ok_or(AppError::NotFound)?;
@@ -219,10 +211,8 @@ pub async fn update(
 /// Sets a supply the procedure uses (admins).
 pub async fn set_supply(
     admin: Staff<Admins>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<SupplyForm>,
 ) -> AppResult<Response> {
     let kind = service::get_type(&state.db, id).await?.ok_or(AppError::NotFound)?;
@@ -296,11 +286,9 @@ pub struct RecordForm {
 /// Records a procedure in the visit (its doctor, while it is open), once per form.
 pub async fn record(
     user: Staff<Doctors>,
-    State(state): State<AppState>,
     IdPath(visit_id): IdPath,
-    session: Session,
     hx: HxRequest,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<RecordForm>,
 ) -> AppResult<Response> {
     let chosen = parse_id(&form.procedure_type_id);
@@ -322,11 +310,9 @@ pub async fn record(
 
 pub async fn remove(
     user: Staff<Doctors>,
-    State(state): State<AppState>,
     IdsPath(visit_id, id): IdsPath,
-    session: Session,
     hx: HxRequest,
-    layout: Layout,
+    Page { state, session, layout }: Page,
 ) -> AppResult<Response> {
     let result = service::remove(&state.db, &user, &user.actor, visit_id, id, state.today())
         .await

@@ -18,6 +18,7 @@ use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::{HxRequest, redirect};
 use crate::web::inline_messages::{self, Place};
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live;
 use crate::web::paging::{ListQuery, Pager, Paging, search_page_link};
@@ -115,8 +116,7 @@ impl DuePage {
 /// the board.
 pub async fn due(
     _user: Staff<FrontDesk>,
-    State(state): State<AppState>,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Query(query): Query<ListQuery>,
 ) -> AppResult<DuePage> {
     let (search, page) = (query.search(), query.page());
@@ -260,9 +260,7 @@ fn required_id(text: &str, what: &str) -> AppResult<i64> {
 
 pub async fn check_in(
     user: Staff<FrontDesk>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     hx: HxRequest,
     Form(form): Form<CheckInForm>,
 ) -> AppResult<Response> {
@@ -370,9 +368,7 @@ impl WalkInForm {
 
 pub async fn walk_in(
     user: Staff<FrontDesk>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<WalkInForm>,
 ) -> AppResult<Response> {
     let mut errors = FieldErrors::default();
@@ -679,9 +675,8 @@ async fn ticket_for(state: &AppState, scope: DoctorScope, ticket_id: i64) -> App
 /// The confirmation page of a no-show or "left", for browsers without JavaScript.
 pub async fn confirm_move(
     user: Staff<FrontDeskAndDoctors>,
-    State(state): State<AppState>,
     IdsPath(ticket_id, action): IdsPath<String>,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<ConfirmPage> {
     let mv = permitted_move(user.scope(), &action)?;
     if !matches!(mv, Move::NoShow | Move::Cancel) {
@@ -704,10 +699,9 @@ pub struct TicketPage {
 
 pub async fn ticket(
     user: Staff<FrontDeskAndDoctors>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
     hx: HxRequest,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<Response> {
     let ticket = ticket_for(&state, user.scope(), id).await?;
     let doctors = sickbay_core::staff::service::active_doctors(&state.db).await?;
@@ -795,9 +789,7 @@ pub async fn rooms(_admin: Staff<Admins>, State(state): State<AppState>, layout:
 
 pub async fn add_room(
     admin: Staff<Admins>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<RoomForm>,
 ) -> AppResult<Response> {
     let actor = admin.actor_with_form(&form.form_id)?;
@@ -822,9 +814,7 @@ pub async fn add_room(
 
 pub async fn update_room(
     admin: Staff<Admins>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     IdPath(id): IdPath,
     Form(form): Form<RoomForm>,
 ) -> AppResult<Response> {

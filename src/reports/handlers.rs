@@ -9,6 +9,7 @@ use crate::web::extract::{Admins, Staff};
 use crate::web::filters;
 use crate::web::form::{Query, invalid};
 use crate::web::layout::Layout;
+use crate::web::layout::Page;
 use crate::web::{AppError, AppResult, csv_table};
 use sickbay_core::reports::model::{Cell, Period, Report};
 use sickbay_core::reports::service::{self, Context};
@@ -61,8 +62,7 @@ fn report_of(slug: &str) -> AppResult<Report> {
 
 pub async fn page(
     _admin: Staff<Admins>,
-    State(state): State<AppState>,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Path(slug): Path<String>,
     Query(query): Query<PeriodQuery>,
 ) -> AppResult<Response> {
@@ -112,8 +112,7 @@ async fn shown(state: &AppState, layout: &Layout, report: Report, period: Period
 /// One table of a report as CSV: the same cells as the page's table.
 pub async fn csv(
     _admin: Staff<Admins>,
-    State(state): State<AppState>,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Path(slug): Path<String>,
     Query(query): Query<PeriodQuery>,
 ) -> AppResult<Response> {

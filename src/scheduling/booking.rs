@@ -1,10 +1,8 @@
 //! Reception (and the admin) booking for a patient: the same picker, the same rules, which they may set
 //! aside by giving a reason that goes into the audit log.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use tower_sessions::Session;
 
 use super::picker::{self, PickerQuery};
 use super::portal::{BookForm, BookPage, booked_message, message, picker_response, status_again};
@@ -12,6 +10,7 @@ use crate::state::AppState;
 use crate::web::extract::{FrontDesk, Staff};
 use crate::web::form::{Form, Query};
 use crate::web::htmx::HxRequest;
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::db::form_ids::FormKey;
@@ -52,10 +51,9 @@ async fn page_for(
 
 pub async fn book_form(
     _user: Staff<FrontDesk>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
     hx: HxRequest,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Query(query): Query<PickerQuery>,
 ) -> AppResult<Response> {
     let page = page_for(&state, layout, id, &query, None, String::new()).await?;
@@ -64,10 +62,8 @@ pub async fn book_form(
 
 pub async fn book(
     user: Staff<FrontDesk>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<BookForm>,
 ) -> AppResult<Response> {
     let override_reason = form.override_reason.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -17,6 +17,7 @@ use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::extract::{Clinicians, FrontDesk, FrontDeskAndDoctors, RoleSet, Staff};
 use crate::web::filters::{self, datetime_of};
 use crate::web::form::{Form, Query, invalid};
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::db::form_ids::FormKey;
@@ -236,9 +237,7 @@ fn hours_path(scope: DoctorScope, doctor_id: i64) -> String {
 
 pub async fn hours(
     user: Staff<Clinicians>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Query(query): Query<ScheduleQuery>,
 ) -> AppResult<HoursPage> {
     let doctor = chosen_doctor(&state, &user, user.scope(), &query.doctor).await?;
@@ -255,9 +254,7 @@ pub async fn hours(
 
 pub async fn add_hours(
     user: Staff<Clinicians>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<HoursForm>,
 ) -> AppResult<Response> {
     let (doctor_id, checked) = check_hours(&state, user.scope(), &form).await?;
@@ -342,9 +339,8 @@ fn remove_confirmation(hours: &Hours, doctor: Option<&str>) -> Confirmation {
 /// The confirmation page of removing hours, for browsers without JavaScript.
 pub async fn confirm_remove_hours(
     user: Staff<Clinicians>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<ConfirmPage> {
     let hours = service::hours(&state.db, user.scope(), id).await?;
     if !hours.active {
@@ -433,9 +429,7 @@ impl ClosuresPage {
 
 pub async fn closures(
     user: Staff<FrontDeskAndDoctors>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
 ) -> AppResult<ClosuresPage> {
     let form = ClosureForm {
         form_id: FormKey::mint().to_string(),
@@ -448,9 +442,7 @@ pub async fn closures(
 
 pub async fn add_closure(
     user: Staff<FrontDeskAndDoctors>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<ClosureForm>,
 ) -> AppResult<Response> {
     let added = match check_closure(&state, user.scope(), &form).await? {
@@ -680,9 +672,7 @@ async fn schedule_page(
 
 pub async fn schedule(
     user: Staff<FrontDeskAndDoctors>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Query(query): Query<ScheduleQuery>,
 ) -> AppResult<SchedulePage> {
     let doctor = chosen_doctor(&state, &user, user.scope(), &query.doctor).await?;
@@ -743,10 +733,8 @@ fn reason_of(text: &str, target: String) -> Result<String, Problem> {
 
 pub async fn block_slot(
     user: Staff<FrontDeskAndDoctors>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<ReasonForm>,
 ) -> AppResult<Response> {
     let slot = service::slot(&state.db, user.scope(), id).await?;
@@ -792,10 +780,8 @@ pub async fn unblock_slot(
 
 pub async fn cancel(
     user: Staff<FrontDeskAndDoctors>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<ReasonForm>,
 ) -> AppResult<Response> {
     let appointment = service::appointment(&state.db, user.scope(), id).await?;
@@ -845,10 +831,8 @@ impl CorrectForm {
 
 pub async fn correct(
     user: Staff<FrontDesk>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<CorrectForm>,
 ) -> AppResult<Response> {
     let appointment = service::appointment(&state.db, user.scope(), id).await?;

@@ -16,6 +16,7 @@ use crate::web::extract::PortalUser;
 use crate::web::filters::{self, clock_of, datetime_of};
 use crate::web::form::{Form, Query};
 use crate::web::htmx::HxRequest;
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::db::form_ids::FormKey;
@@ -72,9 +73,8 @@ pub fn picker_response(page: BookPage, hx: HxRequest, status: StatusCode) -> App
 
 pub async fn book_form(
     user: PortalUser,
-    State(state): State<AppState>,
     hx: HxRequest,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Query(query): Query<PickerQuery>,
 ) -> AppResult<Response> {
     let page = my_book_page(&state, layout, &query, &user, None, String::new()).await?;
@@ -193,9 +193,7 @@ pub fn message(err: &BookingError) -> String {
 
 pub async fn book(
     user: PortalUser,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<BookForm>,
 ) -> AppResult<Response> {
     let actor = user.actor_with_form(&form.form_id)?;
@@ -286,9 +284,8 @@ fn cancel_confirmation(a: &AppointmentView, zone: chrono_tz::Tz) -> Confirmation
 /// The confirmation page of a cancellation, for browsers without JavaScript.
 pub async fn confirm_cancel(
     user: PortalUser,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
 ) -> AppResult<ConfirmPage> {
     let appointment = service::own_booking(&state.db, user.id, id).await?;
     let confirmation = cancel_confirmation(&appointment, state.settings.get().clinic.time_zone);
@@ -335,10 +332,8 @@ pub async fn cancel(
 
 pub async fn reschedule(
     user: PortalUser,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<BookForm>,
 ) -> AppResult<Response> {
     let Some(slot_id) = form.slot() else {

@@ -2,12 +2,12 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use tower_sessions::Session;
 
 use crate::state::AppState;
 use crate::web::AppResult;
 use crate::web::extract::{Admins, Staff};
 use crate::web::form::{Form, invalid};
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use sickbay_core::settings::model::{Settings, fieldsets, keep_secrets};
 use sickbay_core::settings::service;
@@ -41,9 +41,7 @@ pub async fn show(_admin: Staff<Admins>, State(state): State<AppState>, layout: 
 
 pub async fn update(
     admin: Staff<Admins>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let mut form: Values = form.into_iter().filter(|(key, _)| key != "csrf_token").collect();

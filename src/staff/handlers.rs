@@ -11,6 +11,7 @@ use crate::web::extract::{Admins, Doctors, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::HxRequest;
+use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::paging::{ListQuery, Pager, Paging, search_page_link};
 use crate::web::{AppError, AppResult, IdPath, IdsPath, PathSegment};
@@ -54,9 +55,8 @@ impl ListPage {
 
 pub async fn list(
     _admin: Staff<Admins>,
-    State(state): State<AppState>,
     hx: HxRequest,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     Query(query): Query<ListQuery>,
 ) -> AppResult<Response> {
     let search = query.search();
@@ -114,9 +114,7 @@ pub async fn new_form(_admin: Staff<Admins>, layout: Layout) -> NewPage {
 
 pub async fn create(
     admin: Staff<Admins>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<StaffForm>,
 ) -> AppResult<Response> {
     let form_again = |layout, form, errors| {
@@ -275,28 +273,17 @@ fn reset_confirmation(account: &StaffAccount) -> Confirmation {
 }
 
 /// The confirmation pages of deactivating and resetting, for browsers without JavaScript.
-pub async fn confirm_deactivate(
-    _admin: Staff<Admins>,
-    state: State<AppState>,
-    id: IdPath,
-    layout: Layout,
-) -> AppResult<ConfirmPage> {
-    confirm(state, id, layout, deactivate_confirmation).await
+pub async fn confirm_deactivate(_admin: Staff<Admins>, id: IdPath, page: Page) -> AppResult<ConfirmPage> {
+    confirm(id, page, deactivate_confirmation).await
 }
 
-pub async fn confirm_reset_password(
-    _admin: Staff<Admins>,
-    state: State<AppState>,
-    id: IdPath,
-    layout: Layout,
-) -> AppResult<ConfirmPage> {
-    confirm(state, id, layout, reset_confirmation).await
+pub async fn confirm_reset_password(_admin: Staff<Admins>, id: IdPath, page: Page) -> AppResult<ConfirmPage> {
+    confirm(id, page, reset_confirmation).await
 }
 
 async fn confirm(
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    layout: Layout,
+    Page { state, layout, .. }: Page,
     confirmation: fn(&StaffAccount) -> Confirmation,
 ) -> AppResult<ConfirmPage> {
     let account = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
@@ -309,10 +296,8 @@ async fn confirm(
 
 pub async fn show(
     admin: Staff<Admins>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
 ) -> AppResult<ShowPage> {
     let account = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let mut page = ShowPage::new(layout, account, admin.id)
@@ -342,10 +327,8 @@ pub struct EditForm {
 
 pub async fn update(
     admin: Staff<Admins>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<EditForm>,
 ) -> AppResult<Response> {
     let account = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
@@ -385,10 +368,8 @@ pub struct ExtraRoleForm {
 /// request.
 pub async fn grant_role(
     admin: Staff<Admins>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<ExtraRoleForm>,
 ) -> AppResult<Response> {
     let account = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
@@ -539,10 +520,8 @@ async fn save_profile(
 /// The admin edits a doctor's profile from the account's page.
 pub async fn update_profile(
     admin: Staff<Admins>,
-    State(state): State<AppState>,
     IdPath(id): IdPath,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<ProfileForm>,
 ) -> AppResult<Response> {
     let account = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
@@ -574,11 +553,7 @@ pub struct OwnProfilePage {
 }
 
 /// A doctor's own profile.
-pub async fn own_profile(
-    doctor: Staff<Doctors>,
-    State(state): State<AppState>,
-    layout: Layout,
-) -> AppResult<OwnProfilePage> {
+pub async fn own_profile(doctor: Staff<Doctors>, Page { state, layout, .. }: Page) -> AppResult<OwnProfilePage> {
     let profile = service::profile(&state.db, doctor.id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -591,9 +566,7 @@ pub async fn own_profile(
 
 pub async fn update_own_profile(
     doctor: Staff<Doctors>,
-    State(state): State<AppState>,
-    session: Session,
-    layout: Layout,
+    Page { state, session, layout }: Page,
     Form(form): Form<ProfileForm>,
 ) -> AppResult<Response> {
     let result = match form.validate() {

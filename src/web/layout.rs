@@ -316,15 +316,41 @@ fn mark_current(links: &[(&'static str, &'static str)], path: &str) -> Vec<NavLi
         .collect()
 }
 
+/// What a handler that renders a page takes besides its own extractors: the app's state, the session and the
+/// page's layout. Handlers take it apart where they name it: `Page { state, session, layout }: Page`.
+pub struct Page {
+    pub state: AppState,
+    pub session: Session,
+    pub layout: Layout,
+}
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let layout = Layout::from_request_parts(parts, state).await?;
+        let session = session_of(parts).map_err(IntoResponse::into_response)?;
+        Ok(Page {
+            state: state.clone(),
+            session,
+            layout,
+        })
+    }
+}
+
+fn session_of(parts: &Parts) -> Result<Session, AppError> {
+    parts
+        .extensions
+        .get::<Session>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("session layer missing")))
+}
+
 impl FromRequestParts<AppState> for Layout {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let session = parts
-            .extensions
-            .get::<Session>()
-            .cloned()
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("session layer missing")).into_response())?;
+        let session = session_of(parts).map_err(IntoResponse::into_response)?;
         let user = parts.extensions.get::<CurrentUser>();
         Layout::build(state, &session, user, parts.uri.path())
             .await

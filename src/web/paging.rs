@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use sickbay_core::db::paging::{PAGE_SIZE, PageRequest};
+use sickbay_core::db::paging::{CursorPage, PAGE_SIZE, PageRequest};
 
 /// Where a page sits among all pages of a list, for the "previous / next" links.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,7 +31,6 @@ impl Paging {
     }
 }
 
-/// The link to page `page` of the searchable list at `path` for `search` (`/admin/staff?q=ada&page=2`).
 /// The bar of a paged list, ready to show (`m::pager` in `macros.html`): numbered pages ("Previous", "Next")
 /// or a list read from a cursor, newest first ("Newest", "Older").
 pub struct Pager {
@@ -48,24 +47,59 @@ pub struct Pager {
 /// The words of a cursor pager of entries or notices.
 pub const OLDER: (&str, &str) = ("Newest", "Older");
 
-impl Pager {
-    /// The bar of a list read from a cursor, newest first: back to `first` (unless this is the `newest` page)
-    /// and on to the rows before `older` (if there are any), at `link(older)`.
-    pub fn cursor(
-        (newest, older): (bool, Option<i64>),
-        first: String,
-        link: impl Fn(i64) -> String,
-        words: (&'static str, &'static str),
-    ) -> Pager {
+/// Where a list read from a cursor, newest first, stands: on its newest page or not, and the `before` of the
+/// page of older rows, if there are any.
+#[derive(Clone, Copy, Debug)]
+pub struct Cursor {
+    newest: bool,
+    older: Option<i64>,
+}
+
+impl Default for Cursor {
+    fn default() -> Self {
+        Cursor {
+            newest: true,
+            older: None,
+        }
+    }
+}
+
+impl<T> From<&CursorPage<T>> for Cursor {
+    fn from(page: &CursorPage<T>) -> Self {
+        Cursor {
+            newest: page.newest,
+            older: page.older,
+        }
+    }
+}
+
+impl Cursor {
+    /// The bar: back to `first` (unless this is the newest page) and on to the older rows at `link(older)`.
+    pub fn pager(self, first: String, link: impl Fn(i64) -> String, words: (&'static str, &'static str)) -> Pager {
         Pager {
             summary: String::new(),
-            previous: (!newest).then_some(first),
-            next: older.map(link),
+            previous: (!self.newest).then_some(first),
+            next: self.older.map(link),
             words,
             back_rel: None,
         }
     }
 
+    /// The bar of the list at `path`, its older pages at `path?before=…`.
+    pub fn pager_at(self, path: &str, words: (&'static str, &'static str)) -> Pager {
+        self.pager(path.to_owned(), |before| format!("{path}?before={before}"), words)
+    }
+
+    pub fn older(self) -> Option<i64> {
+        self.older
+    }
+
+    pub fn is_newest(self) -> bool {
+        self.newest
+    }
+}
+
+impl Pager {
     pub fn previous(&self) -> Option<&str> {
         self.previous.as_deref()
     }
@@ -90,6 +124,7 @@ impl Paging {
     }
 }
 
+/// The link to page `page` of the searchable list at `path` for `search` (`/admin/staff?q=ada&page=2`).
 pub fn search_page_link(path: &str, search: &str, page: i64) -> String {
     let q: String = form_urlencoded::byte_serialize(search.as_bytes()).collect();
     format!("{path}?q={q}&page={page}")
