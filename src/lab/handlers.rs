@@ -576,6 +576,11 @@ impl OrderPage {
     pub fn abnormal_checked(&self) -> bool {
         self.form.abnormal.is_some()
     }
+
+    /// Whether `answer` is the one the form holds (sent back with a mistake, or the result being corrected).
+    pub fn is_chosen(&self, answer: &str) -> bool {
+        sickbay_core::lab::model::same_answer(&self.form.value, answer)
+    }
 }
 
 async fn order_page(

@@ -23,6 +23,7 @@ on_both_databases!(
     results_and_orders_are_pushed_live,
     the_worklist_shows_the_oldest_orders_and_counts_the_rest,
     numbers_after_empty_values_are_saved_on_reused_connections,
+    a_word_result_is_chosen_from_the_tests_answers,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -491,6 +492,79 @@ async fn the_lab_records_flags_corrects_and_releases_results_once(app: TestApp) 
     assert_eq!(rows.len(), 1);
     assert!(rows[0].contains("Malaria parasite") && rows[0].contains("Resulted"));
     l.lab.get("/lab/orders/999").await.assert_status(StatusCode::NOT_FOUND);
+}
+
+/// A test read in words may list its answers and the normal ones: the lab chooses one (nothing else is taken),
+/// and an answer outside the normal ones is flagged abnormal without marking it.
+async fn a_word_result_is_chosen_from_the_tests_answers(app: TestApp) {
+    let l = lab(&app).await;
+    let catalogue = format!("/admin/lab-tests/{}", l.mp);
+    let edit = |answers: &'static str, normal: &'static str| {
+        let fields = [
+            ("name", "Malaria parasite"),
+            ("specimen", "Blood film"),
+            ("price", "1000"),
+            ("active", "1"),
+            ("answers", answers),
+            ("normal_answers", normal),
+        ];
+        let (admin, path) = (&l.admin, catalogue.clone());
+        async move { admin.post(&path, &fields).await }
+    };
+    let refused = edit("Not seen, Seen (+)", "Negative").await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        refused.text("#normal_answers-error"),
+        "Negative is not one of the answers."
+    );
+    assert_eq!(refused.attr("#answers", "value").as_deref(), Some("Not seen, Seen (+)"));
+    edit("Not seen, Seen (+)", "not seen")
+        .await
+        .assert_redirect("/admin/lab-tests");
+    let row = l
+        .admin
+        .get("/admin/lab-tests")
+        .await
+        .text(&format!("#lab-test-{}", l.mp));
+    assert!(row.contains("Not seen (normal), Seen (+)"), "{row}");
+
+    let (_, mp) = order_both(&app, &l).await;
+    let path = format!("/lab/orders/{mp}");
+    let page = l.lab.get(&path).await;
+    let answers: Vec<String> = ["Not seen", "Seen (+)"].map(String::from).into();
+    assert_eq!(page.texts("#result-answers label"), answers);
+    assert!(!page.has("#value") && !page.has("#abnormal"));
+    // Words that are not an answer: refused beside the choices, nothing written.
+    let refused = l.lab.post(&format!("{path}/result"), &[("value", "Maybe")]).await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.text("#value-error"), "Choose one of: Not seen, Seen (+).");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM lab_order WHERE id = {mp} AND result_value IS NULL"
+        ))
+        .await,
+        1
+    );
+    // An answer in another case is stored as the catalogue writes it, flagged by the normal answers.
+    for (sent, flag) in [("seen (+)", "abnormal"), ("Not seen", "normal")] {
+        l.lab
+            .post(&format!("{path}/result"), &[("value", sent)])
+            .await
+            .assert_redirect(&path);
+        let stored: (String, String) = sqlx::query_as("SELECT result_value, flag FROM lab_order WHERE id = $1")
+            .bind(mp)
+            .fetch_one(app.db().pool())
+            .await
+            .expect("the result");
+        assert_eq!(stored.1, flag, "{sent}");
+        assert!(stored.0 == "Seen (+)" || stored.0 == "Not seen", "{stored:?}");
+    }
+    let page = l.lab.get(&path).await;
+    assert_eq!(
+        page.attr("#result-answers input[checked]", "value").as_deref(),
+        Some("Not seen")
+    );
+    assert_eq!(page.text("#current-result .lab-flag"), "Normal");
 }
 
 /// A test's range and a result's number saved after empty ones, many times over: every connection of the pool

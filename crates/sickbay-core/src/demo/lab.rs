@@ -130,6 +130,20 @@ const TESTS: [Test; 16] = [
     ("Blood group", "Blood (EDTA)", "", "", "", "", "", "1000"),
 ];
 
+/// The tests read in words whose result is chosen from a list: (name, answers, the normal ones).
+const ANSWERS: [(&str, &str, &str); 6] = [
+    (
+        "Malaria parasite",
+        "Not seen, Seen (+), Seen (++), Seen (+++)",
+        "Not seen",
+    ),
+    ("Pregnancy test", "Negative, Positive", ""),
+    ("HIV screening", "Non-reactive, Reactive", "Non-reactive"),
+    ("Hepatitis B surface antigen", "Negative, Positive", "Negative"),
+    ("Genotype", "AA, AS, AC, SS, SC", ""),
+    ("Blood group", "A+, A-, B+, B-, AB+, AB-, O+, O-", ""),
+];
+
 /// Adds the catalogue through the lab's service, as an admin would.
 pub async fn catalogue(db: &crate::db::Db, actor: &Actor, minor_digits: u32) -> anyhow::Result<()> {
     for (name, specimen, unit, male_low, male_high, female_low, female_high, price) in TESTS {
@@ -144,10 +158,19 @@ pub async fn catalogue(db: &crate::db::Db, actor: &Actor, minor_digits: u32) -> 
             female_high: female_high.into(),
             price: price.into(),
             active: Some("1".into()),
+            answers: answers_of(name).0.into(),
+            normal_answers: answers_of(name).1.into(),
         };
         crate::lab::service::save_test(db, actor, None, &form, minor_digits)
             .await
             .map_err(|e| anyhow::anyhow!("adding the lab test {name}: {e:?}"))?;
     }
     Ok(())
+}
+
+fn answers_of(test: &str) -> (&'static str, &'static str) {
+    ANSWERS
+        .iter()
+        .find(|(name, _, _)| *name == test)
+        .map_or(("", ""), |&(_, answers, normal)| (answers, normal))
 }

@@ -172,7 +172,7 @@ pub async fn visits_from_history(db: &Db, today: Date) -> Result<u64, sqlx::Erro
                                 collected_at, result_value, flag, resulted_by, resulted_at, released_by, released_at,
                                 updated_at)
          SELECT v.id, v.patient_id, t.id, 'released', v.doctor_id, v.started_at + 300000, lab.id, v.started_at + 900000,
-                CASE v.id % 10 WHEN 0 THEN 'Positive (+)' WHEN 5 THEN 'Positive, O 1:160' ELSE 'Nitrites positive' END,
+                CASE v.id % 10 WHEN 0 THEN 'Seen (+)' WHEN 5 THEN 'Positive, O 1:160' ELSE 'Nitrites positive' END,
                 'abnormal', lab.id, v.started_at + 3600000, lab.id, v.started_at + 3600000, v.started_at + 3600000
          FROM visit v CROSS JOIN (SELECT MIN(id) AS id FROM staff WHERE role = 'lab') lab JOIN lab_test t
               ON t.name = CASE v.id % 10 WHEN 0 THEN 'Malaria parasite' WHEN 5 THEN 'Widal test' ELSE 'Urinalysis' END

@@ -16,6 +16,8 @@ pub const NAME_MAX: usize = 80;
 pub const SPECIMEN_MAX: usize = 40;
 pub const UNIT_MAX: usize = 20;
 pub const VALUE_MAX: usize = 60;
+/// How many answers a test read in words may list.
+pub const ANSWERS_MAX: usize = 12;
 pub const EYE_MAX: usize = 12;
 /// The longest comment, order note or screening note.
 pub const TEXT_MAX: usize = 2_000;
@@ -36,6 +38,10 @@ pub struct LabTest {
     pub price: Money,
     #[sqlx(try_from = "crate::db::Flag")]
     pub active: bool,
+    /// For a test read in words, the answers its result is chosen from ("Negative, Positive"); empty: any words.
+    pub answers: String,
+    /// Which of the answers are normal; a result outside them is flagged abnormal. Empty: none is flagged.
+    pub normal_answers: String,
 }
 
 /// A usual range: either bound may be open ("< 5.6").
@@ -83,6 +89,29 @@ impl LabTest {
         }
     }
 
+    /// The answers a result is chosen from, in the catalogue's order; none for a number or free words.
+    pub fn answer_list(&self) -> Vec<&str> {
+        list_items(&self.answers)
+    }
+
+    pub fn normal_answer_list(&self) -> Vec<&str> {
+        list_items(&self.normal_answers)
+    }
+
+    /// The answers as the catalogue shows them: `Negative (normal), Positive`; empty for a number or free words.
+    pub fn answers_label(&self) -> String {
+        let normal = self.normal_answer_list();
+        let marked = |answer: &str| match normal.contains(&answer) {
+            true => format!("{answer} (normal)"),
+            false => answer.to_owned(),
+        };
+        self.answer_list()
+            .into_iter()
+            .map(marked)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Whether the test is read against a range (its result is a number), rather than in words.
     pub fn is_numeric(&self) -> bool {
         !self.male().is_empty() || !self.female().is_empty()
@@ -123,6 +152,10 @@ pub struct LabTestForm {
     pub price: String,
     #[serde(default)]
     pub active: Option<String>,
+    #[serde(default)]
+    pub answers: String,
+    #[serde(default)]
+    pub normal_answers: String,
 }
 
 /// A catalogue test as it will be stored.
@@ -135,6 +168,67 @@ pub struct TestDetails {
     pub female: Range,
     pub price: Money,
     pub active: bool,
+    /// The answers and the normal ones, each list written "Negative, Positive".
+    pub answers: String,
+    pub normal_answers: String,
+}
+
+/// The items of a list written with commas: `Negative, Positive`.
+fn list_items(text: &str) -> Vec<&str> {
+    text.split(',').map(str::trim).filter(|item| !item.is_empty()).collect()
+}
+
+/// Whether two answers are the same one, written in any case: `positive` is `Positive`.
+pub fn same_answer(one: &str, other: &str) -> bool {
+    one.trim().to_lowercase() == other.trim().to_lowercase()
+}
+
+/// A list of answers as typed, checked: each one line, none twice, at most [`ANSWERS_MAX`]; written back
+/// with ", " between them.
+fn answer_list(text: &str, what: &str) -> Result<Vec<String>, String> {
+    let mut answers: Vec<String> = Vec::new();
+    for item in list_items(text) {
+        let answer = one_line(item, what, VALUE_MAX, true)?;
+        if answers.iter().any(|a| same_answer(a, &answer)) {
+            return Err(format!("{answer} is written twice."));
+        }
+        answers.push(answer);
+    }
+    match answers.len() {
+        0 | 2..=ANSWERS_MAX => Ok(answers),
+        1 => Err("List at least two answers, separated by commas, or leave it empty.".to_owned()),
+        _ => Err(format!("List at most {ANSWERS_MAX} answers.")),
+    }
+}
+
+/// The answers and the normal ones, checked together: a test read against a range takes none, and every
+/// normal answer is one of the answers.
+fn answers_of(form: &LabTestForm, numeric: bool, errors: &mut FieldErrors) -> Option<(String, String)> {
+    let answers = errors.check("answers", answer_list(&form.answers, "An answer"))?;
+    let normal = errors.check("normal_answers", answer_list_or_one(&form.normal_answers))?;
+    if numeric && !answers.is_empty() {
+        errors.add(
+            "answers",
+            "A test with a usual range is read as a number: leave the answers empty, or the range.",
+        );
+        return None;
+    }
+    let stray = normal.iter().find(|n| !answers.iter().any(|a| same_answer(a, n)));
+    if let Some(stray) = stray {
+        errors.add("normal_answers", format!("{stray} is not one of the answers."));
+        return None;
+    }
+    let canonical = |n: &String| answers.iter().find(|a| same_answer(a, n)).cloned();
+    let normal: Vec<String> = normal.iter().filter_map(canonical).collect();
+    Some((answers.join(", "), normal.join(", ")))
+}
+
+/// The normal answers: one is enough.
+fn answer_list_or_one(text: &str) -> Result<Vec<String>, String> {
+    match list_items(text).as_slice() {
+        [one] => Ok(vec![one_line(one, "A normal answer", VALUE_MAX, true)?]),
+        _ => answer_list(text, "A normal answer"),
+    }
 }
 
 impl LabTestForm {
@@ -152,6 +246,8 @@ impl LabTestForm {
             female_high: bound(test.female_high),
             price: test.price.format_major(minor_digits).replace(',', ""),
             active: test.active.then(|| "1".to_owned()),
+            answers: test.answers.clone(),
+            normal_answers: test.normal_answers.clone(),
         }
     }
 
@@ -183,8 +279,12 @@ impl LabTestForm {
                 }
             },
         };
-        match (name, specimen, unit, male, female, price) {
-            (Some(name), Some(specimen), Some(unit), Some(male), Some(female), Some(price)) if errors.is_empty() => {
+        let numeric = male.is_some_and(|r| !r.is_empty()) || female.is_some_and(|r| !r.is_empty());
+        let answers = answers_of(self, numeric, &mut errors);
+        match (name, specimen, unit, male, female, price, answers) {
+            (Some(name), Some(specimen), Some(unit), Some(male), Some(female), Some(price), Some(answers))
+                if errors.is_empty() =>
+            {
                 Ok(TestDetails {
                     name,
                     specimen,
@@ -193,6 +293,8 @@ impl LabTestForm {
                     female,
                     price,
                     active: self.active.is_some(),
+                    answers: answers.0,
+                    normal_answers: answers.1,
                 })
             }
             _ => Err(errors),
@@ -398,6 +500,18 @@ pub fn flag(value: &ResultValue, range: Range, marked_abnormal: bool) -> Option<
     }
 }
 
+/// The flag of an answer of a test that names its normal answers: normal when it is one of them, abnormal
+/// otherwise; none for a test that names none (or a number).
+pub fn answer_flag(value: &ResultValue, normal: &[&str]) -> Option<ResultFlag> {
+    match value {
+        ResultValue::Text(text) if !normal.is_empty() => Some(match normal.contains(&text.as_str()) {
+            true => ResultFlag::Normal,
+            false => ResultFlag::Abnormal,
+        }),
+        _ => None,
+    }
+}
+
 /// A result as typed: a number for a test read against a range, words ("negative", "O+") otherwise.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ResultValue {
@@ -452,14 +566,24 @@ impl ResultForm {
                     None
                 }
             },
-            Ok(text) => Some(ResultValue::Text(text)),
+            Ok(text) => match test.answer_list() {
+                answers if answers.is_empty() => Some(ResultValue::Text(text)),
+                answers => match answers.iter().find(|a| same_answer(a, &text)) {
+                    Some(answer) => Some(ResultValue::Text((*answer).to_owned())),
+                    None => {
+                        errors.add("value", format!("Choose one of: {}.", answers.join(", ")));
+                        None
+                    }
+                },
+            },
         };
         let comment = errors.check("comment", multi_line(&self.comment, "The comment"));
         match (value, comment) {
             (Some(value), Some(comment)) => {
                 let range = test.range_for(sex);
                 Ok(ResultDetails {
-                    flag: flag(&value, range, self.abnormal.is_some()),
+                    flag: answer_flag(&value, &test.normal_answer_list())
+                        .or_else(|| flag(&value, range, self.abnormal.is_some())),
                     value: value.stored(),
                     unit: test.unit.clone(),
                     range,
@@ -689,7 +813,100 @@ mod tests {
             female_high: female.1,
             price: Money(150_000),
             active: true,
+            answers: String::new(),
+            normal_answers: String::new(),
         }
+    }
+
+    fn worded(answers: &str, normal: &str) -> LabTest {
+        LabTest {
+            unit: String::new(),
+            answers: answers.into(),
+            normal_answers: normal.into(),
+            ..test((None, None), (None, None))
+        }
+    }
+
+    fn result_of(test: &LabTest, value: &str, abnormal: bool) -> Result<ResultDetails, FieldErrors> {
+        let form = ResultForm {
+            value: value.into(),
+            abnormal: abnormal.then(|| "1".into()),
+            ..ResultForm::default()
+        };
+        form.validate(test, None)
+    }
+
+    #[test]
+    fn a_result_is_chosen_from_the_tests_answers_and_flagged_by_the_normal_ones() {
+        let malaria = worded("Not seen, Seen", "Not seen");
+        let seen = result_of(&malaria, "seen", false).expect("an answer");
+        assert_eq!((seen.value.as_str(), seen.flag), ("Seen", Some(ResultFlag::Abnormal)));
+        let clear = result_of(&malaria, " NOT SEEN ", true).expect("an answer");
+        assert_eq!(
+            (clear.value.as_str(), clear.flag),
+            ("Not seen", Some(ResultFlag::Normal))
+        );
+        let other = result_of(&malaria, "Maybe", false).expect_err("not an answer");
+        assert_eq!(other.get("value"), Some("Choose one of: Not seen, Seen."));
+        // Without normal answers nothing is flagged unless the attendant marks it.
+        let group = worded("A+, O+", "");
+        assert_eq!(result_of(&group, "o+", false).expect("an answer").flag, None);
+        assert_eq!(
+            result_of(&group, "A+", true).expect("an answer").flag,
+            Some(ResultFlag::Abnormal)
+        );
+        // Free words stay free.
+        let urine = worded("", "");
+        assert_eq!(
+            result_of(&urine, "Trace protein", false).expect("words").value,
+            "Trace protein"
+        );
+    }
+
+    #[test]
+    fn the_catalogue_checks_a_tests_answers() {
+        let form = |answers: &str, normal: &str, range: &str| LabTestForm {
+            answers: answers.into(),
+            normal_answers: normal.into(),
+            male_low: range.into(),
+            female_low: range.into(),
+            ..catalogue_form(&[])
+        };
+        let saved = form("Negative ,positive,", "NEGATIVE", "").validate(2).expect("valid");
+        assert_eq!(
+            (saved.answers.as_str(), saved.normal_answers.as_str()),
+            ("Negative, positive", "Negative")
+        );
+        let cases = [
+            (form("Negative", "", ""), "answers", "List at least two answers"),
+            (
+                form("Negative, negative", "", ""),
+                "answers",
+                "negative is written twice.",
+            ),
+            (
+                form("Negative, Positive", "Reactive", ""),
+                "normal_answers",
+                "Reactive is not one of the answers.",
+            ),
+            (
+                form("Negative, Positive", "", "4"),
+                "answers",
+                "A test with a usual range is read as a number",
+            ),
+            (
+                form("", "Negative", ""),
+                "normal_answers",
+                "Negative is not one of the answers.",
+            ),
+        ];
+        for (form, field, message) in cases {
+            let errors = form.validate(2).expect_err(message);
+            let said = errors.get(field).unwrap_or_default();
+            assert!(said.starts_with(message), "{field}: {said}");
+        }
+        let label = worded("Negative, Positive", "Negative").answers_label();
+        assert_eq!(label, "Negative (normal), Positive");
     }
 
     fn catalogue_form(pairs: &[(&str, &str)]) -> LabTestForm {

@@ -6,7 +6,9 @@ use crate::db::types::Real;
 use crate::db::{Date, Flag, Reader, Timestamp, Tx, changed_one_row, inserted_id, row_by_id};
 use crate::patients::model::Sex;
 
-const TEST_SELECT: &str = "SELECT id, name, specimen, unit, male_low, male_high, female_low, female_high, price, active
+const TEST_SELECT: &str =
+    "SELECT id, name, specimen, unit, male_low, male_high, female_low, female_high, price, active,
+            answers, normal_answers
      FROM lab_test";
 
 /// The catalogue, by name (active and inactive).
@@ -31,15 +33,15 @@ pub async fn insert_test(tx: &mut Tx, test: &TestDetails) -> Result<i64, sqlx::E
     let now = Timestamp::now();
     let insert = sqlx::query(
         "INSERT INTO lab_test (name, specimen, unit, male_low, male_high, female_low, female_high, price, active,
-                               created_at, updated_at)
+                               answers, normal_answers, created_at, updated_at)
          VALUES ($1, $2, $3, CAST($4 AS DOUBLE PRECISION), CAST($5 AS DOUBLE PRECISION),
-                 CAST($6 AS DOUBLE PRECISION), CAST($7 AS DOUBLE PRECISION), $8, $9, $10, $10) RETURNING id",
+                 CAST($6 AS DOUBLE PRECISION), CAST($7 AS DOUBLE PRECISION), $8, $9, $10, $11, $12, $12) RETURNING id",
     );
     let query = bind_details(insert, test).bind(now);
     inserted_id(tx, query).await
 }
 
-/// Binds a test's name, specimen, unit, ranges, price and whether it is active, in that order.
+/// Binds a test's name, specimen, unit, ranges, price, whether it is active, and its answers, in that order.
 fn bind_details<'q>(query: AnyQuery<'q>, test: &'q TestDetails) -> AnyQuery<'q> {
     query
         .bind(&test.name)
@@ -51,6 +53,8 @@ fn bind_details<'q>(query: AnyQuery<'q>, test: &'q TestDetails) -> AnyQuery<'q> 
         .bind(Real(test.female.high))
         .bind(test.price)
         .bind(Flag(test.active))
+        .bind(&test.answers)
+        .bind(&test.normal_answers)
 }
 
 /// Changes a test; false when there is none with this id.
@@ -58,7 +62,8 @@ pub async fn update_test(tx: &mut Tx, id: i64, test: &TestDetails) -> Result<boo
     let update = sqlx::query(
         "UPDATE lab_test SET name = $2, specimen = $3, unit = $4, male_low = CAST($5 AS DOUBLE PRECISION),
                 male_high = CAST($6 AS DOUBLE PRECISION), female_low = CAST($7 AS DOUBLE PRECISION),
-                female_high = CAST($8 AS DOUBLE PRECISION), price = $9, active = $10, updated_at = $11
+                female_high = CAST($8 AS DOUBLE PRECISION), price = $9, active = $10, answers = $11,
+                normal_answers = $12, updated_at = $13
          WHERE id = $1",
     )
     .bind(id);
