@@ -220,7 +220,7 @@ async fn write_trail(db: Db, filter: Filter, zone: Tz, chunks: Chunks) -> AppRes
 fn record(row: &AuditRow, zone: Tz) -> [String; 9] {
     [
         row.id.to_string(),
-        filters::stamp_of(row.at, zone),
+        filters::log_stamp_of(row.at, zone),
         row.actor_label.clone(),
         row.actor_role_words().to_owned(),
         row.action_label(),
