@@ -10,12 +10,13 @@ use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
-use crate::web::paging::{ListQuery, Pager, Paging, search_page_link};
+use crate::web::paging::{ListQuery, Pager, Paging};
 use crate::web::{AppError, AppResult, IdPath};
+use serde::Deserialize;
 use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::db::{Date, Timestamp};
 use sickbay_core::error::ServiceError;
-use sickbay_core::pharmacy::model::{Drug, DrugForm, DrugFormInput, DrugStock};
+use sickbay_core::pharmacy::model::{CatalogueShow, CatalogueSort, Drug, DrugForm, DrugFormInput, DrugStock};
 use sickbay_core::pharmacy::service;
 use sickbay_core::validation::FieldErrors;
 
@@ -24,6 +25,8 @@ use sickbay_core::validation::FieldErrors;
 pub struct DrugsPage {
     layout: Layout,
     search: String,
+    show: CatalogueShow,
+    sort: CatalogueSort,
     drugs: Vec<DrugStock>,
     paging: Paging,
     today: Date,
@@ -32,10 +35,46 @@ pub struct DrugsPage {
 }
 
 impl DrugsPage {
+    /// The catalogue's address with what is typed, what is shown and its order, on `page`.
+    fn link(&self, show: CatalogueShow, sort: CatalogueSort, page: Option<i64>) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (key, value, default) in [
+            ("q", self.search.as_str(), ""),
+            ("show", show.key(), "all"),
+            ("sort", sort.key(), "name"),
+        ] {
+            if value != default {
+                query.append_pair(key, value);
+            }
+        }
+        if let Some(page) = page.filter(|page| *page > 1) {
+            query.append_pair("page", &page.to_string());
+        }
+        match query.finish() {
+            query if query.is_empty() => "/pharmacy/drugs".to_owned(),
+            query => format!("/pharmacy/drugs?{query}"),
+        }
+    }
+
+    fn all_link(&self) -> String {
+        self.link(CatalogueShow::All, self.sort, None)
+    }
+
+    /// The choices of which entries to list: (label, link, whether it is the one shown).
+    fn show_links(&self) -> Vec<(&'static str, String, bool)> {
+        let link = |show: CatalogueShow| (show.label(), self.link(show, self.sort, None), show == self.show);
+        CatalogueShow::ALL.into_iter().map(link).collect()
+    }
+
+    /// The column heading's link: this order (from the first page), and whether it is the current one.
+    fn sort_link(&self, sort: CatalogueSort) -> (String, bool) {
+        (self.link(self.show, sort, None), self.sort == sort)
+    }
+
     fn pager(&self) -> Pager {
-        let mut pager = self.paging.pager(("entry", "entries"), |page| {
-            search_page_link("/pharmacy/drugs", &self.search, page)
-        });
+        let mut pager = self
+            .paging
+            .pager(("entry", "entries"), |page| self.link(self.show, self.sort, Some(page)));
         pager.summary += &format!(
             " · stock as of {}, expired batches left out",
             filters::day_of(&self.today)
@@ -44,20 +83,33 @@ impl DrugsPage {
     }
 }
 
+/// What the catalogue's address asks: the search and page, which entries and in what order.
+#[derive(Debug, Default, Deserialize)]
+pub struct CatalogueQuery {
+    #[serde(flatten)]
+    list: ListQuery,
+    #[serde(default)]
+    show: String,
+    #[serde(default)]
+    sort: String,
+}
+
 /// The catalogue (pharmacists and admins): with htmx, only the results for what is typed.
 pub async fn list(
     user: Staff<PharmacyStaff>,
     hx: HxRequest,
     Page { state, layout, .. }: Page,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<CatalogueQuery>,
 ) -> AppResult<Response> {
-    let search = query.search();
-    let page = query.page();
+    let (search, page) = (query.list.search(), query.list.page());
+    let (show, sort) = (CatalogueShow::parse(&query.show), CatalogueSort::parse(&query.sort));
     let today = state.today();
-    let (drugs, total) = service::catalogue(state.db.conn().await?, &search, today, page).await?;
+    let (drugs, total) = service::catalogue(state.db.conn().await?, (&search, show, sort), today, page).await?;
     let list = DrugsPage {
         layout,
         search,
+        show,
+        sort,
         drugs,
         paging: Paging::new(page, total),
         today,

@@ -19,6 +19,7 @@ on_both_databases!(
     stock_on_hand_leaves_out_expired_batches,
     only_pharmacists_and_admins_keep_the_catalogue,
     the_catalogue_is_searched_without_accents_or_case,
+    the_catalogue_lists_what_to_reorder_and_sorts_by_stock,
 );
 on_both_databases!(empty: the_demo_fills_the_catalogue_with_stock_to_watch);
 
@@ -281,6 +282,69 @@ async fn stock_on_hand_leaves_out_expired_batches(app: TestApp) {
             .await
             .expect("search")
             .is_empty()
+    );
+}
+
+/// The catalogue shows all entries, those to reorder (offered, at or below their reorder level) or those no
+/// longer offered, by name or the fewest on hand first; each link keeps the other choice and the search.
+async fn the_catalogue_lists_what_to_reorder_and_sorts_by_stock(app: TestApp) {
+    let paracetamol = add_drug(&app, "Paracetamol", "paracetamol", DrugForm::Tablet, "500 mg").await;
+    add_drug(&app, "ORS", "oral rehydration salts", DrugForm::Other, "").await;
+    let gloves = add_drug(&app, "Gloves", "", DrugForm::Consumable, "medium").await;
+    let ibuprofen = add_drug(&app, "Ibuprofen", "ibuprofen", DrugForm::Tablet, "400 mg").await;
+    add_batch(&app, paracetamol, 140, 200).await;
+    add_batch(&app, gloves, 5, 90).await;
+    sqlx::query("UPDATE drug SET active = 0 WHERE id = $1")
+        .bind(ibuprofen)
+        .execute(app.db().pool())
+        .await
+        .expect("not offered");
+    let pharmacist = app.login_as("pharm", Role::Pharmacist).await;
+    let names = |page: &crate::support::Page| -> Vec<String> {
+        let rows = page.texts(".drug-table tbody tr td:first-child");
+        rows.iter()
+            .map(|r| r.split_whitespace().next().unwrap_or_default().to_owned())
+            .collect()
+    };
+    for (query, expected, current) in [
+        ("", vec!["Gloves", "ORS", "Paracetamol", "Ibuprofen"], "All"),
+        ("?show=reorder", vec!["Gloves", "ORS"], "To reorder"),
+        ("?show=reorder&sort=stock", vec!["ORS", "Gloves"], "To reorder"),
+        ("?sort=stock", vec!["ORS", "Gloves", "Paracetamol", "Ibuprofen"], "All"),
+        ("?show=inactive", vec!["Ibuprofen"], "Not offered"),
+        ("?q=or&show=reorder", vec!["ORS"], "To reorder"),
+        (
+            "?show=everything&sort=price",
+            vec!["Gloves", "ORS", "Paracetamol", "Ibuprofen"],
+            "All",
+        ),
+    ] {
+        let page = pharmacist.get(&format!("/pharmacy/drugs{query}")).await;
+        page.assert_status(StatusCode::OK);
+        assert_eq!(names(&page), expected, "{query}");
+        assert_eq!(page.text("#catalogue-show a[aria-current=page]"), current, "{query}");
+    }
+    // The links keep what else was chosen: the search, which entries, the order.
+    let page = pharmacist.get("/pharmacy/drugs?q=or&show=reorder").await;
+    assert_eq!(
+        page.attr(".drug-table th[scope=col] a.sort-link[href*=sort]", "href")
+            .as_deref(),
+        Some("/pharmacy/drugs?q=or&show=reorder&sort=stock")
+    );
+    let page = pharmacist.get("/pharmacy/drugs?sort=stock").await;
+    let shows: Vec<String> = ["/pharmacy/drugs?sort=stock", "/pharmacy/drugs?show=reorder&sort=stock"]
+        .map(String::from)
+        .into();
+    let links: Vec<String> = (1..=2)
+        .filter_map(|n| page.attr(&format!("#catalogue-show a:nth-child({n})"), "href"))
+        .collect();
+    assert_eq!(links, shows);
+    assert!(page.has(".drug-table th[aria-sort=ascending] a[href='/pharmacy/drugs?sort=stock']"));
+    let empty = pharmacist.get("/pharmacy/drugs?q=zzz&show=inactive").await;
+    assert!(
+        empty.text("#results").contains("No drug matches"),
+        "{}",
+        empty.text("#results")
     );
 }
 

@@ -88,7 +88,8 @@ pub async fn procedure_supplies(db: &Db, actor: &crate::identity::Actor, today: 
             .find(|t| t.name == *procedure)
             .with_context(|| format!("the demo procedure {procedure}"))?;
         for (name, units) in *supplies {
-            let found = crate::pharmacy::service::catalogue(db, name, today, crate::db::paging::PageRequest(1))
+            let listing = (*name, Default::default(), Default::default());
+            let found = crate::pharmacy::service::catalogue(db, listing, today, crate::db::paging::PageRequest(1))
                 .await?
                 .0;
             let drug = found

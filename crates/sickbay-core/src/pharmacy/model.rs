@@ -97,6 +97,69 @@ pub fn label(name: &str, strength: &str, form: DrugForm) -> String {
         .join(" ")
 }
 
+/// Which entries the catalogue lists: all, the offered ones at or below their reorder level (what to order),
+/// or those no longer offered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CatalogueShow {
+    #[default]
+    All,
+    Reorder,
+    Inactive,
+}
+
+impl CatalogueShow {
+    pub const ALL: [CatalogueShow; 3] = [CatalogueShow::All, CatalogueShow::Reorder, CatalogueShow::Inactive];
+
+    /// Its value in a link (`?show=reorder`); anything else shows all.
+    pub fn key(self) -> &'static str {
+        match self {
+            CatalogueShow::All => "all",
+            CatalogueShow::Reorder => "reorder",
+            CatalogueShow::Inactive => "inactive",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CatalogueShow::All => "All",
+            CatalogueShow::Reorder => "To reorder",
+            CatalogueShow::Inactive => "Not offered",
+        }
+    }
+
+    pub fn parse(key: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|show| show.key() == key.trim())
+            .unwrap_or_default()
+    }
+}
+
+/// The order of the catalogue: by name, or the fewest units on hand first (offered entries before the others
+/// either way).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CatalogueSort {
+    #[default]
+    Name,
+    OnHand,
+}
+
+impl CatalogueSort {
+    pub fn key(self) -> &'static str {
+        match self {
+            CatalogueSort::Name => "name",
+            CatalogueSort::OnHand => "stock",
+        }
+    }
+
+    pub fn parse(key: &str) -> Self {
+        match key.trim() {
+            "stock" => CatalogueSort::OnHand,
+            _ => CatalogueSort::Name,
+        }
+    }
+}
+
 /// A catalogue entry with its stock on hand (units in batches that have not expired).
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct DrugStock {

@@ -3,7 +3,7 @@
 
 use super::model::allocation::BatchStock;
 use super::model::stock::{AdjustReason, MovementKind};
-use super::model::{BatchLine, Drug, DrugInput, DrugStock, MovementRow, search_words};
+use super::model::{BatchLine, CatalogueShow, CatalogueSort, Drug, DrugInput, DrugStock, MovementRow, search_words};
 use crate::db::id_list;
 use crate::db::insert::AnyQuery;
 use crate::db::paging::{PageRequest, like_pattern};
@@ -46,41 +46,38 @@ pub async fn get(db: impl Reader, id: i64) -> Result<Option<Drug>, sqlx::Error> 
 /// summed (summed first, every request added up the stock of the whole catalogue to show 25 rows).
 pub async fn search(
     mut db: impl Reader,
-    search: &str,
+    (search, show, sort): (&str, CatalogueShow, CatalogueSort),
     today: Date,
     page: PageRequest,
 ) -> Result<(Vec<DrugStock>, i64), sqlx::Error> {
     let patterns = search_patterns(search);
-    let sql = format!(
-        "SELECT d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price, d.reorder_level, d.active,
-                CAST(COALESCE(SUM(b.quantity), 0) AS BIGINT) AS on_hand
-         FROM (SELECT d.* FROM drug d WHERE {}
-               ORDER BY d.active DESC, LOWER(d.name), d.strength, d.id {}) d
-         LEFT JOIN drug_batch b ON b.drug_id = d.id AND b.expires_on >= $1
-         {STOCK_GROUP} ORDER BY d.active DESC, LOWER(d.name), d.strength, d.id",
+    let listed = format!(
+        "FROM ({STOCK_SELECT} WHERE {} {STOCK_GROUP}) s WHERE {}",
         search_filter(2, patterns.len()),
-        page.sql()
+        match show {
+            CatalogueShow::All => "1 = 1",
+            CatalogueShow::Reorder => "s.active = 1 AND s.on_hand <= s.reorder_level",
+            CatalogueShow::Inactive => "s.active = 0",
+        }
     );
+    let order = match sort {
+        CatalogueSort::Name => "s.active DESC, LOWER(s.name), s.strength, s.id",
+        CatalogueSort::OnHand => "s.active DESC, s.on_hand, LOWER(s.name), s.strength, s.id",
+    };
+    let sql = format!("SELECT s.* {listed} ORDER BY {order} {}", page.sql());
     let query = sqlx::query_as(&sql).bind(today);
     let rows: Vec<DrugStock> = patterns
         .iter()
         .fold(query, |query, pattern| query.bind(pattern))
         .fetch_all(db.exec())
         .await?;
-    let total = match search.is_empty() {
-        true => {
-            sqlx::query_scalar("SELECT COUNT(*) FROM drug")
-                .fetch_one(db.exec())
-                .await?
-        }
-        false => {
-            let sql = format!("SELECT COUNT(*) FROM drug d WHERE {}", search_filter(1, patterns.len()));
-            let count = patterns
-                .iter()
-                .fold(sqlx::query_scalar(&sql), |query, pattern| query.bind(pattern));
-            count.fetch_one(db.exec()).await?
-        }
-    };
+    let count_sql = format!("SELECT COUNT(*) {listed}");
+    let count = sqlx::query_scalar(&count_sql).bind(today);
+    let total = patterns
+        .iter()
+        .fold(count, |query, pattern| query.bind(pattern))
+        .fetch_one(db.exec())
+        .await?;
     Ok((rows, total))
 }
 

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use super::model::allocation::{Request, plan, usable_from};
 use super::model::stock::{AdjustReason, Adjustment, EXPIRY_WINDOWS, MovementKind, Receipt, days_left, rate_since};
-use super::model::{BatchLine, Drug, DrugInput, DrugStock, MovementRow, duplicate_message};
+use super::model::{
+    BatchLine, CatalogueShow, CatalogueSort, Drug, DrugInput, DrugStock, MovementRow, duplicate_message,
+};
 use super::repo::{self, LedgerFilter, NewBatch, NewMovement};
 use crate::audit::{self, AuditEntry};
 use crate::db::events::Event;
@@ -91,14 +93,15 @@ pub async fn drug(db: impl Reader, id: i64) -> Result<Option<Drug>, ServiceError
     Ok(repo::get(db, id).await?)
 }
 
-/// One page of the catalogue with stock on `today`, and the total that match `search`.
+/// One page of the catalogue with stock on `today`: the entries that match the search and are shown, in the
+/// order asked, and how many there are.
 pub async fn catalogue(
     db: impl Reader,
-    search: &str,
+    listing: (&str, CatalogueShow, CatalogueSort),
     today: Date,
     page: PageRequest,
 ) -> Result<(Vec<DrugStock>, i64), ServiceError> {
-    Ok(repo::search(db, search, today, page).await?)
+    Ok(repo::search(db, listing, today, page).await?)
 }
 
 /// Units on hand of each drug of `drug_ids` on `today`: the batches not yet expired (a batch is usable
