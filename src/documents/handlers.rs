@@ -147,66 +147,72 @@ pub async fn upload_for_patient(
     user: Staff<AnyStaff>,
     IdPath(id): IdPath,
     hx: HxRequest,
-    Page { state, session, layout }: Page,
+    page: Page,
     multipart: Multipart,
 ) -> AppResult<Response> {
-    may_use(&user)?;
-    let sent = read_form(multipart).await?;
-    let result = store(&state, &user, Attach::Patient(id), &sent).await;
-    let page = format!("/patients/{id}/documents#{REGION}");
-    let errors = match answered(&session, hx, &page, result).await? {
-        Answer::Done(response) => return Ok(response),
-        Answer::Success(message) => {
-            let documents = service::patient_list(&state.db, &user, id).await?;
-            return success_fragment(layout, documents, &message);
-        }
-        Answer::Refused(errors) => errors,
-    };
-    // The list is shown again beside the messages: a read of it like the page's.
-    let patient = patient_or_404(&state, id).await?;
-    let mut documents = service::patient_list(&state.db, &user, id).await?;
-    service::record_list_read(&state.reads, &user.actor, id).await?;
-    documents.errors = errors;
-    documents.title = sent.title;
-    let body = match hx.0 {
-        true => SectionFragment { layout, documents }.render()?,
-        false => PatientPage {
-            patient,
-            layout,
-            documents,
-        }
-        .render()?,
-    };
-    Ok(invalid(Html(body)))
+    upload(user, Attach::Patient(id), hx, page, multipart).await
 }
 
 pub async fn upload_for_visit(
     user: Staff<AnyStaff>,
     IdPath(id): IdPath,
     hx: HxRequest,
+    page: Page,
+    multipart: Multipart,
+) -> AppResult<Response> {
+    upload(user, Attach::Visit(id), hx, page, multipart).await
+}
+
+/// Stores an upload to a patient's record or a visit: back to the section with what happened, or the form
+/// again with its messages beside the list (422).
+async fn upload(
+    user: Staff<AnyStaff>,
+    attach: Attach,
+    hx: HxRequest,
     Page { state, session, layout }: Page,
     multipart: Multipart,
 ) -> AppResult<Response> {
     may_use(&user)?;
     let sent = read_form(multipart).await?;
-    let result = store(&state, &user, Attach::Visit(id), &sent).await;
-    let page = format!("/visits/{id}#{REGION}");
-    let errors = match answered(&session, hx, &page, result).await? {
+    let result = store(&state, &user, attach, &sent).await;
+    let section = match attach {
+        Attach::Patient(id) => format!("/patients/{id}/documents#{REGION}"),
+        Attach::Visit(id) => format!("/visits/{id}#{REGION}"),
+    };
+    let errors = match answered(&session, hx, &section, result).await? {
         Answer::Done(response) => return Ok(response),
         Answer::Success(message) => {
-            let documents = visit_list(&state, &user, id).await?;
+            let documents = match attach {
+                Attach::Patient(id) => service::patient_list(&state.db, &user, id).await?,
+                Attach::Visit(id) => visit_list(&state, &user, id).await?,
+            };
             return success_fragment(layout, documents, &message);
         }
         Answer::Refused(errors) => errors,
     };
-    let mut documents = visit_list(&state, &user, id).await?;
+    // The list is shown again beside the messages: a read of it like the page's.
+    let (mut documents, patient) = match attach {
+        Attach::Patient(id) => {
+            let patient = patient_or_404(&state, id).await?;
+            let documents = service::patient_list(&state.db, &user, id).await?;
+            service::record_list_read(&state.reads, &user.actor, id).await?;
+            (documents, Some(patient))
+        }
+        Attach::Visit(id) => (visit_list(&state, &user, id).await?, None),
+    };
     documents.errors = errors;
     documents.title = sent.title;
-    let body = match hx.0 {
-        true => SectionFragment { layout, documents }.render()?,
-        false => VisitSectionPage {
+    let body = match (hx.0, patient) {
+        (true, ..) => SectionFragment { layout, documents }.render()?,
+        (false, Some(patient)) => PatientPage {
+            patient,
             layout,
-            visit_id: id,
+            documents,
+        }
+        .render()?,
+        (false, None) => VisitSectionPage {
+            layout,
+            visit_id: attach.id(),
             documents,
         }
         .render()?,

@@ -23,6 +23,15 @@ pub enum Attach {
     Visit(i64),
 }
 
+impl Attach {
+    /// The id of the patient or the visit.
+    pub fn id(self) -> i64 {
+        match self {
+            Attach::Patient(id) | Attach::Visit(id) => id,
+        }
+    }
+}
+
 /// Stores a document, once per form: its id.
 pub async fn upload(
     db: &Db,
