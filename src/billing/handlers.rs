@@ -463,8 +463,6 @@ pub async fn invoice_page(
     .await
 }
 
-/// The answer to one of the invoice page's forms: back to the invoice with `done` said, or the page again
-/// with the form's messages (422).
 /// One of the invoice page's forms, posted by the desk: who acts, the page around it and the invoice.
 #[derive(FromRequestParts)]
 #[from_request(state(AppState))]

@@ -11,10 +11,19 @@ use crate::db::{Date, Flag, Money, Reader, Timestamp, Tx, changed_one_row, inser
 
 const DRUG_COLUMNS: &str = "d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price, d.reorder_level, d.active, d.shelf, d.updated_at";
 
+/// The columns of a [`DrugStock`], from drugs `d` and their batches `b` grouped by drug ([`STOCK_GROUP`]).
+macro_rules! stock_columns {
+    () => {
+        "SELECT d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price, d.reorder_level, d.active,
+                CAST(COALESCE(SUM(b.quantity), 0) AS BIGINT) AS on_hand"
+    };
+}
+
 /// A drug with its stock on hand: `$1` is the day, batches expiring before it don't count.
-const STOCK_SELECT: &str = "SELECT d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price,
-        d.reorder_level, d.active, CAST(COALESCE(SUM(b.quantity), 0) AS BIGINT) AS on_hand
-     FROM drug d LEFT JOIN drug_batch b ON b.drug_id = d.id AND b.expires_on >= $1";
+const STOCK_SELECT: &str = concat!(
+    stock_columns!(),
+    " FROM drug d LEFT JOIN drug_batch b ON b.drug_id = d.id AND b.expires_on >= $1"
+);
 
 const STOCK_GROUP: &str = "GROUP BY d.id, d.name, d.generic_name, d.form, d.strength, d.unit, d.unit_price,
         d.reorder_level, d.active";
@@ -41,9 +50,10 @@ pub async fn get(db: impl Reader, id: i64) -> Result<Option<Drug>, sqlx::Error> 
     row_by_id(db, &format!("SELECT {DRUG_COLUMNS} FROM drug d WHERE d.id = $1"), id).await
 }
 
-/// One page of the catalogue whose name, generic name, strength or form hold every word of `search`, active
-/// entries first, with stock on `today`, and the total that match. The page is chosen among the drugs before their batches are
-/// summed (summed first, every request added up the stock of the whole catalogue to show 25 rows).
+/// One page of the catalogue whose name, generic name, strength or form hold every word of `search`, of the
+/// entries `show` asks for, in `sort`'s order (active entries first), with stock on `today`, and how many there
+/// are. All entries by name: the page is chosen among the drugs before their batches are summed (summed first,
+/// every request added up the stock of the whole catalogue to show 25 rows); only a choice by stock sums first.
 pub async fn search(
     mut db: impl Reader,
     (search, show, sort): (&str, CatalogueShow, CatalogueSort),
@@ -51,34 +61,69 @@ pub async fn search(
     page: PageRequest,
 ) -> Result<(Vec<DrugStock>, i64), sqlx::Error> {
     let patterns = search_patterns(search);
-    let listed = format!(
-        "FROM ({STOCK_SELECT} WHERE {} {STOCK_GROUP}) s WHERE {}",
-        search_filter(2, patterns.len()),
-        match show {
-            CatalogueShow::All => "1 = 1",
-            CatalogueShow::Reorder => "s.active = 1 AND s.on_hand <= s.reorder_level",
-            CatalogueShow::Inactive => "s.active = 0",
-        }
-    );
-    let order = match sort {
-        CatalogueSort::Name => "s.active DESC, LOWER(s.name), s.strength, s.id",
-        CatalogueSort::OnHand => "s.active DESC, s.on_hand, LOWER(s.name), s.strength, s.id",
-    };
-    let sql = format!("SELECT s.* {listed} ORDER BY {order} {}", page.sql());
+    let (sql, count_sql, count_by_day) = catalogue_sql(patterns.len(), show, sort, page);
     let query = sqlx::query_as(&sql).bind(today);
     let rows: Vec<DrugStock> = patterns
         .iter()
         .fold(query, |query, pattern| query.bind(pattern))
         .fetch_all(db.exec())
         .await?;
-    let count_sql = format!("SELECT COUNT(*) {listed}");
-    let count = sqlx::query_scalar(&count_sql).bind(today);
+    let count = match count_by_day {
+        true => sqlx::query_scalar(&count_sql).bind(today),
+        false => sqlx::query_scalar(&count_sql),
+    };
     let total = patterns
         .iter()
         .fold(count, |query, pattern| query.bind(pattern))
         .fetch_one(db.exec())
         .await?;
     Ok((rows, total))
+}
+
+/// The catalogue's page query (`$1` the day, then the search's patterns), its count, and whether the count
+/// takes the day too (only where it sums stock).
+fn catalogue_sql(
+    patterns: usize,
+    show: CatalogueShow,
+    sort: CatalogueSort,
+    page: PageRequest,
+) -> (String, String, bool) {
+    let matching = search_filter(2, patterns);
+    match (show, sort) {
+        (CatalogueShow::All, CatalogueSort::Name) => (
+            format!(
+                concat!(
+                    stock_columns!(),
+                    " FROM (SELECT d.* FROM drug d WHERE {}
+                            ORDER BY d.active DESC, LOWER(d.name), d.strength, d.id {}) d
+                      LEFT JOIN drug_batch b ON b.drug_id = d.id AND b.expires_on >= $1
+                      {} ORDER BY d.active DESC, LOWER(d.name), d.strength, d.id"
+                ),
+                matching,
+                page.sql(),
+                STOCK_GROUP
+            ),
+            format!("SELECT COUNT(*) FROM drug d WHERE {}", search_filter(1, patterns)),
+            false,
+        ),
+        _ => {
+            let shown = match show {
+                CatalogueShow::All => "1 = 1",
+                CatalogueShow::Reorder => "s.active = 1 AND s.on_hand <= s.reorder_level",
+                CatalogueShow::Inactive => "s.active = 0",
+            };
+            let order = match sort {
+                CatalogueSort::Name => "s.active DESC, LOWER(s.name), s.strength, s.id",
+                CatalogueSort::OnHand => "s.active DESC, s.on_hand, LOWER(s.name), s.strength, s.id",
+            };
+            let listed = format!("FROM ({STOCK_SELECT} WHERE {matching} {STOCK_GROUP}) s WHERE {shown}");
+            (
+                format!("SELECT s.* {listed} ORDER BY {order} {}", page.sql()),
+                format!("SELECT COUNT(*) {listed}"),
+                true,
+            )
+        }
+    }
 }
 
 /// Active drugs matching every word of `search` for a prescription, names starting with its first word first,
