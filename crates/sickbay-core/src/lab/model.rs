@@ -185,7 +185,7 @@ pub fn same_answer(one: &str, other: &str) -> bool {
 
 /// A list of answers as typed, checked: each one line, none twice, at most [`ANSWERS_MAX`]; written back
 /// with ", " between them.
-fn answer_list(text: &str, what: &str) -> Result<Vec<String>, String> {
+fn parse_answers(text: &str, what: &str) -> Result<Vec<String>, String> {
     let mut answers: Vec<String> = Vec::new();
     for item in list_items(text) {
         let answer = one_line(item, what, VALUE_MAX, true)?;
@@ -204,8 +204,8 @@ fn answer_list(text: &str, what: &str) -> Result<Vec<String>, String> {
 /// The answers and the normal ones, checked together: a test read against a range takes none, and every
 /// normal answer is one of the answers.
 fn answers_of(form: &LabTestForm, numeric: bool, errors: &mut FieldErrors) -> Option<(String, String)> {
-    let answers = errors.check("answers", answer_list(&form.answers, "An answer"))?;
-    let normal = errors.check("normal_answers", answer_list_or_one(&form.normal_answers))?;
+    let answers = errors.check("answers", parse_answers(&form.answers, "An answer"))?;
+    let normal = errors.check("normal_answers", parse_normal_answers(&form.normal_answers))?;
     if numeric && !answers.is_empty() {
         errors.add(
             "answers",
@@ -224,10 +224,10 @@ fn answers_of(form: &LabTestForm, numeric: bool, errors: &mut FieldErrors) -> Op
 }
 
 /// The normal answers: one is enough.
-fn answer_list_or_one(text: &str) -> Result<Vec<String>, String> {
+fn parse_normal_answers(text: &str) -> Result<Vec<String>, String> {
     match list_items(text).as_slice() {
         [one] => Ok(vec![one_line(one, "A normal answer", VALUE_MAX, true)?]),
-        _ => answer_list(text, "A normal answer"),
+        _ => parse_answers(text, "A normal answer"),
     }
 }
 
