@@ -59,6 +59,34 @@ async fn every_main_page_passes_axe(app: TestApp) {
     let visit = new_visit(&c.doctor_a.1, ids[1]).await;
     app.create_staff("pharm.axe", Role::Pharmacist, false).await;
     app.create_staff("lab.axe", Role::Lab, false).await;
+    // A test read in words with its answers, ordered in the visit: the lab's result form is a group of choices.
+    let no_range = [
+        ("unit", ""),
+        ("male_low", ""),
+        ("male_high", ""),
+        ("female_low", ""),
+        ("female_high", ""),
+    ];
+    let words = [
+        ("name", "Malaria parasite"),
+        ("answers", "Not seen, Seen (+)"),
+        ("normal_answers", "Not seen"),
+    ];
+    crate::lab::add_test(&app.admin().await, &[&no_range[..], &words[..]].concat())
+        .await
+        .assert_redirect("/admin/lab-tests");
+    let test: i64 = app
+        .count("SELECT id FROM lab_test WHERE name = 'Malaria parasite'")
+        .await;
+    c.doctor_a
+        .1
+        .post(
+            &format!("/visits/{visit}/lab/orders"),
+            &[("test_id", &test.to_string())],
+        )
+        .await
+        .assert_redirect(&format!("/visits/{visit}#lab"));
+    let order = app.count("SELECT MAX(id) FROM lab_order").await;
     let admin_pages: Vec<String> = [
         "/admin",
         "/admin/settings",
@@ -67,6 +95,7 @@ async fn every_main_page_passes_axe(app: TestApp) {
         "/admin/fees",
         "/admin/reports",
         "/admin/audit",
+        "/admin/lab-tests",
     ]
     .map(str::to_owned)
     .to_vec();
@@ -100,9 +129,18 @@ async fn every_main_page_passes_axe(app: TestApp) {
             "pharm.axe",
             PASSWORD,
             "/pharmacy",
-            vec!["/pharmacy".to_owned(), "/pharmacy/prescriptions".to_owned()],
+            vec![
+                "/pharmacy".to_owned(),
+                "/pharmacy/prescriptions".to_owned(),
+                "/pharmacy/drugs?show=reorder&sort=stock".to_owned(),
+            ],
         ),
-        ("lab.axe", PASSWORD, "/lab", vec!["/lab".to_owned()]),
+        (
+            "lab.axe",
+            PASSWORD,
+            "/lab",
+            vec!["/lab".to_owned(), format!("/lab/orders/{order}")],
+        ),
     ];
     let student: Vec<String> = [
         "/me",
