@@ -14,7 +14,7 @@ use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
-use crate::web::paging::{Cursor, OLDER, Pager};
+use crate::web::paging::{Cursor, OLDER, Pager, address};
 use crate::web::{AppResult, IdPath};
 use sickbay_core::db::paging::PAGE_SIZE;
 use sickbay_core::outbox::model::{Channel, Filter, Kind, OutboxQuery, Status};
@@ -48,20 +48,17 @@ impl OutboxPage {
     }
 
     fn older_link(&self, before: i64) -> String {
-        let mut pairs = form_urlencoded::Serializer::new(String::new());
-        for (key, value) in [
-            ("kind", &self.query.kind),
-            ("channel", &self.query.channel),
-            ("status", &self.query.status),
-            ("day", &self.query.day),
-            ("patient", &self.query.patient),
-        ] {
-            if !value.trim().is_empty() {
-                pairs.append_pair(key, value.trim());
-            }
-        }
-        pairs.append_pair("before", &before.to_string());
-        format!("{PATH}?{}", pairs.finish())
+        let before = before.to_string();
+        let query = &self.query;
+        let pairs = [
+            ("kind", query.kind.trim()),
+            ("channel", query.channel.trim()),
+            ("status", query.status.trim()),
+            ("day", query.day.trim()),
+            ("patient", query.patient.trim()),
+            ("before", before.as_str()),
+        ];
+        address(PATH, &pairs)
     }
 
     fn kinds(&self) -> &'static [Kind] {

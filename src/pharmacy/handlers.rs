@@ -10,7 +10,7 @@ use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
-use crate::web::paging::{ListQuery, Pager, Paging};
+use crate::web::paging::{ListQuery, Pager, Paging, address};
 use crate::web::{AppError, AppResult, IdPath};
 use serde::Deserialize;
 use sickbay_core::db::form_ids::FormKey;
@@ -37,23 +37,28 @@ pub struct DrugsPage {
 impl DrugsPage {
     /// The catalogue's address with what is typed, what is shown and its order, on `page`.
     fn link(&self, show: CatalogueShow, sort: CatalogueSort, page: Option<i64>) -> String {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        for (key, value, default) in [
-            ("q", self.search.as_str(), ""),
-            ("show", show.key(), "all"),
-            ("sort", sort.key(), "name"),
-        ] {
-            if value != default {
-                query.append_pair(key, value);
-            }
-        }
-        if let Some(page) = page.filter(|page| *page > 1) {
-            query.append_pair("page", &page.to_string());
-        }
-        match query.finish() {
-            query if query.is_empty() => "/pharmacy/drugs".to_owned(),
-            query => format!("/pharmacy/drugs?{query}"),
-        }
+        // The defaults stay out of the address.
+        let show = if show == CatalogueShow::default() {
+            ""
+        } else {
+            show.key()
+        };
+        let sort = if sort == CatalogueSort::default() {
+            ""
+        } else {
+            sort.key()
+        };
+        let page = page
+            .filter(|page| *page > 1)
+            .map(|page| page.to_string())
+            .unwrap_or_default();
+        let pairs = [
+            ("q", self.search.as_str()),
+            ("show", show),
+            ("sort", sort),
+            ("page", page.as_str()),
+        ];
+        address("/pharmacy/drugs", &pairs)
     }
 
     fn all_link(&self) -> String {

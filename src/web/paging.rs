@@ -124,6 +124,18 @@ impl Paging {
     }
 }
 
+/// `path` with the pairs that have a value as its query string (`/pharmacy/drugs?show=reorder`), or `path` alone.
+pub fn address(path: &str, pairs: &[(&str, &str)]) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in pairs.iter().filter(|(_, value)| !value.is_empty()) {
+        query.append_pair(key, value);
+    }
+    match query.finish() {
+        query if query.is_empty() => path.to_owned(),
+        query => format!("{path}?{query}"),
+    }
+}
+
 /// The link to page `page` of the searchable list at `path` for `search` (`/admin/staff?q=ada&page=2`).
 pub fn search_page_link(path: &str, search: &str, page: i64) -> String {
     let q: String = form_urlencoded::byte_serialize(search.as_bytes()).collect();
