@@ -280,11 +280,6 @@ fn role_links(role: Role) -> &'static [(&'static str, &'static str)] {
 /// The patients' tab bar: what they come for, in reach of the thumb. Their bookings (`/me/appointments`) are
 /// part of "Book".
 fn patient_tabs(path: &str) -> Vec<NavLink> {
-    let section = if path == "/me/appointments" || path.starts_with("/me/appointments/") {
-        "/me/book"
-    } else {
-        path
-    };
     mark_current(
         &[
             ("/me", "Home"),
@@ -293,18 +288,35 @@ fn patient_tabs(path: &str) -> Vec<NavLink> {
             ("/me/visits", "Visits"),
             ("/me/card", "Card"),
         ],
-        section,
+        path,
     )
+}
+
+/// Pages that are reached from a section whose address is not above theirs: the fee schedule and schemes from
+/// Billing, the outbox from Settings, a patient's bookings from Book.
+const SECTION_ELSEWHERE: [(&str, &str); 4] = [
+    ("/admin/fees", "/billing"),
+    ("/admin/schemes", "/billing"),
+    ("/admin/outbox", "/admin/settings"),
+    ("/me/appointments", "/me/book"),
+];
+
+/// Whether `path` is `href` or a page below it.
+fn is_at_or_below(path: &str, href: &str) -> bool {
+    path == href || path.strip_prefix(href).is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// The current link is the longest one that is the path or a folder above it: on `/admin/staff/4` that is
 /// "Staff", not "Home" (`/admin`).
 fn mark_current(links: &[(&'static str, &'static str)], path: &str) -> Vec<NavLink> {
-    let covers = |href: &str| path == href || path.strip_prefix(href).is_some_and(|rest| rest.starts_with('/'));
+    let path = SECTION_ELSEWHERE
+        .iter()
+        .find(|(page, _)| is_at_or_below(path, page))
+        .map_or(path, |(_, section)| section);
     let current = links
         .iter()
         .map(|(href, _)| *href)
-        .filter(|href| covers(href))
+        .filter(|href| is_at_or_below(path, href))
         .max_by_key(|href| href.len());
     links
         .iter()
@@ -393,6 +405,16 @@ mod tests {
         let nav = nav_for(Role::Reception, "/schedule");
         let current: Vec<&str> = nav.iter().filter(|l| l.current).map(|l| l.label).collect();
         assert_eq!(current, ["Schedule"]);
+        for (path, section) in [
+            ("/admin/fees", "Billing"),
+            ("/admin/schemes/3", "Billing"),
+            ("/admin/outbox", "Settings"),
+            ("/admin/lab-tests", "Home"),
+        ] {
+            let nav = nav_for(Role::Admin, path);
+            let current: Vec<&str> = nav.iter().filter(|l| l.current).map(|l| l.label).collect();
+            assert_eq!(current, [section], "{path}");
+        }
     }
 
     #[test]
