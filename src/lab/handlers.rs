@@ -29,7 +29,7 @@ use sickbay_core::db::{Date, Reader};
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::StaffUser;
 use sickbay_core::lab::model::{
-    HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderView, Outcome, Range, ResultForm, age,
+    HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderView, Outcome, ResultForm, age,
 };
 use sickbay_core::lab::repo::{OrderDetail, WorkItem};
 use sickbay_core::lab::service::{self, HealthRecord};
@@ -397,18 +397,32 @@ pub async fn visit_events(
 
 // ---- the worklist ---------------------------------------------------------------------------------------
 
-/// A worklist row as shown: the order with the patient's age on today.
+/// A worklist row as shown: the order with the patient's age on today, and on the first of several rows of
+/// one visit, how many there are (it links to the visit's results sheet).
 pub struct WorkRow {
     pub item: WorkItem,
     pub age: Option<u32>,
+    pub visit_tests: Option<usize>,
 }
 
 fn rows(items: Vec<WorkItem>, today: Date) -> Vec<WorkRow> {
+    let visit_tests = |at: usize, item: &WorkItem| {
+        let earlier = items[..at].iter().any(|other| other.visit_id == item.visit_id);
+        let count = items.iter().filter(|other| other.visit_id == item.visit_id).count();
+        (!earlier && count > 1).then_some(count)
+    };
+    let counts: Vec<Option<usize>> = items
+        .iter()
+        .enumerate()
+        .map(|(at, item)| visit_tests(at, item))
+        .collect();
     items
         .into_iter()
-        .map(|item| WorkRow {
+        .zip(counts)
+        .map(|(item, visit_tests)| WorkRow {
             age: age(item.date_of_birth, today.0),
             item,
+            visit_tests,
         })
         .collect()
 }
@@ -532,11 +546,11 @@ pub struct OrderPage {
     order: OrderDetail,
     patient: Patient,
     age: Option<u32>,
-    /// The range the result will be read against (the patient's sex's).
-    expected: Range,
     test: LabTest,
     form: ResultForm,
     errors: FieldErrors,
+    /// How many live orders the order's visit has (with others, the page links to the visit's sheet).
+    visit_orders: usize,
     visit_open: bool,
     vitals: Option<Recorded>,
     vitals_form: VitalsForm,
@@ -558,28 +572,16 @@ impl OrderPage {
         format!("/lab/orders/{}/vitals", self.order.view.id)
     }
 
-    /// What the value field's help says: the unit, and the range the value will be read against.
-    pub fn value_help(&self) -> String {
-        let unit = match self.test.unit.is_empty() {
-            true => String::new(),
-            false => format!(" in {}", self.test.unit),
-        };
-        match self.expected.is_empty() {
-            true => format!("A number{unit}. No range applies (the patient's sex is not recorded)."),
-            false => format!(
-                "A number{unit}. Read against {} for the patient's sex.",
-                self.expected.label()
-            ),
+    /// The label of the result's field: a number is a value, anything else the result.
+    pub fn value_label(&self) -> &'static str {
+        match self.test.is_numeric() {
+            true => "Value",
+            false => "Result",
         }
     }
 
-    pub fn abnormal_checked(&self) -> bool {
-        self.form.abnormal.is_some()
-    }
-
-    /// Whether `answer` is the one the form holds (sent back with a mistake, or the result being corrected).
-    pub fn is_chosen(&self, answer: &str) -> bool {
-        sickbay_core::lab::model::same_answer(&self.form.value, answer)
+    pub fn value_help(&self) -> String {
+        self.test.value_help(self.patient.sex)
     }
 }
 
@@ -597,28 +599,22 @@ async fn order_page(
         .await?
         .ok_or(AppError::NotFound)?;
     let test = service::test(db, order.view.test_id).await?;
+    let visit_orders = service::visit_orders(db, order.view.visit_id).await?.len();
     let visit_open = sickbay_core::consult::service::visit_for(db, user, order.view.visit_id, Access::Vitals)
         .await
         .is_ok();
     let vitals = sickbay_core::consult::service::latest_vitals(db, patient.id).await?;
-    let (form, errors) = attempt.unwrap_or_else(|| {
-        let form = ResultForm {
-            value: order.view.result_value.clone().unwrap_or_default(),
-            comment: order.view.result_comment.clone(),
-            abnormal: (order.view.flag == Some(sickbay_core::lab::model::ResultFlag::Abnormal)).then(|| "1".into()),
-        };
-        (form, FieldErrors::default())
-    });
+    let (form, errors) = attempt.unwrap_or_else(|| (ResultForm::of(&order.view), FieldErrors::default()));
     let (vitals_form, vitals_errors) = vitals_attempt.unwrap_or_else(|| (VitalsForm::fresh(), FieldErrors::default()));
     Ok(OrderPage {
         age: patient.age_on(state.settings.get().today()),
-        expected: test.range_for(patient.sex),
         layout,
         order,
         patient,
         test,
         form,
         errors,
+        visit_orders,
         visit_open,
         vitals,
         vitals_form,
@@ -728,6 +724,173 @@ pub async fn record_vitals(
         )),
         Err(err) => Err(err.into()),
     }
+}
+
+// ---- a visit's results on one sheet ---------------------------------------------------------------------
+
+/// A visit's tests on one page: the result of each still open to the lab typed in one go, then all released
+/// together.
+#[derive(Template, WebTemplate)]
+#[template(path = "lab/visit_results.html")]
+pub struct VisitResultsPage {
+    layout: Layout,
+    visit_id: i64,
+    patient: Patient,
+    age: Option<u32>,
+    rows: Vec<SheetRow>,
+    /// Why the sheet was sent back, beside no field (nothing typed).
+    problem: Option<String>,
+    does_lab_work: bool,
+}
+
+/// An order on the sheet, with what was typed for it and its messages.
+pub struct SheetRow {
+    order: OrderView,
+    test: LabTest,
+    form: ResultForm,
+    errors: FieldErrors,
+    help: String,
+}
+
+impl SheetRow {
+    fn suffix(&self) -> String {
+        format!("_{}", self.order.id)
+    }
+}
+
+impl VisitResultsPage {
+    fn may(&self, mv: OrderMove) -> bool {
+        self.does_lab_work && self.rows.iter().any(|row| row.order.can(mv))
+    }
+
+    /// How many results are recorded and wait to be released.
+    fn to_release(&self) -> usize {
+        self.rows.iter().filter(|row| row.order.can(OrderMove::Release)).count()
+    }
+}
+
+/// A sheet sent back: what was typed for each order, the messages of those refused, and a message for the
+/// sheet as a whole.
+#[derive(Default)]
+struct SheetAttempt {
+    typed: Vec<(i64, ResultForm)>,
+    refused: Vec<(i64, FieldErrors)>,
+    problem: Option<String>,
+}
+
+async fn visit_results_page(
+    state: &AppState,
+    user: &StaffUser,
+    layout: Layout,
+    visit_id: i64,
+    attempt: SheetAttempt,
+) -> AppResult<VisitResultsPage> {
+    let db = &state.db;
+    let visit = service::visit_results(db, user, visit_id).await?;
+    let patient = sickbay_core::patients::service::get(db, visit.patient_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let SheetAttempt {
+        typed,
+        mut refused,
+        problem,
+    } = attempt;
+    let rows = visit
+        .orders
+        .into_iter()
+        .map(|(order, test)| {
+            let form = match typed.iter().find(|(id, _)| *id == order.id) {
+                Some((_, form)) if order.can(OrderMove::Record) => form.clone(),
+                _ => ResultForm::of(&order),
+            };
+            let errors = match refused.iter().position(|(id, _)| *id == order.id) {
+                Some(at) => refused.swap_remove(at).1,
+                None => FieldErrors::default(),
+            };
+            SheetRow {
+                help: test.value_help(patient.sex),
+                order,
+                test,
+                form,
+                errors,
+            }
+        })
+        .collect();
+    Ok(VisitResultsPage {
+        age: patient.age_on(state.settings.get().today()),
+        layout,
+        visit_id,
+        patient,
+        rows,
+        problem,
+        does_lab_work: service::is_lab(user),
+    })
+}
+
+/// The sheet of a visit's tests.
+pub async fn visit_results(
+    user: Staff<LabDesk>,
+    IdPath(id): IdPath,
+    Page { state, layout, .. }: Page,
+) -> AppResult<VisitResultsPage> {
+    let page = visit_results_page(&state, &user, layout, id, SheetAttempt::default()).await?;
+    let read = ("visit", id);
+    sickbay_core::consult::service::record_read(&state.reads, &user.actor, "visit.view_results", read, page.patient.id)
+        .await?;
+    Ok(page)
+}
+
+/// The results typed on the sheet, saved together; a blank one is left for later.
+pub async fn record_visit_results(
+    user: Staff<LabStaff>,
+    IdPath(id): IdPath,
+    Page { state, session, layout }: Page,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let sheet = sickbay_core::lab::model::result_sheet(&fields);
+    if !sheet.iter().any(|(_, form)| form.is_typed()) {
+        let attempt = SheetAttempt {
+            typed: sheet,
+            refused: Vec::new(),
+            problem: Some("Type at least one result, or leave the page.".to_owned()),
+        };
+        return Ok(invalid(visit_results_page(&state, &user, layout, id, attempt).await?));
+    }
+    match service::record_visit_results(&state.db, &user, &user.actor, id, &sheet).await? {
+        service::Sheet::Saved(saved) => {
+            let message = match saved {
+                0 => "Nothing changed: these results were saved already.".to_owned(),
+                1 => "1 result saved. Check it, then release it to the patient.".to_owned(),
+                n => format!("{n} results saved. Check them, then release them to the patient."),
+            };
+            flash(&session, FlashKind::Success, message).await?;
+            Ok(redirect(HxRequest(false), &format!("/lab/visits/{id}/results")))
+        }
+        service::Sheet::Refused(refused) => {
+            let attempt = SheetAttempt {
+                typed: sheet,
+                refused,
+                problem: None,
+            };
+            Ok(invalid(visit_results_page(&state, &user, layout, id, attempt).await?))
+        }
+    }
+}
+
+/// Every recorded result of the visit released to the patient, with one message to them.
+pub async fn release_visit_results(
+    user: Staff<LabStaff>,
+    State(state): State<AppState>,
+    IdPath(id): IdPath,
+    session: Session,
+) -> AppResult<Response> {
+    let message = match service::release_visit(&state.db, &user, &user.actor, id).await? {
+        0 => "There was nothing to release: these results were released already.".to_owned(),
+        1 => "Released: the patient can now see this result.".to_owned(),
+        n => format!("Released {n} results: the patient can now see them."),
+    };
+    flash(&session, FlashKind::Success, message).await?;
+    Ok(redirect(HxRequest(false), &format!("/lab/visits/{id}/results")))
 }
 
 // ---- vitals for an open visit ----------------------------------------------------------------------------

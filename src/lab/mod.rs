@@ -52,6 +52,14 @@ pub fn router() -> Router<AppState> {
         .route("/lab/orders/{id}/seen", post(handlers::mark_seen))
         .route("/lab/orders/{id}/vitals", post(handlers::record_vitals))
         .route(
+            "/lab/visits/{id}/results",
+            get(handlers::visit_results).post(handlers::record_visit_results),
+        )
+        .route(
+            "/lab/visits/{id}/results/release",
+            post(handlers::release_visit_results),
+        )
+        .route(
             "/lab/visits/{id}/vitals",
             get(handlers::visit_vitals).post(handlers::record_visit_vitals),
         )

@@ -97,6 +97,12 @@ pub fn field_id(prefix: &str, name: &str) -> String {
     }
 }
 
+/// The key of a field's message: its name, or `key` where several fields of one page share a rule (the result
+/// of each order on a visit's results sheet, `value_12`, has the message of `value`).
+pub fn error_key<'a>(name: &'a str, key: &'a str) -> &'a str {
+    if key.is_empty() { name } else { key }
+}
+
 /// The `aria-describedby` of a field: its help, then its error message, each only when shown.
 pub fn described_by(id: &str, has_help: bool, has_error: bool) -> String {
     let help = has_help.then(|| format!("{id}-help"));

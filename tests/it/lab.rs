@@ -24,6 +24,8 @@ on_both_databases!(
     the_worklist_shows_the_oldest_orders_and_counts_the_rest,
     numbers_after_empty_values_are_saved_on_reused_connections,
     a_word_result_is_chosen_from_the_tests_answers,
+    a_visits_results_are_typed_and_released_on_one_page,
+    two_hands_saving_one_visits_results_write_each_once,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -888,6 +890,10 @@ async fn every_lab_route_refuses_the_wrong_roles(app: TestApp) {
             format!("/lab/visits/{v}/vitals"),
             vec![&l.doctor.1, &reception, &pharmacist, &patient],
         ),
+        (
+            format!("/lab/visits/{v}/results"),
+            vec![&l.doctor.1, &reception, &pharmacist, &patient],
+        ),
     ];
     for (path, refused) in &gets {
         for client in refused {
@@ -935,6 +941,14 @@ async fn every_lab_route_refuses_the_wrong_roles(app: TestApp) {
             format!("/lab/visits/{v}/vitals"),
             vec![&l.doctor.1, &reception, &pharmacist, &patient],
         ),
+        (
+            format!("/lab/visits/{v}/results"),
+            vec![&l.doctor.1, &reception, &pharmacist, &patient, &l.admin],
+        ),
+        (
+            format!("/lab/visits/{v}/results/release"),
+            vec![&l.doctor.1, &reception, &pharmacist, &patient, &l.admin],
+        ),
     ];
     for (path, refused) in &posts {
         for client in refused {
@@ -961,6 +975,9 @@ async fn every_lab_route_refuses_the_wrong_roles(app: TestApp) {
         .get(&format!("/lab/orders/{hb}"))
         .await
         .assert_status(StatusCode::OK);
+    let sheet = l.admin.get(&format!("/lab/visits/{v}/results")).await;
+    sheet.assert_status(StatusCode::OK);
+    assert!(!sheet.has("#results-sheet button") && !sheet.has("#release-all-form"));
 }
 
 async fn the_lab_records_vitals_of_an_open_visit(app: TestApp) {
@@ -1246,4 +1263,202 @@ async fn the_worklist_shows_the_oldest_orders_and_counts_the_rest(app: TestApp) 
         l.doctor.1.post(&cancel, &[]).await.assert_status(StatusCode::SEE_OTHER);
     }
     assert!(!l.lab.get("/lab").await.has("#worklist-more"));
+}
+
+/// A patient's tests of one visit on one page: each typed result is checked against its own test (a mistake
+/// sends the whole sheet back with nothing written), a blank one waits, the doctor is told once, a sheet sent
+/// again writes nothing, and one release tells the patient once.
+async fn a_visits_results_are_typed_and_released_on_one_page(app: TestApp) {
+    let l = lab(&app).await;
+    sqlx::query(
+        "UPDATE lab_test SET answers = 'Not seen, Seen (+), Seen (++)', normal_answers = 'Not seen' WHERE id = $1",
+    )
+    .bind(l.mp)
+    .execute(app.db().pool())
+    .await
+    .expect("answers");
+    let (hb, mp) = order_both(&app, &l).await;
+    let path = format!("/lab/visits/{}/results", l.visit);
+
+    // The worklist and each order's page lead to the sheet.
+    let worklist = l.lab.get("/lab").await;
+    assert_eq!(
+        worklist.attr(".visit-sheet-link", "href").as_deref(),
+        Some(path.as_str())
+    );
+    assert!(worklist.text(".visit-sheet-link").contains("All 2 tests"));
+    let order = l.lab.get(&format!("/lab/orders/{hb}")).await;
+    assert_eq!(order.attr("#visit-sheet-link", "href").as_deref(), Some(path.as_str()));
+
+    let page = l.lab.get(&path).await;
+    page.assert_status(StatusCode::OK);
+    assert!(page.text("h1").contains("Tunde Labtest"));
+    assert!(page.text(&format!("#order-{hb}")).contains("Haemoglobin"));
+    assert!(page.text(&format!("#value_{hb}-help")).contains("13–17"));
+    assert_eq!(page.texts(&format!("#result-answers_{mp} label")).len(), 3);
+    assert!(page.has(&format!("#result-answers_{mp} input[type=radio][name=value_{mp}]")));
+    assert!(!page.has("#release-all-form"));
+
+    // Nothing typed: a message, nothing written.
+    let nothing = l
+        .lab
+        .post(&path, &[(&format!("value_{hb}") as &str, " "), ("comment_1", "")])
+        .await;
+    nothing.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(nothing.text("#sheet-problem").contains("at least one result"));
+    // One mistake refuses the sheet: the good result is not written either, and both are typed back.
+    let (value_hb, value_mp, comment_hb) = (format!("value_{hb}"), format!("value_{mp}"), format!("comment_{hb}"));
+    let refused = l
+        .lab
+        .post(
+            &path,
+            &[
+                (value_hb.as_str(), "12.1"),
+                (comment_hb.as_str(), "Repeat"),
+                (value_mp.as_str(), "Lots"),
+            ],
+        )
+        .await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        refused.text(&format!("#value_{mp}-error")),
+        "Choose one of: Not seen, Seen (+), Seen (++)."
+    );
+    assert_eq!(refused.attr(&format!("#value_{hb}"), "value").as_deref(), Some("12.1"));
+    assert_eq!(order_status(&app, hb).await, "ordered");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.result'")
+            .await,
+        0
+    );
+
+    // The haemoglobin alone: the malaria film waits.
+    l.lab
+        .post(&path, &[(value_hb.as_str(), "12.1"), (value_mp.as_str(), "")])
+        .await
+        .assert_redirect(&path);
+    assert_eq!(
+        (order_status(&app, hb).await, order_status(&app, mp).await),
+        ("resulted".into(), "ordered".into())
+    );
+    // Then both, the haemoglobin as it was: only the malaria film is written, the doctor told once.
+    let both = [(value_hb.as_str(), "12.1"), (value_mp.as_str(), "seen (+)")];
+    l.lab.post(&path, &both).await.assert_redirect(&path);
+    let (value, flag): (String, String) = sqlx::query_as("SELECT result_value, flag FROM lab_order WHERE id = $1")
+        .bind(mp)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("malaria");
+    assert_eq!((value.as_str(), flag.as_str()), ("Seen (+)", "abnormal"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.result'")
+            .await,
+        2
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.correct'")
+            .await,
+        0
+    );
+    let doctor = l.doctor.0;
+    let told = app
+        .count(&format!("SELECT COUNT(*) FROM notice WHERE staff_id = {doctor}"))
+        .await;
+    assert_eq!(told, 2, "one notice for the first save, one for the second");
+    // The same sheet again writes nothing.
+    let again = l.lab.post(&path, &both).await;
+    again.assert_redirect(&path);
+    assert!(l.lab.get(&path).await.text("#messages").contains("Nothing changed"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_event WHERE action LIKE 'lab_order.%' AND action IN ('lab_order.result', 'lab_order.correct')").await, 2);
+
+    // Release both at once: one message to the patient.
+    let page = l.lab.get(&path).await;
+    assert!(
+        page.text("#release-all-form").contains("the 2 saved results"),
+        "{}",
+        page.text("#release-all-form")
+    );
+    l.lab.post(&format!("{path}/release"), &[]).await.assert_redirect(&path);
+    assert_eq!(
+        (order_status(&app, hb).await, order_status(&app, mp).await),
+        ("released".into(), "released".into())
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.release'")
+            .await,
+        2
+    );
+    let patient = l.patient;
+    let messages: Vec<String> = sqlx::query_scalar("SELECT message FROM notice WHERE patient_id = $1")
+        .bind(patient)
+        .fetch_all(app.db().pool())
+        .await
+        .expect("notices");
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].contains("Haemoglobin and Malaria parasite"), "{messages:?}");
+    // A second release changes nothing; the sheet is then read-only.
+    l.lab.post(&format!("{path}/release"), &[]).await.assert_redirect(&path);
+    let page = l.lab.get(&path).await;
+    assert!(page.text("#messages").contains("nothing to release"));
+    assert!(!page.has("#results-sheet button") && !page.has("#release-all-form"));
+    assert!(page.text(&format!("#order-{hb}")).contains("12.1 g/dL"));
+    l.lab
+        .post(&path, &[(value_hb.as_str(), "13")])
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    // Another visit's order on this sheet, and a visit without orders: not found.
+    let others = Students::new("LV", "Labvisit").named(&app, &["Bola"]).await;
+    let other = open_visit(&l.doctor.1, others[0]).await;
+    l.lab
+        .get(&format!("/lab/visits/{other}/results"))
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    let foreign = format!("value_{hb}");
+    l.lab
+        .post(&format!("/lab/visits/{other}/results"), &[(foreign.as_str(), "13")])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+}
+
+/// Two lab attendants saving the same sheet at the same moment: each result is written once (one audit row),
+/// on SQLite and PostgreSQL alike.
+async fn two_hands_saving_one_visits_results_write_each_once(app: TestApp) {
+    let l = lab(&app).await;
+    let (hb, mp) = order_both(&app, &l).await;
+    let other = app.login_as("lab.bisi", Role::Lab).await;
+    let path = format!("/lab/visits/{}/results", l.visit);
+    let (value_hb, value_mp) = (format!("value_{hb}"), format!("value_{mp}"));
+    let sheet = [(value_hb.as_str(), "14"), (value_mp.as_str(), "Not seen")];
+    let (one, two) = tokio::join!(l.lab.post(&path, &sheet), other.post(&path, &sheet));
+    one.assert_redirect(&path);
+    two.assert_redirect(&path);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.result'")
+            .await,
+        2
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.correct'")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM lab_order WHERE status = 'resulted'")
+            .await,
+        2
+    );
+    let release = format!("{path}/release");
+    let (release_one, release_two) = tokio::join!(l.lab.post(&release, &[]), other.post(&release, &[]));
+    release_one.assert_redirect(&path);
+    release_two.assert_redirect(&path);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.release'")
+            .await,
+        2
+    );
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM notice WHERE patient_id = {}", l.patient))
+            .await,
+        1
+    );
 }

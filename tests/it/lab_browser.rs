@@ -1,6 +1,7 @@
 //! The lab in headless Chromium: the doctor orders tests on the consultation screen (swapped in place), the
 //! lab attendant finds them on the live worklist and records a result, and the doctor's open visit shows it
-//! without a reload; the lab takes the vitals of the patient still with the doctor.
+//! without a reload; the lab takes the vitals of the patient still with the doctor, and types all of a visit's
+//! results on one page.
 
 use std::time::Duration;
 
@@ -8,7 +9,10 @@ use crate::browser::Browser;
 use crate::lab::lab;
 use crate::support::{PASSWORD, TestApp, on_both_databases};
 
-on_both_databases!(a_result_recorded_by_the_lab_appears_on_the_doctors_open_visit);
+on_both_databases!(
+    a_result_recorded_by_the_lab_appears_on_the_doctors_open_visit,
+    the_lab_types_a_visits_results_on_one_page_at_both_sizes,
+);
 
 /// Polls until `css` holds `expected` (a page updated by a server push, not by navigation).
 async fn wait_for_text(b: &Browser, css: &str, expected: &str) {
@@ -113,4 +117,65 @@ async fn a_result_recorded_by_the_lab_appears_on_the_doctors_open_visit(app: Tes
     lab.screenshot("53-lab-health-records").await;
     lab.close().await;
     doctor.close().await;
+}
+
+/// From the worklist to the visit's sheet, on a phone and a desktop: a number typed, an answer chosen, both
+/// saved with one button, then released with one more.
+async fn the_lab_types_a_visits_results_on_one_page_at_both_sizes(app: TestApp) {
+    let l = lab(&app).await;
+    sqlx::query("UPDATE lab_test SET answers = 'Not seen, Seen (+)', normal_answers = 'Not seen' WHERE id = $1")
+        .bind(l.mp)
+        .execute(app.db().pool())
+        .await
+        .expect("answers");
+    let backend = format!("{:?}", app.db().backend()).to_lowercase();
+    for (round, width) in [360, 1366].into_iter().enumerate() {
+        let visit = match round {
+            0 => l.visit,
+            _ => {
+                let others = crate::support::Students::new("LW", "Labsheet")
+                    .named(&app, &["Kemi"])
+                    .await;
+                crate::lab::open_visit(&l.doctor.1, others[0]).await
+            }
+        };
+        let (hb, mp) = (l.hb.to_string(), l.mp.to_string());
+        l.doctor
+            .1
+            .post(
+                &format!("/visits/{visit}/lab/orders"),
+                &[("test_id", hb.as_str()), ("test_id", mp.as_str())],
+            )
+            .await
+            .assert_redirect(&format!("/visits/{visit}#lab"));
+        let Some(lab) = Browser::start(width, 740, &format!("{backend}-lab-sheet-{width}")).await else {
+            return;
+        };
+        lab.log_in(&app, "lab.ade", PASSWORD, "/lab").await;
+        wait_for_text(&lab, "#worklist-rows", "All 2 tests of this visit").await;
+        lab.click_in_view(".visit-sheet-link").await;
+        wait_for_text(&lab, "h1", "Results for").await;
+        lab.assert_fits(width, "the results sheet").await;
+        let orders: Vec<i64> = sqlx::query_scalar("SELECT id FROM lab_order WHERE visit_id = $1 ORDER BY id")
+            .bind(visit)
+            .fetch_all(app.db().pool())
+            .await
+            .expect("orders");
+        lab.fill(&format!("#value_{}", orders[0]), "13.2").await;
+        lab.click_in_view(&format!("#result-answers_{} input[value='Seen (+)']", orders[1]))
+            .await;
+        lab.screenshot(&format!("54-lab-visit-sheet-{width}")).await;
+        lab.click_in_view("#results-sheet button[type=submit]").await;
+        wait_for_text(&lab, "#messages", "2 results saved").await;
+        wait_for_text(&lab, &format!("#order-{}", orders[1]), "Resulted").await;
+        lab.click_in_view("#release-all-form button[type=submit]").await;
+        wait_for_text(&lab, "#messages", "Released 2 results").await;
+        let released = app
+            .count(&format!(
+                "SELECT COUNT(*) FROM lab_order WHERE visit_id = {visit} AND status = 'released'"
+            ))
+            .await;
+        assert_eq!(released, 2);
+        lab.close().await;
+    }
 }

@@ -320,6 +320,7 @@ const ACTIONS: &[(&str, &str)] = &[
     ("lab_order.release", "Released a lab result to the patient"),
     ("lab_order.view", "Opened a lab order and its result"),
     ("visit.view_vitals", "Opened a visit's vitals"),
+    ("visit.view_results", "Opened a visit's lab tests and their results"),
     ("health_record.create", "Recorded a health screening"),
     ("health_record.view", "Opened a patient's health records"),
     ("drug.create", "Added a drug to the catalogue"),
@@ -414,6 +415,7 @@ const READS: &[(&str, &str)] = &[
     ("document.view_list", "Opened the list of your documents"),
     ("lab_order.view", "Opened a lab test and its result"),
     ("visit.view_vitals", "Opened your vitals"),
+    ("visit.view_results", "Opened your lab tests and their results"),
 ];
 
 /// Whether `action` is someone looking at a patient's record (as opposed to changing something): the reads

@@ -127,6 +127,20 @@ impl LabTest {
             None => Range::default(),
         }
     }
+
+    /// What the lab is told beside a number's field: its unit, and the range it will be read against.
+    pub fn value_help(&self, sex: Option<Sex>) -> String {
+        let unit = match self.unit.is_empty() {
+            true => String::new(),
+            false => format!(" in {}", self.unit),
+        };
+        match self.range_for(sex) {
+            range if range.is_empty() => {
+                format!("A number{unit}. No range applies (the patient's sex is not recorded).")
+            }
+            range => format!("A number{unit}. Read against {} for the patient's sex.", range.label()),
+        }
+    }
 }
 
 /// The catalogue form as typed (add and edit).
@@ -540,6 +554,49 @@ pub struct ResultForm {
     pub abnormal: Option<String>,
 }
 
+impl ResultForm {
+    /// The form of an order as it stands: its result (if any), comment and abnormal mark.
+    pub fn of(order: &OrderView) -> Self {
+        ResultForm {
+            value: order.result_value.clone().unwrap_or_default(),
+            comment: order.result_comment.clone(),
+            abnormal: (order.flag == Some(ResultFlag::Abnormal)).then(|| "1".into()),
+        }
+    }
+
+    /// Whether a result was typed (a blank one on a visit's results sheet is left for later).
+    pub fn is_typed(&self) -> bool {
+        !self.value.trim().is_empty()
+    }
+}
+
+/// The results sheet of a visit as sent: each order's fields are named after it (`value_12`, `comment_12`,
+/// `abnormal_12`), so its radio buttons stay a group of their own. In the order of the orders' value fields.
+pub fn result_sheet(fields: &[(String, String)]) -> Vec<(i64, ResultForm)> {
+    let field = |name: String| {
+        fields
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.clone())
+    };
+    let mut sheet: Vec<(i64, ResultForm)> = Vec::new();
+    for (key, value) in fields {
+        let Some(id) = key.strip_prefix("value_").and_then(crate::validation::parse_id) else {
+            continue;
+        };
+        if sheet.iter().any(|(seen, _)| *seen == id) {
+            continue;
+        }
+        let form = ResultForm {
+            value: value.clone(),
+            comment: field(format!("comment_{id}")).unwrap_or_default(),
+            abnormal: field(format!("abnormal_{id}")),
+        };
+        sheet.push((id, form));
+    }
+    sheet
+}
+
 /// A result ready to store: its value, the unit and range copied from the catalogue, the flag and comment.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ResultDetails {
@@ -548,6 +605,16 @@ pub struct ResultDetails {
     pub range: Range,
     pub flag: Option<ResultFlag>,
     pub comment: String,
+}
+
+impl ResultDetails {
+    /// Whether `order` holds this result already (a sheet sent again changes nothing).
+    pub fn is_stored_in(&self, order: &OrderView) -> bool {
+        order.status.has_result()
+            && order.result_value.as_deref() == Some(self.value.as_str())
+            && order.result_comment == self.comment
+            && order.flag == self.flag
+    }
 }
 
 impl ResultForm {
@@ -1135,5 +1202,67 @@ mod tests {
         assert!(errors.get("temperature").is_some());
         assert!(errors.get("eye_left").is_some());
         assert_eq!(errors.get("outcome"), Some("Choose the outcome: fit or not fit."));
+    }
+
+    #[test]
+    fn a_results_sheet_is_read_order_by_order() {
+        let fields: Vec<(String, String)> = [
+            ("csrf_token", "x"),
+            ("value_7", "12.5"),
+            ("comment_7", "Haemolysed"),
+            ("value_9", "Positive"),
+            ("abnormal_9", "1"),
+            ("value_7", "99"),
+            ("value_x", "1"),
+            ("value_0", "1"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        let sheet = result_sheet(&fields);
+        let ids: Vec<i64> = sheet.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, [7, 9], "the first value of an order counts; a bad id is no order");
+        assert_eq!(
+            (
+                sheet[0].1.value.as_str(),
+                sheet[0].1.comment.as_str(),
+                sheet[0].1.abnormal.is_some()
+            ),
+            ("12.5", "Haemolysed", false)
+        );
+        assert_eq!((sheet[1].1.comment.as_str(), sheet[1].1.abnormal.is_some()), ("", true));
+        assert!(!ResultForm::default().is_typed());
+    }
+
+    #[test]
+    fn a_result_is_stored_when_value_comment_and_flag_are_the_orders() {
+        let hb = test((Some(12.0), Some(17.0)), (Some(12.0), Some(17.0)));
+        let result = result_of(&hb, "12.5", false).expect("a number");
+        let order = |status, value: &str, flag| OrderView {
+            id: 1,
+            visit_id: 1,
+            test_id: 1,
+            test_name: "Haemoglobin".into(),
+            specimen: "Blood".into(),
+            status,
+            note: String::new(),
+            ordered_at: Timestamp::now(),
+            result_value: Some(value.to_owned()),
+            result_unit: Some("g/dL".into()),
+            range_low: None,
+            range_high: None,
+            flag,
+            result_comment: String::new(),
+            collected_at: None,
+            resulted_at: None,
+            released_at: None,
+        };
+        assert_eq!(result.flag, Some(ResultFlag::Normal));
+        assert!(result.is_stored_in(&order(OrderStatus::Resulted, "12.5", Some(ResultFlag::Normal))));
+        assert!(!result.is_stored_in(&order(OrderStatus::Resulted, "12.6", Some(ResultFlag::Normal))));
+        assert!(!result.is_stored_in(&order(OrderStatus::Resulted, "12.5", Some(ResultFlag::Low))));
+        assert!(!result.is_stored_in(&order(OrderStatus::Ordered, "12.5", Some(ResultFlag::Normal))));
+        let stored = ResultForm::of(&order(OrderStatus::Resulted, "12.5", Some(ResultFlag::Abnormal)));
+        assert_eq!((stored.value.as_str(), stored.abnormal.is_some()), ("12.5", true));
     }
 }

@@ -3,7 +3,7 @@
 use super::model::{LabTest, OrderStage, OrderStatus, OrderView, Outcome, ResultDetails, TestDetails};
 use crate::db::insert::AnyQuery;
 use crate::db::types::Real;
-use crate::db::{Date, Flag, Reader, Timestamp, Tx, changed_one_row, inserted_id, row_by_id};
+use crate::db::{Date, Flag, Reader, Timestamp, Tx, changed_one_row, inserted_id, row_by_id, run};
 use crate::patients::model::Sex;
 
 const TEST_SELECT: &str =
@@ -198,6 +198,7 @@ pub async fn released_since(mut db: impl Reader, patient_id: i64, since: Timesta
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct WorkItem {
     pub id: i64,
+    pub visit_id: i64,
     pub status: OrderStatus,
     pub ordered_at: Timestamp,
     pub collected_at: Option<Timestamp>,
@@ -219,7 +220,7 @@ impl WorkItem {
 /// The orders waiting for the lab (no result, or a result not released), oldest first.
 pub async fn worklist(mut db: impl Reader, limit: i64) -> Result<Vec<WorkItem>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT o.id, o.status, o.ordered_at, o.collected_at, p.first_name || ' ' || p.surname AS patient_name,
+        "SELECT o.id, o.visit_id, o.status, o.ordered_at, o.collected_at, p.first_name || ' ' || p.surname AS patient_name,
                 p.clinic_number,
                 p.sex, p.date_of_birth, t.name AS test_name, t.specimen, s.full_name AS doctor_name
          FROM lab_order o
@@ -274,6 +275,24 @@ const DETAIL_SELECT: &str = concat!(
 
 pub async fn order(db: impl Reader, id: i64) -> Result<Option<OrderDetail>, sqlx::Error> {
     row_by_id(db, &format!("{DETAIL_SELECT} WHERE o.id = $1"), id).await
+}
+
+/// The patient of a visit's lab orders; none when the visit has no order.
+pub async fn patient_of_visit_orders(mut db: impl Reader, visit_id: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT patient_id FROM lab_order WHERE visit_id = $1 LIMIT 1")
+        .bind(visit_id)
+        .fetch_optional(db.exec())
+        .await
+}
+
+/// Locks a visit's orders until the transaction ends (PostgreSQL; SQLite's write transaction already holds the
+/// database), so two hands saving or releasing its results take turns and the second sees what the first did.
+pub async fn lock_orders_of_visit(tx: &mut Tx, visit_id: i64) -> Result<(), sqlx::Error> {
+    run(
+        tx,
+        sqlx::query("UPDATE lab_order SET updated_at = updated_at WHERE visit_id = $1").bind(visit_id),
+    )
+    .await
 }
 
 /// Records (or corrects) an order's result while it is not released: false when it was released or cancelled

@@ -3,7 +3,9 @@
 //! records. The patient's chart reads orders and health records through `orders_of_visits` and
 //! `health_records_of`.
 
-use super::model::{HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderStatus, OrderView, ResultForm, multi_line};
+use super::model::{
+    HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderStatus, OrderView, ResultDetails, ResultForm, multi_line,
+};
 pub use super::repo::ResultBack;
 use super::repo::{self, HealthRecordRow, NewHealthRecord, OrderDetail, WorkItem};
 use crate::audit::{self, AuditEntry, Reads};
@@ -12,7 +14,7 @@ use crate::consult::model::Recorded;
 use crate::consult::service::writable_visit_in;
 use crate::db::events::Event;
 use crate::db::form_ids::Claim;
-use crate::db::{Date, Db, Reader, Timestamp, is_unique_violation};
+use crate::db::{Date, Db, Reader, Timestamp, Tx, is_unique_violation};
 use crate::error::ServiceError;
 use crate::identity::{Actor, Role, StaffUser};
 use crate::notify::{self, Recipient};
@@ -307,6 +309,31 @@ pub async fn released_since(db: impl Reader, patient_id: i64, since: Timestamp) 
     Ok(repo::released_since(db, patient_id, since).await?)
 }
 
+/// A visit's lab orders as the lab's results sheet shows them: whose they are, and each live order (never a
+/// cancelled one) with its test.
+pub struct VisitResults {
+    pub patient_id: i64,
+    pub orders: Vec<(OrderView, LabTest)>,
+}
+
+pub async fn visit_results(db: &Db, user: &StaffUser, visit_id: i64) -> Result<VisitResults, ServiceError> {
+    reads_lab(user)?;
+    let mut conn = db.conn().await?;
+    let patient_id = repo::patient_of_visit_orders(&mut conn, visit_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let tests = repo::tests(&mut conn).await?;
+    let orders = repo::orders_of_visits(&mut conn, &[visit_id], false)
+        .await?
+        .into_iter()
+        .filter_map(|order| {
+            let test = tests.iter().find(|test| test.id == order.test_id)?.clone();
+            Some((order, test))
+        })
+        .collect();
+    Ok(VisitResults { patient_id, orders })
+}
+
 /// An order, for the lab's page of it.
 pub async fn order_for_lab(db: &Db, user: &StaffUser, order_id: i64) -> Result<OrderDetail, ServiceError> {
     reads_lab(user)?;
@@ -328,16 +355,126 @@ pub async fn record_result(
         .await?
         .ok_or(ServiceError::NotFound)?;
     let mut tx = db.begin_write().await?;
-    let order = repo::order(&mut tx, order_id).await?.ok_or(ServiceError::NotFound)?;
-    if !order.view.can(OrderMove::Record) {
-        return Err(ServiceError::Conflict(released_or_cancelled(&order)));
-    }
+    repo::lock_orders_of_visit(&mut tx, order.view.visit_id).await?;
+    let order = recordable_order(&mut tx, order_id, order.view.visit_id).await?;
     let test = repo::test(&mut tx, order.view.test_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     let result = form.validate(&test, patient.sex).map_err(ServiceError::Invalid)?;
-    if !repo::record_result(&mut tx, order_id, &result, user.id).await? {
-        return Err(ServiceError::Conflict(released_or_cancelled(&order)));
+    write_result(&mut tx, user, actor, &order, &test, &result).await?;
+    let back = format!("{} result for {} is back.", test.name, patient.full_name());
+    tell_doctor(&mut tx, &order, &back).await?;
+    tx.announce(Event::Lab {
+        visit_id: order.view.visit_id,
+    });
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What became of a visit's results sheet.
+#[derive(Debug)]
+pub enum Sheet {
+    /// This many results were recorded or corrected (none when every typed one was stored already).
+    Saved(usize),
+    /// Nothing was written: the messages beside each order's fields.
+    Refused(Vec<(i64, FieldErrors)>),
+}
+
+/// Records the results typed on a visit's sheet in one transaction, each with its audit row, and tells each
+/// ordering doctor once. A blank result is left for later, one stored already is left as it is, and one that
+/// fails its test's rule refuses the whole sheet.
+pub async fn record_visit_results(
+    db: &Db,
+    user: &StaffUser,
+    actor: &Actor,
+    visit_id: i64,
+    sheet: &[(i64, ResultForm)],
+) -> Result<Sheet, ServiceError> {
+    lab_only(user)?;
+    let patient_id = repo::patient_of_visit_orders(db, visit_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let patient = crate::patients::service::get(db, patient_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let mut tx = db.begin_write().await?;
+    repo::lock_orders_of_visit(&mut tx, visit_id).await?;
+    let mut writes = Vec::new();
+    let mut refused = Vec::new();
+    for (order_id, form) in sheet.iter().filter(|(_, form)| form.is_typed()) {
+        let order = recordable_order(&mut tx, *order_id, visit_id).await?;
+        let test = repo::test(&mut tx, order.view.test_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        match form.validate(&test, patient.sex) {
+            Err(errors) => refused.push((*order_id, errors)),
+            Ok(result) if result.is_stored_in(&order.view) => {}
+            Ok(result) => writes.push((order, test, result)),
+        }
+    }
+    if !refused.is_empty() {
+        return Ok(Sheet::Refused(refused));
+    }
+    for (order, test, result) in &writes {
+        write_result(&mut tx, user, actor, order, test, result).await?;
+    }
+    let mut told = Vec::new();
+    for (order, ..) in &writes {
+        if told.contains(&order.ordered_by) {
+            continue;
+        }
+        told.push(order.ordered_by);
+        let tests: Vec<&str> = writes
+            .iter()
+            .filter(|(theirs, ..)| theirs.ordered_by == order.ordered_by)
+            .map(|(_, test, _)| test.name.as_str())
+            .collect();
+        let back = format!(
+            "{} for {} back: {}.",
+            results_word(tests.len()),
+            patient.full_name(),
+            tests.join(", ")
+        );
+        tell_doctor(&mut tx, order, &back).await?;
+    }
+    if !writes.is_empty() {
+        tx.announce(Event::Lab { visit_id });
+        tx.commit().await?;
+    }
+    Ok(Sheet::Saved(writes.len()))
+}
+
+/// "1 result", "3 results".
+fn results_word(count: usize) -> String {
+    match count {
+        1 => "1 result".to_owned(),
+        n => format!("{n} results"),
+    }
+}
+
+/// An order of the visit whose result may still be written, read in the writing transaction.
+async fn recordable_order(tx: &mut Tx, order_id: i64, visit_id: i64) -> Result<OrderDetail, ServiceError> {
+    let order = repo::order(&mut *tx, order_id)
+        .await?
+        .filter(|order| order.view.visit_id == visit_id)
+        .ok_or(ServiceError::NotFound)?;
+    match order.view.can(OrderMove::Record) {
+        true => Ok(order),
+        false => Err(ServiceError::Conflict(released_or_cancelled(&order))),
+    }
+}
+
+/// Stores a checked result of an order with its audit row (a first result, or a correction before release).
+async fn write_result(
+    tx: &mut Tx,
+    user: &StaffUser,
+    actor: &Actor,
+    order: &OrderDetail,
+    test: &LabTest,
+    result: &ResultDetails,
+) -> Result<(), ServiceError> {
+    if !repo::record_result(tx, order.view.id, result, user.id).await? {
+        return Err(ServiceError::Conflict(released_or_cancelled(order)));
     }
     let flag = result.flag.map(|f| format!(" ({})", f.label())).unwrap_or_default();
     let (action, detail) = match &order.view.result_value {
@@ -348,22 +485,17 @@ pub async fn record_result(
         None => ("lab_order.result", format!("{}: {}{flag}", test.name, result.value)),
     };
     let entry = AuditEntry::new(action)
-        .record("lab_order", order_id)
+        .record("lab_order", order.view.id)
         .patient(order.patient_id)
         .detail(detail);
-    audit::record(&mut tx, actor, entry).await?;
-    let back = format!("{} result for {} is back.", test.name, patient.full_name());
-    notify::notify(
-        &mut tx,
-        Recipient::Staff(order.ordered_by),
-        &back,
-        &format!("/visits/{}", order.view.visit_id),
-    )
-    .await?;
-    tx.announce(Event::Lab {
-        visit_id: order.view.visit_id,
-    });
-    tx.commit().await?;
+    audit::record(tx, actor, entry).await?;
+    Ok(())
+}
+
+/// Rings the bell of the doctor who ordered `order`, leading to its visit.
+async fn tell_doctor(tx: &mut Tx, order: &OrderDetail, text: &str) -> Result<(), ServiceError> {
+    let link = format!("/visits/{}", order.view.visit_id);
+    notify::notify(tx, Recipient::Staff(order.ordered_by), text, &link).await?;
     Ok(())
 }
 
@@ -414,30 +546,85 @@ pub async fn release(db: &Db, user: &StaffUser, actor: &Actor, order_id: i64) ->
             _ => Err(ServiceError::Conflict("Record the result before releasing it.".into())),
         };
     }
-    let entry = AuditEntry::new("lab_order.release")
-        .record("lab_order", order_id)
-        .patient(order.patient_id)
-        .detail(order.view.test_name.clone());
-    audit::record(&mut tx, actor, entry).await?;
-    let context = outbox::Context::read(&mut tx).await?;
-    let notice = Notice {
-        kind: Kind::ResultsReady,
-        about: order_id.to_string(),
-        subject: "Your result is ready".to_owned(),
-        body: format!(
-            "Your {} result is ready. Open your visit to read it.",
-            order.view.test_name
-        ),
-        link: format!("/me/visits/{}", order.view.visit_id),
-        record: ("lab_order", order_id),
-        stale_after: None,
-    };
-    outbox::tell_patient(&mut tx, &context, order.patient_id, notice).await?;
+    audit_release(&mut tx, actor, &order.view, order.patient_id).await?;
+    tell_results_ready(&mut tx, order.patient_id, &[&order.view]).await?;
     tx.announce(Event::Lab {
         visit_id: order.view.visit_id,
     });
     tx.commit().await?;
     Ok(true)
+}
+
+/// Releases every recorded result of a visit not released yet, in one transaction, and tells the patient once;
+/// how many it released (none when there were none to release: a second click changes nothing).
+pub async fn release_visit(db: &Db, user: &StaffUser, actor: &Actor, visit_id: i64) -> Result<usize, ServiceError> {
+    lab_only(user)?;
+    let mut tx = db.begin_write().await?;
+    repo::lock_orders_of_visit(&mut tx, visit_id).await?;
+    let patient_id = repo::patient_of_visit_orders(&mut tx, visit_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let orders = repo::orders_of_visits(&mut tx, &[visit_id], false).await?;
+    let resulted: Vec<&OrderView> = orders.iter().filter(|order| order.can(OrderMove::Release)).collect();
+    if resulted.is_empty() {
+        return Ok(0);
+    }
+    for order in &resulted {
+        if !repo::release(&mut tx, order.id, user.id).await? {
+            return Err(ServiceError::Conflict(
+                "A result changed while you released them. Reload the page and look again.".into(),
+            ));
+        }
+        audit_release(&mut tx, actor, order, patient_id).await?;
+    }
+    tell_results_ready(&mut tx, patient_id, &resulted).await?;
+    tx.announce(Event::Lab { visit_id });
+    tx.commit().await?;
+    Ok(resulted.len())
+}
+
+async fn audit_release(tx: &mut Tx, actor: &Actor, order: &OrderView, patient_id: i64) -> Result<(), ServiceError> {
+    let entry = AuditEntry::new("lab_order.release")
+        .record("lab_order", order.id)
+        .patient(patient_id)
+        .detail(order.test_name.clone());
+    audit::record(tx, actor, entry).await?;
+    Ok(())
+}
+
+/// Tells the patient, by the channels they chose, that the results of `released` (one visit's, at least one)
+/// are ready: one message however many were released together.
+async fn tell_results_ready(tx: &mut Tx, patient_id: i64, released: &[&OrderView]) -> Result<(), ServiceError> {
+    let Some(first) = released.first() else {
+        return Ok(());
+    };
+    let names: Vec<&str> = released.iter().map(|order| order.test_name.as_str()).collect();
+    let (subject, body) = match names.as_slice() {
+        [one] => (
+            "Your result is ready",
+            format!("Your {one} result is ready. Open your visit to read it."),
+        ),
+        [first @ .., last] => (
+            "Your results are ready",
+            format!(
+                "Your {} and {last} results are ready. Open your visit to read them.",
+                first.join(", ")
+            ),
+        ),
+        [] => return Ok(()),
+    };
+    let context = outbox::Context::read(&mut *tx).await?;
+    let notice = Notice {
+        kind: Kind::ResultsReady,
+        about: first.id.to_string(),
+        subject: subject.to_owned(),
+        body,
+        link: format!("/me/visits/{}", first.visit_id),
+        record: ("lab_order", first.id),
+        stale_after: None,
+    };
+    outbox::tell_patient(tx, &context, patient_id, notice).await?;
+    Ok(())
 }
 
 // ---- health records -------------------------------------------------------------------------------------
