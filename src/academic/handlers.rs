@@ -8,6 +8,7 @@ use tower_sessions::Session;
 
 use crate::state::AppState;
 use crate::web::extract::{Admins, Staff};
+use crate::web::filters;
 use crate::web::form::{Form, invalid};
 use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
