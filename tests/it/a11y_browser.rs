@@ -38,12 +38,16 @@ async fn violations(b: &Browser) -> Vec<String> {
     serde_json::from_value(found).unwrap_or_else(|e| vec![format!("unreadable answer: {e}")])
 }
 
+/// Each page's axe violations, and on a phone, a page wider than the screen.
 async fn check(b: &Browser, app: &TestApp, paths: &[String], size: &str, all: &mut Vec<String>) {
     for path in paths {
         b.goto(app, path).await;
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         for line in violations(b).await {
             all.push(format!("{size} {path}: {line}"));
+        }
+        if size == "phone" && !b.fits_width().await {
+            all.push(format!("{size} {path}: wider than the screen"));
         }
     }
 }
@@ -96,6 +100,10 @@ async fn every_main_page_passes_axe(app: TestApp) {
         "/admin/reports",
         "/admin/audit",
         "/admin/lab-tests",
+        "/admin/procedures",
+        "/admin/schemes",
+        "/admin/academic",
+        "/billing/claims",
     ]
     .map(str::to_owned)
     .to_vec();
@@ -111,6 +119,7 @@ async fn every_main_page_passes_axe(app: TestApp) {
                 "/patients".to_owned(),
                 format!("/patients/{}", ids[0]),
                 "/billing".to_owned(),
+                "/billing/day".to_owned(),
             ],
         ),
         (
@@ -123,6 +132,7 @@ async fn every_main_page_passes_axe(app: TestApp) {
                 format!("/visits/{visit}"),
                 format!("/patients/{}/chart", ids[1]),
                 "/schedule".to_owned(),
+                "/schedule/hours".to_owned(),
             ],
         ),
         (
@@ -133,6 +143,7 @@ async fn every_main_page_passes_axe(app: TestApp) {
                 "/pharmacy".to_owned(),
                 "/pharmacy/prescriptions".to_owned(),
                 "/pharmacy/drugs?show=reorder&sort=stock".to_owned(),
+                "/pharmacy/counts".to_owned(),
             ],
         ),
         (
