@@ -30,7 +30,7 @@ use sickbay_core::dispensing::{self as dispense, Dispensed, Label, Line, Preview
 use sickbay_core::error::ServiceError;
 use sickbay_core::pharmacy::model::StockLevel;
 use sickbay_core::pharmacy::service;
-use sickbay_core::prescriptions::model::{Item, Prescription};
+use sickbay_core::prescriptions::model::{Item, ListFilter, Prescription};
 use sickbay_core::validation::parse_id;
 
 fn shelf(state: &AppState) -> Shelf {
@@ -77,9 +77,14 @@ pub struct WorklistQuery {
     all: Option<String>,
     #[serde(default)]
     page: Option<String>,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    status: String,
 }
 
-/// The prescriptions with something owed, oldest first, live; `?all=1` lists every prescription instead.
+/// The prescriptions with something owed, oldest first, live; `?all=1` lists every prescription instead, by
+/// status (`status=`) and patient (`q=`).
 pub async fn worklist(
     _user: Staff<PharmacyStaff>,
     Page { state, layout, .. }: Page,
@@ -87,7 +92,8 @@ pub async fn worklist(
 ) -> AppResult<Response> {
     if query.all.is_some() {
         let page = PageRequest::from_query(query.page.as_deref());
-        let list = crate::prescriptions::handlers::all_prescriptions(&state, layout, page).await?;
+        let filter = ListFilter::from_query(&query.status, &query.q);
+        let list = crate::prescriptions::handlers::all_prescriptions(&state, layout, filter, page).await?;
         return Ok(list.into_response());
     }
     Ok(WorklistPage {

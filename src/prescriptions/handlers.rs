@@ -18,7 +18,7 @@ use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::{HxRequest, redirect};
 use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
-use crate::web::paging::{Pager, Paging};
+use crate::web::paging::{Pager, Paging, address};
 use crate::web::{AppResult, IdPath, IdsPath};
 use sickbay_core::consult::model::{Access, Visit};
 use sickbay_core::db::form_ids::FormKey;
@@ -28,7 +28,9 @@ use sickbay_core::error::ServiceError;
 use sickbay_core::identity::{Role, StaffUser};
 use sickbay_core::pharmacy::model::{DrugStock, StockLevel};
 use sickbay_core::prescriptions::model::dose::{self, Dispensed, NoSuggestion};
-use sickbay_core::prescriptions::model::{Frequency, Item, ItemForm, Prescription, Route, allergy_match};
+use sickbay_core::prescriptions::model::{
+    Frequency, Item, ItemForm, ListFilter, Prescription, PrescriptionStatus, Route, allergy_match,
+};
 use sickbay_core::prescriptions::repo::Listed;
 use sickbay_core::prescriptions::service;
 use sickbay_core::validation::{FieldErrors, parse_id};
@@ -476,23 +478,62 @@ fn print_page(state: &AppState, layout: Layout, printable: service::Printable, b
 pub struct ListPage {
     layout: Layout,
     prescriptions: Vec<Listed>,
+    filter: ListFilter,
     paging: Paging,
 }
 
 impl ListPage {
+    /// The list's address for this status and page, keeping the search.
+    fn link(&self, status: Option<PrescriptionStatus>, page: Option<i64>) -> String {
+        let page = page
+            .filter(|page| *page > 1)
+            .map(|page| page.to_string())
+            .unwrap_or_default();
+        let pairs = [
+            ("all", "1"),
+            ("q", self.filter.search.as_str()),
+            ("status", status.map_or("", PrescriptionStatus::as_str)),
+            ("page", page.as_str()),
+        ];
+        address("/pharmacy/prescriptions", &pairs)
+    }
+
+    /// The status filter's links: its label, address, and whether it is the one shown.
+    fn status_links(&self) -> Vec<(&'static str, String, bool)> {
+        let all = ("All", self.link(None, None), self.filter.status.is_none());
+        let one = |status: &PrescriptionStatus| {
+            let status = *status;
+            (
+                status.label(),
+                self.link(Some(status), None),
+                self.filter.status == Some(status),
+            )
+        };
+        std::iter::once(all)
+            .chain(PrescriptionStatus::ALL.iter().map(one))
+            .collect()
+    }
+
     fn pager(&self) -> Pager {
         self.paging.pager(("prescription", "prescriptions"), |page| {
-            format!("/pharmacy/prescriptions?page={page}")
+            self.link(self.filter.status, Some(page))
         })
     }
 }
 
-/// Every prescription, pending first, newest first (the pharmacy's worklist shows this page for `?all=1`).
-pub async fn all_prescriptions(state: &AppState, layout: Layout, page: PageRequest) -> AppResult<ListPage> {
-    let (prescriptions, total) = service::list(&state.db, page).await?;
+/// Every prescription that `filter` lets through, pending first, newest first (the pharmacy's worklist shows
+/// this page for `?all=1`).
+pub async fn all_prescriptions(
+    state: &AppState,
+    layout: Layout,
+    filter: ListFilter,
+    page: PageRequest,
+) -> AppResult<ListPage> {
+    let (prescriptions, total) = service::list(&state.db, &filter, page).await?;
     Ok(ListPage {
         layout,
         prescriptions,
+        filter,
         paging: Paging::new(page, total),
     })
 }

@@ -602,6 +602,36 @@ async fn the_pharmacy_lists_prescriptions_pending_first(app: TestApp) {
         page.attr("#prescription-list tbody tr a", "href"),
         Some(format!("/visits/{second}/prescription"))
     );
+    // By status, by patient, and both; each link keeps the other choice, and an unknown status shows them all.
+    let names =
+        |page: &crate::support::Page| -> Vec<String> { page.texts("#prescription-list tbody tr td:first-child") };
+    let dispensed = pharmacist.get("/pharmacy/prescriptions?all=1&status=dispensed").await;
+    assert_eq!(names(&dispensed), ["Chidi Okoro"]);
+    assert_eq!(dispensed.text("#prescription-status [aria-current]"), "Dispensed");
+    let bisi = pharmacist.get("/pharmacy/prescriptions?all=1&q=bis").await;
+    assert_eq!(names(&bisi), ["Bisi Okoro"]);
+    assert_eq!(
+        bisi.attr("#prescription-status a:nth-child(4)", "href").as_deref(),
+        Some("/pharmacy/prescriptions?all=1&q=bis&status=dispensed")
+    );
+    assert_eq!(bisi.attr("#prescription-search", "value").as_deref(), Some("bis"));
+    let none = pharmacist
+        .get("/pharmacy/prescriptions?all=1&q=bis&status=dispensed")
+        .await;
+    none.assert_status(StatusCode::OK);
+    assert!(names(&none).is_empty() && none.text("#no-match").contains("No prescription matches"));
+    assert_eq!(
+        none.attr("form.search-form input[name=status]", "value").as_deref(),
+        Some("dispensed"),
+        "a search keeps the status"
+    );
+    let okoro = pharmacist
+        .get("/pharmacy/prescriptions?all=1&q=Okoro&status=pending")
+        .await;
+    assert_eq!(names(&okoro), ["Bisi Okoro"]);
+    let unknown = pharmacist.get("/pharmacy/prescriptions?all=1&status=lost").await;
+    assert_eq!(names(&unknown).len(), 2);
+    assert_eq!(unknown.text("#prescription-status [aria-current]"), "All");
     // The worklist shows only what is still owed: Bisi's.
     let worklist = pharmacist.get("/pharmacy/prescriptions").await;
     let rows = worklist.texts("#worklist-rows tr");

@@ -533,6 +533,33 @@ text_enum! {
     }
 }
 
+/// Which prescriptions the pharmacy's list shows: those of one status (all without), of the patients a search
+/// finds (by name, clinic, matric or phone number, as the patient search reads it).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    pub status: Option<PrescriptionStatus>,
+    pub search: String,
+}
+
+impl ListFilter {
+    /// From the list's address: an unknown status shows them all, and the search is trimmed.
+    pub fn from_query(status: &str, search: &str) -> Self {
+        ListFilter {
+            status: status.trim().parse().ok(),
+            search: search.trim().to_owned(),
+        }
+    }
+
+    /// The patient search's terms: every one must begin a token of the patient.
+    pub fn terms(&self) -> Vec<String> {
+        crate::patients::model::search_terms(&self.search)
+    }
+
+    pub fn is_filtered(&self) -> bool {
+        self.status.is_some() || !self.search.is_empty()
+    }
+}
+
 impl PrescriptionStatus {
     pub fn label(self) -> &'static str {
         match self {
@@ -911,5 +938,17 @@ mod tests {
         assert!(allergy_match("aspirin", "Paracetamol", "").is_none());
         // Short words (an abbreviation, "to") don't match inside longer names.
         assert!(allergy_match("to ORS", "Metronidazole", "").is_none());
+    }
+
+    #[test]
+    fn the_lists_filter_reads_its_address() {
+        let filter = ListFilter::from_query(" dispensed ", "  Ada Okoro ");
+        assert_eq!(filter.status, Some(PrescriptionStatus::Dispensed));
+        assert_eq!(filter.search, "Ada Okoro");
+        assert_eq!(filter.terms(), ["ada", "okoro"]);
+        assert!(filter.is_filtered());
+        let unknown = ListFilter::from_query("lost", "");
+        assert_eq!(unknown, ListFilter::default());
+        assert!(!unknown.is_filtered() && unknown.terms().is_empty());
     }
 }

@@ -1,6 +1,6 @@
 //! All SQL of prescriptions and their items.
 
-use super::model::{Item, ItemProgress, NewItem, Prescription, PrescriptionStatus, status_of};
+use super::model::{Item, ItemProgress, ListFilter, NewItem, Prescription, PrescriptionStatus, status_of};
 use crate::db::paging::PageRequest;
 use crate::db::{Reader, Timestamp, Tx, changed_one_row, inserted_id, row_by_id, rows_for_ids};
 
@@ -271,29 +271,59 @@ pub struct Listed {
     pub items: i64,
 }
 
-/// One page of prescriptions with at least one item, pending first, newest first, and how many there are.
-/// The page is chosen among the prescriptions before anything is joined to it (joined first, SQLite read every
-/// patient to find the few with a prescription); only its rows count their items.
-pub async fn list(mut db: impl Reader, page: PageRequest) -> Result<(Vec<Listed>, i64), sqlx::Error> {
-    let rows = sqlx::query_as(&format!(
+/// One page of the prescriptions with at least one item that `filter` lets through, pending first, newest
+/// first, and how many there are. The page is chosen among the prescriptions before anything is joined to it
+/// (joined first, SQLite read every patient to find the few with a prescription); only its rows count their
+/// items. A search narrows them to the patients its terms find in the patients' search tokens.
+pub async fn list(
+    mut db: impl Reader,
+    filter: &ListFilter,
+    page: PageRequest,
+) -> Result<(Vec<Listed>, i64), sqlx::Error> {
+    let (conditions, values) = list_conditions(filter);
+    let sql = format!(
         "SELECT p.visit_id, pt.first_name || ' ' || pt.surname AS patient_name, pt.clinic_number,
                 s.full_name AS doctor_name, p.status, p.created_at,
                 (SELECT COUNT(*) FROM prescription_item i WHERE i.prescription_id = p.id) AS items
          FROM (SELECT x.id, x.visit_id, x.patient_id, x.doctor_id, x.status, x.created_at FROM prescription x
-               WHERE EXISTS (SELECT 1 FROM prescription_item i WHERE i.prescription_id = x.id)
+               WHERE {conditions}
                ORDER BY CASE WHEN x.status = 'pending' THEN 0 ELSE 1 END, x.created_at DESC, x.id DESC
                {}) p
          JOIN patient pt ON pt.id = p.patient_id JOIN staff s ON s.id = p.doctor_id
          ORDER BY CASE WHEN p.status = 'pending' THEN 0 ELSE 1 END, p.created_at DESC, p.id DESC",
         page.sql()
-    ))
-    .fetch_all(db.exec())
-    .await?;
-    let total = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM prescription p
-         WHERE EXISTS (SELECT 1 FROM prescription_item i WHERE i.prescription_id = p.id)",
-    )
-    .fetch_one(db.exec())
-    .await?;
+    );
+    let mut rows = sqlx::query_as(&sql);
+    for value in &values {
+        rows = rows.bind(value);
+    }
+    let rows = rows.fetch_all(db.exec()).await?;
+    let count = format!("SELECT COUNT(*) FROM prescription x WHERE {conditions}");
+    let mut total = sqlx::query_scalar(&count);
+    for value in &values {
+        total = total.bind(value);
+    }
+    let total = total.fetch_one(db.exec()).await?;
     Ok((rows, total))
+}
+
+/// The `WHERE` of the list over `prescription x`, with the values of its parameters in order.
+fn list_conditions(filter: &ListFilter) -> (String, Vec<String>) {
+    let mut conditions = vec!["EXISTS (SELECT 1 FROM prescription_item i WHERE i.prescription_id = x.id)".to_owned()];
+    let mut values = Vec::new();
+    if let Some(status) = filter.status {
+        values.push(status.as_str().to_owned());
+        conditions.push(format!("x.status = ${}", values.len()));
+    }
+    for term in filter.terms() {
+        let (low, high) = crate::patients::model::prefix_range(&term);
+        values.push(low);
+        values.push(high);
+        conditions.push(format!(
+            "x.patient_id IN (SELECT patient_id FROM patient_search_token WHERE token >= ${} AND token < ${})",
+            values.len() - 1,
+            values.len()
+        ));
+    }
+    (conditions.join(" AND "), values)
 }

@@ -2,7 +2,7 @@
 //! the visit is open (the prescription is created with the first), checked against the drug catalogue and
 //! the patient's recorded allergies; and the reads of the print page, the pharmacy's list and the chart.
 
-use super::model::{Item, ItemForm, Prescription, PrescriptionStatus, allergy_match, how_to_take};
+use super::model::{Item, ItemForm, ListFilter, Prescription, PrescriptionStatus, allergy_match, how_to_take};
 use super::repo::{self, Listed, Locked};
 use crate::audit::{self, AuditEntry, Reads};
 use crate::consult::model::{Access, Visit};
@@ -219,8 +219,8 @@ pub async fn record_read(reads: &Reads, actor: &Actor, prescription: &Prescripti
 }
 
 /// The pharmacy's list: one page of prescriptions, pending first, newest first, and how many there are.
-pub async fn list(db: &Db, page: PageRequest) -> Result<(Vec<Listed>, i64), ServiceError> {
-    Ok(repo::list(db, page).await?)
+pub async fn list(db: &Db, filter: &ListFilter, page: PageRequest) -> Result<(Vec<Listed>, i64), ServiceError> {
+    Ok(repo::list(db, filter, page).await?)
 }
 
 // ---- for the pharmacy: reading and dispensing inside its changes --------------------------------------
