@@ -397,32 +397,33 @@ pub async fn visit_events(
 
 // ---- the worklist ---------------------------------------------------------------------------------------
 
-/// A worklist row as shown: the order with the patient's age on today, and on the first of several rows of
-/// one visit, how many there are (it links to the visit's results sheet).
+/// A worklist row as shown: the order with the patient's age on today, and whether it is the first of several
+/// rows of one visit (it then links to the visit's results sheet; the list may not hold all of them, so the link
+/// says no number).
 pub struct WorkRow {
     pub item: WorkItem,
     pub age: Option<u32>,
-    pub visit_tests: Option<usize>,
+    pub leads_visit: bool,
 }
 
 fn rows(items: Vec<WorkItem>, today: Date) -> Vec<WorkRow> {
-    let visit_tests = |at: usize, item: &WorkItem| {
+    let leads_visit = |at: usize, item: &WorkItem| {
         let earlier = items[..at].iter().any(|other| other.visit_id == item.visit_id);
-        let count = items.iter().filter(|other| other.visit_id == item.visit_id).count();
-        (!earlier && count > 1).then_some(count)
+        let later = items[at + 1..].iter().any(|other| other.visit_id == item.visit_id);
+        !earlier && later
     };
-    let counts: Vec<Option<usize>> = items
+    let leads: Vec<bool> = items
         .iter()
         .enumerate()
-        .map(|(at, item)| visit_tests(at, item))
+        .map(|(at, item)| leads_visit(at, item))
         .collect();
     items
         .into_iter()
-        .zip(counts)
-        .map(|(item, visit_tests)| WorkRow {
+        .zip(leads)
+        .map(|(item, leads_visit)| WorkRow {
             age: age(item.date_of_birth, today.0),
             item,
-            visit_tests,
+            leads_visit,
         })
         .collect()
 }
