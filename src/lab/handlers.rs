@@ -800,8 +800,13 @@ async fn visit_results_page(
         .orders
         .into_iter()
         .map(|(order, test)| {
+            // What was typed comes back against the result as it is now: a change made meanwhile is named
+            // beside its field in this same answer, so saving again means to replace it.
             let form = match typed.iter().find(|(id, _)| *id == order.id) {
-                Some((_, form)) if order.can(OrderMove::Record) => form.clone(),
+                Some((_, form)) if order.can(OrderMove::Record) => ResultForm {
+                    seen: order.result_version().to_string(),
+                    ..form.clone()
+                },
                 _ => ResultForm::of(&order),
             };
             let errors = match refused.iter().position(|(id, _)| *id == order.id) {

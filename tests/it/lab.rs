@@ -26,6 +26,7 @@ on_both_databases!(
     a_word_result_is_chosen_from_the_tests_answers,
     a_visits_results_are_typed_and_released_on_one_page,
     two_hands_saving_one_visits_results_write_each_once,
+    a_result_saved_meanwhile_is_not_replaced_unseen,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -1465,4 +1466,92 @@ async fn two_hands_saving_one_visits_results_write_each_once(app: TestApp) {
             .await,
         1
     );
+}
+
+/// Two attendants with the same sheet open: the second to save a different value is told what the first saved
+/// (nothing written), and replaces it only by saving again; the order's own page refuses a stale form too.
+async fn a_result_saved_meanwhile_is_not_replaced_unseen(app: TestApp) {
+    let l = lab(&app).await;
+    let (hb, mp) = order_both(&app, &l).await;
+    let other = app.login_as("lab.bisi", Role::Lab).await;
+    let path = format!("/lab/visits/{}/results", l.visit);
+    let (value_hb, seen_hb, value_mp) = (format!("value_{hb}"), format!("seen_{hb}"), format!("value_{mp}"));
+    let mine = l.lab.get(&path).await;
+    let seen = mine
+        .attr(&format!("input[name={seen_hb}]"), "value")
+        .expect("the version shown");
+    assert_eq!(seen, "0");
+    // The other attendant saves first.
+    other
+        .post(&path, &[(value_hb.as_str(), "12.1"), (seen_hb.as_str(), "0")])
+        .await
+        .assert_redirect(&path);
+    // Mine, filled against no result: refused with what is there now, nothing else written either.
+    let refused = l
+        .lab
+        .post(
+            &path,
+            &[
+                (value_hb.as_str(), "13.4"),
+                (seen_hb.as_str(), seen.as_str()),
+                (value_mp.as_str(), "Seen"),
+            ],
+        )
+        .await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text(&format!("#value_{hb}-error"))
+            .contains("Someone saved 12.1 g/dL for Haemoglobin"),
+        "{}",
+        refused.text(&format!("#value_{hb}-error"))
+    );
+    assert_eq!(refused.attr(&format!("#value_{hb}"), "value").as_deref(), Some("13.4"));
+    assert_eq!(order_status(&app, mp).await, "ordered");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM lab_order WHERE result_value = '12.1'")
+            .await,
+        1
+    );
+    // The answer carries the version now shown: saving again replaces it, as a correction.
+    let now = refused
+        .attr(&format!("input[name={seen_hb}]"), "value")
+        .expect("the new version");
+    assert_ne!(now, "0");
+    l.lab
+        .post(&path, &[(value_hb.as_str(), "13.4"), (seen_hb.as_str(), now.as_str())])
+        .await
+        .assert_redirect(&path);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM lab_order WHERE result_value = '13.4'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.correct'")
+            .await,
+        1
+    );
+    // The order's own page: a form filled before that correction is refused.
+    let order = format!("/lab/orders/{hb}");
+    l.lab
+        .post(&format!("{order}/result"), &[("value", "14"), ("seen", now.as_str())])
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM lab_order WHERE result_value = '14'")
+            .await,
+        0
+    );
+    let fresh = l.lab.get(&order).await;
+    let current = fresh
+        .attr("input[name=seen]", "value")
+        .expect("the order page's version");
+    l.lab
+        .post(
+            &format!("{order}/result"),
+            &[("value", "14"), ("seen", current.as_str())],
+        )
+        .await
+        .assert_redirect(&order);
 }

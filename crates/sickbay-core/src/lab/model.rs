@@ -552,6 +552,10 @@ pub struct ResultForm {
     pub comment: String,
     #[serde(default)]
     pub abnormal: Option<String>,
+    /// The version of the order's result the form was filled against ([`OrderView::result_version`]); empty:
+    /// not checked.
+    #[serde(default)]
+    pub seen: String,
 }
 
 impl ResultForm {
@@ -561,12 +565,18 @@ impl ResultForm {
             value: order.result_value.clone().unwrap_or_default(),
             comment: order.result_comment.clone(),
             abnormal: (order.flag == Some(ResultFlag::Abnormal)).then(|| "1".into()),
+            seen: order.result_version().to_string(),
         }
     }
 
     /// Whether a result was typed (a blank one on a visit's results sheet is left for later).
     pub fn is_typed(&self) -> bool {
         !self.value.trim().is_empty()
+    }
+
+    /// Whether the order's result was saved by someone else since the form was filled.
+    pub fn is_stale(&self, order: &OrderView) -> bool {
+        !self.seen.trim().is_empty() && self.seen.trim() != order.result_version().to_string()
     }
 }
 
@@ -591,6 +601,7 @@ pub fn result_sheet(fields: &[(String, String)]) -> Vec<(i64, ResultForm)> {
             value: value.clone(),
             comment: field(format!("comment_{id}")).unwrap_or_default(),
             abnormal: field(format!("abnormal_{id}")),
+            seen: field(format!("seen_{id}")).unwrap_or_default(),
         };
         sheet.push((id, form));
     }
@@ -714,6 +725,11 @@ impl OrderView {
 
     pub fn is_abnormal(&self) -> bool {
         self.flag.is_some_and(ResultFlag::is_abnormal)
+    }
+
+    /// Which result the order holds: when it was last saved, in milliseconds (0 before any).
+    pub fn result_version(&self) -> i64 {
+        self.resulted_at.map_or(0, Timestamp::millis)
     }
 }
 
@@ -1092,7 +1108,7 @@ mod tests {
         let result = ResultForm {
             value: "12.5".into(),
             comment: "Repeat in a month.".into(),
-            abnormal: None,
+            ..ResultForm::default()
         }
         .validate(&hb, Some(Sex::Male))
         .unwrap();
@@ -1264,5 +1280,15 @@ mod tests {
         assert!(!result.is_stored_in(&order(OrderStatus::Ordered, "12.5", Some(ResultFlag::Normal))));
         let stored = ResultForm::of(&order(OrderStatus::Resulted, "12.5", Some(ResultFlag::Abnormal)));
         assert_eq!((stored.value.as_str(), stored.abnormal.is_some()), ("12.5", true));
+        let mut saved = order(OrderStatus::Resulted, "12.5", Some(ResultFlag::Normal));
+        let filled = ResultForm::of(&saved);
+        assert_eq!(filled.seen, "0");
+        assert!(!filled.is_stale(&saved));
+        saved.resulted_at = Some(Timestamp(1_700_000_000_000));
+        assert!(filled.is_stale(&saved), "saved again since the form was filled");
+        assert!(
+            !ResultForm::default().is_stale(&saved),
+            "a form without a version is not checked"
+        );
     }
 }

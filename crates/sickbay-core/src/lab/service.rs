@@ -361,6 +361,9 @@ pub async fn record_result(
         .await?
         .ok_or(ServiceError::NotFound)?;
     let result = form.validate(&test, patient.sex).map_err(ServiceError::Invalid)?;
+    if form.is_stale(&order.view) && !result.is_stored_in(&order.view) {
+        return Err(ServiceError::Conflict(saved_meanwhile(&order)));
+    }
     write_result(&mut tx, user, actor, &order, &test, &result).await?;
     let back = format!("{} result for {} is back.", test.name, patient.full_name());
     tell_doctor(&mut tx, &order, &back).await?;
@@ -409,6 +412,11 @@ pub async fn record_visit_results(
         match form.validate(&test, patient.sex) {
             Err(errors) => refused.push((*order_id, errors)),
             Ok(result) if result.is_stored_in(&order.view) => {}
+            Ok(_) if form.is_stale(&order.view) => {
+                let mut errors = FieldErrors::default();
+                errors.add("value", saved_meanwhile(&order));
+                refused.push((*order_id, errors));
+            }
             Ok(result) => writes.push((order, test, result)),
         }
     }
@@ -442,6 +450,15 @@ pub async fn record_visit_results(
         tx.commit().await?;
     }
     Ok(Sheet::Saved(writes.len()))
+}
+
+/// What a form filled against an older result is told: what the order holds now.
+fn saved_meanwhile(order: &OrderDetail) -> String {
+    format!(
+        "Someone saved {} for {} while this page was open. Look at it, then save again to change it.",
+        order.view.value_with_unit(),
+        order.view.test_name
+    )
 }
 
 /// "1 result", "3 results".
