@@ -237,11 +237,7 @@ async fn the_catalogue_is_kept_by_admins_with_clear_messages(app: TestApp) {
             .await
             .unwrap();
     assert_eq!((name.as_str(), low, high, active), ("Hb", Some(13.5), None, 0));
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_test.update'")
-            .await,
-        1
-    );
+    assert_eq!(app.audits("lab_test.update").await, 1);
     admin
         .get("/admin/lab-tests/999")
         .await
@@ -343,11 +339,7 @@ async fn only_the_visits_doctor_orders_and_cancels_while_it_is_open(app: TestApp
         .await;
     again.assert_status(StatusCode::OK);
     assert_eq!(again.texts("#lab #lab-order-list > li").len(), 2);
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.create'")
-            .await,
-        3
-    );
+    assert_eq!(app.audits("lab_order.create").await, 3);
     // An order that is not the visit's: none there.
     l.doctor
         .1
@@ -437,11 +429,7 @@ async fn the_lab_records_flags_corrects_and_releases_results_once(app: TestApp) 
             .await,
         1
     );
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.correct'")
-            .await,
-        1
-    );
+    assert_eq!(app.audits("lab_order.correct").await, 1);
     // Words, marked abnormal.
     l.lab
         .post(
@@ -478,11 +466,7 @@ async fn the_lab_records_flags_corrects_and_releases_results_once(app: TestApp) 
             .await,
         released_at
     );
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.release'")
-            .await,
-        1
-    );
+    assert_eq!(app.audits("lab_order.release").await, 1);
     let page = l.lab.get(&path).await;
     assert!(page.text("#messages").contains("already released"));
     assert!(!page.has("#result-form") && !page.has("#release-form"));
@@ -1331,11 +1315,7 @@ async fn a_visits_results_are_typed_and_released_on_one_page(app: TestApp) {
     );
     assert_eq!(refused.attr(&format!("#value_{hb}"), "value").as_deref(), Some("12.1"));
     assert_eq!(order_status(&app, hb).await, "ordered");
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.result'")
-            .await,
-        0
-    );
+    assert_eq!(app.audits("lab_order.result").await, 0);
 
     // The haemoglobin alone: the malaria film waits.
     l.lab
@@ -1355,16 +1335,8 @@ async fn a_visits_results_are_typed_and_released_on_one_page(app: TestApp) {
         .await
         .expect("malaria");
     assert_eq!((value.as_str(), flag.as_str()), ("Seen (+)", "abnormal"));
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.result'")
-            .await,
-        2
-    );
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.correct'")
-            .await,
-        0
-    );
+    assert_eq!(app.audits("lab_order.result").await, 2);
+    assert_eq!(app.audits("lab_order.correct").await, 0);
     let doctor = l.doctor.0;
     let told = app
         .count(&format!("SELECT COUNT(*) FROM notice WHERE staff_id = {doctor}"))
@@ -1374,7 +1346,8 @@ async fn a_visits_results_are_typed_and_released_on_one_page(app: TestApp) {
     let again = l.lab.post(&path, &both).await;
     again.assert_redirect(&path);
     assert!(l.lab.get(&path).await.text("#messages").contains("Nothing changed"));
-    assert_eq!(app.count("SELECT COUNT(*) FROM audit_event WHERE action LIKE 'lab_order.%' AND action IN ('lab_order.result', 'lab_order.correct')").await, 2);
+    let written = app.audits("lab_order.result").await + app.audits("lab_order.correct").await;
+    assert_eq!(written, 2);
 
     // Release both at once: one message to the patient.
     let page = l.lab.get(&path).await;
@@ -1388,11 +1361,7 @@ async fn a_visits_results_are_typed_and_released_on_one_page(app: TestApp) {
         (order_status(&app, hb).await, order_status(&app, mp).await),
         ("released".into(), "released".into())
     );
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.release'")
-            .await,
-        2
-    );
+    assert_eq!(app.audits("lab_order.release").await, 2);
     let patient = l.patient;
     let messages: Vec<String> = sqlx::query_scalar("SELECT message FROM notice WHERE patient_id = $1")
         .bind(patient)
@@ -1437,16 +1406,8 @@ async fn two_hands_saving_one_visits_results_write_each_once(app: TestApp) {
     let (one, two) = tokio::join!(l.lab.post(&path, &sheet), other.post(&path, &sheet));
     one.assert_redirect(&path);
     two.assert_redirect(&path);
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.result'")
-            .await,
-        2
-    );
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.correct'")
-            .await,
-        0
-    );
+    assert_eq!(app.audits("lab_order.result").await, 2);
+    assert_eq!(app.audits("lab_order.correct").await, 0);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM lab_order WHERE status = 'resulted'")
             .await,
@@ -1456,11 +1417,7 @@ async fn two_hands_saving_one_visits_results_write_each_once(app: TestApp) {
     let (release_one, release_two) = tokio::join!(l.lab.post(&release, &[]), other.post(&release, &[]));
     release_one.assert_redirect(&path);
     release_two.assert_redirect(&path);
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.release'")
-            .await,
-        2
-    );
+    assert_eq!(app.audits("lab_order.release").await, 2);
     assert_eq!(
         app.count(&format!("SELECT COUNT(*) FROM notice WHERE patient_id = {}", l.patient))
             .await,
@@ -1527,11 +1484,7 @@ async fn a_result_saved_meanwhile_is_not_replaced_unseen(app: TestApp) {
             .await,
         1
     );
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.correct'")
-            .await,
-        1
-    );
+    assert_eq!(app.audits("lab_order.correct").await, 1);
     // The order's own page: a form filled before that correction is refused.
     let order = format!("/lab/orders/{hb}");
     l.lab

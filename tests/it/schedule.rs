@@ -89,11 +89,6 @@ async fn slots_on(app: &TestApp, doctor_id: i64, day: NaiveDate) -> i64 {
         .expect("count")
 }
 
-async fn audits(app: &TestApp, action: &str) -> i64 {
-    app.count(&format!("SELECT COUNT(*) FROM audit_event WHERE action = '{action}'"))
-        .await
-}
-
 async fn hours_are_added_and_generate_slots_for_the_horizon(app: TestApp) {
     let (id, doc) = doctor(&app, "dr.ada").await;
     let page = doc.get("/schedule/hours").await;
@@ -111,7 +106,7 @@ async fn hours_are_added_and_generate_slots_for_the_horizon(app: TestApp) {
         page.text("#slot-counts"),
         format!("{} slots added, 0 removed.", count_added_last(&app, id).await)
     );
-    assert_eq!(audits(&app, "hours.create").await, 7);
+    assert_eq!(app.audits("hours.create").await, 7);
 
     let horizon = app.state.settings.get().booking.horizon_days;
     let today = today(&app);
@@ -309,7 +304,7 @@ async fn removing_hours_keeps_and_lists_booked_slots(app: TestApp) {
             .await,
         1
     );
-    assert_eq!(audits(&app, "hours.remove").await, 1);
+    assert_eq!(app.audits("hours.remove").await, 1);
     assert_eq!(
         app.count(&format!("SELECT active FROM doctor_hours WHERE id = {hours_id}"))
             .await,
@@ -319,7 +314,7 @@ async fn removing_hours_keeps_and_lists_booked_slots(app: TestApp) {
     doc.post(&format!("/schedule/hours/{hours_id}/remove"), &[])
         .await
         .assert_redirect("/schedule/hours");
-    assert_eq!(audits(&app, "hours.remove").await, 1);
+    assert_eq!(app.audits("hours.remove").await, 1);
 }
 
 async fn closures_remove_a_days_slots_and_list_bookings(app: TestApp) {
@@ -402,7 +397,7 @@ async fn closures_remove_a_days_slots_and_list_bookings(app: TestApp) {
         .await,
         1
     );
-    assert_eq!(audits(&app, "closure.create").await, 2);
+    assert_eq!(app.audits("closure.create").await, 2);
 
     // Removing the closure brings the slots back.
     let closure = app.count("SELECT id FROM closure WHERE doctor_id IS NULL").await;
@@ -423,7 +418,7 @@ async fn closures_remove_a_days_slots_and_list_bookings(app: TestApp) {
         .await
         .assert_redirect("/schedule/closures");
     assert_eq!(slots_on(&app, bola, day).await, 2);
-    assert_eq!(audits(&app, "closure.remove").await, 2);
+    assert_eq!(app.audits("closure.remove").await, 2);
 
     // A doctor's own leave: whatever doctor they name, it is theirs.
     let ada_id = ada.to_string();
@@ -482,7 +477,7 @@ async fn blocking_a_booked_slot_keeps_the_booking(app: TestApp) {
         book(&app, other, slot).await,
         Err(BookingError::Refused(Refusal::Unavailable))
     ));
-    assert_eq!(audits(&app, "slot.block").await, 1);
+    assert_eq!(app.audits("slot.block").await, 1);
 
     // Reception unblocks; the slot is bookable again.
     let reception = app.login_as("front", Role::Reception).await;
@@ -491,7 +486,7 @@ async fn blocking_a_booked_slot_keeps_the_booking(app: TestApp) {
         .await
         .assert_redirect(&format!("/schedule?doctor={id}&day={tomorrow}"));
     book(&app, other, slot).await.expect("bookable again");
-    assert_eq!(audits(&app, "slot.unblock").await, 1);
+    assert_eq!(app.audits("slot.unblock").await, 1);
 }
 
 async fn schedule_shows_the_day_and_week_and_staff_cancel_and_correct(app: TestApp) {

@@ -248,6 +248,12 @@ impl TestApp {
             .expect("count query")
     }
 
+    /// How many audit rows record `action`.
+    pub async fn audits(&self, action: &str) -> i64 {
+        self.count(&format!("SELECT COUNT(*) FROM audit_event WHERE action = '{action}'"))
+            .await
+    }
+
     /// Takes away the table the audit rows of reads are written to (the log), so that writing one fails.
     pub async fn break_the_audit_of_reads(&self) {
         let mut tx = self.db().begin_write().await.expect("begin");
