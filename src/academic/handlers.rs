@@ -9,7 +9,7 @@ use tower_sessions::Session;
 use crate::state::AppState;
 use crate::web::extract::{Admins, Staff};
 use crate::web::filters;
-use crate::web::form::{Form, invalid};
+use crate::web::form::{Form, Query, invalid};
 use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
@@ -24,8 +24,6 @@ use sickbay_core::db::{Db, Timestamp};
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::Actor;
 use sickbay_core::validation::FieldErrors;
-
-pub const INDEX_PATH: &str = "/admin/academic";
 
 /// One kind's add-and-edit form: how it validates itself, what the service does with it and where a page
 /// shows it again with its errors. One generic handler per action then serves all four kinds.
@@ -227,10 +225,19 @@ pub struct IndexPage {
     session_errors: FieldErrors,
     /// The add forms' one-time id (each form claims it for its own action).
     form_id: FormKey,
+    /// The kind whose list and add form the page shows (one at a time: a university has dozens of departments).
+    shown: Kind,
+}
+
+/// `?show=departments`: which kind's list the academic data page shows; faculties for anything else.
+#[derive(Debug, Default, Deserialize)]
+pub struct IndexQuery {
+    #[serde(default)]
+    show: String,
 }
 
 impl IndexPage {
-    async fn load(db: &Db, layout: Layout) -> AppResult<Self> {
+    async fn load(db: &Db, layout: Layout, shown: Kind) -> AppResult<Self> {
         let options = service::options(db).await?;
         Ok(IndexPage {
             layout,
@@ -245,7 +252,29 @@ impl IndexPage {
             session_form: SessionForm::default(),
             session_errors: FieldErrors::default(),
             form_id: FormKey::mint(),
+            shown,
         })
+    }
+
+    /// The links to each kind's list, with how many records it holds.
+    fn kind_links(&self) -> Vec<(String, String, bool)> {
+        Kind::ALL
+            .into_iter()
+            .map(|kind| {
+                let text = format!("{} ({})", kind.plural(), self.count_of(kind));
+                (text, kind.list_path(), kind == self.shown)
+            })
+            .collect()
+    }
+
+    fn count_of(&self, kind: Kind) -> usize {
+        let options = &self.options;
+        match kind {
+            Kind::Faculty => options.faculties.len(),
+            Kind::Department => options.departments.len(),
+            Kind::Level => options.levels.len(),
+            Kind::Session => options.sessions.len(),
+        }
     }
 
     /// Departments ordered by their faculty's name, then their own.
@@ -260,8 +289,14 @@ impl IndexPage {
     }
 }
 
-pub async fn index(_admin: Staff<Admins>, State(state): State<AppState>, layout: Layout) -> AppResult<IndexPage> {
-    IndexPage::load(&state.db, layout).await
+pub async fn index(
+    _admin: Staff<Admins>,
+    State(state): State<AppState>,
+    layout: Layout,
+    Query(query): Query<IndexQuery>,
+) -> AppResult<IndexPage> {
+    let shown = Kind::from_segment(&query.show).unwrap_or(Kind::Faculty);
+    IndexPage::load(&state.db, layout, shown).await
 }
 
 /// Adds a record: back to the list with a message, or the list again with the form's errors.
@@ -279,10 +314,10 @@ pub async fn create<F: RecordForm>(
     match result {
         Ok(message) => {
             flash(&session, FlashKind::Success, message).await?;
-            Ok(Redirect::to(INDEX_PATH).into_response())
+            Ok(Redirect::to(&F::KIND.list_path()).into_response())
         }
         Err(ServiceError::Invalid(errors)) => {
-            let mut page = IndexPage::load(&state.db, layout).await?;
+            let mut page = IndexPage::load(&state.db, layout, F::KIND).await?;
             F::refill_index(&mut page, form, errors);
             Ok(invalid(page))
         }
@@ -313,7 +348,7 @@ pub async fn update<F: RecordForm>(
     match result {
         Ok(()) => {
             flash(&session, FlashKind::Success, format!("{} saved.", F::KIND.label())).await?;
-            Ok(Redirect::to(INDEX_PATH).into_response())
+            Ok(Redirect::to(&F::KIND.list_path()).into_response())
         }
         Err(ServiceError::Invalid(errors)) => {
             let mut page = F::Page::load(&state.db, layout, id).await?;
@@ -349,9 +384,9 @@ impl RecordHead {
         self.kind.path(self.id)
     }
 
-    /// The list page's section (its anchor) that holds this kind.
-    pub fn section(&self) -> &'static str {
-        self.kind.path_segment()
+    /// The academic data page showing this kind's list.
+    pub fn list_path(&self) -> String {
+        self.kind.list_path()
     }
 
     pub fn section_label(&self) -> &'static str {
@@ -549,7 +584,7 @@ pub async fn delete<K: RecordForm>(
         format!("{} {name} deleted.", K::KIND.label()),
     )
     .await?;
-    Ok(Redirect::to(INDEX_PATH))
+    Ok(Redirect::to(&K::KIND.list_path()))
 }
 
 pub async fn make_current(
@@ -560,5 +595,5 @@ pub async fn make_current(
 ) -> AppResult<Redirect> {
     service::make_current(&state.db, &admin.actor, id).await?;
     flash(&session, FlashKind::Success, "Current session changed.").await?;
-    Ok(Redirect::to(INDEX_PATH))
+    Ok(Redirect::to(&Kind::Session.list_path()))
 }

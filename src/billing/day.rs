@@ -21,7 +21,7 @@ use sickbay_core::billing::repo::Scheme;
 use sickbay_core::billing::service::{self, DayReport, SchemeClaim};
 use sickbay_core::db::{Date, Money};
 use sickbay_core::error::ServiceError;
-use sickbay_core::validation::{FieldErrors, one_line, parse_id};
+use sickbay_core::validation::{FieldErrors, ids_named, one_line, parse_id};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct DayQuery {
@@ -296,11 +296,7 @@ pub async fn mark_claims(
     let to: ClaimStatus = value("to")
         .parse()
         .map_err(|_| AppError::BadRequest("Choose what to mark the lines as.".into()))?;
-    let invoices: Vec<i64> = fields
-        .iter()
-        .filter(|(name, _)| name == "invoice")
-        .filter_map(|(_, id)| parse_id(id))
-        .collect();
+    let invoices = ids_named(&fields, "invoice");
     let reason = match to {
         ClaimStatus::Rejected => {
             parse_reason(value("reason"), "the scheme rejected them").map_err(AppError::BadRequest)?

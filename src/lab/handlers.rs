@@ -34,7 +34,7 @@ use sickbay_core::lab::model::{
 use sickbay_core::lab::repo::{OrderDetail, WorkItem};
 use sickbay_core::lab::service::{self, HealthRecord};
 use sickbay_core::patients::model::Patient;
-use sickbay_core::validation::{FieldErrors, parse_id};
+use sickbay_core::validation::{FieldErrors, ids_named, parse_id};
 
 // ---- the catalogue --------------------------------------------------------------------------------------
 
@@ -695,6 +695,32 @@ pub async fn mark_seen(
     let message = match service::mark_seen(&state.db, &user, &user.actor, id).await? {
         true => "Marked seen: the result is off your list and stays in the patient's record.",
         false => "You had already marked this result seen.",
+    };
+    flash(&session, FlashKind::Success, message).await?;
+    Ok(redirect(hx, "/doctor#results"))
+}
+
+/// "Mark the ticked seen" and "Mark all N seen" under the doctor's results to review: the form lists each
+/// row's order as `shown` and each ticked one as `order`; the button named `all` takes every row shown.
+pub async fn mark_list_seen(
+    user: Staff<Doctors>,
+    State(state): State<AppState>,
+    session: Session,
+    hx: HxRequest,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let every_row = crate::web::form::field_value(&fields, "all").is_some();
+    let ids = ids_named(&fields, if every_row { "shown" } else { "order" });
+    if ids.is_empty() {
+        return Err(AppError::BadRequest(
+            "Tick the results you have seen, then press Mark the ticked seen.".into(),
+        ));
+    }
+    let newly = service::mark_seen_together(&state.db, &user, &user.actor, &ids).await?;
+    let message = match newly {
+        0 => "You had already marked these results seen.".to_string(),
+        1 => "Marked 1 result seen: it is off your list and stays in the patient's record.".to_string(),
+        n => format!("Marked {n} results seen: they are off your list and stay in the patients' records."),
     };
     flash(&session, FlashKind::Success, message).await?;
     Ok(redirect(hx, "/doctor#results"))

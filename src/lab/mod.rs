@@ -50,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/lab/orders/{id}/collect", post(handlers::collect))
         .route("/lab/orders/{id}/release", post(handlers::release))
         .route("/lab/orders/{id}/seen", post(handlers::mark_seen))
+        .route("/lab/results/seen", post(handlers::mark_list_seen))
         .route("/lab/orders/{id}/vitals", post(handlers::record_vitals))
         .route(
             "/lab/visits/{id}/results",

@@ -22,6 +22,11 @@ on_both_databases!(
 
 const INDEX: &str = "/admin/academic";
 
+/// The academic data page showing one kind's list (`faculties`, `departments`, `levels`, `sessions`).
+fn list(kind: &str) -> String {
+    format!("{INDEX}?show={kind}")
+}
+
 /// A form's fields, as (name, value).
 type Fields<'a> = Vec<(&'a str, &'a str)>;
 
@@ -65,26 +70,30 @@ async fn id_of(app: &TestApp, table: &str, column: &str, value: &str) -> i64 {
 }
 
 async fn faculty_ok(app: &TestApp, admin: &Client, name: &str, code: &str) -> i64 {
-    add_faculty(admin, name, code).await.assert_redirect(INDEX);
+    add_faculty(admin, name, code).await.assert_redirect(&list("faculties"));
     id_of(app, "faculty", "code", code).await
 }
 
 async fn department_ok(app: &TestApp, admin: &Client, faculty_id: i64, name: &str, code: &str) -> i64 {
     add_department(admin, &faculty_id.to_string(), name, code)
         .await
-        .assert_redirect(INDEX);
+        .assert_redirect(&list("departments"));
     id_of(app, "department", "code", code).await
 }
 
 async fn level_ok(app: &TestApp, admin: &Client, name: &str, sort_order: &str) -> i64 {
-    add_level(admin, name, sort_order).await.assert_redirect(INDEX);
+    add_level(admin, name, sort_order)
+        .await
+        .assert_redirect(&list("levels"));
     id_of(app, "level", "name", name).await
 }
 
 async fn session_ok(app: &TestApp, admin: &Client, name: &str) -> i64 {
     let first: i32 = name[..4].parse().expect("year");
     let (starts, ends) = (format!("{first}-09-01"), format!("{}-07-31", first + 1));
-    add_session(admin, name, &starts, &ends).await.assert_redirect(INDEX);
+    add_session(admin, name, &starts, &ends)
+        .await
+        .assert_redirect(&list("sessions"));
     id_of(app, "academic_session", "name", name).await
 }
 
@@ -137,16 +146,26 @@ async fn insert_students(app: &TestApp, count: i64, faculty: i64, department: i6
 
 async fn faculties_are_created_listed_and_edited(app: TestApp) {
     let admin = app.admin().await;
+    // One kind at a time, faculties first; each kind's link says how many it holds.
     let empty = admin.get(INDEX).await;
     empty.assert_status(StatusCode::OK);
+    assert_eq!(empty.texts("section h2"), ["Faculties"]);
     assert_eq!(
-        empty.texts("section h2"),
-        ["Faculties", "Departments", "Levels", "Sessions"]
+        empty.texts("#academic-kinds a"),
+        ["Faculties (0)", "Departments (0)", "Levels (0)", "Sessions (0)"]
     );
+    assert_eq!(empty.text("#academic-kinds a[aria-current=page]"), "Faculties (0)");
+    for kind in ["departments", "levels", "sessions"] {
+        let page = admin.get(&list(kind)).await;
+        assert_eq!(page.attr(&format!("#{kind}"), "id").as_deref(), Some(kind));
+        assert_eq!(page.texts("section h2").len(), 1);
+    }
+    // An unknown kind shows the faculties.
+    assert_eq!(admin.get(&list("wards")).await.texts("section h2"), ["Faculties"]);
 
     add_faculty(&admin, "  Faculty of   Science ", " sci ")
         .await
-        .assert_redirect(INDEX);
+        .assert_redirect(&list("faculties"));
     let page = admin.get(INDEX).await;
     assert_eq!(page.text(".flash-success"), "Faculty Faculty of Science added.");
     assert_eq!(page.texts("#faculties tbody tr"), ["Faculty of Science SCI Active"]);
@@ -165,7 +184,7 @@ async fn faculties_are_created_listed_and_edited(app: TestApp) {
             &[("name", "Faculty of Sciences"), ("code", "fos"), ("version", &seen)],
         )
         .await
-        .assert_redirect(INDEX);
+        .assert_redirect(&list("faculties"));
     assert_eq!(admin.get(INDEX).await.text(".flash-success"), "Faculty saved.");
     assert_eq!(admin.get(&path).await.text("h1"), "Faculty of Sciences");
     assert_eq!(
@@ -186,7 +205,7 @@ async fn faculties_are_created_listed_and_edited(app: TestApp) {
     level_ok(&app, &admin, "200L", "200").await;
     session_ok(&app, &admin, "2024/2025").await;
     session_ok(&app, &admin, "2025/2026").await;
-    let page = admin.get(INDEX).await;
+    let page = admin.get(&list("departments")).await;
     assert_eq!(
         page.texts("#departments tbody td:nth-child(2)"),
         ["History", "Botany", "Zoology"]
@@ -195,7 +214,13 @@ async fn faculties_are_created_listed_and_edited(app: TestApp) {
         page.texts("#departments tbody td:first-child"),
         ["Arts", "Faculty of Sciences", "Faculty of Sciences"]
     );
+    assert_eq!(
+        page.texts("#academic-kinds a"),
+        ["Faculties (2)", "Departments (3)", "Levels (3)", "Sessions (2)"]
+    );
+    let page = admin.get(&list("levels")).await;
     assert_eq!(page.texts("#levels tbody td:first-child"), ["100L", "200L", "PG"]);
+    let page = admin.get(&list("sessions")).await;
     assert_eq!(page.texts("#sessions tbody td:first-child"), ["2025/2026", "2024/2025"]);
 }
 
@@ -346,7 +371,7 @@ async fn departments_need_a_faculty_that_exists(app: TestApp) {
             ],
         )
         .await
-        .assert_redirect(INDEX);
+        .assert_redirect(&list("departments"));
     assert_eq!(
         app.count(&format!("SELECT faculty_id FROM department WHERE id = {physics}"))
             .await,
@@ -546,8 +571,11 @@ async fn records_in_use_are_not_deleted(app: TestApp) {
         ("faculties", arts, "Faculty Arts deleted."),
     ] {
         let path = format!("/admin/academic/{kind}/{id}");
-        admin.post(&format!("{path}/delete"), &[]).await.assert_redirect(INDEX);
-        assert_eq!(admin.get(INDEX).await.text(".flash-success"), message);
+        admin
+            .post(&format!("{path}/delete"), &[])
+            .await
+            .assert_redirect(&list(kind));
+        assert_eq!(admin.get(&list(kind)).await.text(".flash-success"), message);
         admin.get(&path).await.assert_status(StatusCode::NOT_FOUND);
         // Deleting again: it is gone.
         admin
@@ -583,7 +611,10 @@ async fn deactivated_records_stay_on_patients_but_leave_the_forms(app: TestApp) 
     assert_eq!(index.texts("#faculties tbody tr.muted td:first-child"), ["Arts"]);
     assert_eq!(index.text("#faculties tr.muted .chip-quiet"), "Deactivated");
     // The add-department form offers only active faculties.
-    let offered = index.texts("#department-faculty_id option:not([disabled])");
+    let offered = admin
+        .get(&list("departments"))
+        .await
+        .texts("#department-faculty_id option:not([disabled])");
     assert_eq!(offered, ["Science"]);
     // The patient keeps the faculty.
     assert_eq!(
@@ -609,7 +640,7 @@ async fn deactivated_records_stay_on_patients_but_leave_the_forms(app: TestApp) 
             ],
         )
         .await
-        .assert_redirect(INDEX);
+        .assert_redirect(&list("departments"));
 
     // Deactivating twice is harmless and audited once; reactivating brings it back to the forms.
     admin
@@ -627,7 +658,7 @@ async fn deactivated_records_stay_on_patients_but_leave_the_forms(app: TestApp) 
         .assert_redirect(&path);
     assert!(!admin.get(&path).await.has("h1 .chip"));
     let offered = admin
-        .get(INDEX)
+        .get(&list("departments"))
         .await
         .texts("#department-faculty_id option:not([disabled])");
     assert_eq!(offered, ["Arts", "Science"]);
@@ -664,14 +695,15 @@ async fn make_current_leaves_exactly_one_current_session(app: TestApp) {
     let current = || app.count("SELECT COUNT(*) FROM academic_session WHERE is_current = 1");
     assert_eq!(current().await, 0);
     let make_current = |id: i64| format!("/admin/academic/sessions/{id}/make-current");
-    admin.post(&make_current(ids[3]), &[]).await.assert_redirect(INDEX);
-    admin.post(&make_current(ids[4]), &[]).await.assert_redirect(INDEX);
+    let sessions = list("sessions");
+    admin.post(&make_current(ids[3]), &[]).await.assert_redirect(&sessions);
+    admin.post(&make_current(ids[4]), &[]).await.assert_redirect(&sessions);
     assert_eq!(current().await, 1);
     assert_eq!(
         app.count("SELECT id FROM academic_session WHERE is_current = 1").await,
         ids[4]
     );
-    let page = admin.get(INDEX).await;
+    let page = admin.get(&sessions).await;
     assert_eq!(page.text(".flash-success"), "Current session changed.");
     assert_eq!(page.texts("#sessions .chip-good"), ["Current"]);
     assert_eq!(
@@ -679,7 +711,7 @@ async fn make_current_leaves_exactly_one_current_session(app: TestApp) {
         ["2025/2026"]
     );
     // Making the current one current again changes nothing.
-    admin.post(&make_current(ids[4]), &[]).await.assert_redirect(INDEX);
+    admin.post(&make_current(ids[4]), &[]).await.assert_redirect(&sessions);
     assert_eq!(current().await, 1);
 
     // The current session is neither deactivated nor deleted.
@@ -761,7 +793,8 @@ async fn stale_edits_are_refused(app: TestApp) {
         let seen = version(&admin, &path).await;
         let mut fields = first.clone();
         fields.push(("version", &seen));
-        admin.post(&path, &fields).await.assert_redirect(INDEX);
+        let kind = path.split('/').nth(3).expect("a kind's segment");
+        admin.post(&path, &fields).await.assert_redirect(&list(kind));
         let before = admin.get(&path).await.text("h1");
         // The same old form sent again is stale: refused, nothing changed.
         let mut fields = second.clone();
@@ -876,10 +909,13 @@ async fn academic_changes_are_audited(app: TestApp) {
     admin
         .post(&path, &[("name", "Sciences"), ("code", "SCI"), ("version", &seen)])
         .await
-        .assert_redirect(INDEX);
+        .assert_redirect(&list("faculties"));
     admin.post(&format!("{path}/deactivate"), &[]).await;
     admin.post(&format!("{path}/reactivate"), &[]).await;
-    admin.post(&format!("{path}/delete"), &[]).await.assert_redirect(INDEX);
+    admin
+        .post(&format!("{path}/delete"), &[])
+        .await
+        .assert_redirect(&list("faculties"));
     let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
         "SELECT action, actor_label, detail, ip FROM audit_event WHERE record_type = 'faculty' AND record_id = $1
          ORDER BY id",
@@ -910,7 +946,7 @@ async fn academic_changes_are_audited(app: TestApp) {
     admin
         .post(&format!("/admin/academic/sessions/{session}/make-current"), &[])
         .await
-        .assert_redirect(INDEX);
+        .assert_redirect(&list("sessions"));
     let recorded: Vec<(String, String)> = sqlx::query_as(
         "SELECT action, record_type FROM audit_event WHERE record_id = $1 AND record_type = 'academic_session' ORDER BY id",
     )
@@ -953,7 +989,7 @@ async fn academic_and_settings_pages_fit_a_phone(app: TestApp) {
     admin
         .post(&format!("/admin/academic/sessions/{session}/make-current"), &[])
         .await
-        .assert_redirect(INDEX);
+        .assert_redirect(&list("sessions"));
     let backend = format!("{:?}", app.db().backend()).to_lowercase();
     for (width, height, size) in [(360, 740, "phone"), (1280, 900, "desktop")] {
         let Some(b) = Browser::start(width, height, &format!("{backend}-{size}")).await else {
@@ -965,7 +1001,9 @@ async fn academic_and_settings_pages_fit_a_phone(app: TestApp) {
         assert_eq!(b.text("h1").await, "Academic data");
         b.screenshot("10-academic").await;
         assert!(b.fits_width().await, "academic page fits at {size}");
-        // An add form with a mistake, sent by a real browser.
+        // The levels' link shows their list and add form, where an add form with a mistake is sent.
+        b.click("#academic-kinds a[href$='show=levels']").await;
+        assert_eq!(b.text("section h2").await, "Levels");
         b.fill("#level-name", "200L").await;
         b.fill("#level-sort_order", "5000").await;
         b.click("form[action^='/admin/academic/levels'] button[type=submit]")

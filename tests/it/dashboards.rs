@@ -21,6 +21,7 @@ use crate::support::{
 
 on_both_databases!(
     the_doctors_home_counts_only_their_own_day,
+    a_doctor_marks_the_ticked_results_seen_or_all_shown,
     a_doctor_with_many_open_visits_sees_the_oldest_and_may_ask_for_all,
     the_front_desk_counts_its_queue_check_ins_and_what_is_owed,
     the_admin_sees_the_whole_clinics_day,
@@ -291,7 +292,7 @@ async fn the_doctors_home_counts_only_their_own_day(app: TestApp) {
     assert_eq!(figure(&listed, "fig-results"), "3");
     let seen = format!("/lab/orders/{old_order}/seen");
     assert!(
-        listed.has(&format!("#result-{old_order} form[action='{seen}']")),
+        listed.has(&format!("#result-{old_order} button[formaction='{seen}']")),
         "{}",
         listed.body
     );
@@ -374,6 +375,95 @@ async fn the_doctors_home_counts_only_their_own_day(app: TestApp) {
     }
     assert_eq!(home.texts("#results-list tbody tr").len(), 1);
     assert!(home.text("#results-list").contains("Lola Dash"));
+}
+
+async fn a_doctor_marks_the_ticked_results_seen_or_all_shown(app: TestApp) {
+    let c = clinic(&app).await;
+    let admin = app.admin().await;
+    let (hb, malaria) = lab_tests(&app, &admin).await;
+    let lab = app.login_as("lab.seen", Role::Lab).await;
+    let ids = PATIENTS.numbered(&app, 4).await;
+    let (doctor_a, doctor_b) = (&c.doctor_a.1, &c.doctor_b.1);
+    let mut visits = Vec::new();
+    let mut results = Vec::new();
+    for patient in &ids[..3] {
+        let visit = new_visit(doctor_a, *patient).await;
+        let placed = order(&app, doctor_a, visit, hb).await;
+        record_result(&lab, placed).await;
+        visits.push(visit);
+        results.push(placed);
+    }
+    let pending = order(&app, doctor_a, visits[0], malaria).await;
+    let theirs = order(&app, doctor_b, new_visit(doctor_b, ids[3]).await, hb).await;
+    record_result(&lab, theirs).await;
+
+    let home = doctor_a.get("/doctor").await;
+    assert_eq!(figure(&home, "fig-results"), "3");
+    assert!(home.has("#mark-all-seen"), "{}", home.body);
+    let shown = FormFields::of(&home, "#results-seen");
+    let ticked = |orders: &[i64]| {
+        let mut form = shown.clone();
+        for order in orders {
+            form.tick("order", order);
+        }
+        form
+    };
+    let mark = "/lab/results/seen";
+    // Nothing ticked says so; one not theirs, or one without a result, refuses all that were ticked.
+    doctor_a
+        .post(mark, &shown.fields())
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    let refused = [
+        (doctor_a, vec![results[0], theirs], StatusCode::FORBIDDEN),
+        (doctor_a, vec![results[0], pending], StatusCode::CONFLICT),
+        (doctor_b, vec![results[0]], StatusCode::FORBIDDEN),
+        (&lab, vec![results[0]], StatusCode::FORBIDDEN),
+    ];
+    for (who, orders, status) in refused {
+        who.post(mark, &ticked(&orders).fields()).await.assert_status(status);
+    }
+    assert_eq!(app.audits("lab_order.seen").await, 0);
+
+    // Two ticked, sent twice at once: each leaves the list once, an audit row each.
+    let two = ticked(&[results[2], results[0]]);
+    let two = two.fields();
+    let (first, second) = tokio::join!(doctor_a.post(mark, &two), doctor_a.post(mark, &two));
+    first.assert_redirect("/doctor#results");
+    second.assert_redirect("/doctor#results");
+    assert_eq!(app.audits("lab_order.seen").await, 2);
+    let home = doctor_a.get("/doctor").await;
+    assert_eq!(figure(&home, "fig-results"), "1");
+    assert_eq!(home.texts("#results-list tbody tr").len(), 1);
+    assert!(home.has(&format!("#result-{}", results[1])));
+    assert!(!home.has("#mark-all-seen"), "one row needs no \"all\"");
+
+    // "Mark all shown" from the page as it stood marks the one left, and only it.
+    let mut all = shown.clone();
+    all.set("all", "1");
+    doctor_a
+        .post(mark, &all.fields())
+        .await
+        .assert_redirect("/doctor#results");
+    let home = doctor_a.get("/doctor").await;
+    assert!(home.body.contains("Marked 1 result seen"), "{}", home.body);
+    assert_eq!(figure(&home, "fig-results"), "0");
+    assert_eq!(app.audits("lab_order.seen").await, 3);
+    let doctor = c.doctor_a.0;
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM lab_order WHERE seen_at IS NOT NULL AND seen_by = {doctor}"
+        ))
+        .await,
+        3
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM lab_order WHERE id = {theirs} AND seen_at IS NULL"
+        ))
+        .await,
+        1
+    );
 }
 
 async fn a_doctor_with_many_open_visits_sees_the_oldest_and_may_ask_for_all(app: TestApp) {

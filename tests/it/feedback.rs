@@ -433,7 +433,7 @@ async fn hours_room_and_faculty_forms_sent_twice_create_once(app: TestApp) {
 
     // A faculty sent twice at once: one faculty, not "this name is taken".
     let page = admin.get("/admin/academic").await;
-    let key = form_id(&page, "form[action='/admin/academic/faculties#faculties']");
+    let key = form_id(&page, "form[action='/admin/academic/faculties']");
     let fields = [("name", "Science"), ("code", "SCI"), ("form_id", key.as_str())];
     let (a, b) = tokio::join!(
         admin.post("/admin/academic/faculties", &fields),

@@ -997,6 +997,12 @@ impl FormFields {
         self
     }
 
+    /// Ticks the box `name` of value `value`, as a click on one of a list's boxes would.
+    pub fn tick(&mut self, name: &str, value: impl ToString) -> &mut Self {
+        self.0.push((name.to_owned(), value.to_string()));
+        self
+    }
+
     pub fn fields(&self) -> Vec<(&str, &str)> {
         self.0.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect()
     }

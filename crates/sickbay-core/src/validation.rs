@@ -214,6 +214,15 @@ pub fn parse_id(text: &str) -> Option<i64> {
     text.trim().parse::<i64>().ok().filter(|id| *id > 0)
 }
 
+/// The ids of a form field sent once per ticked box (`order=3&order=7`); values that are not ids are skipped.
+pub fn ids_named(fields: &[(String, String)], name: &str) -> Vec<i64> {
+    fields
+        .iter()
+        .filter(|(field, _)| field == name)
+        .filter_map(|(_, value)| parse_id(value))
+        .collect()
+}
+
 /// Messages keyed by field name, shown beside the fields of a re-rendered form.
 #[derive(Clone, Debug, Default)]
 pub struct FieldErrors(BTreeMap<&'static str, String>);

@@ -138,6 +138,14 @@ macro_rules! actions {
 }
 
 impl Kind {
+    /// In the order the admin adds them: a department needs its faculty.
+    pub const ALL: [Kind; 4] = [Kind::Faculty, Kind::Department, Kind::Level, Kind::Session];
+
+    /// The kind whose URL segment is `segment` (`faculties`, ...).
+    pub fn from_segment(segment: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|kind| kind.path_segment() == segment)
+    }
+
     /// The table, which is also the audit log's record type.
     pub fn table(self) -> &'static str {
         match self {
@@ -199,6 +207,11 @@ impl Kind {
 
     pub fn path(self, id: i64) -> String {
         format!("/admin/academic/{}/{id}", self.path_segment())
+    }
+
+    /// The academic data page showing this kind's list and add form.
+    pub fn list_path(self) -> String {
+        format!("/admin/academic?show={}", self.path_segment())
     }
 }
 
@@ -530,6 +543,16 @@ pub struct Versioned<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_kind_is_found_by_its_segment_and_nothing_else_is() {
+        for kind in Kind::ALL {
+            assert_eq!(Kind::from_segment(kind.path_segment()), Some(kind));
+        }
+        assert_eq!(Kind::from_segment("Faculties"), None);
+        assert_eq!(Kind::from_segment(""), None);
+        assert_eq!(Kind::Level.list_path(), "/admin/academic?show=levels");
+    }
 
     #[test]
     fn a_record_shows_only_the_studies_it_has_in_their_order() {

@@ -279,28 +279,66 @@ pub async fn results_to_review(db: &Db, doctor_id: i64, limit: i64) -> Result<Ve
 /// The doctor who ordered a test marks its result seen, and it leaves their "Results to review"; false when
 /// they had marked it already.
 pub async fn mark_seen(db: &Db, user: &StaffUser, actor: &Actor, order_id: i64) -> Result<bool, ServiceError> {
-    let mut tx = db.begin_write().await?;
-    let order = repo::order(&mut tx, order_id).await?.ok_or(ServiceError::NotFound)?;
-    if !user.holds(Role::Doctor) || order.ordered_by != user.id {
+    Ok(mark_seen_together(db, user, actor, &[order_id]).await? == 1)
+}
+
+/// The most results a doctor marks seen in one press: their list shows fewer.
+pub const SEEN_AT_ONCE: usize = 100;
+
+/// The doctor marks several of their results seen in one transaction, an audit row each, and learns how many
+/// left their list (one marked seen meanwhile counts as done, not again). One that is not theirs, or has no
+/// result yet, refuses them all.
+pub async fn mark_seen_together(
+    db: &Db,
+    user: &StaffUser,
+    actor: &Actor,
+    order_ids: &[i64],
+) -> Result<usize, ServiceError> {
+    if !user.holds(Role::Doctor) {
         return Err(ServiceError::Forbidden);
     }
-    if !repo::mark_seen(&mut tx, order_id, user.id).await? {
+    if order_ids.len() > SEEN_AT_ONCE {
+        return Err(ServiceError::Refused(format!(
+            "Mark at most {SEEN_AT_ONCE} results seen at once."
+        )));
+    }
+    // In id order, so that two doctors' overlapping lists take their row locks in the same order.
+    let mut ids = order_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut tx = db.begin_write().await?;
+    let mut newly = 0;
+    for id in ids {
+        if mark_one_seen(&mut tx, user, actor, id).await? {
+            newly += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(newly)
+}
+
+async fn mark_one_seen(tx: &mut Tx, user: &StaffUser, actor: &Actor, order_id: i64) -> Result<bool, ServiceError> {
+    let order = repo::order(&mut *tx, order_id).await?.ok_or(ServiceError::NotFound)?;
+    if order.ordered_by != user.id {
+        return Err(ServiceError::Forbidden);
+    }
+    if !repo::mark_seen(tx, order_id, user.id).await? {
         return match order.view.status {
             OrderStatus::Resulted | OrderStatus::Released => Ok(false),
-            OrderStatus::Ordered | OrderStatus::Cancelled => Err(ServiceError::Conflict(
-                "This test has no result yet: it shows in your results to review when the lab records it.".into(),
-            )),
+            OrderStatus::Ordered | OrderStatus::Cancelled => Err(ServiceError::Conflict(format!(
+                "{} has no result yet: it shows in your results to review when the lab records it.",
+                order.view.test_name
+            ))),
         };
     }
     let entry = AuditEntry::new("lab_order.seen")
         .record("lab_order", order_id)
         .patient(order.patient_id)
         .detail(order.view.test_name.clone());
-    audit::record(&mut tx, actor, entry).await?;
+    audit::record(tx, actor, entry).await?;
     tx.announce(Event::Lab {
         visit_id: order.view.visit_id,
     });
-    tx.commit().await?;
     Ok(true)
 }
 

@@ -13,7 +13,7 @@ use crate::db::{Date, Flag, Timestamp};
 use crate::identity;
 use crate::staff::model::parse_email;
 use crate::text_enum;
-use crate::validation::{FieldErrors, parse_id};
+use crate::validation::{FieldErrors, ids_named, parse_id};
 
 text_enum! {
     pub enum PatientKind {
@@ -949,11 +949,7 @@ pub struct SheetRequest {
 impl SheetRequest {
     /// The ticked ids that are ids at all, to tick them again on a refused form.
     pub fn ticked(fields: &[(String, String)]) -> Vec<i64> {
-        fields
-            .iter()
-            .filter(|(name, _)| name == "id")
-            .filter_map(|(_, value)| parse_id(value))
-            .collect()
+        ids_named(fields, "id")
     }
 
     /// Reads the posted fields (`id` repeated once per ticked student). `Err` says what is wrong.
