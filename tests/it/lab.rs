@@ -934,13 +934,28 @@ async fn every_lab_route_refuses_the_wrong_roles(app: TestApp) {
             format!("/lab/visits/{v}/results/release"),
             vec![&l.doctor.1, &reception, &pharmacist, &patient, &l.admin],
         ),
+        // Marking results seen is the ordering doctor's.
+        (
+            format!("/lab/orders/{hb}/seen"),
+            vec![&l.lab, &reception, &pharmacist, &patient, &l.admin],
+        ),
+        (
+            "/lab/results/seen".to_owned(),
+            vec![&l.lab, &reception, &pharmacist, &patient, &l.admin],
+        ),
     ];
     for (path, refused) in &posts {
         for client in refused {
             client
                 .post(
                     path,
-                    &[("value", "1"), ("name", "X"), ("outcome", "fit"), ("test_id", "1")],
+                    &[
+                        ("value", "1"),
+                        ("name", "X"),
+                        ("outcome", "fit"),
+                        ("test_id", "1"),
+                        ("order", &hb.to_string()),
+                    ],
                 )
                 .await
                 .assert_status(StatusCode::FORBIDDEN);

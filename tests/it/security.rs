@@ -591,11 +591,13 @@ async fn an_admin_changes_no_clinical_work(app: TestApp) {
     let vitals = [("systolic", "120"), ("diastolic", "80")];
     let expiry = (chrono::Utc::now().date_naive() + chrono::Duration::days(300)).to_string();
     let procedure_id = procedure.to_string();
+    let hb_id = hb_order.to_string();
 
     let routes: Vec<(String, Vec<(&str, &str)>)> = vec![
         // The lab's work.
         (format!("/lab/orders/{hb_order}/result"), vec![("value", "9.9")]),
         (format!("/lab/orders/{hb_order}/release"), vec![]),
+        ("/lab/results/seen".to_owned(), vec![("order", &hb_id)]),
         (format!("/lab/orders/{mp_order}/vitals"), vitals.to_vec()),
         (format!("/lab/visits/{visit}/vitals"), vitals.to_vec()),
         (
