@@ -16,11 +16,11 @@ use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
-use crate::web::paging::{Pager, Paging};
+use crate::web::paging::{Pager, Paging, address};
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::billing::model::{
-    Discount, InvoiceAction, InvoiceStatus, LineInput, LineKind, PaymentMethod, When, may_discount, parse_amount,
-    parse_discount, parse_quantity, parse_reason,
+    Discount, InvoiceAction, InvoiceFilter, InvoiceShow, InvoiceStatus, LineInput, LineKind, PaymentMethod, When,
+    may_discount, parse_amount, parse_discount, parse_quantity, parse_reason,
 };
 use sickbay_core::billing::repo::{Fee, Listed, Payment, Unbilled};
 use sickbay_core::billing::service::{self, InvoiceDetail, PaymentInput, RefundInput, VisitBill};
@@ -44,17 +44,10 @@ pub struct HomeQuery {
     #[serde(default)]
     status: String,
     #[serde(default)]
+    q: String,
+    #[serde(default)]
     page: Option<String>,
 }
-
-/// The invoice lists the home filters by: (query value, label, statuses).
-const FILTERS: &[(&str, &str, &[InvoiceStatus])] = &[
-    ("owed", "Owed", &[InvoiceStatus::Issued, InvoiceStatus::PartlyPaid]),
-    ("paid", "Paid", &[InvoiceStatus::Paid]),
-    ("draft", "Drafts", &[InvoiceStatus::Draft]),
-    ("void", "Void", &[InvoiceStatus::Void]),
-    ("all", "All", &[]),
-];
 
 #[derive(Template, WebTemplate)]
 #[template(path = "billing/home.html")]
@@ -65,39 +58,56 @@ pub struct HomePage {
     free_visits: usize,
     invoices: Vec<Listed>,
     paging: Paging,
-    filter: &'static str,
-    filters: Vec<(&'static str, &'static str)>,
+    filter: InvoiceFilter,
     /// Admins keep the fee schedule and the schemes.
     may_set_fees: bool,
 }
 
 impl HomePage {
-    fn is_filter(&self, key: &str) -> bool {
-        self.filter == key
+    /// The list's address for this choice and page, keeping the search.
+    fn link(&self, show: InvoiceShow, page: Option<i64>) -> String {
+        let page = page
+            .filter(|page| *page > 1)
+            .map(|page| page.to_string())
+            .unwrap_or_default();
+        let pairs = [
+            ("status", show.as_str()),
+            ("q", self.filter.search.as_str()),
+            ("page", page.as_str()),
+        ];
+        address("/billing", &pairs)
+    }
+
+    /// Whether the list leaves some invoices out by their status (a search may then look in all of them).
+    fn shows_some(&self) -> bool {
+        self.filter.show != InvoiceShow::All
+    }
+
+    /// The choice links: each one's label, address, and whether it is the one shown.
+    fn show_links(&self) -> Vec<(&'static str, String, bool)> {
+        InvoiceShow::ALL
+            .iter()
+            .map(|show| (show.label(), self.link(*show, None), *show == self.filter.show))
+            .collect()
     }
 
     fn pager(&self) -> Pager {
-        let filter = self.filter;
-        self.paging.pager(("invoice", "invoices"), |page| {
-            format!("/billing?status={filter}&page={page}")
-        })
+        self.paging
+            .pager(("invoice", "invoices"), |page| self.link(self.filter.show, Some(page)))
     }
 }
 
-/// Completed visits to bill, and the invoices (owed first by default).
+/// Completed visits to bill, and the invoices (owed first by default), found by patient or number.
 pub async fn home(
     cashier: Staff<FrontDesk>,
     Page { state, layout, .. }: Page,
     Query(query): Query<HomeQuery>,
 ) -> AppResult<HomePage> {
-    let (filter, _, statuses) = FILTERS
-        .iter()
-        .find(|(key, ..)| *key == query.status.trim())
-        .unwrap_or(&FILTERS[0]);
+    let filter = InvoiceFilter::from_query(&query.status, &query.q);
     let page = PageRequest::from_query(query.page.as_deref());
     let since = Timestamp(Timestamp::now().millis() - UNBILLED_DAYS * 24 * 3_600_000);
     let mut conn = state.db.conn().await?;
-    let (invoices, total) = service::list(&mut conn, statuses, page).await?;
+    let (invoices, total) = service::list(&mut conn, &filter, page).await?;
     let (unbilled, free_visits) =
         service::unbilled_visits(&state.db, &mut conn, (since, state.today()), UNBILLED_SHOWN).await?;
     Ok(HomePage {
@@ -107,7 +117,6 @@ pub async fn home(
         invoices,
         paging: Paging::new(page, total),
         filter,
-        filters: FILTERS.iter().map(|(key, label, _)| (*key, *label)).collect(),
         may_set_fees: cashier.role == sickbay_core::identity::Role::Admin,
     })
 }

@@ -30,6 +30,7 @@ on_both_databases!(
     a_patient_sees_only_their_own_issued_invoices_and_receipts,
     a_double_clicked_issue_issues_once_and_no_day_is_closed_ahead,
     the_billing_home_pages_each_status_newest_first,
+    invoices_are_found_by_patient_or_number,
     a_void_invoice_owes_nothing_anywhere,
     a_discarded_draft_is_deleted_and_never_reaches_the_patient,
     an_invoice_the_scheme_paid_or_was_sent_is_never_voided,
@@ -1924,6 +1925,81 @@ async fn the_billing_home_pages_each_status_newest_first(app: TestApp) {
     assert_eq!(shown("/billing?status=draft&page=2").await, newest_first[25..]);
     assert_eq!(shown("/billing?status=all&page=2").await, newest_first[25..]);
     assert!(shown("/billing?status=paid").await.is_empty());
+}
+
+/// The billing home's search: by the patient (name, matric number, ...) or an invoice's number, within the
+/// status chosen, kept by the status links and the pager.
+async fn invoices_are_found_by_patient_or_number(app: TestApp) {
+    let d = desk(&app).await;
+    let ids = PATIENTS.named(&app, &["Funmi", "Kemi"]).await;
+    let (funmi, kemi) = (ids[0], ids[1]);
+    let funmis = issued(&d.cashier, funmi, "100").await;
+    let kemis = issued(&d.cashier, kemi, "200").await;
+    let funmis_draft = draft(&d.cashier, funmi).await;
+    let listed = |path: String| {
+        let cashier = &d.cashier;
+        async move {
+            cashier
+                .get(&path)
+                .await
+                .texts("#invoices tbody tr a[href^='/billing/invoices/']")
+        }
+    };
+    let (first, second) = (number(&app, "INV", 1), number(&app, "INV", 2));
+    // What is owed by default, found by the first name; all of them, the draft too, when "All" is chosen.
+    assert_eq!(listed("/billing?q=funmi".into()).await, [first.as_str()]);
+    assert_eq!(
+        listed("/billing?status=all&q=FUNMI+billing".into()).await,
+        [format!("Draft {funmis_draft}"), first.clone()]
+    );
+    // By matric number, and by the invoice's number however it is typed.
+    let kemis_matric = PATIENTS.matric(1).replace('/', "%2F");
+    assert_eq!(listed(format!("/billing?q={kemis_matric}")).await, [second.as_str()]);
+    assert_eq!(
+        listed(format!("/billing?q={}", second.to_lowercase())).await,
+        [second.as_str()]
+    );
+    assert_eq!(
+        text(&app, &format!("SELECT number FROM invoice WHERE id = {kemis}")).await,
+        second
+    );
+    assert_eq!(
+        text(&app, &format!("SELECT number FROM invoice WHERE id = {funmis}")).await,
+        first
+    );
+
+    let page = d.cashier.get("/billing?status=paid&q=funmi").await;
+    assert!(
+        page.text("#no-invoices").contains("No invoice here matches “funmi”"),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        page.attr("#no-invoices a", "href").as_deref(),
+        Some("/billing?status=all&q=funmi")
+    );
+    // The search box keeps the status; the status links keep the search.
+    let form = FormFields::of(&page, "search form");
+    assert_eq!(form.value("status"), "paid");
+    assert_eq!(form.value("q"), "funmi");
+    assert_eq!(
+        page.attr("#invoice-show a[aria-current=page]", "href").as_deref(),
+        Some("/billing?status=paid&q=funmi")
+    );
+    assert_eq!(page.texts("#invoice-show a").len(), 5);
+    // Searching in all invoices offers nothing wider; odd text is only text.
+    let all = d.cashier.get("/billing?status=all&q=%27%3B+DROP+TABLE+invoice").await;
+    all.assert_status(StatusCode::OK);
+    assert!(
+        !all.text("#no-invoices").contains("Look in all invoices"),
+        "{}",
+        all.body
+    );
+    assert_eq!(
+        all.attr("#no-invoices a", "href").as_deref(),
+        Some("/billing?status=all")
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM invoice").await, 3);
 }
 
 // == Issue 35: voids, drafts, closes, limits, stale forms, free visits, receipts in words ==

@@ -28,6 +28,84 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// Which invoices the billing home lists (`?status=`): what is owed on them first.
+    pub enum InvoiceShow {
+        Owed => "owed",
+        Paid => "paid",
+        Drafts => "draft",
+        Void => "void",
+        All => "all",
+    }
+}
+
+impl InvoiceShow {
+    pub fn label(self) -> &'static str {
+        match self {
+            InvoiceShow::Owed => "Owed",
+            InvoiceShow::Paid => "Paid",
+            InvoiceShow::Drafts => "Drafts",
+            InvoiceShow::Void => "Void",
+            InvoiceShow::All => "All",
+        }
+    }
+
+    /// The statuses of the invoices shown; all of them when empty.
+    pub fn statuses(self) -> &'static [InvoiceStatus] {
+        match self {
+            InvoiceShow::Owed => &[InvoiceStatus::Issued, InvoiceStatus::PartlyPaid],
+            InvoiceShow::Paid => &[InvoiceStatus::Paid],
+            InvoiceShow::Drafts => &[InvoiceStatus::Draft],
+            InvoiceShow::Void => &[InvoiceStatus::Void],
+            InvoiceShow::All => &[],
+        }
+    }
+}
+
+/// The billing home's invoice list: which ones, and a search by the patient (name, clinic, matric or phone
+/// number) or by the invoice's number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvoiceFilter {
+    pub show: InvoiceShow,
+    pub search: String,
+}
+
+impl InvoiceFilter {
+    /// From the list's address: an unknown status shows what is owed, and the search is trimmed.
+    pub fn from_query(status: &str, search: &str) -> Self {
+        InvoiceFilter {
+            show: status.trim().parse().unwrap_or(InvoiceShow::Owed),
+            search: search.trim().to_owned(),
+        }
+    }
+
+    /// The patient search's terms: every one must begin a token of the invoice's patient.
+    pub fn terms(&self) -> Vec<String> {
+        crate::patients::model::search_terms(&self.search)
+    }
+
+    /// The search as an invoice's number (`inv-2026-000083` is `INV-2026-000083`), when it is written as one.
+    pub fn number(&self) -> Option<String> {
+        let number = self.search.to_uppercase();
+        let mut parts = number.split('-');
+        let shaped = parts
+            .next()
+            .is_some_and(|prefix| !prefix.is_empty() && prefix.chars().all(|c| c.is_ascii_alphabetic()))
+            && parts
+                .next()
+                .is_some_and(|year| year.len() == 4 && year.chars().all(|c| c.is_ascii_digit()))
+            && parts
+                .next()
+                .is_some_and(|count| !count.is_empty() && count.chars().all(|c| c.is_ascii_digit()))
+            && parts.next().is_none();
+        shaped.then_some(number)
+    }
+
+    pub fn is_searched(&self) -> bool {
+        !self.search.is_empty()
+    }
+}
+
 /// What may be done to an invoice; templates ask `status.can(...)` instead of comparing statuses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InvoiceAction {
@@ -574,6 +652,34 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn the_invoice_list_reads_its_choice_and_its_search() {
+        let owed = InvoiceFilter::from_query("lost", "  ");
+        assert_eq!(owed.show, InvoiceShow::Owed);
+        assert!(!owed.is_searched() && owed.terms().is_empty() && owed.number().is_none());
+        let drafts = InvoiceFilter::from_query(" draft ", " Ada  Okoro ");
+        assert_eq!(drafts.show.statuses(), [InvoiceStatus::Draft]);
+        assert_eq!(drafts.terms(), ["ada", "okoro"]);
+        assert_eq!(drafts.number(), None);
+        let number = InvoiceFilter::from_query("all", "inv-2026-000083");
+        assert!(number.show.statuses().is_empty());
+        assert_eq!(number.number().as_deref(), Some("INV-2026-000083"));
+        for not_a_number in [
+            "-2026-000083",
+            "INV-2026",
+            "INV-26-000083",
+            "INV-2026-",
+            "INV-2026-00x",
+            "2026-000083-1",
+        ] {
+            assert_eq!(
+                InvoiceFilter::from_query("", not_a_number).number(),
+                None,
+                "{not_a_number}"
+            );
+        }
+    }
 
     fn lines(totals: &[i64]) -> Vec<PricedLine> {
         totals

@@ -3,7 +3,7 @@
 //! patient share, so two cashiers at one invoice can't take more than is owed.
 
 use super::model::{
-    Category, ClaimStatus, InvoiceStatus, LineInput, LineKind, PaymentKind, PaymentMethod, Totals, When,
+    Category, ClaimStatus, InvoiceFilter, InvoiceStatus, LineInput, LineKind, PaymentKind, PaymentMethod, Totals, When,
 };
 use crate::db::paging::PageRequest;
 use crate::db::{Date, Flag, Money, Reader, Timestamp, Tx, changed_one_row, inserted_id, row_by_id};
@@ -584,38 +584,63 @@ impl Listed {
 const LISTED_COLUMNS: &str = "i.id, i.number, i.patient_id, p.first_name || ' ' || p.surname AS patient_name,
         p.clinic_number, i.status, i.total, i.patient_share, i.paid, i.credited, i.created_at";
 
-/// One page of invoices in `statuses` (all when empty), newest first. The page's ids are chosen from the index
-/// `invoice_status` alone, so only the rows shown are read and joined to their patient.
+/// One page of the invoices `filter` lets through, newest first, and how many it lets through. The page's ids
+/// are chosen from the index `invoice_status` (and a search's patients' tokens or the number's unique key), so
+/// only the rows shown are read and joined to their patient.
 pub async fn list(
     mut db: impl Reader,
-    statuses: &[InvoiceStatus],
+    filter: &InvoiceFilter,
     page: PageRequest,
-) -> Result<Vec<Listed>, sqlx::Error> {
-    sqlx::query_as(&format!(
+) -> Result<(Vec<Listed>, i64), sqlx::Error> {
+    let (conditions, values) = list_conditions(filter);
+    let sql = format!(
         "SELECT {LISTED_COLUMNS}
-         FROM (SELECT id FROM invoice {} ORDER BY created_at DESC, id DESC {}) shown
+         FROM (SELECT id FROM invoice x {conditions} ORDER BY created_at DESC, id DESC {}) shown
          JOIN invoice i ON i.id = shown.id JOIN patient p ON p.id = i.patient_id
          ORDER BY i.created_at DESC, i.id DESC",
-        status_filter(statuses),
         page.sql()
-    ))
-    .fetch_all(db.exec())
-    .await
-}
-
-pub async fn count(mut db: impl Reader, statuses: &[InvoiceStatus]) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM invoice {}", status_filter(statuses)))
-        .fetch_one(db.exec())
-        .await
-}
-
-/// `WHERE status IN (...)` for these statuses, or nothing for all of them.
-fn status_filter(statuses: &[InvoiceStatus]) -> String {
-    if statuses.is_empty() {
-        return String::new();
+    );
+    let mut rows = sqlx::query_as(&sql);
+    for value in &values {
+        rows = rows.bind(value);
     }
-    let states = crate::db::word_list(statuses.iter().map(|s| s.as_str()));
-    format!("WHERE status IN ({states})")
+    let rows = rows.fetch_all(db.exec()).await?;
+    let count = format!("SELECT COUNT(*) FROM invoice x {conditions}");
+    let mut total = sqlx::query_scalar(&count);
+    for value in &values {
+        total = total.bind(value);
+    }
+    Ok((rows, total.fetch_one(db.exec()).await?))
+}
+
+/// The `WHERE` of the list over `invoice x` (empty for every invoice), with its parameters' values in order.
+fn list_conditions(filter: &InvoiceFilter) -> (String, Vec<String>) {
+    let mut conditions = Vec::new();
+    let mut values = Vec::new();
+    let statuses = filter.show.statuses();
+    if !statuses.is_empty() {
+        let states = crate::db::word_list(statuses.iter().map(|s| s.as_str()));
+        conditions.push(format!("x.status IN ({states})"));
+    }
+    if let Some(number) = filter.number() {
+        values.push(number);
+        conditions.push(format!("x.number = ${}", values.len()));
+    } else {
+        for term in filter.terms() {
+            let (low, high) = crate::patients::model::prefix_range(&term);
+            values.push(low);
+            values.push(high);
+            conditions.push(format!(
+                "x.patient_id IN (SELECT patient_id FROM patient_search_token WHERE token >= ${} AND token < ${})",
+                values.len() - 1,
+                values.len()
+            ));
+        }
+    }
+    if conditions.is_empty() {
+        return (String::new(), values);
+    }
+    (format!("WHERE {}", conditions.join(" AND ")), values)
 }
 
 /// A patient's issued invoices, newest first: only those with a number (never a draft, nor a draft voided before

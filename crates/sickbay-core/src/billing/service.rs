@@ -8,9 +8,9 @@ use crate::tone::Tone;
 use std::collections::HashMap;
 
 use super::model::{
-    AmountError, Category, ClaimStatus, Coverage, Covers, Discount, InvoiceAction, InvoiceStatus, LineInput, LineKind,
-    PaymentKind, PaymentMethod, PricedLine, Totals, When, balance, billed_quantity, check_credit, check_payment,
-    check_refund, counter_name, document_number, may_void, open_day, settled_status, totals,
+    AmountError, Category, ClaimStatus, Coverage, Covers, Discount, InvoiceAction, InvoiceFilter, InvoiceStatus,
+    LineInput, LineKind, PaymentKind, PaymentMethod, PricedLine, Totals, When, balance, billed_quantity, check_credit,
+    check_payment, check_refund, counter_name, document_number, may_void, open_day, settled_status, totals,
 };
 use super::repo::{self, Invoice, NewInvoice, NewPayment, Scheme};
 use crate::audit::{self, AuditEntry};
@@ -712,15 +712,13 @@ pub async fn own_invoice(db: &Db, patient_id: i64, id: i64) -> Result<InvoiceDet
     Ok(detail)
 }
 
+/// One page of the invoices `filter` lets through (the billing home), and how many it lets through.
 pub async fn list(
-    mut db: impl Reader,
-    statuses: &[InvoiceStatus],
+    db: impl Reader,
+    filter: &InvoiceFilter,
     page: crate::db::paging::PageRequest,
 ) -> Result<(Vec<repo::Listed>, i64), ServiceError> {
-    Ok((
-        repo::list(&mut db, statuses, page).await?,
-        repo::count(&mut db, statuses).await?,
-    ))
+    Ok(repo::list(db, filter, page).await?)
 }
 
 /// A patient's invoices (newest first) and what they owe in all.
