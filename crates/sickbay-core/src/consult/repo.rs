@@ -214,13 +214,16 @@ pub async fn insert_vitals(
     .await
 }
 
+/// The columns of a [`Recorded`] reading, with who recorded it, over `vitals x`.
+const VITALS_SELECT: &str = "SELECT x.id, x.visit_id, x.health_record_id, x.systolic, x.diastolic,
+        x.temperature_tenths, x.pulse, x.respiratory_rate, x.spo2, x.weight_tenths, x.height_mm,
+        s.full_name AS recorded_by, x.recorded_at
+     FROM vitals x JOIN staff s ON s.id = x.recorded_by";
+
 /// The patient's latest vitals, newest first (the visit's own and earlier readings alike).
 pub async fn vitals_of_patient(mut db: impl Reader, patient_id: i64, limit: i64) -> Result<Vec<Recorded>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT x.id, x.visit_id, x.health_record_id, x.systolic, x.diastolic, x.temperature_tenths, x.pulse,
-                x.respiratory_rate, x.spo2, x.weight_tenths, x.height_mm, s.full_name AS recorded_by, x.recorded_at
-         FROM vitals x JOIN staff s ON s.id = x.recorded_by
-         WHERE x.patient_id = $1 ORDER BY x.recorded_at DESC, x.id DESC {}",
+        "{VITALS_SELECT} WHERE x.patient_id = $1 ORDER BY x.recorded_at DESC, x.id DESC {}",
         crate::db::limit(limit)
     ))
     .bind(patient_id)
@@ -423,12 +426,7 @@ pub async fn notes_of_visits(db: impl Reader, visit_ids: &[i64]) -> Result<Vec<N
 /// The vitals recorded in several visits (a chart), oldest first.
 pub async fn vitals_of_visits(db: impl Reader, visit_ids: &[i64]) -> Result<Vec<Recorded>, sqlx::Error> {
     rows_for_ids(db, visit_ids, |list| {
-        format!(
-            "SELECT x.id, x.visit_id, x.health_record_id, x.systolic, x.diastolic, x.temperature_tenths, x.pulse,
-                x.respiratory_rate, x.spo2, x.weight_tenths, x.height_mm, s.full_name AS recorded_by, x.recorded_at
-         FROM vitals x JOIN staff s ON s.id = x.recorded_by
-         WHERE x.visit_id IN ({list}) ORDER BY x.recorded_at, x.id"
-        )
+        format!("{VITALS_SELECT} WHERE x.visit_id IN ({list}) ORDER BY x.recorded_at, x.id")
     })
     .await
 }
@@ -450,12 +448,7 @@ pub async fn own_visit(mut db: impl Reader, patient_id: i64, visit_id: i64) -> R
 /// The vitals recorded with these health records (the lab's screenings), oldest first.
 pub async fn vitals_of_health_records(db: impl Reader, ids: &[i64]) -> Result<Vec<Recorded>, sqlx::Error> {
     rows_for_ids(db, ids, |list| {
-        format!(
-            "SELECT x.id, x.visit_id, x.health_record_id, x.systolic, x.diastolic, x.temperature_tenths, x.pulse,
-                x.respiratory_rate, x.spo2, x.weight_tenths, x.height_mm, s.full_name AS recorded_by, x.recorded_at
-         FROM vitals x JOIN staff s ON s.id = x.recorded_by
-         WHERE x.health_record_id IN ({list}) ORDER BY x.recorded_at, x.id"
-        )
+        format!("{VITALS_SELECT} WHERE x.health_record_id IN ({list}) ORDER BY x.recorded_at, x.id")
     })
     .await
 }

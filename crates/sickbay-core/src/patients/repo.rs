@@ -6,6 +6,8 @@ use super::model::{
     StudentRecord, prefix_range, search_tokens,
 };
 use crate::db::{Date, Flag, Reader, Timestamp, Tx, changed_one_row, row_by_id};
+use sqlx::any::AnyArguments;
+use sqlx::{Any, Arguments};
 
 const PATIENT_COLUMNS: &str = "p.id, p.clinic_number, p.kind, p.matric_number, p.first_name, p.surname, p.other_names,
     p.sex, p.date_of_birth, p.phone, p.email, p.address, p.emergency_name, p.emergency_phone,
@@ -18,6 +20,40 @@ const PATIENT_COLUMNS: &str = "p.id, p.clinic_number, p.kind, p.matric_number, p
 const SUMMARY_COLUMNS: &str =
     "id, clinic_number, matric_number, first_name, surname, other_names, date_of_birth, phone, kind, active";
 
+/// The details' values in the order of the `kind, matric_number, ..., session_id` columns, as the insert and
+/// the update both bind them.
+fn add_details<'q>(values: &mut AnyArguments<'q>, d: &'q PatientDetails) -> Result<(), sqlx::Error> {
+    add(values, d.kind)?;
+    add(values, d.matric_number.as_ref().map(MatricNumber::as_str))?;
+    add(values, d.first_name.as_str())?;
+    add(values, d.surname.as_str())?;
+    add(values, d.other_names.as_str())?;
+    add(values, d.sex)?;
+    add(values, d.date_of_birth)?;
+    add(values, d.phone.as_deref())?;
+    add(values, d.email.as_deref())?;
+    add(values, d.address.as_str())?;
+    add(values, d.emergency_name.as_str())?;
+    add(values, d.emergency_phone.as_str())?;
+    add(values, d.emergency_relationship.as_str())?;
+    add(values, d.blood_group)?;
+    add(values, d.genotype)?;
+    add(values, d.allergies.as_str())?;
+    add(values, d.chronic_conditions.as_str())?;
+    add(values, d.faculty_id)?;
+    add(values, d.department_id)?;
+    add(values, d.level_id)?;
+    add(values, d.session_id)
+}
+
+/// Adds the next parameter's value.
+fn add<'q, T>(values: &mut AnyArguments<'q>, value: T) -> Result<(), sqlx::Error>
+where
+    T: sqlx::Encode<'q, Any> + sqlx::Type<Any> + 'q,
+{
+    values.add(value).map_err(sqlx::Error::Encode)
+}
+
 /// Inserts a patient; `None` when the matric number is already on record (checked by the unique index,
 /// so two registrations racing for one matric number can't both succeed).
 pub async fn insert(
@@ -28,7 +64,14 @@ pub async fn insert(
 ) -> Result<Option<i64>, sqlx::Error> {
     let now = Timestamp::now();
     let matric = d.matric_number.as_ref().map(MatricNumber::as_str);
-    let id: Option<i64> = sqlx::query_scalar(
+    let mut values = AnyArguments::default();
+    add(&mut values, clinic_number)?;
+    add_details(&mut values, d)?;
+    add(&mut values, portal.password_hash)?;
+    add(&mut values, Flag(portal.must_change_password))?;
+    add(&mut values, Flag(portal.approved))?;
+    add(&mut values, now)?;
+    let id: Option<i64> = sqlx::query_scalar_with(
         "INSERT INTO patient (clinic_number, kind, matric_number, first_name, surname, other_names, sex, date_of_birth,
              phone, email, address, emergency_name, emergency_phone, emergency_relationship, blood_group, genotype,
              allergies, chronic_conditions, faculty_id, department_id, level_id, session_id, password_hash,
@@ -37,33 +80,8 @@ pub async fn insert(
                  $23, $24, $25, 1, 1, $26, $26)
          ON CONFLICT (matric_number) DO NOTHING
          RETURNING id",
+        values,
     )
-    .bind(clinic_number)
-    .bind(d.kind)
-    .bind(matric)
-    .bind(&d.first_name)
-    .bind(&d.surname)
-    .bind(&d.other_names)
-    .bind(d.sex)
-    .bind(d.date_of_birth)
-    .bind(d.phone.as_deref())
-    .bind(d.email.as_deref())
-    .bind(&d.address)
-    .bind(&d.emergency_name)
-    .bind(&d.emergency_phone)
-    .bind(&d.emergency_relationship)
-    .bind(d.blood_group)
-    .bind(d.genotype)
-    .bind(&d.allergies)
-    .bind(&d.chronic_conditions)
-    .bind(d.faculty_id)
-    .bind(d.department_id)
-    .bind(d.level_id)
-    .bind(d.session_id)
-    .bind(portal.password_hash)
-    .bind(Flag(portal.must_change_password))
-    .bind(Flag(portal.approved))
-    .bind(now)
     .fetch_optional(&mut **tx)
     .await?;
     if let Some(id) = id {
@@ -89,38 +107,20 @@ pub async fn update(
     d: &PatientDetails,
 ) -> Result<bool, sqlx::Error> {
     let matric = d.matric_number.as_ref().map(MatricNumber::as_str);
-    let done = sqlx::query(
+    let mut values = AnyArguments::default();
+    add_details(&mut values, d)?;
+    add(&mut values, seen_updated_at.now_after())?;
+    add(&mut values, id)?;
+    add(&mut values, seen_updated_at)?;
+    let done = sqlx::query_with(
         "UPDATE patient SET kind = $1, matric_number = $2, first_name = $3, surname = $4, other_names = $5, sex = $6,
              date_of_birth = $7, phone = $8, email = $9, address = $10, emergency_name = $11, emergency_phone = $12,
              emergency_relationship = $13, blood_group = $14, genotype = $15, allergies = $16,
              chronic_conditions = $17, faculty_id = $18, department_id = $19, level_id = $20, session_id = $21,
              updated_at = $22
          WHERE id = $23 AND updated_at = $24",
+        values,
     )
-    .bind(d.kind)
-    .bind(matric)
-    .bind(&d.first_name)
-    .bind(&d.surname)
-    .bind(&d.other_names)
-    .bind(d.sex)
-    .bind(d.date_of_birth)
-    .bind(d.phone.as_deref())
-    .bind(d.email.as_deref())
-    .bind(&d.address)
-    .bind(&d.emergency_name)
-    .bind(&d.emergency_phone)
-    .bind(&d.emergency_relationship)
-    .bind(d.blood_group)
-    .bind(d.genotype)
-    .bind(&d.allergies)
-    .bind(&d.chronic_conditions)
-    .bind(d.faculty_id)
-    .bind(d.department_id)
-    .bind(d.level_id)
-    .bind(d.session_id)
-    .bind(seen_updated_at.now_after())
-    .bind(id)
-    .bind(seen_updated_at)
     .execute(&mut **tx)
     .await?;
     if done.rows_affected() != 1 {
