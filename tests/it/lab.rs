@@ -1522,4 +1522,36 @@ async fn a_result_saved_meanwhile_is_not_replaced_unseen(app: TestApp) {
         )
         .await
         .assert_redirect(&order);
+
+    // Two saves in one millisecond would have one version: each save moves the version forward instead, even
+    // when the clock has not (here the stored one is an hour ahead of it).
+    let ahead = "SELECT resulted_at FROM lab_order WHERE id = ";
+    sqlx::query("UPDATE lab_order SET resulted_at = resulted_at + 3600000 WHERE id = $1")
+        .bind(hb)
+        .execute(app.db().pool())
+        .await
+        .expect("move the result's time");
+    let before = app.count(&format!("{ahead}{hb}")).await;
+    let shown = l
+        .lab
+        .get(&order)
+        .await
+        .attr("input[name=seen]", "value")
+        .expect("the order page's version");
+    assert_eq!(shown, before.to_string());
+    l.lab
+        .post(
+            &format!("{order}/result"),
+            &[("value", "14.2"), ("seen", shown.as_str())],
+        )
+        .await
+        .assert_redirect(&order);
+    assert_eq!(app.count(&format!("{ahead}{hb}")).await, before + 1);
+    l.lab
+        .post(
+            &format!("{order}/result"),
+            &[("value", "14.3"), ("seen", shown.as_str())],
+        )
+        .await
+        .assert_status(StatusCode::CONFLICT);
 }

@@ -727,7 +727,8 @@ impl OrderView {
         self.flag.is_some_and(ResultFlag::is_abnormal)
     }
 
-    /// Which result the order holds: when it was last saved, in milliseconds (0 before any).
+    /// Which result the order holds: when it was last saved, in milliseconds (0 before any); each save moves it
+    /// forward (`repo::record_result`).
     pub fn result_version(&self) -> i64 {
         self.resulted_at.map_or(0, Timestamp::millis)
     }

@@ -296,7 +296,8 @@ pub async fn lock_orders_of_visit(tx: &mut Tx, visit_id: i64) -> Result<(), sqlx
 }
 
 /// Records (or corrects) an order's result while it is not released: false when it was released or cancelled
-/// meanwhile.
+/// meanwhile. Each save moves `resulted_at` forward, by a millisecond at least, so the version a result form
+/// carries ([`OrderView::result_version`]) never names two results.
 pub async fn record_result(
     tx: &mut Tx,
     order_id: i64,
@@ -309,7 +310,9 @@ pub async fn record_result(
         sqlx::query(
             "UPDATE lab_order SET status = 'resulted', result_value = $2, result_unit = $3,
                 range_low = CAST($4 AS DOUBLE PRECISION), range_high = CAST($5 AS DOUBLE PRECISION), flag = $6,
-                result_comment = $7, resulted_by = $8, resulted_at = $9, updated_at = $9,
+                result_comment = $7, resulted_by = $8,
+                resulted_at = CASE WHEN resulted_at >= $9 THEN resulted_at + 1 ELSE $9 END,
+                updated_at = CASE WHEN resulted_at >= $9 THEN resulted_at + 1 ELSE $9 END,
                 collected_by = COALESCE(collected_by, $8), collected_at = COALESCE(collected_at, $9)
          WHERE id = $1 AND status IN ('ordered', 'resulted')",
         )
