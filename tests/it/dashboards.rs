@@ -6,22 +6,25 @@
 use std::time::Duration;
 
 use chrono::{Datelike, TimeZone};
+use fantoccini::Locator;
 use reqwest::StatusCode;
 use sickbay_core::db::{Date, Timestamp};
 use sickbay_core::identity::Role;
 use sickbay_core::pharmacy::model::DrugForm;
 
+use crate::browser::Browser;
 use crate::lab::add_test;
 use crate::pharmacy::{add_batch, add_drug};
 use crate::prescriptions::{form_id, item};
 use crate::support::{
-    Client, EventStream, FormFields, Page, Students, TestApp, add_room, appointment_on, appointment_today, clinic,
-    hours_every_day, new_visit, on_both_databases, slot,
+    Client, EventStream, FormFields, PASSWORD, Page, Students, TestApp, add_room, appointment_on, appointment_today,
+    clinic, hours_every_day, new_visit, on_both_databases, slot,
 };
 
 on_both_databases!(
     the_doctors_home_counts_only_their_own_day,
     a_doctor_marks_the_ticked_results_seen_or_all_shown,
+    enter_on_a_ticked_result_marks_the_ticked_not_the_first_row,
     a_doctor_with_many_open_visits_sees_the_oldest_and_may_ask_for_all,
     the_front_desk_counts_its_queue_check_ins_and_what_is_owed,
     the_admin_sees_the_whole_clinics_day,
@@ -464,6 +467,47 @@ async fn a_doctor_marks_the_ticked_results_seen_or_all_shown(app: TestApp) {
         .await,
         1
     );
+}
+
+/// In Chromium, Enter on a tick box presses the form's first enabled button (not only a text field's Enter
+/// does): on the doctor's list that is "Mark the ticked seen", never the first row's own "Seen".
+async fn enter_on_a_ticked_result_marks_the_ticked_not_the_first_row(app: TestApp) {
+    let c = clinic(&app).await;
+    let admin = app.admin().await;
+    let (hb, _) = lab_tests(&app, &admin).await;
+    let lab = app.login_as("lab.enter", Role::Lab).await;
+    let doctor = &c.doctor_a.1;
+    let mut results = Vec::new();
+    for patient in PATIENTS.numbered(&app, 2).await {
+        let placed = order(&app, doctor, new_visit(doctor, patient).await, hb).await;
+        record_result(&lab, placed).await;
+        results.push(placed);
+    }
+    let Some(b) = Browser::start(1366, 768, "doctor-results").await else {
+        return;
+    };
+    b.log_in(&app, "dr.adeyemi", PASSWORD, "/doctor").await;
+    // Latest first: the second result is the first row; tick the other and press Enter on its box.
+    let other = format!("#result-{} input[type=checkbox]", results[0]);
+    b.click(&other).await;
+    let tick = b.client.find(Locator::Css(&other)).await.expect("the tick box");
+    tick.send_keys("\u{E007}").await.expect("Enter");
+    b.wait_for_path("/doctor").await;
+    let seen = |order: i64| format!("SELECT COUNT(*) FROM lab_order WHERE id = {order} AND seen_at IS NOT NULL");
+    for _ in 0..50 {
+        if app.count(&seen(results[0])).await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        app.count(&seen(results[0])).await,
+        1,
+        "the ticked result is marked seen"
+    );
+    assert_eq!(app.count(&seen(results[1])).await, 0, "the first row is not");
+    assert!(b.text(".flash-success").await.contains("Marked 1 result seen"));
+    b.close().await;
 }
 
 async fn a_doctor_with_many_open_visits_sees_the_oldest_and_may_ask_for_all(app: TestApp) {
