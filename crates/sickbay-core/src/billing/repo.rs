@@ -588,7 +588,7 @@ const LISTED_COLUMNS: &str = "i.id, i.number, i.patient_id, p.first_name || ' ' 
 /// are chosen from the index `invoice_status` (and a search's patients' tokens or the number's unique key), so
 /// only the rows shown are read and joined to their patient.
 pub async fn list(
-    mut db: impl Reader,
+    db: impl Reader,
     filter: &InvoiceFilter,
     page: PageRequest,
 ) -> Result<(Vec<Listed>, i64), sqlx::Error> {
@@ -600,17 +600,8 @@ pub async fn list(
          ORDER BY i.created_at DESC, i.id DESC",
         page.sql()
     );
-    let mut rows = sqlx::query_as(&sql);
-    for value in &values {
-        rows = rows.bind(value);
-    }
-    let rows = rows.fetch_all(db.exec()).await?;
     let count = format!("SELECT COUNT(*) FROM invoice x {conditions}");
-    let mut total = sqlx::query_scalar(&count);
-    for value in &values {
-        total = total.bind(value);
-    }
-    Ok((rows, total.fetch_one(db.exec()).await?))
+    crate::db::page_and_total(db, &sql, &count, &values).await
 }
 
 /// The `WHERE` of the list over `invoice x` (empty for every invoice), with its parameters' values in order.
@@ -626,16 +617,11 @@ fn list_conditions(filter: &InvoiceFilter) -> (String, Vec<String>) {
         values.push(number);
         conditions.push(format!("x.number = ${}", values.len()));
     } else {
-        for term in filter.terms() {
-            let (low, high) = crate::patients::model::prefix_range(&term);
-            values.push(low);
-            values.push(high);
-            conditions.push(format!(
-                "x.patient_id IN (SELECT patient_id FROM patient_search_token WHERE token >= ${} AND token < ${})",
-                values.len() - 1,
-                values.len()
-            ));
-        }
+        conditions.extend(crate::patients::repo::patient_matches(
+            "x.patient_id",
+            &filter.terms(),
+            &mut values,
+        ));
     }
     if conditions.is_empty() {
         return (String::new(), values);

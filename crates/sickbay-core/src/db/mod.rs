@@ -548,6 +548,27 @@ where
     sqlx::query_as(&sql_for(id_list(ids))).fetch_all(db.exec()).await
 }
 
+/// The rows of `sql` and the number `count_sql` counts, each with `values` bound in order: one page of a
+/// filtered list and how many rows the filter lets through.
+pub async fn page_and_total<T>(
+    mut db: impl Reader,
+    sql: &str,
+    count_sql: &str,
+    values: &[String],
+) -> Result<(Vec<T>, i64), sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let mut rows = sqlx::query_as(sql);
+    let mut total = sqlx::query_scalar(count_sql);
+    for value in values {
+        rows = rows.bind(value);
+        total = total.bind(value);
+    }
+    let rows = rows.fetch_all(db.exec()).await?;
+    Ok((rows, total.fetch_one(db.exec()).await?))
+}
+
 /// `LIMIT n`, written into a query rather than bound. PostgreSQL plans a prepared statement once when a plan
 /// made without its parameters' values costs no more than plans made with them; with the limit a parameter,
 /// it cannot know that a query stops after a few rows, so it planned some statements again on every

@@ -275,11 +275,7 @@ pub struct Listed {
 /// first, and how many there are. The page is chosen among the prescriptions before anything is joined to it
 /// (joined first, SQLite read every patient to find the few with a prescription); only its rows count their
 /// items. A search narrows them to the patients its terms find in the patients' search tokens.
-pub async fn list(
-    mut db: impl Reader,
-    filter: &ListFilter,
-    page: PageRequest,
-) -> Result<(Vec<Listed>, i64), sqlx::Error> {
+pub async fn list(db: impl Reader, filter: &ListFilter, page: PageRequest) -> Result<(Vec<Listed>, i64), sqlx::Error> {
     let (conditions, values) = list_conditions(filter);
     let sql = format!(
         "SELECT p.visit_id, pt.first_name || ' ' || pt.surname AS patient_name, pt.clinic_number,
@@ -293,18 +289,8 @@ pub async fn list(
          ORDER BY CASE WHEN p.status = 'pending' THEN 0 ELSE 1 END, p.created_at DESC, p.id DESC",
         page.sql()
     );
-    let mut rows = sqlx::query_as(&sql);
-    for value in &values {
-        rows = rows.bind(value);
-    }
-    let rows = rows.fetch_all(db.exec()).await?;
     let count = format!("SELECT COUNT(*) FROM prescription x WHERE {conditions}");
-    let mut total = sqlx::query_scalar(&count);
-    for value in &values {
-        total = total.bind(value);
-    }
-    let total = total.fetch_one(db.exec()).await?;
-    Ok((rows, total))
+    crate::db::page_and_total(db, &sql, &count, &values).await
 }
 
 /// The `WHERE` of the list over `prescription x`, with the values of its parameters in order.
@@ -315,15 +301,10 @@ fn list_conditions(filter: &ListFilter) -> (String, Vec<String>) {
         values.push(status.as_str().to_owned());
         conditions.push(format!("x.status = ${}", values.len()));
     }
-    for term in filter.terms() {
-        let (low, high) = crate::patients::model::prefix_range(&term);
-        values.push(low);
-        values.push(high);
-        conditions.push(format!(
-            "x.patient_id IN (SELECT patient_id FROM patient_search_token WHERE token >= ${} AND token < ${})",
-            values.len() - 1,
-            values.len()
-        ));
-    }
+    conditions.extend(crate::patients::repo::patient_matches(
+        "x.patient_id",
+        &filter.terms(),
+        &mut values,
+    ));
     (conditions.join(" AND "), values)
 }
