@@ -16,7 +16,7 @@ use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
-use crate::web::paging::{Pager, Paging, address};
+use crate::web::paging::{Pager, Paging, address, page_value};
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::billing::model::{
     Discount, InvoiceAction, InvoiceFilter, InvoiceShow, InvoiceStatus, LineInput, LineKind, PaymentMethod, When,
@@ -66,10 +66,7 @@ pub struct HomePage {
 impl HomePage {
     /// The list's address for this choice and page, keeping the search.
     fn link(&self, show: InvoiceShow, page: Option<i64>) -> String {
-        let page = page
-            .filter(|page| *page > 1)
-            .map(|page| page.to_string())
-            .unwrap_or_default();
+        let page = page_value(page);
         let pairs = [
             ("status", show.as_str()),
             ("q", self.filter.search.as_str()),

@@ -10,7 +10,7 @@ use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
-use crate::web::paging::{ListQuery, Pager, Paging, address};
+use crate::web::paging::{ListQuery, Pager, Paging, address, page_value};
 use crate::web::{AppError, AppResult, IdPath};
 use serde::Deserialize;
 use sickbay_core::db::form_ids::FormKey;
@@ -48,10 +48,7 @@ impl DrugsPage {
         } else {
             sort.key()
         };
-        let page = page
-            .filter(|page| *page > 1)
-            .map(|page| page.to_string())
-            .unwrap_or_default();
+        let page = page_value(page);
         let pairs = [
             ("q", self.search.as_str()),
             ("show", show),

@@ -18,7 +18,7 @@ use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::{HxRequest, redirect};
 use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
-use crate::web::paging::{Pager, Paging, address};
+use crate::web::paging::{Pager, Paging, address, page_value};
 use crate::web::{AppResult, IdPath, IdsPath};
 use sickbay_core::consult::model::{Access, Visit};
 use sickbay_core::db::form_ids::FormKey;
@@ -485,10 +485,7 @@ pub struct ListPage {
 impl ListPage {
     /// The list's address for this status and page, keeping the search.
     fn link(&self, status: Option<PrescriptionStatus>, page: Option<i64>) -> String {
-        let page = page
-            .filter(|page| *page > 1)
-            .map(|page| page.to_string())
-            .unwrap_or_default();
+        let page = page_value(page);
         let pairs = [
             ("all", "1"),
             ("q", self.filter.search.as_str()),

@@ -136,6 +136,14 @@ pub fn address(path: &str, pairs: &[(&str, &str)]) -> String {
     }
 }
 
+/// A page's number as the `page` value of an [`address`]: empty for the first page (or none), which the
+/// address then leaves out.
+pub fn page_value(page: Option<i64>) -> String {
+    page.filter(|page| *page > 1)
+        .map(|page| page.to_string())
+        .unwrap_or_default()
+}
+
 /// The link to page `page` of the searchable list at `path` for `search` (`/admin/staff?q=ada&page=2`).
 pub fn search_page_link(path: &str, search: &str, page: i64) -> String {
     let q: String = form_urlencoded::byte_serialize(search.as_bytes()).collect();
