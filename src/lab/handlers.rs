@@ -21,6 +21,7 @@ use crate::web::htmx::{HxRequest, redirect};
 use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::live::{self, Frame, LiveBlock, Since};
+use crate::web::paging::address;
 use crate::web::{AppError, AppResult, IdPath, IdsPath};
 use sickbay_core::consult::model::{Access, Recorded, Shown, Visit, VisitLine, VitalsForm};
 use sickbay_core::db::events::Event;
@@ -29,7 +30,7 @@ use sickbay_core::db::{Date, Reader};
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::StaffUser;
 use sickbay_core::lab::model::{
-    HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderView, Outcome, ResultForm, age,
+    HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderView, Outcome, ResultForm, WorklistShow, age,
 };
 use sickbay_core::lab::repo::{OrderDetail, WorkItem};
 use sickbay_core::lab::service::{self, HealthRecord};
@@ -435,6 +436,18 @@ struct WorklistRows<'a> {
     /// Orders waiting beyond the rows shown.
     more: i64,
     zone: Tz,
+    shown: WorklistShow,
+}
+
+impl WorklistRows<'_> {
+    /// What the empty list says.
+    fn none_waiting(&self) -> &'static str {
+        match self.shown {
+            WorklistShow::All => "No orders waiting. New orders appear here as doctors place them.",
+            WorklistShow::Take => "No tests to take. New orders appear here as doctors place them.",
+            WorklistShow::Release => "No results to release. Saved results appear here until they are released.",
+        }
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -450,6 +463,57 @@ pub struct WorklistPage {
     open_visits: Vec<VisitLine>,
     /// Whether the user does the lab's work (an admin reads the worklist only).
     does_lab_work: bool,
+    shown: WorklistShow,
+}
+
+impl WorklistPage {
+    /// The choice links: each one's label, address, and whether it is the one shown.
+    fn show_links(&self) -> Vec<(&'static str, String, bool)> {
+        WorklistShow::ALL
+            .iter()
+            .map(|show| (show.label(), worklist_address(*show), *show == self.shown))
+            .collect()
+    }
+
+    /// What the list holds, in its order.
+    fn explained(&self) -> &'static str {
+        match self.shown {
+            WorklistShow::All => "Oldest first: tests to take and results not yet released.",
+            WorklistShow::Take => "Oldest first: samples to take and results to record.",
+            WorklistShow::Release => "Oldest first: results saved and not yet released.",
+        }
+    }
+
+    /// The stream of the rows shown.
+    fn events_address(&self) -> String {
+        address("/lab/events", &show_pairs(self.shown))
+    }
+}
+
+/// The worklist showing `show`.
+fn worklist_address(show: WorklistShow) -> String {
+    address("/lab", &show_pairs(show))
+}
+
+/// The `show` of a worklist's address: none for all that waits.
+fn show_pairs(show: WorklistShow) -> [(&'static str, &'static str); 1] {
+    match show {
+        WorklistShow::All => [("show", "")],
+        part => [("show", part.as_str())],
+    }
+}
+
+/// Which orders the worklist shows (`?show=`).
+#[derive(Debug, Default, Deserialize)]
+pub struct WorklistQuery {
+    #[serde(default)]
+    show: String,
+}
+
+impl WorklistQuery {
+    fn show(&self) -> WorklistShow {
+        WorklistShow::from_query(&self.show)
+    }
 }
 
 /// How many open visits the worklist lists for vitals.
@@ -461,6 +525,13 @@ const OPEN_VISITS: i64 = 50;
 struct Glance {
     waiting: service::Waiting,
     with_doctor: i64,
+}
+
+impl Glance {
+    /// Where a figure of the orders waiting leads: the worklist showing just those.
+    fn list_of(&self, show: WorklistShow) -> String {
+        format!("{}#worklist-heading", worklist_address(show))
+    }
 }
 
 async fn glance(state: &AppState) -> AppResult<String> {
@@ -486,28 +557,39 @@ pub async fn summary_events(
 }
 
 /// The lab attendant's home: the lab's figures and the orders waiting for the lab, oldest first, both live.
-pub async fn worklist(user: Staff<LabDesk>, State(state): State<AppState>, layout: Layout) -> AppResult<WorklistPage> {
+pub async fn worklist(
+    user: Staff<LabDesk>,
+    State(state): State<AppState>,
+    layout: Layout,
+    Query(query): Query<WorklistQuery>,
+) -> AppResult<WorklistPage> {
     let settings = state.settings.get();
+    let shown = query.show();
     Ok(WorklistPage {
         layout,
         today: Date(settings.today()),
         glance: LiveBlock::load(&state, "/lab", "/lab/summary", glance(&state)).await?,
-        rows_html: worklist_rows(&state, &user).await?.to_string(),
+        rows_html: worklist_rows(&state, &user, shown).await?.to_string(),
         open_visits: sickbay_core::consult::service::open_visits(&state.db, OPEN_VISITS).await?,
         does_lab_work: service::is_lab(&user),
         user: user.user,
         time_zone: settings.clinic.time_zone.name(),
+        shown,
     })
 }
 
-pub async fn worklist_events(user: Staff<LabDesk>, State(state): State<AppState>) -> Response {
-    let (stream_state, user) = (state.clone(), user.user);
+pub async fn worklist_events(
+    user: Staff<LabDesk>,
+    State(state): State<AppState>,
+    Query(query): Query<WorklistQuery>,
+) -> Response {
+    let (stream_state, user, shown) = (state.clone(), user.user, query.show());
     live::stream(&state, Event::touches_lab, move |_| {
         let (state, user) = (stream_state.clone(), user.clone());
         async move {
             Ok(vec![Frame::new(
                 "worklist",
-                worklist_rows(&state, &user).await?.to_string(),
+                worklist_rows(&state, &user, shown).await?.to_string(),
             )])
         }
     })
@@ -515,25 +597,26 @@ pub async fn worklist_events(user: Staff<LabDesk>, State(state): State<AppState>
 }
 
 /// The worklist's rows as the page shows them and its stream pushes them: rendered once per change (or every
-/// [`super::MAX_AGE`]) and shared by every lab screen and stream.
-async fn worklist_rows(state: &AppState, user: &StaffUser) -> AppResult<Arc<str>> {
-    let key = format!("worklist:{}", state.today());
-    let compute = || async { Ok(Arc::from(render_worklist_rows(state, user).await?)) };
+/// [`super::MAX_AGE`]) for each choice of rows, and shared by every lab screen and stream showing it.
+async fn worklist_rows(state: &AppState, user: &StaffUser, shown: WorklistShow) -> AppResult<Arc<str>> {
+    let key = format!("worklist:{}:{}", state.today(), shown.as_str());
+    let compute = || async { Ok(Arc::from(render_worklist_rows(state, user, shown).await?)) };
     let caches = &state.lab.worklist;
     caches
         .get_within(&key, state.db.events().last_seq(), super::MAX_AGE, compute)
         .await
 }
 
-async fn render_worklist_rows(state: &AppState, user: &StaffUser) -> AppResult<String> {
+async fn render_worklist_rows(state: &AppState, user: &StaffUser, shown: WorklistShow) -> AppResult<String> {
     let settings = state.settings.get();
-    let worklist = service::worklist(&state.db, user).await?;
+    let worklist = service::worklist(&state.db, user, shown).await?;
     let more = worklist.waiting - worklist.items.len() as i64;
     let rows = rows(worklist.items, Date(settings.today()));
     Ok(WorklistRows {
         rows: &rows,
         more,
         zone: settings.clinic.time_zone,
+        shown,
     }
     .render()?)
 }

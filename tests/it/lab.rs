@@ -22,6 +22,7 @@ on_both_databases!(
     health_records_are_kept_by_the_lab_and_read_by_doctors,
     results_and_orders_are_pushed_live,
     the_worklist_shows_the_oldest_orders_and_counts_the_rest,
+    the_worklist_shows_the_tests_to_take_or_the_results_to_release,
     numbers_after_empty_values_are_saved_on_reused_connections,
     a_word_result_is_chosen_from_the_tests_answers,
     a_visits_results_are_typed_and_released_on_one_page,
@@ -1263,6 +1264,67 @@ async fn the_worklist_shows_the_oldest_orders_and_counts_the_rest(app: TestApp) 
         l.doctor.1.post(&cancel, &[]).await.assert_status(StatusCode::SEE_OTHER);
     }
     assert!(!l.lab.get("/lab").await.has("#worklist-more"));
+}
+
+/// The worklist shows all that waits, or just the tests to take, or just the results to release, on the page
+/// and on its stream; the lab's figures lead to those lists.
+async fn the_worklist_shows_the_tests_to_take_or_the_results_to_release(app: TestApp) {
+    let l = lab(&app).await;
+    let release = l.lab.get("/lab?show=release").await;
+    assert_eq!(
+        release.text("#worklist-rows"),
+        "No results to release. Saved results appear here until they are released."
+    );
+    let (hb, mp) = order_both(&app, &l).await;
+    l.lab
+        .post(&format!("/lab/orders/{mp}/result"), &[("value", "Negative")])
+        .await
+        .assert_redirect(&format!("/lab/orders/{mp}"));
+
+    let tests = |page: &Page| page.texts("#worklist-rows tr[id^=work-] td:nth-child(4)");
+    let all = l.lab.get("/lab").await;
+    assert_eq!(tests(&all).len(), 2, "{:?}", tests(&all));
+    assert_eq!(all.text("#worklist-show [aria-current=page]"), "All waiting");
+    assert_eq!(
+        all.attr("#fig-to-take", "href").as_deref(),
+        Some("/lab?show=take#worklist-heading")
+    );
+    assert_eq!(
+        all.attr("#fig-to-release", "href").as_deref(),
+        Some("/lab?show=release#worklist-heading")
+    );
+    let take = l.lab.get("/lab?show=take").await;
+    assert!(
+        matches!(tests(&take).as_slice(), [test] if test.starts_with("Haemoglobin")),
+        "{:?}",
+        tests(&take)
+    );
+    assert_eq!(take.text("#worklist-show [aria-current=page]"), "Tests to take");
+    assert_eq!(
+        take.attr("[aria-label=Worklist]", "sse-connect").as_deref(),
+        Some("/lab/events?show=take")
+    );
+    let release = l.lab.get("/lab?show=release").await;
+    assert!(
+        matches!(tests(&release).as_slice(), [test] if test.starts_with("Malaria parasite")),
+        "{:?}",
+        tests(&release)
+    );
+    // An unknown choice shows all that waits.
+    assert_eq!(tests(&l.lab.get("/lab?show=everything").await).len(), 2);
+
+    // The stream of the results to release gets the haemoglobin once its result is saved.
+    let mut stream = EventStream::open(&l.lab, "/lab/events?show=release").await;
+    let first = stream.next(WAIT).await.expect("the rows");
+    assert!(first.data.contains("Malaria parasite") && !first.data.contains("Haemoglobin"));
+    l.lab
+        .post(&format!("/lab/orders/{hb}/result"), &[("value", "14")])
+        .await
+        .assert_redirect(&format!("/lab/orders/{hb}"));
+    stream
+        .until("worklist", WAIT, |html| html.contains("Haemoglobin"))
+        .await
+        .expect("the saved result among those to release");
 }
 
 /// A patient's tests of one visit on one page: each typed result is checked against its own test (a mistake

@@ -437,6 +437,40 @@ impl OrderStage {
     }
 }
 
+text_enum! {
+    /// Which of the orders waiting for the lab its worklist shows (`?show=`): all of them, the tests still to be
+    /// done (a sample to take or a result to record), or the results to release.
+    pub enum WorklistShow {
+        All => "all",
+        Take => "take",
+        Release => "release",
+    }
+}
+
+impl WorklistShow {
+    /// From the worklist's address: anything else shows all that waits.
+    pub fn from_query(show: &str) -> Self {
+        show.trim().parse().unwrap_or(WorklistShow::All)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            WorklistShow::All => "All waiting",
+            WorklistShow::Take => "Tests to take",
+            WorklistShow::Release => "Results to release",
+        }
+    }
+
+    /// The statuses of the orders shown.
+    pub fn statuses(self) -> &'static [OrderStatus] {
+        match self {
+            WorklistShow::All => &[OrderStatus::Ordered, OrderStatus::Resulted],
+            WorklistShow::Take => &[OrderStatus::Ordered],
+            WorklistShow::Release => &[OrderStatus::Resulted],
+        }
+    }
+}
+
 impl OrderStatus {
     pub fn can(self, mv: OrderMove) -> bool {
         match mv {
@@ -884,6 +918,19 @@ fn eye(text: &str, what: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_worklist_shows_all_that_waits_unless_asked_for_a_part() {
+        assert_eq!(WorklistShow::from_query(" take "), WorklistShow::Take);
+        assert_eq!(WorklistShow::from_query("release"), WorklistShow::Release);
+        assert_eq!(WorklistShow::from_query("released"), WorklistShow::All);
+        assert_eq!(WorklistShow::from_query(""), WorklistShow::All);
+        let all = WorklistShow::All.statuses();
+        for part in [WorklistShow::Take, WorklistShow::Release] {
+            assert!(part.statuses().iter().all(|status| all.contains(status)));
+        }
+        assert!(!all.contains(&OrderStatus::Released) && !all.contains(&OrderStatus::Cancelled));
+    }
 
     fn test(male: (Option<f64>, Option<f64>), female: (Option<f64>, Option<f64>)) -> LabTest {
         LabTest {

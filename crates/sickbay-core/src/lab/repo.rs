@@ -1,6 +1,6 @@
 //! The SQL of the lab: the test catalogue, orders and their results, the worklist and health records.
 
-use super::model::{LabTest, OrderStage, OrderStatus, OrderView, Outcome, ResultDetails, TestDetails};
+use super::model::{LabTest, OrderStage, OrderStatus, OrderView, Outcome, ResultDetails, TestDetails, WorklistShow};
 use crate::db::insert::AnyQuery;
 use crate::db::types::Real;
 use crate::db::{Date, Flag, Reader, Timestamp, Tx, changed_one_row, inserted_id, row_by_id, run};
@@ -218,7 +218,7 @@ impl WorkItem {
 }
 
 /// The orders waiting for the lab (no result, or a result not released), oldest first.
-pub async fn worklist(mut db: impl Reader, limit: i64) -> Result<Vec<WorkItem>, sqlx::Error> {
+pub async fn worklist(mut db: impl Reader, show: WorklistShow, limit: i64) -> Result<Vec<WorkItem>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT o.id, o.visit_id, o.status, o.ordered_at, o.collected_at, p.first_name || ' ' || p.surname AS patient_name,
                 p.clinic_number,
@@ -227,19 +227,26 @@ pub async fn worklist(mut db: impl Reader, limit: i64) -> Result<Vec<WorkItem>, 
          JOIN patient p ON p.id = o.patient_id
          JOIN lab_test t ON t.id = o.test_id
          JOIN staff s ON s.id = o.ordered_by
-         WHERE o.status IN ('ordered', 'resulted')
+         WHERE {}
          ORDER BY o.ordered_at, o.id {}",
+        shown(show),
         crate::db::limit(limit)
     ))
     .fetch_all(db.exec())
     .await
 }
 
-/// How many orders wait for the lab (to be taken, or resulted and not yet released).
-pub async fn waiting_count(mut db: impl Reader) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM lab_order WHERE status IN ('ordered', 'resulted')")
+/// How many orders of those `show` picks wait for the lab.
+pub async fn waiting_count(mut db: impl Reader, show: WorklistShow) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM lab_order o WHERE {}", shown(show)))
         .fetch_one(db.exec())
         .await
+}
+
+/// The condition on `lab_order o` of the orders the worklist shows.
+fn shown(show: WorklistShow) -> String {
+    let statuses = crate::db::word_list(show.statuses().iter().map(|status| status.as_str()));
+    format!("o.status IN ({statuses})")
 }
 
 /// The orders waiting for the lab counted by status (ordered: to take; resulted: to release).

@@ -4,7 +4,8 @@
 //! `health_records_of`.
 
 use super::model::{
-    HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderStatus, OrderView, ResultDetails, ResultForm, multi_line,
+    HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderStatus, OrderView, ResultDetails, ResultForm, WorklistShow,
+    multi_line,
 };
 pub use super::repo::ResultBack;
 use super::repo::{self, HealthRecordRow, NewHealthRecord, OrderDetail, WorkItem};
@@ -231,12 +232,13 @@ pub struct Worklist {
     pub waiting: i64,
 }
 
-/// The orders waiting for the lab, oldest first: the first `WORKLIST_LIMIT` of them and the count of all.
-pub async fn worklist(db: &Db, user: &StaffUser) -> Result<Worklist, ServiceError> {
+/// The orders waiting for the lab that `show` picks, oldest first: the first `WORKLIST_LIMIT` of them and the
+/// count of all.
+pub async fn worklist(db: &Db, user: &StaffUser, show: WorklistShow) -> Result<Worklist, ServiceError> {
     reads_lab(user)?;
     Ok(Worklist {
-        items: repo::worklist(db, WORKLIST_LIMIT).await?,
-        waiting: repo::waiting_count(db).await?,
+        items: repo::worklist(db, show, WORKLIST_LIMIT).await?,
+        waiting: repo::waiting_count(db, show).await?,
     })
 }
 
