@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
@@ -41,7 +42,7 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .expect("start chromedriver");
-        let profile = tempfile::tempdir().expect("profile dir");
+        let profile = crate::support::fresh::scratch_dir();
         // Headless Chromium won't make a window narrower than 500 px; a phone's viewport is emulated instead.
         let phone = width < 500;
         let mut capabilities = json!({
@@ -89,21 +90,25 @@ impl Browser {
         self.client.goto(&app.url(path)).await.expect("goto");
     }
 
+    /// The element `css` picks, once the page has it: looked for every 50 ms (fantoccini's default, 250 ms,
+    /// added a quarter of a second to most steps that wait for an htmx swap).
+    pub async fn element(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .every(Duration::from_millis(50))
+            .for_element(Locator::Css(css))
+            .await
+            .expect(css)
+    }
+
     pub async fn fill(&self, css: &str, text: &str) {
-        let field = self.client.wait().for_element(Locator::Css(css)).await.expect(css);
+        let field = self.element(css).await;
         field.clear().await.expect("clear");
         field.send_keys(text).await.expect("type");
     }
 
     pub async fn click(&self, css: &str) {
-        self.client
-            .wait()
-            .for_element(Locator::Css(css))
-            .await
-            .expect(css)
-            .click()
-            .await
-            .expect("click");
+        self.element(css).await.click().await.expect("click");
     }
 
     /// Logs in through the login form as `who` and waits for the page it leads to.
@@ -118,7 +123,7 @@ impl Browser {
     /// Scrolls `css` to the middle of the screen, then clicks it: on a patient's page the tab bar fixed at the
     /// bottom of the screen would take a click that WebDriver aims at the screen's lower edge.
     pub async fn click_in_view(&self, css: &str) {
-        let element = self.client.wait().for_element(Locator::Css(css)).await.expect(css);
+        let element = self.element(css).await;
         self.client
             .execute(
                 "arguments[0].scrollIntoView({block: 'center'}); return true;",
@@ -146,14 +151,7 @@ impl Browser {
     }
 
     pub async fn text(&self, css: &str) -> String {
-        self.client
-            .wait()
-            .for_element(Locator::Css(css))
-            .await
-            .expect(css)
-            .text()
-            .await
-            .expect("text")
+        self.element(css).await.text().await.expect("text")
     }
 
     pub async fn path(&self) -> String {

@@ -167,7 +167,7 @@ impl fantoccini::wd::WebDriverCompatibleCommand for SlowNetwork {
 /// Clicks the button `css` twice, the second time while the first request is in flight (on a slow network),
 /// as an impatient double click does.
 async fn double_click(b: &Browser, css: &str) {
-    b.client.wait().for_element(Locator::Css(css)).await.expect(css);
+    b.element(css).await;
     b.client
         .issue_cmd(SlowNetwork { latency_ms: 1500 })
         .await

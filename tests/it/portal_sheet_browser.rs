@@ -142,11 +142,7 @@ CSC/22/0005,Musa,Garba,Science,Computer Science,100L
     assert!(b.fits_width().await, "the selection page fits a phone");
     b.screenshot("40-portal-sheet-selection").await;
     b.click("#issue-button").await;
-    b.client
-        .wait()
-        .for_element(Locator::Css(".sheet-slip"))
-        .await
-        .expect("the sheet");
+    b.element(".sheet-slip").await;
     assert!(b.fits_width().await, "the sheet fits a phone");
     b.screenshot("41-portal-sheet-screen").await;
     b.close().await;

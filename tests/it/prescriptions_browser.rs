@@ -52,7 +52,7 @@ pub(crate) async fn wait_for_value(b: &Browser, css: &str, expected: &str) {
 }
 
 pub(crate) async fn choose(b: &Browser, css: &str, value: &str) {
-    let select = b.client.wait().for_element(Locator::Css(css)).await.expect(css);
+    let select = b.element(css).await;
     select.select_by_value(value).await.expect("choose");
 }
 

@@ -22,6 +22,8 @@ use sickbay_core::staff::model::NewStaff;
 use sickbay_core::staff::service;
 use tokio::task::JoinHandle;
 
+use fresh::PostgresDatabase;
+
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 pub const PASSWORD: &str = "a good long password";
 
@@ -104,8 +106,10 @@ impl TestApp {
     }
 
     async fn sqlite_start(config: Config, with_admin: bool) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}", dir.path().join("sickbay.db").display());
+        let dir = fresh::scratch_dir();
+        let file = dir.path().join("sickbay.db");
+        fresh::sqlite_file(&file).await;
+        let url = format!("sqlite://{}", file.display());
         let mut app = Self::start(&url, config, with_admin).await;
         app._dir = Some(dir);
         app
@@ -303,62 +307,6 @@ pub async fn create_staff_in(
     service::create(db, &Actor::system("test"), &new, password, must_change)
         .await
         .expect("create staff")
-}
-
-/// A database of its own on the server at TEST_POSTGRES_URL, dropped when the test ends.
-struct PostgresDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl PostgresDatabase {
-    async fn create() -> Option<Self> {
-        let Ok(admin_url) = std::env::var("TEST_POSTGRES_URL") else {
-            skip(
-                "PostgreSQL tests",
-                "TEST_POSTGRES_URL is not set; these tests ran on SQLite only",
-            );
-            return None;
-        };
-        let name = format!("sickbay_test_{}", uuid::Uuid::new_v4().simple());
-        let mut url = url::Url::parse(&admin_url).expect("TEST_POSTGRES_URL is a URL");
-        url.set_path(&format!("/{name}"));
-        let admin = sqlx::PgPool::connect(&admin_url)
-            .await
-            .expect("connect to TEST_POSTGRES_URL");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&admin)
-            .await
-            .expect("create test database");
-        admin.close().await;
-        Some(PostgresDatabase {
-            admin_url,
-            name,
-            url: url.to_string(),
-        })
-    }
-}
-
-impl Drop for PostgresDatabase {
-    fn drop(&mut self) {
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        // Drop runs inside the test's runtime, which can't block on a future: use a thread of its own.
-        let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
-                return;
-            };
-            runtime.block_on(async {
-                if let Ok(admin) = sqlx::PgPool::connect(&admin_url).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&admin)
-                        .await;
-                    admin.close().await;
-                }
-            });
-        })
-        .join();
-    }
 }
 
 /// A response, read.
@@ -1017,4 +965,5 @@ impl FormFields {
     }
 }
 pub mod fake_sms;
+pub mod fresh;
 pub mod smtp_sink;

@@ -22,6 +22,7 @@ use std::time::Duration;
 use anyhow::Context;
 use futures_util::FutureExt;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
@@ -202,6 +203,16 @@ impl Backend {
             anyhow::bail!("DATABASE_URL must start with sqlite:// or postgres://, got {url:?}")
         }
     }
+
+    /// This backend's migrations, in order.
+    pub fn migrations(self) -> &'static Migrator {
+        static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
+        static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
+        match self {
+            Backend::Sqlite => &SQLITE,
+            Backend::Postgres => &POSTGRES,
+        }
+    }
 }
 
 /// When SQLite's commit returns: `Full` (the default) once the commit is on the disk, so a payment the clinic
@@ -334,11 +345,11 @@ impl Db {
 
     /// Applies the migrations of this backend (on SQLite, on the writing connection).
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        let migrator = match self.backend {
-            Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
-            Backend::Postgres => sqlx::migrate!("migrations/postgres"),
-        };
-        migrator.run(&self.pool.write).await.context("migrating the database")?;
+        self.backend
+            .migrations()
+            .run(&self.pool.write)
+            .await
+            .context("migrating the database")?;
         Ok(())
     }
 
