@@ -450,7 +450,8 @@ async fn reception_finds_a_patient_by_typing_part_of_a_name(app: TestApp) {
         b.wait_for_path("/patients").await;
         b.fill("#patient-search", "oka").await;
         let mut names = Vec::new();
-        for _ in 0..100 {
+        // Up to 15 s: once, on a loaded machine, no result had come within 5 s.
+        for _ in 0..300 {
             names = b
                 .client
                 .find_all(Locator::Css(".result-list li strong"))

@@ -667,7 +667,7 @@ async fn every_route_checks_who_is_asking(app: TestApp) {
     let bola_leave = app.count("SELECT id FROM closure").await;
 
     // A patient with portal access, logged in.
-    let portal_hash = sickbay_core::auth::password::hash(PASSWORD).await.unwrap();
+    let portal_hash = crate::support::quick_hash(PASSWORD);
     sqlx::query("UPDATE patient SET password_hash = $1 WHERE id = $2")
         .bind(portal_hash)
         .bind(p)

@@ -304,9 +304,22 @@ pub async fn create_staff_in(
     must_change: bool,
 ) -> i64 {
     let new = NewStaff::validate(username, name, "", role.as_str()).expect("valid staff");
-    service::create(db, &Actor::system("test"), &new, password, must_change)
+    service::create_with_hash(db, &Actor::system("test"), &new, &quick_hash(password), must_change)
         .await
         .expect("create staff")
+}
+
+/// `password` hashed as the app stores a password (argon2id, its parameters in the hash, which logging in
+/// verifies with), at the smallest cost argon2 allows, for the accounts the tests make without a form: hashing
+/// and verifying at the app's cost was an eighth of the machine in the database tests. The passwords the app
+/// hashes itself (forms, changes, resets) keep its cost.
+pub fn quick_hash(password: &str) -> String {
+    use argon2::password_hash::PasswordHasher;
+    let params = argon2::Params::new(argon2::Params::MIN_M_COST, 1, 1, None).expect("argon2 parameters");
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .expect("hash")
 }
 
 /// A response, read.
@@ -677,8 +690,8 @@ pub const STUDENT_PASSWORD: &str = "student passphrase";
 /// The year of the clinic numbers that fixtures' patients get.
 const FIXTURE_YEAR: i32 = 2026;
 
-/// Students with a portal password, registered through `patients::service::register`, all sharing one hash
-/// (hashing hundreds of passwords would only slow the tests). Their matric numbers are `PREFIX/26/0000`,
+/// Students with a portal password, registered through `patients::service::register`, all sharing one
+/// [`quick_hash`] (hashing hundreds of passwords would only slow the tests). Their matric numbers are `PREFIX/26/0000`,
 /// `PREFIX/26/0001`, ... in the order of each call's names, so two groups of one test need two prefixes.
 #[derive(Clone, Copy, Debug)]
 pub struct Students {
@@ -722,9 +735,7 @@ impl Students {
     }
 
     async fn register(&self, app: &TestApp, first_names: impl Iterator<Item = String>) -> Vec<i64> {
-        let hash = sickbay_core::auth::password::hash(STUDENT_PASSWORD)
-            .await
-            .expect("hash");
+        let hash = quick_hash(STUDENT_PASSWORD);
         let pattern = app.state.settings.get().matric_regex();
         let mut ids = Vec::new();
         for (index, first_name) in first_names.enumerate() {
