@@ -63,6 +63,13 @@ impl Browser {
         }
         let capabilities = capabilities.as_object().cloned().expect("object");
         let url = format!("http://127.0.0.1:{port}");
+        // chromedriver listens within tens of milliseconds: wait for its port, not a step of the retries below.
+        for _ in 0..1000 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         let mut last_error = String::new();
         for _ in 0..50 {
             match ClientBuilder::rustls()
