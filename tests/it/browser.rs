@@ -42,7 +42,7 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .expect("start chromedriver");
-        let profile = crate::support::fresh::scratch_dir();
+        let profile = tempfile::tempdir().expect("profile dir");
         // Headless Chromium won't make a window narrower than 500 px; a phone's viewport is emulated instead.
         let phone = width < 500;
         let mut capabilities = json!({

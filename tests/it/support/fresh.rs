@@ -12,7 +12,7 @@ use tokio::sync::OnceCell;
 use super::skip;
 
 /// A folder of the test's own, removed when dropped: in memory (/dev/shm) where the machine has it, since
-/// nothing in it outlives the test and a disk's syncs (SQLite's commits, Chromium's profile) only slow it.
+/// nothing in it outlives the test and a disk's syncs (SQLite's commits) only slow it.
 pub fn scratch_dir() -> tempfile::TempDir {
     let memory = Path::new("/dev/shm");
     let made = if memory.is_dir() {
