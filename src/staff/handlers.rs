@@ -208,6 +208,15 @@ impl ShowPage {
         }
     }
 
+    /// The page of `account` as stored: its profile (a doctor's), its extra roles and the roles it may be given.
+    async fn stored(state: &AppState, layout: Layout, account: StaffAccount, admin_id: i64) -> AppResult<Self> {
+        ShowPage::new(layout, account, admin_id)
+            .with_profile(state)
+            .await?
+            .with_roles(state)
+            .await
+    }
+
     /// The page with the account's extra roles and the roles it may still be given.
     async fn with_roles(mut self, state: &AppState) -> AppResult<Self> {
         self.extra_roles = service::extra_roles(&state.db, self.account.id).await?;
@@ -300,11 +309,7 @@ pub async fn show(
     Page { state, session, layout }: Page,
 ) -> AppResult<ShowPage> {
     let account = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let mut page = ShowPage::new(layout, account, admin.id)
-        .with_profile(&state)
-        .await?
-        .with_roles(&state)
-        .await?;
+    let mut page = ShowPage::stored(&state, layout, account, admin.id).await?;
     if let Some(revealed) = session.remove::<RevealedPassword>(REVEAL_KEY).await?
         && revealed.staff_id == id
     {
@@ -335,11 +340,7 @@ pub async fn update(
     let details = match StaffDetails::validate(&form.full_name, &form.email, &form.role) {
         Ok(details) => details,
         Err(errors) => {
-            let mut page = ShowPage::new(layout, account, admin.id)
-                .with_profile(&state)
-                .await?
-                .with_roles(&state)
-                .await?;
+            let mut page = ShowPage::stored(&state, layout, account, admin.id).await?;
             page.form = StaffForm {
                 username: page.form.username,
                 full_name: form.full_name,
@@ -383,11 +384,7 @@ pub async fn grant_role(
             Ok(Redirect::to(&format!("/admin/staff/{id}#roles")).into_response())
         }
         Err(ServiceError::Invalid(errors)) => {
-            let mut page = ShowPage::new(layout, account, admin.id)
-                .with_profile(&state)
-                .await?
-                .with_roles(&state)
-                .await?;
+            let mut page = ShowPage::stored(&state, layout, account, admin.id).await?;
             page.extra_role = form.extra_role;
             page.extra_errors = errors;
             Ok(invalid(page))

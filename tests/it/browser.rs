@@ -1,6 +1,7 @@
 //! Browser tests in headless Chromium (Debian's chromium and chromium-driver), at a desktop size and a
 //! 360 px phone size. Screenshots go to test-artifacts/screenshots/.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -14,11 +15,40 @@ use crate::support::{ADMIN_PASSWORD, TestApp, on_both_databases, skip};
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
+/// Fields drop in order: the driver's processes are gone before the profile they write to is removed.
 pub struct Browser {
     pub client: Client,
-    driver: Child,
+    _driver: Driver,
     _profile: tempfile::TempDir,
     label: String,
+}
+
+/// chromedriver in a process group of its own, with the Chromium it starts. Dropping it kills the whole group,
+/// so a test that panics or never calls `close` leaves nothing running, and no Chromium writes into a profile
+/// folder that is being removed.
+struct Driver(Child);
+
+impl Driver {
+    fn spawn(port: u16) -> Driver {
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("start chromedriver");
+        Driver(child)
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        use rustix::process::{Pid, Signal, kill_process_group};
+        // SIGKILL stops every process of the group before it can start another write to the profile; the
+        // ones chromedriver leaves behind are reaped by init.
+        let _ = kill_process_group(Pid::from_child(&self.0), Signal::KILL);
+        let _ = self.0.wait();
+    }
 }
 
 impl Browser {
@@ -36,12 +66,7 @@ impl Browser {
             .local_addr()
             .ok()?
             .port();
-        let driver = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
+        let driver = Driver::spawn(port);
         let profile = tempfile::tempdir().expect("profile dir");
         // Headless Chromium won't make a window narrower than 500 px; a phone's viewport is emulated instead.
         let phone = width < 500;
@@ -81,7 +106,7 @@ impl Browser {
                 Ok(client) => {
                     return Some(Browser {
                         client,
-                        driver,
+                        _driver: driver,
                         _profile: profile,
                         label: label.to_owned(),
                     });
@@ -244,10 +269,9 @@ impl Browser {
         );
     }
 
-    pub async fn close(mut self) {
+    /// Ends the session (chromedriver quits Chromium), then drops the driver's process group and the profile.
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
     }
 }
 
