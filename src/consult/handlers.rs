@@ -29,6 +29,7 @@ use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::Role;
 use sickbay_core::identity::StaffUser;
+use sickbay_core::lab::model::OrderStage;
 use sickbay_core::patients::model::Patient;
 use sickbay_core::queue::model::Move;
 use sickbay_core::validation::{FieldErrors, NO_ERRORS};
@@ -557,6 +558,7 @@ pub struct ReviewPage {
     pub layout: Layout,
     pub visit: Visit,
     pub patient: Patient,
+    pub age: Option<u32>,
     /// The doctor's unsigned notes with text, in the screen's order.
     pub drafts: Vec<Draft>,
     pub notes: Vec<Note>,
@@ -564,6 +566,11 @@ pub struct ReviewPage {
     /// The vitals taken in this visit, oldest first.
     pub vitals: Vec<Recorded>,
     pub missing: Vec<Missing>,
+    /// What the visit orders, signed with it: the prescription's items, the lab tests (not the cancelled ones)
+    /// and the procedures done.
+    pub prescribed: Vec<sickbay_core::prescriptions::model::Item>,
+    pub orders: Vec<sickbay_core::lab::model::OrderView>,
+    pub procedures: Vec<sickbay_core::procedures::model::VisitProcedure>,
     /// Why the completion just sent was refused (the drafts changed), shown above the review.
     pub problem: Option<String>,
 }
@@ -604,8 +611,16 @@ async fn review_page(
         let diagnoses = repo::diagnoses_of_visits(&mut db, &[visit.id]).await?;
         let vitals = repo::vitals_of_visits(&mut db, &[visit.id]).await?;
         let notes = repo::notes_of_visit(&mut db, visit.id).await?;
+        let prescribed = sickbay_core::prescriptions::service::items_of_visits(&mut db, &[visit.id]).await?;
+        let mut orders = sickbay_core::lab::service::visit_orders(&mut db, visit.id).await?;
+        orders.retain(|order| order.stage() != OrderStage::Cancelled);
+        let procedures = sickbay_core::procedures::service::of_visits(&mut db, &[visit.id]).await?;
         AppResult::Ok(ReviewPage {
             missing: Missing::of(diagnoses.len(), vitals.len()),
+            age: patient.age_on(state.settings.get().today()),
+            prescribed,
+            orders,
+            procedures,
             patient,
             drafts,
             notes,

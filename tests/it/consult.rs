@@ -6,6 +6,7 @@ use reqwest::StatusCode;
 use sickbay_core::db::Timestamp;
 use sickbay_core::db::events::Event;
 use sickbay_core::identity::Role;
+use sickbay_core::pharmacy::model::DrugForm;
 
 use crate::queue::{called_code, ticket_of};
 use crate::support::{
@@ -29,6 +30,7 @@ on_both_databases!(
     every_one_of_many_reads_at_once_is_audited_before_it_is_shown,
     every_form_of_the_consultation_sent_twice_creates_once,
     completing_reviews_the_unsigned_notes_and_signs_or_discards_each_as_chosen,
+    the_review_keeps_the_allergies_in_view_and_lists_what_the_visit_orders,
     a_double_clicked_sign_and_complete_signs_once,
     the_queues_complete_keeps_an_unsigned_note_for_the_review,
 );
@@ -1041,6 +1043,87 @@ async fn audited(app: &TestApp, action: &str, patient: i64) -> i64 {
         "SELECT COUNT(*) FROM audit_event WHERE action = '{action}' AND patient_id = {patient}"
     ))
     .await
+}
+
+/// Issue 38: "Complete visit" is a review of what will be signed, with the patient's allergies in view: the
+/// review carries the consultation's patient bar (allergies, chronic conditions, the visit's state) and lists the
+/// prescription's items, the lab tests ordered (not a cancelled one) and the procedures.
+async fn the_review_keeps_the_allergies_in_view_and_lists_what_the_visit_orders(app: TestApp) {
+    let (_, doctor) = doctor(&app, "dr.orders").await;
+    let patient = PATIENTS.named(&app, &["Tobi"]).await[0];
+    app.exec(&format!(
+        "UPDATE patient SET allergies = 'Sulfonamides', chronic_conditions = 'Asthma' WHERE id = {patient}"
+    ))
+    .await;
+    let visit = new_visit(&doctor, patient).await;
+    let review_path = format!("/visits/{visit}/review");
+
+    let empty = doctor.get(&review_path).await;
+    empty.assert_status(StatusCode::OK);
+    assert_eq!(empty.text("#patient-bar .consult-bar-name"), "Tobi Consult");
+    assert!(empty.text("#patient-bar").contains("Sulfonamides"), "{}", empty.body);
+    assert!(empty.text("#patient-bar").contains("Asthma"));
+    assert_eq!(
+        empty.texts("h1"),
+        ["Complete the visit"],
+        "the review's heading is its only h1"
+    );
+    assert_eq!(empty.text("#review-prescription"), "Nothing prescribed");
+    assert_eq!(empty.text("#review-lab"), "None");
+    assert_eq!(empty.text("#review-procedures"), "None");
+
+    let admin = app.admin().await;
+    for name in ["Haemoglobin", "Malaria parasite"] {
+        crate::lab::add_test(&admin, &[("name", name)])
+            .await
+            .assert_redirect("/admin/lab-tests");
+    }
+    let tests: Vec<i64> = sqlx::query_scalar("SELECT id FROM lab_test ORDER BY name")
+        .fetch_all(app.db().pool())
+        .await
+        .expect("tests");
+    for test in &tests {
+        doctor
+            .post(
+                &format!("/visits/{visit}/lab/orders"),
+                &[("test_id", &test.to_string())],
+            )
+            .await
+            .assert_redirect(&format!("/visits/{visit}#lab"));
+    }
+    let malaria = app
+        .count(&format!(
+            "SELECT id FROM lab_order WHERE visit_id = {visit} AND test_id = {}",
+            tests[1]
+        ))
+        .await;
+    doctor
+        .post(&format!("/visits/{visit}/lab/orders/{malaria}/cancel"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let drug = crate::prescriptions::add_drug_in(&app, "Paracetamol", DrugForm::Tablet, "500 mg", "").await;
+    let once = crate::prescriptions::form_id(&doctor, visit).await;
+    let drug = drug.to_string();
+    let mut fields = crate::prescriptions::item(&drug, "1 tablet", "oral", "tds", "3", "9");
+    fields.push(("form_id", &once));
+    doctor
+        .post(&format!("/visits/{visit}/prescription/items"), &fields)
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+
+    let review = doctor.get(&review_path).await;
+    review.assert_status(StatusCode::OK);
+    assert_eq!(
+        review.texts("#review-prescription li strong"),
+        ["Paracetamol 500 mg tablet"]
+    );
+    let prescribed = review.text("#review-prescription li");
+    assert!(
+        prescribed.ends_with("1 tablet by mouth three times a day for 3 days (9)"),
+        "{prescribed}"
+    );
+    assert_eq!(review.text("#review-lab"), "Haemoglobin Awaiting sample");
+    assert!(review.text("#patient-bar").contains("Sulfonamides"));
 }
 
 /// A plan typed and not signed was lost when the visit was completed. Now "Complete visit" sends what the boxes

@@ -222,10 +222,6 @@ fn yesterday(app: &TestApp) -> String {
     Date(Date::add_days(app.state.today().0, -1)).to_string()
 }
 
-async fn exec(app: &TestApp, sql: &str) {
-    sqlx::query(sql).execute(app.db().pool()).await.expect(sql);
-}
-
 // == Each home's figures ==
 
 async fn the_doctors_home_counts_only_their_own_day(app: TestApp) {
@@ -278,13 +274,10 @@ async fn the_doctors_home_counts_only_their_own_day(app: TestApp) {
     let old_order = order(&app, doctor_a, old, hb).await;
     record_result(&lab, old_order).await;
     complete(doctor_a, old).await;
-    exec(
-        &app,
-        &format!(
-            "UPDATE visit SET started_at = started_at - {} WHERE id = {old}",
-            10 * DAY
-        ),
-    )
+    app.exec(&format!(
+        "UPDATE visit SET started_at = started_at - {} WHERE id = {old}",
+        10 * DAY
+    ))
     .await;
     let theirs = new_visit(doctor_b, ids[11]).await;
     record_result(&lab, order(&app, doctor_b, theirs, hb).await).await;
@@ -588,10 +581,9 @@ async fn the_front_desk_counts_its_queue_check_ins_and_what_is_owed(app: TestApp
     appointment_today(&app, ids[6], a, Timestamp(now + 5_400_000)).await;
     appointment_today(&app, ids[7], b, Timestamp(now + 3_600_000)).await;
     let cancelled = appointment_today(&app, ids[0], b, Timestamp(now + 5_400_000)).await;
-    exec(
-        &app,
-        &format!("UPDATE appointment SET status = 'cancelled' WHERE id = {cancelled}"),
-    )
+    app.exec(&format!(
+        "UPDATE appointment SET status = 'cancelled' WHERE id = {cancelled}"
+    ))
     .await;
     check_in(desk, first).await;
 
@@ -642,14 +634,11 @@ async fn the_admin_sees_the_whole_clinics_day(app: TestApp) {
     ];
     let ids = PATIENTS.named(&app, &names).await;
     // One of them was registered two days ago.
-    exec(
-        &app,
-        &format!(
-            "UPDATE patient SET created_at = created_at - {} WHERE id = {}",
-            2 * DAY,
-            ids[9]
-        ),
-    )
+    app.exec(&format!(
+        "UPDATE patient SET created_at = created_at - {} WHERE id = {}",
+        2 * DAY,
+        ids[9]
+    ))
     .await;
     let ((a, doctor_a), (b, doctor_b)) = (&c.doctor_a, &c.doctor_b);
     let (a, b) = (*a, *b);
@@ -666,21 +655,18 @@ async fn the_admin_sees_the_whole_clinics_day(app: TestApp) {
     appointment_today(&app, ids[4], b, Timestamp(now + 3_600_000)).await;
     for (index, status) in [(5, "completed"), (6, "no_show"), (7, "cancelled")] {
         let id = appointment_today(&app, ids[index], a, Timestamp(now + index as i64 * 1_200_000)).await;
-        exec(
-            &app,
-            &format!("UPDATE appointment SET status = '{status}' WHERE id = {id}"),
-        )
-        .await;
+        app.exec(&format!("UPDATE appointment SET status = '{status}' WHERE id = {id}"))
+            .await;
     }
     // Visits today: A's and B's; one of yesterday.
     let visit_a = new_visit(doctor_a, ids[8]).await;
     let visit_b = new_visit(doctor_b, ids[9]).await;
     let old = new_visit(doctor_b, ids[5]).await;
     complete(doctor_b, old).await;
-    exec(
-        &app,
-        &format!("UPDATE visit SET day = '{}' WHERE id = {old}", yesterday(&app)),
-    )
+    app.exec(&format!(
+        "UPDATE visit SET day = '{}' WHERE id = {old}",
+        yesterday(&app)
+    ))
     .await;
     // The lab: one test to take, one result to release.
     order(&app, doctor_a, visit_a, mp).await;
@@ -699,13 +685,10 @@ async fn the_admin_sees_the_whole_clinics_day(app: TestApp) {
     pay(desk, second, "1000").await;
     let third = issued(desk, ids[2], "2000").await;
     pay(desk, third, "2000").await;
-    exec(
-        &app,
-        &format!(
-            "UPDATE payment SET day = '{}' WHERE invoice_id = {third}",
-            yesterday(&app)
-        ),
-    )
+    app.exec(&format!(
+        "UPDATE payment SET day = '{}' WHERE invoice_id = {third}",
+        yesterday(&app)
+    ))
     .await;
 
     let home = admin.get("/admin").await;
@@ -828,10 +811,9 @@ async fn a_patient_sees_only_their_own_figures(app: TestApp) {
     // comes after B's: the next is B's.
     appointment_today(&app, ids[0], a, Timestamp(now - 3 * 3_600_000)).await;
     let cancelled = appointment_today(&app, ids[0], a, Timestamp(now + 3_600_000)).await;
-    exec(
-        &app,
-        &format!("UPDATE appointment SET status = 'cancelled' WHERE id = {cancelled}"),
-    )
+    app.exec(&format!(
+        "UPDATE appointment SET status = 'cancelled' WHERE id = {cancelled}"
+    ))
     .await;
     appointment_today(&app, ids[0], a, Timestamp(now + 4 * 3_600_000)).await;
     issued(desk, ids[0], "2500").await;
@@ -841,13 +823,10 @@ async fn a_patient_sees_only_their_own_figures(app: TestApp) {
         record_result(&lab, order).await;
         release(&lab, order).await;
     }
-    exec(
-        &app,
-        &format!(
-            "UPDATE lab_order SET released_at = released_at - {} WHERE visit_id = {visit} AND test_id = {mp}",
-            20 * DAY
-        ),
-    )
+    app.exec(&format!(
+        "UPDATE lab_order SET released_at = released_at - {} WHERE visit_id = {visit} AND test_id = {mp}",
+        20 * DAY
+    ))
     .await;
     // Bola owes 9,000 and has one released result of her own.
     issued(desk, ids[1], "9000").await;
@@ -917,43 +896,33 @@ async fn a_patients_home_tells_what_happened_lately_in_plain_words(app: TestApp)
     assert!(home.has("#no-activity"), "{}", home.text(".activity"));
     // Ada books, cancels a second booking, is seen by B, gets a result and pays: one event each, newest first.
     let booked = appointment_today(&app, ids[0], *a, Timestamp(now + 2 * 3_600_000)).await;
-    exec(
-        &app,
-        &format!("UPDATE appointment SET created_at = {now} WHERE id = {booked}"),
-    )
+    app.exec(&format!(
+        "UPDATE appointment SET created_at = {now} WHERE id = {booked}"
+    ))
     .await;
     let cancelled = appointment_today(&app, ids[0], *a, Timestamp(now + 3 * 3_600_000)).await;
-    exec(
-        &app,
-        &format!(
-            "UPDATE appointment SET status = 'cancelled', updated_at = {} WHERE id = {cancelled}",
-            now + 1
-        ),
-    )
+    app.exec(&format!(
+        "UPDATE appointment SET status = 'cancelled', updated_at = {} WHERE id = {cancelled}",
+        now + 1
+    ))
     .await;
     let visit = new_visit(doctor_b, ids[0]).await;
-    exec(
-        &app,
-        &format!("UPDATE visit SET started_at = {} WHERE id = {visit}", now + 2),
-    )
-    .await;
+    app.exec(&format!("UPDATE visit SET started_at = {} WHERE id = {visit}", now + 2))
+        .await;
     let order = order(&app, doctor_b, visit, hb).await;
     record_result(&lab, order).await;
     release(&lab, order).await;
-    exec(
-        &app,
-        &format!("UPDATE lab_order SET released_at = {} WHERE id = {order}", now + 3),
-    )
+    app.exec(&format!(
+        "UPDATE lab_order SET released_at = {} WHERE id = {order}",
+        now + 3
+    ))
     .await;
     let invoice = issued(&c.reception, ids[0], "2500").await;
     pay(&c.reception, invoice, "2500").await;
-    exec(
-        &app,
-        &format!(
-            "UPDATE payment SET received_at = {} WHERE invoice_id = {invoice}",
-            now + 4
-        ),
-    )
+    app.exec(&format!(
+        "UPDATE payment SET received_at = {} WHERE invoice_id = {invoice}",
+        now + 4
+    ))
     .await;
 
     let ada = PATIENTS.client(&app, 0).await;

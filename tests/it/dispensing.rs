@@ -107,10 +107,6 @@ fn day(app: &TestApp, days: i64) -> String {
     Date(Date::add_days(app.state.settings.get().today(), days)).to_string()
 }
 
-async fn exec(app: &TestApp, sql: &str) {
-    sqlx::query(sql).execute(app.db().pool()).await.expect(sql);
-}
-
 async fn text(app: &TestApp, sql: &str) -> String {
     sqlx::query_scalar(sql).fetch_one(app.db().pool()).await.expect(sql)
 }
@@ -1064,12 +1060,10 @@ async fn a_stock_count_books_the_differences_on_a_shelf(app: TestApp) {
     let zinc = add_drug(&app, "Zinc", "zinc sulphate", DrugForm::Tablet, "20 mg").await;
     let folic = add_drug(&app, "Folic acid", "folic acid", DrugForm::Tablet, "5 mg").await;
     let cotrim = add_drug(&app, "Cotrim", "co-trimoxazole", DrugForm::Tablet, "480 mg").await;
-    exec(
-        &app,
-        &format!("UPDATE drug SET shelf = 'A1' WHERE id IN ({zinc}, {folic})"),
-    )
-    .await;
-    exec(&app, &format!("UPDATE drug SET shelf = '' WHERE id = {cotrim}")).await;
+    app.exec(&format!("UPDATE drug SET shelf = 'A1' WHERE id IN ({zinc}, {folic})"))
+        .await;
+    app.exec(&format!("UPDATE drug SET shelf = '' WHERE id = {cotrim}"))
+        .await;
     let b1 = add_batch(&app, zinc, 30, 100).await;
     let b2 = add_batch(&app, zinc, 10, 200).await;
     let b3 = add_batch(&app, folic, 12, 150).await;
@@ -1323,7 +1317,8 @@ async fn only_pharmacy_staff_dispense_and_keep_stock(app: TestApp) {
     let expiry = day(&app, 300);
     let mut adjust_fields = adjust_form(&d.pharmacist, batch).await;
     adjust_fields.set("reason", "damage").set("change", "-1");
-    exec(&app, &format!("UPDATE drug SET shelf = 'B2' WHERE id = {drug}")).await;
+    app.exec(&format!("UPDATE drug SET shelf = 'B2' WHERE id = {drug}"))
+        .await;
     let sheet = d.pharmacist.get("/pharmacy/counts?shelf=B2").await;
     let mut count_fields = Form::of(&sheet, "#count-form");
     count_fields.set("shelf", "B2").set(&format!("count_{batch}"), "1");
@@ -1512,7 +1507,7 @@ async fn the_ledger_holds_after_a_random_day_of_work(app: TestApp) {
         add_drug(&app, "Metformin", "metformin", DrugForm::Tablet, "500 mg").await,
         add_drug(&app, "Omeprazole", "omeprazole", DrugForm::Capsule, "20 mg").await,
     ];
-    exec(&app, "UPDATE drug SET shelf = 'R1'").await;
+    app.exec("UPDATE drug SET shelf = 'R1'").await;
     for (n, drug) in drugs.iter().enumerate() {
         add_batch(&app, *drug, 40, 150).await;
         add_batch(&app, *drug, 10 + n as i64, -2 - n as i64).await;

@@ -246,11 +246,8 @@ async fn bad_items_are_refused_with_messages_and_nothing_written(app: TestApp) {
     let rx = set_up(&app).await;
     let v = rx.visit;
     let para = rx.paracetamol.to_string();
-    exec(
-        &app,
-        &format!("UPDATE drug SET active = 0 WHERE id = {}", rx.salbutamol),
-    )
-    .await;
+    app.exec(&format!("UPDATE drug SET active = 0 WHERE id = {}", rx.salbutamol))
+        .await;
     let inactive = rx.salbutamol.to_string();
     let cases: Vec<(&str, Vec<(&str, &str)>)> = vec![
         ("quantity", item(&para, "500 mg", "oral", "tds", "5", "0")),
@@ -283,20 +280,13 @@ async fn bad_items_are_refused_with_messages_and_nothing_written(app: TestApp) {
 }
 
 /// Runs one statement (test set-up only).
-async fn exec(app: &TestApp, sql: &str) {
-    sqlx::query(sql).execute(app.db().pool()).await.expect(sql);
-}
-
 async fn a_drug_matching_an_allergy_needs_an_acknowledged_reason(app: TestApp) {
     let rx = set_up(&app).await;
     let v = rx.visit;
-    exec(
-        &app,
-        &format!(
-            "UPDATE patient SET allergies = 'Penicillins (rash as a child)' WHERE id = {}",
-            rx.patient
-        ),
-    )
+    app.exec(&format!(
+        "UPDATE patient SET allergies = 'Penicillins (rash as a child)' WHERE id = {}",
+        rx.patient
+    ))
     .await;
     let amox = rx.amoxicillin.to_string();
     let fields = item(&amox, "500 mg", "oral", "tds", "5", "15");
@@ -577,13 +567,10 @@ async fn the_pharmacy_lists_prescriptions_pending_first(app: TestApp) {
     add(&rx.doctor, rx.visit, &item(&amox, "500 mg", "oral", "tds", "5", "15")).await;
     let second = open_visit(&rx.doctor, rx.other_patient).await;
     add(&rx.doctor, second, &item(&para, "1 g", "oral", "stat", "1", "2")).await;
-    exec(
-        &app,
-        &format!(
-            "UPDATE prescription SET status = 'dispensed' WHERE visit_id = {}",
-            rx.visit
-        ),
-    )
+    app.exec(&format!(
+        "UPDATE prescription SET status = 'dispensed' WHERE visit_id = {}",
+        rx.visit
+    ))
     .await;
     let page = pharmacist.get("/pharmacy/prescriptions?all=1").await;
     let rows = page.texts("#prescription-list tbody tr");

@@ -245,6 +245,11 @@ impl TestApp {
         self.state.settings.refresh(self.db()).await.expect("refresh settings");
     }
 
+    /// Runs `sql` (a statement that returns no rows) on the app's database.
+    pub async fn exec(&self, sql: &str) {
+        sqlx::query(sql).execute(self.db().pool()).await.expect(sql);
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql)
             .fetch_one(self.db().pool())
