@@ -8,6 +8,7 @@ use sickbay_core::identity::Role;
 use sickbay_core::pharmacy::model::DrugForm;
 
 use crate::lab::add_test;
+use crate::lab::order;
 use crate::pharmacy::{add_batch, add_drug};
 use crate::prescriptions::item;
 use crate::procedures::add_procedure;
@@ -333,21 +334,6 @@ async fn lab_test(app: &TestApp, admin: &Client, name: &str, price: &str) -> i64
         .await
         .assert_redirect("/admin/lab-tests");
     lab_test_id(app, name).await
-}
-
-/// The doctor orders `test` in the open visit; the order's id.
-async fn order(app: &TestApp, doctor: &Client, visit: i64, test: i64) -> i64 {
-    doctor
-        .post(
-            &format!("/visits/{visit}/lab/orders"),
-            &[("test_id", &test.to_string())],
-        )
-        .await
-        .assert_redirect(&format!("/visits/{visit}#lab"));
-    app.count(&format!(
-        "SELECT id FROM lab_order WHERE visit_id = {visit} AND test_id = {test} AND status <> 'cancelled'"
-    ))
-    .await
 }
 
 /// The doctor prescribes `quantity` of `drug` at `dose` (in the drug's own unit: "1 capsule", "2 puffs") in the

@@ -1082,21 +1082,8 @@ async fn the_review_keeps_the_allergies_in_view_and_lists_what_the_visit_orders(
         .fetch_all(app.db().pool())
         .await
         .expect("tests");
-    for test in &tests {
-        doctor
-            .post(
-                &format!("/visits/{visit}/lab/orders"),
-                &[("test_id", &test.to_string())],
-            )
-            .await
-            .assert_redirect(&format!("/visits/{visit}#lab"));
-    }
-    let malaria = app
-        .count(&format!(
-            "SELECT id FROM lab_order WHERE visit_id = {visit} AND test_id = {}",
-            tests[1]
-        ))
-        .await;
+    crate::lab::order(&app, &doctor, visit, tests[0]).await;
+    let malaria = crate::lab::order(&app, &doctor, visit, tests[1]).await;
     doctor
         .post(&format!("/visits/{visit}/lab/orders/{malaria}/cancel"), &[])
         .await

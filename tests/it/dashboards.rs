@@ -14,6 +14,7 @@ use sickbay_core::pharmacy::model::DrugForm;
 
 use crate::browser::Browser;
 use crate::lab::add_test;
+use crate::lab::order;
 use crate::pharmacy::{add_batch, add_drug};
 use crate::prescriptions::{form_id, item};
 use crate::support::{
@@ -88,21 +89,6 @@ async fn call_next(app: &TestApp, doctor: &Client, doctor_id: i64) -> i64 {
         .assert_status(StatusCode::SEE_OTHER);
     app.count(&format!(
         "SELECT id FROM ticket WHERE doctor_id = {doctor_id} AND status = 'called'"
-    ))
-    .await
-}
-
-/// The visit's doctor orders `test`; the order's id.
-async fn order(app: &TestApp, doctor: &Client, visit: i64, test: i64) -> i64 {
-    doctor
-        .post(
-            &format!("/visits/{visit}/lab/orders"),
-            &[("test_id", &test.to_string())],
-        )
-        .await
-        .assert_redirect(&format!("/visits/{visit}#lab"));
-    app.count(&format!(
-        "SELECT id FROM lab_order WHERE visit_id = {visit} AND test_id = {test} AND status <> 'cancelled'"
     ))
     .await
 }

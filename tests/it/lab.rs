@@ -57,6 +57,21 @@ pub(crate) async fn add_test(admin: &Client, fields: &[(&str, &str)]) -> Page {
     admin.post("/admin/lab-tests", &all).await
 }
 
+/// The visit's doctor orders `test`; the order's id.
+pub(crate) async fn order(app: &TestApp, doctor: &Client, visit: i64, test: i64) -> i64 {
+    doctor
+        .post(
+            &format!("/visits/{visit}/lab/orders"),
+            &[("test_id", &test.to_string())],
+        )
+        .await
+        .assert_redirect(&format!("/visits/{visit}#lab"));
+    app.count(&format!(
+        "SELECT id FROM lab_order WHERE visit_id = {visit} AND test_id = {test} AND status <> 'cancelled'"
+    ))
+    .await
+}
+
 async fn test_id(app: &TestApp, name: &str) -> i64 {
     sqlx::query_scalar("SELECT id FROM lab_test WHERE name = $1")
         .bind(name)

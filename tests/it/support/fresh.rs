@@ -100,15 +100,10 @@ async fn postgres_template(admin_url: &str) -> String {
     }
     let template = format!("sickbay_test_template_{:016x}", digest.finish());
     let exists = format!("SELECT 1 FROM pg_database WHERE datname = '{template}'");
-    let admin = sqlx::PgPool::connect(admin_url)
-        .await
-        .expect("connect to TEST_POSTGRES_URL");
-    let found = sqlx::query(&exists)
-        .fetch_optional(&admin)
+    let found = query_on_server(admin_url, &exists)
         .await
         .expect("look for the template");
-    admin.close().await;
-    if found.is_none() {
+    if !found {
         make_template(admin_url, &template).await;
     }
     template
@@ -125,6 +120,7 @@ async fn make_template(admin_url: &str, template: &str) {
     // The server may still be ending the migration's sessions, which a rename waits for; and another test
     // run may have published the same template meanwhile, when this draft goes.
     let rename = format!("ALTER DATABASE {draft} RENAME TO {template}");
+    let mut last_error = None;
     for _ in 0..50 {
         match run_on_server(admin_url, &rename).await {
             Ok(()) => return,
@@ -132,10 +128,13 @@ async fn make_template(admin_url: &str, template: &str) {
                 let _ = run_on_server(admin_url, &format!("DROP DATABASE {draft} WITH (FORCE)")).await;
                 return;
             }
-            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            Err(err) => {
+                last_error = Some(err);
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
         }
     }
-    panic!("could not publish the template database {template}");
+    panic!("could not publish the template database {template}: {last_error:?}");
 }
 
 fn is_duplicate_database(err: &sqlx::Error) -> bool {
@@ -156,8 +155,13 @@ fn url_of(admin_url: &str, database: &str) -> String {
 
 /// Runs one statement (CREATE, ALTER or DROP DATABASE) on a connection of its own, closed after.
 async fn run_on_server(admin_url: &str, statement: &str) -> Result<(), sqlx::Error> {
+    query_on_server(admin_url, statement).await.map(drop)
+}
+
+/// Runs one statement on a connection of its own, closed after; whether it returned a row.
+async fn query_on_server(admin_url: &str, statement: &str) -> Result<bool, sqlx::Error> {
     let admin = sqlx::PgPool::connect(admin_url).await?;
-    let done = sqlx::query(statement).execute(&admin).await.map(drop);
+    let row = sqlx::query(statement).fetch_optional(&admin).await;
     admin.close().await;
-    done
+    Ok(row?.is_some())
 }
