@@ -793,12 +793,17 @@ async fn a_patient_sees_only_their_own_figures(app: TestApp) {
     // ago; a third is recorded, not released.
     let now = Timestamp::now().0;
     appointment_today(&app, ids[0], b, Timestamp(now + 2 * 3_600_000)).await;
-    // Her booking with A this morning has ended, the one in an hour was cancelled, and the one in four hours
-    // comes after B's: the next is B's.
+    // Her booking with A this morning has ended, the one in an hour was cancelled, the one in 90 minutes is
+    // checked in (her ticket stands for it), and the one in four hours comes after B's: the next is B's.
     appointment_today(&app, ids[0], a, Timestamp(now - 3 * 3_600_000)).await;
     let cancelled = appointment_today(&app, ids[0], a, Timestamp(now + 3_600_000)).await;
     app.exec(&format!(
         "UPDATE appointment SET status = 'cancelled' WHERE id = {cancelled}"
+    ))
+    .await;
+    let checked_in = appointment_today(&app, ids[0], a, Timestamp(now + 90 * 60_000)).await;
+    app.exec(&format!(
+        "UPDATE appointment SET status = 'checked_in' WHERE id = {checked_in}"
     ))
     .await;
     appointment_today(&app, ids[0], a, Timestamp(now + 4 * 3_600_000)).await;

@@ -51,11 +51,12 @@ impl DrugForm {
         }
     }
 
-    /// The word written after a drug's name and strength ("Amoxicillin 500 mg capsule").
+    /// The word written after a drug's name and strength ("Amoxicillin 500 mg capsule"); none for a supply
+    /// or a form the list doesn't name ("ORS 20.5 g sachet", not "ORS 20.5 g sachet other").
     pub fn word(self) -> &'static str {
         match self {
-            DrugForm::Consumable => "",
-            other => other.as_str(),
+            DrugForm::Consumable | DrugForm::Other => "",
+            named => named.as_str(),
         }
     }
 }
@@ -612,7 +613,9 @@ mod tests {
     #[test]
     fn labels_leave_out_what_is_missing() {
         assert_eq!(label("Gloves", "", DrugForm::Consumable), "Gloves");
-        assert_eq!(label("ORS", "", DrugForm::Other), "ORS other");
+        // "Other" is no word for a form: the label is the name and strength alone.
+        assert_eq!(label("ORS", "", DrugForm::Other), "ORS");
+        assert_eq!(label("ORS", "20.5 g sachet", DrugForm::Other), "ORS 20.5 g sachet");
         assert_eq!(
             label("Salbutamol", "100 mcg", DrugForm::Inhaler),
             "Salbutamol 100 mcg inhaler"

@@ -517,8 +517,9 @@ const APPOINTMENT_COLUMNS: &str =
     a.cancel_reason, a.override_reason";
 const APPOINTMENT_FROM: &str = "FROM appointment a JOIN slot sl ON sl.id = a.slot_id JOIN staff s ON s.id = sl.doctor_id JOIN patient p ON p.id = a.patient_id";
 
-/// The patient's next live appointment (booked, checked in or with the doctor) that has not ended by `now`: the
-/// few live ones from the partial index `appointment_live_key`, not every appointment they ever had.
+/// The patient's next booked appointment, not checked in yet, that has not ended by `now` (one checked in is
+/// their ticket in the queue): read from the few live ones of the partial index `appointment_live_key`, not
+/// every appointment they ever had.
 pub async fn next_appointment_of_patient(
     mut db: impl Reader,
     patient_id: i64,
@@ -526,7 +527,7 @@ pub async fn next_appointment_of_patient(
 ) -> Result<Option<AppointmentView>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM}
-         WHERE a.patient_id = $1 AND a.status IN {LIVE_STATUSES} AND sl.ends_at > $2
+         WHERE a.patient_id = $1 AND a.status IN {LIVE_STATUSES} AND a.status = 'booked' AND sl.ends_at > $2
          ORDER BY sl.starts_at LIMIT 1"
     ))
     .bind(patient_id)

@@ -692,7 +692,8 @@ pub async fn appointments_of_patient(db: impl Reader, patient_id: i64) -> Result
     Ok(repo::appointments_of_patient(db, patient_id).await?)
 }
 
-/// The patient's next live appointment that has not ended by `now` (the patient's home page).
+/// The patient's next booked appointment, not checked in yet, that has not ended by `now` (the patient's home
+/// page, which shows a checked-in one as the ticket).
 pub async fn next_appointment_of_patient(
     db: impl Reader,
     patient_id: i64,
