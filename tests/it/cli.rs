@@ -350,11 +350,12 @@ fn usernames(url: &str) -> Vec<String> {
 }
 
 /// `sickbay serve` on `url` at a free port, without scheduled backups; its child and address.
-fn spawn_server(url: &str) -> (std::process::Child, std::net::SocketAddr) {
+fn spawn_server(url: &str, log: &std::path::Path) -> (std::process::Child, std::net::SocketAddr) {
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap();
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_sickbay"))
         // Without jobs: the start-up slot generation deletes an unbooked slot not made from a doctor's hours (as
         // the kill test's is), and did so before the first booking in a CI run under load (a 404).
@@ -362,7 +363,7 @@ fn spawn_server(url: &str) -> (std::process::Child, std::net::SocketAddr) {
         .env("DATABASE_URL", url)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
     (child, addr)
@@ -471,7 +472,7 @@ fn restore_checks_the_copy_and_keeps_the_database_it_replaces() {
     assert_eq!(usernames(&live).len(), 4);
 
     // While a server has it open: refused, even with --force.
-    let (mut server, addr) = spawn_server(&live);
+    let (mut server, addr) = spawn_server(&live, &dir.path().join("server.log"));
     let up = runtime.block_on(healthy(addr));
     let out = sickbay(&["restore", &copy, "--force"], &live, None);
     let _ = server.kill();
@@ -618,6 +619,8 @@ async fn try_get(client: &crate::support::Client, path: &str) -> Option<crate::s
 async fn a_server_killed_mid_work_loses_no_acknowledged_booking_or_payment() {
     use crate::support::{Client, FormFields, PASSWORD, STUDENT_PASSWORD, Students, doctor, slot_in, visitor};
     use sickbay_core::identity::Role;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
     const STUDENTS: Students = Students::new("KL", "Killed");
@@ -668,7 +671,9 @@ async fn a_server_killed_mid_work_loses_no_acknowledged_booking_or_payment() {
     app.shutdown().await;
     app.db().close().await;
 
-    let (mut server, addr) = spawn_server(&url);
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("server.log");
+    let (mut server, addr) = spawn_server(&url, &log);
     assert!(healthy(addr).await, "the server started");
     let mut clients = Vec::new();
     for i in 0..students.len() {
@@ -681,8 +686,13 @@ async fn a_server_killed_mid_work_loses_no_acknowledged_booking_or_payment() {
     desk.login_ok("desk.kill", PASSWORD).await;
     desk.csrf_token().await;
 
+    // Each acknowledged booking and payment counts here, so the kill waits for work to be done rather than for
+    // a fixed time that a loaded machine may not keep.
+    let booked_so_far = Arc::new(AtomicUsize::new(0));
+    let paid_so_far = Arc::new(AtomicUsize::new(0));
     let mut bookings = Vec::new();
     for (client, patient) in clients.into_iter().zip(students.iter().copied()) {
+        let booked_so_far = booked_so_far.clone();
         bookings.push(tokio::spawn(async move {
             // Spread over the moment of the kill.
             tokio::time::sleep(Duration::from_millis(20 * (patient % 24) as u64)).await;
@@ -692,49 +702,74 @@ async fn a_server_killed_mid_work_loses_no_acknowledged_booking_or_payment() {
                 &[("slot_id", &slot.to_string()), ("reason", "Fever")],
             )
             .await;
+            if status == Some(303) {
+                booked_so_far.fetch_add(1, Ordering::SeqCst);
+            }
             (patient, status)
         }));
     }
-    let payments = tokio::spawn(async move {
-        let mut acknowledged = vec![0_i64; invoices.len()];
-        for round in 0.. {
-            let i = round % invoices.len();
-            let path = format!("/billing/invoices/{}", invoices[i]);
-            let Some(page) = try_get(&desk, &path).await else { break };
-            let mut form = FormFields::of(&page, "#pay form");
-            form.set("method", "cash").set("amount", "1.00").set("tendered", "1.00");
-            match try_post(&desk, &format!("{path}/payments"), &form.fields()).await {
-                Some(303) => acknowledged[i] += 1,
-                Some(status) => panic!("a payment answered {status}"),
-                None => break,
+    let payments = {
+        let paid_so_far = paid_so_far.clone();
+        tokio::spawn(async move {
+            let mut acknowledged = vec![0_i64; invoices.len()];
+            let mut refused = None;
+            for round in 0.. {
+                let i = round % invoices.len();
+                let path = format!("/billing/invoices/{}", invoices[i]);
+                let Some(page) = try_get(&desk, &path).await else { break };
+                if page.status != reqwest::StatusCode::OK {
+                    refused = Some(format!("the invoice's page answered {}", page.status));
+                    break;
+                }
+                let mut form = FormFields::of(&page, "#pay form");
+                form.set("method", "cash").set("amount", "1.00").set("tendered", "1.00");
+                match try_post(&desk, &format!("{path}/payments"), &form.fields()).await {
+                    Some(303) => {
+                        acknowledged[i] += 1;
+                        paid_so_far.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Some(status) => {
+                        refused = Some(format!("a payment answered {status}"));
+                        break;
+                    }
+                    None => break,
+                }
             }
-        }
-        (invoices, acknowledged)
-    });
-    tokio::time::sleep(Duration::from_millis(250)).await;
+            (invoices, acknowledged, refused)
+        })
+    };
+    let waiting_since = std::time::Instant::now();
+    while (booked_so_far.load(Ordering::SeqCst) == 0 || paid_so_far.load(Ordering::SeqCst) == 0)
+        && waiting_since.elapsed() < Duration::from_secs(20)
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let killed = Command::new("kill")
         .args(["-KILL", &server.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
     let _ = server.wait();
+    let server_log = || std::fs::read_to_string(&log).unwrap_or_default();
     let mut booked = Vec::new();
     for task in bookings {
         let (patient, status) = task.await.unwrap();
         match status {
             Some(303) => booked.push(patient),
-            Some(other) => panic!("a booking answered {other}"),
+            Some(other) => panic!("a booking answered {other}; the server said:\n{}", server_log()),
             None => {}
         }
     }
-    let (invoices, paid) = payments.await.unwrap();
+    let (invoices, paid, refused) = payments.await.unwrap();
+    assert_eq!(refused, None, "the server said:\n{}", server_log());
     assert!(
         !booked.is_empty() && paid.iter().sum::<i64>() > 0,
-        "work was acknowledged before the kill"
+        "work was acknowledged before the kill (bookings {booked:?}, payments {paid:?}); the server said:\n{}",
+        server_log()
     );
 
     // Started again on the same file: it opens, and every acknowledged write is there.
-    let (mut again, addr) = spawn_server(&url);
+    let (mut again, addr) = spawn_server(&url, &log);
     let up = healthy(addr).await;
     let db = sickbay_core::db::Db::connect(&url).await.unwrap();
     let count = |sql: String| {
@@ -777,7 +812,11 @@ async fn a_server_killed_mid_work_loses_no_acknowledged_booking_or_payment() {
     db.close().await;
     let _ = Command::new("kill").args(["-TERM", &again.id().to_string()]).status();
     let _ = again.wait();
-    assert!(up, "the server started again after the kill");
+    assert!(
+        up,
+        "the server started again after the kill; it said:\n{}",
+        server_log()
+    );
 }
 
 /// A fresh one-time form id.
