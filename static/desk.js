@@ -74,8 +74,36 @@
     store(FOLDED_KEY, folded);
     apply();
   });
+  // After "Walk-in added with ticket E-007" (or a check-in's "ticket A-004"): the code never breaks at its
+  // hyphen, and its ticket on the board is marked and scrolled into its column's view.
+  function markNewTicket() {
+    var note = document.querySelector(".desk-panel .flash-success, .desk-card .flash-success");
+    if (!note || note.dataset.marked) { return; }
+    var match = /ticket ([A-Z]+-\d+)/.exec(note.textContent);
+    if (!match) { return; }
+    note.dataset.marked = "1";
+    var code = match[1];
+    var at = note.textContent.indexOf(code);
+    var before = note.textContent.slice(0, at);
+    var after = note.textContent.slice(at + code.length);
+    var span = document.createElement("span");
+    span.className = "nowrap";
+    span.textContent = code;
+    note.textContent = before;
+    note.appendChild(span);
+    note.appendChild(document.createTextNode(after));
+    Array.prototype.forEach.call(document.querySelectorAll(".desk .ticket"), function (ticket) {
+      var shown = ticket.querySelector(".ticket-code");
+      if (shown && shown.textContent.trim() === code) {
+        ticket.classList.add("ticket-new");
+        ticket.scrollIntoView({ block: "nearest" });
+      }
+    });
+  }
+
   document.addEventListener("htmx:afterSettle", apply);
   document.addEventListener("htmx:oobAfterSwap", apply);
   document.addEventListener("htmx:sseMessage", apply);
   apply();
+  markNewTicket();
 })();

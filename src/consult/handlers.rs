@@ -580,8 +580,22 @@ impl ReviewPage {
         recorded.vitals.shown()
     }
 
-    pub fn signed_count(&self) -> usize {
-        self.notes.iter().filter(|n| n.kind != NoteKind::Addendum).count()
+    /// "Complaint, Plan": the sections whose notes are signed already.
+    pub fn signed_kinds(&self) -> String {
+        let mut kinds: Vec<&str> = Vec::new();
+        for note in self.notes.iter().filter(|n| n.kind != NoteKind::Addendum) {
+            if !kinds.contains(&note.kind.label()) {
+                kinds.push(note.kind.label());
+            }
+        }
+        kinds.join(", ")
+    }
+
+    /// Whether a lab test ordered in the visit has no released result yet.
+    pub fn results_to_come(&self) -> bool {
+        self.orders
+            .iter()
+            .any(|order| order.stage() != sickbay_core::lab::model::OrderStage::Released)
     }
 }
 

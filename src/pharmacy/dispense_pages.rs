@@ -287,7 +287,11 @@ pub async fn dispense(
     let actor = user.actor_with_form(&form_id)?;
     match dispense::dispense(&state.db, &actor, id, &request, shelf(&state)).await {
         Ok(Dispensed::Now { status, units }) => {
-            let notice = format!("{units} units dispensed. {}.", status.label());
+            let notice = format!(
+                "{units} unit{} given. The prescription is {}.",
+                if units == 1 { "" } else { "s" },
+                status.label().to_lowercase()
+            );
             flash(&session, FlashKind::Success, notice).await?;
             Ok(Redirect::to(&format!("/pharmacy/prescriptions/{id}")).into_response())
         }

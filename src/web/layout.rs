@@ -88,6 +88,8 @@ pub struct NavLink {
     pub href: &'static str,
     pub label: &'static str,
     pub current: bool,
+    /// The first of a group of sections (the admin's set-up after the day's work): a line before it.
+    pub group_start: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -236,19 +238,20 @@ fn nav_for(role: Role, path: &str) -> Vec<NavLink> {
 /// The sections of each role: only pages that exist.
 fn role_links(role: Role) -> &'static [(&'static str, &'static str)] {
     match role {
+        // The day's work, what the clinic did, then setting the clinic up (SET_UP_SECTIONS starts that group).
         Role::Admin => &[
             ("/admin", "Home"),
             ("/queue", "Queue"),
             ("/patients", "Patients"),
-            ("/admin/staff", "Staff"),
+            ("/billing", "Billing"),
             ("/schedule", "Schedule"),
+            ("/admin/reports", "Reports"),
+            ("/admin/audit", "Audit log"),
+            ("/admin/staff", "Staff"),
             ("/admin/rooms", "Rooms"),
             ("/admin/academic", "Academic"),
             ("/admin/import", "Import"),
-            ("/billing", "Billing"),
-            ("/admin/reports", "Reports"),
             ("/admin/settings", "Settings"),
-            ("/admin/audit", "Audit log"),
         ],
         Role::Reception => &[
             ("/reception", "Home"),
@@ -301,6 +304,9 @@ const SECTION_ELSEWHERE: [(&str, &str); 4] = [
     ("/me/appointments", "/me/book"),
 ];
 
+/// The first of the admin's set-up sections, which the menu sets apart from the day's work.
+const SET_UP_SECTIONS: &str = "/admin/staff";
+
 /// Whether `path` is `href` or a page below it.
 fn is_at_or_below(path: &str, href: &str) -> bool {
     path == href || path.strip_prefix(href).is_some_and(|rest| rest.starts_with('/'))
@@ -320,10 +326,12 @@ fn mark_current(links: &[(&'static str, &'static str)], path: &str) -> Vec<NavLi
         .max_by_key(|href| href.len());
     links
         .iter()
-        .map(|&(href, label)| NavLink {
+        .enumerate()
+        .map(|(i, &(href, label))| NavLink {
             href,
             label,
             current: Some(href) == current,
+            group_start: i > 0 && href == SET_UP_SECTIONS,
         })
         .collect()
 }

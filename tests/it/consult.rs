@@ -1109,7 +1109,12 @@ async fn the_review_keeps_the_allergies_in_view_and_lists_what_the_visit_orders(
         prescribed.ends_with("1 tablet by mouth three times a day for 3 days (9)"),
         "{prescribed}"
     );
-    assert_eq!(review.text("#review-lab"), "Haemoglobin Awaiting sample");
+    assert_eq!(review.texts("#review-lab li"), ["Haemoglobin Awaiting sample"]);
+    assert!(
+        review.has("#results-to-come"),
+        "a result still to come says where it will wait"
+    );
+    assert!(!empty.has("#results-to-come"));
     assert!(review.text("#patient-bar").contains("Sulfonamides"));
 }
 

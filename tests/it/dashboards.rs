@@ -449,7 +449,7 @@ async fn a_doctor_marks_the_ticked_results_seen_or_all_shown(app: TestApp) {
 }
 
 /// In Chromium, Enter on a tick box presses the form's first enabled button (not only a text field's Enter
-/// does): on the doctor's list that is "Mark the ticked seen", never the first row's own "Seen".
+/// does): on the doctor's list that is "Mark ticked as seen", never the first row's own "Mark seen".
 async fn enter_on_a_ticked_result_marks_the_ticked_not_the_first_row(app: TestApp) {
     let c = clinic(&app).await;
     let admin = app.admin().await;

@@ -435,6 +435,17 @@ impl OrderStage {
             OrderStage::Cancelled => Tone::Quiet,
         }
     }
+
+    /// What the lab does next with an order at this stage, as its worklist's button says it; none once released
+    /// or cancelled.
+    pub fn next_step(self) -> Option<&'static str> {
+        match self {
+            OrderStage::AwaitingSample => Some("Take sample"),
+            OrderStage::SampleTaken => Some("Record result"),
+            OrderStage::Resulted => Some("Release"),
+            OrderStage::Released | OrderStage::Cancelled => None,
+        }
+    }
 }
 
 text_enum! {
@@ -918,6 +929,15 @@ fn eye(text: &str, what: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_worklist_says_the_next_step_of_each_stage() {
+        assert_eq!(OrderStage::AwaitingSample.next_step(), Some("Take sample"));
+        assert_eq!(OrderStage::SampleTaken.next_step(), Some("Record result"));
+        assert_eq!(OrderStage::Resulted.next_step(), Some("Release"));
+        assert_eq!(OrderStage::Released.next_step(), None);
+        assert_eq!(OrderStage::Cancelled.next_step(), None);
+    }
 
     #[test]
     fn the_worklist_shows_all_that_waits_unless_asked_for_a_part() {
