@@ -2663,7 +2663,7 @@ async fn a_visit_that_comes_to_nothing_makes_no_invoice(app: TestApp) {
     assert!(home.has(&format!("#unbilled a[href='/billing/visits/{priced}']")));
     assert!(
         home.text("#free-visits")
-            .starts_with("1 completed visit of the last week came to nothing")
+            .starts_with("1 completed visit of the last week was free of charge: it needs no invoice")
     );
     let invoice = bill(&d.cashier, priced).await;
     assert_eq!(

@@ -92,7 +92,13 @@ async fn reception_bills_a_visit_takes_cash_and_prints_the_receipt(app: TestApp)
     desk.screenshot("81-billing-invoice").await;
 
     desk.fill("#tendered", "3000").await;
-    wait_for(&desk, ".pay-change", |t| t.contains("100.00"), "the change, as it is typed").await;
+    wait_for(
+        &desk,
+        ".pay-change",
+        |t| t.contains("100.00"),
+        "the change, as it is typed",
+    )
+    .await;
     desk.click("#take-payment").await;
     wait_for(&desk, "#receipt-change", |t| t.contains("100.00"), "the change due").await;
     assert!(desk.text("#receipt-amount").await.contains("2,900.00"));

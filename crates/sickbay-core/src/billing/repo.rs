@@ -579,6 +579,11 @@ impl Listed {
     pub fn balance(&self) -> Money {
         super::model::balance(self.status, self.patient_share, self.credited, self.paid)
     }
+
+    /// What a scheme covering the patient pays of it (nothing for a patient under no scheme).
+    pub fn scheme_share(&self) -> Money {
+        Money(self.total.0 - self.patient_share.0)
+    }
 }
 
 const LISTED_COLUMNS: &str = "i.id, i.number, i.patient_id, p.first_name || ' ' || p.surname AS patient_name,

@@ -315,12 +315,15 @@ pub async fn catalogue(db: &Db, actor: &Actor, today: NaiveDate, currency_digits
         let id = pharmacy::create_drug(db, actor, &drug)
             .await
             .with_context(|| format!("demo drug {}", drug.label()))?;
-        for (number, (tenths, days)) in batches(index).into_iter().enumerate() {
+        let received = batches(index);
+        let older = received.len() as i64 - 1;
+        for (number, (tenths, days)) in received.into_iter().enumerate() {
+            // Received in the order of their numbers, a month apart, so the stock ledger reads as it happened.
             let batch = Receipt {
                 batch_number: format!("D{:03}-{}", index + 1, number + 1),
                 quantity: (reorder * tenths / 10).max(1),
                 expires_on: Date(Date::add_days(today, days)),
-                received_on: Date(Date::add_days(today, -60 - number as i64 * 30)),
+                received_on: Date(Date::add_days(today, -60 - (older - number as i64) * 30)),
                 cost_price: Money(price * scale * 7 / 10),
                 supplier: SUPPLIERS[index % SUPPLIERS.len()].to_owned(),
             };
