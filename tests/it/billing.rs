@@ -1587,6 +1587,15 @@ async fn a_covered_patients_invoice_is_split_and_claimed_from_the_scheme(app: Te
     let form = pay_form(&d.cashier, claimed).await;
     let owed = sickbay_core::db::Money(total - scheme_share).format_major(2);
     assert_eq!(form.value("amount"), owed);
+    // The invoices list says what the scheme pays of each: its share on the covered one, none on the other.
+    let listed = d.cashier.get("/billing").await;
+    let row = |invoice: i64| listed.texts(&format!("#invoice-{invoice} td:nth-child(5)")).concat();
+    assert!(
+        row(claimed).contains(&sickbay_core::db::Money(scheme_share).format_major(2)),
+        "{}",
+        row(claimed)
+    );
+    assert_eq!(row(plain), "–");
 
     // The month's claim lists the covered invoice only, on the page and in the CSV.
     let month = app.state.today().to_string()[..7].to_owned();
@@ -2029,7 +2038,7 @@ async fn a_void_invoice_owes_nothing_anywhere(app: TestApp) {
     let listed = d.cashier.get("/billing?status=void").await.texts("#invoices tbody tr");
     assert_eq!(listed.len(), 2, "{listed:?}");
     for row in &listed {
-        assert!(row.contains(&format!("{c} 43.00 {zero} Void")), "{row}");
+        assert!(row.contains(&format!("{c} 43.00 – {zero} Void")), "{row}");
     }
     let record = d.cashier.get(&format!("/patients/{patient}")).await;
     assert!(

@@ -105,7 +105,7 @@ async fn a_pharmacist_adds_finds_and_edits_a_drug(app: TestApp) {
     );
     let row = list.text(".drug-table tbody tr");
     assert!(row.contains("Amoxil 500 mg") && row.contains("1,250.50"), "{row}");
-    assert_eq!(list.text(".stock-on-hand"), "0 capsule");
+    assert_eq!(list.text(".stock-on-hand"), "0 capsules");
 
     // Search as you type: by the generic name, and only the results for htmx.
     let fragment = pharmacist

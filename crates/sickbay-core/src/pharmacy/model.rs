@@ -98,6 +98,20 @@ pub fn label(name: &str, strength: &str, form: DrugForm) -> String {
         .join(" ")
 }
 
+/// A drug's unit after a count of it: "tablets" after 738, "tablet" after 1. A unit written short ("ml", "g") or
+/// already a plural is left as it is.
+pub fn unit_word(count: i64, unit: &str) -> String {
+    let unit = unit.trim();
+    let last_word = unit.rsplit(' ').next().unwrap_or_default();
+    let short = last_word.chars().count() <= 2;
+    let as_written = count == 1 || short || unit.ends_with('s') || !unit.ends_with(|c: char| c.is_alphabetic());
+    match unit {
+        _ if as_written => unit.to_owned(),
+        _ if unit.ends_with('x') || unit.ends_with("ch") || unit.ends_with("sh") => format!("{unit}es"),
+        _ => format!("{unit}s"),
+    }
+}
+
 /// Which entries the catalogue lists: all, the offered ones at or below their reorder level (what to order),
 /// or those no longer offered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -507,6 +521,18 @@ impl MovementRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_unit_follows_its_count() {
+        assert_eq!(unit_word(738, "tablet"), "tablets");
+        assert_eq!(unit_word(1, "tablet"), "tablet");
+        assert_eq!(unit_word(0, "sachet"), "sachets");
+        assert_eq!(unit_word(12, "box"), "boxes");
+        assert_eq!(unit_word(200, "ml"), "ml");
+        assert_eq!(unit_word(3, "pairs"), "pairs");
+        assert_eq!(unit_word(5, "5 ml"), "5 ml");
+        assert_eq!(unit_word(5, ""), "");
+    }
 
     fn form() -> DrugFormInput {
         DrugFormInput {
