@@ -321,6 +321,15 @@ impl DoctorView {
     pub fn waiting_more(&self) -> usize {
         self.waiting_total - self.waiting.len()
     }
+
+    /// The ticket of the patient with the doctor now, if any: "Call next" may still bring the next one to the
+    /// door, and the page says so.
+    pub fn with_you(&self) -> Option<&str> {
+        self.current
+            .iter()
+            .find(|t| t.status == TicketStatus::WithDoctor)
+            .map(|t| t.code.as_str())
+    }
 }
 
 /// How many waiting tickets the doctor's page lists: the next ones matter, the long tail is a count.

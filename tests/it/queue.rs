@@ -1284,6 +1284,14 @@ async fn a_doctor_calls_one_patient_at_a_time_to_a_room(app: TestApp) {
         .post(&format!("/queue/tickets/{first}/start"), &[])
         .await
         .assert_redirect_to_visit();
+    // With A-001 in the room, the next call is allowed and the page says the next patient will wait at the door.
+    let page = c.doctor_a.1.get("/queue/doctor").await;
+    assert!(page.has("#call-next:not([disabled])"));
+    assert!(
+        page.text("#call-next-hint").starts_with("A-001 is still with you"),
+        "{}",
+        page.text("#call-next-hint")
+    );
     assert_eq!(called_code(&c.doctor_a.1).await.as_deref(), Some("A-002"));
     let display = app.client().get("/display").await;
     assert_eq!(display.texts(".tiles-calling .tile-code"), ["A-002"]);

@@ -38,7 +38,10 @@ impl Activity {
         let doctor = self.who.as_deref().unwrap_or("the doctor");
         let what = self.what.as_deref().unwrap_or_default();
         // The feed dates each event when it happened; a booking's own time is told apart by its words.
-        let booking_time = self.about.map(|at| format!("For {}", when(at))).unwrap_or_default();
+        let booking_time = self
+            .about
+            .map(|at| format!("Appointment {}", when(at)))
+            .unwrap_or_default();
         let amount = self.amount.map(&money).unwrap_or_default();
         let (headline, detail, link) = match self.kind.as_str() {
             "booked" => (format!("Booked with {doctor}"), booking_time, "/me/appointments"),
@@ -80,7 +83,7 @@ mod tests {
     fn each_event_is_told_in_plain_words_with_its_page() {
         let booked = told("booked");
         assert_eq!(booked.headline, "Booked with Dr Aisha Ibrahim");
-        assert_eq!(booked.detail, "For Thu 27 Nov, 10:00");
+        assert_eq!(booked.detail, "Appointment Thu 27 Nov, 10:00");
         assert_eq!(booked.link, "/me/appointments");
         assert_eq!(
             told("cancelled").headline,

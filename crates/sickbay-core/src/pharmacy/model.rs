@@ -103,12 +103,15 @@ pub fn label(name: &str, strength: &str, form: DrugForm) -> String {
 pub fn unit_word(count: i64, unit: &str) -> String {
     let unit = unit.trim();
     let last_word = unit.rsplit(' ').next().unwrap_or_default();
-    let short = last_word.chars().count() <= 2;
-    let as_written = count == 1 || short || unit.ends_with('s') || !unit.ends_with(|c: char| c.is_alphabetic());
-    match unit {
-        _ if as_written => unit.to_owned(),
-        _ if unit.ends_with('x') || unit.ends_with("ch") || unit.ends_with("sh") => format!("{unit}es"),
-        _ => format!("{unit}s"),
+    let written_short = last_word.chars().count() <= 2;
+    let plural_already = unit.ends_with('s');
+    let ends_in_a_letter = unit.ends_with(char::is_alphabetic);
+    if count == 1 || written_short || plural_already || !ends_in_a_letter {
+        unit.to_owned()
+    } else if ["x", "ch", "sh"].iter().any(|end| unit.ends_with(end)) {
+        format!("{unit}es")
+    } else {
+        format!("{unit}s")
     }
 }
 

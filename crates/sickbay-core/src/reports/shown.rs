@@ -57,9 +57,26 @@ fn money_points(rows: &[(String, i64)], currency: &Currency) -> Vec<Point> {
         .collect()
 }
 
+/// An amount on a chart's axis, short enough for its margin: whole units, thousands as "k", millions as "M"
+/// ("250", "5k", "12.5k", "1.2M"); the exact amounts are in the tables under the chart.
 fn money_ticks(currency: &Currency) -> impl Fn(i64) -> String {
-    let digits = currency.minor_digits;
-    move |v| Money(v).format_major(digits)
+    let scale = 10_i64.pow(currency.minor_digits);
+    move |v| compact_amount(v / scale)
+}
+
+fn compact_amount(major: i64) -> String {
+    let short = |value: i64, unit: i64, suffix: &str| {
+        let tenths = value * 10 / unit;
+        match tenths % 10 {
+            0 => format!("{}{suffix}", tenths / 10),
+            rest => format!("{}.{rest}{suffix}", tenths / 10),
+        }
+    };
+    match major.abs() {
+        1_000_000.. => short(major, 1_000_000, "M"),
+        1_000.. => short(major, 1_000, "k"),
+        _ => major.to_string(),
+    }
 }
 
 fn share(part: i64, whole: i64) -> Cell {
@@ -676,6 +693,20 @@ pub fn students(figures: &[Figure], academic: &Academic<'_>) -> Shown {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_axis_amount_fits_the_margin() {
+        assert_eq!(compact_amount(0), "0");
+        assert_eq!(compact_amount(250), "250");
+        assert_eq!(compact_amount(5_000), "5k");
+        assert_eq!(compact_amount(12_500), "12.5k");
+        assert_eq!(compact_amount(1_200_000), "1.2M");
+        let naira = Currency {
+            code: "NGN".into(),
+            minor_digits: 2,
+        };
+        assert_eq!(money_ticks(&naira)(500_000), "5k");
+    }
     use crate::db::Date;
     use crate::reports::model::tests::{day, figure};
 
