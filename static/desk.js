@@ -58,6 +58,7 @@
         toggle.setAttribute("aria-label", verb + " " + titleOf(column));
       }
     });
+    markNewTicket();
   }
 
   document.addEventListener("change", function (event) {
@@ -75,28 +76,36 @@
     apply();
   });
   // After "Walk-in added with ticket E-007" (or a check-in's "ticket A-004"): the code never breaks at its
-  // hyphen, and its ticket on the board is marked and scrolled into its column's view.
+  // hyphen, and its ticket stays marked on the board through the live redraws. In the first seconds (the board
+  // is redrawn live right after it loads) its column is scrolled to it; later redraws leave the columns alone.
+  var shownAt = Date.now();
   function markNewTicket() {
     var note = document.querySelector(".desk-panel .flash-success, .desk-card .flash-success");
-    if (!note || note.dataset.marked) { return; }
-    var match = /ticket ([A-Z]+-\d+)/.exec(note.textContent);
+    var match = note && /ticket ([A-Z]+-\d+)/.exec(note.textContent);
     if (!match) { return; }
-    note.dataset.marked = "1";
     var code = match[1];
-    var at = note.textContent.indexOf(code);
-    var before = note.textContent.slice(0, at);
-    var after = note.textContent.slice(at + code.length);
-    var span = document.createElement("span");
-    span.className = "nowrap";
-    span.textContent = code;
-    note.textContent = before;
-    note.appendChild(span);
-    note.appendChild(document.createTextNode(after));
+    if (!note.dataset.marked) {
+      note.dataset.marked = "1";
+      var at = note.textContent.indexOf(code);
+      var before = note.textContent.slice(0, at);
+      var after = note.textContent.slice(at + code.length);
+      var span = document.createElement("span");
+      span.className = "nowrap";
+      span.textContent = code;
+      note.textContent = before;
+      note.appendChild(span);
+      note.appendChild(document.createTextNode(after));
+    }
     Array.prototype.forEach.call(document.querySelectorAll(".desk .ticket"), function (ticket) {
       var shown = ticket.querySelector(".ticket-code");
-      if (shown && shown.textContent.trim() === code) {
+      if (shown && shown.textContent.trim() === code && !ticket.classList.contains("ticket-new")) {
         ticket.classList.add("ticket-new");
-        ticket.scrollIntoView({ block: "nearest" });
+        var list = ticket.closest(".ticket-list");
+        if (list && Date.now() - shownAt < 10000) {
+          // Within its column only, so the page itself stays where it is.
+          var below = ticket.getBoundingClientRect().top - list.getBoundingClientRect().top;
+          list.scrollTop += below - (list.clientHeight - ticket.offsetHeight) / 2;
+        }
       }
     });
   }
@@ -105,5 +114,4 @@
   document.addEventListener("htmx:oobAfterSwap", apply);
   document.addEventListener("htmx:sseMessage", apply);
   apply();
-  markNewTicket();
 })();
