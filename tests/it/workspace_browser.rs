@@ -118,6 +118,14 @@ async fn the_desk_checks_in_and_adds_a_walk_in_on_its_first_screen(app: TestApp)
             .await,
         1
     );
+    // Her ticket is the one marked on the board, and stays marked through the live redraw after the page's load.
+    let code: String = sqlx::query_scalar(
+        "SELECT t.code FROM ticket t JOIN patient p ON p.id = t.patient_id WHERE p.surname = 'Yaro'",
+    )
+    .fetch_one(app.db().pool())
+    .await
+    .expect("the new ticket's code");
+    wait_for_text(&b, ".desk .ticket-new .ticket-code", &code).await;
 
     // Fold a queue, then show only one: both remembered after a reload.
     let all = visible_count(&b, ".desk .queue-column").await;
