@@ -11,7 +11,6 @@ use std::time::Duration;
 use askama::Template;
 use chrono_tz::Tz;
 
-use super::handlers::ConfirmMove as _;
 use super::snapshot::{Column, DoctorView, Snapshot};
 use crate::state::AppState;
 use crate::web::AppResult;

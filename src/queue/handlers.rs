@@ -12,14 +12,13 @@ use tower_sessions::Session;
 
 use super::board::{Board, DoctorBoard, TicketMenu};
 use crate::state::AppState;
-use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::extract::{Admins, Doctors, FrontDesk, FrontDeskAndDoctors, Staff};
 use crate::web::filters;
 use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::{HxRequest, redirect};
 use crate::web::inline_messages::{self, Place};
 use crate::web::layout::Page;
-use crate::web::layout::{FlashKind, Layout, flash};
+use crate::web::layout::{Flash, FlashKind, Layout, flash, leave};
 use crate::web::live;
 use crate::web::paging::{ListQuery, Pager, Paging, search_page_link};
 use crate::web::{AppError, AppResult, IdPath, IdsPath};
@@ -184,19 +183,22 @@ pub async fn changed(
     session: &Session,
     user: &StaffUser,
     hx: HxRequest,
-    notice: String,
+    notice: impl Into<Flash>,
     place: Option<Place>,
 ) -> AppResult<Response> {
+    let notice = notice.into();
     match (place, hx.0) {
         (Some(place), _) => {
-            inline_messages::answer(session, hx, place, StatusCode::OK, (FlashKind::Success, notice), None).await
+            let message = (notice.kind, notice.message);
+            inline_messages::answer(session, hx, place, StatusCode::OK, message, None).await
         }
         (None, false) => {
-            flash(session, FlashKind::Success, notice).await?;
+            leave(session, notice).await?;
             Ok(redirect(hx, queue_page(user)))
         }
         (None, true) => {
-            let mut response = Html(Notice { message: notice }.render()?).into_response();
+            let csrf_token = crate::web::csrf::token(session).await?;
+            let mut response = Html(Notice { notice, csrf_token }.render()?).into_response();
             response
                 .headers_mut()
                 .insert("hx-reswap", HeaderValue::from_static("none"));
@@ -234,7 +236,8 @@ async fn refused(
 #[derive(Template)]
 #[template(path = "queue/_notice.html")]
 struct Notice {
-    message: String,
+    notice: Flash,
+    csrf_token: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -621,46 +624,23 @@ pub async fn move_ticket(
     Form(form): Form<MoveForm>,
 ) -> AppResult<Response> {
     let mv = permitted_move(user.scope(), &action)?;
-    let request = MoveRequest {
-        ticket_id,
-        mv,
-        scope: user.scope(),
-        transfer_to: transfer_target(mv, &form.to)?,
-        skip_places: state.settings.get().queue.skip_places,
-    };
-    let moved = service::move_ticket(&state.db, &user.actor, &request).await?;
-    let notice = mv.done_message(&moved.code, &moved.patient_name);
-    changed(&session, &user, hx, notice, None).await
-}
-
-/// What staff are asked before taking a ticket out of the queue: a no-show, or "left" (the patient left). A
-/// trait because the ticket is the core's type; templates that show a ticket's actions bring it into scope.
-pub trait ConfirmMove {
-    fn confirm_move(&self, mv: Move) -> Confirmation;
-}
-
-impl ConfirmMove for Ticket {
-    fn confirm_move(&self, mv: Move) -> Confirmation {
-        let (code, name) = (&self.code, &self.patient_name);
-        let (question, detail, button) = match mv {
-            Move::NoShow => (
-                format!("Mark {code} as a no-show?"),
-                format!("{name} ({code}) leaves the queue, recorded as not there when called."),
-                format!("Mark {code} as no-show"),
-            ),
-            _ => (
-                format!("Did {code} leave?"),
-                format!("{name} ({code}) leaves the queue without being seen, and the ticket is closed."),
-                format!("Mark {code} as left"),
-            ),
+    let moved = if mv == Move::Reinstate {
+        service::reinstate(&state.db, &user.actor, ticket_id, user.scope(), today(&state)).await?
+    } else {
+        let request = MoveRequest {
+            ticket_id,
+            mv,
+            scope: user.scope(),
+            transfer_to: transfer_target(mv, &form.to)?,
+            skip_places: state.settings.get().queue.skip_places,
         };
-        Confirmation {
-            action: format!("/queue/tickets/{}/{}", self.id, mv.path()),
-            question,
-            detail,
-            button,
-        }
+        service::move_ticket(&state.db, &user.actor, &request).await?
+    };
+    let mut notice = Flash::from(mv.done_message(&moved.code, &moved.patient_name));
+    if let Some(undo) = mv.undone_by() {
+        notice = notice.with_undo(format!("/queue/tickets/{ticket_id}/{}", undo.path()));
     }
+    changed(&session, &user, hx, notice, None).await
 }
 
 /// A ticket this user may act on (a doctor: one in their own queue), read outside any change.
@@ -670,20 +650,6 @@ async fn ticket_for(state: &AppState, scope: DoctorScope, ticket_id: i64) -> App
         return Err(AppError::Forbidden);
     }
     Ok(ticket)
-}
-
-/// The confirmation page of a no-show or "left", for browsers without JavaScript.
-pub async fn confirm_move(
-    user: Staff<FrontDeskAndDoctors>,
-    IdsPath(ticket_id, action): IdsPath<String>,
-    Page { state, layout, .. }: Page,
-) -> AppResult<ConfirmPage> {
-    let mv = permitted_move(user.scope(), &action)?;
-    if !matches!(mv, Move::NoShow | Move::Cancel) {
-        return Err(AppError::NotFound);
-    }
-    let ticket = ticket_for(&state, user.scope(), ticket_id).await?;
-    Ok(ConfirmPage::new(layout, ticket.confirm_move(mv), queue_page(&user)))
 }
 
 /// A ticket's page: what it is and the moves it allows. Without JavaScript the board's "Actions" link opens it;
@@ -749,7 +715,7 @@ pub async fn choose_room(
     };
     let room_id = required_id(&form.room_id, "a room")?;
     service::assign_room(&state.db, &user.actor, today(&state), doctor_id, room_id).await?;
-    changed(&session, &user, hx, "Room saved for today.".into(), None).await
+    changed(&session, &user, hx, "Room saved for today.".to_owned(), None).await
 }
 
 // ---- rooms --------------------------------------------------------------------------------------------

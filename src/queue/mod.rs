@@ -45,10 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/queue/call-next", post(handlers::call_next))
         .route("/queue/room", post(handlers::choose_room))
         .route("/queue/tickets/{id}", get(handlers::ticket))
-        .route(
-            "/queue/tickets/{id}/{action}",
-            get(handlers::confirm_move).post(handlers::move_ticket),
-        )
+        .route("/queue/tickets/{id}/{action}", post(handlers::move_ticket))
         .route("/admin/rooms", get(handlers::rooms).post(handlers::add_room))
         .route("/admin/rooms/{id}", post(handlers::update_room))
         .route("/me/queue", get(display::my_place))

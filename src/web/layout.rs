@@ -30,6 +30,16 @@ pub struct Flash {
     /// The message region it belongs in (`web::inline_messages`); `None`: the page's messages at the top.
     #[serde(default)]
     pub region: Option<String>,
+    /// Where the message's "Undo" button posts, for a change taken back in one click (a no-show by mistake).
+    #[serde(default)]
+    pub undo: Option<String>,
+}
+
+impl From<String> for Flash {
+    /// A success: the common message of a change.
+    fn from(message: String) -> Self {
+        Flash::new(FlashKind::Success, message)
+    }
 }
 
 impl Flash {
@@ -38,6 +48,14 @@ impl Flash {
             kind,
             message: message.into(),
             region: None,
+            undo: None,
+        }
+    }
+
+    pub fn with_undo(self, action: String) -> Self {
+        Flash {
+            undo: Some(action),
+            ..self
         }
     }
 
@@ -66,7 +84,12 @@ impl Flash {
 
 /// Leaves a message for the next page this session renders.
 pub async fn flash(session: &Session, kind: FlashKind, message: impl Into<String>) -> Result<(), AppError> {
-    session.insert(FLASH_KEY, Flash::new(kind, message)).await?;
+    leave(session, Flash::new(kind, message)).await
+}
+
+/// Leaves a message, as built, for the next page this session renders.
+pub async fn leave(session: &Session, flash: Flash) -> Result<(), AppError> {
+    session.insert(FLASH_KEY, flash).await?;
     Ok(())
 }
 

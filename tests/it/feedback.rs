@@ -537,7 +537,8 @@ async fn destructive_actions_ask_first_and_name_the_action(app: TestApp) {
         .assert_redirect(&format!("/admin/staff/{id}"));
     assert_eq!(app.count(&active).await, 0);
 
-    // Reception's "No-show" and "Left", through htmx once confirmed; the doctor has no "Left".
+    // Reception's "No-show" and "Left" ask nothing: each is one click, through htmx, and its message offers
+    // "Undo". The doctor has no "Left".
     let c = clinic(&app).await;
     let ids = PATIENTS.named(&app, &["Ada"]).await;
     walk_in(&c.reception, 0, "general", "normal")
@@ -546,16 +547,20 @@ async fn destructive_actions_ask_first_and_name_the_action(app: TestApp) {
     let (ticket, _) = crate::queue::ticket_of(&app, ids[0]).await;
     // The ticket's actions (its page, or the board's dialog).
     let menu = c.reception.get(&format!("/queue/tickets/{ticket}")).await;
-    for (action, words) in [("no-show", "Mark G-001 as no-show"), ("cancel", "Mark G-001 as left")] {
+    for (action, words) in [("no-show", "No-show"), ("cancel", "Left the clinic")] {
         let path = format!("/queue/tickets/{ticket}/{action}");
-        let form = format!("#ticket-menu-{ticket} form[method=get][action='{path}']");
-        assert_eq!(menu.attr(&form, "data-confirm").as_deref(), Some(words));
+        let form = format!("#ticket-menu-{ticket} form[method=post][action='{path}']");
         assert_eq!(menu.attr(&form, "hx-post").as_deref(), Some(path.as_str()));
-        assert_eq!(c.reception.get(&path).await.text("#confirm-submit"), words);
+        assert_eq!(menu.text(&format!("{form} button")), words);
+        assert!(!menu.has(&format!("{form}[data-confirm]")));
+        c.reception
+            .get(&path)
+            .await
+            .assert_status(StatusCode::METHOD_NOT_ALLOWED);
     }
     let doctor_a = &c.doctor_a.1;
     doctor_a
-        .get(&format!("/queue/tickets/{ticket}/cancel"))
+        .post(&format!("/queue/tickets/{ticket}/cancel"), &[])
         .await
         .assert_status(StatusCode::FORBIDDEN);
     // Starting asks nothing: it is a POST only (it opens the visit).

@@ -76,6 +76,8 @@ pub enum Move {
     Cancel,
     /// To another doctor's queue or the general queue.
     Transfer,
+    /// Undoes a no-show or "left": the ticket goes back to its place in the queue (today's tickets only).
+    Reinstate,
 }
 
 impl Move {
@@ -89,6 +91,7 @@ impl Move {
             "no-show" => Move::NoShow,
             "cancel" => Move::Cancel,
             "transfer" => Move::Transfer,
+            "reinstate" => Move::Reinstate,
             _ => return None,
         })
     }
@@ -103,6 +106,7 @@ impl Move {
             Move::NoShow => "no-show",
             Move::Cancel => "cancel",
             Move::Transfer => "transfer",
+            Move::Reinstate => "reinstate",
         }
     }
 
@@ -123,6 +127,7 @@ impl Move {
             Move::Recall | Move::Start => &[Called],
             Move::Skip | Move::NoShow | Move::Cancel | Move::Transfer => &[Waiting, Called],
             Move::Complete => &[WithDoctor],
+            Move::Reinstate => &[NoShow, Cancelled],
         }
     }
 
@@ -130,7 +135,7 @@ impl Move {
     pub fn result(self) -> TicketStatus {
         match self {
             Move::Recall => TicketStatus::Called,
-            Move::Skip | Move::Transfer => TicketStatus::Waiting,
+            Move::Skip | Move::Transfer | Move::Reinstate => TicketStatus::Waiting,
             Move::Start => TicketStatus::WithDoctor,
             Move::Complete => TicketStatus::Completed,
             Move::NoShow => TicketStatus::NoShow,
@@ -147,6 +152,7 @@ impl Move {
             Move::NoShow => "ticket.no_show",
             Move::Cancel => "ticket.cancel",
             Move::Transfer => "ticket.transfer",
+            Move::Reinstate => "ticket.reinstate",
         }
     }
 
@@ -169,6 +175,15 @@ impl Move {
             Move::NoShow => "marked as a no-show",
             Move::Cancel => "cancelled",
             Move::Transfer => "transferred",
+            Move::Reinstate => "put back in the queue",
+        }
+    }
+
+    /// The move that undoes this one, offered beside its message: a no-show or "left" taken by mistake.
+    pub fn undone_by(self) -> Option<Move> {
+        match self {
+            Move::NoShow | Move::Cancel => Some(Move::Reinstate),
+            _ => None,
         }
     }
 }
@@ -492,6 +507,20 @@ mod tests {
                 "{m:?} only moves open tickets"
             );
         }
+        assert!(
+            Move::Reinstate.allowed_from().iter().all(|s| !s.is_open()),
+            "only a closed ticket goes back"
+        );
+        assert!(
+            !Move::Reinstate.allowed(TicketStatus::Completed),
+            "a seen patient's visit stays done"
+        );
+        for m in [Move::NoShow, Move::Cancel] {
+            let undo = m.undone_by().expect("a no-show and a left are undone");
+            assert!(undo.allowed(m.result()) && undo.result() == TicketStatus::Waiting);
+        }
+        assert_eq!(Move::Skip.undone_by(), None);
+        assert_eq!(Move::from_path("reinstate"), Some(Move::Reinstate));
         assert_eq!(
             Move::Start.refusal("A-001", TicketStatus::Completed),
             "Ticket A-001 is done now, so it can't be started. The queue has been refreshed."

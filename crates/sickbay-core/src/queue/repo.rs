@@ -397,6 +397,8 @@ pub struct MoveFields {
     pub skipped: bool,
     pub started: bool,
     pub finished: bool,
+    /// Back in the queue after a no-show or "left": open again, and waiting for a room like any other.
+    pub reopened: bool,
 }
 
 /// Moves a ticket from one of `from` to `to`; `false` when it is no longer in one of them (someone else
@@ -421,6 +423,9 @@ pub async fn move_ticket(
     }
     if fields.finished {
         sets.push("finished_at = $2");
+    }
+    if fields.reopened {
+        sets.push("finished_at = NULL, room_id = NULL");
     }
     // PostgreSQL refuses parameters a statement doesn't use, so the optional ones are numbered as they come.
     let mut next = 4;

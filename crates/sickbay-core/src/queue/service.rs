@@ -203,11 +203,13 @@ async fn issue(tx: &mut Tx, today: Date, new: &Waiting) -> Result<Issued, Servic
             code,
             patient_id: new.patient_id,
         }),
-        Err(err) if is_unique_violation(&err) => Err(ServiceError::Conflict(
-            "This patient was given a ticket a moment ago; the queue has been refreshed.".into(),
-        )),
+        Err(err) if is_unique_violation(&err) => Err(given_another_ticket()),
         Err(err) => Err(err.into()),
     }
+}
+
+fn given_another_ticket() -> ServiceError {
+    ServiceError::Conflict("This patient was given a ticket a moment ago; the queue has been refreshed.".into())
 }
 
 fn already_holds(open: &Ticket) -> ServiceError {
@@ -322,6 +324,44 @@ impl Moved {
     }
 }
 
+/// Puts a ticket marked a no-show or "left" by mistake back in its place in today's queue: the undo offered
+/// beside the move's message. An earlier day's ticket stays closed (the patient comes back as a walk-in), and so
+/// does one whose patient holds another ticket now.
+pub async fn reinstate(
+    db: &Db,
+    actor: &Actor,
+    ticket_id: i64,
+    scope: DoctorScope,
+    today: Date,
+) -> Result<Moved, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let ticket = repo::ticket(&mut *tx, ticket_id).await?.ok_or(ServiceError::NotFound)?;
+    if !scope.covers_maybe(ticket.doctor_id) {
+        return Err(ServiceError::Forbidden);
+    }
+    if ticket.day != today {
+        return Err(ServiceError::Refused(format!(
+            "Ticket {} was for {}; only today's tickets go back in the queue. Add the patient as a walk-in.",
+            ticket.code, ticket.day
+        )));
+    }
+    if let Some(open) = repo::open_ticket_of(&mut *tx, ticket.patient_id).await?
+        && open.id != ticket.id
+    {
+        return Err(already_holds(&open));
+    }
+    let request = MoveRequest {
+        ticket_id,
+        mv: Move::Reinstate,
+        scope,
+        transfer_to: None,
+        skip_places: 0,
+    };
+    let (_, moved) = move_in(&mut tx, actor, &request).await?;
+    tx.commit().await?;
+    Ok(moved)
+}
+
 pub async fn move_ticket(db: &Db, actor: &Actor, request: &MoveRequest) -> Result<Moved, ServiceError> {
     let mut tx = db.begin_write().await?;
     let (_, moved) = move_in(&mut tx, actor, request).await?;
@@ -343,12 +383,18 @@ pub async fn move_in(tx: &mut Tx, actor: &Actor, request: &MoveRequest) -> Resul
         return Err(ServiceError::Conflict(mv.refusal(&ticket.code, ticket.status)));
     }
     let (fields, detail) = move_fields(tx, &ticket, request).await?;
-    if !repo::move_ticket(tx, ticket.id, mv.allowed_from(), mv.result(), &fields).await? {
+    let moved = match repo::move_ticket(tx, ticket.id, mv.allowed_from(), mv.result(), &fields).await {
+        Ok(moved) => moved,
+        // A ticket put back while the patient was given another one: the index of open tickets refuses it.
+        Err(err) if is_unique_violation(&err) => return Err(given_another_ticket()),
+        Err(err) => return Err(err.into()),
+    };
+    if !moved {
         let now = repo::ticket(&mut *tx, ticket.id).await?.ok_or(ServiceError::NotFound)?;
         return Err(ServiceError::Conflict(mv.refusal(&ticket.code, now.status)));
     }
     if let Some(appointment_id) = ticket.appointment_id {
-        sync_appointment(tx, appointment_id, mv).await?;
+        sync_appointment(tx, appointment_id, mv, ticket.status).await?;
     }
     let mut entry = AuditEntry::new(mv.audit_action())
         .record("ticket", ticket.id)
@@ -386,6 +432,7 @@ async fn move_fields(
         Move::Recall => fields.called_again = true,
         Move::Start => fields.started = true,
         Move::Complete | Move::NoShow | Move::Cancel => fields.finished = true,
+        Move::Reinstate => fields.reopened = true,
         Move::Skip => {
             let waiting = repo::waiting_in_order(tx, ticket.day).await?;
             let places = usize::try_from(request.skip_places).unwrap_or(1);
@@ -418,15 +465,22 @@ async fn move_fields(
     Ok((fields, detail))
 }
 
-/// Keeps the appointment's status in step with its ticket. A mismatch (the appointment was corrected by
-/// hand meanwhile) is left alone.
-async fn sync_appointment(tx: &mut Tx, appointment_id: i64, mv: Move) -> Result<(), ServiceError> {
+/// Keeps the appointment's status in step with its ticket (`before`: the ticket's status before the move). A
+/// mismatch (the appointment was corrected by hand meanwhile) is left alone.
+async fn sync_appointment(
+    tx: &mut Tx,
+    appointment_id: i64,
+    mv: Move,
+    before: TicketStatus,
+) -> Result<(), ServiceError> {
     use AppointmentStatus::*;
     let (from, to) = match mv {
         Move::Start => (CheckedIn, InConsultation),
         Move::Complete => (InConsultation, Completed),
         Move::NoShow => (CheckedIn, NoShow),
         Move::Cancel => (CheckedIn, Booked),
+        Move::Reinstate if before == TicketStatus::NoShow => (NoShow, CheckedIn),
+        Move::Reinstate => (Booked, CheckedIn),
         Move::Recall | Move::Skip | Move::Transfer => return Ok(()),
     };
     scheduling::change_status(tx, appointment_id, from, to).await?;
