@@ -16,7 +16,7 @@ use crate::web::layout::Layout;
 use crate::web::layout::Page;
 use crate::web::paging::{Cursor, OLDER, Pager};
 use crate::web::{AppError, AppResult, csv_download, csv_records};
-use sickbay_core::audit::model::{AuditRow, Filter, RECORD_TYPES, TrailQuery, Who, known_actions};
+use sickbay_core::audit::model::{AuditRow, Entries, Filter, RECORD_TYPES, TrailQuery, Who, known_actions};
 use sickbay_core::audit::service::{self, CSV_LIMIT_TEXT, StaffChoice};
 use sickbay_core::db::paging::PAGE_SIZE;
 use sickbay_core::db::{Db, Reader};
@@ -101,6 +101,24 @@ impl AuditPage {
 
     fn csv_link(&self) -> String {
         self.link("/admin/audit.csv", "")
+    }
+
+    /// "Show": changes, sign-ins, reads or everything, each with the other filters as they are.
+    fn entries_links(&self) -> Vec<(&'static str, String, bool)> {
+        Entries::EVERY
+            .into_iter()
+            .map(|entries| {
+                let filter = Filter {
+                    entries,
+                    ..self.filter.clone()
+                };
+                let link = match filter.query_string() {
+                    query if query.is_empty() => "/admin/audit".to_owned(),
+                    query => format!("/admin/audit?{query}"),
+                };
+                (entries.label(), link, entries == self.filter.entries)
+            })
+            .collect()
     }
 
     /// The same filters about any patient.

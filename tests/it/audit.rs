@@ -172,8 +172,28 @@ async fn each_filter_narrows_the_trail(app: TestApp) {
     student.get("/me/card").await.assert_status(StatusCode::OK);
     add_room(&app, &admin, "Room 9", "N").await;
 
-    let all = admin.get("/admin/audit").await;
+    // The trail opens on the changes: no sign-in, no opened record.
+    let changes = admin.get("/admin/audit").await;
+    changes.assert_status(StatusCode::OK);
+    let changed = column(&changes, 3);
+    assert!(changed.contains(&"Added a room".to_owned()), "{changed:?}");
+    for words in ["Logged in", "Opened a patient's record", "Opened a patient's chart"] {
+        assert!(!changed.contains(&words.to_owned()), "{words} in {changed:?}");
+    }
+    assert_eq!(changes.text("#audit-entries [aria-current=page]"), "Changes");
+    let sign_ins = column(&admin.get("/admin/audit?access=sign-ins").await, 3);
+    assert!(
+        !sign_ins.is_empty() && sign_ins.iter().all(|w| w == "Logged in"),
+        "{sign_ins:?}"
+    );
+
+    let all = admin.get("/admin/audit?access=all").await;
     all.assert_status(StatusCode::OK);
+    assert_eq!(all.text("#audit-entries [aria-current=page]"), "Everything");
+    assert_eq!(
+        all.attr("#audit-filters input[name=access]", "value").as_deref(),
+        Some("all")
+    );
     assert!(all.has("#audit-filters select#user option[value=patients]"));
     assert!(all.has(&format!("#audit-filters select#user option[value='{doc_id}']")));
     assert!(all.has("#audit-filters select#action option[value='patient.view_card']"));
@@ -188,8 +208,8 @@ async fn each_filter_narrows_the_trail(app: TestApp) {
         assert!(everything.contains(&words.to_owned()), "{words} in {everything:?}");
     }
 
-    // One staff member: the doctor's own entries only (logins and reads).
-    let page = admin.get(&format!("/admin/audit?user={doc_id}")).await;
+    // One staff member: the doctor's own entries only (logins and reads, so on "Everything").
+    let page = admin.get(&format!("/admin/audit?user={doc_id}&access=all")).await;
     page.assert_status(StatusCode::OK);
     let who = column(&page, 2);
     assert!(!who.is_empty() && who.iter().all(|w| w == "dr.obi (Doctor)"), "{who:?}");
@@ -200,14 +220,14 @@ async fn each_filter_narrows_the_trail(app: TestApp) {
         "the choice is kept"
     );
     // Patients: what patients did themselves.
-    let page = admin.get("/admin/audit?user=patients").await;
+    let page = admin.get("/admin/audit?user=patients&access=all").await;
     let who = column(&page, 2);
     assert!(
         !who.is_empty() && who.iter().all(|w| w.ends_with("(Patient)")),
         "{who:?}"
     );
     // Any staff member: no patient, no system.
-    let who = column(&admin.get("/admin/audit?user=staff").await, 2);
+    let who = column(&admin.get("/admin/audit?user=staff&access=all").await, 2);
     assert!(
         who.iter()
             .all(|w| !w.ends_with("(Patient)") && !w.ends_with("(System)")),
@@ -216,7 +236,7 @@ async fn each_filter_narrows_the_trail(app: TestApp) {
     assert!(who.iter().any(|w| w == "au.desk (Reception)"), "{who:?}");
 
     // One patient: every entry about Ada, named.
-    let page = admin.get(&format!("/admin/audit?patient={ada}")).await;
+    let page = admin.get(&format!("/admin/audit?patient={ada}&access=all")).await;
     page.assert_status(StatusCode::OK);
     assert!(
         page.text("#audit-patient").contains("Ada Audit"),
@@ -253,7 +273,11 @@ async fn each_filter_narrows_the_trail(app: TestApp) {
             .all(|a| a.starts_with("Opened") || a.starts_with("Looked")),
         "{actions:?}"
     );
-    assert!(page.has("#access[checked]"));
+    assert_eq!(page.text("#audit-entries [aria-current=page]"), "Who looked at records");
+    assert_eq!(
+        page.attr("#audit-filters input[name=access]", "value").as_deref(),
+        Some("1")
+    );
 
     // Filters together: the doctor's reads of Ada.
     let page = admin
@@ -785,13 +809,13 @@ async fn a_read_is_in_the_log_as_soon_as_the_page_is_shown(app: TestApp) {
     let in_log = format!("SELECT COUNT(*) FROM audit_event WHERE action = 'patient.view' AND patient_id = {ada}");
     assert_eq!(app.count(&in_log).await, 1);
 
-    let home = app.admin().await.get("/admin").await;
-    home.assert_status(StatusCode::OK);
-    assert!(
-        home.texts("#activity-heading + div tbody tr td:nth-child(3)")
-            .contains(&"Opened a patient's record".to_owned()),
+    let looked = app.admin().await.get("/admin/audit?access=1").await;
+    looked.assert_status(StatusCode::OK);
+    assert_eq!(
+        looked.texts("#audit-rows tbody tr td:nth-child(3)"),
+        ["Opened a patient's record"],
         "{}",
-        home.text("main")
+        looked.text("main")
     );
     let phone = PATIENTS.client(&app, 0).await;
     assert_eq!(
@@ -1001,7 +1025,7 @@ async fn a_long_trail_streams_every_entry_once_newest_first(app: TestApp) {
     .await
     .expect("entries");
     let total = app.count("SELECT COUNT(*) FROM audit_event").await;
-    let (header, records) = csv_of(&admin, "/admin/audit.csv").await;
+    let (header, records) = csv_of(&admin, "/admin/audit.csv?access=all").await;
     assert_eq!(header[0], "entry");
     assert_eq!(records.len() as i64, total);
     let ids: std::collections::HashSet<&str> = records.iter().map(|r| r[0].as_str()).collect();

@@ -327,7 +327,7 @@ async fn logins_and_failures_are_audited(app: TestApp) {
     assert!(ips.iter().all(|ip| ip.as_deref() == Some("127.0.0.1")), "{ips:?}");
 
     let admin = app.admin().await;
-    let log = admin.get("/admin/audit").await;
+    let log = admin.get("/admin/audit?access=sign-ins").await;
     log.assert_status(StatusCode::OK);
     let rows = log.texts("tbody tr td:nth-child(3)");
     assert!(rows.contains(&"Failed to log in".to_owned()), "{rows:?}");
@@ -348,14 +348,14 @@ async fn the_audit_log_pages_back_to_the_first_entry(app: TestApp) {
         .unwrap();
     }
     let total = app.count("SELECT COUNT(*) FROM audit_event").await;
-    let (mut seen, mut path, mut pages) = (Vec::new(), "/admin/audit".to_owned(), 0);
+    let (mut seen, mut path, mut pages) = (Vec::new(), "/admin/audit?access=all".to_owned(), 0);
     loop {
         let page = admin.get(&path).await;
         page.assert_status(StatusCode::OK);
         pages += 1;
         seen.extend(page.texts("tbody tr td:first-child"));
         assert_eq!(
-            page.has(".pager a[href='/admin/audit']"),
+            page.has(".pager a[href='/admin/audit?access=all']"),
             pages > 1,
             "a way back to the newest"
         );

@@ -756,7 +756,7 @@ async fn photos_upload_as_jpeg_or_png_only(app: TestApp) {
     .unwrap();
     assert_eq!(seen, ["patient.view_photo", "patient.view_qr"]);
     // The admin reads it in words, with the patient named and linked.
-    let log = app.admin().await.get("/admin/audit").await;
+    let log = app.admin().await.get("/admin/audit?access=1").await;
     let actions = log.texts("tbody tr td:nth-child(3)");
     assert!(
         actions.contains(&"Looked at a patient's QR code".to_owned()),

@@ -296,6 +296,7 @@ const ACTIONS: &[(&str, &str)] = &[
     ("ticket.no_show", "Marked a ticket as a no-show"),
     ("ticket.transfer", "Transferred a ticket"),
     ("ticket.cancel", "Took a ticket out of the queue (left)"),
+    ("ticket.reinstate", "Put a ticket back in the queue"),
     ("visit.open", "Opened a visit"),
     ("visit.complete", "Completed a visit"),
     ("visit.view", "Opened a visit's record"),
@@ -429,6 +430,60 @@ pub fn read_actions() -> impl Iterator<Item = &'static str> {
     READS.iter().map(|(name, _)| *name)
 }
 
+/// Logging in and out, and the failed attempts: the trail's "Sign-ins".
+const SIGN_INS: &[&str] = &["auth.login", "auth.login_failed", "auth.logout"];
+
+/// Every sign-in action (for the queries that select them).
+pub fn sign_in_actions() -> impl Iterator<Item = &'static str> {
+    SIGN_INS.iter().copied()
+}
+
+/// Which entries the trail shows. Changes are its default, so that an admin's first look (the trail, the home's
+/// recent activity) is what was done, not the hundreds of sign-ins and opened records between.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Entries {
+    /// Everything but sign-ins and reads.
+    #[default]
+    Changes,
+    SignIns,
+    /// Reads of patients' records (see [`is_read_action`]).
+    Reads,
+    All,
+}
+
+impl Entries {
+    pub const EVERY: [Entries; 4] = [Entries::Changes, Entries::SignIns, Entries::Reads, Entries::All];
+
+    /// Its value in the query string: none for the default; `1` for reads, as "who looked" links have it.
+    pub fn as_query(self) -> &'static str {
+        match self {
+            Entries::Changes => "",
+            Entries::SignIns => "sign-ins",
+            Entries::Reads => "1",
+            Entries::All => "all",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Entries, &'static str> {
+        Ok(match text.trim() {
+            "" | "0" | "changes" => Entries::Changes,
+            "sign-ins" => Entries::SignIns,
+            "1" | "reads" => Entries::Reads,
+            "all" => Entries::All,
+            _ => return Err("Choose what to show from the list."),
+        })
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Entries::Changes => "Changes",
+            Entries::SignIns => "Sign-ins",
+            Entries::Reads => "Who looked at records",
+            Entries::All => "Everything",
+        }
+    }
+}
+
 /// `academic.department.create` is "Created a department".
 fn academic_action(action: &str) -> Option<String> {
     let rest = action.strip_prefix("academic.")?;
@@ -513,8 +568,8 @@ pub struct Filter {
     pub who: Who,
     pub patient: Option<i64>,
     pub action: Option<String>,
-    /// Only reads of patients' records (see [`is_read_action`]).
-    pub reads_only: bool,
+    /// Which entries; a chosen action overrides it (the action says what the entries are).
+    pub entries: Entries,
     pub record_type: Option<&'static str>,
     /// The first and last day shown, in the clinic's time zone.
     pub from: Option<Date>,
@@ -534,7 +589,7 @@ impl Filter {
         Filter {
             who: Who::AnyStaff,
             patient: Some(patient_id),
-            reads_only: true,
+            entries: Entries::Reads,
             ..Filter::default()
         }
     }
@@ -561,7 +616,7 @@ impl Filter {
             ("user", self.who.as_query()),
             ("patient", self.patient.map(|id| id.to_string()).unwrap_or_default()),
             ("action", self.action.clone().unwrap_or_default()),
-            ("access", if self.reads_only { "1" } else { "" }.to_owned()),
+            ("access", self.entries.as_query().to_owned()),
             ("record", self.record_type.unwrap_or_default().to_owned()),
             ("from", self.from.map(|d| d.to_string()).unwrap_or_default()),
             ("to", self.to.map(|d| d.to_string()).unwrap_or_default()),
@@ -607,6 +662,7 @@ impl TrailQuery {
                     .ok_or("Open the trail from the patient's record: their number here is not one."),
             ),
         };
+        let entries = errors.check("access", Entries::parse(&self.access));
         let action = match self.action.trim() {
             "" => None,
             name if is_known_action(name) => Some(name.to_owned()),
@@ -648,7 +704,7 @@ impl TrailQuery {
             who: who.unwrap_or_default(),
             patient,
             action,
-            reads_only: !matches!(self.access.trim(), "" | "0"),
+            entries: entries.unwrap_or_default(),
             record_type,
             from,
             to,
@@ -808,8 +864,8 @@ mod tests {
         let filter = q.filter().expect("reads");
         assert_eq!(filter.who, Who::Staff(12));
         assert_eq!(
-            (filter.patient, filter.record_type, filter.reads_only),
-            (Some(7), Some("patient"), true)
+            (filter.patient, filter.record_type, filter.entries),
+            (Some(7), Some("patient"), Entries::Reads)
         );
         assert_eq!(q.before(), Some(99));
         assert_eq!(
@@ -821,6 +877,16 @@ mod tests {
             .collect();
         let pairs: Vec<(&str, &str)> = pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
         assert_eq!(query(&pairs).filter().expect("reads"), filter);
+        for entries in Entries::EVERY {
+            let q = query(&[("access", entries.as_query())]);
+            assert_eq!(q.filter().map(|f| f.entries).ok(), Some(entries));
+        }
+        assert_eq!(
+            Filter::default().entries,
+            Entries::Changes,
+            "the trail opens on changes"
+        );
+        assert!(query(&[("access", "nonsense")]).filter().is_err());
         for (user, who) in [
             ("", Who::Anyone),
             ("staff", Who::AnyStaff),

@@ -1,6 +1,6 @@
 use crate::db::Connection;
 
-use super::model::{AuditEntry, AuditRow, AuditWrite, Filter, Span, Who, read_actions};
+use super::model::{AuditEntry, AuditRow, AuditWrite, Entries, Filter, Span, Who, read_actions, sign_in_actions};
 use crate::db::insert::{AnyQuery, Insert, insert_all};
 use crate::db::{Reader, Timestamp};
 use crate::identity::{Actor, Role};
@@ -167,10 +167,20 @@ fn conditions(filter: &Filter, span: Span, after: Option<(Timestamp, i64)>) -> C
         };
         c.add(condition, vec![Value::Text(kind.to_owned())]);
     }
-    if filter.reads_only {
-        // The names are the code's own constants (checked in the model's tests), never input.
-        let names = crate::db::word_list(read_actions());
-        c.add(&format!("a.action || '' IN ({names})"), Vec::new());
+    // The names are the code's own constants (checked in the model's tests), never input. A chosen action
+    // already says which entries.
+    if filter.action.is_none() {
+        let reads = || crate::db::word_list(read_actions());
+        let sign_ins = || crate::db::word_list(sign_in_actions());
+        match filter.entries {
+            Entries::Changes => c.add(
+                &format!("a.action || '' NOT IN ({}, {})", reads(), sign_ins()),
+                Vec::new(),
+            ),
+            Entries::SignIns => c.add(&format!("a.action || '' IN ({})", sign_ins()), Vec::new()),
+            Entries::Reads => c.add(&format!("a.action || '' IN ({})", reads()), Vec::new()),
+            Entries::All => {}
+        }
     }
     // The time is the second column of every index above, and the first of the time's own.
     if let Some(start) = span.start {
@@ -257,15 +267,17 @@ mod tests {
             who: Who::Staff(3),
             patient: Some(7),
             action: Some("patient.view".into()),
-            reads_only: true,
+            entries: Entries::Reads,
             record_type: Some("patient"),
             from: day,
             to: day,
         };
         let text = sql(&all);
         assert!(text.starts_with("a.patient_id = $1 AND a.actor_kind || '' = $2 AND a.actor_id + 0 = $3"));
+        // The chosen action says which entries: no list of reads beside it.
         assert!(
-            text.contains("a.action || '' = $4 AND a.record_type || '' = $5 AND a.action || '' IN ('patient.view'")
+            text.contains("a.action || '' = $4 AND a.record_type || '' = $5 AND a.at >= $6"),
+            "{text}"
         );
         assert!(
             text.ends_with("a.at >= $6 AND a.at < $7 AND (a.at, a.id) < ($8, $9)"),
@@ -293,12 +305,28 @@ mod tests {
         );
         let kind = Filter {
             who: Who::System,
+            entries: Entries::All,
             ..Filter::default()
         };
         assert_eq!(sql(&kind), "a.actor_kind = $1 AND (a.at, a.id) < ($2, $3)");
+        let everything = Filter {
+            entries: Entries::All,
+            ..Filter::default()
+        };
+        assert_eq!(conditions(&everything, Span::default(), None).where_clause(), "1 = 1");
+        // The default, changes: neither a read nor a sign-in.
+        let changes = conditions(&Filter::default(), Span::default(), None).where_clause();
+        assert!(
+            changes.starts_with("a.action || '' NOT IN ('patient.view', ") && changes.ends_with(", 'auth.logout')"),
+            "{changes}"
+        );
+        let sign_ins = Filter {
+            entries: Entries::SignIns,
+            ..Filter::default()
+        };
         assert_eq!(
-            conditions(&Filter::default(), Span::default(), None).where_clause(),
-            "1 = 1"
+            conditions(&sign_ins, Span::default(), None).where_clause(),
+            "a.action || '' IN ('auth.login', 'auth.login_failed', 'auth.logout')"
         );
     }
 }
