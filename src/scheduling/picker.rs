@@ -101,12 +101,14 @@ impl DayChoice {
         self.on.weekday().number_from_monday()
     }
 
+    /// A day with plenty of places is simply "Open"; a count ("3 left") only when it helps to hurry.
     pub fn seats_text(&self) -> String {
         match self.seats {
             DaySeats::Closed => "Closed".into(),
             DaySeats::Full => "Full".into(),
             DaySeats::TooLate => "Too late".into(),
-            DaySeats::Free(n) => format!("{n} free"),
+            DaySeats::Free(n) if n <= FEW_PLACES => format!("{n} left"),
+            DaySeats::Free(_) => "Open".into(),
         }
     }
 
@@ -172,9 +174,13 @@ impl DoctorSlots {
     }
 }
 
-/// With "any doctor", each doctor's first few open times of the day: a phone shows every doctor's earliest
-/// times at a glance, and a doctor's whole day is one tap away (a day of 24 doctors is a thousand times).
-const TIMES_PER_DOCTOR: i64 = 6;
+/// With "any doctor", each doctor's first few open times of the day: one row on a phone, so every doctor's
+/// earliest times are at a glance, and a doctor's whole day is one tap away (a day of 24 doctors is a thousand
+/// times).
+const TIMES_PER_DOCTOR: i64 = 4;
+
+/// A day with this many places or fewer says how many are left.
+const FEW_PLACES: i64 = 10;
 
 /// Everything the picker shows for one day: one view model for the patient's page and reception's.
 pub struct SlotPicker {
@@ -242,6 +248,18 @@ impl SlotPicker {
 
     pub fn is_chosen(&self, id: &i64) -> bool {
         self.chosen == Some(*id)
+    }
+
+    /// With "any doctor" and several doctors, the day's earliest time, offered at the top of the times.
+    pub fn earliest(&self) -> Option<&SlotChoice> {
+        if self.doctor.is_some() || self.groups.len() < 2 {
+            return None;
+        }
+        self.groups
+            .iter()
+            .flat_map(|g| &g.periods)
+            .flat_map(|p| &p.slots)
+            .min_by_key(|s| (s.starts_at, s.id))
     }
 
     /// The time chosen before a refused booking, for the book bar.
@@ -474,6 +492,20 @@ mod tests {
     }
 
     #[test]
+    fn a_day_says_open_until_few_places_are_left() {
+        let day = |seats| DayChoice {
+            on: NaiveDate::from_ymd_opt(2026, 6, 1).expect("a day"),
+            seats,
+            current: false,
+        };
+        assert_eq!(day(DaySeats::Free(286)).seats_text(), "Open");
+        assert_eq!(day(DaySeats::Free(FEW_PLACES + 1)).seats_text(), "Open");
+        assert_eq!(day(DaySeats::Free(FEW_PLACES)).seats_text(), "10 left");
+        assert_eq!(day(DaySeats::Free(1)).seats_text(), "1 left");
+        assert_eq!(day(DaySeats::Full).seats_text(), "Full");
+    }
+
+    #[test]
     fn slots_are_grouped_per_doctor_then_morning_afternoon_evening() {
         let slots = vec![
             open(1, 7, "Dr Okafor", 9, 40),
@@ -550,7 +582,7 @@ mod tests {
             }],
             false,
         );
-        assert_eq!(free.seats_text(), "7 free");
+        assert_eq!(free.seats_text(), "7 left");
         // Slots whose times have all started, or start too soon to book: too late, not full.
         let late = day_choice(
             day,

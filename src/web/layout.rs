@@ -304,14 +304,14 @@ fn role_links(role: Role) -> &'static [(&'static str, &'static str)] {
 }
 
 /// The patients' tab bar: what they come for, in reach of the thumb. Their bookings (`/me/appointments`) are
-/// part of "Book".
+/// part of "Book"; their place in the queue is Home's first card (live), so it is under Home.
 fn patient_tabs(path: &str) -> Vec<NavLink> {
     mark_current(
         &[
             ("/me", "Home"),
             ("/me/book", "Book"),
-            ("/me/queue", "Queue"),
             ("/me/visits", "Visits"),
+            ("/me/invoices", "Invoices"),
             ("/me/card", "Card"),
         ],
         path,
@@ -460,12 +460,14 @@ mod tests {
         assert_eq!(current("/me"), ["Home"]);
         assert_eq!(current("/me/book"), ["Book"]);
         assert_eq!(current("/me/appointments"), ["Book"]);
-        assert_eq!(current("/me/queue"), ["Queue"]);
+        assert_eq!(current("/me/queue"), ["Home"]);
+        assert_eq!(current("/me/invoices"), ["Invoices"]);
+        assert_eq!(current("/me/invoices/12"), ["Invoices"]);
         assert_eq!(current("/me/card"), ["Card"]);
         assert_eq!(current("/me/visits/3"), ["Visits"]);
         assert_eq!(current("/me/profile"), ["Home"]);
         let hrefs: Vec<&str> = patient_tabs("/me").iter().map(|l| l.href).collect();
-        assert_eq!(hrefs, ["/me", "/me/book", "/me/queue", "/me/visits", "/me/card"]);
+        assert_eq!(hrefs, ["/me", "/me/book", "/me/visits", "/me/invoices", "/me/card"]);
     }
 
     #[test]

@@ -127,7 +127,7 @@ async fn slots_are_generated_from_hours_idempotently(app: TestApp) {
     let student = STUDENTS.client(&app, 0).await;
     let page = student.get(&format!("/me/book?day={tomorrow}")).await;
     page.assert_status(StatusCode::OK);
-    assert_eq!(page.texts(".slot-choice").len(), 6);
+    assert_eq!(page.texts(".slot-choice").len(), 4);
     assert!(page.text(".slot-seats").starts_with("2 places left"));
 }
 
@@ -763,7 +763,7 @@ async fn reception_books_with_the_same_picker_as_the_patient(app: TestApp) {
             page.text(&format!("label.day-chip[for='day-{day}']"))
                 .split(' ')
                 .next_back(),
-            Some("free")
+            Some("left")
         );
         // The times: per doctor, by morning and afternoon, one radio group, and the book bar.
         assert_eq!(page.texts(".slot-group h3"), ["Test dr.adaeze", "Test dr.bello"]);
@@ -820,12 +820,20 @@ async fn any_doctor_shows_each_doctors_first_times_and_one_tap_to_all(app: TestA
         (&student, "/me/book".to_owned()),
         (&reception, format!("/patients/{}/book", ids[0])),
     ] {
-        // Any doctor: the first six of Dr Adaeze's eight times, Dr Bello's one, and a link to all of hers.
+        // Any doctor: the first four of Dr Adaeze's eight times, Dr Bello's one, and a link to all of hers.
         let page = client.get(&format!("{base}?day={day}")).await;
         page.assert_status(StatusCode::OK);
         assert_eq!(
             page.texts(".slot-choice .slot-time"),
-            ["08:00", "09:00", "10:00", "11:00", "13:00", "14:00", "14:00"]
+            ["08:00", "09:00", "10:00", "11:00", "14:00"]
+        );
+        // The day's earliest time on top: a label of its own button, so a tap chooses it.
+        assert_eq!(page.text("#earliest .earliest-pick"), "08:00 with Test dr.adaeze");
+        let earliest = format!("slot-{}", adaezes[0]);
+        assert_eq!(page.attr("#earliest label", "for").as_deref(), Some(earliest.as_str()));
+        assert_eq!(
+            page.attr(&format!("input#{earliest}"), "value"),
+            Some(adaezes[0].to_string())
         );
         assert_eq!(page.texts(".slot-more"), ["All 8 times with Test dr.adaeze"]);
         let all = page.attr(".slot-more", "href").expect("a link to all her times");
@@ -835,11 +843,13 @@ async fn any_doctor_shows_each_doctors_first_times_and_one_tap_to_all(app: TestA
         let hers = client.get(&all).await;
         assert_eq!(hers.texts(".slot-choice .slot-time").len(), 8);
         assert!(!hers.has(".slot-more"));
+        assert!(!hers.has("#earliest"), "one doctor's day needs no earliest");
         // A time chosen before a refusal stays shown, wherever it falls in her day.
         let last = adaezes[7];
         let again = client.get(&format!("{base}?day={day}&slot={last}")).await;
         assert_eq!(values(&again, "input[name=slot_id][checked]"), [last.to_string()]);
-        assert_eq!(again.texts(".slot-choice .slot-time").len(), 8);
+        // Her first four, the one chosen, and Dr Bello's one.
+        assert_eq!(again.texts(".slot-choice .slot-time").len(), 6);
         assert_eq!(again.texts(".slot-more"), ["All 8 times with Test dr.adaeze"]);
     }
     // Moving a booking keeps moving it on her whole day.
@@ -873,14 +883,14 @@ async fn the_booking_pages_show_every_change_at_once(app: TestApp) {
         (chip, page.texts(".slot-choice .slot-time"), doctors)
     };
     let (chip, times, doctors) = shown().await;
-    assert!(chip.ends_with("2 free"), "{chip}");
+    assert!(chip.ends_with("2 left"), "{chip}");
     assert_eq!(times, ["10:00", "11:00"]);
     assert_eq!(doctors, ["Any doctor", "Test dr.adaeze", "Test dr.bello"]);
     // Another student takes her last seat.
     let other = STUDENTS.client(&app, 1).await;
     book(&other, hers).await.assert_redirect("/me/appointments");
     let (chip, times, _) = shown().await;
-    assert!(chip.ends_with("1 free"), "{chip}");
+    assert!(chip.ends_with("1 left"), "{chip}");
     assert_eq!(times, ["11:00"]);
     // The admin gives Dr Bello a specialty, then deactivates his account.
     admin
