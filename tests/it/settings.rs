@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use sickbay::state::AppState;
 use sickbay_core::identity::Role;
 
-use crate::support::{Client, Page, TestApp, on_both_databases};
+use crate::support::{Client, FormFields, Page, TestApp, on_both_databases};
 
 on_both_databases!(
     saving_changes_the_header_and_persists,
@@ -12,6 +12,7 @@ on_both_databases!(
     settings_are_for_admins_only,
     another_instance_sees_the_change_after_a_refresh,
     an_unknown_stored_key_changes_nothing,
+    each_section_saves_on_its_own,
 );
 
 const PATH: &str = "/admin/settings";
@@ -278,4 +279,67 @@ async fn an_unknown_stored_key_changes_nothing(app: TestApp) {
     assert_eq!(settings.booking.no_show_grace_minutes, 30);
     assert_eq!(settings.booking.horizon_days, 14);
     assert_eq!(settings.queue.skip_places, 3);
+}
+
+/// Each section is a form of its own: saving it changes its own keys only (a box left unticked is unticked), the
+/// page comes back at it with its name in the message; an error stays beside its field with nothing saved; a
+/// section that isn't one is a 404. Mail and SMS say whether they are connected.
+async fn each_section_saves_on_its_own(app: TestApp) {
+    let admin = app.admin().await;
+    let page = admin.get(PATH).await;
+    let booking = "#settings-3";
+    assert_eq!(page.text(&format!("{booking} legend")), "Booking");
+    let mut form = FormFields::of(&page, booking);
+    assert_eq!(form.value("section"), "3");
+    assert!(form.get("clinic_name").is_none(), "a section posts its own fields only");
+    assert!(
+        app.state.settings.get().booking_rules().one_per_day,
+        "ticked by default"
+    );
+    form.set("booking_horizon_days", "21");
+    form.0.retain(|(name, _)| name != "booking_one_per_day");
+    let clinic_before = page.attr("#clinic_name", "value");
+    admin
+        .post(PATH, &form.fields())
+        .await
+        .assert_redirect("/admin/settings#settings-3");
+    assert_eq!(stored(&app, "booking_horizon_days").await.as_deref(), Some("21"));
+    assert_eq!(stored(&app, "booking_one_per_day").await.as_deref(), Some("0"));
+    assert_eq!(
+        stored(&app, "clinic_name").await,
+        clinic_before,
+        "another section's key as it was"
+    );
+    assert_eq!(admin.get(PATH).await.text(".flash-success"), "Booking saved.");
+
+    // A bad value: told beside its field, with the section as typed, and nothing saved.
+    form.set("booking_horizon_days", "abc");
+    let refused = admin.post(PATH, &form.fields()).await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.has("#booking_horizon_days-error"), "{}", refused.text("main"));
+    assert_eq!(refused.attr("#booking_horizon_days", "value").as_deref(), Some("abc"));
+    assert_eq!(stored(&app, "booking_horizon_days").await.as_deref(), Some("21"));
+    let nowhere = admin.post(PATH, &[("section", "99")]).await;
+    nowhere.assert_status(StatusCode::NOT_FOUND);
+
+    // Mail: not connected until a server and a sender are saved.
+    let mail = "#settings-9";
+    assert_eq!(page.text(&format!("{mail} legend .chip")), "Not connected");
+    assert!(page.has(&format!("{mail} .settings-note a[href='/admin/outbox']")));
+    let mut form = FormFields::of(&page, mail);
+    // (The reader of a form's fields takes its inputs; the browser sends its select too.)
+    form.set("smtp_host", "127.0.0.1")
+        .set("mail_from", "clinic@example.edu")
+        .set("smtp_tls", "STARTTLS");
+    admin
+        .post(PATH, &form.fields())
+        .await
+        .assert_redirect("/admin/settings#settings-9");
+    let page = admin.get(PATH).await;
+    assert_eq!(page.text(&format!("{mail} legend .chip")), "Connected");
+    assert_eq!(page.text("#settings-10 legend .chip"), "Not connected");
+    assert!(
+        !page.has("#settings-1 legend .chip"),
+        "the clinic's section has no connection"
+    );
 }

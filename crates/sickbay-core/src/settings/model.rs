@@ -159,6 +159,30 @@ pub fn fieldsets(form: &Values) -> Vec<Fieldset> {
 }
 
 /// Every key a section owns.
+/// The whole form when one section is saved on its own (`number`, counted from 1 as the page shows them): that
+/// section's fields as posted (one left out is left out, as an unticked box is), every other setting as it is
+/// now. `None` when there is no such section.
+pub fn with_section(current: &Settings, number: usize, posted: &Values) -> Option<Values> {
+    let section = fieldsets(&Values::new()).into_iter().nth(number.checked_sub(1)?)?;
+    let mut form = current.to_form();
+    for field in section.fields {
+        match posted.get(field.key) {
+            Some(value) => form.insert(field.key.to_owned(), value.clone()),
+            None => form.remove(field.key),
+        };
+    }
+    Some(form)
+}
+
+/// Whether a section that reaches patients outside the clinic (mail, SMS) is set up; `None` for the others.
+pub fn connected(settings: &Settings, title: &str) -> Option<bool> {
+    match title {
+        MailSettings::TITLE => Some(settings.mail.is_configured()),
+        SmsSettings::TITLE => Some(settings.sms.provider().is_configured()),
+        _ => None,
+    }
+}
+
 pub fn known_keys() -> Vec<&'static str> {
     let mut keys = ClinicSettings::keys();
     keys.extend(RegistrationSettings::keys());
@@ -210,6 +234,30 @@ mod tests {
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn a_section_saved_alone_changes_only_its_own_keys() {
+        let current = Settings::default();
+        let sets = fieldsets(&Values::new());
+        let (number, section) = (2, &sets[1]);
+        let first = section.fields[0].key;
+        let posted: Values = [(first.to_owned(), "typed".to_owned())].into();
+        let form = with_section(&current, number, &posted).expect("a section");
+        let mine: Vec<&str> = section.fields.iter().map(|f| f.key).collect();
+        for (key, value) in current.to_form() {
+            match key.as_str() {
+                k if k == first => assert_eq!(form[k], "typed"),
+                // Left out of the post: left out, as an unticked box is.
+                k if mine.contains(&k) => assert!(!form.contains_key(k), "{k}"),
+                k => assert_eq!(form[k], value, "{k} is another section's"),
+            }
+        }
+        assert!(with_section(&current, 0, &posted).is_none());
+        assert!(with_section(&current, sets.len() + 1, &posted).is_none());
+        assert_eq!(connected(&current, MailSettings::TITLE), Some(false));
+        assert_eq!(connected(&current, SmsSettings::TITLE), Some(false));
+        assert_eq!(connected(&current, ClinicSettings::TITLE), None);
     }
 
     #[test]
