@@ -81,12 +81,10 @@ pub async fn update(
     };
     service::save(&state.db, &admin.actor, &settings).await?;
     state.settings.refresh(&state.db).await?;
-    let title = section.and_then(|number| fieldsets(&Values::new()).into_iter().nth(number - 1));
-    let (message, back) = match title {
-        Some(set) => (
-            format!("{} saved.", set.title),
-            format!("{PATH}#settings-{}", section.unwrap_or(1)),
-        ),
+    let saved_section =
+        section.and_then(|number| Some((number, fieldsets(&Values::new()).into_iter().nth(number - 1)?)));
+    let (message, back) = match saved_section {
+        Some((number, set)) => (format!("{} saved.", set.title), format!("{PATH}#settings-{number}")),
         None => ("Settings saved.".to_owned(), PATH.to_owned()),
     };
     flash(&session, FlashKind::Success, message).await?;
