@@ -250,7 +250,8 @@ impl SlotPicker {
         self.chosen == Some(*id)
     }
 
-    /// With "any doctor" and several doctors, the day's earliest time, offered at the top of the times.
+    /// With "any doctor" and several doctors, the day's earliest time, offered at the top of the times; of
+    /// doctors starting at the same time, the first listed.
     pub fn earliest(&self) -> Option<&SlotChoice> {
         if self.doctor.is_some() || self.groups.len() < 2 {
             return None;
@@ -259,7 +260,7 @@ impl SlotPicker {
             .iter()
             .flat_map(|g| &g.periods)
             .flat_map(|p| &p.slots)
-            .min_by_key(|s| (s.starts_at, s.id))
+            .min_by_key(|s| s.starts_at)
     }
 
     /// The time chosen before a refused booking, for the book bar.

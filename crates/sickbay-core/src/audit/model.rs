@@ -598,6 +598,15 @@ impl Filter {
         *self == Filter::default()
     }
 
+    /// Whether a filter narrows the entries shown (who, patient, action, kind of record, days), whichever
+    /// entries are shown.
+    pub fn narrows(&self) -> bool {
+        Filter {
+            entries: Entries::default(),
+            ..self.clone()
+        } != Filter::default()
+    }
+
     /// The span of the filter's days in `zone`: a local day is from its midnight to the next one's, so an
     /// entry at 23:30 local time belongs to that local day whatever its day in UTC.
     pub fn span(&self, zone: Tz) -> Span {
@@ -887,6 +896,9 @@ mod tests {
             "the trail opens on changes"
         );
         assert!(query(&[("access", "nonsense")]).filter().is_err());
+        let reads = query(&[("access", "1")]).filter().expect("reads");
+        assert!(!reads.is_empty() && !reads.narrows(), "a pill is not a filter to clear");
+        assert!(filter.narrows());
         for (user, who) in [
             ("", Who::Anyone),
             ("staff", Who::AnyStaff),
