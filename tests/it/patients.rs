@@ -22,6 +22,7 @@ on_both_databases!(
     self_registration_is_throttled_per_address,
     search_ignores_accents,
     search_tokens_are_made_again_when_the_rules_change,
+    a_rebuild_of_the_tokens_racing_registrations_loses_none,
     photos_upload_as_jpeg_or_png_only,
 );
 
@@ -879,6 +880,52 @@ async fn search_tokens_are_made_again_when_the_rules_change(app: TestApp) {
         ["Ọ̀ṣun, Adéwálé"]
     );
     assert_eq!(service(app.db()).await.unwrap(), None, "once");
+}
+
+/// A rebuild of the search tokens (an instance starting on new search rules) while other requests register
+/// patients leaves every patient findable. It once deleted the tokens of students registered between its read of
+/// the patients and its delete, on PostgreSQL: a test's server was rebuilding at its first start while the test
+/// imported students, and the search found none of them.
+async fn a_rebuild_of_the_tokens_racing_registrations_loses_none(app: TestApp) {
+    // Enough patients that reading them all takes the rebuild a moment, as on a clinic's database.
+    let roll: String = (0..400).map(|i| format!("CSC/22/{i:04},Roll{i},Student\n")).collect();
+    crate::support::import_students(&app, &format!("matric_number,first_name,surname\n{roll}")).await;
+    let rebuilds = async {
+        for _ in 0..6 {
+            sqlx::query("UPDATE sequence_counter SET value = 1 WHERE name = 'search_tokens_version'")
+                .execute(app.db().pool())
+                .await
+                .unwrap();
+            let rebuilt = sickbay_core::patients::service::refresh_search_tokens(app.db()).await;
+            assert!(rebuilt.unwrap().is_some());
+        }
+    };
+    // Four desks register patients one after another all through the rebuilds.
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let desk = |desk: usize| {
+        let (app, done) = (&app, &done);
+        async move {
+            let mut i = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                crate::support::visitor(app, "Ada", &format!("Racer{desk}x{i}")).await;
+                i += 1;
+            }
+        }
+    };
+    let rebuilds = async {
+        rebuilds.await;
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+    };
+    tokio::join!(rebuilds, desk(0), desk(1), desk(2), desk(3));
+    let without_tokens = app
+        .count("SELECT COUNT(*) FROM patient WHERE id NOT IN (SELECT patient_id FROM patient_search_token)")
+        .await;
+    assert_eq!(without_tokens, 0, "every patient keeps their tokens");
+    let admin = app.admin().await;
+    assert_eq!(
+        admin.get("/patients?q=racer3x0").await.texts(".result-list li strong"),
+        ["Racer3x0, Ada"]
+    );
 }
 
 /// A name shared by more patients than a search lists shows the first twenty by surname and first name, and a

@@ -135,13 +135,18 @@ pub async fn visits_from_history(db: &Db, today: Date) -> Result<u64, sqlx::Erro
         format!("CASE v.id % 10{arms} END")
     };
     let mut tx = db.begin_write().await?;
+    // Each INSERT ... SELECT is ordered: the ids follow it, and the billing and the diagnoses drawn from `v.id`
+    // follow the ids. Unordered, PostgreSQL numbered the visits in whichever order its plan read the tickets (a
+    // sequential scan before the table's statistics were taken, an index after), so the same seed billed other
+    // patients now and then.
     let visits = sqlx::query(
         "INSERT INTO visit (patient_id, doctor_id, ticket_id, appointment_id, day, status, started_at, completed_at,
                             updated_at)
          SELECT patient_id, doctor_id, id, appointment_id, day, 'completed', started_at, finished_at, finished_at
          FROM ticket
          WHERE status = 'completed' AND day < $1 AND doctor_id IS NOT NULL AND started_at IS NOT NULL
-               AND finished_at IS NOT NULL",
+               AND finished_at IS NOT NULL
+         ORDER BY id",
     )
     .bind(today)
     .execute(&mut *tx)
@@ -150,13 +155,15 @@ pub async fn visits_from_history(db: &Db, today: Date) -> Result<u64, sqlx::Erro
     let statements = [
         format!(
             "INSERT INTO diagnosis (visit_id, patient_id, doctor_id, code, description, recorded_at)
-             SELECT v.id, v.patient_id, v.doctor_id, {}, {}, v.started_at + 600000 FROM visit v",
+             SELECT v.id, v.patient_id, v.doctor_id, {}, {}, v.started_at + 600000 FROM visit v
+             ORDER BY v.id",
             case(0),
             case(1)
         ),
         format!(
             "INSERT INTO clinical_note (visit_id, kind, body, author_id, written_at)
-             SELECT v.id, 'complaint', {}, v.doctor_id, v.started_at + 60000 FROM visit v",
+             SELECT v.id, 'complaint', {}, v.doctor_id, v.started_at + 60000 FROM visit v
+             ORDER BY v.id",
             case(2)
         ),
         "INSERT INTO vitals (patient_id, visit_id, systolic, diastolic, temperature_tenths, pulse, respiratory_rate,
@@ -164,7 +171,7 @@ pub async fn visits_from_history(db: &Db, today: Date) -> Result<u64, sqlx::Erro
          SELECT v.patient_id, v.id, 100 + v.id % 45, 62 + v.id % 30, 361 + v.id % 25, 60 + v.id % 45,
                 13 + v.id % 8, 94 + v.id % 7, 480 + v.patient_id % 450, 1520 + v.patient_id % 380, v.doctor_id,
                 v.started_at + 120000
-         FROM visit v"
+         FROM visit v ORDER BY v.id"
             .to_owned(),
         // The word-read tests that go with a diagnosis (a blood film for malaria, a Widal test for typhoid, a
         // urinalysis for an infection of the urine), resulted and released an hour into the visit.
@@ -176,7 +183,7 @@ pub async fn visits_from_history(db: &Db, today: Date) -> Result<u64, sqlx::Erro
                 'abnormal', lab.id, v.started_at + 3600000, lab.id, v.started_at + 3600000, v.started_at + 3600000
          FROM visit v CROSS JOIN (SELECT MIN(id) AS id FROM staff WHERE role = 'lab') lab JOIN lab_test t
               ON t.name = CASE v.id % 10 WHEN 0 THEN 'Malaria parasite' WHEN 5 THEN 'Widal test' ELSE 'Urinalysis' END
-         WHERE v.id % 10 IN (0, 5, 8)"
+         WHERE v.id % 10 IN (0, 5, 8) ORDER BY v.id"
             .to_owned(),
         // The doctors have seen the results of more than a week ago; the week's wait on their homes.
         format!(

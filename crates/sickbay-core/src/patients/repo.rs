@@ -5,7 +5,7 @@ use super::model::{
     ContactDetails, MatricNumber, Patient, PatientDetails, PatientSummary, PortalAccess, SheetFilter, SheetStudent,
     StudentRecord, prefix_range, search_tokens,
 };
-use crate::db::{Date, Flag, Reader, Timestamp, Tx, changed_one_row, row_by_id};
+use crate::db::{Backend, Date, Flag, Reader, Timestamp, Tx, changed_one_row, row_by_id};
 use sqlx::any::AnyArguments;
 use sqlx::{Any, Arguments};
 
@@ -269,6 +269,7 @@ pub async fn save_search_tokens(
 /// Makes every patient's search tokens again, from their current details.
 pub async fn rebuild_search_tokens(tx: &mut Tx) -> Result<u64, sqlx::Error> {
     type Searchable = (i64, String, String, String, Option<String>, String, Option<String>);
+    hold_off_token_writers(tx).await?;
     let patients: Vec<Searchable> = sqlx::query_as(
         "SELECT id, first_name, surname, other_names, matric_number, clinic_number, phone FROM patient ORDER BY id",
     )
@@ -289,6 +290,19 @@ pub async fn rebuild_search_tokens(tx: &mut Tx) -> Result<u64, sqlx::Error> {
         insert_search_tokens(tx, *id, (surname, first_name), &tokens).await?;
     }
     Ok(patients.len() as u64)
+}
+
+/// Makes every other writer of search tokens wait for this transaction, and waits for those under way. Without
+/// it, on PostgreSQL, a registration committed between the rebuild's read of the patients and its delete of every
+/// token lost its tokens, and the patient could not be found. SQLite's write transaction already has the database
+/// to itself.
+async fn hold_off_token_writers(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    if tx.backend() == Backend::Postgres {
+        sqlx::query("LOCK TABLE patient_search_token IN SHARE MODE")
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Adds search tokens to a patient that has none yet (a new record), each with the `(surname, first name)` the
