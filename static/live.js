@@ -64,13 +64,21 @@
     }, 0);
   });
 
-  // "arrived 09:40 (12 min ago)", counted here from the check-in time, so a ticket's markup stays the same as
-  // time passes.
+  // "arrived 09:40 (12 min ago)", and the desk's short "12 min", counted here from the check-in time, so a
+  // ticket's markup stays the same as time passes.
   function waited() {
     var now = Date.now();
+    var minutesSince = function (span) {
+      return Math.max(0, Math.round((now - Number(span.getAttribute("data-since"))) / 60000));
+    };
     document.querySelectorAll(".waited[data-since]").forEach(function (span) {
-      var minutes = Math.max(0, Math.round((now - Number(span.getAttribute("data-since"))) / 60000));
+      var minutes = minutesSince(span);
       var text = minutes < 1 ? " (just now)" : " (" + minutes + " min ago)";
+      if (span.textContent !== text) { span.textContent = text; }
+    });
+    document.querySelectorAll(".wait[data-since]").forEach(function (span) {
+      var minutes = minutesSince(span);
+      var text = minutes < 1 ? "now" : minutes + " min";
       if (span.textContent !== text) { span.textContent = text; }
     });
   }

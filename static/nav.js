@@ -40,3 +40,57 @@
   window.addEventListener("load", fit);
   fit();
 })();
+
+// A page's list of its own sections (nav[data-marks-current]: the consultation's jump list, the settings' side
+// list) marks the one in view with aria-current: the topmost section in a band from where the list sticks (its
+// CSS `top`, below any bar that stays on top) to 40% down the screen; at the foot of the page, the last one shown.
+(function () {
+  "use strict";
+  var nav = document.querySelector("nav[data-marks-current]");
+  if (!nav || !window.IntersectionObserver) { return; }
+  var links = Array.prototype.slice.call(nav.querySelectorAll("a[href^='#']"));
+  var sectionOf = function (link) { return document.getElementById(link.getAttribute("href").slice(1)); };
+  var inBand = {};
+
+  function mark() {
+    var current = links.find(function (link) { return inBand[link.getAttribute("href").slice(1)]; });
+    var root = document.documentElement;
+    if (window.innerHeight + window.scrollY >= root.scrollHeight - 4) {
+      var shown = links.filter(function (link) {
+        var section = sectionOf(link);
+        return section && section.getBoundingClientRect().top < window.innerHeight;
+      });
+      current = shown[shown.length - 1] || current;
+    }
+    links.forEach(function (link) {
+      if (link === current) {
+        link.setAttribute("aria-current", "location");
+      } else {
+        link.removeAttribute("aria-current");
+      }
+    });
+  }
+
+  var top = Math.round(parseFloat(getComputedStyle(nav).top)) || 0;
+  var watcher = new IntersectionObserver(function (entries) {
+    entries.forEach(function (entry) { inBand[entry.target.id] = entry.isIntersecting; });
+    mark();
+  }, { rootMargin: "-" + top + "px 0px -60% 0px" });
+  // Again after htmx swaps a section for its new version.
+  function watch() {
+    watcher.disconnect();
+    inBand = {};
+    links.forEach(function (link) {
+      var section = sectionOf(link);
+      if (section) { watcher.observe(section); }
+    });
+  }
+  watch();
+  document.addEventListener("htmx:afterSettle", watch);
+  var pending = false;
+  window.addEventListener("scroll", function () {
+    if (pending) { return; }
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; mark(); });
+  }, { passive: true });
+})();

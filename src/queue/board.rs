@@ -148,6 +148,19 @@ impl Board {
                 items: rows.collect::<AppResult<_>>()?,
             });
         }
+        let closed: Vec<&Ticket> = snapshot.tickets.iter().filter(|t| t.can(Move::Reinstate)).collect();
+        units.push((
+            "closed-count".to_owned(),
+            Arc::from(ClosedCount { count: closed.len() }.render()?),
+        ));
+        let closed = closed.into_iter().map(|t| {
+            let html = ClosedRow { t, zone }.render()?;
+            Ok((format!("closed-{}", t.id), Arc::from(html)))
+        });
+        lists.push(List {
+            id: "closed-list".to_owned(),
+            items: closed.collect::<AppResult<_>>()?,
+        });
         units.push(("due-note".to_owned(), Arc::from(board.due_note()?)));
         units.push(("room-assignments-box".to_owned(), Arc::from(board.rooms()?)));
         let due = board.desk.due.iter().filter(|a| clock.lists(a)).map(|a| {
@@ -271,6 +284,20 @@ struct ColumnHead<'a> {
 struct DueRow<'a> {
     a: &'a AppointmentView,
     zone: Tz,
+}
+
+/// A ticket closed today as a no-show or "left", which reception may put back in its place.
+#[derive(Template)]
+#[template(path = "queue/_closed_row.html")]
+struct ClosedRow<'a> {
+    t: &'a Ticket,
+    zone: Tz,
+}
+
+#[derive(Template)]
+#[template(path = "queue/_closed_count.html")]
+struct ClosedCount {
+    count: usize,
 }
 
 #[derive(Template)]

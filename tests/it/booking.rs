@@ -835,6 +835,9 @@ async fn any_doctor_shows_each_doctors_first_times_and_one_tap_to_all(app: TestA
             page.attr(&format!("input#{earliest}"), "value"),
             Some(adaezes[0].to_string())
         );
+        // Marked, so the pill shows when it is chosen; the one time marked.
+        assert_eq!(page.texts("input[data-earliest]").len(), 1);
+        assert!(page.has(&format!("input#{earliest}[data-earliest]")));
         assert_eq!(page.texts(".slot-more"), ["All 8 times with Test dr.adaeze"]);
         let all = page.attr(".slot-more", "href").expect("a link to all her times");
         assert_eq!(all, format!("{base}?day={day}&doctor={adaeze}"));

@@ -186,6 +186,30 @@ impl Browser {
         self.element(css).await.text().await.expect("text")
     }
 
+    /// Scrolls section `id` to the top of the screen and waits until the page's list of its sections
+    /// (`nav[data-marks-current]`) marks it; what the list marks then.
+    pub async fn scroll_to_section(&self, id: &str) -> String {
+        let mut marked = String::new();
+        for _ in 0..50 {
+            let found = self
+                .client
+                .execute(
+                    "document.getElementById(arguments[0]).scrollIntoView({block: 'start'});
+                     var link = document.querySelector('nav[data-marks-current] a[aria-current]');
+                     return link ? link.getAttribute('href') : '';",
+                    vec![serde_json::Value::from(id)],
+                )
+                .await
+                .expect("scroll");
+            marked = found.as_str().unwrap_or_default().to_owned();
+            if marked == format!("#{id}") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        marked
+    }
+
     pub async fn path(&self) -> String {
         let url = self.client.current_url().await.expect("url");
         match url.query() {

@@ -124,6 +124,9 @@ async fn a_doctor_sees_a_patient_from_call_next_to_complete_on_one_screen(app: T
     )
     .await;
     assert_eq!(app.count("SELECT COUNT(*) FROM prescription_item").await, 2);
+    // The jump list marks the section the doctor is at.
+    assert_eq!(doctor.scroll_to_section("prescriptions").await, "#prescriptions");
+    assert_eq!(doctor.scroll_to_section("vitals").await, "#vitals");
 
     // A lab order, then the lab attendant's result reaches the doctor's open screen live.
     doctor

@@ -327,6 +327,20 @@ async fn destructive_actions_ask_in_a_dialog_that_names_them(app: TestApp) {
             wait_for_text(&b, "#queue-notice", "put back in the queue").await;
             assert_eq!(app.count(&waiting).await, 1, "the undo puts the ticket back");
             b.screenshot("47-no-show-undone").await;
+            // Marked again, and the page reloaded: the message and its Undo are gone, and the day's list of
+            // no-shows still puts it back.
+            b.click_live(&format!("#ticket-{ticket} a.ticket-menu")).await;
+            b.click_live(&button).await;
+            wait_for_text(&b, "#queue-notice", "no-show").await;
+            assert_eq!(app.count(&waiting).await, 0);
+            b.goto(&app, "/queue").await;
+            wait_live(&b, "#board-status").await;
+            b.click("#closed-today summary").await;
+            assert!(b.text(&format!("#closed-{ticket}")).await.contains("No-show"));
+            b.screenshot("48-closed-today").await;
+            b.click_live(&format!("#closed-{ticket} button")).await;
+            wait_for_text(&b, "#queue-notice", "put back in the queue").await;
+            assert_eq!(app.count(&waiting).await, 1, "Put back puts the ticket back");
             b.close().await;
         }
     }

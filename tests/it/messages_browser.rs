@@ -113,6 +113,21 @@ async fn the_outbox_reads_on_a_desktop_and_a_phone(app: TestApp) {
         assert!(b.fits_width().await, "the outbox fits at {size}");
         b.goto(&app, "/admin/settings").await;
         assert!(b.fits_width().await, "the settings with the mail server fit at {size}");
+        if size == "desktop" {
+            // The side list marks the section in view.
+            let billing = b
+                .client
+                .execute(
+                    "return Array.from(document.querySelectorAll('.settings-nav a'))
+                       .find(a => a.textContent.trim() === 'Billing').getAttribute('href');",
+                    vec![],
+                )
+                .await
+                .expect("the billing section's link");
+            let billing = billing.as_str().expect("an address").trim_start_matches('#').to_owned();
+            assert_eq!(b.scroll_to_section(&billing).await, format!("#{billing}"));
+            b.screenshot("35-settings-section").await;
+        }
         b.close().await;
     }
 }

@@ -46,6 +46,7 @@ on_both_databases!(
     old_calls_leave_the_display,
     choosing_a_walk_in_selects_them_and_adding_is_its_own_act,
     a_no_show_or_left_by_mistake_is_undone_once_back_to_its_place,
+    the_days_no_shows_and_leavers_stay_on_the_board_to_put_back,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -2052,4 +2053,68 @@ async fn a_no_show_or_left_by_mistake_is_undone_once_back_to_its_place(app: Test
         old.text("[role=alert]")
     );
     assert_eq!(status_of(&app, chidi).await, "no_show");
+}
+
+/// A no-show's Undo lives in one message; a reload loses it. The board keeps the day's no-shows and patients who
+/// left in a list of their own, each with "Put back", and the ticket's own page offers the same.
+async fn the_days_no_shows_and_leavers_stay_on_the_board_to_put_back(app: TestApp) {
+    let c = clinic(&app).await;
+    let ids = PATIENTS.named(&app, &["Ada", "Bola"]).await;
+    for (index, queue) in [(0, "general".to_owned()), (1, c.doctor_a.0.to_string())] {
+        walk_in(&c.reception, index, &queue, "normal")
+            .await
+            .assert_redirect("/queue");
+    }
+    let (ada, ada_code) = ticket_of(&app, ids[0]).await;
+    let (bola, _) = ticket_of(&app, ids[1]).await;
+    let board = c.reception.get("/queue").await;
+    assert_eq!(board.text("#closed-count"), "0");
+    assert!(board.texts("#closed-list li").is_empty());
+    assert!(board.has(".closed-empty"));
+
+    c.reception
+        .post(&format!("/queue/tickets/{ada}/no-show"), &[])
+        .await
+        .assert_redirect("/queue");
+    c.reception
+        .post(&format!("/queue/tickets/{bola}/cancel"), &[])
+        .await
+        .assert_redirect("/queue");
+    let board = c.reception.get("/queue").await;
+    assert_eq!(board.text("#closed-count"), "2");
+    let row = board.text(&format!("#closed-{ada}"));
+    assert!(
+        row.contains(&ada_code) && row.contains("Ada") && row.contains("No-show") && row.contains("General queue"),
+        "{row}"
+    );
+    assert!(board.text(&format!("#closed-{bola}")).contains("Left the clinic"));
+    let put_back = format!("/queue/tickets/{ada}/reinstate");
+    assert_eq!(
+        board.attr(&format!("#closed-{ada} button"), "formaction").as_deref(),
+        Some(put_back.as_str())
+    );
+    assert_eq!(
+        board.attr(&format!("#closed-{ada} button"), "form").as_deref(),
+        Some("put-back-form")
+    );
+    assert!(board.has("form#put-back-form input[name=csrf_token]"));
+    // The closed ticket's own page offers it too.
+    let page = c.reception.get(&format!("/queue/tickets/{ada}")).await;
+    assert_eq!(
+        page.attr(".ticket-menu-body form", "action").as_deref(),
+        Some(put_back.as_str())
+    );
+
+    // Put back as the form sends it: the ticket waits again and leaves the list.
+    c.reception.post(&put_back, &[]).await.assert_redirect("/queue");
+    assert_eq!(status_of(&app, ada).await, "waiting");
+    let board = c.reception.get("/queue").await;
+    assert_eq!(board.text("#closed-count"), "1");
+    assert!(!board.has(&format!("#closed-{ada}")));
+    assert!(board.has(&format!("#queue-general #ticket-{ada}")));
+    // Once back, there is nothing to put back.
+    c.reception
+        .post(&put_back, &[])
+        .await
+        .assert_status(StatusCode::CONFLICT);
 }

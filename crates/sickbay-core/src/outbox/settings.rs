@@ -30,9 +30,10 @@ macro_rules! channels {
     };
 }
 
-/// One line of text, optional.
+/// One line of text, optional; `help` says what leaving it empty does (under the box, so labels side by side
+/// stay one line and their boxes line up).
 macro_rules! line {
-    ($key:literal, $label:literal, $hint:literal) => {
+    ($key:literal, $label:literal, $help:literal) => {
         Text {
             key: $key,
             parse: parse_line,
@@ -40,7 +41,8 @@ macro_rules! line {
             default: String::new,
             look: || Field {
                 label: $label,
-                hint: $hint,
+                hint: "(optional)",
+                help: $help,
                 kind: "text",
                 maxlength: 200,
                 extra: "spellcheck=false autocapitalize=none".to_owned(),
@@ -60,7 +62,8 @@ macro_rules! secret {
             default: String::new,
             look: || Field {
                 label: $label,
-                hint: "(kept once saved; leave empty to keep it)",
+                hint: "(optional)",
+                help: "Kept once saved: leave it empty to keep the saved one.",
                 kind: "password",
                 maxlength: 200,
                 extra: "autocomplete=off".to_owned(),
@@ -112,7 +115,7 @@ pub const REMINDER_HOURS: Text<Vec<i64>> = Text {
 pub const SMTP_HOST: Text<String> = line!(
     "smtp_host",
     "Mail server (SMTP host)",
-    "(empty: email is kept, not sent)"
+    "Empty: email waits in the outbox, not sent."
 );
 pub const SMTP_PORT: Number = Number {
     key: "smtp_port",
@@ -141,7 +144,7 @@ pub const SMTP_TLS: Text<Tls> = Text {
         ..Field::default()
     },
 };
-pub const SMTP_USERNAME: Text<String> = line!("smtp_username", "Mail user name", "(optional)");
+pub const SMTP_USERNAME: Text<String> = line!("smtp_username", "Mail user name", "");
 pub const SMTP_PASSWORD: Text<String> = secret!("smtp_password", "Mail password");
 pub const MAIL_FROM: Text<String> = Text {
     key: "mail_from",
@@ -150,7 +153,8 @@ pub const MAIL_FROM: Text<String> = Text {
     default: String::new,
     look: || Field {
         label: "Send email from",
-        hint: "(an address, e.g. clinic@example.edu)",
+        hint: "(optional)",
+        help: "An address, e.g. clinic@example.edu.",
         kind: "email",
         maxlength: 200,
         ..Field::default()
@@ -171,9 +175,13 @@ pub const SMS_ENDPOINT: Text<String> = Text {
         ..Field::default()
     },
 };
-pub const SMS_USERNAME: Text<String> = line!("sms_username", "SMS user name", "(empty: SMS is kept, not sent)");
+pub const SMS_USERNAME: Text<String> = line!(
+    "sms_username",
+    "SMS user name",
+    "Empty: SMS waits in the outbox, not sent."
+);
 pub const SMS_API_KEY: Text<String> = secret!("sms_api_key", "SMS API key");
-pub const SMS_SENDER_ID: Text<String> = line!("sms_sender_id", "SMS sender name", "(optional; as registered)");
+pub const SMS_SENDER_ID: Text<String> = line!("sms_sender_id", "SMS sender name", "As registered with the provider.");
 pub const PHONE_COUNTRY_CODE: Text<String> = Text {
     key: "phone_country_code",
     parse: parse_country_code,

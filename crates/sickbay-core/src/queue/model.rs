@@ -49,7 +49,7 @@ impl TicketStatus {
             TicketStatus::WithDoctor => "With the doctor",
             TicketStatus::Completed => "Done",
             TicketStatus::NoShow => "No-show",
-            TicketStatus::Cancelled => "Cancelled",
+            TicketStatus::Cancelled => "Left the clinic",
         }
     }
 
