@@ -341,6 +341,26 @@ async fn destructive_actions_ask_in_a_dialog_that_names_them(app: TestApp) {
             b.click_live(&format!("#closed-{ticket} button")).await;
             wait_for_text(&b, "#queue-notice", "put back in the queue").await;
             assert_eq!(app.count(&waiting).await, 1, "Put back puts the ticket back");
+            // The board's push takes it off the list and back into its queue.
+            let mut left_the_list = false;
+            for _ in 0..50 {
+                let on_list = b.client.find(Locator::Css(&format!("#closed-{ticket}"))).await.is_ok();
+                let queued = b
+                    .client
+                    .find(Locator::Css(&format!(".queue-column #ticket-{ticket}")))
+                    .await
+                    .is_ok();
+                if !on_list && queued {
+                    left_the_list = true;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            assert!(
+                left_the_list,
+                "the live board moved the ticket from the list to its queue"
+            );
+            assert_eq!(b.text("#closed-count").await, "0");
             b.close().await;
         }
     }
