@@ -70,9 +70,12 @@ pub async fn update(
     let section = posted
         .remove("section")
         .and_then(|number| number.trim().parse::<usize>().ok());
-    let mut form = match section {
-        Some(number) => with_section(&saved, number, &posted).ok_or(crate::web::AppError::NotFound)?,
-        None => posted,
+    let (saved_section, mut form) = match section {
+        Some(number) => {
+            let (title, form) = with_section(&saved, number, &posted).ok_or(crate::web::AppError::NotFound)?;
+            (Some((number, title)), form)
+        }
+        None => (None, posted),
     };
     keep_secrets(&mut form, &saved);
     let settings = match Settings::from_form(&form) {
@@ -81,10 +84,8 @@ pub async fn update(
     };
     service::save(&state.db, &admin.actor, &settings).await?;
     state.settings.refresh(&state.db).await?;
-    let saved_section =
-        section.and_then(|number| Some((number, fieldsets(&Values::new()).into_iter().nth(number - 1)?)));
     let (message, back) = match saved_section {
-        Some((number, set)) => (format!("{} saved.", set.title), format!("{PATH}#settings-{number}")),
+        Some((number, title)) => (format!("{title} saved."), format!("{PATH}#settings-{number}")),
         None => ("Settings saved.".to_owned(), PATH.to_owned()),
     };
     flash(&session, FlashKind::Success, message).await?;

@@ -158,11 +158,10 @@ pub fn fieldsets(form: &Values) -> Vec<Fieldset> {
     ]
 }
 
-/// Every key a section owns.
 /// The whole form when one section is saved on its own (`number`, counted from 1 as the page shows them): that
 /// section's fields as posted (one left out is left out, as an unticked box is), every other setting as it is
-/// now. `None` when there is no such section.
-pub fn with_section(current: &Settings, number: usize, posted: &Values) -> Option<Values> {
+/// now; with the section's title. `None` when there is no such section.
+pub fn with_section(current: &Settings, number: usize, posted: &Values) -> Option<(&'static str, Values)> {
     let section = fieldsets(&Values::new()).into_iter().nth(number.checked_sub(1)?)?;
     let mut form = current.to_form();
     for field in section.fields {
@@ -171,7 +170,7 @@ pub fn with_section(current: &Settings, number: usize, posted: &Values) -> Optio
             None => form.remove(field.key),
         };
     }
-    Some(form)
+    Some((section.title, form))
 }
 
 /// Whether a section that reaches patients outside the clinic (mail, SMS) is set up; `None` for the others.
@@ -243,7 +242,8 @@ mod tests {
         let (number, section) = (2, &sets[1]);
         let first = section.fields[0].key;
         let posted: Values = [(first.to_owned(), "typed".to_owned())].into();
-        let form = with_section(&current, number, &posted).expect("a section");
+        let (title, form) = with_section(&current, number, &posted).expect("a section");
+        assert_eq!(title, section.title);
         let mine: Vec<&str> = section.fields.iter().map(|f| f.key).collect();
         for (key, value) in current.to_form() {
             match key.as_str() {
