@@ -176,6 +176,19 @@ impl VisitPage {
         recorded.vitals.shown()
     }
 
+    /// The latest vitals when they are this visit's own (see [`Recorded::is_of_visit`]).
+    pub fn vitals_now(&self) -> Option<&Recorded> {
+        let day_start = sickbay_core::db::Timestamp::start_of_day(self.visit.day.0, self.layout.zone);
+        self.vitals
+            .first()
+            .filter(|latest| latest.is_of_visit(self.visit.id, day_start))
+    }
+
+    /// The latest vitals when they are an earlier visit's: shown apart, with their date.
+    pub fn vitals_before(&self) -> Option<&Recorded> {
+        self.vitals.first().filter(|_| self.vitals_now().is_none())
+    }
+
     /// The notes written first: what brought the patient, and their history.
     pub fn complaint_kinds(&self) -> [NoteKind; 2] {
         [NoteKind::Complaint, NoteKind::History]

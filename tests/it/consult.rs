@@ -291,6 +291,23 @@ async fn vitals_refuse_impossible_values_and_flag_unusual_ones(app: TestApp) {
         .await;
     fragment.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(fragment.has("#vitals #pulse-error"));
+    // While this visit's readings fold the form away, a reading from days before is an earlier visit's: it is
+    // shown apart with its date, and the form is open for today's.
+    assert!(page.has("#vitals details.fold-again form.vitals-form"));
+    sqlx::query("UPDATE vitals SET visit_id = NULL, recorded_at = recorded_at - $1")
+        .bind(3 * 24 * 60 * 60 * 1000_i64)
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    let page = doctor.get(&format!("/visits/{visit}")).await;
+    assert!(!page.has("#latest-vitals"));
+    assert!(page.text("#vitals").contains("No vitals recorded at this visit yet."));
+    let earlier = page.text("#earlier-vitals");
+    assert!(
+        earlier.contains("at an earlier visit") && earlier.contains("37.2 °C"),
+        "{earlier}"
+    );
+    assert!(page.has("#vitals form.vitals-form") && !page.has("#vitals details.fold-again"));
 }
 
 async fn notes_are_signed_and_drafts_come_back(app: TestApp) {

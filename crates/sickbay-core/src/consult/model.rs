@@ -646,9 +646,40 @@ pub struct Recorded {
     pub recorded_at: Timestamp,
 }
 
+impl Recorded {
+    /// Whether the reading is the visit's own: taken at it, or on its day before it (at the lab's triage). An
+    /// older one is an earlier visit's, and must not read as today's.
+    pub fn is_of_visit(&self, visit_id: i64, day_start: Timestamp) -> bool {
+        self.visit_id == Some(visit_id) || self.recorded_at >= day_start
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reading_is_the_visits_own_when_taken_at_it_or_on_its_day() {
+        let day_start = Timestamp(1_000_000);
+        let reading = |visit_id: Option<i64>, at: i64| Recorded {
+            id: 1,
+            visit_id,
+            health_record_id: None,
+            vitals: Vitals::default(),
+            recorded_by: "Dr A".into(),
+            recorded_at: Timestamp(at),
+        };
+        assert!(reading(Some(7), 10).is_of_visit(7, day_start), "taken at the visit");
+        assert!(
+            reading(None, 1_000_000).is_of_visit(7, day_start),
+            "at triage that morning"
+        );
+        assert!(
+            !reading(Some(3), 999_999).is_of_visit(7, day_start),
+            "an earlier visit's"
+        );
+        assert!(!reading(None, 10).is_of_visit(7, day_start), "an earlier day's triage");
+    }
 
     fn form(pairs: &[(&str, &str)]) -> VitalsForm {
         let mut form = VitalsForm::default();
