@@ -9,6 +9,9 @@
 // 5. Ctrl+Enter (or Cmd+Enter) in a text box sends its form, so notes are signed without the mouse.
 // 6. A form pushed by a live stream carries no token (htmx sends it as a header); sent in the moment before htmx
 //    has taken it over (Enter pressed as a push lands), it posts as a plain form, and takes the token along.
+// 7. A page of forms each saved on its own (form[data-saved-apart], the settings' sections): a form changed and not
+//    saved says "not saved" in the page's list of sections; saving another asks first (the page comes back as
+//    saved, without the other changes), and so does leaving the page (the browser's own question).
 (function () {
   "use strict";
 
@@ -45,16 +48,26 @@
     return dialog;
   }
 
-  function ask(form, then) {
+  // The dialog asks `words.question` (with `words.detail`); its confirm button says `words.ok`.
+  function askWith(words, then) {
     var d = confirmDialog();
-    d.querySelector("#confirm-question").textContent = form.getAttribute("data-confirm-question") || "Are you sure?";
-    d.querySelector("#confirm-detail").textContent = form.getAttribute("data-confirm-detail") || "";
-    d.querySelector("#confirm-ok").textContent = form.getAttribute("data-confirm");
-    // What is confirmed is destructive (web::confirm): its button is the danger one.
-    d.querySelector("#confirm-ok").className = form.getAttribute("data-confirm-class") || "danger";
+    d.querySelector("#confirm-question").textContent = words.question;
+    d.querySelector("#confirm-detail").textContent = words.detail;
+    d.querySelector("#confirm-ok").textContent = words.ok;
+    d.querySelector("#confirm-ok").className = words.okClass;
     proceed = then;
     d.showModal();
     d.querySelector("#confirm-cancel").focus();
+  }
+
+  function ask(form, then) {
+    askWith({
+      question: form.getAttribute("data-confirm-question") || "Are you sure?",
+      detail: form.getAttribute("data-confirm-detail") || "",
+      ok: form.getAttribute("data-confirm"),
+      // What is confirmed is destructive (web::confirm): its button is the danger one.
+      okClass: form.getAttribute("data-confirm-class") || "danger"
+    }, then);
   }
 
   function csrfToken() {
@@ -220,6 +233,50 @@
       event.preventDefault();
       form.requestSubmit();
     }
+  });
+
+  // ---- 7. Changes not saved -------------------------------------------------------------------------------------
+  var leaving = false;
+  function titleOf(form) { return form.getAttribute("data-title") || "this section"; }
+  function changedApart(except) {
+    return Array.prototype.filter.call(document.querySelectorAll("form[data-saved-apart][data-changed]"), function (form) {
+      return form !== except;
+    });
+  }
+  document.addEventListener("input", function (event) {
+    var form = event.target.form;
+    if (!form || !form.matches("form[data-saved-apart]") || form.hasAttribute("data-changed")) { return; }
+    form.setAttribute("data-changed", "");
+    var link = document.querySelector('nav[data-marks-current] a[href="#' + form.id + '"]');
+    if (link && !link.querySelector(".not-saved")) {
+      link.append(" ", element("span", { "class": "chip chip-warn not-saved" }, "not saved"));
+    }
+  });
+  // In the capture phase, before "one submission at a time" marks the form as sent.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-saved-apart]")) { return; }
+    var others = changedApart(form);
+    if (!others.length || form.hasAttribute("data-others-dropped")) {
+      leaving = true;
+      return;
+    }
+    event.preventDefault();
+    var names = others.map(titleOf).join(", ");
+    askWith({
+      question: "Save " + titleOf(form) + " and lose the changes to " + names + "?",
+      detail: "Each section is saved on its own. Go back to save " + names + " first.",
+      ok: "Save " + titleOf(form) + " only",
+      okClass: ""
+    }, function () {
+      form.setAttribute("data-others-dropped", "");
+      form.requestSubmit();
+    });
+  }, true);
+  window.addEventListener("beforeunload", function (event) {
+    if (leaving || !changedApart(null).length) { return; }
+    event.preventDefault();
+    event.returnValue = "";
   });
 
   // ---- 6. The token of a plain post ---------------------------------------------------------------------------

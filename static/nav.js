@@ -42,28 +42,52 @@
 })();
 
 // A page's list of its own sections (nav[data-marks-current]: the consultation's jump list, the settings' side
-// list) marks the one in view with aria-current: the topmost section in a band from where the list sticks (its
-// CSS `top`, below any bar that stays on top) to 40% down the screen; at the foot of the page, the last one shown.
+// list) marks the one the user is at with aria-current: the section of the field in view that has the keyboard,
+// else the first section with more than a strip of it below where the list sticks (its CSS `top`, below any bar
+// that stays on top); at the foot of the page, the last one shown.
 (function () {
   "use strict";
   var nav = document.querySelector("nav[data-marks-current]");
-  if (!nav || !window.IntersectionObserver) { return; }
+  if (!nav) { return; }
   var links = Array.prototype.slice.call(nav.querySelectorAll("a[href^='#']"));
   var sectionOf = function (link) { return document.getElementById(link.getAttribute("href").slice(1)); };
-  var inBand = {};
 
-  function mark() {
-    var current = links.find(function (link) { return inBand[link.getAttribute("href").slice(1)]; });
+  // A text box, list or tick box with the keyboard, in view.
+  function fieldInView() {
+    var active = document.activeElement;
+    if (!active || !active.matches || !active.matches("input, textarea, select")) { return null; }
+    var box = active.getBoundingClientRect();
+    return box.bottom > 0 && box.top < window.innerHeight ? active : null;
+  }
+
+  function current() {
+    var field = fieldInView();
+    var typing = field && links.find(function (link) {
+      var section = sectionOf(link);
+      return section && section.contains(field);
+    });
+    if (typing) { return typing; }
+    var top = parseFloat(getComputedStyle(nav).top) || 0;
+    // A section scrolled almost past (a strip of it left under the bar) is behind the user.
+    var line = top + Math.min(120, (window.innerHeight - top) * 0.15);
     var root = document.documentElement;
     if (window.innerHeight + window.scrollY >= root.scrollHeight - 4) {
       var shown = links.filter(function (link) {
         var section = sectionOf(link);
         return section && section.getBoundingClientRect().top < window.innerHeight;
       });
-      current = shown[shown.length - 1] || current;
+      return shown[shown.length - 1] || links[0];
     }
+    return links.find(function (link) {
+      var section = sectionOf(link);
+      return section && section.getBoundingClientRect().bottom > line;
+    }) || links[links.length - 1];
+  }
+
+  function mark() {
+    var now = current();
     links.forEach(function (link) {
-      if (link === current) {
+      if (link === now) {
         link.setAttribute("aria-current", "location");
       } else {
         link.removeAttribute("aria-current");
@@ -71,26 +95,16 @@
     });
   }
 
-  var top = Math.round(parseFloat(getComputedStyle(nav).top)) || 0;
-  var watcher = new IntersectionObserver(function (entries) {
-    entries.forEach(function (entry) { inBand[entry.target.id] = entry.isIntersecting; });
-    mark();
-  }, { rootMargin: "-" + top + "px 0px -60% 0px" });
-  // Again after htmx swaps a section for its new version.
-  function watch() {
-    watcher.disconnect();
-    inBand = {};
-    links.forEach(function (link) {
-      var section = sectionOf(link);
-      if (section) { watcher.observe(section); }
-    });
-  }
-  watch();
-  document.addEventListener("htmx:afterSettle", watch);
   var pending = false;
-  window.addEventListener("scroll", function () {
+  function soon() {
     if (pending) { return; }
     pending = true;
     window.requestAnimationFrame(function () { pending = false; mark(); });
-  }, { passive: true });
+  }
+  window.addEventListener("scroll", soon, { passive: true });
+  window.addEventListener("resize", soon);
+  document.addEventListener("focusin", soon);
+  document.addEventListener("htmx:afterSettle", soon);
+  window.addEventListener("load", soon);
+  mark();
 })();

@@ -82,11 +82,16 @@ pub async fn update(
         Ok(settings) => settings,
         Err(errors) => return Ok(invalid(SettingsPage::new(layout, &saved, &form, errors))),
     };
-    service::save(&state.db, &admin.actor, &settings).await?;
+    let changed = service::save(&state.db, &admin.actor, &settings).await?;
     state.settings.refresh(&state.db).await?;
-    let (message, back) = match saved_section {
-        Some((number, title)) => (format!("{title} saved."), format!("{PATH}#settings-{number}")),
-        None => ("Settings saved.".to_owned(), PATH.to_owned()),
+    let (message, back) = match (saved_section, changed) {
+        (Some((number, title)), true) => (format!("{title} saved."), format!("{PATH}#settings-{number}")),
+        (Some((number, title)), false) => (
+            format!("Nothing changed in {title}."),
+            format!("{PATH}#settings-{number}"),
+        ),
+        (None, true) => ("Settings saved.".to_owned(), PATH.to_owned()),
+        (None, false) => ("Nothing changed.".to_owned(), PATH.to_owned()),
     };
     flash(&session, FlashKind::Success, message).await?;
     Ok(Redirect::to(&back).into_response())

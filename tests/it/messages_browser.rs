@@ -127,6 +127,25 @@ async fn the_outbox_reads_on_a_desktop_and_a_phone(app: TestApp) {
             let billing = billing.as_str().expect("an address").trim_start_matches('#').to_owned();
             assert_eq!(b.scroll_to_section(&billing).await, format!("#{billing}"));
             b.screenshot("35-settings-section").await;
+            // A change to Booking, then Save on Queue: asked first, as the Booking change would be lost.
+            b.fill("#booking_horizon_days", "21").await;
+            assert!(b.text(".settings-nav").await.contains("not saved"));
+            b.click("#settings-4 .section-save button").await;
+            assert_eq!(b.text("#confirm-ok").await, "Save Queue only");
+            b.screenshot("36-settings-not-saved").await;
+            b.click("#confirm-cancel").await;
+            let horizon = "SELECT COUNT(*) FROM setting WHERE key = 'booking_horizon_days' AND value = '21'";
+            assert_eq!(app.count(horizon).await, 0, "going back saves nothing");
+            // Saved in its own section instead, it is kept.
+            b.click("#settings-3 .section-save button").await;
+            b.wait_for_path("/admin/settings").await;
+            for _ in 0..50 {
+                if app.count(horizon).await == 1 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            assert_eq!(app.count(horizon).await, 1);
         }
         b.close().await;
     }

@@ -10,10 +10,14 @@ use crate::identity::Actor;
 use crate::outbox::model::Channel;
 use crate::outbox::service as outbox;
 
-/// Writes every setting and one audit row naming the keys that changed, in one transaction.
-pub async fn save(db: &Db, actor: &Actor, settings: &Settings) -> Result<(), ServiceError> {
+/// Writes every setting and one audit row naming the keys that changed, in one transaction; whether anything
+/// changed. A save that changes nothing (Save pressed on a section as it was) writes no audit row, except the
+/// first, when an admin accepts the defaults.
+pub async fn save(db: &Db, actor: &Actor, settings: &Settings) -> Result<bool, ServiceError> {
     let mut tx = db.begin_write().await?;
-    let before = Settings::from_pairs(repo::load_all(&mut tx).await?);
+    let stored = repo::load_all(&mut tx).await?;
+    let first = stored.is_empty();
+    let before = Settings::from_pairs(stored);
     for (key, value) in settings.to_pairs() {
         repo::save(&mut tx, key, &value).await?;
     }
@@ -25,8 +29,12 @@ pub async fn save(db: &Db, actor: &Actor, settings: &Settings) -> Result<(), Ser
         outbox::release_held(&mut tx, Channel::Sms).await?;
     }
     let changed = changed_keys(&before, settings);
+    if changed.is_empty() && !first {
+        tx.commit().await?;
+        return Ok(false);
+    }
     let detail = if changed.is_empty() {
-        "no changes".to_owned()
+        "first saved as they were".to_owned()
     } else {
         format!("changed: {}", changed.join(", "))
     };
@@ -34,5 +42,5 @@ pub async fn save(db: &Db, actor: &Actor, settings: &Settings) -> Result<(), Ser
     // Every instance re-reads them (and the live pages show the new clinic name and clock).
     tx.announce(Event::Settings);
     tx.commit().await?;
-    Ok(())
+    Ok(true)
 }
