@@ -53,7 +53,7 @@
         toggle.hidden = false;
         toggle.setAttribute("aria-expanded", String(!isFolded));
         var verb = isFolded ? "Unfold" : "Fold";
-        toggle.textContent = isFolded ? "+" : "\u2212";
+        toggle.textContent = isFolded ? "\u203a" : "\u2039";
         toggle.title = verb;
         toggle.setAttribute("aria-label", verb + " " + titleOf(column));
       }

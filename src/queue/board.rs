@@ -89,6 +89,8 @@ pub struct Board {
     assignments: Vec<Assignment>,
     /// How many of the desk's bookings (the first, in time order) are on the check-in list.
     due_now: usize,
+    /// How many of today's tickets closed as a no-show or "left" (which may be put back).
+    closed: usize,
     desk: Desk,
     parts: Parts,
 }
@@ -125,10 +127,12 @@ impl Board {
     /// least every [`MAX_AGE`], and its streams at least every minute, so the window moves with the clock).
     fn build(snapshot: &Snapshot, desk: Desk, zone: Tz, clock: DueClock) -> AppResult<Board> {
         let due_now = desk.due.iter().filter(|a| clock.lists(a)).count();
+        let closed: Vec<&Ticket> = snapshot.tickets.iter().filter(|t| t.can(Move::Reinstate)).collect();
         let mut board = Board {
             columns: snapshot.columns(),
             assignments: snapshot.assignments.clone(),
             due_now,
+            closed: closed.len(),
             desk,
             parts: Parts::default(),
         };
@@ -148,10 +152,9 @@ impl Board {
                 items: rows.collect::<AppResult<_>>()?,
             });
         }
-        let closed: Vec<&Ticket> = snapshot.tickets.iter().filter(|t| t.can(Move::Reinstate)).collect();
         units.push((
             "closed-count".to_owned(),
-            Arc::from(ClosedCount { count: closed.len() }.render()?),
+            Arc::from(ClosedCount { count: board.closed }.render()?),
         ));
         let closed = closed.into_iter().map(|t| {
             let html = ClosedRow { t, zone }.render()?;

@@ -2069,6 +2069,7 @@ async fn the_days_no_shows_and_leavers_stay_on_the_board_to_put_back(app: TestAp
     let (bola, _) = ticket_of(&app, ids[1]).await;
     let board = c.reception.get("/queue").await;
     assert_eq!(board.text("#closed-count"), "0");
+    assert!(!board.has("details#closed-today[open]"));
     assert!(board.texts("#closed-list li").is_empty());
     assert!(board.has(".closed-empty"));
 
@@ -2082,6 +2083,8 @@ async fn the_days_no_shows_and_leavers_stay_on_the_board_to_put_back(app: TestAp
         .assert_redirect("/queue");
     let board = c.reception.get("/queue").await;
     assert_eq!(board.text("#closed-count"), "2");
+    assert!(board.has("details#closed-today[open]"), "open while it holds someone");
+    assert_eq!(board.attr("#day-totals a", "href").as_deref(), Some("#closed-list"));
     let row = board.text(&format!("#closed-{ada}"));
     assert!(
         row.contains(&ada_code) && row.contains("Ada") && row.contains("No-show") && row.contains("General queue"),
