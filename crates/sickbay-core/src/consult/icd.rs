@@ -49,8 +49,18 @@ pub fn describe(code: &str) -> Option<&'static str> {
         .map(|i| codes[i].description)
 }
 
+/// Chapters a clinic's visit seldom codes: pregnancy (O), the newborn (P), congenital conditions (Q), external
+/// causes (V to Y) and the factors behind a contact (Z, "personal history of"). Words match them first by length
+/// ("Congenital malaria" is shorter than "Unspecified malaria"), so they come after the others.
+fn seldom_coded(code: &str) -> bool {
+    matches!(
+        code.as_bytes().first(),
+        Some(b'O' | b'P' | b'Q' | b'V' | b'W' | b'X' | b'Y' | b'Z')
+    )
+}
+
 /// Codes that start with the query (`J45`, `j45.9`), or whose description holds every word of it, shortest
-/// description first (the general code before its refinements).
+/// description first (the general code before its refinements), the seldom-coded chapters last.
 pub fn search(query: &str) -> Vec<&'static Code> {
     let query = query.trim();
     if query.chars().count() < 2 {
@@ -63,7 +73,10 @@ pub fn search(query: &str) -> Vec<&'static Code> {
         .filter(|c| c.code.starts_with(&upper) || words.iter().all(|w| c.folded.contains(w.as_str())))
         .take(2_000)
         .collect();
-    found.sort_by_key(|c| (!c.code.starts_with(&upper), c.description.len(), c.code));
+    found.sort_by_key(|c| {
+        let by_code = c.code.starts_with(&upper);
+        (!by_code, !by_code && seldom_coded(c.code), c.description.len(), c.code)
+    });
     found.truncate(MAX_MATCHES);
     found
 }
@@ -124,6 +137,16 @@ mod tests {
             by_words.iter().map(|c| c.code).collect::<Vec<_>>()
         );
         assert!(search("typhoid").iter().any(|c| c.code.starts_with("A01")));
+        // Words find the diseases before the newborn's, the history's and the like.
+        let malaria: Vec<&str> = search("malaria").iter().map(|c| c.code).collect();
+        assert_eq!(malaria.first(), Some(&"B54"), "{malaria:?}");
+        let first_seldom = malaria.iter().position(|code| seldom_coded(code));
+        assert!(
+            first_seldom.is_none_or(|at| malaria[at..].iter().all(|code| seldom_coded(code))),
+            "{malaria:?}"
+        );
+        // A code typed is found as typed, whatever its chapter.
+        assert_eq!(search("z86.1").first().map(|c| c.code.get(..3)), Some(Some("Z86")));
         assert!(search("x").is_empty());
         assert!(search("zzzzqqq").is_empty());
     }
