@@ -157,7 +157,12 @@ async fn a_doctor_sees_a_patient_from_call_next_to_complete_on_one_screen(app: T
     // "Complete visit" shows what will be signed and what is missing, and asks before closing the record.
     doctor.click_in_view("#complete-visit").await;
     doctor.wait_for_path(&format!("/visits/{visit}/review")).await;
-    assert!(doctor.text("#no-drafts").await.starts_with("None"));
+    assert!(
+        doctor
+            .text("#no-drafts")
+            .await
+            .starts_with("Every note typed in this visit is signed")
+    );
     assert!(doctor.text("#nothing-missing").await.contains("diagnosis and vitals"));
     doctor.click_in_view("#sign-and-complete").await;
     doctor.wait_for_path("/queue/doctor").await;
