@@ -235,6 +235,13 @@
     }
   });
 
+  // ---- 6. The token of a plain post ---------------------------------------------------------------------------
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[method=post]") || form.elements.namedItem("csrf_token")) { return; }
+    form.append(element("input", { type: "hidden", name: "csrf_token", value: csrfToken() }));
+  }, true);
+
   // ---- 7. Changes not saved -------------------------------------------------------------------------------------
   var leaving = false;
   function titleOf(form) { return form.getAttribute("data-title") || "this section"; }
@@ -278,11 +285,4 @@
     event.preventDefault();
     event.returnValue = "";
   });
-
-  // ---- 6. The token of a plain post ---------------------------------------------------------------------------
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!form.matches || !form.matches("form[method=post]") || form.elements.namedItem("csrf_token")) { return; }
-    form.append(element("input", { type: "hidden", name: "csrf_token", value: csrfToken() }));
-  }, true);
 })();
