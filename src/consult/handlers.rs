@@ -24,8 +24,8 @@ use sickbay_core::consult::model::{
 };
 use sickbay_core::consult::repo::{self, Diagnosis, Draft, Note};
 use sickbay_core::consult::service::{self, AppointmentStart};
-use sickbay_core::db::Reader;
 use sickbay_core::db::form_ids::FormKey;
+use sickbay_core::db::{Reader, Timestamp};
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::Role;
 use sickbay_core::identity::StaffUser;
@@ -176,17 +176,27 @@ impl VisitPage {
         recorded.vitals.shown()
     }
 
-    /// The latest vitals when they are this visit's own (see [`Recorded::is_of_visit`]).
-    pub fn vitals_now(&self) -> Option<&Recorded> {
-        let day_start = sickbay_core::db::Timestamp::start_of_day(self.visit.day.0, self.layout.zone);
-        self.vitals
-            .first()
-            .filter(|latest| latest.is_of_visit(self.visit.id, day_start))
+    /// The visit's day, from its start to the next day's.
+    fn visit_day(&self) -> (Timestamp, Timestamp) {
+        let day = self.visit.day.0;
+        let next = day.succ_opt().unwrap_or(day);
+        let zone = self.layout.zone;
+        (Timestamp::start_of_day(day, zone), Timestamp::start_of_day(next, zone))
     }
 
-    /// The latest vitals when they are an earlier visit's: shown apart, with their date.
+    /// The latest of this visit's own vitals (see [`Recorded::is_of_visit`]).
+    pub fn vitals_now(&self) -> Option<&Recorded> {
+        let day = self.visit_day();
+        self.vitals.iter().find(|r| r.is_of_visit(self.visit.id, day))
+    }
+
+    /// When the visit has none of its own, the latest reading from before its day: shown apart, with its date.
     pub fn vitals_before(&self) -> Option<&Recorded> {
-        self.vitals.first().filter(|_| self.vitals_now().is_none())
+        let (start, _) = self.visit_day();
+        match self.vitals_now() {
+            Some(_) => None,
+            None => self.vitals.iter().find(|r| r.recorded_at < start),
+        }
     }
 
     /// The notes written first: what brought the patient, and their history.

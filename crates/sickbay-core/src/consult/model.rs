@@ -647,10 +647,10 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    /// Whether the reading is the visit's own: taken at it, or on its day before it (at the lab's triage). An
-    /// older one is an earlier visit's, and must not read as today's.
-    pub fn is_of_visit(&self, visit_id: i64, day_start: Timestamp) -> bool {
-        self.visit_id == Some(visit_id) || self.recorded_at >= day_start
+    /// Whether the reading is the visit's own: taken at it, or on its day (`day`: from its start to the next
+    /// day's), at the lab's triage say. One from another day is another visit's, and must not read as this one's.
+    pub fn is_of_visit(&self, visit_id: i64, day: (Timestamp, Timestamp)) -> bool {
+        self.visit_id == Some(visit_id) || (day.0 <= self.recorded_at && self.recorded_at < day.1)
     }
 }
 
@@ -660,7 +660,7 @@ mod tests {
 
     #[test]
     fn a_reading_is_the_visits_own_when_taken_at_it_or_on_its_day() {
-        let day_start = Timestamp(1_000_000);
+        let day = (Timestamp(1_000_000), Timestamp(2_000_000));
         let reading = |visit_id: Option<i64>, at: i64| Recorded {
             id: 1,
             visit_id,
@@ -669,16 +669,11 @@ mod tests {
             recorded_by: "Dr A".into(),
             recorded_at: Timestamp(at),
         };
-        assert!(reading(Some(7), 10).is_of_visit(7, day_start), "taken at the visit");
-        assert!(
-            reading(None, 1_000_000).is_of_visit(7, day_start),
-            "at triage that morning"
-        );
-        assert!(
-            !reading(Some(3), 999_999).is_of_visit(7, day_start),
-            "an earlier visit's"
-        );
-        assert!(!reading(None, 10).is_of_visit(7, day_start), "an earlier day's triage");
+        assert!(reading(Some(7), 10).is_of_visit(7, day), "taken at the visit");
+        assert!(reading(None, 1_000_000).is_of_visit(7, day), "at triage that morning");
+        assert!(!reading(Some(3), 999_999).is_of_visit(7, day), "an earlier visit's");
+        assert!(!reading(None, 10).is_of_visit(7, day), "an earlier day's triage");
+        assert!(!reading(Some(9), 2_000_000).is_of_visit(7, day), "a later visit's");
     }
 
     fn form(pairs: &[(&str, &str)]) -> VitalsForm {
