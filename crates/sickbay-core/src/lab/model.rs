@@ -430,7 +430,9 @@ impl OrderStage {
 
     pub fn tone(self) -> Tone {
         match self {
-            OrderStage::AwaitingSample | OrderStage::SampleTaken | OrderStage::Resulted => Tone::Info,
+            // The patient waits for the lab to take it: worth a look before the orders under way.
+            OrderStage::AwaitingSample => Tone::Warn,
+            OrderStage::SampleTaken | OrderStage::Resulted => Tone::Info,
             OrderStage::Released => Tone::Good,
             OrderStage::Cancelled => Tone::Quiet,
         }
