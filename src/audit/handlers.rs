@@ -133,6 +133,26 @@ impl AuditPage {
         }
     }
 
+    /// The day of row `index`, as a heading above it, where it starts a day of the page.
+    fn day_heading(&self, index: &usize) -> Option<String> {
+        let day_of = |row: &AuditRow| row.at.to_utc().with_timezone(&self.layout.zone).date_naive();
+        let day = day_of(self.rows.get(*index)?);
+        let starts_a_day = match index.checked_sub(1).and_then(|before| self.rows.get(before)) {
+            Some(before) => day_of(before) != day,
+            None => true,
+        };
+        starts_a_day.then(|| filters::long_day_of(&day))
+    }
+
+    /// When row `row` was written, as a `<time>` element's machine-readable value in the clinic's zone.
+    fn at_attr(&self, row: &AuditRow) -> String {
+        row.at
+            .to_utc()
+            .with_timezone(&self.layout.zone)
+            .format("%Y-%m-%dT%H:%M:%S")
+            .to_string()
+    }
+
     fn is_user(&self, value: &str) -> bool {
         self.query.user.trim() == value
     }
@@ -215,8 +235,8 @@ pub async fn csv(
 const CSV_CHUNK: i64 = 2_000;
 
 async fn write_trail(db: Db, filter: Filter, zone: Tz, chunks: Chunks) -> AppResult<()> {
-    const HEADER: [&str; 9] = [
-        "entry", "when", "who", "as", "action", "patient", "record", "from", "detail",
+    const HEADER: [&str; 10] = [
+        "entry", "when", "who", "username", "as", "action", "patient", "record", "from", "detail",
     ];
     let mut chunk = csv_records([HEADER])?;
     let (mut before, mut written) = (None, 0);
@@ -235,10 +255,12 @@ async fn write_trail(db: Db, filter: Filter, zone: Tz, chunks: Chunks) -> AppRes
 }
 
 /// An entry of the trail as a line of its CSV, in the words the page uses.
-fn record(row: &AuditRow, zone: Tz) -> [String; 9] {
+fn record(row: &AuditRow, zone: Tz) -> [String; 10] {
+    let described = row.described();
     [
         row.id.to_string(),
         filters::log_stamp_of(row.at, zone),
+        described.who,
         row.actor_label.clone(),
         row.actor_role_words().to_owned(),
         row.action_label(),

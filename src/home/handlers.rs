@@ -64,6 +64,7 @@ async fn setup_steps(state: &AppState) -> AppResult<Vec<Step>> {
         time_zone: settings.clinic.time_zone.name().to_owned(),
         currency: settings.currency().code,
         self_registration: settings.registration.self_registration,
+        site_url: settings.messages.site_url.clone(),
     };
     let steps = setup::model::steps(&counts, &clinic);
     Ok(match setup::model::done_count(&steps) == steps.len() {

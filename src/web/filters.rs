@@ -2,7 +2,7 @@
 //! clinic's time zone and currency. A module with templates brings them in with `use crate::web::filters;`.
 //!
 //! `{{ at|clock(zone) }}` 14:05 · `{{ at|datetime(zone) }}` Mon 3 Nov, 14:05 · `{{ at|stamp(zone) }}`
-//! 3 Nov 2026, 14:05 · `{{ at|log_stamp(zone) }}` 2026-11-03 14:05 · `{{ day|day }}` Mon 3 Nov ·
+//! 3 Nov 2026, 14:05 · `{{ day|day }}` Mon 3 Nov ·
 //! `{{ day|full_date }}` 3 November 2026 · `{{ day|long_day }}` Monday 3 November 2026 · `{{ amount|money(currency) }}` NGN 1,250.00
 
 use std::borrow::Borrow;
@@ -50,8 +50,7 @@ pub fn stamp_of(at: Timestamp, zone: Tz) -> String {
     at.to_utc().with_timezone(&zone).format("%-d %b %Y, %H:%M").to_string()
 }
 
-/// `2026-11-03 14:05`: an instant in a log to scan and sort (the audit log) and in its CSV file, where a
-/// spreadsheet sorts it as written.
+/// `2026-11-03 14:05`: an instant in the audit log's CSV file, where a spreadsheet sorts it as written.
 pub fn log_stamp_of(at: Timestamp, zone: Tz) -> String {
     at.to_utc().with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
 }
@@ -101,11 +100,6 @@ pub fn datetime<Z: Borrow<Tz>>(at: impl Instant, _: &dyn askama::Values, zone: Z
 #[askama::filter_fn]
 pub fn stamp<Z: Borrow<Tz>>(at: impl Instant, _: &dyn askama::Values, zone: Z) -> askama::Result<String> {
     Ok(stamp_of(at.timestamp(), *zone.borrow()))
-}
-
-#[askama::filter_fn]
-pub fn log_stamp<Z: Borrow<Tz>>(at: impl Instant, _: &dyn askama::Values, zone: Z) -> askama::Result<String> {
-    Ok(log_stamp_of(at.timestamp(), *zone.borrow()))
 }
 
 #[askama::filter_fn]
@@ -161,7 +155,7 @@ mod tests {
 
     #[derive(Template)]
     #[template(
-        source = "{{ at|clock(zone) }}|{{ at|datetime(zone) }}|{{ at|stamp(zone) }}|{{ at|log_stamp(zone) }}|{{ day|day }}|{{ day|full_date }}|{{ day|long_day }}|{{ 510|minutes }}|{{ fee|money(currency) }}",
+        source = "{{ at|clock(zone) }}|{{ at|datetime(zone) }}|{{ at|stamp(zone) }}|{{ day|day }}|{{ day|full_date }}|{{ day|long_day }}|{{ 510|minutes }}|{{ fee|money(currency) }}",
         ext = "html"
     )]
     struct Sample {
@@ -191,7 +185,7 @@ mod tests {
         };
         assert_eq!(
             sample.render().expect("render"),
-            "14:05|Mon 23 Nov, 14:05|23 Nov 2026, 14:05|2026-11-23 14:05|Mon 23 Nov|23 November 2026|Monday 23 November 2026|08:30|NGN\u{a0}1,250.50"
+            "14:05|Mon 23 Nov, 14:05|23 Nov 2026, 14:05|Mon 23 Nov|23 November 2026|Monday 23 November 2026|08:30|NGN\u{a0}1,250.50"
         );
     }
 }

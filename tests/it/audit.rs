@@ -35,6 +35,15 @@ fn column(page: &Page, n: usize) -> Vec<String> {
     page.texts(&format!("#audit-rows tbody tr td:nth-child({n})"))
 }
 
+/// When each row of the trail was written, as its `<time>` says it: `2026-03-14T23:30:00`, sortable.
+fn whens(page: &Page) -> Vec<String> {
+    let selector = scraper::Selector::parse("#audit-rows tbody td:first-child time").expect("selector");
+    page.html()
+        .select(&selector)
+        .filter_map(|time| time.value().attr("datetime").map(str::to_owned))
+        .collect()
+}
+
 /// An entry written straight into the log, at a chosen time; its id.
 async fn insert(
     app: &TestApp,
@@ -74,7 +83,7 @@ async fn every_page(admin: &Client, first: &str) -> (Vec<(String, String)>, Vec<
     loop {
         let page = admin.get(&path).await;
         page.assert_status(StatusCode::OK);
-        rows.extend(column(&page, 1).into_iter().zip(column(&page, 3)));
+        rows.extend(whens(&page).into_iter().zip(column(&page, 3)));
         match page.attr("a[rel=next]", "href") {
             Some(older) => {
                 links.push(older.clone());
@@ -212,7 +221,10 @@ async fn each_filter_narrows_the_trail(app: TestApp) {
     let page = admin.get(&format!("/admin/audit?user={doc_id}&access=all")).await;
     page.assert_status(StatusCode::OK);
     let who = column(&page, 2);
-    assert!(!who.is_empty() && who.iter().all(|w| w == "dr.obi (Doctor)"), "{who:?}");
+    assert!(
+        !who.is_empty() && who.iter().all(|w| w == "Test dr.obi (Doctor)"),
+        "{who:?}"
+    );
     assert_eq!(
         page.attr(&format!("#user option[value='{doc_id}']"), "selected")
             .as_deref(),
@@ -233,7 +245,7 @@ async fn each_filter_narrows_the_trail(app: TestApp) {
             .all(|w| !w.ends_with("(Patient)") && !w.ends_with("(System)")),
         "{who:?}"
     );
-    assert!(who.iter().any(|w| w == "au.desk (Reception)"), "{who:?}");
+    assert!(who.iter().any(|w| w == "Test au.desk (Reception)"), "{who:?}");
 
     // One patient: every entry about Ada, named.
     let page = admin.get(&format!("/admin/audit?patient={ada}&access=all")).await;
@@ -256,7 +268,7 @@ async fn each_filter_narrows_the_trail(app: TestApp) {
     let page = admin.get("/admin/audit?action=patient.view_card").await;
     let actions = column(&page, 3);
     assert_eq!(actions, ["Opened a patient's clinic card"], "{actions:?}");
-    assert_eq!(column(&page, 2), ["au.desk (Reception)"]);
+    assert_eq!(column(&page, 2), ["Test au.desk (Reception)"]);
 
     // One kind of record, linked to it.
     let page = admin.get("/admin/audit?record=room").await;
@@ -306,20 +318,26 @@ async fn a_day_is_the_clinics_local_day(app: TestApp) {
 
     let page = admin.get("/admin/audit?from=2026-03-14&to=2026-03-14").await;
     page.assert_status(StatusCode::OK);
-    assert_eq!(column(&page, 1), ["2026-03-14 23:30", "2026-03-14 00:00"]);
+    assert_eq!(column(&page, 1), ["23:30", "00:00"]);
+    assert_eq!(whens(&page), ["2026-03-14T23:30:00", "2026-03-14T00:00:00"]);
+    assert_eq!(
+        page.texts("#audit-rows tr.day-row"),
+        ["Saturday 14 March 2026"],
+        "one heading for the day"
+    );
     assert_eq!(column(&page, 3), ["Chose a room for the day", "Changed a room"]);
     // Open ranges: from a day on, up to a day.
     let page = admin
         .get("/admin/audit?from=2026-03-15&user=system&record=&action=closure.create")
         .await;
-    assert_eq!(column(&page, 1), ["2026-03-15 00:30"]);
+    assert_eq!(whens(&page), ["2026-03-15T00:30:00"]);
     let page = admin.get("/admin/audit?to=2026-03-13&user=system").await;
-    assert_eq!(column(&page, 1), ["2026-03-13 23:59"]);
+    assert_eq!(whens(&page), ["2026-03-13T23:59:00"]);
     // With the time's index led by another filter.
     let page = admin
         .get("/admin/audit?action=room.assign&from=2026-03-14&to=2026-03-14")
         .await;
-    assert_eq!(column(&page, 1), ["2026-03-14 23:30"]);
+    assert_eq!(whens(&page), ["2026-03-14T23:30:00"]);
     let page = admin.get("/admin/audit?action=room.assign&from=2026-03-15").await;
     assert!(page.has("#audit-empty"));
     // The CSV's day is the page's.
@@ -333,7 +351,7 @@ async fn a_day_is_the_clinics_local_day(app: TestApp) {
     let page = admin
         .get("/admin/audit?from=2026-03-14&to=2026-03-14&user=system")
         .await;
-    assert_eq!(column(&page, 1), ["2026-03-14 23:30", "2026-03-14 22:30"]);
+    assert_eq!(whens(&page), ["2026-03-14T23:30:00", "2026-03-14T22:30:00"]);
     assert_eq!(column(&page, 3), ["Closed days", "Chose a room for the day"]);
 }
 
@@ -427,12 +445,12 @@ async fn the_csv_holds_the_rows_the_page_shows(app: TestApp) {
         assert_eq!(
             header,
             [
-                "entry", "when", "who", "as", "action", "patient", "record", "from", "detail"
+                "entry", "when", "who", "username", "as", "action", "patient", "record", "from", "detail"
             ]
         );
         let shown: Vec<Vec<String>> = page
             .html()
-            .select(&scraper::Selector::parse("#audit-rows tbody tr").expect("selector"))
+            .select(&scraper::Selector::parse("#audit-rows tbody tr:not(.day-row)").expect("selector"))
             .map(|tr| {
                 tr.select(&scraper::Selector::parse("td").expect("td"))
                     .map(|td| {
@@ -449,17 +467,19 @@ async fn the_csv_holds_the_rows_the_page_shows(app: TestApp) {
         assert!(!shown.is_empty(), "{path}");
         assert_eq!(records.len(), shown.len(), "{path}: fewer than a page, all of them");
         for (record, row) in records.iter().zip(&shown) {
+            // The page gives the time under a heading of its day; the CSV, day and time together.
+            let (_, time) = record[1].split_once(' ').expect("a day and a time");
             let expected = vec![
-                record[1].clone(),
-                format!("{} ({})", record[2], record[3]),
-                record[4].clone(),
+                time.to_owned(),
+                format!("{} ({})", record[2], record[4]),
                 record[5].clone(),
                 record[6].clone(),
                 record[7].clone(),
                 record[8].clone(),
+                record[9].clone(),
             ];
             assert_eq!(&expected, row, "{path}");
-            assert!(!record[4].contains('.'), "actions in words: {}", record[4]);
+            assert!(!record[5].contains('.'), "actions in words: {}", record[5]);
         }
     }
     // More entries than a page: the CSV holds them all, newest first.
@@ -564,7 +584,7 @@ async fn who_looked_at_a_record_from_the_patients_page(app: TestApp) {
     page.assert_status(StatusCode::OK);
     assert!(page.text("#audit-patient").contains("Ada Audit"));
     let who = column(&page, 2);
-    assert!(who.contains(&"dr.obi (Doctor)".to_owned()) && who.contains(&"admin (Administrator)".to_owned()));
+    assert!(who.contains(&"Test dr.obi (Doctor)".to_owned()) && who.contains(&"Ada Admin (Administrator)".to_owned()));
     let actions = column(&page, 3);
     assert!(actions.contains(&"Opened a patient's chart".to_owned()), "{actions:?}");
     assert!(
@@ -1032,7 +1052,7 @@ async fn a_long_trail_streams_every_entry_once_newest_first(app: TestApp) {
     assert_eq!(ids.len(), records.len(), "each entry once");
     let entries: Vec<i64> = records
         .iter()
-        .filter_map(|r| r[8].strip_prefix("entry ").and_then(|n| n.parse().ok()))
+        .filter_map(|r| r[9].strip_prefix("entry ").and_then(|n| n.parse().ok()))
         .collect();
     assert_eq!(entries, (1..=4500).rev().collect::<Vec<i64>>(), "newest first");
 }

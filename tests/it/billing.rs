@@ -1213,6 +1213,21 @@ async fn payments_move_the_invoice_to_paid_and_give_receipts_with_change(app: Te
     assert!(receipt.text("#receipt-balance").contains("0.00"));
     let page = d.cashier.get(&format!("/billing/invoices/{invoice}")).await;
     assert_eq!(page.text("#invoice-status"), "Paid");
+    // The log tells the money as people read it, never the stored kobo.
+    let said = texts(
+        &app,
+        "SELECT detail FROM audit_event WHERE action = 'payment.create' ORDER BY id",
+    )
+    .await;
+    let rct = |n| number(&app, "RCT", n);
+    assert!(
+        said[0].starts_with(&format!("{}: NGN 2,000.00 by card on ", rct(1))),
+        "{said:?}"
+    );
+    assert!(
+        said[1].starts_with(&format!("{}: NGN 3,000.00 by cash on ", rct(2))),
+        "{said:?}"
+    );
     assert!(!page.has("#pay"), "nothing left to pay");
     assert_eq!(page.texts("#payments tbody tr").len(), 2);
 

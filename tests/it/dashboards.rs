@@ -1160,10 +1160,10 @@ async fn the_admins_recent_activity_says_what_happened_in_the_trails_words(app: 
     let who = cells(&home, "#recent-activity", 2);
     assert!(
         who.iter()
-            .any(|w| w.starts_with("dash.desk (") && w.ends_with("Reception)")),
+            .any(|w| w.starts_with("Test dash.desk (") && w.ends_with("Reception)")),
         "{who:?}"
     );
-    assert!(who.contains(&"admin (Administrator)".to_owned()), "{who:?}");
+    assert!(who.contains(&"Ada Admin (Administrator)".to_owned()), "{who:?}");
     let read = what
         .iter()
         .position(|w| w == "Added a walk-in to the queue")

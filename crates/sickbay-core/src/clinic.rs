@@ -3,7 +3,8 @@
 use chrono_tz::{TZ_VARIANTS, Tz};
 
 use crate::db::types::InvalidValue;
-use crate::settings_section::{Field, Text};
+use crate::db::{Currency, Reader};
+use crate::settings_section::{Field, Setting, Text, Values};
 
 pub const NAME: Text<String> = Text {
     key: "clinic_name",
@@ -41,9 +42,11 @@ pub const TIME_ZONE: Text<Tz> = Text {
     default: || chrono_tz::Africa::Lagos,
     look: || Field {
         label: "Time zone",
-        help: "Dates and times are shown in this zone.",
-        kind: "select",
+        help: "Dates and times are shown in this zone. Type a city to find it (Lagos, Accra, Nairobi).",
+        // Some 600 zones: a box that suggests as you type rather than a list to scroll.
+        kind: "text",
         required: true,
+        extra: "list=time_zone-list autocomplete=off spellcheck=false".to_owned(),
         options: TZ_VARIANTS.iter().map(|zone| zone.name()).collect(),
         wide: true,
         ..Field::default()
@@ -78,6 +81,16 @@ pub const CURRENCY_MINOR_DIGITS: Text<u32> = Text {
         ..Field::default()
     },
 };
+
+/// The clinic's currency as saved now (on the pool, or inside the caller's transaction), for words written
+/// to keep, such as the log's ("NGN 1,800.00" rather than the stored 180000).
+pub async fn currency(db: impl Reader) -> Result<Currency, sqlx::Error> {
+    let stored: Values = crate::settings::repo::load_all(db).await?.into_iter().collect();
+    Ok(Currency {
+        code: CURRENCY_CODE.read(&stored),
+        minor_digits: CURRENCY_MINOR_DIGITS.read(&stored),
+    })
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClinicSettings {

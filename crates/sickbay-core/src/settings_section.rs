@@ -63,6 +63,8 @@ pub struct Field {
     pub maxlength: u32,
     /// Attributes built from constants of the code (never from input), so the template doesn't escape them.
     pub extra: String,
+    /// A select's options; for a text field, the suggestions of a datalist `{key}-list` (which its `extra`
+    /// names with `list=`).
     pub options: Vec<&'static str>,
     /// What a select shows for each of `options` where the stored value is not for people to read (a pattern
     /// shown by its examples); empty when the options are their own words.

@@ -70,7 +70,8 @@ pub struct AuditRow {
     pub patient_id: Option<i64>,
     /// The patient's name and clinic number, when the row is about a patient still on record.
     pub patient_label: Option<String>,
-    /// The name of the record, for the kinds that have one (a staff account's person).
+    /// The name of the record, for the kinds that have one: a staff account's person, a room, a drug, a
+    /// fee; or its code, for a ticket ("A-012") and an issued invoice.
     pub record_name: Option<String>,
     pub ip: Option<String>,
     pub detail: String,
@@ -102,10 +103,12 @@ impl AuditRow {
         }
     }
 
-    /// What the row is about, in words: "Appointment 12".
+    /// What the row is about, in words: "Ticket A-012", "Room: Room 3", "Appointment 12".
     pub fn record_label(&self) -> String {
         let kind = self.record_type.as_deref().map(record_words).unwrap_or_default();
+        let coded = matches!(self.record_type.as_deref(), Some("ticket" | "invoice"));
         match (&self.record_name, self.record_id) {
+            (Some(code), _) if coded => format!("{kind} {code}"),
             (Some(name), _) if !kind.is_empty() => format!("{kind}: {name}"),
             (_, Some(id)) if !kind.is_empty() => format!("{kind} {id}"),
             _ => kind.to_owned(),
@@ -161,9 +164,11 @@ impl AuditRow {
 /// never tell one event differently.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Described {
-    /// Who acted ("dr.bello"), and as what ("Doctor"; "Patient", "System").
+    /// Who acted, by name for staff ("Amina Bello"), and as what ("Doctor"; "Patient", "System").
     pub who: String,
     pub role: String,
+    /// The staff member's username, where `who` is their name.
+    pub login: Option<String>,
     /// What they did: "Logged in", never the action's code.
     pub what: String,
     /// The patient it is about, by name and clinic number, and their record's page.
@@ -177,8 +182,10 @@ pub struct Described {
 impl AuditRow {
     /// The entry in words (see [`Described`]).
     pub fn described(&self) -> Described {
+        let name = self.actor_name.clone().filter(|_| self.actor_kind == ActorKind::Staff);
         Described {
-            who: self.actor_label.clone(),
+            login: name.as_ref().map(|_| self.actor_label.clone()),
+            who: name.unwrap_or_else(|| self.actor_label.clone()),
             role: self.actor_words(),
             what: self.action_label(),
             patient: self
@@ -1046,7 +1053,11 @@ mod tests {
             detail: String::new(),
         };
         let words = row.described();
-        assert_eq!((words.who.as_str(), words.role.as_str()), ("admin", "Administrator"));
+        assert_eq!(
+            (words.who.as_str(), words.role.as_str()),
+            ("Ada Admin", "Administrator")
+        );
+        assert_eq!(words.login.as_deref(), Some("admin"), "the username beside the name");
         assert_eq!(words.what, "Logged in");
         assert_eq!(words.patient, None);
         assert_eq!(
@@ -1058,6 +1069,27 @@ mod tests {
             ..row.clone()
         };
         assert_eq!(named.described().record, "Staff account: Kemi Adesanya");
+        let ticket = AuditRow {
+            record_type: Some("ticket".into()),
+            record_id: Some(306),
+            record_name: Some("A-012".into()),
+            ..row.clone()
+        };
+        assert_eq!(
+            ticket.described().record,
+            "Ticket A-012",
+            "a ticket by its code, not its row"
+        );
+        let patient = AuditRow {
+            actor_kind: ActorKind::Patient,
+            actor_label: "MCB/23/0003".into(),
+            actor_name: None,
+            ..row.clone()
+        };
+        assert_eq!(
+            (patient.described().who, patient.described().login),
+            ("MCB/23/0003".into(), None)
+        );
         let read = AuditRow {
             action: "document.view_list".into(),
             record_type: Some("patient".into()),

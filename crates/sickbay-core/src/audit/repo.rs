@@ -52,11 +52,19 @@ impl Insert for AuditWrite {
 const ROW_SELECT: &str = "SELECT a.id, a.at, a.actor_kind, a.actor_label, s.role AS actor_role,
         a.actor_role AS acted_as, s.full_name AS actor_name, a.action, a.record_type, a.record_id, a.patient_id,
         p.first_name || ' ' || p.surname || ' (' || p.clinic_number || ')' AS patient_label,
-        rs.full_name AS record_name, a.ip, a.detail
+        CASE a.record_type
+            WHEN 'staff' THEN (SELECT full_name FROM staff WHERE id = a.record_id)
+            WHEN 'ticket' THEN (SELECT code FROM ticket WHERE id = a.record_id)
+            WHEN 'invoice' THEN (SELECT number FROM invoice WHERE id = a.record_id)
+            WHEN 'room' THEN (SELECT name FROM room WHERE id = a.record_id)
+            WHEN 'drug' THEN (SELECT name FROM drug WHERE id = a.record_id)
+            WHEN 'lab_test' THEN (SELECT name FROM lab_test WHERE id = a.record_id)
+            WHEN 'fee' THEN (SELECT name FROM fee WHERE id = a.record_id)
+            WHEN 'scheme' THEN (SELECT name FROM scheme WHERE id = a.record_id)
+        END AS record_name, a.ip, a.detail
      FROM audit_event a
      LEFT JOIN patient p ON p.id = a.patient_id
-     LEFT JOIN staff s ON a.actor_kind = 'staff' AND s.id = a.actor_id
-     LEFT JOIN staff rs ON a.record_type = 'staff' AND rs.id = a.record_id";
+     LEFT JOIN staff s ON a.actor_kind = 'staff' AND s.id = a.actor_id";
 
 /// A value bound to a placeholder of the filter's conditions.
 enum Value {

@@ -429,7 +429,11 @@ async fn bill_visit_once(
     let entry = AuditEntry::new("invoice.issue")
         .record("invoice", id)
         .patient(visit.patient_id)
-        .detail(format!("{number} for visit {}: total {}", visit.id, figures.total.0));
+        .detail(format!(
+            "{number} for visit {}: total {}",
+            visit.id,
+            crate::clinic::currency(&mut tx).await?.format(figures.total)
+        ));
     audit::record_form(&mut tx, actor, entry, BILL_VISIT, id).await?;
     tx.announce(Event::Billing);
     tx.commit().await?;
@@ -541,7 +545,9 @@ pub async fn add_line(
         .patient(invoice.patient_id)
         .detail(format!(
             "{} × {} at {}",
-            line.description, line.quantity, line.unit_price.0
+            line.description,
+            line.quantity,
+            crate::clinic::currency(&mut tx).await?.format(line.unit_price)
         ));
     audit::record(&mut tx, actor, entry).await?;
     actor.complete_form(&mut tx, "invoice.add_line", line_id).await?;
@@ -1035,9 +1041,9 @@ pub async fn pay(
         .record("invoice", invoice_id)
         .patient(invoice.patient_id)
         .detail(format!(
-            "{number}: {} {} on {}",
-            input.method.as_str(),
-            input.amount.0,
+            "{number}: {} by {} on {}",
+            context.currency.format(input.amount),
+            input.method.label().to_lowercase(),
             invoice.label()
         ));
     audit::record_form(&mut tx, actor, entry, PAY, id).await?;
@@ -1108,9 +1114,9 @@ pub async fn refund(
         .record("invoice", invoice_id)
         .patient(invoice.patient_id)
         .detail(format!(
-            "{number}: {} {} on {} ({})",
-            input.method.as_str(),
-            input.amount.0,
+            "{number}: {} by {} on {} ({})",
+            crate::clinic::currency(&mut tx).await?.format(input.amount),
+            input.method.label().to_lowercase(),
             invoice.label(),
             input.reason
         ));
@@ -1152,7 +1158,11 @@ pub async fn credit(
     let entry = AuditEntry::new(CREDIT)
         .record("invoice", invoice_id)
         .patient(invoice.patient_id)
-        .detail(format!("{number}: {} off {} ({reason})", amount.0, invoice.label()));
+        .detail(format!(
+            "{number}: {} off {} ({reason})",
+            crate::clinic::currency(&mut tx).await?.format(amount),
+            invoice.label()
+        ));
     audit::record_form(&mut tx, actor, entry, CREDIT, id).await?;
     tx.announce(Event::Billing);
     tx.commit().await?;
@@ -1170,7 +1180,11 @@ pub async fn discard(db: &Db, actor: &Actor, invoice_id: i64) -> Result<i64, Ser
     let entry = AuditEntry::new("invoice.discard")
         .record("invoice", invoice_id)
         .patient(invoice.patient_id)
-        .detail(format!("{}: total {}", invoice.label(), invoice.total.0));
+        .detail(format!(
+            "{}: total {}",
+            invoice.label(),
+            crate::clinic::currency(&mut tx).await?.format(invoice.total)
+        ));
     audit::record(&mut tx, actor, entry).await?;
     tx.announce(Event::Billing);
     tx.commit().await?;
@@ -1283,9 +1297,12 @@ pub async fn close_day(
         ));
     }
     let difference = Money(counted.0 - expected.0);
+    let currency = crate::clinic::currency(&mut tx).await?;
     let entry = AuditEntry::new("cash.close").detail(format!(
         "{day}: expected {}, counted {}, difference {}",
-        expected.0, counted.0, difference.0
+        currency.format(expected),
+        currency.format(counted),
+        currency.format(difference)
     ));
     audit::record(&mut tx, actor, entry).await?;
     tx.announce(Event::Billing);
@@ -1392,9 +1409,10 @@ pub async fn add_fee(db: &Db, actor: &Actor, name: &str, price: Money) -> Result
     let id = repo::insert_fee(&mut tx, name, price)
         .await
         .map_err(|e| unique_name(e, "a service"))?;
-    let entry = AuditEntry::new("fee.create")
-        .record("fee", id)
-        .detail(format!("{name}: {}", price.0));
+    let entry = AuditEntry::new("fee.create").record("fee", id).detail(format!(
+        "{name}: {}",
+        crate::clinic::currency(&mut tx).await?.format(price)
+    ));
     audit::record(&mut tx, actor, entry).await?;
     actor.complete_form(&mut tx, "fee.create", id).await?;
     tx.commit().await?;
@@ -1426,9 +1444,15 @@ pub async fn update_fee(
         return Err(ServiceError::Stale);
     }
     set_prices_in(&mut tx, "fee", id, &change.by_category).await?;
-    let entry = AuditEntry::new("fee.update")
-        .record("fee", id)
-        .detail(format!("{}: {} → {}", change.name, fee.price.0, change.price.0));
+    let entry = AuditEntry::new("fee.update").record("fee", id).detail({
+        let currency = crate::clinic::currency(&mut tx).await?;
+        format!(
+            "{}: {} → {}",
+            change.name,
+            currency.format(fee.price),
+            currency.format(change.price)
+        )
+    });
     audit::record(&mut tx, actor, entry).await?;
     tx.commit().await?;
     Ok(())

@@ -8,7 +8,7 @@ use crate::audit::{self, AuditEntry};
 use crate::consult::model::{Access, Visit};
 use crate::consult::service::writable_visit_in;
 use crate::db::form_ids::{Claim, FormKey};
-use crate::db::{Date, Db, Reader, Timestamp, Tx, is_unique_violation};
+use crate::db::{Currency, Date, Db, Reader, Timestamp, Tx, is_unique_violation};
 use crate::error::ServiceError;
 use crate::identity::{Actor, StaffUser};
 use crate::validation::FieldErrors;
@@ -36,7 +36,7 @@ pub async fn create_type(db: &Db, actor: &Actor, input: &ProcedureInput) -> Resu
     };
     let entry = AuditEntry::new(CREATE)
         .record("procedure_type", id)
-        .detail(describe(input));
+        .detail(describe(input, &crate::clinic::currency(&mut tx).await?));
     audit::record_form(&mut tx, actor, entry, CREATE, id).await?;
     tx.commit().await?;
     Ok(id)
@@ -63,15 +63,15 @@ pub async fn update_type(
     }
     let entry = AuditEntry::new("procedure_type.update")
         .record("procedure_type", id)
-        .detail(describe(input));
+        .detail(describe(input, &crate::clinic::currency(&mut tx).await?));
     audit::record(&mut tx, actor, entry).await?;
     tx.commit().await?;
     Ok(())
 }
 
-fn describe(input: &ProcedureInput) -> String {
+fn describe(input: &ProcedureInput, currency: &Currency) -> String {
     let state = if input.active { "active" } else { "inactive" };
-    format!("{}, price {} (minor units), {state}", input.name, input.price.0)
+    format!("{}, price {}, {state}", input.name, currency.format(input.price))
 }
 
 pub async fn types(db: &Db) -> Result<Vec<ProcedureType>, ServiceError> {

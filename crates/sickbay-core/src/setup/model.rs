@@ -25,6 +25,19 @@ pub struct ClinicFacts {
     pub time_zone: String,
     pub currency: String,
     pub self_registration: bool,
+    /// The address messages link back to (Settings, Messages to patients).
+    pub site_url: String,
+}
+
+/// Whether `site_url` is this machine's own address, which no patient's phone can open.
+fn is_local(site_url: &str) -> bool {
+    let authority = site_url.split("://").nth(1).unwrap_or(site_url);
+    let authority = authority.split('/').next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host == "localhost" || host == "::1" || host == "0.0.0.0" || host.starts_with("127.")
 }
 
 /// One step of the checklist.
@@ -54,9 +67,16 @@ pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
             title: "The clinic's name, address, time zone and currency",
             href: "/admin/settings",
             done: counts.settings_saved > 0,
-            detail: match counts.settings_saved > 0 {
-                true => format!("Saved: {facts}."),
-                false => format!("Now {facts}: check them, with the address printed on receipts, and save."),
+            detail: match (counts.settings_saved > 0, is_local(&clinic.site_url)) {
+                (true, false) => format!("Saved: {facts}."),
+                (true, true) => format!(
+                    "Saved: {facts}. Messages still link to {}: give the site's own address under Messages to patients.",
+                    clinic.site_url
+                ),
+                (false, _) => format!(
+                    "Now {facts}: check them, with the address printed on receipts and the site's address that \
+                     messages link to, and save."
+                ),
             },
         },
         Step {
@@ -137,6 +157,7 @@ mod tests {
             time_zone: "Africa/Lagos".to_owned(),
             currency: "NGN".to_owned(),
             self_registration,
+            site_url: "https://clinic.example.edu".to_owned(),
         }
     }
 
@@ -178,6 +199,31 @@ mod tests {
             ..counts
         };
         assert_eq!(done_count(&self::steps(&portal, &clinic(false))), 6);
+    }
+
+    #[test]
+    fn saved_settings_still_linking_to_this_machine_say_so() {
+        let saved = Counts {
+            settings_saved: 1,
+            ..Counts::default()
+        };
+        for local in ["http://localhost:3000", "http://127.0.0.1:8080/", "http://[::1]:3000"] {
+            let facts = ClinicFacts {
+                site_url: local.to_owned(),
+                ..clinic(false)
+            };
+            let step = &steps(&saved, &facts)[0];
+            assert!(
+                step.detail.contains(&format!("Messages still link to {local}")),
+                "{local}: {}",
+                step.detail
+            );
+        }
+        assert_eq!(
+            steps(&saved, &clinic(false))[0].detail,
+            "Saved: Sickbay Clinic · Africa/Lagos · NGN."
+        );
+        assert!(!is_local("https://localhostel.example.org"));
     }
 
     #[test]
