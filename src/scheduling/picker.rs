@@ -83,6 +83,8 @@ pub struct DayChoice {
     pub on: NaiveDate,
     pub seats: DaySeats,
     pub current: bool,
+    /// The patient booking already has an appointment on the day, and the clinic allows one a day.
+    pub held: bool,
 }
 
 impl DayChoice {
@@ -101,8 +103,12 @@ impl DayChoice {
         self.on.weekday().number_from_monday()
     }
 
-    /// A day with plenty of places is simply "Open"; a count ("3 left") only when it helps to hurry.
+    /// A day with plenty of places is simply "Open"; a count ("3 left") only when it helps to hurry. A day
+    /// the patient holds an appointment on says so, whatever its places.
     pub fn seats_text(&self) -> String {
+        if self.held {
+            return "Booked".into();
+        }
         match self.seats {
             DaySeats::Closed => "Closed".into(),
             DaySeats::Full => "Full".into(),
@@ -113,6 +119,9 @@ impl DayChoice {
     }
 
     pub fn css_class(&self) -> &'static str {
+        if self.held {
+            return "day-booked";
+        }
         match self.seats {
             DaySeats::Closed => "day-closed",
             DaySeats::Full => "day-full",
@@ -205,6 +214,20 @@ pub struct SlotPicker {
 impl SlotPicker {
     pub fn is_full(&self) -> bool {
         self.seats == DaySeats::Full && self.groups.is_empty()
+    }
+
+    /// Why the day shown can't be booked though it has times: the patient holds an appointment on it and the
+    /// clinic allows one a day.
+    pub fn held_text(&self) -> Option<&'static str> {
+        self.days
+            .iter()
+            .find(|d| d.current && d.held)
+            .map(|_| match self.offer {
+                Offer::Patient => {
+                    "You already have an appointment on this day, and the clinic books one a day: choose another day."
+                }
+                Offer::Staff => "The patient already has an appointment on this day, and the clinic books one a day.",
+            })
     }
 
     /// Every time of the day shown has started, or starts too soon to be booked now.
@@ -333,7 +356,7 @@ pub async fn load(
     let groups = open_times(state, day, doctor, chosen, offer).await?;
     let days: Vec<DayChoice> = (0..=settings.booking.horizon_days)
         .map(|offset| today + Days::days(offset))
-        .map(|d| day_choice(d, &seats, d == day))
+        .map(|d| day_choice(d, &seats, d == day, held.contains(&Date(d))))
         .collect();
     Ok(SlotPicker {
         date: Date(day),
@@ -408,7 +431,7 @@ async fn doctor_profiles(state: &AppState) -> AppResult<Arc<Vec<DoctorProfile>>>
         .await
 }
 
-fn day_choice(day: NaiveDate, seats: &[repo::DaySeats], current: bool) -> DayChoice {
+fn day_choice(day: NaiveDate, seats: &[repo::DaySeats], current: bool, held: bool) -> DayChoice {
     let found = seats.iter().find(|s| s.day.0 == day);
     DayChoice {
         on: day,
@@ -419,6 +442,7 @@ fn day_choice(day: NaiveDate, seats: &[repo::DaySeats], current: bool) -> DayCho
             Some(_) => DaySeats::TooLate,
         },
         current,
+        held,
     }
 }
 
@@ -498,8 +522,14 @@ mod tests {
             on: NaiveDate::from_ymd_opt(2026, 6, 1).expect("a day"),
             seats,
             current: false,
+            held: false,
         };
         assert_eq!(day(DaySeats::Free(286)).seats_text(), "Open");
+        let held = DayChoice {
+            held: true,
+            ..day(DaySeats::Free(286))
+        };
+        assert_eq!((held.seats_text().as_str(), held.css_class()), ("Booked", "day-booked"));
         assert_eq!(day(DaySeats::Free(FEW_PLACES + 1)).seats_text(), "Open");
         assert_eq!(day(DaySeats::Free(FEW_PLACES)).seats_text(), "10 left");
         assert_eq!(day(DaySeats::Free(1)).seats_text(), "1 left");
@@ -563,16 +593,16 @@ mod tests {
             in_window: 4,
             free: 0,
         }];
-        let full = day_choice(day, &seats, false);
+        let full = day_choice(day, &seats, false, false);
         assert_eq!(
             (full.seats_text(), full.css_class(), full.selectable()),
             ("Full".into(), "day-full", true)
         );
         assert_eq!((full.weekday().to_string(), full.date()), ("Tue".to_owned(), 24));
         assert_eq!(full.weekday_column(), 2);
-        let closed = day_choice(day.succ_opt().unwrap(), &seats, false);
+        let closed = day_choice(day.succ_opt().unwrap(), &seats, false, false);
         assert_eq!((closed.seats_text(), closed.selectable()), ("Closed".into(), false));
-        assert!(day_choice(day.succ_opt().unwrap(), &seats, true).selectable());
+        assert!(day_choice(day.succ_opt().unwrap(), &seats, true, false).selectable());
         let free = day_choice(
             day,
             &[repo::DaySeats {
@@ -581,6 +611,7 @@ mod tests {
                 in_window: 4,
                 free: 7,
             }],
+            false,
             false,
         );
         assert_eq!(free.seats_text(), "7 left");
@@ -594,6 +625,7 @@ mod tests {
                 free: 0,
             }],
             true,
+            false,
         );
         assert_eq!(
             (late.seats, late.seats_text(), late.css_class()),

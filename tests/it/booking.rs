@@ -238,8 +238,19 @@ async fn booking_rules_are_enforced_with_clear_messages(app: TestApp) {
     let picker = student.get("/me/book").await;
     assert_eq!(
         picker.attr("input[name=day][checked]", "value"),
-        Some(free),
+        Some(free.clone()),
         "{held} is held"
+    );
+    // The day held says so in the calendar, and on it; the others keep their places.
+    let chip = |day: &str| picker.text(&format!("label[for='day-{day}'] .chip-seats"));
+    assert_eq!(chip(&held), "Booked");
+    assert_ne!(chip(&free), "Booked");
+    assert!(!picker.has("#day-held"), "not on a free day");
+    let on_held = student.get(&format!("/me/book?day={held}")).await;
+    assert!(
+        on_held
+            .text("#day-held")
+            .contains("You already have an appointment on this day")
     );
     let page = book(&student, afternoon).await;
     page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);

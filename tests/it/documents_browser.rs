@@ -66,6 +66,17 @@ async fn a_document_uploaded_on_a_visit_reaches_the_patients_phone(app: TestApp)
         crate::procedures::open_visit(&client, patient).await
     };
     b.goto(&app, &format!("/visits/{visit}")).await;
+    // Seldom-used forms wait folded under what they do.
+    let folded = b
+        .client
+        .find(Locator::Css("#procedure-note"))
+        .await
+        .expect("the procedure form")
+        .is_displayed()
+        .await
+        .expect("displayed");
+    assert!(!folded, "the procedure form is folded");
+    b.click_in_view("#procedures .fold-again > summary").await;
     let option = b
         .client
         .find(Locator::Css("#procedure-procedure_type_id option:nth-child(2)"))
@@ -81,6 +92,7 @@ async fn a_document_uploaded_on_a_visit_reaches_the_patients_phone(app: TestApp)
         "no page change"
     );
 
+    b.click_in_view("#documents .fold-again > summary").await;
     b.fill("#document-title", "Outside lab report: full blood count").await;
     let input = b.client.find(Locator::Css("#document-file")).await.expect("file input");
     input
