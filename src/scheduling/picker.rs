@@ -216,20 +216,6 @@ impl SlotPicker {
         self.seats == DaySeats::Full && self.groups.is_empty()
     }
 
-    /// Why the day shown can't be booked though it has times: the patient holds an appointment on it and the
-    /// clinic allows one a day.
-    pub fn held_text(&self) -> Option<&'static str> {
-        self.days
-            .iter()
-            .find(|d| d.current && d.held)
-            .map(|_| match self.offer {
-                Offer::Patient => {
-                    "You already have an appointment on this day, and the clinic books one a day: choose another day."
-                }
-                Offer::Staff => "The patient already has an appointment on this day, and the clinic books one a day.",
-            })
-    }
-
     /// Every time of the day shown has started, or starts too soon to be booked now.
     pub fn is_too_late(&self) -> bool {
         self.seats == DaySeats::TooLate && self.groups.is_empty()

@@ -245,12 +245,12 @@ async fn booking_rules_are_enforced_with_clear_messages(app: TestApp) {
     let chip = |day: &str| picker.text(&format!("label[for='day-{day}'] .chip-seats"));
     assert_eq!(chip(&held), "Booked");
     assert_ne!(chip(&free), "Booked");
-    assert!(!picker.has("#day-held"), "not on a free day");
+    assert!(!picker.has("#booking-blocked"), "not on a free day");
     let on_held = student.get(&format!("/me/book?day={held}")).await;
     assert!(
         on_held
-            .text("#day-held")
-            .contains("You already have an appointment on this day")
+            .text("#booking-blocked")
+            .contains("You already have an appointment on that day")
     );
     let page = book(&student, afternoon).await;
     page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
