@@ -59,12 +59,41 @@
       }
     });
     markNewTicket();
+    showMoreQueues();
   }
+
+  // Queues past the right edge of the board, which scrolls sideways: a button says how many and brings the next
+  // one into view, so a desk with seven doctors never forgets the last ones.
+  function queuesToTheRight() {
+    var row = document.querySelector(".desk .queue-columns");
+    if (!row) { return []; }
+    var edge = row.getBoundingClientRect().right;
+    return columns().filter(function (c) { return !c.hidden && c.getBoundingClientRect().right > edge + 1; });
+  }
+  function showMoreQueues() {
+    var button = document.querySelector("[data-more-queues]");
+    if (!button) { return; }
+    var later = queuesToTheRight();
+    button.hidden = later.length === 0;
+    button.textContent = later.length + (later.length === 1 ? " more queue" : " more queues") + " \u203a";
+  }
+  document.addEventListener("scroll", function (event) {
+    if (event.target.matches && event.target.matches(".desk .queue-columns")) { showMoreQueues(); }
+  }, true);
+  window.addEventListener("resize", showMoreQueues);
 
   document.addEventListener("change", function (event) {
     if (!event.target.matches("[data-queue-filter]")) { return; }
     store(FILTER_KEY, event.target.value);
     apply();
+  });
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest("[data-more-queues]")) { return; }
+    var next = queuesToTheRight()[0];
+    var row = document.querySelector(".desk .queue-columns");
+    if (!next || !row) { return; }
+    var by = next.getBoundingClientRect().left - row.getBoundingClientRect().left;
+    row.scrollBy({ left: by, behavior: "smooth" });
   });
   document.addEventListener("click", function (event) {
     var toggle = event.target.closest("[data-column-toggle]");

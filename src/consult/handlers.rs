@@ -20,7 +20,7 @@ use crate::web::{AppError, AppResult, IdPath, IdsPath, PathSegment};
 use sickbay_core::consult::icd;
 use sickbay_core::consult::model::{
     Access, DraftChoice, Missing, NoteKind, Recorded, Reviewed, Shown, Visit, VisitLine, VitalsForm, completed_message,
-    is_blank, parse_draft, trend_path,
+    excerpt, is_blank, parse_draft, trend_path,
 };
 use sickbay_core::consult::repo::{self, Diagnosis, Draft, Note};
 use sickbay_core::consult::service::{self, AppointmentStart};
@@ -604,14 +604,19 @@ impl ReviewPage {
     }
 
     /// "Complaint, Plan": the sections whose notes are signed already.
-    pub fn signed_kinds(&self) -> String {
-        let mut kinds: Vec<&str> = Vec::new();
-        for note in self.notes.iter().filter(|n| n.kind != NoteKind::Addendum) {
-            if !kinds.contains(&note.kind.label()) {
-                kinds.push(note.kind.label());
+    /// How much of each signed note the review shows.
+    const REVIEW_EXCERPT: usize = 140;
+
+    /// The signed notes as the review lists them: each kind once, with the start of what its latest note says.
+    pub fn signed_notes(&self) -> Vec<(&'static str, String)> {
+        let mut shown: Vec<(&'static str, String)> = Vec::new();
+        for note in self.notes.iter().rev().filter(|n| n.kind != NoteKind::Addendum) {
+            if !shown.iter().any(|(label, _)| *label == note.kind.label()) {
+                shown.push((note.kind.label(), excerpt(&note.body, Self::REVIEW_EXCERPT)));
             }
         }
-        kinds.join(", ")
+        shown.reverse();
+        shown
     }
 
     /// Whether a lab test ordered in the visit has no released result yet.

@@ -405,9 +405,11 @@ pub struct WorkRow {
     pub item: WorkItem,
     pub age: Option<u32>,
     pub leads_visit: bool,
+    /// Ordered today, so the row gives the time alone.
+    pub ordered_today: bool,
 }
 
-fn rows(items: Vec<WorkItem>, today: Date) -> Vec<WorkRow> {
+fn rows(items: Vec<WorkItem>, today: Date, zone: Tz) -> Vec<WorkRow> {
     let leads_visit = |at: usize, item: &WorkItem| {
         let earlier = items[..at].iter().any(|other| other.visit_id == item.visit_id);
         let later = items[at + 1..].iter().any(|other| other.visit_id == item.visit_id);
@@ -423,6 +425,7 @@ fn rows(items: Vec<WorkItem>, today: Date) -> Vec<WorkRow> {
         .zip(leads)
         .map(|(item, leads_visit)| WorkRow {
             age: age(item.date_of_birth, today.0),
+            ordered_today: item.ordered_at.to_utc().with_timezone(&zone).date_naive() == today.0,
             item,
             leads_visit,
         })
@@ -611,7 +614,7 @@ async fn render_worklist_rows(state: &AppState, user: &StaffUser, shown: Worklis
     let settings = state.settings.get();
     let worklist = service::worklist(&state.db, user, shown).await?;
     let more = worklist.waiting - worklist.items.len() as i64;
-    let rows = rows(worklist.items, Date(settings.today()));
+    let rows = rows(worklist.items, Date(settings.today()), settings.clinic.time_zone);
     Ok(WorklistRows {
         rows: &rows,
         more,

@@ -19,8 +19,8 @@ use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::academic::model::{AcademicOptions, StudyNames};
 use sickbay_core::auth::password;
-use sickbay_core::db::Timestamp;
 use sickbay_core::db::form_ids::FormKey;
+use sickbay_core::db::{Date, Timestamp};
 use sickbay_core::error::ServiceError;
 use sickbay_core::patients::model::{
     BloodGroup, Genotype, Patient, PatientDetails, PatientForm, PatientKind, PatientSummary, PortalAccess, Sex,
@@ -45,7 +45,19 @@ pub struct SearchPage {
     layout: Layout,
     query: String,
     results: Vec<PatientSummary>,
+    /// Before anything is typed: the patients who came in today, the latest first.
+    arrived: Vec<PatientSummary>,
     can_register: bool,
+}
+
+impl SearchPage {
+    /// The patients listed: the matches of what was typed, or today's arrivals before anything is.
+    fn shown(&self) -> &[PatientSummary] {
+        match self.query.is_empty() {
+            true => &self.arrived,
+            false => &self.results,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -60,11 +72,18 @@ pub async fn search(
     Query(query): Query<SearchQuery>,
 ) -> AppResult<Response> {
     let query: String = query.q.unwrap_or_default().trim().chars().take(100).collect();
-    let results = service::find(&state.db, &query).await?;
+    let (results, arrived) = match query.is_empty() {
+        true => (
+            Vec::new(),
+            service::arrived_on(&state.db, Date(state.settings.get().today())).await?,
+        ),
+        false => (service::find(&state.db, &query).await?, Vec::new()),
+    };
     let page = SearchPage {
         layout,
         query,
         results,
+        arrived,
         can_register: user.holds_any(FrontDesk::ROLES),
     };
     if hx.0 {

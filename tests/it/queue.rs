@@ -47,6 +47,7 @@ on_both_databases!(
     choosing_a_walk_in_selects_them_and_adding_is_its_own_act,
     a_no_show_or_left_by_mistake_is_undone_once_back_to_its_place,
     the_days_no_shows_and_leavers_stay_on_the_board_to_put_back,
+    the_patients_page_lists_who_came_in_today,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -2120,4 +2121,36 @@ async fn the_days_no_shows_and_leavers_stay_on_the_board_to_put_back(app: TestAp
         .post(&put_back, &[])
         .await
         .assert_status(StatusCode::CONFLICT);
+}
+
+async fn the_patients_page_lists_who_came_in_today(app: TestApp) {
+    let c = clinic(&app).await;
+    let ids = PATIENTS.numbered(&app, 3).await;
+    let before = c.reception.get("/patients").await;
+    assert!(!before.has("#arrived-list"), "no one has come in yet");
+    for i in [0, 2] {
+        walk_in(&c.reception, i, "general", "normal")
+            .await
+            .assert_redirect("/queue");
+    }
+    for page in [
+        c.reception.get("/patients").await,
+        c.reception.get("/patients?q=").await,
+    ] {
+        page.assert_status(StatusCode::OK);
+        assert_eq!(page.texts("#arrived-list li").len(), 2);
+        assert_eq!(
+            page.attr("#arrived-list li:first-child a", "href"),
+            Some(format!("/patients/{}", ids[2])),
+            "the latest arrival first"
+        );
+        assert!(
+            !page.has(&format!("#arrived-list a[href='/patients/{}']", ids[1])),
+            "not come in"
+        );
+    }
+    // Typing lists the matches instead.
+    let found = c.reception.get(&format!("/patients?q={}", PATIENTS.matric(1))).await;
+    assert!(!found.has("#arrived-list"));
+    assert!(found.has(&format!("#results a[href='/patients/{}']", ids[1])));
 }

@@ -127,6 +127,40 @@ async fn the_desk_checks_in_and_adds_a_walk_in_on_its_first_screen(app: TestApp)
     .expect("the new ticket's code");
     wait_for_text(&b, ".desk .ticket-new .ticket-code", &code).await;
 
+    // Queues past the board's right edge are counted on a button that brings the next one into view.
+    assert_eq!(
+        visible_count(&b, "[data-more-queues]").await,
+        0,
+        "three queues fit the board"
+    );
+    run(
+        &b,
+        "const row = document.querySelector('.desk .queue-columns'); row.style.maxWidth = '30rem'; \
+         window.dispatchEvent(new Event('resize')); return true;",
+        vec![],
+    )
+    .await;
+    wait_for_text(&b, "[data-more-queues]", "more queue").await;
+    b.click("[data-more-queues]").await;
+    let scrolled = run(
+        &b,
+        "const row = document.querySelector('.desk .queue-columns'); \
+         return new Promise(done => setTimeout(() => done(row.scrollLeft), 800));",
+        vec![],
+    )
+    .await;
+    assert!(
+        scrolled.as_f64().unwrap_or(0.0) > 0.0,
+        "the next queue scrolled into view: {scrolled}"
+    );
+    run(
+        &b,
+        "const row = document.querySelector('.desk .queue-columns'); row.style.maxWidth = ''; row.scrollLeft = 0; \
+         window.dispatchEvent(new Event('resize')); return true;",
+        vec![],
+    )
+    .await;
+
     // Fold a queue, then show only one: both remembered after a reload.
     let all = visible_count(&b, ".desk .queue-column").await;
     assert!(all >= 3, "every queue is shown: {all}");

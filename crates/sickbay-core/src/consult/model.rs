@@ -654,9 +654,34 @@ impl Recorded {
     }
 }
 
+/// The start of `text` on one line, at most `max_chars` characters, cut at a word with "…" when longer.
+pub fn excerpt(text: &str, max_chars: usize) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= max_chars {
+        return line;
+    }
+    let cut: String = line.chars().take(max_chars).collect();
+    let at_word = match cut.rfind(' ') {
+        Some(space) if space > 0 => &cut[..space],
+        _ => cut.as_str(),
+    };
+    format!("{}…", at_word.trim_end_matches([',', ';', ':', '.']))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_excerpt_is_one_line_cut_at_a_word() {
+        assert_eq!(excerpt("Fever  since\nyesterday", 40), "Fever since yesterday");
+        assert_eq!(
+            excerpt("Fever since yesterday, with chills", 24),
+            "Fever since yesterday…"
+        );
+        assert_eq!(excerpt("Supercalifragilistic", 5), "Super…");
+        assert_eq!(excerpt("", 10), "");
+    }
 
     #[test]
     fn a_reading_is_the_visits_own_when_taken_at_it_or_on_its_day() {

@@ -349,6 +349,21 @@ pub async fn approve(tx: &mut Tx, id: i64) -> Result<bool, sqlx::Error> {
     Ok(done.rows_affected() == 1)
 }
 
+/// The patients who came in on `day` (a ticket that day), the latest arrival first, at most `limit`: what the
+/// patients page lists before anyone types.
+pub async fn arrived_on(mut db: impl Reader, day: Date, limit: i64) -> Result<Vec<PatientSummary>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {SUMMARY_COLUMNS} FROM patient p JOIN (
+             SELECT patient_id, MAX(id) AS latest FROM ticket WHERE day = $1 GROUP BY patient_id
+         ) t ON t.patient_id = p.id
+         ORDER BY t.latest DESC LIMIT $2"
+    ))
+    .bind(day)
+    .bind(limit)
+    .fetch_all(db.exec())
+    .await
+}
+
 /// The patient with the exact matric or clinic number; else up to 20 patients, by name, with for every term a
 /// search token that begins with it. The matches are found and ordered in the token index first (one range scan
 /// per term, intersected) and then joined to the patients, a shape both planners run well even before they

@@ -184,6 +184,14 @@ pub async fn find(db: &Db, query: &str) -> Result<Vec<super::model::PatientSumma
     Ok(repo::search(db, &super::model::search_terms(query), query).await?)
 }
 
+/// The most patients [`arrived_on`] lists.
+pub const ARRIVED_SHOWN: i64 = 30;
+
+/// The patients who came in on `day`, the latest first (at most [`ARRIVED_SHOWN`]).
+pub async fn arrived_on(db: &Db, day: crate::db::Date) -> Result<Vec<super::model::PatientSummary>, ServiceError> {
+    Ok(repo::arrived_on(db, day, ARRIVED_SHOWN).await?)
+}
+
 // == Portal password sheet ==
 
 const ALREADY_ISSUED: &str = "These passwords were already issued: the same form was sent twice. The sheet from the \
