@@ -11,6 +11,8 @@
 // 5. The patient's bar's height, as it wraps, is --consult-bar-h: sections jumped to land below it.
 // 6. A section with a note typed and not signed says so in the jump list ("not signed"), as the doctor types
 //    and when a draft comes back, so nothing unsigned hides further down the page.
+// 7. A section saved by its form ("Added to the prescription.") comes into view when what it says is above
+//    the screen, so the doctor sees the line it added rather than the emptied form below it.
 (function () {
   "use strict";
 
@@ -53,6 +55,17 @@
     measure();
     if (window.ResizeObserver) { new ResizeObserver(measure).observe(bar); }
   }
+
+  // ---- 7. A saved section shows what it says --------------------------------------------------------------------
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var config = event.detail && event.detail.requestConfig;
+    if (!config || config.verb !== "post") { return; }
+    var section = event.target && event.target.closest && event.target.closest(".consult-sections > section");
+    var said = section && section.querySelector(".messages .flash-success");
+    if (!said) { return; }
+    var barBottom = bar ? bar.getBoundingClientRect().bottom : 0;
+    if (said.getBoundingClientRect().top < barBottom) { section.scrollIntoView({ block: "start" }); }
+  });
 
   // ---- 1. The note boxes' text goes with "Complete visit" ---------------------------------------------------
   document.addEventListener("submit", function (event) {

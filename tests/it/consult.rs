@@ -569,6 +569,12 @@ async fn the_chart_shows_everything_to_doctors_and_the_patient_their_own_in_plai
     page.assert_status(StatusCode::OK);
     assert_eq!(page.texts("#my-diagnoses li"), ["Unspecified malaria"]);
     assert!(page.text("#my-vitals").contains("38.9 °C"));
+    assert!(
+        page.texts("#my-vitals .flag-plain")
+            .contains(&"above the usual range".to_owned())
+            && !page.has("#my-vitals .flag"),
+        "a fever in words, not a clinician's HIGH"
+    );
     assert!(!page.body.contains("Private examination note"));
     // Someone else's visit is not found; staff can't use the patient's pages.
     kemi.get(&format!("/me/visits/{other_visit}"))

@@ -9,6 +9,7 @@ use sickbay_core::identity::Role;
 use sickbay_core::pharmacy::model::DrugForm;
 
 use crate::browser::Browser;
+use crate::feedback_browser::on_screen;
 use crate::lab::add_test;
 use crate::pharmacy::{add_batch, add_drug};
 use crate::prescriptions_browser::{choose, pick_drug, wait_for, wait_for_value};
@@ -124,6 +125,9 @@ async fn a_doctor_sees_a_patient_from_call_next_to_complete_on_one_screen(app: T
     )
     .await;
     assert_eq!(app.count("SELECT COUNT(*) FROM prescription_item").await, 2);
+    // What the section says of the line added is on screen, not above it.
+    let (said, place) = on_screen(&doctor, "#prescriptions-messages .flash-success").await;
+    assert!(said, "the prescription's message in view: {place}");
     // The jump list marks the section the doctor is at.
     assert_eq!(doctor.scroll_to_section("prescriptions").await, "#prescriptions");
     assert_eq!(doctor.scroll_to_section("vitals").await, "#vitals");

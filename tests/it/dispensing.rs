@@ -463,10 +463,17 @@ async fn a_dispense_takes_the_earliest_expiry_across_batches(app: TestApp) {
     assert_eq!(form.value(&quantity_of(item)), "12");
     assert!(!form.value("form_id").is_empty() && !form.value("plan").is_empty());
     assert_eq!(all_movements(&app).await, 3, "showing the plan writes nothing");
+    assert!(!page.has("#next-prescription"), "not before it is dispensed");
 
     post_dispense(&d.pharmacist, rx.id, &form)
         .await
         .assert_redirect(&rx_path(rx.id));
+    let done = d.pharmacist.get(&rx_path(rx.id)).await;
+    assert_eq!(
+        done.attr("#next-prescription", "href").as_deref(),
+        Some("/pharmacy/prescriptions"),
+        "dispensed: on to the next"
+    );
     assert_eq!(
         (held(&app, a).await, held(&app, b).await, held(&app, c).await),
         (0, 43, 100)

@@ -328,6 +328,15 @@ impl Reading {
             Reading::High => "high",
         }
     }
+
+    /// How the patient reads it on their own visit: words, not a clinician's flag.
+    pub fn plain_words(self) -> &'static str {
+        match self {
+            Reading::Low => "below the usual range",
+            Reading::Usual => "",
+            Reading::High => "above the usual range",
+        }
+    }
 }
 
 /// One set of vital signs, in stored units: tenths of a degree Celsius, tenths of a kilogram, millimetres.
