@@ -603,7 +603,6 @@ impl ReviewPage {
         recorded.vitals.shown()
     }
 
-    /// "Complaint, Plan": the sections whose notes are signed already.
     /// How much of each signed note the review shows.
     const REVIEW_EXCERPT: usize = 140;
 
