@@ -86,10 +86,15 @@ pub const CURRENCY_MINOR_DIGITS: Text<u32> = Text {
 /// to keep, such as the log's ("NGN 1,800.00" rather than the stored 180000).
 pub async fn currency(db: impl Reader) -> Result<Currency, sqlx::Error> {
     let stored: Values = crate::settings::repo::load_all(db).await?.into_iter().collect();
-    Ok(Currency {
-        code: CURRENCY_CODE.read(&stored),
-        minor_digits: CURRENCY_MINOR_DIGITS.read(&stored),
-    })
+    Ok(currency_of(&stored))
+}
+
+/// The currency as the stored settings give it (each key's default where it is missing).
+pub fn currency_of(stored: &Values) -> Currency {
+    Currency {
+        code: CURRENCY_CODE.read(stored),
+        minor_digits: CURRENCY_MINOR_DIGITS.read(stored),
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono_tz::Tz;
 
 use crate::audit::{self, AuditEntry};
-use crate::clinic::{ADDRESS, CURRENCY_CODE, CURRENCY_MINOR_DIGITS, NAME, TIME_ZONE};
+use crate::clinic::{ADDRESS, NAME, TIME_ZONE};
 use crate::db::paging::CursorPage;
 use crate::db::{Currency, Db, Reader, Timestamp, Tx};
 use crate::error::{ServiceError, ServiceResult};
@@ -58,10 +58,7 @@ impl Context {
             messages: MessageSettings::from_stored(&stored),
             zone: TIME_ZONE.read(&stored),
             country_code: PHONE_COUNTRY_CODE.read(&stored),
-            currency: Currency {
-                code: CURRENCY_CODE.read(&stored),
-                minor_digits: CURRENCY_MINOR_DIGITS.read(&stored),
-            },
+            currency: crate::clinic::currency_of(&stored),
         })
     }
 
