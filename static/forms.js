@@ -9,9 +9,8 @@
 // 5. Ctrl+Enter (or Cmd+Enter) in a text box sends its form, so notes are signed without the mouse.
 // 6. A form pushed by a live stream carries no token (htmx sends it as a header); sent in the moment before htmx
 //    has taken it over (Enter pressed as a push lands), it posts as a plain form, and takes the token along.
-// 7. A page of forms each saved on its own (form[data-saved-apart], the settings' sections): a form changed and not
-//    saved says "not saved" in the page's list of sections; saving another asks first (the page comes back as
-//    saved, without the other changes), and so does leaving the page (the browser's own question).
+// 7. A form saved as a whole page (form[data-saved-apart], a section of the settings): once changed, its save bar
+//    says the changes are not saved, and leaving the page without saving asks first (the browser's own question).
 (function () {
   "use strict";
 
@@ -244,44 +243,19 @@
 
   // ---- 7. Changes not saved -------------------------------------------------------------------------------------
   var leaving = false;
-  function titleOf(form) { return form.getAttribute("data-title") || "this section"; }
-  function changedApart(except) {
-    return Array.prototype.filter.call(document.querySelectorAll("form[data-saved-apart][data-changed]"), function (form) {
-      return form !== except;
-    });
-  }
+  function changedForm() { return document.querySelector("form[data-saved-apart][data-changed]"); }
   document.addEventListener("input", function (event) {
     var form = event.target.form;
     if (!form || !form.matches("form[data-saved-apart]") || form.hasAttribute("data-changed")) { return; }
     form.setAttribute("data-changed", "");
-    var link = document.querySelector('nav[data-marks-current] a[href="#' + form.id + '"]');
-    if (link && !link.querySelector(".not-saved")) {
-      link.append(" ", element("span", { "class": "chip chip-warn not-saved" }, "not saved"));
-    }
+    var state = form.querySelector("[data-save-state]");
+    if (state) { state.textContent = "Changes not saved."; }
   });
-  // In the capture phase, before "one submission at a time" marks the form as sent.
   document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!form.matches || !form.matches("form[data-saved-apart]")) { return; }
-    var others = changedApart(form);
-    if (!others.length || form.hasAttribute("data-others-dropped")) {
-      leaving = true;
-      return;
-    }
-    event.preventDefault();
-    var names = others.map(titleOf).join(", ");
-    askWith({
-      question: "Save " + titleOf(form) + " and lose the changes to " + names + "?",
-      detail: "Each section is saved on its own. Go back to save " + names + " first.",
-      ok: "Save " + titleOf(form) + " only",
-      okClass: ""
-    }, function () {
-      form.setAttribute("data-others-dropped", "");
-      form.requestSubmit();
-    });
+    if (event.target.matches && event.target.matches("form[data-saved-apart]")) { leaving = true; }
   }, true);
   window.addEventListener("beforeunload", function (event) {
-    if (leaving || !changedApart(null).length) { return; }
+    if (leaving || !changedForm()) { return; }
     event.preventDefault();
     event.returnValue = "";
   });

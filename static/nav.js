@@ -41,10 +41,10 @@
   fit();
 })();
 
-// A page's list of its own sections (nav[data-marks-current]: the consultation's jump list, the settings' side
-// list) marks the one the user is at with aria-current: the section of the field in view that has the keyboard,
-// else the first section with more than a strip of it below where the list sticks (its CSS `top`, below any bar
-// that stays on top); at the foot of the page, the last one shown.
+// A page's list of its own sections (nav[data-marks-current]: the consultation's jump list) marks the one the
+// user is at with aria-current: the section of the field in view that has the keyboard, else the first section
+// with more than a strip of it below where the list sticks (its CSS `top`, below any bar that stays on top); at
+// the foot of the page, the last one shown.
 (function () {
   "use strict";
   var nav = document.querySelector("nav[data-marks-current]");

@@ -36,7 +36,8 @@ pub struct OutboxPage {
     rows: Vec<Message>,
     cursor: Cursor,
     /// What the carriers can do now: a line for each that is not set up.
-    not_set_up: Vec<&'static str>,
+    /// What isn't set up, with the settings page that sets it up.
+    not_set_up: Vec<(&'static str, &'static str)>,
     test: TestForm,
     test_errors: FieldErrors,
 }
@@ -88,10 +89,16 @@ async fn page(state: &AppState, layout: Layout, query: OutboxQuery) -> AppResult
     let settings = state.settings.get();
     let mut not_set_up = Vec::new();
     if !settings.mail.is_configured() {
-        not_set_up.push("No mail server is set up: emails are kept here, not sent.");
+        not_set_up.push((
+            "No mail server is set up: emails are kept here, not sent.",
+            "/admin/settings/mail-server",
+        ));
     }
     if !settings.sms.provider().is_configured() {
-        not_set_up.push("No SMS provider is set up: text messages are kept here, not sent.");
+        not_set_up.push((
+            "No SMS provider is set up: text messages are kept here, not sent.",
+            "/admin/settings/sms-provider",
+        ));
     }
     let mut page = OutboxPage {
         layout,

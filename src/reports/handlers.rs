@@ -11,7 +11,7 @@ use crate::web::form::{Query, invalid};
 use crate::web::layout::Layout;
 use crate::web::layout::Page;
 use crate::web::{AppError, AppResult, csv_table};
-use sickbay_core::reports::model::{Cell, Period, Report};
+use sickbay_core::reports::model::{Cell, Headline, Period, Report};
 use sickbay_core::reports::service::{self, Context};
 use sickbay_core::reports::shown::Shown;
 use sickbay_core::validation::FieldErrors;
@@ -54,6 +54,7 @@ pub struct ReportPage {
     presets: Vec<(&'static str, Period)>,
     errors: FieldErrors,
     shown: Shown,
+    headlines: Vec<Headline>,
 }
 
 fn report_of(slug: &str) -> AppResult<Report> {
@@ -80,12 +81,14 @@ async fn report_page(state: AppState, layout: Layout, report: Report, query: Per
         presets: Period::presets(today),
         errors: FieldErrors::default(),
         shown: Shown::default(),
+        headlines: Vec::new(),
         form: query,
         layout,
     };
     match Period::parse(&page.form.from, &page.form.to, today) {
         Ok(period) => {
             page.shown = shown(&state, &page.layout, report, period).await?;
+            page.headlines = page.shown.headlines(report);
             page.period = Some(period);
             Ok(page.into_response())
         }

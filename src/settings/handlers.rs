@@ -1,98 +1,156 @@
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::state::AppState;
-use crate::web::AppResult;
 use crate::web::extract::{Admins, Staff};
 use crate::web::form::{Form, invalid};
 use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
-use sickbay_core::settings::model::{Settings, connected, fieldsets, keep_secrets, with_section};
+use crate::web::{AppError, AppResult};
+use sickbay_core::settings::model::{Settings, connected, fieldset, fieldsets, keep_secrets, with_section};
 use sickbay_core::settings::service;
 use sickbay_core::settings_section::{Fieldset, Values};
 use sickbay_core::validation::FieldErrors;
 
 pub const PATH: &str = "/admin/settings";
 
-/// One section of the page, saved on its own.
-pub struct SettingsSection {
-    /// Its place on the page, from 1: its anchor and what its form posts as `section`.
-    number: usize,
-    set: Fieldset,
-    /// Mail and SMS: whether they are set up (as saved), so an admin sees at once that messages can't go yet.
+/// A section in the list beside the form: each is a page of its own.
+pub struct SectionLink {
+    slug: String,
+    title: &'static str,
+    current: bool,
+    /// Mail and SMS: whether they are set up (as saved), so an admin sees from any section that messages can't go.
     connected: Option<bool>,
+    /// A form of the whole settings came back with a mistake in this section.
+    refused: bool,
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "settings/edit.html")]
 pub struct SettingsPage {
     layout: Layout,
-    /// Each feature's section, showing the stored settings or what the admin typed.
-    sections: Vec<SettingsSection>,
+    sections: Vec<SectionLink>,
+    /// The section shown, with the stored settings or what the admin typed.
+    shown: Fieldset,
+    slug: String,
+    connected: Option<bool>,
     errors: FieldErrors,
 }
 
 impl SettingsPage {
-    fn new(layout: Layout, saved: &Settings, form: &Values, errors: FieldErrors) -> Self {
-        let sections = fieldsets(form)
+    fn new(layout: Layout, saved: &Settings, shown: Fieldset, errors: FieldErrors) -> Self {
+        let slug = shown.slug();
+        let sections = fieldsets(&Values::new())
             .into_iter()
-            .enumerate()
-            .map(|(index, set)| SettingsSection {
-                number: index + 1,
+            .map(|set| SectionLink {
+                current: set.slug() == slug,
+                slug: set.slug(),
+                title: set.title,
                 connected: connected(saved, set.title),
-                set,
+                refused: set.fields.iter().any(|field| errors.get(field.key).is_some()),
             })
             .collect();
         SettingsPage {
             layout,
             sections,
+            connected: connected(saved, shown.title),
+            slug,
+            shown,
             errors,
         }
     }
 }
 
-pub async fn show(_admin: Staff<Admins>, State(state): State<AppState>, layout: Layout) -> SettingsPage {
-    let saved = state.settings.get();
-    SettingsPage::new(layout, &saved, &saved.to_form(), FieldErrors::default())
+fn section_path(slug: &str) -> String {
+    format!("{PATH}/{slug}")
 }
 
-/// Saves one section (the form's `section`) and leaves the others as they are; a form without one (an older
-/// page, a script) is the whole of the settings.
+/// The settings open at their first section.
+pub async fn first(_admin: Staff<Admins>) -> Redirect {
+    let first = fieldsets(&Values::new()).into_iter().next().map(|set| set.slug());
+    Redirect::to(&section_path(first.as_deref().unwrap_or_default()))
+}
+
+pub async fn show(
+    _admin: Staff<Admins>,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    layout: Layout,
+) -> AppResult<SettingsPage> {
+    let saved = state.settings.get();
+    let shown = fieldset(&slug, &saved.to_form()).ok_or(AppError::NotFound)?;
+    Ok(SettingsPage::new(layout, &saved, shown, FieldErrors::default()))
+}
+
+/// Saves one section and leaves the others as they are.
+pub async fn update_section(
+    admin: Staff<Admins>,
+    Path(slug): Path<String>,
+    Page { state, session, layout }: Page,
+    Form(form): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let saved = state.settings.get();
+    let (title, form) = with_section(&saved, &slug, &posted(form)).ok_or(AppError::NotFound)?;
+    let changed = match save(&state, &admin, form).await? {
+        Saved::Changed(changed) => changed,
+        Saved::Refused(form, errors) => {
+            let shown = fieldset(&slug, &form).ok_or(AppError::NotFound)?;
+            return Ok(invalid(SettingsPage::new(layout, &saved, shown, errors)));
+        }
+    };
+    let message = if changed {
+        format!("{title} saved.")
+    } else {
+        format!("Nothing changed in {title}.")
+    };
+    flash(&session, FlashKind::Success, message).await?;
+    Ok(Redirect::to(&section_path(&slug)).into_response())
+}
+
+/// Saves the whole of the settings in one form (a script's, or an older page's).
 pub async fn update(
     admin: Staff<Admins>,
     Page { state, session, layout }: Page,
     Form(form): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let saved = state.settings.get();
-    let mut posted: Values = form.into_iter().filter(|(key, _)| key != "csrf_token").collect();
-    let section = posted
-        .remove("section")
-        .and_then(|number| number.trim().parse::<usize>().ok());
-    let (saved_section, mut form) = match section {
-        Some(number) => {
-            let (title, form) = with_section(&saved, number, &posted).ok_or(crate::web::AppError::NotFound)?;
-            (Some((number, title)), form)
+    match save(&state, &admin, posted(form)).await? {
+        Saved::Changed(changed) => {
+            let message = if changed { "Settings saved." } else { "Nothing changed." };
+            flash(&session, FlashKind::Success, message).await?;
+            Ok(Redirect::to(PATH).into_response())
         }
-        None => (None, posted),
-    };
-    keep_secrets(&mut form, &saved);
+        Saved::Refused(form, errors) => {
+            // The first section with a mistake, as typed.
+            let shown = fieldsets(&form)
+                .into_iter()
+                .find(|set| set.fields.iter().any(|field| errors.get(field.key).is_some()))
+                .ok_or(AppError::NotFound)?;
+            Ok(invalid(SettingsPage::new(layout, &saved, shown, errors)))
+        }
+    }
+}
+
+fn posted(form: Vec<(String, String)>) -> Values {
+    form.into_iter().filter(|(key, _)| key != "csrf_token").collect()
+}
+
+enum Saved {
+    /// Saved; whether anything changed.
+    Changed(bool),
+    /// The form as typed, with a message beside each bad field.
+    Refused(Values, FieldErrors),
+}
+
+async fn save(state: &AppState, admin: &Staff<Admins>, mut form: Values) -> AppResult<Saved> {
+    keep_secrets(&mut form, &state.settings.get());
     let settings = match Settings::from_form(&form) {
         Ok(settings) => settings,
-        Err(errors) => return Ok(invalid(SettingsPage::new(layout, &saved, &form, errors))),
+        Err(errors) => return Ok(Saved::Refused(form, errors)),
     };
     let changed = service::save(&state.db, &admin.actor, &settings).await?;
     state.settings.refresh(&state.db).await?;
-    let (message, back) = match (saved_section, changed) {
-        (Some((number, title)), true) => (format!("{title} saved."), format!("{PATH}#settings-{number}")),
-        (Some((number, title)), false) => (
-            format!("Nothing changed in {title}."),
-            format!("{PATH}#settings-{number}"),
-        ),
-        (None, true) => ("Settings saved.".to_owned(), PATH.to_owned()),
-        (None, false) => ("Nothing changed.".to_owned(), PATH.to_owned()),
-    };
-    flash(&session, FlashKind::Success, message).await?;
-    Ok(Redirect::to(&back).into_response())
+    Ok(Saved::Changed(changed))
 }

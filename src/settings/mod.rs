@@ -1,4 +1,4 @@
-//! The admin's settings page. The settings themselves, their sections and their cache are
+//! The admin's settings pages, one per section. The settings themselves, their sections and their cache are
 //! `sickbay_core::settings`.
 
 pub mod handlers;
@@ -10,5 +10,10 @@ use crate::state::AppState;
 
 /// The admin's settings page.
 pub fn router() -> Router<AppState> {
-    Router::new().route(handlers::PATH, get(handlers::show).post(handlers::update))
+    Router::new()
+        .route(handlers::PATH, get(handlers::first).post(handlers::update))
+        .route(
+            "/admin/settings/{slug}",
+            get(handlers::show).post(handlers::update_section),
+        )
 }

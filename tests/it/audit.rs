@@ -704,7 +704,7 @@ async fn staff_names_are_shown_to_patients_only_when_the_clinic_says_so(app: Tes
     assert!(!page.body.contains("Test dr.obi"), "no name by default");
 
     // The admin ticks the setting on the settings page.
-    let settings = admin.get("/admin/settings").await;
+    let settings = admin.get("/admin/settings/record-access").await;
     assert!(settings.has("#audit_staff_names_to_patients"));
     assert!(!settings.has("#audit_staff_names_to_patients[checked]"));
     let mut form: Vec<(String, String)> = app.state.settings.get().to_form().into_iter().collect();
@@ -717,7 +717,7 @@ async fn staff_names_are_shown_to_patients_only_when_the_clinic_says_so(app: Tes
     assert!(app.state.settings.get().audit.staff_names_to_patients);
     assert!(
         admin
-            .get("/admin/settings")
+            .get("/admin/settings/record-access")
             .await
             .has("#audit_staff_names_to_patients[checked]")
     );

@@ -208,7 +208,7 @@ async fn a_doctor_sees_a_patient_from_call_next_to_complete_on_one_screen(app: T
     phone.screenshot("42-my-earlier-visits").await;
     phone.click(&format!("#my-visits a[href='/me/visits/{visit}']")).await;
     phone.wait_for_path(&format!("/me/visits/{visit}")).await;
-    wait_for_text(&phone, "#my-diagnoses", "Unspecified malaria").await;
+    wait_for_text(&phone, "#my-diagnoses", "Malaria").await;
     wait_for_text(&phone, "#my-medicines", "three times a day").await;
     wait_for_text(&phone, "#my-results", "11.4 g/dL").await;
     assert!(phone.fits_width().await, "the visit fits a phone");

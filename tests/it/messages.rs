@@ -402,7 +402,7 @@ async fn without_a_mail_server_messages_are_kept_and_shown_and_go_once_it_is_set
     assert_eq!(sink.wait_for(1, Duration::from_secs(5)).await.len(), 1);
 
     // The password is never shown again, and saving the page without typing it keeps it.
-    let form = admin.get("/admin/settings").await;
+    let form = admin.get("/admin/settings/mail-server").await;
     assert!(form.has("#smtp_password"));
     assert!(!form.body.contains("s3cret-pass"));
     let mut fields: Vec<(String, String)> = app.state.settings.get().to_form().into_iter().collect();

@@ -114,31 +114,18 @@ async fn the_outbox_reads_on_a_desktop_and_a_phone(app: TestApp) {
         b.goto(&app, "/admin/settings").await;
         assert!(b.fits_width().await, "the settings with the mail server fit at {size}");
         if size == "desktop" {
-            // The side list marks the section in view.
-            let billing = b
-                .client
-                .execute(
-                    "return Array.from(document.querySelectorAll('.settings-nav a'))
-                       .find(a => a.textContent.trim() === 'Billing').getAttribute('href');",
-                    vec![],
-                )
-                .await
-                .expect("the billing section's link");
-            let billing = billing.as_str().expect("an address").trim_start_matches('#').to_owned();
-            assert_eq!(b.scroll_to_section(&billing).await, format!("#{billing}"));
-            b.screenshot("35-settings-section").await;
-            // A change to Booking, then Save on Queue: asked first, as the Booking change would be lost.
+            // A page per section, reached from the list beside it.
+            b.click(".settings-nav a[href='/admin/settings/booking']").await;
+            b.wait_for_path("/admin/settings/booking").await;
+            assert_eq!(b.text(".settings-nav a[aria-current]").await, "Booking");
+            assert_eq!(b.text("[data-save-state]").await, "Saved as shown.");
+            // A change says at once that it isn't saved, in the bar that holds the one Save.
             b.fill("#booking_horizon_days", "21").await;
-            assert!(b.text(".settings-nav").await.contains("not saved"));
-            b.click("#settings-4 .section-save button").await;
-            assert_eq!(b.text("#confirm-ok").await, "Save Queue only");
-            b.screenshot("36-settings-not-saved").await;
-            b.click("#confirm-cancel").await;
+            assert_eq!(b.text("[data-save-state]").await, "Changes not saved.");
+            b.screenshot("35-settings-section").await;
             let horizon = "SELECT COUNT(*) FROM setting WHERE key = 'booking_horizon_days' AND value = '21'";
-            assert_eq!(app.count(horizon).await, 0, "going back saves nothing");
-            // Saved in its own section instead, it is kept.
-            b.click("#settings-3 .section-save button").await;
-            b.wait_for_path("/admin/settings").await;
+            assert_eq!(app.count(horizon).await, 0, "nothing saved yet");
+            b.click(".save-bar button").await;
             for _ in 0..50 {
                 if app.count(horizon).await == 1 {
                     break;
@@ -146,6 +133,8 @@ async fn the_outbox_reads_on_a_desktop_and_a_phone(app: TestApp) {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             assert_eq!(app.count(horizon).await, 1);
+            b.wait_for_path("/admin/settings/booking").await;
+            assert_eq!(b.text(".flash-success").await, "Booking saved.");
         }
         b.close().await;
     }

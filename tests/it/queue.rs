@@ -278,7 +278,7 @@ async fn call_next_follows_priority_then_the_one_clock(app: TestApp) {
     let page = c.doctor_a.1.get("/queue/doctor").await;
     assert_eq!(page.text(".flash"), "Nobody is waiting.");
     // The rule is written on the pages.
-    assert!(page.text(".queue-rule").contains("emergencies first"));
+    assert!(page.text(".page-head .quiet-help").contains("emergencies first"));
 }
 
 async fn a_skipped_ticket_goes_back_behind_the_next_few(app: TestApp) {

@@ -442,6 +442,18 @@ async fn assert_known_answers(app: &TestApp, f: &Fixture) {
             &["Total", "1", "40.00"],
         ])
     );
+    // The report leads with its totals, the same as its tables'.
+    let page = admin.get(&format!("/admin/reports/revenue?{p}")).await;
+    let currency = app.state.settings.get().currency();
+    let money = |minor: i64| currency.format(sickbay_core::db::Money(minor));
+    assert_eq!(
+        page.texts("#headlines .stat"),
+        [
+            format!("{} Collected", money(9_000)),
+            format!("{} Invoiced", money(13_000)),
+            format!("{} Owed now", money(4_000)),
+        ]
+    );
 
     assert_eq!(
         report_table(admin, "pharmacy", "dispensed", &p).await,

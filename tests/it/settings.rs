@@ -16,6 +16,8 @@ on_both_databases!(
 );
 
 const PATH: &str = "/admin/settings";
+const CLINIC: &str = "/admin/settings/the-clinic";
+const REGISTRATION: &str = "/admin/settings/student-registration";
 
 /// A complete, valid form; tests change what they need.
 fn valid_form() -> Vec<(&'static str, &'static str)> {
@@ -73,7 +75,8 @@ async fn save(admin: &Client, form: &[(&str, &str)]) -> Page {
 
 async fn saving_changes_the_header_and_persists(app: TestApp) {
     let admin = app.admin().await;
-    let page = admin.get(PATH).await;
+    admin.get(PATH).await.assert_redirect(CLINIC);
+    let page = admin.get(CLINIC).await;
     page.assert_status(StatusCode::OK);
     assert_eq!(page.text(".brand"), "Sickbay Clinic");
     assert_eq!(page.attr("#clinic_name", "value").as_deref(), Some("Sickbay Clinic"));
@@ -84,6 +87,7 @@ async fn saving_changes_the_header_and_persists(app: TestApp) {
         "every zone is suggested"
     );
     assert!(page.texts("#time_zone-list option").len() > 400);
+    let page = admin.get(REGISTRATION).await;
     assert!(page.has("#approval_required[checked]"));
     assert!(!page.has("#self_registration[checked]"));
     // The matric number format is chosen by its examples, never typed as a pattern.
@@ -96,11 +100,12 @@ async fn saving_changes_the_header_and_persists(app: TestApp) {
     assert!(page.texts("#matric_pattern option").len() >= 5);
 
     save(&admin, &valid_form()).await.assert_redirect(PATH);
-    let page = admin.get(PATH).await;
+    let page = admin.get(CLINIC).await;
     assert_eq!(page.text(".flash-success"), "Settings saved.");
     assert_eq!(page.text(".brand"), "Unity Health Centre");
     assert_eq!(page.attr("#time_zone", "value").as_deref(), Some("Europe/London"));
     assert_eq!(page.attr("#currency_code", "value").as_deref(), Some("GHS"));
+    let page = admin.get(REGISTRATION).await;
     assert!(page.has("#self_registration[checked]"));
     // An unticked checkbox is not sent, and means "no".
     assert!(!page.has("#approval_required[checked]"));
@@ -160,7 +165,7 @@ async fn saving_changes_the_header_and_persists(app: TestApp) {
         .await
         .assert_redirect(PATH);
     assert_eq!(app.audits("settings.update").await, audited);
-    assert!(admin.get(PATH).await.text("#messages").contains("Nothing changed."));
+    assert!(admin.get(CLINIC).await.text("#messages").contains("Nothing changed."));
 }
 
 async fn invalid_values_are_refused_and_nothing_is_saved(app: TestApp) {
@@ -216,10 +221,13 @@ async fn invalid_values_are_refused_and_nothing_is_saved(app: TestApp) {
         }
         assert_eq!(page.text(".brand"), "Sickbay Clinic");
     }
-    // Missing fields entirely: messages, not a crash.
+    // Missing fields entirely: messages, not a crash. The page shows the first section with a mistake, and the
+    // list of sections marks every section that has one.
     let page = save(&admin, &[]).await;
     page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.has("#clinic_name-error") && page.has("#time_zone-error") && page.has("#matric_pattern-error"));
+    assert!(page.has("#clinic_name-error") && page.has("#time_zone-error"));
+    assert!(page.has(&format!(".settings-nav a[href='{REGISTRATION}'] .chip")));
+    assert_eq!(page.text(".settings-nav a[aria-current] .chip"), "Check");
 
     assert_eq!(app.count("SELECT COUNT(*) FROM setting").await, 0);
     assert_eq!(
@@ -285,16 +293,18 @@ async fn an_unknown_stored_key_changes_nothing(app: TestApp) {
     assert_eq!(settings.queue.skip_places, 3);
 }
 
-/// Each section is a form of its own: saving it changes its own keys only (a box left unticked is unticked), the
-/// page comes back at it with its name in the message; an error stays beside its field with nothing saved; a
-/// section that isn't one is a 404. Mail and SMS say whether they are connected.
+/// Each section is a page and a form of its own: saving it changes its own keys only (a box left unticked is
+/// unticked), the page comes back with its name in the message; an error stays beside its field with nothing
+/// saved; a section that isn't one is a 404. Mail and SMS say whether they are connected, in the list of
+/// sections too.
 async fn each_section_saves_on_its_own(app: TestApp) {
     let admin = app.admin().await;
-    let page = admin.get(PATH).await;
-    let booking = "#settings-3";
-    assert_eq!(page.text(&format!("{booking} legend")), "Booking");
-    let mut form = FormFields::of(&page, booking);
-    assert_eq!(form.value("section"), "3");
+    let booking = "/admin/settings/booking";
+    let page = admin.get(booking).await;
+    assert_eq!(page.text("#settings-form legend"), "Booking");
+    assert_eq!(page.text(".settings-nav a[aria-current]"), "Booking");
+    assert_eq!(page.texts(".settings-nav li").len(), 10, "every section is listed");
+    let mut form = FormFields::of(&page, "#settings-form");
     assert!(form.get("clinic_name").is_none(), "a section posts its own fields only");
     assert!(
         app.state.settings.get().booking_rules().one_per_day,
@@ -302,11 +312,8 @@ async fn each_section_saves_on_its_own(app: TestApp) {
     );
     form.set("booking_horizon_days", "21");
     form.0.retain(|(name, _)| name != "booking_one_per_day");
-    let clinic_before = page.attr("#clinic_name", "value");
-    admin
-        .post(PATH, &form.fields())
-        .await
-        .assert_redirect("/admin/settings#settings-3");
+    let clinic_before = admin.get(CLINIC).await.attr("#clinic_name", "value");
+    admin.post(booking, &form.fields()).await.assert_redirect(booking);
     assert_eq!(stored(&app, "booking_horizon_days").await.as_deref(), Some("21"));
     assert_eq!(stored(&app, "booking_one_per_day").await.as_deref(), Some("0"));
     assert_eq!(
@@ -314,36 +321,57 @@ async fn each_section_saves_on_its_own(app: TestApp) {
         clinic_before,
         "another section's key as it was"
     );
-    assert_eq!(admin.get(PATH).await.text(".flash-success"), "Booking saved.");
+    assert_eq!(admin.get(booking).await.text(".flash-success"), "Booking saved.");
+    admin.post(booking, &form.fields()).await.assert_redirect(booking);
+    assert_eq!(
+        admin.get(booking).await.text(".flash-success"),
+        "Nothing changed in Booking."
+    );
 
     // A bad value: told beside its field, with the section as typed, and nothing saved.
     form.set("booking_horizon_days", "abc");
-    let refused = admin.post(PATH, &form.fields()).await;
+    let refused = admin.post(booking, &form.fields()).await;
     refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.has("#booking_horizon_days-error"), "{}", refused.text("main"));
     assert_eq!(refused.attr("#booking_horizon_days", "value").as_deref(), Some("abc"));
+    assert_eq!(refused.text("[data-save-state]"), "Not saved: see the messages above.");
     assert_eq!(stored(&app, "booking_horizon_days").await.as_deref(), Some("21"));
-    let nowhere = admin.post(PATH, &[("section", "99")]).await;
-    nowhere.assert_status(StatusCode::NOT_FOUND);
+    for nowhere in ["/admin/settings/nowhere", "/admin/settings/99"] {
+        admin.get(nowhere).await.assert_status(StatusCode::NOT_FOUND);
+        admin
+            .post(nowhere, &form.fields())
+            .await
+            .assert_status(StatusCode::NOT_FOUND);
+    }
 
     // Mail: not connected until a server and a sender are saved.
-    let mail = "#settings-9";
-    assert_eq!(page.text(&format!("{mail} legend .chip")), "Not connected");
-    assert!(page.has(&format!("{mail} .settings-note a[href='/admin/outbox']")));
-    let mut form = FormFields::of(&page, mail);
+    let mail = "/admin/settings/mail-server";
+    let page = admin.get(mail).await;
+    assert_eq!(page.text("#settings-form legend .chip"), "Not connected");
+    assert!(page.has("#settings-form .settings-note a[href='/admin/outbox']"));
+    assert_eq!(
+        page.texts(".settings-nav .chip"),
+        ["Not set up", "Not set up"],
+        "mail and SMS"
+    );
+    let mut form = FormFields::of(&page, "#settings-form");
     // (The reader of a form's fields takes its inputs; the browser sends its select too.)
     form.set("smtp_host", "127.0.0.1")
         .set("mail_from", "clinic@example.edu")
         .set("smtp_tls", "STARTTLS");
-    admin
-        .post(PATH, &form.fields())
-        .await
-        .assert_redirect("/admin/settings#settings-9");
-    let page = admin.get(PATH).await;
-    assert_eq!(page.text(&format!("{mail} legend .chip")), "Connected");
-    assert_eq!(page.text("#settings-10 legend .chip"), "Not connected");
+    admin.post(mail, &form.fields()).await.assert_redirect(mail);
+    let page = admin.get(mail).await;
+    assert_eq!(page.text("#settings-form legend .chip"), "Connected");
+    assert_eq!(page.texts(".settings-nav .chip"), ["Not set up"], "SMS only");
+    assert_eq!(
+        admin
+            .get("/admin/settings/sms-provider")
+            .await
+            .text("#settings-form legend .chip"),
+        "Not connected"
+    );
     assert!(
-        !page.has("#settings-1 legend .chip"),
+        !admin.get(CLINIC).await.has("#settings-form legend .chip"),
         "the clinic's section has no connection"
     );
 }

@@ -48,6 +48,19 @@ pub struct Fieldset {
     pub fields: Vec<Field>,
 }
 
+impl Fieldset {
+    /// The last part of the section's address: its title in lower case, words joined by hyphens
+    /// ("sms-provider").
+    pub fn slug(&self) -> String {
+        self.title
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|word| !word.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect::<Vec<_>>()
+            .join("-")
+    }
+}
+
 /// One field of the settings page, as the `field` macro of `templates/macros.html` draws it.
 #[derive(Clone, Debug, Default)]
 pub struct Field {

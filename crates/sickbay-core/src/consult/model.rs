@@ -677,9 +677,51 @@ pub fn excerpt(text: &str, max_chars: usize) -> String {
     format!("{}…", at_word.trim_end_matches([',', ';', ':', '.']))
 }
 
+/// The qualifiers of the ICD-10 wording that tell a coder, not a patient, what was left open.
+const CODERS_WORDS: [&str; 4] = [", unspecified", ", not elsewhere classified", " unspecified", " NOS"];
+
+/// A diagnosis as its patient reads it: the classification's wording without the coder's qualifiers
+/// ("Headache, unspecified" and "Unspecified headache" are "Headache"). Other words are kept as written.
+pub fn diagnosis_in_plain_words(description: &str) -> String {
+    let mut words = description.trim();
+    while let Some(shorter) = CODERS_WORDS.iter().find_map(|tail| {
+        let cut = words.len().checked_sub(tail.len())?;
+        let rest = words.get(cut..)?;
+        (rest.eq_ignore_ascii_case(tail) && cut > 0).then(|| words[..cut].trim_end())
+    }) {
+        words = shorter;
+    }
+    let lead = "Unspecified ";
+    match words.get(..lead.len()) {
+        Some(start) if start.eq_ignore_ascii_case(lead) && words.len() > lead.len() => {
+            crate::validation::capitalized(words[lead.len()..].trim_start())
+        }
+        _ => words.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_patient_reads_a_diagnosis_without_the_coders_qualifiers() {
+        assert_eq!(diagnosis_in_plain_words("Headache, unspecified"), "Headache");
+        assert_eq!(
+            diagnosis_in_plain_words("Reaction to severe stress, unspecified"),
+            "Reaction to severe stress"
+        );
+        assert_eq!(diagnosis_in_plain_words("Malaria NOS"), "Malaria");
+        assert_eq!(diagnosis_in_plain_words("Unspecified malaria"), "Malaria");
+        assert_eq!(diagnosis_in_plain_words("Typhoid fever, Unspecified"), "Typhoid fever");
+        assert_eq!(
+            diagnosis_in_plain_words("Tension-type headache"),
+            "Tension-type headache"
+        );
+        // Nothing left but the qualifier: kept as written.
+        assert_eq!(diagnosis_in_plain_words("Unspecified"), "Unspecified");
+        assert_eq!(diagnosis_in_plain_words(" NOS"), "NOS");
+    }
 
     #[test]
     fn an_excerpt_is_one_line_cut_at_a_word() {

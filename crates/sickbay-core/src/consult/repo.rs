@@ -385,6 +385,13 @@ pub struct Diagnosis {
     pub description: String,
 }
 
+impl Diagnosis {
+    /// The diagnosis as its patient reads it.
+    pub fn plain_words(&self) -> String {
+        super::model::diagnosis_in_plain_words(&self.description)
+    }
+}
+
 pub async fn diagnoses_of_visits(db: impl Reader, visit_ids: &[i64]) -> Result<Vec<Diagnosis>, sqlx::Error> {
     rows_for_ids(db, visit_ids, |list| {
         format!("SELECT id, visit_id, code, description FROM diagnosis WHERE visit_id IN ({list}) ORDER BY id")

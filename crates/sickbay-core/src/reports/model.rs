@@ -116,6 +116,119 @@ impl Report {
     }
 }
 
+/// A figure a report leads with: the total of one column of one of its tables, under a name of its own.
+#[derive(Clone, Copy, Debug)]
+pub struct HeadlineOf {
+    pub table: &'static str,
+    pub column: &'static str,
+    pub label: &'static str,
+}
+
+impl Report {
+    /// The totals the report leads with, above its charts.
+    pub fn headlines(self) -> &'static [HeadlineOf] {
+        match self {
+            Report::Visits => &[
+                HeadlineOf {
+                    table: "by_day",
+                    column: "Visits",
+                    label: "Visits",
+                },
+                HeadlineOf {
+                    table: "by_day",
+                    column: "New patients",
+                    label: "New patients",
+                },
+            ],
+            Report::Appointments => &[
+                HeadlineOf {
+                    table: "by_day",
+                    column: "Booked",
+                    label: "Booked",
+                },
+                HeadlineOf {
+                    table: "by_day",
+                    column: "Completed",
+                    label: "Completed",
+                },
+                HeadlineOf {
+                    table: "by_day",
+                    column: "No-show rate",
+                    label: "No-show rate",
+                },
+            ],
+            Report::Times => &[
+                HeadlineOf {
+                    table: "by_doctor",
+                    column: "Patients called",
+                    label: "Patients called",
+                },
+                HeadlineOf {
+                    table: "by_doctor",
+                    column: "Wait, median (min)",
+                    label: "Median wait (min)",
+                },
+                HeadlineOf {
+                    table: "by_doctor",
+                    column: "Consultation, median (min)",
+                    label: "Median consultation (min)",
+                },
+            ],
+            Report::Diagnoses => &[HeadlineOf {
+                table: "diagnoses",
+                column: "Times made",
+                label: "Diagnoses made",
+            }],
+            Report::Revenue => &[
+                HeadlineOf {
+                    table: "by_day",
+                    column: "Collected",
+                    label: "Collected",
+                },
+                HeadlineOf {
+                    table: "by_day",
+                    column: "Invoiced",
+                    label: "Invoiced",
+                },
+                HeadlineOf {
+                    table: "owed",
+                    column: "Owed",
+                    label: "Owed now",
+                },
+            ],
+            Report::Pharmacy => &[
+                HeadlineOf {
+                    table: "dispensed",
+                    column: "Value",
+                    label: "Value dispensed",
+                },
+                HeadlineOf {
+                    table: "stock",
+                    column: "Value at cost",
+                    label: "Stock at cost",
+                },
+                HeadlineOf {
+                    table: "expiring",
+                    column: "Value at cost",
+                    label: "Expiring in 90 days, at cost",
+                },
+            ],
+            Report::Students => &[HeadlineOf {
+                table: "by_faculty",
+                column: "Visits",
+                label: "Student visits",
+            }],
+        }
+    }
+}
+
+/// One of the figures a report leads with, as its page shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Headline {
+    pub label: &'static str,
+    pub value: Cell,
+}
+
 /// The longest period a report covers: two years of days.
 pub const MAX_DAYS: i64 = 731;
 
@@ -416,6 +529,12 @@ pub struct Table {
 }
 
 impl Table {
+    /// The total of the column headed `column`, if the table adds up.
+    pub fn total_of(&self, column: &str) -> Option<&Cell> {
+        let at = self.header.iter().position(|head| *head == column)?;
+        self.total.as_ref()?.get(at)
+    }
+
     /// The CSV's records: the header, the rows and the total row, each cell as [`Cell::plain`].
     pub fn records(&self, minor_digits: u32) -> Vec<Vec<String>> {
         let plain = |row: &Vec<Cell>| row.iter().map(|cell| cell.plain(minor_digits)).collect::<Vec<_>>();

@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 
 use super::bar_chart::{Chart, Point};
 use super::model::{
-    AppointmentCounts, Cell, Figure, Histogram, Metric, Period, Table, Total, diagnosis_label, histograms, per_day,
-    per_day_and_dim, per_dim, percentile, rate_bp,
+    AppointmentCounts, Cell, Figure, Headline, Histogram, Metric, Period, Report, Table, Total, diagnosis_label,
+    histograms, per_day, per_day_and_dim, per_dim, percentile, rate_bp,
 };
 use super::repo::{Expiring, Owed, StockValue};
 use crate::db::{Currency, Money};
@@ -18,6 +18,23 @@ use crate::db::{Currency, Money};
 pub struct Shown {
     pub charts: Vec<Chart>,
     pub tables: Vec<Table>,
+}
+
+impl Shown {
+    /// The totals `report` leads with, read from its tables' total rows, so the two never disagree.
+    pub fn headlines(&self, report: Report) -> Vec<Headline> {
+        report
+            .headlines()
+            .iter()
+            .filter_map(|of| {
+                let table = self.tables.iter().find(|table| table.slug == of.table)?;
+                Some(Headline {
+                    label: of.label,
+                    value: table.total_of(of.column)?.clone(),
+                })
+            })
+            .collect()
+    }
 }
 
 /// The names of the ids a report's dimensions hold.
@@ -824,5 +841,50 @@ mod tests {
             aged.total.as_ref().map(|t| t[2].clone()),
             Some(Cell::Money(Money(1_000)))
         );
+        assert_eq!(
+            shown.headlines(Report::Revenue),
+            [
+                Headline {
+                    label: "Collected",
+                    value: Cell::Money(Money(4_000))
+                },
+                Headline {
+                    label: "Invoiced",
+                    value: Cell::Money(Money(9_000))
+                },
+                Headline {
+                    label: "Owed now",
+                    value: Cell::Money(Money(1_000))
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn every_headline_names_a_total_its_report_has() {
+        let period = Period {
+            from: day("2026-11-01"),
+            to: day("2026-11-02"),
+        };
+        let names = Names::new();
+        let academic = Academic {
+            faculties: &names,
+            departments: &names,
+            levels: &names,
+        };
+        for report in Report::ALL {
+            let shown = match report {
+                Report::Visits => visits(&[], period, &names),
+                Report::Appointments => appointments(&[], period),
+                Report::Times => times(&[], period, &names),
+                Report::Diagnoses => diagnoses(&[], |_| None),
+                Report::Revenue => revenue(&[], period, &[], period.to, &ngn()),
+                Report::Pharmacy => pharmacy(&[], &names, &[], &[], &ngn()),
+                Report::Students => students(&[], &academic),
+            };
+            let headlines = shown.headlines(*report);
+            assert!(!headlines.is_empty(), "{report}");
+            assert_eq!(headlines.len(), report.headlines().len(), "{report}: {headlines:?}");
+        }
     }
 }

@@ -158,11 +158,16 @@ pub fn fieldsets(form: &Values) -> Vec<Fieldset> {
     ]
 }
 
-/// The whole form when one section is saved on its own (`number`, counted from 1 as the page shows them): that
-/// section's fields as posted (one left out is left out, as an unticked box is), every other setting as it is
-/// now; with the section's title. `None` when there is no such section.
-pub fn with_section(current: &Settings, number: usize, posted: &Values) -> Option<(&'static str, Values)> {
-    let section = fieldsets(&Values::new()).into_iter().nth(number.checked_sub(1)?)?;
+/// The section whose address ends in `slug`, showing `form`.
+pub fn fieldset(slug: &str, form: &Values) -> Option<Fieldset> {
+    fieldsets(form).into_iter().find(|set| set.slug() == slug)
+}
+
+/// The whole form when one section (by its `slug`) is saved on its own: that section's fields as posted (one
+/// left out is left out, as an unticked box is), every other setting as it is now; with the section's title.
+/// `None` when there is no such section.
+pub fn with_section(current: &Settings, slug: &str, posted: &Values) -> Option<(&'static str, Values)> {
+    let section = fieldset(slug, &Values::new())?;
     let mut form = current.to_form();
     for field in section.fields {
         match posted.get(field.key) {
@@ -239,10 +244,11 @@ mod tests {
     fn a_section_saved_alone_changes_only_its_own_keys() {
         let current = Settings::default();
         let sets = fieldsets(&Values::new());
-        let (number, section) = (2, &sets[1]);
+        let section = &sets[1];
+        assert_eq!(section.slug(), "student-registration");
         let first = section.fields[0].key;
         let posted: Values = [(first.to_owned(), "typed".to_owned())].into();
-        let (title, form) = with_section(&current, number, &posted).expect("a section");
+        let (title, form) = with_section(&current, &section.slug(), &posted).expect("a section");
         assert_eq!(title, section.title);
         let mine: Vec<&str> = section.fields.iter().map(|f| f.key).collect();
         for (key, value) in current.to_form() {
@@ -253,11 +259,19 @@ mod tests {
                 k => assert_eq!(form[k], value, "{k} is another section's"),
             }
         }
-        assert!(with_section(&current, 0, &posted).is_none());
-        assert!(with_section(&current, sets.len() + 1, &posted).is_none());
+        assert!(with_section(&current, "", &posted).is_none());
+        assert!(with_section(&current, "student", &posted).is_none());
         assert_eq!(connected(&current, MailSettings::TITLE), Some(false));
         assert_eq!(connected(&current, SmsSettings::TITLE), Some(false));
         assert_eq!(connected(&current, ClinicSettings::TITLE), None);
+    }
+
+    #[test]
+    fn every_section_has_an_address_of_its_own() {
+        let slugs: Vec<String> = fieldsets(&Values::new()).iter().map(Fieldset::slug).collect();
+        assert_eq!(slugs[0], "the-clinic");
+        assert!(slugs.contains(&"sms-provider".to_owned()), "{slugs:?}");
+        assert_eq!(slugs.iter().collect::<BTreeSet<_>>().len(), slugs.len(), "{slugs:?}");
     }
 
     #[test]
