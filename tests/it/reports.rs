@@ -327,7 +327,10 @@ fn period(f: &Fixture) -> String {
 /// A table of a report page as its cells' values (rows, then the total row).
 fn table(page: &Page, slug: &str) -> Vec<Vec<String>> {
     let html = page.html();
-    let rows = scraper::Selector::parse(&format!("#table-{slug} tbody tr, #table-{slug} tfoot tr")).expect("selector");
+    let rows = scraper::Selector::parse(&format!(
+        "#table-{slug} tbody tr:not(.quiet-run), #table-{slug} tfoot tr"
+    ))
+    .expect("selector");
     let cells = scraper::Selector::parse("td").expect("selector");
     html.select(&rows)
         .map(|row| {
@@ -442,6 +445,24 @@ async fn assert_known_answers(app: &TestApp, f: &Fixture) {
             &["Total", "1", "40.00"],
         ])
     );
+    // Days with nothing to count fold under one line on the page; the CSV keeps every day.
+    let quiet = format!(
+        "from={}&to={}",
+        Date::add_days(f.d1, -10).format("%Y-%m-%d"),
+        f.d2.format("%Y-%m-%d")
+    );
+    let days = report_table(admin, "revenue", "by_day", &quiet).await;
+    assert_eq!(days.len(), 13, "12 days and the total");
+    let page = admin.get(&format!("/admin/reports/revenue?{quiet}")).await;
+    assert_eq!(page.texts("#table-by_day .quiet-run").len(), 1);
+    assert!(
+        page.text("#table-by_day .quiet-run")
+            .starts_with("10 days with nothing,"),
+        "{}",
+        page.text("#table-by_day .quiet-run")
+    );
+    assert_eq!(page.texts("#table-by_day tr.quiet-day").len(), 10);
+
     // The report leads with its totals, the same as its tables'.
     let page = admin.get(&format!("/admin/reports/revenue?{p}")).await;
     let currency = app.state.settings.get().currency();
@@ -708,6 +729,22 @@ async fn the_admin_reads_reports_in_a_browser(app: TestApp) {
     assert!(desk.text("#table-by_day tfoot").await.contains("90.00"));
     assert!(desk.fits_width().await, "the revenue report fits the desktop");
     desk.screenshot("91-report-revenue").await;
+    // Ten days with nothing fold under one line, which opens them.
+    let quiet = format!(
+        "/admin/reports/revenue?from={}&to={}",
+        Date::add_days(f.d1, -10).format("%Y-%m-%d"),
+        f.d2.format("%Y-%m-%d")
+    );
+    desk.goto(&app, &quiet).await;
+    let shown = "return [Array.from(document.querySelectorAll('#table-by_day tbody tr'))
+                   .filter(row => row.offsetParent !== null).length,
+                 document.querySelector('#table-by_day .quiet-run button').getAttribute('aria-expanded')];";
+    let folded = desk.client.execute(shown, vec![]).await.expect("rows");
+    assert_eq!(folded, serde_json::json!([3, "false"]), "the fold's line and two days");
+    desk.click("#table-by_day .quiet-run button").await;
+    let opened = desk.client.execute(shown, vec![]).await.expect("rows");
+    assert_eq!(opened, serde_json::json!([13, "true"]));
+    desk.screenshot("91-report-revenue-quiet-days").await;
     desk.goto(&app, &format!("/admin/reports/times?{}", period(&f))).await;
     assert!(desk.text("#table-by_doctor tfoot").await.contains("Total"));
     desk.screenshot("92-report-times").await;

@@ -511,6 +511,18 @@ impl Cell {
     }
 }
 
+/// The day of a row with nothing to count: a day in its first cell, and nothing but zeros and blanks after it.
+fn quiet_day(row: &[Cell]) -> Option<NaiveDate> {
+    let (first, rest) = row.split_first()?;
+    let nothing = |cell: &Cell| {
+        matches!(
+            cell,
+            Cell::Count(0) | Cell::Money(Money(0)) | Cell::Minutes(None) | Cell::Percent(None)
+        )
+    };
+    first.day().filter(|_| rest.iter().all(nothing))
+}
+
 /// Basis points as a percentage with one decimal: 1250 → `12.5`.
 pub fn percent_text(bp: i64) -> String {
     let tenths = (bp + 5) / 10;
@@ -528,7 +540,60 @@ pub struct Table {
     pub total: Option<Vec<Cell>>,
 }
 
+/// The fewest days in a row with nothing to count that a page folds under one line.
+pub const FOLD_FROM: usize = 3;
+
+/// Days in a row with nothing to count, folded on the page under one line that opens them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuietRun {
+    /// Counted from 1 within the table.
+    pub number: usize,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub days: usize,
+}
+
+/// How a page lays out one row of a table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RowFold {
+    /// The run the row is folded in (a day with nothing to count, among at least `FOLD_FROM`).
+    pub folded_in: Option<usize>,
+    /// The run this row starts, whose line goes above it.
+    pub opens: Option<QuietRun>,
+}
+
 impl Table {
+    /// Each row's place in the runs of days with nothing to count, which a page folds (the CSV keeps every day).
+    pub fn folds(&self) -> Vec<RowFold> {
+        let quiet: Vec<Option<NaiveDate>> = self.rows.iter().map(|row| quiet_day(row)).collect();
+        let mut folds = vec![RowFold::default(); quiet.len()];
+        let (mut start, mut number) = (0, 0);
+        while start < quiet.len() {
+            let Some(from) = quiet[start] else {
+                start += 1;
+                continue;
+            };
+            let end = quiet[start..]
+                .iter()
+                .position(Option::is_none)
+                .map_or(quiet.len(), |n| start + n);
+            if end - start >= FOLD_FROM {
+                number += 1;
+                folds[start].opens = Some(QuietRun {
+                    number,
+                    from,
+                    to: quiet[end - 1].unwrap_or(from),
+                    days: end - start,
+                });
+                for fold in &mut folds[start..end] {
+                    fold.folded_in = Some(number);
+                }
+            }
+            start = end;
+        }
+        folds
+    }
+
     /// The total of the column headed `column`, if the table adds up.
     pub fn total_of(&self, column: &str) -> Option<&Cell> {
         let at = self.header.iter().position(|head| *head == column)?;
@@ -681,6 +746,66 @@ pub(super) mod tests {
         assert_eq!(percent_text(2222), "22.2");
         assert_eq!(percent_text(10_000), "100.0");
         assert_eq!(percent_text(4), "0.0");
+    }
+
+    #[test]
+    fn three_or_more_days_with_nothing_fold_under_one_line() {
+        let row = |d: &str, n: i64, amount: i64| vec![Cell::Day(day(d)), Cell::Count(n), Cell::Money(Money(amount))];
+        let table = Table {
+            rows: vec![
+                row("2026-11-01", 0, 0),
+                row("2026-11-02", 0, 0),
+                row("2026-11-03", 0, 0),
+                row("2026-11-04", 1, 0),
+                row("2026-11-05", 0, 0),
+                row("2026-11-06", 0, 0),
+                row("2026-11-07", 0, 500),
+                row("2026-11-08", 0, 0),
+                row("2026-11-09", 0, 0),
+                row("2026-11-10", 0, 0),
+                row("2026-11-11", 0, 0),
+            ],
+            ..Table::default()
+        };
+        let folds = table.folds();
+        let folded: Vec<Option<usize>> = folds.iter().map(|f| f.folded_in).collect();
+        assert_eq!(
+            folded,
+            [
+                Some(1),
+                Some(1),
+                Some(1),
+                None,
+                None,
+                None,
+                None,
+                Some(2),
+                Some(2),
+                Some(2),
+                Some(2)
+            ],
+            "two quiet days stay as they are"
+        );
+        assert_eq!(
+            folds[0].opens,
+            Some(QuietRun {
+                number: 1,
+                from: day("2026-11-01"),
+                to: day("2026-11-03"),
+                days: 3
+            })
+        );
+        assert_eq!(
+            folds[7].opens.map(|run| (run.to, run.days)),
+            Some((day("2026-11-11"), 4))
+        );
+        assert_eq!(folds.iter().filter(|f| f.opens.is_some()).count(), 2);
+        // Rows that aren't days never fold.
+        let named = Table {
+            rows: vec![vec![Cell::Text("Cash".into()), Cell::Count(0)]; 4],
+            ..Table::default()
+        };
+        assert!(named.folds().iter().all(|f| *f == RowFold::default()));
     }
 
     #[test]
