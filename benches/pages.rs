@@ -560,7 +560,7 @@ fn pages(clinic: &Clinic) -> Vec<Page> {
             Who::Admin,
             usual,
         ),
-        page("settings", "/admin/settings".into(), Who::Admin, usual),
+        page("settings", "/admin/settings/the-clinic".into(), Who::Admin, usual),
         page("audit log", "/admin/audit".into(), Who::Admin, usual),
         page("reports", "/admin/reports".into(), Who::Admin, usual),
         page("procedure catalogue", "/admin/procedures".into(), Who::Admin, usual),

@@ -44,12 +44,15 @@ impl SettingsPage {
         let slug = shown.slug();
         let sections = fieldsets(&Values::new())
             .into_iter()
-            .map(|set| SectionLink {
-                current: set.slug() == slug,
-                slug: set.slug(),
-                title: set.title,
-                connected: connected(saved, set.title),
-                refused: set.fields.iter().any(|field| errors.get(field.key).is_some()),
+            .map(|set| {
+                let link = set.slug();
+                SectionLink {
+                    current: link == slug,
+                    slug: link,
+                    title: set.title,
+                    connected: connected(saved, set.title),
+                    refused: set.fields.iter().any(|field| errors.get(field.key).is_some()),
+                }
             })
             .collect();
         SettingsPage {
@@ -123,10 +126,14 @@ pub async fn update(
             Ok(Redirect::to(PATH).into_response())
         }
         Saved::Refused(form, errors) => {
-            // The first section with a mistake, as typed.
-            let shown = fieldsets(&form)
+            // The first section with a mistake, as typed (the list beside it marks the others).
+            let sections = fieldsets(&form);
+            let with_mistake = sections
+                .iter()
+                .position(|set| set.fields.iter().any(|field| errors.get(field.key).is_some()));
+            let shown = sections
                 .into_iter()
-                .find(|set| set.fields.iter().any(|field| errors.get(field.key).is_some()))
+                .nth(with_mistake.unwrap_or_default())
                 .ok_or(AppError::NotFound)?;
             Ok(invalid(SettingsPage::new(layout, &saved, shown, errors)))
         }
