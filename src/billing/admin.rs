@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use crate::settings;
 use crate::state::AppState;
 use crate::web::extract::{Admins, FrontDesk, Staff};
 use crate::web::filters;
@@ -20,6 +21,7 @@ use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::billing::model::{Category, Covers};
 use sickbay_core::billing::repo::{Fee, Scheme, SchemeInput};
 use sickbay_core::billing::service::{self, FeeChange, covers_of};
+use sickbay_core::billing::settings::BillingSettings;
 use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::db::{Money, Timestamp};
 use sickbay_core::error::ServiceError;
@@ -97,6 +99,10 @@ pub struct FeesPage {
 }
 
 impl FeesPage {
+    fn billing_settings(&self) -> String {
+        settings::handlers::page_of::<BillingSettings>()
+    }
+
     /// The price typed for a category, for a price cell: blank when it is the item's own.
     fn cell(&self, row: &PriceRow, category: &Category) -> String {
         row.by_category

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use crate::settings;
 use crate::state::AppState;
 use crate::web::extract::{Admins, Staff};
 use crate::web::filters;
@@ -20,6 +21,7 @@ use sickbay_core::db::paging::PAGE_SIZE;
 use sickbay_core::outbox::model::{Channel, Filter, Kind, OutboxQuery, Status};
 use sickbay_core::outbox::repo::Message;
 use sickbay_core::outbox::service;
+use sickbay_core::outbox::settings::{MailSettings, SmsSettings};
 use sickbay_core::outbox::sms::to_e164;
 use sickbay_core::staff::model::parse_email;
 use sickbay_core::validation::FieldErrors;
@@ -35,14 +37,21 @@ pub struct OutboxPage {
     filter: Filter,
     rows: Vec<Message>,
     cursor: Cursor,
-    /// What the carriers can do now: a line for each that is not set up.
     /// What isn't set up, with the settings page that sets it up.
-    not_set_up: Vec<(&'static str, &'static str)>,
+    not_set_up: Vec<(&'static str, String)>,
     test: TestForm,
     test_errors: FieldErrors,
 }
 
 impl OutboxPage {
+    fn mail_settings(&self) -> String {
+        settings::handlers::page_of::<MailSettings>()
+    }
+
+    fn sms_settings(&self) -> String {
+        settings::handlers::page_of::<SmsSettings>()
+    }
+
     fn pager(&self) -> Pager {
         self.cursor
             .pager(PATH.to_owned(), |before| self.older_link(before), OLDER)
@@ -91,13 +100,13 @@ async fn page(state: &AppState, layout: Layout, query: OutboxQuery) -> AppResult
     if !settings.mail.is_configured() {
         not_set_up.push((
             "No mail server is set up: emails are kept here, not sent.",
-            "/admin/settings/mail-server",
+            settings::handlers::page_of::<MailSettings>(),
         ));
     }
     if !settings.sms.provider().is_configured() {
         not_set_up.push((
             "No SMS provider is set up: text messages are kept here, not sent.",
-            "/admin/settings/sms-provider",
+            settings::handlers::page_of::<SmsSettings>(),
         ));
     }
     let mut page = OutboxPage {

@@ -11,7 +11,7 @@ use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult};
 use sickbay_core::settings::model::{Settings, connected, fieldset, fieldsets, keep_secrets, with_section};
 use sickbay_core::settings::service;
-use sickbay_core::settings_section::{Fieldset, Values};
+use sickbay_core::settings_section::{Fieldset, Section, Values};
 use sickbay_core::validation::FieldErrors;
 
 pub const PATH: &str = "/admin/settings";
@@ -68,6 +68,11 @@ impl SettingsPage {
 
 fn section_path(slug: &str) -> String {
     format!("{PATH}/{slug}")
+}
+
+/// The settings page of section `S`, for a link from another page.
+pub fn page_of<S: Section>() -> String {
+    section_path(&S::slug())
 }
 
 /// The settings open at their first section.

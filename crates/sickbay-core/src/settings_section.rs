@@ -32,6 +32,11 @@ pub trait Section: Default + Sized {
         Self::default().to_stored().into_iter().map(|(key, _)| key).collect()
     }
 
+    /// The last part of the section's address on the settings pages.
+    fn slug() -> String {
+        slug_of(Self::TITLE)
+    }
+
     /// The section's fieldset, showing `form`.
     fn fieldset(form: &Values) -> Fieldset {
         Fieldset {
@@ -49,16 +54,21 @@ pub struct Fieldset {
 }
 
 impl Fieldset {
-    /// The last part of the section's address: its title in lower case, words joined by hyphens
-    /// ("sms-provider").
+    /// The last part of the section's address on the settings pages.
     pub fn slug(&self) -> String {
-        self.title
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .filter(|word| !word.is_empty())
-            .map(str::to_ascii_lowercase)
-            .collect::<Vec<_>>()
-            .join("-")
+        slug_of(self.title)
     }
+}
+
+/// The last part of a section's address: its title in lower case, words joined by hyphens ("SMS provider"
+/// is "sms-provider").
+fn slug_of(title: &str) -> String {
+    title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// One field of the settings page, as the `field` macro of `templates/macros.html` draws it.
