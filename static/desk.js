@@ -104,27 +104,14 @@
     store(FOLDED_KEY, folded);
     apply();
   });
-  // After "Walk-in added with ticket E-007" (or a check-in's "ticket A-004"): the code never breaks at its
-  // hyphen, and its ticket stays marked on the board through the live redraws. In the first seconds (the board
-  // is redrawn live right after it loads) its column is scrolled to it; later redraws leave the columns alone.
+  // After "Walk-in added with ticket E-007" (or a check-in's "ticket A-004"), whose code the message marks:
+  // its ticket stays marked on the board through the live redraws. In the first seconds (the board is redrawn
+  // live right after it loads) its column is scrolled to it; later redraws leave the columns alone.
   var shownAt = Date.now();
   function markNewTicket() {
-    var note = document.querySelector(".desk-panel .flash-success, .desk-card .flash-success");
-    var match = note && /ticket ([A-Z]+-\d+)/.exec(note.textContent);
-    if (!match) { return; }
-    var code = match[1];
-    if (!note.dataset.marked) {
-      note.dataset.marked = "1";
-      var at = note.textContent.indexOf(code);
-      var before = note.textContent.slice(0, at);
-      var after = note.textContent.slice(at + code.length);
-      var span = document.createElement("span");
-      span.className = "nowrap";
-      span.textContent = code;
-      note.textContent = before;
-      note.appendChild(span);
-      note.appendChild(document.createTextNode(after));
-    }
+    var named = document.querySelector(".desk-panel [data-new-ticket], .desk-card [data-new-ticket]");
+    if (!named) { return; }
+    var code = named.textContent.trim();
     Array.prototype.forEach.call(document.querySelectorAll(".desk .ticket"), function (ticket) {
       var shown = ticket.querySelector(".ticket-code");
       if (shown && shown.textContent.trim() === code && !ticket.classList.contains("ticket-new")) {

@@ -188,10 +188,7 @@ pub async fn changed(
 ) -> AppResult<Response> {
     let notice = notice.into();
     match (place, hx.0) {
-        (Some(place), _) => {
-            let message = (notice.kind, notice.message);
-            inline_messages::answer(session, hx, place, StatusCode::OK, message, None).await
-        }
+        (Some(place), _) => inline_messages::answer(session, hx, place, StatusCode::OK, notice, None).await,
         (None, false) => {
             leave(session, notice).await?;
             Ok(redirect(hx, queue_page(user)))
@@ -225,7 +222,15 @@ async fn refused(
         ServiceError::Forbidden | ServiceError::Invalid(_) | ServiceError::Internal(_) => return Err(err.into()),
     };
     if hx.0 {
-        return inline_messages::answer(session, hx, place, status, (FlashKind::Error, err.to_string()), None).await;
+        return inline_messages::answer(
+            session,
+            hx,
+            place,
+            status,
+            Flash::new(FlashKind::Error, err.to_string()),
+            None,
+        )
+        .await;
     }
     layout.show_in(place, FlashKind::Error, err.to_string());
     let page = board_page(state, layout, WalkInForm::fresh(), FieldErrors::default()).await?;
@@ -272,7 +277,7 @@ pub async fn check_in(
     let actor = &user.actor;
     match service::check_in(&state.db, actor, user.id, appointment_id, priority, today(&state)).await {
         Ok(issued) => {
-            let notice = format!("Checked in with ticket {}.", issued.code);
+            let notice = Flash::from(format!("Checked in with ticket {}.", issued.code)).with_ticket(issued.code);
             changed(&session, &user, hx, notice, Some(CHECK_IN)).await
         }
         Err(err) => refused(&state, &session, layout, hx, CHECK_IN, err).await,
@@ -385,7 +390,7 @@ pub async fn walk_in(
     let actor = user.actor_with_form(&form.form_id)?;
     match service::walk_in(&state.db, &actor, user.id, patient, doctor_id, priority, today(&state)).await {
         Ok(issued) => {
-            let notice = format!("Walk-in added with ticket {}.", issued.code);
+            let notice = Flash::from(format!("Walk-in added with ticket {}.", issued.code)).with_ticket(issued.code);
             let place = Some(form.place());
             changed(&session, &user, HxRequest(false), notice, place).await
         }

@@ -20,7 +20,7 @@ use tower_sessions::Session;
 
 use super::error::AppResult;
 use super::htmx::{HxRequest, redirect};
-use super::layout::{Flash, FlashKind, Layout, flash_in};
+use super::layout::{Flash, FlashKind, Layout, leave};
 
 /// A part of a page with its own message region: the region's name (also the part's element id and the
 /// anchor its forms post to) and the page it is on.
@@ -46,7 +46,11 @@ struct OutOfBand<'a> {
 
 /// The region of `place` with `message`, to be swapped in out of band by htmx.
 pub fn out_of_band(place: Place, kind: FlashKind, message: &str) -> AppResult<String> {
-    let flash = Flash::new(kind, message).in_region(place.region);
+    region_with(place, Flash::new(kind, message))
+}
+
+fn region_with(place: Place, flash: Flash) -> AppResult<String> {
+    let flash = flash.in_region(place.region);
     Ok(OutOfBand {
         region: place.region,
         flash: Some(&flash),
@@ -62,14 +66,14 @@ pub async fn answer(
     hx: HxRequest,
     place: Place,
     status: StatusCode,
-    (kind, message): (FlashKind, String),
+    message: Flash,
     main: Option<String>,
 ) -> AppResult<Response> {
     if !hx.0 {
-        flash_in(session, place.region, kind, message).await?;
+        leave(session, message.in_region(place.region)).await?;
         return Ok(redirect(hx, place.page));
     }
-    let region = out_of_band(place, kind, &message)?;
+    let region = region_with(place, message)?;
     let mut response = (status, Html(format!("{}{region}", main.as_deref().unwrap_or("")))).into_response();
     if main.is_none() {
         response

@@ -33,6 +33,10 @@ pub struct Flash {
     /// Where the message's "Undo" button posts, for a change taken back in one click (a no-show by mistake).
     #[serde(default)]
     pub undo: Option<String>,
+    /// The queue ticket the message names ("Walk-in added with ticket E-007."), marked in the message so
+    /// the desk can point to it on the board.
+    #[serde(default)]
+    pub ticket: Option<String>,
 }
 
 impl From<String> for Flash {
@@ -49,6 +53,7 @@ impl Flash {
             message: message.into(),
             region: None,
             undo: None,
+            ticket: None,
         }
     }
 
@@ -57,6 +62,20 @@ impl Flash {
             undo: Some(action),
             ..self
         }
+    }
+
+    pub fn with_ticket(self, code: impl Into<String>) -> Self {
+        Flash {
+            ticket: Some(code.into()),
+            ..self
+        }
+    }
+
+    /// The message around the ticket it names: the text before the code, the code, the text after it.
+    pub fn ticket_parts(&self) -> Option<(&str, &str, &str)> {
+        let code = self.ticket.as_deref()?;
+        let (before, after) = self.message.split_once(code)?;
+        Some((before, code, after))
     }
 
     pub fn in_region(self, region: &str) -> Self {
@@ -506,5 +525,14 @@ mod tests {
         let nav = nav_for(Role::Pharmacist, "/pharmacy/drugs/3");
         let current: Vec<&str> = nav.iter().filter(|l| l.current).map(|l| l.label).collect();
         assert_eq!(current, ["Drugs"]);
+    }
+
+    #[test]
+    fn a_message_marks_the_ticket_it_names() {
+        let added = Flash::from("Walk-in added with ticket E-007.".to_owned()).with_ticket("E-007");
+        assert_eq!(added.ticket_parts(), Some(("Walk-in added with ticket ", "E-007", ".")));
+        assert_eq!(Flash::from("Saved.".to_owned()).ticket_parts(), None);
+        let elsewhere = Flash::from("Saved.".to_owned()).with_ticket("E-007");
+        assert_eq!(elsewhere.ticket_parts(), None);
     }
 }
