@@ -1,8 +1,8 @@
 //! The queue's rules as plain functions: ticket codes, which moves each status allows, where a skipped ticket
 //! goes back, a patient's place and estimated wait, and the day's statistics.
 
-use crate::db::Timestamp;
 use crate::db::types::InvalidValue;
+use crate::db::{Date, Timestamp};
 use crate::text_enum;
 
 /// The prefix of tickets in the day's general queue (and of a doctor's queue while they have no room).
@@ -186,6 +186,13 @@ impl Move {
             _ => None,
         }
     }
+}
+
+/// Only a ticket of today goes back in the queue: an earlier day's patient comes back as a walk-in.
+pub fn reinstate_refusal(code: &str, day: Date, today: Date) -> Option<String> {
+    (day != today).then(|| {
+        format!("Ticket {code} was for {day}; only today's tickets go back in the queue. Add the patient as a walk-in.")
+    })
 }
 
 /// `A-012`: the prefix and the day's number, three digits at least.
@@ -405,6 +412,16 @@ pub fn due_matches(patient_name: &str, clinic_number: &str, folded_search: &str)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_todays_tickets_go_back_in_the_queue() {
+        let today = Date::parse("2026-03-10").expect("a date");
+        let yesterday = Date::parse("2026-03-09").expect("a date");
+        assert_eq!(reinstate_refusal("A-004", today, today), None);
+        let refused = reinstate_refusal("A-004", yesterday, today).expect("refused");
+        assert!(refused.starts_with("Ticket A-004 was for 2026-03-09;"), "{refused}");
+        assert!(refused.ends_with("Add the patient as a walk-in."), "{refused}");
+    }
 
     #[test]
     fn a_call_is_shown_until_it_is_old_or_its_room_moved_on() {

@@ -3,7 +3,7 @@
 
 use super::model::{
     GENERAL_PREFIX, Move, Priority, TicketStatus, calls_sequence, order_after_skip, parse_room_code, parse_room_name,
-    ticket_code, ticket_sequence,
+    reinstate_refusal, ticket_code, ticket_sequence,
 };
 use super::repo::{self, Assignment, MoveFields, NewTicket, Ticket};
 use crate::audit::{self, AuditEntry};
@@ -339,11 +339,8 @@ pub async fn reinstate(
     if !scope.covers_maybe(ticket.doctor_id) {
         return Err(ServiceError::Forbidden);
     }
-    if ticket.day != today {
-        return Err(ServiceError::Refused(format!(
-            "Ticket {} was for {}; only today's tickets go back in the queue. Add the patient as a walk-in.",
-            ticket.code, ticket.day
-        )));
+    if let Some(refusal) = reinstate_refusal(&ticket.code, ticket.day, today) {
+        return Err(ServiceError::Refused(refusal));
     }
     if let Some(open) = repo::open_ticket_of(&mut *tx, ticket.patient_id).await?
         && open.id != ticket.id
