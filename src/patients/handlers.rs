@@ -167,15 +167,7 @@ pub async fn create(
         }
     };
     if form.not_a_duplicate.is_empty() {
-        let duplicates = repo::possible_duplicates(
-            &state.db,
-            &details.first_name,
-            &details.surname,
-            details.date_of_birth,
-            details.phone.as_deref(),
-            None,
-        )
-        .await?;
+        let duplicates = service::possible_duplicates(&state.db, &details).await?;
         if !duplicates.is_empty() {
             // The same form sent twice: the first one's patient is not a duplicate of itself. Asked after the
             // search, so a patient the search found is one whose form id is committed with it.

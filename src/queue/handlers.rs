@@ -33,7 +33,7 @@ use sickbay_core::patients::model::{
 use sickbay_core::patients::service as patient_service;
 use sickbay_core::queue::model::{Move, Priority};
 use sickbay_core::queue::repo::{self, Room, Ticket};
-use sickbay_core::queue::service::{self, MoveRequest, RoomForm, Target, WalkInPatient};
+use sickbay_core::queue::service::{self, Issued, MoveRequest, RoomForm, Target, WalkInPatient};
 use sickbay_core::scheduling::model::AppointmentView;
 use sickbay_core::staff::model::Doctor;
 use sickbay_core::validation::{FieldErrors, parse_id};
@@ -52,6 +52,8 @@ pub struct BoardPage {
     /// The registered patients matching the walk-in form's search, to choose from again when it comes back with
     /// errors (without JavaScript, the only way to see them); empty otherwise.
     matches: String,
+    /// Registered patients who may be the new walk-in, to add instead.
+    duplicates: Vec<PatientSummary>,
 }
 
 impl BoardPage {
@@ -59,9 +61,9 @@ impl BoardPage {
         self.form.queue == value
     }
 
-    /// The new patient's form opens by itself when it comes back to be corrected.
+    /// The new patient's form is the one open when it comes back to be corrected or with its answer.
     fn adding_new_patient(&self) -> bool {
-        self.form.who == "new"
+        self.form.who == "new" || self.layout.flash_for(WALK_IN_NEW.region).is_some()
     }
 }
 
@@ -89,6 +91,7 @@ async fn board_page(state: &AppState, layout: Layout, form: WalkInForm, errors: 
         form,
         errors,
         matches: String::new(),
+        duplicates: Vec::new(),
     })
 }
 
@@ -388,12 +391,21 @@ pub async fn walk_in(
         return invalid_walk_in(&state, layout, form, errors).await;
     };
     let actor = user.actor_with_form(&form.form_id)?;
-    match service::walk_in(&state.db, &actor, user.id, patient, doctor_id, priority, today(&state)).await {
-        Ok(issued) => {
-            let notice = Flash::from(format!("Walk-in added with ticket {}.", issued.code)).with_ticket(issued.code);
-            let place = Some(form.place());
-            changed(&session, &user, HxRequest(false), notice, place).await
+    if let WalkInPatient::New(details) = &patient
+        && form.patient.trim() != DIFFERENT_PERSON
+    {
+        let duplicates = patient_service::possible_duplicates(&state.db, details).await?;
+        if !duplicates.is_empty() {
+            // The same form sent twice: its first patient is not a duplicate of itself. Asked after the search,
+            // so a patient the search found is one whose form id is committed with it.
+            if let Some(issued) = service::issued_by_form(&state.db, &actor).await? {
+                return walk_in_added(&session, &user, &form, issued).await;
+            }
+            return possibly_registered(&state, layout, form, duplicates).await;
         }
+    }
+    match service::walk_in(&state.db, &actor, user.id, patient, doctor_id, priority, today(&state)).await {
+        Ok(issued) => walk_in_added(&session, &user, &form, issued).await,
         Err(ServiceError::Conflict(message) | ServiceError::Refused(message)) => {
             errors.add(if form.who == "new" { "surname" } else { "number" }, message);
             invalid_walk_in(&state, layout, form, errors).await
@@ -404,14 +416,41 @@ pub async fn walk_in(
     }
 }
 
-/// Who the walk-in form is for: a new patient's details, or the registered patient it names.
+async fn walk_in_added(session: &Session, user: &StaffUser, form: &WalkInForm, issued: Issued) -> AppResult<Response> {
+    let notice = Flash::from(format!("Walk-in added with ticket {}.", issued.code)).with_ticket(issued.code);
+    changed(session, user, HxRequest(false), notice, Some(form.place())).await
+}
+
+/// The new patient's form's answer to the possible duplicates it shows: not one of them.
+const DIFFERENT_PERSON: &str = "new";
+
+/// The new patient's form again, with the registered patients who may be them: the desk chooses one of them
+/// to add instead, or a different person to register.
+async fn possibly_registered(
+    state: &AppState,
+    mut layout: Layout,
+    form: WalkInForm,
+    duplicates: Vec<PatientSummary>,
+) -> AppResult<Response> {
+    let message = "Not added yet: a patient with the same phone or name is registered. Choose them, or a \
+                   different person, and add to the queue again.";
+    layout.show_in(WALK_IN_NEW, FlashKind::Error, message);
+    let page = BoardPage {
+        duplicates,
+        ..board_page(state, layout, form, FieldErrors::default()).await?
+    };
+    Ok((StatusCode::CONFLICT, page).into_response())
+}
+
+/// Who the walk-in form is for: a new patient's details, or the registered patient it names (also one of the
+/// possible duplicates the new patient's form offers instead).
 async fn walk_in_patient(
     state: &AppState,
     form: &WalkInForm,
     errors: &mut FieldErrors,
 ) -> AppResult<Option<WalkInPatient>> {
     Ok(match form.who.as_str() {
-        "new" => form
+        "new" if matches!(form.patient.trim(), "" | DIFFERENT_PERSON) => form
             .new_patient(&state.settings.get().matric_regex(), errors)
             .map(|details| WalkInPatient::New(Box::new(details))),
         _ => find_registered(state, form, errors).await?,

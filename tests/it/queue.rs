@@ -29,6 +29,7 @@ on_both_databases!(
     a_walk_in_is_found_by_name_as_it_is_typed,
     queue_routes_check_role_and_ownership,
     walk_ins_register_new_patients_or_refuse_cleanly,
+    a_new_walk_in_already_registered_is_offered_their_record,
     reception_adds_a_patient_to_the_queue_from_their_record,
     rooms_are_managed_by_admins_with_clear_messages,
     the_patient_sees_only_their_own_place,
@@ -784,6 +785,95 @@ async fn walk_ins_register_new_patients_or_refuse_cleanly(app: TestApp) {
         .await;
     twice.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(twice.text("#number-error").contains("already holds ticket B-001"));
+}
+
+async fn a_new_walk_in_already_registered_is_offered_their_record(app: TestApp) {
+    let c = clinic(&app).await;
+    let amina = PATIENTS.named(&app, &["Amina"]).await[0];
+    fn new_walk_in<'a>(
+        first_name: &'a str,
+        surname: &'a str,
+        phone: &'a str,
+        choice: &'a str,
+    ) -> [(&'a str, &'a str); 7] {
+        [
+            ("who", "new"),
+            ("first_name", first_name),
+            ("surname", surname),
+            ("phone", phone),
+            ("patient", choice),
+            ("queue", "general"),
+            ("priority", "normal"),
+        ]
+    }
+    let patients = app.count("SELECT COUNT(*) FROM patient").await;
+    let tickets = "SELECT COUNT(*) FROM ticket";
+
+    // The same name (in other letters' case) as a registered patient: she is offered, nothing is written.
+    let same_name = c
+        .reception
+        .post("/queue/walk-ins", &new_walk_in("AMINA", "queue", "", ""))
+        .await;
+    same_name.assert_status(StatusCode::CONFLICT);
+    assert!(
+        same_name
+            .text("#walk-in-new-messages")
+            .contains("a patient with the same phone or name")
+    );
+    let offered = same_name.texts("#walk-in-duplicates .walk-in-match");
+    assert_eq!(offered.len(), 2, "{offered:?}");
+    assert!(offered[0].contains("Queue, Amina"), "{offered:?}");
+    assert_eq!(
+        same_name
+            .attr("#walk-in-new input[name=first_name]", "value")
+            .as_deref(),
+        Some("AMINA"),
+        "the form as typed"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM patient").await, patients);
+    assert_eq!(app.count(tickets).await, 0);
+
+    // Choosing her adds her own record to the queue.
+    let number: String = sqlx::query_scalar("SELECT clinic_number FROM patient WHERE id = $1")
+        .bind(amina)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("her number");
+    c.reception
+        .post("/queue/walk-ins", &new_walk_in("Amina", "Queue", "", &number))
+        .await
+        .assert_redirect("/queue");
+    assert_eq!(app.count("SELECT COUNT(*) FROM patient").await, patients);
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM ticket WHERE patient_id = {amina}"))
+            .await,
+        1
+    );
+
+    // A new walk-in with her phone is offered her record too; "a different person" registers them anyway.
+    sqlx::query("UPDATE patient SET phone = '08031234567' WHERE id = $1")
+        .bind(amina)
+        .execute(app.db().pool())
+        .await
+        .expect("a phone");
+    let same_phone = c
+        .reception
+        .post("/queue/walk-ins", &new_walk_in("Bisi", "Ade", "08031234567", ""))
+        .await;
+    same_phone.assert_status(StatusCode::CONFLICT);
+    assert!(same_phone.text("#walk-in-duplicates").contains("Queue, Amina"));
+    c.reception
+        .post("/queue/walk-ins", &new_walk_in("Bisi", "Ade", "08031234567", "new"))
+        .await
+        .assert_redirect("/queue");
+    assert_eq!(app.count("SELECT COUNT(*) FROM patient").await, patients + 1);
+    assert_eq!(app.count(tickets).await, 2);
+    // Someone nobody has registered is added straight away.
+    c.reception
+        .post("/queue/walk-ins", &new_walk_in("Chidi", "Obi", "", ""))
+        .await
+        .assert_redirect("/queue");
+    assert_eq!(app.count(tickets).await, 3);
 }
 
 async fn rooms_are_managed_by_admins_with_clear_messages(app: TestApp) {

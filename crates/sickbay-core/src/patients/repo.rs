@@ -413,26 +413,26 @@ pub async fn search(mut db: impl Reader, terms: &[String], exact: &str) -> Resul
     query.fetch_all(db.exec()).await
 }
 
-/// Patients who may be the same person: same name and date of birth, or same phone.
+/// Patients who may be the same person: same phone, or same name and date of birth (the same name alone when
+/// no date of birth is given).
 pub async fn possible_duplicates(
     mut db: impl Reader,
     first_name: &str,
     surname: &str,
     date_of_birth: Option<Date>,
     phone: Option<&str>,
-    except: Option<i64>,
 ) -> Result<Vec<PatientSummary>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {SUMMARY_COLUMNS} FROM patient
-         WHERE id <> $5 AND ((LOWER(surname) = LOWER($1) AND LOWER(first_name) = LOWER($2) AND date_of_birth = $3)
-                             OR (phone IS NOT NULL AND phone = $4))
+         WHERE (LOWER(surname) = LOWER($1) AND LOWER(first_name) = LOWER($2)
+                AND ($3 IS NULL OR date_of_birth = $3))
+            OR (phone IS NOT NULL AND phone = $4)
          ORDER BY id LIMIT 10"
     ))
     .bind(surname)
     .bind(first_name)
     .bind(date_of_birth)
     .bind(phone)
-    .bind(except.unwrap_or(0))
     .fetch_all(db.exec())
     .await
 }

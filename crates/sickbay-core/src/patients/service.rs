@@ -184,6 +184,18 @@ pub async fn find(db: &Db, query: &str) -> Result<Vec<super::model::PatientSumma
     Ok(repo::search(db, &super::model::search_terms(query), query).await?)
 }
 
+/// Registered patients who may be the one `details` describe: the same phone, or the same name and date of
+/// birth (the same name alone when no date of birth is given). Staff confirm a different person before
+/// registering them anyway.
+pub async fn possible_duplicates(
+    db: &Db,
+    details: &PatientDetails,
+) -> Result<Vec<super::model::PatientSummary>, ServiceError> {
+    let (first_name, surname) = (&details.first_name, &details.surname);
+    let phone = details.phone.as_deref();
+    Ok(repo::possible_duplicates(db, first_name, surname, details.date_of_birth, phone).await?)
+}
+
 /// The most patients [`arrived_on`] lists.
 pub const ARRIVED_SHOWN: i64 = 30;
 

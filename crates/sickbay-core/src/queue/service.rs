@@ -29,6 +29,16 @@ pub struct Issued {
     pub patient_id: i64,
 }
 
+impl From<Ticket> for Issued {
+    fn from(ticket: Ticket) -> Self {
+        Issued {
+            id: ticket.id,
+            code: ticket.code,
+            patient_id: ticket.patient_id,
+        }
+    }
+}
+
 /// Checks in a patient for today's appointment: the ticket joins the appointment's doctor's queue, placed at
 /// the appointment's time.
 pub async fn check_in(
@@ -95,6 +105,14 @@ pub enum WalkInPatient {
 /// The action under which the walk-in forms claim their one-time ids.
 const WALK_IN: &str = "ticket.walk_in";
 
+/// The ticket this actor's walk-in form already issued, if it did (the same form sent twice).
+pub async fn issued_by_form(db: &Db, actor: &Actor) -> Result<Option<Issued>, ServiceError> {
+    let Some(ticket_id) = actor.recorded_form(db, WALK_IN).await? else {
+        return Ok(None);
+    };
+    Ok(repo::ticket(db, ticket_id).await?.map(Issued::from))
+}
+
 /// Adds a walk-in to a doctor's queue or to the general queue (`doctor_id` None), placed at their arrival.
 /// The same form sent again answers with the ticket it issued.
 pub async fn walk_in(
@@ -109,11 +127,7 @@ pub async fn walk_in(
     let mut tx = db.begin_write().await?;
     if let Claim::Done(ticket_id) = actor.claim_form(&mut tx, WALK_IN).await? {
         let ticket = repo::ticket(&mut tx, ticket_id).await?.ok_or(ServiceError::NotFound)?;
-        return Ok(Issued {
-            id: ticket.id,
-            code: ticket.code,
-            patient_id: ticket.patient_id,
-        });
+        return Ok(ticket.into());
     }
     if let Some(id) = doctor_id
         && !repo::is_active_doctor(&mut tx, id).await?
