@@ -9,8 +9,8 @@ use crate::state::AppState;
 use crate::web::AppResult;
 use sickbay_core::db::{Date, Db, Timestamp, sequence};
 use sickbay_core::queue::model::{
-    DayStats, Queued, TicketStatus, call_is_current, calls_doctor, calls_prefix, estimated_wait_minutes, places_ahead,
-    rolling_median,
+    DayStats, Queued, TicketStatus, call_is_current, calls_doctor, calls_prefix, estimated_wait_minutes, next_up,
+    places_ahead, rolling_median,
 };
 use sickbay_core::queue::repo::{self, Assignment, Ticket};
 
@@ -202,7 +202,8 @@ impl Snapshot {
     }
 
     /// The waiting-room display's tiles as of `now`, for one room or doctor or the whole clinic: the current
-    /// calls (see `model::call_is_current`) and the first few waiting.
+    /// calls (see `model::call_is_current`) and the next few waiting, every queue's first before any's second
+    /// (`model::next_up`).
     pub fn tiles(&self, filter: DisplayFilter, now: Timestamp) -> Tiles {
         let doctor_in_room = match filter {
             DisplayFilter::Room(room) => self.assignments.iter().find(|a| a.room_id == room).map(|a| a.doctor_id),
@@ -239,12 +240,14 @@ impl Snapshot {
         // display to it even for tickets called before that rule.
         let mut rooms_shown = std::collections::HashSet::new();
         calling.retain(|t| rooms_shown.insert(t.room_id));
-        let next = self
+        let waiting = self
             .tickets
             .iter()
             .filter(|t| t.status == TicketStatus::Waiting)
             .filter(shown)
-            .take(NEXT_TILES)
+            .collect();
+        let next = next_up(waiting, |t| t.doctor_id, NEXT_TILES)
+            .into_iter()
             .map(|t| Tile {
                 code: t.code.clone(),
                 room: t.doctor_id.and_then(|id| self.room_of(id)).map(|a| a.room_name.clone()),

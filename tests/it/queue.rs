@@ -30,6 +30,7 @@ on_both_databases!(
     queue_routes_check_role_and_ownership,
     walk_ins_register_new_patients_or_refuse_cleanly,
     a_new_walk_in_already_registered_is_offered_their_record,
+    the_display_shows_every_queues_next_patient,
     reception_adds_a_patient_to_the_queue_from_their_record,
     rooms_are_managed_by_admins_with_clear_messages,
     the_patient_sees_only_their_own_place,
@@ -980,6 +981,28 @@ async fn the_patient_sees_only_their_own_place(app: TestApp) {
     let home = chidi.get("/me").await;
     assert_eq!(home.text("#my-queue-ticket"), "A-003");
     assert_eq!(ids.len(), 3);
+}
+
+async fn the_display_shows_every_queues_next_patient(app: TestApp) {
+    let c = clinic(&app).await;
+    PATIENTS.numbered(&app, 12).await;
+    // Ten came for doctor A before anyone else arrived; then one each for doctor B and the general queue.
+    for index in 0..10 {
+        walk_in(&c.reception, index, &c.doctor_a.0.to_string(), "normal")
+            .await
+            .assert_redirect("/queue");
+    }
+    walk_in(&c.reception, 10, &c.doctor_b.0.to_string(), "normal")
+        .await
+        .assert_redirect("/queue");
+    walk_in(&c.reception, 11, "general", "normal")
+        .await
+        .assert_redirect("/queue");
+    let display = app.client().get("/display").await;
+    let next = display.texts(".tile-next .tile-code");
+    assert_eq!(next.len(), 8, "{next:?}");
+    assert_eq!(next[..4], ["A-001", "B-001", "G-001", "A-002"], "{next:?}");
+    assert_eq!(display.texts(".tile-next .tile-room")[..2], ["Room 1", "Room 2"]);
 }
 
 async fn the_display_shows_codes_and_rooms_never_names(app: TestApp) {

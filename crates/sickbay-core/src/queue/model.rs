@@ -188,6 +188,31 @@ impl Move {
     }
 }
 
+/// The display's "Next": the first waiting ticket of every queue, then the second of every queue, and so on, up
+/// to `count`, so every room's next patient is on the screen however long another queue is. `waiting` is in the
+/// clinic's order (each queue's tickets in its own order); `queue_of` names a ticket's queue.
+pub fn next_up<T, Q: PartialEq>(waiting: Vec<T>, queue_of: impl Fn(&T) -> Q, count: usize) -> Vec<T> {
+    let mut queues: Vec<(Q, std::collections::VecDeque<T>)> = Vec::new();
+    for ticket in waiting {
+        let queue = queue_of(&ticket);
+        match queues.iter_mut().find(|(q, _)| *q == queue) {
+            Some((_, tickets)) => tickets.push_back(ticket),
+            None => queues.push((queue, std::collections::VecDeque::from([ticket]))),
+        }
+    }
+    let mut next = Vec::with_capacity(count);
+    while next.len() < count && queues.iter().any(|(_, tickets)| !tickets.is_empty()) {
+        for (_, tickets) in &mut queues {
+            if next.len() < count
+                && let Some(ticket) = tickets.pop_front()
+            {
+                next.push(ticket);
+            }
+        }
+    }
+    next
+}
+
 /// Only a ticket of today goes back in the queue: an earlier day's patient comes back as a walk-in.
 pub fn reinstate_refusal(code: &str, day: Date, today: Date) -> Option<String> {
     (day != today).then(|| {
@@ -412,6 +437,30 @@ pub fn due_matches(patient_name: &str, clinic_number: &str, folded_search: &str)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_display_shows_the_next_of_every_queue_before_the_second_of_any() {
+        // (queue, code) in the clinic's order: queue A's tickets came first.
+        let waiting = vec![
+            ("A", "A-1"),
+            ("A", "A-2"),
+            ("A", "A-3"),
+            ("B", "B-1"),
+            ("C", "C-1"),
+            ("B", "B-2"),
+        ];
+        let codes = |next: Vec<(&str, &'static str)>| next.into_iter().map(|(_, code)| code).collect::<Vec<_>>();
+        assert_eq!(
+            codes(next_up(waiting.clone(), |t| t.0, 4)),
+            ["A-1", "B-1", "C-1", "A-2"]
+        );
+        assert_eq!(
+            codes(next_up(waiting.clone(), |t| t.0, 10)),
+            ["A-1", "B-1", "C-1", "A-2", "B-2", "A-3"]
+        );
+        assert!(next_up(waiting, |t| t.0, 0).is_empty());
+        assert!(next_up(Vec::<(&str, &str)>::new(), |t| t.0, 3).is_empty());
+    }
 
     #[test]
     fn only_todays_tickets_go_back_in_the_queue() {
