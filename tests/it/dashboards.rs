@@ -934,10 +934,22 @@ async fn a_patients_home_tells_what_happened_lately_in_plain_words(app: TestApp)
         home.text("#activity-feed")
     );
     assert!(home.text("#activity-feed").contains("Haemoglobin"));
+    // Each event opens its own record: the receipt, the visit at its results, the visit.
+    let payment = app
+        .count(&format!("SELECT id FROM payment WHERE invoice_id = {invoice}"))
+        .await;
+    let links = home.attrs("#activity-feed li a", "href");
     assert_eq!(
-        home.attr("#activity-feed li a", "href").as_deref(),
-        Some("/me/invoices")
+        links[..3],
+        [
+            format!("/me/receipts/{payment}"),
+            format!("/me/visits/{visit}#my-results"),
+            format!("/me/visits/{visit}"),
+        ]
     );
+    for link in &links {
+        ada.get(link).await.assert_status(StatusCode::OK);
+    }
     // Nothing of Ada's reaches Bola.
     let home = bola.get("/me/summary").await;
     assert!(home.has("#no-activity"));

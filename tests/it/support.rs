@@ -382,6 +382,15 @@ impl Page {
             .and_then(|e| e.value().attr(attr).map(str::to_owned))
     }
 
+    /// The attribute `attr` of every element `selector` finds that has it, in the page's order.
+    pub fn attrs(&self, selector: &str, attr: &str) -> Vec<String> {
+        let selector = Selector::parse(selector).expect("selector");
+        self.html()
+            .select(&selector)
+            .filter_map(|e| e.value().attr(attr).map(str::to_owned))
+            .collect()
+    }
+
     #[track_caller]
     pub fn assert_status(&self, status: StatusCode) -> &Self {
         assert_eq!(self.status, status, "body:\n{}", self.body);

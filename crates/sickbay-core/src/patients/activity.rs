@@ -20,6 +20,8 @@ pub struct Activity {
     /// The test of a result, or the receipt's number.
     pub what: Option<String>,
     pub amount: Option<Money>,
+    /// The record the event opens: the visit (seen, prescribed, a result) or the payment (paid, refunded).
+    pub record: Option<i64>,
 }
 
 /// An event in plain words: a headline and, where it helps, a detail line.
@@ -28,7 +30,7 @@ pub struct Told {
     pub headline: String,
     pub detail: String,
     /// The patient's page that shows it.
-    pub link: &'static str,
+    pub link: String,
 }
 
 impl Activity {
@@ -43,18 +45,35 @@ impl Activity {
             .map(|at| format!("Appointment {}", when(at)))
             .unwrap_or_default();
         let amount = self.amount.map(&money).unwrap_or_default();
+        // Each opens its own record; a list where the record is not known.
+        let visit = |tail: &str| {
+            self.record
+                .map_or("/me/visits".to_owned(), |id| format!("/me/visits/{id}{tail}"))
+        };
+        let receipt = || {
+            self.record
+                .map_or("/me/invoices".to_owned(), |id| format!("/me/receipts/{id}"))
+        };
         let (headline, detail, link) = match self.kind.as_str() {
-            "booked" => (format!("Booked with {doctor}"), booking_time, "/me/appointments"),
+            "booked" => (
+                format!("Booked with {doctor}"),
+                booking_time,
+                "/me/appointments".to_owned(),
+            ),
             "cancelled" => (
                 format!("Appointment with {doctor} cancelled"),
                 booking_time,
-                "/me/appointments",
+                "/me/appointments".to_owned(),
             ),
-            "seen" => (format!("Seen by {doctor}"), String::new(), "/me/visits"),
-            "prescribed" => (format!("Medicines prescribed by {doctor}"), String::new(), "/me/visits"),
-            "result" => ("Result ready".to_owned(), what.to_owned(), "/me/visits"),
-            "refund" => (format!("Refunded {amount}"), what.to_owned(), "/me/invoices"),
-            _ => (format!("Paid {amount}"), format!("Receipt {what}"), "/me/invoices"),
+            "seen" => (format!("Seen by {doctor}"), String::new(), visit("")),
+            "prescribed" => (
+                format!("Medicines prescribed by {doctor}"),
+                String::new(),
+                visit("/prescription"),
+            ),
+            "result" => ("Result ready".to_owned(), what.to_owned(), visit("#my-results")),
+            "refund" => (format!("Refunded {amount}"), what.to_owned(), receipt()),
+            _ => (format!("Paid {amount}"), format!("Receipt {what}"), receipt()),
         };
         Told { headline, detail, link }
     }
@@ -72,6 +91,7 @@ mod tests {
             who: Some("Dr Aisha Ibrahim".to_owned()),
             what: Some("RCT-2026-000007".to_owned()),
             amount: Some(Money(250_000)),
+            record: Some(42),
         }
     }
 
@@ -90,11 +110,20 @@ mod tests {
             "Appointment with Dr Aisha Ibrahim cancelled"
         );
         assert_eq!(told("seen").headline, "Seen by Dr Aisha Ibrahim");
-        assert_eq!(told("prescribed").link, "/me/visits");
+        assert_eq!(told("seen").link, "/me/visits/42");
+        assert_eq!(told("prescribed").link, "/me/visits/42/prescription");
+        assert_eq!(told("result").link, "/me/visits/42#my-results");
         let paid = told("payment");
         assert_eq!(paid.headline, "Paid NGN 2500");
         assert_eq!(paid.detail, "Receipt RCT-2026-000007");
+        assert_eq!(paid.link, "/me/receipts/42");
         assert_eq!(told("refund").headline, "Refunded NGN 2500");
+        assert_eq!(told("refund").link, "/me/receipts/42");
+        let unknown = Activity {
+            record: None,
+            ..event("seen")
+        };
+        assert_eq!(unknown.told(|_| String::new(), |_| String::new()).link, "/me/visits");
     }
 
     #[test]

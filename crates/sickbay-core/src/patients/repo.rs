@@ -589,31 +589,34 @@ pub async fn patient_approved(tx: &mut Tx, patient_id: i64) -> Result<bool, sqlx
 pub async fn activity_of(mut db: impl Reader, patient_id: i64) -> Result<Vec<Activity>, sqlx::Error> {
     let n = FEED_LENGTH;
     sqlx::query_as(&format!(
-        "SELECT kind, happened_at, about, who, what, amount FROM (
+        "SELECT kind, happened_at, about, who, what, amount, record FROM (
            SELECT * FROM (
              SELECT CASE WHEN a.status = 'cancelled' THEN 'cancelled' ELSE 'booked' END AS kind,
                     CASE WHEN a.status = 'cancelled' THEN a.updated_at ELSE a.created_at END AS happened_at,
-                    sl.starts_at AS about, s.full_name AS who, CAST(NULL AS TEXT) AS what, CAST(NULL AS BIGINT) AS amount
+                    sl.starts_at AS about, s.full_name AS who, CAST(NULL AS TEXT) AS what, CAST(NULL AS BIGINT) AS amount,
+                    CAST(NULL AS BIGINT) AS record
              FROM appointment a JOIN slot sl ON sl.id = a.slot_id JOIN staff s ON s.id = sl.doctor_id
              WHERE a.patient_id = $1 ORDER BY a.id DESC LIMIT {n}) AS booked
            UNION ALL
            SELECT * FROM (
-             SELECT 'seen', v.started_at, CAST(NULL AS BIGINT), s.full_name, CAST(NULL AS TEXT), CAST(NULL AS BIGINT)
+             SELECT 'seen', v.started_at, CAST(NULL AS BIGINT), s.full_name, CAST(NULL AS TEXT), CAST(NULL AS BIGINT), v.id
              FROM visit v JOIN staff s ON s.id = v.doctor_id
              WHERE v.patient_id = $1 ORDER BY v.started_at DESC LIMIT {n}) AS seen
            UNION ALL
            SELECT * FROM (
-             SELECT 'prescribed', p.created_at, CAST(NULL AS BIGINT), s.full_name, CAST(NULL AS TEXT), CAST(NULL AS BIGINT)
+             SELECT 'prescribed', p.created_at, CAST(NULL AS BIGINT), s.full_name, CAST(NULL AS TEXT), CAST(NULL AS BIGINT),
+                    p.visit_id
              FROM prescription p JOIN staff s ON s.id = p.doctor_id
              WHERE p.patient_id = $1 ORDER BY p.created_at DESC LIMIT {n}) AS prescribed
            UNION ALL
            SELECT * FROM (
-             SELECT 'result', o.released_at, CAST(NULL AS BIGINT), CAST(NULL AS TEXT), t.name, CAST(NULL AS BIGINT)
+             SELECT 'result', o.released_at, CAST(NULL AS BIGINT), CAST(NULL AS TEXT), t.name, CAST(NULL AS BIGINT),
+                    o.visit_id
              FROM lab_order o JOIN lab_test t ON t.id = o.test_id
              WHERE o.patient_id = $1 AND o.status = 'released' ORDER BY o.ordered_at DESC LIMIT {n}) AS results
            UNION ALL
            SELECT * FROM (
-             SELECT p.kind, p.received_at, CAST(NULL AS BIGINT), CAST(NULL AS TEXT), p.number, p.amount
+             SELECT p.kind, p.received_at, CAST(NULL AS BIGINT), CAST(NULL AS TEXT), p.number, p.amount, p.id
              FROM payment p WHERE p.patient_id = $1 ORDER BY p.id DESC LIMIT {n}) AS paid
          ) AS feed
          ORDER BY happened_at DESC LIMIT {n}"
