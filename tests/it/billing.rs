@@ -1602,6 +1602,13 @@ async fn a_covered_patients_invoice_is_split_and_claimed_from_the_scheme(app: Te
     let form = pay_form(&d.cashier, claimed).await;
     let owed = sickbay_core::db::Money(total - scheme_share).format_major(2);
     assert_eq!(form.value("amount"), owed);
+    // On their phone, the invoice leads with their share, not the total.
+    let mine = PATIENTS.client(&app, 0).await.get("/me/invoices").await.texts("#my-invoices li");
+    let scheme_pays = sickbay_core::db::Money(scheme_share).format_major(2);
+    assert!(
+        mine[0].contains(&format!("Your share NGN {owed} (your scheme pays NGN {scheme_pays})")),
+        "{mine:?}"
+    );
     // The invoices list says what the scheme pays of each: its share on the covered one, none on the other.
     let listed = d.cashier.get("/billing").await;
     let row = |invoice: i64| listed.texts(&format!("#invoice-{invoice} td:nth-child(5)")).concat();
