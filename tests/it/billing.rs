@@ -1603,7 +1603,12 @@ async fn a_covered_patients_invoice_is_split_and_claimed_from_the_scheme(app: Te
     let owed = sickbay_core::db::Money(total - scheme_share).format_major(2);
     assert_eq!(form.value("amount"), owed);
     // On their phone, the invoice leads with their share, not the total.
-    let mine = PATIENTS.client(&app, 0).await.get("/me/invoices").await.texts("#my-invoices li");
+    let mine = PATIENTS
+        .client(&app, 0)
+        .await
+        .get("/me/invoices")
+        .await
+        .texts("#my-invoices li");
     let scheme_pays = sickbay_core::db::Money(scheme_share).format_major(2);
     assert!(
         mine[0].contains(&format!("Your share NGN {owed} (your scheme pays NGN {scheme_pays})")),

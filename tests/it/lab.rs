@@ -1441,8 +1441,15 @@ async fn a_visits_results_are_typed_and_released_on_one_page(app: TestApp) {
     let written = app.audits("lab_order.result").await + app.audits("lab_order.correct").await;
     assert_eq!(written, 2);
 
-    // Release both at once: one message to the patient.
+    // Before they are released, each saved result shows with its flag, for the check before releasing it.
     let page = l.lab.get(&path).await;
+    let saved = page.text(&format!("#saved-{hb}"));
+    assert!(
+        saved.starts_with("Saved: 12.1 g/dL") && saved.ends_with("Low"),
+        "{saved}"
+    );
+    assert!(page.text(&format!("#saved-{mp}")).ends_with("Abnormal"));
+    // Release both at once: one message to the patient.
     assert!(
         page.text("#release-all-form").contains("the 2 saved results"),
         "{}",
