@@ -546,6 +546,13 @@ async fn moves_follow_the_lifecycle_and_keep_the_appointment_in_step(app: TestAp
             .await,
         c.doctor_b.0
     );
+    // The audit log names the doctor it went to.
+    let detail: String =
+        sqlx::query_scalar("SELECT detail FROM audit_event WHERE action = 'ticket.transfer' ORDER BY id DESC LIMIT 1")
+            .fetch_one(app.db().pool())
+            .await
+            .expect("the transfer's audit row");
+    assert!(detail.ends_with("to Test dr.bello"), "{detail}");
     // Now it is B's: A may no longer move it.
     c.doctor_a
         .1

@@ -126,6 +126,9 @@ impl AuditRow {
             "room" => Some("/admin/rooms".into()),
             "invoice" => Some(format!("/billing/invoices/{id}")),
             "visit" => Some(format!("/visits/{id}")),
+            "lab_order" => Some(format!("/lab/orders/{id}")),
+            "prescription" => Some(format!("/pharmacy/prescriptions/{id}")),
+            "drug" => Some(format!("/pharmacy/drugs/{id}")),
             "fee" => Some("/admin/fees".into()),
             "scheme" => Some("/admin/schemes".into()),
             _ => None,
@@ -998,6 +1001,16 @@ mod tests {
         assert_eq!(row.actor_role_words(), "Doctor");
         assert_eq!(row.patient_words(), "Patient 4");
         assert_eq!(row.record_href().as_deref(), Some("/patients/4"));
+        let order = AuditRow {
+            record_type: Some("lab_order".into()),
+            ..row.clone()
+        };
+        assert_eq!(order.record_href().as_deref(), Some("/lab/orders/4"));
+        let note = AuditRow {
+            record_type: Some("clinical_note".into()),
+            ..row.clone()
+        };
+        assert_eq!(note.record_href(), None, "no page of its own");
         let unknown = AuditRow {
             actor_role: None,
             actor_name: None,

@@ -107,13 +107,16 @@ pub async fn assign_room(tx: &mut Tx, day: Date, doctor_id: i64, room_id: i64) -
     Ok(())
 }
 
-pub async fn is_active_doctor(mut db: impl Reader, id: i64) -> Result<bool, sqlx::Error> {
-    let found: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM staff WHERE id = $1 AND role = 'doctor' AND active = 1")
-            .bind(id)
-            .fetch_optional(db.exec())
-            .await?;
-    Ok(found.is_some())
+pub async fn is_active_doctor(db: impl Reader, id: i64) -> Result<bool, sqlx::Error> {
+    Ok(active_doctor_name(db, id).await?.is_some())
+}
+
+/// The name of doctor `id`, if they are an active doctor.
+pub async fn active_doctor_name(mut db: impl Reader, id: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT full_name FROM staff WHERE id = $1 AND role = 'doctor' AND active = 1")
+        .bind(id)
+        .fetch_optional(db.exec())
+        .await
 }
 
 pub async fn is_active_room(mut db: impl Reader, id: i64) -> Result<bool, sqlx::Error> {

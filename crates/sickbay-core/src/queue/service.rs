@@ -454,23 +454,20 @@ async fn move_fields(
             let target = request
                 .transfer_to
                 .ok_or_else(|| ServiceError::Refused("Choose the queue to transfer the ticket to.".into()))?;
-            let doctor_id = match target {
-                Target::General => None,
+            let (doctor_id, to) = match target {
+                Target::General => (None, "to the general queue".to_owned()),
                 Target::Doctor(id) => {
-                    if !repo::is_active_doctor(tx, id).await? {
-                        return Err(ServiceError::Refused("Choose a doctor who is working.".into()));
-                    }
-                    Some(id)
+                    let name = repo::active_doctor_name(&mut *tx, id)
+                        .await?
+                        .ok_or_else(|| ServiceError::Refused("Choose a doctor who is working.".into()))?;
+                    (Some(id), format!("to {name}"))
                 }
             };
             if doctor_id == ticket.doctor_id && ticket.status == TicketStatus::Waiting {
                 return Err(ServiceError::Refused("The ticket is already in that queue.".into()));
             }
             fields.doctor_id = Some(doctor_id);
-            detail = Some(match doctor_id {
-                Some(id) => format!("to doctor {id}"),
-                None => "to the general queue".to_owned(),
-            });
+            detail = Some(to);
         }
     }
     Ok((fields, detail))
