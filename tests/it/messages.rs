@@ -463,6 +463,10 @@ async fn the_outbox_page_is_the_admins_and_filters_retries_and_tests(app: TestAp
     assert_eq!(failed.texts("#outbox-rows tbody tr").len(), 1);
     assert!(failed.text("#outbox-rows").contains("InvalidPhoneNumber"));
     assert!(failed.has(&format!("form[action='/admin/outbox/{sms}/retry']")));
+    // The admin's home counts both, the email held and the SMS failed, as waiting on someone.
+    let home = admin.get("/admin").await;
+    assert_eq!(home.text("#fig-unsent .stat-number"), "2");
+    assert!(home.has("#fig-unsent.stat-alert"));
     admin
         .get("/admin/outbox?kind=gossip&day=soon")
         .await

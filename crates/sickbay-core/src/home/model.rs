@@ -118,6 +118,8 @@ pub struct AdminFigures {
     pub prescriptions: i64,
     /// Active drugs at or below their reorder level.
     pub low_stock: i64,
+    /// Messages to patients not sent: failed, or held for a carrier not set up.
+    pub unsent: i64,
 }
 
 /// The days of `today`'s week, Monday to Sunday: the week the doctor's schedule shows.

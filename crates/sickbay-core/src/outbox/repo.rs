@@ -228,6 +228,14 @@ pub async fn failed_count(mut db: impl Reader) -> Result<i64, sqlx::Error> {
     Ok(n)
 }
 
+/// How many messages were not sent and wait for an admin: failed, or held because their carrier is not set up.
+pub async fn unsent_count(mut db: impl Reader) -> Result<i64, sqlx::Error> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE status IN ('failed', 'held')")
+        .fetch_one(db.exec())
+        .await?;
+    Ok(n)
+}
+
 /// The clinic's settings as stored (the outbox reads its own and the clinic's in the event's transaction).
 pub async fn settings(mut db: impl Reader) -> Result<Vec<(String, String)>, sqlx::Error> {
     sqlx::query_as("SELECT key, value FROM setting")

@@ -312,6 +312,11 @@ pub async fn message(db: impl Reader, id: i64) -> ServiceResult<Message> {
     repo::get(db, id).await?.ok_or(ServiceError::NotFound)
 }
 
+/// How many messages were not sent and wait for an admin (failed, or held for a carrier not set up).
+pub async fn unsent_count(db: impl Reader) -> Result<i64, ServiceError> {
+    Ok(repo::unsent_count(db).await?)
+}
+
 pub async fn failed_count(db: impl Reader) -> Result<i64, ServiceError> {
     Ok(repo::failed_count(db).await?)
 }
