@@ -539,6 +539,16 @@ impl ResultFlag {
     pub fn is_abnormal(self) -> bool {
         self != ResultFlag::Normal
     }
+
+    /// The flag as the patient reads it.
+    pub fn plain_words(self) -> &'static str {
+        match self {
+            ResultFlag::Low => "lower than usual",
+            ResultFlag::Normal => "normal",
+            ResultFlag::High => "higher than usual",
+            ResultFlag::Abnormal => "outside the usual range",
+        }
+    }
 }
 
 /// The flag of a result: a number is low, normal or high against its range (no flag without a range); a value
@@ -931,6 +941,14 @@ fn eye(text: &str, what: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_patient_reads_a_flag_in_plain_words() {
+        assert_eq!(ResultFlag::Low.plain_words(), "lower than usual");
+        assert_eq!(ResultFlag::High.plain_words(), "higher than usual");
+        assert_eq!(ResultFlag::Normal.plain_words(), "normal");
+        assert_eq!(ResultFlag::Abnormal.plain_words(), "outside the usual range");
+    }
 
     #[test]
     fn the_worklist_says_the_next_step_of_each_stage() {
