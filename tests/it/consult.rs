@@ -1133,7 +1133,7 @@ async fn the_review_keeps_the_allergies_in_view_and_lists_what_the_visit_orders(
     );
     let prescribed = review.text("#review-prescription li");
     assert!(
-        prescribed.ends_with("1 tablet by mouth three times a day for 3 days (9)"),
+        prescribed.ends_with("1 tablet by mouth three times a day for 3 days (9 in all)"),
         "{prescribed}"
     );
     assert_eq!(review.texts("#review-lab li"), ["Haemoglobin Awaiting sample"]);

@@ -151,12 +151,12 @@ async fn the_visits_doctor_prescribes_two_items(app: TestApp) {
         lines[0]
     );
     assert!(
-        lines[0].contains("500 mg by mouth three times a day for 5 days (15)"),
+        lines[0].contains("500 mg by mouth three times a day for 5 days (15 in all)"),
         "{}",
         lines[0]
     );
     assert!(
-        lines[1].contains("2 tablets by mouth when needed, for up to 3 days (12)"),
+        lines[1].contains("2 tablets by mouth when needed, for up to 3 days (12 in all)"),
         "{}",
         lines[1]
     );
@@ -183,7 +183,7 @@ async fn the_visits_doctor_prescribes_two_items(app: TestApp) {
     assert_eq!(read.len(), 2);
     assert_eq!(
         read[0].how_to_take(),
-        "500 mg by mouth three times a day for 5 days (15)"
+        "500 mg by mouth three times a day for 5 days (15 in all)"
     );
     assert_eq!(read[0].drug_label(), "Amoxicillin 500 mg capsule");
     assert_eq!(read[1].instructions, "After food.");
@@ -513,7 +513,7 @@ async fn who_reads_the_printable_prescription(app: TestApp) {
     assert_eq!(page.text("#rx-doctor"), "Test dr.eze");
     assert!(
         page.text(".rx-print-items")
-            .contains("500 mg by mouth three times a day for 5 days (15)")
+            .contains("500 mg by mouth three times a day for 5 days (15 in all)")
     );
     assert!(page.text(".rx-print-head").contains("1 University Road"));
     assert!(page.body.contains("prescription-print"), "the A5 print stylesheet");

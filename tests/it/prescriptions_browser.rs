@@ -130,7 +130,7 @@ async fn a_doctor_adds_two_items_without_a_reload_and_prints_at_a5(app: TestApp)
     assert!(
         desk.text("#prescription-items")
             .await
-            .contains("500 mg by mouth three times a day for 5 days (15)")
+            .contains("500 mg by mouth three times a day for 5 days (15 in all)")
     );
     let mark = desk
         .client

@@ -193,7 +193,7 @@ pub fn suggest_quantity(dose: &str, strength: &str, frequency: Frequency, days: 
     units.checked_mul(doses).filter(|q| *q > 0)
 }
 
-/// "500 mg by mouth three times a day for 5 days (15)".
+/// "500 mg by mouth three times a day for 5 days (15 in all)".
 pub fn how_to_take(dose: &str, route: Route, frequency: Frequency, days: i64, quantity: i64) -> String {
     let course = match frequency {
         Frequency::Stat => String::new(),
@@ -201,7 +201,7 @@ pub fn how_to_take(dose: &str, route: Route, frequency: Frequency, days: i64, qu
         _ => format!(" for {}", days_words(days)),
     };
     format!(
-        "{} {} {}{course} ({quantity})",
+        "{} {} {}{course} ({quantity} in all)",
         dose.trim(),
         route.words(),
         frequency.words()
@@ -609,7 +609,7 @@ impl Item {
         crate::pharmacy::model::label(&self.drug_name, &self.strength, self.form)
     }
 
-    /// How to take it, in plain words: "500 mg by mouth three times a day for 5 days (15)".
+    /// How to take it, in plain words: "500 mg by mouth three times a day for 5 days (15 in all)".
     pub fn how_to_take(&self) -> String {
         how_to_take(
             &self.dose,
@@ -831,19 +831,19 @@ mod tests {
     fn how_to_take_in_plain_words() {
         assert_eq!(
             how_to_take("500 mg", Route::Oral, Frequency::Tds, 5, 15),
-            "500 mg by mouth three times a day for 5 days (15)"
+            "500 mg by mouth three times a day for 5 days (15 in all)"
         );
         assert_eq!(
             how_to_take("2 puffs", Route::Inhaled, Frequency::Prn, 30, 1),
-            "2 puffs breathed in when needed, for up to 30 days (1)"
+            "2 puffs breathed in when needed, for up to 30 days (1 in all)"
         );
         assert_eq!(
             how_to_take("1 g", Route::Iv, Frequency::Stat, 1, 1),
-            "1 g into a vein (IV) once, straight away (1)"
+            "1 g into a vein (IV) once, straight away (1 in all)"
         );
         assert_eq!(
             how_to_take("1 tablet", Route::Oral, Frequency::Weekly, 7, 1),
-            "1 tablet by mouth once a week for 1 week (1)"
+            "1 tablet by mouth once a week for 1 week (1 in all)"
         );
         assert_eq!(Route::Oral.label(), "By mouth (oral)");
         assert_eq!(Route::Im.label(), "Into a muscle (IM)");
