@@ -1,4 +1,4 @@
-// The slot picker: the book bar names the time just chosen ("09:40 · Dr Bello"). The page works without this
+// The slot picker: the book bar names the time just chosen ("Tue 1 Dec · 09:40 · Dr Bello"). The page works without this
 // file (the form posts the chosen radio button); the CSP allows no inline script, hence a file of its own.
 document.addEventListener("change", function (event) {
   var input = event.target;

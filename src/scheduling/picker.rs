@@ -340,10 +340,12 @@ pub async fn load(
         .unwrap_or(today);
     let chosen = query.slot.as_deref().and_then(parse_id);
     let groups = open_times(state, day, doctor, chosen, offer).await?;
-    let days: Vec<DayChoice> = (0..=settings.booking.horizon_days)
-        .map(|offset| today + Days::days(offset))
-        .map(|d| day_choice(d, &seats, d == day, held.contains(&Date(d))))
-        .collect();
+    let days = from_first_open_week(
+        (0..=settings.booking.horizon_days)
+            .map(|offset| today + Days::days(offset))
+            .map(|d| day_choice(d, &seats, d == day, held.contains(&Date(d))))
+            .collect(),
+    );
     Ok(SlotPicker {
         date: Date(day),
         seats: days.iter().find(|d| d.current).map_or(DaySeats::Closed, |d| d.seats),
@@ -415,6 +417,19 @@ async fn doctor_profiles(state: &AppState) -> AppResult<Arc<Vec<DoctorProfile>>>
     caches
         .get_within("doctors", state.db.events().last_seq(), super::MAX_AGE, compute)
         .await
+}
+
+/// The calendar opens at its first week with a day to choose: the rest of a week that is all closed (today a
+/// Sunday, say) would be a row of nothing on top of it.
+fn from_first_open_week(mut days: Vec<DayChoice>) -> Vec<DayChoice> {
+    let first_week = days
+        .iter()
+        .position(|d| d.weekday() == Weekday::Sun)
+        .map_or(days.len(), |sunday| sunday + 1);
+    if first_week < days.len() && days[..first_week].iter().all(|d| !d.selectable()) {
+        days.drain(..first_week);
+    }
+    days
 }
 
 fn day_choice(day: NaiveDate, seats: &[repo::DaySeats], current: bool, held: bool) -> DayChoice {
@@ -568,6 +583,34 @@ mod tests {
         );
         // Dr Okafor has five open times and three are shown: choosing him shows the other two.
         assert_eq!((groups[0].not_shown(), groups[1].not_shown()), (0, 2));
+    }
+
+    #[test]
+    fn the_calendar_leaves_out_a_first_week_with_nothing_to_choose() {
+        let sunday = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        let open = |day: NaiveDate| repo::DaySeats {
+            day: Date(day),
+            slots: 4,
+            in_window: 4,
+            free: 4,
+        };
+        let fortnight = |from: NaiveDate, seats: &[repo::DaySeats], current: NaiveDate| {
+            (0..14)
+                .map(|n| from + Days::days(n))
+                .map(|d| day_choice(d, seats, d == current, false))
+                .collect::<Vec<_>>()
+        };
+        let monday = sunday.succ_opt().unwrap();
+        // Today a closed Sunday, Monday open: the calendar starts on Monday.
+        let days = from_first_open_week(fortnight(sunday, &[open(monday)], monday));
+        assert_eq!((days.len(), days[0].on), (13, monday));
+        // A closed Saturday with Sunday open keeps its week.
+        let saturday = sunday.pred_opt().unwrap();
+        let days = from_first_open_week(fortnight(saturday, &[open(sunday)], sunday));
+        assert_eq!(days[0].on, saturday);
+        // Nothing open at all: today is the day shown, and stays.
+        let days = from_first_open_week(fortnight(sunday, &[], sunday));
+        assert_eq!(days[0].on, sunday);
     }
 
     #[test]

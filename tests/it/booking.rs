@@ -780,9 +780,12 @@ async fn reception_books_with_the_same_picker_as_the_patient(app: TestApp) {
         assert_eq!(page.texts(".slot-group h3"), ["Test dr.adaeze", "Test dr.bello"]);
         assert_eq!(page.texts(".slot-period h4"), ["Morning", "Afternoon"]);
         assert_eq!(page.texts(".slot-choice .slot-time"), ["09:00", "10:00", "14:00"]);
+        let shown = chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+            .expect("a day")
+            .format("%a %-d %b");
         assert_eq!(
-            page.attr("input[name=slot_id]", "data-summary").as_deref(),
-            Some("09:00 · Test dr.adaeze")
+            page.attr("input[name=slot_id]", "data-summary"),
+            Some(format!("{shown} · 09:00 · Test dr.adaeze"))
         );
         assert!(page.has(".slot-form #book-bar button[type=submit]"));
     }
@@ -812,7 +815,13 @@ async fn reception_books_with_the_same_picker_as_the_patient(app: TestApp) {
         .await;
     refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(values(&refused, "input[name=slot_id][checked]"), [morning.to_string()]);
-    assert_eq!(refused.text("#book-summary"), "09:00 · Test dr.adaeze");
+    let shown = chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+        .expect("a day")
+        .format("%a %-d %b");
+    assert_eq!(
+        refused.text("#book-summary"),
+        format!("{shown} · 09:00 · Test dr.adaeze")
+    );
 }
 
 async fn any_doctor_shows_each_doctors_first_times_and_one_tap_to_all(app: TestApp) {

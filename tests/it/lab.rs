@@ -787,7 +787,8 @@ async fn a_patient_reads_only_released_results(app: TestApp) {
     page.assert_status(StatusCode::OK);
     assert_eq!(page.texts("#my-results li").len(), 1);
     assert!(
-        page.text("#my-results").contains("18 g/dL, higher than usual (usual 13–17)"),
+        page.text("#my-results")
+            .contains("18 g/dL, higher than usual (usual 13–17)"),
         "{}",
         page.text("#my-results")
     );
