@@ -99,7 +99,10 @@ pub struct Earlier {
 pub struct Trend {
     pub label: &'static str,
     pub path: String,
+    /// The oldest reading drawn and the latest, and how many there are.
+    pub first: String,
     pub latest: String,
+    pub readings: usize,
 }
 
 #[derive(Template, WebTemplate)]
@@ -368,7 +371,9 @@ fn trends(vitals: &[Recorded]) -> Vec<Trend> {
             Some(Trend {
                 label,
                 path,
+                first: format(*values.first()?),
                 latest: format(*values.last()?),
+                readings: values.len(),
             })
         })
         .collect()
@@ -560,9 +565,18 @@ struct CodeMatches {
     query: String,
 }
 
-/// The ICD-10-CM codes matching what is typed, as a list to pick from (doctors).
-pub async fn search_codes(_user: Staff<Doctors>, Query(query): Query<CodeQuery>) -> AppResult<Response> {
-    let codes = icd::search(&query.description)
+/// How many of the doctor's most used codes a search puts first when they match.
+const OWN_CODES_PREFERRED: i64 = 30;
+
+/// The ICD-10-CM codes matching what is typed, as a list to pick from (doctors), their own most used first.
+pub async fn search_codes(
+    user: Staff<Doctors>,
+    State(state): State<AppState>,
+    Query(query): Query<CodeQuery>,
+) -> AppResult<Response> {
+    let own = repo::favourite_diagnoses(&state.db, user.id, OWN_CODES_PREFERRED).await?;
+    let preferred: Vec<&str> = own.iter().filter_map(|(code, _)| code.as_deref()).collect();
+    let codes = icd::search(&query.description, &preferred)
         .into_iter()
         .map(|c| (c.code, c.description))
         .collect();

@@ -280,6 +280,8 @@ async fn vitals_refuse_impossible_values_and_flag_unusual_ones(app: TestApp) {
     doctor.post(&path, &[("temperature", "37.2")]).await;
     let page = doctor.get(&format!("/visits/{visit}")).await;
     assert!(page.has(".trends svg path"));
+    // Labelled with the oldest and latest readings it draws.
+    assert_eq!(page.text(".trends li .trend-values"), "38.4 °C → 37.2 °C");
     // htmx gets the page with the section to swap, and the 422 too.
     let token = doctor.csrf_token().await;
     let fragment = doctor
@@ -418,6 +420,15 @@ async fn diagnoses_take_a_known_code_or_words(app: TestApp) {
         .await
         .assert_redirect(&format!("/visits/{visit}#diagnoses"));
     assert_eq!(app.count("SELECT COUNT(*) FROM diagnosis").await, 2);
+    // The codes the doctor gives come first when a search matches them, the most used first: falciparum
+    // malaria, given once, now follows B54, before the other kinds of malaria with shorter names.
+    doctor
+        .post(&format!("/visits/{other}/diagnoses"), &[("picked", "B50.9")])
+        .await
+        .assert_redirect(&format!("/visits/{other}#diagnoses"));
+    let matches = doctor.get("/diagnoses/codes?description=malaria").await;
+    let codes = matches.attrs("button[name=picked]", "value");
+    assert_eq!(codes[..2], ["B54", "B50.9"], "{codes:?}");
     // Reception can't search codes.
     let reception = app.login_as("desk", Role::Reception).await;
     reception

@@ -59,9 +59,10 @@ fn seldom_coded(code: &str) -> bool {
     )
 }
 
-/// Codes that start with the query (`J45`, `j45.9`), or whose description holds every word of it, shortest
-/// description first (the general code before its refinements), the seldom-coded chapters last.
-pub fn search(query: &str) -> Vec<&'static Code> {
+/// Codes that start with the query (`J45`, `j45.9`), or whose description holds every word of it: the codes in
+/// `preferred` first (the doctor's own most used, in their order), then the shortest description first (the
+/// general code before its refinements), the seldom-coded chapters last.
+pub fn search(query: &str, preferred: &[&str]) -> Vec<&'static Code> {
     let query = query.trim();
     if query.chars().count() < 2 {
         return Vec::new();
@@ -75,7 +76,14 @@ pub fn search(query: &str) -> Vec<&'static Code> {
         .collect();
     found.sort_by_key(|c| {
         let by_code = c.code.starts_with(&upper);
-        (!by_code, !by_code && seldom_coded(c.code), c.description.len(), c.code)
+        let preference = preferred.iter().position(|p| *p == c.code).unwrap_or(usize::MAX);
+        (
+            preference,
+            !by_code,
+            !by_code && seldom_coded(c.code),
+            c.description.len(),
+            c.code,
+        )
     });
     found.truncate(MAX_MATCHES);
     found
@@ -128,17 +136,17 @@ mod tests {
 
     #[test]
     fn search_finds_by_code_prefix_and_by_words() {
-        let by_code = search("b54");
+        let by_code = search("b54", &[]);
         assert_eq!(by_code[0].code, "B54");
-        let by_words = search("malaria unspecified");
+        let by_words = search("malaria unspecified", &[]);
         assert!(
             by_words.iter().any(|c| c.code == "B54"),
             "{:?}",
             by_words.iter().map(|c| c.code).collect::<Vec<_>>()
         );
-        assert!(search("typhoid").iter().any(|c| c.code.starts_with("A01")));
+        assert!(search("typhoid", &[]).iter().any(|c| c.code.starts_with("A01")));
         // Words find the diseases before the newborn's, the history's and the like.
-        let malaria: Vec<&str> = search("malaria").iter().map(|c| c.code).collect();
+        let malaria: Vec<&str> = search("malaria", &[]).iter().map(|c| c.code).collect();
         assert_eq!(malaria.first(), Some(&"B54"), "{malaria:?}");
         let first_seldom = malaria.iter().position(|code| seldom_coded(code));
         assert!(
@@ -146,9 +154,20 @@ mod tests {
             "{malaria:?}"
         );
         // A code typed is found as typed, whatever its chapter.
-        assert_eq!(search("z86.1").first().map(|c| c.code.get(..3)), Some(Some("Z86")));
-        assert!(search("x").is_empty());
-        assert!(search("zzzzqqq").is_empty());
+        assert_eq!(search("z86.1", &[]).first().map(|c| c.code.get(..3)), Some(Some("Z86")));
+        assert!(search("x", &[]).is_empty());
+        assert!(search("zzzzqqq", &[]).is_empty());
+    }
+
+    #[test]
+    fn a_doctors_own_codes_come_first_among_the_matches() {
+        let mine: Vec<&str> = search("malaria", &["J45.909", "B50.9"])
+            .iter()
+            .map(|c| c.code)
+            .collect();
+        assert_eq!(mine.first(), Some(&"B50.9"), "{mine:?}");
+        assert_eq!(mine.get(1), Some(&"B54"), "then as before: {mine:?}");
+        assert!(!mine.contains(&"J45.909"), "a preferred code still has to match");
     }
 
     #[test]
