@@ -51,6 +51,15 @@ impl Message {
     pub fn can_retry(&self) -> bool {
         self.status.can_retry() && self.kind != Kind::PasswordReset
     }
+
+    /// The error its row shows: none for a message held because its carrier is not set up, which the outbox
+    /// says once above its list rather than on every row.
+    pub fn error_shown(&self) -> &str {
+        match self.status {
+            Status::Held => "",
+            _ => &self.last_error,
+        }
+    }
 }
 
 const COLUMNS: &str = "id, kind, channel, recipient, subject, body, link, patient_id, record_type, record_id, status, \
