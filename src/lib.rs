@@ -117,7 +117,11 @@ pub fn app(state: AppState) -> Router {
         // cost several times what making it did (the page benchmark), for a few percent fewer bytes.
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest));
     web::security_headers(router)
-        .layer(TraceLayer::new_for_http().make_span_with(web::request_id::span))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(web::request_id::span)
+                .on_response(web::request_id::log_if_slow),
+        )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(web::request_id::ShortIds))
         .with_state(state)

@@ -2,7 +2,9 @@
 //! the request carries it, so every log line of the request shows it, the response carries it back, and a 500
 //! page shows it as the reference to give an administrator.
 
-use axum::http::{HeaderValue, Request};
+use std::time::Duration;
+
+use axum::http::{HeaderValue, Request, Response};
 use tower_http::request_id::{MakeRequestId, RequestId};
 use tracing::Span;
 
@@ -36,4 +38,19 @@ pub fn span<B>(request: &Request<B>) -> Span {
         path = %request.uri().path(),
         id = %of(request).unwrap_or_default(),
     )
+}
+
+/// A response slower than this to start is logged as a warning, so that a stall a user saw can be found in the
+/// log by its time (a stream counts until its first bytes, not while it stays open).
+pub const SLOW: Duration = Duration::from_secs(1);
+
+/// Logs a response that took longer than [`SLOW`] to start, in the request's span (so with its path and id).
+pub fn log_if_slow<B>(response: &Response<B>, latency: Duration, _span: &Span) {
+    if latency > SLOW {
+        tracing::warn!(
+            status = response.status().as_u16(),
+            millis = latency.as_millis(),
+            "slow response"
+        );
+    }
 }
