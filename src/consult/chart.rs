@@ -17,7 +17,8 @@ use sickbay_core::consult::repo::{self, Diagnosis, Note};
 use sickbay_core::consult::service;
 use sickbay_core::db::{Date, Timestamp};
 use sickbay_core::error::ServiceError;
-use sickbay_core::lab::service::HealthRecord;
+use sickbay_core::lab::model::new_results_since;
+use sickbay_core::lab::service::{self as lab_service, HealthRecord};
 use sickbay_core::patients::model::Patient;
 
 /// How many visits a page of the chart shows.
@@ -199,6 +200,8 @@ pub async fn chart(
 pub struct VisitSummary {
     pub visit: VisitLine,
     pub diagnoses: Vec<Diagnosis>,
+    /// A result of the visit was released to the patient lately (`lab::model::NEW_RESULT_DAYS`).
+    pub new_results: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -229,12 +232,15 @@ pub async fn my_visits(
         .page;
     let ids: Vec<i64> = page.rows.iter().map(|v| v.id).collect();
     let mut diagnoses = repo::diagnoses_of_visits(&mut conn, &ids).await?;
+    let since = new_results_since(Timestamp::now());
+    let with_new_results = lab_service::visits_with_results_since(&mut conn, user.id, since).await?;
     let cursor = Cursor::from(&page);
     let visits = page
         .rows
         .into_iter()
         .map(|visit| VisitSummary {
             diagnoses: take(&mut diagnoses, |d| d.visit_id == visit.id),
+            new_results: with_new_results.contains(&visit.id),
             visit,
         })
         .collect();

@@ -29,6 +29,7 @@ use sickbay_core::db::{Currency, Money, Reader, Timestamp};
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::Actor;
 use sickbay_core::identity::{PRINCIPAL_KEY, Principal};
+use sickbay_core::lab::model::{NEW_RESULT_DAYS, new_results_since};
 use sickbay_core::patients::activity::Told;
 use sickbay_core::patients::model::{
     ContactForm, MatricNumber, Patient, PatientDetails, PatientKind, PortalAccess, parse_name,
@@ -59,9 +60,6 @@ pub struct HomePage {
     glance: LiveBlock,
 }
 
-/// How many days a result released to the patient counts as new on their home page.
-pub const NEW_RESULT_DAYS: i64 = 14;
-
 /// The patient's own figures, each read for them alone (`WHERE patient_id = $me`).
 #[derive(Template)]
 #[template(path = "patients/portal/_glance.html")]
@@ -90,7 +88,7 @@ async fn glance(state: &AppState, mut db: impl Reader, patient_id: i64) -> AppRe
             let when = filters::datetime_of(a.starts_at, settings.clinic.time_zone);
             (when, a.doctor_name)
         });
-    let since = Timestamp(now.0 - NEW_RESULT_DAYS * 24 * 3_600_000);
+    let since = new_results_since(now);
     let owed = sickbay_core::billing::service::owed_count_by(&mut db, patient_id).await?;
     let new_results = sickbay_core::lab::service::released_since(&mut db, patient_id, since).await?;
     let zone = settings.clinic.time_zone;

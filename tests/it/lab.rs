@@ -783,6 +783,9 @@ async fn a_patient_reads_only_released_results(app: TestApp) {
     let notices = patient.get("/notices").await;
     assert_eq!(notices.texts("#notices li").len(), 1);
     assert!(notices.text("#notices").contains("Your Haemoglobin result is ready"));
+    // Their list of visits marks the one with a new result.
+    let visits = patient.get("/me/visits").await;
+    assert_eq!(visits.text(&format!("#new-results-{}", l.visit)), "New results");
     let page = patient.get(&format!("/me/visits/{}", l.visit)).await;
     page.assert_status(StatusCode::OK);
     assert_eq!(page.texts("#my-results li").len(), 1);

@@ -15,6 +15,13 @@ use crate::validation::{FieldErrors, forbidden_character, forbidden_message, one
 pub const NAME_MAX: usize = 80;
 pub const SPECIMEN_MAX: usize = 40;
 pub const UNIT_MAX: usize = 20;
+/// How many days a result released to the patient counts as new (their home's figure, their visits' marks).
+pub const NEW_RESULT_DAYS: i64 = 14;
+
+/// From when a result released to the patient counts as new, as of `now`.
+pub fn new_results_since(now: Timestamp) -> Timestamp {
+    Timestamp(now.0 - NEW_RESULT_DAYS * 24 * 3_600_000)
+}
 pub const VALUE_MAX: usize = 60;
 /// How many answers a test read in words may list.
 pub const ANSWERS_MAX: usize = 12;

@@ -194,6 +194,21 @@ pub async fn released_since(mut db: impl Reader, patient_id: i64, since: Timesta
     .await
 }
 
+/// The patient's visits with a result released to them at `since` or later.
+pub async fn visits_with_results_since(
+    mut db: impl Reader,
+    patient_id: i64,
+    since: Timestamp,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT visit_id FROM lab_order WHERE patient_id = $1 AND status = 'released' AND released_at >= $2",
+    )
+    .bind(patient_id)
+    .bind(since)
+    .fetch_all(db.exec())
+    .await
+}
+
 /// A row of the lab's worklist: lean, one query with its joins.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct WorkItem {

@@ -349,6 +349,15 @@ pub async fn released_since(db: impl Reader, patient_id: i64, since: Timestamp) 
     Ok(repo::released_since(db, patient_id, since).await?)
 }
 
+/// The patient's visits with a result released to them at `since` or later (new to them).
+pub async fn visits_with_results_since(
+    db: impl Reader,
+    patient_id: i64,
+    since: Timestamp,
+) -> Result<Vec<i64>, ServiceError> {
+    Ok(repo::visits_with_results_since(db, patient_id, since).await?)
+}
+
 /// A visit's lab orders as the lab's results sheet shows them: whose they are, and each live order (never a
 /// cancelled one) with its test.
 pub struct VisitResults {
