@@ -45,6 +45,9 @@ async fn a_doctor_sees_a_patient_from_call_next_to_complete_on_one_screen(app: T
     };
     doctor.log_in(&app, "dr.adeyemi", PASSWORD, "/doctor").await;
     doctor.goto(&app, "/queue/doctor").await;
+    // Once the live stream has redrawn the queue: a click on a button swapped in but not yet bound by htmx
+    // posts the plain form, whose answer is the page's message rather than the queue's notice.
+    wait_for_text(&doctor, "#queue-status", "Live").await;
     doctor.click_live("#call-next").await;
     wait_for_text(&doctor, "#queue-notice", "Called A-001").await;
     doctor.click_live(".ticket-called form[action$='/start'] button").await;

@@ -91,6 +91,7 @@ async fn the_display_and_the_phone_follow_the_doctors_call(app: TestApp) {
     doctor.log_in(&app, "dr.adeyemi", PASSWORD, "/doctor").await;
     doctor.click("a[href='/queue/doctor']").await;
     doctor.wait_for_path("/queue/doctor").await;
+    wait_for_text(&doctor, "#queue-status", "Live").await;
     doctor.click_live("#call-next").await;
     wait_for_text(&doctor, "#queue-notice", "Called A-002 to Room 1.").await;
     doctor.screenshot("32-doctor-called").await;
