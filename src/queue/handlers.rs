@@ -335,6 +335,17 @@ impl WalkInForm {
         }
     }
 
+    /// Where a refusal of the walk-in is said: beside the registered patient's search, beside the new
+    /// patient's surname, or (a registered patient chosen from the new patient's possible duplicates) in the
+    /// form's message alone.
+    fn refusal_field(&self) -> &'static str {
+        match (self.who.as_str(), self.patient.trim()) {
+            ("new", "" | DIFFERENT_PERSON) => "surname",
+            ("new", _) => "patient",
+            _ => "number",
+        }
+    }
+
     fn target(&self) -> Result<Option<i64>, String> {
         match self.queue.trim() {
             "" | "general" => Ok(None),
@@ -407,7 +418,7 @@ pub async fn walk_in(
     match service::walk_in(&state.db, &actor, user.id, patient, doctor_id, priority, today(&state)).await {
         Ok(issued) => walk_in_added(&session, &user, &form, issued).await,
         Err(ServiceError::Conflict(message) | ServiceError::Refused(message)) => {
-            errors.add(if form.who == "new" { "surname" } else { "number" }, message);
+            errors.add(form.refusal_field(), message);
             invalid_walk_in(&state, layout, form, errors).await
         }
         // A matric number registered meanwhile: the message beside it.

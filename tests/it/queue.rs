@@ -857,6 +857,14 @@ async fn a_new_walk_in_already_registered_is_offered_their_record(app: TestApp) 
             .await,
         1
     );
+    // Chosen again now that she holds a ticket: refused in the form's message, not beside a field typed right.
+    let again = c
+        .reception
+        .post("/queue/walk-ins", &new_walk_in("Amina", "Queue", "", &number))
+        .await;
+    again.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.text("#walk-in-new-messages").contains("already holds ticket"));
+    assert!(!again.has("#surname-error"));
 
     // A new walk-in with her phone is offered her record too; "a different person" registers them anyway.
     sqlx::query("UPDATE patient SET phone = '08031234567' WHERE id = $1")
