@@ -433,7 +433,7 @@ async fn walk_in_added(session: &Session, user: &StaffUser, form: &WalkInForm, i
 }
 
 /// The new patient's form's answer to the possible duplicates it shows: not one of them.
-const DIFFERENT_PERSON: &str = "new";
+pub const DIFFERENT_PERSON: &str = "new";
 
 /// The new patient's form again, with the registered patients who may be them: the desk chooses one of them
 /// to add instead, or a different person to register.

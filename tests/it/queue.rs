@@ -831,6 +831,7 @@ async fn a_new_walk_in_already_registered_is_offered_their_record(app: TestApp) 
     let offered = same_name.texts("#walk-in-duplicates .walk-in-match");
     assert_eq!(offered.len(), 2, "{offered:?}");
     assert!(offered[0].contains("Queue, Amina"), "{offered:?}");
+    assert!(same_name.has("#walk-in-duplicates input[name=patient][value=new]"));
     assert_eq!(
         same_name
             .attr("#walk-in-new input[name=first_name]", "value")
