@@ -280,7 +280,7 @@ pub async fn check_in(
     let actor = &user.actor;
     match service::check_in(&state.db, actor, user.id, appointment_id, priority, today(&state)).await {
         Ok(issued) => {
-            let notice = Flash::from(format!("Checked in with ticket {}.", issued.code)).with_ticket(issued.code);
+            let notice = ticket_notice("Checked in with ticket", issued.code);
             changed(&session, &user, hx, notice, Some(CHECK_IN)).await
         }
         Err(err) => refused(&state, &session, layout, hx, CHECK_IN, err).await,
@@ -335,13 +335,19 @@ impl WalkInForm {
         }
     }
 
-    /// Where a refusal of the walk-in is said: beside the registered patient's search, beside the new
-    /// patient's surname, or (a registered patient chosen from the new patient's possible duplicates) in the
+    /// Whether the form registers a new patient: the new patient's form, unless it chose one of the possible
+    /// duplicates it showed.
+    fn registers_new(&self) -> bool {
+        self.who == "new" && matches!(self.patient.trim(), "" | DIFFERENT_PERSON)
+    }
+
+    /// Where a refusal of the walk-in is said: beside the new patient's surname, beside the registered
+    /// patient's search, or (a registered patient chosen from the new patient's possible duplicates) in the
     /// form's message alone.
     fn refusal_field(&self) -> &'static str {
-        match (self.who.as_str(), self.patient.trim()) {
-            ("new", "" | DIFFERENT_PERSON) => "surname",
-            ("new", _) => "patient",
+        match (self.registers_new(), self.who.as_str()) {
+            (true, _) => "surname",
+            (false, "new") => "patient",
             _ => "number",
         }
     }
@@ -428,8 +434,13 @@ pub async fn walk_in(
 }
 
 async fn walk_in_added(session: &Session, user: &StaffUser, form: &WalkInForm, issued: Issued) -> AppResult<Response> {
-    let notice = Flash::from(format!("Walk-in added with ticket {}.", issued.code)).with_ticket(issued.code);
+    let notice = ticket_notice("Walk-in added with ticket", issued.code);
     changed(session, user, HxRequest(false), notice, Some(form.place())).await
+}
+
+/// "Walk-in added with ticket E-007.": the message of a new ticket, its code marked for the desk.
+fn ticket_notice(words: &str, code: String) -> Flash {
+    Flash::from(format!("{words} {code}.")).with_ticket(code)
 }
 
 /// The new patient's form's answer to the possible duplicates it shows: not one of them.
@@ -460,11 +471,11 @@ async fn walk_in_patient(
     form: &WalkInForm,
     errors: &mut FieldErrors,
 ) -> AppResult<Option<WalkInPatient>> {
-    Ok(match form.who.as_str() {
-        "new" if matches!(form.patient.trim(), "" | DIFFERENT_PERSON) => form
-            .new_patient(&state.settings.get().matric_regex(), errors)
-            .map(|details| WalkInPatient::New(Box::new(details))),
-        _ => find_registered(state, form, errors).await?,
+    Ok(if form.registers_new() {
+        form.new_patient(&state.settings.get().matric_regex(), errors)
+            .map(|details| WalkInPatient::New(Box::new(details)))
+    } else {
+        find_registered(state, form, errors).await?
     })
 }
 

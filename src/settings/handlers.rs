@@ -51,7 +51,7 @@ impl SettingsPage {
                     slug: link,
                     title: set.title,
                     connected: connected(saved, set.title),
-                    refused: set.fields.iter().any(|field| errors.get(field.key).is_some()),
+                    refused: set.has_mistake(&errors),
                 }
             })
             .collect();
@@ -133,9 +133,7 @@ pub async fn update(
         Saved::Refused(form, errors) => {
             // The first section with a mistake, as typed (the list beside it marks the others).
             let sections = fieldsets(&form);
-            let with_mistake = sections
-                .iter()
-                .position(|set| set.fields.iter().any(|field| errors.get(field.key).is_some()));
+            let with_mistake = sections.iter().position(|set| set.has_mistake(&errors));
             let shown = sections
                 .into_iter()
                 .nth(with_mistake.unwrap_or_default())

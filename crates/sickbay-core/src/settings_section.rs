@@ -58,6 +58,11 @@ impl Fieldset {
     pub fn slug(&self) -> String {
         slug_of(self.title)
     }
+
+    /// Whether `errors` holds a message for one of the section's fields.
+    pub fn has_mistake(&self, errors: &FieldErrors) -> bool {
+        self.fields.iter().any(|field| errors.get(field.key).is_some())
+    }
 }
 
 /// The last part of a section's address: its title in lower case, words joined by hyphens ("SMS provider"
