@@ -1,6 +1,6 @@
 // Reception's desk (queue/board.html): show one queue or every queue, and fold the queues this desk doesn't
 // watch. Both are remembered in this browser and applied again after every push that redraws the board.
-// Without this script every queue is shown, unfolded, and the controls stay hidden.
+// Without this script every queue is shown, unfolded, the strip's links go to a queue, and the fold buttons stay hidden.
 (function () {
   "use strict";
   var FILTER_KEY = "sickbay.desk.filter";
@@ -22,30 +22,23 @@
 
   function titleOf(column) {
     var heading = document.getElementById(column.id + "-title");
-    return heading ? heading.firstChild.textContent.trim() : column.id;
+    return heading ? heading.textContent.trim() : column.id;
   }
 
-  // The filter's choices follow the queues on the board (a doctor who starts work adds one).
-  function fillFilter(select, chosen) {
-    var wanted = [["", "Every queue"]].concat(columns().map(function (c) { return [c.id, titleOf(c)]; }));
-    var current = Array.prototype.map.call(select.options, function (o) { return o.value + "\u0000" + o.text; });
-    var next = wanted.map(function (w) { return w[0] + "\u0000" + w[1]; });
-    if (current.join("\u0001") !== next.join("\u0001")) {
-      select.textContent = "";
-      wanted.forEach(function (w) { select.add(new Option(w[1], w[0])); });
-    }
-    select.value = wanted.some(function (w) { return w[0] === chosen; }) ? chosen : "";
+  // The queue chosen on the strip, while it is still on the board (a doctor who stops work takes theirs away).
+  function chosenQueue() {
+    var chosen = stored(FILTER_KEY, "");
+    return chosen && document.getElementById(chosen) ? chosen : "";
   }
 
   function apply() {
-    var select = document.querySelector("[data-queue-filter]");
-    if (!select) { return; }
-    select.closest(".queue-toolbar").hidden = false;
-    var chosen = stored(FILTER_KEY, "");
-    fillFilter(select, chosen);
+    var chosen = chosenQueue();
+    Array.prototype.forEach.call(document.querySelectorAll("[data-queue-pick]"), function (pick) {
+      pick.setAttribute("aria-current", String(pick.getAttribute("data-queue-pick") === chosen));
+    });
     var folded = stored(FOLDED_KEY, []);
     columns().forEach(function (column) {
-      column.hidden = select.value !== "" && column.id !== select.value;
+      column.hidden = chosen !== "" && column.id !== chosen;
       var isFolded = folded.indexOf(column.id) >= 0;
       column.classList.toggle("collapsed", isFolded);
       var toggle = column.querySelector("[data-column-toggle]");
@@ -59,41 +52,16 @@
       }
     });
     markNewTicket();
-    showMoreQueues();
   }
 
-  // Queues past the right edge of the board, which scrolls sideways: a button says how many and brings the next
-  // one into view, so a desk with seven doctors never forgets the last ones.
-  function queuesToTheRight() {
-    var row = document.querySelector(".desk .queue-columns");
-    if (!row) { return []; }
-    var edge = row.getBoundingClientRect().right;
-    return columns().filter(function (c) { return !c.hidden && c.getBoundingClientRect().right > edge + 1; });
-  }
-  function showMoreQueues() {
-    var button = document.querySelector("[data-more-queues]");
-    if (!button) { return; }
-    var later = queuesToTheRight();
-    button.hidden = later.length === 0;
-    button.textContent = later.length + (later.length === 1 ? " more queue" : " more queues") + " \u203a";
-  }
-  document.addEventListener("scroll", function (event) {
-    if (event.target.matches && event.target.matches(".desk .queue-columns")) { showMoreQueues(); }
-  }, true);
-  window.addEventListener("resize", showMoreQueues);
-
-  document.addEventListener("change", function (event) {
-    if (!event.target.matches("[data-queue-filter]")) { return; }
-    store(FILTER_KEY, event.target.value);
-    apply();
-  });
+  // A queue on the strip shows that queue alone; the same again, or "All queues", shows every one.
   document.addEventListener("click", function (event) {
-    if (!event.target.closest("[data-more-queues]")) { return; }
-    var next = queuesToTheRight()[0];
-    var row = document.querySelector(".desk .queue-columns");
-    if (!next || !row) { return; }
-    var by = next.getBoundingClientRect().left - row.getBoundingClientRect().left;
-    row.scrollBy({ left: by, behavior: "smooth" });
+    var pick = event.target.closest("[data-queue-pick]");
+    if (!pick) { return; }
+    event.preventDefault();
+    var id = pick.getAttribute("data-queue-pick");
+    store(FILTER_KEY, id === chosenQueue() ? "" : id);
+    apply();
   });
   document.addEventListener("click", function (event) {
     var toggle = event.target.closest("[data-column-toggle]");
@@ -104,6 +72,7 @@
     store(FOLDED_KEY, folded);
     apply();
   });
+
   // After "Walk-in added with ticket E-007" (or a check-in's "ticket A-004"), whose code the message marks:
   // its ticket stays marked on the board through the live redraws. In the first seconds (the board is redrawn
   // live right after it loads) its column is scrolled to it; later redraws leave the columns alone.

@@ -139,7 +139,14 @@ impl Board {
         let totals = Totals {
             totals: snapshot.totals(),
         };
-        let mut units = vec![("day-totals".to_owned(), Arc::from(totals.render()?))];
+        let strip = Strip {
+            columns: &board.columns,
+            waiting: totals.totals.waiting,
+        };
+        let mut units = vec![
+            ("day-totals".to_owned(), Arc::from(totals.render()?)),
+            ("queue-strip".to_owned(), Arc::from(strip.render()?)),
+        ];
         let mut lists = Vec::new();
         for column in &board.columns {
             units.push((
@@ -273,6 +280,13 @@ impl BoardFragment<'_> {
 #[template(path = "queue/_totals.html")]
 struct Totals {
     totals: DayStats,
+}
+
+#[derive(Template)]
+#[template(path = "queue/_strip.html")]
+struct Strip<'a> {
+    columns: &'a [Column],
+    waiting: usize,
 }
 
 #[derive(Template)]

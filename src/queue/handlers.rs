@@ -1,6 +1,8 @@
 //! The staff side of the queue: reception's board (check-in, walk-ins, every queue with its controls, the
 //! day's statistics), the doctor's queue, ticket moves, where doctors work today, and the rooms.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -54,6 +56,7 @@ pub struct BoardPage {
     matches: String,
     /// Registered patients who may be the new walk-in, to add instead.
     duplicates: Vec<PatientSummary>,
+    in_queue: InQueue,
 }
 
 impl BoardPage {
@@ -92,6 +95,7 @@ async fn board_page(state: &AppState, layout: Layout, form: WalkInForm, errors: 
         errors,
         matches: String::new(),
         duplicates: Vec::new(),
+        in_queue: InQueue::default(),
     })
 }
 
@@ -459,6 +463,7 @@ async fn possibly_registered(
     layout.show_in(WALK_IN_NEW, FlashKind::Error, message);
     let page = BoardPage {
         duplicates,
+        in_queue: InQueue::today(state).await?,
         ..board_page(state, layout, form, FieldErrors::default()).await?
     };
     Ok((StatusCode::CONFLICT, page).into_response())
@@ -574,6 +579,21 @@ pub struct WalkInMatches {
     more: bool,
     /// The clinic number chosen before the form came back, chosen again.
     chosen: String,
+    in_queue: InQueue,
+}
+
+/// Today's open tickets by patient, so a patient offered to the desk shows the ticket they already hold.
+#[derive(Default)]
+pub struct InQueue(HashMap<i64, String>);
+
+impl InQueue {
+    async fn today(state: &AppState) -> AppResult<InQueue> {
+        Ok(InQueue(service::open_ticket_codes(&state.db, today(state)).await?))
+    }
+
+    pub fn code_of(&self, patient: &PatientSummary) -> Option<&str> {
+        self.0.get(&patient.id).map(String::as_str)
+    }
 }
 
 impl WalkInMatches {
@@ -585,11 +605,17 @@ impl WalkInMatches {
         };
         let more = matches.len() > MATCHES_SHOWN;
         matches.truncate(MATCHES_SHOWN);
+        let in_queue = if matches.is_empty() {
+            InQueue::default()
+        } else {
+            InQueue::today(state).await?
+        };
         Ok(WalkInMatches {
             typed,
             matches,
             more,
             chosen: chosen.trim().to_owned(),
+            in_queue,
         })
     }
 

@@ -879,6 +879,11 @@ async fn a_new_walk_in_already_registered_is_offered_their_record(app: TestApp) 
         .await;
     same_phone.assert_status(StatusCode::CONFLICT);
     assert!(same_phone.text("#walk-in-duplicates").contains("Queue, Amina"));
+    assert!(
+        same_phone.text("#walk-in-duplicates").contains("In queue · G-001"),
+        "she holds a ticket: {}",
+        same_phone.text("#walk-in-duplicates")
+    );
     c.reception
         .post("/queue/walk-ins", &new_walk_in("Bisi", "Ade", "08031234567", "new"))
         .await
@@ -1475,6 +1480,20 @@ async fn a_walk_in_is_found_by_name_as_it_is_typed(app: TestApp) {
         )
         .await
         .assert_redirect("/queue");
+    // Searched again, the one now in the queue shows their ticket, before anyone tries to add them twice.
+    let code: String = sqlx::query_scalar("SELECT code FROM ticket")
+        .fetch_one(app.db().pool())
+        .await
+        .expect("the ticket");
+    let again = c.reception.get("/queue/walk-ins/matches?number=ade").await;
+    let rows = again.texts(".walk-in-matches .walk-in-match");
+    let marked: Vec<&String> = rows.iter().filter(|row| row.contains("In queue")).collect();
+    assert_eq!(marked.len(), 1, "{rows:?}");
+    assert!(marked[0].contains(&format!("In queue · {code}")), "{rows:?}");
+    assert!(
+        again.has(&format!(".walk-in-matches input[value='{chosen}'] ~ .chip")),
+        "beside the patient chosen: {rows:?}"
+    );
     // Without JavaScript: a name that fits one patient is enough; one that fits several lists them.
     let form = |number: &'static str| {
         [

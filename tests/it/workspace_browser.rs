@@ -127,39 +127,27 @@ async fn the_desk_checks_in_and_adds_a_walk_in_on_its_first_screen(app: TestApp)
     .expect("the new ticket's code");
     wait_for_text(&b, ".desk .ticket-new .ticket-code", &code).await;
 
-    // Queues past the board's right edge are counted on a button that brings the next one into view.
+    // The strip names every queue with its waiting count, whichever fit on the board below.
+    let picks = visible_count(&b, "#queue-strip [data-queue-pick]").await;
+    let columns = visible_count(&b, ".desk .queue-column").await;
+    assert_eq!(picks, columns + 1, "every queue and 'All queues'");
+    let waiting = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM ticket WHERE doctor_id = {} AND status = 'waiting'",
+            c.doctor_a.0
+        ))
+        .await;
+    let pick = b
+        .text(&format!(
+            "[data-queue-pick='queue-doctor-{}'] .queue-pick-count",
+            c.doctor_a.0
+        ))
+        .await;
     assert_eq!(
-        visible_count(&b, "[data-more-queues]").await,
-        0,
-        "three queues fit the board"
+        pick,
+        waiting.to_string(),
+        "the strip counts the queue's waiting tickets"
     );
-    run(
-        &b,
-        "const row = document.querySelector('.desk .queue-columns'); row.style.maxWidth = '30rem'; \
-         window.dispatchEvent(new Event('resize')); return true;",
-        vec![],
-    )
-    .await;
-    wait_for_text(&b, "[data-more-queues]", "more queue").await;
-    b.click("[data-more-queues]").await;
-    let scrolled = run(
-        &b,
-        "const row = document.querySelector('.desk .queue-columns'); \
-         return new Promise(done => setTimeout(() => done(row.scrollLeft), 800));",
-        vec![],
-    )
-    .await;
-    assert!(
-        scrolled.as_f64().unwrap_or(0.0) > 0.0,
-        "the next queue scrolled into view: {scrolled}"
-    );
-    run(
-        &b,
-        "const row = document.querySelector('.desk .queue-columns'); row.style.maxWidth = ''; row.scrollLeft = 0; \
-         window.dispatchEvent(new Event('resize')); return true;",
-        vec![],
-    )
-    .await;
 
     // Fold a queue, then show only one: both remembered after a reload.
     let all = visible_count(&b, ".desk .queue-column").await;
@@ -171,15 +159,8 @@ async fn the_desk_checks_in_and_adds_a_walk_in_on_its_first_screen(app: TestApp)
         0,
         "folded"
     );
-    let filter = b
-        .client
-        .find(Locator::Css("#queue-filter"))
-        .await
-        .expect("the queue filter");
-    filter
-        .select_by_value(&format!("queue-doctor-{}", c.doctor_a.0))
-        .await
-        .expect("choose a queue");
+    b.click(&format!("[data-queue-pick='queue-doctor-{}']", c.doctor_a.0))
+        .await;
     assert_eq!(visible_count(&b, ".desk .queue-column").await, 1, "one queue shown");
     b.goto(&app, "/queue").await;
     wait_for_text(&b, "#board-status", "Live").await;
@@ -189,8 +170,14 @@ async fn the_desk_checks_in_and_adds_a_walk_in_on_its_first_screen(app: TestApp)
         "the choice is remembered"
     );
     b.screenshot("71-desk-one-queue").await;
-    let filter = b.client.find(Locator::Css("#queue-filter")).await.expect("filter");
-    filter.select_by_value("").await.expect("every queue");
+    let shown = b
+        .element(&format!("[data-queue-pick='queue-doctor-{}']", c.doctor_a.0))
+        .await
+        .attr("aria-current")
+        .await
+        .expect("the pick's state");
+    assert_eq!(shown.as_deref(), Some("true"), "the strip marks the queue shown");
+    b.click("[data-queue-pick='']").await;
     assert_eq!(visible_count(&b, ".desk .queue-column").await, all);
     assert_eq!(
         visible_count(&b, &format!("#queue-doctor-{}-list", c.doctor_b.0)).await,

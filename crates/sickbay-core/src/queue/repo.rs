@@ -291,6 +291,16 @@ pub async fn open_ticket_of(mut db: impl Reader, patient_id: i64) -> Result<Opti
     .await
 }
 
+/// The patient and code of every ticket still open on a day.
+pub async fn open_ticket_codes(mut db: impl Reader, day: Date) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT patient_id, code FROM ticket WHERE day = $1 AND status IN ('waiting', 'called', 'with_doctor')",
+    )
+    .bind(day)
+    .fetch_all(db.exec())
+    .await
+}
+
 /// The waiting tickets of a day in queue order.
 pub async fn waiting_in_order(tx: &mut Tx, day: Date) -> Result<Vec<Queued>, sqlx::Error> {
     let rows: Vec<(i64, Option<i64>, Priority, i64)> = sqlx::query_as(&format!(

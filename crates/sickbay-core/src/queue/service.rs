@@ -723,6 +723,14 @@ pub async fn close_stale_tickets(db: &Db, today: Date) -> Result<u64, ServiceErr
     Ok(closed)
 }
 
+/// Today's open tickets by patient (their codes), so a search for a walk-in says who is already in the queue.
+pub async fn open_ticket_codes(
+    db: impl crate::db::Reader,
+    today: Date,
+) -> Result<std::collections::HashMap<i64, String>, ServiceError> {
+    Ok(repo::open_ticket_codes(db, today).await?.into_iter().collect())
+}
+
 /// The patient's open ticket today or earlier (waiting, called or with the doctor), for their record's page.
 pub async fn open_ticket_of(db: impl crate::db::Reader, patient_id: i64) -> Result<Option<Ticket>, ServiceError> {
     Ok(repo::open_ticket_of(db, patient_id).await?)
