@@ -95,6 +95,17 @@
     });
   }
 
+  // Possible duplicates found as a new walk-in's details are typed: the panel scrolls them into its view above
+  // its buttons (as far as their top), where they would otherwise appear under them. The page stays put.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var list = event.target.id === "walk-in-duplicates-box" && document.getElementById("walk-in-duplicates");
+    var panel = list && list.closest(".desk-panel");
+    var actions = list && list.closest("form").querySelector(".walk-in-actions");
+    if (!panel || !actions) { return; }
+    var hidden = list.getBoundingClientRect().bottom - actions.getBoundingClientRect().top;
+    var room = list.getBoundingClientRect().top - panel.getBoundingClientRect().top;
+    if (hidden > 0) { panel.scrollTop += Math.min(hidden, room); }
+  });
   document.addEventListener("htmx:afterSettle", apply);
   document.addEventListener("htmx:oobAfterSwap", apply);
   document.addEventListener("htmx:sseMessage", apply);

@@ -54,9 +54,8 @@ pub struct BoardPage {
     /// The registered patients matching the walk-in form's search, to choose from again when it comes back with
     /// errors (without JavaScript, the only way to see them); empty otherwise.
     matches: String,
-    /// Registered patients who may be the new walk-in, to add instead.
-    duplicates: Vec<PatientSummary>,
-    in_queue: InQueue,
+    /// Registered patients who may be the new walk-in, to add instead (as [`WalkInDuplicates`] renders them).
+    duplicates: String,
 }
 
 impl BoardPage {
@@ -94,8 +93,7 @@ async fn board_page(state: &AppState, layout: Layout, form: WalkInForm, errors: 
         form,
         errors,
         matches: String::new(),
-        duplicates: Vec::new(),
-        in_queue: InQueue::default(),
+        duplicates: String::new(),
     })
 }
 
@@ -462,8 +460,7 @@ async fn possibly_registered(
                    different person, and add to the queue again.";
     layout.show_in(WALK_IN_NEW, FlashKind::Error, message);
     let page = BoardPage {
-        duplicates,
-        in_queue: InQueue::today(state).await?,
+        duplicates: WalkInDuplicates::of(state, duplicates).await?.render()?,
         ..board_page(state, layout, form, FieldErrors::default()).await?
     };
     Ok((StatusCode::CONFLICT, page).into_response())
@@ -580,6 +577,40 @@ pub struct WalkInMatches {
     /// The clinic number chosen before the form came back, chosen again.
     chosen: String,
     in_queue: InQueue,
+}
+
+/// Registered patients who may be the new walk-in being typed (the same phone, or the same name), to add
+/// instead: shown as the details are typed, and again when the form is sent without choosing.
+#[derive(Template, WebTemplate)]
+#[template(path = "queue/_walk_in_duplicates.html")]
+pub struct WalkInDuplicates {
+    duplicates: Vec<PatientSummary>,
+    in_queue: InQueue,
+}
+
+impl WalkInDuplicates {
+    async fn of(state: &AppState, duplicates: Vec<PatientSummary>) -> AppResult<WalkInDuplicates> {
+        let in_queue = if duplicates.is_empty() {
+            InQueue::default()
+        } else {
+            InQueue::today(state).await?
+        };
+        Ok(WalkInDuplicates { duplicates, in_queue })
+    }
+}
+
+/// The possible duplicates of the new walk-in's name and phone as typed so far (none until both names are).
+pub async fn walk_in_duplicates(
+    _user: Staff<FrontDesk>,
+    State(state): State<AppState>,
+    Query(form): Query<WalkInForm>,
+) -> AppResult<WalkInDuplicates> {
+    let regex = state.settings.get().matric_regex();
+    let duplicates = match form.new_patient(&regex, &mut FieldErrors::default()) {
+        Some(details) => patient_service::possible_duplicates(&state.db, &details).await?,
+        None => Vec::new(),
+    };
+    WalkInDuplicates::of(&state, duplicates).await
 }
 
 /// Today's open tickets by patient, so a patient offered to the desk shows the ticket they already hold.

@@ -42,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/queue/check-ins", post(handlers::check_in))
         .route("/queue/walk-ins", post(handlers::walk_in))
         .route("/queue/walk-ins/matches", get(handlers::walk_in_matches))
+        .route("/queue/walk-ins/duplicates", get(handlers::walk_in_duplicates))
         .route("/queue/call-next", post(handlers::call_next))
         .route("/queue/room", post(handlers::choose_room))
         .route("/queue/tickets/{id}", get(handlers::ticket))

@@ -817,6 +817,26 @@ async fn a_new_walk_in_already_registered_is_offered_their_record(app: TestApp) 
     let patients = app.count("SELECT COUNT(*) FROM patient").await;
     let tickets = "SELECT COUNT(*) FROM ticket";
 
+    // As the details are typed: nothing until both names are, then whoever has them.
+    let typed = |query: &str| format!("/queue/walk-ins/duplicates?{query}");
+    let half = c.reception.get(&typed("first_name=Amina")).await;
+    half.assert_status(StatusCode::OK);
+    assert!(!half.has("#walk-in-duplicates"));
+    let whole = c.reception.get(&typed("first_name=amina&surname=QUEUE&phone=")).await;
+    assert_eq!(
+        whole.texts("#walk-in-duplicates .person-name"),
+        ["Queue, Amina", "A different person: register them"]
+    );
+    c.reception
+        .get(&typed("first_name=Amina&surname=Queue&phone=12"))
+        .await
+        .assert_status(StatusCode::OK);
+    let doctor = app.login_as("dup.doctor", Role::Doctor).await;
+    doctor
+        .get(&typed("first_name=Amina&surname=Queue"))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+
     // The same name (in other letters' case) as a registered patient: she is offered, nothing is written.
     let same_name = c
         .reception

@@ -127,6 +127,39 @@ async fn the_desk_checks_in_and_adds_a_walk_in_on_its_first_screen(app: TestApp)
     .expect("the new ticket's code");
     wait_for_text(&b, ".desk .ticket-new .ticket-code", &code).await;
 
+    // The same names typed again for another walk-in: her record is offered before the form is sent, with the
+    // ticket she holds, and the button stays on the first screen.
+    run(
+        &b,
+        "document.querySelector('.walk-in-new').open = true; return true;",
+        vec![],
+    )
+    .await;
+    b.fill("#walk-in-new #first_name", "Zainab").await;
+    b.fill("#walk-in-new #surname", "Yaro").await;
+    b.click("#walk-in-new #phone").await;
+    wait_for_text(&b, "#walk-in-duplicates", &format!("In queue · {code}")).await;
+    assert_in_first_screen(
+        &b,
+        "#walk-in-new button[type=submit]",
+        "Register under the possible duplicates",
+    )
+    .await;
+    let (shown, place) = run(
+        &b,
+        "const list = document.querySelector('#walk-in-duplicates .walk-in-match').getBoundingClientRect();          const actions = document.querySelector('#walk-in-new .walk-in-actions').getBoundingClientRect();          const panel = document.querySelector('.desk-panel').getBoundingClientRect();          return [list.top >= panel.top && list.bottom <= actions.top, [list.top, list.bottom, actions.top]];",
+        vec![],
+    )
+    .await
+    .as_array()
+    .map(|pair| (pair[0].as_bool() == Some(true), pair[1].to_string()))
+    .expect("where the first possible duplicate is");
+    assert!(
+        shown,
+        "the first possible duplicate is in the panel's view, above its buttons: {place}"
+    );
+    b.screenshot("70c-desk-duplicates").await;
+
     // The strip names every queue with its waiting count, whichever fit on the board below.
     let picks = visible_count(&b, "#queue-strip [data-queue-pick]").await;
     let columns = visible_count(&b, ".desk .queue-column").await;
