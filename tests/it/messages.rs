@@ -465,7 +465,11 @@ async fn the_outbox_page_is_the_admins_and_filters_retries_and_tests(app: TestAp
     // The admin's home counts both, the email held and the SMS failed, as waiting on someone.
     let home = admin.get("/admin").await;
     assert_eq!(home.text("#fig-unsent .stat-number"), "2");
-    assert!(home.has("#fig-unsent.stat-alert"));
+    assert_eq!(
+        home.text("#fig-unsent .stat-detail"),
+        "1 failed · 1 held until email or SMS is set up"
+    );
+    assert!(home.has("#fig-unsent.stat-tone-act"), "a failure is red");
     admin
         .get("/admin/outbox?kind=gossip&day=soon")
         .await

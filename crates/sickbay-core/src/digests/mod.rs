@@ -48,7 +48,7 @@ async fn weekly_summary(db: &Db, context: &Context, today: Date) -> Result<usize
     let (appointments, no_shows) = repo::appointments_between(db, from, today).await?;
     let arrivals = repo::arrivals_between(db, from, today).await?;
     let stock = crate::pharmacy::service::alert_counts(db, today).await?;
-    let failed = outbox::failed_count(db).await?;
+    let failed = outbox::unsent(db).await?.failed;
     let week = model::Week {
         appointments,
         no_shows,

@@ -119,7 +119,7 @@ pub struct AdminFigures {
     /// Active drugs at or below their reorder level.
     pub low_stock: i64,
     /// Messages to patients not sent: failed, or held for a carrier not set up.
-    pub unsent: i64,
+    pub unsent: crate::outbox::model::Unsent,
 }
 
 /// The days of `today`'s week, Monday to Sunday: the week the doctor's schedule shows.

@@ -45,6 +45,6 @@ pub async fn admin(db: &Db, today: Date, start: Timestamp, low_stock: i64) -> Re
         lab: crate::lab::service::waiting(db).await?,
         prescriptions: crate::prescriptions::service::count_open(db).await?,
         low_stock,
-        unsent: crate::outbox::service::unsent_count(db).await?,
+        unsent: crate::outbox::service::unsent(db).await?,
     })
 }

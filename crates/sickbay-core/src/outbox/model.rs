@@ -56,6 +56,30 @@ text_enum! {
     }
 }
 
+/// The messages not sent, which wait for an admin.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Unsent {
+    /// Given up on, or refused for good: each needs a look.
+    pub failed: i64,
+    /// Kept because the clinic has no mail server or SMS provider set up: they go once one is.
+    pub held: i64,
+}
+
+impl Unsent {
+    pub fn total(&self) -> i64 {
+        self.failed + self.held
+    }
+
+    /// Red only for failures: held messages wait on a setting, which the admin's checklist names.
+    pub fn tone(&self) -> Tone {
+        match (self.failed, self.held) {
+            (0, 0) => Tone::Good,
+            (0, _) => Tone::Warn,
+            _ => Tone::Act,
+        }
+    }
+}
+
 impl Status {
     pub fn label(self) -> &'static str {
         match self {
@@ -311,6 +335,15 @@ mod tests {
     use super::*;
 
     const HOUR: i64 = 3_600_000;
+
+    #[test]
+    fn unsent_messages_are_red_only_when_one_failed() {
+        let unsent = |failed, held| Unsent { failed, held };
+        assert_eq!(unsent(0, 0).tone(), Tone::Good);
+        assert_eq!(unsent(0, 196).tone(), Tone::Warn, "held until a carrier is set up");
+        assert_eq!(unsent(1, 196).tone(), Tone::Act);
+        assert_eq!(unsent(2, 3).total(), 5);
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {

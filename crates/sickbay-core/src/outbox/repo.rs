@@ -2,7 +2,7 @@
 //! expected to have, so two senders can never both hold, send or settle one message.
 
 use crate::db::{Reader, Timestamp, Tx, row_by_id};
-use crate::outbox::model::{Channel, ContactBy, Filter, Kind, Status};
+use crate::outbox::model::{Channel, ContactBy, Filter, Kind, Status, Unsent};
 use crate::outbox::sms;
 
 /// A message to write, in the transaction of the event it tells about.
@@ -229,20 +229,22 @@ pub async fn list(
     .await
 }
 
-/// How many messages have failed and wait for an admin.
-pub async fn failed_count(mut db: impl Reader) -> Result<i64, sqlx::Error> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE status = 'failed'")
-        .fetch_one(db.exec())
-        .await?;
-    Ok(n)
-}
-
 /// How many messages were not sent and wait for an admin: failed, or held because their carrier is not set up.
-pub async fn unsent_count(mut db: impl Reader) -> Result<i64, sqlx::Error> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE status IN ('failed', 'held')")
-        .fetch_one(db.exec())
-        .await?;
-    Ok(n)
+pub async fn unsent(mut db: impl Reader) -> Result<Unsent, sqlx::Error> {
+    let counts: Vec<(Status, i64)> =
+        sqlx::query_as("SELECT status, COUNT(*) FROM outbox WHERE status IN ('failed', 'held') GROUP BY status")
+            .fetch_all(db.exec())
+            .await?;
+    let of = |wanted: Status| {
+        counts
+            .iter()
+            .find(|(status, _)| *status == wanted)
+            .map_or(0, |(_, n)| *n)
+    };
+    Ok(Unsent {
+        failed: of(Status::Failed),
+        held: of(Status::Held),
+    })
 }
 
 /// The clinic's settings as stored (the outbox reads its own and the clinic's in the event's transaction).

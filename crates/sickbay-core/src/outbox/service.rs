@@ -13,7 +13,7 @@ use crate::db::{Currency, Db, Reader, Timestamp, Tx};
 use crate::error::{ServiceError, ServiceResult};
 use crate::identity::{Actor, Role};
 use crate::notify::{self, Recipient};
-use crate::outbox::model::{self, AfterFailure, Channel, DeliveryError, Filter, Kind, Status};
+use crate::outbox::model::{self, AfterFailure, Channel, DeliveryError, Filter, Kind, Status, Unsent};
 use crate::outbox::repo::{self, Message, NewMessage};
 use crate::outbox::settings::{MailSettings, MessageSettings, PHONE_COUNTRY_CODE, SmsSettings};
 use crate::outbox::{sms, smtp};
@@ -312,13 +312,9 @@ pub async fn message(db: impl Reader, id: i64) -> ServiceResult<Message> {
     repo::get(db, id).await?.ok_or(ServiceError::NotFound)
 }
 
-/// How many messages were not sent and wait for an admin (failed, or held for a carrier not set up).
-pub async fn unsent_count(db: impl Reader) -> Result<i64, ServiceError> {
-    Ok(repo::unsent_count(db).await?)
-}
-
-pub async fn failed_count(db: impl Reader) -> Result<i64, ServiceError> {
-    Ok(repo::failed_count(db).await?)
+/// How many messages were not sent and wait for an admin: failed, or held for a carrier not set up.
+pub async fn unsent(db: impl Reader) -> Result<Unsent, ServiceError> {
+    Ok(repo::unsent(db).await?)
 }
 
 /// Puts a failed or held message back in line, audited.
