@@ -2,15 +2,18 @@
 //! `templates/reports/_chart.html`. Bars are `currentColor`, so a chart prints in the text's colour, and every
 //! chart stands beside a table of the same numbers for those who don't see it.
 
-/// The width of every chart's drawing, in its own units (the SVG scales to the page).
-pub const WIDTH: i64 = 720;
+/// The width of every chart's drawing, in its own units (the SVG scales to the page): about a chart's width
+/// beside another at 1366 px, so its 12-unit labels are read at about 12 px there.
+pub const WIDTH: i64 = 600;
 const COLUMN_HEIGHT: i64 = 220;
 const LEFT: i64 = 56;
 const BOTTOM: i64 = 36;
 const TOP: i64 = 12;
 const ROW: i64 = 24;
-const LABEL_WIDTH: i64 = 220;
-const VALUE_ROOM: i64 = 110;
+const LABEL_WIDTH: i64 = 200;
+const VALUE_ROOM: i64 = 90;
+/// The most days labelled under a chart: each label ("Mon 16 Nov") has room for itself.
+const DAY_LABELS: usize = 6;
 
 /// A chart: bars down (one per day) or across (one per doctor, drug, faculty...).
 #[derive(Clone, Debug)]
@@ -79,7 +82,7 @@ fn axis(max: i64) -> (i64, Vec<i64>) {
 }
 
 impl Chart {
-    /// One column per point (the days of a period), labelled under at most eight of them.
+    /// One column per point (the days of a period), labelled under at most [`DAY_LABELS`] of them.
     pub fn columns(title: &str, unit: &str, points: &[Point], text: impl Fn(i64) -> String) -> Chart {
         let (top, values) = axis(points.iter().map(|p| p.value).max().unwrap_or(0));
         let plot_width = (WIDTH - LEFT - 8) as f64;
@@ -105,7 +108,7 @@ impl Chart {
                 }
             })
             .collect();
-        let every = points.len().div_ceil(8).max(1);
+        let every = points.len().div_ceil(DAY_LABELS).max(1);
         let labels = points
             .iter()
             .enumerate()
