@@ -229,6 +229,7 @@ pub struct ProfilePage {
     /// For doctors and admins: the patient's latest visits; `can_start_visit` for doctors ("New visit").
     visits: Vec<sickbay_core::consult::model::VisitLine>,
     can_start_visit: bool,
+    viewer_id: i64,
     /// The patient's documents, for the roles that read them.
     documents_link: Option<String>,
     /// For the lab, doctors and admins: the link to the patient's health records.
@@ -237,6 +238,13 @@ pub struct ProfilePage {
     billing: Option<sickbay_core::billing::service::PatientBilling>,
     /// For admins: the audit trail's reads of this record ("who looked at it").
     reads_link: Option<String>,
+}
+
+impl ProfilePage {
+    /// The patient's visits open with other doctors, told beside "New visit".
+    fn open_with_others(&self) -> impl Iterator<Item = &sickbay_core::consult::model::VisitLine> {
+        self.visits.iter().filter(|v| v.open_with_another(self.viewer_id))
+    }
 }
 
 pub async fn profile(
@@ -290,6 +298,7 @@ pub async fn profile(
             false => Vec::new(),
         },
         can_start_visit: user.role == sickbay_core::identity::Role::Doctor && patient_active,
+        viewer_id: user.id,
         billing: match user.holds_any(FrontDesk::ROLES) {
             true => Some(sickbay_core::billing::service::patient_billing(&mut conn, id).await?),
             false => None,

@@ -522,6 +522,23 @@ async fn new_visit_from_the_record_opens_one_visit(app: TestApp) {
         profile.has(&format!("a[href='/visits/{first}']")),
         "the record links to the open visit"
     );
+    assert!(
+        !profile.has(".open-elsewhere"),
+        "one's own open visit is continued, not a second"
+    );
+    // Another doctor is told of the open visit before starting a second one, which is theirs.
+    let (_, other) = crate::support::doctor(&app, "dr.second").await;
+    let told = other.get(&format!("/patients/{}", ids[0])).await;
+    assert!(
+        told.text(".open-elsewhere")
+            .starts_with("Open now with Test dr.record since"),
+        "{}",
+        told.text(".open-elsewhere")
+    );
+    assert!(told.has(&format!(".open-elsewhere a[href='/visits/{first}']")));
+    let second = new_visit(&other, ids[0]).await;
+    assert_ne!(second, first);
+    assert_eq!(app.count("SELECT COUNT(*) FROM visit WHERE status = 'open'").await, 2);
 }
 
 async fn the_chart_shows_everything_to_doctors_and_the_patient_their_own_in_plain_words(app: TestApp) {

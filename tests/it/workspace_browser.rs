@@ -159,6 +159,29 @@ async fn the_desk_checks_in_and_adds_a_walk_in_on_its_first_screen(app: TestApp)
         "the first possible duplicate is in the panel's view, above its buttons: {place}"
     );
     b.screenshot("70c-desk-duplicates").await;
+    // A different person of the same name: the choice holds while the rest of the form is filled in.
+    b.click("#walk-in-duplicates input[value=new]").await;
+    let priority = b.element("#walk-in-new select[name=priority]").await;
+    priority.select_by_value("urgent").await.expect("urgent");
+    run(
+        &b,
+        "return new Promise(done => setTimeout(() => done(true), 600));",
+        vec![],
+    )
+    .await;
+    let kept = run(
+        &b,
+        "return document.querySelector('#walk-in-duplicates input[value=new]').checked;",
+        vec![],
+    )
+    .await;
+    assert_eq!(kept, serde_json::json!(true), "the choice is kept");
+    b.click("#walk-in-new button[type=submit]").await;
+    wait_for_text(&b, "#walk-in-new-messages", "Walk-in added").await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM patient WHERE surname = 'Yaro'").await,
+        2
+    );
 
     // The strip names every queue with its waiting count, whichever fit on the board below.
     let picks = visible_count(&b, "#queue-strip [data-queue-pick]").await;

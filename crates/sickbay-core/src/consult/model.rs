@@ -637,10 +637,19 @@ pub struct VisitLine {
     pub id: i64,
     pub patient_id: i64,
     pub patient_name: String,
+    pub doctor_id: i64,
     pub doctor_name: String,
     pub day: Date,
     pub status: VisitStatus,
     pub started_at: Timestamp,
+}
+
+impl VisitLine {
+    /// Open with a doctor other than `doctor_id`: a new visit of theirs would be a second open record, so they
+    /// are told before they start one (their own open visit is continued instead).
+    pub fn open_with_another(&self, doctor_id: i64) -> bool {
+        self.status == VisitStatus::Open && self.doctor_id != doctor_id
+    }
 }
 
 /// A set of vitals as recorded.
@@ -703,6 +712,26 @@ pub fn diagnosis_in_plain_words(description: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_visit_open_with_another_doctor_is_told_before_a_new_one() {
+        let line = |doctor_id, status| VisitLine {
+            id: 1,
+            patient_id: 2,
+            patient_name: "Amaka Obi".into(),
+            doctor_id,
+            doctor_name: "Dr Bello".into(),
+            day: Date(chrono::NaiveDate::default()),
+            status,
+            started_at: Timestamp(0),
+        };
+        assert!(line(7, VisitStatus::Open).open_with_another(8));
+        assert!(
+            !line(8, VisitStatus::Open).open_with_another(8),
+            "one's own is continued"
+        );
+        assert!(!line(7, VisitStatus::Completed).open_with_another(8));
+    }
 
     #[test]
     fn a_patient_reads_a_diagnosis_without_the_coders_qualifiers() {

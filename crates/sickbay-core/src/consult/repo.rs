@@ -105,6 +105,11 @@ pub async fn lock_visit(tx: &mut Tx, visit_id: i64) -> Result<(), sqlx::Error> {
     .await
 }
 
+/// A visit in a list: whose, with whom, when and whether open.
+const VISIT_LINE_SELECT: &str = "SELECT v.id, v.patient_id, p.first_name || ' ' || p.surname AS patient_name,
+        v.doctor_id, s.full_name AS doctor_name, v.day, v.status, v.started_at
+     FROM visit v JOIN staff s ON s.id = v.doctor_id JOIN patient p ON p.id = v.patient_id";
+
 /// The patient's latest visits, newest first.
 pub async fn visits_of_patient(db: impl Reader, patient_id: i64, limit: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
     visits_of_patient_after(db, patient_id, None, limit).await
@@ -120,9 +125,7 @@ pub async fn visits_of_patient_after(
 ) -> Result<Vec<VisitLine>, sqlx::Error> {
     let (at, id) = after.unwrap_or((Timestamp(i64::MAX), i64::MAX));
     sqlx::query_as(&format!(
-        "SELECT v.id, v.patient_id, p.first_name || ' ' || p.surname AS patient_name, s.full_name AS doctor_name,
-                v.day, v.status, v.started_at
-         FROM visit v JOIN staff s ON s.id = v.doctor_id JOIN patient p ON p.id = v.patient_id
+        "{VISIT_LINE_SELECT}
          WHERE v.patient_id = $1 AND (v.started_at, v.id) < ($2, $3)
          ORDER BY v.started_at DESC, v.id DESC {}",
         crate::db::limit(limit)
@@ -141,9 +144,7 @@ pub async fn open_visits_of_doctor(
     limit: i64,
 ) -> Result<Vec<VisitLine>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT v.id, v.patient_id, p.first_name || ' ' || p.surname AS patient_name, s.full_name AS doctor_name,
-                v.day, v.status, v.started_at
-         FROM visit v JOIN staff s ON s.id = v.doctor_id JOIN patient p ON p.id = v.patient_id
+        "{VISIT_LINE_SELECT}
          WHERE v.doctor_id = $1 AND v.status = 'open' ORDER BY v.started_at, v.id {}",
         crate::db::limit(limit)
     ))
@@ -174,9 +175,7 @@ pub async fn count_visits_on(mut db: impl Reader, day: Date) -> Result<i64, sqlx
 /// The open visits of every doctor, oldest first, at most `limit` (the lab's list for vitals).
 pub async fn open_visits(mut db: impl Reader, limit: i64) -> Result<Vec<VisitLine>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT v.id, v.patient_id, p.first_name || ' ' || p.surname AS patient_name, s.full_name AS doctor_name,
-                v.day, v.status, v.started_at
-         FROM visit v JOIN staff s ON s.id = v.doctor_id JOIN patient p ON p.id = v.patient_id
+        "{VISIT_LINE_SELECT}
          WHERE v.status = 'open' ORDER BY v.started_at, v.id {}",
         crate::db::limit(limit)
     ))
@@ -440,12 +439,10 @@ pub async fn vitals_of_visits(db: impl Reader, visit_ids: &[i64]) -> Result<Vec<
 
 /// One of the patient's own visits (the query decides whose), for their phone.
 pub async fn own_visit(mut db: impl Reader, patient_id: i64, visit_id: i64) -> Result<Option<VisitLine>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT v.id, v.patient_id, p.first_name || ' ' || p.surname AS patient_name, s.full_name AS doctor_name,
-                v.day, v.status, v.started_at
-         FROM visit v JOIN staff s ON s.id = v.doctor_id JOIN patient p ON p.id = v.patient_id
-         WHERE v.id = $1 AND v.patient_id = $2",
-    )
+    sqlx::query_as(&format!(
+        "{VISIT_LINE_SELECT}
+         WHERE v.id = $1 AND v.patient_id = $2"
+    ))
     .bind(visit_id)
     .bind(patient_id)
     .fetch_optional(db.exec())
