@@ -81,6 +81,15 @@
       var text = minutes < 1 ? "now" : minutes + " min";
       if (span.textContent !== text) { span.textContent = text; }
     });
+    // A call the waiting-room display no longer shows (after data-shown minutes): the desk is told to call again.
+    document.querySelectorAll(".call-age[data-since]").forEach(function (span) {
+      var shownFor = Number(span.getAttribute("data-shown")) * 60000;
+      var stale = now - Number(span.getAttribute("data-since")) >= shownFor;
+      var text = stale ? " \u00b7 off the display: call again" : "";
+      if (span.textContent !== text) { span.textContent = text; }
+      var ticket = span.closest(".ticket");
+      if (ticket) { ticket.classList.toggle("ticket-call-stale", stale); }
+    });
   }
   waited();
   setInterval(waited, 30000);
@@ -131,8 +140,9 @@
     event.preventDefault();
     htmx.ajax("GET", link.getAttribute("href"), { target: "#ticket-dialog-body", swap: "innerHTML" }).then(function () {
       if (!box.open) { box.showModal(); }
-      var first = box.querySelector("#ticket-dialog-body button");
-      if (first) { first.focus(); }
+      // On the ticket's name, not its first action: an Enter pressed as it opens must not skip someone.
+      var title = box.querySelector("#ticket-dialog-title");
+      if (title) { title.focus(); }
     });
   });
   document.addEventListener("click", function (event) {

@@ -282,7 +282,7 @@ pub async fn check_in(
     let actor = &user.actor;
     match service::check_in(&state.db, actor, user.id, appointment_id, priority, today(&state)).await {
         Ok(issued) => {
-            let notice = ticket_notice("Checked in with ticket", issued.code);
+            let notice = ticket_notice(&state, "Checked in with ticket", issued).await?;
             changed(&session, &user, hx, notice, Some(CHECK_IN)).await
         }
         Err(err) => refused(&state, &session, layout, hx, CHECK_IN, err).await,
@@ -418,13 +418,13 @@ pub async fn walk_in(
             // The same form sent twice: its first patient is not a duplicate of itself. Asked after the search,
             // so a patient the search found is one whose form id is committed with it.
             if let Some(issued) = service::issued_by_form(&state.db, &actor).await? {
-                return walk_in_added(&session, &user, &form, issued).await;
+                return walk_in_added(&state, &session, &user, &form, issued).await;
             }
             return possibly_registered(&state, layout, form, duplicates).await;
         }
     }
     match service::walk_in(&state.db, &actor, user.id, patient, doctor_id, priority, today(&state)).await {
-        Ok(issued) => walk_in_added(&session, &user, &form, issued).await,
+        Ok(issued) => walk_in_added(&state, &session, &user, &form, issued).await,
         Err(ServiceError::Conflict(message) | ServiceError::Refused(message)) => {
             errors.add(form.refusal_field(), message);
             invalid_walk_in(&state, layout, form, errors).await
@@ -435,14 +435,38 @@ pub async fn walk_in(
     }
 }
 
-async fn walk_in_added(session: &Session, user: &StaffUser, form: &WalkInForm, issued: Issued) -> AppResult<Response> {
-    let notice = ticket_notice("Walk-in added with ticket", issued.code);
+async fn walk_in_added(
+    state: &AppState,
+    session: &Session,
+    user: &StaffUser,
+    form: &WalkInForm,
+    issued: Issued,
+) -> AppResult<Response> {
+    let notice = ticket_notice(state, "Walk-in added with ticket", issued).await?;
     changed(session, user, HxRequest(false), notice, Some(form.place())).await
 }
 
-/// "Walk-in added with ticket E-007.": the message of a new ticket, its code marked for the desk.
-fn ticket_notice(words: &str, code: String) -> Flash {
-    Flash::from(format!("{words} {code}.")).with_ticket(code)
+/// "Walk-in added with ticket E-007 for Musa Adamu, in Dr Musa Danjuma's queue.": the message of a new ticket,
+/// saying whose it is and where it waits, its code marked for the desk.
+async fn ticket_notice(state: &AppState, words: &str, issued: Issued) -> AppResult<Flash> {
+    let code = issued.code;
+    let message = match service::ticket(&state.db, issued.id).await? {
+        Some(ticket) => format!(
+            "{words} {code} for {}, in {}.",
+            ticket.patient_name,
+            queue_name(&ticket)
+        ),
+        None => format!("{words} {code}."),
+    };
+    Ok(Flash::from(message).with_ticket(code))
+}
+
+/// The queue a ticket waits in, as a message names it.
+fn queue_name(ticket: &Ticket) -> String {
+    match &ticket.doctor_name {
+        Some(doctor) => format!("{doctor}'s queue"),
+        None => "the general queue".to_owned(),
+    }
 }
 
 /// The new patient's form's answer to the possible duplicates it shows: not one of them.

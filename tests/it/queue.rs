@@ -766,7 +766,10 @@ async fn walk_ins_register_new_patients_or_refuse_cleanly(app: TestApp) {
     ok.assert_redirect("/queue");
     assert_eq!(app.count("SELECT COUNT(*) FROM patient").await, before + 1);
     let board = c.reception.get("/queue").await;
-    assert!(board.text(".flash").starts_with("Walk-in added with ticket"));
+    assert_eq!(
+        board.text(".flash"),
+        "Walk-in added with ticket B-001 for Zainab Walker, in Test dr.bello's queue."
+    );
     assert_eq!(board.text(".flash [data-new-ticket]"), "B-001");
     let line = board.text(&format!("#queue-doctor-{} .ticket", c.doctor_b.0));
     assert!(line.contains("Zainab Walker") && line.contains("Urgent"), "{line}");

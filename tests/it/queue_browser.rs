@@ -220,6 +220,13 @@ async fn a_push_waits_while_reception_is_choosing(app: TestApp) {
     // Half-way through a transfer, in the ticket's actions (the board's dialog)...
     desk.click_live(&format!("#ticket-{ticket} a.ticket-menu")).await;
     let select = desk.element(&format!("#ticket-dialog #transfer-{ticket}")).await;
+    // It opens on the ticket's name, so an Enter pressed at once moves no one.
+    let focused = desk
+        .client
+        .execute("return document.activeElement.id;", vec![])
+        .await
+        .expect("focus");
+    assert_eq!(focused.as_str(), Some("ticket-dialog-title"));
     select.select_by_value(&c.doctor_b.0.to_string()).await.expect("choose");
     // ...another desk adds a walk-in: the push adds the ticket to the board and leaves the choice alone.
     walk_in(&c.reception, 1, "general", "normal")
@@ -356,6 +363,19 @@ async fn the_display_shows_as_many_next_tickets_as_fit_and_no_old_call(app: Test
         tv.screenshot("42-display-long-queue").await;
         tv.close().await;
     }
+    // The desk still shows the old call, told that the display no longer does; the current one is not.
+    let Some(desk) = Browser::start(1366, 768, &format!("{backend}-desk-old-call")).await else {
+        return;
+    };
+    desk.log_in(&app, "frontdesk", PASSWORD, "/reception").await;
+    desk.goto(&app, "/queue").await;
+    wait_for_text(&desk, "#board-status", "Live").await;
+    wait_for_text(&desk, ".ticket-call-stale", &old).await;
+    let stale = desk.text(".ticket-call-stale").await;
+    assert!(stale.contains("off the display: call again"), "{stale}");
+    assert!(!stale.contains(&current), "{stale}");
+    desk.screenshot("43-desk-old-call").await;
+    desk.close().await;
 }
 
 /// The header as laid out: how many lines the sections shown take, whether the clinic's name is cut, the

@@ -137,7 +137,12 @@ async fn the_desk_checks_in_and_adds_a_walk_in_on_its_first_screen(app: TestApp)
     .await;
     b.fill("#walk-in-new #first_name", "Zainab").await;
     b.fill("#walk-in-new #surname", "Yaro").await;
-    b.click("#walk-in-new #phone").await;
+    // On to the phone with Tab, as a clerk does: the panel scrolls the field above its buttons.
+    b.element("#walk-in-new #surname")
+        .await
+        .send_keys("\u{E004}")
+        .await
+        .expect("tab");
     wait_for_text(&b, "#walk-in-duplicates", &format!("In queue · {code}")).await;
     assert_in_first_screen(
         &b,
@@ -214,6 +219,11 @@ async fn the_desk_checks_in_and_adds_a_walk_in_on_its_first_screen(app: TestApp)
         visible_count(&b, &format!("#queue-doctor-{}-list", c.doctor_b.0)).await,
         0,
         "folded"
+    );
+    assert_eq!(
+        visible_count(&b, &format!("#queue-doctor-{} .queue-stats", c.doctor_b.0)).await,
+        1,
+        "a folded queue keeps its counts"
     );
     b.click(&format!("[data-queue-pick='queue-doctor-{}']", c.doctor_a.0))
         .await;
