@@ -182,4 +182,17 @@
     section.scrollIntoView({ block: "start" });
     heading.focus({ preventScroll: true });
   });
+
+  // Escape in a field goes back to its section's heading, where the number keys work again (what was typed
+  // stays). An open list of suggestions takes its Escape first (above).
+  document.addEventListener("keydown", function (event) {
+    var field = event.target;
+    if (event.key !== "Escape" || event.defaultPrevented || !field.matches || !field.matches("textarea, input, select")) { return; }
+    var section = field.closest(".visit-section");
+    var heading = section && section.querySelector("h2");
+    if (!heading) { return; }
+    event.preventDefault();
+    heading.setAttribute("tabindex", "-1");
+    heading.focus({ preventScroll: true });
+  });
 })();

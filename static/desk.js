@@ -106,6 +106,17 @@
     var room = list.getBoundingClientRect().top - panel.getBoundingClientRect().top;
     if (hidden > 0) { panel.scrollTop += Math.min(hidden, room); }
   });
+  // "/" anywhere but in a field: find a registered patient for a walk-in (the search its form opens on).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.altKey || event.metaKey || event.defaultPrevented) { return; }
+    var active = document.activeElement;
+    if (active && (active.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName))) { return; }
+    var search = document.querySelector("#walk-in-existing input[name=number]");
+    if (!search || document.querySelector("dialog[open]")) { return; }
+    event.preventDefault();
+    search.closest("details").open = true;
+    search.focus();
+  });
   document.addEventListener("htmx:afterSettle", apply);
   document.addEventListener("htmx:oobAfterSwap", apply);
   document.addEventListener("htmx:sseMessage", apply);

@@ -187,6 +187,22 @@ async fn the_desk_checks_in_and_adds_a_walk_in_on_its_first_screen(app: TestApp)
         app.count("SELECT COUNT(*) FROM patient WHERE surname = 'Yaro'").await,
         2
     );
+    // "/" opens the registered patient's search from anywhere on the desk.
+    run(&b, "document.activeElement.blur(); return true;", vec![]).await;
+    b.client
+        .find(Locator::Css("body"))
+        .await
+        .expect("body")
+        .send_keys("/")
+        .await
+        .expect("key");
+    let searching = run(
+        &b,
+        "return [document.activeElement.name, document.querySelector('.walk-in-registered').open];",
+        vec![],
+    )
+    .await;
+    assert_eq!(searching, serde_json::json!(["number", true]));
 
     // The strip names every queue with its waiting count, whichever fit on the board below.
     let picks = visible_count(&b, "#queue-strip [data-queue-pick]").await;
@@ -313,6 +329,15 @@ async fn the_consultation_keeps_the_patient_and_complete_in_view(app: TestApp) {
         b.fill("#dose", "2").await;
         let focused = run(&b, "return document.activeElement.id;", vec![]).await;
         assert_eq!(focused.as_str(), Some("dose"));
+        // Escape leaves the field for its section's heading, where the keys jump again; the dose stays.
+        b.element("#dose").await.send_keys("\u{E00C}").await.expect("escape");
+        let focused = run(
+            &b,
+            "return [document.activeElement.id, document.getElementById('dose').value];",
+            vec![],
+        )
+        .await;
+        assert_eq!(focused, serde_json::json!(["prescriptions-heading", "2"]), "{size}");
     }
 }
 
