@@ -183,6 +183,21 @@
     heading.focus({ preventScroll: true });
   });
 
+  // A section saved by its form and redrawn took the focus with the button pressed: it goes to the section's
+  // heading, so Tab goes on from there instead of from the top of the page.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var config = event.detail && event.detail.requestConfig;
+    if (!config || config.verb !== "post" || (document.activeElement && document.activeElement !== document.body)) { return; }
+    var target = event.detail.target;
+    var section = target && target.closest && target.closest(".visit-section");
+    // The section as it is on the page now (a swap of the whole section replaced the one the request knew).
+    var shown = section && document.getElementById(section.id);
+    var heading = shown && shown.querySelector("h2");
+    if (!heading) { return; }
+    heading.setAttribute("tabindex", "-1");
+    heading.focus({ preventScroll: true });
+  });
+
   // Escape in a field goes back to its section's heading, where the number keys work again (what was typed
   // stays). An open list of suggestions takes its Escape first (above).
   document.addEventListener("keydown", function (event) {

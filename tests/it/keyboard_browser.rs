@@ -251,6 +251,25 @@ async fn a_doctor_calls_examines_and_completes_with_the_keyboard_alone(app: Test
         "the keys reached the database"
     );
 
+    // Key 2: the vitals; a temperature and Enter save them, and the focus stays in the section redrawn.
+    run(&b, "document.activeElement.blur(); return true;", vec![]).await;
+    press(&b, &['2']).await;
+    wait_for_focus(&b, "#vitals-heading").await;
+    tab_to(&b, "#temperature", false, 10).await;
+    type_text(&b, "38.5").await;
+    press(&b, &[ENTER]).await;
+    assert_eq!(
+        eventually(
+            &app,
+            &format!("SELECT COUNT(*) FROM vitals WHERE visit_id = {visit}"),
+            1
+        )
+        .await,
+        1,
+        "the keys reached the database"
+    );
+    wait_for_focus(&b, "#vitals-heading, #vitals *").await;
+
     // Key 4: the diagnosis, typed; Enter adds it as written.
     run(&b, "document.activeElement.blur(); return true;", vec![]).await;
     press(&b, &['4']).await;
