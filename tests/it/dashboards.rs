@@ -697,7 +697,17 @@ async fn the_admin_sees_the_whole_clinics_day(app: TestApp) {
         "{}",
         figure(&home, "fig-takings")
     );
-    assert!(tile(&home, "fig-waiting").contains("1 with a doctor"));
+    // The same words as reception's board: called is not yet with a doctor.
+    let called = app.count("SELECT COUNT(*) FROM ticket WHERE status = 'called'").await;
+    let with_doctor = app
+        .count("SELECT COUNT(*) FROM ticket WHERE status = 'with_doctor'")
+        .await;
+    assert_eq!(called + with_doctor, 1);
+    assert!(
+        tile(&home, "fig-waiting").contains(&format!("{called} called · {with_doctor} with a doctor")),
+        "{}",
+        tile(&home, "fig-waiting")
+    );
     assert!(
         tile(&home, "fig-appointments").contains("2 to come · 1 done · 1 no-show"),
         "{}",
@@ -894,7 +904,8 @@ async fn a_patients_home_tells_what_happened_lately_in_plain_words(app: TestApp)
     let bola = PATIENTS.client(&app, 1).await;
     let home = bola.get("/me").await;
     assert!(home.has("#no-activity"), "{}", home.text(".activity"));
-    // Ada books, cancels a second booking, is seen by B, gets a result and pays: one event each, newest first.
+    // Ada books, cancels a second booking, is seen by B (the visit still open), gets a result and pays: one event
+    // each, newest first.
     let booked = appointment_today(&app, ids[0], *a, Timestamp(now + 2 * 3_600_000)).await;
     app.exec(&format!(
         "UPDATE appointment SET created_at = {now} WHERE id = {booked}"
@@ -935,7 +946,7 @@ async fn a_patients_home_tells_what_happened_lately_in_plain_words(app: TestApp)
         feed[1..],
         [
             "Result ready",
-            "Seen by Test dr.bello",
+            "Visit with Test dr.bello under way",
             "Appointment with Test dr.adeyemi cancelled",
             "Booked with Test dr.adeyemi",
         ],

@@ -70,7 +70,7 @@ impl Unsent {
         self.failed + self.held
     }
 
-    /// Red only for failures: held messages wait on a setting, which the admin's checklist names.
+    /// Red only for failures: held messages wait on a setting (a mail server or SMS provider), not on a fault.
     pub fn tone(&self) -> Tone {
         match (self.failed, self.held) {
             (0, 0) => Tone::Good,

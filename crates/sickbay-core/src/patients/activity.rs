@@ -10,7 +10,7 @@ pub const FEED_LENGTH: i64 = 6;
 /// One event of the feed as the database has it.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Activity {
-    /// `booked`, `cancelled`, `seen`, `prescribed`, `result`, `payment` or `refund`.
+    /// `booked`, `cancelled`, `seeing` (a visit still open), `seen`, `prescribed`, `result`, `payment` or `refund`.
     pub kind: String,
     pub happened_at: Timestamp,
     /// A booking's time.
@@ -65,6 +65,7 @@ impl Activity {
                 booking_time,
                 "/me/appointments".to_owned(),
             ),
+            "seeing" => (format!("Visit with {doctor} under way"), String::new(), visit("")),
             "seen" => (format!("Seen by {doctor}"), String::new(), visit("")),
             "prescribed" => (
                 format!("Medicines prescribed by {doctor}"),
@@ -110,6 +111,7 @@ mod tests {
             "Appointment with Dr Aisha Ibrahim cancelled"
         );
         assert_eq!(told("seen").headline, "Seen by Dr Aisha Ibrahim");
+        assert_eq!(told("seeing").headline, "Visit with Dr Aisha Ibrahim under way");
         assert_eq!(told("seen").link, "/me/visits/42");
         assert_eq!(told("prescribed").link, "/me/visits/42/prescription");
         assert_eq!(told("result").link, "/me/visits/42#my-results");

@@ -599,7 +599,7 @@ pub async fn activity_of(mut db: impl Reader, patient_id: i64) -> Result<Vec<Act
              WHERE a.patient_id = $1 ORDER BY a.id DESC LIMIT {n}) AS booked
            UNION ALL
            SELECT * FROM (
-             SELECT 'seen', v.started_at, CAST(NULL AS BIGINT), s.full_name, CAST(NULL AS TEXT), CAST(NULL AS BIGINT), v.id
+             SELECT CASE WHEN v.status = 'open' THEN 'seeing' ELSE 'seen' END, v.started_at, CAST(NULL AS BIGINT), s.full_name, CAST(NULL AS TEXT), CAST(NULL AS BIGINT), v.id
              FROM visit v JOIN staff s ON s.id = v.doctor_id
              WHERE v.patient_id = $1 ORDER BY v.started_at DESC LIMIT {n}) AS seen
            UNION ALL
