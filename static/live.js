@@ -85,8 +85,9 @@
     document.querySelectorAll(".call-age[data-since]").forEach(function (span) {
       var shownFor = Number(span.getAttribute("data-shown")) * 60000;
       var stale = now - Number(span.getAttribute("data-since")) >= shownFor;
-      var text = stale ? " \u00b7 off the display: call again" : "";
+      var text = stale ? " \u00b7 call again" : "";
       if (span.textContent !== text) { span.textContent = text; }
+      span.title = stale ? "No longer on the waiting-room display" : "";
       var ticket = span.closest(".ticket");
       if (ticket) { ticket.classList.toggle("ticket-call-stale", stale); }
     });

@@ -372,7 +372,7 @@ async fn the_display_shows_as_many_next_tickets_as_fit_and_no_old_call(app: Test
     wait_for_text(&desk, "#board-status", "Live").await;
     wait_for_text(&desk, ".ticket-call-stale", &old).await;
     let stale = desk.text(".ticket-call-stale").await;
-    assert!(stale.contains("off the display: call again"), "{stale}");
+    assert!(stale.contains("· call again"), "{stale}");
     assert!(!stale.contains(&current), "{stale}");
     desk.screenshot("43-desk-old-call").await;
     desk.close().await;
