@@ -141,6 +141,16 @@ async fn reception_registers_a_student_with_a_clinic_number(app: TestApp) {
         assert!(details.contains(&study.to_owned()), "{study} in {details:?}");
     }
     assert_eq!(profile.text("#allergies"), "Penicillin");
+    // Under the name, who this is at a glance, allergies included.
+    let facts = profile.text("#profile-facts");
+    for fact in [
+        &format!("SB-{year}-00001"),
+        "PHY/20/0001",
+        "08031234567",
+        "Allergies: Penicillin",
+    ] {
+        assert!(facts.contains(fact), "{fact} in {facts}");
+    }
 
     // The next one gets the next number.
     let second = register(
