@@ -167,6 +167,12 @@
     });
   });
 
+  // A section's heading takes the focus without moving the page (the callers scroll where they need to).
+  function focusHeading(heading) {
+    heading.setAttribute("tabindex", "-1");
+    heading.focus({ preventScroll: true });
+  }
+
   // ---- 4. Number keys jump to a section ------------------------------------------------------------------------
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.altKey || event.metaKey || event.defaultPrevented || !/^[1-9]$/.test(event.key)) { return; }
@@ -177,10 +183,8 @@
     var section = document.getElementById(link.getAttribute("href").slice(1));
     if (!section) { return; }
     event.preventDefault();
-    var heading = section.querySelector("h2") || section;
-    heading.setAttribute("tabindex", "-1");
     section.scrollIntoView({ block: "start" });
-    heading.focus({ preventScroll: true });
+    focusHeading(section.querySelector("h2") || section);
   });
 
   // A section saved by its form and redrawn took the focus with the button pressed: it goes to the section's
@@ -193,9 +197,7 @@
     // The section as it is on the page now (a swap of the whole section replaced the one the request knew).
     var shown = section && document.getElementById(section.id);
     var heading = shown && shown.querySelector("h2");
-    if (!heading) { return; }
-    heading.setAttribute("tabindex", "-1");
-    heading.focus({ preventScroll: true });
+    if (heading) { focusHeading(heading); }
   });
 
   // Escape in a field goes back to its section's heading, where the number keys work again (what was typed
@@ -207,7 +209,6 @@
     var heading = section && section.querySelector("h2");
     if (!heading) { return; }
     event.preventDefault();
-    heading.setAttribute("tabindex", "-1");
-    heading.focus({ preventScroll: true });
+    focusHeading(heading);
   });
 })();

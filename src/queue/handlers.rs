@@ -614,11 +614,7 @@ pub struct WalkInDuplicates {
 
 impl WalkInDuplicates {
     async fn of(state: &AppState, duplicates: Vec<PatientSummary>) -> AppResult<WalkInDuplicates> {
-        let in_queue = if duplicates.is_empty() {
-            InQueue::default()
-        } else {
-            InQueue::today(state).await?
-        };
+        let in_queue = InQueue::of(state, &duplicates).await?;
         Ok(WalkInDuplicates { duplicates, in_queue })
     }
 }
@@ -642,7 +638,11 @@ pub async fn walk_in_duplicates(
 pub struct InQueue(HashMap<i64, String>);
 
 impl InQueue {
-    async fn today(state: &AppState) -> AppResult<InQueue> {
+    /// Today's open tickets, read only when there are patients to show them for.
+    async fn of(state: &AppState, patients: &[PatientSummary]) -> AppResult<InQueue> {
+        if patients.is_empty() {
+            return Ok(InQueue::default());
+        }
         Ok(InQueue(service::open_ticket_codes(&state.db, today(state)).await?))
     }
 
@@ -660,11 +660,7 @@ impl WalkInMatches {
         };
         let more = matches.len() > MATCHES_SHOWN;
         matches.truncate(MATCHES_SHOWN);
-        let in_queue = if matches.is_empty() {
-            InQueue::default()
-        } else {
-            InQueue::today(state).await?
-        };
+        let in_queue = InQueue::of(state, &matches).await?;
         Ok(WalkInMatches {
             typed,
             matches,
