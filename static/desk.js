@@ -77,6 +77,13 @@
   // its ticket stays marked on the board through the live redraws. In the first seconds (the board is redrawn
   // live right after it loads) its column is scrolled to it; later redraws leave the columns alone.
   var shownAt = Date.now();
+  function showColumn(column) {
+    var row = column && column.closest(".queue-columns");
+    if (!row) { return; }
+    var box = column.getBoundingClientRect(), view = row.getBoundingClientRect();
+    if (box.left < view.left) { row.scrollLeft -= view.left - box.left; }
+    else if (box.right > view.right) { row.scrollLeft += Math.min(box.right - view.right, box.left - view.left); }
+  }
   function markNewTicket() {
     var named = document.querySelector(".desk-panel [data-new-ticket], .desk-card [data-new-ticket]");
     if (!named) { return; }
@@ -87,9 +94,10 @@
         ticket.classList.add("ticket-new");
         var list = ticket.closest(".ticket-list");
         if (list && Date.now() - shownAt < 10000) {
-          // Within its column only, so the page itself stays where it is.
+          // Within its column, and the row of columns to the column, so the page itself stays where it is.
           var below = ticket.getBoundingClientRect().top - list.getBoundingClientRect().top;
           list.scrollTop += below - (list.clientHeight - ticket.offsetHeight) / 2;
+          showColumn(ticket.closest(".queue-column"));
         }
       }
     });

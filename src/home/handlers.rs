@@ -5,6 +5,7 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
+use crate::queue::snapshot::{NextCall, Snapshot};
 use crate::state::AppState;
 use crate::web::AppResult;
 use crate::web::extract::CurrentUser;
@@ -184,12 +185,18 @@ impl DoctorHome {
 #[template(path = "home/_doctor_glance.html")]
 struct DoctorGlance {
     figures: DoctorFigures,
+    next_call: NextCall,
 }
 
 async fn doctor_glance(state: &AppState, doctor_id: i64) -> AppResult<String> {
     shared_figures(state, &format!("doctor:{doctor_id}"), || async {
         let figures = service::doctor(&state.db, doctor_id, state.today()).await?;
-        Ok(DoctorGlance { figures }.render()?)
+        let queue = Snapshot::fresh(state, state.db.events().last_seq()).await?;
+        Ok(DoctorGlance {
+            figures,
+            next_call: queue.next_call(doctor_id),
+        }
+        .render()?)
     })
     .await
 }

@@ -335,6 +335,41 @@ impl DoctorView {
     }
 }
 
+/// What "Call next" would do for a doctor now, for a page that offers it away from their queue (their home).
+#[derive(Debug, PartialEq, Eq)]
+pub enum NextCall {
+    /// No room chosen today: a call needs one.
+    NoRoom,
+    /// The patient called last has not come in yet: the next call waits for them.
+    Awaited {
+        code: String,
+        room: String,
+    },
+    NobodyWaiting,
+    /// `calls_made` goes with the form, so that a second click of the same page is refused.
+    Ready {
+        calls_made: i64,
+        room: String,
+    },
+}
+
+impl Snapshot {
+    pub fn next_call(&self, doctor_id: i64) -> NextCall {
+        let Some(room) = self.room_of(doctor_id).map(|a| a.room_name.clone()) else {
+            return NextCall::NoRoom;
+        };
+        let view = self.doctor_view(doctor_id);
+        match view.awaited {
+            Some(code) => NextCall::Awaited { code, room },
+            None if view.waiting_total == 0 => NextCall::NobodyWaiting,
+            None => NextCall::Ready {
+                calls_made: view.calls_made,
+                room,
+            },
+        }
+    }
+}
+
 /// How many waiting tickets the doctor's page lists: the next ones matter, the long tail is a count.
 pub const WAITING_SHOWN: usize = 50;
 
@@ -530,6 +565,25 @@ mod tests {
         assert_eq!((view.waiting_total, view.waiting_more()), (WAITING_SHOWN + 5, 5));
         assert_eq!(view.waiting[0].id, 10);
         assert_eq!(view.calls_made, 3);
+    }
+
+    #[test]
+    fn call_next_away_from_the_queue_needs_a_room_a_patient_and_no_call_outstanding() {
+        use TicketStatus::*;
+        let s = snapshot(vec![ticket(1, Some(7), Called), ticket(2, None, Waiting)]);
+        let awaited = NextCall::Awaited {
+            code: "X-001".into(),
+            room: "Room 1".into(),
+        };
+        assert_eq!(s.next_call(7), awaited);
+        let ready = NextCall::Ready {
+            calls_made: 0,
+            room: "Room 2".into(),
+        };
+        assert_eq!(s.next_call(8), ready, "the general queue's patient");
+        assert_eq!(s.next_call(9), NextCall::NoRoom);
+        let quiet = snapshot(vec![ticket(1, Some(7), WithDoctor)]);
+        assert_eq!(quiet.next_call(7), NextCall::NobodyWaiting);
     }
 
     /// `m` minutes into the tests' day.

@@ -1,22 +1,29 @@
 //! Reception (and the admin) booking for a patient: the same picker, the same rules, which they may set
 //! aside by giving a reason that goes into the audit log.
 
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
 
 use super::picker::{self, PickerQuery};
 use super::portal::{BookForm, BookPage, booked_message, message, picker_response, status_again};
 use crate::state::AppState;
 use crate::web::extract::{FrontDesk, Staff};
+use crate::web::filters;
 use crate::web::form::{Form, Query};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
+use sickbay_core::db::Timestamp;
 use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::error::ServiceError;
-use sickbay_core::identity::Actor;
+use sickbay_core::identity::{Actor, DoctorScope};
+use sickbay_core::patients::model::PatientSummary;
 use sickbay_core::scheduling::model::Refusal;
+use sickbay_core::scheduling::repo::Slot;
 use sickbay_core::scheduling::service::{self, Booker, BookingError};
 
 async fn page_for(
@@ -116,4 +123,78 @@ fn with_override_hint(refusal: &Refusal) -> String {
         "{} To book anyway, give a reason to override the rules.",
         refusal.to_staff()
     )
+}
+
+// ---- booking from the schedule: a time first, then the patient ------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FindQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// A time chosen on the schedule, and the patients found to book into it: each goes on to the booking form
+/// with this time chosen, where the rules and their override apply as for any booking.
+#[derive(Template, WebTemplate)]
+#[template(path = "scheduling/slot_book.html")]
+pub struct SlotBookPage {
+    layout: Layout,
+    slot: Slot,
+    doctor_name: String,
+    /// Why the time can no longer be booked, if it can't.
+    closed: Option<&'static str>,
+    typed: String,
+    found: Vec<PatientSummary>,
+}
+
+impl SlotBookPage {
+    fn schedule_link(&self) -> String {
+        format!(
+            "/schedule?doctor={}&day={}#s{}",
+            self.slot.doctor_id, self.slot.day, self.slot.id
+        )
+    }
+
+    fn book_link(&self, patient: &PatientSummary) -> String {
+        format!(
+            "/patients/{}/book?day={}&doctor={}&slot={}",
+            patient.id, self.slot.day, self.slot.doctor_id, self.slot.id
+        )
+    }
+
+    fn seats_free(&self) -> i64 {
+        (self.slot.capacity - self.slot.booked).max(0)
+    }
+}
+
+pub async fn slot_book(
+    _user: Staff<FrontDesk>,
+    IdPath(id): IdPath,
+    Page { state, layout, .. }: Page,
+    Query(query): Query<FindQuery>,
+) -> AppResult<SlotBookPage> {
+    let slot = service::slot(&state.db, DoctorScope::Any, id).await?;
+    let doctors = sickbay_core::staff::service::active_doctors(&state.db).await?;
+    let doctor_name = doctors
+        .into_iter()
+        .find(|d| d.id == slot.doctor_id)
+        .map(|d| d.full_name)
+        .ok_or(AppError::NotFound)?;
+    let typed = query.q.trim().to_owned();
+    let found = match typed.is_empty() {
+        true => Vec::new(),
+        false => sickbay_core::patients::service::find(&state.db, &typed)
+            .await?
+            .into_iter()
+            .filter(|p| p.active)
+            .collect(),
+    };
+    Ok(SlotBookPage {
+        closed: sickbay_core::scheduling::model::closed_to_booking(&slot, Timestamp::now()),
+        layout,
+        slot,
+        doctor_name,
+        typed,
+        found,
+    })
 }

@@ -589,6 +589,8 @@ pub struct SchedulePage {
     layout: Layout,
     scope: DoctorScope,
     may_correct: bool,
+    /// The times reception may still book from here, as of the page's reading.
+    now: Timestamp,
     doctors: Vec<Doctor>,
     doctor: Option<Doctor>,
     view: ScheduleView,
@@ -620,6 +622,11 @@ impl SchedulePage {
 
     fn is_week(&self) -> bool {
         self.view == ScheduleView::Week
+    }
+
+    /// Whether this user may book a patient into the slot from here: reception, a time still open.
+    fn may_book(&self, slot: &Slot) -> bool {
+        self.may_correct && sickbay_core::scheduling::model::closed_to_booking(slot, self.now).is_none()
     }
 
     /// The message of the correction form of this appointment, if it failed.
@@ -658,6 +665,7 @@ async fn schedule_page(
         layout,
         scope,
         may_correct: user.holds_any(FrontDesk::ROLES),
+        now: Timestamp::now(),
         doctors: doctors_to_choose(state, scope).await?,
         doctor,
         view,

@@ -41,6 +41,7 @@ pub fn booking_router() -> Router<AppState> {
         .route("/me/waitlist", post(portal::join_waitlist))
         .route("/me/waitlist/{id}/leave", post(portal::leave_waitlist))
         .route("/patients/{id}/book", get(booking::book_form))
+        .route("/schedule/slots/{id}/book", get(booking::slot_book))
         .route("/patients/{id}/appointments", post(booking::book))
 }
 

@@ -27,6 +27,7 @@ on_both_databases!(
     a_doctor_marks_the_ticked_results_seen_or_all_shown,
     enter_on_a_ticked_result_marks_the_ticked_not_the_first_row,
     a_doctor_with_many_open_visits_sees_the_oldest_and_may_ask_for_all,
+    a_doctor_calls_the_next_patient_from_their_home,
     the_front_desk_counts_its_queue_check_ins_and_what_is_owed,
     the_admin_sees_the_whole_clinics_day,
     the_pharmacy_and_the_lab_count_their_work,
@@ -521,6 +522,71 @@ async fn a_doctor_with_many_open_visits_sees_the_oldest_and_may_ask_for_all(app:
     // record is one.
     new_visit(doctor, ids[21]).await;
     assert_eq!(figure(&doctor.get("/doctor").await, "fig-open-visits"), "22");
+}
+
+/// The home's "Call next" posts the doctor's call counter with the page's form; the call opens their queue, a
+/// second press of the same page calls nobody else, and the home then says who is on their way.
+async fn a_doctor_calls_the_next_patient_from_their_home(app: TestApp) {
+    let c = clinic(&app).await;
+    let (a, doctor) = &c.doctor_a;
+    let home = doctor.get("/doctor").await;
+    assert!(
+        home.text("#home-call").contains("Nobody is waiting"),
+        "{}",
+        home.text("#home-call")
+    );
+    assert!(!home.has("#home-call-button"));
+
+    PATIENTS.named(&app, &["Ada", "Bola"]).await;
+    walk_in(&c.reception, 0, &a.to_string()).await;
+    walk_in(&c.reception, 1, "general").await;
+    let home = doctor.get("/doctor").await;
+    assert_eq!(
+        home.attr("#home-call-next", "action").as_deref(),
+        Some("/queue/call-next")
+    );
+    assert!(home.has("#home-call-next input[name=csrf_token]"));
+    assert_eq!(
+        home.attr("#home-call-button", "form").as_deref(),
+        Some("home-call-next")
+    );
+    assert!(
+        home.text("#home-call").contains("to Room 1"),
+        "{}",
+        home.text("#home-call")
+    );
+    let counter = home
+        .attr("#home-call input[form=home-call-next][name=calls_made]", "value")
+        .expect("the call counter");
+    let fields = [("calls_made", counter.as_str())];
+    doctor
+        .post("/queue/call-next", &fields)
+        .await
+        .assert_redirect("/queue/doctor");
+    doctor
+        .post("/queue/call-next", &fields)
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    let called = "SELECT COUNT(*) FROM ticket WHERE status = 'called'";
+    assert_eq!(app.count(called).await, 1);
+
+    let home = doctor.get("/doctor").await;
+    let call = home.text("#home-call");
+    assert!(call.contains("-001 is on their way to Room 1"), "{call}");
+    assert!(!home.has("#home-call-button"));
+    let block = doctor.get("/doctor/summary").await;
+    assert!(
+        block.text("#home-call").contains("on their way"),
+        "the live block says it too"
+    );
+
+    let roomless = app.login_as("dr.roomless", Role::Doctor).await;
+    let home = roomless.get("/doctor").await;
+    assert!(
+        home.text("#home-call").contains("Choose the room"),
+        "{}",
+        home.text("#home-call")
+    );
 }
 
 async fn the_front_desk_counts_its_queue_check_ins_and_what_is_owed(app: TestApp) {

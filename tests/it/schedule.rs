@@ -10,7 +10,7 @@ use sickbay_core::identity::Role;
 use sickbay_core::scheduling::model::Refusal;
 use sickbay_core::scheduling::service::{self, Booker, BookingError};
 
-use crate::support::{Client, PASSWORD, TestApp, doctor, on_both_databases, test_config, visitor};
+use crate::support::{Client, FormFields, PASSWORD, TestApp, doctor, on_both_databases, test_config, visitor};
 
 on_both_databases!(
     hours_are_added_and_generate_slots_for_the_horizon,
@@ -25,6 +25,7 @@ on_both_databases!(
     a_doctor_sees_and_changes_only_their_own_day,
     the_day_view_shares_one_action_form_and_stays_lean,
     hours_added_while_another_instance_closes_a_day_get_their_slots,
+    reception_books_a_patient_into_a_time_chosen_on_the_schedule,
 );
 
 fn today(app: &TestApp) -> NaiveDate {
@@ -1089,4 +1090,74 @@ async fn hours_added_while_another_instance_closes_a_day_get_their_slots(app: Te
             .await,
         10
     );
+}
+
+/// Reception picks a free time on a doctor's day, finds the patient, and books on the booking form with that time
+/// chosen; a time that is full (or blocked, or started) offers no booking, and only the front desk books here.
+async fn reception_books_a_patient_into_a_time_chosen_on_the_schedule(app: TestApp) {
+    let (id, doc) = doctor(&app, "dr.ada").await;
+    every_day(&doc, None, "09:00", "10:00", "30").await;
+    let tomorrow = today(&app) + Duration::days(1);
+    let slot = first_slot(&app, id, tomorrow).await;
+    let (kemi, kemi_number) = visitor(&app, "Kemi", "Adisa").await;
+    let reception = app.login_as("front", Role::Reception).await;
+
+    let day = reception.get(&format!("/schedule?doctor={id}&day={tomorrow}")).await;
+    let start = format!("/schedule/slots/{slot}/book");
+    assert_eq!(
+        day.attr(&format!("#s{slot} a.slot-book"), "href").as_deref(),
+        Some(start.as_str())
+    );
+    let own = doc.get(&format!("/schedule?day={tomorrow}")).await;
+    assert!(!own.has("a.slot-book"), "a doctor's own day books nobody");
+    doc.get(&start).await.assert_status(StatusCode::FORBIDDEN);
+    reception
+        .get("/schedule/slots/999999/book")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+
+    let page = reception.get(&start).await;
+    page.assert_status(StatusCode::OK);
+    assert!(
+        page.text("h1").contains("09:00 with Test dr.ada"),
+        "{}",
+        page.text("h1")
+    );
+    assert!(
+        page.text("#slot-facts").contains("2 of 2 seats free"),
+        "{}",
+        page.text("#slot-facts")
+    );
+    let found = reception.get(&format!("{start}?q=adisa")).await;
+    let choose = format!("/patients/{kemi}/book?day={tomorrow}&doctor={id}&slot={slot}");
+    assert_eq!(found.attrs("#slot-patients a", "href"), [choose.clone()]);
+    assert!(found.text("#slot-patients").contains(&kemi_number));
+    let none = reception.get(&format!("{start}?q=nobody-by-this-name")).await;
+    assert!(none.has("#no-match"));
+
+    // The booking form opens with the time chosen; booking it is the usual booking.
+    let form = reception.get(&choose).await;
+    assert!(form.has(&format!("#slot-{slot}[checked]")), "{}", form.body);
+    let mut fields = FormFields::of(&form, "form.slot-form");
+    fields.set("reason", "Follow-up");
+    reception
+        .post(&format!("/patients/{kemi}/appointments"), &fields.fields())
+        .await
+        .assert_redirect(&format!("/patients/{kemi}"));
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM appointment WHERE patient_id = {kemi} AND slot_id = {slot} AND status = 'booked'"
+        ))
+        .await,
+        1
+    );
+
+    // The last seat taken, the time offers no booking.
+    let (tolu, _) = visitor(&app, "Tolu", "Adisa").await;
+    book(&app, tolu, slot).await.expect("the second seat");
+    let day = reception.get(&format!("/schedule?doctor={id}&day={tomorrow}")).await;
+    assert!(!day.has(&format!("#s{slot} a.slot-book")));
+    let full = reception.get(&start).await;
+    assert!(full.text("#slot-closed").contains("Every seat"), "{}", full.body);
+    assert!(!full.has("#slot-patients") && !full.has("#slot-patient"));
 }

@@ -678,6 +678,20 @@ pub fn patient_may_change(rules: &BookingRules, now: Timestamp, slot_start: Time
     now.0 <= slot_start.0 - rules.cancel_cutoff_minutes * 60_000
 }
 
+/// Why reception can no longer book a time, if it can't: it is blocked, every seat is taken, or it has started.
+/// (The booking itself checks again, in its transaction.)
+pub fn closed_to_booking(slot: &crate::scheduling::repo::Slot, now: Timestamp) -> Option<&'static str> {
+    if slot.blocked {
+        Some("This time is blocked.")
+    } else if slot.booked >= slot.capacity {
+        Some("Every seat at this time is taken.")
+    } else if slot.starts_at <= now {
+        Some("This time has started.")
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -685,6 +699,35 @@ mod tests {
     /// `2026-11-23 09:00`: an instant as the tests read it.
     fn local(at: Timestamp, zone: Tz) -> String {
         at.to_utc().with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
+    }
+
+    #[test]
+    fn reception_books_a_time_that_is_open_has_a_seat_and_has_not_started() {
+        let now = Timestamp(1_800_000_000_000);
+        let open = crate::scheduling::repo::Slot {
+            id: 1,
+            doctor_id: 2,
+            day: Date(NaiveDate::from_ymd_opt(2027, 1, 15).expect("a date")),
+            starts_at: Timestamp(now.0 + 60_000),
+            ends_at: Timestamp(now.0 + 1_860_000),
+            capacity: 2,
+            booked: 1,
+            blocked: false,
+            block_reason: String::new(),
+        };
+        assert_eq!(closed_to_booking(&open, now), None);
+        let blocked = crate::scheduling::repo::Slot {
+            blocked: true,
+            ..open.clone()
+        };
+        assert_eq!(closed_to_booking(&blocked, now), Some("This time is blocked."));
+        let full = crate::scheduling::repo::Slot {
+            booked: 2,
+            ..open.clone()
+        };
+        assert_eq!(closed_to_booking(&full, now), Some("Every seat at this time is taken."));
+        let started = Timestamp(open.starts_at.0);
+        assert_eq!(closed_to_booking(&open, started), Some("This time has started."));
     }
 
     #[test]
