@@ -101,7 +101,7 @@ async fn admin_glance(state: &AppState) -> AppResult<String> {
         let today = Date(settings.today());
         let start = Timestamp::start_of_day(today.0, settings.clinic.time_zone);
         let low_stock = crate::pharmacy::stock_pages::alert_counts(state).await?.low;
-        let figures = service::admin(&state.db, today, start, low_stock).await?;
+        let figures = service::admin(&state.db, today, start, low_stock, settings.lab.releaser()).await?;
         Ok(AdminGlance {
             figures,
             currency: settings.currency(),
@@ -162,6 +162,8 @@ pub struct DoctorHome {
     open_visits_shown: usize,
     /// Whether the doctor has more open visits than are listed.
     more_open_visits: bool,
+    /// Whether marking a result seen is what sends it to the patient (the clinic's lab setting).
+    seen_releases: bool,
 }
 
 impl DoctorHome {
@@ -255,6 +257,7 @@ pub async fn doctor(
         today: state.today(),
         glance,
         more_open_visits: lists.open_visits.len() as i64 > shown,
+        seen_releases: state.settings.get().lab.releaser() == sickbay_core::lab::model::Releaser::OrderingDoctor,
         open_visits_shown: usize::try_from(shown).unwrap_or(usize::MAX),
         lists,
     })

@@ -30,7 +30,7 @@ use sickbay_core::db::{Date, Reader};
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::StaffUser;
 use sickbay_core::lab::model::{
-    HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderView, Outcome, ResultForm, WorklistShow, age,
+    HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderView, Outcome, Releaser, ResultForm, WorklistShow, age,
 };
 use sickbay_core::lab::repo::{OrderDetail, WorkItem};
 use sickbay_core::lab::service::{self, HealthRecord};
@@ -440,15 +440,22 @@ struct WorklistRows<'a> {
     more: i64,
     zone: Tz,
     shown: WorklistShow,
+    releaser: Releaser,
 }
 
 impl WorklistRows<'_> {
     /// What the empty list says.
     fn none_waiting(&self) -> &'static str {
-        match self.shown {
-            WorklistShow::All => "No orders waiting. New orders appear here as doctors place them.",
-            WorklistShow::Take => "No tests to take. New orders appear here as doctors place them.",
-            WorklistShow::Release => "No results to release. Saved results appear here until they are released.",
+        match (self.shown, self.releaser) {
+            (WorklistShow::All, _) => "No orders waiting. New orders appear here as doctors place them.",
+            (WorklistShow::Take, _) => "No tests to take. New orders appear here as doctors place them.",
+            (WorklistShow::Release, Releaser::Lab) => {
+                "No results to release. Saved results appear here until they are released."
+            }
+            (WorklistShow::Release, Releaser::OrderingDoctor) => {
+                "No results to release: here a saved result goes to the patient when the doctor who ordered it marks \
+                 it seen."
+            }
         }
     }
 }
@@ -539,7 +546,7 @@ impl Glance {
 
 async fn glance(state: &AppState) -> AppResult<String> {
     Ok(Glance {
-        waiting: service::waiting(&state.db).await?,
+        waiting: service::waiting(&state.db, state.settings.get().lab.releaser()).await?,
         with_doctor: sickbay_core::consult::service::count_open_visits(&state.db, None).await?,
     }
     .render()?)
@@ -612,7 +619,7 @@ async fn worklist_rows(state: &AppState, user: &StaffUser, shown: WorklistShow) 
 
 async fn render_worklist_rows(state: &AppState, user: &StaffUser, shown: WorklistShow) -> AppResult<String> {
     let settings = state.settings.get();
-    let worklist = service::worklist(&state.db, user, shown).await?;
+    let worklist = service::worklist(&state.db, user, shown, settings.lab.releaser()).await?;
     let more = worklist.waiting - worklist.items.len() as i64;
     let rows = rows(worklist.items, Date(settings.today()), settings.clinic.time_zone);
     Ok(WorklistRows {
@@ -620,6 +627,7 @@ async fn render_worklist_rows(state: &AppState, user: &StaffUser, shown: Worklis
         more,
         zone: settings.clinic.time_zone,
         shown,
+        releaser: settings.lab.releaser(),
     }
     .render()?)
 }
@@ -644,11 +652,22 @@ pub struct OrderPage {
     vitals_errors: FieldErrors,
     /// Whether the user does the lab's work (an admin reads the order only).
     does_lab_work: bool,
+    releaser: Releaser,
 }
 
 impl OrderPage {
     pub fn can(&self, mv: OrderMove) -> bool {
-        self.does_lab_work && self.order.view.can(mv)
+        let view = &self.order.view;
+        self.does_lab_work
+            && match mv {
+                OrderMove::Release => view.lab_may_release(self.releaser),
+                _ => view.can(mv),
+            }
+    }
+
+    /// Whether the result waits for the ordering doctor to see it before the patient can.
+    pub fn awaits_doctor(&self) -> bool {
+        self.order.view.awaits_doctor(self.releaser)
     }
 
     pub fn vitals_open(&self) -> bool {
@@ -707,6 +726,7 @@ async fn order_page(
         vitals_form,
         vitals_errors,
         does_lab_work: service::is_lab(user),
+        releaser: state.settings.get().lab.releaser(),
     })
 }
 
@@ -763,7 +783,8 @@ pub async fn release(
     IdPath(id): IdPath,
     session: Session,
 ) -> AppResult<Response> {
-    let message = match service::release(&state.db, &user, &user.actor, id).await? {
+    let releaser = state.settings.get().lab.releaser();
+    let message = match service::release(&state.db, &user, &user.actor, id, releaser).await? {
         true => "Released: the patient can now see this result.",
         false => "This result was already released.",
     };
@@ -778,7 +799,11 @@ pub async fn mark_seen(
     session: Session,
     hx: HxRequest,
 ) -> AppResult<Response> {
-    let message = match service::mark_seen(&state.db, &user, &user.actor, id).await? {
+    let releaser = state.settings.get().lab.releaser();
+    let message = match service::mark_seen(&state.db, &user, &user.actor, id, releaser).await? {
+        true if releaser == Releaser::OrderingDoctor => {
+            "Marked seen: the result is off your list, and the patient can now read it."
+        }
         true => "Marked seen: the result is off your list and stays in the patient's record.",
         false => "You had already marked this result seen.",
     };
@@ -802,11 +827,22 @@ pub async fn mark_list_seen(
             "Tick the results you have seen, then press Mark the ticked seen.".into(),
         ));
     }
-    let newly = service::mark_seen_together(&state.db, &user, &user.actor, &ids).await?;
-    let message = match newly {
-        0 => "You had already marked these results seen.".to_string(),
-        1 => "Marked 1 result seen: it is off your list and stays in the patient's record.".to_string(),
-        n => format!("Marked {n} results seen: they are off your list and stay in the patients' records."),
+    let releaser = state.settings.get().lab.releaser();
+    let newly = service::mark_seen_together(&state.db, &user, &user.actor, &ids, releaser).await?;
+    let message = match (newly, releaser) {
+        (0, _) => "You had already marked these results seen.".to_string(),
+        (1, Releaser::OrderingDoctor) => {
+            "Marked 1 result seen: it is off your list, and the patient can now read it.".to_string()
+        }
+        (1, Releaser::Lab) => {
+            "Marked 1 result seen: it is off your list and stays in the patient's record.".to_string()
+        }
+        (n, Releaser::OrderingDoctor) => {
+            format!("Marked {n} results seen: they are off your list, and the patients can now read them.")
+        }
+        (n, Releaser::Lab) => {
+            format!("Marked {n} results seen: they are off your list and stay in the patients' records.")
+        }
     };
     flash(&session, FlashKind::Success, message).await?;
     Ok(redirect(hx, "/doctor#results"))
@@ -854,6 +890,7 @@ pub struct VisitResultsPage {
     /// Why the sheet was sent back, beside no field (nothing typed).
     problem: Option<String>,
     does_lab_work: bool,
+    releaser: Releaser,
 }
 
 /// An order on the sheet, with what was typed for it and its messages.
@@ -873,12 +910,27 @@ impl SheetRow {
 
 impl VisitResultsPage {
     fn may(&self, mv: OrderMove) -> bool {
-        self.does_lab_work && self.rows.iter().any(|row| row.order.can(mv))
+        self.does_lab_work
+            && self.rows.iter().any(|row| match mv {
+                OrderMove::Release => row.order.lab_may_release(self.releaser),
+                _ => row.order.can(mv),
+            })
     }
 
-    /// How many results are recorded and wait to be released.
+    /// How many results are recorded and wait for the lab to release them.
     fn to_release(&self) -> usize {
-        self.rows.iter().filter(|row| row.order.can(OrderMove::Release)).count()
+        self.rows
+            .iter()
+            .filter(|row| row.order.lab_may_release(self.releaser))
+            .count()
+    }
+
+    /// How many recorded results wait for the ordering doctor to see them before the patient can.
+    fn awaiting_doctor(&self) -> usize {
+        self.rows
+            .iter()
+            .filter(|row| row.order.awaits_doctor(self.releaser))
+            .count()
     }
 }
 
@@ -942,6 +994,7 @@ async fn visit_results_page(
         rows,
         problem,
         does_lab_work: service::is_lab(user),
+        releaser: state.settings.get().lab.releaser(),
     })
 }
 
@@ -1002,7 +1055,8 @@ pub async fn release_visit_results(
     IdPath(id): IdPath,
     session: Session,
 ) -> AppResult<Response> {
-    let message = match service::release_visit(&state.db, &user, &user.actor, id).await? {
+    let releaser = state.settings.get().lab.releaser();
+    let message = match service::release_visit(&state.db, &user, &user.actor, id, releaser).await? {
         0 => "There was nothing to release: these results were released already.".to_owned(),
         1 => "Released: the patient can now see this result.".to_owned(),
         n => format!("Released {n} results: the patient can now see them."),

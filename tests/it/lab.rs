@@ -28,6 +28,7 @@ on_both_databases!(
     a_visits_results_are_typed_and_released_on_one_page,
     two_hands_saving_one_visits_results_write_each_once,
     a_result_saved_meanwhile_is_not_replaced_unseen,
+    where_the_doctor_releases_the_patient_reads_a_result_after_the_doctor,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -1642,4 +1643,88 @@ async fn a_result_saved_meanwhile_is_not_replaced_unseen(app: TestApp) {
         )
         .await
         .assert_status(StatusCode::CONFLICT);
+}
+
+/// A clinic that waits for the doctor: a saved result goes to the patient when the doctor who ordered it marks it
+/// seen, with the usual message; the lab can't release it before (no button, a refusal, not on its list to
+/// release), but may release one the doctor saw before the clinic started waiting.
+async fn where_the_doctor_releases_the_patient_reads_a_result_after_the_doctor(app: TestApp) {
+    let l = lab(&app).await;
+    let (hb, mp) = order_both(&app, &l).await;
+    for (order, value) in [(hb, "18"), (mp, "Negative")] {
+        l.lab
+            .post(&format!("/lab/orders/{order}/result"), &[("value", value)])
+            .await
+            .assert_redirect(&format!("/lab/orders/{order}"));
+    }
+    let (doctor_id, doctor) = (&l.doctor.0, &l.doctor.1);
+    doctor
+        .post(&format!("/lab/orders/{hb}/seen"), &[])
+        .await
+        .assert_redirect("/doctor#results");
+    assert_eq!(order_status(&app, hb).await, "resulted", "seen while the lab releases");
+    app.set_setting("lab_doctor_releases", "1").await;
+
+    let seen_first = l.lab.get(&format!("/lab/orders/{hb}")).await;
+    assert!(seen_first.has("#release-form"), "seen already: the lab may release it");
+    let waiting = l.lab.get(&format!("/lab/orders/{mp}")).await;
+    assert!(!waiting.has("#release-form"));
+    assert!(
+        waiting.text("#awaits-doctor").contains("Test dr.okafor"),
+        "{}",
+        waiting.body
+    );
+    let refused = l.lab.post(&format!("/lab/orders/{mp}/release"), &[]).await;
+    assert!(refused.status.is_client_error(), "{}", refused.status);
+    assert!(refused.body.contains("marks it seen"), "{}", refused.body);
+    assert_eq!(order_status(&app, mp).await, "resulted");
+    let to_release = l.lab.get("/lab?show=release").await;
+    assert!(to_release.has(&format!("#work-{hb}")) && !to_release.has(&format!("#work-{mp}")));
+    let sheet = l.lab.get(&format!("/lab/visits/{}/results", l.visit)).await;
+    assert!(
+        sheet.text("#release-all-form").contains("Release the saved result"),
+        "{}",
+        sheet.body
+    );
+    assert!(
+        sheet.text("#awaits-doctor").starts_with("One saved result goes"),
+        "{}",
+        sheet.body
+    );
+    l.lab
+        .post(&format!("/lab/orders/{hb}/release"), &[])
+        .await
+        .assert_redirect(&format!("/lab/orders/{hb}"));
+
+    let patient = PATIENTS.client(&app, 0).await;
+    let mine = patient.get(&format!("/me/visits/{}", l.visit)).await;
+    assert_eq!(mine.texts("#my-results li").len(), 1);
+    assert!(!mine.body.contains("Negative"), "the doctor has not seen it yet");
+
+    let home = doctor.get("/doctor").await;
+    assert!(
+        home.has("#seen-releases"),
+        "the doctor is told what Mark seen does here"
+    );
+    doctor
+        .post("/lab/results/seen", &[("order", mp.to_string().as_str())])
+        .await
+        .assert_redirect("/doctor#results");
+    assert_eq!(order_status(&app, mp).await, "released");
+    assert_eq!(
+        app.count(&format!("SELECT released_by FROM lab_order WHERE id = {mp}"))
+            .await,
+        *doctor_id
+    );
+    assert_eq!(app.audits("lab_order.release").await, 2);
+    let mine = patient.get(&format!("/me/visits/{}", l.visit)).await;
+    assert_eq!(mine.texts("#my-results li").len(), 2);
+    let notices = patient.get("/notices").await;
+    assert!(
+        notices
+            .text("#notices")
+            .contains("Your Malaria parasite result is ready"),
+        "{}",
+        notices.text("#notices")
+    );
 }

@@ -1130,7 +1130,7 @@ async fn reception_books_a_patient_into_a_time_chosen_on_the_schedule(app: TestA
     );
     let found = reception.get(&format!("{start}?q=adisa")).await;
     let choose = format!("/patients/{kemi}/book?day={tomorrow}&doctor={id}&slot={slot}");
-    assert_eq!(found.attrs("#slot-patients a", "href"), [choose.clone()]);
+    assert_eq!(found.attrs("#slot-patients a", "href"), [choose.as_str()]);
     assert!(found.text("#slot-patients").contains(&kemi_number));
     let none = reception.get(&format!("{start}?q=nobody-by-this-name")).await;
     assert!(none.has("#no-match"));

@@ -303,7 +303,7 @@ async fn each_section_saves_on_its_own(app: TestApp) {
     let page = admin.get(booking).await;
     assert_eq!(page.text("#settings-form legend"), "Booking");
     assert_eq!(page.text(".settings-nav a[aria-current]"), "Booking");
-    assert_eq!(page.texts(".settings-nav li").len(), 10, "every section is listed");
+    assert_eq!(page.texts(".settings-nav li").len(), 11, "every section is listed");
     let mut form = FormFields::of(&page, "#settings-form");
     assert!(form.get("clinic_name").is_none(), "a section posts its own fields only");
     assert!(

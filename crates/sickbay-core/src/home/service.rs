@@ -31,8 +31,15 @@ pub async fn reception(db: &Db, today: Date) -> Result<ReceptionFigures, Service
 }
 
 /// The whole clinic's day. `start` is the first instant of `today` in the clinic's zone; `low_stock` comes from
-/// the pharmacy's figures, which it reads once per change (`pharmacy::stock_pages::alert_counts`).
-pub async fn admin(db: &Db, today: Date, start: Timestamp, low_stock: i64) -> Result<AdminFigures, ServiceError> {
+/// the pharmacy's figures, which it reads once per change (`pharmacy::stock_pages::alert_counts`); `releaser`
+/// tells which results are the lab's to release.
+pub async fn admin(
+    db: &Db,
+    today: Date,
+    start: Timestamp,
+    low_stock: i64,
+    releaser: crate::lab::model::Releaser,
+) -> Result<AdminFigures, ServiceError> {
     let (unpaid, owed) = crate::billing::service::count_unpaid(db).await?;
     Ok(AdminFigures {
         visits: crate::consult::service::count_visits_on(db, today).await?,
@@ -42,7 +49,7 @@ pub async fn admin(db: &Db, today: Date, start: Timestamp, low_stock: i64) -> Re
         takings: crate::billing::service::net_takings_on(db, today).await?,
         unpaid,
         owed,
-        lab: crate::lab::service::waiting(db).await?,
+        lab: crate::lab::service::waiting(db, releaser).await?,
         prescriptions: crate::prescriptions::service::count_open(db).await?,
         low_stock,
         unsent: crate::outbox::service::unsent(db).await?,

@@ -737,6 +737,14 @@ impl ResultForm {
     }
 }
 
+/// Who sends a result to the patient (the clinic's setting, `lab::settings`): the lab when it releases it, or
+/// the doctor who ordered it when they mark it seen (the patient then never reads a result before their doctor).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Releaser {
+    Lab,
+    OrderingDoctor,
+}
+
 /// An order as the visit's lab section and the patient's chart show it.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct OrderView {
@@ -757,6 +765,8 @@ pub struct OrderView {
     pub collected_at: Option<Timestamp>,
     pub resulted_at: Option<Timestamp>,
     pub released_at: Option<Timestamp>,
+    /// When the doctor who ordered it marked its result seen.
+    pub seen_at: Option<Timestamp>,
 }
 
 impl OrderView {
@@ -776,6 +786,18 @@ impl OrderView {
             OrderMove::Collect => self.stage() == OrderStage::AwaitingSample,
             _ => self.status.can(mv),
         }
+    }
+
+    /// Whether the lab may release the result now: a result not released yet, which the clinic lets the lab
+    /// release, or the doctor has seen already (the result of a clinic that waits for the doctor, seen before
+    /// it started waiting).
+    pub fn lab_may_release(&self, releaser: Releaser) -> bool {
+        self.can(OrderMove::Release) && (releaser == Releaser::Lab || self.seen_at.is_some())
+    }
+
+    /// Whether the result waits for the ordering doctor to see it before it goes to the patient.
+    pub fn awaits_doctor(&self, releaser: Releaser) -> bool {
+        self.can(OrderMove::Release) && !self.lab_may_release(releaser)
     }
 
     /// The value with its unit: `14.2 g/dL`, `Negative`.
@@ -1276,6 +1298,7 @@ mod tests {
             collected_at,
             resulted_at: None,
             released_at: None,
+            seen_at: None,
         };
         assert!(view(None).can(OrderMove::Collect) && view(None).can(OrderMove::Record));
         assert!(!view(taken).can(OrderMove::Collect), "a sample is taken once");
@@ -1346,6 +1369,37 @@ mod tests {
     }
 
     #[test]
+    fn a_result_waits_for_the_doctor_only_where_the_doctor_releases() {
+        let view = |status, seen_at| OrderView {
+            id: 1,
+            visit_id: 2,
+            test_id: 3,
+            test_name: "Haemoglobin".into(),
+            specimen: "Blood".into(),
+            status,
+            note: String::new(),
+            ordered_at: Timestamp(0),
+            result_value: Some("12".into()),
+            result_unit: None,
+            range_low: None,
+            range_high: None,
+            flag: None,
+            result_comment: String::new(),
+            collected_at: None,
+            resulted_at: Some(Timestamp(1)),
+            released_at: None,
+            seen_at,
+        };
+        let unseen = view(OrderStatus::Resulted, None);
+        assert!(unseen.lab_may_release(Releaser::Lab) && !unseen.awaits_doctor(Releaser::Lab));
+        assert!(!unseen.lab_may_release(Releaser::OrderingDoctor) && unseen.awaits_doctor(Releaser::OrderingDoctor));
+        let seen = view(OrderStatus::Resulted, Some(Timestamp(2)));
+        assert!(seen.lab_may_release(Releaser::OrderingDoctor) && !seen.awaits_doctor(Releaser::OrderingDoctor));
+        let released = view(OrderStatus::Released, None);
+        assert!(!released.lab_may_release(Releaser::Lab) && !released.awaits_doctor(Releaser::OrderingDoctor));
+    }
+
+    #[test]
     fn a_result_is_stored_when_value_comment_and_flag_are_the_orders() {
         let hb = test((Some(12.0), Some(17.0)), (Some(12.0), Some(17.0)));
         let result = result_of(&hb, "12.5", false).expect("a number");
@@ -1367,6 +1421,7 @@ mod tests {
             collected_at: None,
             resulted_at: None,
             released_at: None,
+            seen_at: None,
         };
         assert_eq!(result.flag, Some(ResultFlag::Normal));
         assert!(result.is_stored_in(&order(OrderStatus::Resulted, "12.5", Some(ResultFlag::Normal))));

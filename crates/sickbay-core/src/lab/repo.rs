@@ -1,6 +1,8 @@
 //! The SQL of the lab: the test catalogue, orders and their results, the worklist and health records.
 
-use super::model::{LabTest, OrderStage, OrderStatus, OrderView, Outcome, ResultDetails, TestDetails, WorklistShow};
+use super::model::{
+    LabTest, OrderStage, OrderStatus, OrderView, Outcome, Releaser, ResultDetails, TestDetails, WorklistShow,
+};
 use crate::db::insert::AnyQuery;
 use crate::db::types::Real;
 use crate::db::{Date, Flag, Reader, Timestamp, Tx, changed_one_row, inserted_id, row_by_id, run};
@@ -112,7 +114,7 @@ macro_rules! view_columns {
     () => {
         "o.id, o.visit_id, o.test_id, t.name AS test_name, t.specimen, o.status, o.note,
         o.ordered_at, o.result_value, o.result_unit, o.range_low, o.range_high, o.flag, o.result_comment,
-        o.collected_at, o.resulted_at, o.released_at"
+        o.collected_at, o.resulted_at, o.released_at, o.seen_at"
     };
 }
 
@@ -233,7 +235,12 @@ impl WorkItem {
 }
 
 /// The orders waiting for the lab (no result, or a result not released), oldest first.
-pub async fn worklist(mut db: impl Reader, show: WorklistShow, limit: i64) -> Result<Vec<WorkItem>, sqlx::Error> {
+pub async fn worklist(
+    mut db: impl Reader,
+    show: WorklistShow,
+    releaser: Releaser,
+    limit: i64,
+) -> Result<Vec<WorkItem>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT o.id, o.visit_id, o.status, o.ordered_at, o.collected_at, p.first_name || ' ' || p.surname AS patient_name,
                 p.clinic_number,
@@ -244,7 +251,7 @@ pub async fn worklist(mut db: impl Reader, show: WorklistShow, limit: i64) -> Re
          JOIN staff s ON s.id = o.ordered_by
          WHERE {}
          ORDER BY o.ordered_at, o.id {}",
-        shown(show),
+        shown(show, releaser),
         crate::db::limit(limit)
     ))
     .fetch_all(db.exec())
@@ -252,23 +259,38 @@ pub async fn worklist(mut db: impl Reader, show: WorklistShow, limit: i64) -> Re
 }
 
 /// How many orders of those `show` picks wait for the lab.
-pub async fn waiting_count(mut db: impl Reader, show: WorklistShow) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM lab_order o WHERE {}", shown(show)))
-        .fetch_one(db.exec())
-        .await
+pub async fn waiting_count(mut db: impl Reader, show: WorklistShow, releaser: Releaser) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM lab_order o WHERE {}",
+        shown(show, releaser)
+    ))
+    .fetch_one(db.exec())
+    .await
 }
 
-/// The condition on `lab_order o` of the orders the worklist shows.
-fn shown(show: WorklistShow) -> String {
+/// The condition on `lab_order o` of the orders the worklist shows: a result is the lab's to release unless it
+/// waits for the ordering doctor (`OrderView::lab_may_release`).
+fn shown(show: WorklistShow, releaser: Releaser) -> String {
     let statuses = crate::db::word_list(show.statuses().iter().map(|status| status.as_str()));
-    format!("o.status IN ({statuses})")
+    match releaser {
+        Releaser::Lab => format!("o.status IN ({statuses})"),
+        Releaser::OrderingDoctor => {
+            format!("o.status IN ({statuses}) AND (o.status <> 'resulted' OR o.seen_at IS NOT NULL)")
+        }
+    }
 }
 
 /// The orders waiting for the lab counted by status (ordered: to take; resulted: to release).
-pub async fn waiting_by_status(mut db: impl Reader) -> Result<Vec<(OrderStatus, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT status, COUNT(*) FROM lab_order WHERE status IN ('ordered', 'resulted') GROUP BY status")
-        .fetch_all(db.exec())
-        .await
+pub async fn waiting_by_status(
+    mut db: impl Reader,
+    releaser: Releaser,
+) -> Result<Vec<(OrderStatus, i64)>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT o.status, COUNT(*) FROM lab_order o WHERE {} GROUP BY o.status",
+        shown(WorklistShow::All, releaser)
+    ))
+    .fetch_all(db.exec())
+    .await
 }
 
 /// An order as the lab's page for it shows it: the order, its test, its patient and ordering doctor.
@@ -358,11 +380,18 @@ pub async fn collect(tx: &mut Tx, order_id: i64, staff_id: i64) -> Result<bool, 
     stamp(tx, sql, order_id, staff_id).await
 }
 
-/// Releases a resulted order to the patient; false when it was not resulted (released already, say).
-pub async fn release(tx: &mut Tx, order_id: i64, staff_id: i64) -> Result<bool, sqlx::Error> {
-    let sql = "UPDATE lab_order SET status = 'released', released_by = $2, released_at = $3, updated_at = $3
-         WHERE id = $1 AND status = 'resulted'";
-    stamp(tx, sql, order_id, staff_id).await
+/// Releases a resulted order to the patient; false when it was not resulted (released already, say) or, where
+/// the ordering doctor releases, they have not seen it.
+pub async fn release(tx: &mut Tx, order_id: i64, staff_id: i64, releaser: Releaser) -> Result<bool, sqlx::Error> {
+    let seen = match releaser {
+        Releaser::Lab => "",
+        Releaser::OrderingDoctor => " AND seen_at IS NOT NULL",
+    };
+    let sql = format!(
+        "UPDATE lab_order SET status = 'released', released_by = $2, released_at = $3, updated_at = $3
+         WHERE id = $1 AND status = 'resulted'{seen}"
+    );
+    stamp(tx, &sql, order_id, staff_id).await
 }
 
 /// The ordering doctor has seen the order's result; false when it was seen already, has no result or is not

@@ -4,8 +4,8 @@
 //! `health_records_of`.
 
 use super::model::{
-    HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderStatus, OrderView, ResultDetails, ResultForm, WorklistShow,
-    multi_line,
+    HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderStatus, OrderView, Releaser, ResultDetails, ResultForm,
+    WorklistShow, multi_line,
 };
 pub use super::repo::ResultBack;
 use super::repo::{self, HealthRecordRow, NewHealthRecord, OrderDetail, WorkItem};
@@ -234,11 +234,16 @@ pub struct Worklist {
 
 /// The orders waiting for the lab that `show` picks, oldest first: the first `WORKLIST_LIMIT` of them and the
 /// count of all.
-pub async fn worklist(db: &Db, user: &StaffUser, show: WorklistShow) -> Result<Worklist, ServiceError> {
+pub async fn worklist(
+    db: &Db,
+    user: &StaffUser,
+    show: WorklistShow,
+    releaser: Releaser,
+) -> Result<Worklist, ServiceError> {
     reads_lab(user)?;
     Ok(Worklist {
-        items: repo::worklist(db, show, WORKLIST_LIMIT).await?,
-        waiting: repo::waiting_count(db, show).await?,
+        items: repo::worklist(db, show, releaser, WORKLIST_LIMIT).await?,
+        waiting: repo::waiting_count(db, show, releaser).await?,
     })
 }
 
@@ -256,9 +261,9 @@ impl Waiting {
 }
 
 /// The orders waiting for the lab, counted in the database (the home pages' figures).
-pub async fn waiting(db: &Db) -> Result<Waiting, ServiceError> {
+pub async fn waiting(db: &Db, releaser: Releaser) -> Result<Waiting, ServiceError> {
     let mut waiting = Waiting::default();
-    for (status, count) in repo::waiting_by_status(db).await? {
+    for (status, count) in repo::waiting_by_status(db, releaser).await? {
         match status {
             OrderStatus::Ordered => waiting.to_take += count,
             OrderStatus::Resulted => waiting.to_release += count,
@@ -280,8 +285,14 @@ pub async fn results_to_review(db: &Db, doctor_id: i64, limit: i64) -> Result<Ve
 
 /// The doctor who ordered a test marks its result seen, and it leaves their "Results to review"; false when
 /// they had marked it already.
-pub async fn mark_seen(db: &Db, user: &StaffUser, actor: &Actor, order_id: i64) -> Result<bool, ServiceError> {
-    Ok(mark_seen_together(db, user, actor, &[order_id]).await? == 1)
+pub async fn mark_seen(
+    db: &Db,
+    user: &StaffUser,
+    actor: &Actor,
+    order_id: i64,
+    releaser: Releaser,
+) -> Result<bool, ServiceError> {
+    Ok(mark_seen_together(db, user, actor, &[order_id], releaser).await? == 1)
 }
 
 /// The most results a doctor marks seen in one press: their list shows fewer.
@@ -289,12 +300,14 @@ pub const SEEN_AT_ONCE: usize = 100;
 
 /// The doctor marks several of their results seen in one transaction, an audit row each, and learns how many
 /// left their list (one marked seen meanwhile counts as done, not again). One that is not theirs, or has no
-/// result yet, refuses them all.
+/// result yet, refuses them all. Where the ordering doctor releases results, the ones not released yet go to
+/// their patients now, one message per visit.
 pub async fn mark_seen_together(
     db: &Db,
     user: &StaffUser,
     actor: &Actor,
     order_ids: &[i64],
+    releaser: Releaser,
 ) -> Result<usize, ServiceError> {
     if !user.holds(Role::Doctor) {
         return Err(ServiceError::Forbidden);
@@ -310,23 +323,40 @@ pub async fn mark_seen_together(
     ids.dedup();
     let mut tx = db.begin_write().await?;
     let mut newly = 0;
+    let mut released: Vec<(i64, OrderView)> = Vec::new();
     for id in ids {
-        if mark_one_seen(&mut tx, user, actor, id).await? {
-            newly += 1;
+        let Some(order) = mark_one_seen(&mut tx, user, actor, id).await? else {
+            continue;
+        };
+        newly += 1;
+        if releaser == Releaser::OrderingDoctor && repo::release(&mut tx, id, user.id, releaser).await? {
+            audit_release(&mut tx, actor, &order.view, order.patient_id).await?;
+            released.push((order.patient_id, order.view));
         }
+    }
+    released.sort_by_key(|(patient_id, view)| (*patient_id, view.visit_id));
+    for visit in released.chunk_by(|a, b| (a.0, a.1.visit_id) == (b.0, b.1.visit_id)) {
+        let views: Vec<&OrderView> = visit.iter().map(|(_, view)| view).collect();
+        tell_results_ready(&mut tx, visit[0].0, &views).await?;
     }
     tx.commit().await?;
     Ok(newly)
 }
 
-async fn mark_one_seen(tx: &mut Tx, user: &StaffUser, actor: &Actor, order_id: i64) -> Result<bool, ServiceError> {
+/// Marks one result seen by the doctor who ordered it; the order, when this marked it (`None`: seen already).
+async fn mark_one_seen(
+    tx: &mut Tx,
+    user: &StaffUser,
+    actor: &Actor,
+    order_id: i64,
+) -> Result<Option<OrderDetail>, ServiceError> {
     let order = repo::order(&mut *tx, order_id).await?.ok_or(ServiceError::NotFound)?;
     if order.ordered_by != user.id {
         return Err(ServiceError::Forbidden);
     }
     if !repo::mark_seen(tx, order_id, user.id).await? {
         return match order.view.status {
-            OrderStatus::Resulted | OrderStatus::Released => Ok(false),
+            OrderStatus::Resulted | OrderStatus::Released => Ok(None),
             OrderStatus::Ordered | OrderStatus::Cancelled => Err(ServiceError::Conflict(format!(
                 "{} has no result yet: it shows in your results to review when the lab records it.",
                 order.view.test_name
@@ -341,7 +371,7 @@ async fn mark_one_seen(tx: &mut Tx, user: &StaffUser, actor: &Actor, order_id: i
     tx.announce(Event::Lab {
         visit_id: order.view.visit_id,
     });
-    Ok(true)
+    Ok(Some(order))
 }
 
 /// How many of a patient's results were released to them since `since` (their home page).
@@ -601,11 +631,20 @@ pub async fn collect_sample(db: &Db, user: &StaffUser, actor: &Actor, order_id: 
 
 /// Releases a result to the patient: true when it did, false when the result was released already (a second
 /// click changes nothing).
-pub async fn release(db: &Db, user: &StaffUser, actor: &Actor, order_id: i64) -> Result<bool, ServiceError> {
+pub async fn release(
+    db: &Db,
+    user: &StaffUser,
+    actor: &Actor,
+    order_id: i64,
+    releaser: Releaser,
+) -> Result<bool, ServiceError> {
     lab_only(user)?;
     let mut tx = db.begin_write().await?;
     let order = repo::order(&mut tx, order_id).await?.ok_or(ServiceError::NotFound)?;
-    if !repo::release(&mut tx, order_id, user.id).await? {
+    if order.view.awaits_doctor(releaser) {
+        return Err(ServiceError::Refused(awaits_doctor(&order)));
+    }
+    if !repo::release(&mut tx, order_id, user.id, releaser).await? {
         return match order.view.status {
             super::model::OrderStatus::Released => Ok(false),
             super::model::OrderStatus::Cancelled => Err(ServiceError::Conflict(released_or_cancelled(&order))),
@@ -623,7 +662,13 @@ pub async fn release(db: &Db, user: &StaffUser, actor: &Actor, order_id: i64) ->
 
 /// Releases every recorded result of a visit not released yet, in one transaction, and tells the patient once;
 /// how many it released (none when there were none to release: a second click changes nothing).
-pub async fn release_visit(db: &Db, user: &StaffUser, actor: &Actor, visit_id: i64) -> Result<usize, ServiceError> {
+pub async fn release_visit(
+    db: &Db,
+    user: &StaffUser,
+    actor: &Actor,
+    visit_id: i64,
+    releaser: Releaser,
+) -> Result<usize, ServiceError> {
     lab_only(user)?;
     let mut tx = db.begin_write().await?;
     repo::lock_orders_of_visit(&mut tx, visit_id).await?;
@@ -631,12 +676,12 @@ pub async fn release_visit(db: &Db, user: &StaffUser, actor: &Actor, visit_id: i
         .await?
         .ok_or(ServiceError::NotFound)?;
     let orders = repo::orders_of_visits(&mut tx, &[visit_id], false).await?;
-    let resulted: Vec<&OrderView> = orders.iter().filter(|order| order.can(OrderMove::Release)).collect();
+    let resulted: Vec<&OrderView> = orders.iter().filter(|order| order.lab_may_release(releaser)).collect();
     if resulted.is_empty() {
         return Ok(0);
     }
     for order in &resulted {
-        if !repo::release(&mut tx, order.id, user.id).await? {
+        if !repo::release(&mut tx, order.id, user.id, releaser).await? {
             return Err(ServiceError::Conflict(
                 "A result changed while you released them. Reload the page and look again.".into(),
             ));
@@ -647,6 +692,14 @@ pub async fn release_visit(db: &Db, user: &StaffUser, actor: &Actor, visit_id: i
     tx.announce(Event::Lab { visit_id });
     tx.commit().await?;
     Ok(resulted.len())
+}
+
+/// Why the lab can't release a result of a clinic where the ordering doctor does.
+fn awaits_doctor(order: &OrderDetail) -> String {
+    format!(
+        "This result goes to the patient when {} (who ordered it) marks it seen.",
+        order.doctor_name
+    )
 }
 
 async fn audit_release(tx: &mut Tx, actor: &Actor, order: &OrderView, patient_id: i64) -> Result<(), ServiceError> {

@@ -5,6 +5,7 @@ use regex::Regex;
 use crate::audit::settings::AuditSettings;
 use crate::billing::settings::BillingSettings;
 use crate::clinic::ClinicSettings;
+use crate::lab::settings::LabSettings;
 use crate::outbox::settings::{MailSettings, MessageSettings, SmsSettings};
 use crate::patients::settings::RegistrationSettings;
 use crate::pharmacy::settings::PharmacySettings;
@@ -22,6 +23,7 @@ pub struct Settings {
     pub registration: RegistrationSettings,
     pub booking: BookingSettings,
     pub queue: QueueSettings,
+    pub lab: LabSettings,
     pub pharmacy: PharmacySettings,
     pub billing: BillingSettings,
     pub audit: AuditSettings,
@@ -40,6 +42,7 @@ impl Settings {
             registration: RegistrationSettings::from_stored(&stored),
             booking: BookingSettings::from_stored(&stored),
             queue: QueueSettings::from_stored(&stored),
+            lab: LabSettings::from_stored(&stored),
             pharmacy: PharmacySettings::from_stored(&stored),
             billing: BillingSettings::from_stored(&stored),
             audit: AuditSettings::from_stored(&stored),
@@ -55,6 +58,7 @@ impl Settings {
         pairs.extend(self.registration.to_stored());
         pairs.extend(self.booking.to_stored());
         pairs.extend(self.queue.to_stored());
+        pairs.extend(self.lab.to_stored());
         pairs.extend(self.pharmacy.to_stored());
         pairs.extend(self.billing.to_stored());
         pairs.extend(self.audit.to_stored());
@@ -71,6 +75,7 @@ impl Settings {
         let registration = RegistrationSettings::from_form(form, &mut errors);
         let booking = BookingSettings::from_form(form, &mut errors);
         let queue = QueueSettings::from_form(form, &mut errors);
+        let lab = LabSettings::from_form(form, &mut errors);
         let pharmacy = PharmacySettings::from_form(form, &mut errors);
         let billing = BillingSettings::from_form(form, &mut errors);
         let audit = AuditSettings::from_form(form, &mut errors);
@@ -83,6 +88,7 @@ impl Settings {
                 registration: registration?,
                 booking: booking?,
                 queue: queue?,
+                lab: lab?,
                 pharmacy: pharmacy?,
                 billing: billing?,
                 audit: audit?,
@@ -103,6 +109,7 @@ impl Settings {
         values.extend(values_of(&self.registration));
         values.extend(values_of(&self.booking));
         values.extend(values_of(&self.queue));
+        values.extend(values_of(&self.lab));
         values.extend(values_of(&self.pharmacy));
         values.extend(values_of(&self.billing));
         values.extend(values_of(&self.audit));
@@ -149,6 +156,7 @@ pub fn fieldsets(form: &Values) -> Vec<Fieldset> {
         RegistrationSettings::fieldset(form),
         BookingSettings::fieldset(form),
         QueueSettings::fieldset(form),
+        LabSettings::fieldset(form),
         PharmacySettings::fieldset(form),
         BillingSettings::fieldset(form),
         AuditSettings::fieldset(form),
@@ -192,6 +200,7 @@ pub fn known_keys() -> Vec<&'static str> {
     keys.extend(RegistrationSettings::keys());
     keys.extend(BookingSettings::keys());
     keys.extend(QueueSettings::keys());
+    keys.extend(LabSettings::keys());
     keys.extend(PharmacySettings::keys());
     keys.extend(BillingSettings::keys());
     keys.extend(AuditSettings::keys());
