@@ -17,7 +17,7 @@ use sickbay_core::consult::repo::{self, Diagnosis, Note};
 use sickbay_core::consult::service;
 use sickbay_core::db::{Date, Timestamp};
 use sickbay_core::error::ServiceError;
-use sickbay_core::lab::model::new_results_since;
+use sickbay_core::lab::model::{OrderView, new_results_since};
 use sickbay_core::lab::service::{self as lab_service, HealthRecord};
 use sickbay_core::patients::model::Patient;
 
@@ -245,6 +245,37 @@ pub async fn my_visits(
         })
         .collect();
     Ok(MyVisitsPage { visits, cursor, layout })
+}
+
+/// How many results the patient's list shows: the latest; the rest are with their visits.
+const MY_RESULTS_SHOWN: i64 = 50;
+
+/// The patient's released results on their phone, the latest first, in plain words, each leading to its visit.
+#[derive(Template, WebTemplate)]
+#[template(path = "consult/my_results.html")]
+pub struct MyResultsPage {
+    layout: Layout,
+    results: Vec<OrderView>,
+    /// Results released since then are new to the patient.
+    new_since: Timestamp,
+}
+
+impl MyResultsPage {
+    fn is_new(&self, result: &OrderView) -> bool {
+        result.released_at.is_some_and(|at| at >= self.new_since)
+    }
+
+    fn more_in_visits(&self) -> bool {
+        self.results.len() as i64 == MY_RESULTS_SHOWN
+    }
+}
+
+pub async fn my_results(user: PortalUser, Page { state, layout, .. }: Page) -> AppResult<MyResultsPage> {
+    Ok(MyResultsPage {
+        results: lab_service::released_to_patient(&state.db, user.id, MY_RESULTS_SHOWN).await?,
+        new_since: new_results_since(Timestamp::now()),
+        layout,
+    })
 }
 
 #[derive(Template, WebTemplate)]

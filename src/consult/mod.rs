@@ -33,5 +33,6 @@ pub fn router() -> Router<AppState> {
         .route("/diagnoses/codes", get(handlers::search_codes))
         .route("/patients/{id}/chart", get(chart::chart))
         .route("/me/visits", get(chart::my_visits))
+        .route("/me/results", get(chart::my_results))
         .route("/me/visits/{id}", get(chart::my_visit))
 }

@@ -338,12 +338,13 @@ fn patient_tabs(path: &str) -> Vec<NavLink> {
 }
 
 /// Pages that are reached from a section whose address is not above theirs: the fee schedule and schemes from
-/// Billing, the outbox from Settings, a patient's bookings from Book.
-const SECTION_ELSEWHERE: [(&str, &str); 4] = [
+/// Billing, the outbox from Settings, a patient's bookings from Book and their results from Visits.
+const SECTION_ELSEWHERE: [(&str, &str); 5] = [
     ("/admin/fees", "/billing"),
     ("/admin/schemes", "/billing"),
     ("/admin/outbox", "/admin/settings"),
     ("/me/appointments", "/me/book"),
+    ("/me/results", "/me/visits"),
 ];
 
 /// The first of the admin's set-up sections, which the menu sets apart from the day's work.
@@ -484,6 +485,7 @@ mod tests {
         assert_eq!(current("/me/invoices/12"), ["Invoices"]);
         assert_eq!(current("/me/card"), ["Card"]);
         assert_eq!(current("/me/visits/3"), ["Visits"]);
+        assert_eq!(current("/me/results"), ["Visits"]);
         assert_eq!(current("/me/profile"), ["Home"]);
         let hrefs: Vec<&str> = patient_tabs("/me").iter().map(|l| l.href).collect();
         assert_eq!(hrefs, ["/me", "/me/book", "/me/visits", "/me/invoices", "/me/card"]);

@@ -165,6 +165,7 @@ async fn every_main_page_passes_axe(app: TestApp) {
         "/me/book",
         "/me/appointments",
         "/me/visits",
+        "/me/results",
         "/me/invoices",
         "/me/card",
         "/me/queue",

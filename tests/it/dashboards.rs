@@ -933,7 +933,7 @@ async fn a_patient_sees_only_their_own_figures(app: TestApp) {
         tile(&home, "my-owed")
     );
     assert_eq!(figure(&home, "my-new-results"), "1");
-    assert_eq!(home.attr("#my-new-results", "href").as_deref(), Some("/me/visits"));
+    assert_eq!(home.attr("#my-new-results", "href").as_deref(), Some("/me/results"));
     assert!(!home.body.contains("9,000.00"));
     let block = ada.get("/me/summary").await;
     block.assert_status(StatusCode::OK);

@@ -800,6 +800,26 @@ async fn a_patient_reads_only_released_results(app: TestApp) {
         !page.body.contains("Negative"),
         "an unreleased result stays with the lab"
     );
+    // Their list of results: the released one in the same words, new, leading to its visit.
+    let results = patient.get("/me/results").await;
+    results.assert_status(StatusCode::OK);
+    let rows = results.texts("#my-results-list li");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(
+        rows[0].contains("Haemoglobin New") && rows[0].contains("18 g/dL, higher than usual (usual 13–17)"),
+        "{rows:?}"
+    );
+    assert_eq!(
+        results.attr("#my-results-list a", "href"),
+        Some(format!("/me/visits/{}#my-results", l.visit))
+    );
+    assert!(!results.body.contains("Negative"));
+    let others = Students::new("LR", "Labresults");
+    others.named(&app, &["Wale"]).await;
+    let stranger = others.client(&app, 0).await;
+    let none = stranger.get("/me/results").await;
+    assert!(none.has("#no-results") && !none.body.contains("Haemoglobin"));
+    l.doctor.1.get("/me/results").await.assert_status(StatusCode::FORBIDDEN);
     // A patient can't reach the lab's pages or the visit's stream.
     for path in [
         format!("/lab/orders/{mp}"),

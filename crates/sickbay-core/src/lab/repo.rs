@@ -211,6 +211,21 @@ pub async fn visits_with_results_since(
     .await
 }
 
+/// A patient's results released to them, the latest released first, at most `limit`.
+pub async fn released_to_patient(
+    mut db: impl Reader,
+    patient_id: i64,
+    limit: i64,
+) -> Result<Vec<OrderView>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{VIEW_SELECT} WHERE o.patient_id = $1 AND o.status = 'released' ORDER BY o.released_at DESC, o.id DESC {}",
+        crate::db::limit(limit)
+    ))
+    .bind(patient_id)
+    .fetch_all(db.exec())
+    .await
+}
+
 /// A row of the lab's worklist: lean, one query with its joins.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct WorkItem {

@@ -379,6 +379,11 @@ pub async fn released_since(db: impl Reader, patient_id: i64, since: Timestamp) 
     Ok(repo::released_since(db, patient_id, since).await?)
 }
 
+/// The results released to a patient, the latest first, at most `limit` (their list of results).
+pub async fn released_to_patient(db: impl Reader, patient_id: i64, limit: i64) -> Result<Vec<OrderView>, ServiceError> {
+    Ok(repo::released_to_patient(db, patient_id, limit).await?)
+}
+
 /// The patient's visits with a result released to them at `since` or later (new to them).
 pub async fn visits_with_results_since(
     db: impl Reader,
