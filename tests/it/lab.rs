@@ -1720,6 +1720,10 @@ async fn where_the_doctor_releases_the_patient_reads_a_result_after_the_doctor(a
     let mine = patient.get(&format!("/me/visits/{}", l.visit)).await;
     assert_eq!(mine.texts("#my-results li").len(), 1);
     assert!(!mine.body.contains("Negative"), "the doctor has not seen it yet");
+    let release_all = format!("/lab/visits/{}/results/release", l.visit);
+    let refused = l.lab.post(&release_all, &[]).await;
+    assert!(refused.status.is_client_error(), "{}", refused.status);
+    assert_eq!(order_status(&app, mp).await, "resulted");
 
     let home = doctor.get("/doctor").await;
     assert!(

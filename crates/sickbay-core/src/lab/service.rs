@@ -682,6 +682,11 @@ pub async fn release_visit(
         .ok_or(ServiceError::NotFound)?;
     let orders = repo::orders_of_visits(&mut tx, &[visit_id], false).await?;
     let resulted: Vec<&OrderView> = orders.iter().filter(|order| order.lab_may_release(releaser)).collect();
+    if resulted.is_empty() && orders.iter().any(|order| order.awaits_doctor(releaser)) {
+        return Err(ServiceError::Refused(
+            "These results go to the patient when the doctor who ordered them marks them seen.".into(),
+        ));
+    }
     if resulted.is_empty() {
         return Ok(0);
     }
