@@ -120,7 +120,7 @@ impl Section {
     pub fn search_attributes(&self) -> String {
         format!(
             "hx-get=\"/visits/{}/prescription/drugs\" hx-trigger=\"input changed delay:250ms, search\" \
-             hx-target=\"#drug-matches\" hx-sync=\"this:replace\" hx-include=\"#prescription-form [name='drug_id']:checked\"",
+             hx-target=\"#drug-matches\" hx-sync=\"this:replace\" hx-include=\"#drug-matches\"",
             self.visit_id
         )
     }

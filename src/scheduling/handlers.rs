@@ -26,7 +26,7 @@ use sickbay_core::error::ServiceError;
 use sickbay_core::identity::{DoctorScope, StaffUser};
 use sickbay_core::scheduling::model::{
     Action, AppointmentStatus, AppointmentView, CORRECTED_TO, ClosureForm, Hours, HoursForm, ScheduleView, WEEKDAYS,
-    parse_reason,
+    closed_to_booking, parse_reason,
 };
 use sickbay_core::scheduling::repo::{Closure, DayCounts, Slot};
 use sickbay_core::scheduling::service::{self, Generated, ScheduleData};
@@ -574,6 +574,75 @@ fn schedule_days(from: NaiveDate, to: NaiveDate, data: ScheduleData) -> Vec<Sche
     days
 }
 
+// ---- every doctor's day at a glance (reception) --------------------------------------------------------------
+
+/// One doctor's day on the all-doctors page: its counts and the times still open to booking.
+pub struct DoctorDay {
+    pub doctor: Doctor,
+    pub day: ScheduleDay,
+    pub open: Vec<Slot>,
+}
+
+/// Every active doctor's day side by side, for reception answering "who is free, when?": each doctor's times
+/// still open lead to booking a patient into them.
+#[derive(Template, WebTemplate)]
+#[template(path = "scheduling/all_doctors.html")]
+pub struct AllDoctorsPage {
+    layout: Layout,
+    day: Date,
+    previous: Date,
+    next: Date,
+    doctors: Vec<DoctorDay>,
+}
+
+impl AllDoctorsPage {
+    fn day_link(&self, day: &Date) -> String {
+        format!("/schedule/all?day={day}")
+    }
+
+    fn doctor_link(&self, doctor: &Doctor) -> String {
+        format!("/schedule?doctor={}&day={}", doctor.id, self.day)
+    }
+}
+
+pub async fn all_doctors(
+    _user: Staff<FrontDesk>,
+    Page { state, layout, .. }: Page,
+    Query(query): Query<ScheduleQuery>,
+) -> AppResult<AllDoctorsPage> {
+    let day = match query.day.trim() {
+        "" => state.settings.get().today(),
+        text => Date::parse(text).map_err(|err| AppError::BadRequest(err.0))?.0,
+    };
+    let now = Timestamp::now();
+    let mut doctors = Vec::new();
+    for doctor in sickbay_core::staff::service::active_doctors(&state.db).await? {
+        let Some(schedule) = days_of(&state, doctor.id, (day, day), ScheduleView::Day).await?.pop() else {
+            continue;
+        };
+        let open = schedule
+            .slots
+            .iter()
+            .map(|row| &row.slot)
+            .filter(|slot| closed_to_booking(slot, now).is_none())
+            .cloned()
+            .collect();
+        doctors.push(DoctorDay {
+            doctor,
+            day: schedule,
+            open,
+        });
+    }
+    let (previous, next) = ScheduleView::Day.step(day);
+    Ok(AllDoctorsPage {
+        layout,
+        day: Date(day),
+        previous: Date(previous),
+        next: Date(next),
+        doctors,
+    })
+}
+
 /// A message beside one of the forms of the schedule (`block-7`, `cancel-12`, `correct-12`) and the reason
 /// that was typed.
 #[derive(Clone, Debug, Default)]
@@ -626,7 +695,7 @@ impl SchedulePage {
 
     /// Whether this user may book a patient into the slot from here: reception, a time still open.
     fn may_book(&self, slot: &Slot) -> bool {
-        self.may_correct && sickbay_core::scheduling::model::closed_to_booking(slot, self.now).is_none()
+        self.may_correct && closed_to_booking(slot, self.now).is_none()
     }
 
     /// The message of the correction form of this appointment, if it failed.

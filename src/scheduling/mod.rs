@@ -49,6 +49,7 @@ pub fn booking_router() -> Router<AppState> {
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/schedule", get(handlers::schedule))
+        .route("/schedule/all", get(handlers::all_doctors))
         .route("/schedule/hours", get(handlers::hours).post(handlers::add_hours))
         .route(
             "/schedule/hours/{id}/remove",

@@ -150,6 +150,7 @@ async fn a_doctor_sees_a_patient_from_call_next_to_complete_on_one_screen(app: T
     lab.click("#result-form button[type=submit]").await;
     wait_for_text(&doctor, "#lab-order-list", "11.4 g/dL").await;
     lab.click("#release-form button[type=submit]").await;
+    lab.click("#confirm-ok").await;
     wait_for_text(&doctor, "#lab-order-list", "Released").await;
     lab.close().await;
     assert!(still_marked(&doctor).await, "every section saved without a page reload");

@@ -88,7 +88,14 @@ async fn a_result_recorded_by_the_lab_appears_on_the_doctors_open_visit(app: Tes
     doctor.screenshot("52-lab-visit-live-result").await;
 
     // Released: the worklist no longer holds it.
+    // Final: the lab is asked first, in the page's dialog.
     lab.click("#release-form button[type=submit]").await;
+    assert!(
+        lab.text("#confirm-question")
+            .await
+            .starts_with("Release this Haemoglobin result to ")
+    );
+    lab.click("#confirm-ok").await;
     wait_for_text(&lab, "#messages", "Released").await;
     lab.goto(&app, "/lab").await;
     wait_for_text(&lab, "#worklist-rows", "No orders waiting").await;
@@ -169,6 +176,7 @@ async fn the_lab_types_a_visits_results_on_one_page_at_both_sizes(app: TestApp) 
         wait_for_text(&lab, "#messages", "2 results saved").await;
         wait_for_text(&lab, &format!("#order-{}", orders[1]), "Resulted").await;
         lab.click_in_view("#release-all-form button[type=submit]").await;
+        lab.click("#confirm-ok").await;
         wait_for_text(&lab, "#messages", "Released 2 results").await;
         let released = app
             .count(&format!(

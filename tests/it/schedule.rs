@@ -1108,8 +1108,24 @@ async fn reception_books_a_patient_into_a_time_chosen_on_the_schedule(app: TestA
         day.attr(&format!("#s{slot} a.slot-book"), "href").as_deref(),
         Some(start.as_str())
     );
+    assert_eq!(
+        day.attr("#all-doctors-link", "href"),
+        Some(format!("/schedule/all?day={tomorrow}"))
+    );
+    // Every doctor's day at a glance: their open times lead to the same booking.
+    let all = reception.get(&format!("/schedule/all?day={tomorrow}")).await;
+    all.assert_status(StatusCode::OK);
+    let open = all.attrs(&format!("#doctor-day-{id} .open-times a"), "href");
+    assert_eq!(open.len(), 2, "09:00 and 09:30: {open:?}");
+    assert_eq!(open[0], start);
+    reception
+        .get("/schedule/all?day=2026-02-30")
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    doc.get("/schedule/all").await.assert_status(StatusCode::FORBIDDEN);
     let own = doc.get(&format!("/schedule?day={tomorrow}")).await;
     assert!(!own.has("a.slot-book"), "a doctor's own day books nobody");
+    assert!(!own.has("#all-doctors-link"));
     doc.get(&start).await.assert_status(StatusCode::FORBIDDEN);
     reception
         .get("/schedule/slots/999999/book")
@@ -1159,5 +1175,7 @@ async fn reception_books_a_patient_into_a_time_chosen_on_the_schedule(app: TestA
     assert!(!day.has(&format!("#s{slot} a.slot-book")));
     let full = reception.get(&start).await;
     assert!(full.text("#slot-closed").contains("Every seat"), "{}", full.body);
+    let all = reception.get(&format!("/schedule/all?day={tomorrow}")).await;
+    assert_eq!(all.attrs(&format!("#doctor-day-{id} .open-times a"), "href").len(), 1);
     assert!(!full.has("#slot-patients") && !full.has("#slot-patient"));
 }
