@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::picker::{self, PickerQuery};
-use super::portal::{BookForm, BookPage, booked_message, message, picker_response, status_again};
+use super::picker::{self, BACK_TO_SCHEDULE, PickerQuery};
+use super::portal::{BookForm, BookPage, booked_time, message, picker_response, status_again};
 use crate::state::AppState;
 use crate::web::extract::{FrontDesk, Staff};
 use crate::web::filters;
@@ -25,6 +25,7 @@ use sickbay_core::patients::model::PatientSummary;
 use sickbay_core::scheduling::model::Refusal;
 use sickbay_core::scheduling::repo::Slot;
 use sickbay_core::scheduling::service::{self, Booker, BookingError};
+use sickbay_core::validation::parse_id;
 
 async fn page_for(
     state: &AppState,
@@ -53,6 +54,7 @@ async fn page_for(
         can_submit: true,
         reason,
         form_id: FormKey::mint(),
+        back_to_schedule: query.back_to_schedule(),
     })
 }
 
@@ -77,8 +79,9 @@ pub async fn book(
     let actor = user.actor_with_form(&form.form_id)?;
     let err = match book_for(&state, &actor, user.id, id, &form, &override_reason).await {
         Ok(appointment) => {
-            flash(&session, FlashKind::Success, booked_message(&state, appointment).await?).await?;
-            return Ok(Redirect::to(&format!("/patients/{id}")).into_response());
+            let (patient, when) = booked_time(&state, appointment).await?;
+            flash(&session, FlashKind::Success, format!("Booked {patient}: {when}.")).await?;
+            return Ok(Redirect::to(&after_booking(id, &form)).into_response());
         }
         Err(err) => err,
     };
@@ -92,6 +95,16 @@ pub async fn book(
     };
     let page = page_for(&state, layout, id, &form.query(), Some(message), form.reason.clone()).await?;
     Ok((status, page).into_response())
+}
+
+/// Where reception lands once the patient is booked: back on the doctor's day when they began from a time on
+/// it, else on the patient's record.
+fn after_booking(patient_id: i64, form: &BookForm) -> String {
+    let day = sickbay_core::db::Date::parse(form.day.trim()).ok();
+    match (form.query().back_to_schedule(), parse_id(&form.doctor), day) {
+        (true, Some(doctor), Some(day)) => format!("/schedule?doctor={doctor}&day={day}"),
+        _ => format!("/patients/{patient_id}"),
+    }
 }
 
 /// Books for the patient, the rules set aside when reception gives a reason.
@@ -157,7 +170,7 @@ impl SlotBookPage {
 
     fn book_link(&self, patient: &PatientSummary) -> String {
         format!(
-            "/patients/{}/book?day={}&doctor={}&slot={}",
+            "/patients/{}/book?day={}&doctor={}&slot={}&then={BACK_TO_SCHEDULE}",
             patient.id, self.slot.day, self.slot.doctor_id, self.slot.id
         )
     }

@@ -24,6 +24,9 @@ pub struct PickerQuery {
     pub reschedule: Option<String>,
     #[serde(default)]
     pub slot: Option<String>,
+    /// `schedule`: reception came from a time on the schedule, and goes back there once the patient is booked.
+    #[serde(default)]
+    pub then: Option<String>,
 }
 
 impl PickerQuery {
@@ -34,7 +37,14 @@ impl PickerQuery {
     pub fn reschedule(&self) -> Option<i64> {
         self.reschedule.as_deref().and_then(parse_id)
     }
+
+    pub fn back_to_schedule(&self) -> bool {
+        self.then.as_deref() == Some(BACK_TO_SCHEDULE)
+    }
 }
+
+/// The `then` of a booking begun from a time on the schedule.
+pub const BACK_TO_SCHEDULE: &str = "schedule";
 
 /// How a day looks at a glance: no clinic, every seat taken, too late to book any of its times (they have
 /// started, or start sooner than the notice a booking needs), or this many free.

@@ -50,6 +50,8 @@ pub struct BookPage {
     pub reason: String,
     /// The slot form's one-time id (`db::form_ids`): a double tap on "Book" books once.
     pub form_id: FormKey,
+    /// Reception began from a time on the schedule: the form says so, to go back there once booked.
+    pub back_to_schedule: bool,
 }
 
 impl BookPage {
@@ -118,6 +120,7 @@ async fn my_book_page(
         can_submit: !barrier.is_some_and(|b| b.blocks_all),
         reason,
         form_id: FormKey::mint(),
+        back_to_schedule: false,
     })
 }
 
@@ -137,6 +140,9 @@ pub struct BookForm {
     pub doctor: String,
     #[serde(default)]
     pub form_id: String,
+    /// Where reception goes once booked (`picker::BACK_TO_SCHEDULE`, or the patient's record).
+    #[serde(default)]
+    pub then: String,
 }
 
 impl BookForm {
@@ -165,6 +171,7 @@ impl BookForm {
             doctor: Some(self.doctor.clone()),
             reschedule: None,
             slot: Some(self.slot_id.clone()),
+            then: Some(self.then.clone()),
         }
     }
 }
@@ -227,13 +234,19 @@ async fn book_mine(state: &AppState, actor: &Actor, patient_id: i64, form: &Book
 }
 
 pub async fn booked_message(state: &AppState, id: i64) -> AppResult<String> {
+    Ok(format!("Booked: {}.", booked_time(state, id).await?.1))
+}
+
+/// The patient of a booking, and its time and doctor in words ("Mon 30 Nov, 09:00 with Dr Ada Obi").
+pub async fn booked_time(state: &AppState, id: i64) -> AppResult<(String, String)> {
     let zone = state.settings.get().clinic.time_zone;
     let appointment = service::appointment(&state.db, DoctorScope::Any, id).await?;
-    Ok(format!(
-        "Booked: {} with {}.",
+    let when = format!(
+        "{} with {}",
         datetime_of(appointment.starts_at, zone),
         appointment.doctor_name
-    ))
+    );
+    Ok((appointment.patient_name, when))
 }
 
 #[derive(Template, WebTemplate)]

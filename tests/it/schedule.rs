@@ -1145,21 +1145,29 @@ async fn reception_books_a_patient_into_a_time_chosen_on_the_schedule(app: TestA
         page.text("#slot-facts")
     );
     let found = reception.get(&format!("{start}?q=adisa")).await;
-    let choose = format!("/patients/{kemi}/book?day={tomorrow}&doctor={id}&slot={slot}");
+    let choose = format!("/patients/{kemi}/book?day={tomorrow}&doctor={id}&slot={slot}&then=schedule");
     assert_eq!(found.attrs("#slot-patients a", "href"), [choose.as_str()]);
     assert!(found.text("#slot-patients").contains(&kemi_number));
     let none = reception.get(&format!("{start}?q=nobody-by-this-name")).await;
     assert!(none.has("#no-match"));
 
-    // The booking form opens with the time chosen; booking it is the usual booking.
+    // The booking form opens with the time chosen; booking it is the usual booking, and reception is back on
+    // the doctor's day.
     let form = reception.get(&choose).await;
     assert!(form.has(&format!("#slot-{slot}[checked]")), "{}", form.body);
     let mut fields = FormFields::of(&form, "form.slot-form");
+    assert_eq!(fields.get("then"), Some("schedule"));
     fields.set("reason", "Follow-up");
     reception
         .post(&format!("/patients/{kemi}/appointments"), &fields.fields())
         .await
-        .assert_redirect(&format!("/patients/{kemi}"));
+        .assert_redirect(&format!("/schedule?doctor={id}&day={tomorrow}"));
+    let day = reception.get(&format!("/schedule?doctor={id}&day={tomorrow}")).await;
+    assert!(
+        day.text(".flash-success").starts_with("Booked Kemi Adisa: "),
+        "{}",
+        day.text("main")
+    );
     assert_eq!(
         app.count(&format!(
             "SELECT COUNT(*) FROM appointment WHERE patient_id = {kemi} AND slot_id = {slot} AND status = 'booked'"
