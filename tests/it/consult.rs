@@ -390,6 +390,36 @@ async fn diagnoses_take_a_known_code_or_words(app: TestApp) {
     assert!(unknown.text("#code-error").contains("not an ICD-10-CM code"));
     let empty = doctor.post(&path, &[("description", "")]).await;
     empty.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    // A code the visit has already: told beside the code, not added twice (two at once neither).
+    let again = doctor.post(&path, &[("picked", "B54")]).await;
+    again.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        again
+            .text("#code-error")
+            .contains("B54 is a diagnosis of this visit already"),
+        "{}",
+        again.body
+    );
+    let (one, two) = tokio::join!(
+        doctor.post(&path, &[("picked", "B50.9")]),
+        doctor.post(&path, &[("picked", "B50.9")])
+    );
+    let mut statuses = [one.status, two.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::UNPROCESSABLE_ENTITY]);
+    doctor
+        .post(
+            &format!(
+                "/visits/{visit}/diagnoses/{}/remove",
+                app.count(&format!(
+                    "SELECT id FROM diagnosis WHERE visit_id = {visit} AND code = 'B50.9'"
+                ))
+                .await
+            ),
+            &[],
+        )
+        .await
+        .assert_redirect(&format!("/visits/{visit}#diagnoses"));
     assert_eq!(app.count("SELECT COUNT(*) FROM diagnosis").await, 2);
     let page = doctor.get(&format!("/visits/{visit}")).await;
     assert_eq!(page.texts("#diagnosis-list li code"), ["B54"]);

@@ -365,6 +365,16 @@ pub async fn insert_diagnosis(
     inserted_id(tx, query).await
 }
 
+/// Whether the visit has a diagnosis with this ICD-10 code already.
+pub async fn has_diagnosis_code(tx: &mut Tx, visit_id: i64, code: &str) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM diagnosis WHERE visit_id = $1 AND code = $2 LIMIT 1")
+        .bind(visit_id)
+        .bind(code)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(found.is_some())
+}
+
 /// Removes a diagnosis of the visit; false when it is not one of the visit's.
 pub async fn delete_diagnosis(tx: &mut Tx, visit_id: i64, diagnosis_id: i64) -> Result<bool, sqlx::Error> {
     changed_one_row(

@@ -516,6 +516,15 @@ pub async fn add_diagnosis(
         return Ok(());
     }
     let visit = writable_visit_in(&mut tx, user, visit_id, Access::Write).await?;
+    // The visit is locked: two adds of one code check one after the other.
+    if let Some(code) = &code
+        && repo::has_diagnosis_code(&mut tx, visit.id, code).await?
+    {
+        return Err(ServiceError::field(
+            "code",
+            format!("{code} is a diagnosis of this visit already."),
+        ));
+    }
     let id = repo::insert_diagnosis(&mut tx, &visit, code.as_deref(), &description, visit.doctor_id).await?;
     crate::db::late_changes::day_changed(&mut tx, visit.day).await?;
     let entry = AuditEntry::new(DIAGNOSIS)
