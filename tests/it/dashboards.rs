@@ -574,6 +574,7 @@ async fn a_doctor_calls_the_next_patient_from_their_home(app: TestApp) {
     let call = home.text("#home-call");
     assert!(call.contains("-001 is on their way to Room 1"), "{call}");
     assert!(!home.has("#home-call-button"));
+    assert_eq!(home.attr("#home-call-queue", "href").as_deref(), Some("/queue/doctor"));
     let block = doctor.get("/doctor/summary").await;
     assert!(
         block.text("#home-call").contains("on their way"),
