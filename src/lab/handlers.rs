@@ -657,12 +657,7 @@ pub struct OrderPage {
 
 impl OrderPage {
     pub fn can(&self, mv: OrderMove) -> bool {
-        let view = &self.order.view;
-        self.does_lab_work
-            && match mv {
-                OrderMove::Release => view.lab_may_release(self.releaser),
-                _ => view.can(mv),
-            }
+        self.does_lab_work && self.order.view.lab_can(mv, self.releaser)
     }
 
     /// Whether the result waits for the ordering doctor to see it before the patient can.
@@ -910,11 +905,7 @@ impl SheetRow {
 
 impl VisitResultsPage {
     fn may(&self, mv: OrderMove) -> bool {
-        self.does_lab_work
-            && self.rows.iter().any(|row| match mv {
-                OrderMove::Release => row.order.lab_may_release(self.releaser),
-                _ => row.order.can(mv),
-            })
+        self.does_lab_work && self.rows.iter().any(|row| row.order.lab_can(mv, self.releaser))
     }
 
     /// How many results are recorded and wait for the lab to release them.

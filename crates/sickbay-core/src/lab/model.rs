@@ -795,6 +795,14 @@ impl OrderView {
         self.can(OrderMove::Release) && (releaser == Releaser::Lab || self.seen_at.is_some())
     }
 
+    /// Whether the lab may make `mv` now: as `can`, a release also as `lab_may_release`.
+    pub fn lab_can(&self, mv: OrderMove, releaser: Releaser) -> bool {
+        match mv {
+            OrderMove::Release => self.lab_may_release(releaser),
+            _ => self.can(mv),
+        }
+    }
+
     /// Whether the result waits for the ordering doctor to see it before it goes to the patient.
     pub fn awaits_doctor(&self, releaser: Releaser) -> bool {
         self.can(OrderMove::Release) && !self.lab_may_release(releaser)
