@@ -22,7 +22,7 @@ use sickbay_core::consult::model::{
     Access, DraftChoice, Missing, NoteKind, Recorded, Reviewed, Shown, Visit, VisitLine, VitalsForm, completed_message,
     excerpt, is_blank, parse_draft, trend_path,
 };
-use sickbay_core::consult::repo::{self, Diagnosis, Draft, Note};
+use sickbay_core::consult::repo::{self, Diagnosis, Draft, Note, RemovedDiagnosis};
 use sickbay_core::consult::service::{self, AppointmentStart};
 use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::db::{Reader, Timestamp};
@@ -49,9 +49,20 @@ pub struct Attempt {
     pub note: String,
     pub code: String,
     pub description: String,
+    /// The diagnosis the form just removed, offered back with Undo.
+    pub removed: Option<RemovedDiagnosis>,
 }
 
 impl Attempt {
+    /// What the section shows after the form succeeded: the form empty again, and an Undo for a removal.
+    fn succeeded(self) -> Self {
+        Self {
+            section: self.section,
+            removed: self.removed,
+            ..Self::default()
+        }
+    }
+
     /// Where the page opens after the form, without JavaScript: a note's own box, or the form's section.
     fn anchor(&self) -> String {
         match self.note_kind {
@@ -404,7 +415,7 @@ async fn answered(
     mut attempt: Attempt,
 ) -> AppResult<Response> {
     match result {
-        Ok(()) if hx.0 => Ok(page_again(state, user, layout, visit_id, Attempt::default())
+        Ok(()) if hx.0 => Ok(page_again(state, user, layout, visit_id, attempt.succeeded())
             .await?
             .into_response()),
         Ok(()) => Ok(redirect(hx, &format!("/visits/{visit_id}#{}", attempt.anchor()))),
@@ -543,11 +554,13 @@ pub async fn remove_diagnosis(
     hx: HxRequest,
     Page { state, layout, .. }: Page,
 ) -> AppResult<Response> {
-    let result = service::remove_diagnosis(&state.db, &user, &user.actor, id, diagnosis).await;
-    let attempt = Attempt {
+    let mut attempt = Attempt {
         section: "diagnoses",
         ..Attempt::default()
     };
+    let result = service::remove_diagnosis(&state.db, &user, &user.actor, id, diagnosis)
+        .await
+        .map(|removed| attempt.removed = Some(removed));
     answered(&state, &user, layout, hx, id, result, attempt).await
 }
 

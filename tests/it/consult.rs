@@ -445,6 +445,34 @@ async fn diagnoses_take_a_known_code_or_words(app: TestApp) {
         .post(&format!("/visits/{other}/diagnoses/{id}/remove"), &[])
         .await
         .assert_status(StatusCode::NOT_FOUND);
+    // With htmx the section comes back with an Undo that adds the diagnosis again, as it was written.
+    let token = doctor.csrf_token().await;
+    let removed = doctor
+        .post_with_headers(
+            &format!("/visits/{visit}/diagnoses/{id}/remove"),
+            &[("csrf_token", &token)],
+            &[("HX-Request", "true")],
+        )
+        .await;
+    removed.assert_status(StatusCode::OK);
+    assert_eq!(app.count("SELECT COUNT(*) FROM diagnosis").await, 2);
+    assert!(removed.text("#diagnosis-removed").starts_with("Removed Exam stress."));
+    let undo = removed.attr("#diagnosis-undo", "value").unwrap_or_default();
+    assert_eq!(undo, "|Exam stress");
+    assert!(removed.has("#diagnoses form#diagnosis-add"));
+    assert!(removed.has("#diagnosis-undo[form=diagnosis-add][name=favourite]"));
+    doctor
+        .post(&format!("/visits/{visit}/diagnoses"), &[("favourite", undo.as_str())])
+        .await
+        .assert_redirect(&format!("/visits/{visit}#diagnoses"));
+    let page = doctor.get(&format!("/visits/{visit}")).await;
+    assert!(page.text("#diagnosis-list").contains("Exam stress"));
+    assert!(!page.has("#diagnosis-removed"));
+    let id = app
+        .count(&format!(
+            "SELECT id FROM diagnosis WHERE visit_id = {visit} AND code IS NULL"
+        ))
+        .await;
     doctor
         .post(&format!("/visits/{visit}/diagnoses/{id}/remove"), &[])
         .await

@@ -381,7 +381,7 @@ async fn a_note_typed_and_not_signed_is_reviewed_and_kept_on_complete(app: TestA
 
 /// The ICD-10 suggestions were buttons out of reach of the keyboard (Enter saved the words without a code). The
 /// diagnosis field is a combobox: ArrowDown and ArrowUp move through the suggestions, Enter adds the highlighted
-/// one with its code, Escape closes the list.
+/// one with its code, Escape closes the list. A diagnosis removed comes back with Undo.
 async fn the_icd_suggestions_are_chosen_with_the_arrow_keys(app: TestApp) {
     let c = clinic(&app).await;
     let patient = PATIENTS.named(&app, &["Amaka"]).await[0];
@@ -494,6 +494,16 @@ async fn the_icd_suggestions_are_chosen_with_the_arrow_keys(app: TestApp) {
             .await,
         1
     );
+
+    // A suggestion added by mistake is one Remove away, and a Remove one Undo away.
+    doctor.click_in_view("#diagnosis-list .inline-form button").await;
+    wait_for_text(&doctor, "#diagnosis-removed", &code).await;
+    let count = format!("SELECT COUNT(*) FROM diagnosis WHERE visit_id = {visit}");
+    assert_eq!(app.count(&count).await, 0);
+    doctor.screenshot("47-diagnosis-removed-undo").await;
+    doctor.click_in_view("#diagnosis-undo").await;
+    wait_for_text(&doctor, "#diagnosis-list", &code).await;
+    assert_eq!(app.count(&count).await, 1);
     doctor.close().await;
 }
 

@@ -376,14 +376,25 @@ pub async fn has_diagnosis_code(tx: &mut Tx, visit_id: i64, code: &str) -> Resul
 }
 
 /// Removes a diagnosis of the visit; false when it is not one of the visit's.
-pub async fn delete_diagnosis(tx: &mut Tx, visit_id: i64, diagnosis_id: i64) -> Result<bool, sqlx::Error> {
-    changed_one_row(
-        tx,
-        sqlx::query("DELETE FROM diagnosis WHERE id = $1 AND visit_id = $2")
-            .bind(diagnosis_id)
-            .bind(visit_id),
-    )
-    .await
+/// Deletes one of the visit's diagnoses; returns what it said (its code and description), or None when the visit
+/// has no such diagnosis.
+pub async fn delete_diagnosis(
+    tx: &mut Tx,
+    visit_id: i64,
+    diagnosis_id: i64,
+) -> Result<Option<RemovedDiagnosis>, sqlx::Error> {
+    sqlx::query_as("DELETE FROM diagnosis WHERE id = $1 AND visit_id = $2 RETURNING code, description")
+        .bind(diagnosis_id)
+        .bind(visit_id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// A diagnosis just removed: enough to add it again.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct RemovedDiagnosis {
+    pub code: Option<String>,
+    pub description: String,
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]

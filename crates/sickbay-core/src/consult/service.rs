@@ -545,19 +545,19 @@ pub async fn remove_diagnosis(
     actor: &Actor,
     visit_id: i64,
     diagnosis_id: i64,
-) -> Result<(), ServiceError> {
+) -> Result<repo::RemovedDiagnosis, ServiceError> {
     let mut tx = db.begin_write().await?;
     let visit = writable_visit_in(&mut tx, user, visit_id, Access::Write).await?;
-    if !repo::delete_diagnosis(&mut tx, visit.id, diagnosis_id).await? {
-        return Err(ServiceError::NotFound);
-    }
+    let removed = repo::delete_diagnosis(&mut tx, visit.id, diagnosis_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     crate::db::late_changes::day_changed(&mut tx, visit.day).await?;
     let entry = AuditEntry::new("visit.diagnosis_remove")
         .record("diagnosis", diagnosis_id)
         .patient(visit.patient_id);
     audit::record(&mut tx, actor, entry).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(removed)
 }
 
 /// Writes the audit row of a staff member reading a visit's record or a chart.

@@ -458,7 +458,8 @@ pub const PROFILES: [(&str, &str, &str); 6] = [
 ];
 
 /// Six doctors, each in a room of their own, most of them every weekday with a break for lunch; two keep a
-/// Saturday morning clinic, one takes two patients per slot, one works three days a week.
+/// Saturday morning clinic, one takes two patients per slot, one works three days a week and keeps a
+/// Sunday afternoon duty clinic.
 pub const DOCTORS: [DoctorSpec; 6] = [
     DoctorSpec {
         username: "dr.adebayo",
@@ -508,7 +509,11 @@ pub const DOCTORS: [DoctorSpec; 6] = [
         full_name: "Dr Musa Danjuma",
         room: "Room 6",
         code: "F",
-        hours: &[hours(&[1, 3, 5], 8, 13, 10, 1), hours(&[1, 3, 5], 14, 17, 10, 1)],
+        hours: &[
+            hours(&[1, 3, 5], 8, 13, 10, 1),
+            hours(&[1, 3, 5], 14, 17, 10, 1),
+            hours(&[7], 13, 18, 10, 1),
+        ],
     },
 ];
 
