@@ -1981,6 +1981,10 @@ async fn invoices_are_found_by_patient_or_number(app: TestApp) {
         listed(format!("/billing?q={}", second.to_lowercase())).await,
         [second.as_str()]
     );
+    // By clinic number, though it is shaped like an invoice's number.
+    let kemis_number = text(&app, &format!("SELECT clinic_number FROM patient WHERE id = {kemi}")).await;
+    assert!(kemis_number.matches('-').count() == 2, "{kemis_number}");
+    assert_eq!(listed(format!("/billing?q={kemis_number}")).await, [second.as_str()]);
     assert_eq!(
         text(&app, &format!("SELECT number FROM invoice WHERE id = {kemis}")).await,
         second

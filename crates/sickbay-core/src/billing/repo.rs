@@ -618,15 +618,18 @@ fn list_conditions(filter: &InvoiceFilter) -> (String, Vec<String>) {
         let states = crate::db::word_list(statuses.iter().map(|s| s.as_str()));
         conditions.push(format!("x.status IN ({states})"));
     }
-    if let Some(number) = filter.number() {
-        values.push(number);
-        conditions.push(format!("x.number = ${}", values.len()));
-    } else {
-        conditions.extend(crate::patients::repo::patient_matches(
-            "x.patient_id",
-            &filter.terms(),
-            &mut values,
-        ));
+    let patient = crate::patients::repo::patient_matches("x.patient_id", &filter.terms(), &mut values);
+    match filter.number() {
+        // A clinic number (SB-2024-00083) is shaped like an invoice number (INV-2026-000006): either may match.
+        Some(number) => {
+            values.push(number);
+            let by_patient = match patient.is_empty() {
+                true => String::new(),
+                false => format!(" OR ({})", patient.join(" AND ")),
+            };
+            conditions.push(format!("(x.number = ${}{by_patient})", values.len()));
+        }
+        None => conditions.extend(patient),
     }
     if conditions.is_empty() {
         return (String::new(), values);
