@@ -192,10 +192,7 @@ impl VisitPage {
 
     /// The visit's day, from its start to the next day's.
     fn visit_day(&self) -> (Timestamp, Timestamp) {
-        let day = self.visit.day.0;
-        let next = day.succ_opt().unwrap_or(day);
-        let zone = self.layout.zone;
-        (Timestamp::start_of_day(day, zone), Timestamp::start_of_day(next, zone))
+        day_bounds(self.visit.day.0, self.layout.zone)
     }
 
     /// The latest of this visit's own vitals (see [`Recorded::is_of_visit`]).
@@ -321,7 +318,13 @@ async fn load_page(
             visit: v,
         })
         .collect();
-    let vitals = repo::vitals_of_patient(&mut db, visit.patient_id, EARLIER_VITALS).await?;
+    // A past visit reads as it stood: no later visit's readings in its trends.
+    let (_, visit_day_end) = day_bounds(visit.day.0, layout.zone);
+    let vitals: Vec<Recorded> = repo::vitals_of_patient(&mut db, visit.patient_id, EARLIER_VITALS)
+        .await?
+        .into_iter()
+        .filter(|r| r.recorded_at < visit_day_end)
+        .collect();
     Ok(VisitPage {
         age: patient.age_on(state.settings.get().today()),
         reason,
@@ -346,6 +349,12 @@ async fn load_page(
         form_ids: FormIds::mint(),
         layout,
     })
+}
+
+/// A day in the clinic's time zone: from its start to the next day's.
+fn day_bounds(day: chrono::NaiveDate, zone: chrono_tz::Tz) -> (Timestamp, Timestamp) {
+    let next = day.succ_opt().unwrap_or(day);
+    (Timestamp::start_of_day(day, zone), Timestamp::start_of_day(next, zone))
 }
 
 /// A vital sign's label, its value in a reading, and how its value is written.

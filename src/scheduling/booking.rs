@@ -156,6 +156,8 @@ pub struct SlotBookPage {
     doctor_name: String,
     /// Why the time can no longer be booked, if it can't.
     closed: Option<&'static str>,
+    /// Set when the time is sooner than the clinic's booking notice: booking it then needs a reason.
+    sooner_than_notice: Option<String>,
     typed: String,
     found: Vec<PatientSummary>,
 }
@@ -202,8 +204,13 @@ pub async fn slot_book(
             .filter(|p| p.active)
             .collect(),
     };
+    let now = Timestamp::now();
+    let rules = state.settings.get().booking_rules();
+    let sooner_than_notice =
+        (rules.window(now).admits(slot.starts_at) == Err(Refusal::TooSoon)).then(|| rules.notice_text());
     Ok(SlotBookPage {
-        closed: sickbay_core::scheduling::model::closed_to_booking(&slot, Timestamp::now()),
+        closed: sickbay_core::scheduling::model::closed_to_booking(&slot, now),
+        sooner_than_notice,
         layout,
         slot,
         doctor_name,

@@ -310,6 +310,16 @@ async fn vitals_refuse_impossible_values_and_flag_unusual_ones(app: TestApp) {
         "{earlier}"
     );
     assert!(page.has("#vitals form.vitals-form") && !page.has("#vitals details.fold-again"));
+    // A past visit's trends end with its day: a later reading is not drawn into them.
+    doctor.post(&path, &[("temperature", "39.5")]).await;
+    let two_days_ago = sickbay_core::db::Date::add_days(app.state.today().0, -2);
+    app.exec(&format!(
+        "UPDATE visit SET day = '{}' WHERE id = {visit}",
+        sickbay_core::db::Date(two_days_ago)
+    ))
+    .await;
+    let past = doctor.get(&format!("/visits/{visit}")).await;
+    assert_eq!(past.text(".trends li .trend-values"), "38.4 °C → 37.2 °C");
 }
 
 async fn notes_are_signed_and_drafts_come_back(app: TestApp) {

@@ -1150,6 +1150,18 @@ async fn reception_books_a_patient_into_a_time_chosen_on_the_schedule(app: TestA
     assert!(found.text("#slot-patients").contains(&kemi_number));
     let none = reception.get(&format!("{start}?q=nobody-by-this-name")).await;
     assert!(none.has("#no-match"));
+    assert!(!page.has("#slot-sooner"));
+    // A time sooner than the clinic's booking notice says beforehand that booking it takes a reason.
+    app.set_setting("booking_min_notice_minutes", "2880").await;
+    let sooner = reception.get(&start).await;
+    assert!(
+        sooner
+            .text("#slot-sooner")
+            .starts_with("This time is less than 2 days away"),
+        "{}",
+        sooner.text("main")
+    );
+    app.set_setting("booking_min_notice_minutes", "60").await;
 
     // The booking form opens with the time chosen; booking it is the usual booking, and reception is back on
     // the doctor's day.
