@@ -12,6 +12,7 @@ pub mod documents;
 pub mod home;
 pub mod import;
 pub mod lab;
+pub mod letters;
 pub mod notices;
 pub mod outbox;
 pub mod patients;
@@ -83,6 +84,7 @@ pub fn app(state: AppState) -> Router {
         .merge(prescriptions::router())
         .merge(procedures::router())
         .merge(documents::router())
+        .merge(letters::router())
         .merge(billing::router())
         .merge(reports::router())
         .merge(outbox::router())

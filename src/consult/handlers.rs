@@ -143,6 +143,7 @@ pub struct VisitPage {
     pub prescriptions: crate::prescriptions::handlers::Section,
     pub procedures: sickbay_core::procedures::model::VisitProcedures,
     pub documents: sickbay_core::documents::model::DocumentList,
+    pub letters: sickbay_core::letters::service::VisitLetters,
 }
 
 impl VisitPage {
@@ -235,6 +236,7 @@ impl VisitPage {
             ("plan", "Plan"),
             ("procedures", "Procedures"),
             ("documents", "Documents"),
+            ("letters", "Sick notes and letters"),
         ];
         if !self.visit.is_open() {
             sections.push(("addenda", "Addenda"));
@@ -343,6 +345,7 @@ async fn load_page(
             .await?,
         procedures: sickbay_core::procedures::service::section(&mut db, user, &visit).await?,
         documents: sickbay_core::documents::service::visit_section(&mut db, user, &visit).await?,
+        letters: crate::letters::handlers::fresh_section(&mut db, user, &visit, state.today()).await?,
         patient,
         visit,
         attempt,

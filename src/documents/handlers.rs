@@ -59,6 +59,7 @@ pub struct VisitSectionPage {
 #[template(path = "documents/mine.html")]
 pub struct MinePage {
     layout: Layout,
+    letters: Vec<sickbay_core::letters::model::Letter>,
     documents: DocumentList,
 }
 
@@ -267,6 +268,7 @@ pub async fn view(user: Staff<AnyStaff>, State(state): State<AppState>, IdPath(i
 pub async fn mine(user: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<MinePage> {
     Ok(MinePage {
         layout,
+        letters: sickbay_core::letters::service::of_patient(&state.db, user.id).await?,
         documents: DocumentList {
             view_base: "/me/documents/",
             documents: service::of_patient(&state.db, user.id).await?,

@@ -30,6 +30,7 @@ mod jobs;
 mod keyboard_browser;
 mod lab;
 mod lab_browser;
+mod letters;
 mod messages;
 mod messages_browser;
 mod patients;

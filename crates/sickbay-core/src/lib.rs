@@ -20,6 +20,7 @@ pub mod identity;
 pub mod import;
 pub mod jobs;
 pub mod lab;
+pub mod letters;
 pub mod notify;
 pub mod outbox;
 pub mod patients;

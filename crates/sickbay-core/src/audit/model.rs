@@ -355,6 +355,8 @@ const ACTIONS: &[(&str, &str)] = &[
     ("procedure.supply_set", "Set a supply a procedure uses"),
     ("procedure.supply_remove", "Removed a supply from a procedure"),
     ("procedure.remove", "Removed a procedure from a visit"),
+    ("letter.issue", "Wrote a sick note, certificate or referral letter"),
+    ("letter.read", "Opened a sick note, certificate or referral letter"),
     ("document.upload", "Uploaded a document"),
     ("document.view", "Opened a document"),
     ("document.view_list", "Opened a patient's list of documents"),
