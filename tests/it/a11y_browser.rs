@@ -94,6 +94,17 @@ async fn every_main_page_passes_axe(app: TestApp) {
         .await
         .assert_redirect(&format!("/visits/{visit}#lab"));
     let order = app.count("SELECT MAX(id) FROM lab_order").await;
+    // A sick note for the student, to read on the phone and in print.
+    let adas_visit = new_visit(&c.doctor_a.1, ids[0]).await;
+    c.doctor_a
+        .1
+        .post(
+            &format!("/visits/{adas_visit}/letters"),
+            &[("kind", "fitness"), ("body", "Fit for sports.")],
+        )
+        .await
+        .assert_redirect(&format!("/visits/{adas_visit}#letters"));
+    let letter = app.count("SELECT MAX(id) FROM letter").await;
     let admin_pages: Vec<String> = [
         "/admin",
         "/admin/settings",
@@ -134,6 +145,7 @@ async fn every_main_page_passes_axe(app: TestApp) {
                 "/queue/doctor".to_owned(),
                 format!("/visits/{visit}"),
                 format!("/patients/{}/chart", ids[1]),
+                format!("/letters/{letter}"),
                 "/schedule".to_owned(),
                 "/schedule/hours".to_owned(),
             ],
@@ -160,7 +172,7 @@ async fn every_main_page_passes_axe(app: TestApp) {
             ],
         ),
     ];
-    let student: Vec<String> = [
+    let mut student: Vec<String> = [
         "/me",
         "/me/book",
         "/me/appointments",
@@ -169,9 +181,11 @@ async fn every_main_page_passes_axe(app: TestApp) {
         "/me/invoices",
         "/me/card",
         "/me/queue",
+        "/me/documents",
     ]
     .map(str::to_owned)
     .to_vec();
+    student.push(format!("/me/letters/{letter}"));
     let backend = backend(&app);
     let mut found = Vec::new();
     for (width, height, size) in [(1366, 768, "desktop"), (360, 740, "phone")] {
