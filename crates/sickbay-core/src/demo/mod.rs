@@ -706,6 +706,9 @@ impl<'a> Queue<'a> {
             if let Some(call) = self.call_next(doctor).await? {
                 let visit = self.start(doctor, &call).await?;
                 pharmacy::prescribe(self.db, &doctor.person, visit, self.prescribed, self.today).await?;
+                if self.prescribed % 3 == 0 {
+                    self.sick_note(doctor, visit).await?;
+                }
                 self.prescribed += 1;
                 self.make(doctor, &call, Move::Complete).await?;
             }
@@ -748,6 +751,22 @@ impl<'a> Queue<'a> {
         let started =
             consult::start_ticket(self.db, &user, &doctor.person.as_staff(), call.ticket_id, self.today).await?;
         Ok(started.visit_id)
+    }
+
+    /// Two days' rest, from today, as the doctor writes it in the visit.
+    async fn sick_note(&self, doctor: &Doctor, visit: i64) -> anyhow::Result<()> {
+        let user = doctor.person.as_user(Role::Doctor);
+        let fields = crate::letters::model::LetterFields {
+            kind: crate::letters::model::LetterKind::SickNote.as_str().to_owned(),
+            body: "Seen at the clinic today and treated. Unfit for lectures, practicals and examinations on the \
+                   days above."
+                .to_owned(),
+            rest_from: self.today.to_string(),
+            rest_to: Date(Date::add_days(self.today.0, 1)).to_string(),
+            ..Default::default()
+        };
+        crate::letters::service::issue(self.db, &user, &doctor.person.as_staff(), visit, &fields).await?;
+        Ok(())
     }
 
     /// Completes a called patient's consultation as the doctor does (through the visit), or makes another move.
