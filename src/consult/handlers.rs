@@ -879,7 +879,7 @@ pub async fn start_ticket(
     if user.role == Role::Doctor {
         return Ok(redirect(hx, &format!("/visits/{}", opened.visit_id)));
     }
-    let notice = Move::Start.done_message(&opened.ticket_code, &opened.patient_name);
+    let notice = Move::Start.done_message(&opened.ticket_code, &opened.patient_name, None);
     crate::queue::handlers::changed(&session, &user, hx, notice, None).await
 }
 
@@ -892,7 +892,7 @@ pub async fn complete_ticket(
     hx: HxRequest,
 ) -> AppResult<Response> {
     let done = service::complete_ticket(&state.db, &user, &user.actor, id).await?;
-    let notice = Move::Complete.done_message(&done.code, &done.patient_name);
+    let notice = done.message(Move::Complete);
     crate::queue::handlers::changed(&session, &user, hx, notice, None).await
 }
 

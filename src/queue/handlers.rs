@@ -779,7 +779,7 @@ pub async fn move_ticket(
         };
         service::move_ticket(&state.db, &user.actor, &request).await?
     };
-    let mut notice = Flash::from(mv.done_message(&moved.code, &moved.patient_name));
+    let mut notice = Flash::from(moved.message(mv));
     if let Some(undo) = mv.undone_by() {
         notice = notice.with_undo(format!("/queue/tickets/{ticket_id}/{}", undo.path()));
     }

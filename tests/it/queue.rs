@@ -563,6 +563,13 @@ async fn moves_follow_the_lifecycle_and_keep_the_appointment_in_step(app: TestAp
         .post(&format!("/queue/tickets/{bola}/transfer"), &[("to", "general")])
         .await
         .assert_redirect("/queue");
+    // Its message says where it went.
+    let board = c.reception.get("/queue").await;
+    assert!(
+        board.text("#messages").contains("transferred to the general queue."),
+        "{}",
+        board.text("#messages")
+    );
     c.reception
         .post(&format!("/queue/tickets/{bola}/transfer"), &[("to", "general")])
         .await

@@ -116,8 +116,11 @@ impl Move {
     }
 
     /// What the page says after the move.
-    pub fn done_message(self, code: &str, patient: &str) -> String {
-        format!("{patient} ({code}) {}.", self.past_tense())
+    pub fn done_message(self, code: &str, patient: &str, to: Option<&str>) -> String {
+        match to {
+            Some(to) => format!("{patient} ({code}) {} {to}.", self.past_tense()),
+            None => format!("{patient} ({code}) {}.", self.past_tense()),
+        }
     }
 
     /// The statuses a ticket may be in for this move.
@@ -596,7 +599,7 @@ mod tests {
         assert!(Move::Start.allowed(TicketStatus::Called) && !Move::Start.allowed(TicketStatus::Waiting));
         assert_eq!(Move::from_path("delete"), None);
         assert_eq!(
-            Move::Skip.done_message("A-002", "Amaka Obi"),
+            Move::Skip.done_message("A-002", "Amaka Obi", None),
             "Amaka Obi (A-002) skipped."
         );
     }

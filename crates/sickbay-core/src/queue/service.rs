@@ -327,6 +327,8 @@ pub struct MoveRequest {
 pub struct Moved {
     pub code: String,
     pub patient_name: String,
+    /// Where a transfer sent the ticket: "to Dr Ada Obi", "to the general queue".
+    pub to: Option<String>,
 }
 
 impl Moved {
@@ -334,7 +336,13 @@ impl Moved {
         Moved {
             code: ticket.code.clone(),
             patient_name: ticket.patient_name.clone(),
+            to: None,
         }
+    }
+
+    /// What the move did, in a sentence.
+    pub fn message(&self, mv: Move) -> String {
+        mv.done_message(&self.code, &self.patient_name, self.to.as_deref())
     }
 }
 
@@ -410,7 +418,7 @@ pub async fn move_in(tx: &mut Tx, actor: &Actor, request: &MoveRequest) -> Resul
     let mut entry = AuditEntry::new(mv.audit_action())
         .record("ticket", ticket.id)
         .patient(ticket.patient_id);
-    entry = entry.detail(match detail {
+    entry = entry.detail(match &detail {
         Some(detail) => format!("{} {detail}", ticket.code),
         None => ticket.code.clone(),
     });
@@ -427,7 +435,10 @@ pub async fn move_in(tx: &mut Tx, actor: &Actor, request: &MoveRequest) -> Resul
         _ => None,
     };
     tx.announce(Event::Queue { call });
-    let moved = Moved::of(&ticket);
+    let moved = Moved {
+        to: detail.filter(|_| mv == Move::Transfer),
+        ..Moved::of(&ticket)
+    };
     Ok((ticket, moved))
 }
 
