@@ -706,7 +706,7 @@ impl<'a> Queue<'a> {
             if let Some(call) = self.call_next(doctor).await? {
                 let visit = self.start(doctor, &call).await?;
                 pharmacy::prescribe(self.db, &doctor.person, visit, self.prescribed, self.today).await?;
-                if self.prescribed % 3 == 0 {
+                if self.prescribed.is_multiple_of(3) {
                     self.sick_note(doctor, visit).await?;
                 }
                 self.prescribed += 1;
