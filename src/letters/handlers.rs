@@ -26,30 +26,10 @@ pub const REGION: &str = "letters";
 
 #[derive(Debug, Default, Deserialize)]
 pub struct LetterForm {
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    addressed_to: String,
-    #[serde(default)]
-    body: String,
-    #[serde(default)]
-    rest_from: String,
-    #[serde(default)]
-    rest_to: String,
+    #[serde(flatten)]
+    fields: LetterFields,
     #[serde(default)]
     form_id: String,
-}
-
-impl LetterForm {
-    fn fields(&self) -> LetterFields {
-        LetterFields {
-            kind: self.kind.clone(),
-            addressed_to: self.addressed_to.clone(),
-            body: self.body.clone(),
-            rest_from: self.rest_from.clone(),
-            rest_to: self.rest_to.clone(),
-        }
-    }
 }
 
 /// The section alone, for htmx.
@@ -77,9 +57,8 @@ pub async fn issue(
     Form(form): Form<LetterForm>,
 ) -> AppResult<Response> {
     let actor = user.actor_with_form(&form.form_id)?;
-    let fields = form.fields();
-    let result = service::issue(&state.db, &user, &actor, visit_id, &fields).await;
-    answered(&state, &user, &session, layout, hx, visit_id, result, fields).await
+    let result = service::issue(&state.db, &user, &actor, visit_id, &form.fields).await;
+    answered(&state, &user, &session, layout, hx, visit_id, result, form.fields).await
 }
 
 /// Answers the form: the section with the message (htmx), or back to the visit; a refused form again with its

@@ -375,7 +375,6 @@ pub async fn has_diagnosis_code(tx: &mut Tx, visit_id: i64, code: &str) -> Resul
     Ok(found.is_some())
 }
 
-/// Removes a diagnosis of the visit; false when it is not one of the visit's.
 /// Deletes one of the visit's diagnoses; returns what it said (its code and description), or None when the visit
 /// has no such diagnosis.
 pub async fn delete_diagnosis(

@@ -66,7 +66,8 @@ pub struct LetterInput {
 }
 
 /// The doctor's form as typed.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
 pub struct LetterFields {
     pub kind: String,
     pub addressed_to: String,
@@ -164,10 +165,15 @@ impl Letter {
         self.kind().map_or("Letter", LetterKind::label)
     }
 
-    /// A sick note's rest: its first and last day, and how many days.
-    pub fn rest(&self) -> Option<(Date, Date, i64)> {
+    /// A sick note's rest: its first and last day, and how many days in words ("3 days").
+    pub fn rest(&self) -> Option<(Date, Date, String)> {
         let (from, to) = (self.rest_from?, self.rest_to?);
-        Some((from, to, (to.0 - from.0).num_days() + 1))
+        let days = (to.0 - from.0).num_days() + 1;
+        let words = match days {
+            1 => "1 day".to_owned(),
+            n => format!("{n} days"),
+        };
+        Some((from, to, words))
     }
 }
 
