@@ -4,6 +4,7 @@
 pub mod academic;
 pub mod audit;
 pub mod auth;
+pub mod backups;
 pub mod billing;
 pub mod cli;
 pub mod config;
@@ -74,6 +75,7 @@ pub fn app(state: AppState) -> Router {
         .merge(import::router())
         .merge(scheduling::booking_router())
         .merge(audit::router())
+        .merge(backups::router())
         .merge(academic::router())
         .merge(settings::router())
         .merge(scheduling::router())

@@ -46,31 +46,51 @@ pub struct AdminHome {
     recent: Vec<AuditRow>,
     /// SQLite's scheduled copies, when this instance takes them (nothing on PostgreSQL: see the README).
     backups: Option<sickbay_core::db::backup::Status>,
-    /// The first run's steps, until every one is done.
-    setup: Vec<Step>,
+    /// The first run's steps, shown until every one is done.
+    setup: SetupList,
 }
 
-impl AdminHome {
-    fn setup_done(&self) -> usize {
-        setup::model::done_count(&self.setup)
+/// The setup checklist: on the admin's home until every step is done, and always on its own page.
+pub struct SetupList {
+    steps: Vec<Step>,
+    on_home: bool,
+}
+
+impl SetupList {
+    async fn read(state: &AppState, on_home: bool) -> AppResult<SetupList> {
+        let counts = setup::repo::counts(&state.db).await?;
+        let settings = state.settings.get();
+        let clinic = ClinicFacts {
+            name: settings.clinic.name.clone(),
+            time_zone: settings.clinic.time_zone.name().to_owned(),
+            currency: settings.currency().code,
+            self_registration: settings.registration.self_registration,
+            site_url: settings.messages.site_url.clone(),
+        };
+        let steps = setup::model::steps(&counts, &clinic);
+        Ok(SetupList { steps, on_home })
+    }
+
+    fn done_count(&self) -> usize {
+        setup::model::done_count(&self.steps)
+    }
+
+    fn shown_on_home(&self) -> bool {
+        self.done_count() < self.steps.len()
     }
 }
 
-/// The setup checklist while some step is not done; nothing once the clinic is set up.
-async fn setup_steps(state: &AppState) -> AppResult<Vec<Step>> {
-    let counts = setup::repo::counts(&state.db).await?;
-    let settings = state.settings.get();
-    let clinic = ClinicFacts {
-        name: settings.clinic.name.clone(),
-        time_zone: settings.clinic.time_zone.name().to_owned(),
-        currency: settings.currency().code,
-        self_registration: settings.registration.self_registration,
-        site_url: settings.messages.site_url.clone(),
-    };
-    let steps = setup::model::steps(&counts, &clinic);
-    Ok(match setup::model::done_count(&steps) == steps.len() {
-        true => Vec::new(),
-        false => steps,
+#[derive(Template, WebTemplate)]
+#[template(path = "home/setup.html")]
+pub struct SetupPage {
+    layout: Layout,
+    setup: SetupList,
+}
+
+pub async fn setup_page(_admin: Staff<Admins>, State(state): State<AppState>, layout: Layout) -> AppResult<SetupPage> {
+    Ok(SetupPage {
+        layout,
+        setup: SetupList::read(&state, false).await?,
     })
 }
 
@@ -119,7 +139,7 @@ pub async fn admin(admin: Staff<Admins>, State(state): State<AppState>, layout: 
         Some(plan) => Some(sickbay_core::db::backup::Status::of(plan).await),
         None => None,
     };
-    let setup = setup_steps(&state).await?;
+    let setup = SetupList::read(&state, true).await?;
     Ok(AdminHome {
         layout,
         user: admin.user,

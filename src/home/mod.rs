@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(handlers::root))
         .route("/admin", get(handlers::admin))
+        .route("/admin/setup", get(handlers::setup_page))
         .route("/admin/summary", get(handlers::admin_summary))
         .route("/admin/summary/events", get(handlers::admin_events))
         .route("/doctor", get(handlers::doctor))

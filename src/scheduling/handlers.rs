@@ -135,6 +135,14 @@ async fn chosen_doctor(
     }
 }
 
+/// The first active doctor (by name) with hours on any of the days `from..=to`: where reception's schedule opens
+/// when no doctor is asked for.
+async fn first_at_work(state: &AppState, (from, to): (NaiveDate, NaiveDate)) -> AppResult<Option<Doctor>> {
+    let at_work = service::doctors_with_slots(&state.db, Date(from), Date(to)).await?;
+    let doctors = sickbay_core::staff::service::active_doctors(&state.db).await?;
+    Ok(doctors.into_iter().find(|d| at_work.contains(&d.id)))
+}
+
 /// The doctors a user may choose between: none for a doctor (they see their own), every active one otherwise.
 async fn doctors_to_choose(state: &AppState, scope: DoctorScope) -> AppResult<Vec<Doctor>> {
     match scope.own() {
@@ -752,12 +760,17 @@ pub async fn schedule(
     Page { state, session, layout }: Page,
     Query(query): Query<ScheduleQuery>,
 ) -> AppResult<SchedulePage> {
-    let doctor = chosen_doctor(&state, &user, user.scope(), &query.doctor).await?;
     let day = match query.day.trim() {
         "" => state.settings.get().today(),
         text => Date::parse(text).map_err(|err| AppError::BadRequest(err.0))?.0,
     };
     let view = ScheduleView::parse(Some(query.view.as_str()));
+    let doctor = match chosen_doctor(&state, &user, user.scope(), &query.doctor).await? {
+        Some(first) if query.doctor.trim().is_empty() && user.scope().own().is_none() => {
+            Some(first_at_work(&state, view.days(day)).await?.unwrap_or(first))
+        }
+        chosen => chosen,
+    };
     let shown = Shown { doctor, day, view };
     let mut page = schedule_page(&state, (&user, user.scope()), layout, shown, Problem::default()).await?;
     page.report = ChangeReport::take(&session).await?;

@@ -346,8 +346,9 @@ impl Parts {
 
 /// The swaps that turn the list `before` into `after`: the items that stay in the same order (the longest
 /// such run) stay, the others are taken out (`removed`) and put in again behind their new predecessor
-/// (`added`), and changed items are replaced. An item put in is removed first, so a swap that arrives twice
-/// adds it once.
+/// (`added`), and changed items are replaced. An item that moves within the list is deleted just before it is put
+/// in again; one new to the list has nothing to delete (an item from another list went with that list's
+/// removals), and deleting a missing id is an error in the browser's console.
 fn list_patch(before: &List, after: &List, removed: &mut String, added: &mut String) {
     let old: HashMap<&str, usize> = before
         .items
@@ -385,9 +386,10 @@ fn list_patch(before: &List, after: &List, removed: &mut String, added: &mut Str
             } else {
                 "div"
             };
-            added.push_str(&format!(
-                r#"<template hx-swap-oob="delete:#{id}"></template><{wrapper} hx-swap-oob="{place}">{html}</{wrapper}>"#
-            ));
+            if positions[i].is_some() {
+                added.push_str(&format!(r#"<template hx-swap-oob="delete:#{id}"></template>"#));
+            }
+            added.push_str(&format!(r#"<{wrapper} hx-swap-oob="{place}">{html}</{wrapper}>"#));
         }
         previous = Some(id);
     }
@@ -565,9 +567,7 @@ mod tests {
         let after = list(&[("t-4", d), ("t-1", a), ("t-3", c)]);
         assert_eq!(
             before.patch_to(&after).unwrap(),
-            format!(
-                r#"<template hx-swap-oob="delete:#t-2"></template><template hx-swap-oob="delete:#t-4"></template><div hx-swap-oob="afterbegin:#queue">{d}</div>"#
-            )
+            format!(r#"<template hx-swap-oob="delete:#t-2"></template><div hx-swap-oob="afterbegin:#queue">{d}</div>"#)
         );
         // One moved back (a skip): taken out and put in behind its new predecessor; the others stay.
         let skipped = list(&[("t-2", b), ("t-3", c), ("t-1", a)]);

@@ -108,6 +108,8 @@ async fn every_main_page_passes_axe(app: TestApp) {
     let admin_pages: Vec<String> = [
         "/admin",
         "/admin/settings",
+        "/admin/setup",
+        "/admin/backups",
         "/admin/staff",
         "/admin/rooms",
         "/admin/fees",

@@ -1345,4 +1345,13 @@ async fn the_first_run_lists_the_setup_steps_and_marks_each_when_done(app: TestA
     app.set_setting("clinic_name", "Campus Clinic").await;
     let home = admin.get("/admin").await;
     assert!(!home.has("#setup"), "the list goes once every step is done");
+    assert_eq!(home.attr("#setup-link", "href").as_deref(), Some("/admin/setup"));
+    let page = admin.get("/admin/setup").await;
+    page.assert_status(StatusCode::OK);
+    for key in ["settings", "rooms", "staff", "hours", "fees", "portal"] {
+        assert_eq!(setup_step(&page, key), "Done", "{key}");
+    }
+    assert!(page.text("#setup-progress").starts_with("6 of 6 done"));
+    let desk = app.login_as("desk.setup", Role::Reception).await;
+    desk.get("/admin/setup").await.assert_status(StatusCode::FORBIDDEN);
 }

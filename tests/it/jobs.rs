@@ -154,6 +154,97 @@ async fn scheduled_backups_keep_the_newest_copies_and_the_admin_sees_the_last() 
     );
 }
 
+/// The admin's backups page: a copy taken from it (one at a time, never a 500 for a second click), listed, and
+/// downloaded as the file it is; both audited; only a name the folder lists can be downloaded; no other role
+/// reaches any of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_admin_takes_and_downloads_a_backup_from_the_page() {
+    use sickbay_core::db::backup::{self, Plan};
+    use sickbay_core::identity::Role;
+
+    let folder = tempfile::tempdir().expect("dir");
+    let plan = Plan {
+        folder: folder.path().join("backups"),
+        every: Duration::from_secs(3600),
+        keep: 3,
+    };
+    let app = TestApp::sqlite_with(sickbay::config::Config {
+        backups: Some(plan.clone()),
+        ..crate::support::test_config()
+    })
+    .await;
+    let admin = app.admin().await;
+    let page = admin.get("/admin/backups").await;
+    page.assert_status(reqwest::StatusCode::OK);
+    assert!(page.has("#no-backups[role=alert]"), "{}", page.text("main"));
+
+    // Two clicks at once: each takes a copy or is told to wait; nothing fails.
+    let (one, two) = tokio::join!(admin.post("/admin/backups", &[]), admin.post("/admin/backups", &[]));
+    for sent in [&one, &two] {
+        assert!(
+            sent.status == reqwest::StatusCode::SEE_OTHER || sent.status == reqwest::StatusCode::CONFLICT,
+            "{} {}",
+            sent.status,
+            sent.body
+        );
+    }
+    let copies = backup::list(&plan.folder).expect("list");
+    assert!((1..=2).contains(&copies.len()), "{copies:?}");
+    let page = admin.get("/admin/backups").await;
+    assert!(
+        page.text("#messages").contains("Backup taken: sickbay-"),
+        "{}",
+        page.text("#messages")
+    );
+    let names = page.texts("#backups tbody td code");
+    assert_eq!(names, copies.iter().map(|c| c.name()).collect::<Vec<_>>());
+
+    let newest = &copies[0];
+    let download = admin.get(&format!("/admin/backups/{}", newest.name())).await;
+    download.assert_status(reqwest::StatusCode::OK);
+    assert_eq!(
+        download.header("content-length"),
+        Some(newest.size.to_string().as_str())
+    );
+    assert_eq!(
+        download.header("content-disposition"),
+        Some(format!("attachment; filename=\"{}\"", newest.name()).as_str())
+    );
+    assert!(download.body.starts_with("SQLite format 3"), "a SQLite file");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'backup.download'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'backup.take'")
+            .await,
+        i64::try_from(copies.len()).expect("small")
+    );
+
+    // Only what the folder lists: not another file in it, not a path out of it.
+    std::fs::write(plan.folder.join("notes.txt"), "not a copy").expect("write");
+    for name in ["notes.txt", "..%2Fsickbay.db", "sickbay-19990101-000000.000Z.db"] {
+        admin
+            .get(&format!("/admin/backups/{name}"))
+            .await
+            .assert_status(reqwest::StatusCode::NOT_FOUND);
+    }
+    let desk = app.login_as("desk.backup", Role::Reception).await;
+    desk.get("/admin/backups")
+        .await
+        .assert_status(reqwest::StatusCode::FORBIDDEN);
+    desk.get(&format!("/admin/backups/{}", newest.name()))
+        .await
+        .assert_status(reqwest::StatusCode::FORBIDDEN);
+    desk.post("/admin/backups", &[])
+        .await
+        .assert_status(reqwest::StatusCode::FORBIDDEN);
+    assert_eq!(backup::list(&plan.folder).expect("list").len(), copies.len());
+    let home = admin.get("/admin").await;
+    assert_eq!(home.attr("#backups-link", "href").as_deref(), Some("/admin/backups"));
+}
+
 /// On PostgreSQL the app takes no copies and shows none (the README gives pg_dump and pg_restore).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgresql_has_no_backup_job_and_the_admin_home_claims_none() {
@@ -161,7 +252,16 @@ async fn postgresql_has_no_backup_job_and_the_admin_home_claims_none() {
         return;
     };
     assert!(sickbay_core::db::backup::Plan::for_database(app.db(), None, 24, 14).is_none());
-    let home = app.admin().await.get("/admin").await;
+    let admin = app.admin().await;
+    let home = admin.get("/admin").await;
     home.assert_status(reqwest::StatusCode::OK);
     assert!(!home.has("#backup-heading"));
+    let page = admin.get("/admin/backups").await;
+    page.assert_status(reqwest::StatusCode::OK);
+    assert!(page.text("#postgres-backups").contains("pg_dump"));
+    assert!(!page.has("#take-backup"));
+    admin
+        .post("/admin/backups", &[])
+        .await
+        .assert_status(reqwest::StatusCode::NOT_FOUND);
 }

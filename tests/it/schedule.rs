@@ -1101,6 +1101,18 @@ async fn reception_books_a_patient_into_a_time_chosen_on_the_schedule(app: TestA
     let slot = first_slot(&app, id, tomorrow).await;
     let (kemi, kemi_number) = visitor(&app, "Kemi", "Adisa").await;
     let reception = app.login_as("front", Role::Reception).await;
+    // Asked for no doctor, the schedule opens on the first who works that day, not the first by name.
+    let (idle, _) = doctor(&app, "dr.abe").await;
+    let opened = reception.get(&format!("/schedule?day={tomorrow}")).await;
+    assert!(opened.text("h1").starts_with("Test dr.ada"), "{}", opened.text("h1"));
+    assert_eq!(
+        opened.attr("#pick-doctor option[selected]", "value"),
+        Some(id.to_string())
+    );
+    let week = reception.get(&format!("/schedule?day={tomorrow}&view=week")).await;
+    assert!(week.text("h1").starts_with("Test dr.ada"), "{}", week.text("h1"));
+    let chosen = reception.get(&format!("/schedule?doctor={idle}&day={tomorrow}")).await;
+    assert!(chosen.text("h1").starts_with("Test dr.abe"), "{}", chosen.text("h1"));
 
     let day = reception.get(&format!("/schedule?doctor={id}&day={tomorrow}")).await;
     let start = format!("/schedule/slots/{slot}/book");

@@ -6,6 +6,7 @@
 pub mod academic;
 pub mod audit;
 pub mod auth;
+pub mod backups;
 pub mod billing;
 pub mod clinic;
 pub mod consult;

@@ -362,6 +362,8 @@ const ACTIONS: &[(&str, &str)] = &[
     ("document.view_list", "Opened a patient's list of documents"),
     ("staff.profile", "Changed a doctor's profile"),
     ("settings.update", "Changed the clinic's settings"),
+    ("backup.take", "Took a backup copy of the database"),
+    ("backup.download", "Downloaded a backup copy of the database"),
     ("fee.create", "Added a service to the fee schedule"),
     ("fee.update", "Changed a fee"),
     ("fee.prices", "Changed prices by patient category"),

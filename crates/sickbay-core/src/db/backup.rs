@@ -73,6 +73,14 @@ impl Copy {
         Timestamp(self.taken.timestamp_millis())
     }
 
+    /// Its file name (`sickbay-20261129-181500.123Z.db`): how the admin's page names it.
+    pub fn name(&self) -> String {
+        self.path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
     /// Its size for people: `850 KB`, `12.4 MB`.
     pub fn size_text(&self) -> String {
         size_text(self.size)

@@ -306,6 +306,15 @@ pub async fn slots_between(
     .await
 }
 
+/// The ids of the doctors with slots on any of the days `from..=to`.
+pub async fn doctors_with_slots(mut db: impl Reader, from: Date, to: Date) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT DISTINCT doctor_id FROM slot WHERE day >= $1 AND day <= $2")
+        .bind(from)
+        .bind(to)
+        .fetch_all(db.exec())
+        .await
+}
+
 pub async fn delete_slot(tx: &mut Tx, id: i64) -> Result<(), sqlx::Error> {
     run(
         tx,

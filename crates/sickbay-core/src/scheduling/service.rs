@@ -685,6 +685,11 @@ pub async fn schedule(db: &Db, doctor_id: i64, from: Date, to: Date, with_slots:
     })
 }
 
+/// The doctors with slots on any of the days `from..=to` (who works then).
+pub async fn doctors_with_slots(db: &Db, from: Date, to: Date) -> Result<Vec<i64>, ServiceError> {
+    Ok(repo::doctors_with_slots(db, from, to).await?)
+}
+
 // ---- for other features -------------------------------------------------------------------------------
 
 /// A patient's appointments, newest first (at most 100): their record and their portal.
