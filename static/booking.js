@@ -1,8 +1,27 @@
-// The slot picker: the book bar names the time just chosen ("Tue 1 Dec · 09:40 · Dr Bello"). The page works without this
-// file (the form posts the chosen radio button); the CSP allows no inline script, hence a file of its own.
+// The slot picker: the book bar names the time just chosen ("Tue 1 Dec · 09:40 · Dr Bello"), and says "Choose a time
+// first." when Book is pressed before one is (instead of the browser's bubble; the times take the focus). The page
+// works without this file (the form posts the chosen radio button, the browser's own check stops an empty one); the
+// CSP allows no inline script, hence a file of its own.
+function bookSummary(input) {
+  if (!(input instanceof HTMLInputElement) || input.name !== "slot_id" || !input.form) return null;
+  return input.form.querySelector("#book-summary");
+}
+
 document.addEventListener("change", function (event) {
-  var input = event.target;
-  if (!(input instanceof HTMLInputElement) || input.name !== "slot_id" || !input.form) return;
-  var summary = input.form.querySelector("#book-summary");
-  if (summary && input.dataset.summary) summary.textContent = input.dataset.summary;
+  var summary = bookSummary(event.target);
+  if (!summary) return;
+  if (event.target.dataset.summary) summary.textContent = event.target.dataset.summary;
+  summary.classList.remove("book-summary-missing");
+  summary.removeAttribute("role");
 });
+
+document.addEventListener("invalid", function (event) {
+  var summary = bookSummary(event.target);
+  if (!summary) return;
+  event.preventDefault();
+  if (summary.classList.contains("book-summary-missing")) return;
+  summary.textContent = "Choose a time first.";
+  summary.classList.add("book-summary-missing");
+  summary.setAttribute("role", "alert");
+  event.target.form.querySelector("input[name=slot_id]").focus();
+}, true);

@@ -283,6 +283,8 @@ pub async fn my_results(user: PortalUser, Page { state, layout, .. }: Page) -> A
 pub struct MyVisitPage {
     layout: Layout,
     v: ChartVisit,
+    /// The sick notes and letters the doctor wrote in it.
+    letters: Vec<sickbay_core::letters::model::Letter>,
 }
 
 /// One of the patient's own visits in plain words (no clinical notes); someone else's is not found.
@@ -297,5 +299,6 @@ pub async fn my_visit(
         .ok_or(AppError::NotFound)?;
     let mut visits = gather(&mut conn, vec![line], Reader::Patient).await?;
     let v = visits.pop().ok_or(AppError::NotFound)?;
-    Ok(MyVisitPage { layout, v })
+    let letters = sickbay_core::letters::service::of_visit(&mut conn, v.visit.id).await?;
+    Ok(MyVisitPage { layout, v, letters })
 }

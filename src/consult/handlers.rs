@@ -633,6 +633,7 @@ pub struct ReviewPage {
     pub prescribed: Vec<sickbay_core::prescriptions::model::Item>,
     pub orders: Vec<sickbay_core::lab::model::OrderView>,
     pub procedures: Vec<sickbay_core::procedures::model::VisitProcedure>,
+    pub letters: Vec<sickbay_core::letters::model::Letter>,
     /// Why the completion just sent was refused (the drafts changed), shown above the review.
     pub problem: Option<String>,
 }
@@ -695,7 +696,9 @@ async fn review_page(
         let mut orders = sickbay_core::lab::service::visit_orders(&mut db, visit.id).await?;
         orders.retain(|order| order.stage() != OrderStage::Cancelled);
         let procedures = sickbay_core::procedures::service::of_visits(&mut db, &[visit.id]).await?;
+        let letters = sickbay_core::letters::service::of_visit(&mut db, visit.id).await?;
         AppResult::Ok(ReviewPage {
+            letters,
             missing: Missing::of(diagnoses.len(), vitals.len()),
             age: patient.age_on(state.settings.get().today()),
             prescribed,

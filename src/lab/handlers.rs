@@ -448,7 +448,7 @@ impl WorklistRows<'_> {
     fn none_waiting(&self) -> &'static str {
         match (self.shown, self.releaser) {
             (WorklistShow::All, _) => "No orders waiting. New orders appear here as doctors place them.",
-            (WorklistShow::Take, _) => "No tests to take. New orders appear here as doctors place them.",
+            (WorklistShow::Take, _) => "No tests to run. New orders appear here as doctors place them.",
             (WorklistShow::Release, Releaser::Lab) => {
                 "No results to release. Saved results appear here until they are released."
             }
@@ -488,7 +488,7 @@ impl WorklistPage {
     /// What the list holds, in its order.
     fn explained(&self) -> &'static str {
         match self.shown {
-            WorklistShow::All => "Oldest first: tests to take and results not yet released.",
+            WorklistShow::All => "Oldest first: tests to run and results not yet released.",
             WorklistShow::Take => "Oldest first: samples to take and results to record.",
             WorklistShow::Release => "Oldest first: results saved and not yet released.",
         }

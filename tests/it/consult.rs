@@ -1370,7 +1370,7 @@ async fn completing_reviews_the_unsigned_notes_and_signs_or_discards_each_as_cho
     let second = new_visit(&doctor, patients[1]).await;
     let page = doctor.get(&format!("/visits/{second}")).await;
     let mut vitals = FormFields::of(&page, "#vitals form");
-    vitals.set("pulse", "80");
+    vitals.set("pulse", "80").set("temperature", "39.2");
     doctor
         .post(&format!("/visits/{second}/vitals"), &vitals.fields())
         .await
@@ -1388,6 +1388,9 @@ async fn completing_reviews_the_unsigned_notes_and_signs_or_discards_each_as_cho
         review.body
     );
     assert!(review.text("#review-diagnoses").contains("B54"));
+    // A reading outside the usual range stands out in the review, as on the visit.
+    assert_eq!(review.texts("#review-vitals strong"), ["39.2 °C"]);
+    assert_eq!(review.texts("#review-vitals .flag"), ["high"]);
     let form = FormFields::of(&review, "form.review-form");
     doctor
         .post(&format!("/visits/{second}/complete"), &form.fields())

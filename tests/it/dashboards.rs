@@ -307,7 +307,7 @@ async fn the_doctors_home_counts_only_their_own_day(app: TestApp) {
     assert_eq!(figure(&home, "fig-waiting"), "3");
     assert_eq!(figure(&home, "fig-today"), "2");
     assert!(
-        tile(&home, "fig-today").contains("2 to come"),
+        tile(&home, "fig-today").contains("2 not here yet · 0 here · 0 seen · 0 no-shows"),
         "{}",
         tile(&home, "fig-today")
     );
@@ -776,12 +776,12 @@ async fn the_admin_sees_the_whole_clinics_day(app: TestApp) {
         tile(&home, "fig-waiting")
     );
     assert!(
-        tile(&home, "fig-appointments").contains("2 to come · 1 done · 1 no-show"),
+        tile(&home, "fig-appointments").contains("2 not here yet · 0 here · 1 seen · 1 no-show"),
         "{}",
         tile(&home, "fig-appointments")
     );
     assert!(tile(&home, "fig-unpaid").contains("2,000.00 owed"));
-    assert!(tile(&home, "fig-lab").contains("1 to take · 1 to release"));
+    assert!(tile(&home, "fig-lab").contains("1 to run · 1 to release"));
     assert_eq!(home.attr("#fig-takings", "href").as_deref(), Some("/billing/day"));
     assert_eq!(home.attr("#fig-lab", "href").as_deref(), Some("/lab"));
     // Low stock asks for action, in words and colour.

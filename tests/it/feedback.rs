@@ -566,6 +566,10 @@ async fn destructive_actions_ask_first_and_name_the_action(app: TestApp) {
     let (ticket, _) = crate::queue::ticket_of(&app, ids[0]).await;
     // The ticket's actions (its page, or the board's dialog).
     let menu = c.reception.get(&format!("/queue/tickets/{ticket}")).await;
+    assert_eq!(
+        menu.attr("#ticket-patient-link", "href"),
+        Some(format!("/patients/{}", ids[0]))
+    );
     for (action, words) in [("no-show", "No-show"), ("cancel", "Left the clinic")] {
         let path = format!("/queue/tickets/{ticket}/{action}");
         let form = format!("#ticket-menu-{ticket} form[method=post][action='{path}']");

@@ -1339,7 +1339,7 @@ async fn the_worklist_shows_the_tests_to_take_or_the_results_to_release(app: Tes
         "{:?}",
         tests(&take)
     );
-    assert_eq!(take.text("#worklist-show [aria-current=page]"), "Tests to take");
+    assert_eq!(take.text("#worklist-show [aria-current=page]"), "Tests to run");
     assert_eq!(
         take.attr("[aria-label=Worklist]", "sse-connect").as_deref(),
         Some("/lab/events?show=take")

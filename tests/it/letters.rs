@@ -49,6 +49,17 @@ async fn the_visits_doctor_writes_a_sick_note_the_patient_prints(app: TestApp) {
         "{line}"
     );
     assert!(page.text("#letters-messages").starts_with("Letter written"));
+    // The review before completing lists it with what will be signed.
+    let review = doctor_a.get(&format!("/visits/{visit}/review")).await;
+    let listed = review.text("#review-letters");
+    assert!(
+        listed.starts_with("Medical certificate of sickness") && listed.contains("rest 3 days"),
+        "{listed}"
+    );
+    assert_eq!(
+        review.attr("#review-letters a", "href"),
+        Some(format!("/letters/{letter}"))
+    );
 
     // The printable letter, for the clinicians who read the visit; its reading audited.
     let print = doctor_a.get(&format!("/letters/{letter}")).await;
@@ -86,6 +97,11 @@ async fn the_visits_doctor_writes_a_sick_note_the_patient_prints(app: TestApp) {
     let own = ada.get(&format!("/me/letters/{letter}")).await;
     own.assert_status(StatusCode::OK);
     assert!(own.text("#letter-body").contains("Seen today with malaria."));
+    let their_visit = ada.get(&format!("/me/visits/{visit}")).await;
+    assert_eq!(
+        their_visit.attrs("#my-visit-letters a", "href"),
+        [format!("/me/letters/{letter}")]
+    );
     let bayo = PATIENTS.client(&app, 1).await;
     assert!(bayo.get("/me/documents").await.has("#no-letters"));
     bayo.get(&format!("/me/letters/{letter}"))

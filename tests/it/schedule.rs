@@ -614,7 +614,7 @@ async fn schedule_shows_the_day_and_week_and_staff_cancel_and_correct(app: TestA
         1
     );
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'appointment.correct' AND detail LIKE 'no_show -> checked_in:%'")
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'appointment.correct' AND detail LIKE 'No-show → Checked in:%'")
             .await,
         1
     );

@@ -720,6 +720,12 @@ fn student(rng: &mut StdRng, session_year: i32) -> Student {
     let entry_year = session_year - years_in;
     let age_at_entry = rng.random_range(16..=20) + if level == POSTGRADUATE { 6 } else { 0 };
     let email_name = format!("{}.{}", fold(&first_name), fold(&surname));
+    // The contact's title and relationship agree ("Mrs Okafor (Mother)", never "(Father)").
+    let (title, relationships): (&str, &[&'static str]) = if rng.random_bool(0.6) {
+        ("Mrs", &["Mother", "Aunt", "Sister", "Guardian"])
+    } else {
+        ("Mr", &["Father", "Uncle", "Brother", "Guardian"])
+    };
     Student {
         date_of_birth: NaiveDate::from_ymd_opt(
             entry_year - age_at_entry,
@@ -730,9 +736,9 @@ fn student(rng: &mut StdRng, session_year: i32) -> Student {
         phone: phone(rng),
         email: format!("{email_name}{}@students.example.org", rng.random_range(1..100)),
         address: format!("Room {}, {}", rng.random_range(101..=428), pick(rng, HALLS)),
-        emergency_name: format!("{} {}", if rng.random_bool(0.6) { "Mrs" } else { "Mr" }, surname),
+        emergency_name: format!("{title} {surname}"),
         emergency_phone: phone(rng),
-        emergency_relationship: pick(rng, &["Mother", "Father", "Guardian", "Sister", "Uncle"]),
+        emergency_relationship: pick(rng, relationships),
         blood_group: weighted(
             rng,
             &[
@@ -1051,7 +1057,7 @@ const REASONS: &[&str] = &[
     "Skin rash",
     "Eye irritation",
     "Routine check-up",
-    "Menstrual pain",
+    "Allergy flare-up",
     "Sore throat",
     "Back pain",
     "Blood pressure check",

@@ -71,7 +71,27 @@ impl AppointmentCounts {
 
     /// Those still to be seen: booked, checked in or with the doctor.
     pub fn to_come(&self) -> i64 {
-        self.booked + self.checked_in + self.in_consultation
+        self.booked + self.not_seen_yet_here()
+    }
+
+    /// Checked in or with the doctor: in the building.
+    fn not_seen_yet_here(&self) -> i64 {
+        self.checked_in + self.in_consultation
+    }
+
+    /// Where the day's appointments stand, in words: "2 not here yet · 3 here · 4 seen · 1 no-show". A
+    /// checked-in patient is here, not still to come.
+    pub fn progress(&self) -> String {
+        let no_shows = match self.no_show {
+            1 => "1 no-show".to_owned(),
+            n => format!("{n} no-shows"),
+        };
+        format!(
+            "{} not here yet · {} here · {} seen · {no_shows}",
+            self.booked,
+            self.not_seen_yet_here(),
+            self.completed
+        )
     }
 }
 
@@ -171,6 +191,7 @@ mod tests {
         assert_eq!(counts.to_come(), 5);
         assert_eq!(counts.held(), 9);
         assert_eq!(counts.cancelled, 7);
+        assert_eq!(counts.progress(), "3 not here yet · 2 here · 3 seen · 1 no-show");
     }
 
     #[test]

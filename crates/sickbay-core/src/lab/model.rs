@@ -476,7 +476,7 @@ impl WorklistShow {
     pub fn label(self) -> &'static str {
         match self {
             WorklistShow::All => "All waiting",
-            WorklistShow::Take => "Tests to take",
+            WorklistShow::Take => "Tests to run",
             WorklistShow::Release => "Results to release",
         }
     }

@@ -101,6 +101,11 @@ pub async fn own(db: &Db, reads: &Reads, actor: &Actor, patient_id: i64, id: i64
     Ok(letter)
 }
 
+/// The letters written in a visit, oldest first (its review before completing lists them).
+pub async fn of_visit(db: impl Reader, visit_id: i64) -> Result<Vec<Letter>, ServiceError> {
+    Ok(repo::of_visit(db, visit_id).await?)
+}
+
 /// The patient's letters, newest first.
 pub async fn of_patient(db: &Db, patient_id: i64) -> Result<Vec<Letter>, ServiceError> {
     Ok(repo::of_patient(db, patient_id).await?)

@@ -467,7 +467,7 @@ pub async fn correct_status(
         )));
     }
     crate::db::late_changes::day_changed(&mut tx, appointment.day).await?;
-    let detail = format!("{} -> {}: {why}", appointment.status, to);
+    let detail = format!("{} → {}: {why}", appointment.status.label(), to.label());
     audit::record(
         &mut tx,
         actor,
