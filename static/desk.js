@@ -52,6 +52,7 @@
       }
     });
     markNewTicket();
+    showScrollButtons();
   }
 
   // A queue on the strip shows that queue alone; the same again, or "All queues", shows every one.
@@ -125,6 +126,41 @@
     search.closest("details").open = true;
     search.focus();
   });
+  // The queues past the row's edges: "‹ 1 more" and "2 more ›" say how many, and scroll to the next one.
+  function beyond(row, side) {
+    var view = row.getBoundingClientRect();
+    return columns().filter(function (column) {
+      if (column.hidden) { return false; }
+      var box = column.getBoundingClientRect();
+      return side < 0 ? box.left < view.left - 1 : box.right > view.right + 1;
+    });
+  }
+  function showScrollButtons() {
+    var row = document.getElementById("queue-columns");
+    if (!row) { return; }
+    Array.prototype.forEach.call(document.querySelectorAll("[data-queue-scroll]"), function (button) {
+      var side = Number(button.getAttribute("data-queue-scroll"));
+      var count = beyond(row, side).length;
+      button.hidden = count === 0;
+      var words = count + " more " + (count === 1 ? "queue" : "queues");
+      button.textContent = side < 0 ? "\u2039 " + count + " more" : count + " more \u203a";
+      button.setAttribute("aria-label", (side < 0 ? "Scroll back: " : "Scroll on: ") + words);
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-queue-scroll]");
+    var row = document.getElementById("queue-columns");
+    if (!button || !row) { return; }
+    var side = Number(button.getAttribute("data-queue-scroll"));
+    var next = beyond(row, side);
+    var target = side < 0 ? next[next.length - 1] : next[0];
+    if (target) { showColumn(target); }
+  });
+  document.addEventListener("scroll", function (event) {
+    if (event.target.id === "queue-columns") { showScrollButtons(); }
+  }, true);
+  window.addEventListener("resize", showScrollButtons);
+
   document.addEventListener("htmx:afterSettle", apply);
   document.addEventListener("htmx:oobAfterSwap", apply);
   document.addEventListener("htmx:sseMessage", apply);

@@ -134,12 +134,12 @@ async fn render_worklist(state: &AppState, today: Date) -> AppResult<String> {
     let drug_ids: Vec<i64> = items.iter().map(|item| item.drug_id).collect();
     let stock = service::stock_on_hand(&state.db, &drug_ids, today).await?;
     let mut rows = work_rows(prescriptions, items, &stock);
-    if state.settings.get().billing.dispense_only_when_paid {
-        let visits: Vec<i64> = rows.iter().map(|row| row.prescription.visit_id).collect();
-        let states = sickbay_core::billing::service::payment_states(&state.db, &visits).await?;
-        for row in &mut rows {
-            row.payment = states.get(&row.prescription.visit_id).copied();
-        }
+    // Shown whether or not the clinic dispenses only when paid: the pharmacist can send an unbilled patient to
+    // the desk either way.
+    let visits: Vec<i64> = rows.iter().map(|row| row.prescription.visit_id).collect();
+    let states = sickbay_core::billing::service::payment_states(&state.db, &visits).await?;
+    for row in &mut rows {
+        row.payment = states.get(&row.prescription.visit_id).copied();
     }
     Ok(WorklistRows {
         more: total - rows.len() as i64,
@@ -182,6 +182,8 @@ pub struct DispensePage {
     note: Option<String>,
     /// Whether the user dispenses (an admin reads the prescription and its plan only).
     does_pharmacy_work: bool,
+    /// Where the visit's bill stands.
+    payment: PaymentState,
 }
 
 impl DispensePage {
@@ -211,8 +213,14 @@ async fn dispense_view(
         (Some(problem), _) => Some(problem),
         (None, unpaid) => unpaid,
     };
+    let visit = preview.prescription.visit_id;
+    let payment = sickbay_core::billing::service::payment_states(&state.db, &[visit])
+        .await?
+        .remove(&visit)
+        .unwrap_or(PaymentState::NotBilled);
     Ok(DispensePage {
         layout,
+        payment,
         preview,
         form_id: FormKey::mint().to_string(),
         problem,

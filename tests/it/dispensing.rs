@@ -1984,7 +1984,6 @@ async fn the_worklist_is_pushed_live(app: TestApp) {
 /// With "dispense only when paid", the worklist says whether each visit is paid, the dispense page says why it
 /// can't give yet, and a dispense is refused (nothing taken from stock) until the patient has paid their share.
 async fn with_dispense_only_when_paid_the_pharmacy_waits_for_the_payment(app: TestApp) {
-    app.set_setting("billing_dispense_only_when_paid", "1").await;
     let d = desk(&app, &["Tobi"]).await;
     let drug = add_drug(&app, "Amoxil", "amoxicillin", DrugForm::Capsule, "500 mg").await;
     let batch = add_batch(&app, drug, 30, 200).await;
@@ -1994,6 +1993,14 @@ async fn with_dispense_only_when_paid_the_pharmacy_waits_for_the_payment(app: Te
         .await
         .assert_status(StatusCode::SEE_OTHER);
     let row = format!("#worklist-rows tr[data-prescription=\"{}\"]", rx.id);
+    // Whatever the setting, the pharmacist sees where the bill stands, so an unbilled patient goes to the desk.
+    let worklist = d.pharmacist.get("/pharmacy/prescriptions").await;
+    assert!(worklist.text(&row).contains("Not billed yet"), "{}", worklist.body);
+    let (page, _) = dispense_page(&d.pharmacist, rx.id).await;
+    assert_eq!(page.text("#rx-payment"), "Not billed yet");
+    assert!(!page.has("#dispense-problem"), "{}", page.body);
+
+    app.set_setting("billing_dispense_only_when_paid", "1").await;
     let worklist = d.pharmacist.get("/pharmacy/prescriptions").await;
     assert!(worklist.text(&row).contains("Not billed yet"), "{}", worklist.body);
 
@@ -2035,6 +2042,7 @@ async fn with_dispense_only_when_paid_the_pharmacy_waits_for_the_payment(app: Te
 
     let (page, _) = dispense_page(&d.pharmacist, rx.id).await;
     assert!(!page.has("#dispense-problem"), "{}", page.body);
+    assert_eq!(page.text("#rx-payment"), "Paid");
     dispense(&d.pharmacist, rx.id).await.assert_redirect(&rx_path(rx.id));
     assert_eq!(held(&app, batch).await, 15);
 }

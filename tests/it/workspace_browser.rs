@@ -53,7 +53,7 @@ async fn visible_count(b: &Browser, css: &str) -> i64 {
 async fn the_desk_checks_in_and_adds_a_walk_in_on_its_first_screen(app: TestApp) {
     let c = clinic(&app).await;
     // A busy morning: 30 waiting across three queues, and two bookings due within the hour.
-    let ids = PATIENTS.numbered(&app, 34).await;
+    let ids = PATIENTS.numbered(&app, 37).await;
     let queues = [c.doctor_a.0.to_string(), c.doctor_b.0.to_string(), "general".to_owned()];
     for i in 0..30 {
         walk_in(&c.reception, i, &queues[i % 3], "normal")
@@ -266,6 +266,39 @@ async fn the_desk_checks_in_and_adds_a_walk_in_on_its_first_screen(app: TestApp)
         0,
         "still folded"
     );
+
+    // More queues than the screen holds: "N more ›" says how many are past the edge and scrolls to them.
+    assert_eq!(visible_count(&b, "[data-queue-scroll]").await, 0, "every queue fits");
+    for (i, name) in ["dr.five", "dr.six", "dr.seven", "dr.eight", "dr.nine"]
+        .iter()
+        .enumerate()
+    {
+        let doctor = app
+            .create_staff(name, sickbay_core::identity::Role::Doctor, false)
+            .await;
+        walk_in(&c.reception, 32 + i, &doctor.to_string(), "normal")
+            .await
+            .assert_redirect("/queue");
+    }
+    b.goto(&app, "/queue").await;
+    wait_for_text(&b, "#board-status", "Live").await;
+    let on = b.text("[data-queue-scroll='1']").await;
+    assert!(on.ends_with("more ›"), "{on}");
+    assert_eq!(
+        visible_count(&b, "[data-queue-scroll='-1']").await,
+        0,
+        "nothing before the first"
+    );
+    b.screenshot("72-desk-more-queues").await;
+    b.click("[data-queue-scroll='1']").await;
+    let scrolled = run(
+        &b,
+        "return document.getElementById('queue-columns').scrollLeft;",
+        vec![],
+    )
+    .await;
+    assert!(scrolled.as_f64().unwrap_or(0.0) > 0.0, "scrolled on: {scrolled}");
+    wait_for_text(&b, "[data-queue-scroll='-1']", "more").await;
 }
 
 async fn the_consultation_keeps_the_patient_and_complete_in_view(app: TestApp) {
