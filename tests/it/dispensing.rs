@@ -69,7 +69,7 @@ async fn desk(app: &TestApp, patients: &[&str]) -> Desk {
 }
 
 /// A prescription written in a new visit: its id, the visit's, and its items' ids in the order prescribed.
-struct Rx {
+pub(crate) struct Rx {
     id: i64,
     visit: i64,
     items: Vec<i64>,
@@ -77,7 +77,7 @@ struct Rx {
 
 /// The doctor opens a visit of `patient` and prescribes `(drug, quantity)` for each line, through the
 /// consultation's form.
-async fn prescribe(app: &TestApp, doctor: &Client, patient: i64, lines: &[(i64, i64)]) -> Rx {
+pub(crate) async fn prescribe(app: &TestApp, doctor: &Client, patient: i64, lines: &[(i64, i64)]) -> Rx {
     let visit = open_visit(doctor, patient).await;
     for (drug, quantity) in lines {
         let (drug, quantity) = (drug.to_string(), quantity.to_string());

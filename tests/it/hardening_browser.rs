@@ -349,7 +349,7 @@ async fn the_phone_shell_stays_on_one_line_and_nothing_overflows(app: TestApp) {
     let (wing, wing_client) = doctor_in_room(&app, "dr.wing", room).await;
     hours_every_day(&app, wing, 9, 11).await;
     let name = long_name();
-    let ids = PATIENTS.named(&app, &[&name, "Tunde", "Amaka"]).await;
+    let ids = PATIENTS.named(&app, &[&name, "Tunde", "Amaka", "Bisi"]).await;
     for index in 0..3 {
         walk_in(&c.reception, index, &wing.to_string(), "normal")
             .await
@@ -359,6 +359,16 @@ async fn the_phone_shell_stays_on_one_line_and_nothing_overflows(app: TestApp) {
     // A booking due soon, on the board's check-in list; the long name's later today, on `/queue/due`.
     appointment_today(&app, ids[2], wing, Timestamp::now().plus_minutes(20)).await;
     appointment_today(&app, ids[0], wing, Timestamp::now().plus_minutes(180)).await;
+    // A prescription for the pharmacy's worklist, whose table is one card per row on a phone.
+    let drug = crate::pharmacy::add_drug(
+        &app,
+        "Paracetamol",
+        "paracetamol",
+        sickbay_core::pharmacy::model::DrugForm::Tablet,
+        "500 mg",
+    )
+    .await;
+    crate::dispensing::prescribe(&app, &c.doctor_a.1, ids[3], &[(drug, 10)]).await;
     let backend = format!("{:?}", app.db().backend()).to_lowercase();
 
     for (width, height, size) in [(360, 740, "phone"), (1366, 900, "desktop")] {
@@ -421,6 +431,17 @@ async fn the_phone_shell_stays_on_one_line_and_nothing_overflows(app: TestApp) {
         )
         .await;
         b.screenshot("61-board-rooms").await;
+        b.goto(&app, "/pharmacy/prescriptions").await;
+        let table = js(
+            &b,
+            "const t = document.getElementById('worklist'); const box = t.parentElement;
+             return { rows: t.querySelectorAll('tbody tr').length, sideways: box.scrollWidth > box.clientWidth + 1,
+                      right: t.getBoundingClientRect().right, width: window.innerWidth };",
+        )
+        .await;
+        assert_eq!(table["rows"], 1, "{table}");
+        assert_eq!(table["sideways"], false, "the pharmacy's worklist fits without scrolling sideways: {table}");
+        b.screenshot("61-pharmacy-worklist").await;
         b.goto(&app, "/queue/due").await;
         b.assert_fits(width, "the day's bookings to check in with a 60-character name")
             .await;
