@@ -660,6 +660,12 @@ impl OrderPage {
         self.does_lab_work && self.order.view.lab_can(mv, self.releaser)
     }
 
+    /// Whether the lab's part of this order is over (its result in, nothing left to release here): the page then
+    /// leads back to the worklist.
+    pub fn lab_is_done(&self) -> bool {
+        self.does_lab_work && self.order.view.status.has_result() && !self.can(OrderMove::Release)
+    }
+
     /// Whether the result waits for the ordering doctor to see it before the patient can.
     pub fn awaits_doctor(&self) -> bool {
         self.order.view.awaits_doctor(self.releaser)

@@ -440,7 +440,10 @@ async fn the_phone_shell_stays_on_one_line_and_nothing_overflows(app: TestApp) {
         )
         .await;
         assert_eq!(table["rows"], 1, "{table}");
-        assert_eq!(table["sideways"], false, "the pharmacy's worklist fits without scrolling sideways: {table}");
+        assert_eq!(
+            table["sideways"], false,
+            "the pharmacy's worklist fits without scrolling sideways: {table}"
+        );
         b.screenshot("61-pharmacy-worklist").await;
         b.goto(&app, "/queue/due").await;
         b.assert_fits(width, "the day's bookings to check in with a 60-character name")

@@ -472,6 +472,7 @@ async fn the_lab_records_flags_corrects_and_releases_results_once(app: TestApp) 
     // Release: once. A second release changes nothing; the result is then read-only.
     let page = l.lab.get(&path).await;
     assert!(page.has("#release-form"));
+    assert!(!page.has("#next-in-worklist"), "releasing is still to do here");
     l.lab.post(&format!("{path}/release"), &[]).await.assert_redirect(&path);
     assert_eq!(order_status(&app, hb).await, "released");
     let released_at = app
@@ -487,6 +488,7 @@ async fn the_lab_records_flags_corrects_and_releases_results_once(app: TestApp) 
     let page = l.lab.get(&path).await;
     assert!(page.text("#messages").contains("already released"));
     assert!(!page.has("#result-form") && !page.has("#release-form"));
+    assert_eq!(page.attr("#next-in-worklist", "href").as_deref(), Some("/lab"));
     l.lab
         .post(&format!("{path}/result"), &[("value", "15")])
         .await
