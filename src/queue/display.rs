@@ -7,21 +7,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::board::MAX_AGE;
 use super::snapshot::{DisplayFilter, Place, Snapshot, Tiles};
 use crate::state::AppState;
+use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::extract::PortalUser;
 use crate::web::filters;
 use crate::web::form::Query;
-use crate::web::layout::Layout;
+use crate::web::layout::{FlashKind, Layout, Page, flash};
 use crate::web::live::{self, Frame};
 use crate::web::{AppError, AppResult};
 use sickbay_core::db::Timestamp;
 use sickbay_core::db::events::{Call, Event};
-use sickbay_core::queue::model::spoken_code;
+use sickbay_core::queue::model::{TicketStatus, spoken_code};
 use sickbay_core::queue::repo;
 use sickbay_core::validation::parse_id;
 
@@ -144,6 +145,26 @@ pub struct PlacePage {
     layout: Layout,
     live: String,
     time_zone: &'static str,
+    /// "Leave the queue", while the patient's ticket waits.
+    leave: Option<Confirmation>,
+}
+
+const LEAVE_PATH: &str = "/me/queue/leave";
+
+/// What a patient is asked before leaving the queue.
+fn leave_confirmation(code: &str) -> Confirmation {
+    Confirmation {
+        action: LEAVE_PATH.to_owned(),
+        question: format!("Leave the queue with ticket {code}?"),
+        detail: "Your place goes to the next person. If you come back today, reception can put you back.".into(),
+        button: format!("Leave the queue ({code})"),
+    }
+}
+
+/// The patient's waiting ticket, if they have one.
+async fn waiting_ticket(state: &AppState, patient_id: i64) -> AppResult<Option<String>> {
+    let ticket = sickbay_core::queue::service::open_ticket_of(&state.db, patient_id).await?;
+    Ok(ticket.filter(|t| t.status == TicketStatus::Waiting).map(|t| t.code))
 }
 
 #[derive(Template)]
@@ -168,8 +189,30 @@ pub async fn my_place(user: PortalUser, State(state): State<AppState>, layout: L
     Ok(PlacePage {
         live: place_fragment(&state, &snapshot, user.id)?,
         time_zone: state.settings.get().clinic.time_zone.name(),
+        leave: waiting_ticket(&state, user.id)
+            .await?
+            .as_deref()
+            .map(leave_confirmation),
         layout,
     })
+}
+
+/// The confirmation page of leaving, for browsers without JavaScript.
+pub async fn confirm_leave(user: PortalUser, Page { state, layout, .. }: Page) -> AppResult<Response> {
+    match waiting_ticket(&state, user.id).await? {
+        Some(code) => Ok(ConfirmPage::new(layout, leave_confirmation(&code), "/me/queue").into_response()),
+        None => Ok(Redirect::to("/me/queue").into_response()),
+    }
+}
+
+pub async fn leave(user: PortalUser, Page { state, session, .. }: Page) -> AppResult<Redirect> {
+    let moved = sickbay_core::queue::service::leave(&state.db, &user.actor, user.id).await?;
+    let message = format!(
+        "You have left the queue: ticket {} is closed. If you come back today, reception can put you back.",
+        moved.code
+    );
+    flash(&session, FlashKind::Success, message).await?;
+    Ok(Redirect::to("/me/queue"))
 }
 
 pub async fn my_place_events(user: PortalUser, State(state): State<AppState>) -> AppResult<Response> {

@@ -51,4 +51,5 @@ pub fn router() -> Router<AppState> {
         .route("/admin/rooms/{id}", post(handlers::update_room))
         .route("/me/queue", get(display::my_place))
         .route("/me/queue/events", get(display::my_place_events))
+        .route("/me/queue/leave", get(display::confirm_leave).post(display::leave))
 }

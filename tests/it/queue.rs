@@ -50,6 +50,8 @@ on_both_databases!(
     a_no_show_or_left_by_mistake_is_undone_once_back_to_its_place,
     the_days_no_shows_and_leavers_stay_on_the_board_to_put_back,
     the_patients_page_lists_who_came_in_today,
+    a_patient_leaves_the_queue_from_their_phone_while_waiting,
+    a_patient_leaving_as_the_doctor_calls_is_either_called_or_gone,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -2334,4 +2336,104 @@ async fn the_patients_page_lists_who_came_in_today(app: TestApp) {
     let found = c.reception.get(&format!("/patients?q={}", PATIENTS.matric(1))).await;
     assert!(!found.has("#arrived-list"));
     assert!(found.has(&format!("#results a[href='/patients/{}']", ids[1])));
+}
+
+/// A waiting patient leaves from their phone (after a confirmation): the ticket closes as "left" (reception can
+/// put it back), once; a called patient is told to go to the room instead; nobody else's ticket is reachable.
+async fn a_patient_leaves_the_queue_from_their_phone_while_waiting(app: TestApp) {
+    let c = clinic(&app).await;
+    PATIENTS.named(&app, &["Ada", "Bola"]).await;
+    let a = c.doctor_a.0.to_string();
+    for i in 0..2 {
+        walk_in(&c.reception, i, &a, "normal").await.assert_redirect("/queue");
+    }
+    let ada = PATIENTS.client(&app, 0).await;
+    let bola = PATIENTS.client(&app, 1).await;
+    let page = bola.get("/me/queue").await;
+    assert_eq!(
+        page.attr("#place-leave form", "action").as_deref(),
+        Some("/me/queue/leave")
+    );
+    let asked = bola.get("/me/queue/leave").await;
+    asked.assert_status(StatusCode::OK);
+    assert!(asked.text("h1").contains("A-002"), "{}", asked.text("h1"));
+
+    bola.post("/me/queue/leave", &[]).await.assert_redirect("/me/queue");
+    let status: String = sqlx::query_scalar("SELECT status FROM ticket WHERE code = 'A-002'")
+        .fetch_one(app.db().pool())
+        .await
+        .expect("status");
+    assert_eq!(status, "cancelled");
+    assert_eq!(app.audits("ticket.leave").await, 1);
+    let after = bola.get("/me/queue").await;
+    assert!(
+        after.text("#messages").contains("You have left the queue"),
+        "{}",
+        after.body
+    );
+    assert!(!after.has("#place-leave"));
+    // Sent again (a double tap, a stale page): nothing more happens.
+    bola.post("/me/queue/leave", &[])
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    assert_eq!(app.audits("ticket.leave").await, 1);
+    // Reception sees them with those who left, to put back.
+    let board = c.reception.get("/queue").await;
+    assert_eq!(board.text("#closed-count"), "1");
+
+    // Called: the phone says where to go, and leaving is refused with that.
+    assert_eq!(called_code(&c.doctor_a.1).await.as_deref(), Some("A-001"));
+    assert!(!ada.get("/me/queue").await.has("#place-leave"));
+    let refused = ada.post("/me/queue/leave", &[]).await;
+    refused.assert_status(StatusCode::CONFLICT);
+    assert!(refused.body.contains("has been called"), "{}", refused.body);
+    let called: String = sqlx::query_scalar("SELECT status FROM ticket WHERE code = 'A-001'")
+        .fetch_one(app.db().pool())
+        .await
+        .expect("status");
+    assert_eq!(called, "called");
+    // Staff have no "leave" move.
+    let id = app.count("SELECT id FROM ticket WHERE code = 'A-001'").await;
+    c.reception
+        .post(&format!("/queue/tickets/{id}/leave"), &[])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+}
+
+/// The doctor's "call next" and the patient's "leave" at the same moment: the ticket ends either called (and the
+/// leave is refused) or left (and the call takes nobody), never both.
+async fn a_patient_leaving_as_the_doctor_calls_is_either_called_or_gone(app: TestApp) {
+    let c = clinic(&app).await;
+    PATIENTS.named(&app, &["Ada"]).await;
+    let ada = PATIENTS.client(&app, 0).await;
+    for round in 0..6 {
+        walk_in(&c.reception, 0, &c.doctor_a.0.to_string(), "normal")
+            .await
+            .assert_redirect("/queue");
+        let (called, left) = tokio::join!(called_code(&c.doctor_a.1), ada.post("/me/queue/leave", &[]));
+        let status: String = sqlx::query_scalar("SELECT status FROM ticket WHERE id = (SELECT MAX(id) FROM ticket)")
+            .fetch_one(app.db().pool())
+            .await
+            .expect("status");
+        match status.as_str() {
+            "called" => {
+                assert!(called.is_some(), "round {round}");
+                left.assert_status(StatusCode::CONFLICT);
+                let id = app.count("SELECT MAX(id) FROM ticket").await;
+                see_through(&app, &c.doctor_a.1, &called.unwrap_or_default()).await;
+                assert_eq!(
+                    app.count(&format!(
+                        "SELECT COUNT(*) FROM ticket WHERE id = {id} AND status = 'completed'"
+                    ))
+                    .await,
+                    1
+                );
+            }
+            "cancelled" => {
+                assert!(called.is_none(), "round {round}: {called:?}");
+                left.assert_redirect("/me/queue");
+            }
+            other => panic!("round {round}: the ticket is {other}"),
+        }
+    }
 }

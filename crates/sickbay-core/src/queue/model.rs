@@ -78,6 +78,8 @@ pub enum Move {
     Transfer,
     /// Undoes a no-show or "left": the ticket goes back to its place in the queue (today's tickets only).
     Reinstate,
+    /// The patient, on their phone: they are going, while still waiting (once called, they go to the room).
+    Leave,
 }
 
 impl Move {
@@ -92,6 +94,7 @@ impl Move {
             "cancel" => Move::Cancel,
             "transfer" => Move::Transfer,
             "reinstate" => Move::Reinstate,
+            // Leave is the patient's own (`/me/queue/leave`), never a staff move on a ticket.
             _ => return None,
         })
     }
@@ -107,6 +110,7 @@ impl Move {
             Move::Cancel => "cancel",
             Move::Transfer => "transfer",
             Move::Reinstate => "reinstate",
+            Move::Leave => "leave",
         }
     }
 
@@ -131,6 +135,7 @@ impl Move {
             Move::Skip | Move::NoShow | Move::Cancel | Move::Transfer => &[Waiting, Called],
             Move::Complete => &[WithDoctor],
             Move::Reinstate => &[NoShow, Cancelled],
+            Move::Leave => &[Waiting],
         }
     }
 
@@ -142,7 +147,7 @@ impl Move {
             Move::Start => TicketStatus::WithDoctor,
             Move::Complete => TicketStatus::Completed,
             Move::NoShow => TicketStatus::NoShow,
-            Move::Cancel => TicketStatus::Cancelled,
+            Move::Cancel | Move::Leave => TicketStatus::Cancelled,
         }
     }
 
@@ -156,6 +161,7 @@ impl Move {
             Move::Cancel => "ticket.cancel",
             Move::Transfer => "ticket.transfer",
             Move::Reinstate => "ticket.reinstate",
+            Move::Leave => "ticket.leave",
         }
     }
 
@@ -179,6 +185,7 @@ impl Move {
             Move::Cancel => "cancelled",
             Move::Transfer => "transferred",
             Move::Reinstate => "put back in the queue",
+            Move::Leave => "taken out of the queue",
         }
     }
 

@@ -381,6 +381,40 @@ pub async fn reinstate(
     Ok(moved)
 }
 
+/// The patient leaves the queue from their phone: their open ticket, while it still waits (the database's
+/// conditional update refuses one called meanwhile). Reception can put it back.
+pub async fn leave(db: &Db, actor: &Actor, patient_id: i64) -> Result<Moved, ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let ticket = repo::open_ticket_of(&mut *tx, patient_id)
+        .await?
+        .ok_or_else(|| ServiceError::Conflict("You have no ticket in the queue now.".into()))?;
+    if ticket.status != TicketStatus::Waiting {
+        return Err(ServiceError::Conflict(leave_refusal(&ticket)));
+    }
+    let request = MoveRequest {
+        ticket_id: ticket.id,
+        mv: Move::Leave,
+        scope: DoctorScope::Any,
+        transfer_to: None,
+        skip_places: 0,
+    };
+    let (_, moved) = move_in(&mut tx, actor, &request).await.map_err(|err| match err {
+        ServiceError::Conflict(_) => ServiceError::Conflict(leave_refusal(&ticket)),
+        other => other,
+    })?;
+    tx.commit().await?;
+    Ok(moved)
+}
+
+/// Why a patient can't leave: they have been called (or are with the doctor) since the page was shown.
+fn leave_refusal(ticket: &Ticket) -> String {
+    format!(
+        "Ticket {} has been called: go to {}, or tell reception you are leaving.",
+        ticket.code,
+        ticket.room_name.as_deref().unwrap_or("the doctor's room")
+    )
+}
+
 pub async fn move_ticket(db: &Db, actor: &Actor, request: &MoveRequest) -> Result<Moved, ServiceError> {
     let mut tx = db.begin_write().await?;
     let (_, moved) = move_in(&mut tx, actor, request).await?;
@@ -453,7 +487,7 @@ async fn move_fields(
     match request.mv {
         Move::Recall => fields.called_again = true,
         Move::Start => fields.started = true,
-        Move::Complete | Move::NoShow | Move::Cancel => fields.finished = true,
+        Move::Complete | Move::NoShow | Move::Cancel | Move::Leave => fields.finished = true,
         Move::Reinstate => fields.reopened = true,
         Move::Skip => {
             let waiting = repo::waiting_in_order(tx, ticket.day).await?;
@@ -497,7 +531,7 @@ async fn sync_appointment(
         Move::Start => (CheckedIn, InConsultation),
         Move::Complete => (InConsultation, Completed),
         Move::NoShow => (CheckedIn, NoShow),
-        Move::Cancel => (CheckedIn, Booked),
+        Move::Cancel | Move::Leave => (CheckedIn, Booked),
         Move::Reinstate if before == TicketStatus::NoShow => (NoShow, CheckedIn),
         Move::Reinstate => (Booked, CheckedIn),
         Move::Recall | Move::Skip | Move::Transfer => return Ok(()),
