@@ -276,6 +276,21 @@ async fn vitals_refuse_impossible_values_and_flag_unusual_ones(app: TestApp) {
             .iter()
             .any(|t| t.contains("BMI") && t.contains("22.9"))
     );
+    // A reading past the plausible (300 typed for 130) comes back to be checked, saved only once confirmed.
+    let slip = [("systolic", "300"), ("diastolic", "80")];
+    let asked = doctor.post(&path, &slip).await;
+    asked.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        asked.text("#systolic-error"),
+        "Systolic pressure 300 mmHg is unusual: check the reading."
+    );
+    assert!(asked.has("#unusual_ok[type=checkbox]") && asked.has("#unusual_ok-error"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM vitals WHERE systolic = 300").await, 0);
+    doctor
+        .post(&path, &[slip[0], slip[1], ("unusual_ok", "1")])
+        .await
+        .assert_redirect(&format!("/visits/{visit}#vitals"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM vitals WHERE systolic = 300").await, 1);
     // A second reading draws a trend.
     doctor.post(&path, &[("temperature", "37.2")]).await;
     let page = doctor.get(&format!("/visits/{visit}")).await;

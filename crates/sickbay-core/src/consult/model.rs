@@ -352,14 +352,16 @@ pub struct Vitals {
     pub height_mm: Option<i64>,
 }
 
-/// A vital sign: its field, label, unit, stored scale (decimals), the values a living patient can have, and
-/// the usual adult range.
+/// A vital sign: its field, label, unit, stored scale (decimals), the values a living patient can have, the
+/// values past which a reading is more likely a slip of the finger than the patient (saved only once confirmed),
+/// and the usual adult range.
 struct Sign {
     field: &'static str,
     label: &'static str,
     unit: &'static str,
     decimals: u32,
     possible: (i64, i64),
+    plausible: (i64, i64),
     usual: (i64, i64),
 }
 
@@ -369,6 +371,7 @@ const SYSTOLIC: Sign = Sign {
     unit: "mmHg",
     decimals: 0,
     possible: (50, 300),
+    plausible: (70, 220),
     usual: (90, 139),
 };
 const DIASTOLIC: Sign = Sign {
@@ -377,6 +380,7 @@ const DIASTOLIC: Sign = Sign {
     unit: "mmHg",
     decimals: 0,
     possible: (20, 200),
+    plausible: (40, 130),
     usual: (60, 89),
 };
 const TEMPERATURE: Sign = Sign {
@@ -385,6 +389,7 @@ const TEMPERATURE: Sign = Sign {
     unit: "°C",
     decimals: 1,
     possible: (250, 450),
+    plausible: (340, 415),
     usual: (355, 374),
 };
 const PULSE: Sign = Sign {
@@ -393,6 +398,7 @@ const PULSE: Sign = Sign {
     unit: "beats/min",
     decimals: 0,
     possible: (20, 250),
+    plausible: (40, 160),
     usual: (60, 100),
 };
 const RESPIRATORY_RATE: Sign = Sign {
@@ -401,6 +407,7 @@ const RESPIRATORY_RATE: Sign = Sign {
     unit: "breaths/min",
     decimals: 0,
     possible: (4, 80),
+    plausible: (8, 40),
     usual: (12, 20),
 };
 const SPO2: Sign = Sign {
@@ -409,6 +416,7 @@ const SPO2: Sign = Sign {
     unit: "%",
     decimals: 0,
     possible: (50, 100),
+    plausible: (85, 100),
     usual: (95, 100),
 };
 const WEIGHT: Sign = Sign {
@@ -417,6 +425,7 @@ const WEIGHT: Sign = Sign {
     unit: "kg",
     decimals: 1,
     possible: (5, 4000),
+    plausible: (5, 4000),
     usual: (5, 4000),
 };
 const HEIGHT: Sign = Sign {
@@ -425,6 +434,7 @@ const HEIGHT: Sign = Sign {
     unit: "cm",
     decimals: 1,
     possible: (300, 2500),
+    plausible: (300, 2500),
     usual: (300, 2500),
 };
 
@@ -496,6 +506,9 @@ pub struct VitalsForm {
     pub weight: String,
     #[serde(default)]
     pub height: String,
+    /// "1" once the user has confirmed readings past the plausible (see [`VitalsForm::validate`]).
+    #[serde(default)]
+    pub unusual_ok: String,
     /// The form's one-time id (`db::form_ids`).
     #[serde(default)]
     pub form_id: String,
@@ -540,7 +553,43 @@ impl VitalsForm {
         if errors.is_empty() && vitals == Vitals::default() {
             errors.add("systolic", "Record at least one reading.");
         }
+        if errors.is_empty() && self.unusual_ok != "1" {
+            ask_about_unusual(&vitals, &mut errors);
+        }
         if errors.is_empty() { Ok(vitals) } else { Err(errors) }
+    }
+
+    /// Whether the form asks to confirm unusual readings (it did, or they were confirmed).
+    pub fn asks_about_unusual(&self, errors: &FieldErrors) -> bool {
+        errors.get(UNUSUAL_OK).is_some() || self.unusual_ok == "1"
+    }
+}
+
+/// The field that confirms readings past the plausible.
+pub const UNUSUAL_OK: &str = "unusual_ok";
+
+/// A message beside each reading past the plausible (300 mmHg typed for 130), and one asking to confirm them.
+fn ask_about_unusual(vitals: &Vitals, errors: &mut FieldErrors) {
+    let mut any = false;
+    for (sign, value) in vitals.readings() {
+        if value < sign.plausible.0 || value > sign.plausible.1 {
+            any = true;
+            errors.add(
+                sign.field,
+                format!(
+                    "{} {} {} is unusual: check the reading.",
+                    sign.label,
+                    scaled(value, sign.decimals),
+                    sign.unit
+                ),
+            );
+        }
+    }
+    if any {
+        errors.add(
+            UNUSUAL_OK,
+            "Tick this if the unusual readings are right, then save again.",
+        );
     }
 }
 
@@ -562,6 +611,22 @@ impl Vitals {
     }
 
     /// The readings present, in the page's order, with blood pressure as one reading.
+    /// Each reading present with its sign.
+    fn readings(&self) -> impl Iterator<Item = (&'static Sign, i64)> {
+        [
+            (&SYSTOLIC, self.systolic),
+            (&DIASTOLIC, self.diastolic),
+            (&TEMPERATURE, self.temperature_tenths),
+            (&PULSE, self.pulse),
+            (&RESPIRATORY_RATE, self.respiratory_rate),
+            (&SPO2, self.spo2),
+            (&WEIGHT, self.weight_tenths),
+            (&HEIGHT, self.height_mm),
+        ]
+        .into_iter()
+        .filter_map(|(sign, value)| value.map(|value| (sign, value)))
+    }
+
     pub fn shown(&self) -> Vec<Shown> {
         let mut shown = Vec::new();
         if let (Some(high), Some(low)) = (self.systolic, self.diastolic) {
@@ -851,6 +916,32 @@ mod tests {
         assert!(errors.get("diastolic").is_some());
         let errors = form(&[]).validate().unwrap_err();
         assert_eq!(errors.get("systolic"), Some("Record at least one reading."));
+    }
+
+    #[test]
+    fn unusual_readings_are_saved_only_once_confirmed() {
+        let typed = [
+            ("systolic", "300"),
+            ("diastolic", "80"),
+            ("pulse", "72"),
+            ("temperature", "39.5"),
+        ];
+        let errors = form(&typed).validate().unwrap_err();
+        assert_eq!(
+            errors.get("systolic"),
+            Some("Systolic pressure 300 mmHg is unusual: check the reading.")
+        );
+        assert!(errors.get(UNUSUAL_OK).is_some());
+        assert!(
+            errors.get("pulse").is_none() && errors.get("temperature").is_none(),
+            "a fever is not unusual"
+        );
+        let mut confirmed = form(&typed);
+        confirmed.unusual_ok = "1".into();
+        assert_eq!(confirmed.validate().unwrap().systolic, Some(300));
+        assert!(confirmed.asks_about_unusual(&FieldErrors::default()));
+        assert!(form(&[("spo2", "84")]).validate().is_err());
+        assert!(form(&[("spo2", "85"), ("temperature", "34.0")]).validate().is_ok());
     }
 
     #[test]

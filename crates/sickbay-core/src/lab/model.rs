@@ -879,6 +879,8 @@ pub struct HealthRecordForm {
     #[serde(default)]
     pub height: String,
     #[serde(default)]
+    pub unusual_ok: String,
+    #[serde(default)]
     pub eye_left: String,
     #[serde(default)]
     pub eye_right: String,
@@ -899,6 +901,11 @@ pub struct ScreeningDetails {
 }
 
 impl HealthRecordForm {
+    /// Whether the form asks to confirm unusual readings, as the vitals form does.
+    pub fn asks_about_unusual(&self, errors: &FieldErrors) -> bool {
+        self.vitals_form().asks_about_unusual(errors)
+    }
+
     pub fn vitals_form(&self) -> crate::consult::model::VitalsForm {
         crate::consult::model::VitalsForm {
             systolic: self.systolic.clone(),
@@ -909,6 +916,7 @@ impl HealthRecordForm {
             spo2: self.spo2.clone(),
             weight: self.weight.clone(),
             height: self.height.clone(),
+            unusual_ok: self.unusual_ok.clone(),
             form_id: String::new(),
         }
     }
