@@ -242,14 +242,21 @@ async fn matches(
         .await?
         .map(|p| p.allergies)
         .unwrap_or_default();
-    Ok(drugs
+    let mut found: Vec<Match> = drugs
         .into_iter()
         .map(|drug| Match {
             allergy: allergy_match(&allergies, &drug.name, &drug.generic_name),
             chosen: Some(drug.id) == chosen,
             drug,
         })
-        .collect())
+        .collect();
+    // One drug found is picked already, unless the patient's allergies make it a choice to make deliberately.
+    if let [only] = found.as_mut_slice()
+        && only.allergy.is_none()
+    {
+        only.chosen = true;
+    }
+    Ok(found)
 }
 
 /// The section on a page of its own (a refused form, a search or a suggestion without JavaScript), or

@@ -661,11 +661,20 @@ impl WalkInMatches {
         let more = matches.len() > MATCHES_SHOWN;
         matches.truncate(MATCHES_SHOWN);
         let in_queue = InQueue::of(state, &matches).await?;
+        // One patient found (a matric or clinic number typed whole) is chosen already, unless they hold a ticket.
+        let only = match (matches.as_slice(), more) {
+            ([only], false) if in_queue.code_of(only).is_none() => Some(only.clinic_number.clone()),
+            _ => None,
+        };
+        let chosen = match (chosen.trim(), only) {
+            ("", Some(only)) => only,
+            (chosen, _) => chosen.to_owned(),
+        };
         Ok(WalkInMatches {
             typed,
             matches,
             more,
-            chosen: chosen.trim().to_owned(),
+            chosen,
             in_queue,
         })
     }

@@ -442,6 +442,8 @@ async fn quantity_is_suggested_and_drugs_are_found_with_stock(app: TestApp) {
         "{choice}"
     );
     assert!(choice.contains("out of stock"));
+    // The one drug found is picked already.
+    assert!(page.has("input[name=drug_id][checked]"), "{}", page.body);
     let page = rx
         .doctor
         .get(&format!("/visits/{v}/prescription/drugs?drug_q=zzzz"))

@@ -2035,6 +2035,17 @@ async fn choosing_a_walk_in_selects_them_and_adding_is_its_own_act(app: TestApp)
     let choices = matches.texts(".walk-in-matches label.walk-in-match");
     assert_eq!(choices.len(), 2, "{choices:?}");
     assert!(matches.has("fieldset.walk-in-matches > legend"));
+    assert!(!matches.has("input[name=patient][checked]"), "two found: none chosen");
+    // One found (the matric number typed whole) is chosen already; still nobody is added.
+    let one = c
+        .reception
+        .get_with(
+            &format!("/queue/walk-ins/matches?number={}", PATIENTS.matric(2)),
+            &[("HX-Request", "true")],
+        )
+        .await;
+    assert_eq!(one.texts(".walk-in-matches label.walk-in-match").len(), 1);
+    assert!(one.has("input[name=patient][checked]"), "{}", one.body);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM ticket").await,
         0,
