@@ -66,6 +66,7 @@ async fn the_visits_doctor_writes_a_sick_note_the_patient_prints(app: TestApp) {
     print.assert_status(StatusCode::OK);
     assert_eq!(print.text("#letter-to"), "To whom it may concern");
     assert_eq!(print.text("#letter-patient"), "Ada Letter");
+    assert_eq!(print.text("#letter-matric"), PATIENTS.matric(0));
     assert!(
         print.text("#letter-rest").starts_with("3 days, "),
         "{}",

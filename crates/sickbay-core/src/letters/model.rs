@@ -147,6 +147,8 @@ pub struct Letter {
     pub patient_id: i64,
     pub patient_name: String,
     pub clinic_number: String,
+    /// A student's matric number, which their lecturers know them by.
+    pub matric_number: Option<String>,
     pub kind: String,
     pub addressed_to: String,
     pub body: String,

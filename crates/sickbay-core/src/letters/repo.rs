@@ -4,7 +4,7 @@ use super::model::{Letter, LetterInput};
 use crate::db::{Reader, Timestamp, Tx, inserted_id, row_by_id};
 
 const COLUMNS: &str = "l.id, l.visit_id, l.patient_id, p.first_name || ' ' || p.surname AS patient_name,
-    p.clinic_number, l.kind, l.addressed_to, l.body, l.rest_from, l.rest_to, s.full_name AS issued_by_name,
+    p.clinic_number, p.matric_number, l.kind, l.addressed_to, l.body, l.rest_from, l.rest_to, s.full_name AS issued_by_name,
     l.issued_at";
 
 const FROM: &str = "FROM letter l JOIN patient p ON p.id = l.patient_id JOIN staff s ON s.id = l.issued_by";

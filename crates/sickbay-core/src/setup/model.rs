@@ -49,8 +49,21 @@ pub struct Step {
     /// Where the step is done.
     pub href: &'static str,
     pub done: bool,
+    /// Done, but with something still to check (the detail says what).
+    pub attention: bool,
     /// What the clinic has now, or what to do.
     pub detail: String,
+}
+
+impl Step {
+    /// Its mark: "To do", "Check" (done, with something to look at) or "Done".
+    pub fn mark(&self) -> (&'static str, crate::tone::Tone) {
+        match (self.done, self.attention) {
+            (false, _) => ("To do", crate::tone::Tone::Warn),
+            (true, true) => ("Check", crate::tone::Tone::Warn),
+            (true, false) => ("Done", crate::tone::Tone::Good),
+        }
+    }
 }
 
 fn plural(count: i64, one: &str, many: &str) -> String {
@@ -67,6 +80,7 @@ pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
             title: "The clinic's name, address, time zone and currency",
             href: "/admin/settings",
             done: counts.settings_saved > 0,
+            attention: counts.settings_saved > 0 && is_local(&clinic.site_url),
             detail: match (counts.settings_saved > 0, is_local(&clinic.site_url)) {
                 (true, false) => format!("Saved: {facts}."),
                 (true, true) => format!(
@@ -84,6 +98,7 @@ pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
             title: "Consulting rooms",
             href: "/admin/rooms",
             done: counts.rooms > 0,
+            attention: false,
             detail: match counts.rooms {
                 0 => "Add the rooms the waiting-room screen calls patients to.".to_owned(),
                 n => format!("{}.", plural(n, "room", "rooms")),
@@ -94,6 +109,7 @@ pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
             title: "Staff accounts",
             href: "/admin/staff/new",
             done: staffed,
+            attention: false,
             detail: format!(
                 "{} and {} at the front desk{}",
                 plural(counts.doctors, "doctor", "doctors"),
@@ -110,6 +126,7 @@ pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
             title: "Doctors' weekly hours",
             href: "/schedule/hours",
             done: counts.doctors_with_hours > 0,
+            attention: false,
             detail: format!(
                 "{} of {} have hours; students book the times they make.",
                 counts.doctors_with_hours,
@@ -121,6 +138,7 @@ pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
             title: "Fees",
             href: "/admin/fees",
             done: counts.fees > 0,
+            attention: false,
             detail: match counts.fees {
                 0 => "Set the consultation fee (free until you do) and the services you charge for.".to_owned(),
                 n => format!("{} in the fee schedule.", plural(n, "fee", "fees")),
@@ -131,6 +149,7 @@ pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
             title: "Students' access to the portal",
             href: "/patients/portal-access",
             done: clinic.self_registration || counts.portal_accounts > 0,
+            attention: false,
             detail: match (clinic.self_registration, counts.portal_accounts) {
                 (true, _) => "Students may register themselves.".to_owned(),
                 (false, 0) => {
@@ -218,11 +237,12 @@ mod tests {
                 "{local}: {}",
                 step.detail
             );
+            assert_eq!(step.mark().0, "Check", "done, but not to be taken as finished");
         }
-        assert_eq!(
-            steps(&saved, &clinic(false))[0].detail,
-            "Saved: Sickbay Clinic · Africa/Lagos · NGN."
-        );
+        let step = &steps(&saved, &clinic(false))[0];
+        assert_eq!(step.detail, "Saved: Sickbay Clinic · Africa/Lagos · NGN.");
+        assert_eq!(step.mark().0, "Done");
+        assert_eq!(steps(&Counts::default(), &clinic(false))[0].mark().0, "To do");
         assert!(!is_local("https://localhostel.example.org"));
     }
 
