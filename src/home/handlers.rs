@@ -66,6 +66,8 @@ impl SetupList {
             currency: settings.currency().code,
             self_registration: settings.registration.self_registration,
             site_url: settings.messages.site_url.clone(),
+            dispense_only_when_paid: settings.billing.dispense_only_when_paid,
+            doctor_releases: settings.lab.doctor_releases,
         };
         let steps = setup::model::steps(&counts, &clinic);
         Ok(SetupList { steps, on_home })

@@ -1306,6 +1306,13 @@ async fn the_first_run_lists_the_setup_steps_and_marks_each_when_done(app: TestA
         home.text("#setup-settings").contains("Africa/Lagos"),
         "the defaults are shown"
     );
+    assert!(
+        home.text("#setup-settings").contains(
+            "Rules: the pharmacy gives medicines before payment; a result reaches the patient when the lab releases it."
+        ),
+        "the rules a clinic decides on its first day: {}",
+        home.text("#setup-settings")
+    );
     assert!(home.text("#setup-progress").starts_with("0 of 6 done"));
 
     // Each step through its own page (or, for the settings, as the settings page stores them).
@@ -1351,7 +1358,12 @@ async fn the_first_run_lists_the_setup_steps_and_marks_each_when_done(app: TestA
     page.assert_status(StatusCode::OK);
     assert_eq!(setup_step(&page, "settings"), "Check");
     app.set_setting("site_url", "https://clinic.example.edu").await;
+    app.set_setting("billing_dispense_only_when_paid", "1").await;
     let page = admin.get("/admin/setup").await;
+    assert!(
+        page.text("#setup-settings")
+            .contains("the pharmacy gives medicines once the patient has paid")
+    );
     for key in ["settings", "rooms", "staff", "hours", "fees", "portal"] {
         assert_eq!(setup_step(&page, key), "Done", "{key}");
     }

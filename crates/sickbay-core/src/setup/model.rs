@@ -27,6 +27,25 @@ pub struct ClinicFacts {
     pub self_registration: bool,
     /// The address messages link back to (Settings, Messages to patients).
     pub site_url: String,
+    /// The pharmacy waits for the patient's payment (Settings, Billing).
+    pub dispense_only_when_paid: bool,
+    /// A result reaches the patient once the ordering doctor has seen it (Settings, Lab results).
+    pub doctor_releases: bool,
+}
+
+impl ClinicFacts {
+    /// The two rules a clinic decides on its first day, as they stand.
+    fn rules(&self) -> String {
+        let pharmacy = match self.dispense_only_when_paid {
+            true => "the pharmacy gives medicines once the patient has paid",
+            false => "the pharmacy gives medicines before payment",
+        };
+        let results = match self.doctor_releases {
+            true => "a result reaches the patient once their doctor has seen it",
+            false => "a result reaches the patient when the lab releases it",
+        };
+        format!("Rules: {pharmacy}; {results}.")
+    }
 }
 
 /// Whether `site_url` is this machine's own address, which no patient's phone can open.
@@ -77,19 +96,21 @@ pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
     vec![
         Step {
             key: "settings",
-            title: "The clinic's name, address, time zone and currency",
+            title: "The clinic's name, address, time zone, currency and rules",
             href: "/admin/settings",
             done: counts.settings_saved > 0,
             attention: counts.settings_saved > 0 && is_local(&clinic.site_url),
             detail: match (counts.settings_saved > 0, is_local(&clinic.site_url)) {
-                (true, false) => format!("Saved: {facts}."),
+                (true, false) => format!("Saved: {facts}. {}", clinic.rules()),
                 (true, true) => format!(
-                    "Saved: {facts}. Messages still link to {}: give the site's own address under Messages to patients.",
-                    clinic.site_url
+                    "Saved: {facts}. Messages still link to {}: give the site's own address under Messages to patients. {}",
+                    clinic.site_url,
+                    clinic.rules()
                 ),
                 (false, _) => format!(
                     "Now {facts}: check them, with the address printed on receipts and the site's address that \
-                     messages link to, and save."
+                     messages link to, and save. {} Each is a setting (Billing, Lab results).",
+                    clinic.rules()
                 ),
             },
         },
@@ -177,6 +198,8 @@ mod tests {
             currency: "NGN".to_owned(),
             self_registration,
             site_url: "https://clinic.example.edu".to_owned(),
+            dispense_only_when_paid: false,
+            doctor_releases: false,
         }
     }
 
@@ -240,7 +263,20 @@ mod tests {
             assert_eq!(step.mark().0, "Check", "done, but not to be taken as finished");
         }
         let step = &steps(&saved, &clinic(false))[0];
-        assert_eq!(step.detail, "Saved: Sickbay Clinic · Africa/Lagos · NGN.");
+        assert_eq!(
+            step.detail,
+            "Saved: Sickbay Clinic · Africa/Lagos · NGN. Rules: the pharmacy gives medicines before payment; \
+             a result reaches the patient when the lab releases it."
+        );
+        let strict = ClinicFacts {
+            dispense_only_when_paid: true,
+            doctor_releases: true,
+            ..clinic(false)
+        };
+        assert!(steps(&saved, &strict)[0].detail.ends_with(
+            "Rules: the pharmacy gives medicines once the patient has paid; a result reaches the patient once \
+             their doctor has seen it."
+        ));
         assert_eq!(step.mark().0, "Done");
         assert_eq!(steps(&Counts::default(), &clinic(false))[0].mark().0, "To do");
         assert!(!is_local("https://localhostel.example.org"));
