@@ -27,14 +27,6 @@ pub struct BackupsPage {
 }
 
 impl BackupsPage {
-    fn every_hours(&self, plan: &Plan) -> u64 {
-        plan.every.as_secs() / 3600
-    }
-
-    fn folder(&self, plan: &Plan) -> String {
-        plan.folder.display().to_string()
-    }
-
     fn is_stale(&self, copy: &Copy) -> bool {
         copy.is_stale(chrono::Utc::now())
     }

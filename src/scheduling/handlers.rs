@@ -135,12 +135,13 @@ async fn chosen_doctor(
     }
 }
 
-/// The first active doctor (by name) with hours on any of the days `from..=to`: where reception's schedule opens
-/// when no doctor is asked for.
+/// The first active doctor (by name) with hours on any of the days `from..=to`, else the first active doctor:
+/// where reception's schedule opens when no doctor is asked for.
 async fn first_at_work(state: &AppState, (from, to): (NaiveDate, NaiveDate)) -> AppResult<Option<Doctor>> {
     let at_work = service::doctors_with_slots(&state.db, Date(from), Date(to)).await?;
     let doctors = sickbay_core::staff::service::active_doctors(&state.db).await?;
-    Ok(doctors.into_iter().find(|d| at_work.contains(&d.id)))
+    let first_at_work = doctors.iter().position(|d| at_work.contains(&d.id)).unwrap_or(0);
+    Ok(doctors.into_iter().nth(first_at_work))
 }
 
 /// The doctors a user may choose between: none for a doctor (they see their own), every active one otherwise.
@@ -765,11 +766,9 @@ pub async fn schedule(
         text => Date::parse(text).map_err(|err| AppError::BadRequest(err.0))?.0,
     };
     let view = ScheduleView::parse(Some(query.view.as_str()));
-    let doctor = match chosen_doctor(&state, &user, user.scope(), &query.doctor).await? {
-        Some(first) if query.doctor.trim().is_empty() && user.scope().own().is_none() => {
-            Some(first_at_work(&state, view.days(day)).await?.unwrap_or(first))
-        }
-        chosen => chosen,
+    let doctor = match query.doctor.trim().is_empty() && user.scope().own().is_none() {
+        true => first_at_work(&state, view.days(day)).await?,
+        false => chosen_doctor(&state, &user, user.scope(), &query.doctor).await?,
     };
     let shown = Shown { doctor, day, view };
     let mut page = schedule_page(&state, (&user, user.scope()), layout, shown, Problem::default()).await?;

@@ -32,6 +32,16 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The folder, as the pages name it.
+    pub fn folder_text(&self) -> String {
+        self.folder.display().to_string()
+    }
+
+    /// Hours between copies.
+    pub fn every_hours(&self) -> u64 {
+        self.every.as_secs() / 3600
+    }
+
     /// The plan for `db`: `None` on PostgreSQL, or when `every_hours` is 0. The folder defaults to `backups`
     /// beside the database file.
     pub fn for_database(db: &Db, folder: Option<PathBuf>, every_hours: u32, keep: u32) -> Option<Plan> {
@@ -124,16 +134,6 @@ impl Status {
             latest,
             stale,
         }
-    }
-
-    /// The folder, as the page names it.
-    pub fn folder(&self) -> String {
-        self.plan.folder.display().to_string()
-    }
-
-    /// Hours between copies.
-    pub fn every_hours(&self) -> u64 {
-        self.plan.every.as_secs() / 3600
     }
 }
 
