@@ -67,7 +67,7 @@ impl SetupList {
             self_registration: settings.registration.self_registration,
             site_url: settings.messages.site_url.clone(),
             dispense_only_when_paid: settings.billing.dispense_only_when_paid,
-            doctor_releases: settings.lab.doctor_releases,
+            results_release: settings.lab.releaser(),
         };
         let steps = setup::model::steps(&counts, &clinic);
         Ok(SetupList { steps, on_home })
@@ -184,8 +184,8 @@ pub struct DoctorHome {
     open_visits_shown: usize,
     /// Whether the doctor has more open visits than are listed.
     more_open_visits: bool,
-    /// Whether marking a result seen is what sends it to the patient (the clinic's lab setting).
-    seen_releases: bool,
+    /// What marking a result seen does besides, where it sends results to patients (the clinic's lab setting).
+    seen_releases: Option<&'static str>,
 }
 
 impl DoctorHome {
@@ -279,7 +279,7 @@ pub async fn doctor(
         today: state.today(),
         glance,
         more_open_visits: lists.open_visits.len() as i64 > shown,
-        seen_releases: state.settings.get().lab.releaser() == sickbay_core::lab::model::Releaser::OrderingDoctor,
+        seen_releases: state.settings.get().lab.releaser().what_seen_does(),
         open_visits_shown: usize::try_from(shown).unwrap_or(usize::MAX),
         lists,
     })

@@ -452,6 +452,10 @@ impl WorklistRows<'_> {
             (WorklistShow::Release, Releaser::Lab) => {
                 "No results to release. Saved results appear here until they are released."
             }
+            (WorklistShow::Release, Releaser::DoctorIfAbnormal) => {
+                "No results to release. Saved normal results appear here; a low, high or abnormal one goes to the \
+                 patient when the doctor who ordered it marks it seen."
+            }
             (WorklistShow::Release, Releaser::OrderingDoctor) => {
                 "No results to release: here a saved result goes to the patient when the doctor who ordered it marks \
                  it seen."
@@ -801,14 +805,8 @@ pub async fn mark_seen(
     hx: HxRequest,
 ) -> AppResult<Response> {
     let releaser = state.settings.get().lab.releaser();
-    let message = match service::mark_seen(&state.db, &user, &user.actor, id, releaser).await? {
-        true if releaser == Releaser::OrderingDoctor => {
-            "Marked seen: the result is off your list, and the patient can now read it."
-        }
-        true => "Marked seen: the result is off your list and stays in the patient's record.",
-        false => "You had already marked this result seen.",
-    };
-    flash(&session, FlashKind::Success, message).await?;
+    let seen = service::mark_seen(&state.db, &user, &user.actor, id, releaser).await?;
+    flash(&session, FlashKind::Success, seen_message(seen)).await?;
     Ok(redirect(hx, "/doctor#results"))
 }
 
@@ -829,24 +827,28 @@ pub async fn mark_list_seen(
         ));
     }
     let releaser = state.settings.get().lab.releaser();
-    let newly = service::mark_seen_together(&state.db, &user, &user.actor, &ids, releaser).await?;
-    let message = match (newly, releaser) {
-        (0, _) => "You had already marked these results seen.".to_string(),
-        (1, Releaser::OrderingDoctor) => {
-            "Marked 1 result seen: it is off your list, and the patient can now read it.".to_string()
-        }
-        (1, Releaser::Lab) => {
-            "Marked 1 result seen: it is off your list and stays in the patient's record.".to_string()
-        }
-        (n, Releaser::OrderingDoctor) => {
+    let seen = service::mark_seen_together(&state.db, &user, &user.actor, &ids, releaser).await?;
+    flash(&session, FlashKind::Success, seen_message(seen)).await?;
+    Ok(redirect(hx, "/doctor#results"))
+}
+
+/// What a doctor's "Mark seen" tells them: how many results left their list, and whether the patients can
+/// read them now (where they waited for the doctor) or had them already, or will when the lab releases them.
+fn seen_message(seen: service::Seen) -> String {
+    let service::Seen { marked, released } = seen;
+    match (marked, released) {
+        (0, _) => "You had marked it seen already.".to_owned(),
+        (1, 1) => "Marked 1 result seen: it is off your list, and the patient can now read it.".to_owned(),
+        (1, _) => "Marked 1 result seen: it is off your list and stays in the patient's record.".to_owned(),
+        (n, 0) => format!("Marked {n} results seen: they are off your list and stay in the patients' records."),
+        (n, r) if r == n => {
             format!("Marked {n} results seen: they are off your list, and the patients can now read them.")
         }
-        (n, Releaser::Lab) => {
-            format!("Marked {n} results seen: they are off your list and stay in the patients' records.")
-        }
-    };
-    flash(&session, FlashKind::Success, message).await?;
-    Ok(redirect(hx, "/doctor#results"))
+        (n, r) => format!(
+            "Marked {n} results seen: they are off your list, and the patients can now read the {r} that waited \
+             for you."
+        ),
+    }
 }
 
 /// Back to the order's page, saying what was done.

@@ -10,7 +10,7 @@ use tower_sessions::Session;
 use crate::state::AppState;
 use crate::web::extract::{Clinicians, Doctors, PortalUser, Staff};
 use crate::web::filters;
-use crate::web::form::{Form, invalid};
+use crate::web::form::{Form, Query, invalid};
 use crate::web::htmx::HxRequest;
 use crate::web::inline_messages::{Place, out_of_band};
 use crate::web::layout::{FlashKind, Layout, Page, flash_in};
@@ -18,7 +18,7 @@ use crate::web::{AppResult, IdPath};
 use sickbay_core::consult::model::Access;
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::StaffUser;
-use sickbay_core::letters::model::{Letter, LetterFields};
+use sickbay_core::letters::model::{Letter, LetterFields, LetterKind};
 use sickbay_core::letters::service::{self, VisitLetters};
 
 /// The section's message region (and its element id and anchor).
@@ -59,6 +59,25 @@ pub async fn issue(
     let actor = user.actor_with_form(&form.form_id)?;
     let result = service::issue(&state.db, &user, &actor, visit_id, &form.fields).await;
     answered(&state, &user, &session, layout, hx, visit_id, result, form.fields).await
+}
+
+/// The section again as the doctor is filling it in (htmx, when they choose what to write): a letter with no
+/// words yet gets the kind's opening words from the visit as it stands (`service::opening`), theirs otherwise.
+pub async fn form_so_far(
+    user: Staff<Doctors>,
+    IdPath(visit_id): IdPath,
+    Page { state, layout, .. }: Page,
+    Query(fields): Query<LetterFields>,
+) -> AppResult<SectionFragment> {
+    let visit = sickbay_core::consult::service::visit_for(&state.db, &user, visit_id, Access::Write).await?;
+    let mut letters = service::section(&state.db, &user, &visit).await?;
+    letters.fields = fields;
+    if let Some(kind) = LetterKind::parse(&letters.fields.kind)
+        && letters.fields.body.trim().is_empty()
+    {
+        letters.fields.body = service::opening(&state.db, visit_id, kind).await?;
+    }
+    Ok(SectionFragment { layout, letters })
 }
 
 /// Answers the form: the section with the message (htmx), or back to the visit; a refused form again with its

@@ -11,6 +11,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/visits/{id}/letters", post(handlers::issue))
+        .route("/visits/{id}/letters/form", get(handlers::form_so_far))
         .route("/letters/{id}", get(handlers::letter))
         .route("/me/letters/{id}", get(handlers::my_letter))
 }

@@ -129,7 +129,7 @@ impl FormPage {
     fn action(&self) -> String {
         self.patient
             .as_ref()
-            .map_or_else(|| "/patients".to_owned(), |p| format!("/patients/{}/edit", p.id))
+            .map_or_else(|| "/patients/new".to_owned(), |p| format!("/patients/{}/edit", p.id))
     }
 
     /// Whether an option is the chosen one (`selected`), or offered at all: inactive choices are offered only

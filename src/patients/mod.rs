@@ -13,8 +13,8 @@ use crate::state::AppState;
 /// Staff pages.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/patients", get(handlers::search).post(handlers::create))
-        .route("/patients/new", get(handlers::new_form))
+        .route("/patients", get(handlers::search))
+        .route("/patients/new", get(handlers::new_form).post(handlers::create))
         .route("/patients/portal-access", get(sheet::selection).post(sheet::issue))
         .route("/patients/{id}", get(handlers::profile))
         .route("/patients/{id}/edit", get(handlers::edit_form).post(handlers::update))

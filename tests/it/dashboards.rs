@@ -1308,7 +1308,8 @@ async fn the_first_run_lists_the_setup_steps_and_marks_each_when_done(app: TestA
     );
     assert!(
         home.text("#setup-settings").contains(
-            "Rules: the pharmacy gives medicines before payment; a result reaches the patient when the lab releases it."
+            "Rules: the pharmacy gives medicines before payment; a low, high or abnormal result reaches the patient \
+             once their doctor has seen it, others when the lab releases them."
         ),
         "the rules a clinic decides on its first day: {}",
         home.text("#setup-settings")

@@ -216,10 +216,10 @@ async fn a_registration_form_sent_twice_registers_once(app: TestApp) {
     let form = reception.get("/patients/new").await;
     let mut fields = visitor_fields("Ngozi", "Adeyemi", "08031112222");
     fields.push(("form_id", form_id(&form, "form.patient-form")));
-    let first = post_owned(&reception, "/patients", &fields).await;
+    let first = post_owned(&reception, "/patients/new", &fields).await;
     first.assert_status(StatusCode::SEE_OTHER);
     let location = first.location().expect("location").to_owned();
-    let second = post_owned(&reception, "/patients", &fields).await;
+    let second = post_owned(&reception, "/patients/new", &fields).await;
     second.assert_redirect(&location);
     assert_eq!(app.count("SELECT COUNT(*) FROM patient").await, 1);
     let shown = reception.get(&location).await;
@@ -231,8 +231,8 @@ async fn a_registration_form_sent_twice_registers_once(app: TestApp) {
     let mut fields = visitor_fields("Tunde", "Bakare", "08039998888");
     fields.push(("form_id", form_id(&form, "form.patient-form")));
     let (a, b) = tokio::join!(
-        post_owned(&reception, "/patients", &fields),
-        post_owned(&reception, "/patients", &fields)
+        post_owned(&reception, "/patients/new", &fields),
+        post_owned(&reception, "/patients/new", &fields)
     );
     a.assert_status(StatusCode::SEE_OTHER);
     b.assert_status(StatusCode::SEE_OTHER);
@@ -243,7 +243,7 @@ async fn a_registration_form_sent_twice_registers_once(app: TestApp) {
     let other = app.login_as("desk2", Role::Reception).await;
     let mut fields = visitor_fields("Amina", "Bello", "08035556666");
     fields.push(("form_id", "not-one-of-ours".to_owned()));
-    post_owned(&other, "/patients", &fields)
+    post_owned(&other, "/patients/new", &fields)
         .await
         .assert_status(StatusCode::BAD_REQUEST);
     assert_eq!(app.count("SELECT COUNT(*) FROM patient").await, 2);

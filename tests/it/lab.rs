@@ -29,6 +29,8 @@ on_both_databases!(
     two_hands_saving_one_visits_results_write_each_once,
     a_result_saved_meanwhile_is_not_replaced_unseen,
     where_the_doctor_releases_the_patient_reads_a_result_after_the_doctor,
+    an_abnormal_result_waits_for_the_doctor_and_a_normal_one_goes_with_the_lab,
+    a_result_corrected_to_abnormal_while_released_is_never_sent_unseen,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -378,6 +380,7 @@ async fn only_the_visits_doctor_orders_and_cancels_while_it_is_open(app: TestApp
 }
 
 async fn the_lab_records_flags_corrects_and_releases_results_once(app: TestApp) {
+    app.set_setting("lab_results_release", "lab").await;
     let l = lab(&app).await;
     let (hb, mp) = order_both(&app, &l).await;
     // The worklist: oldest first, with the patient, sex, test, specimen and doctor.
@@ -745,6 +748,7 @@ async fn numbers_after_empty_values_are_saved_on_reused_connections(app: TestApp
 }
 
 async fn a_patient_reads_only_released_results(app: TestApp) {
+    app.set_setting("lab_results_release", "lab").await;
     let l = lab(&app).await;
     let (hb, mp) = order_both(&app, &l).await;
     let db = app.db();
@@ -1311,6 +1315,7 @@ async fn the_worklist_shows_the_oldest_orders_and_counts_the_rest(app: TestApp) 
 /// The worklist shows all that waits, or just the tests to take, or just the results to release, on the page
 /// and on its stream; the lab's figures lead to those lists.
 async fn the_worklist_shows_the_tests_to_take_or_the_results_to_release(app: TestApp) {
+    app.set_setting("lab_results_release", "lab").await;
     let l = lab(&app).await;
     let release = l.lab.get("/lab?show=release").await;
     assert_eq!(
@@ -1373,6 +1378,7 @@ async fn the_worklist_shows_the_tests_to_take_or_the_results_to_release(app: Tes
 /// sends the whole sheet back with nothing written), a blank one waits, the doctor is told once, a sheet sent
 /// again writes nothing, and one release tells the patient once.
 async fn a_visits_results_are_typed_and_released_on_one_page(app: TestApp) {
+    app.set_setting("lab_results_release", "lab").await;
     let l = lab(&app).await;
     sqlx::query(
         "UPDATE lab_test SET answers = 'Not seen, Seen (+), Seen (++)', normal_answers = 'Not seen' WHERE id = $1",
@@ -1671,6 +1677,7 @@ async fn a_result_saved_meanwhile_is_not_replaced_unseen(app: TestApp) {
 /// seen, with the usual message; the lab can't release it before (no button, a refusal, not on its list to
 /// release), but may release one the doctor saw before the clinic started waiting.
 async fn where_the_doctor_releases_the_patient_reads_a_result_after_the_doctor(app: TestApp) {
+    app.set_setting("lab_results_release", "lab").await;
     let l = lab(&app).await;
     let (hb, mp) = order_both(&app, &l).await;
     for (order, value) in [(hb, "18"), (mp, "Negative")] {
@@ -1685,7 +1692,7 @@ async fn where_the_doctor_releases_the_patient_reads_a_result_after_the_doctor(a
         .await
         .assert_redirect("/doctor#results");
     assert_eq!(order_status(&app, hb).await, "resulted", "seen while the lab releases");
-    app.set_setting("lab_doctor_releases", "1").await;
+    app.set_setting("lab_results_release", "doctor").await;
 
     let seen_first = l.lab.get(&format!("/lab/orders/{hb}")).await;
     assert!(seen_first.has("#release-form"), "seen already: the lab may release it");
@@ -1753,4 +1760,124 @@ async fn where_the_doctor_releases_the_patient_reads_a_result_after_the_doctor(a
         "{}",
         notices.text("#notices")
     );
+}
+
+/// The new clinic's rule: the lab releases a normal result (and a word result it did not flag), while a high
+/// one is not the lab's to release: it goes to the patient when the doctor who ordered it marks it seen, and
+/// the doctor is told which of their results went on. A clinic that chooses "lab" releases both.
+async fn an_abnormal_result_waits_for_the_doctor_and_a_normal_one_goes_with_the_lab(app: TestApp) {
+    let l = lab(&app).await;
+    let (hb, mp) = order_both(&app, &l).await;
+    for (order, value) in [(hb, "18"), (mp, "Not seen")] {
+        l.lab
+            .post(&format!("/lab/orders/{order}/result"), &[("value", value)])
+            .await
+            .assert_redirect(&format!("/lab/orders/{order}"));
+    }
+    let high = l.lab.get(&format!("/lab/orders/{hb}")).await;
+    assert!(!high.has("#release-form"), "{}", high.body);
+    assert!(high.text("#awaits-doctor").contains("Test dr.okafor"), "{}", high.body);
+    let refused = l.lab.post(&format!("/lab/orders/{hb}/release"), &[]).await;
+    assert!(refused.status.is_client_error(), "{}", refused.status);
+    let to_release = l.lab.get("/lab?show=release").await;
+    assert!(to_release.has(&format!("#work-{mp}")) && !to_release.has(&format!("#work-{hb}")));
+    l.lab
+        .post(&format!("/lab/visits/{}/results/release", l.visit), &[])
+        .await
+        .assert_redirect(&format!("/lab/visits/{}/results", l.visit));
+    assert_eq!(
+        (
+            order_status(&app, mp).await.as_str(),
+            order_status(&app, hb).await.as_str()
+        ),
+        ("released", "resulted")
+    );
+    let patient = PATIENTS.client(&app, 0).await;
+    let mine = patient.get(&format!("/me/visits/{}", l.visit)).await;
+    assert_eq!(mine.texts("#my-results li").len(), 1, "{}", mine.body);
+    assert!(!mine.body.contains("18 g/dL"), "the high result waits for the doctor");
+
+    let (_, doctor) = &l.doctor;
+    let home = doctor.get("/doctor").await;
+    assert!(
+        home.text("#seen-releases").contains("low, high or abnormal"),
+        "{}",
+        home.body
+    );
+    let seen = doctor
+        .post(
+            "/lab/results/seen",
+            &[("order", hb.to_string().as_str()), ("order", mp.to_string().as_str())],
+        )
+        .await;
+    seen.assert_redirect("/doctor#results");
+    let home = doctor.get("/doctor").await;
+    assert!(
+        home.text(".flash-success")
+            .contains("Marked 2 results seen: they are off your list, and the patients can now read the 1 that waited"),
+        "{}",
+        home.body
+    );
+    assert_eq!(order_status(&app, hb).await, "released");
+    assert_eq!(app.audits("lab_order.release").await, 2);
+    let mine = patient.get(&format!("/me/visits/{}", l.visit)).await;
+    assert_eq!(mine.texts("#my-results li").len(), 2);
+
+    app.set_setting("lab_results_release", "lab").await;
+    let someone = OTHERS.named(&app, &["Kemi"]).await[0];
+    let visit = open_visit(&l.doctor.1, someone).await;
+    let high_again = order(&app, &l.doctor.1, visit, l.hb).await;
+    l.lab
+        .post(&format!("/lab/orders/{high_again}/result"), &[("value", "19")])
+        .await
+        .assert_redirect(&format!("/lab/orders/{high_again}"));
+    l.lab
+        .post(&format!("/lab/orders/{high_again}/release"), &[])
+        .await
+        .assert_redirect(&format!("/lab/orders/{high_again}"));
+    assert_eq!(order_status(&app, high_again).await, "released");
+}
+
+/// More patients for the lab's tests: LC/26/0000, ...
+const OTHERS: Students = Students::new("LC", "Labrace");
+
+/// A normal result corrected to a high one while another hand releases it: the database decides, so the
+/// patient never reads a high result the doctor has not seen. Either the release came first (the normal result
+/// went out and the correction is refused) or the correction did (the high result waits).
+async fn a_result_corrected_to_abnormal_while_released_is_never_sent_unseen(app: TestApp) {
+    let l = lab(&app).await;
+    let other = app.login_as("lab.bola", Role::Lab).await;
+    let patients = OTHERS.named(&app, &["Ada", "Bayo", "Chidi", "Dayo"]).await;
+    for (round, patient) in patients.into_iter().enumerate() {
+        let visit = open_visit(&l.doctor.1, patient).await;
+        let hb = order(&app, &l.doctor.1, visit, l.hb).await;
+        let path = format!("/lab/orders/{hb}");
+        l.lab
+            .post(&format!("{path}/result"), &[("value", "14")])
+            .await
+            .assert_redirect(&path);
+        let shown = l
+            .lab
+            .get(&path)
+            .await
+            .attr("input[name=seen]", "value")
+            .expect("the result's version");
+        let (release_path, result_path) = (format!("{path}/release"), format!("{path}/result"));
+        let correction = [("value", "18"), ("seen", shown.as_str())];
+        let (release, correct) = tokio::join!(l.lab.post(&release_path, &[]), other.post(&result_path, &correction),);
+        for response in [&release, &correct] {
+            assert!(response.status.as_u16() < 500, "{}: {}", response.status, response.body);
+        }
+        let (status, value): (String, String) =
+            sqlx::query_as("SELECT status, result_value FROM lab_order WHERE id = $1")
+                .bind(hb)
+                .fetch_one(app.db().pool())
+                .await
+                .expect("order");
+        match status.as_str() {
+            "released" => assert_eq!(value, "14", "round {round}: only the normal result was released"),
+            "resulted" => assert_eq!(value, "18", "round {round}: the high result waits"),
+            other => panic!("round {round}: {other}"),
+        }
+    }
 }

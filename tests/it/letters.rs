@@ -10,6 +10,7 @@ use crate::support::{Students, TestApp, doctor, on_both_databases};
 on_both_databases!(
     the_visits_doctor_writes_a_sick_note_the_patient_prints,
     a_letter_is_refused_with_clear_messages_and_written_once,
+    a_new_letter_starts_with_words_that_name_the_illness_only_to_a_doctor,
 );
 
 const PATIENTS: Students = Students::new("LT", "Letter");
@@ -194,4 +195,49 @@ async fn a_letter_is_refused_with_clear_messages_and_written_once(app: TestApp) 
     assert_eq!((one.status, two.status), (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER));
     assert_eq!(app.count("SELECT COUNT(*) FROM letter").await, 1);
     assert_eq!(app.audits("letter.issue").await, 1);
+}
+
+/// Choosing what to write fills an empty letter with its opening words, from the visit as it stands: a referral
+/// names the diagnosis made since the page opened, a sick note never does; words the doctor typed are kept. Only
+/// the visit's doctor, while it is open, is answered.
+async fn a_new_letter_starts_with_words_that_name_the_illness_only_to_a_doctor(app: TestApp) {
+    let ids = PATIENTS.named(&app, &["Chidi"]).await;
+    let (_, doctor_a) = doctor(&app, "dr.opening").await;
+    let (_, doctor_b) = doctor(&app, "dr.elsewhere").await;
+    let visit = open_visit(&doctor_a, ids[0]).await;
+    let page = doctor_a.get(&format!("/visits/{visit}")).await;
+    assert_eq!(
+        page.attr("#letter-kind", "hx-get"),
+        Some(format!("/visits/{visit}/letters/form"))
+    );
+    doctor_a
+        .post(&format!("/visits/{visit}/diagnoses"), &[("description", "Malaria")])
+        .await
+        .assert_redirect(&format!("/visits/{visit}#diagnoses"));
+    let form = |kind: &str, body: &str| format!("/visits/{visit}/letters/form?kind={kind}&body={body}&addressed_to=");
+
+    let referral = doctor_a.get(&form("referral", "")).await;
+    referral.assert_status(StatusCode::OK);
+    let words = referral.text("#letter-body");
+    assert!(words.contains("seen at our clinic today with Malaria."), "{words}");
+    assert_eq!(
+        referral.attr("#letter-kind option[selected]", "value").as_deref(),
+        Some("referral")
+    );
+    let sick_note = doctor_a.get(&form("sick_note", "")).await.text("#letter-body");
+    assert!(
+        sick_note.contains("not fit to attend lectures") && !sick_note.contains("Malaria"),
+        "{sick_note}"
+    );
+    let typed = doctor_a
+        .get(&form("fitness", "My+own+words"))
+        .await
+        .text("#letter-body");
+    assert_eq!(typed, "My own words");
+    assert_eq!(doctor_a.get(&form("", "")).await.text("#letter-body"), "");
+
+    doctor_b
+        .get(&form("referral", ""))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
 }

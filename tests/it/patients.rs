@@ -89,7 +89,7 @@ async fn post_fields(client: &Client, path: &str, fields: &[(String, String)]) -
 
 /// Registers through the form and returns the new patient's id.
 async fn register(client: &Client, fields: &[(String, String)]) -> i64 {
-    let page = post_fields(client, "/patients", fields).await;
+    let page = post_fields(client, "/patients/new", fields).await;
     page.assert_status(StatusCode::SEE_OTHER);
     page.location()
         .unwrap()
@@ -192,7 +192,7 @@ async fn registration_reports_bad_fields_and_taken_matric_numbers(app: TestApp) 
         ("blood_group".to_owned(), "Z+".to_owned()),
         ("faculty_id".to_owned(), "999".to_owned()),
     ];
-    let page = post_fields(&admin, "/patients", &bad).await;
+    let page = post_fields(&admin, "/patients/new", &bad).await;
     page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     for field in [
         "matric_number",
@@ -214,14 +214,14 @@ async fn registration_reports_bad_fields_and_taken_matric_numbers(app: TestApp) 
     assert_eq!(page.attr("#matric_number", "value").as_deref(), Some("not a matric"));
     // Nothing at all: messages, not a crash.
     admin
-        .post("/patients", &[])
+        .post("/patients/new", &[])
         .await
         .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     // Huge values are refused by the rules.
     let long = "x".repeat(5000);
     let page = post_fields(
         &admin,
-        "/patients",
+        "/patients/new",
         &with(student_fields("PHY/20/0009", "A", "B"), "allergies", &long),
     )
     .await;
@@ -234,7 +234,7 @@ async fn registration_reports_bad_fields_and_taken_matric_numbers(app: TestApp) 
     register(&admin, &student_fields("PHY/20/0001", "Ada", "Obi")).await;
     let taken = post_fields(
         &admin,
-        "/patients",
+        "/patients/new",
         &with(student_fields("phy/20/0001", "Other", "Person"), "phone", ""),
     )
     .await;
@@ -277,12 +277,12 @@ async fn possible_duplicates_are_shown_before_creating(app: TestApp) {
     };
     register(&reception, &visitor("Uche", "08011112222")).await;
     // Same name and date of birth: a warning listing the existing record, nothing created.
-    let warned = post_fields(&reception, "/patients", &visitor("UCHE", "")).await;
+    let warned = post_fields(&reception, "/patients/new", &visitor("UCHE", "")).await;
     warned.assert_status(StatusCode::CONFLICT);
     assert!(warned.text("#duplicates").contains("Uche"));
     assert_eq!(app.count("SELECT COUNT(*) FROM patient").await, 1);
     // Same phone, different name: also a warning.
-    let warned = post_fields(&reception, "/patients", &visitor("Nneka", "0801 111 2222")).await;
+    let warned = post_fields(&reception, "/patients/new", &visitor("Nneka", "0801 111 2222")).await;
     warned.assert_status(StatusCode::CONFLICT);
     // Confirmed as a different person: created.
     register(
@@ -366,7 +366,7 @@ async fn staff_roles_and_patients_get_what_they_may(app: TestApp) {
             client.get(&path).await.assert_status(StatusCode::FORBIDDEN);
         }
         let posts = [
-            "/patients".to_owned(),
+            "/patients/new".to_owned(),
             format!("{profile}/edit"),
             format!("{profile}/approve"),
             format!("{profile}/reset-password"),

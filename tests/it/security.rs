@@ -328,10 +328,10 @@ async fn control_characters_are_refused_in_every_text_field(app: TestApp) {
     let admin = app.admin().await;
     let before = row_counts(&app).await;
     let posts: &[(&str, &str)] = &[
-        ("/patients", "address"),
-        ("/patients", "allergies"),
-        ("/patients", "chronic_conditions"),
-        ("/patients", "first_name"),
+        ("/patients/new", "address"),
+        ("/patients/new", "allergies"),
+        ("/patients/new", "chronic_conditions"),
+        ("/patients/new", "first_name"),
         ("/patients/1/edit", "address"),
         ("/patients/1/appointments", "reason"),
         ("/patients/1/appointments", "override_reason"),

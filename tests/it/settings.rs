@@ -52,6 +52,7 @@ fn valid_form() -> Vec<(&'static str, &'static str)> {
         ("smtp_tls", "STARTTLS"),
         ("sms_endpoint", "https://api.africastalking.com/version1/messaging"),
         ("phone_country_code", "234"),
+        ("lab_results_release", "abnormal"),
     ]
 }
 

@@ -538,7 +538,7 @@ async fn a_full_disk_is_told_as_such_and_reads_go_on(app: TestApp) {
     fill_the_disk(&app).await;
     let fields = a_long_registration("CSC/22/0001");
     let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let refused = admin.post("/patients", &fields).await;
+    let refused = admin.post("/patients/new", &fields).await;
     refused.assert_status(StatusCode::INSUFFICIENT_STORAGE);
     let message = refused.text("main");
     assert!(
@@ -554,7 +554,7 @@ async fn a_full_disk_is_told_as_such_and_reads_go_on(app: TestApp) {
 
     free_the_disk(&app).await;
     admin
-        .post("/patients", &fields)
+        .post("/patients/new", &fields)
         .await
         .assert_status(StatusCode::SEE_OTHER);
     assert_eq!(app.count("SELECT COUNT(*) FROM patient").await, patients + 1);

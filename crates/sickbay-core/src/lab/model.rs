@@ -737,12 +737,60 @@ impl ResultForm {
     }
 }
 
-/// Who sends a result to the patient (the clinic's setting, `lab::settings`): the lab when it releases it, or
-/// the doctor who ordered it when they mark it seen (the patient then never reads a result before their doctor).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Releaser {
-    Lab,
-    OrderingDoctor,
+text_enum! {
+    /// Who sends a result to the patient (the clinic's setting, `lab::settings`): the lab when it releases it;
+    /// the lab for a normal result and the doctor who ordered it for one flagged low, high or abnormal (when they
+    /// mark it seen); or the ordering doctor for every result (the patient then never reads a result before their
+    /// doctor).
+    pub enum Releaser {
+        Lab => "lab",
+        DoctorIfAbnormal => "abnormal",
+        OrderingDoctor => "doctor",
+    }
+}
+
+impl Releaser {
+    /// The setting's choice in the clinic's words.
+    pub fn label(self) -> &'static str {
+        match self {
+            Releaser::Lab => "Every result when the lab releases it",
+            Releaser::DoctorIfAbnormal => {
+                "A normal result when the lab releases it; a low, high or abnormal one when the doctor who ordered it \
+                 has seen it"
+            }
+            Releaser::OrderingDoctor => "Every result when the doctor who ordered it has seen it",
+        }
+    }
+
+    /// Whether a result (`abnormal`: flagged low, high or abnormal) waits for the ordering doctor before it goes
+    /// to the patient.
+    pub fn waits_for_doctor(self, abnormal: bool) -> bool {
+        match self {
+            Releaser::Lab => false,
+            Releaser::DoctorIfAbnormal => abnormal,
+            Releaser::OrderingDoctor => true,
+        }
+    }
+
+    /// What a doctor's "Mark seen" does besides taking a result off their list, where it sends results on.
+    pub fn what_seen_does(self) -> Option<&'static str> {
+        match self {
+            Releaser::Lab => None,
+            Releaser::DoctorIfAbnormal => {
+                Some("A low, high or abnormal result not yet released goes to the patient when you mark it seen.")
+            }
+            Releaser::OrderingDoctor => Some("A result not yet released goes to the patient when you mark it seen."),
+        }
+    }
+
+    /// `waits_for_doctor` as a condition on `lab_order o`, with the doctor not having seen it yet.
+    pub fn waits_for_doctor_sql(self) -> &'static str {
+        match self {
+            Releaser::Lab => "1 = 0",
+            Releaser::DoctorIfAbnormal => "(o.seen_at IS NULL AND o.flag IS NOT NULL AND o.flag <> 'normal')",
+            Releaser::OrderingDoctor => "o.seen_at IS NULL",
+        }
+    }
 }
 
 /// An order as the visit's lab section and the patient's chart show it.
@@ -792,7 +840,7 @@ impl OrderView {
     /// release, or the doctor has seen already (the result of a clinic that waits for the doctor, seen before
     /// it started waiting).
     pub fn lab_may_release(&self, releaser: Releaser) -> bool {
-        self.can(OrderMove::Release) && (releaser == Releaser::Lab || self.seen_at.is_some())
+        self.can(OrderMove::Release) && (!releaser.waits_for_doctor(self.is_abnormal()) || self.seen_at.is_some())
     }
 
     /// Whether the lab may make `mv` now: as `can`, a release also as `lab_may_release`.
@@ -1385,8 +1433,8 @@ mod tests {
     }
 
     #[test]
-    fn a_result_waits_for_the_doctor_only_where_the_doctor_releases() {
-        let view = |status, seen_at| OrderView {
+    fn a_result_waits_for_the_doctor_only_where_the_doctor_releases_it() {
+        let view = |status, flag, seen_at| OrderView {
             id: 1,
             visit_id: 2,
             test_id: 3,
@@ -1399,20 +1447,42 @@ mod tests {
             result_unit: None,
             range_low: None,
             range_high: None,
-            flag: None,
+            flag,
             result_comment: String::new(),
             collected_at: None,
             resulted_at: Some(Timestamp(1)),
             released_at: None,
             seen_at,
         };
-        let unseen = view(OrderStatus::Resulted, None);
+        let unseen = view(OrderStatus::Resulted, Some(ResultFlag::Normal), None);
         assert!(unseen.lab_may_release(Releaser::Lab) && !unseen.awaits_doctor(Releaser::Lab));
         assert!(!unseen.lab_may_release(Releaser::OrderingDoctor) && unseen.awaits_doctor(Releaser::OrderingDoctor));
-        let seen = view(OrderStatus::Resulted, Some(Timestamp(2)));
+        assert!(unseen.lab_may_release(Releaser::DoctorIfAbnormal));
+        let seen = view(OrderStatus::Resulted, Some(ResultFlag::Normal), Some(Timestamp(2)));
         assert!(seen.lab_may_release(Releaser::OrderingDoctor) && !seen.awaits_doctor(Releaser::OrderingDoctor));
-        let released = view(OrderStatus::Released, None);
+        let released = view(OrderStatus::Released, None, None);
         assert!(!released.lab_may_release(Releaser::Lab) && !released.awaits_doctor(Releaser::OrderingDoctor));
+
+        for flag in [ResultFlag::Low, ResultFlag::High, ResultFlag::Abnormal] {
+            let abnormal = view(OrderStatus::Resulted, Some(flag), None);
+            assert!(abnormal.awaits_doctor(Releaser::DoctorIfAbnormal), "{flag:?}");
+            assert!(abnormal.lab_may_release(Releaser::Lab), "{flag:?}");
+            let seen = view(OrderStatus::Resulted, Some(flag), Some(Timestamp(2)));
+            assert!(seen.lab_may_release(Releaser::DoctorIfAbnormal), "{flag:?}");
+        }
+        let unflagged = view(OrderStatus::Resulted, None, None);
+        assert!(
+            unflagged.lab_may_release(Releaser::DoctorIfAbnormal),
+            "words with no flag are not abnormal"
+        );
+    }
+
+    #[test]
+    fn every_releaser_has_its_words_and_its_stored_name() {
+        for releaser in Releaser::ALL {
+            assert_eq!(releaser.as_str().parse::<Releaser>().ok(), Some(*releaser));
+            assert!(releaser.label().ends_with(" it"), "{releaser:?}");
+        }
     }
 
     #[test]

@@ -287,12 +287,10 @@ pub async fn waiting_count(mut db: impl Reader, show: WorklistShow, releaser: Re
 /// waits for the ordering doctor (`OrderView::lab_may_release`).
 fn shown(show: WorklistShow, releaser: Releaser) -> String {
     let statuses = crate::db::word_list(show.statuses().iter().map(|status| status.as_str()));
-    match releaser {
-        Releaser::Lab => format!("o.status IN ({statuses})"),
-        Releaser::OrderingDoctor => {
-            format!("o.status IN ({statuses}) AND (o.status <> 'resulted' OR o.seen_at IS NOT NULL)")
-        }
-    }
+    format!(
+        "o.status IN ({statuses}) AND NOT (o.status = 'resulted' AND {})",
+        releaser.waits_for_doctor_sql()
+    )
 }
 
 /// The orders waiting for the lab counted by status (ordered: to take; resulted: to release).
@@ -395,16 +393,13 @@ pub async fn collect(tx: &mut Tx, order_id: i64, staff_id: i64) -> Result<bool, 
     stamp(tx, sql, order_id, staff_id).await
 }
 
-/// Releases a resulted order to the patient; false when it was not resulted (released already, say) or, where
-/// the ordering doctor releases, they have not seen it.
+/// Releases a resulted order to the patient; false when it was not resulted (released already, say) or it
+/// waits for the ordering doctor to see it.
 pub async fn release(tx: &mut Tx, order_id: i64, staff_id: i64, releaser: Releaser) -> Result<bool, sqlx::Error> {
-    let seen = match releaser {
-        Releaser::Lab => "",
-        Releaser::OrderingDoctor => " AND seen_at IS NOT NULL",
-    };
     let sql = format!(
-        "UPDATE lab_order SET status = 'released', released_by = $2, released_at = $3, updated_at = $3
-         WHERE id = $1 AND status = 'resulted'{seen}"
+        "UPDATE lab_order AS o SET status = 'released', released_by = $2, released_at = $3, updated_at = $3
+         WHERE o.id = $1 AND o.status = 'resulted' AND NOT {}",
+        releaser.waits_for_doctor_sql()
     );
     stamp(tx, &sql, order_id, staff_id).await
 }

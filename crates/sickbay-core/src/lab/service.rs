@@ -283,16 +283,24 @@ pub async fn results_to_review(db: &Db, doctor_id: i64, limit: i64) -> Result<Ve
     Ok(repo::results_to_review(db, doctor_id, limit).await?)
 }
 
-/// The doctor who ordered a test marks its result seen, and it leaves their "Results to review"; false when
-/// they had marked it already.
+/// The doctor who ordered a test marks its result seen, and it leaves their "Results to review" (nothing
+/// marked when they had marked it already).
 pub async fn mark_seen(
     db: &Db,
     user: &StaffUser,
     actor: &Actor,
     order_id: i64,
     releaser: Releaser,
-) -> Result<bool, ServiceError> {
-    Ok(mark_seen_together(db, user, actor, &[order_id], releaser).await? == 1)
+) -> Result<Seen, ServiceError> {
+    mark_seen_together(db, user, actor, &[order_id], releaser).await
+}
+
+/// What a doctor's "Mark seen" did: how many results left their list, and how many of those went to the
+/// patient with it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Seen {
+    pub marked: usize,
+    pub released: usize,
 }
 
 /// The most results a doctor marks seen in one press: their list shows fewer.
@@ -300,15 +308,15 @@ pub const SEEN_AT_ONCE: usize = 100;
 
 /// The doctor marks several of their results seen in one transaction, an audit row each, and learns how many
 /// left their list (one marked seen meanwhile counts as done, not again). One that is not theirs, or has no
-/// result yet, refuses them all. Where the ordering doctor releases results, the ones not released yet go to
-/// their patients now, one message per visit.
+/// result yet, refuses them all. The ones that waited for the doctor (`Releaser::waits_for_doctor`) and are not
+/// released yet go to their patients now, one message per visit; the lab releases the others.
 pub async fn mark_seen_together(
     db: &Db,
     user: &StaffUser,
     actor: &Actor,
     order_ids: &[i64],
     releaser: Releaser,
-) -> Result<usize, ServiceError> {
+) -> Result<Seen, ServiceError> {
     if !user.holds(Role::Doctor) {
         return Err(ServiceError::Forbidden);
     }
@@ -329,7 +337,7 @@ pub async fn mark_seen_together(
             continue;
         };
         newly += 1;
-        if releaser == Releaser::OrderingDoctor && repo::release(&mut tx, id, user.id, releaser).await? {
+        if releaser.waits_for_doctor(order.view.is_abnormal()) && repo::release(&mut tx, id, user.id, releaser).await? {
             audit_release(&mut tx, actor, &order.view, order.patient_id).await?;
             released.push((order.patient_id, order.view));
         }
@@ -340,7 +348,10 @@ pub async fn mark_seen_together(
         tell_results_ready(&mut tx, visit[0].0, &views).await?;
     }
     tx.commit().await?;
-    Ok(newly)
+    Ok(Seen {
+        marked: newly,
+        released: released.len(),
+    })
 }
 
 /// Marks one result seen by the doctor who ordered it; the order, when this marked it (`None`: seen already).

@@ -1,26 +1,34 @@
 //! The lab's settings: who sends a result to the patient.
 
 use crate::lab::model::Releaser;
-use crate::settings_section::Flag;
+use crate::settings_section::{Field, Text};
 
-pub const DOCTOR_RELEASES: Flag = Flag {
-    key: "lab_doctor_releases",
-    label: "A result reaches the patient when the doctor who ordered it has seen it (not when the lab releases it)",
-    default: false,
+/// Who sends a result to the patient. A new clinic holds back what the patient should hear from their doctor: a
+/// low, high or abnormal result waits until the doctor who ordered it has seen it.
+pub const RESULTS_RELEASE: Text<Releaser> = Text {
+    key: "lab_results_release",
+    parse: |text| text.trim().parse(),
+    show: |value| value.as_str().to_owned(),
+    default: || Releaser::DoctorIfAbnormal,
+    look: || Field {
+        label: "A result reaches the patient",
+        kind: "select",
+        required: true,
+        options: Releaser::ALL.iter().map(|releaser| releaser.as_str()).collect(),
+        option_labels: Releaser::ALL.iter().map(|releaser| releaser.label()).collect(),
+        wide: true,
+        ..Field::default()
+    },
 };
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LabSettings {
-    /// Results wait for the ordering doctor's "Mark seen" before the patient sees them.
-    pub doctor_releases: bool,
+    pub releaser: Releaser,
 }
 
 impl LabSettings {
     pub fn releaser(&self) -> Releaser {
-        match self.doctor_releases {
-            true => Releaser::OrderingDoctor,
-            false => Releaser::Lab,
-        }
+        self.releaser
     }
 }
 
@@ -28,7 +36,7 @@ crate::settings_section!(
     LabSettings,
     "Lab results",
     [
-        doctor_releases: DOCTOR_RELEASES,
+        releaser: RESULTS_RELEASE,
     ]
 );
 
@@ -38,9 +46,16 @@ mod tests {
     use crate::settings_section::{Section, Values};
 
     #[test]
-    fn the_lab_releases_unless_the_clinic_waits_for_the_doctor() {
-        assert_eq!(LabSettings::default().releaser(), Releaser::Lab);
-        let stored = Values::from([(DOCTOR_RELEASES.key.to_owned(), "1".to_owned())]);
-        assert_eq!(LabSettings::from_stored(&stored).releaser(), Releaser::OrderingDoctor);
+    fn abnormal_results_wait_for_the_doctor_unless_the_clinic_chooses_otherwise() {
+        assert_eq!(LabSettings::default().releaser(), Releaser::DoctorIfAbnormal);
+        for (stored, releaser) in [("lab", Releaser::Lab), ("doctor", Releaser::OrderingDoctor)] {
+            let values = Values::from([(RESULTS_RELEASE.key.to_owned(), stored.to_owned())]);
+            assert_eq!(LabSettings::from_stored(&values).releaser(), releaser);
+        }
+        let unreadable = Values::from([(RESULTS_RELEASE.key.to_owned(), "1".to_owned())]);
+        assert_eq!(
+            LabSettings::from_stored(&unreadable).releaser(),
+            Releaser::DoctorIfAbnormal
+        );
     }
 }

@@ -53,6 +53,32 @@ impl LetterKind {
     pub fn needs_rest_days(self) -> bool {
         self == LetterKind::SickNote
     }
+
+    /// The words a new letter of this kind starts with, for the doctor to change. A referral names the visit's
+    /// `diagnoses`; a sick note and a fitness certificate never do: they go to lecturers, employers and coaches,
+    /// who are told the days of rest, not the illness.
+    pub fn opening(self, diagnoses: &[String]) -> String {
+        match self {
+            LetterKind::SickNote => "The patient named above was seen at this clinic today and, for medical reasons, \
+                                     is not fit to attend lectures, examinations or other duties on the days of rest \
+                                     given above."
+                .to_owned(),
+            LetterKind::Fitness => "The patient named above was examined at this clinic today and was found to have \
+                                    no medical condition that keeps them from study, sport or work."
+                .to_owned(),
+            LetterKind::Referral => {
+                let seen = match diagnoses {
+                    [] => String::new(),
+                    [one] => format!(" with {one}"),
+                    [rest @ .., last] => format!(" with {} and {last}", rest.join(", ")),
+                };
+                format!(
+                    "Thank you for seeing the patient named above, seen at our clinic today{seen}. I would be \
+                     grateful for your assessment and management."
+                )
+            }
+        }
+    }
 }
 
 /// A letter as the doctor wrote it, checked.
@@ -190,6 +216,35 @@ mod tests {
             body: body.into(),
             rest_from: from.into(),
             rest_to: until.into(),
+        }
+    }
+
+    #[test]
+    fn a_letter_opens_with_words_that_name_the_illness_only_to_a_doctor() {
+        let diagnoses = [
+            "Malaria (B54)".to_owned(),
+            "Anaemia".to_owned(),
+            "Dehydration".to_owned(),
+        ];
+        let referral = LetterKind::Referral.opening(&diagnoses);
+        assert!(
+            referral.contains("today with Malaria (B54), Anaemia and Dehydration."),
+            "{referral}"
+        );
+        assert!(
+            LetterKind::Referral
+                .opening(&diagnoses[..1])
+                .contains("today with Malaria (B54).")
+        );
+        assert!(
+            LetterKind::Referral
+                .opening(&[])
+                .contains("at our clinic today. I would")
+        );
+        for kind in [LetterKind::SickNote, LetterKind::Fitness] {
+            let opening = kind.opening(&diagnoses);
+            assert!(!opening.contains("Malaria") && !opening.contains("  "), "{opening}");
+            assert!(parse_body(&opening).is_ok());
         }
     }
 

@@ -101,6 +101,20 @@ pub async fn own(db: &Db, reads: &Reads, actor: &Actor, patient_id: i64, id: i64
     Ok(letter)
 }
 
+/// The words a new letter of `kind` in the visit starts with (`LetterKind::opening`), from its diagnoses as
+/// they stand now.
+pub async fn opening(db: impl Reader, visit_id: i64, kind: LetterKind) -> Result<String, ServiceError> {
+    let diagnoses = crate::consult::repo::diagnoses_of_visits(db, &[visit_id]).await?;
+    let described: Vec<String> = diagnoses
+        .into_iter()
+        .map(|d| match d.code {
+            Some(code) => format!("{} ({code})", d.description),
+            None => d.description,
+        })
+        .collect();
+    Ok(kind.opening(&described))
+}
+
 /// The letters written in a visit, oldest first (its review before completing lists them).
 pub async fn of_visit(db: impl Reader, visit_id: i64) -> Result<Vec<Letter>, ServiceError> {
     Ok(repo::of_visit(db, visit_id).await?)

@@ -353,7 +353,6 @@ mod tests {
             "booking_one_per_day",
             "billing_dispense_only_when_paid",
             "audit_staff_names_to_patients",
-            "lab_doctor_releases",
             "reminder_hours",
             "smtp_host",
             "smtp_username",

@@ -1,5 +1,7 @@
 //! Which setup steps are done, decided from counts of what the clinic has (pure, unit-tested).
 
+use crate::lab::model::Releaser;
+
 /// What the database holds that the steps are decided from.
 #[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct Counts {
@@ -29,8 +31,8 @@ pub struct ClinicFacts {
     pub site_url: String,
     /// The pharmacy waits for the patient's payment (Settings, Billing).
     pub dispense_only_when_paid: bool,
-    /// A result reaches the patient once the ordering doctor has seen it (Settings, Lab results).
-    pub doctor_releases: bool,
+    /// Who sends a result to the patient (Settings, Lab results).
+    pub results_release: Releaser,
 }
 
 impl ClinicFacts {
@@ -40,9 +42,13 @@ impl ClinicFacts {
             true => "the pharmacy gives medicines once the patient has paid",
             false => "the pharmacy gives medicines before payment",
         };
-        let results = match self.doctor_releases {
-            true => "a result reaches the patient once their doctor has seen it",
-            false => "a result reaches the patient when the lab releases it",
+        let results = match self.results_release {
+            Releaser::Lab => "a result reaches the patient when the lab releases it",
+            Releaser::DoctorIfAbnormal => {
+                "a low, high or abnormal result reaches the patient once their doctor has seen it, others when the \
+                 lab releases them"
+            }
+            Releaser::OrderingDoctor => "a result reaches the patient once their doctor has seen it",
         };
         format!("Rules: {pharmacy}; {results}.")
     }
@@ -199,7 +205,7 @@ mod tests {
             self_registration,
             site_url: "https://clinic.example.edu".to_owned(),
             dispense_only_when_paid: false,
-            doctor_releases: false,
+            results_release: Releaser::Lab,
         }
     }
 
@@ -270,13 +276,22 @@ mod tests {
         );
         let strict = ClinicFacts {
             dispense_only_when_paid: true,
-            doctor_releases: true,
+            results_release: Releaser::OrderingDoctor,
             ..clinic(false)
         };
         assert!(steps(&saved, &strict)[0].detail.ends_with(
             "Rules: the pharmacy gives medicines once the patient has paid; a result reaches the patient once \
              their doctor has seen it."
         ));
+        let held = ClinicFacts {
+            results_release: Releaser::DoctorIfAbnormal,
+            ..clinic(false)
+        };
+        assert!(
+            steps(&saved, &held)[0]
+                .detail
+                .contains("a low, high or abnormal result reaches the patient once")
+        );
         assert_eq!(step.mark().0, "Done");
         assert_eq!(steps(&Counts::default(), &clinic(false))[0].mark().0, "To do");
         assert!(!is_local("https://localhostel.example.org"));
