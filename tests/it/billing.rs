@@ -1653,6 +1653,32 @@ async fn a_covered_patients_invoice_is_split_and_claimed_from_the_scheme(app: Te
         .await
         .assert_status(StatusCode::BAD_REQUEST);
 
+    // The revenue report counts what the scheme owes until it pays: to submit, then submitted.
+    let admin = &d.admin;
+    let share_of = |to_submit: &str, submitted: &str, due: &str| {
+        vec![
+            vec![
+                "Student Health Insurance".to_owned(),
+                "1".to_owned(),
+                to_submit.to_owned(),
+                submitted.to_owned(),
+                due.to_owned(),
+            ],
+            vec![
+                "Total".to_owned(),
+                "1".to_owned(),
+                to_submit.to_owned(),
+                submitted.to_owned(),
+                due.to_owned(),
+            ],
+        ]
+    };
+    let plain_share = sickbay_core::db::Money(scheme_share).format_major(2).replace(',', "");
+    assert_eq!(
+        crate::reports::report_table(admin, "revenue", "due_from_schemes", "").await,
+        share_of(&plain_share, "0.00", &plain_share)
+    );
+
     // Lines move pending → submitted → paid; a rejection needs a reason; an uncovered invoice is no line.
     let (scheme_id, invoice_id) = (scheme.to_string(), claimed.to_string());
     let plain_id = plain.to_string();
@@ -1679,7 +1705,19 @@ async fn a_covered_patients_invoice_is_split_and_claimed_from_the_scheme(app: Te
         let page = d.cashier.post("/billing/claims/mark", &fields).await;
         assert_eq!(page.status, answer, "to {to}: {}", page.body);
         assert_eq!(text(&app, &claim_sql).await, status, "after marking {to}");
+        if status == "submitted" {
+            assert_eq!(
+                crate::reports::report_table(admin, "revenue", "due_from_schemes", "").await,
+                share_of("0.00", &plain_share, &plain_share)
+            );
+        }
     }
+    let report = admin.get("/admin/reports/revenue").await;
+    let due = report.texts("#headlines .stat");
+    assert!(
+        due[3].ends_with("0.00 Due from schemes"),
+        "a paid claim is due no more: {due:?}"
+    );
     assert_eq!(
         text(&app, &format!("SELECT claim_status FROM invoice WHERE id = {plain}")).await,
         "none"

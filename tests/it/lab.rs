@@ -1848,6 +1848,8 @@ async fn a_result_corrected_to_abnormal_while_released_is_never_sent_unseen(app:
     let l = lab(&app).await;
     let other = app.login_as("lab.bola", Role::Lab).await;
     let patients = OTHERS.named(&app, &["Ada", "Bayo", "Chidi", "Dayo"]).await;
+    // A range (and so a flag) needs the patient's sex.
+    app.exec("UPDATE patient SET sex = 'female'").await;
     for (round, patient) in patients.into_iter().enumerate() {
         let visit = open_visit(&l.doctor.1, patient).await;
         let hb = order(&app, &l.doctor.1, visit, l.hb).await;

@@ -89,7 +89,8 @@ impl Report {
             }
             Report::Diagnoses => "The most frequent diagnoses, by ICD-10 code or by the words written.",
             Report::Revenue => {
-                "Money collected and invoiced per day, by method and by patient category, and what is owed."
+                "Money collected and invoiced per day, by method and by patient category, and what patients and \
+                 schemes owe."
             }
             Report::Pharmacy => {
                 "Quantities and value dispensed per drug, the value of the stock on hand, and what expires soon."
@@ -194,6 +195,11 @@ impl Report {
                     table: "owed",
                     column: "Owed",
                     label: "Owed now",
+                },
+                HeadlineOf {
+                    table: "due_from_schemes",
+                    column: "Due",
+                    label: "Due from schemes",
                 },
             ],
             Report::Pharmacy => &[

@@ -288,6 +288,32 @@ pub async fn owed(mut db: impl Reader) -> Result<Vec<Owed>, sqlx::Error> {
     .await
 }
 
+/// What a scheme owes on issued invoices: its shares not claimed yet, and those claimed and not paid.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DueFromScheme {
+    pub scheme: String,
+    pub to_submit: Money,
+    pub submitted: Money,
+    pub invoices: i64,
+}
+
+/// What each scheme owes now (its share of invoices not void, whose claim line is to submit or submitted), by
+/// name.
+pub async fn due_from_schemes(mut db: impl Reader) -> Result<Vec<DueFromScheme>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.name AS scheme, COUNT(*) AS invoices,
+                CAST(SUM(CASE WHEN i.claim_status = 'pending' THEN i.scheme_share ELSE 0 END) AS BIGINT) AS to_submit,
+                CAST(SUM(CASE WHEN i.claim_status = 'submitted' THEN i.scheme_share ELSE 0 END) AS BIGINT) AS submitted
+         FROM invoice i JOIN scheme s ON s.id = i.scheme_id
+         WHERE i.status IN ('issued', 'partly_paid', 'paid') AND i.claim_status IN ('pending', 'submitted')
+           AND i.scheme_share > 0
+         GROUP BY s.id, s.name
+         ORDER BY s.name, s.id",
+    )
+    .fetch_all(db.exec())
+    .await
+}
+
 /// A drug's stock on hand and its value at cost and at the catalogue's price.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct StockValue {

@@ -117,7 +117,8 @@ pub async fn report(ctx: &Context<'_>, report: Report, period: Period) -> Result
         Report::Diagnoses => shown::diagnoses(&figures, crate::consult::icd::describe),
         Report::Revenue => {
             let owed = repo::owed(ctx.db).await?;
-            shown::revenue(&figures, period, &owed, ctx.today, ctx.currency)
+            let schemes = repo::due_from_schemes(ctx.db).await?;
+            shown::revenue(&figures, period, (&owed, &schemes), ctx.today, ctx.currency)
         }
         Report::Pharmacy => {
             let today = Date(ctx.today);

@@ -10,7 +10,7 @@ use super::model::{
     AppointmentCounts, Cell, Figure, Headline, Histogram, Metric, Period, Report, Table, Total, diagnosis_label,
     histograms, per_day, per_day_and_dim, per_dim, percentile, rate_bp,
 };
-use super::repo::{Expiring, Owed, StockValue};
+use super::repo::{DueFromScheme, Expiring, Owed, StockValue};
 use crate::db::{Currency, Money};
 
 /// What a report shows: its charts, then its tables.
@@ -385,8 +385,15 @@ fn age_band(issued: NaiveDate, today: NaiveDate) -> usize {
 
 const AGE_BANDS: [&str; 4] = ["Up to 30 days", "31 to 60 days", "61 to 90 days", "Over 90 days"];
 
-/// Money collected and invoiced per day, by method and by category, and the balances owed now.
-pub fn revenue(figures: &[Figure], period: Period, owed: &[Owed], today: NaiveDate, currency: &Currency) -> Shown {
+/// Money collected and invoiced per day, by method and by category, and what patients (`owed`) and schemes owe
+/// now.
+pub fn revenue(
+    figures: &[Figure],
+    period: Period,
+    (owed, schemes): (&[Owed], &[DueFromScheme]),
+    today: NaiveDate,
+    currency: &Currency,
+) -> Shown {
     let collected = per_day(figures, Metric::CollectedByMethod, period);
     let invoiced = per_day(figures, Metric::Invoiced, period);
     let methods = per_day_and_dim(figures, Metric::CollectedByMethod);
@@ -518,6 +525,7 @@ pub fn revenue(figures: &[Figure], period: Period, owed: &[Owed], today: NaiveDa
                     Cell::Money(Money(owed_total)),
                 ]),
             },
+            due_from_schemes(schemes),
             Table {
                 slug: "owed_by_category",
                 caption: "Balances owed now, by patient category".into(),
@@ -533,6 +541,37 @@ pub fn revenue(figures: &[Figure], period: Period, owed: &[Owed], today: NaiveDa
                 ]),
             },
         ],
+    }
+}
+
+/// What each scheme owes now: its shares to submit, and submitted but not paid.
+fn due_from_schemes(schemes: &[DueFromScheme]) -> Table {
+    let row = |name: String, invoices: i64, to_submit: i64, submitted: i64| {
+        vec![
+            Cell::Text(name),
+            Cell::Count(invoices),
+            Cell::Money(Money(to_submit)),
+            Cell::Money(Money(submitted)),
+            Cell::Money(Money(to_submit + submitted)),
+        ]
+    };
+    let sum = |pick: fn(&DueFromScheme) -> i64| schemes.iter().map(pick).sum::<i64>();
+    let mut total = row(
+        String::new(),
+        sum(|s| s.invoices),
+        sum(|s| s.to_submit.0),
+        sum(|s| s.submitted.0),
+    );
+    total[0] = total_label();
+    Table {
+        slug: "due_from_schemes",
+        caption: "Due from schemes now: their shares of invoices, to submit or submitted and not paid".into(),
+        header: vec!["Scheme", "Invoices", "To submit", "Submitted", "Due"],
+        rows: schemes
+            .iter()
+            .map(|s| row(s.scheme.clone(), s.invoices, s.to_submit.0, s.submitted.0))
+            .collect(),
+        total: Some(total),
     }
 }
 
@@ -826,7 +865,21 @@ mod tests {
                 owed: Money(300),
             },
         ];
-        let shown = revenue(&figures, period, &owed, day("2026-11-01"), &ngn());
+        let schemes = [
+            DueFromScheme {
+                scheme: "NHIS".into(),
+                to_submit: Money(1_200),
+                submitted: Money(0),
+                invoices: 1,
+            },
+            DueFromScheme {
+                scheme: "Student Health".into(),
+                to_submit: Money(500),
+                submitted: Money(2_000),
+                invoices: 3,
+            },
+        ];
+        let shown = revenue(&figures, period, (&owed, &schemes), day("2026-11-01"), &ngn());
         let by_day = &shown.tables[0];
         assert_eq!(
             by_day.header,
@@ -840,6 +893,18 @@ mod tests {
         assert_eq!(
             aged.total.as_ref().map(|t| t[2].clone()),
             Some(Cell::Money(Money(1_000)))
+        );
+        let due = &shown.tables[3];
+        assert_eq!(due.slug, "due_from_schemes");
+        assert_eq!(due.rows[1][4], Cell::Money(Money(2_500)));
+        assert_eq!(
+            due.total.as_ref().map(|t| t[1..].to_vec()),
+            Some(vec![
+                Cell::Count(4),
+                Cell::Money(Money(1_700)),
+                Cell::Money(Money(2_000)),
+                Cell::Money(Money(3_700))
+            ])
         );
         assert_eq!(
             shown.headlines(Report::Revenue),
@@ -855,6 +920,10 @@ mod tests {
                 Headline {
                     label: "Owed now",
                     value: Cell::Money(Money(1_000))
+                },
+                Headline {
+                    label: "Due from schemes",
+                    value: Cell::Money(Money(3_700))
                 },
             ]
         );
@@ -878,7 +947,7 @@ mod tests {
                 Report::Appointments => appointments(&[], period),
                 Report::Times => times(&[], period, &names),
                 Report::Diagnoses => diagnoses(&[], |_| None),
-                Report::Revenue => revenue(&[], period, &[], period.to, &ngn()),
+                Report::Revenue => revenue(&[], period, (&[], &[]), period.to, &ngn()),
                 Report::Pharmacy => pharmacy(&[], &names, &[], &[], &ngn()),
                 Report::Students => students(&[], &academic),
             };
