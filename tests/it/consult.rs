@@ -291,6 +291,23 @@ async fn vitals_refuse_impossible_values_and_flag_unusual_ones(app: TestApp) {
         .await
         .assert_redirect(&format!("/visits/{visit}#vitals"));
     assert_eq!(app.count("SELECT COUNT(*) FROM vitals WHERE systolic = 300").await, 1);
+    // A weight far from the last (70 kg) is asked about the same way, saved once confirmed.
+    let asked = doctor.post(&path, &[("weight", "57")]).await;
+    asked.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        asked.text("#weight-error"),
+        "Weight 57.0 kg is 13.0 kg less than last time (70.0 kg): check the reading."
+    );
+    assert!(asked.has("#unusual_ok[type=checkbox]"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM vitals WHERE weight_tenths = 570").await, 0);
+    doctor
+        .post(&path, &[("weight", "57"), ("unusual_ok", "1")])
+        .await
+        .assert_redirect(&format!("/visits/{visit}#vitals"));
+    doctor
+        .post(&path, &[("weight", "59")])
+        .await
+        .assert_redirect(&format!("/visits/{visit}#vitals"));
     // A second reading draws a trend.
     doctor.post(&path, &[("temperature", "37.2")]).await;
     let page = doctor.get(&format!("/visits/{visit}")).await;

@@ -559,11 +559,44 @@ impl VitalsForm {
         if errors.is_empty() { Ok(vitals) } else { Err(errors) }
     }
 
+    /// A weight far from the patient's last (`last_weight_tenths`, recorded in the last [`WEIGHT_SINCE_DAYS`]
+    /// days) is asked about as an unusual reading is, unless the form confirms the readings: 68.0 kg typed for
+    /// 86.0, or a loss the doctor should look at.
+    pub fn check_weight_change(&self, vitals: &Vitals, last_weight_tenths: Option<i64>) -> Result<(), FieldErrors> {
+        let (Some(now), Some(last)) = (vitals.weight_tenths, last_weight_tenths) else {
+            return Ok(());
+        };
+        if self.unusual_ok == "1" || (now - last).abs() <= WEIGHT_CHANGE_KG_TENTHS.max(last / 10) {
+            return Ok(());
+        }
+        let mut errors = FieldErrors::default();
+        let (change, direction) = match now > last {
+            true => (now - last, "more"),
+            false => (last - now, "less"),
+        };
+        errors.add(
+            WEIGHT.field,
+            format!(
+                "Weight {} kg is {} kg {direction} than last time ({} kg): check the reading.",
+                scaled(now, 1),
+                scaled(change, 1),
+                scaled(last, 1)
+            ),
+        );
+        errors.add(UNUSUAL_OK, "Tick this if the weight is right, then save again.");
+        Err(errors)
+    }
+
     /// Whether the form asks to confirm unusual readings (it did, or they were confirmed).
     pub fn asks_about_unusual(&self, errors: &FieldErrors) -> bool {
         errors.get(UNUSUAL_OK).is_some() || self.unusual_ok == "1"
     }
 }
+
+/// A weight change asked about: more than 5 kg and more than a tenth of the last weight.
+const WEIGHT_CHANGE_KG_TENTHS: i64 = 50;
+/// How far back the last weight is looked for: a change over a longer time is no slip of the hand.
+pub const WEIGHT_SINCE_DAYS: i64 = 180;
 
 /// The field that confirms readings past the plausible.
 pub const UNUSUAL_OK: &str = "unusual_ok";
@@ -942,6 +975,36 @@ mod tests {
         assert!(confirmed.asks_about_unusual(&FieldErrors::default()));
         assert!(form(&[("spo2", "84")]).validate().is_err());
         assert!(form(&[("spo2", "85"), ("temperature", "34.0")]).validate().is_ok());
+    }
+
+    #[test]
+    fn a_weight_far_from_the_last_is_asked_about_until_confirmed() {
+        let typed = form(&[("weight", "68.0")]);
+        let vitals = typed.validate().unwrap();
+        let errors = typed.check_weight_change(&vitals, Some(860)).unwrap_err();
+        assert_eq!(
+            errors.get("weight"),
+            Some("Weight 68.0 kg is 18.0 kg less than last time (86.0 kg): check the reading.")
+        );
+        assert!(errors.get(UNUSUAL_OK).is_some());
+        let gained = form(&[("weight", "60.5")]);
+        assert!(
+            gained
+                .check_weight_change(&gained.validate().unwrap(), Some(540))
+                .is_err()
+        );
+        // Within 5 kg, or within a tenth of a heavy patient's weight, or no weight before: no question.
+        assert!(typed.check_weight_change(&vitals, Some(720)).is_ok());
+        let heavy = form(&[("weight", "128.0")]);
+        assert!(
+            heavy
+                .check_weight_change(&heavy.validate().unwrap(), Some(1_200))
+                .is_ok()
+        );
+        assert!(typed.check_weight_change(&vitals, None).is_ok());
+        let mut confirmed = form(&[("weight", "68.0")]);
+        confirmed.unusual_ok = "1".into();
+        assert!(confirmed.check_weight_change(&vitals, Some(860)).is_ok());
     }
 
     #[test]

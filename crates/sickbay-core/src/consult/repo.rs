@@ -183,6 +183,19 @@ pub async fn open_visits(mut db: impl Reader, limit: i64) -> Result<Vec<VisitLin
     .await
 }
 
+/// The patient's last weight recorded since `since`, in tenths of a kilogram.
+pub async fn last_weight(tx: &mut Tx, patient_id: i64, since: Timestamp) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT weight_tenths FROM vitals
+         WHERE patient_id = $1 AND weight_tenths IS NOT NULL AND recorded_at >= $2
+         ORDER BY recorded_at DESC, id DESC LIMIT 1",
+    )
+    .bind(patient_id)
+    .bind(since)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
 pub async fn insert_vitals(
     tx: &mut Tx,
     patient_id: i64,

@@ -4,15 +4,15 @@
 //! and `writable_visit_in`.
 
 use super::model::{
-    Access, DraftChoice, NoteKind, Recorded, Reviewed, Visit, VisitLine, VitalsForm, check_review, parse_draft,
-    parse_note,
+    Access, DraftChoice, NoteKind, Recorded, Reviewed, Visit, VisitLine, VitalsForm, WEIGHT_SINCE_DAYS, check_review,
+    parse_draft, parse_note,
 };
 use super::repo::{self, NewVisit};
 use crate::audit::{self, AuditEntry, Reads};
 use crate::db::events::{Call, Event};
 use crate::db::form_ids::Claim;
 use crate::db::paging::CursorPage;
-use crate::db::{Date, Db, Reader, Tx, is_unique_violation};
+use crate::db::{Date, Db, Reader, Timestamp, Tx, is_unique_violation};
 use crate::error::ServiceError;
 use crate::identity::{Actor, Role, StaffUser};
 use crate::queue::model::{Move, TicketStatus};
@@ -433,6 +433,10 @@ pub async fn record_vitals(
         return Ok(());
     }
     let visit = writable_visit_in(&mut tx, user, visit_id, Access::Vitals).await?;
+    let since = Timestamp(Timestamp::now().0 - WEIGHT_SINCE_DAYS * 24 * 3_600_000);
+    let last_weight = repo::last_weight(&mut tx, visit.patient_id, since).await?;
+    form.check_weight_change(&vitals, last_weight)
+        .map_err(ServiceError::Invalid)?;
     let id = repo::insert_vitals(&mut tx, visit.patient_id, Some(visit.id), None, &vitals, user.id).await?;
     let entry = AuditEntry::new(VITALS).record("vitals", id).patient(visit.patient_id);
     audit::record_form(&mut tx, actor, entry, VITALS, id).await?;
