@@ -299,7 +299,10 @@ async fn vitals_refuse_impossible_values_and_flag_unusual_ones(app: TestApp) {
         "Weight 57.0 kg is 13.0 kg less than last time (70.0 kg): check the reading."
     );
     assert!(asked.has("#unusual_ok[type=checkbox]"));
-    assert_eq!(app.count("SELECT COUNT(*) FROM vitals WHERE weight_tenths = 570").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM vitals WHERE weight_tenths = 570").await,
+        0
+    );
     doctor
         .post(&path, &[("weight", "57"), ("unusual_ok", "1")])
         .await

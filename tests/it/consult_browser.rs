@@ -97,6 +97,17 @@ async fn a_doctor_sees_a_patient_from_call_next_to_complete_on_one_screen(app: T
     doctor.click_live(".code-matches button[value=B54]").await;
     wait_for_text(&doctor, "#diagnosis-list", "Unspecified malaria").await;
 
+    // Choosing what to write puts the letter's opening words in: a referral names the diagnosis just made.
+    doctor.click_in_view("#letters summary").await;
+    choose(&doctor, "#letter-kind", "referral").await;
+    wait_for(
+        &doctor,
+        "#letter-body",
+        |t| t.contains("seen at our clinic today with Unspecified malaria (B54)."),
+        "the referral's opening words",
+    )
+    .await;
+
     // A two-item prescription: drugs found by typing, the first quantity suggested by the server.
     pick_drug(&doctor, "amox", amoxicillin).await;
     doctor.fill("#dose", "500 mg").await;
