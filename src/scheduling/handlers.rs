@@ -529,6 +529,21 @@ pub struct ScheduleDay {
     pub slots: Vec<SlotRow>,
     pub statuses: Vec<(AppointmentStatus, i64)>,
     pub appointment_count: i64,
+    /// The week view's appointments still to happen, in time order.
+    pub upcoming: Vec<AppointmentView>,
+}
+
+impl ScheduleDay {
+    /// The appointments still to happen the week view lists; the rest are counted under them.
+    pub const UPCOMING_SHOWN: usize = 8;
+
+    pub fn upcoming_shown(&self) -> &[AppointmentView] {
+        &self.upcoming[..self.upcoming.len().min(Self::UPCOMING_SHOWN)]
+    }
+
+    pub fn upcoming_more(&self) -> usize {
+        self.upcoming.len().saturating_sub(Self::UPCOMING_SHOWN)
+    }
 }
 
 /// A doctor's days as the schedule shows them (the day view with its slots).
@@ -555,8 +570,14 @@ fn schedule_days(from: NaiveDate, to: NaiveDate, data: ScheduleData) -> Vec<Sche
             slots: Vec::new(),
             statuses: Vec::new(),
             appointment_count: 0,
+            upcoming: Vec::new(),
         })
         .collect();
+    for a in data.upcoming {
+        if let Some(day) = days.iter_mut().find(|d| d.day == a.day) {
+            day.upcoming.push(a);
+        }
+    }
     let mut by_slot: HashMap<i64, Vec<AppointmentView>> = HashMap::new();
     for a in data.appointments {
         if let Some(day) = days.iter_mut().find(|d| d.day == a.day) {

@@ -881,6 +881,16 @@ async fn the_week_counts_are_the_days_slots(app: TestApp) {
         }
     }
     assert_eq!(week.texts("#week .week-appointments li").len(), 1);
+    // The booking still to come is listed under its day with its time and patient.
+    let upcoming = week.texts(&format!("section[aria-labelledby='day-{day}'] .week-upcoming li"));
+    assert_eq!(upcoming, ["09:00 Ada Obi"], "{}", week.body);
+    assert_eq!(
+        week.attr(
+            &format!("section[aria-labelledby='day-{day}'] .week-upcoming a"),
+            "href"
+        ),
+        Some(format!("/patients/{p}"))
+    );
     // The day view says the same of its day.
     let page = doc.get(&format!("/schedule?day={day}")).await;
     assert_eq!(page.texts("#slots > li").len() as i64, slots_on(&app, id, day).await);

@@ -592,6 +592,26 @@ pub async fn appointments_between(
     .await
 }
 
+/// A doctor's appointments still to happen (booked, here or with the doctor) on the days `from..=to`, in time
+/// order: the week view lists them.
+pub async fn live_appointments_between(
+    mut db: impl Reader,
+    doctor_id: i64,
+    from: Date,
+    to: Date,
+) -> Result<Vec<AppointmentView>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM}
+         WHERE sl.doctor_id = $1 AND sl.day >= $2 AND sl.day <= $3 AND a.status IN {LIVE_STATUSES}
+         ORDER BY sl.starts_at, a.id"
+    ))
+    .bind(doctor_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(db.exec())
+    .await
+}
+
 /// Every doctor's appointments on a day in one status, in time order (index `appointment_day`).
 pub async fn appointments_on(
     mut db: impl Reader,

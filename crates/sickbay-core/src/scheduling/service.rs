@@ -657,23 +657,27 @@ pub async fn upcoming_closures(db: &Db, scope: DoctorScope, from: Date) -> Resul
 }
 
 /// What a doctor's schedule shows for the days `from..=to`: the counts per day (from the database), and the
-/// slots with their appointments (the day view) or the appointments counted by status (the week view).
+/// slots with their appointments (the day view) or the appointments counted by status and those still to
+/// happen (the week view).
 #[derive(Default)]
 pub struct ScheduleData {
     pub counts: Vec<DayCounts>,
     pub slots: Vec<Slot>,
     pub appointments: Vec<AppointmentView>,
     pub statuses: Vec<StatusCount>,
+    /// The week's appointments still to happen.
+    pub upcoming: Vec<AppointmentView>,
 }
 
 /// A doctor's days `from..=to`: the slot counts, and either every slot with its appointments (a day) or the
-/// appointments counted by status (a week: seven glances, not hundreds of rows).
+/// appointments counted by status with those still to happen listed (a week: seven glances, not every slot).
 pub async fn schedule(db: &Db, doctor_id: i64, from: Date, to: Date, with_slots: bool) -> ServiceResult<ScheduleData> {
     let counts = repo::day_counts(db, doctor_id, from, to).await?;
     if !with_slots {
         return Ok(ScheduleData {
             counts,
             statuses: repo::status_counts(db, doctor_id, from, to).await?,
+            upcoming: repo::live_appointments_between(db, doctor_id, from, to).await?,
             ..ScheduleData::default()
         });
     }
@@ -681,7 +685,7 @@ pub async fn schedule(db: &Db, doctor_id: i64, from: Date, to: Date, with_slots:
         counts,
         slots: repo::slots_between(db, doctor_id, from, to).await?,
         appointments: repo::appointments_between(db, doctor_id, from, to).await?,
-        statuses: Vec::new(),
+        ..ScheduleData::default()
     })
 }
 
