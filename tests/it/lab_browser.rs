@@ -46,6 +46,8 @@ async fn still_marked(b: &Browser) -> bool {
 }
 
 async fn a_result_recorded_by_the_lab_appears_on_the_doctors_open_visit(app: TestApp) {
+    // The lab releases every result here, the low ones too (by default those wait for the doctor).
+    app.set_setting("lab_results_release", "lab").await;
     let l = lab(&app).await;
     let backend = format!("{:?}", app.db().backend()).to_lowercase();
     let visit_path = format!("/visits/{}", l.visit);
@@ -129,6 +131,8 @@ async fn a_result_recorded_by_the_lab_appears_on_the_doctors_open_visit(app: Tes
 /// From the worklist to the visit's sheet, on a phone and a desktop: a number typed, an answer chosen, both
 /// saved with one button, then released with one more.
 async fn the_lab_types_a_visits_results_on_one_page_at_both_sizes(app: TestApp) {
+    // The lab releases every result here, the low ones too (by default those wait for the doctor).
+    app.set_setting("lab_results_release", "lab").await;
     let l = lab(&app).await;
     sqlx::query("UPDATE lab_test SET answers = 'Not seen, Seen (+)', normal_answers = 'Not seen' WHERE id = $1")
         .bind(l.mp)
