@@ -62,7 +62,8 @@ pub async fn issue(
 }
 
 /// The section again as the doctor is filling it in (htmx, when they choose what to write): a letter with no
-/// words yet gets the kind's opening words from the visit as it stands (`service::opening`), theirs otherwise.
+/// words of the doctor's own gets the kind's opening words from the visit as it stands
+/// (`service::words_for_kind`).
 pub async fn form_so_far(
     user: Staff<Doctors>,
     IdPath(visit_id): IdPath,
@@ -71,12 +72,11 @@ pub async fn form_so_far(
 ) -> AppResult<SectionFragment> {
     let visit = sickbay_core::consult::service::visit_for(&state.db, &user, visit_id, Access::Write).await?;
     let mut letters = service::section(&state.db, &user, &visit).await?;
-    letters.fields = fields;
-    if let Some(kind) = LetterKind::parse(&letters.fields.kind)
-        && letters.fields.body.trim().is_empty()
-    {
-        letters.fields.body = service::opening(&state.db, visit_id, kind).await?;
-    }
+    let kind = LetterKind::parse(&fields.kind);
+    letters.fields = LetterFields {
+        body: service::words_for_kind(&state.db, visit_id, kind, &fields.body).await?,
+        ..fields
+    };
     Ok(SectionFragment { layout, letters })
 }
 

@@ -97,8 +97,17 @@ async fn a_doctor_sees_a_patient_from_call_next_to_complete_on_one_screen(app: T
     doctor.click_live(".code-matches button[value=B54]").await;
     wait_for_text(&doctor, "#diagnosis-list", "Unspecified malaria").await;
 
-    // Choosing what to write puts the letter's opening words in: a referral names the diagnosis just made.
+    // Choosing what to write puts the letter's opening words in, and another choice changes them: a referral
+    // names the diagnosis just made, and has no days of rest.
     doctor.click_in_view("#letters summary").await;
+    choose(&doctor, "#letter-kind", "sick_note").await;
+    wait_for(
+        &doctor,
+        "#letter-body",
+        |t| t.contains("not fit to attend lectures"),
+        "a sick note's words",
+    )
+    .await;
     choose(&doctor, "#letter-kind", "referral").await;
     wait_for(
         &doctor,
@@ -107,6 +116,11 @@ async fn a_doctor_sees_a_patient_from_call_next_to_complete_on_one_screen(app: T
         "the referral's opening words",
     )
     .await;
+    let rest_days = doctor.element(".letter-rest-days").await;
+    assert!(
+        !rest_days.is_displayed().await.expect("displayed"),
+        "a referral gives no rest"
+    );
 
     // A two-item prescription: drugs found by typing, the first quantity suggested by the server.
     pick_drug(&doctor, "amox", amoxicillin).await;

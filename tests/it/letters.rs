@@ -229,6 +229,10 @@ async fn a_new_letter_starts_with_words_that_name_the_illness_only_to_a_doctor(a
         sick_note.contains("not fit to attend lectures") && !sick_note.contains("Malaria"),
         "{sick_note}"
     );
+    // Chosen again, the kind's words replace another kind's opening, never the doctor's own.
+    let encoded: String = url::form_urlencoded::byte_serialize(sick_note.as_bytes()).collect();
+    let switched = doctor_a.get(&form("referral", &encoded)).await.text("#letter-body");
+    assert!(switched.starts_with("Thank you for seeing"), "{switched}");
     let typed = doctor_a
         .get(&form("fitness", "My+own+words"))
         .await

@@ -753,12 +753,11 @@ impl Releaser {
     /// The setting's choice in the clinic's words.
     pub fn label(self) -> &'static str {
         match self {
-            Releaser::Lab => "Every result when the lab releases it",
+            Releaser::Lab => "The lab, when it releases them",
             Releaser::DoctorIfAbnormal => {
-                "A normal result when the lab releases it; a low, high or abnormal one when the doctor who ordered it \
-                 has seen it"
+                "The lab for normal results; the ordering doctor for low, high or abnormal ones"
             }
-            Releaser::OrderingDoctor => "Every result when the doctor who ordered it has seen it",
+            Releaser::OrderingDoctor => "The ordering doctor, once they have seen them",
         }
     }
 
@@ -1481,7 +1480,7 @@ mod tests {
     fn every_releaser_has_its_words_and_its_stored_name() {
         for releaser in Releaser::ALL {
             assert_eq!(releaser.as_str().parse::<Releaser>().ok(), Some(*releaser));
-            assert!(releaser.label().ends_with(" it"), "{releaser:?}");
+            assert!(releaser.label().starts_with("The "), "{releaser:?}");
         }
     }
 

@@ -11,7 +11,7 @@ pub const RESULTS_RELEASE: Text<Releaser> = Text {
     show: |value| value.as_str().to_owned(),
     default: || Releaser::DoctorIfAbnormal,
     look: || Field {
-        label: "A result reaches the patient",
+        label: "Who sends a result to the patient",
         kind: "select",
         required: true,
         options: Releaser::ALL.iter().map(|releaser| releaser.as_str()).collect(),

@@ -81,6 +81,18 @@ impl LetterKind {
     }
 }
 
+/// What the letter says once the doctor chooses `kind`: the kind's opening words when the letter is empty or
+/// still holds another kind's opening (nothing when no kind is chosen), what they typed otherwise.
+pub fn words_for_kind(kind: Option<LetterKind>, typed: &str, diagnoses: &[String]) -> String {
+    let typed = typed.trim();
+    let untouched = typed.is_empty() || LetterKind::ALL.iter().any(|k| k.opening(diagnoses) == typed);
+    match (untouched, kind) {
+        (false, _) => typed.to_owned(),
+        (true, Some(kind)) => kind.opening(diagnoses),
+        (true, None) => String::new(),
+    }
+}
+
 /// A letter as the doctor wrote it, checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LetterInput {
@@ -246,6 +258,18 @@ mod tests {
             assert!(!opening.contains("Malaria") && !opening.contains("  "), "{opening}");
             assert!(parse_body(&opening).is_ok());
         }
+    }
+
+    #[test]
+    fn changing_the_kind_changes_the_opening_words_but_never_what_was_typed() {
+        let diagnoses = ["Malaria".to_owned()];
+        let sick = words_for_kind(Some(LetterKind::SickNote), "", &diagnoses);
+        assert_eq!(sick, LetterKind::SickNote.opening(&diagnoses));
+        let referral = words_for_kind(Some(LetterKind::Referral), &sick, &diagnoses);
+        assert!(referral.contains("with Malaria"), "{referral}");
+        assert_eq!(words_for_kind(None, &referral, &diagnoses), "");
+        let typed = format!("{sick} Back on Monday.");
+        assert_eq!(words_for_kind(Some(LetterKind::Referral), &typed, &diagnoses), typed);
     }
 
     #[test]

@@ -101,9 +101,14 @@ pub async fn own(db: &Db, reads: &Reads, actor: &Actor, patient_id: i64, id: i64
     Ok(letter)
 }
 
-/// The words a new letter of `kind` in the visit starts with (`LetterKind::opening`), from its diagnoses as
-/// they stand now.
-pub async fn opening(db: impl Reader, visit_id: i64, kind: LetterKind) -> Result<String, ServiceError> {
+/// What the letter being written in the visit says once the doctor chooses `kind` (`words_for_kind`), from
+/// the visit's diagnoses as they stand now.
+pub async fn words_for_kind(
+    db: impl Reader,
+    visit_id: i64,
+    kind: Option<LetterKind>,
+    typed: &str,
+) -> Result<String, ServiceError> {
     let diagnoses = crate::consult::repo::diagnoses_of_visits(db, &[visit_id]).await?;
     let described: Vec<String> = diagnoses
         .into_iter()
@@ -112,7 +117,7 @@ pub async fn opening(db: impl Reader, visit_id: i64, kind: LetterKind) -> Result
             None => d.description,
         })
         .collect();
-    Ok(kind.opening(&described))
+    Ok(super::model::words_for_kind(kind, typed, &described))
 }
 
 /// The letters written in a visit, oldest first (its review before completing lists them).
