@@ -11,6 +11,9 @@
 //    has taken it over (Enter pressed as a push lands), it posts as a plain form, and takes the token along.
 // 7. A form saved as a whole page (form[data-saved-apart], a section of the settings): once changed, its save bar
 //    says the changes are not saved, and leaving the page without saving asks first (the browser's own question).
+// 8. A refused form (its fields marked aria-invalid, their messages beside them) puts the focus on the first field
+//    to correct, in the middle of the screen: a long page answered again no longer opens at its top, with the
+//    message out of sight. The same for a section answered again through htmx with a 422.
 (function () {
   "use strict";
 
@@ -258,5 +261,25 @@
     if (leaving || !changedForm()) { return; }
     event.preventDefault();
     event.returnValue = "";
+  });
+
+  // ---- 8. The first field to correct ------------------------------------------------------------------------------
+  function focusFirstMistake(within) {
+    var field = within.querySelector("[aria-invalid='true']");
+    if (!field) { return; }
+    field.focus({ preventScroll: true });
+    field.scrollIntoView({ block: "center" });
+  }
+  function onLoad() { focusFirstMistake(document.querySelector("main") || document.body); }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", onLoad);
+  } else {
+    onLoad();
+  }
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    if (!xhr || xhr.status !== 422) { return; }
+    var target = event.detail.target;
+    focusFirstMistake(target && target.isConnected ? target : (document.querySelector("main") || document.body));
   });
 })();

@@ -21,6 +21,7 @@ on_both_databases!(
     messages_appear_where_reception_acted,
     a_double_click_registers_and_books_once,
     destructive_actions_ask_in_a_dialog_that_names_them,
+    a_refused_form_opens_at_its_first_mistake,
 );
 
 /// The students who book: BK/26/0000, BK/26/0001, ...
@@ -368,5 +369,45 @@ async fn destructive_actions_ask_in_a_dialog_that_names_them(app: TestApp) {
             assert_eq!(b.text("#closed-count").await, "0");
             b.close().await;
         }
+    }
+}
+
+/// A long form refused by the server comes back with the focus on the first field to correct, in view (it once
+/// opened at its top, the message out of sight), at both sizes.
+async fn a_refused_form_opens_at_its_first_mistake(app: TestApp) {
+    app.create_staff("desk", sickbay_core::identity::Role::Reception, false)
+        .await;
+    for (width, height, size) in SIZES {
+        let Some(b) = Browser::start(width, height, &format!("{}-{size}-first-mistake", backend(&app))).await else {
+            return;
+        };
+        b.log_in(&app, "desk", PASSWORD, "/reception").await;
+        b.goto(&app, "/patients/new").await;
+        run(
+            &b,
+            "const set = (id, v) => { document.getElementById(id).value = v; };
+             set('kind', 'visitor'); set('first_name', 'Ngozi'); set('surname', 'Mistake');
+             set('sex', 'female'); set('date_of_birth', '1990-05-06'); set('phone', '12'); return true;",
+            vec![],
+        )
+        .await;
+        b.click_in_view("form.patient-form button[type=submit]").await;
+        wait_for(&b, "#phone-error").await;
+        let focused = run(
+            &b,
+            "return document.activeElement ? document.activeElement.id : '';",
+            vec![],
+        )
+        .await;
+        assert_eq!(focused, json!("phone"), "{size}");
+        let (seen, place) = on_screen(&b, "#phone-error").await;
+        assert!(seen, "{size}: the message in view: {place}");
+        b.screenshot("45-first-mistake").await;
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM patient WHERE surname = 'Mistake'")
+                .await,
+            0
+        );
+        b.close().await;
     }
 }
