@@ -30,7 +30,8 @@ use sickbay_core::db::{Date, Reader};
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::StaffUser;
 use sickbay_core::lab::model::{
-    HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderView, Outcome, Releaser, ResultForm, WorklistShow, age,
+    HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderView, Outcome, Releaser, ResultFlag, ResultForm,
+    WorklistShow, age,
 };
 use sickbay_core::lab::repo::{OrderDetail, WorkItem};
 use sickbay_core::lab::service::{self, HealthRecord};
@@ -752,13 +753,13 @@ pub async fn record_result(
     Form(form): Form<ResultForm>,
 ) -> AppResult<Response> {
     match service::record_result(&state.db, &user, &user.actor, id, &form).await {
-        Ok(()) => {
-            flash(
-                &session,
-                FlashKind::Success,
-                "Result saved. Check it, then release it to the patient.",
-            )
-            .await?;
+        Ok(flag) => {
+            let abnormal = flag.is_some_and(ResultFlag::is_abnormal);
+            let message = match state.settings.get().lab.releaser().waits_for_doctor(abnormal) {
+                true => "Result saved. It goes to the patient when the doctor who ordered it marks it seen.",
+                false => "Result saved. Check it, then release it to the patient.",
+            };
+            flash(&session, FlashKind::Success, message).await?;
             Ok(redirect(HxRequest(false), &format!("/lab/orders/{id}")))
         }
         Err(ServiceError::Invalid(errors)) => Ok(invalid(
@@ -1028,10 +1029,19 @@ pub async fn record_visit_results(
     }
     match service::record_visit_results(&state.db, &user, &user.actor, id, &sheet).await? {
         service::Sheet::Saved(saved) => {
-            let message = match saved {
-                0 => "Nothing changed: these results were saved already.".to_owned(),
-                1 => "1 result saved. Check it, then release it to the patient.".to_owned(),
-                n => format!("{n} results saved. Check them, then release them to the patient."),
+            let message = match (saved, state.settings.get().lab.releaser()) {
+                (0, _) => "Nothing changed: these results were saved already.".to_owned(),
+                (1, Releaser::Lab) => "1 result saved. Check it, then release it to the patient.".to_owned(),
+                (n, Releaser::Lab) => format!("{n} results saved. Check them, then release them to the patient."),
+                (n, Releaser::DoctorIfAbnormal) => format!(
+                    "{} saved. Check and release the normal ones; a low, high or abnormal one goes to the patient \
+                     when the doctor who ordered it marks it seen.",
+                    service::results_word(n)
+                ),
+                (n, Releaser::OrderingDoctor) => format!(
+                    "{} saved. The patient reads them when the doctor who ordered them marks them seen.",
+                    service::results_word(n)
+                ),
             };
             flash(&session, FlashKind::Success, message).await?;
             Ok(redirect(HxRequest(false), &format!("/lab/visits/{id}/results")))

@@ -1768,14 +1768,31 @@ async fn where_the_doctor_releases_the_patient_reads_a_result_after_the_doctor(a
 async fn an_abnormal_result_waits_for_the_doctor_and_a_normal_one_goes_with_the_lab(app: TestApp) {
     let l = lab(&app).await;
     let (hb, mp) = order_both(&app, &l).await;
-    for (order, value) in [(hb, "18"), (mp, "Not seen")] {
+    for (order, value, then) in [
+        (
+            hb,
+            "18",
+            "It goes to the patient when the doctor who ordered it marks it seen.",
+        ),
+        (mp, "Not seen", "Check it, then release it to the patient."),
+    ] {
         l.lab
             .post(&format!("/lab/orders/{order}/result"), &[("value", value)])
             .await
             .assert_redirect(&format!("/lab/orders/{order}"));
+        let saved = l.lab.get(&format!("/lab/orders/{order}")).await;
+        assert!(saved.text(".flash-success").ends_with(then), "{}", saved.body);
     }
     let high = l.lab.get(&format!("/lab/orders/{hb}")).await;
     assert!(!high.has("#release-form"), "{}", high.body);
+    let told: String =
+        sqlx::query_scalar("SELECT message FROM notice WHERE link = $1 AND message LIKE $2 ORDER BY id LIMIT 1")
+            .bind(format!("/visits/{}", l.visit))
+            .bind("Haemoglobin%")
+            .fetch_one(app.db().pool())
+            .await
+            .expect("the doctor's notice");
+    assert!(told.ends_with("is back: High."), "{told}");
     assert!(high.text("#awaits-doctor").contains("Test dr.okafor"), "{}", high.body);
     let refused = l.lab.post(&format!("/lab/orders/{hb}/release"), &[]).await;
     assert!(refused.status.is_client_error(), "{}", refused.status);

@@ -4,8 +4,8 @@
 //! `health_records_of`.
 
 use super::model::{
-    HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderStatus, OrderView, Releaser, ResultDetails, ResultForm,
-    WorklistShow, multi_line,
+    HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderStatus, OrderView, Releaser, ResultDetails, ResultFlag,
+    ResultForm, WorklistShow, multi_line,
 };
 pub use super::repo::ResultBack;
 use super::repo::{self, HealthRecordRow, NewHealthRecord, OrderDetail, WorkItem};
@@ -443,7 +443,7 @@ pub async fn record_result(
     actor: &Actor,
     order_id: i64,
     form: &ResultForm,
-) -> Result<(), ServiceError> {
+) -> Result<Option<ResultFlag>, ServiceError> {
     lab_only(user)?;
     let order = repo::order(db, order_id).await?.ok_or(ServiceError::NotFound)?;
     let patient = crate::patients::service::get(db, order.patient_id)
@@ -460,13 +460,23 @@ pub async fn record_result(
         return Err(ServiceError::Conflict(saved_meanwhile(&order)));
     }
     write_result(&mut tx, user, actor, &order, &test, &result).await?;
-    let back = format!("{} result for {} is back.", test.name, patient.full_name());
+    let back = match result.flag {
+        Some(flag) if flag.is_abnormal() => {
+            format!(
+                "{} result for {} is back: {}.",
+                test.name,
+                patient.full_name(),
+                flag.label()
+            )
+        }
+        _ => format!("{} result for {} is back.", test.name, patient.full_name()),
+    };
     tell_doctor(&mut tx, &order, &back).await?;
     tx.announce(Event::Lab {
         visit_id: order.view.visit_id,
     });
     tx.commit().await?;
-    Ok(())
+    Ok(result.flag)
 }
 
 /// What became of a visit's results sheet.
@@ -527,10 +537,13 @@ pub async fn record_visit_results(
             continue;
         }
         told.push(order.ordered_by);
-        let tests: Vec<&str> = writes
+        let tests: Vec<String> = writes
             .iter()
             .filter(|(theirs, ..)| theirs.ordered_by == order.ordered_by)
-            .map(|(_, test, _)| test.name.as_str())
+            .map(|(_, test, result)| match result.flag {
+                Some(flag) if flag.is_abnormal() => format!("{} ({})", test.name, flag.label()),
+                _ => test.name.clone(),
+            })
             .collect();
         let back = format!(
             "{} for {} back: {}.",
@@ -557,7 +570,7 @@ fn saved_meanwhile(order: &OrderDetail) -> String {
 }
 
 /// "1 result", "3 results".
-fn results_word(count: usize) -> String {
+pub fn results_word(count: usize) -> String {
     match count {
         1 => "1 result".to_owned(),
         n => format!("{n} results"),
