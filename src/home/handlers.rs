@@ -77,6 +77,10 @@ impl SetupList {
         setup::model::done_count(&self.steps)
     }
 
+    fn progress(&self) -> String {
+        setup::model::progress(&self.steps)
+    }
+
     fn shown_on_home(&self) -> bool {
         self.done_count() < self.steps.len()
     }

@@ -1358,6 +1358,11 @@ async fn the_first_run_lists_the_setup_steps_and_marks_each_when_done(app: TestA
     let page = admin.get("/admin/setup").await;
     page.assert_status(StatusCode::OK);
     assert_eq!(setup_step(&page, "settings"), "Check");
+    assert!(
+        page.text("#setup-progress").ends_with("done, 1 to check."),
+        "{}",
+        page.text("#setup-progress")
+    );
     app.set_setting("site_url", "https://clinic.example.edu").await;
     app.set_setting("billing_dispense_only_when_paid", "1").await;
     let page = admin.get("/admin/setup").await;

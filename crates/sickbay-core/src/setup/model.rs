@@ -193,6 +193,17 @@ pub fn done_count(steps: &[Step]) -> usize {
     steps.iter().filter(|step| step.done).count()
 }
 
+/// How far the clinic is: "4 of 6 done." or, where a step done still has something to look at, "6 of 6 done,
+/// 1 to check."
+pub fn progress(steps: &[Step]) -> String {
+    let to_check = steps.iter().filter(|step| step.done && step.attention).count();
+    let done = format!("{} of {} done", done_count(steps), steps.len());
+    match to_check {
+        0 => format!("{done}."),
+        n => format!("{done}, {n} to check."),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,6 +258,12 @@ mod tests {
             ..counts
         };
         assert_eq!(done_count(&self::steps(&portal, &clinic(false))), 6);
+        assert_eq!(progress(&self::steps(&portal, &clinic(false))), "6 of 6 done.");
+        let local = ClinicFacts {
+            site_url: "http://localhost:3000".to_owned(),
+            ..clinic(false)
+        };
+        assert_eq!(progress(&self::steps(&portal, &local)), "6 of 6 done, 1 to check.");
     }
 
     #[test]
