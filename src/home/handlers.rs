@@ -237,9 +237,16 @@ pub struct DoctorLists {
     waiting: Vec<(i64, i64)>,
     open_visits: Vec<sickbay_core::consult::model::VisitLine>,
     results: Vec<ResultBack>,
+    /// How many results wait for review in all (the list shows the latest [`RESULTS_SHOWN`]).
+    results_waiting: i64,
 }
 
 impl DoctorLists {
+    /// How many results to review are not listed.
+    fn results_not_listed(&self) -> i64 {
+        self.results_waiting - self.results.len() as i64
+    }
+
     async fn load(state: &AppState, doctor_id: i64, shown: i64) -> AppResult<DoctorLists> {
         let today = state.today();
         let appointments =
@@ -254,6 +261,7 @@ impl DoctorLists {
             )
             .await?,
             results: sickbay_core::lab::service::results_to_review(&state.db, doctor_id, RESULTS_SHOWN).await?,
+            results_waiting: sickbay_core::lab::service::count_results_to_review(&state.db, doctor_id).await?,
         })
     }
 }
