@@ -930,11 +930,19 @@ pub async fn start_for_patient(
     user: Staff<Doctors>,
     State(state): State<AppState>,
     IdPath(patient_id): IdPath,
+    session: Session,
     hx: HxRequest,
 ) -> AppResult<Response> {
     let today = state.today();
-    let opened = service::start_for_patient(&state.db, &user, &user.actor, patient_id, today).await?;
-    Ok(redirect(hx, &format!("/visits/{}", opened.visit_id)))
+    match service::start_for_patient(&state.db, &user, &user.actor, patient_id, today).await {
+        Ok(opened) => Ok(redirect(hx, &format!("/visits/{}", opened.visit_id))),
+        // Seen through their ticket: back on their record, told why.
+        Err(ServiceError::Refused(message)) => {
+            flash(&session, FlashKind::Error, message).await?;
+            Ok(redirect(hx, &format!("/patients/{patient_id}")))
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// The consultation screen of a ticket the doctor is seeing (the queue's "Open visit").

@@ -58,12 +58,13 @@ async fn check(b: &Browser, app: &TestApp, paths: &[String], size: &str, all: &m
 async fn every_main_page_passes_axe(app: TestApp) {
     let c = clinic(&app).await;
     let ids = PATIENTS.named(&app, &["Ada", "Bola"]).await;
+    // Her visit is opened from her record before she waits in the queue (once she waits, she is seen from it).
+    let visit = new_visit(&c.doctor_a.1, ids[1]).await;
     walk_in(&c.reception, 1, &c.doctor_a.0.to_string(), "normal")
         .await
         .assert_redirect("/queue");
     let now = Timestamp::now().0;
     appointment_today(&app, ids[0], c.doctor_b.0, Timestamp(now + 3_600_000)).await;
-    let visit = new_visit(&c.doctor_a.1, ids[1]).await;
     app.create_staff("pharm.axe", Role::Pharmacist, false).await;
     app.create_staff("lab.axe", Role::Lab, false).await;
     // A test read in words with its answers, ordered in the visit: the lab's result form is a group of choices.

@@ -22,6 +22,7 @@ on_both_databases!(
     diagnoses_take_a_known_code_or_words,
     a_completed_visit_takes_only_addenda,
     new_visit_from_the_record_opens_one_visit,
+    a_patient_waiting_in_the_queue_is_seen_through_the_ticket,
     the_chart_shows_everything_to_doctors_and_the_patient_their_own_in_plain_words,
     the_patients_own_visits_come_a_page_at_a_time,
     the_chart_comes_a_page_at_a_time_with_the_screenings_of_its_stretch,
@@ -1505,4 +1506,38 @@ async fn the_queues_complete_keeps_an_unsigned_note_for_the_review(app: TestApp)
     assert_eq!(status(&app, "ticket", ticket).await, "completed");
     assert_eq!(status(&app, "appointment", appointment).await, "completed");
     assert_eq!(notes_of(&app, visit).await.len(), 1);
+}
+
+/// A patient waiting in the doctor's queue (or the general one) is seen through their ticket: a visit opened
+/// from their record is refused with the ticket named, and nothing is opened. Another doctor's ticket leaves the
+/// record's New visit to them.
+async fn a_patient_waiting_in_the_queue_is_seen_through_the_ticket(app: TestApp) {
+    let c = clinic(&app).await;
+    let ids = crate::queue::PATIENTS.named(&app, &["Wale", "Yemi"]).await;
+    let (a, b) = (&c.doctor_a, &c.doctor_b);
+    crate::queue::walk_in(&c.reception, 0, "general", "normal")
+        .await
+        .assert_redirect("/queue");
+    crate::queue::walk_in(&c.reception, 1, &b.0.to_string(), "normal")
+        .await
+        .assert_redirect("/queue");
+    let (_, code) = ticket_of(&app, ids[0]).await;
+    let record = format!("/patients/{}", ids[0]);
+    a.1.post(&format!("{record}/visits"), &[])
+        .await
+        .assert_redirect(&record);
+    let told = a.1.get(&record).await.text(".flash-error");
+    assert!(
+        told.contains(&format!("is in today's queue as {code}: call them from your queue")),
+        "{told}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM visit").await, 0);
+    // Yemi waits for doctor B: doctor A may still see her from her record; doctor B is sent to the queue.
+    a.1.post(&format!("/patients/{}/visits", ids[1]), &[])
+        .await
+        .assert_redirect_to_visit();
+    b.1.post(&format!("/patients/{}/visits", ids[1]), &[])
+        .await
+        .assert_redirect(&format!("/patients/{}", ids[1]));
+    assert_eq!(app.count("SELECT COUNT(*) FROM visit").await, 1);
 }

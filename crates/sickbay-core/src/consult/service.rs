@@ -193,6 +193,9 @@ pub async fn start_for_patient(
     if !crate::patients::service::lock_active(&mut tx, patient_id).await? {
         return Err(ServiceError::NotFound);
     }
+    if repo::open_visit_in(&mut tx, patient_id, user.id).await?.is_none() {
+        refuse_past_the_queue(&mut tx, patient_id, user.id).await?;
+    }
     let new = NewVisit {
         patient_id,
         doctor_id: user.id,
@@ -203,6 +206,25 @@ pub async fn start_for_patient(
     let opened = open_in(&mut tx, actor, &new).await?;
     tx.commit().await?;
     Ok(opened)
+}
+
+/// A patient waiting in the doctor's queue or the general one (or called by this doctor) is seen through their
+/// ticket, so that the queue, the waiting room's screen and the counts follow: a visit opened from their record
+/// would leave the ticket waiting, to be called a second time. A ticket for another doctor is that doctor's.
+async fn refuse_past_the_queue(tx: &mut Tx, patient_id: i64, doctor_id: i64) -> Result<(), ServiceError> {
+    match crate::queue::repo::open_ticket_of(&mut *tx, patient_id).await? {
+        Some(ticket)
+            if matches!(ticket.status, TicketStatus::Waiting | TicketStatus::Called)
+                && ticket.doctor_id.is_none_or(|theirs| theirs == doctor_id) =>
+        {
+            Err(ServiceError::Refused(format!(
+                "{} is in today's queue as {}: call them from your queue and start the visit there, so the queue \
+                 and the waiting room follow.",
+                ticket.patient_name, ticket.code
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Inserts the visit, or continues the open visit the doctor already has with the patient (giving it the
