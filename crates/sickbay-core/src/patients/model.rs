@@ -81,8 +81,11 @@ impl MatricNumber {
         }
         let length = matric.chars().count();
         if !(4..=20).contains(&length) || !matric.chars().any(|c| c.is_ascii_digit()) || !pattern.is_match(&matric) {
+            let like = super::settings::matric_examples(pattern.as_str())
+                .map(|examples| format!(" Numbers here look like {examples}."))
+                .unwrap_or_default();
             return Err(InvalidValue(format!(
-                "{matric:?} is not a matric number in this university's format."
+                "{matric:?} is not a matric number in this university's format.{like}"
             )));
         }
         Ok(MatricNumber(matric))
@@ -1094,6 +1097,12 @@ mod tests {
         let strict = Regex::new(r"^\d{9}$").unwrap();
         assert!(MatricNumber::parse("190401001", &strict).is_ok());
         assert!(MatricNumber::parse("U2019/1", &strict).is_err());
+        let department = Regex::new(r"^[A-Z]{2,4}/\d{2}/\d{3,5}$").unwrap();
+        assert_eq!(
+            MatricNumber::parse("12345", &department).unwrap_err().0,
+            "\"12345\" is not a matric number in this university's format. Numbers here look like CSC/19/1234, \
+             MCB/23/0006."
+        );
     }
 
     #[test]

@@ -34,6 +34,13 @@ pub const APPROVAL_REQUIRED: Flag = Flag {
     label: "Self-registered students wait for staff approval before they can book",
     default: true,
 };
+/// The examples of a format of [`MATRIC_FORMATS`] by its pattern ("CSC/19/1234, MCB/23/0006"); none for a pattern
+/// set by hand.
+pub fn matric_examples(pattern: &str) -> Option<&'static str> {
+    let (_, label) = MATRIC_FORMATS.iter().find(|(known, _)| *known == pattern)?;
+    label.rsplit_once('(')?.1.strip_suffix(')')
+}
+
 pub const MATRIC_PATTERN: Text<String> = Text {
     key: "matric_pattern",
     parse: |text| parse_matric_pattern(text).map(|_| text.trim().to_owned()),
