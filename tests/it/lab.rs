@@ -31,6 +31,7 @@ on_both_databases!(
     where_the_doctor_releases_the_patient_reads_a_result_after_the_doctor,
     an_abnormal_result_waits_for_the_doctor_and_a_normal_one_goes_with_the_lab,
     a_result_corrected_to_abnormal_while_released_is_never_sent_unseen,
+    a_number_far_outside_its_range_is_saved_only_once_confirmed,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -1899,4 +1900,36 @@ async fn a_result_corrected_to_abnormal_while_released_is_never_sent_unseen(app:
             other => panic!("round {round}: {other}"),
         }
     }
+}
+
+/// Haemoglobin 140 typed for 14.0 comes back to be checked, on the order's page and on the visit's sheet, and is
+/// saved once the attendant confirms it; nothing is written before.
+async fn a_number_far_outside_its_range_is_saved_only_once_confirmed(app: TestApp) {
+    let l = lab(&app).await;
+    let (hb, _) = order_both(&app, &l).await;
+    let page = format!("/lab/orders/{hb}");
+    let asked = l.lab.post(&format!("{page}/result"), &[("value", "140")]).await;
+    asked.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        asked
+            .text("#value-error")
+            .starts_with("140 g/dL is far outside the usual 13–17 g/dL"),
+        "{}",
+        asked.text("#value-error")
+    );
+    assert!(asked.has("#sure[type=checkbox]") && asked.has("#sure-error"));
+    assert_eq!(order_status(&app, hb).await, "ordered");
+
+    let sheet = format!("/lab/visits/{}/results", l.visit);
+    let value = format!("value_{hb}");
+    let asked = l.lab.post(&sheet, &[(value.as_str(), "140")]).await;
+    asked.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(asked.has(&format!("#sure_{hb}[type=checkbox]")), "{}", asked.body);
+    assert_eq!(order_status(&app, hb).await, "ordered");
+    let sure = format!("sure_{hb}");
+    l.lab
+        .post(&sheet, &[(value.as_str(), "140"), (sure.as_str(), "1")])
+        .await
+        .assert_redirect(&sheet);
+    assert_eq!(order_status(&app, hb).await, "resulted");
 }

@@ -620,6 +620,9 @@ pub struct ResultForm {
     /// not checked.
     #[serde(default)]
     pub seen: String,
+    /// Set once the attendant confirmed a number far outside its range ([`far_outside`]).
+    #[serde(default)]
+    pub sure: Option<String>,
 }
 
 impl ResultForm {
@@ -630,7 +633,13 @@ impl ResultForm {
             comment: order.result_comment.clone(),
             abnormal: (order.flag == Some(ResultFlag::Abnormal)).then(|| "1".into()),
             seen: order.result_version().to_string(),
+            sure: None,
         }
+    }
+
+    /// Whether the form asks to confirm a number far outside its range (it did, or it was confirmed).
+    pub fn asks_if_sure(&self, errors: &FieldErrors) -> bool {
+        errors.get("sure").is_some() || self.sure.is_some()
     }
 
     /// Whether a result was typed (a blank one on a visit's results sheet is left for later).
@@ -666,10 +675,18 @@ pub fn result_sheet(fields: &[(String, String)]) -> Vec<(i64, ResultForm)> {
             comment: field(format!("comment_{id}")).unwrap_or_default(),
             abnormal: field(format!("abnormal_{id}")),
             seen: field(format!("seen_{id}")).unwrap_or_default(),
+            sure: field(format!("sure_{id}")),
         };
         sheet.push((id, form));
     }
     sheet
+}
+
+/// Whether a number is far outside its range, more likely a slip than a reading: above five times its top, or
+/// below a fifth of its bottom (haemoglobin 140 typed for 14.0; a true 4.2 is low, not far outside).
+pub fn far_outside(value: f64, range: Range) -> bool {
+    range.high.is_some_and(|high| high > 0.0 && value > high * 5.0)
+        || range.low.is_some_and(|low| low > 0.0 && value < low / 5.0)
 }
 
 /// A result ready to store: its value, the unit and range copied from the catalogue, the flag and comment.
@@ -720,18 +737,35 @@ impl ResultForm {
             },
         };
         let comment = errors.check("comment", multi_line(&self.comment, "The comment"));
+        let range = test.range_for(sex);
+        if let Some(ResultValue::Number(n)) = &value
+            && self.sure.is_none()
+            && far_outside(*n, range)
+        {
+            let unit = match test.unit.is_empty() {
+                true => String::new(),
+                false => format!(" {}", test.unit),
+            };
+            errors.add(
+                "value",
+                format!(
+                    "{}{unit} is far outside the usual {}{unit}: check the value (a slip of the decimal point?).",
+                    number(*n),
+                    range.label()
+                ),
+            );
+            errors.add("sure", "Tick this if the value is right, then save again.");
+            return Err(errors);
+        }
         match (value, comment) {
-            (Some(value), Some(comment)) => {
-                let range = test.range_for(sex);
-                Ok(ResultDetails {
-                    flag: answer_flag(&value, &test.normal_answer_list())
-                        .or_else(|| flag(&value, range, self.abnormal.is_some())),
-                    value: value.stored(),
-                    unit: test.unit.clone(),
-                    range,
-                    comment,
-                })
-            }
+            (Some(value), Some(comment)) => Ok(ResultDetails {
+                flag: answer_flag(&value, &test.normal_answer_list())
+                    .or_else(|| flag(&value, range, self.abnormal.is_some())),
+                value: value.stored(),
+                unit: test.unit.clone(),
+                range,
+                comment,
+            }),
             _ => Err(errors),
         }
     }
@@ -1323,6 +1357,36 @@ mod tests {
         .unwrap();
         assert_eq!(words.flag, Some(ResultFlag::Abnormal));
         assert_eq!(words.value, "Parasites seen (++)");
+    }
+
+    #[test]
+    fn a_number_far_outside_its_range_is_asked_about_until_confirmed() {
+        let range = Range {
+            low: Some(12.0),
+            high: Some(15.0),
+        };
+        assert!(far_outside(140.0, range) && far_outside(2.0, range));
+        assert!(!far_outside(4.2, range) && !far_outside(60.0, range) && !far_outside(14.0, range));
+        assert!(!far_outside(1_000.0, Range::default()), "no range, no question");
+        let hb = test((Some(13.0), Some(17.0)), (Some(12.0), Some(15.0)));
+        let slip = ResultForm {
+            value: "140".into(),
+            ..ResultForm::default()
+        };
+        let errors = slip.validate(&hb, Some(Sex::Female)).unwrap_err();
+        assert_eq!(
+            errors.get("value"),
+            Some("140 g/dL is far outside the usual 12–15 g/dL: check the value (a slip of the decimal point?).")
+        );
+        assert!(errors.get("sure").is_some() && slip.asks_if_sure(&errors));
+        let confirmed = ResultForm {
+            sure: Some("1".into()),
+            ..slip
+        };
+        assert_eq!(
+            confirmed.validate(&hb, Some(Sex::Female)).unwrap().flag,
+            Some(ResultFlag::High)
+        );
     }
 
     #[test]
