@@ -294,10 +294,10 @@ pub async fn dispense(
     };
     let actor = user.actor_with_form(&form_id)?;
     match dispense::dispense(&state.db, &actor, id, &request, shelf(&state)).await {
-        Ok(Dispensed::Now { status, units }) => {
+        Ok(Dispensed::Now { status, given }) => {
             let notice = format!(
-                "{units} unit{} given. The prescription is {}.",
-                if units == 1 { "" } else { "s" },
+                "Given: {}. The prescription is {}.",
+                given.join(", "),
                 status.label().to_lowercase()
             );
             flash(&session, FlashKind::Success, notice).await?;

@@ -544,6 +544,11 @@ async fn a_short_item_is_given_in_part_and_the_rest_later(app: TestApp) {
     assert_eq!(status(&app, rx.id).await, "partly_dispensed");
     assert_eq!(given(&app, item).await, 4);
     assert_eq!(held(&app, first).await, 0);
+    let told = d.pharmacist.get(&rx_path(rx.id)).await.text(".flash-success");
+    assert_eq!(
+        told,
+        "Given: Flagyl 400 mg tablet × 4. The prescription is partly dispensed."
+    );
     assert!(
         d.pharmacist.get("/pharmacy/prescriptions").await.has(&row),
         "still owed: still on the worklist"

@@ -122,8 +122,11 @@ pub struct Request {
 
 /// What a dispense did.
 pub enum Dispensed {
-    /// Given now: the units, and the prescription's status after them.
-    Now { status: PrescriptionStatus, units: i64 },
+    /// Given now: what of each drug ("Amoxicillin 500 mg capsule × 15"), and the prescription's status after.
+    Now {
+        status: PrescriptionStatus,
+        given: Vec<String>,
+    },
     /// The same form had already dispensed.
     Already,
     /// The pharmacist changed the quantities: nothing is given, and the page shows the plan for the quantities
@@ -201,10 +204,7 @@ pub async fn dispense(
         .detail(format!("prescription {prescription_id}: {}", given.join("; ")));
     audit::record_form(&mut tx, actor, entry, DISPENSE, dispensation).await?;
     tx.commit().await?;
-    Ok(Dispensed::Now {
-        status,
-        units: planned.iter().map(|(_, allocation)| allocation.taken()).sum(),
-    })
+    Ok(Dispensed::Now { status, given })
 }
 
 const DISPENSE: &str = "prescription.dispense";
