@@ -85,6 +85,11 @@ pub async fn board(_user: Staff<FrontDesk>, State(state): State<AppState>, layou
 async fn board_page(state: &AppState, layout: Layout, form: WalkInForm, errors: FieldErrors) -> AppResult<BoardPage> {
     let board = Board::current(state).await?;
     let live = board.render(Some(&layout.csrf_token), layout.flash_for(CHECK_IN.region))?;
+    // A search refused for fitting several patients comes back with them to choose from.
+    let matches = match errors.get("number").is_some() && !form.number.trim().is_empty() {
+        true => WalkInMatches::find(state, &form.number, "").await?.render()?,
+        false => String::new(),
+    };
     Ok(BoardPage {
         live,
         time_zone: state.settings.get().clinic.time_zone.name(),
@@ -92,7 +97,7 @@ async fn board_page(state: &AppState, layout: Layout, form: WalkInForm, errors: 
         layout,
         form,
         errors,
-        matches: String::new(),
+        matches,
         duplicates: String::new(),
     })
 }
@@ -567,18 +572,11 @@ async fn active_matches(state: &AppState, typed: &str) -> AppResult<Vec<PatientS
     Ok(found.into_iter().filter(|p| p.active).collect())
 }
 
-/// What to say when a typed name fits several patients: who they are, so the clerk can type a number.
+/// What to say when a typed name fits several patients (the page lists them to choose from).
 fn several_match(typed: &str, several: &[PatientSummary]) -> String {
-    let shown: Vec<String> = several
-        .iter()
-        .take(MATCHES_SHOWN)
-        .map(|p| format!("{} ({})", p.list_name(), p.clinic_number))
-        .collect();
-    let more = if several.len() > MATCHES_SHOWN { ", …" } else { "" };
     format!(
-        "{} patients match “{typed}”: {}{more}. Choose one of them, or type their clinic number.",
-        several.len(),
-        shown.join(", ")
+        "{} patients match “{typed}”: choose one below, or type their clinic number.",
+        several.len()
     )
 }
 

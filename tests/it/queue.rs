@@ -1542,9 +1542,16 @@ async fn a_walk_in_is_found_by_name_as_it_is_typed(app: TestApp) {
     let several = c.reception.post("/queue/walk-ins", &form("queue")).await;
     several.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        several.text("#number-error").starts_with("3 patients match “queue”"),
+        several
+            .text("#number-error")
+            .starts_with("3 patients match “queue”: choose one below"),
         "{}",
         several.text("#number-error")
+    );
+    assert_eq!(
+        several.texts("#walk-in-matches input[type=radio]").len(),
+        3,
+        "the patients to choose from come back with the message"
     );
     let nobody = c.reception.post("/queue/walk-ins", &form("zzz")).await;
     assert!(nobody.text("#number-error").contains("No active patient matches “zzz”"));
