@@ -576,34 +576,36 @@ pub async fn appointment(db: impl Reader, id: i64) -> Result<Option<AppointmentV
 
 /// The appointments in a doctor's slots between two days, read through their slots (index `slot_doctor_day`).
 pub async fn appointments_between(
-    mut db: impl Reader,
+    db: impl Reader,
     doctor_id: i64,
     from: Date,
     to: Date,
 ) -> Result<Vec<AppointmentView>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM}
-         WHERE sl.doctor_id = $1 AND sl.day >= $2 AND sl.day <= $3 ORDER BY sl.starts_at, a.id"
-    ))
-    .bind(doctor_id)
-    .bind(from)
-    .bind(to)
-    .fetch_all(db.exec())
-    .await
+    doctor_appointments(db, doctor_id, (from, to), "").await
 }
 
 /// A doctor's appointments still to happen (booked, here or with the doctor) on the days `from..=to`, in time
 /// order: the week view lists them.
 pub async fn live_appointments_between(
-    mut db: impl Reader,
+    db: impl Reader,
     doctor_id: i64,
     from: Date,
     to: Date,
 ) -> Result<Vec<AppointmentView>, sqlx::Error> {
+    doctor_appointments(db, doctor_id, (from, to), &format!("AND a.status IN {LIVE_STATUSES}")).await
+}
+
+/// A doctor's appointments on the days `from..=to` that meet `and` (a condition of the code, never input), in
+/// time order.
+async fn doctor_appointments(
+    mut db: impl Reader,
+    doctor_id: i64,
+    (from, to): (Date, Date),
+    and: &str,
+) -> Result<Vec<AppointmentView>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM}
-         WHERE sl.doctor_id = $1 AND sl.day >= $2 AND sl.day <= $3 AND a.status IN {LIVE_STATUSES}
-         ORDER BY sl.starts_at, a.id"
+         WHERE sl.doctor_id = $1 AND sl.day >= $2 AND sl.day <= $3 {and} ORDER BY sl.starts_at, a.id"
     ))
     .bind(doctor_id)
     .bind(from)
