@@ -807,7 +807,7 @@ pub async fn mark_seen(
 ) -> AppResult<Response> {
     let releaser = state.settings.get().lab.releaser();
     let seen = service::mark_seen(&state.db, &user, &user.actor, id, releaser).await?;
-    flash(&session, FlashKind::Success, seen_message(seen)).await?;
+    flash(&session, FlashKind::Success, seen_message(seen, 1)).await?;
     Ok(redirect(hx, "/doctor#results"))
 }
 
@@ -829,16 +829,18 @@ pub async fn mark_list_seen(
     }
     let releaser = state.settings.get().lab.releaser();
     let seen = service::mark_seen_together(&state.db, &user, &user.actor, &ids, releaser).await?;
-    flash(&session, FlashKind::Success, seen_message(seen)).await?;
+    flash(&session, FlashKind::Success, seen_message(seen, ids.len())).await?;
     Ok(redirect(hx, "/doctor#results"))
 }
 
-/// What a doctor's "Mark seen" tells them: how many results left their list, and whether the patients can
-/// read them now (where they waited for the doctor) or had them already, or will when the lab releases them.
-fn seen_message(seen: service::Seen) -> String {
+/// What a doctor's "Mark seen" of `asked` results tells them: how many left their list, and whether the
+/// patients can read them now (where they waited for the doctor) or had them already, or will when the lab
+/// releases them.
+fn seen_message(seen: service::Seen, asked: usize) -> String {
     let service::Seen { marked, released } = seen;
     match (marked, released) {
-        (0, _) => "You had marked it seen already.".to_owned(),
+        (0, _) if asked == 1 => "You had already marked this result seen.".to_owned(),
+        (0, _) => "You had already marked these results seen.".to_owned(),
         (1, 1) => "Marked 1 result seen: it is off your list, and the patient can now read it.".to_owned(),
         (1, _) => "Marked 1 result seen: it is off your list and stays in the patient's record.".to_owned(),
         (n, 0) => format!("Marked {n} results seen: they are off your list and stay in the patients' records."),
