@@ -12,8 +12,9 @@
 // 7. A form saved as a whole page (form[data-saved-apart], a section of the settings): once changed, its save bar
 //    says the changes are not saved, and leaving the page without saving asks first (the browser's own question).
 // 8. A refused form (its fields marked aria-invalid, their messages beside them) puts the focus on the first field
-//    to correct, in the middle of the screen: a long page answered again no longer opens at its top, with the
-//    message out of sight. The same for a section answered again through htmx with a 422.
+//    to correct (or the one the page names with autofocus), in the middle of the screen: a long page answered
+//    again no longer opens at its top, with the message out of sight. The same for a section answered again
+//    through htmx with a 422.
 (function () {
   "use strict";
 
@@ -264,8 +265,9 @@
   });
 
   // ---- 8. The first field to correct ------------------------------------------------------------------------------
+  // A page that names the field to correct first (autofocus, as the login's password) is followed.
   function focusFirstMistake(within) {
-    var field = within.querySelector("[aria-invalid='true']");
+    var field = within.querySelector("[aria-invalid='true'][autofocus]") || within.querySelector("[aria-invalid='true']");
     if (!field) { return; }
     field.focus({ preventScroll: true });
     field.scrollIntoView({ block: "center" });

@@ -46,9 +46,14 @@ impl LoginPage {
         }
     }
 
-    /// After a failed attempt the identifier is usually right, so the password field takes the focus.
+    /// After a failed attempt either may be wrong (both are marked), but the identifier is usually right, so the
+    /// password field takes the focus.
     fn password_attributes(&self) -> &'static str {
-        if self.error.is_some() { "autofocus" } else { "" }
+        if self.error.is_some() {
+            r#"autofocus aria-invalid="true" aria-describedby="login-error""#
+        } else {
+            ""
+        }
     }
 }
 

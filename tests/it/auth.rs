@@ -55,6 +55,15 @@ async fn wrong_password_and_unknown_user_get_the_same_401(app: TestApp) {
     unknown.assert_status(StatusCode::UNAUTHORIZED);
     assert_eq!(wrong.text("#login-error"), unknown.text("#login-error"));
     assert_eq!(wrong.text("#login-error"), "That username or password is not right.");
+    // Either may be the wrong one: both are marked, and the password takes the focus.
+    for field in ["identifier", "password"] {
+        assert_eq!(
+            wrong.attr(&format!("#{field}"), "aria-invalid").as_deref(),
+            Some("true"),
+            "{field}"
+        );
+    }
+    assert!(wrong.has("#password[autofocus]"));
     // The form keeps what was typed, but never the password.
     assert_eq!(
         unknown.attr("input[name=identifier]", "value").as_deref(),
