@@ -81,16 +81,21 @@ impl LetterKind {
     }
 }
 
-/// What the letter says once the doctor chooses `kind`: the kind's opening words when the letter is empty or
-/// still holds another kind's opening (nothing when no kind is chosen), what they typed otherwise.
+/// What the letter says once the doctor chooses `kind`: a letter that starts with another kind's opening words
+/// starts with this kind's instead, followed by whatever the doctor added (a sick note's "not fit to attend
+/// lectures" must never open a fitness certificate); an empty letter gets the kind's opening; no kind chosen
+/// takes the opening away. Words of the doctor's own, not after an opening, are kept as typed.
 pub fn words_for_kind(kind: Option<LetterKind>, typed: &str, diagnoses: &[String]) -> String {
     let typed = typed.trim();
-    let untouched = typed.is_empty() || LetterKind::ALL.iter().any(|k| k.opening(diagnoses) == typed);
-    match (untouched, kind) {
-        (false, _) => typed.to_owned(),
-        (true, Some(kind)) => kind.opening(diagnoses),
-        (true, None) => String::new(),
-    }
+    let added = LetterKind::ALL
+        .iter()
+        .find_map(|k| typed.strip_prefix(&k.opening(diagnoses)))
+        .or_else(|| typed.is_empty().then_some(""));
+    let Some(added) = added else {
+        return typed.to_owned();
+    };
+    let opening = kind.map(|kind| kind.opening(diagnoses)).unwrap_or_default();
+    format!("{opening}{added}").trim().to_owned()
 }
 
 /// A letter as the doctor wrote it, checked.
@@ -268,8 +273,14 @@ mod tests {
         let referral = words_for_kind(Some(LetterKind::Referral), &sick, &diagnoses);
         assert!(referral.contains("with Malaria"), "{referral}");
         assert_eq!(words_for_kind(None, &referral, &diagnoses), "");
-        let typed = format!("{sick} Back on Monday.");
-        assert_eq!(words_for_kind(Some(LetterKind::Referral), &typed, &diagnoses), typed);
+        let added = format!("{sick}\nBack on Monday.");
+        let fitness = words_for_kind(Some(LetterKind::Fitness), &added, &diagnoses);
+        assert_eq!(
+            fitness,
+            format!("{}\nBack on Monday.", LetterKind::Fitness.opening(&diagnoses))
+        );
+        let own = "Seen today; see the attached results.";
+        assert_eq!(words_for_kind(Some(LetterKind::Referral), own, &diagnoses), own);
     }
 
     #[test]

@@ -193,11 +193,11 @@ pub fn done_count(steps: &[Step]) -> usize {
     steps.iter().filter(|step| step.done).count()
 }
 
-/// How far the clinic is: "4 of 6 done." or, where a step done still has something to look at, "6 of 6 done,
-/// 1 to check."
+/// How far the clinic is, as the steps' marks say: "4 of 6 done." or, where a step done still has something to
+/// look at (marked Check), "5 of 6 done, 1 to check."
 pub fn progress(steps: &[Step]) -> String {
     let to_check = steps.iter().filter(|step| step.done && step.attention).count();
-    let done = format!("{} of {} done", done_count(steps), steps.len());
+    let done = format!("{} of {} done", done_count(steps) - to_check, steps.len());
     match to_check {
         0 => format!("{done}."),
         n => format!("{done}, {n} to check."),
@@ -263,7 +263,7 @@ mod tests {
             site_url: "http://localhost:3000".to_owned(),
             ..clinic(false)
         };
-        assert_eq!(progress(&self::steps(&portal, &local)), "6 of 6 done, 1 to check.");
+        assert_eq!(progress(&self::steps(&portal, &local)), "5 of 6 done, 1 to check.");
     }
 
     #[test]
