@@ -249,6 +249,12 @@ impl DoctorLists {
 
     async fn load(state: &AppState, doctor_id: i64, shown: i64) -> AppResult<DoctorLists> {
         let today = state.today();
+        let results = sickbay_core::lab::service::results_to_review(&state.db, doctor_id, RESULTS_SHOWN).await?;
+        // Counted only when the list is full: a shorter list is all there is.
+        let results_waiting = match results.len() as i64 == RESULTS_SHOWN {
+            true => sickbay_core::lab::service::count_results_to_review(&state.db, doctor_id).await?,
+            false => results.len() as i64,
+        };
         let appointments =
             sickbay_core::scheduling::service::appointments_between(&state.db, doctor_id, today, today).await?;
         Ok(DoctorLists {
@@ -260,8 +266,8 @@ impl DoctorLists {
                 shown.saturating_add(1),
             )
             .await?,
-            results: sickbay_core::lab::service::results_to_review(&state.db, doctor_id, RESULTS_SHOWN).await?,
-            results_waiting: sickbay_core::lab::service::count_results_to_review(&state.db, doctor_id).await?,
+            results,
+            results_waiting,
         })
     }
 }

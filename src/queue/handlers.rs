@@ -85,11 +85,6 @@ pub async fn board(_user: Staff<FrontDesk>, State(state): State<AppState>, layou
 async fn board_page(state: &AppState, layout: Layout, form: WalkInForm, errors: FieldErrors) -> AppResult<BoardPage> {
     let board = Board::current(state).await?;
     let live = board.render(Some(&layout.csrf_token), layout.flash_for(CHECK_IN.region))?;
-    // A search refused for fitting several patients comes back with them to choose from.
-    let matches = match errors.get("number").is_some() && !form.number.trim().is_empty() {
-        true => WalkInMatches::find(state, &form.number, "").await?.render()?,
-        false => String::new(),
-    };
     Ok(BoardPage {
         live,
         time_zone: state.settings.get().clinic.time_zone.name(),
@@ -97,7 +92,7 @@ async fn board_page(state: &AppState, layout: Layout, form: WalkInForm, errors: 
         layout,
         form,
         errors,
-        matches,
+        matches: String::new(),
         duplicates: String::new(),
     })
 }
@@ -560,7 +555,7 @@ async fn find_registered(
             Ok(None)
         }
         (None, several) => {
-            errors.add("number", several_match(typed, several));
+            errors.add("number", several_match(typed, several.len()));
             Ok(None)
         }
     }
@@ -572,12 +567,9 @@ async fn active_matches(state: &AppState, typed: &str) -> AppResult<Vec<PatientS
     Ok(found.into_iter().filter(|p| p.active).collect())
 }
 
-/// What to say when a typed name fits several patients (the page lists them to choose from).
-fn several_match(typed: &str, several: &[PatientSummary]) -> String {
-    format!(
-        "{} patients match “{typed}”: choose one below, or type their clinic number.",
-        several.len()
-    )
+/// What to say when a typed name fits `count` patients (the page lists them to choose from).
+fn several_match(typed: &str, count: usize) -> String {
+    format!("{count} patients match “{typed}”: choose one below, or type their clinic number.")
 }
 
 const MATCHES_SHOWN: usize = 8;

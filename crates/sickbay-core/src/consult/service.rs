@@ -212,7 +212,7 @@ pub async fn start_for_patient(
 /// ticket, so that the queue, the waiting room's screen and the counts follow: a visit opened from their record
 /// would leave the ticket waiting, to be called a second time. A ticket for another doctor is that doctor's.
 async fn refuse_past_the_queue(tx: &mut Tx, patient_id: i64, doctor_id: i64) -> Result<(), ServiceError> {
-    match crate::queue::repo::open_ticket_of(&mut *tx, patient_id).await? {
+    match queue::open_ticket_of(&mut *tx, patient_id).await? {
         Some(ticket)
             if matches!(ticket.status, TicketStatus::Waiting | TicketStatus::Called)
                 && ticket.doctor_id.is_none_or(|theirs| theirs == doctor_id) =>
