@@ -525,6 +525,11 @@ pub async fn save_draft(
     Ok(())
 }
 
+/// A visit's diagnoses, in the order they were made (a letter's opening words name them).
+pub async fn diagnoses_of_visit(db: impl Reader, visit_id: i64) -> Result<Vec<repo::Diagnosis>, ServiceError> {
+    Ok(repo::diagnoses_of_visits(db, &[visit_id]).await?)
+}
+
 /// Records a diagnosis, once per form: free text, with an ICD-10-CM code from the bundled list or none. Only
 /// doctors diagnose.
 pub async fn add_diagnosis(

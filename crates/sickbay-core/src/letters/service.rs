@@ -109,7 +109,7 @@ pub async fn words_for_kind(
     kind: Option<LetterKind>,
     typed: &str,
 ) -> Result<String, ServiceError> {
-    let diagnoses = crate::consult::repo::diagnoses_of_visits(db, &[visit_id]).await?;
+    let diagnoses = crate::consult::service::diagnoses_of_visit(db, visit_id).await?;
     let described: Vec<String> = diagnoses
         .into_iter()
         .map(|d| match d.code {
