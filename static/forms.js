@@ -15,6 +15,9 @@
 //    to correct (or the one the page names with autofocus), in the middle of the screen: a long page answered
 //    again no longer opens at its top, with the message out of sight. The same for a section answered again
 //    through htmx with a 422.
+// 9. A small task on the way through a page (a[data-dialog]: the reason to block a time, the patient to book into
+//    it; web::task) opens in one shared <dialog>, fetched through htmx, instead of a page of its own; a link marked
+//    data-dialog inside it opens the next step in the same dialog, and "Go back" (data-dialog-close) closes it.
 (function () {
   "use strict";
 
@@ -283,5 +286,34 @@
     if (!xhr || xhr.status !== 422) { return; }
     var target = event.detail.target;
     focusFirstMistake(target && target.isConnected ? target : (document.querySelector("main") || document.body));
+  });
+
+  // ---- 9. Small tasks in a dialog ----------------------------------------------------------------------------
+  var taskDialog = null;
+  function taskBox() {
+    if (taskDialog) { return taskDialog; }
+    taskDialog = element("dialog", { id: "task-dialog", "aria-labelledby": "task-title" });
+    var article = element("article", {});
+    article.append(element("div", { id: "task-body" }));
+    taskDialog.append(article);
+    document.body.append(taskDialog);
+    return taskDialog;
+  }
+  document.addEventListener("click", function (event) {
+    var closer = event.target.closest ? event.target.closest("[data-dialog-close]") : null;
+    if (closer && taskDialog && taskDialog.open && taskDialog.contains(closer)) {
+      event.preventDefault();
+      taskDialog.close();
+      return;
+    }
+    var link = event.target.closest ? event.target.closest("a[data-dialog]") : null;
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) { return; }
+    event.preventDefault();
+    var box = taskBox();
+    htmx.ajax("GET", link.getAttribute("href"), { target: "#task-body", swap: "innerHTML" }).then(function () {
+      if (!box.open) { box.showModal(); }
+      var first = box.querySelector("[autofocus]") || box.querySelector("#task-title");
+      if (first) { first.focus(); }
+    });
   });
 })();

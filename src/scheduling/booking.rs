@@ -2,12 +2,11 @@
 //! aside by giving a reason that goes into the audit log.
 
 use askama::Template;
-use askama_web::WebTemplate;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::picker::{self, BACK_TO_SCHEDULE, PickerQuery};
+use super::picker::{self, PickerQuery};
 use super::portal::{BookForm, BookPage, booked_time, message, picker_response, status_again};
 use crate::state::AppState;
 use crate::web::extract::{FrontDesk, Staff};
@@ -16,12 +15,13 @@ use crate::web::form::{Form, Query};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
+use crate::web::task::task;
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::db::Timestamp;
 use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::{Actor, DoctorScope};
-use sickbay_core::patients::model::PatientSummary;
+use sickbay_core::patients::model::{Patient, PatientSummary};
 use sickbay_core::scheduling::model::Refusal;
 use sickbay_core::scheduling::repo::Slot;
 use sickbay_core::scheduling::service::{self, Booker, BookingError};
@@ -138,31 +138,47 @@ fn with_override_hint(refusal: &Refusal) -> String {
     )
 }
 
-// ---- booking from the schedule: a time first, then the patient ------------------------------------------------
+// ---- booking from the schedule: a time first, then the patient, then the booking -------------------------------
 
 #[derive(Debug, Default, Deserialize)]
 pub struct FindQuery {
     #[serde(default)]
     q: String,
+    /// The patient chosen from those found.
+    #[serde(default)]
+    patient: String,
 }
 
-/// A time chosen on the schedule, and the patients found to book into it: each goes on to the booking form
-/// with this time chosen, where the rules and their override apply as for any booking.
-#[derive(Template, WebTemplate)]
-#[template(path = "scheduling/slot_book.html")]
-pub struct SlotBookPage {
-    layout: Layout,
+/// The patient chosen for the time: who they are, and what the rules say before reception books.
+pub struct Chosen {
+    patient: Patient,
+    /// Why the rules would refuse this patient, with the way round it.
+    barrier: Option<String>,
+}
+
+/// A time chosen on the schedule (a `web::task`, the schedule's dialog or a page): find the patient, choose
+/// them, give the reason for the visit and book, the rules and their override as for any booking.
+#[derive(Template)]
+#[template(path = "scheduling/_slot_book.html")]
+pub struct SlotBook {
+    csrf_token: String,
+    zone: chrono_tz::Tz,
     slot: Slot,
-    doctor_name: String,
     /// Why the time can no longer be booked, if it can't.
     closed: Option<&'static str>,
     /// Set when the time is sooner than the clinic's booking notice: booking it then needs a reason.
     sooner_than_notice: Option<String>,
     typed: String,
     found: Vec<PatientSummary>,
+    chosen: Option<Chosen>,
+    form_id: FormKey,
 }
 
-impl SlotBookPage {
+impl SlotBook {
+    fn base(&self) -> String {
+        format!("/schedule/slots/{}/book", self.slot.id)
+    }
+
     fn schedule_link(&self) -> String {
         format!(
             "/schedule?doctor={}&day={}#s{}",
@@ -170,24 +186,27 @@ impl SlotBookPage {
         )
     }
 
-    fn book_link(&self, patient: &PatientSummary) -> String {
-        format!(
-            "/patients/{}/book?day={}&doctor={}&slot={}&then={BACK_TO_SCHEDULE}",
-            patient.id, self.slot.day, self.slot.doctor_id, self.slot.id
-        )
+    fn choose_link(&self, patient: &PatientSummary) -> String {
+        format!("{}?patient={}", self.base(), patient.id)
     }
 
     fn seats_free(&self) -> i64 {
         (self.slot.capacity - self.slot.booked).max(0)
+    }
+
+    /// Whether booking this patient at this time sets a rule aside, so the form asks why.
+    fn needs_override(&self) -> bool {
+        self.sooner_than_notice.is_some() || self.chosen.as_ref().is_some_and(|c| c.barrier.is_some())
     }
 }
 
 pub async fn slot_book(
     _user: Staff<FrontDesk>,
     IdPath(id): IdPath,
+    hx: HxRequest,
     Page { state, layout, .. }: Page,
     Query(query): Query<FindQuery>,
-) -> AppResult<SlotBookPage> {
+) -> AppResult<Response> {
     let slot = service::slot(&state.db, DoctorScope::Any, id).await?;
     let doctors = sickbay_core::staff::service::active_doctors(&state.db).await?;
     let doctor_name = doctors
@@ -198,23 +217,54 @@ pub async fn slot_book(
     let typed = query.q.trim().to_owned();
     let found = match typed.is_empty() {
         true => Vec::new(),
-        false => sickbay_core::patients::service::find(&state.db, &typed)
-            .await?
-            .into_iter()
-            .filter(|p| p.active)
-            .collect(),
+        false => active_only(sickbay_core::patients::service::find(&state.db, &typed).await?),
+    };
+    let settings = state.settings.get();
+    let chosen = match parse_id(&query.patient) {
+        Some(patient_id) => Some(chosen(&state, &settings.booking_rules(), patient_id, slot.day).await?),
+        None => None,
     };
     let now = Timestamp::now();
-    let rules = state.settings.get().booking_rules();
+    let rules = settings.booking_rules();
     let sooner_than_notice =
         (rules.window(now).admits(slot.starts_at) == Err(Refusal::TooSoon)).then(|| rules.notice_text());
-    Ok(SlotBookPage {
+    let title = format!(
+        "Book {} with {doctor_name}",
+        filters::clock_of(slot.starts_at, settings.clinic.time_zone)
+    );
+    let body = SlotBook {
+        csrf_token: layout.csrf_token.clone(),
+        zone: settings.clinic.time_zone,
         closed: sickbay_core::scheduling::model::closed_to_booking(&slot, now),
         sooner_than_notice,
-        layout,
         slot,
-        doctor_name,
         typed,
         found,
+        chosen,
+        form_id: FormKey::mint(),
+    }
+    .render()?;
+    task(hx, layout, &title, &body)
+}
+
+fn active_only(found: Vec<PatientSummary>) -> Vec<PatientSummary> {
+    found.into_iter().filter(|p| p.active).collect()
+}
+
+/// The patient chosen (an active one), and what the rules say of their booking on `day`.
+async fn chosen(
+    state: &AppState,
+    rules: &sickbay_core::scheduling::model::BookingRules,
+    patient_id: i64,
+    day: sickbay_core::db::Date,
+) -> AppResult<Chosen> {
+    let patient = sickbay_core::patients::service::get(&state.db, patient_id)
+        .await?
+        .filter(|p| p.active)
+        .ok_or(AppError::NotFound)?;
+    let barrier = picker::barrier_on(&state.db, rules, patient_id, true, day).await?;
+    Ok(Chosen {
+        patient,
+        barrier: barrier.map(|b| with_override_hint(&b.refusal)),
     })
 }

@@ -12,11 +12,13 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
+use super::ask;
 use crate::state::AppState;
 use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::extract::{Clinicians, FrontDesk, FrontDeskAndDoctors, RoleSet, Staff};
 use crate::web::filters::{self, datetime_of};
 use crate::web::form::{Form, Query, invalid};
+use crate::web::htmx::{HxRequest, redirect};
 use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
@@ -732,12 +734,6 @@ impl SchedulePage {
     fn correct_problem(&self, id: &i64) -> Option<&str> {
         (self.problem.target == format!("correct-{id}")).then_some(self.problem.message.as_str())
     }
-
-    /// The message of the shared reason field (blocking a slot, cancelling a booking), if one failed.
-    fn reason_problem(&self) -> Option<&str> {
-        let shared = self.problem.target.starts_with("block-") || self.problem.target.starts_with("cancel-");
-        shared.then_some(self.problem.message.as_str())
-    }
 }
 
 /// Which doctor, day and view a schedule page shows.
@@ -822,7 +818,7 @@ async fn schedule_again(
     ))
 }
 
-fn day_path(scope: DoctorScope, doctor_id: i64, day: Date) -> String {
+pub(super) fn day_path(scope: DoctorScope, doctor_id: i64, day: Date) -> String {
     with_doctor(scope, "/schedule", doctor_id, &format!("day={day}"))
 }
 
@@ -832,34 +828,17 @@ pub struct ReasonForm {
     reason: String,
 }
 
-/// The reason a form gave, or the problem to show beside the form `target`.
-fn reason_of(text: &str, target: String) -> Result<String, Problem> {
-    parse_reason(text).map_err(|err| Problem {
-        target,
-        message: err.0,
-        reason: text.to_owned(),
-    })
-}
-
 pub async fn block_slot(
     user: Staff<FrontDeskAndDoctors>,
     IdPath(id): IdPath,
+    hx: HxRequest,
     Page { state, session, layout }: Page,
     Form(form): Form<ReasonForm>,
 ) -> AppResult<Response> {
     let slot = service::slot(&state.db, user.scope(), id).await?;
-    let reason = match reason_of(&form.reason, format!("block-{id}")) {
+    let reason = match parse_reason(&form.reason) {
         Ok(reason) => reason,
-        Err(problem) => {
-            return schedule_again(
-                &state,
-                (&user, user.scope()),
-                layout,
-                (slot.doctor_id, slot.day),
-                problem,
-            )
-            .await;
-        }
+        Err(err) => return ask::block_again(&state, (&slot, user.scope()), (hx, layout), (form.reason, err.0)),
     };
     let live = service::set_blocked(&state.db, &user.actor, user.scope(), id, true, &reason).await?;
     ChangeReport::new(None, &live).keep(&session).await?;
@@ -870,7 +849,7 @@ pub async fn block_slot(
         format!("Slot {when} blocked. Its appointments were kept: contact the patients listed below.")
     };
     flash(&session, FlashKind::Success, message).await?;
-    Ok(Redirect::to(&day_path(user.scope(), slot.doctor_id, slot.day)).into_response())
+    Ok(redirect(hx, &day_path(user.scope(), slot.doctor_id, slot.day)))
 }
 
 pub async fn unblock_slot(
@@ -891,14 +870,17 @@ pub async fn unblock_slot(
 pub async fn cancel(
     user: Staff<FrontDeskAndDoctors>,
     IdPath(id): IdPath,
+    hx: HxRequest,
     Page { state, session, layout }: Page,
     Form(form): Form<ReasonForm>,
 ) -> AppResult<Response> {
     let appointment = service::appointment(&state.db, user.scope(), id).await?;
-    let shown_again = (appointment.doctor_id, appointment.day);
-    let reason = match reason_of(&form.reason, format!("cancel-{id}")) {
+    let reason = match parse_reason(&form.reason) {
         Ok(reason) => reason,
-        Err(problem) => return schedule_again(&state, (&user, user.scope()), layout, shown_again, problem).await,
+        Err(err) => {
+            let asked = (&appointment, user.scope());
+            return ask::cancel_again(&state, asked, (hx, layout), (form.reason, err.0));
+        }
     };
     let settings = state.settings.get();
     let by = service::Canceller::Staff {
@@ -910,7 +892,10 @@ pub async fn cancel(
     let when = datetime_of(appointment.starts_at, settings.clinic.time_zone);
     let message = format!("Cancelled the appointment of {name} ({number}) at {when}.");
     flash(&session, FlashKind::Success, message).await?;
-    Ok(Redirect::to(&day_path(user.scope(), appointment.doctor_id, appointment.day)).into_response())
+    Ok(redirect(
+        hx,
+        &day_path(user.scope(), appointment.doctor_id, appointment.day),
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]

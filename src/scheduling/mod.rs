@@ -1,6 +1,7 @@
 //! Scheduling and booking: doctors' weekly hours, generated slots, closures and blocks, booking by patients
 //! and reception, cancellation and rescheduling, no-shows, the waitlist, and doctors' schedules.
 
+pub mod ask;
 pub mod booking;
 pub mod handlers;
 pub mod picker;
@@ -60,9 +61,12 @@ pub fn router() -> Router<AppState> {
             get(handlers::closures).post(handlers::add_closure),
         )
         .route("/schedule/closures/{id}/remove", post(handlers::remove_closure))
-        .route("/schedule/slots/{id}/block", post(handlers::block_slot))
+        .route(
+            "/schedule/slots/{id}/block",
+            get(ask::ask_block).post(handlers::block_slot),
+        )
         .route("/schedule/slots/{id}/unblock", post(handlers::unblock_slot))
-        .route("/appointments/{id}/cancel", post(handlers::cancel))
+        .route("/appointments/{id}/cancel", get(ask::ask_cancel).post(handlers::cancel))
         .route("/appointments/{id}/correct", post(handlers::correct))
 }
 

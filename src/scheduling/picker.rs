@@ -306,7 +306,18 @@ pub async fn barrier(
     approved: bool,
     picker: &SlotPicker,
 ) -> Result<Option<Barrier>, sqlx::Error> {
-    let (live_future, live_that_day) = repo::holdings(db, patient_id, picker.date, Timestamp::now()).await?;
+    barrier_on(db, rules, patient_id, approved, picker.date).await
+}
+
+/// The barrier of [`barrier`] for booking on `day`.
+pub async fn barrier_on(
+    db: &Db,
+    rules: &BookingRules,
+    patient_id: i64,
+    approved: bool,
+    day: Date,
+) -> Result<Option<Barrier>, sqlx::Error> {
+    let (live_future, live_that_day) = repo::holdings(db, patient_id, day, Timestamp::now()).await?;
     if let Some(refusal) = booking_barrier(rules, approved, live_future) {
         return Ok(Some(Barrier {
             refusal,

@@ -15,6 +15,7 @@ pub mod layout;
 pub mod live;
 pub mod paging;
 pub mod request_id;
+pub mod task;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};

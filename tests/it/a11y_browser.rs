@@ -64,7 +64,10 @@ async fn every_main_page_passes_axe(app: TestApp) {
         .await
         .assert_redirect("/queue");
     let now = Timestamp::now().0;
-    appointment_today(&app, ids[0], c.doctor_b.0, Timestamp(now + 3_600_000)).await;
+    let booked = appointment_today(&app, ids[0], c.doctor_b.0, Timestamp(now + 3_600_000)).await;
+    let slot = app
+        .count(&format!("SELECT slot_id FROM appointment WHERE id = {booked}"))
+        .await;
     app.create_staff("pharm.axe", Role::Pharmacist, false).await;
     app.create_staff("lab.axe", Role::Lab, false).await;
     // A test read in words with its answers, ordered in the visit: the lab's result form is a group of choices.
@@ -137,6 +140,11 @@ async fn every_main_page_passes_axe(app: TestApp) {
                 format!("/patients/{}", ids[0]),
                 "/billing".to_owned(),
                 "/billing/day".to_owned(),
+                format!("/schedule?doctor={}", c.doctor_b.0),
+                format!("/schedule/slots/{slot}/book?q=Ada"),
+                format!("/schedule/slots/{slot}/book?patient={}", ids[1]),
+                format!("/schedule/slots/{slot}/block"),
+                format!("/appointments/{booked}/cancel"),
             ],
         ),
         (

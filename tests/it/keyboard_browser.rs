@@ -24,6 +24,7 @@ on_both_databases!(
     reception_checks_in_and_adds_a_walk_in_with_the_keyboard_alone,
     a_doctor_calls_examines_and_completes_with_the_keyboard_alone,
     a_pushed_form_pressed_before_htmx_takes_it_over_still_posts,
+    reception_books_and_blocks_from_the_schedule_with_the_keyboard_alone,
 );
 
 const STUDENTS: Students = Students::new("KB", "Keys");
@@ -206,6 +207,88 @@ async fn reception_checks_in_and_adds_a_walk_in_with_the_keyboard_alone(app: Tes
         "Tab presses: {to_check_in} to check in, {to_search} + {to_add} to add a walk-in"
     );
     b.close().await;
+}
+
+/// On the doctor's day, reception books a time and blocks another without leaving the page: each opens its small
+/// task in the schedule's dialog (the patient found as they type, then the reason for the visit; the reason for
+/// the block, asked again beside its field when left empty).
+async fn reception_books_and_blocks_from_the_schedule_with_the_keyboard_alone(app: TestApp) {
+    let c = clinic(&app).await;
+    let doc = c.doctor_a.0;
+    let first = slot_in(&app, doc, 1, 26 * 60).await;
+    let second = slot_in(&app, doc, 1, 27 * 60).await;
+    let day: String = sqlx::query_scalar("SELECT day FROM slot WHERE id = $1")
+        .bind(first)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("day");
+    let amaka = PATIENTS.named(&app, &["Amaka"]).await[0];
+    let number: String = sqlx::query_scalar("SELECT clinic_number FROM patient WHERE id = $1")
+        .bind(amaka)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("Amaka's clinic number");
+    let Some(b) = Browser::start(1366, 768, &format!("{}-schedule-keys", backend(&app))).await else {
+        return;
+    };
+    b.log_in(&app, "frontdesk", PASSWORD, "/reception").await;
+    let day_page = format!("/schedule?doctor={doc}&day={day}");
+    b.goto(&app, &day_page).await;
+
+    // Book: the time's "Book", the patient typed and chosen, the reason for the visit, "Book".
+    let to_book = tab_to(&b, &format!("#s{first} a.slot-book"), false, 30).await;
+    press(&b, &[ENTER]).await;
+    wait_for_focus(&b, "#task-dialog #slot-patient").await;
+    type_text(&b, &number).await;
+    wait_for_text(&b, "#slot-patients", "Amaka").await;
+    b.screenshot("82-keys-schedule-book-find").await;
+    tab_to(&b, "#slot-patients a", false, 3).await;
+    press(&b, &[ENTER]).await;
+    wait_for_focus(&b, "#task-dialog #book-reason").await;
+    type_text(&b, "Cough").await;
+    let to_submit = tab_to(&b, "#slot-book-submit", false, 3).await;
+    b.screenshot("83-keys-schedule-book-confirm").await;
+    press(&b, &[ENTER]).await;
+    wait_for_text(&b, ".flash-success", "Booked").await;
+    b.wait_for_path(&day_page).await;
+    let booked = format!(
+        "SELECT COUNT(*) FROM appointment WHERE patient_id = {amaka} AND slot_id = {first} AND reason = 'Cough'"
+    );
+    assert_eq!(app.count(&booked).await, 1, "the keys reached the database");
+
+    // Block: the time's "Block"; Enter with no reason is answered beside the field, in the dialog.
+    run(&b, "document.activeElement.blur(); return true;", vec![]).await;
+    let to_block = tab_to(&b, &format!("#s{second} a.slot-quiet"), false, 40).await;
+    press(&b, &[ENTER]).await;
+    let field = format!("#task-dialog #block-{second}-reason");
+    wait_for_focus(&b, &field).await;
+    press(&b, &[ENTER]).await;
+    wait_for_text(&b, &format!("#task-dialog #block-{second}-error"), "Give a reason.").await;
+    wait_for_focus(&b, &field).await;
+    b.screenshot("84-keys-schedule-block-refused").await;
+    type_text(&b, "Ward round").await;
+    press(&b, &[ENTER]).await;
+    wait_for_text(&b, ".flash-success", "blocked").await;
+    let blocked =
+        format!("SELECT COUNT(*) FROM slot WHERE id = {second} AND blocked = 1 AND block_reason = 'Ward round'");
+    assert_eq!(eventually(&app, &blocked, 1).await, 1, "the keys reached the database");
+    assert!(
+        to_book <= 30 && to_submit <= 3 && to_block <= 40,
+        "Tab presses: {to_book} to Book, {to_submit} to send it, {to_block} to Block"
+    );
+    b.close().await;
+
+    // On a phone the same dialog fits the screen.
+    let Some(phone) = Browser::start(360, 740, &format!("{}-schedule-phone", backend(&app))).await else {
+        return;
+    };
+    phone.log_in(&app, "frontdesk", PASSWORD, "/reception").await;
+    phone.goto(&app, &day_page).await;
+    phone.click_in_view(&format!("#s{first} a.slot-quiet")).await;
+    wait_for_focus(&phone, &format!("#task-dialog #block-{first}-reason")).await;
+    phone.assert_fits(360, "the block dialog").await;
+    phone.screenshot("85-schedule-block-dialog-phone").await;
+    phone.close().await;
 }
 
 async fn a_doctor_calls_examines_and_completes_with_the_keyboard_alone(app: TestApp) {

@@ -23,7 +23,7 @@ on_both_databases!(
     impossible_days_are_refused_with_a_message,
     the_week_counts_are_the_days_slots,
     a_doctor_sees_and_changes_only_their_own_day,
-    the_day_view_shares_one_action_form_and_stays_lean,
+    the_day_view_asks_each_rows_reason_and_stays_lean,
     hours_added_while_another_instance_closes_a_day_get_their_slots,
     reception_books_a_patient_into_a_time_chosen_on_the_schedule,
 );
@@ -504,7 +504,7 @@ async fn schedule_shows_the_day_and_week_and_staff_cancel_and_correct(app: TestA
     page.assert_status(StatusCode::OK);
     assert_eq!(page.texts("#slots > li").len(), 2);
     assert!(page.text(&format!("#s{slot} > small")).starts_with("2/2"));
-    let listed = page.texts(&format!("#s{slot} li > a"));
+    let listed = page.texts(&format!("#s{slot} li > a:not([data-dialog])"));
     assert_eq!(listed, ["Kemi Obi", "Tolu Obi"]);
     assert_eq!(
         page.attr(&format!("#a{first} a"), "href").as_deref(),
@@ -536,7 +536,7 @@ async fn schedule_shows_the_day_and_week_and_staff_cancel_and_correct(app: TestA
     // Reception cancels one with a reason: the seat is free again, and it is audited.
     let reception = app.login_as("front", Role::Reception).await;
     let page = reception.get(&format!("/schedule?doctor={id}&day={tomorrow}")).await;
-    assert_eq!(page.texts(&format!("#s{slot} li > a")).len(), 2);
+    assert_eq!(page.texts(&format!("#s{slot} li > a:not([data-dialog])")).len(), 2);
     let page = reception
         .post(&format!("/appointments/{first}/cancel"), &[("reason", "")])
         .await;
@@ -789,7 +789,7 @@ async fn every_route_checks_who_is_asking(app: TestApp) {
         .get(&format!("/schedule?doctor={bola}&day={tomorrow}"))
         .await;
     page.assert_status(StatusCode::OK);
-    assert_eq!(page.texts("#slots li li > a"), ["Ife Obi"]);
+    assert_eq!(page.texts("#slots li li > a:not([data-dialog])"), ["Ife Obi"]);
 
     // Bad ids are 404s.
     for path in [
@@ -924,7 +924,7 @@ async fn a_doctor_sees_and_changes_only_their_own_day(app: TestApp) {
     assert!(!asked.has("#pick-doctor"), "a doctor has no one to choose");
     let reception = app.login_as("front", Role::Reception).await;
     let page = reception.get(&format!("/schedule?doctor={bola}&day={tomorrow}")).await;
-    assert_eq!(page.texts("#slots li li > a"), ["Ife Obi"]);
+    assert_eq!(page.texts("#slots li li > a:not([data-dialog])"), ["Ife Obi"]);
     assert!(page.has("#pick-doctor"));
 
     let actor = Actor::system("test");
@@ -952,9 +952,10 @@ async fn a_doctor_sees_and_changes_only_their_own_day(app: TestApp) {
     );
 }
 
-/// The rows of the day view name their slot or booking in the buttons of one shared form, so a long day is a
-/// few hundred bytes per slot, and blocking and cancelling still work as plain form posts.
-async fn the_day_view_shares_one_action_form_and_stays_lean(app: TestApp) {
+/// A row of the day view asks for its own reason: Block and Cancel are links to a small task (the schedule's
+/// dialog with JavaScript, a page without), a long day stays a few hundred bytes per slot, and a missing reason
+/// is said beside the task's own field.
+async fn the_day_view_asks_each_rows_reason_and_stays_lean(app: TestApp) {
     let (id, doc) = doctor(&app, "dr.lean").await;
     every_day(&doc, None, "08:00", "18:00", "5").await;
     let day = today(&app) + Duration::days(2);
@@ -975,18 +976,17 @@ async fn the_day_view_shares_one_action_form_and_stays_lean(app: TestApp) {
     let page = doc.get(&format!("/schedule?day={day}")).await;
     let rows = page.texts("#slots > li").len();
     assert_eq!(rows, 120);
-    assert_eq!(page.texts("form#act").len(), 1, "one shared form");
-    assert_eq!(page.texts("button[form=act]").len(), rows + booked.len());
+    assert_eq!(page.texts("a[data-dialog]").len(), rows + booked.len());
     let (slot, appointment) = booked[0];
+    let block = format!("/schedule/slots/{slot}/block");
+    let cancel = format!("/appointments/{appointment}/cancel");
     assert_eq!(
-        page.attr(&format!("#s{slot} > button[form=act]"), "formaction")
-            .as_deref(),
-        Some(format!("/schedule/slots/{slot}/block").as_str())
+        page.attr(&format!("#s{slot} > a[data-dialog]"), "href"),
+        Some(block.clone())
     );
     assert_eq!(
-        page.attr(&format!("#a{appointment} button[form=act]"), "formaction")
-            .as_deref(),
-        Some(format!("/appointments/{appointment}/cancel").as_str())
+        page.attr(&format!("#a{appointment} a[data-dialog]"), "href"),
+        Some(cancel.clone())
     );
     let list = page
         .body
@@ -997,11 +997,53 @@ async fn the_day_view_shares_one_action_form_and_stays_lean(app: TestApp) {
     let per_row = list.len() / rows;
     assert!(per_row <= 300, "{per_row} bytes of HTML per slot row");
 
-    // The shared form as a browser sends it: the row's button posts the reason typed once.
-    let blocked = doc
-        .post(&format!("/schedule/slots/{slot}/block"), &[("reason", "Ward round")])
+    // The task: a page of its own, or through htmx the dialog's fragment, which names who keeps their booking.
+    let asked = doc.get(&block).await;
+    asked.assert_status(StatusCode::OK);
+    assert!(asked.text("h1").starts_with("Block 08:"), "{}", asked.text("h1"));
+    assert!(asked.text(".task-detail").starts_with("One patient is booked"));
+    assert_eq!(
+        asked.attr(&format!("#block-{slot} form"), "action"),
+        Some(block.clone())
+    );
+    let fragment = doc.get_with(&block, &[("HX-Request", "true")]).await;
+    assert!(fragment.body.starts_with("<h2 id=\"task-title\""), "{}", fragment.body);
+    assert!(!fragment.body.contains("<html"));
+    // A missing reason comes back beside the field: the page again, or only the task's form through htmx.
+    let refused = doc.post(&block, &[("reason", "  ")]).await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.text(&format!("#block-{slot}-error")), "Give a reason.");
+    assert_eq!(
+        refused.attr(&format!("#block-{slot}-reason"), "aria-describedby"),
+        Some(format!("block-{slot}-error"))
+    );
+    let token = doc.csrf_token().await;
+    let in_place = doc
+        .post_with_headers(
+            &block,
+            &[("reason", ""), ("csrf_token", &token)],
+            &[("HX-Request", "true")],
+        )
         .await;
-    blocked.assert_redirect(&format!("/schedule?day={day}"));
+    in_place.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        in_place.body.starts_with(&format!("<div id=\"block-{slot}\"")),
+        "{}",
+        in_place.body
+    );
+    assert_eq!(app.audits("slot.block").await, 0);
+    // Sent through htmx, the block sends the browser back to the day.
+    let blocked = doc
+        .post_with_headers(
+            &block,
+            &[("reason", "Ward round"), ("csrf_token", &token)],
+            &[("HX-Request", "true")],
+        )
+        .await;
+    assert_eq!(
+        blocked.header("hx-redirect"),
+        Some(format!("/schedule?day={day}").as_str())
+    );
     let page = doc.get(&format!("/schedule?day={day}")).await;
     assert!(page.text(&format!("#s{slot} .blocked")).contains("Ward round"));
     assert_eq!(
@@ -1009,16 +1051,23 @@ async fn the_day_view_shares_one_action_form_and_stays_lean(app: TestApp) {
             .as_deref(),
         Some(format!("/schedule/slots/{slot}/unblock").as_str())
     );
-    // A missing reason is said beside the shared field, which points at its message.
-    let again = doc
-        .post(&format!("/appointments/{appointment}/cancel"), &[("reason", "  ")])
-        .await;
+    // A time already blocked asks nothing more.
+    doc.get(&block).await.assert_status(StatusCode::CONFLICT);
+
+    // Cancelling asks the same way; once cancelled, there is nothing left to ask.
+    let asked = doc.get(&cancel).await;
+    assert!(
+        asked.text("h1").starts_with("Cancel Ada Obi's 08:"),
+        "{}",
+        asked.text("h1")
+    );
+    let again = doc.post(&cancel, &[("reason", "  ")]).await;
     again.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(again.text(&format!("#cancel-{appointment}-error")), "Give a reason.");
-    assert_eq!(
-        again.attr("#act-reason", "aria-describedby").as_deref(),
-        Some(format!("cancel-{appointment}-error").as_str())
-    );
+    doc.post(&cancel, &[("reason", "Patient phoned")])
+        .await
+        .assert_redirect(&format!("/schedule?day={day}"));
+    doc.get(&cancel).await.assert_status(StatusCode::CONFLICT);
 }
 
 /// The slots the doctor's active hours and the closures call for that start after now, and those that are
@@ -1167,13 +1216,14 @@ async fn reception_books_a_patient_into_a_time_chosen_on_the_schedule(app: TestA
         page.text("#slot-facts")
     );
     let found = reception.get(&format!("{start}?q=adisa")).await;
-    let choose = format!("/patients/{kemi}/book?day={tomorrow}&doctor={id}&slot={slot}&then=schedule");
+    let choose = format!("{start}?patient={kemi}");
     assert_eq!(found.attrs("#slot-patients a", "href"), [choose.as_str()]);
     assert!(found.text("#slot-patients").contains(&kemi_number));
     let none = reception.get(&format!("{start}?q=nobody-by-this-name")).await;
     assert!(none.has("#no-match"));
     assert!(!page.has("#slot-sooner"));
-    // A time sooner than the clinic's booking notice says beforehand that booking it takes a reason.
+    // A time sooner than the clinic's booking notice says beforehand that booking it takes a reason, and the
+    // booking then asks for it.
     app.set_setting("booking_min_notice_minutes", "2880").await;
     let sooner = reception.get(&start).await;
     assert!(
@@ -1183,14 +1233,25 @@ async fn reception_books_a_patient_into_a_time_chosen_on_the_schedule(app: TestA
         "{}",
         sooner.text("main")
     );
+    assert!(reception.get(&choose).await.has("#book-override[required]"));
     app.set_setting("booking_min_notice_minutes", "60").await;
+    reception
+        .get(&format!("{start}?patient=999999"))
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
 
-    // The booking form opens with the time chosen; booking it is the usual booking, and reception is back on
-    // the doctor's day.
+    // Choosing the patient opens the booking of this time (in the same dialog with JavaScript): booking it is the
+    // usual booking, and reception is back on the doctor's day.
     let form = reception.get(&choose).await;
-    assert!(form.has(&format!("#slot-{slot}[checked]")), "{}", form.body);
-    let mut fields = FormFields::of(&form, "form.slot-form");
+    assert!(
+        form.text("#slot-chosen").starts_with("Kemi Adisa"),
+        "{}",
+        form.text("main")
+    );
+    assert!(!form.has("#book-override"), "no rule to set aside");
+    let mut fields = FormFields::of(&form, "#slot-confirm");
     assert_eq!(fields.get("then"), Some("schedule"));
+    assert_eq!(fields.get("slot_id"), Some(slot.to_string().as_str()));
     fields.set("reason", "Follow-up");
     reception
         .post(&format!("/patients/{kemi}/appointments"), &fields.fields())
@@ -1204,10 +1265,26 @@ async fn reception_books_a_patient_into_a_time_chosen_on_the_schedule(app: TestA
     );
     assert_eq!(
         app.count(&format!(
-            "SELECT COUNT(*) FROM appointment WHERE patient_id = {kemi} AND slot_id = {slot} AND status = 'booked'"
+            "SELECT COUNT(*) FROM appointment WHERE patient_id = {kemi} AND slot_id = {slot} AND status = 'booked' AND reason = 'Follow-up'"
         ))
         .await,
         1
+    );
+    // The same form sent twice (a double click) books once.
+    reception
+        .post(&format!("/patients/{kemi}/appointments"), &fields.fields())
+        .await;
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM appointment WHERE patient_id = {kemi}"))
+            .await,
+        1
+    );
+    // Kemi booked that day, choosing her again says what the rules say and asks why to book anyway.
+    let again = reception.get(&choose).await;
+    assert!(
+        again.has("#slot-barrier") && again.has("#book-override[required]"),
+        "{}",
+        again.text("main")
     );
 
     // The last seat taken, the time offers no booking.
