@@ -513,15 +513,27 @@ async fn invalid_walk_in(
     form: WalkInForm,
     errors: FieldErrors,
 ) -> AppResult<Response> {
-    let summary = format!("Not added yet. {}", errors.messages().collect::<Vec<_>>().join(" "));
-    layout.show_in(form.place(), FlashKind::Error, summary);
+    layout.show_in(form.place(), FlashKind::Error, walk_in_summary(&errors));
     let mut page = board_page(state, layout, form, errors).await?;
     if page.form.place() == WALK_IN_EXISTING {
-        page.matches = WalkInMatches::find(state, &page.form.number, &page.form.patient)
-            .await?
-            .render()?;
+        let found = WalkInMatches::find(state, &page.form.number, &page.form.patient).await?;
+        // Nobody found is said beside the field already.
+        if !found.matches.is_empty() {
+            page.matches = found.render()?;
+        }
     }
     Ok(invalid(page))
+}
+
+/// The walk-in panel's message over a refused form. A message stands beside its field, where the focus goes, and
+/// the summary counts them; only a refused choice of patient (a record that already holds a ticket), which no
+/// field shows, is said in it.
+fn walk_in_summary(errors: &FieldErrors) -> String {
+    match (errors.get("patient"), errors.messages().count()) {
+        (Some(refused), _) => format!("Not added yet. {refused}"),
+        (None, 1) => "Not added yet: one thing to correct, marked below.".to_owned(),
+        (None, n) => format!("Not added yet: {n} things to correct, marked below."),
+    }
 }
 
 /// The registered patient a walk-in is for: the one chosen from the matches, the one whose whole clinic or matric

@@ -1555,6 +1555,17 @@ async fn a_walk_in_is_found_by_name_as_it_is_typed(app: TestApp) {
     );
     let nobody = c.reception.post("/queue/walk-ins", &form("zzz")).await;
     assert!(nobody.text("#number-error").contains("No active patient matches “zzz”"));
+    // Said once, beside the field: the panel's message counts what to correct, the matches say nothing more.
+    assert_eq!(
+        nobody.text("#walk-in-existing-messages"),
+        "Not added yet: one thing to correct, marked below."
+    );
+    assert_eq!(
+        nobody.body.matches("matches “zzz”").count(),
+        1,
+        "{}",
+        nobody.text("main")
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM ticket").await, 2);
     // Only the front desk looks patients up here.
     for role in [Role::Doctor, Role::Pharmacist, Role::Lab] {
