@@ -281,6 +281,12 @@
   } else {
     onLoad();
   }
+  // A form posted to an address with a fragment (the desk's walk-in forms, so that without JavaScript the answer
+  // opens at the form) comes back at that fragment, and the browser's scroll to it takes the focus away: given
+  // back once the page has loaded, unless the person has moved on.
+  window.addEventListener("load", function () {
+    if (window.location.hash && document.activeElement === document.body) { window.setTimeout(onLoad, 0); }
+  });
   document.addEventListener("htmx:afterSettle", function (event) {
     var xhr = event.detail && event.detail.xhr;
     if (!xhr || xhr.status !== 422) { return; }

@@ -331,7 +331,7 @@ fn patient_tabs(path: &str) -> Vec<NavLink> {
             ("/me/book", "Book"),
             ("/me/visits", "Visits"),
             ("/me/invoices", "Invoices"),
-            ("/me/card", "Card"),
+            ("/me/card", "Clinic card"),
         ],
         path,
     )
@@ -483,7 +483,7 @@ mod tests {
         assert_eq!(current("/me/queue"), ["Home"]);
         assert_eq!(current("/me/invoices"), ["Invoices"]);
         assert_eq!(current("/me/invoices/12"), ["Invoices"]);
-        assert_eq!(current("/me/card"), ["Card"]);
+        assert_eq!(current("/me/card"), ["Clinic card"]);
         assert_eq!(current("/me/visits/3"), ["Visits"]);
         assert_eq!(current("/me/results"), ["Visits"]);
         assert_eq!(current("/me/profile"), ["Home"]);

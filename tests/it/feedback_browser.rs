@@ -121,7 +121,10 @@ async fn messages_appear_where_reception_acted(app: TestApp) {
         b.click("#walk-in-new button[type=submit]").await;
         b.wait_for_path("/queue/walk-ins").await;
         let alert = "#walk-in-new-messages [role=alert]";
-        assert!(wait_for(&b, alert).await.contains("surname"));
+        assert!(wait_for(&b, alert).await.contains("one thing to correct"));
+        // The message itself stands beside the field, where the focus is.
+        assert!(b.text("#surname-error").await.contains("surname"));
+        crate::consult_browser::wait_for_focus(&b, "#walk-in-new #surname").await;
         let (inside, place) = on_screen(&b, alert).await;
         assert!(inside, "{size}: the failed walk-in's message is on screen ({place})");
         assert_eq!(announced(&b, alert).await, ("polite".to_owned(), "alert".to_owned()));

@@ -553,7 +553,7 @@ impl ResultFlag {
             ResultFlag::Low => "lower than usual",
             ResultFlag::Normal => "normal",
             ResultFlag::High => "higher than usual",
-            ResultFlag::Abnormal => "outside the usual range",
+            ResultFlag::Abnormal => "not the usual result",
         }
     }
 }
@@ -1073,7 +1073,7 @@ mod tests {
         assert_eq!(ResultFlag::Low.plain_words(), "lower than usual");
         assert_eq!(ResultFlag::High.plain_words(), "higher than usual");
         assert_eq!(ResultFlag::Normal.plain_words(), "normal");
-        assert_eq!(ResultFlag::Abnormal.plain_words(), "outside the usual range");
+        assert_eq!(ResultFlag::Abnormal.plain_words(), "not the usual result");
     }
 
     #[test]
