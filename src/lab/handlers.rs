@@ -753,9 +753,13 @@ pub async fn record_result(
     Form(form): Form<ResultForm>,
 ) -> AppResult<Response> {
     match service::record_result(&state.db, &user, &user.actor, id, &form).await {
-        Ok(flag) => {
-            let abnormal = flag.is_some_and(ResultFlag::is_abnormal);
-            let message = match state.settings.get().lab.releaser().waits_for_doctor(abnormal) {
+        Ok(recorded) => {
+            let abnormal = recorded.flag.is_some_and(ResultFlag::is_abnormal);
+            let releaser = state.settings.get().lab.releaser();
+            let message = match releaser.waits_for_doctor(abnormal, recorded.critical) {
+                _ if recorded.critical => {
+                    "Critical result saved, with whom you told. It goes to the patient when the doctor marks it seen."
+                }
                 true => "Result saved. It goes to the patient when the doctor who ordered it marks it seen.",
                 false => "Result saved. Check it, then release it to the patient.",
             };

@@ -32,6 +32,7 @@ on_both_databases!(
     an_abnormal_result_waits_for_the_doctor_and_a_normal_one_goes_with_the_lab,
     a_result_corrected_to_abnormal_while_released_is_never_sent_unseen,
     a_number_far_outside_its_range_is_saved_only_once_confirmed,
+    a_critical_result_is_phoned_to_the_doctor_and_waits_for_them,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -1818,7 +1819,7 @@ async fn an_abnormal_result_waits_for_the_doctor_and_a_normal_one_goes_with_the_
     let (_, doctor) = &l.doctor;
     let home = doctor.get("/doctor").await;
     assert!(
-        home.text("#seen-releases").contains("low, high or abnormal"),
+        home.text("#seen-releases").contains("low, high, abnormal or critical"),
         "{}",
         home.body
     );
@@ -1932,4 +1933,153 @@ async fn a_number_far_outside_its_range_is_saved_only_once_confirmed(app: TestAp
         .await
         .assert_redirect(&sheet);
     assert_eq!(order_status(&app, hb).await, "resulted");
+}
+
+/// A result beyond its test's critical limits: the lab phones the doctor and writes whom it told before the result
+/// is saved (on its own page and on the visit's sheet), the doctor's notice and list lead with it, and it waits
+/// for the doctor even where the lab releases the others.
+async fn a_critical_result_is_phoned_to_the_doctor_and_waits_for_them(app: TestApp) {
+    let l = lab(&app).await;
+    app.set_setting("lab_results_release", "lab").await;
+    // The admin sets the limits on the test's page; they stand beyond the usual range.
+    let edit = format!("/admin/lab-tests/{}", l.hb);
+    let page = l.admin.get(&edit).await;
+    let mut fields = crate::support::FormFields::of(&page, "#edit-lab-test");
+    fields.set("critical_low", "14");
+    let refused = l.admin.post(&edit, &fields.fields()).await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        refused.text("#critical_low-error"),
+        "The critical low must be below the usual range."
+    );
+    fields.set("critical_low", "7");
+    fields.set("critical_high", "20");
+    l.admin
+        .post(&edit, &fields.fields())
+        .await
+        .assert_redirect("/admin/lab-tests");
+    let catalogue = l.admin.get("/admin/lab-tests").await;
+    assert!(catalogue.text(&format!("#lab-test-{}", l.hb)).contains("< 7 or > 20"));
+
+    let (hb, mp) = order_both(&app, &l).await;
+    let form = l.lab.get(&format!("/lab/orders/{hb}")).await;
+    assert!(
+        form.text("#value-help")
+            .contains("Critical < 7 or > 20: phone the doctor at once."),
+        "{}",
+        form.body
+    );
+    // Without whom the lab told, nothing is saved; the form asks, beside the value kept.
+    let asked = l
+        .lab
+        .post(&format!("/lab/orders/{hb}/result"), &[("value", "5.2")])
+        .await;
+    asked.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        asked
+            .text("#told-error")
+            .starts_with("A critical value (critical < 7 or > 20)"),
+        "{}",
+        asked.body
+    );
+    assert_eq!(asked.attr("#value", "value").as_deref(), Some("5.2"));
+    assert_eq!(order_status(&app, hb).await, "ordered");
+    l.lab
+        .post(
+            &format!("/lab/orders/{hb}/result"),
+            &[("value", "5.2"), ("told", "Dr Okafor, by phone at 10:40")],
+        )
+        .await
+        .assert_redirect(&format!("/lab/orders/{hb}"));
+    let saved = l.lab.get(&format!("/lab/orders/{hb}")).await;
+    assert!(
+        saved.text(".flash-success").starts_with("Critical result saved"),
+        "{}",
+        saved.body
+    );
+    assert!(
+        saved
+            .text("#current-result")
+            .contains("Critical The lab told Dr Okafor, by phone at 10:40")
+    );
+    assert!(!saved.has("#release-form"), "a critical result waits for the doctor");
+    assert!(
+        l.lab
+            .post(&format!("/lab/orders/{hb}/release"), &[])
+            .await
+            .status
+            .is_client_error()
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM lab_order WHERE id = {hb} AND critical = 1 AND critical_told = 'Dr Okafor, by phone at 10:40'"
+        ))
+        .await,
+        1
+    );
+    let notice: String = sqlx::query_scalar("SELECT message FROM notice WHERE link = $1 ORDER BY id DESC LIMIT 1")
+        .bind(format!("/visits/{}", l.visit))
+        .fetch_one(app.db().pool())
+        .await
+        .expect("the doctor's notice");
+    assert_eq!(
+        notice,
+        "Critical result for Tunde Labtest: Haemoglobin CRITICAL 5.2 g/dL. The lab told Dr Okafor, by phone at 10:40."
+    );
+    // A normal result of the visit goes out with the lab; the critical one stays for the doctor.
+    l.lab
+        .post(&format!("/lab/orders/{mp}/result"), &[("value", "Not seen")])
+        .await
+        .assert_redirect(&format!("/lab/orders/{mp}"));
+    l.lab
+        .post(&format!("/lab/visits/{}/results/release", l.visit), &[])
+        .await
+        .assert_redirect(&format!("/lab/visits/{}/results", l.visit));
+    assert_eq!(order_status(&app, hb).await, "resulted");
+    let (_, doctor) = &l.doctor;
+    let home = doctor.get("/doctor").await;
+    let first = home.texts("#results-list tbody tr");
+    assert!(
+        first[0].contains("Haemoglobin") && first[0].contains("Critical"),
+        "{first:?}"
+    );
+    doctor
+        .post("/lab/results/seen", &[("order", hb.to_string().as_str())])
+        .await
+        .assert_redirect("/doctor#results");
+    assert_eq!(order_status(&app, hb).await, "released");
+
+    // On the visit's sheet the same question stands beside the result's own fields.
+    let someone = OTHERS.named(&app, &["Kemi"]).await[0];
+    app.exec(&format!("UPDATE patient SET sex = 'female' WHERE id = {someone}"))
+        .await;
+    let visit = open_visit(&l.doctor.1, someone).await;
+    let sheet_order = order(&app, &l.doctor.1, visit, l.hb).await;
+    let sheet = format!("/lab/visits/{visit}/results");
+    let value = format!("value_{sheet_order}");
+    let asked = l.lab.post(&sheet, &[(value.as_str(), "24")]).await;
+    asked.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(asked.has(&format!("#told_{sheet_order}-error")), "{}", asked.body);
+    let told = format!("told_{sheet_order}");
+    l.lab
+        .post(
+            &sheet,
+            &[(value.as_str(), "24"), (told.as_str(), "Dr Okafor in person")],
+        )
+        .await
+        .assert_redirect(&sheet);
+    assert_eq!(
+        app.count(&format!("SELECT critical FROM lab_order WHERE id = {sheet_order}"))
+            .await,
+        1
+    );
+    let notice: String = sqlx::query_scalar("SELECT message FROM notice WHERE link = $1 ORDER BY id DESC LIMIT 1")
+        .bind(format!("/visits/{visit}"))
+        .fetch_one(app.db().pool())
+        .await
+        .expect("the doctor's notice");
+    assert!(
+        notice.starts_with("Critical: 1 result for Kemi Labrace back: Haemoglobin CRITICAL 24 g/dL"),
+        "{notice}"
+    );
 }

@@ -144,6 +144,15 @@ const ANSWERS: [(&str, &str, &str); 6] = [
     ("Blood group", "A+, A-, B+, B-, AB+, AB-, O+, O-", ""),
 ];
 
+/// The tests with critical limits, the values a lab phones to the doctor at once: (name, below, above).
+const CRITICAL: [(&str, &str, &str); 5] = [
+    ("Haemoglobin", "7", "20"),
+    ("White cell count", "2", "30"),
+    ("Platelet count", "50", "1000"),
+    ("Fasting blood sugar", "2.5", "22"),
+    ("Random blood sugar", "2.5", "22"),
+];
+
 /// Adds the catalogue through the lab's service, as an admin would.
 pub async fn catalogue(db: &crate::db::Db, actor: &Actor, minor_digits: u32) -> anyhow::Result<()> {
     for (name, specimen, unit, male_low, male_high, female_low, female_high, price) in TESTS {
@@ -156,6 +165,8 @@ pub async fn catalogue(db: &crate::db::Db, actor: &Actor, minor_digits: u32) -> 
             male_high: male_high.into(),
             female_low: female_low.into(),
             female_high: female_high.into(),
+            critical_low: critical_of(name).0.into(),
+            critical_high: critical_of(name).1.into(),
             price: price.into(),
             active: Some("1".into()),
             answers: answers_of(name).0.into(),
@@ -166,6 +177,13 @@ pub async fn catalogue(db: &crate::db::Db, actor: &Actor, minor_digits: u32) -> 
             .map_err(|e| anyhow::anyhow!("adding the lab test {name}: {e:?}"))?;
     }
     Ok(())
+}
+
+fn critical_of(test: &str) -> (&'static str, &'static str) {
+    CRITICAL
+        .iter()
+        .find(|(name, _, _)| *name == test)
+        .map_or(("", ""), |&(_, low, high)| (low, high))
 }
 
 fn answers_of(test: &str) -> (&'static str, &'static str) {

@@ -28,6 +28,8 @@ pub const ANSWERS_MAX: usize = 12;
 pub const EYE_MAX: usize = 12;
 /// The longest comment, order note or screening note.
 pub const TEXT_MAX: usize = 2_000;
+/// The longest note of whom the lab told of a critical result.
+const TOLD_MAX: usize = 200;
 /// The largest value a range bound may take (ranges are read as decimals, never money).
 const BOUND_MAX: f64 = 1.0e9;
 
@@ -42,6 +44,9 @@ pub struct LabTest {
     pub male_high: Option<f64>,
     pub female_low: Option<f64>,
     pub female_high: Option<f64>,
+    /// Beyond these a result is critical: a danger to the patient, phoned to the doctor at once.
+    pub critical_low: Option<f64>,
+    pub critical_high: Option<f64>,
     pub price: Money,
     #[sqlx(try_from = "crate::db::Flag")]
     pub active: bool,
@@ -96,6 +101,24 @@ impl LabTest {
         }
     }
 
+    /// The critical limits (either may be open): a result below the low one or above the high one is critical.
+    pub fn critical(&self) -> Range {
+        Range {
+            low: self.critical_low,
+            high: self.critical_high,
+        }
+    }
+
+    /// The critical limits as the catalogue shows them: `< 2.5 or > 6.5`; empty when there are none.
+    pub fn critical_label(&self) -> String {
+        match (self.critical_low, self.critical_high) {
+            (Some(low), Some(high)) => format!("< {} or > {}", number(low), number(high)),
+            (Some(low), None) => format!("< {}", number(low)),
+            (None, Some(high)) => format!("> {}", number(high)),
+            (None, None) => String::new(),
+        }
+    }
+
     /// The answers a result is chosen from, in the catalogue's order; none for a number or free words.
     pub fn answer_list(&self) -> Vec<&str> {
         list_items(&self.answers)
@@ -141,11 +164,15 @@ impl LabTest {
             true => String::new(),
             false => format!(" in {}", self.unit),
         };
-        match self.range_for(sex) {
+        let read = match self.range_for(sex) {
             range if range.is_empty() => {
                 format!("A number{unit}. No range applies (the patient's sex is not recorded).")
             }
             range => format!("A number{unit}. Read against {} for the patient's sex.", range.label()),
+        };
+        match self.critical_label() {
+            limits if limits.is_empty() => read,
+            limits => format!("{read} Critical {limits}: phone the doctor at once."),
         }
     }
 }
@@ -170,6 +197,10 @@ pub struct LabTestForm {
     #[serde(default)]
     pub female_high: String,
     #[serde(default)]
+    pub critical_low: String,
+    #[serde(default)]
+    pub critical_high: String,
+    #[serde(default)]
     pub price: String,
     #[serde(default)]
     pub active: Option<String>,
@@ -187,6 +218,7 @@ pub struct TestDetails {
     pub unit: String,
     pub male: Range,
     pub female: Range,
+    pub critical: Range,
     pub price: Money,
     pub active: bool,
     /// The answers and the normal ones, each list written "Negative, Positive".
@@ -265,6 +297,8 @@ impl LabTestForm {
             male_high: bound(test.male_high),
             female_low: bound(test.female_low),
             female_high: bound(test.female_high),
+            critical_low: bound(test.critical_low),
+            critical_high: bound(test.critical_high),
             price: test.price.format_major(minor_digits).replace(',', ""),
             active: test.active.then(|| "1".to_owned()),
             answers: test.answers.clone(),
@@ -302,25 +336,84 @@ impl LabTestForm {
         };
         let numeric = male.is_some_and(|r| !r.is_empty()) || female.is_some_and(|r| !r.is_empty());
         let answers = answers_of(self, numeric, &mut errors);
-        match (name, specimen, unit, male, female, price, answers) {
-            (Some(name), Some(specimen), Some(unit), Some(male), Some(female), Some(price), Some(answers))
-                if errors.is_empty() =>
-            {
-                Ok(TestDetails {
-                    name,
-                    specimen,
-                    unit,
-                    male,
-                    female,
-                    price,
-                    active: self.active.is_some(),
-                    answers: answers.0,
-                    normal_answers: answers.1,
-                })
-            }
+        let critical = range(
+            &self.critical_low,
+            &self.critical_high,
+            ("critical_low", "critical_high"),
+            &mut errors,
+        )
+        .and_then(|critical| critical_beyond_usual(critical, [male, female], numeric, &mut errors));
+        match (name, specimen, unit, male, female, price, answers, critical) {
+            (
+                Some(name),
+                Some(specimen),
+                Some(unit),
+                Some(male),
+                Some(female),
+                Some(price),
+                Some(answers),
+                Some(critical),
+            ) if errors.is_empty() => Ok(TestDetails {
+                name,
+                specimen,
+                unit,
+                male,
+                female,
+                critical,
+                price,
+                active: self.active.is_some(),
+                answers: answers.0,
+                normal_answers: answers.1,
+            }),
             _ => Err(errors),
         }
     }
+}
+
+/// The critical limits, checked against the usual ranges: only a test read against a range has them, and each
+/// lies beyond the usual range on its side (a critical low below every usual low, a critical high above every
+/// usual high).
+fn critical_beyond_usual(
+    critical: Range,
+    usual: [Option<Range>; 2],
+    numeric: bool,
+    errors: &mut FieldErrors,
+) -> Option<Range> {
+    if critical.is_empty() {
+        return Some(critical);
+    }
+    if !numeric {
+        let field = if critical.low.is_some() {
+            "critical_low"
+        } else {
+            "critical_high"
+        };
+        errors.add(field, "Only a test read against a usual range has critical limits.");
+        return None;
+    }
+    let usual: Vec<Range> = usual.into_iter().flatten().collect();
+    if let Some(low) = critical.low
+        && usual
+            .iter()
+            .any(|r| r.low.is_some_and(|l| low >= l) || r.high.is_some_and(|h| low >= h))
+    {
+        errors.add("critical_low", "The critical low must be below the usual range.");
+        return None;
+    }
+    if let Some(high) = critical.high
+        && usual
+            .iter()
+            .any(|r| r.high.is_some_and(|h| high <= h) || r.low.is_some_and(|l| high <= l))
+    {
+        errors.add("critical_high", "The critical high must be above the usual range.");
+        return None;
+    }
+    Some(critical)
+}
+
+/// Whether a number crosses a test's critical limits (`LabTest::critical`).
+pub fn is_critical(value: f64, limits: Range) -> bool {
+    limits.low.is_some_and(|low| value < low) || limits.high.is_some_and(|high| value > high)
 }
 
 /// Text on several lines (a comment, a note): may be empty.
@@ -623,6 +716,9 @@ pub struct ResultForm {
     /// Set once the attendant confirmed a number far outside its range ([`far_outside`]).
     #[serde(default)]
     pub sure: Option<String>,
+    /// For a critical result: whom the lab told, and how ("Dr Ibrahim, by phone").
+    #[serde(default)]
+    pub told: String,
 }
 
 impl ResultForm {
@@ -634,7 +730,13 @@ impl ResultForm {
             abnormal: (order.flag == Some(ResultFlag::Abnormal)).then(|| "1".into()),
             seen: order.result_version().to_string(),
             sure: None,
+            told: order.critical_told.clone(),
         }
+    }
+
+    /// Whether the form asks whom the lab told of a critical result (it did, or it was answered).
+    pub fn asks_whom_told(&self, errors: &FieldErrors) -> bool {
+        errors.get("told").is_some() || !self.told.trim().is_empty()
     }
 
     /// Whether the form asks to confirm a number far outside its range (it did, or it was confirmed).
@@ -676,6 +778,7 @@ pub fn result_sheet(fields: &[(String, String)]) -> Vec<(i64, ResultForm)> {
             abnormal: field(format!("abnormal_{id}")),
             seen: field(format!("seen_{id}")).unwrap_or_default(),
             sure: field(format!("sure_{id}")),
+            told: field(format!("told_{id}")).unwrap_or_default(),
         };
         sheet.push((id, form));
     }
@@ -689,6 +792,27 @@ pub fn far_outside(value: f64, range: Range) -> bool {
         || range.low.is_some_and(|low| low > 0.0 && value < low / 5.0)
 }
 
+/// Whom the lab told of a critical result: required, one line.
+fn whom_told(text: &str, test: &LabTest, errors: &mut FieldErrors) -> Option<String> {
+    match one_line(text, "Whom you told", TOLD_MAX, false) {
+        Ok(told) if told.is_empty() => {
+            errors.add(
+                "told",
+                format!(
+                    "A critical value (critical {}): phone the doctor now, then write whom you told.",
+                    test.critical_label()
+                ),
+            );
+            None
+        }
+        Ok(told) => Some(told),
+        Err(message) => {
+            errors.add("told", message);
+            None
+        }
+    }
+}
+
 /// A result ready to store: its value, the unit and range copied from the catalogue, the flag and comment.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ResultDetails {
@@ -697,15 +821,33 @@ pub struct ResultDetails {
     pub range: Range,
     pub flag: Option<ResultFlag>,
     pub comment: String,
+    /// The number crossed the test's critical limits; `told` says whom the lab told.
+    pub critical: bool,
+    pub told: String,
 }
 
 impl ResultDetails {
+    /// The result as the ordering doctor's notice names it: the test, with its value when critical or its flag
+    /// when it needs a look.
+    pub fn noticed(&self, test: &str) -> String {
+        match self.flag {
+            _ if self.critical => match self.unit.is_empty() {
+                true => format!("{test} CRITICAL {}", self.value),
+                false => format!("{test} CRITICAL {} {}", self.value, self.unit),
+            },
+            Some(flag) if flag.is_abnormal() => format!("{test} ({})", flag.label()),
+            _ => test.to_owned(),
+        }
+    }
+
     /// Whether `order` holds this result already (a sheet sent again changes nothing).
     pub fn is_stored_in(&self, order: &OrderView) -> bool {
         order.status.has_result()
             && order.result_value.as_deref() == Some(self.value.as_str())
             && order.result_comment == self.comment
             && order.flag == self.flag
+            && order.critical == self.critical
+            && order.critical_told == self.told
     }
 }
 
@@ -757,14 +899,21 @@ impl ResultForm {
             errors.add("sure", "Tick this if the value is right, then save again.");
             return Err(errors);
         }
-        match (value, comment) {
-            (Some(value), Some(comment)) => Ok(ResultDetails {
+        let critical = matches!(value, Some(ResultValue::Number(n)) if is_critical(n, test.critical()));
+        let told = match critical {
+            false => Some(String::new()),
+            true => whom_told(&self.told, test, &mut errors),
+        };
+        match (value, comment, told) {
+            (Some(value), Some(comment), Some(told)) => Ok(ResultDetails {
                 flag: answer_flag(&value, &test.normal_answer_list())
                     .or_else(|| flag(&value, range, self.abnormal.is_some())),
                 value: value.stored(),
                 unit: test.unit.clone(),
                 range,
                 comment,
+                critical,
+                told,
             }),
             _ => Err(errors),
         }
@@ -797,8 +946,10 @@ impl Releaser {
 
     /// Whether a result (`abnormal`: flagged low, high or abnormal) waits for the ordering doctor before it goes
     /// to the patient.
-    pub fn waits_for_doctor(self, abnormal: bool) -> bool {
+    /// A critical result waits for the doctor whatever the setting.
+    pub fn waits_for_doctor(self, abnormal: bool, critical: bool) -> bool {
         match self {
+            _ if critical => true,
             Releaser::Lab => false,
             Releaser::DoctorIfAbnormal => abnormal,
             Releaser::OrderingDoctor => true,
@@ -808,10 +959,10 @@ impl Releaser {
     /// What a doctor's "Mark seen" does besides taking a result off their list, where it sends results on.
     pub fn what_seen_does(self) -> Option<&'static str> {
         match self {
-            Releaser::Lab => None,
-            Releaser::DoctorIfAbnormal => {
-                Some("A low, high or abnormal result not yet released goes to the patient when you mark it seen.")
-            }
+            Releaser::Lab => Some("A critical result not yet released goes to the patient when you mark it seen."),
+            Releaser::DoctorIfAbnormal => Some(
+                "A low, high, abnormal or critical result not yet released goes to the patient when you mark it seen.",
+            ),
             Releaser::OrderingDoctor => Some("A result not yet released goes to the patient when you mark it seen."),
         }
     }
@@ -819,8 +970,10 @@ impl Releaser {
     /// `waits_for_doctor` as a condition on `lab_order o`, with the doctor not having seen it yet.
     pub fn waits_for_doctor_sql(self) -> &'static str {
         match self {
-            Releaser::Lab => "1 = 0",
-            Releaser::DoctorIfAbnormal => "(o.seen_at IS NULL AND o.flag IS NOT NULL AND o.flag <> 'normal')",
+            Releaser::Lab => "(o.seen_at IS NULL AND o.critical = 1)",
+            Releaser::DoctorIfAbnormal => {
+                "(o.seen_at IS NULL AND (o.critical = 1 OR (o.flag IS NOT NULL AND o.flag <> 'normal')))"
+            }
             Releaser::OrderingDoctor => "o.seen_at IS NULL",
         }
     }
@@ -848,6 +1001,10 @@ pub struct OrderView {
     pub released_at: Option<Timestamp>,
     /// When the doctor who ordered it marked its result seen.
     pub seen_at: Option<Timestamp>,
+    /// The result crossed the test's critical limits; whom the lab told.
+    #[sqlx(try_from = "crate::db::Flag")]
+    pub critical: bool,
+    pub critical_told: String,
 }
 
 impl OrderView {
@@ -873,7 +1030,8 @@ impl OrderView {
     /// release, or the doctor has seen already (the result of a clinic that waits for the doctor, seen before
     /// it started waiting).
     pub fn lab_may_release(&self, releaser: Releaser) -> bool {
-        self.can(OrderMove::Release) && (!releaser.waits_for_doctor(self.is_abnormal()) || self.seen_at.is_some())
+        self.can(OrderMove::Release)
+            && (!releaser.waits_for_doctor(self.is_abnormal(), self.critical) || self.seen_at.is_some())
     }
 
     /// Whether the lab may make `mv` now: as `can`, a release also as `lab_may_release`.
@@ -1108,6 +1266,8 @@ mod tests {
             male_high: male.1,
             female_low: female.0,
             female_high: female.1,
+            critical_low: None,
+            critical_high: None,
             price: Money(150_000),
             active: true,
             answers: String::new(),
@@ -1390,6 +1550,104 @@ mod tests {
     }
 
     #[test]
+    fn a_critical_value_is_saved_only_with_whom_the_lab_told() {
+        let limits = Range {
+            low: Some(7.0),
+            high: Some(20.0),
+        };
+        assert!(is_critical(6.9, limits) && is_critical(20.5, limits));
+        assert!(!is_critical(7.0, limits) && !is_critical(20.0, limits) && !is_critical(9.0, limits));
+        assert!(!is_critical(1.0, Range::default()), "no limits, nothing critical");
+        let hb = LabTest {
+            critical_low: Some(7.0),
+            critical_high: Some(20.0),
+            ..test((Some(13.0), Some(17.0)), (Some(12.0), Some(15.0)))
+        };
+        assert_eq!(hb.critical_label(), "< 7 or > 20");
+        assert!(
+            hb.value_help(Some(Sex::Male))
+                .ends_with("Critical < 7 or > 20: phone the doctor at once.")
+        );
+        let low = ResultForm {
+            value: "5.1".into(),
+            ..ResultForm::default()
+        };
+        let errors = low.validate(&hb, Some(Sex::Female)).unwrap_err();
+        assert_eq!(
+            errors.get("told"),
+            Some("A critical value (critical < 7 or > 20): phone the doctor now, then write whom you told.")
+        );
+        assert!(low.asks_whom_told(&errors) && errors.get("value").is_none());
+        let told = ResultForm {
+            told: "  Dr Ibrahim, by phone ".into(),
+            ..low
+        };
+        let saved = told.validate(&hb, Some(Sex::Female)).unwrap();
+        assert!(saved.critical && saved.told == "Dr Ibrahim, by phone");
+        assert_eq!(saved.flag, Some(ResultFlag::Low));
+        assert_eq!(saved.noticed("Haemoglobin"), "Haemoglobin CRITICAL 5.1 g/dL");
+        // A value inside the limits asks nothing, and keeps no note of a call.
+        let usual = ResultForm {
+            value: "12.5".into(),
+            told: "Dr Ibrahim".into(),
+            ..ResultForm::default()
+        };
+        let saved = usual.validate(&hb, Some(Sex::Female)).unwrap();
+        assert!(!saved.critical && saved.told.is_empty());
+        // A critical result waits for the doctor, whoever the clinic lets release the others.
+        for releaser in [Releaser::Lab, Releaser::DoctorIfAbnormal, Releaser::OrderingDoctor] {
+            assert!(releaser.waits_for_doctor(true, true), "{releaser:?}");
+        }
+        assert!(!Releaser::Lab.waits_for_doctor(true, false));
+    }
+
+    #[test]
+    fn critical_limits_lie_beyond_the_usual_range_of_a_numeric_test() {
+        let form = |low: &str, high: &str| LabTestForm {
+            name: "Potassium".into(),
+            specimen: "Blood".into(),
+            male_low: "3.5".into(),
+            male_high: "5.1".into(),
+            female_low: "3.5".into(),
+            female_high: "5.1".into(),
+            critical_low: low.into(),
+            critical_high: high.into(),
+            ..LabTestForm::default()
+        };
+        let saved = form("2.5", "6.5").validate(2).unwrap();
+        assert_eq!(
+            saved.critical,
+            Range {
+                low: Some(2.5),
+                high: Some(6.5)
+            }
+        );
+        assert_eq!(form("", "").validate(2).unwrap().critical, Range::default());
+        let errors = form("4", "").validate(2).unwrap_err();
+        assert_eq!(
+            errors.get("critical_low"),
+            Some("The critical low must be below the usual range.")
+        );
+        let errors = form("", "5").validate(2).unwrap_err();
+        assert_eq!(
+            errors.get("critical_high"),
+            Some("The critical high must be above the usual range.")
+        );
+        assert!(form("x", "").validate(2).unwrap_err().get("critical_low").is_some());
+        let worded = LabTestForm {
+            male_low: String::new(),
+            male_high: String::new(),
+            female_low: String::new(),
+            female_high: String::new(),
+            ..form("", "3")
+        };
+        assert_eq!(
+            worded.validate(2).unwrap_err().get("critical_high"),
+            Some("Only a test read against a usual range has critical limits.")
+        );
+    }
+
+    #[test]
     fn an_order_moves_forward_only() {
         use OrderMove::*;
         use OrderStatus::*;
@@ -1426,6 +1684,8 @@ mod tests {
             resulted_at: None,
             released_at: None,
             seen_at: None,
+            critical: false,
+            critical_told: String::new(),
         };
         assert!(view(None).can(OrderMove::Collect) && view(None).can(OrderMove::Record));
         assert!(!view(taken).can(OrderMove::Collect), "a sample is taken once");
@@ -1516,6 +1776,8 @@ mod tests {
             resulted_at: Some(Timestamp(1)),
             released_at: None,
             seen_at,
+            critical: false,
+            critical_told: String::new(),
         };
         let unseen = view(OrderStatus::Resulted, Some(ResultFlag::Normal), None);
         assert!(unseen.lab_may_release(Releaser::Lab) && !unseen.awaits_doctor(Releaser::Lab));
@@ -1571,6 +1833,8 @@ mod tests {
             resulted_at: None,
             released_at: None,
             seen_at: None,
+            critical: false,
+            critical_told: String::new(),
         };
         assert_eq!(result.flag, Some(ResultFlag::Normal));
         assert!(result.is_stored_in(&order(OrderStatus::Resulted, "12.5", Some(ResultFlag::Normal))));

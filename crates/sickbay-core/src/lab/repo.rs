@@ -9,8 +9,8 @@ use crate::db::{Date, Flag, Reader, Timestamp, Tx, changed_one_row, inserted_id,
 use crate::patients::model::Sex;
 
 const TEST_SELECT: &str =
-    "SELECT id, name, specimen, unit, male_low, male_high, female_low, female_high, price, active,
-            answers, normal_answers
+    "SELECT id, name, specimen, unit, male_low, male_high, female_low, female_high, critical_low, critical_high,
+            price, active, answers, normal_answers
      FROM lab_test";
 
 /// The catalogue, by name (active and inactive).
@@ -35,15 +35,17 @@ pub async fn insert_test(tx: &mut Tx, test: &TestDetails) -> Result<i64, sqlx::E
     let now = Timestamp::now();
     let insert = sqlx::query(
         "INSERT INTO lab_test (name, specimen, unit, male_low, male_high, female_low, female_high, price, active,
-                               answers, normal_answers, created_at, updated_at)
+                               answers, normal_answers, critical_low, critical_high, created_at, updated_at)
          VALUES ($1, $2, $3, CAST($4 AS DOUBLE PRECISION), CAST($5 AS DOUBLE PRECISION),
-                 CAST($6 AS DOUBLE PRECISION), CAST($7 AS DOUBLE PRECISION), $8, $9, $10, $11, $12, $12) RETURNING id",
+                 CAST($6 AS DOUBLE PRECISION), CAST($7 AS DOUBLE PRECISION), $8, $9, $10, $11,
+                 CAST($12 AS DOUBLE PRECISION), CAST($13 AS DOUBLE PRECISION), $14, $14) RETURNING id",
     );
     let query = bind_details(insert, test).bind(now);
     inserted_id(tx, query).await
 }
 
-/// Binds a test's name, specimen, unit, ranges, price, whether it is active, and its answers, in that order.
+/// Binds a test's name, specimen, unit, ranges, price, whether it is active, its answers and its critical limits,
+/// in that order.
 fn bind_details<'q>(query: AnyQuery<'q>, test: &'q TestDetails) -> AnyQuery<'q> {
     query
         .bind(&test.name)
@@ -57,6 +59,8 @@ fn bind_details<'q>(query: AnyQuery<'q>, test: &'q TestDetails) -> AnyQuery<'q> 
         .bind(Flag(test.active))
         .bind(&test.answers)
         .bind(&test.normal_answers)
+        .bind(Real(test.critical.low))
+        .bind(Real(test.critical.high))
 }
 
 /// Changes a test; false when there is none with this id.
@@ -65,7 +69,8 @@ pub async fn update_test(tx: &mut Tx, id: i64, test: &TestDetails) -> Result<boo
         "UPDATE lab_test SET name = $2, specimen = $3, unit = $4, male_low = CAST($5 AS DOUBLE PRECISION),
                 male_high = CAST($6 AS DOUBLE PRECISION), female_low = CAST($7 AS DOUBLE PRECISION),
                 female_high = CAST($8 AS DOUBLE PRECISION), price = $9, active = $10, answers = $11,
-                normal_answers = $12, updated_at = $13
+                normal_answers = $12, critical_low = CAST($13 AS DOUBLE PRECISION),
+                critical_high = CAST($14 AS DOUBLE PRECISION), updated_at = $15
          WHERE id = $1",
     )
     .bind(id);
@@ -114,7 +119,7 @@ macro_rules! view_columns {
     () => {
         "o.id, o.visit_id, o.test_id, t.name AS test_name, t.specimen, o.status, o.note,
         o.ordered_at, o.result_value, o.result_unit, o.range_low, o.range_high, o.flag, o.result_comment,
-        o.collected_at, o.resulted_at, o.released_at, o.seen_at"
+        o.collected_at, o.resulted_at, o.released_at, o.seen_at, o.critical, o.critical_told"
     };
 }
 
@@ -166,7 +171,7 @@ pub async fn count_results_to_review(mut db: impl Reader, doctor_id: i64) -> Res
         .await
 }
 
-/// The results counted by [`count_results_to_review`], latest first, at most `limit`.
+/// The results counted by [`count_results_to_review`], critical ones first, then the latest, at most `limit`.
 pub async fn results_to_review(
     mut db: impl Reader,
     doctor_id: i64,
@@ -176,7 +181,7 @@ pub async fn results_to_review(
         "SELECT {}, p.first_name || ' ' || p.surname AS patient_name
          FROM lab_order o JOIN lab_test t ON t.id = o.test_id JOIN patient p ON p.id = o.patient_id
          WHERE {TO_REVIEW}
-         ORDER BY o.resulted_at DESC, o.id DESC {}",
+         ORDER BY o.critical DESC, o.resulted_at DESC, o.id DESC {}",
         view_columns!(),
         crate::db::limit(limit)
     ))
@@ -367,7 +372,7 @@ pub async fn record_result(
         sqlx::query(
             "UPDATE lab_order SET status = 'resulted', result_value = $2, result_unit = $3,
                 range_low = CAST($4 AS DOUBLE PRECISION), range_high = CAST($5 AS DOUBLE PRECISION), flag = $6,
-                result_comment = $7, resulted_by = $8,
+                result_comment = $7, resulted_by = $8, critical = $10, critical_told = $11,
                 resulted_at = CASE WHEN resulted_at >= $9 THEN resulted_at + 1 ELSE $9 END,
                 updated_at = CASE WHEN resulted_at >= $9 THEN resulted_at + 1 ELSE $9 END,
                 collected_by = COALESCE(collected_by, $8), collected_at = COALESCE(collected_at, $9)
@@ -381,7 +386,9 @@ pub async fn record_result(
         .bind(result.flag)
         .bind(&result.comment)
         .bind(staff_id)
-        .bind(now),
+        .bind(now)
+        .bind(Flag(result.critical))
+        .bind(&result.told),
     )
     .await
 }

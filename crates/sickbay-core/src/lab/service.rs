@@ -337,7 +337,9 @@ pub async fn mark_seen_together(
             continue;
         };
         newly += 1;
-        if releaser.waits_for_doctor(order.view.is_abnormal()) && repo::release(&mut tx, id, user.id, releaser).await? {
+        if releaser.waits_for_doctor(order.view.is_abnormal(), order.view.critical)
+            && repo::release(&mut tx, id, user.id, releaser).await?
+        {
             audit_release(&mut tx, actor, &order.view, order.patient_id).await?;
             released.push((order.patient_id, order.view));
         }
@@ -443,7 +445,7 @@ pub async fn record_result(
     actor: &Actor,
     order_id: i64,
     form: &ResultForm,
-) -> Result<Option<ResultFlag>, ServiceError> {
+) -> Result<ResultRecorded, ServiceError> {
     lab_only(user)?;
     let order = repo::order(db, order_id).await?.ok_or(ServiceError::NotFound)?;
     let patient = crate::patients::service::get(db, order.patient_id)
@@ -461,6 +463,12 @@ pub async fn record_result(
     }
     write_result(&mut tx, user, actor, &order, &test, &result).await?;
     let back = match result.flag {
+        _ if result.critical => format!(
+            "Critical result for {}: {}. The lab told {}.",
+            patient.full_name(),
+            result.noticed(&test.name),
+            result.told
+        ),
         Some(flag) if flag.is_abnormal() => {
             format!(
                 "{} result for {} is back: {}.",
@@ -476,7 +484,17 @@ pub async fn record_result(
         visit_id: order.view.visit_id,
     });
     tx.commit().await?;
-    Ok(result.flag)
+    Ok(ResultRecorded {
+        flag: result.flag,
+        critical: result.critical,
+    })
+}
+
+/// A result recorded: how it reads against its range, and whether it crossed a critical limit.
+#[derive(Clone, Copy, Debug)]
+pub struct ResultRecorded {
+    pub flag: Option<ResultFlag>,
+    pub critical: bool,
 }
 
 /// What became of a visit's results sheet.
@@ -540,13 +558,14 @@ pub async fn record_visit_results(
         let tests: Vec<String> = writes
             .iter()
             .filter(|(theirs, ..)| theirs.ordered_by == order.ordered_by)
-            .map(|(_, test, result)| match result.flag {
-                Some(flag) if flag.is_abnormal() => format!("{} ({})", test.name, flag.label()),
-                _ => test.name.clone(),
-            })
+            .map(|(_, test, result)| result.noticed(&test.name))
             .collect();
+        let critical = writes
+            .iter()
+            .any(|(theirs, _, result)| theirs.ordered_by == order.ordered_by && result.critical);
         let back = format!(
-            "{} for {} back: {}.",
+            "{}{} for {} back: {}.",
+            if critical { "Critical: " } else { "" },
             results_word(tests.len()),
             patient.full_name(),
             tests.join(", ")
