@@ -220,12 +220,12 @@ pub async fn slot_book(
         false => active_only(sickbay_core::patients::service::find(&state.db, &typed).await?),
     };
     let settings = state.settings.get();
+    let rules = settings.booking_rules();
     let chosen = match parse_id(&query.patient) {
-        Some(patient_id) => Some(chosen(&state, &settings.booking_rules(), patient_id, slot.day).await?),
+        Some(patient_id) => Some(chosen(&state, &rules, patient_id, slot.day).await?),
         None => None,
     };
     let now = Timestamp::now();
-    let rules = settings.booking_rules();
     let sooner_than_notice =
         (rules.window(now).admits(slot.starts_at) == Err(Refusal::TooSoon)).then(|| rules.notice_text());
     let title = format!(

@@ -683,7 +683,15 @@ async fn every_route_checks_who_is_asking(app: TestApp) {
     let reception = app.login_as("front", Role::Reception).await;
     let anonymous = app.client();
 
-    let gets = ["/schedule", "/schedule/hours", "/schedule/closures"];
+    let block = format!("/schedule/slots/{bola_slot}/block");
+    let cancel = format!("/appointments/{bola_booking}/cancel");
+    let gets = [
+        "/schedule",
+        "/schedule/hours",
+        "/schedule/closures",
+        block.as_str(),
+        cancel.as_str(),
+    ];
     let posts = [
         "/schedule/hours".to_owned(),
         format!("/schedule/hours/{bola_hours}/remove"),
@@ -744,6 +752,14 @@ async fn every_route_checks_who_is_asking(app: TestApp) {
             .await
             .assert_status(StatusCode::NOT_FOUND);
     }
+    // Nor ask to block or cancel them; a doctor books nobody from a time.
+    for path in [&block, &cancel] {
+        ada_client.get(path).await.assert_status(StatusCode::NOT_FOUND);
+    }
+    ada_client
+        .get(&format!("/schedule/slots/{bola_slot}/book?patient={p}"))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
     // Whatever doctor_id a doctor sends, the hours are their own.
     let bola_id = bola.to_string();
     let mut form = hours_form("1", "13:00", "14:00", "30");
