@@ -247,6 +247,17 @@ impl DoctorLists {
         self.results_waiting - self.results.len() as i64
     }
 
+    /// The critical results listed (they come first): each is marked seen on its own, from the home's banner or
+    /// its row, never with a tick or "Mark all".
+    fn critical_results(&self) -> impl Iterator<Item = &ResultBack> {
+        self.results.iter().filter(|r| r.view.critical)
+    }
+
+    /// How many listed results may be marked seen together (those not critical).
+    fn markable_together(&self) -> usize {
+        self.results.iter().filter(|r| !r.view.critical).count()
+    }
+
     async fn load(state: &AppState, doctor_id: i64, shown: i64) -> AppResult<DoctorLists> {
         let today = state.today();
         let results = sickbay_core::lab::service::results_to_review(&state.db, doctor_id, RESULTS_SHOWN).await?;

@@ -2038,16 +2038,36 @@ async fn a_critical_result_is_phoned_to_the_doctor_and_waits_for_them(app: TestA
     assert_eq!(order_status(&app, hb).await, "resulted");
     let (_, doctor) = &l.doctor;
     let home = doctor.get("/doctor").await;
+    // Above the day, on its own: the critical result with whom the lab told, and its own button.
+    assert!(
+        home.text("#critical-results")
+            .contains("Haemoglobin 5.2 g/dL The lab told Dr Okafor, by phone at 10:40"),
+        "{}",
+        home.text("#critical-results")
+    );
     let first = home.texts("#results-list tbody tr");
     assert!(
         first[0].contains("Haemoglobin") && first[0].contains("Critical"),
         "{first:?}"
     );
+    // Never ticked or swept with the others: the list has no tick for it, and a list naming it is refused.
+    assert!(!home.has(&format!("#result-{hb} input[name=order]")));
+    assert!(!home.has(&format!("#result-{hb} input[name=shown]")));
+    let (hb_id, mp_id) = (hb.to_string(), mp.to_string());
     doctor
-        .post("/lab/results/seen", &[("order", hb.to_string().as_str())])
+        .post(
+            "/lab/results/seen",
+            &[("order", hb_id.as_str()), ("order", mp_id.as_str())],
+        )
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    assert_eq!(order_status(&app, hb).await, "resulted", "nothing marked");
+    doctor
+        .post(&format!("/lab/orders/{hb}/seen"), &[])
         .await
         .assert_redirect("/doctor#results");
     assert_eq!(order_status(&app, hb).await, "released");
+    assert!(!doctor.get("/doctor").await.has("#critical-results"));
 
     // On the visit's sheet the same question stands beside the result's own fields.
     let someone = OTHERS.named(&app, &["Kemi"]).await[0];

@@ -329,11 +329,12 @@ pub async fn mark_seen_together(
     let mut ids = order_ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
+    let alone = ids.len() == 1;
     let mut tx = db.begin_write().await?;
     let mut newly = 0;
     let mut released: Vec<(i64, OrderView)> = Vec::new();
     for id in ids {
-        let Some(order) = mark_one_seen(&mut tx, user, actor, id).await? else {
+        let Some(order) = mark_one_seen(&mut tx, user, actor, id, alone).await? else {
             continue;
         };
         newly += 1;
@@ -356,16 +357,24 @@ pub async fn mark_seen_together(
     })
 }
 
-/// Marks one result seen by the doctor who ordered it; the order, when this marked it (`None`: seen already).
+/// Marks one result seen by the doctor who ordered it; the order, when this marked it (`None`: seen already). A
+/// critical result is marked seen only `alone`, never among others.
 async fn mark_one_seen(
     tx: &mut Tx,
     user: &StaffUser,
     actor: &Actor,
     order_id: i64,
+    alone: bool,
 ) -> Result<Option<OrderDetail>, ServiceError> {
     let order = repo::order(&mut *tx, order_id).await?.ok_or(ServiceError::NotFound)?;
     if order.ordered_by != user.id {
         return Err(ServiceError::Forbidden);
+    }
+    if order.view.critical && !alone && order.view.seen_at.is_none() {
+        return Err(ServiceError::Conflict(format!(
+            "The critical {} result of this list is marked seen on its own: press its own button.",
+            order.view.test_name
+        )));
     }
     if !repo::mark_seen(tx, order_id, user.id).await? {
         return match order.view.status {
