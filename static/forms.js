@@ -315,11 +315,16 @@
     var link = event.target.closest ? event.target.closest("a[data-dialog]") : null;
     if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) { return; }
     event.preventDefault();
-    var box = taskBox();
-    htmx.ajax("GET", link.getAttribute("href"), { target: "#task-body", swap: "innerHTML" }).then(function () {
-      if (!box.open) { box.showModal(); }
-      var first = box.querySelector("[autofocus]") || box.querySelector("#task-title");
-      if (first) { first.focus(); }
-    });
+    taskBox();
+    htmx.ajax("GET", link.getAttribute("href"), { target: "#task-body", swap: "innerHTML" });
+  });
+  // Shown once htmx has settled the task (and taken over its forms): an Enter pressed at once posts through htmx,
+  // answered in the dialog, not the plain way on a page of its own.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var body = taskDialog && taskDialog.querySelector("#task-body");
+    if (!body || event.detail.target !== body) { return; }
+    if (!taskDialog.open) { taskDialog.showModal(); }
+    var first = taskDialog.querySelector("[autofocus]") || taskDialog.querySelector("#task-title");
+    if (first) { first.focus(); }
   });
 })();

@@ -268,6 +268,11 @@ impl MyResultsPage {
     fn more_in_visits(&self) -> bool {
         self.results.len() as i64 == MY_RESULTS_SHOWN
     }
+
+    /// Whether a result listed is not the usual one, so the page says what to do about it.
+    fn any_unusual(&self) -> bool {
+        self.results.iter().any(OrderView::is_abnormal)
+    }
 }
 
 pub async fn my_results(user: PortalUser, Page { state, layout, .. }: Page) -> AppResult<MyResultsPage> {

@@ -155,13 +155,13 @@ async fn a_failed_walk_in_is_told_beside_its_form(app: TestApp) {
     ];
     let bad = c.reception.post("/queue/walk-ins", &fields).await;
     bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-    // The message is beside the field and summed up at the top of that form, where the page opens.
+    // The message is beside the field, and counted at the top of that form, where the page opens.
     let beside = bad.text("#surname-error");
     assert!(!beside.is_empty());
     assert!(bad.has("#surname[aria-invalid=true]"));
-    assert!(
-        bad.text("form#walk-in-new #walk-in-new-messages [role=alert]")
-            .contains(&beside),
+    assert_eq!(
+        bad.text("form#walk-in-new #walk-in-new-messages [role=alert]"),
+        "Not added yet: one thing to correct, marked below.",
         "{}",
         bad.body
     );

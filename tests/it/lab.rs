@@ -822,6 +822,8 @@ async fn a_patient_reads_only_released_results(app: TestApp) {
         Some(format!("/me/visits/{}#my-results", l.visit))
     );
     assert!(!results.body.contains("Negative"));
+    // A result not the usual one comes with what to do about it.
+    assert!(results.text("#unusual-results").contains("Book a visit"));
     let others = Students::new("LR", "Labresults");
     others.named(&app, &["Wale"]).await;
     let stranger = others.client(&app, 0).await;
