@@ -95,6 +95,15 @@ impl ReasonTask {
         (title, task)
     }
 
+    /// The question again, with what was typed and why it was refused.
+    fn refused(self, (reason, error): (String, String)) -> Self {
+        ReasonTask {
+            reason,
+            error: Some(error),
+            ..self
+        }
+    }
+
     fn field_id(&self) -> String {
         format!("{}-reason", self.key)
     }
@@ -141,36 +150,26 @@ pub async fn ask_cancel(
     task.shown(&title, hx, layout)
 }
 
-/// The block's question again, with what was typed and why it was refused.
+/// The block's question again, with what was typed (`typed`: the reason, and why it was refused).
 pub fn block_again(
     state: &AppState,
     (slot, scope): (&Slot, DoctorScope),
     (hx, layout): (HxRequest, Layout),
-    (reason, error): (String, String),
+    typed: (String, String),
 ) -> AppResult<Response> {
     let zone = state.settings.get().clinic.time_zone;
     let (title, task) = ReasonTask::to_block(slot, zone, scope, layout.csrf_token.clone());
-    let task = ReasonTask {
-        reason,
-        error: Some(error),
-        ..task
-    };
-    task.shown(&title, hx, layout)
+    task.refused(typed).shown(&title, hx, layout)
 }
 
-/// The cancellation's question again, with what was typed and why it was refused.
+/// The cancellation's question again, with what was typed (`typed`: the reason, and why it was refused).
 pub fn cancel_again(
     state: &AppState,
     (appointment, scope): (&AppointmentView, DoctorScope),
     (hx, layout): (HxRequest, Layout),
-    (reason, error): (String, String),
+    typed: (String, String),
 ) -> AppResult<Response> {
     let zone = state.settings.get().clinic.time_zone;
     let (title, task) = ReasonTask::to_cancel(appointment, zone, scope, layout.csrf_token.clone());
-    let task = ReasonTask {
-        reason,
-        error: Some(error),
-        ..task
-    };
-    task.shown(&title, hx, layout)
+    task.refused(typed).shown(&title, hx, layout)
 }

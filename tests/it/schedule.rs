@@ -599,6 +599,11 @@ async fn schedule_shows_the_day_and_week_and_staff_cancel_and_correct(app: TestA
         .await;
     page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.has(&format!("#correct-{second}-error")));
+    assert_eq!(
+        page.attr(&format!("#correct-{second}"), "value").as_deref(),
+        Some("x"),
+        "the reason typed comes back with its message"
+    );
     reception
         .post(
             &format!("/appointments/{second}/correct"),
