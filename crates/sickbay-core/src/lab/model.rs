@@ -79,6 +79,14 @@ impl Range {
     }
 }
 
+/// A result's value with its unit, when it has one: `13.5 g/dL`, `Negative`.
+pub fn with_unit(value: &str, unit: &str) -> String {
+    match unit.is_empty() {
+        true => value.to_owned(),
+        false => format!("{value} {unit}"),
+    }
+}
+
 /// A decimal as people write it: `13.5`, `150`, never `150.0` or `1e2`.
 pub fn number(value: f64) -> String {
     let text = format!("{value:.6}");
@@ -831,10 +839,7 @@ impl ResultDetails {
     /// when it needs a look.
     pub fn noticed(&self, test: &str) -> String {
         match self.flag {
-            _ if self.critical => match self.unit.is_empty() {
-                true => format!("{test} CRITICAL {}", self.value),
-                false => format!("{test} CRITICAL {} {}", self.value, self.unit),
-            },
+            _ if self.critical => format!("{test} CRITICAL {}", with_unit(&self.value, &self.unit)),
             Some(flag) if flag.is_abnormal() => format!("{test} ({})", flag.label()),
             _ => test.to_owned(),
         }
@@ -1049,10 +1054,9 @@ impl OrderView {
 
     /// The value with its unit: `14.2 g/dL`, `Negative`.
     pub fn value_with_unit(&self) -> String {
-        match (&self.result_value, self.result_unit.as_deref()) {
-            (Some(value), Some(unit)) if !unit.is_empty() => format!("{value} {unit}"),
-            (Some(value), _) => value.clone(),
-            (None, _) => String::new(),
+        match &self.result_value {
+            Some(value) => with_unit(value, self.result_unit.as_deref().unwrap_or_default()),
+            None => String::new(),
         }
     }
 
