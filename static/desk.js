@@ -126,6 +126,28 @@
     search.closest("details").open = true;
     search.focus();
   });
+  // "Register them as a new patient" under a search that found nobody: the new patient's form opens with the
+  // name as typed (split by the server) and the focus on the first field left to fill. Without this script the
+  // link loads the board with that form open and filled.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("[data-register-new]");
+    var form = document.getElementById("walk-in-new");
+    if (!link || !form) { return; }
+    event.preventDefault();
+    form.closest("details").open = true;
+    var given = { first_name: link.getAttribute("data-first-name"), surname: link.getAttribute("data-surname") };
+    Object.keys(given).forEach(function (name) {
+      var field = form.querySelector("[name=" + name + "]");
+      if (field && given[name] !== null) {
+        field.value = given[name];
+        field.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    });
+    var empty = Array.prototype.filter.call(form.querySelectorAll("input:not([type=hidden])"), function (field) {
+      return field.value === "";
+    });
+    (empty[0] || form.querySelector("input:not([type=hidden])")).focus();
+  });
   // The queues past the row's edges: "‹ 1 more" and "2 more ›" say how many, and scroll to the next one.
   function beyond(row, side) {
     var view = row.getBoundingClientRect();

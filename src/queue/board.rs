@@ -185,6 +185,11 @@ impl Board {
         Ok(board)
     }
 
+    /// Today's bookings still to check in, in time order.
+    pub fn bookings_to_check_in(&self) -> &[AppointmentView] {
+        &self.desk.due
+    }
+
     /// A page of today's bookings still to check in that match `search`, in time order, and how many match
     /// (`/queue/due`): a busy day has hundreds, and reception looks for one.
     pub fn due_today(&self, search: &str, page: PageRequest) -> (Vec<AppointmentView>, i64) {

@@ -1,7 +1,7 @@
 //! The staff side of the queue: reception's board (check-in, walk-ins, every queue with its controls, the
 //! day's statistics), the doctor's queue, ticket moves, where doctors work today, and the rooms.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -78,8 +78,50 @@ const CHECK_IN: Place = Place::new("check-in", "/queue");
 const WALK_IN_EXISTING: Place = Place::new("walk-in-existing", "/queue");
 const WALK_IN_NEW: Place = Place::new("walk-in-new", "/queue");
 
-pub async fn board(_user: Staff<FrontDesk>, State(state): State<AppState>, layout: Layout) -> AppResult<BoardPage> {
-    board_page(&state, layout, WalkInForm::fresh(), FieldErrors::default()).await
+#[derive(Debug, Default, Deserialize)]
+pub struct BoardQuery {
+    /// A name the desk's search found nobody for: the new patient's form opens with it.
+    #[serde(default)]
+    register: String,
+}
+
+pub async fn board(
+    _user: Staff<FrontDesk>,
+    State(state): State<AppState>,
+    layout: Layout,
+    Query(query): Query<BoardQuery>,
+) -> AppResult<BoardPage> {
+    let form = match query.register.trim() {
+        "" => WalkInForm::fresh(),
+        typed => WalkInForm::registering(NewName::typed(typed).unwrap_or_default()),
+    };
+    board_page(&state, layout, form, FieldErrors::default()).await
+}
+
+/// A name typed in the desk's search that found nobody, as the new patient's first name and surname: "Ada
+/// Okafor", or "Okafor, Ada" as the lists write it. A number typed (clinic or matric) is no name.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct NewName {
+    first_name: String,
+    surname: String,
+}
+
+impl NewName {
+    fn typed(typed: &str) -> Option<NewName> {
+        let typed = typed.trim();
+        if typed.is_empty() || typed.chars().any(|c| c.is_ascii_digit() || c == '/') {
+            return None;
+        }
+        let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let (first_name, surname) = match typed.split_once(',') {
+            Some((surname, first)) => (words(first), words(surname)),
+            None => match typed.split_once(char::is_whitespace) {
+                Some((first, rest)) => (first.to_owned(), words(rest)),
+                None => (typed.to_owned(), String::new()),
+            },
+        };
+        Some(NewName { first_name, surname })
+    }
 }
 
 async fn board_page(state: &AppState, layout: Layout, form: WalkInForm, errors: FieldErrors) -> AppResult<BoardPage> {
@@ -283,7 +325,12 @@ pub async fn check_in(
     match service::check_in(&state.db, actor, user.id, appointment_id, priority, today(&state)).await {
         Ok(issued) => {
             let notice = ticket_notice(&state, "Checked in with ticket", issued).await?;
-            changed(&session, &user, hx, notice, Some(CHECK_IN)).await
+            let mut answer = changed(&session, &user, hx, notice, Some(CHECK_IN)).await?;
+            // The desk's search, which may have offered this check-in, looks again (templates/queue/board.html).
+            answer
+                .headers_mut()
+                .insert("HX-Trigger", HeaderValue::from_static("checked-in"));
+            Ok(answer)
         }
         Err(err) => refused(&state, &session, layout, hx, CHECK_IN, err).await,
     }
@@ -326,6 +373,16 @@ impl WalkInForm {
         WalkInForm {
             form_id: FormKey::mint().to_string(),
             ..WalkInForm::default()
+        }
+    }
+
+    /// The new patient's form with the name the search found nobody for.
+    fn registering(name: NewName) -> Self {
+        WalkInForm {
+            who: "new".to_owned(),
+            first_name: name.first_name,
+            surname: name.surname,
+            ..WalkInForm::fresh()
         }
     }
 
@@ -602,7 +659,7 @@ pub struct WalkInMatches {
     more: bool,
     /// The clinic number chosen before the form came back, chosen again.
     chosen: String,
-    in_queue: InQueue,
+    today: DeskToday,
 }
 
 /// Registered patients who may be the new walk-in being typed (the same phone, or the same name), to add
@@ -611,13 +668,13 @@ pub struct WalkInMatches {
 #[template(path = "queue/_walk_in_duplicates.html")]
 pub struct WalkInDuplicates {
     duplicates: Vec<PatientSummary>,
-    in_queue: InQueue,
+    today: DeskToday,
 }
 
 impl WalkInDuplicates {
     async fn of(state: &AppState, duplicates: Vec<PatientSummary>) -> AppResult<WalkInDuplicates> {
-        let in_queue = InQueue::of(state, &duplicates).await?;
-        Ok(WalkInDuplicates { duplicates, in_queue })
+        let today = DeskToday::of(state, &duplicates).await?;
+        Ok(WalkInDuplicates { duplicates, today })
     }
 }
 
@@ -635,21 +692,60 @@ pub async fn walk_in_duplicates(
     WalkInDuplicates::of(&state, duplicates).await
 }
 
-/// Today's open tickets by patient, so a patient offered to the desk shows the ticket they already hold.
-#[derive(Default)]
-pub struct InQueue(HashMap<i64, String>);
+/// Where the patients offered to the desk stand today: the ticket one already holds (a second would be
+/// refused), or the booking of today still to check in (the desk's search checks them in from there).
+pub struct DeskToday {
+    tickets: HashMap<i64, String>,
+    bookings: HashMap<i64, AppointmentView>,
+    zone: Tz,
+}
 
-impl InQueue {
-    /// Today's open tickets, read only when there are patients to show them for.
-    async fn of(state: &AppState, patients: &[PatientSummary]) -> AppResult<InQueue> {
+impl DeskToday {
+    /// Today's open tickets and bookings to check in, read only when there are patients to show them for (the
+    /// bookings from the board's own read).
+    async fn of(state: &AppState, patients: &[PatientSummary]) -> AppResult<DeskToday> {
+        let zone = state.settings.get().clinic.time_zone;
         if patients.is_empty() {
-            return Ok(InQueue::default());
+            let (tickets, bookings) = (HashMap::new(), HashMap::new());
+            return Ok(DeskToday {
+                tickets,
+                bookings,
+                zone,
+            });
         }
-        Ok(InQueue(service::open_ticket_codes(&state.db, today(state)).await?))
+        let tickets = service::open_ticket_codes(&state.db, today(state)).await?;
+        let board = Board::current(state).await?;
+        let wanted: HashSet<i64> = patients.iter().map(|p| p.id).collect();
+        let mut bookings = HashMap::new();
+        for a in board
+            .bookings_to_check_in()
+            .iter()
+            .filter(|a| wanted.contains(&a.patient_id))
+        {
+            // The first of the day (they are in time order) is the one to check in.
+            bookings.entry(a.patient_id).or_insert_with(|| a.clone());
+        }
+        Ok(DeskToday {
+            tickets,
+            bookings,
+            zone,
+        })
     }
 
     pub fn code_of(&self, patient: &PatientSummary) -> Option<&str> {
-        self.0.get(&patient.id).map(String::as_str)
+        self.tickets.get(&patient.id).map(String::as_str)
+    }
+
+    /// Today's booking of a patient not in the queue, to check in.
+    pub fn booking_of(&self, patient: &PatientSummary) -> Option<&AppointmentView> {
+        match self.code_of(patient) {
+            Some(_) => None,
+            None => self.bookings.get(&patient.id),
+        }
+    }
+
+    pub fn zone(&self) -> Tz {
+        self.zone
     }
 }
 
@@ -662,10 +758,13 @@ impl WalkInMatches {
         };
         let more = matches.len() > MATCHES_SHOWN;
         matches.truncate(MATCHES_SHOWN);
-        let in_queue = InQueue::of(state, &matches).await?;
-        // One patient found (a matric or clinic number typed whole) is chosen already, unless they hold a ticket.
+        let today = DeskToday::of(state, &matches).await?;
+        // One patient found (a matric or clinic number typed whole) is chosen already, unless they hold a ticket
+        // or are booked today (then checking them in is the likely thing to do).
         let only = match (matches.as_slice(), more) {
-            ([only], false) if in_queue.code_of(only).is_none() => Some(only.clinic_number.clone()),
+            ([only], false) if today.code_of(only).is_none() && today.booking_of(only).is_none() => {
+                Some(only.clinic_number.clone())
+            }
             _ => None,
         };
         let chosen = match (chosen.trim(), only) {
@@ -677,12 +776,17 @@ impl WalkInMatches {
             matches,
             more,
             chosen,
-            in_queue,
+            today,
         })
     }
 
     fn is_chosen(&self, patient: &PatientSummary) -> bool {
         !self.chosen.is_empty() && patient.clinic_number == self.chosen
+    }
+
+    /// The name typed, to register as a new patient when nobody matches it (none for a number).
+    fn new_name(&self) -> Option<NewName> {
+        NewName::typed(&self.typed)
     }
 }
 
@@ -956,5 +1060,30 @@ pub async fn update_room(
             Ok(invalid(page))
         }
         Err(err) => Err(err.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NewName;
+
+    fn name(first_name: &str, surname: &str) -> Option<NewName> {
+        let (first_name, surname) = (first_name.to_owned(), surname.to_owned());
+        Some(NewName { first_name, surname })
+    }
+
+    #[test]
+    fn a_name_typed_in_the_search_is_split_as_the_lists_write_it() {
+        assert_eq!(NewName::typed("Ada Okafor"), name("Ada", "Okafor"));
+        assert_eq!(NewName::typed("  Ada   Nneka  Okafor "), name("Ada", "Nneka Okafor"));
+        assert_eq!(NewName::typed("Okafor, Ada"), name("Ada", "Okafor"));
+        assert_eq!(NewName::typed("Ada"), name("Ada", ""));
+    }
+
+    #[test]
+    fn a_number_typed_is_no_name() {
+        assert_eq!(NewName::typed("ANS/26/0001"), None);
+        assert_eq!(NewName::typed("C-2026-0042"), None);
+        assert_eq!(NewName::typed("   "), None);
     }
 }

@@ -45,6 +45,7 @@ on_both_databases!(
     reception_sets_rooms_from_one_form_above_the_live_table,
     the_board_lists_the_hours_bookings_and_the_rest_of_the_day_is_a_tap_away,
     the_days_bookings_to_check_in_come_a_page_at_a_time_and_are_searchable,
+    the_desks_search_checks_in_a_booking_of_later_today_or_registers_a_name_it_did_not_find,
     old_calls_leave_the_display,
     choosing_a_walk_in_selects_them_and_adding_is_its_own_act,
     a_no_show_or_left_by_mistake_is_undone_once_back_to_its_place,
@@ -1522,8 +1523,13 @@ async fn a_walk_in_is_found_by_name_as_it_is_typed(app: TestApp) {
     let marked: Vec<&String> = rows.iter().filter(|row| row.contains("In queue")).collect();
     assert_eq!(marked.len(), 1, "{rows:?}");
     assert!(marked[0].contains(&format!("In queue · {code}")), "{rows:?}");
-    assert!(
-        again.has(&format!(".walk-in-matches input[value='{chosen}'] ~ .chip")),
+    let chosen_row = again
+        .texts(".walk-in-matches .walk-in-match")
+        .into_iter()
+        .position(|row| row.contains(&chosen));
+    assert_eq!(
+        chosen_row,
+        rows.iter().position(|row| row.contains("In queue")),
         "beside the patient chosen: {rows:?}"
     );
     // Without JavaScript: a name that fits one patient is enough; one that fits several lists them.
@@ -1920,9 +1926,89 @@ async fn the_board_lists_the_hours_bookings_and_the_rest_of_the_day_is_a_tap_awa
     assert!(
         board
             .text("#due-note")
-            .starts_with("Nobody booked is due within the hour.")
+            .starts_with("Nobody booked is due within the hour:")
     );
-    assert_eq!(board.text("#due-note a"), "2 booked today");
+    assert_eq!(board.text("#due-note a"), "all 2 booked today");
+}
+
+/// The desk's one search answers for whoever comes to the desk: a patient booked later today (not on the
+/// check-in list, which holds the hour's bookings) is offered their check-in on their row; one already in the
+/// queue shows their ticket instead; a name nobody has leads to the new patient's form with it filled in.
+async fn the_desks_search_checks_in_a_booking_of_later_today_or_registers_a_name_it_did_not_find(app: TestApp) {
+    let c = clinic(&app).await;
+    let ids = PATIENTS.named(&app, &["Evening", "Morning"]).await;
+    let now = Timestamp::now();
+    let evening = appointment_today(&app, ids[0], c.doctor_a.0, now.plus_minutes(300)).await;
+
+    let board = c.reception.get("/queue").await;
+    assert!(!board.has(&format!("#due-{evening}")), "not due within the hour");
+    assert!(
+        board.text("#due-note").contains("search a name"),
+        "{}",
+        board.text("#due-note")
+    );
+    let found = c.reception.get("/queue/walk-ins/matches?number=evening").await;
+    let button = format!(".walk-in-match button[name=appointment_id][value='{evening}']");
+    assert_eq!(
+        found.attr(&button, "form").as_deref(),
+        Some("check-in-form"),
+        "{}",
+        found.body
+    );
+    assert!(found.text(&button).starts_with("Check in"), "{}", found.text(&button));
+    assert!(
+        !found.has(".walk-in-match input[checked]"),
+        "the one found is not chosen as a walk-in: checking them in is the likely act"
+    );
+    // Someone not booked has no check-in.
+    let morning = c.reception.get("/queue/walk-ins/matches?number=morning").await;
+    assert!(!morning.has(".walk-in-match button"), "{}", morning.body);
+
+    // The button sends the board's own check-in form; through htmx the answer asks the search to look again.
+    let mut fields = FormFields::of(&board, "#check-in-form");
+    let token = c.reception.csrf_token().await;
+    fields
+        .set("appointment_id", evening.to_string())
+        .set("csrf_token", token);
+    let fields = fields.fields();
+    let answer = c
+        .reception
+        .post_with_headers("/queue/check-ins", &fields, &[("HX-Request", "true")])
+        .await;
+    answer.assert_status(StatusCode::OK);
+    assert_eq!(answer.header("HX-Trigger"), Some("checked-in"));
+    let (_, code) = ticket_of(&app, ids[0]).await;
+    let again = c.reception.get("/queue/walk-ins/matches?number=evening").await;
+    assert!(!again.has(".walk-in-match button"), "{}", again.body);
+    assert!(again.text(".walk-in-match").contains(&format!("In queue · {code}")));
+
+    // A name that finds nobody: one link opens the new patient's form with it, split as the lists write it.
+    let none = c.reception.get("/queue/walk-ins/matches?number=Okafor,%20Ada").await;
+    let link = "a[data-register-new]";
+    assert_eq!(none.attr(link, "data-first-name").as_deref(), Some("Ada"));
+    assert_eq!(none.attr(link, "data-surname").as_deref(), Some("Okafor"));
+    let href = none
+        .attr(link, "href")
+        .expect("a link for a browser without JavaScript");
+    let new = c.reception.get(&href).await;
+    assert!(new.has("details.walk-in-new[open]"), "{}", href);
+    assert_eq!(
+        new.attr("#walk-in-new input[name=first_name]", "value").as_deref(),
+        Some("Ada")
+    );
+    assert_eq!(
+        new.attr("#walk-in-new input[name=surname]", "value").as_deref(),
+        Some("Okafor")
+    );
+    // A number that finds nobody opens the same form, empty.
+    let number = c.reception.get("/queue/walk-ins/matches?number=QU/26/9999").await;
+    assert!(!number.has("a[data-register-new][data-first-name]"));
+    let empty = c.reception.get("/queue?register=QU%2F26%2F9999").await;
+    assert!(empty.has("details.walk-in-new[open]"));
+    assert_eq!(
+        empty.attr("#walk-in-new input[name=first_name]", "value").as_deref(),
+        Some("")
+    );
 }
 
 /// `/queue/due` shows a busy day's bookings 25 at a time, late ones first, and finds one by part of the
@@ -2050,7 +2136,7 @@ async fn choosing_a_walk_in_selects_them_and_adding_is_its_own_act(app: TestApp)
     // The matches are a choice of one, not buttons that send the form.
     assert!(!matches.has("button"), "{}", matches.body);
     assert!(!matches.has("[type=submit]"));
-    let choices = matches.texts(".walk-in-matches label.walk-in-match");
+    let choices = matches.texts(".walk-in-matches .walk-in-match");
     assert_eq!(choices.len(), 2, "{choices:?}");
     assert!(matches.has("fieldset.walk-in-matches > legend"));
     assert!(!matches.has("input[name=patient][checked]"), "two found: none chosen");
@@ -2062,7 +2148,7 @@ async fn choosing_a_walk_in_selects_them_and_adding_is_its_own_act(app: TestApp)
             &[("HX-Request", "true")],
         )
         .await;
-    assert_eq!(one.texts(".walk-in-matches label.walk-in-match").len(), 1);
+    assert_eq!(one.texts(".walk-in-matches .walk-in-match").len(), 1);
     assert!(one.has("input[name=patient][checked]"), "{}", one.body);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM ticket").await,
@@ -2079,7 +2165,7 @@ async fn choosing_a_walk_in_selects_them_and_adding_is_its_own_act(app: TestApp)
     ];
     let several = c.reception.post("/queue/walk-ins", &typed).await;
     several.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-    let radios = several.texts("#walk-in-existing .walk-in-matches label.walk-in-match");
+    let radios = several.texts("#walk-in-existing .walk-in-matches .walk-in-match");
     assert_eq!(radios.len(), 2, "{radios:?}");
     assert!(!several.has("#walk-in-existing input[name=patient][checked]"));
     assert_eq!(app.count("SELECT COUNT(*) FROM ticket").await, 0);

@@ -8,7 +8,8 @@ use crate::queue::{PATIENTS, walk_in};
 use sickbay::state::AppState;
 use sickbay_core::db::Db;
 
-use crate::support::{PASSWORD, STUDENT_PASSWORD, TestApp, clinic, on_both_databases, test_config};
+use crate::support::{PASSWORD, STUDENT_PASSWORD, TestApp, appointment_today, clinic, on_both_databases, test_config};
+use sickbay_core::db::Timestamp;
 
 on_both_databases!(
     the_display_and_the_phone_follow_the_doctors_call,
@@ -17,6 +18,7 @@ on_both_databases!(
     the_display_shows_as_many_next_tickets_as_fit_and_no_old_call,
     the_staff_header_stays_on_one_line_with_the_rest_under_more,
     a_walk_in_is_chosen_first_and_added_with_its_own_button,
+    the_desks_search_checks_in_a_later_booking_and_registers_a_name_it_did_not_find,
 );
 
 /// Polls until `css` holds `expected` (a page updated by a server push, not by navigation).
@@ -500,7 +502,7 @@ async fn a_walk_in_is_chosen_first_and_added_with_its_own_button(app: TestApp) {
         desk.goto(&app, "/queue").await;
         desk.fill("#walk-in-existing input[name=number]", "ada").await;
         wait_for_text(&desk, "#walk-in-matches-count", "match").await;
-        desk.click_in_view("#walk-in-existing label.walk-in-match:nth-of-type(2)")
+        desk.click_in_view("#walk-in-existing .walk-in-match:nth-of-type(2) .person-name")
             .await;
         let checked = desk
             .client
@@ -554,4 +556,57 @@ async fn a_walk_in_is_chosen_first_and_added_with_its_own_button(app: TestApp) {
             .await
             .unwrap();
     }
+}
+
+/// At 1366x768, with nobody due within the hour: reception types the name of a patient booked this evening and
+/// checks them in from their row in the search, without scrolling; the row then shows their ticket. A name that
+/// finds nobody opens the new patient's form with the name filled in and the focus on what is left to fill.
+async fn the_desks_search_checks_in_a_later_booking_and_registers_a_name_it_did_not_find(app: TestApp) {
+    let c = clinic(&app).await;
+    let ids = PATIENTS.named(&app, &["Evening"]).await;
+    appointment_today(&app, ids[0], c.doctor_a.0, Timestamp::now().plus_minutes(300)).await;
+    let backend = format!("{:?}", app.db().backend()).to_lowercase();
+    let Some(desk) = Browser::start(1366, 768, &format!("{backend}-desk-search")).await else {
+        return;
+    };
+    desk.log_in(&app, "frontdesk", PASSWORD, "/reception").await;
+    desk.goto(&app, "/queue").await;
+    desk.fill("#walk-in-existing input[name=number]", "evening").await;
+    wait_for_text(&desk, "#walk-in-matches", "Check in").await;
+    let in_view = desk
+        .client
+        .execute(
+            "const b = document.querySelector('.walk-in-check-in').getBoundingClientRect(); \
+             return b.top >= 0 && b.bottom <= window.innerHeight && window.scrollY === 0;",
+            vec![],
+        )
+        .await
+        .expect("layout");
+    assert_eq!(in_view.as_bool(), Some(true), "the check-in is on the first screen");
+    desk.screenshot("47-desk-search-check-in").await;
+    desk.click(".walk-in-check-in").await;
+    wait_for_text(&desk, "#check-in", "Checked in with ticket").await;
+    wait_for_text(&desk, "#walk-in-matches", "In queue").await;
+    let status = app
+        .count("SELECT COUNT(*) FROM appointment WHERE status = 'checked_in'")
+        .await;
+    assert_eq!(status, 1);
+    assert!(desk.fits_width().await);
+
+    desk.fill("#walk-in-existing input[name=number]", "Ada Okafor").await;
+    wait_for_text(&desk, "#walk-in-matches", "Register them").await;
+    desk.click("a[data-register-new]").await;
+    let form = desk
+        .client
+        .execute(
+            "const f = document.getElementById('walk-in-new'); \
+             return [f.closest('details').open, f.first_name.value, f.surname.value, document.activeElement.name];",
+            vec![],
+        )
+        .await
+        .expect("the new patient's form");
+    assert_eq!(form, serde_json::json!([true, "Ada", "Okafor", "phone"]));
+    assert_eq!(desk.path().await, "/queue");
+    desk.screenshot("48-desk-register-new").await;
+    desk.close().await;
 }
