@@ -338,11 +338,14 @@ fn patient_tabs(path: &str) -> Vec<NavLink> {
 }
 
 /// Pages that are reached from a section whose address is not above theirs: the fee schedule and schemes from
-/// Billing, the outbox from Settings, a patient's bookings from Book and their results from Visits.
-const SECTION_ELSEWHERE: [(&str, &str); 5] = [
+/// Billing, the outbox and the catalogues from Settings, a patient's bookings from Book and their results from
+/// Visits.
+const SECTION_ELSEWHERE: [(&str, &str); 7] = [
     ("/admin/fees", "/billing"),
     ("/admin/schemes", "/billing"),
     ("/admin/outbox", "/admin/settings"),
+    ("/admin/lab-tests", "/admin/settings"),
+    ("/admin/procedures", "/admin/settings"),
     ("/me/appointments", "/me/book"),
     ("/me/results", "/me/visits"),
 ];
@@ -460,7 +463,9 @@ mod tests {
             ("/admin/fees", "Billing"),
             ("/admin/schemes/3", "Billing"),
             ("/admin/outbox", "Settings"),
-            ("/admin/lab-tests", "Home"),
+            ("/admin/lab-tests", "Settings"),
+            ("/admin/procedures/2", "Settings"),
+            ("/admin/setup", "Home"),
         ] {
             let nav = nav_for(Role::Admin, path);
             let current: Vec<&str> = nav.iter().filter(|l| l.current).map(|l| l.label).collect();

@@ -954,8 +954,11 @@ async fn a_patient_sees_only_their_own_figures(app: TestApp) {
     let chidi = PATIENTS.client(&app, 2).await;
     let block = chidi.get("/me/summary").await;
     assert!(block.text("#my-queue-place").contains("You're next"));
-    assert!(tile(&block, "my-owed").contains("Nothing owed"));
-    assert_eq!(figure(&block, "my-new-results"), "0");
+    // At zero, a figure is a quiet line (no large 0) that still leads to its page.
+    assert_eq!(tile(&block, "my-owed"), "Nothing owed");
+    assert_eq!(tile(&block, "my-new-results"), "No new results");
+    assert!(!block.has("#my-owed .stat-number") && !block.has("#my-new-results .stat-number"));
+    assert_eq!(block.attr("#my-owed", "href").as_deref(), Some("/me/invoices"));
 }
 
 // == Who may read the figures ==

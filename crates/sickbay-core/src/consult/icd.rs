@@ -18,6 +18,9 @@ pub struct Code {
     pub description: &'static str,
     /// The description folded for search (lower case, no diacritics).
     folded: String,
+    /// A heading that says no more than its first refinement ("J03.9 Acute tonsillitis, unspecified" over
+    /// J03.90 of the same words): the search offers only the refinement, so a list holds no twins.
+    echoed: bool,
 }
 
 /// The list, sorted by code for lookups.
@@ -29,9 +32,16 @@ static CODES: LazyLock<Vec<Code>> = LazyLock::new(|| {
             code,
             description,
             folded: fold(description),
+            echoed: false,
         })
         .collect();
     codes.sort_by(|a, b| a.code.cmp(b.code));
+    for i in 1..codes.len() {
+        let (heading, refinement) = (&codes[i - 1], &codes[i]);
+        if refinement.code.starts_with(heading.code) && refinement.description == heading.description {
+            codes[i - 1].echoed = true;
+        }
+    }
     codes
 });
 
@@ -71,6 +81,7 @@ pub fn search(query: &str, preferred: &[&str]) -> Vec<&'static Code> {
     let words: Vec<String> = fold(query).split_whitespace().map(str::to_owned).collect();
     let mut found: Vec<&Code> = CODES
         .iter()
+        .filter(|c| !c.echoed)
         .filter(|c| c.code.starts_with(&upper) || words.iter().all(|w| c.folded.contains(w.as_str())))
         .take(2_000)
         .collect();
@@ -132,6 +143,21 @@ mod tests {
         assert!(CODES.windows(2).all(|w| w[0].code < w[1].code));
         assert_eq!(describe("B54"), Some("Unspecified malaria"));
         assert_eq!(describe("Z99.99"), None);
+    }
+
+    #[test]
+    fn a_heading_with_the_words_of_its_refinement_is_not_offered_twice() {
+        let codes: Vec<&str> = search("acute tonsillitis, unspecified", &[])
+            .iter()
+            .map(|c| c.code)
+            .collect();
+        assert!(codes.contains(&"J03.90") && !codes.contains(&"J03.9"), "{codes:?}");
+        let by_code: Vec<&str> = search("J03.9", &[]).iter().map(|c| c.code).collect();
+        assert_eq!(by_code, ["J03.90", "J03.91"]);
+        // A code still reads as itself, for the diagnoses already made with it.
+        assert_eq!(describe("J03.9"), Some("Acute tonsillitis, unspecified"));
+        // A heading with words of its own stays.
+        assert_eq!(search("A01.0", &[])[0].code, "A01.0");
     }
 
     #[test]

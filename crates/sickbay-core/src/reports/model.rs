@@ -569,6 +569,14 @@ pub struct RowFold {
 }
 
 impl Table {
+    /// Whether column `index` holds numbers (read off the first row), so its heading lines up with them.
+    pub fn is_number_column(&self, index: usize) -> bool {
+        self.rows
+            .first()
+            .and_then(|row| row.get(index))
+            .is_some_and(Cell::is_number)
+    }
+
     /// Each row's place in the runs of days with nothing to count, which a page folds (the CSV keeps every day).
     pub fn folds(&self) -> Vec<RowFold> {
         let quiet: Vec<Option<NaiveDate>> = self.rows.iter().map(|row| quiet_day(row)).collect();
@@ -812,6 +820,21 @@ pub(super) mod tests {
             ..Table::default()
         };
         assert!(named.folds().iter().all(|f| *f == RowFold::default()));
+    }
+
+    #[test]
+    fn a_headings_alignment_follows_its_columns_values() {
+        let table = Table {
+            rows: vec![vec![
+                Cell::Text("J02.9".into()),
+                Cell::Text("Acute pharyngitis".into()),
+                Cell::Count(16),
+            ]],
+            ..Table::default()
+        };
+        let numbers: Vec<bool> = (0..4).map(|i| table.is_number_column(i)).collect();
+        assert_eq!(numbers, [false, false, true, false]);
+        assert!(!Table::default().is_number_column(0));
     }
 
     #[test]
