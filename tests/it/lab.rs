@@ -52,6 +52,7 @@ pub(crate) async fn add_test(admin: &Client, fields: &[(&str, &str)]) -> Page {
         ("female_high", "15"),
         ("price", "1500"),
         ("active", "1"),
+        ("about", "How much of the protein that carries oxygen is in your blood."),
     ];
     for (name, value) in fields {
         match all.iter_mut().find(|(n, _)| n == name) {
@@ -821,6 +822,10 @@ async fn a_patient_reads_only_released_results(app: TestApp) {
         results.attr("#my-results-list a", "href"),
         Some(format!("/me/visits/{}#my-results", l.visit))
     );
+    // Each says what its test looks for, as the catalogue puts it for patients.
+    let about = "How much of the protein that carries oxygen is in your blood.";
+    assert_eq!(results.text("#my-results-list .result-about"), about);
+    assert_eq!(page.text("#my-results .result-about"), about);
     assert!(!results.body.contains("Negative"));
     // A result not the usual one comes with what to do about it.
     assert!(results.text("#unusual-results").contains("Book a visit"));

@@ -153,6 +153,65 @@ const CRITICAL: [(&str, &str, &str); 5] = [
     ("Random blood sugar", "2.5", "22"),
 ];
 
+/// What each test looks for, in the plain words a patient reads beside their result.
+const ABOUT: [(&str, &str); 16] = [
+    (
+        "Haemoglobin",
+        "How much of the protein that carries oxygen is in your blood. Low can mean anaemia.",
+    ),
+    (
+        "Packed cell volume",
+        "How much of your blood is red cells. Low can mean anaemia.",
+    ),
+    (
+        "White cell count",
+        "The cells that fight infection. High often means an infection.",
+    ),
+    ("Platelet count", "The cells that help blood clot."),
+    (
+        "Fasting blood sugar",
+        "The sugar in your blood after a night without food: a check for diabetes.",
+    ),
+    (
+        "Random blood sugar",
+        "The sugar in your blood at any time of day: a check for diabetes.",
+    ),
+    (
+        "Serum creatinine",
+        "A waste product the kidneys clear: it shows how well they work.",
+    ),
+    ("ESR", "How fast red cells settle: a general sign of inflammation."),
+    (
+        "Malaria parasite",
+        "Whether malaria parasites are seen in a drop of your blood, and how many (+ to +++).",
+    ),
+    (
+        "Widal test",
+        "Antibodies against typhoid: read with how you feel, it can point to typhoid fever.",
+    ),
+    (
+        "Urinalysis",
+        "Signs of infection, sugar, protein or blood in your urine.",
+    ),
+    ("Pregnancy test", "The pregnancy hormone in your urine."),
+    (
+        "HIV screening",
+        "A screen for HIV. A reactive screen is always checked again before anything is said.",
+    ),
+    (
+        "Hepatitis B surface antigen",
+        "Whether the hepatitis B virus is in your blood.",
+    ),
+    (
+        "Genotype",
+        "Which haemoglobin genes you carry (AA, AS, SS...): it matters for sickle cell disease.",
+    ),
+    (
+        "Blood group",
+        "Your ABO blood group and Rhesus factor, for a transfusion.",
+    ),
+];
+
 /// Adds the catalogue through the lab's service, as an admin would.
 pub async fn catalogue(db: &crate::db::Db, actor: &Actor, minor_digits: u32) -> anyhow::Result<()> {
     for (name, specimen, unit, male_low, male_high, female_low, female_high, price) in TESTS {
@@ -171,12 +230,20 @@ pub async fn catalogue(db: &crate::db::Db, actor: &Actor, minor_digits: u32) -> 
             active: Some("1".into()),
             answers: answers_of(name).0.into(),
             normal_answers: answers_of(name).1.into(),
+            about: about_of(name).into(),
         };
         crate::lab::service::save_test(db, actor, None, &form, minor_digits)
             .await
             .map_err(|e| anyhow::anyhow!("adding the lab test {name}: {e:?}"))?;
     }
     Ok(())
+}
+
+fn about_of(test: &str) -> &'static str {
+    ABOUT
+        .iter()
+        .find(|(name, _)| *name == test)
+        .map_or("", |&(_, about)| about)
 }
 
 fn critical_of(test: &str) -> (&'static str, &'static str) {

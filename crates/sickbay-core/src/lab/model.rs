@@ -28,6 +28,8 @@ pub const ANSWERS_MAX: usize = 12;
 pub const EYE_MAX: usize = 12;
 /// The longest comment, order note or screening note.
 pub const TEXT_MAX: usize = 2_000;
+/// The longest plain account of what a test looks for.
+pub const ABOUT_MAX: usize = 300;
 /// The longest note of whom the lab told of a critical result.
 const TOLD_MAX: usize = 200;
 /// The largest value a range bound may take (ranges are read as decimals, never money).
@@ -54,6 +56,8 @@ pub struct LabTest {
     pub answers: String,
     /// Which of the answers are normal; a result outside them is flagged abnormal. Empty: none is flagged.
     pub normal_answers: String,
+    /// What the test looks for, in plain words for the patient (empty: nothing is said).
+    pub about: String,
 }
 
 /// A usual range: either bound may be open ("< 5.6").
@@ -216,6 +220,8 @@ pub struct LabTestForm {
     pub answers: String,
     #[serde(default)]
     pub normal_answers: String,
+    #[serde(default)]
+    pub about: String,
 }
 
 /// A catalogue test as it will be stored.
@@ -232,6 +238,7 @@ pub struct TestDetails {
     /// The answers and the normal ones, each list written "Negative, Positive".
     pub answers: String,
     pub normal_answers: String,
+    pub about: String,
 }
 
 /// The items of a list written with commas: `Negative, Positive`.
@@ -311,6 +318,7 @@ impl LabTestForm {
             active: test.active.then(|| "1".to_owned()),
             answers: test.answers.clone(),
             normal_answers: test.normal_answers.clone(),
+            about: test.about.clone(),
         }
     }
 
@@ -320,6 +328,7 @@ impl LabTestForm {
         let name = errors.check("name", one_line(&self.name, "The name", NAME_MAX, true));
         let specimen = errors.check("specimen", one_line(&self.specimen, "The specimen", SPECIMEN_MAX, true));
         let unit = errors.check("unit", one_line(&self.unit, "The unit", UNIT_MAX, false));
+        let about = errors.check("about", one_line(&self.about, "What it looks for", ABOUT_MAX, false));
         let male = range(&self.male_low, &self.male_high, ("male_low", "male_high"), &mut errors);
         let female = range(
             &self.female_low,
@@ -351,7 +360,7 @@ impl LabTestForm {
             &mut errors,
         )
         .and_then(|critical| critical_beyond_usual(critical, [male, female], numeric, &mut errors));
-        match (name, specimen, unit, male, female, price, answers, critical) {
+        match (name, specimen, unit, male, female, price, answers, critical, about) {
             (
                 Some(name),
                 Some(specimen),
@@ -361,6 +370,7 @@ impl LabTestForm {
                 Some(price),
                 Some(answers),
                 Some(critical),
+                Some(about),
             ) if errors.is_empty() => Ok(TestDetails {
                 name,
                 specimen,
@@ -372,6 +382,7 @@ impl LabTestForm {
                 active: self.active.is_some(),
                 answers: answers.0,
                 normal_answers: answers.1,
+                about,
             }),
             _ => Err(errors),
         }
@@ -1010,6 +1021,8 @@ pub struct OrderView {
     #[sqlx(try_from = "crate::db::Flag")]
     pub critical: bool,
     pub critical_told: String,
+    /// What the test looks for, for the patient.
+    pub test_about: String,
 }
 
 impl OrderView {
@@ -1276,6 +1289,7 @@ mod tests {
             active: true,
             answers: String::new(),
             normal_answers: String::new(),
+            about: String::new(),
         }
     }
 
@@ -1388,10 +1402,26 @@ mod tests {
                 "female_low" => form.female_low = value,
                 "female_high" => form.female_high = value,
                 "price" => form.price = value,
+                "about" => form.about = value,
                 other => panic!("no field {other}"),
             }
         }
         form
+    }
+
+    #[test]
+    fn what_a_test_looks_for_is_one_plain_line_or_nothing() {
+        let said = catalogue_form(&[("about", "  The sugar in your blood.  ")]).validate(2);
+        assert_eq!(said.map(|d| d.about).ok().as_deref(), Some("The sugar in your blood."));
+        assert_eq!(
+            catalogue_form(&[]).validate(2).map(|d| d.about).ok().as_deref(),
+            Some("")
+        );
+        let long = "a".repeat(ABOUT_MAX + 1);
+        let errors = catalogue_form(&[("about", &long)]).validate(2).unwrap_err();
+        assert!(errors.get("about").is_some_and(|m| m.contains("300")), "{errors:?}");
+        let errors = catalogue_form(&[("about", "Two\nlines")]).validate(2).unwrap_err();
+        assert!(errors.get("about").is_some());
     }
 
     #[test]
@@ -1690,6 +1720,7 @@ mod tests {
             seen_at: None,
             critical: false,
             critical_told: String::new(),
+            test_about: String::new(),
         };
         assert!(view(None).can(OrderMove::Collect) && view(None).can(OrderMove::Record));
         assert!(!view(taken).can(OrderMove::Collect), "a sample is taken once");
@@ -1782,6 +1813,7 @@ mod tests {
             seen_at,
             critical: false,
             critical_told: String::new(),
+            test_about: String::new(),
         };
         let unseen = view(OrderStatus::Resulted, Some(ResultFlag::Normal), None);
         assert!(unseen.lab_may_release(Releaser::Lab) && !unseen.awaits_doctor(Releaser::Lab));
@@ -1839,6 +1871,7 @@ mod tests {
             seen_at: None,
             critical: false,
             critical_told: String::new(),
+            test_about: String::new(),
         };
         assert_eq!(result.flag, Some(ResultFlag::Normal));
         assert!(result.is_stored_in(&order(OrderStatus::Resulted, "12.5", Some(ResultFlag::Normal))));

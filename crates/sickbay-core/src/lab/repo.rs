@@ -10,7 +10,7 @@ use crate::patients::model::Sex;
 
 const TEST_SELECT: &str =
     "SELECT id, name, specimen, unit, male_low, male_high, female_low, female_high, critical_low, critical_high,
-            price, active, answers, normal_answers
+            price, active, answers, normal_answers, about
      FROM lab_test";
 
 /// The catalogue, by name (active and inactive).
@@ -35,17 +35,17 @@ pub async fn insert_test(tx: &mut Tx, test: &TestDetails) -> Result<i64, sqlx::E
     let now = Timestamp::now();
     let insert = sqlx::query(
         "INSERT INTO lab_test (name, specimen, unit, male_low, male_high, female_low, female_high, price, active,
-                               answers, normal_answers, critical_low, critical_high, created_at, updated_at)
+                               answers, normal_answers, critical_low, critical_high, about, created_at, updated_at)
          VALUES ($1, $2, $3, CAST($4 AS DOUBLE PRECISION), CAST($5 AS DOUBLE PRECISION),
                  CAST($6 AS DOUBLE PRECISION), CAST($7 AS DOUBLE PRECISION), $8, $9, $10, $11,
-                 CAST($12 AS DOUBLE PRECISION), CAST($13 AS DOUBLE PRECISION), $14, $14) RETURNING id",
+                 CAST($12 AS DOUBLE PRECISION), CAST($13 AS DOUBLE PRECISION), $14, $15, $15) RETURNING id",
     );
     let query = bind_details(insert, test).bind(now);
     inserted_id(tx, query).await
 }
 
-/// Binds a test's name, specimen, unit, ranges, price, whether it is active, its answers and its critical limits,
-/// in that order.
+/// Binds a test's name, specimen, unit, ranges, price, whether it is active, its answers, its critical limits and
+/// what it looks for, in that order.
 fn bind_details<'q>(query: AnyQuery<'q>, test: &'q TestDetails) -> AnyQuery<'q> {
     query
         .bind(&test.name)
@@ -61,6 +61,7 @@ fn bind_details<'q>(query: AnyQuery<'q>, test: &'q TestDetails) -> AnyQuery<'q> 
         .bind(&test.normal_answers)
         .bind(Real(test.critical.low))
         .bind(Real(test.critical.high))
+        .bind(&test.about)
 }
 
 /// Changes a test; false when there is none with this id.
@@ -70,7 +71,7 @@ pub async fn update_test(tx: &mut Tx, id: i64, test: &TestDetails) -> Result<boo
                 male_high = CAST($6 AS DOUBLE PRECISION), female_low = CAST($7 AS DOUBLE PRECISION),
                 female_high = CAST($8 AS DOUBLE PRECISION), price = $9, active = $10, answers = $11,
                 normal_answers = $12, critical_low = CAST($13 AS DOUBLE PRECISION),
-                critical_high = CAST($14 AS DOUBLE PRECISION), updated_at = $15
+                critical_high = CAST($14 AS DOUBLE PRECISION), about = $15, updated_at = $16
          WHERE id = $1",
     )
     .bind(id);
@@ -119,7 +120,7 @@ macro_rules! view_columns {
     () => {
         "o.id, o.visit_id, o.test_id, t.name AS test_name, t.specimen, o.status, o.note,
         o.ordered_at, o.result_value, o.result_unit, o.range_low, o.range_high, o.flag, o.result_comment,
-        o.collected_at, o.resulted_at, o.released_at, o.seen_at, o.critical, o.critical_told"
+        o.collected_at, o.resulted_at, o.released_at, o.seen_at, o.critical, o.critical_told, t.about AS test_about"
     };
 }
 
