@@ -706,10 +706,9 @@ impl DeskToday {
     async fn of(state: &AppState, patients: &[PatientSummary]) -> AppResult<DeskToday> {
         let zone = state.settings.get().clinic.time_zone;
         if patients.is_empty() {
-            let (tickets, bookings) = (HashMap::new(), HashMap::new());
             return Ok(DeskToday {
-                tickets,
-                bookings,
+                tickets: HashMap::new(),
+                bookings: HashMap::new(),
                 zone,
             });
         }
