@@ -1963,6 +1963,34 @@ async fn the_desks_search_checks_in_a_booking_of_later_today_or_registers_a_name
     // Someone not booked has no check-in.
     let morning = c.reception.get("/queue/walk-ins/matches?number=morning").await;
     assert!(!morning.has(".walk-in-match button"), "{}", morning.body);
+    // Chosen and added as a walk-in instead, they are pointed to their booking: a walk-in ticket would leave it
+    // open.
+    let number = found
+        .attr(".walk-in-match input[name=patient]", "value")
+        .expect("their clinic number");
+    let refused = c
+        .reception
+        .post(
+            "/queue/walk-ins",
+            &[
+                ("who", "existing"),
+                ("number", "evening"),
+                ("patient", &number),
+                ("queue", "general"),
+                ("priority", "normal"),
+            ],
+        )
+        .await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.text("#walk-in-existing").contains("is booked today at")
+            && refused
+                .text("#walk-in-existing")
+                .contains("check them in to that booking"),
+        "{}",
+        refused.text("#walk-in-existing")
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM ticket").await, 0);
 
     // The button sends the board's own check-in form; through htmx the answer asks the search to look again.
     let mut fields = FormFields::of(&board, "#check-in-form");

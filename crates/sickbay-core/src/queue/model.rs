@@ -230,6 +230,16 @@ pub fn reinstate_refusal(code: &str, day: Date, today: Date) -> Option<String> {
     })
 }
 
+/// Why a patient booked today is not added as a walk-in: they are checked in to their booking (at its time, in
+/// its doctor's queue), which a walk-in ticket would leave open.
+pub fn check_in_instead(patient: &str, starts_at: Timestamp, doctor: &str, zone: chrono_tz::Tz) -> String {
+    let at = starts_at.to_utc().with_timezone(&zone).format("%H:%M");
+    format!(
+        "{patient} is booked today at {at} with {doctor}: check them in to that booking (its Check in button on \
+         the desk) rather than adding a walk-in."
+    )
+}
+
 /// `A-012`: the prefix and the day's number, three digits at least.
 pub fn ticket_code(prefix: &str, number: i64) -> String {
     format!("{prefix}-{number:03}")
@@ -447,6 +457,17 @@ pub fn due_matches(patient_name: &str, clinic_number: &str, folded_search: &str)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_patient_booked_today_is_pointed_to_their_booking() {
+        let zone = chrono_tz::Africa::Lagos;
+        let noon_in_lagos = Timestamp::start_of_day(Date::parse("2026-11-30").expect("day").0, zone).plus_minutes(720);
+        assert_eq!(
+            check_in_instead("Ada Okafor", noon_in_lagos, "Dr Musa Danjuma", zone),
+            "Ada Okafor is booked today at 12:00 with Dr Musa Danjuma: check them in to that booking (its Check in \
+             button on the desk) rather than adding a walk-in."
+        );
+    }
 
     #[test]
     fn the_display_shows_the_next_of_every_queue_before_the_second_of_any() {

@@ -2,8 +2,8 @@
 //! ticket, rooms and where doctors work. Each announces its change to the queue's screens (`Tx::announce`).
 
 use super::model::{
-    GENERAL_PREFIX, Move, Priority, TicketStatus, calls_sequence, order_after_skip, parse_room_code, parse_room_name,
-    reinstate_refusal, ticket_code, ticket_sequence,
+    GENERAL_PREFIX, Move, Priority, TicketStatus, calls_sequence, check_in_instead, order_after_skip, parse_room_code,
+    parse_room_name, reinstate_refusal, ticket_code, ticket_sequence,
 };
 use super::repo::{self, Assignment, MoveFields, NewTicket, Ticket};
 use crate::audit::{self, AuditEntry};
@@ -140,6 +140,11 @@ pub async fn walk_in(
         WalkInPatient::Existing(id) => {
             if !crate::patients::service::lock_active(&mut tx, id).await? {
                 return Err(ServiceError::NotFound);
+            }
+            if let Some(booked) = scheduling::booked_of_patient_on(&mut tx, id, today).await? {
+                let zone = outbox::Context::read(&mut *tx).await?.zone;
+                let why = check_in_instead(&booked.patient_name, booked.starts_at, &booked.doctor_name, zone);
+                return Err(ServiceError::Refused(why));
             }
             id
         }

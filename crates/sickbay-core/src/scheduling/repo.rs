@@ -629,6 +629,22 @@ pub async fn appointments_on(
     .await
 }
 
+/// The patient's first appointment of `day` still to check in, if they hold one.
+pub async fn booked_of_patient_on(
+    mut db: impl Reader,
+    patient_id: i64,
+    day: Date,
+) -> Result<Option<AppointmentView>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {APPOINTMENT_COLUMNS} {APPOINTMENT_FROM}
+         WHERE a.patient_id = $1 AND a.day = $2 AND a.status = 'booked' ORDER BY sl.starts_at, a.id LIMIT 1"
+    ))
+    .bind(patient_id)
+    .bind(day)
+    .fetch_optional(db.exec())
+    .await
+}
+
 /// Every doctor's appointments on a day counted by status, from the index `appointment_day` alone.
 pub async fn day_status_counts(mut db: impl Reader, day: Date) -> Result<Vec<(AppointmentStatus, i64)>, sqlx::Error> {
     sqlx::query_as("SELECT status, COUNT(*) FROM appointment WHERE day = $1 GROUP BY status")

@@ -747,6 +747,12 @@ pub async fn day_status_counts(db: &Db, day: Date) -> Result<Vec<(AppointmentSta
     Ok(repo::day_status_counts(db, day).await?)
 }
 
+/// The patient's first appointment of `day` still to check in, in the caller's transaction (the queue, which
+/// checks them in to it rather than adding them as a walk-in).
+pub async fn booked_of_patient_on(tx: &mut Tx, patient_id: i64, day: Date) -> ServiceResult<Option<AppointmentView>> {
+    Ok(repo::booked_of_patient_on(&mut *tx, patient_id, day).await?)
+}
+
 /// An appointment, in the caller's transaction (the queue checking a patient in).
 pub async fn appointment_in(tx: &mut Tx, id: i64) -> Result<Option<AppointmentView>, ServiceError> {
     Ok(repo::appointment(&mut *tx, id).await?)
