@@ -386,14 +386,15 @@ async fn the_phone_home_leads_with_what_matters_and_tells_what_happened(app: Tes
     assert!(b.text("#no-activity").await.contains("Nothing yet"));
     // Booked: the appointment leads, and the feed says so in words.
     let now = Timestamp::now().0;
-    appointment_today(&app, ids[0], c.doctor_a.0, Timestamp(now + 2 * 3_600_000)).await;
+    let booking = appointment_today(&app, ids[0], c.doctor_a.0, Timestamp(now + 2 * 3_600_000)).await;
     b.goto(&app, "/me").await;
     assert_eq!(visible_count(&b, "#book-now").await, 0);
     assert_in_first_screen(&b, "#next-appointment", "the next appointment").await;
     assert!(b.text("#activity-feed").await.contains("Booked with Test dr.adeyemi"));
     b.screenshot("73-phone-home-booked").await;
-    // In the queue: the ticket leads.
-    walk_in(&c.reception, 0, &c.doctor_a.0.to_string(), "normal")
+    // Checked in: the ticket leads.
+    c.reception
+        .post("/queue/check-ins", &[("appointment_id", &booking.to_string())])
         .await
         .assert_redirect("/queue");
     b.goto(&app, "/me").await;
