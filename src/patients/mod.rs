@@ -1,6 +1,7 @@
 //! Patients: registration by staff, search, the profile, the patient's own portal and clinic card, and
 //! self-registration for students.
 
+pub mod alerts;
 pub mod handlers;
 pub mod portal;
 pub mod sheet;
@@ -18,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .route("/patients/portal-access", get(sheet::selection).post(sheet::issue))
         .route("/patients/{id}", get(handlers::profile))
         .route("/patients/{id}/edit", get(handlers::edit_form).post(handlers::update))
+        .route("/patients/{id}/alerts", get(alerts::ask).post(alerts::save))
         .route("/patients/{id}/approve", post(handlers::approve))
         .route("/patients/{id}/reset-password", post(handlers::reset_password))
         .route("/patients/{id}/card", get(handlers::card))

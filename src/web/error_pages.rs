@@ -4,9 +4,9 @@
 use askama::Template;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 use super::error::{AppError, ErrorPage};
@@ -35,11 +35,15 @@ pub async fn render_error_pages(
 ) -> Response {
     let hx = HxRequest::from_headers(request.headers());
     let path = request.uri().path().to_owned();
+    let visited = matches!(*request.method(), Method::GET | Method::HEAD);
     let request_id = super::request_id::of(&request);
     let response = next.run(request).await;
     let status = response.status();
     if !status.is_client_error() && !status.is_server_error() {
         return response;
+    }
+    if status == StatusCode::METHOD_NOT_ALLOWED && visited && !hx.0 {
+        return Redirect::to(page_above(&path)).into_response();
     }
     let mut page = match response.extensions().get::<ErrorPage>() {
         Some(page) => page.clone(),
@@ -89,6 +93,16 @@ pub async fn render_error_pages(
             .insert("hx-reswap", HeaderValue::from_static("innerHTML"));
     }
     out
+}
+
+/// The page a form's address belongs to, one step up (`/lab/orders/54/result` is sent from `/lab/orders/54`): where
+/// a visit of that address goes (a reload after a refused form, the back button, a bookmark) rather than to an
+/// error.
+fn page_above(path: &str) -> &str {
+    match path.trim_end_matches('/').rsplit_once('/') {
+        Some(("", _)) | None => "/",
+        Some((above, _)) => above,
+    }
 }
 
 fn is_html(response: &Response) -> bool {

@@ -14,6 +14,7 @@ use crate::support::{
 };
 
 on_both_databases!(
+    the_doctor_updates_allergies_from_the_visit_and_a_stale_form_changes_nothing,
     starting_a_ticket_opens_its_visit_and_completing_the_visit_completes_ticket_and_appointment,
     a_double_clicked_complete_completes_once,
     only_the_visits_doctor_writes_and_other_roles_read_no_more_than_their_share,
@@ -37,6 +38,97 @@ on_both_databases!(
 );
 
 const PATIENTS: Students = Students::new("CO", "Consult");
+
+/// The doctor learns of an allergy during the visit: "Update" on the patient bar opens the allergies and chronic
+/// conditions (a task), saving goes back to the visit with them in the bar. A form shown before someone else's
+/// change changes nothing and shows the record as it is now; a note too long is refused beside its box; the lab
+/// and the patient can't reach it.
+async fn the_doctor_updates_allergies_from_the_visit_and_a_stale_form_changes_nothing(app: TestApp) {
+    let (_, doctor) = doctor(&app, "dr.alerts").await;
+    let patient = PATIENTS.named(&app, &["Allergic"]).await[0];
+    let visit = new_visit(&doctor, patient).await;
+    let page = doctor.get(&format!("/visits/{visit}")).await;
+    let link = format!("/patients/{patient}/alerts?visit={visit}");
+    assert_eq!(page.attr("#edit-alerts", "href").as_deref(), Some(link.as_str()));
+    assert!(page.has("#edit-alerts[data-dialog]"));
+    assert_eq!(page.text("#allergies"), "None recorded");
+
+    let task = doctor.get(&link).await;
+    task.assert_status(StatusCode::OK);
+    let mut fields = FormFields::of(&task, "#alerts-task form");
+    let shown = fields.clone();
+    fields
+        .set("allergies", "Penicillin (rash)")
+        .set("chronic_conditions", "Asthma");
+    doctor
+        .post(&format!("/patients/{patient}/alerts"), &fields.fields())
+        .await
+        .assert_redirect(&format!("/visits/{visit}"));
+    let page = doctor.get(&format!("/visits/{visit}")).await;
+    assert_eq!(page.text("#allergies"), "Penicillin (rash)");
+    assert!(page.text("#patient-bar").contains("Asthma"));
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'patient.update' AND patient_id = {patient}
+             AND detail = 'allergies and chronic conditions'"
+        ))
+        .await,
+        1
+    );
+
+    // The form as it was first shown, sent after that change: nothing is overwritten.
+    let mut stale = shown.clone();
+    stale.set("allergies", "");
+    let refused = doctor
+        .post(&format!("/patients/{patient}/alerts"), &stale.fields())
+        .await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text("#alerts-task")
+            .contains("Someone changed this record meanwhile")
+    );
+    assert!(
+        refused
+            .text("#alerts-task textarea[name=allergies]")
+            .contains("Penicillin (rash)")
+    );
+    let kept: String = sqlx::query_scalar("SELECT allergies FROM patient WHERE id = $1")
+        .bind(patient)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("allergies");
+    assert_eq!(kept, "Penicillin (rash)");
+
+    // Too long, through htmx: the task's body alone comes back, the message beside the box.
+    let fresh = FormFields::of(&doctor.get(&link).await, "#alerts-task form");
+    let mut long = fresh.clone();
+    let too_long = "x".repeat(1001);
+    long.set("allergies", too_long.as_str());
+    let token = doctor.csrf_token().await;
+    long.set("csrf_token", token);
+    let answer = doctor
+        .post_with_headers(
+            &format!("/patients/{patient}/alerts"),
+            &long.fields(),
+            &[("HX-Request", "true")],
+        )
+        .await;
+    answer.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!answer.body.contains("<html"), "the task's body alone");
+    assert!(answer.text("#alerts-task .field-error").contains("1000 characters"));
+
+    // Others.
+    let lab = app.login_as("lab.alerts", Role::Lab).await;
+    lab.get(&link).await.assert_status(StatusCode::FORBIDDEN);
+    lab.post(&format!("/patients/{patient}/alerts"), &fresh.fields())
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    doctor
+        .get("/patients/999999/alerts")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+}
 
 async fn status(app: &TestApp, table: &str, id: i64) -> String {
     sqlx::query_scalar(&format!("SELECT status FROM {table} WHERE id = $1"))

@@ -222,6 +222,14 @@ async fn unknown_pages_are_404_for_users_and_login_for_strangers(app: TestApp) {
     let page = admin.post("/admin/audit", &[]).await;
     page.assert_status(StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(page.text("h1"), "Method Not Allowed");
+    // A form's address visited (a reload after a refused form, the back button) leads to the page it belongs to;
+    // htmx asking is told the method is wrong.
+    admin.get("/queue/check-ins").await.assert_redirect("/queue");
+    admin.get("/logout").await.assert_redirect("/");
+    admin
+        .get_with("/queue/check-ins", &[("hx-request", "true")])
+        .await
+        .assert_status(StatusCode::METHOD_NOT_ALLOWED);
 }
 
 async fn htmx_requests_get_hx_redirect_and_fragments(app: TestApp) {

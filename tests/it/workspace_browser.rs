@@ -150,15 +150,24 @@ async fn the_desk_checks_in_and_adds_a_walk_in_on_its_first_screen(app: TestApp)
         "Register under the possible duplicates",
     )
     .await;
-    let (shown, place) = run(
-        &b,
-        "const list = document.querySelector('#walk-in-duplicates .walk-in-match').getBoundingClientRect();          const actions = document.querySelector('#walk-in-new .walk-in-actions').getBoundingClientRect();          const panel = document.querySelector('.desk-panel').getBoundingClientRect();          return [list.top >= panel.top && list.bottom <= actions.top, [list.top, list.bottom, actions.top]];",
-        vec![],
-    )
-    .await
-    .as_array()
-    .map(|pair| (pair[0].as_bool() == Some(true), pair[1].to_string()))
-    .expect("where the first possible duplicate is");
+    // The panel scrolls once htmx has settled the list, a moment after its text is in: asked until it has.
+    let mut seen = (false, String::new());
+    for _ in 0..20 {
+        seen = run(
+            &b,
+            "const list = document.querySelector('#walk-in-duplicates .walk-in-match').getBoundingClientRect();          const actions = document.querySelector('#walk-in-new .walk-in-actions').getBoundingClientRect();          const panel = document.querySelector('.desk-panel').getBoundingClientRect();          return [list.top >= panel.top && list.bottom <= actions.top, [list.top, list.bottom, actions.top]];",
+            vec![],
+        )
+        .await
+        .as_array()
+        .map(|pair| (pair[0].as_bool() == Some(true), pair[1].to_string()))
+        .expect("where the first possible duplicate is");
+        if seen.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (shown, place) = seen;
     assert!(
         shown,
         "the first possible duplicate is in the panel's view, above its buttons: {place}"

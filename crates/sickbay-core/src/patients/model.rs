@@ -179,6 +179,36 @@ pub fn parse_note(text: &str, what: &str, max: usize) -> Result<String, InvalidV
     Ok(note)
 }
 
+/// The longest note of allergies, or of chronic conditions.
+pub const ALERTS_MAX: usize = 1000;
+
+/// What a doctor must know before treating: the patient's allergies and chronic conditions, as written (empty:
+/// none recorded).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClinicalAlerts {
+    pub allergies: String,
+    pub chronic_conditions: String,
+}
+
+impl ClinicalAlerts {
+    /// Both notes as typed, or a message beside each that is too long.
+    pub fn parse(allergies: &str, chronic_conditions: &str) -> Result<Self, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let allergies = e.check("allergies", parse_note(allergies, "allergies", ALERTS_MAX));
+        let chronic_conditions = e.check(
+            "chronic_conditions",
+            parse_note(chronic_conditions, "chronic conditions", ALERTS_MAX),
+        );
+        match (allergies, chronic_conditions) {
+            (Some(allergies), Some(chronic_conditions)) => Ok(ClinicalAlerts {
+                allergies,
+                chronic_conditions,
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
 /// A date of birth: a real date, not in the future, not before 1900.
 pub fn parse_date_of_birth(text: &str, today: NaiveDate) -> Result<Date, InvalidValue> {
     if text.trim().is_empty() {
@@ -378,10 +408,10 @@ impl PatientForm {
             parse_optional::<BloodGroup>(&self.blood_group, "blood group"),
         );
         let genotype = e.check("genotype", parse_optional::<Genotype>(&self.genotype, "genotype"));
-        let allergies = e.check("allergies", parse_note(&self.allergies, "allergies", 1000));
+        let allergies = e.check("allergies", parse_note(&self.allergies, "allergies", ALERTS_MAX));
         let chronic_conditions = e.check(
             "chronic_conditions",
-            parse_note(&self.chronic_conditions, "chronic conditions", 1000),
+            parse_note(&self.chronic_conditions, "chronic conditions", ALERTS_MAX),
         );
         let [faculty_id, department_id, level_id, session_id] = self.academic_ids(kind, academic, keep, &mut e);
         if !e.is_empty() {

@@ -2,8 +2,8 @@
 
 use super::activity::{Activity, FEED_LENGTH};
 use super::model::{
-    ContactDetails, MatricNumber, Patient, PatientDetails, PatientSummary, PortalAccess, SheetFilter, SheetStudent,
-    StudentRecord, prefix_range, search_tokens,
+    ClinicalAlerts, ContactDetails, MatricNumber, Patient, PatientDetails, PatientSummary, PortalAccess, SheetFilter,
+    SheetStudent, StudentRecord, prefix_range, search_tokens,
 };
 use crate::db::{Backend, Date, Flag, Reader, Timestamp, Tx, changed_one_row, row_by_id};
 use sqlx::any::AnyArguments;
@@ -159,6 +159,25 @@ pub async fn update(
 }
 
 /// The portal's contact details (phone, email, emergency contact); the search tokens follow the phone.
+/// Rewrites the patient's allergies and chronic conditions if the record is still as the form showed it
+/// (`seen_updated_at`); false otherwise, or when there is no such patient.
+pub async fn update_alerts(
+    tx: &mut Tx,
+    id: i64,
+    seen_updated_at: Timestamp,
+    alerts: &ClinicalAlerts,
+) -> Result<bool, sqlx::Error> {
+    let query = sqlx::query(
+        "UPDATE patient SET allergies = $1, chronic_conditions = $2, updated_at = $3 WHERE id = $4 AND updated_at = $5",
+    )
+    .bind(&alerts.allergies)
+    .bind(&alerts.chronic_conditions)
+    .bind(seen_updated_at.now_after())
+    .bind(id)
+    .bind(seen_updated_at);
+    changed_one_row(tx, query).await
+}
+
 pub async fn update_contact(tx: &mut Tx, id: i64, c: &ContactDetails) -> Result<bool, sqlx::Error> {
     let Some(p) = get(&mut *tx, id).await? else {
         return Ok(false);

@@ -1,6 +1,8 @@
 //! Changes to patient records, each one transaction with its audit row.
 
-use super::model::{ContactDetails, PatientDetails, PortalAccess, clinic_number, clinic_number_sequence};
+use super::model::{
+    ClinicalAlerts, ContactDetails, PatientDetails, PortalAccess, clinic_number, clinic_number_sequence,
+};
 use super::repo;
 use crate::audit::{self, AuditEntry, Reads};
 use crate::auth::{self, password};
@@ -99,6 +101,31 @@ pub async fn update(
         AuditEntry::new("patient.update").record("patient", id).patient(id),
     )
     .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Rewrites a patient's allergies and chronic conditions (a doctor during a visit, or the desk), if the record
+/// is still as the form showed it.
+pub async fn update_alerts(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    seen: Timestamp,
+    alerts: &ClinicalAlerts,
+) -> Result<(), ServiceError> {
+    let mut tx = db.begin_write().await?;
+    if !repo::update_alerts(&mut tx, id, seen, alerts).await? {
+        return match repo::get(&mut tx, id).await? {
+            Some(_) => Err(ServiceError::Stale),
+            None => Err(ServiceError::NotFound),
+        };
+    }
+    let entry = AuditEntry::new("patient.update")
+        .record("patient", id)
+        .patient(id)
+        .detail("allergies and chronic conditions");
+    audit::record(&mut tx, actor, entry).await?;
     tx.commit().await?;
     Ok(())
 }
