@@ -143,6 +143,15 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn a_forms_address_belongs_to_the_page_above_it() {
+        assert_eq!(page_above("/lab/orders/54/result"), "/lab/orders/54");
+        assert_eq!(page_above("/queue/check-ins"), "/queue");
+        assert_eq!(page_above("/logout"), "/");
+        assert_eq!(page_above("/queue/"), "/");
+        assert_eq!(page_above("/"), "/");
+    }
+
     async fn boom() -> &'static str {
         panic!("date arithmetic overflowed")
     }
