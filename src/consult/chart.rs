@@ -256,6 +256,8 @@ const MY_RESULTS_SHOWN: i64 = 50;
 pub struct MyResultsPage {
     layout: Layout,
     results: Vec<OrderView>,
+    /// The tests of the last weeks whose results are still to come.
+    pending: Vec<OrderView>,
     /// Results released since then are new to the patient.
     new_since: Timestamp,
 }
@@ -275,9 +277,14 @@ impl MyResultsPage {
     }
 }
 
+/// How far back the patient's list looks for tests still to come: an order older than this is no longer waited for.
+const PENDING_DAYS: i64 = 30;
+
 pub async fn my_results(user: PortalUser, Page { state, layout, .. }: Page) -> AppResult<MyResultsPage> {
+    let since = Timestamp::now().minus_minutes(PENDING_DAYS * 24 * 60);
     Ok(MyResultsPage {
         results: lab_service::released_to_patient(&state.db, user.id, MY_RESULTS_SHOWN).await?,
+        pending: lab_service::pending_for_patient(&state.db, user.id, since).await?,
         new_since: new_results_since(Timestamp::now()),
         layout,
     })

@@ -827,6 +827,13 @@ async fn a_patient_reads_only_released_results(app: TestApp) {
     assert_eq!(results.text("#my-results-list .result-about"), about);
     assert_eq!(page.text("#my-results .result-about"), about);
     assert!(!results.body.contains("Negative"));
+    // The malaria test, resulted but not released, is still to come: where it stands, never its value.
+    let pending = results.texts("#pending-results li");
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert!(
+        pending[0].contains("Malaria parasite") && pending[0].contains("With your doctor"),
+        "{pending:?}"
+    );
     // A result not the usual one comes with what to do about it.
     assert!(results.text("#unusual-results").contains("Book a visit"));
     let others = Students::new("LR", "Labresults");

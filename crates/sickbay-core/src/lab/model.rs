@@ -547,6 +547,16 @@ impl OrderStage {
         }
     }
 
+    /// Where a test still to come stands, in the patient's words; none once released (or cancelled).
+    pub fn for_patient(self) -> Option<&'static str> {
+        match self {
+            OrderStage::AwaitingSample => Some("Your sample is still to be taken at the lab"),
+            OrderStage::SampleTaken => Some("At the lab"),
+            OrderStage::Resulted => Some("With your doctor, who releases it to you"),
+            OrderStage::Released | OrderStage::Cancelled => None,
+        }
+    }
+
     pub fn tone(self) -> Tone {
         match self {
             // The patient waits for the lab to take it: worth a look before the orders under way.
@@ -1699,6 +1709,17 @@ mod tests {
         assert_eq!(OrderStage::of(OrderStatus::Ordered, taken), OrderStage::SampleTaken);
         assert_eq!(OrderStage::of(OrderStatus::Resulted, taken), OrderStage::Resulted);
         assert_eq!(OrderStage::of(OrderStatus::Cancelled, None), OrderStage::Cancelled);
+        // The patient is told where each test still to come stands, and nothing of one released or cancelled.
+        assert_eq!(
+            OrderStage::AwaitingSample.for_patient(),
+            Some("Your sample is still to be taken at the lab")
+        );
+        assert_eq!(
+            OrderStage::Resulted.for_patient(),
+            Some("With your doctor, who releases it to you")
+        );
+        assert_eq!(OrderStage::Released.for_patient(), None);
+        assert_eq!(OrderStage::Cancelled.for_patient(), None);
         let view = |collected_at| OrderView {
             id: 1,
             visit_id: 1,

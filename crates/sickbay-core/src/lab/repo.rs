@@ -232,6 +232,23 @@ pub async fn released_to_patient(
     .await
 }
 
+/// A patient's tests ordered since `since` whose results are still to come to them (not released, not
+/// cancelled), the latest ordered first.
+pub async fn pending_for_patient(
+    mut db: impl Reader,
+    patient_id: i64,
+    since: Timestamp,
+) -> Result<Vec<OrderView>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{VIEW_SELECT} WHERE o.patient_id = $1 AND o.status IN ('ordered', 'resulted') AND o.ordered_at >= $2
+         ORDER BY o.ordered_at DESC, o.id DESC LIMIT 20"
+    ))
+    .bind(patient_id)
+    .bind(since)
+    .fetch_all(db.exec())
+    .await
+}
+
 /// A row of the lab's worklist: lean, one query with its joins.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct WorkItem {

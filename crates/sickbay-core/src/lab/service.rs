@@ -406,6 +406,16 @@ pub async fn released_to_patient(db: impl Reader, patient_id: i64, limit: i64) -
     Ok(repo::released_to_patient(db, patient_id, limit).await?)
 }
 
+/// The patient's tests ordered since `since` whose results are still to come (their list of results, so a test
+/// they had is not missing from it while the lab and the doctor work).
+pub async fn pending_for_patient(
+    db: impl Reader,
+    patient_id: i64,
+    since: Timestamp,
+) -> Result<Vec<OrderView>, ServiceError> {
+    Ok(repo::pending_for_patient(db, patient_id, since).await?)
+}
+
 /// The patient's visits with a result released to them at `since` or later (new to them).
 pub async fn visits_with_results_since(
     db: impl Reader,
