@@ -275,6 +275,12 @@ impl MyResultsPage {
     fn any_unusual(&self) -> bool {
         self.results.iter().any(OrderView::is_abnormal)
     }
+
+    /// Whether a result listed crossed its test's critical limits: then the page does not reassure, it says the
+    /// doctor will be in touch and when to come in.
+    fn any_critical(&self) -> bool {
+        self.results.iter().any(|o| o.critical)
+    }
 }
 
 /// How far back the patient's list looks for tests still to come: an order older than this is no longer waited for.

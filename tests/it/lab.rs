@@ -2082,6 +2082,14 @@ async fn a_critical_result_is_phoned_to_the_doctor_and_waits_for_them(app: TestA
         .assert_redirect("/doctor#results");
     assert_eq!(order_status(&app, hb).await, "released");
     assert!(!doctor.get("/doctor").await.has("#critical-results"));
+    // The patient is not reassured about it: their doctor will be in touch, and when to come in.
+    let results = PATIENTS.client(&app, 0).await.get("/me/results").await;
+    assert!(
+        results.text("#critical-results").contains("needs your doctor's attention soon"),
+        "{}",
+        results.text("main")
+    );
+    assert!(!results.has("#unusual-results"));
 
     // On the visit's sheet the same question stands beside the result's own fields.
     let someone = OTHERS.named(&app, &["Kemi"]).await[0];
