@@ -2085,7 +2085,9 @@ async fn a_critical_result_is_phoned_to_the_doctor_and_waits_for_them(app: TestA
     // The patient is not reassured about it: their doctor will be in touch, and when to come in.
     let results = PATIENTS.client(&app, 0).await.get("/me/results").await;
     assert!(
-        results.text("#critical-results").contains("needs your doctor's attention soon"),
+        results
+            .text("#critical-results")
+            .contains("needs your doctor's attention soon"),
         "{}",
         results.text("main")
     );
