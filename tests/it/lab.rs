@@ -2054,8 +2054,13 @@ async fn a_critical_result_is_phoned_to_the_doctor_and_waits_for_them(app: TestA
     let home = doctor.get("/doctor").await;
     // Above the day, on its own: the critical result with whom the lab told, and its own button.
     assert!(
+        home.text("#critical-results").contains("Haemoglobin 5.2 g/dL Recorded"),
+        "{}",
         home.text("#critical-results")
-            .contains("Haemoglobin 5.2 g/dL The lab told Dr Okafor, by phone at 10:40"),
+    );
+    assert!(
+        home.text("#critical-results")
+            .contains("The lab told “Dr Okafor, by phone at 10:40”."),
         "{}",
         home.text("#critical-results")
     );
