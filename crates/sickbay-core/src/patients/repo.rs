@@ -158,7 +158,6 @@ pub async fn update(
     Ok(true)
 }
 
-/// The portal's contact details (phone, email, emergency contact); the search tokens follow the phone.
 /// Rewrites the patient's allergies and chronic conditions if the record is still as the form showed it
 /// (`seen_updated_at`); false otherwise, or when there is no such patient.
 pub async fn update_alerts(
@@ -178,6 +177,7 @@ pub async fn update_alerts(
     changed_one_row(tx, query).await
 }
 
+/// The portal's contact details (phone, email, emergency contact); the search tokens follow the phone.
 pub async fn update_contact(tx: &mut Tx, id: i64, c: &ContactDetails) -> Result<bool, sqlx::Error> {
     let Some(p) = get(&mut *tx, id).await? else {
         return Ok(false);
