@@ -30,6 +30,9 @@ async fn a_student_sees_who_opened_their_record_on_a_phone(app: TestApp) {
         return;
     };
     phone.log_in(&app, &PATIENTS.matric(0), STUDENT_PASSWORD, "/me").await;
+    // The home's figures go live a moment after the page loads, and their status line moves what is below it:
+    // the click waits for that, or it can land on the link above.
+    wait_for(&phone, "#glance-status", |t| t.contains("Live"), "the figures live").await;
     phone.click_in_view(".more-links a[href='/me/record-access']").await;
     phone.wait_for_path("/me/record-access").await;
     wait_for(
