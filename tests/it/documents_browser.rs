@@ -133,6 +133,8 @@ async fn a_document_uploaded_on_a_visit_reaches_the_patients_phone(app: TestApp)
         return;
     };
     p.log_in(&app, &PATIENTS.matric(0), STUDENT_PASSWORD, "/me").await;
+    // Once the home's figures are live (their status line moves the links below it).
+    wait_for_text(&p, "#glance-status", "Live").await;
     p.click_in_view(".more-links a[href='/me/documents']").await;
     p.wait_for_path("/me/documents").await;
     wait_for_text(&p, "#document-list", "Outside lab report: full blood count").await;
