@@ -6,12 +6,11 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::web::extract::{FrontDeskAndDoctors, Staff};
-use crate::web::form::{Form, Query};
+use crate::web::form::{Form, Query, seen_version};
 use crate::web::htmx::{HxRequest, redirect};
 use crate::web::layout::{Layout, Page};
 use crate::web::task::{task, task_refused};
 use crate::web::{AppError, AppResult, IdPath};
-use sickbay_core::db::Timestamp;
 use sickbay_core::error::ServiceError;
 use sickbay_core::patients::model::{ALERTS_MAX, ClinicalAlerts, Patient};
 use sickbay_core::patients::service;
@@ -110,10 +109,7 @@ pub async fn save(
 ) -> AppResult<Response> {
     let patient = patient(&state, id).await?;
     let back = back(id, &form.visit);
-    let seen =
-        form.version.trim().parse::<i64>().map(Timestamp).map_err(|_| {
-            AppError::BadRequest("The form is missing its version; reload the page and try again.".into())
-        })?;
+    let seen = seen_version(&form.version)?;
     let refused = |form: AlertsForm, errors: FieldErrors, notice: Option<String>, layout: Layout| {
         let task = AlertsTask {
             csrf_token: layout.csrf_token.clone(),

@@ -12,15 +12,15 @@ use tower_sessions::Session;
 use crate::state::AppState;
 use crate::web::extract::{AnyStaff, Clinicians, FrontDesk, RoleSet, Staff};
 use crate::web::filters;
-use crate::web::form::{Form, Query, invalid};
+use crate::web::form::{Form, Query, invalid, seen_version};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, IdPath};
 use sickbay_core::academic::model::{AcademicOptions, StudyNames};
 use sickbay_core::auth::password;
+use sickbay_core::db::Date;
 use sickbay_core::db::form_ids::FormKey;
-use sickbay_core::db::{Date, Timestamp};
 use sickbay_core::error::ServiceError;
 use sickbay_core::patients::model::{
     BloodGroup, Genotype, Patient, PatientDetails, PatientForm, PatientKind, PatientSummary, PortalAccess, Sex,
@@ -325,10 +325,7 @@ pub async fn update(
     Form(form): Form<PatientForm>,
 ) -> AppResult<Response> {
     let patient = repo::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let seen =
-        form.version.trim().parse::<i64>().map(Timestamp).map_err(|_| {
-            AppError::BadRequest("The form is missing its version; reload the page and try again.".into())
-        })?;
+    let seen = seen_version(&form.version)?;
     let settings = state.settings.get();
     let academic = sickbay_core::academic::service::options(&state.db).await?;
     let keep = [

@@ -6,15 +6,15 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use crate::web::extract::{PharmacyStaff, Staff};
 use crate::web::filters;
-use crate::web::form::{Form, Query, invalid};
+use crate::web::form::{Form, Query, invalid, seen_version};
 use crate::web::htmx::HxRequest;
 use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::paging::{ListQuery, Pager, Paging, address, page_value};
 use crate::web::{AppError, AppResult, IdPath};
 use serde::Deserialize;
+use sickbay_core::db::Date;
 use sickbay_core::db::form_ids::FormKey;
-use sickbay_core::db::{Date, Timestamp};
 use sickbay_core::error::ServiceError;
 use sickbay_core::pharmacy::model::{CatalogueShow, CatalogueSort, Drug, DrugForm, DrugFormInput, DrugStock};
 use sickbay_core::pharmacy::service;
@@ -229,10 +229,7 @@ pub async fn update(
     Form(form): Form<DrugFormInput>,
 ) -> AppResult<Response> {
     let drug = service::drug(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let seen =
-        form.version.trim().parse::<i64>().map(Timestamp).map_err(|_| {
-            AppError::BadRequest("The form is missing its version. Reload the page and try again.".into())
-        })?;
+    let seen = seen_version(&form.version)?;
     let result = match form.validate(layout.currency.minor_digits) {
         Ok(input) => service::update_drug(&state.db, &user.actor, id, seen, &input)
             .await

@@ -87,6 +87,15 @@ pub fn form_key(text: &str) -> Result<Option<FormKey>, AppError> {
     FormKey::parse(text).map_err(|err| AppError::BadRequest(err.to_string()))
 }
 
+/// The record's `updated_at` an edit form was shown with (its hidden `version`), so a change made meanwhile is
+/// refused rather than overwritten; a 400 when the form lost it.
+pub fn seen_version(text: &str) -> Result<sickbay_core::db::Timestamp, AppError> {
+    text.trim()
+        .parse::<i64>()
+        .map(sickbay_core::db::Timestamp)
+        .map_err(|_| AppError::BadRequest("The form is missing its version; reload the page and try again.".into()))
+}
+
 /// The id of a form field (the `field` macro of `templates/macros.html`): its name, or `prefix-name` where
 /// several forms on one page have a field of that name.
 pub fn field_id(prefix: &str, name: &str) -> String {
