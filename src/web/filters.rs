@@ -65,6 +65,11 @@ pub fn full_date_of(day: &impl Day) -> String {
     day.naive().format("%-d %B %Y").to_string()
 }
 
+/// `3 Nov 2026`: a date of birth where the room is short.
+pub fn short_date_of(day: &impl Day) -> String {
+    day.naive().format("%-d %b %Y").to_string()
+}
+
 /// `Monday 3 November 2026`.
 pub fn long_day_of(day: &impl Day) -> String {
     day.naive().format("%A %-d %B %Y").to_string()
@@ -113,6 +118,11 @@ pub fn full_date(day: impl Day, _: &dyn askama::Values) -> askama::Result<String
 }
 
 #[askama::filter_fn]
+pub fn short_date(day: impl Day, _: &dyn askama::Values) -> askama::Result<String> {
+    Ok(short_date_of(&day))
+}
+
+#[askama::filter_fn]
 pub fn long_day(day: impl Day, _: &dyn askama::Values) -> askama::Result<String> {
     Ok(long_day_of(&day))
 }
@@ -155,7 +165,7 @@ mod tests {
 
     #[derive(Template)]
     #[template(
-        source = "{{ at|clock(zone) }}|{{ at|datetime(zone) }}|{{ at|stamp(zone) }}|{{ day|day }}|{{ day|full_date }}|{{ day|long_day }}|{{ 510|minutes }}|{{ fee|money(currency) }}",
+        source = "{{ at|clock(zone) }}|{{ at|datetime(zone) }}|{{ at|stamp(zone) }}|{{ day|day }}|{{ day|full_date }}|{{ day|short_date }}|{{ day|long_day }}|{{ 510|minutes }}|{{ fee|money(currency) }}",
         ext = "html"
     )]
     struct Sample {
@@ -185,7 +195,7 @@ mod tests {
         };
         assert_eq!(
             sample.render().expect("render"),
-            "14:05|Mon 23 Nov, 14:05|23 Nov 2026, 14:05|Mon 23 Nov|23 November 2026|Monday 23 November 2026|08:30|NGN\u{a0}1,250.50"
+            "14:05|Mon 23 Nov, 14:05|23 Nov 2026, 14:05|Mon 23 Nov|23 November 2026|23 Nov 2026|Monday 23 November 2026|08:30|NGN\u{a0}1,250.50"
         );
     }
 }

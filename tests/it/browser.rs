@@ -182,8 +182,17 @@ impl Browser {
         panic!("could not click {css}: {last}");
     }
 
+    /// The text of the element `css` finds; found again if a live update replaced it meanwhile.
     pub async fn text(&self, css: &str) -> String {
-        self.element(css).await.text().await.expect("text")
+        let mut last = String::new();
+        for _ in 0..20 {
+            match self.element(css).await.text().await {
+                Ok(text) => return text,
+                Err(err) => last = err.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no text from {css}: {last}");
     }
 
     /// Scrolls section `id` to the top of the screen and waits until the page's list of its sections

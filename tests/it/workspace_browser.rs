@@ -84,7 +84,15 @@ async fn the_desk_checks_in_and_adds_a_walk_in_on_its_first_screen(app: TestApp)
     );
     // A name many patients share: the matches scroll within the panel, "Add to the queue" stays in view under them.
     b.fill("#walk-in-existing input[name=number]", "Queue").await;
-    wait_for_text(&b, "#walk-in-matches-count", "8+ registered patients").await;
+    wait_for_text(&b, "#walk-in-matches-count", "8+ patients match").await;
+    let shown = run(
+        &b,
+        "const list = document.querySelector('.walk-in-match-list').getBoundingClientRect(); \
+         return [...document.querySelectorAll('.walk-in-match')].filter(m => m.getBoundingClientRect().bottom <= list.bottom + 1).length;",
+        vec![],
+    )
+    .await;
+    assert!(shown.as_u64() >= Some(3), "whole matches in view in the panel: {shown}");
     assert_in_first_screen(
         &b,
         "#walk-in-existing button[type=submit]",
