@@ -17,7 +17,7 @@ use sickbay_core::consult::repo::{self, Diagnosis, Note};
 use sickbay_core::consult::service;
 use sickbay_core::db::{Date, Timestamp};
 use sickbay_core::error::ServiceError;
-use sickbay_core::lab::model::{OrderView, new_results_since};
+use sickbay_core::lab::model::OrderView;
 use sickbay_core::lab::service::{self as lab_service, HealthRecord};
 use sickbay_core::patients::model::Patient;
 
@@ -200,7 +200,7 @@ pub async fn chart(
 pub struct VisitSummary {
     pub visit: VisitLine,
     pub diagnoses: Vec<Diagnosis>,
-    /// A result of the visit was released to the patient lately (`lab::model::NEW_RESULT_DAYS`).
+    /// A result of the visit is new to the patient: released lately, not opened yet.
     pub new_results: bool,
 }
 
@@ -232,8 +232,7 @@ pub async fn my_visits(
         .page;
     let ids: Vec<i64> = page.rows.iter().map(|v| v.id).collect();
     let mut diagnoses = repo::diagnoses_of_visits(&mut conn, &ids).await?;
-    let since = new_results_since(Timestamp::now());
-    let with_new_results = lab_service::visits_with_results_since(&mut conn, user.id, since).await?;
+    let with_new_results = lab_service::visits_with_new_results(&mut conn, user.id, Timestamp::now()).await?;
     let cursor = Cursor::from(&page);
     let visits = page
         .rows
@@ -258,13 +257,13 @@ pub struct MyResultsPage {
     results: Vec<OrderView>,
     /// The tests of the last weeks whose results are still to come.
     pending: Vec<OrderView>,
-    /// Results released since then are new to the patient.
-    new_since: Timestamp,
+    /// When the page was read: the results new to the patient then are marked new on it, once.
+    now: Timestamp,
 }
 
 impl MyResultsPage {
     fn is_new(&self, result: &OrderView) -> bool {
-        result.released_at.is_some_and(|at| at >= self.new_since)
+        result.is_new_to_patient(self.now)
     }
 
     fn more_in_visits(&self) -> bool {
@@ -286,12 +285,16 @@ impl MyResultsPage {
 /// How far back the patient's list looks for tests still to come: an order older than this is no longer waited for.
 const PENDING_DAYS: i64 = 30;
 
+/// The list marks what is new to the patient, and from then on it is not: they have opened it.
 pub async fn my_results(user: PortalUser, Page { state, layout, .. }: Page) -> AppResult<MyResultsPage> {
-    let since = Timestamp::now().minus_minutes(PENDING_DAYS * 24 * 60);
+    let now = Timestamp::now();
+    let since = now.minus_minutes(PENDING_DAYS * 24 * 60);
+    let results = lab_service::released_to_patient(&state.db, user.id, MY_RESULTS_SHOWN).await?;
+    lab_service::mark_read_by_patient(&state.db, user.id, None, &results, now).await?;
     Ok(MyResultsPage {
-        results: lab_service::released_to_patient(&state.db, user.id, MY_RESULTS_SHOWN).await?,
+        results,
         pending: lab_service::pending_for_patient(&state.db, user.id, since).await?,
-        new_since: new_results_since(Timestamp::now()),
+        now,
         layout,
     })
 }
@@ -318,5 +321,8 @@ pub async fn my_visit(
     let mut visits = gather(&mut conn, vec![line], Reader::Patient).await?;
     let v = visits.pop().ok_or(AppError::NotFound)?;
     let letters = sickbay_core::letters::service::of_visit(&mut conn, v.visit.id).await?;
+    drop(conn);
+    // Its results are read here as well as on the list of results.
+    lab_service::mark_read_by_patient(&state.db, user.id, Some(v.visit.id), &v.orders, Timestamp::now()).await?;
     Ok(MyVisitPage { layout, v, letters })
 }

@@ -29,7 +29,6 @@ use sickbay_core::db::{Currency, Money, Reader, Timestamp};
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::Actor;
 use sickbay_core::identity::{PRINCIPAL_KEY, Principal};
-use sickbay_core::lab::model::{NEW_RESULT_DAYS, new_results_since};
 use sickbay_core::patients::activity::Told;
 use sickbay_core::patients::model::{
     ContactForm, MatricNumber, Patient, PatientDetails, PatientKind, PortalAccess, parse_name,
@@ -70,8 +69,8 @@ struct Glance {
     next: Option<(String, String)>,
     /// How many invoices they owe on, and how much.
     owed: (i64, Money),
+    /// Results released to them lately that they have not opened yet.
     new_results: i64,
-    results_days: i64,
     currency: Currency,
     /// What happened lately, newest first: when, and the event in words.
     activity: Vec<(String, Told)>,
@@ -88,9 +87,8 @@ async fn glance(state: &AppState, mut db: impl Reader, patient_id: i64) -> AppRe
             let when = filters::datetime_of(a.starts_at, settings.clinic.time_zone);
             (when, a.doctor_name)
         });
-    let since = new_results_since(now);
     let owed = sickbay_core::billing::service::owed_count_by(&mut db, patient_id).await?;
-    let new_results = sickbay_core::lab::service::released_since(&mut db, patient_id, since).await?;
+    let new_results = sickbay_core::lab::service::new_to_patient(&mut db, patient_id, now).await?;
     let zone = settings.clinic.time_zone;
     let currency = settings.currency();
     let activity = repo::activity_of(&mut db, patient_id)
@@ -116,7 +114,6 @@ async fn glance(state: &AppState, mut db: impl Reader, patient_id: i64) -> AppRe
         next,
         owed,
         new_results,
-        results_days: NEW_RESULT_DAYS,
         currency,
         activity,
     }

@@ -950,6 +950,12 @@ async fn a_patient_sees_only_their_own_figures(app: TestApp) {
     // Nothing booked and no ticket: booking leads, and no second card says "None booked".
     assert_eq!(home.attr("#book-now", "href").as_deref(), Some("/me/book"));
     assert!(!home.has("#next-appointment"));
+    // Her result read on its visit's page is no longer new; Ada's, unread, still is.
+    bola.get(&format!("/me/visits/{hers}"))
+        .await
+        .assert_status(StatusCode::OK);
+    assert_eq!(tile(&bola.get("/me/summary").await, "my-new-results"), "No new results");
+    assert_eq!(figure(&ada.get("/me/summary").await, "my-new-results"), "1");
 
     let chidi = PATIENTS.client(&app, 2).await;
     let block = chidi.get("/me/summary").await;

@@ -796,6 +796,9 @@ async fn a_patient_reads_only_released_results(app: TestApp) {
     // Their list of visits marks the one with a new result.
     let visits = patient.get("/me/visits").await;
     assert_eq!(visits.text(&format!("#new-results-{}", l.visit)), "New results");
+    // Their list of results: the released one in the same words, new, leading to its visit.
+    let results = patient.get("/me/results").await;
+    results.assert_status(StatusCode::OK);
     let page = patient.get(&format!("/me/visits/{}", l.visit)).await;
     page.assert_status(StatusCode::OK);
     assert_eq!(page.texts("#my-results li").len(), 1);
@@ -809,9 +812,6 @@ async fn a_patient_reads_only_released_results(app: TestApp) {
         !page.body.contains("Negative"),
         "an unreleased result stays with the lab"
     );
-    // Their list of results: the released one in the same words, new, leading to its visit.
-    let results = patient.get("/me/results").await;
-    results.assert_status(StatusCode::OK);
     let rows = results.texts("#my-results-list li");
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert!(
@@ -836,6 +836,15 @@ async fn a_patient_reads_only_released_results(app: TestApp) {
     );
     // A result not the usual one comes with what to do about it.
     assert!(results.text("#unusual-results").contains("Book a visit"));
+    // Opened, it is no longer new: not on the list, not on the visit, not on the home's figure.
+    let again = patient.get("/me/results").await.texts("#my-results-list li");
+    assert!(!again[0].contains("New"), "{again:?}");
+    let visits = patient.get("/me/visits").await;
+    assert!(!visits.has(&format!("#new-results-{}", l.visit)));
+    assert_eq!(
+        patient.get("/me/summary").await.text("#my-new-results"),
+        "No new results"
+    );
     let others = Students::new("LR", "Labresults");
     others.named(&app, &["Wale"]).await;
     let stranger = others.client(&app, 0).await;

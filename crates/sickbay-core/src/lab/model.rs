@@ -15,10 +15,11 @@ use crate::validation::{FieldErrors, forbidden_character, forbidden_message, one
 pub const NAME_MAX: usize = 80;
 pub const SPECIMEN_MAX: usize = 40;
 pub const UNIT_MAX: usize = 20;
-/// How many days a result released to the patient counts as new (their home's figure, their visits' marks).
+/// How many days a result released to the patient and not yet opened by them counts as new (their home's
+/// figure, their visits' marks): one left unopened longer is no longer news.
 pub const NEW_RESULT_DAYS: i64 = 14;
 
-/// From when a result released to the patient counts as new, as of `now`.
+/// From when a result released to the patient and not yet opened counts as new, as of `now`.
 pub fn new_results_since(now: Timestamp) -> Timestamp {
     Timestamp(now.0 - NEW_RESULT_DAYS * 24 * 3_600_000)
 }
@@ -1033,9 +1034,18 @@ pub struct OrderView {
     pub critical_told: String,
     /// What the test looks for, for the patient.
     pub test_about: String,
+    /// When the patient first opened the released result (their list of results, or its visit).
+    pub read_by_patient_at: Option<Timestamp>,
 }
 
 impl OrderView {
+    /// Released to the patient lately and not opened by them yet.
+    pub fn is_new_to_patient(&self, now: Timestamp) -> bool {
+        self.status == OrderStatus::Released
+            && self.read_by_patient_at.is_none()
+            && self.released_at.is_some_and(|at| at >= new_results_since(now))
+    }
+
     pub fn stage(&self) -> OrderStage {
         OrderStage::of(self.status, self.collected_at)
     }
@@ -1742,6 +1752,7 @@ mod tests {
             critical: false,
             critical_told: String::new(),
             test_about: String::new(),
+            read_by_patient_at: None,
         };
         assert!(view(None).can(OrderMove::Collect) && view(None).can(OrderMove::Record));
         assert!(!view(taken).can(OrderMove::Collect), "a sample is taken once");
@@ -1835,6 +1846,7 @@ mod tests {
             critical: false,
             critical_told: String::new(),
             test_about: String::new(),
+            read_by_patient_at: None,
         };
         let unseen = view(OrderStatus::Resulted, Some(ResultFlag::Normal), None);
         assert!(unseen.lab_may_release(Releaser::Lab) && !unseen.awaits_doctor(Releaser::Lab));
@@ -1856,6 +1868,50 @@ mod tests {
         assert!(
             unflagged.lab_may_release(Releaser::DoctorIfAbnormal),
             "words with no flag are not abnormal"
+        );
+    }
+
+    #[test]
+    fn a_result_is_new_to_the_patient_until_they_open_it_or_it_grows_old() {
+        let day = 24 * 3_600_000;
+        let now = Timestamp(100 * day);
+        let view = |status, released_at: Option<i64>, read: Option<i64>| OrderView {
+            id: 1,
+            visit_id: 2,
+            test_id: 3,
+            test_name: "Malaria parasite".into(),
+            specimen: "Blood".into(),
+            status,
+            note: String::new(),
+            ordered_at: Timestamp(0),
+            result_value: Some("Not seen".into()),
+            result_unit: None,
+            range_low: None,
+            range_high: None,
+            flag: None,
+            result_comment: String::new(),
+            collected_at: None,
+            resulted_at: Some(Timestamp(1)),
+            released_at: released_at.map(Timestamp),
+            seen_at: None,
+            critical: false,
+            critical_told: String::new(),
+            test_about: String::new(),
+            read_by_patient_at: read.map(Timestamp),
+        };
+        assert!(view(OrderStatus::Released, Some(99 * day), None).is_new_to_patient(now));
+        assert!(view(OrderStatus::Released, Some(100 * day - NEW_RESULT_DAYS * day), None).is_new_to_patient(now));
+        assert!(
+            !view(OrderStatus::Released, Some(99 * day), Some(99 * day + 5)).is_new_to_patient(now),
+            "opened"
+        );
+        assert!(
+            !view(OrderStatus::Released, Some(100 * day - NEW_RESULT_DAYS * day - 1), None).is_new_to_patient(now),
+            "too old to be news"
+        );
+        assert!(
+            !view(OrderStatus::Resulted, None, None).is_new_to_patient(now),
+            "not released"
         );
     }
 
@@ -1893,6 +1949,7 @@ mod tests {
             critical: false,
             critical_told: String::new(),
             test_about: String::new(),
+            read_by_patient_at: None,
         };
         assert_eq!(result.flag, Some(ResultFlag::Normal));
         assert!(result.is_stored_in(&order(OrderStatus::Resulted, "12.5", Some(ResultFlag::Normal))));

@@ -120,7 +120,8 @@ macro_rules! view_columns {
     () => {
         "o.id, o.visit_id, o.test_id, t.name AS test_name, t.specimen, o.status, o.note,
         o.ordered_at, o.result_value, o.result_unit, o.range_low, o.range_high, o.flag, o.result_comment,
-        o.collected_at, o.resulted_at, o.released_at, o.seen_at, o.critical, o.critical_told, t.about AS test_about"
+        o.collected_at, o.resulted_at, o.released_at, o.seen_at, o.critical, o.critical_told, t.about AS test_about,
+        o.read_by_patient_at"
     };
 }
 
@@ -191,30 +192,52 @@ pub async fn results_to_review(
     .await
 }
 
-/// How many of a patient's results were released to them since `since`.
-pub async fn released_since(mut db: impl Reader, patient_id: i64, since: Timestamp) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT COUNT(*) FROM lab_order WHERE patient_id = $1 AND status = 'released' AND released_at >= $2",
-    )
-    .bind(patient_id)
-    .bind(since)
-    .fetch_one(db.exec())
-    .await
+/// Released to the patient at `since` or later and not opened by them yet.
+const NEW_TO_PATIENT: &str =
+    "patient_id = $1 AND status = 'released' AND released_at >= $2 AND read_by_patient_at IS NULL";
+
+/// How many of a patient's results are new to them: released since `since`, not opened yet.
+pub async fn new_to_patient(mut db: impl Reader, patient_id: i64, since: Timestamp) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM lab_order WHERE {NEW_TO_PATIENT}"))
+        .bind(patient_id)
+        .bind(since)
+        .fetch_one(db.exec())
+        .await
 }
 
-/// The patient's visits with a result released to them at `since` or later.
-pub async fn visits_with_results_since(
+/// The patient's visits with a result new to them.
+pub async fn visits_with_new_results(
     mut db: impl Reader,
     patient_id: i64,
     since: Timestamp,
 ) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT DISTINCT visit_id FROM lab_order WHERE patient_id = $1 AND status = 'released' AND released_at >= $2",
-    )
+    sqlx::query_scalar(&format!(
+        "SELECT DISTINCT visit_id FROM lab_order WHERE {NEW_TO_PATIENT}"
+    ))
     .bind(patient_id)
     .bind(since)
     .fetch_all(db.exec())
     .await
+}
+
+/// Marks the patient's released results opened at `now` (those of one visit, or all), each once; how many.
+pub async fn mark_read_by_patient(
+    tx: &mut Tx,
+    patient_id: i64,
+    visit_id: Option<i64>,
+    now: Timestamp,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE lab_order SET read_by_patient_at = $3
+         WHERE patient_id = $1 AND status = 'released' AND read_by_patient_at IS NULL
+           AND ($2 IS NULL OR visit_id = $2)",
+    )
+    .bind(patient_id)
+    .bind(visit_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// A patient's results released to them, the latest released first, at most `limit`.

@@ -5,7 +5,7 @@
 
 use super::model::{
     HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderStatus, OrderView, Releaser, ResultDetails, ResultFlag,
-    ResultForm, WorklistShow, multi_line,
+    ResultForm, WorklistShow, multi_line, new_results_since,
 };
 pub use super::repo::ResultBack;
 use super::repo::{self, HealthRecordRow, NewHealthRecord, OrderDetail, WorkItem};
@@ -396,9 +396,27 @@ async fn mark_one_seen(
     Ok(Some(order))
 }
 
-/// How many of a patient's results were released to them since `since` (their home page).
-pub async fn released_since(db: impl Reader, patient_id: i64, since: Timestamp) -> Result<i64, ServiceError> {
-    Ok(repo::released_since(db, patient_id, since).await?)
+/// How many of a patient's results are new to them as of `now` (their home page): released lately, not opened.
+pub async fn new_to_patient(db: impl Reader, patient_id: i64, now: Timestamp) -> Result<i64, ServiceError> {
+    Ok(repo::new_to_patient(db, patient_id, new_results_since(now)).await?)
+}
+
+/// The patient has opened their results: those of `visit_id`, or all of them. No change when none was new, and
+/// then nothing is written.
+pub async fn mark_read_by_patient(
+    db: &Db,
+    patient_id: i64,
+    visit_id: Option<i64>,
+    results: &[OrderView],
+    now: Timestamp,
+) -> Result<(), ServiceError> {
+    if !results.iter().any(|o| o.is_new_to_patient(now)) {
+        return Ok(());
+    }
+    let mut tx = db.begin_write().await?;
+    repo::mark_read_by_patient(&mut tx, patient_id, visit_id, now).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The results released to a patient, the latest first, at most `limit` (their list of results).
@@ -416,13 +434,13 @@ pub async fn pending_for_patient(
     Ok(repo::pending_for_patient(db, patient_id, since).await?)
 }
 
-/// The patient's visits with a result released to them at `since` or later (new to them).
-pub async fn visits_with_results_since(
+/// The patient's visits with a result new to them as of `now`.
+pub async fn visits_with_new_results(
     db: impl Reader,
     patient_id: i64,
-    since: Timestamp,
+    now: Timestamp,
 ) -> Result<Vec<i64>, ServiceError> {
-    Ok(repo::visits_with_results_since(db, patient_id, since).await?)
+    Ok(repo::visits_with_new_results(db, patient_id, new_results_since(now)).await?)
 }
 
 /// A visit's lab orders as the lab's results sheet shows them: whose they are, and each live order (never a
