@@ -801,6 +801,13 @@ pub async fn release(
     back_to_order(&session, id, message).await
 }
 
+/// What the doctor did about a critical result, written as they mark it seen (other results ask nothing).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SeenForm {
+    acted_on: String,
+}
+
 /// "Seen" on the doctor's results to review: the result leaves the list.
 pub async fn mark_seen(
     user: Staff<Doctors>,
@@ -808,9 +815,10 @@ pub async fn mark_seen(
     IdPath(id): IdPath,
     session: Session,
     hx: HxRequest,
+    Form(form): Form<SeenForm>,
 ) -> AppResult<Response> {
     let releaser = state.settings.get().lab.releaser();
-    let seen = service::mark_seen(&state.db, &user, &user.actor, id, releaser).await?;
+    let seen = service::mark_seen(&state.db, &user, &user.actor, id, &form.acted_on, releaser).await?;
     flash(&session, FlashKind::Success, seen_message(seen, 1)).await?;
     Ok(redirect(hx, "/doctor#results"))
 }

@@ -2090,12 +2090,44 @@ async fn a_critical_result_is_phoned_to_the_doctor_and_waits_for_them(app: TestA
         .await
         .assert_status(StatusCode::CONFLICT);
     assert_eq!(order_status(&app, hb).await, "resulted", "nothing marked");
+    // Its row sends the doctor to the banner, where it is marked seen with what they did about it.
+    assert_eq!(
+        home.attr(&format!("#result-{hb} a[href='#critical-{hb}']"), "href"),
+        Some(format!("#critical-{hb}"))
+    );
+    assert!(home.has(&format!("#critical-{hb} input[name=acted_on][required]")));
+    let unsaid = doctor.post(&format!("/lab/orders/{hb}/seen"), &[]).await;
+    unsaid.assert_status(StatusCode::BAD_REQUEST);
+    assert!(
+        unsaid.text("main").contains("write what you did about it"),
+        "{}",
+        unsaid.text("main")
+    );
+    assert_eq!(order_status(&app, hb).await, "resulted", "nothing marked");
     doctor
-        .post(&format!("/lab/orders/{hb}/seen"), &[])
+        .post(
+            &format!("/lab/orders/{hb}/seen"),
+            &[("acted_on", "Phoned Tunde, coming in at once")],
+        )
         .await
         .assert_redirect("/doctor#results");
     assert_eq!(order_status(&app, hb).await, "released");
     assert!(!doctor.get("/doctor").await.has("#critical-results"));
+    let chart = doctor.get(&format!("/visits/{}", l.visit)).await;
+    assert!(
+        chart
+            .text("#lab")
+            .contains("The doctor: Phoned Tunde, coming in at once"),
+        "{}",
+        chart.text("#lab")
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.seen' AND detail = 'Haemoglobin: Phoned Tunde, coming in at once'"
+        ))
+        .await,
+        1
+    );
     // The patient is not reassured about it: their doctor will be in touch, and when to come in.
     let results = PATIENTS.client(&app, 0).await.get("/me/results").await;
     assert!(

@@ -31,7 +31,7 @@ pub const EYE_MAX: usize = 12;
 pub const TEXT_MAX: usize = 2_000;
 /// The longest plain account of what a test looks for.
 pub const ABOUT_MAX: usize = 300;
-/// The longest note of whom the lab told of a critical result.
+/// The longest note of whom the lab told of a critical result, and of what the doctor did about it.
 const TOLD_MAX: usize = 200;
 /// The largest value a range bound may take (ranges are read as decimals, never money).
 const BOUND_MAX: f64 = 1.0e9;
@@ -822,6 +822,16 @@ pub fn far_outside(value: f64, range: Range) -> bool {
         || range.low.is_some_and(|low| low > 0.0 && value < low / 5.0)
 }
 
+/// What the doctor did about a critical result, as they mark it seen: required, one line.
+pub fn acted_on(text: &str) -> Result<String, String> {
+    match one_line(text, "What you did", TOLD_MAX, false)? {
+        acted if acted.is_empty() => {
+            Err("A critical result: write what you did about it (\"Phoned the patient, coming in now\"), then mark it seen.".into())
+        }
+        acted => Ok(acted),
+    }
+}
+
 /// Whom the lab told of a critical result: required, one line.
 fn whom_told(text: &str, test: &LabTest, errors: &mut FieldErrors) -> Option<String> {
     match one_line(text, "Whom you told", TOLD_MAX, false) {
@@ -1032,6 +1042,8 @@ pub struct OrderView {
     #[sqlx(try_from = "crate::db::Flag")]
     pub critical: bool,
     pub critical_told: String,
+    /// What the doctor did about a critical result, written as they marked it seen.
+    pub acted_on: String,
     /// What the test looks for, for the patient.
     pub test_about: String,
     /// When the patient first opened the released result (their list of results, or its visit).
@@ -1751,6 +1763,7 @@ mod tests {
             seen_at: None,
             critical: false,
             critical_told: String::new(),
+            acted_on: String::new(),
             test_about: String::new(),
             read_by_patient_at: None,
         };
@@ -1845,6 +1858,7 @@ mod tests {
             seen_at,
             critical: false,
             critical_told: String::new(),
+            acted_on: String::new(),
             test_about: String::new(),
             read_by_patient_at: None,
         };
@@ -1896,6 +1910,7 @@ mod tests {
             seen_at: None,
             critical: false,
             critical_told: String::new(),
+            acted_on: String::new(),
             test_about: String::new(),
             read_by_patient_at: read.map(Timestamp),
         };
@@ -1913,6 +1928,17 @@ mod tests {
             !view(OrderStatus::Resulted, None, None).is_new_to_patient(now),
             "not released"
         );
+    }
+
+    #[test]
+    fn what_the_doctor_did_about_a_critical_result_is_one_required_line() {
+        assert_eq!(
+            acted_on("  Phoned her, coming in now "),
+            Ok("Phoned her, coming in now".to_owned())
+        );
+        assert!(acted_on("   ").is_err_and(|m| m.starts_with("A critical result: write what you did")));
+        assert!(acted_on("Phoned\nher").is_err());
+        assert!(acted_on(&"x".repeat(TOLD_MAX + 1)).is_err_and(|m| m.contains("at most 200")));
     }
 
     #[test]
@@ -1948,6 +1974,7 @@ mod tests {
             seen_at: None,
             critical: false,
             critical_told: String::new(),
+            acted_on: String::new(),
             test_about: String::new(),
             read_by_patient_at: None,
         };

@@ -120,7 +120,7 @@ macro_rules! view_columns {
     () => {
         "o.id, o.visit_id, o.test_id, t.name AS test_name, t.specimen, o.status, o.note,
         o.ordered_at, o.result_value, o.result_unit, o.range_low, o.range_high, o.flag, o.result_comment,
-        o.collected_at, o.resulted_at, o.released_at, o.seen_at, o.critical, o.critical_told, t.about AS test_about,
+        o.collected_at, o.resulted_at, o.released_at, o.seen_at, o.critical, o.critical_told, o.acted_on, t.about AS test_about,
         o.read_by_patient_at"
     };
 }
@@ -452,12 +452,21 @@ pub async fn release(tx: &mut Tx, order_id: i64, staff_id: i64, releaser: Releas
     stamp(tx, &sql, order_id, staff_id).await
 }
 
-/// The ordering doctor has seen the order's result; false when it was seen already, has no result or is not
-/// theirs.
-pub async fn mark_seen(tx: &mut Tx, order_id: i64, doctor_id: i64) -> Result<bool, sqlx::Error> {
-    let sql = "UPDATE lab_order SET seen_by = $2, seen_at = $3
-         WHERE id = $1 AND ordered_by = $2 AND seen_at IS NULL AND status IN ('resulted', 'released')";
-    stamp(tx, sql, order_id, doctor_id).await
+/// The ordering doctor has seen the order's result, and did `acted_on` about it (a critical one); false when it
+/// was seen already, has no result or is not theirs.
+pub async fn mark_seen(tx: &mut Tx, order_id: i64, doctor_id: i64, acted_on: &str) -> Result<bool, sqlx::Error> {
+    changed_one_row(
+        tx,
+        sqlx::query(
+            "UPDATE lab_order SET seen_by = $2, seen_at = $3, acted_on = $4
+             WHERE id = $1 AND ordered_by = $2 AND seen_at IS NULL AND status IN ('resulted', 'released')",
+        )
+        .bind(order_id)
+        .bind(doctor_id)
+        .bind(Timestamp::now())
+        .bind(acted_on),
+    )
+    .await
 }
 
 /// Runs a conditional `UPDATE` of an order that stamps who (`$2`) did it now (`$3`); whether it applied.

@@ -284,15 +284,16 @@ pub async fn results_to_review(db: &Db, doctor_id: i64, limit: i64) -> Result<Ve
 }
 
 /// The doctor who ordered a test marks its result seen, and it leaves their "Results to review" (nothing
-/// marked when they had marked it already).
+/// marked when they had marked it already). A critical result needs what they did about it (`acted_on`).
 pub async fn mark_seen(
     db: &Db,
     user: &StaffUser,
     actor: &Actor,
     order_id: i64,
+    acted_on: &str,
     releaser: Releaser,
 ) -> Result<Seen, ServiceError> {
-    mark_seen_together(db, user, actor, &[order_id], releaser).await
+    mark_seen_of(db, user, actor, &[order_id], acted_on, releaser).await
 }
 
 /// What a doctor's "Mark seen" did: how many results left their list, and how many of those went to the
@@ -317,6 +318,17 @@ pub async fn mark_seen_together(
     order_ids: &[i64],
     releaser: Releaser,
 ) -> Result<Seen, ServiceError> {
+    mark_seen_of(db, user, actor, order_ids, "", releaser).await
+}
+
+async fn mark_seen_of(
+    db: &Db,
+    user: &StaffUser,
+    actor: &Actor,
+    order_ids: &[i64],
+    acted_on: &str,
+    releaser: Releaser,
+) -> Result<Seen, ServiceError> {
     if !user.holds(Role::Doctor) {
         return Err(ServiceError::Forbidden);
     }
@@ -334,7 +346,7 @@ pub async fn mark_seen_together(
     let mut newly = 0;
     let mut released: Vec<(i64, OrderView)> = Vec::new();
     for id in ids {
-        let Some(order) = mark_one_seen(&mut tx, user, actor, id, alone).await? else {
+        let Some(order) = mark_one_seen(&mut tx, user, actor, id, alone.then_some(acted_on)).await? else {
             continue;
         };
         newly += 1;
@@ -358,25 +370,29 @@ pub async fn mark_seen_together(
 }
 
 /// Marks one result seen by the doctor who ordered it; the order, when this marked it (`None`: seen already). A
-/// critical result is marked seen only `alone`, never among others.
+/// critical result is marked seen only `alone` (`acted_on` is what the doctor did about it), never among others.
 async fn mark_one_seen(
     tx: &mut Tx,
     user: &StaffUser,
     actor: &Actor,
     order_id: i64,
-    alone: bool,
+    alone: Option<&str>,
 ) -> Result<Option<OrderDetail>, ServiceError> {
     let order = repo::order(&mut *tx, order_id).await?.ok_or(ServiceError::NotFound)?;
     if order.ordered_by != user.id {
         return Err(ServiceError::Forbidden);
     }
-    if order.view.critical && !alone && order.view.seen_at.is_none() {
-        return Err(ServiceError::Conflict(format!(
-            "The critical {} result of this list is marked seen on its own: press its own button.",
-            order.view.test_name
-        )));
-    }
-    if !repo::mark_seen(tx, order_id, user.id).await? {
+    let acted_on = match (order.view.critical && order.view.seen_at.is_none(), alone) {
+        (false, _) => String::new(),
+        (true, Some(acted_on)) => super::model::acted_on(acted_on).map_err(ServiceError::Refused)?,
+        (true, None) => {
+            return Err(ServiceError::Conflict(format!(
+                "The critical {} result of this list is marked seen on its own: write what you did about it above.",
+                order.view.test_name
+            )));
+        }
+    };
+    if !repo::mark_seen(tx, order_id, user.id, &acted_on).await? {
         return match order.view.status {
             OrderStatus::Resulted | OrderStatus::Released => Ok(None),
             OrderStatus::Ordered | OrderStatus::Cancelled => Err(ServiceError::Conflict(format!(
@@ -385,10 +401,14 @@ async fn mark_one_seen(
             ))),
         };
     }
+    let detail = match acted_on.as_str() {
+        "" => order.view.test_name.clone(),
+        acted_on => format!("{}: {acted_on}", order.view.test_name),
+    };
     let entry = AuditEntry::new("lab_order.seen")
         .record("lab_order", order_id)
         .patient(order.patient_id)
-        .detail(order.view.test_name.clone());
+        .detail(detail);
     audit::record(tx, actor, entry).await?;
     tx.announce(Event::Lab {
         visit_id: order.view.visit_id,
