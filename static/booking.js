@@ -25,3 +25,19 @@ document.addEventListener("invalid", function (event) {
   summary.setAttribute("role", "alert");
   event.target.form.querySelector("input[name=slot_id]").focus();
 }, true);
+
+// A day chosen: its times come in below the days, out of sight on a phone. Once they are in, the page scrolls to
+// them (only when they are below the screen's upper half; the focus stays on the day). Without this file the
+// times are where they are.
+var lastChanged = "";
+document.addEventListener("change", function (event) {
+  lastChanged = event.target instanceof HTMLInputElement ? event.target.name : "";
+});
+document.addEventListener("htmx:afterSettle", function (event) {
+  if (event.target.id !== "picker" || lastChanged !== "day") return;
+  lastChanged = "";
+  var heading = document.getElementById("slots-heading");
+  if (heading && heading.getBoundingClientRect().top > window.innerHeight / 2) {
+    heading.scrollIntoView({ block: "start" });
+  }
+});

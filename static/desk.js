@@ -115,6 +115,15 @@
     var room = list.getBoundingClientRect().top - panel.getBoundingClientRect().top;
     if (hidden > 0) { panel.scrollTop += Math.min(hidden, room); }
   });
+  // A patient checked in (from the search's "Check in" or the list of bookings due): the button pressed is gone
+  // with the redraw, so the focus comes back to the search, its text selected for the next name.
+  document.body.addEventListener("checked-in", function () {
+    var search = document.querySelector("#walk-in-existing input[name=number]");
+    if (!search || document.querySelector("dialog[open]")) { return; }
+    search.closest("details").open = true;
+    search.focus();
+    search.select();
+  });
   // "/" anywhere but in a field: find a registered patient for a walk-in (the search its form opens on).
   document.addEventListener("keydown", function (event) {
     if (event.key !== "/" || event.ctrlKey || event.altKey || event.metaKey || event.defaultPrevented) { return; }

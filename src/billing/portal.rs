@@ -29,7 +29,9 @@ pub struct MyInvoicesPage {
 }
 
 pub async fn invoices(me: PortalUser, State(state): State<AppState>, layout: Layout) -> AppResult<MyInvoicesPage> {
-    let (invoices, owed) = service::of_patient(&state.db, me.id, SHOWN).await?;
+    let (mut invoices, owed) = service::of_patient(&state.db, me.id, SHOWN).await?;
+    // What is still to pay first, each part newest first as read.
+    invoices.sort_by_key(|invoice| invoice.balance().0 == 0);
     Ok(MyInvoicesPage {
         layout,
         invoices,

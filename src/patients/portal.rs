@@ -84,7 +84,7 @@ async fn glance(state: &AppState, mut db: impl Reader, patient_id: i64) -> AppRe
     let next = sickbay_core::scheduling::service::next_appointment_of_patient(&mut db, patient_id, now)
         .await?
         .map(|a| {
-            let when = filters::datetime_of(a.starts_at, settings.clinic.time_zone);
+            let when = filters::coming_of(a.starts_at, settings.clinic.time_zone, settings.today());
             (when, a.doctor_name)
         });
     let owed = sickbay_core::billing::service::owed_count_by(&mut db, patient_id).await?;

@@ -755,9 +755,11 @@ impl WalkInMatches {
             0 | 1 => Vec::new(),
             _ => active_matches(state, &typed).await?,
         };
+        let today = DeskToday::of(state, &matches).await?;
+        // Those booked today come first: checking them in is the likely thing to do.
+        matches.sort_by_key(|p| today.booking_of(p).is_none());
         let more = matches.len() > MATCHES_SHOWN;
         matches.truncate(MATCHES_SHOWN);
-        let today = DeskToday::of(state, &matches).await?;
         // One patient found (a matric or clinic number typed whole) is chosen already, unless they hold a ticket
         // or are booked today (then checking them in is the likely thing to do).
         let only = match (matches.as_slice(), more) {

@@ -141,8 +141,13 @@ impl ReportPage {
         cell.plain(self.layout.currency.minor_digits)
     }
 
-    fn is_shown(&self, preset: &Period) -> bool {
-        self.period.as_ref() == Some(preset)
+    /// Whether the preset named `name` is the period shown. Two presets can be the same days (on 30 November the
+    /// last 30 days are this month): the first of them is marked.
+    fn is_shown(&self, name: &str) -> bool {
+        self.presets
+            .iter()
+            .find(|(_, preset)| self.period.as_ref() == Some(preset))
+            .is_some_and(|(first, _)| *first == name)
     }
 
     /// The period's first day as the form shows it: the period read, or what was typed when it could not be.

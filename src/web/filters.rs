@@ -3,7 +3,8 @@
 //!
 //! `{{ at|clock(zone) }}` 14:05 · `{{ at|datetime(zone) }}` Mon 3 Nov, 14:05 · `{{ at|stamp(zone) }}`
 //! 3 Nov 2026, 14:05 · `{{ day|day }}` Mon 3 Nov ·
-//! `{{ day|full_date }}` 3 November 2026 · `{{ day|long_day }}` Monday 3 November 2026 · `{{ amount|money(currency) }}` NGN 1,250.00
+//! `{{ day|full_date }}` 3 November 2026 · `{{ day|short_date }}` 3 Nov 2026 · `{{ day|long_day }}` Monday 3 November 2026 ·
+//! `{{ amount|money(currency) }}` NGN 1,250.00
 
 use std::borrow::Borrow;
 
@@ -43,6 +44,20 @@ pub fn clock_of(at: Timestamp, zone: Tz) -> String {
 /// `Mon 3 Nov, 14:05`.
 pub fn datetime_of(at: Timestamp, zone: Tz) -> String {
     at.to_utc().with_timezone(&zone).format("%a %-d %b, %H:%M").to_string()
+}
+
+/// `Today, 14:05`, `Tomorrow, 09:00`, else as [`datetime_of`]: when something is coming, as of the day `today`.
+pub fn coming_of(at: Timestamp, zone: Tz, today: NaiveDate) -> String {
+    let local = at.to_utc().with_timezone(&zone);
+    let day = local.date_naive();
+    let clock = local.format("%H:%M");
+    if day == today {
+        format!("Today, {clock}")
+    } else if today.succ_opt() == Some(day) {
+        format!("Tomorrow, {clock}")
+    } else {
+        datetime_of(at, zone)
+    }
 }
 
 /// `3 Nov 2026, 14:05`: when a record was made, with its year (audit log, accounts, notices).
@@ -174,6 +189,23 @@ mod tests {
         day: Date,
         fee: Money,
         currency: Currency,
+    }
+
+    #[test]
+    fn what_is_coming_says_today_and_tomorrow_in_the_clinics_zone() {
+        let at = |rfc: &str| {
+            Timestamp(
+                chrono::DateTime::parse_from_rfc3339(rfc)
+                    .expect("time")
+                    .timestamp_millis(),
+            )
+        };
+        let zone = chrono_tz::Africa::Lagos;
+        let today = NaiveDate::from_ymd_opt(2026, 11, 30).expect("day");
+        assert_eq!(coming_of(at("2026-11-30T09:30:00Z"), zone, today), "Today, 10:30");
+        assert_eq!(coming_of(at("2026-11-30T23:30:00Z"), zone, today), "Tomorrow, 00:30");
+        assert_eq!(coming_of(at("2026-12-01T08:00:00Z"), zone, today), "Tomorrow, 09:00");
+        assert_eq!(coming_of(at("2026-12-02T08:00:00Z"), zone, today), "Wed 2 Dec, 09:00");
     }
 
     #[test]

@@ -1888,15 +1888,21 @@ async fn a_patient_sees_only_their_own_issued_invoices_and_receipts(app: TestApp
     add_other(&d.cashier, unissued, "Not yet", "1", "50").await;
     let other = issued(&d.cashier, theirs, "700").await;
     let other_receipt = receipt_of(&pay(&d.cashier, other, "card", "700", "").await);
+    let settled = issued(&d.cashier, mine, "300").await;
+    pay(&d.cashier, settled, "cash", "300", "").await;
 
     let student = PATIENTS.client(&app, 0).await;
     let page = student.get("/me/invoices").await;
     page.assert_status(StatusCode::OK);
     assert!(page.text("#owed").contains("600.00"), "{}", page.text("#owed"));
     let listed = page.texts("#my-invoices li");
-    assert_eq!(listed.len(), 1, "no draft, nobody else's: {listed:?}");
-    assert!(listed[0].contains(&number(&app, "INV", 1)));
-    assert_eq!(page.texts("#my-receipts li").len(), 1);
+    assert_eq!(listed.len(), 2, "no draft, nobody else's: {listed:?}");
+    assert!(
+        listed[0].contains(&number(&app, "INV", 1)) && listed[0].contains("600.00 to pay"),
+        "what is owed comes first, before the newer one paid: {listed:?}"
+    );
+    assert!(listed[1].contains(&number(&app, "INV", 3)), "{listed:?}");
+    assert_eq!(page.texts("#my-receipts li").len(), 2);
 
     let page = student.get(&format!("/me/invoices/{invoice}")).await;
     page.assert_status(StatusCode::OK);

@@ -588,6 +588,16 @@ async fn a_student_books_sees_and_cancels_on_a_phone(app: TestApp) {
         "{}",
         b.path().await
     );
+    // Its times come into view, below the days out of sight on a phone.
+    let mut seen = (false, String::new());
+    for _ in 0..40 {
+        seen = crate::feedback_browser::on_screen(&b, "#slots-heading").await;
+        if seen.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(seen.0, "the day's times in view: {}", seen.1);
     b.click_in_view(".slot-choice").await;
     b.fill("#reason", "Sore throat").await;
     assert!(b.fits_width().await, "booking page fits the width");
