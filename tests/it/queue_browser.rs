@@ -563,7 +563,7 @@ async fn a_walk_in_is_chosen_first_and_added_with_its_own_button(app: TestApp) {
 /// finds nobody opens the new patient's form with the name filled in and the focus on what is left to fill.
 async fn the_desks_search_checks_in_a_later_booking_and_registers_a_name_it_did_not_find(app: TestApp) {
     let c = clinic(&app).await;
-    let ids = PATIENTS.named(&app, &["Evening"]).await;
+    let ids = PATIENTS.named(&app, &["Evening", "Evelyn"]).await;
     appointment_today(&app, ids[0], c.doctor_a.0, Timestamp::now().plus_minutes(300)).await;
     let backend = format!("{:?}", app.db().backend()).to_lowercase();
     let Some(desk) = Browser::start(1366, 768, &format!("{backend}-desk-search")).await else {
@@ -571,8 +571,11 @@ async fn the_desks_search_checks_in_a_later_booking_and_registers_a_name_it_did_
     };
     desk.log_in(&app, "frontdesk", PASSWORD, "/reception").await;
     desk.goto(&app, "/queue").await;
-    desk.fill("#walk-in-existing input[name=number]", "evening").await;
+    desk.fill("#walk-in-existing input[name=number]", "eve").await;
     wait_for_text(&desk, "#walk-in-matches", "Check in").await;
+    // Booked today, Evening comes before Evelyn, whom the alphabet puts first.
+    let first = desk.text(".walk-in-match .person-name").await;
+    assert!(first.contains("Evening"), "{first}");
     let in_view = desk
         .client
         .execute(
@@ -587,6 +590,16 @@ async fn the_desks_search_checks_in_a_later_booking_and_registers_a_name_it_did_
     desk.click(".walk-in-check-in").await;
     wait_for_text(&desk, "#check-in", "Checked in with ticket").await;
     wait_for_text(&desk, "#walk-in-matches", "In queue").await;
+    // The button pressed is gone: the focus is back in the search, its text selected for the next name.
+    let focus = desk
+        .client
+        .execute(
+            "const a = document.activeElement; return [a.name, a.selectionStart, a.selectionEnd, a.value.length];",
+            vec![],
+        )
+        .await
+        .expect("the focus");
+    assert_eq!(focus, serde_json::json!(["number", 0, 3, 3]));
     let status = app
         .count("SELECT COUNT(*) FROM appointment WHERE status = 'checked_in'")
         .await;
