@@ -33,7 +33,7 @@ use sickbay_core::lab::model::{
     HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderView, Outcome, Releaser, ResultFlag, ResultForm,
     WorklistShow, age,
 };
-use sickbay_core::lab::repo::{OrderDetail, WorkItem};
+use sickbay_core::lab::repo::{OrderDetail, ResultBack, WorkItem};
 use sickbay_core::lab::service::{self, HealthRecord};
 use sickbay_core::patients::model::Patient;
 use sickbay_core::validation::{FieldErrors, ids_named, parse_id};
@@ -823,13 +823,26 @@ pub async fn mark_seen(
     Ok(redirect(hx, "/doctor#results"))
 }
 
+/// Several results marked seen at once, some of which go to their patients with it (they waited for the
+/// doctor): the doctor confirms, with those listed, before anything is marked.
+#[derive(Template, WebTemplate)]
+#[template(path = "lab/confirm_seen.html")]
+pub struct ConfirmSeenPage {
+    layout: Layout,
+    ids: Vec<i64>,
+    /// The results that go to their patients when marked seen.
+    going: Vec<ResultBack>,
+}
+
 /// "Mark the ticked seen" and "Mark all N seen" under the doctor's results to review: the form lists each
-/// row's order as `shown` and each ticked one as `order`; the button named `all` takes every row shown.
+/// row's order as `shown` and each ticked one as `order`; the button named `all` takes every row shown. When
+/// several are marked and some go to their patients with it, the doctor confirms first (`confirmed`).
 pub async fn mark_list_seen(
     user: Staff<Doctors>,
     State(state): State<AppState>,
     session: Session,
     hx: HxRequest,
+    layout: Layout,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let every_row = crate::web::form::field_value(&fields, "all").is_some();
@@ -840,9 +853,35 @@ pub async fn mark_list_seen(
         ));
     }
     let releaser = state.settings.get().lab.releaser();
+    let confirmed = crate::web::form::field_value(&fields, "confirmed").is_some();
+    if !confirmed && ids.len() > 1 {
+        let going = going_to_patients(&state, &user, &ids, releaser).await?;
+        if !going.is_empty() {
+            return Ok(ConfirmSeenPage { layout, ids, going }.into_response());
+        }
+    }
     let seen = service::mark_seen_together(&state.db, &user, &user.actor, &ids, releaser).await?;
     flash(&session, FlashKind::Success, seen_message(seen, ids.len())).await?;
     Ok(redirect(hx, "/doctor#results"))
+}
+
+/// The doctor's results among `ids` that marking them seen sends to their patients; none to ask about when a
+/// critical one is among them (the list is refused whole: a critical result is marked seen on its own).
+async fn going_to_patients(
+    state: &AppState,
+    user: &StaffUser,
+    ids: &[i64],
+    releaser: Releaser,
+) -> AppResult<Vec<ResultBack>> {
+    let listed = service::results_to_review(&state.db, user.id, service::SEEN_AT_ONCE as i64).await?;
+    let chosen: Vec<ResultBack> = listed.into_iter().filter(|result| ids.contains(&result.view.id)).collect();
+    if chosen.iter().any(|result| result.view.critical) {
+        return Ok(Vec::new());
+    }
+    Ok(chosen
+        .into_iter()
+        .filter(|result| result.view.awaits_doctor(releaser))
+        .collect())
 }
 
 /// What a doctor's "Mark seen" of `asked` results tells them: how many left their list, and whether the

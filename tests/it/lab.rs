@@ -1846,12 +1846,24 @@ async fn an_abnormal_result_waits_for_the_doctor_and_a_normal_one_goes_with_the_
         "{}",
         home.body
     );
-    let seen = doctor
-        .post(
-            "/lab/results/seen",
-            &[("order", hb.to_string().as_str()), ("order", mp.to_string().as_str())],
-        )
-        .await;
+    // Two marked at once, one of which goes to its patient with it: the doctor confirms first, with it listed.
+    let both = [("order", hb.to_string()), ("order", mp.to_string())];
+    let both: Vec<(&str, &str)> = both.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let asked = doctor.post("/lab/results/seen", &both).await;
+    asked.assert_status(StatusCode::OK);
+    assert_eq!(asked.text("h1"), "Send 1 result to its patient?");
+    let going = asked.texts("#going-to-patients li");
+    assert!(
+        going.len() == 1 && going[0].contains("Haemoglobin 18 g/dL High"),
+        "{going:?}"
+    );
+    assert_eq!(
+        order_status(&app, hb).await,
+        "resulted",
+        "nothing marked before the doctor confirms"
+    );
+    let confirm = crate::support::FormFields::of(&asked, ".confirm-actions");
+    let seen = doctor.post("/lab/results/seen", &confirm.fields()).await;
     seen.assert_redirect("/doctor#results");
     let home = doctor.get("/doctor").await;
     assert!(
