@@ -874,7 +874,10 @@ async fn going_to_patients(
     releaser: Releaser,
 ) -> AppResult<Vec<ResultBack>> {
     let listed = service::results_to_review(&state.db, user.id, service::SEEN_AT_ONCE as i64).await?;
-    let chosen: Vec<ResultBack> = listed.into_iter().filter(|result| ids.contains(&result.view.id)).collect();
+    let chosen: Vec<ResultBack> = listed
+        .into_iter()
+        .filter(|result| ids.contains(&result.view.id))
+        .collect();
     if chosen.iter().any(|result| result.view.critical) {
         return Ok(Vec::new());
     }

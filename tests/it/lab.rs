@@ -2134,9 +2134,9 @@ async fn a_critical_result_is_phoned_to_the_doctor_and_waits_for_them(app: TestA
         chart.text("#lab")
     );
     assert_eq!(
-        app.count(&format!(
+        app.count(
             "SELECT COUNT(*) FROM audit_event WHERE action = 'lab_order.seen' AND detail = 'Haemoglobin: Phoned Tunde, coming in at once'"
-        ))
+        )
         .await,
         1
     );
