@@ -184,6 +184,8 @@ pub struct DispensePage {
     does_pharmacy_work: bool,
     /// Where the visit's bill stands.
     payment: PaymentState,
+    /// Not paid, where the clinic dispenses before payment: the pharmacist sends the patient to the cash desk after.
+    pay_after: bool,
 }
 
 impl DispensePage {
@@ -220,6 +222,7 @@ async fn dispense_view(
         .unwrap_or(PaymentState::NotBilled);
     Ok(DispensePage {
         layout,
+        pay_after: !shelf(state).only_when_paid && !payment.is_settled(),
         payment,
         preview,
         form_id: FormKey::mint().to_string(),

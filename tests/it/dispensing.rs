@@ -2004,6 +2004,13 @@ async fn with_dispense_only_when_paid_the_pharmacy_waits_for_the_payment(app: Te
     let (page, _) = dispense_page(&d.pharmacist, rx.id).await;
     assert_eq!(page.text("#rx-payment"), "Not billed yet");
     assert!(!page.has("#dispense-problem"), "{}", page.body);
+    // Dispensing before payment, the page says to send the patient to the cash desk after.
+    assert!(
+        page.text("#dispense-pay-after")
+            .starts_with("Not billed yet: when you have given these, send Tobi"),
+        "{}",
+        page.body
+    );
 
     app.set_setting("billing_dispense_only_when_paid", "1").await;
     let worklist = d.pharmacist.get("/pharmacy/prescriptions").await;
@@ -2048,6 +2055,7 @@ async fn with_dispense_only_when_paid_the_pharmacy_waits_for_the_payment(app: Te
     let (page, _) = dispense_page(&d.pharmacist, rx.id).await;
     assert!(!page.has("#dispense-problem"), "{}", page.body);
     assert_eq!(page.text("#rx-payment"), "Paid");
+    assert!(!page.has("#dispense-pay-after"), "paid: nothing to send them for");
     dispense(&d.pharmacist, rx.id).await.assert_redirect(&rx_path(rx.id));
     assert_eq!(held(&app, batch).await, 15);
 }
