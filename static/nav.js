@@ -52,24 +52,25 @@
   var links = Array.prototype.slice.call(nav.querySelectorAll("a[href^='#']"));
   var sectionOf = function (link) { return document.getElementById(link.getAttribute("href").slice(1)); };
 
-  // A text box, list or tick box with the keyboard, in view.
-  function fieldInView() {
+  // A text box, list or tick box with the keyboard, in view below `line` (one scrolled up under the bars that
+  // stay on top is behind the user, even with the keyboard still in it).
+  function fieldInView(line) {
     var active = document.activeElement;
     if (!active || !active.matches || !active.matches("input, textarea, select")) { return null; }
     var box = active.getBoundingClientRect();
-    return box.bottom > 0 && box.top < window.innerHeight ? active : null;
+    return box.bottom > line && box.top < window.innerHeight ? active : null;
   }
 
   function current() {
-    var field = fieldInView();
+    var top = parseFloat(getComputedStyle(nav).top) || 0;
+    // A section scrolled almost past (a strip of it left under the bar) is behind the user.
+    var line = top + Math.min(120, (window.innerHeight - top) * 0.15);
+    var field = fieldInView(line);
     var typing = field && links.find(function (link) {
       var section = sectionOf(link);
       return section && section.contains(field);
     });
     if (typing) { return typing; }
-    var top = parseFloat(getComputedStyle(nav).top) || 0;
-    // A section scrolled almost past (a strip of it left under the bar) is behind the user.
-    var line = top + Math.min(120, (window.innerHeight - top) * 0.15);
     var root = document.documentElement;
     if (window.innerHeight + window.scrollY >= root.scrollHeight - 4) {
       var shown = links.filter(function (link) {

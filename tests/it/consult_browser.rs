@@ -9,7 +9,7 @@ use sickbay_core::identity::Role;
 use sickbay_core::pharmacy::model::DrugForm;
 
 use crate::browser::Browser;
-use crate::feedback_browser::on_screen;
+use crate::feedback_browser::{on_screen, run};
 use crate::lab::add_test;
 use crate::pharmacy::{add_batch, add_drug};
 use crate::prescriptions_browser::{choose, pick_drug, wait_for, wait_for_value};
@@ -158,6 +158,15 @@ async fn a_doctor_sees_a_patient_from_call_next_to_complete_on_one_screen(app: T
     assert!(said, "the prescription's message in view: {place}");
     // The jump list marks the section the doctor is at.
     assert_eq!(doctor.scroll_to_section("prescriptions").await, "#prescriptions");
+    assert_eq!(doctor.scroll_to_section("vitals").await, "#vitals");
+    // The complaint's box keeps the keyboard but is scrolled up under the bars: the doctor is at the vitals.
+    assert_eq!(doctor.scroll_to_section("prescriptions").await, "#prescriptions");
+    run(
+        &doctor,
+        "[...document.querySelectorAll('#notes textarea')].pop().focus({preventScroll: true}); return true;",
+        vec![],
+    )
+    .await;
     assert_eq!(doctor.scroll_to_section("vitals").await, "#vitals");
 
     // A lab order, then the lab attendant's result reaches the doctor's open screen live.
