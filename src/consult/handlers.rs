@@ -27,8 +27,8 @@ use sickbay_core::consult::service::{self, AppointmentStart};
 use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::db::{Reader, Timestamp};
 use sickbay_core::error::ServiceError;
-use sickbay_core::identity::Role;
 use sickbay_core::identity::StaffUser;
+use sickbay_core::identity::{Actor, Role};
 use sickbay_core::lab::model::OrderStage;
 use sickbay_core::patients::model::Patient;
 use sickbay_core::queue::model::Move;
@@ -807,6 +807,9 @@ pub struct CompleteForm {
     choice_examination: String,
     #[serde(default)]
     choice_plan: String,
+    /// `call-next`: "Sign, complete and call next", the next patient called as the visit closes.
+    #[serde(default)]
+    then: String,
 }
 
 impl CompleteForm {
@@ -846,10 +849,14 @@ pub async fn complete(
     Page { state, session, layout }: Page,
     Form(form): Form<CompleteForm>,
 ) -> AppResult<Response> {
+    let then_call_next = form.then == "call-next";
     let reviewed = form.reviewed()?;
     match service::complete(&state.db, &user, &user.actor, id, reviewed.as_deref()).await {
         Ok(done) => {
-            let message = completed_message(&done.signed, &done.discarded);
+            let mut message = completed_message(&done.signed, &done.discarded);
+            if then_call_next {
+                message = format!("{message} {}", call_next_after(&state, &user.actor, user.id).await?);
+            }
             flash(&session, FlashKind::Success, message).await?;
             Ok(redirect(hx, "/queue/doctor"))
         }
@@ -866,6 +873,17 @@ pub async fn complete(
         }
         Err(err) => Err(err.into()),
     }
+}
+
+/// The next patient called as a visit closes, in words: whom, or why nobody (the visit is completed either way).
+async fn call_next_after(state: &AppState, actor: &Actor, doctor_id: i64) -> AppResult<String> {
+    let called = sickbay_core::queue::service::call_next(&state.db, actor, doctor_id, state.today(), None).await;
+    Ok(match called {
+        Ok(Some(call)) => format!("Called {} to {}.", call.code, call.room_name),
+        Ok(None) => "Nobody is waiting.".to_owned(),
+        Err(ServiceError::Refused(why) | ServiceError::Conflict(why)) => why,
+        Err(err) => return Err(err.into()),
+    })
 }
 
 /// The queue's "Start": the ticket moves to the doctor and its visit opens. The doctor goes to the

@@ -26,6 +26,7 @@ on_both_databases!(
     moves_follow_the_lifecycle_and_keep_the_appointment_in_step,
     the_call_guard_is_exact_after_skips_recalls_and_transfers,
     a_doctor_calls_one_patient_at_a_time_to_a_room,
+    a_doctor_signs_completes_and_calls_the_next_in_one_press,
     a_walk_in_is_found_by_name_as_it_is_typed,
     queue_routes_check_role_and_ownership,
     walk_ins_register_new_patients_or_refuse_cleanly,
@@ -1480,6 +1481,50 @@ async fn a_doctor_calls_one_patient_at_a_time_to_a_room(app: TestApp) {
         "Choose your room above, then you can call patients."
     );
     assert_eq!(page.text("#nobody-called"), "Nobody called.");
+}
+
+/// The review's "Sign, complete and call next": the visit is completed and the next patient called to the room in
+/// one press; with nobody waiting the visit is completed all the same, and the doctor is told.
+async fn a_doctor_signs_completes_and_calls_the_next_in_one_press(app: TestApp) {
+    let c = clinic(&app).await;
+    PATIENTS.named(&app, &["Ada", "Bola"]).await;
+    let a = c.doctor_a.0.to_string();
+    for i in 0..2 {
+        walk_in(&c.reception, i, &a, "normal").await.assert_redirect("/queue");
+    }
+    let doctor = &c.doctor_a.1;
+    assert_eq!(called_code(doctor).await.as_deref(), Some("A-001"));
+    for (code, next) in [("A-001", "Called A-002 to Room 1."), ("A-002", "Nobody is waiting.")] {
+        let ticket = app.count(&format!("SELECT id FROM ticket WHERE code = '{code}'")).await;
+        let visit = doctor
+            .post(&format!("/queue/tickets/{ticket}/start"), &[])
+            .await
+            .assert_redirect_to_visit();
+        let review = doctor.get(&format!("/visits/{visit}/review")).await;
+        assert_eq!(review.text("#sign-and-call-next"), "Sign, complete and call next");
+        doctor
+            .post(&format!("/visits/{visit}/complete"), &[("then", "call-next")])
+            .await
+            .assert_redirect("/queue/doctor");
+        let page = doctor.get("/queue/doctor").await;
+        assert!(
+            page.text(".flash-success").ends_with(next),
+            "{}",
+            page.text(".flash-success")
+        );
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM visit WHERE id = {visit} AND status = 'completed'"
+            ))
+            .await,
+            1
+        );
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM ticket WHERE code = 'A-002' AND status = 'with_doctor'")
+            .await,
+        0
+    );
 }
 
 /// Reception types a name in the walk-in form: the matches appear as they type (a fragment for htmx), choosing
