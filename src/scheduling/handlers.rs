@@ -698,6 +698,8 @@ pub struct SchedulePage {
     day: Date,
     previous: Date,
     next: Date,
+    /// The clinic's today, for the toolbar's "Today".
+    today: Date,
     days: Vec<ScheduleDay>,
     report: Option<ChangeReport>,
     problem: Problem,
@@ -723,6 +725,12 @@ impl SchedulePage {
 
     fn is_week(&self) -> bool {
         self.view == ScheduleView::Week
+    }
+
+    /// Whether `day` is on the page (the day shown, or a day of the week shown).
+    fn shows(&self, day: &Date) -> bool {
+        let (from, to) = self.view.days(self.day.0);
+        (from..=to).contains(&day.0)
     }
 
     /// Whether this user may book a patient into the slot from here: reception, a time still open.
@@ -767,6 +775,7 @@ async fn schedule_page(
         day: Date(day),
         previous: Date(previous),
         next: Date(next),
+        today: state.today(),
         days,
         report: None,
         problem,

@@ -519,9 +519,22 @@ async fn schedule_shows_the_day_and_week_and_staff_cancel_and_correct(app: TestA
         Some(format!("/schedule?day={next_day}&view=day").as_str())
     );
 
+    // The toolbar: today a step away, the view shown marked, the week's link on the same day.
+    let today = app.state.settings.get().today();
+    assert_eq!(
+        page.attr("nav[aria-label='Days'] a:not([rel])", "href").as_deref(),
+        Some(format!("/schedule?day={today}&view=day").as_str())
+    );
+    assert_eq!(page.text("nav[aria-label='Day or week'] a[aria-current=page]"), "Day");
+    assert_eq!(
+        page.attr("nav[aria-label='Day or week'] a:not([aria-current])", "href").as_deref(),
+        Some(format!("/schedule?day={tomorrow}&view=week").as_str())
+    );
+
     let week = doc.get(&format!("/schedule?day={tomorrow}&view=week")).await;
     week.assert_status(StatusCode::OK);
     assert_eq!(week.texts("#week section").len(), 7);
+    assert_eq!(week.text("nav[aria-label='Day or week'] a[aria-current=page]"), "Week");
     // The week counts each day's appointments by status; the day view names them.
     let counts = week.texts(&format!(
         "section[aria-labelledby='day-{tomorrow}'] .week-appointments li"
