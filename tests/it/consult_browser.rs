@@ -153,9 +153,16 @@ async fn a_doctor_sees_a_patient_from_call_next_to_complete_on_one_screen(app: T
     )
     .await;
     assert_eq!(app.count("SELECT COUNT(*) FROM prescription_item").await, 2);
-    // What the section says of the line added is on screen, not above it.
-    let (said, place) = on_screen(&doctor, "#prescriptions-messages .flash-success").await;
-    assert!(said, "the prescription's message in view: {place}");
+    // What the section says of the line added is on screen, not above it (once the swap has settled).
+    let mut shown = (false, String::new());
+    for _ in 0..40 {
+        shown = on_screen(&doctor, "#prescriptions-messages .flash-success").await;
+        if shown.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(shown.0, "the prescription's message in view: {}", shown.1);
     // The jump list marks the section the doctor is at.
     assert_eq!(doctor.scroll_to_section("prescriptions").await, "#prescriptions");
     assert_eq!(doctor.scroll_to_section("vitals").await, "#vitals");

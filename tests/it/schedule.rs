@@ -527,7 +527,8 @@ async fn schedule_shows_the_day_and_week_and_staff_cancel_and_correct(app: TestA
     );
     assert_eq!(page.text("nav[aria-label='Day or week'] a[aria-current=page]"), "Day");
     assert_eq!(
-        page.attr("nav[aria-label='Day or week'] a:not([aria-current])", "href").as_deref(),
+        page.attr("nav[aria-label='Day or week'] a:not([aria-current])", "href")
+            .as_deref(),
         Some(format!("/schedule?day={tomorrow}&view=week").as_str())
     );
 
