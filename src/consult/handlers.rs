@@ -879,8 +879,7 @@ pub async fn complete(
 async fn call_next_after(state: &AppState, actor: &Actor, doctor_id: i64) -> AppResult<String> {
     let called = sickbay_core::queue::service::call_next(&state.db, actor, doctor_id, state.today(), None).await;
     Ok(match called {
-        Ok(Some(call)) => format!("Called {} to {}.", call.code, call.room_name),
-        Ok(None) => "Nobody is waiting.".to_owned(),
+        Ok(called) => crate::queue::handlers::called_notice(called.as_ref()),
         Err(ServiceError::Refused(why) | ServiceError::Conflict(why)) => why,
         Err(err) => return Err(err.into()),
     })

@@ -840,11 +840,15 @@ pub async fn call_next(
         ),
     };
     let called = service::call_next(&state.db, &user.actor, doctor_id, today(&state), expected).await?;
-    let notice = match &called {
+    changed(&session, &user, hx, called_notice(called.as_ref()), None).await
+}
+
+/// What a "Call next" did, in words: whom it called to which room, or that nobody is waiting.
+pub fn called_notice(called: Option<&sickbay_core::db::events::Call>) -> String {
+    match called {
         Some(call) => format!("Called {} to {}.", call.code, call.room_name),
         None => "Nobody is waiting.".to_owned(),
-    };
-    changed(&session, &user, hx, notice, None).await
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
