@@ -215,14 +215,34 @@ impl Board {
         &self.desk.doctors
     }
 
-    /// The whole live region: for a page view with the user's token, for a push without.
-    pub fn render(&self, csrf_token: Option<&str>, check_in_flash: Option<&Flash>) -> AppResult<String> {
+    /// The whole live region for a page view, with the user's token in its forms.
+    pub fn render(&self, csrf_token: &str) -> AppResult<String> {
+        self.fragment(Some(csrf_token))
+    }
+
+    /// The desk panel's list of bookings to check in, for a page view with the user's token and the answer of a
+    /// plain check-in.
+    pub fn check_in(&self, csrf_token: &str, check_in_flash: Option<&Flash>) -> AppResult<String> {
+        let card = CheckIn {
+            board: self,
+            csrf_token: Some(csrf_token),
+            check_in_flash,
+        };
+        Ok(card.render()?)
+    }
+
+    /// A push carries no token and draws the bookings to check in out of band.
+    fn fragment(&self, csrf_token: Option<&str>) -> AppResult<String> {
         let fragment = BoardFragment {
             board: self,
             csrf_token,
-            check_in_flash,
+            pushed: csrf_token.is_none(),
         };
         Ok(fragment.render()?)
+    }
+
+    fn due_box(&self, oob: bool) -> AppResult<String> {
+        Ok(DueBox { board: self, oob }.render()?)
     }
 
     fn head(&self, column: &Column, csrf_token: Option<&str>) -> AppResult<String> {
@@ -253,7 +273,7 @@ impl LivePage for Board {
     }
 
     fn full(&self) -> AppResult<String> {
-        self.render(None, None)
+        self.fragment(None)
     }
 }
 
@@ -266,9 +286,24 @@ fn list_id(column: &Column) -> String {
 struct BoardFragment<'a> {
     board: &'a Board,
     csrf_token: Option<&'a str>,
-    /// A message for the check-in list's region (a plain request's answer); pushes render it empty and the
-    /// browser keeps what it shows (`hx-preserve`).
+    /// A push, which also redraws the panel's bookings to check in (outside the live region).
+    pushed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "queue/_check_in.html")]
+struct CheckIn<'a> {
+    board: &'a Board,
+    csrf_token: Option<&'a str>,
+    /// A plain check-in's answer. The region keeps what it shows when the list changes (`hx-preserve`).
     check_in_flash: Option<&'a Flash>,
+}
+
+#[derive(Template)]
+#[template(path = "queue/_due_box.html")]
+struct DueBox<'a> {
+    board: &'a Board,
+    oob: bool,
 }
 
 impl BoardFragment<'_> {

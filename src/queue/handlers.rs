@@ -47,6 +47,8 @@ use sickbay_core::validation::{FieldErrors, parse_id};
 pub struct BoardPage {
     layout: Layout,
     live: String,
+    /// Today's bookings to check in, in the panel beside the live board (which keeps it current).
+    check_in: String,
     time_zone: &'static str,
     doctors: Vec<Doctor>,
     form: WalkInForm,
@@ -126,9 +128,9 @@ impl NewName {
 
 async fn board_page(state: &AppState, layout: Layout, form: WalkInForm, errors: FieldErrors) -> AppResult<BoardPage> {
     let board = Board::current(state).await?;
-    let live = board.render(Some(&layout.csrf_token), layout.flash_for(CHECK_IN.region))?;
     Ok(BoardPage {
-        live,
+        live: board.render(&layout.csrf_token)?,
+        check_in: board.check_in(&layout.csrf_token, layout.flash_for(CHECK_IN.region))?,
         time_zone: state.settings.get().clinic.time_zone.name(),
         doctors: board.doctors().to_vec(),
         layout,

@@ -76,6 +76,18 @@ async fn the_desk_checks_in_and_adds_a_walk_in_on_its_first_screen(app: TestApp)
     assert_in_first_screen(&b, "#walk-in-existing button[type=submit]", "Add to the queue").await;
     assert_in_first_screen(&b, ".walk-in-new > summary", "the new patient's walk-in").await;
     assert_in_first_screen(&b, "#queue-general-head", "the queues").await;
+    // The bookings due are in the panel under the search, drawn once there by the stream's opening frame (out of
+    // its live region), so the queues start near the top of the screen.
+    let layout = run(
+        &b,
+        "return [document.querySelectorAll('#due-live').length, !!document.querySelector('#live #due-live'), \
+         !!document.querySelector('.desk-panel #due-live #due-' + arguments[0]), \
+         Math.round(document.getElementById('queue-general-head').getBoundingClientRect().top)];",
+        vec![json!(due)],
+    )
+    .await;
+    assert_eq!((&layout[0], &layout[1], &layout[2]), (&json!(1), &json!(false), &json!(true)), "{layout}");
+    assert!(layout[3].as_i64() < Some(320), "the queues' top: {layout}");
     // With the keyboard: the walk-in search is a few Tab stops from the top, before any of the 30 tickets.
     let stops = tab_stops_before(&b, "#walk-in-existing input[name=number]").await;
     assert!(
@@ -105,6 +117,16 @@ async fn the_desk_checks_in_and_adds_a_walk_in_on_its_first_screen(app: TestApp)
     // Check in the booking due, from the first screen: its ticket appears, the row goes.
     b.click_live(&format!("#due-{due} button")).await;
     wait_for_text(&b, "#check-in-messages", "ticket").await;
+    let row_gone = format!("return !document.getElementById('due-{due}');");
+    let mut gone = false;
+    for _ in 0..50 {
+        gone = run(&b, &row_gone, vec![]).await.as_bool() == Some(true);
+        if gone {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(gone, "the booking checked in leaves the panel's list");
     assert_eq!(
         app.count(&format!("SELECT COUNT(*) FROM ticket WHERE appointment_id = {due}"))
             .await,
