@@ -25,7 +25,7 @@ use crate::web::{AppError, AppResult};
 use sickbay_core::academic::model::StudyNames;
 use sickbay_core::auth::password;
 use sickbay_core::db::events::Event;
-use sickbay_core::db::{Currency, Money, Reader, Timestamp};
+use sickbay_core::db::{Currency, Date, Money, Reader, Timestamp};
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::Actor;
 use sickbay_core::identity::{PRINCIPAL_KEY, Principal};
@@ -34,6 +34,7 @@ use sickbay_core::patients::model::{
     ContactForm, MatricNumber, Patient, PatientDetails, PatientKind, PortalAccess, parse_name,
 };
 use sickbay_core::patients::repo;
+use sickbay_core::scheduling::model::patient_may_change;
 use sickbay_core::patients::service::{self, MATRIC_FIELD};
 use sickbay_core::settings::Settings;
 use sickbay_core::staff::model::parse_email;
@@ -65,8 +66,8 @@ pub struct HomePage {
 struct Glance {
     /// Their open ticket's place in today's queue.
     place: Option<Place>,
-    /// The next live booking: when, and with whom.
-    next: Option<(String, String)>,
+    /// The next live booking.
+    next: Option<NextAppointment>,
     /// How many invoices they owe on, and how much.
     owed: (i64, Money),
     /// Results released to them lately that they have not opened yet.
@@ -76,6 +77,16 @@ struct Glance {
     activity: Vec<(String, Told)>,
 }
 
+/// The patient's next booking on their home: when, with whom, and whether they may still move or cancel it
+/// online (before the clinic's cutoff), which the card then offers.
+struct NextAppointment {
+    when: String,
+    doctor: String,
+    id: i64,
+    day: Date,
+    changeable: bool,
+}
+
 /// The figures, read on `db`; the connection is let go before the queue's shared snapshot is read, which may
 /// take one of its own.
 async fn glance(state: &AppState, mut db: impl Reader, patient_id: i64) -> AppResult<String> {
@@ -83,9 +94,12 @@ async fn glance(state: &AppState, mut db: impl Reader, patient_id: i64) -> AppRe
     let settings = state.settings.get();
     let next = sickbay_core::scheduling::service::next_appointment_of_patient(&mut db, patient_id, now)
         .await?
-        .map(|a| {
-            let when = filters::coming_of(a.starts_at, settings.clinic.time_zone, settings.today());
-            (when, a.doctor_name)
+        .map(|a| NextAppointment {
+            when: filters::coming_of(a.starts_at, settings.clinic.time_zone, settings.today()),
+            changeable: patient_may_change(&settings.booking_rules(), now, a.starts_at),
+            doctor: a.doctor_name,
+            id: a.id,
+            day: a.day,
         });
     let owed = sickbay_core::billing::service::owed_count_by(&mut db, patient_id).await?;
     let new_results = sickbay_core::lab::service::new_to_patient(&mut db, patient_id, now).await?;

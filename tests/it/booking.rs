@@ -148,8 +148,17 @@ async fn a_student_books_sees_and_cancels(app: TestApp) {
     );
     let home = student.get("/me").await;
     assert!(home.text("#next-appointment").contains("Test dr.ngozi"));
-    // Cancel: the seat is free at once.
+    // The home's card moves it (the picker, rescheduling it) and cancels it (a page that asks first, with the
+    // same form as the list's).
+    let moving = home.attr("#next-move", "href").expect("Move on the home's card");
+    assert!(moving.starts_with("/me/book?day=") && moving.contains("&reschedule="), "{moving}");
+    student.get(&moving).await.assert_status(StatusCode::OK);
     let cancel = mine.attr("#upcoming form", "action").expect("cancel form");
+    assert_eq!(home.attr("#next-cancel", "href").as_ref(), Some(&cancel));
+    let asked = student.get(&cancel).await;
+    asked.assert_status(StatusCode::OK);
+    assert_eq!(asked.attr("form.confirm-actions", "action").as_ref(), Some(&cancel));
+    // Cancel: the seat is free at once.
     student.post(&cancel, &[]).await.assert_redirect("/me/appointments");
     assert_eq!(booked(&app, s).await, 0);
     let mine = student.get("/me/appointments").await;

@@ -928,6 +928,8 @@ async fn a_patient_sees_only_their_own_figures(app: TestApp) {
         home.attr("#next-appointment", "href").as_deref(),
         Some("/me/appointments")
     );
+    // Two hours away, past the clinic's cutoff for changes online: the card offers no Move or Cancel.
+    assert!(!home.has("#next-move") && !home.has("#next-cancel"));
     assert!(figure(&home, "my-owed").contains("2,500.00"));
     assert!(
         tile(&home, "my-owed").contains("Owed on 1 invoice"),
