@@ -33,6 +33,7 @@ on_both_databases!(
     a_result_corrected_to_abnormal_while_released_is_never_sent_unseen,
     a_number_far_outside_its_range_is_saved_only_once_confirmed,
     a_critical_result_is_phoned_to_the_doctor_and_waits_for_them,
+    a_patient_of_no_recorded_sex_is_read_against_both_ranges_together,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -2184,4 +2185,32 @@ async fn a_critical_result_is_phoned_to_the_doctor_and_waits_for_them(app: TestA
         notice.starts_with("Critical: 1 result for Kemi Labrace back: Haemoglobin CRITICAL 24 g/dL"),
         "{notice}"
     );
+}
+
+/// Haemoglobin is 13–17 for men and 12–15 for women. With no sex recorded, the lab is told the two are read
+/// together (12–17): 9 is low whichever the patient's sex, and 16, high only for a woman, is not flagged.
+async fn a_patient_of_no_recorded_sex_is_read_against_both_ranges_together(app: TestApp) {
+    let l = lab(&app).await;
+    let patients = OTHERS.named(&app, &["Ada", "Bayo"]).await;
+    app.exec("UPDATE patient SET sex = NULL WHERE matric_number LIKE 'LC/%'").await;
+    for (patient, value, flag) in [(patients[0], "9", "low"), (patients[1], "16", "normal")] {
+        let visit = open_visit(&l.doctor.1, patient).await;
+        let hb = order(&app, &l.doctor.1, visit, l.hb).await;
+        let path = format!("/lab/orders/{hb}");
+        let page = l.lab.get(&path).await;
+        page.assert_status(StatusCode::OK);
+        let help = page.text("#value-help");
+        assert!(help.contains("12–17, the men's and women's ranges together"), "{help}");
+        l.lab
+            .post(&format!("{path}/result"), &[("value", value)])
+            .await
+            .assert_redirect(&path);
+        let stored: (String, f64, f64) =
+            sqlx::query_as("SELECT flag, range_low, range_high FROM lab_order WHERE id = $1")
+                .bind(hb)
+                .fetch_one(app.db().pool())
+                .await
+                .expect("the result");
+        assert_eq!(stored, (flag.to_owned(), 12.0, 17.0), "{value}");
+    }
 }

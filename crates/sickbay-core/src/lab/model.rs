@@ -73,6 +73,15 @@ impl Range {
         self.low.is_none() && self.high.is_none()
     }
 
+    /// The smallest range holding both: the lower low and the higher high, open on a side either is open on.
+    pub fn span(self, other: Range) -> Range {
+        let join = |a: Option<f64>, b: Option<f64>, pick: fn(f64, f64) -> f64| Some(pick(a?, b?));
+        Range {
+            low: join(self.low, other.low, f64::min),
+            high: join(self.high, other.high, f64::max),
+        }
+    }
+
     /// `13.0–17.0`, `< 5.6`, `> 40`, or empty.
     pub fn label(&self) -> String {
         match (self.low, self.high) {
@@ -160,15 +169,20 @@ impl LabTest {
         !self.male().is_empty() || !self.female().is_empty()
     }
 
-    /// The range a patient's result is read against: their sex's, or, when their sex is not recorded, the one
-    /// range both sexes share (none when they differ).
+    /// The range a patient's result is read against: their sex's, or, when their sex is not recorded, the span
+    /// of both sexes' ranges: a result outside it is out of range whichever their sex. A limit one sex lacks
+    /// leaves that side open.
     pub fn range_for(&self, sex: Option<Sex>) -> Range {
         match sex {
             Some(Sex::Male) => self.male(),
             Some(Sex::Female) => self.female(),
-            None if self.male() == self.female() => self.male(),
-            None => Range::default(),
+            None => self.male().span(self.female()),
         }
+    }
+
+    /// Whether a patient of `sex` is read against a range that both sexes' ranges were joined into.
+    fn joins_ranges(&self, sex: Option<Sex>) -> bool {
+        sex.is_none() && self.male() != self.female()
     }
 
     /// What the lab is told beside a number's field: its unit, and the range it will be read against.
@@ -181,6 +195,11 @@ impl LabTest {
             range if range.is_empty() => {
                 format!("A number{unit}. No range applies (the patient's sex is not recorded).")
             }
+            range if self.joins_ranges(sex) => format!(
+                "A number{unit}. The patient's sex is not recorded: read against {}, the men's and women's \
+                 ranges together, so only a value outside both is flagged.",
+                range.label()
+            ),
             range => format!("A number{unit}. Read against {} for the patient's sex.", range.label()),
         };
         match self.critical_label() {
@@ -1541,9 +1560,25 @@ mod tests {
         let hb = test((Some(13.0), Some(17.0)), (Some(12.0), Some(15.0)));
         assert_eq!(hb.range_for(Some(Sex::Male)).low, Some(13.0));
         assert_eq!(hb.range_for(Some(Sex::Female)).high, Some(15.0));
-        assert!(hb.range_for(None).is_empty());
+        // Sex not recorded: read against both ranges together, so 9 is low whichever, and 16 (high for a woman,
+        // normal for a man) is not flagged.
+        assert_eq!(hb.range_for(None).label(), "12–17");
+        assert!(hb.value_help(None).contains("12–17, the men's and women's ranges together"));
+        let read = |value: &str| {
+            let form = ResultForm {
+                value: value.into(),
+                ..ResultForm::default()
+            };
+            form.validate(&hb, None).unwrap().flag
+        };
+        assert_eq!(read("9"), Some(ResultFlag::Low));
+        assert_eq!(read("16"), Some(ResultFlag::Normal));
+        // A limit only one sex has leaves that side open.
+        let psa = test((None, Some(4.0)), (None, None));
+        assert!(psa.range_for(None).is_empty());
         let sugar = test((Some(3.9), Some(5.6)), (Some(3.9), Some(5.6)));
         assert_eq!(sugar.range_for(None).high, Some(5.6));
+        assert!(sugar.value_help(None).contains("Read against 3.9–5.6 for the patient's sex"));
 
         let result = ResultForm {
             value: "12.5".into(),
