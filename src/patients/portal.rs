@@ -34,8 +34,8 @@ use sickbay_core::patients::model::{
     ContactForm, MatricNumber, Patient, PatientDetails, PatientKind, PortalAccess, parse_name,
 };
 use sickbay_core::patients::repo;
-use sickbay_core::scheduling::model::patient_may_change;
 use sickbay_core::patients::service::{self, MATRIC_FIELD};
+use sickbay_core::scheduling::model::patient_may_change;
 use sickbay_core::settings::Settings;
 use sickbay_core::staff::model::parse_email;
 use sickbay_core::validation::FieldErrors;

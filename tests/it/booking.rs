@@ -151,7 +151,10 @@ async fn a_student_books_sees_and_cancels(app: TestApp) {
     // The home's card moves it (the picker, rescheduling it) and cancels it (a page that asks first, with the
     // same form as the list's).
     let moving = home.attr("#next-move", "href").expect("Move on the home's card");
-    assert!(moving.starts_with("/me/book?day=") && moving.contains("&reschedule="), "{moving}");
+    assert!(
+        moving.starts_with("/me/book?day=") && moving.contains("&reschedule="),
+        "{moving}"
+    );
     student.get(&moving).await.assert_status(StatusCode::OK);
     let cancel = mine.attr("#upcoming form", "action").expect("cancel form");
     assert_eq!(home.attr("#next-cancel", "href").as_ref(), Some(&cancel));

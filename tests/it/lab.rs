@@ -2192,7 +2192,8 @@ async fn a_critical_result_is_phoned_to_the_doctor_and_waits_for_them(app: TestA
 async fn a_patient_of_no_recorded_sex_is_read_against_both_ranges_together(app: TestApp) {
     let l = lab(&app).await;
     let patients = OTHERS.named(&app, &["Ada", "Bayo"]).await;
-    app.exec("UPDATE patient SET sex = NULL WHERE matric_number LIKE 'LC/%'").await;
+    app.exec("UPDATE patient SET sex = NULL WHERE matric_number LIKE 'LC/%'")
+        .await;
     for (patient, value, flag) in [(patients[0], "9", "low"), (patients[1], "16", "normal")] {
         let visit = open_visit(&l.doctor.1, patient).await;
         let hb = order(&app, &l.doctor.1, visit, l.hb).await;

@@ -86,7 +86,11 @@ async fn the_desk_checks_in_and_adds_a_walk_in_on_its_first_screen(app: TestApp)
         vec![json!(due)],
     )
     .await;
-    assert_eq!((&layout[0], &layout[1], &layout[2]), (&json!(1), &json!(false), &json!(true)), "{layout}");
+    assert_eq!(
+        (&layout[0], &layout[1], &layout[2]),
+        (&json!(1), &json!(false), &json!(true)),
+        "{layout}"
+    );
     assert!(layout[3].as_i64() < Some(320), "the queues' top: {layout}");
     // With the keyboard: the walk-in search is a few Tab stops from the top, before any of the 30 tickets.
     let stops = tab_stops_before(&b, "#walk-in-existing input[name=number]").await;

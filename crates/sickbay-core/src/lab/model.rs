@@ -1563,7 +1563,10 @@ mod tests {
         // Sex not recorded: read against both ranges together, so 9 is low whichever, and 16 (high for a woman,
         // normal for a man) is not flagged.
         assert_eq!(hb.range_for(None).label(), "12–17");
-        assert!(hb.value_help(None).contains("12–17, the men's and women's ranges together"));
+        assert!(
+            hb.value_help(None)
+                .contains("12–17, the men's and women's ranges together")
+        );
         let read = |value: &str| {
             let form = ResultForm {
                 value: value.into(),
@@ -1578,7 +1581,11 @@ mod tests {
         assert!(psa.range_for(None).is_empty());
         let sugar = test((Some(3.9), Some(5.6)), (Some(3.9), Some(5.6)));
         assert_eq!(sugar.range_for(None).high, Some(5.6));
-        assert!(sugar.value_help(None).contains("Read against 3.9–5.6 for the patient's sex"));
+        assert!(
+            sugar
+                .value_help(None)
+                .contains("Read against 3.9–5.6 for the patient's sex")
+        );
 
         let result = ResultForm {
             value: "12.5".into(),
