@@ -64,8 +64,8 @@
     }, 0);
   });
 
-  // "arrived 09:40 (12 min ago)", and the desk's short "12 min", counted here from the check-in time, so a
-  // ticket's markup stays the same as time passes.
+  // "arrived 09:40 (12 min ago)", and the desk's short "12m" (its narrow columns), counted here from the
+  // check-in time, so a ticket's markup stays the same as time passes.
   function waited() {
     var now = Date.now();
     var minutesSince = function (span) {
@@ -78,8 +78,11 @@
     });
     document.querySelectorAll(".wait[data-since]").forEach(function (span) {
       var minutes = minutesSince(span);
-      var text = minutes < 1 ? "now" : minutes + " min";
-      if (span.textContent !== text) { span.textContent = text; }
+      var text = minutes < 1 ? "now" : minutes + "m";
+      if (span.textContent !== text) {
+        span.textContent = text;
+        span.title = minutes < 1 ? "Arrived just now" : "Waiting " + minutes + " min";
+      }
     });
     // A call the waiting-room display no longer shows (after data-shown minutes): the desk is told to call again.
     document.querySelectorAll(".call-age[data-since]").forEach(function (span) {

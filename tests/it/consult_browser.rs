@@ -187,9 +187,9 @@ async fn a_doctor_sees_a_patient_from_call_next_to_complete_on_one_screen(app: T
     };
     lab.log_in(&app, "lab.bisi", PASSWORD, "/lab").await;
     lab.click_live("#worklist-rows a").await;
-    lab.fill("#value", "11.4").await;
+    lab.fill("#value", "13.4").await;
     lab.click("#result-form button[type=submit]").await;
-    wait_for_text(&doctor, "#lab-order-list", "11.4 g/dL").await;
+    wait_for_text(&doctor, "#lab-order-list", "13.4 g/dL").await;
     lab.click("#release-form button[type=submit]").await;
     lab.click("#confirm-ok").await;
     wait_for_text(&doctor, "#lab-order-list", "Released").await;
@@ -259,7 +259,7 @@ async fn a_doctor_sees_a_patient_from_call_next_to_complete_on_one_screen(app: T
     phone.wait_for_path(&format!("/me/visits/{visit}")).await;
     wait_for_text(&phone, "#my-diagnoses", "Malaria").await;
     wait_for_text(&phone, "#my-medicines", "three times a day").await;
-    wait_for_text(&phone, "#my-results", "11.4 g/dL").await;
+    wait_for_text(&phone, "#my-results", "13.4 g/dL").await;
     assert!(phone.fits_width().await, "the visit fits a phone");
     phone.screenshot("42-my-visit").await;
     phone.close().await;
