@@ -1,4 +1,4 @@
-// The slot picker: the book bar names the time just chosen ("Tue 1 Dec · 09:40 · Dr Bello"), and says "Choose a time
+// The slot picker: the book bar names the time just chosen ("Tue 1 Dec · 09:40", then "Dr Bello" on a line of its own), and says "Choose a time
 // first." when Book is pressed before one is (instead of the browser's bubble; the times take the focus). The page
 // works without this file (the form posts the chosen radio button, the browser's own check stops an empty one); the
 // CSP allows no inline script, hence a file of its own.

@@ -49,6 +49,7 @@ async fn page_for(
         base: format!("/patients/{patient_id}/book"),
         for_patient: Some(format!("{} ({})", patient.full_name(), patient.clinic_number)),
         reschedule: None,
+        moving: None,
         error,
         notice: barrier.map(|b| with_override_hint(&b.refusal)),
         can_submit: true,

@@ -38,6 +38,17 @@ impl PickerQuery {
         self.reschedule.as_deref().and_then(parse_id)
     }
 
+    /// The same choice with `doctor_id` chosen.
+    pub fn with_doctor(&self, doctor_id: i64) -> PickerQuery {
+        PickerQuery {
+            day: self.day.clone(),
+            doctor: Some(doctor_id.to_string()),
+            reschedule: self.reschedule.clone(),
+            slot: self.slot.clone(),
+            then: self.then.clone(),
+        }
+    }
+
     pub fn back_to_schedule(&self) -> bool {
         self.then.as_deref() == Some(BACK_TO_SCHEDULE)
     }

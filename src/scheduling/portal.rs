@@ -42,6 +42,8 @@ pub struct BookPage {
     /// Reception booking for a patient: their name, and the override field.
     pub for_patient: Option<String>,
     pub reschedule: Option<i64>,
+    /// The booking being moved, in words ("Tue 1 Dec, 08:00 with Dr Ada Obi").
+    pub moving: Option<String>,
     pub error: Option<String>,
     /// Said before choosing: why this patient can't book (yet), or not on this day.
     pub notice: Option<String>,
@@ -92,12 +94,20 @@ async fn my_book_page(
     reason: String,
 ) -> AppResult<BookPage> {
     let reschedule = query.reschedule();
-    if let Some(id) = reschedule {
-        service::own_booking(&state.db, user.id, id).await?;
-    }
     let settings = state.settings.get();
+    let moving = match reschedule {
+        Some(id) => Some(service::own_booking(&state.db, user.id, id).await?),
+        None => None,
+    };
+    // A booking is moved with its own doctor unless the patient chose another (or "Any doctor").
+    let query = match &moving {
+        Some(booking) if query.doctor.is_none() => &query.with_doctor(booking.doctor_id),
+        _ => query,
+    };
     let new_booking = reschedule.is_none().then_some(user.id);
     let picker = picker::load(state, &settings, query, picker::Offer::Patient, new_booking).await?;
+    let zone = settings.clinic.time_zone;
+    let moving = moving.map(|a| format!("{} with {}", datetime_of(a.starts_at, zone), a.doctor_name));
     let action = match reschedule {
         Some(id) => format!("/me/appointments/{id}/reschedule"),
         None => "/me/appointments".to_owned(),
@@ -115,6 +125,7 @@ async fn my_book_page(
         base: "/me/book".into(),
         for_patient: None,
         reschedule,
+        moving,
         notice: notice.filter(|n| Some(n) != error.as_ref()),
         error,
         can_submit: !barrier.is_some_and(|b| b.blocks_all),

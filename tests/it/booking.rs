@@ -797,7 +797,7 @@ async fn reception_books_with_the_same_picker_as_the_patient(app: TestApp) {
             .format("%a %-d %b");
         assert_eq!(
             page.attr("input[name=slot_id]", "data-summary"),
-            Some(format!("{shown} · 09:00 · Test dr.adaeze"))
+            Some(format!("{shown} · 09:00\nTest dr.adaeze"))
         );
         assert!(page.has(".slot-form #book-bar button[type=submit]"));
     }
@@ -832,7 +832,7 @@ async fn reception_books_with_the_same_picker_as_the_patient(app: TestApp) {
         .format("%a %-d %b");
     assert_eq!(
         refused.text("#book-summary"),
-        format!("{shown} · 09:00 · Test dr.adaeze")
+        format!("{shown} · 09:00 Test dr.adaeze")
     );
 }
 
@@ -887,14 +887,20 @@ async fn any_doctor_shows_each_doctors_first_times_and_one_tap_to_all(app: TestA
         assert_eq!(again.texts(".slot-choice .slot-time").len(), 6);
         assert_eq!(again.texts(".slot-more"), ["All 8 times with Test dr.adaeze"]);
     }
-    // Moving a booking keeps moving it on her whole day.
+    // Moving a booking says which, and opens on its doctor's whole day.
     book(&student, adaezes[0]).await.assert_redirect("/me/appointments");
     let id = app
         .count(&format!("SELECT id FROM appointment WHERE slot_id = {}", adaezes[0]))
         .await;
     let moving = student.get(&format!("/me/book?day={day}&reschedule={id}")).await;
+    let booked = moving.text("#moving-from");
+    assert!(booked.contains(":00 with Test dr.adaeze"), "{booked}");
+    assert_eq!(values(&moving, "#doctor option[selected]"), [adaeze.to_string()]);
+    assert_eq!(moving.texts(".slot-choice .slot-time").len(), 8);
+    // With any doctor chosen instead, "All 8 times" keeps moving it on her whole day.
+    let any = student.get(&format!("/me/book?day={day}&doctor=&reschedule={id}")).await;
     assert_eq!(
-        moving.attr(".slot-more", "href"),
+        any.attr(".slot-more", "href"),
         Some(format!("/me/book?day={day}&doctor={adaeze}&reschedule={id}"))
     );
 }
