@@ -84,6 +84,11 @@ impl SetupList {
     fn shown_on_home(&self) -> bool {
         self.done_count() < self.steps.len()
     }
+
+    /// Steps done with something left to check: the home says each at its top once the list has gone.
+    fn to_check(&self) -> Vec<&Step> {
+        setup::model::to_check(&self.steps).collect()
+    }
 }
 
 #[derive(Template, WebTemplate)]

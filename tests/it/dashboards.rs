@@ -1366,6 +1366,9 @@ async fn the_first_run_lists_the_setup_steps_and_marks_each_when_done(app: TestA
     let home = admin.get("/admin").await;
     assert!(!home.has("#setup"), "the list goes once every step is done");
     assert_eq!(home.attr("#setup-link", "href").as_deref(), Some("/admin/setup"));
+    // What is still to check stays at the home's top, one line leading to it.
+    assert!(home.text("#setup-check-settings").contains("Messages still link to http://"));
+    assert_eq!(home.attr("#setup-check-settings a", "href").as_deref(), Some("/admin/settings"));
     // Its own page keeps it, marking what still needs a look: messages linking to this machine.
     let page = admin.get("/admin/setup").await;
     page.assert_status(StatusCode::OK);
@@ -1377,6 +1380,7 @@ async fn the_first_run_lists_the_setup_steps_and_marks_each_when_done(app: TestA
     );
     app.set_setting("site_url", "https://clinic.example.edu").await;
     app.set_setting("billing_dispense_only_when_paid", "1").await;
+    assert!(!admin.get("/admin").await.has(".setup-check"));
     let page = admin.get("/admin/setup").await;
     assert!(
         page.text("#setup-settings")

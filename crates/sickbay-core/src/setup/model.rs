@@ -74,8 +74,8 @@ pub struct Step {
     /// Where the step is done.
     pub href: &'static str,
     pub done: bool,
-    /// Done, but with something still to check (the detail says what).
-    pub attention: bool,
+    /// Done, but with something still to check: what, in a sentence (the detail says it too).
+    pub attention: Option<String>,
     /// What the clinic has now, or what to do.
     pub detail: String,
 }
@@ -83,7 +83,7 @@ pub struct Step {
 impl Step {
     /// Its mark: "To do", "Check" (done, with something to look at) or "Done".
     pub fn mark(&self) -> (&'static str, crate::tone::Tone) {
-        match (self.done, self.attention) {
+        match (self.done, self.attention.is_some()) {
             (false, _) => ("To do", crate::tone::Tone::Warn),
             (true, true) => ("Check", crate::tone::Tone::Warn),
             (true, false) => ("Done", crate::tone::Tone::Good),
@@ -98,21 +98,24 @@ fn plural(count: i64, one: &str, many: &str) -> String {
 /// The steps in the order a new clinic takes them.
 pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
     let facts = format!("{} · {} · {}", clinic.name, clinic.time_zone, clinic.currency);
+    let saved = counts.settings_saved > 0;
+    let links_here = (saved && is_local(&clinic.site_url)).then(|| {
+        format!(
+            "Messages still link to {}: give the site's own address under Messages to patients.",
+            clinic.site_url
+        )
+    });
     let staffed = counts.doctors > 0 && counts.front_desk > 0;
     vec![
         Step {
             key: "settings",
             title: "The clinic's name, address, time zone, currency and rules",
             href: "/admin/settings",
-            done: counts.settings_saved > 0,
-            attention: counts.settings_saved > 0 && is_local(&clinic.site_url),
-            detail: match (counts.settings_saved > 0, is_local(&clinic.site_url)) {
-                (true, false) => format!("Saved: {facts}. {}", clinic.rules()),
-                (true, true) => format!(
-                    "Saved: {facts}. Messages still link to {}: give the site's own address under Messages to patients. {}",
-                    clinic.site_url,
-                    clinic.rules()
-                ),
+            done: saved,
+            attention: links_here.clone(),
+            detail: match (saved, &links_here) {
+                (true, None) => format!("Saved: {facts}. {}", clinic.rules()),
+                (true, Some(check)) => format!("Saved: {facts}. {check} {}", clinic.rules()),
                 (false, _) => format!(
                     "Now {facts}: check them, with the address printed on receipts and the site's address that \
                      messages link to, and save. {} Each is a setting (Billing, Lab results).",
@@ -125,7 +128,7 @@ pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
             title: "Consulting rooms",
             href: "/admin/rooms",
             done: counts.rooms > 0,
-            attention: false,
+            attention: None,
             detail: match counts.rooms {
                 0 => "Add the rooms the waiting-room screen calls patients to.".to_owned(),
                 n => format!("{}.", plural(n, "room", "rooms")),
@@ -136,7 +139,7 @@ pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
             title: "Staff accounts",
             href: "/admin/staff/new",
             done: staffed,
-            attention: false,
+            attention: None,
             detail: format!(
                 "{} and {} at the front desk{}",
                 plural(counts.doctors, "doctor", "doctors"),
@@ -153,7 +156,7 @@ pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
             title: "Doctors' weekly hours",
             href: "/schedule/hours",
             done: counts.doctors_with_hours > 0,
-            attention: false,
+            attention: None,
             detail: format!(
                 "{} of {} have hours; students book the times they make.",
                 counts.doctors_with_hours,
@@ -165,7 +168,7 @@ pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
             title: "Fees",
             href: "/admin/fees",
             done: counts.fees > 0,
-            attention: false,
+            attention: None,
             detail: match counts.fees {
                 0 => "Set the consultation fee (free until you do) and the services you charge for.".to_owned(),
                 n => format!("{} in the fee schedule.", plural(n, "fee", "fees")),
@@ -176,7 +179,7 @@ pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
             title: "Students' access to the portal",
             href: "/patients/portal-access",
             done: clinic.self_registration || counts.portal_accounts > 0,
-            attention: false,
+            attention: None,
             detail: match (clinic.self_registration, counts.portal_accounts) {
                 (true, _) => "Students may register themselves.".to_owned(),
                 (false, 0) => {
@@ -188,6 +191,11 @@ pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
     ]
 }
 
+/// The steps done that still have something to check.
+pub fn to_check(steps: &[Step]) -> impl Iterator<Item = &Step> {
+    steps.iter().filter(|step| step.done && step.attention.is_some())
+}
+
 /// How many of `steps` are done.
 pub fn done_count(steps: &[Step]) -> usize {
     steps.iter().filter(|step| step.done).count()
@@ -196,7 +204,7 @@ pub fn done_count(steps: &[Step]) -> usize {
 /// How far the clinic is, as the steps' marks say: "4 of 6 done." or, where a step done still has something to
 /// look at (marked Check), "5 of 6 done, 1 to check."
 pub fn progress(steps: &[Step]) -> String {
-    let to_check = steps.iter().filter(|step| step.done && step.attention).count();
+    let to_check = to_check(steps).count();
     let done = format!("{} of {} done", done_count(steps) - to_check, steps.len());
     match to_check {
         0 => format!("{done}."),
