@@ -207,11 +207,15 @@ impl DrugStock {
     }
 }
 
-/// How stock on hand stands against the reorder level: a chip with a word, never colour alone.
+/// How stock on hand stands against the reorder level (or a prescription's need): a chip with a word, never
+/// colour alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StockLevel {
     Out,
+    /// At or below the reorder level.
     Low,
+    /// Some in stock, fewer than a prescription still needs (which may be well above the reorder level).
+    NotEnough,
     Enough,
 }
 
@@ -231,7 +235,7 @@ impl StockLevel {
     pub fn against(on_hand: i64, needed: i64) -> StockLevel {
         match on_hand {
             n if n <= 0 => StockLevel::Out,
-            n if n < needed => StockLevel::Low,
+            n if n < needed => StockLevel::NotEnough,
             _ => StockLevel::Enough,
         }
     }
@@ -240,6 +244,7 @@ impl StockLevel {
         match self {
             StockLevel::Out => "out of stock",
             StockLevel::Low => "low",
+            StockLevel::NotEnough => "not enough in stock",
             StockLevel::Enough => "",
         }
     }
@@ -251,7 +256,7 @@ impl StockLevel {
     pub fn tone(self) -> Tone {
         match self {
             StockLevel::Out => Tone::Act,
-            StockLevel::Low => Tone::Warn,
+            StockLevel::Low | StockLevel::NotEnough => Tone::Warn,
             StockLevel::Enough => Tone::Quiet,
         }
     }
@@ -635,7 +640,9 @@ mod tests {
         assert_eq!(StockLevel::of(1, 0), StockLevel::Enough);
         assert!(StockLevel::Low.is_short());
         assert_eq!(StockLevel::against(0, 5), StockLevel::Out);
-        assert_eq!(StockLevel::against(4, 5), StockLevel::Low);
+        // Short of a prescription's need is not "low": 210 on hand above a reorder level of 100 may not cover 300.
+        assert_eq!(StockLevel::against(4, 5), StockLevel::NotEnough);
+        assert_eq!(StockLevel::against(4, 5).label(), "not enough in stock");
         assert_eq!(StockLevel::against(5, 5), StockLevel::Enough);
     }
 
