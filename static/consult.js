@@ -13,6 +13,8 @@
 //    and when a draft comes back, so nothing unsigned hides further down the page.
 // 7. A section saved by its form ("Added to the prescription.") comes into view when what it says is above
 //    the screen, so the doctor sees the line it added rather than the emptied form below it.
+// 8. The jump list is the visit so far: each section says how many things it holds (signed notes, diagnoses,
+//    orders, items: `data-entries` names them), counted again whenever a section changes.
 (function () {
   "use strict";
 
@@ -45,6 +47,34 @@
   // After forms.js has put back what this browser kept of the boxes.
   window.addEventListener("load", markUnsigned);
   markUnsigned();
+
+  // ---- 8. The visit so far, in the jump list ---------------------------------------------------------------------
+  function countEntries() {
+    document.querySelectorAll("nav.consult-jump a[data-entries]").forEach(function (link) {
+      var section = document.getElementById(link.getAttribute("href").slice(1));
+      var count = section ? section.querySelectorAll(link.getAttribute("data-entries")).length : 0;
+      var badge = link.querySelector(".jump-count");
+      if (count === 0) {
+        if (badge) { badge.remove(); }
+        return;
+      }
+      if (!badge) {
+        badge = document.createElement("span");
+        badge.className = "jump-count";
+        link.insertBefore(badge, link.querySelector(".unsigned"));
+      }
+      var text = String(count);
+      if (badge.firstChild === null || badge.firstChild.textContent !== text) {
+        badge.textContent = text;
+        var words = document.createElement("span");
+        words.className = "visually-hidden";
+        words.textContent = " recorded";
+        badge.append(words);
+      }
+    });
+  }
+  document.addEventListener("htmx:afterSettle", countEntries);
+  countEntries();
 
   // ---- 5. The patient's bar's height -------------------------------------------------------------------------
   var bar = document.getElementById("patient-bar");

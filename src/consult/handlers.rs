@@ -224,22 +224,24 @@ impl VisitPage {
         [NoteKind::Plan]
     }
 
-    /// The screen's sections in the order a doctor works through a visit (anchor, name in the jump list).
-    pub fn sections(&self) -> Vec<(&'static str, &'static str)> {
+    /// The screen's sections in the order a doctor works through a visit: anchor, name in the jump list, and
+    /// what in the section is one thing recorded (a CSS selector): the jump list counts them, as the visit so far
+    /// (static/consult.js).
+    pub fn sections(&self) -> Vec<(&'static str, &'static str, &'static str)> {
         let mut sections = vec![
-            ("notes", "Complaint"),
-            ("vitals", "Vitals"),
-            ("examination", "Examination"),
-            ("diagnoses", "Diagnosis"),
-            ("lab", "Lab orders"),
-            ("prescriptions", "Prescription"),
-            ("plan", "Plan"),
-            ("procedures", "Procedures"),
-            ("documents", "Documents"),
-            ("letters", "Sick notes and letters"),
+            ("notes", "Complaint", "blockquote.note"),
+            ("vitals", "Vitals", "#latest-vitals"),
+            ("examination", "Examination", "blockquote.note"),
+            ("diagnoses", "Diagnosis", "#diagnosis-list > li"),
+            ("lab", "Lab orders", "#lab-order-list > li"),
+            ("prescriptions", "Prescription", "#prescription-items > li"),
+            ("plan", "Plan", "blockquote.note"),
+            ("procedures", "Procedures", "#procedure-list > li"),
+            ("documents", "Documents", "#document-list > li"),
+            ("letters", "Sick notes and letters", "#letter-list > li"),
         ];
         if !self.visit.is_open() {
-            sections.push(("addenda", "Addenda"));
+            sections.push(("addenda", "Addenda", "blockquote.note"));
         }
         sections
     }

@@ -182,6 +182,8 @@ async fn a_doctor_sees_a_patient_from_call_next_to_complete_on_one_screen(app: T
         .await;
     doctor.click_in_view("form.lab-order-form button[type=submit]").await;
     wait_for_text(&doctor, "#lab-order-list", "Haemoglobin").await;
+    // The jump list counts what each section holds: the visit so far.
+    wait_for_text(&doctor, "nav.consult-jump a[href='#lab'] .jump-count", "1").await;
     let Some(lab) = Browser::start(1366, 900, &format!("{backend}-desktop-consult-lab")).await else {
         return;
     };
