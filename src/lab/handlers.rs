@@ -7,6 +7,7 @@ use std::sync::Arc;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use chrono_tz::Tz;
 use serde::Deserialize;
@@ -774,13 +775,20 @@ pub async fn record_result(
 }
 
 /// The sample of an order taken (its label printed, the tube on its way).
+/// Marks the sample taken: from the order's page, which it comes back to; or in one click from the worklist
+/// (htmx), whose stream then moves the row on to "Record result".
 pub async fn collect(
     user: Staff<LabStaff>,
     State(state): State<AppState>,
     IdPath(id): IdPath,
+    hx: HxRequest,
     session: Session,
 ) -> AppResult<Response> {
-    let message = match service::collect_sample(&state.db, &user, &user.actor, id).await? {
+    let taken = service::collect_sample(&state.db, &user, &user.actor, id).await?;
+    if hx.0 {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    let message = match taken {
         true => "Sample taken: record the result when it is read.",
         false => "This sample was already taken.",
     };

@@ -74,6 +74,15 @@ async fn a_result_recorded_by_the_lab_appears_on_the_doctors_open_visit(app: Tes
     wait_for_text(&lab, "#worklist-rows", "Haemoglobin").await;
     wait_for_text(&lab, "#worklist-status", "Live").await;
     lab.screenshot("50-lab-worklist").await;
+    // "Take sample" marks it taken where it stands: the row moves on to "Record result", the worklist stays.
+    mark(&lab).await;
+    lab.click("#worklist-rows a[role=button]").await;
+    wait_for_text(&lab, "#worklist-rows a[role=button]", "Record result").await;
+    assert!(still_marked(&lab).await, "the sample was marked from the worklist, not on another page");
+    let taken = app
+        .count("SELECT COUNT(*) FROM lab_order WHERE collected_at IS NOT NULL")
+        .await;
+    assert_eq!(taken, 1);
     lab.click("#worklist-rows a").await;
     wait_for_text(&lab, "h1", "Haemoglobin for Tunde Labtest").await;
     lab.fill("#value", "11.4").await;

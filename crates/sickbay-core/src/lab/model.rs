@@ -587,6 +587,10 @@ impl OrderStage {
         }
     }
 
+    pub fn is_awaiting_sample(self) -> bool {
+        self == OrderStage::AwaitingSample
+    }
+
     /// What the lab does next with an order at this stage, as its worklist's button says it; none once released
     /// or cancelled.
     pub fn next_step(self) -> Option<&'static str> {
