@@ -830,10 +830,7 @@ async fn reception_books_with_the_same_picker_as_the_patient(app: TestApp) {
     let shown = chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d")
         .expect("a day")
         .format("%a %-d %b");
-    assert_eq!(
-        refused.text("#book-summary"),
-        format!("{shown} · 09:00 Test dr.adaeze")
-    );
+    assert_eq!(refused.text("#book-summary"), format!("{shown} · 09:00 Test dr.adaeze"));
 }
 
 async fn any_doctor_shows_each_doctors_first_times_and_one_tap_to_all(app: TestApp) {
@@ -898,7 +895,9 @@ async fn any_doctor_shows_each_doctors_first_times_and_one_tap_to_all(app: TestA
     assert_eq!(values(&moving, "#doctor option[selected]"), [adaeze.to_string()]);
     assert_eq!(moving.texts(".slot-choice .slot-time").len(), 8);
     // With any doctor chosen instead, "All 8 times" keeps moving it on her whole day.
-    let any = student.get(&format!("/me/book?day={day}&doctor=&reschedule={id}")).await;
+    let any = student
+        .get(&format!("/me/book?day={day}&doctor=&reschedule={id}"))
+        .await;
     assert_eq!(
         any.attr(".slot-more", "href"),
         Some(format!("/me/book?day={day}&doctor={adaeze}&reschedule={id}"))

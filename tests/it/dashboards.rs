@@ -1367,8 +1367,14 @@ async fn the_first_run_lists_the_setup_steps_and_marks_each_when_done(app: TestA
     assert!(!home.has("#setup"), "the list goes once every step is done");
     assert_eq!(home.attr("#setup-link", "href").as_deref(), Some("/admin/setup"));
     // What is still to check stays at the home's top, one line leading to it.
-    assert!(home.text("#setup-check-settings").contains("Messages still link to http://"));
-    assert_eq!(home.attr("#setup-check-settings a", "href").as_deref(), Some("/admin/settings"));
+    assert!(
+        home.text("#setup-check-settings")
+            .contains("Messages still link to http://")
+    );
+    assert_eq!(
+        home.attr("#setup-check-settings a", "href").as_deref(),
+        Some("/admin/settings")
+    );
     // Its own page keeps it, marking what still needs a look: messages linking to this machine.
     let page = admin.get("/admin/setup").await;
     page.assert_status(StatusCode::OK);

@@ -536,7 +536,10 @@ async fn a_short_item_is_given_in_part_and_the_rest_later(app: TestApp) {
     assert!(progress.starts_with("Waiting at the pharmacy"), "{progress}");
     // The worklist says the stock doesn't cover it (4 of 10), in its own words rather than the drug list's "low".
     let waiting = d.pharmacist.get("/pharmacy/prescriptions").await.text(&row);
-    assert!(waiting.contains("Flagyl 400 mg tablet × 10 not enough in stock"), "{waiting}");
+    assert!(
+        waiting.contains("Flagyl 400 mg tablet × 10 not enough in stock"),
+        "{waiting}"
+    );
 
     let (page, form) = dispense_page(&d.pharmacist, rx.id).await;
     assert_eq!(form.value(&quantity_of(item)), "4", "what the stock allows");

@@ -78,7 +78,10 @@ async fn a_result_recorded_by_the_lab_appears_on_the_doctors_open_visit(app: Tes
     mark(&lab).await;
     lab.click("#worklist-rows a[role=button]").await;
     wait_for_text(&lab, "#worklist-rows a[role=button]", "Record result").await;
-    assert!(still_marked(&lab).await, "the sample was marked from the worklist, not on another page");
+    assert!(
+        still_marked(&lab).await,
+        "the sample was marked from the worklist, not on another page"
+    );
     let taken = app
         .count("SELECT COUNT(*) FROM lab_order WHERE collected_at IS NOT NULL")
         .await;
