@@ -1,7 +1,7 @@
-// The slot picker: the book bar names the time just chosen ("Tue 1 Dec · 09:40", then "Dr Bello" on a line of its own), and says "Choose a time
-// first." when Book is pressed before one is (instead of the browser's bubble; the times take the focus). The page
-// works without this file (the form posts the chosen radio button, the browser's own check stops an empty one); the
-// CSP allows no inline script, hence a file of its own.
+// The slot picker: the book bar names the time just chosen ("Tue 1 Dec · 09:40", then "Dr Bello" on a line of its
+// own), and says "Choose a time first." when Book is pressed before one is (instead of the browser's bubble; the
+// times take the focus). The page works without this file (the form posts the chosen radio button, the browser's
+// own check stops an empty one); the CSP allows no inline script, hence a file of its own.
 function bookSummary(input) {
   if (!(input instanceof HTMLInputElement) || input.name !== "slot_id" || !input.form) return null;
   return input.form.querySelector("#book-summary");

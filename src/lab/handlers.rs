@@ -774,9 +774,8 @@ pub async fn record_result(
     }
 }
 
-/// The sample of an order taken (its label printed, the tube on its way).
-/// Marks the sample taken: from the order's page, which it comes back to; or in one click from the worklist
-/// (htmx), whose stream then moves the row on to "Record result".
+/// The sample of an order taken (its label printed, the tube on its way): from the order's page, which it comes
+/// back to, or in one click from the worklist (htmx), whose stream then moves the row on to "Record result".
 pub async fn collect(
     user: Staff<LabStaff>,
     State(state): State<AppState>,
