@@ -35,7 +35,6 @@ use sickbay_core::patients::model::{
 };
 use sickbay_core::patients::repo;
 use sickbay_core::patients::service::{self, MATRIC_FIELD};
-use sickbay_core::scheduling::model::patient_may_change;
 use sickbay_core::settings::Settings;
 use sickbay_core::staff::model::parse_email;
 use sickbay_core::validation::FieldErrors;
@@ -96,7 +95,7 @@ async fn glance(state: &AppState, mut db: impl Reader, patient_id: i64) -> AppRe
         .await?
         .map(|a| NextAppointment {
             when: filters::coming_of(a.starts_at, settings.clinic.time_zone, settings.today()),
-            changeable: patient_may_change(&settings.booking_rules(), now, a.starts_at),
+            changeable: a.patient_may_change(&settings.booking_rules(), now),
             doctor: a.doctor_name,
             id: a.id,
             day: a.day,

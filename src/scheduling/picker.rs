@@ -17,7 +17,7 @@ use sickbay_core::validation::parse_id;
 
 /// `?day=YYYY-MM-DD&doctor=ID` as typed; anything unreadable means "the first day with free places" / "any
 /// doctor". `slot` is the time chosen before a refused booking, shown chosen again.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 pub struct PickerQuery {
     pub day: Option<String>,
     pub doctor: Option<String>,
@@ -41,11 +41,8 @@ impl PickerQuery {
     /// The same choice with `doctor_id` chosen.
     pub fn with_doctor(&self, doctor_id: i64) -> PickerQuery {
         PickerQuery {
-            day: self.day.clone(),
             doctor: Some(doctor_id.to_string()),
-            reschedule: self.reschedule.clone(),
-            slot: self.slot.clone(),
-            then: self.then.clone(),
+            ..self.clone()
         }
     }
 

@@ -25,7 +25,6 @@ use sickbay_core::error::{ServiceError, ServiceResult};
 use sickbay_core::identity::{Actor, DoctorScope};
 use sickbay_core::scheduling::model::{
     Action, AppointmentStatus, AppointmentView, BookingRules, Refusal, WaitlistAction, WaitlistEntry,
-    patient_may_change,
 };
 use sickbay_core::scheduling::service::{self, Booker, BookingError, Canceller};
 use sickbay_core::validation::parse_id;
@@ -277,7 +276,7 @@ pub struct MinePage {
 impl MinePage {
     /// Whether the patient may still cancel or move it online (before the cutoff).
     fn can_change(&self, a: &AppointmentView) -> bool {
-        a.can(Action::Cancel) && patient_may_change(&self.rules, self.now, a.starts_at)
+        a.patient_may_change(&self.rules, self.now)
     }
 
     /// Why a booking that hasn't started can no longer be moved or cancelled here, and what to do instead.

@@ -125,6 +125,11 @@ impl AppointmentView {
     pub fn is_live(&self) -> bool {
         self.status.is_live()
     }
+
+    /// Whether its patient may still move or cancel it online: a booking not started, before the cutoff.
+    pub fn patient_may_change(&self, rules: &BookingRules, now: Timestamp) -> bool {
+        self.can(Action::Cancel) && patient_may_change(rules, now, self.starts_at)
+    }
 }
 
 text_enum! {
