@@ -218,7 +218,7 @@
   });
 
   // A section saved by its form and redrawn took the focus with the button pressed: it goes to the section's
-  // heading, so Tab goes on from there instead of from the top of the page.
+  // folded form or its heading, so Tab goes on from there instead of from the top of the page.
   document.addEventListener("htmx:afterSettle", function (event) {
     var config = event.detail && event.detail.requestConfig;
     if (!config || config.verb !== "post" || (document.activeElement && document.activeElement !== document.body)) { return; }
@@ -226,6 +226,12 @@
     var section = target && target.closest && target.closest(".visit-section");
     // The section as it is on the page now (a swap of the whole section replaced the one the request knew).
     var shown = section && document.getElementById(section.id);
+    // Its folded form's line first ("Add another medicine"), so Enter opens it again for the next one.
+    var line = shown && shown.querySelector("details.fold:not([open]) > summary");
+    if (line) {
+      line.focus({ preventScroll: true });
+      return;
+    }
     var heading = shown && shown.querySelector("h2");
     if (heading) { focusHeading(heading); }
   });

@@ -18,6 +18,8 @@
 // 9. A small task on the way through a page (a[data-dialog]: the reason to block a time, the patient to book into
 //    it; web::task) opens in one shared <dialog>, fetched through htmx, instead of a page of its own; a link marked
 //    data-dialog inside it opens the next step in the same dialog, and "Go back" (data-dialog-close) closes it.
+// 10. A folded form (details.fold, m::fold) opened by its line ("Add a medicine") puts the keyboard in its first
+//     field; one open from the start (it holds a mistake) leaves the focus to 8.
 (function () {
   "use strict";
 
@@ -327,4 +329,15 @@
     var first = taskDialog.querySelector("[autofocus]") || taskDialog.querySelector("#task-title");
     if (first) { first.focus(); }
   });
+
+  // ---- 10. A folded form opened ------------------------------------------------------------------------------
+  // "toggle" doesn't bubble; it also fires for a fold open from the start, when its line has no focus.
+  document.addEventListener("toggle", function (event) {
+    var fold = event.target;
+    if (!fold.matches || !fold.matches("details.fold") || !fold.open) { return; }
+    var line = fold.querySelector(":scope > summary");
+    if (document.activeElement !== line) { return; }
+    var first = fold.querySelector("input:not([type=hidden]), select, textarea");
+    if (first) { first.focus(); }
+  }, true);
 })();

@@ -150,6 +150,15 @@ pub struct LabSection {
 }
 
 impl LabSection {
+    /// The line the order form folds under: the first tests, or more.
+    pub fn order_summary(&self) -> &'static str {
+        if self.orders.is_empty() {
+            "Order tests"
+        } else {
+            "Order more tests"
+        }
+    }
+
     pub fn is_chosen(&self, test: &LabTest) -> bool {
         self.chosen.contains(&test.id)
     }

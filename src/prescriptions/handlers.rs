@@ -105,6 +105,21 @@ impl Section {
         !self.items.is_empty()
     }
 
+    /// The line the form folds under: the first medicine, or another.
+    pub fn add_summary(&self) -> &'static str {
+        if self.has_items() {
+            "Add another medicine"
+        } else {
+            "Add a medicine"
+        }
+    }
+
+    /// The form stays open while it holds work: a mistake to correct, or a drug found, a dose or a quantity
+    /// suggested (the page answered again without JavaScript).
+    pub fn form_is_open(&self) -> bool {
+        !self.errors.is_empty() || self.form.is_started()
+    }
+
     /// The help beside the quantity: how Suggest worked it out, once it did.
     pub fn quantity_help(&self) -> &str {
         self.suggestion

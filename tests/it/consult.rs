@@ -423,7 +423,7 @@ async fn vitals_refuse_impossible_values_and_flag_unusual_ones(app: TestApp) {
     assert!(fragment.has("#vitals #pulse-error"));
     // While this visit's readings fold the form away, a reading from days before is an earlier visit's: it is
     // shown apart with its date, and the form is open for today's.
-    assert!(page.has("#vitals details.fold-again form.vitals-form"));
+    assert!(page.has("#vitals details.fold form.vitals-form"));
     sqlx::query("UPDATE vitals SET visit_id = NULL, recorded_at = recorded_at - $1")
         .bind(3 * 24 * 60 * 60 * 1000_i64)
         .execute(app.db().pool())
@@ -437,7 +437,7 @@ async fn vitals_refuse_impossible_values_and_flag_unusual_ones(app: TestApp) {
         earlier.contains("at an earlier visit") && earlier.contains("37.2 °C"),
         "{earlier}"
     );
-    assert!(page.has("#vitals form.vitals-form") && !page.has("#vitals details.fold-again"));
+    assert!(page.has("#vitals form.vitals-form") && !page.has("#vitals details.fold"));
     // A past visit's trends end with its day: a later reading is not drawn into them.
     doctor.post(&path, &[("temperature", "39.5")]).await;
     let two_days_ago = sickbay_core::db::Date::add_days(app.state.today().0, -2);

@@ -177,6 +177,7 @@ async fn a_doctor_sees_a_patient_from_call_next_to_complete_on_one_screen(app: T
     assert_eq!(doctor.scroll_to_section("vitals").await, "#vitals");
 
     // A lab order, then the lab attendant's result reaches the doctor's open screen live.
+    doctor.click_in_view("#lab details.fold > summary").await;
     doctor
         .click_in_view(&format!("#lab-tests input[value='{haemoglobin}']"))
         .await;

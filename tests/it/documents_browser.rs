@@ -76,7 +76,7 @@ async fn a_document_uploaded_on_a_visit_reaches_the_patients_phone(app: TestApp)
         .await
         .expect("displayed");
     assert!(!folded, "the procedure form is folded");
-    b.click_in_view("#procedures .fold-again > summary").await;
+    b.click_in_view("#procedures .fold > summary").await;
     let option = b
         .client
         .find(Locator::Css("#procedure-procedure_type_id option:nth-child(2)"))
@@ -92,7 +92,7 @@ async fn a_document_uploaded_on_a_visit_reaches_the_patients_phone(app: TestApp)
         "no page change"
     );
 
-    b.click_in_view("#documents .fold-again > summary").await;
+    b.click_in_view("#documents .fold > summary").await;
     b.fill("#document-title", "Outside lab report: full blood count").await;
     let input = b.client.find(Locator::Css("#document-file")).await.expect("file input");
     input

@@ -59,6 +59,7 @@ async fn a_result_recorded_by_the_lab_appears_on_the_doctors_open_visit(app: Tes
     doctor.log_in(&app, "dr.okafor", PASSWORD, "/doctor").await;
     doctor.goto(&app, &visit_path).await;
     mark(&doctor).await;
+    doctor.click("#lab details.fold > summary").await;
     doctor.click(&format!("#lab-tests input[value='{}']", l.hb)).await;
     doctor.fill("#lab-note", "Looks pale").await;
     doctor.click("form.lab-order-form button[type=submit]").await;

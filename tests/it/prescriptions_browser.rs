@@ -64,8 +64,13 @@ async fn count(b: &Browser, css: &str) -> usize {
         .unwrap_or(0)
 }
 
-/// Types into the drug search, waits for `drug` among the matches and picks it.
+/// Opens the prescription's form if it is folded ("Add a medicine"), types into the drug search, waits for
+/// `drug` among the matches and picks it.
 pub(crate) async fn pick_drug(b: &Browser, typed: &str, drug: i64) {
+    let folded = "#prescriptions details.fold:not([open]) > summary";
+    if count(b, folded).await > 0 {
+        b.click_in_view(folded).await;
+    }
     b.fill("#drug_q", typed).await;
     let radio = format!("#drug-matches input[value='{drug}']");
     b.client

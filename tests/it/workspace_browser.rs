@@ -402,6 +402,10 @@ async fn the_consultation_keeps_the_patient_and_complete_in_view(app: TestApp) {
         if width > 1000 {
             assert_in_first_screen(&b, "#complete-visit", "Complete visit").await;
         }
+        // The form waits under "Add a medicine"; opening it puts the keyboard in the drug search.
+        b.click_in_view("#prescriptions details.fold > summary").await;
+        let focused = run(&b, "return document.activeElement.id;", vec![]).await;
+        assert_eq!(focused.as_str(), Some("drug_q"), "{size}");
         // Typing a number in a field is typing, not a jump.
         b.fill("#dose", "2").await;
         let focused = run(&b, "return document.activeElement.id;", vec![]).await;

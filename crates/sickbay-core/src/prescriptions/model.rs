@@ -265,6 +265,22 @@ impl ItemForm {
         self.allergy_ack.is_some()
     }
 
+    /// Whether anything of an item is filled in yet (its one-time id aside).
+    pub fn is_started(&self) -> bool {
+        let typed = [
+            &self.drug_q,
+            &self.drug_id,
+            &self.dose,
+            &self.route,
+            &self.frequency,
+            &self.duration_days,
+            &self.quantity,
+            &self.instructions,
+            &self.allergy_reason,
+        ];
+        self.acknowledged() || typed.iter().any(|field| !field.trim().is_empty())
+    }
+
     pub fn drug_id(&self) -> Option<i64> {
         crate::validation::parse_id(self.drug_id.trim())
     }
@@ -745,6 +761,26 @@ pub struct Prescription {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_item_form_is_started_by_anything_but_its_id() {
+        let blank = ItemForm {
+            form_id: "f-1".into(),
+            dose: "  ".into(),
+            ..ItemForm::default()
+        };
+        assert!(!blank.is_started());
+        let searched = ItemForm {
+            drug_q: "amox".into(),
+            ..blank.clone()
+        };
+        assert!(searched.is_started());
+        let acknowledged = ItemForm {
+            allergy_ack: Some("1".into()),
+            ..blank
+        };
+        assert!(acknowledged.is_started());
+    }
 
     #[test]
     fn item_progress_and_prescription_status() {
