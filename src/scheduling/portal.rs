@@ -287,6 +287,28 @@ impl MinePage {
     fn cancel_confirmation(&self, a: &AppointmentView) -> Confirmation {
         cancel_confirmation(a, self.zone)
     }
+
+    /// What became of a booking no longer coming up: its status, or where the patient moved it ("Moved to
+    /// Thu 3 Dec, 10:00", with the doctor when another).
+    fn outcome(&self, a: &AppointmentView) -> String {
+        let moved_to = a.moved_to.and_then(|id| {
+            let all = self.upcoming.iter().chain(&self.cancelled).chain(&self.past);
+            all.into_iter().find(|b| b.id == id)
+        });
+        match moved_to {
+            Some(to) if to.doctor_id == a.doctor_id => format!("Moved to {}", datetime_of(to.starts_at, self.zone)),
+            Some(to) => format!("Moved to {} with {}", datetime_of(to.starts_at, self.zone), to.doctor_name),
+            None => a.status_label().to_string(),
+        }
+    }
+
+    fn cancelled_heading(&self) -> &'static str {
+        if self.cancelled.iter().any(|a| a.moved_to.is_some()) {
+            "Cancelled or moved"
+        } else {
+            "Cancelled"
+        }
+    }
 }
 
 /// What a patient is asked before cancelling a booking.

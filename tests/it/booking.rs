@@ -387,6 +387,28 @@ async fn a_booking_can_be_moved_to_another_slot(app: TestApp) {
             .await,
         2
     );
+    // The old booking says where it went, to the patient and on the doctor's day.
+    let moved_to = app
+        .count(&format!("SELECT moved_to_id FROM appointment WHERE id = {id}"))
+        .await;
+    let new_id = app
+        .count(&format!("SELECT id FROM appointment WHERE slot_id = {second} AND status = 'booked'"))
+        .await;
+    assert_eq!(moved_to, new_id);
+    let mine = student.get("/me/appointments").await;
+    assert_eq!(mine.text("#cancelled-heading"), "Cancelled or moved");
+    let moved = mine.text("#cancelled li");
+    assert!(moved.contains("Test dr.move · Moved to "), "{moved}");
+    assert!(!moved.contains("Cancelled") && !moved.contains(" with "), "{moved}");
+    let upcoming = mine.text("#upcoming li");
+    let new_time = upcoming.split(" Test dr.move").next().unwrap_or_default();
+    assert!(moved.ends_with(new_time), "{moved} / {upcoming}");
+    let patient = app
+        .count(&format!("SELECT patient_id FROM appointment WHERE id = {id}"))
+        .await;
+    let reception = app.login_as("desk", Role::Reception).await;
+    let record = reception.get(&format!("/patients/{patient}")).await;
+    assert!(record.text("#patient-appointments").contains("Test dr.move · Moved"));
 }
 
 async fn reception_books_for_a_patient_and_may_override_with_a_reason(app: TestApp) {

@@ -149,6 +149,7 @@ mod tests {
             status: AppointmentStatus::Booked,
             reason: String::new(),
             cancel_reason: String::new(),
+            moved_to: None,
             override_reason: String::new(),
         }
     }

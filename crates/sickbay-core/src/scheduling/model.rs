@@ -114,6 +114,8 @@ pub struct AppointmentView {
     pub reason: String,
     pub cancel_reason: String,
     pub override_reason: String,
+    /// The booking its patient moved it to (it is cancelled).
+    pub moved_to: Option<i64>,
 }
 
 impl AppointmentView {
@@ -124,6 +126,15 @@ impl AppointmentView {
 
     pub fn is_live(&self) -> bool {
         self.status.is_live()
+    }
+
+    /// Its status in words; a cancelled booking its patient moved to another time says "Moved".
+    pub fn status_label(&self) -> &'static str {
+        if self.moved_to.is_some() {
+            "Moved"
+        } else {
+            self.status.label()
+        }
     }
 
     /// Whether its patient may still move or cancel it online: a booking not started, before the cutoff.

@@ -523,7 +523,7 @@ const HISTORY_SHOWN: i64 = 100;
 const APPOINTMENT_COLUMNS: &str =
     "a.id, a.patient_id, p.first_name || ' ' || p.surname AS patient_name, p.clinic_number,
     a.slot_id, sl.doctor_id, s.full_name AS doctor_name, a.day, sl.starts_at, sl.ends_at, a.status, a.reason,
-    a.cancel_reason, a.override_reason";
+    a.cancel_reason, a.override_reason, a.moved_to_id AS moved_to";
 const APPOINTMENT_FROM: &str = "FROM appointment a JOIN slot sl ON sl.id = a.slot_id JOIN staff s ON s.id = sl.doctor_id JOIN patient p ON p.id = a.patient_id";
 
 /// The patient's next booked appointment, not checked in yet, that has not ended by `now` (one checked in is
@@ -684,6 +684,16 @@ pub async fn change_status(
         .bind(from),
     )
     .await
+}
+
+/// Records that the patient moved the (cancelled) booking `id` to `to`.
+pub async fn mark_moved(tx: &mut Tx, id: i64, to: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE appointment SET moved_to_id = $1 WHERE id = $2")
+        .bind(to)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Marks as no-shows the bookings whose slot ended before `cutoff` without a check-in; returns them.

@@ -327,6 +327,7 @@ pub async fn reschedule(
     }
     let old = cancel_in(&mut tx, rules, id, &Canceller::Patient(patient_id)).await?;
     let new_id = book_in(&mut tx, rules, patient_id, new_slot_id, &old.reason, &Booker::Patient).await?;
+    repo::mark_moved(&mut tx, id, new_id).await?;
     if let Some(new) = repo::appointment(&mut tx, new_id).await? {
         let context = outbox::Context::read(&mut tx).await?;
         outbox::tell_patient(&mut tx, &context, patient_id, messages::moved(&context, &old, &new)).await?;
