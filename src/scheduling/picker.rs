@@ -230,6 +230,13 @@ pub struct SlotPicker {
 }
 
 impl SlotPicker {
+    /// The empty cells before the first day and after the last, so the days fill whole weeks of a calendar
+    /// (Monday first) and every column is one weekday.
+    pub fn week_padding(&self) -> (u32, u32) {
+        let first = self.days.first().map_or(1, DayChoice::weekday_column);
+        calendar_padding(first, self.days.len())
+    }
+
     pub fn is_full(&self) -> bool {
         self.seats == DaySeats::Full && self.groups.is_empty()
     }
@@ -527,9 +534,29 @@ fn group(open: Vec<OpenSlot>, zone: chrono_tz::Tz) -> Vec<DoctorSlots> {
     groups
 }
 
+/// The empty cells before and after `days` days whose first sits in weekday column `first` (1 to 7), to fill
+/// whole weeks.
+fn calendar_padding(first: u32, days: usize) -> (u32, u32) {
+    let leading = first.clamp(1, 7) - 1;
+    let used = (leading as usize + days) % 7;
+    let trailing = if used == 0 { 0 } else { 7 - used as u32 };
+    (leading, trailing)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_days_fill_whole_weeks() {
+        // 15 days from a Wednesday: two blanks before, four after (three weeks).
+        assert_eq!(calendar_padding(3, 15), (2, 4));
+        // 14 days from a Monday are two whole weeks.
+        assert_eq!(calendar_padding(1, 14), (0, 0));
+        // From a Sunday, one day fills its week.
+        assert_eq!(calendar_padding(7, 1), (6, 0));
+        assert_eq!(calendar_padding(1, 0), (0, 0));
+    }
 
     fn open(id: i64, doctor_id: i64, name: &str, hour: i64, minute: i64) -> OpenSlot {
         // 2026-06-01 in Lagos (UTC+1, no daylight saving).

@@ -76,6 +76,7 @@ async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
         "const chips = [...document.querySelectorAll('.day-chip')];
          return { radios: document.querySelectorAll('input[type=radio][name=day]').length,
                   chips: chips.length,
+                  cells: document.querySelector('.day-grid').children.length,
                   outside: chips.filter(c => { const r = c.getBoundingClientRect();
                                                return r.left < 0 || r.right > window.innerWidth; }).length,
                   small: chips.filter(c => c.getBoundingClientRect().height < 44).length,
@@ -84,6 +85,8 @@ async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
     .await;
     assert!(days["radios"].as_i64().unwrap_or(0) >= 7, "{days}");
     assert_eq!(days["radios"], days["chips"], "{days}");
+    // Whole weeks: blank cells before the first day and after the last, so no day sits alone on its row.
+    assert_eq!(days["cells"].as_i64().unwrap_or(1) % 7, 0, "{days}");
     assert_eq!(days["outside"], 0, "no day chip is clipped: {days}");
     assert_eq!(days["small"], 0, "day chips are at least 44 px tall: {days}");
     assert_eq!(days["checked"].as_str(), Some(tomorrow.as_str()), "{days}");
