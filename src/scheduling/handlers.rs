@@ -827,6 +827,18 @@ async fn schedule_again(
     ))
 }
 
+/// An appointment's place: its row on its doctor's day (the audit log links here). One outside this user's
+/// scope is not found.
+pub async fn appointment(
+    user: Staff<FrontDeskAndDoctors>,
+    IdPath(id): IdPath,
+    State(state): State<AppState>,
+) -> AppResult<Redirect> {
+    let appointment = service::appointment(&state.db, user.scope(), id).await?;
+    let day = day_path(user.scope(), appointment.doctor_id, appointment.day);
+    Ok(Redirect::to(&format!("{day}#a{id}")))
+}
+
 pub(super) fn day_path(scope: DoctorScope, doctor_id: i64, day: Date) -> String {
     with_doctor(scope, "/schedule", doctor_id, &format!("day={day}"))
 }

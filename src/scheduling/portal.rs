@@ -297,7 +297,11 @@ impl MinePage {
         });
         match moved_to {
             Some(to) if to.doctor_id == a.doctor_id => format!("Moved to {}", datetime_of(to.starts_at, self.zone)),
-            Some(to) => format!("Moved to {} with {}", datetime_of(to.starts_at, self.zone), to.doctor_name),
+            Some(to) => format!(
+                "Moved to {} with {}",
+                datetime_of(to.starts_at, self.zone),
+                to.doctor_name
+            ),
             None => a.status_label().to_string(),
         }
     }

@@ -392,7 +392,9 @@ async fn a_booking_can_be_moved_to_another_slot(app: TestApp) {
         .count(&format!("SELECT moved_to_id FROM appointment WHERE id = {id}"))
         .await;
     let new_id = app
-        .count(&format!("SELECT id FROM appointment WHERE slot_id = {second} AND status = 'booked'"))
+        .count(&format!(
+            "SELECT id FROM appointment WHERE slot_id = {second} AND status = 'booked'"
+        ))
         .await;
     assert_eq!(moved_to, new_id);
     let mine = student.get("/me/appointments").await;
@@ -409,6 +411,22 @@ async fn a_booking_can_be_moved_to_another_slot(app: TestApp) {
     let reception = app.login_as("desk", Role::Reception).await;
     let record = reception.get(&format!("/patients/{patient}")).await;
     assert!(record.text("#patient-appointments").contains("Test dr.move · Moved"));
+    // The audit log links the booking to its row on the doctor's day; a patient can't follow the link.
+    let admin = app.admin().await;
+    let log = admin.get("/admin/audit?action=appointment.reschedule").await;
+    let link = format!("/appointments/{new_id}");
+    assert_eq!(
+        log.attr("#audit-rows tbody a[href^='/appointments/']", "href"),
+        Some(link.clone())
+    );
+    let place = admin.get(&link).await;
+    assert_eq!(place.status, StatusCode::SEE_OTHER);
+    let to = place.location().unwrap_or_default();
+    assert!(
+        to.starts_with("/schedule?") && to.ends_with(&format!("#a{new_id}")),
+        "{to}"
+    );
+    student.get(&link).await.assert_status(StatusCode::FORBIDDEN);
 }
 
 async fn reception_books_for_a_patient_and_may_override_with_a_reason(app: TestApp) {

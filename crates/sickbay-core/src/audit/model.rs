@@ -126,6 +126,7 @@ impl AuditRow {
             "room" => Some("/admin/rooms".into()),
             "invoice" => Some(format!("/billing/invoices/{id}")),
             "visit" => Some(format!("/visits/{id}")),
+            "appointment" => Some(format!("/appointments/{id}")),
             "lab_order" => Some(format!("/lab/orders/{id}")),
             "letter" => Some(format!("/letters/{id}")),
             "prescription" => Some(format!("/pharmacy/prescriptions/{id}")),
@@ -186,7 +187,8 @@ pub struct Described {
 impl AuditRow {
     /// The entry in words (see [`Described`]).
     pub fn described(&self) -> Described {
-        let name = self.actor_name.clone().filter(|_| self.actor_kind == ActorKind::Staff);
+        let named = matches!(self.actor_kind, ActorKind::Staff | ActorKind::Patient);
+        let name = self.actor_name.clone().filter(|_| named);
         Described {
             login: name.as_ref().map(|_| self.actor_label.clone()),
             who: name.unwrap_or_else(|| self.actor_label.clone()),

@@ -50,7 +50,7 @@ impl Insert for AuditWrite {
 }
 
 const ROW_SELECT: &str = "SELECT a.id, a.at, a.actor_kind, a.actor_label, s.role AS actor_role,
-        a.actor_role AS acted_as, s.full_name AS actor_name, a.action, a.record_type, a.record_id, a.patient_id,
+        a.actor_role AS acted_as, COALESCE(s.full_name, ap.first_name || ' ' || ap.surname) AS actor_name, a.action, a.record_type, a.record_id, a.patient_id,
         p.first_name || ' ' || p.surname || ' (' || p.clinic_number || ')' AS patient_label,
         CASE a.record_type
             WHEN 'staff' THEN (SELECT full_name FROM staff WHERE id = a.record_id)
@@ -64,7 +64,8 @@ const ROW_SELECT: &str = "SELECT a.id, a.at, a.actor_kind, a.actor_label, s.role
         END AS record_name, a.ip, a.detail
      FROM audit_event a
      LEFT JOIN patient p ON p.id = a.patient_id
-     LEFT JOIN staff s ON a.actor_kind = 'staff' AND s.id = a.actor_id";
+     LEFT JOIN staff s ON a.actor_kind = 'staff' AND s.id = a.actor_id
+     LEFT JOIN patient ap ON a.actor_kind = 'patient' AND ap.id = a.actor_id";
 
 /// A value bound to a placeholder of the filter's conditions.
 enum Value {
