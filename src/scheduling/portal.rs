@@ -291,18 +291,15 @@ impl MinePage {
     /// What became of a booking no longer coming up: its status, or where the patient moved it ("Moved to
     /// Thu 3 Dec, 10:00", with the doctor when another).
     fn outcome(&self, a: &AppointmentView) -> String {
-        let moved_to = a.moved_to.and_then(|id| {
-            let all = self.upcoming.iter().chain(&self.cancelled).chain(&self.past);
-            all.into_iter().find(|b| b.id == id)
-        });
-        match moved_to {
-            Some(to) if to.doctor_id == a.doctor_id => format!("Moved to {}", datetime_of(to.starts_at, self.zone)),
-            Some(to) => format!(
-                "Moved to {} with {}",
-                datetime_of(to.starts_at, self.zone),
-                to.doctor_name
-            ),
-            None => a.status_label().to_string(),
+        let mut all = self.upcoming.iter().chain(&self.cancelled).chain(&self.past);
+        let Some(to) = a.moved_to.and_then(|id| all.find(|b| b.id == id)) else {
+            return a.status_label().to_owned();
+        };
+        let when = datetime_of(to.starts_at, self.zone);
+        if to.doctor_id == a.doctor_id {
+            format!("Moved to {when}")
+        } else {
+            format!("Moved to {when} with {}", to.doctor_name)
         }
     }
 

@@ -427,6 +427,15 @@ async fn a_booking_can_be_moved_to_another_slot(app: TestApp) {
         "{to}"
     );
     student.get(&link).await.assert_status(StatusCode::FORBIDDEN);
+    // A doctor sees only their own day's appointments; an unknown or malformed id is a clear 4xx.
+    let (_, other_doctor) = doctor(&app, "dr.other").await;
+    other_doctor.get(&link).await.assert_status(StatusCode::NOT_FOUND);
+    admin
+        .get("/appointments/999999")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    let malformed = admin.get("/appointments/12x").await;
+    assert!(malformed.status.is_client_error(), "{}", malformed.status);
 }
 
 async fn reception_books_for_a_patient_and_may_override_with_a_reason(app: TestApp) {
