@@ -295,7 +295,12 @@ impl MinePage {
         let Some(to) = a.moved_to.and_then(|id| all.find(|b| b.id == id)) else {
             return a.status_label().to_owned();
         };
-        let when = datetime_of(to.starts_at, self.zone);
+        let local_day = |at: Timestamp| at.to_utc().with_timezone(&self.zone).date_naive();
+        let when = if local_day(to.starts_at) == local_day(a.starts_at) {
+            clock_of(to.starts_at, self.zone)
+        } else {
+            datetime_of(to.starts_at, self.zone)
+        };
         if to.doctor_id == a.doctor_id {
             format!("Moved to {when}")
         } else {

@@ -353,9 +353,9 @@ async fn patients_cannot_touch_each_others_bookings(app: TestApp) {
 
 async fn a_booking_can_be_moved_to_another_slot(app: TestApp) {
     let (doc, _) = doctor(&app, "dr.move").await;
-    let first = slot_in(&app, doc, 1, 24 * 60).await;
-    let second = slot_in(&app, doc, 1, 24 * 60 + 60).await;
-    let full = slot_in(&app, doc, 1, 24 * 60 + 120).await;
+    let first = slot_at(&app, doc, 1, 2, 9).await;
+    let second = slot_at(&app, doc, 1, 2, 10).await;
+    let full = slot_at(&app, doc, 1, 2, 11).await;
     STUDENTS.numbered(&app, 2).await;
     let student = STUDENTS.client(&app, 0).await;
     let other = STUDENTS.client(&app, 1).await;
@@ -402,9 +402,8 @@ async fn a_booking_can_be_moved_to_another_slot(app: TestApp) {
     let moved = mine.text("#cancelled li");
     assert!(moved.contains("Test dr.move · Moved to "), "{moved}");
     assert!(!moved.contains("Cancelled") && !moved.contains(" with "), "{moved}");
-    let upcoming = mine.text("#upcoming li");
-    let new_time = upcoming.split(" Test dr.move").next().unwrap_or_default();
-    assert!(moved.ends_with(new_time), "{moved} / {upcoming}");
+    // On the same day the clock says enough.
+    assert!(moved.ends_with("Moved to 10:00"), "{moved}");
     let patient = app
         .count(&format!("SELECT patient_id FROM appointment WHERE id = {id}"))
         .await;
@@ -436,6 +435,21 @@ async fn a_booking_can_be_moved_to_another_slot(app: TestApp) {
         .assert_status(StatusCode::NOT_FOUND);
     let malformed = admin.get("/appointments/12x").await;
     assert!(malformed.status.is_client_error(), "{}", malformed.status);
+    // To another day the date is given too.
+    let next_day = slot_at(&app, doc, 1, 3, 9).await;
+    student
+        .post(
+            &format!("/me/appointments/{new_id}/reschedule"),
+            &[("slot_id", &next_day.to_string())],
+        )
+        .await
+        .assert_redirect("/me/appointments");
+    let upcoming = student.get("/me/appointments").await.text("#upcoming li");
+    let new_time = upcoming.split(" Test dr.move").next().unwrap_or_default();
+    assert!(new_time.ends_with(", 09:00"), "{upcoming}");
+    let moved = student.get("/me/appointments").await.texts("#cancelled li");
+    let to_next_day = format!("Moved to {new_time}");
+    assert!(moved.iter().any(|m| m.ends_with(&to_next_day)), "{moved:?}");
 }
 
 async fn reception_books_for_a_patient_and_may_override_with_a_reason(app: TestApp) {
