@@ -481,6 +481,17 @@ async fn student_registers_and_shows_the_clinic_card_on_a_phone(app: TestApp) {
         .expect("script");
     assert_eq!(loaded.as_bool(), Some(true), "QR code loaded");
     assert!(b.fits_width().await, "card fits the width");
+    // The number staff ask for is never broken across lines.
+    let lines = b
+        .client
+        .execute(
+            "const n = document.getElementById('card-clinic-number'); \
+             return Math.round(n.getBoundingClientRect().height / parseFloat(getComputedStyle(n).lineHeight));",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(lines.as_i64(), Some(1), "the clinic number on one line");
     // The script shows the Print button (hidden without JavaScript, where the browser's own Print serves).
     let print_shown = b
         .client

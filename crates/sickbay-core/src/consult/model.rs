@@ -439,13 +439,14 @@ const HEIGHT: Sign = Sign {
 };
 
 impl Sign {
-    /// The value typed in the sign's unit, in stored units (a height typed in cm is stored in mm).
+    /// The value typed in the sign's unit, in stored units (a height typed in cm is stored in mm). A comma is
+    /// read as the decimal mark ("37,5"), as many keyboards and staff write it; no vital sign runs to thousands.
     fn parse(&self, text: &str, errors: &mut FieldErrors) -> Option<i64> {
-        let text = text.trim();
+        let text = text.trim().replace(',', ".");
         if text.is_empty() {
             return None;
         }
-        let Some(value) = parse_scaled(text, self.decimals) else {
+        let Some(value) = parse_scaled(&text, self.decimals) else {
             let example = if self.decimals == 0 {
                 "a whole number"
             } else {
@@ -914,6 +915,15 @@ mod tests {
         assert_eq!(vitals.height_mm, Some(1755));
         // 70 / 1.755^2 = 22.73
         assert_eq!(vitals.bmi_tenths(), Some(227));
+    }
+
+    #[test]
+    fn a_comma_is_read_as_the_decimal_mark() {
+        let vitals = form(&[("temperature", "37,5"), ("weight", "70,2")]).validate().unwrap();
+        assert_eq!(vitals.temperature_tenths, Some(375));
+        assert_eq!(vitals.weight_tenths, Some(702));
+        let errors = form(&[("weight", "1,234")]).validate().unwrap_err();
+        assert_eq!(errors.get("weight"), Some("Weight is a number such as 36.8 in kg."));
     }
 
     #[test]
