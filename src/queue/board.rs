@@ -11,7 +11,7 @@ use std::time::Duration;
 use askama::Template;
 use chrono_tz::Tz;
 
-use super::snapshot::{Column, DoctorView, Snapshot};
+use super::snapshot::{Column, DoctorView, Snapshot, strip_labels};
 use crate::state::AppState;
 use crate::web::AppResult;
 use crate::web::filters;
@@ -140,7 +140,7 @@ impl Board {
             totals: snapshot.totals(),
         };
         let strip = Strip {
-            columns: &board.columns,
+            picks: board.columns.iter().zip(strip_labels(&board.columns)).collect(),
             waiting: totals.totals.waiting,
         };
         let mut units = vec![
@@ -325,7 +325,8 @@ struct Totals {
 #[derive(Template)]
 #[template(path = "queue/_strip.html")]
 struct Strip<'a> {
-    columns: &'a [Column],
+    /// Each queue with its short name.
+    picks: Vec<(&'a Column, String)>,
     waiting: usize,
 }
 

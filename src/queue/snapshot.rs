@@ -125,6 +125,31 @@ pub struct Column {
     pub calls_made: i64,
 }
 
+/// The queues' names on the strip above the board, short enough for seven to share a line at 1366 px:
+/// "General", and a doctor by surname ("Dr Ibrahim"), in full only where two doctors share a surname.
+pub fn strip_labels(columns: &[Column]) -> Vec<String> {
+    let surname = |title: &str| title.split_whitespace().last().unwrap_or_default().to_owned();
+    columns
+        .iter()
+        .map(|column| {
+            if column.doctor_id.is_none() {
+                return "General".to_owned();
+            }
+            let own = surname(&column.title);
+            let shared = columns
+                .iter()
+                .filter(|other| other.doctor_id.is_some() && surname(&other.title) == own)
+                .count()
+                > 1;
+            if shared || own == column.title {
+                column.title.clone()
+            } else {
+                format!("Dr {own}")
+            }
+        })
+        .collect()
+}
+
 impl Column {
     pub fn dom_id(&self) -> String {
         match self.doctor_id {
@@ -464,6 +489,22 @@ mod tests {
 
     fn day() -> Date {
         Date(NaiveDate::from_ymd_opt(2026, 11, 23).unwrap())
+    }
+
+    #[test]
+    fn the_strip_names_a_doctor_by_surname_unless_two_share_it() {
+        let snapshot = snapshot(Vec::new());
+        let columns = [
+            snapshot.column(None, "General queue".to_owned()),
+            snapshot.column(Some(1), "Dr Aisha Ibrahim".to_owned()),
+            snapshot.column(Some(2), "Dr Ada Obi".to_owned()),
+            snapshot.column(Some(3), "Dr Chinedu Obi".to_owned()),
+            snapshot.column(Some(4), "Okafor".to_owned()),
+        ];
+        assert_eq!(
+            strip_labels(&columns),
+            ["General", "Dr Ibrahim", "Dr Ada Obi", "Dr Chinedu Obi", "Okafor"]
+        );
     }
 
     /// A ticket of doctor `doctor` (the general queue with `None`), in queue order by `id`.

@@ -240,6 +240,21 @@ impl Browser {
         panic!("expected to reach {path}, still on {}", self.path().await);
     }
 
+    /// Waits up to five seconds for `script` to return true: for what a page's script does after an event the
+    /// browser queues (a fold's "toggle"), which a check right after the click would race.
+    pub async fn wait_until(&self, script: &str) -> bool {
+        for _ in 0..100 {
+            if matches!(
+                self.client.execute(script, vec![]).await,
+                Ok(serde_json::Value::Bool(true))
+            ) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+
     async fn loaded(&self) -> bool {
         let state = self.client.execute("return document.readyState;", vec![]).await;
         matches!(state, Ok(serde_json::Value::String(s)) if s == "complete")

@@ -1020,6 +1020,12 @@ async fn the_expired_batches_listed_are_written_off_together_or_not_at_all(app: 
 
     // One of the listed batches is written off elsewhere after the page was loaded: nothing more is.
     let home = d.pharmacist.get("/pharmacy").await;
+    // Three are all there are: the page doesn't say more wait behind them.
+    let note = home.text("#expired p.muted");
+    assert!(
+        note.starts_with("Earliest expired first.") && !note.contains("Only the first"),
+        "{note}"
+    );
     let form = Form::of(&home, all);
     assert_eq!(
         listed(&form),

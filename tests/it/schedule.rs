@@ -510,7 +510,7 @@ async fn schedule_shows_the_day_and_week_and_staff_cancel_and_correct(app: TestA
         page.attr(&format!("#a{first} a"), "href").as_deref(),
         Some(format!("/patients/{kemi}").as_str())
     );
-    assert_eq!(page.text(&format!("#a{first} em")), "Booked");
+    assert_eq!(page.text(&format!("#a{first} .chip")), "Booked");
     assert_eq!(page.text(&format!("#a{first} q")), "Headache");
     assert_eq!(page.texts("#slots strong")[0], "09:00–09:30", "clinic time");
     let next_day = tomorrow + Duration::days(1);
@@ -573,7 +573,7 @@ async fn schedule_shows_the_day_and_week_and_staff_cancel_and_correct(app: TestA
         1
     );
     let page = reception.get(&format!("/schedule?doctor={id}&day={tomorrow}")).await;
-    assert_eq!(page.text(&format!("#a{first} em")), "Cancelled");
+    assert_eq!(page.text(&format!("#a{first} .chip")), "Cancelled");
     let week = reception
         .get(&format!("/schedule?doctor={id}&day={tomorrow}&view=week"))
         .await;

@@ -404,8 +404,8 @@ async fn the_consultation_keeps_the_patient_and_complete_in_view(app: TestApp) {
         }
         // The form waits under "Add a medicine"; opening it puts the keyboard in the drug search.
         b.click_in_view("#prescriptions details.fold > summary").await;
-        let focused = run(&b, "return document.activeElement.id;", vec![]).await;
-        assert_eq!(focused.as_str(), Some("drug_q"), "{size}");
+        let in_search = b.wait_until("return document.activeElement.id === 'drug_q';").await;
+        assert!(in_search, "{size}: the drug search has the keyboard");
         // Typing a number in a field is typing, not a jump.
         b.fill("#dose", "2").await;
         let focused = run(&b, "return document.activeElement.id;", vec![]).await;

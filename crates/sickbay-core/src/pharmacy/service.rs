@@ -486,6 +486,13 @@ pub struct Alerts {
     pub running_out: Vec<(DrugStock, i64)>,
 }
 
+impl Alerts {
+    /// Whether a list of `listed` rows was cut at [`ALERT_ROWS`], so that more wait behind it.
+    pub fn is_cut(&self, listed: usize) -> bool {
+        i64::try_from(listed).is_ok_and(|listed| listed >= ALERT_ROWS)
+    }
+}
+
 /// The days of the expiring alert (the longest window) and of the expired one, from `today`.
 fn alert_spans(today: Date) -> ((Date, Date), (Date, Date)) {
     let last_window = *EXPIRY_WINDOWS.last().unwrap_or(&90);

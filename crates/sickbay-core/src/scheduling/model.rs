@@ -10,6 +10,7 @@ use crate::db::types::InvalidValue;
 use crate::db::types::minutes_of;
 use crate::db::{Date, Flag, Timestamp};
 use crate::text_enum;
+use crate::tone::Tone;
 use crate::validation::FieldErrors;
 
 text_enum! {
@@ -134,6 +135,18 @@ impl AppointmentView {
             "Moved"
         } else {
             self.status.label()
+        }
+    }
+
+    /// What its status asks of the reader: a visit done is good, a patient in the building is under way, one who
+    /// didn't come is worth a look; a booking cancelled or moved asks nothing.
+    pub fn status_tone(&self) -> Tone {
+        match self.status {
+            _ if self.moved_to.is_some() => Tone::Quiet,
+            AppointmentStatus::Booked | AppointmentStatus::CheckedIn | AppointmentStatus::InConsultation => Tone::Info,
+            AppointmentStatus::Completed => Tone::Good,
+            AppointmentStatus::NoShow => Tone::Warn,
+            AppointmentStatus::Cancelled => Tone::Quiet,
         }
     }
 
@@ -715,6 +728,36 @@ mod tests {
     /// `2026-11-23 09:00`: an instant as the tests read it.
     fn local(at: Timestamp, zone: Tz) -> String {
         at.to_utc().with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
+    }
+
+    #[test]
+    fn an_appointment_status_has_the_tone_of_what_it_asks() {
+        let view = |status, moved_to| AppointmentView {
+            id: 1,
+            patient_id: 2,
+            patient_name: String::new(),
+            clinic_number: String::new(),
+            slot_id: 3,
+            doctor_id: 4,
+            doctor_name: String::new(),
+            day: Date(NaiveDate::from_ymd_opt(2026, 11, 30).expect("a date")),
+            starts_at: Timestamp(0),
+            ends_at: Timestamp(0),
+            status,
+            reason: String::new(),
+            cancel_reason: String::new(),
+            override_reason: String::new(),
+            moved_to,
+        };
+        use AppointmentStatus::*;
+        let tones =
+            [Booked, CheckedIn, InConsultation, Completed, NoShow, Cancelled].map(|s| view(s, None).status_tone());
+        assert_eq!(
+            tones,
+            [Tone::Info, Tone::Info, Tone::Info, Tone::Good, Tone::Warn, Tone::Quiet]
+        );
+        assert_eq!(view(Cancelled, Some(9)).status_tone(), Tone::Quiet);
+        assert_eq!(view(Cancelled, Some(9)).status_label(), "Moved");
     }
 
     #[test]
