@@ -84,7 +84,8 @@
         span.title = minutes < 1 ? "Arrived just now" : "Waiting " + minutes + " min";
       }
     });
-    // A call the waiting-room display no longer shows (after data-shown minutes): the desk is told to call again.
+    // A call the waiting-room display no longer shows under "Now calling" (after data-shown minutes): the desk is
+    // told to call again.
     document.querySelectorAll(".call-age[data-since]").forEach(function (span) {
       var shownFor = Number(span.getAttribute("data-shown")) * 60000;
       var stale = now - Number(span.getAttribute("data-since")) >= shownFor;

@@ -9,8 +9,8 @@ use crate::state::AppState;
 use crate::web::AppResult;
 use sickbay_core::db::{Date, Db, Timestamp, sequence};
 use sickbay_core::queue::model::{
-    DayStats, Queued, TicketStatus, call_is_current, calls_doctor, calls_prefix, estimated_wait_minutes, next_up,
-    places_ahead, rolling_median,
+    CallStanding, DayStats, Queued, TicketStatus, call_standing, calls_doctor, calls_prefix, estimated_wait_minutes,
+    next_up, places_ahead, rolling_median,
 };
 use sickbay_core::queue::repo::{self, Assignment, Ticket};
 
@@ -227,7 +227,7 @@ impl Snapshot {
     }
 
     /// The waiting-room display's tiles as of `now`, for one room or doctor or the whole clinic: the current
-    /// calls (see `model::call_is_current`) and the next few waiting, every queue's first before any's second
+    /// calls and those unanswered a while (see `model::call_standing`) and the next few waiting, every queue's first before any's second
     /// (`model::next_up`).
     pub fn tiles(&self, filter: DisplayFilter, now: Timestamp) -> Tiles {
         let doctor_in_room = match filter {
@@ -249,22 +249,32 @@ impl Snapshot {
                 .filter_map(|t| t.started_at)
                 .max()
         };
-        let mut calling: Vec<&Ticket> = self
-            .tickets
-            .iter()
-            .filter(|t| t.status == TicketStatus::Called)
-            .filter(|t| {
-                t.last_called_at
-                    .or(t.called_at)
-                    .is_some_and(|called| call_is_current(called, room_started(t.room_id), now))
+        let standing = |t: &Ticket| {
+            t.last_called_at.or(t.called_at).map_or(CallStanding::Over, |called| {
+                call_standing(called, room_started(t.room_id), now)
             })
-            .filter(shown)
-            .collect();
-        calling.sort_by_key(|t| std::cmp::Reverse(t.last_called_at));
-        // One current call per room: "call next" refuses a second while one is called, and this holds the
-        // display to it even for tickets called before that rule.
-        let mut rooms_shown = std::collections::HashSet::new();
-        calling.retain(|t| rooms_shown.insert(t.room_id));
+        };
+        let called_as = |wanted: CallStanding| {
+            let mut called: Vec<&Ticket> = self
+                .tickets
+                .iter()
+                .filter(|t| t.status == TicketStatus::Called && standing(t) == wanted)
+                .filter(shown)
+                .collect();
+            called.sort_by_key(|t| std::cmp::Reverse(t.last_called_at.or(t.called_at)));
+            // One call per room: "call next" refuses a second while one is called, and this holds the display
+            // to it even for tickets called before that rule.
+            let mut rooms_shown = std::collections::HashSet::new();
+            called.retain(|t| rooms_shown.insert(t.room_id));
+            called
+                .into_iter()
+                .take(CALLING_TILES)
+                .map(|t| Tile {
+                    code: t.code.clone(),
+                    room: t.room_name.clone(),
+                })
+                .collect::<Vec<_>>()
+        };
         let waiting = self
             .tickets
             .iter()
@@ -279,14 +289,8 @@ impl Snapshot {
             })
             .collect();
         Tiles {
-            calling: calling
-                .into_iter()
-                .take(CALLING_TILES)
-                .map(|t| Tile {
-                    code: t.code.clone(),
-                    room: t.room_name.clone(),
-                })
-                .collect(),
+            calling: called_as(CallStanding::Current),
+            called_earlier: called_as(CallStanding::Earlier),
             next,
         }
     }
@@ -447,6 +451,8 @@ pub struct Tile {
 
 pub struct Tiles {
     pub calling: Vec<Tile>,
+    /// Calls unanswered for a while, whose rooms still wait for them.
+    pub called_earlier: Vec<Tile>,
     pub next: Vec<Tile>,
 }
 
@@ -674,26 +680,34 @@ mod tests {
     }
 
     #[test]
-    fn old_calls_and_calls_of_a_room_that_moved_on_leave_the_display() {
+    fn unanswered_calls_move_to_called_earlier_and_leave_when_old_or_their_room_moved_on() {
         use TicketStatus::*;
         // Ticket 2 called to room 1 at minute 7, ticket 3 to room 2 at minute 8.
         let s = snapshot(vec![ticket(2, Some(7), Called), ticket(3, Some(8), Called)]);
-        let calling = |s: &Snapshot, now| -> Vec<String> {
-            s.tiles(DisplayFilter::All, now)
-                .calling
-                .into_iter()
-                .map(|t| t.code)
-                .collect()
+        let codes = |tiles: Vec<Tile>| -> Vec<String> { tiles.into_iter().map(|t| t.code).collect() };
+        let shown = |s: &Snapshot, now| {
+            let tiles = s.tiles(DisplayFilter::All, now);
+            (codes(tiles.calling), codes(tiles.called_earlier))
         };
-        assert_eq!(calling(&s, at(10)), ["X-003", "X-002"]);
-        let limit = sickbay_core::queue::model::CALL_SHOWN_MINUTES;
-        assert_eq!(calling(&s, at(7 + limit)), ["X-003"], "room 1's call is old news");
-        assert!(calling(&s, at(180)).is_empty(), "hours later nothing is called");
+        assert_eq!(shown(&s, at(10)), (vec!["X-003".into(), "X-002".into()], vec![]));
+        let shown_for = sickbay_core::queue::model::CALL_SHOWN_MINUTES;
+        let (calling, earlier) = shown(&s, at(7 + shown_for));
+        assert_eq!(
+            (calling, earlier),
+            (vec!["X-003".to_owned()], vec!["X-002".to_owned()]),
+            "room 1's call waits"
+        );
+        let (calling, earlier) = shown(&s, at(180));
+        assert!(
+            calling.is_empty() && earlier.is_empty(),
+            "hours later nothing is called"
+        );
         // Room 2's doctor started another patient after calling X-003 (who never came): the room moved on.
         let mut started = ticket(4, Some(8), WithDoctor);
         started.started_at = Some(at(9));
         let s = snapshot(vec![ticket(2, Some(7), Called), ticket(3, Some(8), Called), started]);
-        assert_eq!(calling(&s, at(10)), ["X-002"]);
+        assert_eq!(shown(&s, at(10)), (vec!["X-002".into()], vec![]));
+        assert_eq!(shown(&s, at(8 + shown_for)), (vec![], vec!["X-002".into()]));
     }
 
     #[test]

@@ -2125,8 +2125,8 @@ async fn the_days_bookings_to_check_in_come_a_page_at_a_time_and_are_searchable(
     assert_eq!(nobody.text("#due-note"), "No appointment to check in matches “nobody”.");
 }
 
-/// A call stays under "Now calling" for [`CALL_SHOWN_MINUTES`] unless called again, and goes when its room moves
-/// on: a call left unanswered used to stay on the screen for hours.
+/// A call stays under "Now calling" for [`CALL_SHOWN_MINUTES`] unless called again, then under "Called earlier",
+/// and goes when its room moves on: a call left unanswered used to stay on the screen for hours.
 async fn old_calls_leave_the_display(app: TestApp) {
     let c = clinic(&app).await;
     PATIENTS.named(&app, &["Ada", "Bola", "Chidi"]).await;
@@ -2153,14 +2153,21 @@ async fn old_calls_leave_the_display(app: TestApp) {
         .unwrap();
     // A page read after the shared copy's two seconds, and a display that connects, show only the current call.
     tokio::time::sleep(Duration::from_millis(2_100)).await;
+    let display = anonymous.get("/display").await;
+    assert_eq!(calling(&display), std::slice::from_ref(&first_b));
+    // It waits in the smaller line, for a patient who was away when called.
     assert_eq!(
-        calling(&anonymous.get("/display").await),
-        std::slice::from_ref(&first_b)
+        display.texts("#called-earlier .tile-earlier strong"),
+        std::slice::from_ref(&first_a)
     );
     let mut stream = EventStream::open(&anonymous, "/display/events").await;
     let first = stream.next(WAIT).await.expect("full state");
+    let (now_calling, earlier) = first
+        .data
+        .split_once("id=\"called-earlier\"")
+        .unwrap_or((&first.data, ""));
     assert!(
-        first.data.contains(&first_b) && !first.data.contains(&first_a),
+        now_calling.contains(&first_b) && !now_calling.contains(&first_a) && earlier.contains(&first_a),
         "{}",
         first.data
     );
@@ -2192,7 +2199,9 @@ async fn old_calls_leave_the_display(app: TestApp) {
         .await
         .unwrap();
     app.announce(Event::Queue { call: None }).await;
-    assert_eq!(calling(&anonymous.get("/display").await), [first_a]);
+    let display = anonymous.get("/display").await;
+    assert_eq!(calling(&display), [first_a]);
+    assert!(!display.has("#called-earlier"), "{}", display.body);
 }
 
 /// A click on a patient the walk-in search found only chooses them: nothing is added until "Add to the queue", with

@@ -311,8 +311,9 @@ async fn next_fit(b: &Browser) -> serde_json::Value {
     b.client.execute(NEXT_FIT, vec![]).await.expect("measure")
 }
 
-/// A long queue and a call left unanswered for an hour: at 1366x768 and on a phone the "Next" list shows only the
-/// tickets that fit whole and the page never scrolls; the old call is not under "Now calling".
+/// A long queue and a call left unanswered for 20 minutes: at 1366x768 and on a phone the "Next" list shows only
+/// the tickets that fit whole and the page never scrolls; the old call is not under "Now calling" but in the
+/// smaller "Called earlier" line.
 async fn the_display_shows_as_many_next_tickets_as_fit_and_no_old_call(app: TestApp) {
     let c = clinic(&app).await;
     let names: Vec<String> = (0..14).map(|i| format!("Long{i}")).collect();
@@ -328,9 +329,9 @@ async fn the_display_shows_as_many_next_tickets_as_fit_and_no_old_call(app: Test
     }
     let old = crate::queue::called_code(&c.doctor_b.1).await.expect("a call");
     let current = crate::queue::called_code(&c.doctor_a.1).await.expect("a call");
-    let an_hour_ago = sickbay_core::db::Timestamp(sickbay_core::db::Timestamp::now().0 - 3_600_000);
+    let a_while_ago = sickbay_core::db::Timestamp(sickbay_core::db::Timestamp::now().0 - 20 * 60_000);
     sqlx::query("UPDATE ticket SET called_at = $1, last_called_at = $1 WHERE code = $2")
-        .bind(an_hour_ago)
+        .bind(a_while_ago)
         .bind(&old)
         .execute(app.db().pool())
         .await
@@ -346,7 +347,12 @@ async fn the_display_shows_as_many_next_tickets_as_fit_and_no_old_call(app: Test
         wait_for_text(&tv, ".display-connection", "Live").await;
         wait_for_text(&tv, ".tile-call .tile-code", &current).await;
         let calling = tv.text(".tiles-calling").await;
-        assert!(!calling.contains(&old), "an hour-old call is not shown: {calling}");
+        assert!(
+            !calling.contains(&old),
+            "a 20-minute-old call is not under Now calling: {calling}"
+        );
+        let earlier = tv.text("#called-earlier").await;
+        assert!(earlier.contains(&format!("{old} Room 2")), "{earlier}");
         let fit = next_fit(&tv).await;
         assert_eq!(fit["sent"].as_i64(), Some(8), "{fit}");
         let shown = fit["shown"].as_i64().unwrap_or(0);

@@ -267,16 +267,35 @@ pub fn calls_doctor(name: &str, day: &str) -> Option<i64> {
 }
 
 /// How long a call stays under "Now calling" on the waiting-room display when nobody answers it (the doctor
-/// neither starts, calls again nor marks a no-show): the patient has come in or gone, and a call left there
-/// for hours would send the next person to the wrong room. Calling again shows it for as long again.
+/// neither starts, calls again nor marks a no-show). Calling again shows it for as long again.
 pub const CALL_SHOWN_MINUTES: i64 = 10;
 
-/// Whether a called ticket is still a current call for the display: called (or called again) less than
-/// [`CALL_SHOWN_MINUTES`] ago, and its room has not moved on since (no consultation started there after the
-/// call). The one rule of what "Now calling" shows.
-pub fn call_is_current(last_called_at: Timestamp, room_started_at: Option<Timestamp>, now: Timestamp) -> bool {
-    let fresh = now.0 - last_called_at.0 < CALL_SHOWN_MINUTES * 60_000;
-    fresh && room_started_at.is_none_or(|started| started < last_called_at)
+/// How long an unanswered call then stays in the display's smaller "Called earlier" line, so a patient who was
+/// away when called still finds their number; a call left there for hours would be old news.
+pub const CALL_REMINDED_MINUTES: i64 = 60;
+
+/// Where a call stands for the waiting-room display.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallStanding {
+    /// Under "Now calling": called (or called again) less than [`CALL_SHOWN_MINUTES`] ago.
+    Current,
+    /// Unanswered for longer, up to [`CALL_REMINDED_MINUTES`]: under "Called earlier".
+    Earlier,
+    /// Off the screen: too old, or its room has moved on (a consultation started there after the call).
+    Over,
+}
+
+/// The one rule of what the display shows of a called ticket.
+pub fn call_standing(last_called_at: Timestamp, room_started_at: Option<Timestamp>, now: Timestamp) -> CallStanding {
+    let age = now.0 - last_called_at.0;
+    let room_moved_on = room_started_at.is_some_and(|started| started >= last_called_at);
+    if room_moved_on || age >= CALL_REMINDED_MINUTES * 60_000 {
+        CallStanding::Over
+    } else if age < CALL_SHOWN_MINUTES * 60_000 {
+        CallStanding::Current
+    } else {
+        CallStanding::Earlier
+    }
 }
 
 /// How a code is read out: `A-012` → `A 12`.
@@ -504,18 +523,33 @@ mod tests {
     }
 
     #[test]
-    fn a_call_is_shown_until_it_is_old_or_its_room_moved_on() {
+    fn a_call_is_shown_then_recalled_until_it_is_old_or_its_room_moved_on() {
+        use CallStanding::*;
         let called = Timestamp(1_000_000_000_000);
         let minute = 60_000;
         let at = |minutes: i64| Timestamp(called.0 + minutes * minute);
-        assert!(call_is_current(called, None, called));
-        assert!(call_is_current(called, None, Timestamp(at(CALL_SHOWN_MINUTES).0 - 1)));
-        assert!(!call_is_current(called, None, at(CALL_SHOWN_MINUTES)), "old news");
-        assert!(!call_is_current(called, None, at(180)), "hours later");
-        // A consultation started in the room after the call: the room has moved on.
-        assert!(!call_is_current(called, Some(at(1)), at(2)));
+        assert_eq!(call_standing(called, None, called), Current);
+        assert_eq!(
+            call_standing(called, None, Timestamp(at(CALL_SHOWN_MINUTES).0 - 1)),
+            Current
+        );
+        assert_eq!(
+            call_standing(called, None, at(CALL_SHOWN_MINUTES)),
+            Earlier,
+            "unanswered"
+        );
+        assert_eq!(
+            call_standing(called, None, Timestamp(at(CALL_REMINDED_MINUTES).0 - 1)),
+            Earlier
+        );
+        assert_eq!(call_standing(called, None, at(CALL_REMINDED_MINUTES)), Over, "old news");
+        assert_eq!(call_standing(called, None, at(180)), Over, "hours later");
+        // A consultation started in the room after the call: the room has moved on, however recent the call.
+        assert_eq!(call_standing(called, Some(at(1)), at(2)), Over);
+        assert_eq!(call_standing(called, Some(at(1)), at(CALL_SHOWN_MINUTES + 1)), Over);
         // One started before the call (the previous patient) does not matter.
-        assert!(call_is_current(called, Some(at(-5)), at(2)));
+        assert_eq!(call_standing(called, Some(at(-5)), at(2)), Current);
+        assert_eq!(call_standing(called, Some(at(-5)), at(CALL_SHOWN_MINUTES + 1)), Earlier);
     }
 
     #[test]

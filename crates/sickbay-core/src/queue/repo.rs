@@ -196,7 +196,7 @@ impl Ticket {
     }
 
     /// When a called patient was last called, while the room still waits for them (a call leaves the waiting
-    /// room's display after [`super::model::CALL_SHOWN_MINUTES`]; the desk still sees how long ago it was).
+    /// room's "Now calling" after [`super::model::CALL_SHOWN_MINUTES`]; the desk still sees how long ago it was).
     pub fn waiting_since_call(&self) -> Option<Timestamp> {
         self.last_called_at.filter(|_| self.status == TicketStatus::Called)
     }
