@@ -625,8 +625,8 @@ async fn find_registered(
             );
             Ok(None)
         }
-        (None, several) => {
-            errors.add("number", several_match(typed, several.len()));
+        (None, _) => {
+            errors.add("number", SEVERAL_MATCH);
             Ok(None)
         }
     }
@@ -638,10 +638,9 @@ async fn active_matches(state: &AppState, typed: &str) -> AppResult<Vec<PatientS
     Ok(found.into_iter().filter(|p| p.active).collect())
 }
 
-/// What to say when a typed name fits `count` patients (the page lists them to choose from).
-fn several_match(typed: &str, count: usize) -> String {
-    format!("{count} patients match “{typed}”: choose one below, or type their clinic number.")
-}
+/// What to say beside the search when a typed name fits several patients: the list below it, which says how
+/// many match, is the choice.
+const SEVERAL_MATCH: &str = "Several patients match: choose one below, or type their clinic number.";
 
 const MATCHES_SHOWN: usize = 8;
 

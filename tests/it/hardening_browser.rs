@@ -185,18 +185,22 @@ async fn the_booking_picker_is_compact_and_keeps_book_in_reach(app: TestApp) {
         "{periods}"
     );
 
-    // Book before a time is chosen: the bar says so, and the times take the focus (no browser bubble).
+    // Book before a time is chosen: the bar says so, and stays on the screen while the times take the focus (no
+    // browser bubble).
     let refused = js(
         &phone,
         "document.querySelector('.book-bar button[type=submit]').click();
          const s = document.getElementById('book-summary');
+         const bar = document.getElementById('book-bar').getBoundingClientRect();
          return { text: s.textContent, role: s.getAttribute('role'),
-                  focused: document.activeElement && document.activeElement.name };",
+                  focused: document.activeElement && document.activeElement.name,
+                  barInView: bar.top >= 0 && bar.bottom <= window.innerHeight };",
     )
     .await;
     assert_eq!(refused["text"], "Choose a time first.", "{refused}");
     assert_eq!(refused["role"], "alert", "{refused}");
     assert_eq!(refused["focused"], "slot_id", "{refused}");
+    assert_eq!(refused["barInView"], true, "{refused}");
 
     // Choose the doctor's last time, far down the page.
     let last = "(() => { const all = document.querySelectorAll('.slot-choice'); return all[all.length - 1]; })()";

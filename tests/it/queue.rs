@@ -1595,9 +1595,14 @@ async fn a_walk_in_is_found_by_name_as_it_is_typed(app: TestApp) {
     assert!(
         several
             .text("#number-error")
-            .starts_with("3 patients match “queue”: choose one below"),
+            .starts_with("Several patients match: choose one below"),
         "{}",
         several.text("#number-error")
+    );
+    // The list says how many, once.
+    assert_eq!(
+        several.text("#walk-in-matches-count"),
+        "3 patients match “queue”. Choose one:"
     );
     assert_eq!(
         several.texts("#walk-in-matches input[type=radio]").len(),

@@ -42,6 +42,9 @@ impl Username {
     pub fn parse(text: &str) -> Result<Self, InvalidValue> {
         let name = text.trim().to_lowercase();
         let len = name.chars().count();
+        if len == 0 {
+            return Err(InvalidValue("Enter a username.".into()));
+        }
         if !(3..=32).contains(&len) {
             return Err(InvalidValue("A username has 3 to 32 characters.".into()));
         }
@@ -301,6 +304,11 @@ mod tests {
         for bad in ["ab", "", "has space", "-lead", "ünï", &"a".repeat(33), "semi;colon"] {
             assert!(Username::parse(bad).is_err(), "{bad:?}");
         }
+        assert_eq!(Username::parse("  ").unwrap_err().0, "Enter a username.");
+        assert_eq!(
+            Username::parse("ab").unwrap_err().0,
+            "A username has 3 to 32 characters."
+        );
     }
 
     #[test]
