@@ -19,17 +19,14 @@
     return id ? document.getElementById(id) : null;
   }
   var last = "";
-  // Connected, the page is current: what changes from now on comes down the stream (sent since the page's
-  // load). So the status reads the same from the first moment as after every update.
-  function current(status) {
-    last = clock(status);
-    if (status) { status.textContent = "Live · updated " + last; status.classList.remove("live-lost"); }
-  }
   document.addEventListener("htmx:sseOpen", function (event) {
-    current(statusFor(event.target));
+    var status = statusFor(event.target);
+    if (status) { status.textContent = "Live"; status.classList.remove("live-lost"); }
   });
   document.addEventListener("htmx:sseMessage", function (event) {
-    current(statusFor(event.target));
+    var status = statusFor(event.target);
+    last = clock(status);
+    if (status) { status.textContent = "Live · updated " + last; status.classList.remove("live-lost"); }
     waited();
   });
   document.addEventListener("htmx:sseError", function (event) {

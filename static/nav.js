@@ -109,3 +109,17 @@
   window.addEventListener("load", soon);
   mark();
 })();
+
+// "?" on a staff page, when not typing: the keyboard shortcuts (the user menu's link, opened in the task dialog).
+(function () {
+  "use strict";
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "?" || event.ctrlKey || event.altKey || event.metaKey || event.defaultPrevented) { return; }
+    var active = document.activeElement;
+    if (active && (active.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName))) { return; }
+    var link = document.querySelector("a[data-keys]");
+    if (!link || document.querySelector("dialog[open]")) { return; }
+    event.preventDefault();
+    link.click();
+  });
+})();

@@ -9,12 +9,14 @@ use crate::queue::snapshot::{NextCall, Snapshot};
 use crate::state::AppState;
 use crate::web::AppResult;
 use crate::web::extract::CurrentUser;
-use crate::web::extract::{Admins, Doctors, ReceptionStaff, Staff};
+use crate::web::extract::{Admins, AnyStaff, Doctors, ReceptionStaff, Staff};
 use crate::web::filters;
 use crate::web::form::Query;
+use crate::web::htmx::HxRequest;
 use crate::web::layout::Layout;
 use crate::web::layout::Page;
 use crate::web::live::{self, LiveBlock, Since};
+use crate::web::task::task;
 use sickbay_core::audit::model::AuditRow;
 use sickbay_core::db::{Currency, Date, Timestamp};
 use sickbay_core::home::model::{AdminFigures, DoctorFigures, OPEN_VISITS_SHOWN, RESULTS_SHOWN, ReceptionFigures};
@@ -96,6 +98,20 @@ impl SetupList {
 pub struct SetupPage {
     layout: Layout,
     setup: SetupList,
+}
+
+#[derive(Template)]
+#[template(path = "home/_keys.html")]
+struct Keys {
+    /// Where "Close" goes on the page of its own: the user's home.
+    back: &'static str,
+}
+
+/// The keyboard shortcuts of the staff pages, asked with "?" (or from the user's menu): in the task dialog, or a
+/// page of its own without JavaScript.
+pub async fn keys(_staff: Staff<AnyStaff>, hx: HxRequest, layout: Layout) -> AppResult<Response> {
+    let body = Keys { back: layout.home_path }.render()?;
+    task(hx, layout, "Keyboard shortcuts", &body)
 }
 
 pub async fn setup_page(_admin: Staff<Admins>, State(state): State<AppState>, layout: Layout) -> AppResult<SetupPage> {

@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/summary", get(handlers::admin_summary))
         .route("/admin/summary/events", get(handlers::admin_events))
         .route("/doctor", get(handlers::doctor))
+        .route("/keys", get(handlers::keys))
         .route("/doctor/summary", get(handlers::doctor_summary))
         .route("/doctor/summary/events", get(handlers::doctor_events))
         .route("/pharmacy", get(crate::pharmacy::stock_pages::home))

@@ -159,6 +159,7 @@ async fn every_main_page_passes_axe(app: TestApp) {
                 format!("/letters/{letter}"),
                 "/schedule".to_owned(),
                 "/schedule/hours".to_owned(),
+                "/keys".to_owned(),
             ],
         ),
         (

@@ -37,6 +37,7 @@ on_both_databases!(
     the_figures_change_live_with_the_day,
     the_admins_recent_activity_says_what_happened_in_the_trails_words,
     the_first_run_lists_the_setup_steps_and_marks_each_when_done,
+    every_staff_member_has_the_keyboard_shortcuts_and_a_patient_not,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -1398,4 +1399,32 @@ async fn the_first_run_lists_the_setup_steps_and_marks_each_when_done(app: TestA
     assert!(page.text("#setup-progress").starts_with("6 of 6 done"));
     let desk = app.login_as("desk.setup", Role::Reception).await;
     desk.get("/admin/setup").await.assert_status(StatusCode::FORBIDDEN);
+}
+
+/// "?" and the user menu's link open the shortcuts: in the page's dialog through htmx, a page of its own without
+/// JavaScript, for every staff role; a patient's pages have no such keys.
+async fn every_staff_member_has_the_keyboard_shortcuts_and_a_patient_not(app: TestApp) {
+    for (login, role) in [
+        ("dr.keys", Role::Doctor),
+        ("desk.keys", Role::Reception),
+        ("pharm.keys", Role::Pharmacist),
+        ("lab.keys", Role::Lab),
+        ("admin.keys", Role::Admin),
+    ] {
+        let staff = app.login_as(login, role).await;
+        let page = staff.get("/keys").await;
+        page.assert_status(StatusCode::OK);
+        assert_eq!(page.text("h1"), "Keyboard shortcuts", "{login}");
+        assert!(page.has("#keys") && page.has("a[data-keys][href='/keys']"), "{login}");
+        let fragment = staff.get_with("/keys", &[("HX-Request", "true")]).await;
+        fragment.assert_status(StatusCode::OK);
+        assert_eq!(fragment.text("#task-title"), "Keyboard shortcuts");
+        assert!(!fragment.has("header"), "the dialog's fragment alone");
+    }
+    PATIENTS.named(&app, &["Kemi"]).await;
+    let patient = PATIENTS.client(&app, 0).await;
+    patient.get("/keys").await.assert_status(StatusCode::FORBIDDEN);
+    assert!(!patient.get("/me").await.has("a[data-keys]"));
+    let anonymous = app.client().get("/keys").await;
+    assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
 }

@@ -304,6 +304,17 @@ async fn a_doctor_calls_examines_and_completes_with_the_keyboard_alone(app: Test
     b.goto(&app, "/queue/doctor").await;
     wait_for_text(&b, "#queue-status", "updated").await;
 
+    // "?" lists the shortcuts in the page's dialog; Escape closes it.
+    press(&b, &['?']).await;
+    wait_for_focus(&b, "#task-dialog[open] #task-title").await;
+    assert_eq!(b.text("#task-title").await, "Keyboard shortcuts");
+    assert!(b.text("#task-dialog").await.contains("Jump to a section"));
+    press(&b, &['\u{e00c}']).await;
+    let closed = b
+        .wait_until("return !document.getElementById('task-dialog').open;")
+        .await;
+    assert!(closed, "Escape closes the shortcuts");
+
     // Call next, then Enter on "Start", where the focus goes.
     let to_call = tab_to(&b, "#call-next", false, 30).await;
     press(&b, &[ENTER]).await;
