@@ -1,6 +1,6 @@
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -32,14 +32,34 @@ pub struct PeriodQuery {
 pub struct IndexPage {
     layout: Layout,
     period: Period,
-    reports: &'static [Report],
+    /// Each report with the totals it leads with over `period`.
+    reports: Vec<(Report, Vec<Headline>)>,
 }
 
-pub async fn index(_admin: Staff<Admins>, State(state): State<AppState>, layout: Layout) -> IndexPage {
-    IndexPage {
-        layout,
-        period: Period::default_for(state.today().0),
-        reports: Report::ALL,
+/// Every report with its totals for the last 30 days, as a heavy page: each report's days are read and added up.
+pub async fn index(_admin: Staff<Admins>, Page { state, layout, .. }: Page) -> AppResult<Response> {
+    let heavy = state.heavy.clone();
+    heavy
+        .run(async move {
+            let period = Period::default_for(state.today().0);
+            let mut reports = Vec::with_capacity(Report::ALL.len());
+            for report in Report::ALL {
+                let headlines = shown(&state, &layout, *report, period).await?.headlines(*report);
+                reports.push((*report, headlines));
+            }
+            Ok(IndexPage {
+                layout,
+                period,
+                reports,
+            }
+            .into_response())
+        })
+        .await
+}
+
+impl IndexPage {
+    fn plain(&self, cell: &Cell) -> String {
+        cell.plain(self.layout.currency.minor_digits)
     }
 }
 

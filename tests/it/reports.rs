@@ -477,6 +477,15 @@ async fn assert_known_answers(app: &TestApp, f: &Fixture) {
         ]
     );
 
+    // The reports' index leads each report with the same totals as its page, for the last 30 days.
+    let index = admin.get("/admin/reports").await;
+    for report in ["visits", "appointments", "revenue", "pharmacy"] {
+        let own = admin.get(&format!("/admin/reports/{report}")).await;
+        let figures = index.texts(&format!("#report-{report} dd"));
+        assert!(!figures.is_empty(), "{report}");
+        assert_eq!(figures, own.texts("#headlines .stat-number"), "{report}");
+    }
+
     assert_eq!(
         report_table(admin, "pharmacy", "dispensed", &p).await,
         strings(&[&["Paracetamol 500 mg (tablet)", "5", "5.00"], &["Total", "5", "5.00"]])
