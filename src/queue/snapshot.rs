@@ -126,28 +126,36 @@ pub struct Column {
 }
 
 /// The queues' names on the strip above the board, short enough for seven to share a line at 1366 px:
-/// "General", and a doctor by surname ("Dr Ibrahim"), in full only where two doctors share a surname.
+/// "General", and a doctor by surname with their title ("Dr Ibrahim"), in full where two would read the same.
 pub fn strip_labels(columns: &[Column]) -> Vec<String> {
-    let surname = |title: &str| title.split_whitespace().last().unwrap_or_default().to_owned();
+    let short: Vec<String> = columns
+        .iter()
+        .map(|column| match column.doctor_id {
+            None => "General".to_owned(),
+            Some(_) => short_name(&column.title),
+        })
+        .collect();
     columns
         .iter()
-        .map(|column| {
-            if column.doctor_id.is_none() {
-                return "General".to_owned();
-            }
-            let own = surname(&column.title);
-            let shared = columns
-                .iter()
-                .filter(|other| other.doctor_id.is_some() && surname(&other.title) == own)
-                .count()
-                > 1;
-            if shared || own == column.title {
+        .zip(&short)
+        .map(|(column, label)| {
+            if short.iter().filter(|other| *other == label).count() > 1 {
                 column.title.clone()
             } else {
-                format!("Dr {own}")
+                label.clone()
             }
         })
         .collect()
+}
+
+/// `Dr Aisha Ibrahim` → `Dr Ibrahim`, `Aisha Ibrahim` → `Ibrahim`.
+fn short_name(name: &str) -> String {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    match words.as_slice() {
+        [] | [_] => name.to_owned(),
+        [first, .., last] if first.trim_end_matches('.').eq_ignore_ascii_case("dr") => format!("{first} {last}"),
+        [.., last] => (*last).to_owned(),
+    }
 }
 
 impl Column {
@@ -227,8 +235,8 @@ impl Snapshot {
     }
 
     /// The waiting-room display's tiles as of `now`, for one room or doctor or the whole clinic: the current
-    /// calls and those unanswered a while (see `model::call_standing`) and the next few waiting, every queue's first before any's second
-    /// (`model::next_up`).
+    /// calls and those unanswered a while (see `model::call_standing`), and the next few waiting, every queue's
+    /// first before any's second (`model::next_up`).
     pub fn tiles(&self, filter: DisplayFilter, now: Timestamp) -> Tiles {
         let doctor_in_room = match filter {
             DisplayFilter::Room(room) => self.assignments.iter().find(|a| a.room_id == room).map(|a| a.doctor_id),
@@ -506,10 +514,20 @@ mod tests {
             snapshot.column(Some(2), "Dr Ada Obi".to_owned()),
             snapshot.column(Some(3), "Dr Chinedu Obi".to_owned()),
             snapshot.column(Some(4), "Okafor".to_owned()),
+            snapshot.column(Some(5), "Bola Tinubu-Adeyemi".to_owned()),
+            snapshot.column(Some(6), "Dr. Musa Danjuma".to_owned()),
         ];
         assert_eq!(
             strip_labels(&columns),
-            ["General", "Dr Ibrahim", "Dr Ada Obi", "Dr Chinedu Obi", "Okafor"]
+            [
+                "General",
+                "Dr Ibrahim",
+                "Dr Ada Obi",
+                "Dr Chinedu Obi",
+                "Okafor",
+                "Tinubu-Adeyemi",
+                "Dr. Danjuma"
+            ]
         );
     }
 
