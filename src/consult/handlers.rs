@@ -701,7 +701,7 @@ async fn review_page(
         let letters = sickbay_core::letters::service::of_visit(&mut db, visit.id).await?;
         AppResult::Ok(ReviewPage {
             letters,
-            missing: Missing::of(diagnoses.len(), vitals.len()),
+            missing: Missing::of(notes.len() + drafts.len(), diagnoses.len(), vitals.len()),
             age: patient.age_on(state.settings.get().today()),
             prescribed,
             orders,

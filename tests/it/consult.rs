@@ -1509,6 +1509,24 @@ async fn completing_reviews_the_unsigned_notes_and_signs_or_discards_each_as_cho
         .post(&format!("/visits/{second}/diagnoses"), &diagnosis.fields())
         .await
         .assert_redirect(&format!("/visits/{second}#diagnoses"));
+    // Without a note the review says so, and where to write one.
+    let review = doctor.get(&format!("/visits/{second}/review")).await;
+    assert!(
+        review
+            .text("#missing-notes")
+            .starts_with("No note is written in this visit")
+    );
+    assert_eq!(
+        review.attr("#missing-notes a", "href"),
+        Some(format!("/visits/{second}#notes"))
+    );
+    doctor
+        .post(
+            &format!("/visits/{second}/notes/plan"),
+            &[("body", "Antimalarials, review in 3 days")],
+        )
+        .await
+        .assert_redirect(&format!("/visits/{second}#note-plan"));
     let review = doctor.get(&format!("/visits/{second}/review")).await;
     assert!(
         review.has("#nothing-missing") && review.has("#no-drafts"),

@@ -215,7 +215,12 @@ async fn a_doctor_sees_a_patient_from_call_next_to_complete_on_one_screen(app: T
             .await
             .starts_with("Every note typed in this visit is signed")
     );
-    assert!(doctor.text("#nothing-missing").await.contains("diagnosis and vitals"));
+    assert!(
+        doctor
+            .text("#nothing-missing")
+            .await
+            .contains("Notes, a diagnosis and vitals")
+    );
     doctor.click_in_view("#sign-and-complete").await;
     doctor.wait_for_path("/queue/doctor").await;
     wait_for_text(&doctor, ".flash", "The visit is completed.").await;

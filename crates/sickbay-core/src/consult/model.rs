@@ -234,26 +234,30 @@ pub fn check_review(drafts: &[(NoteKind, &str)], reviewed: Option<&[Reviewed]>) 
 /// What the review before completing a visit warns is missing from its record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Missing {
+    Notes,
     Diagnosis,
     Vitals,
 }
 
 impl Missing {
-    /// What the review lists: a diagnosis, and vitals taken in this visit.
-    pub fn of(diagnoses: usize, vitals: usize) -> Vec<Missing> {
-        let mut missing = Vec::new();
-        if diagnoses == 0 {
-            missing.push(Missing::Diagnosis);
-        }
-        if vitals == 0 {
-            missing.push(Missing::Vitals);
-        }
-        missing
+    /// What the review lists: a note (signed, or typed and signed with the visit), a diagnosis, and vitals taken
+    /// in this visit.
+    pub fn of(notes: usize, diagnoses: usize, vitals: usize) -> Vec<Missing> {
+        [
+            (notes, Missing::Notes),
+            (diagnoses, Missing::Diagnosis),
+            (vitals, Missing::Vitals),
+        ]
+        .into_iter()
+        .filter(|(count, _)| *count == 0)
+        .map(|(_, missing)| missing)
+        .collect()
     }
 
     /// The warning's id on the review, and the section of the visit that fixes it.
     pub fn id(self) -> &'static str {
         match self {
+            Missing::Notes => "notes",
             Missing::Diagnosis => "diagnoses",
             Missing::Vitals => "vitals",
         }
@@ -261,6 +265,7 @@ impl Missing {
 
     pub fn warning(self) -> &'static str {
         match self {
+            Missing::Notes => "No note is written in this visit (complaints, history, examination or plan).",
             Missing::Diagnosis => "No diagnosis is recorded in this visit.",
             Missing::Vitals => "No vitals were taken in this visit.",
         }
@@ -268,6 +273,7 @@ impl Missing {
 
     pub fn fix(self) -> &'static str {
         match self {
+            Missing::Notes => "Write a note",
             Missing::Diagnosis => "Add a diagnosis",
             Missing::Vitals => "Record vitals",
         }
@@ -1090,10 +1096,14 @@ mod tests {
     }
 
     #[test]
-    fn the_review_warns_of_a_missing_diagnosis_and_vitals() {
-        assert_eq!(Missing::of(0, 0), [Missing::Diagnosis, Missing::Vitals]);
-        assert_eq!(Missing::of(1, 0), [Missing::Vitals]);
-        assert!(Missing::of(2, 1).is_empty());
+    fn the_review_warns_of_missing_notes_diagnosis_and_vitals() {
+        assert_eq!(
+            Missing::of(0, 0, 0),
+            [Missing::Notes, Missing::Diagnosis, Missing::Vitals]
+        );
+        assert_eq!(Missing::of(1, 1, 0), [Missing::Vitals]);
+        assert_eq!(Missing::of(0, 1, 1), [Missing::Notes]);
+        assert!(Missing::of(3, 2, 1).is_empty());
         assert_eq!(DraftChoice::parse("sign"), Some(DraftChoice::Sign));
         assert_eq!(DraftChoice::parse("discard"), Some(DraftChoice::Discard));
         assert_eq!(DraftChoice::parse("keep"), None);
