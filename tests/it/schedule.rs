@@ -1011,7 +1011,7 @@ async fn the_day_view_asks_each_rows_reason_and_stays_lean(app: TestApp) {
     let page = doc.get(&format!("/schedule?day={day}")).await;
     let rows = page.texts("#slots > li").len();
     assert_eq!(rows, 120);
-    assert_eq!(page.texts("a[data-dialog]").len(), rows + booked.len());
+    assert_eq!(page.texts("#slots a[data-dialog]").len(), rows + booked.len());
     let (slot, appointment) = booked[0];
     let block = format!("/schedule/slots/{slot}/block");
     let cancel = format!("/appointments/{appointment}/cancel");
