@@ -257,27 +257,27 @@ impl Snapshot {
                 .filter_map(|t| t.started_at)
                 .max()
         };
-        let standing = |t: &Ticket| {
-            t.last_called_at.or(t.called_at).map_or(CallStanding::Over, |called| {
-                call_standing(called, room_started(t.room_id), now)
+        // The calls this display shows, latest first, each with where it stands.
+        let mut called: Vec<(&Ticket, CallStanding)> = self
+            .tickets
+            .iter()
+            .filter(|t| t.status == TicketStatus::Called)
+            .filter(shown)
+            .filter_map(|t| {
+                let at = t.last_called_at.or(t.called_at)?;
+                Some((t, call_standing(at, room_started(t.room_id), now)))
             })
-        };
+            .collect();
+        called.sort_by_key(|(t, _)| std::cmp::Reverse(t.last_called_at.or(t.called_at)));
         let called_as = |wanted: CallStanding| {
-            let mut called: Vec<&Ticket> = self
-                .tickets
-                .iter()
-                .filter(|t| t.status == TicketStatus::Called && standing(t) == wanted)
-                .filter(shown)
-                .collect();
-            called.sort_by_key(|t| std::cmp::Reverse(t.last_called_at.or(t.called_at)));
             // One call per room: "call next" refuses a second while one is called, and this holds the display
             // to it even for tickets called before that rule.
             let mut rooms_shown = std::collections::HashSet::new();
-            called.retain(|t| rooms_shown.insert(t.room_id));
             called
-                .into_iter()
+                .iter()
+                .filter(|(t, standing)| *standing == wanted && rooms_shown.insert(t.room_id))
                 .take(CALLING_TILES)
-                .map(|t| Tile {
+                .map(|(t, _)| Tile {
                     code: t.code.clone(),
                     room: t.room_name.clone(),
                 })

@@ -11,7 +11,7 @@ use crate::web::form::{Query, invalid};
 use crate::web::layout::Layout;
 use crate::web::layout::Page;
 use crate::web::{AppError, AppResult, csv_table};
-use sickbay_core::reports::model::{Cell, Headline, Period, Report};
+use sickbay_core::reports::model::{Headline, Period, Report};
 use sickbay_core::reports::service::{self, Context};
 use sickbay_core::reports::shown::Shown;
 use sickbay_core::validation::FieldErrors;
@@ -55,12 +55,6 @@ pub async fn index(_admin: Staff<Admins>, Page { state, layout, .. }: Page) -> A
             .into_response())
         })
         .await
-}
-
-impl IndexPage {
-    fn plain(&self, cell: &Cell) -> String {
-        cell.plain(self.layout.currency.minor_digits)
-    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -157,10 +151,6 @@ pub async fn csv(
 }
 
 impl ReportPage {
-    fn plain(&self, cell: &Cell) -> String {
-        cell.plain(self.layout.currency.minor_digits)
-    }
-
     /// Whether the preset named `name` is the period shown. Two presets can be the same days (on 30 November the
     /// last 30 days are this month): the first of them is marked.
     fn is_shown(&self, name: &str) -> bool {
