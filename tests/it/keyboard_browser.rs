@@ -17,6 +17,7 @@ use crate::queue::{PATIENTS, walk_in};
 use crate::queue_browser::wait_for_text;
 use crate::support::{
     PASSWORD, STUDENT_PASSWORD, Students, TestApp, appointment_today, clinic, doctor, on_both_databases, slot_in,
+    slot_tomorrow,
 };
 
 on_both_databases!(
@@ -215,8 +216,8 @@ async fn reception_checks_in_and_adds_a_walk_in_with_the_keyboard_alone(app: Tes
 async fn reception_books_and_blocks_from_the_schedule_with_the_keyboard_alone(app: TestApp) {
     let c = clinic(&app).await;
     let doc = c.doctor_a.0;
-    let first = slot_in(&app, doc, 1, 26 * 60).await;
-    let second = slot_in(&app, doc, 1, 27 * 60).await;
+    let first = slot_tomorrow(&app, doc, 1, 10 * 60).await;
+    let second = slot_tomorrow(&app, doc, 1, 11 * 60).await;
     let day: String = sqlx::query_scalar("SELECT day FROM slot WHERE id = $1")
         .bind(first)
         .fetch_one(app.db().pool())

@@ -877,6 +877,15 @@ async fn insert_slot(app: &TestApp, doctor: i64, day: Date, starts: Timestamp, m
     id
 }
 
+/// A slot as [`slot`], tomorrow at `minutes` past the clinic's midnight: two of them share a day whatever the
+/// hour the test runs, which slots some hours from now would not late in the evening.
+pub async fn slot_tomorrow(app: &TestApp, doctor: i64, capacity: i64, minutes: i64) -> i64 {
+    let settings = app.state.settings.get();
+    let tomorrow = settings.today() + chrono::Days::new(1);
+    let starts = Timestamp::start_of_day(tomorrow, settings.clinic.time_zone).plus_minutes(minutes);
+    slot(app, doctor, capacity, starts).await
+}
+
 /// A booking of `patient` on `slot`, taking one of its seats, straight into the tables (the booking rules
 /// would refuse a slot in the past) and announced as the app announces a booking; the appointment's id.
 pub async fn appointment_on(app: &TestApp, patient: i64, slot: i64) -> i64 {
