@@ -11,7 +11,7 @@ use std::time::Duration;
 use askama::Template;
 use chrono_tz::Tz;
 
-use super::snapshot::{Column, DoctorView, Snapshot, strip_labels};
+use super::snapshot::{Column, DoctorView, Snapshot};
 use crate::state::AppState;
 use crate::web::AppResult;
 use crate::web::filters;
@@ -140,7 +140,7 @@ impl Board {
             totals: snapshot.totals(),
         };
         let strip = Strip {
-            picks: board.columns.iter().zip(strip_labels(&board.columns)).collect(),
+            columns: &board.columns,
             waiting: totals.totals.waiting,
         };
         let mut units = vec![
@@ -325,8 +325,7 @@ struct Totals {
 #[derive(Template)]
 #[template(path = "queue/_strip.html")]
 struct Strip<'a> {
-    /// Each queue with its short name.
-    picks: Vec<(&'a Column, String)>,
+    columns: &'a [Column],
     waiting: usize,
 }
 

@@ -118,6 +118,8 @@ impl Snapshot {
 pub struct Column {
     pub doctor_id: Option<i64>,
     pub title: String,
+    /// The short name of the strip and of the column's head (see [`short_labels`]); the title is its tooltip.
+    pub label: String,
     pub room: Option<String>,
     /// With the doctor and called first, then waiting in queue order.
     pub tickets: Vec<Ticket>,
@@ -125,9 +127,10 @@ pub struct Column {
     pub calls_made: i64,
 }
 
-/// The queues' names on the strip above the board, short enough for seven to share a line at 1366 px:
-/// "General", and a doctor by surname with their title ("Dr Ibrahim"), in full where two would read the same.
-pub fn strip_labels(columns: &[Column]) -> Vec<String> {
+/// The queues' names on the strip above the board and atop their columns, short enough for seven to share a line
+/// at 1366 px and for a column's name to fit its width: "General", and a doctor by surname with their title
+/// ("Dr Ibrahim"), in full where two would read the same.
+fn short_labels(columns: &[Column]) -> Vec<String> {
     let short: Vec<String> = columns
         .iter()
         .map(|column| match column.doctor_id {
@@ -174,6 +177,10 @@ impl Snapshot {
         for (id, name) in self.doctors() {
             columns.push(self.column(Some(id), name));
         }
+        let labels = short_labels(&columns);
+        for (column, label) in columns.iter_mut().zip(labels) {
+            column.label = label;
+        }
         columns
     }
 
@@ -189,6 +196,7 @@ impl Snapshot {
         open.sort_by_key(rank);
         Column {
             doctor_id,
+            label: title.clone(),
             title,
             room: doctor_id.and_then(|id| self.room_of(id)).map(|a| a.room_name.clone()),
             tickets: open.into_iter().cloned().collect(),
@@ -506,7 +514,7 @@ mod tests {
     }
 
     #[test]
-    fn the_strip_names_a_doctor_by_surname_unless_two_share_it() {
+    fn a_queue_is_named_short_by_surname_unless_two_share_it() {
         let snapshot = snapshot(Vec::new());
         let columns = [
             snapshot.column(None, "General queue".to_owned()),
@@ -518,7 +526,7 @@ mod tests {
             snapshot.column(Some(6), "Dr. Musa Danjuma".to_owned()),
         ];
         assert_eq!(
-            strip_labels(&columns),
+            short_labels(&columns),
             [
                 "General",
                 "Dr Ibrahim",
@@ -604,6 +612,8 @@ mod tests {
         let titles: Vec<&str> = columns.iter().map(|c| c.title.as_str()).collect();
         // Doctor 9 has no room but a ticket; names sort the doctors ("Dr 9" < "Dr Abe" < "Dr Zed").
         assert_eq!(titles, ["General queue", "Dr 9", "Dr Abe", "Dr Zed"]);
+        let labels: Vec<&str> = columns.iter().map(|c| c.label.as_str()).collect();
+        assert_eq!(labels, ["General", "Dr 9", "Dr Abe", "Dr Zed"]);
         assert_eq!(columns[0].dom_id(), "queue-general");
         let zed = &columns[3];
         assert_eq!(zed.dom_id(), "queue-doctor-7");

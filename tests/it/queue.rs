@@ -1220,7 +1220,7 @@ async fn the_board_shows_the_days_statistics(app: TestApp) {
     let board = c.reception.get("/queue").await;
     let stats = board.text(&format!("#queue-doctor-{a} .queue-stats"));
     assert!(stats.starts_with("1 waiting · 1 served · 1 no-show"), "{stats}");
-    assert!(stats.contains("wait 0 min · visit 0 min"), "{stats}");
+    assert!(stats.contains("wait 0m · visit 0m"), "{stats}");
     assert!(
         board
             .text("#day-totals")
