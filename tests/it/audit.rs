@@ -8,7 +8,9 @@ use reqwest::StatusCode;
 use sickbay_core::db::Timestamp;
 use sickbay_core::identity::Role;
 
-use crate::support::{Client, Page, Students, TestApp, add_room, doctor, on_both_databases};
+use crate::support::{
+    Client, Page, Students, TestApp, add_room, appointment_on, doctor, new_visit, on_both_databases, slot_in,
+};
 
 on_both_databases!(
     only_admins_read_the_trail_and_its_csv,
@@ -24,6 +26,7 @@ on_both_databases!(
     no_route_or_query_changes_or_deletes_the_log,
     a_read_is_in_the_log_as_soon_as_the_page_is_shown,
     every_page_of_a_patients_record_writes_its_read_and_the_patient_sees_it,
+    a_record_is_named_as_people_speak_of_it,
 );
 
 const PATIENTS: Students = Students::new("AU", "Audit");
@@ -1055,4 +1058,42 @@ async fn a_long_trail_streams_every_entry_once_newest_first(app: TestApp) {
         .filter_map(|r| r[9].strip_prefix("entry ").and_then(|n| n.parse().ok()))
         .collect();
     assert_eq!(entries, (1..=4500).rev().collect::<Vec<i64>>(), "newest first");
+}
+
+/// A record in the trail is named as people speak of it: a lab order by its test, an appointment by its doctor
+/// (before, "Lab order 48" and "Appointment 283").
+async fn a_record_is_named_as_people_speak_of_it(app: TestApp) {
+    let admin = app.admin().await;
+    let ada = PATIENTS.named(&app, &["Ada"]).await[0];
+    let (doc_id, doc) = doctor(&app, "dr.obi").await;
+    let doctor_name: String = sqlx::query_scalar("SELECT full_name FROM staff WHERE id = $1")
+        .bind(doc_id)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("the doctor's name");
+    crate::lab::add_test(&admin, &[])
+        .await
+        .assert_redirect("/admin/lab-tests");
+    let haemoglobin = app.count("SELECT id FROM lab_test WHERE name = 'Haemoglobin'").await;
+    let visit = new_visit(&doc, ada).await;
+    crate::lab::order(&app, &doc, visit, haemoglobin).await;
+    let slot = slot_in(&app, doc_id, 1, 24 * 60).await;
+    let appointment = appointment_on(&app, ada, slot).await;
+    insert(
+        &app,
+        Timestamp::now(),
+        ("staff", Some(doc_id), "dr.obi"),
+        "appointment.book",
+        Some(("appointment", appointment)),
+        Some(ada),
+    )
+    .await;
+
+    let records = column(&admin.get("/admin/audit").await, 5);
+    assert!(records.contains(&"Lab order: Haemoglobin".to_owned()), "{records:?}");
+    assert!(
+        records.contains(&format!("Appointment with {doctor_name}")),
+        "{records:?}"
+    );
+    assert!(records.contains(&format!("Visit {visit}")), "{records:?}");
 }

@@ -103,12 +103,15 @@ impl AuditRow {
         }
     }
 
-    /// What the row is about, in words: "Ticket A-012", "Room: Room 3", "Appointment 12".
+    /// What the row is about, in words: "Ticket A-012", "Room: Room 3", "Lab order: Malaria parasite",
+    /// "Appointment with Dr Aisha Ibrahim", "Visit 12".
     pub fn record_label(&self) -> String {
         let kind = self.record_type.as_deref().map(record_words).unwrap_or_default();
         let coded = matches!(self.record_type.as_deref(), Some("ticket" | "invoice"));
+        let with_doctor = self.record_type.as_deref() == Some("appointment");
         match (&self.record_name, self.record_id) {
             (Some(code), _) if coded => format!("{kind} {code}"),
+            (Some(doctor), _) if with_doctor => format!("{kind} with {doctor}"),
             (Some(name), _) if !kind.is_empty() => format!("{kind}: {name}"),
             (_, Some(id)) if !kind.is_empty() => format!("{kind} {id}"),
             _ => kind.to_owned(),
@@ -1044,6 +1047,43 @@ mod tests {
             ..acted
         };
         assert_eq!(older.actor_words(), "Reception");
+    }
+
+    #[test]
+    fn a_record_is_named_by_its_code_name_or_doctor_and_else_its_number() {
+        let row = |kind: &str, name: Option<&str>| AuditRow {
+            id: 1,
+            at: Timestamp(0),
+            actor_kind: ActorKind::System,
+            actor_label: String::new(),
+            actor_role: None,
+            acted_as: None,
+            actor_name: None,
+            action: "x.y".into(),
+            record_type: Some(kind.into()),
+            record_id: Some(12),
+            patient_id: None,
+            patient_label: None,
+            record_name: name.map(str::to_owned),
+            ip: None,
+            detail: String::new(),
+        };
+        assert_eq!(row("ticket", Some("A-012")).record_label(), "Ticket A-012");
+        assert_eq!(row("room", Some("Room 3")).record_label(), "Room: Room 3");
+        assert_eq!(
+            row("lab_order", Some("Malaria parasite")).record_label(),
+            "Lab order: Malaria parasite"
+        );
+        assert_eq!(
+            row("appointment", Some("Dr Aisha Ibrahim")).record_label(),
+            "Appointment with Dr Aisha Ibrahim"
+        );
+        assert_eq!(
+            row("appointment", None).record_label(),
+            "Appointment 12",
+            "a record since deleted"
+        );
+        assert_eq!(row("visit", None).record_label(), "Visit 12");
     }
 
     #[test]

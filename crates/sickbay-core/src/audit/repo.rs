@@ -59,6 +59,10 @@ const ROW_SELECT: &str = "SELECT a.id, a.at, a.actor_kind, a.actor_label, s.role
             WHEN 'room' THEN (SELECT name FROM room WHERE id = a.record_id)
             WHEN 'drug' THEN (SELECT name FROM drug WHERE id = a.record_id)
             WHEN 'lab_test' THEN (SELECT name FROM lab_test WHERE id = a.record_id)
+            WHEN 'lab_order' THEN (SELECT t.name FROM lab_order o JOIN lab_test t ON t.id = o.test_id
+                                   WHERE o.id = a.record_id)
+            WHEN 'appointment' THEN (SELECT d.full_name FROM appointment ap JOIN slot sl ON sl.id = ap.slot_id
+                                     JOIN staff d ON d.id = sl.doctor_id WHERE ap.id = a.record_id)
             WHEN 'fee' THEN (SELECT name FROM fee WHERE id = a.record_id)
             WHEN 'scheme' THEN (SELECT name FROM scheme WHERE id = a.record_id)
         END AS record_name, a.ip, a.detail
