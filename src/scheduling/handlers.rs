@@ -8,11 +8,12 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Timelike};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use super::ask;
+use super::grid::{DayGrid, Timed};
 use crate::state::AppState;
 use crate::web::confirm::{ConfirmPage, Confirmation};
 use crate::web::extract::{Clinicians, FrontDesk, FrontDeskAndDoctors, RoleSet, Staff};
@@ -608,23 +609,39 @@ fn schedule_days(from: NaiveDate, to: NaiveDate, data: ScheduleData) -> Vec<Sche
 
 // ---- every doctor's day at a glance (reception) --------------------------------------------------------------
 
-/// One doctor's day on the all-doctors page: its counts and the times still open to booking.
+/// One doctor's day on the all-doctors page: its counts and its times with their appointments.
 pub struct DoctorDay {
     pub doctor: Doctor,
     pub day: ScheduleDay,
-    pub open: Vec<Slot>,
 }
 
-/// Every active doctor's day side by side, for reception answering "who is free, when?": each doctor's times
-/// still open lead to booking a patient into them.
+impl Timed for SlotRow {
+    fn starts_at(&self) -> Timestamp {
+        self.slot.starts_at
+    }
+
+    fn ends_at(&self) -> Timestamp {
+        self.slot.ends_at
+    }
+}
+
+/// Every active doctor's day side by side as one calendar, for reception answering "who is free, when?": a row
+/// per time, a column per doctor with hours that day, each time showing who holds it or leading to booking a
+/// patient into it.
 #[derive(Template, WebTemplate)]
 #[template(path = "scheduling/all_doctors.html")]
 pub struct AllDoctorsPage {
     layout: Layout,
     day: Date,
+    today: Date,
     previous: Date,
     next: Date,
+    /// The times reception may still book, as of the page's reading.
+    now: Timestamp,
+    /// The doctors with hours that day, the calendar's columns.
     doctors: Vec<DoctorDay>,
+    /// The doctors who see walk-ins only that day.
+    walk_ins_only: Vec<Doctor>,
 }
 
 impl AllDoctorsPage {
@@ -634,6 +651,40 @@ impl AllDoctorsPage {
 
     fn doctor_link(&self, doctor: &Doctor) -> String {
         format!("/schedule?doctor={}&day={}", doctor.id, self.day)
+    }
+
+    fn grid(&self) -> DayGrid<'_, SlotRow> {
+        let columns: Vec<&[SlotRow]> = self.doctors.iter().map(|d| d.day.slots.as_slice()).collect();
+        DayGrid::of(&columns)
+    }
+
+    fn bookable(&self, slot: &Slot) -> bool {
+        closed_to_booking(slot, self.now).is_none()
+    }
+
+    /// A row starting an hour, ruled heavier so the eye finds 10:00.
+    fn on_the_hour(&self, at: &Timestamp) -> bool {
+        at.to_utc().with_timezone(&self.layout.zone).minute() == 0
+    }
+
+    /// What a calendar cell shows at a glance: a time someone holds, a blocked one, one still open, or one gone.
+    fn cell_kind(&self, rows: &[&SlotRow]) -> &'static str {
+        let held = rows
+            .iter()
+            .any(|r| r.appointments.iter().any(AppointmentView::held_the_time));
+        if held {
+            "cal-held"
+        } else if rows.iter().all(|r| r.slot.blocked) {
+            "cal-blocked"
+        } else if rows.iter().any(|r| self.bookable(&r.slot)) {
+            "cal-open"
+        } else {
+            "cal-gone"
+        }
+    }
+
+    fn is_today(&self) -> bool {
+        self.day == self.today
     }
 }
 
@@ -646,32 +697,24 @@ pub async fn all_doctors(
         "" => state.settings.get().today(),
         text => Date::parse(text).map_err(|err| AppError::BadRequest(err.0))?.0,
     };
-    let now = Timestamp::now();
     let mut doctors = Vec::new();
+    let mut walk_ins_only = Vec::new();
     for doctor in sickbay_core::staff::service::active_doctors(&state.db).await? {
-        let Some(schedule) = days_of(&state, doctor.id, (day, day), ScheduleView::Day).await?.pop() else {
-            continue;
-        };
-        let open = schedule
-            .slots
-            .iter()
-            .map(|row| &row.slot)
-            .filter(|slot| closed_to_booking(slot, now).is_none())
-            .cloned()
-            .collect();
-        doctors.push(DoctorDay {
-            doctor,
-            day: schedule,
-            open,
-        });
+        match days_of(&state, doctor.id, (day, day), ScheduleView::Day).await?.pop() {
+            Some(schedule) if !schedule.slots.is_empty() => doctors.push(DoctorDay { doctor, day: schedule }),
+            _ => walk_ins_only.push(doctor),
+        }
     }
     let (previous, next) = ScheduleView::Day.step(day);
     Ok(AllDoctorsPage {
         layout,
         day: Date(day),
+        today: Date(state.settings.get().today()),
         previous: Date(previous),
         next: Date(next),
+        now: Timestamp::now(),
         doctors,
+        walk_ins_only,
     })
 }
 

@@ -3,6 +3,7 @@
 
 pub mod ask;
 pub mod booking;
+pub mod grid;
 pub mod handlers;
 pub mod picker;
 pub mod portal;

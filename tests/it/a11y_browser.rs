@@ -141,6 +141,7 @@ async fn every_main_page_passes_axe(app: TestApp) {
                 "/billing".to_owned(),
                 "/billing/day".to_owned(),
                 format!("/schedule?doctor={}", c.doctor_b.0),
+                "/schedule/all".to_owned(),
                 format!("/schedule/slots/{slot}/book?q=Ada"),
                 format!("/schedule/slots/{slot}/book?patient={}", ids[1]),
                 format!("/schedule/slots/{slot}/block"),

@@ -277,6 +277,12 @@ async fn reception_books_and_blocks_from_the_schedule_with_the_keyboard_alone(ap
         to_book <= 30 && to_submit <= 3 && to_block <= 40,
         "Tab presses: {to_book} to Book, {to_submit} to send it, {to_block} to Block"
     );
+
+    // Every doctor's day as one calendar: Amaka holds her time, the blocked one says why.
+    b.goto(&app, &format!("/schedule/all?day={day}")).await;
+    wait_for_text(&b, "#day-calendar td.cal-held", "Amaka").await;
+    wait_for_text(&b, "#day-calendar td.cal-blocked", "Ward round").await;
+    b.screenshot("86-schedule-all-doctors").await;
     b.close().await;
 
     // On a phone the same dialog fits the screen.
@@ -289,6 +295,10 @@ async fn reception_books_and_blocks_from_the_schedule_with_the_keyboard_alone(ap
     wait_for_focus(&phone, &format!("#task-dialog #block-{first}-reason")).await;
     phone.assert_fits(360, "the block dialog").await;
     phone.screenshot("85-schedule-block-dialog-phone").await;
+    // The calendar scrolls sideways in its own box; the page does not.
+    phone.goto(&app, &format!("/schedule/all?day={day}")).await;
+    phone.assert_fits(360, "the calendar of all doctors").await;
+    phone.screenshot("87-schedule-all-doctors-phone").await;
     phone.close().await;
 }
 

@@ -1218,12 +1218,20 @@ async fn reception_books_a_patient_into_a_time_chosen_on_the_schedule(app: TestA
         day.attr("#all-doctors-link", "href"),
         Some(format!("/schedule/all?day={tomorrow}"))
     );
-    // Every doctor's day at a glance: their open times lead to the same booking.
+    // Every doctor's day as one calendar: a row per time, a column per doctor with hours that day (Dr Abe has
+    // none: walk-ins only); the open times lead to the same booking.
     let all = reception.get(&format!("/schedule/all?day={tomorrow}")).await;
     all.assert_status(StatusCode::OK);
-    let open = all.attrs(&format!("#doctor-day-{id} .open-times a"), "href");
+    let open = all.attrs(&format!("a.cal-book[data-doctor=\"{id}\"]"), "href");
     assert_eq!(open.len(), 2, "09:00 and 09:30: {open:?}");
     assert_eq!(open[0], start);
+    assert_eq!(all.texts("#day-calendar tbody th"), ["09:00", "09:30"]);
+    assert!(all.has(&format!("#doctor-day-{id}")) && !all.has(&format!("#doctor-day-{idle}")));
+    assert!(
+        all.text("#walk-ins-only").contains("Test dr.abe"),
+        "{}",
+        all.text("main")
+    );
     reception
         .get("/schedule/all?day=2026-02-30")
         .await
@@ -1330,6 +1338,28 @@ async fn reception_books_a_patient_into_a_time_chosen_on_the_schedule(app: TestA
     let full = reception.get(&start).await;
     assert!(full.text("#slot-closed").contains("Every seat"), "{}", full.body);
     let all = reception.get(&format!("/schedule/all?day={tomorrow}")).await;
-    assert_eq!(all.attrs(&format!("#doctor-day-{id} .open-times a"), "href").len(), 1);
+    assert_eq!(all.attrs(&format!("a.cal-book[data-doctor=\"{id}\"]"), "href").len(), 1);
+    // The full time shows who holds it, with their status, and books nobody more.
+    let held = all.text("#day-calendar td.cal-held");
+    assert!(
+        held.contains("Kemi Adisa") && held.contains("Tolu Adisa") && held.contains("Booked"),
+        "{held}"
+    );
+    assert!(!all.has(&format!("a.cal-book[href=\"{start}\"]")));
+    // A blocked time says why, hatched, and offers no booking.
+    let later = app
+        .count(&format!(
+            "SELECT id FROM slot WHERE doctor_id = {id} AND day = '{tomorrow}' AND id <> {slot}"
+        ))
+        .await;
+    doc.post(&format!("/schedule/slots/{later}/block"), &[("reason", "Ward round")])
+        .await
+        .assert_redirect(&format!("/schedule?day={tomorrow}"));
+    let all = reception.get(&format!("/schedule/all?day={tomorrow}")).await;
+    assert_eq!(all.text("#day-calendar td.cal-blocked"), "Blocked: Ward round");
+    assert!(
+        all.attrs(&format!("a.cal-book[data-doctor=\"{id}\"]"), "href")
+            .is_empty()
+    );
     assert!(!full.has("#slot-patients") && !full.has("#slot-patient"));
 }

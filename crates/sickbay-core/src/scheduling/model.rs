@@ -129,6 +129,12 @@ impl AppointmentView {
         self.status.is_live()
     }
 
+    /// Whether its patient held the time: any booking not cancelled (still due, seen, or missed). A calendar
+    /// shows these in the time; a cancelled one gave the seat back.
+    pub fn held_the_time(&self) -> bool {
+        self.status != AppointmentStatus::Cancelled
+    }
+
     /// Its status in words; a cancelled booking its patient moved to another time says "Moved".
     pub fn status_label(&self) -> &'static str {
         if self.moved_to.is_some() {
