@@ -857,6 +857,9 @@ pub struct MoveForm {
     /// For a transfer: `general` or a doctor's id.
     #[serde(default)]
     to: String,
+    /// For a change of priority: `emergency`, `urgent` or `normal`.
+    #[serde(default)]
+    priority: String,
 }
 
 /// The move named in the address, if this user may make it: reception only marks that a patient left.
@@ -879,6 +882,14 @@ fn transfer_target(mv: Move, to: &str) -> AppResult<Option<Target>> {
     })
 }
 
+/// The priority a change of priority asks for; none when the form chose none (the service says to choose).
+fn new_priority(mv: Move, text: &str) -> AppResult<Option<Priority>> {
+    if mv != Move::Prioritise || text.trim().is_empty() {
+        return Ok(None);
+    }
+    parse_priority(text).map(Some)
+}
+
 pub async fn move_ticket(
     user: Staff<FrontDeskAndDoctors>,
     State(state): State<AppState>,
@@ -896,6 +907,7 @@ pub async fn move_ticket(
             mv,
             scope: user.scope(),
             transfer_to: transfer_target(mv, &form.to)?,
+            priority: new_priority(mv, &form.priority)?,
             skip_places: state.settings.get().queue.skip_places,
         };
         service::move_ticket(&state.db, &user.actor, &request).await?

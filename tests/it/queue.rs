@@ -20,6 +20,7 @@ on_both_databases!(
     tickets_are_numbered_per_day_and_prefix,
     a_patient_holds_one_open_ticket_and_an_appointment_one_ticket,
     call_next_follows_priority_then_the_one_clock,
+    a_waiting_patient_who_got_worse_is_marked_urgent_and_called_first,
     a_skipped_ticket_goes_back_behind_the_next_few,
     two_doctors_racing_call_each_ticket_once,
     a_double_clicked_call_next_calls_one_patient,
@@ -285,6 +286,77 @@ async fn call_next_follows_priority_then_the_one_clock(app: TestApp) {
     assert_eq!(page.text(".flash"), "Nobody is waiting.");
     // The rule is written on the pages.
     assert!(page.text(".page-head .quiet-help").contains("emergencies first"));
+}
+
+/// A waiting patient who got worse is marked urgent from the ticket's menu: the queue's order follows, so the
+/// doctor calls them first; the change is audited, a priority already held or a called ticket is refused with a
+/// message, a word that is no priority is a 400, and a doctor changes only their own queue's tickets.
+async fn a_waiting_patient_who_got_worse_is_marked_urgent_and_called_first(app: TestApp) {
+    let c = clinic(&app).await;
+    PATIENTS.named(&app, &["First", "Second", "Third"]).await;
+    let a = c.doctor_a.0.to_string();
+    for patient in 0..3 {
+        walk_in(&c.reception, patient, &a, "normal")
+            .await
+            .assert_redirect("/queue");
+    }
+    let second = app.count("SELECT id FROM ticket WHERE code = 'A-002'").await;
+    let menu = c.reception.get(&format!("/queue/tickets/{second}")).await;
+    let offered = menu.attrs(&format!("#priority-{second} option"), "value");
+    assert_eq!(offered, ["", "emergency", "urgent"], "its own priority is not offered");
+
+    let priority = format!("/queue/tickets/{second}/priority");
+    c.reception
+        .post(&priority, &[("priority", "urgent")])
+        .await
+        .assert_redirect("/queue");
+    let board = c.reception.get("/queue").await;
+    assert!(
+        board.text("#messages").contains("(A-002) marked as urgent."),
+        "{}",
+        board.text("#messages")
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM ticket WHERE id = {second} AND priority = 'urgent'"
+        ))
+        .await,
+        1
+    );
+    let detail: String =
+        sqlx::query_scalar("SELECT detail FROM audit_event WHERE action = 'ticket.priority' ORDER BY id DESC LIMIT 1")
+            .fetch_one(app.db().pool())
+            .await
+            .expect("the change's audit row");
+    assert_eq!(detail, "A-002 as urgent");
+
+    // The same priority again says so; a word that is no priority is refused; nothing changed.
+    let again = c.reception.post(&priority, &[("priority", "urgent")]).await;
+    assert!(again.status.is_client_error(), "{}", again.status);
+    assert!(again.body.contains("Ticket A-002 is already urgent."), "{}", again.body);
+    c.reception
+        .post(&priority, &[("priority", "<b>")])
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_event WHERE action = 'ticket.priority'")
+            .await,
+        1
+    );
+    // Another doctor may not touch doctor A's ticket.
+    c.doctor_b
+        .1
+        .post(&priority, &[("priority", "emergency")])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+
+    // The doctor calls the urgent one first, then the queue in its order.
+    assert_eq!(called_code(&c.doctor_a.1).await.as_deref(), Some("A-002"));
+    // A called ticket's priority no longer changes: the call has been made.
+    let called = c.reception.post(&priority, &[("priority", "normal")]).await;
+    assert!(called.status.is_client_error(), "{}", called.status);
+    see_through(&app, &c.doctor_a.1, "A-002").await;
+    assert_eq!(called_code(&c.doctor_a.1).await.as_deref(), Some("A-001"));
 }
 
 async fn a_skipped_ticket_goes_back_behind_the_next_few(app: TestApp) {
@@ -1748,7 +1820,7 @@ async fn a_tickets_actions_act_on_that_ticket_for_those_who_may(app: TestApp) {
         .select(&selector)
         .filter_map(|f| f.value().attr("action").map(str::to_owned))
         .collect();
-    let ends = ["skip", "no-show", "cancel", "transfer"];
+    let ends = ["skip", "no-show", "cancel", "priority", "transfer"];
     assert_eq!(actions.len(), ends.len(), "{actions:?}");
     for (action, end) in actions.iter().zip(ends) {
         assert_eq!(action, &format!("/queue/tickets/{bola}/{end}"));

@@ -314,6 +314,7 @@ const ACTIONS: &[(&str, &str)] = &[
     ("ticket.transfer", "Transferred a ticket"),
     ("ticket.cancel", "Took a ticket out of the queue (left)"),
     ("ticket.reinstate", "Put a ticket back in the queue"),
+    ("ticket.priority", "Changed a waiting ticket's priority"),
     ("ticket.leave", "Left the queue from their phone"),
     ("visit.open", "Opened a visit"),
     ("visit.complete", "Completed a visit"),

@@ -156,6 +156,7 @@ async fn start_in(
         mv: Move::Start,
         scope: crate::identity::DoctorScope::of(user),
         transfer_to: None,
+        priority: None,
         skip_places: 0,
     };
     let (ticket, _) = queue::move_in(tx, actor, &request).await?;
@@ -387,6 +388,7 @@ pub async fn complete_ticket(
                 mv: Move::Complete,
                 scope: crate::identity::DoctorScope::of(user),
                 transfer_to: None,
+                priority: None,
                 skip_places: 0,
             };
             queue::move_in(&mut tx, actor, &request).await?;
@@ -417,6 +419,7 @@ async fn complete_in(tx: &mut Tx, actor: &Actor, visit: &Visit) -> Result<(), Se
                     mv: Move::Complete,
                     scope: crate::identity::DoctorScope::Any,
                     transfer_to: None,
+                    priority: None,
                     skip_places: 0,
                 };
                 queue::move_in(tx, actor, &request).await?;

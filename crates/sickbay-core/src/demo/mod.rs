@@ -783,6 +783,7 @@ impl<'a> Queue<'a> {
                     mv,
                     scope: crate::identity::DoctorScope::Own(doctor.person.id),
                     transfer_to: None,
+                    priority: None,
                     skip_places: 0,
                 };
                 queue::move_ticket(self.db, &actor, &request).await?;

@@ -78,6 +78,9 @@ pub enum Move {
     Transfer,
     /// Undoes a no-show or "left": the ticket goes back to its place in the queue (today's tickets only).
     Reinstate,
+    /// A waiting patient's priority changes (they got worse, or were marked urgent by mistake): the queue's
+    /// order follows it.
+    Prioritise,
     /// The patient, on their phone: they are going, while still waiting (once called, they go to the room).
     Leave,
 }
@@ -94,6 +97,7 @@ impl Move {
             "cancel" => Move::Cancel,
             "transfer" => Move::Transfer,
             "reinstate" => Move::Reinstate,
+            "priority" => Move::Prioritise,
             // Leave is the patient's own (`/me/queue/leave`), never a staff move on a ticket.
             _ => return None,
         })
@@ -110,6 +114,7 @@ impl Move {
             Move::Cancel => "cancel",
             Move::Transfer => "transfer",
             Move::Reinstate => "reinstate",
+            Move::Prioritise => "priority",
             Move::Leave => "leave",
         }
     }
@@ -135,7 +140,7 @@ impl Move {
             Move::Skip | Move::NoShow | Move::Cancel | Move::Transfer => &[Waiting, Called],
             Move::Complete => &[WithDoctor],
             Move::Reinstate => &[NoShow, Cancelled],
-            Move::Leave => &[Waiting],
+            Move::Leave | Move::Prioritise => &[Waiting],
         }
     }
 
@@ -143,7 +148,7 @@ impl Move {
     pub fn result(self) -> TicketStatus {
         match self {
             Move::Recall => TicketStatus::Called,
-            Move::Skip | Move::Transfer | Move::Reinstate => TicketStatus::Waiting,
+            Move::Skip | Move::Transfer | Move::Reinstate | Move::Prioritise => TicketStatus::Waiting,
             Move::Start => TicketStatus::WithDoctor,
             Move::Complete => TicketStatus::Completed,
             Move::NoShow => TicketStatus::NoShow,
@@ -161,6 +166,7 @@ impl Move {
             Move::Cancel => "ticket.cancel",
             Move::Transfer => "ticket.transfer",
             Move::Reinstate => "ticket.reinstate",
+            Move::Prioritise => "ticket.priority",
             Move::Leave => "ticket.leave",
         }
     }
@@ -185,6 +191,7 @@ impl Move {
             Move::Cancel => "cancelled",
             Move::Transfer => "transferred",
             Move::Reinstate => "put back in the queue",
+            Move::Prioritise => "marked",
             Move::Leave => "taken out of the queue",
         }
     }

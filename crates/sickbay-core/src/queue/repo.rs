@@ -412,6 +412,7 @@ pub struct MoveFields {
     pub finished: bool,
     /// Back in the queue after a no-show or "left": open again, and waiting for a room like any other.
     pub reopened: bool,
+    pub priority: Option<Priority>,
 }
 
 /// Moves a ticket from one of `from` to `to`; `false` when it is no longer in one of them (someone else
@@ -449,11 +450,13 @@ pub async fn move_ticket(
     };
     let doctor = fields.doctor_id.map(|_| optional("room_id = NULL, doctor_id"));
     let order = fields.order_at.map(|_| optional("order_at"));
+    let priority = fields.priority.map(|_| optional("priority"));
     let sets = sets
         .into_iter()
         .map(str::to_owned)
         .chain(doctor)
         .chain(order)
+        .chain(priority)
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!("UPDATE ticket SET {sets} WHERE id = $3 AND status IN ({statuses})");
@@ -463,6 +466,9 @@ pub async fn move_ticket(
     }
     if let Some(order_at) = fields.order_at {
         query = query.bind(order_at);
+    }
+    if let Some(priority) = fields.priority {
+        query = query.bind(priority);
     }
     let done = query.execute(&mut **tx).await?;
     Ok(done.rows_affected() == 1)

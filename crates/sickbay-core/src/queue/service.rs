@@ -325,6 +325,8 @@ pub struct MoveRequest {
     /// Whose tickets the user may move: a doctor only those in their own queue.
     pub scope: DoctorScope,
     pub transfer_to: Option<Target>,
+    /// For a change of priority: the new one.
+    pub priority: Option<Priority>,
     pub skip_places: i64,
 }
 
@@ -379,6 +381,7 @@ pub async fn reinstate(
         mv: Move::Reinstate,
         scope,
         transfer_to: None,
+        priority: None,
         skip_places: 0,
     };
     let (_, moved) = move_in(&mut tx, actor, &request).await?;
@@ -401,6 +404,7 @@ pub async fn leave(db: &Db, actor: &Actor, patient_id: i64) -> Result<Moved, Ser
         mv: Move::Leave,
         scope: DoctorScope::Any,
         transfer_to: None,
+        priority: None,
         skip_places: 0,
     };
     let (_, moved) = move_in(&mut tx, actor, &request).await.map_err(|err| match err {
@@ -475,7 +479,7 @@ pub async fn move_in(tx: &mut Tx, actor: &Actor, request: &MoveRequest) -> Resul
     };
     tx.announce(Event::Queue { call });
     let moved = Moved {
-        to: detail.filter(|_| mv == Move::Transfer),
+        to: detail.filter(|_| matches!(mv, Move::Transfer | Move::Prioritise)),
         ..Moved::of(&ticket)
     };
     Ok((ticket, moved))
@@ -519,6 +523,20 @@ async fn move_fields(
             fields.doctor_id = Some(doctor_id);
             detail = Some(to);
         }
+        Move::Prioritise => {
+            let priority = request
+                .priority
+                .ok_or_else(|| ServiceError::Refused("Choose the ticket's priority.".into()))?;
+            if priority == ticket.priority {
+                return Err(ServiceError::Refused(format!(
+                    "Ticket {} is already {}.",
+                    ticket.code,
+                    priority.label().to_lowercase()
+                )));
+            }
+            fields.priority = Some(priority);
+            detail = Some(format!("as {}", priority.label().to_lowercase()));
+        }
     }
     Ok((fields, detail))
 }
@@ -539,7 +557,7 @@ async fn sync_appointment(
         Move::Cancel | Move::Leave => (CheckedIn, Booked),
         Move::Reinstate if before == TicketStatus::NoShow => (NoShow, CheckedIn),
         Move::Reinstate => (Booked, CheckedIn),
-        Move::Recall | Move::Skip | Move::Transfer => return Ok(()),
+        Move::Recall | Move::Skip | Move::Transfer | Move::Prioritise => return Ok(()),
     };
     scheduling::change_status(tx, appointment_id, from, to).await?;
     Ok(())
