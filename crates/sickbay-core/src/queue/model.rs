@@ -639,6 +639,7 @@ mod tests {
             Move::NoShow,
             Move::Cancel,
             Move::Transfer,
+            Move::Prioritise,
         ] {
             assert!(
                 m.allowed_from().iter().all(|s| s.is_open()),
@@ -670,6 +671,14 @@ mod tests {
         assert_eq!(
             Move::Skip.done_message("A-002", "Amaka Obi", None),
             "Amaka Obi (A-002) skipped."
+        );
+        // A priority changes while the patient waits, never once they are called.
+        assert_eq!(Move::from_path(Move::Prioritise.path()), Some(Move::Prioritise));
+        assert!(Move::Prioritise.allowed(TicketStatus::Waiting) && !Move::Prioritise.allowed(TicketStatus::Called));
+        assert_eq!(Move::Prioritise.result(), TicketStatus::Waiting);
+        assert_eq!(
+            Move::Prioritise.done_message("A-002", "Amaka Obi", Some("as urgent")),
+            "Amaka Obi (A-002) marked as urgent."
         );
     }
 
