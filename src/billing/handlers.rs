@@ -34,7 +34,6 @@ use sickbay_core::procedures::model::ProcedureType;
 use sickbay_core::validation::{FieldErrors, one_line, parse_id};
 
 /// How far back the home lists completed visits still to bill.
-const UNBILLED_DAYS: i64 = 7;
 const UNBILLED_SHOWN: i64 = 30;
 
 // ---- the billing home ----------------------------------------------------------------------------------
@@ -102,11 +101,10 @@ pub async fn home(
 ) -> AppResult<HomePage> {
     let filter = InvoiceFilter::from_query(&query.status, &query.q);
     let page = PageRequest::from_query(query.page.as_deref());
-    let since = Timestamp(Timestamp::now().millis() - UNBILLED_DAYS * 24 * 3_600_000);
     let mut conn = state.db.conn().await?;
     let (invoices, total) = service::list(&mut conn, &filter, page).await?;
     let (unbilled, free_visits) =
-        service::unbilled_visits(&state.db, &mut conn, (since, state.today()), UNBILLED_SHOWN).await?;
+        service::unbilled_visits(&state.db, &mut conn, state.today(), None, UNBILLED_SHOWN).await?;
     Ok(HomePage {
         layout,
         unbilled,

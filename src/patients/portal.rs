@@ -69,6 +69,8 @@ struct Glance {
     next: Option<NextAppointment>,
     /// How many invoices they owe on, and how much.
     owed: (i64, Money),
+    /// Whether a visit of theirs is done but not billed yet: "Nothing owed" would be wrong.
+    bill_coming: bool,
     /// Results released to them lately that they have not opened yet.
     new_results: i64,
     currency: Currency,
@@ -101,6 +103,9 @@ async fn glance(state: &AppState, mut db: impl Reader, patient_id: i64) -> AppRe
             day: a.day,
         });
     let owed = sickbay_core::billing::service::owed_count_by(&mut db, patient_id).await?;
+    let today = Date(settings.today());
+    let (to_bill, _) =
+        sickbay_core::billing::service::unbilled_visits(&state.db, &mut db, today, Some(patient_id), 10).await?;
     let new_results = sickbay_core::lab::service::new_to_patient(&mut db, patient_id, now).await?;
     let zone = settings.clinic.time_zone;
     let currency = settings.currency();
@@ -126,6 +131,7 @@ async fn glance(state: &AppState, mut db: impl Reader, patient_id: i64) -> AppRe
         place,
         next,
         owed,
+        bill_coming: !to_bill.is_empty(),
         new_results,
         currency,
         activity,

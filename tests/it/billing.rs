@@ -704,6 +704,10 @@ async fn a_completed_visit_is_billed_for_everything_done_in_it(app: TestApp) {
             .has(&format!("#unbilled a[href=\"/billing/visits/{visit}\"]")),
         "the visit waits to be billed on the billing home"
     );
+    // The patient's phone does not say "Nothing owed" while the visit waits for its bill.
+    let student = PATIENTS.client(&app, 0).await;
+    let owed = |page: Page| page.text("#my-owed");
+    assert_eq!(owed(student.get("/me").await), "Your visit's bill is being prepared");
     let (page, _) = bill_form(&d.cashier, visit).await;
     let expected = [
         ("consultation", 1, 150_000),
@@ -745,6 +749,9 @@ async fn a_completed_visit_is_billed_for_everything_done_in_it(app: TestApp) {
     assert_eq!(page.text("#invoice-status"), "Owed");
     assert!(page.text("#balance").contains("6,000.00"));
 
+    let home = owed(student.get("/me").await);
+    assert!(home.contains("6,000.00") && home.contains("Owed on 1 invoice"), "{home}");
+    assert!(!home.contains("being prepared"), "{home}");
     // Billed, the visit's bill opens its invoice, and it leaves the list of visits to bill.
     d.cashier
         .get(&format!("/billing/visits/{visit}"))

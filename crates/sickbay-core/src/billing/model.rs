@@ -288,6 +288,10 @@ pub fn may_discount(role: Role) -> bool {
 /// Basis points in a whole: 10000 = 100 %.
 pub const WHOLE_BP: i64 = 10_000;
 
+/// How far back the visits still to bill are looked for, on reception's list and on the patient's home: a visit
+/// completed longer ago without an invoice was billed by hand or let go.
+pub const UNBILLED_DAYS: i64 = 7;
+
 /// `numerator ÷ denominator` rounded half-up, for a non-negative numerator and a positive denominator.
 pub fn div_half_up(numerator: i128, denominator: i128) -> i128 {
     debug_assert!(numerator >= 0 && denominator > 0);

@@ -697,19 +697,26 @@ pub struct Unbilled {
     pub completed_at: Timestamp,
 }
 
-/// The most recent completed visits since `since` that have no live invoice, newest first.
-pub async fn unbilled_visits(mut db: impl Reader, since: Timestamp, limit: i64) -> Result<Vec<Unbilled>, sqlx::Error> {
+/// The most recent completed visits since `since` that have no live invoice (of `patient` alone, or everyone's),
+/// newest first.
+pub async fn unbilled_visits(
+    mut db: impl Reader,
+    since: Timestamp,
+    patient: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Unbilled>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT v.id AS visit_id, v.patient_id, p.kind AS category, p.first_name || ' ' || p.surname AS patient_name,
                 p.clinic_number,
                 s.full_name AS doctor_name, v.completed_at
          FROM visit v JOIN patient p ON p.id = v.patient_id JOIN staff s ON s.id = v.doctor_id
-         WHERE v.status = 'completed' AND v.completed_at >= $1
+         WHERE v.status = 'completed' AND v.completed_at >= $1 AND ($2 = 0 OR v.patient_id = $2)
            AND NOT EXISTS (SELECT 1 FROM invoice i WHERE i.visit_id = v.id AND i.status <> 'void')
          ORDER BY v.completed_at DESC {}",
         crate::db::limit(limit)
     ))
     .bind(since)
+    .bind(patient.unwrap_or(0))
     .fetch_all(db.exec())
     .await
 }

@@ -9,8 +9,9 @@ use std::collections::HashMap;
 
 use super::model::{
     AmountError, Category, ClaimStatus, Coverage, Covers, Discount, InvoiceAction, InvoiceFilter, InvoiceStatus,
-    LineInput, LineKind, PaymentKind, PaymentMethod, PricedLine, Totals, When, balance, billed_quantity, check_credit,
-    check_payment, check_refund, counter_name, document_number, may_void, open_day, settled_status, totals,
+    LineInput, LineKind, PaymentKind, PaymentMethod, PricedLine, Totals, UNBILLED_DAYS, When, balance, billed_quantity,
+    check_credit, check_payment, check_refund, counter_name, document_number, may_void, open_day, settled_status,
+    totals,
 };
 use super::repo::{self, Invoice, NewInvoice, NewPayment, Scheme};
 use crate::audit::{self, AuditEntry};
@@ -792,15 +793,18 @@ pub async fn receipts_of_patient(db: &Db, patient_id: i64, limit: i64) -> Result
     Ok(repo::payments_of_patient(db, patient_id, limit).await?)
 }
 
-/// The completed visits still to bill, newest first, and how many of those read were left out because they
-/// come to nothing (`is_free`: they make no invoice).
+/// The completed visits of the last [`UNBILLED_DAYS`] still to bill (of `patient` alone, or everyone's), newest
+/// first, and how many of those read were left out because they come to nothing (`is_free`: they make no
+/// invoice).
 pub async fn unbilled_visits(
     db: &Db,
     reader: impl Reader,
-    (since, today): (Timestamp, Date),
+    today: Date,
+    patient: Option<i64>,
     limit: i64,
 ) -> Result<(Vec<repo::Unbilled>, usize), ServiceError> {
-    let visits = repo::unbilled_visits(reader, since, limit).await?;
+    let since = Timestamp::now().minus_minutes(UNBILLED_DAYS * 24 * 60);
+    let visits = repo::unbilled_visits(reader, since, patient, limit).await?;
     let keys: Vec<(i64, Category)> = visits.iter().map(|v| (v.visit_id, v.category)).collect();
     let lines = lines_of_visits(db, &keys, today).await?;
     let free = |visit: &repo::Unbilled| lines.get(&visit.visit_id).is_none_or(|lines| is_free(lines));
