@@ -905,7 +905,10 @@ pub async fn block_slot(
         Err(err) => return ask::block_again(&state, (&slot, user.scope()), (hx, layout), (form.reason, err.0)),
     };
     let live = service::set_blocked(&state.db, &user.actor, user.scope(), id, true, &reason).await?;
-    ChangeReport::new(None, &live).keep(&session).await?;
+    // A time blocked with nobody on it is said by its message alone; one with bookings lists them to contact.
+    if !live.is_empty() {
+        ChangeReport::new(None, &live).keep(&session).await?;
+    }
     let when = datetime_of(slot.starts_at, state.settings.get().clinic.time_zone);
     let message = if live.is_empty() {
         format!("Slot {when} blocked.")

@@ -750,7 +750,10 @@ async fn a_completed_visit_is_billed_for_everything_done_in_it(app: TestApp) {
     assert!(page.text("#balance").contains("6,000.00"));
 
     let home = owed(student.get("/me").await);
-    assert!(home.contains("6,000.00") && home.contains("Owed on 1 invoice"), "{home}");
+    assert!(
+        home.contains("6,000.00") && home.contains("Owed on 1 invoice"),
+        "{home}"
+    );
     assert!(!home.contains("being prepared"), "{home}");
     // Billed, the visit's bill opens its invoice, and it leaves the list of visits to bill.
     d.cashier

@@ -304,6 +304,7 @@ async fn a_waiting_patient_who_got_worse_is_marked_urgent_and_called_first(app: 
     let menu = c.reception.get(&format!("/queue/tickets/{second}")).await;
     let offered = menu.attrs(&format!("#priority-{second} option"), "value");
     assert_eq!(offered, ["", "emergency", "urgent"], "its own priority is not offered");
+    assert_eq!(menu.text("#ticket-priority"), "Normal priority");
 
     let priority = format!("/queue/tickets/{second}/priority");
     c.reception
@@ -323,6 +324,8 @@ async fn a_waiting_patient_who_got_worse_is_marked_urgent_and_called_first(app: 
         .await,
         1
     );
+    let menu = c.reception.get(&format!("/queue/tickets/{second}")).await;
+    assert_eq!(menu.text("#ticket-priority"), "Urgent priority");
     let detail: String =
         sqlx::query_scalar("SELECT detail FROM audit_event WHERE action = 'ticket.priority' ORDER BY id DESC LIMIT 1")
             .fetch_one(app.db().pool())
