@@ -705,12 +705,18 @@ pub async fn unbilled_visits(
     patient: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Unbilled>, sqlx::Error> {
+    // One patient's are read from their own visits (index `visit_patient`): the patient's home asks on every
+    // live refresh, and "$2 = 0 OR ..." would read the whole clinic's week of visits each time.
+    let whose = match patient {
+        Some(_) => "v.patient_id = $2",
+        None => "$2 = 0",
+    };
     sqlx::query_as(&format!(
         "SELECT v.id AS visit_id, v.patient_id, p.kind AS category, p.first_name || ' ' || p.surname AS patient_name,
                 p.clinic_number,
                 s.full_name AS doctor_name, v.completed_at
          FROM visit v JOIN patient p ON p.id = v.patient_id JOIN staff s ON s.id = v.doctor_id
-         WHERE v.status = 'completed' AND v.completed_at >= $1 AND ($2 = 0 OR v.patient_id = $2)
+         WHERE v.status = 'completed' AND v.completed_at >= $1 AND {whose}
            AND NOT EXISTS (SELECT 1 FROM invoice i WHERE i.visit_id = v.id AND i.status <> 'void')
          ORDER BY v.completed_at DESC {}",
         crate::db::limit(limit)
