@@ -6,19 +6,24 @@ use askama::Template;
 use axum::response::Response;
 use chrono_tz::Tz;
 
-use super::handlers::day_path;
+use super::handlers::{StretchQuery, day_path, with_doctor};
 use crate::state::AppState;
 use crate::web::extract::{FrontDeskAndDoctors, Staff};
 use crate::web::filters::{clock_of, long_day_of};
+use crate::web::form::Query;
 use crate::web::htmx::HxRequest;
 use crate::web::layout::{Layout, Page};
 use crate::web::task::{task, task_refused};
 use crate::web::{AppResult, IdPath};
+use sickbay_core::db::Date;
+use sickbay_core::db::form_ids::FormKey;
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::DoctorScope;
-use sickbay_core::scheduling::model::{Action, AppointmentView};
+use sickbay_core::scheduling::model::{Action, AppointmentView, StretchForm};
 use sickbay_core::scheduling::repo::Slot;
 use sickbay_core::scheduling::service;
+use sickbay_core::staff::model::Doctor;
+use sickbay_core::validation::FieldErrors;
 
 /// A reason to give, for one slot or booking: its form, posted to `action`.
 #[derive(Template)]
@@ -172,4 +177,64 @@ pub fn cancel_again(
     let zone = state.settings.get().clinic.time_zone;
     let (title, task) = ReasonTask::to_cancel(appointment, zone, scope, layout.csrf_token.clone());
     task.refused(typed).shown(&title, hx, layout)
+}
+
+/// A stretch of one doctor's day to block (a meeting, an afternoon away): two times and a reason.
+#[derive(Template)]
+#[template(path = "scheduling/_stretch_task.html")]
+pub struct StretchTask {
+    csrf_token: String,
+    action: String,
+    detail: String,
+    form: StretchForm,
+    errors: FieldErrors,
+    back: String,
+}
+
+impl StretchTask {
+    /// The question for `doctor`'s `day`, and its title.
+    pub fn new(doctor: &Doctor, day: Date, scope: DoctorScope, csrf_token: String) -> (String, StretchTask) {
+        let title = format!("Block times on {}", long_day_of(&day));
+        let detail = format!(
+            "Every open time of {} that the stretch touches is blocked, so nobody can book it; a time that has \
+             started stays as it is. Appointments already booked are kept, and the schedule then lists them so the \
+             patients can be told.",
+            doctor.full_name
+        );
+        let task = StretchTask {
+            csrf_token,
+            action: with_doctor(scope, "/schedule/block", doctor.id, &format!("day={day}")),
+            detail,
+            form: StretchForm {
+                form_id: FormKey::mint().to_string(),
+                ..StretchForm::default()
+            },
+            errors: FieldErrors::default(),
+            back: day_path(scope, doctor.id, day),
+        };
+        (title, task)
+    }
+
+    /// The question again, with what was typed and why it was refused.
+    pub fn refused(self, form: StretchForm, errors: FieldErrors) -> Self {
+        StretchTask { form, errors, ..self }
+    }
+
+    pub fn shown(self, title: &str, hx: HxRequest, layout: Layout) -> AppResult<Response> {
+        match self.errors.is_empty() {
+            true => task(hx, layout, title, &self.render()?),
+            false => task_refused(hx, layout, title, &self.render()?),
+        }
+    }
+}
+
+pub async fn ask_block_stretch(
+    user: Staff<FrontDeskAndDoctors>,
+    hx: HxRequest,
+    Page { state, layout, .. }: Page,
+    Query(query): Query<StretchQuery>,
+) -> AppResult<Response> {
+    let (doctor, day) = query.resolve(&state, &user).await?;
+    let (title, task) = StretchTask::new(&doctor, day, user.scope(), layout.csrf_token.clone());
+    task.shown(&title, hx, layout)
 }

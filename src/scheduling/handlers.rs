@@ -9,6 +9,7 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Timelike};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
@@ -28,11 +29,11 @@ use sickbay_core::db::{Date, Timestamp};
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::{DoctorScope, StaffUser};
 use sickbay_core::scheduling::model::{
-    Action, AppointmentStatus, AppointmentView, CORRECTED_TO, ClosureForm, Hours, HoursForm, ScheduleView, WEEKDAYS,
-    closed_to_booking, parse_reason,
+    Action, AppointmentStatus, AppointmentView, CORRECTED_TO, ClosureForm, Hours, HoursForm, ScheduleView, Stretch,
+    StretchForm, WEEKDAYS, closed_to_booking, parse_reason,
 };
 use sickbay_core::scheduling::repo::{Closure, DayCounts, Slot};
-use sickbay_core::scheduling::service::{self, Generated, ScheduleData};
+use sickbay_core::scheduling::service::{self, Generated, ScheduleData, StretchBlocked};
 use sickbay_core::staff::model::Doctor;
 use sickbay_core::validation::FieldErrors;
 
@@ -165,7 +166,7 @@ fn named_doctor(doctors: &[Doctor], text: &str) -> Result<i64, &'static str> {
 }
 
 /// A page's address with the doctor named when the user may choose one (a doctor's pages are their own).
-fn with_doctor(scope: DoctorScope, path: &str, doctor_id: i64, rest: &str) -> String {
+pub(super) fn with_doctor(scope: DoctorScope, path: &str, doctor_id: i64, rest: &str) -> String {
     match scope.own() {
         Some(_) if rest.is_empty() => path.to_owned(),
         Some(_) => format!("{path}?{rest}"),
@@ -781,6 +782,20 @@ impl SchedulePage {
         self.may_correct && closed_to_booking(slot, self.now).is_none()
     }
 
+    /// Where to block a stretch of the day shown: a doctor's day, today or later.
+    fn stretch_link(&self) -> Option<String> {
+        let doctor = self
+            .doctor
+            .as_ref()
+            .filter(|_| !self.is_week() && self.day >= self.today)?;
+        Some(with_doctor(
+            self.scope,
+            "/schedule/block",
+            doctor.id,
+            &format!("day={}", self.day),
+        ))
+    }
+
     /// The message of the correction form of this appointment, if it failed.
     fn correct_problem(&self, id: &i64) -> Option<&str> {
         (self.problem.target == format!("correct-{id}")).then_some(self.problem.message.as_str())
@@ -917,6 +932,82 @@ pub async fn block_slot(
     };
     flash(&session, FlashKind::Success, message).await?;
     Ok(redirect(hx, &day_path(user.scope(), slot.doctor_id, slot.day)))
+}
+
+/// Whose day a stretch is blocked on: a doctor this user works for, and a day.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct StretchQuery {
+    doctor: String,
+    day: String,
+}
+
+impl StretchQuery {
+    pub(super) async fn resolve(
+        &self,
+        state: &AppState,
+        user: &Staff<FrontDeskAndDoctors>,
+    ) -> AppResult<(Doctor, Date)> {
+        let day = Date::parse(self.day.trim()).map_err(|err| AppError::BadRequest(err.0))?;
+        let doctor = chosen_doctor(state, user, user.scope(), &self.doctor).await?;
+        Ok((doctor.ok_or(AppError::NotFound)?, day))
+    }
+}
+
+pub async fn block_stretch(
+    user: Staff<FrontDeskAndDoctors>,
+    hx: HxRequest,
+    Page { state, session, layout }: Page,
+    Query(query): Query<StretchQuery>,
+    Form(form): Form<StretchForm>,
+) -> AppResult<Response> {
+    let (doctor, day) = query.resolve(&state, &user).await?;
+    let zone = state.settings.get().clinic.time_zone;
+    let refused = |form: StretchForm, errors: FieldErrors, layout: Layout| {
+        let (title, task) = ask::StretchTask::new(&doctor, day, user.scope(), layout.csrf_token.clone());
+        task.refused(form, errors).shown(&title, hx, layout)
+    };
+    let stretch = match form.validate(day.0, zone) {
+        Ok(stretch) => stretch,
+        Err(errors) => return refused(form, errors, layout),
+    };
+    let actor = user.actor_with_form(&form.form_id)?;
+    let blocked = match service::block_stretch(&state.db, &actor, user.scope(), doctor.id, &stretch).await {
+        Ok(blocked) => blocked,
+        Err(ServiceError::Refused(message)) => {
+            let mut errors = FieldErrors::default();
+            errors.add("stretch", message);
+            return refused(form, errors, layout);
+        }
+        Err(err) => return Err(err.into()),
+    };
+    // The same form sent twice: the first one's report and message stand.
+    if let Some(blocked) = blocked {
+        report_stretch(&session, (&stretch, zone), blocked).await?;
+    }
+    Ok(redirect(hx, &day_path(user.scope(), doctor.id, day)))
+}
+
+/// The message of a blocked stretch, and the appointments it kept to contact.
+async fn report_stretch(session: &Session, (stretch, zone): (&Stretch, Tz), blocked: StretchBlocked) -> AppResult<()> {
+    if !blocked.kept.is_empty() {
+        ChangeReport::new(None, &blocked.kept).keep(session).await?;
+    }
+    let times = match blocked.times {
+        1 => "1 time".to_owned(),
+        n => format!("{n} times"),
+    };
+    let (from, until) = (
+        filters::clock_of(stretch.from, zone),
+        filters::clock_of(stretch.until, zone),
+    );
+    let kept = match blocked.kept.is_empty() {
+        true => "",
+        false => " Their appointments were kept: contact the patients listed below.",
+    };
+    let message = format!("Blocked {times} from {from} to {until}.{kept}");
+    flash(session, FlashKind::Success, message).await?;
+    Ok(())
 }
 
 pub async fn unblock_slot(

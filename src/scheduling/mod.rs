@@ -67,6 +67,10 @@ pub fn router() -> Router<AppState> {
             get(ask::ask_block).post(handlers::block_slot),
         )
         .route("/schedule/slots/{id}/unblock", post(handlers::unblock_slot))
+        .route(
+            "/schedule/block",
+            get(ask::ask_block_stretch).post(handlers::block_stretch),
+        )
         .route("/appointments/{id}", get(handlers::appointment))
         .route("/appointments/{id}/cancel", get(ask::ask_cancel).post(handlers::cancel))
         .route("/appointments/{id}/correct", post(handlers::correct))

@@ -1038,11 +1038,13 @@ async fn times_that_cannot_be_booked_are_not_offered_and_the_page_says_why(app: 
     let (late, _) = doctor(&app, "dr.late").await;
     let (gone, _) = doctor(&app, "dr.gone").await;
     // Dr Early: one time in 30 minutes (too soon) and one in four hours. Dr Late: only the time too soon.
-    // Dr Gone: only a time that started ten minutes ago.
+    // Dr Gone: only a time that started ten minutes ago, or at midnight when that was yesterday (a past day is
+    // not shown at all).
     let soon = slot_in(&app, early, 2, 30).await;
     let later = slot_in(&app, early, 2, 4 * 60).await;
     let only_soon = slot_in(&app, late, 2, 30).await;
-    let started = slot_in(&app, gone, 2, -10).await;
+    let ten_minutes_ago = Timestamp(Timestamp::now().0 - 10 * 60_000);
+    let started = slot(&app, gone, 2, ten_minutes_ago.max(local_time(&app, 0, 0))).await;
     let ids = STUDENTS.numbered(&app, 2).await;
     let student = STUDENTS.client(&app, 0).await;
     // A student with no booking: after midnight every slot here falls on one day, which the first student's

@@ -259,7 +259,7 @@ async fn reception_books_and_blocks_from_the_schedule_with_the_keyboard_alone(ap
 
     // Block: the time's "Block"; Enter with no reason is answered beside the field, in the dialog.
     run(&b, "document.activeElement.blur(); return true;", vec![]).await;
-    let to_block = tab_to(&b, &format!("#s{second} a.slot-quiet"), false, 40).await;
+    let to_block = tab_to(&b, &format!("#s{second} a.row-action"), false, 40).await;
     press(&b, &[ENTER]).await;
     let field = format!("#task-dialog #block-{second}-reason");
     wait_for_focus(&b, &field).await;
@@ -291,7 +291,7 @@ async fn reception_books_and_blocks_from_the_schedule_with_the_keyboard_alone(ap
     };
     phone.log_in(&app, "frontdesk", PASSWORD, "/reception").await;
     phone.goto(&app, &day_page).await;
-    phone.click_in_view(&format!("#s{first} a.slot-quiet")).await;
+    phone.click_in_view(&format!("#s{first} a.row-action")).await;
     wait_for_focus(&phone, &format!("#task-dialog #block-{first}-reason")).await;
     phone.assert_fits(360, "the block dialog").await;
     phone.screenshot("85-schedule-block-dialog-phone").await;

@@ -18,6 +18,7 @@ on_both_databases!(
     removing_hours_keeps_and_lists_booked_slots,
     closures_remove_a_days_slots_and_list_bookings,
     blocking_a_booked_slot_keeps_the_booking,
+    a_stretch_of_a_day_is_blocked_at_once_and_its_bookings_listed,
     schedule_shows_the_day_and_week_and_staff_cancel_and_correct,
     every_route_checks_who_is_asking,
     impossible_days_are_refused_with_a_message,
@@ -488,6 +489,134 @@ async fn blocking_a_booked_slot_keeps_the_booking(app: TestApp) {
         .assert_redirect(&format!("/schedule?doctor={id}&day={tomorrow}"));
     book(&app, other, slot).await.expect("bookable again");
     assert_eq!(app.audits("slot.unblock").await, 1);
+}
+
+async fn a_stretch_of_a_day_is_blocked_at_once_and_its_bookings_listed(app: TestApp) {
+    let (id, doc) = doctor(&app, "dr.ada").await;
+    let (other, _) = doctor(&app, "dr.bola").await;
+    every_day(&doc, None, "09:00", "12:00", "30").await;
+    let tomorrow = today(&app) + Duration::days(1);
+    let ten: i64 =
+        sqlx::query_scalar("SELECT id FROM slot WHERE doctor_id = $1 AND day = $2 ORDER BY starts_at LIMIT 1 OFFSET 2")
+            .bind(id)
+            .bind(Date(tomorrow))
+            .fetch_one(app.db().pool())
+            .await
+            .unwrap();
+    let (p, number) = visitor(&app, "Ngozi", "Obi").await;
+    book(&app, p, ten).await.unwrap();
+    let reception = app.login_as("front", Role::Reception).await;
+
+    // The day's head offers it; the question is a form of two times and a reason.
+    let day = reception.get(&format!("/schedule?doctor={id}&day={tomorrow}")).await;
+    let ask = format!("/schedule/block?doctor={id}&day={tomorrow}");
+    assert_eq!(day.attr("#block-stretch-link", "href").as_deref(), Some(ask.as_str()));
+    let yesterday = today(&app) - Duration::days(1);
+    let past = reception.get(&format!("/schedule?doctor={id}&day={yesterday}")).await;
+    assert!(
+        !past.has("#block-stretch-link"),
+        "a day that is over has nothing to block"
+    );
+    let asked = reception.get(&ask).await;
+    asked.assert_status(StatusCode::OK);
+    assert!(asked.has("form input[name=from]") && asked.has("form input[name=until]"));
+    assert!(
+        asked.text(".task-detail").contains("Test dr.ada"),
+        "{}",
+        asked.text(".task-detail")
+    );
+
+    // Times the wrong way round, or no reason: said beside the fields, nothing blocked.
+    let refused = reception
+        .post(&ask, &[("from", "11:00"), ("until", "10:00"), ("reason", "Meeting")])
+        .await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.text("#until-error"), "The end must be after the start.");
+    assert_eq!(refused.attr("#from", "value").as_deref(), Some("11:00"));
+    let refused = reception.post(&ask, &[("from", "10:00"), ("until", "11:15")]).await;
+    assert_eq!(refused.text("#reason-error"), "Give a reason.");
+    let count_blocked = format!("SELECT COUNT(*) FROM slot WHERE doctor_id = {id} AND blocked = 1");
+    let blocked = || app.count(&count_blocked);
+    assert_eq!(blocked().await, 0);
+
+    // 10:00 to 11:15 blocks the three times it touches (10:00, 10:30, 11:00), each audited; the booking is kept
+    // and listed to contact. Two people blocking it at once block each time once; the later is told.
+    let colleague = app.login_as("front.two", Role::Reception).await;
+    let fields = [("from", "10:00"), ("until", "11:15"), ("reason", "Staff meeting")];
+    let (first, second) = tokio::join!(reception.post(&ask, &fields), colleague.post(&ask, &fields));
+    let (won, late) = match first.status {
+        StatusCode::SEE_OTHER => (reception.clone(), second),
+        _ => (colleague.clone(), first),
+    };
+    late.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        late.text("#stretch-error"),
+        "There is no open time in that stretch that has not started."
+    );
+    assert_eq!(blocked().await, 3);
+    assert_eq!(app.audits("slot.block").await, 3);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM slot WHERE doctor_id = {id} AND blocked = 1 AND block_reason = 'Staff meeting'"
+        ))
+        .await,
+        3
+    );
+    let day = won.get(&format!("/schedule?doctor={id}&day={tomorrow}")).await;
+    assert_eq!(
+        day.text(".flash-success"),
+        "Blocked 3 times from 10:00 to 11:15. Their appointments were kept: contact the patients listed below."
+    );
+    let rows = day.texts("#affected tbody tr");
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].starts_with(&format!("Ngozi Obi {number}")));
+    assert_eq!(day.texts("#slots .slot-blocked").len(), 3);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM appointment WHERE status = 'booked'")
+            .await,
+        1
+    );
+
+    // The same form sent twice blocks once, and the second is not refused.
+    let asked = reception.get(&ask).await;
+    let form_id = asked.attr("input[name=form_id]", "value").expect("a form id");
+    let again = [
+        ("from", "11:30"),
+        ("until", "12:00"),
+        ("reason", "Meeting"),
+        ("form_id", &form_id),
+    ];
+    for _ in 0..2 {
+        reception
+            .post(&ask, &again)
+            .await
+            .assert_redirect(&format!("/schedule?doctor={id}&day={tomorrow}"));
+    }
+    assert_eq!(blocked().await, 4);
+    assert_eq!(app.audits("slot.block").await, 4);
+
+    // A doctor blocks their own day without naming themselves, and not another's.
+    let own = format!("/schedule/block?day={tomorrow}");
+    doc.post(&own, &[("from", "09:00"), ("until", "09:30"), ("reason", "Ward round")])
+        .await
+        .assert_redirect(&format!("/schedule?day={tomorrow}"));
+    assert_eq!(blocked().await, 5);
+    doc.post(
+        &format!("/schedule/block?doctor={other}&day={tomorrow}"),
+        &[("from", "09:00"), ("until", "12:00"), ("reason", "Mine")],
+    )
+    .await
+    .assert_status(StatusCode::FORBIDDEN);
+    let pharmacist = app.login_as("pharm", Role::Pharmacist).await;
+    pharmacist.get(&ask).await.assert_status(StatusCode::FORBIDDEN);
+    reception
+        .get(&format!("/schedule/block?doctor={id}&day=someday"))
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    reception
+        .get(&format!("/schedule/block?doctor=99999&day={tomorrow}"))
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
 }
 
 async fn schedule_shows_the_day_and_week_and_staff_cancel_and_correct(app: TestApp) {

@@ -332,6 +332,49 @@ impl ClosureForm {
     }
 }
 
+/// The form that blocks a stretch of one doctor's day (a meeting, an afternoon away), as typed.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct StretchForm {
+    pub from: String,
+    pub until: String,
+    pub reason: String,
+    /// The form's one-time id (`db::form_ids`): a double submit blocks once and is not refused.
+    pub form_id: String,
+}
+
+/// A checked stretch of a day: the instants it runs between, and why it is blocked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stretch {
+    pub from: Timestamp,
+    pub until: Timestamp,
+    pub reason: String,
+}
+
+impl StretchForm {
+    /// Checks the form for `day` in the clinic's `zone`: two times of that day, the second after the first, and a
+    /// reason.
+    pub fn validate(&self, day: NaiveDate, zone: Tz) -> Result<Stretch, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let at = |minute: i64| {
+            instant(zone, day, minute)
+                .ok_or_else(|| InvalidValue("The clocks change at that time: choose another.".into()))
+        };
+        let from = e.check("from", parse_clock(&self.from, "start").and_then(at));
+        let until = e.check("until", parse_clock(&self.until, "end").and_then(at));
+        let reason = e.check("reason", parse_reason(&self.reason));
+        if let (Some(from), Some(until)) = (from, until)
+            && until <= from
+        {
+            e.add("until", "The end must be after the start.");
+        }
+        match (from, until, reason) {
+            (Some(from), Some(until), Some(reason)) if e.is_empty() => Ok(Stretch { from, until, reason }),
+            _ => Err(e),
+        }
+    }
+}
+
 /// Whether the schedule shows one day or the week around it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScheduleView {
@@ -1248,6 +1291,36 @@ mod tests {
         let errors = junk.validate(None, today).unwrap_err();
         assert!(errors.get("day").is_some() && errors.get("reason").is_some());
         assert!(parse_reason(&"é".repeat(200)).is_ok());
+    }
+
+    #[test]
+    fn a_stretch_is_two_times_of_its_day_in_order_with_a_reason() {
+        let lagos = chrono_tz::Africa::Lagos;
+        let monday = day("2026-11-30");
+        let form = |from: &str, until: &str, reason: &str| StretchForm {
+            from: from.into(),
+            until: until.into(),
+            reason: reason.into(),
+            ..Default::default()
+        };
+        let stretch = form("10:00", "12:30", " Ward  round ").validate(monday, lagos).unwrap();
+        assert_eq!(local(stretch.from, lagos), "2026-11-30 10:00");
+        assert_eq!(local(stretch.until, lagos), "2026-11-30 12:30");
+        assert_eq!(stretch.reason, "Ward round");
+        let backwards = form("12:00", "10:00", "Meeting").validate(monday, lagos).unwrap_err();
+        assert_eq!(backwards.get("until"), Some("The end must be after the start."));
+        let same = form("10:00", "10:00", "Meeting").validate(monday, lagos).unwrap_err();
+        assert!(same.get("until").is_some());
+        let junk = form("ten", "", " ").validate(monday, lagos).unwrap_err();
+        assert!(junk.get("from").is_some() && junk.get("until").is_some() && junk.get("reason").is_some());
+        // Until midnight is the whole rest of the day; a time the clocks skip is refused.
+        let evening = form("18:00", "24:00", "Leave").validate(monday, lagos).unwrap();
+        assert_eq!(local(evening.until, lagos), "2026-12-01 00:00");
+        let london = chrono_tz::Europe::London;
+        let gap = form("01:30", "03:00", "Meeting")
+            .validate(day("2026-03-29"), london)
+            .unwrap_err();
+        assert!(gap.get("from").is_some());
     }
 
     #[test]

@@ -334,6 +334,30 @@ pub async fn set_blocked(tx: &mut Tx, id: i64, blocked: bool, reason: &str) -> R
     .await
 }
 
+/// Blocks a doctor's open times that overlap `from..until` and start after `now`; their ids.
+pub async fn block_stretch(
+    tx: &mut Tx,
+    doctor_id: i64,
+    (from, until): (Timestamp, Timestamp),
+    reason: &str,
+    now: Timestamp,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE slot SET blocked = $1, block_reason = $2
+         WHERE doctor_id = $3 AND starts_at < $4 AND ends_at > $5 AND starts_at > $6 AND blocked = $7
+         RETURNING id",
+    )
+    .bind(Flag(true))
+    .bind(reason)
+    .bind(doctor_id)
+    .bind(until)
+    .bind(from)
+    .bind(now)
+    .bind(Flag(false))
+    .fetch_all(&mut **tx)
+    .await
+}
+
 /// Past slots nobody ever booked are of no use.
 pub async fn delete_unused_past_slots(tx: &mut Tx, now: Timestamp) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(

@@ -7,8 +7,8 @@ use chrono::Duration as Days;
 
 use super::messages;
 use super::model::{
-    Action, AppointmentStatus, AppointmentView, BookingRules, Holdings, Hours, NewClosure, Refusal, WaitlistEntry,
-    check_booking, closure_detail, first_overlap, generate, patient_may_change,
+    Action, AppointmentStatus, AppointmentView, BookingRules, Holdings, Hours, NewClosure, Refusal, Stretch,
+    WaitlistEntry, check_booking, closure_detail, first_overlap, generate, patient_may_change,
 };
 use super::repo::{self, Closure, DayCounts, NewAppointment, Slot, StatusCount};
 use crate::audit::{self, AuditEntry};
@@ -119,6 +119,7 @@ const BOOK: &str = "appointment.book";
 const RESCHEDULE: &str = "appointment.reschedule";
 const ADD_HOURS: &str = "hours.create";
 const ADD_CLOSURE: &str = "closure.create";
+const BLOCK_STRETCH: &str = "slot.block_stretch";
 
 /// Who is booking, and whether the rules apply to them.
 pub enum Booker<'a> {
@@ -413,6 +414,54 @@ pub async fn set_blocked(
     tx.announce(Event::Bookings);
     tx.commit().await?;
     Ok(live)
+}
+
+/// What blocking a stretch did: how many times it blocked, and the appointments kept on them, to contact.
+#[derive(Debug, Default)]
+pub struct StretchBlocked {
+    pub times: usize,
+    pub kept: Vec<AppointmentView>,
+}
+
+/// Blocks every time of a doctor's that a stretch overlaps and that has not started, in one transaction, each
+/// audited as a time blocked alone; refused when there was nothing left to block. The same form sent again
+/// blocks nothing and answers `None`.
+pub async fn block_stretch(
+    db: &Db,
+    actor: &Actor,
+    scope: DoctorScope,
+    doctor_id: i64,
+    stretch: &Stretch,
+) -> ServiceResult<Option<StretchBlocked>> {
+    if !scope.covers(doctor_id) {
+        return Err(ServiceError::NotFound);
+    }
+    let mut tx = db.begin_write().await?;
+    if let Claim::Done(_) = actor.claim_form(&mut tx, BLOCK_STRETCH).await? {
+        return Ok(None);
+    }
+    let between = (stretch.from, stretch.until);
+    let blocked = repo::block_stretch(&mut tx, doctor_id, between, &stretch.reason, Timestamp::now()).await?;
+    let Some(&first) = blocked.first() else {
+        return Err(ServiceError::Refused(
+            "There is no open time in that stretch that has not started.".to_owned(),
+        ));
+    };
+    let mut kept = Vec::new();
+    for &slot_id in &blocked {
+        kept.extend(repo::live_on_slot(&mut tx, slot_id).await?);
+        let entry = AuditEntry::new("slot.block")
+            .record("slot", slot_id)
+            .detail(&stretch.reason);
+        audit::record(&mut tx, actor, entry).await?;
+    }
+    actor.complete_form(&mut tx, BLOCK_STRETCH, first).await?;
+    tx.announce(Event::Bookings);
+    tx.commit().await?;
+    Ok(Some(StretchBlocked {
+        times: blocked.len(),
+        kept,
+    }))
 }
 
 /// Marks bookings as no-shows once their slot ended `grace_minutes` ago without a check-in. Idempotent.
