@@ -532,7 +532,9 @@ pub struct ScheduleDay {
     pub counts: DayCounts,
     pub slots: Vec<SlotRow>,
     pub statuses: Vec<(AppointmentStatus, i64)>,
+    /// The appointments that held their time (due, seen or missed), and those cancelled.
     pub appointment_count: i64,
+    pub cancelled_count: i64,
     /// The week view's appointments still to happen, in time order.
     pub upcoming: Vec<AppointmentView>,
 }
@@ -547,6 +549,17 @@ impl ScheduleDay {
 
     pub fn upcoming_more(&self) -> usize {
         self.upcoming.len().saturating_sub(Self::UPCOMING_SHOWN)
+    }
+
+    pub fn has_appointments(&self) -> bool {
+        self.appointment_count + self.cancelled_count > 0
+    }
+
+    fn count(&mut self, status: AppointmentStatus, count: i64) {
+        match status {
+            AppointmentStatus::Cancelled => self.cancelled_count += count,
+            _ => self.appointment_count += count,
+        }
     }
 }
 
@@ -574,6 +587,7 @@ fn schedule_days(from: NaiveDate, to: NaiveDate, data: ScheduleData) -> Vec<Sche
             slots: Vec::new(),
             statuses: Vec::new(),
             appointment_count: 0,
+            cancelled_count: 0,
             upcoming: Vec::new(),
         })
         .collect();
@@ -585,13 +599,13 @@ fn schedule_days(from: NaiveDate, to: NaiveDate, data: ScheduleData) -> Vec<Sche
     let mut by_slot: HashMap<i64, Vec<AppointmentView>> = HashMap::new();
     for a in data.appointments {
         if let Some(day) = days.iter_mut().find(|d| d.day == a.day) {
-            day.appointment_count += 1;
+            day.count(a.status, 1);
             by_slot.entry(a.slot_id).or_default().push(a);
         }
     }
     for count in data.statuses {
         if let Some(day) = days.iter_mut().find(|d| d.day == count.day) {
-            day.appointment_count += count.count;
+            day.count(count.status, count.count);
             day.statuses.push((count.status, count.count));
         }
     }

@@ -703,6 +703,12 @@ async fn schedule_shows_the_day_and_week_and_staff_cancel_and_correct(app: TestA
     );
     let page = reception.get(&format!("/schedule?doctor={id}&day={tomorrow}")).await;
     assert_eq!(page.text(&format!("#a{first} .chip")), "Cancelled");
+    // The day counts the booking that still holds its time apart from the one cancelled.
+    assert!(
+        page.text(".day-counts").ends_with("· 1 appointment · 1 cancelled"),
+        "{}",
+        page.text(".day-counts")
+    );
     let week = reception
         .get(&format!("/schedule?doctor={id}&day={tomorrow}&view=week"))
         .await;
