@@ -302,7 +302,9 @@
     if (taskDialog) { return taskDialog; }
     taskDialog = element("dialog", { id: "task-dialog", "aria-labelledby": "task-title" });
     var article = element("article", {});
-    article.append(element("div", { id: "task-body" }));
+    var close = element("button", { type: "button", "class": "dialog-close", "aria-label": "Close", "data-dialog-close": "" });
+    close.textContent = "×";
+    article.append(close, element("div", { id: "task-body" }));
     taskDialog.append(article);
     document.body.append(taskDialog);
     return taskDialog;

@@ -580,4 +580,6 @@ pub struct TicketMenu<'a> {
     pub doctors: &'a [Doctor],
     pub can_cancel: bool,
     pub csrf_token: Option<&'a str>,
+    /// On the ticket's own page (its title the page's heading), not in the board's dialog.
+    pub on_page: bool,
 }

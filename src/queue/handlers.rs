@@ -953,6 +953,7 @@ pub async fn ticket(
         doctors: &doctors,
         can_cancel: user.scope() == DoctorScope::Any,
         csrf_token: Some(&layout.csrf_token),
+        on_page: !hx.0,
     }
     .render()?;
     if hx.0 {

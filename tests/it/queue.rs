@@ -302,8 +302,9 @@ async fn a_waiting_patient_who_got_worse_is_marked_urgent_and_called_first(app: 
     }
     let second = app.count("SELECT id FROM ticket WHERE code = 'A-002'").await;
     let menu = c.reception.get(&format!("/queue/tickets/{second}")).await;
-    let offered = menu.attrs(&format!("#priority-{second} option"), "value");
-    assert_eq!(offered, ["", "emergency", "urgent"], "its own priority is not offered");
+    let offered = menu.attrs(&format!("#priority-{second} button[type=submit]"), "value");
+    assert_eq!(offered, ["urgent", "emergency"], "its own priority is not offered");
+    assert_eq!(menu.text(&format!("#priority-{second} [aria-pressed=true]")), "Normal");
     assert_eq!(menu.text("#ticket-priority"), "Normal priority");
 
     let priority = format!("/queue/tickets/{second}/priority");
@@ -1816,7 +1817,12 @@ async fn a_tickets_actions_act_on_that_ticket_for_those_who_may(app: TestApp) {
     let path = format!("/queue/tickets/{bola}");
     let page = c.reception.get(&path).await;
     page.assert_status(StatusCode::OK);
-    assert_eq!(page.text("h1"), format!("Ticket {bola_code}"));
+    assert!(
+        page.text("h1").starts_with(&format!("Ticket {bola_code} · ")),
+        "{}",
+        page.text("h1")
+    );
+    assert_eq!(page.texts("h1, h2").len(), 1, "the ticket is named once");
     let selector = scraper::Selector::parse(".ticket-actions form").unwrap();
     let actions: Vec<String> = page
         .html()
