@@ -2141,6 +2141,14 @@ async fn a_critical_result_is_phoned_to_the_doctor_and_waits_for_them(app: TestA
         .await,
         1
     );
+    // The patient's chart names it critical, with its direction and what the doctor did.
+    let chart = doctor.get(&format!("/patients/{}/chart", l.patient)).await;
+    let line = chart.text(".chart-orders");
+    assert!(
+        line.contains("Haemoglobin 5.2 g/dL Low Critical The lab told Dr Okafor, by phone at 10:40")
+            && line.contains("The doctor: Phoned Tunde, coming in at once"),
+        "{line}"
+    );
     // The patient is not reassured about it: their doctor will be in touch, and when to come in.
     let results = PATIENTS.client(&app, 0).await.get("/me/results").await;
     assert!(
