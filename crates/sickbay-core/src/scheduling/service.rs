@@ -119,7 +119,8 @@ const BOOK: &str = "appointment.book";
 const RESCHEDULE: &str = "appointment.reschedule";
 const ADD_HOURS: &str = "hours.create";
 const ADD_CLOSURE: &str = "closure.create";
-const BLOCK_STRETCH: &str = "slot.block_stretch";
+/// A stretch's form is claimed under the action its audit rows carry (every action written has words in the log).
+const BLOCK_STRETCH: &str = "slot.block";
 
 /// Who is booking, and whether the rules apply to them.
 pub enum Booker<'a> {
