@@ -119,8 +119,8 @@ const BOOK: &str = "appointment.book";
 const RESCHEDULE: &str = "appointment.reschedule";
 const ADD_HOURS: &str = "hours.create";
 const ADD_CLOSURE: &str = "closure.create";
-/// A stretch's form is claimed under the action its audit rows carry (every action written has words in the log).
-const BLOCK_STRETCH: &str = "slot.block";
+/// A time blocked, alone or in a stretch; a stretch's form is claimed under it too.
+const BLOCK_SLOT: &str = "slot.block";
 
 /// Who is booking, and whether the rules apply to them.
 pub enum Booker<'a> {
@@ -405,7 +405,7 @@ pub async fn set_blocked(
         return Err(ServiceError::NotFound);
     }
     let live = repo::live_on_slot(&mut tx, slot_id).await?;
-    let action = if blocked { "slot.block" } else { "slot.unblock" };
+    let action = if blocked { BLOCK_SLOT } else { "slot.unblock" };
     audit::record(
         &mut tx,
         actor,
@@ -438,7 +438,7 @@ pub async fn block_stretch(
         return Err(ServiceError::NotFound);
     }
     let mut tx = db.begin_write().await?;
-    if let Claim::Done(_) = actor.claim_form(&mut tx, BLOCK_STRETCH).await? {
+    if let Claim::Done(_) = actor.claim_form(&mut tx, BLOCK_SLOT).await? {
         return Ok(None);
     }
     let between = (stretch.from, stretch.until);
@@ -451,12 +451,12 @@ pub async fn block_stretch(
     let mut kept = Vec::new();
     for &slot_id in &blocked {
         kept.extend(repo::live_on_slot(&mut tx, slot_id).await?);
-        let entry = AuditEntry::new("slot.block")
+        let entry = AuditEntry::new(BLOCK_SLOT)
             .record("slot", slot_id)
             .detail(&stretch.reason);
         audit::record(&mut tx, actor, entry).await?;
     }
-    actor.complete_form(&mut tx, BLOCK_STRETCH, first).await?;
+    actor.complete_form(&mut tx, BLOCK_SLOT, first).await?;
     tx.announce(Event::Bookings);
     tx.commit().await?;
     Ok(Some(StretchBlocked {
