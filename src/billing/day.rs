@@ -16,7 +16,7 @@ use crate::web::form::{Form, Query, invalid};
 use crate::web::layout::Page;
 use crate::web::layout::{FlashKind, Layout, flash};
 use crate::web::{AppError, AppResult, csv_table};
-use sickbay_core::billing::model::{ClaimStatus, parse_reason};
+use sickbay_core::billing::model::{ClaimStatus, cash_difference_words, parse_reason};
 use sickbay_core::billing::repo::Scheme;
 use sickbay_core::billing::service::{self, DayReport, SchemeClaim};
 use sickbay_core::db::{Date, Money};
@@ -176,11 +176,7 @@ pub async fn close(
     };
     match result {
         Ok(difference) => {
-            let words = match difference.0.signum() {
-                0 => "The cash matches.".to_owned(),
-                1 => format!("The cash is over by {}.", layout.currency.format(difference)),
-                _ => format!("The cash is short by {}.", layout.currency.format(Money(-difference.0))),
-            };
+            let words = cash_difference_words(difference, &layout.currency);
             flash(&session, FlashKind::Success, format!("Day closed. {words}")).await?;
             Ok(Redirect::to(&format!("/billing/day?day={day}")).into_response())
         }

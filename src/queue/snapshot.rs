@@ -391,10 +391,12 @@ pub enum NextCall {
         room: String,
     },
     NobodyWaiting,
-    /// `calls_made` goes with the form, so that a second click of the same page is refused.
+    /// `calls_made` goes with the form, so that a second click of the same page is refused. `with_you` is the
+    /// ticket of a patient still with the doctor: the call is then not the page's main move.
     Ready {
         calls_made: i64,
         room: String,
+        with_you: Option<String>,
     },
 }
 
@@ -410,6 +412,7 @@ impl Snapshot {
             None => NextCall::Ready {
                 calls_made: view.calls_made,
                 room,
+                with_you: view.with_you().map(str::to_owned),
             },
         }
     }
@@ -654,11 +657,22 @@ mod tests {
         let ready = NextCall::Ready {
             calls_made: 0,
             room: "Room 2".into(),
+            with_you: None,
         };
         assert_eq!(s.next_call(8), ready, "the general queue's patient");
         assert_eq!(s.next_call(9), NextCall::NoRoom);
         let quiet = snapshot(vec![ticket(1, Some(7), WithDoctor)]);
         assert_eq!(quiet.next_call(7), NextCall::NobodyWaiting);
+        let busy = snapshot(vec![ticket(1, Some(7), WithDoctor), ticket(2, None, Waiting)]);
+        assert_eq!(
+            busy.next_call(7),
+            NextCall::Ready {
+                calls_made: 3,
+                room: "Room 1".into(),
+                with_you: Some("X-001".into()),
+            },
+            "a patient still in the room"
+        );
     }
 
     /// `m` minutes into the tests' day.

@@ -36,6 +36,7 @@ use sickbay_core::scheduling::repo::{Closure, DayCounts, Slot};
 use sickbay_core::scheduling::service::{self, Generated, ScheduleData, StretchBlocked};
 use sickbay_core::staff::model::Doctor;
 use sickbay_core::validation::FieldErrors;
+use sickbay_core::words;
 
 // ---- the report of a change, shown once on the next page ------------------------------------------------
 
@@ -48,6 +49,9 @@ pub struct Affected {
     pub patient_id: i64,
     pub patient_name: String,
     pub clinic_number: String,
+    /// '' when none is on record (or the report was kept before phones were listed).
+    #[serde(default)]
+    pub patient_phone: String,
     pub doctor_name: String,
     pub starts_at: Timestamp,
     pub status: AppointmentStatus,
@@ -69,6 +73,7 @@ impl ChangeReport {
                 patient_id: a.patient_id,
                 patient_name: a.patient_name.clone(),
                 clinic_number: a.clinic_number.clone(),
+                patient_phone: a.patient_phone.clone(),
                 doctor_name: a.doctor_name.clone(),
                 starts_at: a.starts_at,
                 status: a.status,
@@ -553,6 +558,15 @@ impl ScheduleDay {
 
     pub fn has_appointments(&self) -> bool {
         self.appointment_count + self.cancelled_count > 0
+    }
+
+    /// "3 appointments", and " · 1 cancelled" when one was.
+    pub fn appointments_text(&self) -> String {
+        let held = words::count(self.appointment_count, "appointment", "appointments");
+        match self.cancelled_count {
+            0 => held,
+            cancelled => format!("{held} · {cancelled} cancelled"),
+        }
     }
 
     fn count(&mut self, status: AppointmentStatus, count: i64) {

@@ -338,9 +338,9 @@ fn patient_tabs(path: &str) -> Vec<NavLink> {
 }
 
 /// Pages that are reached from a section whose address is not above theirs: the fee schedule and schemes from
-/// Billing, the outbox and the catalogues from Settings, a patient's bookings from Book and their results from
-/// Visits.
-const SECTION_ELSEWHERE: [(&str, &str); 7] = [
+/// Billing, the outbox and the catalogues from Settings; a patient's bookings from Book, their results, letters
+/// and documents from Visits, and their receipts from Invoices.
+const SECTION_ELSEWHERE: [(&str, &str); 10] = [
     ("/admin/fees", "/billing"),
     ("/admin/schemes", "/billing"),
     ("/admin/outbox", "/admin/settings"),
@@ -348,6 +348,9 @@ const SECTION_ELSEWHERE: [(&str, &str); 7] = [
     ("/admin/procedures", "/admin/settings"),
     ("/me/appointments", "/me/book"),
     ("/me/results", "/me/visits"),
+    ("/me/letters", "/me/visits"),
+    ("/me/documents", "/me/visits"),
+    ("/me/receipts", "/me/invoices"),
 ];
 
 /// The first of the admin's set-up sections, which the menu sets apart from the day's work.
@@ -491,6 +494,9 @@ mod tests {
         assert_eq!(current("/me/card"), ["Clinic card"]);
         assert_eq!(current("/me/visits/3"), ["Visits"]);
         assert_eq!(current("/me/results"), ["Visits"]);
+        assert_eq!(current("/me/letters/4"), ["Visits"]);
+        assert_eq!(current("/me/documents"), ["Visits"]);
+        assert_eq!(current("/me/receipts/9"), ["Invoices"]);
         assert_eq!(current("/me/profile"), ["Home"]);
         let hrefs: Vec<&str> = patient_tabs("/me").iter().map(|l| l.href).collect();
         assert_eq!(hrefs, ["/me", "/me/book", "/me/visits", "/me/invoices", "/me/card"]);

@@ -1831,6 +1831,20 @@ async fn the_cashiers_day_reconciles_with_the_payments_taken(app: TestApp) {
         page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
         assert!(page.has("#counted-error"), "{bad}: {}", page.body);
     }
+    // A count that differs from the till needs its reason: refused beside the note, nothing written.
+    let unexplained = d
+        .cashier
+        .post(
+            "/billing/day/close",
+            &[("day", &today), ("counted", "990.00"), ("note", " ")],
+        )
+        .await;
+    unexplained.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        unexplained.text("#note-error"),
+        "The cash is short by NGN 10.00. Count the drawer again, or say why in the note."
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM cash_close").await, 0);
     d.cashier
         .post(
             "/billing/day/close",
@@ -2448,7 +2462,11 @@ async fn a_close_racing_payments_stays_true(app: TestApp) {
                 let page = cashier
                     .post(
                         "/billing/day/close",
-                        &[("day", today.as_str()), ("counted", "400"), ("note", "")],
+                        &[
+                            ("day", today.as_str()),
+                            ("counted", "400"),
+                            ("note", "Counted mid-rush"),
+                        ],
                     )
                     .await;
                 assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);

@@ -213,7 +213,7 @@ async fn a_doctor_sees_a_patient_from_call_next_to_complete_on_one_screen(app: T
         doctor
             .text("#no-drafts")
             .await
-            .starts_with("Every note typed in this visit is signed")
+            .starts_with("No note waits to be signed or discarded")
     );
     assert!(
         doctor

@@ -1374,8 +1374,13 @@ async fn the_first_run_lists_the_setup_steps_and_marks_each_when_done(app: TestA
     );
     assert_eq!(
         home.attr("#setup-check-settings a", "href").as_deref(),
-        Some("/admin/settings")
+        Some("/admin/settings/messages-to-patients"),
+        "to the page where the site's address is given"
     );
+    admin
+        .get("/admin/settings/messages-to-patients")
+        .await
+        .assert_status(StatusCode::OK);
     // Its own page keeps it, marking what still needs a look: messages linking to this machine.
     let page = admin.get("/admin/setup").await;
     page.assert_status(StatusCode::OK);

@@ -1006,6 +1006,29 @@ async fn a_new_walk_in_already_registered_is_offered_their_record(app: TestApp) 
         .await
         .assert_redirect("/queue");
     assert_eq!(app.count(tickets).await, 3);
+    // Added by name alone, his record says what it lacks: to reception with the way to add it, to the doctor in
+    // the visit's bar.
+    let chidi = app.count("SELECT id FROM patient WHERE first_name = 'Chidi'").await;
+    let record = c.reception.get(&format!("/patients/{chidi}")).await;
+    assert_eq!(
+        record.text("#missing-facts .chip"),
+        "Sex and date of birth not recorded"
+    );
+    assert_eq!(
+        record.attr("#missing-facts a", "href"),
+        Some(format!("/patients/{chidi}/edit"))
+    );
+    // (He waits in the queue, to be seen from it: the bar is read on the visit of another record as bare.)
+    let (dayo, _) = crate::support::visitor(&app, "Dayo", "Ade").await;
+    let visit = crate::support::new_visit(&c.doctor_a.1, dayo).await;
+    let bar = c.doctor_a.1.get(&format!("/visits/{visit}")).await;
+    assert!(
+        bar.text("#patient-bar").contains("Sex and date of birth not recorded"),
+        "{}",
+        bar.text("#patient-bar")
+    );
+    let doctors_view = c.doctor_a.1.get(&format!("/patients/{chidi}")).await;
+    assert!(doctors_view.has("#missing-facts") && !doctors_view.has("#missing-facts a"));
 }
 
 async fn rooms_are_managed_by_admins_with_clear_messages(app: TestApp) {

@@ -504,6 +504,8 @@ async fn a_stretch_of_a_day_is_blocked_at_once_and_its_bookings_listed(app: Test
             .await
             .unwrap();
     let (p, number) = visitor(&app, "Ngozi", "Obi").await;
+    app.exec(&format!("UPDATE patient SET phone = '+2348031234567' WHERE id = {p}"))
+        .await;
     book(&app, p, ten).await.unwrap();
     let reception = app.login_as("front", Role::Reception).await;
 
@@ -569,7 +571,15 @@ async fn a_stretch_of_a_day_is_blocked_at_once_and_its_bookings_listed(app: Test
     );
     let rows = day.texts("#affected tbody tr");
     assert_eq!(rows.len(), 1);
-    assert!(rows[0].starts_with(&format!("Ngozi Obi {number}")));
+    assert!(
+        rows[0].starts_with(&format!("Ngozi Obi {number} +2348031234567")),
+        "{rows:?}"
+    );
+    assert_eq!(
+        day.attr("#affected a[href^='tel:']", "href").as_deref(),
+        Some("tel:+2348031234567"),
+        "the patient to call is a tap away"
+    );
     assert_eq!(day.texts("#slots .slot-blocked").len(), 3);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM appointment WHERE status = 'booked'")
@@ -1030,8 +1040,9 @@ async fn the_week_counts_are_the_days_slots(app: TestApp) {
     let (monday, _) = sickbay_core::scheduling::model::ScheduleView::Week.days(day);
     for offset in 0..7 {
         let d = monday + Duration::days(offset);
-        let (slots, booked, capacity): (i64, i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), CAST(COALESCE(SUM(booked), 0) AS BIGINT),
+        let (slots, blocked, booked, capacity): (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(blocked), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(CASE WHEN blocked = 0 THEN booked ELSE 0 END), 0) AS BIGINT),
                     CAST(COALESCE(SUM(CASE WHEN blocked = 0 THEN capacity ELSE 0 END), 0) AS BIGINT)
              FROM slot WHERE doctor_id = $1 AND day = $2",
         )
@@ -1047,7 +1058,12 @@ async fn the_week_counts_are_the_days_slots(app: TestApp) {
                     .contains("No slots.")
             );
         } else {
-            assert_eq!(shown, format!("{slots} slots · {booked}/{capacity} booked"), "{d}");
+            let open = slots - blocked;
+            let mut expected = format!("{open} times open · {booked} of {capacity} places taken");
+            if blocked > 0 {
+                expected.push_str(&format!(" · {blocked} blocked"));
+            }
+            assert_eq!(shown, expected, "{d}");
         }
     }
     assert_eq!(week.texts("#week .week-appointments li").len(), 1);
@@ -1066,7 +1082,7 @@ async fn the_week_counts_are_the_days_slots(app: TestApp) {
     assert_eq!(page.texts("#slots > li").len() as i64, slots_on(&app, id, day).await);
     assert!(
         page.text(".day-counts")
-            .starts_with("6 slots · 1/12 seats booked · 1 appointment")
+            .starts_with("6 times open · 1 of 12 places taken · 1 appointment")
     );
 }
 

@@ -37,3 +37,4 @@ pub mod setup;
 pub mod staff;
 pub mod tone;
 pub mod validation;
+pub mod words;

@@ -3,6 +3,7 @@
 use crate::db::types::InvalidValue;
 use crate::db::{Date, Flag, Timestamp};
 use crate::validation::FieldErrors;
+use crate::words::count;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Faculty {
@@ -234,7 +235,6 @@ impl Usage {
     /// `3 patients and 1 department` (`more than 1000 patients` past [`PATIENTS_COUNTED`]), or `None` when
     /// nothing uses the record.
     pub fn describe(self) -> Option<String> {
-        let count = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         let patients = match self.patients {
             n if n > PATIENTS_COUNTED => format!("more than {PATIENTS_COUNTED} patients"),
             n => count(n, "patient", "patients"),

@@ -10,7 +10,7 @@
 //! Line totals, the subtotal and the total are exact sums and products. Whatever a client sends as a total is
 //! never read: every figure here comes from quantities and unit prices.
 
-use crate::db::{Date, Money, Timestamp};
+use crate::db::{Currency, Date, Money, Timestamp};
 use crate::identity::Role;
 pub use crate::patients::model::PatientKind as Category;
 use crate::text_enum;
@@ -278,6 +278,27 @@ pub fn open_day(today: Date, closed: &[Date]) -> Date {
         day = Date(Date::add_days(day.0, 1));
     }
     day
+}
+
+/// The cash a cashier counted against what the till expects, in words: "The cash matches.", "The cash is over
+/// by NGN 5.00." or "The cash is short by NGN 16.00." (`difference` is counted less expected).
+pub fn cash_difference_words(difference: Money, currency: &Currency) -> String {
+    match difference.0.signum() {
+        0 => "The cash matches.".to_owned(),
+        1 => format!("The cash is over by {}.", currency.format(difference)),
+        _ => format!("The cash is short by {}.", currency.format(Money(-difference.0))),
+    }
+}
+
+/// A day closes on a count that differs from the till only with the cashier's reason in its note.
+pub fn check_close_note(difference: Money, note: &str, currency: &Currency) -> Result<(), String> {
+    if difference.0 == 0 || !note.trim().is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "{} Count the drawer again, or say why in the note.",
+        cash_difference_words(difference, currency)
+    ))
 }
 
 /// Who may give a discount: admins (the cashier asks one).
@@ -656,6 +677,30 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn a_day_closes_short_or_over_only_with_a_reason() {
+        let naira = Currency {
+            code: "NGN".to_owned(),
+            minor_digits: 2,
+        };
+        assert_eq!(cash_difference_words(Money(0), &naira), "The cash matches.");
+        assert_eq!(
+            cash_difference_words(Money(500), &naira),
+            "The cash is over by NGN 5.00."
+        );
+        assert_eq!(
+            cash_difference_words(Money(-1600), &naira),
+            "The cash is short by NGN 16.00."
+        );
+        assert_eq!(check_close_note(Money(0), "", &naira), Ok(()));
+        assert_eq!(check_close_note(Money(-1600), "Change from the float", &naira), Ok(()));
+        assert_eq!(
+            check_close_note(Money(-1600), "  ", &naira),
+            Err("The cash is short by NGN 16.00. Count the drawer again, or say why in the note.".to_owned())
+        );
+        assert!(check_close_note(Money(1), "", &naira).is_err());
+    }
 
     #[test]
     fn the_invoice_list_reads_its_choice_and_its_search() {

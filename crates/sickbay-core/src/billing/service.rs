@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use super::model::{
     AmountError, Category, ClaimStatus, Coverage, Covers, Discount, InvoiceAction, InvoiceFilter, InvoiceStatus,
     LineInput, LineKind, PaymentKind, PaymentMethod, PricedLine, Totals, UNBILLED_DAYS, When, balance, billed_quantity,
-    check_credit, check_payment, check_refund, counter_name, document_number, may_void, open_day, settled_status,
-    totals,
+    check_close_note, check_credit, check_payment, check_refund, counter_name, document_number, may_void, open_day,
+    settled_status, totals,
 };
 use super::repo::{self, Invoice, NewInvoice, NewPayment, Scheme};
 use crate::audit::{self, AuditEntry};
@@ -20,6 +20,7 @@ use crate::db::form_ids::Claim;
 use crate::db::{Date, Db, Money, Reader, Timestamp, Tx, is_unique_violation, sequence};
 use crate::error::ServiceError;
 use crate::identity::Actor;
+use crate::validation::FieldErrors;
 
 const INVOICE_PREFIX: &str = "INV";
 const RECEIPT_PREFIX: &str = "RCT";
@@ -1295,13 +1296,18 @@ pub async fn close_day(
     // counts on their next open day (`till_day`), so what is stored here stays true.
     repo::lock_till(&mut tx, cashier).await?;
     let expected = repo::net_cash_in(&mut tx, day, cashier).await?;
+    let difference = Money(counted.0 - expected.0);
+    let currency = crate::clinic::currency(&mut tx).await?;
+    if let Err(message) = check_close_note(difference, note, &currency) {
+        let mut errors = FieldErrors::default();
+        errors.add("note", message);
+        return Err(ServiceError::Invalid(errors));
+    }
     if !repo::insert_close(&mut tx, day, cashier, expected, counted, note).await? {
         return Err(ServiceError::Conflict(
             "You have closed this day already; its count is below.".into(),
         ));
     }
-    let difference = Money(counted.0 - expected.0);
-    let currency = crate::clinic::currency(&mut tx).await?;
     let entry = AuditEntry::new("cash.close").detail(format!(
         "{day}: expected {}, counted {}, difference {}",
         currency.format(expected),

@@ -750,6 +750,10 @@ pub struct VisitLine {
 }
 
 impl VisitLine {
+    pub fn is_open(&self) -> bool {
+        self.status == VisitStatus::Open
+    }
+
     /// Open with a doctor other than `doctor_id`: a new visit of theirs would be a second open record, so they
     /// are told before they start one (their own open visit is continued instead).
     pub fn open_with_another(&self, doctor_id: i64) -> bool {

@@ -1241,7 +1241,10 @@ impl Planner<'_> {
     }
 
     fn cancel(&mut self, rng: &mut StdRng, row: &mut AppointmentRow) {
-        let latest = row.starts_at.0 - 2 * HOUR;
+        // A booking of today was cancelled a day ahead at the latest, so that no cancellation is dated after the
+        // moment the demo is made.
+        let notice = if row.day.0 < self.calendar.today { 2 * HOUR } else { DAY };
+        let latest = row.starts_at.0 - notice;
         row.updated_at = Timestamp(row.created_at.0 + rng.random_range(0..(latest - row.created_at.0).max(1)));
         let patients = self.patients;
         let person = &patients[row.patient];

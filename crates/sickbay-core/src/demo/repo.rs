@@ -174,20 +174,23 @@ pub async fn visits_from_history(db: &Db, today: Date) -> Result<u64, sqlx::Erro
          FROM visit v ORDER BY v.id"
             .to_owned(),
         // The word-read tests that go with a diagnosis (a blood film for malaria, a Widal test for typhoid, a
-        // urinalysis for an infection of the urine), resulted and released an hour into the visit.
+        // urinalysis for an infection of the urine), resulted an hour into the visit. Each is out of its usual
+        // answer, so it waits for the doctor who ordered it before it goes to the patient (the clinic's rule).
         "INSERT INTO lab_order (visit_id, patient_id, test_id, status, ordered_by, ordered_at, collected_by,
-                                collected_at, result_value, flag, resulted_by, resulted_at, released_by, released_at,
-                                updated_at)
-         SELECT v.id, v.patient_id, t.id, 'released', v.doctor_id, v.started_at + 300000, lab.id, v.started_at + 900000,
+                                collected_at, result_value, flag, resulted_by, resulted_at, updated_at)
+         SELECT v.id, v.patient_id, t.id, 'resulted', v.doctor_id, v.started_at + 300000, lab.id, v.started_at + 900000,
                 CASE v.id % 10 WHEN 0 THEN 'Seen (+)' WHEN 5 THEN 'Positive, O 1:160' ELSE 'Nitrites positive' END,
-                'abnormal', lab.id, v.started_at + 3600000, lab.id, v.started_at + 3600000, v.started_at + 3600000
+                'abnormal', lab.id, v.started_at + 3600000, v.started_at + 3600000
          FROM visit v CROSS JOIN (SELECT MIN(id) AS id FROM staff WHERE role = 'lab') lab JOIN lab_test t
               ON t.name = CASE v.id % 10 WHEN 0 THEN 'Malaria parasite' WHEN 5 THEN 'Widal test' ELSE 'Urinalysis' END
          WHERE v.id % 10 IN (0, 5, 8) ORDER BY v.id"
             .to_owned(),
-        // The doctors have seen the results of more than a week ago; the week's wait on their homes.
+        // The doctors have seen the results of more than a week ago, which went to their patients then; the
+        // week's wait on their homes.
         format!(
-            "UPDATE lab_order SET seen_at = resulted_at + 3600000, seen_by = ordered_by WHERE resulted_at < {}",
+            "UPDATE lab_order SET seen_at = resulted_at + 3600000, seen_by = ordered_by, status = 'released',
+                    released_by = ordered_by, released_at = resulted_at + 3600000, updated_at = resulted_at + 3600000
+             WHERE resulted_at < {}",
             Timestamp::now().plus_minutes(-7 * 24 * 60).0
         ),
     ];

@@ -729,6 +729,12 @@ impl Patient {
         self.date_of_birth.and_then(|dob| today.years_since(dob.0))
     }
 
+    /// What a doctor reads doses and ranges against and the record lacks (a walk-in added by name alone), in
+    /// words, until someone fills it in.
+    pub fn missing_facts(&self) -> Option<&'static str> {
+        missing_facts(self.sex.is_some(), self.date_of_birth.is_some())
+    }
+
     /// The record's faculty, department, level and session.
     pub fn study_ids(&self) -> StudyIds {
         StudyIds {
@@ -1071,8 +1077,29 @@ pub fn check_sheet(request: &SheetRequest, found: &[SheetStudent]) -> Result<(),
     Ok(())
 }
 
+/// [`Patient::missing_facts`], from whether the record has a sex and a date of birth.
+pub fn missing_facts(has_sex: bool, has_birth_date: bool) -> Option<&'static str> {
+    match (has_sex, has_birth_date) {
+        (true, true) => None,
+        (false, false) => Some("Sex and date of birth not recorded"),
+        (false, true) => Some("Sex not recorded"),
+        (true, false) => Some("Date of birth not recorded"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_record_without_sex_or_birth_date_says_which_is_missing() {
+        assert_eq!(super::missing_facts(true, true), None);
+        assert_eq!(
+            super::missing_facts(false, false),
+            Some("Sex and date of birth not recorded")
+        );
+        assert_eq!(super::missing_facts(false, true), Some("Sex not recorded"));
+        assert_eq!(super::missing_facts(true, false), Some("Date of birth not recorded"));
+    }
+
     #[test]
     fn portal_standing_follows_password_approval_and_reset() {
         assert_eq!(PortalStanding::of(false, true, false), PortalStanding::NotYet);

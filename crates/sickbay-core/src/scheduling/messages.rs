@@ -140,6 +140,7 @@ mod tests {
             patient_id: 3,
             patient_name: "Ada Obi".into(),
             clinic_number: "C1".into(),
+            patient_phone: String::new(),
             slot_id: 11,
             doctor_id: 2,
             doctor_name: "Dr Bello".into(),

@@ -12,6 +12,7 @@ use crate::db::{Date, Flag, Timestamp};
 use crate::text_enum;
 use crate::tone::Tone;
 use crate::validation::FieldErrors;
+use crate::words::count;
 
 text_enum! {
     pub enum AppointmentStatus {
@@ -105,6 +106,8 @@ pub struct AppointmentView {
     pub patient_id: i64,
     pub patient_name: String,
     pub clinic_number: String,
+    /// The patient's phone, to call them about a booking that no longer fits ('' when none is on record).
+    pub patient_phone: String,
     pub slot_id: i64,
     pub doctor_id: i64,
     pub doctor_name: String,
@@ -711,11 +714,10 @@ impl BookingRules {
 
 /// A length of time as people say it: "45 minutes", "1 hour", "90 minutes", "2 hours", "1 day", "36 hours".
 pub fn duration_text(minutes: i64) -> String {
-    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
     match minutes {
-        m if m > 0 && m % 1440 == 0 => plural(m / 1440, "day"),
-        m if m > 0 && m % 60 == 0 => plural(m / 60, "hour"),
-        m => plural(m, "minute"),
+        m if m > 0 && m % 1440 == 0 => count(m / 1440, "day", "days"),
+        m if m > 0 && m % 60 == 0 => count(m / 60, "hour", "hours"),
+        m => count(m, "minute", "minutes"),
     }
 }
 
@@ -786,6 +788,7 @@ mod tests {
             patient_id: 2,
             patient_name: String::new(),
             clinic_number: String::new(),
+            patient_phone: String::new(),
             slot_id: 3,
             doctor_id: 4,
             doctor_name: String::new(),

@@ -3,6 +3,7 @@
 pub use super::model::AppointmentView;
 use super::model::{AppointmentStatus, Closures, Hours, LIVE_STATUSES, SlotSpec, WaitlistEntry};
 use crate::db::{Date, Flag, Reader, Timestamp, Tx, changed_one_row, inserted_id, row_by_id, run};
+use crate::words::count;
 
 // ---- hours -------------------------------------------------------------------------------------------
 
@@ -223,11 +224,13 @@ pub async fn slot(db: impl Reader, id: i64) -> Result<Option<Slot>, sqlx::Error>
     row_by_id(db, &format!("SELECT {SLOT_COLUMNS} FROM slot sl WHERE sl.id = $1"), id).await
 }
 
-/// A doctor's slots on a day at a glance: how many, seats booked, seats offered (in slots not blocked).
-#[derive(Clone, Debug, sqlx::FromRow)]
+/// A doctor's slots on a day at a glance: how many, how many of them blocked, and the places booked of the
+/// places offered in the others ([`DayCounts::summary`] words them).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct DayCounts {
     pub day: Date,
     pub slots: i64,
+    pub blocked: i64,
     pub booked: i64,
     pub capacity: i64,
 }
@@ -238,9 +241,37 @@ impl DayCounts {
         DayCounts {
             day,
             slots: 0,
+            blocked: 0,
             booked: 0,
             capacity: 0,
         }
+    }
+
+    /// "40 times open · 17 of 40 places taken · 2 blocked", or "All 6 times blocked". Places, not times, are
+    /// booked: a time may take several patients. "Taken", so that it is not read as the appointments' status.
+    pub fn summary(&self) -> String {
+        let open = self.slots - self.blocked;
+        if open == 0 {
+            return match self.blocked {
+                1 => "1 time, blocked".to_owned(),
+                n => format!("All {n} times blocked"),
+            };
+        }
+        let mut words = format!(
+            "{} open · {} of {} taken",
+            count(open, "time", "times"),
+            self.booked,
+            count(self.capacity, "place", "places")
+        );
+        if self.blocked > 0 {
+            words.push_str(&format!(" · {} blocked", self.blocked));
+        }
+        words
+    }
+
+    /// "17/40 taken": the places booked of those offered, for a calendar's column head.
+    pub fn taken(&self) -> String {
+        format!("{}/{} taken", self.booked, self.capacity)
     }
 }
 
@@ -252,7 +283,8 @@ pub async fn day_counts(
     to: Date,
 ) -> Result<Vec<DayCounts>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT day, COUNT(*) AS slots, CAST(COALESCE(SUM(booked), 0) AS BIGINT) AS booked,
+        "SELECT day, COUNT(*) AS slots, CAST(COALESCE(SUM(blocked), 0) AS BIGINT) AS blocked,
+                CAST(COALESCE(SUM(CASE WHEN blocked = 0 THEN booked ELSE 0 END), 0) AS BIGINT) AS booked,
                 CAST(COALESCE(SUM(CASE WHEN blocked = 0 THEN capacity ELSE 0 END), 0) AS BIGINT) AS capacity
          FROM slot WHERE doctor_id = $1 AND day >= $2 AND day <= $3 GROUP BY day",
     )
@@ -546,6 +578,7 @@ const HISTORY_SHOWN: i64 = 100;
 
 const APPOINTMENT_COLUMNS: &str =
     "a.id, a.patient_id, p.first_name || ' ' || p.surname AS patient_name, p.clinic_number,
+    COALESCE(p.phone, '') AS patient_phone,
     a.slot_id, sl.doctor_id, s.full_name AS doctor_name, a.day, sl.starts_at, sl.ends_at, a.status, a.reason,
     a.cancel_reason, a.override_reason, a.moved_to_id AS moved_to";
 const APPOINTMENT_FROM: &str = "FROM appointment a JOIN slot sl ON sl.id = a.slot_id JOIN staff s ON s.id = sl.doctor_id JOIN patient p ON p.id = a.patient_id";
@@ -849,4 +882,32 @@ pub async fn advance_reminder(tx: &mut Tx, id: i64, hours: i64) -> Result<bool, 
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(slots: i64, blocked: i64, booked: i64, capacity: i64) -> DayCounts {
+        DayCounts {
+            day: Date(chrono::NaiveDate::from_ymd_opt(2026, 12, 1).expect("a date")),
+            slots,
+            blocked,
+            booked,
+            capacity,
+        }
+    }
+
+    #[test]
+    fn a_day_counts_its_open_times_the_places_taken_in_them_and_the_blocked_ones() {
+        assert_eq!(counts(42, 0, 17, 42).summary(), "42 times open · 17 of 42 places taken");
+        assert_eq!(
+            counts(48, 6, 13, 42).summary(),
+            "42 times open · 13 of 42 places taken · 6 blocked"
+        );
+        assert_eq!(counts(1, 0, 1, 1).summary(), "1 time open · 1 of 1 place taken");
+        assert_eq!(counts(6, 6, 0, 0).summary(), "All 6 times blocked");
+        assert_eq!(counts(1, 1, 0, 0).summary(), "1 time, blocked");
+        assert_eq!(counts(48, 6, 13, 42).taken(), "13/42 taken");
+    }
 }

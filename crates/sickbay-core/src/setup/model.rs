@@ -1,6 +1,7 @@
 //! Which setup steps are done, decided from counts of what the clinic has (pure, unit-tested).
 
 use crate::lab::model::Releaser;
+use crate::words::count;
 
 /// What the database holds that the steps are decided from.
 #[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
@@ -65,6 +66,9 @@ fn is_local(site_url: &str) -> bool {
     host == "localhost" || host == "::1" || host == "0.0.0.0" || host.starts_with("127.")
 }
 
+/// The settings page with the address of the site that messages link to (Messages to patients).
+pub const SITE_ADDRESS_PAGE: &str = "/admin/settings/messages-to-patients";
+
 /// One step of the checklist.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Step {
@@ -91,10 +95,6 @@ impl Step {
     }
 }
 
-fn plural(count: i64, one: &str, many: &str) -> String {
-    format!("{count} {}", if count == 1 { one } else { many })
-}
-
 /// The steps in the order a new clinic takes them.
 pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
     let facts = format!("{} · {} · {}", clinic.name, clinic.time_zone, clinic.currency);
@@ -110,7 +110,12 @@ pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
         Step {
             key: "settings",
             title: "The clinic's name, address, time zone, currency and rules",
-            href: "/admin/settings",
+            // Once saved, what is left to check is the site's address, on the messages' page.
+            href: if links_here.is_some() {
+                SITE_ADDRESS_PAGE
+            } else {
+                "/admin/settings"
+            },
             done: saved,
             attention: links_here.clone(),
             detail: match (saved, &links_here) {
@@ -131,7 +136,7 @@ pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
             attention: None,
             detail: match counts.rooms {
                 0 => "Add the rooms the waiting-room screen calls patients to.".to_owned(),
-                n => format!("{}.", plural(n, "room", "rooms")),
+                n => format!("{}.", count(n, "room", "rooms")),
             },
         },
         Step {
@@ -142,7 +147,7 @@ pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
             attention: None,
             detail: format!(
                 "{} and {} at the front desk{}",
-                plural(counts.doctors, "doctor", "doctors"),
+                count(counts.doctors, "doctor", "doctors"),
                 counts.front_desk,
                 if staffed {
                     "."
@@ -160,7 +165,7 @@ pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
             detail: format!(
                 "{} of {} have hours; students book the times they make.",
                 counts.doctors_with_hours,
-                plural(counts.doctors, "doctor", "doctors")
+                count(counts.doctors, "doctor", "doctors")
             ),
         },
         Step {
@@ -171,7 +176,7 @@ pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
             attention: None,
             detail: match counts.fees {
                 0 => "Set the consultation fee (free until you do) and the services you charge for.".to_owned(),
-                n => format!("{} in the fee schedule.", plural(n, "fee", "fees")),
+                n => format!("{} in the fee schedule.", count(n, "fee", "fees")),
             },
         },
         Step {
@@ -185,7 +190,7 @@ pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
                 (false, 0) => {
                     "Print first passwords for students, or let them register themselves (Settings).".to_owned()
                 }
-                (false, n) => format!("{} can log in.", plural(n, "patient", "patients")),
+                (false, n) => format!("{} can log in.", count(n, "patient", "patients")),
             },
         },
     ]
@@ -292,7 +297,16 @@ mod tests {
                 step.detail
             );
             assert_eq!(step.mark().0, "Check", "done, but not to be taken as finished");
+            assert_eq!(step.href, SITE_ADDRESS_PAGE, "the step leads to what is left to check");
         }
+        assert_eq!(
+            SITE_ADDRESS_PAGE,
+            format!(
+                "/admin/settings/{}",
+                <crate::outbox::settings::MessageSettings as crate::settings_section::Section>::slug()
+            )
+        );
+        assert_eq!(steps(&saved, &clinic(false))[0].href, "/admin/settings");
         let step = &steps(&saved, &clinic(false))[0];
         assert_eq!(
             step.detail,
