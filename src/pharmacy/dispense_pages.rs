@@ -392,6 +392,7 @@ pub async fn refuse_all(
 pub struct LabelPage {
     layout: Layout,
     label: Label,
+    address: String,
     today: Date,
 }
 
@@ -406,6 +407,7 @@ pub async fn label(
     Ok(LabelPage {
         layout,
         label,
+        address: state.settings.get().clinic.address.clone(),
         today: shelf(&state).today,
     })
 }

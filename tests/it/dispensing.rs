@@ -514,6 +514,16 @@ async fn a_dispense_takes_the_earliest_expiry_across_batches(app: TestApp) {
     for wanted in ["Amaka Dispense", "Ciprotab 500 mg tablet", "12"] {
         assert!(body.contains(wanted), "{wanted} on the label: {body}");
     }
+    // Each batch the tablets came from, with its expiry and its share, to trace a recall to the bottle.
+    let use_by =
+        |days: i64| sickbay::web::filters::short_date_of(&Date(Date::add_days(app.state.settings.get().today(), days)));
+    assert_eq!(
+        printed.texts(".label-batch"),
+        [
+            format!("Batch B{drug}-20 · use by {} · 5", use_by(20)),
+            format!("Batch B{drug}-200 · use by {} · 7", use_by(200)),
+        ]
+    );
 
     // The patient sees it on their phone.
     let patient = PATIENTS.client(&app, 0).await;

@@ -12,7 +12,7 @@ use crate::pharmacy::model::allocation::{
     Allocation, BatchStock, Owed, asked_plan, asks_as_planned, fingerprint, offered, usable_from,
 };
 use crate::pharmacy::model::stock::MovementKind;
-use crate::pharmacy::repo::{self, NewMovement};
+use crate::pharmacy::repo::{self, GivenBatch, NewMovement};
 use crate::prescriptions::model::{Item, Prescription, PrescriptionStatus};
 use crate::prescriptions::service as prescriptions;
 
@@ -344,6 +344,8 @@ pub async fn refuse(
 pub struct Label {
     pub prescription: Prescription,
     pub item: Item,
+    /// The batches its units came from, so a recall can be traced to the patient's bottle.
+    pub batches: Vec<GivenBatch>,
 }
 
 /// The label of an item of the prescription that was (partly) given; NotFound otherwise.
@@ -356,5 +358,10 @@ pub async fn label(db: &Db, prescription_id: i64, item_id: i64) -> Result<Label,
         .into_iter()
         .find(|item| item.id == item_id && item.dispensed_quantity > 0)
         .ok_or(ServiceError::NotFound)?;
-    Ok(Label { prescription, item })
+    let batches = repo::batches_given(db, item.id).await?;
+    Ok(Label {
+        prescription,
+        item,
+        batches,
+    })
 }

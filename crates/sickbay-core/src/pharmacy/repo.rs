@@ -381,6 +381,27 @@ pub async fn insert_dispensation_item(
     inserted_id(tx, query).await
 }
 
+/// Units of a prescription's item given from one batch: what its label names.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct GivenBatch {
+    pub batch_number: String,
+    pub expires_on: Date,
+    pub quantity: i64,
+}
+
+/// The batches the units of a prescription's item were given from, the soonest to expire first.
+pub async fn batches_given(mut db: impl Reader, item_id: i64) -> Result<Vec<GivenBatch>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT b.batch_number, b.expires_on, CAST(SUM(di.quantity) AS BIGINT) AS quantity
+         FROM dispensation_item di JOIN drug_batch b ON b.id = di.batch_id
+         WHERE di.prescription_item_id = $1
+         GROUP BY b.id, b.batch_number, b.expires_on ORDER BY b.expires_on, b.id",
+    )
+    .bind(item_id)
+    .fetch_all(db.exec())
+    .await
+}
+
 const BATCH_SELECT: &str = "SELECT b.id, b.drug_id, d.name AS drug_name, d.strength, d.form, d.shelf,
         b.batch_number, b.quantity, b.expires_on, b.cost_price, b.supplier, b.received_on
      FROM drug_batch b JOIN drug d ON d.id = b.drug_id";
