@@ -1089,8 +1089,41 @@ async fn a_record_is_named_as_people_speak_of_it(app: TestApp) {
     )
     .await;
 
+    insert(
+        &app,
+        Timestamp::now(),
+        ("staff", Some(doc_id), "dr.obi"),
+        "slot.block",
+        Some(("slot", slot)),
+        None,
+    )
+    .await;
+    let drug = crate::pharmacy::add_drug(
+        &app,
+        "Ciprotab",
+        "ciprofloxacin",
+        sickbay_core::pharmacy::model::DrugForm::Tablet,
+        "500 mg",
+    )
+    .await;
+    let batch = crate::pharmacy::add_batch(&app, drug, 10, 90).await;
+    insert(
+        &app,
+        Timestamp::now(),
+        ("staff", Some(doc_id), "dr.obi"),
+        "drug.batch_write_off",
+        Some(("drug_batch", batch)),
+        None,
+    )
+    .await;
+
     let records = column(&admin.get("/admin/audit").await, 5);
     assert!(records.contains(&"Lab order: Haemoglobin".to_owned()), "{records:?}");
+    assert!(records.contains(&format!("Slot with {doctor_name}")), "{records:?}");
+    assert!(
+        records.contains(&format!("Batch of a drug: Ciprotab, B{drug}-90")),
+        "{records:?}"
+    );
     assert!(
         records.contains(&format!("Appointment with {doctor_name}")),
         "{records:?}"

@@ -108,7 +108,7 @@ impl AuditRow {
     pub fn record_label(&self) -> String {
         let kind = self.record_type.as_deref().map(record_words).unwrap_or_default();
         let coded = matches!(self.record_type.as_deref(), Some("ticket" | "invoice"));
-        let with_doctor = self.record_type.as_deref() == Some("appointment");
+        let with_doctor = matches!(self.record_type.as_deref(), Some("appointment" | "slot"));
         match (&self.record_name, self.record_id) {
             (Some(code), _) if coded => format!("{kind} {code}"),
             (Some(doctor), _) if with_doctor => format!("{kind} with {doctor}"),

@@ -63,6 +63,10 @@ const ROW_SELECT: &str = "SELECT a.id, a.at, a.actor_kind, a.actor_label, s.role
                                    WHERE o.id = a.record_id)
             WHEN 'appointment' THEN (SELECT d.full_name FROM appointment ap JOIN slot sl ON sl.id = ap.slot_id
                                      JOIN staff d ON d.id = sl.doctor_id WHERE ap.id = a.record_id)
+            WHEN 'slot' THEN (SELECT d.full_name FROM slot sl JOIN staff d ON d.id = sl.doctor_id
+                              WHERE sl.id = a.record_id)
+            WHEN 'drug_batch' THEN (SELECT d.name || ', ' || b.batch_number FROM drug_batch b
+                                    JOIN drug d ON d.id = b.drug_id WHERE b.id = a.record_id)
             WHEN 'fee' THEN (SELECT name FROM fee WHERE id = a.record_id)
             WHEN 'scheme' THEN (SELECT name FROM scheme WHERE id = a.record_id)
         END AS record_name, a.ip, a.detail
