@@ -386,7 +386,7 @@ pub async fn load(
         date: Date(day),
         seats: days.iter().find(|d| d.current).map_or(DaySeats::Closed, |d| d.seats),
         days,
-        doctors: doctor_profiles(state).await?,
+        doctors: bookable_doctors(state, Date(today)).await?,
         doctor,
         groups,
         chosen,
@@ -443,10 +443,10 @@ async fn open_times(
 }
 
 /// The doctors patients choose from, with their profiles, shared like [`calendar_seats`].
-async fn doctor_profiles(state: &AppState) -> AppResult<Arc<Vec<DoctorProfile>>> {
+async fn bookable_doctors(state: &AppState, today: Date) -> AppResult<Arc<Vec<DoctorProfile>>> {
     let compute = || async {
         Ok(Arc::new(
-            sickbay_core::staff::service::doctor_profiles(&state.db).await?,
+            sickbay_core::staff::service::bookable_doctors(&state.db, today).await?,
         ))
     };
     let caches = &state.scheduling.doctors;

@@ -977,6 +977,8 @@ async fn the_booking_pages_show_every_change_at_once(app: TestApp) {
     let (bello, _) = doctor(&app, "dr.bello").await;
     let hers = slot_at(&app, adaeze, 1, 2, 10).await;
     slot_at(&app, bello, 1, 2, 11).await;
+    // A doctor who sees walk-ins only has no time to book: not offered, so no one picks a row of closed days.
+    doctor(&app, "dr.walkin").await;
     let day = day_from_today(&app, 2);
     STUDENTS.numbered(&app, 2).await;
     let watching = STUDENTS.client(&app, 0).await;

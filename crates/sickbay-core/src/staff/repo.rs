@@ -2,7 +2,7 @@
 
 use super::model::{Doctor, DoctorProfile, ExtraRole, NewStaff, ProfileInput, StaffAccount, StaffDetails};
 use crate::db::paging::{PageRequest, like_pattern};
-use crate::db::{Flag, Reader, Timestamp, Tx, changed_one_row, row_by_id, run};
+use crate::db::{Date, Flag, Reader, Timestamp, Tx, changed_one_row, row_by_id, run};
 use crate::identity::Role;
 
 const ACCOUNT_COLUMNS: &str =
@@ -217,11 +217,14 @@ pub async fn profile(db: impl Reader, id: i64) -> Result<Option<DoctorProfile>, 
     .await
 }
 
-/// The active doctors' profiles, by name.
-pub async fn doctor_profiles(mut db: impl Reader) -> Result<Vec<DoctorProfile>, sqlx::Error> {
+/// The profiles of the active doctors with times from `from` on (their hours made slots), by name.
+pub async fn bookable_doctor_profiles(mut db: impl Reader, from: Date) -> Result<Vec<DoctorProfile>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {PROFILE_COLUMNS} FROM staff WHERE role = 'doctor' AND active = 1 ORDER BY full_name"
+        "SELECT {PROFILE_COLUMNS} FROM staff WHERE role = 'doctor' AND active = 1
+           AND EXISTS (SELECT 1 FROM slot sl WHERE sl.doctor_id = staff.id AND sl.day >= $1)
+         ORDER BY full_name"
     ))
+    .bind(from)
     .fetch_all(db.exec())
     .await
 }

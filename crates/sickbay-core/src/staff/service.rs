@@ -9,7 +9,7 @@ use crate::audit::{self, AuditEntry};
 use crate::auth::{self, password};
 use crate::db::events::Event;
 use crate::db::form_ids::Claim;
-use crate::db::{Db, Reader, Tx, is_unique_violation};
+use crate::db::{Date, Db, Reader, Tx, is_unique_violation};
 use crate::error::ServiceError;
 use crate::identity::repo::Account;
 use crate::identity::{Actor, Role};
@@ -274,9 +274,10 @@ pub async fn profile(db: &Db, doctor_id: i64) -> Result<Option<DoctorProfile>, S
     Ok(repo::profile(db, doctor_id).await?)
 }
 
-/// The active doctors with their profiles, by name (the booking pages show them).
-pub async fn doctor_profiles(db: &Db) -> Result<Vec<DoctorProfile>, ServiceError> {
-    Ok(repo::doctor_profiles(db).await?)
+/// The active doctors who have times to book from `from` on, with their profiles, by name (the booking pages
+/// offer them: a doctor who sees walk-ins only would be a choice of closed days).
+pub async fn bookable_doctors(db: &Db, from: Date) -> Result<Vec<DoctorProfile>, ServiceError> {
+    Ok(repo::bookable_doctor_profiles(db, from).await?)
 }
 
 /// Changes a doctor's profile (the doctor's own, or an admin's edit); NotFound for an account that is not a
