@@ -29,8 +29,8 @@ use sickbay_core::db::{Date, Timestamp};
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::{DoctorScope, StaffUser};
 use sickbay_core::scheduling::model::{
-    Action, AppointmentStatus, AppointmentView, CORRECTED_TO, ClosureForm, Hours, HoursForm, ScheduleView, Stretch,
-    StretchForm, WEEKDAYS, closed_to_booking, parse_reason,
+    Action, AppointmentStatus, AppointmentView, CORRECTED_TO, ClosureForm, Hours, HoursForm, ScheduleView, SlotTime,
+    Stretch, StretchForm, WEEKDAYS, closed_to_booking, parse_reason,
 };
 use sickbay_core::scheduling::repo::{Closure, DayCounts, Slot};
 use sickbay_core::scheduling::service::{self, Generated, ScheduleData, StretchBlocked};
@@ -808,6 +808,22 @@ impl SchedulePage {
     /// Whether this user may book a patient into the slot from here: reception, a time still open.
     fn may_book(&self, slot: &Slot) -> bool {
         self.may_correct && closed_to_booking(slot, self.now).is_none()
+    }
+
+    /// A row's classes: blocked, and over or under way (a time to come has none of the second).
+    fn row_class(&self, slot: &Slot) -> String {
+        let when = SlotTime::of(slot.starts_at, slot.ends_at, self.now).class();
+        let blocked = if slot.blocked { "slot-blocked" } else { "" };
+        [blocked, when]
+            .iter()
+            .filter(|c| !c.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn is_now(&self, slot: &Slot) -> bool {
+        SlotTime::of(slot.starts_at, slot.ends_at, self.now) == SlotTime::Now
     }
 
     /// Where to block a stretch of the day shown: a doctor's day, today or later.

@@ -772,9 +772,49 @@ pub fn closed_to_booking(slot: &crate::scheduling::repo::Slot, now: Timestamp) -
     }
 }
 
+/// Where a time stands against now, as a day's schedule marks it: over, under way, or to come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlotTime {
+    Past,
+    Now,
+    Ahead,
+}
+
+impl SlotTime {
+    pub fn of(starts_at: Timestamp, ends_at: Timestamp, now: Timestamp) -> Self {
+        if ends_at <= now {
+            SlotTime::Past
+        } else if starts_at <= now {
+            SlotTime::Now
+        } else {
+            SlotTime::Ahead
+        }
+    }
+
+    /// The class of a schedule's row at this time (`slot-past`, `slot-now`), none for a time to come.
+    pub fn class(self) -> &'static str {
+        match self {
+            SlotTime::Past => "slot-past",
+            SlotTime::Now => "slot-now",
+            SlotTime::Ahead => "",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_time_is_past_once_it_ends_and_now_from_its_start() {
+        let (start, end) = (Timestamp(1_000), Timestamp(2_000));
+        assert_eq!(SlotTime::of(start, end, Timestamp(999)), SlotTime::Ahead);
+        assert_eq!(SlotTime::of(start, end, Timestamp(1_000)), SlotTime::Now);
+        assert_eq!(SlotTime::of(start, end, Timestamp(1_999)), SlotTime::Now);
+        assert_eq!(SlotTime::of(start, end, Timestamp(2_000)), SlotTime::Past);
+        assert_eq!(SlotTime::Past.class(), "slot-past");
+        assert_eq!(SlotTime::Ahead.class(), "");
+    }
 
     /// `2026-11-23 09:00`: an instant as the tests read it.
     fn local(at: Timestamp, zone: Tz) -> String {
