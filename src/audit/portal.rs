@@ -12,7 +12,7 @@ use crate::web::form::Query;
 use crate::web::layout::Layout;
 use crate::web::layout::Page;
 use crate::web::paging::{Cursor, CursorQuery, Pager};
-use sickbay_core::audit::model::AuditRow;
+use sickbay_core::audit::model::{AuditRow, ReadRun, runs_of_reads};
 use sickbay_core::audit::service;
 
 /// How many reads a page lists.
@@ -36,6 +36,11 @@ impl RecordAccessPage {
     /// Who opened the record, as the clinic chose to show it.
     fn reader(&self, row: &AuditRow) -> String {
         row.reader_words(self.names)
+    }
+
+    /// The reads as lines, a run of like reads one line.
+    fn runs(&self) -> Vec<ReadRun<'_>> {
+        runs_of_reads(&self.rows, self.names)
     }
 }
 

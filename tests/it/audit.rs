@@ -674,12 +674,29 @@ async fn a_patient_sees_which_roles_opened_their_own_record(app: TestApp) {
         .await;
     let page = bayo_phone.get(&format!("/me/record-access?before={adas}")).await;
     assert_eq!(page.texts("#record-access li strong"), ["Doctor"]);
+    // His visit opened three times in three minutes an hour ago is one line to him, with its count.
+    let an_hour_ago = Timestamp::now().0 - 3_600_000;
+    for minute in 0..3 {
+        insert(
+            &app,
+            Timestamp(an_hour_ago + minute * 60_000),
+            ("staff", Some(doc_id), "dr.obi"),
+            "visit.view",
+            Some(("visit", 2)),
+            Some(bayo),
+        )
+        .await;
+    }
+    let lines = bayo_phone.get("/me/record-access").await.texts("#record-access li");
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[1].contains("· 3 times"), "{lines:?}");
 
     // Paged: 30 more reads of Ada's record, 25 a page.
     for i in 0..30 {
         insert(
             &app,
-            Timestamp(1_700_000_000_000 + i),
+            // Hours apart, so that each is a line of its own.
+            Timestamp(1_700_000_000_000 + i * 3_600_000),
             ("staff", Some(doc_id), "dr.obi"),
             "visit.view",
             Some(("visit", 1)),

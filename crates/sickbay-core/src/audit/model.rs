@@ -168,6 +168,37 @@ impl AuditRow {
     }
 }
 
+/// Reads of a patient's record one after another by the same reader, of the same kind, each within this long of
+/// the next, are one line for the patient: a pharmacist's five looks at one prescription are one event to them.
+pub const READ_RUN_GAP_MS: i64 = 10 * 60_000;
+
+/// A patient's line of who opened their record: the newest read of a run and how many reads it stands for.
+#[derive(Clone, Debug)]
+pub struct ReadRun<'a> {
+    pub row: &'a AuditRow,
+    pub times: usize,
+}
+
+/// `rows` (newest first) with each run of like reads (see [`READ_RUN_GAP_MS`]) as one line; `with_name` as the
+/// clinic shows readers to patients.
+pub fn runs_of_reads(rows: &[AuditRow], with_name: bool) -> Vec<ReadRun<'_>> {
+    let mut runs: Vec<ReadRun<'_>> = Vec::new();
+    let mut last: Option<&AuditRow> = None;
+    for row in rows {
+        let like_the_last = last.is_some_and(|newer| {
+            newer.at.0 - row.at.0 <= READ_RUN_GAP_MS
+                && newer.action == row.action
+                && newer.reader_words(with_name) == row.reader_words(with_name)
+        });
+        match runs.last_mut() {
+            Some(run) if like_the_last => run.times += 1,
+            _ => runs.push(ReadRun { row, times: 1 }),
+        }
+        last = Some(row);
+    }
+    runs
+}
+
 /// An entry of the log in words: what the trail and the admin's latest activity both show of it, so the two
 /// never tell one event differently.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1048,6 +1079,44 @@ mod tests {
             ..acted
         };
         assert_eq!(older.actor_words(), "Reception");
+    }
+
+    #[test]
+    fn like_reads_close_together_are_one_line_for_the_patient() {
+        let read = |at: i64, action: &str, role: Role| AuditRow {
+            id: at,
+            at: Timestamp(at),
+            actor_kind: ActorKind::Staff,
+            actor_label: "someone".into(),
+            actor_role: Some(role),
+            acted_as: None,
+            actor_name: Some("Someone".into()),
+            action: action.into(),
+            record_type: None,
+            record_id: None,
+            patient_id: Some(4),
+            patient_label: None,
+            record_name: None,
+            ip: None,
+            detail: String::new(),
+        };
+        let minute = 60_000;
+        let rows = [
+            read(100 * minute, "prescription.view", Role::Pharmacist),
+            read(99 * minute, "prescription.view", Role::Pharmacist),
+            // Ten minutes after the one before it: the same run.
+            read(89 * minute, "prescription.view", Role::Pharmacist),
+            read(88 * minute, "lab_order.view", Role::Lab),
+            read(87 * minute, "prescription.view", Role::Pharmacist),
+            // More than ten minutes before the next: a run of its own.
+            read(70 * minute, "prescription.view", Role::Pharmacist),
+        ];
+        let runs: Vec<(i64, usize)> = runs_of_reads(&rows, false)
+            .iter()
+            .map(|r| (r.row.at.0 / minute, r.times))
+            .collect();
+        assert_eq!(runs, [(100, 3), (88, 1), (87, 1), (70, 1)]);
+        assert!(runs_of_reads(&[], true).is_empty());
     }
 
     #[test]
