@@ -974,6 +974,14 @@ impl CashClose {
     pub fn difference(&self) -> Money {
         Money(self.counted.0 - self.expected.0)
     }
+
+    /// A count that matched is in good order; one short or over is worth a look (its note says why).
+    pub fn tone(&self) -> crate::tone::Tone {
+        match self.difference().0 {
+            0 => crate::tone::Tone::Good,
+            _ => crate::tone::Tone::Warn,
+        }
+    }
 }
 
 pub async fn closes_on(mut db: impl Reader, day: Date) -> Result<Vec<CashClose>, sqlx::Error> {

@@ -162,11 +162,14 @@ pub fn steps(counts: &Counts, clinic: &ClinicFacts) -> Vec<Step> {
             href: "/schedule/hours",
             done: counts.doctors_with_hours > 0,
             attention: None,
-            detail: format!(
-                "{} of {} have hours; students book the times they make.",
-                counts.doctors_with_hours,
-                count(counts.doctors, "doctor", "doctors")
-            ),
+            detail: match counts.doctors {
+                0 => "Once the clinic has doctors, give each the hours students can book.".to_owned(),
+                doctors => format!(
+                    "{} of {} have hours; students book the times they make.",
+                    counts.doctors_with_hours,
+                    count(doctors, "doctor", "doctors")
+                ),
+            },
         },
         Step {
             key: "fees",
@@ -239,6 +242,10 @@ mod tests {
         assert_eq!(steps.len(), 6);
         assert_eq!(done_count(&steps), 0);
         assert!(steps[0].detail.contains("Sickbay Clinic · Africa/Lagos · NGN"));
+        assert_eq!(
+            steps[3].detail,
+            "Once the clinic has doctors, give each the hours students can book."
+        );
     }
 
     #[test]
