@@ -279,6 +279,16 @@ impl DoctorLists {
         self.results.iter().filter(|r| !r.view.critical).count()
     }
 
+    /// "Mark all 9 as seen" when they are every result waiting, else "Mark the 9 listed as seen" (older ones
+    /// wait below the list, or a critical one is marked on its own), so the count never reads against the tile's.
+    fn mark_together_words(&self) -> String {
+        let together = self.markable_together();
+        match i64::try_from(together) == Ok(self.results_waiting) {
+            true => format!("Mark all {together} as seen"),
+            false => format!("Mark the {together} listed as seen"),
+        }
+    }
+
     async fn load(state: &AppState, doctor_id: i64, shown: i64) -> AppResult<DoctorLists> {
         let today = state.today();
         let results = sickbay_core::lab::service::results_to_review(&state.db, doctor_id, RESULTS_SHOWN).await?;

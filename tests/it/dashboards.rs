@@ -383,7 +383,7 @@ async fn a_doctor_marks_the_ticked_results_seen_or_all_shown(app: TestApp) {
 
     let home = doctor_a.get("/doctor").await;
     assert_eq!(figure(&home, "fig-results"), "3");
-    assert!(home.has("#mark-all-seen"), "{}", home.body);
+    assert_eq!(home.text("#mark-all-seen"), "Mark all 3 as seen", "{}", home.body);
     assert!(!home.has("#more-results"), "all three are listed");
     let shown = FormFields::of(&home, "#results-seen");
     let ticked = |orders: &[i64]| {
