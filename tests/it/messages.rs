@@ -786,6 +786,30 @@ async fn the_two_at_the_front_of_the_line_hear_they_are_nearly_up(app: TestApp) 
     assert!(page.text("#notices").contains("nearly at the front of the queue"));
     // Once, though the second call found them still near the front.
     assert_eq!(page.texts("#notices li").len(), 1);
+
+    // A booked patient checked in hours before their time is not told yet, though next in line: whoever arrives
+    // before their time goes ahead of them.
+    let (early, _) = crate::support::visitor(&app, "Early", "Bird").await;
+    reach(&app, early, Some("early@example.edu"), None, "email").await;
+    let in_three_hours = Timestamp(Timestamp::now().0 + 3 * 3_600_000);
+    let booking = crate::support::appointment_today(&app, early, c.doctor_a.0, in_three_hours).await;
+    c.reception
+        .post("/queue/check-ins", &[("appointment_id", &booking.to_string())])
+        .await
+        .assert_redirect("/queue");
+    let third = app.count("SELECT MAX(id) FROM ticket WHERE status = 'called'").await;
+    let third: String = sqlx::query_scalar("SELECT code FROM ticket WHERE id = $1")
+        .bind(third)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("the called ticket");
+    see_through(&app, &c.doctor_a.1, &third).await;
+    called_code(&c.doctor_a.1).await.expect("a call");
+    assert!(
+        !told(&app).await.contains(&"early@example.edu".to_owned()),
+        "{:?}",
+        told(&app).await
+    );
 }
 
 /// 08:00 in the clinic's zone on the next Monday (today if it is one).

@@ -360,9 +360,9 @@ pub async fn waiting_line(
     day: Date,
     doctor_id: i64,
     limit: i64,
-) -> Result<Vec<(i64, i64, String)>, sqlx::Error> {
+) -> Result<Vec<(i64, i64, String, Timestamp)>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT t.id, t.patient_id, t.code FROM ticket t
+        "SELECT t.id, t.patient_id, t.code, t.order_at FROM ticket t
          WHERE t.day = $1 AND t.status = 'waiting' AND (t.doctor_id = $2 OR t.doctor_id IS NULL)
          ORDER BY {QUEUE_ORDER} {}",
         crate::db::limit(limit)

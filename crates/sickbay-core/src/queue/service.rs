@@ -726,14 +726,21 @@ pub async fn call_in(
 }
 
 /// After a call, the patients now within two places of the front of the doctor's line hear that they are
-/// nearly up (once per ticket: the message's key is the ticket).
+/// nearly up (once per ticket: the message's key is the ticket). A booked patient who came early waits for their
+/// appointment's time, which anyone arriving before it goes ahead of: they hear it at a call once that time has
+/// come, so "nearly up" is not followed by a longer wait.
 async fn tell_the_nearly_up(tx: &mut Tx, today: Date, doctor_id: i64) -> Result<(), sqlx::Error> {
-    let line = repo::waiting_line(tx, today, doctor_id, NEARLY_UP_PLACES).await?;
+    let now = Timestamp::now();
+    let line: Vec<_> = repo::waiting_line(tx, today, doctor_id, NEARLY_UP_PLACES)
+        .await?
+        .into_iter()
+        .filter(|(_, _, _, order_at)| *order_at <= now)
+        .collect();
     if line.is_empty() {
         return Ok(());
     }
     let context = outbox::Context::read(&mut *tx).await?;
-    for (ticket_id, patient_id, code) in line {
+    for (ticket_id, patient_id, code, _) in line {
         let notice = Notice {
             kind: Kind::NearlyUp,
             about: ticket_id.to_string(),
