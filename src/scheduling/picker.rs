@@ -101,8 +101,9 @@ pub struct DayChoice {
     pub on: NaiveDate,
     pub seats: DaySeats,
     pub current: bool,
-    /// The patient booking already has an appointment on the day, and the clinic allows one a day.
-    pub held: bool,
+    /// The patient booking already has an appointment on the day, and the clinic allows one a day: said to
+    /// whom the picker offers times (the patient: "Yours"; staff booking for them: "Theirs").
+    pub held: Option<Offer>,
 }
 
 impl DayChoice {
@@ -122,10 +123,13 @@ impl DayChoice {
     }
 
     /// A day with plenty of places is simply "Open"; a count ("3 left") only when it helps to hurry. A day
-    /// the patient holds an appointment on says so, whatever its places.
+    /// the patient holds an appointment on says so, whatever its places: "Yours" to them, "Theirs" to staff
+    /// ("Booked" read as "fully booked").
     pub fn seats_text(&self) -> String {
-        if self.held {
-            return "Booked".into();
+        match self.held {
+            Some(Offer::Patient) => return "Yours".into(),
+            Some(Offer::Staff) => return "Theirs".into(),
+            None => {}
         }
         match self.seats {
             DaySeats::Closed => "Closed".into(),
@@ -136,8 +140,17 @@ impl DayChoice {
         }
     }
 
+    /// The chip's state as a screen reader says it after the day.
+    pub fn spoken(&self) -> String {
+        match self.held {
+            Some(Offer::Patient) => "you have an appointment on this day".into(),
+            Some(Offer::Staff) => "the patient has an appointment on this day".into(),
+            None => self.seats_text(),
+        }
+    }
+
     pub fn css_class(&self) -> &'static str {
-        if self.held {
+        if self.held.is_some() {
             return "day-booked";
         }
         match self.seats {
@@ -379,7 +392,7 @@ pub async fn load(
     let days = from_first_open_week(
         (0..=settings.booking.horizon_days)
             .map(|offset| today + Days::days(offset))
-            .map(|d| day_choice(d, &seats, d == day, held.contains(&Date(d))))
+            .map(|d| day_choice(d, &seats, d == day, held.contains(&Date(d)).then_some(offer)))
             .collect(),
     );
     Ok(SlotPicker {
@@ -468,7 +481,7 @@ fn from_first_open_week(mut days: Vec<DayChoice>) -> Vec<DayChoice> {
     days
 }
 
-fn day_choice(day: NaiveDate, seats: &[repo::DaySeats], current: bool, held: bool) -> DayChoice {
+fn day_choice(day: NaiveDate, seats: &[repo::DaySeats], current: bool, held: Option<Offer>) -> DayChoice {
     let found = seats.iter().find(|s| s.day.0 == day);
     DayChoice {
         on: day,
@@ -579,14 +592,21 @@ mod tests {
             on: NaiveDate::from_ymd_opt(2026, 6, 1).expect("a day"),
             seats,
             current: false,
-            held: false,
+            held: None,
         };
         assert_eq!(day(DaySeats::Free(286)).seats_text(), "Open");
         let held = DayChoice {
-            held: true,
+            held: Some(Offer::Patient),
             ..day(DaySeats::Free(286))
         };
-        assert_eq!((held.seats_text().as_str(), held.css_class()), ("Booked", "day-booked"));
+        assert_eq!((held.seats_text().as_str(), held.css_class()), ("Yours", "day-booked"));
+        assert_eq!(held.spoken(), "you have an appointment on this day");
+        let theirs = DayChoice {
+            held: Some(Offer::Staff),
+            ..day(DaySeats::Full)
+        };
+        assert_eq!(theirs.seats_text(), "Theirs");
+        assert_eq!(day(DaySeats::Full).spoken(), "Full");
         assert_eq!(day(DaySeats::Free(FEW_PLACES + 1)).seats_text(), "Open");
         assert_eq!(day(DaySeats::Free(FEW_PLACES)).seats_text(), "10 left");
         assert_eq!(day(DaySeats::Free(1)).seats_text(), "1 left");
@@ -653,7 +673,7 @@ mod tests {
         let fortnight = |from: NaiveDate, seats: &[repo::DaySeats], current: NaiveDate| {
             (0..14)
                 .map(|n| from + Days::days(n))
-                .map(|d| day_choice(d, seats, d == current, false))
+                .map(|d| day_choice(d, seats, d == current, None))
                 .collect::<Vec<_>>()
         };
         let monday = sunday.succ_opt().unwrap();
@@ -678,16 +698,16 @@ mod tests {
             in_window: 4,
             free: 0,
         }];
-        let full = day_choice(day, &seats, false, false);
+        let full = day_choice(day, &seats, false, None);
         assert_eq!(
             (full.seats_text(), full.css_class(), full.selectable()),
             ("Full".into(), "day-full", true)
         );
         assert_eq!((full.weekday().to_string(), full.date()), ("Tue".to_owned(), 24));
         assert_eq!(full.weekday_column(), 2);
-        let closed = day_choice(day.succ_opt().unwrap(), &seats, false, false);
+        let closed = day_choice(day.succ_opt().unwrap(), &seats, false, None);
         assert_eq!((closed.seats_text(), closed.selectable()), ("Closed".into(), false));
-        assert!(day_choice(day.succ_opt().unwrap(), &seats, true, false).selectable());
+        assert!(day_choice(day.succ_opt().unwrap(), &seats, true, None).selectable());
         let free = day_choice(
             day,
             &[repo::DaySeats {
@@ -697,7 +717,7 @@ mod tests {
                 free: 7,
             }],
             false,
-            false,
+            None,
         );
         assert_eq!(free.seats_text(), "7 left");
         // Slots whose times have all started, or start too soon to book: too late, not full.
@@ -710,7 +730,7 @@ mod tests {
                 free: 0,
             }],
             true,
-            false,
+            None,
         );
         assert_eq!(
             (late.seats, late.seats_text(), late.css_class()),

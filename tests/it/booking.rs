@@ -255,8 +255,15 @@ async fn booking_rules_are_enforced_with_clear_messages(app: TestApp) {
     );
     // The day held says so in the calendar, and on it; the others keep their places.
     let chip = |day: &str| picker.text(&format!("label[for='day-{day}'] .chip-seats"));
-    assert_eq!(chip(&held), "Booked");
-    assert_ne!(chip(&free), "Booked");
+    assert_eq!(chip(&held), "Yours");
+    assert_ne!(chip(&free), "Yours");
+    assert_eq!(
+        picker.attr(&format!("#day-{held}"), "aria-label"),
+        Some(format!(
+            "{}, you have an appointment on this day",
+            sickbay::web::filters::long_day_of(&Date::parse(&held).expect("a day"))
+        ))
+    );
     assert!(!picker.has("#booking-blocked"), "not on a free day");
     let on_held = student.get(&format!("/me/book?day={held}")).await;
     assert!(
@@ -1052,7 +1059,7 @@ async fn times_that_cannot_be_booked_are_not_offered_and_the_page_says_why(app: 
     let ids = STUDENTS.numbered(&app, 2).await;
     let student = STUDENTS.client(&app, 0).await;
     // A student with no booking: after midnight every slot here falls on one day, which the first student's
-    // booking marks "Booked" (one a day), whatever its times.
+    // booking marks "Yours" (one a day), whatever its times.
     let unbooked = STUDENTS.client(&app, 1).await;
     let reception = app.login_as("desk.soon", Role::Reception).await;
 
