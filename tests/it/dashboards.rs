@@ -582,6 +582,22 @@ async fn a_doctor_calls_the_next_patient_from_their_home(app: TestApp) {
         block.text("#home-call").contains("on their way"),
         "the live block says it too"
     );
+    // Once the patient is in the room, the next call is the home's second move: they are still with the doctor.
+    let called_id = app.count("SELECT id FROM ticket WHERE status = 'called'").await;
+    doctor
+        .post(&format!("/queue/tickets/{called_id}/start"), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    let home = doctor.get("/doctor").await;
+    assert_eq!(
+        home.attr("#home-call-button", "class").as_deref(),
+        Some("call-next secondary")
+    );
+    assert!(
+        home.text("#home-call-hint").contains("-001 is still with you"),
+        "{}",
+        home.text("#home-call")
+    );
 
     let roomless = app.login_as("dr.roomless", Role::Doctor).await;
     let home = roomless.get("/doctor").await;
