@@ -183,18 +183,17 @@ pub struct ReadRun<'a> {
 /// clinic shows readers to patients.
 pub fn runs_of_reads(rows: &[AuditRow], with_name: bool) -> Vec<ReadRun<'_>> {
     let mut runs: Vec<ReadRun<'_>> = Vec::new();
-    let mut last: Option<&AuditRow> = None;
+    let mut last: Option<(&AuditRow, String)> = None;
     for row in rows {
-        let like_the_last = last.is_some_and(|newer| {
-            newer.at.0 - row.at.0 <= READ_RUN_GAP_MS
-                && newer.action == row.action
-                && newer.reader_words(with_name) == row.reader_words(with_name)
+        let reader = row.reader_words(with_name);
+        let like_the_last = last.as_ref().is_some_and(|(newer, newer_reader)| {
+            newer.at.0 - row.at.0 <= READ_RUN_GAP_MS && newer.action == row.action && *newer_reader == reader
         });
         match runs.last_mut() {
             Some(run) if like_the_last => run.times += 1,
             _ => runs.push(ReadRun { row, times: 1 }),
         }
-        last = Some(row);
+        last = Some((row, reader));
     }
     runs
 }
