@@ -29,8 +29,8 @@ use sickbay_core::db::{Date, Timestamp};
 use sickbay_core::error::ServiceError;
 use sickbay_core::identity::{DoctorScope, StaffUser};
 use sickbay_core::scheduling::model::{
-    Action, AppointmentStatus, AppointmentView, CORRECTED_TO, ClosureForm, Hours, HoursForm, ScheduleView, SlotTime,
-    Stretch, StretchForm, WEEKDAYS, closed_to_booking, parse_reason,
+    Action, AppointmentStatus, AppointmentView, CORRECTED_TO, ClosureForm, HourPlace, Hours, HoursForm, ScheduleView,
+    SlotTime, Stretch, StretchForm, WEEKDAYS, closed_to_booking, parse_reason,
 };
 use sickbay_core::scheduling::repo::{Closure, DayCounts, Slot};
 use sickbay_core::scheduling::service::{self, Generated, ScheduleData, StretchBlocked};
@@ -530,6 +530,19 @@ pub struct SlotRow {
     pub appointments: Vec<AppointmentView>,
 }
 
+/// The day view's slots that start in one hour of the clinic's clock.
+pub struct HourRow<'a> {
+    pub hour: u32,
+    pub slots: Vec<&'a SlotRow>,
+}
+
+impl HourRow<'_> {
+    /// `08:00`.
+    pub fn label(&self) -> String {
+        format!("{:02}:00", self.hour)
+    }
+}
+
 /// One day of the schedule: its counts (from the database), and the slot rows (day view) or the
 /// appointments counted by status (week view).
 pub struct ScheduleDay {
@@ -810,11 +823,30 @@ impl SchedulePage {
         self.may_correct && closed_to_booking(slot, self.now).is_none()
     }
 
-    /// A row's classes: blocked, and over or under way (a time to come has none of the second).
+    /// The day's slots by the clinic's hour they start in, morning first: the day view's rows.
+    fn hours<'a>(&self, day: &'a ScheduleDay) -> Vec<HourRow<'a>> {
+        let mut hours: Vec<HourRow<'a>> = Vec::new();
+        for row in &day.slots {
+            let hour = self.local_time(row.slot.starts_at).hour();
+            match hours.last_mut() {
+                Some(last) if last.hour == hour => last.slots.push(row),
+                _ => hours.push(HourRow { hour, slots: vec![row] }),
+            }
+        }
+        hours
+    }
+
+    fn local_time(&self, at: Timestamp) -> chrono::NaiveTime {
+        at.to_utc().with_timezone(&self.layout.zone).time()
+    }
+
+    /// A row's classes: its place on its hour's row, blocked, and over or under way (a time to come has none).
     fn row_class(&self, slot: &Slot) -> String {
+        let minutes = (slot.ends_at.0 - slot.starts_at.0) / 60_000;
+        let place = HourPlace::of(self.local_time(slot.starts_at), minutes).class();
         let when = SlotTime::of(slot.starts_at, slot.ends_at, self.now).class();
         let blocked = if slot.blocked { "slot-blocked" } else { "" };
-        [blocked, when]
+        [place.as_str(), blocked, when]
             .iter()
             .filter(|c| !c.is_empty())
             .copied()

@@ -1117,7 +1117,8 @@ async fn times_that_cannot_be_booked_are_not_offered_and_the_page_says_why(app: 
     );
     // The doctor's day marks the time under way (a calendar's "now" line), and says so to a screen reader.
     let day = reception.get(&format!("/schedule?doctor={gone}&day={gone_day}")).await;
-    assert_eq!(day.attr(&format!("#s{started}"), "class").as_deref(), Some("slot-now"));
+    let class = day.attr(&format!("#s{started}"), "class").unwrap_or_default();
+    assert!(class.ends_with(" slot-now"), "{class}");
     assert!(day.text(&format!("#s{started} > strong")).ends_with("(now)"));
     // Without a minimum notice the same time is offered to the patient: one rule for offering and booking.
     app.set_setting("booking_min_notice_minutes", "0").await;

@@ -641,7 +641,7 @@ async fn schedule_shows_the_day_and_week_and_staff_cancel_and_correct(app: TestA
 
     let page = doc.get(&format!("/schedule?day={tomorrow}&view=day")).await;
     page.assert_status(StatusCode::OK);
-    assert_eq!(page.texts("#slots > li").len(), 2);
+    assert_eq!(page.texts("#slots .slot-list > li").len(), 2);
     assert!(page.text(&format!("#s{slot} > small")).starts_with("2/2"));
     let listed = page.texts(&format!("#s{slot} li > a:not([data-dialog])"));
     assert_eq!(listed, ["Kemi Obi", "Tolu Obi"]);
@@ -651,7 +651,15 @@ async fn schedule_shows_the_day_and_week_and_staff_cancel_and_correct(app: TestA
     );
     assert_eq!(page.text(&format!("#a{first} .chip")), "Booked");
     assert_eq!(page.text(&format!("#a{first} q")), "Headache");
-    assert_eq!(page.texts("#slots strong")[0], "09:00–09:30", "clinic time");
+    assert_eq!(
+        page.texts("#slots strong")[0].replace(' ', ""),
+        "09:00–09:30",
+        "clinic time"
+    );
+    // The day reads as a calendar: the hour's row, and the half hour placed on its first six five-minute columns.
+    assert_eq!(page.text("#hour-9"), "09:00");
+    assert!(page.has(&format!("section[aria-labelledby=hour-9] #s{slot}")));
+    assert_eq!(page.attr(&format!("#s{slot}"), "class").as_deref(), Some("at-0 len-6"));
     let next_day = tomorrow + Duration::days(1);
     assert_eq!(
         page.attr("a[rel=next]", "href").as_deref(),
@@ -1079,7 +1087,10 @@ async fn the_week_counts_are_the_days_slots(app: TestApp) {
     );
     // The day view says the same of its day.
     let page = doc.get(&format!("/schedule?day={day}")).await;
-    assert_eq!(page.texts("#slots > li").len() as i64, slots_on(&app, id, day).await);
+    assert_eq!(
+        page.texts("#slots .slot-list > li").len() as i64,
+        slots_on(&app, id, day).await
+    );
     assert!(
         page.text(".day-counts")
             .starts_with("6 times open · 1 of 12 places taken · 1 appointment")
@@ -1160,7 +1171,7 @@ async fn the_day_view_asks_each_rows_reason_and_stays_lean(app: TestApp) {
         booked.push((slot, book(&app, p, slot).await.unwrap()));
     }
     let page = doc.get(&format!("/schedule?day={day}")).await;
-    let rows = page.texts("#slots > li").len();
+    let rows = page.texts("#slots .slot-list > li").len();
     assert_eq!(rows, 120);
     assert_eq!(page.texts("#slots a[data-dialog]").len(), rows + booked.len());
     let (slot, appointment) = booked[0];
@@ -1176,10 +1187,10 @@ async fn the_day_view_asks_each_rows_reason_and_stays_lean(app: TestApp) {
     );
     let list = page
         .body
-        .split("<ol class=\"slot-list\" id=\"slots\">")
+        .split("<div class=\"day-hours\" id=\"slots\">")
         .nth(1)
-        .and_then(|rest| rest.split("</ol>").next())
-        .expect("the slot list");
+        .and_then(|rest| rest.split("</div>").next())
+        .expect("the day's times");
     let per_row = list.len() / rows;
     assert!(per_row <= 300, "{per_row} bytes of HTML per slot row");
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{Datelike, Duration as Days, NaiveDate, NaiveTime, TimeZone};
+use chrono::{Datelike, Duration as Days, NaiveDate, NaiveTime, TimeZone, Timelike};
 use chrono_tz::Tz;
 
 use crate::db::types::InvalidValue;
@@ -801,9 +801,57 @@ impl SlotTime {
     }
 }
 
+/// Where a time sits on the day view's hour rows: the hour it starts in, and its start and length within that
+/// hour in five-minute steps. Both ends are rounded to the nearest step, so back-to-back times of any length
+/// never overlap; a time running past the hour is cut at its end (its words say when it ends).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HourPlace {
+    pub hour: u32,
+    pub step: u32,
+    pub steps: u32,
+}
+
+impl HourPlace {
+    const STEP_MINUTES: i64 = 5;
+    const STEPS_IN_HOUR: i64 = 60 / Self::STEP_MINUTES;
+
+    pub fn of(start: NaiveTime, minutes: i64) -> Self {
+        let from = i64::from(start.minute());
+        let round = |minute: i64| (minute + Self::STEP_MINUTES / 2) / Self::STEP_MINUTES;
+        let step = round(from).min(Self::STEPS_IN_HOUR - 1);
+        let end = round(from + minutes.max(0)).clamp(step + 1, Self::STEPS_IN_HOUR);
+        HourPlace {
+            hour: start.hour(),
+            step: step as u32,
+            steps: (end - step) as u32,
+        }
+    }
+
+    /// Its classes on the day view (`at-2 len-3`), which place it on the hour's twelve columns.
+    pub fn class(self) -> String {
+        format!("at-{} len-{}", self.step, self.steps)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hour_places_round_both_ends_so_neighbours_never_overlap() {
+        let at = |h, m| NaiveTime::from_hms_opt(h, m, 0).expect("a time");
+        let place = |t, minutes| HourPlace::of(t, minutes);
+        assert_eq!(place(at(8, 10), 10).class(), "at-2 len-2");
+        assert_eq!(place(at(8, 0), 60).class(), "at-0 len-12");
+        assert_eq!(place(at(8, 45), 30).class(), "at-9 len-3", "cut at the hour's end");
+        assert_eq!(place(at(8, 58), 5).class(), "at-11 len-1", "never past the last column");
+        assert_eq!(place(at(14, 0), 240).hour, 14);
+        // Seven-minute times: each starts where the one before it ended.
+        let sevens: Vec<HourPlace> = (0..8).map(|i| place(at(9, i * 7), 7)).collect();
+        for pair in sevens.windows(2) {
+            assert_eq!(pair[0].step + pair[0].steps, pair[1].step, "{pair:?}");
+        }
+    }
 
     #[test]
     fn a_time_is_past_once_it_ends_and_now_from_its_start() {
