@@ -1790,6 +1790,23 @@ async fn the_cashiers_day_reconciles_with_the_payments_taken(app: TestApp) {
     );
     assert_eq!(page.texts("#day-payments tbody tr").len(), 5);
     assert!(page.text("#my-cash").contains("1,000.00"));
+    // The day in figures above the tables: net, the drawers' cash, the receipts and refunds, the drawers counted.
+    assert_eq!(page.text("#fig-net"), format!("{c} 4,000.00"));
+    assert_eq!(page.text("#fig-cash"), format!("{c} 1,500.00"));
+    assert_eq!(page.text("#fig-receipts"), "4");
+    assert!(
+        page.text("#day-figures")
+            .contains(&format!("{c} 4,300.00 in · {c} 300.00 refunded"))
+    );
+    assert!(page.text("#day-figures").contains("1 refund"));
+    assert_eq!(page.text("#fig-drawers"), "0 of 2 closed");
+    let refund_rows: Vec<String> = page
+        .texts("#day-payments tbody tr")
+        .into_iter()
+        .filter(|row| row.contains("(refund)"))
+        .collect();
+    assert_eq!(refund_rows.len(), 1, "the refund reads as one");
+    assert!(refund_rows[0].contains("-300.00"), "{refund_rows:?}");
     assert_eq!(
         page.texts("#day-payments tbody tr"),
         d.cashier
@@ -1867,6 +1884,7 @@ async fn the_cashiers_day_reconciles_with_the_payments_taken(app: TestApp) {
     assert_eq!(app.count("SELECT COUNT(*) FROM cash_close").await, 1);
     let page = d.cashier.get("/billing/day").await;
     assert!(page.text("#my-close").contains("990.00"));
+    assert_eq!(page.text("#fig-drawers"), "1 of 2 closed");
     assert!(
         row_of(&page, "Test desk.bisi").contains("-10.00"),
         "{}",

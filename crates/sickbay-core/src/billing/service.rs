@@ -1264,6 +1264,35 @@ impl DayReport {
     pub fn close_of(&self, cashier_id: i64) -> Option<&repo::CashClose> {
         self.closes.iter().find(|c| c.cashier_id == cashier_id)
     }
+
+    /// Money in and money out across every method: (taken, refunded).
+    pub fn in_and_out(&self) -> (Money, Money) {
+        let (taken, refunded) = self
+            .takings
+            .iter()
+            .fold((0, 0), |(a, b), t| (a + t.taken.0, b + t.refunded.0));
+        (Money(taken), Money(refunded))
+    }
+
+    /// The net cash the day's drawers hold between them.
+    pub fn cash(&self) -> Money {
+        self.by_cashier()
+            .iter()
+            .fold(Money(0), |sum, (_, _, cash, _)| Money(sum.0 + cash.0))
+    }
+
+    /// How many payments and how many refunds the day saw.
+    pub fn receipt_counts(&self) -> (i64, i64) {
+        let refunds = self.payments.iter().filter(|p| p.is_refund()).count();
+        ((self.payments.len() - refunds) as i64, refunds as i64)
+    }
+
+    /// "1 of 2 closed": how many of the cashiers who took money have counted their drawer.
+    pub fn drawers_closed(&self) -> String {
+        let cashiers = self.by_cashier();
+        let closed = cashiers.iter().filter(|(id, ..)| self.close_of(*id).is_some()).count();
+        format!("{closed} of {} closed", cashiers.len())
+    }
 }
 
 pub async fn day_report(db: &Db, day: Date) -> Result<DayReport, ServiceError> {
