@@ -1328,6 +1328,10 @@ async fn the_first_run_lists_the_setup_steps_and_marks_each_when_done(app: TestA
     let home = admin.get("/admin").await;
     home.assert_status(StatusCode::OK);
     assert!(home.has("#setup"), "a fresh install shows the checklist");
+    assert!(
+        home.text("#clinic-quiet").starts_with("Nothing yet today.") && !home.has("#fig-visits"),
+        "one line, not ten figures at 0"
+    );
     for key in ["settings", "rooms", "staff", "hours", "fees", "portal"] {
         assert_eq!(setup_step(&home, key), "To do", "{key}");
     }

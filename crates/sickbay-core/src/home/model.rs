@@ -142,6 +142,14 @@ pub struct AdminFigures {
     pub unsent: crate::outbox::model::Unsent,
 }
 
+impl AdminFigures {
+    /// Nothing today and nothing waiting: a clinic not yet open (a new install, or early morning), whose figures
+    /// would all read 0.
+    pub fn is_quiet(&self) -> bool {
+        *self == AdminFigures::default()
+    }
+}
+
 /// The days of `today`'s week, Monday to Sunday: the week the doctor's schedule shows.
 pub fn week_of(today: Date) -> (Date, Date) {
     let (monday, sunday) = crate::scheduling::model::ScheduleView::Week.days(today.0);
@@ -153,6 +161,25 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::*;
+
+    #[test]
+    fn a_clinic_is_quiet_until_anything_counts() {
+        assert!(AdminFigures::default().is_quiet());
+        let one_booking = AdminFigures {
+            appointments: AppointmentCounts {
+                booked: 1,
+                ..AppointmentCounts::default()
+            },
+            ..AdminFigures::default()
+        };
+        assert!(!one_booking.is_quiet());
+        let owed = AdminFigures {
+            owed: Money(500),
+            unpaid: 1,
+            ..AdminFigures::default()
+        };
+        assert!(!owed.is_quiet());
+    }
 
     #[test]
     fn tickets_are_summed_by_status() {
