@@ -1,7 +1,7 @@
 //! Scheduling, staff side: weekly hours and the slots they generate, closures and leave, blocking slots,
 //! the doctor's day and week, staff cancelling and correcting bookings, and who may do each.
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use reqwest::StatusCode;
 use sickbay_core::db::Date;
 use sickbay_core::db::events::Event;
@@ -688,6 +688,13 @@ async fn schedule_shows_the_day_and_week_and_staff_cancel_and_correct(app: TestA
         "section[aria-labelledby='day-{tomorrow}'] .week-appointments li"
     ));
     assert_eq!(counts, ["2 booked"]);
+    // Today's column stands out when the week holds it.
+    let monday = |d: NaiveDate| d - Duration::days(i64::from(d.weekday().num_days_from_monday()));
+    let marked = week.texts(&format!(
+        "section.week-today[aria-labelledby='day-{today}'] a[aria-current=date]"
+    ));
+    assert_eq!(marked.len(), usize::from(monday(today) == monday(tomorrow)));
+    assert!(week.texts(".week-today").len() <= 1);
 
     // The doctor's home lists today's appointments (none today).
     let home = doc.get("/doctor").await;
