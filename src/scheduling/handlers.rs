@@ -854,6 +854,11 @@ impl SchedulePage {
             .join(" ")
     }
 
+    /// "1/3": the places taken of a time that has several; a time for one patient says it by who holds it.
+    fn seats(&self, slot: &Slot) -> Option<String> {
+        (slot.capacity > 1).then(|| format!("{}/{}", slot.booked, slot.capacity))
+    }
+
     fn is_now(&self, slot: &Slot) -> bool {
         SlotTime::of(slot.starts_at, slot.ends_at, self.now) == SlotTime::Now
     }

@@ -2432,7 +2432,7 @@ async fn money_after_the_close_counts_on_the_next_open_day(app: TestApp) {
     let page = d.cashier.get("/billing/day").await;
     let mine = page.text("#my-close");
     assert!(
-        mine.contains(&format!("expected {c} 741.00")) && mine.contains(&format!("difference {c} 0.00")),
+        mine.contains(&format!("Expected {c} 741.00")) && mine.contains(&format!("Difference {c} 0.00")),
         "{mine}"
     );
     assert_eq!(
