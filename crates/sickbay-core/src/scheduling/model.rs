@@ -803,12 +803,14 @@ impl SlotTime {
 
 /// Where a time sits on the day view's hour rows: the hour it starts in, and its start and length within that
 /// hour in five-minute steps. Both ends are rounded to the nearest step, so back-to-back times of any length
-/// never overlap; a time running past the hour is cut at its end (its words say when it ends).
+/// never overlap; a time running past the hour is cut at its end, and says in words when it ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HourPlace {
     pub hour: u32,
     pub step: u32,
     pub steps: u32,
+    /// It runs on past the hour's end.
+    pub cut: bool,
 }
 
 impl HourPlace {
@@ -824,12 +826,15 @@ impl HourPlace {
             hour: start.hour(),
             step: step as u32,
             steps: (end - step) as u32,
+            cut: from + minutes > 60,
         }
     }
 
-    /// Its classes on the day view (`at-2 len-3`), which place it on the hour's twelve columns.
+    /// Its classes on the day view (`at-2 len-3`), which place it on the hour's twelve columns, and `cut` for a
+    /// time that runs past the hour (it shows its end).
     pub fn class(self) -> String {
-        format!("at-{} len-{}", self.step, self.steps)
+        let cut = if self.cut { " cut" } else { "" };
+        format!("at-{} len-{}{cut}", self.step, self.steps)
     }
 }
 
@@ -843,8 +848,13 @@ mod tests {
         let place = |t, minutes| HourPlace::of(t, minutes);
         assert_eq!(place(at(8, 10), 10).class(), "at-2 len-2");
         assert_eq!(place(at(8, 0), 60).class(), "at-0 len-12");
-        assert_eq!(place(at(8, 45), 30).class(), "at-9 len-3", "cut at the hour's end");
-        assert_eq!(place(at(8, 58), 5).class(), "at-11 len-1", "never past the last column");
+        assert_eq!(place(at(8, 45), 30).class(), "at-9 len-3 cut", "cut at the hour's end");
+        assert_eq!(place(at(8, 50), 10).class(), "at-10 len-2", "ends with the hour");
+        assert_eq!(
+            place(at(8, 58), 5).class(),
+            "at-11 len-1 cut",
+            "never past the last column"
+        );
         assert_eq!(place(at(14, 0), 240).hour, 14);
         // Seven-minute times: each starts where the one before it ended.
         let sevens: Vec<HourPlace> = (0..8).map(|i| place(at(9, i * 7), 7)).collect();
