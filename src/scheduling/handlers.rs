@@ -539,7 +539,7 @@ pub struct HourRow<'a> {
 impl HourRow<'_> {
     /// `08:00`.
     pub fn label(&self) -> String {
-        format!("{:02}:00", self.hour)
+        sickbay_core::db::types::minutes_of(i64::from(self.hour) * 60)
     }
 }
 

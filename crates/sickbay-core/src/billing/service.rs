@@ -1258,7 +1258,8 @@ impl DayReport {
 
     /// Every method's net together.
     pub fn net(&self) -> Money {
-        Money(self.takings.iter().map(|t| t.taken.0 - t.refunded.0).sum())
+        let (taken, refunded) = self.in_and_out();
+        Money(taken.0 - refunded.0)
     }
 
     pub fn close_of(&self, cashier_id: i64) -> Option<&repo::CashClose> {
