@@ -32,11 +32,11 @@ use sickbay_core::error::ServiceError;
 use sickbay_core::identity::StaffUser;
 use sickbay_core::lab::model::{
     HealthRecordForm, LabTest, LabTestForm, OrderMove, OrderView, Outcome, Releaser, ResultFlag, ResultForm,
-    WorklistShow, age,
+    WorklistShow,
 };
 use sickbay_core::lab::repo::{OrderDetail, ResultBack, WorkItem};
 use sickbay_core::lab::service::{self, HealthRecord};
-use sickbay_core::patients::model::Patient;
+use sickbay_core::patients::model::{Patient, age};
 use sickbay_core::validation::{FieldErrors, ids_named, parse_id};
 
 // ---- the catalogue --------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
@@ -48,6 +49,7 @@ pub struct SearchPage {
     /// Before anything is typed: the patients who came in today, the latest first.
     arrived: Vec<PatientSummary>,
     can_register: bool,
+    today: NaiveDate,
 }
 
 impl SearchPage {
@@ -72,11 +74,9 @@ pub async fn search(
     Query(query): Query<SearchQuery>,
 ) -> AppResult<Response> {
     let query: String = query.q.unwrap_or_default().trim().chars().take(100).collect();
+    let today = state.settings.get().today();
     let (results, arrived) = match query.is_empty() {
-        true => (
-            Vec::new(),
-            service::arrived_on(&state.db, Date(state.settings.get().today())).await?,
-        ),
+        true => (Vec::new(), service::arrived_on(&state.db, Date(today)).await?),
         false => (service::find(&state.db, &query).await?, Vec::new()),
     };
     let page = SearchPage {
@@ -85,6 +85,7 @@ pub async fn search(
         results,
         arrived,
         can_register: user.holds_any(FrontDesk::ROLES),
+        today,
     };
     if hx.0 {
         Ok(Html(page.as_results().render()?).into_response())

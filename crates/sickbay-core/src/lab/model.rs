@@ -3,10 +3,9 @@
 //! a lab attendant keeps for a student.
 
 use crate::tone::Tone;
-use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::db::{Date, Money, Timestamp};
+use crate::db::{Money, Timestamp};
 use crate::patients::model::Sex;
 use crate::text_enum;
 use crate::validation::{FieldErrors, forbidden_character, forbidden_message, one_line};
@@ -1137,11 +1136,6 @@ impl OrderView {
     pub fn result_version(&self) -> i64 {
         self.resulted_at.map_or(0, Timestamp::millis)
     }
-}
-
-/// Age in whole years on `today`, from a date of birth.
-pub fn age(date_of_birth: Option<Date>, today: NaiveDate) -> Option<u32> {
-    date_of_birth.and_then(|dob| today.years_since(dob.0))
 }
 
 text_enum! {

@@ -726,7 +726,7 @@ impl Patient {
 
     /// Age in whole years on `today`.
     pub fn age_on(&self, today: NaiveDate) -> Option<u32> {
-        self.date_of_birth.and_then(|dob| today.years_since(dob.0))
+        age(self.date_of_birth, today)
     }
 
     /// What a doctor reads doses and ranges against and the record lacks (a walk-in added by name alone), in
@@ -798,6 +798,16 @@ impl PatientSummary {
     pub fn list_name(&self) -> String {
         identity::list_name(&self.first_name, &self.other_names, &self.surname)
     }
+
+    /// Age in whole years on `today`.
+    pub fn age_on(&self, today: NaiveDate) -> Option<u32> {
+        age(self.date_of_birth, today)
+    }
+}
+
+/// Age in whole years on `today`, from a date of birth.
+pub fn age(date_of_birth: Option<Date>, today: NaiveDate) -> Option<u32> {
+    date_of_birth.and_then(|dob| today.years_since(dob.0))
 }
 
 /// What a patient may change about themselves on the portal: how to reach them.
