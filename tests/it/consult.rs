@@ -328,6 +328,9 @@ async fn vitals_refuse_impossible_values_and_flag_unusual_ones(app: TestApp) {
     bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.text("#temperature-error").contains("between 25.0 and 45.0"));
     assert_eq!(bad.text("#diastolic-error"), "Give both numbers of the blood pressure.");
+    // Each reading's unit is named in its label, on a line of its own.
+    assert_eq!(bad.text("label[for=temperature]"), "Temperature °C");
+    assert_eq!(bad.text("label[for=respiratory_rate] .optional"), "per min");
     assert_eq!(
         bad.attr("#temperature", "value").as_deref(),
         Some("50"),

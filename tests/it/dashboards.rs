@@ -864,6 +864,24 @@ async fn the_pharmacy_and_the_lab_count_their_work(app: TestApp) {
             home.has("#low-stock") && home.has("#expired"),
             "the lists the figures link to"
         );
+        // Whether the figures are live shows beside the day, not on a line of its own under them.
+        assert!(home.has(".home-head > #glance-status.live-status") && !home.has(".glance .live-status"));
+        // The four stock alerts are cards side by side, each list a named region that scrolls in its card.
+        assert_eq!(
+            home.texts(".alert-grid > section.card-section > h2"),
+            [
+                "Expired, still on the shelf",
+                "At or below the reorder level",
+                "Days of stock left",
+                "Expiring within 90 days"
+            ]
+        );
+        for list in ["#expired", "#low-stock", "#expiring"] {
+            assert!(
+                home.has(&format!("{list} .overflow-auto[role=region][tabindex='0'][aria-label]")),
+                "{list}"
+            );
+        }
     }
     let block = pharmacist.get("/pharmacy/summary").await;
     assert_eq!(figure(&block, "fig-prescriptions"), "2");

@@ -151,6 +151,28 @@ async fn reception_registers_a_student_with_a_clinic_number(app: TestApp) {
     ] {
         assert!(facts.contains(fact), "{fact} in {facts}");
     }
+    // In the list, the facts sit under the columns' names, the date of birth short and with the age.
+    let found = reception.get("/patients?q=ada%20obi").await;
+    assert_eq!(
+        found.texts(".result-columns span"),
+        ["Name", "Clinic number", "Matric number", "Date of birth", "Phone"]
+    );
+    let age = sickbay_core::patients::model::age(
+        Some(sickbay_core::db::Date(
+            chrono::NaiveDate::from_ymd_opt(2004, 5, 6).expect("a date"),
+        )),
+        app.state.settings.get().today(),
+    )
+    .expect("an age");
+    assert_eq!(
+        found.texts(".patient-facts > span"),
+        [
+            format!("SB-{year}-00001"),
+            "matric PHY/20/0001".to_owned(),
+            format!("born 6 May 2004, {age} y"),
+            "08031234567".to_owned(),
+        ]
+    );
 
     // The next one gets the next number.
     let second = register(
